@@ -1,0 +1,168 @@
+//! Command-line interface: every subcommand's flags. `main.rs` dispatches to the modules.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gitaiops",
+    version,
+    about = "Terminal mission-control for GitLab with a human-in-the-loop AI planner"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+/// Flags shared by every subcommand; each also has an environment variable.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// GitLab base URL or host (https://gitlab.example.com)
+    #[arg(long, global = true, env = "GITLAB_HOST")]
+    pub gitlab_url: Option<String>,
+    /// Project full path (group/name); repeat for several projects
+    #[arg(long, global = true, env = "GITAIOPS_PROJECT", value_delimiter = ',')]
+    pub project: Vec<String>,
+    /// Config file (default: the XDG config dir)
+    #[arg(long, global = true, env = "GITAIOPS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Refuse every request that is not a GET
+    #[arg(long, global = true, env = "GITAIOPS_READ_ONLY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub read_only: bool,
+    /// Planner provider: gemini, openai or rules
+    #[arg(long, global = true, env = "GITAIOPS_PROVIDER")]
+    pub provider: Option<String>,
+    /// Plain ASCII symbols for terminals without Unicode
+    #[arg(long, global = true)]
+    pub ascii: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// The TUI against the embedded simulated GitLab: no token, no network
+    Demo(DemoArgs),
+    /// Run the simulated GitLab alone on a loopback port
+    Sim(SimArgs),
+    /// Fetch one snapshot of the project and print it
+    Status(StatusArgs),
+    /// Show or locate the config file
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Ask the planner for commands; never executes anything
+    Plan(PlanArgs),
+    /// Validate and execute a plan file, asking per command
+    Apply(ApplyArgs),
+    /// Explain a failed CI job
+    Diagnose(DiagnoseArgs),
+    /// Redact secrets: stdin to stdout
+    Redact,
+    /// Print the audit log
+    Audit(AuditArgs),
+    /// Evaluate the diagnoser on a labelled corpus
+    #[command(subcommand)]
+    Eval(EvalCmd),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct DemoArgs {
+    /// Number of MRs and pipelines in the simulated project (0 = the scenario as written)
+    #[arg(long, default_value_t = 0)]
+    pub scale: usize,
+    /// Random seed of the simulation
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Address to listen on (loopback only)
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
+    /// Number of MRs and pipelines (0 = the scenario as written)
+    #[arg(long, default_value_t = 0)]
+    pub scale: usize,
+    /// Random seed
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Require this token (Bearer or PRIVATE-TOKEN); any token is accepted when unset
+    #[arg(long, env = "GITAIOPS_SIM_TOKEN")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Print the snapshot as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConfigCmd {
+    /// Print the config file's path
+    Path,
+    /// Print the effective settings (tokens masked)
+    Show,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Print the plan as JSON (the form `apply` reads)
+    #[arg(long)]
+    pub json: bool,
+    /// Print the redacted prompt instead of calling a model
+    #[arg(long)]
+    pub dry_prompt: bool,
+    /// Model name for the provider
+    #[arg(long)]
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// Plan file (JSON, as printed by `plan --json`)
+    pub plan: PathBuf,
+    /// Approve low and medium risk without asking (high risk still asks)
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiagnoseArgs {
+    /// Job id to fetch and diagnose
+    #[arg(long, conflicts_with = "log")]
+    pub job: Option<u64>,
+    /// A CI log file to diagnose offline
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Print the diagnosis as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Keep printing new records
+    #[arg(long)]
+    pub follow: bool,
+    /// Print raw JSONL records
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EvalCmd {
+    /// Score the diagnoser on the LogDx-CI corpus
+    Logdx {
+        /// Corpus directory (holds cases/)
+        dir: PathBuf,
+        /// Only the first N cases
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Print per-case results as JSON lines
+        #[arg(long)]
+        json: bool,
+    },
+}

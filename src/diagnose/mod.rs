@@ -1,0 +1,3 @@
+//! CI failure diagnosis: job-log parsing, error extraction, excerpts, rules and LLM diagnosis.
+
+pub mod cli;

@@ -1,0 +1,112 @@
+//! The polled state of one project: what the pollers produce and everything else reads.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::models::{Approvals, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, User};
+
+/// Every entity is keyed by (host, project id) so several projects and hosts can share views.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ProjectKey {
+    pub host: String,
+    pub project_id: u64,
+}
+
+/// One project's state. Maps are ordered so that anything built from a snapshot (prompts,
+/// JSON output, renders) is deterministic.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProjectSnapshot {
+    /// Host name of the GitLab instance (`gitlab.com`, `127.0.0.1:4567`).
+    pub host: String,
+    pub project: Project,
+    /// The authenticated user, fetched once per session.
+    pub user: Option<User>,
+    /// Open merge requests by iid.
+    pub mrs: BTreeMap<u64, MergeRequest>,
+    /// Recent pipelines by id.
+    pub pipelines: BTreeMap<u64, Pipeline>,
+    /// Jobs by pipeline id, for the pipelines whose jobs were fetched.
+    pub jobs: BTreeMap<u64, Vec<Job>>,
+    /// Approvals by MR iid, for the MRs whose approvals were fetched.
+    pub approvals: BTreeMap<u64, Approvals>,
+    /// Changed files by MR iid, fetched on demand (detail view, planner).
+    pub diffs: BTreeMap<u64, Vec<MrDiff>>,
+    /// Recent notes by MR iid, fetched on demand.
+    pub notes: BTreeMap<u64, Vec<Note>>,
+    /// Project members (cached; refreshed on demand).
+    pub members: Vec<Member>,
+    /// Server time of the last successful refresh (from the `Date` header when present).
+    #[serde(default, with = "opt_ts")]
+    pub fetched_at: Option<Timestamp>,
+}
+
+mod opt_ts {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        crate::gitlab::models::ts::ser(t, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        Ok(s.and_then(|s| s.parse().ok()))
+    }
+}
+
+impl ProjectSnapshot {
+    pub fn key(&self) -> ProjectKey {
+        ProjectKey {
+            host: self.host.clone(),
+            project_id: self.project.id,
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.project.path_with_namespace
+    }
+
+    pub fn mr(&self, iid: u64) -> Option<&MergeRequest> {
+        self.mrs.get(&iid)
+    }
+
+    pub fn pipeline(&self, id: u64) -> Option<&Pipeline> {
+        self.pipelines.get(&id)
+    }
+
+    /// Every known job, across the pipelines whose jobs were fetched.
+    pub fn all_jobs(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.values().flatten()
+    }
+
+    pub fn job(&self, id: u64) -> Option<&Job> {
+        self.all_jobs().find(|j| j.id == id)
+    }
+
+    /// The pipeline that reports on an MR: its `head_pipeline` when the single MR was fetched,
+    /// else the newest merge-request pipeline for its iid, else the newest branch pipeline on its
+    /// head sha.
+    pub fn pipeline_for_mr<'a>(&'a self, mr: &'a MergeRequest) -> Option<&'a Pipeline> {
+        if let Some(hp) = &mr.head_pipeline {
+            return self.pipelines.get(&hp.id).or(Some(hp));
+        }
+        let mr_ref = format!("refs/merge-requests/{}/head", mr.iid);
+        let newest = self.pipelines.values().rev();
+        newest
+            .clone()
+            .find(|p| p.git_ref.as_deref() == Some(mr_ref.as_str()))
+            .or_else(|| {
+                newest.clone().find(|p| {
+                    p.git_ref.as_deref() == Some(mr.source_branch.as_str())
+                        && p.sha.is_some()
+                        && p.sha == mr.sha
+                })
+            })
+    }
+
+    pub fn default_branch(&self) -> &str {
+        self.project.default_branch.as_deref().unwrap_or("main")
+    }
+}

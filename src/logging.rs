@@ -1,0 +1,1 @@
+//! Logging to a daily-rolling file in the XDG state dir; never to the terminal.

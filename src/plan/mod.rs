@@ -1,0 +1,3 @@
+//! The planner: snapshot builder, redaction, token budget, providers, strict parsing.
+
+pub mod cli;

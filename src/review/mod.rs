@@ -1,0 +1,1 @@
+//! Reviewer routing (CODEOWNERS, recent authors, review load) and MR triage signals.
