@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod executor;
 pub mod model;
 pub mod parse;
 pub mod policy;

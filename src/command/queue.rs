@@ -652,6 +652,26 @@ impl Queue {
         Ok(())
     }
 
+    /// Refuses a proposed item for a reason outside the operator's choice (no terminal to
+    /// confirm on, policy): it becomes rejected, with the reason on the item and in the log.
+    pub fn refuse(&mut self, id: ItemId, reason: &str, now: Timestamp) -> Result<(), QueueError> {
+        let item = self.item_mut(id)?;
+        if item.status != Status::Proposed {
+            return Err(QueueError::WrongStatus {
+                id,
+                status: item.status,
+                action: "refuse",
+            });
+        }
+        item.status = Status::Rejected;
+        item.awaiting_confirmation = false;
+        item.reason = Some(format!("refused: {reason}"));
+        item.updated_at = now;
+        let op = self.operator.clone();
+        self.push_decision(id, &op, "refuse", Some(reason.to_string()), now);
+        Ok(())
+    }
+
     /// Applies an edit of the editable fields and re-validates: the item becomes proposed or
     /// invalid. The original stays on the item for the audit log.
     pub fn edit(

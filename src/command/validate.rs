@@ -47,7 +47,7 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
             labels(add, remove, &mut errs);
         }
         Command::RetryJob { job_id, .. } => match snap.job(*job_id) {
-            None => errs.push(format!("job {job_id} is not in the project snapshot")),
+            None => errs.push(format!("job {job_id} was not found in the project")),
             Some(job) => match &job.status {
                 Status::Failed | Status::Canceled => {}
                 s if s.is_active() => errs.push(format!("job {job_id} is already {s}")),
@@ -57,7 +57,7 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
             },
         },
         Command::PlayJob { job_id, .. } => match snap.job(*job_id) {
-            None => errs.push(format!("job {job_id} is not in the project snapshot")),
+            None => errs.push(format!("job {job_id} was not found in the project")),
             Some(job) => match &job.status {
                 Status::Manual => {}
                 s if s.is_active() => errs.push(format!("job {job_id} is already {s}")),
@@ -76,7 +76,7 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
         }
         Command::RetryPipeline { pipeline_id, .. } => match snap.pipeline(*pipeline_id) {
             None => errs.push(format!(
-                "pipeline {pipeline_id} is not in the project snapshot"
+                "pipeline {pipeline_id} was not found in the project"
             )),
             Some(p) => match &p.status {
                 Status::Failed | Status::Canceled => {}
@@ -90,7 +90,7 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
         },
         Command::CancelPipeline { pipeline_id, .. } => match snap.pipeline(*pipeline_id) {
             None => errs.push(format!(
-                "pipeline {pipeline_id} is not in the project snapshot"
+                "pipeline {pipeline_id} was not found in the project"
             )),
             Some(p) => match &p.status {
                 Status::Canceling => {
@@ -528,7 +528,7 @@ pub(crate) mod tests {
             json!({"kind": "retry_job", "project": "g/app", "job_id": 999,
             "rationale": "r"}),
         );
-        assert!(r.contains("not in the project snapshot"), "{r}");
+        assert!(r.contains("was not found in the project"), "{r}");
     }
 
     #[test]
