@@ -187,6 +187,17 @@ pub async fn refresh_target(
                     jobs.retain(|j| j.id != id);
                 }
                 let pipeline = job.pipeline_id().unwrap_or(0);
+                if let Command::RetryJob { .. } = cmd
+                    && pipeline != 0
+                {
+                    // The pipeline's current jobs show whether someone retried it meanwhile
+                    // (the list leaves retried jobs out, so the target is added back).
+                    let current = client.pipeline_jobs(pid, pipeline).await?;
+                    s.jobs.insert(pipeline, current);
+                    if let Some(jobs) = s.jobs.get_mut(&pipeline) {
+                        jobs.retain(|j| j.id != id);
+                    }
+                }
                 s.jobs.entry(pipeline).or_default().push(job);
             }
             Err(GitlabError::NotFound { .. }) => {

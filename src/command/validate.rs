@@ -49,7 +49,17 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
         Command::RetryJob { job_id, .. } => match snap.job(*job_id) {
             None => errs.push(format!("job {job_id} was not found in the project")),
             Some(job) => match &job.status {
-                Status::Failed | Status::Canceled => {}
+                Status::Failed | Status::Canceled => {
+                    // GitLab keeps a retried job failed and adds a new one with the same name.
+                    if let Some(newer) = snap.all_jobs().find(|j| {
+                        j.id > job.id && j.name == job.name && j.pipeline_id() == job.pipeline_id()
+                    }) {
+                        errs.push(format!(
+                            "job {job_id} was already retried as job {} ({})",
+                            newer.id, newer.status
+                        ));
+                    }
+                }
                 s if s.is_active() => errs.push(format!("job {job_id} is already {s}")),
                 s => errs.push(format!(
                     "job {job_id} is {s}; only failed or canceled jobs can be retried"
@@ -524,6 +534,17 @@ pub(crate) mod tests {
             "rationale": "r"}),
         );
         assert!(r.contains("only failed or canceled"), "{r}");
+        let mut s = snap();
+        s.jobs
+            .get_mut(&100)
+            .unwrap()
+            .push(job(21, 100, "running", "rspec"));
+        let c: Command = serde_json::from_value(
+            json!({"kind": "retry_job", "project": "g/app", "job_id": 11, "rationale": "r"}),
+        )
+        .unwrap();
+        let r = validate(&c, &s).unwrap_err().join("; ");
+        assert_eq!(r, "job 11 was already retried as job 21 (running)");
         let r = reasons(
             json!({"kind": "retry_job", "project": "g/app", "job_id": 999,
             "rationale": "r"}),
