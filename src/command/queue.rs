@@ -792,7 +792,7 @@ impl Queue {
             item: id,
             command: item.command.clone(),
             risk: item.risk,
-            operator: item.approved_by.clone().unwrap_or_default(),
+            operator: String::new(),
             session: String::new(),
         };
         let key = item.budget_key.clone();
@@ -801,8 +801,11 @@ impl Queue {
         if let Some(k) = key {
             *self.budget_used.entry(k).or_default() += 1;
         }
+        // The execution is recorded under the session's operator; who approved it (a person or
+        // the policy) is in the decision record.
         Ok(Ticket {
             session: self.session.clone(),
+            operator: self.operator.clone(),
             ..ticket
         })
     }
