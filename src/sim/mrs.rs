@@ -30,12 +30,7 @@ pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
         }
     };
     let iids = p.ids("iids");
-    let labels: Option<Vec<&str>> = p.get("labels").map(|l| {
-        l.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect()
-    });
+    let labels = labels_param(p, "labels");
     let user_filter = |name_key: &str, id_key: &str| -> Option<u64> {
         p.get(id_key).and_then(|v| v.parse().ok()).or_else(|| {
             p.get(name_key)
@@ -58,9 +53,9 @@ pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
         .filter(|m| iids.as_ref().is_none_or(|ids| ids.contains(&m.iid)))
         .filter(|m| match labels.as_deref() {
             None => true,
-            Some(["None"]) => m.labels.is_empty(),
-            Some(["Any"]) => !m.labels.is_empty(),
-            Some(ls) => ls.iter().all(|l| m.labels.iter().any(|x| x == l)),
+            Some([one]) if one == "None" => m.labels.is_empty(),
+            Some([one]) if one == "Any" => !m.labels.is_empty(),
+            Some(ls) => ls.iter().all(|l| m.labels.contains(l)),
         })
         .filter(|m| author.is_none_or(|a| m.author == a))
         .filter(|m| reviewer.is_none_or(|r| m.reviewers.contains(&r)))
@@ -258,12 +253,16 @@ const UPDATE_ATTRS: &[&str] = &[
     "merge_after",
 ];
 
-fn split_labels(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
+/// Labels arrive as `a,b`, as `labels[]=a&labels[]=b` or as a JSON array.
+fn labels_param(p: &Params, key: &str) -> Option<Vec<String>> {
+    let vals = p.all(key)?;
+    let mut out: Vec<String> = Vec::new();
+    for l in vals.iter().flat_map(|v| v.split(',')).map(str::trim) {
+        if !l.is_empty() && !out.iter().any(|x| x == l) {
+            out.push(l.to_string());
+        }
+    }
+    Some(out)
 }
 
 fn mentions(w: &World, ids: &[u64]) -> String {
@@ -318,20 +317,17 @@ pub fn update(w: &mut World, now: Ms, iid: &str, p: &Params) -> Reply {
         events.push("changed the description".into());
     }
     let before = mr.labels.clone();
-    if let Some(l) = p.get("labels") {
-        mr.labels = split_labels(l);
-    } else if p.has("labels") {
-        mr.labels.clear();
+    if let Some(l) = labels_param(p, "labels") {
+        mr.labels = l;
     }
-    if let Some(add) = p.get("add_labels") {
-        for l in split_labels(add) {
+    if let Some(add) = labels_param(p, "add_labels") {
+        for l in add {
             if !mr.labels.contains(&l) {
                 mr.labels.push(l);
             }
         }
     }
-    if let Some(rm) = p.get("remove_labels") {
-        let rm = split_labels(rm);
+    if let Some(rm) = labels_param(p, "remove_labels") {
         mr.labels.retain(|l| !rm.contains(l));
     }
     let added: Vec<String> = mr
