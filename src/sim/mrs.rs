@@ -359,30 +359,30 @@ pub fn update(w: &mut World, now: Ms, iid: &str, p: &Params) -> Reply {
         )),
         (true, true) => {}
     }
-    if let Some(r) = reviewers {
-        if r != mr.reviewers {
-            let new: Vec<u64> = r
-                .iter()
-                .copied()
-                .filter(|id| !mr.reviewers.contains(id))
-                .collect();
-            if new.is_empty() {
-                events.push("removed review request".into());
-            } else {
-                events.push(format!("requested review from {}", mentions(w, &new)));
-            }
-            mr.reviewers = r;
+    if let Some(r) = reviewers
+        && r != mr.reviewers
+    {
+        let new: Vec<u64> = r
+            .iter()
+            .copied()
+            .filter(|id| !mr.reviewers.contains(id))
+            .collect();
+        if new.is_empty() {
+            events.push("removed review request".into());
+        } else {
+            events.push(format!("requested review from {}", mentions(w, &new)));
         }
+        mr.reviewers = r;
     }
-    if let Some(a) = assignees {
-        if a != mr.assignees {
-            events.push(if a.is_empty() {
-                "unassigned everyone".into()
-            } else {
-                format!("assigned to {}", mentions(w, &a))
-            });
-            mr.assignees = a;
-        }
+    if let Some(a) = assignees
+        && a != mr.assignees
+    {
+        events.push(if a.is_empty() {
+            "unassigned everyone".into()
+        } else {
+            format!("assigned to {}", mentions(w, &a))
+        });
+        mr.assignees = a;
     }
     if let Some(t) = p.get("target_branch") {
         mr.target_branch = t.to_string();
@@ -447,10 +447,10 @@ pub fn merge(w: &mut World, now: Ms, iid: &str, p: &Params) -> Reply {
     if w.detailed_merge_status(mr, now) != "mergeable" {
         return Reply::message(405, "405 Method Not Allowed");
     }
-    if let Some(sha) = p.get("sha") {
-        if sha != mr.sha {
-            return Reply::message(409, "SHA does not match HEAD of source branch");
-        }
+    if let Some(sha) = p.get("sha")
+        && sha != mr.sha
+    {
+        return Reply::message(409, "SHA does not match HEAD of source branch");
     }
     let title = format!(
         "Merge branch '{}' into '{}'",

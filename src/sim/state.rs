@@ -156,7 +156,7 @@ impl Job {
     fn blocks_later_stages(&self) -> bool {
         !self.allow_failure
             && !self.retried
-            && !(self.manual && self.played_at.is_none())
+            && (!self.manual || self.played_at.is_some())
             && !self.skipped
             && matches!(self.plan, Plan::Failed { .. })
     }
@@ -585,10 +585,10 @@ impl World {
             for &j in &in_stage {
                 let job = &mut self.jobs[j];
                 if fixed(job) {
-                    if !job.skipped {
-                        if let Some(f) = job.finished_at {
-                            end = end.max(f);
-                        }
+                    if !job.skipped
+                        && let Some(f) = job.finished_at
+                    {
+                        end = end.max(f);
                     }
                     fails |= job.blocks_later_stages();
                     continue;

@@ -39,21 +39,43 @@ fn scenario_has_the_documented_variety() {
     assert_eq!(w.detailed_merge_status(&w.mrs[&19], T0), "ci_still_running");
     assert!(w.mrs[&11].reviewers.is_empty());
     assert!(w.mrs[&12].changes_count() > 1000);
-    assert!(w.mrs[&13].description.contains("ignore previous instructions"));
-    assert!(T0 - w.mrs[&4].updated_at > 21 * 24 * 60 * MIN, "stale for weeks");
+    assert!(
+        w.mrs[&13]
+            .description
+            .contains("ignore previous instructions")
+    );
+    assert!(
+        T0 - w.mrs[&4].updated_at > 21 * 24 * 60 * MIN,
+        "stale for weeks"
+    );
     let reasons: Vec<String> = w
         .jobs
         .iter()
         .filter_map(|j| j.failure_reason(T0).map(String::from))
         .collect();
-    for r in ["runner_system_failure", "stuck_or_timeout_failure", "script_failure"] {
+    for r in [
+        "runner_system_failure",
+        "stuck_or_timeout_failure",
+        "script_failure",
+    ] {
         assert!(reasons.iter().any(|x| x == r), "{r} present");
     }
     let statuses: Vec<&str> = w.jobs.iter().map(|j| j.status(T0)).collect();
-    for s in ["manual", "waiting_for_resource", "running", "skipped", "success", "failed"] {
+    for s in [
+        "manual",
+        "waiting_for_resource",
+        "running",
+        "skipped",
+        "success",
+        "failed",
+    ] {
         assert!(statuses.contains(&s), "a job is {s}");
     }
-    assert!(w.jobs.iter().any(|j| j.allow_failure && j.status(T0) == "failed"));
+    assert!(
+        w.jobs
+            .iter()
+            .any(|j| j.allow_failure && j.status(T0) == "failed")
+    );
 }
 
 #[test]
@@ -82,7 +104,10 @@ fn running_pipeline_progresses_to_success() {
     let before = w.pipeline_updated_at(p, T0);
     assert_eq!(head_status(&w, 19, T0 + 30 * MIN), "success");
     assert!(w.pipeline_updated_at(p, T0 + 30 * MIN) > before);
-    assert_eq!(w.detailed_merge_status(&w.mrs[&19], T0 + 30 * MIN), "mergeable");
+    assert_eq!(
+        w.detailed_merge_status(&w.mrs[&19], T0 + 30 * MIN),
+        "mergeable"
+    );
 }
 
 #[test]
@@ -113,7 +138,10 @@ fn compile_error_skips_later_stages() {
         .map(|j| (w.jobs[j].name.as_str(), w.jobs[j].status(T0)))
         .collect();
     assert_eq!(statuses[0], ("build", "failed"));
-    assert!(statuses[1..].iter().all(|(_, s)| *s == "skipped"), "{statuses:?}");
+    assert!(
+        statuses[1..].iter().all(|(_, s)| *s == "skipped"),
+        "{statuses:?}"
+    );
 }
 
 #[test]
