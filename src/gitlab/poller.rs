@@ -298,7 +298,9 @@ impl Poller {
                 self.visible_pipelines = pipelines.into_iter().collect();
                 if self.snap.is_some() && !self.is_paused() {
                     let mut changed = false;
-                    let more = match self.details_pass(&mut changed).await {
+                    // Scrolling must not re-fetch what is cached: running pipelines are
+                    // refreshed on the refresh tick only.
+                    let more = match self.details_pass(&mut changed, false).await {
                         Ok(more) => more,
                         Err(e) => {
                             self.on_error(&e).await?;
@@ -353,7 +355,7 @@ impl Poller {
         };
         let mut more = false;
         let result = match result {
-            Ok(()) => match self.details_pass(&mut changed).await {
+            Ok(()) => match self.details_pass(&mut changed, true).await {
                 Ok(m) => {
                     more = m;
                     Ok(())
@@ -447,7 +449,11 @@ impl Poller {
 
     /// Fetches missing details of what is on screen (and jobs of newly failed pipelines), at most
     /// `max_details_per_pass`; returns whether some are left for a follow-up pass.
-    async fn details_pass(&mut self, changed: &mut bool) -> Result<bool, GitlabError> {
+    async fn details_pass(
+        &mut self,
+        changed: &mut bool,
+        include_running: bool,
+    ) -> Result<bool, GitlabError> {
         let Some(snap) = self.snap.as_ref() else {
             return Ok(false);
         };
@@ -475,7 +481,8 @@ impl Poller {
             .iter()
             .rev()
             .filter(|id| {
-                snap.jobs.contains_key(id)
+                include_running
+                    && snap.jobs.contains_key(id)
                     && snap.pipelines.get(id).is_some_and(|p| p.status.is_active())
             })
             .take(ACTIVE_JOB_REFRESHES)
