@@ -432,7 +432,10 @@ fn record_rejected_item(
     r: &RejectedItem,
 ) -> anyhow::Result<()> {
     let header = RecordHeader {
-        time: jiff::Timestamp::now().to_string(),
+        time: jiff::Timestamp::now()
+            .round(jiff::Unit::Millisecond)
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+            .to_string(),
         session: session.to_string(),
         item: 0,
         project: project.to_string(),

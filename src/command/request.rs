@@ -133,7 +133,11 @@ pub fn requests(cmd: &Command, snap: &ProjectSnapshot) -> Result<Vec<HttpRequest
     Ok(vec![r])
 }
 
+/// What a comment posts: the body with secrets redacted (a model must not be able to publish a
+/// token it read in a job log, and the operator approves the redacted text it is shown), then the
+/// marker.
 pub fn comment_body(body: &str) -> String {
+    let body = crate::plan::redact::redact(body);
     format!("{}\n\n{BOT_MARKER}", body.trim_end())
 }
 
@@ -268,6 +272,13 @@ mod tests {
         assert_eq!(r.body, Some(json!({"body": format!("hi\n\n{BOT_MARKER}")})));
         assert!(
             req(json!({"kind": "note", "project": p, "text": "t", "rationale": "r"})).is_empty()
+        );
+        let r = one(json!({"kind": "comment_mr", "project": p, "mr_iid": 42,
+            "body": "leaked glpat-AAAAAAAAAAAAAAAAAAAA here", "rationale": "r"}));
+        let posted = r.body.unwrap()["body"].as_str().unwrap().to_string();
+        assert!(
+            !posted.contains("glpat-A") && posted.contains("[REDACTED"),
+            "{posted}"
         );
     }
 
