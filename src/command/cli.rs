@@ -26,7 +26,7 @@ use super::model::Command;
 use super::parse::{ParsedPlan, RejectedItem, parse_plan_str};
 use super::policy::Policy;
 use super::queue::{Approval, Proposed, Queue, QueueError, Source, Status};
-use super::request::{preconditions, requests};
+use super::request::details;
 use super::risk::Risk;
 
 /// Largest plan file read.
@@ -392,22 +392,8 @@ fn existing_position(commands: &[(usize, Command)], queue: &Queue, id: u64) -> S
 
 fn show_details(cmd: &Command, risk: Risk, snap: &ProjectSnapshot, head: &str) {
     eprintln!("\n{head} — risk {risk}");
-    eprintln!("   why: {}", one_line(cmd.rationale(), 200));
-    if let Some(c) = cmd.confidence() {
-        eprintln!("   confidence: {c:.2}");
-    }
-    match cmd {
-        Command::CommentMr { body, .. } => eprintln!("   body: {}", one_line(body, 400)),
-        Command::Note { text, .. } => eprintln!("   note: {}", one_line(text, 400)),
-        _ => {}
-    }
-    if let Ok(reqs) = requests(cmd, snap) {
-        for r in reqs {
-            eprintln!("   sends: {}", one_line(&r.to_string(), 400));
-        }
-    }
-    for p in preconditions(cmd, snap) {
-        eprintln!("   requires: {p}");
+    for (label, text) in details(cmd, snap) {
+        eprintln!("   {label}: {}", one_line(&text, 400));
     }
 }
 

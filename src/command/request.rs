@@ -203,6 +203,48 @@ pub fn preconditions(cmd: &Command, snap: &ProjectSnapshot) -> Vec<String> {
     }
 }
 
+/// The details view of a command as (label, text) rows: rationale, confidence, evidence, the
+/// payload the operator approves, the exact request(s) and the preconditions. Text is redacted;
+/// multi-line bodies are kept for the UI to wrap.
+pub fn details(cmd: &Command, snap: &ProjectSnapshot) -> Vec<(&'static str, String)> {
+    let red = |s: &str| crate::plan::redact::redact(s).into_owned();
+    let mut rows = vec![("why", red(cmd.rationale()))];
+    if let Some(c) = cmd.confidence() {
+        rows.push(("confidence", format!("{c:.2}")));
+    }
+    for e in cmd.evidence() {
+        rows.push(("evidence", red(e)));
+    }
+    match cmd {
+        Command::CommentMr { body, .. } => rows.push(("body", red(body))),
+        Command::Note { text, .. } => rows.push(("note", red(text))),
+        Command::SetLabels { add, remove, .. } => {
+            if !add.is_empty() {
+                rows.push(("add labels", add.join(", ")));
+            }
+            if !remove.is_empty() {
+                rows.push(("remove labels", remove.join(", ")));
+            }
+        }
+        Command::AssignReviewers { reviewers, .. } => {
+            rows.push(("reviewers", reviewers.join(", ")))
+        }
+        Command::MergeMr { sha, .. } => rows.push(("head sha", sha.clone())),
+        _ => {}
+    }
+    match requests(cmd, snap) {
+        Ok(reqs) if reqs.is_empty() => rows.push(("sends", "nothing (no GitLab call)".into())),
+        Ok(reqs) => rows.extend(reqs.iter().map(|r| ("sends", r.to_string()))),
+        Err(e) => rows.push(("sends", format!("cannot form the request: {e}"))),
+    }
+    rows.extend(
+        preconditions(cmd, snap)
+            .into_iter()
+            .map(|p| ("requires", p)),
+    );
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +321,26 @@ mod tests {
         assert!(
             !posted.contains("glpat-A") && posted.contains("[REDACTED"),
             "{posted}"
+        );
+    }
+
+    #[test]
+    fn details_show_payload_request_and_preconditions() {
+        let c = serde_json::from_value(json!({"kind": "comment_mr", "project": "g/app",
+            "mr_iid": 42, "body": "line1\nAWS AKIAABCDEFGHIJKLMNOP", "rationale": "r",
+            "confidence": 0.7, "evidence": ["e1"]}))
+        .unwrap();
+        let rows = details(&c, &snap());
+        let labels: Vec<&str> = rows.iter().map(|(l, _)| *l).collect();
+        assert_eq!(
+            labels,
+            ["why", "confidence", "evidence", "body", "sends", "requires"]
+        );
+        assert!(rows[3].1.starts_with("line1\n") && !rows[3].1.contains("AKIA"));
+        assert!(
+            rows[4]
+                .1
+                .starts_with("POST /api/v4/projects/1/merge_requests/42/notes")
         );
     }
 
