@@ -784,3 +784,30 @@ async fn scale_1000_serves_pages() {
     assert_eq!(r.headers()["x-total"], "1000");
     s.shutdown().await;
 }
+
+/// python-gitlab (a real client, from PyPI) against the `gitaiops sim` binary. CI installs it
+/// with `pip install -r tests/python/requirements.txt` (see .ci/run).
+#[test]
+fn python_gitlab_conformance() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let has_python_gitlab = std::process::Command::new("python3")
+        .args(["-c", "import gitlab"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has_python_gitlab,
+        "python-gitlab is missing: python3 -m pip install -r tests/python/requirements.txt"
+    );
+    let out = std::process::Command::new("bash")
+        .arg(root.join("tests/python/run_conformance.sh"))
+        .env("GITAIOPS_BIN", env!("CARGO_BIN_EXE_gitaiops"))
+        .output()
+        .expect("run_conformance.sh runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "conformance failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
