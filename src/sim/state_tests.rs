@@ -286,3 +286,13 @@ fn auto_merge_waits_for_the_pipeline() {
         "merged when the pipeline finished, not when asked"
     );
 }
+
+#[test]
+fn a_new_push_keeps_real_failures_and_drops_flaky_ones() {
+    let mut w = world();
+    w.push_to_mr(10, T0, "fix".into()).unwrap();
+    w.push_to_mr(8, T0, "fix".into()).unwrap();
+    assert_eq!(head_status(&w, 10, T0 + 30 * MIN), "success");
+    assert_eq!(head_status(&w, 8, T0 + 30 * MIN), "failed");
+    assert_eq!(w.mrs[&8].updated_at, T0);
+}
