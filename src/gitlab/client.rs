@@ -275,9 +275,7 @@ impl Fetched {
 
 impl GitlabClient {
     pub fn new(cfg: ClientConfig) -> Result<Self> {
-        // reqwest is built without a default crypto provider (ring is lighter to build than
-        // aws-lc); installing it twice is harmless, so every constructor does it.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        ensure_crypto_provider();
 
         let base = normalize_base_url(&cfg.base_url)?;
         let host = host_of(&base);
@@ -799,6 +797,12 @@ impl GitlabClient {
         }
         Err(status_error(host, path, status, &headers, &body))
     }
+}
+
+/// reqwest is built without a default crypto provider (ring is lighter to build than aws-lc),
+/// so anything that builds a `reqwest::Client` must call this first; it is idempotent.
+pub fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 fn prune(q: &mut VecDeque<Instant>, now: Instant) {
