@@ -854,7 +854,10 @@ fn status_error(
         }
         404 => GitlabError::NotFound {
             host,
-            what: path.to_string(),
+            // `/projects/acme%2Fnope` reads better as `/projects/acme/nope`.
+            what: percent_encoding::percent_decode_str(path)
+                .decode_utf8_lossy()
+                .into_owned(),
         },
         429 => {
             let server_now = header_str(headers, "date").and_then(parse_http_date);
