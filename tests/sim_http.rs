@@ -580,6 +580,25 @@ async fn writes_change_state_and_are_logged() {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["state"], "merged");
+    // auto-merge while the pipeline runs, merged once it passes
+    let r = api
+        .send(
+            Method::PUT,
+            "/merge_requests/19/merge",
+            Some(json!({"merge_when_pipeline_succeeds": true})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let armed: Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            armed["state"].as_str(),
+            armed["merge_when_pipeline_succeeds"].as_bool()
+        ),
+        (Some("opened"), Some(true))
+    );
+    api.sim.advance(Duration::from_secs(1800));
+    assert_eq!(api.get("/merge_requests/19").await["state"], "merged");
     // rebase, play, cancel
     let r = api
         .send(Method::PUT, "/merge_requests/7/rebase", None)
@@ -616,7 +635,7 @@ async fn writes_change_state_and_are_logged() {
         .collect();
     assert_eq!(writes.len(), api.sim.write_count());
     assert_eq!(writes[0], "POST /api/v4/projects/1/jobs/30103/retry");
-    assert_eq!(writes.len(), 17);
+    assert_eq!(writes.len(), 18);
     // the control endpoint returns the same log
     let ctl: Vec<Value> = api
         .http
@@ -783,4 +802,31 @@ async fn scale_1000_serves_pages() {
         .unwrap();
     assert_eq!(r.headers()["x-total"], "1000");
     s.shutdown().await;
+}
+
+/// python-gitlab (a real client, from PyPI) against the `gitaiops sim` binary. CI installs it
+/// with `pip install -r tests/python/requirements.txt` (see .ci/run).
+#[test]
+fn python_gitlab_conformance() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let has_python_gitlab = std::process::Command::new("python3")
+        .args(["-c", "import gitlab"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has_python_gitlab,
+        "python-gitlab is missing: python3 -m pip install -r tests/python/requirements.txt"
+    );
+    let out = std::process::Command::new("bash")
+        .arg(root.join("tests/python/run_conformance.sh"))
+        .env("GITAIOPS_BIN", env!("CARGO_BIN_EXE_gitaiops"))
+        .output()
+        .expect("run_conformance.sh runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "conformance failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }

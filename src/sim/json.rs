@@ -498,7 +498,7 @@ pub fn mr_item(w: &World, mr: &Mr, now: Ms) -> Value {
         "draft": mr.is_draft(),
         "work_in_progress": mr.is_draft(),
         "milestone": null,
-        "merge_when_pipeline_succeeds": false,
+        "merge_when_pipeline_succeeds": mr.auto_merge,
         "merge_status": if mr.conflicts { "cannot_be_merged" } else { "can_be_merged" },
         "detailed_merge_status": dms,
         "sha": mr.sha,

@@ -438,13 +438,19 @@ pub fn rebase(w: &mut World, now: Ms, iid: &str) -> Reply {
     Reply::Json(StatusCode::ACCEPTED, json!({"rebase_in_progress": true}))
 }
 
+/// `PUT .../merge`: 405 unless mergeable (or auto-merge requested while CI runs), 409 on a stale
+/// `sha`, else merged (or auto-merge armed: still opened, `merge_when_pipeline_succeeds`).
 pub fn merge(w: &mut World, now: Ms, iid: &str, p: &Params) -> Reply {
     let mr = match find(w, iid) {
         Ok(m) => m,
         Err(r) => return r,
     };
     let iid = mr.iid;
-    if w.detailed_merge_status(mr, now) != "mergeable" {
+    let auto = p.flag("merge_when_pipeline_succeeds").unwrap_or(false)
+        || p.flag("auto_merge").unwrap_or(false);
+    let status = w.detailed_merge_status(mr, now);
+    let waits_for_ci = auto && status == "ci_still_running";
+    if status != "mergeable" && !waits_for_ci {
         return Reply::message(405, "405 Method Not Allowed");
     }
     if let Some(sha) = p.get("sha")
@@ -452,21 +458,20 @@ pub fn merge(w: &mut World, now: Ms, iid: &str, p: &Params) -> Reply {
     {
         return Reply::message(409, "SHA does not match HEAD of source branch");
     }
-    let title = format!(
-        "Merge branch '{}' into '{}'",
-        mr.source_branch, mr.target_branch
-    );
-    let merge_sha = w.next_sha();
     let current = w.current_user;
-    if let Some(mr) = w.mrs.get_mut(&iid) {
-        mr.state = "merged";
-        mr.merged_at = Some(now);
-        mr.merge_user = Some(current);
-        mr.merge_commit_sha = Some(merge_sha);
-        mr.updated_at = now;
+    if waits_for_ci {
+        if let Some(mr) = w.mrs.get_mut(&iid) {
+            mr.auto_merge = true;
+            mr.updated_at = now;
+        }
+        w.system_note(
+            iid,
+            "enabled an automatic merge when the pipeline for this merge request succeeds".into(),
+            now,
+        );
+    } else {
+        w.merge_mr(iid, now, current);
     }
-    w.system_note(iid, "merged".into(), now);
-    w.push_to_main(now, current, title);
     match w.mrs.get(&iid) {
         Some(mr) => Reply::ok(json::mr_full(w, mr, now, false)),
         None => Reply::not_found("Merge Request"),

@@ -270,3 +270,29 @@ fn scale_builds_n_mrs_and_n_pipelines() {
     let titles: std::collections::HashSet<_> = w.mrs.values().map(|m| &m.title).collect();
     assert_eq!(titles.len(), 1000, "titles are distinct");
 }
+
+#[test]
+fn auto_merge_waits_for_the_pipeline() {
+    let mut w = world();
+    assert_eq!(w.detailed_merge_status(&w.mrs[&19], T0), "ci_still_running");
+    w.mrs.get_mut(&19).unwrap().auto_merge = true;
+    w.tick(T0 + MIN);
+    assert_eq!(w.mrs[&19].state, "opened", "still running");
+    w.tick(T0 + 30 * MIN);
+    assert_eq!(w.mrs[&19].state, "merged");
+    let merged_at = w.mrs[&19].merged_at.unwrap();
+    assert!(
+        merged_at < T0 + 30 * MIN,
+        "merged when the pipeline finished, not when asked"
+    );
+}
+
+#[test]
+fn a_new_push_keeps_real_failures_and_drops_flaky_ones() {
+    let mut w = world();
+    w.push_to_mr(10, T0, "fix".into()).unwrap();
+    w.push_to_mr(8, T0, "fix".into()).unwrap();
+    assert_eq!(head_status(&w, 10, T0 + 30 * MIN), "success");
+    assert_eq!(head_status(&w, 8, T0 + 30 * MIN), "failed");
+    assert_eq!(w.mrs[&8].updated_at, T0);
+}
