@@ -209,7 +209,7 @@ impl CodeOwners {
                     co.problem(n, "section heading without a name; line ignored".into());
                     continue;
                 }
-                Heading::NotAHeading => {}
+                Heading::Entry => {}
             }
             if line.starts_with('[') || line.starts_with("^[") {
                 co.problem(
@@ -355,7 +355,7 @@ enum Heading<'a> {
         owners: &'a str,
     },
     Unnamed,
-    NotAHeading,
+    Entry,
 }
 
 /// `^?[name]([n])?( owners)?`; anything else (including `[abc].rb @x`) is an entry.
@@ -365,23 +365,23 @@ fn parse_heading(line: &str) -> Heading<'_> {
         None => (false, line),
     };
     let Some(rest) = rest.strip_prefix('[') else {
-        return Heading::NotAHeading;
+        return Heading::Entry;
     };
     let Some(close) = rest.find(']') else {
-        return Heading::NotAHeading;
+        return Heading::Entry;
     };
     let name = &rest[..close];
     let mut rest = &rest[close + 1..];
     let mut approvals = None;
     if let Some(r) = rest.strip_prefix('[') {
         let Some(close) = r.find(']') else {
-            return Heading::NotAHeading;
+            return Heading::Entry;
         };
         approvals = Some(&r[..close]);
         rest = &r[close + 1..];
     }
     if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
-        return Heading::NotAHeading;
+        return Heading::Entry;
     }
     if name.trim().is_empty() {
         return Heading::Unnamed;
