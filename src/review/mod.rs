@@ -8,3 +8,4 @@
 //! All pure: the caller fetches CODEOWNERS, commits and members; nothing here does IO.
 
 pub mod codeowners;
+pub mod route;
