@@ -9,3 +9,4 @@
 
 pub mod codeowners;
 pub mod route;
+pub mod triage;
