@@ -27,7 +27,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
 /// Name of the section that holds entries written before any heading.
@@ -105,13 +105,6 @@ pub struct Rule {
     /// `!pattern`: matching files are exempt from this section.
     pub exclusion: bool,
     glob: Glob,
-    matcher: GlobMatcher,
-}
-
-impl Rule {
-    pub fn matches(&self, path: &str) -> bool {
-        self.matcher.is_match(rooted(path))
-    }
 }
 
 /// A section (named, or the default one), with every heading of that name combined.
@@ -263,7 +256,6 @@ impl CodeOwners {
                 owners,
                 default_owners,
                 exclusion,
-                matcher: glob.compile_matcher(),
                 glob,
             });
         }
@@ -434,7 +426,8 @@ fn parse_owner(tok: &str) -> Option<Owner> {
                 .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
     };
     if let Some(role) = tok.strip_prefix("@@") {
-        return match role.to_ascii_lowercase().trim_end_matches('s') {
+        let role = role.to_ascii_lowercase();
+        return match role.strip_suffix('s').unwrap_or(&role) {
             "developer" => Some(Owner::Role(Role::Developer)),
             "maintainer" => Some(Owner::Role(Role::Maintainer)),
             "owner" => Some(Owner::Role(Role::Owner)),
