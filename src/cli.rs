@@ -105,9 +105,12 @@ pub struct SimArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
-    /// Print the snapshot as JSON
+    /// Print the snapshot as JSON (one line per snapshot with --watch)
     #[arg(long)]
     pub json: bool,
+    /// Keep polling and print every changed snapshot until interrupted
+    #[arg(long)]
+    pub watch: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]
