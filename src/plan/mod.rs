@@ -1,4 +1,6 @@
 //! The planner: snapshot builder, redaction, token budget, providers, strict parsing.
 
 pub mod cli;
+pub mod fence;
 pub mod redact;
+pub mod snapshot;
