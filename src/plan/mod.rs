@@ -2,5 +2,7 @@
 
 pub mod cli;
 pub mod fence;
+pub mod prompt;
 pub mod redact;
+pub mod schema;
 pub mod snapshot;
