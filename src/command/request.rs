@@ -1,0 +1,296 @@
+//! The exact HTTP request(s) a command sends, and the preconditions re-checked before it does.
+//!
+//! The details view, `apply` and the audit log show these, and the executor sends exactly these:
+//! what the operator approves is what goes over the wire.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::gitlab::ProjectSnapshot;
+
+use super::model::Command;
+
+/// Appended to every comment we post, so the planner can recognise (and skip) its own output.
+pub const BOT_MARKER: &str = "<!-- gitaiops -->";
+
+/// One REST call. `path` is the full path on the host, `/api/v4/...`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+impl HttpRequest {
+    fn new(method: &str, path: String, body: Option<Value>) -> Self {
+        HttpRequest {
+            method: method.to_string(),
+            path,
+            body,
+        }
+    }
+
+    /// The path below `/api/v4`, as the client's `write` takes it.
+    pub fn api_path(&self) -> &str {
+        self.path.strip_prefix("/api/v4").unwrap_or(&self.path)
+    }
+}
+
+impl std::fmt::Display for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)?;
+        if let Some(b) = &self.body {
+            write!(f, " {b}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The request(s) `cmd` will send on `snap`'s project; empty for a note. Fails only when the
+/// request cannot be formed (a reviewer who is not a member has no user id).
+pub fn requests(cmd: &Command, snap: &ProjectSnapshot) -> Result<Vec<HttpRequest>, String> {
+    let p = format!("/api/v4/projects/{}", snap.project.id);
+    let r = match cmd {
+        Command::Note { .. } => return Ok(Vec::new()),
+        Command::CommentMr { mr_iid, body, .. } => HttpRequest::new(
+            "POST",
+            format!("{p}/merge_requests/{mr_iid}/notes"),
+            Some(json!({ "body": comment_body(body) })),
+        ),
+        Command::SetLabels {
+            mr_iid,
+            add,
+            remove,
+            ..
+        } => {
+            let mut b = serde_json::Map::new();
+            if !add.is_empty() {
+                b.insert("add_labels".into(), Value::String(add.join(",")));
+            }
+            if !remove.is_empty() {
+                b.insert("remove_labels".into(), Value::String(remove.join(",")));
+            }
+            HttpRequest::new(
+                "PUT",
+                format!("{p}/merge_requests/{mr_iid}"),
+                Some(Value::Object(b)),
+            )
+        }
+        Command::RetryJob { job_id, .. } => {
+            HttpRequest::new("POST", format!("{p}/jobs/{job_id}/retry"), None)
+        }
+        Command::PlayJob { job_id, .. } => {
+            HttpRequest::new("POST", format!("{p}/jobs/{job_id}/play"), None)
+        }
+        Command::AssignReviewers {
+            mr_iid, reviewers, ..
+        } => {
+            let ids = reviewers
+                .iter()
+                .map(|r| {
+                    let name = r.trim_start_matches('@');
+                    snap.members
+                        .iter()
+                        .find(|m| m.username.eq_ignore_ascii_case(name))
+                        .map(|m| m.id)
+                        .ok_or_else(|| format!("{name} is not a member of the project"))
+                })
+                .collect::<Result<Vec<u64>, String>>()?;
+            HttpRequest::new(
+                "PUT",
+                format!("{p}/merge_requests/{mr_iid}"),
+                Some(json!({ "reviewer_ids": ids })),
+            )
+        }
+        Command::RetryPipeline { pipeline_id, .. } => {
+            HttpRequest::new("POST", format!("{p}/pipelines/{pipeline_id}/retry"), None)
+        }
+        Command::CancelPipeline { pipeline_id, .. } => {
+            HttpRequest::new("POST", format!("{p}/pipelines/{pipeline_id}/cancel"), None)
+        }
+        Command::RebaseMr { mr_iid, .. } => {
+            HttpRequest::new("PUT", format!("{p}/merge_requests/{mr_iid}/rebase"), None)
+        }
+        Command::MergeMr { mr_iid, sha, .. } => {
+            // GitLab refuses with 409 when the head moved since `sha`: the last line of defence
+            // behind our own re-check. The full sha from the fresh MR is sent when we have it.
+            let full = snap
+                .mr(*mr_iid)
+                .and_then(|m| m.sha.as_deref())
+                .filter(|h| {
+                    h.to_ascii_lowercase()
+                        .starts_with(&sha.to_ascii_lowercase())
+                })
+                .unwrap_or(sha);
+            HttpRequest::new(
+                "PUT",
+                format!("{p}/merge_requests/{mr_iid}/merge"),
+                Some(json!({ "sha": full })),
+            )
+        }
+    };
+    Ok(vec![r])
+}
+
+pub fn comment_body(body: &str) -> String {
+    format!("{}\n\n{BOT_MARKER}", body.trim_end())
+}
+
+/// What must still hold right before execution (re-checked against fresh state).
+pub fn preconditions(cmd: &Command, snap: &ProjectSnapshot) -> Vec<String> {
+    let mr_title = |iid: u64| {
+        snap.mr(iid)
+            .map(|m| format!("!{iid} \"{}\"", m.title))
+            .unwrap_or_else(|| format!("!{iid}"))
+    };
+    let job_name = |id: u64| {
+        snap.job(id)
+            .map(|j| format!("job {id} ({})", j.name))
+            .unwrap_or_else(|| format!("job {id}"))
+    };
+    match cmd {
+        Command::Note { .. } => vec!["none: a note calls nothing".into()],
+        Command::CommentMr { mr_iid, .. } | Command::SetLabels { mr_iid, .. } => {
+            vec![format!("{} exists", mr_title(*mr_iid))]
+        }
+        Command::RetryJob { job_id, .. } => {
+            vec![format!("{} is failed or canceled", job_name(*job_id))]
+        }
+        Command::PlayJob { job_id, .. } => {
+            let mut v = vec![format!("{} is manual", job_name(*job_id))];
+            if let Some(env) = snap
+                .job(*job_id)
+                .and_then(|j| j.environment.as_ref())
+                .and_then(|e| e.name.as_deref())
+            {
+                v.push(format!("deploys to environment {env}"));
+            }
+            v
+        }
+        Command::AssignReviewers {
+            mr_iid, reviewers, ..
+        } => vec![
+            format!("{} is open", mr_title(*mr_iid)),
+            format!(
+                "{} are project members and not the author",
+                reviewers.join(", ")
+            ),
+        ],
+        Command::RetryPipeline { pipeline_id, .. } => {
+            vec![format!("pipeline {pipeline_id} is failed or canceled")]
+        }
+        Command::CancelPipeline { pipeline_id, .. } => {
+            vec![format!("pipeline {pipeline_id} is pending or running")]
+        }
+        Command::RebaseMr { mr_iid, .. } => vec![format!(
+            "{} is open and has no conflicts",
+            mr_title(*mr_iid)
+        )],
+        Command::MergeMr { mr_iid, sha, .. } => vec![
+            format!(
+                "{} is open, not a draft, without conflicts",
+                mr_title(*mr_iid)
+            ),
+            format!("its head is still {sha}"),
+            "its pipeline for that head succeeded".into(),
+            "required approvals are given".into(),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::validate::tests::snap;
+
+    fn req(v: Value) -> Vec<HttpRequest> {
+        requests(&serde_json::from_value(v).unwrap(), &snap()).unwrap()
+    }
+
+    #[test]
+    fn every_kind_maps_to_its_rest_call() {
+        let p = "g/app";
+        let one = |v: Value| {
+            let r = req(v);
+            assert_eq!(r.len(), 1);
+            r.into_iter().next().unwrap()
+        };
+        let r = one(json!({"kind": "retry_job", "project": p, "job_id": 11, "rationale": "r"}));
+        assert_eq!(r.to_string(), "POST /api/v4/projects/1/jobs/11/retry");
+        assert_eq!(r.api_path(), "/projects/1/jobs/11/retry");
+        let r = one(json!({"kind": "play_job", "project": p, "job_id": 13, "rationale": "r"}));
+        assert_eq!(r.to_string(), "POST /api/v4/projects/1/jobs/13/play");
+        let r = one(
+            json!({"kind": "retry_pipeline", "project": p, "pipeline_id": 100, "rationale": "r"}),
+        );
+        assert_eq!(r.to_string(), "POST /api/v4/projects/1/pipelines/100/retry");
+        let r = one(
+            json!({"kind": "cancel_pipeline", "project": p, "pipeline_id": 101, "rationale": "r"}),
+        );
+        assert_eq!(
+            r.to_string(),
+            "POST /api/v4/projects/1/pipelines/101/cancel"
+        );
+        let r = one(json!({"kind": "rebase_mr", "project": p, "mr_iid": 42, "rationale": "r"}));
+        assert_eq!(
+            r.to_string(),
+            "PUT /api/v4/projects/1/merge_requests/42/rebase"
+        );
+        let r = one(
+            json!({"kind": "set_labels", "project": p, "mr_iid": 42, "add": ["a", "b"],
+            "remove": ["c"], "rationale": "r"}),
+        );
+        assert_eq!(r.method, "PUT");
+        assert_eq!(
+            r.body,
+            Some(json!({"add_labels": "a,b", "remove_labels": "c"}))
+        );
+        let r = one(
+            json!({"kind": "assign_reviewers", "project": p, "mr_iid": 42,
+            "reviewers": ["bob", "@carol"], "rationale": "r"}),
+        );
+        assert_eq!(r.body, Some(json!({"reviewer_ids": [8, 9]})));
+        let r = one(
+            json!({"kind": "merge_mr", "project": p, "mr_iid": 42, "sha": "aaaaaaa",
+            "rationale": "r"}),
+        );
+        assert_eq!(r.path, "/api/v4/projects/1/merge_requests/42/merge");
+        assert_eq!(
+            r.body,
+            Some(json!({"sha": "a".repeat(40)})),
+            "short sha expanded to the head"
+        );
+        let r = one(
+            json!({"kind": "comment_mr", "project": p, "mr_iid": 42, "body": "hi\n",
+            "rationale": "r"}),
+        );
+        assert_eq!(r.body, Some(json!({"body": format!("hi\n\n{BOT_MARKER}")})));
+        assert!(
+            req(json!({"kind": "note", "project": p, "text": "t", "rationale": "r"})).is_empty()
+        );
+    }
+
+    #[test]
+    fn unknown_reviewers_cannot_form_a_request() {
+        let c = serde_json::from_value(json!({"kind": "assign_reviewers", "project": "g/app",
+            "mr_iid": 42, "reviewers": ["mallory"], "rationale": "r"}))
+        .unwrap();
+        assert!(requests(&c, &snap()).unwrap_err().contains("mallory"));
+    }
+
+    #[test]
+    fn preconditions_name_the_target() {
+        let c = serde_json::from_value(json!({"kind": "retry_job", "project": "g/app",
+            "job_id": 11, "rationale": "r"}))
+        .unwrap();
+        assert_eq!(
+            preconditions(&c, &snap()),
+            ["job 11 (rspec) is failed or canceled"]
+        );
+        let c = serde_json::from_value(json!({"kind": "play_job", "project": "g/app",
+            "job_id": 14, "rationale": "r"}))
+        .unwrap();
+        assert!(preconditions(&c, &snap()).join(";").contains("production"));
+    }
+}

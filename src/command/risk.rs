@@ -1,0 +1,137 @@
+//! Risk is decided by code from the design's table, never by the model.
+
+use serde::{Deserialize, Serialize};
+
+use crate::gitlab::ProjectSnapshot;
+
+use super::model::Command;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// No GitLab call at all.
+    #[default]
+    None,
+    Low,
+    Medium,
+    High,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::None => "none",
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+}
+
+impl std::fmt::Display for Risk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The risk of executing `cmd`. A `play_job` whose job is unknown is treated as a deploy: the
+/// cautious answer when we cannot tell.
+pub fn risk(cmd: &Command, snap: &ProjectSnapshot) -> Risk {
+    match cmd {
+        Command::Note { .. } => Risk::None,
+        Command::CommentMr { .. } | Command::SetLabels { .. } | Command::RetryJob { .. } => {
+            Risk::Low
+        }
+        Command::AssignReviewers { .. }
+        | Command::RetryPipeline { .. }
+        | Command::RebaseMr { .. } => Risk::Medium,
+        Command::PlayJob { job_id, .. } => match snap.job(*job_id) {
+            Some(job) if !job.deploys() => Risk::Medium,
+            _ => Risk::High,
+        },
+        Command::CancelPipeline { .. } | Command::MergeMr { .. } => Risk::High,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::validate::tests::snap;
+    use serde_json::json;
+
+    fn r(v: serde_json::Value) -> Risk {
+        risk(&serde_json::from_value(v).unwrap(), &snap())
+    }
+
+    #[test]
+    fn table_from_the_design() {
+        let p = "g/app";
+        assert_eq!(
+            r(json!({"kind": "note", "project": p, "text": "t", "rationale": "r"})),
+            Risk::None
+        );
+        assert_eq!(
+            r(
+                json!({"kind": "comment_mr", "project": p, "mr_iid": 42, "body": "b", "rationale": "r"})
+            ),
+            Risk::Low
+        );
+        assert_eq!(
+            r(
+                json!({"kind": "set_labels", "project": p, "mr_iid": 42, "add": ["x"], "rationale": "r"})
+            ),
+            Risk::Low
+        );
+        assert_eq!(
+            r(json!({"kind": "retry_job", "project": p, "job_id": 11, "rationale": "r"})),
+            Risk::Low
+        );
+        assert_eq!(
+            r(
+                json!({"kind": "assign_reviewers", "project": p, "mr_iid": 42, "reviewers": ["bob"], "rationale": "r"})
+            ),
+            Risk::Medium
+        );
+        assert_eq!(
+            r(
+                json!({"kind": "retry_pipeline", "project": p, "pipeline_id": 100, "rationale": "r"})
+            ),
+            Risk::Medium
+        );
+        assert_eq!(
+            r(json!({"kind": "rebase_mr", "project": p, "mr_iid": 42, "rationale": "r"})),
+            Risk::Medium
+        );
+        assert_eq!(
+            r(
+                json!({"kind": "cancel_pipeline", "project": p, "pipeline_id": 101, "rationale": "r"})
+            ),
+            Risk::High
+        );
+        assert_eq!(
+            r(
+                json!({"kind": "merge_mr", "project": p, "mr_iid": 42, "sha": "a", "rationale": "r"})
+            ),
+            Risk::High
+        );
+    }
+
+    #[test]
+    fn play_job_is_high_when_it_deploys_or_is_unknown() {
+        let p = "g/app";
+        assert_eq!(
+            r(json!({"kind": "play_job", "project": p, "job_id": 13, "rationale": "r"})),
+            Risk::Medium
+        );
+        assert_eq!(
+            r(json!({"kind": "play_job", "project": p, "job_id": 14, "rationale": "r"})),
+            Risk::High
+        );
+        assert_eq!(
+            r(json!({"kind": "play_job", "project": p, "job_id": 999, "rationale": "r"})),
+            Risk::High
+        );
+    }
+}
