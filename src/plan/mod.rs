@@ -2,7 +2,10 @@
 
 pub mod cli;
 pub mod fence;
+pub mod gemini;
+pub mod openai;
 pub mod prompt;
+pub mod provider;
 pub mod redact;
 pub mod schema;
 pub mod snapshot;
