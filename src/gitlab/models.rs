@@ -158,6 +158,8 @@ open_enum!(
     }
 );
 
+// The enum comes out of `open_enum!`, which has no way to mark a `#[default]` variant.
+#[allow(clippy::derivable_impls)]
 impl Default for MrState {
     fn default() -> Self {
         Self::Opened
