@@ -1,11 +1,526 @@
+//! `gitaiops apply PLAN.json` and `gitaiops audit`.
+//!
+//! `apply` works like terraform's: every command is validated against state fetched now, shown
+//! with its risk and the request it sends, and asked about on the terminal (default No). `--yes`
+//! answers for low and medium risk only; high risk always needs the operator to type the target,
+//! so without a terminal it is refused. Details go to stderr, one result line per command to
+//! stdout.
+
+use std::io::{BufRead, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
 
 use crate::cli::{ApplyArgs, AuditArgs, GlobalArgs};
+use crate::config::Settings;
+use crate::gitlab::{GitlabClient, ProjectSnapshot};
 
-pub async fn run_apply(_global: GlobalArgs, _args: ApplyArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("apply is not built yet")
+use super::audit::{
+    self, AuditEvent, AuditLog, RecordHeader, format_human, new_session_id, operator_id,
+};
+use super::executor::{ExecContext, execute, snapshot_for};
+use super::model::Command;
+use super::parse::{ParsedPlan, RejectedItem, parse_plan_str};
+use super::policy::Policy;
+use super::queue::{Approval, Proposed, Queue, QueueError, Source, Status};
+use super::request::{preconditions, requests};
+use super::risk::Risk;
+
+/// Largest plan file read.
+const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
+/// Commands done this recently (per the audit log) are never run again by `apply`.
+const REMEMBER_DONE: Duration = Duration::from_secs(24 * 3600);
+
+pub async fn run_apply(global: GlobalArgs, args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(&global)?;
+    let policy = Policy::from_config(&settings.file.policy, global.read_only)
+        .map_err(|e| anyhow::anyhow!("{e} (in {})", settings.config_path.display()))?;
+    let plan = read_plan(&args.plan)?;
+    let project = match settings.projects().first() {
+        Some(p) if !p.trim().is_empty() => p.trim().to_string(),
+        _ => plan_project(&plan)?,
+    };
+    let audit_path = audit::resolve_path(settings.file.audit.path.as_deref())?;
+    let audit_log = AuditLog::open(&audit_path)?;
+    let client = settings.gitlab_client()?;
+    let mut term = Terminal;
+    let outcome = apply_plan(
+        &client, &audit_log, policy, &project, &plan, args.yes, &mut term,
+    )
+    .await?;
+    Ok(outcome.exit_code())
 }
 
-pub async fn run_audit(_global: GlobalArgs, _args: AuditArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the audit log is not built yet")
+fn read_plan(path: &Path) -> anyhow::Result<ParsedPlan> {
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("cannot open plan file {}", path.display()))?;
+    let mut text = String::new();
+    f.take(MAX_PLAN_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read plan file {} as UTF-8", path.display()))?;
+    if text.len() as u64 > MAX_PLAN_BYTES {
+        bail!(
+            "plan file {} is larger than {} MiB",
+            path.display(),
+            MAX_PLAN_BYTES / 1024 / 1024
+        );
+    }
+    parse_plan_str(&text).map_err(|e| anyhow::anyhow!("plan file {}: {e}", path.display()))
+}
+
+/// The project named by the plan's commands, when they agree on one.
+fn plan_project(plan: &ParsedPlan) -> anyhow::Result<String> {
+    let mut names: Vec<&str> = plan.commands.iter().map(|(_, c)| c.project()).collect();
+    names.sort_unstable();
+    names.dedup();
+    match names.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => bail!("the plan holds no valid command; nothing to apply"),
+        _ => bail!(
+            "the plan names several projects ({}); choose one with --project",
+            names.join(", ")
+        ),
+    }
+}
+
+/// Where `apply` asks its questions: the terminal, or a script in tests.
+pub trait Confirm {
+    /// Whether a person can answer.
+    fn interactive(&self) -> bool;
+    /// Shows `prompt` and reads one line; `None` at end of input.
+    fn ask(&mut self, prompt: &str) -> Option<String>;
+}
+
+/// stdin/stderr; interactive only when stdin is a terminal.
+pub struct Terminal;
+
+impl Confirm for Terminal {
+    fn interactive(&self) -> bool {
+        std::io::stdin().is_terminal()
+    }
+
+    fn ask(&mut self, prompt: &str) -> Option<String> {
+        eprint!("{prompt}");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+        }
+    }
+}
+
+/// How a plan went.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ApplyOutcome {
+    /// One line per command, as printed.
+    pub lines: Vec<String>,
+    pub done: usize,
+    pub failed: usize,
+    pub refused: usize,
+    /// Declined at the prompt: the operator's choice, not an error.
+    pub declined: usize,
+}
+
+impl ApplyOutcome {
+    /// Non-zero when anything failed or was refused (invalid, stale, policy, no terminal).
+    pub fn exit_code(&self) -> ExitCode {
+        if self.failed + self.refused > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Applies a parsed plan: fresh state, policy, per-command confirmation, execution, audit.
+/// Result lines go to stdout (and into the outcome), details to stderr.
+pub async fn apply_plan(
+    client: &GitlabClient,
+    audit_log: &AuditLog,
+    policy: Policy,
+    project: &str,
+    plan: &ParsedPlan,
+    yes: bool,
+    confirm: &mut dyn Confirm,
+) -> anyhow::Result<ApplyOutcome> {
+    let session = new_session_id();
+    let mut queue = Queue::new(policy, operator_id(), session.clone());
+    let since = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::try_from(REMEMBER_DONE).unwrap_or_default())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    for (identity, when) in audit::done_identities(&audit::read_all(audit_log.path())?, since) {
+        queue.remember_done(identity, &when);
+    }
+    let cmds: Vec<&Command> = plan.commands.iter().map(|(_, c)| c).collect();
+    let snap = snapshot_for(client, project, &cmds)
+        .await
+        .with_context(|| format!("cannot fetch {project} to validate the plan"))?;
+    let ctx = ExecContext {
+        client: client.clone(),
+        audit: audit_log.clone(),
+    };
+    eprintln!(
+        "Applying {} command(s) to {} on {} — policy: {}; audit: {}",
+        plan.commands.len() + plan.rejected.len(),
+        snap.path(),
+        snap.host,
+        queue.policy().describe(),
+        audit_log.path().display()
+    );
+    if !plan.summary.trim().is_empty() {
+        eprintln!("Plan: {}", one_line(&plan.summary, 300));
+    }
+    let mut out = ApplyOutcome::default();
+    let emit = |out: &mut ApplyOutcome, line: String| {
+        println!("{line}");
+        out.lines.push(line);
+    };
+
+    // Walk the input in order: parsed commands and rejected items interleaved by position.
+    let mut rejected = plan.rejected.iter().peekable();
+    for (index, cmd) in &plan.commands {
+        while let Some(r) = rejected.next_if(|r| r.index < *index) {
+            record_rejected_item(audit_log, &session, project, r)?;
+            out.refused += 1;
+            emit(
+                &mut out,
+                format!("{}. (invalid): refused: invalid: {}", r.index + 1, r.error),
+            );
+        }
+        let n = index + 1;
+        let proposed = queue.propose(cmd.clone(), Source::PlanFile, &snap, jiff::Timestamp::now());
+        audit_log.append_all(&queue.drain_records())?;
+        let id = match proposed {
+            Proposed::Duplicate(existing) => {
+                out.refused += 1;
+                emit(
+                    &mut out,
+                    format!(
+                        "{n}. {} {}: refused: duplicate of command {} in this plan",
+                        cmd.kind(),
+                        cmd.target(),
+                        existing_position(&plan.commands, &queue, existing)
+                    ),
+                );
+                continue;
+            }
+            Proposed::New(id, _) => id,
+        };
+        let Some(item) = queue.get(id).cloned() else {
+            continue;
+        };
+        let head = format!("{n}. {} {}", item.kind(), item.target_label);
+        show_details(&item.command, item.risk, &snap, &head);
+        if matches!(item.status, Status::Invalid | Status::Rejected) {
+            out.refused += 1;
+            let why = item.reason.clone().unwrap_or_default();
+            let prefix = if item.status == Status::Invalid {
+                "invalid: "
+            } else {
+                ""
+            };
+            emit(&mut out, format!("{head}: refused: {prefix}{why}"));
+            continue;
+        }
+        let decided = decide(&mut queue, id, item.risk, yes, confirm);
+        audit_log.append_all(&queue.drain_records())?;
+        match decided {
+            Decided::Go => {}
+            Decided::Acknowledged => {
+                out.done += 1;
+                emit(
+                    &mut out,
+                    format!("{head}: done (note acknowledged, no GitLab call)"),
+                );
+                continue;
+            }
+            Decided::Declined(why) => {
+                out.declined += 1;
+                emit(&mut out, format!("{head}: skipped: {why}"));
+                continue;
+            }
+            Decided::Refused(why) => {
+                out.refused += 1;
+                emit(&mut out, format!("{head}: refused: {why}"));
+                continue;
+            }
+        }
+        let ticket = match queue.start(id, jiff::Timestamp::now()) {
+            Ok(t) => t,
+            Err(e) => {
+                audit_log.append_all(&queue.drain_records())?;
+                out.refused += 1;
+                emit(&mut out, format!("{head}: refused: {}", refusal_text(&e)));
+                continue;
+            }
+        };
+        let report = execute(&ctx, &ticket, &snap).await;
+        let _ = queue.finish(id, report.finish.clone(), jiff::Timestamp::now());
+        if let Some(e) = &report.audit_error {
+            // The action happened but is not on record: stop before doing anything else.
+            emit(&mut out, format!("{head}: {}", report.line()));
+            bail!("audit log could not be written ({e}); stopping");
+        }
+        let line = match &report.finish {
+            super::queue::Finish::Done(s) => {
+                out.done += 1;
+                format!("{head}: done ({s})")
+            }
+            super::queue::Finish::Failed(s) => {
+                out.failed += 1;
+                format!("{head}: failed: {s}")
+            }
+            super::queue::Finish::Stale(s) => {
+                out.refused += 1;
+                format!("{head}: refused: stale: {s}")
+            }
+        };
+        emit(&mut out, line);
+    }
+    for r in rejected {
+        record_rejected_item(audit_log, &session, project, r)?;
+        out.refused += 1;
+        emit(
+            &mut out,
+            format!("{}. (invalid): refused: invalid: {}", r.index + 1, r.error),
+        );
+    }
+    eprintln!(
+        "{} done, {} failed, {} refused, {} skipped",
+        out.done, out.failed, out.refused, out.declined
+    );
+    Ok(out)
+}
+
+enum Decided {
+    Go,
+    Acknowledged,
+    Declined(String),
+    Refused(String),
+}
+
+fn decide(queue: &mut Queue, id: u64, risk: Risk, yes: bool, confirm: &mut dyn Confirm) -> Decided {
+    let now = jiff::Timestamp::now;
+    let Some(item) = queue.get(id) else {
+        return Decided::Refused("vanished from the queue".into());
+    };
+    if item.status == Status::Approved {
+        // Auto-approved by policy (never high risk).
+        return Decided::Go;
+    }
+    let kind = item.kind();
+    let phrase = item.confirmation_phrase();
+    if let Err(why) = queue.policy().may_execute(kind) {
+        let _ = queue.refuse(id, &why, now());
+        return Decided::Refused(why);
+    }
+    if risk == Risk::High {
+        if !confirm.interactive() {
+            let why = format!(
+                "high risk needs the operator to type \"{phrase}\" on a terminal (--yes does not cover it)"
+            );
+            let _ = queue.refuse(id, &why, now());
+            return Decided::Refused(why);
+        }
+        match queue.approve(id, now()) {
+            Ok(Approval::NeedsConfirmation { phrase }) => {
+                let typed = confirm
+                    .ask(&format!(
+                        "  High risk. Type \"{phrase}\" to apply it (anything else skips): "
+                    ))
+                    .unwrap_or_default();
+                match queue.confirm(id, &typed, now()) {
+                    Ok(_) => Decided::Go,
+                    Err(QueueError::Refused { reason, .. }) => Decided::Declined(reason),
+                    Err(e) => Decided::Refused(refusal_text(&e)),
+                }
+            }
+            Ok(Approval::Approved) => Decided::Go,
+            Ok(Approval::Acknowledged) => Decided::Acknowledged,
+            Err(e) => Decided::Refused(refusal_text(&e)),
+        }
+    } else {
+        let consent = if yes || kind == super::model::Kind::Note {
+            true
+        } else if confirm.interactive() {
+            let a = confirm
+                .ask(&format!("  Apply {phrase}? [y/N] "))
+                .unwrap_or_default();
+            matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+        } else {
+            let why =
+                "needs approval and there is no terminal (--yes approves low and medium risk)";
+            let _ = queue.refuse(id, why, now());
+            return Decided::Refused(why.into());
+        };
+        if !consent {
+            let _ = queue.reject(id, Some("declined at the prompt".into()), now());
+            return Decided::Declined("declined at the prompt".into());
+        }
+        match queue.approve(id, now()) {
+            Ok(Approval::Approved) => Decided::Go,
+            Ok(Approval::Acknowledged) => Decided::Acknowledged,
+            Ok(Approval::NeedsConfirmation { .. }) => {
+                Decided::Refused("unexpected confirmation request".into())
+            }
+            Err(e) => Decided::Refused(refusal_text(&e)),
+        }
+    }
+}
+
+fn refusal_text(e: &QueueError) -> String {
+    match e {
+        QueueError::Refused { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn existing_position(commands: &[(usize, Command)], queue: &Queue, id: u64) -> String {
+    let Some(item) = queue.get(id) else {
+        return format!("#{id}");
+    };
+    commands
+        .iter()
+        .find(|(_, c)| *c == item.original)
+        .map(|(i, _)| format!("{}", i + 1))
+        .unwrap_or_else(|| format!("#{id}"))
+}
+
+fn show_details(cmd: &Command, risk: Risk, snap: &ProjectSnapshot, head: &str) {
+    eprintln!("\n{head} — risk {risk}");
+    eprintln!("   why: {}", one_line(cmd.rationale(), 200));
+    if let Some(c) = cmd.confidence() {
+        eprintln!("   confidence: {c:.2}");
+    }
+    match cmd {
+        Command::CommentMr { body, .. } => eprintln!("   body: {}", one_line(body, 400)),
+        Command::Note { text, .. } => eprintln!("   note: {}", one_line(text, 400)),
+        _ => {}
+    }
+    if let Ok(reqs) = requests(cmd, snap) {
+        for r in reqs {
+            eprintln!("   sends: {}", one_line(&r.to_string(), 400));
+        }
+    }
+    for p in preconditions(cmd, snap) {
+        eprintln!("   requires: {p}");
+    }
+}
+
+/// Untrusted text on one line, control characters removed, secrets redacted, clipped.
+fn one_line(s: &str, max: usize) -> String {
+    let s = crate::plan::redact::redact(s);
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    }
+}
+
+fn record_rejected_item(
+    audit_log: &AuditLog,
+    session: &str,
+    project: &str,
+    r: &RejectedItem,
+) -> anyhow::Result<()> {
+    let header = RecordHeader {
+        time: jiff::Timestamp::now().to_string(),
+        session: session.to_string(),
+        item: 0,
+        project: project.to_string(),
+        kind: r
+            .kind
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        target: format!("plan item {}", r.index + 1),
+    };
+    audit_log.append(&header.with(AuditEvent::Proposal {
+        source: Source::PlanFile.as_str().into(),
+        risk: Risk::None,
+        status: Status::Invalid.as_str().into(),
+        reason: Some(r.error.to_string()),
+        command: Value::String(r.raw.clone()),
+    }))?;
+    Ok(())
+}
+
+pub async fn run_audit(global: GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(&global)?;
+    let path = audit::resolve_path(settings.file.audit.path.as_deref())?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !args.follow {
+                eprintln!("no audit log yet at {}", path.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            None
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
+    };
+    let mut pos = 0u64;
+    let mut line_no = 1usize;
+    let mut pending = String::new();
+    loop {
+        if file.is_none() {
+            file = std::fs::File::open(&path).ok();
+        }
+        if let Some(f) = file.as_mut() {
+            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            if len < pos {
+                // Truncated or replaced: start over.
+                pos = 0;
+                pending.clear();
+            }
+            if len > pos {
+                f.seek(SeekFrom::Start(pos))?;
+                let mut buf = Vec::new();
+                f.take(len - pos).read_to_end(&mut buf)?;
+                pos = len;
+                pending.push_str(&String::from_utf8_lossy(&buf));
+                // Only complete lines; a half-written last line waits for its newline.
+                while let Some(nl) = pending.find('\n') {
+                    let line: String = pending.drain(..=nl).collect();
+                    print_record(&mut out, line.trim_end(), line_no, args.json)?;
+                    line_no += 1;
+                }
+                out.flush()?;
+            }
+        }
+        if !args.follow {
+            if !pending.trim().is_empty() {
+                print_record(&mut out, pending.trim_end(), line_no, args.json)?;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn print_record(out: &mut dyn Write, line: &str, n: usize, json: bool) -> anyhow::Result<()> {
+    if line.trim().is_empty() {
+        return Ok(());
+    }
+    match audit::parse_lines(line, n).pop() {
+        Some(Ok(rec)) => {
+            if json {
+                writeln!(out, "{line}")?;
+            } else {
+                writeln!(out, "{}", format_human(&rec))?;
+            }
+        }
+        Some(Err((n, e))) => eprintln!("audit log line {n} is unreadable: {e}"),
+        None => {}
+    }
+    Ok(())
 }

@@ -2,7 +2,9 @@
 
 pub mod audit;
 pub mod cli;
+pub mod executor;
 pub mod model;
+pub mod operator;
 pub mod parse;
 pub mod policy;
 pub mod queue;

@@ -52,6 +52,20 @@ pub struct RejectedItem {
     pub error: ParseError,
     /// The kind, when the item named a known one (for display and audit).
     pub kind: Option<Kind>,
+    /// The item as JSON, clipped to `MAX_RAW_CHARS` (for the audit log).
+    pub raw: String,
+}
+
+/// How much of a rejected item is kept for the audit log.
+pub const MAX_RAW_CHARS: usize = 2_000;
+
+fn raw_text(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() <= MAX_RAW_CHARS {
+        s
+    } else {
+        format!("{}…", s.chars().take(MAX_RAW_CHARS).collect::<String>())
+    }
 }
 
 /// A plan after item-by-item parsing.
@@ -197,12 +211,18 @@ pub fn parse_plan(v: &Value) -> Result<ParsedPlan, ParseError> {
                     format!("more than {MAX_PLAN_COMMANDS} commands in one plan"),
                 ),
                 kind,
+                raw: raw_text(item),
             });
             continue;
         }
         match parse_command_at(item, &path) {
             Ok(c) => plan.commands.push((index, c)),
-            Err(error) => plan.rejected.push(RejectedItem { index, error, kind }),
+            Err(error) => plan.rejected.push(RejectedItem {
+                index,
+                error,
+                kind,
+                raw: raw_text(item),
+            }),
         }
     }
     Ok(plan)

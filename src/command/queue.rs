@@ -652,6 +652,26 @@ impl Queue {
         Ok(())
     }
 
+    /// Refuses a proposed item for a reason outside the operator's choice (no terminal to
+    /// confirm on, policy): it becomes rejected, with the reason on the item and in the log.
+    pub fn refuse(&mut self, id: ItemId, reason: &str, now: Timestamp) -> Result<(), QueueError> {
+        let item = self.item_mut(id)?;
+        if item.status != Status::Proposed {
+            return Err(QueueError::WrongStatus {
+                id,
+                status: item.status,
+                action: "refuse",
+            });
+        }
+        item.status = Status::Rejected;
+        item.awaiting_confirmation = false;
+        item.reason = Some(format!("refused: {reason}"));
+        item.updated_at = now;
+        let op = self.operator.clone();
+        self.push_decision(id, &op, "refuse", Some(reason.to_string()), now);
+        Ok(())
+    }
+
     /// Applies an edit of the editable fields and re-validates: the item becomes proposed or
     /// invalid. The original stays on the item for the audit log.
     pub fn edit(
@@ -772,7 +792,7 @@ impl Queue {
             item: id,
             command: item.command.clone(),
             risk: item.risk,
-            operator: item.approved_by.clone().unwrap_or_default(),
+            operator: String::new(),
             session: String::new(),
         };
         let key = item.budget_key.clone();
@@ -781,8 +801,11 @@ impl Queue {
         if let Some(k) = key {
             *self.budget_used.entry(k).or_default() += 1;
         }
+        // The execution is recorded under the session's operator; who approved it (a person or
+        // the policy) is in the decision record.
         Ok(Ticket {
             session: self.session.clone(),
+            operator: self.operator.clone(),
             ..ticket
         })
     }

@@ -47,9 +47,19 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
             labels(add, remove, &mut errs);
         }
         Command::RetryJob { job_id, .. } => match snap.job(*job_id) {
-            None => errs.push(format!("job {job_id} is not in the project snapshot")),
+            None => errs.push(format!("job {job_id} was not found in the project")),
             Some(job) => match &job.status {
-                Status::Failed | Status::Canceled => {}
+                Status::Failed | Status::Canceled => {
+                    // GitLab keeps a retried job failed and adds a new one with the same name.
+                    if let Some(newer) = snap.all_jobs().find(|j| {
+                        j.id > job.id && j.name == job.name && j.pipeline_id() == job.pipeline_id()
+                    }) {
+                        errs.push(format!(
+                            "job {job_id} was already retried as job {} ({})",
+                            newer.id, newer.status
+                        ));
+                    }
+                }
                 s if s.is_active() => errs.push(format!("job {job_id} is already {s}")),
                 s => errs.push(format!(
                     "job {job_id} is {s}; only failed or canceled jobs can be retried"
@@ -57,7 +67,7 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
             },
         },
         Command::PlayJob { job_id, .. } => match snap.job(*job_id) {
-            None => errs.push(format!("job {job_id} is not in the project snapshot")),
+            None => errs.push(format!("job {job_id} was not found in the project")),
             Some(job) => match &job.status {
                 Status::Manual => {}
                 s if s.is_active() => errs.push(format!("job {job_id} is already {s}")),
@@ -76,7 +86,7 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
         }
         Command::RetryPipeline { pipeline_id, .. } => match snap.pipeline(*pipeline_id) {
             None => errs.push(format!(
-                "pipeline {pipeline_id} is not in the project snapshot"
+                "pipeline {pipeline_id} was not found in the project"
             )),
             Some(p) => match &p.status {
                 Status::Failed | Status::Canceled => {}
@@ -90,7 +100,7 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
         },
         Command::CancelPipeline { pipeline_id, .. } => match snap.pipeline(*pipeline_id) {
             None => errs.push(format!(
-                "pipeline {pipeline_id} is not in the project snapshot"
+                "pipeline {pipeline_id} was not found in the project"
             )),
             Some(p) => match &p.status {
                 Status::Canceling => {
@@ -524,11 +534,22 @@ pub(crate) mod tests {
             "rationale": "r"}),
         );
         assert!(r.contains("only failed or canceled"), "{r}");
+        let mut s = snap();
+        s.jobs
+            .get_mut(&100)
+            .unwrap()
+            .push(job(21, 100, "running", "rspec"));
+        let c: Command = serde_json::from_value(
+            json!({"kind": "retry_job", "project": "g/app", "job_id": 11, "rationale": "r"}),
+        )
+        .unwrap();
+        let r = validate(&c, &s).unwrap_err().join("; ");
+        assert_eq!(r, "job 11 was already retried as job 21 (running)");
         let r = reasons(
             json!({"kind": "retry_job", "project": "g/app", "job_id": 999,
             "rationale": "r"}),
         );
-        assert!(r.contains("not in the project snapshot"), "{r}");
+        assert!(r.contains("was not found in the project"), "{r}");
     }
 
     #[test]

@@ -1,0 +1,406 @@
+//! Runs approved commands against GitLab.
+//!
+//! Right before sending, the target is fetched again and the command re-validated on that fresh
+//! state: what the planner (or the operator) saw may be minutes old. A command whose
+//! preconditions no longer hold is refused as stale and nothing is sent. The outcome is written to
+//! the audit log (and synced) before it is reported, so whatever the UI shows is on disk.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::gitlab::{GitlabClient, GitlabError, ProjectSnapshot, WriteResponse};
+
+use super::audit::{AuditLog, RecordHeader, execution_record};
+use super::model::{Command, Target};
+use super::queue::{Finish, ItemId, Ticket};
+use super::request::{HttpRequest, requests};
+use super::validate::validate;
+
+/// What the executor needs: the client (read-only enforced inside it) and the audit log.
+#[derive(Clone, Debug)]
+pub struct ExecContext {
+    pub client: GitlabClient,
+    pub audit: AuditLog,
+}
+
+/// One execution's result, for the queue (`Queue::finish(report.item, report.finish, now)`) and
+/// the activity feed (`report.line()`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecReport {
+    pub item: ItemId,
+    pub command: Command,
+    pub finish: Finish,
+    /// The request that was sent (the last one, when a command sends several).
+    pub request: Option<HttpRequest>,
+    pub http_status: Option<u16>,
+    pub duration: Duration,
+    /// Set when the audit record could not be written: shown loudly, never swallowed.
+    pub audit_error: Option<String>,
+}
+
+impl ExecReport {
+    /// One line: `done: retry_job job 11: new job 1234 (pending)`.
+    pub fn line(&self) -> String {
+        let what = format!("{} {}", self.command.kind(), self.command.target());
+        let mut s = match &self.finish {
+            Finish::Done(summary) => format!("done: {what}: {summary}"),
+            Finish::Failed(why) => format!("failed: {what}: {why}"),
+            Finish::Stale(why) => format!("refused: {what}: stale: {why}"),
+        };
+        if let Some(e) = &self.audit_error {
+            s.push_str(&format!(" (AUDIT LOG NOT WRITTEN: {e})"));
+        }
+        s
+    }
+}
+
+/// Spawns the execution as a tokio task; the report arrives on `tx` after the audit record is
+/// on disk.
+pub fn spawn(
+    ctx: ExecContext,
+    ticket: Ticket,
+    snap: Arc<ProjectSnapshot>,
+    tx: mpsc::Sender<ExecReport>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let report = execute(&ctx, &ticket, &snap).await;
+        // A closed channel means the UI is gone; the audit log already holds the outcome.
+        let _ = tx.send(report).await;
+    })
+}
+
+/// Re-fetches, re-validates, sends, audits. Never panics on GitLab's answers.
+pub async fn execute(ctx: &ExecContext, ticket: &Ticket, snap: &ProjectSnapshot) -> ExecReport {
+    let started = Instant::now();
+    let cmd = &ticket.command;
+    let (finish, request, http_status) = run(&ctx.client, cmd, snap).await;
+    let duration = started.elapsed();
+    let (outcome, text) = match &finish {
+        Finish::Done(s) => ("done", s.as_str()),
+        Finish::Failed(s) => ("failed", s.as_str()),
+        Finish::Stale(s) => ("stale", s.as_str()),
+    };
+    let rec = execution_record(
+        RecordHeader::for_command(jiff::Timestamp::now(), &ticket.session, ticket.item, cmd),
+        &ticket.operator,
+        outcome,
+        request.as_ref(),
+        http_status,
+        text,
+        duration.as_millis() as u64,
+        cmd,
+    );
+    let audit_error = ctx.audit.append(&rec).err().map(|e| e.to_string());
+    ExecReport {
+        item: ticket.item,
+        command: cmd.clone(),
+        finish,
+        request,
+        http_status,
+        duration,
+        audit_error,
+    }
+}
+
+async fn run(
+    client: &GitlabClient,
+    cmd: &Command,
+    snap: &ProjectSnapshot,
+) -> (Finish, Option<HttpRequest>, Option<u16>) {
+    if let Command::Note { .. } = cmd {
+        return (
+            Finish::Done("acknowledged (no GitLab call)".into()),
+            None,
+            None,
+        );
+    }
+    let fresh = match refresh_target(client, cmd, snap).await {
+        Ok(s) => s,
+        Err(e) => {
+            return (
+                Finish::Failed(format!("could not re-check: {e}")),
+                None,
+                e.status(),
+            );
+        }
+    };
+    if let Err(reasons) = validate(cmd, &fresh) {
+        return (Finish::Stale(reasons.join("; ")), None, None);
+    }
+    let reqs = match requests(cmd, &fresh) {
+        Ok(r) => r,
+        Err(e) => return (Finish::Stale(e), None, None),
+    };
+    let mut last = (None, None, String::new());
+    for req in reqs {
+        let method = match Method::from_bytes(req.method.as_bytes()) {
+            Ok(m) => m,
+            Err(_) => {
+                return (
+                    Finish::Failed(format!("bad method {}", req.method)),
+                    Some(req),
+                    None,
+                );
+            }
+        };
+        match client.write(method, req.api_path(), req.body.clone()).await {
+            Ok(resp) => {
+                let summary = summarize(cmd, &resp);
+                last = (Some(req), Some(resp.status), summary);
+            }
+            Err(e) => {
+                let status = e.status();
+                return (Finish::Failed(failure_text(&e)), Some(req), status);
+            }
+        }
+    }
+    let (req, status, summary) = last;
+    (Finish::Done(summary), req, status)
+}
+
+fn failure_text(e: &GitlabError) -> String {
+    match e {
+        // The client refused before sending: say so plainly.
+        GitlabError::ReadOnly { .. } => format!("{e} (nothing was sent)"),
+        _ => e.to_string(),
+    }
+}
+
+/// A copy of `snap` with the command's target (and what its checks read) fetched fresh.
+pub async fn refresh_target(
+    client: &GitlabClient,
+    cmd: &Command,
+    snap: &ProjectSnapshot,
+) -> Result<ProjectSnapshot, GitlabError> {
+    let mut s = snap.clone();
+    let pid = s.project.id;
+    match cmd.target() {
+        Target::Project => {}
+        Target::Job(id) => match client.job(pid, id).await {
+            Ok(job) => {
+                for jobs in s.jobs.values_mut() {
+                    jobs.retain(|j| j.id != id);
+                }
+                let pipeline = job.pipeline_id().unwrap_or(0);
+                if let Command::RetryJob { .. } = cmd
+                    && pipeline != 0
+                {
+                    // The pipeline's current jobs show whether someone retried it meanwhile
+                    // (the list leaves retried jobs out, so the target is added back).
+                    let current = client.pipeline_jobs(pid, pipeline).await?;
+                    s.jobs.insert(pipeline, current);
+                    if let Some(jobs) = s.jobs.get_mut(&pipeline) {
+                        jobs.retain(|j| j.id != id);
+                    }
+                }
+                s.jobs.entry(pipeline).or_default().push(job);
+            }
+            Err(GitlabError::NotFound { .. }) => {
+                for jobs in s.jobs.values_mut() {
+                    jobs.retain(|j| j.id != id);
+                }
+            }
+            Err(e) => return Err(e),
+        },
+        Target::Pipeline(id) => match client.pipeline(pid, id).await {
+            Ok(p) => {
+                s.pipelines.insert(id, p);
+            }
+            Err(GitlabError::NotFound { .. }) => {
+                s.pipelines.remove(&id);
+            }
+            Err(e) => return Err(e),
+        },
+        Target::Mr(iid) => {
+            match client.merge_request(pid, iid).await {
+                Ok(mr) => {
+                    s.mrs.insert(iid, mr);
+                }
+                Err(GitlabError::NotFound { .. }) => {
+                    s.mrs.remove(&iid);
+                }
+                Err(e) => return Err(e),
+            }
+            if let Command::MergeMr { .. } = cmd {
+                // The head pipeline comes with the single MR; approvals need their own call.
+                // Where the endpoint is unavailable GitLab still enforces approvals on merge.
+                match client.mr_approvals(pid, iid).await {
+                    Ok(a) => {
+                        s.approvals.insert(iid, a);
+                    }
+                    Err(GitlabError::NotFound { .. } | GitlabError::Forbidden { .. }) => {
+                        s.approvals.remove(&iid);
+                    }
+                    Err(e) => return Err(e),
+                }
+                let head = s.mrs.get(&iid).and_then(|m| m.head_pipeline.clone());
+                if let Some(hp) = head {
+                    // Fresh from the MR: it must win over an older copy of the same pipeline.
+                    s.pipelines.insert(hp.id, hp);
+                } else if let Some(mr) = s.mrs.get(&iid) {
+                    // No head pipeline reported: drop what we knew so the check cannot pass on
+                    // an old green pipeline.
+                    let mr_ref = format!("refs/merge-requests/{iid}/head");
+                    let branch = mr.source_branch.clone();
+                    s.pipelines.retain(|_, p| {
+                        p.git_ref.as_deref() != Some(mr_ref.as_str())
+                            && p.git_ref.as_deref() != Some(branch.as_str())
+                    });
+                }
+            }
+        }
+    }
+    if let Command::AssignReviewers { .. } = cmd {
+        s.members = client.members(pid).await?;
+    }
+    Ok(s)
+}
+
+/// Builds a snapshot holding just what `cmds` refer to, fetched now (for `apply`).
+pub async fn snapshot_for(
+    client: &GitlabClient,
+    project: &str,
+    cmds: &[&Command],
+) -> Result<ProjectSnapshot, GitlabError> {
+    let p = client.project(project).await?;
+    let mut s = ProjectSnapshot {
+        host: client.host().to_string(),
+        project: p,
+        ..ProjectSnapshot::default()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for c in cmds {
+        // Commands for another project are rejected by validation; nothing to fetch.
+        if !c.project().eq_ignore_ascii_case(s.path()) {
+            continue;
+        }
+        let key = (
+            c.target(),
+            matches!(c, Command::MergeMr { .. }),
+            matches!(c, Command::AssignReviewers { .. }),
+        );
+        if seen.insert(key) {
+            s = refresh_target(client, c, &s).await?;
+        }
+    }
+    s.fetched_at = Some(jiff::Timestamp::now());
+    Ok(s)
+}
+
+/// A short, readable summary of GitLab's answer.
+pub fn summarize(cmd: &Command, resp: &WriteResponse) -> String {
+    let b = &resp.body;
+    let s = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
+    let n = |k: &str| b.get(k).and_then(Value::as_u64);
+    let text = match cmd {
+        Command::RetryJob { .. } => match n("id") {
+            Some(id) => format!("new job {id} ({})", s("status")),
+            None => String::new(),
+        },
+        Command::PlayJob { job_id, .. } => format!("job {job_id} is {}", s("status")),
+        Command::RetryPipeline { pipeline_id, .. }
+        | Command::CancelPipeline { pipeline_id, .. } => {
+            format!("pipeline {pipeline_id} is {}", s("status"))
+        }
+        Command::CommentMr { .. } => match n("id") {
+            Some(id) => format!("note {id} posted"),
+            None => String::new(),
+        },
+        Command::SetLabels { .. } => {
+            let labels: Vec<&str> = b
+                .get("labels")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            format!("labels now: {}", labels.join(", "))
+        }
+        Command::AssignReviewers { .. } => {
+            let names: Vec<&str> = b
+                .get("reviewers")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|r| r.get("username").and_then(Value::as_str))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("reviewers now: {}", names.join(", "))
+        }
+        Command::RebaseMr { .. } => match b.get("rebase_in_progress").and_then(Value::as_bool) {
+            Some(true) => "rebase in progress".into(),
+            _ => "rebase requested".into(),
+        },
+        Command::MergeMr { .. } => format!("state {}", s("state")),
+        Command::Note { .. } => String::new(),
+    };
+    let text = crate::plan::redact::redact(&text).into_owned();
+    if text.is_empty() {
+        format!("{} {}", resp.status, resp.method)
+    } else {
+        format!("{}: {text}", resp.status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn resp(status: u16, body: Value) -> WriteResponse {
+        WriteResponse {
+            method: "POST".into(),
+            path: "/x".into(),
+            status,
+            body,
+            duration: Duration::from_millis(3),
+        }
+    }
+
+    #[test]
+    fn summaries_are_short_and_typed() {
+        let retry: Command = serde_json::from_value(json!({"kind": "retry_job", "project": "g/a",
+            "job_id": 11, "rationale": "r"}))
+        .unwrap();
+        assert_eq!(
+            summarize(&retry, &resp(201, json!({"id": 99, "status": "pending"}))),
+            "201: new job 99 (pending)"
+        );
+        assert_eq!(summarize(&retry, &resp(201, json!("garbage"))), "201 POST");
+        let merge: Command = serde_json::from_value(json!({"kind": "merge_mr", "project": "g/a",
+            "mr_iid": 4, "sha": "abcdefg", "rationale": "r"}))
+        .unwrap();
+        assert_eq!(
+            summarize(&merge, &resp(200, json!({"state": "merged"}))),
+            "200: state merged"
+        );
+    }
+
+    #[test]
+    fn report_lines() {
+        let cmd: Command = serde_json::from_value(json!({"kind": "retry_job", "project": "g/a",
+            "job_id": 11, "rationale": "r"}))
+        .unwrap();
+        let mut r = ExecReport {
+            item: 1,
+            command: cmd,
+            finish: Finish::Stale("job 11 is already running".into()),
+            request: None,
+            http_status: None,
+            duration: Duration::ZERO,
+            audit_error: None,
+        };
+        assert_eq!(
+            r.line(),
+            "refused: retry_job job 11: stale: job 11 is already running"
+        );
+        r.finish = Finish::Failed("500 from h: server error".into());
+        r.audit_error = Some("disk full".into());
+        assert!(r.line().starts_with("failed: "));
+        assert!(r.line().contains("AUDIT LOG NOT WRITTEN"));
+    }
+}
