@@ -36,9 +36,11 @@ fn snapshot() -> ProjectSnapshot {
         .unwrap();
         let jobs: Vec<Job> = (0..8u64)
             .map(|k| {
-                serde_json::from_value(json!({"id": 100_000 + i * 10 + k, "name": format!("job{k}"),
+                serde_json::from_value(
+                    json!({"id": 100_000 + i * 10 + k, "name": format!("job{k}"),
                     "stage": "test", "status": if k == 0 { "failed" } else { "success" },
-                    "pipeline": {"id": 1000 + i}}))
+                    "pipeline": {"id": 1000 + i}}),
+                )
                 .unwrap()
             })
             .collect();
@@ -128,7 +130,12 @@ fn audit_append_synced(b: Bencher) {
     let snap = snapshot();
     let plan = parse_plan_str(&plan_text()).unwrap();
     let mut q = Queue::new(Policy::default(), "op@host", "s");
-    q.propose(plan.commands[1].1.clone(), Source::Planner, &snap, jiff::Timestamp::now());
+    q.propose(
+        plan.commands[1].1.clone(),
+        Source::Planner,
+        &snap,
+        jiff::Timestamp::now(),
+    );
     let rec: AuditRecord = q.drain_records().remove(0);
     b.bench(|| log.append(black_box(&rec)).unwrap());
 }

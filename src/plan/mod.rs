@@ -1,6 +1,7 @@
 //! The planner: snapshot builder, redaction, token budget, providers, strict parsing.
 
 pub mod cli;
+pub mod cost;
 pub mod fence;
 pub mod gemini;
 pub mod openai;
@@ -9,5 +10,8 @@ pub mod prompt;
 pub mod provider;
 pub mod redact;
 pub mod rules;
+pub mod run;
 pub mod schema;
+pub mod settings;
 pub mod snapshot;
+pub mod trigger;
