@@ -334,7 +334,7 @@ pub fn classify_error(status: u16, body: &str, model: &str) -> ProviderError {
             model: model.to_string(),
             message,
         },
-        499 | 500..=599 => ProviderError::Server { status, message },
+        499..=599 => ProviderError::Server { status, message },
         _ => ProviderError::Protocol {
             detail: format!(
                 "HTTP {status}{}",

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod cost;
 pub mod fence;
+pub mod fetch;
 pub mod gemini;
 pub mod openai;
 pub mod parse;

@@ -70,6 +70,35 @@ fn error_line(log: &str) -> Option<String> {
         .filter(|l| !l.is_empty())
 }
 
+/// Log lines that mean the network or a registry failed, not the code: GitLab reports these as
+/// `script_failure`, yet a retry is the right first move.
+fn transient_line(log: &str) -> Option<String> {
+    const PATTERNS: &[&str] = &[
+        "etimedout",
+        "econnreset",
+        "econnrefused",
+        "eai_again",
+        "could not resolve host",
+        "temporary failure in name resolution",
+        "tls handshake timeout",
+        "connection reset by peer",
+        "i/o timeout",
+        "502 bad gateway",
+        "503 service unavailable",
+        "504 gateway time",
+        "toomanyrequests",
+        "rate limit exceeded",
+    ];
+    tail_excerpt(log.as_bytes(), 40)
+        .lines()
+        .rev()
+        .find(|l| {
+            let l = l.to_ascii_lowercase();
+            PATTERNS.iter().any(|p| l.contains(p))
+        })
+        .map(|l| fence::clean(l, 200))
+}
+
 struct Rules<'a> {
     snap: &'a ProjectSnapshot,
     logs: &'a JobLogs,
@@ -175,6 +204,17 @@ pub fn plan_rules(
     }
     let total = r.commands.len();
     let mut commands = r.commands;
+    // Most valuable first: unblock (retries, red default branch), route, explain, the rest.
+    let rank = |c: &Command| match c {
+        Command::RetryJob { .. } => 0,
+        Command::Note { text, .. } if text.contains(" is red: ") => 1,
+        Command::AssignReviewers { .. } => 2,
+        Command::Note { text, .. } if text.starts_with("Deploy job") => 3,
+        Command::CommentMr { .. } => 4,
+        Command::RebaseMr { .. } => 5,
+        _ => 6,
+    };
+    commands.sort_by_key(rank);
     commands.truncate(MAX_COMMANDS);
     let mut summary = String::from("Offline rules planner (no model). ");
     if parts.is_empty() {
@@ -214,7 +254,22 @@ impl Rules<'_> {
             .unwrap_or_default()
     }
 
-    fn retry(&mut self, j: &Job, context: &str) {
+    /// Infrastructure by GitLab's `failure_reason`, or a network/registry error in the log:
+    /// `Some(None)` for the former, `Some(Some(line))` for the latter.
+    fn retryable(&self, j: &Job) -> Option<Option<String>> {
+        if j.failure_reason
+            .as_ref()
+            .is_some_and(|r| r.is_infrastructure())
+        {
+            return Some(None);
+        }
+        self.logs
+            .get(&j.id)
+            .and_then(|l| transient_line(l))
+            .map(Some)
+    }
+
+    fn retry(&mut self, j: &Job, context: &str, transient: Option<String>) {
         if !self.retried.insert(j.id) {
             return;
         }
@@ -224,18 +279,30 @@ impl Rules<'_> {
             .map(|r| r.as_str().to_string())
             .unwrap_or_default();
         let mut evidence = vec![format!("failure_reason: {}", fence::word(&reason))];
-        if let Some(line) = self.logs.get(&j.id).and_then(|l| error_line(l)) {
-            evidence.push(line);
-        }
+        let rationale = match &transient {
+            Some(line) => {
+                evidence.push(line.clone());
+                format!(
+                    "Job {} {context} failed on a network or registry error, not in the code under test; a retry usually passes.",
+                    j.id
+                )
+            }
+            None => {
+                if let Some(line) = self.logs.get(&j.id).and_then(|l| error_line(l)) {
+                    evidence.push(line);
+                }
+                format!(
+                    "Job {} {context} failed with {}, an infrastructure failure (the runner or GitLab, not the code); a retry usually passes.",
+                    j.id,
+                    fence::word(&reason)
+                )
+            }
+        };
         self.commands.push(Command::RetryJob {
             project: self.project.clone(),
             job_id: j.id,
-            rationale: format!(
-                "Job {} {context} failed with {}, an infrastructure failure (the runner or GitLab, not the code); a retry usually passes.",
-                j.id,
-                fence::word(&reason)
-            ),
-            confidence: Some(0.7),
+            rationale,
+            confidence: Some(if transient.is_some() { 0.6 } else { 0.7 }),
             evidence,
         });
     }
@@ -257,13 +324,9 @@ impl Rules<'_> {
             .push(format!("default branch red (pipeline {pid})"));
         let mut code = Vec::new();
         for j in &failed {
-            if j.failure_reason
-                .as_ref()
-                .is_some_and(|r| r.is_infrastructure())
-            {
-                self.retry(j, "on the default branch");
-            } else {
-                code.push(j);
+            match self.retryable(j) {
+                Some(transient) => self.retry(j, "on the default branch", transient),
+                None => code.push(j),
             }
         }
         if failed.is_empty() || !code.is_empty() {
@@ -301,13 +364,9 @@ impl Rules<'_> {
         let failed: Vec<Job> = self.failed_jobs(pipeline_id).into_iter().cloned().collect();
         let mut code = Vec::new();
         for j in &failed {
-            if j.failure_reason
-                .as_ref()
-                .is_some_and(|r| r.is_infrastructure())
-            {
-                self.retry(j, &format!("of !{}", mr.iid));
-            } else {
-                code.push(j);
+            match self.retryable(j) {
+                Some(transient) => self.retry(j, &format!("of !{}", mr.iid), transient),
+                None => code.push(j),
             }
         }
         if code.is_empty() {
@@ -472,6 +531,11 @@ mod tests {
         let kinds: Vec<(Kind, Target)> =
             p.commands.iter().map(|c| (c.kind(), c.target())).collect();
         assert_eq!(kinds[0], (Kind::RetryJob, Target::Job(5000)), "{kinds:?}");
+        let ranks: Vec<Kind> = kinds.iter().map(|(k, _)| *k).collect();
+        assert!(
+            ranks.iter().position(|k| *k == Kind::CommentMr)
+                > ranks.iter().position(|k| *k == Kind::RetryJob)
+        );
         assert!(
             kinds.contains(&(Kind::CommentMr, Target::Mr(42))),
             "{kinds:?}"
@@ -546,6 +610,25 @@ mod tests {
         let p = plan(&quiet, &JobLogs::new());
         assert!(p.commands.is_empty(), "{:?}", p.commands);
         assert!(p.summary.contains("Nothing needs attention"));
+    }
+
+    #[test]
+    fn network_errors_in_the_log_are_retried() {
+        let s = sample();
+        let mut logs = JobLogs::new();
+        logs.insert(
+            5100,
+            "npm ERR! code ETIMEDOUT\nnpm ERR! network request to https://registry.npmjs.org failed\n".into(),
+        );
+        let p = plan(&s, &logs);
+        let retry = p
+            .commands
+            .iter()
+            .find(|c| c.target() == Target::Job(5100))
+            .expect("job 5100 retried");
+        assert_eq!(retry.kind(), Kind::RetryJob);
+        assert!(retry.rationale().contains("network or registry"));
+        assert!(!p.commands.iter().any(|c| c.kind() == Kind::CommentMr));
     }
 
     #[test]

@@ -590,9 +590,10 @@ pub enum PlanEvent {
         run: u64,
         progress: Progress,
     },
+    /// Boxed: an outcome is large and progress messages are many.
     Finished {
         run: u64,
-        result: Result<PlanOutcome, PlanFailure>,
+        result: Box<Result<PlanOutcome, PlanFailure>>,
     },
 }
 
@@ -635,7 +636,12 @@ pub fn spawn_plan(
             let _ = ptx.try_send(PlanEvent::Progress { run, progress: p });
         };
         let result = planner.plan(&input, &progress, &token).await;
-        let _ = tx.send(PlanEvent::Finished { run, result }).await;
+        let _ = tx
+            .send(PlanEvent::Finished {
+                run,
+                result: Box::new(result),
+            })
+            .await;
     });
     PlanHandle { run, cancel, task }
 }

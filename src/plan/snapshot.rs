@@ -278,7 +278,11 @@ impl Renderer<'_> {
             "# Project {} (id {}) on {}",
             refname(&p.path_with_namespace),
             p.id,
-            fence::ident(&s.host)
+            s.host
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+                .take(100)
+                .collect::<String>()
         );
         let _ = writeln!(
             h,
