@@ -126,7 +126,7 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         Err(f) => {
-            if f.usage.calls > 0 {
+            if chatty && f.usage.total_tokens > 0 {
                 eprintln!("{}", usage_line(&f.usage, f.cost_usd));
             }
             anyhow::bail!("plan failed ({}): {}: {}", f.state, f.planner, f.message)
