@@ -108,6 +108,9 @@ impl Group {
 
 struct Item {
     group: Group,
+    /// Order within the group: MRs most recently active first (stale ones stalest first), the
+    /// rest as generated.
+    order: i64,
     label: String,
     full: String,
     compact: Option<String>,
@@ -130,7 +133,7 @@ pub fn build_context(
     };
     let header = r.header();
     let mut items = r.items();
-    items.sort_by_key(|i| i.group);
+    items.sort_by_key(|i| (i.group, i.order));
 
     let mut used = estimate_tokens(&header);
     // Room kept for the "left out" lines and group headings.
@@ -451,6 +454,7 @@ impl Renderer<'_> {
             }
             out.push(Item {
                 group: Group::RedDefault,
+                order: out.len() as i64,
                 label: format!("pipeline {}", p.id),
                 full,
                 compact: Some(compact),
@@ -639,8 +643,14 @@ impl Renderer<'_> {
                 compact.push_str(&self.job_block(j, false));
             }
         }
+        let updated = mr.updated_at.map(|t| t.as_second()).unwrap_or(0);
         Item {
             group,
+            order: if group == Group::Stale {
+                updated
+            } else {
+                -updated
+            },
             label: format!("!{}", mr.iid),
             full,
             compact: Some(compact),
@@ -696,6 +706,7 @@ impl Renderer<'_> {
             }
             out.push(Item {
                 group: Group::Deploy,
+                order: out.len() as i64,
                 label: format!("{} deploy jobs", jobs.len()),
                 full: format!("{facts}\n{}", indent(&self.fence.wrap(&names))),
                 compact: None,
@@ -725,6 +736,7 @@ impl Renderer<'_> {
             }
             out.push(Item {
                 group: Group::Pipelines,
+                order: out.len() as i64,
                 label: format!("pipeline {}", p.id),
                 full: line,
                 compact: None,
