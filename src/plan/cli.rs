@@ -1,10 +1,170 @@
-use std::io::{Read, Write};
+//! `gitaiops plan` and `gitaiops redact`.
+
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use super::fence::Fence;
+use super::fetch::{FetchOptions, fetch_for_plan};
+use super::prompt::{PromptOptions, build_prompt};
+use super::run::{PlanInput, PlanOutcome, Planner, Progress, usage_line};
+use super::settings::{PlannerSettings, resolve};
 use crate::cli::{GlobalArgs, PlanArgs};
+use crate::command::risk;
+use crate::config::Settings;
+use crate::gitlab::client::GitlabClient;
 
-pub async fn run_plan(_global: GlobalArgs, _args: PlanArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the planner is not built yet")
+/// Loopback servers (the simulator, a local model) are never reached through a proxy.
+pub fn is_loopback(url: &str) -> bool {
+    let rest = url
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(url)
+        .trim_start_matches('[');
+    ["127.", "localhost", "::1"]
+        .iter()
+        .any(|p| rest.starts_with(p))
+}
+
+/// The planner's settings from the loaded config and the process environment.
+pub fn planner_settings(
+    settings: &Settings,
+    model_flag: Option<&str>,
+) -> anyhow::Result<PlannerSettings> {
+    let mut ps = resolve(&settings.file.planner, model_flag, &|k| {
+        std::env::var(k).ok()
+    })
+    .map_err(|e| anyhow::anyhow!(e))?;
+    ps.no_proxy = is_loopback(&ps.base_url);
+    Ok(ps)
+}
+
+/// `gitaiops plan`: fetch a snapshot (read-only client), ask the planner, print proposals.
+/// Never executes anything; a provider failure exits non-zero with one line.
+pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(&global)?;
+    let ps = planner_settings(&settings, args.model.as_deref())?;
+    let project = settings.project()?.to_string();
+    let mut cc = settings.client_config()?;
+    // Planning reads; nothing it does may write, whatever the config says.
+    cc.read_only = true;
+    cc.no_proxy |= is_loopback(&cc.base_url);
+    let client = GitlabClient::new(cc)?;
+    let (snap, logs) = fetch_for_plan(&client, &project, &FetchOptions::default())
+        .await
+        .with_context(|| format!("cannot read {project}"))?;
+    let input = PlanInput::new(Arc::new(snap), logs);
+
+    if args.dry_prompt {
+        let opts = PromptOptions {
+            token_budget: ps.token_budget,
+            stale_days: ps.stale_days,
+            ..PromptOptions::default()
+        };
+        let prompt = build_prompt(
+            &input.snapshot,
+            &input.logs,
+            input.now,
+            &Fence::random(),
+            &opts,
+        );
+        let mut out = std::io::stdout().lock();
+        out.write_all(prompt.display().as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let planner = Planner::from_settings(&ps).map_err(|e| anyhow::anyhow!(e))?;
+    let chatty = std::io::stderr().is_terminal() || !args.json;
+    if chatty {
+        eprintln!(
+            "planner: {} ({}); project {}",
+            planner.label(),
+            ps.chosen_by,
+            project
+        );
+    }
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+    let progress = move |p: Progress| {
+        if !chatty {
+            return;
+        }
+        match p {
+            Progress::Waiting { reason, secs } => {
+                eprintln!("waiting {secs:.1}s: {reason}")
+            }
+            Progress::Reasking { errors } => {
+                eprintln!("answer had {errors} problem(s); asking once more")
+            }
+            Progress::Prompt { tokens, omitted } if omitted > 0 => {
+                eprintln!("prompt ~{tokens} tokens; some items left out for the budget")
+            }
+            _ => {}
+        }
+    };
+    match planner.plan(&input, &progress, &cancel).await {
+        Ok(outcome) => {
+            let mut out = std::io::stdout().lock();
+            if args.json {
+                let text = serde_json::to_string_pretty(&outcome.wire())?;
+                writeln!(out, "{text}")?;
+            } else {
+                out.write_all(human(&outcome, &input).as_bytes())?;
+            }
+            out.flush()?;
+            if chatty && outcome.planner != "rules" {
+                eprintln!("{}", outcome.usage_line());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(f) => {
+            if chatty && f.usage.total_tokens > 0 {
+                eprintln!("{}", usage_line(&f.usage, f.cost_usd));
+            }
+            anyhow::bail!("plan failed ({}): {}: {}", f.state, f.planner, f.message)
+        }
+    }
+}
+
+/// The plan for a terminal: summary, then each proposal with its risk (decided by our code).
+fn human(o: &PlanOutcome, input: &PlanInput) -> String {
+    let mut s = format!(
+        "Plan by {} ({}){}\n\n{}\n",
+        o.planner,
+        o.model,
+        if o.cached { ", cached" } else { "" },
+        o.summary
+    );
+    if o.commands.is_empty() {
+        s.push_str("\nNo commands proposed.\n");
+    }
+    for (i, c) in o.commands.iter().enumerate() {
+        let r = risk(c, &input.snapshot);
+        s.push_str(&format!(
+            "\n{}. {} {} [risk: {}]\n   {}\n",
+            i + 1,
+            c.kind(),
+            c.target(),
+            r.as_str(),
+            c.rationale()
+        ));
+    }
+    if !o.rejected.is_empty() {
+        s.push_str(&format!("\nRejected ({}):\n", o.rejected.len()));
+        for r in &o.rejected {
+            s.push_str(&format!("- {}\n", r.reason));
+        }
+    }
+    s.push_str("\nNothing was executed. Save with --json and run `gitaiops apply FILE` to act.\n");
+    s
 }
 
 /// `gitaiops redact`: stdin to stdout. Input is read whole because private key blocks span lines;
@@ -18,4 +178,18 @@ pub fn run_redact() -> anyhow::Result<ExitCode> {
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_detection() {
+        assert!(is_loopback("http://127.0.0.1:8080"));
+        assert!(is_loopback("http://localhost:11434"));
+        assert!(is_loopback("http://[::1]:80"));
+        assert!(!is_loopback("https://generativelanguage.googleapis.com"));
+        assert!(!is_loopback("https://127x.example.com"));
+    }
 }

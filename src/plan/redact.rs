@@ -280,10 +280,19 @@ fn segment_random(s: &str) -> bool {
 /// Replaces every secret in `text` by a `[REDACTED...]` marker.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let mut out: Cow<'_, str> = Cow::Borrowed(text);
-    for rule in RULES.iter() {
-        let replaced = rule.re.replace_all(&out, |c: &Captures| (rule.apply)(c));
-        if let Cow::Owned(new) = replaced {
-            out = Cow::Owned(new);
+    // A replacement can expose a match to a rule that already ran (a marker ends a word that
+    // hid a token's start): run again until nothing changes, which makes redaction idempotent.
+    for _ in 0..4 {
+        let mut changed = false;
+        for rule in RULES.iter() {
+            let replaced = rule.re.replace_all(&out, |c: &Captures| (rule.apply)(c));
+            if let Cow::Owned(new) = replaced {
+                changed |= new != *out;
+                out = Cow::Owned(new);
+            }
+        }
+        if !changed {
+            break;
         }
     }
     out

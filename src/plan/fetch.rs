@@ -1,0 +1,120 @@
+//! One-shot snapshot for `plan`: the poller's `fetch_snapshot` plus what the planner reads
+//! beyond it (members for reviewer checks, approvals of open MRs, log excerpts of failed jobs).
+//! Every extra request is bounded; a detail that cannot be fetched is left out, not fatal.
+
+use std::collections::BTreeSet;
+
+use crate::gitlab::client::GitlabClient;
+use crate::gitlab::error::GitlabError;
+use crate::gitlab::models::Status;
+use crate::gitlab::poller::fetch_snapshot;
+use crate::gitlab::snapshot::ProjectSnapshot;
+
+use super::snapshot::{JobLogs, tail_excerpt};
+
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    pub pipelines: u32,
+    /// Job lists for this many newest pipelines (and as many failed ones).
+    pub jobs_for_latest: usize,
+    /// Approvals for at most this many open, non-draft MRs (most recently updated first).
+    pub approvals: usize,
+    /// Log excerpts of at most this many failed jobs.
+    pub logs: usize,
+    pub log_lines: usize,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        Self {
+            pipelines: 40,
+            jobs_for_latest: 10,
+            approvals: 30,
+            logs: 8,
+            log_lines: 20,
+        }
+    }
+}
+
+/// The snapshot and log excerpts a plan is made from.
+pub async fn fetch_for_plan(
+    client: &GitlabClient,
+    project: &str,
+    opts: &FetchOptions,
+) -> Result<(ProjectSnapshot, JobLogs), GitlabError> {
+    let mut snap = fetch_snapshot(client, project, opts.pipelines, opts.jobs_for_latest).await?;
+    let pid = snap.project.id;
+    match client.members(pid).await {
+        Ok(m) => snap.members = m,
+        Err(e) => tracing::warn!("plan: members not fetched: {e}"),
+    }
+
+    // Jobs of failed MR pipelines that the newest-first fetch did not cover.
+    let mr_pipelines: BTreeSet<u64> = snap
+        .mrs
+        .values()
+        .filter_map(|mr| snap.pipeline_for_mr(mr))
+        .filter(|p| p.status == Status::Failed)
+        .map(|p| p.id)
+        .filter(|id| !snap.jobs.contains_key(id))
+        .take(opts.jobs_for_latest)
+        .collect();
+    for id in mr_pipelines {
+        match client.pipeline_jobs(pid, id).await {
+            Ok(jobs) => {
+                snap.jobs.insert(id, jobs);
+            }
+            Err(e) => tracing::warn!("plan: jobs of pipeline {id} not fetched: {e}"),
+        }
+    }
+
+    let mut by_update: Vec<(Option<jiff::Timestamp>, u64)> = snap
+        .mrs
+        .values()
+        .filter(|m| !m.is_draft())
+        .map(|m| (m.updated_at, m.iid))
+        .collect();
+    by_update.sort_by(|a, b| b.cmp(a));
+    for (_, iid) in by_update.into_iter().take(opts.approvals) {
+        match client.mr_approvals(pid, iid).await {
+            Ok(a) => {
+                snap.approvals.insert(iid, a);
+            }
+            Err(e) => tracing::warn!("plan: approvals of !{iid} not fetched: {e}"),
+        }
+    }
+
+    // Failed jobs of the pipelines the prompt puts first: the default branch's newest, then MRs'.
+    let default = snap.default_branch().to_string();
+    let mut wanted: Vec<u64> = Vec::new();
+    let newest_default = snap
+        .pipelines
+        .values()
+        .rev()
+        .find(|p| p.git_ref.as_deref() == Some(default.as_str()) && !p.status.is_active())
+        .map(|p| p.id);
+    let mr_red: Vec<u64> = snap
+        .mrs
+        .values()
+        .filter_map(|mr| snap.pipeline_for_mr(mr))
+        .filter(|p| p.status == Status::Failed)
+        .map(|p| p.id)
+        .collect();
+    for pid_ in newest_default.into_iter().chain(mr_red) {
+        for j in snap.jobs.get(&pid_).into_iter().flatten() {
+            if j.status == Status::Failed && !j.allow_failure && !wanted.contains(&j.id) {
+                wanted.push(j.id);
+            }
+        }
+    }
+    let mut logs = JobLogs::new();
+    for job_id in wanted.into_iter().take(opts.logs) {
+        match client.job_trace(pid, job_id).await {
+            Ok(bytes) => {
+                logs.insert(job_id, tail_excerpt(&bytes, opts.log_lines));
+            }
+            Err(e) => tracing::warn!("plan: log of job {job_id} not fetched: {e}"),
+        }
+    }
+    Ok((snap, logs))
+}

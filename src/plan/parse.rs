@@ -1,0 +1,240 @@
+//! A model's answer -> commands, item by item. The command module's strict parser and validator
+//! decide (`command::parse_plan`, `command::validate`); this adds what only the planner knows:
+//! every string redacted before anything else sees it, duplicates and over-long plans refused,
+//! and rejected items kept (shortened) with their reason for the operator and the re-ask.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::provider::strip_wrapping;
+use super::redact::redact;
+use super::schema::MAX_COMMANDS;
+use crate::command::{Command, parse_plan, validate};
+use crate::gitlab::snapshot::ProjectSnapshot;
+
+/// A proposal that did not make it, as `plan --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejected {
+    /// The item as the model sent it (redacted, long strings shortened).
+    pub raw: Value,
+    pub reason: String,
+}
+
+/// A parsed and validated plan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Checked {
+    pub summary: String,
+    pub commands: Vec<Command>,
+    pub rejected: Vec<Rejected>,
+}
+
+impl Checked {
+    /// The validator's errors in the form the re-ask carries.
+    pub fn errors(&self) -> Vec<String> {
+        self.rejected.iter().map(|r| r.reason.clone()).collect()
+    }
+}
+
+/// Redacts every string in a JSON value in place.
+pub fn redact_value(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(r) = redact(s) {
+                *s = r;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_value),
+        Value::Object(o) => o.values_mut().for_each(redact_value),
+        _ => {}
+    }
+}
+
+/// A bounded copy for display: strings cut at 300 characters, arrays at 20 items, depth 6.
+pub fn shorten(v: &Value, depth: usize) -> Value {
+    match v {
+        Value::String(s) if s.chars().count() > 300 => {
+            let head: String = s.chars().take(300).collect();
+            Value::String(format!("{head}…[{} chars]", s.chars().count()))
+        }
+        Value::Array(a) if depth < 6 => {
+            Value::Array(a.iter().take(20).map(|x| shorten(x, depth + 1)).collect())
+        }
+        Value::Object(o) if depth < 6 => Value::Object(
+            o.iter()
+                .take(40)
+                .map(|(k, x)| (shorten_key(k), shorten(x, depth + 1)))
+                .collect(),
+        ),
+        Value::Array(_) | Value::Object(_) => Value::String("…".into()),
+        other => other.clone(),
+    }
+}
+
+fn shorten_key(k: &str) -> String {
+    if k.chars().count() > 60 {
+        format!("{}…", k.chars().take(60).collect::<String>())
+    } else {
+        k.to_string()
+    }
+}
+
+/// Parses and validates a model's answer against the snapshot. `Err` is a whole-answer failure
+/// (not JSON, not a plan) with a one-line reason; bad items are `Checked::rejected`.
+pub fn check_answer(text: &str, snap: &ProjectSnapshot) -> Result<Checked, String> {
+    let body = strip_wrapping(text);
+    let mut v: Value = serde_json::from_str(body).map_err(|e| {
+        format!(
+            "not valid JSON (line {}, column {}): {}",
+            e.line(),
+            e.column(),
+            e
+        )
+    })?;
+    redact_value(&mut v);
+    check_value(&v, snap)
+}
+
+/// `check_answer` for an already-parsed value (the rules planner's output goes through here too,
+/// so both planners face the same gate).
+pub fn check_value(v: &Value, snap: &ProjectSnapshot) -> Result<Checked, String> {
+    let parsed = parse_plan(v).map_err(|e| format!("not a plan: {e}"))?;
+    let items: &[Value] = match v {
+        Value::Array(a) => a,
+        _ => v
+            .get("commands")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]),
+    };
+    let raw = |i: usize| items.get(i).map(|x| shorten(x, 0)).unwrap_or(Value::Null);
+    let mut out = Checked {
+        summary: crate::plan::fence::clean_block(&parsed.summary, 2_000),
+        ..Checked::default()
+    };
+    // (index, reason) so rejections are reported in the model's order.
+    let mut rejected: BTreeMap<usize, String> = BTreeMap::new();
+    for r in &parsed.rejected {
+        rejected.insert(r.index, r.error.to_string());
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (index, cmd) in parsed.commands {
+        let at = format!("commands[{index}]");
+        if let Err(errs) = validate(&cmd, snap) {
+            rejected.insert(index, format!("{at}: {}", errs.join("; ")));
+            continue;
+        }
+        if let Some(first) = seen.get(&cmd.identity()) {
+            rejected.insert(index, format!("{at}: duplicate of commands[{first}]"));
+            continue;
+        }
+        if out.commands.len() == MAX_COMMANDS {
+            rejected.insert(
+                index,
+                format!(
+                    "{at}: more than {MAX_COMMANDS} commands; a plan proposes the few that matter"
+                ),
+            );
+            continue;
+        }
+        seen.insert(cmd.identity(), index);
+        out.commands.push(cmd);
+    }
+    out.rejected = rejected
+        .into_iter()
+        .map(|(i, reason)| Rejected {
+            raw: raw(i),
+            reason,
+        })
+        .collect();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::snapshot::tests::sample;
+    use serde_json::json;
+
+    #[test]
+    fn good_items_survive_bad_ones_are_explained() {
+        let s = sample();
+        let answer = json!({"summary": "main is red", "commands": [
+            {"kind": "retry_job", "project": "acme/platform", "job_id": 5000, "rationale": "runner_system_failure"},
+            {"kind": "retry_job", "project": "acme/platform", "job_id": 999999, "rationale": "made up"},
+            {"kind": "delete_project", "project": "acme/platform", "rationale": "x"},
+            {"kind": "note", "project": "acme/platform", "text": "t", "rationale": "r", "risk": "none"},
+            {"kind": "merge_mr", "project": "acme/platform", "mr_iid": 42, "sha": "a".repeat(40), "rationale": "ship it"},
+            {"kind": "retry_job", "project": "acme/platform", "job_id": 5000, "rationale": "again"},
+            {"kind": "comment_mr", "project": "other/project", "mr_iid": 42, "body": "hi", "rationale": "r"}
+        ]});
+        let c = check_answer(&answer.to_string(), &s).unwrap();
+        assert_eq!(c.summary, "main is red");
+        assert_eq!(c.commands.len(), 1);
+        assert_eq!(c.rejected.len(), 6);
+        let reasons: Vec<&str> = c.rejected.iter().map(|r| r.reason.as_str()).collect();
+        assert!(reasons[0].contains("job 999999"), "{reasons:?}");
+        assert!(reasons[1].contains("unknown kind"), "{reasons:?}");
+        assert!(reasons[2].contains("unknown field"), "{reasons:?}");
+        assert!(reasons[3].contains("pipeline 901 is failed"), "{reasons:?}");
+        assert!(
+            reasons[4].contains("duplicate of commands[0]"),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons[5].contains("not the project in view"),
+            "{reasons:?}"
+        );
+        assert_eq!(c.rejected[1].raw["kind"], "delete_project");
+    }
+
+    #[test]
+    fn whole_answer_failures() {
+        let s = sample();
+        assert!(
+            check_answer("{\"summary\": \"x\", \"comm", &s)
+                .unwrap_err()
+                .starts_with("not valid JSON")
+        );
+        assert!(
+            check_answer("\"hello\"", &s)
+                .unwrap_err()
+                .starts_with("not a plan")
+        );
+        assert!(check_answer("{\"summary\": \"x\"}", &s).is_err());
+        let fenced = "```json\n{\"summary\": \"quiet\", \"commands\": []}\n```";
+        assert_eq!(check_answer(fenced, &s).unwrap().summary, "quiet");
+    }
+
+    #[test]
+    fn secrets_and_huge_strings_are_contained() {
+        let s = sample();
+        let huge = "x".repeat(100_000);
+        let answer = json!({"summary": "token glpat-Abc123xYz789DefGhi012", "commands": [
+            {"kind": "note", "project": "acme/platform", "text": huge, "rationale": "r"},
+            {"kind": "note", "project": "acme/platform", "text": "use glpat-Abc123xYz789DefGhi012", "rationale": "r"}
+        ]});
+        let c = check_answer(&answer.to_string(), &s).unwrap();
+        assert!(!c.summary.contains("glpat-Abc"));
+        assert_eq!(c.commands.len(), 1);
+        assert!(
+            !serde_json::to_string(&c.commands[0])
+                .unwrap()
+                .contains("glpat-Abc")
+        );
+        let raw = c.rejected[0].raw.to_string();
+        assert!(raw.len() < 1_000, "rejected item shortened: {}", raw.len());
+    }
+
+    #[test]
+    fn plan_is_capped() {
+        let s = sample();
+        let notes: Vec<Value> = (0..12)
+            .map(|i| json!({"kind": "note", "project": "acme/platform", "text": format!("n{i}"), "rationale": "r"}))
+            .collect();
+        let c = check_value(&json!({"summary": "", "commands": notes}), &s).unwrap();
+        assert_eq!(c.commands.len(), MAX_COMMANDS);
+        assert_eq!(c.rejected.len(), 12 - MAX_COMMANDS);
+    }
+}

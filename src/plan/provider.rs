@@ -1,0 +1,320 @@
+//! The LLM provider trait, its request/response types, and every failure as its own state.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::fence;
+use super::prompt::Prompt;
+use super::redact::redact;
+
+/// One call to a model: the prompt, and for the corrective re-ask the previous answer and the
+/// validator's errors.
+#[derive(Debug, Clone, Copy)]
+pub struct LlmRequest<'a> {
+    pub prompt: &'a Prompt,
+    pub followup: Option<Followup<'a>>,
+    pub max_output_tokens: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Followup<'a> {
+    pub previous: &'a RawPlan,
+    pub correction: &'a str,
+}
+
+/// Tokens as the provider counted them (all attempts of a run are summed by the runner).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    /// Visible output.
+    pub output_tokens: u64,
+    /// Thinking tokens (billed as output on Gemini).
+    pub thinking_tokens: u64,
+    pub total_tokens: u64,
+    /// Calls made (retries and the re-ask included).
+    pub calls: u32,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.output_tokens += other.output_tokens;
+        self.thinking_tokens += other.thinking_tokens;
+        self.total_tokens += other.total_tokens;
+        self.calls += other.calls;
+    }
+}
+
+/// A model's answer before parsing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawPlan {
+    /// The answer text (thought parts and `<think>` blocks removed).
+    pub text: String,
+    pub usage: Usage,
+    /// The model that answered, when the provider says (`modelVersion`, `model`).
+    pub model_version: Option<String>,
+    /// The assistant turn as the provider sent it, echoed back unchanged in a re-ask (Gemini
+    /// thought signatures must survive the round trip).
+    pub turn: Option<Value>,
+}
+
+/// Why a provider call produced no usable answer. Each is a state the UI names.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProviderError {
+    /// HTTP 200 without candidates: the prompt itself was refused.
+    #[error("the prompt was blocked ({reason}){}", opt(message))]
+    Blocked {
+        reason: String,
+        message: Option<String>,
+    },
+    /// The answer was stopped by a safety or recitation filter.
+    #[error(
+        "the answer was stopped by the model's filter ({reason}){}",
+        opt(message)
+    )]
+    Stopped {
+        reason: String,
+        message: Option<String>,
+    },
+    /// The output cap was reached before the JSON was complete.
+    #[error("the answer was cut off at the output limit of {limit} tokens")]
+    Truncated { limit: u32, usage: Usage },
+    /// A candidate without text (finish reason OTHER, a stray tool call, ...).
+    #[error("the model returned no text ({reason})")]
+    Empty { reason: String, usage: Usage },
+    /// Per-minute rate limit: the server said how long to wait.
+    #[error("rate limited; retry in {}s{}", retry_after.as_secs_f64().ceil(), opt(message))]
+    RateLimited {
+        retry_after: Duration,
+        message: Option<String>,
+    },
+    /// A quota that waiting a minute will not fix (daily quota, billing, a zero limit).
+    #[error("{} quota exhausted{}", if *daily { "daily" } else { "request" }, opt(message))]
+    QuotaExhausted {
+        daily: bool,
+        message: Option<String>,
+    },
+    /// 5xx and 499: the server is overloaded or failed.
+    #[error("server error {status}{}", opt(message))]
+    Server {
+        status: u16,
+        message: Option<String>,
+    },
+    #[error("no answer within {}s (request cancelled)", after.as_secs())]
+    Timeout { after: Duration },
+    #[error("cancelled")]
+    Cancelled,
+    /// 400: the request was refused as malformed or unsupported.
+    #[error("request rejected ({status}){}", opt(message))]
+    BadRequest {
+        status: u16,
+        message: Option<String>,
+    },
+    /// 401/403 or an invalid key.
+    #[error("not authorized ({status}){}", opt(message))]
+    Auth {
+        status: u16,
+        message: Option<String>,
+    },
+    #[error("model {model} not found{}", opt(message))]
+    ModelNotFound {
+        model: String,
+        message: Option<String>,
+    },
+    #[error("cannot reach the server: {detail}")]
+    Network { detail: String },
+    #[error("unreadable response: {detail}")]
+    Protocol { detail: String },
+    #[error("{0}")]
+    Config(String),
+}
+
+fn opt(m: &Option<String>) -> String {
+    match m {
+        Some(m) if !m.is_empty() => format!(": {m}"),
+        _ => String::new(),
+    }
+}
+
+/// What the runner does about an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAdvice {
+    /// Wait this long, then try again.
+    Wait(Duration),
+    /// Exponential backoff with jitter.
+    Backoff,
+    /// Try once more (with a larger output cap for truncation).
+    Once,
+    Never,
+}
+
+impl ProviderError {
+    /// A short state name for the UI and logs (`blocked`, `quota`, `truncated`, ...).
+    pub fn state(&self) -> &'static str {
+        match self {
+            ProviderError::Blocked { .. } => "blocked",
+            ProviderError::Stopped { .. } => "stopped",
+            ProviderError::Truncated { .. } => "truncated",
+            ProviderError::Empty { .. } => "empty",
+            ProviderError::RateLimited { .. } => "rate_limited",
+            ProviderError::QuotaExhausted { .. } => "quota",
+            ProviderError::Server { .. } => "server_error",
+            ProviderError::Timeout { .. } => "timeout",
+            ProviderError::Cancelled => "cancelled",
+            ProviderError::BadRequest { .. } => "bad_request",
+            ProviderError::Auth { .. } => "unauthorized",
+            ProviderError::ModelNotFound { .. } => "model_not_found",
+            ProviderError::Network { .. } => "network",
+            ProviderError::Protocol { .. } => "protocol",
+            ProviderError::Config(_) => "config",
+        }
+    }
+
+    pub fn advice(&self) -> RetryAdvice {
+        match self {
+            ProviderError::RateLimited { retry_after, .. } => RetryAdvice::Wait(*retry_after),
+            ProviderError::Server { .. } | ProviderError::Network { .. } => RetryAdvice::Backoff,
+            ProviderError::Truncated { .. } | ProviderError::Empty { .. } => RetryAdvice::Once,
+            _ => RetryAdvice::Never,
+        }
+    }
+
+    /// Tokens spent by a call that still failed.
+    pub fn usage(&self) -> Usage {
+        match self {
+            ProviderError::Truncated { usage, .. } | ProviderError::Empty { usage, .. } => *usage,
+            _ => Usage::default(),
+        }
+    }
+}
+
+/// Server-provided text, safe to show: redacted, one line, bounded.
+pub fn server_text(s: &str) -> Option<String> {
+    let t = fence::clean(&redact(s), 300);
+    (!t.is_empty()).then_some(t)
+}
+
+/// A model backend.
+pub trait Provider: Send + Sync {
+    /// `gemini`, `openai`.
+    fn name(&self) -> &'static str;
+    fn model(&self) -> &str;
+    /// One HTTP call. Retries, waits and the re-ask are the runner's.
+    fn complete(
+        &self,
+        req: &LlmRequest<'_>,
+    ) -> impl Future<Output = Result<RawPlan, ProviderError>> + Send;
+}
+
+/// Maps a transport error from reqwest.
+pub fn transport_error(e: &reqwest::Error, timeout: Duration) -> ProviderError {
+    if e.is_timeout() {
+        ProviderError::Timeout { after: timeout }
+    } else if e.is_decode() || e.is_body() {
+        ProviderError::Protocol {
+            detail: fence::clean(&e.to_string(), 200),
+        }
+    } else {
+        ProviderError::Network {
+            detail: fence::clean(&redact(&e.to_string()), 200),
+        }
+    }
+}
+
+/// Strips what models put around JSON despite being asked not to: a `<think>` block (servers
+/// without a reasoning parser) and a Markdown code fence.
+pub fn strip_wrapping(text: &str) -> &str {
+    let mut t = text.trim();
+    if t.starts_with("<think>")
+        && let Some(end) = t.find("</think>")
+    {
+        t = t[end + "</think>".len()..].trim();
+    }
+    if let Some(rest) = t.strip_prefix("```") {
+        let rest = rest.strip_prefix("json").unwrap_or(rest);
+        if let Some(body) = rest.trim_end().strip_suffix("```") {
+            t = body.trim();
+        }
+    }
+    t
+}
+
+/// Parses a protobuf Duration string (`"15s"`, `"38.601658672s"`).
+pub fn parse_proto_duration(s: &str) -> Option<Duration> {
+    let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// "Please retry in 38.9s." / "retry after 20 seconds" in an error message.
+pub fn retry_delay_in_message(msg: &str) -> Option<Duration> {
+    let lower = msg.to_ascii_lowercase();
+    let idx = lower
+        .find("retry in ")
+        .map(|i| i + 9)
+        .or_else(|| lower.find("retry after ").map(|i| i + 12))?;
+    let num: String = lower[idx..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let v: f64 = num.trim_end_matches('.').parse().ok()?;
+    let unit = lower[idx + num.len()..].trim_start();
+    let secs = if unit.starts_with("ms") {
+        v / 1000.0
+    } else if unit.starts_with("min") {
+        v * 60.0
+    } else {
+        v
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_is_stripped() {
+        assert_eq!(strip_wrapping("```json\n{\"a\":1}\n```"), "{\"a\":1}");
+        assert_eq!(strip_wrapping("<think>hmm</think>\n{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(strip_wrapping(" {\"a\":1} "), "{\"a\":1}");
+    }
+
+    #[test]
+    fn delays_parse() {
+        assert_eq!(parse_proto_duration("15s"), Some(Duration::from_secs(15)));
+        assert_eq!(
+            parse_proto_duration("38.5s"),
+            Some(Duration::from_millis(38_500))
+        );
+        assert_eq!(parse_proto_duration("abc"), None);
+        assert_eq!(
+            retry_delay_in_message("Quota exceeded. Please retry in 38.9s."),
+            Some(Duration::from_millis(38_900))
+        );
+        assert_eq!(
+            retry_delay_in_message("retry after 2 minutes"),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(retry_delay_in_message("check your plan and billing"), None);
+    }
+
+    #[test]
+    fn states_and_advice() {
+        let rl = ProviderError::RateLimited {
+            retry_after: Duration::from_secs(15),
+            message: None,
+        };
+        assert_eq!(rl.advice(), RetryAdvice::Wait(Duration::from_secs(15)));
+        assert_eq!(rl.to_string(), "rate limited; retry in 15s");
+        let q = ProviderError::QuotaExhausted {
+            daily: true,
+            message: Some("per day".into()),
+        };
+        assert_eq!(q.advice(), RetryAdvice::Never);
+        assert_eq!(q.state(), "quota");
+        assert_eq!(q.to_string(), "daily quota exhausted: per day");
+    }
+}

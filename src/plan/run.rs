@@ -1,0 +1,647 @@
+//! One planning run: prompt -> provider (with waits, backoff and cancellation) -> strict
+//! checking -> at most one corrective re-ask -> result, cached by (provider, model, prompt hash).
+//! Nothing here executes a command: results are proposals for the queue.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::cost::{Pricing, cost, list_price};
+use super::fence::Fence;
+use super::gemini::{GeminiConfig, GeminiProvider};
+use super::openai::{OpenAiConfig, OpenAiProvider};
+use super::parse::{Checked, Rejected, check_answer, check_value};
+use super::prompt::{Prompt, PromptOptions, TEMPLATE_VERSION, build_prompt};
+use super::provider::{Followup, LlmRequest, Provider, ProviderError, RawPlan, RetryAdvice, Usage};
+use super::rules::{RulesOptions, plan_rules};
+use super::settings::{PlannerSettings, ProviderKind};
+use super::snapshot::JobLogs;
+use crate::command::Command;
+use crate::gitlab::snapshot::ProjectSnapshot;
+
+/// The model backends, chosen at run time.
+pub enum Backend {
+    Gemini(GeminiProvider),
+    OpenAi(OpenAiProvider),
+    Rules,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannerOptions {
+    pub prompt: PromptOptions,
+    pub rules: RulesOptions,
+    pub max_output_tokens: u32,
+    /// First backoff after a 5xx or a network error (doubled, with jitter).
+    pub backoff_base: Duration,
+    /// Longest rate-limit wait honoured; a longer one fails the run with its delay.
+    pub max_wait: Duration,
+    pub pricing: Option<Pricing>,
+    pub cache_ttl: Duration,
+}
+
+impl Default for PlannerOptions {
+    fn default() -> Self {
+        Self {
+            prompt: PromptOptions::default(),
+            rules: RulesOptions::default(),
+            max_output_tokens: 8_192,
+            backoff_base: Duration::from_secs(2),
+            max_wait: Duration::from_secs(60),
+            pricing: None,
+            cache_ttl: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What the planner looks at.
+#[derive(Debug, Clone)]
+pub struct PlanInput {
+    pub snapshot: Arc<ProjectSnapshot>,
+    pub logs: JobLogs,
+    /// Ages in the prompt are relative to this (the server time of the snapshot).
+    pub now: Timestamp,
+}
+
+impl PlanInput {
+    pub fn new(snapshot: Arc<ProjectSnapshot>, logs: JobLogs) -> Self {
+        let now = snapshot.fetched_at.unwrap_or_else(Timestamp::now);
+        Self {
+            snapshot,
+            logs,
+            now,
+        }
+    }
+}
+
+/// Where a run is, for the progress line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// The prompt is built: estimated tokens, and how many lines say what was left out.
+    Prompt { tokens: usize, omitted: usize },
+    /// A call is in flight (1-based, counting retries).
+    Asking { attempt: u32 },
+    /// Waiting before the next call.
+    Waiting { reason: String, secs: f64 },
+    /// The answer had problems; asking once more with the validator's errors.
+    Reasking { errors: usize },
+    /// The same prompt was answered recently: served from the cache.
+    Cached,
+}
+
+/// A finished plan: proposals only.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanOutcome {
+    pub planner: String,
+    pub model: String,
+    pub summary: String,
+    pub commands: Vec<Command>,
+    pub rejected: Vec<Rejected>,
+    pub usage: Usage,
+    pub cost_usd: Option<f64>,
+    /// Prompt template version, for the audit record of each proposal.
+    pub template_version: String,
+    pub prompt_hash: String,
+    pub prompt_tokens_est: usize,
+    pub omitted: Vec<String>,
+    pub reasked: bool,
+    pub cached: bool,
+}
+
+impl PlanOutcome {
+    /// `plan --json`: `{planner, model, summary, commands, rejected}`, commands in wire form.
+    pub fn wire(&self) -> Value {
+        json!({
+            "planner": self.planner,
+            "model": self.model,
+            "summary": self.summary,
+            "commands": self.commands,
+            "rejected": self.rejected,
+        })
+    }
+
+    /// "1234 tokens, ~$0.0031" for headers and logs.
+    pub fn usage_line(&self) -> String {
+        usage_line(&self.usage, self.cost_usd)
+    }
+}
+
+pub fn usage_line(u: &Usage, cost: Option<f64>) -> String {
+    let tokens = format!(
+        "{} tokens in, {} out{}",
+        u.prompt_tokens,
+        u.output_tokens + u.thinking_tokens,
+        if u.thinking_tokens > 0 {
+            format!(" ({} thinking)", u.thinking_tokens)
+        } else {
+            String::new()
+        }
+    );
+    match cost {
+        Some(c) => format!("{tokens}, ~${c:.4}"),
+        None => format!("{tokens}, cost unknown"),
+    }
+}
+
+/// A run that produced no plan. `message` is one line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{planner}: {message}")]
+pub struct PlanFailure {
+    pub planner: String,
+    /// `blocked`, `quota`, `truncated`, `unparseable`, `timeout`, `cancelled`, ...
+    pub state: &'static str,
+    pub message: String,
+    pub usage: Usage,
+    pub cost_usd: Option<f64>,
+}
+
+/// The planner: one backend, its options, and a small cache.
+pub struct Planner {
+    backend: Backend,
+    model: String,
+    opts: PlannerOptions,
+    cache: Mutex<BTreeMap<String, (Instant, PlanOutcome)>>,
+}
+
+const CACHE_ENTRIES: usize = 16;
+
+impl Planner {
+    pub fn new(backend: Backend, opts: PlannerOptions) -> Planner {
+        let model = match &backend {
+            Backend::Gemini(p) => p.model().to_string(),
+            Backend::OpenAi(p) => p.model().to_string(),
+            Backend::Rules => "rules".to_string(),
+        };
+        Planner {
+            backend,
+            model,
+            opts,
+            cache: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The planner the settings describe.
+    pub fn from_settings(s: &PlannerSettings) -> Result<Planner, String> {
+        let backend = match s.kind {
+            ProviderKind::Gemini => Backend::Gemini(
+                GeminiProvider::new(GeminiConfig {
+                    api_key: s
+                        .api_key
+                        .clone()
+                        .ok_or("the gemini planner needs GEMINI_API_KEY")?,
+                    base_url: s.base_url.clone(),
+                    model: s
+                        .model
+                        .clone()
+                        .unwrap_or_else(|| super::gemini::DEFAULT_MODEL.into()),
+                    timeout: s.timeout,
+                    connect_timeout: Duration::from_secs(10),
+                    no_proxy: s.no_proxy,
+                })
+                .map_err(|e| e.to_string())?,
+            ),
+            ProviderKind::OpenAi => Backend::OpenAi(
+                OpenAiProvider::new(OpenAiConfig {
+                    base_url: s.base_url.clone(),
+                    api_key: s.api_key.clone(),
+                    model: s.model.clone(),
+                    timeout: s.timeout,
+                    connect_timeout: Duration::from_secs(10),
+                    no_proxy: s.no_proxy,
+                })
+                .map_err(|e| e.to_string())?,
+            ),
+            ProviderKind::Rules => Backend::Rules,
+        };
+        let opts = PlannerOptions {
+            prompt: PromptOptions {
+                token_budget: s.token_budget,
+                stale_days: s.stale_days,
+                ..PromptOptions::default()
+            },
+            rules: RulesOptions {
+                stale_days: s.stale_days,
+                ..RulesOptions::default()
+            },
+            max_output_tokens: s.max_output_tokens,
+            pricing: s.pricing,
+            ..PlannerOptions::default()
+        };
+        Ok(Planner::new(backend, opts))
+    }
+
+    pub fn options(&self) -> &PlannerOptions {
+        &self.opts
+    }
+
+    /// `gemini`, `openai`, `rules`.
+    pub fn name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Gemini(p) => p.name(),
+            Backend::OpenAi(p) => p.name(),
+            Backend::Rules => "rules",
+        }
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// What the UI shows: "gemini gemini-3.8-flash", "rules (offline)".
+    pub fn label(&self) -> String {
+        match self.backend {
+            Backend::Rules => "rules (offline)".into(),
+            _ => format!("{} {}", self.name(), self.model),
+        }
+    }
+
+    /// The prompt a run would send (`--dry-prompt`), with a fresh nonce.
+    pub fn prompt(&self, input: &PlanInput) -> Prompt {
+        build_prompt(
+            &input.snapshot,
+            &input.logs,
+            input.now,
+            &Fence::random(),
+            &self.opts.prompt,
+        )
+    }
+
+    fn price(&self, model: &str) -> Option<Pricing> {
+        self.opts.pricing.or_else(|| {
+            list_price(
+                self.name(),
+                model,
+                Timestamp::now()
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .date(),
+            )
+        })
+    }
+
+    fn failure(&self, state: &'static str, message: String, usage: Usage) -> PlanFailure {
+        PlanFailure {
+            planner: self.name().to_string(),
+            state,
+            message,
+            usage,
+            cost_usd: self.price(&self.model).map(|p| cost(&usage, &p)),
+        }
+    }
+
+    /// Plans once. `progress` is called as the run moves on; cancelling `cancel` stops it
+    /// (the HTTP request in flight is dropped).
+    pub async fn plan(
+        &self,
+        input: &PlanInput,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<PlanOutcome, PlanFailure> {
+        match &self.backend {
+            Backend::Rules => Ok(self.plan_rules(input)),
+            Backend::Gemini(p) => self.plan_llm(p, input, progress, cancel).await,
+            Backend::OpenAi(p) => self.plan_llm(p, input, progress, cancel).await,
+        }
+    }
+
+    fn plan_rules(&self, input: &PlanInput) -> PlanOutcome {
+        let plan = plan_rules(&input.snapshot, &input.logs, input.now, &self.opts.rules);
+        let value = serde_json::to_value(&plan).unwrap_or(Value::Null);
+        let checked = check_value(&value, &input.snapshot).unwrap_or_default();
+        tracing::info!(
+            planner = "rules",
+            commands = checked.commands.len(),
+            rejected = checked.rejected.len(),
+            "plan ready"
+        );
+        PlanOutcome {
+            planner: "rules".into(),
+            model: "rules".into(),
+            summary: checked.summary,
+            commands: checked.commands,
+            rejected: checked.rejected,
+            usage: Usage::default(),
+            cost_usd: Some(0.0),
+            template_version: TEMPLATE_VERSION.clone(),
+            prompt_hash: String::new(),
+            prompt_tokens_est: 0,
+            omitted: Vec::new(),
+            reasked: false,
+            cached: false,
+        }
+    }
+
+    async fn plan_llm<P: Provider>(
+        &self,
+        provider: &P,
+        input: &PlanInput,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<PlanOutcome, PlanFailure> {
+        let prompt = self.prompt(input);
+        progress(Progress::Prompt {
+            tokens: prompt.est_tokens,
+            omitted: prompt.omitted.len(),
+        });
+        let key = format!("{}|{}|{}", provider.name(), provider.model(), prompt.hash());
+        if let Some(hit) = self.cached(&key) {
+            progress(Progress::Cached);
+            return Ok(hit);
+        }
+        let snap = &input.snapshot;
+        let mut usage = Usage::default();
+        let req = LlmRequest {
+            prompt: &prompt,
+            followup: None,
+            max_output_tokens: self.opts.max_output_tokens,
+        };
+        let first = self
+            .call(provider, req, progress, cancel, &mut usage)
+            .await
+            .map_err(|e| self.provider_failure(&e, usage))?;
+        let mut model = first
+            .model_version
+            .clone()
+            .unwrap_or_else(|| provider.model().to_string());
+        let first_check = check_answer(&first.text, snap);
+        let needs_reask = match &first_check {
+            Ok(c) => !c.rejected.is_empty(),
+            Err(_) => true,
+        };
+        let mut reasked = false;
+        let checked: Checked = if !needs_reask {
+            first_check.unwrap_or_default()
+        } else {
+            let errors = match &first_check {
+                Ok(c) => c.errors(),
+                Err(e) => vec![e.clone()],
+            };
+            progress(Progress::Reasking {
+                errors: errors.len(),
+            });
+            reasked = true;
+            let correction = Prompt::reask(&errors);
+            let req2 = LlmRequest {
+                prompt: &prompt,
+                followup: Some(Followup {
+                    previous: &first,
+                    correction: &correction,
+                }),
+                max_output_tokens: self.opts.max_output_tokens,
+            };
+            let second = self
+                .call(provider, req2, progress, cancel, &mut usage)
+                .await;
+            match (first_check, second) {
+                (first_check, Ok(raw)) => {
+                    if let Some(m) = &raw.model_version {
+                        model = m.clone();
+                    }
+                    match (check_answer(&raw.text, snap), first_check) {
+                        (Ok(mut c2), first) => {
+                            // What the first answer proposed and lost stays visible.
+                            if let Ok(c1) = first {
+                                c2.rejected
+                                    .extend(c1.rejected.into_iter().map(|r| Rejected {
+                                        raw: r.raw,
+                                        reason: format!("first answer: {}", r.reason),
+                                    }));
+                            }
+                            c2
+                        }
+                        (Err(_), Ok(c1)) => c1,
+                        (Err(e2), Err(_)) => {
+                            return Err(self.failure(
+                                "unparseable",
+                                format!("answer unusable after one corrective re-ask: {e2}"),
+                                usage,
+                            ));
+                        }
+                    }
+                }
+                (Ok(c1), Err(e)) => {
+                    if matches!(e, ProviderError::Cancelled) {
+                        return Err(self.provider_failure(&e, usage));
+                    }
+                    tracing::warn!(
+                        state = e.state(),
+                        "corrective re-ask failed; keeping the first answer"
+                    );
+                    c1
+                }
+                (Err(parse), Err(e)) => {
+                    return Err(self.failure(
+                        e.state(),
+                        format!("answer unusable ({parse}) and the re-ask failed: {e}"),
+                        usage,
+                    ));
+                }
+            }
+        };
+        let cost_usd = self.price(&model).map(|p| cost(&usage, &p));
+        let outcome = PlanOutcome {
+            planner: provider.name().to_string(),
+            model,
+            summary: checked.summary,
+            commands: checked.commands,
+            rejected: checked.rejected,
+            usage,
+            cost_usd,
+            template_version: prompt.template_version.clone(),
+            prompt_hash: prompt.hash(),
+            prompt_tokens_est: prompt.est_tokens,
+            omitted: prompt.omitted.clone(),
+            reasked,
+            cached: false,
+        };
+        tracing::info!(
+            planner = outcome.planner,
+            model = outcome.model,
+            commands = outcome.commands.len(),
+            rejected = outcome.rejected.len(),
+            reasked,
+            prompt_tokens = usage.prompt_tokens,
+            output_tokens = usage.output_tokens + usage.thinking_tokens,
+            "plan ready"
+        );
+        self.store(key, &outcome);
+        Ok(outcome)
+    }
+
+    fn provider_failure(&self, e: &ProviderError, usage: Usage) -> PlanFailure {
+        tracing::warn!(
+            planner = self.name(),
+            state = e.state(),
+            "planner call failed: {e}"
+        );
+        self.failure(e.state(), e.to_string(), usage)
+    }
+
+    /// One logical call: retried on rate limits (waiting what the server said), 5xx and
+    /// network errors (backoff), truncation (once, with a larger cap) and empty answers (once).
+    async fn call<P: Provider>(
+        &self,
+        provider: &P,
+        mut req: LlmRequest<'_>,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+        cancel: &CancellationToken,
+        usage: &mut Usage,
+    ) -> Result<RawPlan, ProviderError> {
+        let (mut waits, mut backoffs, mut once) = (0u32, 0u32, false);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            progress(Progress::Asking { attempt });
+            let result = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Err(ProviderError::Cancelled),
+                r = provider.complete(&req) => r,
+            };
+            let err = match result {
+                Ok(raw) => {
+                    usage.add(&raw.usage);
+                    return Ok(raw);
+                }
+                Err(e) => e,
+            };
+            let spent = err.usage();
+            usage.add(&Usage {
+                calls: spent.calls.max(1),
+                ..spent
+            });
+            let wait = match err.advice() {
+                RetryAdvice::Wait(d) if waits < 2 && d <= self.opts.max_wait => {
+                    waits += 1;
+                    Some((format!("rate limited by {}", provider.name()), d))
+                }
+                RetryAdvice::Backoff if backoffs < 2 => {
+                    let factor = 2u32.pow(backoffs) as f64 * (0.75 + fastrand::f64() * 0.5);
+                    backoffs += 1;
+                    Some((err.to_string(), self.opts.backoff_base.mul_f64(factor)))
+                }
+                RetryAdvice::Once if !once => {
+                    once = true;
+                    if let ProviderError::Truncated { limit, .. } = err {
+                        req.max_output_tokens = limit.saturating_mul(2).min(65_536);
+                    }
+                    Some((err.to_string(), Duration::ZERO))
+                }
+                _ => None,
+            };
+            let Some((reason, d)) = wait else {
+                return Err(err);
+            };
+            tracing::info!(
+                planner = provider.name(),
+                state = err.state(),
+                wait_ms = d.as_millis() as u64,
+                "retrying"
+            );
+            if !d.is_zero() {
+                progress(Progress::Waiting {
+                    reason,
+                    secs: d.as_secs_f64(),
+                });
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return Err(ProviderError::Cancelled),
+                    _ = tokio::time::sleep(d) => {}
+                }
+            }
+        }
+    }
+
+    fn cached(&self, key: &str) -> Option<PlanOutcome> {
+        let cache = self.cache.lock().ok()?;
+        let (at, outcome) = cache.get(key)?;
+        (at.elapsed() < self.opts.cache_ttl).then(|| PlanOutcome {
+            cached: true,
+            usage: Usage::default(),
+            cost_usd: Some(0.0),
+            ..outcome.clone()
+        })
+    }
+
+    fn store(&self, key: String, outcome: &PlanOutcome) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|_, (at, _)| at.elapsed() < self.opts.cache_ttl);
+            if cache.len() >= CACHE_ENTRIES
+                && let Some(oldest) = cache
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone())
+            {
+                cache.remove(&oldest);
+            }
+            cache.insert(key, (Instant::now(), outcome.clone()));
+        }
+    }
+}
+
+/// Messages from a background run to the UI. `run` is the number `spawn_plan` was given, so the
+/// UI can drop messages of a run it has given up on.
+#[derive(Debug, Clone)]
+pub enum PlanEvent {
+    Progress {
+        run: u64,
+        progress: Progress,
+    },
+    /// Boxed: an outcome is large and progress messages are many.
+    Finished {
+        run: u64,
+        result: Box<Result<PlanOutcome, PlanFailure>>,
+    },
+}
+
+/// A run in the background. Dropping the handle cancels the run.
+pub struct PlanHandle {
+    pub run: u64,
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PlanHandle {
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+impl Drop for PlanHandle {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Starts a run on the tokio runtime. Progress is sent best-effort (dropped when the channel is
+/// full); `Finished` is always sent unless the receiver is gone.
+pub fn spawn_plan(
+    planner: Arc<Planner>,
+    input: PlanInput,
+    run: u64,
+    tx: mpsc::Sender<PlanEvent>,
+) -> PlanHandle {
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    let task = tokio::spawn(async move {
+        let ptx = tx.clone();
+        let progress = move |p: Progress| {
+            let _ = ptx.try_send(PlanEvent::Progress { run, progress: p });
+        };
+        let result = planner.plan(&input, &progress, &token).await;
+        let _ = tx
+            .send(PlanEvent::Finished {
+                run,
+                result: Box::new(result),
+            })
+            .await;
+    });
+    PlanHandle { run, cancel, task }
+}

@@ -1,0 +1,262 @@
+//! Which planner runs, and with what: `--provider` / `[planner] provider`, else Gemini when
+//! `GEMINI_API_KEY` is set, else an OpenAI-compatible server when `OPENAI_BASE_URL` is set,
+//! else the offline rules.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::cost::Pricing;
+use super::gemini;
+use crate::config::PlannerSection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    Gemini,
+    OpenAi,
+    Rules,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Rules => "rules",
+        }
+    }
+}
+
+/// Everything the planner needs, resolved from flags, environment and the config file.
+#[derive(Clone)]
+pub struct PlannerSettings {
+    pub kind: ProviderKind,
+    /// How the kind was chosen, for the UI ("--provider", "GEMINI_API_KEY is set", ...).
+    pub chosen_by: String,
+    pub model: Option<String>,
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub token_budget: usize,
+    pub timeout: Duration,
+    pub max_output_tokens: u32,
+    pub interval: Option<Duration>,
+    pub debounce: Duration,
+    pub stale_days: i64,
+    pub pricing: Option<Pricing>,
+    /// Bypass HTTPS_PROXY (loopback servers in tests).
+    pub no_proxy: bool,
+}
+
+impl std::fmt::Debug for PlannerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlannerSettings")
+            .field("kind", &self.kind)
+            .field("chosen_by", &self.chosen_by)
+            .field("model", &self.model)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "(set)"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Resolves the planner. `section.provider` already holds `--provider` when given (the config
+/// loader merges it); `model_flag` is `plan --model`. `env` looks a variable up.
+pub fn resolve(
+    section: &PlannerSection,
+    model_flag: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<PlannerSettings, String> {
+    let var = |k: &str| {
+        env(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let gemini_key = var("GEMINI_API_KEY");
+    let openai_base = var("OPENAI_BASE_URL");
+    let explicit = section
+        .provider
+        .as_deref()
+        .map(|p| p.trim().to_ascii_lowercase())
+        .filter(|p| !p.is_empty() && p != "auto");
+    let (kind, chosen_by) = match explicit.as_deref() {
+        Some("gemini") => (ProviderKind::Gemini, "configured".to_string()),
+        Some("openai") => (ProviderKind::OpenAi, "configured".to_string()),
+        Some("rules") => (ProviderKind::Rules, "configured".to_string()),
+        Some(other) => {
+            return Err(format!(
+                "unknown planner provider \"{}\": use gemini, openai or rules",
+                other.chars().take(40).collect::<String>()
+            ));
+        }
+        None if gemini_key.is_some() => (ProviderKind::Gemini, "GEMINI_API_KEY is set".into()),
+        None if openai_base.is_some() => (ProviderKind::OpenAi, "OPENAI_BASE_URL is set".into()),
+        None => (
+            ProviderKind::Rules,
+            "no GEMINI_API_KEY or OPENAI_BASE_URL".into(),
+        ),
+    };
+    let flag_model = model_flag
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(String::from);
+    let config_model = section.model.clone().filter(|m| !m.trim().is_empty());
+    let (model, base_url, api_key) = match kind {
+        ProviderKind::Gemini => {
+            let key = gemini_key.ok_or_else(|| {
+                "the gemini planner needs GEMINI_API_KEY (or choose --provider openai/rules)"
+                    .to_string()
+            })?;
+            (
+                flag_model
+                    .or_else(|| var("GEMINI_MODEL"))
+                    .or(config_model)
+                    .or_else(|| Some(gemini::DEFAULT_MODEL.to_string())),
+                var("GEMINI_BASE_URL")
+                    .or_else(|| section.base_url.clone())
+                    .unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_string()),
+                Some(SecretString::from(key)),
+            )
+        }
+        ProviderKind::OpenAi => (
+            flag_model.or_else(|| var("OPENAI_MODEL")).or(config_model),
+            openai_base
+                .or_else(|| section.base_url.clone())
+                .ok_or_else(|| {
+                    "the openai planner needs OPENAI_BASE_URL (e.g. http://localhost:11434 for Ollama)"
+                        .to_string()
+                })?,
+            var("OPENAI_API_KEY").map(SecretString::from),
+        ),
+        ProviderKind::Rules => (Some("rules".into()), String::new(), None),
+    };
+    let pricing = match (section.price_input_per_mtok, section.price_output_per_mtok) {
+        (None, None) => None,
+        (i, o) => Some(Pricing {
+            input_per_mtok: i.unwrap_or(0.0).max(0.0),
+            output_per_mtok: o.unwrap_or(0.0).max(0.0),
+        }),
+    };
+    Ok(PlannerSettings {
+        kind,
+        chosen_by,
+        model,
+        base_url,
+        api_key,
+        token_budget: section
+            .token_budget
+            .unwrap_or(super::snapshot::DEFAULT_TOKEN_BUDGET)
+            .clamp(2_000, 900_000),
+        timeout: Duration::from_secs(section.timeout_secs.unwrap_or(120).clamp(1, 1_800)),
+        max_output_tokens: section
+            .max_output_tokens
+            .unwrap_or(8_192)
+            .clamp(256, 65_536),
+        interval: section
+            .interval_secs
+            .filter(|s| *s > 0)
+            .map(|s| Duration::from_secs(s.max(60))),
+        debounce: Duration::from_secs(section.debounce_secs.unwrap_or(20).min(3_600)),
+        stale_days: section.stale_days.unwrap_or(7).max(1),
+        pricing,
+        no_proxy: false,
+    })
+}
+
+impl PlannerSettings {
+    pub fn has_key(&self) -> bool {
+        self.api_key
+            .as_ref()
+            .is_some_and(|k| !k.expose_secret().is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let v: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| v.iter().find(|(n, _)| n == k).map(|(_, x)| x.clone())
+    }
+
+    #[test]
+    fn selection_order() {
+        let none = PlannerSection::default();
+        let s = resolve(&none, None, &env(&[])).unwrap();
+        assert_eq!(s.kind, ProviderKind::Rules);
+        let s = resolve(
+            &none,
+            None,
+            &env(&[("OPENAI_BASE_URL", "http://127.0.0.1:8000")]),
+        )
+        .unwrap();
+        assert_eq!(s.kind, ProviderKind::OpenAi);
+        let both = env(&[("OPENAI_BASE_URL", "http://x"), ("GEMINI_API_KEY", "k")]);
+        let s = resolve(&none, None, &both).unwrap();
+        assert_eq!(s.kind, ProviderKind::Gemini);
+        assert_eq!(s.model.as_deref(), Some("gemini-3.8-flash"));
+        assert_eq!(s.base_url, "https://generativelanguage.googleapis.com");
+        let rules = PlannerSection {
+            provider: Some("rules".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&rules, None, &both).unwrap().kind,
+            ProviderKind::Rules
+        );
+    }
+
+    #[test]
+    fn explicit_choice_needs_its_settings() {
+        let g = PlannerSection {
+            provider: Some("Gemini".into()),
+            ..Default::default()
+        };
+        assert!(
+            resolve(&g, None, &env(&[]))
+                .unwrap_err()
+                .contains("GEMINI_API_KEY")
+        );
+        let o = PlannerSection {
+            provider: Some("openai".into()),
+            ..Default::default()
+        };
+        assert!(
+            resolve(&o, None, &env(&[]))
+                .unwrap_err()
+                .contains("OPENAI_BASE_URL")
+        );
+        let bad = PlannerSection {
+            provider: Some("claude".into()),
+            ..Default::default()
+        };
+        assert!(
+            resolve(&bad, None, &env(&[]))
+                .unwrap_err()
+                .contains("unknown planner provider")
+        );
+    }
+
+    #[test]
+    fn model_and_base_url_precedence() {
+        let sec = PlannerSection {
+            model: Some("cfg-model".into()),
+            ..Default::default()
+        };
+        let e = env(&[
+            ("GEMINI_API_KEY", "k"),
+            ("GEMINI_MODEL", "gemini-3.6-flash"),
+            ("GEMINI_BASE_URL", "http://127.0.0.1:1"),
+        ]);
+        let s = resolve(&sec, Some("gemini-3.5-flash-lite"), &e).unwrap();
+        assert_eq!(s.model.as_deref(), Some("gemini-3.5-flash-lite"));
+        assert_eq!(s.base_url, "http://127.0.0.1:1");
+        let s = resolve(&sec, None, &e).unwrap();
+        assert_eq!(s.model.as_deref(), Some("gemini-3.6-flash"));
+        assert!(format!("{s:?}").contains("(set)"));
+        assert!(!format!("{s:?}").contains("\"k\""));
+    }
+}
