@@ -581,7 +581,9 @@ async fn apply_runs_low_and_medium_with_yes_and_refuses_the_rest_with_reasons() 
         .unwrap()
         .id;
     let p = &r.path;
-    let plan = json!({"summary": "tidy up", "commands": [
+    // In the shape `plan --json` prints (planner, model and rejected are ignored).
+    let plan = json!({"planner": "rules", "model": null, "rejected": [],
+        "summary": "tidy up", "commands": [
         {"kind": "retry_pipeline", "project": p, "pipeline_id": pipeline, "rationale": "flaky runner"},
         {"kind": "set_labels", "project": p, "mr_iid": iid, "add": ["ready"], "rationale": "green"},
         {"kind": "assign_reviewers", "project": p, "mr_iid": iid, "reviewers": [reviewer], "rationale": "owner"},

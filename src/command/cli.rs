@@ -23,7 +23,7 @@ use super::audit::{
 };
 use super::executor::{ExecContext, execute, snapshot_for};
 use super::model::Command;
-use super::parse::{ParsedPlan, RejectedItem, parse_plan_str};
+use super::parse::{ParsedPlan, RejectedItem, parse_plan_file};
 use super::policy::Policy;
 use super::queue::{Approval, Proposed, Queue, QueueError, Source, Status};
 use super::request::details;
@@ -68,7 +68,7 @@ fn read_plan(path: &Path) -> anyhow::Result<ParsedPlan> {
             MAX_PLAN_BYTES / 1024 / 1024
         );
     }
-    parse_plan_str(&text).map_err(|e| anyhow::anyhow!("plan file {}: {e}", path.display()))
+    parse_plan_file(&text).map_err(|e| anyhow::anyhow!("plan file {}: {e}", path.display()))
 }
 
 /// The project named by the plan's commands, when they agree on one.

@@ -177,7 +177,7 @@ pub fn preconditions(cmd: &Command, snap: &ProjectSnapshot) -> Vec<String> {
         } => vec![
             format!("{} is open", mr_title(*mr_iid)),
             format!(
-                "{} are project members and not the author",
+                "reviewers {}: project members, not the author",
                 reviewers.join(", ")
             ),
         ],
