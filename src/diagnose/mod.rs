@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod log;
+pub mod score;
 
 #[cfg(test)]
 pub(crate) mod testutil {
