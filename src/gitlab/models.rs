@@ -563,6 +563,10 @@ pub struct Commit {
     pub title: Option<String>,
     #[serde(default)]
     pub author_name: Option<String>,
+    #[serde(default)]
+    pub author_email: Option<String>,
+    #[serde(default, deserialize_with = "ts::de", serialize_with = "ts::ser")]
+    pub created_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
