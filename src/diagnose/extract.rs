@@ -81,7 +81,7 @@ static RULES: &[Rule] = &[
     r("oom", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(out of memory|OutOfMemoryError|Cannot allocate memory|JavaScript heap out of memory|\bOOMKilled\b|oom[-_ ]kill|memory limit exceeded|\bENOMEM\b)"),
     r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|\b(exit code|exit status|code:?) 137\b"),
     r("go_test_timeout", Cause, Cat::Is(C::TimeoutOrOom), 8, r"panic: test timed out after"),
-    r("tests_timeout", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(?i)(tests? .*\btime(?:d)? ?out\b|\btimeout\b.*\btests?\b).*(fail|error)|(fail|error).*\btests? .*\btime(?:d)? ?out\b"),
+    r("tests_timeout", Cause, Cat::Is(C::TimeoutOrOom), 7, r"^.{0,60}\b(FAIL(URE|ED)?|ERROR)\b.{0,80}(?i:\btime(d ?out|out)\b)|(?i:\btests? (run )?timed out\b)"),
     r("timed_out", Cause, Cat::Is(C::TimeoutOrOom), 5, r"(?i)\btimed out after\b|\bTimeout \(\d+\) while\b|\btimeout of \d+ ?ms exceeded|\bdeadline exceeded\b|\bTimeoutError\b|Exceeded timeout of \d+"),
     // --- permissions and secrets
     r("dubious_ownership", Cause, Cat::Is(C::PermissionOrSecret), 9, r"detected dubious ownership in repository"),
@@ -91,7 +91,7 @@ static RULES: &[Rule] = &[
     // --- CI configuration
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)"),
-    r("setfailed", Cause, Cat::Is(C::GithubActionsConfig), 2, r"core\.setFailed\("),
+    r("setfailed", Step, Cat::None, 0, r"core\.setFailed\("),
     // --- docker
     r("buildkit_failed", Cause, Cat::Is(C::DockerBuild), 8, r"ERROR: failed to (solve|build)\b|failed to solve with frontend|buildx (bake )?failed|The command '.+' returned a non-zero code: \d+"),
     r("docker_step_failed", Cause, Cat::Is(C::DockerBuild), 5, r"^#\d+ ERROR: |did not complete successfully: exit code: \d+|executor failed running"),
@@ -102,9 +102,10 @@ static RULES: &[Rule] = &[
     r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '"),
     r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b"),
     // --- dependency installation
-    r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|ENOTFOUND|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|frozen-lockfile|lockfile (is )?(out of date|needs to be updated)"),
-    r("audit", Cause, Cat::Is(C::DependencyInstall), 7, r"(?i)\b\d+ vulnerabilit(y|ies) found|found \d+ (\w+ severity )?vulnerabilit"),
-    r("pip_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find a version that satisfies the requirement|No matching distribution found|ResolutionImpossible|version solving failed|No solution found when resolving dependencies|Cannot install .* because these package versions have conflicting dependencies|conflicting dependencies|Failed to build installable wheels|error: subprocess-exited-with-error|metadata-generation-failed"),
+    r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|ENOTFOUND|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date"),
+    r("audit", Cause, Cat::Is(C::DependencyInstall), 7, r"(?i)\b[1-9]\d* vulnerabilit(y|ies) found|found [1-9]\d* (\w+ severity )?vulnerabilit"),
+    r("audit_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"^(│|\|)\s*(low|moderate|high|critical|Package|Vulnerable versions|Patched versions|More info)\s+(│|\|)|^Severity: (low|moderate|high|critical)|GHSA-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"),
+    r("pip_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find a version that satisfies the requirement|No matching distribution found|ResolutionImpossible|version solving failed|No solution found when resolving dependencies|Cannot install .* because these package versions have conflicting dependencies|conflicting dependencies"),
     r("cargo_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"failed to select a version for|no matching package named|failed to download from|failed to get .* as a dependency|failed to load source for dependency|the lock file .* needs to be updated"),
     r("go_mod", Cause, Cat::Is(C::DependencyInstall), 6, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed"),
     r("maven_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not resolve dependencies for project|Could not resolve all (files|dependencies|artifacts) for configuration|Could not find artifact|Could not transfer artifact|Failed to collect dependencies|Could not find \S+:\S+:\S+\."),
@@ -116,7 +117,7 @@ static RULES: &[Rule] = &[
     r("could_not_compile", Summary, Cat::Is(C::CompileError), 6, r"error: could not compile `|COMPILATION ERROR|Compilation failed|compilation terminated\.|make(\[\d+\])?: \*\*\* \[.*\.o\] Error \d+|ninja: build stopped: subcommand failed"),
     r("cc_error", Cause, Cat::Is(C::CompileError), 6, concat!("^\\s*", path!(), r":\d+:(\d+:)? (fatal )?error: .+")),
     r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+"),
-    r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?P<f>[\w./-]+\.go):\d+:\d+: .+|^# \S+ *$|\[build failed\]|undefined: \w+"),
+    r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
     r("merge_conflict", Cause, Cat::Is(C::CompileError), 6, r"^\s*(<<<<<<<|>>>>>>>) \S+|^\s*\d+\s*\|\s*(<<<<<<<|>>>>>>>) "),
     r("tf_config_error", Cause, Cat::Is(C::CompileError), 6, r"Error: (Invalid|Unsupported|Missing required|Reference to undeclared|Duplicate|Unclosed|Argument or block definition required) .+"),
@@ -155,7 +156,7 @@ static RULES: &[Rule] = &[
     r("mocha_failing", Summary, Cat::Is(C::TestAssertion), 6, r"^\s*\d+ failing\s*$"),
     r("go_test_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*--- FAIL: (?P<t>\S+)"),
     r("go_pkg_fail", Summary, Cat::Is(C::TestAssertion), 5, r"^FAIL\s+(?P<n>\S+)\s+[\d.]+s\s*$|^FAIL\s*$"),
-    r("go_test_loc", Location, Cat::None, 0, r"^\s+(?P<f>[\w./-]+_test\.go):\d+: .+"),
+    r("go_test_loc", Location, Cat::None, 0, r"^\s+(?P<f>[\w./-]+_test\.go):\d+: .+|In \[\w+\] at: (?P<f2>\S+\.go):\d+|^\s*(?P<f3>/\S+\.go):\d+\s*$"),
     r("ginkgo", Test, Cat::Is(C::TestAssertion), 6, r"^\s*\[FAIL\] (?P<t>.+)|^\s*\[FAILED\] \[|^FAIL! -- \d+ Passed \| \d+ Failed|^Summarizing \d+ Failures?:"),
     r("junit_gradle", Test, Cat::Is(C::TestAssertion), 6, r"^(?:Gradle Test Executor \d+ > )?(?P<t>[\w.$]+ > .+?) FAILED\s*$|\d+ tests? completed, \d+ failed"),
     r("maven_test", Test, Cat::Is(C::TestAssertion), 6, r"Tests run: \d+, Failures: \d+, Errors: \d+.*<<< (FAILURE|ERROR)!|^\[ERROR\]\s+(?P<t>[\w.$]+[.#]\w+)(:\d+)? |^\[ERROR\] (Failures|Errors|Tests in error): \s*$|There are test failures"),
@@ -319,12 +320,22 @@ pub fn extract(log: &LogIndex) -> Extraction {
     let set = &*SET;
     let compiled = &*COMPILED;
     let mut hits = Vec::new();
+    // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
+    // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
+    let mut in_echo = false;
     for i in 0..log.line_count() {
         let plain = log.plain_cow(i);
         let body = strip_ci_timestamp(&plain);
         if body.trim().is_empty() {
             continue;
         }
+        let group_run = body.starts_with("##[group]Run ");
+        if group_run {
+            in_echo = true;
+        } else if body.starts_with("##[endgroup]") {
+            in_echo = false;
+        }
+        let echo = in_echo || body.starts_with("$ ") || body.starts_with("[command]");
         let clean = clean_caret(body);
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
         let matched = set.matches(hay);
@@ -333,6 +344,9 @@ pub fn extract(log: &LogIndex) -> Extraction {
         }
         for ri in matched.iter() {
             let rule = &RULES[ri];
+            if echo && !matches!(rule.role, Role::Step) {
+                continue;
+            }
             let Some(caps) = compiled[ri].captures(hay) else {
                 continue;
             };

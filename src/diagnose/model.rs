@@ -83,7 +83,7 @@ impl Category {
             Category::GithubActionsConfig => "CI configuration",
             Category::PermissionOrSecret => "permission or secret",
             Category::NetworkOrFlaky => "network or flaky",
-            Category::TimeoutOrOom => "timeout or out of memory",
+            Category::TimeoutOrOom => "timeout or OOM",
             Category::Infrastructure => "infrastructure",
             Category::Unknown => "unknown",
             Category::Other => "other",

@@ -29,6 +29,8 @@ pub fn diagnose(log: &LogIndex, ctx: &JobContext) -> Diagnosis {
 
 /// Same as [`diagnose`] for an extraction already made (the LLM path reuses it).
 pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> Diagnosis {
+    let region = failure_region(log, ex);
+    let ex = &demote_outside(ex, region);
     let failing_step = failing_step(ex);
     let scores = score_categories(ex, ctx, failing_step.as_ref());
     let (category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());
@@ -53,6 +55,10 @@ pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> 
             .as_ref()
             .map(|h| h.name.as_deref().unwrap_or("")),
         conflict,
+        memory: ex
+            .hits
+            .iter()
+            .any(|h| matches!(h.rule, "oom" | "killed") && h.weight >= 4),
         ctx,
     };
     let confidence = confidence(category, top, runner_up, ctx);
@@ -75,31 +81,99 @@ pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Where the job failed
+
+/// GitLab sections that run after the job's script; their errors never explain the failure.
+const AFTER_SECTIONS: [&str; 7] = [
+    "after_script",
+    "upload_artifacts_on_failure",
+    "upload_artifacts_on_success",
+    "archive_cache",
+    "archive_cache_on_failure",
+    "cleanup_file_variables",
+    "cleanup",
+];
+
+/// Lines `[start, end]` (0-based) of the step that failed: from the last step start (GitHub
+/// `##[group]Run`, GitLab script section) before the final exit status to that status. Errors
+/// printed by earlier steps that went on to succeed (configure probes, retried downloads,
+/// tolerated warnings) did not fail the job.
+fn failure_region(log: &LogIndex, ex: &Extraction) -> (usize, usize) {
+    let last = log.line_count().saturating_sub(1);
+    // The last `##[error]` (GitHub) or `ERROR: Job failed` (GitLab) line; post-job cleanup
+    // steps that follow it do not matter.
+    let end = ex
+        .hits
+        .iter()
+        .filter(|h| {
+            h.text.starts_with("##[error]")
+                || h.text.contains("Process completed with exit code")
+                || h.text.contains("Job failed")
+        })
+        .map(|h| h.line)
+        .last()
+        .unwrap_or(last);
+    let gha = ex
+        .hits
+        .iter()
+        .filter(|h| h.rule == "gha_step" && h.line <= end)
+        .map(|h| h.line)
+        .last();
+    let gitlab = log
+        .sections()
+        .iter()
+        .filter(|s| s.start_line <= end && !AFTER_SECTIONS.contains(&s.name.as_str()))
+        .filter(|s| s.end_line.is_none_or(|e| e > s.start_line + 1))
+        .map(|s| s.start_line)
+        .max();
+    let start = match (gha, gitlab) {
+        (Some(a), Some(b)) => a.max(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => 0,
+    };
+    (start, end)
+}
+
+/// Hits outside the failing step lose 3 points of weight: they still count when nothing in the
+/// step explains the failure.
+fn demote_outside(ex: &Extraction, (start, end): (usize, usize)) -> Extraction {
+    let mut out = ex.clone();
+    for h in &mut out.hits {
+        if (h.line < start || h.line > end) && h.role != Role::Exit {
+            h.weight = h.weight.saturating_sub(3);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
 // Category choice
 
 type Scores = BTreeMap<Category, f64>;
 
 fn score_categories(ex: &Extraction, ctx: &JobContext, step: Option<&Hit>) -> Scores {
-    let mut best: BTreeMap<Category, (u8, usize)> = BTreeMap::new();
+    // Strongest line per category, plus a little for each *distinct* supporting line (a tool
+    // that repeats the same error in a summary adds no evidence).
+    let mut best: BTreeMap<Category, (u8, HashSet<&str>)> = BTreeMap::new();
     for h in &ex.hits {
         let Some(c) = h.category else { continue };
         if h.weight == 0 {
             continue;
         }
-        let e = best.entry(c).or_insert((0, 0));
+        let e = best.entry(c).or_insert((0, HashSet::new()));
         e.0 = e.0.max(h.weight);
-        e.1 += 1;
+        e.1.insert(h.clean.trim());
     }
     let mut scores: Scores = best
         .into_iter()
-        .map(|(c, (w, n))| (c, f64::from(w) + 0.15 * (n.min(6) as f64)))
+        .map(|(c, (w, n))| (c, f64::from(w) + 0.15 * (n.len().min(6) as f64)))
         .collect();
     // The failing step's command names the tool ("Run yarn prettier-check", "$ mypy .").
     if let Some(c) = step
         .and_then(|s| s.name.as_deref())
         .and_then(extract::category_from_name)
     {
-        *scores.entry(c).or_insert(3.0) += 1.0;
+        *scores.entry(c).or_insert(3.0) += 0.5;
     }
     if let Some(c) = ctx.framework.as_deref().and_then(framework_category) {
         if let Some(s) = scores.get_mut(&c) {
@@ -347,12 +421,28 @@ fn collect_files(
             .min()
             .unwrap_or(usize::MAX)
     };
+    // A source location counts when it follows (within a few lines) an error, failed test or
+    // assertion detail of the chosen category: the frames and paths that explain it.
+    let errors: Vec<usize> = ex
+        .hits
+        .iter()
+        .filter(|h| {
+            h.category == Some(category)
+                && matches!(h.role, Role::Cause | Role::Test | Role::Detail)
+        })
+        .map(|h| h.line)
+        .collect();
+    let follows_error = |line: usize| {
+        let from = errors.partition_point(|&e| e + 15 < line);
+        errors.get(from).is_some_and(|&e| e <= line + 3)
+    };
     let mut cands: Vec<(usize, usize, String)> = Vec::new();
     for h in &ex.hits {
         let Some(f) = &h.file else { continue };
-        let relevant = h.category == Some(category) || h.role == Role::Location;
+        let relevant =
+            h.category == Some(category) || (h.role == Role::Location && follows_error(h.line));
         let dist = near(h.line);
-        if !relevant || (h.role == Role::Location && dist > 60) {
+        if !relevant {
             continue;
         }
         let Some(mut p) = normalize_path(f, ctx) else {
@@ -382,11 +472,11 @@ fn go_package_dir(ex: &Extraction, line: usize) -> Option<String> {
         .filter(|h| h.rule == "go_pkg_fail" && h.line > line && h.line < line + 200)
         .find_map(|h| h.name.clone())?;
     static MODULE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:github\.com|gitlab\.com|bitbucket\.org)/[^/]+/[^/]+(?:/v\d+)?/")
+        Regex::new(r"^(?:github\.com|gitlab\.com|bitbucket\.org)/[^/]+/[^/]+(?:/v\d+)?(?:/|$)")
             .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
     });
     let m = MODULE.find(&pkg)?;
-    Some(pkg[m.end()..].to_string())
+    Some(pkg[m.end()..].to_string()).filter(|d| !d.is_empty())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,6 +619,8 @@ struct Facts<'a> {
     exit_code: Option<i32>,
     step: Option<&'a str>,
     conflict: bool,
+    /// An out-of-memory line fired (timeouts and OOM share a category, not a wording).
+    memory: bool,
     ctx: &'a JobContext,
 }
 
@@ -623,9 +715,10 @@ fn root_cause(f: &Facts<'_>) -> String {
             "A network call to a remote service failed (unreachable host, reset connection, \
              5xx or rate limit); the code under test is probably not at fault."
         }
-        Category::TimeoutOrOom => {
-            "The job or a step ran out of time or memory (timed out, killed or out of memory)."
+        Category::TimeoutOrOom if f.memory => {
+            "The job or a step was killed for exhausting its memory."
         }
+        Category::TimeoutOrOom => "The job, a step or a test exceeded its time limit.",
         Category::Infrastructure => {
             "The CI infrastructure failed (runner, executor or system error), not the job's \
              script."
@@ -717,8 +810,13 @@ fn fix(f: &Facts<'_>) -> String {
         Category::NetworkOrFlaky => "Retry the job; if it keeps failing, add retries/caching \
              for the remote service or check its status page."
             .to_string(),
-        Category::TimeoutOrOom => "Find what hung or exhausted memory in the evidence; raise \
-             the limit only if the work legitimately needs it."
+        Category::TimeoutOrOom if f.memory => "Find what exhausted memory in the evidence \
+             (a leak, too much parallelism); raise the limit only if the work legitimately needs \
+             it."
+        .to_string(),
+        Category::TimeoutOrOom => "Find what hung or slowed down in the evidence (a deadlock, \
+             a service that never answered, a slower dependency); raise the time limit only if \
+             the work legitimately needs it."
             .to_string(),
         Category::Infrastructure => "Retry the job; if it fails again on the same runner, \
              report the runner to its administrators."
