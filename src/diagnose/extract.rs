@@ -131,7 +131,7 @@ static RULES: &[Rule] = &[
     r("clippy", Cause, Cat::Is(C::LintFailure), 7, r"implied by `?-D warnings|clippy::\w+|#\[deny\(clippy"),
     r("ruff_flake8", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.py):\d+:\d+: [A-Z]{1,3}\d{3,4}\b"),
     r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
-    r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|\bThis project uses prettier\b"),
+    r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.{0,40}\bformat"),
     r("lint_mention", Cause, Cat::Is(C::LintFailure), 3, r"(?i)\b(prettier|eslint|stylelint|ruff|flake8|pylint|rubocop|golangci-lint|ktlint|detekt|checkstyle|markdownlint|shellcheck|hadolint|yamllint)\b.*\b(fail|error|problem|issue|violation)"),
     // --- test runners
     r("cargo_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^test (?P<t>\S.*?) \.\.\. FAILED\s*$"),
@@ -165,6 +165,7 @@ static RULES: &[Rule] = &[
     r("precommit_hook", Test, Cat::ByName(C::LintFailure), 4, r"^(?P<n>\S.*?)\.{4,}Failed\s*$|^- hook id: (?P<n2>\S+)"),
     r("junit_stack", Location, Cat::None, 0, r"^\s+at (?:app//)?[\w.$<>]+\((?P<f>\w+\.(?:java|kt|scala|groovy)):\d+\)"),
     r("js_stack", Location, Cat::None, 0, r"^\s+at (?:.*? \()?(?:file://)?(?P<f>[^()\s:]+\.[cm]?[jt]sx?):\d+:\d+\)?\s*$"),
+    r("bare_path", Location, Cat::None, 0, r"^\s*(?:\* )?(?P<f>[\w@.-]+(?:/[\w@.+-]+)+\.[A-Za-z]\w{0,4})\s*$"),
     r("rust_loc", Location, Cat::None, 0, r"^\s*--> (?P<f>[^\s:]+):\d+:\d+"),
     r("tf_loc", Location, Cat::None, 0, r"on (?P<f>\S+\.tf) line \d+"),
     r("harness_failed", Summary, Cat::Is(C::TestAssertion), 3, r"(?i)\btests? (run )?failed\b|\bfailed to pass within \d+ retries|^TEST FAILURE\b"),

@@ -35,8 +35,8 @@ pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> 
     let scores = score_categories(ex, ctx, failing_step.as_ref());
     let (category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());
 
-    let anchors = anchors(ex, category, top);
-    let tests = collect_tests(ex, category);
+    let anchors = anchors(ex, category);
+    let tests = collect_tests(ex);
     let files = collect_files(ex, &anchors, category, ctx);
     let evidence = build_evidence(log, ex, &anchors, category, failing_step.as_ref());
     let exit_code = ex.by_role(Role::Exit).filter_map(|h| h.exit_code).last();
@@ -279,7 +279,7 @@ fn confidence(category: Category, top: f64, runner_up: f64, ctx: &JobContext) ->
 // Anchors, tests, files
 
 /// The lines that explain the failure: the chosen category's strongest hits, in log order.
-fn anchors(ex: &Extraction, category: Category, top: f64) -> Vec<&Hit> {
+fn anchors(ex: &Extraction, category: Category) -> Vec<&Hit> {
     let strongest = ex
         .hits
         .iter()
@@ -299,7 +299,7 @@ fn anchors(ex: &Extraction, category: Category, top: f64) -> Vec<&Hit> {
             out.push(h);
         }
     }
-    if out.is_empty() && top < 4.0 {
+    if out.is_empty() {
         // Nothing categorised: fall back on annotations and generic error lines.
         out.extend(
             ex.hits
@@ -314,13 +314,9 @@ fn anchors(ex: &Extraction, category: Category, top: f64) -> Vec<&Hit> {
     out
 }
 
-fn collect_tests(ex: &Extraction, category: Category) -> Vec<String> {
-    if !matches!(
-        category,
-        Category::TestAssertion | Category::TimeoutOrOom | Category::NetworkOrFlaky
-    ) {
-        return Vec::new();
-    }
+/// Failed tests, whatever the category: when a permission or network problem makes tests fail,
+/// they are the visible symptom and still worth naming.
+fn collect_tests(ex: &Extraction) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for h in ex.by_role(Role::Test) {
@@ -528,11 +524,19 @@ fn build_evidence(
     {
         add(h.line, &h.text, &mut picked);
     }
-    // 3. the tool's final summaries
+    // 3. failed tests of other kinds (symptoms) and the tools' final summaries
+    for h in ex
+        .hits
+        .iter()
+        .filter(|h| h.category != Some(category) && h.role == Role::Test && h.weight >= 4)
+        .take(4)
+    {
+        add(h.line, &h.text, &mut picked);
+    }
     let summaries: Vec<&Hit> = ex
         .hits
         .iter()
-        .filter(|h| h.role == Role::Summary && h.category == Some(category))
+        .filter(|h| h.role == Role::Summary && h.weight >= 4)
         .collect();
     for h in summaries.iter().rev().take(3) {
         add(h.line, &h.text, &mut picked);
@@ -580,11 +584,21 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
             .iter()
             .any(|h| h.line == i && matches!(h.role, Role::Detail | Role::Location));
         let indented = t.starts_with(' ') || t.starts_with('\t');
+        // Test headers are followed by their (indented) message; an error message by what it
+        // lists (files to format, packages, hints).
         let follows_header = matches!(
             a.rule,
             "rust_panic" | "jest_bullet" | "go_test_fail" | "unittest_fail" | "jest_fail_file"
-        );
-        if detail || (follows_header && indented) {
+        ) || (a.role == Role::Cause && !python_error);
+        let next_step = ex
+            .hits
+            .iter()
+            .any(|h| h.line == i && matches!(h.role, Role::Step | Role::Exit));
+        if next_step {
+            break;
+        }
+        let lists = a.role == Role::Cause && !python_error;
+        if detail || (follows_header && (indented || lists)) {
             out.push((i, t));
             taken += 1;
             if taken >= 3 {
@@ -677,10 +691,7 @@ fn summary(f: &Facts<'_>) -> String {
             Facts::list(f.tests, 3)
         ),
         Category::Unknown => "no recognisable error in the log".to_string(),
-        _ => match f.headline() {
-            Some(h) => format!("{}: {h}", f.category.label()),
-            None => f.category.label().to_string(),
-        },
+        _ => f.headline().unwrap_or_default().to_string(),
     };
     format!("{} failed ({}) — {what}", f.job(), f.category.label())
 }
