@@ -111,14 +111,14 @@ fn failure_region(log: &LogIndex, ex: &Extraction) -> (usize, usize) {
                 || h.text.contains("Job failed")
         })
         .map(|h| h.line)
-        .last()
+        .next_back()
         .unwrap_or(last);
     let gha = ex
         .hits
         .iter()
         .filter(|h| h.rule == "gha_step" && h.line <= end)
         .map(|h| h.line)
-        .last();
+        .next_back();
     let gitlab = log
         .sections()
         .iter()
@@ -175,10 +175,10 @@ fn score_categories(ex: &Extraction, ctx: &JobContext, step: Option<&Hit>) -> Sc
     {
         *scores.entry(c).or_insert(3.0) += 0.5;
     }
-    if let Some(c) = ctx.framework.as_deref().and_then(framework_category) {
-        if let Some(s) = scores.get_mut(&c) {
-            *s += 0.5;
-        }
+    if let Some(c) = ctx.framework.as_deref().and_then(framework_category)
+        && let Some(s) = scores.get_mut(&c)
+    {
+        *s += 0.5;
     }
     scores
 }
@@ -393,9 +393,12 @@ pub fn normalize_path(raw: &str, ctx: &JobContext) -> Option<String> {
     }
     let stripped = WORKSPACE_PREFIX.replace(p, "");
     let s = stripped.trim_start_matches("./");
+    let base = s.rsplit('/').next().unwrap_or(s);
     let ext_ok = s.rsplit_once('.').is_some_and(|(stem, ext)| {
         !stem.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric())
-    });
+    }) || ["Dockerfile", "Containerfile", "Makefile", "Jenkinsfile"]
+        .iter()
+        .any(|n| base.starts_with(n));
     if s.len() < 3 || !ext_ok || s.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return None;
     }
@@ -444,10 +447,11 @@ fn collect_files(
         let Some(mut p) = normalize_path(f, ctx) else {
             continue;
         };
-        if h.rule == "go_test_loc" && !p.contains('/') {
-            if let Some(dir) = go_package_dir(ex, h.line) {
-                p = format!("{dir}/{p}");
-            }
+        if h.rule == "go_test_loc"
+            && !p.contains('/')
+            && let Some(dir) = go_package_dir(ex, h.line)
+        {
+            p = format!("{dir}/{p}");
         }
         cands.push((dist, h.line, p));
     }
@@ -487,8 +491,7 @@ fn failing_step(ex: &Extraction) -> Option<Hit> {
         .unwrap_or(usize::MAX);
     ex.hits
         .iter()
-        .filter(|h| matches!(h.rule, "gha_step" | "shell_step") && h.line <= limit)
-        .last()
+        .rfind(|h| matches!(h.rule, "gha_step" | "shell_step") && h.line <= limit)
         .cloned()
 }
 
@@ -502,7 +505,8 @@ fn build_evidence(
     let mut picked: BTreeMap<usize, String> = BTreeMap::new();
     let add = |line: usize, text: &str, picked: &mut BTreeMap<usize, String>| {
         let t = text.trim();
-        if t.chars().count() >= 3 && picked.len() < MAX_EVIDENCE {
+        // Shorter quotes ("FAIL", "}") say nothing on their own.
+        if t.chars().count() >= 8 && picked.len() < MAX_EVIDENCE {
             picked
                 .entry(line)
                 .or_insert_with(|| cut(t, QUOTE_MAX).to_string());
@@ -569,6 +573,16 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
             if !t.trim().is_empty() {
                 out.push((i, t));
             }
+        }
+    }
+    if a.role == Role::Test {
+        // Go prints a test's messages (`file_test.go:31: got 1, want 0`) before its FAIL line.
+        for h in ex
+            .hits
+            .iter()
+            .filter(|h| h.role == Role::Location && h.line < a.line && h.line + 3 >= a.line)
+        {
+            out.push((h.line, h.text.clone()));
         }
     }
     // Up to 3 following non-blank lines while they stay indented or are known details.
@@ -838,3 +852,6 @@ fn fix(f: &Facts<'_>) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
