@@ -488,3 +488,17 @@ proptest::proptest! {
         proptest::prop_assert!((0.0..=1.0).contains(&d.confidence));
     }
 }
+
+#[test]
+fn succeeded_gitlab_trace_has_nothing_to_diagnose() {
+    let bytes = std::fs::read(crate::diagnose::testutil::shared_path(
+        "fixtures/gitlab/job_trace_runner13_cr.log",
+    ))
+    .unwrap();
+    let ix = LogIndex::parse(Arc::new(bytes));
+    let d = diagnose(&ix, &JobContext::default());
+    assert_eq!(d.category, Category::Unknown);
+    assert!(d.summary.contains("succeeded"));
+    assert_eq!(d.evidence[0].line, 11976);
+    assert!(d.commands.is_empty());
+}
