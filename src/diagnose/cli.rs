@@ -44,9 +44,9 @@ fn require_rules_provider(global: &GlobalArgs) -> anyhow::Result<()> {
     match global.provider.as_deref() {
         None | Some("rules") => Ok(()),
         Some(p) => bail!(
-            "provider `{p}` is not available for diagnosis yet: the LLM path \
-             (diagnose::llm::diagnose_with) is wired once the planner's providers land; \
-             use --provider rules"
+            "provider `{p}` is not wired into diagnosis yet (the LLM path exists as \
+             diagnose::llm::diagnose_with but no CLI provider is connected to it); use \
+             --provider rules"
         ),
     }
 }

@@ -231,4 +231,26 @@ mod tests {
             );
         }
     }
+
+    /// The whole corpus with the rules engine, as `gitaiops eval logdx` runs it: a regression
+    /// floor well above the published tail-200 baseline (0.6344 over these 32 cases).
+    #[test]
+    fn whole_corpus_stays_above_the_tail_200_baseline() {
+        let cases = load_cases(&shared_path("eval/logdx")).unwrap();
+        let mut diag = |l: &LogIndex, c: &JobContext| Ok(rules::diagnose(l, c));
+        let results: Vec<CaseResult> = cases
+            .iter()
+            .map(|c| run_case(c, &mut diag).unwrap())
+            .collect();
+        let scored: Vec<_> = results.iter().filter_map(|r| r.score.clone()).collect();
+        assert_eq!(scored.len(), 32, "cases with a log");
+        let summary = score::aggregate(&scored);
+        assert!(
+            summary.mean_diagnosis_score_v1_1 >= 0.78,
+            "mean {}",
+            summary.mean_diagnosis_score_v1_1
+        );
+        assert_eq!(summary.valid_evidence_quote_rate, Some(1.0));
+        assert_eq!(summary.forbidden_claim_rate, 0.0);
+    }
 }
