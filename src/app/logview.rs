@@ -639,7 +639,7 @@ pub fn text_cols(total: usize, line_count: usize) -> usize {
     total.saturating_sub(gutter_width(line_count))
 }
 
-/// Digits of the largest line number plus one space.
+/// Digits of the largest line number, a fold-marker column and a space.
 pub fn gutter_width(line_count: usize) -> usize {
-    line_count.max(1).to_string().len() + 1
+    line_count.max(1).to_string().len() + 2
 }

@@ -175,7 +175,8 @@ impl AppState {
             Some(s) => detail::build(
                 s,
                 iid,
-                self.layout.view_cols(),
+                // Drawn inside the border with one column of margin each side.
+                self.layout.view_cols().saturating_sub(2),
                 self.now,
                 self.settings.ascii,
             ),

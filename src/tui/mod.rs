@@ -1,4 +1,23 @@
-//! The terminal: guard, event loop, panes, theme, keymap, help.
+//! The terminal: guard, event loop, one file per pane, theme. Only this module uses ratatui
+//! and crossterm.
+
+pub mod activity;
+pub mod detail;
+pub mod draw;
+pub mod filter;
+pub mod header;
+pub mod help;
+pub mod logview;
+pub mod mrs;
+pub mod palette;
+pub mod pipelines;
+pub mod queue;
+pub mod statusbar;
+pub mod theme;
+pub mod widgets;
+
+#[cfg(test)]
+mod tests;
 
 use std::process::ExitCode;
 
