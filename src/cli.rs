@@ -38,6 +38,15 @@ pub struct GlobalArgs {
     /// Plain ASCII symbols for terminals without Unicode
     #[arg(long, global = true)]
     pub ascii: bool,
+    /// Extra CA bundle (PEM) trusted on top of the system store
+    #[arg(long, global = true, env = "GITAIOPS_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Command that prints the GitLab token (e.g. "pass show gitlab"); GITLAB_TOKEN wins over it
+    #[arg(long, global = true, env = "GITAIOPS_TOKEN_CMD")]
+    pub token_cmd: Option<String>,
+    /// Refresh period in seconds
+    #[arg(long, global = true, env = "GITAIOPS_REFRESH_SECS")]
+    pub refresh_secs: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,12 +4,16 @@
 //! must stay optional (`#[serde(default)]`) so older files keep loading.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
+use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{ConfigCmd, GlobalArgs};
+use crate::gitlab::{ClientConfig, GitlabClient};
 
 /// The file as stored (TOML in the XDG config dir).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -41,6 +45,8 @@ pub struct GitlabSection {
     pub projects: Vec<String>,
     /// Refresh period in seconds (10-15 recommended)
     pub refresh_secs: Option<u64>,
+    /// Whole-request timeout in seconds (default 30)
+    pub request_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -86,13 +92,697 @@ fn expose_secret<S: serde::Serializer>(
     t: &Option<secrecy::SecretString>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    use secrecy::ExposeSecret;
     match t {
         Some(t) => s.serialize_str(t.expose_secret()),
         None => s.serialize_none(),
     }
 }
 
-pub fn run_cli(_global: GlobalArgs, _cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("config is not built yet")
+pub const APP_NAME: &str = "gitaiops";
+pub const CONFIG_NAME: &str = "config";
+pub const DEFAULT_GITLAB_URL: &str = "https://gitlab.com";
+/// `GITAIOPS__<SECTION>__<KEY>=value` overrides any key of the file (e.g.
+/// `GITAIOPS__POLICY__MODE=suggest`, `GITAIOPS__PLANNER__TOKEN_BUDGET=16000`).
+pub const ENV_PREFIX: &str = "GITAIOPS__";
+
+/// `~/.config/gitaiops/config.toml` on Linux (confy's XDG location).
+pub fn default_config_path() -> anyhow::Result<PathBuf> {
+    confy::get_configuration_file_path(APP_NAME, CONFIG_NAME)
+        .context("cannot locate the config directory")
+}
+
+pub fn config_path(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
+    match &global.config {
+        Some(p) => Ok(p.clone()),
+        None => default_config_path(),
+    }
+}
+
+/// Where logs and the audit log live: `$GITAIOPS_STATE_DIR`, else the XDG state dir
+/// (`~/.local/state/gitaiops`).
+pub fn state_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("GITAIOPS_STATE_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    use etcetera::AppStrategy;
+    let strategy = etcetera::choose_app_strategy(etcetera::AppStrategyArgs {
+        top_level_domain: "rs".into(),
+        author: String::new(),
+        app_name: APP_NAME.into(),
+    })
+    .context("cannot locate the home directory for the state dir")?;
+    Ok(strategy.state_dir().unwrap_or_else(|| strategy.data_dir()))
+}
+
+/// Reads the file with confy. A missing file means defaults and is not created (a config is
+/// written by the operator, never by a read); a broken file is an error naming it and is left
+/// untouched; a file holding a secret must not be readable by group or others.
+pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
+    match std::fs::metadata(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) => bail!("cannot read config file {}: {e}", path.display()),
+    }
+    let cfg: FileConfig = confy::load_path(path).map_err(|e| {
+        anyhow::anyhow!(
+            "config file {} is not valid: {}",
+            path.display(),
+            confy_error_line(&e)
+        )
+    })?;
+    check_permissions(path, &cfg)?;
+    Ok(cfg)
+}
+
+/// One line from a confy error: the TOML position and message without the source snippet (the
+/// snippet would echo the offending line, which may be the token itself).
+fn confy_error_line(e: &confy::ConfyError) -> String {
+    let mut text = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        text = s.to_string();
+        src = s.source();
+    }
+    let kept: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains('|'))
+        .collect();
+    kept.join(": ")
+}
+
+/// A config holding a token is refused when group or others can read it.
+pub fn check_permissions(path: &Path, cfg: &FileConfig) -> anyhow::Result<()> {
+    if !holds_secret(cfg) {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("cannot stat {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            bail!(
+                "config file {} holds a token but is readable by others (mode {:03o}); run: chmod 600 {}",
+                path.display(),
+                mode & 0o777,
+                shell_quote(&path.display().to_string())
+            );
+        }
+    }
+    Ok(())
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+~@%:,".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn is_secret_key(k: &str) -> bool {
+    k == "token"
+        || k.ends_with("_token")
+        || k.ends_with("api_key")
+        || k == "password"
+        || k.ends_with("_password")
+        || k == "secret"
+        || k.ends_with("_secret")
+}
+
+/// Any secret-looking key with a value, in any section (other areas may add their own keys,
+/// such as a planner API key).
+pub fn holds_secret(cfg: &FileConfig) -> bool {
+    fn walk(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(o) => o.iter().any(|(k, v)| {
+                (is_secret_key(k) && v.as_str().is_some_and(|s| !s.trim().is_empty())) || walk(v)
+            }),
+            _ => false,
+        }
+    }
+    serde_json::to_value(cfg).is_ok_and(|v| walk(&v))
+}
+
+/// `glpa…(masked)`: enough to tell two tokens apart, never enough to use one.
+pub fn mask_secret(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() < 12 {
+        return "(masked)".into();
+    }
+    let head: String = s.chars().take(4).collect();
+    format!("{head}…(masked)")
+}
+
+/// Applies `GITAIOPS__<SECTION>__<KEY>` variables. Values are read as JSON when that fits the
+/// key (numbers, booleans, arrays), else as text; a comma list fills an array key.
+pub fn apply_env_overrides<I>(cfg: &FileConfig, vars: I) -> anyhow::Result<FileConfig>
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    let mut vars: Vec<(String, String)> = vars
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect();
+    if vars.is_empty() {
+        return Ok(cfg.clone());
+    }
+    vars.sort();
+    let mut value = serde_json::to_value(cfg).context("cannot represent the config")?;
+    for (name, raw) in vars {
+        let rest = &name[ENV_PREFIX.len()..];
+        let Some((section, key)) = rest.split_once("__") else {
+            bail!("{name}: expected {ENV_PREFIX}<SECTION>__<KEY>");
+        };
+        let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+        let Some(obj) = value.get(&section).and_then(|s| s.as_object()) else {
+            bail!("{name}: the config has no [{section}] section");
+        };
+        let is_secret = section == "gitlab" && key == "token";
+        if !obj.contains_key(&key) && !is_secret {
+            bail!("{name}: [{section}] has no key {key}");
+        }
+        let mut candidates = Vec::new();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&raw) {
+            candidates.push(v);
+        }
+        candidates.push(serde_json::Value::String(raw.clone()));
+        candidates.push(serde_json::Value::Array(
+            raw.split(',')
+                .map(|s| serde_json::Value::String(s.trim().to_string()))
+                .filter(|s| s.as_str() != Some(""))
+                .collect(),
+        ));
+        let mut accepted = false;
+        for c in candidates {
+            let mut trial = value.clone();
+            trial[&section][&key] = c;
+            if serde_json::from_value::<FileConfig>(trial.clone()).is_ok() {
+                value = trial;
+                accepted = true;
+                break;
+            }
+        }
+        if !accepted {
+            bail!("{name}: value does not fit [{section}] {key}");
+        }
+    }
+    serde_json::from_value(value).context("cannot apply environment overrides")
+}
+
+/// Where the token comes from; the command is run only when a token is needed.
+#[derive(Clone)]
+enum TokenSource {
+    None,
+    Env(SecretString),
+    Command(String),
+    File(SecretString),
+}
+
+/// The resolved settings: the file, then `GITAIOPS__*` variables, then the named variables and
+/// flags (`GITLAB_HOST`/`--gitlab-url`, `GITLAB_TOKEN`, `--project`, `--read-only`, ...).
+/// Other modules read their section from `file`, which holds the effective values.
+#[derive(Clone)]
+pub struct Settings {
+    pub config_path: PathBuf,
+    pub config_exists: bool,
+    /// Effective configuration (file + env + flags). Tokens stay secrets.
+    pub file: FileConfig,
+    token: TokenSource,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("config_path", &self.config_path)
+            .field("gitlab_url", &self.gitlab_url())
+            .field("projects", &self.projects())
+            .field("read_only", &self.read_only())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    pub fn load(global: &GlobalArgs) -> anyhow::Result<Settings> {
+        Self::load_with(global, std::env::vars())
+    }
+
+    /// `load` with the environment given explicitly (tests).
+    pub fn load_with<I>(global: &GlobalArgs, env: I) -> anyhow::Result<Settings>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let config_path = config_path(global)?;
+        let config_exists = config_path.exists();
+        let from_file = load_file(&config_path)?;
+        let mut file = apply_env_overrides(&from_file, env.iter().cloned())?;
+
+        if let Some(url) = global.gitlab_url.as_ref().filter(|u| !u.trim().is_empty()) {
+            file.gitlab.url = Some(url.trim().to_string());
+        }
+        if !global.project.is_empty() {
+            file.gitlab.projects = global.project.clone();
+        }
+        if let Some(ca) = &global.ca_file {
+            file.gitlab.ca_file = Some(ca.clone());
+        }
+        if let Some(cmd) = global.token_cmd.as_ref().filter(|c| !c.trim().is_empty()) {
+            file.gitlab.token_cmd = Some(cmd.clone());
+        }
+        if let Some(r) = global.refresh_secs {
+            file.gitlab.refresh_secs = Some(r);
+        }
+        // Read-only can be switched on from anywhere and off only where it was switched on.
+        file.policy.read_only |= global.read_only;
+        if let Some(p) = &global.provider {
+            file.planner.provider = Some(p.clone());
+        }
+        file.ui.ascii |= global.ascii;
+
+        let env_token = env
+            .iter()
+            .find(|(k, _)| k == "GITLAB_TOKEN")
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let token = match (env_token, &file.gitlab.token_cmd, &file.gitlab.token) {
+            (Some(t), _, _) => TokenSource::Env(SecretString::from(t)),
+            (None, Some(cmd), _) if !cmd.trim().is_empty() => TokenSource::Command(cmd.clone()),
+            (None, _, Some(t)) if !t.expose_secret().trim().is_empty() => {
+                TokenSource::File(t.clone())
+            }
+            _ => TokenSource::None,
+        };
+        if let TokenSource::Env(t) = &token {
+            file.gitlab.token = Some(t.clone());
+        }
+        Ok(Settings {
+            config_path,
+            config_exists,
+            file,
+            token,
+        })
+    }
+
+    pub fn gitlab_url(&self) -> &str {
+        self.file
+            .gitlab
+            .url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or(DEFAULT_GITLAB_URL)
+    }
+
+    pub fn projects(&self) -> &[String] {
+        &self.file.gitlab.projects
+    }
+
+    /// The first configured project, or an error saying how to name one.
+    pub fn project(&self) -> anyhow::Result<&str> {
+        match self.projects().first() {
+            Some(p) if !p.trim().is_empty() => Ok(p.trim()),
+            _ => bail!(
+                "no project: pass --project group/name, set GITAIOPS_PROJECT, or add projects = [\"group/name\"] under [gitlab] in {}",
+                self.config_path.display()
+            ),
+        }
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.file.policy.read_only
+    }
+
+    pub fn refresh(&self) -> Duration {
+        Duration::from_secs(self.file.gitlab.refresh_secs.unwrap_or(12).clamp(2, 3600))
+    }
+
+    /// A token or a token command is configured (the command has not been run).
+    pub fn has_token(&self) -> bool {
+        !matches!(self.token, TokenSource::None)
+    }
+
+    /// The token, running `token_cmd` when that is its source.
+    pub fn token(&self) -> anyhow::Result<Option<SecretString>> {
+        match &self.token {
+            TokenSource::None => Ok(None),
+            TokenSource::Env(t) | TokenSource::File(t) => Ok(Some(t.clone())),
+            TokenSource::Command(cmd) => run_token_cmd(cmd).map(Some),
+        }
+    }
+
+    fn token_origin(&self) -> &'static str {
+        match self.token {
+            TokenSource::None => "unset",
+            TokenSource::Env(_) => "GITLAB_TOKEN",
+            TokenSource::Command(_) => "token_cmd",
+            TokenSource::File(_) => "config file",
+        }
+    }
+
+    pub fn client_config(&self) -> anyhow::Result<ClientConfig> {
+        let g = &self.file.gitlab;
+        Ok(ClientConfig {
+            base_url: self.gitlab_url().to_string(),
+            token: self.token()?,
+            ca_file: g.ca_file.clone(),
+            request_timeout: Duration::from_secs(g.request_timeout_secs.unwrap_or(30).max(1)),
+            read_only: self.read_only(),
+            ..ClientConfig::default()
+        })
+    }
+
+    pub fn gitlab_client(&self) -> anyhow::Result<GitlabClient> {
+        Ok(GitlabClient::new(self.client_config()?)?)
+    }
+
+    /// The effective settings as TOML-like text, secrets masked.
+    pub fn render_show(&self) -> String {
+        let mut out = format!(
+            "# {} ({})\n",
+            self.config_path.display(),
+            if self.config_exists {
+                "present"
+            } else {
+                "absent: defaults"
+            }
+        );
+        let value = serde_json::to_value(&self.file).unwrap_or_default();
+        let Some(sections) = value.as_object() else {
+            return out;
+        };
+        for (name, section) in sections {
+            out.push_str(&format!("\n[{name}]\n"));
+            let Some(keys) = section.as_object() else {
+                continue;
+            };
+            for (k, v) in keys {
+                if is_secret_key(k) {
+                    let shown = v.as_str().map(mask_secret).unwrap_or_default();
+                    let origin = if name == "gitlab" && k == "token" {
+                        format!("  # from {}", self.token_origin())
+                    } else {
+                        String::new()
+                    };
+                    out.push_str(&format!("{k} = \"{shown}\"{origin}\n"));
+                } else if v.is_null() {
+                    out.push_str(&format!("# {k} (unset)\n"));
+                } else {
+                    out.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+            if name == "gitlab" {
+                if !keys.contains_key("token") {
+                    let how = match self.token {
+                        TokenSource::Command(_) => "from token_cmd, not run by `config show`",
+                        _ => "unset: export GITLAB_TOKEN",
+                    };
+                    out.push_str(&format!("# token ({how})\n"));
+                }
+                if self.file.gitlab.url.is_none() {
+                    out.push_str(&format!("# effective url = \"{DEFAULT_GITLAB_URL}\"\n"));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn run_token_cmd(cmd: &str) -> anyhow::Result<SecretString> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::inherit())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .with_context(|| "cannot run token_cmd".to_string())?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or("").trim();
+        bail!("token_cmd failed ({}): {first}", out.status);
+    }
+    let text = String::from_utf8(out.stdout).context("token_cmd printed non-UTF-8 output")?;
+    let token = text.lines().next().unwrap_or("").trim().to_string();
+    if token.is_empty() {
+        bail!("token_cmd printed nothing");
+    }
+    Ok(SecretString::from(token))
+}
+
+pub fn run_cli(global: GlobalArgs, cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ConfigCmd::Path => {
+            println!("{}", config_path(&global)?.display());
+        }
+        ConfigCmd::Show => {
+            let settings = Settings::load(&global)?;
+            print!("{}", settings.render_show());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn global_with(path: &Path) -> GlobalArgs {
+        GlobalArgs {
+            config: Some(path.to_path_buf()),
+            ..GlobalArgs::default()
+        }
+    }
+
+    fn write(dir: &Path, text: &str, mode: u32) -> PathBuf {
+        let p = dir.join("config.toml");
+        std::fs::write(&p, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        p
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn missing_file_gives_defaults_and_is_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/config.toml");
+        let s = Settings::load_with(&global_with(&p), env(&[])).unwrap();
+        assert!(!p.exists());
+        assert!(!s.config_exists);
+        assert_eq!(s.gitlab_url(), DEFAULT_GITLAB_URL);
+        assert!(!s.has_token());
+        assert!(s.project().unwrap_err().to_string().contains("--project"));
+    }
+
+    #[test]
+    fn broken_toml_names_the_file_and_is_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[gitlab]\ntoken = \"glpat-abcdefghijklmnop\nurl = 3\n";
+        let p = write(dir.path(), text, 0o600);
+        let e = Settings::load_with(&global_with(&p), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&p.display().to_string()), "{e}");
+        assert!(e.contains("line"), "{e}");
+        assert!(
+            !e.contains("glpat-abcdef"),
+            "the snippet must not echo the token: {e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
+    }
+
+    #[test]
+    fn wrong_types_are_reported_not_defaulted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[gitlab]\nrefresh_secs = \"soon\"\n", 0o644);
+        let e = Settings::load_with(&global_with(&p), env(&[])).unwrap_err();
+        assert!(e.to_string().contains("not valid"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn token_in_a_group_readable_file_is_refused_with_the_chmod() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[gitlab]\ntoken = \"glpat-abcdefghijklmnop\"\n",
+            0o640,
+        );
+        let e = Settings::load_with(&global_with(&p), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("chmod 600 {}", p.display())), "{e}");
+        assert!(!e.contains("glpat-abcdef"));
+        // Same content at 0600 loads.
+        let p = write(
+            dir.path(),
+            "[gitlab]\ntoken = \"glpat-abcdefghijklmnop\"\n",
+            0o600,
+        );
+        let s = Settings::load_with(&global_with(&p), env(&[])).unwrap();
+        assert!(s.has_token());
+        // No secret: any mode is fine.
+        let p = write(dir.path(), "[gitlab]\nurl = \"https://g\"\n", 0o644);
+        assert!(Settings::load_with(&global_with(&p), env(&[])).is_ok());
+    }
+
+    #[test]
+    fn secrets_of_other_sections_count_too() {
+        let mut cfg = FileConfig::default();
+        assert!(!holds_secret(&cfg));
+        cfg.planner.model = Some("m".into());
+        assert!(!holds_secret(&cfg));
+        cfg.gitlab.token = Some(SecretString::from("x".to_string()));
+        assert!(holds_secret(&cfg));
+        assert!(is_secret_key("api_key") && is_secret_key("gemini_api_key"));
+        assert!(!is_secret_key("token_cmd") && !is_secret_key("token_budget"));
+    }
+
+    #[test]
+    fn env_and_flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[gitlab]\nurl = \"https://file.example\"\nprojects = [\"a/b\"]\nrefresh_secs = 15\n[planner]\nprovider = \"gemini\"\n",
+            0o600,
+        );
+        let s = Settings::load_with(&global_with(&p), env(&[])).unwrap();
+        assert_eq!(s.gitlab_url(), "https://file.example");
+        assert_eq!(s.project().unwrap(), "a/b");
+        assert_eq!(s.refresh(), Duration::from_secs(15));
+
+        let g = GlobalArgs {
+            gitlab_url: Some("https://flag.example".into()),
+            project: vec!["c/d".into()],
+            read_only: true,
+            provider: Some("rules".into()),
+            refresh_secs: Some(10),
+            ..global_with(&p)
+        };
+        let s = Settings::load_with(
+            &g,
+            env(&[
+                ("GITLAB_TOKEN", "glpat-from-env-123456"),
+                ("GITAIOPS__PLANNER__TOKEN_BUDGET", "16000"),
+                ("GITAIOPS__POLICY__DENY", "merge_mr,cancel_pipeline"),
+                ("GITAIOPS__POLICY__MODE", "suggest"),
+                ("GITAIOPS__UI__ASCII", "true"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.gitlab_url(), "https://flag.example");
+        assert_eq!(s.project().unwrap(), "c/d");
+        assert!(s.read_only());
+        assert_eq!(s.refresh(), Duration::from_secs(10));
+        assert_eq!(s.file.planner.provider.as_deref(), Some("rules"));
+        assert_eq!(s.file.planner.token_budget, Some(16000));
+        assert_eq!(s.file.policy.deny, vec!["merge_mr", "cancel_pipeline"]);
+        assert_eq!(s.file.policy.mode.as_deref(), Some("suggest"));
+        assert!(s.file.ui.ascii);
+        assert_eq!(
+            s.token().unwrap().unwrap().expose_secret(),
+            "glpat-from-env-123456"
+        );
+        let cc = s.client_config().unwrap();
+        assert!(cc.read_only);
+        assert_eq!(cc.base_url, "https://flag.example");
+    }
+
+    #[test]
+    fn bad_env_overrides_are_errors() {
+        let cfg = FileConfig::default();
+        let e = apply_env_overrides(&cfg, env(&[("GITAIOPS__NOPE__X", "1")])).unwrap_err();
+        assert!(e.to_string().contains("[nope]"));
+        let e = apply_env_overrides(&cfg, env(&[("GITAIOPS__GITLAB__NOPE", "1")])).unwrap_err();
+        assert!(e.to_string().contains("no key nope"));
+        let e = apply_env_overrides(&cfg, env(&[("GITAIOPS__GITLAB__REFRESH_SECS", "soon")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("does not fit"));
+        // A numeric-looking string goes into a text key as text.
+        let c = apply_env_overrides(&cfg, env(&[("GITAIOPS__PLANNER__MODEL", "123")])).unwrap();
+        assert_eq!(c.planner.model.as_deref(), Some("123"));
+    }
+
+    #[test]
+    fn token_cmd_runs_lazily_and_env_token_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("none.toml");
+        let g = GlobalArgs {
+            token_cmd: Some("echo glpat-from-command-999".into()),
+            ..global_with(&p)
+        };
+        let s = Settings::load_with(&g, env(&[])).unwrap();
+        assert!(s.has_token());
+        assert_eq!(
+            s.token().unwrap().unwrap().expose_secret(),
+            "glpat-from-command-999"
+        );
+        let s = Settings::load_with(&g, env(&[("GITLAB_TOKEN", "glpat-env-0000000")])).unwrap();
+        assert_eq!(
+            s.token().unwrap().unwrap().expose_secret(),
+            "glpat-env-0000000"
+        );
+        let g = GlobalArgs {
+            token_cmd: Some("echo oops >&2; exit 3".into()),
+            ..global_with(&p)
+        };
+        let e = Settings::load_with(&g, env(&[]))
+            .unwrap()
+            .token()
+            .unwrap_err();
+        assert!(e.to_string().contains("oops"), "{e}");
+    }
+
+    #[test]
+    fn masking_never_reveals_more_than_four_characters() {
+        assert_eq!(mask_secret("glpat-abcdefghijklmnop"), "glpa…(masked)");
+        assert_eq!(mask_secret("short"), "(masked)");
+        assert_eq!(mask_secret(""), "(masked)");
+    }
+
+    #[test]
+    fn show_masks_the_token_and_never_prints_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("none.toml");
+        let s = Settings::load_with(
+            &global_with(&p),
+            env(&[("GITLAB_TOKEN", "glpat-verysecretvalue")]),
+        )
+        .unwrap();
+        let out = s.render_show();
+        assert!(
+            out.contains("token = \"glpa…(masked)\"  # from GITLAB_TOKEN"),
+            "{out}"
+        );
+        assert!(!out.contains("verysecret"));
+        assert!(!format!("{s:?}").contains("verysecret"));
+        assert!(out.contains("[policy]") && out.contains("[planner]"));
+    }
+
+    #[test]
+    fn shell_quoting_of_odd_paths() {
+        assert_eq!(
+            shell_quote("/home/a/.config/x.toml"),
+            "/home/a/.config/x.toml"
+        );
+        assert_eq!(shell_quote("/tmp/my dir/c"), "'/tmp/my dir/c'");
+        assert_eq!(shell_quote("/tmp/it's"), "'/tmp/it'\\''s'");
+    }
 }

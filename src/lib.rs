@@ -23,6 +23,23 @@ use cli::{Cli, Cmd};
 /// `main` prints as one line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = cli.global;
+    // A file log for everything long-running or talking to a server; `config path` and the
+    // `redact` filter have nothing worth logging. Without a usable state dir we run unlogged.
+    let wants_log = !matches!(
+        cli.command,
+        Some(Cmd::Config(cli::ConfigCmd::Path)) | Some(Cmd::Redact)
+    );
+    let _log = wants_log.then(logging::init).and_then(Result::ok);
+    // Only the subcommand's name: its arguments may hold a token (`sim --token`).
+    let name = match &cli.command {
+        None => "tui".to_string(),
+        Some(c) => format!("{c:?}")
+            .split(['(', ' ', '{'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase(),
+    };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), command = name, "start");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

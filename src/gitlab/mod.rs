@@ -1,8 +1,14 @@
 //! GitLab REST v4: typed models, the HTTP client, and the pollers that keep a snapshot fresh.
 
+pub mod client;
+pub mod delta;
+pub mod error;
 pub mod models;
+pub mod poller;
 pub mod snapshot;
 
+pub use client::{ClientConfig, GitlabClient, Listed, MrQuery, PipelineQuery, WriteResponse};
+pub use error::GitlabError;
 pub use models::*;
 pub use snapshot::{ProjectKey, ProjectSnapshot};
 pub mod status;

@@ -158,6 +158,8 @@ open_enum!(
     }
 );
 
+// The enum comes out of `open_enum!`, which has no way to mark a `#[default]` variant.
+#[allow(clippy::derivable_impls)]
 impl Default for MrState {
     fn default() -> Self {
         Self::Opened
@@ -563,6 +565,10 @@ pub struct Commit {
     pub title: Option<String>,
     #[serde(default)]
     pub author_name: Option<String>,
+    #[serde(default)]
+    pub author_email: Option<String>,
+    #[serde(default, deserialize_with = "ts::de", serialize_with = "ts::ser")]
+    pub created_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

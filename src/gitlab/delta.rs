@@ -1,0 +1,300 @@
+//! Pure merging of list responses into a snapshot: what the poller does with the bytes it
+//! fetched, kept free of IO so it can be tested item by item.
+//!
+//! Deltas overlap on purpose (the `updated_after` window starts ~60 s before the previous
+//! refresh), so an item whose `updated_at` did not move is a duplicate and changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::models::{MergeRequest, MrState, Pipeline};
+use super::snapshot::ProjectSnapshot;
+
+/// What one merge changed: ids of items added or modified, and of items that left.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changed {
+    pub updated: BTreeSet<u64>,
+    pub removed: BTreeSet<u64>,
+}
+
+impl Changed {
+    pub fn is_empty(&self) -> bool {
+        self.updated.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Merges MRs of any state (a `state=all` delta): open ones are inserted or replaced, merged,
+/// closed and locked ones leave the open set together with their cached details.
+pub fn apply_mr_delta(snap: &mut ProjectSnapshot, items: Vec<MergeRequest>) -> Changed {
+    let mut changed = Changed::default();
+    for mr in items {
+        let iid = mr.iid;
+        if mr.state != MrState::Opened {
+            if snap.mrs.remove(&iid).is_some() {
+                forget_mr_details(snap, iid);
+                changed.removed.insert(iid);
+            }
+            continue;
+        }
+        match snap.mrs.get(&iid) {
+            Some(old) if old.id == mr.id && old.updated_at == mr.updated_at => {}
+            old => {
+                let merged = keep_detail_fields(old, mr);
+                snap.mrs.insert(iid, merged);
+                changed.updated.insert(iid);
+            }
+        }
+    }
+    changed
+}
+
+/// Merges the complete list of open MRs (the periodic reconcile): anything missing from it left
+/// the open set, whatever the deltas said.
+pub fn reconcile_open_mrs(snap: &mut ProjectSnapshot, open: Vec<MergeRequest>) -> Changed {
+    let listed: BTreeSet<u64> = open
+        .iter()
+        .filter(|m| m.state == MrState::Opened)
+        .map(|m| m.iid)
+        .collect();
+    let gone: Vec<u64> = snap
+        .mrs
+        .keys()
+        .filter(|iid| !listed.contains(iid))
+        .copied()
+        .collect();
+    let mut changed = apply_mr_delta(snap, open);
+    for iid in gone {
+        snap.mrs.remove(&iid);
+        forget_mr_details(snap, iid);
+        changed.removed.insert(iid);
+    }
+    changed
+}
+
+/// List items lack `head_pipeline`, `diff_refs`, `changes_count` and `user`; a previously
+/// fetched single MR keeps them as long as the head sha has not moved.
+fn keep_detail_fields(old: Option<&MergeRequest>, mut new: MergeRequest) -> MergeRequest {
+    if let Some(old) = old
+        && old.sha.is_some()
+        && old.sha == new.sha
+    {
+        if new.head_pipeline.is_none() {
+            new.head_pipeline = old.head_pipeline.clone();
+        }
+        if new.diff_refs.is_none() {
+            new.diff_refs = old.diff_refs.clone();
+        }
+        if new.changes_count.is_none() {
+            new.changes_count = old.changes_count.clone();
+        }
+        if new.user.is_none() {
+            new.user = old.user.clone();
+        }
+    }
+    new
+}
+
+/// Cached details of an MR that changed are no longer true; absent means "not fetched".
+pub fn forget_mr_details(snap: &mut ProjectSnapshot, iid: u64) {
+    snap.approvals.remove(&iid);
+    snap.diffs.remove(&iid);
+    snap.notes.remove(&iid);
+}
+
+/// Merges pipelines and keeps the newest `keep` by id. Returns which of the kept ones changed
+/// and which were dropped (their jobs go with them).
+pub fn apply_pipeline_delta(
+    snap: &mut ProjectSnapshot,
+    items: Vec<Pipeline>,
+    keep: usize,
+) -> Changed {
+    let mut changed = Changed::default();
+    let known_before: BTreeSet<u64> = snap.pipelines.keys().copied().collect();
+    for p in items {
+        match snap.pipelines.get(&p.id) {
+            Some(old) if old.updated_at == p.updated_at && old.status == p.status => {}
+            _ => {
+                changed.updated.insert(p.id);
+                snap.pipelines.insert(p.id, p);
+            }
+        }
+    }
+    let keep = keep.max(1);
+    while snap.pipelines.len() > keep {
+        let Some((&oldest, _)) = snap.pipelines.iter().next() else {
+            break;
+        };
+        snap.pipelines.remove(&oldest);
+        snap.jobs.remove(&oldest);
+        changed.updated.remove(&oldest);
+        if known_before.contains(&oldest) {
+            changed.removed.insert(oldest);
+        }
+    }
+    changed
+}
+
+/// Pipelines among `changed` that just reached `failed`: their jobs are wanted even when not on
+/// screen, because failures are what the planner and the diagnoser act on.
+pub fn newly_failed(
+    before: &BTreeMap<u64, Pipeline>,
+    snap: &ProjectSnapshot,
+    changed: &Changed,
+) -> Vec<u64> {
+    changed
+        .updated
+        .iter()
+        .filter(|id| {
+            let now_failed = snap
+                .pipelines
+                .get(id)
+                .is_some_and(|p| p.status == super::models::Status::Failed);
+            let was_failed = before
+                .get(id)
+                .is_some_and(|p| p.status == super::models::Status::Failed);
+            now_failed && !was_failed
+        })
+        .copied()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gitlab::models::Status;
+
+    fn mr(iid: u64, state: &str, updated: &str, sha: &str) -> MergeRequest {
+        serde_json::from_value(serde_json::json!({
+            "id": 1000 + iid, "iid": iid, "project_id": 1, "title": format!("MR {iid}"),
+            "state": state, "updated_at": updated, "sha": sha,
+        }))
+        .unwrap()
+    }
+
+    fn pipe(id: u64, status: &str, updated: &str) -> Pipeline {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "status": status, "ref": "main", "updated_at": updated,
+        }))
+        .unwrap()
+    }
+
+    const T1: &str = "2024-01-01T10:00:00.000Z";
+    const T2: &str = "2024-01-01T10:05:00.000Z";
+
+    #[test]
+    fn duplicates_from_the_overlap_window_change_nothing() {
+        let mut s = ProjectSnapshot::default();
+        let c = apply_mr_delta(
+            &mut s,
+            vec![mr(1, "opened", T1, "a"), mr(2, "opened", T1, "b")],
+        );
+        assert_eq!(c.updated.len(), 2);
+        let c = apply_mr_delta(&mut s, vec![mr(1, "opened", T1, "a")]);
+        assert!(c.is_empty());
+        let c = apply_mr_delta(&mut s, vec![mr(1, "opened", T2, "a")]);
+        assert_eq!(c.updated, BTreeSet::from([1]));
+    }
+
+    #[test]
+    fn merged_and_closed_leave_the_open_set_with_their_details() {
+        let mut s = ProjectSnapshot::default();
+        apply_mr_delta(
+            &mut s,
+            vec![mr(1, "opened", T1, "a"), mr(2, "opened", T1, "b")],
+        );
+        s.approvals.insert(1, Default::default());
+        s.notes.insert(1, vec![]);
+        let c = apply_mr_delta(
+            &mut s,
+            vec![mr(1, "merged", T2, "a"), mr(9, "closed", T2, "z")],
+        );
+        assert_eq!(c.removed, BTreeSet::from([1]));
+        assert!(c.updated.is_empty());
+        assert!(
+            !s.mrs.contains_key(&1) && !s.approvals.contains_key(&1) && !s.notes.contains_key(&1)
+        );
+        assert!(!s.mrs.contains_key(&9), "a closed MR never enters");
+    }
+
+    #[test]
+    fn reconcile_drops_what_the_deltas_missed() {
+        let mut s = ProjectSnapshot::default();
+        apply_mr_delta(
+            &mut s,
+            vec![mr(1, "opened", T1, "a"), mr(2, "opened", T1, "b")],
+        );
+        let c = reconcile_open_mrs(
+            &mut s,
+            vec![mr(2, "opened", T1, "b"), mr(3, "opened", T2, "c")],
+        );
+        assert_eq!(c.removed, BTreeSet::from([1]));
+        assert_eq!(c.updated, BTreeSet::from([3]));
+        assert_eq!(s.mrs.keys().copied().collect::<Vec<_>>(), vec![2, 3]);
+    }
+
+    #[test]
+    fn list_items_keep_single_mr_fields_while_the_sha_holds() {
+        let mut s = ProjectSnapshot::default();
+        let mut single = mr(1, "opened", T1, "a");
+        single.head_pipeline = Some(pipe(7, "running", T1));
+        s.mrs.insert(1, single);
+        apply_mr_delta(&mut s, vec![mr(1, "opened", T2, "a")]);
+        assert_eq!(s.mrs[&1].head_pipeline.as_ref().map(|p| p.id), Some(7));
+        apply_mr_delta(
+            &mut s,
+            vec![mr(1, "opened", "2024-01-01T11:00:00Z", "new-sha")],
+        );
+        assert!(
+            s.mrs[&1].head_pipeline.is_none(),
+            "a new push makes it stale"
+        );
+    }
+
+    #[test]
+    fn pipelines_are_windowed_to_the_newest() {
+        let mut s = ProjectSnapshot::default();
+        let c = apply_pipeline_delta(
+            &mut s,
+            vec![
+                pipe(10, "success", T1),
+                pipe(11, "running", T1),
+                pipe(12, "pending", T1),
+            ],
+            2,
+        );
+        assert_eq!(
+            s.pipelines.keys().copied().collect::<Vec<_>>(),
+            vec![11, 12]
+        );
+        assert_eq!(c.updated, BTreeSet::from([11, 12]));
+        s.jobs.insert(11, vec![]);
+        let before = s.pipelines.clone();
+        let c = apply_pipeline_delta(
+            &mut s,
+            vec![
+                pipe(11, "failed", T2),
+                pipe(12, "pending", T1),
+                pipe(13, "created", T2),
+            ],
+            2,
+        );
+        assert_eq!(
+            s.pipelines.keys().copied().collect::<Vec<_>>(),
+            vec![12, 13]
+        );
+        assert_eq!(c.updated, BTreeSet::from([13]));
+        assert_eq!(c.removed, BTreeSet::from([11]));
+        assert!(!s.jobs.contains_key(&11));
+        assert!(newly_failed(&before, &s, &c).is_empty());
+    }
+
+    #[test]
+    fn status_change_without_timestamp_change_still_counts_and_failures_are_flagged() {
+        let mut s = ProjectSnapshot::default();
+        apply_pipeline_delta(&mut s, vec![pipe(5, "running", T1)], 20);
+        let before = s.pipelines.clone();
+        let c = apply_pipeline_delta(&mut s, vec![pipe(5, "failed", T1)], 20);
+        assert_eq!(c.updated, BTreeSet::from([5]));
+        assert_eq!(s.pipelines[&5].status, Status::Failed);
+        assert_eq!(newly_failed(&before, &s, &c), vec![5]);
+    }
+}

@@ -1,0 +1,729 @@
+//! A tokio task per project that keeps a `ProjectSnapshot` fresh within the request budget.
+//!
+//! - Cold start: `GET /user`, `GET /projects/:path`, open MRs, the newest pipelines (~4).
+//! - Steady state: two deltas per refresh (`updated_after` = server time of the previous refresh
+//!   minus an overlap), MRs with `state=all` so merged/closed ones leave the open set. Every
+//!   `reconcile_every` the MR delta is replaced by the full open list (still 2 requests).
+//! - Details (approvals, pipeline jobs) only for what is on screen (`Visible`) and not cached,
+//!   plus jobs of pipelines that just failed; single MR + diffs + notes only when asked.
+//! - The watched job's trace is re-fetched every `focused_refresh` while the job runs.
+//! - A 429 pauses everything until the server's reset (or a backoff when it gives none).
+//!
+//! Results leave as owned values over the channel, tagged with the poller's generation.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::client::{GitlabClient, MrQuery, PipelineQuery, backoff_delay};
+use super::delta::{self, Changed};
+use super::error::GitlabError;
+use super::models::MrState;
+use super::snapshot::ProjectSnapshot;
+
+#[derive(Debug, Clone)]
+pub struct PollConfig {
+    /// Idle refresh period (10–15 s).
+    pub refresh: Duration,
+    /// Trace re-fetch period for the watched running job (3–5 s).
+    pub focused_refresh: Duration,
+    /// Full re-list of open MRs, catching anything the deltas missed (5 min).
+    pub reconcile_every: Duration,
+    /// Pipelines kept in the snapshot (newest by id) and fetched at cold start.
+    pub pipelines_per_page: u32,
+    /// Detail requests (approvals, jobs) per pass; the rest follow a second later.
+    pub max_details_per_pass: usize,
+    /// Overlap of the `updated_after` window with the previous refresh.
+    pub overlap: Duration,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        Self {
+            refresh: Duration::from_secs(12),
+            focused_refresh: Duration::from_secs(4),
+            reconcile_every: Duration::from_secs(300),
+            pipelines_per_page: 20,
+            max_details_per_pass: 10,
+            overlap: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollCmd {
+    RefreshNow,
+    /// Rows on screen: details (approvals, jobs) are fetched only for these.
+    Visible {
+        mrs: Vec<u64>,
+        pipelines: Vec<u64>,
+    },
+    /// The job being viewed: its trace is re-fetched while it runs. `None` stops.
+    WatchJobLog(Option<u64>),
+    /// Single MR + diffs + notes + approvals (detail view).
+    FetchMrDetail(u64),
+    FetchMembers,
+    Shutdown,
+}
+
+#[derive(Debug, Clone)]
+pub enum PollEvent {
+    /// After each refresh or fetch that changed something.
+    Snapshot {
+        generation: u64,
+        snapshot: Arc<ProjectSnapshot>,
+    },
+    JobLog {
+        job_id: u64,
+        bytes: Arc<Vec<u8>>,
+        complete: bool,
+    },
+    /// One line for the activity feed.
+    Error { generation: u64, error: String },
+    /// Request counter, after each refresh.
+    Requests { total: u64, last_minute: u32 },
+}
+
+/// Owns the task: dropping the handle aborts it.
+pub struct PollerHandle {
+    cmd: mpsc::UnboundedSender<PollCmd>,
+    task: Option<JoinHandle<()>>,
+    generation: u64,
+}
+
+impl PollerHandle {
+    pub fn send(&self, cmd: PollCmd) {
+        // A stopped poller has nothing to do with commands; the UI learns it from the channel.
+        let _ = self.cmd.send(cmd);
+    }
+
+    /// Tags every event of this poller; events of older generations are stale.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Asks the task to stop and waits for it.
+    pub async fn shutdown(mut self) {
+        let _ = self.cmd.send(PollCmd::Shutdown);
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for PollerHandle {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+pub fn spawn(
+    client: GitlabClient,
+    project: String,
+    cfg: PollConfig,
+    tx: mpsc::Sender<PollEvent>,
+) -> PollerHandle {
+    let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let poller = Poller {
+        client,
+        project,
+        cfg,
+        tx,
+        generation,
+        snap: None,
+        since: None,
+        last_reconcile: Instant::now(),
+        visible_mrs: BTreeSet::new(),
+        visible_pipelines: BTreeSet::new(),
+        wanted_jobs: BTreeSet::new(),
+        pending_details: BTreeSet::new(),
+        pending_members: false,
+        watch: None,
+        paused_until: None,
+        failures: 0,
+    };
+    let task = tokio::spawn(poller.run(cmd_rx));
+    PollerHandle {
+        cmd: cmd_tx,
+        task: Some(task),
+        generation,
+    }
+}
+
+/// One snapshot with the cold-start requests, for one-shot commands (`status`, `plan`).
+pub async fn cold_start(
+    client: &GitlabClient,
+    project: &str,
+    pipelines: u32,
+) -> Result<(ProjectSnapshot, Option<Timestamp>), GitlabError> {
+    let user = client.current_user().await?;
+    let project = client.project(project).await?;
+    let pid = project.id;
+    let mrs = client.merge_requests(pid, &MrQuery::opened()).await?;
+    let pipes = client
+        .pipelines(pid, &PipelineQuery::latest(pipelines.max(1)))
+        .await?;
+    let server_time = earliest(mrs.server_time, pipes.server_time);
+    let mut snap = ProjectSnapshot {
+        host: client.host().to_string(),
+        project,
+        user: Some(user),
+        fetched_at: server_time.or_else(|| Some(Timestamp::now())),
+        ..ProjectSnapshot::default()
+    };
+    delta::apply_mr_delta(&mut snap, mrs.items);
+    delta::apply_pipeline_delta(&mut snap, pipes.items, pipelines.max(1) as usize);
+    Ok((snap, server_time))
+}
+
+/// Cold start plus the jobs of the newest `jobs_for_latest` pipelines and of the failed ones
+/// among those fetched (at most `2 * jobs_for_latest` job lists): what a one-shot report needs.
+pub async fn fetch_snapshot(
+    client: &GitlabClient,
+    project: &str,
+    pipelines: u32,
+    jobs_for_latest: usize,
+) -> Result<ProjectSnapshot, GitlabError> {
+    let (mut snap, _) = cold_start(client, project, pipelines).await?;
+    let newest = snap.pipelines.keys().rev().take(jobs_for_latest).copied();
+    let failed = snap
+        .pipelines
+        .values()
+        .rev()
+        .filter(|p| p.status == super::models::Status::Failed)
+        .map(|p| p.id);
+    let wanted: BTreeSet<u64> = newest
+        .chain(failed)
+        .take(jobs_for_latest.saturating_mul(2))
+        .collect();
+    for id in wanted.into_iter().rev() {
+        let jobs = client.pipeline_jobs(snap.project.id, id).await?;
+        snap.jobs.insert(id, jobs);
+    }
+    Ok(snap)
+}
+
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+struct Watch {
+    job_id: u64,
+    last: Option<Arc<Vec<u8>>>,
+    next: Instant,
+}
+
+struct Poller {
+    client: GitlabClient,
+    project: String,
+    cfg: PollConfig,
+    tx: mpsc::Sender<PollEvent>,
+    generation: u64,
+    snap: Option<ProjectSnapshot>,
+    /// Start of the next delta window (server clock).
+    since: Option<Timestamp>,
+    last_reconcile: Instant,
+    visible_mrs: BTreeSet<u64>,
+    visible_pipelines: BTreeSet<u64>,
+    /// Pipelines whose jobs are wanted whether or not they are on screen (just failed).
+    wanted_jobs: BTreeSet<u64>,
+    /// Requests that arrived while paused or before the cold start.
+    pending_details: BTreeSet<u64>,
+    pending_members: bool,
+    watch: Option<Watch>,
+    paused_until: Option<Instant>,
+    failures: u32,
+}
+
+/// The receiver is gone: nobody is listening, so the poller stops.
+struct Closed;
+
+impl Poller {
+    async fn run(mut self, mut cmds: mpsc::UnboundedReceiver<PollCmd>) {
+        let mut next_refresh = Instant::now();
+        loop {
+            let log_due = self.watch.as_ref().map(|w| w.next);
+            tokio::select! {
+                biased;
+                cmd = cmds.recv() => {
+                    let Some(cmd) = cmd else { break };
+                    match self.handle(cmd, &mut next_refresh).await {
+                        Ok(true) => {}
+                        Ok(false) | Err(Closed) => break,
+                    }
+                }
+                _ = tokio::time::sleep_until(next_refresh) => {
+                    match self.refresh().await {
+                        Ok(delay) => next_refresh = Instant::now() + delay,
+                        Err(Closed) => break,
+                    }
+                }
+                _ = sleep_until_opt(log_due), if log_due.is_some() => {
+                    if self.log_tick().await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::debug!(generation = self.generation, "poller stopped");
+    }
+
+    /// Returns `Ok(false)` on shutdown.
+    async fn handle(&mut self, cmd: PollCmd, next_refresh: &mut Instant) -> Result<bool, Closed> {
+        match cmd {
+            PollCmd::Shutdown => return Ok(false),
+            PollCmd::RefreshNow => {
+                *next_refresh = self.paused_until.unwrap_or_else(Instant::now);
+            }
+            PollCmd::Visible { mrs, pipelines } => {
+                self.visible_mrs = mrs.into_iter().collect();
+                self.visible_pipelines = pipelines.into_iter().collect();
+                if self.snap.is_some() && !self.is_paused() {
+                    let mut changed = false;
+                    // Scrolling must not re-fetch what is cached: running pipelines are
+                    // refreshed on the refresh tick only.
+                    let more = match self.details_pass(&mut changed, false).await {
+                        Ok(more) => more,
+                        Err(e) => {
+                            self.on_error(&e).await?;
+                            false
+                        }
+                    };
+                    if more {
+                        *next_refresh = (*next_refresh).min(Instant::now() + DETAIL_FOLLOW_UP);
+                    }
+                    if changed {
+                        self.emit_snapshot().await?;
+                    }
+                }
+            }
+            PollCmd::WatchJobLog(job) => {
+                self.watch = job.map(|job_id| Watch {
+                    job_id,
+                    last: None,
+                    next: self.paused_until.unwrap_or_else(Instant::now),
+                });
+            }
+            PollCmd::FetchMrDetail(iid) => {
+                self.pending_details.insert(iid);
+                self.serve_pending().await?;
+            }
+            PollCmd::FetchMembers => {
+                self.pending_members = true;
+                self.serve_pending().await?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn is_paused(&self) -> bool {
+        self.paused_until.is_some_and(|t| Instant::now() < t)
+    }
+
+    /// One refresh; returns the delay until the next one.
+    async fn refresh(&mut self) -> Result<Duration, Closed> {
+        if self.is_paused() {
+            return Ok(self
+                .paused_until
+                .map(|t| t.saturating_duration_since(Instant::now()))
+                .unwrap_or(self.cfg.refresh));
+        }
+        self.paused_until = None;
+        let mut changed = false;
+        let result = if self.snap.is_none() {
+            self.cold(&mut changed).await
+        } else {
+            self.deltas(&mut changed).await
+        };
+        let mut more = false;
+        let result = match result {
+            Ok(()) => match self.details_pass(&mut changed, true).await {
+                Ok(m) => {
+                    more = m;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        if changed {
+            self.emit_snapshot().await?;
+        }
+        let delay = match result {
+            Ok(()) => {
+                self.failures = 0;
+                self.serve_pending().await?;
+                if more {
+                    DETAIL_FOLLOW_UP
+                } else {
+                    self.cfg.refresh
+                }
+            }
+            Err(e) => self.on_error(&e).await?,
+        };
+        self.send(PollEvent::Requests {
+            total: self.client.request_count(),
+            last_minute: self.client.requests_last_minute(),
+        })
+        .await?;
+        Ok(delay)
+    }
+
+    async fn cold(&mut self, changed: &mut bool) -> Result<(), GitlabError> {
+        let (snap, server_time) =
+            cold_start(&self.client, &self.project, self.cfg.pipelines_per_page).await?;
+        self.since = Some(self.window_start(server_time));
+        self.last_reconcile = Instant::now();
+        self.snap = Some(snap);
+        *changed = true;
+        Ok(())
+    }
+
+    fn window_start(&self, server_time: Option<Timestamp>) -> Timestamp {
+        let now = server_time.unwrap_or_else(Timestamp::now);
+        let overlap = jiff::SignedDuration::try_from(self.cfg.overlap).unwrap_or_default();
+        now.checked_sub(overlap).unwrap_or(now)
+    }
+
+    async fn deltas(&mut self, changed: &mut bool) -> Result<(), GitlabError> {
+        let Some(snap) = self.snap.as_mut() else {
+            return Ok(());
+        };
+        let pid = snap.project.id;
+        let since = self.since.unwrap_or_else(Timestamp::now);
+        let reconcile = self.last_reconcile.elapsed() >= self.cfg.reconcile_every;
+
+        let (mr_changes, mr_time) = if reconcile {
+            let open = self.client.merge_requests(pid, &MrQuery::opened()).await?;
+            self.last_reconcile = Instant::now();
+            (
+                delta::reconcile_open_mrs(snap, open.items),
+                open.server_time,
+            )
+        } else {
+            let d = self
+                .client
+                .merge_requests(pid, &MrQuery::changed_since(since))
+                .await?;
+            (delta::apply_mr_delta(snap, d.items), d.server_time)
+        };
+        forget_changed_mr_details(snap, &mr_changes);
+
+        let p = self
+            .client
+            .pipelines(pid, &PipelineQuery::changed_since(since))
+            .await?;
+        let before = snap.pipelines.clone();
+        let p_changes =
+            delta::apply_pipeline_delta(snap, p.items, self.cfg.pipelines_per_page as usize);
+        for id in &p_changes.updated {
+            snap.jobs.remove(id);
+        }
+        self.wanted_jobs
+            .extend(delta::newly_failed(&before, snap, &p_changes));
+
+        let server_time = earliest(mr_time, p.server_time);
+        snap.fetched_at = server_time.or_else(|| Some(Timestamp::now()));
+        *changed |= !mr_changes.is_empty() || !p_changes.is_empty();
+        self.since = Some(self.window_start(server_time));
+        Ok(())
+    }
+
+    /// Fetches missing details of what is on screen (and jobs of newly failed pipelines), at most
+    /// `max_details_per_pass`; returns whether some are left for a follow-up pass.
+    async fn details_pass(
+        &mut self,
+        changed: &mut bool,
+        include_running: bool,
+    ) -> Result<bool, GitlabError> {
+        let Some(snap) = self.snap.as_ref() else {
+            return Ok(false);
+        };
+        let pid = snap.project.id;
+        let approvals: Vec<u64> = self
+            .visible_mrs
+            .iter()
+            .filter(|iid| snap.mrs.contains_key(iid) && !snap.approvals.contains_key(iid))
+            .copied()
+            .collect();
+        // Jobs: visible or wanted and not cached; plus visible pipelines still running, whose
+        // jobs move without the pipeline's `updated_at` moving (a few, newest first).
+        let mut jobs: Vec<u64> = self
+            .visible_pipelines
+            .iter()
+            .chain(self.wanted_jobs.iter())
+            .filter(|id| snap.pipelines.contains_key(id) && !snap.jobs.contains_key(id))
+            .copied()
+            .collect::<BTreeSet<u64>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let running: Vec<u64> = self
+            .visible_pipelines
+            .iter()
+            .rev()
+            .filter(|id| {
+                include_running
+                    && snap.jobs.contains_key(id)
+                    && snap.pipelines.get(id).is_some_and(|p| p.status.is_active())
+            })
+            .take(ACTIVE_JOB_REFRESHES)
+            .copied()
+            .collect();
+        jobs.extend(running);
+        self.wanted_jobs
+            .retain(|id| snap.pipelines.contains_key(id));
+
+        let budget = self.cfg.max_details_per_pass.max(1);
+        let work: Vec<Detail> = approvals
+            .into_iter()
+            .map(Detail::Approvals)
+            .chain(jobs.into_iter().map(Detail::Jobs))
+            .collect();
+        let total = work.len();
+        for item in work.into_iter().take(budget) {
+            match item {
+                Detail::Approvals(iid) => {
+                    let a = self.client.mr_approvals(pid, iid).await?;
+                    if let Some(snap) = self.snap.as_mut()
+                        && snap.mrs.contains_key(&iid)
+                    {
+                        snap.approvals.insert(iid, a);
+                        *changed = true;
+                    }
+                }
+                Detail::Jobs(id) => {
+                    let list = self.client.pipeline_jobs(pid, id).await?;
+                    self.wanted_jobs.remove(&id);
+                    if let Some(snap) = self.snap.as_mut()
+                        && snap.pipelines.contains_key(&id)
+                        && snap.jobs.get(&id) != Some(&list)
+                    {
+                        snap.jobs.insert(id, list);
+                        *changed = true;
+                    }
+                }
+            }
+        }
+        Ok(total > budget)
+    }
+
+    /// Single-MR detail and members requests, once the snapshot exists and we are not paused.
+    async fn serve_pending(&mut self) -> Result<(), Closed> {
+        if self.snap.is_none() || self.is_paused() {
+            return Ok(());
+        }
+        let mut changed = false;
+        let result = self.fetch_pending(&mut changed).await;
+        if changed {
+            self.emit_snapshot().await?;
+        }
+        if let Err(e) = result {
+            self.on_error(&e).await?;
+        }
+        Ok(())
+    }
+
+    async fn fetch_pending(&mut self, changed: &mut bool) -> Result<(), GitlabError> {
+        let Some(pid) = self.snap.as_ref().map(|s| s.project.id) else {
+            return Ok(());
+        };
+        while let Some(&iid) = self.pending_details.iter().next() {
+            let mr = self.client.merge_request(pid, iid).await?;
+            if mr.state != MrState::Opened {
+                if let Some(snap) = self.snap.as_mut() {
+                    let c = delta::apply_mr_delta(snap, vec![mr]);
+                    *changed |= !c.is_empty();
+                }
+                self.pending_details.remove(&iid);
+                continue;
+            }
+            let diffs = self.client.mr_diffs(pid, iid).await?;
+            let notes = self.client.mr_notes(pid, iid).await?;
+            let approvals = self.client.mr_approvals(pid, iid).await?;
+            if let Some(snap) = self.snap.as_mut() {
+                snap.mrs.insert(iid, mr);
+                snap.diffs.insert(iid, diffs);
+                snap.notes.insert(iid, notes);
+                snap.approvals.insert(iid, approvals);
+                *changed = true;
+            }
+            self.pending_details.remove(&iid);
+        }
+        if self.pending_members {
+            let members = self.client.members(pid).await?;
+            self.pending_members = false;
+            if let Some(snap) = self.snap.as_mut()
+                && snap.members != members
+            {
+                snap.members = members;
+                *changed = true;
+            }
+        }
+        Ok(())
+    }
+
+    async fn log_tick(&mut self) -> Result<(), Closed> {
+        let Some(job_id) = self.watch.as_ref().map(|w| w.job_id) else {
+            return Ok(());
+        };
+        if self.is_paused() {
+            if let (Some(w), Some(t)) = (self.watch.as_mut(), self.paused_until) {
+                w.next = t;
+            }
+            return Ok(());
+        }
+        let Some(pid) = self.snap.as_ref().map(|s| s.project.id) else {
+            // No project yet: try again after the cold start.
+            if let Some(w) = self.watch.as_mut() {
+                w.next = Instant::now() + self.cfg.focused_refresh;
+            }
+            return Ok(());
+        };
+        let result = async {
+            let job = self.client.job(pid, job_id).await?;
+            let bytes = match self.client.job_trace(pid, job_id).await {
+                Ok(b) => b,
+                // 404 also means "no log yet" for a job that has not started.
+                Err(GitlabError::NotFound { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            Ok((job, bytes))
+        }
+        .await;
+        match result {
+            Ok((job, bytes)) => {
+                let complete = !job.status.is_active();
+                let mut snap_changed = false;
+                if let Some(snap) = self.snap.as_mut()
+                    && let Some(slot) = job
+                        .pipeline_id()
+                        .and_then(|p| snap.jobs.get_mut(&p))
+                        .and_then(|jobs| jobs.iter_mut().find(|j| j.id == job.id))
+                    && *slot != job
+                {
+                    *slot = job;
+                    snap_changed = true;
+                }
+                let Some(w) = self.watch.as_mut() else {
+                    return Ok(());
+                };
+                let same = w.last.as_deref().is_some_and(|l| *l == bytes);
+                if !same || complete {
+                    let bytes = Arc::new(bytes);
+                    w.last = Some(bytes.clone());
+                    self.send(PollEvent::JobLog {
+                        job_id,
+                        bytes,
+                        complete,
+                    })
+                    .await?;
+                }
+                if complete {
+                    self.watch = None;
+                } else if let Some(w) = self.watch.as_mut() {
+                    w.next = Instant::now() + self.cfg.focused_refresh;
+                }
+                if snap_changed {
+                    self.emit_snapshot().await?;
+                }
+            }
+            Err(e) => {
+                let delay = self.on_error(&e).await?;
+                if let Some(w) = self.watch.as_mut() {
+                    w.next =
+                        Instant::now() + delay.min(self.cfg.refresh).max(self.cfg.focused_refresh);
+                    if let GitlabError::NotFound { .. } = e {
+                        // The job itself is gone: nothing more will come.
+                        self.watch = None;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports the error and returns how long to wait before the next refresh. A 429 pauses all
+    /// requests of this poller.
+    async fn on_error(&mut self, e: &GitlabError) -> Result<Duration, Closed> {
+        self.failures = self.failures.saturating_add(1);
+        let backoff = backoff_delay(
+            self.failures - 1,
+            self.cfg.refresh,
+            MAX_ERROR_BACKOFF,
+            fastrand::f64(),
+        )
+        .max(self.cfg.refresh);
+        let delay = match e {
+            GitlabError::RateLimited { retry_after, .. } => {
+                let d = retry_after.unwrap_or(backoff).max(Duration::from_secs(1));
+                self.paused_until = Some(Instant::now() + d);
+                d
+            }
+            _ => backoff,
+        };
+        tracing::warn!(generation = self.generation, error = %e, delay_s = delay.as_secs(), "poll failed");
+        self.send(PollEvent::Error {
+            generation: self.generation,
+            error: e.to_string(),
+        })
+        .await?;
+        Ok(delay)
+    }
+
+    async fn emit_snapshot(&mut self) -> Result<(), Closed> {
+        let Some(snap) = self.snap.as_ref() else {
+            return Ok(());
+        };
+        let event = PollEvent::Snapshot {
+            generation: self.generation,
+            snapshot: Arc::new(snap.clone()),
+        };
+        self.send(event).await
+    }
+
+    async fn send(&self, event: PollEvent) -> Result<(), Closed> {
+        self.tx.send(event).await.map_err(|_| Closed)
+    }
+}
+
+/// Cached details of changed MRs are dropped: "absent" means "fetch when needed", never "stale".
+fn forget_changed_mr_details(snap: &mut ProjectSnapshot, c: &Changed) {
+    for iid in &c.updated {
+        delta::forget_mr_details(snap, *iid);
+    }
+}
+
+const DETAIL_FOLLOW_UP: Duration = Duration::from_secs(1);
+const ACTIVE_JOB_REFRESHES: usize = 3;
+const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(300);
+
+async fn sleep_until_opt(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+enum Detail {
+    Approvals(u64),
+    Jobs(u64),
+}
