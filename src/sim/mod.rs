@@ -1,9 +1,341 @@
-//! Embedded simulated GitLab: the REST subset and JSON shapes of GitLab v4 on a loopback port.
+//! Embedded simulated GitLab: the REST subset and JSON shapes of GitLab v4 on a loopback port,
+//! seeded from `assets/sim/scenario.json`. Used by the demo, by tests of the client and pollers,
+//! and by the python-gitlab conformance script.
 
+mod ci;
+pub mod faults;
+mod http;
+mod json;
+pub mod logs;
+mod mrs;
+mod paginate;
+mod repo;
+mod routes;
+mod scenario;
+mod state;
+
+use std::io::Write as _;
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use crate::cli::SimArgs;
+pub use faults::{Fault, FaultKind, RequestRecord};
 
-pub async fn run_cli(_args: SimArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the simulator is not built yet")
+/// How scenario time moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SimClock {
+    /// Wall-clock time from the moment of start (the demo): pipelines progress by themselves.
+    #[default]
+    Real,
+    /// Frozen at 2025-06-02T09:00:00Z; only `advance` moves it (tests).
+    Manual,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub listen: SocketAddr,
+    /// 0 = the scenario as written; N = N MRs and N pipelines (benchmarks).
+    pub scale: usize,
+    pub seed: u64,
+    /// When set, only this token (Bearer or PRIVATE-TOKEN) is accepted; otherwise any or none.
+    pub token: Option<String>,
+    pub clock: SimClock,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            scale: 0,
+            seed: 42,
+            token: None,
+            clock: SimClock::Real,
+        }
+    }
+}
+
+/// The fixed start of the manual clock, so test output is reproducible.
+pub const MANUAL_EPOCH_MS: i64 = 1_748_854_800_000;
+
+pub(crate) struct Clock {
+    anchor: i64,
+    started: Instant,
+    real: bool,
+    offset: AtomicI64,
+}
+
+impl Clock {
+    fn new(kind: SimClock) -> Clock {
+        let (anchor, real) = match kind {
+            SimClock::Real => (jiff::Timestamp::now().as_millisecond(), true),
+            SimClock::Manual => (MANUAL_EPOCH_MS, false),
+        };
+        Clock {
+            anchor,
+            started: Instant::now(),
+            real,
+            offset: AtomicI64::new(0),
+        }
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        let elapsed = if self.real {
+            self.started.elapsed().as_millis() as i64
+        } else {
+            0
+        };
+        self.anchor + elapsed + self.offset.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn advance(&self, ms: i64) {
+        self.offset.fetch_add(ms.max(0), Ordering::Relaxed);
+    }
+}
+
+pub(crate) struct Shared {
+    world: Mutex<state::World>,
+    clock: Clock,
+    faults: Mutex<faults::FaultSet>,
+    requests: Mutex<faults::RequestLog>,
+    token: Option<String>,
+    base_url: String,
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    project_path: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Builds the scenario and serves it. Returns once the listener is bound.
+pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
+    let clock = Clock::new(cfg.clock);
+    let mut world = scenario::build(cfg.seed, cfg.scale, clock.now())?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let base_url = format!("http://{addr}");
+    world.base_url = base_url.clone();
+    let project_path = world.project.path.clone();
+    let shared = Arc::new(Shared {
+        world: Mutex::new(world),
+        clock,
+        faults: Mutex::new(faults::FaultSet::default()),
+        requests: Mutex::new(faults::RequestLog::default()),
+        token: cfg.token.filter(|t| !t.is_empty()),
+        base_url,
+    });
+    let app = axum::Router::new()
+        .fallback(routes::handle)
+        .with_state(shared.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::warn!("simulated GitLab stopped: {e}");
+        }
+    });
+    Ok(SimHandle {
+        shared,
+        addr,
+        project_path,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT` (no `/api/v4`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `acme/platform`.
+    pub fn project_path(&self) -> String {
+        self.project_path.clone()
+    }
+
+    /// The scenario clock now.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(self.shared.clock.now())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    /// Moves scenario time forward (pipelines progress, pushes arrive).
+    pub fn advance(&self, d: Duration) {
+        self.shared.clock.advance(d.as_millis() as i64);
+    }
+
+    pub fn add_fault(&self, f: Fault) {
+        if let Ok(mut set) = self.shared.faults.lock() {
+            set.add(f);
+        }
+    }
+
+    pub fn clear_faults(&self) {
+        if let Ok(mut set) = self.shared.faults.lock() {
+            set.clear();
+        }
+    }
+
+    /// Every API request received so far (control endpoints excluded).
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared
+            .requests
+            .lock()
+            .map(|l| l.all())
+            .unwrap_or_default()
+    }
+
+    pub fn clear_requests(&self) {
+        if let Ok(mut l) = self.shared.requests.lock() {
+            l.clear();
+        }
+    }
+
+    /// Requests other than GET/HEAD received so far: proof that nothing was written.
+    pub fn write_count(&self) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.method != "GET" && r.method != "HEAD")
+            .count()
+    }
+
+    /// Which MR iids, pipeline ids and job ids illustrate what (same JSON as
+    /// `GET /-/sim/scenario`).
+    pub fn describe(&self) -> serde_json::Value {
+        let now = self.shared.clock.now();
+        match self.shared.world.lock() {
+            Ok(mut w) => {
+                w.tick(now);
+                scenario::describe(&w, now)
+            }
+            Err(_) => serde_json::Value::Null,
+        }
+    }
+
+    /// Stops accepting connections and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The listen address, refused unless it is loopback: this is a test server with no auth by
+/// default and must not be reachable from the network.
+fn loopback_addr(listen: &str) -> anyhow::Result<SocketAddr> {
+    let addr: SocketAddr = match listen.parse() {
+        Ok(a) => a,
+        Err(_) if listen.starts_with("localhost:") => {
+            let port = listen["localhost:".len()..]
+                .parse::<u16>()
+                .with_context(|| format!("invalid port in --listen {listen}"))?;
+            SocketAddr::from(([127, 0, 0, 1], port))
+        }
+        Err(_) => anyhow::bail!("--listen {listen} is not an address like 127.0.0.1:8080"),
+    };
+    if !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "--listen {addr} is not a loopback address; the simulator is a test server and only listens on 127.0.0.1 or ::1"
+        );
+    }
+    Ok(addr)
+}
+
+/// `gitaiops sim`: prints the base URL as the first stdout line, serves until SIGINT/SIGTERM.
+pub async fn run_cli(args: SimArgs) -> anyhow::Result<ExitCode> {
+    let listen = loopback_addr(&args.listen)?;
+    let handle = start(SimConfig {
+        listen,
+        scale: args.scale,
+        seed: args.seed,
+        token: args.token.clone(),
+        clock: SimClock::Real,
+    })
+    .await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", handle.base_url())?;
+        out.flush()?;
+    }
+    tracing::info!(url = %handle.base_url(), scale = args.scale, seed = args.seed, "simulated GitLab serving");
+    wait_for_signal().await;
+    handle.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_are_accepted() {
+        assert!(loopback_addr("127.0.0.1:0").is_ok());
+        assert!(loopback_addr("[::1]:8080").is_ok());
+        assert_eq!(loopback_addr("localhost:9").unwrap().port(), 9);
+        assert!(loopback_addr("0.0.0.0:80").is_err());
+        assert!(loopback_addr("192.168.1.2:80").is_err());
+        assert!(loopback_addr("nonsense").is_err());
+    }
+
+    #[test]
+    fn manual_clock_only_moves_when_advanced() {
+        let c = Clock::new(SimClock::Manual);
+        assert_eq!(c.now(), MANUAL_EPOCH_MS);
+        c.advance(1500);
+        assert_eq!(c.now(), MANUAL_EPOCH_MS + 1500);
+        c.advance(-10);
+        assert_eq!(c.now(), MANUAL_EPOCH_MS + 1500);
+    }
 }

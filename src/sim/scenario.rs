@@ -1,0 +1,625 @@
+//! The seeded scenario: `assets/sim/scenario.json` (a believable project written by hand) turned
+//! into a [`World`], or scaled up to N MRs and N pipelines for benchmarks.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::logs::LogKind;
+use super::state::{
+    CommitRec, EnvSpec, FileChange, Generated, MR_ID_BASE, Mr, Ms, NoteRec, PipelineSpec,
+    ProjectInfo, TemplateJob, UserRec, World, pick, sha_for,
+};
+
+const SCENARIO: &str = include_str!("../../assets/sim/scenario.json");
+
+const HOUR: f64 = 3_600_000.0;
+const DAY: Ms = 86_400_000;
+
+#[derive(Debug, Deserialize)]
+struct Scenario {
+    project: ProjectDef,
+    current_user: String,
+    members: Vec<MemberDef>,
+    groups: Vec<GroupDef>,
+    codeowners: String,
+    files: BTreeMap<String, String>,
+    history: Vec<(String, String, u32, String)>,
+    templates: BTreeMap<String, Vec<TemplateDef>>,
+    mrs: Vec<MrDef>,
+    main_pipelines: Vec<MainDef>,
+    arrivals: ArrivalDef,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectDef {
+    id: u64,
+    path: String,
+    name: String,
+    namespace: String,
+    namespace_id: u64,
+    description: String,
+    default_branch: String,
+    created_days_ago: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct MemberDef {
+    id: u64,
+    username: String,
+    name: String,
+    access_level: u32,
+    #[serde(default)]
+    bot: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct GroupDef {
+    path: String,
+    members: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TemplateDef {
+    name: String,
+    stage: String,
+    log: String,
+    secs: u32,
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    allow_failure: bool,
+    #[serde(default)]
+    manual: bool,
+    #[serde(default)]
+    environment: Option<EnvDef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EnvDef {
+    name: String,
+    tier: String,
+}
+
+/// Per-job changes to a template for one pipeline.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct JobOverride {
+    pub result: Option<String>,
+    pub reason: Option<String>,
+    pub log: Option<String>,
+    pub flaky: Option<bool>,
+    pub secs: Option<u32>,
+    pub name: Option<String>,
+    pub allow_failure: Option<bool>,
+    pub wait_for_resource_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct PipelineDef {
+    template: String,
+    ago_h: f64,
+    #[serde(default)]
+    jobs: BTreeMap<String, JobOverride>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct MrDef {
+    iid: u64,
+    title: String,
+    author: String,
+    branch: String,
+    state: String,
+    created_h: f64,
+    updated_h: f64,
+    #[serde(default)]
+    closed_h: Option<f64>,
+    #[serde(default)]
+    conflicts: bool,
+    reviewers: Vec<String>,
+    assignees: Vec<String>,
+    labels: Vec<String>,
+    approvals_required: u32,
+    approved_by: Vec<String>,
+    #[serde(default)]
+    description: Option<String>,
+    files: Vec<(String, u32, u32)>,
+    #[serde(default)]
+    generated: Option<GeneratedDef>,
+    pipelines: Vec<PipelineDef>,
+    #[serde(default)]
+    notes: Vec<(String, f64, String)>,
+    #[serde(default)]
+    illustrates: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct GeneratedDef {
+    prefix: String,
+    count: u32,
+    add: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct MainDef {
+    ago_h: f64,
+    author: String,
+    title: String,
+    #[serde(default)]
+    jobs: BTreeMap<String, JobOverride>,
+    #[serde(default)]
+    bridge: Option<BridgeDef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BridgeDef {
+    name: String,
+    stage: String,
+    jobs: Vec<TemplateDef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ArrivalDef {
+    min_s: u64,
+    max_s: u64,
+}
+
+/// A pipeline to create, collected first so ids can follow creation time.
+enum PendingPipeline {
+    Mr {
+        iid: u64,
+        def: PipelineDef,
+        at: Ms,
+        sha: String,
+        author: u64,
+        title: String,
+    },
+    Main {
+        at: Ms,
+        author: u64,
+        title: String,
+        jobs: BTreeMap<String, JobOverride>,
+        bridge: Option<(String, String, Vec<TemplateJob>)>,
+    },
+}
+
+impl PendingPipeline {
+    fn at(&self) -> Ms {
+        match self {
+            Self::Mr { at, .. } | Self::Main { at, .. } => *at,
+        }
+    }
+}
+
+fn ago(now: Ms, hours: f64) -> Ms {
+    now - (hours * HOUR) as Ms
+}
+
+fn template_job(d: &TemplateDef) -> TemplateJob {
+    TemplateJob {
+        name: d.name.clone(),
+        stage: d.stage.clone(),
+        log: LogKind::parse(&d.log).unwrap_or(LogKind::CargoBuild),
+        secs: d.secs,
+        image: d.image.clone().unwrap_or_else(|| "rust:1.88".into()),
+        allow_failure: d.allow_failure,
+        manual: d.manual,
+        environment: d.environment.as_ref().map(|e| EnvSpec {
+            name: e.name.clone(),
+            tier: e.tier.clone(),
+        }),
+    }
+}
+
+/// Builds the world at time `now`. `scale == 0` is the scenario as written; otherwise `scale`
+/// MRs with one pipeline each, cycling through the written MRs as profiles.
+pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
+    let sc: Scenario = serde_json::from_str(SCENARIO)
+        .map_err(|e| anyhow::anyhow!("assets/sim/scenario.json is invalid: {e}"))?;
+    let users: Vec<UserRec> = sc
+        .members
+        .iter()
+        .map(|m| UserRec {
+            id: m.id,
+            username: m.username.clone(),
+            name: m.name.clone(),
+            access_level: m.access_level,
+            bot: m.bot,
+        })
+        .collect();
+    let directory = users.clone();
+    let uid = |name: &str| directory.iter().find(|u| u.username == name).map(|u| u.id);
+    let current_user = uid(&sc.current_user).unwrap_or(users[0].id);
+    let groups = sc
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.path.clone(),
+                g.members.iter().filter_map(|m| uid(m)).collect(),
+            )
+        })
+        .collect();
+    let templates = sc
+        .templates
+        .iter()
+        .map(|(k, v)| (k.clone(), v.iter().map(template_job).collect()))
+        .collect();
+    let commits = sc
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, (path, author, days, title))| CommitRec {
+            sha: sha_for(seed, 0xC0_0000 + i as u64),
+            path: path.clone(),
+            author: uid(author).unwrap_or(current_user),
+            at: now - *days as Ms * DAY - pick(seed, i as u64, 21, 0, 8 * 3_600_000) as Ms,
+            title: title.clone(),
+        })
+        .collect();
+    let p = &sc.project;
+    let mut world = World {
+        seed,
+        project: ProjectInfo {
+            id: p.id,
+            path: p.path.clone(),
+            name: p.name.clone(),
+            namespace: p.namespace.clone(),
+            namespace_id: p.namespace_id,
+            description: p.description.clone(),
+            default_branch: p.default_branch.clone(),
+            created_at: now - p.created_days_ago * DAY,
+        },
+        users,
+        current_user,
+        groups,
+        codeowners: sc.codeowners.clone(),
+        files: sc.files.clone(),
+        commits,
+        templates,
+        mrs: BTreeMap::new(),
+        pipelines: Vec::new(),
+        jobs: Vec::new(),
+        notes: Vec::new(),
+        next_arrival: now + pick(seed, 0, 15, sc.arrivals.min_s, sc.arrivals.max_s) as Ms * 1000,
+        arrival_gap_s: (sc.arrivals.min_s, sc.arrivals.max_s),
+        arrivals: 0,
+        sha_counter: 0,
+        base_url: String::new(),
+    };
+
+    let defs: Vec<MrDef> = if scale == 0 {
+        sc.mrs.clone()
+    } else {
+        scaled_mrs(&sc.mrs, scale)
+    };
+    let mut pending: Vec<(PendingPipeline, usize)> = Vec::new();
+    let mut notes: Vec<NoteRec> = Vec::new();
+    for (order, def) in defs.iter().enumerate() {
+        let author = uid(&def.author).unwrap_or(current_user);
+        let ids = |names: &[String]| names.iter().filter_map(|n| uid(n)).collect::<Vec<u64>>();
+        let created_at = ago(now, def.created_h);
+        let updated_at = ago(now, def.updated_h);
+        let sha = sha_for(seed, 0x4D52_0000 + def.iid);
+        let approved_by = ids(&def.approved_by)
+            .into_iter()
+            .enumerate()
+            .map(|(k, u)| (u, updated_at - (k as Ms + 1) * 600_000))
+            .collect();
+        let state: &'static str = match def.state.as_str() {
+            "merged" => "merged",
+            "closed" => "closed",
+            _ => "opened",
+        };
+        let closed_at = def.closed_h.map(|h| ago(now, h));
+        let spec = def
+            .pipelines
+            .last()
+            .map_or_else(PipelineSpec::default, |p| PipelineSpec {
+                template: p.template.clone(),
+                overrides: p.jobs.clone(),
+            });
+        let mr = Mr {
+            iid: def.iid,
+            id: MR_ID_BASE + def.iid,
+            title: def.title.clone(),
+            description: def.description.clone().unwrap_or_else(|| {
+                format!(
+                    "## What does this MR do?\n\n{}.\n\n## How to test\n\nRun `cargo test` and the web suite.",
+                    def.title
+                )
+            }),
+            author,
+            source_branch: def.branch.clone(),
+            target_branch: p.default_branch.clone(),
+            state,
+            created_at,
+            updated_at,
+            merged_at: (state == "merged").then_some(closed_at.unwrap_or(updated_at)),
+            closed_at: (state == "closed").then_some(closed_at.unwrap_or(updated_at)),
+            merge_user: (state == "merged").then_some(current_user),
+            closed_by: (state == "closed").then_some(author),
+            reviewers: ids(&def.reviewers),
+            assignees: ids(&def.assignees),
+            labels: def.labels.clone(),
+            approvals_required: def.approvals_required,
+            approved_by,
+            conflicts: def.conflicts,
+            sha: sha.clone(),
+            base_sha: sha_for(seed, 0x0BA5_E000 + def.iid),
+            merge_commit_sha: (state == "merged").then(|| sha_for(seed, 0x3E_0000 + def.iid)),
+            files: def
+                .files
+                .iter()
+                .map(|(path, add, del)| FileChange {
+                    path: path.clone(),
+                    add: *add,
+                    del: *del,
+                    new_file: *del == 0,
+                })
+                .collect(),
+            generated: def.generated.as_ref().map(|g| Generated {
+                prefix: g.prefix.clone(),
+                count: g.count,
+                add: g.add,
+            }),
+            pipelines: Vec::new(),
+            spec,
+            merge_error: None,
+            illustrates: def.illustrates.clone(),
+        };
+        for (k, (who, h, body)) in def.notes.iter().enumerate() {
+            notes.push(NoteRec {
+                id: 0,
+                mr_iid: def.iid,
+                author: uid(who).unwrap_or(author),
+                body: body.clone(),
+                created_at: ago(now, *h) + k as Ms,
+                system: false,
+            });
+        }
+        if !mr.reviewers.is_empty() {
+            let names: Vec<String> = mr
+                .reviewers
+                .iter()
+                .filter_map(|&r| uid_name(&world.users, r))
+                .map(|n| format!("@{n}"))
+                .collect();
+            notes.push(NoteRec {
+                id: 0,
+                mr_iid: def.iid,
+                author,
+                body: format!("requested review from {}", names.join(" and ")),
+                created_at: created_at + 60_000,
+                system: true,
+            });
+        }
+        for (k, pdef) in def.pipelines.iter().enumerate() {
+            let last = k + 1 == def.pipelines.len();
+            pending.push((
+                PendingPipeline::Mr {
+                    iid: def.iid,
+                    def: pdef.clone(),
+                    at: ago(now, pdef.ago_h),
+                    sha: if last {
+                        sha.clone()
+                    } else {
+                        sha_for(seed, 0x4D53_0000 + def.iid * 16 + k as u64)
+                    },
+                    author,
+                    title: def.title.clone(),
+                },
+                order,
+            ));
+        }
+        world.mrs.insert(def.iid, mr);
+    }
+    if scale == 0 {
+        for (k, m) in sc.main_pipelines.iter().enumerate() {
+            pending.push((
+                PendingPipeline::Main {
+                    at: ago(now, m.ago_h),
+                    author: uid(&m.author).unwrap_or(current_user),
+                    title: m.title.clone(),
+                    jobs: m.jobs.clone(),
+                    bridge: m.bridge.as_ref().map(|b| {
+                        (
+                            b.name.clone(),
+                            b.stage.clone(),
+                            b.jobs.iter().map(template_job).collect(),
+                        )
+                    }),
+                },
+                10_000 + k,
+            ));
+        }
+    }
+    // Pipeline ids grow with creation time, as on a real instance.
+    pending.sort_by_key(|(p, order)| (p.at(), *order));
+    let mut bridge_id = 0u64;
+    for (p, _) in pending {
+        match p {
+            PendingPipeline::Mr {
+                iid,
+                def,
+                at,
+                sha,
+                author,
+                title,
+            } => {
+                let pi = world.add_pipeline(
+                    &def.template,
+                    &def.jobs,
+                    format!("refs/merge-requests/{iid}/head"),
+                    "merge_request_event",
+                    Some(iid),
+                    sha,
+                    at,
+                    author,
+                    title,
+                );
+                let pid = world.pipelines[pi].id;
+                if let Some(mr) = world.mrs.get_mut(&iid) {
+                    mr.pipelines.push(pid);
+                }
+            }
+            PendingPipeline::Main {
+                at,
+                author,
+                title,
+                jobs,
+                bridge,
+            } => {
+                let sha = world.next_sha();
+                let branch = world.project.default_branch.clone();
+                let pi =
+                    world.add_pipeline("main", &jobs, branch, "push", None, sha, at, author, title);
+                if let Some((name, stage, tjobs)) = bridge {
+                    add_bridge(&mut world, pi, name, stage, tjobs, &mut bridge_id);
+                }
+            }
+        }
+    }
+    notes.sort_by_key(|n| n.created_at);
+    for mut n in notes {
+        n.id = super::state::NOTE_BASE + world.notes.len() as u64;
+        world.notes.push(n);
+    }
+    Ok(world)
+}
+
+fn uid_name(users: &[UserRec], id: u64) -> Option<String> {
+    users
+        .iter()
+        .find(|u| u.id == id)
+        .map(|u| u.username.clone())
+}
+
+/// A trigger job whose downstream child pipeline starts when the parent's last stage is reached.
+fn add_bridge(
+    world: &mut World,
+    parent: usize,
+    name: String,
+    stage: String,
+    tjobs: Vec<TemplateJob>,
+    counter: &mut u64,
+) {
+    let p = &world.pipelines[parent];
+    let start = p
+        .jobs
+        .iter()
+        .map(|&j| world.jobs[j].queued_at)
+        .max()
+        .unwrap_or(p.created_at);
+    let (sha, git_ref, user) = (p.sha.clone(), p.git_ref.clone(), p.user_id);
+    let key = format!("child:{}", p.id);
+    world.templates.insert(key.clone(), tjobs);
+    let ci = world.add_pipeline(
+        &key,
+        &BTreeMap::new(),
+        git_ref,
+        "parent_pipeline",
+        None,
+        sha,
+        start,
+        user,
+        "Downstream end-to-end tests".into(),
+    );
+    let downstream = world.pipelines[ci].id;
+    *counter += 1;
+    // Bridges share the job id space on GitLab; keep them out of the dense job range.
+    let id = 90_000 + *counter;
+    world.pipelines[parent]
+        .bridges
+        .push(super::state::BridgeRec {
+            id,
+            name,
+            stage,
+            downstream,
+        });
+}
+
+/// `n` MRs cycling through the written ones, each with exactly one pipeline.
+fn scaled_mrs(base: &[MrDef], n: usize) -> Vec<MrDef> {
+    (0..n)
+        .map(|i| {
+            let t = &base[i % base.len()];
+            let round = i / base.len();
+            let mut d = t.clone();
+            d.iid = i as u64 + 1;
+            if round > 0 {
+                d.title = format!("{} (part {})", t.title, round + 1);
+                d.branch = format!("{}-{}", t.branch, round + 1);
+            }
+            let shift = (round as f64) * 0.37;
+            d.created_h = t.created_h + shift;
+            d.updated_h = t.updated_h + shift;
+            d.closed_h = t.closed_h.map(|h| h + shift);
+            d.notes.clear();
+            let mut p = t.pipelines.last().cloned().unwrap_or(PipelineDef {
+                template: "mr".into(),
+                ago_h: d.updated_h,
+                jobs: BTreeMap::new(),
+            });
+            p.ago_h += shift;
+            d.pipelines = vec![p];
+            d
+        })
+        .collect()
+}
+
+/// One line per illustrative entity: what the scenario shows and where (for tests and docs).
+pub fn describe(world: &World, now: Ms) -> serde_json::Value {
+    let mrs: Vec<serde_json::Value> = world
+        .mrs
+        .values()
+        .map(|mr| {
+            let head = world.head_pipeline(mr);
+            let failed: Vec<serde_json::Value> = head
+                .map(|p| {
+                    world
+                        .current_jobs(p)
+                        .into_iter()
+                        .map(|j| &world.jobs[j])
+                        .filter(|j| matches!(j.plan, super::state::Plan::Failed { .. }))
+                        .map(|j| {
+                            serde_json::json!({"job_id": j.id, "name": j.name,
+                            "reason": j.failure_reason(now.max(j.finished_at.unwrap_or(now))),
+                            "log": j.log.name()})
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            serde_json::json!({
+                "iid": mr.iid,
+                "title": mr.title,
+                "state": mr.state,
+                "illustrates": mr.illustrates,
+                "detailed_merge_status": world.detailed_merge_status(mr, now),
+                "head_pipeline_id": head.map(|p| p.id),
+                "head_pipeline_status": head.map(|p| world.pipeline_status(p, now)),
+                "failing_jobs": failed,
+            })
+        })
+        .collect();
+    let main: Vec<serde_json::Value> = world
+        .pipelines
+        .iter()
+        .filter(|p| p.mr_iid.is_none())
+        .map(|p| {
+            let jobs: Vec<serde_json::Value> = world
+                .current_jobs(p)
+                .into_iter()
+                .map(|j| &world.jobs[j])
+                .map(|j| serde_json::json!({"job_id": j.id, "name": j.name, "status": j.status(now),
+                    "manual": j.manual, "allow_failure": j.allow_failure,
+                    "environment": j.environment.as_ref().map(|e| e.name.clone())}))
+                .collect();
+            serde_json::json!({"pipeline_id": p.id, "source": p.source, "ref": p.git_ref,
+                "status": world.pipeline_status(p, now),
+                "bridges": p.bridges.iter().map(|b| serde_json::json!({"id": b.id, "name": b.name, "downstream_pipeline_id": b.downstream})).collect::<Vec<_>>(),
+                "jobs": jobs})
+        })
+        .collect();
+    serde_json::json!({"project": world.project.path, "project_id": world.project.id,
+        "merge_requests": mrs, "branch_pipelines": main})
+}
