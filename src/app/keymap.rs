@@ -391,7 +391,7 @@ mod tests {
         o.insert("quit".to_string(), "hyper-q".to_string());
         let (map, warnings) = Keymap::with_overrides(&o);
         assert_eq!(map.keys(Action::Approve), &[Key::char('a')]);
-        assert_eq!(map.keys(Action::Quit), &[Key::char('q')]);
+        assert_eq!(map.keys(Action::Quit), &[Key::char('q'), Key::ctrl('c')]);
         assert_eq!(warnings.len(), 3, "{warnings:?}");
     }
 

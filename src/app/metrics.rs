@@ -1,5 +1,7 @@
 //! Header figures derived from the snapshot and the request counter.
 
+use jiff::Timestamp;
+
 use crate::gitlab::{Pipeline, ProjectSnapshot, Status};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -13,11 +15,28 @@ pub struct Metrics {
     pub median_duration: Option<f64>,
 }
 
-fn duration_of(p: &Pipeline) -> Option<f64> {
-    p.duration.or_else(|| match (p.started_at, p.finished_at) {
-        (Some(s), Some(f)) => Some((f.as_millisecond() - s.as_millisecond()) as f64 / 1000.0),
-        _ => None,
-    })
+fn secs_between(a: Timestamp, b: Timestamp) -> f64 {
+    (b.as_millisecond() - a.as_millisecond()).max(0) as f64 / 1000.0
+}
+
+/// Seconds a pipeline took (or has been going). The list endpoint carries no `duration` nor
+/// start/finish times, so for listed pipelines this falls back to creation -> last update
+/// (finished) or creation -> now (still active), which includes queueing.
+pub fn pipeline_duration(p: &Pipeline, now: Timestamp) -> Option<f64> {
+    if let Some(d) = p.duration {
+        return Some(d);
+    }
+    let start = p.started_at.or(p.created_at)?;
+    if let Some(f) = p.finished_at {
+        return Some(secs_between(start, f));
+    }
+    if p.status.is_active() {
+        Some(secs_between(start, now))
+    } else if p.status.is_terminal() {
+        p.updated_at.map(|u| secs_between(start, u))
+    } else {
+        None
+    }
 }
 
 pub fn compute(snap: &ProjectSnapshot) -> Metrics {
@@ -35,7 +54,10 @@ pub fn compute(snap: &ProjectSnapshot) -> Metrics {
             .count() as f64
             / finished.len() as f64
     });
-    let mut durations: Vec<f64> = finished.iter().filter_map(|p| duration_of(p)).collect();
+    let mut durations: Vec<f64> = finished
+        .iter()
+        .filter_map(|p| pipeline_duration(p, Timestamp::UNIX_EPOCH))
+        .collect();
     durations.sort_by(|a, b| a.total_cmp(b));
     let median_duration = match durations.len() {
         0 => None,

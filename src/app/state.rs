@@ -114,6 +114,8 @@ pub struct AppState {
     /// Something visible may have changed since the last draw.
     pub dirty: bool,
     pub(super) sent_visible: Option<(Vec<u64>, Vec<u64>)>,
+    /// A poll error arrived since the last request report: the refresh it ended failed.
+    pub(super) failed_since_requests: bool,
 }
 
 impl AppState {
@@ -152,6 +154,7 @@ impl AppState {
             confirm: None,
             dirty: true,
             sent_visible: None,
+            failed_since_requests: false,
         }
     }
 

@@ -56,6 +56,18 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             last_minute,
         } if epoch == state.epoch => {
             state.requests_total = total;
+            // The poller reports requests after every refresh, after the error if it failed:
+            // a report with no error before it means the last refresh worked.
+            if !std::mem::take(&mut state.failed_since_requests)
+                && matches!(state.conn, Conn::Error(_))
+                && state.snapshot.is_some()
+            {
+                state.conn = Conn::Live;
+                state
+                    .activity
+                    .push(state.now, ActivityKind::Info, "connection restored");
+                state.dirty = true;
+            }
             if state.conn == Conn::Live {
                 state.last_contact = Some(state.now);
             }

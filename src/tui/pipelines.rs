@@ -7,6 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::app::layout::Pane;
+use crate::app::metrics::pipeline_duration;
 use crate::app::pipelines::{PipeRow, stage_status, stages};
 use crate::app::state::AppState;
 use crate::app::symbols;
@@ -78,12 +79,9 @@ fn git_ref(p: &Pipeline) -> String {
 }
 
 fn duration(p: &Pipeline, state: &AppState) -> String {
-    match (p.duration, p.started_at) {
-        (Some(d), _) => text::duration(d),
-        (None, Some(s)) if p.status.is_active() => {
-            text::duration((state.now.as_second() - s.as_second()).max(0) as f64)
-        }
-        _ => "-".into(),
+    match pipeline_duration(p, state.now) {
+        Some(d) => text::duration(d),
+        None => "-".into(),
     }
 }
 
