@@ -47,11 +47,8 @@ pub fn build(
     let width = width.max(20);
     let mut out: Vec<ToneLine> = Vec::new();
     let title = text::sanitize_line(&mr.title);
-    for (i, l) in text::wrap(&format!("!{} {title}", mr.iid), width)
-        .into_iter()
-        .enumerate()
-    {
-        out.push(vec![(l, if i == 0 { Tone::Title } else { Tone::Title })]);
+    for l in text::wrap(&format!("!{} {title}", mr.iid), width) {
+        out.push(vec![(l, Tone::Title)]);
     }
     let g = symbols::glyphs(ascii);
     out.push(line(&[(
@@ -145,7 +142,7 @@ pub fn build(
         None => out.push(line(&[("loading…", Tone::Dim)])),
         Some(notes) => {
             let mut human: Vec<_> = notes.iter().filter(|n| !n.system).collect();
-            human.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            human.sort_by_key(|n| std::cmp::Reverse(n.created_at));
             if human.is_empty() {
                 out.push(line(&[("(no comments)", Tone::Dim)]));
             }
@@ -215,7 +212,11 @@ fn pipeline_lines(
         return;
     };
     let c = symbols::class(&p.status);
-    let dur = p.duration.map(text::duration).unwrap_or_else(|| "-".into());
+    let dur = match super::metrics::pipeline_duration(p, now) {
+        Some(d) if p.status.is_active() => format!("running for {}", text::elapsed(d)),
+        Some(d) => text::duration(d),
+        None => "-".into(),
+    };
     out.push(vec![
         ("Pipeline   ".into(), Tone::Heading),
         (

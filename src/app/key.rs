@@ -112,11 +112,8 @@ impl Key {
         }
         let mut mods = Mods::NONE;
         let mut rest = spec;
-        loop {
-            // A lone "-" is the minus key, and "ctrl--" is ctrl with minus.
-            let Some((head, tail)) = rest.split_once('-') else {
-                break;
-            };
+        // A lone "-" is the minus key, and "ctrl--" is ctrl with minus.
+        while let Some((head, tail)) = rest.split_once('-') {
             if head.is_empty() || tail.is_empty() {
                 break;
             }

@@ -467,6 +467,16 @@ impl LogView {
     }
 }
 
+/// Columns for log text: the viewer's inner width minus the line-number gutter.
+pub fn text_cols(total: usize, line_count: usize) -> usize {
+    total.saturating_sub(gutter_width(line_count))
+}
+
+/// Digits of the largest line number, a fold-marker column and a space.
+pub fn gutter_width(line_count: usize) -> usize {
+    line_count.max(1).to_string().len() + 2
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -632,14 +642,4 @@ mod tests {
         v.to_bottom(4, 10);
         assert_eq!(v.top, 1);
     }
-}
-
-/// Columns for log text: the viewer's inner width minus the line-number gutter.
-pub fn text_cols(total: usize, line_count: usize) -> usize {
-    total.saturating_sub(gutter_width(line_count))
-}
-
-/// Digits of the largest line number, a fold-marker column and a space.
-pub fn gutter_width(line_count: usize) -> usize {
-    line_count.max(1).to_string().len() + 2
 }

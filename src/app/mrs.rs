@@ -83,7 +83,7 @@ impl Filter {
     pub fn parse(text: &str) -> Filter {
         let terms = text
             .split_whitespace()
-            .filter_map(|raw| {
+            .map(|raw| {
                 let (neg, t) = match raw.strip_prefix('-') {
                     Some(rest) if !rest.is_empty() => (true, rest),
                     _ => (false, raw),
@@ -98,7 +98,7 @@ impl Filter {
                 } else {
                     Term::Word(t)
                 };
-                Some((neg, term))
+                (neg, term)
             })
             .collect();
         Filter { terms }

@@ -39,7 +39,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
 
 /// Commands whose name starts with what was typed so far.
 pub fn suggestions(input: &str) -> Vec<&'static (&'static str, &'static str, &'static str)> {
-    let word = input.trim_start().split_whitespace().next().unwrap_or("");
+    let word = input.split_whitespace().next().unwrap_or("");
     COMMANDS
         .iter()
         .filter(|(n, _, _)| n.starts_with(word))

@@ -135,6 +135,22 @@ pub fn duration(secs: f64) -> String {
     }
 }
 
+/// Elapsed time of something still running, to the minute: it is redrawn only when something
+/// else changes or once a minute, so seconds would show a frozen, wrong number.
+pub fn elapsed(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "-".into();
+    }
+    let s = secs as u64;
+    if s < 60 {
+        "<1m".into()
+    } else if s < 3600 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +193,8 @@ mod tests {
         assert_eq!(duration(185.0), "3m05s");
         assert_eq!(duration(3720.0), "1h02m");
         assert_eq!(duration(f64::NAN), "-");
+        assert_eq!(elapsed(59.0), "<1m");
+        assert_eq!(elapsed(185.0), "3m");
+        assert_eq!(elapsed(3720.0), "1h02m");
     }
 }

@@ -663,11 +663,7 @@ fn log_action(state: &mut AppState, action: Action) {
             v.scroll_into_view(rows, cols);
         }
         Action::LogLeft => v.left = v.left.saturating_sub(8),
-        Action::LogRight => {
-            if !v.wrap {
-                v.left += 8;
-            }
-        }
+        Action::LogRight if !v.wrap => v.left += 8,
         Action::LogNextSection => v.jump_section(true, rows, cols),
         Action::LogPrevSection => v.jump_section(false, rows, cols),
         _ => {}

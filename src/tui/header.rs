@@ -13,13 +13,33 @@ use super::theme::Theme;
 
 /// Spans separated by a divider; whole items are dropped from the end when the line is too
 /// narrow, so nothing is cut mid-word.
-fn fitted<'a>(items: Vec<Vec<Span<'a>>>, width: usize, sep: &'a str, sep_style: Style) -> Line<'a> {
+fn fitted<'a>(
+    items: Vec<Vec<Span<'a>>>,
+    width: usize,
+    sep: &'a str,
+    sep_style: Style,
+    ascii: bool,
+) -> Line<'a> {
     let mut spans: Vec<Span<'a>> = Vec::new();
     let mut used = 0;
     for (i, item) in items.into_iter().enumerate() {
         let w: usize = item.iter().map(|s| s.width()).sum();
         let extra = if i == 0 { 0 } else { sep.chars().count() };
         if used + extra + w > width {
+            // Room for a useful part of it (an error message): cut it rather than drop it.
+            let room = width.saturating_sub(used + extra);
+            if room >= 16 {
+                spans.push(Span::styled(sep, sep_style));
+                let mut left = room;
+                for s in item {
+                    if left == 0 {
+                        break;
+                    }
+                    let t = text::truncate(&s.content, left, ascii).into_owned();
+                    left = left.saturating_sub(text::width(&t));
+                    spans.push(Span::styled(t, s.style));
+                }
+            }
             break;
         }
         if i > 0 {
@@ -84,7 +104,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     buf.set_line(
         area.x,
         area.y,
-        &fitted(first, area.width as usize, sep, theme.dim()),
+        &fitted(first, area.width as usize, sep, theme.dim(), theme.ascii),
         area.width,
     );
 
@@ -147,7 +167,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     buf.set_line(
         area.x,
         area.y + 1,
-        &fitted(second, area.width as usize, sep, theme.dim()),
+        &fitted(second, area.width as usize, sep, theme.dim(), theme.ascii),
         area.width,
     );
 }

@@ -126,11 +126,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     }
     let Some(snap) = state.snapshot.as_deref() else {
-        centered_lines(
-            buf,
-            inner,
-            &[Line::styled("loading merge requests…", theme.dim())],
-        );
+        super::widgets::loading(state, "merge requests", theme, inner, buf);
         return;
     };
     let ascii = theme.ascii;

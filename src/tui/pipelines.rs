@@ -80,6 +80,7 @@ fn git_ref(p: &Pipeline) -> String {
 
 fn duration(p: &Pipeline, state: &AppState) -> String {
     match pipeline_duration(p, state.now) {
+        Some(d) if p.status.is_active() => text::elapsed(d),
         Some(d) => text::duration(d),
         None => "-".into(),
     }
@@ -106,11 +107,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     }
     let Some(snap) = state.snapshot.as_deref() else {
-        centered_lines(
-            buf,
-            inner,
-            &[Line::styled("loading pipelines…", theme.dim())],
-        );
+        super::widgets::loading(state, "pipelines", theme, inner, buf);
         return;
     };
     let ascii = theme.ascii;

@@ -286,7 +286,8 @@ async fn sleep_until_opt(t: Option<Instant>) {
 }
 
 /// Renders the state off-screen and sends the frame only if a cell (or the cursor) changed;
-/// the frame is wrapped in a synchronized update so terminals paint it at once.
+/// the frame is wrapped in a synchronized update so terminals paint it at once. The size is
+/// queried once (autoresize) and everything uses that, so a resize racing a frame is harmless.
 fn paint(
     guard: &mut TerminalGuard,
     state: &mut AppState,
@@ -294,34 +295,44 @@ fn paint(
     screen: &mut Screen,
 ) -> std::io::Result<()> {
     state.dirty = false;
-    let size = guard.terminal.size()?;
-    if (size.width, size.height) != (state.width, state.height) {
+    let t = &mut guard.terminal;
+    t.autoresize()?;
+    let area = t.get_frame().area();
+    if (area.width, area.height) != (state.width, state.height) {
         update_now(
             state,
             Msg::Resize {
-                w: size.width,
-                h: size.height,
+                w: area.width,
+                h: area.height,
             },
         );
         state.dirty = false;
     }
-    let mut buf = Buffer::empty(Rect::new(0, 0, size.width, size.height));
+    let mut buf = Buffer::empty(Rect::new(0, 0, area.width, area.height));
     let cursor = draw(state, theme, &mut buf);
     if !screen.force && screen.last.as_ref() == Some(&buf) && screen.cursor == cursor {
         return Ok(());
     }
     if screen.force {
-        guard.terminal.clear()?;
+        t.clear()?;
     }
-    crossterm::queue!(guard.terminal.backend_mut(), BeginSynchronizedUpdate)?;
-    guard.terminal.draw(|f| {
-        f.buffer_mut().clone_from(&buf);
-        if let Some(p) = cursor {
-            f.set_cursor_position(p);
+    crossterm::queue!(t.backend_mut(), BeginSynchronizedUpdate)?;
+    t.current_buffer_mut().clone_from(&buf);
+    t.flush()?;
+    match cursor {
+        Some(p) => {
+            t.set_cursor_position(p)?;
+            t.show_cursor()?;
         }
-    })?;
-    crossterm::queue!(guard.terminal.backend_mut(), EndSynchronizedUpdate)?;
-    std::io::Write::flush(guard.terminal.backend_mut())?;
+        // Hidden once, not on every frame: fewer bytes over a slow link.
+        None if screen.cursor.is_some() || screen.last.is_none() || screen.force => {
+            t.hide_cursor()?
+        }
+        None => {}
+    }
+    t.swap_buffers();
+    crossterm::queue!(t.backend_mut(), EndSynchronizedUpdate)?;
+    std::io::Write::flush(t.backend_mut())?;
     screen.last = Some(buf);
     screen.cursor = cursor;
     screen.force = false;

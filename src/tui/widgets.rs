@@ -75,6 +75,32 @@ pub fn centered_lines(buf: &mut Buffer, area: Rect, lines: &[Line<'_>]) {
     }
 }
 
+/// What a pane shows before the first snapshot: loading, or why it cannot load.
+pub fn loading(
+    state: &crate::app::AppState,
+    what: &str,
+    theme: &Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    match &state.conn {
+        crate::app::Conn::Error(e) => centered_lines(
+            buf,
+            area,
+            &[
+                Line::styled(format!("cannot load {what}"), theme.error()),
+                Line::styled(text::sanitize_line(e).into_owned(), theme.dim()),
+                Line::styled("retrying; r retries now, :project switches", theme.dim()),
+            ],
+        ),
+        _ => centered_lines(
+            buf,
+            area,
+            &[Line::styled(format!("loading {what}…"), theme.dim())],
+        ),
+    }
+}
+
 /// Column widths: each column asks for (min, preferred, priority). Columns of the lowest
 /// priority are dropped until the minimums fit; spare space grows the flexible column.
 #[derive(Debug, Clone, Copy)]
