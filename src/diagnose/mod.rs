@@ -1,8 +1,15 @@
 //! CI failure diagnosis: job-log parsing, error extraction, excerpts, rules and LLM diagnosis.
 
 pub mod cli;
+pub mod eval;
+pub mod extract;
 pub mod log;
+pub mod model;
+pub mod policy;
+pub mod rules;
 pub mod score;
+
+pub use model::{Category, Diagnosis, Evidence, JobContext};
 
 #[cfg(test)]
 pub(crate) mod testutil {

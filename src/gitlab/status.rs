@@ -40,18 +40,20 @@ pub async fn run(global: GlobalArgs, args: StatusArgs) -> anyhow::Result<ExitCod
         pipelines = snap.pipelines.len(),
         "status fetched"
     );
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &snap)?;
-        writeln!(out)?;
+    let text = if args.json {
+        let mut t = serde_json::to_string_pretty(&snap)?;
+        t.push('\n');
+        t
     } else {
-        write!(
-            out,
-            "{}",
-            summary(&snap, client.request_count(), client.is_read_only())
-        )?;
+        summary(&snap, client.request_count(), client.is_read_only())
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // `status --json | head` closing the pipe early is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(e.into()),
+        Ok(()) => {}
     }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

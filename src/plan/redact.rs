@@ -1,0 +1,618 @@
+//! Secret redaction, applied to every text before it enters a prompt, the log file, the audit log
+//! or a cache.
+//!
+//! A fixed list of rules runs in order over the text. Format-specific rules (GitLab, AWS, Google,
+//! GitHub, Slack tokens, JWTs, private keys) come first; then headers and URL credentials; then
+//! `key=value` assignments whose key names a secret; last, high-entropy values in any
+//! `key=value`. Every replacement is a `[REDACTED...]` marker that no rule matches, and every rule
+//! leaves a value that already is a marker alone, so redaction is idempotent.
+//!
+//! Deliberately kept: commit shas and other hex digests, numeric ids, UUIDs, `$VARIABLE`
+//! references (the name of a secret is not the secret) and GitLab's own `[MASKED]` values.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+/// Marker for values whose kind is only known from their key.
+pub const MARKER: &str = "[REDACTED]";
+
+struct Rule {
+    re: Regex,
+    apply: fn(&Captures) -> String,
+}
+
+fn rule(pattern: &str, apply: fn(&Captures) -> String) -> Rule {
+    // The patterns are constants covered by the tests below; a typo is a programming error.
+    #[allow(clippy::expect_used)]
+    let re = Regex::new(pattern).expect("redaction pattern compiles");
+    Rule { re, apply }
+}
+
+/// A whole-match replacement by a kind marker.
+macro_rules! kind {
+    ($k:literal) => {
+        |_c: &Captures| concat!("[REDACTED:", $k, "]").to_string()
+    };
+}
+
+static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    vec![
+        // Private key blocks (PEM, OpenSSH, PGP), also inside JSON strings with literal `\n`.
+        rule(
+            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+            kind!("private-key"),
+        ),
+        // A block cut off before its END line (truncated logs): the header and the base64 body.
+        rule(
+            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?:\r?\n|\\n)[A-Za-z0-9+/=:, \-]*)*",
+            kind!("private-key"),
+        ),
+        // GitLab tokens. Routable tokens carry dot-separated parts; a trailing dot is punctuation.
+        rule(
+            r"\b(?:glpat|gloas|gldt|glrt|glrtr|glcbt|glptt|glft|glimt|glagent|glsoat|glffct|glwt)-[0-9A-Za-z_\-]{10,}(?:\.[0-9A-Za-z_\-]+)*",
+            kind!("gitlab-token"),
+        ),
+        rule(
+            r"\bGR1348941[0-9A-Za-z_\-]{16,}",
+            kind!("gitlab-runner-token"),
+        ),
+        rule(r"\b(_gitlab_session=)[0-9A-Za-z]{16,}", |c| {
+            format!("{}{MARKER}", &c[1])
+        }),
+        // GitHub, Slack, Google, AWS and other vendors' self-describing formats.
+        rule(
+            r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{22,}",
+            kind!("github-token"),
+        ),
+        rule(
+            r"\bxox[abposre]-[0-9A-Za-z\-]{10,}|\bxapp-[0-9]-[0-9A-Za-z\-]{10,}",
+            kind!("slack-token"),
+        ),
+        rule(
+            r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_\-]+",
+            |c| format!("{}{MARKER}", &c[1]),
+        ),
+        rule(r"\bAIza[0-9A-Za-z_\-]{35}", kind!("google-api-key")),
+        rule(
+            r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}\b",
+            kind!("aws-access-key"),
+        ),
+        rule(
+            r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
+            kind!("jwt"),
+        ),
+        rule(
+            r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|\b[rs]k_live_[0-9A-Za-z]{16,}|\bnpm_[A-Za-z0-9]{36}\b|\bpypi-AgE[A-Za-z0-9_\-]{50,}|\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}|\bdckr_pat_[A-Za-z0-9_\-]{20,}|\bhvs\.[A-Za-z0-9_\-]{24,}",
+            kind!("api-token"),
+        ),
+        // Authorization-style headers: the scheme stays, the credential goes.
+        rule(
+            r#"(?i)\b((?:proxy-)?authorization|private-token|job-token|deploy-token|x-api-key|x-goog-api-key|api-key|x-auth-token|x-gitlab-token)(["']?[ \t]*[:=][ \t]*["']?)(?:(bearer|basic|token|digest|negotiate|ntlm|bot|apikey|gitlab-ci-token)[ \t]+)?([^\s"',;]+)"#,
+            |c| {
+                let value = &c[4];
+                if keep_value(value, false) {
+                    return c[0].to_string();
+                }
+                match c.get(3) {
+                    Some(scheme) => format!("{}{}{} {MARKER}", &c[1], &c[2], scheme.as_str()),
+                    None => format!("{}{}{MARKER}", &c[1], &c[2]),
+                }
+            },
+        ),
+        // user:password@ in URLs (git remotes, registry URLs, database DSNs).
+        rule(
+            r#"\b([A-Za-z][A-Za-z0-9+.\-]{1,20}://)([^\s/?#@:"'<>]*):([^\s/?#@"'<>]+)@"#,
+            |c| {
+                if keep_value(&c[3], false) {
+                    return c[0].to_string();
+                }
+                format!("{}{}:{MARKER}@", &c[1], &c[2])
+            },
+        ),
+        // A bare token as the userinfo (https://TOKEN@host).
+        rule(
+            r"\b([A-Za-z][A-Za-z0-9+.\-]{1,20}://)([A-Za-z0-9_\-]{20,})@",
+            |c| {
+                if looks_random(&c[2]) {
+                    format!("{}{MARKER}@", &c[1])
+                } else {
+                    c[0].to_string()
+                }
+            },
+        ),
+        // --password VALUE, --token=VALUE
+        rule(
+            r#"(?i)(\s--?(?:[a-z0-9]+-)*(?:password|passwd|passphrase|token|secret|api-key|apikey|access-key|private-key)(?:-[a-z0-9]+)*)(=|[ \t]+)("[^"\n]*"|'[^'\n]*'|[^\s"'`]+)"#,
+            |c| {
+                let flag = c[1].to_ascii_lowercase();
+                let takes_no_secret = ["-stdin", "-file", "-env", "-path", "-type", "-name"]
+                    .iter()
+                    .any(|s| flag.ends_with(s));
+                if takes_no_secret || keep_value(&c[3], true) {
+                    return c[0].to_string();
+                }
+                format!("{}{}{MARKER}", &c[1], &c[2])
+            },
+        ),
+        // key = value where the key names a secret (env dumps, YAML, JSON, query strings).
+        rule(
+            r#"(?i)([A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|(?:master|signing|encryption|secret|ssh|deploy|license|session)[_\-]?key|credentials?|pwd)[A-Za-z0-9_.\-]*)(["']?[ \t]*(?:=>|:=|=|:)[ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\$\{[A-Za-z_][A-Za-z0-9_]*\}|[^\s"'`,;&<>(){}]+)"#,
+            |c| {
+                let key = &c[1];
+                let value = &c[3];
+                let lower = key.to_ascii_lowercase();
+                if lower == "pwd" || lower == "oldpwd" {
+                    return c[0].to_string();
+                }
+                let strict = ["pass", "pwd", "secret", "credential", "private"]
+                    .iter()
+                    .any(|w| lower.contains(w));
+                if keep_value(value, strict) {
+                    return c[0].to_string();
+                }
+                let quoted = value.len() >= 2
+                    && (value.starts_with('"') || value.starts_with('\''))
+                    && value.ends_with(&value[..1]);
+                if quoted {
+                    let q = &value[..1];
+                    format!("{key}{}{q}{MARKER}{q}", &c[2])
+                } else {
+                    format!("{key}{}{MARKER}", &c[2])
+                }
+            },
+        ),
+        // Any key=value whose value looks like random key material.
+        rule(
+            r#"\b([A-Za-z_][A-Za-z0-9_.\-]*)(["']?[ \t]*[:=][ \t]*["']?)([A-Za-z0-9+/=_\-]{20,})([^A-Za-z0-9+/=_\-.:@\[]|$)"#,
+            |c| {
+                if !names_an_identifier(&c[1]) && looks_random(&c[3]) {
+                    format!("{}{}{MARKER}{}", &c[1], &c[2], &c[4])
+                } else {
+                    c[0].to_string()
+                }
+            },
+        ),
+    ]
+});
+
+/// Values that are not secrets even under a secret-sounding key.
+fn keep_value(raw: &str, strict: bool) -> bool {
+    let v = raw.trim_matches(|c| c == '"' || c == '\'');
+    if v.is_empty()
+        || v.starts_with("[REDACTED")
+        || v.starts_with("[MASKED]")
+        || v.starts_with("***")
+    {
+        return true;
+    }
+    let is_var = |s: &str| {
+        let name = s
+            .strip_prefix("${")
+            .and_then(|s| s.strip_suffix('}'))
+            .or_else(|| s.strip_prefix('$'));
+        name.is_some_and(|n| {
+            !n.is_empty()
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !n.starts_with(|c: char| c.is_ascii_digit())
+        })
+    };
+    if is_var(v) {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "true" | "false" | "null" | "none" | "nil" | "undefined" | "yes" | "no" | "required"
+    ) {
+        return true;
+    }
+    // Counters and sizes (`max_tokens=8192`) under token-ish keys; never for passwords.
+    !strict && v.len() <= 10 && v.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Keys whose values are identifiers or digests by name (`request_id`, `X-Request-Id`, `sha`).
+fn names_an_identifier(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "id", "sha", "digest", "hash", "checksum", "etag", "uuid", "ulid",
+    ]
+    .iter()
+    .any(|s| k == *s || k.ends_with(&format!("_{s}")) || k.ends_with(&format!("-{s}")))
+        || k.ends_with("id") && key.ends_with("Id")
+}
+
+/// Shannon entropy in bits per character.
+fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Random-looking key material, as opposed to identifiers, words, hex digests and UUIDs.
+fn looks_random(v: &str) -> bool {
+    if v.len() < 20 {
+        return false;
+    }
+    let seps = v.chars().filter(|c| matches!(c, '-' | '_' | '.')).count();
+    // Branch names and paths (`feature/ABC-123_x`) have separators; base64 secrets with `/`
+    // have none of `-_.`.
+    if v.contains('/') && seps > 0 {
+        return false;
+    }
+    // Tokens made of parts (`linux-x86_64-cargo-<hex>`) are random only when one part is.
+    let longest = v
+        .split(['-', '_', '.'])
+        .max_by_key(|s| s.len())
+        .unwrap_or(v);
+    longest.len() >= 16 && segment_random(longest)
+}
+
+fn segment_random(s: &str) -> bool {
+    if s.chars().all(|c| c.is_ascii_hexdigit()) {
+        // Commit shas, sha256 digests: identifiers, not secrets.
+        return false;
+    }
+    let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
+    let upper = s.chars().filter(|c| c.is_ascii_uppercase()).count();
+    let lower = s.chars().filter(|c| c.is_ascii_lowercase()).count();
+    if digits == 0 || upper + lower == 0 {
+        return false;
+    }
+    // Random strings use nearly every draw for a new symbol; words repeat letters.
+    let threshold = ((s.len() as f64).log2() - 0.7).min(4.3);
+    let e = entropy(s);
+    let mixed = upper > 0 && lower > 0;
+    e >= threshold && (mixed || digits * 4 >= s.len())
+}
+
+/// Replaces every secret in `text` by a `[REDACTED...]` marker.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let mut out: Cow<'_, str> = Cow::Borrowed(text);
+    for rule in RULES.iter() {
+        let replaced = rule.re.replace_all(&out, |c: &Captures| (rule.apply)(c));
+        if let Cow::Owned(new) = replaced {
+            out = Cow::Owned(new);
+        }
+    }
+    out
+}
+
+/// `redact` for owned strings (fields of records about to be written).
+pub fn redact_owned(text: String) -> String {
+    match redact(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(s) => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One secret per entry, in the context it is usually found in; the needle must not survive.
+    const SECRETS: &[(&str, &str)] = &[
+        (
+            "export GITLAB_TOKEN=glpat-Abc123xYz789DefGhi012",
+            "glpat-Abc123xYz789DefGhi012",
+        ),
+        (
+            "using token glpat-xxxxxxxxxxxxxxxxxxxx.01.0r03gxo7a for the API",
+            "glpat-xxxxxxxxxxxxxxxxxxxx.01.0r03gxo7a",
+        ),
+        (
+            "deploy token gldt-8sXyZAbCdEfGh1234567 expired",
+            "gldt-8sXyZAbCdEfGh1234567",
+        ),
+        (
+            "runner registered with glrt-t1_Yx8pQ2ZkW3rT9vLm4NaB",
+            "glrt-t1_Yx8pQ2ZkW3rT9vLm4NaB",
+        ),
+        (
+            "CI_JOB_TOKEN is glcbt-64_Zx9Yw8Vu7Ts6Rq5Po4Nm3",
+            "glcbt-64_Zx9Yw8Vu7Ts6Rq5Po4Nm3",
+        ),
+        (
+            "client secret gloas-3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a",
+            "gloas-3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a",
+        ),
+        (
+            "curl -X POST -F token=glptt-0123456789abcdefABCD https://gitlab.example.com/api/v4/projects/1/trigger/pipeline",
+            "glptt-0123456789abcdefABCD",
+        ),
+        (
+            "feed: https://gitlab.example.com/dashboard/projects.atom?feed_token=glft-aBcDeFgHiJkLmNoPqRsT",
+            "glft-aBcDeFgHiJkLmNoPqRsT",
+        ),
+        (
+            "scim glsoat-Q1w2E3r4T5y6U7i8O9p0AsDf",
+            "glsoat-Q1w2E3r4T5y6U7i8O9p0AsDf",
+        ),
+        (
+            "incoming mail glimt-2k3j4h5g6f7d8s9a0qwer",
+            "glimt-2k3j4h5g6f7d8s9a0qwer",
+        ),
+        (
+            "agent token glagent-Zy8Xw7Vu6Ts5Rq4Po3Nm2Lk1Jh",
+            "glagent-Zy8Xw7Vu6Ts5Rq4Po3Nm2Lk1Jh",
+        ),
+        (
+            "gitlab-runner register --registration-token GR1348941aBcDeFgHiJkLmNoPqRsT",
+            "GR1348941aBcDeFgHiJkLmNoPqRsT",
+        ),
+        (
+            "Cookie: _gitlab_session=4f1c2b3a9e8d7c6b5a4f3e2d1c0b9a8f",
+            "4f1c2b3a9e8d7c6b5a4f3e2d1c0b9a8f",
+        ),
+        (
+            "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+            "AKIAIOSFODNN7EXAMPLE",
+        ),
+        (
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        (
+            "AWS_SESSION_TOKEN=FwoGZXIvYXdzEJr//////////wEaDOexampleSessionToken123",
+            "FwoGZXIvYXdzEJr",
+        ),
+        (
+            "key=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY&q=x",
+            "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+        ),
+        (
+            "x-goog-api-key: AIzaSyA1234567890abcdefghijklmnopqrstuv",
+            "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+        ),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi\nZ1BjP5CE/Wm/Rr500P\n-----END RSA PRIVATE KEY-----",
+            "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi",
+        ),
+        (
+            "{\"key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n\"}",
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+        ),
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n[log truncated]",
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
+        ),
+        (
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0z8pQBCADXm5x\n-----END PGP PRIVATE KEY BLOCK-----",
+            "lQOYBF0z8pQBCADXm5x",
+        ),
+        (
+            "id_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+        ),
+        (
+            "SLACK_TOKEN xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+            "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        ),
+        (
+            "posting to https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "T00000000/B00000000",
+        ),
+        (
+            "gh auth with ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        ),
+        (
+            "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEF",
+            "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEF",
+        ),
+        ("Authorization: Bearer mF_9.B5f-4.1JqM", "mF_9.B5f-4.1JqM"),
+        ("authorization: Basic dXNlcjpodW50ZXIy", "dXNlcjpodW50ZXIy"),
+        (
+            "curl --header \"PRIVATE-TOKEN: s3cr3tvalue\" https://gitlab.example.com/api/v4/user",
+            "s3cr3tvalue",
+        ),
+        ("{\"Authorization\": \"token 0123abcd\"}", "0123abcd"),
+        (
+            "Cloning into 'app'... https://oauth2:hunter2pass@gitlab.example.com/group/app.git",
+            "hunter2pass",
+        ),
+        (
+            "DATABASE_URL=postgres://app:Sup3rS3cret@db.internal:5432/app",
+            "Sup3rS3cret",
+        ),
+        (
+            "remote: https://AbCdEf0123456789GhIjKlMn@github.com/org/repo.git",
+            "AbCdEf0123456789GhIjKlMn",
+        ),
+        ("DB_PASSWORD=hunter2", "hunter2"),
+        (
+            "password: \"correct horse battery staple\"",
+            "correct horse",
+        ),
+        ("{\"client_secret\":\"abc.def-ghi\"}", "abc.def-ghi"),
+        ("api_key='k-9f8e7d6c'", "k-9f8e7d6c"),
+        ("apiKey: live_1a2b3c", "live_1a2b3c"),
+        ("SECRET_KEY_BASE=notveryrandom", "notveryrandom"),
+        ("mysql --password=letmein -h db", "letmein"),
+        ("vault login --token s.Q1w2e3r4", "s.Q1w2e3r4"),
+        (
+            "https://api.example.com/v1?access_token=tok123abc&page=2",
+            "tok123abc",
+        ),
+        (
+            "RAILS_MASTER_KEY: 9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c",
+            "9f8a7b6c5d4e3f2a",
+        ),
+        (
+            "signing_key=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MEFCQ0RFRg==",
+            "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MEFCQ0RFRg",
+        ),
+        (
+            "OPENAI_API_KEY=sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12Mn34",
+            "sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12Mn34",
+        ),
+        (
+            "npm config set //registry.npmjs.org/:_authToken npm_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+            "npm_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+        ),
+        (
+            "WEBHOOK_SIG=q8Zt2LmX9vKp4Rw7Ny1Bs3Cd ok",
+            "q8Zt2LmX9vKp4Rw7Ny1Bs3Cd",
+        ),
+        (
+            "env: HOOK_URL_PART: 'xq81ZT-kd92Lm4Np7Rt1Vw5Ys0Bc3'",
+            "kd92Lm4Np7Rt1Vw5Ys0Bc3",
+        ),
+        (
+            "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+        ),
+    ];
+
+    /// Look-alikes that carry meaning for diagnosis and must survive unchanged.
+    const BENIGN: &[&str] = &[
+        "CI_COMMIT_SHA=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
+        "Checking out 9f86d081 as detached HEAD (ref is main)...",
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "digest=sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "request_id=123e4567-e89b-12d3-a456-426614174000",
+        "X-Request-Id: 01J8Z3K4M5N6P7Q8R9S0T1V2W3",
+        "job_id=4711 pipeline_id=901 project_id=1",
+        "Job succeeded in 123 seconds",
+        "<img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\">",
+        "![screenshot](data:image/jpeg;base64,/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYHBwcHBwYH)",
+        "ref=feature/ABC-123_improve-Caching2",
+        "image: registry.gitlab.com/acme/platform/builder:1.24.3-bookworm",
+        "PWD=/builds/acme/platform",
+        "max_tokens=8192",
+        "token_budget = 32000",
+        "password: $DB_PASSWORD",
+        "export GITLAB_TOKEN=${CI_JOB_TOKEN}",
+        "docker login -u gitlab-ci-token --password-stdin $CI_REGISTRY",
+        "git clone https://gitlab-ci-token:[MASKED]@gitlab.example.com/acme/platform.git",
+        "ssh://git@gitlab.example.com:2222/acme/platform.git",
+        "Fetching https://gitlab.example.com/acme/platform/-/merge_requests/42",
+        "ERROR: Job failed (system failure): Error response from daemon: no such image",
+        "npm ERR! code E401 Unable to authenticate, need: Basic realm=\"GitHub\"",
+        "The token was rejected: check the scope",
+        "author=alice reviewer=bob",
+        "module=SomeVeryLongModuleNameForTesting",
+        "cache key: linux-x86_64-cargo-abcdef0123456789",
+        "coverage: 87.5%",
+        "eyJhbGciOi is not a complete token",
+        "git-lfs/3.4.0 (GitHub; linux amd64; go 1.21.1)",
+        "Uploading artifacts as \"archive\" to coordinator... 201 Created  id=4711 responseStatus=201 Created token=[REDACTED]",
+    ];
+
+    #[test]
+    fn no_secret_survives() {
+        for (text, needle) in SECRETS {
+            let out = redact(text);
+            assert!(
+                !out.contains(needle),
+                "secret survived:\n  in:  {text}\n  out: {out}"
+            );
+            assert!(out.contains("[REDACTED"), "no marker in {out}");
+        }
+    }
+
+    #[test]
+    fn benign_look_alikes_are_kept() {
+        for text in BENIGN {
+            assert_eq!(redact(text), *text, "benign text changed");
+        }
+    }
+
+    #[test]
+    fn context_around_a_secret_is_kept() {
+        let out = redact("Authorization: Bearer glpat-Abc123xYz789DefGhi012 for job 4711");
+        assert_eq!(
+            out,
+            "Authorization: Bearer [REDACTED:gitlab-token] for job 4711"
+        );
+        let out = redact("git clone https://oauth2:s3cret@gitlab.example.com/a/b.git");
+        assert_eq!(
+            out,
+            "git clone https://oauth2:[REDACTED]@gitlab.example.com/a/b.git"
+        );
+        assert_eq!(
+            redact("DB_PASSWORD=\"x y\" next"),
+            "DB_PASSWORD=\"[REDACTED]\" next"
+        );
+        assert_eq!(
+            redact("password:\nnext: line"),
+            "password:\nnext: line",
+            "an empty YAML value must not swallow the next line"
+        );
+    }
+
+    #[test]
+    fn clean_text_is_borrowed() {
+        assert!(matches!(redact("nothing to see here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn corpus_is_idempotent() {
+        for (text, _) in SECRETS {
+            let once = redact(text).into_owned();
+            assert_eq!(redact(&once), once);
+        }
+    }
+
+    fn fragment() -> impl Strategy<Value = String> {
+        let fixed: Vec<String> = SECRETS
+            .iter()
+            .map(|(t, _)| t.to_string())
+            .chain(BENIGN.iter().map(|t| t.to_string()))
+            .chain(
+                [
+                    "token",
+                    "password",
+                    "=",
+                    ": ",
+                    "\"",
+                    "'",
+                    "\n",
+                    " ",
+                    "://",
+                    "@",
+                    "Bearer ",
+                    "[REDACTED]",
+                    "glpat-",
+                    "AKIA",
+                    "-----BEGIN RSA PRIVATE KEY-----",
+                    "\\n",
+                ]
+                .iter()
+                .map(|s| s.to_string()),
+            )
+            .collect();
+        prop_oneof![
+            3 => proptest::sample::select(fixed),
+            1 => "[A-Za-z0-9+/=_\\-.:@ ]{0,40}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn redaction_is_idempotent(parts in proptest::collection::vec(fragment(), 0..8)) {
+            let text = parts.concat();
+            let once = redact(&text).into_owned();
+            let twice = redact(&once).into_owned();
+            prop_assert_eq!(twice, once);
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = redact(&text);
+        }
+    }
+}
