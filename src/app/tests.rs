@@ -399,35 +399,34 @@ fn poll_errors_reach_the_feed_once_and_recovery_is_noted() {
 }
 
 #[test]
-fn request_counter_redraws_only_when_the_figure_changes() {
+fn request_rate_redraws_only_for_real_changes() {
     let mut s = state();
-    update(
-        &mut s,
-        Msg::Requests {
-            epoch: 0,
-            total: 10,
-            last_minute: 6,
-        },
+    let req = |s: &mut AppState, last_minute| {
+        s.dirty = false;
+        update(
+            s,
+            Msg::Requests {
+                epoch: 0,
+                total: 1,
+                last_minute,
+            },
+        );
+        (s.requests_per_min, s.dirty)
+    };
+    assert_eq!(req(&mut s, 55), (Some(55), true), "first figure");
+    assert_eq!(
+        req(&mut s, 20),
+        (Some(20), true),
+        "cold start burst settled"
     );
-    s.dirty = false;
-    update(
-        &mut s,
-        Msg::Requests {
-            epoch: 0,
-            total: 12,
-            last_minute: 6,
-        },
+    assert_eq!(
+        req(&mut s, 24),
+        (Some(20), false),
+        "one refresh crossing the window edge"
     );
-    assert!(!s.dirty);
-    update(
-        &mut s,
-        Msg::Requests {
-            epoch: 0,
-            total: 14,
-            last_minute: 8,
-        },
-    );
-    assert!(s.dirty);
+    assert_eq!(req(&mut s, 16), (Some(20), false));
+    assert_eq!(req(&mut s, 40), (Some(40), true), "twice as busy");
+    assert_eq!(req(&mut s, 0), (Some(0), true), "polling stopped");
 }
 
 fn row(id: u64, risk: Risk) -> QueueRow {

@@ -71,9 +71,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             if state.conn == Conn::Live {
                 state.last_contact = Some(state.now);
             }
-            // Only a change of the shown figure is worth a redraw.
-            if state.requests_per_min != Some(last_minute) {
-                state.requests_per_min = Some(last_minute);
+            if let Some(shown) = shown_rate(state.requests_per_min, last_minute) {
+                state.requests_per_min = Some(shown);
                 state.dirty = true;
             }
         }
@@ -125,6 +124,20 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     }
     sync_visible(state, &mut fx);
     fx
+}
+
+/// The request rate to show, when it should change. A count over a sliding minute flickers by
+/// one refresh's worth as refreshes cross the window's edge; showing only moves beyond that
+/// (a quarter, at least 5) keeps an idle screen unchanged and still shows real shifts (a cold
+/// start's burst settling, a 429 pause, a busier project).
+fn shown_rate(shown: Option<u32>, measured: u32) -> Option<u32> {
+    match shown {
+        None => Some(measured),
+        Some(s) if s.abs_diff(measured) >= (s / 4).max(5) => Some(measured),
+        // Back to zero (polling stopped) is always worth showing.
+        Some(s) if measured == 0 && s != 0 => Some(0),
+        Some(_) => None,
+    }
 }
 
 fn relayout(state: &mut AppState) {

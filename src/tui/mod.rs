@@ -119,6 +119,7 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
             ..PollConfig::default()
         },
         theme: Theme::new(!theme::no_color_from_env(), settings.file.ui.ascii),
+        fixed_now: None,
     };
     runtime::run(session).await
 }
@@ -138,7 +139,11 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
     let sim = sim::start(SimConfig {
         scale: args.scale,
         seed: args.seed,
-        clock: SimClock::Real,
+        clock: if args.frozen {
+            SimClock::Manual
+        } else {
+            SimClock::Real
+        },
         ..SimConfig::default()
     })
     .await
@@ -186,7 +191,9 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
             ..PollConfig::default()
         },
         theme: Theme::new(!theme::no_color_from_env(), ascii),
+        fixed_now: args.frozen.then(|| sim.now()),
     };
+    tracing::info!(url = %sim.base_url(), seed = args.seed, scale = args.scale, frozen = args.frozen, "demo: simulated GitLab serving");
     let result = runtime::run(session).await;
     sim.shutdown().await;
     result

@@ -43,6 +43,8 @@ pub struct Session {
     pub client_cfg: ClientConfig,
     pub poll_cfg: PollConfig,
     pub theme: Theme,
+    /// A fixed "now" (a frozen simulated world); the wall clock otherwise.
+    pub fixed_now: Option<Timestamp>,
 }
 
 /// The poller of the current project with its own channel: switching projects drops both,
@@ -90,23 +92,19 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
         mut client_cfg,
         poll_cfg,
         theme,
+        fixed_now,
     } = session;
+    let clock = Clock(fixed_now);
     let client = GitlabClient::new(client_cfg.clone())?;
     let project = settings.project.clone();
-    let mut state = AppState::new(
-        settings,
-        keymap,
-        planner,
-        Timestamp::now(),
-        TimeZone::system(),
-    );
+    let mut state = AppState::new(settings, keymap, planner, clock.now(), TimeZone::system());
     for (kind, text) in notes {
-        update_now(&mut state, Msg::Activity { kind, text });
+        clock.update(&mut state, Msg::Activity { kind, text });
     }
 
     let mut guard = TerminalGuard::new()?;
     let size = guard.terminal.size()?;
-    update_now(
+    clock.update(
         &mut state,
         Msg::Resize {
             w: size.width,
@@ -128,8 +126,8 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
 
     let mut events = EventStream::new();
     let mut signals = Signals::new()?;
-    let mut clock = tokio::time::interval_at(Instant::now() + CLOCK, CLOCK);
-    clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut minute = tokio::time::interval_at(Instant::now() + CLOCK, CLOCK);
+    minute.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut screen = Screen {
         last: None,
         cursor: None,
@@ -143,7 +141,7 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
             let now = Instant::now();
             if now >= screen.last_draw + FRAME {
                 frame_due = None;
-                if let Err(e) = paint(&mut guard, &mut state, &theme, &mut screen) {
+                if let Err(e) = paint(&mut guard, &mut state, &theme, &mut screen, clock) {
                     // The terminal is gone or broken: stop rather than spin on write errors.
                     break format!("terminal write failed: {e}");
                 }
@@ -197,18 +195,18 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
                     msgs.push(Msg::JobLog { job_id: p.job_id, index: p.index, complete: p.complete });
                 }
             }
-            _ = clock.tick() => msgs.push(Msg::Tick),
+            _ = minute.tick() => msgs.push(Msg::Tick),
             _ = sleep_until_opt(frame_due), if frame_due.is_some() => {}
         }
 
         for msg in msgs {
-            for fx in update_now(&mut state, msg) {
+            for fx in clock.update(&mut state, msg) {
                 match fx {
                     Effect::Quit => break 'main "quit".to_string(),
                     Effect::Suspend => {
                         guard.suspend()?;
                         screen.force = true;
-                        for fx in update_now(&mut state, Msg::Resumed) {
+                        for fx in clock.update(&mut state, Msg::Resumed) {
                             if fx == Effect::ForceRedraw {
                                 screen.force = true;
                             }
@@ -273,9 +271,19 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn update_now(state: &mut AppState, msg: Msg) -> Vec<Effect> {
-    state.now = Timestamp::now();
-    app::update(state, msg)
+/// The time the app sees: the wall clock, or a frozen one.
+#[derive(Clone, Copy)]
+struct Clock(Option<Timestamp>);
+
+impl Clock {
+    fn now(self) -> Timestamp {
+        self.0.unwrap_or_else(Timestamp::now)
+    }
+
+    fn update(self, state: &mut AppState, msg: Msg) -> Vec<Effect> {
+        state.now = self.now();
+        app::update(state, msg)
+    }
 }
 
 async fn sleep_until_opt(t: Option<Instant>) {
@@ -293,13 +301,14 @@ fn paint(
     state: &mut AppState,
     theme: &Theme,
     screen: &mut Screen,
+    clock: Clock,
 ) -> std::io::Result<()> {
     state.dirty = false;
     let t = &mut guard.terminal;
     t.autoresize()?;
     let area = t.get_frame().area();
     if (area.width, area.height) != (state.width, state.height) {
-        update_now(
+        clock.update(
             state,
             Msg::Resize {
                 w: area.width,
