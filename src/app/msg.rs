@@ -38,10 +38,6 @@ pub enum Msg {
         index: Arc<LogIndex>,
         complete: bool,
     },
-    JobLogError {
-        job_id: u64,
-        error: String,
-    },
     /// The whole proposed-commands queue, from its owner.
     Queue(Vec<QueueRow>),
     /// Something for the activity feed from another part of the program.

@@ -396,6 +396,51 @@ fn poll_errors_reach_the_feed_once_and_recovery_is_noted() {
     );
     assert_eq!(s.conn, Conn::Live);
     assert_eq!(s.activity.entries[0].text, "connection restored");
+    // A failed refresh reports its error, then its requests: still failing.
+    update(
+        &mut s,
+        Msg::PollError {
+            epoch: 0,
+            error: "timeout".into(),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Requests {
+            epoch: 0,
+            total: 9,
+            last_minute: 9,
+        },
+    );
+    assert!(matches!(s.conn, Conn::Error(_)));
+    // The next refresh works but changes nothing: no snapshot, only requests.
+    update(
+        &mut s,
+        Msg::Requests {
+            epoch: 0,
+            total: 11,
+            last_minute: 11,
+        },
+    );
+    assert_eq!(s.conn, Conn::Live);
+}
+
+#[test]
+fn a_log_that_cannot_be_fetched_says_why() {
+    let mut s = state();
+    typed(&mut s, ":log 1061");
+    key(&mut s, "enter");
+    update(
+        &mut s,
+        Msg::PollError {
+            epoch: 0,
+            error: "404 from gitlab.test: job 1061".into(),
+        },
+    );
+    assert_eq!(
+        s.log_view().unwrap().error.as_deref(),
+        Some("404 from gitlab.test: job 1061")
+    );
 }
 
 #[test]

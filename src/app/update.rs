@@ -47,7 +47,14 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state
                 .activity
                 .push(state.now, ActivityKind::Error, error.clone());
+            if let View::Log(v) = &mut state.view
+                && v.index.is_none()
+            {
+                // The trace could not be fetched (yet): say why instead of "loading".
+                v.error = Some(error.clone());
+            }
             state.conn = Conn::Error(error);
+            state.failed_since_requests = true;
             state.dirty = true;
         }
         Msg::Requests {
@@ -87,14 +94,6 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 && v.job_id == job_id
             {
                 v.set_index(index, complete, rows, cols);
-                state.dirty = true;
-            }
-        }
-        Msg::JobLogError { job_id, error } => {
-            if let View::Log(v) = &mut state.view
-                && v.job_id == job_id
-            {
-                v.error = Some(error);
                 state.dirty = true;
             }
         }

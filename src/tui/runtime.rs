@@ -154,6 +154,11 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
         tokio::select! {
             biased;
             sig = signals.next() => break sig.to_string(),
+            _ = super::terminal::PANICKED.notified() => {
+                slot.handle.send(PollCmd::Shutdown);
+                drop(guard);
+                anyhow::bail!("internal error: a task panicked (details in the log file)");
+            }
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => {
                     if let Some(k) = input::key(k) {

@@ -21,6 +21,10 @@ pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
 
+/// Woken by the panic hook. A panic on a background task (a parser, a poller) must not leave the
+/// UI drawing on a restored terminal: the event loop ends the session instead.
+pub static PANICKED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// Enters raw mode and the alternate screen.
 pub fn enter() -> io::Result<()> {
     enable_raw_mode()?;
@@ -50,6 +54,7 @@ pub fn install_panic_hook() {
             let bt = std::backtrace::Backtrace::force_capture();
             tracing::error!(panic = %info, backtrace = %bt, "panic");
             previous(info);
+            PANICKED.notify_one();
         }));
     });
 }
