@@ -11,9 +11,13 @@ set -euo pipefail
 
 BIN=${BIN:-target/release/gitaiops}
 IDLE=${IDLE:-60}
+# The request rate in the header counts the last minute: the cold start's burst (details for
+# every visible row) takes a minute to age out. Idle is measured after that.
+WARM=${WARM:-70}
 TICK=$(getconf CLK_TCK)
 work=$(mktemp -d)
-sock="gitaiops-measure-$$"
+runs=0
+sock="gitaiops-measure-$$-0"
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup() { tm kill-server 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -46,7 +50,9 @@ wait_screen() {
 
 # start <demo args...>: the demo in a 120x40 pty with isolated XDG dirs; sets $pid and $url.
 start() {
+  # A fresh tmux server per run: reusing a socket races the old server's exit.
   tm kill-server 2>/dev/null || true
+  runs=$((runs + 1)); sock="gitaiops-measure-$$-$runs"
   rm -rf "$work/state" "$work/out.bin"
   tm new-session -d -s m -x 120 -y 40 \
     "exec env HOME=$work XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state TERM=xterm-256color $BIN demo $*"
@@ -56,11 +62,12 @@ start() {
   url=$(grep -ho 'url=http://[0-9.:]*' "$work"/state/gitaiops/logs/* | head -1 | cut -d= -f2)
 }
 
-echo "# gitaiops TUI measurements ($BIN, 120x40, idle window ${IDLE}s)"
+echo "# gitaiops TUI measurements ($BIN, 120x40, idle window ${IDLE}s after ${WARM}s warm-up)"
 
 # 1. Frozen world: nothing changes unless someone acts. Idle bytes and CPU.
 start --frozen
 settle 3
+sleep "$WARM"
 b0=$(size); c0=$(cpu_ticks "$pid")
 sleep "$IDLE"
 b1=$(size); c1=$(cpu_ticks "$pid")
@@ -87,6 +94,7 @@ echo "selection moved one row (key j): $((b1 - b0)) bytes"
 # 3. The live demo: the simulated world moves (jobs progress, new pipelines arrive).
 start
 settle 3
+sleep "$WARM"
 b0=$(size); c0=$(cpu_ticks "$pid")
 sleep "$IDLE"
 b1=$(size); c1=$(cpu_ticks "$pid")
