@@ -88,7 +88,7 @@ fn big_log(mb: usize) -> Arc<Vec<u8>> {
     let mut out = Vec::with_capacity(mb << 20);
     let mut i = 0u64;
     while out.len() < mb << 20 {
-        if i % 2000 == 0 {
+        if i.is_multiple_of(2000) {
             if i > 0 {
                 out.extend_from_slice(
                     format!(
