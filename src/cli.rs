@@ -85,6 +85,9 @@ pub struct DemoArgs {
     /// Random seed of the simulation
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Freeze the simulated clock: nothing changes unless you act (screenshots, measurements)
+    #[arg(long)]
+    pub frozen: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,2 +1,34 @@
 //! Pure application state and logic: `update(&mut AppState, Msg) -> Vec<Effect>`. No IO, no async,
-//! no ratatui.
+//! no ratatui: the terminal side (`crate::tui`) turns events into `Msg`s, performs the
+//! `Effect`s and draws the state.
+
+pub mod activity;
+pub mod detail;
+pub mod input;
+pub mod key;
+pub mod keymap;
+pub mod layout;
+pub mod list;
+pub mod logview;
+pub mod metrics;
+pub mod mrs;
+pub mod msg;
+pub mod palette;
+pub mod pipelines;
+pub mod queue;
+pub mod state;
+pub mod symbols;
+pub mod text;
+mod update;
+
+#[cfg(test)]
+pub(crate) mod testdata;
+#[cfg(test)]
+mod tests;
+
+pub use key::{Key, KeyCode, Mods};
+pub use keymap::{Action, Context, Keymap};
+pub use layout::{Layout, Pane};
+pub use msg::{Effect, Msg};
+pub use state::{AppState, Conn, PlannerInfo, Settings, View};
+pub use update::update;

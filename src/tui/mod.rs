@@ -1,13 +1,200 @@
-//! The terminal: guard, event loop, panes, theme, keymap, help.
+//! The terminal: guard, event loop, one file per pane, theme. Only this module uses ratatui
+//! and crossterm.
 
+pub mod activity;
+pub mod detail;
+pub mod draw;
+pub mod filter;
+pub mod header;
+pub mod help;
+pub mod input;
+pub mod logview;
+pub mod mrs;
+pub mod palette;
+pub mod pipelines;
+pub mod queue;
+pub mod runtime;
+pub mod statusbar;
+pub mod terminal;
+pub mod theme;
+pub mod widgets;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use crate::cli::{DemoArgs, GlobalArgs};
+use anyhow::{Context as _, bail};
 
-pub async fn run_live(_global: GlobalArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the TUI is not built yet")
+use crate::app::activity::ActivityKind;
+use crate::app::{self, Keymap, PlannerInfo};
+use crate::cli::{DemoArgs, GlobalArgs};
+use crate::config::Settings;
+use crate::gitlab::client::ClientConfig;
+use crate::gitlab::poller::PollConfig;
+use crate::sim::{self, SimClock, SimConfig};
+
+use runtime::Session;
+use theme::Theme;
+
+/// The TUI needs a terminal on both ends; scripts have `status --json`.
+fn require_tty() -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        bail!(
+            "the TUI needs a terminal (stdin and stdout); for scripts use `gitaiops status --json`"
+        );
+    }
+    Ok(())
 }
 
-pub async fn run_demo(_global: GlobalArgs, _args: DemoArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the TUI is not built yet")
+/// Keymap with the config file's overrides, and what could not be applied.
+fn keymap(settings: Option<&Settings>) -> (Keymap, Vec<(ActivityKind, String)>) {
+    let Some(s) = settings else {
+        return (Keymap::defaults(), Vec::new());
+    };
+    let (map, warnings) = Keymap::with_overrides(&s.file.ui.keymap);
+    (
+        map,
+        warnings
+            .into_iter()
+            .map(|w| (ActivityKind::Error, w))
+            .collect(),
+    )
+}
+
+fn planner(settings: Option<&Settings>) -> PlannerInfo {
+    let provider = settings
+        .and_then(|s| s.file.planner.provider.clone())
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| "rules".into());
+    PlannerInfo {
+        provider,
+        state: "idle".into(),
+        tokens: 0,
+    }
+}
+
+/// Plain `gitaiops`: the configured GitLab project.
+pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(&global)?;
+    if !settings.has_token() {
+        bail!(
+            "no GitLab token. Export one with read_api scope: `export GITLAB_TOKEN=glpat-...` (or set token_cmd in {}), and name the project with --project group/name. To try gitaiops without GitLab or a token, run `gitaiops demo`.",
+            settings.config_path.display()
+        );
+    }
+    let project = settings.project()?.to_string();
+    require_tty()?;
+    let client_cfg = settings.client_config().context("GitLab client")?;
+    let (keymap, mut notes) = keymap(Some(&settings));
+    notes.insert(
+        0,
+        (
+            ActivityKind::Info,
+            format!(
+                "watching {project} on {} every {}s",
+                settings.gitlab_url(),
+                settings.refresh().as_secs()
+            ),
+        ),
+    );
+    let host = crate::gitlab::client::GitlabClient::new(client_cfg.clone())?
+        .host()
+        .to_string();
+    let session = Session {
+        settings: app::Settings {
+            host,
+            project,
+            read_only: settings.read_only(),
+            ascii: settings.file.ui.ascii,
+            demo: false,
+        },
+        keymap,
+        notes,
+        planner: planner(Some(&settings)),
+        client_cfg,
+        poll_cfg: PollConfig {
+            refresh: settings.refresh(),
+            ..PollConfig::default()
+        },
+        theme: Theme::new(!theme::no_color_from_env(), settings.file.ui.ascii),
+        fixed_now: None,
+    };
+    runtime::run(session).await
+}
+
+/// `gitaiops demo`: the simulated GitLab in-process on a loopback port, spoken to over HTTP
+/// exactly like a real one. No token, no network.
+pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    require_tty()?;
+    // The config file is optional here: a broken one must not keep anyone from the demo.
+    let (settings, mut notes) = match Settings::load(&global) {
+        Ok(s) => (Some(s), Vec::new()),
+        Err(e) => (
+            None,
+            vec![(ActivityKind::Error, format!("config ignored: {e:#}"))],
+        ),
+    };
+    let sim = sim::start(SimConfig {
+        scale: args.scale,
+        seed: args.seed,
+        clock: if args.frozen {
+            SimClock::Manual
+        } else {
+            SimClock::Real
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .context("starting the simulated GitLab")?;
+    let (keymap, warnings) = keymap(settings.as_ref());
+    notes.extend(warnings);
+    notes.insert(
+        0,
+        (
+            ActivityKind::Info,
+            format!(
+                "demo: simulated GitLab at {} (seed {}, scale {})",
+                sim.base_url(),
+                args.seed,
+                args.scale
+            ),
+        ),
+    );
+    let read_only = global.read_only || settings.as_ref().is_some_and(|s| s.read_only());
+    let ascii = global.ascii || settings.as_ref().is_some_and(|s| s.file.ui.ascii);
+    let client_cfg = ClientConfig {
+        base_url: sim.base_url(),
+        read_only,
+        no_proxy: true,
+        ..ClientConfig::default()
+    };
+    let refresh = settings
+        .as_ref()
+        .map(|s| s.refresh())
+        .unwrap_or(PollConfig::default().refresh);
+    let session = Session {
+        settings: app::Settings {
+            host: sim.addr().to_string(),
+            project: sim.project_path(),
+            read_only,
+            ascii,
+            demo: true,
+        },
+        keymap,
+        notes,
+        planner: planner(settings.as_ref()),
+        client_cfg,
+        poll_cfg: PollConfig {
+            refresh,
+            ..PollConfig::default()
+        },
+        theme: Theme::new(!theme::no_color_from_env(), ascii),
+        fixed_now: args.frozen.then(|| sim.now()),
+    };
+    tracing::info!(url = %sim.base_url(), seed = args.seed, scale = args.scale, frozen = args.frozen, "demo: simulated GitLab serving");
+    let result = runtime::run(session).await;
+    sim.shutdown().await;
+    result
 }

@@ -1,0 +1,367 @@
+//! The MR detail view as lines of toned text: built here (pure, testable), styled by the
+//! renderer. Description and notes are untrusted and shown as sanitized plain text.
+
+use jiff::Timestamp;
+
+use crate::gitlab::{MergeRequest, ProjectSnapshot};
+
+use super::pipelines::stages;
+use super::symbols::{self, StatusClass};
+use super::text;
+
+/// What a piece of text means; the theme decides how that looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Normal,
+    Dim,
+    Title,
+    Heading,
+    Added,
+    Removed,
+    Warn,
+    Status(StatusClass),
+}
+
+pub type ToneLine = Vec<(String, Tone)>;
+
+fn line(parts: &[(&str, Tone)]) -> ToneLine {
+    parts.iter().map(|(s, t)| (s.to_string(), *t)).collect()
+}
+
+const MAX_NOTES: usize = 10;
+
+/// The detail of MR `iid`, wrapped to `width` columns.
+pub fn build(
+    snap: &ProjectSnapshot,
+    iid: u64,
+    width: usize,
+    now: Timestamp,
+    ascii: bool,
+) -> Vec<ToneLine> {
+    let Some(mr) = snap.mr(iid) else {
+        return vec![line(&[(
+            &format!("!{iid} is no longer open (merged, closed, or not in this project)."),
+            Tone::Warn,
+        )])];
+    };
+    let width = width.max(20);
+    let mut out: Vec<ToneLine> = Vec::new();
+    let title = text::sanitize_line(&mr.title);
+    for l in text::wrap(&format!("!{} {title}", mr.iid), width) {
+        out.push(vec![(l, Tone::Title)]);
+    }
+    let g = symbols::glyphs(ascii);
+    out.push(line(&[(
+        &format!(
+            "{} {} {} from {} · opened {} ago · updated {} ago",
+            text::sanitize_line(mr.author_username()),
+            g.arrow,
+            text::sanitize_line(&mr.target_branch),
+            text::sanitize_line(&mr.source_branch),
+            text::age(mr.created_at, now),
+            text::age(mr.updated_at, now),
+        ),
+        Tone::Dim,
+    )]));
+    state_line(mr, &mut out);
+    pipeline_lines(snap, mr, now, ascii, &mut out);
+    approvals_lines(snap, mr, &mut out);
+    if !mr.labels.is_empty() {
+        let labels: Vec<String> = mr
+            .labels
+            .iter()
+            .map(|l| text::sanitize_line(l).into_owned())
+            .collect();
+        out.push(line(&[
+            ("Labels     ", Tone::Heading),
+            (&labels.join(", "), Tone::Normal),
+        ]));
+    }
+
+    out.push(Vec::new());
+    out.push(line(&[("Description", Tone::Heading)]));
+    if mr.description.trim().is_empty() {
+        out.push(line(&[("(no description)", Tone::Dim)]));
+    } else {
+        for l in text::sanitize_lines(&mr.description) {
+            for w in text::wrap(&l, width) {
+                out.push(vec![(w, Tone::Normal)]);
+            }
+        }
+    }
+
+    out.push(Vec::new());
+    match snap.diffs.get(&iid) {
+        None => {
+            out.push(line(&[("Changed files", Tone::Heading)]));
+            out.push(line(&[("loading…", Tone::Dim)]));
+        }
+        Some(diffs) => {
+            let churn: Vec<(u32, u32)> = diffs.iter().map(|d| d.churn()).collect();
+            let (a, d) = churn
+                .iter()
+                .fold((0, 0), |acc, c| (acc.0 + c.0, acc.1 + c.1));
+            out.push(vec![
+                (format!("Changed files ({}) ", diffs.len()), Tone::Heading),
+                (format!("+{a}"), Tone::Added),
+                (" ".into(), Tone::Normal),
+                (format!("-{d}"), Tone::Removed),
+            ]);
+            for (diff, (a, d)) in diffs.iter().zip(churn) {
+                let path = if diff.new_path.is_empty() {
+                    &diff.old_path
+                } else {
+                    &diff.new_path
+                };
+                let mark = if diff.new_file {
+                    " (new)"
+                } else if diff.deleted_file {
+                    " (deleted)"
+                } else if diff.renamed_file {
+                    " (renamed)"
+                } else {
+                    ""
+                };
+                let counts = format!("+{a} -{d}");
+                let room = width.saturating_sub(counts.len() + 3 + mark.len());
+                let path = text::truncate(&text::sanitize_line(path), room, ascii).into_owned();
+                let pad = room.saturating_sub(text::width(&path));
+                out.push(vec![
+                    (format!("  {path}{mark}{} ", " ".repeat(pad)), Tone::Normal),
+                    (format!("+{a}"), Tone::Added),
+                    (" ".into(), Tone::Normal),
+                    (format!("-{d}"), Tone::Removed),
+                ]);
+            }
+        }
+    }
+
+    out.push(Vec::new());
+    out.push(line(&[("Recent notes", Tone::Heading)]));
+    match snap.notes.get(&iid) {
+        None => out.push(line(&[("loading…", Tone::Dim)])),
+        Some(notes) => {
+            let mut human: Vec<_> = notes.iter().filter(|n| !n.system).collect();
+            human.sort_by_key(|n| std::cmp::Reverse(n.created_at));
+            if human.is_empty() {
+                out.push(line(&[("(no comments)", Tone::Dim)]));
+            }
+            for n in human.into_iter().take(MAX_NOTES) {
+                let who = n
+                    .author
+                    .as_ref()
+                    .map(|a| a.username.as_str())
+                    .unwrap_or("?");
+                out.push(line(&[(
+                    &format!(
+                        "{} · {} ago",
+                        text::sanitize_line(who),
+                        text::age(n.created_at, now)
+                    ),
+                    Tone::Dim,
+                )]));
+                for l in text::sanitize_lines(&n.body) {
+                    for w in text::wrap(&l, width.saturating_sub(2)) {
+                        out.push(vec![(format!("  {w}"), Tone::Normal)]);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn state_line(mr: &MergeRequest, out: &mut Vec<ToneLine>) {
+    let mut parts: Vec<(String, Tone)> = vec![("State      ".into(), Tone::Heading)];
+    let mut flags = Vec::new();
+    if mr.is_draft() {
+        flags.push(("draft".to_string(), Tone::Warn));
+    }
+    if mr.conflicts() {
+        flags.push(("conflicts".to_string(), Tone::Status(StatusClass::Failed)));
+    }
+    if let Some(s) = &mr.detailed_merge_status {
+        let tone = if s.as_str() == "mergeable" {
+            Tone::Status(StatusClass::Success)
+        } else {
+            Tone::Normal
+        };
+        flags.push((s.as_str().replace('_', " "), tone));
+    }
+    if flags.is_empty() {
+        flags.push((mr.state.to_string(), Tone::Normal));
+    }
+    for (i, f) in flags.into_iter().enumerate() {
+        if i > 0 {
+            parts.push((", ".into(), Tone::Dim));
+        }
+        parts.push(f);
+    }
+    out.push(parts);
+}
+
+fn pipeline_lines(
+    snap: &ProjectSnapshot,
+    mr: &MergeRequest,
+    now: Timestamp,
+    ascii: bool,
+    out: &mut Vec<ToneLine>,
+) {
+    let Some(p) = snap.pipeline_for_mr(mr) else {
+        out.push(line(&[("Pipeline   ", Tone::Heading), ("none", Tone::Dim)]));
+        return;
+    };
+    let c = symbols::class(&p.status);
+    let dur = match super::metrics::pipeline_duration(p, now) {
+        Some(d) if p.status.is_active() => format!("running for {}", text::elapsed(d)),
+        Some(d) => text::duration(d),
+        None => "-".into(),
+    };
+    out.push(vec![
+        ("Pipeline   ".into(), Tone::Heading),
+        (
+            format!("{} {}", symbols::symbol(c, ascii), p.status),
+            Tone::Status(c),
+        ),
+        (
+            format!(
+                " #{} · {} · {} ago · {dur}",
+                p.id,
+                p.source.as_deref().unwrap_or("?"),
+                text::age(p.created_at, now)
+            ),
+            Tone::Dim,
+        ),
+    ]);
+    if let Some(jobs) = snap.jobs.get(&p.id) {
+        for (stage, jobs) in stages(jobs) {
+            for j in jobs.iter().filter(|j| j.status.as_str() == "failed") {
+                let jc = symbols::job_class(&j.status, j.allow_failure);
+                let why = j
+                    .failure_reason
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                out.push(vec![
+                    ("           ".into(), Tone::Normal),
+                    (
+                        format!(
+                            "{} {stage}/{}",
+                            symbols::symbol(jc, ascii),
+                            text::sanitize_line(&j.name)
+                        ),
+                        Tone::Status(jc),
+                    ),
+                    (why, Tone::Dim),
+                ]);
+            }
+        }
+    }
+}
+
+fn approvals_lines(snap: &ProjectSnapshot, mr: &MergeRequest, out: &mut Vec<ToneLine>) {
+    match snap.approvals.get(&mr.iid) {
+        None => out.push(line(&[
+            ("Approvals  ", Tone::Heading),
+            ("not fetched yet", Tone::Dim),
+        ])),
+        Some(a) => {
+            let by: Vec<String> = a
+                .approved_by
+                .iter()
+                .map(|u| text::sanitize_line(&u.user.username).into_owned())
+                .collect();
+            let tone = if a.satisfied() {
+                Tone::Status(StatusClass::Success)
+            } else {
+                Tone::Warn
+            };
+            let mut parts = vec![
+                ("Approvals  ".to_string(), Tone::Heading),
+                (format!("{}/{} given", a.given(), a.required()), tone),
+            ];
+            if !by.is_empty() {
+                parts.push((format!(" by {}", by.join(", ")), Tone::Dim));
+            }
+            out.push(parts);
+        }
+    }
+    let reviewers: Vec<String> = mr
+        .reviewers
+        .iter()
+        .map(|r| text::sanitize_line(&r.username).into_owned())
+        .collect();
+    out.push(vec![
+        ("Reviewers  ".into(), Tone::Heading),
+        if reviewers.is_empty() {
+            ("none".into(), Tone::Dim)
+        } else {
+            (reviewers.join(", "), Tone::Normal)
+        },
+    ]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::testdata;
+
+    fn flat(lines: &[ToneLine]) -> String {
+        lines
+            .iter()
+            .map(|l| l.iter().map(|(s, _)| s.as_str()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn shows_pipeline_approvals_files_and_notes() {
+        let snap = testdata::snapshot();
+        let text = flat(&build(&snap, 1, 70, testdata::now(), false));
+        assert!(
+            text.contains("!1 Fix cache invalidation on deploy"),
+            "{text}"
+        );
+        assert!(text.contains("✗ failed #101"), "{text}");
+        assert!(text.contains("test/unit (script_failure)"), "{text}");
+        assert!(text.contains("0/2 given"), "{text}");
+        assert!(text.contains("Changed files (3) +5 -2"), "{text}");
+        assert!(text.contains("tests/cache_test.rs (new)"), "{text}");
+        assert!(
+            text.contains("Looks good, but the unit tests fail."),
+            "{text}"
+        );
+        assert!(
+            !text.contains("requested review"),
+            "system notes are hidden: {text}"
+        );
+    }
+
+    #[test]
+    fn hostile_description_is_plain_text() {
+        let mut snap = testdata::snapshot();
+        snap.mrs.get_mut(&2).unwrap().description = "hi\x1b]0;pwned\x07\x1b[2J\u{202E}there".into();
+        let text = flat(&build(&snap, 2, 70, testdata::now(), true));
+        assert!(
+            !text.contains('\x1b') && !text.contains('\u{202E}'),
+            "{text:?}"
+        );
+        assert!(text.contains("hi]0;pwned[2Jthere"));
+        assert!(
+            text.contains("loading"),
+            "diffs of !2 were not fetched: {text}"
+        );
+    }
+
+    #[test]
+    fn missing_mr_says_so() {
+        let text = flat(&build(
+            &testdata::snapshot(),
+            99,
+            70,
+            testdata::now(),
+            false,
+        ));
+        assert!(text.contains("no longer open"));
+    }
+}

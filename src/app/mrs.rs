@@ -1,0 +1,306 @@
+//! The merge-request list: filter, sort and the rows on screen, derived from the snapshot.
+
+use std::cmp::Ordering;
+
+use crate::gitlab::{MergeRequest, ProjectSnapshot, Status};
+
+use super::list::ListCursor;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MrSort {
+    Updated,
+    Created,
+    Iid,
+    Title,
+    Author,
+    Pipeline,
+    Approvals,
+}
+
+impl MrSort {
+    pub const ALL: [MrSort; 7] = [
+        MrSort::Updated,
+        MrSort::Created,
+        MrSort::Iid,
+        MrSort::Title,
+        MrSort::Author,
+        MrSort::Pipeline,
+        MrSort::Approvals,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MrSort::Updated => "updated",
+            MrSort::Created => "age",
+            MrSort::Iid => "iid",
+            MrSort::Title => "title",
+            MrSort::Author => "author",
+            MrSort::Pipeline => "pipeline",
+            MrSort::Approvals => "approvals",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MrSort> {
+        let s = s.trim().to_ascii_lowercase();
+        MrSort::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .or(match s.as_str() {
+                "created" => Some(MrSort::Created),
+                "id" => Some(MrSort::Iid),
+                _ => None,
+            })
+    }
+
+    pub fn next(self) -> MrSort {
+        let i = MrSort::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        MrSort::ALL[(i + 1) % MrSort::ALL.len()]
+    }
+
+    /// The natural direction: newest first for times, A-Z for text, worst first for pipelines.
+    pub fn default_descending(self) -> bool {
+        matches!(self, MrSort::Updated | MrSort::Iid)
+    }
+}
+
+/// A parsed filter: every term must match. `-word` excludes, `@user` matches author or
+/// reviewer, `~label` a label, `!42` an iid; other words match title, branch, author, labels,
+/// pipeline status and the `draft`/`conflict` flags, case-insensitively.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    terms: Vec<(bool, Term)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Term {
+    Word(String),
+    User(String),
+    Label(String),
+    Iid(u64),
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Filter {
+        let terms = text
+            .split_whitespace()
+            .map(|raw| {
+                let (neg, t) = match raw.strip_prefix('-') {
+                    Some(rest) if !rest.is_empty() => (true, rest),
+                    _ => (false, raw),
+                };
+                let t = t.to_lowercase();
+                let term = if let Some(u) = t.strip_prefix('@') {
+                    Term::User(u.to_string())
+                } else if let Some(l) = t.strip_prefix('~') {
+                    Term::Label(l.to_string())
+                } else if let Some(n) = t.strip_prefix('!').and_then(|n| n.parse().ok()) {
+                    Term::Iid(n)
+                } else {
+                    Term::Word(t)
+                };
+                (neg, term)
+            })
+            .collect();
+        Filter { terms }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Matches against an arbitrary haystack (used for pipelines, where only words apply).
+    pub fn matches_text(&self, haystack: &str) -> bool {
+        let hay = haystack.to_lowercase();
+        self.terms.iter().all(|(neg, t)| {
+            let hit = match t {
+                Term::Word(w) | Term::User(w) | Term::Label(w) => hay.contains(w.as_str()),
+                Term::Iid(n) => hay.contains(&n.to_string()),
+            };
+            hit != *neg
+        })
+    }
+
+    pub fn matches_mr(&self, mr: &MergeRequest, snap: &ProjectSnapshot) -> bool {
+        if self.terms.is_empty() {
+            return true;
+        }
+        let mut words = format!(
+            "{} {} {} {}",
+            mr.title,
+            mr.source_branch,
+            mr.author_username(),
+            mr.author.as_ref().map(|a| a.name.as_str()).unwrap_or("")
+        );
+        for l in &mr.labels {
+            words.push(' ');
+            words.push_str(l);
+        }
+        if mr.is_draft() {
+            words.push_str(" draft");
+        }
+        if mr.conflicts() {
+            words.push_str(" conflict");
+        }
+        if let Some(p) = snap.pipeline_for_mr(mr) {
+            words.push(' ');
+            words.push_str(p.status.as_str());
+        }
+        let words = words.to_lowercase();
+        self.terms.iter().all(|(neg, t)| {
+            let hit = match t {
+                Term::Word(w) => words.contains(w.as_str()),
+                Term::User(u) => {
+                    let is = |name: &str| name.to_lowercase().contains(u.as_str());
+                    is(mr.author_username())
+                        || mr.reviewers.iter().any(|r| is(&r.username))
+                        || mr.assignees.iter().any(|r| is(&r.username))
+                }
+                Term::Label(l) => mr.labels.iter().any(|x| x.to_lowercase().contains(l)),
+                Term::Iid(n) => mr.iid == *n,
+            };
+            hit != *neg
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MrList {
+    pub filter_text: String,
+    filter: Filter,
+    pub sort: MrSort,
+    pub descending: bool,
+    /// iids in display order.
+    pub rows: Vec<u64>,
+    pub cursor: ListCursor,
+}
+
+impl Default for MrList {
+    fn default() -> Self {
+        MrList {
+            filter_text: String::new(),
+            filter: Filter::default(),
+            sort: MrSort::Updated,
+            descending: true,
+            rows: Vec::new(),
+            cursor: ListCursor::default(),
+        }
+    }
+}
+
+/// Rank of a pipeline status when sorting by pipeline: broken first.
+fn pipeline_rank(s: Option<&Status>) -> u8 {
+    match s {
+        Some(Status::Failed) => 0,
+        Some(Status::Running) => 1,
+        Some(s) if s.is_active() => 2,
+        Some(Status::Manual) | Some(Status::Scheduled) => 3,
+        Some(Status::Canceled) | Some(Status::Canceling) => 4,
+        Some(Status::Success) => 6,
+        Some(_) => 5,
+        None => 7,
+    }
+}
+
+impl MrList {
+    pub fn set_filter(&mut self, text: &str) {
+        self.filter_text = text.to_string();
+        self.filter = Filter::parse(text);
+    }
+
+    pub fn selected_iid(&self) -> Option<u64> {
+        self.rows.get(self.cursor.selected).copied()
+    }
+
+    /// Recomputes the rows from the snapshot, keeping the selection on the same MR when it is
+    /// still listed.
+    pub fn rebuild(&mut self, snap: Option<&ProjectSnapshot>, height: usize) {
+        let keep = self.selected_iid();
+        self.rows.clear();
+        let Some(snap) = snap else {
+            self.cursor = ListCursor::default();
+            return;
+        };
+        let mut mrs: Vec<&MergeRequest> = snap
+            .mrs
+            .values()
+            .filter(|mr| self.filter.matches_mr(mr, snap))
+            .collect();
+        let cmp = |a: &&MergeRequest, b: &&MergeRequest| -> Ordering {
+            let primary = match self.sort {
+                MrSort::Updated => a.updated_at.cmp(&b.updated_at),
+                MrSort::Created => a.created_at.cmp(&b.created_at).reverse(),
+                MrSort::Iid => a.iid.cmp(&b.iid),
+                MrSort::Title => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
+                MrSort::Author => a.author_username().cmp(b.author_username()),
+                MrSort::Pipeline => pipeline_rank(snap.pipeline_for_mr(a).map(|p| &p.status))
+                    .cmp(&pipeline_rank(snap.pipeline_for_mr(b).map(|p| &p.status))),
+                MrSort::Approvals => {
+                    let left = |m: &MergeRequest| {
+                        snap.approvals
+                            .get(&m.iid)
+                            .map(|ap| ap.approvals_left.unwrap_or(0))
+                            .unwrap_or(u32::MAX)
+                    };
+                    left(a).cmp(&left(b))
+                }
+            };
+            // Ties broken by iid so the order never flickers between refreshes.
+            primary.then(a.iid.cmp(&b.iid))
+        };
+        mrs.sort_by(cmp);
+        if self.descending {
+            mrs.reverse();
+        }
+        self.rows = mrs.iter().map(|m| m.iid).collect();
+        if let Some(iid) = keep
+            && let Some(pos) = self.rows.iter().position(|r| *r == iid)
+        {
+            self.cursor.selected = pos;
+        }
+        self.cursor.clamp(self.rows.len(), height);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::testdata;
+
+    #[test]
+    fn filter_terms() {
+        let snap = testdata::snapshot();
+        let mut list = MrList::default();
+        let iids = |list: &mut MrList, f: &str| {
+            list.set_filter(f);
+            list.rebuild(Some(&snap), 10);
+            let mut r = list.rows.clone();
+            r.sort();
+            r
+        };
+        assert_eq!(iids(&mut list, ""), vec![1, 2, 3, 4]);
+        assert_eq!(iids(&mut list, "draft"), vec![3]);
+        assert_eq!(iids(&mut list, "-draft"), vec![1, 2, 4]);
+        assert_eq!(iids(&mut list, "@bob"), vec![2]);
+        assert_eq!(iids(&mut list, "~backend"), vec![1, 4]);
+        assert_eq!(iids(&mut list, "!2"), vec![2]);
+        assert_eq!(iids(&mut list, "failed"), vec![1]);
+        assert_eq!(iids(&mut list, "CACHE ~backend"), vec![1]);
+        assert_eq!(iids(&mut list, "nothing-like-this"), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn sort_keeps_selection_on_the_same_mr() {
+        let snap = testdata::snapshot();
+        let mut list = MrList::default();
+        list.rebuild(Some(&snap), 10);
+        assert_eq!(list.rows.first(), Some(&4), "most recently updated first");
+        list.cursor.selected = list.rows.iter().position(|r| *r == 2).unwrap();
+        list.sort = MrSort::Title;
+        list.descending = false;
+        list.rebuild(Some(&snap), 10);
+        assert_eq!(list.selected_iid(), Some(2));
+        list.sort = MrSort::Pipeline;
+        list.rebuild(Some(&snap), 10);
+        assert_eq!(list.rows.first(), Some(&1), "failed pipeline first");
+    }
+}

@@ -1,0 +1,196 @@
+//! `AppState`: everything the screen shows, owned by the UI task and changed only by `update`.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::gitlab::ProjectSnapshot;
+
+use super::activity::Activity;
+use super::detail::{self, ToneLine};
+use super::input::LineInput;
+use super::keymap::{Context, Keymap};
+use super::layout::{Layout, Pane};
+use super::logview::LogView;
+use super::metrics::Metrics;
+use super::mrs::MrList;
+use super::pipelines::PipelineTree;
+use super::queue::QueueView;
+
+/// Fixed facts about this session.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// GitLab host as shown (`gitlab.example.com`, `127.0.0.1:41233`).
+    pub host: String,
+    /// Project full path.
+    pub project: String,
+    pub read_only: bool,
+    pub ascii: bool,
+    /// Running against the embedded simulator.
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conn {
+    Connecting,
+    Live,
+    Error(String),
+}
+
+/// What the header says about the planner. The planner itself is wired in by its own module;
+/// until it reports, this shows the configured provider with zero tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannerInfo {
+    pub provider: String,
+    pub state: String,
+    pub tokens: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum View {
+    Main,
+    Log(Box<LogView>),
+    Detail { iid: u64, scroll: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputPurpose {
+    Palette,
+    Filter(Pane),
+    LogSearch,
+}
+
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    None,
+    Help {
+        scroll: usize,
+    },
+    Input {
+        purpose: InputPurpose,
+        input: LineInput,
+        /// Text to restore on Esc (a live filter is applied while typing).
+        before: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub settings: Settings,
+    pub keymap: Keymap,
+    pub planner: PlannerInfo,
+    pub snapshot: Option<Arc<ProjectSnapshot>>,
+    /// Poller epoch: bumped on project switch; older results are dropped.
+    pub epoch: u64,
+    pub conn: Conn,
+    /// Last time the poller reported anything (a refresh, even without changes).
+    pub last_contact: Option<Timestamp>,
+    pub requests_total: u64,
+    pub requests_per_min: Option<u32>,
+    pub metrics: Metrics,
+    /// Wall clock, set by the runtime before each update (tests fix it).
+    pub now: Timestamp,
+    pub tz: TimeZone,
+    pub width: u16,
+    pub height: u16,
+    pub layout: Layout,
+    pub focus: Pane,
+    pub view: View,
+    pub overlay: Overlay,
+    pub mrs: MrList,
+    pub pipelines: PipelineTree,
+    pub queue: QueueView,
+    pub activity: Activity,
+    pub notice: Option<Notice>,
+    /// A high-risk approval waiting for its second key press.
+    pub confirm: Option<u64>,
+    /// Something visible may have changed since the last draw.
+    pub dirty: bool,
+    pub(super) sent_visible: Option<(Vec<u64>, Vec<u64>)>,
+    /// A poll error arrived since the last request report: the refresh it ended failed.
+    pub(super) failed_since_requests: bool,
+}
+
+impl AppState {
+    pub fn new(
+        settings: Settings,
+        keymap: Keymap,
+        planner: PlannerInfo,
+        now: Timestamp,
+        tz: TimeZone,
+    ) -> AppState {
+        let (width, height) = (80, 24);
+        AppState {
+            settings,
+            keymap,
+            planner,
+            snapshot: None,
+            epoch: 0,
+            conn: Conn::Connecting,
+            last_contact: None,
+            requests_total: 0,
+            requests_per_min: None,
+            metrics: Metrics::default(),
+            now,
+            tz,
+            width,
+            height,
+            layout: Layout::compute(width, height, Pane::Mrs),
+            focus: Pane::Mrs,
+            view: View::Main,
+            overlay: Overlay::None,
+            mrs: MrList::default(),
+            pipelines: PipelineTree::default(),
+            queue: QueueView::default(),
+            activity: Activity::default(),
+            notice: None,
+            confirm: None,
+            dirty: true,
+            sent_visible: None,
+            failed_since_requests: false,
+        }
+    }
+
+    /// Key contexts for the current view, most specific first.
+    pub fn contexts(&self) -> &'static [Context] {
+        use Context::*;
+        match &self.view {
+            View::Log(_) => &[Log, Scroll, Global],
+            View::Detail { .. } => &[Detail, Scroll, Global],
+            View::Main => match self.focus {
+                Pane::Mrs => &[Mrs, List, Scroll, Global],
+                Pane::Pipelines => &[Pipelines, List, Scroll, Global],
+                Pane::Queue => &[Queue, List, Scroll, Global],
+                Pane::Activity => &[List, Scroll, Global],
+            },
+        }
+    }
+
+    pub fn detail_lines(&self, iid: u64) -> Vec<ToneLine> {
+        match &self.snapshot {
+            Some(s) => detail::build(
+                s,
+                iid,
+                // Drawn inside the border with one column of margin each side.
+                self.layout.view_cols().saturating_sub(2),
+                self.now,
+                self.settings.ascii,
+            ),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn log_view(&self) -> Option<&LogView> {
+        match &self.view {
+            View::Log(v) => Some(v),
+            _ => None,
+        }
+    }
+}

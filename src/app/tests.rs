@@ -1,0 +1,552 @@
+//! Scripted message sequences through `update`: navigation, filtering, views, log folding and
+//! follow, palette, stale results, and the effects each produces.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+
+use super::activity::ActivityKind;
+use super::logview::Entry;
+use super::pipelines::PipeRow;
+use super::queue::{QueueRow, QueueStatus, Risk};
+use super::state::{Overlay, PlannerInfo, Settings};
+use super::*;
+use crate::diagnose::log::LogIndex;
+
+fn state() -> AppState {
+    let mut s = AppState::new(
+        Settings {
+            host: "gitlab.test".into(),
+            project: "acme/platform".into(),
+            read_only: false,
+            ascii: false,
+            demo: false,
+        },
+        Keymap::defaults(),
+        PlannerInfo {
+            provider: "rules".into(),
+            state: "idle".into(),
+            tokens: 0,
+        },
+        testdata::now(),
+        TimeZone::UTC,
+    );
+    update(&mut s, Msg::Resize { w: 120, h: 40 });
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(testdata::snapshot()),
+        },
+    );
+    s
+}
+
+fn key(s: &mut AppState, spec: &str) -> Vec<Effect> {
+    update(s, Msg::Key(Key::parse(spec).unwrap()))
+}
+
+fn typed(s: &mut AppState, text: &str) {
+    for c in text.chars() {
+        update(s, Msg::Key(Key::char(c)));
+    }
+}
+
+fn log(text: &str) -> Arc<LogIndex> {
+    Arc::new(LogIndex::parse(Arc::new(text.as_bytes().to_vec())))
+}
+
+#[test]
+fn first_snapshot_goes_live_and_asks_for_details_of_visible_rows() {
+    let mut s = AppState::new(
+        Settings {
+            host: "h".into(),
+            project: "acme/platform".into(),
+            read_only: false,
+            ascii: false,
+            demo: true,
+        },
+        Keymap::defaults(),
+        PlannerInfo {
+            provider: "rules".into(),
+            state: "idle".into(),
+            tokens: 0,
+        },
+        testdata::now(),
+        TimeZone::UTC,
+    );
+    assert_eq!(s.conn, Conn::Connecting);
+    assert!(
+        update(&mut s, Msg::Resize { w: 120, h: 40 }).is_empty(),
+        "nothing to ask before data"
+    );
+    let fx = update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(testdata::snapshot()),
+        },
+    );
+    assert_eq!(s.conn, Conn::Live);
+    assert_eq!(s.mrs.rows, vec![4, 3, 1, 2]);
+    assert_eq!(
+        fx,
+        vec![Effect::SetVisible {
+            mrs: vec![1, 2, 3, 4],
+            pipelines: vec![101, 102, 103, 104, 105, 106]
+        }]
+    );
+    // The same snapshot again: nothing new to ask for.
+    let fx = update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(testdata::snapshot()),
+        },
+    );
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn navigation_moves_the_focused_list_and_tab_cycles_panes() {
+    let mut s = state();
+    key(&mut s, "j");
+    key(&mut s, "down");
+    assert_eq!(s.mrs.selected_iid(), Some(1));
+    key(&mut s, "G");
+    assert_eq!(s.mrs.selected_iid(), Some(2));
+    key(&mut s, "g");
+    assert_eq!(s.mrs.selected_iid(), Some(4));
+    key(&mut s, "k");
+    assert_eq!(s.mrs.cursor.selected, 0, "clamped at the top");
+    key(&mut s, "tab");
+    assert_eq!(s.focus, Pane::Pipelines);
+    key(&mut s, "j");
+    assert_eq!(s.pipelines.cursor.selected, 1);
+    assert_eq!(s.mrs.cursor.selected, 0, "other panes keep their place");
+    key(&mut s, "shift-tab");
+    key(&mut s, "shift-tab");
+    assert_eq!(s.focus, Pane::Activity);
+    key(&mut s, "3");
+    assert_eq!(s.focus, Pane::Queue);
+    // ctrl-j is not j: modifiers are respected.
+    key(&mut s, "1");
+    key(&mut s, "ctrl-j");
+    assert_eq!(s.mrs.cursor.selected, 0);
+}
+
+#[test]
+fn narrow_layout_switches_panes_with_number_keys() {
+    let mut s = state();
+    update(&mut s, Msg::Resize { w: 70, h: 24 });
+    assert_eq!(s.layout.panes.len(), 1);
+    key(&mut s, "2");
+    assert_eq!(s.layout.panes[0].0, Pane::Pipelines);
+    update(&mut s, Msg::Resize { w: 100, h: 30 });
+    assert_eq!(
+        s.layout.panes.iter().map(|p| p.0).collect::<Vec<_>>(),
+        vec![Pane::Mrs, Pane::Pipelines]
+    );
+    key(&mut s, "4");
+    assert_eq!(
+        s.layout.panes.iter().map(|p| p.0).collect::<Vec<_>>(),
+        vec![Pane::Queue, Pane::Activity]
+    );
+    update(&mut s, Msg::Resize { w: 40, h: 10 });
+    assert!(key(&mut s, "j").is_empty());
+    assert_eq!(
+        key(&mut s, "q"),
+        vec![Effect::Quit],
+        "quit works on a too-small screen"
+    );
+}
+
+#[test]
+fn filter_applies_while_typing_esc_restores_enter_keeps() {
+    let mut s = state();
+    key(&mut s, "/");
+    assert!(matches!(s.overlay, Overlay::Input { .. }));
+    typed(&mut s, "~backend");
+    assert_eq!(s.mrs.rows, vec![4, 1], "applied live");
+    key(&mut s, "esc");
+    assert_eq!(s.mrs.rows.len(), 4, "Esc restores the previous filter");
+    key(&mut s, "/");
+    typed(&mut s, "-draft");
+    key(&mut s, "enter");
+    assert!(matches!(s.overlay, Overlay::None));
+    assert_eq!(s.mrs.rows, vec![4, 1, 2]);
+    assert!(s.notice.as_ref().unwrap().text.contains("3 rows"));
+    // q typed into the filter is text, not quit.
+    key(&mut s, "/");
+    assert!(!key(&mut s, "q").contains(&Effect::Quit));
+    assert_eq!(s.mrs.filter_text, "-draftq");
+    key(&mut s, "esc");
+    key(&mut s, "esc");
+    assert_eq!(s.mrs.filter_text, "", "Esc in the list clears the filter");
+    assert_eq!(s.mrs.rows.len(), 4);
+}
+
+#[test]
+fn sort_keys_cycle_and_reverse() {
+    let mut s = state();
+    key(&mut s, "s");
+    assert_eq!(s.mrs.sort, mrs::MrSort::Created);
+    assert_eq!(s.mrs.rows.first(), Some(&3), "youngest first");
+    key(&mut s, "S");
+    assert_eq!(s.mrs.rows.first(), Some(&4), "oldest first");
+}
+
+#[test]
+fn enter_expands_pipelines_and_opens_job_logs() {
+    let mut s = state();
+    key(&mut s, "2");
+    // 106 (newest) is first; its jobs are known.
+    let fx = key(&mut s, "enter");
+    assert_eq!(
+        s.pipelines.rows[1],
+        PipeRow::Stage {
+            pipeline: 106,
+            stage: "build".into()
+        }
+    );
+    assert!(
+        fx.is_empty(),
+        "106 was already visible: no new detail request"
+    );
+    key(&mut s, "j");
+    key(&mut s, "j");
+    assert_eq!(
+        s.pipelines.selected(),
+        Some(&PipeRow::Job {
+            pipeline: 106,
+            job: 1061
+        })
+    );
+    let fx = key(&mut s, "enter");
+    assert_eq!(fx, vec![Effect::WatchJobLog(Some(1061))]);
+    let v = s.log_view().unwrap();
+    assert_eq!(v.title, "compile (build)");
+    assert!(!v.follow, "a failed job is not followed");
+    assert!(s.contexts().contains(&Context::Log));
+    let fx = key(&mut s, "esc");
+    assert_eq!(fx, vec![Effect::WatchJobLog(None)]);
+    assert!(matches!(s.view, View::Main));
+    // h collapses back from a job row.
+    key(&mut s, "h");
+    assert_eq!(s.pipelines.selected(), Some(&PipeRow::Pipeline(106)));
+}
+
+#[test]
+fn log_view_folds_sections_and_follows_a_running_job() {
+    let mut s = state();
+    let fx = update(&mut s, Msg::Key(Key::char(':')));
+    assert!(fx.is_empty());
+    typed(&mut s, "log 1032");
+    let fx = key(&mut s, "enter");
+    assert_eq!(fx, vec![Effect::WatchJobLog(Some(1032))]);
+    assert!(s.log_view().unwrap().follow, "running job: follow");
+    let mut text = String::from(
+        "\x1b[0Ksection_start:1:prep\r\x1b[0KPreparing\nstep 1\nstep 2\n\x1b[0Ksection_end:2:prep\r\x1b[0K\n",
+    );
+    for i in 0..60 {
+        text.push_str(&format!("test {i} ok\n"));
+    }
+    update(
+        &mut s,
+        Msg::JobLog {
+            job_id: 1032,
+            index: log(&text),
+            complete: false,
+        },
+    );
+    // Logs of other jobs (a late reply for a closed view) are ignored.
+    update(
+        &mut s,
+        Msg::JobLog {
+            job_id: 999,
+            index: log("x\n"),
+            complete: true,
+        },
+    );
+    let v = s.log_view().unwrap();
+    assert_eq!(v.current_line(), Some(63));
+    key(&mut s, "g");
+    key(&mut s, "space");
+    assert_eq!(s.log_view().unwrap().entry(0), Some(Entry::Folded(0)));
+    assert!(!s.log_view().unwrap().follow, "scrolled to the top: paused");
+    key(&mut s, "enter");
+    assert_eq!(s.log_view().unwrap().entry(0), Some(Entry::Line(0)));
+    key(&mut s, "-");
+    assert_eq!(s.log_view().unwrap().entry_count(), 61);
+    key(&mut s, "+");
+    assert_eq!(s.log_view().unwrap().entry_count(), 64);
+    text.push_str("test 60 ok\n");
+    update(
+        &mut s,
+        Msg::JobLog {
+            job_id: 1032,
+            index: log(&text),
+            complete: false,
+        },
+    );
+    assert_eq!(
+        s.log_view().unwrap().current_line(),
+        Some(0),
+        "paused: stays at the top"
+    );
+    key(&mut s, "f");
+    assert!(s.log_view().unwrap().follow);
+    assert_eq!(s.log_view().unwrap().current_line(), Some(64));
+    // Search through the input overlay.
+    key(&mut s, "/");
+    typed(&mut s, "test 7 ");
+    key(&mut s, "enter");
+    assert_eq!(s.log_view().unwrap().current_line(), Some(11));
+    key(&mut s, "n");
+    assert_eq!(s.log_view().unwrap().current_line(), Some(11));
+    key(&mut s, "w");
+    assert!(s.log_view().unwrap().wrap);
+}
+
+#[test]
+fn mr_detail_requests_its_data_and_jumps_to_the_pipeline() {
+    let mut s = state();
+    update(&mut s, Msg::Resize { w: 80, h: 24 });
+    key(&mut s, "j");
+    key(&mut s, "j");
+    assert_eq!(s.mrs.selected_iid(), Some(1));
+    let fx = key(&mut s, "enter");
+    assert_eq!(fx, vec![Effect::FetchMrDetail(1)]);
+    assert!(matches!(s.view, View::Detail { iid: 1, scroll: 0 }));
+    key(&mut s, "j");
+    assert!(matches!(s.view, View::Detail { scroll: 1, .. }));
+    key(&mut s, "p");
+    assert_eq!(s.focus, Pane::Pipelines);
+    assert_eq!(s.pipelines.selected(), Some(&PipeRow::Pipeline(101)));
+    assert!(s.pipelines.expanded.contains(&101));
+}
+
+#[test]
+fn palette_commands() {
+    let mut s = state();
+    key(&mut s, ":");
+    typed(&mut s, "readonly");
+    let fx = key(&mut s, "enter");
+    assert_eq!(fx, vec![Effect::ReadOnly]);
+    assert!(s.settings.read_only);
+    key(&mut s, ":");
+    typed(&mut s, "bogus");
+    key(&mut s, "enter");
+    assert!(s.notice.as_ref().unwrap().error);
+    key(&mut s, ":");
+    typed(&mut s, "refresh");
+    assert_eq!(key(&mut s, "enter"), vec![Effect::Refresh]);
+    key(&mut s, ":");
+    typed(&mut s, "project acme/web");
+    let fx = key(&mut s, "enter");
+    assert_eq!(
+        fx,
+        vec![Effect::SwitchProject {
+            project: "acme/web".into(),
+            epoch: 1
+        }]
+    );
+    assert!(s.snapshot.is_none());
+    assert_eq!(s.conn, Conn::Connecting);
+    // A late snapshot of the old project is dropped.
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(testdata::snapshot()),
+        },
+    );
+    assert!(s.snapshot.is_none());
+    key(&mut s, ":");
+    typed(&mut s, "q");
+    assert_eq!(key(&mut s, "enter"), vec![Effect::Quit]);
+}
+
+#[test]
+fn poll_errors_reach_the_feed_once_and_recovery_is_noted() {
+    let mut s = state();
+    for _ in 0..3 {
+        update(
+            &mut s,
+            Msg::PollError {
+                epoch: 0,
+                error: "timeout talking to gitlab.test".into(),
+            },
+        );
+    }
+    assert!(matches!(s.conn, Conn::Error(_)));
+    let errors = s
+        .activity
+        .entries
+        .iter()
+        .filter(|e| e.kind == ActivityKind::Error)
+        .count();
+    assert_eq!(errors, 1);
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(testdata::snapshot()),
+        },
+    );
+    assert_eq!(s.conn, Conn::Live);
+    assert_eq!(s.activity.entries[0].text, "connection restored");
+    // A failed refresh reports its error, then its requests: still failing.
+    update(
+        &mut s,
+        Msg::PollError {
+            epoch: 0,
+            error: "timeout".into(),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Requests {
+            epoch: 0,
+            total: 9,
+            last_minute: 9,
+        },
+    );
+    assert!(matches!(s.conn, Conn::Error(_)));
+    // The next refresh works but changes nothing: no snapshot, only requests.
+    update(
+        &mut s,
+        Msg::Requests {
+            epoch: 0,
+            total: 11,
+            last_minute: 11,
+        },
+    );
+    assert_eq!(s.conn, Conn::Live);
+}
+
+#[test]
+fn a_log_that_cannot_be_fetched_says_why() {
+    let mut s = state();
+    typed(&mut s, ":log 1061");
+    key(&mut s, "enter");
+    update(
+        &mut s,
+        Msg::PollError {
+            epoch: 0,
+            error: "404 from gitlab.test: job 1061".into(),
+        },
+    );
+    assert_eq!(
+        s.log_view().unwrap().error.as_deref(),
+        Some("404 from gitlab.test: job 1061")
+    );
+}
+
+#[test]
+fn request_rate_redraws_only_for_real_changes() {
+    let mut s = state();
+    let req = |s: &mut AppState, last_minute| {
+        s.dirty = false;
+        update(
+            s,
+            Msg::Requests {
+                epoch: 0,
+                total: 1,
+                last_minute,
+            },
+        );
+        (s.requests_per_min, s.dirty)
+    };
+    assert_eq!(req(&mut s, 55), (Some(55), true), "first figure");
+    assert_eq!(
+        req(&mut s, 20),
+        (Some(20), true),
+        "cold start burst settled"
+    );
+    assert_eq!(
+        req(&mut s, 24),
+        (Some(20), false),
+        "one refresh crossing the window edge"
+    );
+    assert_eq!(req(&mut s, 16), (Some(20), false));
+    assert_eq!(req(&mut s, 40), (Some(40), true), "twice as busy");
+    assert_eq!(req(&mut s, 0), (Some(0), true), "polling stopped");
+}
+
+fn row(id: u64, risk: Risk) -> QueueRow {
+    QueueRow {
+        id,
+        kind: "retry_job".into(),
+        target: format!("job #{id}"),
+        risk,
+        status: QueueStatus::Proposed,
+        rationale: "runner_system_failure".into(),
+        source: "rules".into(),
+    }
+}
+
+#[test]
+fn queue_decisions_need_a_second_press_for_high_risk() {
+    let mut s = state();
+    key(&mut s, "3");
+    assert!(
+        key(&mut s, "a").is_empty(),
+        "empty queue: nothing to approve"
+    );
+    update(
+        &mut s,
+        Msg::Queue(vec![row(1, Risk::Low), row(2, Risk::High)]),
+    );
+    assert_eq!(
+        key(&mut s, "a"),
+        vec![Effect::Decide {
+            id: 1,
+            approve: true
+        }]
+    );
+    key(&mut s, "j");
+    assert!(key(&mut s, "a").is_empty(), "first press only asks");
+    assert!(s.notice.as_ref().unwrap().text.contains("HIGH risk"));
+    assert_eq!(
+        key(&mut s, "a"),
+        vec![Effect::Decide {
+            id: 2,
+            approve: true
+        }]
+    );
+    key(&mut s, "a");
+    key(&mut s, "j");
+    assert_eq!(s.confirm, None, "any other key cancels");
+    assert_eq!(
+        key(&mut s, "x"),
+        vec![Effect::Decide {
+            id: 2,
+            approve: false
+        }]
+    );
+    // ctrl-a is not approve.
+    assert!(key(&mut s, "ctrl-a").is_empty());
+}
+
+#[test]
+fn help_overlay_opens_scrolls_and_closes() {
+    let mut s = state();
+    key(&mut s, "?");
+    assert!(matches!(s.overlay, Overlay::Help { scroll: 0 }));
+    key(&mut s, "j");
+    assert!(matches!(s.overlay, Overlay::Help { scroll: 1 }));
+    key(&mut s, "?");
+    assert!(matches!(s.overlay, Overlay::None));
+    key(&mut s, "?");
+    key(&mut s, "esc");
+    assert!(matches!(s.overlay, Overlay::None));
+}
+
+#[test]
+fn suspend_is_ctrl_z_and_resume_forces_a_repaint() {
+    let mut s = state();
+    assert_eq!(key(&mut s, "ctrl-z"), vec![Effect::Suspend]);
+    assert!(key(&mut s, "z").is_empty());
+    assert_eq!(update(&mut s, Msg::Resumed), vec![Effect::ForceRedraw]);
+}

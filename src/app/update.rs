@@ -1,0 +1,808 @@
+//! `update(&mut AppState, Msg) -> Vec<Effect>`: every state change happens here, without IO.
+
+use super::activity::{ActivityKind, pipeline_changes};
+use super::input::InputOutcome;
+use super::input::LineInput;
+use super::key::Key;
+use super::keymap::{Action, Context};
+use super::layout::{Layout, Mode, Pane};
+use super::logview::{LogView, text_cols};
+use super::metrics;
+use super::msg::{Effect, Msg};
+use super::palette::{self, PaletteCmd};
+use super::pipelines::PipeRow;
+use super::queue::Risk;
+use super::state::{AppState, Conn, InputPurpose, Notice, Overlay, View};
+
+pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Key(k) => on_key(state, k, &mut fx),
+        Msg::Resize { w, h } => {
+            if (w, h) != (state.width, state.height) {
+                state.width = w;
+                state.height = h;
+                relayout(state);
+            }
+        }
+        Msg::Snapshot { epoch, snapshot } if epoch == state.epoch => {
+            if let Some(old) = &state.snapshot {
+                for (kind, text) in pipeline_changes(old, &snapshot) {
+                    state.activity.push(state.now, kind, text);
+                }
+            }
+            if matches!(state.conn, Conn::Error(_)) {
+                state
+                    .activity
+                    .push(state.now, ActivityKind::Info, "connection restored");
+            }
+            state.conn = Conn::Live;
+            state.last_contact = Some(state.now);
+            state.metrics = metrics::compute(&snapshot);
+            state.snapshot = Some(snapshot);
+            rebuild_lists(state);
+            state.dirty = true;
+        }
+        Msg::PollError { epoch, error } if epoch == state.epoch => {
+            state
+                .activity
+                .push(state.now, ActivityKind::Error, error.clone());
+            if let View::Log(v) = &mut state.view
+                && v.index.is_none()
+            {
+                // The trace could not be fetched (yet): say why instead of "loading".
+                v.error = Some(error.clone());
+            }
+            state.conn = Conn::Error(error);
+            state.failed_since_requests = true;
+            state.dirty = true;
+        }
+        Msg::Requests {
+            epoch,
+            total,
+            last_minute,
+        } if epoch == state.epoch => {
+            state.requests_total = total;
+            // The poller reports requests after every refresh, after the error if it failed:
+            // a report with no error before it means the last refresh worked.
+            if !std::mem::take(&mut state.failed_since_requests)
+                && matches!(state.conn, Conn::Error(_))
+                && state.snapshot.is_some()
+            {
+                state.conn = Conn::Live;
+                state
+                    .activity
+                    .push(state.now, ActivityKind::Info, "connection restored");
+                state.dirty = true;
+            }
+            if state.conn == Conn::Live {
+                state.last_contact = Some(state.now);
+            }
+            if let Some(shown) = shown_rate(state.requests_per_min, last_minute) {
+                state.requests_per_min = Some(shown);
+                state.dirty = true;
+            }
+        }
+        Msg::Snapshot { .. } | Msg::PollError { .. } | Msg::Requests { .. } => {}
+        Msg::JobLog {
+            job_id,
+            index,
+            complete,
+        } => {
+            let (rows, cols) = log_dims(state, index.line_count());
+            if let View::Log(v) = &mut state.view
+                && v.job_id == job_id
+            {
+                v.set_index(index, complete, rows, cols);
+                state.dirty = true;
+            }
+        }
+        Msg::Queue(rows) => {
+            let h = state.layout.list_rows(Pane::Queue);
+            state.queue.replace(rows, h);
+            if state.confirm.is_some_and(|id| {
+                !state
+                    .queue
+                    .items
+                    .iter()
+                    .any(|r| r.id == id && r.status.decidable())
+            }) {
+                state.confirm = None;
+            }
+            state.dirty = true;
+        }
+        Msg::Activity { kind, text } => {
+            state.activity.push(state.now, kind, text);
+            state.dirty = true;
+        }
+        Msg::Tick => state.dirty = true,
+        Msg::Resumed => {
+            fx.push(Effect::ForceRedraw);
+            state.dirty = true;
+        }
+    }
+    sync_visible(state, &mut fx);
+    fx
+}
+
+/// The request rate to show, when it should change. A count over a sliding minute flickers by
+/// one refresh's worth as refreshes cross the window's edge; showing only moves beyond that
+/// (a quarter, at least 5) keeps an idle screen unchanged and still shows real shifts (a cold
+/// start's burst settling, a 429 pause, a busier project).
+fn shown_rate(shown: Option<u32>, measured: u32) -> Option<u32> {
+    match shown {
+        None => Some(measured),
+        Some(s) if s.abs_diff(measured) >= (s / 4).max(5) => Some(measured),
+        // Back to zero (polling stopped) is always worth showing.
+        Some(s) if measured == 0 && s != 0 => Some(0),
+        Some(_) => None,
+    }
+}
+
+fn relayout(state: &mut AppState) {
+    state.layout = Layout::compute(state.width, state.height, state.focus);
+    let l = &state.layout;
+    state
+        .mrs
+        .cursor
+        .clamp(state.mrs.rows.len(), l.list_rows(Pane::Mrs));
+    state
+        .pipelines
+        .cursor
+        .clamp(state.pipelines.rows.len(), l.list_rows(Pane::Pipelines));
+    state
+        .queue
+        .cursor
+        .clamp(state.queue.items.len(), l.list_rows(Pane::Queue));
+    let n = state.activity.len();
+    state.activity.cursor.clamp(n, l.list_rows(Pane::Activity));
+    let lines = state
+        .log_view()
+        .and_then(|v| v.index.as_ref())
+        .map(|i| i.line_count())
+        .unwrap_or(0);
+    let (rows, cols) = log_dims(state, lines);
+    if let View::Log(v) = &mut state.view {
+        if v.follow {
+            v.to_bottom(rows, cols);
+        } else {
+            v.scroll_into_view(rows, cols);
+        }
+    }
+    state.dirty = true;
+}
+
+fn rebuild_lists(state: &mut AppState) {
+    let snap = state.snapshot.as_deref();
+    state.mrs.rebuild(snap, state.layout.list_rows(Pane::Mrs));
+    state
+        .pipelines
+        .rebuild(snap, state.layout.list_rows(Pane::Pipelines));
+}
+
+/// Rows and text columns of the log viewer (inside its border, right of the line numbers).
+fn log_dims(state: &AppState, line_count: usize) -> (usize, usize) {
+    (
+        state.layout.view_rows(),
+        text_cols(state.layout.view_cols(), line_count),
+    )
+}
+
+fn notice(state: &mut AppState, text: impl Into<String>) {
+    state.notice = Some(Notice {
+        text: text.into(),
+        error: false,
+    });
+}
+
+fn error_notice(state: &mut AppState, text: impl Into<String>) {
+    state.notice = Some(Notice {
+        text: text.into(),
+        error: true,
+    });
+}
+
+fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
+    if state.notice.take().is_some() {
+        state.dirty = true;
+    }
+    if let View::Log(v) = &mut state.view
+        && v.notice.take().is_some()
+    {
+        state.dirty = true;
+    }
+    match std::mem::replace(&mut state.overlay, Overlay::None) {
+        Overlay::Input {
+            purpose,
+            mut input,
+            before,
+        } => {
+            let outcome = input.handle(key);
+            on_input(state, purpose, input, before, outcome, fx);
+            state.dirty = true;
+            return;
+        }
+        Overlay::Help { mut scroll } => {
+            match state
+                .keymap
+                .lookup(&[Context::Scroll, Context::Global], key)
+            {
+                Some(Action::Help | Action::Back) => {}
+                Some(Action::Quit) => fx.push(Effect::Quit),
+                Some(Action::Suspend) => {
+                    fx.push(Effect::Suspend);
+                    state.overlay = Overlay::Help { scroll };
+                }
+                Some(
+                    a @ (Action::Up
+                    | Action::Down
+                    | Action::PageUp
+                    | Action::PageDown
+                    | Action::Top
+                    | Action::Bottom),
+                ) => {
+                    let page = state.layout.view_rows().saturating_sub(2).max(1);
+                    scroll = match a {
+                        Action::Up => scroll.saturating_sub(1),
+                        Action::Down => scroll + 1,
+                        Action::PageUp => scroll.saturating_sub(page),
+                        Action::PageDown => scroll + page,
+                        Action::Top => 0,
+                        _ => usize::MAX / 2,
+                    };
+                    // The renderer clamps to the help's length.
+                    state.overlay = Overlay::Help { scroll };
+                }
+                _ => state.overlay = Overlay::Help { scroll },
+            }
+            state.dirty = true;
+            return;
+        }
+        Overlay::None => {}
+    }
+    if state.layout.mode == Mode::TooSmall {
+        // Only what makes sense on a screen that cannot show anything.
+        match state.keymap.lookup(&[Context::Global], key) {
+            Some(Action::Quit) => fx.push(Effect::Quit),
+            Some(Action::Suspend) => fx.push(Effect::Suspend),
+            _ => {}
+        }
+        return;
+    }
+    let Some(action) = state.keymap.lookup(state.contexts(), key) else {
+        return;
+    };
+    if action != Action::Approve && state.confirm.take().is_some() {
+        notice(state, "approval cancelled");
+    }
+    state.dirty = true;
+    dispatch(state, action, fx);
+}
+
+fn on_input(
+    state: &mut AppState,
+    purpose: InputPurpose,
+    input: LineInput,
+    before: String,
+    outcome: InputOutcome,
+    fx: &mut Vec<Effect>,
+) {
+    let keep_open = |state: &mut AppState, input: LineInput, before: String| {
+        state.overlay = Overlay::Input {
+            purpose,
+            input,
+            before,
+        };
+    };
+    match (purpose, outcome) {
+        (_, InputOutcome::Cancel) => {
+            if let InputPurpose::Filter(pane) = purpose {
+                apply_filter(state, pane, &before);
+            }
+        }
+        (InputPurpose::Filter(pane), InputOutcome::Edited) => {
+            apply_filter(state, pane, &input.text);
+            keep_open(state, input, before);
+        }
+        (InputPurpose::Filter(pane), InputOutcome::Submit) => {
+            apply_filter(state, pane, &input.text);
+            if !input.text.trim().is_empty() {
+                let n = match pane {
+                    Pane::Pipelines => state.pipelines.rows.len(),
+                    _ => state.mrs.rows.len(),
+                };
+                notice(
+                    state,
+                    format!("filter \"{}\": {n} rows (Esc clears)", input.text.trim()),
+                );
+            }
+        }
+        (InputPurpose::Palette, InputOutcome::Submit) => match palette::parse(&input.text) {
+            Ok(cmd) => run_palette(state, cmd, fx),
+            Err(e) => error_notice(state, e),
+        },
+        (InputPurpose::LogSearch, InputOutcome::Submit) => {
+            let q = input.text.trim().to_string();
+            let lines = state
+                .log_view()
+                .and_then(|v| v.index.as_ref())
+                .map(|i| i.line_count())
+                .unwrap_or(0);
+            let (rows, cols) = log_dims(state, lines);
+            if let View::Log(v) = &mut state.view {
+                if q.is_empty() {
+                    v.search = None;
+                } else {
+                    v.search = Some(q);
+                    v.find(true, rows, cols);
+                }
+            }
+        }
+        (_, _) => keep_open(state, input, before),
+    }
+}
+
+fn apply_filter(state: &mut AppState, pane: Pane, text: &str) {
+    match pane {
+        Pane::Pipelines => {
+            state.pipelines.set_filter(text);
+            state.pipelines.cursor.top();
+        }
+        _ => {
+            state.mrs.set_filter(text);
+            state.mrs.cursor.top();
+        }
+    }
+    rebuild_lists(state);
+}
+
+fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
+    match cmd {
+        PaletteCmd::Quit => fx.push(Effect::Quit),
+        PaletteCmd::Refresh => {
+            fx.push(Effect::Refresh);
+            notice(state, "refreshing…");
+        }
+        PaletteCmd::Help => state.overlay = Overlay::Help { scroll: 0 },
+        PaletteCmd::ReadOnly => {
+            if state.settings.read_only {
+                notice(
+                    state,
+                    "already read-only: no GitLab change can be made in this session",
+                );
+            } else {
+                state.settings.read_only = true;
+                fx.push(Effect::ReadOnly);
+                state.activity.push(
+                    state.now,
+                    ActivityKind::Info,
+                    "read-only turned on for this session",
+                );
+                notice(
+                    state,
+                    "read-only: every GitLab change is refused from now on",
+                );
+            }
+        }
+        PaletteCmd::Sort(k) => {
+            state.mrs.sort = k;
+            state.mrs.descending = k.default_descending();
+            rebuild_lists(state);
+            notice(state, format!("merge requests sorted by {}", k.name()));
+        }
+        PaletteCmd::Filter(text) => {
+            let pane = if state.focus == Pane::Pipelines {
+                Pane::Pipelines
+            } else {
+                Pane::Mrs
+            };
+            apply_filter(state, pane, &text);
+        }
+        PaletteCmd::Log(job) => open_log(state, job, fx),
+        PaletteCmd::Project(project) => {
+            if project == state.settings.project {
+                notice(state, format!("already on {project}"));
+                return;
+            }
+            state.epoch += 1;
+            state.activity.push(
+                state.now,
+                ActivityKind::Info,
+                format!("switching to {project}"),
+            );
+            state.settings.project = project.clone();
+            state.snapshot = None;
+            state.conn = Conn::Connecting;
+            state.metrics = Default::default();
+            state.pipelines.expanded.clear();
+            state.sent_visible = None;
+            close_view(state, fx);
+            rebuild_lists(state);
+            fx.push(Effect::SwitchProject {
+                project,
+                epoch: state.epoch,
+            });
+        }
+    }
+}
+
+fn close_view(state: &mut AppState, fx: &mut Vec<Effect>) {
+    if let View::Log(_) = state.view {
+        fx.push(Effect::WatchJobLog(None));
+    }
+    state.view = View::Main;
+}
+
+fn focus(state: &mut AppState, pane: Pane, fx: &mut Vec<Effect>) {
+    close_view(state, fx);
+    state.focus = pane;
+    relayout(state);
+}
+
+fn open_log(state: &mut AppState, job_id: u64, fx: &mut Vec<Effect>) {
+    let job = state.snapshot.as_ref().and_then(|s| s.job(job_id));
+    let title = match job {
+        Some(j) => format!("{} ({})", j.name, j.stage),
+        None => format!("job #{job_id}"),
+    };
+    let running = job.is_none_or(|j| j.status.is_active());
+    state.view = View::Log(Box::new(LogView::new(job_id, title, running)));
+    fx.push(Effect::WatchJobLog(Some(job_id)));
+}
+
+fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
+    match action {
+        Action::Quit => fx.push(Effect::Quit),
+        Action::Help => state.overlay = Overlay::Help { scroll: 0 },
+        Action::Palette => {
+            state.overlay = Overlay::Input {
+                purpose: InputPurpose::Palette,
+                input: LineInput::default(),
+                before: String::new(),
+            }
+        }
+        Action::Refresh => {
+            fx.push(Effect::Refresh);
+            notice(state, "refreshing…");
+        }
+        Action::Suspend => fx.push(Effect::Suspend),
+        Action::NextPane | Action::PrevPane => {
+            let i = Pane::ALL
+                .iter()
+                .position(|p| *p == state.focus)
+                .unwrap_or(0);
+            let n = Pane::ALL.len();
+            let next = if action == Action::NextPane {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
+            focus(state, Pane::ALL[next], fx);
+        }
+        Action::PaneMrs => focus(state, Pane::Mrs, fx),
+        Action::PanePipelines => focus(state, Pane::Pipelines, fx),
+        Action::PaneQueue => focus(state, Pane::Queue, fx),
+        Action::PaneActivity => focus(state, Pane::Activity, fx),
+        Action::Back => {
+            if !matches!(state.view, View::Main) {
+                close_view(state, fx);
+            } else if state.focus == Pane::Mrs && !state.mrs.filter_text.is_empty() {
+                apply_filter(state, Pane::Mrs, "");
+                notice(state, "filter cleared");
+            } else if state.focus == Pane::Pipelines && !state.pipelines.filter_text.is_empty() {
+                apply_filter(state, Pane::Pipelines, "");
+                notice(state, "filter cleared");
+            }
+        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => movement(state, action),
+        Action::Open => open(state, fx),
+        Action::Filter => match state.focus {
+            Pane::Mrs | Pane::Pipelines => {
+                let current = if state.focus == Pane::Mrs {
+                    state.mrs.filter_text.clone()
+                } else {
+                    state.pipelines.filter_text.clone()
+                };
+                state.overlay = Overlay::Input {
+                    purpose: InputPurpose::Filter(state.focus),
+                    input: LineInput::with_text(&current),
+                    before: current,
+                };
+            }
+            _ => notice(state, "only merge requests and pipelines can be filtered"),
+        },
+        Action::SortNext => {
+            state.mrs.sort = state.mrs.sort.next();
+            state.mrs.descending = state.mrs.sort.default_descending();
+            rebuild_lists(state);
+            notice(state, format!("sorted by {}", state.mrs.sort.name()));
+        }
+        Action::SortReverse => {
+            state.mrs.descending = !state.mrs.descending;
+            rebuild_lists(state);
+            notice(
+                state,
+                format!(
+                    "sorted by {} ({})",
+                    state.mrs.sort.name(),
+                    if state.mrs.descending {
+                        "descending"
+                    } else {
+                        "ascending"
+                    }
+                ),
+            );
+        }
+        Action::Expand | Action::Collapse => {
+            if state.pipelines.set_expanded(action == Action::Expand) {
+                rebuild_lists(state);
+            }
+        }
+        Action::Approve | Action::Reject => decide(state, action == Action::Approve, fx),
+        Action::DetailPipeline => {
+            let View::Detail { iid, .. } = state.view else {
+                return;
+            };
+            let pid = state
+                .snapshot
+                .as_ref()
+                .and_then(|s| s.mr(iid).and_then(|mr| s.pipeline_for_mr(mr)).map(|p| p.id));
+            let Some(pid) = pid else {
+                notice(state, format!("!{iid} has no pipeline"));
+                return;
+            };
+            focus(state, Pane::Pipelines, fx);
+            state.pipelines.set_filter("");
+            state.pipelines.expanded.insert(pid);
+            rebuild_lists(state);
+            if let Some(pos) = state
+                .pipelines
+                .rows
+                .iter()
+                .position(|r| *r == PipeRow::Pipeline(pid))
+            {
+                state.pipelines.cursor.selected = pos;
+                let h = state.layout.list_rows(Pane::Pipelines);
+                state.pipelines.cursor.clamp(state.pipelines.rows.len(), h);
+            }
+        }
+        Action::LogSearch => {
+            let current = state
+                .log_view()
+                .and_then(|v| v.search.clone())
+                .unwrap_or_default();
+            state.overlay = Overlay::Input {
+                purpose: InputPurpose::LogSearch,
+                input: LineInput::with_text(&current),
+                before: current,
+            };
+        }
+        Action::LogToggleSection
+        | Action::LogExpandAll
+        | Action::LogCollapseAll
+        | Action::LogNextMatch
+        | Action::LogPrevMatch
+        | Action::LogFirstError
+        | Action::LogFollow
+        | Action::LogWrap
+        | Action::LogLeft
+        | Action::LogRight
+        | Action::LogNextSection
+        | Action::LogPrevSection => log_action(state, action),
+    }
+}
+
+fn movement(state: &mut AppState, action: Action) {
+    let delta = |page: usize| -> isize {
+        let page = page.max(1) as isize;
+        match action {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp => -page,
+            Action::PageDown => page,
+            _ => 0,
+        }
+    };
+    let detail = match &state.view {
+        View::Log(_) => return log_action(state, action),
+        View::Detail { iid, scroll } => Some((*iid, *scroll)),
+        View::Main => None,
+    };
+    match detail {
+        Some((iid, scroll)) => {
+            let rows = state.layout.view_rows();
+            let len = state.detail_lines(iid).len();
+            let max = len.saturating_sub(rows);
+            let next = match action {
+                Action::Top => 0,
+                Action::Bottom => max,
+                _ => (scroll.min(max) as isize + delta(rows.saturating_sub(1)))
+                    .clamp(0, max as isize) as usize,
+            };
+            state.view = View::Detail { iid, scroll: next };
+        }
+        None => {
+            let pane = state.focus;
+            let h = state.layout.list_rows(pane);
+            let (cursor, len) = match pane {
+                Pane::Mrs => (&mut state.mrs.cursor, state.mrs.rows.len()),
+                Pane::Pipelines => (&mut state.pipelines.cursor, state.pipelines.rows.len()),
+                Pane::Queue => (&mut state.queue.cursor, state.queue.items.len()),
+                Pane::Activity => (&mut state.activity.cursor, state.activity.entries.len()),
+            };
+            match action {
+                Action::Top => cursor.top(),
+                Action::Bottom => cursor.bottom(len, h),
+                _ => cursor.move_by(delta(h.saturating_sub(1)), len, h),
+            }
+        }
+    }
+}
+
+fn log_action(state: &mut AppState, action: Action) {
+    let lines = state
+        .log_view()
+        .and_then(|v| v.index.as_ref())
+        .map(|i| i.line_count())
+        .unwrap_or(0);
+    let (rows, cols) = log_dims(state, lines);
+    let View::Log(v) = &mut state.view else {
+        return;
+    };
+    let page = rows.saturating_sub(1).max(1) as isize;
+    match action {
+        Action::Up => v.move_by(-1, rows, cols),
+        Action::Down => v.move_by(1, rows, cols),
+        Action::PageUp => v.move_by(-page, rows, cols),
+        Action::PageDown => v.move_by(page, rows, cols),
+        Action::Top => v.to_top(),
+        Action::Bottom => v.to_bottom(rows, cols),
+        Action::LogToggleSection => v.toggle_section(rows, cols),
+        Action::LogExpandAll => v.set_all_folded(false, rows, cols),
+        Action::LogCollapseAll => v.set_all_folded(true, rows, cols),
+        Action::LogNextMatch => v.find(true, rows, cols),
+        Action::LogPrevMatch => v.find(false, rows, cols),
+        Action::LogFirstError => v.first_error(rows, cols),
+        Action::LogFollow => v.toggle_follow(rows, cols),
+        Action::LogWrap => {
+            v.wrap = !v.wrap;
+            v.left = 0;
+            v.scroll_into_view(rows, cols);
+        }
+        Action::LogLeft => v.left = v.left.saturating_sub(8),
+        Action::LogRight if !v.wrap => v.left += 8,
+        Action::LogNextSection => v.jump_section(true, rows, cols),
+        Action::LogPrevSection => v.jump_section(false, rows, cols),
+        _ => {}
+    }
+}
+
+fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
+    match state.focus {
+        Pane::Mrs => {
+            if let Some(iid) = state.mrs.selected_iid() {
+                state.view = View::Detail { iid, scroll: 0 };
+                fx.push(Effect::FetchMrDetail(iid));
+            }
+        }
+        Pane::Pipelines => match state.pipelines.selected().cloned() {
+            Some(PipeRow::Job { job, .. }) => open_log(state, job, fx),
+            Some(PipeRow::Pipeline(id)) => {
+                let expand = !state.pipelines.expanded.contains(&id);
+                state.pipelines.set_expanded(expand);
+                rebuild_lists(state);
+            }
+            Some(PipeRow::Stage { .. }) => {
+                state.pipelines.set_expanded(false);
+                rebuild_lists(state);
+            }
+            Some(PipeRow::Loading(_)) | None => {}
+        },
+        Pane::Queue => {
+            if let Some(r) = state.queue.selected() {
+                let text = format!("{} {}: {}", r.kind, r.target, r.rationale);
+                notice(state, text);
+            }
+        }
+        Pane::Activity => {
+            let sel = state.activity.cursor.selected;
+            if let Some(e) = state.activity.entries.get(sel) {
+                let text = e.text.clone();
+                notice(state, text);
+            }
+        }
+    }
+}
+
+fn decide(state: &mut AppState, approve: bool, fx: &mut Vec<Effect>) {
+    let Some(row) = state.queue.selected().cloned() else {
+        notice(state, "no proposed command selected");
+        return;
+    };
+    if !row.status.decidable() {
+        notice(
+            state,
+            format!(
+                "{} {} is already {}",
+                row.kind,
+                row.target,
+                row.status.label()
+            ),
+        );
+        return;
+    }
+    if approve && state.settings.read_only {
+        error_notice(state, "read-only session: nothing can be approved");
+        return;
+    }
+    if approve && row.risk == Risk::High && state.confirm != Some(row.id) {
+        state.confirm = Some(row.id);
+        let key = state
+            .keymap
+            .first_key(Action::Approve)
+            .unwrap_or_else(|| "approve".into());
+        error_notice(
+            state,
+            format!(
+                "HIGH risk: {} on {}. Press {key} again to approve, any other key cancels.",
+                row.kind, row.target
+            ),
+        );
+        return;
+    }
+    state.confirm = None;
+    let verb = if approve { "approved" } else { "rejected" };
+    state.activity.push(
+        state.now,
+        ActivityKind::Decision,
+        format!("{verb} {} {} (operator)", row.kind, row.target),
+    );
+    fx.push(Effect::Decide {
+        id: row.id,
+        approve,
+    });
+}
+
+/// Tells the poller which MRs and pipelines are on screen, when that changed.
+fn sync_visible(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let l = &state.layout;
+    let mut mrs: Vec<u64> = if l.area_of(Pane::Mrs).is_some() {
+        let h = l.list_rows(Pane::Mrs);
+        state.mrs.rows[state.mrs.cursor.visible(state.mrs.rows.len(), h)].to_vec()
+    } else {
+        Vec::new()
+    };
+    let mut pipelines = if l.area_of(Pane::Pipelines).is_some() {
+        state
+            .pipelines
+            .visible_pipelines(l.list_rows(Pane::Pipelines))
+    } else {
+        state.pipelines.expanded.iter().copied().collect()
+    };
+    if let (View::Detail { iid, .. }, Some(s)) = (&state.view, &state.snapshot) {
+        mrs.push(*iid);
+        if let Some(p) = s.mr(*iid).and_then(|mr| s.pipeline_for_mr(mr)) {
+            pipelines.push(p.id);
+        }
+    }
+    mrs.sort_unstable();
+    mrs.dedup();
+    pipelines.sort_unstable();
+    pipelines.dedup();
+    if state.snapshot.is_none() {
+        return;
+    }
+    let now = (mrs, pipelines);
+    if state.sent_visible.as_ref() != Some(&now) {
+        state.sent_visible = Some(now.clone());
+        fx.push(Effect::SetVisible {
+            mrs: now.0,
+            pipelines: now.1,
+        });
+    }
+}

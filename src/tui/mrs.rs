@@ -1,0 +1,272 @@
+//! Merge requests pane: title, author, age, state, pipeline, approvals, reviewers, churn,
+//! labels. Columns drop from the right on narrow screens.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::app::layout::Pane;
+use crate::app::state::AppState;
+use crate::app::symbols;
+use crate::app::text;
+use crate::gitlab::{MergeRequest, ProjectSnapshot};
+
+use super::theme::Theme;
+use super::widgets::{Col, centered_lines, columns, pane_block, put_row, row_line};
+
+const COLS: [Col; 10] = [
+    Col {
+        min: 5,
+        want: 5,
+        priority: 9,
+        flex: false,
+    }, // !iid
+    Col {
+        min: 16,
+        want: 24,
+        priority: 9,
+        flex: true,
+    }, // title
+    Col {
+        min: 8,
+        want: 12,
+        priority: 6,
+        flex: false,
+    }, // author
+    Col {
+        min: 3,
+        want: 3,
+        priority: 7,
+        flex: false,
+    }, // age
+    Col {
+        min: 8,
+        want: 8,
+        priority: 5,
+        flex: false,
+    }, // state: draft/conflict
+    Col {
+        min: 9,
+        want: 10,
+        priority: 8,
+        flex: false,
+    }, // pipeline
+    Col {
+        min: 4,
+        want: 4,
+        priority: 6,
+        flex: false,
+    }, // approvals
+    Col {
+        min: 8,
+        want: 14,
+        priority: 3,
+        flex: false,
+    }, // reviewers
+    Col {
+        min: 7,
+        want: 9,
+        priority: 2,
+        flex: false,
+    }, // +/-
+    Col {
+        min: 8,
+        want: 18,
+        priority: 1,
+        flex: false,
+    }, // labels
+];
+
+pub fn title_line<'a>(state: &AppState, focused: bool, theme: &Theme) -> Line<'a> {
+    let l = &state.mrs;
+    let arrow = match (l.descending, theme.ascii) {
+        (true, false) => "↓",
+        (false, false) => "↑",
+        (true, true) => "v",
+        (false, true) => "^",
+    };
+    let mut spans = vec![Span::styled(
+        format!(" 1 Merge requests ({}) ", l.rows.len()),
+        theme.title(focused),
+    )];
+    spans.push(Span::styled(
+        format!("sort: {} {arrow} ", l.sort.name()),
+        theme.dim(),
+    ));
+    if !l.filter_text.is_empty() {
+        spans.push(Span::styled(
+            format!("filter: {} ", text::sanitize_line(&l.filter_text)),
+            theme.warn(),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn churn(snap: &ProjectSnapshot, mr: &MergeRequest) -> String {
+    match snap.diffs.get(&mr.iid) {
+        Some(d) => {
+            let (a, r) = d
+                .iter()
+                .map(|f| f.churn())
+                .fold((0, 0), |acc, c| (acc.0 + c.0, acc.1 + c.1));
+            format!("+{a}/-{r}")
+        }
+        None => match &mr.changes_count {
+            Some(n) => format!("{n} files"),
+            None => "-".into(),
+        },
+    }
+}
+
+pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let focused = state.focus == Pane::Mrs;
+    let inner = pane_block(buf, area, title_line(state, focused, theme), focused, theme);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let Some(snap) = state.snapshot.as_deref() else {
+        super::widgets::loading(state, "merge requests", theme, inner, buf);
+        return;
+    };
+    let ascii = theme.ascii;
+    let widths = columns(inner.width as usize - 1, &COLS);
+    let head = row_line(
+        [
+            "!iid",
+            "Title",
+            "Author",
+            "Age",
+            "State",
+            "Pipeline",
+            "Appr",
+            "Reviewers",
+            "+/-",
+            "Labels",
+        ]
+        .iter()
+        .map(|h| (h.to_string(), Style::new()))
+        .collect(),
+        &widths,
+        ascii,
+    );
+    let mut head_spans = vec![Span::raw(" ")];
+    head_spans.extend(head.spans);
+    put_row(
+        buf,
+        inner,
+        inner.y,
+        &Line::from(head_spans),
+        Some(theme.header_row()),
+    );
+
+    let list = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    if state.mrs.rows.is_empty() {
+        let msg = if state.mrs.filter_text.is_empty() {
+            "no open merge requests"
+        } else {
+            "no merge request matches the filter (Esc clears it)"
+        };
+        centered_lines(buf, list, &[Line::styled(msg, theme.dim())]);
+        return;
+    }
+    let g = symbols::glyphs(ascii);
+    let range = state
+        .mrs
+        .cursor
+        .visible(state.mrs.rows.len(), list.height as usize);
+    for (y, i) in (list.y..).zip(range) {
+        let Some(mr) = snap.mr(state.mrs.rows[i]) else {
+            continue;
+        };
+        let selected = i == state.mrs.cursor.selected;
+        let mut flags = Vec::new();
+        if mr.is_draft() {
+            flags.push("draft");
+        }
+        if mr.conflicts() {
+            flags.push("conflict");
+        }
+        let (pipe, pipe_style) = match snap.pipeline_for_mr(mr) {
+            Some(p) => {
+                let c = symbols::class(&p.status);
+                (
+                    format!("{} {}", symbols::symbol(c, ascii), p.status),
+                    theme.status(c),
+                )
+            }
+            None => ("-".into(), theme.dim()),
+        };
+        let (appr, appr_style) = match snap.approvals.get(&mr.iid) {
+            Some(a) => (
+                format!("{}/{}", a.given(), a.required()),
+                if a.satisfied() {
+                    theme.ok()
+                } else {
+                    theme.warn()
+                },
+            ),
+            None => ("-".into(), theme.dim()),
+        };
+        let reviewers: Vec<String> = mr
+            .reviewers
+            .iter()
+            .map(|r| text::sanitize_line(&r.username).into_owned())
+            .collect();
+        let labels: Vec<String> = mr
+            .labels
+            .iter()
+            .map(|l| text::sanitize_line(l).into_owned())
+            .collect();
+        let flag_style = if mr.conflicts() {
+            theme.error()
+        } else {
+            theme.warn()
+        };
+        let cells = vec![
+            (format!("!{}", mr.iid), theme.dim()),
+            (
+                text::sanitize_line(&mr.title).into_owned(),
+                if mr.is_draft() {
+                    theme.dim()
+                } else {
+                    Style::new()
+                },
+            ),
+            (
+                text::sanitize_line(mr.author_username()).into_owned(),
+                Style::new(),
+            ),
+            (text::age(mr.created_at, state.now), theme.dim()),
+            (flags.join("+"), flag_style),
+            (pipe, pipe_style),
+            (appr, appr_style),
+            (
+                if reviewers.is_empty() {
+                    "-".into()
+                } else {
+                    reviewers.join(",")
+                },
+                Style::new(),
+            ),
+            (churn(snap, mr), theme.dim()),
+            (labels.join(","), theme.accent()),
+        ];
+        let mut spans = vec![Span::styled(
+            if selected { g.selected } else { " " },
+            theme.accent(),
+        )];
+        spans.extend(row_line(cells, &widths, ascii).spans);
+        put_row(
+            buf,
+            list,
+            y,
+            &Line::from(spans),
+            (selected && focused).then(|| theme.selected()),
+        );
+    }
+}

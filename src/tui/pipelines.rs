@@ -1,0 +1,276 @@
+//! Pipelines pane: status, ref, source, age, duration; expanded pipelines show their stages
+//! and jobs with status and failure reason.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::app::layout::Pane;
+use crate::app::metrics::pipeline_duration;
+use crate::app::pipelines::{PipeRow, stage_status, stages};
+use crate::app::state::AppState;
+use crate::app::symbols;
+use crate::app::text;
+use crate::gitlab::{Pipeline, ProjectSnapshot};
+
+use super::theme::Theme;
+use super::widgets::{Col, centered_lines, columns, fit, pane_block, put_row, row_line};
+
+const COLS: [Col; 6] = [
+    Col {
+        min: 9,
+        want: 11,
+        priority: 9,
+        flex: false,
+    }, // status
+    Col {
+        min: 5,
+        want: 7,
+        priority: 9,
+        flex: false,
+    }, // #id
+    Col {
+        min: 10,
+        want: 20,
+        priority: 8,
+        flex: true,
+    }, // ref
+    Col {
+        min: 5,
+        want: 6,
+        priority: 4,
+        flex: false,
+    }, // source
+    Col {
+        min: 3,
+        want: 3,
+        priority: 6,
+        flex: false,
+    }, // age
+    Col {
+        min: 6,
+        want: 6,
+        priority: 5,
+        flex: false,
+    }, // duration
+];
+
+fn source(p: &Pipeline) -> String {
+    match p.source.as_deref() {
+        Some("merge_request_event") => "mr".into(),
+        Some("parent_pipeline") => "child".into(),
+        Some("external_pull_request_event") => "ext-pr".into(),
+        Some(s) => text::sanitize_line(s).into_owned(),
+        None => "-".into(),
+    }
+}
+
+fn git_ref(p: &Pipeline) -> String {
+    let r = p.git_ref.as_deref().unwrap_or("-");
+    // MR pipelines run on refs/merge-requests/N/head: `!N` says the same in less space.
+    match r
+        .strip_prefix("refs/merge-requests/")
+        .and_then(|x| x.strip_suffix("/head"))
+    {
+        Some(n) => format!("!{n}"),
+        None => text::sanitize_line(r).into_owned(),
+    }
+}
+
+fn duration(p: &Pipeline, state: &AppState) -> String {
+    match pipeline_duration(p, state.now) {
+        Some(d) if p.status.is_active() => text::elapsed(d),
+        Some(d) => text::duration(d),
+        None => "-".into(),
+    }
+}
+
+pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let focused = state.focus == Pane::Pipelines;
+    let t = &state.pipelines;
+    let mut title = vec![Span::styled(
+        format!(
+            " 2 Pipelines ({}) ",
+            state.snapshot.as_ref().map_or(0, |s| s.pipelines.len())
+        ),
+        theme.title(focused),
+    )];
+    if !t.filter_text.is_empty() {
+        title.push(Span::styled(
+            format!("filter: {} ", text::sanitize_line(&t.filter_text)),
+            theme.warn(),
+        ));
+    }
+    let inner = pane_block(buf, area, Line::from(title), focused, theme);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let Some(snap) = state.snapshot.as_deref() else {
+        super::widgets::loading(state, "pipelines", theme, inner, buf);
+        return;
+    };
+    let ascii = theme.ascii;
+    let g = symbols::glyphs(ascii);
+    // Two columns of tree markers, then the table.
+    let widths = columns((inner.width as usize).saturating_sub(3), &COLS);
+    let head = row_line(
+        ["Status", "#", "Ref", "Source", "Age", "Time"]
+            .iter()
+            .map(|h| (h.to_string(), Style::new()))
+            .collect(),
+        &widths,
+        ascii,
+    );
+    let mut spans = vec![Span::raw("   ")];
+    spans.extend(head.spans);
+    put_row(
+        buf,
+        inner,
+        inner.y,
+        &Line::from(spans),
+        Some(theme.header_row()),
+    );
+    let list = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    if t.rows.is_empty() {
+        let msg = if t.filter_text.is_empty() {
+            "no pipelines yet"
+        } else {
+            "no pipeline matches the filter (Esc clears it)"
+        };
+        centered_lines(buf, list, &[Line::styled(msg, theme.dim())]);
+        return;
+    }
+    let range = t.cursor.visible(t.rows.len(), list.height as usize);
+    for (y, i) in (list.y..).zip(range) {
+        let selected = i == t.cursor.selected;
+        let marker = Span::styled(if selected { g.selected } else { " " }, theme.accent());
+        let line = match &t.rows[i] {
+            PipeRow::Pipeline(id) => {
+                let Some(p) = snap.pipeline(*id) else {
+                    continue;
+                };
+                let c = symbols::class(&p.status);
+                let fold = if t.expanded.contains(id) {
+                    g.expanded
+                } else {
+                    g.collapsed
+                };
+                let cells = vec![
+                    (
+                        format!("{} {}", symbols::symbol(c, ascii), p.status),
+                        theme.status(c),
+                    ),
+                    (format!("#{}", p.id), theme.dim()),
+                    (git_ref(p), Style::new()),
+                    (source(p), theme.dim()),
+                    (text::age(p.created_at, state.now), theme.dim()),
+                    (duration(p, state), Style::new()),
+                ];
+                let mut spans = vec![marker, Span::styled(format!("{fold} "), theme.dim())];
+                spans.extend(row_line(cells, &widths, ascii).spans);
+                Line::from(spans)
+            }
+            PipeRow::Stage { pipeline, stage } => {
+                stage_line(snap, *pipeline, stage, marker, theme, inner.width as usize)
+            }
+            PipeRow::Job { pipeline, job } => {
+                job_line(snap, *pipeline, *job, marker, theme, inner.width as usize)
+            }
+            PipeRow::Loading(_) => Line::from(vec![
+                marker,
+                Span::styled("     loading jobs…", theme.dim()),
+            ]),
+        };
+        put_row(
+            buf,
+            list,
+            y,
+            &line,
+            (selected && focused).then(|| theme.selected()),
+        );
+    }
+}
+
+fn stage_line<'a>(
+    snap: &ProjectSnapshot,
+    pipeline: u64,
+    stage: &str,
+    marker: Span<'a>,
+    theme: &Theme,
+    width: usize,
+) -> Line<'a> {
+    let jobs = snap
+        .jobs
+        .get(&pipeline)
+        .map(|j| stages(j))
+        .unwrap_or_default();
+    let Some((_, js)) = jobs.iter().find(|(s, _)| s == stage) else {
+        return Line::from(vec![marker]);
+    };
+    let c = symbols::class(&stage_status(js));
+    let name = fit(
+        &text::sanitize_line(stage),
+        width.saturating_sub(24).max(4),
+        theme.ascii,
+    );
+    Line::from(vec![
+        marker,
+        Span::raw("   "),
+        Span::styled(
+            format!("{} ", symbols::symbol(c, theme.ascii)),
+            theme.status(c),
+        ),
+        Span::styled(name.trim_end().to_string(), theme.bold()),
+        Span::styled(
+            format!("  {} job{}", js.len(), if js.len() == 1 { "" } else { "s" }),
+            theme.dim(),
+        ),
+    ])
+}
+
+fn job_line<'a>(
+    snap: &ProjectSnapshot,
+    pipeline: u64,
+    job: u64,
+    marker: Span<'a>,
+    theme: &Theme,
+    width: usize,
+) -> Line<'a> {
+    let Some(j) = snap
+        .jobs
+        .get(&pipeline)
+        .and_then(|js| js.iter().find(|j| j.id == job))
+    else {
+        return Line::from(vec![marker]);
+    };
+    let c = symbols::job_class(&j.status, j.allow_failure);
+    let name_w = width.saturating_sub(7).clamp(8, 28);
+    let mut spans = vec![
+        marker,
+        Span::raw("     "),
+        Span::styled(
+            format!("{} ", symbols::symbol(c, theme.ascii)),
+            theme.status(c),
+        ),
+        Span::raw(fit(&text::sanitize_line(&j.name), name_w, theme.ascii)),
+        Span::styled(format!(" {:<9}", j.status.as_str()), theme.status(c)),
+    ];
+    if let Some(d) = j.duration {
+        spans.push(Span::styled(
+            format!(" {:>6}", text::duration(d)),
+            theme.dim(),
+        ));
+    }
+    if let Some(r) = &j.failure_reason {
+        spans.push(Span::styled(format!(" {r}"), theme.error()));
+    }
+    if j.allow_failure && j.status.as_str() == "failed" {
+        spans.push(Span::styled(" (allowed to fail)", theme.dim()));
+    }
+    Line::from(spans)
+}

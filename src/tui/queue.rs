@@ -1,0 +1,157 @@
+//! Proposed commands: kind, target, risk, status, rationale. Empty until the planner or the
+//! operator proposes something, and it says so.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::app::keymap::Action;
+use crate::app::layout::Pane;
+use crate::app::queue::QueueStatus;
+use crate::app::state::AppState;
+use crate::app::symbols;
+use crate::app::text;
+
+use super::theme::Theme;
+use super::widgets::{Col, columns, pane_block, put_row, row_line};
+
+const COLS: [Col; 5] = [
+    Col {
+        min: 10,
+        want: 15,
+        priority: 9,
+        flex: false,
+    }, // kind
+    Col {
+        min: 8,
+        want: 14,
+        priority: 8,
+        flex: false,
+    }, // target
+    Col {
+        min: 6,
+        want: 6,
+        priority: 9,
+        flex: false,
+    }, // risk
+    Col {
+        min: 8,
+        want: 9,
+        priority: 7,
+        flex: false,
+    }, // status
+    Col {
+        min: 10,
+        want: 30,
+        priority: 3,
+        flex: true,
+    }, // rationale
+];
+
+pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let focused = state.focus == Pane::Queue;
+    let q = &state.queue;
+    let title = Line::from(vec![
+        Span::styled(
+            format!(" 3 Proposed commands ({} waiting) ", q.pending()),
+            theme.title(focused),
+        ),
+        Span::styled(format!("planner: {} ", state.planner.provider), theme.dim()),
+    ]);
+    let inner = pane_block(buf, area, title, focused, theme);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    if q.items.is_empty() {
+        let key = |a| state.keymap.first_key(a).unwrap_or_else(|| a_name(a));
+        let lines = [
+            Line::styled("No proposed commands.", theme.bold()),
+            Line::styled(
+                format!(
+                    "Proposals from the planner ({}) appear here.",
+                    state.planner.provider
+                ),
+                theme.dim(),
+            ),
+            Line::from(vec![
+                Span::styled("Nothing runs without you: ", theme.dim()),
+                Span::styled(key(Action::Approve), theme.key()),
+                Span::styled(" approves, ", theme.dim()),
+                Span::styled(key(Action::Reject), theme.key()),
+                Span::styled(" rejects.", theme.dim()),
+            ]),
+        ];
+        for (i, l) in lines.iter().enumerate() {
+            if i as u16 >= inner.height {
+                break;
+            }
+            buf.set_line(
+                inner.x + 1,
+                inner.y + i as u16,
+                l,
+                inner.width.saturating_sub(1),
+            );
+        }
+        return;
+    }
+    let ascii = theme.ascii;
+    let widths = columns((inner.width as usize).saturating_sub(1), &COLS);
+    let head = row_line(
+        ["Kind", "Target", "Risk", "Status", "Rationale"]
+            .iter()
+            .map(|h| (h.to_string(), Style::new()))
+            .collect(),
+        &widths,
+        ascii,
+    );
+    let mut spans = vec![Span::raw(" ")];
+    spans.extend(head.spans);
+    put_row(
+        buf,
+        inner,
+        inner.y,
+        &Line::from(spans),
+        Some(theme.header_row()),
+    );
+    let list = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    let g = symbols::glyphs(ascii);
+    for (y, i) in (list.y..).zip(q.cursor.visible(q.items.len(), list.height as usize)) {
+        let r = &q.items[i];
+        let selected = i == q.cursor.selected;
+        let status_style = match r.status {
+            QueueStatus::Proposed => theme.warn(),
+            QueueStatus::Approved | QueueStatus::Executing => theme.accent(),
+            QueueStatus::Done => theme.ok(),
+            QueueStatus::Failed | QueueStatus::Invalid => theme.error(),
+            QueueStatus::Rejected | QueueStatus::Stale => theme.dim(),
+        };
+        let cells = vec![
+            (text::sanitize_line(&r.kind).into_owned(), theme.bold()),
+            (text::sanitize_line(&r.target).into_owned(), Style::new()),
+            (r.risk.label().to_string(), theme.risk(r.risk)),
+            (r.status.label().to_string(), status_style),
+            (text::sanitize_line(&r.rationale).into_owned(), theme.dim()),
+        ];
+        let mut spans = vec![Span::styled(
+            if selected { g.selected } else { " " },
+            theme.accent(),
+        )];
+        spans.extend(row_line(cells, &widths, ascii).spans);
+        put_row(
+            buf,
+            list,
+            y,
+            &Line::from(spans),
+            (selected && focused).then(|| theme.selected()),
+        );
+    }
+}
+
+fn a_name(a: Action) -> String {
+    a.name().to_string()
+}

@@ -1,0 +1,369 @@
+//! Render snapshots (TestBackend + insta) at the layout breakpoints, plus cell-style checks:
+//! status colours, selection, NO_COLOR and ASCII variants.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+use super::draw::draw;
+use super::theme::Theme;
+use crate::app::activity::ActivityKind;
+use crate::app::queue::{QueueRow, QueueStatus, Risk};
+use crate::app::state::{PlannerInfo, Settings};
+use crate::app::{AppState, Key, Keymap, Msg, testdata, update};
+use crate::diagnose::log::LogIndex;
+
+fn state(w: u16, h: u16) -> AppState {
+    let mut s = AppState::new(
+        Settings {
+            host: "gitlab.test".into(),
+            project: "acme/platform".into(),
+            read_only: false,
+            ascii: false,
+            demo: true,
+        },
+        Keymap::defaults(),
+        PlannerInfo {
+            provider: "rules".into(),
+            state: "idle".into(),
+            tokens: 0,
+        },
+        testdata::now(),
+        TimeZone::UTC,
+    );
+    update(&mut s, Msg::Resize { w, h });
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(testdata::snapshot()),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Requests {
+            epoch: 0,
+            total: 40,
+            last_minute: 12,
+        },
+    );
+    s.now = "2026-03-01T12:00:05Z".parse().unwrap();
+    update(
+        &mut s,
+        Msg::Activity {
+            kind: ActivityKind::Error,
+            text: "503 from gitlab.test: service unavailable".into(),
+        },
+    );
+    s.now = testdata::now();
+    update(
+        &mut s,
+        Msg::Activity {
+            kind: ActivityKind::Pipeline,
+            text: "pipeline #106 on main: running -> failed".into(),
+        },
+    );
+    s
+}
+
+fn keys(s: &mut AppState, specs: &[&str]) {
+    for k in specs {
+        update(s, Msg::Key(Key::parse(k).unwrap()));
+    }
+}
+
+/// Types text as key presses; `\n` is Enter.
+fn typed(s: &mut AppState, text: &str) {
+    for c in text.chars() {
+        let k = if c == '\n' {
+            Key::plain(crate::app::KeyCode::Enter)
+        } else {
+            Key::char(c)
+        };
+        update(s, Msg::Key(k));
+    }
+}
+
+fn render(s: &AppState, theme: Theme) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
+    t.draw(|f| {
+        if let Some(p) = draw(s, &theme, f.buffer_mut()) {
+            f.set_cursor_position(p);
+        }
+    })
+    .unwrap();
+    t
+}
+
+fn color() -> Theme {
+    Theme::new(true, false)
+}
+
+fn buffer(t: &Terminal<TestBackend>) -> &Buffer {
+    t.backend().buffer()
+}
+
+/// Position of the first cell of `needle` on screen.
+fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(i) = row.find(needle) {
+            // Column = display width of the prefix (all test prefixes are single-width).
+            let col = row[..i].chars().count() as u16;
+            return (col, y);
+        }
+    }
+    panic!("{needle:?} not on screen");
+}
+
+fn sample_log() -> Arc<LogIndex> {
+    let text = concat!(
+        "Running with gitlab-runner 17.4.0 (abc123)\n",
+        "\x1b[0Ksection_start:1740830000:prepare_executor\r\x1b[0K\x1b[36;1mPreparing the \"docker\" executor\x1b[0;m\n",
+        "Using Docker executor with image rust:1.88 ...\n",
+        "\x1b[0Ksection_end:1740830012:prepare_executor\r\x1b[0K\n",
+        "\x1b[0Ksection_start:1740830012:step_script[collapsed=true]\r\x1b[0K\x1b[36;1mExecuting \"step_script\"\x1b[0;m\n",
+        "\x1b[32;1m$ cargo test\x1b[0;m\n",
+        "   Compiling app v0.1.0\n",
+        "test cache::tests::invalidates ... \x1b[31mFAILED\x1b[0m\n",
+        "\x1b[0Ksection_end:1740830400:step_script\r\x1b[0K\n",
+        "\x1b]0;evil title\x07\x1b[2Jerror: test failed, to rerun pass `--lib`\n",
+        "\x1b[31;1mERROR: Job failed: exit code 101\x1b[0;m\n",
+    );
+    Arc::new(LogIndex::parse(Arc::new(text.as_bytes().to_vec())))
+}
+
+#[test]
+fn main_120x40() {
+    let s = state(120, 40);
+    insta::assert_snapshot!(render(&s, color()).backend());
+}
+
+#[test]
+fn main_80x24() {
+    let s = state(80, 24);
+    insta::assert_snapshot!(render(&s, color()).backend());
+}
+
+#[test]
+fn narrow_70x24_pipelines_tab() {
+    let mut s = state(70, 24);
+    keys(&mut s, &["2", "enter"]);
+    insta::assert_snapshot!(render(&s, color()).backend());
+}
+
+#[test]
+fn too_small_40x10() {
+    let s = state(40, 10);
+    insta::assert_snapshot!(render(&s, color()).backend());
+}
+
+#[test]
+fn log_viewer_120x40() {
+    let mut s = state(120, 40);
+    typed(&mut s, ":log 1002\n");
+    update(
+        &mut s,
+        Msg::JobLog {
+            job_id: 1002,
+            index: sample_log(),
+            complete: true,
+        },
+    );
+    typed(&mut s, "/cargo\n");
+    let t = render(&s, color());
+    let buf = buffer(&t);
+    // No escape survives to the screen: the title change and clear-screen were dropped.
+    let all: String = buf.content().iter().map(|c| c.symbol()).collect();
+    assert!(!all.contains('\x1b') && !all.contains('\x07'));
+    // SGR colours are kept: FAILED was red in the log.
+    let (x, y) = find(buf, "FAILED");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn mr_detail_80x24() {
+    let mut s = state(80, 24);
+    keys(&mut s, &["j", "j", "enter"]);
+    insta::assert_snapshot!(render(&s, color()).backend());
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let mut s = state(80, 24);
+    keys(&mut s, &["?"]);
+    insta::assert_snapshot!(render(&s, color()).backend());
+}
+
+#[test]
+fn palette_shows_matching_commands() {
+    let mut s = state(80, 24);
+    keys(&mut s, &[":", "r"]);
+    let t = render(&s, color());
+    let buf = buffer(&t);
+    find(buf, ":refresh");
+    find(buf, ":readonly");
+    assert_eq!(
+        t.backend().cursor_position(),
+        ratatui::layout::Position { x: 2, y: 23 }
+    );
+}
+
+#[test]
+fn generated_help_lists_every_binding() {
+    let theme = color();
+    let text: Vec<String> = super::help::lines(&Keymap::defaults(), &theme)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    insta::assert_snapshot!(text.join("\n"));
+}
+
+#[test]
+fn status_colours_and_selection() {
+    let s = state(120, 40);
+    let t = render(&s, color());
+    let buf = buffer(&t);
+    // Pipelines pane: #106 failed (first row, selected? no: focus is on MRs).
+    let (x, y) = find(buf, "✗ failed");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+    let (x, y) = find(buf, "✓ success");
+    assert_eq!(buf[(x, y)].fg, Color::Green);
+    let (x, y) = find(buf, "● running");
+    assert_eq!(buf[(x, y)].fg, Color::Blue);
+    // The selected MR row is reversed across the pane, colours kept.
+    let (x, y) = find(buf, "Bump serde");
+    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    let (x, y) = find(buf, "Fix cache");
+    assert!(!buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    // The read-write/connection state is text, not only colour.
+    find(buf, "● live");
+}
+
+#[test]
+fn queue_rows_show_risk_and_status() {
+    let mut s = state(120, 40);
+    update(
+        &mut s,
+        Msg::Queue(vec![
+            QueueRow {
+                id: 1,
+                kind: "retry_job".into(),
+                target: "job #1061".into(),
+                risk: Risk::Low,
+                status: QueueStatus::Proposed,
+                rationale: "runner_system_failure on a flaky runner".into(),
+                source: "rules".into(),
+            },
+            QueueRow {
+                id: 2,
+                kind: "cancel_pipeline".into(),
+                target: "pipeline #103".into(),
+                risk: Risk::High,
+                status: QueueStatus::Rejected,
+                rationale: "superseded".into(),
+                source: "rules".into(),
+            },
+        ]),
+    );
+    let t = render(&s, color());
+    let buf = buffer(&t);
+    find(buf, "(1 waiting)");
+    let (x, y) = find(buf, "HIGH");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    find(buf, "rejected");
+}
+
+#[test]
+fn no_color_has_no_colour_but_keeps_symbols_and_words() {
+    let s = state(120, 40);
+    let t = render(&s, Theme::new(false, false));
+    let buf = buffer(&t);
+    for c in buf.content() {
+        assert_eq!(c.fg, Color::Reset, "{:?}", c);
+        assert_eq!(c.bg, Color::Reset, "{:?}", c);
+    }
+    find(buf, "✗ failed");
+    let (x, y) = find(buf, "Bump serde");
+    assert!(
+        buf[(x, y)].modifier.contains(Modifier::REVERSED),
+        "selection still visible"
+    );
+    // Same text as the colour render.
+    let colour = render(&s, color());
+    let text = |b: &Buffer| {
+        b.content()
+            .iter()
+            .map(|c| c.symbol().to_string())
+            .collect::<String>()
+    };
+    assert_eq!(text(buf), text(buffer(&colour)));
+}
+
+#[test]
+fn no_color_log_keeps_text_attributes_only() {
+    let mut s = state(120, 40);
+    typed(&mut s, ":log 1002\n");
+    update(
+        &mut s,
+        Msg::JobLog {
+            job_id: 1002,
+            index: sample_log(),
+            complete: true,
+        },
+    );
+    keys(&mut s, &["+"]);
+    let t = render(&s, Theme::new(false, false));
+    let buf = buffer(&t);
+    let (x, y) = find(buf, "FAILED");
+    assert_eq!(buf[(x, y)].fg, Color::Reset);
+    let (x, y) = find(buf, "ERROR: Job failed");
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+}
+
+#[test]
+fn ascii_mode_draws_only_ascii() {
+    let mut s = state(120, 40);
+    s.settings.ascii = true;
+    let t = render(&s, Theme::new(true, true));
+    let buf = buffer(&t);
+    for c in buf.content() {
+        assert!(c.symbol().is_ascii(), "{:?}", c.symbol());
+    }
+    find(buf, "x failed");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn hostile_titles_cannot_reach_the_terminal() {
+    let mut snap = testdata::snapshot();
+    snap.mrs.get_mut(&1).unwrap().title =
+        "\x1b]52;c;ZXZpbA==\x07\x1b[2Jsteal\u{202E}gpj.exe".into();
+    let mut s = state(120, 40);
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(snap),
+        },
+    );
+    let t = render(&s, color());
+    for c in buffer(&t).content() {
+        assert!(
+            !c.symbol()
+                .chars()
+                .any(|ch| ch.is_control() || ch == '\u{202E}'),
+            "{:?}",
+            c.symbol()
+        );
+    }
+    find(buffer(&t), "steal");
+}

@@ -1,0 +1,262 @@
+//! End-to-end: the built binary in a real pseudo-terminal (tmux). `gitaiops demo` shows live
+//! MR and pipeline rows, opens a job log, quits with `q` and leaves the terminal as it found
+//! it; SIGHUP and a vanished terminal end it within 2 s. Every wait is bounded and polls.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A private tmux server (own socket, no user config) with one 120x40 session.
+struct Tmux {
+    socket: String,
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// `command` runs in the session's only pane; the pane stays after it exits.
+    fn start(command: &str) -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = format!(
+            "gitaiops-pty-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::SeqCst)
+        );
+        let conf = dir.path().join("tmux.conf");
+        std::fs::write(&conf, "set -g remain-on-exit on\nset -g history-limit 0\n").unwrap();
+        let t = Tmux { socket, dir };
+        let env = t.env();
+        let out = Command::new("tmux")
+            .args(["-L", &t.socket, "-f"])
+            .arg(&conf)
+            .args(["new-session", "-d", "-s", "main", "-x", "120", "-y", "40"])
+            .arg(format!("{env} {command}"))
+            .output()
+            .expect("tmux must be installed to run the PTY tests");
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    /// Isolated XDG dirs and HOME: no user config, logs in the tempdir.
+    fn env(&self) -> String {
+        let d = self.dir.path().display();
+        format!(
+            "env HOME={d} XDG_CONFIG_HOME={d}/config XDG_STATE_HOME={d}/state XDG_DATA_HOME={d}/data TERM=xterm-256color PS1='$ ' GITLAB_TOKEN= GITAIOPS_PROJECT="
+        )
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend_from_slice(keys);
+        let out = self.tmux(&args);
+        assert!(out.status.success());
+    }
+
+    /// Typed literally (no key-name lookup).
+    fn type_text(&self, text: &str) {
+        let out = self.tmux(&["send-keys", "-t", "main", "-l", text]);
+        assert!(out.status.success());
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "main"]).stdout)
+            .into_owned()
+    }
+
+    fn format(&self, f: &str) -> String {
+        String::from_utf8_lossy(
+            &self
+                .tmux(&["display-message", "-p", "-t", "main", f])
+                .stdout,
+        )
+        .trim()
+        .to_string()
+    }
+
+    /// Polls the screen until `pred` holds; panics with the screen after `timeout`.
+    fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_dead(&self, timeout: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() <= timeout {
+            if self.format("#{pane_dead}") == "1" {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    fn logs(&self) -> String {
+        let dir = self.dir.path().join("state");
+        let mut out = String::new();
+        for e in walk(&dir) {
+            out.push_str(&std::fs::read_to_string(e).unwrap_or_default());
+        }
+        out
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files.extend(walk(&p));
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+/// Running (not gone, not a zombie waiting for a parent that may never reap it).
+fn alive(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next());
+            !matches!(state, Some("Z") | Some("X") | None)
+        }
+        Err(_) => false,
+    }
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_gitaiops");
+const LONG: Duration = Duration::from_secs(20);
+
+fn has_rows(s: &str) -> bool {
+    s.contains("Merge requests (")
+        && s.lines().any(|l| l.contains("│ !") || l.contains("│▌!"))
+        && s.contains("Pipelines (")
+        && s.lines().any(|l| {
+            l.contains(" #")
+                && (l.contains("failed") || l.contains("success") || l.contains("running"))
+        })
+}
+
+#[test]
+fn demo_shows_live_rows_opens_a_job_log_and_restores_the_terminal_on_q() {
+    let t = Tmux::start("sh");
+    t.wait_for("a shell prompt", LONG, |s| s.contains('$'));
+    t.type_text(&format!(
+        "stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; {BIN} demo; echo exit=$?"
+    ));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("MR and pipeline rows", LONG, has_rows);
+    assert!(s.contains("● live"), "{s}");
+    assert_eq!(
+        t.format("#{alternate_on}"),
+        "1",
+        "the TUI runs on the alternate screen"
+    );
+
+    // Pipelines pane, expand the newest pipeline, go to its first job, open the log.
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for("the pipeline's jobs", LONG, |s| {
+        s.lines().any(|l| l.contains("│▌▾") || l.contains("│ ▾"))
+            && s.lines().filter(|l| l.contains("│      ")).count() > 0
+    });
+    t.keys(&["j", "j", "Enter"]);
+    let s = t.wait_for("the job log", LONG, |s| {
+        s.contains("Log · ") && s.contains("Running with gitlab-runner")
+    });
+    assert!(!s.contains("\u{1b}"), "no raw escapes on screen");
+
+    t.keys(&["q"]);
+    let s = t.wait_for("the shell after exit", LONG, |s| s.contains("exit=0"));
+    assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left");
+    assert!(
+        !s.contains("Merge requests"),
+        "the TUI's screen is gone from the normal screen:\n{s}"
+    );
+    // The line before the TUI ran shows the terminal was in canonical mode; check it still is.
+    t.type_text("stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; echo done=1");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("stty output", LONG, |s| {
+        s.lines().any(|l| l.trim() == "done=1")
+    });
+    let modes: Vec<&str> = s
+        .lines()
+        .filter(|l| l.trim() == "icanon" || l.trim() == "-icanon")
+        .collect();
+    assert_eq!(
+        modes,
+        vec!["icanon", "icanon"],
+        "raw mode left behind:\n{s}"
+    );
+    assert!(t.logs().contains("tui exiting reason=quit"), "{}", t.logs());
+}
+
+#[test]
+fn sighup_and_a_vanished_terminal_end_the_demo_within_two_seconds() {
+    for how in ["sighup", "tty-gone"] {
+        let t = Tmux::start(&format!("{BIN} demo"));
+        t.wait_for("MR and pipeline rows", LONG, has_rows);
+        let pid = t.format("#{pane_pid}");
+        assert!(pid.parse::<u32>().is_ok(), "{pid}");
+        // `env ... gitaiops` execs, so the pane's process is gitaiops itself.
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        assert_eq!(comm.trim(), "gitaiops");
+        if how == "sighup" {
+            assert!(
+                Command::new("kill")
+                    .args(["-HUP", &pid])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+            let took = t.wait_dead(Duration::from_secs(2));
+            assert!(took.is_some(), "still running 2 s after SIGHUP");
+            assert_eq!(t.format("#{pane_dead_status}"), "0", "clean exit status");
+            assert!(t.logs().contains("reason=SIGHUP"), "{}", t.logs());
+        } else {
+            // Closing the pty (the ssh session dies): the process must not be left spinning.
+            let _ = t.tmux(&["kill-server"]);
+            let start = Instant::now();
+            while alive(&pid) && start.elapsed() < Duration::from_secs(2) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert!(
+                !alive(&pid),
+                "still running 2 s after its terminal went away"
+            );
+        }
+    }
+}
