@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod detail;
+pub mod dialogs;
 pub mod draw;
 pub mod filter;
 pub mod header;
