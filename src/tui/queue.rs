@@ -25,7 +25,7 @@ const COLS: [Col; 6] = [
     }, // kind
     Col {
         min: 8,
-        want: 34,
+        want: 20,
         priority: 8,
         flex: false,
     }, // target with its title
@@ -83,9 +83,13 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             Line::styled("No proposed commands.", theme.bold()),
             Line::styled(
                 format!(
-                    "Proposals from the planner ({}) appear here, and yours: select a job or MR, then :retry, :merge, :comment …",
+                    "Proposals from the planner ({}) appear here.",
                     state.planner.provider
                 ),
+                theme.dim(),
+            ),
+            Line::styled(
+                "Or select a job or MR and type :retry, :merge ...",
                 theme.dim(),
             ),
             Line::from(vec![
@@ -159,7 +163,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             .unwrap_or_else(|| "-".into());
         // Past the proposal, the reason (refusal, failure, result) matters more than the why.
         let why = match (&r.reason, r.status) {
-            (Some(reason), _) => (format!("{}: {}", r.status.label(), reason), status_style),
+            (Some(reason), _) => (reason.clone(), status_style),
             (None, _) => (r.rationale.clone(), theme.dim()),
         };
         let cells = vec![
