@@ -26,6 +26,7 @@ fn notice(state: &mut AppState, text: impl Into<String>, error: bool) {
 
 /// After any change to the queue: run what is approved, audit, refresh the pane.
 pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let mut runs = Vec::new();
     if state.snapshot.is_some() {
         for id in state.commands.startable() {
             match state.commands.start(id, state.now) {
@@ -36,7 +37,7 @@ pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
                         ActivityKind::Execution,
                         format!("executing {what}"),
                     );
-                    fx.push(Effect::Execute(Box::new(ticket)));
+                    runs.push(Effect::Execute(Box::new(ticket)));
                 }
                 Err(e) => state
                     .activity
@@ -44,10 +45,12 @@ pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
             }
         }
     }
+    // The decision is on disk before the execution can write its own record.
     let records = state.commands.drain_records();
     if !records.is_empty() {
         fx.push(Effect::Audit(records));
     }
+    fx.extend(runs);
     let h = state.layout.list_rows(Pane::Queue);
     state.queue.replace(queue::rows(&state.commands), h);
     state.dirty = true;
