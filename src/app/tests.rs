@@ -691,13 +691,31 @@ fn edit_labels_in_the_editor_revalidates() {
     };
     let before = editor.lines().join("\n");
     assert!(before.contains("needs-review"), "{before}");
-    typed(&mut s, " +urgent");
+    // The cursor starts at the end (the remove line); add to the first line.
+    key(&mut s, "up");
+    key(&mut s, "end");
+    typed(&mut s, ", urgent");
     let fx = key(&mut s, "ctrl-s");
     assert!(matches!(s.overlay, Overlay::None), "{:?}", s.overlay);
     assert_eq!(audited(&fx), vec!["decision"]);
     assert!(s.queue.items[0].edited);
-    let cmd = &s.commands.get(1).unwrap().command;
-    assert!(format!("{cmd:?}").contains("urgent"), "{cmd:?}");
+    match &s.commands.get(1).unwrap().command {
+        crate::command::Command::SetLabels { add, remove, .. } => {
+            assert_eq!(add, &vec!["needs-review".to_string(), "urgent".to_string()]);
+            assert!(remove.is_empty(), "{remove:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A malformed text keeps the editor open with the error.
+    key(&mut s, "e");
+    key(&mut s, "enter");
+    typed(&mut s, "bogus line");
+    key(&mut s, "ctrl-s");
+    let Overlay::Edit { error, .. } = &s.overlay else {
+        panic!("editor closed on a bad edit")
+    };
+    assert!(error.as_deref().unwrap().contains("bogus"), "{error:?}");
+    key(&mut s, "esc");
     // Esc discards.
     key(&mut s, "e");
     typed(&mut s, " +other");

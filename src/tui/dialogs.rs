@@ -202,7 +202,7 @@ pub fn editor(
     let help = match error {
         Some(e) => Line::styled(format!("error: {}", text::sanitize_line(e)), theme.error()),
         None => Line::styled(
-            "labels: +add -remove · reviewers: usernames · comment: the body",
+            "labels: \"add: a, b\" and \"remove: c\" lines · reviewers: usernames · comment: the body",
             theme.dim(),
         ),
     };
