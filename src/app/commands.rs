@@ -81,7 +81,7 @@ pub(super) fn propose(
         let id = p.id();
         let text = match p {
             crate::command::queue::Proposed::Duplicate(_) => {
-                format!("{what} already queued as #{id} ({})", source.as_str())
+                format!("{what} from {} is already queued as #{id}", source.as_str())
             }
             crate::command::queue::Proposed::New(_, status) => {
                 let why = state
@@ -90,10 +90,7 @@ pub(super) fn propose(
                     .and_then(|i| i.reason.clone())
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default();
-                format!(
-                    "proposed #{id} {what} by {} -> {status}{why}",
-                    source.as_str()
-                )
+                format!("#{id} {what} from {}: {status}{why}", source.as_str())
             }
         };
         state.activity.push(state.now, ActivityKind::Proposal, text);

@@ -144,6 +144,30 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         height: inner.height - 1,
         ..inner
     };
+    // The selected item's refusal / failure / result, in full, on the bottom border: the
+    // column above is often too narrow for it.
+    if let Some(r) = q.selected()
+        && let Some(reason) = &r.reason
+        && area.height > 2
+    {
+        let text = format!(
+            " #{} {}: {} ",
+            r.id,
+            r.status.label(),
+            text::sanitize_line(reason)
+        );
+        let style = match r.status {
+            QueueStatus::Done => theme.ok(),
+            QueueStatus::Failed | QueueStatus::Invalid => theme.error(),
+            _ => theme.warn(),
+        };
+        buf.set_line(
+            area.x + 2,
+            area.y + area.height - 1,
+            &Line::styled(text, style),
+            area.width.saturating_sub(4),
+        );
+    }
     let g = symbols::glyphs(ascii);
     for (y, i) in (list.y..).zip(q.cursor.visible(q.items.len(), list.height as usize)) {
         let r = &q.items[i];

@@ -400,6 +400,8 @@ fn queue_state() -> AppState {
     );
     // #4 marked for bulk approval.
     keys(&mut s, &["G", "k", "space"]);
+    // The rejected one selected: its reason shows in full on the pane's bottom border.
+    keys(&mut s, &["g", "j"]);
     s
 }
 
@@ -410,7 +412,10 @@ fn queue_pane_statuses_140x40() {
     insta::assert_snapshot!(t.backend());
     let buf = buffer(&t);
     find(buf, "new job 1062");
-    find(buf, "rejected by op");
+    find(
+        buf,
+        "#2 rejected: rejected by operator: superseded by the new push",
+    );
     assert!(
         s.queue.items[1]
             .reason
@@ -458,11 +463,11 @@ fn queue_bulk_dialog_120x40() {
 #[test]
 fn queue_editor_120x40() {
     let mut s = state(120, 40);
-    propose(&mut s, ":reviewers carol", Selection::Mr(2));
+    propose(&mut s, ":comment Please rebase", Selection::Mr(2));
     keys(&mut s, &["3"]);
     keys(&mut s, &["e"]);
-    typed(&mut s, " dave");
+    typed(&mut s, " onto main");
     let t = render(&s, color());
-    find(buffer(&t), "carol dave");
+    find(buffer(&t), "Please rebase onto main");
     insta::assert_snapshot!(t.backend());
 }
