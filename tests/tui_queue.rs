@@ -321,3 +321,25 @@ async fn read_only_sends_no_write() {
     );
     assert!(r.writes().await.is_empty(), "{:?}", r.writes().await);
 }
+
+#[tokio::test]
+async fn reject_with_a_reason_sends_nothing_and_is_audited() {
+    let mut r = rig(false).await;
+    let (job, pipeline) = r.flaky_job();
+    r.select_job(job, pipeline).await;
+    r.typed(":retry\n").await;
+    r.keys(&["x"]).await;
+    r.typed("runner is being replaced\n").await;
+    assert_eq!(r.state.queue.items[0].status, QueueStatus::Rejected);
+    assert!(
+        r.state.queue.items[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("runner is being replaced")
+    );
+    // Approving a rejected item does nothing.
+    r.keys(&["a"]).await;
+    assert!(r.writes().await.is_empty());
+    assert_eq!(r.audit_events(), vec!["proposal", "decision"]);
+}
