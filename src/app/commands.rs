@@ -445,14 +445,35 @@ pub(super) fn from_palette(state: &mut AppState, line: &str, fx: &mut Vec<Effect
     match operator::from_palette(line, sel, &snap) {
         Ok(cmd) => {
             propose(state, vec![cmd], Source::Operator, fx);
-            state.focus = Pane::Queue;
-            super::update::relayout_pub(state);
+            match state.view {
+                super::state::View::Main => {
+                    state.focus = Pane::Queue;
+                    super::update::relayout_pub(state);
+                }
+                // Over a log or MR view: stay there, say where the proposal went.
+                _ => {
+                    let key = state
+                        .keymap
+                        .first_key(super::keymap::Action::PaneQueue)
+                        .unwrap_or_else(|| "pane_queue".into());
+                    notice(
+                        state,
+                        format!("proposed; {key} shows the queue to approve it"),
+                        false,
+                    );
+                }
+            }
         }
         Err(e) => notice(state, e, true),
     }
 }
 
 fn selection(state: &AppState) -> Selection {
+    match &state.view {
+        super::state::View::Log(v) => return Selection::Job(v.job_id),
+        super::state::View::Detail { iid, .. } => return Selection::Mr(*iid),
+        super::state::View::Main => {}
+    }
     match state.focus {
         Pane::Mrs => state
             .mrs
@@ -463,9 +484,6 @@ fn selection(state: &AppState) -> Selection {
             Some(r) => Selection::Pipeline(r.pipeline_id()),
             None => Selection::None,
         },
-        _ => match &state.view {
-            super::state::View::Detail { iid, .. } => Selection::Mr(*iid),
-            _ => Selection::None,
-        },
+        _ => Selection::None,
     }
 }

@@ -790,3 +790,18 @@ fn suspend_is_ctrl_z_and_resume_forces_a_repaint() {
     assert!(key(&mut s, "z").is_empty());
     assert_eq!(update(&mut s, Msg::Resumed), vec![Effect::ForceRedraw]);
 }
+
+#[test]
+fn palette_retry_in_a_log_view_targets_that_job() {
+    let mut s = state();
+    update(&mut s, Msg::Key(Key::char(':')));
+    typed(&mut s, "log 1061");
+    key(&mut s, "enter");
+    assert!(matches!(s.view, View::Log(_)));
+    update(&mut s, Msg::Key(Key::char(':')));
+    typed(&mut s, "retry");
+    key(&mut s, "enter");
+    assert_eq!(s.queue.items[0].target, "job 1061");
+    assert!(matches!(s.view, View::Log(_)), "the log stays open");
+    assert!(s.notice.as_ref().unwrap().text.contains("queue"));
+}
