@@ -73,6 +73,8 @@ pub enum Cmd {
     /// Evaluate the diagnoser on a labelled corpus
     #[command(subcommand)]
     Eval(EvalCmd),
+    /// Show which CODEOWNERS rules own the given paths, and the file's problems (offline)
+    Codeowners(CodeownersArgs),
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -103,9 +105,12 @@ pub struct SimArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
-    /// Print the snapshot as JSON
+    /// Print the snapshot as JSON (one line per snapshot with --watch)
     #[arg(long)]
     pub json: bool,
+    /// Keep polling and print every changed snapshot until interrupted
+    #[arg(long)]
+    pub watch: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -174,4 +179,15 @@ pub enum EvalCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CodeownersArgs {
+    /// The CODEOWNERS file (GitLab syntax)
+    pub file: PathBuf,
+    /// Repository paths to look up (none: only check the file)
+    pub paths: Vec<String>,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
 }

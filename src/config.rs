@@ -466,6 +466,8 @@ impl Settings {
             ca_file: g.ca_file.clone(),
             request_timeout: Duration::from_secs(g.request_timeout_secs.unwrap_or(30).max(1)),
             read_only: self.read_only(),
+            // No proxy can reach our loopback, and reqwest's NO_PROXY does not cover it.
+            no_proxy: is_loopback_url(self.gitlab_url()),
             ..ClientConfig::default()
         })
     }
@@ -524,6 +526,19 @@ impl Settings {
         }
         out
     }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    crate::gitlab::client::normalize_base_url(url)
+        .ok()
+        .and_then(|u| {
+            let h = u.host_str()?.trim_matches(['[', ']']).to_string();
+            Some(
+                h.eq_ignore_ascii_case("localhost")
+                    || h.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback()),
+            )
+        })
+        .unwrap_or(false)
 }
 
 fn run_token_cmd(cmd: &str) -> anyhow::Result<SecretString> {
@@ -761,6 +776,15 @@ mod tests {
             .token()
             .unwrap_err();
         assert!(e.to_string().contains("oops"), "{e}");
+    }
+
+    #[test]
+    fn loopback_urls_bypass_proxies() {
+        assert!(is_loopback_url("http://127.0.0.1:4567"));
+        assert!(is_loopback_url("http://localhost:8080/api/v4"));
+        assert!(is_loopback_url("http://[::1]:9"));
+        assert!(!is_loopback_url("https://gitlab.example.com"));
+        assert!(!is_loopback_url("not a url at all ::"));
     }
 
     #[test]

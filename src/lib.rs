@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(Cmd::Redact) => plan::cli::run_redact(),
             Some(Cmd::Audit(args)) => command::cli::run_audit(global, args).await,
             Some(Cmd::Eval(cmd)) => diagnose::cli::run_eval(global, cmd).await,
+            Some(Cmd::Codeowners(args)) => review::cli::run_codeowners(args),
         }
     })
 }

@@ -93,8 +93,27 @@ pub fn operator_id() -> String {
     let user = ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(login_name)
         .unwrap_or_else(|| "unknown".into());
     format!("{}@{}", user.trim(), hostname())
+}
+
+/// The login name for our uid from the password file, when no variable names the user.
+fn login_name() -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata("/proc/self").ok()?.uid();
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let id: u32 = f.nth(1)?.parse().ok()?;
+            (id == uid && !name.is_empty()).then(|| name.to_string())
+        })
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 fn hostname() -> String {
@@ -392,7 +411,10 @@ impl RecordHeader {
         cmd: &Command,
     ) -> RecordHeader {
         RecordHeader {
-            time: time.to_string(),
+            time: time
+                .round(jiff::Unit::Millisecond)
+                .unwrap_or(time)
+                .to_string(),
             session: session.to_string(),
             item,
             project: cmd.project().to_string(),

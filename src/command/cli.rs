@@ -23,10 +23,10 @@ use super::audit::{
 };
 use super::executor::{ExecContext, execute, snapshot_for};
 use super::model::Command;
-use super::parse::{ParsedPlan, RejectedItem, parse_plan_str};
+use super::parse::{ParsedPlan, RejectedItem, parse_plan_file};
 use super::policy::Policy;
 use super::queue::{Approval, Proposed, Queue, QueueError, Source, Status};
-use super::request::{preconditions, requests};
+use super::request::details;
 use super::risk::Risk;
 
 /// Largest plan file read.
@@ -68,7 +68,7 @@ fn read_plan(path: &Path) -> anyhow::Result<ParsedPlan> {
             MAX_PLAN_BYTES / 1024 / 1024
         );
     }
-    parse_plan_str(&text).map_err(|e| anyhow::anyhow!("plan file {}: {e}", path.display()))
+    parse_plan_file(&text).map_err(|e| anyhow::anyhow!("plan file {}: {e}", path.display()))
 }
 
 /// The project named by the plan's commands, when they agree on one.
@@ -392,22 +392,8 @@ fn existing_position(commands: &[(usize, Command)], queue: &Queue, id: u64) -> S
 
 fn show_details(cmd: &Command, risk: Risk, snap: &ProjectSnapshot, head: &str) {
     eprintln!("\n{head} — risk {risk}");
-    eprintln!("   why: {}", one_line(cmd.rationale(), 200));
-    if let Some(c) = cmd.confidence() {
-        eprintln!("   confidence: {c:.2}");
-    }
-    match cmd {
-        Command::CommentMr { body, .. } => eprintln!("   body: {}", one_line(body, 400)),
-        Command::Note { text, .. } => eprintln!("   note: {}", one_line(text, 400)),
-        _ => {}
-    }
-    if let Ok(reqs) = requests(cmd, snap) {
-        for r in reqs {
-            eprintln!("   sends: {}", one_line(&r.to_string(), 400));
-        }
-    }
-    for p in preconditions(cmd, snap) {
-        eprintln!("   requires: {p}");
+    for (label, text) in details(cmd, snap) {
+        eprintln!("   {label}: {}", one_line(&text, 400));
     }
 }
 
@@ -432,7 +418,10 @@ fn record_rejected_item(
     r: &RejectedItem,
 ) -> anyhow::Result<()> {
     let header = RecordHeader {
-        time: jiff::Timestamp::now().to_string(),
+        time: jiff::Timestamp::now()
+            .round(jiff::Unit::Millisecond)
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+            .to_string(),
         session: session.to_string(),
         item: 0,
         project: project.to_string(),

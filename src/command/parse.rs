@@ -144,14 +144,28 @@ fn parse_command_at(v: &Value, path: &str) -> Result<Command, ParseError> {
 /// Parses a plan: `{"summary": "...", "commands": [...]}`, or a bare array of commands (the
 /// original prototype's form). Structural errors fail the whole plan; a bad command only itself.
 pub fn parse_plan(v: &Value) -> Result<ParsedPlan, ParseError> {
+    parse_plan_with(v, &[])
+}
+
+/// What `plan --json` adds around a plan; a plan file may carry it, `apply` ignores it.
+pub const PLAN_FILE_METADATA: [&str; 3] = ["planner", "model", "rejected"];
+
+/// Parses a plan file (`plan --json` output): a plan, plus the metadata keys it prints.
+pub fn parse_plan_file(text: &str) -> Result<ParsedPlan, ParseError> {
+    parse_plan_str_with(text, &PLAN_FILE_METADATA)
+}
+
+fn parse_plan_with(v: &Value, ignored: &[&str]) -> Result<ParsedPlan, ParseError> {
     let (summary, items) = match v {
         Value::Array(items) => (String::new(), items),
         Value::Object(o) => {
             for key in o.keys() {
-                if key != "summary" && key != "commands" {
+                if key != "summary" && key != "commands" && !ignored.contains(&key.as_str()) {
+                    let mut allowed = vec!["summary", "commands"];
+                    allowed.extend_from_slice(ignored);
                     return Err(err(
                         clip(key),
-                        "unknown field in plan; allowed: summary, commands",
+                        format!("unknown field in plan; allowed: {}", allowed.join(", ")),
                     ));
                 }
             }
@@ -231,6 +245,10 @@ pub fn parse_plan(v: &Value) -> Result<ParsedPlan, ParseError> {
 /// Parses plan text (a file or a model reply): invalid JSON is a plan-level error with its
 /// line and column.
 pub fn parse_plan_str(text: &str) -> Result<ParsedPlan, ParseError> {
+    parse_plan_str_with(text, &[])
+}
+
+fn parse_plan_str_with(text: &str, ignored: &[&str]) -> Result<ParsedPlan, ParseError> {
     let v: Value = serde_json::from_str(text).map_err(|e| {
         err(
             "",
@@ -241,7 +259,7 @@ pub fn parse_plan_str(text: &str) -> Result<ParsedPlan, ParseError> {
             ),
         )
     })?;
-    parse_plan(&v)
+    parse_plan_with(&v, ignored)
 }
 
 fn allowed_kinds() -> String {
@@ -561,6 +579,19 @@ mod tests {
         assert_eq!(bare.commands.len(), 1);
         let e = parse_plan_str("{\"summary\": ").unwrap_err();
         assert!(e.reason.contains("not valid JSON"), "{e}");
+    }
+
+    #[test]
+    fn plan_files_may_carry_plan_json_metadata() {
+        let text = json!({"planner": "rules", "model": null, "rejected": [{"index": 3}],
+            "summary": "s", "commands": [{"kind": "rebase_mr", "project": "g/a", "mr_iid": 3,
+            "rationale": "r"}]})
+        .to_string();
+        assert_eq!(parse_plan_file(&text).unwrap().commands.len(), 1);
+        // Model output stays strict.
+        let e = parse_plan_str(&text).unwrap_err();
+        assert!(e.reason.contains("unknown field in plan"), "{e}");
+        assert!(parse_plan_file(r#"{"commands": [], "usage": 1}"#).is_err());
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub struct QueueItem {
     pub approved_by: Option<String>,
     /// Retry-budget key, for retries.
     budget_key: Option<String>,
+    /// `command.identity()`, kept with the command (de-duplication compares it often).
+    identity: String,
     /// A high-risk approval is waiting for the second confirmation.
     pub awaiting_confirmation: bool,
 }
@@ -472,7 +474,7 @@ impl Queue {
             .items
             .iter()
             .rev()
-            .find(|i| i.command.identity() == identity && i.status != Status::Failed)
+            .find(|i| i.identity == identity && i.status != Status::Failed)
             .map(|i| i.id)
         {
             let status = self.get(existing).map(|i| i.status);
@@ -500,6 +502,7 @@ impl Queue {
             original: cmd.clone(),
             target_label: target_label(&cmd, snap),
             budget_key: budget_key(&cmd, snap),
+            identity: identity.clone(),
             command: cmd,
             risk: r,
             status,
@@ -697,7 +700,7 @@ impl Queue {
         let twin = self
             .items
             .iter()
-            .find(|i| i.id != id && i.command.identity() == identity && i.status != Status::Failed)
+            .find(|i| i.id != id && i.identity == identity && i.status != Status::Failed)
             .map(|i| i.id);
         let (status, reason) = if let Some(t) = twin {
             (Status::Invalid, Some(format!("same command as #{t}")))
@@ -712,6 +715,7 @@ impl Queue {
         let item = self.item_mut(id)?;
         item.risk = risk(&edited, snap);
         item.command = edited;
+        item.identity = identity;
         item.status = status;
         item.reason = reason.clone();
         item.awaiting_confirmation = false;
@@ -796,8 +800,9 @@ impl Queue {
             session: String::new(),
         };
         let key = item.budget_key.clone();
+        let identity = item.identity.clone();
         self.executed
-            .insert(ticket.command.identity(), format!("#{id} in this session"));
+            .insert(identity, format!("#{id} in this session"));
         if let Some(k) = key {
             *self.budget_used.entry(k).or_default() += 1;
         }
@@ -820,7 +825,7 @@ impl Queue {
                 action: "finish",
             });
         }
-        let identity = item.command.identity();
+        let identity = item.identity.clone();
         let key = item.budget_key.clone();
         let (status, reason, sent) = match result {
             Finish::Done(s) => (Status::Done, s, true),
@@ -893,7 +898,7 @@ impl Queue {
         let item = self.get(id).ok_or(QueueError::NoSuchItem(id))?;
         let refusal = if let Err(why) = self.policy.may_execute(item.kind()) {
             Some((why, false))
-        } else if let Some(when) = self.executed.get(&item.command.identity()) {
+        } else if let Some(when) = self.executed.get(&item.identity) {
             Some((format!("already executed: {when}"), true))
         } else if let Some(k) = &item.budget_key
             && self.budget_used.get(k).copied().unwrap_or(0) >= self.retry_budget

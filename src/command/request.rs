@@ -133,7 +133,11 @@ pub fn requests(cmd: &Command, snap: &ProjectSnapshot) -> Result<Vec<HttpRequest
     Ok(vec![r])
 }
 
+/// What a comment posts: the body with secrets redacted (a model must not be able to publish a
+/// token it read in a job log, and the operator approves the redacted text it is shown), then the
+/// marker.
 pub fn comment_body(body: &str) -> String {
+    let body = crate::plan::redact::redact(body);
     format!("{}\n\n{BOT_MARKER}", body.trim_end())
 }
 
@@ -173,7 +177,7 @@ pub fn preconditions(cmd: &Command, snap: &ProjectSnapshot) -> Vec<String> {
         } => vec![
             format!("{} is open", mr_title(*mr_iid)),
             format!(
-                "{} are project members and not the author",
+                "reviewers {}: project members, not the author",
                 reviewers.join(", ")
             ),
         ],
@@ -197,6 +201,48 @@ pub fn preconditions(cmd: &Command, snap: &ProjectSnapshot) -> Vec<String> {
             "required approvals are given".into(),
         ],
     }
+}
+
+/// The details view of a command as (label, text) rows: rationale, confidence, evidence, the
+/// payload the operator approves, the exact request(s) and the preconditions. Text is redacted;
+/// multi-line bodies are kept for the UI to wrap.
+pub fn details(cmd: &Command, snap: &ProjectSnapshot) -> Vec<(&'static str, String)> {
+    let red = |s: &str| crate::plan::redact::redact(s).into_owned();
+    let mut rows = vec![("why", red(cmd.rationale()))];
+    if let Some(c) = cmd.confidence() {
+        rows.push(("confidence", format!("{c:.2}")));
+    }
+    for e in cmd.evidence() {
+        rows.push(("evidence", red(e)));
+    }
+    match cmd {
+        Command::CommentMr { body, .. } => rows.push(("body", red(body))),
+        Command::Note { text, .. } => rows.push(("note", red(text))),
+        Command::SetLabels { add, remove, .. } => {
+            if !add.is_empty() {
+                rows.push(("add labels", add.join(", ")));
+            }
+            if !remove.is_empty() {
+                rows.push(("remove labels", remove.join(", ")));
+            }
+        }
+        Command::AssignReviewers { reviewers, .. } => {
+            rows.push(("reviewers", reviewers.join(", ")))
+        }
+        Command::MergeMr { sha, .. } => rows.push(("head sha", sha.clone())),
+        _ => {}
+    }
+    match requests(cmd, snap) {
+        Ok(reqs) if reqs.is_empty() => rows.push(("sends", "nothing (no GitLab call)".into())),
+        Ok(reqs) => rows.extend(reqs.iter().map(|r| ("sends", r.to_string()))),
+        Err(e) => rows.push(("sends", format!("cannot form the request: {e}"))),
+    }
+    rows.extend(
+        preconditions(cmd, snap)
+            .into_iter()
+            .map(|p| ("requires", p)),
+    );
+    rows
 }
 
 #[cfg(test)]
@@ -268,6 +314,33 @@ mod tests {
         assert_eq!(r.body, Some(json!({"body": format!("hi\n\n{BOT_MARKER}")})));
         assert!(
             req(json!({"kind": "note", "project": p, "text": "t", "rationale": "r"})).is_empty()
+        );
+        let r = one(json!({"kind": "comment_mr", "project": p, "mr_iid": 42,
+            "body": "leaked glpat-AAAAAAAAAAAAAAAAAAAA here", "rationale": "r"}));
+        let posted = r.body.unwrap()["body"].as_str().unwrap().to_string();
+        assert!(
+            !posted.contains("glpat-A") && posted.contains("[REDACTED"),
+            "{posted}"
+        );
+    }
+
+    #[test]
+    fn details_show_payload_request_and_preconditions() {
+        let c = serde_json::from_value(json!({"kind": "comment_mr", "project": "g/app",
+            "mr_iid": 42, "body": "line1\nAWS AKIAABCDEFGHIJKLMNOP", "rationale": "r",
+            "confidence": 0.7, "evidence": ["e1"]}))
+        .unwrap();
+        let rows = details(&c, &snap());
+        let labels: Vec<&str> = rows.iter().map(|(l, _)| *l).collect();
+        assert_eq!(
+            labels,
+            ["why", "confidence", "evidence", "body", "sends", "requires"]
+        );
+        assert!(rows[3].1.starts_with("line1\n") && !rows[3].1.contains("AKIA"));
+        assert!(
+            rows[4]
+                .1
+                .starts_with("POST /api/v4/projects/1/merge_requests/42/notes")
         );
     }
 

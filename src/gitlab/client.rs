@@ -275,9 +275,7 @@ impl Fetched {
 
 impl GitlabClient {
     pub fn new(cfg: ClientConfig) -> Result<Self> {
-        // reqwest is built without a default crypto provider (ring is lighter to build than
-        // aws-lc); installing it twice is harmless, so every constructor does it.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        ensure_crypto_provider();
 
         let base = normalize_base_url(&cfg.base_url)?;
         let host = host_of(&base);
@@ -801,6 +799,12 @@ impl GitlabClient {
     }
 }
 
+/// reqwest is built without a default crypto provider (ring is lighter to build than aws-lc),
+/// so anything that builds a `reqwest::Client` must call this first; it is idempotent.
+pub fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn prune(q: &mut VecDeque<Instant>, now: Instant) {
     while let Some(&t) = q.front() {
         if now.duration_since(t) >= Duration::from_secs(60) {
@@ -850,7 +854,10 @@ fn status_error(
         }
         404 => GitlabError::NotFound {
             host,
-            what: path.to_string(),
+            // `/projects/acme%2Fnope` reads better as `/projects/acme/nope`.
+            what: percent_encoding::percent_decode_str(path)
+                .decode_utf8_lossy()
+                .into_owned(),
         },
         429 => {
             let server_now = header_str(headers, "date").and_then(parse_http_date);

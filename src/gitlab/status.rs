@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use jiff::Timestamp;
+use tokio::sync::mpsc;
 
 use super::GitlabClient;
 use super::error::one_line;
 use super::models::Status;
-use super::poller::fetch_snapshot;
+use super::poller::{self, PollConfig, PollEvent, fetch_snapshot};
 use super::snapshot::ProjectSnapshot;
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::config::Settings;
@@ -31,6 +32,15 @@ pub async fn run(global: GlobalArgs, args: StatusArgs) -> anyhow::Result<ExitCod
     let mut cc = settings.client_config()?;
     // A one-shot command should fail fast rather than sit in long backoffs.
     cc.max_retries = 2;
+    if args.watch {
+        return watch(
+            GitlabClient::new(cc)?,
+            project,
+            settings.refresh(),
+            args.json,
+        )
+        .await;
+    }
     let client = GitlabClient::new(cc)?;
     let snap = fetch_snapshot(&client, &project, PIPELINES, JOBS_FOR_LATEST).await?;
     tracing::info!(
@@ -40,19 +50,82 @@ pub async fn run(global: GlobalArgs, args: StatusArgs) -> anyhow::Result<ExitCod
         pipelines = snap.pipelines.len(),
         "status fetched"
     );
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &snap)?;
-        writeln!(out)?;
+    let text = if args.json {
+        let mut t = serde_json::to_string_pretty(&snap)?;
+        t.push('\n');
+        t
     } else {
-        write!(
-            out,
-            "{}",
-            summary(&snap, client.request_count(), client.is_read_only())
-        )?;
+        summary(&snap, client.request_count(), client.is_read_only())
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // `status --json | head` closing the pipe early is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(e.into()),
+        Ok(()) => {}
     }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `status --watch`: the poller, printing each changed snapshot. A failure before the first
+/// snapshot (bad token, wrong project, no network) ends it with that error; later failures are
+/// reported on stderr while the poller backs off and carries on.
+async fn watch(
+    client: GitlabClient,
+    project: String,
+    refresh: std::time::Duration,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let (tx, mut rx) = mpsc::channel(16);
+    let cfg = PollConfig {
+        refresh,
+        ..PollConfig::default()
+    };
+    let handle = poller::spawn(client.clone(), project, cfg, tx);
+    let mut seen_snapshot = false;
+    let result = loop {
+        let event = tokio::select! {
+            _ = tokio::signal::ctrl_c() => break Ok(ExitCode::SUCCESS),
+            e = rx.recv() => e,
+        };
+        match event {
+            None => break Ok(ExitCode::FAILURE),
+            Some(PollEvent::Snapshot { snapshot, .. }) => {
+                seen_snapshot = true;
+                let text = if json {
+                    let mut t = serde_json::to_string(&*snapshot)?;
+                    t.push('\n');
+                    t
+                } else {
+                    let at = snapshot
+                        .fetched_at
+                        .map(|t| t.to_string())
+                        .unwrap_or_default();
+                    format!(
+                        "--- {at}\n{}",
+                        summary(&snapshot, client.request_count(), client.is_read_only())
+                    )
+                };
+                let mut out = std::io::stdout().lock();
+                if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        break Ok(ExitCode::SUCCESS);
+                    }
+                    break Err(e.into());
+                }
+            }
+            Some(PollEvent::Error { error, .. }) if !seen_snapshot => {
+                break Err(anyhow::anyhow!(error));
+            }
+            Some(PollEvent::Error { error, .. }) => eprintln!("gitaiops: {error}"),
+            Some(PollEvent::Requests { total, last_minute }) => {
+                tracing::debug!(total, last_minute, "requests");
+            }
+            Some(PollEvent::JobLog { .. }) => {}
+        }
+    };
+    handle.shutdown().await;
+    result
 }
 
 /// A few lines an operator can read at a glance.

@@ -27,7 +27,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
 /// Name of the section that holds entries written before any heading.
@@ -104,13 +104,7 @@ pub struct Rule {
     pub default_owners: bool,
     /// `!pattern`: matching files are exempt from this section.
     pub exclusion: bool,
-    matcher: GlobMatcher,
-}
-
-impl Rule {
-    pub fn matches(&self, path: &str) -> bool {
-        self.matcher.is_match(rooted(path))
-    }
+    glob: Glob,
 }
 
 /// A section (named, or the default one), with every heading of that name combined.
@@ -126,6 +120,8 @@ pub struct Section {
     pub rules: Vec<Rule>,
     /// Headings seen with this name (0 for the default section).
     headings: usize,
+    /// All rules' globs, indexed like `rules`: one pass per path instead of one per rule.
+    set: GlobSet,
 }
 
 impl Section {
@@ -227,8 +223,8 @@ impl CodeOwners {
                 co.problem(n, "exclusion without a pattern; line ignored".into());
                 continue;
             }
-            let matcher = match compile(pattern) {
-                Ok(m) => m,
+            let glob = match compile(pattern) {
+                Ok(g) => g,
                 Err(e) => {
                     co.problem(
                         n,
@@ -260,38 +256,48 @@ impl CodeOwners {
                 owners,
                 default_owners,
                 exclusion,
-                matcher,
+                glob,
             });
         }
         // The default section exists from the start; drop it when the file never used it.
         co.sections
             .retain(|s| !(s.is_default() && s.rules.is_empty()));
+        for s in &mut co.sections {
+            let mut b = GlobSetBuilder::new();
+            for r in &s.rules {
+                b.add(r.glob.clone());
+            }
+            // Every glob already compiled alone, so the set builds; an empty set is the
+            // (never matching) fallback should that ever change.
+            s.set = b.build().unwrap_or_else(|_| GlobSet::empty());
+        }
         co
     }
 
     /// Owners of a path, one entry per section that has a say (file order of sections).
     pub fn owners_of(&self, path: &str) -> Vec<SectionMatch> {
+        let path = rooted(path);
         let mut out = Vec::new();
+        let mut hits = Vec::new();
         for s in &self.sections {
-            let hit = |r: &Rule| SectionMatch {
-                section: s.name.clone(),
-                optional: s.optional,
-                approvals: s.approvals,
-                pattern: r.pattern.clone(),
-                line: r.line,
-                owners: r.owners.clone(),
-                default_owners: r.default_owners,
-                excluded: r.exclusion,
-            };
-            if let Some(ex) = s.rules.iter().find(|r| r.exclusion && r.matches(path)) {
-                out.push(hit(ex));
-            } else if let Some(r) = s
-                .rules
+            s.set.matches_into(&path, &mut hits);
+            // An exclusion wins over any entry of its section; otherwise the last entry does.
+            let decisive = hits
                 .iter()
-                .rev()
-                .find(|r| !r.exclusion && r.matches(path))
-            {
-                out.push(hit(r));
+                .copied()
+                .find(|&i| s.rules[i].exclusion)
+                .or_else(|| hits.iter().copied().max());
+            if let Some(r) = decisive.map(|i| &s.rules[i]) {
+                out.push(SectionMatch {
+                    section: s.name.clone(),
+                    optional: s.optional,
+                    approvals: s.approvals,
+                    pattern: r.pattern.clone(),
+                    line: r.line,
+                    owners: r.owners.clone(),
+                    default_owners: r.default_owners,
+                    excluded: r.exclusion,
+                });
             }
         }
         out
@@ -330,6 +336,7 @@ impl CodeOwners {
             default_owners: Vec::new(),
             rules: Vec::new(),
             headings: 0,
+            set: GlobSet::empty(),
         });
         self.sections.len() - 1
     }
@@ -419,7 +426,8 @@ fn parse_owner(tok: &str) -> Option<Owner> {
                 .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
     };
     if let Some(role) = tok.strip_prefix("@@") {
-        return match role.to_ascii_lowercase().trim_end_matches('s') {
+        let role = role.to_ascii_lowercase();
+        return match role.strip_suffix('s').unwrap_or(&role) {
             "developer" => Some(Owner::Role(Role::Developer)),
             "maintainer" => Some(Owner::Role(Role::Maintainer)),
             "owner" => Some(Owner::Role(Role::Owner)),
@@ -447,13 +455,12 @@ fn rooted(path: &str) -> String {
 }
 
 /// GitLab's normalisation, then translation of Ruby `fnmatch` syntax into globset's.
-fn compile(pattern: &str) -> Result<GlobMatcher, globset::Error> {
+fn compile(pattern: &str) -> Result<Glob, globset::Error> {
     let glob = to_globset(&normalize(pattern));
-    Ok(GlobBuilder::new(&glob)
+    GlobBuilder::new(&glob)
         .literal_separator(true)
         .backslash_escape(true)
-        .build()?
-        .compile_matcher())
+        .build()
 }
 
 fn normalize(pattern: &str) -> String {

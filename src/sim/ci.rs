@@ -99,8 +99,7 @@ pub fn pipeline(w: &World, now: Ms, id: &str) -> Reply {
 fn scope_ok(p: &Params, status: &str) -> bool {
     match p.all("scope") {
         None => true,
-        Some(s) if s.is_empty() => true,
-        Some(s) => s.iter().any(|x| x == status),
+        Some(s) => s.is_empty() || s.iter().any(|x| x == status),
     }
 }
 
@@ -117,7 +116,7 @@ pub fn pipeline_jobs(w: &World, now: Ms, id: &str, p: &Params) -> Reply {
         .filter(|j| include_retried || !j.retried)
         .filter(|j| scope_ok(p, j.status(now)))
         .collect();
-    jobs.sort_by(|a, b| b.id.cmp(&a.id));
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.id));
     let page = p.page(jobs.len());
     let items = jobs[page.range()]
         .iter()

@@ -110,7 +110,11 @@ impl Params {
     }
 
     pub fn flag(&self, k: &str) -> Option<bool> {
-        self.get(k).map(|v| matches!(v, "true" | "1" | "yes"))
+        self.get(k).map(|v| {
+            ["true", "1", "yes"]
+                .iter()
+                .any(|t| v.trim().eq_ignore_ascii_case(t))
+        })
     }
 
     pub fn time(&self, k: &str) -> Result<Option<Ms>, String> {

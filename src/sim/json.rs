@@ -99,7 +99,15 @@ pub fn project_web_url(w: &World) -> String {
     format!("{}/{}", w.base_url, w.project.path)
 }
 
+/// Project settings that never change in the simulation (GitLab sends ~100 of them).
+const PROJECT_SETTINGS: &str = include_str!("../../assets/sim/project_settings.json");
+
 pub fn project(w: &World, now: Ms) -> Value {
+    let settings: Value = serde_json::from_str(PROJECT_SETTINGS).unwrap_or(Value::Null);
+    merge(project_core(w, now), settings)
+}
+
+fn project_core(w: &World, now: Ms) -> Value {
     let p = &w.project;
     let web = project_web_url(w);
     let api = format!("{}/api/v4/projects/{}", w.base_url, p.id);
@@ -490,7 +498,7 @@ pub fn mr_item(w: &World, mr: &Mr, now: Ms) -> Value {
         "draft": mr.is_draft(),
         "work_in_progress": mr.is_draft(),
         "milestone": null,
-        "merge_when_pipeline_succeeds": false,
+        "merge_when_pipeline_succeeds": mr.auto_merge,
         "merge_status": if mr.conflicts { "cannot_be_merged" } else { "can_be_merged" },
         "detailed_merge_status": dms,
         "sha": mr.sha,

@@ -13,6 +13,8 @@ mod repo;
 mod routes;
 mod scenario;
 mod state;
+#[cfg(test)]
+mod state_tests;
 
 use std::io::Write as _;
 use std::net::SocketAddr;

@@ -30,12 +30,7 @@ pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
         }
     };
     let iids = p.ids("iids");
-    let labels: Option<Vec<&str>> = p.get("labels").map(|l| {
-        l.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect()
-    });
+    let labels = labels_param(p, "labels");
     let user_filter = |name_key: &str, id_key: &str| -> Option<u64> {
         p.get(id_key).and_then(|v| v.parse().ok()).or_else(|| {
             p.get(name_key)
@@ -58,9 +53,9 @@ pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
         .filter(|m| iids.as_ref().is_none_or(|ids| ids.contains(&m.iid)))
         .filter(|m| match labels.as_deref() {
             None => true,
-            Some(["None"]) => m.labels.is_empty(),
-            Some(["Any"]) => !m.labels.is_empty(),
-            Some(ls) => ls.iter().all(|l| m.labels.iter().any(|x| x == l)),
+            Some([one]) if one == "None" => m.labels.is_empty(),
+            Some([one]) if one == "Any" => !m.labels.is_empty(),
+            Some(ls) => ls.iter().all(|l| m.labels.contains(l)),
         })
         .filter(|m| author.is_none_or(|a| m.author == a))
         .filter(|m| reviewer.is_none_or(|r| m.reviewers.contains(&r)))
@@ -258,12 +253,16 @@ const UPDATE_ATTRS: &[&str] = &[
     "merge_after",
 ];
 
-fn split_labels(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
+/// Labels arrive as `a,b`, as `labels[]=a&labels[]=b` or as a JSON array.
+fn labels_param(p: &Params, key: &str) -> Option<Vec<String>> {
+    let vals = p.all(key)?;
+    let mut out: Vec<String> = Vec::new();
+    for l in vals.iter().flat_map(|v| v.split(',')).map(str::trim) {
+        if !l.is_empty() && !out.iter().any(|x| x == l) {
+            out.push(l.to_string());
+        }
+    }
+    Some(out)
 }
 
 fn mentions(w: &World, ids: &[u64]) -> String {
@@ -318,20 +317,17 @@ pub fn update(w: &mut World, now: Ms, iid: &str, p: &Params) -> Reply {
         events.push("changed the description".into());
     }
     let before = mr.labels.clone();
-    if let Some(l) = p.get("labels") {
-        mr.labels = split_labels(l);
-    } else if p.has("labels") {
-        mr.labels.clear();
+    if let Some(l) = labels_param(p, "labels") {
+        mr.labels = l;
     }
-    if let Some(add) = p.get("add_labels") {
-        for l in split_labels(add) {
+    if let Some(add) = labels_param(p, "add_labels") {
+        for l in add {
             if !mr.labels.contains(&l) {
                 mr.labels.push(l);
             }
         }
     }
-    if let Some(rm) = p.get("remove_labels") {
-        let rm = split_labels(rm);
+    if let Some(rm) = labels_param(p, "remove_labels") {
         mr.labels.retain(|l| !rm.contains(l));
     }
     let added: Vec<String> = mr
@@ -363,30 +359,30 @@ pub fn update(w: &mut World, now: Ms, iid: &str, p: &Params) -> Reply {
         )),
         (true, true) => {}
     }
-    if let Some(r) = reviewers {
-        if r != mr.reviewers {
-            let new: Vec<u64> = r
-                .iter()
-                .copied()
-                .filter(|id| !mr.reviewers.contains(id))
-                .collect();
-            if new.is_empty() {
-                events.push("removed review request".into());
-            } else {
-                events.push(format!("requested review from {}", mentions(w, &new)));
-            }
-            mr.reviewers = r;
+    if let Some(r) = reviewers
+        && r != mr.reviewers
+    {
+        let new: Vec<u64> = r
+            .iter()
+            .copied()
+            .filter(|id| !mr.reviewers.contains(id))
+            .collect();
+        if new.is_empty() {
+            events.push("removed review request".into());
+        } else {
+            events.push(format!("requested review from {}", mentions(w, &new)));
         }
+        mr.reviewers = r;
     }
-    if let Some(a) = assignees {
-        if a != mr.assignees {
-            events.push(if a.is_empty() {
-                "unassigned everyone".into()
-            } else {
-                format!("assigned to {}", mentions(w, &a))
-            });
-            mr.assignees = a;
-        }
+    if let Some(a) = assignees
+        && a != mr.assignees
+    {
+        events.push(if a.is_empty() {
+            "unassigned everyone".into()
+        } else {
+            format!("assigned to {}", mentions(w, &a))
+        });
+        mr.assignees = a;
     }
     if let Some(t) = p.get("target_branch") {
         mr.target_branch = t.to_string();
@@ -442,35 +438,40 @@ pub fn rebase(w: &mut World, now: Ms, iid: &str) -> Reply {
     Reply::Json(StatusCode::ACCEPTED, json!({"rebase_in_progress": true}))
 }
 
+/// `PUT .../merge`: 405 unless mergeable (or auto-merge requested while CI runs), 409 on a stale
+/// `sha`, else merged (or auto-merge armed: still opened, `merge_when_pipeline_succeeds`).
 pub fn merge(w: &mut World, now: Ms, iid: &str, p: &Params) -> Reply {
     let mr = match find(w, iid) {
         Ok(m) => m,
         Err(r) => return r,
     };
     let iid = mr.iid;
-    if w.detailed_merge_status(mr, now) != "mergeable" {
+    let auto = p.flag("merge_when_pipeline_succeeds").unwrap_or(false)
+        || p.flag("auto_merge").unwrap_or(false);
+    let status = w.detailed_merge_status(mr, now);
+    let waits_for_ci = auto && status == "ci_still_running";
+    if status != "mergeable" && !waits_for_ci {
         return Reply::message(405, "405 Method Not Allowed");
     }
-    if let Some(sha) = p.get("sha") {
-        if sha != mr.sha {
-            return Reply::message(409, "SHA does not match HEAD of source branch");
-        }
+    if let Some(sha) = p.get("sha")
+        && sha != mr.sha
+    {
+        return Reply::message(409, "SHA does not match HEAD of source branch");
     }
-    let title = format!(
-        "Merge branch '{}' into '{}'",
-        mr.source_branch, mr.target_branch
-    );
-    let merge_sha = w.next_sha();
     let current = w.current_user;
-    if let Some(mr) = w.mrs.get_mut(&iid) {
-        mr.state = "merged";
-        mr.merged_at = Some(now);
-        mr.merge_user = Some(current);
-        mr.merge_commit_sha = Some(merge_sha);
-        mr.updated_at = now;
+    if waits_for_ci {
+        if let Some(mr) = w.mrs.get_mut(&iid) {
+            mr.auto_merge = true;
+            mr.updated_at = now;
+        }
+        w.system_note(
+            iid,
+            "enabled an automatic merge when the pipeline for this merge request succeeds".into(),
+            now,
+        );
+    } else {
+        w.merge_mr(iid, now, current);
     }
-    w.system_note(iid, "merged".into(), now);
-    w.push_to_main(now, current, title);
     match w.mrs.get(&iid) {
         Some(mr) => Reply::ok(json::mr_full(w, mr, now, false)),
         None => Reply::not_found("Merge Request"),

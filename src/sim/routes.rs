@@ -58,14 +58,14 @@ pub async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         }
     }
 
-    if let Some(expected) = &s.token {
-        if presented_token(&parts.headers).as_deref() != Some(expected.as_str()) {
-            let r = http::json_response(
-                StatusCode::UNAUTHORIZED,
-                &json!({"message": "401 Unauthorized"}),
-            );
-            return with_date(r, s.clock.now());
-        }
+    if let Some(expected) = &s.token
+        && presented_token(&parts.headers).as_deref() != Some(expected.as_str())
+    {
+        let r = http::json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({"message": "401 Unauthorized"}),
+        );
+        return with_date(r, s.clock.now());
     }
 
     let bytes = match to_bytes(body, MAX_BODY).await {

@@ -366,6 +366,7 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
             spec,
             merge_error: None,
             illustrates: def.illustrates.clone(),
+            auto_merge: false,
         };
         for (k, (who, h, body)) in def.notes.iter().enumerate() {
             notes.push(NoteRec {

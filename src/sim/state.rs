@@ -156,7 +156,7 @@ impl Job {
     fn blocks_later_stages(&self) -> bool {
         !self.allow_failure
             && !self.retried
-            && !(self.manual && self.played_at.is_none())
+            && (!self.manual || self.played_at.is_some())
             && !self.skipped
             && matches!(self.plan, Plan::Failed { .. })
     }
@@ -250,6 +250,8 @@ pub struct Mr {
     pub spec: PipelineSpec,
     pub merge_error: Option<String>,
     pub illustrates: Option<String>,
+    /// Auto-merge set while the pipeline was running: merges when it succeeds.
+    pub auto_merge: bool,
 }
 
 impl Mr {
@@ -585,10 +587,10 @@ impl World {
             for &j in &in_stage {
                 let job = &mut self.jobs[j];
                 if fixed(job) {
-                    if !job.skipped {
-                        if let Some(f) = job.finished_at {
-                            end = end.max(f);
-                        }
+                    if !job.skipped
+                        && let Some(f) = job.finished_at
+                    {
+                        end = end.max(f);
                     }
                     fails |= job.blocks_later_stages();
                     continue;
@@ -894,7 +896,9 @@ impl World {
         }
         mr.sha = sha.clone();
         mr.updated_at = at;
-        let spec = mr.spec.clone();
+        // A new commit keeps the MR's real failures; transient infrastructure trouble is gone.
+        let mut spec = mr.spec.clone();
+        spec.overrides.retain(|_, o| o.flaky != Some(true));
         let author = mr.author;
         let pi = self.add_pipeline(
             &spec.template,
@@ -932,6 +936,60 @@ impl World {
         self.pipelines[pi].id
     }
 
+    /// Merges an MR at `at`: merged state, a merge commit and a pipeline on the default branch.
+    pub fn merge_mr(&mut self, iid: u64, at: Ms, user: u64) {
+        let Some(mr) = self.mrs.get(&iid) else { return };
+        let title = format!(
+            "Merge branch '{}' into '{}'",
+            mr.source_branch, mr.target_branch
+        );
+        let merge_sha = self.next_sha();
+        if let Some(mr) = self.mrs.get_mut(&iid) {
+            mr.state = "merged";
+            mr.merged_at = Some(at);
+            mr.merge_user = Some(user);
+            mr.merge_commit_sha = Some(merge_sha);
+            mr.updated_at = at;
+            mr.auto_merge = false;
+        }
+        self.system_note(iid, "merged".into(), at);
+        self.push_to_main(at, user, title);
+    }
+
+    /// Auto-merges whose pipeline finished by `now`: merge on success, cancel on failure.
+    fn settle_auto_merges(&mut self, now: Ms) {
+        let waiting: Vec<u64> = self
+            .mrs
+            .values()
+            .filter(|m| m.auto_merge && m.state == "opened")
+            .map(|m| m.iid)
+            .collect();
+        for iid in waiting {
+            let mr = &self.mrs[&iid];
+            let Some(p) = self.head_pipeline(mr) else {
+                continue;
+            };
+            let Some(done) = self.pipeline_finished_at(p, now) else {
+                continue;
+            };
+            match self.detailed_merge_status(mr, now) {
+                "mergeable" => self.merge_mr(iid, done, self.current_user),
+                "ci_must_pass" => {
+                    if let Some(m) = self.mrs.get_mut(&iid) {
+                        m.auto_merge = false;
+                        m.updated_at = done;
+                    }
+                    self.system_note(
+                        iid,
+                        "aborted the automatic merge because the pipeline failed".into(),
+                        done,
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// A new pipeline for the default branch's current head (no new commit).
     pub fn push_to_main_at_head(&mut self, at: Ms, user: u64) -> u64 {
         let branch = self.project.default_branch.clone();
@@ -962,6 +1020,7 @@ impl World {
     /// Materialises everything the clock has reached since the last request: pushes arrive
     /// every few minutes (deterministically from the seed).
     pub fn tick(&mut self, now: Ms) {
+        self.settle_auto_merges(now);
         let mut guard = 0;
         while self.next_arrival <= now && guard < 10_000 {
             guard += 1;

@@ -1,0 +1,283 @@
+//! GitLab data layer figures (see BENCHMARKS.md, "GitLab data layer").
+//!
+//! Before the timed benchmarks, `main` measures the request budget of the poller against the
+//! embedded simulator and prints it: requests per steady-state refresh with 50 open MRs and 20
+//! pipelines, idle (target 2) and busy. The timed part parses what the simulator serves at
+//! `--scale 1000`: the MR and pipeline list pages, and a whole `status --json` snapshot.
+//!
+//! Run: `cargo bench --bench gitlab`
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use gitaiops::gitlab::delta;
+use gitaiops::gitlab::poller::{self, PollCmd, PollConfig, PollEvent};
+use gitaiops::gitlab::{
+    ClientConfig, GitlabClient, MergeRequest, MrQuery, Pipeline, PipelineQuery, ProjectSnapshot,
+};
+use gitaiops::sim::{self, SimClock, SimConfig, SimHandle};
+use tokio::sync::mpsc;
+
+struct Payloads {
+    /// Raw bodies of every page, as served.
+    mr_pages: Vec<Vec<u8>>,
+    pipeline_pages: Vec<Vec<u8>>,
+    /// A full snapshot as `status --json` prints it.
+    snapshot_json: Vec<u8>,
+    mr_count: usize,
+    pipeline_count: usize,
+}
+
+static PAYLOADS: OnceLock<Payloads> = OnceLock::new();
+
+fn main() {
+    gitaiops::gitlab::client::ensure_crypto_provider();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        request_budget().await;
+        let p = scale_payloads(1000).await;
+        println!(
+            "scale 1000 payloads: {} MRs in {} pages ({} KiB), {} pipelines in {} pages, snapshot JSON {} KiB",
+            p.mr_count,
+            p.mr_pages.len(),
+            p.mr_pages.iter().map(Vec::len).sum::<usize>() / 1024,
+            p.pipeline_count,
+            p.pipeline_pages.len(),
+            p.snapshot_json.len() / 1024,
+        );
+        let _ = PAYLOADS.set(p);
+    });
+    divan::main();
+}
+
+async fn start_sim(scale: usize) -> SimHandle {
+    sim::start(SimConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        scale,
+        seed: 42,
+        token: None,
+        clock: SimClock::Manual,
+    })
+    .await
+    .expect("sim")
+}
+
+fn client(sim: &SimHandle) -> GitlabClient {
+    GitlabClient::new(ClientConfig {
+        base_url: sim.base_url(),
+        no_proxy: true,
+        ..ClientConfig::default()
+    })
+    .expect("client")
+}
+
+async fn sim_requests(http: &reqwest::Client, base: &str) -> usize {
+    let v: Vec<serde_json::Value> = http
+        .get(format!("{base}/-/sim/requests"))
+        .send()
+        .await
+        .expect("requests")
+        .json()
+        .await
+        .expect("json");
+    v.len()
+}
+
+async fn until_refresh_done(rx: &mut mpsc::Receiver<PollEvent>) -> u64 {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+            Ok(Some(PollEvent::Requests { total, .. })) => return total,
+            Ok(Some(_)) => {}
+            _ => panic!("poller stalled"),
+        }
+    }
+}
+
+/// The smallest scale whose open-MR count reaches 50 (the scenario closes and merges some).
+async fn sim_with_open_mrs(target: usize) -> (SimHandle, usize) {
+    let mut scale = target;
+    loop {
+        let sim = start_sim(scale).await;
+        let c = client(&sim);
+        let pid = c.project(&sim.project_path()).await.expect("project").id;
+        let open = c
+            .merge_requests(pid, &MrQuery::opened())
+            .await
+            .expect("mrs")
+            .items
+            .len();
+        if open >= target || scale > target * 4 {
+            return (sim, open);
+        }
+        sim.shutdown().await;
+        scale = (scale * target).div_ceil(open.max(1)).max(scale + 1);
+    }
+}
+
+async fn request_budget() {
+    let (sim, open) = sim_with_open_mrs(50).await;
+    let http = reqwest::Client::builder().no_proxy().build().expect("http");
+    let base = sim.base_url();
+    let c = client(&sim);
+    let cfg = PollConfig {
+        refresh: Duration::from_secs(3600),
+        pipelines_per_page: 20,
+        ..PollConfig::default()
+    };
+    let (tx, mut rx) = mpsc::channel(256);
+    let handle = poller::spawn(c.clone(), sim.project_path(), cfg, tx);
+    let cold = until_refresh_done(&mut rx).await;
+
+    const ROUNDS: u64 = 20;
+    let before = sim_requests(&http, &base).await;
+    for _ in 0..ROUNDS {
+        handle.send(PollCmd::RefreshNow);
+        until_refresh_done(&mut rx).await;
+    }
+    let idle = (sim_requests(&http, &base).await - before) as f64 / ROUNDS as f64;
+
+    // Busy: 10 MRs and 5 pipelines on screen, 30 s of simulated time between refreshes.
+    let (snap, _) = poller::cold_start(&c, &sim.project_path(), 20)
+        .await
+        .expect("cold start");
+    handle.send(PollCmd::Visible {
+        mrs: snap.mrs.keys().take(10).copied().collect(),
+        pipelines: snap.pipelines.keys().rev().take(5).copied().collect(),
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = sim_requests(&http, &base).await;
+    for _ in 0..ROUNDS {
+        http.post(format!("{base}/-/sim/advance?seconds=30"))
+            .send()
+            .await
+            .expect("advance");
+        handle.send(PollCmd::RefreshNow);
+        until_refresh_done(&mut rx).await;
+    }
+    let busy = (sim_requests(&http, &base).await - before) as f64 / ROUNDS as f64;
+    println!(
+        "request budget: {open} open MRs, 20 pipelines: cold start {cold} requests; idle refresh {idle:.2} requests (target 2); busy refresh (10 MRs + 5 pipelines on screen, +30 s/refresh) {busy:.2} requests"
+    );
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+async fn fetch_pages(http: &reqwest::Client, first: String) -> Vec<Vec<u8>> {
+    let mut pages = Vec::new();
+    let mut url = Some(first);
+    while let Some(u) = url.take() {
+        let r = http.get(&u).send().await.expect("page");
+        url = r
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .and_then(gitaiops::gitlab::client::parse_link_next);
+        pages.push(r.bytes().await.expect("body").to_vec());
+    }
+    pages
+}
+
+async fn scale_payloads(scale: usize) -> Payloads {
+    let sim = start_sim(scale).await;
+    let http = reqwest::Client::builder().no_proxy().build().expect("http");
+    let c = client(&sim);
+    let pid = c.project(&sim.project_path()).await.expect("project").id;
+    let base = sim.base_url();
+    let mr_pages = fetch_pages(
+        &http,
+        format!("{base}/api/v4/projects/{pid}/merge_requests?state=all&per_page=100"),
+    )
+    .await;
+    let pipeline_pages = fetch_pages(
+        &http,
+        format!("{base}/api/v4/projects/{pid}/pipelines?per_page=100"),
+    )
+    .await;
+    let mut snap = poller::fetch_snapshot(&c, &sim.project_path(), 100, 20)
+        .await
+        .expect("snapshot");
+    // The whole MR history, not only the open ones: the heaviest snapshot the scale allows.
+    let all = c
+        .merge_requests(
+            pid,
+            &MrQuery {
+                state: Some("all".into()),
+                ..MrQuery::default()
+            },
+        )
+        .await
+        .expect("all mrs");
+    for mr in all.items {
+        snap.mrs.insert(mr.iid, mr);
+    }
+    let all_p = c
+        .pipelines(pid, &PipelineQuery::default())
+        .await
+        .expect("all pipelines");
+    for p in all_p.items {
+        snap.pipelines.insert(p.id, p);
+    }
+    let snapshot_json = serde_json::to_vec(&snap).expect("json");
+    let mr_count = snap.mrs.len();
+    let pipeline_count = snap.pipelines.len();
+    sim.shutdown().await;
+    Payloads {
+        mr_pages,
+        pipeline_pages,
+        snapshot_json,
+        mr_count,
+        pipeline_count,
+    }
+}
+
+fn payloads() -> &'static Payloads {
+    PAYLOADS.get().expect("payloads prepared in main")
+}
+
+#[divan::bench]
+fn parse_mr_pages_scale_1000() -> usize {
+    payloads()
+        .mr_pages
+        .iter()
+        .map(|p| {
+            serde_json::from_slice::<Vec<MergeRequest>>(divan::black_box(p))
+                .expect("mrs")
+                .len()
+        })
+        .sum()
+}
+
+#[divan::bench]
+fn parse_pipeline_pages_scale_1000() -> usize {
+    payloads()
+        .pipeline_pages
+        .iter()
+        .map(|p| {
+            serde_json::from_slice::<Vec<Pipeline>>(divan::black_box(p))
+                .expect("pipelines")
+                .len()
+        })
+        .sum()
+}
+
+#[divan::bench]
+fn parse_snapshot_json_scale_1000() -> usize {
+    let s: ProjectSnapshot =
+        serde_json::from_slice(divan::black_box(&payloads().snapshot_json)).expect("snapshot");
+    s.mrs.len()
+}
+
+/// Parse the MR pages and merge them into an empty snapshot: the cold-start CPU cost.
+#[divan::bench]
+fn parse_and_merge_mrs_scale_1000() -> usize {
+    let mut snap = ProjectSnapshot::default();
+    for p in &payloads().mr_pages {
+        let items: Vec<MergeRequest> = serde_json::from_slice(divan::black_box(p)).expect("mrs");
+        delta::apply_mr_delta(&mut snap, items);
+    }
+    snap.mrs.len()
+}

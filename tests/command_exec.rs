@@ -1,0 +1,817 @@
+//! Commands end to end against the embedded simulated GitLab over loopback: the queue, the
+//! executor, read-only, the audit log, and `gitaiops apply` as a child process.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gitaiops::command::audit::{self, AuditEvent, AuditLog};
+use gitaiops::command::executor::{ExecContext, execute, spawn};
+use gitaiops::command::queue::{Approval, Finish, Proposed, Queue, QueueError, Source, Status};
+use gitaiops::command::request::requests;
+use gitaiops::command::{Command, Policy, Risk};
+use gitaiops::config::PolicySection;
+use gitaiops::gitlab::client::{ClientConfig, GitlabClient, MrQuery, PipelineQuery};
+use gitaiops::gitlab::{DetailedMergeStatus, FailureReason, ProjectSnapshot, Status as GlStatus};
+use gitaiops::sim::{SimClock, SimConfig, SimHandle};
+use serde_json::{Value, json};
+
+async fn start_sim() -> SimHandle {
+    gitaiops::sim::start(SimConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        scale: 0,
+        seed: 42,
+        token: None,
+        clock: SimClock::Manual,
+    })
+    .await
+    .unwrap()
+}
+
+fn client(base: &str, read_only: bool) -> GitlabClient {
+    GitlabClient::new(ClientConfig {
+        base_url: base.to_string(),
+        token: Some("test-token".to_string().into()),
+        read_only,
+        no_proxy: true,
+        backoff_base: Duration::from_millis(10),
+        ..ClientConfig::default()
+    })
+    .unwrap()
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// Every request the sim received that is not a GET: (method, path).
+async fn writes(base: &str) -> Vec<(String, String)> {
+    let v: Value = http()
+        .get(format!("{base}/-/sim/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] != "GET" && r["method"] != "HEAD")
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn clear_requests(base: &str) {
+    http()
+        .delete(format!("{base}/-/sim/requests"))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// What the TUI's poller would hold: open MRs (single fetch, for the head pipeline), recent
+/// pipelines with their jobs, approvals, members.
+async fn load_snapshot(c: &GitlabClient, path: &str) -> ProjectSnapshot {
+    let project = c.project(path).await.unwrap();
+    let pid = project.id;
+    let mut s = ProjectSnapshot {
+        host: c.host().to_string(),
+        project,
+        ..ProjectSnapshot::default()
+    };
+    s.members = c.members(pid).await.unwrap();
+    for mr in c
+        .merge_requests(pid, &MrQuery::opened())
+        .await
+        .unwrap()
+        .items
+    {
+        let full = c.merge_request(pid, mr.iid).await.unwrap();
+        if let Ok(a) = c.mr_approvals(pid, mr.iid).await {
+            s.approvals.insert(mr.iid, a);
+        }
+        if let Some(hp) = &full.head_pipeline {
+            s.pipelines.insert(hp.id, hp.clone());
+        }
+        s.mrs.insert(mr.iid, full);
+    }
+    for p in c
+        .pipelines(pid, &PipelineQuery::latest(50))
+        .await
+        .unwrap()
+        .items
+    {
+        s.pipelines.insert(p.id, p);
+    }
+    let ids: Vec<u64> = s.pipelines.keys().copied().collect();
+    for id in ids {
+        s.jobs.insert(id, c.pipeline_jobs(pid, id).await.unwrap());
+    }
+    s
+}
+
+/// A failed job that a retry fixes (runner_system_failure, MR !10 in the scenario).
+fn flaky_failed_job(s: &ProjectSnapshot) -> (u64, u64) {
+    let j = s
+        .all_jobs()
+        .find(|j| {
+            j.status == GlStatus::Failed
+                && j.failure_reason == Some(FailureReason::RunnerSystemFailure)
+        })
+        .expect("the scenario has a runner_system_failure job");
+    (j.id, j.pipeline_id().unwrap())
+}
+
+fn mergeable_mr(s: &ProjectSnapshot) -> (u64, String) {
+    let mr = s
+        .mrs
+        .values()
+        .find(|m| m.detailed_merge_status == Some(DetailedMergeStatus::Mergeable))
+        .expect("the scenario has a mergeable MR");
+    (mr.iid, mr.sha.clone().unwrap())
+}
+
+fn cmd(v: Value) -> Command {
+    gitaiops::command::parse_command(&v).unwrap()
+}
+
+fn now() -> jiff::Timestamp {
+    jiff::Timestamp::now()
+}
+
+struct Rig {
+    sim: SimHandle,
+    base: String,
+    path: String,
+    client: GitlabClient,
+    snap: ProjectSnapshot,
+    _dir: tempfile::TempDir,
+    audit: AuditLog,
+}
+
+async fn rig(read_only_client: bool) -> Rig {
+    let sim = start_sim().await;
+    let base = sim.base_url();
+    let path = sim.project_path();
+    let client = client(&base, read_only_client);
+    let snap = load_snapshot(&client, &path).await;
+    clear_requests(&base).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(&dir.path().join("audit.jsonl")).unwrap();
+    Rig {
+        sim,
+        base,
+        path,
+        client,
+        snap,
+        _dir: dir,
+        audit,
+    }
+}
+
+impl Rig {
+    fn ctx(&self) -> ExecContext {
+        ExecContext {
+            client: self.client.clone(),
+            audit: self.audit.clone(),
+        }
+    }
+
+    fn queue(&self, policy: Policy) -> Queue {
+        Queue::new(policy, "tester@host", "session1")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_sends_exactly_the_previewed_request_and_changes_state() {
+    let r = rig(false).await;
+    let (job, pipeline) = flaky_failed_job(&r.snap);
+    let c = cmd(
+        json!({"kind": "retry_job", "project": r.path, "job_id": job,
+        "rationale": "runner_system_failure"}),
+    );
+    let preview = requests(&c, &r.snap).unwrap();
+    let mut q = r.queue(Policy::default());
+    let id = q.propose(c, Source::Planner, &r.snap, now()).id();
+    assert_eq!(q.get(id).unwrap().risk, Risk::Low);
+    assert_eq!(q.approve(id, now()), Ok(Approval::Approved));
+    r.audit.append_all(&q.drain_records()).unwrap();
+    let ticket = q.start(id, now()).unwrap();
+    let report = execute(&r.ctx(), &ticket, &r.snap).await;
+    q.finish(id, report.finish.clone(), now()).unwrap();
+    let Finish::Done(summary) = &report.finish else {
+        panic!("{}", report.line())
+    };
+    assert!(summary.starts_with("201: new job "), "{summary}");
+    assert_eq!(q.get(id).unwrap().status, Status::Done);
+
+    // Exactly the request shown in the details view, and nothing else that writes.
+    assert_eq!(
+        writes(&r.base).await,
+        vec![(preview[0].method.clone(), preview[0].path.clone())]
+    );
+    // The sim's state changed: a new test job replaced the failed one in the pipeline.
+    let jobs = r.client.pipeline_jobs(1, pipeline).await.unwrap();
+    let old_name = &r.snap.job(job).unwrap().name;
+    let new = jobs
+        .iter()
+        .find(|j| &j.name == old_name)
+        .expect("job by name");
+    assert!(new.id > job, "a retry creates a new job");
+    assert_ne!(new.status, GlStatus::Failed);
+
+    // The audit log holds proposal, decision, execution.
+    let recs: Vec<_> = audit::read_all(r.audit.path())
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let events: Vec<&str> = recs.iter().map(|r| r.event_name()).collect();
+    assert_eq!(events, ["proposal", "decision", "execution"]);
+    match &recs[2].event {
+        AuditEvent::Execution {
+            outcome,
+            method,
+            path,
+            status,
+            operator,
+            ..
+        } => {
+            assert_eq!(outcome, "done");
+            assert_eq!(method.as_deref(), Some("POST"));
+            assert_eq!(path.as_deref(), Some(preview[0].path.as_str()));
+            assert_eq!(*status, Some(201));
+            assert_eq!(operator, "tester@host");
+        }
+        e => panic!("{e:?}"),
+    }
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_sends_nothing() {
+    let r = rig(false).await;
+    let (job, _) = flaky_failed_job(&r.snap);
+    let mut q = r.queue(Policy::default());
+    let id = q
+        .propose(
+            cmd(json!({"kind": "retry_job", "project": r.path, "job_id": job, "rationale": "r"})),
+            Source::Planner,
+            &r.snap,
+            now(),
+        )
+        .id();
+    q.reject(id, Some("not now".into()), now()).unwrap();
+    assert!(q.start(id, now()).is_err());
+    assert!(q.startable().is_empty());
+    assert!(writes(&r.base).await.is_empty());
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_commands_are_refused_without_a_write() {
+    let r = rig(false).await;
+    let (job, _) = flaky_failed_job(&r.snap);
+    let mut q = r.queue(Policy::default());
+    let id = q
+        .propose(
+            cmd(json!({"kind": "retry_job", "project": r.path, "job_id": job, "rationale": "r"})),
+            Source::Planner,
+            &r.snap,
+            now(),
+        )
+        .id();
+    q.approve(id, now()).unwrap();
+    // Someone else retries it in the meantime.
+    r.client.retry_job(1, job).await.unwrap();
+    clear_requests(&r.base).await;
+
+    let ticket = q.start(id, now()).unwrap();
+    let report = execute(&r.ctx(), &ticket, &r.snap).await;
+    let Finish::Stale(why) = &report.finish else {
+        panic!("{}", report.line())
+    };
+    assert!(
+        why.contains(&format!("job {job} was already retried as job")),
+        "{why}"
+    );
+    assert!(
+        report.line().starts_with("refused: retry_job"),
+        "{}",
+        report.line()
+    );
+    q.finish(id, report.finish.clone(), now()).unwrap();
+    assert_eq!(q.get(id).unwrap().status, Status::Stale);
+    assert!(writes(&r.base).await.is_empty());
+    // The refusal is in the audit log with its reason.
+    let last = audit::read_all(r.audit.path())
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+    match last.event {
+        AuditEvent::Execution {
+            outcome, summary, ..
+        } => {
+            assert_eq!(outcome, "stale");
+            assert!(summary.contains("already retried"), "{summary}");
+        }
+        e => panic!("{e:?}"),
+    }
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_sends_no_write_across_a_run_of_approvals() {
+    // The client itself is read-only; the policy is not, so the executor really tries.
+    let r = rig(true).await;
+    let (job, pipeline) = flaky_failed_job(&r.snap);
+    let (iid, sha) = mergeable_mr(&r.snap);
+    let batch = vec![
+        json!({"kind": "retry_job", "project": r.path, "job_id": job, "rationale": "r"}),
+        json!({"kind": "retry_pipeline", "project": r.path, "pipeline_id": pipeline, "rationale": "r"}),
+        json!({"kind": "comment_mr", "project": r.path, "mr_iid": iid, "body": "hello", "rationale": "r"}),
+        json!({"kind": "set_labels", "project": r.path, "mr_iid": iid, "add": ["ci::ok"], "rationale": "r"}),
+        json!({"kind": "merge_mr", "project": r.path, "mr_iid": iid, "sha": sha, "rationale": "r"}),
+    ];
+    let mut q = r.queue(Policy::default());
+    for v in &batch {
+        let id = q
+            .propose(cmd(v.clone()), Source::Planner, &r.snap, now())
+            .id();
+        match q.approve(id, now()).unwrap() {
+            Approval::NeedsConfirmation { phrase } => {
+                q.confirm(id, &phrase, now()).unwrap();
+            }
+            Approval::Approved => {}
+            a => panic!("{a:?}"),
+        }
+        let t = q.start(id, now()).unwrap();
+        let report = execute(&r.ctx(), &t, &r.snap).await;
+        let Finish::Failed(why) = &report.finish else {
+            panic!("{}", report.line())
+        };
+        assert!(why.contains("read-only"), "{why}");
+        q.finish(id, report.finish, now()).unwrap();
+    }
+    // And with the policy read-only too, approvals are refused before the executor.
+    let mut q = r.queue(Policy::from_config(&PolicySection::default(), true).unwrap());
+    for v in &batch {
+        let id = q
+            .propose(cmd(v.clone()), Source::Planner, &r.snap, now())
+            .id();
+        assert!(matches!(
+            q.approve(id, now()),
+            Err(QueueError::Refused { .. })
+        ));
+        assert!(q.start(id, now()).is_err());
+    }
+    assert_eq!(writes(&r.base).await, Vec::<(String, String)>::new());
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_approval_sends_one_request() {
+    let r = rig(false).await;
+    let (job, _) = flaky_failed_job(&r.snap);
+    let c = cmd(json!({"kind": "retry_job", "project": r.path, "job_id": job, "rationale": "r"}));
+    let mut q = r.queue(Policy::default());
+    let id = q.propose(c.clone(), Source::Planner, &r.snap, now()).id();
+    // The same command proposed again (planner re-run, operator palette): no second item.
+    assert_eq!(
+        q.propose(c.clone(), Source::Operator, &r.snap, now()),
+        Proposed::Duplicate(id)
+    );
+    // Key repeat: approve and start pressed several times, each start spawning the executor.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let snap = Arc::new(r.snap.clone());
+    let mut spawned = 0;
+    for _ in 0..3 {
+        let _ = q.approve(id, now());
+        if let Ok(t) = q.start(id, now()) {
+            spawn(r.ctx(), t, snap.clone(), tx.clone());
+            spawned += 1;
+        }
+    }
+    drop(tx);
+    assert_eq!(spawned, 1);
+    let report = rx.recv().await.unwrap();
+    assert!(
+        matches!(report.finish, Finish::Done(_)),
+        "{}",
+        report.line()
+    );
+    assert!(rx.recv().await.is_none());
+    q.finish(id, report.finish, now()).unwrap();
+    // Re-proposal after it is done: still nothing new.
+    assert_eq!(
+        q.propose(c, Source::Planner, &r.snap, now()),
+        Proposed::Duplicate(id)
+    );
+    assert_eq!(writes(&r.base).await.len(), 1);
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn high_risk_needs_the_second_confirmation() {
+    let r = rig(false).await;
+    let (iid, sha) = mergeable_mr(&r.snap);
+    let c = cmd(
+        json!({"kind": "merge_mr", "project": r.path, "mr_iid": iid, "sha": sha,
+        "rationale": "approved and green"}),
+    );
+    let mut q = r.queue(Policy::default());
+    let id = q.propose(c, Source::Planner, &r.snap, now()).id();
+    assert_eq!(q.get(id).unwrap().risk, Risk::High);
+    let Approval::NeedsConfirmation { phrase } = q.approve(id, now()).unwrap() else {
+        panic!("high risk must ask again")
+    };
+    assert_eq!(phrase, format!("merge !{iid}"));
+    // Default No.
+    q.decline_confirmation(id, now()).unwrap();
+    assert!(q.start(id, now()).is_err());
+    assert!(writes(&r.base).await.is_empty());
+
+    // Confirmed by naming the target: merged, with the head sha.
+    q.approve(id, now()).unwrap();
+    q.confirm(id, &phrase, now()).unwrap();
+    let t = q.start(id, now()).unwrap();
+    let report = execute(&r.ctx(), &t, &r.snap).await;
+    assert!(
+        matches!(report.finish, Finish::Done(_)),
+        "{}",
+        report.line()
+    );
+    assert_eq!(
+        writes(&r.base).await,
+        vec![(
+            "PUT".to_string(),
+            format!("/api/v4/projects/1/merge_requests/{iid}/merge")
+        )]
+    );
+    let mr = r.client.merge_request(1, iid).await.unwrap();
+    assert_eq!(mr.state.as_str(), "merged");
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edited_labels_reach_gitlab() {
+    let r = rig(false).await;
+    let (iid, _) = mergeable_mr(&r.snap);
+    let c = cmd(
+        json!({"kind": "set_labels", "project": r.path, "mr_iid": iid,
+        "add": ["wrong"], "rationale": "triage"}),
+    );
+    let mut q = r.queue(Policy::default());
+    let id = q.propose(c.clone(), Source::Planner, &r.snap, now()).id();
+    let edit = gitaiops::command::queue::Edit::from_text(&c, "add: ci::green\nremove:").unwrap();
+    assert_eq!(q.edit(id, &edit, &r.snap, now()), Ok(Status::Proposed));
+    q.approve(id, now()).unwrap();
+    let t = q.start(id, now()).unwrap();
+    let report = execute(&r.ctx(), &t, &r.snap).await;
+    assert!(
+        matches!(report.finish, Finish::Done(_)),
+        "{}",
+        report.line()
+    );
+    let mr = r.client.merge_request(1, iid).await.unwrap();
+    assert!(
+        mr.labels.contains(&"ci::green".to_string()),
+        "{:?}",
+        mr.labels
+    );
+    assert!(!mr.labels.contains(&"wrong".to_string()));
+    r.sim.shutdown().await;
+}
+
+// ---- apply, as a child process -------------------------------------------------------------
+
+struct ApplyRun {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn apply_cmd(base: &str, dir: &Path, plan: &Path, extra: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_gitaiops"));
+    c.arg("apply")
+        .arg(plan)
+        .args(extra)
+        .arg("--gitlab-url")
+        .arg(base)
+        .arg("--project")
+        .arg("acme/platform")
+        .env("GITLAB_TOKEN", "test-token")
+        .env("GITAIOPS_CONFIG", dir.join("absent-config.toml"))
+        .env("GITAIOPS_STATE_DIR", dir.join("state"))
+        .env("GITAIOPS__AUDIT__PATH", dir.join("audit.jsonl"))
+        .env("HOME", dir)
+        .env_remove("GITAIOPS_READ_ONLY")
+        .env_remove("GITAIOPS_PROJECT")
+        .env_remove("GITLAB_HOST");
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        c.env_remove(v);
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
+async fn run_apply(base: &str, dir: &Path, plan: &Value, extra: &[&str]) -> ApplyRun {
+    let plan_path = dir.join(format!("plan-{}.json", fastrand::u32(..)));
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+    let mut c = apply_cmd(base, dir, &plan_path, extra);
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap();
+    ApplyRun {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn line_for(out: &str, n: usize) -> &str {
+    out.lines()
+        .find(|l| l.starts_with(&format!("{n}. ")))
+        .unwrap_or_else(|| panic!("no line for command {n} in:\n{out}"))
+}
+
+fn audit_records(dir: &Path) -> Vec<audit::AuditRecord> {
+    audit::read_all(&dir.join("audit.jsonl"))
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_runs_low_and_medium_with_yes_and_refuses_the_rest_with_reasons() {
+    let r = rig(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (job, pipeline) = flaky_failed_job(&r.snap);
+    let (iid, sha) = mergeable_mr(&r.snap);
+    let author = r.snap.mr(iid).unwrap().author_username().to_string();
+    let reviewer = r
+        .snap
+        .members
+        .iter()
+        .find(|m| m.username != author && m.access_level >= 30)
+        .unwrap()
+        .username
+        .clone();
+    let running = r
+        .snap
+        .all_jobs()
+        .find(|j| j.status == GlStatus::Running || j.status == GlStatus::Success)
+        .unwrap()
+        .id;
+    let p = &r.path;
+    // In the shape `plan --json` prints (planner, model and rejected are ignored).
+    let plan = json!({"planner": "rules", "model": null, "rejected": [],
+        "summary": "tidy up", "commands": [
+        {"kind": "retry_pipeline", "project": p, "pipeline_id": pipeline, "rationale": "flaky runner"},
+        {"kind": "set_labels", "project": p, "mr_iid": iid, "add": ["ready"], "rationale": "green"},
+        {"kind": "assign_reviewers", "project": p, "mr_iid": iid, "reviewers": [reviewer], "rationale": "owner"},
+        {"kind": "merge_mr", "project": p, "mr_iid": iid, "sha": sha, "rationale": "ready"},
+        {"kind": "retry_job", "project": p, "job_id": job, "rationale": "made stale by command 1"},
+        {"kind": "retry_job", "project": p, "job_id": running, "rationale": "not failed"},
+        {"kind": "delete_project", "project": p, "rationale": "no"},
+        {"kind": "set_labels", "project": p, "mr_iid": iid, "add": ["ready"], "rationale": "again"}
+    ]});
+    let run = run_apply(&r.base, dir.path(), &plan, &["--yes"]).await;
+    let out = &run.stdout;
+    assert_eq!(
+        run.code,
+        Some(1),
+        "refusals make the exit non-zero\n{out}\n{}",
+        run.stderr
+    );
+    assert!(line_for(out, 1).contains(": done ("), "{out}");
+    assert!(line_for(out, 2).contains(": done ("), "{out}");
+    assert!(line_for(out, 3).contains(": done ("), "{out}");
+    let l4 = line_for(out, 4);
+    assert!(
+        l4.contains("refused: high risk") && l4.contains(&format!("merge !{iid}")),
+        "{l4}"
+    );
+    let l5 = line_for(out, 5);
+    assert!(
+        l5.contains("refused: stale: ") && l5.contains("already retried"),
+        "{l5}"
+    );
+    let l6 = line_for(out, 6);
+    assert!(
+        l6.contains("refused: invalid: ")
+            && (l6.contains("only failed or canceled") || l6.contains("already running")),
+        "{l6}"
+    );
+    let l7 = line_for(out, 7);
+    assert!(
+        l7.contains("refused: invalid: ") && l7.contains("unknown kind"),
+        "{l7}"
+    );
+    assert!(
+        line_for(out, 8).contains("refused: duplicate of command 2"),
+        "{out}"
+    );
+    // The details went to stderr, with the request each command sends.
+    assert!(
+        run.stderr.contains(&format!(
+            "sends: POST /api/v4/projects/1/pipelines/{pipeline}/retry"
+        )),
+        "{}",
+        run.stderr
+    );
+
+    // Exactly three writes, in plan order.
+    let w = writes(&r.base).await;
+    assert_eq!(
+        w,
+        vec![
+            (
+                "POST".to_string(),
+                format!("/api/v4/projects/1/pipelines/{pipeline}/retry")
+            ),
+            (
+                "PUT".to_string(),
+                format!("/api/v4/projects/1/merge_requests/{iid}")
+            ),
+            (
+                "PUT".to_string(),
+                format!("/api/v4/projects/1/merge_requests/{iid}")
+            ),
+        ]
+    );
+    let mr = r.client.merge_request(1, iid).await.unwrap();
+    assert!(mr.labels.contains(&"ready".to_string()));
+    assert_eq!(
+        mr.reviewers
+            .iter()
+            .map(|u| u.username.clone())
+            .collect::<Vec<_>>(),
+        [reviewer]
+    );
+    assert_eq!(mr.state.as_str(), "opened", "high risk was not executed");
+
+    // The audit log has a record for every command.
+    let recs = audit_records(dir.path());
+    let proposals = recs.iter().filter(|r| r.event_name() == "proposal").count();
+    assert_eq!(
+        proposals, 7,
+        "one per command (the duplicate is not a new proposal)"
+    );
+    let executions: Vec<String> = recs
+        .iter()
+        .filter_map(|r| match &r.event {
+            AuditEvent::Execution { outcome, .. } => Some(outcome.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(executions, ["done", "done", "done", "stale"]);
+    assert!(recs.iter().any(|r| matches!(&r.event,
+        AuditEvent::Decision { decision, reason: Some(why), .. }
+            if decision == "refuse" && why.contains("high risk"))));
+
+    // Applying the same plan again never repeats what was done.
+    clear_requests(&r.base).await;
+    let again = run_apply(&r.base, dir.path(), &plan, &["--yes"]).await;
+    assert!(
+        line_for(&again.stdout, 2).contains("already executed"),
+        "{}",
+        again.stdout
+    );
+    assert!(writes(&r.base).await.is_empty(), "{}", again.stdout);
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_without_yes_and_without_a_terminal_asks_nobody_and_sends_nothing() {
+    let r = rig(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (job, _) = flaky_failed_job(&r.snap);
+    let plan = json!([{"kind": "retry_job", "project": r.path, "job_id": job, "rationale": "r"}]);
+    let run = run_apply(&r.base, dir.path(), &plan, &[]).await;
+    assert_eq!(run.code, Some(1));
+    assert!(
+        line_for(&run.stdout, 1).contains("refused: needs approval and there is no terminal"),
+        "{}",
+        run.stdout
+    );
+    assert!(writes(&r.base).await.is_empty());
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_read_only_sends_no_write() {
+    let r = rig(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (job, pipeline) = flaky_failed_job(&r.snap);
+    let (iid, _) = mergeable_mr(&r.snap);
+    let plan = json!({"summary": "", "commands": [
+        {"kind": "retry_job", "project": r.path, "job_id": job, "rationale": "r"},
+        {"kind": "retry_pipeline", "project": r.path, "pipeline_id": pipeline, "rationale": "r"},
+        {"kind": "comment_mr", "project": r.path, "mr_iid": iid, "body": "hi", "rationale": "r"}
+    ]});
+    let run = run_apply(&r.base, dir.path(), &plan, &["--yes", "--read-only"]).await;
+    assert_eq!(run.code, Some(1));
+    for n in 1..=3 {
+        assert!(
+            line_for(&run.stdout, n).contains("refused: read-only mode"),
+            "{}",
+            run.stdout
+        );
+    }
+    assert!(writes(&r.base).await.is_empty());
+    let recs = audit_records(dir.path());
+    assert_eq!(
+        recs.iter().filter(|r| r.event_name() == "proposal").count(),
+        3
+    );
+    assert_eq!(
+        recs.iter().filter(|r| r.event_name() == "decision").count(),
+        3
+    );
+
+    // `gitaiops audit` prints them, as text and as JSON lines.
+    for (flag, check) in [("", "decision"), ("--json", "\"event\":\"decision\"")] {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_gitaiops"));
+        c.arg("audit")
+            .env("GITAIOPS_CONFIG", dir.path().join("absent-config.toml"))
+            .env("GITAIOPS_STATE_DIR", dir.path().join("state"))
+            .env("GITAIOPS__AUDIT__PATH", dir.path().join("audit.jsonl"));
+        if !flag.is_empty() {
+            c.arg(flag);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.lines().count(), 6, "{text}");
+        assert!(text.contains(check), "{text}");
+        assert!(text.contains("read-only mode"), "{text}");
+    }
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_record_survives_kill_9_right_after_done() {
+    let r = rig(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (job, _) = flaky_failed_job(&r.snap);
+    let (iid, _) = mergeable_mr(&r.snap);
+    // The second command's write hangs in the sim, so the process is certainly alive when
+    // killed.
+    http()
+        .post(format!("{}/-/sim/faults", r.base))
+        .json(&json!({"method": "POST",
+            "path_prefix": format!("/api/v4/projects/1/merge_requests/{iid}/notes"),
+            "kind": "latency", "latency_ms": 20000, "times": null}))
+        .send()
+        .await
+        .unwrap();
+    let plan = json!([
+        {"kind": "retry_job", "project": r.path, "job_id": job, "rationale": "r"},
+        {"kind": "comment_mr", "project": r.path, "mr_iid": iid, "body": "hi", "rationale": "r"}
+    ]);
+    let plan_path: PathBuf = dir.path().join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+    let mut c = apply_cmd(&r.base, dir.path(), &plan_path, &["--yes"]);
+    c.stdout(Stdio::piped()).stderr(Stdio::null());
+    let audit_path = dir.path().join("audit.jsonl");
+    let (line, alive) = tokio::task::spawn_blocking(move || {
+        let mut child = c.spawn().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let alive = child.try_wait().unwrap().is_none();
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        (line, alive)
+    })
+    .await
+    .unwrap();
+    assert!(
+        line.starts_with("1. ") && line.contains(": done ("),
+        "{line}"
+    );
+    assert!(alive, "the process was still running when killed");
+    let recs = audit::read_all(&audit_path).unwrap();
+    assert!(recs.iter().all(Result::is_ok), "no torn record");
+    assert!(recs.iter().flatten().any(|r| matches!(&r.event,
+        AuditEvent::Execution { outcome, .. } if outcome == "done")));
+    r.sim.shutdown().await;
+}
