@@ -1,0 +1,560 @@
+//! Error-line extraction: a table of toolchain patterns run over every plain log line.
+//!
+//! Each rule says what a matching line *is* (a cause, a failed test, a summary, an exit code, a
+//! source location or the echo of the failing command), which failure category it points at and
+//! how strongly. Patterns are matched with one `RegexSet` pass per line; captures run only on
+//! the lines that matched.
+
+use std::sync::LazyLock;
+
+use std::borrow::Cow;
+
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use super::log::LogIndex;
+use super::model::Category;
+
+/// What a matching line tells us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// An error message that can explain the failure.
+    Cause,
+    /// Names a failed test (capture `t`) or failed file.
+    Test,
+    /// A tool's failure summary ("3 failed, 10 passed", "BUILD FAILED").
+    Summary,
+    /// An exit status (capture `code`).
+    Exit,
+    /// A source location (capture `f`).
+    Location,
+    /// Echo of the command being run (`$ cmd`, `##[group]Run cmd`).
+    Step,
+    /// Detail that belongs with a nearby cause (assertion diffs, expected/received).
+    Detail,
+}
+
+/// How a rule decides its category.
+#[derive(Debug, Clone, Copy)]
+enum Cat {
+    None,
+    Is(Category),
+    /// From the captured name `n` (a Gradle task, a pre-commit hook, a failing command).
+    ByName(Category),
+}
+
+struct Rule {
+    id: &'static str,
+    role: Role,
+    cat: Cat,
+    weight: u8,
+    pattern: &'static str,
+}
+
+const fn r(id: &'static str, role: Role, cat: Cat, weight: u8, pattern: &'static str) -> Rule {
+    Rule {
+        id,
+        role,
+        cat,
+        weight,
+        pattern,
+    }
+}
+
+use Category as C;
+use Role::*;
+
+/// Paths of source files as tools print them (no spaces; an extension of 1-5 letters).
+macro_rules! path {
+    () => {
+        r"(?P<f>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,4})"
+    };
+}
+
+#[rustfmt::skip]
+static RULES: &[Rule] = &[
+    // --- CI runner, system and resource failures
+    r("gitlab_system_failure", Cause, Cat::Is(C::Infrastructure), 9, r"ERROR: (Job failed \(system failure\)|Preparation failed|Job failed: failed to pull image)"),
+    r("runner_lost", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)runner has received a shutdown signal|lost communication with the server|The runner .* (?:did not|failed to) (?:respond|start)|runner system failure"),
+    r("no_space", Cause, Cat::Is(C::Infrastructure), 8, r"(?i)no space left on device|disk quota exceeded"),
+    r("docker_daemon", Cause, Cat::Is(C::Infrastructure), 7, r"Cannot connect to the Docker daemon"),
+    r("job_timeout", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(exceeded the maximum execution time|execution took longer than|ERROR: Job failed: .*timed? ?out|The job was (?:cancel+ed|not started) because .*time)"),
+    r("oom", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(out of memory|OutOfMemoryError|Cannot allocate memory|JavaScript heap out of memory|\bOOMKilled\b|oom[-_ ]kill|memory limit exceeded|\bENOMEM\b)"),
+    r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|\b(exit code|exit status|code:?) 137\b"),
+    r("go_test_timeout", Cause, Cat::Is(C::TimeoutOrOom), 8, r"panic: test timed out after"),
+    r("tests_timeout", Cause, Cat::Is(C::TimeoutOrOom), 7, r"^.{0,60}\b(FAIL(URE|ED)?|ERROR)\b.{0,80}(?i:\btime(d ?out|out)\b)|(?i:\btests? (run )?timed out\b)"),
+    r("timed_out", Cause, Cat::Is(C::TimeoutOrOom), 5, r"(?i)\btimed out after\b|\bTimeout \(\d+\) while\b|\btimeout of \d+ ?ms exceeded|\bdeadline exceeded\b|\bTimeoutError\b|Exceeded timeout of \d+"),
+    // --- permissions and secrets
+    r("dubious_ownership", Cause, Cat::Is(C::PermissionOrSecret), 9, r"detected dubious ownership in repository"),
+    r("http_403", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Resource not accessible by integration|\(HTTP 40[13]\)|\b40[13] Forbidden\b|returned error: 40[13]\b|\b401 Unauthorized\b|Bad credentials|remote: Permission to .* denied|denied: requested access to the resource is denied|unauthorized: (authentication required|incorrect username or password)|HTTP Basic: Access denied|Authentication failed for|could not read Username for"),
+    r("secret_missing", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Input required and not supplied: \S*(token|key|secret|password)|(token|secret|api[_ -]?key|password)\S* (is )?(not set|missing|empty|undefined)\b|No valid credential sources found|InvalidClientTokenId|ExpiredToken|AccessDenied(Exception)?\b|UnauthorizedOperation|invalid (api )?(token|credentials)"),
+    r("permission_denied", Cause, Cat::Is(C::PermissionOrSecret), 6, r"(?i)\bpermission denied\b|\bEACCES\b|Operation not permitted"),
+    // --- CI configuration
+    r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
+    r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)"),
+    r("setfailed", Step, Cat::None, 0, r"core\.setFailed\("),
+    // --- docker
+    r("buildkit_failed", Cause, Cat::Is(C::DockerBuild), 8, r"ERROR: failed to (solve|build)\b|failed to solve with frontend|buildx (bake )?failed|The command '.+' returned a non-zero code: \d+"),
+    r("docker_step_failed", Cause, Cat::Is(C::DockerBuild), 5, r"^#\d+ ERROR: |did not complete successfully: exit code: \d+|executor failed running"),
+    r("image_pull", Cause, Cat::Is(C::DockerBuild), 6, r"pull access denied|manifest unknown|manifest for \S+ not found|repository does not exist or may require"),
+    r("dockerfile_loc", Location, Cat::None, 0, r"^(?P<f>(?:[\w./-]*/)?(?:Dockerfile|Containerfile)[\w.-]*):\d+\s*$"),
+    // --- network and remote services
+    r("pull_rate_limit", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"toomanyrequests|pull rate limit|API rate limit exceeded|\b429 Too Many Requests\b|secondary rate limit"),
+    r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '"),
+    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b"),
+    // --- dependency installation
+    r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|ENOTFOUND|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date"),
+    r("audit", Cause, Cat::Is(C::DependencyInstall), 7, r"(?i)\b[1-9]\d* vulnerabilit(y|ies) found|found [1-9]\d* (\w+ severity )?vulnerabilit"),
+    r("audit_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"^(│|\|)\s*(low|moderate|high|critical|Package|Vulnerable versions|Patched versions|More info)\s+(│|\|)|^Severity: (low|moderate|high|critical)|GHSA-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"),
+    r("pip_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find a version that satisfies the requirement|No matching distribution found|ResolutionImpossible|version solving failed|No solution found when resolving dependencies|Cannot install .* because these package versions have conflicting dependencies|conflicting dependencies"),
+    r("cargo_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"failed to select a version for|no matching package named|failed to download from|failed to get .* as a dependency|failed to load source for dependency|the lock file .* needs to be updated"),
+    r("go_mod", Cause, Cat::Is(C::DependencyInstall), 6, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed"),
+    r("maven_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not resolve dependencies for project|Could not resolve all (files|dependencies|artifacts) for configuration|Could not find artifact|Could not transfer artifact|Failed to collect dependencies|Could not find \S+:\S+:\S+\."),
+    r("dependabot", Cause, Cat::Is(C::DependencyInstall), 7, r"Dependabot encountered '?\d+'? error|Dependabot encountered an error|security_update_not_needed|dependency_file_not_found|update_not_possible"),
+    r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|Cannot find module '[^.']|Error: Cannot find package"),
+    r("provider_install", Cause, Cat::Is(C::DependencyInstall), 7, r"Failed to query available provider packages|Failed to install provider|Incompatible provider version"),
+    // --- compilers
+    r("rustc_error", Cause, Cat::Is(C::CompileError), 8, r"error\[E\d{4}\]: .+"),
+    r("could_not_compile", Summary, Cat::Is(C::CompileError), 6, r"error: could not compile `|COMPILATION ERROR|Compilation failed|compilation terminated\.|make(\[\d+\])?: \*\*\* \[.*\.o\] Error \d+|ninja: build stopped: subcommand failed"),
+    r("cc_error", Cause, Cat::Is(C::CompileError), 6, concat!("^\\s*", path!(), r":\d+:(\d+:)? (fatal )?error: .+")),
+    r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+"),
+    r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
+    r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
+    r("merge_conflict", Cause, Cat::Is(C::CompileError), 6, r"^\s*(<<<<<<<|>>>>>>>) \S+|^\s*\d+\s*\|\s*(<<<<<<<|>>>>>>>) "),
+    r("tf_config_error", Cause, Cat::Is(C::CompileError), 6, r"Error: (Invalid|Unsupported|Missing required|Reference to undeclared|Duplicate|Unclosed|Argument or block definition required) .+"),
+    // --- type checkers
+    r("tsc", Cause, Cat::Is(C::TypeError), 7, concat!(path!(), r"(:\d+:\d+ - |\(\d+,\d+\): )error TS\d+: .+|\berror TS\d{3,5}: .+")),
+    r("mypy", Cause, Cat::Is(C::TypeError), 7, r"^(?P<f>[\w./-]+\.pyi?):\d+:(\d+:)? error: .+\[[\w-]+\]\s*$|^Found \d+ errors? in \d+ files? \(checked"),
+    r("pyright", Cause, Cat::Is(C::TypeError), 7, r"^\s*(?P<f>/?[\w./-]+\.pyi?):\d+:\d+ - error: .+|\d+ errors?, \d+ warnings?, \d+ (informations|notes)"),
+    r("found_errors", Summary, Cat::Is(C::TypeError), 5, r"^Found \d+ errors? in \d+ files?\.?\s*$"),
+    // --- linters and formatters
+    r("eslint", Cause, Cat::Is(C::LintFailure), 7, r"✖ \d+ problems? \([1-9]\d* errors?|^\s*\d+:\d+\s+error\s+.+\s{2,}[\w@/-]+\s*$"),
+    r("clippy", Cause, Cat::Is(C::LintFailure), 7, r"implied by `?-D warnings|clippy::\w+|#\[deny\(clippy"),
+    r("ruff_flake8", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.py):\d+:\d+: [A-Z]{1,3}\d{3,4}\b"),
+    r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
+    r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.{0,40}\bformat"),
+    r("lint_mention", Cause, Cat::Is(C::LintFailure), 3, r"(?i)\b(prettier|eslint|stylelint|ruff|flake8|pylint|rubocop|golangci-lint|ktlint|detekt|checkstyle|markdownlint|shellcheck|hadolint|yamllint)\b.*\b(fail|error|problem|issue|violation)"),
+    // --- test runners
+    r("cargo_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^test (?P<t>\S.*?) \.\.\. FAILED\s*$"),
+    r("cargo_test_result", Summary, Cat::Is(C::TestAssertion), 6, r"test result: FAILED\.|error: test failed, to rerun pass|\d+ tests? run: \d+ passed.* \d+ failed|^\s*\d+ of \d+ tests failed"),
+    r("nextest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(FAIL|TIMEOUT|SIGSEGV|SIGABRT) \[\s*[\d.]+s\](?: \(\d+/\d+\))? (?P<t>\S.*?)\s*$"),
+    r("rust_panic", Cause, Cat::Is(C::TestAssertion), 4, r"thread '(?P<t>[^']+)'(?: \(\d+\))? panicked at (?P<f>[^\s:]+):\d+"),
+    r("pytest_failed", Test, Cat::Is(C::TestAssertion), 6, r"^(FAILED|ERROR) (?P<t>\S+::\S+?|\S+\.py)(\s+-\s|\s*$)"),
+    r("pytest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^=+ .*\b\d+ (failed|errors?)\b.*=+\s*$|^=+ (FAILURES|ERRORS) =+$"),
+    r("pytest_e_line", Detail, Cat::Is(C::TestAssertion), 3, r"^E\s{2,}\S.*"),
+    r("pytest_loc", Location, Cat::None, 0, r"^(?P<f>[\w./-]+\.py):\d+: (in \S+|\w*(Error|Exception|Warning)\b.*)$"),
+    r("py_traceback_loc", Location, Cat::None, 0, r#"^\s*File "(?P<f>[^"]+)", line \d+"#),
+    r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?\w+(Error|Exception)\s*$"),
+    r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b"),
+    r("unittest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^(FAIL|ERROR): (?P<n>\w+) \((?P<t>[\w.]+)\)"),
+    r("unittest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^FAILED \((failures|errors)=\d+|^\d+ tests? failed:?\s*$|^=== \d+ tests? failed"),
+    r("doctest", Cause, Cat::Is(C::TestAssertion), 5, r"DocTestFailure|^\d+ items? had failures:|\*\*\*Test Failed\*\*\*"),
+    r("jest_fail_file", Test, Cat::Is(C::TestAssertion), 5, concat!(r"^\s*FAIL\s+", path!(), r"(\s|$)")),
+    r("jest_bullet", Test, Cat::Is(C::TestAssertion), 6, r"^\s*● (?P<t>\S.* › .+|\S.*\S)\s*$"),
+    r("jest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^Tests:\s+\d+ failed|^Test Suites:\s+\d+ failed|› \d+ snapshots? failed|^Snapshots:\s+\d+ failed|No tests found, exiting with code 1"),
+    r("vitest", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(×|✗|❯|FAIL)\s+(?P<t>\S+ > .+?)(\s+\d+ms)?\s*$|^\s*Test Files\s+\d+ failed|^\s*Tests\s+\d+ failed"),
+    r("expect_detail", Detail, Cat::Is(C::TestAssertion), 4, r"expect\(received\)|^\s*(Expected|Received)( value)?:\s|^\s*[-+] (Expected|Received|Snapshot)\b|AssertionError|AssertionFailedError|assert(ion)? failed|\bassert_eq!|Not equal:|expected: <.*> but was: <|Expected .* (to|but)|did not complete in time"),
+    r("mocha_failing", Summary, Cat::Is(C::TestAssertion), 6, r"^\s*\d+ failing\s*$"),
+    r("go_test_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*--- FAIL: (?P<t>\S+)"),
+    r("go_pkg_fail", Summary, Cat::Is(C::TestAssertion), 5, r"^FAIL\s+(?P<n>\S+)\s+[\d.]+s\s*$|^FAIL\s*$"),
+    r("go_test_loc", Location, Cat::None, 0, r"^\s+(?P<f>[\w./-]+_test\.go):\d+: .+|In \[\w+\] at: (?P<f2>\S+\.go):\d+|^\s*(?P<f3>/\S+\.go):\d+\s*$"),
+    r("ginkgo", Test, Cat::Is(C::TestAssertion), 6, r"^\s*\[FAIL\] (?P<t>.+)|^\s*\[FAILED\] \[|^FAIL! -- \d+ Passed \| \d+ Failed|^Summarizing \d+ Failures?:"),
+    r("junit_gradle", Test, Cat::Is(C::TestAssertion), 6, r"^(?:Gradle Test Executor \d+ > )?(?P<t>[\w.$]+ > .+?) FAILED\s*$|\d+ tests? completed, \d+ failed"),
+    r("maven_test", Test, Cat::Is(C::TestAssertion), 6, r"Tests run: \d+, Failures: \d+, Errors: \d+.*<<< (FAILURE|ERROR)!|^\[ERROR\]\s+(?P<t>[\w.$]+[.#]\w+)(:\d+)? |^\[ERROR\] (Failures|Errors|Tests in error): \s*$|There are test failures"),
+    r("gradle_task", Summary, Cat::ByName(C::Other), 4, r"^> Task (?P<n>:\S+) FAILED|Execution failed for task '(?P<n2>[^']+)'"),
+    r("maven_goal", Summary, Cat::ByName(C::Other), 4, r"Failed to execute goal (?P<n>\S+)"),
+    r("precommit_hook", Test, Cat::ByName(C::LintFailure), 4, r"^(?P<n>\S.*?)\.{4,}Failed\s*$|^- hook id: (?P<n2>\S+)"),
+    r("junit_stack", Location, Cat::None, 0, r"^\s+at (?:app//)?[\w.$<>]+\((?P<f>\w+\.(?:java|kt|scala|groovy)):\d+\)"),
+    r("js_stack", Location, Cat::None, 0, r"^\s+at (?:.*? \()?(?:file://)?(?P<f>[^()\s:]+\.[cm]?[jt]sx?):\d+:\d+\)?\s*$"),
+    r("bare_path", Location, Cat::None, 0, r"^\s*(?:\* )?(?P<f>[\w@.-]+(?:/[\w@.+-]+)+\.[A-Za-z]\w{0,4})\s*$"),
+    r("rust_loc", Location, Cat::None, 0, r"^\s*--> (?P<f>[^\s:]+):\d+:\d+"),
+    r("tf_loc", Location, Cat::None, 0, r"on (?P<f>\S+\.tf) line \d+"),
+    r("harness_failed", Summary, Cat::Is(C::TestAssertion), 3, r"(?i)\btests? (run )?failed\b|\bfailed to pass within \d+ retries|^TEST FAILURE\b"),
+    // --- generic error lines, exits and step echoes
+    r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
+    r("generic_error", Cause, Cat::None, 1, r"(?i)^\s*(\[?error\]?[:\s!]|fatal[:\s]|\berror\b.*\bfailed\b)|\bERROR\b|\bFAILURE\b|\bfailed with exit code\b|Error: Command failed"),
+    r("exit_code", Exit, Cat::None, 0, r"(?i)Process completed with exit code (?P<code>\d+)|ERROR: Job failed: exit (code|status) (?P<code2>\d+)|exited with (exit )?(code|status) (?P<code3>\d+)|with exit code (?P<code4>\d+)|Exit status (?P<code5>\d+)|returned non-zero exit status (?P<code6>\d+)|make(\[\d+\])?: \*\*\* \[.*\] Error (?P<code7>\d+)|exit code: (?P<code8>\d+)"),
+    r("gha_step", Step, Cat::None, 0, r"^##\[group\]Run (?P<n>.+)$"),
+    r("shell_step", Step, Cat::None, 0, r"^\$ (?P<n>\S.*)$"),
+    r("exit_cmd", Step, Cat::None, 0, r"^\s*exit [1-9]\d*\s*$"),
+];
+
+// Byte regexes with Unicode classes off: `\w`, `\d`, `\s` and `(?i)` are ASCII-only, which
+// keeps the lazy DFA small and fast over long log lines (non-ASCII literals still match their
+// UTF-8 bytes).
+static SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSetBuilder::new(RULES.iter().map(|r| r.pattern))
+        .unicode(false)
+        .build()
+        .unwrap_or_else(|e| unreachable!("constant rule patterns: {e}"))
+});
+
+static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    RULES
+        .iter()
+        .map(|r| {
+            RegexBuilder::new(r.pattern)
+                .unicode(false)
+                .build()
+                .unwrap_or_else(|e| unreachable!("constant rule {}: {e}", r.id))
+        })
+        .collect()
+});
+
+/// `gh run view --log` writes escapes in caret notation (`^[[31m`): text, not bytes, so the
+/// terminal emulation leaves them. They are removed before matching.
+static CARET_ESCAPE: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"\^\[\[[0-9;?]*[ -/]*[@-~]")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// The line without caret-notation escapes (borrowed when there are none).
+pub fn clean_caret(s: &str) -> Cow<'_, str> {
+    if s.contains("^[[") {
+        CARET_ESCAPE.replace_all(s, "")
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Lines longer than this are matched on their first bytes only (minified bundles, base64
+/// blobs: the error is at the start when there is one).
+const MATCH_PREFIX: usize = 4096;
+
+/// One rule matching one line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// 0-based line index.
+    pub line: usize,
+    pub rule: &'static str,
+    pub role: Role,
+    pub category: Option<Category>,
+    pub weight: u8,
+    /// The line's text without a leading CI timestamp; a substring of the plain line.
+    pub text: String,
+    /// `text` without caret-notation escapes (what the rules matched; equal to `text` for
+    /// nearly every log). Not verbatim when they differ: quote `text`, describe with `clean`.
+    pub clean: String,
+    pub test: Option<String>,
+    pub file: Option<String>,
+    pub exit_code: Option<i32>,
+    /// Captured name (task, hook, package, command).
+    pub name: Option<String>,
+}
+
+/// Everything extracted from a log.
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    pub hits: Vec<Hit>,
+    pub line_count: usize,
+}
+
+impl Extraction {
+    pub fn by_role(&self, role: Role) -> impl Iterator<Item = &Hit> {
+        self.hits.iter().filter(move |h| h.role == role)
+    }
+
+    /// Line indexes that carry any error signal (weight > 0 or a test/summary/exit role).
+    pub fn signal_lines(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .hits
+            .iter()
+            .filter(|h| h.weight > 0 || matches!(h.role, Role::Test | Role::Summary | Role::Exit))
+            .map(|h| h.line)
+            .collect();
+        v.dedup();
+        v
+    }
+}
+
+/// Removes a leading GitHub Actions / generic ISO timestamp (`2026-04-23T04:08:22.8180462Z `)
+/// and a BOM. GitLab runner prefixes are already gone (`LogIndex` strips them).
+pub fn strip_ci_timestamp(line: &str) -> &str {
+    let s = line.strip_prefix('\u{feff}').unwrap_or(line);
+    let b = s.as_bytes();
+    if b.len() < 21 {
+        return s;
+    }
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let shaped = digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !shaped {
+        return s;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    if b.get(i) == Some(&b'Z') {
+        i += 1;
+    }
+    if b.get(i) == Some(&b' ') {
+        return &s[i + 1..];
+    }
+    s
+}
+
+fn prefix_at_char_boundary(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Runs every rule over every line of the log.
+pub fn extract(log: &LogIndex) -> Extraction {
+    let set = &*SET;
+    let compiled = &*COMPILED;
+    let mut hits = Vec::new();
+    // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
+    // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
+    let mut in_echo = false;
+    for i in 0..log.line_count() {
+        let plain = log.plain_cow(i);
+        let body = strip_ci_timestamp(&plain);
+        if body.trim().is_empty() {
+            continue;
+        }
+        let group_run = body.starts_with("##[group]Run ");
+        if group_run {
+            in_echo = true;
+        } else if body.starts_with("##[endgroup]") {
+            in_echo = false;
+        }
+        let echo = in_echo || body.starts_with("$ ") || body.starts_with("[command]");
+        let clean = clean_caret(body);
+        let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
+        let matched = set.matches(hay);
+        if !matched.matched_any() {
+            continue;
+        }
+        for ri in matched.iter() {
+            let rule = &RULES[ri];
+            if echo && !matches!(rule.role, Role::Step) {
+                continue;
+            }
+            let Some(caps) = compiled[ri].captures(hay) else {
+                continue;
+            };
+            let cap = |names: &[&str]| {
+                names
+                    .iter()
+                    .find_map(|n| caps.name(n))
+                    .map(|m| String::from_utf8_lossy(m.as_bytes()).trim().to_string())
+                    .filter(|s| !s.is_empty())
+            };
+            let name = cap(&["n", "n2"]);
+            let category = match rule.cat {
+                Cat::None => None,
+                Cat::Is(c) => Some(c),
+                Cat::ByName(default) => Some(
+                    name.as_deref()
+                        .and_then(category_from_name)
+                        .unwrap_or(default),
+                ),
+            };
+            let exit_code = cap(&[
+                "code", "code2", "code3", "code4", "code5", "code6", "code7", "code8",
+            ])
+            .and_then(|c| c.parse().ok());
+            hits.push(Hit {
+                line: i,
+                rule: rule.id,
+                role: rule.role,
+                category,
+                weight: rule.weight,
+                text: body.trim_end().to_string(),
+                clean: clean.trim_end().to_string(),
+                test: cap(&["t"]),
+                file: cap(&["f", "f2", "f3"]),
+                exit_code,
+                name,
+            });
+        }
+    }
+    // A Python exception's category depends on its type.
+    for h in &mut hits {
+        if h.rule == "py_exception" {
+            h.category = h.name.as_deref().and_then(python_exception_category);
+        }
+    }
+    Extraction {
+        hits,
+        line_count: log.line_count(),
+    }
+}
+
+/// Category hinted by a task, hook or command name (`:app:compileJava`, `checkFormatMain`,
+/// `mypy`, `test`).
+pub fn category_from_name(name: &str) -> Option<Category> {
+    let n = name.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if has(&[
+        "mypy",
+        "pyright",
+        "tsc",
+        "typecheck",
+        "type-check",
+        "typing",
+        "types",
+    ]) {
+        Some(Category::TypeError)
+    } else if has(&[
+        "lint",
+        "format",
+        "fmt",
+        "style",
+        "spotless",
+        "checkstyle",
+        "detekt",
+        "ktlint",
+        "pmd",
+        "spotbugs",
+        "prettier",
+        "eslint",
+        "ruff",
+        "flake8",
+        "black",
+        "isort",
+        "clippy",
+        "health",
+        "apicheck",
+        "api-check",
+        "codenarc",
+    ]) {
+        Some(Category::LintFailure)
+    } else if has(&["test", "spec", "check"]) {
+        Some(Category::TestAssertion)
+    } else if has(&["compile", "kapt", "ksp"]) {
+        Some(Category::CompileError)
+    } else if has(&["docker", "jib", "image"]) {
+        Some(Category::DockerBuild)
+    } else if has(&["dependencies", "resolve", "install"]) {
+        Some(Category::DependencyInstall)
+    } else {
+        None
+    }
+}
+
+fn python_exception_category(name: &str) -> Option<Category> {
+    match name {
+        "AssertionError" => Some(Category::TestAssertion),
+        "SyntaxError" | "IndentationError" | "TabError" => Some(Category::CompileError),
+        "ModuleNotFoundError" | "ImportError" => Some(Category::DependencyInstall),
+        "PermissionError" => Some(Category::PermissionOrSecret),
+        "TimeoutError" => Some(Category::TimeoutOrOom),
+        "MemoryError" => Some(Category::TimeoutOrOom),
+        "ConnectionError" | "ConnectionResetError" | "ConnectionRefusedError" => {
+            Some(Category::NetworkOrFlaky)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn hits(log: &str) -> Vec<Hit> {
+        extract(&LogIndex::parse(Arc::new(log.as_bytes().to_vec()))).hits
+    }
+
+    fn ids(log: &str) -> Vec<&'static str> {
+        hits(log).into_iter().map(|h| h.rule).collect()
+    }
+
+    #[test]
+    fn every_rule_compiles() {
+        assert_eq!(COMPILED.len(), RULES.len());
+        assert_eq!(SET.len(), RULES.len());
+        let mut seen = std::collections::HashSet::new();
+        assert!(RULES.iter().all(|r| seen.insert(r.id)), "duplicate rule id");
+    }
+
+    #[test]
+    fn strips_github_timestamps_only_when_shaped() {
+        assert_eq!(
+            strip_ci_timestamp("\u{feff}2026-04-23T04:08:22.8180462Z hello"),
+            "hello"
+        );
+        assert_eq!(strip_ci_timestamp("2026-04-23T04:08:22Z x"), "x");
+        assert_eq!(strip_ci_timestamp("2026-04-23 not"), "2026-04-23 not");
+        assert_eq!(strip_ci_timestamp("plain"), "plain");
+    }
+
+    #[test]
+    fn rustc_and_cargo() {
+        let h = hits(
+            "error[E0308]: mismatched types\n --> src/main.rs:5:5\ntest tests::it_works ... FAILED\ntest result: FAILED. 1 passed; 1 failed\n",
+        );
+        assert_eq!(h[0].rule, "rustc_error");
+        assert_eq!(h[0].category, Some(Category::CompileError));
+        let loc = h.iter().find(|h| h.rule == "rust_loc").unwrap();
+        assert_eq!(loc.file.as_deref(), Some("src/main.rs"));
+        let t = h.iter().find(|h| h.rule == "cargo_test_failed").unwrap();
+        assert_eq!(t.test.as_deref(), Some("tests::it_works"));
+        assert!(
+            ids("        FAIL [   9.875s] (396/396) tests-build::macros compile_fail_full")
+                .contains(&"nextest_fail")
+        );
+    }
+
+    #[test]
+    fn pytest_lines() {
+        let h = hits(
+            "FAILED tests/test_a.py::TestX::test_y[1] - AssertionError: boom\n= 1 failed, 3 passed in 0.5s =\n",
+        );
+        assert_eq!(
+            h[0].test.as_deref(),
+            Some("tests/test_a.py::TestX::test_y[1]")
+        );
+        assert!(h.iter().any(|h| h.rule == "pytest_summary"));
+    }
+
+    #[test]
+    fn exit_codes() {
+        let h = hits(
+            "##[error]Process completed with exit code 127.\nERROR: Job failed: exit code 2\n",
+        );
+        let codes: Vec<i32> = h.iter().filter_map(|h| h.exit_code).collect();
+        assert_eq!(codes, [127, 2]);
+    }
+
+    #[test]
+    fn names_pick_categories() {
+        assert_eq!(
+            category_from_name(":module:spring-boot-actuator:checkFormatMain"),
+            Some(Category::LintFailure)
+        );
+        assert_eq!(
+            category_from_name(":core:test"),
+            Some(Category::TestAssertion)
+        );
+        assert_eq!(
+            category_from_name(":app:compileJava"),
+            Some(Category::CompileError)
+        );
+        assert_eq!(
+            category_from_name("mypy (stubtest)"),
+            Some(Category::TypeError)
+        );
+        let h = hits("> Task :platform-base:projectHealth FAILED\n");
+        assert_eq!(h[0].category, Some(Category::LintFailure));
+    }
+}

@@ -1,0 +1,840 @@
+//! The deterministic diagnoser: extracted error lines -> category, evidence, files, tests, fix.
+//!
+//! Categories are chosen by the strongest rule that fired (with a small bonus for repeated
+//! signals, the failing step's name and the framework hint); GitLab's `failure_reason` overrides
+//! the log when it names an infrastructure or timeout cause.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::extract::{self, Extraction, Hit, Role};
+use super::log::LogIndex;
+use super::model::{Category, Diagnosis, Evidence, JobContext};
+use super::policy;
+use crate::gitlab::models::FailureReason;
+
+/// Evidence quotes are cut to this many bytes (a prefix of a line is still verbatim).
+const QUOTE_MAX: usize = 300;
+const MAX_EVIDENCE: usize = 24;
+const MAX_FILES: usize = 12;
+const MAX_TESTS: usize = 15;
+
+/// Diagnoses a log with the rules engine.
+pub fn diagnose(log: &LogIndex, ctx: &JobContext) -> Diagnosis {
+    let ex = extract::extract(log);
+    diagnose_extracted(log, &ex, ctx)
+}
+
+/// Same as [`diagnose`] for an extraction already made (the LLM path reuses it).
+pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> Diagnosis {
+    let region = failure_region(log, ex);
+    let ex = &demote_outside(ex, region);
+    let failing_step = failing_step(ex);
+    let scores = score_categories(ex, ctx, failing_step.as_ref());
+    let (category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());
+
+    let anchors = anchors(ex, category);
+    let tests = collect_tests(ex);
+    let files = collect_files(ex, &anchors, category, ctx);
+    let evidence = build_evidence(log, ex, &anchors, category, failing_step.as_ref());
+    let exit_code = ex.by_role(Role::Exit).filter_map(|h| h.exit_code).last();
+    let conflict = ex
+        .hits
+        .iter()
+        .any(|h| h.rule == "merge_conflict" && category == Category::CompileError);
+
+    let facts = Facts {
+        category,
+        anchors: &anchors,
+        tests: &tests,
+        files: &files,
+        exit_code,
+        step: failing_step
+            .as_ref()
+            .map(|h| h.name.as_deref().unwrap_or("")),
+        conflict,
+        memory: ex
+            .hits
+            .iter()
+            .any(|h| matches!(h.rule, "oom" | "killed") && h.weight >= 4),
+        ctx,
+    };
+    let confidence = confidence(category, top, runner_up, ctx);
+    let (summary, root_cause, fix) = (summary(&facts), root_cause(&facts), fix(&facts));
+    let mut d = Diagnosis {
+        category,
+        summary,
+        root_cause,
+        evidence,
+        files,
+        tests,
+        fix,
+        confidence,
+        infra_or_flaky: false,
+        commands: Vec::new(),
+    };
+    d.verify_evidence(log);
+    policy::apply(&mut d, ctx);
+    d
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the job failed
+
+/// GitLab sections that run after the job's script; their errors never explain the failure.
+const AFTER_SECTIONS: [&str; 7] = [
+    "after_script",
+    "upload_artifacts_on_failure",
+    "upload_artifacts_on_success",
+    "archive_cache",
+    "archive_cache_on_failure",
+    "cleanup_file_variables",
+    "cleanup",
+];
+
+/// Lines `[start, end]` (0-based) of the step that failed: from the last step start (GitHub
+/// `##[group]Run`, GitLab script section) before the final exit status to that status. Errors
+/// printed by earlier steps that went on to succeed (configure probes, retried downloads,
+/// tolerated warnings) did not fail the job.
+fn failure_region(log: &LogIndex, ex: &Extraction) -> (usize, usize) {
+    let last = log.line_count().saturating_sub(1);
+    // The last `##[error]` (GitHub) or `ERROR: Job failed` (GitLab) line; post-job cleanup
+    // steps that follow it do not matter.
+    let end = ex
+        .hits
+        .iter()
+        .filter(|h| {
+            h.text.starts_with("##[error]")
+                || h.text.contains("Process completed with exit code")
+                || h.text.contains("Job failed")
+        })
+        .map(|h| h.line)
+        .last()
+        .unwrap_or(last);
+    let gha = ex
+        .hits
+        .iter()
+        .filter(|h| h.rule == "gha_step" && h.line <= end)
+        .map(|h| h.line)
+        .last();
+    let gitlab = log
+        .sections()
+        .iter()
+        .filter(|s| s.start_line <= end && !AFTER_SECTIONS.contains(&s.name.as_str()))
+        .filter(|s| s.end_line.is_none_or(|e| e > s.start_line + 1))
+        .map(|s| s.start_line)
+        .max();
+    let start = match (gha, gitlab) {
+        (Some(a), Some(b)) => a.max(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => 0,
+    };
+    (start, end)
+}
+
+/// Hits outside the failing step lose 3 points of weight: they still count when nothing in the
+/// step explains the failure.
+fn demote_outside(ex: &Extraction, (start, end): (usize, usize)) -> Extraction {
+    let mut out = ex.clone();
+    for h in &mut out.hits {
+        if (h.line < start || h.line > end) && h.role != Role::Exit {
+            h.weight = h.weight.saturating_sub(3);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Category choice
+
+type Scores = BTreeMap<Category, f64>;
+
+fn score_categories(ex: &Extraction, ctx: &JobContext, step: Option<&Hit>) -> Scores {
+    // Strongest line per category, plus a little for each *distinct* supporting line (a tool
+    // that repeats the same error in a summary adds no evidence).
+    let mut best: BTreeMap<Category, (u8, HashSet<&str>)> = BTreeMap::new();
+    for h in &ex.hits {
+        let Some(c) = h.category else { continue };
+        if h.weight == 0 {
+            continue;
+        }
+        let e = best.entry(c).or_insert((0, HashSet::new()));
+        e.0 = e.0.max(h.weight);
+        e.1.insert(h.clean.trim());
+    }
+    let mut scores: Scores = best
+        .into_iter()
+        .map(|(c, (w, n))| (c, f64::from(w) + 0.15 * (n.len().min(6) as f64)))
+        .collect();
+    // The failing step's command names the tool ("Run yarn prettier-check", "$ mypy .").
+    if let Some(c) = step
+        .and_then(|s| s.name.as_deref())
+        .and_then(extract::category_from_name)
+    {
+        *scores.entry(c).or_insert(3.0) += 0.5;
+    }
+    if let Some(c) = ctx.framework.as_deref().and_then(framework_category) {
+        if let Some(s) = scores.get_mut(&c) {
+            *s += 0.5;
+        }
+    }
+    scores
+}
+
+/// `(category, its score, the runner-up's score)`.
+fn pick(
+    scores: &Scores,
+    ex: &Extraction,
+    ctx: &JobContext,
+    step: Option<&Hit>,
+) -> (Category, f64, f64) {
+    // GitLab knows better than the log about its own runners and limits.
+    match &ctx.failure_reason {
+        Some(r) if r.is_infrastructure() => return (Category::Infrastructure, 10.0, 0.0),
+        Some(FailureReason::JobExecutionTimeout) => return (Category::TimeoutOrOom, 10.0, 0.0),
+        _ => {}
+    }
+    let mut ranked: Vec<(Category, f64)> = scores.iter().map(|(c, s)| (*c, *s)).collect();
+    // Highest score first; on a tie, the category whose first strong line comes first.
+    ranked.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then_with(|| first_line(ex, a.0).cmp(&first_line(ex, b.0)))
+    });
+    let top = ranked.first().copied();
+    let runner_up = ranked.get(1).map_or(0.0, |r| r.1);
+    match top {
+        Some((c, s)) if s >= 4.0 => (c, s, runner_up),
+        _ => {
+            // No tool error recognised. A workflow gate (a script's own `exit 1`, an action's
+            // `core.setFailed`, an `##[error]` annotation) failed the job: that is the workflow
+            // itself, i.e. CI configuration.
+            let gate = ex
+                .hits
+                .iter()
+                .any(|h| matches!(h.rule, "exit_cmd" | "setfailed"))
+                || ex.hits.iter().any(|h| {
+                    h.rule == "annotation" && !h.text.contains("Process completed with exit code")
+                });
+            if gate && step.is_some() {
+                (Category::GithubActionsConfig, 4.0, top.map_or(0.0, |t| t.1))
+            } else if let Some((c, s)) = top {
+                (c, s, runner_up)
+            } else if ex.hits.iter().any(|h| h.weight > 0) {
+                (Category::Other, 1.0, 0.0)
+            } else {
+                (Category::Unknown, 0.0, 0.0)
+            }
+        }
+    }
+}
+
+fn first_line(ex: &Extraction, c: Category) -> usize {
+    ex.hits
+        .iter()
+        .filter(|h| h.category == Some(c) && h.weight >= 4)
+        .map(|h| h.line)
+        .min()
+        .unwrap_or(usize::MAX)
+}
+
+fn framework_category(fw: &str) -> Option<Category> {
+    let f = fw.to_ascii_lowercase();
+    match f.as_str() {
+        "pytest" | "jest" | "vitest" | "mocha" | "go" | "gotest" | "go test" | "junit"
+        | "maven" | "unittest" | "rspec" | "nextest" => Some(Category::TestAssertion),
+        "tsc" | "mypy" | "pyright" => Some(Category::TypeError),
+        "eslint" | "ruff" | "prettier" | "clippy" => Some(Category::LintFailure),
+        "docker" | "buildx" => Some(Category::DockerBuild),
+        _ => None,
+    }
+}
+
+fn confidence(category: Category, top: f64, runner_up: f64, ctx: &JobContext) -> f64 {
+    if category == Category::Unknown {
+        return 0.1;
+    }
+    if ctx
+        .failure_reason
+        .as_ref()
+        .is_some_and(|r| r.is_infrastructure())
+    {
+        return 0.85;
+    }
+    let base: f64 = if top >= 8.0 {
+        0.8
+    } else if top >= 6.0 {
+        0.7
+    } else if top >= 4.0 {
+        0.55
+    } else {
+        0.3
+    };
+    let contested = if runner_up >= top - 0.5 { 0.15 } else { 0.0 };
+    ((base - contested) * 100.0).round() / 100.0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anchors, tests, files
+
+/// The lines that explain the failure: the chosen category's strongest hits, in log order.
+fn anchors(ex: &Extraction, category: Category) -> Vec<&Hit> {
+    let strongest = ex
+        .hits
+        .iter()
+        .filter(|h| h.category == Some(category))
+        .map(|h| h.weight)
+        .max()
+        .unwrap_or(0);
+    let floor = strongest.saturating_sub(2).max(1);
+    let mut out: Vec<&Hit> = Vec::new();
+    let mut seen_text = HashSet::new();
+    for h in &ex.hits {
+        if h.category == Some(category)
+            && h.weight >= floor
+            && matches!(h.role, Role::Cause | Role::Test | Role::Summary)
+            && seen_text.insert(h.text.trim())
+        {
+            out.push(h);
+        }
+    }
+    if out.is_empty() {
+        // Nothing categorised: fall back on annotations and generic error lines.
+        out.extend(
+            ex.hits
+                .iter()
+                .filter(|h| matches!(h.rule, "annotation" | "generic_error" | "exit_cmd"))
+                .filter(|h| seen_text.insert(h.text.trim())),
+        );
+        // The last ones are closest to the failure.
+        let n = out.len();
+        out.drain(..n.saturating_sub(8));
+    }
+    out
+}
+
+/// Failed tests, whatever the category: when a permission or network problem makes tests fail,
+/// they are the visible symptom and still worth naming.
+fn collect_tests(ex: &Extraction) -> Vec<String> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for h in ex.by_role(Role::Test) {
+        let t = match (&h.test, h.rule) {
+            (Some(t), _) => t.clone(),
+            (None, "jest_fail_file") => match &h.file {
+                Some(f) => f.clone(),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let t = t.trim_end_matches(':').trim().to_string();
+        if t.len() < 3 || t.len() > 300 {
+            continue;
+        }
+        if seen.insert(t.clone()) {
+            out.push(t);
+        }
+        if out.len() >= MAX_TESTS {
+            break;
+        }
+    }
+    out
+}
+
+static WORKSPACE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:[A-Za-z]:)?/?(?:(?:home/runner/work|Users/runner/work|__w|a)/[^/]+/[^/]+/|builds/[^/]+/[^/]+/|checkout/|github/workspace/)",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// Repository-relative path when the prefix is a known CI workspace; `None` for third-party
+/// and toolchain files.
+pub fn normalize_path(raw: &str, ctx: &JobContext) -> Option<String> {
+    let p = raw.trim().trim_start_matches("file://").replace('\\', "/");
+    let p = p.trim_end_matches([':', ',', ')', '.', '\'', '"']);
+    let repo_name = ctx
+        .repo
+        .as_deref()
+        .or(ctx.project.as_deref())
+        .and_then(|r| r.rsplit('/').next())
+        .map(str::to_string);
+    if let Some((_, inside)) = p.split_once("site-packages/") {
+        // An installed copy of the project under test is the project's own file.
+        let first = inside.split('/').next().unwrap_or("");
+        return match &repo_name {
+            Some(r) if !first.is_empty() && r.replace('-', "_").eq_ignore_ascii_case(first) => {
+                Some(inside.to_string())
+            }
+            _ => None,
+        };
+    }
+    const FOREIGN: [&str; 10] = [
+        "node_modules/",
+        "/.cargo/registry/",
+        "/rustc/",
+        "/usr/lib/",
+        "/usr/local/lib/",
+        "/opt/hostedtoolcache/",
+        "<frozen",
+        "/.rustup/",
+        "/go/pkg/mod/",
+        "/.m2/repository/",
+    ];
+    if FOREIGN.iter().any(|f| p.contains(f)) || p.starts_with("internal/") && p.ends_with(".js") {
+        return None;
+    }
+    if let Some(project) = ctx.project.as_deref() {
+        let prefix = format!("/builds/{project}/");
+        if let Some(rest) = p.strip_prefix(&prefix) {
+            return Some(rest.to_string());
+        }
+    }
+    let stripped = WORKSPACE_PREFIX.replace(p, "");
+    let s = stripped.trim_start_matches("./");
+    let ext_ok = s.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric())
+    });
+    if s.len() < 3 || !ext_ok || s.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    Some(s.to_string())
+}
+
+/// Files named near the anchors first (closest first), then any other file the chosen
+/// category's lines name.
+fn collect_files(
+    ex: &Extraction,
+    anchors: &[&Hit],
+    category: Category,
+    ctx: &JobContext,
+) -> Vec<String> {
+    let near = |line: usize| {
+        anchors
+            .iter()
+            .map(|a| a.line.abs_diff(line))
+            .min()
+            .unwrap_or(usize::MAX)
+    };
+    // A source location counts when it follows (within a few lines) an error, failed test or
+    // assertion detail of the chosen category: the frames and paths that explain it.
+    let errors: Vec<usize> = ex
+        .hits
+        .iter()
+        .filter(|h| {
+            h.category == Some(category)
+                && matches!(h.role, Role::Cause | Role::Test | Role::Detail)
+        })
+        .map(|h| h.line)
+        .collect();
+    let follows_error = |line: usize| {
+        let from = errors.partition_point(|&e| e + 15 < line);
+        errors.get(from).is_some_and(|&e| e <= line + 3)
+    };
+    let mut cands: Vec<(usize, usize, String)> = Vec::new();
+    for h in &ex.hits {
+        let Some(f) = &h.file else { continue };
+        let relevant =
+            h.category == Some(category) || (h.role == Role::Location && follows_error(h.line));
+        let dist = near(h.line);
+        if !relevant {
+            continue;
+        }
+        let Some(mut p) = normalize_path(f, ctx) else {
+            continue;
+        };
+        if h.rule == "go_test_loc" && !p.contains('/') {
+            if let Some(dir) = go_package_dir(ex, h.line) {
+                p = format!("{dir}/{p}");
+            }
+        }
+        cands.push((dist, h.line, p));
+    }
+    cands.sort_by_key(|(d, l, _)| (*d, *l));
+    let mut seen = HashSet::new();
+    cands
+        .into_iter()
+        .filter_map(|(_, _, p)| seen.insert(p.clone()).then_some(p))
+        .take(MAX_FILES)
+        .collect()
+}
+
+/// The module-relative directory of the Go package whose `FAIL\tpkg` line follows `line`.
+fn go_package_dir(ex: &Extraction, line: usize) -> Option<String> {
+    let pkg = ex
+        .hits
+        .iter()
+        .filter(|h| h.rule == "go_pkg_fail" && h.line > line && h.line < line + 200)
+        .find_map(|h| h.name.clone())?;
+    static MODULE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:github\.com|gitlab\.com|bitbucket\.org)/[^/]+/[^/]+(?:/v\d+)?(?:/|$)")
+            .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+    });
+    let m = MODULE.find(&pkg)?;
+    Some(pkg[m.end()..].to_string()).filter(|d| !d.is_empty())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evidence
+
+fn failing_step(ex: &Extraction) -> Option<Hit> {
+    // The last step echoed before the last exit-code line (or before the end).
+    let limit = ex
+        .by_role(Role::Exit)
+        .map(|h| h.line)
+        .last()
+        .unwrap_or(usize::MAX);
+    ex.hits
+        .iter()
+        .filter(|h| matches!(h.rule, "gha_step" | "shell_step") && h.line <= limit)
+        .last()
+        .cloned()
+}
+
+fn build_evidence(
+    log: &LogIndex,
+    ex: &Extraction,
+    anchors: &[&Hit],
+    category: Category,
+    step: Option<&Hit>,
+) -> Vec<Evidence> {
+    let mut picked: BTreeMap<usize, String> = BTreeMap::new();
+    let add = |line: usize, text: &str, picked: &mut BTreeMap<usize, String>| {
+        let t = text.trim();
+        if t.chars().count() >= 3 && picked.len() < MAX_EVIDENCE {
+            picked
+                .entry(line)
+                .or_insert_with(|| cut(t, QUOTE_MAX).to_string());
+        }
+    };
+    // 1. the anchors and what explains them
+    for a in anchors.iter().take(8) {
+        add(a.line, &a.text, &mut picked);
+        for (l, t) in context_lines(log, ex, a) {
+            add(l, &t, &mut picked);
+        }
+    }
+    // 2. failed tests and details of the chosen category
+    for h in ex
+        .hits
+        .iter()
+        .filter(|h| h.category == Some(category) && matches!(h.role, Role::Test | Role::Detail))
+        .take(10)
+    {
+        add(h.line, &h.text, &mut picked);
+    }
+    // 3. failed tests of other kinds (symptoms) and the tools' final summaries
+    for h in ex
+        .hits
+        .iter()
+        .filter(|h| h.category != Some(category) && h.role == Role::Test && h.weight >= 4)
+        .take(4)
+    {
+        add(h.line, &h.text, &mut picked);
+    }
+    let summaries: Vec<&Hit> = ex
+        .hits
+        .iter()
+        .filter(|h| h.role == Role::Summary && h.weight >= 4)
+        .collect();
+    for h in summaries.iter().rev().take(3) {
+        add(h.line, &h.text, &mut picked);
+    }
+    // 4. the failing step and its exit status
+    if let Some(s) = step {
+        add(s.line, &s.text, &mut picked);
+    }
+    if let Some(h) = ex.by_role(Role::Exit).last() {
+        add(h.line, &h.text, &mut picked);
+    }
+    picked
+        .into_iter()
+        .map(|(line, text)| Evidence {
+            line: line + 1,
+            text,
+        })
+        .collect()
+}
+
+/// Lines around an anchor that carry its meaning: the frames before a Python exception, the
+/// message after a panic or a test header, assertion details just below.
+fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String)> {
+    let body = |i: usize| extract::strip_ci_timestamp(&log.plain_cow(i)).to_string();
+    let mut out = Vec::new();
+    let python_error = matches!(a.rule, "py_syntax" | "py_exception" | "merge_conflict");
+    if python_error {
+        for i in a.line.saturating_sub(3)..a.line {
+            let t = body(i);
+            if !t.trim().is_empty() {
+                out.push((i, t));
+            }
+        }
+    }
+    // Up to 3 following non-blank lines while they stay indented or are known details.
+    let mut taken = 0;
+    let end = (a.line + 8).min(log.line_count());
+    for i in a.line + 1..end {
+        let t = body(i);
+        if t.trim().is_empty() {
+            continue;
+        }
+        let detail = ex
+            .hits
+            .iter()
+            .any(|h| h.line == i && matches!(h.role, Role::Detail | Role::Location));
+        let indented = t.starts_with(' ') || t.starts_with('\t');
+        // Test headers are followed by their (indented) message; an error message by what it
+        // lists (files to format, packages, hints).
+        let follows_header = matches!(
+            a.rule,
+            "rust_panic" | "jest_bullet" | "go_test_fail" | "unittest_fail" | "jest_fail_file"
+        ) || (a.role == Role::Cause && !python_error);
+        let next_step = ex
+            .hits
+            .iter()
+            .any(|h| h.line == i && matches!(h.role, Role::Step | Role::Exit));
+        if next_step {
+            break;
+        }
+        let lists = a.role == Role::Cause && !python_error;
+        if detail || (follows_header && (indented || lists)) {
+            out.push((i, t));
+            taken += 1;
+            if taken >= 3 {
+                break;
+            }
+        } else if !follows_header {
+            break;
+        }
+    }
+    out
+}
+
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+struct Facts<'a> {
+    category: Category,
+    anchors: &'a [&'a Hit],
+    tests: &'a [String],
+    files: &'a [String],
+    exit_code: Option<i32>,
+    step: Option<&'a str>,
+    conflict: bool,
+    /// An out-of-memory line fired (timeouts and OOM share a category, not a wording).
+    memory: bool,
+    ctx: &'a JobContext,
+}
+
+impl Facts<'_> {
+    fn headline(&self) -> Option<&str> {
+        // The first anchor that reads like an error message rather than a bare summary.
+        self.anchors
+            .iter()
+            .find(|a| a.role == Role::Cause)
+            .or_else(|| self.anchors.first())
+            .map(|a| cut(a.clean.trim(), 160))
+    }
+
+    fn job(&self) -> String {
+        let mut s = String::new();
+        if let Some(j) = &self.ctx.job_name {
+            s.push_str(&format!("Job `{j}`"));
+        } else {
+            s.push_str("The job");
+        }
+        let mut extra = Vec::new();
+        if let Some(w) = &self.ctx.workflow {
+            extra.push(format!("workflow `{w}`"));
+        }
+        if let Some(r) = self.ctx.repo.as_ref().or(self.ctx.project.as_ref()) {
+            extra.push(format!("repo {r}"));
+        }
+        if !extra.is_empty() {
+            s.push_str(&format!(" ({})", extra.join(", ")));
+        }
+        s
+    }
+
+    fn list(items: &[String], n: usize) -> String {
+        let mut s = items
+            .iter()
+            .take(n)
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if items.len() > n {
+            s.push_str(&format!(" and {} more", items.len() - n));
+        }
+        s
+    }
+}
+
+fn summary(f: &Facts<'_>) -> String {
+    let what = match f.category {
+        Category::TestAssertion if !f.tests.is_empty() => format!(
+            "{} failing test{}: {}",
+            f.tests.len(),
+            if f.tests.len() == 1 { "" } else { "s" },
+            Facts::list(f.tests, 3)
+        ),
+        Category::Unknown => "no recognisable error in the log".to_string(),
+        _ => f.headline().unwrap_or_default().to_string(),
+    };
+    format!("{} failed ({}) — {what}", f.job(), f.category.label())
+}
+
+fn root_cause(f: &Facts<'_>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let explain = match f.category {
+        Category::TestAssertion => {
+            "The tests ran and at least one did not behave as expected (an assertion, an \
+             unexpected exception or a crash inside a test)."
+        }
+        Category::CompileError => "The code does not build: the compiler rejected it.",
+        Category::TypeError => "The type checker reported errors, which fail the job.",
+        Category::LintFailure | Category::FormattingFailure => {
+            "A lint or formatting check failed: the sources do not follow the project's \
+             configured rules or formatting."
+        }
+        Category::DependencyInstall => {
+            "Resolving, installing or auditing dependencies failed before the code itself ran."
+        }
+        Category::DockerBuild => "The container image build failed at one of its steps.",
+        Category::GithubActionsConfig => {
+            "The failure comes from the CI workflow itself (a missing tool on the runner, a \
+             workflow gate or check, or invalid pipeline configuration), not from a compiler \
+             or a test."
+        }
+        Category::PermissionOrSecret => {
+            "An operation was refused for lack of permission or credentials (token scope, \
+             secret, ownership)."
+        }
+        Category::NetworkOrFlaky => {
+            "A network call to a remote service failed (unreachable host, reset connection, \
+             5xx or rate limit); the code under test is probably not at fault."
+        }
+        Category::TimeoutOrOom if f.memory => {
+            "The job or a step was killed for exhausting its memory."
+        }
+        Category::TimeoutOrOom => "The job, a step or a test exceeded its time limit.",
+        Category::Infrastructure => {
+            "The CI infrastructure failed (runner, executor or system error), not the job's \
+             script."
+        }
+        Category::Unknown => "The log does not show a recognisable error.",
+        Category::Other => "The job failed with an error that fits no known category.",
+    };
+    parts.push(explain.to_string());
+    if let Some(r) = &f.ctx.failure_reason {
+        parts.push(format!("GitLab reports failure_reason `{r}`."));
+    }
+    if f.conflict {
+        parts.push(
+            "Unresolved merge conflict markers (`<<<<<<<`/`>>>>>>>`) are left in the source."
+                .to_string(),
+        );
+    }
+    let mut seen = HashSet::new();
+    let key: Vec<&str> = f
+        .anchors
+        .iter()
+        .map(|a| cut(a.clean.trim(), 240))
+        .filter(|t| seen.insert(*t))
+        .take(6)
+        .collect();
+    if !key.is_empty() {
+        parts.push(format!("Key lines: {}.", key.join(" | ")));
+    }
+    if !f.tests.is_empty() {
+        parts.push(format!("Failing: {}.", Facts::list(f.tests, 5)));
+    }
+    if !f.files.is_empty() {
+        parts.push(format!("Files involved: {}.", Facts::list(f.files, 5)));
+    }
+    if let Some(s) = f.step.filter(|s| !s.is_empty()) {
+        parts.push(format!("Failing step: `{}`.", cut(s, 120)));
+    }
+    if let Some(c) = f.exit_code {
+        parts.push(format!("It exited with exit code {c}."));
+    }
+    parts.join(" ")
+}
+
+fn fix(f: &Facts<'_>) -> String {
+    let file_hint = f
+        .files
+        .first()
+        .map(|p| format!(" (start with `{p}`)"))
+        .unwrap_or_default();
+    match f.category {
+        Category::TestAssertion => format!(
+            "Reproduce locally by running {}; compare expected vs actual in the evidence, then \
+             fix the code or update the expectation{file_hint}.",
+            if f.tests.is_empty() {
+                "the failing tests".to_string()
+            } else {
+                Facts::list(f.tests, 2)
+            }
+        ),
+        Category::CompileError => {
+            let mut s = format!("Fix the compiler errors shown in the evidence{file_hint}");
+            if f.conflict {
+                s.push_str(", resolving the leftover merge conflict markers");
+            }
+            s.push_str(", then rebuild locally before pushing.");
+            s
+        }
+        Category::TypeError => {
+            format!("Fix the reported type errors{file_hint} and rerun the type checker locally.")
+        }
+        Category::LintFailure | Category::FormattingFailure => format!(
+            "Run the project's formatter/linter locally and commit the result{file_hint}; \
+             the failing step shows which command the CI runs."
+        ),
+        Category::DependencyInstall => "Fix the dependency specification or lockfile named in \
+             the evidence (version constraints, audit findings, registry access), then reinstall."
+            .to_string(),
+        Category::DockerBuild => format!(
+            "Fix the failing Dockerfile step{file_hint}; if it failed fetching something remote, \
+             retry or pin a reachable source."
+        ),
+        Category::GithubActionsConfig => "Fix the pipeline definition or the runner image: \
+             install the missing tool, satisfy the gate or check that failed, or correct the \
+             configuration."
+            .to_string(),
+        Category::PermissionOrSecret => "Grant the job's token the permission it needs or \
+             provide the missing secret/credential; check repository ownership settings."
+            .to_string(),
+        Category::NetworkOrFlaky => "Retry the job; if it keeps failing, add retries/caching \
+             for the remote service or check its status page."
+            .to_string(),
+        Category::TimeoutOrOom if f.memory => "Find what exhausted memory in the evidence \
+             (a leak, too much parallelism); raise the limit only if the work legitimately needs \
+             it."
+        .to_string(),
+        Category::TimeoutOrOom => "Find what hung or slowed down in the evidence (a deadlock, \
+             a service that never answered, a slower dependency); raise the time limit only if \
+             the work legitimately needs it."
+            .to_string(),
+        Category::Infrastructure => "Retry the job; if it fails again on the same runner, \
+             report the runner to its administrators."
+            .to_string(),
+        Category::Unknown | Category::Other => {
+            "Read the last lines of the log around the exit status to find the failing command."
+                .to_string()
+        }
+    }
+}
