@@ -81,7 +81,7 @@ static RULES: &[Rule] = &[
     r("oom", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(out of memory|OutOfMemoryError|Cannot allocate memory|JavaScript heap out of memory|\bOOMKilled\b|oom[-_ ]kill|memory limit exceeded|\bENOMEM\b)"),
     r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|\b(exit code|exit status|code:?) 137\b"),
     r("go_test_timeout", Cause, Cat::Is(C::TimeoutOrOom), 8, r"panic: test timed out after"),
-    r("tests_timeout", Cause, Cat::Is(C::TimeoutOrOom), 7, r"^.{0,60}\b(FAIL(URE|ED)?|ERROR)\b.{0,80}(?i:\btime(d ?out|out)\b)|(?i:\btests? (run )?timed out\b)"),
+    r("tests_timeout", Cause, Cat::Is(C::TimeoutOrOom), 7, r"\b(FAIL(URE|ED)?|ERROR)\b.*(?i:\btime(d ?out|out)\b)|(?i:\btests? (run )?timed out\b)"),
     r("timed_out", Cause, Cat::Is(C::TimeoutOrOom), 5, r"(?i)\btimed out after\b|\bTimeout \(\d+\) while\b|\btimeout of \d+ ?ms exceeded|\bdeadline exceeded\b|\bTimeoutError\b|Exceeded timeout of \d+"),
     // --- permissions and secrets
     r("dubious_ownership", Cause, Cat::Is(C::PermissionOrSecret), 9, r"detected dubious ownership in repository"),
@@ -131,7 +131,7 @@ static RULES: &[Rule] = &[
     r("clippy", Cause, Cat::Is(C::LintFailure), 7, r"implied by `?-D warnings|clippy::\w+|#\[deny\(clippy"),
     r("ruff_flake8", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.py):\d+:\d+: [A-Z]{1,3}\d{3,4}\b"),
     r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
-    r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.{0,40}\bformat"),
+    r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.*\bformat"),
     r("lint_mention", Cause, Cat::Is(C::LintFailure), 3, r"(?i)\b(prettier|eslint|stylelint|ruff|flake8|pylint|rubocop|golangci-lint|ktlint|detekt|checkstyle|markdownlint|shellcheck|hadolint|yamllint)\b.*\b(fail|error|problem|issue|violation)"),
     // --- test runners
     r("cargo_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^test (?P<t>\S.*?) \.\.\. FAILED\s*$"),
@@ -184,6 +184,9 @@ static RULES: &[Rule] = &[
 static SET: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSetBuilder::new(RULES.iter().map(|r| r.pattern))
         .unicode(false)
+        // Room for the lazy DFA of ~100 patterns: when its cache thrashes, matching falls back
+        // to a far slower engine.
+        .dfa_size_limit(64 << 20)
         .build()
         .unwrap_or_else(|e| unreachable!("constant rule patterns: {e}"))
 });

@@ -2,7 +2,9 @@
 
 pub mod cli;
 pub mod eval;
+pub mod excerpt;
 pub mod extract;
+pub mod llm;
 pub mod log;
 pub mod model;
 pub mod policy;

@@ -29,16 +29,21 @@ pub fn diagnose(log: &LogIndex, ctx: &JobContext) -> Diagnosis {
 
 /// Same as [`diagnose`] for an extraction already made (the LLM path reuses it).
 pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> Diagnosis {
+    if ctx.failure_reason.is_none()
+        && let Some(line) = succeeded(log)
+    {
+        return nothing_failed(log, line, ctx);
+    }
     let region = failure_region(log, ex);
     let ex = &demote_outside(ex, region);
-    let failing_step = failing_step(ex);
+    let failing_step = failing_step(ex, region);
     let scores = score_categories(ex, ctx, failing_step.as_ref());
     let (category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());
 
     let anchors = anchors(ex, category);
     let tests = collect_tests(ex);
     let files = collect_files(ex, &anchors, category, ctx);
-    let evidence = build_evidence(log, ex, &anchors, category, failing_step.as_ref());
+    let evidence = build_evidence(log, ex, &anchors, category, failing_step.as_ref(), region);
     let exit_code = ex.by_role(Role::Exit).filter_map(|h| h.exit_code).last();
     let conflict = ex
         .hits
@@ -81,6 +86,42 @@ pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> 
 }
 
 // ---------------------------------------------------------------------------------------------
+// A job that did not fail
+
+/// The line of GitLab's final `Job succeeded`, when it is the last word of the trace.
+fn succeeded(log: &LogIndex) -> Option<usize> {
+    let n = log.line_count();
+    (n.saturating_sub(5)..n).rev().find(|&i| {
+        let t = log.plain_cow(i);
+        let t = t.trim();
+        t == "Job succeeded"
+    })
+}
+
+fn nothing_failed(log: &LogIndex, line: usize, ctx: &JobContext) -> Diagnosis {
+    let mut d = Diagnosis {
+        category: Category::Unknown,
+        summary: "The job succeeded: there is no failure to diagnose.".into(),
+        root_cause: "The trace ends with GitLab's `Job succeeded`; error lines printed earlier \
+                     did not fail the job."
+            .into(),
+        evidence: vec![Evidence {
+            line: line + 1,
+            text: "Job succeeded".into(),
+        }],
+        files: Vec::new(),
+        tests: Vec::new(),
+        fix: "Nothing to fix.".into(),
+        confidence: 0.9,
+        infra_or_flaky: false,
+        commands: Vec::new(),
+    };
+    d.verify_evidence(log);
+    policy::apply(&mut d, ctx);
+    d
+}
+
+// ---------------------------------------------------------------------------------------------
 // Where the job failed
 
 /// GitLab sections that run after the job's script; their errors never explain the failure.
@@ -111,14 +152,14 @@ fn failure_region(log: &LogIndex, ex: &Extraction) -> (usize, usize) {
                 || h.text.contains("Job failed")
         })
         .map(|h| h.line)
-        .last()
+        .next_back()
         .unwrap_or(last);
     let gha = ex
         .hits
         .iter()
         .filter(|h| h.rule == "gha_step" && h.line <= end)
         .map(|h| h.line)
-        .last();
+        .next_back();
     let gitlab = log
         .sections()
         .iter()
@@ -175,10 +216,10 @@ fn score_categories(ex: &Extraction, ctx: &JobContext, step: Option<&Hit>) -> Sc
     {
         *scores.entry(c).or_insert(3.0) += 0.5;
     }
-    if let Some(c) = ctx.framework.as_deref().and_then(framework_category) {
-        if let Some(s) = scores.get_mut(&c) {
-            *s += 0.5;
-        }
+    if let Some(c) = ctx.framework.as_deref().and_then(framework_category)
+        && let Some(s) = scores.get_mut(&c)
+    {
+        *s += 0.5;
     }
     scores
 }
@@ -393,9 +434,12 @@ pub fn normalize_path(raw: &str, ctx: &JobContext) -> Option<String> {
     }
     let stripped = WORKSPACE_PREFIX.replace(p, "");
     let s = stripped.trim_start_matches("./");
+    let base = s.rsplit('/').next().unwrap_or(s);
     let ext_ok = s.rsplit_once('.').is_some_and(|(stem, ext)| {
         !stem.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric())
-    });
+    }) || ["Dockerfile", "Containerfile", "Makefile", "Jenkinsfile"]
+        .iter()
+        .any(|n| base.starts_with(n));
     if s.len() < 3 || !ext_ok || s.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return None;
     }
@@ -430,7 +474,8 @@ fn collect_files(
         .collect();
     let follows_error = |line: usize| {
         let from = errors.partition_point(|&e| e + 15 < line);
-        errors.get(from).is_some_and(|&e| e <= line + 3)
+        // Docker prints the Dockerfile excerpt a few lines before its error.
+        errors.get(from).is_some_and(|&e| e <= line + 10)
     };
     let mut cands: Vec<(usize, usize, String)> = Vec::new();
     for h in &ex.hits {
@@ -444,17 +489,26 @@ fn collect_files(
         let Some(mut p) = normalize_path(f, ctx) else {
             continue;
         };
-        if h.rule == "go_test_loc" && !p.contains('/') {
-            if let Some(dir) = go_package_dir(ex, h.line) {
-                p = format!("{dir}/{p}");
-            }
+        if h.rule == "go_test_loc"
+            && !p.contains('/')
+            && let Some(dir) = go_package_dir(ex, h.line)
+        {
+            p = format!("{dir}/{p}");
         }
         cands.push((dist, h.line, p));
     }
-    cands.sort_by_key(|(d, l, _)| (*d, *l));
+    // Absolute paths outside the CI workspace are mostly toolchain or container internals
+    // (`/usr/local/go/src/...`, `/src/solver/...`): after the repository's own, and few.
+    cands.sort_by_key(|(d, l, p)| (p.starts_with('/'), *d, *l));
     let mut seen = HashSet::new();
+    let mut absolute = 0;
     cands
         .into_iter()
+        .filter(|(_, _, p)| {
+            let abs = p.starts_with('/');
+            absolute += usize::from(abs);
+            !abs || absolute <= 2
+        })
         .filter_map(|(_, _, p)| seen.insert(p.clone()).then_some(p))
         .take(MAX_FILES)
         .collect()
@@ -478,17 +532,11 @@ fn go_package_dir(ex: &Extraction, line: usize) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Evidence
 
-fn failing_step(ex: &Extraction) -> Option<Hit> {
-    // The last step echoed before the last exit-code line (or before the end).
-    let limit = ex
-        .by_role(Role::Exit)
-        .map(|h| h.line)
-        .last()
-        .unwrap_or(usize::MAX);
+/// The last step echoed (`##[group]Run`, `$ cmd`) before the end of the failure region.
+fn failing_step(ex: &Extraction, (_, limit): (usize, usize)) -> Option<Hit> {
     ex.hits
         .iter()
-        .filter(|h| matches!(h.rule, "gha_step" | "shell_step") && h.line <= limit)
-        .last()
+        .rfind(|h| matches!(h.rule, "gha_step" | "shell_step") && h.line <= limit)
         .cloned()
 }
 
@@ -498,11 +546,13 @@ fn build_evidence(
     anchors: &[&Hit],
     category: Category,
     step: Option<&Hit>,
+    region: (usize, usize),
 ) -> Vec<Evidence> {
     let mut picked: BTreeMap<usize, String> = BTreeMap::new();
     let add = |line: usize, text: &str, picked: &mut BTreeMap<usize, String>| {
         let t = text.trim();
-        if t.chars().count() >= 3 && picked.len() < MAX_EVIDENCE {
+        // Shorter quotes ("FAIL", "}") say nothing on their own.
+        if t.chars().count() >= 8 && picked.len() < MAX_EVIDENCE {
             picked
                 .entry(line)
                 .or_insert_with(|| cut(t, QUOTE_MAX).to_string());
@@ -524,7 +574,23 @@ fn build_evidence(
     {
         add(h.line, &h.text, &mut picked);
     }
-    // 3. failed tests of other kinds (symptoms) and the tools' final summaries
+    // 3. strong causes of other kinds inside the failing step: what a wrapper error wraps
+    //    (the 502 inside a docker build, the refused push inside a script)
+    for h in ex
+        .hits
+        .iter()
+        .filter(|h| {
+            h.category.is_some_and(|c| c != category)
+                && h.role == Role::Cause
+                && h.weight >= 6
+                && h.line >= region.0
+                && h.line <= region.1
+        })
+        .take(4)
+    {
+        add(h.line, &h.text, &mut picked);
+    }
+    // 4. failed tests of other kinds (symptoms) and the tools' final summaries
     for h in ex
         .hits
         .iter()
@@ -541,7 +607,7 @@ fn build_evidence(
     for h in summaries.iter().rev().take(3) {
         add(h.line, &h.text, &mut picked);
     }
-    // 4. the failing step and its exit status
+    // 5. the failing step and its exit status
     if let Some(s) = step {
         add(s.line, &s.text, &mut picked);
     }
@@ -571,6 +637,16 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
             }
         }
     }
+    if a.role == Role::Test {
+        // Go prints a test's messages (`file_test.go:31: got 1, want 0`) before its FAIL line.
+        for h in ex
+            .hits
+            .iter()
+            .filter(|h| h.role == Role::Location && h.line < a.line && h.line + 3 >= a.line)
+        {
+            out.push((h.line, h.text.clone()));
+        }
+    }
     // Up to 3 following non-blank lines while they stay indented or are known details.
     let mut taken = 0;
     let end = (a.line + 8).min(log.line_count());
@@ -590,10 +666,12 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
             a.rule,
             "rust_panic" | "jest_bullet" | "go_test_fail" | "unittest_fail" | "jest_fail_file"
         ) || (a.role == Role::Cause && !python_error);
-        let next_step = ex
-            .hits
-            .iter()
-            .any(|h| h.line == i && matches!(h.role, Role::Step | Role::Exit));
+        let next_step = t.starts_with("##[")
+            || t.starts_with("::")
+            || ex
+                .hits
+                .iter()
+                .any(|h| h.line == i && matches!(h.role, Role::Step | Role::Exit));
         if next_step {
             break;
         }
@@ -838,3 +916,6 @@ fn fix(f: &Facts<'_>) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,504 @@
+//! Per-toolchain tests on realistic log excerpts, GitLab specifics, retry policy, and the
+//! evidence invariant.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::command::Command;
+
+fn run(log: &str) -> Diagnosis {
+    run_ctx(log, &JobContext::default())
+}
+
+fn run_ctx(log: &str, ctx: &JobContext) -> Diagnosis {
+    let ix = LogIndex::parse(Arc::new(log.as_bytes().to_vec()));
+    let d = diagnose(&ix, ctx);
+    assert_verbatim(&ix, &d);
+    d
+}
+
+fn assert_verbatim(ix: &LogIndex, d: &Diagnosis) {
+    for e in &d.evidence {
+        assert!(
+            e.line >= 1 && ix.plain(e.line - 1).contains(&e.text),
+            "evidence not verbatim: {e:?}"
+        );
+    }
+}
+
+fn quotes(d: &Diagnosis) -> String {
+    d.evidence
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn gitlab_job(script: &str) -> String {
+    format!(
+        "\x1b[0KRunning with gitlab-runner 17.0.0 (abc)\n\
+section_start:1700000000:prepare_executor\r\x1b[0K\x1b[0K\x1b[36;1mPreparing the \"docker\" executor\x1b[0;m\n\
+Using Docker executor with image rust:1.88 ...\n\
+section_end:1700000010:prepare_executor\r\x1b[0Ksection_start:1700000010:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting \"step_script\" stage of the job script\x1b[0;m\n\
+{script}\
+section_end:1700000100:step_script\r\x1b[0Ksection_start:1700000100:after_script\r\x1b[0K\x1b[0K\x1b[36;1mRunning after_script\x1b[0;m\n\
+\x1b[32;1m$ ./cleanup.sh\x1b[0;m\n\
+error: cleanup could not remove /tmp/cache (ignored)\n\
+section_end:1700000101:after_script\r\x1b[0K\x1b[31;1mERROR: Job failed: exit code 1\n\x1b[0;m\n"
+    )
+}
+
+#[test]
+fn cargo_test_failure_in_a_gitlab_job() {
+    let log = gitlab_job(
+        "\x1b[32;1m$ cargo test --workspace\x1b[0;m\n\
+   Compiling demo v0.1.0 (/builds/acme/platform)\n\
+running 3 tests\n\
+test parser::tests::parses_empty ... ok\n\
+test parser::tests::rejects_garbage ... FAILED\n\
+\n\
+failures:\n\
+\n\
+---- parser::tests::rejects_garbage stdout ----\n\
+thread 'parser::tests::rejects_garbage' panicked at src/parser.rs:88:9:\n\
+assertion `left == right` failed\n\
+  left: Ok(())\n\
+ right: Err(Garbage)\n\
+\n\
+test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n\
+error: test failed, to rerun pass `--lib`\n",
+    );
+    let ctx = JobContext {
+        project: Some("acme/platform".into()),
+        job_id: Some(9),
+        failure_reason: Some(FailureReason::ScriptFailure),
+        ..Default::default()
+    };
+    let d = run_ctx(&log, &ctx);
+    assert_eq!(d.category, Category::TestAssertion);
+    assert!(
+        d.tests
+            .contains(&"parser::tests::rejects_garbage".to_string()),
+        "{:?}",
+        d.tests
+    );
+    assert!(
+        d.files.contains(&"src/parser.rs".to_string()),
+        "{:?}",
+        d.files
+    );
+    let q = quotes(&d);
+    assert!(q.contains("test parser::tests::rejects_garbage ... FAILED"));
+    assert!(q.contains("assertion `left == right` failed"));
+    assert!(q.contains("ERROR: Job failed: exit code 1"));
+    // after_script noise is never the cause, and a real test failure is never retried.
+    assert!(!q.contains("cleanup could not remove"));
+    assert!(!d.infra_or_flaky && d.commands.is_empty());
+    assert!(d.summary.contains("rejects_garbage"));
+}
+
+#[test]
+fn rustc_compile_error() {
+    let d = run("   Compiling app v0.1.0\n\
+error[E0425]: cannot find value `x` in this scope\n\
+ --> src/main.rs:4:13\n\
+  |\n\
+4 |     let y = x + 1;\n\
+  |             ^ not found in this scope\n\
+\n\
+error: could not compile `app` (bin \"app\") due to 1 previous error\n");
+    assert_eq!(d.category, Category::CompileError);
+    assert_eq!(d.files, ["src/main.rs"]);
+    assert!(quotes(&d).contains("error[E0425]: cannot find value `x` in this scope"));
+}
+
+#[test]
+fn clippy_denied_warnings_are_lint() {
+    let d = run("    Checking app v0.1.0\n\
+error: this `if` statement can be collapsed\n\
+  --> src/lib.rs:10:5\n\
+   |\n\
+   = help: for further information visit https://rust-lang.github.io/rust-clippy/master/index.html#collapsible_if\n\
+   = note: `-D clippy::collapsible-if` implied by `-D warnings`\n\
+error: could not compile `app` (lib) due to 1 previous error\n");
+    assert_eq!(d.category, Category::LintFailure);
+}
+
+#[test]
+fn pytest_failures() {
+    let d = run(
+        "============================= test session starts ==============================\n\
+collected 12 items\n\
+\n\
+tests/test_api.py ..F.........                                          [100%]\n\
+\n\
+=================================== FAILURES ===================================\n\
+____________________________ test_create_user[admin] ___________________________\n\
+\n\
+    def test_create_user(role):\n\
+>       assert resp.status_code == 201\n\
+E       assert 500 == 201\n\
+\n\
+tests/test_api.py:42: AssertionError\n\
+=========================== short test summary info ============================\n\
+FAILED tests/test_api.py::test_create_user[admin] - assert 500 == 201\n\
+========================= 1 failed, 11 passed in 0.52s =========================\n",
+    );
+    assert_eq!(d.category, Category::TestAssertion);
+    assert_eq!(d.tests, ["tests/test_api.py::test_create_user[admin]"]);
+    assert!(d.files.contains(&"tests/test_api.py".to_string()));
+    assert!(quotes(&d).contains("1 failed, 11 passed"));
+}
+
+#[test]
+fn jest_and_vitest_failures() {
+    let d = run(" FAIL  src/cart.test.ts\n\
+  ● Cart › adds an item\n\
+\n\
+    expect(received).toBe(expected) // Object.is equality\n\
+\n\
+    Expected: 2\n\
+    Received: 1\n\
+\n\
+      at Object.<anonymous> (src/cart.test.ts:14:25)\n\
+\n\
+Tests:       1 failed, 20 passed, 21 total\n");
+    assert_eq!(d.category, Category::TestAssertion);
+    assert!(
+        d.tests.contains(&"Cart › adds an item".to_string()),
+        "{:?}",
+        d.tests
+    );
+    assert!(d.files.contains(&"src/cart.test.ts".to_string()));
+    assert!(quotes(&d).contains("Expected: 2"));
+
+    let d = run(" ❯ src/math.test.ts (3 tests | 1 failed) 12ms\n\
+   × math > divides by zero 5ms\n\
+     → expected Infinity to be NaN\n\
+ Test Files  1 failed | 4 passed (5)\n\
+      Tests  1 failed | 30 passed (31)\n");
+    assert_eq!(d.category, Category::TestAssertion);
+    assert!(
+        d.tests.contains(&"math > divides by zero".to_string()),
+        "{:?}",
+        d.tests
+    );
+}
+
+#[test]
+fn go_test_failure_names_package_relative_file() {
+    let d = run("=== RUN   TestParse\n\
+=== RUN   TestParse/empty_input\n\
+\x20   parse_test.go:31: got 1, want 0\n\
+--- FAIL: TestParse (0.00s)\n\
+    --- FAIL: TestParse/empty_input (0.00s)\n\
+FAIL\n\
+FAIL\tgithub.com/acme/tool/v2/internal/parse\t0.012s\n\
+FAIL\n");
+    assert_eq!(d.category, Category::TestAssertion);
+    assert!(d.tests.contains(&"TestParse/empty_input".to_string()));
+    assert!(quotes(&d).contains("parse_test.go:31: got 1, want 0"));
+    assert!(
+        d.files
+            .contains(&"internal/parse/parse_test.go".to_string()),
+        "{:?}",
+        d.files
+    );
+}
+
+#[test]
+fn maven_and_gradle() {
+    let d = run("[INFO] Running com.acme.OrderServiceTest\n\
+[ERROR] Tests run: 4, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.31 s <<< FAILURE! - in com.acme.OrderServiceTest\n\
+[ERROR] com.acme.OrderServiceTest.rejectsEmptyOrder  Time elapsed: 0.01 s  <<< FAILURE!\n\
+org.opentest4j.AssertionFailedError: expected: <true> but was: <false>\n\
+\tat com.acme.OrderServiceTest.rejectsEmptyOrder(OrderServiceTest.java:27)\n\
+[ERROR] Failures: \n\
+[ERROR]   OrderServiceTest.rejectsEmptyOrder:27 expected: <true> but was: <false>\n\
+[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:3.2.5:test (default-test) on project orders: There are test failures.\n");
+    assert_eq!(d.category, Category::TestAssertion);
+    assert!(
+        d.files.contains(&"OrderServiceTest.java".to_string()),
+        "{:?}",
+        d.files
+    );
+
+    let d = run("> Task :app:compileJava FAILED\n\
+/home/runner/work/shop/shop/app/src/main/java/com/acme/Cart.java:12: error: cannot find symbol\n\
+        Item item = new Itm();\n\
+FAILURE: Build failed with an exception.\n\
+* What went wrong:\n\
+Execution failed for task ':app:compileJava'.\n\
+BUILD FAILED in 3s\n");
+    assert_eq!(d.category, Category::CompileError);
+    assert!(
+        d.files
+            .contains(&"app/src/main/java/com/acme/Cart.java".to_string()),
+        "{:?}",
+        d.files
+    );
+
+    let d = run("CartTest > addsItem() FAILED\n\
+    org.opentest4j.AssertionFailedError at CartTest.java:19\n\
+3 tests completed, 1 failed\n\
+> Task :app:test FAILED\n");
+    assert_eq!(d.category, Category::TestAssertion);
+    assert!(
+        d.tests.contains(&"CartTest > addsItem()".to_string()),
+        "{:?}",
+        d.tests
+    );
+}
+
+#[test]
+fn package_manager_failures() {
+    let d = run("$ npm ci\n\
+npm error code ERESOLVE\n\
+npm error ERESOLVE unable to resolve dependency tree\n\
+npm error Found: react@19.0.0\n");
+    assert_eq!(d.category, Category::DependencyInstall);
+    let d = run("$ pip install -r requirements.txt\n\
+ERROR: Could not find a version that satisfies the requirement torch==9.9 (from versions: 2.1.0)\n\
+ERROR: No matching distribution found for torch==9.9\n");
+    assert_eq!(d.category, Category::DependencyInstall);
+    let d = run("$ pnpm audit --audit-level high\n\
+│ high                │ Prototype pollution in lodash                           │\n\
+│ Package             │ lodash                                                   │\n\
+│ Vulnerable versions │ <4.17.21                                                 │\n\
+1 vulnerabilities found\n");
+    assert_eq!(d.category, Category::DependencyInstall);
+    assert!(quotes(&d).contains("Prototype pollution in lodash"));
+}
+
+#[test]
+fn type_checkers_and_linters() {
+    let d = run("$ npx tsc --noEmit\n\
+src/app.ts(12,5): error TS2322: Type 'string' is not assignable to type 'number'.\n\
+src/db.ts:3:10 - error TS2305: Module '\"./x\"' has no exported member 'y'.\n\
+Found 2 errors in 2 files.\n");
+    assert_eq!(d.category, Category::TypeError);
+    assert!(d.files.contains(&"src/app.ts".to_string()), "{:?}", d.files);
+
+    let d = run("$ mypy src\n\
+src/models.py:14: error: Incompatible return value type (got \"str\", expected \"int\")  [return-value]\n\
+Found 1 error in 1 file (checked 20 source files)\n");
+    assert_eq!(d.category, Category::TypeError);
+    assert_eq!(d.files, ["src/models.py"]);
+
+    let d = run("$ npx eslint .\n\
+/builds/acme/web/src/index.js\n\
+  3:7  error  'unused' is assigned a value but never used  no-unused-vars\n\
+\n\
+✖ 1 problem (1 error, 0 warnings)\n");
+    assert_eq!(d.category, Category::LintFailure);
+    let d = run("$ black --check .\n\
+would reformat src/app/main.py\n\
+Oh no! 💥 💔 💥\n\
+1 file would be reformatted, 12 files would be left unchanged.\n");
+    assert_eq!(d.category, Category::LintFailure);
+    assert_eq!(d.files, ["src/app/main.py"]);
+}
+
+#[test]
+fn docker_build_failure() {
+    let d = run("#8 [build 3/5] RUN make release\n\
+#8 0.412 make: *** No rule to make target 'release'.  Stop.\n\
+#8 ERROR: process \"/bin/sh -c make release\" did not complete successfully: exit code: 2\n\
+------\n\
+Dockerfile:7\n\
+--------------------\n\
+   7 | >>> RUN make release\n\
+--------------------\n\
+ERROR: failed to solve: process \"/bin/sh -c make release\" did not complete successfully: exit code: 2\n");
+    assert_eq!(d.category, Category::DockerBuild);
+    assert_eq!(d.files, ["Dockerfile"]);
+}
+
+#[test]
+fn terraform_errors() {
+    let d = run("$ terraform validate\n\
+╷\n\
+│ Error: Unsupported argument\n\
+│ \n\
+│   on main.tf line 12, in resource \"aws_s3_bucket\" \"b\":\n\
+│   12:   acl_typo = \"private\"\n\
+╵\n");
+    assert_eq!(d.category, Category::CompileError);
+    assert_eq!(d.files, ["main.tf"]);
+    let d = run("$ terraform plan\n\
+│ Error: No valid credential sources found\n");
+    assert_eq!(d.category, Category::PermissionOrSecret);
+}
+
+#[test]
+fn shell_exit_code_and_missing_tool() {
+    let d = run("$ ./scripts/release.sh\n\
+./scripts/release.sh: line 4: jq: command not found\n\
+ERROR: Job failed: exit code 127\n");
+    assert_eq!(d.category, Category::GithubActionsConfig);
+    assert!(d.root_cause.contains("exit code 127"));
+}
+
+#[test]
+fn oom_and_timeouts() {
+    let d = run("$ npm run build\n\
+<--- Last few GCs --->\n\
+FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n\
+ERROR: Job failed: exit code 134\n");
+    assert_eq!(d.category, Category::TimeoutOrOom);
+    assert!(d.root_cause.contains("memory"));
+    let d = run("$ make e2e\n\
+running e2e suite...\n\
+ERROR: Job failed: execution took longer than 1h0m0s seconds\n");
+    assert_eq!(d.category, Category::TimeoutOrOom);
+    assert!(!d.root_cause.contains("memory"));
+    let d = run_ctx(
+        "$ make e2e\nstill running\n",
+        &JobContext {
+            failure_reason: Some(FailureReason::JobExecutionTimeout),
+            ..Default::default()
+        },
+    );
+    assert_eq!(d.category, Category::TimeoutOrOom);
+}
+
+#[test]
+fn network_failure_is_retried() {
+    let ctx = JobContext {
+        project: Some("acme/platform".into()),
+        job_id: Some(77),
+        failure_reason: Some(FailureReason::ScriptFailure),
+        ..Default::default()
+    };
+    let d = run_ctx(
+        "$ git clone https://github.com/acme/lib.git\n\
+fatal: unable to access 'https://github.com/acme/lib.git/': Could not resolve host: github.com\n\
+ERROR: Job failed: exit code 128\n",
+        &ctx,
+    );
+    assert_eq!(d.category, Category::NetworkOrFlaky);
+    assert!(d.infra_or_flaky);
+    match &d.commands[..] {
+        [
+            Command::RetryJob {
+                job_id, evidence, ..
+            },
+        ] => {
+            assert_eq!(*job_id, 77);
+            assert!(!evidence.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn runner_system_failure_overrides_the_log() {
+    let ctx = JobContext {
+        project: Some("acme/platform".into()),
+        job_id: Some(5),
+        failure_reason: Some(FailureReason::RunnerSystemFailure),
+        ..Default::default()
+    };
+    let d = run_ctx(
+        "Preparing environment\nERROR: Job failed (system failure): unable to upload\n",
+        &ctx,
+    );
+    assert_eq!(d.category, Category::Infrastructure);
+    assert_eq!(d.commands.len(), 1);
+}
+
+#[test]
+fn empty_or_quiet_log_is_unknown() {
+    let d = run("");
+    assert_eq!(d.category, Category::Unknown);
+    assert!(d.confidence < 0.25);
+    let d = run("building\nall good\n");
+    assert_eq!(d.category, Category::Unknown);
+}
+
+#[test]
+fn configure_probe_errors_in_an_earlier_step_do_not_win() {
+    // GitHub: errors printed by a step that succeeded (compiler probes) vs the failing step.
+    let d = run("##[group]Run pip install .\n\
+pip install .\n\
+##[endgroup]\n\
+/tmp/meson/testfile.c:9:3: error: 'isnan' undeclared\n\
+Successfully installed pkg-1.0\n\
+##[group]Run pytest\n\
+pytest\n\
+##[endgroup]\n\
+FAILED tests/test_core.py::test_sort - AssertionError: boom\n\
+==== 1 failed, 99 passed in 3.1s ====\n\
+##[error]Process completed with exit code 1.\n");
+    assert_eq!(d.category, Category::TestAssertion);
+}
+
+#[test]
+fn normalize_paths() {
+    let ctx = JobContext {
+        repo: Some("huggingface/transformers".into()),
+        project: Some("acme/platform".into()),
+        ..Default::default()
+    };
+    let n = |p: &str| normalize_path(p, &ctx);
+    assert_eq!(
+        n("/home/runner/work/x/x/src/a.rs").as_deref(),
+        Some("src/a.rs")
+    );
+    assert_eq!(
+        n("/builds/acme/platform/lib/b.py").as_deref(),
+        Some("lib/b.py")
+    );
+    assert_eq!(
+        n("D:\\a\\x\\x\\Lib\\test.py").as_deref(),
+        Some("Lib/test.py")
+    );
+    assert_eq!(
+        n("/x/.venv/lib/python3.10/site-packages/transformers/modeling_utils.py").as_deref(),
+        Some("transformers/modeling_utils.py")
+    );
+    assert_eq!(n("/x/site-packages/numpy/core.py"), None);
+    assert_eq!(n("/x/node_modules/expect/build/index.js"), None);
+    assert_eq!(n("1.2"), None);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever the log, every evidence quote is verbatim in the line it names.
+    #[test]
+    fn evidence_is_always_verbatim(lines in proptest::collection::vec(
+        proptest::prop_oneof![
+            proptest::prelude::Just("error[E0308]: mismatched types".to_string()),
+            proptest::prelude::Just("FAILED tests/a.py::t - assert 1 == 2".to_string()),
+            proptest::prelude::Just("\x1b[31mERROR: Job failed: exit code 1\x1b[0m".to_string()),
+            proptest::prelude::Just("progress 10%\rprogress 100%".to_string()),
+            proptest::prelude::Just("##[error]Process completed with exit code 2.".to_string()),
+            proptest::prelude::Just("2026-01-01T00:00:00.0000000Z npm error code ERESOLVE".to_string()),
+            proptest::prelude::Just("  ● Suite › case".to_string()),
+            proptest::prelude::Just("section_start:1:x\r\x1b[0Kheader".to_string()),
+            "[ -~]{0,80}",
+            "\\PC{0,40}",
+        ], 0..60)) {
+        let ix = LogIndex::parse(Arc::new(lines.join("\n").into_bytes()));
+        let d = diagnose(&ix, &JobContext::default());
+        for e in &d.evidence {
+            proptest::prop_assert!(e.line >= 1 && e.line <= ix.line_count());
+            proptest::prop_assert!(ix.plain(e.line - 1).contains(&e.text), "{:?}", e);
+        }
+        proptest::prop_assert!((0.0..=1.0).contains(&d.confidence));
+    }
+}
+
+#[test]
+fn succeeded_gitlab_trace_has_nothing_to_diagnose() {
+    let bytes = std::fs::read(crate::diagnose::testutil::shared_path(
+        "fixtures/gitlab/job_trace_runner13_cr.log",
+    ))
+    .unwrap();
+    let ix = LogIndex::parse(Arc::new(bytes));
+    let d = diagnose(&ix, &JobContext::default());
+    assert_eq!(d.category, Category::Unknown);
+    assert!(d.summary.contains("succeeded"));
+    assert_eq!(d.evidence[0].line, 11976);
+    assert!(d.commands.is_empty());
+}
