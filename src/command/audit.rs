@@ -31,6 +31,10 @@ pub struct AuditRecord {
     pub kind: String,
     /// `!42`, `job 11`, `pipeline 100`.
     pub target: String,
+    /// The GitLab instance acted on (host[:port]); set on execution records, where it decides
+    /// which earlier executions count as "already done".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gitlab: Option<String>,
     #[serde(flatten)]
     pub event: AuditEvent,
 }
@@ -272,13 +276,18 @@ pub fn parse_lines(text: &str, first_line: usize) -> Vec<Result<AuditRecord, (us
 
 /// Identities of commands executed successfully (outcome `done`) at or after `since`: a plan
 /// applied twice, or a restarted TUI, never repeats them.
+/// Commands executed on `gitlab` (host[:port]) since `since`: the same project path and ids on
+/// another instance (or another simulator) are other objects. Records without a host are
+/// counted, so an older log errs on the side of not running twice.
 pub fn done_identities(
     records: &[Result<AuditRecord, (usize, String)>],
     since: jiff::Timestamp,
+    gitlab: &str,
 ) -> Vec<(String, String)> {
     records
         .iter()
         .filter_map(|r| r.as_ref().ok())
+        .filter(|r| r.gitlab.as_deref().is_none_or(|h| h == gitlab))
         .filter_map(|r| match &r.event {
             AuditEvent::Execution {
                 outcome, command, ..
@@ -431,6 +440,7 @@ impl RecordHeader {
             project: self.project,
             kind: self.kind,
             target: self.target,
+            gitlab: None,
             event,
         }
     }
@@ -509,8 +519,13 @@ mod tests {
             Ok(rec("2026-01-03T00:00:00Z")),
             Err((3, "bad".into())),
         ];
-        let ids = done_identities(&recs, "2026-01-02T00:00:00Z".parse().unwrap());
+        let ids = done_identities(&recs, "2026-01-02T00:00:00Z".parse().unwrap(), "h:1");
         assert_eq!(ids.len(), 1);
+        let mut elsewhere = rec("2026-01-03T00:00:00Z");
+        elsewhere.gitlab = Some("other:2".into());
+        let since = "2026-01-02T00:00:00Z".parse().unwrap();
+        assert!(done_identities(&[Ok(elsewhere.clone())], since, "h:1").is_empty());
+        assert_eq!(done_identities(&[Ok(elsewhere)], since, "other:2").len(), 1);
         // The logged body was redacted, so the identity is that of the redacted command.
         assert!(ids[0].0.contains("comment_mr"));
     }

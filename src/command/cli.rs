@@ -152,7 +152,9 @@ pub async fn apply_plan(
     let since = jiff::Timestamp::now()
         .checked_sub(jiff::SignedDuration::try_from(REMEMBER_DONE).unwrap_or_default())
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    for (identity, when) in audit::done_identities(&audit::read_all(audit_log.path())?, since) {
+    for (identity, when) in
+        audit::done_identities(&audit::read_all(audit_log.path())?, since, client.host())
+    {
         queue.remember_done(identity, &when);
     }
     let cmds: Vec<&Command> = plan.commands.iter().map(|(_, c)| c).collect();

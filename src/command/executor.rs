@@ -85,7 +85,7 @@ pub async fn execute(ctx: &ExecContext, ticket: &Ticket, snap: &ProjectSnapshot)
         Finish::Failed(s) => ("failed", s.as_str()),
         Finish::Stale(s) => ("stale", s.as_str()),
     };
-    let rec = execution_record(
+    let mut rec = execution_record(
         RecordHeader::for_command(jiff::Timestamp::now(), &ticket.session, ticket.item, cmd),
         &ticket.operator,
         outcome,
@@ -95,6 +95,7 @@ pub async fn execute(ctx: &ExecContext, ticket: &Ticket, snap: &ProjectSnapshot)
         duration.as_millis() as u64,
         cmd,
     );
+    rec.gitlab = Some(ctx.client.host().to_string());
     let audit_error = ctx.audit.append(&rec).err().map(|e| e.to_string());
     ExecReport {
         item: ticket.item,

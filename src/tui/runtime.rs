@@ -128,7 +128,7 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
             .unwrap_or(Timestamp::UNIX_EPOCH);
         match audit::read_all(log.path()) {
             Ok(records) => {
-                for (identity, when) in audit::done_identities(&records, since) {
+                for (identity, when) in audit::done_identities(&records, since, client.host()) {
                     state.commands.remember_done(identity, &when);
                 }
             }
