@@ -10,7 +10,7 @@ use crate::gitlab::models::Status;
 use crate::gitlab::poller::fetch_snapshot;
 use crate::gitlab::snapshot::ProjectSnapshot;
 
-use super::snapshot::{JobLogs, tail_excerpt};
+use super::snapshot::{JobLogs, job_log};
 
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -86,7 +86,7 @@ pub async fn fetch_for_plan(
 
     // Failed jobs of the pipelines the prompt puts first: the default branch's newest, then MRs'.
     let default = snap.default_branch().to_string();
-    let mut wanted: Vec<u64> = Vec::new();
+    let mut wanted: Vec<crate::gitlab::models::Job> = Vec::new();
     let newest_default = snap
         .pipelines
         .values()
@@ -102,18 +102,22 @@ pub async fn fetch_for_plan(
         .collect();
     for pid_ in newest_default.into_iter().chain(mr_red) {
         for j in snap.jobs.get(&pid_).into_iter().flatten() {
-            if j.status == Status::Failed && !j.allow_failure && !wanted.contains(&j.id) {
-                wanted.push(j.id);
+            if j.status == Status::Failed
+                && !j.allow_failure
+                && !wanted.iter().any(|w| w.id == j.id)
+            {
+                wanted.push(j.clone());
             }
         }
     }
     let mut logs = JobLogs::new();
-    for job_id in wanted.into_iter().take(opts.logs) {
-        match client.job_trace(pid, job_id).await {
+    let path = snap.path().to_string();
+    for job in wanted.into_iter().take(opts.logs) {
+        match client.job_trace(pid, job.id).await {
             Ok(bytes) => {
-                logs.insert(job_id, tail_excerpt(&bytes, opts.log_lines));
+                logs.insert(job.id, job_log(&path, &job, bytes, opts.log_lines));
             }
-            Err(e) => tracing::warn!("plan: log of job {job_id} not fetched: {e}"),
+            Err(e) => tracing::warn!("plan: log of job {} not fetched: {e}", job.id),
         }
     }
     Ok((snap, logs))

@@ -263,10 +263,22 @@ impl Rules<'_> {
         {
             return Some(None);
         }
-        self.logs
-            .get(&j.id)
-            .and_then(|l| transient_line(l))
-            .map(Some)
+        match self.logs.get(&j.id) {
+            // The diagnoser read the whole log: trust its verdict.
+            Some(log) if log.diagnosis.is_some() => log
+                .diagnosis
+                .as_ref()
+                .filter(|d| d.infra_or_flaky)
+                .map(|d| {
+                    Some(format!(
+                        "{}: {}",
+                        d.category.label(),
+                        fence::clean(&d.summary, 160)
+                    ))
+                }),
+            Some(log) => transient_line(&log.excerpt).map(Some),
+            None => None,
+        }
     }
 
     fn retry(&mut self, j: &Job, context: &str, transient: Option<String>) {
@@ -283,12 +295,12 @@ impl Rules<'_> {
             Some(line) => {
                 evidence.push(line.clone());
                 format!(
-                    "Job {} {context} failed on a network or registry error, not in the code under test; a retry usually passes.",
+                    "Job {} {context} failed for a cause outside the code under test (network, registry, runner or a flaky service); a retry usually passes.",
                     j.id
                 )
             }
             None => {
-                if let Some(line) = self.logs.get(&j.id).and_then(|l| error_line(l)) {
+                if let Some(line) = self.logs.get(&j.id).and_then(|l| error_line(&l.excerpt)) {
                     evidence.push(line);
                 }
                 format!(
@@ -336,7 +348,7 @@ impl Rules<'_> {
                 .collect();
             let mut evidence = Vec::new();
             for j in &code {
-                if let Some(line) = self.logs.get(&j.id).and_then(|l| error_line(l)) {
+                if let Some(line) = self.logs.get(&j.id).and_then(|l| error_line(&l.excerpt)) {
                     evidence.push(line);
                 }
             }
@@ -395,7 +407,21 @@ impl Rules<'_> {
                 j.id,
                 fence::clean(&j.stage, 40).replace('`', "'"),
             );
-            if let Some(line) = self.logs.get(&j.id).and_then(|l| error_line(l)) {
+            let diagnosis = self.logs.get(&j.id).and_then(|l| l.diagnosis.as_ref());
+            if let Some(d) = diagnosis {
+                let _ = write!(
+                    body,
+                    " — **{}**: {}\n  Suggested fix: {}",
+                    d.category.label(),
+                    fence::clean(&d.summary, 300),
+                    fence::clean(&d.fix, 300)
+                );
+            }
+            let quote = diagnosis
+                .and_then(|d| d.evidence.first())
+                .map(|e| format!("L{}: {}", e.line, fence::clean(&e.text, 200)))
+                .or_else(|| self.logs.get(&j.id).and_then(|l| error_line(&l.excerpt)));
+            if let Some(line) = quote {
                 let _ = write!(body, "\n  ```\n  {}\n  ```", line.replace("```", "'''"));
                 evidence.push(line);
             }
@@ -627,8 +653,43 @@ mod tests {
             .find(|c| c.target() == Target::Job(5100))
             .expect("job 5100 retried");
         assert_eq!(retry.kind(), Kind::RetryJob);
-        assert!(retry.rationale().contains("network or registry"));
+        assert!(retry.rationale().contains("outside the code"));
         assert!(!p.commands.iter().any(|c| c.kind() == Kind::CommentMr));
+    }
+
+    #[test]
+    fn diagnosed_logs_decide_retry_or_comment() {
+        use crate::plan::snapshot::job_log;
+        let s = sample();
+        let job = s.job(5100).unwrap().clone();
+        let compile = b"$ cargo build\n   Compiling platform v0.1.0\nerror[E0425]: cannot find value `x` in this scope\n --> src/lib.rs:3:5\nerror: could not compile `platform` (lib) due to 1 previous error\nERROR: Job failed: exit code 101\n".to_vec();
+        let mut logs = JobLogs::new();
+        logs.insert(5100, job_log("acme/platform", &job, compile, 20));
+        let d = logs[&5100].diagnosis.clone().unwrap();
+        assert!(!d.infra_or_flaky, "{d:?}");
+        let p = plan(&s, &logs);
+        let body = p
+            .commands
+            .iter()
+            .find_map(|c| match c {
+                Command::CommentMr { body, .. } => Some(body.clone()),
+                _ => None,
+            })
+            .expect("a diagnosis comment");
+        assert!(body.contains(d.category.label()), "{body}");
+        assert!(body.contains("E0425"), "{body}");
+
+        let net = b"$ npm ci\nnpm ERR! code ETIMEDOUT\nnpm ERR! errno ETIMEDOUT\nnpm ERR! network request to https://registry.npmjs.org/webpack failed, reason: connect ETIMEDOUT 104.16.0.35:443\nERROR: Job failed: exit code 1\n".to_vec();
+        let mut logs = JobLogs::new();
+        logs.insert(5100, job_log("acme/platform", &job, net, 20));
+        assert!(logs[&5100].diagnosis.as_ref().unwrap().infra_or_flaky);
+        assert!(logs[&5100].excerpt.contains("ETIMEDOUT"));
+        let p = plan(&s, &logs);
+        assert!(
+            p.commands
+                .iter()
+                .any(|c| c.kind() == Kind::RetryJob && c.target() == Target::Job(5100))
+        );
     }
 
     #[test]

@@ -16,14 +16,73 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use super::fence::{self, Fence};
+use crate::diagnose::log::LogIndex;
+use crate::diagnose::{Diagnosis, JobContext};
 use crate::gitlab::models::{DetailedMergeStatus, Job, MergeRequest, Pipeline, Status};
 use crate::gitlab::snapshot::ProjectSnapshot;
 
 /// Default prompt budget in tokens (`[planner] token_budget`).
 pub const DEFAULT_TOKEN_BUDGET: usize = 32_000;
 
-/// Job log excerpts by job id (already chosen lines; cleaned and fenced here).
-pub type JobLogs = BTreeMap<u64, String>;
+/// What the planner knows of a failed job's log: the lines to show and, when the log was
+/// diagnosed (`job_log`), the diagnoser's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobLog {
+    /// Lines chosen from the log (cleaned and fenced when rendered).
+    pub excerpt: String,
+    pub diagnosis: Option<Diagnosis>,
+}
+
+impl From<String> for JobLog {
+    fn from(excerpt: String) -> Self {
+        JobLog {
+            excerpt,
+            diagnosis: None,
+        }
+    }
+}
+
+impl From<&str> for JobLog {
+    fn from(excerpt: &str) -> Self {
+        excerpt.to_string().into()
+    }
+}
+
+/// Job logs by job id.
+pub type JobLogs = BTreeMap<u64, JobLog>;
+
+/// Diagnoses a failed job's raw log (`crate::diagnose`, offline rules) and keeps an excerpt of
+/// its evidence lines (with line numbers) followed by the last lines: grep plus tail, within
+/// `lines` lines. Used by `gitaiops plan` and by the TUI for the logs it holds.
+pub fn job_log(project: &str, job: &Job, raw: Vec<u8>, lines: usize) -> JobLog {
+    let tail = tail_excerpt(&raw, lines.clamp(4, 200) / 3 + 1);
+    let index = LogIndex::parse(std::sync::Arc::new(raw));
+    let ctx = JobContext {
+        project: Some(project.to_string()),
+        job_id: Some(job.id),
+        job_name: Some(job.name.clone()),
+        stage: Some(job.stage.clone()),
+        failure_reason: job.failure_reason.clone(),
+        allow_failure: job.allow_failure,
+        ..JobContext::default()
+    };
+    let diagnosis = crate::diagnose::rules::diagnose(&index, &ctx);
+    let budget = lines.saturating_sub(tail.lines().count()).max(1);
+    let mut excerpt: Vec<String> = diagnosis
+        .evidence
+        .iter()
+        .take(budget)
+        .map(|e| format!("L{}: {}", e.line, e.text))
+        .collect();
+    if !excerpt.is_empty() {
+        excerpt.push("(last lines:)".into());
+    }
+    excerpt.push(tail);
+    JobLog {
+        excerpt: excerpt.join("\n"),
+        diagnosis: Some(diagnosis),
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ContextOptions {
@@ -370,8 +429,24 @@ impl Renderer<'_> {
     }
 
     fn job_block(&self, j: &Job, with_log: bool) -> String {
+        let diagnosed = self
+            .logs
+            .get(&j.id)
+            .and_then(|l| l.diagnosis.as_ref())
+            .map(|d| {
+                format!(
+                    ", diagnosed {}{}",
+                    d.category.as_str(),
+                    if d.infra_or_flaky {
+                        " (retry may help)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .unwrap_or_default();
         let mut b = format!(
-            "  job {} failed: reason {} ({}), ran {}, queued {}{}\n",
+            "  job {} failed: reason {} ({}){diagnosed}, ran {}, queued {}{}\n",
             j.id,
             j.failure_reason
                 .as_ref()
@@ -402,8 +477,18 @@ impl Renderer<'_> {
                 fence::clean(r.description.as_deref().unwrap_or(""), 80)
             );
         }
-        if with_log && let Some(log) = self.logs.get(&j.id) {
-            let excerpt = tail_excerpt(log.as_bytes(), self.opts.log_lines);
+        let log = self.logs.get(&j.id);
+        if let Some(d) = log.and_then(|l| l.diagnosis.as_ref()) {
+            let _ = write!(
+                free,
+                "\ndiagnosis: {}: {}\nsuggested fix: {}",
+                d.category.label(),
+                fence::clean(&d.summary, 300),
+                fence::clean(&d.fix, 300)
+            );
+        }
+        if with_log && let Some(log) = log {
+            let excerpt = tail_excerpt(log.excerpt.as_bytes(), self.opts.log_lines);
             let _ = write!(
                 free,
                 "\nlog, last lines:\n{}",
@@ -948,7 +1033,7 @@ pub(crate) mod tests {
     fn budget_drops_low_priority_first_and_says_so() {
         let s = sample();
         let mut logs = JobLogs::new();
-        logs.insert(5000, "runner lost\n".repeat(30));
+        logs.insert(5000, "runner lost\n".repeat(30).into());
         let f = Fence::with_nonce("n1");
         let full = build_context(&s, &logs, now(), &f, &ContextOptions::default());
         let opts = ContextOptions {
@@ -1000,6 +1085,32 @@ pub(crate) mod tests {
             t.matches("<untrusted-n1>").count(),
             t.matches("</untrusted-n1>").count()
         );
+    }
+
+    #[test]
+    fn diagnosed_jobs_show_category_outside_and_text_inside_the_fence() {
+        let s = sample();
+        let job = s.job(5100).unwrap().clone();
+        let raw = b"$ cargo test\nrunning 3 tests\ntest billing::tests::totals ... FAILED\n\nfailures:\n---- billing::tests::totals stdout ----\nthread 'billing::tests::totals' panicked at src/billing.rs:42:9:\nassertion `left == right` failed\n  left: 3\n right: 4\ntest result: FAILED. 2 passed; 1 failed\nERROR: Job failed: exit code 101\n".to_vec();
+        let mut logs = JobLogs::new();
+        logs.insert(5100, job_log("acme/platform", &job, raw, 20));
+        let d = logs[&5100].diagnosis.clone().unwrap();
+        let ctx = build_context(
+            &s,
+            &logs,
+            now(),
+            &Fence::with_nonce("n1"),
+            &ContextOptions::default(),
+        );
+        let t = &ctx.text;
+        assert!(
+            t.contains(&format!("diagnosed {}", d.category.as_str())),
+            "{t}"
+        );
+        let at = t.find("suggested fix:").unwrap();
+        let open = t[..at].rfind("<untrusted-n1>").unwrap();
+        assert!(t[open..].find("</untrusted-n1>").unwrap() + open > at);
+        assert!(t.contains("billing::tests::totals"));
     }
 
     #[test]
