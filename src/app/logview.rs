@@ -367,7 +367,7 @@ impl LogView {
         self.rebuild();
     }
 
-    fn goto_line(&mut self, line: usize, rows: usize, cols: usize) {
+    pub fn goto_line(&mut self, line: usize, rows: usize, cols: usize) {
         self.reveal(line);
         self.follow = false;
         self.cursor = self.entry_of_line(line);

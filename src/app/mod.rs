@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod detail;
+pub mod diagnosis;
 pub mod input;
 pub mod key;
 pub mod keymap;
@@ -15,6 +16,7 @@ pub mod mrs;
 pub mod msg;
 pub mod palette;
 pub mod pipelines;
+pub mod planner;
 pub mod queue;
 pub mod state;
 pub mod symbols;

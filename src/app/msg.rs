@@ -45,6 +45,10 @@ pub enum Msg {
         kind: ActivityKind,
         text: String,
     },
+    /// A planner run's progress or result.
+    Plan(super::planner::PlanMsg),
+    /// A diagnosis finished (rules engine or LLM).
+    Diagnosis(Box<super::diagnosis::DiagMsg>),
     /// Slow clock tick (about once a minute) so ages stay right; `AppState::now` was updated.
     Tick,
     /// Back from a suspend (Ctrl-Z, fg): the screen must be repainted.
@@ -76,6 +80,14 @@ pub enum Effect {
     Decide {
         id: u64,
         approve: bool,
+    },
+    /// Start planner run `run` (the runtime cancels any older one).
+    Plan {
+        run: u64,
+    },
+    /// Diagnose this failed job (fetching its trace if the panel has none).
+    Diagnose {
+        job_id: u64,
     },
     /// Repaint every cell (after resume or when the screen may be garbled).
     ForceRedraw,

@@ -115,6 +115,16 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.activity.push(state.now, kind, text);
             state.dirty = true;
         }
+        Msg::Plan(m) => {
+            if let Some((commands, source)) = super::planner::on_msg(state, m) {
+                propose(state, commands, source, &mut fx);
+            }
+        }
+        Msg::Diagnosis(m) => {
+            if let Some((commands, source)) = super::diagnosis::on_msg(state, *m) {
+                propose(state, commands, source, &mut fx);
+            }
+        }
         Msg::Tick => state.dirty = true,
         Msg::Resumed => {
             fx.push(Effect::ForceRedraw);
@@ -188,7 +198,7 @@ fn log_dims(state: &AppState, line_count: usize) -> (usize, usize) {
     )
 }
 
-fn notice(state: &mut AppState, text: impl Into<String>) {
+pub(super) fn notice(state: &mut AppState, text: impl Into<String>) {
     state.notice = Some(Notice {
         text: text.into(),
         error: false,
@@ -466,6 +476,8 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
             notice(state, "refreshing…");
         }
         Action::Suspend => fx.push(Effect::Suspend),
+        Action::Plan => super::planner::request(state, fx),
+        Action::Diagnose => super::diagnosis::request(state, fx),
         Action::NextPane | Action::PrevPane => {
             let i = Pane::ALL
                 .iter()
@@ -484,7 +496,9 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         Action::PaneQueue => focus(state, Pane::Queue, fx),
         Action::PaneActivity => focus(state, Pane::Activity, fx),
         Action::Back => {
-            if !matches!(state.view, View::Main) {
+            if let View::Diagnosis(_) = state.view {
+                super::diagnosis::close(state, fx);
+            } else if !matches!(state.view, View::Main) {
                 close_view(state, fx);
             } else if state.focus == Pane::Mrs && !state.mrs.filter_text.is_empty() {
                 apply_filter(state, Pane::Mrs, "");
@@ -610,6 +624,15 @@ fn movement(state: &mut AppState, action: Action) {
     };
     let detail = match &state.view {
         View::Log(_) => return log_action(state, action),
+        View::Diagnosis(_) => {
+            let d = match action {
+                Action::Up | Action::PageUp => -1,
+                Action::Down | Action::PageDown => 1,
+                Action::Top => isize::MIN / 2,
+                _ => isize::MAX / 2,
+            };
+            return super::diagnosis::move_selection(state, d);
+        }
         View::Detail { iid, scroll } => Some((*iid, *scroll)),
         View::Main => None,
     };
@@ -683,6 +706,9 @@ fn log_action(state: &mut AppState, action: Action) {
 }
 
 fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
+    if let View::Diagnosis(_) = state.view {
+        return super::diagnosis::jump(state, fx);
+    }
     match state.focus {
         Pane::Mrs => {
             if let Some(iid) = state.mrs.selected_iid() {
@@ -805,4 +831,15 @@ fn sync_visible(state: &mut AppState, fx: &mut Vec<Effect>) {
             pipelines: now.1,
         });
     }
+}
+
+/// Planner and diagnosis commands enter the operator's queue (never executed from here).
+fn propose(
+    state: &mut AppState,
+    commands: Vec<crate::command::Command>,
+    source: crate::command::Source,
+    fx: &mut Vec<Effect>,
+) {
+    // Replaced by the queue in AppState once merged (int-cmd): Msg::Propose.
+    let _ = (state, commands, source, fx);
 }

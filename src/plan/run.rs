@@ -252,6 +252,29 @@ impl Planner {
         &self.model
     }
 
+    /// One call to the model with a free-form prompt (the diagnoser's); the answer text, or
+    /// the provider's error on one line. No retries: the caller falls back to the rules.
+    pub async fn ask_text(
+        &self,
+        system: &str,
+        user: &str,
+        schema: &Value,
+    ) -> Result<String, String> {
+        let mut prompt = Prompt::from_parts(system, user, "");
+        prompt.schema = schema.clone();
+        let req = LlmRequest {
+            prompt: &prompt,
+            followup: None,
+            max_output_tokens: self.opts.max_output_tokens,
+        };
+        let r = match &self.backend {
+            Backend::Gemini(p) => p.complete(&req).await,
+            Backend::OpenAi(p) => p.complete(&req).await,
+            Backend::Rules => return Err("the rules planner has no model".into()),
+        };
+        r.map(|raw| raw.text).map_err(|e| e.to_string())
+    }
+
     /// What the UI shows: "gemini gemini-3.8-flash", "rules (offline)".
     pub fn label(&self) -> String {
         match self.backend {

@@ -10,7 +10,9 @@ use crate::app::state::{AppState, InputPurpose, Overlay, View};
 
 use super::theme::Theme;
 use super::widgets::{centered_lines, rect};
-use super::{activity, detail, header, help, logview, mrs, palette, pipelines, queue, statusbar};
+use super::{
+    activity, detail, diagnosis, header, help, logview, mrs, palette, pipelines, queue, statusbar,
+};
 
 /// Draws the whole screen into `buf` (whose area is the terminal). Returns where the
 /// terminal cursor should be shown, if anywhere (text input).
@@ -40,7 +42,10 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
                 match pane {
                     Pane::Mrs => mrs::render(state, theme, r, buf),
                     Pane::Pipelines => pipelines::render(state, theme, r, buf),
-                    Pane::Queue => queue::render(state, theme, r, buf),
+                    Pane::Queue => {
+                        let r = diagnosis::plan_summary(state, theme, r, buf);
+                        queue::render(state, theme, r, buf)
+                    }
                     Pane::Activity => activity::render(state, theme, r, buf),
                 }
             }
@@ -49,6 +54,7 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
         View::Detail { iid, scroll } => {
             detail::render(state, *iid, *scroll, theme, rect(l.body), buf)
         }
+        View::Diagnosis(v) => diagnosis::render(state, v, theme, rect(l.body), buf),
     }
     let cursor = statusbar::render(state, theme, rect(l.status), buf);
     match &state.overlay {

@@ -31,6 +31,7 @@ pub fn hint_actions(state: &AppState) -> Vec<Action> {
             Bottom,
         ],
         (View::Detail { .. }, _) => vec![Back, DetailPipeline, Down, Up],
+        (View::Diagnosis(_), _) => vec![Open, Down, Up, Back, PaneQueue],
         (View::Main, Pane::Mrs) => vec![
             Open,
             Filter,
