@@ -166,6 +166,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                     state
                         .plan
                         .cost_usd
+                        .filter(|c| *c > 0.0)
                         .map(|c| format!(", ~${c:.4}"))
                         .unwrap_or_default()
                 ),
