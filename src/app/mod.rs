@@ -3,6 +3,7 @@
 //! `Effect`s and draws the state.
 
 pub mod activity;
+pub mod commands;
 pub mod detail;
 pub mod diagnosis;
 pub mod input;

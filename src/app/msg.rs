@@ -2,12 +2,15 @@
 
 use std::sync::Arc;
 
+use crate::command::audit::AuditRecord;
+use crate::command::executor::ExecReport;
+use crate::command::queue::Ticket;
+use crate::command::{Command, Source};
 use crate::diagnose::log::LogIndex;
 use crate::gitlab::ProjectSnapshot;
 
 use super::activity::ActivityKind;
 use super::key::Key;
-use super::queue::QueueRow;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -38,8 +41,14 @@ pub enum Msg {
         index: Arc<LogIndex>,
         complete: bool,
     },
-    /// The whole proposed-commands queue, from its owner.
-    Queue(Vec<QueueRow>),
+    /// Commands proposed by the planner or rules: they enter `AppState::commands` (validated
+    /// against the current snapshot, checked against policy, de-duplicated).
+    Propose {
+        commands: Vec<Command>,
+        source: Source,
+    },
+    /// An execution finished (the executor already wrote its audit record).
+    Executed(Box<ExecReport>),
     /// Something for the activity feed from another part of the program.
     Activity {
         kind: ActivityKind,
@@ -55,7 +64,7 @@ pub enum Msg {
     Resumed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Quit,
     Suspend,
@@ -76,11 +85,6 @@ pub enum Effect {
     },
     /// Turn read-only on for the rest of the session.
     ReadOnly,
-    /// The operator's decision on a proposed command.
-    Decide {
-        id: u64,
-        approve: bool,
-    },
     /// Start planner run `run` (the runtime cancels any older one).
     Plan {
         run: u64,
@@ -89,6 +93,11 @@ pub enum Effect {
     Diagnose {
         job_id: u64,
     },
+    /// Append these records to the audit log (fsync'd) before the frame that shows them.
+    Audit(Vec<AuditRecord>),
+    /// Run an approved command: `command::executor::spawn` with the runtime's current client
+    /// and `AppState::snapshot` (the latest).
+    Execute(Box<Ticket>),
     /// Repaint every cell (after resume or when the screen may be garbled).
     ForceRedraw,
 }

@@ -15,6 +15,9 @@ pub enum PaletteCmd {
     Help,
     /// Open a job's log by id.
     Log(u64),
+    /// An operator-made command on the selected item (`retry`, `label +a -b`, …), for
+    /// `command::operator::from_palette`.
+    Operator(String),
 }
 
 /// Name, argument, description: what the palette lists while typing.
@@ -33,6 +36,18 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     ("filter", "<words>", "filter the focused list"),
     ("log", "<job id>", "open a job's log"),
+    (
+        "retry",
+        "",
+        "retry the selected job or pipeline (proposed, then approve)",
+    ),
+    ("cancel", "", "cancel the selected pipeline"),
+    ("play", "", "run the selected manual job"),
+    ("comment", "<text>", "comment on the selected MR"),
+    ("label", "<+add -remove>", "change the selected MR's labels"),
+    ("reviewers", "<user…>", "set the selected MR's reviewers"),
+    ("merge", "", "merge the selected MR at its current head"),
+    ("rebase", "", "rebase the selected MR"),
     ("help", "", "show the key bindings"),
     ("quit", "", "quit gitaiops"),
 ];
@@ -83,6 +98,10 @@ pub fn parse(input: &str) -> Result<PaletteCmd, String> {
             .ok_or_else(|| format!("unknown sort {arg:?}")),
         "filter" => Ok(PaletteCmd::Filter(arg.to_string())),
         "help" => Ok(PaletteCmd::Help),
+        v @ ("retry" | "cancel" | "play" | "comment" | "label" | "reviewers" | "merge"
+        | "rebase") => Ok(PaletteCmd::Operator(
+            format!("{v} {arg}").trim().to_string(),
+        )),
         "log" => arg
             .trim_start_matches('#')
             .parse()

@@ -1,5 +1,7 @@
-//! The proposed-commands pane's data: one row per queued command, filled from the command
-//! queue (src/command) when the planner or the operator proposes something.
+//! The proposed-commands pane's data: one row per item of the command queue (src/command),
+//! rebuilt from `AppState::commands` after every transition.
+
+use crate::command::{self, Queue};
 
 use super::list::ListCursor;
 
@@ -66,6 +68,62 @@ pub struct QueueRow {
     pub rationale: String,
     /// Who proposed it: `rules`, `gemini`, `operator`.
     pub source: String,
+    /// The target with its title (`!42 Fix login`, `job #11 rspec in pipeline 7001`).
+    pub title: String,
+    pub confidence: Option<f64>,
+    /// Why it is invalid, stale, rejected or failed; the result when done.
+    pub reason: Option<String>,
+    /// Marked for bulk approval.
+    pub marked: bool,
+    /// Edited by the operator since it was proposed.
+    pub edited: bool,
+}
+
+impl Risk {
+    pub fn from_command(r: command::Risk) -> Risk {
+        match r {
+            command::Risk::None => Risk::None,
+            command::Risk::Low => Risk::Low,
+            command::Risk::Medium => Risk::Medium,
+            command::Risk::High => Risk::High,
+        }
+    }
+}
+
+impl QueueStatus {
+    pub fn from_command(s: command::Status) -> QueueStatus {
+        match s {
+            command::Status::Proposed => QueueStatus::Proposed,
+            command::Status::Approved => QueueStatus::Approved,
+            command::Status::Executing => QueueStatus::Executing,
+            command::Status::Done => QueueStatus::Done,
+            command::Status::Failed => QueueStatus::Failed,
+            command::Status::Rejected => QueueStatus::Rejected,
+            command::Status::Stale => QueueStatus::Stale,
+            command::Status::Invalid => QueueStatus::Invalid,
+        }
+    }
+}
+
+/// One row per queue item, oldest first.
+pub fn rows(q: &Queue) -> Vec<QueueRow> {
+    q.items()
+        .iter()
+        .map(|i| QueueRow {
+            id: i.id,
+            kind: i.kind().as_str().to_string(),
+            target: i.target().to_string(),
+            risk: Risk::from_command(i.risk),
+            status: QueueStatus::from_command(i.status),
+            rationale: i.command.rationale().to_string(),
+            source: i.source.as_str().to_string(),
+            title: i.target_label.clone(),
+            confidence: i.command.confidence(),
+            reason: i.reason.clone(),
+            marked: i.marked,
+            edited: i.edited(),
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -90,6 +148,10 @@ impl QueueView {
             self.cursor.selected = pos;
         }
         self.cursor.clamp(self.items.len(), height);
+    }
+
+    pub fn marked(&self) -> usize {
+        self.items.iter().filter(|r| r.marked).count()
     }
 
     pub fn pending(&self) -> usize {

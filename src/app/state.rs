@@ -5,6 +5,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use crate::command::queue::BulkPreview;
+use crate::command::{Policy, Queue};
 use crate::gitlab::ProjectSnapshot;
 
 use super::activity::Activity;
@@ -64,6 +66,8 @@ pub enum InputPurpose {
     Palette,
     Filter(Pane),
     LogSearch,
+    /// The optional reason for rejecting this queue item.
+    Reject(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +81,30 @@ pub enum Overlay {
         input: LineInput,
         /// Text to restore on Esc (a live filter is applied while typing).
         before: String,
+    },
+    /// A queue item's details: why, evidence, the exact requests and preconditions.
+    Details {
+        id: u64,
+        scroll: usize,
+    },
+    /// High-risk second confirmation: the operator types `phrase` (`merge !42`); anything
+    /// else, Enter on an empty line included, is No.
+    Confirm {
+        id: u64,
+        phrase: String,
+        /// The target with its title, shown in the dialog.
+        target: String,
+        input: LineInput,
+    },
+    /// Bulk approval: every marked target listed; `y` approves, anything else is No.
+    Bulk {
+        preview: BulkPreview,
+    },
+    /// Editing a queue item's editable fields (comment body, labels, reviewers).
+    Edit {
+        id: u64,
+        editor: Box<ratatui_textarea::TextArea<'static>>,
+        error: Option<String>,
     },
 }
 
@@ -114,10 +142,10 @@ pub struct AppState {
     pub mrs: MrList,
     pub pipelines: PipelineTree,
     pub queue: QueueView,
+    /// The command queue: proposals, decisions, executions. `queue` shows it.
+    pub commands: Queue,
     pub activity: Activity,
     pub notice: Option<Notice>,
-    /// A high-risk approval waiting for its second key press.
-    pub confirm: Option<u64>,
     /// Something visible may have changed since the last draw.
     pub dirty: bool,
     pub(super) sent_visible: Option<(Vec<u64>, Vec<u64>)>,
@@ -134,6 +162,7 @@ impl AppState {
         tz: TimeZone,
     ) -> AppState {
         let (width, height) = (80, 24);
+        let settings_read_only = settings.read_only;
         AppState {
             settings,
             keymap,
@@ -157,9 +186,17 @@ impl AppState {
             mrs: MrList::default(),
             pipelines: PipelineTree::default(),
             queue: QueueView::default(),
+            // The runtime replaces this with the configured policy and real ids.
+            commands: Queue::new(
+                Policy {
+                    read_only: settings_read_only,
+                    ..Policy::default()
+                },
+                "operator",
+                "session",
+            ),
             activity: Activity::default(),
             notice: None,
-            confirm: None,
             dirty: true,
             sent_visible: None,
             failed_since_requests: false,

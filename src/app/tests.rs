@@ -8,9 +8,11 @@ use jiff::tz::TimeZone;
 use super::activity::ActivityKind;
 use super::logview::Entry;
 use super::pipelines::PipeRow;
-use super::queue::{QueueRow, QueueStatus, Risk};
+use super::queue::{QueueStatus, Risk};
 use super::state::{Overlay, PlannerInfo, Settings};
 use super::*;
+use crate::command::Source;
+use crate::command::operator::Selection;
 use crate::diagnose::log::LogIndex;
 
 fn state() -> AppState {
@@ -474,59 +476,278 @@ fn request_rate_redraws_only_for_real_changes() {
     assert_eq!(req(&mut s, 0), (Some(0), true), "polling stopped");
 }
 
-fn row(id: u64, risk: Risk) -> QueueRow {
-    QueueRow {
-        id,
-        kind: "retry_job".into(),
-        target: format!("job #{id}"),
-        risk,
-        status: QueueStatus::Proposed,
-        rationale: "runner_system_failure".into(),
-        source: "rules".into(),
-    }
+fn propose(s: &mut AppState, line: &str, sel: Selection) -> Vec<Effect> {
+    let snap = s.snapshot.clone().unwrap();
+    let cmd = crate::command::operator::from_palette(line, sel, &snap).unwrap();
+    update(
+        s,
+        Msg::Propose {
+            commands: vec![cmd],
+            source: Source::Operator,
+        },
+    )
+}
+
+fn executes(fx: &[Effect]) -> Vec<u64> {
+    fx.iter()
+        .filter_map(|f| match f {
+            Effect::Execute(t) => Some(t.item),
+            _ => None,
+        })
+        .collect()
+}
+
+fn audited(fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|f| match f {
+            Effect::Audit(r) => Some(r.iter().map(|r| r.event_name().to_string())),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn status(s: &AppState, id: u64) -> QueueStatus {
+    s.queue.items.iter().find(|r| r.id == id).unwrap().status
 }
 
 #[test]
-fn queue_decisions_need_a_second_press_for_high_risk() {
+fn proposals_enter_the_queue_and_the_pane() {
     let mut s = state();
     key(&mut s, "3");
     assert!(
         key(&mut s, "a").is_empty(),
         "empty queue: nothing to approve"
     );
-    update(
-        &mut s,
-        Msg::Queue(vec![row(1, Risk::Low), row(2, Risk::High)]),
+    let fx = propose(&mut s, ":retry", Selection::Job(1002));
+    assert_eq!(audited(&fx), vec!["proposal"]);
+    assert!(executes(&fx).is_empty(), "nothing runs without approval");
+    let row = &s.queue.items[0];
+    assert_eq!(row.kind, "retry_job");
+    assert_eq!(row.status, QueueStatus::Proposed);
+    assert!(row.title.contains("unit"), "{}", row.title);
+    assert!(
+        s.activity
+            .entries
+            .iter()
+            .any(|e| e.kind == ActivityKind::Proposal)
     );
-    assert_eq!(
-        key(&mut s, "a"),
-        vec![Effect::Decide {
-            id: 1,
-            approve: true
-        }]
-    );
-    key(&mut s, "j");
-    assert!(key(&mut s, "a").is_empty(), "first press only asks");
-    assert!(s.notice.as_ref().unwrap().text.contains("HIGH risk"));
-    assert_eq!(
-        key(&mut s, "a"),
-        vec![Effect::Decide {
-            id: 2,
-            approve: true
-        }]
-    );
-    key(&mut s, "a");
-    key(&mut s, "j");
-    assert_eq!(s.confirm, None, "any other key cancels");
-    assert_eq!(
-        key(&mut s, "x"),
-        vec![Effect::Decide {
-            id: 2,
-            approve: false
-        }]
-    );
+    // The same command again is a duplicate, not a second row.
+    propose(&mut s, ":retry", Selection::Job(1002));
+    assert_eq!(s.queue.items.len(), 1);
+}
+
+#[test]
+fn approve_starts_execution_and_the_report_finishes_it() {
+    let mut s = state();
+    key(&mut s, "3");
+    propose(&mut s, ":retry", Selection::Job(1002));
     // ctrl-a is not approve.
     assert!(key(&mut s, "ctrl-a").is_empty());
+    let fx = key(&mut s, "a");
+    assert_eq!(executes(&fx), vec![1]);
+    assert_eq!(audited(&fx), vec!["decision"]);
+    assert_eq!(status(&s, 1), QueueStatus::Executing);
+    let Some(Effect::Execute(ticket)) = fx.iter().find(|f| matches!(f, Effect::Execute(_))) else {
+        unreachable!()
+    };
+    let fx = update(
+        &mut s,
+        Msg::Executed(Box::new(crate::command::executor::ExecReport {
+            item: 1,
+            command: ticket.command.clone(),
+            finish: crate::command::queue::Finish::Done("new job 1099 (pending)".into()),
+            request: None,
+            http_status: Some(201),
+            duration: std::time::Duration::from_millis(5),
+            audit_error: None,
+        })),
+    );
+    assert!(fx.contains(&Effect::Refresh), "asks for fresh state");
+    assert_eq!(status(&s, 1), QueueStatus::Done);
+    assert!(
+        s.activity
+            .entries
+            .iter()
+            .any(|e| e.kind == ActivityKind::Execution && e.text.contains("done"))
+    );
+    // Approving again changes nothing.
+    assert!(executes(&key(&mut s, "a")).is_empty());
+}
+
+#[test]
+fn reject_asks_for_an_optional_reason() {
+    let mut s = state();
+    key(&mut s, "3");
+    propose(&mut s, ":retry", Selection::Job(1002));
+    assert!(key(&mut s, "x").is_empty());
+    assert!(matches!(s.overlay, Overlay::Input { .. }));
+    typed(&mut s, "flaky");
+    let fx = key(&mut s, "enter");
+    assert_eq!(audited(&fx), vec!["decision"]);
+    assert_eq!(status(&s, 1), QueueStatus::Rejected);
+    assert_eq!(s.queue.items[0].reason.as_deref(), Some("flaky"));
+    // Esc on the prompt keeps the item.
+    propose(&mut s, ":retry", Selection::Job(1061));
+    key(&mut s, "G");
+    key(&mut s, "x");
+    key(&mut s, "esc");
+    assert_eq!(status(&s, 2), QueueStatus::Proposed);
+}
+
+#[test]
+fn high_risk_needs_the_typed_phrase_and_defaults_to_no() {
+    let mut s = state();
+    key(&mut s, "3");
+    propose(&mut s, ":cancel", Selection::Pipeline(103));
+    assert_eq!(s.queue.items[0].risk, Risk::High);
+    let fx = key(&mut s, "a");
+    assert!(executes(&fx).is_empty());
+    let Overlay::Confirm { phrase, target, .. } = &s.overlay else {
+        panic!("no confirmation dialog: {:?}", s.overlay)
+    };
+    assert_eq!(phrase, "cancel pipeline 103");
+    assert!(target.contains("103"));
+    // Enter on an empty answer is No.
+    let fx = key(&mut s, "enter");
+    assert!(executes(&fx).is_empty());
+    assert_eq!(status(&s, 1), QueueStatus::Proposed);
+    assert!(matches!(s.overlay, Overlay::None));
+    // A wrong phrase is No.
+    key(&mut s, "a");
+    typed(&mut s, "yes");
+    assert!(executes(&key(&mut s, "enter")).is_empty());
+    assert_eq!(status(&s, 1), QueueStatus::Proposed);
+    // Esc is No.
+    key(&mut s, "a");
+    key(&mut s, "esc");
+    assert_eq!(status(&s, 1), QueueStatus::Proposed);
+    // The phrase approves and executes.
+    key(&mut s, "a");
+    typed(&mut s, "cancel pipeline 103");
+    let fx = key(&mut s, "enter");
+    assert_eq!(executes(&fx), vec![1]);
+}
+
+#[test]
+fn read_only_refuses_approval() {
+    let mut s = state();
+    update(&mut s, Msg::Key(Key::char(':')));
+    typed(&mut s, "readonly");
+    key(&mut s, "enter");
+    key(&mut s, "3");
+    propose(&mut s, ":retry", Selection::Job(1002));
+    let fx = key(&mut s, "a");
+    assert!(executes(&fx).is_empty());
+    assert_ne!(status(&s, 1), QueueStatus::Approved);
+    assert!(s.notice.as_ref().is_some_and(|n| n.error), "{:?}", s.notice);
+}
+
+#[test]
+fn mark_and_bulk_approve_list_targets_and_ask() {
+    let mut s = state();
+    key(&mut s, "3");
+    propose(&mut s, ":retry", Selection::Job(1002));
+    propose(&mut s, ":retry", Selection::Job(1061));
+    propose(&mut s, ":cancel", Selection::Pipeline(103));
+    key(&mut s, "g");
+    key(&mut s, "space");
+    key(&mut s, "space");
+    key(&mut s, "space");
+    assert_eq!(s.queue.marked(), 3);
+    key(&mut s, "A");
+    let Overlay::Bulk { preview } = &s.overlay else {
+        panic!("no bulk dialog")
+    };
+    assert_eq!(preview.approve.len(), 2);
+    assert_eq!(preview.needs_confirmation.len(), 1);
+    // Anything but y is No.
+    assert!(executes(&key(&mut s, "enter")).is_empty());
+    assert_eq!(status(&s, 1), QueueStatus::Proposed);
+    key(&mut s, "A");
+    let fx = key(&mut s, "y");
+    assert_eq!(executes(&fx), vec![1, 2]);
+    assert_eq!(
+        status(&s, 3),
+        QueueStatus::Proposed,
+        "high risk is not bulk-approved"
+    );
+}
+
+#[test]
+fn edit_labels_in_the_editor_revalidates() {
+    let mut s = state();
+    key(&mut s, "3");
+    propose(&mut s, ":label +needs-review", Selection::Mr(1));
+    key(&mut s, "e");
+    let Overlay::Edit { editor, .. } = &s.overlay else {
+        panic!("no editor: {:?}", s.overlay)
+    };
+    let before = editor.lines().join("\n");
+    assert!(before.contains("needs-review"), "{before}");
+    typed(&mut s, " +urgent");
+    let fx = key(&mut s, "ctrl-s");
+    assert!(matches!(s.overlay, Overlay::None), "{:?}", s.overlay);
+    assert_eq!(audited(&fx), vec!["decision"]);
+    assert!(s.queue.items[0].edited);
+    let cmd = &s.commands.get(1).unwrap().command;
+    assert!(format!("{cmd:?}").contains("urgent"), "{cmd:?}");
+    // Esc discards.
+    key(&mut s, "e");
+    typed(&mut s, " +other");
+    key(&mut s, "esc");
+    assert!(!format!("{:?}", s.commands.get(1).unwrap().command).contains("other"));
+    // A retry has nothing to edit.
+    propose(&mut s, ":retry", Selection::Job(1002));
+    key(&mut s, "G");
+    key(&mut s, "e");
+    assert!(matches!(s.overlay, Overlay::None));
+}
+
+#[test]
+fn enter_shows_details_with_the_exact_request() {
+    let mut s = state();
+    key(&mut s, "3");
+    propose(&mut s, ":retry", Selection::Job(1002));
+    key(&mut s, "enter");
+    assert!(matches!(s.overlay, Overlay::Details { id: 1, .. }));
+    let lines = super::commands::detail_lines(&s, 1);
+    let all = format!("{lines:?}");
+    assert!(
+        all.contains("POST") && all.contains("/jobs/1002/retry"),
+        "{all}"
+    );
+    key(&mut s, "esc");
+    assert!(matches!(s.overlay, Overlay::None));
+}
+
+#[test]
+fn palette_operator_command_uses_the_selection() {
+    let mut s = state();
+    key(&mut s, "2");
+    // Select the failed job 1002 row in the expanded pipeline tree.
+    let pos = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| matches!(r, PipeRow::Job { job: 1002, .. }));
+    if pos.is_none() {
+        key(&mut s, "enter");
+    }
+    let pos = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| matches!(r, PipeRow::Job { job: 1002, .. }))
+        .expect("job row");
+    s.pipelines.cursor.selected = pos;
+    update(&mut s, Msg::Key(Key::char(':')));
+    typed(&mut s, "retry");
+    let fx = key(&mut s, "enter");
+    assert_eq!(audited(&fx), vec!["proposal"]);
+    assert_eq!(s.focus, Pane::Queue);
+    assert_eq!(s.queue.items[0].target, "job 1002");
+    assert_eq!(s.queue.items[0].source, "operator");
 }
 
 #[test]

@@ -1,9 +1,10 @@
 //! `update(&mut AppState, Msg) -> Vec<Effect>`: every state change happens here, without IO.
 
 use super::activity::{ActivityKind, pipeline_changes};
+use super::commands;
 use super::input::InputOutcome;
 use super::input::LineInput;
-use super::key::Key;
+use super::key::{Key, KeyCode};
 use super::keymap::{Action, Context};
 use super::layout::{Layout, Mode, Pane};
 use super::logview::{LogView, text_cols};
@@ -11,7 +12,6 @@ use super::metrics;
 use super::msg::{Effect, Msg};
 use super::palette::{self, PaletteCmd};
 use super::pipelines::PipeRow;
-use super::queue::Risk;
 use super::state::{AppState, Conn, InputPurpose, Notice, Overlay, View};
 
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
@@ -41,6 +41,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.metrics = metrics::compute(&snapshot);
             state.snapshot = Some(snapshot);
             rebuild_lists(state);
+            commands::revalidate(state, &mut fx);
             state.dirty = true;
         }
         Msg::PollError { epoch, error } if epoch == state.epoch => {
@@ -97,32 +98,22 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
-        Msg::Queue(rows) => {
-            let h = state.layout.list_rows(Pane::Queue);
-            state.queue.replace(rows, h);
-            if state.confirm.is_some_and(|id| {
-                !state
-                    .queue
-                    .items
-                    .iter()
-                    .any(|r| r.id == id && r.status.decidable())
-            }) {
-                state.confirm = None;
-            }
-            state.dirty = true;
+        Msg::Propose { commands, source } => {
+            commands::propose(state, commands, source, &mut fx);
         }
+        Msg::Executed(report) => commands::executed(state, *report, &mut fx),
         Msg::Activity { kind, text } => {
             state.activity.push(state.now, kind, text);
             state.dirty = true;
         }
         Msg::Plan(m) => {
             if let Some((commands, source)) = super::planner::on_msg(state, m) {
-                propose(state, commands, source, &mut fx);
+                commands::propose(state, commands, source, &mut fx);
             }
         }
         Msg::Diagnosis(m) => {
             if let Some((commands, source)) = super::diagnosis::on_msg(state, *m) {
-                propose(state, commands, source, &mut fx);
+                commands::propose(state, commands, source, &mut fx);
             }
         }
         Msg::Tick => state.dirty = true,
@@ -147,6 +138,10 @@ fn shown_rate(shown: Option<u32>, measured: u32) -> Option<u32> {
         Some(s) if measured == 0 && s != 0 => Some(0),
         Some(_) => None,
     }
+}
+
+pub(super) fn relayout_pub(state: &mut AppState) {
+    relayout(state)
 }
 
 fn relayout(state: &mut AppState) {
@@ -268,6 +263,95 @@ fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
             state.dirty = true;
             return;
         }
+        Overlay::Details { id, mut scroll } => {
+            match state
+                .keymap
+                .lookup(&[Context::Scroll, Context::Global], key)
+            {
+                Some(Action::Quit) => fx.push(Effect::Quit),
+                Some(Action::Up) => {
+                    scroll = scroll.saturating_sub(1);
+                    state.overlay = Overlay::Details { id, scroll };
+                }
+                Some(Action::Down) => {
+                    state.overlay = Overlay::Details {
+                        id,
+                        scroll: scroll + 1,
+                    };
+                }
+                // Enter, Esc, anything else closes it.
+                _ => {}
+            }
+            state.dirty = true;
+            return;
+        }
+        Overlay::Confirm {
+            id,
+            phrase,
+            target,
+            mut input,
+        } => {
+            match input.handle(key) {
+                InputOutcome::Submit => {
+                    let typed = input.text.clone();
+                    commands::confirm(state, id, &typed, fx);
+                }
+                InputOutcome::Cancel => commands::decline(state, id, fx),
+                _ => {
+                    state.overlay = Overlay::Confirm {
+                        id,
+                        phrase,
+                        target,
+                        input,
+                    }
+                }
+            }
+            state.dirty = true;
+            return;
+        }
+        Overlay::Bulk { preview } => {
+            // Only a plain `y` approves; every other key (Enter included) is No.
+            if key.code == KeyCode::Char('y') && key.mods.is_empty() {
+                commands::bulk_approve(state, fx);
+            } else {
+                notice(
+                    state,
+                    format!(
+                        "bulk approval cancelled ({} marked)",
+                        preview.approve.len()
+                            + preview.needs_confirmation.len()
+                            + preview.skipped.len()
+                    ),
+                );
+            }
+            state.dirty = true;
+            return;
+        }
+        Overlay::Edit {
+            id,
+            mut editor,
+            error,
+        } => {
+            state.dirty = true;
+            if key.code == KeyCode::Esc {
+                notice(state, "edit discarded");
+                return;
+            }
+            if key.code == KeyCode::Char('s') && key.mods.ctrl {
+                let text = editor.lines().join("\n");
+                if let Err(e) = commands::edit_save(state, id, text, fx) {
+                    state.overlay = Overlay::Edit {
+                        id,
+                        editor,
+                        error: Some(e),
+                    };
+                }
+                return;
+            }
+            editor.input(commands::editor_input(key));
+            state.overlay = Overlay::Edit { id, editor, error };
+            return;
+        }
         Overlay::None => {}
     }
     if state.layout.mode == Mode::TooSmall {
@@ -282,9 +366,6 @@ fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
     let Some(action) = state.keymap.lookup(state.contexts(), key) else {
         return;
     };
-    if action != Action::Approve && state.confirm.take().is_some() {
-        notice(state, "approval cancelled");
-    }
     state.dirty = true;
     dispatch(state, action, fx);
 }
@@ -326,6 +407,9 @@ fn on_input(
                     format!("filter \"{}\": {n} rows (Esc clears)", input.text.trim()),
                 );
             }
+        }
+        (InputPurpose::Reject(id), InputOutcome::Submit) => {
+            commands::reject(state, id, &input.text, fx)
         }
         (InputPurpose::Palette, InputOutcome::Submit) => match palette::parse(&input.text) {
             Ok(cmd) => run_palette(state, cmd, fx),
@@ -382,6 +466,7 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
                 );
             } else {
                 state.settings.read_only = true;
+                state.commands.set_read_only();
                 fx.push(Effect::ReadOnly);
                 state.activity.push(
                     state.now,
@@ -409,6 +494,7 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
             apply_filter(state, pane, &text);
         }
         PaletteCmd::Log(job) => open_log(state, job, fx),
+        PaletteCmd::Operator(line) => commands::from_palette(state, &line, fx),
         PaletteCmd::Project(project) => {
             if project == state.settings.project {
                 notice(state, format!("already on {project}"));
@@ -557,7 +643,11 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
                 rebuild_lists(state);
             }
         }
-        Action::Approve | Action::Reject => decide(state, action == Action::Approve, fx),
+        Action::Approve => commands::approve_selected(state, fx),
+        Action::Reject => commands::reject_prompt(state),
+        Action::EditCommand => commands::edit_open(state),
+        Action::Mark => commands::toggle_mark(state, fx),
+        Action::BulkApprove => commands::bulk_prompt(state),
         Action::DetailPipeline => {
             let View::Detail { iid, .. } = state.view else {
                 return;
@@ -729,12 +819,7 @@ fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
             }
             Some(PipeRow::Loading(_)) | None => {}
         },
-        Pane::Queue => {
-            if let Some(r) = state.queue.selected() {
-                let text = format!("{} {}: {}", r.kind, r.target, r.rationale);
-                notice(state, text);
-            }
-        }
+        Pane::Queue => commands::details(state),
         Pane::Activity => {
             let sel = state.activity.cursor.selected;
             if let Some(e) = state.activity.entries.get(sel) {
@@ -743,55 +828,6 @@ fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
             }
         }
     }
-}
-
-fn decide(state: &mut AppState, approve: bool, fx: &mut Vec<Effect>) {
-    let Some(row) = state.queue.selected().cloned() else {
-        notice(state, "no proposed command selected");
-        return;
-    };
-    if !row.status.decidable() {
-        notice(
-            state,
-            format!(
-                "{} {} is already {}",
-                row.kind,
-                row.target,
-                row.status.label()
-            ),
-        );
-        return;
-    }
-    if approve && state.settings.read_only {
-        error_notice(state, "read-only session: nothing can be approved");
-        return;
-    }
-    if approve && row.risk == Risk::High && state.confirm != Some(row.id) {
-        state.confirm = Some(row.id);
-        let key = state
-            .keymap
-            .first_key(Action::Approve)
-            .unwrap_or_else(|| "approve".into());
-        error_notice(
-            state,
-            format!(
-                "HIGH risk: {} on {}. Press {key} again to approve, any other key cancels.",
-                row.kind, row.target
-            ),
-        );
-        return;
-    }
-    state.confirm = None;
-    let verb = if approve { "approved" } else { "rejected" };
-    state.activity.push(
-        state.now,
-        ActivityKind::Decision,
-        format!("{verb} {} {} (operator)", row.kind, row.target),
-    );
-    fx.push(Effect::Decide {
-        id: row.id,
-        approve,
-    });
 }
 
 /// Tells the poller which MRs and pipelines are on screen, when that changed.
@@ -831,15 +867,4 @@ fn sync_visible(state: &mut AppState, fx: &mut Vec<Effect>) {
             pipelines: now.1,
         });
     }
-}
-
-/// Planner and diagnosis commands enter the operator's queue (never executed from here).
-fn propose(
-    state: &mut AppState,
-    commands: Vec<crate::command::Command>,
-    source: crate::command::Source,
-    fx: &mut Vec<Effect>,
-) {
-    // Replaced by the queue in AppState once merged (int-cmd): Msg::Propose.
-    let _ = (state, commands, source, fx);
 }

@@ -377,6 +377,8 @@ pub enum Finish {
     Stale(String),
 }
 
+/// Cloned with the UI state (tests snapshot it); the outbox travels with it.
+#[derive(Debug, Clone)]
 pub struct Queue {
     items: Vec<QueueItem>,
     next_id: ItemId,
@@ -419,6 +421,11 @@ impl Queue {
 
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// `:readonly` mid-session: nothing more may execute (approved items are refused at start).
+    pub fn set_read_only(&mut self) {
+        self.policy.read_only = true;
     }
 
     pub fn operator(&self) -> &str {

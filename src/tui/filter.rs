@@ -18,6 +18,7 @@ pub fn prompt(purpose: InputPurpose) -> &'static str {
         InputPurpose::Filter(Pane::Pipelines) => "filter pipelines /",
         InputPurpose::Filter(_) => "filter MRs /",
         InputPurpose::LogSearch => "search /",
+        InputPurpose::Reject(_) => "reject; reason (optional):",
     }
 }
 
@@ -26,6 +27,7 @@ pub fn help(purpose: InputPurpose) -> &'static str {
         InputPurpose::Palette => "  Enter runs, Esc closes",
         InputPurpose::Filter(_) => "  words, -not, @user, ~label, !iid; Enter keeps, Esc restores",
         InputPurpose::LogSearch => "  Enter searches; n/N next/previous",
+        InputPurpose::Reject(_) => "  Enter rejects, Esc keeps it",
     }
 }
 

@@ -154,8 +154,18 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
         },
         theme: Theme::new(!theme::no_color_from_env(), settings.file.ui.ascii),
         fixed_now: None,
+        policy: crate::command::Policy::from_config(&settings.file.policy, global.read_only)
+            .map_err(|e| anyhow::anyhow!("[policy]: {e}"))?,
+        audit: open_audit(Some(&settings)),
     };
     runtime::run(session).await
+}
+
+/// The audit log from `[audit] path`, else the state dir.
+fn open_audit(settings: Option<&Settings>) -> Result<crate::command::audit::AuditLog, String> {
+    let configured = settings.and_then(|s| s.file.audit.path.as_deref());
+    let path = crate::command::audit::resolve_path(configured).map_err(|e| e.to_string())?;
+    crate::command::audit::AuditLog::open(&path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `gitaiops demo`: the simulated GitLab in-process on a loopback port, spoken to over HTTP
@@ -198,6 +208,26 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
     );
     let (planner_info, ai) = planner(settings.as_ref(), &mut notes);
     let read_only = global.read_only || settings.as_ref().is_some_and(|s| s.read_only());
+    let policy = match settings
+        .as_ref()
+        .map(|s| crate::command::Policy::from_config(&s.file.policy, read_only))
+    {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => {
+            notes.push((
+                ActivityKind::Error,
+                format!("[policy] ignored, read-only instead: {e}"),
+            ));
+            crate::command::Policy {
+                read_only: true,
+                ..Default::default()
+            }
+        }
+        None => crate::command::Policy {
+            read_only,
+            ..Default::default()
+        },
+    };
     let ascii = global.ascii || settings.as_ref().is_some_and(|s| s.file.ui.ascii);
     let client_cfg = ClientConfig {
         base_url: sim.base_url(),
@@ -228,6 +258,8 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         },
         theme: Theme::new(!theme::no_color_from_env(), ascii),
         fixed_now: args.frozen.then(|| sim.now()),
+        policy,
+        audit: open_audit(settings.as_ref()),
     };
     tracing::info!(url = %sim.base_url(), seed = args.seed, scale = args.scale, frozen = args.frozen, "demo: simulated GitLab serving");
     let result = runtime::run(session).await;

@@ -19,6 +19,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::activity::ActivityKind;
 use crate::app::{self, AppState, Effect, Keymap, Msg, PlannerInfo};
+use crate::command::Queue;
+use crate::command::audit::{self, AuditLog};
+use crate::command::executor::{self, ExecContext, ExecReport};
 use crate::diagnose::log::LogIndex;
 use crate::gitlab::client::{ClientConfig, GitlabClient};
 use crate::gitlab::poller::{self, PollCmd, PollConfig, PollEvent, PollerHandle};
@@ -47,6 +50,10 @@ pub struct Session {
     pub fixed_now: Option<Timestamp>,
     /// The planner (and the diagnoser's model, when it is an LLM) with its trigger settings.
     pub ai: super::ai::Ai,
+    /// Command policy from `[policy]` and `--read-only`.
+    pub policy: crate::command::Policy,
+    /// The audit log, or why it cannot be opened (then nothing can execute).
+    pub audit: Result<AuditLog, String>,
 }
 
 /// The poller of the current project with its own channel: switching projects drops both,
@@ -96,14 +103,37 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
         theme,
         fixed_now,
         mut ai,
+        mut policy,
+        audit,
     } = session;
     let clock = Clock(fixed_now);
     let client = GitlabClient::new(client_cfg.clone())?;
     let project = settings.project.clone();
+    let mut notes = notes;
+    let audit = match audit {
+        Ok(log) => Some(log),
+        Err(e) => {
+            // Nothing that changes GitLab runs unrecorded.
+            policy.read_only = true;
+            notes.push((
+                ActivityKind::Error,
+                format!("audit log unavailable, commands cannot run: {e}"),
+            ));
+            None
+        }
+    };
     let mut state = AppState::new(settings, keymap, planner, clock.now(), TimeZone::system());
+    state.commands = Queue::new(policy, audit::operator_id(), audit::new_session_id());
+    if let Some(log) = &audit {
+        notes.push((
+            ActivityKind::Info,
+            format!("audit log: {}", log.path().display()),
+        ));
+    }
     for (kind, text) in notes {
         clock.update(&mut state, Msg::Activity { kind, text });
     }
+    let (exec_tx, mut exec_rx) = mpsc::channel::<ExecReport>(16);
 
     let mut guard = TerminalGuard::new()?;
     let size = guard.terminal.size()?;
@@ -221,6 +251,7 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
                     msgs.push(Msg::JobLog { job_id: p.job_id, index: p.index, complete: p.complete });
                 }
             }
+            Some(report) = exec_rx.recv() => msgs.push(Msg::Executed(Box::new(report))),
             _ = minute.tick() => msgs.push(Msg::Tick),
             _ = sleep_until_opt(frame_due), if frame_due.is_some() => {}
         }
@@ -296,8 +327,61 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
                             client_cfg.clone(),
                         );
                     }
-                    Effect::Decide { id, approve } => {
-                        tracing::info!(id, approve, "operator decision");
+                    Effect::Audit(records) => {
+                        // Written (and synced) before the frame that shows the decision.
+                        let written = match &audit {
+                            Some(log) => log.append_all(&records).map_err(|e| e.to_string()),
+                            None => Err("no audit log".to_string()),
+                        };
+                        if let Err(e) = written {
+                            tracing::error!(error = %e, "audit log write failed");
+                            clock.update(
+                                &mut state,
+                                Msg::Activity {
+                                    kind: ActivityKind::Error,
+                                    text: format!(
+                                        "AUDIT LOG NOT WRITTEN ({} records): {e}",
+                                        records.len()
+                                    ),
+                                },
+                            );
+                        }
+                    }
+                    Effect::Execute(ticket) => {
+                        let item = ticket.item;
+                        match (
+                            &audit,
+                            state.snapshot.clone(),
+                            GitlabClient::new(client_cfg.clone()),
+                        ) {
+                            (Some(log), Some(snap), Ok(client)) => {
+                                // The runtime's current client config: `:readonly` is honoured.
+                                let ctx = ExecContext {
+                                    client,
+                                    audit: log.clone(),
+                                };
+                                executor::spawn(ctx, *ticket, snap, exec_tx.clone());
+                            }
+                            (_, _, client) => {
+                                let why = match client {
+                                    Err(e) => format!("GitLab client: {e:#}"),
+                                    Ok(_) if audit.is_none() => "no audit log".into(),
+                                    Ok(_) => "no snapshot".into(),
+                                };
+                                let report = ExecReport {
+                                    item,
+                                    command: ticket.command.clone(),
+                                    finish: crate::command::queue::Finish::Failed(format!(
+                                        "not sent: {why}"
+                                    )),
+                                    request: None,
+                                    http_status: None,
+                                    duration: Duration::ZERO,
+                                    audit_error: None,
+                                };
+                                let _ = exec_tx.try_send(report);
+                            }
+                        }
                     }
                 }
             }

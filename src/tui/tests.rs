@@ -12,10 +12,23 @@ use ratatui::style::{Color, Modifier};
 use super::draw::draw;
 use super::theme::Theme;
 use crate::app::activity::ActivityKind;
-use crate::app::queue::{QueueRow, QueueStatus, Risk};
 use crate::app::state::{PlannerInfo, Settings};
 use crate::app::{AppState, Key, Keymap, Msg, testdata, update};
+use crate::command::Source;
+use crate::command::operator::Selection;
 use crate::diagnose::log::LogIndex;
+
+fn propose(s: &mut AppState, line: &str, sel: Selection) {
+    let snap = s.snapshot.clone().unwrap();
+    let cmd = crate::command::operator::from_palette(line, sel, &snap).unwrap();
+    update(
+        s,
+        Msg::Propose {
+            commands: vec![cmd],
+            source: Source::Operator,
+        },
+    );
+}
 
 fn state(w: u16, h: u16) -> AppState {
     let mut s = AppState::new(
@@ -251,29 +264,12 @@ fn status_colours_and_selection() {
 #[test]
 fn queue_rows_show_risk_and_status() {
     let mut s = state(120, 40);
-    update(
-        &mut s,
-        Msg::Queue(vec![
-            QueueRow {
-                id: 1,
-                kind: "retry_job".into(),
-                target: "job #1061".into(),
-                risk: Risk::Low,
-                status: QueueStatus::Proposed,
-                rationale: "runner_system_failure on a flaky runner".into(),
-                source: "rules".into(),
-            },
-            QueueRow {
-                id: 2,
-                kind: "cancel_pipeline".into(),
-                target: "pipeline #103".into(),
-                risk: Risk::High,
-                status: QueueStatus::Rejected,
-                rationale: "superseded".into(),
-                source: "rules".into(),
-            },
-        ]),
-    );
+    propose(&mut s, ":retry", Selection::Job(1061));
+    propose(&mut s, ":cancel", Selection::Pipeline(103));
+    s.focus = crate::app::Pane::Queue;
+    update(&mut s, Msg::Key(Key::char('j')));
+    update(&mut s, Msg::Key(Key::char('x')));
+    update(&mut s, Msg::Key(Key::parse("enter").unwrap()));
     let t = render(&s, color());
     let buf = buffer(&t);
     find(buf, "(1 waiting)");
