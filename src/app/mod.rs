@@ -28,6 +28,8 @@ mod update;
 pub(crate) mod testdata;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ai;
 
 pub use key::{Key, KeyCode, Mods};
 pub use keymap::{Action, Context, Keymap};
