@@ -23,6 +23,8 @@ pub mod widgets;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ai;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
