@@ -87,7 +87,7 @@ fn planner(
     let built = ps
         .as_ref()
         .map_err(|e| e.to_string())
-        .and_then(|ps| Planner::from_settings(ps));
+        .and_then(Planner::from_settings);
     let planner = match built {
         Ok(p) => p,
         Err(e) => {
