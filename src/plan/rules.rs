@@ -99,8 +99,17 @@ fn transient_line(log: &str) -> Option<String> {
         .map(|l| fence::clean(l, 200))
 }
 
+/// What reviewer routing reads beyond the snapshot: the CODEOWNERS file and recent commits on
+/// the changed files (`plan::fetch::fetch_review`). Empty: routing falls back to load.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewData {
+    pub codeowners: Option<crate::review::codeowners::CodeOwners>,
+    pub commits: Vec<crate::review::route::RecentCommit>,
+}
+
 struct Rules<'a> {
     snap: &'a ProjectSnapshot,
+    review: &'a ReviewData,
     logs: &'a JobLogs,
     now: Timestamp,
     opts: &'a RulesOptions,
@@ -117,8 +126,20 @@ pub fn plan_rules(
     now: Timestamp,
     opts: &RulesOptions,
 ) -> Plan {
+    plan_rules_with(snap, logs, now, opts, &ReviewData::default())
+}
+
+/// Plans from the snapshot and the review data (CODEOWNERS, recent commits) for routing.
+pub fn plan_rules_with(
+    snap: &ProjectSnapshot,
+    logs: &JobLogs,
+    now: Timestamp,
+    opts: &RulesOptions,
+    review: &ReviewData,
+) -> Plan {
     let mut r = Rules {
         snap,
+        review,
         logs,
         now,
         opts,
@@ -445,10 +466,10 @@ impl Rules<'_> {
     }
 
     fn reviewers(&mut self, mr: &MergeRequest) {
-        let routing = route(
-            &RouteInput::new(self.snap, mr.iid, self.now),
-            &RouteConfig::default(),
-        );
+        let mut input = RouteInput::new(self.snap, mr.iid, self.now);
+        input.codeowners = self.review.codeowners.as_ref();
+        input.recent_commits = &self.review.commits;
+        let routing = route(&input, &RouteConfig::default());
         if let Some(cmd) = routing.proposal {
             self.commands.push(cmd);
             return;

@@ -19,7 +19,7 @@ use super::openai::{OpenAiConfig, OpenAiProvider};
 use super::parse::{Checked, Rejected, check_answer, check_value};
 use super::prompt::{Prompt, PromptOptions, TEMPLATE_VERSION, build_prompt};
 use super::provider::{Followup, LlmRequest, Provider, ProviderError, RawPlan, RetryAdvice, Usage};
-use super::rules::{RulesOptions, plan_rules};
+use super::rules::{RulesOptions, plan_rules_with};
 use super::settings::{PlannerSettings, ProviderKind};
 use super::snapshot::JobLogs;
 use crate::command::Command;
@@ -64,6 +64,8 @@ impl Default for PlannerOptions {
 pub struct PlanInput {
     pub snapshot: Arc<ProjectSnapshot>,
     pub logs: JobLogs,
+    /// CODEOWNERS and recent commits for reviewer routing (empty unless fetched).
+    pub review: super::rules::ReviewData,
     /// Ages in the prompt are relative to this (the server time of the snapshot).
     pub now: Timestamp,
 }
@@ -74,6 +76,7 @@ impl PlanInput {
         Self {
             snapshot,
             logs,
+            review: Default::default(),
             now,
         }
     }
@@ -332,7 +335,13 @@ impl Planner {
     }
 
     fn plan_rules(&self, input: &PlanInput) -> PlanOutcome {
-        let plan = plan_rules(&input.snapshot, &input.logs, input.now, &self.opts.rules);
+        let plan = plan_rules_with(
+            &input.snapshot,
+            &input.logs,
+            input.now,
+            &self.opts.rules,
+            &input.review,
+        );
         let value = serde_json::to_value(&plan).unwrap_or(Value::Null);
         let checked = check_value(&value, &input.snapshot).unwrap_or_default();
         tracing::info!(

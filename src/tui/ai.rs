@@ -15,7 +15,7 @@ use crate::diagnose::model::{Diagnosis, JobContext};
 use crate::diagnose::{llm, rules};
 use crate::gitlab::ProjectSnapshot;
 use crate::gitlab::client::{ClientConfig, GitlabClient};
-use crate::plan::fetch::{FetchOptions, fetch_for_plan};
+use crate::plan::fetch::{FetchOptions, fetch_for_plan, fetch_review};
 use crate::plan::run::{PlanEvent, PlanInput, Planner};
 use crate::plan::settings::PlannerSettings;
 use crate::plan::trigger::{Trigger, TriggerConfig, significant_events};
@@ -101,18 +101,25 @@ impl Ai {
             let opts = FetchOptions::default();
             let fetched = match GitlabClient::new(cc) {
                 Ok(client) => tokio::select! {
-                    r = fetch_for_plan(&client, &project, &opts) => r.map_err(|e| e.to_string()),
+                    r = async {
+                        let (mut snap, logs) = fetch_for_plan(&client, &project, &opts).await?;
+                        let review = fetch_review(&client, &mut snap, 10, 30).await;
+                        Ok::<_, crate::gitlab::error::GitlabError>((snap, logs, review))
+                    } => r.map_err(|e| e.to_string()),
                     _ = token.cancelled() => Err("cancelled".into()),
                 },
                 Err(e) => Err(e.to_string()),
             };
             let result = match fetched {
-                Ok((snap, logs)) => {
+                Ok((snap, logs, review)) => {
                     let (ptx, mut prx) = mpsc::channel(16);
                     let handle_name = planner.name();
                     let handle = crate::plan::run::spawn_plan(
                         planner,
-                        PlanInput::new(Arc::new(snap), logs),
+                        PlanInput {
+                            review,
+                            ..PlanInput::new(Arc::new(snap), logs)
+                        },
                         run,
                         ptx,
                     );

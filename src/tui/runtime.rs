@@ -316,6 +316,15 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
                         tracing::info!("read-only switched on");
                     }
                     Effect::Plan { run } => {
+                        // Reviewer proposals are checked against the members: have the poller
+                        // load them (one request) while the planner reads the rest.
+                        if state
+                            .snapshot
+                            .as_ref()
+                            .is_some_and(|s| s.members.is_empty())
+                        {
+                            slot.handle.send(PollCmd::FetchMembers);
+                        }
                         ai.start_plan(run, client_cfg.clone(), state.settings.project.clone());
                     }
                     Effect::Diagnose { job_id } => {
