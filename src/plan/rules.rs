@@ -636,6 +636,51 @@ mod tests {
     }
 
     #[test]
+    fn reviewers_follow_codeowners_when_the_review_data_has_them() {
+        let mut s = sample();
+        if let Some(m) = s.mrs.get_mut(&43) {
+            m.reviewers.clear();
+        }
+        let diffs: Vec<crate::gitlab::models::MrDiff> = serde_json::from_value(serde_json::json!([
+            {"old_path": "src/billing.rs", "new_path": "src/billing.rs", "diff": "@@ -1 +1 @@\n-a\n+b\n"}
+        ]))
+        .unwrap();
+        s.diffs.insert(43, diffs);
+        let review = ReviewData {
+            codeowners: Some(crate::review::codeowners::CodeOwners::parse(
+                "src/billing.rs @erin\n",
+            )),
+            commits: vec![],
+        };
+        let p = plan_rules_with(
+            &s,
+            &JobLogs::new(),
+            now(),
+            &RulesOptions::default(),
+            &review,
+        );
+        let Some(Command::AssignReviewers {
+            reviewers,
+            mr_iid,
+            evidence,
+            ..
+        }) = p
+            .commands
+            .iter()
+            .find(|c| c.kind() == Kind::AssignReviewers)
+        else {
+            panic!("a reviewer proposal: {:?}", p.commands);
+        };
+        assert_eq!(*mr_iid, 43);
+        // Without CODEOWNERS the least loaded (alice) is chosen; the owner wins with it.
+        assert_eq!(reviewers[0], "erin", "{evidence:?}");
+        assert!(
+            evidence.iter().any(|e| e.contains("CODEOWNERS")),
+            "{evidence:?}"
+        );
+    }
+
+    #[test]
     fn no_repeat_comment_and_quiet_project() {
         let mut s = sample();
         s.notes.insert(
