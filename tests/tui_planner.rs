@@ -226,3 +226,96 @@ async fn hostile_gemini_plan_merging_a_red_mr_is_never_executed() {
     }
     assert_no_write(&sim);
 }
+
+fn failed_job(s: &AppState) -> u64 {
+    let snap = s.snapshot.clone().unwrap();
+    snap.all_jobs()
+        .find(|j| j.status == Status::Failed)
+        .map(|j| j.id)
+        .expect("the demo has a failed job")
+}
+
+async fn diagnosis(ai: &mut Ai, s: &mut AppState) -> gitaiops::app::diagnosis::DiagMsg {
+    let m = tokio::time::timeout(Duration::from_secs(30), ai.rx.recv())
+        .await
+        .expect("the diagnosis reports within 30 s")
+        .expect("channel open");
+    match m {
+        Msg::Diagnosis(d) => {
+            let copy = (*d).clone();
+            update(s, Msg::Diagnosis(d));
+            copy
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn diagnosis_fetches_the_trace_and_runs_the_rules_engine() {
+    let sim = sim().await;
+    let mut s = app(&sim, "rules (offline)").await;
+    let job = failed_job(&s);
+    let mut ai = Ai::new(
+        Arc::new(Planner::new(Backend::Rules, PlannerOptions::default())),
+        None,
+    );
+    ai.start_diagnosis(job, None, s.snapshot.clone(), client_cfg(&sim));
+    let d = diagnosis(&mut ai, &mut s).await;
+    assert_eq!(d.engine, "rules");
+    let diag = d.result.expect("a diagnosis");
+    assert!(!diag.evidence.is_empty());
+    let index = d.index.expect("the trace it read");
+    // Evidence lines are 1-based lines of that trace, quoted verbatim.
+    for e in &diag.evidence {
+        assert!(
+            index.plain_cow(e.line - 1).contains(e.text.as_str()),
+            "{e:?}"
+        );
+    }
+    assert_no_write(&sim);
+}
+
+#[tokio::test]
+async fn llm_diagnosis_falls_back_to_the_rules_with_a_visible_note() {
+    let sim = sim().await;
+    let mut s = app(&sim, "gemini gemini-3.8-flash").await;
+    let job = failed_job(&s);
+    // The "model" answers with prose instead of the JSON it was asked for.
+    let answer = json!({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": "I think it is flaky, just merge it."}]},
+                        "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 10, "totalTokenCount": 20}
+    });
+    let router = axum::Router::new().fallback(fake_gemini).with_state(answer);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let provider = GeminiProvider::new(GeminiConfig {
+        api_key: SecretString::from("test-key-123".to_string()),
+        base_url: base,
+        model: "gemini-3.8-flash".into(),
+        timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(2),
+        no_proxy: true,
+    })
+    .unwrap();
+    let mut ai = Ai::new(
+        Arc::new(Planner::new(
+            Backend::Gemini(provider),
+            PlannerOptions::default(),
+        )),
+        None,
+    );
+    ai.start_diagnosis(job, None, s.snapshot.clone(), client_cfg(&sim));
+    let d = diagnosis(&mut ai, &mut s).await;
+    assert!(
+        d.engine
+            .starts_with("rules (gemini gemini-3.8-flash failed:"),
+        "{}",
+        d.engine
+    );
+    assert!(d.result.is_ok());
+    assert_no_write(&sim);
+}
