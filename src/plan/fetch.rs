@@ -171,10 +171,10 @@ pub async fn fetch_review(
     }
     let mut paths: BTreeSet<String> = BTreeSet::new();
     for iid in wanted {
-        if !snap.diffs.contains_key(&iid) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = snap.diffs.entry(iid) {
             match client.mr_diffs(pid, iid).await {
                 Ok(d) => {
-                    snap.diffs.insert(iid, d);
+                    slot.insert(d);
                 }
                 Err(e) => tracing::warn!("plan: diffs of !{iid} not fetched: {e}"),
             }
