@@ -105,7 +105,10 @@ impl Tmux {
     fn wait_dead(&self, timeout: Duration) -> Option<Duration> {
         let start = Instant::now();
         while start.elapsed() <= timeout {
-            if self.format("#{pane_dead}") == "1" {
+            // tmux marks the pane dead when the pty closes, and learns the exit status only when
+            // it reaps the child a moment later: wait for both.
+            if self.format("#{pane_dead}") == "1" && !self.format("#{pane_dead_status}").is_empty()
+            {
                 return Some(start.elapsed());
             }
             std::thread::sleep(Duration::from_millis(20));

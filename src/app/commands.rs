@@ -26,6 +26,7 @@ fn notice(state: &mut AppState, text: impl Into<String>, error: bool) {
 
 /// After any change to the queue: run what is approved, audit, refresh the pane.
 pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let mut runs = Vec::new();
     if state.snapshot.is_some() {
         for id in state.commands.startable() {
             match state.commands.start(id, state.now) {
@@ -36,7 +37,7 @@ pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
                         ActivityKind::Execution,
                         format!("executing {what}"),
                     );
-                    fx.push(Effect::Execute(Box::new(ticket)));
+                    runs.push(Effect::Execute(Box::new(ticket)));
                 }
                 Err(e) => state
                     .activity
@@ -44,10 +45,12 @@ pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
             }
         }
     }
+    // The decision is on disk before the execution can write its own record.
     let records = state.commands.drain_records();
     if !records.is_empty() {
         fx.push(Effect::Audit(records));
     }
+    fx.extend(runs);
     let h = state.layout.list_rows(Pane::Queue);
     state.queue.replace(queue::rows(&state.commands), h);
     state.dirty = true;
@@ -78,7 +81,7 @@ pub(super) fn propose(
         let id = p.id();
         let text = match p {
             crate::command::queue::Proposed::Duplicate(_) => {
-                format!("{what} already queued as #{id} ({})", source.as_str())
+                format!("{what} from {} is already queued as #{id}", source.as_str())
             }
             crate::command::queue::Proposed::New(_, status) => {
                 let why = state
@@ -87,10 +90,7 @@ pub(super) fn propose(
                     .and_then(|i| i.reason.clone())
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default();
-                format!(
-                    "proposed #{id} {what} by {} -> {status}{why}",
-                    source.as_str()
-                )
+                format!("#{id} {what} from {}: {status}{why}", source.as_str())
             }
         };
         state.activity.push(state.now, ActivityKind::Proposal, text);
@@ -445,14 +445,37 @@ pub(super) fn from_palette(state: &mut AppState, line: &str, fx: &mut Vec<Effect
     match operator::from_palette(line, sel, &snap) {
         Ok(cmd) => {
             propose(state, vec![cmd], Source::Operator, fx);
-            state.focus = Pane::Queue;
-            super::update::relayout_pub(state);
+            match state.view {
+                super::state::View::Main => {
+                    state.focus = Pane::Queue;
+                    super::update::relayout_pub(state);
+                }
+                // Over a log or MR view: stay there, say where the proposal went.
+                _ => {
+                    let key = state
+                        .keymap
+                        .first_key(super::keymap::Action::PaneQueue)
+                        .unwrap_or_else(|| "pane_queue".into());
+                    notice(
+                        state,
+                        format!("proposed; {key} shows the queue to approve it"),
+                        false,
+                    );
+                }
+            }
         }
         Err(e) => notice(state, e, true),
     }
 }
 
 fn selection(state: &AppState) -> Selection {
+    match &state.view {
+        super::state::View::Log(v) => return Selection::Job(v.job_id),
+        super::state::View::Detail { iid, .. } => return Selection::Mr(*iid),
+        // The palette on the diagnosis panel acts on the diagnosed job (`:retry`).
+        super::state::View::Diagnosis(d) => return Selection::Job(d.job_id),
+        super::state::View::Main => {}
+    }
     match state.focus {
         Pane::Mrs => state
             .mrs
@@ -463,9 +486,6 @@ fn selection(state: &AppState) -> Selection {
             Some(r) => Selection::Pipeline(r.pipeline_id()),
             None => Selection::None,
         },
-        _ => match &state.view {
-            super::state::View::Detail { iid, .. } => Selection::Mr(*iid),
-            _ => Selection::None,
-        },
+        _ => Selection::None,
     }
 }

@@ -158,7 +158,13 @@ impl Layout {
                 // MRs need the width (many columns): full-width on top; pipelines beside the
                 // queue and activity below.
                 let (top, bottom) = body.split_h(body.h * 2 / 5);
-                let (left, right) = bottom.split_w(bottom.w * 11 / 20);
+                // The focused side gets the larger share.
+                let share = if matches!(focus, Pane::Queue | Pane::Activity) {
+                    9
+                } else {
+                    11
+                };
+                let (left, right) = bottom.split_w(bottom.w * share / 20);
                 let (q, a) = right.split_h(right.h / 2);
                 vec![
                     (Pane::Mrs, top),

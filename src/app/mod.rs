@@ -1,5 +1,6 @@
 //! Pure application state and logic: `update(&mut AppState, Msg) -> Vec<Effect>`. No IO, no async,
-//! no ratatui: the terminal side (`crate::tui`) turns events into `Msg`s, performs the
+//! no drawing (the command editor keeps its text in a `ratatui_textarea::TextArea`, which is plain
+//! state): the terminal side (`crate::tui`) turns events into `Msg`s, performs the
 //! `Effect`s and draws the state.
 
 pub mod activity;

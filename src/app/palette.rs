@@ -142,6 +142,15 @@ mod tests {
         assert!(parse("frobnicate").unwrap_err().contains("unknown"));
         assert!(parse("sort sideways").is_err());
         assert!(parse("log abc").is_err());
-        assert_eq!(suggestions("re").len(), 2);
+        assert_eq!(
+            suggestions("re").len(),
+            5,
+            "refresh, readonly, retry, reviewers, rebase"
+        );
+        assert_eq!(parse("retry"), Ok(PaletteCmd::Operator("retry".into())));
+        assert_eq!(
+            parse(":label +a -b"),
+            Ok(PaletteCmd::Operator("label +a -b".into()))
+        );
     }
 }

@@ -586,7 +586,13 @@ fn reject_asks_for_an_optional_reason() {
     let fx = key(&mut s, "enter");
     assert_eq!(audited(&fx), vec!["decision"]);
     assert_eq!(status(&s, 1), QueueStatus::Rejected);
-    assert_eq!(s.queue.items[0].reason.as_deref(), Some("flaky"));
+    assert!(
+        s.queue.items[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("flaky")
+    );
     // Esc on the prompt keeps the item.
     propose(&mut s, ":retry", Selection::Job(1061));
     key(&mut s, "G");
@@ -685,13 +691,31 @@ fn edit_labels_in_the_editor_revalidates() {
     };
     let before = editor.lines().join("\n");
     assert!(before.contains("needs-review"), "{before}");
-    typed(&mut s, " +urgent");
+    // The cursor starts at the end (the remove line); add to the first line.
+    key(&mut s, "up");
+    key(&mut s, "end");
+    typed(&mut s, ", urgent");
     let fx = key(&mut s, "ctrl-s");
     assert!(matches!(s.overlay, Overlay::None), "{:?}", s.overlay);
     assert_eq!(audited(&fx), vec!["decision"]);
     assert!(s.queue.items[0].edited);
-    let cmd = &s.commands.get(1).unwrap().command;
-    assert!(format!("{cmd:?}").contains("urgent"), "{cmd:?}");
+    match &s.commands.get(1).unwrap().command {
+        crate::command::Command::SetLabels { add, remove, .. } => {
+            assert_eq!(add, &vec!["needs-review".to_string(), "urgent".to_string()]);
+            assert!(remove.is_empty(), "{remove:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A malformed text keeps the editor open with the error.
+    key(&mut s, "e");
+    key(&mut s, "enter");
+    typed(&mut s, "bogus line");
+    key(&mut s, "ctrl-s");
+    let Overlay::Edit { error, .. } = &s.overlay else {
+        panic!("editor closed on a bad edit")
+    };
+    assert!(error.as_deref().unwrap().contains("bogus"), "{error:?}");
+    key(&mut s, "esc");
     // Esc discards.
     key(&mut s, "e");
     typed(&mut s, " +other");
@@ -726,14 +750,9 @@ fn palette_operator_command_uses_the_selection() {
     let mut s = state();
     key(&mut s, "2");
     // Select the failed job 1002 row in the expanded pipeline tree.
-    let pos = s
-        .pipelines
-        .rows
-        .iter()
-        .position(|r| matches!(r, PipeRow::Job { job: 1002, .. }));
-    if pos.is_none() {
-        key(&mut s, "enter");
-    }
+    s.pipelines.expanded.insert(101);
+    let snapshot = s.snapshot.clone().unwrap();
+    update(&mut s, Msg::Snapshot { epoch: 0, snapshot });
     let pos = s
         .pipelines
         .rows
@@ -770,4 +789,19 @@ fn suspend_is_ctrl_z_and_resume_forces_a_repaint() {
     assert_eq!(key(&mut s, "ctrl-z"), vec![Effect::Suspend]);
     assert!(key(&mut s, "z").is_empty());
     assert_eq!(update(&mut s, Msg::Resumed), vec![Effect::ForceRedraw]);
+}
+
+#[test]
+fn palette_retry_in_a_log_view_targets_that_job() {
+    let mut s = state();
+    update(&mut s, Msg::Key(Key::char(':')));
+    typed(&mut s, "log 1061");
+    key(&mut s, "enter");
+    assert!(matches!(s.view, View::Log(_)));
+    update(&mut s, Msg::Key(Key::char(':')));
+    typed(&mut s, "retry");
+    key(&mut s, "enter");
+    assert_eq!(s.queue.items[0].target, "job 1061");
+    assert!(matches!(s.view, View::Log(_)), "the log stays open");
+    assert!(s.notice.as_ref().unwrap().text.contains("queue"));
 }

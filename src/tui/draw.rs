@@ -11,7 +11,8 @@ use crate::app::state::{AppState, InputPurpose, Overlay, View};
 use super::theme::Theme;
 use super::widgets::{centered_lines, rect};
 use super::{
-    activity, detail, diagnosis, header, help, logview, mrs, palette, pipelines, queue, statusbar,
+    activity, detail, diagnosis, dialogs, header, help, logview, mrs, palette, pipelines, queue,
+    statusbar,
 };
 
 /// Draws the whole screen into `buf` (whose area is the terminal). Returns where the
@@ -64,6 +65,25 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
             input,
             ..
         } => palette::render(&input.text, theme, rect(l.status), buf),
+        Overlay::Details { id, scroll } => {
+            dialogs::details(state, *id, *scroll, theme, rect(l.body), buf)
+        }
+        Overlay::Confirm {
+            phrase,
+            target,
+            input,
+            ..
+        } => return dialogs::confirm(phrase, target, input, theme, rect(l.body), buf),
+        Overlay::Bulk { preview } => dialogs::bulk(preview, theme, rect(l.body), buf),
+        Overlay::Edit { id, editor, error } => dialogs::editor(
+            state,
+            *id,
+            editor,
+            error.as_deref(),
+            theme,
+            rect(l.body),
+            buf,
+        ),
         _ => {}
     }
     cursor

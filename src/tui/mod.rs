@@ -5,6 +5,7 @@ pub mod activity;
 pub mod ai;
 pub mod detail;
 pub mod diagnosis;
+pub mod dialogs;
 pub mod draw;
 pub mod filter;
 pub mod header;

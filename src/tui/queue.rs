@@ -16,7 +16,7 @@ use crate::app::text;
 use super::theme::Theme;
 use super::widgets::{Col, columns, pane_block, put_row, row_line};
 
-const COLS: [Col; 5] = [
+const COLS: [Col; 6] = [
     Col {
         min: 10,
         want: 15,
@@ -25,16 +25,22 @@ const COLS: [Col; 5] = [
     }, // kind
     Col {
         min: 8,
-        want: 14,
+        want: 20,
         priority: 8,
         flex: false,
-    }, // target
+    }, // target with its title
     Col {
         min: 6,
         want: 6,
         priority: 9,
         flex: false,
     }, // risk
+    Col {
+        min: 4,
+        want: 4,
+        priority: 4,
+        flex: false,
+    }, // confidence
     Col {
         min: 8,
         want: 9,
@@ -54,7 +60,15 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let q = &state.queue;
     let title = Line::from(vec![
         Span::styled(
-            format!(" 3 Proposed commands ({} waiting) ", q.pending()),
+            if q.marked() > 0 {
+                format!(
+                    " 3 Proposed commands ({} waiting, {} marked) ",
+                    q.pending(),
+                    q.marked()
+                )
+            } else {
+                format!(" 3 Proposed commands ({} waiting) ", q.pending())
+            },
             theme.title(focused),
         ),
         Span::styled(format!("planner: {} ", state.planner.provider), theme.dim()),
@@ -72,6 +86,10 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                     "Proposals from the planner ({}) appear here.",
                     state.planner.provider
                 ),
+                theme.dim(),
+            ),
+            Line::styled(
+                "Or select a job or MR and type :retry, :merge ...",
                 theme.dim(),
             ),
             Line::from(vec![
@@ -98,10 +116,17 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let ascii = theme.ascii;
     let widths = columns((inner.width as usize).saturating_sub(1), &COLS);
     let head = row_line(
-        ["Kind", "Target", "Risk", "Status", "Rationale"]
-            .iter()
-            .map(|h| (h.to_string(), Style::new()))
-            .collect(),
+        [
+            "Kind",
+            "Target",
+            "Risk",
+            "Conf",
+            "Status",
+            "Rationale / reason",
+        ]
+        .iter()
+        .map(|h| (h.to_string(), Style::new()))
+        .collect(),
         &widths,
         ascii,
     );
@@ -119,6 +144,30 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         height: inner.height - 1,
         ..inner
     };
+    // The selected item's refusal / failure / result, in full, on the bottom border: the
+    // column above is often too narrow for it.
+    if let Some(r) = q.selected()
+        && let Some(reason) = &r.reason
+        && area.height > 2
+    {
+        let text = format!(
+            " #{} {}: {} ",
+            r.id,
+            r.status.label(),
+            text::sanitize_line(reason)
+        );
+        let style = match r.status {
+            QueueStatus::Done => theme.ok(),
+            QueueStatus::Failed | QueueStatus::Invalid => theme.error(),
+            _ => theme.warn(),
+        };
+        buf.set_line(
+            area.x + 2,
+            area.y + area.height - 1,
+            &Line::styled(text, style),
+            area.width.saturating_sub(4),
+        );
+    }
     let g = symbols::glyphs(ascii);
     for (y, i) in (list.y..).zip(q.cursor.visible(q.items.len(), list.height as usize)) {
         let r = &q.items[i];
@@ -130,12 +179,27 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             QueueStatus::Failed | QueueStatus::Invalid => theme.error(),
             QueueStatus::Rejected | QueueStatus::Stale => theme.dim(),
         };
+        let mark = if r.marked { "+" } else { "" };
+        let edited = if r.edited { "*" } else { "" };
+        let conf = r
+            .confidence
+            .map(|c| format!("{:.0}%", c * 100.0))
+            .unwrap_or_else(|| "-".into());
+        // Past the proposal, the reason (refusal, failure, result) matters more than the why.
+        let why = match (&r.reason, r.status) {
+            (Some(reason), _) => (reason.clone(), status_style),
+            (None, _) => (r.rationale.clone(), theme.dim()),
+        };
         let cells = vec![
-            (text::sanitize_line(&r.kind).into_owned(), theme.bold()),
-            (text::sanitize_line(&r.target).into_owned(), Style::new()),
+            (
+                format!("{mark}{}{edited}", text::sanitize_line(&r.kind)),
+                theme.bold(),
+            ),
+            (text::sanitize_line(&r.title).into_owned(), Style::new()),
             (r.risk.label().to_string(), theme.risk(r.risk)),
+            (conf, theme.dim()),
             (r.status.label().to_string(), status_style),
-            (text::sanitize_line(&r.rationale).into_owned(), theme.dim()),
+            (text::sanitize_line(&why.0).into_owned(), why.1),
         ];
         let mut spans = vec![Span::styled(
             if selected { g.selected } else { " " },

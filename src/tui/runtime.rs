@@ -125,6 +125,23 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
     let mut state = AppState::new(settings, keymap, planner, clock.now(), TimeZone::system());
     state.commands = Queue::new(policy, audit::operator_id(), audit::new_session_id());
     if let Some(log) = &audit {
+        // What an earlier session (or `apply`) already did is never run again.
+        let since = Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        match audit::read_all(log.path()) {
+            Ok(records) => {
+                for (identity, when) in audit::done_identities(&records, since) {
+                    state.commands.remember_done(identity, &when);
+                }
+            }
+            Err(e) => notes.push((
+                ActivityKind::Error,
+                format!("audit log unreadable ({e}); earlier executions not remembered"),
+            )),
+        }
+    }
+    if let Some(log) = &audit {
         notes.push((
             ActivityKind::Info,
             format!("audit log: {}", log.path().display()),

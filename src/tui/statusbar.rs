@@ -45,7 +45,17 @@ pub fn hint_actions(state: &AppState) -> Vec<Action> {
         (View::Main, Pane::Pipelines) => vec![
             Open, Expand, Collapse, Filter, NextPane, Refresh, Quit, Palette,
         ],
-        (View::Main, Pane::Queue) => vec![Approve, Reject, Open, NextPane, Refresh, Quit, Palette],
+        (View::Main, Pane::Queue) => vec![
+            Approve,
+            Reject,
+            Open,
+            EditCommand,
+            Mark,
+            BulkApprove,
+            NextPane,
+            Quit,
+            Palette,
+        ],
         (View::Main, Pane::Activity) => vec![Open, NextPane, Refresh, Quit, Palette],
     };
     if !v.contains(&Quit) {

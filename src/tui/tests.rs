@@ -266,7 +266,7 @@ fn queue_rows_show_risk_and_status() {
     let mut s = state(120, 40);
     propose(&mut s, ":retry", Selection::Job(1061));
     propose(&mut s, ":cancel", Selection::Pipeline(103));
-    s.focus = crate::app::Pane::Queue;
+    keys(&mut s, &["3"]);
     update(&mut s, Msg::Key(Key::char('j')));
     update(&mut s, Msg::Key(Key::char('x')));
     update(&mut s, Msg::Key(Key::parse("enter").unwrap()));
@@ -362,4 +362,112 @@ fn hostile_titles_cannot_reach_the_terminal() {
         );
     }
     find(buffer(&t), "steal");
+}
+
+/// A queue with items in several statuses: proposed, rejected (with reason), executing,
+/// done, invalid (a retry of a job that is running) and a marked one.
+fn queue_state() -> AppState {
+    let mut s = state(140, 40);
+    propose(&mut s, ":retry", Selection::Job(1061));
+    propose(&mut s, ":cancel", Selection::Pipeline(103));
+    propose(&mut s, ":retry", Selection::Job(1002));
+    propose(&mut s, ":label +needs-review -bug", Selection::Mr(1));
+    propose(
+        &mut s,
+        ":comment Rebased, please take another look",
+        Selection::Mr(2),
+    );
+    keys(&mut s, &["3"]);
+    // #2 rejected with a reason.
+    keys(&mut s, &["g", "j", "x"]);
+    typed(&mut s, "superseded by the new push\n");
+    // #3 approved and executing.
+    keys(&mut s, &["j", "a"]);
+    // #1 approved, executed, done.
+    keys(&mut s, &["g", "a"]);
+    let command = s.commands.get(1).unwrap().command.clone();
+    update(
+        &mut s,
+        Msg::Executed(Box::new(crate::command::executor::ExecReport {
+            item: 1,
+            command,
+            finish: crate::command::queue::Finish::Done("new job 1062 (pending)".into()),
+            request: None,
+            http_status: Some(201),
+            duration: std::time::Duration::from_millis(40),
+            audit_error: None,
+        })),
+    );
+    // #4 marked for bulk approval.
+    keys(&mut s, &["G", "k", "space"]);
+    // The rejected one selected: its reason shows in full on the pane's bottom border.
+    keys(&mut s, &["g", "j"]);
+    s
+}
+
+#[test]
+fn queue_pane_statuses_140x40() {
+    let s = queue_state();
+    let t = render(&s, color());
+    insta::assert_snapshot!(t.backend());
+    let buf = buffer(&t);
+    find(buf, "new job 1062");
+    find(
+        buf,
+        "#2 rejected: rejected by operator: superseded by the new push",
+    );
+    assert!(
+        s.queue.items[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("superseded by the new push")
+    );
+    find(buf, "executing");
+}
+
+#[test]
+fn queue_details_dialog_140x40() {
+    let mut s = queue_state();
+    keys(&mut s, &["g", "j", "j", "enter"]);
+    let t = render(&s, color());
+    find(buffer(&t), "/jobs/1002/retry");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn queue_high_risk_confirm_dialog_120x40() {
+    let mut s = state(120, 40);
+    propose(&mut s, ":cancel", Selection::Pipeline(103));
+    keys(&mut s, &["3"]);
+    keys(&mut s, &["a"]);
+    typed(&mut s, "cancel pip");
+    let t = render(&s, color());
+    find(buffer(&t), "cancel pipeline 103");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn queue_bulk_dialog_120x40() {
+    let mut s = state(120, 40);
+    propose(&mut s, ":retry", Selection::Job(1061));
+    propose(&mut s, ":retry", Selection::Job(1002));
+    propose(&mut s, ":cancel", Selection::Pipeline(103));
+    keys(&mut s, &["3"]);
+    keys(&mut s, &["g", "space", "space", "space", "A"]);
+    let t = render(&s, color());
+    find(buffer(&t), "Approve and run these 2?");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn queue_editor_120x40() {
+    let mut s = state(120, 40);
+    propose(&mut s, ":comment Please rebase", Selection::Mr(2));
+    keys(&mut s, &["3"]);
+    keys(&mut s, &["e"]);
+    typed(&mut s, " onto main");
+    let t = render(&s, color());
+    find(buffer(&t), "Please rebase onto main");
+    insta::assert_snapshot!(t.backend());
 }
