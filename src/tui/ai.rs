@@ -66,10 +66,14 @@ impl Ai {
 
     /// The deadline passed: the run number and reasons for the app, if a run is due.
     pub fn due(&mut self, state: &AppState) -> Option<Msg> {
+        let now = Instant::now().into_std();
+        let reasons = self.trigger.poll(now)?;
         if state.plan.running || state.snapshot.is_none() {
+            // Nothing to plan from (a project switch is loading): end this turn at once so the
+            // deadline moves on instead of firing again immediately.
+            self.trigger.finished(now);
             return None;
         }
-        let reasons = self.trigger.poll(Instant::now().into_std())?;
         let reasons: Vec<String> = reasons.iter().map(|r| format!("{r:?}")).collect();
         Some(Msg::Plan(PlanMsg::Started {
             run: state.plan.run + 1,
