@@ -66,6 +66,17 @@ pub fn request(state: &mut AppState, fx: &mut Vec<Effect>) {
     });
 }
 
+/// Another project: a run in flight planned for the old one, so its result is dropped (the
+/// run number moves on) and the summary no longer applies.
+pub fn project_switched(state: &mut AppState) {
+    if state.plan.running {
+        state.plan.run += 1;
+        state.plan.running = false;
+        state.planner.state = "idle".into();
+    }
+    state.plan.summary = None;
+}
+
 fn start(state: &mut AppState, why: &str) {
     state.plan.running = true;
     state.planner.state = "planning…".into();

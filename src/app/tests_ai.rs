@@ -314,3 +314,25 @@ fn an_infrastructure_diagnosis_proposes_its_retry_into_the_queue() {
     key(&mut s, "esc");
     assert!(matches!(s.view, View::Main));
 }
+
+#[test]
+fn a_project_switch_drops_the_running_plan() {
+    let mut s = state();
+    key(&mut s, "p");
+    update(&mut s, Msg::Key(Key::char(':')));
+    for c in "project acme/other".chars() {
+        update(&mut s, Msg::Key(Key::char(c)));
+    }
+    key(&mut s, "enter");
+    assert_eq!(s.settings.project, "acme/other");
+    assert!(!s.plan.running);
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run: 1,
+            result: Box::new(Ok(outcome("rules", vec![retry(1061)]))),
+        }),
+    );
+    assert!(s.commands.items().is_empty());
+    assert!(s.plan.summary.is_none());
+}

@@ -507,6 +507,7 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
                 format!("switching to {project}"),
             );
             state.settings.project = project.clone();
+            super::planner::project_switched(state);
             state.snapshot = None;
             state.conn = Conn::Connecting;
             state.metrics = Default::default();
