@@ -19,6 +19,7 @@ pub fn hint_actions(state: &AppState) -> Vec<Action> {
     let mut v = match (&state.view, state.focus) {
         (View::Log(_), _) => vec![
             Back,
+            Diagnose,
             LogToggleSection,
             LogSearch,
             LogNextMatch,
@@ -37,13 +38,14 @@ pub fn hint_actions(state: &AppState) -> Vec<Action> {
             Filter,
             SortNext,
             NextPane,
+            Plan,
             Refresh,
             Quit,
             Palette,
             SortReverse,
         ],
         (View::Main, Pane::Pipelines) => vec![
-            Open, Expand, Collapse, Filter, NextPane, Refresh, Quit, Palette,
+            Open, Diagnose, Expand, Collapse, Filter, NextPane, Plan, Refresh, Quit, Palette,
         ],
         (View::Main, Pane::Queue) => vec![
             Approve,
@@ -52,6 +54,7 @@ pub fn hint_actions(state: &AppState) -> Vec<Action> {
             EditCommand,
             Mark,
             BulkApprove,
+            Plan,
             NextPane,
             Quit,
             Palette,
