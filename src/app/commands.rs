@@ -472,6 +472,8 @@ fn selection(state: &AppState) -> Selection {
     match &state.view {
         super::state::View::Log(v) => return Selection::Job(v.job_id),
         super::state::View::Detail { iid, .. } => return Selection::Mr(*iid),
+        // The palette on the diagnosis panel acts on the diagnosed job (`:retry`).
+        super::state::View::Diagnosis(d) => return Selection::Job(d.job_id),
         super::state::View::Main => {}
     }
     match state.focus {

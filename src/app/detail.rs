@@ -64,6 +64,19 @@ pub fn build(
         Tone::Dim,
     )]));
     state_line(mr, &mut out);
+    let signals = crate::review::triage::triage(
+        mr,
+        snap,
+        now,
+        &crate::review::triage::TriageConfig::default(),
+    );
+    if !signals.is_empty() {
+        let labels: Vec<String> = signals.iter().map(|s| s.label()).collect();
+        let text = format!("Signals: {}", labels.join(" · "));
+        for l in text::wrap(&text, width) {
+            out.push(vec![(l, Tone::Warn)]);
+        }
+    }
     pipeline_lines(snap, mr, now, ascii, &mut out);
     approvals_lines(snap, mr, &mut out);
     if !mr.labels.is_empty() {

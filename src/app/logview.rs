@@ -367,7 +367,7 @@ impl LogView {
         self.rebuild();
     }
 
-    fn goto_line(&mut self, line: usize, rows: usize, cols: usize) {
+    pub fn goto_line(&mut self, line: usize, rows: usize, cols: usize) {
         self.reveal(line);
         self.follow = false;
         self.cursor = self.entry_of_line(line);
@@ -425,7 +425,25 @@ impl LogView {
         let Some(index) = self.index.clone() else {
             return;
         };
-        match (0..index.line_count()).find(|&i| is_error_line(&index.plain_cow(i))) {
+        // The diagnoser's extraction knows causes per toolchain (and skips runner trailers);
+        // the plain pattern is the fallback for logs none of its rules recognise.
+        let ex = crate::diagnose::extract::extract(&index);
+        let cause = ex
+            .hits
+            .iter()
+            .filter(|h| {
+                h.weight > 0
+                    && matches!(
+                        h.role,
+                        crate::diagnose::extract::Role::Cause
+                            | crate::diagnose::extract::Role::Test
+                    )
+            })
+            .map(|h| h.line)
+            .min();
+        let found =
+            cause.or_else(|| (0..index.line_count()).find(|&i| is_error_line(&index.plain_cow(i))));
+        match found {
             Some(i) => {
                 self.notice = Some(format!("first error: line {}", i + 1));
                 self.goto_line(i, rows, cols);
@@ -592,6 +610,22 @@ mod tests {
         assert!(is_error_line("thread 'main' panicked at src/main.rs:3:5"));
         assert!(!is_error_line("Running with gitlab-runner 17.0"));
         assert!(!is_error_line("ERROR: Job failed: exit code 1"));
+    }
+
+    #[test]
+    fn first_error_is_the_diagnosers_cause_not_a_word_match() {
+        let text = "Installing exception handler crate\n$ cargo build\nerror[E0425]: cannot find value `x` in this scope\n --> src/main.rs:2:5\nERROR: Job failed: exit code 1\n";
+        let mut v = LogView::new(1, "job".into(), false);
+        v.set_index(
+            Arc::new(LogIndex::parse(Arc::new(text.as_bytes().to_vec()))),
+            true,
+            5,
+            80,
+        );
+        // The plain pattern would stop at line 0 ("exception").
+        assert!(is_error_line("Installing exception handler crate"));
+        v.first_error(5, 80);
+        assert_eq!(v.current_line(), Some(2));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod commands;
 pub mod detail;
+pub mod diagnosis;
 pub mod input;
 pub mod key;
 pub mod keymap;
@@ -17,6 +18,7 @@ pub mod mrs;
 pub mod msg;
 pub mod palette;
 pub mod pipelines;
+pub mod planner;
 pub mod queue;
 pub mod state;
 pub mod symbols;
@@ -27,6 +29,8 @@ mod update;
 pub(crate) mod testdata;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ai;
 
 pub use key::{Key, KeyCode, Mods};
 pub use keymap::{Action, Context, Keymap};

@@ -54,6 +54,10 @@ pub enum Msg {
         kind: ActivityKind,
         text: String,
     },
+    /// A planner run's progress or result.
+    Plan(super::planner::PlanMsg),
+    /// A diagnosis finished (rules engine or LLM).
+    Diagnosis(Box<super::diagnosis::DiagMsg>),
     /// Slow clock tick (about once a minute) so ages stay right; `AppState::now` was updated.
     Tick,
     /// Back from a suspend (Ctrl-Z, fg): the screen must be repainted.
@@ -81,6 +85,14 @@ pub enum Effect {
     },
     /// Turn read-only on for the rest of the session.
     ReadOnly,
+    /// Start planner run `run` (the runtime cancels any older one).
+    Plan {
+        run: u64,
+    },
+    /// Diagnose this failed job (fetching its trace if the panel has none).
+    Diagnose {
+        job_id: u64,
+    },
     /// Append these records to the audit log (fsync'd) before the frame that shows them.
     Audit(Vec<AuditRecord>),
     /// Run an approved command: `command::executor::spawn` with the runtime's current client

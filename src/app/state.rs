@@ -53,7 +53,12 @@ pub struct PlannerInfo {
 pub enum View {
     Main,
     Log(Box<LogView>),
-    Detail { iid: u64, scroll: usize },
+    Detail {
+        iid: u64,
+        scroll: usize,
+    },
+    /// The diagnosis panel of a failed job (`d`).
+    Diagnosis(Box<super::diagnosis::DiagView>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +119,8 @@ pub struct AppState {
     pub settings: Settings,
     pub keymap: Keymap,
     pub planner: PlannerInfo,
+    /// Planner runs: in flight, summary, cost.
+    pub plan: super::planner::PlanPane,
     pub snapshot: Option<Arc<ProjectSnapshot>>,
     /// Poller epoch: bumped on project switch; older results are dropped.
     pub epoch: u64,
@@ -160,6 +167,7 @@ impl AppState {
             settings,
             keymap,
             planner,
+            plan: Default::default(),
             snapshot: None,
             epoch: 0,
             conn: Conn::Connecting,
@@ -201,6 +209,7 @@ impl AppState {
         match &self.view {
             View::Log(_) => &[Log, Scroll, Global],
             View::Detail { .. } => &[Detail, Scroll, Global],
+            View::Diagnosis(_) => &[List, Scroll, Global],
             View::Main => match self.focus {
                 Pane::Mrs => &[Mrs, List, Scroll, Global],
                 Pane::Pipelines => &[Pipelines, List, Scroll, Global],

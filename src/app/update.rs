@@ -106,6 +106,16 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.activity.push(state.now, kind, text);
             state.dirty = true;
         }
+        Msg::Plan(m) => {
+            if let Some((commands, source)) = super::planner::on_msg(state, m) {
+                commands::propose(state, commands, source, &mut fx);
+            }
+        }
+        Msg::Diagnosis(m) => {
+            if let Some((commands, source)) = super::diagnosis::on_msg(state, *m) {
+                commands::propose(state, commands, source, &mut fx);
+            }
+        }
         Msg::Tick => state.dirty = true,
         Msg::Resumed => {
             fx.push(Effect::ForceRedraw);
@@ -183,7 +193,7 @@ fn log_dims(state: &AppState, line_count: usize) -> (usize, usize) {
     )
 }
 
-fn notice(state: &mut AppState, text: impl Into<String>) {
+pub(super) fn notice(state: &mut AppState, text: impl Into<String>) {
     state.notice = Some(Notice {
         text: text.into(),
         error: false,
@@ -497,6 +507,7 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
                 format!("switching to {project}"),
             );
             state.settings.project = project.clone();
+            super::planner::project_switched(state);
             state.snapshot = None;
             state.conn = Conn::Connecting;
             state.metrics = Default::default();
@@ -552,6 +563,8 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
             notice(state, "refreshing…");
         }
         Action::Suspend => fx.push(Effect::Suspend),
+        Action::Plan => super::planner::request(state, fx),
+        Action::Diagnose => super::diagnosis::request(state, fx),
         Action::NextPane | Action::PrevPane => {
             let i = Pane::ALL
                 .iter()
@@ -570,7 +583,9 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         Action::PaneQueue => focus(state, Pane::Queue, fx),
         Action::PaneActivity => focus(state, Pane::Activity, fx),
         Action::Back => {
-            if !matches!(state.view, View::Main) {
+            if let View::Diagnosis(_) = state.view {
+                super::diagnosis::close(state, fx);
+            } else if !matches!(state.view, View::Main) {
                 close_view(state, fx);
             } else if state.focus == Pane::Mrs && !state.mrs.filter_text.is_empty() {
                 apply_filter(state, Pane::Mrs, "");
@@ -700,6 +715,15 @@ fn movement(state: &mut AppState, action: Action) {
     };
     let detail = match &state.view {
         View::Log(_) => return log_action(state, action),
+        View::Diagnosis(_) => {
+            let d = match action {
+                Action::Up | Action::PageUp => -1,
+                Action::Down | Action::PageDown => 1,
+                Action::Top => isize::MIN / 2,
+                _ => isize::MAX / 2,
+            };
+            return super::diagnosis::move_selection(state, d);
+        }
         View::Detail { iid, scroll } => Some((*iid, *scroll)),
         View::Main => None,
     };
@@ -773,6 +797,9 @@ fn log_action(state: &mut AppState, action: Action) {
 }
 
 fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
+    if let View::Diagnosis(_) = state.view {
+        return super::diagnosis::jump(state, fx);
+    }
     match state.focus {
         Pane::Mrs => {
             if let Some(iid) = state.mrs.selected_iid() {

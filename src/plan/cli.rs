@@ -53,10 +53,14 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
     cc.read_only = true;
     cc.no_proxy |= is_loopback(&cc.base_url);
     let client = GitlabClient::new(cc)?;
-    let (snap, logs) = fetch_for_plan(&client, &project, &FetchOptions::default())
+    let (mut snap, logs) = fetch_for_plan(&client, &project, &FetchOptions::default())
         .await
         .with_context(|| format!("cannot read {project}"))?;
-    let input = PlanInput::new(Arc::new(snap), logs);
+    let review = super::fetch::fetch_review(&client, &mut snap, 10, 30).await;
+    let input = PlanInput {
+        review,
+        ..PlanInput::new(Arc::new(snap), logs)
+    };
 
     if args.dry_prompt {
         let opts = PromptOptions {

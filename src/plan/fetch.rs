@@ -122,3 +122,80 @@ pub async fn fetch_for_plan(
     }
     Ok((snap, logs))
 }
+
+/// CODEOWNERS locations GitLab reads, in its order.
+const CODEOWNERS_PATHS: [&str; 3] = ["CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"];
+
+/// What reviewer routing needs for open, non-draft MRs without reviewers: their diffs (into the
+/// snapshot), the CODEOWNERS file of the default branch, and the last 90 days of commits on the
+/// changed files (bounded: at most `max_mrs` MRs and `max_paths` paths). Failures are logged
+/// and leave the data out; routing then falls back to spreading the load.
+pub async fn fetch_review(
+    client: &GitlabClient,
+    snap: &mut ProjectSnapshot,
+    max_mrs: usize,
+    max_paths: usize,
+) -> super::rules::ReviewData {
+    use crate::review::codeowners::CodeOwners;
+    use crate::review::route::RecentCommit;
+
+    let mut data = super::rules::ReviewData::default();
+    let pid = snap.project.id;
+    let wanted: Vec<u64> = snap
+        .mrs
+        .values()
+        .filter(|m| !m.is_draft() && m.reviewers.is_empty())
+        .map(|m| m.iid)
+        .take(max_mrs)
+        .collect();
+    if wanted.is_empty() {
+        return data;
+    }
+    let default = snap.default_branch().to_string();
+    for path in CODEOWNERS_PATHS {
+        match client.repository_file_raw(pid, path, &default).await {
+            Ok(Some(bytes)) => {
+                let co = CodeOwners::parse(&String::from_utf8_lossy(&bytes));
+                for p in &co.problems {
+                    tracing::warn!("plan: {path}: {p}");
+                }
+                data.codeowners = Some(co);
+                break;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!("plan: {path} not fetched: {e}");
+                break;
+            }
+        }
+    }
+    let mut paths: BTreeSet<String> = BTreeSet::new();
+    for iid in wanted {
+        if let std::collections::btree_map::Entry::Vacant(slot) = snap.diffs.entry(iid) {
+            match client.mr_diffs(pid, iid).await {
+                Ok(d) => {
+                    slot.insert(d);
+                }
+                Err(e) => tracing::warn!("plan: diffs of !{iid} not fetched: {e}"),
+            }
+        }
+        for d in snap.diffs.get(&iid).into_iter().flatten() {
+            paths.insert(d.new_path.clone());
+        }
+    }
+    let now = snap.fetched_at.unwrap_or_else(jiff::Timestamp::now);
+    let since = now - jiff::SignedDuration::from_hours(24 * 90);
+    for path in paths.into_iter().take(max_paths) {
+        match client.commits_for_path(pid, &path, since).await {
+            Ok(commits) => data.commits.extend(commits.into_iter().filter_map(|c| {
+                Some(RecentCommit {
+                    path: path.clone(),
+                    author: c.author_email.or(c.author_name)?,
+                    at: c.created_at?,
+                })
+            })),
+            Err(e) => tracing::warn!("plan: commits of {path} not fetched: {e}"),
+        }
+    }
+    data
+}

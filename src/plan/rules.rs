@@ -99,8 +99,17 @@ fn transient_line(log: &str) -> Option<String> {
         .map(|l| fence::clean(l, 200))
 }
 
+/// What reviewer routing reads beyond the snapshot: the CODEOWNERS file and recent commits on
+/// the changed files (`plan::fetch::fetch_review`). Empty: routing falls back to load.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewData {
+    pub codeowners: Option<crate::review::codeowners::CodeOwners>,
+    pub commits: Vec<crate::review::route::RecentCommit>,
+}
+
 struct Rules<'a> {
     snap: &'a ProjectSnapshot,
+    review: &'a ReviewData,
     logs: &'a JobLogs,
     now: Timestamp,
     opts: &'a RulesOptions,
@@ -117,8 +126,20 @@ pub fn plan_rules(
     now: Timestamp,
     opts: &RulesOptions,
 ) -> Plan {
+    plan_rules_with(snap, logs, now, opts, &ReviewData::default())
+}
+
+/// Plans from the snapshot and the review data (CODEOWNERS, recent commits) for routing.
+pub fn plan_rules_with(
+    snap: &ProjectSnapshot,
+    logs: &JobLogs,
+    now: Timestamp,
+    opts: &RulesOptions,
+    review: &ReviewData,
+) -> Plan {
     let mut r = Rules {
         snap,
+        review,
         logs,
         now,
         opts,
@@ -445,10 +466,10 @@ impl Rules<'_> {
     }
 
     fn reviewers(&mut self, mr: &MergeRequest) {
-        let routing = route(
-            &RouteInput::new(self.snap, mr.iid, self.now),
-            &RouteConfig::default(),
-        );
+        let mut input = RouteInput::new(self.snap, mr.iid, self.now);
+        input.codeowners = self.review.codeowners.as_ref();
+        input.recent_commits = &self.review.commits;
+        let routing = route(&input, &RouteConfig::default());
         if let Some(cmd) = routing.proposal {
             self.commands.push(cmd);
             return;
@@ -612,6 +633,51 @@ mod tests {
         }
         let checked = check_value(&serde_json::to_value(&p).unwrap(), &s).unwrap();
         assert!(checked.rejected.is_empty(), "{:?}", checked.rejected);
+    }
+
+    #[test]
+    fn reviewers_follow_codeowners_when_the_review_data_has_them() {
+        let mut s = sample();
+        if let Some(m) = s.mrs.get_mut(&43) {
+            m.reviewers.clear();
+        }
+        let diffs: Vec<crate::gitlab::models::MrDiff> = serde_json::from_value(serde_json::json!([
+            {"old_path": "src/billing.rs", "new_path": "src/billing.rs", "diff": "@@ -1 +1 @@\n-a\n+b\n"}
+        ]))
+        .unwrap();
+        s.diffs.insert(43, diffs);
+        let review = ReviewData {
+            codeowners: Some(crate::review::codeowners::CodeOwners::parse(
+                "src/billing.rs @erin\n",
+            )),
+            commits: vec![],
+        };
+        let p = plan_rules_with(
+            &s,
+            &JobLogs::new(),
+            now(),
+            &RulesOptions::default(),
+            &review,
+        );
+        let Some(Command::AssignReviewers {
+            reviewers,
+            mr_iid,
+            evidence,
+            ..
+        }) = p
+            .commands
+            .iter()
+            .find(|c| c.kind() == Kind::AssignReviewers)
+        else {
+            panic!("a reviewer proposal: {:?}", p.commands);
+        };
+        assert_eq!(*mr_iid, 43);
+        // Without CODEOWNERS the least loaded (alice) is chosen; the owner wins with it.
+        assert_eq!(reviewers[0], "erin", "{evidence:?}");
+        assert!(
+            evidence.iter().any(|e| e.contains("CODEOWNERS")),
+            "{evidence:?}"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::openai::{OpenAiConfig, OpenAiProvider};
 use super::parse::{Checked, Rejected, check_answer, check_value};
 use super::prompt::{Prompt, PromptOptions, TEMPLATE_VERSION, build_prompt};
 use super::provider::{Followup, LlmRequest, Provider, ProviderError, RawPlan, RetryAdvice, Usage};
-use super::rules::{RulesOptions, plan_rules};
+use super::rules::{RulesOptions, plan_rules_with};
 use super::settings::{PlannerSettings, ProviderKind};
 use super::snapshot::JobLogs;
 use crate::command::Command;
@@ -64,6 +64,8 @@ impl Default for PlannerOptions {
 pub struct PlanInput {
     pub snapshot: Arc<ProjectSnapshot>,
     pub logs: JobLogs,
+    /// CODEOWNERS and recent commits for reviewer routing (empty unless fetched).
+    pub review: super::rules::ReviewData,
     /// Ages in the prompt are relative to this (the server time of the snapshot).
     pub now: Timestamp,
 }
@@ -74,6 +76,7 @@ impl PlanInput {
         Self {
             snapshot,
             logs,
+            review: Default::default(),
             now,
         }
     }
@@ -252,6 +255,29 @@ impl Planner {
         &self.model
     }
 
+    /// One call to the model with a free-form prompt (the diagnoser's); the answer text, or
+    /// the provider's error on one line. No retries: the caller falls back to the rules.
+    pub async fn ask_text(
+        &self,
+        system: &str,
+        user: &str,
+        schema: &Value,
+    ) -> Result<String, String> {
+        let mut prompt = Prompt::from_parts(system, user, "");
+        prompt.schema = schema.clone();
+        let req = LlmRequest {
+            prompt: &prompt,
+            followup: None,
+            max_output_tokens: self.opts.max_output_tokens,
+        };
+        let r = match &self.backend {
+            Backend::Gemini(p) => p.complete(&req).await,
+            Backend::OpenAi(p) => p.complete(&req).await,
+            Backend::Rules => return Err("the rules planner has no model".into()),
+        };
+        r.map(|raw| raw.text).map_err(|e| e.to_string())
+    }
+
     /// What the UI shows: "gemini gemini-3.8-flash", "rules (offline)".
     pub fn label(&self) -> String {
         match self.backend {
@@ -309,7 +335,13 @@ impl Planner {
     }
 
     fn plan_rules(&self, input: &PlanInput) -> PlanOutcome {
-        let plan = plan_rules(&input.snapshot, &input.logs, input.now, &self.opts.rules);
+        let plan = plan_rules_with(
+            &input.snapshot,
+            &input.logs,
+            input.now,
+            &self.opts.rules,
+            &input.review,
+        );
         let value = serde_json::to_value(&plan).unwrap_or(Value::Null);
         let checked = check_value(&value, &input.snapshot).unwrap_or_default();
         tracing::info!(

@@ -669,6 +669,21 @@ impl Renderer<'_> {
         if !blockers.is_empty() {
             let _ = write!(facts, "\n  blocked by: {}", blockers.join(", "));
         }
+        // The same triage signals the MR pane shows; job names stay out (untrusted text).
+        let tcfg = crate::review::triage::TriageConfig {
+            stale_days: self.opts.stale_days,
+            ..Default::default()
+        };
+        let signals: Vec<String> = crate::review::triage::triage(mr, self.snap, self.now, &tcfg)
+            .iter()
+            .map(|s| match s {
+                crate::review::triage::Signal::PipelineFailed { .. } => s.code().to_string(),
+                _ => fence::clean(&s.label(), 40),
+            })
+            .collect();
+        if !signals.is_empty() {
+            let _ = write!(facts, "\n  triage: {}", signals.join(", "));
+        }
 
         let mut free = format!(
             "title: {}\nbranch: {} -> {}",
@@ -1015,6 +1030,8 @@ pub(crate) mod tests {
         assert!(!t.contains(&"a".repeat(40)), "red MR does not");
         assert!(t.contains("job 5200 manual in pipeline 902"));
         assert!(t.contains("erin 0/0"));
+        // The MR pane's triage signals reach the prompt too (the stale MR says how stale).
+        assert!(t.contains("triage: ") && t.contains("stale "), "{t}");
         assert!(ctx.omitted.is_empty());
         assert_eq!(ctx.dropped, 0);
     }

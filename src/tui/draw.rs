@@ -11,7 +11,8 @@ use crate::app::state::{AppState, InputPurpose, Overlay, View};
 use super::theme::Theme;
 use super::widgets::{centered_lines, rect};
 use super::{
-    activity, detail, dialogs, header, help, logview, mrs, palette, pipelines, queue, statusbar,
+    activity, detail, diagnosis, dialogs, header, help, logview, mrs, palette, pipelines, queue,
+    statusbar,
 };
 
 /// Draws the whole screen into `buf` (whose area is the terminal). Returns where the
@@ -42,7 +43,10 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
                 match pane {
                     Pane::Mrs => mrs::render(state, theme, r, buf),
                     Pane::Pipelines => pipelines::render(state, theme, r, buf),
-                    Pane::Queue => queue::render(state, theme, r, buf),
+                    Pane::Queue => {
+                        let r = diagnosis::plan_summary(state, theme, r, buf);
+                        queue::render(state, theme, r, buf)
+                    }
                     Pane::Activity => activity::render(state, theme, r, buf),
                 }
             }
@@ -51,6 +55,7 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
         View::Detail { iid, scroll } => {
             detail::render(state, *iid, *scroll, theme, rect(l.body), buf)
         }
+        View::Diagnosis(v) => diagnosis::render(state, v, theme, rect(l.body), buf),
     }
     let cursor = statusbar::render(state, theme, rect(l.status), buf);
     match &state.overlay {

@@ -159,8 +159,24 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 theme.bold(),
             ),
             Span::styled(
-                format!(" {}, {} tokens", state.planner.state, state.planner.tokens),
-                theme.dim(),
+                format!(
+                    " {}, {} tokens{}",
+                    state.planner.state,
+                    state.planner.tokens,
+                    state
+                        .plan
+                        .cost_usd
+                        .filter(|c| *c > 0.0)
+                        .map(|c| format!(", ~${c:.4}"))
+                        .unwrap_or_default()
+                ),
+                if state.planner.state.starts_with("error") {
+                    theme.error()
+                } else if state.plan.running {
+                    theme.warn()
+                } else {
+                    theme.dim()
+                },
             ),
         ],
     ];

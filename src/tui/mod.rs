@@ -2,7 +2,9 @@
 //! and crossterm.
 
 pub mod activity;
+pub mod ai;
 pub mod detail;
+pub mod diagnosis;
 pub mod dialogs;
 pub mod draw;
 pub mod filter;
@@ -22,6 +24,8 @@ pub mod widgets;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ai;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -36,6 +40,10 @@ use crate::gitlab::client::ClientConfig;
 use crate::gitlab::poller::PollConfig;
 use crate::sim::{self, SimClock, SimConfig};
 
+use std::sync::Arc;
+
+use crate::plan::run::{Backend, Planner, PlannerOptions};
+use ai as runtime_ai;
 use runtime::Session;
 use theme::Theme;
 
@@ -64,16 +72,42 @@ fn keymap(settings: Option<&Settings>) -> (Keymap, Vec<(ActivityKind, String)>) 
     )
 }
 
-fn planner(settings: Option<&Settings>) -> PlannerInfo {
-    let provider = settings
-        .and_then(|s| s.file.planner.provider.clone())
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or_else(|| "rules".into());
-    PlannerInfo {
-        provider,
+/// The planner of this session (config, env, `--provider`): what the header names and what
+/// `p` runs. A planner that cannot be built (missing key) falls back to the offline rules,
+/// said in the activity feed.
+fn planner(
+    settings: Option<&Settings>,
+    notes: &mut Vec<(ActivityKind, String)>,
+) -> (PlannerInfo, runtime_ai::Ai) {
+    let section = settings.map(|s| s.file.planner.clone()).unwrap_or_default();
+    let ps =
+        crate::plan::settings::resolve(&section, None, &|k| std::env::var(k).ok()).map(|mut ps| {
+            ps.no_proxy = crate::plan::cli::is_loopback(&ps.base_url);
+            ps
+        });
+    let built = ps
+        .as_ref()
+        .map_err(|e| e.to_string())
+        .and_then(Planner::from_settings);
+    let planner = match built {
+        Ok(p) => p,
+        Err(e) => {
+            notes.push((
+                ActivityKind::Error,
+                format!("planner: {e}; using the offline rules planner"),
+            ));
+            Planner::new(Backend::Rules, PlannerOptions::default())
+        }
+    };
+    let info = PlannerInfo {
+        provider: planner.label(),
         state: "idle".into(),
         tokens: 0,
-    }
+    };
+    (
+        info,
+        runtime_ai::Ai::new(Arc::new(planner), ps.as_ref().ok()),
+    )
 }
 
 /// Plain `gitaiops`: the configured GitLab project.
@@ -100,6 +134,7 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
             ),
         ),
     );
+    let (planner_info, ai) = planner(Some(&settings), &mut notes);
     let host = crate::gitlab::client::GitlabClient::new(client_cfg.clone())?
         .host()
         .to_string();
@@ -113,7 +148,8 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
         },
         keymap,
         notes,
-        planner: planner(Some(&settings)),
+        planner: planner_info,
+        ai,
         client_cfg,
         poll_cfg: PollConfig {
             refresh: settings.refresh(),
@@ -173,6 +209,7 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
             ),
         ),
     );
+    let (planner_info, ai) = planner(settings.as_ref(), &mut notes);
     let read_only = global.read_only || settings.as_ref().is_some_and(|s| s.read_only());
     let policy = match settings
         .as_ref()
@@ -215,7 +252,8 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         },
         keymap,
         notes,
-        planner: planner(settings.as_ref()),
+        planner: planner_info,
+        ai,
         client_cfg,
         poll_cfg: PollConfig {
             refresh,

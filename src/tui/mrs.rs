@@ -13,6 +13,14 @@ use crate::app::text;
 use crate::gitlab::{MergeRequest, ProjectSnapshot};
 
 use super::theme::Theme;
+use crate::review::triage::{Signal, TriageConfig};
+
+const TRIAGE: TriageConfig = TriageConfig {
+    stale_days: 7,
+    draft_days: 14,
+    churn_lines: 1000,
+    churn_files: 50,
+};
 use super::widgets::{Col, centered_lines, columns, pane_block, put_row, row_line};
 
 const COLS: [Col; 10] = [
@@ -42,10 +50,10 @@ const COLS: [Col; 10] = [
     }, // age
     Col {
         min: 8,
-        want: 8,
+        want: 10,
         priority: 5,
         flex: false,
-    }, // state: draft/conflict
+    }, // signals: draft/conflict and review::triage labels (stale 12d, needs rebase, …)
     Col {
         min: 9,
         want: 10,
@@ -137,7 +145,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             "Title",
             "Author",
             "Age",
-            "State",
+            "Signals",
             "Pipeline",
             "Appr",
             "Reviewers",
@@ -191,6 +199,23 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         if mr.conflicts() {
             flags.push("conflict");
         }
+        // Triage signals the other columns do not already show (pipeline, approvals,
+        // reviewers, conflicts), most severe first.
+        let signals: Vec<String> = crate::review::triage::triage(mr, snap, state.now, &TRIAGE)
+            .iter()
+            .filter(|s| {
+                !matches!(
+                    s,
+                    Signal::PipelineFailed { .. }
+                        | Signal::ApprovalsMissing { .. }
+                        | Signal::NoReviewers
+                        | Signal::Conflicts
+                )
+            })
+            .map(|s| s.label())
+            .collect();
+        let mut flags: Vec<&str> = flags;
+        flags.extend(signals.iter().map(String::as_str));
         let (pipe, pipe_style) = match snap.pipeline_for_mr(mr) {
             Some(p) => {
                 let c = symbols::class(&p.status);
@@ -242,7 +267,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 Style::new(),
             ),
             (text::age(mr.created_at, state.now), theme.dim()),
-            (flags.join("+"), flag_style),
+            (flags.join(" "), flag_style),
             (pipe, pipe_style),
             (appr, appr_style),
             (

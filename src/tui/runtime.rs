@@ -48,6 +48,8 @@ pub struct Session {
     pub theme: Theme,
     /// A fixed "now" (a frozen simulated world); the wall clock otherwise.
     pub fixed_now: Option<Timestamp>,
+    /// The planner (and the diagnoser's model, when it is an LLM) with its trigger settings.
+    pub ai: super::ai::Ai,
     /// Command policy from `[policy]` and `--read-only`.
     pub policy: crate::command::Policy,
     /// The audit log, or why it cannot be opened (then nothing can execute).
@@ -100,6 +102,7 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
         poll_cfg,
         theme,
         fixed_now,
+        mut ai,
         mut policy,
         audit,
     } = session;
@@ -198,6 +201,7 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
         }
 
         let mut msgs: Vec<Msg> = Vec::new();
+        let plan_due = ai.deadline();
         tokio::select! {
             biased;
             sig = signals.next() => break sig.to_string(),
@@ -219,7 +223,10 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
                 None => break "terminal closed".to_string(),
             },
             ev = slot.rx.recv(), if slot.open => match ev {
-                Some(PollEvent::Snapshot { snapshot, .. }) => msgs.push(Msg::Snapshot { epoch: slot.epoch, snapshot }),
+                Some(PollEvent::Snapshot { snapshot, .. }) => {
+                    ai.snapshot(state.snapshot.as_deref(), &snapshot);
+                    msgs.push(Msg::Snapshot { epoch: slot.epoch, snapshot })
+                }
                 Some(PollEvent::Error { error, .. }) => msgs.push(Msg::PollError { epoch: slot.epoch, error }),
                 Some(PollEvent::Requests { total, last_minute }) => {
                     msgs.push(Msg::Requests { epoch: slot.epoch, total, last_minute })
@@ -241,6 +248,20 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
                     msgs.push(Msg::PollError { epoch: slot.epoch, error: "the poller stopped; :refresh or restart".into() });
                 }
             },
+            Some(m) = ai.rx.recv() => {
+                if matches!(m, Msg::Plan(app::planner::PlanMsg::Finished { .. })) {
+                    ai.finished();
+                }
+                msgs.push(m);
+            }
+            _ = sleep_until_opt(plan_due), if plan_due.is_some() => {
+                if let Some(m) = ai.due(&state) {
+                    msgs.push(m);
+                    // The trigger started it: ask the app to run it like a `p`.
+                    let run = state.plan.run + 1;
+                    ai.start_plan(run, client_cfg.clone(), state.settings.project.clone());
+                }
+            }
             Some(p) = log_rx.recv() => {
                 if p.seq > log_applied {
                     log_applied = p.seq;
@@ -310,6 +331,27 @@ pub async fn run(session: Session) -> anyhow::Result<ExitCode> {
                         slot.handle.send(visible.clone());
                         slot.handle.send(PollCmd::WatchJobLog(watching));
                         tracing::info!("read-only switched on");
+                    }
+                    Effect::Plan { run } => {
+                        // Reviewer proposals are checked against the members: have the poller
+                        // load them (one request) while the planner reads the rest.
+                        if state
+                            .snapshot
+                            .as_ref()
+                            .is_some_and(|s| s.members.is_empty())
+                        {
+                            slot.handle.send(PollCmd::FetchMembers);
+                        }
+                        ai.start_plan(run, client_cfg.clone(), state.settings.project.clone());
+                    }
+                    Effect::Diagnose { job_id } => {
+                        let index = app::diagnosis::loaded_index(&state, job_id);
+                        ai.start_diagnosis(
+                            job_id,
+                            index,
+                            state.snapshot.clone(),
+                            client_cfg.clone(),
+                        );
                     }
                     Effect::Audit(records) => {
                         // Written (and synced) before the frame that shows the decision.

@@ -19,6 +19,7 @@ pub fn hint_actions(state: &AppState) -> Vec<Action> {
     let mut v = match (&state.view, state.focus) {
         (View::Log(_), _) => vec![
             Back,
+            Diagnose,
             LogToggleSection,
             LogSearch,
             LogNextMatch,
@@ -31,18 +32,20 @@ pub fn hint_actions(state: &AppState) -> Vec<Action> {
             Bottom,
         ],
         (View::Detail { .. }, _) => vec![Back, DetailPipeline, Down, Up],
+        (View::Diagnosis(_), _) => vec![Open, Down, Up, Back, PaneQueue],
         (View::Main, Pane::Mrs) => vec![
             Open,
             Filter,
             SortNext,
             NextPane,
+            Plan,
             Refresh,
             Quit,
             Palette,
             SortReverse,
         ],
         (View::Main, Pane::Pipelines) => vec![
-            Open, Expand, Collapse, Filter, NextPane, Refresh, Quit, Palette,
+            Open, Diagnose, Expand, Collapse, Filter, NextPane, Plan, Refresh, Quit, Palette,
         ],
         (View::Main, Pane::Queue) => vec![
             Approve,
@@ -51,6 +54,7 @@ pub fn hint_actions(state: &AppState) -> Vec<Action> {
             EditCommand,
             Mark,
             BulkApprove,
+            Plan,
             NextPane,
             Quit,
             Palette,

@@ -1,0 +1,218 @@
+//! The diagnosis panel (`d` on a failed job): what the diagnoser concluded, the evidence lines
+//! (Enter jumps to one in the log viewer), and the commands it proposes. The work (fetching the
+//! trace, rules engine or LLM) happens in the runtime (`Effect::Diagnose`).
+
+use std::sync::Arc;
+
+use crate::command::{Command, Source};
+use crate::diagnose::log::LogIndex;
+use crate::diagnose::model::Diagnosis;
+use crate::gitlab::models::Status;
+
+use super::activity::ActivityKind;
+use super::logview::{LogView, text_cols};
+use super::msg::Effect;
+use super::pipelines::PipeRow;
+use super::state::{AppState, View};
+use super::update::notice;
+
+#[derive(Debug, Clone)]
+pub struct DiagView {
+    pub job_id: u64,
+    pub title: String,
+    /// `None` while the diagnoser works.
+    pub result: Option<Result<Diagnosis, String>>,
+    /// How it was made ("rules", "gemini …", "rules (gemini failed: …)").
+    pub engine: String,
+    /// The trace the diagnosis read, for evidence jumps.
+    pub index: Option<Arc<LogIndex>>,
+    /// Selected evidence line.
+    pub selected: usize,
+    /// The log view the panel was opened from, restored on Esc.
+    pub from_log: Option<Box<LogView>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DiagMsg {
+    pub job_id: u64,
+    pub result: Result<Diagnosis, String>,
+    pub engine: String,
+    pub index: Option<Arc<LogIndex>>,
+}
+
+/// The job `d` applies to: the log on screen, or the job row selected in the pipelines pane.
+fn target_job(state: &AppState) -> Option<u64> {
+    match &state.view {
+        View::Log(v) => Some(v.job_id),
+        View::Main if state.focus == super::layout::Pane::Pipelines => {
+            match state.pipelines.selected() {
+                Some(PipeRow::Job { job, .. }) => Some(*job),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `d`: diagnose the selected failed job, or say why not.
+pub fn request(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let Some(job_id) = target_job(state) else {
+        notice(
+            state,
+            "diagnose: select a failed job in the pipelines pane (or open its log), then press d",
+        );
+        return;
+    };
+    let job = state.snapshot.as_ref().and_then(|s| s.job(job_id));
+    let title = match job {
+        Some(j) if j.status != Status::Failed => {
+            notice(
+                state,
+                format!(
+                    "job #{job_id} {} is {}: only failed jobs are diagnosed",
+                    j.name,
+                    j.status.as_str()
+                ),
+            );
+            return;
+        }
+        Some(j) => format!("{} ({}) #{job_id}", j.name, j.stage),
+        None => format!("job #{job_id}"),
+    };
+    let from_log = match std::mem::replace(&mut state.view, View::Main) {
+        View::Log(v) => Some(v),
+        other => {
+            state.view = other;
+            None
+        }
+    };
+    let index = from_log.as_ref().and_then(|v| v.index.clone());
+    state.view = View::Diagnosis(Box::new(DiagView {
+        job_id,
+        title,
+        result: None,
+        engine: String::new(),
+        index,
+        selected: 0,
+        from_log,
+    }));
+    state.dirty = true;
+    fx.push(Effect::Diagnose { job_id });
+}
+
+/// The trace already on screen for this job, if any (the runtime need not fetch it again).
+pub fn loaded_index(state: &AppState, job_id: u64) -> Option<Arc<LogIndex>> {
+    match &state.view {
+        View::Diagnosis(d) if d.job_id == job_id => d.index.clone(),
+        _ => None,
+    }
+}
+
+/// A finished diagnosis: shown if its panel is still open; its commands go to the queue.
+pub fn on_msg(state: &mut AppState, msg: DiagMsg) -> Option<(Vec<Command>, Source)> {
+    let proposals = match &msg.result {
+        Ok(d) => {
+            state.activity.push(
+                state.now,
+                ActivityKind::Info,
+                format!(
+                    "diagnosis of job #{} ({}): {} — {}",
+                    msg.job_id,
+                    msg.engine,
+                    d.category.label(),
+                    d.summary
+                ),
+            );
+            Some((d.commands.clone(), Source::Rules)).filter(|(c, _)| !c.is_empty())
+        }
+        Err(e) => {
+            state.activity.push(
+                state.now,
+                ActivityKind::Error,
+                format!("diagnosis of job #{} failed: {e}", msg.job_id),
+            );
+            None
+        }
+    };
+    if let View::Diagnosis(v) = &mut state.view
+        && v.job_id == msg.job_id
+    {
+        v.result = Some(msg.result);
+        v.engine = msg.engine;
+        if msg.index.is_some() {
+            v.index = msg.index;
+        }
+        v.selected = 0;
+    }
+    state.dirty = true;
+    proposals
+}
+
+pub fn evidence_len(v: &DiagView) -> usize {
+    match &v.result {
+        Some(Ok(d)) => d.evidence.len(),
+        _ => 0,
+    }
+}
+
+/// Up/down through the evidence lines.
+pub fn move_selection(state: &mut AppState, delta: isize) {
+    if let View::Diagnosis(v) = &mut state.view {
+        let n = evidence_len(v);
+        if n == 0 {
+            return;
+        }
+        v.selected = (v.selected as isize + delta).clamp(0, n as isize - 1) as usize;
+    }
+}
+
+/// Enter: open the log at the selected evidence line (1-based in the diagnosis, 0-based in
+/// the viewer).
+pub fn jump(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let View::Diagnosis(v) = &mut state.view else {
+        return;
+    };
+    let line = match &v.result {
+        Some(Ok(d)) => d.evidence.get(v.selected).map(|e| e.line),
+        _ => None,
+    };
+    let Some(line) = line else {
+        notice(state, "no evidence line to jump to");
+        return;
+    };
+    let Some(index) = v.index.clone() else {
+        notice(state, "the log is not loaded");
+        return;
+    };
+    let mut log = match v.from_log.take() {
+        Some(l) if l.job_id == v.job_id => l,
+        _ => Box::new(LogView::new(v.job_id, v.title.clone(), false)),
+    };
+    let rows = state.layout.view_rows();
+    let cols = text_cols(state.layout.view_cols(), index.line_count());
+    if log.index.is_none() {
+        log.set_index(index.clone(), true, rows, cols);
+    }
+    let target = line
+        .saturating_sub(1)
+        .min(index.line_count().saturating_sub(1));
+    log.follow = false;
+    log.goto_line(target, rows, cols);
+    log.notice = Some(format!("evidence: line {line}"));
+    let job_id = log.job_id;
+    state.view = View::Log(log);
+    state.dirty = true;
+    fx.push(Effect::WatchJobLog(Some(job_id)));
+}
+
+/// Esc: back to the log it came from, else the main view.
+pub fn close(state: &mut AppState, fx: &mut Vec<Effect>) {
+    if let View::Diagnosis(v) = std::mem::replace(&mut state.view, View::Main)
+        && let Some(log) = v.from_log
+    {
+        let job = log.job_id;
+        state.view = View::Log(log);
+        fx.push(Effect::WatchJobLog(Some(job)));
+    }
+    state.dirty = true;
+}

@@ -1,0 +1,338 @@
+//! The planner and the diagnosis panel through `update`: one run at a time, results into the
+//! queue, rejected items in the feed, `d` only on failed jobs, evidence jumps.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use serde_json::json;
+
+use super::diagnosis::DiagMsg;
+use super::layout::Pane;
+use super::pipelines::PipeRow;
+use super::planner::PlanMsg;
+use super::state::{PlannerInfo, Settings};
+use super::*;
+use crate::command::{Command, Source};
+use crate::diagnose::log::LogIndex;
+use crate::diagnose::model::{Category, Diagnosis, Evidence};
+use crate::plan::parse::Rejected;
+use crate::plan::provider::Usage;
+use crate::plan::run::{PlanFailure, PlanOutcome};
+
+fn state() -> AppState {
+    let mut s = AppState::new(
+        Settings {
+            host: "gitlab.test".into(),
+            project: "acme/platform".into(),
+            read_only: false,
+            ascii: false,
+            demo: true,
+        },
+        Keymap::defaults(),
+        PlannerInfo {
+            provider: "rules (offline)".into(),
+            state: "idle".into(),
+            tokens: 0,
+        },
+        testdata::now(),
+        TimeZone::UTC,
+    );
+    update(&mut s, Msg::Resize { w: 120, h: 40 });
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(testdata::snapshot()),
+        },
+    );
+    s
+}
+
+fn key(s: &mut AppState, spec: &str) -> Vec<Effect> {
+    update(s, Msg::Key(Key::parse(spec).unwrap()))
+}
+
+fn retry(job_id: u64) -> Command {
+    Command::RetryJob {
+        project: "acme/platform".into(),
+        job_id,
+        rationale: "runner lost the connection".into(),
+        confidence: Some(0.8),
+        evidence: vec![],
+    }
+}
+
+fn outcome(planner: &str, commands: Vec<Command>) -> PlanOutcome {
+    PlanOutcome {
+        planner: planner.into(),
+        model: "m".into(),
+        summary: "Main is red:\nretry the runner failure.".into(),
+        commands,
+        rejected: vec![Rejected {
+            raw: json!({"type": "merge_mr", "mr_iid": 4}),
+            reason: "commands[1]: merge_mr of !4 whose pipeline failed".into(),
+        }],
+        usage: Usage {
+            total_tokens: 1234,
+            ..Usage::default()
+        },
+        cost_usd: Some(0.002),
+        template_version: "plan-1".into(),
+        prompt_hash: "h".into(),
+        prompt_tokens_est: 900,
+        omitted: vec![],
+        reasked: false,
+        cached: false,
+    }
+}
+
+fn feed(s: &AppState) -> Vec<String> {
+    s.activity.entries.iter().map(|e| e.text.clone()).collect()
+}
+
+#[test]
+fn p_starts_one_run_and_a_second_p_while_running_starts_none() {
+    let mut s = state();
+    let fx = key(&mut s, "p");
+    assert!(fx.contains(&Effect::Plan { run: 1 }), "{fx:?}");
+    assert!(s.plan.running);
+    assert!(s.planner.state.starts_with("planning"));
+    let fx = key(&mut s, "p");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Plan { .. })),
+        "{fx:?}"
+    );
+    assert!(s.notice.as_ref().unwrap().text.contains("already running"));
+    assert_eq!(s.plan.run, 1);
+}
+
+#[test]
+fn plan_results_are_proposed_into_the_queue_and_rejections_reach_the_feed() {
+    let mut s = state();
+    key(&mut s, "p");
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run: 1,
+            result: Box::new(Ok(outcome("gemini", vec![retry(1061)]))),
+        }),
+    );
+    assert!(!s.plan.running);
+    assert_eq!(s.planner.state, "idle");
+    assert_eq!(s.planner.tokens, 1234);
+    assert_eq!(s.plan.cost_usd, Some(0.002));
+    // Multi-line model text is one line on screen.
+    assert_eq!(
+        s.plan.summary.as_deref(),
+        Some("Main is red: retry the runner failure.")
+    );
+    let items = s.commands.items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].source, Source::Planner);
+    assert_eq!(items[0].status, crate::command::Status::Proposed);
+    assert_eq!(s.queue.items.len(), 1);
+    let f = feed(&s);
+    assert!(
+        f.iter()
+            .any(|t| t.contains("rejected") && t.contains("merge_mr of !4")),
+        "{f:?}"
+    );
+    // A new p is allowed once the run is over.
+    assert!(key(&mut s, "p").contains(&Effect::Plan { run: 2 }));
+}
+
+#[test]
+fn rules_results_are_labelled_rules_and_stale_runs_are_dropped() {
+    let mut s = state();
+    key(&mut s, "p");
+    key(&mut s, "p");
+    // A result of an older run (cancelled when a newer one started) changes nothing.
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run: 0,
+            result: Box::new(Ok(outcome("rules", vec![retry(1061)]))),
+        }),
+    );
+    assert!(s.plan.running);
+    assert!(s.commands.items().is_empty());
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run: 1,
+            result: Box::new(Ok(outcome("rules", vec![retry(1061)]))),
+        }),
+    );
+    assert_eq!(s.commands.items()[0].source, Source::Rules);
+}
+
+#[test]
+fn a_failed_run_shows_its_one_line_reason_in_the_header_state() {
+    let mut s = state();
+    key(&mut s, "p");
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run: 1,
+            result: Box::new(Err(PlanFailure {
+                planner: "gemini".into(),
+                state: "quota",
+                message: "429 quota exhausted\nretry in 3600s".into(),
+                usage: Usage::default(),
+                cost_usd: None,
+            })),
+        }),
+    );
+    assert!(!s.plan.running);
+    assert_eq!(
+        s.planner.state,
+        "error: quota (429 quota exhausted retry in 3600s)"
+    );
+    assert!(s.commands.items().is_empty());
+}
+
+fn select_job(s: &mut AppState, pipeline: u64, job: u64) {
+    key(s, "2");
+    assert_eq!(s.focus, Pane::Pipelines);
+    let pos = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| *r == PipeRow::Pipeline(pipeline))
+        .unwrap();
+    s.pipelines.cursor.selected = pos;
+    key(s, "l");
+    let pos = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| matches!(r, PipeRow::Job { job: j, .. } if *j == job))
+        .unwrap();
+    s.pipelines.cursor.selected = pos;
+}
+
+#[test]
+fn d_on_a_job_that_did_not_fail_explains_why_nothing_happens() {
+    let mut s = state();
+    select_job(&mut s, 101, 1003);
+    let fx = key(&mut s, "d");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Diagnose { .. })));
+    assert!(matches!(s.view, View::Main));
+    let n = s.notice.as_ref().unwrap().text.clone();
+    assert!(
+        n.contains("lint is success") && n.contains("only failed jobs"),
+        "{n}"
+    );
+    // On a pipeline row (not a job) it says what to select.
+    key(&mut s, "k");
+    s.pipelines.cursor.selected = 0;
+    key(&mut s, "d");
+    assert!(
+        s.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("select a failed job")
+    );
+}
+
+fn diagnosis(commands: Vec<Command>) -> Diagnosis {
+    Diagnosis {
+        category: Category::TestAssertion,
+        summary: "1 failing test".into(),
+        root_cause: "assertion failed".into(),
+        evidence: vec![
+            Evidence {
+                line: 2,
+                text: "test a ... FAILED".into(),
+            },
+            Evidence {
+                line: 4,
+                text: "assertion failed".into(),
+            },
+        ],
+        files: vec!["src/a.rs".into()],
+        tests: vec!["a".into()],
+        fix: "fix a".into(),
+        confidence: 0.7,
+        infra_or_flaky: !commands.is_empty(),
+        commands,
+    }
+}
+
+fn trace() -> Arc<LogIndex> {
+    let text = "$ cargo test\ntest a ... FAILED\nfailures:\nassertion failed\nerror: test failed\n";
+    Arc::new(LogIndex::parse(Arc::new(text.as_bytes().to_vec())))
+}
+
+#[test]
+fn d_on_a_failed_job_opens_the_panel_and_enter_jumps_to_the_evidence_line() {
+    let mut s = state();
+    select_job(&mut s, 101, 1002);
+    let fx = key(&mut s, "d");
+    assert!(fx.contains(&Effect::Diagnose { job_id: 1002 }), "{fx:?}");
+    assert!(matches!(&s.view, View::Diagnosis(d) if d.result.is_none()));
+    update(
+        &mut s,
+        Msg::Diagnosis(Box::new(DiagMsg {
+            job_id: 1002,
+            result: Ok(diagnosis(vec![])),
+            engine: "rules".into(),
+            index: Some(trace()),
+        })),
+    );
+    // No retry for a code failure: the queue stays empty.
+    assert!(s.commands.items().is_empty());
+    key(&mut s, "j");
+    let fx = key(&mut s, "enter");
+    assert!(fx.contains(&Effect::WatchJobLog(Some(1002))));
+    let View::Log(v) = &s.view else {
+        panic!("not in the log viewer: {:?}", s.view);
+    };
+    // Evidence line 4 (1-based) is viewer line 3 (0-based).
+    assert_eq!(v.current_line(), Some(3));
+}
+
+#[test]
+fn an_infrastructure_diagnosis_proposes_its_retry_into_the_queue() {
+    let mut s = state();
+    select_job(&mut s, 106, 1061);
+    key(&mut s, "d");
+    update(
+        &mut s,
+        Msg::Diagnosis(Box::new(DiagMsg {
+            job_id: 1061,
+            result: Ok(diagnosis(vec![retry(1061)])),
+            engine: "rules".into(),
+            index: Some(trace()),
+        })),
+    );
+    let items = s.commands.items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].source, Source::Rules);
+    // Esc closes the panel back to the panes.
+    key(&mut s, "esc");
+    assert!(matches!(s.view, View::Main));
+}
+
+#[test]
+fn a_project_switch_drops_the_running_plan() {
+    let mut s = state();
+    key(&mut s, "p");
+    update(&mut s, Msg::Key(Key::char(':')));
+    for c in "project acme/other".chars() {
+        update(&mut s, Msg::Key(Key::char(c)));
+    }
+    key(&mut s, "enter");
+    assert_eq!(s.settings.project, "acme/other");
+    assert!(!s.plan.running);
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run: 1,
+            result: Box::new(Ok(outcome("rules", vec![retry(1061)]))),
+        }),
+    );
+    assert!(s.commands.items().is_empty());
+    assert!(s.plan.summary.is_none());
+}
