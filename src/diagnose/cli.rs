@@ -7,28 +7,35 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
+use super::engine;
 use super::eval::{self, CaseResult};
 use super::log::LogIndex;
 use super::model::{Diagnosis, JobContext};
 use super::rules;
 use super::score;
 use crate::cli::{DiagnoseArgs, EvalCmd, GlobalArgs};
-use crate::gitlab::client::{ClientConfig, GitlabClient};
+use crate::config::Settings;
+use crate::gitlab::client::GitlabClient;
 use crate::plan::redact::redact;
+use crate::plan::run::Planner;
 
 pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
-    require_rules_provider(&global)?;
+    let settings = Settings::load(&global)?;
+    let planner = planner_for(&settings)?;
     let (bytes, ctx) = match (&args.log, args.job) {
         (Some(path), _) => (read_log(path)?, JobContext::default()),
-        (None, Some(job_id)) => fetch_job_from_global(&global, job_id).await?,
+        (None, Some(job_id)) => fetch_job_with(&settings, job_id).await?,
         (None, None) => bail!("give a log file (--log FILE) or a job (--project P --job ID)"),
     };
-    // Indexing and matching a multi-megabyte trace is CPU work: off the async workers.
-    let d = tokio::task::spawn_blocking(move || {
-        let log = LogIndex::parse(Arc::new(bytes));
-        rules::diagnose(&log, &ctx)
-    })
-    .await?;
+    let log =
+        tokio::task::spawn_blocking(move || Arc::new(LogIndex::parse(Arc::new(bytes)))).await?;
+    let (d, engine) = engine::diagnose_with_planner(&planner, log, ctx).await;
+    let d = d.map_err(|e| anyhow::anyhow!(e))?;
+    if engine != "rules" {
+        // Which engine answered (and why a model fell back) matters to the reader, not to a
+        // JSON consumer's schema: stderr.
+        eprintln!("diagnosed by: {}", redact(&engine));
+    }
     if args.json {
         let json = serde_json::to_string_pretty(&d)?;
         println!("{}", redact(&json));
@@ -38,57 +45,24 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-/// Only the rules engine is wired into the CLI today; an LLM provider name is refused with a
-/// clear message instead of being silently ignored.
-fn require_rules_provider(global: &GlobalArgs) -> anyhow::Result<()> {
-    match global.provider.as_deref() {
-        None | Some("rules") => Ok(()),
-        Some(p) => bail!(
-            "provider `{p}` is not wired into diagnosis yet (the LLM path exists as \
-             diagnose::llm::diagnose_with but no CLI provider is connected to it); use \
-             --provider rules"
-        ),
-    }
+/// The configured planner (`--provider`, `[planner]`, GEMINI_API_KEY / OPENAI_BASE_URL; rules
+/// otherwise): its model diagnoses when it has one.
+fn planner_for(settings: &Settings) -> anyhow::Result<Planner> {
+    let ps = crate::plan::cli::planner_settings(settings, None)?;
+    Planner::from_settings(&ps).map_err(|e| anyhow::anyhow!(e))
 }
 
 fn read_log(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read log {}", path.display()))
 }
 
-/// A read-only client from `--gitlab-url`/`GITLAB_HOST` and `GITLAB_TOKEN`.
-fn client_from_global(global: &GlobalArgs) -> anyhow::Result<GitlabClient> {
-    let Some(url) = global.gitlab_url.clone() else {
-        bail!("--job needs a GitLab URL: --gitlab-url https://gitlab.example.com (or GITLAB_HOST)");
-    };
-    let base_url = if url.contains("://") {
-        url
-    } else {
-        format!("https://{url}")
-    };
-    let token = std::env::var("GITLAB_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .map(secrecy::SecretString::from);
-    // A proxy has no business between us and a GitLab on this machine.
-    let loopback = base_url.contains("://127.0.0.1") || base_url.contains("://localhost");
-    Ok(GitlabClient::new(ClientConfig {
-        base_url,
-        token,
-        // Diagnosis only reads.
-        read_only: true,
-        no_proxy: loopback,
-        ..ClientConfig::default()
-    })?)
-}
-
-async fn fetch_job_from_global(
-    global: &GlobalArgs,
-    job_id: u64,
-) -> anyhow::Result<(Vec<u8>, JobContext)> {
-    let Some(project) = global.project.first().cloned() else {
-        bail!("--job needs a project: --project group/name (or GITAIOPS_PROJECT)");
-    };
-    let client = client_from_global(global)?;
+/// Job and trace through the configured GitLab (config file, env, flags), read-only.
+async fn fetch_job_with(settings: &Settings, job_id: u64) -> anyhow::Result<(Vec<u8>, JobContext)> {
+    let project = settings.project()?.to_string();
+    let mut cc = settings.client_config()?;
+    // Diagnosis only reads.
+    cc.read_only = true;
+    let client = GitlabClient::new(cc)?;
     fetch_job(&client, &project, job_id).await
 }
 
@@ -165,7 +139,8 @@ pub fn render_human(d: &Diagnosis) -> String {
 }
 
 pub async fn run_eval(global: GlobalArgs, cmd: EvalCmd) -> anyhow::Result<ExitCode> {
-    require_rules_provider(&global)?;
+    let planner = Arc::new(planner_for(&Settings::load(&global)?)?);
+    let engine_name = planner.label();
     let EvalCmd::Logdx { dir, limit, json } = cmd;
     let mut cases = eval::load_cases(&dir)?;
     if let Some(n) = limit {
@@ -175,8 +150,17 @@ pub async fn run_eval(global: GlobalArgs, cmd: EvalCmd) -> anyhow::Result<ExitCo
         bail!("{}: no cases found", dir.display());
     }
     // The corpus is CPU-bound work: keep it off the async workers.
+    let handle = tokio::runtime::Handle::current();
     let results = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<CaseResult>> {
-        let mut diag = |l: &LogIndex, c: &JobContext| Ok(rules::diagnose(l, c));
+        // With a model, a failed answer scores 0 for its case (the corpus's rule), never a
+        // silent fallback to the rules.
+        let mut diag = |l: &LogIndex, c: &JobContext| {
+            if planner.name() == "rules" {
+                Ok(rules::diagnose(l, c))
+            } else {
+                handle.block_on(engine::model_only(&planner, l, c))
+            }
+        };
         cases.iter().map(|c| eval::run_case(c, &mut diag)).collect()
     })
     .await??;
@@ -188,7 +172,7 @@ pub async fn run_eval(global: GlobalArgs, cmd: EvalCmd) -> anyhow::Result<ExitCo
         }
         println!(
             "{}",
-            serde_json::json!({"summary": summary, "provider": "rules",
+            serde_json::json!({"summary": summary, "provider": engine_name,
                 "skipped": results.iter().filter(|r| r.skipped.is_some()).count()})
         );
     } else {
@@ -311,7 +295,9 @@ mod tests {
             project: vec!["acme/platform".into()],
             ..Default::default()
         };
-        let (bytes, ctx) = fetch_job_from_global(&global, job_id).await.unwrap();
+        let (bytes, ctx) = fetch_job_with(&test_settings(&global), job_id)
+            .await
+            .unwrap();
         assert!(bytes.starts_with(b"\x1b[0KRunning with gitlab-runner"));
         assert_eq!(ctx.project.as_deref(), Some("acme/platform"));
         assert_eq!(ctx.job_id, Some(job_id));
@@ -322,22 +308,23 @@ mod tests {
         assert!(render_human(&d).contains("Proposed:"));
     }
 
+    /// Settings from flags only: no environment, a config path that does not exist.
+    fn test_settings(global: &GlobalArgs) -> Settings {
+        let dir = std::env::temp_dir().join(format!("gitaiops-diag-{}", std::process::id()));
+        let global = GlobalArgs {
+            config: Some(dir.join("absent.toml")),
+            ..global.clone()
+        };
+        Settings::load_with(&global, Vec::new()).unwrap()
+    }
+
     #[tokio::test]
     async fn explains_missing_arguments() {
-        let err = fetch_job_from_global(&GlobalArgs::default(), 1)
+        let err = fetch_job_with(&test_settings(&GlobalArgs::default()), 1)
             .await
             .unwrap_err()
             .to_string();
         assert!(err.contains("--project"), "{err}");
-        let global = GlobalArgs {
-            project: vec!["a/b".into()],
-            ..Default::default()
-        };
-        let err = fetch_job_from_global(&global, 1)
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("--gitlab-url"), "{err}");
     }
 
     #[test]

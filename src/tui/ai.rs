@@ -10,18 +10,15 @@ use tokio_util::sync::CancellationToken;
 use crate::app::diagnosis::DiagMsg;
 use crate::app::planner::PlanMsg;
 use crate::app::{AppState, Msg};
+use crate::diagnose::engine::diagnose_with_planner;
 use crate::diagnose::log::LogIndex;
-use crate::diagnose::model::{Diagnosis, JobContext};
-use crate::diagnose::{llm, rules};
+use crate::diagnose::model::JobContext;
 use crate::gitlab::ProjectSnapshot;
 use crate::gitlab::client::{ClientConfig, GitlabClient};
 use crate::plan::fetch::{FetchOptions, fetch_for_plan, fetch_review};
 use crate::plan::run::{PlanEvent, PlanInput, Planner};
 use crate::plan::settings::PlannerSettings;
 use crate::plan::trigger::{Trigger, TriggerConfig, significant_events};
-
-/// Token budget of a diagnosis prompt (the excerpt around the failure).
-const DIAG_BUDGET: usize = 6_000;
 
 pub struct Ai {
     pub planner: Arc<Planner>,
@@ -190,7 +187,8 @@ impl Ai {
                     index: None,
                 },
                 Ok(index) => {
-                    let (result, engine) = diagnose(&planner, index.clone(), ctx).await;
+                    let (result, engine) =
+                        diagnose_with_planner(&planner, index.clone(), ctx).await;
                     DiagMsg {
                         job_id,
                         result,
@@ -228,36 +226,4 @@ async fn fetch_trace(
     tokio::task::spawn_blocking(move || Arc::new(LogIndex::parse(Arc::new(bytes))))
         .await
         .map_err(|e| format!("log parsing failed: {e}"))
-}
-
-async fn rules_diagnosis(index: Arc<LogIndex>, ctx: JobContext) -> Result<Diagnosis, String> {
-    tokio::task::spawn_blocking(move || rules::diagnose(&index, &ctx))
-        .await
-        .map_err(|e| format!("diagnosis failed: {e}"))
-}
-
-async fn diagnose(
-    planner: &Planner,
-    index: Arc<LogIndex>,
-    ctx: JobContext,
-) -> (Result<Diagnosis, String>, String) {
-    if planner.name() == "rules" {
-        return (rules_diagnosis(index, ctx).await, "rules".into());
-    }
-    let label = planner.label();
-    let answer = llm::diagnose_with(&index, &ctx, DIAG_BUDGET, |p| async move {
-        planner.ask_text(&p.system, &p.user, &p.schema).await
-    })
-    .await;
-    match answer {
-        Ok(d) => (Ok(d), label),
-        Err(e) => {
-            let why = crate::plan::redact::redact_owned(e.to_string());
-            let why: String = why.split_whitespace().collect::<Vec<_>>().join(" ");
-            (
-                rules_diagnosis(index, ctx).await,
-                format!("rules ({label} failed: {why})"),
-            )
-        }
-    }
 }

@@ -1,0 +1,61 @@
+//! Which engine diagnoses: the rules, or the active planner's model with the rules as fallback.
+//! Shared by the TUI's `d`, `gitaiops diagnose` and `gitaiops eval logdx`.
+
+use std::sync::Arc;
+
+use super::llm;
+use super::log::LogIndex;
+use super::model::{Diagnosis, JobContext};
+use super::rules;
+use crate::plan::run::Planner;
+
+/// Token budget of the log excerpt sent to a model.
+pub const LLM_EXCERPT_BUDGET: usize = 6_000;
+
+/// The rules engine off the async workers (matching a multi-megabyte trace is CPU work).
+pub async fn rules_async(index: Arc<LogIndex>, ctx: JobContext) -> Result<Diagnosis, String> {
+    tokio::task::spawn_blocking(move || rules::diagnose(&index, &ctx))
+        .await
+        .map_err(|e| format!("diagnosis failed: {e}"))
+}
+
+/// The planner's model when it has one, else the rules. Returns the diagnosis and a label of
+/// the engine that produced it; a model failure falls back to the rules and says why.
+pub async fn diagnose_with_planner(
+    planner: &Planner,
+    index: Arc<LogIndex>,
+    ctx: JobContext,
+) -> (Result<Diagnosis, String>, String) {
+    if planner.name() == "rules" {
+        return (rules_async(index, ctx).await, "rules".into());
+    }
+    let label = planner.label();
+    let answer = llm::diagnose_with(&index, &ctx, LLM_EXCERPT_BUDGET, |p| async move {
+        planner.ask_text(&p.system, &p.user, &p.schema).await
+    })
+    .await;
+    match answer {
+        Ok(d) => (Ok(d), label),
+        Err(e) => {
+            let why = crate::plan::redact::redact_owned(e.to_string());
+            let why: String = why.split_whitespace().collect::<Vec<_>>().join(" ");
+            (
+                rules_async(index, ctx).await,
+                format!("rules ({label} failed: {why})"),
+            )
+        }
+    }
+}
+
+/// The model only, for evaluation: a failure is the case's result, not a silent fallback.
+pub async fn model_only(
+    planner: &Planner,
+    index: &LogIndex,
+    ctx: &JobContext,
+) -> anyhow::Result<Diagnosis> {
+    llm::diagnose_with(index, ctx, LLM_EXCERPT_BUDGET, |p| async move {
+        planner.ask_text(&p.system, &p.user, &p.schema).await
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(crate::plan::redact::redact_owned(e.to_string())))
+}
