@@ -245,7 +245,8 @@ pub fn strip_wrapping(text: &str) -> &str {
 /// Parses a protobuf Duration string (`"15s"`, `"38.601658672s"`).
 pub fn parse_proto_duration(s: &str) -> Option<Duration> {
     let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    // try_: a server-sent "1e30s" must not panic (from_secs_f64 does on overflow).
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 /// "Please retry in 38.9s." / "retry after 20 seconds" in an error message.
@@ -268,12 +269,26 @@ pub fn retry_delay_in_message(msg: &str) -> Option<Duration> {
     } else {
         v
     };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_server_delays_do_not_panic() {
+        assert_eq!(parse_proto_duration("1e30s"), None);
+        assert_eq!(parse_proto_duration("-1s"), None);
+        assert_eq!(
+            retry_delay_in_message("retry in 99999999999999999999999 seconds"),
+            None
+        );
+        assert_eq!(
+            retry_delay_in_message("retry in 2s"),
+            Some(Duration::from_secs(2))
+        );
+    }
 
     #[test]
     fn wrapping_is_stripped() {
