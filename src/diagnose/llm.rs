@@ -267,6 +267,7 @@ pub fn parse_answer(raw: &str, log: &LogIndex, ctx: &JobContext) -> Result<Diagn
     };
     let claimed = d.evidence.len();
     d.verify_evidence(log);
+    d.redact();
     if claimed > 0 && d.evidence.is_empty() {
         // Nothing it cited is in the log: do not let it sound sure.
         d.confidence = d.confidence.min(0.3);

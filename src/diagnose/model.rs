@@ -161,6 +161,20 @@ pub struct JobContext {
 }
 
 impl Diagnosis {
+    /// Secrets out of every text that came from the log (evidence quotes, and summaries or
+    /// names built from log lines): a diagnosis is shown, queued as a command's evidence and
+    /// audited. Runs after `verify_evidence`, which needs the raw text.
+    pub fn redact(&mut self) {
+        use crate::plan::redact::redact_owned;
+        let r = |s: &mut String| *s = redact_owned(std::mem::take(s));
+        r(&mut self.summary);
+        r(&mut self.root_cause);
+        r(&mut self.fix);
+        self.evidence.iter_mut().for_each(|e| r(&mut e.text));
+        self.files.iter_mut().for_each(r);
+        self.tests.iter_mut().for_each(r);
+    }
+
     /// Drops every evidence quote that is not verbatim in the plain text of the line it names
     /// (after trimming). Returns how many were dropped.
     pub fn verify_evidence(&mut self, log: &LogIndex) -> usize {

@@ -81,6 +81,7 @@ pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> 
         commands: Vec::new(),
     };
     d.verify_evidence(log);
+    d.redact();
     policy::apply(&mut d, ctx);
     d
 }
@@ -117,6 +118,7 @@ fn nothing_failed(log: &LogIndex, line: usize, ctx: &JobContext) -> Diagnosis {
         commands: Vec::new(),
     };
     d.verify_evidence(log);
+    d.redact();
     policy::apply(&mut d, ctx);
     d
 }

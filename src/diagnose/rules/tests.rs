@@ -20,7 +20,7 @@ fn run_ctx(log: &str, ctx: &JobContext) -> Diagnosis {
 fn assert_verbatim(ix: &LogIndex, d: &Diagnosis) {
     for e in &d.evidence {
         assert!(
-            e.line >= 1 && ix.plain(e.line - 1).contains(&e.text),
+            e.line >= 1 && crate::plan::redact::redact(&ix.plain(e.line - 1)).contains(&e.text),
             "evidence not verbatim: {e:?}"
         );
     }
@@ -46,6 +46,16 @@ section_end:1700000100:step_script\r\x1b[0Ksection_start:1700000100:after_script
 error: cleanup could not remove /tmp/cache (ignored)\n\
 section_end:1700000101:after_script\r\x1b[0K\x1b[31;1mERROR: Job failed: exit code 1\n\x1b[0;m\n"
     )
+}
+
+#[test]
+fn secrets_in_evidence_lines_are_redacted() {
+    let d = run(&gitlab_job(
+        "$ ./deploy.sh\nerror: push rejected for https://deploy:glpat-AbCdEf0123456789xyzQ@gitlab.example.com/acme/app.git\n",
+    ));
+    let all = format!("{}\n{}\n{}\n{}", quotes(&d), d.summary, d.root_cause, d.fix);
+    assert!(!all.contains("glpat-AbCdEf0123456789xyzQ"), "{all}");
+    assert!(!d.evidence.is_empty());
 }
 
 #[test]
