@@ -30,10 +30,21 @@ pub async fn diagnose_with_planner(
         return (rules_async(index, ctx).await, "rules".into());
     }
     let label = planner.label();
-    let answer = llm::diagnose_with(&index, &ctx, LLM_EXCERPT_BUDGET, |p| async move {
-        planner.ask_text(&p.system, &p.user, &p.schema).await
+    // Extraction and the rules hint read the whole trace: CPU work kept off the async workers,
+    // like `rules_async`.
+    let (ix, cx) = (index.clone(), ctx.clone());
+    let prompt = tokio::task::spawn_blocking(move || {
+        let ex = super::extract::extract(&ix);
+        llm::build_prompt(&ix, &ex, &cx, LLM_EXCERPT_BUDGET)
     })
     .await;
+    let answer = match prompt {
+        Ok(p) => match planner.ask_text(&p.system, &p.user, &p.schema).await {
+            Ok(raw) => llm::parse_answer(&raw, &index, &ctx).map_err(llm::LlmError::from),
+            Err(e) => Err(llm::LlmError::Provider(e)),
+        },
+        Err(e) => Err(llm::LlmError::Provider(format!("diagnosis failed: {e}"))),
+    };
     match answer {
         Ok(d) => (Ok(d), label),
         Err(e) => {
