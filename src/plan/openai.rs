@@ -289,7 +289,10 @@ pub fn classify_error(
     };
     // A 200 carrying an error names its code in the body.
     let status = match v.pointer("/error/code").or_else(|| v.get("code")) {
-        Some(Value::Number(n)) if status == 500 => n.as_u64().map(|c| c as u16).unwrap_or(500),
+        Some(Value::Number(n)) if status == 500 => n
+            .as_u64()
+            .and_then(|c| u16::try_from(c).ok())
+            .unwrap_or(500),
         _ => status,
     };
     let message = server_text(&raw);
@@ -398,6 +401,16 @@ mod tests {
         // A legacy completions body has no message: empty, never a crash.
         let e = parse_success(&fixture("ollama-completions-response.json"), 100).unwrap_err();
         assert_eq!(e.state(), "empty");
+    }
+
+    #[test]
+    fn an_out_of_range_body_code_does_not_wrap_into_another_status() {
+        // 65936 as u16 is 400: a retryable 500 would have become a final bad request.
+        let body = r#"{"error":{"code":65936,"message":"internal"}}"#;
+        assert!(matches!(
+            classify_error(500, None, body, "m"),
+            ProviderError::Server { status: 500, .. }
+        ));
     }
 
     #[test]
