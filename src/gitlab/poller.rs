@@ -675,7 +675,7 @@ impl Poller {
         let delay = match e {
             GitlabError::RateLimited { retry_after, .. } => {
                 let d = retry_after.unwrap_or(backoff).max(Duration::from_secs(1));
-                self.paused_until = Some(Instant::now() + d);
+                self.paused_until = Instant::now().checked_add(d);
                 d
             }
             _ => backoff,
