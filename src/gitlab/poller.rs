@@ -501,8 +501,22 @@ impl Poller {
         let total = work.len();
         for item in work.into_iter().take(budget) {
             match item {
+                // A 404 means the MR or pipeline was deleted, which no `updated_after` delta
+                // reports: drop it, or every refresh would ask again, fail and back off.
                 Detail::Approvals(iid) => {
-                    let a = self.client.mr_approvals(pid, iid).await?;
+                    let a = match self.client.mr_approvals(pid, iid).await {
+                        Ok(a) => a,
+                        Err(GitlabError::NotFound { .. }) => {
+                            if let Some(snap) = self.snap.as_mut()
+                                && snap.mrs.remove(&iid).is_some()
+                            {
+                                delta::forget_mr_details(snap, iid);
+                                *changed = true;
+                            }
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     if let Some(snap) = self.snap.as_mut()
                         && snap.mrs.contains_key(&iid)
                     {
@@ -511,7 +525,20 @@ impl Poller {
                     }
                 }
                 Detail::Jobs(id) => {
-                    let list = self.client.pipeline_jobs(pid, id).await?;
+                    let list = match self.client.pipeline_jobs(pid, id).await {
+                        Ok(list) => list,
+                        Err(GitlabError::NotFound { .. }) => {
+                            self.wanted_jobs.remove(&id);
+                            if let Some(snap) = self.snap.as_mut()
+                                && snap.pipelines.remove(&id).is_some()
+                            {
+                                snap.jobs.remove(&id);
+                                *changed = true;
+                            }
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     self.wanted_jobs.remove(&id);
                     if let Some(snap) = self.snap.as_mut()
                         && snap.pipelines.contains_key(&id)
