@@ -574,18 +574,40 @@ impl Poller {
             return Ok(());
         };
         while let Some(&iid) = self.pending_details.iter().next() {
-            let mr = self.client.merge_request(pid, iid).await?;
-            if mr.state != MrState::Opened {
+            let fetched = async {
+                let mr = self.client.merge_request(pid, iid).await?;
+                if mr.state != MrState::Opened {
+                    return Ok((mr, None));
+                }
+                let diffs = self.client.mr_diffs(pid, iid).await?;
+                let notes = self.client.mr_notes(pid, iid).await?;
+                let approvals = self.client.mr_approvals(pid, iid).await?;
+                Ok((mr, Some((diffs, notes, approvals))))
+            }
+            .await;
+            let (mr, details) = match fetched {
+                Ok(f) => f,
+                // Deleted: it stays pending no longer (else every refresh asks again and fails).
+                Err(GitlabError::NotFound { .. }) => {
+                    self.pending_details.remove(&iid);
+                    if let Some(snap) = self.snap.as_mut()
+                        && snap.mrs.remove(&iid).is_some()
+                    {
+                        delta::forget_mr_details(snap, iid);
+                        *changed = true;
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let Some((diffs, notes, approvals)) = details else {
                 if let Some(snap) = self.snap.as_mut() {
                     let c = delta::apply_mr_delta(snap, vec![mr]);
                     *changed |= !c.is_empty();
                 }
                 self.pending_details.remove(&iid);
                 continue;
-            }
-            let diffs = self.client.mr_diffs(pid, iid).await?;
-            let notes = self.client.mr_notes(pid, iid).await?;
-            let approvals = self.client.mr_approvals(pid, iid).await?;
+            };
             if let Some(snap) = self.snap.as_mut() {
                 snap.mrs.insert(iid, mr);
                 snap.diffs.insert(iid, diffs);
