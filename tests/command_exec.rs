@@ -421,6 +421,41 @@ async fn double_approval_sends_one_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_turns_out_to_deploy_is_not_played_on_a_medium_risk_approval() {
+    let r = rig(false).await;
+    let job = r
+        .snap
+        .jobs
+        .values()
+        .flatten()
+        .find(|j| j.name == "deploy:production" && j.status == GlStatus::Manual)
+        .expect("a manual production deploy in the scenario")
+        .clone();
+    // The copy the operator approved on lacked what marks it as a deploy.
+    let mut seen = r.snap.clone();
+    for j in seen.jobs.values_mut().flatten() {
+        if j.id == job.id {
+            j.environment = None;
+            j.name = "publish".into();
+            j.stage = "release".into();
+        }
+    }
+    let c = cmd(json!({"kind": "play_job", "project": r.path, "job_id": job.id, "rationale": "r"}));
+    let mut q = r.queue(Policy::default());
+    let id = q.propose(c, Source::Operator, &seen, now()).id();
+    assert_eq!(q.get(id).unwrap().risk, Risk::Medium);
+    assert_eq!(q.approve(id, now()), Ok(Approval::Approved));
+    let ticket = q.start(id, now()).unwrap();
+    let report = execute(&r.ctx(), &ticket, &seen).await;
+    let Finish::Stale(why) = &report.finish else {
+        panic!("{}", report.line())
+    };
+    assert!(why.contains("risk is now high"), "{why}");
+    assert!(writes(&r.base).await.is_empty());
+    r.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn high_risk_needs_the_second_confirmation() {
     let r = rig(false).await;
     let (iid, sha) = mergeable_mr(&r.snap);

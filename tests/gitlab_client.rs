@@ -676,6 +676,85 @@ async fn poller_fetches_details_only_for_visible_rows() {
 }
 
 #[tokio::test]
+async fn poller_drops_a_deleted_pipeline_instead_of_failing_every_refresh() {
+    let sim = start_sim(None, 0).await;
+    let ctl = Control::new(&sim);
+    let c = client_for(&sim, |_| {});
+    let pid = project_id(&c, &sim).await;
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c.clone(), sim.project_path(), slow_poll(), tx);
+    let (events, _) = until_requests(&mut rx).await;
+    let snap = events
+        .into_iter()
+        .find_map(|e| match e {
+            PollEvent::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .unwrap();
+    let gone = *snap.pipelines.keys().next_back().unwrap();
+    // Deleted on the server: its jobs answer 404 (pipeline deletions reach no delta).
+    ctl.fault(
+        json!({"path_prefix": format!("/api/v4/projects/{pid}/pipelines/{gone}/jobs"),
+        "kind": "status", "status": 404}),
+    )
+    .await;
+    ctl.clear_requests().await;
+    handle.send(PollCmd::Visible {
+        mrs: vec![],
+        pipelines: vec![gone],
+    });
+    match next_event(&mut rx).await {
+        PollEvent::Snapshot { snapshot, .. } => {
+            assert!(!snapshot.pipelines.contains_key(&gone));
+        }
+        e => panic!("expected a snapshot without the deleted pipeline, got {e:?}"),
+    }
+    assert_eq!(ctl.count("/jobs").await, 1);
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn poller_forgets_a_detail_request_for_a_deleted_mr() {
+    let sim = start_sim(None, 0).await;
+    let ctl = Control::new(&sim);
+    let c = client_for(&sim, |_| {});
+    let pid = project_id(&c, &sim).await;
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c.clone(), sim.project_path(), slow_poll(), tx);
+    let (events, _) = until_requests(&mut rx).await;
+    let snap = events
+        .into_iter()
+        .find_map(|e| match e {
+            PollEvent::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .unwrap();
+    let iid = *snap.mrs.keys().next().unwrap();
+    let path = format!("/api/v4/projects/{pid}/merge_requests/{iid}");
+    ctl.fault(json!({"path_prefix": path, "kind": "status", "status": 404}))
+        .await;
+    ctl.clear_requests().await;
+    handle.send(PollCmd::FetchMrDetail(iid));
+    match next_event(&mut rx).await {
+        PollEvent::Snapshot { snapshot, .. } => assert!(!snapshot.mrs.contains_key(&iid)),
+        e => panic!("expected a snapshot without the deleted MR, got {e:?}"),
+    }
+    // The next refresh does not ask for it again.
+    handle.send(PollCmd::RefreshNow);
+    let _ = until_requests(&mut rx).await;
+    let asked = ctl
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["path"].as_str() == Some(path.as_str()))
+        .count();
+    assert_eq!(asked, 1);
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn poller_watches_a_job_log_until_it_finishes() {
     let sim = start_sim(None, 0).await;
     let ctl = Control::new(&sim);

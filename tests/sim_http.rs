@@ -356,6 +356,30 @@ async fn auth_accepts_private_token_or_bearer_only_when_it_matches() {
 }
 
 #[tokio::test]
+async fn enumerated_list_parameters_are_checked_like_grape() {
+    let api = Api::new().await;
+    for path in [
+        "/merge_requests?state=open",
+        "/merge_requests?order_by=updated",
+        "/pipelines?order_by=created_at",
+        "/pipelines?sort=newest",
+    ] {
+        let r = api.send(Method::GET, path, None).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "GET {path}");
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.ends_with("does not have a valid value")),
+            "{body}"
+        );
+    }
+    api.get("/merge_requests?state=opened&order_by=updated_at&sort=desc")
+        .await;
+    api.get("/pipelines?order_by=id&sort=asc").await;
+}
+
+#[tokio::test]
 async fn ids_paths_and_not_found_bodies() {
     let api = Api::new().await;
     let base = api.sim.base_url();

@@ -461,7 +461,8 @@ pub async fn run_audit(global: GlobalArgs, args: AuditArgs) -> anyhow::Result<Ex
     };
     let mut pos = 0u64;
     let mut line_no = 1usize;
-    let mut pending = String::new();
+    // Bytes, not text: a read may end inside a multi-byte character of a line still being written.
+    let mut pending: Vec<u8> = Vec::new();
     loop {
         if file.is_none() {
             file = std::fs::File::open(&path).ok();
@@ -478,10 +479,9 @@ pub async fn run_audit(global: GlobalArgs, args: AuditArgs) -> anyhow::Result<Ex
                 let mut buf = Vec::new();
                 f.take(len - pos).read_to_end(&mut buf)?;
                 pos = len;
-                pending.push_str(&String::from_utf8_lossy(&buf));
+                pending.extend_from_slice(&buf);
                 // Only complete lines; a half-written last line waits for its newline.
-                while let Some(nl) = pending.find('\n') {
-                    let line: String = pending.drain(..=nl).collect();
+                for line in take_complete_lines(&mut pending) {
                     print_record(&mut out, line.trim_end(), line_no, args.json)?;
                     line_no += 1;
                 }
@@ -489,13 +489,30 @@ pub async fn run_audit(global: GlobalArgs, args: AuditArgs) -> anyhow::Result<Ex
             }
         }
         if !args.follow {
-            if !pending.trim().is_empty() {
-                print_record(&mut out, pending.trim_end(), line_no, args.json)?;
+            let rest = String::from_utf8_lossy(&pending);
+            if !rest.trim().is_empty() {
+                print_record(&mut out, rest.trim_end(), line_no, args.json)?;
             }
             return Ok(ExitCode::SUCCESS);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Removes the complete (newline-terminated) lines from `pending` and decodes them; an
+/// unfinished last line stays, bytes intact.
+fn take_complete_lines(pending: &mut Vec<u8>) -> Vec<String> {
+    let Some(last_nl) = pending.iter().rposition(|&b| b == b'\n') else {
+        return Vec::new();
+    };
+    let done: Vec<u8> = pending.drain(..=last_nl).collect();
+    let mut lines: Vec<String> = done
+        .split(|&b| b == b'\n')
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect();
+    // `done` ends with a newline: the last piece is empty.
+    lines.pop();
+    lines
 }
 
 fn print_record(out: &mut dyn Write, line: &str, n: usize, json: bool) -> anyhow::Result<()> {
@@ -514,4 +531,24 @@ fn print_record(out: &mut dyn Write, line: &str, n: usize, json: bool) -> anyhow
         None => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_cut_inside_a_character_is_kept_whole_until_its_newline() {
+        let line = "{\"summary\":\"héllo\"}\n".as_bytes();
+        let cut = line.iter().position(|&b| b == 0xc3).unwrap() + 1;
+        let mut pending = b"first\n".to_vec();
+        pending.extend_from_slice(&line[..cut]);
+        assert_eq!(take_complete_lines(&mut pending), ["first"]);
+        pending.extend_from_slice(&line[cut..]);
+        assert_eq!(
+            take_complete_lines(&mut pending),
+            ["{\"summary\":\"héllo\"}"]
+        );
+        assert!(pending.is_empty());
+    }
 }

@@ -19,6 +19,7 @@ use super::audit::{AuditLog, RecordHeader, execution_record};
 use super::model::{Command, Target};
 use super::queue::{Finish, ItemId, Ticket};
 use super::request::{HttpRequest, requests};
+use super::risk::{Risk, risk};
 use super::validate::validate;
 
 /// What the executor needs: the client (read-only enforced inside it) and the audit log.
@@ -78,7 +79,7 @@ pub fn spawn(
 pub async fn execute(ctx: &ExecContext, ticket: &Ticket, snap: &ProjectSnapshot) -> ExecReport {
     let started = Instant::now();
     let cmd = &ticket.command;
-    let (finish, request, http_status) = run(&ctx.client, cmd, snap).await;
+    let (finish, request, http_status) = run(&ctx.client, cmd, ticket.risk, snap).await;
     let duration = started.elapsed();
     let (outcome, text) = match &finish {
         Finish::Done(s) => ("done", s.as_str()),
@@ -111,6 +112,7 @@ pub async fn execute(ctx: &ExecContext, ticket: &Ticket, snap: &ProjectSnapshot)
 async fn run(
     client: &GitlabClient,
     cmd: &Command,
+    approved_risk: Risk,
     snap: &ProjectSnapshot,
 ) -> (Finish, Option<HttpRequest>, Option<u16>) {
     if let Command::Note { .. } = cmd {
@@ -132,6 +134,18 @@ async fn run(
     };
     if let Err(reasons) = validate(cmd, &fresh) {
         return (Finish::Stale(reasons.join("; ")), None, None);
+    }
+    // The approval covered the risk seen then: a job that turns out to deploy (its environment
+    // only in the fresh copy) must not run on a medium-risk (or policy) approval.
+    let now_risk = risk(cmd, &fresh);
+    if now_risk > approved_risk {
+        return (
+            Finish::Stale(format!(
+                "risk is now {now_risk} (approved as {approved_risk}); approve it again"
+            )),
+            None,
+            None,
+        );
     }
     let reqs = match requests(cmd, &fresh) {
         Ok(r) => r,

@@ -894,6 +894,14 @@ pub fn parse_http_date(s: &str) -> Option<Timestamp> {
 /// `RateLimit-Reset` (unix seconds), else `RateLimit-ResetTime` (HTTP date), measured from `now`
 /// (the server's clock when it sent one). `None` when the response gives no hint.
 pub fn rate_limit_wait(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
+    rate_limit_hint(headers, now).map(|d| d.min(MAX_RATE_LIMIT_WAIT))
+}
+
+/// The longest pause a 429 can impose: a hostile or broken `Retry-After: 18446744073709551615`
+/// would otherwise overflow `Instant + d` (a panic) or stall polling for years.
+pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
+
+fn rate_limit_hint(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
     let until = |t: Timestamp| -> Duration {
         let secs = t.as_second() - now.as_second();
         Duration::from_secs(secs.max(0) as u64)
@@ -1113,6 +1121,11 @@ mod tests {
         assert_eq!(rate_limit_wait(&headers(&[]), now), None);
         let h = headers(&[("retry-after", "soon")]);
         assert_eq!(rate_limit_wait(&h, now), None);
+        // Absurd hints are capped so that `Instant::now() + wait` cannot overflow.
+        let h = headers(&[("retry-after", "18446744073709551615")]);
+        assert_eq!(rate_limit_wait(&h, now), Some(MAX_RATE_LIMIT_WAIT));
+        let h = headers(&[("ratelimit-reset", "4102444800")]);
+        assert_eq!(rate_limit_wait(&h, now), Some(MAX_RATE_LIMIT_WAIT));
     }
 
     #[test]

@@ -501,8 +501,22 @@ impl Poller {
         let total = work.len();
         for item in work.into_iter().take(budget) {
             match item {
+                // A 404 means the MR or pipeline was deleted, which no `updated_after` delta
+                // reports: drop it, or every refresh would ask again, fail and back off.
                 Detail::Approvals(iid) => {
-                    let a = self.client.mr_approvals(pid, iid).await?;
+                    let a = match self.client.mr_approvals(pid, iid).await {
+                        Ok(a) => a,
+                        Err(GitlabError::NotFound { .. }) => {
+                            if let Some(snap) = self.snap.as_mut()
+                                && snap.mrs.remove(&iid).is_some()
+                            {
+                                delta::forget_mr_details(snap, iid);
+                                *changed = true;
+                            }
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     if let Some(snap) = self.snap.as_mut()
                         && snap.mrs.contains_key(&iid)
                     {
@@ -511,7 +525,20 @@ impl Poller {
                     }
                 }
                 Detail::Jobs(id) => {
-                    let list = self.client.pipeline_jobs(pid, id).await?;
+                    let list = match self.client.pipeline_jobs(pid, id).await {
+                        Ok(list) => list,
+                        Err(GitlabError::NotFound { .. }) => {
+                            self.wanted_jobs.remove(&id);
+                            if let Some(snap) = self.snap.as_mut()
+                                && snap.pipelines.remove(&id).is_some()
+                            {
+                                snap.jobs.remove(&id);
+                                *changed = true;
+                            }
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     self.wanted_jobs.remove(&id);
                     if let Some(snap) = self.snap.as_mut()
                         && snap.pipelines.contains_key(&id)
@@ -547,18 +574,40 @@ impl Poller {
             return Ok(());
         };
         while let Some(&iid) = self.pending_details.iter().next() {
-            let mr = self.client.merge_request(pid, iid).await?;
-            if mr.state != MrState::Opened {
+            let fetched = async {
+                let mr = self.client.merge_request(pid, iid).await?;
+                if mr.state != MrState::Opened {
+                    return Ok((mr, None));
+                }
+                let diffs = self.client.mr_diffs(pid, iid).await?;
+                let notes = self.client.mr_notes(pid, iid).await?;
+                let approvals = self.client.mr_approvals(pid, iid).await?;
+                Ok((mr, Some((diffs, notes, approvals))))
+            }
+            .await;
+            let (mr, details) = match fetched {
+                Ok(f) => f,
+                // Deleted: it stays pending no longer (else every refresh asks again and fails).
+                Err(GitlabError::NotFound { .. }) => {
+                    self.pending_details.remove(&iid);
+                    if let Some(snap) = self.snap.as_mut()
+                        && snap.mrs.remove(&iid).is_some()
+                    {
+                        delta::forget_mr_details(snap, iid);
+                        *changed = true;
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let Some((diffs, notes, approvals)) = details else {
                 if let Some(snap) = self.snap.as_mut() {
                     let c = delta::apply_mr_delta(snap, vec![mr]);
                     *changed |= !c.is_empty();
                 }
                 self.pending_details.remove(&iid);
                 continue;
-            }
-            let diffs = self.client.mr_diffs(pid, iid).await?;
-            let notes = self.client.mr_notes(pid, iid).await?;
-            let approvals = self.client.mr_approvals(pid, iid).await?;
+            };
             if let Some(snap) = self.snap.as_mut() {
                 snap.mrs.insert(iid, mr);
                 snap.diffs.insert(iid, diffs);
@@ -675,7 +724,7 @@ impl Poller {
         let delay = match e {
             GitlabError::RateLimited { retry_after, .. } => {
                 let d = retry_after.unwrap_or(backoff).max(Duration::from_secs(1));
-                self.paused_until = Some(Instant::now() + d);
+                self.paused_until = Instant::now().checked_add(d);
                 d
             }
             _ => backoff,

@@ -30,6 +30,16 @@ fn write_error(e: WriteError) -> Reply {
 }
 
 pub fn list_pipelines(w: &World, now: Ms, p: &Params) -> Reply {
+    let checks = [
+        p.one_of(
+            "order_by",
+            &["id", "status", "ref", "updated_at", "user_id"],
+        ),
+        p.one_of("sort", &["asc", "desc"]),
+    ];
+    if let Some(Err(r)) = checks.into_iter().find(Result::is_err) {
+        return r;
+    }
     let (ua, ub) = match (p.time("updated_after"), p.time("updated_before")) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return Reply::error(400, &e),

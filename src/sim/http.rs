@@ -126,6 +126,18 @@ impl Params {
         }
     }
 
+    /// Grape's check of an enumerated parameter: GitLab answers 400
+    /// `{"error": "<k> does not have a valid value"}` instead of ignoring a typo.
+    pub fn one_of(&self, k: &str, allowed: &[&str]) -> Result<(), Reply> {
+        match self.get(k) {
+            Some(v) if !allowed.contains(&v) => Err(Reply::error(
+                400,
+                &format!("{k} does not have a valid value"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub fn page(&self, total: usize) -> Page {
         Page::new(self.get("page"), self.get("per_page"), total)
     }

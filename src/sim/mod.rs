@@ -66,6 +66,9 @@ impl Default for SimConfig {
 /// The fixed start of the manual clock, so test output is reproducible.
 pub const MANUAL_EPOCH_MS: i64 = 1_748_854_800_000;
 
+/// Far enough for any scenario (about 1000 years), near enough that timestamps stay valid.
+const MAX_OFFSET_MS: i64 = 1000 * 365 * 24 * 3600 * 1000;
+
 pub(crate) struct Clock {
     anchor: i64,
     started: Instant,
@@ -93,11 +96,19 @@ impl Clock {
         } else {
             0
         };
-        self.anchor + elapsed + self.offset.load(Ordering::Relaxed)
+        self.anchor
+            .saturating_add(elapsed)
+            .saturating_add(self.offset.load(Ordering::Relaxed))
     }
 
+    /// `POST /-/sim/advance?seconds=1e300` must not overflow the clock (a panic in the handler):
+    /// the offset saturates at `MAX_OFFSET_MS`.
     pub(crate) fn advance(&self, ms: i64) {
-        self.offset.fetch_add(ms.max(0), Ordering::Relaxed);
+        let _ = self
+            .offset
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| {
+                Some(o.saturating_add(ms.max(0)).min(MAX_OFFSET_MS))
+            });
     }
 }
 
@@ -339,5 +350,10 @@ mod tests {
         assert_eq!(c.now(), MANUAL_EPOCH_MS + 1500);
         c.advance(-10);
         assert_eq!(c.now(), MANUAL_EPOCH_MS + 1500);
+        // What `/-/sim/advance?seconds=1e300` turns into: saturates instead of overflowing.
+        c.advance(i64::MAX);
+        c.advance(i64::MAX);
+        assert_eq!(c.now(), MANUAL_EPOCH_MS + MAX_OFFSET_MS);
+        assert!(jiff::Timestamp::from_millisecond(c.now()).is_ok());
     }
 }

@@ -17,6 +17,26 @@ fn find<'a>(w: &'a World, iid: &str) -> Result<&'a Mr, Reply> {
 }
 
 pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
+    let checks = [
+        p.one_of("state", &["opened", "closed", "locked", "merged", "all"]),
+        p.one_of(
+            "order_by",
+            &[
+                "created_at",
+                "updated_at",
+                "merged_at",
+                "title",
+                "label_priority",
+                "milestone_due",
+                "popularity",
+                "priority",
+            ],
+        ),
+        p.one_of("sort", &["asc", "desc"]),
+    ];
+    if let Some(Err(r)) = checks.into_iter().find(Result::is_err) {
+        return r;
+    }
     let state = p.get("state").unwrap_or("all");
     let (ua, ub, ca, cb) = match (
         p.time("updated_after"),
