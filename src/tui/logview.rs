@@ -1,6 +1,8 @@
 //! Job-log viewer. Only the lines on screen are styled (`LogIndex::styled` per visible line),
 //! so the cost of a frame does not depend on the log's size.
 
+use std::borrow::Cow;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -16,14 +18,31 @@ use crate::diagnose::log::LogIndex;
 use super::theme::Theme;
 use super::widgets::{centered_lines, pane_block};
 
+/// A line's styled runs with secrets redacted. CI logs print tokens and keys; they must not reach
+/// the screen. A secret can straddle a colour change, so the whole line is checked; a line that
+/// needed redaction is shown in the default style (its colours are dropped with the secret).
+fn redacted_runs(index: &LogIndex, line: usize, theme: &Theme) -> Vec<(String, Style)> {
+    let runs = index.styled(line);
+    let joined: String = runs.iter().map(|r| r.text.as_str()).collect();
+    match crate::plan::redact::redact(&joined) {
+        Cow::Borrowed(_) => runs
+            .into_iter()
+            .map(|r| {
+                let style = theme.ansi(&r.style);
+                (r.text, style)
+            })
+            .collect(),
+        Cow::Owned(clean) => vec![(clean, Style::default())],
+    }
+}
+
 /// A log line as display cells: (char, style), tabs expanded, controls dropped, at most
 /// `limit` columns (the rest could never be on screen).
 fn cells(index: &LogIndex, line: usize, theme: &Theme, limit: usize) -> Vec<(char, Style)> {
     let mut out = Vec::new();
     let mut col = 0;
-    'runs: for run in index.styled(line) {
-        let style = theme.ansi(&run.style);
-        for c in run.text.chars() {
+    'runs: for (text, style) in redacted_runs(index, line, theme) {
+        for c in text.chars() {
             if col >= limit {
                 break 'runs;
             }
@@ -330,5 +349,18 @@ mod tests {
         let mut cells: Vec<(char, Style)> = "Error error".chars().map(|c| (c, st)).collect();
         highlight(&mut cells, "Error", hit);
         assert_eq!(cells.iter().filter(|c| c.1 == hit).count(), 5);
+    }
+
+    #[test]
+    fn secrets_in_the_log_never_reach_the_screen() {
+        let log = b"\x1b[32mexport GITLAB_TOKEN=glpat-\x1b[1mAbCdEf0123456789xyzQ\x1b[0m\n\x1b[31mplain red\x1b[0m\n";
+        let index = LogIndex::parse(std::sync::Arc::new(log.to_vec()));
+        let theme = Theme::new(true, false);
+        let shown: String = cells(&index, 0, &theme, 200).iter().map(|c| c.0).collect();
+        assert!(!shown.contains("AbCdEf0123456789xyzQ"), "{shown}");
+        assert!(shown.contains("export GITLAB_TOKEN="), "{shown}");
+        // A line with nothing secret keeps its colours.
+        let red = cells(&index, 1, &theme, 200);
+        assert_ne!(red[0].1, Style::default());
     }
 }
