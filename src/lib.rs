@@ -15,6 +15,9 @@ pub mod review;
 pub mod sim;
 pub mod tui;
 
+#[cfg(test)]
+pub(crate) mod testutil;
+
 use std::process::ExitCode;
 
 use cli::{Cli, Cmd};

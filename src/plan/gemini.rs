@@ -383,14 +383,7 @@ mod tests {
     use crate::plan::prompt::Prompt;
 
     fn fixture(name: &str) -> String {
-        let near = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/llm/gemini")
-            .join(name);
-        let path = if near.exists() {
-            near
-        } else {
-            std::path::PathBuf::from("/work/shared/fixtures/llm/gemini").join(name)
-        };
+        let path = crate::testutil::shared_path("fixtures/llm/gemini").join(name);
         std::fs::read_to_string(path).unwrap()
     }
 

@@ -1,20 +1,19 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::*;
 
-/// `$CARGO_MANIFEST_DIR/../shared`, else `/work/shared`. Missing fixtures fail the test: a
-/// scorer that was never checked against the published answers is not known to be right.
+/// The shared folder. Missing fixtures fail the test: a scorer that was never checked against
+/// the published answers is not known to be right.
 fn shared_dir() -> PathBuf {
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    for dir in [local, PathBuf::from("/work/shared")] {
-        if dir.join("eval/logdx/scorer-vectors").is_dir() {
-            return dir;
-        }
-    }
-    panic!("LogDx fixtures not found under ../shared or /work/shared");
+    let dir = crate::testutil::shared_path("");
+    assert!(
+        dir.join("eval/logdx/scorer-vectors").is_dir(),
+        "LogDx fixtures not found under ../shared or /work/shared"
+    );
+    dir
 }
 
 fn truth(id: &str) -> GroundTruth {
