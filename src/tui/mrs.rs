@@ -21,7 +21,7 @@ const TRIAGE: TriageConfig = TriageConfig {
     churn_lines: 1000,
     churn_files: 50,
 };
-use super::widgets::{Col, centered_lines, columns, pane_block, put_row, row_line};
+use super::widgets::{Col, centered_lines, columns, pane_block, put_row, row_line, table_header};
 
 const COLS: [Col; 10] = [
     Col {
@@ -139,8 +139,11 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     let ascii = theme.ascii;
     let widths = columns(inner.width as usize - 1, &COLS);
-    let head = row_line(
-        [
+    let list = table_header(
+        buf,
+        inner,
+        " ",
+        &[
             "!iid",
             "Title",
             "Author",
@@ -151,28 +154,10 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             "Reviewers",
             "+/-",
             "Labels",
-        ]
-        .iter()
-        .map(|h| (h.to_string(), Style::new()))
-        .collect(),
+        ],
         &widths,
-        ascii,
+        theme,
     );
-    let mut head_spans = vec![Span::raw(" ")];
-    head_spans.extend(head.spans);
-    put_row(
-        buf,
-        inner,
-        inner.y,
-        &Line::from(head_spans),
-        Some(theme.header_row()),
-    );
-
-    let list = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
-    };
     if state.mrs.rows.is_empty() {
         let msg = if state.mrs.filter_text.is_empty() {
             "no open merge requests"

@@ -15,7 +15,9 @@ use crate::app::text;
 use crate::gitlab::{Pipeline, ProjectSnapshot};
 
 use super::theme::Theme;
-use super::widgets::{Col, centered_lines, columns, fit, pane_block, put_row, row_line};
+use super::widgets::{
+    Col, centered_lines, columns, fit, pane_block, put_row, row_line, table_header,
+};
 
 const COLS: [Col; 6] = [
     Col {
@@ -114,28 +116,14 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let g = symbols::glyphs(ascii);
     // Two columns of tree markers, then the table.
     let widths = columns((inner.width as usize).saturating_sub(3), &COLS);
-    let head = row_line(
-        ["Status", "#", "Ref", "Source", "Age", "Time"]
-            .iter()
-            .map(|h| (h.to_string(), Style::new()))
-            .collect(),
-        &widths,
-        ascii,
-    );
-    let mut spans = vec![Span::raw("   ")];
-    spans.extend(head.spans);
-    put_row(
+    let list = table_header(
         buf,
         inner,
-        inner.y,
-        &Line::from(spans),
-        Some(theme.header_row()),
+        "   ",
+        &["Status", "#", "Ref", "Source", "Age", "Time"],
+        &widths,
+        theme,
     );
-    let list = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
-    };
     if t.rows.is_empty() {
         let msg = if t.filter_text.is_empty() {
             "no pipelines yet"

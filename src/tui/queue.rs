@@ -14,7 +14,7 @@ use crate::app::symbols;
 use crate::app::text;
 
 use super::theme::Theme;
-use super::widgets::{Col, columns, pane_block, put_row, row_line};
+use super::widgets::{Col, columns, pane_block, put_row, row_line, table_header};
 
 const COLS: [Col; 6] = [
     Col {
@@ -115,35 +115,21 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     let ascii = theme.ascii;
     let widths = columns((inner.width as usize).saturating_sub(1), &COLS);
-    let head = row_line(
-        [
+    let list = table_header(
+        buf,
+        inner,
+        " ",
+        &[
             "Kind",
             "Target",
             "Risk",
             "Conf",
             "Status",
             "Rationale / reason",
-        ]
-        .iter()
-        .map(|h| (h.to_string(), Style::new()))
-        .collect(),
+        ],
         &widths,
-        ascii,
+        theme,
     );
-    let mut spans = vec![Span::raw(" ")];
-    spans.extend(head.spans);
-    put_row(
-        buf,
-        inner,
-        inner.y,
-        &Line::from(spans),
-        Some(theme.header_row()),
-    );
-    let list = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
-    };
     // The selected item's refusal / failure / result, in full, on the bottom border: the
     // column above is often too narrow for it.
     if let Some(r) = q.selected()

@@ -181,6 +181,40 @@ pub fn row_line<'a>(cells: Vec<(String, Style)>, widths: &[usize], ascii: bool) 
     Line::from(spans)
 }
 
+/// Draws a table's header row (after `indent` columns of row markers) on the first line of
+/// `inner` and returns the area left for the rows.
+pub fn table_header(
+    buf: &mut Buffer,
+    inner: Rect,
+    indent: &'static str,
+    labels: &[&str],
+    widths: &[usize],
+    theme: &Theme,
+) -> Rect {
+    let head = row_line(
+        labels
+            .iter()
+            .map(|h| (h.to_string(), Style::new()))
+            .collect(),
+        widths,
+        theme.ascii,
+    );
+    let mut spans = vec![Span::raw(indent)];
+    spans.extend(head.spans);
+    put_row(
+        buf,
+        inner,
+        inner.y,
+        &Line::from(spans),
+        Some(theme.header_row()),
+    );
+    Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
