@@ -12,7 +12,7 @@ use gitaiops::gitlab::snapshot::ProjectSnapshot;
 use gitaiops::plan::fence::Fence;
 use gitaiops::plan::fetch::{FetchOptions, fetch_for_plan};
 use gitaiops::plan::prompt::{PromptOptions, build_prompt};
-use gitaiops::plan::redact::redact;
+use gitaiops::redact::redact;
 use gitaiops::plan::rules::{RulesOptions, plan_rules};
 use gitaiops::plan::snapshot::{ContextOptions, JobLogs, build_context};
 use gitaiops::sim::{SimClock, SimConfig};

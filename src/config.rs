@@ -12,6 +12,8 @@ use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+pub use crate::command::policy::PolicySection;
+pub use crate::plan::settings::PlannerSection;
 use crate::cli::{ConfigCmd, GlobalArgs};
 use crate::gitlab::{ClientConfig, GitlabClient};
 
@@ -51,43 +53,6 @@ pub struct GitlabSection {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct PolicySection {
-    pub read_only: bool,
-    /// "approve" (default) or "suggest" (never executes)
-    pub mode: Option<String>,
-    /// Command kinds that are never accepted
-    pub deny: Vec<String>,
-    /// Command kinds approved without asking (never high risk)
-    pub auto_approve: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PlannerSection {
-    /// gemini, openai or rules
-    pub provider: Option<String>,
-    pub model: Option<String>,
-    /// Prompt token budget (default 32000)
-    pub token_budget: Option<usize>,
-    /// Plan automatically every N seconds (off when unset)
-    pub interval_secs: Option<u64>,
-    /// Provider base URL when GEMINI_BASE_URL / OPENAI_BASE_URL are unset
-    pub base_url: Option<String>,
-    /// Seconds before a model call is cancelled (default 120)
-    pub timeout_secs: Option<u64>,
-    /// Output cap per call, thinking included (default 8192)
-    pub max_output_tokens: Option<u32>,
-    /// Quiet seconds after a new failure or MR before planning (default 20)
-    pub debounce_secs: Option<u64>,
-    /// Days without activity that make an MR stale (default 7)
-    pub stale_days: Option<i64>,
-    /// USD per million input / output tokens, overriding the built-in list prices
-    pub price_input_per_mtok: Option<f64>,
-    pub price_output_per_mtok: Option<f64>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UiSection {
     pub ascii: bool,
     /// Key overrides: action name -> key spec ("a", "ctrl-r", "shift-tab")
@@ -111,7 +76,7 @@ fn expose_secret<S: serde::Serializer>(
     }
 }
 
-pub const APP_NAME: &str = "gitaiops";
+pub use crate::paths::{APP_NAME, state_dir};
 pub const CONFIG_NAME: &str = "config";
 pub const DEFAULT_GITLAB_URL: &str = "https://gitlab.com";
 /// `GITAIOPS__<SECTION>__<KEY>=value` overrides any key of the file (e.g.
@@ -129,22 +94,6 @@ pub fn config_path(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
         Some(p) => Ok(p.clone()),
         None => default_config_path(),
     }
-}
-
-/// Where logs and the audit log live: `$GITAIOPS_STATE_DIR`, else the XDG state dir
-/// (`~/.local/state/gitaiops`).
-pub fn state_dir() -> anyhow::Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("GITAIOPS_STATE_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    use etcetera::AppStrategy;
-    let strategy = etcetera::choose_app_strategy(etcetera::AppStrategyArgs {
-        top_level_domain: "rs".into(),
-        author: String::new(),
-        app_name: APP_NAME.into(),
-    })
-    .context("cannot locate the home directory for the state dir")?;
-    Ok(strategy.state_dir().unwrap_or_else(|| strategy.data_dir()))
 }
 
 /// Reads the file with confy. A missing file means defaults and is not created (a config is
@@ -467,7 +416,7 @@ impl Settings {
             request_timeout: Duration::from_secs(g.request_timeout_secs.unwrap_or(30).max(1)),
             read_only: self.read_only(),
             // No proxy can reach our loopback, and reqwest's NO_PROXY does not cover it.
-            no_proxy: is_loopback_url(self.gitlab_url()),
+            no_proxy: crate::net::is_loopback_url(self.gitlab_url()),
             ..ClientConfig::default()
         })
     }
@@ -528,18 +477,6 @@ impl Settings {
     }
 }
 
-fn is_loopback_url(url: &str) -> bool {
-    crate::gitlab::client::normalize_base_url(url)
-        .ok()
-        .and_then(|u| {
-            let h = u.host_str()?.trim_matches(['[', ']']).to_string();
-            Some(
-                h.eq_ignore_ascii_case("localhost")
-                    || h.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback()),
-            )
-        })
-        .unwrap_or(false)
-}
 
 fn run_token_cmd(cmd: &str) -> anyhow::Result<SecretString> {
     let out = std::process::Command::new("sh")
@@ -776,15 +713,6 @@ mod tests {
             .token()
             .unwrap_err();
         assert!(e.to_string().contains("oops"), "{e}");
-    }
-
-    #[test]
-    fn loopback_urls_bypass_proxies() {
-        assert!(is_loopback_url("http://127.0.0.1:4567"));
-        assert!(is_loopback_url("http://localhost:8080/api/v4"));
-        assert!(is_loopback_url("http://[::1]:9"));
-        assert!(!is_loopback_url("https://gitlab.example.com"));
-        assert!(!is_loopback_url("not a url at all ::"));
     }
 
     #[test]

@@ -9,10 +9,15 @@ pub mod command;
 pub mod config;
 pub mod diagnose;
 pub mod gitlab;
+pub mod llm;
 pub mod logging;
+pub mod net;
+pub mod paths;
 pub mod plan;
+pub mod redact;
 pub mod review;
 pub mod sim;
+pub mod text;
 pub mod tui;
 
 #[cfg(test)]

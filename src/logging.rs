@@ -22,7 +22,7 @@ pub struct LogGuard {
 
 /// The directory log files go to.
 pub fn log_dir() -> anyhow::Result<PathBuf> {
-    Ok(crate::config::state_dir()?.join("logs"))
+    Ok(crate::paths::state_dir()?.join("logs"))
 }
 
 /// Installs the global subscriber. Errors (no home dir, unwritable dir, a subscriber already

@@ -17,8 +17,8 @@ use gitaiops::gitlab::client::{ClientConfig, GitlabClient};
 use gitaiops::gitlab::models::Status;
 use gitaiops::gitlab::snapshot::ProjectSnapshot;
 use gitaiops::plan::fetch::{FetchOptions, fetch_for_plan};
-use gitaiops::plan::gemini::{GeminiConfig, GeminiProvider};
-use gitaiops::plan::openai::{OpenAiConfig, OpenAiProvider};
+use gitaiops::llm::gemini::{GeminiConfig, GeminiProvider};
+use gitaiops::llm::openai::{OpenAiConfig, OpenAiProvider};
 use gitaiops::plan::run::{
     Backend, PlanFailure, PlanInput, PlanOutcome, Planner, PlannerOptions, Progress,
 };

@@ -15,7 +15,7 @@ use gitaiops::command::{Kind, Risk, Source, Status as QStatus};
 use gitaiops::gitlab::client::{ClientConfig, GitlabClient};
 use gitaiops::gitlab::models::Status;
 use gitaiops::gitlab::poller::fetch_snapshot;
-use gitaiops::plan::gemini::{GeminiConfig, GeminiProvider};
+use gitaiops::llm::gemini::{GeminiConfig, GeminiProvider};
 use gitaiops::plan::run::{Backend, Planner, PlannerOptions};
 use gitaiops::sim::{SimClock, SimConfig, SimHandle};
 use gitaiops::tui::ai::Ai;

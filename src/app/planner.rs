@@ -179,6 +179,5 @@ fn add_cost(state: &mut AppState, cost: Option<f64>) {
 }
 
 fn one_line(s: &str) -> String {
-    let s = crate::plan::redact::redact(s);
-    text::sanitize_line(s.split_whitespace().collect::<Vec<_>>().join(" ").as_str()).into_owned()
+    crate::text::one_line(&crate::redact::redact(s), 1_000)
 }

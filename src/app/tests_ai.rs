@@ -16,7 +16,7 @@ use crate::command::{Command, Source};
 use crate::diagnose::log::LogIndex;
 use crate::diagnose::model::{Category, Diagnosis, Evidence};
 use crate::plan::parse::Rejected;
-use crate::plan::provider::Usage;
+use crate::llm::provider::Usage;
 use crate::plan::run::{PlanFailure, PlanOutcome};
 
 fn state() -> AppState {

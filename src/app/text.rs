@@ -6,39 +6,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// Characters that could move the cursor, change the terminal's state or reorder text when
-/// printed: C0/C1 controls (ESC included), DEL, bidi overrides and zero-width characters.
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
-        )
-}
-
-/// One line of untrusted text made safe to print: line breaks and tabs become spaces, every
-/// other unsafe character is dropped.
-pub fn sanitize_line(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
-        return Cow::Borrowed(s);
-    }
-    Cow::Owned(
-        s.chars()
-            .filter_map(|c| match c {
-                '\t' | '\n' | '\r' => Some(' '),
-                c if is_unsafe(c) => None,
-                c => Some(c),
-            })
-            .collect(),
-    )
-}
-
-/// Multi-line untrusted text made safe: split into lines, each sanitized; tabs expanded.
-pub fn sanitize_lines(s: &str) -> Vec<String> {
-    s.replace("\r\n", "\n")
-        .split(['\n', '\r'])
-        .map(|l| sanitize_line(&l.replace('\t', "    ")).into_owned())
-        .collect()
-}
+pub use crate::text::{sanitize_line, sanitize_lines};
 
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
@@ -154,16 +122,6 @@ pub fn elapsed(secs: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strips_escapes_and_invisible_characters() {
-        let hostile = "fix\x1b]52;c;aGk=\x07 bug\u{202E}txt.exe\u{200B}\r\nnext";
-        let clean = sanitize_line(hostile);
-        assert!(!clean.chars().any(is_unsafe), "{clean:?}");
-        assert_eq!(clean, "fix]52;c;aGk= bugtxt.exe  next");
-        assert!(matches!(sanitize_line("plain"), Cow::Borrowed(_)));
-        assert_eq!(sanitize_lines("a\r\nb\tc\x1b[2J"), vec!["a", "b    c[2J"]);
-    }
 
     #[test]
     fn truncates_by_display_width() {

@@ -137,7 +137,7 @@ pub fn new_session_id() -> String {
 
 /// `audit.jsonl` in the state dir (`$GITAIOPS_STATE_DIR`, else `~/.local/state/gitaiops`).
 pub fn default_path() -> io::Result<PathBuf> {
-    crate::config::state_dir()
+    crate::paths::state_dir()
         .map(|d| d.join("audit.jsonl"))
         .map_err(|e| {
             io::Error::new(
@@ -158,7 +158,7 @@ pub fn resolve_path(configured: Option<&Path>) -> io::Result<PathBuf> {
 /// Redaction of every string that enters the log: the planner's redactor, the single
 /// implementation used for prompts, logs and the audit.
 pub fn redact(s: &str) -> Cow<'_, str> {
-    crate::plan::redact::redact(s)
+    crate::redact::redact(s)
 }
 
 fn redact_value(v: &mut Value) {

@@ -401,16 +401,7 @@ fn show_details(cmd: &Command, risk: Risk, snap: &ProjectSnapshot, head: &str) {
 
 /// Untrusted text on one line, control characters removed, secrets redacted, clipped.
 fn one_line(s: &str, max: usize) -> String {
-    let s = crate::plan::redact::redact(s);
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        format!("{}…", flat.chars().take(max).collect::<String>())
-    }
+    crate::text::one_line(&crate::redact::redact(s), max)
 }
 
 fn record_rejected_item(

@@ -353,7 +353,7 @@ pub fn summarize(cmd: &Command, resp: &WriteResponse) -> String {
         Command::MergeMr { .. } => format!("state {}", s("state")),
         Command::Note { .. } => String::new(),
     };
-    let text = crate::plan::redact::redact(&text).into_owned();
+    let text = crate::redact::redact(&text).into_owned();
     if text.is_empty() {
         format!("{} {}", resp.status, resp.method)
     } else {

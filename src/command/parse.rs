@@ -269,13 +269,7 @@ fn allowed_kinds() -> String {
 
 /// Untrusted names are echoed back in messages: keep them short.
 fn clip(s: &str) -> String {
-    const MAX: usize = 40;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        let head: String = s.chars().take(MAX).collect();
-        format!("{head}…")
-    }
+    crate::text::clip(s, 40).into_owned()
 }
 
 fn type_name(v: &Value) -> &'static str {

@@ -6,12 +6,24 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
 
-use crate::config::PolicySection;
+use serde::{Deserialize, Serialize};
 
 use super::model::Kind;
 use super::risk::Risk;
+
+/// `[policy]` in the config file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PolicySection {
+    pub read_only: bool,
+    /// "approve" (default) or "suggest" (never executes)
+    pub mode: Option<String>,
+    /// Command kinds that are never accepted
+    pub deny: Vec<String>,
+    /// Command kinds approved without asking (never high risk)
+    pub auto_approve: Vec<String>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -172,11 +172,7 @@ pub fn target_label(cmd: &Command, snap: &ProjectSnapshot) -> String {
 }
 
 fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    }
+    crate::text::clip(s, max).into_owned()
 }
 
 /// Retries of the same thing share a budget: a retried job comes back with a new id, so jobs are
@@ -981,7 +977,7 @@ fn normalize(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::command::validate::tests::snap;
-    use crate::config::PolicySection;
+    use crate::command::policy::PolicySection;
     use crate::gitlab::Status as GlStatus;
     use serde_json::json;
 

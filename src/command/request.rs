@@ -137,7 +137,7 @@ pub fn requests(cmd: &Command, snap: &ProjectSnapshot) -> Result<Vec<HttpRequest
 /// token it read in a job log, and the operator approves the redacted text it is shown), then the
 /// marker.
 pub fn comment_body(body: &str) -> String {
-    let body = crate::plan::redact::redact(body);
+    let body = crate::redact::redact(body);
     format!("{}\n\n{BOT_MARKER}", body.trim_end())
 }
 
@@ -207,7 +207,7 @@ pub fn preconditions(cmd: &Command, snap: &ProjectSnapshot) -> Vec<String> {
 /// payload the operator approves, the exact request(s) and the preconditions. Text is redacted;
 /// multi-line bodies are kept for the UI to wrap.
 pub fn details(cmd: &Command, snap: &ProjectSnapshot) -> Vec<(&'static str, String)> {
-    let red = |s: &str| crate::plan::redact::redact(s).into_owned();
+    let red = |s: &str| crate::redact::redact(s).into_owned();
     let mut rows = vec![("why", red(cmd.rationale()))];
     if let Some(c) = cmd.confidence() {
         rows.push(("confidence", format!("{c:.2}")));

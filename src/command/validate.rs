@@ -374,12 +374,7 @@ fn contains_mention(lower: &str, mention: &str) -> bool {
 }
 
 fn clip(s: &str) -> String {
-    const MAX: usize = 60;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(MAX).collect::<String>())
-    }
+    crate::text::clip(s, 60).into_owned()
 }
 
 #[cfg(test)]

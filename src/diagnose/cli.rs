@@ -16,7 +16,7 @@ use super::score;
 use crate::cli::{DiagnoseArgs, EvalCmd, GlobalArgs};
 use crate::config::Settings;
 use crate::gitlab::client::GitlabClient;
-use crate::plan::redact::redact;
+use crate::redact::redact;
 use crate::plan::run::Planner;
 
 pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
@@ -29,7 +29,13 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
     };
     let log =
         tokio::task::spawn_blocking(move || Arc::new(LogIndex::parse(Arc::new(bytes)))).await?;
-    let (d, engine) = engine::diagnose_with_planner(&planner, log, ctx).await;
+    let (d, engine) = engine::diagnose_with_model(
+        planner.llm(),
+        planner.options().max_output_tokens,
+        log,
+        ctx,
+    )
+    .await;
     let d = d.map_err(|e| anyhow::anyhow!(e))?;
     if engine != "rules" {
         // Which engine answered (and why a model fell back) matters to the reader, not to a
@@ -155,10 +161,14 @@ pub async fn run_eval(global: GlobalArgs, cmd: EvalCmd) -> anyhow::Result<ExitCo
         // With a model, a failed answer scores 0 for its case (the corpus's rule), never a
         // silent fallback to the rules.
         let mut diag = |l: &LogIndex, c: &JobContext| {
-            if planner.name() == "rules" {
-                Ok(rules::diagnose(l, c))
-            } else {
-                handle.block_on(engine::model_only(&planner, l, c))
+            match planner.llm() {
+                None => Ok(rules::diagnose(l, c)),
+                Some(m) => handle.block_on(engine::model_only(
+                    m,
+                    planner.options().max_output_tokens,
+                    l,
+                    c,
+                )),
             }
         };
         cases.iter().map(|c| eval::run_case(c, &mut diag)).collect()

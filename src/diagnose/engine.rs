@@ -1,4 +1,4 @@
-//! Which engine diagnoses: the rules, or the active planner's model with the rules as fallback.
+//! Which engine diagnoses: the rules, or the configured model with the rules as fallback.
 //! Shared by the TUI's `d`, `gitaiops diagnose` and `gitaiops eval logdx`.
 
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use super::llm;
 use super::log::LogIndex;
 use super::model::{Diagnosis, JobContext};
 use super::rules;
-use crate::plan::run::Planner;
+use crate::llm::Model;
 
 /// Token budget of the log excerpt sent to a model.
 pub const LLM_EXCERPT_BUDGET: usize = 6_000;
@@ -19,17 +19,18 @@ pub async fn rules_async(index: Arc<LogIndex>, ctx: JobContext) -> Result<Diagno
         .map_err(|e| format!("diagnosis failed: {e}"))
 }
 
-/// The planner's model when it has one, else the rules. Returns the diagnosis and a label of
-/// the engine that produced it; a model failure falls back to the rules and says why.
-pub async fn diagnose_with_planner(
-    planner: &Planner,
+/// The model when one is configured, else the rules. Returns the diagnosis and a label of the
+/// engine that produced it; a model failure falls back to the rules and says why.
+pub async fn diagnose_with_model(
+    model: Option<&Model>,
+    max_output_tokens: u32,
     index: Arc<LogIndex>,
     ctx: JobContext,
 ) -> (Result<Diagnosis, String>, String) {
-    if planner.name() == "rules" {
+    let Some(model) = model else {
         return (rules_async(index, ctx).await, "rules".into());
-    }
-    let label = planner.label();
+    };
+    let label = format!("{} {}", model.name(), model.model());
     // Extraction and the rules hint read the whole trace: CPU work kept off the async workers,
     // like `rules_async`.
     let (ix, cx) = (index.clone(), ctx.clone());
@@ -39,7 +40,10 @@ pub async fn diagnose_with_planner(
     })
     .await;
     let answer = match prompt {
-        Ok(p) => match planner.ask_text(&p.system, &p.user, &p.schema).await {
+        Ok(p) => match model
+            .ask_text(&p.system, &p.user, &p.schema, max_output_tokens)
+            .await
+        {
             Ok(raw) => llm::parse_answer(&raw, &index, &ctx).map_err(llm::LlmError::from),
             Err(e) => Err(llm::LlmError::Provider(e)),
         },
@@ -48,7 +52,7 @@ pub async fn diagnose_with_planner(
     match answer {
         Ok(d) => (Ok(d), label),
         Err(e) => {
-            let why = crate::plan::redact::redact_owned(e.to_string());
+            let why = crate::redact::redact_owned(e.to_string());
             let why: String = why.split_whitespace().collect::<Vec<_>>().join(" ");
             (
                 rules_async(index, ctx).await,
@@ -60,13 +64,16 @@ pub async fn diagnose_with_planner(
 
 /// The model only, for evaluation: a failure is the case's result, not a silent fallback.
 pub async fn model_only(
-    planner: &Planner,
+    model: &Model,
+    max_output_tokens: u32,
     index: &LogIndex,
     ctx: &JobContext,
 ) -> anyhow::Result<Diagnosis> {
     llm::diagnose_with(index, ctx, LLM_EXCERPT_BUDGET, |p| async move {
-        planner.ask_text(&p.system, &p.user, &p.schema).await
+        model
+            .ask_text(&p.system, &p.user, &p.schema, max_output_tokens)
+            .await
     })
     .await
-    .map_err(|e| anyhow::anyhow!(crate::plan::redact::redact_owned(e.to_string())))
+    .map_err(|e| anyhow::anyhow!(crate::redact::redact_owned(e.to_string())))
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::extract::{self, Extraction, Role};
 use super::log::LogIndex;
-use crate::plan::redact::redact;
+use crate::redact::redact;
 
 /// Characters per token for budgeting (an estimate, not a tokenizer).
 pub const CHARS_PER_TOKEN: usize = 4;

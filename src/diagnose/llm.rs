@@ -16,7 +16,7 @@ use super::extract::{self, Extraction};
 use super::log::LogIndex;
 use super::model::{Category, Diagnosis, Evidence, JobContext};
 use super::{policy, rules};
-use crate::plan::redact::redact;
+use crate::redact::redact;
 
 /// Bumped whenever the prompt or answer contract changes (cache keys include it).
 pub const PROMPT_VERSION: &str = "diagnose-v2";

@@ -165,7 +165,7 @@ impl Diagnosis {
     /// names built from log lines): a diagnosis is shown, queued as a command's evidence and
     /// audited. Runs after `verify_evidence`, which needs the raw text.
     pub fn redact(&mut self) {
-        use crate::plan::redact::redact_owned;
+        use crate::redact::redact_owned;
         let r = |s: &mut String| *s = redact_owned(std::mem::take(s));
         r(&mut self.summary);
         r(&mut self.root_cause);

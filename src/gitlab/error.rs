@@ -130,28 +130,7 @@ fn json_message(v: &serde_json::Value) -> String {
     }
 }
 
-/// Collapses whitespace and control characters so that a hostile or verbose body cannot break
-/// the one-line contract, and cuts it to `max` characters.
-pub fn one_line(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max + 1));
-    let mut last_space = true;
-    for c in s.chars() {
-        if c.is_whitespace() || c.is_control() {
-            if !last_space {
-                out.push(' ');
-                last_space = true;
-            }
-        } else {
-            out.push(c);
-            last_space = false;
-        }
-        if out.chars().count() >= max {
-            out.push('…');
-            break;
-        }
-    }
-    out.trim_end().to_string()
-}
+pub use crate::text::one_line;
 
 #[cfg(test)]
 mod tests {

@@ -17,17 +17,6 @@ use crate::command::risk;
 use crate::config::Settings;
 use crate::gitlab::client::GitlabClient;
 
-/// Loopback servers (the simulator, a local model) are never reached through a proxy.
-pub fn is_loopback(url: &str) -> bool {
-    let rest = url
-        .split_once("://")
-        .map(|(_, r)| r)
-        .unwrap_or(url)
-        .trim_start_matches('[');
-    ["127.", "localhost", "::1"]
-        .iter()
-        .any(|p| rest.starts_with(p))
-}
 
 /// The planner's settings from the loaded config and the process environment.
 pub fn planner_settings(
@@ -38,7 +27,7 @@ pub fn planner_settings(
         std::env::var(k).ok()
     })
     .map_err(|e| anyhow::anyhow!(e))?;
-    ps.no_proxy = is_loopback(&ps.base_url);
+    ps.no_proxy = crate::net::is_loopback_url(&ps.base_url);
     Ok(ps)
 }
 
@@ -51,7 +40,7 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
     let mut cc = settings.client_config()?;
     // Planning reads; nothing it does may write, whatever the config says.
     cc.read_only = true;
-    cc.no_proxy |= is_loopback(&cc.base_url);
+    cc.no_proxy |= crate::net::is_loopback_url(&cc.base_url);
     let client = GitlabClient::new(cc)?;
     let (mut snap, logs) = fetch_for_plan(&client, &project, &FetchOptions::default())
         .await
@@ -177,23 +166,9 @@ pub fn run_redact() -> anyhow::Result<ExitCode> {
     let mut raw = Vec::new();
     std::io::stdin().lock().read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw);
-    let out = super::redact::redact(&text);
+    let out = crate::redact::redact(&text);
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_detection() {
-        assert!(is_loopback("http://127.0.0.1:8080"));
-        assert!(is_loopback("http://localhost:11434"));
-        assert!(is_loopback("http://[::1]:80"));
-        assert!(!is_loopback("https://generativelanguage.googleapis.com"));
-        assert!(!is_loopback("https://127x.example.com"));
-    }
 }

@@ -9,15 +9,10 @@
 //! `settings` which planner, `cost` what it cost, `fetch` reads a snapshot for `gitaiops plan`.
 
 pub mod cli;
-pub mod cost;
 pub mod fence;
 pub mod fetch;
-pub mod gemini;
-pub mod openai;
 pub mod parse;
 pub mod prompt;
-pub mod provider;
-pub mod redact;
 pub mod rules;
 pub mod run;
 pub mod schema;

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::provider::strip_wrapping;
-use super::redact::redact;
+use crate::llm::provider::strip_wrapping;
+use crate::redact::redact;
 use super::schema::MAX_COMMANDS;
 use crate::command::{Command, parse_plan, validate};
 use crate::gitlab::snapshot::ProjectSnapshot;

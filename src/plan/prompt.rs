@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::fence::Fence;
-use super::redact::redact_owned;
+use crate::redact::redact_owned;
 use super::schema::{MAX_COMMANDS, kinds_summary, provider_schema};
 use super::snapshot::{ContextOptions, JobLogs, build_context, estimate_tokens};
 use crate::gitlab::snapshot::ProjectSnapshot;
@@ -123,6 +123,15 @@ pub fn build_prompt(
 }
 
 impl Prompt {
+    /// The parts a provider sends.
+    pub fn parts(&self) -> crate::llm::provider::PromptParts<'_> {
+        crate::llm::provider::PromptParts {
+            system: &self.system,
+            user: &self.user,
+            schema: &self.schema,
+        }
+    }
+
     /// A prompt from parts (providers' tests, the rules planner's bookkeeping).
     pub fn from_parts(system: &str, user: &str, project: &str) -> Prompt {
         Prompt {

@@ -12,23 +12,23 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::cost::{Pricing, cost, list_price};
+use crate::llm::cost::{Pricing, cost, list_price};
 use super::fence::Fence;
-use super::gemini::{GeminiConfig, GeminiProvider};
-use super::openai::{OpenAiConfig, OpenAiProvider};
+use crate::llm::Model;
+use crate::llm::gemini::{GeminiConfig, GeminiProvider};
+use crate::llm::openai::{OpenAiConfig, OpenAiProvider};
 use super::parse::{Checked, Rejected, check_answer, check_value};
 use super::prompt::{Prompt, PromptOptions, TEMPLATE_VERSION, build_prompt};
-use super::provider::{Followup, LlmRequest, Provider, ProviderError, RawPlan, RetryAdvice, Usage};
+use crate::llm::provider::{Followup, LlmRequest, Provider, ProviderError, RawPlan, RetryAdvice, Usage};
 use super::rules::{RulesOptions, plan_rules_with};
 use super::settings::{PlannerSettings, ProviderKind};
 use super::snapshot::JobLogs;
 use crate::command::Command;
 use crate::gitlab::snapshot::ProjectSnapshot;
 
-/// The model backends, chosen at run time.
+/// The backends, chosen at run time: a model, or the offline rules.
 pub enum Backend {
-    Gemini(GeminiProvider),
-    OpenAi(OpenAiProvider),
+    Llm(Model),
     Rules,
 }
 
@@ -176,8 +176,7 @@ const CACHE_ENTRIES: usize = 16;
 impl Planner {
     pub fn new(backend: Backend, opts: PlannerOptions) -> Planner {
         let model = match &backend {
-            Backend::Gemini(p) => p.model().to_string(),
-            Backend::OpenAi(p) => p.model().to_string(),
+            Backend::Llm(m) => m.model().to_string(),
             Backend::Rules => "rules".to_string(),
         };
         Planner {
@@ -191,7 +190,7 @@ impl Planner {
     /// The planner the settings describe.
     pub fn from_settings(s: &PlannerSettings) -> Result<Planner, String> {
         let backend = match s.kind {
-            ProviderKind::Gemini => Backend::Gemini(
+            ProviderKind::Gemini => Backend::Llm(Model::Gemini(
                 GeminiProvider::new(GeminiConfig {
                     api_key: s
                         .api_key
@@ -201,14 +200,14 @@ impl Planner {
                     model: s
                         .model
                         .clone()
-                        .unwrap_or_else(|| super::gemini::DEFAULT_MODEL.into()),
+                        .unwrap_or_else(|| crate::llm::gemini::DEFAULT_MODEL.into()),
                     timeout: s.timeout,
                     connect_timeout: Duration::from_secs(10),
                     no_proxy: s.no_proxy,
                 })
                 .map_err(|e| e.to_string())?,
-            ),
-            ProviderKind::OpenAi => Backend::OpenAi(
+            )),
+            ProviderKind::OpenAi => Backend::Llm(Model::OpenAi(
                 OpenAiProvider::new(OpenAiConfig {
                     base_url: s.base_url.clone(),
                     api_key: s.api_key.clone(),
@@ -218,7 +217,7 @@ impl Planner {
                     no_proxy: s.no_proxy,
                 })
                 .map_err(|e| e.to_string())?,
-            ),
+            )),
             ProviderKind::Rules => Backend::Rules,
         };
         let opts = PlannerOptions {
@@ -245,8 +244,7 @@ impl Planner {
     /// `gemini`, `openai`, `rules`.
     pub fn name(&self) -> &'static str {
         match &self.backend {
-            Backend::Gemini(p) => p.name(),
-            Backend::OpenAi(p) => p.name(),
+            Backend::Llm(m) => m.name(),
             Backend::Rules => "rules",
         }
     }
@@ -255,27 +253,12 @@ impl Planner {
         &self.model
     }
 
-    /// One call to the model with a free-form prompt (the diagnoser's); the answer text, or
-    /// the provider's error on one line. No retries: the caller falls back to the rules.
-    pub async fn ask_text(
-        &self,
-        system: &str,
-        user: &str,
-        schema: &Value,
-    ) -> Result<String, String> {
-        let mut prompt = Prompt::from_parts(system, user, "");
-        prompt.schema = schema.clone();
-        let req = LlmRequest {
-            prompt: &prompt,
-            followup: None,
-            max_output_tokens: self.opts.max_output_tokens,
-        };
-        let r = match &self.backend {
-            Backend::Gemini(p) => p.complete(&req).await,
-            Backend::OpenAi(p) => p.complete(&req).await,
-            Backend::Rules => return Err("the rules planner has no model".into()),
-        };
-        r.map(|raw| raw.text).map_err(|e| e.to_string())
+    /// The model behind this planner (the diagnoser asks it too); none for the rules.
+    pub fn llm(&self) -> Option<&Model> {
+        match &self.backend {
+            Backend::Llm(m) => Some(m),
+            Backend::Rules => None,
+        }
     }
 
     /// What the UI shows: "gemini gemini-3.8-flash", "rules (offline)".
@@ -329,8 +312,8 @@ impl Planner {
     ) -> Result<PlanOutcome, PlanFailure> {
         match &self.backend {
             Backend::Rules => Ok(self.plan_rules(input)),
-            Backend::Gemini(p) => self.plan_llm(p, input, progress, cancel).await,
-            Backend::OpenAi(p) => self.plan_llm(p, input, progress, cancel).await,
+            Backend::Llm(Model::Gemini(p)) => self.plan_llm(p, input, progress, cancel).await,
+            Backend::Llm(Model::OpenAi(p)) => self.plan_llm(p, input, progress, cancel).await,
         }
     }
 
@@ -387,7 +370,7 @@ impl Planner {
         let snap = &input.snapshot;
         let mut usage = Usage::default();
         let req = LlmRequest {
-            prompt: &prompt,
+            prompt: prompt.parts(),
             followup: None,
             max_output_tokens: self.opts.max_output_tokens,
         };
@@ -418,7 +401,7 @@ impl Planner {
             reasked = true;
             let correction = Prompt::reask(&errors);
             let req2 = LlmRequest {
-                prompt: &prompt,
+                prompt: prompt.parts(),
                 followup: Some(Followup {
                     previous: &first,
                     correction: &correction,

@@ -6,9 +6,35 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::cost::Pricing;
-use super::gemini;
-use crate::config::PlannerSection;
+use crate::llm::cost::Pricing;
+use crate::llm::gemini;
+use serde::{Deserialize, Serialize};
+
+/// `[planner]` in the config file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlannerSection {
+    /// gemini, openai or rules
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    /// Prompt token budget (default 32000)
+    pub token_budget: Option<usize>,
+    /// Plan automatically every N seconds (off when unset)
+    pub interval_secs: Option<u64>,
+    /// Provider base URL when GEMINI_BASE_URL / OPENAI_BASE_URL are unset
+    pub base_url: Option<String>,
+    /// Seconds before a model call is cancelled (default 120)
+    pub timeout_secs: Option<u64>,
+    /// Output cap per call, thinking included (default 8192)
+    pub max_output_tokens: Option<u32>,
+    /// Quiet seconds after a new failure or MR before planning (default 20)
+    pub debounce_secs: Option<u64>,
+    /// Days without activity that make an MR stale (default 7)
+    pub stale_days: Option<i64>,
+    /// USD per million input / output tokens, overriding the built-in list prices
+    pub price_input_per_mtok: Option<f64>,
+    pub price_output_per_mtok: Option<f64>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::diagnosis::DiagMsg;
 use crate::app::planner::PlanMsg;
 use crate::app::{AppState, Msg};
-use crate::diagnose::engine::diagnose_with_planner;
+use crate::diagnose::engine::diagnose_with_model;
 use crate::diagnose::log::LogIndex;
 use crate::diagnose::model::JobContext;
 use crate::gitlab::ProjectSnapshot;
@@ -187,8 +187,13 @@ impl Ai {
                     index: None,
                 },
                 Ok(index) => {
-                    let (result, engine) =
-                        diagnose_with_planner(&planner, index.clone(), ctx).await;
+                    let (result, engine) = diagnose_with_model(
+                        planner.llm(),
+                        planner.options().max_output_tokens,
+                        index.clone(),
+                        ctx,
+                    )
+                    .await;
                     DiagMsg {
                         job_id,
                         result,

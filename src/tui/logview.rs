@@ -24,7 +24,7 @@ use super::widgets::{centered_lines, pane_block};
 fn redacted_runs(index: &LogIndex, line: usize, theme: &Theme) -> Vec<(String, Style)> {
     let runs = index.styled(line);
     let joined: String = runs.iter().map(|r| r.text.as_str()).collect();
-    match crate::plan::redact::redact(&joined) {
+    match crate::redact::redact(&joined) {
         Cow::Borrowed(_) => runs
             .into_iter()
             .map(|r| {

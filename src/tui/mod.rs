@@ -82,7 +82,7 @@ fn planner(
     let section = settings.map(|s| s.file.planner.clone()).unwrap_or_default();
     let ps =
         crate::plan::settings::resolve(&section, None, &|k| std::env::var(k).ok()).map(|mut ps| {
-            ps.no_proxy = crate::plan::cli::is_loopback(&ps.base_url);
+            ps.no_proxy = crate::net::is_loopback_url(&ps.base_url);
             ps
         });
     let built = ps

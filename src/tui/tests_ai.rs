@@ -97,7 +97,7 @@ fn header_shows_the_planner_running_then_its_error() {
                 planner: "gemini".into(),
                 state: "timeout",
                 message: "no answer in 60s".into(),
-                usage: crate::plan::provider::Usage {
+                usage: crate::llm::provider::Usage {
                     total_tokens: 5400,
                     ..Default::default()
                 },

@@ -20,7 +20,7 @@ fn run_ctx(log: &str, ctx: &JobContext) -> Diagnosis {
 fn assert_verbatim(ix: &LogIndex, d: &Diagnosis) {
     for e in &d.evidence {
         assert!(
-            e.line >= 1 && crate::plan::redact::redact(&ix.plain(e.line - 1)).contains(&e.text),
+            e.line >= 1 && crate::redact::redact(&ix.plain(e.line - 1)).contains(&e.text),
             "evidence not verbatim: {e:?}"
         );
     }

@@ -6,15 +6,22 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::fence;
-use super::prompt::Prompt;
-use super::redact::redact;
+use crate::redact::redact;
+use crate::text::clean;
+
+/// What a model is asked: the instructions, the user turn, and the JSON schema of the answer.
+#[derive(Debug, Clone, Copy)]
+pub struct PromptParts<'a> {
+    pub system: &'a str,
+    pub user: &'a str,
+    pub schema: &'a Value,
+}
 
 /// One call to a model: the prompt, and for the corrective re-ask the previous answer and the
 /// validator's errors.
 #[derive(Debug, Clone, Copy)]
 pub struct LlmRequest<'a> {
-    pub prompt: &'a Prompt,
+    pub prompt: PromptParts<'a>,
     pub followup: Option<Followup<'a>>,
     pub max_output_tokens: u32,
 }
@@ -193,7 +200,7 @@ impl ProviderError {
 
 /// Server-provided text, safe to show: redacted, one line, bounded.
 pub fn server_text(s: &str) -> Option<String> {
-    let t = fence::clean(&redact(s), 300);
+    let t = clean(&redact(s), 300);
     (!t.is_empty()).then_some(t)
 }
 
@@ -215,11 +222,11 @@ pub fn transport_error(e: &reqwest::Error, timeout: Duration) -> ProviderError {
         ProviderError::Timeout { after: timeout }
     } else if e.is_decode() || e.is_body() {
         ProviderError::Protocol {
-            detail: fence::clean(&e.to_string(), 200),
+            detail: clean(&e.to_string(), 200),
         }
     } else {
         ProviderError::Network {
-            detail: fence::clean(&redact(&e.to_string()), 200),
+            detail: clean(&redact(&e.to_string()), 200),
         }
     }
 }

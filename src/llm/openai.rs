@@ -373,7 +373,7 @@ impl Provider for OpenAiProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::prompt::Prompt;
+    use super::super::provider::PromptParts;
 
     fn fixture(name: &str) -> String {
         let path = crate::testutil::shared_path("fixtures/llm/openai-compat").join(name);
@@ -473,9 +473,13 @@ mod tests {
 
     #[test]
     fn request_uses_the_nested_json_schema_form() {
-        let p = Prompt::from_parts("sys", "usr", "g/a");
+        let schema = serde_json::json!({"type": "object", "properties": {"commands": {"type": "array"}}});
         let req = LlmRequest {
-            prompt: &p,
+            prompt: PromptParts {
+                system: "sys",
+                user: "usr",
+                schema: &schema,
+            },
             followup: None,
             max_output_tokens: 4096,
         };

@@ -380,7 +380,7 @@ impl Provider for GeminiProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::prompt::Prompt;
+    use super::super::provider::PromptParts;
 
     fn fixture(name: &str) -> String {
         let path = crate::testutil::shared_path("fixtures/llm/gemini").join(name);
@@ -514,9 +514,13 @@ mod tests {
 
     #[test]
     fn request_body_follows_the_contract() {
-        let p = Prompt::from_parts("sys", "user text", "g/a");
+        let schema = serde_json::json!({"type": "object", "properties": {"commands": {"type": "array"}}});
         let req = LlmRequest {
-            prompt: &p,
+            prompt: PromptParts {
+                system: "sys",
+                user: "user text",
+                schema: &schema,
+            },
             followup: None,
             max_output_tokens: 8192,
         };
