@@ -12,9 +12,9 @@ use gitaiops::gitlab::snapshot::ProjectSnapshot;
 use gitaiops::plan::fence::Fence;
 use gitaiops::plan::fetch::{FetchOptions, fetch_for_plan};
 use gitaiops::plan::prompt::{PromptOptions, build_prompt};
-use gitaiops::redact::redact;
 use gitaiops::plan::rules::{RulesOptions, plan_rules};
 use gitaiops::plan::snapshot::{ContextOptions, JobLogs, build_context};
+use gitaiops::redact::redact;
 use gitaiops::sim::{SimClock, SimConfig};
 use jiff::Timestamp;
 

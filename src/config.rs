@@ -5,17 +5,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::args::GlobalArgs;
 pub use crate::command::policy::PolicySection;
-pub use crate::plan::settings::PlannerSection;
-use crate::cli::{ConfigCmd, GlobalArgs};
 use crate::gitlab::{ClientConfig, GitlabClient};
+pub use crate::plan::settings::PlannerSection;
 
 /// The file as stored (TOML in the XDG config dir).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -477,7 +476,6 @@ impl Settings {
     }
 }
 
-
 fn run_token_cmd(cmd: &str) -> anyhow::Result<SecretString> {
     let out = std::process::Command::new("sh")
         .arg("-c")
@@ -498,19 +496,6 @@ fn run_token_cmd(cmd: &str) -> anyhow::Result<SecretString> {
         bail!("token_cmd printed nothing");
     }
     Ok(SecretString::from(token))
-}
-
-pub fn run_cli(global: GlobalArgs, cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
-    match cmd {
-        ConfigCmd::Path => {
-            println!("{}", config_path(&global)?.display());
-        }
-        ConfigCmd::Show => {
-            let settings = Settings::load(&global)?;
-            print!("{}", settings.render_show());
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use gitaiops::cli::Cli;
+use gitaiops::args::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

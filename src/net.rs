@@ -40,7 +40,9 @@ mod tests {
         assert!(is_loopback_url("http://LOCALHOST:11434/v1"));
         assert!(is_loopback_url("http://[::1]:80"));
         assert!(is_loopback_url("127.0.0.1:4567"));
-        assert!(!is_loopback_url("https://generativelanguage.googleapis.com"));
+        assert!(!is_loopback_url(
+            "https://generativelanguage.googleapis.com"
+        ));
         assert!(!is_loopback_url("https://127x.example.com"));
         assert!(!is_loopback_url("http://localhost.corp.example:8080"));
         assert!(!is_loopback_url("not a url at all ::"));

@@ -22,4 +22,3 @@ pub fn state_dir() -> anyhow::Result<PathBuf> {
     .context("cannot locate the home directory for the state dir")?;
     Ok(strategy.state_dir().unwrap_or_else(|| strategy.data_dir()))
 }
-

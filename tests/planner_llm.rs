@@ -16,9 +16,9 @@ use gitaiops::command::{Command, Kind, Policy, Queue, Source, Status as QStatus,
 use gitaiops::gitlab::client::{ClientConfig, GitlabClient};
 use gitaiops::gitlab::models::Status;
 use gitaiops::gitlab::snapshot::ProjectSnapshot;
-use gitaiops::plan::fetch::{FetchOptions, fetch_for_plan};
 use gitaiops::llm::gemini::{GeminiConfig, GeminiProvider};
 use gitaiops::llm::openai::{OpenAiConfig, OpenAiProvider};
+use gitaiops::plan::fetch::{FetchOptions, fetch_for_plan};
 use gitaiops::plan::run::{
     Backend, PlanFailure, PlanInput, PlanOutcome, Planner, PlannerOptions, Progress,
 };
@@ -259,7 +259,7 @@ fn gemini_planner(base: &str, timeout: Duration) -> Planner {
         no_proxy: true,
     })
     .unwrap();
-    Planner::new(Backend::Gemini(p), fast_opts())
+    Planner::new(Backend::Llm(gitaiops::llm::Model::Gemini(p)), fast_opts())
 }
 
 fn openai_planner(base: &str, model: Option<&str>, timeout: Duration) -> Planner {
@@ -272,7 +272,7 @@ fn openai_planner(base: &str, model: Option<&str>, timeout: Duration) -> Planner
         no_proxy: true,
     })
     .unwrap();
-    Planner::new(Backend::OpenAi(p), fast_opts())
+    Planner::new(Backend::Llm(gitaiops::llm::Model::OpenAi(p)), fast_opts())
 }
 
 async fn run(planner: &Planner, w: &World) -> (Result<PlanOutcome, PlanFailure>, Vec<Progress>) {

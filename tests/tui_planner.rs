@@ -192,7 +192,7 @@ async fn hostile_gemini_plan_merging_a_red_mr_is_never_executed() {
     })
     .unwrap();
     let planner = Planner::new(
-        Backend::Gemini(provider),
+        Backend::Llm(gitaiops::llm::Model::Gemini(provider)),
         PlannerOptions {
             backoff_base: Duration::from_millis(10),
             ..PlannerOptions::default()
@@ -303,7 +303,7 @@ async fn llm_diagnosis_falls_back_to_the_rules_with_a_visible_note() {
     .unwrap();
     let mut ai = Ai::new(
         Arc::new(Planner::new(
-            Backend::Gemini(provider),
+            Backend::Llm(gitaiops::llm::Model::Gemini(provider)),
             PlannerOptions::default(),
         )),
         None,

@@ -359,7 +359,8 @@ mod tests {
             !text.contains('\x1b') && !text.contains('\u{202E}'),
             "{text:?}"
         );
-        assert!(text.contains("hi]0;pwned[2Jthere"));
+        // Escape sequences go whole, parameters included: nothing of "]0;pwned" is left.
+        assert!(text.contains("hithere"), "{text:?}");
         assert!(
             text.contains("loading"),
             "diffs of !2 were not fetched: {text}"

@@ -15,8 +15,8 @@ use super::*;
 use crate::command::{Command, Source};
 use crate::diagnose::log::LogIndex;
 use crate::diagnose::model::{Category, Diagnosis, Evidence};
-use crate::plan::parse::Rejected;
 use crate::llm::provider::Usage;
+use crate::plan::parse::Rejected;
 use crate::plan::run::{PlanFailure, PlanOutcome};
 
 fn state() -> AppState {

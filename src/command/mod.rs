@@ -1,7 +1,6 @@
 //! Commands: the closed enum, validation, risk and policy, executor and audit log.
 
 pub mod audit;
-pub mod cli;
 pub mod executor;
 pub mod model;
 pub mod operator;

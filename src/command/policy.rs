@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-
 use serde::{Deserialize, Serialize};
 
 use super::model::Kind;

@@ -976,8 +976,8 @@ fn normalize(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::validate::tests::snap;
     use crate::command::policy::PolicySection;
+    use crate::command::validate::tests::snap;
     use crate::gitlab::Status as GlStatus;
     use serde_json::json;
 

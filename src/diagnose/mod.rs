@@ -1,6 +1,5 @@
 //! CI failure diagnosis: job-log parsing, error extraction, excerpts, rules and LLM diagnosis.
 
-pub mod cli;
 pub mod engine;
 pub mod eval;
 pub mod excerpt;

@@ -11,4 +11,3 @@ pub use client::{ClientConfig, GitlabClient, Listed, MrQuery, PipelineQuery, Wri
 pub use error::GitlabError;
 pub use models::*;
 pub use snapshot::{ProjectKey, ProjectSnapshot};
-pub mod status;

@@ -379,8 +379,8 @@ impl Provider for GeminiProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::provider::PromptParts;
+    use super::*;
 
     fn fixture(name: &str) -> String {
         let path = crate::testutil::shared_path("fixtures/llm/gemini").join(name);
@@ -514,7 +514,8 @@ mod tests {
 
     #[test]
     fn request_body_follows_the_contract() {
-        let schema = serde_json::json!({"type": "object", "properties": {"commands": {"type": "array"}}});
+        let schema =
+            serde_json::json!({"type": "object", "properties": {"commands": {"type": "array"}}});
         let req = LlmRequest {
             prompt: PromptParts {
                 system: "sys",

@@ -372,8 +372,8 @@ impl Provider for OpenAiProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::provider::PromptParts;
+    use super::*;
 
     fn fixture(name: &str) -> String {
         let path = crate::testutil::shared_path("fixtures/llm/openai-compat").join(name);
@@ -473,7 +473,8 @@ mod tests {
 
     #[test]
     fn request_uses_the_nested_json_schema_form() {
-        let schema = serde_json::json!({"type": "object", "properties": {"commands": {"type": "array"}}});
+        let schema =
+            serde_json::json!({"type": "object", "properties": {"commands": {"type": "array"}}});
         let req = LlmRequest {
             prompt: PromptParts {
                 system: "sys",

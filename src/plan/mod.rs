@@ -8,7 +8,6 @@
 //! re-ask. Results are proposals; nothing here executes. `trigger` decides when to run,
 //! `settings` which planner, `cost` what it cost, `fetch` reads a snapshot for `gitaiops plan`.
 
-pub mod cli;
 pub mod fence;
 pub mod fetch;
 pub mod parse;

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::llm::provider::strip_wrapping;
-use crate::redact::redact;
 use super::schema::MAX_COMMANDS;
 use crate::command::{Command, parse_plan, validate};
 use crate::gitlab::snapshot::ProjectSnapshot;
+use crate::llm::provider::strip_wrapping;
+use crate::redact::redact;
 
 /// A proposal that did not make it, as `plan --json` prints it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

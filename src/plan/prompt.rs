@@ -10,10 +10,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::fence::Fence;
-use crate::redact::redact_owned;
 use super::schema::{MAX_COMMANDS, kinds_summary, provider_schema};
 use super::snapshot::{ContextOptions, JobLogs, build_context, estimate_tokens};
 use crate::gitlab::snapshot::ProjectSnapshot;
+use crate::redact::redact_owned;
 
 const SYSTEM_TEMPLATE: &str = include_str!("../../assets/prompts/plan_system.md");
 const USER_TEMPLATE: &str = include_str!("../../assets/prompts/plan_user.md");

@@ -12,19 +12,21 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::llm::cost::{Pricing, cost, list_price};
 use super::fence::Fence;
-use crate::llm::Model;
-use crate::llm::gemini::{GeminiConfig, GeminiProvider};
-use crate::llm::openai::{OpenAiConfig, OpenAiProvider};
 use super::parse::{Checked, Rejected, check_answer, check_value};
 use super::prompt::{Prompt, PromptOptions, TEMPLATE_VERSION, build_prompt};
-use crate::llm::provider::{Followup, LlmRequest, Provider, ProviderError, RawPlan, RetryAdvice, Usage};
 use super::rules::{RulesOptions, plan_rules_with};
 use super::settings::{PlannerSettings, ProviderKind};
 use super::snapshot::JobLogs;
 use crate::command::Command;
 use crate::gitlab::snapshot::ProjectSnapshot;
+use crate::llm::Model;
+use crate::llm::cost::{Pricing, cost, list_price};
+use crate::llm::gemini::{GeminiConfig, GeminiProvider};
+use crate::llm::openai::{OpenAiConfig, OpenAiProvider};
+use crate::llm::provider::{
+    Followup, LlmRequest, Provider, ProviderError, RawPlan, RetryAdvice, Usage,
+};
 
 /// The backends, chosen at run time: a model, or the offline rules.
 pub enum Backend {

@@ -7,7 +7,6 @@
 //!
 //! All pure: the caller fetches CODEOWNERS, commits and members; nothing here does IO.
 
-pub mod cli;
 pub mod codeowners;
 pub mod route;
 pub mod triage;

@@ -16,9 +16,7 @@ mod state;
 #[cfg(test)]
 mod state_tests;
 
-use std::io::Write as _;
 use std::net::SocketAddr;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,7 +25,6 @@ use anyhow::Context as _;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::cli::SimArgs;
 pub use faults::{Fault, FaultKind, RequestRecord};
 
 /// How scenario time moves.
@@ -265,7 +262,7 @@ impl Drop for SimHandle {
 
 /// The listen address, refused unless it is loopback: this is a test server with no auth by
 /// default and must not be reachable from the network.
-fn loopback_addr(listen: &str) -> anyhow::Result<SocketAddr> {
+pub fn loopback_addr(listen: &str) -> anyhow::Result<SocketAddr> {
     let addr: SocketAddr = match listen.parse() {
         Ok(a) => a,
         Err(_) if listen.starts_with("localhost:") => {
@@ -282,50 +279,6 @@ fn loopback_addr(listen: &str) -> anyhow::Result<SocketAddr> {
         );
     }
     Ok(addr)
-}
-
-/// `gitaiops sim`: prints the base URL as the first stdout line, serves until SIGINT/SIGTERM.
-pub async fn run_cli(args: SimArgs) -> anyhow::Result<ExitCode> {
-    let listen = loopback_addr(&args.listen)?;
-    let handle = start(SimConfig {
-        listen,
-        scale: args.scale,
-        seed: args.seed,
-        token: args.token.clone(),
-        clock: SimClock::Real,
-    })
-    .await?;
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", handle.base_url())?;
-        out.flush()?;
-    }
-    tracing::info!(url = %handle.base_url(), scale = args.scale, seed = args.seed, "simulated GitLab serving");
-    wait_for_signal().await;
-    handle.shutdown().await;
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 #[cfg(test)]

@@ -7,16 +7,15 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
-use super::fence::Fence;
-use super::fetch::{FetchOptions, fetch_for_plan};
-use super::prompt::{PromptOptions, build_prompt};
-use super::run::{PlanInput, PlanOutcome, Planner, Progress, usage_line};
-use super::settings::{PlannerSettings, resolve};
-use crate::cli::{GlobalArgs, PlanArgs};
+use crate::args::{GlobalArgs, PlanArgs};
 use crate::command::risk;
 use crate::config::Settings;
 use crate::gitlab::client::GitlabClient;
-
+use crate::plan::fence::Fence;
+use crate::plan::fetch::{FetchOptions, fetch_for_plan};
+use crate::plan::prompt::{PromptOptions, build_prompt};
+use crate::plan::run::{PlanInput, PlanOutcome, Planner, Progress, usage_line};
+use crate::plan::settings::{PlannerSettings, resolve};
 
 /// The planner's settings from the loaded config and the process environment.
 pub fn planner_settings(
@@ -45,7 +44,7 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
     let (mut snap, logs) = fetch_for_plan(&client, &project, &FetchOptions::default())
         .await
         .with_context(|| format!("cannot read {project}"))?;
-    let review = super::fetch::fetch_review(&client, &mut snap, 10, 30).await;
+    let review = crate::plan::fetch::fetch_review(&client, &mut snap, 10, 30).await;
     let input = PlanInput {
         review,
         ..PlanInput::new(Arc::new(snap), logs)

@@ -7,13 +7,13 @@ use anyhow::bail;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use super::GitlabClient;
-use super::error::one_line;
-use super::models::Status;
-use super::poller::{self, PollConfig, PollEvent, fetch_snapshot};
-use super::snapshot::ProjectSnapshot;
-use crate::cli::{GlobalArgs, StatusArgs};
+use crate::args::{GlobalArgs, StatusArgs};
 use crate::config::Settings;
+use crate::gitlab::GitlabClient;
+use crate::gitlab::error::one_line;
+use crate::gitlab::models::Status;
+use crate::gitlab::poller::{self, PollConfig, PollEvent, fetch_snapshot};
+use crate::gitlab::snapshot::ProjectSnapshot;
 
 /// Pipelines listed, and pipelines whose jobs are fetched, for one report.
 const PIPELINES: u32 = 20;

@@ -14,20 +14,20 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use crate::cli::{ApplyArgs, AuditArgs, GlobalArgs};
+use crate::args::{ApplyArgs, AuditArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::gitlab::{GitlabClient, ProjectSnapshot};
 
-use super::audit::{
+use crate::command::audit::{
     self, AuditEvent, AuditLog, RecordHeader, format_human, new_session_id, operator_id,
 };
-use super::executor::{ExecContext, execute, snapshot_for};
-use super::model::Command;
-use super::parse::{ParsedPlan, RejectedItem, parse_plan_file};
-use super::policy::Policy;
-use super::queue::{Approval, Proposed, Queue, QueueError, Source, Status};
-use super::request::details;
-use super::risk::Risk;
+use crate::command::executor::{ExecContext, execute, snapshot_for};
+use crate::command::model::Command;
+use crate::command::parse::{ParsedPlan, RejectedItem, parse_plan_file};
+use crate::command::policy::Policy;
+use crate::command::queue::{Approval, Proposed, Queue, QueueError, Source, Status};
+use crate::command::request::details;
+use crate::command::risk::Risk;
 
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
@@ -268,15 +268,15 @@ pub async fn apply_plan(
             bail!("audit log could not be written ({e}); stopping");
         }
         let line = match &report.finish {
-            super::queue::Finish::Done(s) => {
+            crate::command::queue::Finish::Done(s) => {
                 out.done += 1;
                 format!("{head}: done ({s})")
             }
-            super::queue::Finish::Failed(s) => {
+            crate::command::queue::Finish::Failed(s) => {
                 out.failed += 1;
                 format!("{head}: failed: {s}")
             }
-            super::queue::Finish::Stale(s) => {
+            crate::command::queue::Finish::Stale(s) => {
                 out.refused += 1;
                 format!("{head}: refused: stale: {s}")
             }
@@ -346,7 +346,7 @@ fn decide(queue: &mut Queue, id: u64, risk: Risk, yes: bool, confirm: &mut dyn C
             Err(e) => Decided::Refused(refusal_text(&e)),
         }
     } else {
-        let consent = if yes || kind == super::model::Kind::Note {
+        let consent = if yes || kind == crate::command::model::Kind::Note {
             true
         } else if confirm.interactive() {
             let a = confirm

@@ -5,15 +5,15 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::codeowners::CodeOwners;
-use crate::cli::CodeownersArgs;
+use crate::args::CodeownersArgs;
+use crate::review::codeowners::CodeOwners;
 
 /// Exit code 0 when the file has no problems, 1 when it has some (each printed).
 pub fn run_codeowners(args: CodeownersArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let co = CodeOwners::parse(&String::from_utf8_lossy(&bytes));
-    let lookups: Vec<(String, Vec<super::codeowners::SectionMatch>)> = args
+    let lookups: Vec<(String, Vec<crate::review::codeowners::SectionMatch>)> = args
         .paths
         .iter()
         .map(|p| (p.clone(), co.owners_of(p)))
@@ -75,7 +75,7 @@ pub fn run_codeowners(args: CodeownersArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn owners(o: &[super::codeowners::Owner]) -> String {
+fn owners(o: &[crate::review::codeowners::Owner]) -> String {
     o.iter()
         .map(|o| o.to_string())
         .collect::<Vec<_>>()

@@ -7,17 +7,17 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use super::engine;
-use super::eval::{self, CaseResult};
-use super::log::LogIndex;
-use super::model::{Diagnosis, JobContext};
-use super::rules;
-use super::score;
-use crate::cli::{DiagnoseArgs, EvalCmd, GlobalArgs};
+use crate::args::{DiagnoseArgs, EvalCmd, GlobalArgs};
 use crate::config::Settings;
+use crate::diagnose::engine;
+use crate::diagnose::eval::{self, CaseResult};
+use crate::diagnose::log::LogIndex;
+use crate::diagnose::model::{Diagnosis, JobContext};
+use crate::diagnose::rules;
+use crate::diagnose::score;
 use crate::gitlab::client::GitlabClient;
-use crate::redact::redact;
 use crate::plan::run::Planner;
+use crate::redact::redact;
 
 pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&global)?;
@@ -29,13 +29,9 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
     };
     let log =
         tokio::task::spawn_blocking(move || Arc::new(LogIndex::parse(Arc::new(bytes)))).await?;
-    let (d, engine) = engine::diagnose_with_model(
-        planner.llm(),
-        planner.options().max_output_tokens,
-        log,
-        ctx,
-    )
-    .await;
+    let (d, engine) =
+        engine::diagnose_with_model(planner.llm(), planner.options().max_output_tokens, log, ctx)
+            .await;
     let d = d.map_err(|e| anyhow::anyhow!(e))?;
     if engine != "rules" {
         // Which engine answered (and why a model fell back) matters to the reader, not to a
@@ -54,7 +50,7 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
 /// The configured planner (`--provider`, `[planner]`, GEMINI_API_KEY / OPENAI_BASE_URL; rules
 /// otherwise): its model diagnoses when it has one.
 fn planner_for(settings: &Settings) -> anyhow::Result<Planner> {
-    let ps = crate::plan::cli::planner_settings(settings, None)?;
+    let ps = super::plan::planner_settings(settings, None)?;
     Planner::from_settings(&ps).map_err(|e| anyhow::anyhow!(e))
 }
 
@@ -160,16 +156,14 @@ pub async fn run_eval(global: GlobalArgs, cmd: EvalCmd) -> anyhow::Result<ExitCo
     let results = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<CaseResult>> {
         // With a model, a failed answer scores 0 for its case (the corpus's rule), never a
         // silent fallback to the rules.
-        let mut diag = |l: &LogIndex, c: &JobContext| {
-            match planner.llm() {
-                None => Ok(rules::diagnose(l, c)),
-                Some(m) => handle.block_on(engine::model_only(
-                    m,
-                    planner.options().max_output_tokens,
-                    l,
-                    c,
-                )),
-            }
+        let mut diag = |l: &LogIndex, c: &JobContext| match planner.llm() {
+            None => Ok(rules::diagnose(l, c)),
+            Some(m) => handle.block_on(engine::model_only(
+                m,
+                planner.options().max_output_tokens,
+                l,
+                c,
+            )),
         };
         cases.iter().map(|c| eval::run_case(c, &mut diag)).collect()
     })

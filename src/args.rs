@@ -1,4 +1,4 @@
-//! Command-line interface: every subcommand's flags. `main.rs` dispatches to the modules.
+//! The command line as clap parses it: every subcommand's flags. Plain data; `cli` dispatches.
 
 use std::path::PathBuf;
 
@@ -49,7 +49,10 @@ pub struct GlobalArgs {
     pub refresh_secs: Option<u64>,
 }
 
-#[derive(Debug, Subcommand)]
+/// The subcommands; `IntoStaticStr` names them for the log (never their arguments, which may
+/// hold a token).
+#[derive(Debug, Subcommand, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Cmd {
     /// The TUI against the embedded simulated GitLab: no token, no network
     Demo(DemoArgs),

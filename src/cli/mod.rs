@@ -1,0 +1,52 @@
+//! The front ends: one function per subcommand, each resolving settings (config file,
+//! environment, flags) and calling the layers below. Nothing below `cli` reads the config file,
+//! the environment's settings or clap's types.
+
+pub mod apply;
+pub mod codeowners;
+pub mod config;
+pub mod diagnose;
+pub mod plan;
+pub mod sim;
+pub mod status;
+pub mod tui;
+
+use std::process::ExitCode;
+
+use crate::args::{Cli, Cmd, ConfigCmd};
+
+/// Dispatches a parsed command line. Every subcommand returns its exit code or an error that
+/// `main` prints as one line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let global = cli.global;
+    // A file log for everything long-running or talking to a server; `config path` and the
+    // `redact` filter have nothing worth logging. Without a usable state dir we run unlogged.
+    let wants_log = !matches!(
+        cli.command,
+        Some(Cmd::Config(ConfigCmd::Path)) | Some(Cmd::Redact)
+    );
+    let _log = wants_log.then(crate::logging::init).and_then(Result::ok);
+    // Only the subcommand's name: its arguments may hold a token (`sim --token`).
+    let name: &'static str = cli.command.as_ref().map_or("tui", |c| c.into());
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), command = name, "start");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            None => tui::run_live(global).await,
+            Some(Cmd::Demo(args)) => tui::run_demo(global, args).await,
+            Some(Cmd::Sim(args)) => sim::run(args).await,
+            Some(Cmd::Status(args)) => status::run(global, args).await,
+            Some(Cmd::Config(cmd)) => config::run(global, cmd),
+            Some(Cmd::Plan(args)) => plan::run_plan(global, args).await,
+            Some(Cmd::Apply(args)) => apply::run_apply(global, args).await,
+            Some(Cmd::Diagnose(args)) => diagnose::run_diagnose(global, args).await,
+            Some(Cmd::Redact) => plan::run_redact(),
+            Some(Cmd::Audit(args)) => apply::run_audit(global, args).await,
+            Some(Cmd::Eval(cmd)) => diagnose::run_eval(global, cmd).await,
+            Some(Cmd::Codeowners(args)) => codeowners::run_codeowners(args),
+        }
+    })
+}

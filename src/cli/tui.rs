@@ -1,0 +1,245 @@
+//! Plain `gitaiops` and `gitaiops demo`: resolve the session (settings, keymap, planner, audit
+//! log, the simulated GitLab for the demo) and hand it to the TUI.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+
+use crate::app::activity::ActivityKind;
+use crate::app::{self, Keymap, PlannerInfo};
+use crate::args::{DemoArgs, GlobalArgs};
+use crate::config::Settings;
+use crate::gitlab::client::ClientConfig;
+use crate::gitlab::poller::PollConfig;
+use crate::sim::{self, SimClock, SimConfig};
+
+use std::sync::Arc;
+
+use crate::plan::run::{Backend, Planner, PlannerOptions};
+use crate::tui::ai as runtime_ai;
+use crate::tui::runtime::{self, Session};
+use crate::tui::theme::{self, Theme};
+
+/// The TUI needs a terminal on both ends; scripts have `status --json`.
+fn require_tty() -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        bail!(
+            "the TUI needs a terminal (stdin and stdout); for scripts use `gitaiops status --json`"
+        );
+    }
+    Ok(())
+}
+
+/// Keymap with the config file's overrides, and what could not be applied.
+fn keymap(settings: Option<&Settings>) -> (Keymap, Vec<(ActivityKind, String)>) {
+    let Some(s) = settings else {
+        return (Keymap::defaults(), Vec::new());
+    };
+    let (map, warnings) = Keymap::with_overrides(&s.file.ui.keymap);
+    (
+        map,
+        warnings
+            .into_iter()
+            .map(|w| (ActivityKind::Error, w))
+            .collect(),
+    )
+}
+
+/// The planner of this session (config, env, `--provider`): what the header names and what
+/// `p` runs. A planner that cannot be built (missing key) falls back to the offline rules,
+/// said in the activity feed.
+fn planner(
+    settings: Option<&Settings>,
+    notes: &mut Vec<(ActivityKind, String)>,
+) -> (PlannerInfo, runtime_ai::Ai) {
+    let section = settings.map(|s| s.file.planner.clone()).unwrap_or_default();
+    let ps =
+        crate::plan::settings::resolve(&section, None, &|k| std::env::var(k).ok()).map(|mut ps| {
+            ps.no_proxy = crate::net::is_loopback_url(&ps.base_url);
+            ps
+        });
+    let built = ps
+        .as_ref()
+        .map_err(|e| e.to_string())
+        .and_then(Planner::from_settings);
+    let planner = match built {
+        Ok(p) => p,
+        Err(e) => {
+            notes.push((
+                ActivityKind::Error,
+                format!("planner: {e}; using the offline rules planner"),
+            ));
+            Planner::new(Backend::Rules, PlannerOptions::default())
+        }
+    };
+    let info = PlannerInfo {
+        provider: planner.label(),
+        state: "idle".into(),
+        tokens: 0,
+    };
+    (
+        info,
+        runtime_ai::Ai::new(Arc::new(planner), ps.as_ref().ok()),
+    )
+}
+
+/// Plain `gitaiops`: the configured GitLab project.
+pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(&global)?;
+    if !settings.has_token() {
+        bail!(
+            "no GitLab token. Export one with read_api scope: `export GITLAB_TOKEN=glpat-...` (or set token_cmd in {}), and name the project with --project group/name. To try gitaiops without GitLab or a token, run `gitaiops demo`.",
+            settings.config_path.display()
+        );
+    }
+    let project = settings.project()?.to_string();
+    require_tty()?;
+    let client_cfg = settings.client_config().context("GitLab client")?;
+    let (keymap, mut notes) = keymap(Some(&settings));
+    notes.insert(
+        0,
+        (
+            ActivityKind::Info,
+            format!(
+                "watching {project} on {} every {}s",
+                settings.gitlab_url(),
+                settings.refresh().as_secs()
+            ),
+        ),
+    );
+    let (planner_info, ai) = planner(Some(&settings), &mut notes);
+    let host = crate::gitlab::client::GitlabClient::new(client_cfg.clone())?
+        .host()
+        .to_string();
+    let session = Session {
+        settings: app::Settings {
+            host,
+            project,
+            read_only: settings.read_only(),
+            ascii: settings.file.ui.ascii,
+            demo: false,
+        },
+        keymap,
+        notes,
+        planner: planner_info,
+        ai,
+        client_cfg,
+        poll_cfg: PollConfig {
+            refresh: settings.refresh(),
+            ..PollConfig::default()
+        },
+        theme: Theme::new(!theme::no_color_from_env(), settings.file.ui.ascii),
+        fixed_now: None,
+        policy: crate::command::Policy::from_config(&settings.file.policy, global.read_only)
+            .map_err(|e| anyhow::anyhow!("[policy]: {e}"))?,
+        audit: open_audit(Some(&settings)),
+    };
+    runtime::run(session).await
+}
+
+/// The audit log from `[audit] path`, else the state dir.
+fn open_audit(settings: Option<&Settings>) -> Result<crate::command::audit::AuditLog, String> {
+    let configured = settings.and_then(|s| s.file.audit.path.as_deref());
+    let path = crate::command::audit::resolve_path(configured).map_err(|e| e.to_string())?;
+    crate::command::audit::AuditLog::open(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `gitaiops demo`: the simulated GitLab in-process on a loopback port, spoken to over HTTP
+/// exactly like a real one. No token, no network.
+pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    require_tty()?;
+    // The config file is optional here: a broken one must not keep anyone from the demo.
+    let (settings, mut notes) = match Settings::load(&global) {
+        Ok(s) => (Some(s), Vec::new()),
+        Err(e) => (
+            None,
+            vec![(ActivityKind::Error, format!("config ignored: {e:#}"))],
+        ),
+    };
+    let sim = sim::start(SimConfig {
+        scale: args.scale,
+        seed: args.seed,
+        clock: if args.frozen {
+            SimClock::Manual
+        } else {
+            SimClock::Real
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .context("starting the simulated GitLab")?;
+    let (keymap, warnings) = keymap(settings.as_ref());
+    notes.extend(warnings);
+    notes.insert(
+        0,
+        (
+            ActivityKind::Info,
+            format!(
+                "demo: simulated GitLab at {} (seed {}, scale {})",
+                sim.base_url(),
+                args.seed,
+                args.scale
+            ),
+        ),
+    );
+    let (planner_info, ai) = planner(settings.as_ref(), &mut notes);
+    let read_only = global.read_only || settings.as_ref().is_some_and(|s| s.read_only());
+    let policy = match settings
+        .as_ref()
+        .map(|s| crate::command::Policy::from_config(&s.file.policy, read_only))
+    {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => {
+            notes.push((
+                ActivityKind::Error,
+                format!("[policy] ignored, read-only instead: {e}"),
+            ));
+            crate::command::Policy {
+                read_only: true,
+                ..Default::default()
+            }
+        }
+        None => crate::command::Policy {
+            read_only,
+            ..Default::default()
+        },
+    };
+    let ascii = global.ascii || settings.as_ref().is_some_and(|s| s.file.ui.ascii);
+    let client_cfg = ClientConfig {
+        base_url: sim.base_url(),
+        read_only,
+        no_proxy: true,
+        ..ClientConfig::default()
+    };
+    let refresh = settings
+        .as_ref()
+        .map(|s| s.refresh())
+        .unwrap_or(PollConfig::default().refresh);
+    let session = Session {
+        settings: app::Settings {
+            host: sim.addr().to_string(),
+            project: sim.project_path(),
+            read_only,
+            ascii,
+            demo: true,
+        },
+        keymap,
+        notes,
+        planner: planner_info,
+        ai,
+        client_cfg,
+        poll_cfg: PollConfig {
+            refresh,
+            ..PollConfig::default()
+        },
+        theme: Theme::new(!theme::no_color_from_env(), ascii),
+        fixed_now: args.frozen.then(|| sim.now()),
+        policy,
+        audit: open_audit(settings.as_ref()),
+    };
+    tracing::info!(url = %sim.base_url(), seed = args.seed, scale = args.scale, frozen = args.frozen, "demo: simulated GitLab serving");
+    let result = runtime::run(session).await;
+    sim.shutdown().await;
+    result
+}
