@@ -350,12 +350,7 @@ impl Provider for OpenAiProvider {
             .await
             .map_err(|e| transport_error(&e, self.timeout))?;
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|h| h.to_str().ok())
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = crate::net::rate_limit_wait(resp.headers(), jiff::Timestamp::now());
         let text = resp
             .text()
             .await

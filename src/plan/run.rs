@@ -536,9 +536,14 @@ impl Planner {
                     Some((format!("rate limited by {}", provider.name()), d))
                 }
                 RetryAdvice::Backoff if backoffs < 2 => {
-                    let factor = 2u32.pow(backoffs) as f64 * (0.75 + fastrand::f64() * 0.5);
+                    let wait = crate::net::backoff_delay(
+                        backoffs,
+                        self.opts.backoff_base,
+                        self.opts.max_wait,
+                        fastrand::f64(),
+                    );
                     backoffs += 1;
-                    Some((err.to_string(), self.opts.backoff_base.mul_f64(factor)))
+                    Some((err.to_string(), wait))
                 }
                 RetryAdvice::Once if !once => {
                     once = true;
