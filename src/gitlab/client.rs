@@ -5,10 +5,9 @@
 //! request counting and read-only enforcement. The pure pieces (link parsing, backoff, rate-limit
 //! waits, URL normalisation) are free functions so they can be unit-tested without a server.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -18,6 +17,7 @@ use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
+use super::stats::{RateLimitSeen, RequestStats};
 use super::error::{GitlabError, Result, error_body_message, one_line};
 use super::models::{
     Approvals, Bridge, Commit, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, User,
@@ -232,9 +232,14 @@ pub fn encode_segment(s: &str) -> String {
     utf8_percent_encode(s, PATH_SEGMENT).to_string()
 }
 
+/// One per GitLab instance per process: every task (poller, planner, diagnosis, executor) holds
+/// a clone, so they share one connection pool, one request counter and one read-only switch.
 #[derive(Clone)]
 pub struct GitlabClient {
     inner: Arc<Inner>,
+    /// This handle refuses writes whatever the shared switch says (the planner's and the
+    /// diagnoser's view: they only ever read).
+    read_only_view: bool,
 }
 
 struct Inner {
@@ -243,19 +248,19 @@ struct Inner {
     base: Url,
     host: String,
     token: Option<SecretString>,
-    read_only: bool,
+    /// Only ever switched on (`:readonly`); never off for the life of the client.
+    read_only: AtomicBool,
     max_retries: u32,
     backoff_base: Duration,
     max_retry_wait: Duration,
-    sent: AtomicU64,
-    recent: Mutex<VecDeque<Instant>>,
+    stats: RequestStats,
 }
 
 impl std::fmt::Debug for GitlabClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GitlabClient")
             .field("host", &self.inner.host)
-            .field("read_only", &self.inner.read_only)
+            .field("read_only", &self.is_read_only())
             .finish_non_exhaustive()
     }
 }
@@ -310,13 +315,13 @@ impl GitlabClient {
                 base,
                 host,
                 token: cfg.token,
-                read_only: cfg.read_only,
+                read_only: AtomicBool::new(cfg.read_only),
                 max_retries: cfg.max_retries,
                 backoff_base: cfg.backoff_base,
                 max_retry_wait: cfg.max_retry_wait,
-                sent: AtomicU64::new(0),
-                recent: Mutex::new(VecDeque::new()),
+                stats: RequestStats::default(),
             }),
+            read_only_view: false,
         })
     }
 
@@ -326,18 +331,35 @@ impl GitlabClient {
     }
 
     pub fn is_read_only(&self) -> bool {
-        self.inner.read_only
+        self.read_only_view || self.inner.read_only.load(Ordering::SeqCst)
     }
 
-    /// Every HTTP request sent, retries included.
+    /// Switches read-only on for every handle of this client, for good: the next write of any
+    /// task is refused before it is sent.
+    pub fn set_read_only(&self) {
+        self.inner.read_only.store(true, Ordering::SeqCst);
+    }
+
+    /// A handle on the same connection pool and counter that can never write.
+    pub fn read_only_view(&self) -> GitlabClient {
+        GitlabClient {
+            inner: self.inner.clone(),
+            read_only_view: true,
+        }
+    }
+
+    /// Every HTTP request sent by any handle of this client, retries included.
     pub fn request_count(&self) -> u64 {
-        self.inner.sent.load(Ordering::Relaxed)
+        self.inner.stats.total()
     }
 
     pub fn requests_last_minute(&self) -> u32 {
-        let mut q = self.inner.recent.lock().unwrap_or_else(|p| p.into_inner());
-        prune(&mut q, Instant::now());
-        q.len() as u32
+        self.inner.stats.last_minute()
+    }
+
+    /// Requests by endpoint and outcome, rate-limit headers as last seen.
+    pub fn stats(&self) -> &RequestStats {
+        &self.inner.stats
     }
 
     // ---- reads -------------------------------------------------------------------------
@@ -744,14 +766,6 @@ impl GitlabClient {
         }
     }
 
-    fn count(&self) {
-        self.inner.sent.fetch_add(1, Ordering::Relaxed);
-        let now = Instant::now();
-        let mut q = self.inner.recent.lock().unwrap_or_else(|p| p.into_inner());
-        prune(&mut q, now);
-        q.push_back(now);
-    }
-
     /// The only place a request leaves the process.
     async fn send_once(
         &self,
@@ -760,7 +774,7 @@ impl GitlabClient {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Fetched> {
-        if self.inner.read_only && method != Method::GET && method != Method::HEAD {
+        if self.is_read_only() && method != Method::GET && method != Method::HEAD {
             return Err(GitlabError::ReadOnly {
                 method: method.to_string(),
                 path: path.to_string(),
@@ -774,11 +788,28 @@ impl GitlabClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        self.count();
+        let stats = &self.inner.stats;
+        stats.sent();
         let started = Instant::now();
-        let resp = req.send().await.map_err(|e| transport_error(host, &e))?;
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                stats.finished(method.as_str(), path, None, started.elapsed());
+                return Err(transport_error(host, &e));
+            }
+        };
         let status = resp.status();
         let headers = resp.headers().clone();
+        stats.finished(
+            method.as_str(),
+            path,
+            Some(status.as_u16()),
+            started.elapsed(),
+        );
+        stats.rate_limit_seen(RateLimitSeen {
+            remaining: header_str(&headers, "ratelimit-remaining").and_then(|v| v.parse().ok()),
+            limit: header_str(&headers, "ratelimit-limit").and_then(|v| v.parse().ok()),
+        });
         let body = resp
             .bytes()
             .await
@@ -805,15 +836,6 @@ pub fn ensure_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-fn prune(q: &mut VecDeque<Instant>, now: Instant) {
-    while let Some(&t) = q.front() {
-        if now.duration_since(t) >= Duration::from_secs(60) {
-            q.pop_front();
-        } else {
-            break;
-        }
-    }
-}
 
 fn transport_error(host: &str, e: &reqwest::Error) -> GitlabError {
     if e.is_timeout() {

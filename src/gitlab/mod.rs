@@ -6,6 +6,7 @@ pub mod error;
 pub mod models;
 pub mod poller;
 pub mod snapshot;
+pub mod stats;
 
 pub use client::{ClientConfig, GitlabClient, Listed, MrQuery, PipelineQuery, WriteResponse};
 pub use error::GitlabError;
