@@ -3,6 +3,9 @@
 //!
 //! `cargo bench --bench command`
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use divan::{Bencher, black_box};
 use gitaiops::command::audit::{AuditLog, AuditRecord};
 use gitaiops::command::parse::parse_plan_str;

@@ -7,6 +7,9 @@
 //!
 //! Run: `cargo bench --bench gitlab`
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::OnceLock;
 use std::time::Duration;
 

@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench planner`
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::LazyLock;
 
 use divan::{Bencher, black_box};

@@ -2,6 +2,9 @@
 //! sections, an MR touching 300 files, a project with 500 open MRs.
 //! Run: `cargo bench --bench review`.
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 

@@ -4,6 +4,9 @@
 //! `cargo bench --bench tui` (figures in BENCHMARKS.md, "## TUI"). Before the timings it prints
 //! the memory a 50 MB log costs once opened (RSS growth of this process).
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::{Arc, LazyLock};
 
 use gitaiops::app::state::{PlannerInfo, Settings};

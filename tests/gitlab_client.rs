@@ -5,6 +5,9 @@
 //! panic or a hang; the simulator's request log proves how many requests were made and that
 //! read-only mode lets no write out.
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 use gitaiops::gitlab::poller::{self, PollCmd, PollConfig, PollEvent};

@@ -2,6 +2,9 @@
 //! that matter read correctly; and hostile variations (unknown enum values, unknown fields,
 //! nulls, truncation) never fail a parse that should succeed nor panic.
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 
 use gitaiops::gitlab::models::*;

@@ -3,6 +3,9 @@
 //! simulated GitLab. Every failure mode ends in its documented state, and nothing executes: the
 //! simulator's request log shows no write after any run.
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,9 @@
 //! The simulated GitLab over real loopback HTTP: JSON shapes against the real fixtures,
 //! pagination headers, auth, writes that change state, the request log and fault injection.
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

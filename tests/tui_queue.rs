@@ -2,6 +2,9 @@
 //! dialogs) plus what the runtime does with its effects (audit log, the real executor) against
 //! the embedded simulated GitLab over loopback.
 
+// Test and benchmark code: a failed setup step should stop with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

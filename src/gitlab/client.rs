@@ -17,11 +17,11 @@ use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
-use super::stats::{RateLimitSeen, RequestStats};
 use super::error::{GitlabError, Result, error_body_message, one_line};
 use super::models::{
     Approvals, Bridge, Commit, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, User,
 };
+use super::stats::{RateLimitSeen, RequestStats};
 
 /// Everything the client needs; `Default` gives the production values.
 #[derive(Clone)]
@@ -835,7 +835,6 @@ impl GitlabClient {
 pub fn ensure_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
-
 
 fn transport_error(host: &str, e: &reqwest::Error) -> GitlabError {
     if e.is_timeout() {

@@ -97,13 +97,15 @@ impl RequestStats {
         self.lock()
             .by
             .iter()
-            .map(|((method, endpoint, status), (count, seconds))| EndpointCount {
-                method: method.clone(),
-                endpoint: endpoint.clone(),
-                status: status.clone(),
-                count: *count,
-                seconds: *seconds,
-            })
+            .map(
+                |((method, endpoint, status), (count, seconds))| EndpointCount {
+                    method: method.clone(),
+                    endpoint: endpoint.clone(),
+                    status: status.clone(),
+                    count: *count,
+                    seconds: *seconds,
+                },
+            )
             .collect()
     }
 }
@@ -139,8 +141,7 @@ pub fn endpoint_template(path: &str) -> String {
             } else {
                 ":id"
             })
-        } else if seg.len() >= 7 && seg.len() <= 64 && seg.bytes().all(|b| b.is_ascii_hexdigit())
-        {
+        } else if seg.len() >= 7 && seg.len() <= 64 && seg.bytes().all(|b| b.is_ascii_hexdigit()) {
             // Commit shas (`repository/commits/:sha`).
             Some(":sha")
         } else {
@@ -175,12 +176,18 @@ mod tests {
             t("/projects/acme%2Fplatform/merge_requests/42/approvals"),
             "/projects/:id/merge_requests/:iid/approvals"
         );
-        assert_eq!(t("/projects/7/jobs/12345678901/trace"), "/projects/:id/jobs/:id/trace");
+        assert_eq!(
+            t("/projects/7/jobs/12345678901/trace"),
+            "/projects/:id/jobs/:id/trace"
+        );
         assert_eq!(
             t("/projects/7/repository/files/docs%2FCODEOWNERS/raw?ref=main"),
             "/projects/:id/repository/files/:file_path/raw"
         );
-        assert_eq!(t("/groups/platform%2Fsre/members/all"), "/groups/:id/members/all");
+        assert_eq!(
+            t("/groups/platform%2Fsre/members/all"),
+            "/groups/:id/members/all"
+        );
         assert_eq!(t("/user"), "/user");
         assert_eq!(t("/users/9/status"), "/users/:id/status");
         assert_eq!(t("/projects/7/Secret-Name"), "/projects/:id/:name");
@@ -192,7 +199,12 @@ mod tests {
         let s = RequestStats::default();
         for status in [Some(200), Some(200), None] {
             s.sent();
-            s.finished("GET", "/projects/1/pipelines", status, Duration::from_millis(10));
+            s.finished(
+                "GET",
+                "/projects/1/pipelines",
+                status,
+                Duration::from_millis(10),
+            );
         }
         assert_eq!(s.total(), 3);
         assert_eq!(s.last_minute(), 3);
