@@ -9,6 +9,7 @@ pub mod cli;
 pub mod command;
 pub mod config;
 pub mod diagnose;
+pub mod driver;
 pub mod gitlab;
 pub mod llm;
 pub mod logging;

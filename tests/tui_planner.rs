@@ -11,17 +11,20 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::IntoResponse;
+use gitaiops::app::msg::{DiagnoseRequest, Shared};
 use gitaiops::app::planner::PlanMsg;
 use gitaiops::app::state::{PlannerInfo, Settings};
 use gitaiops::app::{AppState, Effect, Key, Keymap, Msg, update};
 use gitaiops::command::{Kind, Risk, Source, Status as QStatus};
+use gitaiops::diagnose::model::JobContext;
+use gitaiops::driver::{Driver, DriverConfig};
 use gitaiops::gitlab::client::{ClientConfig, GitlabClient};
 use gitaiops::gitlab::models::Status;
+use gitaiops::gitlab::poller::PollConfig;
 use gitaiops::gitlab::poller::fetch_snapshot;
 use gitaiops::llm::gemini::{GeminiConfig, GeminiProvider};
 use gitaiops::plan::run::{Backend, Planner, PlannerOptions};
 use gitaiops::sim::{SimClock, SimConfig, SimHandle};
-use gitaiops::tui::ai::Ai;
 use jiff::tz::TimeZone;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -77,31 +80,43 @@ async fn app(sim: &SimHandle, provider: &str) -> AppState {
     s
 }
 
-/// `p`, then the runtime's part: start the run, feed its messages back until it finishes.
+/// The driver the binary runs, with the given planner; its poller is not started (the app's
+/// snapshot comes from `app`).
+fn driver(sim: &SimHandle, planner: Planner) -> Driver {
+    Driver::new(DriverConfig {
+        client: GitlabClient::new(client_cfg(sim)).unwrap(),
+        poll: PollConfig::default(),
+        planner: Arc::new(planner),
+        audit: None,
+    })
+}
+
+/// `p`, then the driver's part: the run's messages back into `update` until it finishes.
 /// Returns the effects `update` produced along the way.
-async fn plan(s: &mut AppState, ai: &mut Ai, cc: ClientConfig) -> Vec<Effect> {
+async fn plan(s: &mut AppState, driver: &mut Driver) -> Vec<Effect> {
     let fx = update(s, Msg::Key(Key::char('p')));
-    let run = fx
-        .iter()
-        .find_map(|e| match e {
-            Effect::Plan { run } => Some(*run),
-            _ => None,
-        })
-        .expect("p asks for a run");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Plan { .. })),
+        "p asks for a run: {fx:?}"
+    );
     // A second p while it runs starts nothing.
     let again = update(s, Msg::Key(Key::char('p')));
     assert!(!again.iter().any(|e| matches!(e, Effect::Plan { .. })));
-    ai.start_plan(run, cc, s.settings.project.clone());
-    let mut all = Vec::new();
+    let mut all = fx.clone();
+    for e in fx {
+        driver.perform(e);
+    }
     loop {
-        let m = tokio::time::timeout(Duration::from_secs(30), ai.rx.recv())
+        let m = tokio::time::timeout(Duration::from_secs(30), driver.next())
             .await
-            .expect("the run reports within 30 s")
-            .expect("channel open");
+            .expect("the run reports within 30 s");
         let done = matches!(m, Msg::Plan(PlanMsg::Finished { .. }));
-        all.extend(update(s, m));
+        let fx = update(s, m);
+        all.extend(fx.iter().cloned());
+        for e in fx {
+            driver.perform(e);
+        }
         if done {
-            ai.finished();
             return all;
         }
     }
@@ -123,9 +138,11 @@ fn assert_no_write(sim: &SimHandle) {
 async fn rules_planner_proposals_arrive_in_the_queue_and_nothing_is_written() {
     let sim = sim().await;
     let mut s = app(&sim, "rules (offline)").await;
-    let planner = Planner::new(Backend::Rules, PlannerOptions::default());
-    let mut ai = Ai::new(Arc::new(planner), None);
-    let fx = plan(&mut s, &mut ai, client_cfg(&sim)).await;
+    let mut d = driver(
+        &sim,
+        Planner::new(Backend::Rules, PlannerOptions::default()),
+    );
+    let fx = plan(&mut s, &mut d).await;
 
     assert!(!s.plan.running);
     assert_eq!(s.planner.state, "idle");
@@ -146,7 +163,7 @@ async fn rules_planner_proposals_arrive_in_the_queue_and_nothing_is_written() {
     );
     assert_eq!(s.queue.items.len(), items.len());
     // Proposals are never executed without the operator.
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Execute(_))));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Execute { .. })));
     assert_no_write(&sim);
 }
 
@@ -201,10 +218,10 @@ async fn hostile_gemini_plan_merging_a_red_mr_is_never_executed() {
             ..PlannerOptions::default()
         },
     );
-    let mut ai = Ai::new(Arc::new(planner), None);
-    let fx = plan(&mut s, &mut ai, client_cfg(&sim)).await;
+    let mut d = driver(&sim, planner);
+    let fx = plan(&mut s, &mut d).await;
 
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Execute(_))));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Execute { .. })));
     assert!(s.planner.tokens > 0, "tokens reach the header");
     // Either rejected by the validator (reason in the feed) or queued as a HIGH-risk proposal
     // (risk from code, not from the model), waiting for the operator.
@@ -238,11 +255,30 @@ fn failed_job(s: &AppState) -> u64 {
         .expect("the demo has a failed job")
 }
 
-async fn diagnosis(ai: &mut Ai, s: &mut AppState) -> gitaiops::app::diagnosis::DiagMsg {
-    let m = tokio::time::timeout(Duration::from_secs(30), ai.rx.recv())
+/// `d`'s effect for a failed job of the snapshot, performed by the driver; its result into
+/// the app.
+async fn diagnosis(
+    d: &mut Driver,
+    s: &mut AppState,
+    job_id: u64,
+) -> gitaiops::app::diagnosis::DiagMsg {
+    let snap = s.snapshot.clone().unwrap();
+    let job = snap.job(job_id).unwrap();
+    d.perform(Effect::Diagnose(Box::new(DiagnoseRequest {
+        job_id,
+        project_id: Some(snap.project.id),
+        ctx: JobContext {
+            project: Some(snap.path().to_string()),
+            job_id: Some(job_id),
+            job_name: Some(job.name.clone()),
+            failure_reason: job.failure_reason.clone(),
+            ..Default::default()
+        },
+        index: None::<Shared<_>>,
+    })));
+    let m = tokio::time::timeout(Duration::from_secs(30), d.next())
         .await
-        .expect("the diagnosis reports within 30 s")
-        .expect("channel open");
+        .expect("the diagnosis reports within 30 s");
     match m {
         Msg::Diagnosis(d) => {
             let copy = (*d).clone();
@@ -258,12 +294,11 @@ async fn diagnosis_fetches_the_trace_and_runs_the_rules_engine() {
     let sim = sim().await;
     let mut s = app(&sim, "rules (offline)").await;
     let job = failed_job(&s);
-    let mut ai = Ai::new(
-        Arc::new(Planner::new(Backend::Rules, PlannerOptions::default())),
-        None,
+    let mut drv = driver(
+        &sim,
+        Planner::new(Backend::Rules, PlannerOptions::default()),
     );
-    ai.start_diagnosis(job, None, s.snapshot.clone(), client_cfg(&sim));
-    let d = diagnosis(&mut ai, &mut s).await;
+    let d = diagnosis(&mut drv, &mut s, job).await;
     assert_eq!(d.engine, "rules");
     let diag = d.result.expect("a diagnosis");
     assert!(!diag.evidence.is_empty());
@@ -304,15 +339,14 @@ async fn llm_diagnosis_falls_back_to_the_rules_with_a_visible_note() {
         no_proxy: true,
     })
     .unwrap();
-    let mut ai = Ai::new(
-        Arc::new(Planner::new(
+    let mut drv = driver(
+        &sim,
+        Planner::new(
             Backend::Llm(gitaiops::llm::Model::Gemini(provider)),
             PlannerOptions::default(),
-        )),
-        None,
+        ),
     );
-    ai.start_diagnosis(job, None, s.snapshot.clone(), client_cfg(&sim));
-    let d = diagnosis(&mut ai, &mut s).await;
+    let d = diagnosis(&mut drv, &mut s, job).await;
     assert!(
         d.engine
             .starts_with("rules (gemini gemini-3.8-flash failed:"),
@@ -321,4 +355,63 @@ async fn llm_diagnosis_falls_back_to_the_rules_with_a_visible_note() {
     );
     assert!(d.result.is_ok());
     assert_no_write(&sim);
+}
+
+/// The header counts every request the process sends — the poller's, the planner's — because
+/// they share one client: after a plan run and one refresh it equals what the simulator saw.
+#[tokio::test]
+async fn the_header_counts_the_planner_requests_too() {
+    let sim = sim().await;
+    let client = GitlabClient::new(client_cfg(&sim)).unwrap();
+    let mut d = Driver::new(DriverConfig {
+        client,
+        poll: PollConfig {
+            refresh: Duration::from_secs(3600),
+            ..PollConfig::default()
+        },
+        planner: Arc::new(Planner::new(Backend::Rules, PlannerOptions::default())),
+        audit: None,
+    });
+    let mut s = AppState::new(
+        Settings {
+            host: sim.addr().to_string(),
+            project: sim.project_path(),
+            read_only: false,
+            ascii: false,
+            demo: true,
+        },
+        Keymap::defaults(),
+        PlannerInfo {
+            provider: "rules (offline)".into(),
+            state: "idle".into(),
+            tokens: 0,
+        },
+        sim.now(),
+        TimeZone::UTC,
+    );
+    update(&mut s, Msg::Resize { w: 140, h: 45 });
+    d.start(sim.project_path(), s.epoch);
+    async fn pump(d: &mut Driver, s: &mut AppState, done: impl Fn(&AppState) -> bool) {
+        while !done(s) {
+            let m = tokio::time::timeout(Duration::from_secs(30), d.next())
+                .await
+                .expect("the driver reports within 30 s");
+            for e in update(s, m) {
+                d.perform(e);
+            }
+        }
+    }
+    pump(&mut d, &mut s, |s| {
+        s.snapshot.is_some() && s.requests_total > 0
+    })
+    .await;
+    plan(&mut s, &mut d).await;
+    let before = s.requests_total;
+    for e in update(&mut s, Msg::Key(Key::char('r'))) {
+        d.perform(e);
+    }
+    pump(&mut d, &mut s, |s| s.requests_total > before).await;
+    let seen = sim.requests().len() as u64;
+    assert!(seen > 20, "the planner read the project: {seen} requests");
+    assert_eq!(s.requests_total, seen, "the header counts every request");
 }

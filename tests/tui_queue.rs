@@ -11,13 +11,15 @@ use std::time::Duration;
 use gitaiops::app::pipelines::PipeRow;
 use gitaiops::app::queue::QueueStatus;
 use gitaiops::app::state::Overlay;
-use gitaiops::app::{AppState, Effect, Key, Keymap, Msg, Pane, PlannerInfo, Settings, update};
+use gitaiops::app::{AppState, Key, Keymap, Msg, Pane, PlannerInfo, Settings, update};
 use gitaiops::command::audit::{self, AuditLog};
 use gitaiops::command::executor::{ExecContext, spawn};
 use gitaiops::command::{Policy, Queue};
+use gitaiops::driver::{Driver, DriverConfig};
 use gitaiops::gitlab::client::{ClientConfig, GitlabClient};
-use gitaiops::gitlab::poller::fetch_snapshot;
+use gitaiops::gitlab::poller::PollConfig;
 use gitaiops::gitlab::{FailureReason, ProjectSnapshot, Status};
+use gitaiops::plan::run::{Backend, Planner, PlannerOptions};
 use gitaiops::sim::{SimClock, SimConfig, SimHandle};
 use jiff::tz::TimeZone;
 use serde_json::Value;
@@ -26,6 +28,8 @@ use tokio::sync::mpsc;
 struct Rig {
     sim: SimHandle,
     state: AppState,
+    /// The driver the binary runs: its poller, audit writer and executor.
+    driver: Driver,
     client: GitlabClient,
     audit: AuditLog,
     _dir: tempfile::TempDir,
@@ -73,66 +77,83 @@ async fn rig(read_only: bool) -> Rig {
         audit::operator_id(),
         audit::new_session_id(),
     );
-    update(&mut state, Msg::Resize { w: 140, h: 45 });
+    let driver = Driver::new(DriverConfig {
+        client: client.clone(),
+        // Refreshes only when asked: every step of a test is explicit.
+        poll: PollConfig {
+            refresh: Duration::from_secs(3600),
+            ..PollConfig::default()
+        },
+        planner: Arc::new(Planner::new(Backend::Rules, PlannerOptions::default())),
+        audit: Some(audit.clone()),
+    });
     let mut r = Rig {
         sim,
         state,
         client,
+        driver,
         audit,
         _dir: dir,
     };
-    r.refresh().await;
+    r.run(Msg::Resize { w: 140, h: 45 });
+    let project = r.state.settings.project.clone();
+    let epoch = r.state.epoch;
+    r.driver.start(project, epoch);
+    // The first snapshot, with the jobs of the pipelines on screen.
+    r.pump_until("the first snapshot with jobs", |s| {
+        s.snapshot.as_ref().is_some_and(|s| !s.jobs.is_empty())
+    })
+    .await;
     r.sim.clear_requests();
     r
 }
 
 impl Rig {
-    async fn refresh(&mut self) {
-        let snap = fetch_snapshot(&self.client, &self.sim.project_path(), 20, 20)
-            .await
-            .unwrap();
-        let epoch = self.state.epoch;
-        self.run(Msg::Snapshot {
-            epoch,
-            snapshot: Arc::new(snap),
+    /// `update`, then every effect to the driver, exactly as the TUI's loop does.
+    fn run(&mut self, msg: Msg) {
+        for fx in update(&mut self.state, msg) {
+            self.driver.perform(fx);
+        }
+    }
+
+    /// Feeds the driver's messages into the app until `done` holds (20 s at most).
+    async fn pump_until(&mut self, what: &str, done: impl Fn(&AppState) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !done(&self.state) {
+            let msg = tokio::time::timeout_at(deadline, self.driver.next())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+            self.run(msg);
+        }
+    }
+
+    /// Until nothing approved is waiting for the executor.
+    async fn settle(&mut self) {
+        self.pump_until("executions to finish", |s| {
+            !s.queue
+                .items
+                .iter()
+                .any(|i| matches!(i.status, QueueStatus::Approved | QueueStatus::Executing))
         })
         .await;
+    }
+
+    /// `r`: one poller refresh, through to its request report.
+    async fn refresh(&mut self) {
+        let before = self.client.request_count();
+        self.run(Msg::Key(Key::char('r')));
+        self.pump_until("a refresh", |s| s.requests_total > before)
+            .await;
     }
 
     fn snap(&self) -> Arc<ProjectSnapshot> {
         self.state.snapshot.clone().unwrap()
     }
 
-    /// `update`, then the runtime's part: audit records to disk, executions through the real
-    /// executor with this rig's client, reports back as messages.
-    async fn run(&mut self, msg: Msg) {
-        let mut queue = vec![msg];
-        while let Some(msg) = queue.pop() {
-            for fx in update(&mut self.state, msg) {
-                match fx {
-                    Effect::Audit(recs) => self.audit.append_all(&recs).unwrap(),
-                    Effect::Execute(ticket) => {
-                        let (tx, mut rx) = mpsc::channel(1);
-                        let ctx = ExecContext {
-                            client: self.client.clone(),
-                            audit: self.audit.clone(),
-                        };
-                        spawn(ctx, *ticket, self.snap(), tx);
-                        let report = tokio::time::timeout(Duration::from_secs(20), rx.recv())
-                            .await
-                            .unwrap()
-                            .unwrap();
-                        queue.push(Msg::Executed(Box::new(report)));
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-
     async fn keys(&mut self, specs: &[&str]) {
         for k in specs {
-            self.run(Msg::Key(Key::parse(k).unwrap())).await;
+            self.run(Msg::Key(Key::parse(k).unwrap()));
+            self.settle().await;
         }
     }
 
@@ -143,7 +164,8 @@ impl Rig {
             } else {
                 Key::char(c)
             };
-            self.run(Msg::Key(k)).await;
+            self.run(Msg::Key(k));
+            self.settle().await;
         }
     }
 
@@ -174,7 +196,7 @@ impl Rig {
         self.state.pipelines.expanded.insert(pipeline);
         let snapshot = self.snap();
         let epoch = self.state.epoch;
-        self.run(Msg::Snapshot { epoch, snapshot }).await;
+        self.run(Msg::Snapshot { epoch, snapshot });
         let pos = self
             .state
             .pipelines

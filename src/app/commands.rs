@@ -12,7 +12,7 @@ use super::activity::ActivityKind;
 use super::input::LineInput;
 use super::key::{Key, KeyCode};
 use super::layout::Pane;
-use super::msg::Effect;
+use super::msg::{Effect, Shared};
 use super::pipelines::PipeRow;
 use super::queue;
 use super::state::{AppState, InputPurpose, Overlay};
@@ -27,7 +27,7 @@ fn notice(state: &mut AppState, text: impl Into<String>, error: bool) {
 /// After any change to the queue: run what is approved, audit, refresh the pane.
 pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
     let mut runs = Vec::new();
-    if state.snapshot.is_some() {
+    if let Some(snapshot) = state.snapshot.clone() {
         for id in state.commands.startable() {
             match state.commands.start(id, state.now) {
                 Ok(ticket) => {
@@ -37,7 +37,10 @@ pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
                         ActivityKind::Execution,
                         format!("executing {what}"),
                     );
-                    runs.push(Effect::Execute(Box::new(ticket)));
+                    runs.push(Effect::Execute {
+                        ticket: Box::new(ticket),
+                        snapshot: Shared(snapshot.clone()),
+                    });
                 }
                 Err(e) => state
                     .activity

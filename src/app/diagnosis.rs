@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use crate::command::{Command, Source};
 use crate::diagnose::log::LogIndex;
-use crate::diagnose::model::Diagnosis;
+use crate::diagnose::model::{Diagnosis, JobContext};
 use crate::gitlab::models::Status;
 
 use super::activity::ActivityKind;
 use super::logview::{LogView, text_cols};
-use super::msg::Effect;
+use super::msg::{DiagnoseRequest, Effect, Shared};
 use super::pipelines::PipeRow;
 use super::state::{AppState, View};
 use super::update::notice;
@@ -87,6 +87,23 @@ pub fn request(state: &mut AppState, fx: &mut Vec<Effect>) {
         }
     };
     let index = from_log.as_ref().and_then(|v| v.index.clone());
+    let snap = state.snapshot.as_deref();
+    let job = snap.and_then(|s| s.job(job_id));
+    let ctx = JobContext {
+        project: snap.map(|s| s.path().to_string()),
+        job_id: Some(job_id),
+        job_name: job.map(|j| j.name.clone()),
+        stage: job.map(|j| j.stage.clone()),
+        failure_reason: job.and_then(|j| j.failure_reason.clone()),
+        allow_failure: job.is_some_and(|j| j.allow_failure),
+        ..Default::default()
+    };
+    fx.push(Effect::Diagnose(Box::new(DiagnoseRequest {
+        job_id,
+        project_id: snap.map(|s| s.project.id),
+        ctx,
+        index: index.clone().map(Shared),
+    })));
     state.view = View::Diagnosis(Box::new(DiagView {
         job_id,
         title,
@@ -97,15 +114,6 @@ pub fn request(state: &mut AppState, fx: &mut Vec<Effect>) {
         from_log,
     }));
     state.dirty = true;
-    fx.push(Effect::Diagnose { job_id });
-}
-
-/// The trace already on screen for this job, if any (the runtime need not fetch it again).
-pub fn loaded_index(state: &AppState, job_id: u64) -> Option<Arc<LogIndex>> {
-    match &state.view {
-        View::Diagnosis(d) if d.job_id == job_id => d.index.clone(),
-        _ => None,
-    }
 }
 
 /// A finished diagnosis: shown if its panel is still open; its commands go to the queue.

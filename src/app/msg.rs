@@ -1,4 +1,6 @@
-//! What flows into `update` (messages) and out of it (effects for the runtime to perform).
+//! What flows into `update` (messages) and out of it (effects). The terminal effects (quit,
+//! suspend, redraw) are the TUI's; every other effect is performed by the driver, and carries
+//! the data it needs so the driver never reads `AppState`.
 
 use std::sync::Arc;
 
@@ -7,6 +9,7 @@ use crate::command::executor::ExecReport;
 use crate::command::queue::Ticket;
 use crate::command::{Command, Source};
 use crate::diagnose::log::LogIndex;
+use crate::diagnose::model::JobContext;
 use crate::gitlab::ProjectSnapshot;
 
 use super::activity::ActivityKind;
@@ -60,14 +63,49 @@ pub enum Msg {
     Diagnosis(Box<super::diagnosis::DiagMsg>),
     /// Slow clock tick (about once a minute) so ages stay right; `AppState::now` was updated.
     Tick,
+    /// `AppState::deadline()` passed (the planner's debounce or interval): `update` decides
+    /// whether a run starts. The runtime sets no other timer for the app.
+    Timer,
     /// Back from a suspend (Ctrl-Z, fg): the screen must be repainted.
     Resumed,
 }
 
+/// Shared data in an effect, compared by identity: effects are compared in tests, and a
+/// snapshot or a parsed trace is the same one or not.
+#[derive(Clone)]
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared(..)")
+    }
+}
+
+/// What a diagnosis needs: the job, what is known about it, and the trace when it is on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagnoseRequest {
+    pub job_id: u64,
+    /// The project's numeric id, to fetch the trace (none before the first snapshot).
+    pub project_id: Option<u64>,
+    pub ctx: JobContext,
+    /// The trace already parsed for the log viewer: not fetched again.
+    pub index: Option<Shared<LogIndex>>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Terminal: leave.
     Quit,
+    /// Terminal: Ctrl-Z.
     Suspend,
+    /// Terminal: repaint every cell (after resume or when the screen may be garbled).
+    ForceRedraw,
     /// Ask the poller for an immediate refresh.
     Refresh,
     /// The MRs and pipelines on screen: details (approvals, jobs) are fetched only for these.
@@ -78,26 +116,31 @@ pub enum Effect {
     /// The job whose log is on screen (re-fetched while it runs), or none.
     WatchJobLog(Option<u64>),
     FetchMrDetail(u64),
+    /// Load the project's members into the snapshot (reviewer proposals are checked against
+    /// them).
+    FetchMembers,
     /// Stop the current poller and start one for this project (new epoch).
     SwitchProject {
         project: String,
         epoch: u64,
     },
-    /// Turn read-only on for the rest of the session.
+    /// Turn read-only on for the rest of the session (every task's client).
     ReadOnly,
-    /// Start planner run `run` (the runtime cancels any older one).
+    /// Start planner run `run` on `project`, cancelling any older one.
     Plan {
         run: u64,
+        project: String,
     },
-    /// Diagnose this failed job (fetching its trace if the panel has none).
-    Diagnose {
-        job_id: u64,
-    },
+    /// Stop the run in flight (its request is dropped).
+    CancelPlan,
+    /// Diagnose a failed job (fetching its trace unless it is given).
+    Diagnose(Box<DiagnoseRequest>),
     /// Append these records to the audit log (fsync'd) before the frame that shows them.
     Audit(Vec<AuditRecord>),
-    /// Run an approved command: `command::executor::spawn` with the runtime's current client
-    /// and `AppState::snapshot` (the latest).
-    Execute(Box<Ticket>),
-    /// Repaint every cell (after resume or when the screen may be garbled).
-    ForceRedraw,
+    /// Run an approved command; the executor re-checks it against fresh state, using this
+    /// snapshot (the newest) for what it cannot fetch.
+    Execute {
+        ticket: Box<Ticket>,
+        snapshot: Shared<ProjectSnapshot>,
+    },
 }

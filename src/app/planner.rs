@@ -1,10 +1,13 @@
-//! The planner as the screen sees it: one run at a time, its progress and cost in the header,
-//! its summary above the queue, its rejected items in the activity feed. The run itself
-//! (snapshot -> prompt -> provider -> strict parse) happens in the runtime (`Effect::Plan`);
-//! its commands only ever become proposals in the queue.
+//! The planner as the screen sees it: when it runs (`p`, and `AppState::trigger` for debounced
+//! events and the interval — `start` is the one path that begins a run), its progress and cost
+//! in the header, its summary above the queue, its rejected items in the activity feed. The run
+//! itself (snapshot -> prompt -> provider -> strict parse) happens in the driver
+//! (`Effect::Plan`); its commands only ever become proposals in the queue.
 
 use crate::command::{Command, Source};
+use crate::gitlab::ProjectSnapshot;
 use crate::plan::run::{PlanFailure, PlanOutcome, Progress};
+use crate::plan::trigger::{Manual, Reason, significant_events};
 
 use super::activity::ActivityKind;
 use super::msg::Effect;
@@ -24,14 +27,9 @@ pub struct PlanPane {
     pub cost_usd: Option<f64>,
 }
 
-/// What the runtime reports about a run.
+/// What the driver reports about a run.
 #[derive(Debug, Clone)]
 pub enum PlanMsg {
-    /// The runtime started a run on its own (debounced significant events, interval).
-    Started {
-        run: u64,
-        reasons: String,
-    },
     /// Fetching what the planner reads (snapshot, logs, approvals).
     Fetching {
         run: u64,
@@ -48,7 +46,7 @@ pub enum PlanMsg {
 
 /// `p`: ask for a plan unless one is running.
 pub fn request(state: &mut AppState, fx: &mut Vec<Effect>) {
-    if state.plan.running {
+    if state.plan.running || state.trigger.is_running() {
         super::update::notice(
             state,
             "the planner is already running; its results will arrive in the queue",
@@ -59,32 +57,81 @@ pub fn request(state: &mut AppState, fx: &mut Vec<Effect>) {
         super::update::notice(state, "no data from GitLab yet: nothing to plan from");
         return;
     }
-    state.plan.run += 1;
-    start(state, "requested");
-    fx.push(Effect::Plan {
-        run: state.plan.run,
-    });
+    match state.trigger.manual(state.mono) {
+        Manual::Start(reasons) => start(state, &reasons, fx),
+        Manual::AlreadyRunning => super::update::notice(
+            state,
+            "the planner is already running; its results will arrive in the queue",
+        ),
+    }
 }
 
-/// Another project: a run in flight planned for the old one, so its result is dropped (the
-/// run number moves on) and the summary no longer applies.
-pub fn project_switched(state: &mut AppState) {
+/// `Msg::Timer`: the trigger's deadline passed; a run starts if one is due and there is
+/// something to plan from.
+pub fn on_timer(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let Some(reasons) = state.trigger.poll(state.mono) else {
+        return;
+    };
+    if state.plan.running || state.snapshot.is_none() {
+        // Nothing to plan from (a project switch is loading): end this turn at once so the
+        // deadline moves on instead of firing again immediately.
+        state.trigger.finished(state.mono);
+        return;
+    }
+    start(state, &reasons, fx);
+}
+
+/// New data: significant events (a newly failed pipeline, a new MR) start a debounced run.
+/// The first snapshot of a project is the baseline, not news.
+pub fn on_snapshot(state: &mut AppState, old: Option<&ProjectSnapshot>, new: &ProjectSnapshot) {
+    if old.is_some() {
+        state
+            .trigger
+            .events(significant_events(old, new), state.mono);
+    }
+}
+
+/// Another project: a run in flight planned for the old one, so it is cancelled, its result
+/// dropped (the run number moves on), and the summary no longer applies.
+pub fn project_switched(state: &mut AppState, fx: &mut Vec<Effect>) {
     if state.plan.running {
         state.plan.run += 1;
         state.plan.running = false;
         state.planner.state = "idle".into();
+        state.trigger.finished(state.mono);
+        fx.push(Effect::CancelPlan);
     }
     state.plan.summary = None;
 }
 
-fn start(state: &mut AppState, why: &str) {
+/// The one path that starts a run: numbered, shown, and handed to the driver with what it
+/// needs. Reviewer proposals are checked against the members, so they are loaded first when
+/// the snapshot has none (one request, while the planner reads the rest).
+fn start(state: &mut AppState, reasons: &[Reason], fx: &mut Vec<Effect>) {
+    state.plan.run += 1;
     state.plan.running = true;
     state.planner.state = "planning…".into();
+    let why = reasons
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     state.activity.push(
         state.now,
         ActivityKind::Info,
         format!("planner {}: {why}", state.planner.provider),
     );
+    if state
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.members.is_empty())
+    {
+        fx.push(Effect::FetchMembers);
+    }
+    fx.push(Effect::Plan {
+        run: state.plan.run,
+        project: state.settings.project.clone(),
+    });
     state.dirty = true;
 }
 
@@ -92,11 +139,6 @@ fn start(state: &mut AppState, why: &str) {
 pub fn on_msg(state: &mut AppState, msg: PlanMsg) -> Option<(Vec<Command>, Source)> {
     state.dirty = true;
     match msg {
-        PlanMsg::Started { run, reasons } => {
-            state.plan.run = state.plan.run.max(run);
-            start(state, &format!("started ({reasons})"));
-            None
-        }
         PlanMsg::Fetching { run } if run == state.plan.run => {
             state.planner.state = "planning… reading GitLab".into();
             None
@@ -116,6 +158,7 @@ pub fn on_msg(state: &mut AppState, msg: PlanMsg) -> Option<(Vec<Command>, Sourc
         }
         PlanMsg::Finished { run, result } if run == state.plan.run => {
             state.plan.running = false;
+            state.trigger.finished(state.mono);
             match *result {
                 Ok(o) => Some(finished(state, o)),
                 Err(f) => {

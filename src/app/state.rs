@@ -132,6 +132,11 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Wall clock, set by the runtime before each update (tests fix it).
     pub now: Timestamp,
+    /// Monotonic clock, set with `now`: the planner's debounce and interval count in it.
+    pub mono: std::time::Instant,
+    /// When the planner runs on its own (debounced significant events, interval). `update`
+    /// owns it: the one path that starts a run is `planner::start`.
+    pub trigger: crate::plan::trigger::Trigger,
     pub tz: TimeZone,
     pub width: u16,
     pub height: u16,
@@ -176,6 +181,11 @@ impl AppState {
             requests_per_min: None,
             metrics: Metrics::default(),
             now,
+            mono: std::time::Instant::now(),
+            trigger: crate::plan::trigger::Trigger::new(
+                Default::default(),
+                std::time::Instant::now(),
+            ),
             tz,
             width,
             height,
@@ -201,6 +211,11 @@ impl AppState {
             sent_visible: None,
             failed_since_requests: false,
         }
+    }
+
+    /// The next moment `update` wants a `Msg::Timer` (the planner's schedule), if any.
+    pub fn deadline(&self) -> Option<std::time::Instant> {
+        self.trigger.deadline()
     }
 
     /// Key contexts for the current view, most specific first.

@@ -491,7 +491,7 @@ fn propose(s: &mut AppState, line: &str, sel: Selection) -> Vec<Effect> {
 fn executes(fx: &[Effect]) -> Vec<u64> {
     fx.iter()
         .filter_map(|f| match f {
-            Effect::Execute(t) => Some(t.item),
+            Effect::Execute { ticket: t, .. } => Some(t.item),
             _ => None,
         })
         .collect()
@@ -548,7 +548,9 @@ fn approve_starts_execution_and_the_report_finishes_it() {
     assert_eq!(executes(&fx), vec![1]);
     assert_eq!(audited(&fx), vec!["decision"]);
     assert_eq!(status(&s, 1), QueueStatus::Executing);
-    let Some(Effect::Execute(ticket)) = fx.iter().find(|f| matches!(f, Effect::Execute(_))) else {
+    let Some(Effect::Execute { ticket, .. }) =
+        fx.iter().find(|f| matches!(f, Effect::Execute { .. }))
+    else {
         unreachable!()
     };
     let fx = update(

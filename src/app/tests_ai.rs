@@ -94,7 +94,10 @@ fn feed(s: &AppState) -> Vec<String> {
 fn p_starts_one_run_and_a_second_p_while_running_starts_none() {
     let mut s = state();
     let fx = key(&mut s, "p");
-    assert!(fx.contains(&Effect::Plan { run: 1 }), "{fx:?}");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Plan { run: 1, .. })),
+        "{fx:?}"
+    );
     assert!(s.plan.running);
     assert!(s.planner.state.starts_with("planning"));
     let fx = key(&mut s, "p");
@@ -138,7 +141,11 @@ fn plan_results_are_proposed_into_the_queue_and_rejections_reach_the_feed() {
         "{f:?}"
     );
     // A new p is allowed once the run is over.
-    assert!(key(&mut s, "p").contains(&Effect::Plan { run: 2 }));
+    assert!(
+        key(&mut s, "p")
+            .iter()
+            .any(|e| matches!(e, Effect::Plan { run: 2, .. }))
+    );
 }
 
 #[test]
@@ -270,7 +277,11 @@ fn d_on_a_failed_job_opens_the_panel_and_enter_jumps_to_the_evidence_line() {
     let mut s = state();
     select_job(&mut s, 101, 1002);
     let fx = key(&mut s, "d");
-    assert!(fx.contains(&Effect::Diagnose { job_id: 1002 }), "{fx:?}");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Diagnose(r) if r.job_id == 1002)),
+        "{fx:?}"
+    );
     assert!(matches!(&s.view, View::Diagnosis(d) if d.result.is_none()));
     update(
         &mut s,
@@ -335,4 +346,111 @@ fn a_project_switch_drops_the_running_plan() {
     );
     assert!(s.commands.items().is_empty());
     assert!(s.plan.summary.is_none());
+}
+
+/// The planner's own schedule goes through `update`: a newly failed pipeline is debounced into
+/// a deadline, `Msg::Timer` at it starts the run (the one path that starts runs), and a run's
+/// end frees the trigger.
+#[test]
+fn a_new_failure_starts_a_debounced_run_through_the_timer() {
+    use std::time::Duration;
+    let mut s = state();
+    s.trigger = crate::plan::trigger::Trigger::new(
+        crate::plan::trigger::TriggerConfig {
+            debounce: Duration::from_secs(20),
+            interval: None,
+        },
+        s.mono,
+    );
+    assert_eq!(s.deadline(), None, "nothing pending after the baseline");
+    let mut snap = testdata::snapshot();
+    let running = snap
+        .pipelines
+        .values_mut()
+        .find(|p| p.status != crate::gitlab::models::Status::Failed)
+        .expect("a pipeline that has not failed");
+    running.status = crate::gitlab::models::Status::Failed;
+    let id = running.id;
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(snap),
+        },
+    );
+    let due = s.deadline().expect("a debounced run is scheduled");
+    assert_eq!(due, s.mono + Duration::from_secs(20));
+    // Early: nothing starts.
+    assert!(update(&mut s, Msg::Timer).is_empty());
+    s.mono = due;
+    let fx = update(&mut s, Msg::Timer);
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Plan { run: 1, .. })),
+        "{fx:?}"
+    );
+    assert!(s.plan.running);
+    assert!(
+        feed(&s)
+            .iter()
+            .any(|t| t.contains(&format!("pipeline {id} failed"))),
+        "{:?}",
+        feed(&s)
+    );
+    assert_eq!(s.deadline(), None, "no timer while a run is in flight");
+    // `p` during the scheduled run is refused like any second run.
+    assert!(
+        !key(&mut s, "p")
+            .iter()
+            .any(|e| matches!(e, Effect::Plan { .. }))
+    );
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run: 1,
+            result: Box::new(Ok(outcome("rules", vec![]))),
+        }),
+    );
+    assert!(!s.plan.running && !s.trigger.is_running());
+    assert!(
+        key(&mut s, "p")
+            .iter()
+            .any(|e| matches!(e, Effect::Plan { run: 2, .. }))
+    );
+}
+
+/// Reviewer proposals are validated against the members: a run on a snapshot without members
+/// asks the driver to load them first.
+#[test]
+fn a_run_without_members_loads_them_first() {
+    let mut s = state();
+    let mut snap = testdata::snapshot();
+    snap.members.clear();
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(snap),
+        },
+    );
+    let fx = key(&mut s, "p");
+    let members = fx.iter().position(|e| *e == Effect::FetchMembers);
+    let plan = fx.iter().position(|e| matches!(e, Effect::Plan { .. }));
+    assert!(
+        matches!((members, plan), (Some(m), Some(p)) if m < p),
+        "{fx:?}"
+    );
+}
+
+/// A project switch cancels the run in flight and frees the trigger.
+#[test]
+fn switching_project_cancels_the_run() {
+    let mut s = state();
+    key(&mut s, "p");
+    let mut fx = key(&mut s, ":");
+    for c in "project acme/other".chars() {
+        fx.extend(update(&mut s, Msg::Key(Key::char(c))));
+    }
+    fx.extend(key(&mut s, "enter"));
+    assert!(fx.contains(&Effect::CancelPlan), "{fx:?}");
+    assert!(!s.plan.running && !s.trigger.is_running());
 }

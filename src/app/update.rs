@@ -31,6 +31,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                     state.activity.push(state.now, kind, text);
                 }
             }
+            let old = state.snapshot.take();
+            super::planner::on_snapshot(state, old.as_deref(), &snapshot);
             if matches!(state.conn, Conn::Error(_)) {
                 state
                     .activity
@@ -117,6 +119,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Tick => state.dirty = true,
+        Msg::Timer => super::planner::on_timer(state, &mut fx),
         Msg::Resumed => {
             fx.push(Effect::ForceRedraw);
             state.dirty = true;
@@ -507,7 +510,7 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
                 format!("switching to {project}"),
             );
             state.settings.project = project.clone();
-            super::planner::project_switched(state);
+            super::planner::project_switched(state, fx);
             state.snapshot = None;
             state.conn = Conn::Connecting;
             state.metrics = Default::default();

@@ -65,33 +65,7 @@ async fn fetch_job_with(settings: &Settings, job_id: u64) -> anyhow::Result<(Vec
     // Diagnosis only reads.
     cc.read_only = true;
     let client = GitlabClient::new(cc)?;
-    fetch_job(&client, &project, job_id).await
-}
-
-/// The job (for its name, stage and `failure_reason`) and its trace bytes.
-pub async fn fetch_job(
-    client: &GitlabClient,
-    project: &str,
-    job_id: u64,
-) -> anyhow::Result<(Vec<u8>, JobContext)> {
-    let p = client.project(project).await?;
-    let job = client.job(p.id, job_id).await?;
-    let trace = client.job_trace(p.id, job_id).await?;
-    let path = if p.path_with_namespace.is_empty() {
-        project.to_string()
-    } else {
-        p.path_with_namespace.clone()
-    };
-    let ctx = JobContext {
-        project: Some(path),
-        job_id: Some(job.id),
-        job_name: Some(job.name.clone()).filter(|s| !s.is_empty()),
-        stage: Some(job.stage.clone()).filter(|s| !s.is_empty()),
-        failure_reason: job.failure_reason.clone(),
-        allow_failure: job.allow_failure,
-        ..Default::default()
-    };
-    Ok((trace, ctx))
+    Ok(crate::driver::diagnosis::fetch_job(&client, &project, job_id).await?)
 }
 
 /// The terminal rendering: category, summary, evidence with line numbers, fix.

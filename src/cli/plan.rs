@@ -2,7 +2,6 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
@@ -12,7 +11,6 @@ use crate::command::risk;
 use crate::config::Settings;
 use crate::gitlab::client::GitlabClient;
 use crate::plan::fence::Fence;
-use crate::plan::fetch::{FetchOptions, fetch_for_plan};
 use crate::plan::prompt::{PromptOptions, build_prompt};
 use crate::plan::run::{PlanInput, PlanOutcome, Planner, Progress, usage_line};
 use crate::plan::settings::{PlannerSettings, resolve};
@@ -41,14 +39,10 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
     cc.read_only = true;
     cc.no_proxy |= crate::net::is_loopback_url(&cc.base_url);
     let client = GitlabClient::new(cc)?;
-    let (mut snap, logs) = fetch_for_plan(&client, &project, &FetchOptions::default())
+    // The same read of the project as the TUI's planner runs.
+    let input = crate::driver::planning::read_project(&client, &project)
         .await
         .with_context(|| format!("cannot read {project}"))?;
-    let review = crate::plan::fetch::fetch_review(&client, &mut snap, 10, 30).await;
-    let input = PlanInput {
-        review,
-        ..PlanInput::new(Arc::new(snap), logs)
-    };
 
     if args.dry_prompt {
         let opts = PromptOptions {

@@ -10,14 +10,15 @@ use crate::app::activity::ActivityKind;
 use crate::app::{self, Keymap, PlannerInfo};
 use crate::args::{DemoArgs, GlobalArgs};
 use crate::config::Settings;
-use crate::gitlab::client::ClientConfig;
+use crate::driver::{Driver, DriverConfig};
+use crate::gitlab::client::{ClientConfig, GitlabClient};
 use crate::gitlab::poller::PollConfig;
 use crate::sim::{self, SimClock, SimConfig};
 
 use std::sync::Arc;
 
 use crate::plan::run::{Backend, Planner, PlannerOptions};
-use crate::tui::ai as runtime_ai;
+use crate::plan::trigger::TriggerConfig;
 use crate::tui::runtime::{self, Session};
 use crate::tui::theme::{self, Theme};
 
@@ -47,12 +48,12 @@ fn keymap(settings: Option<&Settings>) -> (Keymap, Vec<(ActivityKind, String)>) 
 }
 
 /// The planner of this session (config, env, `--provider`): what the header names and what
-/// `p` runs. A planner that cannot be built (missing key) falls back to the offline rules,
-/// said in the activity feed.
+/// `p` runs, and when it runs on its own. A planner that cannot be built (missing key) falls
+/// back to the offline rules, said in the activity feed.
 fn planner(
     settings: Option<&Settings>,
     notes: &mut Vec<(ActivityKind, String)>,
-) -> (PlannerInfo, runtime_ai::Ai) {
+) -> (PlannerInfo, Arc<Planner>, TriggerConfig) {
     let section = settings.map(|s| s.file.planner.clone()).unwrap_or_default();
     let ps =
         crate::plan::settings::resolve(&section, None, &|k| std::env::var(k).ok()).map(|mut ps| {
@@ -78,10 +79,14 @@ fn planner(
         state: "idle".into(),
         tokens: 0,
     };
-    (
-        info,
-        runtime_ai::Ai::new(Arc::new(planner), ps.as_ref().ok()),
-    )
+    let trigger = match &ps {
+        Ok(p) => TriggerConfig {
+            debounce: p.debounce,
+            interval: p.interval,
+        },
+        Err(_) => TriggerConfig::default(),
+    };
+    (info, Arc::new(planner), trigger)
 }
 
 /// Plain `gitaiops`: the configured GitLab project.
@@ -95,7 +100,9 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
     }
     let project = settings.project()?.to_string();
     require_tty()?;
-    let client_cfg = settings.client_config().context("GitLab client")?;
+    // The instance's one client: built (and its CA file read) once, before the screen opens.
+    let client = GitlabClient::new(settings.client_config().context("GitLab client")?)
+        .context("GitLab client")?;
     let (keymap, mut notes) = keymap(Some(&settings));
     notes.insert(
         0,
@@ -108,13 +115,11 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
             ),
         ),
     );
-    let (planner_info, ai) = planner(Some(&settings), &mut notes);
-    let host = crate::gitlab::client::GitlabClient::new(client_cfg.clone())?
-        .host()
-        .to_string();
+    let (planner_info, planner, trigger) = planner(Some(&settings), &mut notes);
+    let audit = open_audit(Some(&settings), &mut notes);
     let session = Session {
         settings: app::Settings {
-            host,
+            host: client.host().to_string(),
             project,
             read_only: settings.read_only(),
             ascii: settings.file.ui.ascii,
@@ -123,26 +128,53 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
         keymap,
         notes,
         planner: planner_info,
-        ai,
-        client_cfg,
-        poll_cfg: PollConfig {
-            refresh: settings.refresh(),
-            ..PollConfig::default()
-        },
+        trigger,
         theme: Theme::new(!theme::no_color_from_env(), settings.file.ui.ascii),
         fixed_now: None,
         policy: crate::command::Policy::from_config(&settings.file.policy, global.read_only)
             .map_err(|e| anyhow::anyhow!("[policy]: {e}"))?,
-        audit: open_audit(Some(&settings)),
     };
-    runtime::run(session).await
+    let driver = Driver::new(DriverConfig {
+        client,
+        poll: PollConfig {
+            refresh: settings.refresh(),
+            ..PollConfig::default()
+        },
+        planner,
+        audit,
+    });
+    runtime::run(session, driver).await
 }
 
-/// The audit log from `[audit] path`, else the state dir.
-fn open_audit(settings: Option<&Settings>) -> Result<crate::command::audit::AuditLog, String> {
+/// The audit log from `[audit] path`, else the state dir; why not, in the activity feed (then
+/// nothing can execute).
+fn open_audit(
+    settings: Option<&Settings>,
+    notes: &mut Vec<(ActivityKind, String)>,
+) -> Option<crate::command::audit::AuditLog> {
     let configured = settings.and_then(|s| s.file.audit.path.as_deref());
-    let path = crate::command::audit::resolve_path(configured).map_err(|e| e.to_string())?;
-    crate::command::audit::AuditLog::open(&path).map_err(|e| format!("{}: {e}", path.display()))
+    let opened = crate::command::audit::resolve_path(configured)
+        .map_err(|e| e.to_string())
+        .and_then(|path| {
+            crate::command::audit::AuditLog::open(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))
+        });
+    match opened {
+        Ok(log) => {
+            notes.push((
+                ActivityKind::Info,
+                format!("audit log: {}", log.path().display()),
+            ));
+            Some(log)
+        }
+        Err(e) => {
+            notes.push((
+                ActivityKind::Error,
+                format!("audit log unavailable, commands cannot run: {e}"),
+            ));
+            None
+        }
+    }
 }
 
 /// `gitaiops demo`: the simulated GitLab in-process on a loopback port, spoken to over HTTP
@@ -183,7 +215,7 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
             ),
         ),
     );
-    let (planner_info, ai) = planner(settings.as_ref(), &mut notes);
+    let (planner_info, planner, trigger) = planner(settings.as_ref(), &mut notes);
     let read_only = global.read_only || settings.as_ref().is_some_and(|s| s.read_only());
     let policy = match settings
         .as_ref()
@@ -206,16 +238,17 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         },
     };
     let ascii = global.ascii || settings.as_ref().is_some_and(|s| s.file.ui.ascii);
-    let client_cfg = ClientConfig {
+    let client = GitlabClient::new(ClientConfig {
         base_url: sim.base_url(),
         read_only,
         no_proxy: true,
         ..ClientConfig::default()
-    };
+    })?;
     let refresh = settings
         .as_ref()
         .map(|s| s.refresh())
         .unwrap_or(PollConfig::default().refresh);
+    let audit = open_audit(settings.as_ref(), &mut notes);
     let session = Session {
         settings: app::Settings {
             host: sim.addr().to_string(),
@@ -227,19 +260,22 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         keymap,
         notes,
         planner: planner_info,
-        ai,
-        client_cfg,
-        poll_cfg: PollConfig {
-            refresh,
-            ..PollConfig::default()
-        },
+        trigger,
         theme: Theme::new(!theme::no_color_from_env(), ascii),
         fixed_now: args.frozen.then(|| sim.now()),
         policy,
-        audit: open_audit(settings.as_ref()),
     };
+    let driver = Driver::new(DriverConfig {
+        client,
+        poll: PollConfig {
+            refresh,
+            ..PollConfig::default()
+        },
+        planner,
+        audit,
+    });
     tracing::info!(url = %sim.base_url(), seed = args.seed, scale = args.scale, frozen = args.frozen, "demo: simulated GitLab serving");
-    let result = runtime::run(session).await;
+    let result = runtime::run(session, driver).await;
     sim.shutdown().await;
     result
 }

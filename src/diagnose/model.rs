@@ -143,7 +143,7 @@ pub struct Diagnosis {
 
 /// What is known about the failed job besides its log. Everything is optional: an offline
 /// `--log FILE` has none of it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobContext {
     /// GitLab project path (needed to propose commands).
     pub project: Option<String>,

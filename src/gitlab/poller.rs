@@ -9,11 +9,11 @@
 //! - The watched job's trace is re-fetched every `focused_refresh` while the job runs.
 //! - A 429 pauses everything until the server's reset (or a backoff when it gives none).
 //!
-//! Results leave as owned values over the channel, tagged with the poller's generation.
+//! Results leave as owned values over the poller's own channel: whoever replaces a poller drops
+//! its receiver, so nothing stale can arrive.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -75,17 +75,14 @@ pub enum PollCmd {
 #[derive(Debug, Clone)]
 pub enum PollEvent {
     /// After each refresh or fetch that changed something.
-    Snapshot {
-        generation: u64,
-        snapshot: Arc<ProjectSnapshot>,
-    },
+    Snapshot { snapshot: Arc<ProjectSnapshot> },
     JobLog {
         job_id: u64,
         bytes: Arc<Vec<u8>>,
         complete: bool,
     },
     /// One line for the activity feed.
-    Error { generation: u64, error: String },
+    Error { error: String },
     /// Request counter, after each refresh.
     Requests { total: u64, last_minute: u32 },
 }
@@ -94,18 +91,12 @@ pub enum PollEvent {
 pub struct PollerHandle {
     cmd: mpsc::UnboundedSender<PollCmd>,
     task: Option<JoinHandle<()>>,
-    generation: u64,
 }
 
 impl PollerHandle {
     pub fn send(&self, cmd: PollCmd) {
         // A stopped poller has nothing to do with commands; the UI learns it from the channel.
         let _ = self.cmd.send(cmd);
-    }
-
-    /// Tags every event of this poller; events of older generations are stale.
-    pub fn generation(&self) -> u64 {
-        self.generation
     }
 
     pub fn is_finished(&self) -> bool {
@@ -129,22 +120,18 @@ impl Drop for PollerHandle {
     }
 }
 
-static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
-
 pub fn spawn(
     client: GitlabClient,
     project: String,
     cfg: PollConfig,
     tx: mpsc::Sender<PollEvent>,
 ) -> PollerHandle {
-    let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let poller = Poller {
         client,
         project,
         cfg,
         tx,
-        generation,
         snap: None,
         since: None,
         last_reconcile: Instant::now(),
@@ -161,7 +148,6 @@ pub fn spawn(
     PollerHandle {
         cmd: cmd_tx,
         task: Some(task),
-        generation,
     }
 }
 
@@ -236,7 +222,6 @@ struct Poller {
     project: String,
     cfg: PollConfig,
     tx: mpsc::Sender<PollEvent>,
-    generation: u64,
     snap: Option<ProjectSnapshot>,
     /// Start of the next delta window (server clock).
     since: Option<Timestamp>,
@@ -283,7 +268,7 @@ impl Poller {
                 }
             }
         }
-        tracing::debug!(generation = self.generation, "poller stopped");
+        tracing::debug!(project = %self.project, "poller stopped");
     }
 
     /// Returns `Ok(false)` on shutdown.
@@ -729,9 +714,8 @@ impl Poller {
             }
             _ => backoff,
         };
-        tracing::warn!(generation = self.generation, error = %e, delay_s = delay.as_secs(), "poll failed");
+        tracing::warn!(project = %self.project, error = %e, delay_s = delay.as_secs(), "poll failed");
         self.send(PollEvent::Error {
-            generation: self.generation,
             error: e.to_string(),
         })
         .await?;
@@ -743,7 +727,6 @@ impl Poller {
             return Ok(());
         };
         let event = PollEvent::Snapshot {
-            generation: self.generation,
             snapshot: Arc::new(snap.clone()),
         };
         self.send(event).await

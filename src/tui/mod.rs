@@ -2,7 +2,6 @@
 //! and crossterm.
 
 pub mod activity;
-pub mod ai;
 pub mod detail;
 pub mod diagnosis;
 pub mod dialogs;

@@ -1,0 +1,92 @@
+//! A diagnosis as a task: the trace (the one on screen, or a fresh read-only fetch), then the
+//! model when one is configured (the rules as fallback) or the rules. `gitaiops diagnose --job`
+//! fetches a job the same way.
+
+use std::sync::Arc;
+
+use crate::app::diagnosis::DiagMsg;
+use crate::app::msg::DiagnoseRequest;
+use crate::diagnose::engine::diagnose_with_model;
+use crate::diagnose::log::LogIndex;
+use crate::diagnose::model::JobContext;
+use crate::gitlab::client::GitlabClient;
+use crate::gitlab::error::GitlabError;
+use crate::plan::run::Planner;
+
+/// The job (for its name, stage and `failure_reason`) and its trace bytes, by project path.
+pub async fn fetch_job(
+    client: &GitlabClient,
+    project: &str,
+    job_id: u64,
+) -> Result<(Vec<u8>, JobContext), GitlabError> {
+    let p = client.project(project).await?;
+    let job = client.job(p.id, job_id).await?;
+    let trace = client.job_trace(p.id, job_id).await?;
+    let path = if p.path_with_namespace.is_empty() {
+        project.to_string()
+    } else {
+        p.path_with_namespace.clone()
+    };
+    let ctx = JobContext {
+        project: Some(path),
+        job_id: Some(job.id),
+        job_name: Some(job.name.clone()).filter(|s| !s.is_empty()),
+        stage: Some(job.stage.clone()).filter(|s| !s.is_empty()),
+        failure_reason: job.failure_reason.clone(),
+        allow_failure: job.allow_failure,
+        ..Default::default()
+    };
+    Ok((trace, ctx))
+}
+
+/// Parses a trace off the async workers (a big trace is CPU work).
+pub async fn parse_trace(bytes: Vec<u8>) -> Result<Arc<LogIndex>, String> {
+    tokio::task::spawn_blocking(move || Arc::new(LogIndex::parse(Arc::new(bytes))))
+        .await
+        .map_err(|e| format!("log parsing failed: {e}"))
+}
+
+/// Diagnoses the requested job; the result is the message for the app.
+pub async fn diagnosis_task(
+    client: GitlabClient,
+    planner: Arc<Planner>,
+    req: DiagnoseRequest,
+) -> DiagMsg {
+    let DiagnoseRequest {
+        job_id,
+        project_id,
+        ctx,
+        index,
+    } = req;
+    let index = match (index, project_id) {
+        (Some(i), _) => Ok(i.0),
+        (None, None) => Err("no data from GitLab yet".to_string()),
+        (None, Some(pid)) => match client.job_trace(pid, job_id).await {
+            Ok(bytes) => parse_trace(bytes).await,
+            Err(e) => Err(format!("cannot fetch the log of job #{job_id}: {e}")),
+        },
+    };
+    match index {
+        Err(e) => DiagMsg {
+            job_id,
+            result: Err(e),
+            engine: "none".into(),
+            index: None,
+        },
+        Ok(index) => {
+            let (result, engine) = diagnose_with_model(
+                planner.llm(),
+                planner.options().max_output_tokens,
+                index.clone(),
+                ctx,
+            )
+            .await;
+            DiagMsg {
+                job_id,
+                result,
+                engine,
+                index: Some(index),
+            }
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! The driver: everything a session does besides the terminal. It owns the one GitLab client
+//! of the instance (shared by every task, so one connection pool, one request counter, one
+//! read-only switch), the poller of the current project, the audit log, and the planner,
+//! diagnosis and executor tasks. The UI hands it every non-terminal `Effect` (`perform`) and
+//! reads one stream of `Msg`s back (`next`). It never reads `AppState`: effects carry what
+//! they need. UI-free, so tests drive the same code the binary ships.
+
+pub mod diagnosis;
+pub mod planning;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::activity::ActivityKind;
+use crate::app::{Effect, Msg};
+use crate::command::audit::{self, AuditLog};
+use crate::command::executor::{self, ExecContext, ExecReport};
+use crate::command::queue::Finish;
+use crate::diagnose::log::LogIndex;
+use crate::gitlab::client::GitlabClient;
+use crate::gitlab::poller::{self, PollCmd, PollConfig, PollEvent, PollerHandle};
+use crate::plan::run::Planner;
+
+/// What a driver is made of.
+pub struct DriverConfig {
+    /// The instance's one client (read-only already set when the session is read-only).
+    pub client: GitlabClient,
+    pub poll: PollConfig,
+    pub planner: Arc<Planner>,
+    /// The audit log; without one nothing can execute (the policy is read-only then).
+    pub audit: Option<AuditLog>,
+}
+
+/// The poller of the current project with its own channel: switching projects drops both, so
+/// nothing from the old project can arrive afterwards.
+struct PollerSlot {
+    handle: PollerHandle,
+    rx: mpsc::Receiver<PollEvent>,
+    open: bool,
+    epoch: u64,
+    project: String,
+}
+
+/// Results of background tasks, before they become messages.
+enum Internal {
+    Msg(Msg),
+    Exec(Box<ExecReport>),
+    /// A trace parsed off the async workers; only the newest (`seq`) is delivered.
+    Log {
+        seq: u64,
+        job_id: u64,
+        index: Arc<LogIndex>,
+        complete: bool,
+    },
+}
+
+pub struct Driver {
+    client: GitlabClient,
+    poll_cfg: PollConfig,
+    planner: Arc<Planner>,
+    audit: Option<AuditLog>,
+    slot: Option<PollerSlot>,
+    /// Replayed to a replacement poller.
+    visible: (Vec<u64>, Vec<u64>),
+    watching: Option<u64>,
+    plan_cancel: Option<CancellationToken>,
+    tx: mpsc::Sender<Internal>,
+    rx: mpsc::Receiver<Internal>,
+    /// Messages already known (a write that failed at once), delivered before anything else.
+    ready: VecDeque<Msg>,
+    log_seq: u64,
+    log_applied: u64,
+}
+
+impl Driver {
+    pub fn new(cfg: DriverConfig) -> Driver {
+        let (tx, rx) = mpsc::channel(64);
+        Driver {
+            client: cfg.client,
+            poll_cfg: cfg.poll,
+            planner: cfg.planner,
+            audit: cfg.audit,
+            slot: None,
+            visible: (Vec::new(), Vec::new()),
+            watching: None,
+            plan_cancel: None,
+            tx,
+            rx,
+            ready: VecDeque::new(),
+            log_seq: 0,
+            log_applied: 0,
+        }
+    }
+
+    /// The instance's client (its request counter is the process's).
+    pub fn client(&self) -> &GitlabClient {
+        &self.client
+    }
+
+    pub fn planner(&self) -> &Arc<Planner> {
+        &self.planner
+    }
+
+    pub fn audit(&self) -> Option<&AuditLog> {
+        self.audit.as_ref()
+    }
+
+    /// What earlier sessions (or `apply`) executed on this instance in the last day: never run
+    /// again. Read once at start.
+    pub fn done_identities(&self) -> Result<Vec<(String, String)>, String> {
+        let Some(log) = &self.audit else {
+            return Ok(Vec::new());
+        };
+        let since = jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let records = audit::read_all(log.path()).map_err(|e| e.to_string())?;
+        Ok(audit::done_identities(&records, since, self.client.host()))
+    }
+
+    /// Starts polling `project` (epoch 0 at start; `SwitchProject` moves on).
+    pub fn start(&mut self, project: String, epoch: u64) {
+        self.spawn_poller(project, epoch);
+    }
+
+    fn spawn_poller(&mut self, project: String, epoch: u64) {
+        let (tx, rx) = mpsc::channel(64);
+        let handle = poller::spawn(
+            self.client.clone(),
+            project.clone(),
+            self.poll_cfg.clone(),
+            tx,
+        );
+        self.slot = Some(PollerSlot {
+            handle,
+            rx,
+            open: true,
+            epoch,
+            project,
+        });
+    }
+
+    fn poll(&self, cmd: PollCmd) {
+        if let Some(slot) = &self.slot {
+            slot.handle.send(cmd);
+        }
+    }
+
+    /// Performs one effect. Terminal effects (quit, suspend, redraw) are the UI's and ignored
+    /// here. Must be called on the tokio runtime; nothing here blocks except the audit write,
+    /// which is synced to disk before the UI shows the decision.
+    pub fn perform(&mut self, fx: Effect) {
+        match fx {
+            Effect::Quit | Effect::Suspend | Effect::ForceRedraw => {}
+            Effect::Refresh => {
+                if let Some(slot) = &self.slot
+                    && !slot.open
+                {
+                    // A stopped poller is replaced by a fresh one, told what the old one did.
+                    let (project, epoch) = (slot.project.clone(), slot.epoch);
+                    self.spawn_poller(project, epoch);
+                    let (mrs, pipelines) = self.visible.clone();
+                    self.poll(PollCmd::Visible { mrs, pipelines });
+                    self.poll(PollCmd::WatchJobLog(self.watching));
+                }
+                self.poll(PollCmd::RefreshNow);
+            }
+            Effect::SetVisible { mrs, pipelines } => {
+                self.visible = (mrs.clone(), pipelines.clone());
+                self.poll(PollCmd::Visible { mrs, pipelines });
+            }
+            Effect::WatchJobLog(job) => {
+                self.watching = job;
+                self.poll(PollCmd::WatchJobLog(job));
+            }
+            Effect::FetchMrDetail(iid) => self.poll(PollCmd::FetchMrDetail(iid)),
+            Effect::FetchMembers => self.poll(PollCmd::FetchMembers),
+            Effect::SwitchProject { project, epoch } => {
+                tracing::info!(%project, epoch, "switching project");
+                self.watching = None;
+                self.visible = (Vec::new(), Vec::new());
+                self.spawn_poller(project, epoch);
+            }
+            Effect::ReadOnly => {
+                // Every handle of the client, in every task, from the next request on.
+                self.client.set_read_only();
+                tracing::info!("read-only switched on");
+            }
+            Effect::Plan { run, project } => {
+                if let Some(c) = self.plan_cancel.take() {
+                    c.cancel();
+                }
+                let cancel = CancellationToken::new();
+                self.plan_cancel = Some(cancel.clone());
+                let (client, planner) = (self.client.read_only_view(), self.planner.clone());
+                let tx = self.msg_sender();
+                tokio::spawn(async move {
+                    planning::plan_task(client, planner, project, run, tx, cancel).await;
+                });
+            }
+            Effect::CancelPlan => {
+                if let Some(c) = self.plan_cancel.take() {
+                    c.cancel();
+                }
+            }
+            Effect::Diagnose(req) => {
+                let (client, planner) = (self.client.read_only_view(), self.planner.clone());
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let msg = diagnosis::diagnosis_task(client, planner, *req).await;
+                    let _ = tx.send(Internal::Msg(Msg::Diagnosis(Box::new(msg)))).await;
+                });
+            }
+            Effect::Audit(records) => {
+                let written = match &self.audit {
+                    Some(log) => log.append_all(&records).map_err(|e| e.to_string()),
+                    None => Err("no audit log".to_string()),
+                };
+                if let Err(e) = written {
+                    tracing::error!(error = %e, "audit log write failed");
+                    self.ready.push_back(Msg::Activity {
+                        kind: ActivityKind::Error,
+                        text: format!("AUDIT LOG NOT WRITTEN ({} records): {e}", records.len()),
+                    });
+                }
+            }
+            Effect::Execute { ticket, snapshot } => match &self.audit {
+                Some(log) => {
+                    let ctx = ExecContext {
+                        client: self.client.clone(),
+                        audit: log.clone(),
+                    };
+                    let (etx, mut erx) = mpsc::channel::<ExecReport>(1);
+                    executor::spawn(ctx, *ticket, snapshot.0, etx);
+                    let tx = self.tx.clone();
+                    tokio::spawn(async move {
+                        if let Some(r) = erx.recv().await {
+                            let _ = tx.send(Internal::Exec(Box::new(r))).await;
+                        }
+                    });
+                }
+                None => {
+                    // Nothing that changes GitLab runs unrecorded.
+                    self.ready.push_back(Msg::Executed(Box::new(ExecReport {
+                        item: ticket.item,
+                        command: ticket.command.clone(),
+                        finish: Finish::Failed("not sent: no audit log".into()),
+                        request: None,
+                        http_status: None,
+                        duration: Duration::ZERO,
+                        audit_error: None,
+                    })));
+                }
+            },
+        }
+    }
+
+    /// A sender for tasks that produce app messages.
+    fn msg_sender(&self) -> mpsc::Sender<Msg> {
+        let (tx, mut rx) = mpsc::channel::<Msg>(16);
+        let out = self.tx.clone();
+        tokio::spawn(async move {
+            while let Some(m) = rx.recv().await {
+                if out.send(Internal::Msg(m)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        tx
+    }
+
+    /// The next message for the app. Cancel-safe: usable as a branch of `select!`.
+    pub async fn next(&mut self) -> Msg {
+        loop {
+            if let Some(m) = self.ready.pop_front() {
+                return m;
+            }
+            let event = async {
+                match &mut self.slot {
+                    Some(slot) if slot.open => Some(slot.rx.recv().await),
+                    _ => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                ev = event => {
+                    if let Some(m) = ev.and_then(|ev| self.on_poll_event(ev)) {
+                        return m;
+                    }
+                }
+                Some(i) = self.rx.recv() => {
+                    if let Some(m) = self.on_internal(i) {
+                        return m;
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_poll_event(&mut self, ev: Option<PollEvent>) -> Option<Msg> {
+        let slot = self.slot.as_mut()?;
+        let epoch = slot.epoch;
+        match ev {
+            Some(PollEvent::Snapshot { snapshot, .. }) => Some(Msg::Snapshot { epoch, snapshot }),
+            Some(PollEvent::Error { error, .. }) => Some(Msg::PollError { epoch, error }),
+            Some(PollEvent::Requests { total, last_minute }) => Some(Msg::Requests {
+                epoch,
+                total,
+                last_minute,
+            }),
+            Some(PollEvent::JobLog {
+                job_id,
+                bytes,
+                complete,
+            }) => {
+                // Parsing a big trace takes a while: off the async workers, newest wins.
+                self.log_seq += 1;
+                let (seq, tx) = (self.log_seq, self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let started = std::time::Instant::now();
+                    let len = bytes.len();
+                    let index = Arc::new(LogIndex::parse(bytes));
+                    tracing::debug!(
+                        job_id,
+                        bytes = len,
+                        lines = index.line_count(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "job log parsed"
+                    );
+                    let _ = tx.blocking_send(Internal::Log {
+                        seq,
+                        job_id,
+                        index,
+                        complete,
+                    });
+                });
+                None
+            }
+            None => {
+                slot.open = false;
+                Some(Msg::PollError {
+                    epoch,
+                    error: "the poller stopped; :refresh or restart".into(),
+                })
+            }
+        }
+    }
+
+    fn on_internal(&mut self, i: Internal) -> Option<Msg> {
+        match i {
+            Internal::Msg(m) => Some(m),
+            Internal::Exec(r) => Some(Msg::Executed(r)),
+            Internal::Log {
+                seq,
+                job_id,
+                index,
+                complete,
+            } => (seq > self.log_applied).then(|| {
+                self.log_applied = seq;
+                Msg::JobLog {
+                    job_id,
+                    index,
+                    complete,
+                }
+            }),
+        }
+    }
+
+    /// Stops the poller and any run in flight.
+    pub fn shutdown(&mut self) {
+        if let Some(c) = self.plan_cancel.take() {
+            c.cancel();
+        }
+        if let Some(slot) = self.slot.take() {
+            slot.handle.send(PollCmd::Shutdown);
+        }
+    }
+}
