@@ -46,8 +46,10 @@ pub struct GitlabSection {
     pub projects: Vec<String>,
     /// Refresh period in seconds (10-15 recommended)
     pub refresh_secs: Option<u64>,
-    /// Whole-request timeout in seconds (default 30)
+    /// Whole-request timeout in seconds (default 15)
     pub request_timeout_secs: Option<u64>,
+    /// Connection timeout in seconds (default 5)
+    pub connect_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -412,7 +414,8 @@ impl Settings {
             base_url: self.gitlab_url().to_string(),
             token: self.token()?,
             ca_file: g.ca_file.clone(),
-            request_timeout: Duration::from_secs(g.request_timeout_secs.unwrap_or(30).max(1)),
+            request_timeout: Duration::from_secs(g.request_timeout_secs.unwrap_or(15).max(1)),
+            connect_timeout: Duration::from_secs(g.connect_timeout_secs.unwrap_or(5).max(1)),
             read_only: self.read_only(),
             // No proxy can reach our loopback, and reqwest's NO_PROXY does not cover it.
             no_proxy: crate::net::is_loopback_url(self.gitlab_url()),

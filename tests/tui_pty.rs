@@ -293,3 +293,78 @@ fn sighup_and_a_vanished_terminal_end_the_demo_within_two_seconds() {
         }
     }
 }
+
+/// A hung GitLab (the simulator stopped with SIGSTOP): within twice the refresh period plus
+/// one request timeout the header says STALE (in words, with the time of its data) and the
+/// retry, the panes keep the last good rows, and after SIGCONT it is live again.
+#[test]
+fn a_hung_gitlab_shows_stale_within_two_refresh_periods() {
+    use std::io::BufRead;
+    let mut sim = Command::new(BIN)
+        .args(["sim", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let pid = self.0.id().to_string();
+            let _ = Command::new("kill").args(["-CONT", &pid]).status();
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut line = String::new();
+    std::io::BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let sim = Kill(sim);
+    let url = line.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    // `Tmux::start` clears GITLAB_TOKEN; the sim accepts any token.
+    let t = Tmux::start(&format!(
+        "env GITLAB_TOKEN=x GITAIOPS__GITLAB__REQUEST_TIMEOUT_SECS=3 {BIN} --gitlab-url {url} --project acme/platform --refresh-secs 2"
+    ));
+    t.wait_for("live rows", Duration::from_secs(20), |s| {
+        has_rows(s) && s.contains("live")
+    });
+    let pid = sim.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let stopped = Instant::now();
+    let s = t.wait_for("STALE in the header", Duration::from_secs(20), |s| {
+        s.lines().next().is_some_and(|l| l.contains("STALE"))
+    });
+    // 2 × 2 s refresh, plus the request in flight that has to time out (3 s), plus slack.
+    assert!(
+        stopped.elapsed() < Duration::from_secs(12),
+        "stale only after {:?}",
+        stopped.elapsed()
+    );
+    assert!(s.contains("data from"), "{s}");
+    assert!(has_rows(&s), "the last good data stays on screen:\n{s}");
+    let s = t.wait_for("the retry countdown", Duration::from_secs(20), |s| {
+        s.lines().next().is_some_and(|l| l.contains("retrying"))
+    });
+    assert!(
+        s.lines().next().unwrap().contains('✗'),
+        "the last error is shown: {s}"
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    t.wait_for("live again", Duration::from_secs(30), |s| {
+        s.lines().next().is_some_and(|l| l.contains("● live"))
+    });
+    t.keys(&["q"]);
+}

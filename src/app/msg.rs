@@ -29,9 +29,13 @@ pub enum Msg {
         epoch: u64,
         snapshot: Arc<ProjectSnapshot>,
     },
+    /// A refresh failed. `attempt` counts the tries of this failure (1-based); the next try
+    /// goes out after `retry_in`.
     PollError {
         epoch: u64,
         error: String,
+        attempt: u32,
+        retry_in: std::time::Duration,
     },
     Requests {
         epoch: u64,

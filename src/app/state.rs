@@ -40,6 +40,27 @@ pub enum Conn {
     Error(String),
 }
 
+/// A failing refresh the poller will try again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// Which try failed (1-based); `poller::QUICK_TRIES` quick ones, then a slower backoff.
+    pub attempt: u32,
+    /// When the next try goes out (monotonic).
+    pub at: std::time::Instant,
+    pub error: String,
+}
+
+/// How fresh what is on screen is, as the header and the panes say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Freshness {
+    /// Nothing arrived yet.
+    Connecting,
+    /// The last successful poll is recent (within twice the refresh period).
+    Live,
+    /// The last successful poll is older than twice the refresh period: the data is from then.
+    Stale { since: Timestamp },
+}
+
 /// What the header says about the planner. The planner itself is wired in by its own module;
 /// until it reports, this shows the configured provider with zero tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,8 +146,15 @@ pub struct AppState {
     /// Poller epoch: bumped on project switch; older results are dropped.
     pub epoch: u64,
     pub conn: Conn,
-    /// Last time the poller reported anything (a refresh, even without changes).
+    /// Last successful poll (a refresh that worked, even without changes), on the app's clock.
     pub last_contact: Option<Timestamp>,
+    /// The same moment on the monotonic clock: staleness is decided on it (a frozen demo clock
+    /// or a wall-clock jump cannot hide a hung GitLab).
+    pub last_success_mono: Option<std::time::Instant>,
+    /// The failing refresh the poller will try again, if any.
+    pub retry: Option<Retry>,
+    /// The poller's refresh period: data older than twice this is stale.
+    pub refresh_period: std::time::Duration,
     pub requests_total: u64,
     pub requests_per_min: Option<u32>,
     pub metrics: Metrics,
@@ -177,6 +205,9 @@ impl AppState {
             epoch: 0,
             conn: Conn::Connecting,
             last_contact: None,
+            last_success_mono: None,
+            retry: None,
+            refresh_period: std::time::Duration::from_secs(12),
             requests_total: 0,
             requests_per_min: None,
             metrics: Metrics::default(),
@@ -213,9 +244,68 @@ impl AppState {
         }
     }
 
-    /// The next moment `update` wants a `Msg::Timer` (the planner's schedule), if any.
+    /// The next moment `update` wants a `Msg::Timer`, if any: the planner's schedule, the
+    /// moment the data turns stale, and (while a refresh is failing) each second of the
+    /// countdown to its next try.
     pub fn deadline(&self) -> Option<std::time::Instant> {
-        self.trigger.deadline()
+        let stale_at = self
+            .last_success_mono
+            .map(|t| t + 2 * self.refresh_period)
+            .filter(|t| *t > self.mono);
+        let retry_tick = self
+            .retry
+            .as_ref()
+            .filter(|r| r.at > self.mono)
+            .map(|r| r.at.min(self.mono + std::time::Duration::from_secs(1)));
+        [self.trigger.deadline(), stale_at, retry_tick]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    pub fn freshness(&self) -> Freshness {
+        match (self.last_contact, self.last_success_mono) {
+            (Some(since), Some(mono))
+                if self.mono.saturating_duration_since(mono) > 2 * self.refresh_period =>
+            {
+                Freshness::Stale { since }
+            }
+            (Some(_), Some(_)) => Freshness::Live,
+            _ => Freshness::Connecting,
+        }
+    }
+
+    /// "STALE, data from 09:14:03" for the panes, when the data is stale.
+    pub fn stale_note(&self) -> Option<String> {
+        match self.freshness() {
+            Freshness::Stale { since } => Some(format!(
+                "STALE, data from {}",
+                since
+                    .to_zoned_datetime(self.tz.clone())
+                    .strftime("%H:%M:%S")
+            )),
+            _ => None,
+        }
+    }
+
+    /// "retrying (2/4) in 3s" while a refresh is failing.
+    pub fn retry_note(&self) -> Option<String> {
+        let r = self.retry.as_ref()?;
+        let secs =
+            r.at.saturating_duration_since(self.mono)
+                .as_secs_f64()
+                .ceil() as u64;
+        let tries = crate::gitlab::poller::QUICK_TRIES;
+        let when = if secs == 0 {
+            "now".to_string()
+        } else {
+            format!("in {secs}s")
+        };
+        Some(if r.attempt < tries {
+            format!("retrying ({}/{tries}) {when}", r.attempt + 1)
+        } else {
+            format!("retrying {when}")
+        })
     }
 
     /// Key contexts for the current view, most specific first.

@@ -378,6 +378,8 @@ fn poll_errors_reach_the_feed_once_and_recovery_is_noted() {
             Msg::PollError {
                 epoch: 0,
                 error: "timeout talking to gitlab.test".into(),
+                attempt: 1,
+                retry_in: std::time::Duration::from_secs(2),
             },
         );
     }
@@ -404,6 +406,8 @@ fn poll_errors_reach_the_feed_once_and_recovery_is_noted() {
         Msg::PollError {
             epoch: 0,
             error: "timeout".into(),
+            attempt: 1,
+            retry_in: std::time::Duration::from_secs(2),
         },
     );
     update(
@@ -437,6 +441,8 @@ fn a_log_that_cannot_be_fetched_says_why() {
         Msg::PollError {
             epoch: 0,
             error: "404 from gitlab.test: job 1061".into(),
+            attempt: 1,
+            retry_in: std::time::Duration::from_secs(2),
         },
     );
     assert_eq!(
@@ -806,4 +812,90 @@ fn palette_retry_in_a_log_view_targets_that_job() {
     assert_eq!(s.queue.items[0].target, "job 1061");
     assert!(matches!(s.view, View::Log(_)), "the log stays open");
     assert!(s.notice.as_ref().unwrap().text.contains("queue"));
+}
+
+/// A hung GitLab: the age counts from the last successful poll, and after twice the refresh
+/// period the screen says STALE (in words) with the time of its data, whatever the frozen
+/// clock says; the retry countdown is shown; a working refresh makes it live again.
+#[test]
+fn freshness_is_honest_when_gitlab_hangs() {
+    use crate::app::state::Freshness;
+    use std::time::Duration;
+    let mut s = state();
+    assert_eq!(s.freshness(), Freshness::Live);
+    let t0 = s.mono;
+    let stale_at = s
+        .deadline()
+        .expect("the moment the data turns stale is a deadline");
+    assert_eq!(stale_at, t0 + 2 * s.refresh_period);
+    // A refresh times out; the poller tries again in 4 s.
+    update(
+        &mut s,
+        Msg::PollError {
+            epoch: 0,
+            error: "timeout talking to gitlab.test".into(),
+            attempt: 2,
+            retry_in: Duration::from_secs(4),
+        },
+    );
+    assert_eq!(s.retry_note().as_deref(), Some("retrying (3/4) in 4s"));
+    assert_eq!(
+        s.deadline(),
+        Some(t0 + Duration::from_secs(1)),
+        "the countdown ticks"
+    );
+    s.mono = t0 + Duration::from_secs(3);
+    assert_eq!(s.retry_note().as_deref(), Some("retrying (3/4) in 1s"));
+    assert_eq!(s.freshness(), Freshness::Live, "not stale yet");
+    // The wall clock is frozen (demo --frozen); the monotonic one moves on.
+    s.mono = t0 + 2 * s.refresh_period + Duration::from_secs(1);
+    update(&mut s, Msg::Timer);
+    assert!(matches!(s.freshness(), Freshness::Stale { .. }));
+    assert_eq!(s.stale_note().as_deref(), Some("STALE, data from 12:00:00"));
+    let text = crate::tui::tests::render_text(&s);
+    assert!(text.contains("STALE, data from 12:00:00"), "{text}");
+    assert!(
+        text.contains("retrying (3/4) now │ ✗ timeout talking to"),
+        "{text}"
+    );
+    // The failed refresh's own request report, then a refresh that works (no change: only its
+    // request report): live again.
+    for total in [30, 32] {
+        update(
+            &mut s,
+            Msg::Requests {
+                epoch: 0,
+                total,
+                last_minute: 10,
+            },
+        );
+    }
+    assert_eq!(s.freshness(), Freshness::Live);
+    assert_eq!(s.retry, None);
+}
+
+/// The mode is the first thing in the header at every width, and a long error never pushes it
+/// out.
+#[test]
+fn the_mode_is_always_visible() {
+    let mut s = state();
+    s.settings.read_only = true;
+    update(
+        &mut s,
+        Msg::PollError {
+            epoch: 0,
+            error: "x".repeat(300),
+            attempt: 1,
+            retry_in: std::time::Duration::from_secs(2),
+        },
+    );
+    for (w, h) in [(200, 60), (120, 40), (80, 24), (60, 20), (40, 12)] {
+        update(&mut s, Msg::Resize { w, h });
+        let text = crate::tui::tests::render_text(&s);
+        let first = text.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(" READ-ONLY │ gitaiops"),
+            "{w}x{h}: {first:?}"
+        );
+    }
 }

@@ -362,7 +362,11 @@ fn a_new_failure_starts_a_debounced_run_through_the_timer() {
         },
         s.mono,
     );
-    assert_eq!(s.deadline(), None, "nothing pending after the baseline");
+    assert_eq!(
+        s.trigger.deadline(),
+        None,
+        "nothing pending after the baseline"
+    );
     let mut snap = testdata::snapshot();
     let running = snap
         .pipelines
@@ -378,7 +382,7 @@ fn a_new_failure_starts_a_debounced_run_through_the_timer() {
             snapshot: Arc::new(snap),
         },
     );
-    let due = s.deadline().expect("a debounced run is scheduled");
+    let due = s.trigger.deadline().expect("a debounced run is scheduled");
     assert_eq!(due, s.mono + Duration::from_secs(20));
     // Early: nothing starts.
     assert!(update(&mut s, Msg::Timer).is_empty());
@@ -396,7 +400,11 @@ fn a_new_failure_starts_a_debounced_run_through_the_timer() {
         "{:?}",
         feed(&s)
     );
-    assert_eq!(s.deadline(), None, "no timer while a run is in flight");
+    assert_eq!(
+        s.trigger.deadline(),
+        None,
+        "no planner timer while a run is in flight"
+    );
     // `p` during the scheduled run is refused like any second run.
     assert!(
         !key(&mut s, "p")

@@ -39,17 +39,28 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                     .push(state.now, ActivityKind::Info, "connection restored");
             }
             state.conn = Conn::Live;
-            state.last_contact = Some(state.now);
+            polled_ok(state);
             state.metrics = metrics::compute(&snapshot);
             state.snapshot = Some(snapshot);
             rebuild_lists(state);
             commands::revalidate(state, &mut fx);
             state.dirty = true;
         }
-        Msg::PollError { epoch, error } if epoch == state.epoch => {
+        Msg::PollError {
+            epoch,
+            error,
+            attempt,
+            retry_in,
+        } if epoch == state.epoch => {
             state
                 .activity
                 .push(state.now, ActivityKind::Error, error.clone());
+            // Attempt 0: nothing will retry on its own (the poller stopped).
+            state.retry = (attempt > 0).then(|| super::state::Retry {
+                attempt,
+                at: state.mono + retry_in,
+                error: error.clone(),
+            });
             if let View::Log(v) = &mut state.view
                 && v.index.is_none()
             {
@@ -79,7 +90,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
             if state.conn == Conn::Live {
-                state.last_contact = Some(state.now);
+                polled_ok(state);
             }
             if let Some(shown) = shown_rate(state.requests_per_min, last_minute) {
                 state.requests_per_min = Some(shown);
@@ -119,7 +130,11 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Tick => state.dirty = true,
-        Msg::Timer => super::planner::on_timer(state, &mut fx),
+        Msg::Timer => {
+            super::planner::on_timer(state, &mut fx);
+            // Freshness and the retry countdown are drawn from the clock.
+            state.dirty = true;
+        }
         Msg::Resumed => {
             fx.push(Effect::ForceRedraw);
             state.dirty = true;
@@ -127,6 +142,17 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     }
     sync_visible(state, &mut fx);
     fx
+}
+
+/// A refresh worked: the data is fresh as of now and nothing is being retried.
+fn polled_ok(state: &mut AppState) {
+    // Only a visible change redraws: an idle screen stays byte-for-byte the same.
+    let before = state.freshness();
+    state.last_contact = Some(state.now);
+    state.last_success_mono = Some(state.mono);
+    if state.retry.take().is_some() || state.freshness() != before {
+        state.dirty = true;
+    }
 }
 
 /// The request rate to show, when it should change. A count over a sliding minute flickers by

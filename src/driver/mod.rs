@@ -101,6 +101,11 @@ impl Driver {
         &self.client
     }
 
+    /// The poller's refresh period (the app calls data older than twice this stale).
+    pub fn refresh_period(&self) -> Duration {
+        self.poll_cfg.refresh
+    }
+
     pub fn planner(&self) -> &Arc<Planner> {
         &self.planner
     }
@@ -305,7 +310,16 @@ impl Driver {
         let epoch = slot.epoch;
         match ev {
             Some(PollEvent::Snapshot { snapshot, .. }) => Some(Msg::Snapshot { epoch, snapshot }),
-            Some(PollEvent::Error { error, .. }) => Some(Msg::PollError { epoch, error }),
+            Some(PollEvent::Error {
+                error,
+                attempt,
+                retry_in,
+            }) => Some(Msg::PollError {
+                epoch,
+                error,
+                attempt,
+                retry_in,
+            }),
             Some(PollEvent::Requests { total, last_minute }) => Some(Msg::Requests {
                 epoch,
                 total,
@@ -344,6 +358,8 @@ impl Driver {
                 Some(Msg::PollError {
                     epoch,
                     error: "the poller stopped; :refresh or restart".into(),
+                    attempt: 0,
+                    retry_in: Duration::ZERO,
                 })
             }
         }

@@ -53,10 +53,12 @@ impl Default for ClientConfig {
             base_url: String::new(),
             token: None,
             ca_file: None,
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
+            // A dead host is reported within ~20 s (3 tries of 5 s plus backoff), not minutes;
+            // a hung one after 15 s per try: the screen must not say "live" meanwhile.
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
             read_only: false,
-            max_retries: 3,
+            max_retries: 2,
             no_proxy: false,
             backoff_base: Duration::from_secs(1),
             max_retry_wait: Duration::from_secs(60),
@@ -240,6 +242,9 @@ pub struct GitlabClient {
     /// This handle refuses writes whatever the shared switch says (the planner's and the
     /// diagnoser's view: they only ever read).
     read_only_view: bool,
+    /// This handle tries each request once: its caller retries visibly (the poller shows
+    /// "retrying (2/4) in 4s" instead of waiting silently through the client's retries).
+    single_attempt: bool,
 }
 
 struct Inner {
@@ -253,6 +258,7 @@ struct Inner {
     max_retries: u32,
     backoff_base: Duration,
     max_retry_wait: Duration,
+    request_timeout: Duration,
     stats: RequestStats,
 }
 
@@ -319,9 +325,11 @@ impl GitlabClient {
                 max_retries: cfg.max_retries,
                 backoff_base: cfg.backoff_base,
                 max_retry_wait: cfg.max_retry_wait,
+                request_timeout: cfg.request_timeout,
                 stats: RequestStats::default(),
             }),
             read_only_view: false,
+            single_attempt: false,
         })
     }
 
@@ -343,8 +351,16 @@ impl GitlabClient {
     /// A handle on the same connection pool and counter that can never write.
     pub fn read_only_view(&self) -> GitlabClient {
         GitlabClient {
-            inner: self.inner.clone(),
             read_only_view: true,
+            ..self.clone()
+        }
+    }
+
+    /// A handle on the same pool and counter whose GETs are not retried inside the client.
+    pub fn single_attempt(&self) -> GitlabClient {
+        GitlabClient {
+            single_attempt: true,
+            ..self.clone()
         }
     }
 
@@ -738,10 +754,15 @@ impl GitlabClient {
     /// (within `max_retry_wait`) or a jittered exponential backoff when it gives no hint.
     async fn get_with_retry(&self, url: Url, path: &str) -> Result<Fetched> {
         let mut attempt = 0u32;
+        let started = Instant::now();
         loop {
             match self.send_once(Method::GET, url.clone(), path, None).await {
                 Ok(f) => return Ok(f),
-                Err(e) if e.is_transient() && attempt < self.inner.max_retries => {
+                Err(e)
+                    if e.is_transient()
+                        && !self.single_attempt
+                        && attempt < self.inner.max_retries =>
+                {
                     let wait = match &e {
                         GitlabError::RateLimited {
                             retry_after: Some(d),
@@ -754,7 +775,12 @@ impl GitlabClient {
                             fastrand::f64(),
                         ),
                     };
-                    if wait > self.inner.max_retry_wait {
+                    // Another try that could only end after the budget (a hung or dead host:
+                    // each try runs into the timeout) is not made: the caller hears within
+                    // ~20 s, not after every try has timed out.
+                    if wait > self.inner.max_retry_wait
+                        || !within_retry_budget(started.elapsed(), wait, self.inner.request_timeout)
+                    {
                         return Err(e);
                     }
                     tracing::info!(path, attempt, wait_ms = wait.as_millis() as u64, error = %e, "retrying GET");
@@ -828,6 +854,15 @@ impl GitlabClient {
         }
         Err(status_error(host, path, status, &headers, &body))
     }
+}
+
+/// How long one call may spend on retries, counting the timeout of the next try.
+const RETRY_BUDGET: Duration = Duration::from_secs(25);
+
+/// Whether another try, after `wait`, could still end within the budget if it ran into the
+/// request timeout.
+pub fn within_retry_budget(elapsed: Duration, wait: Duration, timeout: Duration) -> bool {
+    elapsed + wait + timeout <= RETRY_BUDGET
 }
 
 /// reqwest is built without a default crypto provider (ring is lighter to build than aws-lc),
@@ -1059,6 +1094,19 @@ mod tests {
             u.as_str(),
             "http://127.0.0.1:9999/api/v4/projects/1/pipelines?page=2"
         );
+    }
+
+    #[test]
+    fn a_hung_host_is_not_retried_past_the_budget() {
+        let s = Duration::from_secs;
+        // Quick failures (5xx, refused) are retried.
+        assert!(within_retry_budget(s(0), s(1), s(15)));
+        assert!(within_retry_budget(s(2), s(2), s(15)));
+        // A try that timed out after 15 s is not repeated: it would end after 25 s.
+        assert!(!within_retry_budget(s(15), s(1), s(15)));
+        // A dead host (5 s connect timeout) gets one more try, not three.
+        assert!(within_retry_budget(s(5), s(1), s(15)));
+        assert!(!within_retry_budget(s(11), s(2), s(15)));
     }
 
     #[test]

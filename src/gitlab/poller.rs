@@ -81,8 +81,14 @@ pub enum PollEvent {
         bytes: Arc<Vec<u8>>,
         complete: bool,
     },
-    /// One line for the activity feed.
-    Error { error: String },
+    /// A refresh (or a trace fetch) failed: one line for the screen, which try of the quick
+    /// retries this was (1-based; beyond `QUICK_TRIES` the poller backs off at its own pace),
+    /// and when the next try goes out.
+    Error {
+        error: String,
+        attempt: u32,
+        retry_in: Duration,
+    },
     /// Request counter, after each refresh.
     Requests { total: u64, last_minute: u32 },
 }
@@ -128,7 +134,8 @@ pub fn spawn(
 ) -> PollerHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let poller = Poller {
-        client,
+        // One try per request: the poller's retries are visible ones (see `on_error`).
+        client: client.single_attempt(),
         project,
         cfg,
         tx,
@@ -695,17 +702,28 @@ impl Poller {
         Ok(())
     }
 
-    /// Reports the error and returns how long to wait before the next refresh. A 429 pauses all
-    /// requests of this poller.
+    /// Reports the error and returns how long to wait before the next refresh: a few quick
+    /// tries first (the client does not retry for the poller, so the screen sees each one), then
+    /// a backoff from the refresh period up to 5 minutes. A 429 pauses all requests of this
+    /// poller.
     async fn on_error(&mut self, e: &GitlabError) -> Result<Duration, Closed> {
         self.failures = self.failures.saturating_add(1);
-        let backoff = backoff_delay(
-            self.failures - 1,
-            self.cfg.refresh,
-            MAX_ERROR_BACKOFF,
-            fastrand::f64(),
-        )
-        .max(self.cfg.refresh);
+        let backoff = if self.failures < QUICK_TRIES {
+            backoff_delay(
+                self.failures - 1,
+                QUICK_RETRY_BASE,
+                self.cfg.refresh,
+                fastrand::f64(),
+            )
+        } else {
+            backoff_delay(
+                self.failures - QUICK_TRIES,
+                self.cfg.refresh,
+                MAX_ERROR_BACKOFF,
+                fastrand::f64(),
+            )
+            .max(self.cfg.refresh)
+        };
         let delay = match e {
             GitlabError::RateLimited { retry_after, .. } => {
                 let d = retry_after.unwrap_or(backoff).max(Duration::from_secs(1));
@@ -717,6 +735,8 @@ impl Poller {
         tracing::warn!(project = %self.project, error = %e, delay_s = delay.as_secs(), "poll failed");
         self.send(PollEvent::Error {
             error: e.to_string(),
+            attempt: self.failures,
+            retry_in: delay,
         })
         .await?;
         Ok(delay)
@@ -747,6 +767,10 @@ fn forget_changed_mr_details(snap: &mut ProjectSnapshot, c: &Changed) {
 const DETAIL_FOLLOW_UP: Duration = Duration::from_secs(1);
 const ACTIVE_JOB_REFRESHES: usize = 3;
 const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(300);
+/// Tries of a failing refresh before the poller slows down to its backoff: the first and three
+/// quick retries (2, 4, 8 s apart).
+pub const QUICK_TRIES: u32 = 4;
+const QUICK_RETRY_BASE: Duration = Duration::from_secs(2);
 
 async fn sleep_until_opt(t: Option<Instant>) {
     match t {

@@ -29,7 +29,15 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
             )),
             Line::styled("Enlarge the window, or press q to quit.", theme.dim()),
         ];
-        centered_lines(buf, area, &lines);
+        // The mode (READ-ONLY, DEMO, ...) stays visible even here.
+        header::render(state, theme, Rect::new(area.x, area.y, area.width, 1), buf);
+        let rest = Rect::new(
+            area.x,
+            area.y + 1,
+            area.width,
+            area.height.saturating_sub(1),
+        );
+        centered_lines(buf, rest, &lines);
         return None;
     }
     header::render(state, theme, rect(l.header), buf);

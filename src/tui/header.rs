@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::app::state::{AppState, Conn};
+use crate::app::state::{AppState, Conn, Freshness};
 use crate::app::text;
 
 use super::theme::Theme;
@@ -57,49 +57,77 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     let s = &state.settings;
     let sep = if theme.ascii { " | " } else { " │ " };
-    let conn: Vec<Span> = match &state.conn {
-        Conn::Connecting => vec![Span::styled(
+    // The mode comes first, in words, so no width and no error message can push it out.
+    let policy = state.commands.policy();
+    let mut modes: Vec<(&str, Style)> = Vec::new();
+    if s.demo {
+        modes.push(("DEMO", theme.accent().patch(theme.bold())));
+    }
+    if s.read_only || policy.read_only {
+        modes.push(("READ-ONLY", theme.warn().patch(theme.bold())));
+    } else if policy.mode == crate::command::policy::Mode::Suggest {
+        modes.push(("SUGGEST", theme.warn().patch(theme.bold())));
+    }
+    let mut badges: Vec<Span> = Vec::new();
+    for (word, style) in &modes {
+        badges.push(Span::raw(" "));
+        badges.push(Span::styled(*word, *style));
+    }
+    let retry = state.retry_note();
+    let with_retry = |mut v: Vec<Span<'static>>| {
+        if let Some(r) = &retry {
+            v.push(Span::styled(format!(", {r}"), theme.warn()));
+        }
+        v
+    };
+    let conn: Vec<Span> = match state.freshness() {
+        Freshness::Connecting => with_retry(vec![Span::styled(
             if theme.ascii {
                 "o connecting"
             } else {
                 "◌ connecting"
             },
             theme.warn(),
-        )],
-        Conn::Live => vec![
+        )]),
+        Freshness::Live => with_retry(vec![
             Span::styled(if theme.ascii { "* live" } else { "● live" }, theme.ok()),
             Span::styled(format!(", updated {}", updated(state)), theme.dim()),
-        ],
-        Conn::Error(e) => vec![
-            Span::styled(
-                if theme.ascii {
-                    "x error: "
-                } else {
-                    "✗ error: "
-                },
-                theme.error(),
-            ),
-            Span::styled(text::sanitize_line(e).into_owned(), theme.error()),
-        ],
+        ]),
+        Freshness::Stale { .. } => with_retry(vec![Span::styled(
+            state.stale_note().unwrap_or_else(|| "STALE".into()),
+            theme.error().patch(theme.bold()),
+        )]),
     };
-    let mut first = vec![
-        vec![Span::styled(" gitaiops", theme.bold())],
-        vec![
-            Span::styled(
-                text::sanitize_line(&s.project).into_owned(),
-                theme.accent().patch(theme.bold()),
+    let mut first = Vec::new();
+    if !badges.is_empty() {
+        first.push(badges);
+    }
+    first.push(vec![Span::styled(
+        if first.is_empty() {
+            " gitaiops"
+        } else {
+            "gitaiops"
+        },
+        theme.bold(),
+    )]);
+    first.push(vec![
+        Span::styled(
+            text::sanitize_line(&s.project).into_owned(),
+            theme.accent().patch(theme.bold()),
+        ),
+        Span::styled(format!(" @ {}", text::sanitize_line(&s.host)), theme.dim()),
+    ]);
+    first.push(conn);
+    // The last error goes last: cut to what is left, never in place of the mode.
+    if let (Some(r), Conn::Error(_)) = (&state.retry, &state.conn) {
+        first.push(vec![Span::styled(
+            format!(
+                "{} {}",
+                if theme.ascii { "x" } else { "✗" },
+                text::sanitize_line(&r.error)
             ),
-            Span::styled(format!(" @ {}", text::sanitize_line(&s.host)), theme.dim()),
-        ],
-        conn,
-    ];
-    first.push(if s.read_only {
-        vec![Span::styled("read-only", theme.warn())]
-    } else {
-        vec![Span::styled("read-write", theme.dim())]
-    });
-    if s.demo {
-        first.push(vec![Span::styled("demo: simulated GitLab", theme.dim())]);
+            theme.error(),
+        )]);
     }
     buf.set_line(
         area.x,

@@ -108,6 +108,9 @@ pub fn title_line<'a>(state: &AppState, focused: bool, theme: &Theme) -> Line<'a
             theme.warn(),
         ));
     }
+    if let Some(note) = state.stale_note() {
+        spans.push(Span::styled(format!("{note} "), theme.error()));
+    }
     Line::from(spans)
 }
 

@@ -104,6 +104,9 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             theme.warn(),
         ));
     }
+    if let Some(note) = state.stale_note() {
+        title.push(Span::styled(format!("{note} "), theme.error()));
+    }
     let inner = pane_block(buf, area, Line::from(title), focused, theme);
     if inner.height == 0 || inner.width == 0 {
         return;

@@ -77,6 +77,7 @@ pub async fn run(session: Session, mut driver: Driver) -> anyhow::Result<ExitCod
     }
     let mut state = AppState::new(settings, keymap, planner, clock.now(), TimeZone::system());
     state.trigger = Trigger::new(trigger, std::time::Instant::now());
+    state.refresh_period = driver.refresh_period();
     state.commands = Queue::new(policy, audit::operator_id(), audit::new_session_id());
     // What an earlier session (or `apply`) already did is never run again.
     match driver.done_identities() {

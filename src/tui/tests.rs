@@ -112,6 +112,20 @@ fn render(s: &AppState, theme: Theme) -> Terminal<TestBackend> {
     t
 }
 
+/// The screen as text, one line per row (for app tests that check what an operator sees).
+pub(crate) fn render_text(s: &AppState) -> String {
+    let t = render(s, Theme::new(false, false));
+    let buf = buffer(&t);
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn color() -> Theme {
     Theme::new(true, false)
 }
