@@ -36,8 +36,13 @@ struct Rig {
 }
 
 async fn rig(read_only: bool) -> Rig {
+    rig_at(read_only, 0).await
+}
+
+async fn rig_at(read_only: bool, scale: usize) -> Rig {
     let sim = gitaiops::sim::start(SimConfig {
         clock: SimClock::Manual,
+        scale,
         ..SimConfig::default()
     })
     .await
@@ -367,4 +372,122 @@ async fn reject_with_a_reason_sends_nothing_and_is_audited() {
     r.keys(&["a"]).await;
     assert!(r.writes().await.is_empty());
     assert_eq!(r.audit_events(), vec!["proposal", "decision"]);
+}
+
+/// Failed jobs of pipelines older than the newest 20 (what the poller keeps), from the
+/// simulator's API as any client would read it.
+async fn old_failed_jobs(r: &Rig) -> Vec<u64> {
+    let snap = r.snap();
+    let newest_kept = *snap.pipelines.keys().next().unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let jobs: Value = http
+        .get(format!(
+            "{}/api/v4/projects/{}/jobs?scope[]=failed&per_page=100",
+            r.sim.base_url(),
+            snap.project.id
+        ))
+        .bearer_auth("demo")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    jobs.as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| {
+            j["pipeline"]["id"]
+                .as_u64()
+                .is_some_and(|p| p < newest_kept)
+        })
+        .filter_map(|j| j["id"].as_u64())
+        .collect()
+}
+
+/// At `--scale 60` a real job beyond the newest pipelines is looked up, never called "not
+/// found": `:log ID` loads its name and status, `:retry` on it is a valid proposal, and a
+/// planner's `retry_job` for another one is valid once GitLab has answered. A job GitLab does
+/// not have says so in GitLab's words.
+#[tokio::test]
+async fn targets_beyond_the_loaded_pipelines_are_looked_up_not_called_missing() {
+    let mut r = rig_at(false, 60).await;
+    let old = old_failed_jobs(&r).await;
+    assert!(
+        old.len() >= 2,
+        "the scale-60 world has old failed jobs: {old:?}"
+    );
+    assert!(r.snap().job(old[0]).is_none(), "not in the loaded data");
+
+    r.typed(&format!(":log {}\n", old[0])).await;
+    r.pump_until("the looked-up job in the log view", |s| {
+        s.snapshot
+            .as_ref()
+            .is_some_and(|snap| snap.job(old[0]).is_some())
+            && s.looking_up.is_empty()
+    })
+    .await;
+    let name = r.snap().job(old[0]).unwrap().name.clone();
+    match &r.state.view {
+        gitaiops::app::state::View::Log(v) => assert!(v.title.starts_with(&name), "{}", v.title),
+        other => panic!("not the log view: {other:?}"),
+    }
+    r.typed(":retry\n").await;
+    let item = r.state.queue.items.last().unwrap().clone();
+    assert_eq!(item.status, QueueStatus::Proposed, "{item:?}");
+
+    // A planner proposal for another old job: looked up, then valid.
+    let cmd = gitaiops::command::Command::RetryJob {
+        project: r.sim.project_path(),
+        job_id: old[1],
+        rationale: "runner lost".into(),
+        confidence: None,
+        evidence: vec![],
+    };
+    r.run(Msg::Propose {
+        commands: vec![cmd],
+        source: gitaiops::command::Source::Planner,
+    });
+    let row = r.state.queue.items.last().unwrap().clone();
+    assert!(
+        row.reason
+            .as_deref()
+            .is_some_and(|t| t.starts_with("looking up job")),
+        "{row:?}"
+    );
+    r.pump_until("the lookup", |s| s.looking_up.is_empty())
+        .await;
+    let row = r.state.queue.items.last().unwrap().clone();
+    assert_eq!(row.status, QueueStatus::Proposed, "{row:?}");
+    // Headless `plan` validates with the same code against its own fetch: the same verdict.
+    let snap = r.snap();
+    assert!(
+        gitaiops::command::validate::validate(
+            &r.state.commands.items().last().unwrap().command,
+            &snap
+        )
+        .is_ok()
+    );
+
+    // A job that does not exist: GitLab's answer, not a guess.
+    let cmd = gitaiops::command::Command::RetryJob {
+        project: r.sim.project_path(),
+        job_id: 9_999_999,
+        rationale: "x".into(),
+        confidence: None,
+        evidence: vec![],
+    };
+    r.run(Msg::Propose {
+        commands: vec![cmd],
+        source: gitaiops::command::Source::Planner,
+    });
+    r.pump_until("the lookup", |s| s.looking_up.is_empty())
+        .await;
+    let row = r.state.queue.items.last().unwrap().clone();
+    assert_eq!(row.status, QueueStatus::Invalid);
+    assert_eq!(
+        row.reason.as_deref(),
+        Some("GitLab has no job 9999999 in this project")
+    );
+    assert!(r.writes().await.is_empty(), "looking up writes nothing");
 }

@@ -4,6 +4,7 @@
 //! before the next frame) and rebuilds the pane's rows.
 
 use crate::command::executor::ExecReport;
+use crate::command::model::Target;
 use crate::command::operator::{self, Selection};
 use crate::command::queue::{Approval, Edit, QueueError};
 use crate::command::{Command, Source, Status};
@@ -55,8 +56,29 @@ pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
     }
     fx.extend(runs);
     let h = state.layout.list_rows(Pane::Queue);
-    state.queue.replace(queue::rows(&state.commands), h);
+    let mut rows = queue::rows(&state.commands);
+    honest_reasons(state, &mut rows);
+    state.queue.replace(rows, h);
     state.dirty = true;
+}
+
+/// An invalid item whose target is still being looked up says so, and one GitLab does not have
+/// carries GitLab's answer, instead of the validator's "not found in the project" (which only
+/// means "not in the loaded data").
+fn honest_reasons(state: &AppState, rows: &mut [queue::QueueRow]) {
+    for row in rows {
+        if row.status != queue::QueueStatus::Invalid {
+            continue;
+        }
+        let Some(target) = state.commands.get(row.id).map(|i| i.command.target()) else {
+            continue;
+        };
+        if state.looking_up.contains(&target) {
+            row.reason = Some(format!("looking up {target} in GitLab…"));
+        } else if let Some(why) = state.not_in_gitlab.get(&target) {
+            row.reason = Some(why.clone());
+        }
+    }
 }
 
 /// Commands from the planner, rules or the palette.
@@ -78,13 +100,26 @@ pub(super) fn propose(
         );
         return;
     };
+    let mut lookups = Vec::new();
     for cmd in commands {
-        let what = format!("{} {}", cmd.kind(), cmd.target());
+        let target = cmd.target();
+        let what = format!("{} {target}", cmd.kind());
         let p = state.commands.propose(cmd, source, &snap, state.now);
         let id = p.id();
+        // A target the snapshot does not hold is not "not found" until GitLab says so.
+        let unknown = !holds(&snap, target) && !state.not_in_gitlab.contains_key(&target);
+        if unknown {
+            lookups.push(target);
+        }
         let text = match p {
             crate::command::queue::Proposed::Duplicate(_) => {
                 format!("{what} from {} is already queued as #{id}", source.as_str())
+            }
+            crate::command::queue::Proposed::New(..) if unknown => {
+                format!(
+                    "#{id} {what} from {}: looking up {target} in GitLab",
+                    source.as_str()
+                )
             }
             crate::command::queue::Proposed::New(_, status) => {
                 let why = state
@@ -99,7 +134,29 @@ pub(super) fn propose(
         state.activity.push(state.now, ActivityKind::Proposal, text);
         select(state, id);
     }
+    look_up(state, lookups, fx);
     settle(state, fx);
+}
+
+/// Whether the snapshot holds what a command acts on.
+fn holds(snap: &crate::gitlab::ProjectSnapshot, target: Target) -> bool {
+    match target {
+        Target::Project => true,
+        Target::Mr(iid) => snap.mrs.contains_key(&iid),
+        Target::Job(id) => snap.job(id).is_some(),
+        Target::Pipeline(id) => snap.pipelines.contains_key(&id) && snap.jobs.contains_key(&id),
+    }
+}
+
+/// Asks the driver to fetch targets the snapshot does not hold (each once at a time).
+pub(super) fn look_up(state: &mut AppState, targets: Vec<Target>, fx: &mut Vec<Effect>) {
+    let new: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| *t != Target::Project && state.looking_up.insert(*t))
+        .collect();
+    if !new.is_empty() {
+        fx.push(Effect::Lookup(new));
+    }
 }
 
 fn select(state: &mut AppState, id: u64) {

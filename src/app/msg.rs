@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::command::audit::AuditRecord;
 use crate::command::executor::ExecReport;
+use crate::command::model::Target;
 use crate::command::queue::Ticket;
 use crate::command::{Command, Source};
 use crate::diagnose::log::LogIndex;
@@ -41,6 +42,13 @@ pub enum Msg {
         epoch: u64,
         total: u64,
         last_minute: u32,
+    },
+    /// A lookup (`Effect::Lookup`) finished: the snapshot before this holds what was found;
+    /// `missing` is what GitLab does not have (or not in a state the snapshot keeps), and why.
+    LookedUp {
+        epoch: u64,
+        done: Vec<Target>,
+        missing: Vec<(Target, String)>,
     },
     /// A job's trace, parsed off the UI task.
     JobLog {
@@ -120,6 +128,9 @@ pub enum Effect {
     /// The job whose log is on screen (re-fetched while it runs), or none.
     WatchJobLog(Option<u64>),
     FetchMrDetail(u64),
+    /// Fetch objects a command or a view refers to that the snapshot does not hold (and keep
+    /// them), so nothing is called "not found" that GitLab has.
+    Lookup(Vec<Target>),
     /// Load the project's members into the snapshot (reviewer proposals are checked against
     /// them).
     FetchMembers,

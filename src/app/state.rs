@@ -155,6 +155,10 @@ pub struct AppState {
     pub retry: Option<Retry>,
     /// The poller's refresh period: data older than twice this is stale.
     pub refresh_period: std::time::Duration,
+    /// Targets being looked up in GitLab because the snapshot does not hold them.
+    pub looking_up: std::collections::BTreeSet<crate::command::model::Target>,
+    /// Targets GitLab says it does not have (or not in a state the snapshot keeps), and why.
+    pub not_in_gitlab: std::collections::BTreeMap<crate::command::model::Target, String>,
     pub requests_total: u64,
     pub requests_per_min: Option<u32>,
     pub metrics: Metrics,
@@ -208,6 +212,8 @@ impl AppState {
             last_success_mono: None,
             retry: None,
             refresh_period: std::time::Duration::from_secs(12),
+            looking_up: Default::default(),
+            not_in_gitlab: Default::default(),
             requests_total: 0,
             requests_per_min: None,
             metrics: Metrics::default(),

@@ -41,6 +41,13 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.conn = Conn::Live;
             polled_ok(state);
             state.metrics = metrics::compute(&snapshot);
+            if let View::Log(v) = &mut state.view
+                && v.title == format!("job #{}", v.job_id)
+                && let Some(j) = snapshot.job(v.job_id)
+            {
+                // A job looked up for `:log ID`: its name now that it is known.
+                v.title = format!("{} ({})", j.name, j.stage);
+            }
             state.snapshot = Some(snapshot);
             rebuild_lists(state);
             commands::revalidate(state, &mut fx);
@@ -97,7 +104,24 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
-        Msg::Snapshot { .. } | Msg::PollError { .. } | Msg::Requests { .. } => {}
+        Msg::LookedUp {
+            epoch,
+            done,
+            missing,
+        } if epoch == state.epoch => {
+            for t in &done {
+                state.looking_up.remove(t);
+            }
+            state.not_in_gitlab.extend(missing);
+            // Found targets came with the snapshot before this message; the rest now carry
+            // GitLab's own answer instead of "looking up".
+            commands::revalidate(state, &mut fx);
+            state.dirty = true;
+        }
+        Msg::Snapshot { .. }
+        | Msg::PollError { .. }
+        | Msg::Requests { .. }
+        | Msg::LookedUp { .. } => {}
         Msg::JobLog {
             job_id,
             index,
@@ -566,6 +590,11 @@ fn focus(state: &mut AppState, pane: Pane, fx: &mut Vec<Effect>) {
 }
 
 fn open_log(state: &mut AppState, job_id: u64, fx: &mut Vec<Effect>) {
+    let known = state.snapshot.as_ref().map(|s| s.job(job_id).is_some());
+    if known == Some(false) {
+        // Beyond the newest pipelines: load the job (name, status, failure reason) and keep it.
+        super::commands::look_up(state, vec![crate::command::model::Target::Job(job_id)], fx);
+    }
     let job = state.snapshot.as_ref().and_then(|s| s.job(job_id));
     let title = match job {
         Some(j) => format!("{} ({})", j.name, j.stage),

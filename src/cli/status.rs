@@ -114,14 +114,23 @@ async fn watch(
                     break Err(e.into());
                 }
             }
-            Some(PollEvent::Error { error, .. }) if !seen_snapshot => {
+            // The poller tries a few times before it slows down: a first snapshot that still
+            // fails after those is an error, later failures are reported and watched through.
+            Some(PollEvent::Error { error, attempt, .. })
+                if !seen_snapshot && attempt >= poller::QUICK_TRIES =>
+            {
                 break Err(anyhow::anyhow!(error));
             }
-            Some(PollEvent::Error { error, .. }) => eprintln!("gitaiops: {error}"),
+            Some(PollEvent::Error {
+                error, retry_in, ..
+            }) => eprintln!(
+                "gitaiops: {error} (retrying in {}s)",
+                retry_in.as_secs_f64().ceil()
+            ),
             Some(PollEvent::Requests { total, last_minute }) => {
                 tracing::debug!(total, last_minute, "requests");
             }
-            Some(PollEvent::JobLog { .. }) => {}
+            Some(PollEvent::JobLog { .. } | PollEvent::LookedUp { .. }) => {}
         }
     };
     handle.shutdown().await;

@@ -19,10 +19,11 @@ use crate::app::activity::ActivityKind;
 use crate::app::{Effect, Msg};
 use crate::command::audit::{self, AuditLog};
 use crate::command::executor::{self, ExecContext, ExecReport};
+use crate::command::model::Target;
 use crate::command::queue::Finish;
 use crate::diagnose::log::LogIndex;
 use crate::gitlab::client::GitlabClient;
-use crate::gitlab::poller::{self, PollCmd, PollConfig, PollEvent, PollerHandle};
+use crate::gitlab::poller::{self, Lookup, PollCmd, PollConfig, PollEvent, PollerHandle};
 use crate::plan::run::Planner;
 
 /// What a driver is made of.
@@ -184,6 +185,18 @@ impl Driver {
             }
             Effect::FetchMrDetail(iid) => self.poll(PollCmd::FetchMrDetail(iid)),
             Effect::FetchMembers => self.poll(PollCmd::FetchMembers),
+            Effect::Lookup(targets) => {
+                let wanted = targets
+                    .into_iter()
+                    .filter_map(|t| match t {
+                        Target::Job(id) => Some(Lookup::Job(id)),
+                        Target::Pipeline(id) => Some(Lookup::Pipeline(id)),
+                        Target::Mr(iid) => Some(Lookup::Mr(iid)),
+                        Target::Project => None,
+                    })
+                    .collect();
+                self.poll(PollCmd::Lookup(wanted));
+            }
             Effect::SwitchProject { project, epoch } => {
                 tracing::info!(%project, epoch, "switching project");
                 self.watching = None;
@@ -325,6 +338,21 @@ impl Driver {
                 total,
                 last_minute,
             }),
+            Some(PollEvent::LookedUp { done, missing }) => {
+                let target = |l: Lookup| match l {
+                    Lookup::Job(id) => Target::Job(id),
+                    Lookup::Pipeline(id) => Target::Pipeline(id),
+                    Lookup::Mr(iid) => Target::Mr(iid),
+                };
+                Some(Msg::LookedUp {
+                    epoch,
+                    done: done.into_iter().map(target).collect(),
+                    missing: missing
+                        .into_iter()
+                        .map(|(l, why)| (target(l), why))
+                        .collect(),
+                })
+            }
             Some(PollEvent::JobLog {
                 job_id,
                 bytes,

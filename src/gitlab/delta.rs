@@ -118,11 +118,21 @@ pub fn apply_pipeline_delta(
             }
         }
     }
-    let keep = keep.max(1);
-    while snap.pipelines.len() > keep {
-        let Some((&oldest, _)) = snap.pipelines.iter().next() else {
-            break;
-        };
+    // The newest `keep`, and every pinned one however old.
+    let newest: BTreeSet<u64> = snap
+        .pipelines
+        .keys()
+        .rev()
+        .take(keep.max(1))
+        .copied()
+        .collect();
+    let drop: Vec<u64> = snap
+        .pipelines
+        .keys()
+        .filter(|id| !newest.contains(id) && !snap.pinned.contains(id))
+        .copied()
+        .collect();
+    for oldest in drop {
         snap.pipelines.remove(&oldest);
         snap.jobs.remove(&oldest);
         changed.updated.remove(&oldest);
@@ -179,6 +189,20 @@ mod tests {
 
     const T1: &str = "2024-01-01T10:00:00.000Z";
     const T2: &str = "2024-01-01T10:05:00.000Z";
+
+    #[test]
+    fn pinned_pipelines_survive_the_trim() {
+        let mut snap = ProjectSnapshot::default();
+        let p = |id: u64| pipe(id, "success", T1);
+        apply_pipeline_delta(&mut snap, (1..=5).map(p).collect(), 5);
+        snap.pinned.insert(1);
+        let c = apply_pipeline_delta(&mut snap, (6..=8).map(p).collect(), 3);
+        assert_eq!(
+            snap.pipelines.keys().copied().collect::<Vec<_>>(),
+            vec![1, 6, 7, 8]
+        );
+        assert_eq!(c.removed.into_iter().collect::<Vec<_>>(), vec![2, 3, 4, 5]);
+    }
 
     #[test]
     fn duplicates_from_the_overlap_window_change_nothing() {

@@ -69,7 +69,29 @@ pub enum PollCmd {
     /// Single MR + diffs + notes + approvals (detail view).
     FetchMrDetail(u64),
     FetchMembers,
+    /// Objects something refers to that the snapshot does not hold (a command's target beyond
+    /// the newest pipelines, `:log ID`): fetched and kept (pipelines pinned, with their jobs),
+    /// or reported missing with what GitLab said.
+    Lookup(Vec<Lookup>),
     Shutdown,
+}
+
+/// What `PollCmd::Lookup` looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lookup {
+    Job(u64),
+    Pipeline(u64),
+    Mr(u64),
+}
+
+impl std::fmt::Display for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lookup::Job(id) => write!(f, "job {id}"),
+            Lookup::Pipeline(id) => write!(f, "pipeline {id}"),
+            Lookup::Mr(iid) => write!(f, "!{iid}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +113,12 @@ pub enum PollEvent {
     },
     /// Request counter, after each refresh.
     Requests { total: u64, last_minute: u32 },
+    /// A `Lookup` finished (after the snapshot holding what was found): what GitLab does not
+    /// have, or has in a state the snapshot does not keep, with why.
+    LookedUp {
+        done: Vec<Lookup>,
+        missing: Vec<(Lookup, String)>,
+    },
 }
 
 /// Owns the task: dropping the handle aborts it.
@@ -147,6 +175,7 @@ pub fn spawn(
         wanted_jobs: BTreeSet::new(),
         pending_details: BTreeSet::new(),
         pending_members: false,
+        pending_lookups: BTreeSet::new(),
         watch: None,
         paused_until: None,
         failures: 0,
@@ -240,6 +269,7 @@ struct Poller {
     /// Requests that arrived while paused or before the cold start.
     pending_details: BTreeSet<u64>,
     pending_members: bool,
+    pending_lookups: BTreeSet<Lookup>,
     watch: Option<Watch>,
     paused_until: Option<Instant>,
     failures: u32,
@@ -320,6 +350,10 @@ impl Poller {
             }
             PollCmd::FetchMembers => {
                 self.pending_members = true;
+                self.serve_pending().await?;
+            }
+            PollCmd::Lookup(targets) => {
+                self.pending_lookups.extend(targets);
                 self.serve_pending().await?;
             }
         }
@@ -429,6 +463,14 @@ impl Poller {
         for id in &p_changes.updated {
             snap.jobs.remove(id);
         }
+        // A pinned pipeline is kept for a command or the log view: its jobs must follow it.
+        self.wanted_jobs.extend(
+            p_changes
+                .updated
+                .iter()
+                .filter(|id| snap.pinned.contains(id))
+                .copied(),
+        );
         self.wanted_jobs
             .extend(delta::newly_failed(&before, snap, &p_changes));
 
@@ -552,13 +594,121 @@ impl Poller {
         }
         let mut changed = false;
         let result = self.fetch_pending(&mut changed).await;
+        let mut looked_up = (Vec::new(), Vec::new());
+        let result = match result {
+            Ok(()) => self.fetch_lookups(&mut changed, &mut looked_up).await,
+            Err(e) => Err(e),
+        };
         if changed {
             self.emit_snapshot().await?;
+        }
+        let (done, missing) = looked_up;
+        if !done.is_empty() {
+            self.send(PollEvent::LookedUp { done, missing }).await?;
         }
         if let Err(e) = result {
             self.on_error(&e).await?;
         }
         Ok(())
+    }
+
+    /// Serves `Lookup`s: what is found goes into the snapshot (pipelines pinned, with their
+    /// jobs); what GitLab does not have is reported with its reason. An error other than 404
+    /// leaves the rest pending for the next pass.
+    async fn fetch_lookups(
+        &mut self,
+        changed: &mut bool,
+        out: &mut (Vec<Lookup>, Vec<(Lookup, String)>),
+    ) -> Result<(), GitlabError> {
+        let Some(pid) = self.snap.as_ref().map(|s| s.project.id) else {
+            return Ok(());
+        };
+        while let Some(&target) = self.pending_lookups.iter().next() {
+            let missing = match target {
+                Lookup::Job(id) => {
+                    let known = self.snap.as_ref().and_then(|s| s.job(id)).cloned();
+                    let job = match known {
+                        Some(j) => Some(j),
+                        None => match self.client.job(pid, id).await {
+                            Ok(j) => Some(j),
+                            Err(GitlabError::NotFound { .. }) => None,
+                            Err(e) => return Err(e),
+                        },
+                    };
+                    match job.as_ref().and_then(|j| j.pipeline_id()) {
+                        Some(p) => self.pin_pipeline(pid, p, changed).await?,
+                        None if job.is_some() => None,
+                        None => Some(format!("GitLab has no job {id} in this project")),
+                    }
+                }
+                Lookup::Pipeline(id) => self.pin_pipeline(pid, id, changed).await?,
+                Lookup::Mr(iid) => {
+                    if self.snap.as_ref().is_some_and(|s| s.mrs.contains_key(&iid)) {
+                        None
+                    } else {
+                        match self.client.merge_request(pid, iid).await {
+                            Ok(mr) if mr.state == MrState::Opened => {
+                                if let Some(snap) = self.snap.as_mut() {
+                                    *changed |= !delta::apply_mr_delta(snap, vec![mr]).is_empty();
+                                }
+                                None
+                            }
+                            Ok(mr) => Some(format!("!{iid} is {}", mr.state.as_str())),
+                            Err(GitlabError::NotFound { .. }) => {
+                                Some(format!("GitLab has no MR !{iid} in this project"))
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+            };
+            self.pending_lookups.remove(&target);
+            out.0.push(target);
+            if let Some(why) = missing {
+                out.1.push((target, why));
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches a pipeline (and its jobs) the snapshot does not hold, and keeps it. Returns why
+    /// not when GitLab does not have it.
+    async fn pin_pipeline(
+        &mut self,
+        pid: u64,
+        id: u64,
+        changed: &mut bool,
+    ) -> Result<Option<String>, GitlabError> {
+        let have = self
+            .snap
+            .as_ref()
+            .is_some_and(|s| s.pipelines.contains_key(&id));
+        if !have {
+            match self.client.pipeline(pid, id).await {
+                Ok(p) => {
+                    if let Some(snap) = self.snap.as_mut() {
+                        snap.pinned.insert(id);
+                        snap.pipelines.insert(id, p);
+                        *changed = true;
+                    }
+                }
+                Err(GitlabError::NotFound { .. }) => {
+                    return Ok(Some(format!("GitLab has no pipeline {id} in this project")));
+                }
+                Err(e) => return Err(e),
+            }
+        } else if let Some(snap) = self.snap.as_mut() {
+            snap.pinned.insert(id);
+        }
+        let have_jobs = self.snap.as_ref().is_some_and(|s| s.jobs.contains_key(&id));
+        if !have_jobs {
+            let jobs = self.client.pipeline_jobs(pid, id).await?;
+            if let Some(snap) = self.snap.as_mut() {
+                snap.jobs.insert(id, jobs);
+                *changed = true;
+            }
+        }
+        Ok(None)
     }
 
     async fn fetch_pending(&mut self, changed: &mut bool) -> Result<(), GitlabError> {

@@ -37,6 +37,10 @@ pub struct ProjectSnapshot {
     pub notes: BTreeMap<u64, Vec<Note>>,
     /// Project members (cached; refreshed on demand).
     pub members: Vec<Member>,
+    /// Pipelines kept (with their jobs) beyond the newest ones because something on screen or
+    /// in the queue refers to them (a command's target, the log being viewed).
+    #[serde(skip)]
+    pub pinned: std::collections::BTreeSet<u64>,
     /// Server time of the last successful refresh (from the `Date` header when present).
     #[serde(default, with = "opt_ts")]
     pub fetched_at: Option<Timestamp>,
