@@ -56,7 +56,13 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
     let (mut snap, logs) = fetch_for_plan(&client, &project, &FetchOptions::default())
         .await
         .with_context(|| format!("cannot read {project}"))?;
-    let review = super::fetch::fetch_review(&client, &mut snap, 10, 30).await;
+    let review = super::fetch::fetch_review(
+        &client,
+        &mut snap,
+        &super::fetch::ReviewLimits::default(),
+        &super::fetch::ReviewCache::default(),
+    )
+    .await;
     let input = PlanInput {
         review,
         ..PlanInput::new(Arc::new(snap), logs)

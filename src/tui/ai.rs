@@ -15,7 +15,7 @@ use crate::diagnose::log::LogIndex;
 use crate::diagnose::model::JobContext;
 use crate::gitlab::ProjectSnapshot;
 use crate::gitlab::client::{ClientConfig, GitlabClient};
-use crate::plan::fetch::{FetchOptions, fetch_for_plan, fetch_review};
+use crate::plan::fetch::{FetchOptions, ReviewCache, ReviewLimits, fetch_for_plan, fetch_review};
 use crate::plan::run::{PlanEvent, PlanInput, Planner};
 use crate::plan::settings::PlannerSettings;
 use crate::plan::trigger::{Trigger, TriggerConfig, significant_events};
@@ -24,6 +24,8 @@ pub struct Ai {
     pub planner: Arc<Planner>,
     trigger: Trigger,
     cancel: Option<CancellationToken>,
+    /// Reviewer-routing data kept between runs (group members, statuses, commits).
+    review_cache: ReviewCache,
     tx: mpsc::Sender<Msg>,
     pub rx: mpsc::Receiver<Msg>,
 }
@@ -42,6 +44,7 @@ impl Ai {
             planner,
             trigger: Trigger::new(cfg, Instant::now().into_std()),
             cancel: None,
+            review_cache: ReviewCache::default(),
             tx,
             rx,
         }
@@ -96,6 +99,7 @@ impl Ai {
         self.cancel = Some(token.clone());
         let planner = self.planner.clone();
         let tx = self.tx.clone();
+        let review_cache = self.review_cache.clone();
         cc.read_only = true;
         tokio::spawn(async move {
             let _ = tx.send(Msg::Plan(PlanMsg::Fetching { run })).await;
@@ -104,7 +108,7 @@ impl Ai {
                 Ok(client) => tokio::select! {
                     r = async {
                         let (mut snap, logs) = fetch_for_plan(&client, &project, &opts).await?;
-                        let review = fetch_review(&client, &mut snap, 10, 30).await;
+                        let review = fetch_review(&client, &mut snap, &ReviewLimits::default(), &review_cache).await;
                         Ok::<_, crate::gitlab::error::GitlabError>((snap, logs, review))
                     } => r.map_err(|e| e.to_string()),
                     _ = token.cancelled() => Err("cancelled".into()),
