@@ -157,10 +157,10 @@ impl Default for ReviewLimits {
     fn default() -> Self {
         Self {
             max_mrs: 10,
-            max_paths: 30,
+            max_paths: 20,
             max_groups: 10,
             max_people: 20,
-            max_requests: 60,
+            max_requests: 40,
         }
     }
 }

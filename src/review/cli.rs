@@ -69,11 +69,15 @@ pub fn render_text(co: &CodeOwners, paths: &[String]) -> String {
     let mut out = String::new();
     for s in &co.sections {
         out.push_str(&format!(
-            "section {}{}: {} rule(s), {} approval(s){}\n",
+            "section {}{}: {} rule(s), {}{}\n",
             if s.optional { "^" } else { "" },
             s.name,
             s.rules.len(),
-            s.approvals,
+            if s.optional {
+                "optional".to_string()
+            } else {
+                format!("{} approval(s) per rule", s.approvals)
+            },
             if s.default_owners.is_empty() {
                 String::new()
             } else {

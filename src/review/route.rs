@@ -486,11 +486,13 @@ pub fn route(input: &RouteInput<'_>, cfg: &RouteConfig) -> Routing {
     }
 
     // 7. Nobody required: one reviewer from the best other evidence.
-    if chosen.is_empty() && mr.reviewers.is_empty() && cfg.max_reviewers > 0 {
-        if let Some((i, how)) = fallback(&mut cands, &dir, mr, snap, cfg) {
-            chosen.push(i);
-            out.fallback = Some(how);
-        }
+    if chosen.is_empty()
+        && mr.reviewers.is_empty()
+        && cfg.max_reviewers > 0
+        && let Some((i, how)) = fallback(&mut cands, &dir, mr, snap, cfg)
+    {
+        chosen.push(i);
+        out.fallback = Some(how);
     }
     out.chosen = chosen.iter().map(|&i| cands[i].username.clone()).collect();
 
@@ -721,7 +723,7 @@ fn busy(c: &Candidate, dir: &Directory<'_>, cfg: &RouteConfig) -> Option<String>
         && f.availability.as_deref() == Some("busy")
     {
         why.push(match f.status_message.as_deref().map(str::trim) {
-            Some(m) if !m.is_empty() => format!("status busy ({})", explain::clean(m, 60)),
+            Some(m) if !m.is_empty() => format!("status busy: {}", explain::clean(m, 60)),
             _ => "status busy".to_string(),
         });
     }
