@@ -131,11 +131,14 @@ mod tests {
         let text = render_text(&co, &["src/x.rs".into(), "README.md".into()]);
         assert!(
             text.contains(
-                "section Backend: 1 rule(s), 2 approval(s), default owners @acme/backend"
+                "section Backend: 1 rule(s), 2 approval(s) per rule, default owners @acme/backend"
             ),
             "{text}"
         );
-        assert!(text.contains("section ^Docs: 1 rule(s)"), "{text}");
+        assert!(
+            text.contains("section ^Docs: 1 rule(s), optional"),
+            "{text}"
+        );
         assert!(
             text.contains("src/x.rs: [Backend] line 3 `*.rs` -> @acme/backend (2 approvals)"),
             "{text}"
