@@ -1,6 +1,6 @@
 //! Reviewer routing and triage at the size of a big monorepo: a 1,000-rule CODEOWNERS in 20
-//! sections, an MR touching 300 files (about 60 approval rules, groups of 5), a project with
-//! 500 open MRs, 300 commits mapped to members by name.
+//! sections, an MR touching 300 files (one approval rule per matched section line, groups of
+//! 5 to expand), a project with 500 open MRs, 300 commits mapped to members by name.
 //! Run: `cargo bench --bench review`.
 
 use std::collections::BTreeMap;

@@ -142,7 +142,7 @@ pub struct ReviewLimits {
     /// Open, non-draft MRs routed: those without reviewers first, then the most recently
     /// updated (their reviewers may not cover every code-owner rule).
     pub max_mrs: usize,
-    /// Changed paths whose recent commits are read.
+    /// Changed paths (of MRs without reviewers) whose recent commits are read.
     pub max_paths: usize,
     /// Groups named in CODEOWNERS whose direct members are read.
     pub max_groups: usize,
@@ -354,9 +354,13 @@ pub async fn fetch_review(
         }
     }
 
-    // 3. Recent commits on those files (who knows this code).
+    // 3. Recent commits on the files of MRs without reviewers (who knows this code: the
+    //    fallback and tie-breaks there). MRs being topped up break ties on load alone.
     let mut paths: Vec<String> = Vec::new();
-    for (iid, _) in &wanted {
+    let unreviewed = wanted
+        .iter()
+        .filter(|(iid, _)| snap.mr(*iid).is_some_and(|m| m.reviewers.is_empty()));
+    for (iid, _) in unreviewed {
         for d in snap.diffs.get(iid).into_iter().flatten() {
             if !paths.contains(&d.new_path) {
                 paths.push(d.new_path.clone());

@@ -71,7 +71,11 @@ pub fn render_text(co: &CodeOwners, paths: &[String]) -> String {
         out.push_str(&format!(
             "section {}{}: {} rule(s), {}{}\n",
             if s.optional { "^" } else { "" },
-            s.name,
+            if s.name.trim().is_empty() {
+                "(no name)"
+            } else {
+                s.name.as_str()
+            },
             s.rules.len(),
             if s.optional {
                 "optional".to_string()
