@@ -696,3 +696,22 @@ fn empty_and_hostile_input_never_panics() {
     let big = "a/b/c @x\n".repeat(20_000);
     assert_eq!(CodeOwners::parse(&big).sections[0].rules.len(), 1);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Any text parses without panicking; every problem points at a line of the file and
+    /// every lookup answers.
+    #[test]
+    fn any_text_parses_and_answers(text in "([\\[\\]^!#@*/\\\\ a-z0-9.\\-_,\n]|\u{202E}|é){0,300}",
+                                   path in "[a-z/.*]{0,20}") {
+        let co = CodeOwners::parse(&text);
+        let lines = text.split('\n').count();
+        for p in &co.problems {
+            proptest::prop_assert!(p.line >= 1 && p.line <= lines);
+        }
+        for m in co.owners_of(&path) {
+            proptest::prop_assert!(m.approvals >= 1);
+        }
+    }
+}

@@ -637,3 +637,55 @@ fn nothing_to_route_on_says_why() {
         r.notes
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Whatever CODEOWNERS says, a proposal never names the author, a non-member, a blocked
+    /// user or a bot, keeps the current reviewers, has at most 10 reviewers, and passes the
+    /// command validation the operator's approval goes through.
+    #[test]
+    fn proposals_are_always_valid(
+        lines in proptest::collection::vec(
+            ("(\\^)?\\[(A|B|C)\\](\\[[0-3]\\])?", "(\\*|\\*\\.rs|src/|docs/|!src/x\\.rs)",
+             proptest::collection::vec("@(alice|bob|carol|dave|erin|gina|ghost|renovate|grp|@@maintainer|x@y\\.z)", 0..4)),
+            0..12),
+        reviewers in proptest::collection::vec("(alice|bob|dave)", 0..2),
+        busy in proptest::collection::vec("(alice|bob|carol|dave|gina)", 0..3),
+    ) {
+        let mut text = String::new();
+        for (head, pattern, owners) in &lines {
+            text.push_str(&format!("{head}\n{pattern} {}\n", owners.join(" ")));
+        }
+        let mut reviewers: Vec<&'static str> = reviewers
+            .iter()
+            .map(|r| match r.as_str() { "alice" => "alice", "bob" => "bob", _ => "dave" })
+            .collect();
+        reviewers.dedup();
+        let busy: Vec<&'static str> = busy
+            .iter()
+            .map(|b| match b.as_str() { "alice" => "alice", "bob" => "bob", "carol" => "carol", "dave" => "dave", _ => "gina" })
+            .collect();
+        let c = Case {
+            codeowners: Some(Box::leak(text.into_boxed_str())),
+            files: &["src/x.rs", "docs/a.md", "README.md"],
+            author: "carol",
+            reviewers: Box::leak(reviewers.into_boxed_slice()),
+            groups: &[("grp", &["bob", "erin", "nobody"])],
+            busy: Box::leak(busy.into_boxed_slice()),
+            ..Case::default()
+        };
+        let b = build(&c);
+        let r = run(&b);
+        if let Some(cmd) = &r.proposal {
+            proptest::prop_assert_eq!(crate::command::validate::validate(cmd, &b.snap), Ok(()));
+            let Command::AssignReviewers { reviewers, .. } = cmd else { unreachable!() };
+            for kept in c.reviewers {
+                proptest::prop_assert!(reviewers.iter().any(|r| r == kept));
+            }
+            for name in &r.chosen {
+                proptest::prop_assert!(!["carol", "erin", "ghost", "renovate", "nobody"].contains(&name.as_str()), "{}", name);
+            }
+        }
+    }
+}
