@@ -40,9 +40,13 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
     cc.no_proxy |= crate::net::is_loopback_url(&cc.base_url);
     let client = GitlabClient::new(cc)?;
     // The same read of the project as the TUI's planner runs.
-    let input = crate::driver::planning::read_project(&client, &project)
-        .await
-        .with_context(|| format!("cannot read {project}"))?;
+    let input = crate::driver::planning::read_project(
+        &client,
+        &project,
+        &crate::plan::fetch::ReviewCache::default(),
+    )
+    .await
+    .with_context(|| format!("cannot read {project}"))?;
 
     if args.dry_prompt {
         let opts = PromptOptions {

@@ -24,6 +24,7 @@ use crate::command::queue::Finish;
 use crate::diagnose::log::LogIndex;
 use crate::gitlab::client::GitlabClient;
 use crate::gitlab::poller::{self, Lookup, PollCmd, PollConfig, PollEvent, PollerHandle};
+use crate::plan::fetch::ReviewCache;
 use crate::plan::run::Planner;
 
 /// What a driver is made of.
@@ -69,6 +70,8 @@ pub struct Driver {
     visible: (Vec<u64>, Vec<u64>),
     watching: Option<u64>,
     plan_cancel: Option<CancellationToken>,
+    /// CODEOWNERS, group members and people's status between planner runs.
+    review_cache: ReviewCache,
     tx: mpsc::Sender<Internal>,
     rx: mpsc::Receiver<Internal>,
     /// Messages already known (a write that failed at once), delivered before anything else.
@@ -89,6 +92,7 @@ impl Driver {
             visible: (Vec::new(), Vec::new()),
             watching: None,
             plan_cancel: None,
+            review_cache: ReviewCache::default(),
             tx,
             rx,
             ready: VecDeque::new(),
@@ -215,9 +219,10 @@ impl Driver {
                 let cancel = CancellationToken::new();
                 self.plan_cancel = Some(cancel.clone());
                 let (client, planner) = (self.client.read_only_view(), self.planner.clone());
+                let cache = self.review_cache.clone();
                 let tx = self.msg_sender();
                 tokio::spawn(async move {
-                    planning::plan_task(client, planner, project, run, tx, cancel).await;
+                    planning::plan_task(client, planner, cache, project, run, tx, cancel).await;
                 });
             }
             Effect::CancelPlan => {

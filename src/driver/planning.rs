@@ -10,18 +10,19 @@ use crate::app::Msg;
 use crate::app::planner::PlanMsg;
 use crate::gitlab::client::GitlabClient;
 use crate::gitlab::error::GitlabError;
-use crate::plan::fetch::{FetchOptions, fetch_for_plan, fetch_review};
+use crate::plan::fetch::{FetchOptions, ReviewCache, ReviewLimits, fetch_for_plan, fetch_review};
 use crate::plan::run::{PlanEvent, PlanFailure, PlanInput, Planner, spawn_plan};
 
-/// Reviewer routing data is fetched for at most this many MRs and changed paths.
-const REVIEW_MRS: usize = 10;
-const REVIEW_PATHS: usize = 30;
-
 /// What a plan is made from: a fresh snapshot with failed-job logs, approvals and members, and
-/// the reviewer-routing data. `client` should be a read-only view: planning never writes.
-pub async fn read_project(client: &GitlabClient, project: &str) -> Result<PlanInput, GitlabError> {
+/// the reviewer-routing data (CODEOWNERS, groups, people; `cache` keeps them between runs).
+/// `client` should be a read-only view: planning never writes.
+pub async fn read_project(
+    client: &GitlabClient,
+    project: &str,
+    cache: &ReviewCache,
+) -> Result<PlanInput, GitlabError> {
     let (mut snap, logs) = fetch_for_plan(client, project, &FetchOptions::default()).await?;
-    let review = fetch_review(client, &mut snap, REVIEW_MRS, REVIEW_PATHS).await;
+    let review = fetch_review(client, &mut snap, &ReviewLimits::default(), cache).await;
     Ok(PlanInput {
         review,
         ..PlanInput::new(Arc::new(snap), logs)
@@ -32,6 +33,7 @@ pub async fn read_project(client: &GitlabClient, project: &str) -> Result<PlanIn
 pub async fn plan_task(
     client: GitlabClient,
     planner: Arc<Planner>,
+    cache: ReviewCache,
     project: String,
     run: u64,
     tx: mpsc::Sender<Msg>,
@@ -39,7 +41,7 @@ pub async fn plan_task(
 ) {
     let _ = tx.send(Msg::Plan(PlanMsg::Fetching { run })).await;
     let input = tokio::select! {
-        r = read_project(&client, &project) => r.map_err(|e| e.to_string()),
+        r = read_project(&client, &project, &cache) => r.map_err(|e| e.to_string()),
         _ = cancel.cancelled() => Err("cancelled".into()),
     };
     let result = match input {

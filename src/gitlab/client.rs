@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use super::error::{GitlabError, Result, error_body_message, one_line};
 use super::models::{
     Approvals, Bridge, Commit, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, User,
+    UserStatus,
 };
 use super::stats::{RateLimitSeen, RequestStats};
 
@@ -406,6 +407,33 @@ impl GitlabClient {
             .get_list(&format!("/projects/{project_id}/members/all"), &q, None)
             .await?
             .items)
+    }
+
+    /// Direct members of a group (CODEOWNERS `@group` owners are its direct members only).
+    pub async fn group_members(&self, group_path: &str) -> Result<Vec<Member>> {
+        let q = [("per_page", "100".to_string())];
+        Ok(self
+            .get_list(
+                &format!("/groups/{}/members", project_ref(group_path)),
+                &q,
+                Some(5),
+            )
+            .await?
+            .items)
+    }
+
+    /// A user's public profile: `bot`, `state`, `public_email`.
+    pub async fn user(&self, id: u64) -> Result<User> {
+        self.get_json(&format!("/users/{id}"), &[]).await
+    }
+
+    /// A user's status: `availability` is `busy` when they set it so.
+    pub async fn user_status(&self, id_or_username: &str) -> Result<UserStatus> {
+        self.get_json(
+            &format!("/users/{}/status", encode_segment(id_or_username)),
+            &[],
+        )
+        .await
     }
 
     pub async fn merge_requests(

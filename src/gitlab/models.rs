@@ -293,6 +293,26 @@ pub struct User {
     pub bot: Option<bool>,
     #[serde(default)]
     pub is_admin: Option<bool>,
+    /// `GET /users/:id`: empty unless the user made it public.
+    #[serde(default)]
+    pub public_email: Option<String>,
+    /// Admin views and newer versions: `human`, `project_bot`, `service_account`, ...
+    #[serde(default)]
+    pub user_type: Option<String>,
+}
+
+/// `GET /users/:id_or_username/status` (every field null when no status is set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserStatus {
+    #[serde(default)]
+    pub emoji: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    /// `busy` or `not_set`.
+    #[serde(default)]
+    pub availability: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub clear_status_at: Option<String>,
 }
 
 /// `GET /projects/:id/members/all`.
@@ -310,6 +330,9 @@ pub struct Member {
     /// A date (`2012-10-22`) on real GitLab, a datetime in some client test data: kept as text.
     #[serde(default, deserialize_with = "lenient_string")]
     pub expires_at: Option<String>,
+    /// Shown to group owners for enterprise users only.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -99,12 +99,20 @@ fn transient_line(log: &str) -> Option<String> {
         .map(|l| fence::clean(l, 200))
 }
 
-/// What reviewer routing reads beyond the snapshot: the CODEOWNERS file and recent commits on
-/// the changed files (`plan::fetch::fetch_review`). Empty: routing falls back to load.
+/// What reviewer routing reads beyond the snapshot (`plan::fetch::fetch_review`): the
+/// CODEOWNERS file, recent commits on the changed files, members of the groups CODEOWNERS
+/// names, and what GitLab says about the candidates (bot, state, busy status). Empty:
+/// routing falls back to recent authors and load.
 #[derive(Debug, Clone, Default)]
 pub struct ReviewData {
     pub codeowners: Option<crate::review::codeowners::CodeOwners>,
     pub commits: Vec<crate::review::route::RecentCommit>,
+    /// Group full path -> usernames of its direct members.
+    pub groups: BTreeMap<String, Vec<String>>,
+    /// Username -> what `GET /users/:id` and `GET /users/:id/status` said.
+    pub people: BTreeMap<String, crate::review::route::PersonFacts>,
+    /// What could not be fetched (errors, the request budget).
+    pub notes: Vec<String>,
 }
 
 struct Rules<'a> {
@@ -168,10 +176,19 @@ pub fn plan_rules_with(
         }
     }
     let mut no_reviewers = 0;
+    let mut topped_up = 0;
     for (mr, signals) in &triaged {
         if signals.contains(&Signal::NoReviewers) {
             no_reviewers += 1;
             r.reviewers(mr);
+        } else if !mr.reviewers.is_empty()
+            && !mr.is_draft()
+            && r.review.codeowners.is_some()
+            && snap.diffs.contains_key(&mr.iid)
+            && r.reviewers(mr)
+        {
+            // Reviewers who do not cover every required code-owner rule: add owners.
+            topped_up += 1;
         }
     }
     for (mr, signals) in &triaged {
@@ -220,6 +237,11 @@ pub fn plan_rules_with(
     if no_reviewers > 0 {
         parts.push(format!("{no_reviewers} MR(s) without a reviewer"));
     }
+    if topped_up > 0 {
+        parts.push(format!(
+            "{topped_up} MR(s) whose reviewers do not cover every required code-owner rule"
+        ));
+    }
     if stale > 0 {
         parts.push(format!("{stale} stale MR(s)"));
     }
@@ -229,6 +251,12 @@ pub fn plan_rules_with(
     let rank = |c: &Command| match c {
         Command::RetryJob { .. } => 0,
         Command::Note { text, .. } if text.contains(" is red: ") => 1,
+        // Adding owners to an MR that has reviewers can wait behind the explanations.
+        Command::AssignReviewers { mr_iid, .. }
+            if snap.mr(*mr_iid).is_some_and(|m| !m.reviewers.is_empty()) =>
+        {
+            5
+        }
         Command::AssignReviewers { .. } => 2,
         Command::Note { text, .. } if text.starts_with("Deploy job") => 3,
         Command::CommentMr { .. } => 4,
@@ -465,47 +493,22 @@ impl Rules<'_> {
         });
     }
 
-    fn reviewers(&mut self, mr: &MergeRequest) {
+    /// Proposes reviewers for `mr` (`review::route`: code owners, recent authors, load).
+    /// Whether a command was added.
+    fn reviewers(&mut self, mr: &MergeRequest) -> bool {
         let mut input = RouteInput::new(self.snap, mr.iid, self.now);
         input.codeowners = self.review.codeowners.as_ref();
         input.recent_commits = &self.review.commits;
+        input.groups = &self.review.groups;
+        input.people = &self.review.people;
         let routing = route(&input, &RouteConfig::default());
-        if let Some(cmd) = routing.proposal {
-            self.commands.push(cmd);
-            return;
-        }
-        // No ownership or history evidence: spread the load.
-        let mut load: BTreeMap<String, usize> = BTreeMap::new();
-        for m in &self.snap.members {
-            let active = m.state.as_deref().is_none_or(|s| s == "active");
-            let bot = m.username.ends_with("-bot") || m.username.starts_with("project_");
-            if m.access_level >= 30 && active && !bot {
-                load.insert(m.username.clone(), 0);
+        match routing.proposal {
+            Some(cmd) => {
+                self.commands.push(cmd);
+                true
             }
+            None => false,
         }
-        for other in self.snap.mrs.values() {
-            for r in &other.reviewers {
-                if let Some(n) = load.get_mut(&r.username) {
-                    *n += 1;
-                }
-            }
-        }
-        load.remove(mr.author_username());
-        let Some((name, n)) = load.iter().min_by_key(|(name, n)| (**n, (*name).clone())) else {
-            return;
-        };
-        self.commands.push(Command::AssignReviewers {
-            project: self.project.clone(),
-            mr_iid: mr.iid,
-            reviewers: vec![name.clone()],
-            rationale: format!(
-                "!{} has no reviewer; {} has the lowest review load ({n} open reviews) among developers, and is not the author.",
-                mr.iid,
-                fence::ident(name)
-            ),
-            confidence: Some(0.5),
-            evidence: vec![format!("{} reviewing {n} open MRs", fence::ident(name))],
-        });
     }
 
     fn deploys(&mut self) {
@@ -650,7 +653,7 @@ mod tests {
             codeowners: Some(crate::review::codeowners::CodeOwners::parse(
                 "src/billing.rs @erin\n",
             )),
-            commits: vec![],
+            ..ReviewData::default()
         };
         let p = plan_rules_with(
             &s,

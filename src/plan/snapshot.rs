@@ -987,6 +987,7 @@ pub(crate) mod tests {
                 state: Some("active".into()),
                 access_level: 30,
                 expires_at: None,
+                email: None,
             });
         }
         s.fetched_at = ts("2026-11-20T10:00:00Z");

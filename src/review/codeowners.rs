@@ -1,34 +1,47 @@
-//! GitLab `CODEOWNERS` parsing and lookup.
+//! GitLab `CODEOWNERS` parsing and lookup, following GitLab's own parser
+//! (`ee/lib/gitlab/code_owners/file.rb`, `section_parser.rb`, `reference_extractor.rb`).
 //!
 //! Public API:
-//! - [`CodeOwners::parse`]`(text) -> CodeOwners`: never fails; every line it could not use is
-//!   kept in [`CodeOwners::problems`] (`line N: why`) and the rest of the file still applies.
+//! - [`CodeOwners::parse`]`(text) -> CodeOwners`: never fails; GitLab's syntax errors are kept
+//!   in [`CodeOwners::problems`], each with GitLab's error code (`invalid_approval_requirement`,
+//!   `malformed_entry_owner`, ...) and line, and the rest of the file still applies as GitLab
+//!   applies it.
 //! - [`CodeOwners::owners_of`]`(path) -> Vec<SectionMatch>`: for each section with a rule for
-//!   the path, the last matching rule (or `excluded: true` when a `!pattern` of that section
-//!   matches). Paths are repository-relative (`app/models/user.rb`, a leading `/` is ignored).
-//! - [`CodeOwners::sections`], [`Section`], [`Rule`], [`Owner`] (`@user` / `@group/sub` handles,
-//!   `@@role`, e-mail addresses).
+//!   the path, the deciding rule (or `excluded: true` when a `!pattern` of that section
+//!   matches). Paths are repository-relative (`app/models/user.rb`; a leading `/` is ignored).
+//! - [`CodeOwners::sections`], [`Section`], [`Rule`], [`Owner`] (`@user` / `@group/sub`
+//!   handles, `@@role`, e-mail addresses).
 //!
-//! Semantics follow GitLab's documentation (user/project/codeowners/reference.md, advanced.md):
-//! - `#` starts a comment line; `\#` escapes a leading `#`; `\ ` escapes a space in a path.
-//! - `[Name]`, `^[Name]` (optional), `[Name][N]` (N approvals, 0 or junk counts as 1),
-//!   `[Name] @a @b` (default owners for entries of that heading that list none). Names compare
-//!   case-insensitively and repeated sections combine; combined, a section is optional only
-//!   if every heading says so. Entries before the first heading form the unnamed default section.
-//! - Within a section the last matching entry wins; all sections apply side by side.
-//! - `!pattern` excludes matching files from the section, whatever the order of the entries.
-//! - Patterns are matched like GitLab's `File.fnmatch` with `FNM_PATHNAME | FNM_DOTMATCH`:
-//!   `*` alone means every file; a pattern without a leading `/` matches at any depth; a trailing
-//!   `/` means everything below that directory; `*` and `?` stop at `/`; `**/` spans directories
-//!   (a `**` not followed by `/` is a plain `*`, as in Ruby); `{` `}` are literal.
-//! - Owner tokens that are not `@handle`, `@@role` or an e-mail are reported and ignored (so
-//!   words of an inline "comment" are dropped, and `@handles` in it still count, as in GitLab).
+//! Semantics (GitLab's code is the reference where its docs differ):
+//! - Lines are stripped; blank lines and lines starting with `#` are skipped.
+//! - Headings: see [`heading`]. Entries before the first heading form the default section
+//!   ([`DEFAULT_SECTION`]). Until a named section exists a heading's name is used as written
+//!   (so `[codeowners]` joins the default section and `[CodeOwners]` does not); afterwards
+//!   names compare case-insensitively and repeated sections combine under the first spelling.
+//! - A line starting with `[` or `^[` that is no heading is reported and skipped.
+//! - Entries: the pattern ends at the first whitespace not preceded by `\`; `!pattern`
+//!   excludes. Owners are every reference in the rest of the line (see [`references`]): words
+//!   that are none are reported once per line (`malformed_entry_owner`) and ignored, so an
+//!   inline "comment" costs an error but its `@handles` still count. An entry without owner
+//!   text takes its heading's default owners; with neither it is `missing_entry_owner`.
+//! - Each entry carries its heading's `^` and `[N]`; a section is optional only when every
+//!   entry in it is. A rule needs `max(N, 1)` approvals.
+//! - A later entry with the same normalized pattern in a section replaces the earlier one in
+//!   its place. Lookup goes through a section's patterns from the last to the first: if any
+//!   matching one is an exclusion the section has no say, otherwise the first match decides.
+//! - Patterns: see [`glob`].
+
+mod glob;
+pub mod heading;
+pub mod references;
 
 use std::collections::BTreeSet;
 use std::fmt;
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
+
+use references::{References, is_space};
 
 /// Name of the section that holds entries written before any heading.
 pub const DEFAULT_SECTION: &str = "codeowners";
@@ -37,8 +50,9 @@ pub const DEFAULT_SECTION: &str = "codeowners";
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "type", content = "name", rename_all = "snake_case")]
 pub enum Owner {
-    /// `@name` or `@group/subgroup`, without the `@`. A name without `/` may be a user or a
-    /// top-level group; only the member list can tell.
+    /// `@name` or `@group/subgroup`, without the `@`, as written. A name without `/` may be a
+    /// user or a top-level group; only the member list can tell. GitLab compares names
+    /// case-insensitively.
     Handle(String),
     /// `@@developer`, `@@maintainer`, `@@owner` (plural accepted): direct members with exactly
     /// that role.
@@ -76,17 +90,76 @@ impl fmt::Display for Owner {
     }
 }
 
-/// A line that could not be used as written.
+/// GitLab's CODEOWNERS syntax errors (`Gitlab::CodeOwners::Error`), by their codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    InvalidSectionFormat,
+    MissingSectionName,
+    InvalidApprovalRequirement,
+    InvalidSectionOwnerFormat,
+    MalformedEntryOwner,
+    MissingEntryOwner,
+}
+
+impl ProblemKind {
+    /// The code GitLab reports.
+    pub fn code(self) -> &'static str {
+        match self {
+            ProblemKind::InvalidSectionFormat => "invalid_section_format",
+            ProblemKind::MissingSectionName => "missing_section_name",
+            ProblemKind::InvalidApprovalRequirement => "invalid_approval_requirement",
+            ProblemKind::InvalidSectionOwnerFormat => "invalid_section_owner_format",
+            ProblemKind::MalformedEntryOwner => "malformed_entry_owner",
+            ProblemKind::MissingEntryOwner => "missing_entry_owner",
+        }
+    }
+
+    fn explain(self) -> &'static str {
+        match self {
+            ProblemKind::InvalidSectionFormat => {
+                "not a well-formed section heading (`[Name]`, `^[Name]`, `[Name][N]`, then owners after a space)"
+            }
+            ProblemKind::MissingSectionName => "section heading without a name",
+            ProblemKind::InvalidApprovalRequirement => {
+                "approval count must be a whole number, and an optional (`^`) section cannot require approvals"
+            }
+            ProblemKind::InvalidSectionOwnerFormat => {
+                "the heading's default owners are not all @user, @group, @@role or e-mail"
+            }
+            ProblemKind::MalformedEntryOwner => {
+                "owner that is no @user, @group, @@role or e-mail (ignored)"
+            }
+            ProblemKind::MissingEntryOwner => {
+                "entry without owners, and its heading has no default owners"
+            }
+        }
+    }
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A syntax error GitLab reports for a line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// 1-based line number in the file.
     pub line: usize,
+    /// GitLab's error code.
+    pub code: ProblemKind,
     pub message: String,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CODEOWNERS line {}: {}", self.line, self.message)
+        write!(
+            f,
+            "CODEOWNERS line {}: {}: {}",
+            self.line, self.code, self.message
+        )
     }
 }
 
@@ -95,16 +168,32 @@ impl fmt::Display for Problem {
 pub struct Rule {
     /// The path pattern as written (escapes included, `!` removed).
     pub pattern: String,
+    /// GitLab's normalized form (`/**/*.rb`): the key within the section.
+    pub normalized: String,
     /// 1-based line number.
     pub line: usize,
-    /// Owners of matching files: the entry's own, else its heading's defaults. Empty means
-    /// GitLab treats the rule as unsatisfiable (auto-approved): matching files have no owner.
+    /// The text the owners were read from: the entry's own, else its heading's defaults
+    /// (empty for exclusions).
+    pub owner_line: String,
+    /// Owners of matching files. Empty means GitLab cannot satisfy the rule and approves it
+    /// automatically: matching files have no owner in this section.
     pub owners: Vec<Owner>,
     /// The owners came from the section heading.
     pub default_owners: bool,
     /// `!pattern`: matching files are exempt from this section.
     pub exclusion: bool,
-    glob: Glob,
+    /// The entry's heading was optional (`^[...]`).
+    pub optional: bool,
+    /// The entry's heading's `[N]` (0 when none was given).
+    pub approvals: u32,
+    glob: Option<globset::Glob>,
+}
+
+impl Rule {
+    /// Approvals GitLab asks from this rule's owners (when the section is required).
+    pub fn required_approvals(&self) -> u32 {
+        self.approvals.max(1)
+    }
 }
 
 /// A section (named, or the default one), with every heading of that name combined.
@@ -112,21 +201,36 @@ pub struct Rule {
 pub struct Section {
     /// The name as first written (the default section is [`DEFAULT_SECTION`]).
     pub name: String,
+    /// Every entry of the section is optional (GitLab's `optional_section?`).
     pub optional: bool,
-    /// Approvals required from this section's owners (at least 1).
+    /// The largest approval count asked by the section's entries (at least 1).
     pub approvals: u32,
     /// Default owners from the heading(s), in order of appearance.
     pub default_owners: Vec<Owner>,
     pub rules: Vec<Rule>,
-    /// Headings seen with this name (0 for the default section).
-    headings: usize,
-    /// All rules' globs, indexed like `rules`: one pass per path instead of one per rule.
+    /// Globs of the rules that have one, and which rule each is.
     set: GlobSet,
+    set_rules: Vec<usize>,
+    /// Normalized pattern -> index in `rules` (while parsing).
+    keys: std::collections::HashMap<String, usize>,
 }
 
 impl Section {
     pub fn is_default(&self) -> bool {
         self.name == DEFAULT_SECTION
+    }
+
+    fn new(name: &str) -> Section {
+        Section {
+            name: name.to_string(),
+            optional: false,
+            approvals: 1,
+            default_owners: Vec::new(),
+            rules: Vec::new(),
+            set: GlobSet::empty(),
+            set_rules: Vec::new(),
+            keys: Default::default(),
+        }
     }
 }
 
@@ -134,7 +238,9 @@ impl Section {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SectionMatch {
     pub section: String,
+    /// The whole section is optional.
     pub optional: bool,
+    /// Approvals the deciding rule asks for (`max(N, 1)`).
     pub approvals: u32,
     /// The deciding rule's pattern and line (the exclusion's, when excluded).
     pub pattern: String,
@@ -147,131 +253,174 @@ pub struct SectionMatch {
 #[derive(Debug, Clone, Default)]
 pub struct CodeOwners {
     pub sections: Vec<Section>,
+    /// GitLab's syntax errors, in line order.
     pub problems: Vec<Problem>,
+    /// What this implementation could not do as GitLab would (never seen in practice: a
+    /// pattern the glob engine refuses); not GitLab errors.
+    pub notes: Vec<String>,
+}
+
+/// Ruby's `String#strip`.
+fn ruby_strip(s: &str) -> &str {
+    s.trim_matches(|c: char| c == '\0' || is_space(c))
+}
+
+/// Rails' `blank?`.
+fn blank(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
+}
+
+/// The heading in force while reading entries.
+struct Current {
+    section: usize,
+    optional: bool,
+    approvals: u32,
+    defaults: String,
 }
 
 impl CodeOwners {
     pub fn parse(text: &str) -> CodeOwners {
-        let mut co = CodeOwners::default();
-        let mut current = co.section_index(DEFAULT_SECTION);
-        // Defaults of the heading in force (not of the combined section: each heading's
-        // defaults apply to the entries written under it).
-        let mut defaults: Vec<Owner> = Vec::new();
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        for (i, raw) in text.lines().enumerate() {
+        let mut co = CodeOwners {
+            sections: vec![Section::new(DEFAULT_SECTION)],
+            ..CodeOwners::default()
+        };
+        let mut cur = Current {
+            section: 0,
+            optional: false,
+            approvals: 0,
+            defaults: String::new(),
+        };
+        for (i, raw) in text.split('\n').enumerate() {
             let n = i + 1;
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') {
+            let line = ruby_strip(raw);
+            if blank(line) || line.starts_with('#') {
                 continue;
             }
-            match parse_heading(line) {
-                Heading::Valid {
-                    name,
-                    optional,
-                    approvals,
-                    owners,
-                } => {
-                    let approvals = match approvals {
-                        None => 1,
-                        Some(a) => {
-                            match a.parse::<u32>() {
-                                Ok(v) if v >= 1 => v,
-                                _ => {
-                                    co.problem(n, format!("approvals count `[{a}]` is not a number ≥ 1; 1 is required"));
-                                    1
-                                }
+            match heading::classify(line) {
+                heading::Line::Unparsable => {
+                    co.problem(n, ProblemKind::InvalidSectionFormat, String::new());
+                }
+                heading::Line::Heading(h, problems) => {
+                    for p in problems {
+                        let detail = match p {
+                            ProblemKind::InvalidApprovalRequirement => {
+                                format!("`[{}]`", h.raw_approvals.unwrap_or(""))
                             }
-                        }
-                    };
-                    defaults = co.owners(n, owners);
-                    let idx = co.section_index(name);
+                            ProblemKind::InvalidSectionOwnerFormat => {
+                                format!("`{}`", h.default_owners)
+                            }
+                            _ => String::new(),
+                        };
+                        co.problem(n, p, detail);
+                    }
+                    let name = co.section_name(h.name);
+                    let idx = co.section_index(&name);
                     let s = &mut co.sections[idx];
-                    s.optional = if s.headings == 0 {
-                        optional
-                    } else {
-                        s.optional && optional
-                    };
-                    s.headings += 1;
-                    s.approvals = s.approvals.max(approvals);
-                    for o in &defaults {
-                        if !s.default_owners.contains(o) {
-                            s.default_owners.push(o.clone());
+                    for o in References::scan(h.default_owners).owners() {
+                        if !s.default_owners.contains(&o) {
+                            s.default_owners.push(o);
                         }
                     }
-                    current = idx;
-                    continue;
+                    cur = Current {
+                        section: idx,
+                        optional: h.optional,
+                        approvals: h.approvals(),
+                        defaults: h.default_owners.to_string(),
+                    };
                 }
-                Heading::Unnamed => {
-                    co.problem(n, "section heading without a name; line ignored".into());
-                    continue;
-                }
-                Heading::Entry => {}
+                heading::Line::Entry => co.entry(n, line, &cur),
             }
-            if line.starts_with('[') || line.starts_with("^[") {
-                co.problem(
-                    n,
-                    "looks like a section heading but does not parse; GitLab reads it as an entry"
-                        .into(),
-                );
-            }
-            let (pattern, owners_text) = split_entry(line);
-            let (exclusion, pattern) = match pattern.strip_prefix('!') {
-                Some(p) => (true, p),
-                None => (false, pattern),
-            };
-            if pattern.is_empty() {
-                co.problem(n, "exclusion without a pattern; line ignored".into());
-                continue;
-            }
-            let glob = match compile(pattern) {
-                Ok(g) => g,
-                Err(e) => {
-                    co.problem(
-                        n,
-                        format!("pattern `{pattern}` is invalid ({e}); line ignored"),
-                    );
-                    continue;
-                }
-            };
-            let mut owners = co.owners(n, owners_text);
-            if exclusion && !owners.is_empty() {
-                co.problem(n, "owners on an exclusion (`!`) line are ignored".into());
-                owners.clear();
-            }
-            let mut default_owners = false;
-            if owners.is_empty() && !exclusion {
-                if defaults.is_empty() {
-                    co.problem(
-                        n,
-                        format!("`{pattern}` has no owners: matching files need no code-owner approval in this section"),
-                    );
-                } else {
-                    owners = defaults.clone();
-                    default_owners = true;
-                }
-            }
-            co.sections[current].rules.push(Rule {
-                pattern: pattern.to_string(),
-                line: n,
-                owners,
-                default_owners,
-                exclusion,
-                glob,
-            });
         }
         // The default section exists from the start; drop it when the file never used it.
         co.sections
             .retain(|s| !(s.is_default() && s.rules.is_empty()));
         for s in &mut co.sections {
             let mut b = GlobSetBuilder::new();
-            for r in &s.rules {
-                b.add(r.glob.clone());
+            s.set_rules.clear();
+            for (i, r) in s.rules.iter().enumerate() {
+                if let Some(g) = &r.glob {
+                    b.add(g.clone());
+                    s.set_rules.push(i);
+                }
             }
             // Every glob already compiled alone, so the set builds; an empty set is the
             // (never matching) fallback should that ever change.
             s.set = b.build().unwrap_or_else(|_| GlobSet::empty());
+            s.keys = Default::default();
+            s.optional = !s.rules.is_empty() && s.rules.iter().all(|r| r.optional);
+            s.approvals = s
+                .rules
+                .iter()
+                .map(Rule::required_approvals)
+                .max()
+                .unwrap_or(1);
         }
         co
+    }
+
+    fn entry(&mut self, n: usize, line: &str, cur: &Current) {
+        let (pattern, owners_text) = split_entry(line);
+        let (exclusion, pattern) = match pattern.strip_prefix('!') {
+            Some(p) => (true, p),
+            None => (false, pattern),
+        };
+        let normalized = glob::normalize(pattern);
+        let mut owner_line = String::new();
+        let mut default_owners = false;
+        if !exclusion {
+            let malformed: Vec<&str> = owners_text
+                .split(is_space)
+                .filter(|w| !w.is_empty() && References::scan(w).is_empty())
+                .collect();
+            if !malformed.is_empty() {
+                let words = malformed
+                    .iter()
+                    .take(5)
+                    .map(|w| format!("`{w}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.problem(n, ProblemKind::MalformedEntryOwner, words);
+            }
+            if blank(owners_text) {
+                owner_line = cur.defaults.clone();
+                default_owners = true;
+            } else {
+                owner_line = owners_text.to_string();
+            }
+            if blank(&owner_line) {
+                self.problem(n, ProblemKind::MissingEntryOwner, format!("`{pattern}`"));
+            }
+        }
+        let glob = match glob::compile(&normalized) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                self.notes.push(format!(
+                    "line {n}: pattern `{pattern}` cannot be matched here ({e}); it matches nothing"
+                ));
+                None
+            }
+        };
+        let rule = Rule {
+            pattern: pattern.to_string(),
+            owners: References::scan(&owner_line).owners(),
+            normalized,
+            line: n,
+            owner_line,
+            default_owners: default_owners && !exclusion,
+            exclusion,
+            optional: cur.optional,
+            approvals: cur.approvals,
+            glob,
+        };
+        let s = &mut self.sections[cur.section];
+        match s.keys.get(&rule.normalized) {
+            // A Ruby hash keeps a replaced key where it was first inserted.
+            Some(&i) => s.rules[i] = rule,
+            None => {
+                s.keys.insert(rule.normalized.clone(), s.rules.len());
+                s.rules.push(rule);
+            }
+        }
     }
 
     /// Owners of a path, one entry per section that has a say (file order of sections).
@@ -281,17 +430,17 @@ impl CodeOwners {
         let mut hits = Vec::new();
         for s in &self.sections {
             s.set.matches_into(&path, &mut hits);
-            // An exclusion wins over any entry of its section; otherwise the last entry does.
-            let decisive = hits
-                .iter()
-                .copied()
-                .find(|&i| s.rules[i].exclusion)
-                .or_else(|| hits.iter().copied().max());
+            let matching = || hits.iter().map(|&i| s.set_rules[i]);
+            // An exclusion anywhere among the matches wins; otherwise the last pattern does.
+            let decisive = matching()
+                .filter(|&i| s.rules[i].exclusion)
+                .max()
+                .or_else(|| matching().max());
             if let Some(r) = decisive.map(|i| &s.rules[i]) {
                 out.push(SectionMatch {
                     section: s.name.clone(),
                     optional: s.optional,
-                    approvals: s.approvals,
+                    approvals: r.required_approvals(),
                     pattern: r.pattern.clone(),
                     line: r.line,
                     owners: r.owners.clone(),
@@ -316,240 +465,61 @@ impl CodeOwners {
             .collect()
     }
 
-    fn problem(&mut self, line: usize, message: String) {
-        self.problems.push(Problem { line, message });
+    /// The section named exactly `name` (as [`SectionMatch::section`] reports it).
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    fn problem(&mut self, line: usize, code: ProblemKind, detail: String) {
+        let message = if detail.is_empty() {
+            code.explain().to_string()
+        } else {
+            format!("{}: {detail}", code.explain())
+        };
+        self.problems.push(Problem {
+            line,
+            code,
+            message,
+        });
+    }
+
+    /// GitLab's `find_section_name`: as written until a named section exists, then the first
+    /// existing section of that name in any case.
+    fn section_name(&self, name: &str) -> String {
+        if self.sections.last().is_some_and(Section::is_default) {
+            return name.to_string();
+        }
+        let key = name.to_lowercase();
+        self.sections
+            .iter()
+            .find(|s| s.name.to_lowercase() == key)
+            .map_or_else(|| name.to_string(), |s| s.name.clone())
     }
 
     fn section_index(&mut self, name: &str) -> usize {
-        let key = name.to_lowercase();
-        if let Some(i) = self
-            .sections
-            .iter()
-            .position(|s| s.name.to_lowercase() == key)
-        {
+        if let Some(i) = self.sections.iter().position(|s| s.name == name) {
             return i;
         }
-        self.sections.push(Section {
-            name: name.to_string(),
-            optional: false,
-            approvals: 1,
-            default_owners: Vec::new(),
-            rules: Vec::new(),
-            headings: 0,
-            set: GlobSet::empty(),
-        });
+        self.sections.push(Section::new(name));
         self.sections.len() - 1
     }
-
-    fn owners(&mut self, line: usize, text: &str) -> Vec<Owner> {
-        let mut out: Vec<Owner> = Vec::new();
-        for tok in text.split_whitespace() {
-            match parse_owner(tok) {
-                Some(o) if !out.contains(&o) => out.push(o),
-                Some(_) => {}
-                None => self.problem(line, format!("malformed owner `{tok}` ignored")),
-            }
-        }
-        out
-    }
 }
 
-enum Heading<'a> {
-    Valid {
-        name: &'a str,
-        optional: bool,
-        approvals: Option<&'a str>,
-        owners: &'a str,
-    },
-    Unnamed,
-    Entry,
-}
-
-/// `^?[name]([n])?( owners)?`; anything else (including `[abc].rb @x`) is an entry.
-fn parse_heading(line: &str) -> Heading<'_> {
-    let (optional, rest) = match line.strip_prefix('^') {
-        Some(r) => (true, r),
-        None => (false, line),
-    };
-    let Some(rest) = rest.strip_prefix('[') else {
-        return Heading::Entry;
-    };
-    let Some(close) = rest.find(']') else {
-        return Heading::Entry;
-    };
-    let name = &rest[..close];
-    let mut rest = &rest[close + 1..];
-    let mut approvals = None;
-    if let Some(r) = rest.strip_prefix('[') {
-        let Some(close) = r.find(']') else {
-            return Heading::Entry;
-        };
-        approvals = Some(&r[..close]);
-        rest = &r[close + 1..];
-    }
-    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
-        return Heading::Entry;
-    }
-    if name.trim().is_empty() {
-        return Heading::Unnamed;
-    }
-    Heading::Valid {
-        name: name.trim(),
-        optional,
-        approvals,
-        owners: rest.trim(),
-    }
-}
-
-/// Splits at the first whitespace not escaped by `\`.
+/// Splits at the first whitespace not preceded by `\` (`partition(/(?<!\\)\s+/)`).
 fn split_entry(line: &str) -> (&str, &str) {
-    let mut escaped = false;
+    let mut prev = None;
     for (i, c) in line.char_indices() {
-        if escaped {
-            escaped = false;
-        } else if c == '\\' {
-            escaped = true;
-        } else if c.is_whitespace() {
-            return (&line[..i], line[i..].trim());
+        if is_space(c) && prev != Some('\\') {
+            return (&line[..i], line[i..].trim_start_matches(is_space));
         }
+        prev = Some(c);
     }
     (line, "")
-}
-
-fn parse_owner(tok: &str) -> Option<Owner> {
-    let name_ok = |s: &str| {
-        !s.is_empty()
-            && !s.starts_with(['/', '-'])
-            && !s.ends_with(['/', '.'])
-            && !s.contains("//")
-            && s.chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
-    };
-    if let Some(role) = tok.strip_prefix("@@") {
-        let role = role.to_ascii_lowercase();
-        return match role.strip_suffix('s').unwrap_or(&role) {
-            "developer" => Some(Owner::Role(Role::Developer)),
-            "maintainer" => Some(Owner::Role(Role::Maintainer)),
-            "owner" => Some(Owner::Role(Role::Owner)),
-            _ => None,
-        };
-    }
-    if let Some(h) = tok.strip_prefix('@') {
-        return name_ok(h).then(|| Owner::Handle(h.to_string()));
-    }
-    let (local, domain) = tok.split_once('@')?;
-    let email_ok = !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !tok
-            .chars()
-            .any(|c| c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
-    email_ok.then(|| Owner::Email(tok.to_string()))
 }
 
 /// A repository path as GitLab matches it: rooted at `/`.
 fn rooted(path: &str) -> String {
     format!("/{}", path.trim_start_matches('/'))
-}
-
-/// GitLab's normalisation, then translation of Ruby `fnmatch` syntax into globset's.
-fn compile(pattern: &str) -> Result<Glob, globset::Error> {
-    let glob = to_globset(&normalize(pattern));
-    GlobBuilder::new(&glob)
-        .literal_separator(true)
-        .backslash_escape(true)
-        .build()
-}
-
-fn normalize(pattern: &str) -> String {
-    if pattern == "*" {
-        return "/**/*".into();
-    }
-    let mut p = match pattern.strip_prefix("\\#") {
-        Some(rest) => format!("#{rest}"),
-        None => pattern.to_string(),
-    };
-    if !p.starts_with('/') {
-        p = format!("/**/{p}");
-    }
-    if p.ends_with('/') {
-        p.push_str("**/*");
-    }
-    p
-}
-
-fn to_globset(p: &str) -> String {
-    let chars: Vec<char> = p.chars().collect();
-    let mut out = String::with_capacity(p.len() + 8);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\\' => {
-                match chars.get(i + 1) {
-                    // `\ ` in a path is a space; other escapes keep their meaning.
-                    Some(&next) => {
-                        push_literal(&mut out, next);
-                        i += 1;
-                    }
-                    None => out.push_str("\\\\"),
-                }
-            }
-            '*' => {
-                let start = i;
-                while chars.get(i + 1) == Some(&'*') {
-                    i += 1;
-                }
-                let run = i - start + 1;
-                let at_component_start = start == 0 || chars[start - 1] == '/';
-                if run >= 2 && at_component_start && chars.get(i + 1) == Some(&'/') {
-                    out.push_str("**");
-                } else {
-                    out.push('*');
-                }
-            }
-            '?' => out.push('?'),
-            '[' => match class_end(&chars, i) {
-                Some(end) => {
-                    out.extend(&chars[i..=end]);
-                    i = end;
-                }
-                // Ruby reads an unclosed `[` literally.
-                None => push_literal(&mut out, '['),
-            },
-            other => push_literal(&mut out, other),
-        }
-        i += 1;
-    }
-    out
-}
-
-fn push_literal(out: &mut String, c: char) {
-    if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
-        out.push('\\');
-    }
-    out.push(c);
-}
-
-/// Index of the `]` closing the class opened at `open` (a `]` first in the class is literal).
-fn class_end(chars: &[char], open: usize) -> Option<usize> {
-    let mut j = open + 1;
-    if matches!(chars.get(j), Some('!' | '^')) {
-        j += 1;
-    }
-    if chars.get(j) == Some(&']') {
-        j += 1;
-    }
-    while j < chars.len() {
-        match chars[j] {
-            ']' => return Some(j),
-            '/' => return None, // a class never spans a separator under FNM_PATHNAME
-            _ => j += 1,
-        }
-    }
-    None
 }
 
 #[cfg(test)]

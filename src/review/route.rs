@@ -1,23 +1,39 @@
-//! Reviewer routing: who should review an MR, and why.
+//! Reviewer routing: who should review an MR so that GitLab's code-owner rules can be met,
+//! and why.
 //!
 //! Public API:
-//! - [`route`]`(&RouteInput, &RouteConfig) -> Routing`: ranks every candidate found in the
-//!   CODEOWNERS rules for the changed files, in the recent commits to those files and among
-//!   the MR's current reviewers; excludes the author, configured names, bots, non-members,
-//!   members whose state is not `active`, and anyone with more open reviews than
-//!   `busy_open_reviews`; picks reviewers that cover every required CODEOWNERS section the MR
-//!   touches (greedy set cover, fewest people, best score first), else the best-evidenced
-//!   candidate; and proposes [`Command::AssignReviewers`] (current reviewers kept, since the
-//!   command sets the whole list) with a rationale and one evidence line per fact.
+//! - [`route`]`(&RouteInput, &RouteConfig) -> Routing`.
 //! - [`RouteInput::new`]`(snapshot, mr_iid, now)` fills the diffs from the snapshot; set
-//!   `codeowners`, `recent_commits`, `groups` and `emails` when the caller has them.
-//! - [`RecentCommit`]: one (path, author, time) from the commits API, author as a username or
-//!   an e-mail (resolved through `emails`).
+//!   `codeowners`, `recent_commits`, `groups` and `people` when the caller has them.
+//! - [`needs`]`(&RouteInput)`: the groups and people routing would look at, so the caller
+//!   fetches those and nothing else.
 //!
-//! Scores: ownership counts 1 per changed file owned in a required section and 0.5 in an
-//! optional one, over the number of changed files (×2); recent commits to the changed files
-//! decay with a 30-day half-life (capped at 1); the sum is divided by `1 + open_reviews / 4`
-//! so loaded people rank lower before they are excluded as busy.
+//! What GitLab does (`sync_code_owner_approval_rules.rb`, `approval_wrapped_code_owner_rule.rb`,
+//! `approval_wrapped_rule.rb`), and so what routing aims at:
+//! - One approval rule per matched (section, pattern), not per section: a section with
+//!   `*.rb @alice` and `*.go @bob` needs both when both kinds of files change.
+//! - A rule needs `max(N, 1)` approvals from its own owners (`[Section][N]`), 0 in an optional
+//!   section. One person's approval counts for every rule they own.
+//! - Owners: `@user` (a project member, case-insensitive), `@group` (its *direct* members),
+//!   `@@role` (members with exactly that role), e-mails (the user with that address). The
+//!   author cannot approve. A rule with no eligible approver, or fewer than it needs, is
+//!   approved by GitLab automatically; routing still proposes who it can and says so.
+//!
+//! How routing chooses: every required rule short of approvals (current reviewers and people
+//! who already approved count) gets owners until it has enough, fewest people first; among
+//! equals available people, then fewer open reviews, then recent commits to the changed
+//! files, then name. Bots, people excluded by config and inactive members are never
+//! proposed. Busy people (GitLab status "busy", or more open reviews than
+//! `busy_open_reviews`) are proposed only for rules nobody available can cover, with a
+//! warning, rather than a non-owner. When no rule asks for anyone and the MR has no reviewer,
+//! one reviewer is proposed from owners of optional sections, else recent authors of the
+//! changed files, else the least-loaded developer, and the rationale says which it was and
+//! which required rules stay uncovered. Current reviewers are kept: the command sets the
+//! whole list.
+
+mod explain;
+mod people;
+mod select;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,11 +45,17 @@ use crate::command::Command;
 use crate::gitlab::models::{MergeRequest, MrDiff, MrState};
 use crate::gitlab::snapshot::ProjectSnapshot;
 
+use people::Directory;
+pub use people::bot_name;
+
+/// GitLab's and our limit on reviewers of one MR (`command::validate::MAX_REVIEWERS`).
+const MAX_TOTAL_REVIEWERS: usize = 10;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteConfig {
-    /// New reviewers proposed at most.
+    /// Reviewers proposed when no required rule asks for anyone (the fallback).
     pub max_reviewers: usize,
-    /// More open reviews than this makes a candidate busy (excluded).
+    /// More open reviews than this makes a candidate busy (proposed only when needed).
     pub busy_open_reviews: usize,
     /// Commits older than this many days are not evidence.
     pub recent_days: i64,
@@ -44,7 +66,7 @@ pub struct RouteConfig {
 impl Default for RouteConfig {
     fn default() -> Self {
         RouteConfig {
-            max_reviewers: 2,
+            max_reviewers: 1,
             busy_open_reviews: 5,
             recent_days: 90,
             exclude: Vec::new(),
@@ -52,13 +74,26 @@ impl Default for RouteConfig {
     }
 }
 
-/// One commit touching one file (the commits API with `path=`, or a commit's diff).
+/// One commit touching one file (the commits API with `path=`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecentCommit {
     pub path: String,
-    /// Username, or the author's e-mail when that is all the API gave.
-    pub author: String,
+    pub author_name: String,
+    pub author_email: String,
     pub at: Timestamp,
+}
+
+/// What the caller learned about a person beyond the member list (`GET /users/:id`,
+/// `GET /users/:id/status`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PersonFacts {
+    pub bot: Option<bool>,
+    pub user_type: Option<String>,
+    pub state: Option<String>,
+    pub public_email: Option<String>,
+    /// `availability` of the status: `busy` or `not_set`.
+    pub availability: Option<String>,
+    pub status_message: Option<String>,
 }
 
 pub struct RouteInput<'a> {
@@ -69,16 +104,16 @@ pub struct RouteInput<'a> {
     pub recent_commits: &'a [RecentCommit],
     /// Group full path -> usernames of its direct members, for the groups the caller resolved.
     pub groups: &'a BTreeMap<String, Vec<String>>,
-    /// E-mail -> username, for the addresses the caller resolved.
-    pub emails: &'a BTreeMap<String, String>,
+    /// Username -> what the caller learned about them.
+    pub people: &'a BTreeMap<String, PersonFacts>,
     pub now: Timestamp,
 }
 
-static EMPTY_MAP: BTreeMap<String, Vec<String>> = BTreeMap::new();
-static EMPTY_EMAILS: BTreeMap<String, String> = BTreeMap::new();
+static EMPTY_GROUPS: BTreeMap<String, Vec<String>> = BTreeMap::new();
+static EMPTY_PEOPLE: BTreeMap<String, PersonFacts> = BTreeMap::new();
 
 impl<'a> RouteInput<'a> {
-    /// Diffs from the snapshot (empty when not fetched); no CODEOWNERS, commits or groups.
+    /// Diffs from the snapshot (empty when not fetched); no CODEOWNERS, commits, groups.
     pub fn new(snapshot: &'a ProjectSnapshot, mr_iid: u64, now: Timestamp) -> Self {
         RouteInput {
             snapshot,
@@ -90,14 +125,14 @@ impl<'a> RouteInput<'a> {
                 .unwrap_or(&[]),
             codeowners: None,
             recent_commits: &[],
-            groups: &EMPTY_MAP,
-            emails: &EMPTY_EMAILS,
+            groups: &EMPTY_GROUPS,
+            people: &EMPTY_PEOPLE,
             now,
         }
     }
 }
 
-/// Why a candidate cannot be proposed.
+/// Why a candidate is never proposed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Exclusion {
@@ -106,7 +141,13 @@ pub enum Exclusion {
     Bot,
     NotMember,
     Inactive { state: String },
-    Busy { open_reviews: usize, limit: usize },
+}
+
+impl Exclusion {
+    /// GitLab still counts this person as an approver of the rules they own.
+    fn approves_for_gitlab(&self) -> bool {
+        matches!(self, Exclusion::Configured | Exclusion::Bot)
+    }
 }
 
 impl std::fmt::Display for Exclusion {
@@ -117,10 +158,6 @@ impl std::fmt::Display for Exclusion {
             Exclusion::Bot => f.write_str("a bot account"),
             Exclusion::NotMember => f.write_str("not a project member"),
             Exclusion::Inactive { state } => write!(f, "{state}"),
-            Exclusion::Busy {
-                open_reviews,
-                limit,
-            } => write!(f, "busy: {open_reviews} open reviews > {limit}"),
         }
     }
 }
@@ -132,7 +169,7 @@ pub struct Ownership {
     pub optional: bool,
     pub line: usize,
     pub pattern: String,
-    /// The group or role that brought the candidate in (`@backend`, `@@maintainer`).
+    /// The group, role or e-mail that brought the candidate in (`@acme/backend`).
     pub via: Option<String>,
     pub files: Vec<String>,
 }
@@ -149,42 +186,110 @@ pub struct Candidate {
     /// Open MRs (other than this one) where the candidate is a reviewer.
     pub open_reviews: usize,
     pub already_reviewer: bool,
+    /// Approved this MR already.
+    pub approved: bool,
+    /// Why they may be slow to review (status, load): proposed only when needed.
+    pub busy: Option<String>,
     pub excluded: Option<Exclusion>,
 }
 
-impl Candidate {
-    fn owned_files(&self) -> BTreeSet<&str> {
-        self.owns
-            .iter()
-            .flat_map(|o| o.files.iter().map(String::as_str))
-            .collect()
-    }
+/// One code-owner approval rule the MR triggers, and how it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleCheck {
+    pub section: String,
+    pub pattern: String,
+    pub line: usize,
+    pub optional: bool,
+    /// Approvals GitLab asks for (`max(N, 1)`; 0 in an optional section).
+    pub approvals: u32,
+    pub files: Vec<String>,
+    /// Owners as written in the file.
+    pub owners: Vec<String>,
+    /// Who can approve it for GitLab (resolved owners, minus the author, non-members and
+    /// inactive accounts).
+    pub approvers: Vec<String>,
+    /// Current reviewers, people who approved, and newly chosen reviewers who count for it.
+    pub covered_by: Vec<String>,
+    /// Why a required rule stays short of approvals.
+    pub uncovered: Option<String>,
+}
 
-    fn required_sections(&self) -> BTreeSet<&str> {
-        self.owns
-            .iter()
-            .filter(|o| !o.optional)
-            .map(|o| o.section.as_str())
-            .collect()
-    }
+/// How the proposed reviewer was found when no required rule asked for anyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    OptionalOwner,
+    RecentAuthor,
+    LowestLoad,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Routing {
     pub mr_iid: u64,
-    /// Eligible candidates by score, then excluded ones by score.
+    /// Proposable candidates by score, then excluded ones.
     pub candidates: Vec<Candidate>,
     /// New reviewers chosen (the proposal also keeps the current ones).
     pub chosen: Vec<String>,
+    pub fallback: Option<Fallback>,
     pub proposal: Option<Command>,
-    /// Required sections touched by the MR that no current or chosen reviewer covers.
-    pub uncovered_sections: Vec<String>,
+    /// Every rule the changed files trigger, in file order.
+    pub rules: Vec<RuleCheck>,
     /// Changed files no CODEOWNERS rule gives an owner.
     pub unowned_files: Vec<String>,
-    /// Owners that could not be turned into users (unknown groups, unmapped e-mails).
+    /// Owners that could not be turned into users (unknown groups or users, unmapped e-mails).
     pub unresolved_owners: Vec<String>,
+    /// Recent commit authors matching no member (`Name <e-mail>`).
+    pub unmapped_authors: Vec<String>,
     /// Why there is no proposal, or what limited it.
     pub notes: Vec<String>,
+}
+
+impl Routing {
+    /// Required rules left short of approvals, each with its reason.
+    pub fn uncovered(&self) -> impl Iterator<Item = &RuleCheck> {
+        self.rules.iter().filter(|r| r.uncovered.is_some())
+    }
+}
+
+/// The groups and people routing `input` would read: fetch these (and nothing else) before
+/// routing. Groups are those named by matched rules that are not project members; people are
+/// every candidate a proposal could name, best evidence first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Needs {
+    pub groups: Vec<String>,
+    pub people: Vec<String>,
+}
+
+pub fn needs(input: &RouteInput<'_>, cfg: &RouteConfig) -> Needs {
+    let mut out = Needs::default();
+    if input.snapshot.mr(input.mr_iid).is_none() {
+        return out;
+    }
+    let dir = Directory::new(input.snapshot, input.groups, input.people);
+    if let Some(co) = input.codeowners {
+        for f in changed_files(input.diffs) {
+            for m in co.owners_of(&f).into_iter().filter(|m| !m.excluded) {
+                for o in &m.owners {
+                    if let Owner::Handle(h) = o
+                        && dir.member(h).is_none()
+                        && !out.groups.iter().any(|g| g.eq_ignore_ascii_case(h))
+                    {
+                        out.groups.push(h.clone());
+                    }
+                }
+            }
+        }
+    }
+    let routing = route(input, cfg);
+    let mut ranked: Vec<&Candidate> = routing
+        .candidates
+        .iter()
+        .filter(|c| proposable(c))
+        .collect();
+    // Owners of required rules first: they are who a proposal must name.
+    ranked.sort_by_key(|c| !c.owns.iter().any(|o| !o.optional));
+    out.people = ranked.into_iter().map(|c| c.username.clone()).collect();
+    out
 }
 
 pub fn route(input: &RouteInput<'_>, cfg: &RouteConfig) -> Routing {
@@ -193,10 +298,12 @@ pub fn route(input: &RouteInput<'_>, cfg: &RouteConfig) -> Routing {
         mr_iid: input.mr_iid,
         candidates: Vec::new(),
         chosen: Vec::new(),
+        fallback: None,
         proposal: None,
-        uncovered_sections: Vec::new(),
+        rules: Vec::new(),
         unowned_files: Vec::new(),
         unresolved_owners: Vec::new(),
+        unmapped_authors: Vec::new(),
         notes: Vec::new(),
     };
     let Some(mr) = snap.mr(input.mr_iid) else {
@@ -204,218 +311,300 @@ pub fn route(input: &RouteInput<'_>, cfg: &RouteConfig) -> Routing {
             .push(format!("!{} is not among the open MRs", input.mr_iid));
         return out;
     };
+    let dir = Directory::new(snap, input.groups, input.people);
     let files = changed_files(input.diffs);
     if files.is_empty() {
         out.notes
-            .push("changed files not fetched: routing on recent commits and load only".into());
+            .push("changed files not fetched: routing on load only".into());
     }
+    let mut people = People::default();
 
-    let mut by_name: BTreeMap<String, Candidate> = BTreeMap::new();
-
-    // 1. CODEOWNERS: which rule names whom for which files.
-    let mut touched_required: Vec<String> = Vec::new();
-    let mut unresolved: BTreeSet<String> = BTreeSet::new();
+    // 1. The rules the changed files trigger, and who each names.
+    let mut rule_users: Vec<Vec<String>> = Vec::new();
     if let Some(co) = input.codeowners {
-        // (section, line) -> (match, files)
-        let mut rules: BTreeMap<(usize, usize), (super::codeowners::SectionMatch, Vec<String>)> =
-            BTreeMap::new();
-        for f in &files {
-            let matches = co.owners_of(f);
-            let owned = matches.iter().any(|m| !m.excluded && !m.owners.is_empty());
-            if !owned {
-                out.unowned_files.push(f.clone());
-            }
-            for m in matches {
-                if m.excluded || m.owners.is_empty() {
-                    continue;
-                }
-                let section_pos = co
-                    .sections
-                    .iter()
-                    .position(|s| s.name == m.section)
-                    .unwrap_or(usize::MAX);
-                if !m.optional && !touched_required.contains(&m.section) {
-                    touched_required.push(m.section.clone());
-                }
-                rules
-                    .entry((section_pos, m.line))
-                    .or_insert_with(|| (m.clone(), Vec::new()))
-                    .1
-                    .push(f.clone());
-            }
-        }
-        for (m, rule_files) in rules.into_values() {
-            for owner in &m.owners {
-                let (users, via) = resolve(owner, input, &mut unresolved);
-                for u in users {
-                    let c = candidate(&mut by_name, &u);
-                    c.owns.push(Ownership {
-                        section: m.section.clone(),
-                        optional: m.optional,
-                        line: m.line,
-                        pattern: m.pattern.clone(),
+        let (rules, owners) = triggered_rules(co, &files, &mut out.unowned_files);
+        let mut unresolved: BTreeSet<String> = BTreeSet::new();
+        for (rule, owners) in rules.iter().zip(&owners) {
+            let mut users: Vec<String> = Vec::new();
+            for owner in owners {
+                let (found, via) = resolve(owner, &dir, &mut unresolved);
+                for u in found {
+                    let key = u.to_lowercase();
+                    if !users.iter().any(|x| x.to_lowercase() == key) {
+                        users.push(u.clone());
+                    }
+                    people.get(&u).owns.push(Ownership {
+                        section: rule.section.clone(),
+                        optional: rule.optional,
+                        line: rule.line,
+                        pattern: rule.pattern.clone(),
                         via: via.clone(),
-                        files: rule_files.clone(),
+                        files: rule.files.clone(),
                     });
                 }
             }
+            rule_users.push(users);
         }
+        out.rules = rules;
+        out.unresolved_owners = unresolved.into_iter().collect();
     } else {
         out.notes
             .push("no CODEOWNERS: routing on recent commits and load only".into());
     }
-    out.unresolved_owners = unresolved.into_iter().collect();
 
-    // 2. Recent authors of the changed files.
+    // 2. Recent authors of the changed files, mapped to members.
     let file_set: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+    let mut unmapped: BTreeSet<String> = BTreeSet::new();
     for c in input.recent_commits {
+        let path = c.path.trim_start_matches('/');
         let age_days = input.now.duration_since(c.at).as_secs() as f64 / 86_400.0;
-        if !file_set.contains(c.path.trim_start_matches('/')) || age_days > cfg.recent_days as f64 {
+        if !file_set.contains(path) || age_days > cfg.recent_days as f64 {
             continue;
         }
-        let author = input
-            .emails
-            .get(&c.author)
-            .cloned()
-            .unwrap_or_else(|| c.author.clone());
-        if author.contains('@') {
-            continue; // an e-mail nobody mapped to a user
-        }
-        let cand = candidate(&mut by_name, &author);
+        let Some(user) = dir.commit_author(&c.author_name, &c.author_email) else {
+            unmapped.insert(format!("{} <{}>", c.author_name, c.author_email));
+            continue;
+        };
+        let cand = people.get(&user);
         cand.commits += 1;
-        let p = c.path.trim_start_matches('/').to_string();
-        if !cand.commit_files.contains(&p) {
-            cand.commit_files.push(p);
+        if !cand.commit_files.iter().any(|f| f == path) {
+            cand.commit_files.push(path.to_string());
         }
         cand.last_commit = cand.last_commit.max(Some(c.at));
-        // Decay: a commit today is worth 1, one 30 days old 0.5.
+        // A commit today is worth 1, one 30 days old 0.5.
         cand.score += 0.5f64.powf(age_days.max(0.0) / 30.0);
     }
+    out.unmapped_authors = unmapped.into_iter().take(10).collect();
 
-    // 3. Current reviewers are candidates too (kept, and they may already cover sections).
+    // 3. Who already reviews or approved.
     for r in &mr.reviewers {
-        candidate(&mut by_name, &r.username).already_reviewer = true;
+        people.get(&dir.canonical(&r.username)).already_reviewer = true;
+    }
+    for a in snap
+        .approvals
+        .get(&mr.iid)
+        .map(|a| a.approved_by.as_slice())
+        .unwrap_or(&[])
+    {
+        people.get(&dir.canonical(&a.user.username)).approved = true;
     }
 
-    // 4. Load, eligibility, score.
+    // 4. Load, availability, eligibility, score.
     let load = open_review_load(snap, mr.iid);
     let n_files = files.len().max(1) as f64;
-    for c in by_name.values_mut() {
-        c.open_reviews = load.get(c.username.as_str()).copied().unwrap_or(0);
-        c.excluded = exclusion(c, mr, snap, cfg);
-        let commit_score = c.score.min(1.0);
-        let mut own = 0.0;
-        let mut counted: BTreeSet<(&str, bool)> = BTreeSet::new();
-        for o in &c.owns {
-            for f in &o.files {
-                if counted.insert((f.as_str(), o.optional)) {
-                    own += if o.optional { 0.5 } else { 1.0 };
-                }
-            }
-        }
-        let raw = 2.0 * (own / n_files).min(1.0) + commit_score;
+    for c in people.by_name.values_mut() {
+        c.open_reviews = load
+            .get(c.username.to_lowercase().as_str())
+            .copied()
+            .unwrap_or(0);
+        c.excluded = exclusion(c, mr, &dir, cfg);
+        c.busy = busy(c, &dir, cfg);
+        let owned: BTreeSet<&str> = c
+            .owns
+            .iter()
+            .filter(|o| !o.optional)
+            .flat_map(|o| o.files.iter().map(String::as_str))
+            .collect();
+        let activity = c.score.min(1.0);
+        let raw = 2.0 * (owned.len() as f64 / n_files).min(1.0) + activity;
         c.score = round3(raw / (1.0 + c.open_reviews as f64 / 4.0));
         c.commit_files.sort();
     }
-    let mut cands: Vec<Candidate> = by_name.into_values().collect();
+
+    // 5. How many approvals each required rule still needs.
+    let mut remaining: Vec<u32> = Vec::with_capacity(out.rules.len());
+    for (rule, users) in out.rules.iter_mut().zip(&rule_users) {
+        rule.approvers = users
+            .iter()
+            .filter(|u| {
+                people.peek(u).is_some_and(|c| {
+                    c.excluded
+                        .as_ref()
+                        .is_none_or(Exclusion::approves_for_gitlab)
+                })
+            })
+            .cloned()
+            .collect();
+        rule.covered_by = rule
+            .approvers
+            .iter()
+            .filter(|u| {
+                people
+                    .peek(u)
+                    .is_some_and(|c| c.already_reviewer || c.approved)
+            })
+            .cloned()
+            .collect();
+        remaining.push(rule.approvals.saturating_sub(rule.covered_by.len() as u32));
+    }
+
+    // 6. Choose owners for what is missing.
+    let mut cands: Vec<Candidate> = people.by_name.into_values().collect();
     cands.sort_by(|a, b| {
         (a.excluded.is_some(), b.score, &a.username)
             .partial_cmp(&(b.excluded.is_some(), a.score, &b.username))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-
-    // 5. Choose: cover the required sections, fewest people first, then best evidence.
-    let mut uncovered: BTreeSet<String> = touched_required.iter().cloned().collect();
-    for c in cands.iter().filter(|c| c.already_reviewer) {
-        for s in c.required_sections() {
-            uncovered.remove(s);
-        }
-    }
-    let eligible = |c: &Candidate| c.excluded.is_none() && !c.already_reviewer;
-    let mut chosen: Vec<usize> = Vec::new();
-    while !uncovered.is_empty() && chosen.len() < cfg.max_reviewers {
-        let best = cands
-            .iter()
-            .enumerate()
-            .filter(|(i, c)| eligible(c) && !chosen.contains(i))
-            .map(|(i, c)| {
-                let covers = c
-                    .required_sections()
-                    .iter()
-                    .filter(|s| uncovered.contains(**s))
-                    .count();
-                (i, covers)
-            })
-            .filter(|&(_, covers)| covers > 0)
-            // `cands` is sorted by score, so the first of the largest cover wins ties.
-            .fold(None, |best: Option<(usize, usize)>, x| match best {
-                Some(b) if b.1 >= x.1 => Some(b),
-                _ => Some(x),
-            });
-        let Some((i, _)) = best else { break };
-        for s in cands[i].required_sections() {
-            uncovered.remove(s);
-        }
-        chosen.push(i);
-    }
-    let has_reviewers = cands.iter().any(|c| c.already_reviewer);
-    // Nothing required to cover (no CODEOWNERS, or optional sections only): the best evidence.
-    let fallback = cands
+    let pool: Vec<usize> = (0..cands.len())
+        .filter(|&i| proposable(&cands[i]))
+        .collect();
+    let helps: Vec<Vec<usize>> = pool
         .iter()
-        .position(|c| eligible(c) && (c.commits > 0 || !c.owns.is_empty()));
-    if let Some(i) =
-        fallback.filter(|_| chosen.is_empty() && !has_reviewers && cfg.max_reviewers > 0)
+        .map(|&i| {
+            let name = cands[i].username.to_lowercase();
+            (0..out.rules.len())
+                .filter(|&r| {
+                    out.rules[r]
+                        .approvers
+                        .iter()
+                        .any(|a| a.to_lowercase() == name)
+                })
+                .collect()
+        })
+        .collect();
+    let ranks: Vec<select::Rank> = pool.iter().map(|&i| rank(&cands[i])).collect();
+    let room = MAX_TOTAL_REVIEWERS.saturating_sub(mr.reviewers.len());
+    let picked = select::cover(&mut remaining, &helps, &ranks, room);
+    let mut chosen: Vec<usize> = picked.iter().map(|&p| pool[p]).collect();
+    for (r, rule) in out.rules.iter_mut().enumerate() {
+        for &p in &picked {
+            if helps[p].contains(&r) && (rule.covered_by.len() as u32) < rule.approvals {
+                rule.covered_by.push(cands[pool[p]].username.clone());
+            }
+        }
+    }
+    for (r, rule) in out.rules.iter_mut().enumerate() {
+        if remaining[r] > 0 {
+            rule.uncovered = Some(explain::why_short(
+                rule,
+                &rule_users[r],
+                &cands,
+                remaining[r],
+                room,
+            ));
+        }
+    }
+
+    // 7. Nobody required: one reviewer from the best other evidence.
+    if chosen.is_empty()
+        && mr.reviewers.is_empty()
+        && cfg.max_reviewers > 0
+        && let Some((i, how)) = fallback(&mut cands, &dir, mr, snap, cfg)
     {
         chosen.push(i);
+        out.fallback = Some(how);
     }
-    out.uncovered_sections = touched_required
-        .iter()
-        .filter(|s| uncovered.contains(*s))
-        .cloned()
-        .collect();
     out.chosen = chosen.iter().map(|&i| cands[i].username.clone()).collect();
 
+    let has_reviewers = !mr.reviewers.is_empty();
     if !matches!(mr.state, MrState::Opened) {
         out.notes
             .push(format!("!{} is {}, not open", mr.iid, mr.state));
     } else if out.chosen.is_empty() {
         out.notes
-            .push(if has_reviewers && out.uncovered_sections.is_empty() {
-                "current reviewers already cover the owners' sections".into()
-            } else if cands
-                .iter()
-                .all(|c| c.excluded.is_some() || c.already_reviewer)
-                && !cands.is_empty()
-            {
-                "every candidate is excluded (author, inactive or busy)".into()
+            .push(if has_reviewers && out.uncovered().next().is_none() {
+                "current reviewers already cover every required rule".into()
+            } else if has_reviewers {
+                "no eligible owner can be added for the rules still short".into()
             } else {
-                "no evidence to route on (no owners, no recent authors)".into()
+                "nobody eligible to propose (no owners, recent authors or developers)".into()
             });
     } else {
-        out.proposal = Some(proposal(snap, mr, &cands, &chosen, &out, cfg, input.now));
-    }
-    if !out.uncovered_sections.is_empty() {
-        out.notes.push(format!(
-            "no eligible reviewer for required section(s): {}",
-            out.uncovered_sections.join(", ")
+        out.proposal = Some(explain::proposal(
+            snap, mr, &cands, &chosen, &out, cfg, input.now,
         ));
     }
     out.candidates = cands;
     out
 }
 
-fn candidate<'m>(by_name: &'m mut BTreeMap<String, Candidate>, u: &str) -> &'m mut Candidate {
-    by_name.entry(u.to_string()).or_insert_with(|| Candidate {
-        username: u.to_string(),
-        score: 0.0,
-        owns: Vec::new(),
-        commits: 0,
-        commit_files: Vec::new(),
-        last_commit: None,
-        open_reviews: 0,
-        already_reviewer: false,
-        excluded: None,
-    })
+/// Candidates by lower-cased username.
+#[derive(Default)]
+struct People {
+    by_name: BTreeMap<String, Candidate>,
+}
+
+impl People {
+    fn get(&mut self, username: &str) -> &mut Candidate {
+        self.by_name
+            .entry(username.to_lowercase())
+            .or_insert_with(|| Candidate {
+                username: username.to_string(),
+                score: 0.0,
+                owns: Vec::new(),
+                commits: 0,
+                commit_files: Vec::new(),
+                last_commit: None,
+                open_reviews: 0,
+                already_reviewer: false,
+                approved: false,
+                busy: None,
+                excluded: None,
+            })
+    }
+
+    fn peek(&self, username: &str) -> Option<&Candidate> {
+        self.by_name.get(&username.to_lowercase())
+    }
+}
+
+fn proposable(c: &Candidate) -> bool {
+    c.excluded.is_none() && !c.already_reviewer && !c.approved
+}
+
+fn rank(c: &Candidate) -> select::Rank {
+    select::Rank {
+        busy: c.busy.is_some(),
+        open_reviews: c.open_reviews,
+        activity: c.last_commit.map_or(0.0, |t| t.as_second() as f64),
+        username: c.username.clone(),
+    }
+}
+
+/// The (section, pattern) rules the files trigger, with their owners, in the order of the
+/// file's sections and lines.
+fn triggered_rules(
+    co: &CodeOwners,
+    files: &[String],
+    unowned: &mut Vec<String>,
+) -> (Vec<RuleCheck>, Vec<Vec<Owner>>) {
+    let mut index: BTreeMap<(usize, String), usize> = BTreeMap::new();
+    let mut rules: Vec<(usize, RuleCheck, Vec<Owner>)> = Vec::new();
+    for f in files {
+        let matches = co.owners_of(f);
+        if !matches.iter().any(|m| !m.excluded && !m.owners.is_empty()) {
+            unowned.push(f.clone());
+        }
+        for m in matches.into_iter().filter(|m| !m.excluded) {
+            let spos = co
+                .sections
+                .iter()
+                .position(|s| s.name == m.section)
+                .unwrap_or(usize::MAX);
+            let i = *index.entry((spos, m.pattern.clone())).or_insert_with(|| {
+                rules.push((
+                    spos,
+                    RuleCheck {
+                        section: m.section.clone(),
+                        pattern: m.pattern.clone(),
+                        line: m.line,
+                        optional: m.optional,
+                        approvals: if m.optional { 0 } else { m.approvals.max(1) },
+                        files: Vec::new(),
+                        owners: m.owners.iter().map(Owner::to_string).collect(),
+                        approvers: Vec::new(),
+                        covered_by: Vec::new(),
+                        uncovered: None,
+                    },
+                    m.owners.clone(),
+                ));
+                rules.len() - 1
+            });
+            rules[i].1.files.push(f.clone());
+        }
+    }
+    rules.sort_by_key(|(spos, r, _)| (*spos, r.line));
+    rules.into_iter().map(|(_, r, o)| (r, o)).unzip()
 }
 
 /// Paths the MR changes (both sides of a rename), in diff order, without duplicates.
@@ -432,22 +621,25 @@ fn changed_files(diffs: &[MrDiff]) -> Vec<String> {
     out
 }
 
-/// Usernames an owner stands for, and the group/role that brought them in.
+/// Usernames an owner stands for, and the group/role/e-mail that brought them in.
 fn resolve(
     owner: &Owner,
-    input: &RouteInput<'_>,
+    dir: &Directory<'_>,
     unresolved: &mut BTreeSet<String>,
 ) -> (Vec<String>, Option<String>) {
-    let members = &input.snapshot.members;
     match owner {
         Owner::Handle(h) => {
-            if members.iter().any(|m| &m.username == h) {
-                (vec![h.clone()], None)
-            } else if let Some(users) = input.groups.get(h) {
-                (users.clone(), Some(owner.to_string()))
-            } else if members.is_empty() && !h.contains('/') {
+            if let Some(m) = dir.member(h) {
+                (vec![m.username.clone()], None)
+            } else if let Some(users) = dir.group(h) {
+                let users: Vec<String> = users.iter().map(|u| dir.canonical(u)).collect();
+                if users.is_empty() {
+                    unresolved.insert(format!("{owner} (no direct members)"));
+                }
+                (users, Some(owner.to_string()))
+            } else if !dir.members_known && !h.contains('/') {
                 // Members not fetched: take a plain handle for a user; eligibility is then
-                // checked on what the snapshot knows.
+                // checked on what is known.
                 (vec![h.clone()], None)
             } else {
                 unresolved.insert(owner.to_string());
@@ -455,18 +647,14 @@ fn resolve(
             }
         }
         Owner::Role(r) => {
-            let users: Vec<String> = members
-                .iter()
-                .filter(|m| m.access_level == r.access_level())
-                .map(|m| m.username.clone())
-                .collect();
+            let users = dir.with_access(r.access_level());
             if users.is_empty() {
                 unresolved.insert(owner.to_string());
             }
             (users, Some(owner.to_string()))
         }
-        Owner::Email(e) => match input.emails.get(e) {
-            Some(u) => (vec![u.clone()], Some(e.clone())),
+        Owner::Email(e) => match dir.by_email(e) {
+            Some(u) => (vec![dir.canonical(u)], Some(e.clone())),
             None => {
                 unresolved.insert(e.clone());
                 (Vec::new(), None)
@@ -475,15 +663,15 @@ fn resolve(
     }
 }
 
-/// Open reviews per username, over the open MRs other than `except`.
-fn open_review_load(snap: &ProjectSnapshot, except: u64) -> BTreeMap<&str, usize> {
+/// Open reviews per lower-cased username, over the open MRs other than `except`.
+fn open_review_load(snap: &ProjectSnapshot, except: u64) -> BTreeMap<String, usize> {
     let mut load = BTreeMap::new();
     for mr in snap.mrs.values() {
         if mr.iid == except || !matches!(mr.state, MrState::Opened) {
             continue;
         }
         for r in &mr.reviewers {
-            *load.entry(r.username.as_str()).or_insert(0) += 1;
+            *load.entry(r.username.to_lowercase()).or_insert(0) += 1;
         }
     }
     load
@@ -492,213 +680,126 @@ fn open_review_load(snap: &ProjectSnapshot, except: u64) -> BTreeMap<&str, usize
 fn exclusion(
     c: &Candidate,
     mr: &MergeRequest,
-    snap: &ProjectSnapshot,
+    dir: &Directory<'_>,
     cfg: &RouteConfig,
 ) -> Option<Exclusion> {
     let u = c.username.as_str();
-    if mr.author.as_ref().is_some_and(|a| a.username == u) {
+    if mr
+        .author
+        .as_ref()
+        .is_some_and(|a| a.username.eq_ignore_ascii_case(u))
+    {
         return Some(Exclusion::Author);
     }
-    if cfg.exclude.iter().any(|x| x == u) {
+    if cfg.exclude.iter().any(|x| x.eq_ignore_ascii_case(u)) {
         return Some(Exclusion::Configured);
     }
-    if is_bot(u) {
-        return Some(Exclusion::Bot);
+    let member = dir.member(u);
+    if dir.members_known && member.is_none() {
+        return Some(Exclusion::NotMember);
     }
-    if !snap.members.is_empty() {
-        match snap.members.iter().find(|m| m.username == u) {
-            None => return Some(Exclusion::NotMember),
-            Some(m) => {
-                if let Some(state) = m.state.as_deref().filter(|s| *s != "active") {
-                    return Some(Exclusion::Inactive {
-                        state: state.to_string(),
-                    });
-                }
-            }
-        }
-    }
-    // A reviewer already on the MR reports its state on the MR itself.
-    if let Some(state) = mr
-        .reviewers
-        .iter()
-        .find(|r| r.username == u)
-        .and_then(|r| r.state.as_deref())
-        .filter(|s| *s != "active")
-    {
+    let states = [
+        member.and_then(|m| m.state.as_deref()),
+        dir.facts(u).and_then(|f| f.state.as_deref()),
+        mr.reviewers
+            .iter()
+            .find(|r| r.username.eq_ignore_ascii_case(u))
+            .and_then(|r| r.state.as_deref()),
+    ];
+    if let Some(state) = states.into_iter().flatten().find(|s| *s != "active") {
         return Some(Exclusion::Inactive {
             state: state.to_string(),
         });
     }
-    if c.open_reviews > cfg.busy_open_reviews && !c.already_reviewer {
-        return Some(Exclusion::Busy {
-            open_reviews: c.open_reviews,
-            limit: cfg.busy_open_reviews,
-        });
+    if dir.is_bot(u) {
+        return Some(Exclusion::Bot);
     }
     None
 }
 
-/// GitLab's service accounts: `ghost`, `*-bot`, `project_<id>_bot_*`, `group_<id>_bot_*`.
-fn is_bot(u: &str) -> bool {
-    let l = u.to_ascii_lowercase();
-    let token_bot = |prefix: &str| {
-        l.strip_prefix(prefix)
-            .and_then(|r| r.split_once('_'))
-            .is_some_and(|(id, rest)| {
-                !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && rest.starts_with("bot")
+fn busy(c: &Candidate, dir: &Directory<'_>, cfg: &RouteConfig) -> Option<String> {
+    let mut why = Vec::new();
+    if let Some(f) = dir.facts(&c.username)
+        && f.availability.as_deref() == Some("busy")
+    {
+        why.push(match f.status_message.as_deref().map(str::trim) {
+            Some(m) if !m.is_empty() => format!("status busy: {}", explain::clean(m, 60)),
+            _ => "status busy".to_string(),
+        });
+    }
+    if c.open_reviews > cfg.busy_open_reviews {
+        why.push(format!(
+            "{} open reviews (busy above {})",
+            c.open_reviews, cfg.busy_open_reviews
+        ));
+    }
+    (!why.is_empty()).then(|| why.join(", "))
+}
+
+/// One reviewer for an MR no required rule asks anyone for: an owner in an optional
+/// section, else a recent author of the changed files, else the least-loaded developer.
+fn fallback(
+    cands: &mut Vec<Candidate>,
+    dir: &Directory<'_>,
+    mr: &MergeRequest,
+    snap: &ProjectSnapshot,
+    cfg: &RouteConfig,
+) -> Option<(usize, Fallback)> {
+    let best = |cands: &[Candidate], pred: &dyn Fn(&Candidate) -> bool| {
+        (0..cands.len())
+            .filter(|&i| proposable(&cands[i]) && pred(&cands[i]))
+            .min_by(|&a, &b| {
+                let (ca, cb) = (&cands[a], &cands[b]);
+                ca.busy
+                    .is_some()
+                    .cmp(&cb.busy.is_some())
+                    .then(cb.score.total_cmp(&ca.score))
+                    .then_with(|| rank(ca).better(&rank(cb)))
             })
     };
-    l == "ghost"
-        || l.ends_with("-bot")
-        || l.ends_with("_bot")
-        || token_bot("project_")
-        || token_bot("group_")
-}
-
-fn proposal(
-    snap: &ProjectSnapshot,
-    mr: &MergeRequest,
-    cands: &[Candidate],
-    chosen: &[usize],
-    out: &Routing,
-    cfg: &RouteConfig,
-    now: Timestamp,
-) -> Command {
-    let mut reviewers: Vec<String> = mr.reviewers.iter().map(|r| r.username.clone()).collect();
-    reviewers.extend(chosen.iter().map(|&i| cands[i].username.clone()));
-
-    let mut why: Vec<String> = Vec::new();
-    let mut evidence: Vec<String> = Vec::new();
-    for &i in chosen {
-        let c = &cands[i];
-        let mut parts = Vec::new();
-        if !c.owns.is_empty() {
-            let sections: BTreeSet<String> =
-                c.owns.iter().map(|o| section_label(&o.section)).collect();
-            parts.push(format!(
-                "code owner of {} changed file(s) ({})",
-                c.owned_files().len(),
-                sections.into_iter().collect::<Vec<_>>().join(", ")
-            ));
-        }
-        if c.commits > 0 {
-            parts.push(format!("{} recent commit(s) to them", c.commits));
-        }
-        parts.push(format!("{} open review(s)", c.open_reviews));
-        why.push(format!("@{}: {}", c.username, parts.join(", ")));
-
-        for o in &c.owns {
-            evidence.push(
-                format!(
-                    "CODEOWNERS {} line {} `{}`{}: @{} owns {}",
-                    section_label(&o.section),
-                    o.line,
-                    o.pattern,
-                    if o.optional { " (optional)" } else { "" },
-                    c.username,
-                    list(&o.files, 4)
-                ) + &o
-                    .via
-                    .as_ref()
-                    .map(|v| format!(" (via {v})"))
-                    .unwrap_or_default(),
-            );
-        }
-        if c.commits > 0 {
-            let last = c
-                .last_commit
-                .map(|t| {
-                    format!(
-                        ", last {} d ago",
-                        now.duration_since(t).as_secs().max(0) / 86_400
-                    )
-                })
-                .unwrap_or_default();
-            evidence.push(format!(
-                "recent commits: @{} {} to {}{last}",
-                c.username,
-                c.commits,
-                list(&c.commit_files, 4)
-            ));
-        }
-        evidence.push(format!(
-            "load: @{} reviews {} other open MR(s) (busy above {})",
-            c.username, c.open_reviews, cfg.busy_open_reviews
-        ));
+    if let Some(i) = best(cands, &|c| c.owns.iter().any(|o| o.optional)) {
+        return Some((i, Fallback::OptionalOwner));
     }
-    let skipped: Vec<String> = cands
-        .iter()
-        .filter_map(|c| {
-            c.excluded
-                .as_ref()
-                .map(|e| format!("@{} ({e})", c.username))
+    if let Some(i) = best(cands, &|c| c.commits > 0) {
+        return Some((i, Fallback::RecentAuthor));
+    }
+    let load = open_review_load(snap, mr.iid);
+    let mut devs: Vec<Candidate> = dir
+        .developers()
+        .into_iter()
+        .filter(|u| !cands.iter().any(|c| c.username.eq_ignore_ascii_case(u)))
+        .map(|u| {
+            let mut c = Candidate {
+                open_reviews: load.get(&u.to_lowercase()).copied().unwrap_or(0),
+                username: u,
+                score: 0.0,
+                owns: Vec::new(),
+                commits: 0,
+                commit_files: Vec::new(),
+                last_commit: None,
+                already_reviewer: false,
+                approved: false,
+                busy: None,
+                excluded: None,
+            };
+            c.excluded = exclusion(&c, mr, dir, cfg);
+            c.busy = busy(&c, dir, cfg);
+            c
         })
         .collect();
-    if !skipped.is_empty() {
-        evidence.push(format!("excluded: {}", skipped.join(", ")));
-    }
-    if !out.uncovered_sections.is_empty() {
-        evidence.push(format!(
-            "not covered: {}",
-            out.uncovered_sections
-                .iter()
-                .map(|s| section_label(s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    let mut rationale = format!(
-        "Suggest {} for !{}. {}.",
-        at_list(&out.chosen),
-        mr.iid,
-        why.join("; ")
-    );
-    if !skipped.is_empty() {
-        rationale.push_str(&format!(" Skipped {}.", skipped.join(", ")));
-    }
-    let owned_any = chosen.iter().any(|&i| !cands[i].owns.is_empty());
-    let confidence = match (owned_any, out.uncovered_sections.is_empty()) {
-        (true, true) => 0.8,
-        (true, false) => 0.6,
-        (false, _) => 0.45,
-    };
-    Command::AssignReviewers {
-        project: snap.path().to_string(),
-        mr_iid: mr.iid,
-        reviewers,
-        rationale,
-        confidence: Some(confidence),
-        evidence,
-    }
-}
-
-fn section_label(s: &str) -> String {
-    if s == super::codeowners::DEFAULT_SECTION {
-        "default section".into()
-    } else {
-        format!("[{s}]")
-    }
-}
-
-fn at_list(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("@{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn list(items: &[String], max: usize) -> String {
-    let mut s = items
-        .iter()
-        .take(max)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > max {
-        s.push_str(&format!(" and {} more", items.len() - max));
-    }
-    s
+    let start = cands.len();
+    cands.append(&mut devs);
+    let i = (start..cands.len())
+        .filter(|&i| proposable(&cands[i]))
+        .min_by(|&a, &b| rank(&cands[a]).better(&rank(&cands[b])))
+        .or_else(|| {
+            // Developers already listed as candidates (excluded ones are not proposable).
+            best(cands, &|c| {
+                dir.member(&c.username)
+                    .is_some_and(|m| m.access_level >= 30)
+            })
+        })?;
+    Some((i, Fallback::LowestLoad))
 }
 
 fn round3(x: f64) -> f64 {

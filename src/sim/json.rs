@@ -84,6 +84,56 @@ pub fn current_user(w: &World) -> Value {
     v
 }
 
+/// `GET /users/:id`: the public profile (`API::Entities::User`), with `bot`.
+pub fn user_profile(w: &World, u: &UserRec) -> Value {
+    let mut v = user_basic(w, u);
+    if let Some(o) = v.as_object_mut() {
+        for (k, val) in [
+            (
+                "created_at",
+                json!(ts(w.project.created_at - 86_400_000 * 30)),
+            ),
+            ("bio", json!("")),
+            ("location", json!("")),
+            ("public_email", json!(u.public_email)),
+            ("skype", json!("")),
+            ("linkedin", json!("")),
+            ("twitter", json!("")),
+            ("discord", json!("")),
+            ("website_url", json!("")),
+            ("organization", json!("Acme")),
+            ("job_title", json!("")),
+            ("pronouns", Value::Null),
+            ("bot", json!(u.bot)),
+            ("work_information", Value::Null),
+            ("followers", json!(0)),
+            ("following", json!(0)),
+            ("is_followed", json!(false)),
+            ("local_time", Value::Null),
+        ] {
+            o.insert(k.into(), val);
+        }
+    }
+    v
+}
+
+/// `GET /users/:id/status` (`API::Entities::UserStatus`): all null when none is set.
+pub fn user_status(u: &UserRec) -> Value {
+    match &u.status {
+        Some(s) => json!({
+            "emoji": s.emoji,
+            "availability": s.availability,
+            "message": s.message,
+            "message_html": format!("<p>{}</p>", s.message.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")),
+            "clear_status_at": Value::Null,
+        }),
+        None => json!({
+            "emoji": Value::Null, "availability": Value::Null, "message": Value::Null,
+            "message_html": "", "clear_status_at": Value::Null,
+        }),
+    }
+}
+
 pub fn member(w: &World, u: &UserRec) -> Value {
     let mut v = user_basic(w, u);
     if let Some(o) = v.as_object_mut() {

@@ -180,25 +180,56 @@ fn api(w: &mut super::state::World, now: i64, m: &Method, path: &str, p: &Params
             json!({"version": "17.5.2-ee", "revision": "c6eae8d7", "kas": {"enabled": false}, "enterprise": true}),
         ),
         (&Method::GET, ["users", id]) => match id.parse().ok().and_then(|id| w.user(id)) {
-            Some(u) => Reply::ok(js::user_ref(w, u.id)),
+            Some(u) => Reply::ok(js::user_profile(w, u)),
             None => Reply::not_found("User"),
         },
-        (&Method::GET, ["groups", g, "members"] | ["groups", g, "members", "all"]) => {
-            match w
+        (&Method::GET, ["users", who, "status"]) => {
+            let u = match who.parse::<u64>() {
+                Ok(id) => w.user(id),
+                Err(_) => w
+                    .users
+                    .iter()
+                    .find(|u| u.username.eq_ignore_ascii_case(who)),
+            };
+            match u {
+                Some(u) => Reply::ok(js::user_status(u)),
+                None => Reply::not_found("User"),
+            }
+        }
+        // `members` lists direct members; `members/all` adds those inherited from ancestors.
+        (&Method::GET, ["groups", g, "members", rest @ ..]) if rest.len() <= 1 => {
+            let all = rest == ["all"];
+            if rest.len() == 1 && !all {
+                return Reply::error(404, "404 Not Found");
+            }
+            let Some((path, _)) = w
                 .groups
                 .iter()
                 .find(|(path, _)| path.eq_ignore_ascii_case(g))
-            {
-                Some((_, ids)) => {
-                    let items = ids
-                        .iter()
-                        .filter_map(|&id| w.user(id))
-                        .map(|u| js::member(w, u))
-                        .collect();
-                    Reply::list(p, items)
+            else {
+                return Reply::not_found("Group");
+            };
+            let mut ids: Vec<u64> = Vec::new();
+            for (gp, members) in &w.groups {
+                let ancestor = path.len() > gp.len()
+                    && path.starts_with(gp.as_str())
+                    && path.as_bytes()[gp.len()] == b'/';
+                if gp == path || (all && ancestor) {
+                    ids.extend(
+                        members
+                            .iter()
+                            .filter(|id| !ids.contains(id))
+                            .copied()
+                            .collect::<Vec<_>>(),
+                    );
                 }
-                None => Reply::not_found("Group"),
             }
+            let items = ids
+                .iter()
+                .filter_map(|&id| w.user(id))
+                .map(|u| js::member(w, u))
+                .collect();
+            Reply::list(p, items)
         }
         (&Method::GET, ["projects"]) => {
             let items = vec![js::project(w, now)];

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::logs::LogKind;
 use super::state::{
     CommitRec, EnvSpec, FileChange, Generated, MR_ID_BASE, Mr, Ms, NoteRec, PipelineSpec,
-    ProjectInfo, TemplateJob, UserRec, World, pick, sha_for,
+    ProjectInfo, TemplateJob, UserRec, UserStatusRec, World, pick, sha_for,
 };
 
 const SCENARIO: &str = include_str!("../../assets/sim/scenario.json");
@@ -51,6 +51,17 @@ struct MemberDef {
     access_level: u32,
     #[serde(default)]
     bot: bool,
+    #[serde(default)]
+    public_email: String,
+    #[serde(default)]
+    status: Option<StatusDef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusDef {
+    availability: String,
+    emoji: String,
+    message: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,6 +235,12 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
             name: m.name.clone(),
             access_level: m.access_level,
             bot: m.bot,
+            public_email: m.public_email.clone(),
+            status: m.status.as_ref().map(|s| UserStatusRec {
+                availability: s.availability.clone(),
+                emoji: s.emoji.clone(),
+                message: s.message.clone(),
+            }),
         })
         .collect();
     let directory = users.clone();

@@ -22,6 +22,18 @@ pub struct UserRec {
     pub name: String,
     pub access_level: u32,
     pub bot: bool,
+    /// `public_email` of `GET /users/:id` (empty unless the user published one).
+    pub public_email: String,
+    /// `GET /users/:id/status`, when the user set one.
+    pub status: Option<UserStatusRec>,
+}
+
+/// A user's status: `availability` is `busy` or `not_set`.
+#[derive(Debug, Clone)]
+pub struct UserStatusRec {
+    pub availability: String,
+    pub emoji: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone)]
