@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -8,9 +9,10 @@ fn main() -> ExitCode {
     match gitaiops::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // One line, no backtrace: scripts read stderr.
+            // One line, no backtrace: scripts read stderr. Written, not eprintln!: when the
+            // terminal is gone (the TUI ends because of that) a failed write must not panic.
             let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("gitaiops: {msg}");
+            let _ = writeln!(std::io::stderr(), "gitaiops: {msg}");
             ExitCode::FAILURE
         }
     }
