@@ -135,6 +135,15 @@ pub(super) fn propose(
         select(state, id);
     }
     look_up(state, lookups, fx);
+    // Reviewers are validated against the members: load them when the snapshot has none (the
+    // next snapshot revalidates the proposal).
+    let wants_members =
+        state.commands.items().iter().any(|i| {
+            i.status == Status::Invalid && i.kind() == crate::command::Kind::AssignReviewers
+        });
+    if wants_members && snap.members.is_empty() && !fx.contains(&Effect::FetchMembers) {
+        fx.push(Effect::FetchMembers);
+    }
     settle(state, fx);
 }
 
@@ -338,6 +347,18 @@ pub(super) fn bulk_prompt(state: &mut AppState) {
         notice(state, why, false);
         return;
     }
+    if preview.approve.is_empty() {
+        // Only high risk marked: bulk approval has nothing to offer ("approve these 0?").
+        notice(
+            state,
+            format!(
+                "the {} marked command(s) are high risk: approve each with its own confirmation",
+                preview.needs_confirmation.len()
+            ),
+            false,
+        );
+        return;
+    }
     state.overlay = Overlay::Bulk { preview };
 }
 
@@ -419,8 +440,10 @@ pub(super) fn edit_open(state: &mut AppState) {
         Some(text) => {
             let mut editor =
                 ratatui_textarea::TextArea::new(text.lines().map(str::to_string).collect());
-            editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
-            editor.move_cursor(ratatui_textarea::CursorMove::End);
+            // The text reads from its start, wrapped at words: nothing cut mid-word.
+            editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+            editor.move_cursor(ratatui_textarea::CursorMove::Top);
+            editor.move_cursor(ratatui_textarea::CursorMove::Head);
             state.overlay = Overlay::Edit {
                 id,
                 editor: Box::new(editor),

@@ -100,7 +100,8 @@ macro_rules! actions {
 }
 
 actions! {
-    Quit => ("quit", Global, "quit", "Quit gitaiops", false),
+    Quit => ("quit", Global, "quit", "Back from a view; at the top, quit (asks if proposals wait)", false),
+    ForceQuit => ("force_quit", Global, "quit now", "Quit at once, whatever is waiting", false),
     Help => ("help", Global, "help", "Show or hide this help", false),
     Palette => ("palette", Global, "cmd", "Command palette (:retry, :cancel, :play, :comment, :label, :reviewers, :merge, :rebase; :project, :refresh, :readonly, :sort, :quit)", false),
     Refresh => ("refresh", Global, "refresh", "Refresh from GitLab now", false),
@@ -396,7 +397,7 @@ mod tests {
         o.insert("quit".to_string(), "hyper-q".to_string());
         let (map, warnings) = Keymap::with_overrides(&o);
         assert_eq!(map.keys(Action::Approve), &[Key::char('a')]);
-        assert_eq!(map.keys(Action::Quit), &[Key::char('q'), Key::ctrl('c')]);
+        assert_eq!(map.keys(Action::Quit), &[Key::char('q')]);
         assert_eq!(warnings.len(), 3, "{warnings:?}");
     }
 

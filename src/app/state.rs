@@ -121,6 +121,11 @@ pub enum Overlay {
     Bulk {
         preview: BulkPreview,
     },
+    /// `q` at the top with proposals waiting or marked: `y` quits, anything else stays.
+    QuitConfirm {
+        waiting: usize,
+        marked: usize,
+    },
     /// Editing a queue item's editable fields (comment body, labels, reviewers).
     Edit {
         id: u64,

@@ -899,3 +899,72 @@ fn the_mode_is_always_visible() {
         );
     }
 }
+
+/// `q` goes back from every view and overlay; at the top it asks first when proposals are
+/// waiting (only `y` quits); ctrl-c quits at once.
+#[test]
+fn q_goes_back_and_asks_before_leaving_waiting_proposals() {
+    let mut s = state();
+    key(&mut s, "?");
+    assert!(key(&mut s, "q").is_empty(), "q closes help");
+    assert!(matches!(s.overlay, Overlay::None));
+    typed(&mut s, ":log 1061");
+    key(&mut s, "enter");
+    assert!(matches!(s.view, View::Log(_)));
+    let fx = key(&mut s, "q");
+    assert!(!fx.contains(&Effect::Quit), "{fx:?}");
+    assert!(matches!(s.view, View::Main), "q leaves the log view");
+    key(&mut s, "enter");
+    assert!(matches!(s.view, View::Detail { .. }));
+    assert!(!key(&mut s, "q").contains(&Effect::Quit));
+    assert!(matches!(s.view, View::Main), "q leaves the MR detail");
+    // Nothing waiting: q quits.
+    assert_eq!(key(&mut s, "q"), vec![Effect::Quit]);
+
+    // A proposal waiting: q asks, anything but y stays, y quits.
+    typed(&mut s, ":comment hello");
+    key(&mut s, "enter");
+    assert_eq!(s.queue.pending(), 1);
+    assert!(key(&mut s, "q").is_empty());
+    assert!(matches!(s.overlay, Overlay::QuitConfirm { waiting: 1, .. }));
+    assert!(key(&mut s, "enter").is_empty());
+    assert!(matches!(s.overlay, Overlay::None));
+    key(&mut s, "q");
+    assert_eq!(key(&mut s, "y"), vec![Effect::Quit]);
+    assert_eq!(
+        key(&mut s, "ctrl-c"),
+        vec![Effect::Quit],
+        "ctrl-c never asks"
+    );
+}
+
+/// Bulk approval with only high-risk commands marked says so instead of "approve these 0?".
+#[test]
+fn bulk_with_only_high_risk_marked_explains_itself() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Propose {
+            commands: vec![crate::command::Command::CancelPipeline {
+                project: "acme/platform".into(),
+                pipeline_id: 103,
+                rationale: "stuck".into(),
+                confidence: None,
+                evidence: vec![],
+            }],
+            source: crate::command::Source::Operator,
+        },
+    );
+    assert_eq!(s.queue.pending(), 1, "{:?}", s.queue.items);
+    key(&mut s, "3");
+    key(&mut s, "space");
+    key(&mut s, "A");
+    assert!(matches!(s.overlay, Overlay::None), "no empty bulk dialog");
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("high risk")),
+        "{:?}",
+        s.notice
+    );
+}

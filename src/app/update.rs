@@ -285,8 +285,9 @@ fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
                 .keymap
                 .lookup(&[Context::Scroll, Context::Global], key)
             {
-                Some(Action::Help | Action::Back) => {}
-                Some(Action::Quit) => fx.push(Effect::Quit),
+                // `q` and Esc go back to where help was opened.
+                Some(Action::Help | Action::Back | Action::Quit) => {}
+                Some(Action::ForceQuit) => fx.push(Effect::Quit),
                 Some(Action::Suspend) => {
                     fx.push(Effect::Suspend);
                     state.overlay = Overlay::Help { scroll };
@@ -321,7 +322,7 @@ fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
                 .keymap
                 .lookup(&[Context::Scroll, Context::Global], key)
             {
-                Some(Action::Quit) => fx.push(Effect::Quit),
+                Some(Action::ForceQuit) => fx.push(Effect::Quit),
                 Some(Action::Up) => {
                     scroll = scroll.saturating_sub(1);
                     state.overlay = Overlay::Details { id, scroll };
@@ -358,6 +359,19 @@ fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
                         input,
                     }
                 }
+            }
+            state.dirty = true;
+            return;
+        }
+        Overlay::QuitConfirm { waiting, .. } => {
+            // Only a plain `y` quits; every other key (Enter included) stays.
+            if key.code == KeyCode::Char('y') && key.mods.is_empty() {
+                fx.push(Effect::Quit);
+            } else {
+                notice(
+                    state,
+                    format!("still here: {waiting} proposal(s) waiting in the queue"),
+                );
             }
             state.dirty = true;
             return;
@@ -410,7 +424,9 @@ fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
     if state.layout.mode == Mode::TooSmall {
         // Only what makes sense on a screen that cannot show anything.
         match state.keymap.lookup(&[Context::Global], key) {
-            Some(Action::Quit) => fx.push(Effect::Quit),
+            // Nothing can be shown here to ask with; waiting proposals come back after a
+            // restart (restored from the audit log).
+            Some(Action::Quit | Action::ForceQuit) => fx.push(Effect::Quit),
             Some(Action::Suspend) => fx.push(Effect::Suspend),
             _ => {}
         }
@@ -607,7 +623,18 @@ fn open_log(state: &mut AppState, job_id: u64, fx: &mut Vec<Effect>) {
 
 fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
     match action {
-        Action::Quit => fx.push(Effect::Quit),
+        Action::ForceQuit => fx.push(Effect::Quit),
+        // `q` goes back from a view; at the top it quits, asking first when something waits.
+        Action::Quit if !matches!(state.view, View::Main) => dispatch(state, Action::Back, fx),
+        Action::Quit => {
+            let waiting = state.queue.pending();
+            let marked = state.queue.marked();
+            if waiting + marked > 0 {
+                state.overlay = Overlay::QuitConfirm { waiting, marked };
+            } else {
+                fx.push(Effect::Quit);
+            }
+        }
         Action::Help => state.overlay = Overlay::Help { scroll: 0 },
         Action::Palette => {
             state.overlay = Overlay::Input {

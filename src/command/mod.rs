@@ -8,6 +8,7 @@ pub mod parse;
 pub mod policy;
 pub mod queue;
 pub mod request;
+pub mod restore;
 pub mod risk;
 pub mod validate;
 

@@ -74,6 +74,8 @@ pub enum Source {
     Rules,
     /// A plan file given to `apply`.
     PlanFile,
+    /// Left waiting by an earlier session, read back from the audit log.
+    Restored,
 }
 
 impl Source {
@@ -83,6 +85,7 @@ impl Source {
             Source::Operator => "operator",
             Source::Rules => "rules",
             Source::PlanFile => "plan_file",
+            Source::Restored => "restored",
         }
     }
 }

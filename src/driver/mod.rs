@@ -132,6 +132,28 @@ impl Driver {
         Ok(audit::done_identities(&records, since, self.client.host()))
     }
 
+    /// Proposals earlier sessions left waiting on this instance and project (the last day).
+    pub fn waiting_proposals(
+        &self,
+        project: &str,
+        own_session: &str,
+    ) -> Result<Vec<crate::command::Command>, String> {
+        let Some(log) = &self.audit else {
+            return Ok(Vec::new());
+        };
+        let since = jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let records = audit::read_all(log.path()).map_err(|e| e.to_string())?;
+        Ok(crate::command::restore::waiting_proposals(
+            &records,
+            since,
+            self.client.host(),
+            project,
+            own_session,
+        ))
+    }
+
     /// Starts polling `project` (epoch 0 at start; `SwitchProject` moves on).
     pub fn start(&mut self, project: String, epoch: u64) {
         self.spawn_poller(project, epoch);
@@ -238,7 +260,12 @@ impl Driver {
                     let _ = tx.send(Internal::Msg(Msg::Diagnosis(Box::new(msg)))).await;
                 });
             }
-            Effect::Audit(records) => {
+            Effect::Audit(mut records) => {
+                // Every record names the instance, so proposals can be restored for it only.
+                for r in &mut records {
+                    r.gitlab
+                        .get_or_insert_with(|| self.client.host().to_string());
+                }
                 let written = match &self.audit {
                     Some(log) => log.append_all(&records).map_err(|e| e.to_string()),
                     None => Err("no audit log".to_string()),

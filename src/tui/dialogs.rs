@@ -176,6 +176,29 @@ pub fn bulk(preview: &BulkPreview, theme: &Theme, area: Rect, buf: &mut Buffer) 
     put(buf, inner, &lines, 0);
 }
 
+/// `q` with proposals waiting: quitting leaves them (they come back, restored, next time).
+pub fn quit_confirm(waiting: usize, marked: usize, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let r = popup(area, 64, 7.min(area.height));
+    let inner = frame(buf, r, "Quit gitaiops?", theme);
+    let mut what = format!("{waiting} proposal(s) waiting");
+    if marked > 0 {
+        what.push_str(&format!(", {marked} marked"));
+    }
+    let lines = vec![
+        Line::styled(what, theme.bold()),
+        Line::styled(
+            "They are kept in the audit log and restored next time.",
+            theme.dim(),
+        ),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("y", theme.key()),
+            Span::raw(" quits · any other key stays"),
+        ]),
+    ];
+    put(buf, inner, &lines, 0);
+}
+
 pub fn editor(
     state: &AppState,
     id: u64,
@@ -191,8 +214,9 @@ pub fn editor(
         .get(id)
         .map(|i| format!("{} {}", i.kind(), i.target_label))
         .unwrap_or_default();
+    // The keys first: a long target is what gets cut, never how to save or leave.
     let title = format!(
-        "Edit #{id} {} · Ctrl-S saves · Esc discards",
+        "Ctrl-S saves · Esc discards · edit #{id} {}",
         text::sanitize_line(&what)
     );
     let inner = frame(buf, r, &title, theme);

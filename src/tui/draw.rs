@@ -83,6 +83,9 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
             ..
         } => return dialogs::confirm(phrase, target, input, theme, rect(l.body), buf),
         Overlay::Bulk { preview } => dialogs::bulk(preview, theme, rect(l.body), buf),
+        Overlay::QuitConfirm { waiting, marked } => {
+            dialogs::quit_confirm(*waiting, *marked, theme, rect(l.body), buf)
+        }
         Overlay::Edit { id, editor, error } => dialogs::editor(
             state,
             *id,

@@ -94,6 +94,17 @@ pub async fn run(session: Session, mut driver: Driver) -> anyhow::Result<ExitCod
     for (kind, text) in notes {
         clock.update(&mut state, Msg::Activity { kind, text });
     }
+    // What an earlier session left waiting comes back once the first snapshot is here (so it
+    // is validated against fresh data).
+    let restore = match driver.waiting_proposals(&state.settings.project, state.commands.session())
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "waiting proposals not restored");
+            Vec::new()
+        }
+    };
+    let mut restore = (!restore.is_empty()).then_some(restore);
 
     let mut guard = TerminalGuard::new()?;
     let size = guard.terminal.size()?;
@@ -176,6 +187,28 @@ pub async fn run(session: Session, mut driver: Driver) -> anyhow::Result<ExitCod
                     }
                     Effect::ForceRedraw => screen.force = true,
                     other => driver.perform(other),
+                }
+            }
+        }
+        if state.snapshot.is_some()
+            && let Some(commands) = restore.take()
+        {
+            let msgs = [
+                Msg::Activity {
+                    kind: ActivityKind::Info,
+                    text: format!(
+                        "{} proposal(s) left waiting by an earlier session restored",
+                        commands.len()
+                    ),
+                },
+                Msg::Propose {
+                    commands,
+                    source: crate::command::Source::Restored,
+                },
+            ];
+            for msg in msgs {
+                for fx in clock.update(&mut state, msg) {
+                    driver.perform(fx);
                 }
             }
         }

@@ -480,8 +480,27 @@ fn queue_editor_120x40() {
     propose(&mut s, ":comment Please rebase", Selection::Mr(2));
     keys(&mut s, &["3"]);
     keys(&mut s, &["e"]);
+    // The editor opens at the start of the text; End goes to the end of the line.
+    keys(&mut s, &["end"]);
     typed(&mut s, " onto main");
     let t = render(&s, color());
     find(buffer(&t), "Please rebase onto main");
     insta::assert_snapshot!(t.backend());
+}
+
+/// A long comment opens at its start and wraps at words: the first words are on screen and the
+/// last one is not cut.
+#[test]
+fn the_editor_opens_at_the_start_and_wraps() {
+    let mut s = state(80, 24);
+    let body = format!(
+        "Start here. {}the end",
+        "lorem ipsum dolor sit amet ".repeat(12)
+    );
+    propose(&mut s, &format!(":comment {body}"), Selection::Mr(2));
+    keys(&mut s, &["3"]);
+    keys(&mut s, &["e"]);
+    let t = render(&s, color());
+    find(buffer(&t), "Start here. lorem");
+    find(buffer(&t), "the end");
 }
