@@ -100,7 +100,7 @@ macro_rules! actions {
 }
 
 actions! {
-    Quit => ("quit", Global, "quit", "Back from a view; at the top, quit (asks if proposals wait)", false),
+    Quit => ("quit", Global, "quit", "Back; at the top, quit (asks if proposals wait)", false),
     ForceQuit => ("force_quit", Global, "quit now", "Quit at once, whatever is waiting", false),
     Help => ("help", Global, "help", "Show or hide this help", false),
     Palette => ("palette", Global, "cmd", "Command palette (:retry, :cancel, :play, :comment, :label, :reviewers, :merge, :rebase; :project, :refresh, :readonly, :sort, :quit)", false),
