@@ -4,7 +4,8 @@
 
 /// True for a runner line that carries no cause: the final `ERROR: Job failed: exit code N`,
 /// section headers of the runner's own stages (preparation, sources, cache, artifacts,
-/// cleanup), their progress lines, and GitHub's `Process completed with exit code N`.
+/// cleanup) and their progress lines. GitHub's `##[error]Process completed with exit code N` is
+/// an annotation of the failed step (LogDx counts it as a signal) and stays quotable.
 ///
 /// A runner line that does say why (`ERROR: Job failed (system failure): ...`, `... execution
 /// took longer than 1h0m0s seconds`, `failed to pull image ...`) is not boilerplate.
@@ -18,9 +19,6 @@ pub fn is_runner_boilerplate(text: &str) -> bool {
         .or_else(|| t.strip_prefix("Job failed: "))
     {
         return bare_exit_status(rest);
-    }
-    if let Some(rest) = t.strip_prefix("##[error]Process completed with exit code ") {
-        return rest.trim_end_matches('.').parse::<i32>().is_ok();
     }
     const EXACT: [&str; 12] = [
         "Job succeeded",
@@ -90,7 +88,6 @@ mod tests {
             "Running with gitlab-runner 17.11.1 (96856197)",
             "Uploading artifacts as \"archive\" to coordinator... 201 Created  id=1",
             "target/junit.xml: found 3 matching artifact files and directories ",
-            "##[error]Process completed with exit code 1.",
             "",
         ] {
             assert!(is_runner_boilerplate(t), "{t:?}");
@@ -104,6 +101,7 @@ mod tests {
             "ERROR: Job failed (system failure): prepare environment: no space left on device",
             "ERROR: Job failed: failed to pull image \"node:20\" with specified policies [always]: toomanyrequests",
             "error[E0308]: mismatched types",
+            "##[error]Process completed with exit code 1.",
             "ERROR: Job failed: exit code 1 because the deploy was refused",
         ] {
             assert!(!is_runner_boilerplate(t), "{t:?}");

@@ -1,6 +1,7 @@
 //! CI failure diagnosis: job-log parsing, error extraction, excerpts, rules and LLM diagnosis.
 
 pub mod boilerplate;
+pub mod cause;
 pub mod cli;
 pub mod corpus;
 pub mod engine;
