@@ -300,6 +300,7 @@ def label_case(sc, data, code):
         "source": lab.get("source", "real"),
         "how": lab["how"],
         "exit_code": code,
+        "round": sc.get("round", 1),
     }, missing
 
 

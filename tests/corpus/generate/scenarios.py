@@ -18,6 +18,7 @@ def case(name, job, image, script, label, **kw):
 
 
 def lab(category, decisive, tool, how, accept=(), infra=False, **kw):
+    """The label; `round` (1 or 2) records which batch of scenarios the case came from."""
     d = {"category": category, "decisive": list(decisive), "tool": tool, "how": how,
          "accept": list(accept), "infra": infra}
     d.update(kw)
@@ -1291,4 +1292,375 @@ case(
         "an unsupported argument in a variable block", accept=["github_actions_config"]),
     files={"main.tf": "variable \"region\" {\n  type    = string\n  defualt = \"eu-west-1\"\n}\n\noutput \"region\" {\n  value = var.region\n}\n"},
     env={"TF_IN_AUTOMATION": "1"},
+)
+
+# =============================================================================================
+# Round 2: added after the first engine version, written without looking at any held-out
+# result. Same split rule.
+
+ROUND2 = dict(round=2)
+
+case(
+    "rust-integration-test-failure", "test", "rust:1.88",
+    ["cargo test --all-targets"],
+    lab("test_assertion", [r"^test api_returns_created \.\.\. FAILED", r"expected status 201, got 200"], "cargo test",
+        "an integration test in tests/ fails after unit tests pass"),
+    files={"Cargo.toml": cargo_toml("orders"),
+           "src/lib.rs": "pub fn create_status() -> u16 { 200 }\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn smoke() { assert!(super::create_status() > 0); }\n}\n",
+           "tests/api.rs": "#[test]\nfn api_returns_created() {\n    let s = orders::create_status();\n    assert!(s == 201, \"expected status 201, got {s}\");\n}\n\n#[test]\nfn api_is_not_server_error() {\n    assert!(orders::create_status() < 500);\n}\n"},
+    env=RUST_ENV, **ROUND2,
+)
+
+case(
+    "rust-should-panic-did-not", "test", "rust:1.88",
+    ["cargo test -q"],
+    lab("test_assertion", [r"test did not panic as expected", r"^test tests::rejects_negative_amounts - should panic \.\.\. FAILED|^    tests::rejects_negative_amounts$"],
+        "cargo test -q", "a #[should_panic] test whose code no longer panics"),
+    files={"Cargo.toml": cargo_toml("amounts"),
+           "src/lib.rs": "pub fn amount(v: i64) -> i64 { v }\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    #[should_panic]\n    fn rejects_negative_amounts() { super::amount(-5); }\n\n    #[test]\n    fn keeps_positive() { assert_eq!(super::amount(5), 5); }\n}\n"},
+    **ROUND2,
+)
+
+case(
+    "rust-deny-warnings-unused-import", "build", "rust:1.88",
+    ["cargo build --release"],
+    lab("compile_error", [r"^error: unused import"], "rustc", "#![deny(warnings)] turns an unused import into an error",
+        accept=["lint_failure"]),
+    files={"Cargo.toml": cargo_toml("strict"), "src/main.rs": "#![deny(warnings)]\nuse std::collections::HashMap;\n\nfn main() {\n    println!(\"ok\");\n}\n"},
+    env=RUST_ENV, timestamps=True, **ROUND2,
+)
+
+case(
+    "rust-method-not-found-e0599", "check", "rust:1.88",
+    ["cargo check --workspace --all-features"],
+    lab("compile_error", [r"^error\[E0599\]"], "rustc", "a method that was renamed"),
+    files={"Cargo.toml": cargo_toml("shapes"), "src/lib.rs": "pub struct Circle { pub r: f64 }\n\nimpl Circle {\n    pub fn area_m2(&self) -> f64 { 3.14 * self.r * self.r }\n}\n\npub fn total(cs: &[Circle]) -> f64 {\n    cs.iter().map(|c| c.area()).sum()\n}\n"},
+    **ROUND2,
+)
+
+case(
+    "rust-warnings-then-test-failure", "test", "rust:1.88",
+    ["cargo build", "cargo test"],
+    lab("test_assertion", [r"^test tests::formats_currency \.\.\. FAILED", r"assertion `left == right` failed"], "cargo test",
+        "many compiler warnings, then one failing test"),
+    files={"Cargo.toml": cargo_toml("fmtcur"),
+           "src/lib.rs": "".join(f"fn unused_{i}() {{}}\n" for i in range(12)) + "pub fn money(c: u64) -> String { format!(\"{}.{}\", c / 100, c % 100) }\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn formats_currency() { assert_eq!(super::money(105), \"1.05\"); }\n}\n"},
+    **ROUND2,
+)
+
+case(
+    "py-pytest-fixture-setup-error", "test", "python:3.12",
+    ["pytest -x --tb=short"],
+    lab("test_assertion", [r"ERROR at setup of test_checkout_total", r"^E\s+KeyError: 'STRIPE_KEY'|KeyError: 'STRIPE_KEY'"], "pytest",
+        "a fixture raises KeyError reading a config dict: the test errors at setup"),
+    files={"tests/conftest.py": "import pytest\n\nCONFIG = {\"currency\": \"EUR\"}\n\n\n@pytest.fixture\ndef client():\n    key = CONFIG[\"STRIPE_KEY\"]\n    return {\"key\": key}\n",
+           "tests/test_checkout.py": "def test_checkout_total(client):\n    assert client[\"key\"]\n"},
+    **ROUND2,
+)
+
+case(
+    "py-pytest-import-name-error", "test", "python:3.11",
+    ["pytest -q tests"],
+    lab("compile_error", [r"ImportError: cannot import name 'InvoiceLine'"], "pytest",
+        "a test imports a name the module no longer defines", accept=["test_assertion"]),
+    files={"billing/__init__.py": "", "billing/models.py": "class Invoice:\n    pass\n",
+           "tests/test_models.py": "from billing.models import Invoice, InvoiceLine\n\n\ndef test_invoice():\n    assert Invoice()\n",
+           "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = [\".\"]\n"},
+    **ROUND2,
+)
+
+case(
+    "py-unittest-error-exception", "test", "python:3.12",
+    ["python -m unittest -v tests.test_parser"],
+    lab("test_assertion", [r"^ERROR: test_parses_iso_dates", r"ValueError: month must be in 1\.\.12"], "unittest",
+        "a test raises an unexpected ValueError"),
+    files={"tests/__init__.py": "", "tests/test_parser.py": "import datetime\nimport unittest\n\n\nclass ParserTest(unittest.TestCase):\n    def test_parses_iso_dates(self):\n        d = datetime.date.fromisoformat(\"2024-13-01\")\n        self.assertEqual(d.year, 2024)\n\n    def test_ok(self):\n        self.assertTrue(True)\n"},
+    **ROUND2,
+)
+
+case(
+    "py-coverage-fail-under", "test:coverage", "python:3.11",
+    ["pytest --cov=app --cov-fail-under=90 -q tests"],
+    lab("test_assertion", [r"Required test coverage of 90% not reached"], "pytest-cov",
+        "all tests pass but coverage is below the threshold", accept=["other", "lint_failure"]),
+    files={"app/__init__.py": "", "app/calc.py": "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n\n\ndef div(a, b):\n    if b == 0:\n        raise ZeroDivisionError\n    return a / b\n",
+           "tests/test_calc.py": "from app.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+           "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = [\".\"]\n"},
+    **ROUND2,
+)
+
+case(
+    "py-ruff-concise", "lint", "python:3.12",
+    ["ruff check --output-format=concise src/"],
+    lab("lint_failure", [r"^src/\S+\.py:\d+:\d+: [A-Z]+\d+"], "ruff", "ruff's concise format"),
+    files={"src/jobs.py": "import json, os\n\n\ndef run(x):\n    if x == None:\n        return\n    print(json.dumps(x))\n"},
+    timestamps=True, **ROUND2,
+)
+
+case(
+    "py-mypy-many-files", "typecheck", "python:3.12",
+    ["mypy --pretty src/"],
+    lab("type_error", [r"^src/\S+\.py:\d+: error: "], "mypy --pretty", "errors across several files, pretty output"),
+    files={"src/a.py": "def f(x: int) -> str:\n    return x\n", "src/b.py": "from typing import Optional\n\n\ndef g(v: Optional[str]) -> int:\n    return len(v)\n",
+           "src/c.py": "def h() -> list[int]:\n    return [\"a\"]\n"},
+    **ROUND2,
+)
+
+case(
+    "py-pip-hash-mismatch", "deps", "python:3.11",
+    ["pip install --no-cache-dir --require-hashes -r requirements.txt"],
+    lab("dependency_install", [r"THESE PACKAGES DO NOT MATCH THE HASHES", r"Expected sha256 0{64}"], "pip",
+        "a pinned hash that does not match the real wheel on PyPI"),
+    files={"requirements.txt": "six==1.16.0 --hash=sha256:" + "0" * 64 + "\n"},
+    **ROUND2,
+)
+
+case(
+    "py-deploy-requests-503", "deploy", "python:3.12",
+    ["python scripts/notify_release.py"],
+    lab("network_or_flaky", [r"HTTP Error 503: Service Unavailable"], "python urllib",
+        "a release script's HTTP call gets 503 from the service", infra=True),
+    files={"scripts/notify_release.py": "import os\nimport urllib.request\n\nurl = f\"http://127.0.0.1:{os.environ['PORT_503']}/api/releases\"\nprint(f\"notifying {url}\")\nwith urllib.request.urlopen(url, data=b'{\"v\": \"1.2.0\"}') as r:\n    print(r.status)\n"},
+    **ROUND2,
+)
+
+case(
+    "go-build-syntax-error", "build", "golang:1.22",
+    ["go build ./..."],
+    lab("compile_error", [r"syntax error"], "go build", "a missing brace"),
+    files={"go.mod": GOMOD.format(name="syntax"), "main.go": "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfor i := 0; i < 3; i++ {\n\t\tfmt.Println(i)\n}\n"},
+    env={"GOPROXY": "off"}, **ROUND2,
+)
+
+case(
+    "go-test-race", "test:race", "golang:1.22",
+    ["go test -race ./..."],
+    lab("test_assertion", [r"WARNING: DATA RACE", r"race detected during execution of test"], "go test -race",
+        "a data race on a counter"),
+    files={"go.mod": GOMOD.format(name="counter"), "counter/counter.go": "package counter\n\nfunc Count(n int) int {\n\tc := 0\n\tdone := make(chan bool)\n\tfor i := 0; i < n; i++ {\n\t\tgo func() { c++; done <- true }()\n\t}\n\tfor i := 0; i < n; i++ {\n\t\t<-done\n\t}\n\treturn c\n}\n",
+           "counter/counter_test.go": "package counter\n\nimport \"testing\"\n\nfunc TestCount(t *testing.T) {\n\tif Count(50) > 50 {\n\t\tt.Fatal(\"too many\")\n\t}\n}\n"},
+    env={"GOPROXY": "off", "CGO_ENABLED": "1"}, **ROUND2,
+)
+
+case(
+    "go-test-build-failed", "test", "golang:1.22",
+    ["go test ./..."],
+    lab("compile_error", [r"_test\.go:\d+:\d+: ", r"\[build failed\]"], "go test", "a test file does not compile"),
+    files={"go.mod": GOMOD.format(name="tbf"), "calc/calc.go": "package calc\n\nfunc Double(n int) int { return 2 * n }\n",
+           "calc/calc_test.go": "package calc\n\nimport \"testing\"\n\nfunc TestDouble(t *testing.T) {\n\tif Double(\"2\") != 4 {\n\t\tt.Fatal(\"no\")\n\t}\n}\n"},
+    env={"GOPROXY": "off"}, **ROUND2,
+)
+
+case(
+    "go-oom-killed-cgroup", "test", "golang:1.22",
+    ["go test -count=1 ./..."],
+    lab("timeout_or_oom", [r"signal: killed|Killed"], "go test under a memory cgroup",
+        "the test binary is OOM-killed (memory cgroup limited to 160 MiB)"),
+    files={"go.mod": GOMOD.format(name="hog"), "hog/hog.go": "package hog\n",
+           "hog/hog_test.go": "package hog\n\nimport \"testing\"\n\nvar keep [][]byte\n\nfunc TestLoadsEverything(t *testing.T) {\n\tfor i := 0; i < 4096; i++ {\n\t\tb := make([]byte, 1<<20)\n\t\tfor j := range b {\n\t\t\tb[j] = byte(j)\n\t\t}\n\t\tkeep = append(keep, b)\n\t}\n}\n"},
+    env={"GOPROXY": "off"}, memory_limit=160 * 1024 * 1024, **ROUND2,
+)
+
+case(
+    "js-jest-typeerror-in-code", "test", "node:20",
+    ["npx jest --ci --colors"],
+    lab("test_assertion", [r"● cart › sums line totals", r"TypeError: Cannot read properties of undefined"], "jest",
+        "the code under test throws inside a test"),
+    files={"src/cart.js": "exports.total = (lines) => lines.reduce((s, l) => s + l.price.amount * l.qty, 0);\n",
+           "test/cart.test.js": "const { total } = require('../src/cart');\n\ndescribe('cart', () => {\n  test('sums line totals', () => {\n    expect(total([{ price: { amount: 2 }, qty: 2 }, { qty: 1 }])).toBe(4);\n  });\n});\n",
+           "package.json": "{\"name\": \"cart\", \"version\": \"1.0.0\"}\n"},
+    setup=NODE_LINK, **ROUND2,
+)
+
+case(
+    "js-mocha-failure", "test", "node:20",
+    ["npx mocha test/"],
+    lab("test_assertion", [r"^\s*\d+ failing", r"AssertionError", r"^\s+1\) "], "mocha", "a mocha assertion"),
+    files={"test/url.test.js": "const assert = require('assert');\n\ndescribe('url', () => {\n  it('keeps the query string', () => {\n    const u = new URL('https://a.example/x?q=1');\n    assert.strictEqual(u.pathname + u.search, '/x');\n  });\n  it('parses hosts', () => {\n    assert.strictEqual(new URL('https://a.example').host, 'a.example');\n  });\n});\n"},
+    setup=NODE_LINK, **ROUND2,
+)
+
+case(
+    "ts-tsc-summary-many", "build", "node:22",
+    ["npx tsc -p tsconfig.json"],
+    lab("type_error", [r"error TS\d+:", r"Found \d+ errors in \d+ files"], "tsc", "several errors and tsc's summary"),
+    files={"tsconfig.json": "{\"compilerOptions\": {\"strict\": true, \"noEmit\": true, \"target\": \"es2022\"}, \"include\": [\"src\"]}\n",
+           "src/a.ts": "export const n: number = 'one';\n", "src/b.ts": "export function f(x?: string) { return x.length; }\n\nexport const g: string[] = [1, 2];\n"},
+    setup=NODE_LINK, env={"FORCE_COLOR": "0"}, **ROUND2,
+)
+
+case(
+    "js-eslint-max-warnings", "lint", "node:20",
+    ["npx eslint --max-warnings 0 src"],
+    lab("lint_failure", [r"ESLint found too many warnings", r"✖ \d+ problems? \(0 errors, \d+ warnings?\)"], "eslint",
+        "warnings only, failed by --max-warnings 0"),
+    files={"eslint.config.js": "module.exports = [{ rules: { 'no-console': 'warn', 'prefer-const': 'warn' } }];\n",
+           "src/app.js": "let a = 1;\nconsole.log(a);\n"},
+    setup=NODE_LINK, **ROUND2,
+)
+
+case(
+    "js-npm-run-build-tsc", "build", "node:20",
+    ["npm run build"],
+    lab("type_error", [r"error TS\d+:"], "npm run build (tsc)", "a build script that runs tsc; npm adds its lifecycle error"),
+    files={"package.json": "{\"name\": \"svc\", \"version\": \"1.0.0\", \"scripts\": {\"build\": \"tsc -p .\"}}\n",
+           "tsconfig.json": "{\"compilerOptions\": {\"strict\": true, \"outDir\": \"dist\", \"rootDir\": \"src\", \"target\": \"es2022\", \"module\": \"commonjs\"}, \"include\": [\"src\"]}\n",
+           "src/index.ts": "interface Job { id: number }\n\nexport function run(j: Job): string {\n  return j.id;\n}\n"},
+    setup=NODE_LINK, **ROUND2,
+)
+
+case(
+    "js-node-cannot-find-module", "start", "node:20",
+    ["node server.js"],
+    lab("dependency_install", [r"Error: Cannot find module 'express'"], "node", "a dependency that was never installed"),
+    files={"server.js": "const express = require('express');\nconst app = express();\napp.listen(3000);\n"},
+    **ROUND2,
+)
+
+case(
+    "js-npm-enospc", "install", "node:20",
+    ["npm ci --no-audit --no-fund", "npx --no-install tsc --version"],
+    lab("infrastructure", [r"ENOSPC: no space left on device"], "npm on a full disk, then npx",
+        "node_modules/ is a 64 KiB tmpfs: npm only warns about ENOSPC and exits 0; the next command fails (real)",
+        infra=True),
+    files={"package.json": "{\"name\": \"app\", \"version\": \"1.0.0\", \"dependencies\": {\"typescript\": \"5.6.3\"}}\n",
+           "package-lock.json": "{\n  \"name\": \"app\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\"name\": \"app\", \"version\": \"1.0.0\", \"dependencies\": {\"typescript\": \"5.6.3\"}},\n    \"node_modules/typescript\": {\"version\": \"5.6.3\", \"resolved\": \"https://registry.npmjs.org/typescript/-/typescript-5.6.3.tgz\", \"integrity\": \"sha512-hjcS1mhfuyi4WW8IWtjP7brDrG2cuDZukyrYrSauoXGNgx0S7zceP07adYkJycEr56BOUTNPzbInooiN3fn1qw==\", \"license\": \"Apache-2.0\", \"bin\": {\"tsc\": \"bin/tsc\", \"tsserver\": \"bin/tsserver\"}, \"engines\": {\"node\": \">=14.17\"}}\n  }\n}\n"},
+    tmpfs=("node_modules", "64k"), env={"npm_config_cache": "/tmp/diag13/npm-cache-enospc"}, **ROUND2,
+)
+
+case(
+    "sh-unbound-variable", "release", "alpine:3.20",
+    ["set -u", "echo \"releasing ${RELEASE_VERSION}\""],
+    lab("github_actions_config", [r"RELEASE_VERSION: unbound variable"], "bash set -u", "a CI variable the job expects is not defined",
+        accept=["other", "permission_or_secret"]),
+    **ROUND2,
+)
+
+case(
+    "sh-jq-parse-error", "deploy", "alpine:3.20",
+    ["jq -r '.services[].image' deploy/manifest.json"],
+    lab("other", [r"^jq: error"], "jq", "a manifest that is not the shape the script expects", accept=["github_actions_config"]),
+    files={"deploy/manifest.json": "{\"services\": \"web\"}\n"},
+    **ROUND2,
+)
+
+case(
+    "make-no-rule-to-make-target", "package", "debian:bookworm",
+    ["make dist"],
+    lab("github_actions_config", [r"No rule to make target 'dist'"], "make", "the job calls a make target that does not exist",
+        accept=["other"]),
+    files={"Makefile": "build:\n\t@echo building\n"},
+    timestamps=True, **ROUND2,
+)
+
+case(
+    "apt-unable-to-locate-package", "setup", "debian:bookworm",
+    ["apt-get install -y --no-install-recommends libfoo-nonexistent-dev"],
+    lab("dependency_install", [r"E: Unable to locate package libfoo-nonexistent-dev"], "apt-get", "a package name Debian does not have"),
+    **ROUND2,
+)
+
+case(
+    "apt-mirror-refused", "setup", "debian:bookworm",
+    ["apt-get -o Dir::Etc::sourcelist=$CI_PROJECT_DIR/ci/sources.list -o Dir::Etc::sourceparts=- -o Dir::State::Lists=/tmp/diag13/apt-lists -o APT::Update::Error-Mode=any -o Acquire::Retries=0 update"],
+    lab("network_or_flaky", [r"Could not connect to 127\.0\.0\.1:9|Connection refused|Failed to fetch"], "apt-get update",
+        "the Debian mirror is down", infra=True),
+    files={"ci/sources.list": "deb http://127.0.0.1:9/debian bookworm main\n"},
+    setup="mkdir -p /tmp/diag13/apt-lists/partial", **ROUND2,
+)
+
+case(
+    "git-push-rejected-hook", "release", "alpine/git:2.45",
+    ["git push origin HEAD:main"],
+    lab("permission_or_secret", [r"\[remote rejected\] HEAD -> main \(pre-receive hook declined\)", r"remote: main is protected"], "git push",
+        "a pre-receive hook refuses pushes to the protected branch", accept=["other"]),
+    setup="git init -q --bare /tmp/diag13/remote-r2.git && printf '#!/bin/sh\\necho \"main is protected: push through a merge request\" >&2\\nexit 1\\n' > /tmp/diag13/remote-r2.git/hooks/pre-receive && chmod +x /tmp/diag13/remote-r2.git/hooks/pre-receive && git init -q && git config user.email ci@example.com && git config user.name ci && git commit -q --allow-empty -m release && git remote add origin /tmp/diag13/remote-r2.git",
+    **ROUND2,
+)
+
+case(
+    "git-merge-conflict", "merge-check", "alpine/git:2.45",
+    ["git merge --no-edit origin-main"],
+    lab("other", [r"CONFLICT \(content\): Merge conflict in src/config\.yaml", r"Automatic merge failed"], "git merge",
+        "merging the target branch conflicts", accept=["github_actions_config"]),
+    setup="git init -q && git config user.email ci@example.com && git config user.name ci && mkdir -p src && echo 'a: 1' > src/config.yaml && git add . && git commit -qm base && git checkout -qb origin-main && echo 'a: 2' > src/config.yaml && git commit -qam main && git checkout -q - && echo 'a: 3' > src/config.yaml && git commit -qam branch",
+    **ROUND2,
+)
+
+case(
+    "ssh-deploy-host-refused", "deploy", "alpine:3.20",
+    ["ssh -o BatchMode=yes -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -p 9 deploy@127.0.0.1 ./release.sh"],
+    lab("network_or_flaky", [r"connect to host 127\.0\.0\.1 port 9: Connection refused"], "ssh",
+        "the deploy host does not accept connections", infra=True),
+    **ROUND2,
+)
+
+case(
+    "wget-403-artifact", "fetch", "debian:bookworm",
+    ["wget --tries=1 http://127.0.0.1:$PORT_403/releases/v1.2.0/tool.tar.gz"],
+    lab("permission_or_secret", [r"ERROR 403: Forbidden"], "wget", "the artifact server refuses the download (403)"),
+    **ROUND2,
+)
+
+case(
+    "tar-disk-full", "unpack", "debian:bookworm",
+    ["head -c 4000000 /dev/urandom > blob.bin && tar -cf bundle.tar blob.bin", "tar -xf bundle.tar -C out/"],
+    lab("infrastructure", [r"Wrote only \d+ of \d+ bytes"], "tar on a full disk",
+        "out/ is a 1 MiB tmpfs (real ENOSPC; GNU tar reports only a short write)", infra=True),
+    tmpfs=("out", "1m"), **ROUND2,
+)
+
+case(
+    "gitlab-job-timeout-cargo", "build:release", "rust:1.88",
+    ["cargo build --release"],
+    lab("timeout_or_oom", [r"execution took longer than 3h0m0s seconds"], "gitlab-runner",
+        "a build script that never finishes; the runner's 3 h timeout (run with a short one)",
+        failure_reason="job_execution_timeout"),
+    files={"Cargo.toml": cargo_toml("slowbuild"), "build.rs": "fn main() {\n    println!(\"cargo:warning=generating bindings\");\n    loop { std::thread::sleep(std::time::Duration::from_secs(1)); }\n}\n", "src/main.rs": "fn main() {}\n"},
+    job_timeout=8, duration=10800, timeout_text="3h0m0s", **ROUND2,
+)
+
+BUILDKIT_NOT_FOUND = """#0 building with "default" instance using docker driver
+
+#1 [internal] load build definition from Dockerfile
+#1 transferring dockerfile: 224B done
+#1 DONE 0.0s
+
+#2 [internal] load metadata for docker.io/library/node:99-alpine
+#2 ERROR: docker.io/library/node:99-alpine: not found
+------
+ > [internal] load metadata for docker.io/library/node:99-alpine:
+------
+Dockerfile:1
+--------------------
+   1 | >>> FROM node:99-alpine
+   2 |     WORKDIR /app
+   3 |     COPY . .
+--------------------
+ERROR: failed to solve: node:99-alpine: failed to resolve source metadata for docker.io/library/node:99-alpine: docker.io/library/node:99-alpine: not found
+"""
+
+case(
+    "docker-build-base-not-found", "build:image", "docker:27",
+    [("docker build -t $CI_REGISTRY_IMAGE .", "cat buildkit.out; exit 1")],
+    lab("docker_build", [r"node:99-alpine: not found"], "docker buildx (BuildKit)",
+        "the Dockerfile's base image tag does not exist; output reproduced from BuildKit's format", source="reproduced",
+        accept=["dependency_install"]),
+    files={"buildkit.out": BUILDKIT_NOT_FOUND}, services=["docker:27-dind"], **ROUND2,
+)
+
+case(
+    "c-undefined-reference-link", "build", "gcc:14",
+    ["make"],
+    lab("compile_error", [r"undefined reference to `parse_config'"], "gcc/ld via make", "a function declared but never defined"),
+    files={"Makefile": "app: main.o\n\t$(CC) -o $@ $^\n", "main.c": "int parse_config(const char *p);\n\nint main(void) { return parse_config(\"x\"); }\n"},
+    **ROUND2,
+)
+
+case(
+    "node-oom-killed-cgroup", "build", "node:20",
+    ["node scripts/build-index.js"],
+    lab("timeout_or_oom", [r"Killed"], "kernel OOM killer", "node is OOM-killed under a 96 MiB memory cgroup"),
+    files={"scripts/build-index.js": "const rows = [];\nfor (let i = 0; i < 5e7; i++) rows.push({ i, s: 'row-' + i });\nconsole.log(rows.length);\n"},
+    memory_limit=96 * 1024 * 1024, **ROUND2,
 )
