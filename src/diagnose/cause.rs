@@ -114,9 +114,23 @@ fn can_cascade(c: Category) -> bool {
 
 /// The earliest error before the failing command that explains what it reports: the failing
 /// command's region `(start, end)` (0-based lines) holds a *missing* symptom, and an earlier
-/// line holds a strong error of a kind that leaves things missing. Weights are the extracted
+/// line holds a strong error of a kind that leaves things missing (or the disk filled up
+/// earlier, which explains anything). Weights are the extracted
 /// ones, before the failing step's region demoted what lies outside it.
 pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<&Hit> {
+    // A full disk breaks whatever is written after it, in any way (truncated files, corrupt
+    // archives): it explains any later failure.
+    if let Some(full) = ex
+        .hits
+        .iter()
+        .find(|h| h.line < start && h.role == Role::Cause && h.weight >= 7 && h.rule == "no_space")
+        && ex
+            .hits
+            .iter()
+            .any(|h| h.line >= start && h.line <= end && h.weight >= 4)
+    {
+        return Some(full);
+    }
     let first_symptom = ex
         .hits
         .iter()

@@ -270,9 +270,15 @@ fn failure_region(log: &LogIndex, ex: &Extraction) -> (usize, usize) {
     }
 }
 
+/// Inside one of the runner's after-script sections. Its marker lines do not count: the
+/// `section_end` marker shares its line with whatever the runner prints next (the final
+/// `ERROR: Job failed: ...`).
 fn in_after_section(log: &LogIndex, line: usize) -> bool {
-    log.section_at(line)
-        .is_some_and(|s| AFTER_SECTIONS.contains(&s.name.as_str()))
+    log.sections().iter().any(|s| {
+        AFTER_SECTIONS.contains(&s.name.as_str())
+            && s.start_line < line
+            && s.end_line.is_none_or(|e| line < e)
+    })
 }
 
 /// Hits outside the failing step lose 3 points of weight: they still count when nothing in the
