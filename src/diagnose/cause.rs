@@ -74,7 +74,7 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
     if h.weight == 0 {
         return false;
     }
-    let t = h.clean.as_str();
+    let t = h.clean();
     match h.rule {
         "module_not_found" => true,
         "py_exception" => matches!(
@@ -220,6 +220,41 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
                     | Category::LintFailure
             )
         })
+}
+
+/// One candidate cause for a model: the first strong line of a category, and how many strong
+/// lines of that category the log has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// 0-based.
+    pub line: usize,
+    pub category: Category,
+    pub text: String,
+    pub lines: usize,
+}
+
+/// The engine's candidate causes, earliest first (at most `max`): what a model is asked to
+/// choose among (or overrule), each with a line it can quote.
+pub fn candidates(ex: &Extraction, max: usize) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for h in &ex.hits {
+        let Some(c) = h.category else { continue };
+        if h.weight < 5 || !matches!(h.role, Role::Cause | Role::Test | Role::Summary) {
+            continue;
+        }
+        match out.iter_mut().find(|x| x.category == c) {
+            Some(x) => x.lines += 1,
+            None => out.push(Candidate {
+                line: h.line,
+                category: c,
+                text: h.text.clone(),
+                lines: 1,
+            }),
+        }
+    }
+    out.sort_by_key(|c| c.line);
+    out.truncate(max);
+    out
 }
 
 #[cfg(test)]

@@ -356,6 +356,31 @@ mod tests {
         }
     }
 
+    /// The rules engine over the whole corpus, as `gitaiops eval` runs it: regression floors
+    /// at the measured figures (dev in-sample, held-out out-of-sample) and the safety
+    /// properties that must hold on every case.
+    #[test]
+    fn rules_engine_floors_on_the_corpus() {
+        let cases = load(&corpus_dir()).unwrap();
+        let mut diag = |l: &LogIndex, c: &JobContext| Ok(crate::diagnose::rules::diagnose(l, c));
+        let outcomes: Vec<Outcome> = cases
+            .iter()
+            .map(|c| run_case(c, &mut diag).unwrap())
+            .collect();
+        let dev = rates(outcomes.iter().filter(|o| o.split == Split::Dev));
+        let held = rates(outcomes.iter().filter(|o| o.split == Split::HeldOut));
+        let all = rates(&outcomes);
+        assert!(dev.category_accuracy.unwrap() >= 0.97, "dev {dev:?}");
+        assert!(dev.decisive_hit.unwrap() >= 0.97, "dev {dev:?}");
+        assert!(held.category_accuracy.unwrap() >= 0.88, "held-out {held:?}");
+        assert!(held.decisive_hit.unwrap() >= 0.93, "held-out {held:?}");
+        // Never a retry for a failure of the code, never a real failure called infra.
+        assert_eq!(all.retries_on_real_failures, 0);
+        assert_eq!(all.false_infra, 0);
+        assert!(all.boilerplate_quotes <= 2, "{all:?}");
+        assert!(all.confident_wrong <= 2, "{all:?}");
+    }
+
     #[test]
     fn tail_window_is_the_last_twenty_lines() {
         assert!(tail_contains(100, &[81]));

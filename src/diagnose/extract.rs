@@ -5,7 +5,7 @@
 //! how strongly. Patterns are matched with one `RegexSet` pass per line; captures run only on
 //! the lines that matched.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use std::borrow::Cow;
 
@@ -101,6 +101,9 @@ static RULES: &[Rule] = &[
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
     r("git_push_refused", Cause, Cat::Is(C::PermissionOrSecret), 7, r"! \[remote rejected\] .*\((pre-receive hook declined|protected branch hook declined|permission denied)\)|You are not allowed to push code to protected branches|GH006: Protected branch update failed"),
     r("git_push_rejected", Cause, Cat::Is(C::Other), 5, r"! \[rejected\] .*\((non-fast-forward|fetch first)\)|^CONFLICT \(\w+\): |^Automatic merge failed; fix conflicts"),
+    // A build tool missing from the image, as build scripts report it (cargo build.rs, cmake,
+    // pkg-config).
+    r("build_tool_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Could not find .?(protoc|cmake|pkg-config|nasm|clang)\b|failed to (run|execute) .?(protoc|cmake|pkg-config|nasm)\b.*(NotFound|No such file|not found|installed)|Is `?(cmake|protoc|pkg-config)`? (not )?installed"),
     r("npm_missing_script", Cause, Cat::Is(C::GithubActionsConfig), 8, r#"npm (ERR!|error) Missing script: "#),
     r("git_ref_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"error: pathspec '.+' did not match any file\(s\) known to git|fatal: couldn't find remote ref \S+|fatal: invalid reference: \S+"),
     r("setfailed", Step, Cat::None, 0, r"core\.setFailed\("),
@@ -113,18 +116,18 @@ static RULES: &[Rule] = &[
     r("pull_rate_limit", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"toomanyrequests|pull rate limit|API rate limit exceeded|\b429 Too Many Requests\b|secondary rate limit|returned error: 429\b|HTTP error 429\b"),
     // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go and npm print
     // them: the request never got an answer.
-    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname"),
+    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname"),
     r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '"),
-    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP error 50[0234]\b|too many 50\d error responses"),
+    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses"),
     // --- dependency installation
-    r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|ENOTFOUND|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date|`npm ci` can only install packages when your package\.json and package-lock\.json"),
+    r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date|`npm ci` can only install packages when your package\.json and package-lock\.json"),
     r("npm_lock_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"npm (ERR!|error) (Missing|Invalid): \S+ from lock file"),
     r("audit", Cause, Cat::Is(C::DependencyInstall), 7, r"(?i)\b[1-9]\d* vulnerabilit(y|ies) found|found [1-9]\d* (\w+ severity )?vulnerabilit"),
     r("audit_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"^(│|\|)\s*(low|moderate|high|critical|Package|Vulnerable versions|Patched versions|More info)\s+(│|\|)|^Severity: (low|moderate|high|critical)|GHSA-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"),
     r("apt_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^E: (Unable to locate package \S+|Package '\S+' has no installation candidate|Version '\S+' for '\S+' was not found|Unable to correct problems, you have held broken packages)"),
     r("pip_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find a version that satisfies the requirement|No matching distribution found|ResolutionImpossible|version solving failed|No solution found when resolving dependencies|Cannot install .* because these package versions have conflicting dependencies|conflicting dependencies"),
     r("cargo_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"failed to select a version for|no matching package named|failed to download from|failed to get .* as a dependency|failed to load source for dependency|the lock file .* needs to be updated|cannot update the lock file .* because --locked was passed"),
-    r("go_mod", Cause, Cat::Is(C::DependencyInstall), 6, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed"),
+    r("go_mod", Cause, Cat::Is(C::DependencyInstall), 7, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed|no required module provides package"),
     r("maven_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not resolve dependencies for project|Could not resolve all (files|dependencies|artifacts) for configuration|Could not find artifact|Could not transfer artifact|Failed to collect dependencies|Could not find \S+:\S+:\S+\."),
     r("dependabot", Cause, Cat::Is(C::DependencyInstall), 7, r"Dependabot encountered '?\d+'? error|Dependabot encountered an error|security_update_not_needed|dependency_file_not_found|update_not_possible"),
     r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|Cannot find module '[^.']|Error: Cannot find package"),
@@ -225,17 +228,21 @@ static SET: LazyLock<RegexSet> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("constant rule patterns: {e}"))
 });
 
-static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    RULES
-        .iter()
-        .map(|r| {
-            RegexBuilder::new(r.pattern)
-                .unicode(false)
-                .build()
-                .unwrap_or_else(|e| unreachable!("constant rule {}: {e}", r.id))
-        })
-        .collect()
-});
+/// Each rule's own regex (for captures), compiled the first time one of its lines matches:
+/// a log touches a few tool families, and compiling all ~130 up front was most of the cost of
+/// a cold `diagnose`.
+static COMPILED: LazyLock<Vec<OnceLock<Regex>>> =
+    LazyLock::new(|| RULES.iter().map(|_| OnceLock::new()).collect());
+
+fn compiled(ri: usize) -> &'static Regex {
+    COMPILED[ri].get_or_init(|| {
+        let r = &RULES[ri];
+        RegexBuilder::new(r.pattern)
+            .unicode(false)
+            .build()
+            .unwrap_or_else(|e| unreachable!("constant rule {}: {e}", r.id))
+    })
+}
 
 /// `gh run view --log` writes escapes in caret notation (`^[[31m`): text, not bytes, so the
 /// terminal emulation leaves them. They are removed before matching.
@@ -268,15 +275,31 @@ pub struct Hit {
     pub weight: u8,
     /// The line's text without a leading CI timestamp; a substring of the plain line.
     pub text: String,
-    /// `text` without caret-notation escapes (what the rules matched; equal to `text` for
-    /// nearly every log). Not verbatim when they differ: quote `text`, describe with `clean`.
-    pub clean: String,
+    /// `text` without caret-notation escapes (what the rules matched), empty when equal to
+    /// `text` (nearly every log). Not verbatim when they differ: quote `text`, describe with
+    /// [`Hit::clean`].
+    pub clean_text: String,
     pub test: Option<String>,
     pub file: Option<String>,
     pub exit_code: Option<i32>,
     /// Captured name (task, hook, package, command).
     pub name: Option<String>,
 }
+
+impl Hit {
+    /// The line as the rules saw it (caret-notation escapes removed).
+    pub fn clean(&self) -> &str {
+        if self.clean_text.is_empty() {
+            &self.text
+        } else {
+            &self.clean_text
+        }
+    }
+}
+
+/// Hit texts are kept up to this many bytes (a prefix is still verbatim; quotes are cut at 300):
+/// a huge log with many matching long lines must not hold them all whole.
+const HIT_TEXT_MAX: usize = 1024;
 
 /// Everything extracted from a log.
 #[derive(Debug, Clone, Default)]
@@ -356,7 +379,6 @@ fn prefix_at_char_boundary(s: &str, max: usize) -> &str {
 /// Runs every rule over every line of the log.
 pub fn extract(log: &LogIndex) -> Extraction {
     let set = &*SET;
-    let compiled = &*COMPILED;
     let mut hits = Vec::new();
     // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
     // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
@@ -376,10 +398,11 @@ pub fn extract(log: &LogIndex) -> Extraction {
         let echo = in_echo || body.starts_with("$ ") || body.starts_with("[command]");
         let clean = clean_caret(body);
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
-        let matched = set.matches(hay);
-        if !matched.matched_any() {
+        // Most lines match nothing: the allocation-free test first.
+        if !set.is_match(hay) {
             continue;
         }
+        let matched = set.matches(hay);
         // The runner's own lines (preparation, sources, `ERROR: Job failed: exit code N`) carry
         // no cause: a project path that happens to read `oom-killer` is not an OOM kill.
         let boilerplate = is_runner_boilerplate(body);
@@ -391,7 +414,7 @@ pub fn extract(log: &LogIndex) -> Extraction {
             if boilerplate && !matches!(rule.role, Role::Step | Role::Exit) {
                 continue;
             }
-            let Some(caps) = compiled[ri].captures(hay) else {
+            let Some(caps) = compiled(ri).captures(hay) else {
                 continue;
             };
             let cap = |names: &[&str]| {
@@ -421,8 +444,12 @@ pub fn extract(log: &LogIndex) -> Extraction {
                 role: rule.role,
                 category,
                 weight: rule.weight,
-                text: body.trim_end().to_string(),
-                clean: clean.trim_end().to_string(),
+                text: prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX).to_string(),
+                clean_text: if clean.as_ref() == body {
+                    String::new()
+                } else {
+                    prefix_at_char_boundary(clean.trim_end(), HIT_TEXT_MAX).to_string()
+                },
                 test: cap(&["t"]),
                 file: cap(&["f", "f2", "f3"]),
                 exit_code,
@@ -544,6 +571,9 @@ mod tests {
     #[test]
     fn every_rule_compiles() {
         assert_eq!(COMPILED.len(), RULES.len());
+        for i in 0..RULES.len() {
+            compiled(i);
+        }
         assert_eq!(SET.len(), RULES.len());
         let mut seen = std::collections::HashSet::new();
         assert!(RULES.iter().all(|r| seen.insert(r.id)), "duplicate rule id");

@@ -349,7 +349,7 @@ fn score_categories(ex: &Extraction, ctx: &JobContext, step: Option<&Hit>) -> Sc
         }
         let e = best.entry(c).or_insert((0, HashSet::new()));
         e.0 = e.0.max(h.weight);
-        e.1.insert(h.clean.trim());
+        e.1.insert(h.clean().trim());
     }
     let mut scores: Scores = best
         .into_iter()
@@ -1016,7 +1016,7 @@ impl Facts<'_> {
             .iter()
             .find(|a| a.role == Role::Cause)
             .or_else(|| self.anchors.first())
-            .map(|a| cut(a.clean.trim(), 160))
+            .map(|a| cut(a.clean().trim(), 160))
     }
 
     fn job(&self) -> String {
@@ -1067,7 +1067,7 @@ fn summary(f: &Facts<'_>) -> String {
             cut(f.step.unwrap_or(""), 120)
         ),
         _ => match (f.cascade, f.headline()) {
-            (Some(root), _) => cut(root.clean.trim(), 160).to_string(),
+            (Some(root), _) => cut(root.clean().trim(), 160).to_string(),
             (None, Some(h)) => h.to_string(),
             (None, None) => match f.step.filter(|s| !s.is_empty()) {
                 Some(s) => format!("`{}` failed without a recognised tool error", cut(s, 80)),
@@ -1128,7 +1128,7 @@ fn root_cause(f: &Facts<'_>) -> String {
     if let Some(root) = f.cascade {
         parts.push(format!(
             "The first error comes before the failing command: `{}`; the errors the failing command printed follow from it.",
-            cut(root.clean.trim(), 200)
+            cut(root.clean().trim(), 200)
         ));
     }
     if let Some(r) = &f.ctx.failure_reason {
@@ -1144,7 +1144,7 @@ fn root_cause(f: &Facts<'_>) -> String {
     let key: Vec<&str> = f
         .anchors
         .iter()
-        .map(|a| cut(a.clean.trim(), 240))
+        .map(|a| cut(a.clean().trim(), 240))
         .filter(|t| seen.insert(*t))
         .take(6)
         .collect();
