@@ -73,9 +73,8 @@ pub enum Cmd {
     Redact,
     /// Print the audit log
     Audit(AuditArgs),
-    /// Evaluate the diagnoser on a labelled corpus
-    #[command(subcommand)]
-    Eval(EvalCmd),
+    /// Evaluate the diagnoser on the labelled corpora (ours and LogDx-CI, side by side)
+    Eval(EvalArgs),
     /// Show which CODEOWNERS rules own the given paths, and the file's problems (offline)
     Codeowners(CodeownersArgs),
 }
@@ -172,8 +171,43 @@ pub struct AuditArgs {
     pub json: bool,
 }
 
+/// `gitaiops eval`: both corpora and the tail-20 baseline side by side, or one corpus.
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub cmd: Option<EvalCmd>,
+    /// CI-log corpus directory (default tests/corpus/ci-logs)
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// LogDx-CI corpus directory (default ../shared/eval/logdx)
+    #[arg(long)]
+    pub logdx: Option<PathBuf>,
+    /// Print the figures and per-case results as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalSplit {
+    All,
+    Dev,
+    HeldOut,
+}
+
 #[derive(Debug, Clone, Subcommand)]
 pub enum EvalCmd {
+    /// Score the diagnoser on the CI-log corpus alone, one row per case
+    Corpus {
+        /// Corpus directory (holds cases/; default tests/corpus/ci-logs)
+        dir: Option<PathBuf>,
+        /// Which cases: dev (rules were tuned on them), held-out, or all
+        #[arg(long, value_enum, default_value_t = EvalSplit::All)]
+        split: EvalSplit,
+        /// Print per-case results as JSON lines
+        #[arg(long)]
+        json: bool,
+    },
     /// Score the diagnoser on the LogDx-CI corpus
     Logdx {
         /// Corpus directory (holds cases/)

@@ -1,4 +1,4 @@
-//! `gitaiops diagnose` and `gitaiops eval logdx`.
+//! `gitaiops diagnose` and `gitaiops eval`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -7,14 +7,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use crate::args::{DiagnoseArgs, EvalCmd, GlobalArgs};
+use crate::args::{DiagnoseArgs, EvalArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::diagnose::engine;
-use crate::diagnose::eval::{self, CaseResult};
+use crate::diagnose::eval;
 use crate::diagnose::log::LogIndex;
 use crate::diagnose::model::{Diagnosis, JobContext};
-use crate::diagnose::rules;
-use crate::diagnose::score;
 use crate::gitlab::client::GitlabClient;
 use crate::plan::run::Planner;
 use crate::redact::redact;
@@ -114,118 +112,22 @@ pub fn render_human(d: &Diagnosis) -> String {
     s
 }
 
-pub async fn run_eval(global: GlobalArgs, cmd: EvalCmd) -> anyhow::Result<ExitCode> {
-    let planner = Arc::new(planner_for(&Settings::load(&global)?)?);
-    let engine_name = planner.label();
-    let EvalCmd::Logdx { dir, limit, json } = cmd;
-    let mut cases = eval::load_cases(&dir)?;
-    if let Some(n) = limit {
-        cases.truncate(n);
-    }
-    if cases.is_empty() {
-        bail!("{}: no cases found", dir.display());
-    }
-    // The corpus is CPU-bound work: keep it off the async workers.
-    let handle = tokio::runtime::Handle::current();
-    let results = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<CaseResult>> {
-        // With a model, a failed answer scores 0 for its case (the corpus's rule), never a
-        // silent fallback to the rules.
-        let mut diag = |l: &LogIndex, c: &JobContext| match planner.llm() {
-            None => Ok(rules::diagnose(l, c)),
-            Some(m) => handle.block_on(engine::model_only(
-                m,
-                planner.options().max_output_tokens,
-                l,
-                c,
-            )),
-        };
-        cases.iter().map(|c| eval::run_case(c, &mut diag)).collect()
-    })
-    .await??;
-    let scored: Vec<score::CaseScore> = results.iter().filter_map(|r| r.score.clone()).collect();
-    let summary = score::aggregate(&scored);
-    if json {
-        for r in &results {
-            println!("{}", serde_json::to_string(r)?);
-        }
-        println!(
-            "{}",
-            serde_json::json!({"summary": summary, "provider": engine_name,
-                "skipped": results.iter().filter(|r| r.skipped.is_some()).count()})
-        );
-    } else {
-        print!("{}", render_eval(&results, &summary));
-    }
+pub async fn run_eval(global: GlobalArgs, args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let planner = planner_for(&Settings::load(&global)?)?;
+    let (label, max_output_tokens) = (planner.label(), planner.options().max_output_tokens);
+    let engine = eval::EvalEngine {
+        model: planner.into_llm(),
+        max_output_tokens,
+        label,
+    };
+    print!("{}", eval::run(Arc::new(engine), args).await?);
     Ok(ExitCode::SUCCESS)
-}
-
-fn render_eval(results: &[CaseResult], summary: &score::Summary) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:<46} {:<22} {:<22} {:>6} {:>5} {:>5} {:>5} {:>5} {:>6}",
-        "case", "expected", "predicted", "score", "crit", "must", "files", "tests", "ms"
-    );
-    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
-    for r in results {
-        match &r.score {
-            Some(c) => {
-                let _ = writeln!(
-                    s,
-                    "{:<46} {:<22} {:<22} {:>6.4} {:>5} {:>5} {:>5} {:>5} {:>6}{}",
-                    r.case_id,
-                    r.expected,
-                    r.predicted.as_deref().unwrap_or("-"),
-                    c.diagnosis_score_v1_1,
-                    pct(c.critical_signal_mention_recall),
-                    pct(c.must_mention_coverage),
-                    pct(c.relevant_file_recall),
-                    pct(c.relevant_test_recall),
-                    r.millis,
-                    if c.forbidden_claim_violations.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  forbidden: {:?}", c.forbidden_claim_violations)
-                    }
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    s,
-                    "{:<46} {:<22} skipped: {}",
-                    r.case_id,
-                    r.expected,
-                    r.skipped.as_deref().unwrap_or("")
-                );
-            }
-        }
-    }
-    let _ = writeln!(
-        s,
-        "\nrules engine over {} scored cases ({} skipped): mean diagnosis_score_v1_1 {:.4}",
-        summary.cases,
-        results.len() - summary.cases,
-        summary.mean_diagnosis_score_v1_1
-    );
-    let _ = writeln!(
-        s,
-        "category match {}  critical signals {}  must-mention {}  files {}  tests {}  quotes {}  forbidden-claim rate {:.4}  confident-error rate {:.4}",
-        pct(summary.category_match_score_v1_1),
-        pct(summary.critical_signal_mention_recall),
-        pct(summary.must_mention_coverage),
-        pct(summary.relevant_file_recall),
-        pct(summary.relevant_test_recall),
-        pct(summary.valid_evidence_quote_rate),
-        summary.forbidden_claim_rate,
-        summary.confident_error_v1_1_rate,
-    );
-    s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnose::Category;
+    use crate::diagnose::{Category, rules};
     use crate::testutil::shared_path;
     use axum::Router;
     use axum::routing::get;

@@ -1,19 +1,26 @@
-//! `gitaiops eval logdx DIR`: runs the diagnoser over the LogDx-CI corpus and grades it with the
-//! LogDx scorer (`score.rs`).
+//! `gitaiops eval`: runs the diagnoser over both labelled corpora, our CI-log corpus
+//! (`corpus.rs`, dev and held-out splits) and LogDx-CI (graded by the LogDx scorer, `score.rs`),
+//! and reports them side by side with the tail-20 baseline.
 //!
 //! The diagnoser sees only what the upstream study showed its diagnosers: the log plus the case
 //! id, repo, workflow and job names and framework. `failure_category`, `notes`, `redactions`,
 //! `ground_truth.json` and `tags.json` are read only by the scorer.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::corpus::{self, Outcome, Rates, Split};
+use super::engine;
 use super::log::LogIndex;
 use super::model::{Diagnosis, JobContext};
+use super::rules;
 use super::score::{self, CaseScore, DiagnosisRecord, EvidenceQuote, GroundTruth};
+use crate::args::{EvalArgs, EvalCmd, EvalSplit};
+use crate::llm::Model;
 
 /// The `case.json` fields a diagnoser may see. Deserialising into this struct is what keeps
 /// the answer fields (`failure_category`, `notes`, ...) away from it.
@@ -62,6 +69,11 @@ pub struct CaseResult {
     pub expected: String,
     pub skipped: Option<String>,
     pub millis: u128,
+    pub confidence: f64,
+    /// An evidence quote inside one of the ground truth's evidence spans.
+    pub decisive_hit: bool,
+    /// One of the last 20 lines of the log is inside an evidence span.
+    pub tail_hit: bool,
 }
 
 /// Cases under `DIR/cases/*/case.json`, sorted by id.
@@ -132,17 +144,28 @@ pub fn run_case(
             expected,
             skipped: Some("raw.log missing".into()),
             millis: 0,
+            confidence: 0.0,
+            decisive_hit: false,
+            tail_hit: false,
         });
     };
     let started = std::time::Instant::now();
     let context_text = String::from_utf8_lossy(&bytes).into_owned();
     let log = LogIndex::parse(Arc::new(bytes));
     let ctx = case.input.job_context();
-    let record = match diagnose(&log, &ctx) {
-        Ok(d) => to_record(&d),
-        Err(e) => DiagnosisRecord::failed(e.to_string()),
+    let spans: Vec<(usize, usize)> = truth
+        .evidence_spans
+        .iter()
+        .map(|s| (s.start_line as usize, s.end_line as usize))
+        .collect();
+    let in_span = |line: usize| spans.iter().any(|&(a, b)| line >= a && line <= b);
+    let (record, decisive_hit) = match diagnose(&log, &ctx) {
+        Ok(d) => (to_record(&d), d.evidence.iter().any(|e| in_span(e.line))),
+        Err(e) => (DiagnosisRecord::failed(e.to_string()), false),
     };
     let millis = started.elapsed().as_millis();
+    let n = log.line_count();
+    let tail: Vec<usize> = (n.saturating_sub(corpus::TAIL_LINES) + 1..=n).collect();
     let s = score::score_record(&record, &truth, &context_text);
     Ok(CaseResult {
         case_id: case.input.case_id.clone(),
@@ -151,7 +174,487 @@ pub fn run_case(
         expected,
         skipped: None,
         millis,
+        confidence: record.confidence,
+        decisive_hit,
+        tail_hit: tail.into_iter().any(in_span),
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// `gitaiops eval`: both corpora, side by side
+
+/// A corpus directory given on the command line, or the default: relative to the working
+/// directory (CI runs from the repository root), else beside the crate's sources.
+fn corpus_dir(given: Option<PathBuf>, rel: &str) -> PathBuf {
+    if let Some(p) = given {
+        return p;
+    }
+    let here = PathBuf::from(rel);
+    if here.is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+pub fn default_corpus_dir(given: Option<PathBuf>) -> PathBuf {
+    corpus_dir(given, "tests/corpus/ci-logs")
+}
+
+pub fn default_logdx_dir(given: Option<PathBuf>) -> PathBuf {
+    corpus_dir(given, "../shared/eval/logdx")
+}
+
+type Diagnoser<'a> = dyn FnMut(&LogIndex, &JobContext) -> anyhow::Result<Diagnosis> + 'a;
+
+/// Which engine an evaluation runs: the rules, or a model alone (`max_output_tokens` per call).
+pub struct EvalEngine {
+    pub model: Option<Model>,
+    pub max_output_tokens: u32,
+    /// "rules" or "<provider> <model>", for the report.
+    pub label: String,
+}
+
+/// The rules engine, or the model alone: with a model, a failed answer is the case's result
+/// (it scores 0), never a silent fallback to the rules.
+fn with_diagnoser<T>(
+    engine: &EvalEngine,
+    handle: &tokio::runtime::Handle,
+    f: impl FnOnce(&mut Diagnoser<'_>) -> T,
+) -> T {
+    let mut diag = |l: &LogIndex, c: &JobContext| match &engine.model {
+        None => Ok(rules::diagnose(l, c)),
+        Some(m) => handle.block_on(engine::model_only(m, engine.max_output_tokens, l, c)),
+    };
+    f(&mut diag)
+}
+
+/// Runs `gitaiops eval [logdx DIR | corpus [DIR]]` and returns what to print.
+pub async fn run(planner: Arc<EvalEngine>, args: EvalArgs) -> anyhow::Result<String> {
+    let handle = tokio::runtime::Handle::current();
+    let engine_name = planner.label.clone();
+    // Corpora are CPU-bound work: off the async workers.
+    tokio::task::spawn_blocking(move || match args.cmd {
+        Some(EvalCmd::Logdx { dir, limit, json }) => {
+            let results = with_diagnoser(&planner, &handle, |d| logdx_results(&dir, limit, d))?;
+            Ok(render_logdx(&results, json, &engine_name))
+        }
+        Some(EvalCmd::Corpus { dir, split, json }) => {
+            let dir = default_corpus_dir(dir);
+            let outcomes = with_diagnoser(&planner, &handle, |d| corpus_results(&dir, split, d))?;
+            Ok(render_corpus(&outcomes, json, &engine_name))
+        }
+        None => {
+            let (cdir, ldir) = (
+                default_corpus_dir(args.corpus),
+                default_logdx_dir(args.logdx),
+            );
+            let outcomes = with_diagnoser(&planner, &handle, |d| {
+                corpus_results(&cdir, EvalSplit::All, d)
+            })?;
+            let logdx = with_diagnoser(&planner, &handle, |d| logdx_results(&ldir, None, d))?;
+            Ok(render_both(
+                &outcomes,
+                &cdir,
+                &logdx,
+                &ldir,
+                args.json,
+                &engine_name,
+            ))
+        }
+    })
+    .await?
+}
+
+fn logdx_results(
+    dir: &Path,
+    limit: Option<usize>,
+    diag: &mut Diagnoser<'_>,
+) -> anyhow::Result<Vec<CaseResult>> {
+    let mut cases = load_cases(dir)?;
+    if let Some(n) = limit {
+        cases.truncate(n);
+    }
+    if cases.is_empty() {
+        anyhow::bail!("{}: no cases found", dir.display());
+    }
+    cases.iter().map(|c| run_case(c, diag)).collect()
+}
+
+fn corpus_results(
+    dir: &Path,
+    split: EvalSplit,
+    diag: &mut Diagnoser<'_>,
+) -> anyhow::Result<Vec<Outcome>> {
+    let cases: Vec<_> = corpus::load(dir)?
+        .into_iter()
+        .filter(|c| match split {
+            EvalSplit::All => true,
+            EvalSplit::Dev => c.split == Split::Dev,
+            EvalSplit::HeldOut => c.split == Split::HeldOut,
+        })
+        .collect();
+    if cases.is_empty() {
+        anyhow::bail!("{}: no cases found", dir.display());
+    }
+    cases.iter().map(|c| corpus::run_case(c, diag)).collect()
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |v| format!("{v:.2}"))
+}
+
+/// LogDx rows in the corpus's terms: category, decisive span quoted, tail-20 baseline.
+fn logdx_rates(results: &[CaseResult]) -> (Rates, score::Summary) {
+    let scored: Vec<&CaseResult> = results.iter().filter(|r| r.score.is_some()).collect();
+    let outcomes: Vec<Outcome> = scored
+        .iter()
+        .map(|r| {
+            let category_ok = r
+                .score
+                .as_ref()
+                .is_some_and(|s| s.category_accuracy == Some(1.0));
+            Outcome {
+                case: r.case_id.clone(),
+                split: Split::Dev,
+                expected: r.expected.clone(),
+                predicted: r.predicted.clone().unwrap_or_default(),
+                confidence: r.confidence,
+                category_ok,
+                decisive_hit: r.decisive_hit,
+                tail_hit: r.tail_hit,
+                // LogDx labels no infra/flaky flag and the eval proposes no commands there.
+                infra_expected: false,
+                infra_flagged: false,
+                retry_proposed: false,
+                quotes: 0,
+                boilerplate_quotes: 0,
+                error: r.score.as_ref().and_then(|s| s.provider_error.clone()),
+                millis: r.millis,
+            }
+        })
+        .collect();
+    let summary = score::aggregate(
+        &scored
+            .iter()
+            .filter_map(|r| r.score.clone())
+            .collect::<Vec<_>>(),
+    );
+    (corpus::rates(&outcomes), summary)
+}
+
+fn render_both(
+    outcomes: &[Outcome],
+    cdir: &Path,
+    logdx: &[CaseResult],
+    ldir: &Path,
+    json: bool,
+    engine_name: &str,
+) -> String {
+    let held = corpus::rates(outcomes.iter().filter(|o| o.split == Split::HeldOut));
+    let dev = corpus::rates(outcomes.iter().filter(|o| o.split == Split::Dev));
+    let all = corpus::rates(outcomes);
+    let (lx, lx_summary) = logdx_rates(logdx);
+    if json {
+        return format!(
+            "{}\n",
+            serde_json::json!({
+                "engine": engine_name,
+                "corpus": {"dir": cdir, "held_out": held, "dev": dev, "all": all, "cases": outcomes},
+                "logdx": {"dir": ldir, "rates": lx, "summary": lx_summary, "cases": logdx},
+            })
+        );
+    }
+    let mut s = String::new();
+    let _ = writeln!(s, "Diagnosis evaluation, engine: {engine_name}");
+    let _ = writeln!(
+        s,
+        "CI-log corpus: {} ({} cases; held-out = sha256(name)[0] % 3 == 0)",
+        cdir.display(),
+        outcomes.len()
+    );
+    let _ = writeln!(
+        s,
+        "LogDx-CI:      {} ({} cases, {} with a log)\n",
+        ldir.display(),
+        logdx.len(),
+        lx.cases
+    );
+    let cols = [&held, &dev, &all, &lx];
+    let _ = writeln!(
+        s,
+        "{:<34} {:>10} {:>10} {:>10} {:>10}",
+        "", "held-out", "dev", "all", "LogDx-CI"
+    );
+    let _ = writeln!(
+        s,
+        "{:<34} {:>10} {:>10} {:>10} {:>10}",
+        "", "(unseen)", "(tuned)", "", "(tuned)"
+    );
+    let row = |s: &mut String, name: &str, f: &dyn Fn(&Rates) -> String| {
+        let _ = writeln!(
+            s,
+            "{name:<34} {:>10} {:>10} {:>10} {:>10}",
+            f(cols[0]),
+            f(cols[1]),
+            f(cols[2]),
+            f(cols[3])
+        );
+    };
+    row(&mut s, "cases", &|r| r.cases.to_string());
+    row(&mut s, "category accuracy", &|r| pct(r.category_accuracy));
+    row(&mut s, "decisive line quoted", &|r| pct(r.decisive_hit));
+    row(&mut s, "  baseline: in the last 20 lines", &|r| {
+        pct(r.tail_hit)
+    });
+    row(&mut s, "confident (>= 0.6) wrong category", &|r| {
+        r.confident_wrong.to_string()
+    });
+    row(&mut s, "mean confidence right / wrong", &|r| {
+        format!(
+            "{}/{}",
+            pct(r.mean_confidence_right),
+            pct(r.mean_confidence_wrong)
+        )
+    });
+    let ours =
+        |f: &dyn Fn(&Rates) -> String| -> [String; 4] { [f(&held), f(&dev), f(&all), "-".into()] };
+    let mut row4 = |name: &str, v: [String; 4]| {
+        let _ = writeln!(
+            s,
+            "{name:<34} {:>10} {:>10} {:>10} {:>10}",
+            v[0], v[1], v[2], v[3]
+        );
+    };
+    row4(
+        "retries proposed for real failures",
+        ours(&|r| r.retries_on_real_failures.to_string()),
+    );
+    row4(
+        "infra/flaky cases flagged",
+        ours(&|r| format!("{}/{}", r.infra_flagged, r.infra_cases)),
+    );
+    row4(
+        "real failures flagged infra",
+        ours(&|r| r.false_infra.to_string()),
+    );
+    row4(
+        "quotes on runner boilerplate",
+        ours(&|r| format!("{}/{}", r.boilerplate_quotes, r.quotes)),
+    );
+    row4(
+        "diagnosis errors (model)",
+        [
+            held.errors.to_string(),
+            dev.errors.to_string(),
+            all.errors.to_string(),
+            lx.errors.to_string(),
+        ],
+    );
+    row4(
+        "LogDx diagnosis_score_v1_1",
+        [
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            format!("{:.4}", lx_summary.mean_diagnosis_score_v1_1),
+        ],
+    );
+    let _ = writeln!(
+        s,
+        "\n(unseen): not looked at while writing the rules. (tuned): rules were written reading \
+         these logs, so their figures are in-sample. LogDx published baseline: tail-200 with \
+         LLMs 0.6344."
+    );
+    let misses: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.category_ok || !o.decisive_hit)
+        .map(|o| {
+            format!(
+                "  {:<9} {:<44} expected {:<22} got {} ({:.2}){}",
+                o.split.as_str(),
+                o.case,
+                o.expected,
+                o.predicted,
+                o.confidence,
+                if o.decisive_hit {
+                    ""
+                } else {
+                    "  decisive line not quoted"
+                }
+            )
+        })
+        .collect();
+    if !misses.is_empty() {
+        let _ = writeln!(s, "\nCI-log corpus misses:");
+        for m in misses {
+            let _ = writeln!(s, "{m}");
+        }
+    }
+    s
+}
+
+fn render_corpus(outcomes: &[Outcome], json: bool, engine_name: &str) -> String {
+    let r = corpus::rates(outcomes);
+    if json {
+        let mut s = String::new();
+        for o in outcomes {
+            let _ = writeln!(s, "{}", serde_json::to_string(o).unwrap_or_default());
+        }
+        let _ = writeln!(
+            s,
+            "{}",
+            serde_json::json!({"summary": r, "engine": engine_name})
+        );
+        return s;
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<44} {:<9} {:<22} {:<22} {:>5} {:>4} {:>4} {:>5} {:>5}",
+        "case", "split", "expected", "predicted", "conf", "line", "tail", "infra", "bp"
+    );
+    let yes = |b: bool| if b { "yes" } else { "-" };
+    for o in outcomes {
+        let _ = writeln!(
+            s,
+            "{:<44} {:<9} {:<22} {:<22} {:>5.2} {:>4} {:>4} {:>5} {:>5}{}{}",
+            o.case,
+            o.split.as_str(),
+            o.expected,
+            if o.category_ok {
+                o.predicted.clone()
+            } else {
+                format!("{} X", o.predicted)
+            },
+            o.confidence,
+            yes(o.decisive_hit),
+            yes(o.tail_hit),
+            match (o.infra_expected, o.infra_flagged) {
+                (true, true) => "ok",
+                (true, false) => "MISS",
+                (false, true) => "FALSE",
+                (false, false) => "",
+            },
+            o.boilerplate_quotes,
+            if o.retry_proposed && !o.infra_expected {
+                "  RETRY ON A REAL FAILURE"
+            } else {
+                ""
+            },
+            o.error
+                .as_deref()
+                .map(|e| format!("  error: {e}"))
+                .unwrap_or_default(),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n{engine_name} over {} cases: category {}  decisive line {} (tail-20 {})  confident wrong {}  retries on real failures {}  infra flagged {}/{}  false infra {}  boilerplate quotes {}/{}",
+        r.cases,
+        pct(r.category_accuracy),
+        pct(r.decisive_hit),
+        pct(r.tail_hit),
+        r.confident_wrong,
+        r.retries_on_real_failures,
+        r.infra_flagged,
+        r.infra_cases,
+        r.false_infra,
+        r.boilerplate_quotes,
+        r.quotes
+    );
+    s
+}
+
+fn render_logdx(results: &[CaseResult], json: bool, engine_name: &str) -> String {
+    let scored: Vec<score::CaseScore> = results.iter().filter_map(|r| r.score.clone()).collect();
+    let summary = score::aggregate(&scored);
+    let mut s = String::new();
+    if json {
+        for r in results {
+            let _ = writeln!(s, "{}", serde_json::to_string(r).unwrap_or_default());
+        }
+        let _ = writeln!(
+            s,
+            "{}",
+            serde_json::json!({"summary": summary, "provider": engine_name,
+                "skipped": results.iter().filter(|r| r.skipped.is_some()).count()})
+        );
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "{:<46} {:<22} {:<22} {:>6} {:>5} {:>5} {:>5} {:>5} {:>4} {:>4} {:>6}",
+        "case",
+        "expected",
+        "predicted",
+        "score",
+        "crit",
+        "must",
+        "files",
+        "tests",
+        "line",
+        "tail",
+        "ms"
+    );
+    let yes = |b: bool| if b { "yes" } else { "-" };
+    for r in results {
+        match &r.score {
+            Some(c) => {
+                let _ = writeln!(
+                    s,
+                    "{:<46} {:<22} {:<22} {:>6.4} {:>5} {:>5} {:>5} {:>5} {:>4} {:>4} {:>6}{}",
+                    r.case_id,
+                    r.expected,
+                    r.predicted.as_deref().unwrap_or("-"),
+                    c.diagnosis_score_v1_1,
+                    pct(c.critical_signal_mention_recall),
+                    pct(c.must_mention_coverage),
+                    pct(c.relevant_file_recall),
+                    pct(c.relevant_test_recall),
+                    yes(r.decisive_hit),
+                    yes(r.tail_hit),
+                    r.millis,
+                    if c.forbidden_claim_violations.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  forbidden: {:?}", c.forbidden_claim_violations)
+                    }
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "{:<46} {:<22} skipped: {}",
+                    r.case_id,
+                    r.expected,
+                    r.skipped.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    let (lx, _) = logdx_rates(results);
+    let _ = writeln!(
+        s,
+        "\n{engine_name} over {} scored cases ({} skipped): mean diagnosis_score_v1_1 {:.4}",
+        summary.cases,
+        results.len() - summary.cases,
+        summary.mean_diagnosis_score_v1_1
+    );
+    let _ = writeln!(
+        s,
+        "category match {}  critical signals {}  must-mention {}  files {}  tests {}  quotes {}  forbidden-claim rate {:.4}  confident-error rate {:.4}  evidence span quoted {} (tail-20 {})",
+        pct(summary.category_match_score_v1_1),
+        pct(summary.critical_signal_mention_recall),
+        pct(summary.must_mention_coverage),
+        pct(summary.relevant_file_recall),
+        pct(summary.relevant_test_recall),
+        pct(summary.valid_evidence_quote_rate),
+        summary.forbidden_claim_rate,
+        summary.confident_error_v1_1_rate,
+        pct(lx.decisive_hit),
+        pct(lx.tail_hit),
+    );
+    s
 }
 
 #[cfg(test)]

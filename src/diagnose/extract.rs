@@ -5,12 +5,13 @@
 //! how strongly. Patterns are matched with one `RegexSet` pass per line; captures run only on
 //! the lines that matched.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use std::borrow::Cow;
 
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
+use super::boilerplate::is_runner_boilerplate;
 use super::log::LogIndex;
 use super::model::Category;
 
@@ -75,12 +76,19 @@ static RULES: &[Rule] = &[
     // --- CI runner, system and resource failures
     r("gitlab_system_failure", Cause, Cat::Is(C::Infrastructure), 9, r"ERROR: (Job failed \(system failure\)|Preparation failed|Job failed: failed to pull image)"),
     r("runner_lost", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)runner has received a shutdown signal|lost communication with the server|The runner .* (?:did not|failed to) (?:respond|start)|runner system failure"),
-    r("no_space", Cause, Cat::Is(C::Infrastructure), 8, r"(?i)no space left on device|disk quota exceeded"),
-    r("docker_daemon", Cause, Cat::Is(C::Infrastructure), 7, r"Cannot connect to the Docker daemon"),
-    r("job_timeout", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(exceeded the maximum execution time|execution took longer than|ERROR: Job failed: .*timed? ?out|The job was (?:cancel+ed|not started) because .*time)"),
+    // A full disk outranks whatever wrapper reports it (a docker build, a compile step).
+    r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|disk quota exceeded|\bENOSPC\b"),
+    // GNU tar's report of a short write: what a full disk looks like to it.
+    r("short_write", Cause, Cat::Is(C::Infrastructure), 7, r"^tar: .*: Wrote only \d+ of \d+ bytes"),
+    r("docker_daemon", Cause, Cat::Is(C::Infrastructure), 8, r"Cannot connect to the Docker daemon|error during connect: .*docker"),
+    r("job_timeout", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(exceeded the maximum (execution )?time|execution took longer than|ERROR: Job failed: .*timed? ?out|The job was (?:cancel+ed|not started) because .*time|job exceeded the maximum time limit)"),
     r("oom", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(out of memory|OutOfMemoryError|Cannot allocate memory|JavaScript heap out of memory|\bOOMKilled\b|oom[-_ ]kill|memory limit exceeded|\bENOMEM\b)"),
-    r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|\b(exit code|exit status|code:?) 137\b"),
+    r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|SIGKILL: kill|\b(exit code|exit status|code:?) 137\b"),
+    // The shell's report of a child killed by SIGKILL (the kernel's OOM killer, a cgroup limit).
+    r("shell_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r"^\S*: line \d+: +\d+ Killed +\S"),
     r("go_test_timeout", Cause, Cat::Is(C::TimeoutOrOom), 8, r"panic: test timed out after"),
+    // Test runners' own time limits: the test did not fail, it never finished.
+    r("test_runner_timeout", Cause, Cat::Is(C::TimeoutOrOom), 8, r"Exceeded timeout of \d+ ?ms for a (test|hook)|Failed: Timeout \(>[\d.]+s\) from pytest-timeout|^\s*TIMEOUT \[\s*[\d.]+s\]"),
     r("tests_timeout", Cause, Cat::Is(C::TimeoutOrOom), 7, r"\b(FAIL(URE|ED)?|ERROR)\b.*(?i:\btime(d ?out|out)\b)|(?i:\btests? (run )?timed out\b)"),
     r("timed_out", Cause, Cat::Is(C::TimeoutOrOom), 5, r"(?i)\btimed out after\b|\bTimeout \(\d+\) while\b|\btimeout of \d+ ?ms exceeded|\bdeadline exceeded\b|\bTimeoutError\b|Exceeded timeout of \d+"),
     // --- permissions and secrets
@@ -90,24 +98,36 @@ static RULES: &[Rule] = &[
     r("permission_denied", Cause, Cat::Is(C::PermissionOrSecret), 6, r"(?i)\bpermission denied\b|\bEACCES\b|Operation not permitted"),
     // --- CI configuration
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
-    r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)"),
+    r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
+    r("git_push_refused", Cause, Cat::Is(C::PermissionOrSecret), 7, r"! \[remote rejected\] .*\((pre-receive hook declined|protected branch hook declined|permission denied)\)|You are not allowed to push code to protected branches|GH006: Protected branch update failed"),
+    r("git_push_rejected", Cause, Cat::Is(C::Other), 5, r"! \[rejected\] .*\((non-fast-forward|fetch first)\)|^CONFLICT \(\w+\): |^Automatic merge failed; fix conflicts"),
+    // A build tool missing from the image, as build scripts report it (cargo build.rs, cmake,
+    // pkg-config).
+    r("build_tool_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Could not find .?(protoc|cmake|pkg-config|nasm|clang)\b|failed to (run|execute) .?(protoc|cmake|pkg-config|nasm)\b.*(NotFound|No such file|not found|installed)|Is `?(cmake|protoc|pkg-config)`? (not )?installed"),
+    r("npm_missing_script", Cause, Cat::Is(C::GithubActionsConfig), 8, r#"npm (ERR!|error) Missing script: "#),
+    r("git_ref_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"error: pathspec '.+' did not match any file\(s\) known to git|fatal: couldn't find remote ref \S+|fatal: invalid reference: \S+"),
     r("setfailed", Step, Cat::None, 0, r"core\.setFailed\("),
     // --- docker
-    r("buildkit_failed", Cause, Cat::Is(C::DockerBuild), 8, r"ERROR: failed to (solve|build)\b|failed to solve with frontend|buildx (bake )?failed|The command '.+' returned a non-zero code: \d+"),
+    r("buildkit_failed", Cause, Cat::Is(C::DockerBuild), 7, r"ERROR: failed to (solve|build)\b|failed to solve with frontend|buildx (bake )?failed|The command '.+' returned a non-zero code: \d+"),
     r("docker_step_failed", Cause, Cat::Is(C::DockerBuild), 5, r"^#\d+ ERROR: |did not complete successfully: exit code: \d+|executor failed running"),
     r("image_pull", Cause, Cat::Is(C::DockerBuild), 6, r"pull access denied|manifest unknown|manifest for \S+ not found|repository does not exist or may require"),
     r("dockerfile_loc", Location, Cat::None, 0, r"^(?P<f>(?:[\w./-]*/)?(?:Dockerfile|Containerfile)[\w.-]*):\d+\s*$"),
     // --- network and remote services
-    r("pull_rate_limit", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"toomanyrequests|pull rate limit|API rate limit exceeded|\b429 Too Many Requests\b|secondary rate limit"),
+    r("pull_rate_limit", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"toomanyrequests|pull rate limit|API rate limit exceeded|\b429 Too Many Requests\b|secondary rate limit|returned error: 429\b|HTTP error 429\b"),
+    // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go and npm print
+    // them: the request never got an answer.
+    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname"),
     r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '"),
-    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b"),
+    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses"),
     // --- dependency installation
-    r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|ENOTFOUND|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date"),
+    r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date|`npm ci` can only install packages when your package\.json and package-lock\.json"),
+    r("npm_lock_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"npm (ERR!|error) (Missing|Invalid): \S+ from lock file"),
     r("audit", Cause, Cat::Is(C::DependencyInstall), 7, r"(?i)\b[1-9]\d* vulnerabilit(y|ies) found|found [1-9]\d* (\w+ severity )?vulnerabilit"),
     r("audit_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"^(│|\|)\s*(low|moderate|high|critical|Package|Vulnerable versions|Patched versions|More info)\s+(│|\|)|^Severity: (low|moderate|high|critical)|GHSA-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"),
+    r("apt_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^E: (Unable to locate package \S+|Package '\S+' has no installation candidate|Version '\S+' for '\S+' was not found|Unable to correct problems, you have held broken packages)"),
     r("pip_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find a version that satisfies the requirement|No matching distribution found|ResolutionImpossible|version solving failed|No solution found when resolving dependencies|Cannot install .* because these package versions have conflicting dependencies|conflicting dependencies"),
-    r("cargo_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"failed to select a version for|no matching package named|failed to download from|failed to get .* as a dependency|failed to load source for dependency|the lock file .* needs to be updated"),
-    r("go_mod", Cause, Cat::Is(C::DependencyInstall), 6, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed"),
+    r("cargo_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"failed to select a version for|no matching package named|failed to download from|failed to get .* as a dependency|failed to load source for dependency|the lock file .* needs to be updated|cannot update the lock file .* because --locked was passed"),
+    r("go_mod", Cause, Cat::Is(C::DependencyInstall), 7, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed|no required module provides package"),
     r("maven_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not resolve dependencies for project|Could not resolve all (files|dependencies|artifacts) for configuration|Could not find artifact|Could not transfer artifact|Failed to collect dependencies|Could not find \S+:\S+:\S+\."),
     r("dependabot", Cause, Cat::Is(C::DependencyInstall), 7, r"Dependabot encountered '?\d+'? error|Dependabot encountered an error|security_update_not_needed|dependency_file_not_found|update_not_possible"),
     r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|Cannot find module '[^.']|Error: Cannot find package"),
@@ -119,6 +139,10 @@ static RULES: &[Rule] = &[
     r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+"),
     r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
+    // pytest's `E   SyntaxError: ...` when a module fails to import during collection: the code
+    // does not parse, no test ran.
+    r("pytest_syntax", Cause, Cat::Is(C::CompileError), 8, r"^E\s+(SyntaxError|IndentationError|TabError): .+"),
+    r("linker", Cause, Cat::Is(C::CompileError), 7, r"error: linking with `[^`]+` failed|\b(?:ld|lld|rust-lld|collect2)(?:\.\w+)?: (?:error: |fatal error: )?(?:cannot find -l|unable to find library -l)|undefined reference to `"),
     r("merge_conflict", Cause, Cat::Is(C::CompileError), 6, r"^\s*(<<<<<<<|>>>>>>>) \S+|^\s*\d+\s*\|\s*(<<<<<<<|>>>>>>>) "),
     r("tf_config_error", Cause, Cat::Is(C::CompileError), 6, r"Error: (Invalid|Unsupported|Missing required|Reference to undeclared|Duplicate|Unclosed|Argument or block definition required) .+"),
     // --- type checkers
@@ -130,23 +154,33 @@ static RULES: &[Rule] = &[
     r("eslint", Cause, Cat::Is(C::LintFailure), 7, r"✖ \d+ problems? \([1-9]\d* errors?|^\s*\d+:\d+\s+error\s+.+\s{2,}[\w@/-]+\s*$"),
     r("clippy", Cause, Cat::Is(C::LintFailure), 7, r"implied by `?-D warnings|clippy::\w+|#\[deny\(clippy"),
     r("ruff_flake8", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.py):\d+:\d+: [A-Z]{1,3}\d{3,4}\b"),
+    // ruff's default ("full") format: the code and message first, the location on the next line.
+    r("ruff_full", Cause, Cat::Is(C::LintFailure), 5, r"^[A-Z]{1,4}\d{3,4}(?: \[\*\])? \S.*$"),
+    r("ruff_summary", Summary, Cat::Is(C::LintFailure), 6, r"^Found \d+ errors?\.\s*(\(\d+ fixed, \d+ remaining\)\.)?\s*$|^\[\*\] \d+ fixable with the `--fix` option"),
+    // rust-lang/rust's `x test tidy`.
+    r("tidy", Cause, Cat::Is(C::LintFailure), 7, r"^tidy error: |^some tidy checks failed"),
     r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
     r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.*\bformat"),
     r("lint_mention", Cause, Cat::Is(C::LintFailure), 3, r"(?i)\b(prettier|eslint|stylelint|ruff|flake8|pylint|rubocop|golangci-lint|ktlint|detekt|checkstyle|markdownlint|shellcheck|hadolint|yamllint)\b.*\b(fail|error|problem|issue|violation)"),
     // --- test runners
     r("cargo_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^test (?P<t>\S.*?) \.\.\. FAILED\s*$"),
     r("cargo_test_result", Summary, Cat::Is(C::TestAssertion), 6, r"test result: FAILED\.|error: test failed, to rerun pass|\d+ tests? run: \d+ passed.* \d+ failed|^\s*\d+ of \d+ tests failed"),
-    r("nextest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(FAIL|TIMEOUT|SIGSEGV|SIGABRT) \[\s*[\d.]+s\](?: \(\d+/\d+\))? (?P<t>\S.*?)\s*$"),
+    r("nextest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(FAIL|SIGSEGV|SIGABRT) \[\s*[\d.]+s\](?: \(\d+/\d+\))? (?P<t>\S.*?)\s*$"),
     r("rust_panic", Cause, Cat::Is(C::TestAssertion), 4, r"thread '(?P<t>[^']+)'(?: \(\d+\))? panicked at (?P<f>[^\s:]+):\d+"),
     r("pytest_failed", Test, Cat::Is(C::TestAssertion), 6, r"^(FAILED|ERROR) (?P<t>\S+::\S+?|\S+\.py)(\s+-\s|\s*$)"),
     r("pytest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^=+ .*\b\d+ (failed|errors?)\b.*=+\s*$|^=+ (FAILURES|ERRORS) =+$"),
     r("pytest_e_line", Detail, Cat::Is(C::TestAssertion), 3, r"^E\s{2,}\S.*"),
+    // Section headers of pytest's FAILURES report: the only place `-rs`/`-rN` runs name tests.
+    r("pytest_section", Test, Cat::Is(C::TestAssertion), 5, r"^_{3,} (?P<t>(?:\S+::)?test\S*(?: \S+)*?(?:\[.*\])?) _{3,}\s*$"),
     r("pytest_loc", Location, Cat::None, 0, r"^(?P<f>[\w./-]+\.py):\d+: (in \S+|\w*(Error|Exception|Warning)\b.*)$"),
     r("py_traceback_loc", Location, Cat::None, 0, r#"^\s*File "(?P<f>[^"]+)", line \d+"#),
-    r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?\w+(Error|Exception)\s*$"),
+    r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?(?P<n2>\w+(Error|Exception))\s*$"),
+    r("js_uncaught", Cause, Cat::Is(C::Other), 4, r"^(?:Uncaught )?(TypeError|ReferenceError|RangeError|URIError): \S"),
     r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b"),
     r("unittest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^(FAIL|ERROR): (?P<n>\w+) \((?P<t>[\w.]+)\)"),
     r("unittest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^FAILED \((failures|errors)=\d+|^\d+ tests? failed:?\s*$|^=== \d+ tests? failed"),
+    r("coverage_gate", Cause, Cat::Is(C::TestAssertion), 6, r"Required test coverage of [\d.]+% not reached|Coverage failure: total of [\d.]+ is less than fail-under|coverage threshold for \w+ \([\d.]+%\) not met"),
+    r("should_panic", Cause, Cat::Is(C::TestAssertion), 6, r"note: test did not panic as expected"),
     r("doctest", Cause, Cat::Is(C::TestAssertion), 5, r"DocTestFailure|^\d+ items? had failures:|\*\*\*Test Failed\*\*\*"),
     r("jest_fail_file", Test, Cat::Is(C::TestAssertion), 5, concat!(r"^\s*FAIL\s+", path!(), r"(\s|$)")),
     r("jest_bullet", Test, Cat::Is(C::TestAssertion), 6, r"^\s*● (?P<t>\S.* › .+|\S.*\S)\s*$"),
@@ -154,6 +188,9 @@ static RULES: &[Rule] = &[
     r("vitest", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(×|✗|❯|FAIL)\s+(?P<t>\S+ > .+?)(\s+\d+ms)?\s*$|^\s*Test Files\s+\d+ failed|^\s*Tests\s+\d+ failed"),
     r("expect_detail", Detail, Cat::Is(C::TestAssertion), 4, r"expect\(received\)|^\s*(Expected|Received)( value)?:\s|^\s*[-+] (Expected|Received|Snapshot)\b|AssertionError|AssertionFailedError|assert(ion)? failed|\bassert_eq!|Not equal:|expected: <.*> but was: <|Expected .* (to|but)|did not complete in time"),
     r("mocha_failing", Summary, Cat::Is(C::TestAssertion), 6, r"^\s*\d+ failing\s*$"),
+    // TAP (node --test, prove, tap): `not ok 2 - name`.
+    r("tap_not_ok", Test, Cat::Is(C::TestAssertion), 6, r"^\s*not ok \d+ - (?P<t>\S.*?)\s*(#.*)?$"),
+    r("tap_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^# fail [1-9]\d*\s*$|^ℹ fail [1-9]\d*\s*$"),
     r("go_test_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*--- FAIL: (?P<t>\S+)"),
     r("go_pkg_fail", Summary, Cat::Is(C::TestAssertion), 5, r"^FAIL\s+(?P<n>\S+)\s+[\d.]+s\s*$|^FAIL\s*$"),
     r("go_test_loc", Location, Cat::None, 0, r"^\s+(?P<f>[\w./-]+_test\.go):\d+: .+|In \[\w+\] at: (?P<f2>\S+\.go):\d+|^\s*(?P<f3>/\S+\.go):\d+\s*$"),
@@ -191,17 +228,21 @@ static SET: LazyLock<RegexSet> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("constant rule patterns: {e}"))
 });
 
-static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    RULES
-        .iter()
-        .map(|r| {
-            RegexBuilder::new(r.pattern)
-                .unicode(false)
-                .build()
-                .unwrap_or_else(|e| unreachable!("constant rule {}: {e}", r.id))
-        })
-        .collect()
-});
+/// Each rule's own regex (for captures), compiled the first time one of its lines matches:
+/// a log touches a few tool families, and compiling all ~130 up front was most of the cost of
+/// a cold `diagnose`.
+static COMPILED: LazyLock<Vec<OnceLock<Regex>>> =
+    LazyLock::new(|| RULES.iter().map(|_| OnceLock::new()).collect());
+
+fn compiled(ri: usize) -> &'static Regex {
+    COMPILED[ri].get_or_init(|| {
+        let r = &RULES[ri];
+        RegexBuilder::new(r.pattern)
+            .unicode(false)
+            .build()
+            .unwrap_or_else(|e| unreachable!("constant rule {}: {e}", r.id))
+    })
+}
 
 /// `gh run view --log` writes escapes in caret notation (`^[[31m`): text, not bytes, so the
 /// terminal emulation leaves them. They are removed before matching.
@@ -234,15 +275,31 @@ pub struct Hit {
     pub weight: u8,
     /// The line's text without a leading CI timestamp; a substring of the plain line.
     pub text: String,
-    /// `text` without caret-notation escapes (what the rules matched; equal to `text` for
-    /// nearly every log). Not verbatim when they differ: quote `text`, describe with `clean`.
-    pub clean: String,
+    /// `text` without caret-notation escapes (what the rules matched), empty when equal to
+    /// `text` (nearly every log). Not verbatim when they differ: quote `text`, describe with
+    /// [`Hit::clean`].
+    pub clean_text: String,
     pub test: Option<String>,
     pub file: Option<String>,
     pub exit_code: Option<i32>,
     /// Captured name (task, hook, package, command).
     pub name: Option<String>,
 }
+
+impl Hit {
+    /// The line as the rules saw it (caret-notation escapes removed).
+    pub fn clean(&self) -> &str {
+        if self.clean_text.is_empty() {
+            &self.text
+        } else {
+            &self.clean_text
+        }
+    }
+}
+
+/// Hit texts are kept up to this many bytes (a prefix is still verbatim; quotes are cut at 300):
+/// a huge log with many matching long lines must not hold them all whole.
+const HIT_TEXT_MAX: usize = 1024;
 
 /// Everything extracted from a log.
 #[derive(Debug, Clone, Default)]
@@ -322,7 +379,6 @@ fn prefix_at_char_boundary(s: &str, max: usize) -> &str {
 /// Runs every rule over every line of the log.
 pub fn extract(log: &LogIndex) -> Extraction {
     let set = &*SET;
-    let compiled = &*COMPILED;
     let mut hits = Vec::new();
     // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
     // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
@@ -342,16 +398,23 @@ pub fn extract(log: &LogIndex) -> Extraction {
         let echo = in_echo || body.starts_with("$ ") || body.starts_with("[command]");
         let clean = clean_caret(body);
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
-        let matched = set.matches(hay);
-        if !matched.matched_any() {
+        // Most lines match nothing: the allocation-free test first.
+        if !set.is_match(hay) {
             continue;
         }
+        let matched = set.matches(hay);
+        // The runner's own lines (preparation, sources, `ERROR: Job failed: exit code N`) carry
+        // no cause: a project path that happens to read `oom-killer` is not an OOM kill.
+        let boilerplate = is_runner_boilerplate(body);
         for ri in matched.iter() {
             let rule = &RULES[ri];
             if echo && !matches!(rule.role, Role::Step) {
                 continue;
             }
-            let Some(caps) = compiled[ri].captures(hay) else {
+            if boilerplate && !matches!(rule.role, Role::Step | Role::Exit) {
+                continue;
+            }
+            let Some(caps) = compiled(ri).captures(hay) else {
                 continue;
             };
             let cap = |names: &[&str]| {
@@ -361,7 +424,7 @@ pub fn extract(log: &LogIndex) -> Extraction {
                     .map(|m| String::from_utf8_lossy(m.as_bytes()).trim().to_string())
                     .filter(|s| !s.is_empty())
             };
-            let name = cap(&["n", "n2"]);
+            let name = cap(&["n", "n2", "n3"]);
             let category = match rule.cat {
                 Cat::None => None,
                 Cat::Is(c) => Some(c),
@@ -381,8 +444,12 @@ pub fn extract(log: &LogIndex) -> Extraction {
                 role: rule.role,
                 category,
                 weight: rule.weight,
-                text: body.trim_end().to_string(),
-                clean: clean.trim_end().to_string(),
+                text: prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX).to_string(),
+                clean_text: if clean.as_ref() == body {
+                    String::new()
+                } else {
+                    prefix_at_char_boundary(clean.trim_end(), HIT_TEXT_MAX).to_string()
+                },
                 test: cap(&["t"]),
                 file: cap(&["f", "f2", "f3"]),
                 exit_code,
@@ -390,10 +457,29 @@ pub fn extract(log: &LogIndex) -> Extraction {
             });
         }
     }
+    // pytest's FAILURES section headers name the tests only when the short summary does not
+    // (`-rs`, `-rN`): with `FAILED path::test` lines they would only repeat them, shorter.
+    if hits.iter().any(|h| h.rule == "pytest_failed") {
+        hits.retain(|h| h.rule != "pytest_section");
+    }
     // A Python exception's category depends on its type.
     for h in &mut hits {
         if h.rule == "py_exception" {
             h.category = h.name.as_deref().and_then(python_exception_category);
+            // An uncaught exception ending a traceback (column 0) crashed the program; one
+            // indented inside a test report is detail.
+            if !h.text.starts_with([' ', '\t']) {
+                match h.category {
+                    None => h.category = Some(Category::Other),
+                    // A program that died of memory, a refused connection or a permission.
+                    Some(
+                        Category::TimeoutOrOom
+                        | Category::NetworkOrFlaky
+                        | Category::PermissionOrSecret,
+                    ) => h.weight = 6,
+                    Some(_) => {}
+                }
+            }
         }
     }
     Extraction {
@@ -485,6 +571,9 @@ mod tests {
     #[test]
     fn every_rule_compiles() {
         assert_eq!(COMPILED.len(), RULES.len());
+        for i in 0..RULES.len() {
+            compiled(i);
+        }
         assert_eq!(SET.len(), RULES.len());
         let mut seen = std::collections::HashSet::new();
         assert!(RULES.iter().all(|r| seen.insert(r.id)), "duplicate rule id");

@@ -1,5 +1,8 @@
 //! CI failure diagnosis: job-log parsing, error extraction, excerpts, rules and LLM diagnosis.
 
+pub mod boilerplate;
+pub mod cause;
+pub mod corpus;
 pub mod engine;
 pub mod eval;
 pub mod excerpt;

@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::boilerplate::is_runner_boilerplate;
+use super::cause;
 use super::extract::{self, Extraction, Hit, Role};
 use super::log::LogIndex;
 use super::model::{Category, Diagnosis, Evidence, JobContext};
@@ -35,15 +37,63 @@ pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> 
         return nothing_failed(log, line, ctx);
     }
     let region = failure_region(log, ex);
-    let ex = &demote_outside(ex, region);
-    let failing_step = failing_step(ex, region);
+    let failing_step = failing_step(log, ex, region);
+    let extracted = ex;
+    let ex = &adjust_for_step(demote_outside(ex, region), failing_step.as_ref(), region);
     let scores = score_categories(ex, ctx, failing_step.as_ref());
-    let (category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());
+    let (mut category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());
+    // Cause first: an earlier error that explains what the failing command reports wins over
+    // the symptom (GitLab's own failure_reason still decides when it names the runner).
+    let infra_reason = ctx
+        .failure_reason
+        .as_ref()
+        .is_some_and(|r| r.is_infrastructure() || *r == FailureReason::JobExecutionTimeout);
+    let mut cascade: Option<&Hit> = None;
+    // Two plausible causes in the failing command (a network error, then a test failure).
+    let mut contested = false;
+    if !infra_reason {
+        if let Some(root) = cause::cascade_root(extracted, region)
+            && root.category.is_some_and(|c| c != category)
+            && !matches!(category, Category::TimeoutOrOom | Category::Infrastructure)
+        {
+            category = root.category.unwrap_or(category);
+            cascade = Some(root);
+        } else if category == Category::NetworkOrFlaky
+            && let Some(c) = cause::network_recovered(ex, region)
+        {
+            category = c;
+            contested = true;
+        } else if let Some(c) = cause::wrapped_cause(ex, region, category) {
+            category = c;
+        }
+    }
 
-    let anchors = anchors(ex, category);
+    // Nothing recognised, but the failing command said something before it failed (a script's
+    // own check): that is some failure, not no information.
+    if category == Category::Unknown
+        && failing_step.is_some()
+        && !last_output_lines(log, region, 1).is_empty()
+    {
+        category = Category::Other;
+    }
+
+    let mut anchors = anchors(ex, category);
+    if let Some(root) = cascade
+        && !anchors.iter().any(|a| a.line == root.line)
+    {
+        anchors.insert(0, root);
+    }
     let tests = collect_tests(ex);
     let files = collect_files(ex, &anchors, category, ctx);
-    let evidence = build_evidence(log, ex, &anchors, category, failing_step.as_ref(), region);
+    let evidence = build_evidence(
+        log,
+        ex,
+        &anchors,
+        category,
+        failing_step.as_ref(),
+        region,
+        cascade,
+    );
     let exit_code = ex.by_role(Role::Exit).filter_map(|h| h.exit_code).last();
     let conflict = ex
         .hits
@@ -60,13 +110,37 @@ pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> 
             .as_ref()
             .map(|h| h.name.as_deref().unwrap_or("")),
         conflict,
+        cascade,
         memory: ex
             .hits
             .iter()
             .any(|h| matches!(h.rule, "oom" | "killed") && h.weight >= 4),
         ctx,
     };
-    let confidence = confidence(category, top, runner_up, ctx);
+    let mut confidence = confidence(category, top, runner_up, ctx);
+    if category != Category::Unknown && !infra_reason {
+        confidence = calibrate(
+            confidence,
+            category,
+            ex,
+            region,
+            failing_step.as_ref(),
+            cascade,
+        );
+        // A network or runner error inside the failing command makes any code-level answer
+        // less sure: the tests may have failed because of it.
+        let outside_cause = ex.hits.iter().any(|h| {
+            h.line >= region.0
+                && h.line <= region.1
+                && h.role == Role::Cause
+                && h.weight >= 7
+                && h.category
+                    .is_some_and(|c| c != category && c.is_infra_or_flaky())
+        });
+        if contested || outside_cause {
+            confidence = confidence.min(0.55);
+        }
+    }
     let (summary, root_cause, fix) = (summary(&facts), root_cause(&facts), fix(&facts));
     let mut d = Diagnosis {
         category,
@@ -174,7 +248,37 @@ fn failure_region(log: &LogIndex, ex: &Extraction) -> (usize, usize) {
         (Some(a), None) | (None, Some(a)) => a,
         (None, None) => 0,
     };
-    (start, end)
+    // A GitLab script runs under `set -e`: the last command it echoed (`$ cmd`) before the
+    // script's section ended is the one that failed. after_script and the runner's upload and
+    // cleanup sections come later and do not count.
+    let script_end = log
+        .section_at(start)
+        .filter(|s| s.start_line == start)
+        .and_then(|s| s.end_line)
+        .filter(|&e| e <= end)
+        .unwrap_or(end);
+    let echo = ex
+        .hits
+        .iter()
+        .filter(|h| h.rule == "shell_step" && h.line >= start && h.line <= script_end)
+        .filter(|h| !in_after_section(log, h.line))
+        .map(|h| h.line)
+        .next_back();
+    match echo {
+        Some(e) => (e, script_end),
+        None => (start, end),
+    }
+}
+
+/// Inside one of the runner's after-script sections. Its marker lines do not count: the
+/// `section_end` marker shares its line with whatever the runner prints next (the final
+/// `ERROR: Job failed: ...`).
+fn in_after_section(log: &LogIndex, line: usize) -> bool {
+    log.sections().iter().any(|s| {
+        AFTER_SECTIONS.contains(&s.name.as_str())
+            && s.start_line < line
+            && s.end_line.is_none_or(|e| line < e)
+    })
 }
 
 /// Hits outside the failing step lose 3 points of weight: they still count when nothing in the
@@ -187,6 +291,46 @@ fn demote_outside(ex: &Extraction, (start, end): (usize, usize)) -> Extraction {
         }
     }
     out
+}
+
+/// What the failing command is tells what its output means: `go vet` prints its findings in
+/// the compiler's `file.go:line:col: message` shape, and `timeout` reports a time limit only
+/// through exit status 124.
+fn adjust_for_step(
+    mut ex: Extraction,
+    step: Option<&Hit>,
+    (start, end): (usize, usize),
+) -> Extraction {
+    let Some(step) = step else { return ex };
+    let cmd = step.name.as_deref().unwrap_or("");
+    if cause::tool_category(cmd) == Some(Category::LintFailure) {
+        for h in &mut ex.hits {
+            if h.line >= start && h.line <= end && h.rule == "go_build" {
+                h.category = Some(Category::LintFailure);
+            }
+        }
+    }
+    let exit = ex
+        .hits
+        .iter()
+        .filter(|h| h.role == Role::Exit && h.line >= start)
+        .filter_map(|h| h.exit_code)
+        .next_back();
+    let timeout_cmd = cmd
+        .split_whitespace()
+        .find(|w| !w.contains('='))
+        .is_some_and(|w| w == "timeout" || w.ends_with("/timeout"));
+    if exit == Some(124) && timeout_cmd {
+        // `timeout` prints nothing: its command line and the status are the evidence.
+        let mut h = step.clone();
+        h.rule = "timeout_124";
+        h.role = Role::Cause;
+        h.category = Some(Category::TimeoutOrOom);
+        h.weight = 8;
+        let at = ex.hits.partition_point(|x| x.line < h.line);
+        ex.hits.insert(at, h);
+    }
+    ex
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,17 +349,15 @@ fn score_categories(ex: &Extraction, ctx: &JobContext, step: Option<&Hit>) -> Sc
         }
         let e = best.entry(c).or_insert((0, HashSet::new()));
         e.0 = e.0.max(h.weight);
-        e.1.insert(h.clean.trim());
+        e.1.insert(h.clean().trim());
     }
     let mut scores: Scores = best
         .into_iter()
         .map(|(c, (w, n))| (c, f64::from(w) + 0.15 * (n.len().min(6) as f64)))
         .collect();
-    // The failing step's command names the tool ("Run yarn prettier-check", "$ mypy .").
-    if let Some(c) = step
-        .and_then(|s| s.name.as_deref())
-        .and_then(extract::category_from_name)
-    {
+    // The failing step's command names the tool ("Run yarn prettier-check", "$ mypy ."): a
+    // known tool adds to its category; words in a script's name ("check", "health") do not.
+    if let Some(c) = step.and_then(|s| s.name.as_deref()).and_then(step_category) {
         *scores.entry(c).or_insert(3.0) += 0.5;
     }
     if let Some(c) = ctx.framework.as_deref().and_then(framework_category)
@@ -273,6 +415,23 @@ fn pick(
     }
 }
 
+/// The category a step's command points at: its tool, else a task-like name (`yarn
+/// prettier-check`, `make lint`) when the command is a task runner.
+fn step_category(cmd: &str) -> Option<Category> {
+    if let Some(c) = cause::tool_category(cmd) {
+        return Some(c);
+    }
+    let mut w = cmd.split_whitespace();
+    match w.next()? {
+        "yarn" | "npm" | "pnpm" | "make" | "just" | "task" | "nox" | "tox" | "rake"
+        | "./gradlew" | "gradle" | "mvn" | "./mvnw" => {
+            let rest: Vec<&str> = w.filter(|a| *a != "run" && !a.starts_with('-')).collect();
+            rest.first().and_then(|t| extract::category_from_name(t))
+        }
+        _ => None,
+    }
+}
+
 fn first_line(ex: &Extraction, c: Category) -> usize {
     ex.hits
         .iter()
@@ -318,6 +477,68 @@ fn confidence(category: Category, top: f64, runner_up: f64, ctx: &JobContext) ->
     ((base - contested) * 100.0).round() / 100.0
 }
 
+/// Confidence from where the evidence sits. The chosen category's own line inside the failing
+/// command, agreeing with the command's tool, reads as sure; a cause inferred across steps (a
+/// cascade), found only outside the failing command, or at odds with the tool does not.
+fn calibrate(
+    conf: f64,
+    category: Category,
+    ex: &Extraction,
+    (start, end): (usize, usize),
+    step: Option<&Hit>,
+    cascade: Option<&Hit>,
+) -> f64 {
+    let mut c = conf;
+    let inside = ex
+        .hits
+        .iter()
+        .any(|h| h.category == Some(category) && h.weight >= 4 && h.line >= start && h.line <= end);
+    if let Some(root) = cascade {
+        // The root is a strong line of its own; the link to the symptom is an inference.
+        c = if root.weight >= 8 { 0.55 } else { 0.5 };
+    } else if !inside {
+        c = c.min(0.45);
+    }
+    if let Some(tool) = step
+        .and_then(|s| s.name.as_deref())
+        .and_then(cause::tool_category)
+    {
+        if tool == category {
+            c = (c + 0.05).min(0.85);
+        } else if !tool_allows(tool, category) {
+            c = c.min(0.5);
+        }
+    }
+    (c * 100.0).round() / 100.0
+}
+
+/// Whether a tool's run can plausibly fail with `category` (anything can hit the network, the
+/// runner, a time or memory limit, or a missing tool or permission).
+fn tool_allows(tool: Category, category: Category) -> bool {
+    use Category as C;
+    match category {
+        C::NetworkOrFlaky
+        | C::Infrastructure
+        | C::TimeoutOrOom
+        | C::PermissionOrSecret
+        | C::GithubActionsConfig => true,
+        _ => match tool {
+            // Image builds run other tools; test runners compile first and import packages.
+            C::DockerBuild => true,
+            C::TestAssertion => matches!(category, C::CompileError | C::DependencyInstall),
+            C::TypeError | C::CompileError => {
+                matches!(
+                    category,
+                    C::CompileError | C::TypeError | C::DependencyInstall
+                )
+            }
+            C::LintFailure => matches!(category, C::FormattingFailure | C::CompileError),
+            C::DependencyInstall => matches!(category, C::CompileError | C::DockerBuild),
+            _ => false,
+        },
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Anchors, tests, files
 
@@ -348,6 +569,7 @@ fn anchors(ex: &Extraction, category: Category) -> Vec<&Hit> {
             ex.hits
                 .iter()
                 .filter(|h| matches!(h.rule, "annotation" | "generic_error" | "exit_cmd"))
+                .filter(|h| !is_runner_boilerplate(&h.text))
                 .filter(|h| seen_text.insert(h.text.trim())),
         );
         // The last ones are closest to the failure.
@@ -413,7 +635,7 @@ pub fn normalize_path(raw: &str, ctx: &JobContext) -> Option<String> {
             _ => None,
         };
     }
-    const FOREIGN: [&str; 10] = [
+    const FOREIGN: [&str; 12] = [
         "node_modules/",
         "/.cargo/registry/",
         "/rustc/",
@@ -424,6 +646,8 @@ pub fn normalize_path(raw: &str, ctx: &JobContext) -> Option<String> {
         "/.rustup/",
         "/go/pkg/mod/",
         "/.m2/repository/",
+        "/.pyenv/",
+        "/lib/python3.",
     ];
     if FOREIGN.iter().any(|f| p.contains(f)) || p.starts_with("internal/") && p.ends_with(".js") {
         return None;
@@ -534,11 +758,16 @@ fn go_package_dir(ex: &Extraction, line: usize) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Evidence
 
-/// The last step echoed (`##[group]Run`, `$ cmd`) before the end of the failure region.
-fn failing_step(ex: &Extraction, (_, limit): (usize, usize)) -> Option<Hit> {
+/// The last step echoed (`##[group]Run`, `$ cmd`) before the end of the failure region, not
+/// counting after_script's.
+fn failing_step(log: &LogIndex, ex: &Extraction, (_, limit): (usize, usize)) -> Option<Hit> {
     ex.hits
         .iter()
-        .rfind(|h| matches!(h.rule, "gha_step" | "shell_step") && h.line <= limit)
+        .rfind(|h| {
+            matches!(h.rule, "gha_step" | "shell_step")
+                && h.line <= limit
+                && !in_after_section(log, h.line)
+        })
         .cloned()
 }
 
@@ -549,25 +778,49 @@ fn build_evidence(
     category: Category,
     step: Option<&Hit>,
     region: (usize, usize),
+    cascade: Option<&Hit>,
 ) -> Vec<Evidence> {
     let mut picked: BTreeMap<usize, String> = BTreeMap::new();
-    let add = |line: usize, text: &str, picked: &mut BTreeMap<usize, String>| {
+    // Runner lines (`ERROR: Job failed: exit code 1`, section headers, cleanup) say that the
+    // job failed, never why: kept aside, quoted only when nothing else is.
+    let mut boilerplate: BTreeMap<usize, String> = BTreeMap::new();
+    let mut add = |line: usize, text: &str, picked: &mut BTreeMap<usize, String>| {
         let t = text.trim();
         // Shorter quotes ("FAIL", "}") say nothing on their own.
-        if t.chars().count() >= 8 && picked.len() < MAX_EVIDENCE {
+        if t.chars().count() < 8 {
+            return;
+        }
+        if is_runner_boilerplate(t) || in_after_section(log, line) {
+            boilerplate
+                .entry(line)
+                .or_insert_with(|| cut(t, QUOTE_MAX).to_string());
+            return;
+        }
+        if picked.len() < MAX_EVIDENCE {
             picked
                 .entry(line)
                 .or_insert_with(|| cut(t, QUOTE_MAX).to_string());
         }
     };
-    // 1. the anchors and what explains them
+    // 1. the anchors (the cause, earliest first) and what explains them
     for a in anchors.iter().take(8) {
         add(a.line, &a.text, &mut picked);
         for (l, t) in context_lines(log, ex, a) {
             add(l, &t, &mut picked);
         }
     }
-    // 2. failed tests and details of the chosen category
+    // 2. in a cascade, the symptoms the cause explains
+    if cascade.is_some() {
+        for h in ex
+            .hits
+            .iter()
+            .filter(|h| h.line >= region.0 && h.line <= region.1 && cause::is_missing_symptom(h))
+            .take(3)
+        {
+            add(h.line, &h.text, &mut picked);
+        }
+    }
+    // 3. failed tests and details of the chosen category
     for h in ex
         .hits
         .iter()
@@ -576,7 +829,7 @@ fn build_evidence(
     {
         add(h.line, &h.text, &mut picked);
     }
-    // 3. strong causes of other kinds inside the failing step: what a wrapper error wraps
+    // 4. strong causes of other kinds inside the failing step: what a wrapper error wraps
     //    (the 502 inside a docker build, the refused push inside a script)
     for h in ex
         .hits
@@ -592,7 +845,7 @@ fn build_evidence(
     {
         add(h.line, &h.text, &mut picked);
     }
-    // 4. failed tests of other kinds (symptoms) and the tools' final summaries
+    // 5. failed tests of other kinds (symptoms) and the tools' final summaries
     for h in ex
         .hits
         .iter()
@@ -609,12 +862,24 @@ fn build_evidence(
     for h in summaries.iter().rev().take(3) {
         add(h.line, &h.text, &mut picked);
     }
-    // 5. the failing step and its exit status
+    // 6. nothing recognised: the failing command's last words are the most informative lines
+    let explained = picked.len();
+    if explained == 0 {
+        for (l, t) in last_output_lines(log, region, 3) {
+            add(l, &t, &mut picked);
+        }
+    }
+    // 7. the failing step, and the exit status only when nothing else speaks
     if let Some(s) = step {
         add(s.line, &s.text, &mut picked);
     }
+    // GitHub's `##[error]Process completed with exit code N` annotates the failed step; GitLab's
+    // `ERROR: Job failed: exit code N` is boilerplate, set aside by `add`.
     if let Some(h) = ex.by_role(Role::Exit).last() {
         add(h.line, &h.text, &mut picked);
+    }
+    if picked.len() <= 1 {
+        picked.append(&mut boilerplate);
     }
     picked
         .into_iter()
@@ -623,6 +888,29 @@ fn build_evidence(
             text,
         })
         .collect()
+}
+
+/// The last `n` non-blank output lines of the failing command (0-based line, text).
+fn last_output_lines(
+    log: &LogIndex,
+    (start, end): (usize, usize),
+    n: usize,
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let last = end.min(log.line_count().saturating_sub(1));
+    for i in (start + 1..=last).rev() {
+        let t = log.plain_cow(i);
+        let body = extract::strip_ci_timestamp(&t);
+        if body.trim().is_empty() || is_runner_boilerplate(body) || in_after_section(log, i) {
+            continue;
+        }
+        out.push((i, body.to_string()));
+        if out.len() >= n {
+            break;
+        }
+    }
+    out.reverse();
+    out
 }
 
 /// Lines around an anchor that carry its meaning: the frames before a Python exception, the
@@ -670,6 +958,7 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
         ) || (a.role == Role::Cause && !python_error);
         let next_step = t.starts_with("##[")
             || t.starts_with("::")
+            || is_runner_boilerplate(&t)
             || ex
                 .hits
                 .iter()
@@ -713,6 +1002,8 @@ struct Facts<'a> {
     exit_code: Option<i32>,
     step: Option<&'a str>,
     conflict: bool,
+    /// The earlier error a cascade started from.
+    cascade: Option<&'a Hit>,
     /// An out-of-memory line fired (timeouts and OOM share a category, not a wording).
     memory: bool,
     ctx: &'a JobContext,
@@ -725,7 +1016,7 @@ impl Facts<'_> {
             .iter()
             .find(|a| a.role == Role::Cause)
             .or_else(|| self.anchors.first())
-            .map(|a| cut(a.clean.trim(), 160))
+            .map(|a| cut(a.clean().trim(), 160))
     }
 
     fn job(&self) -> String {
@@ -770,8 +1061,19 @@ fn summary(f: &Facts<'_>) -> String {
             if f.tests.len() == 1 { "" } else { "s" },
             Facts::list(f.tests, 3)
         ),
-        Category::Unknown => "no recognisable error in the log".to_string(),
-        _ => f.headline().unwrap_or_default().to_string(),
+        Category::Unknown => "no error message in the log".to_string(),
+        _ if f.anchors.first().is_some_and(|a| a.rule == "timeout_124") => format!(
+            "`{}` was stopped by `timeout` (exit status 124)",
+            cut(f.step.unwrap_or(""), 120)
+        ),
+        _ => match (f.cascade, f.headline()) {
+            (Some(root), _) => cut(root.clean().trim(), 160).to_string(),
+            (None, Some(h)) => h.to_string(),
+            (None, None) => match f.step.filter(|s| !s.is_empty()) {
+                Some(s) => format!("`{}` failed without a recognised tool error", cut(s, 80)),
+                None => "no recognised tool error".to_string(),
+            },
+        },
     };
     format!("{} failed ({}) — {what}", f.job(), f.category.label())
 }
@@ -814,10 +1116,21 @@ fn root_cause(f: &Facts<'_>) -> String {
             "The CI infrastructure failed (runner, executor or system error), not the job's \
              script."
         }
-        Category::Unknown => "The log does not show a recognisable error.",
+        Category::Unknown => {
+            "The log does not say why the job failed: the failing command printed no error message before it exited."
+        }
+        Category::Other if f.anchors.is_empty() => {
+            "No known tool error was recognised; the last lines the failing command printed are quoted as evidence."
+        }
         Category::Other => "The job failed with an error that fits no known category.",
     };
     parts.push(explain.to_string());
+    if let Some(root) = f.cascade {
+        parts.push(format!(
+            "The first error comes before the failing command: `{}`; the errors the failing command printed follow from it.",
+            cut(root.clean().trim(), 200)
+        ));
+    }
     if let Some(r) = &f.ctx.failure_reason {
         parts.push(format!("GitLab reports failure_reason `{r}`."));
     }
@@ -831,7 +1144,7 @@ fn root_cause(f: &Facts<'_>) -> String {
     let key: Vec<&str> = f
         .anchors
         .iter()
-        .map(|a| cut(a.clean.trim(), 240))
+        .map(|a| cut(a.clean().trim(), 240))
         .filter(|t| seen.insert(*t))
         .take(6)
         .collect();

@@ -255,6 +255,14 @@ impl Planner {
         &self.model
     }
 
+    /// The model, for a caller that only needs the model (`gitaiops eval`).
+    pub fn into_llm(self) -> Option<Model> {
+        match self.backend {
+            Backend::Llm(m) => Some(m),
+            Backend::Rules => None,
+        }
+    }
+
     /// The model behind this planner (the diagnoser asks it too); none for the rules.
     pub fn llm(&self) -> Option<&Model> {
         match &self.backend {

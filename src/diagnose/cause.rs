@@ -1,0 +1,331 @@
+//! Cause-first reasoning over extracted error lines: which tool the failing command is, which
+//! errors are follow-ons of an earlier one (a cascade), and which earlier error started it.
+//!
+//! A failed job often prints its real cause early and a louder symptom late: `protoc` is
+//! missing, so the generated package is never written, so `go build` reports `undefined:
+//! billingpb.Invoice`; a package install fails on the network and is tolerated, so the tests
+//! fail on `ModuleNotFoundError`. The symptom is what the failing command printed; the cause is
+//! the earliest error that explains it.
+
+use super::extract::{Extraction, Hit, Role};
+use super::model::Category;
+
+/// The category of the tool a step runs (`$ cargo clippy -- -D warnings`, `##[group]Run npm
+/// ci`): the first program word after wrappers (`npx`, `python -m`, `poetry run`, env
+/// assignments). `None` for scripts and tools that can fail in many ways.
+pub fn tool_category(cmd: &str) -> Option<Category> {
+    let words: Vec<&str> = cmd
+        .split_whitespace()
+        .skip_while(|w| w.contains('=') && !w.starts_with('-'))
+        .collect();
+    let mut i = 0;
+    // Wrappers that run the next word as the tool.
+    while i < words.len() {
+        match words[i] {
+            "npx" | "pnpx" | "bunx" | "poetry" | "uv" | "pipx" | "pdm" | "hatch" | "bundle"
+            | "exec" | "time" | "sudo" | "env" | "command" => i += 1,
+            "run" if i > 0 => i += 1,
+            "python" | "python3" | "py" if words.get(i + 1) == Some(&"-m") => i += 2,
+            w if w.starts_with('-') && i > 0 => i += 1,
+            _ => break,
+        }
+    }
+    let w = |k: usize| words.get(i + k).copied().unwrap_or("");
+    let base = w(0).rsplit('/').next().unwrap_or("");
+    let sub = w(1);
+    use Category as C;
+    let c = match (base, sub) {
+        ("cargo", "test" | "nextest") | ("go", "test") | ("npm" | "yarn" | "pnpm", "test") => {
+            C::TestAssertion
+        }
+        ("cargo", "clippy") | ("go", "vet") => C::LintFailure,
+        ("cargo", "fmt") | ("ruff", "format") => C::LintFailure,
+        ("cargo", "build" | "check" | "rustc") | ("go", "build" | "install") => C::CompileError,
+        ("cargo", "fetch") | ("go", "mod") | ("pip" | "pip3", "install" | "download") => {
+            C::DependencyInstall
+        }
+        ("npm" | "pnpm", "ci" | "install" | "i") | ("yarn", "install" | "") => C::DependencyInstall,
+        ("docker" | "podman" | "buildah", "build" | "buildx") => C::DockerBuild,
+        ("node", "--test") => C::TestAssertion,
+        (
+            "pytest" | "py.test" | "tox" | "nox" | "jest" | "vitest" | "mocha" | "rspec"
+            | "phpunit" | "unittest" | "ctest",
+            _,
+        ) => C::TestAssertion,
+        ("mypy" | "pyright" | "tsc" | "vue-tsc" | "stubtest", _) => C::TypeError,
+        (
+            "eslint" | "ruff" | "flake8" | "pylint" | "golangci-lint" | "staticcheck"
+            | "shellcheck" | "hadolint" | "rubocop" | "stylelint" | "prettier" | "black" | "isort"
+            | "rustfmt" | "gofmt" | "clang-format" | "markdownlint" | "yamllint",
+            _,
+        ) => C::LintFailure,
+        ("gcc" | "g++" | "clang" | "clang++" | "cc" | "javac" | "kotlinc" | "rustc", _) => {
+            C::CompileError
+        }
+        _ => return None,
+    };
+    Some(c)
+}
+
+/// An error that says something is *missing* (a module, a package, a generated name, a
+/// library): the typical follow-on of an install, download or code-generation step that failed
+/// earlier.
+pub fn is_missing_symptom(h: &Hit) -> bool {
+    if h.weight == 0 {
+        return false;
+    }
+    let t = h.clean();
+    match h.rule {
+        "module_not_found" => true,
+        "py_exception" => matches!(
+            h.name.as_deref(),
+            Some("ModuleNotFoundError" | "ImportError")
+        ),
+        "tsc" => t.contains("error TS2307:") || t.contains("error TS2792:"),
+        "go_build" => {
+            // `undefined: pkg.Name` (a package-qualified name: the package is empty or absent),
+            // a package no module provides.
+            t.split("undefined: ")
+                .nth(1)
+                .is_some_and(|r| r.contains('.'))
+                || t.contains("no required module provides package")
+                || t.contains("cannot find package")
+                || t.contains("missing go.sum entry")
+        }
+        "rustc_error" => t.contains("error[E0432]") || t.contains("error[E0433]"),
+        "cc_error" => t.contains("No such file or directory"),
+        "linker" => t.contains("cannot find -l") || t.contains("unable to find library"),
+        _ => false,
+    }
+}
+
+/// Categories whose failure makes later steps fail for want of what they should have
+/// provided: a download, an install, a tool, a permission.
+fn can_cascade(c: Category) -> bool {
+    matches!(
+        c,
+        Category::NetworkOrFlaky
+            | Category::Infrastructure
+            | Category::GithubActionsConfig
+            | Category::DependencyInstall
+            | Category::PermissionOrSecret
+    )
+}
+
+/// The earliest error before the failing command that explains what it reports: the failing
+/// command's region `(start, end)` (0-based lines) holds a *missing* symptom, and an earlier
+/// line holds a strong error of a kind that leaves things missing (or the disk filled up
+/// earlier, which explains anything). Weights are the extracted
+/// ones, before the failing step's region demoted what lies outside it.
+pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<&Hit> {
+    // A full disk breaks whatever is written after it, in any way (truncated files, corrupt
+    // archives): it explains any later failure.
+    if let Some(full) = ex
+        .hits
+        .iter()
+        .find(|h| h.line < start && h.role == Role::Cause && h.weight >= 7 && h.rule == "no_space")
+        && ex
+            .hits
+            .iter()
+            .any(|h| h.line >= start && h.line <= end && h.weight >= 4)
+    {
+        return Some(full);
+    }
+    let first_symptom = ex
+        .hits
+        .iter()
+        .filter(|h| h.line >= start && h.line <= end)
+        .find(|h| is_missing_symptom(h))?;
+    ex.hits.iter().find(|h| {
+        h.line < start
+            && h.line < first_symptom.line
+            && h.role == Role::Cause
+            && h.weight >= 7
+            && h.category.is_some_and(can_cascade)
+            // The same tool's install error explains its own later "missing" errors only
+            // through a real cause (network, tool, permission), not by itself re-reporting.
+            && !(h.category == Some(Category::DependencyInstall) && first_symptom.category == h.category)
+    })
+}
+
+/// Inside the failing command, the error a wrapper reports was caused by an earlier network or
+/// infrastructure error: pip's "no matching distribution" after its retries timed out, cargo's
+/// "failed to get `x` as a dependency" after "Could not connect to server", a docker build's
+/// "failed to solve" after a 429 or a full disk. Returns that earlier cause's category.
+pub fn wrapped_cause(
+    ex: &Extraction,
+    (start, end): (usize, usize),
+    category: Category,
+) -> Option<Category> {
+    if !matches!(
+        category,
+        Category::DependencyInstall | Category::DockerBuild | Category::Other
+    ) {
+        return None;
+    }
+    let inside = |h: &&Hit| h.line >= start && h.line <= end;
+    let first_wrapper = ex
+        .hits
+        .iter()
+        .filter(inside)
+        .filter(|h| h.category == Some(category) && h.weight >= 4)
+        .map(|h| h.line)
+        .min()?;
+    ex.hits
+        .iter()
+        .filter(inside)
+        .find(|h| {
+            h.line <= first_wrapper
+                && h.role == Role::Cause
+                && h.weight >= 7
+                && matches!(
+                    h.category,
+                    Some(Category::NetworkOrFlaky | Category::Infrastructure)
+                )
+                // In an image build, only the builder's own failures (a registry refusing the
+                // pull, a full disk, no daemon) are outside the code: a download that a
+                // Dockerfile's RUN step makes is part of the build the Dockerfile defines.
+                && (category != Category::DockerBuild
+                    || matches!(h.rule, "pull_rate_limit" | "no_space" | "docker_daemon"))
+        })
+        .and_then(|h| h.category)
+}
+
+/// Whether a network error inside the failing step was only a retried hiccup: a stronger,
+/// unrelated failure (a test, a compile or type error, a lint) follows it and nothing is
+/// missing. Then the later failure is the cause.
+pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Option<Category> {
+    let inside = |h: &&Hit| h.line >= start && h.line <= end && h.weight > 0;
+    let last_net = ex
+        .hits
+        .iter()
+        .filter(inside)
+        .filter(|h| h.category == Some(Category::NetworkOrFlaky) && h.role == Role::Cause)
+        .map(|h| h.line)
+        .max()?;
+    if ex.hits.iter().filter(inside).any(is_missing_symptom) {
+        return None;
+    }
+    ex.hits
+        .iter()
+        .filter(inside)
+        .filter(|h| h.line > last_net && h.weight >= 6)
+        .filter_map(|h| h.category)
+        .find(|c| {
+            matches!(
+                c,
+                Category::TestAssertion
+                    | Category::CompileError
+                    | Category::TypeError
+                    | Category::LintFailure
+            )
+        })
+}
+
+/// One candidate cause for a model: the first strong line of a category, and how many strong
+/// lines of that category the log has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// 0-based.
+    pub line: usize,
+    pub category: Category,
+    pub text: String,
+    pub lines: usize,
+}
+
+/// The engine's candidate causes, earliest first (at most `max`): what a model is asked to
+/// choose among (or overrule), each with a line it can quote.
+pub fn candidates(ex: &Extraction, max: usize) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for h in &ex.hits {
+        let Some(c) = h.category else { continue };
+        if h.weight < 5 || !matches!(h.role, Role::Cause | Role::Test | Role::Summary) {
+            continue;
+        }
+        match out.iter_mut().find(|x| x.category == c) {
+            Some(x) => x.lines += 1,
+            None => out.push(Candidate {
+                line: h.line,
+                category: c,
+                text: h.text.clone(),
+                lines: 1,
+            }),
+        }
+    }
+    out.sort_by_key(|c| c.line);
+    out.truncate(max);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::extract::extract;
+    use crate::diagnose::log::LogIndex;
+    use std::sync::Arc;
+
+    #[test]
+    fn tools_of_common_commands() {
+        let c = |s: &str| tool_category(s);
+        assert_eq!(
+            c("cargo clippy --all-targets -- -D warnings"),
+            Some(Category::LintFailure)
+        );
+        assert_eq!(c("go vet ./..."), Some(Category::LintFailure));
+        assert_eq!(c("go test -race ./..."), Some(Category::TestAssertion));
+        assert_eq!(c("npx tsc --noEmit"), Some(Category::TypeError));
+        assert_eq!(c("python -m pytest -q"), Some(Category::TestAssertion));
+        assert_eq!(c("poetry run mypy src"), Some(Category::TypeError));
+        assert_eq!(
+            c("RUST_LOG=debug cargo test"),
+            Some(Category::TestAssertion)
+        );
+        assert_eq!(c("npm ci --no-audit"), Some(Category::DependencyInstall));
+        assert_eq!(c("docker build -t x ."), Some(Category::DockerBuild));
+        // Scripts, and tools whose failures take many forms, say nothing.
+        assert_eq!(c("./scripts/check-health.sh"), None);
+        assert_eq!(c("curl -fsS http://x/healthz"), None);
+        assert_eq!(c("git checkout v1"), None);
+        assert_eq!(c("make"), None);
+    }
+
+    fn ex(log: &str) -> Extraction {
+        extract(&LogIndex::parse(Arc::new(log.as_bytes().to_vec())))
+    }
+
+    #[test]
+    fn a_missing_tool_explains_undefined_generated_names() {
+        let e = ex("$ make generate || echo skipped\n\
+            make: protoc: No such file or directory\n\
+            make: *** [Makefile:2: generate] Error 127\n\
+            skipped\n\
+            $ go build ./...\n\
+            server/server.go:5:30: undefined: billingpb.Invoice\n");
+        let root = cascade_root(&e, (4, 5)).unwrap();
+        assert_eq!(root.line, 1);
+        assert_eq!(root.category, Some(Category::GithubActionsConfig));
+    }
+
+    #[test]
+    fn a_plain_compile_error_has_no_earlier_root() {
+        let e = ex("$ pip install -r req.txt\n\
+            WARNING: Retrying after connection broken by 'NewConnectionError(Connection refused)'\n\
+            Successfully installed x\n\
+            $ go build ./...\n\
+            main.go:10:22: undefined: invoiceSum\n");
+        assert!(cascade_root(&e, (3, 4)).is_none());
+    }
+
+    #[test]
+    fn a_retried_network_error_does_not_hide_a_test_failure() {
+        let e = ex("$ pytest\n\
+            WARNING: Retrying after connection broken by 'NewConnectionError(Connection refused)'\n\
+            FAILED tests/test_a.py::test_b - assert 1 == 2\n");
+        assert_eq!(network_recovered(&e, (0, 2)), Some(Category::TestAssertion));
+        let e = ex("$ pytest\n\
+            WARNING: Retrying after connection broken by 'NewConnectionError(Connection refused)'\n\
+            E   ModuleNotFoundError: No module named 'x'\n\
+            ERROR tests/test_a.py\n");
+        assert_eq!(network_recovered(&e, (0, 3)), None);
+    }
+}

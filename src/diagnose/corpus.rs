@@ -1,0 +1,452 @@
+//! The labelled CI-log corpus (`tests/corpus/ci-logs`): loading, the dev/held-out split, and
+//! the per-case checks `gitaiops eval` reports (category, decisive line, the tail-20 baseline,
+//! confident mistakes, retries, infra flags, quotes spent on runner boilerplate).
+//!
+//! The same decisive-line checks run on LogDx-CI, whose ground truth marks evidence spans.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::boilerplate::is_runner_boilerplate;
+use super::log::LogIndex;
+use super::model::{Category, Diagnosis, JobContext};
+use crate::command::Command;
+use crate::gitlab::models::FailureReason;
+
+/// Lines the tail baseline reads: what someone sees at the end of the job page.
+pub const TAIL_LINES: usize = 20;
+/// A category given with at least this confidence is a confident answer.
+pub const CONFIDENT: f64 = 0.6;
+
+/// `label.json` of one case (see the corpus README).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Label {
+    pub case: String,
+    pub category: String,
+    #[serde(default)]
+    pub accept: Vec<String>,
+    pub infra_or_flaky: bool,
+    pub decisive: Vec<DecisiveLine>,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    #[serde(default)]
+    pub job_name: Option<String>,
+    #[serde(default)]
+    pub stage: Option<String>,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default)]
+    pub tool: String,
+    #[serde(default)]
+    pub how: String,
+    #[serde(default)]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DecisiveLine {
+    /// 1-based.
+    pub line: usize,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Split {
+    Dev,
+    HeldOut,
+}
+
+impl Split {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::Dev => "dev",
+            Split::HeldOut => "held-out",
+        }
+    }
+}
+
+/// The split rule, fixed before the corpus was generated: held-out when the first byte of
+/// SHA-256 of the case name is divisible by 3.
+pub fn split_of(name: &str) -> Split {
+    if Sha256::digest(name.as_bytes())[0] % 3 == 0 {
+        Split::HeldOut
+    } else {
+        Split::Dev
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CorpusCase {
+    pub name: String,
+    pub dir: PathBuf,
+    pub label: Label,
+    pub split: Split,
+}
+
+impl CorpusCase {
+    /// What the diagnoser may know besides the log: what GitLab's job API gives. A job id is
+    /// set so a retry can be proposed (and counted when it should not be).
+    pub fn job_context(&self) -> JobContext {
+        JobContext {
+            project: self.label.project.clone(),
+            job_id: Some(1),
+            job_name: self.label.job_name.clone(),
+            stage: self.label.stage.clone(),
+            failure_reason: self
+                .label
+                .failure_reason
+                .as_deref()
+                .map(FailureReason::from),
+            ..Default::default()
+        }
+    }
+
+    pub fn trace_path(&self) -> PathBuf {
+        self.dir.join("trace.log")
+    }
+}
+
+/// Cases under `DIR/cases/*/label.json`, sorted by name.
+pub fn load(dir: &Path) -> anyhow::Result<Vec<CorpusCase>> {
+    let root = dir.join("cases");
+    let entries = std::fs::read_dir(&root)
+        .with_context(|| format!("{}: not a CI-log corpus (no cases/ folder)", dir.display()))?;
+    let mut out = Vec::new();
+    for e in entries {
+        let path = e?.path();
+        let label_path = path.join("label.json");
+        if !label_path.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&label_path)
+            .with_context(|| format!("reading {}", label_path.display()))?;
+        let label: Label = serde_json::from_str(&text)
+            .with_context(|| format!("{}: invalid label.json", label_path.display()))?;
+        if Category::parse(&label.category).is_none() {
+            anyhow::bail!(
+                "{}: unknown category `{}`",
+                label_path.display(),
+                label.category
+            );
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push(CorpusCase {
+            split: split_of(&name),
+            name,
+            dir: path,
+            label,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// What one diagnosis got right and wrong on one labelled log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub case: String,
+    pub split: Split,
+    pub expected: String,
+    pub predicted: String,
+    pub confidence: f64,
+    pub category_ok: bool,
+    /// An evidence quote on a decisive line.
+    pub decisive_hit: bool,
+    /// A decisive line among the last [`TAIL_LINES`] lines.
+    pub tail_hit: bool,
+    pub infra_expected: bool,
+    pub infra_flagged: bool,
+    pub retry_proposed: bool,
+    pub quotes: usize,
+    pub boilerplate_quotes: usize,
+    /// The diagnosis failed (model error): scored as wrong everywhere.
+    pub error: Option<String>,
+    pub millis: u128,
+}
+
+/// Grades a diagnosis (or its failure) of `case`'s log.
+pub fn grade(
+    case: &CorpusCase,
+    log: &LogIndex,
+    d: Result<&Diagnosis, String>,
+    millis: u128,
+) -> Outcome {
+    let decisive: Vec<usize> = case.label.decisive.iter().map(|l| l.line).collect();
+    let tail_hit = tail_contains(log.line_count(), &decisive);
+    let base = Outcome {
+        case: case.name.clone(),
+        split: case.split,
+        expected: case.label.category.clone(),
+        predicted: "-".into(),
+        confidence: 0.0,
+        category_ok: false,
+        decisive_hit: false,
+        tail_hit,
+        infra_expected: case.label.infra_or_flaky,
+        infra_flagged: false,
+        retry_proposed: false,
+        quotes: 0,
+        boilerplate_quotes: 0,
+        error: None,
+        millis,
+    };
+    let d = match d {
+        Ok(d) => d,
+        Err(e) => {
+            return Outcome {
+                error: Some(e),
+                ..base
+            };
+        }
+    };
+    let predicted = d.category.as_str();
+    Outcome {
+        predicted: predicted.to_string(),
+        confidence: d.confidence,
+        category_ok: predicted == case.label.category
+            || case.label.accept.iter().any(|a| a == predicted),
+        decisive_hit: d.evidence.iter().any(|e| decisive.contains(&e.line)),
+        infra_flagged: d.infra_or_flaky,
+        retry_proposed: d
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::RetryJob { .. })),
+        quotes: d.evidence.len(),
+        boilerplate_quotes: d
+            .evidence
+            .iter()
+            .filter(|e| is_runner_boilerplate(&e.text))
+            .count(),
+        ..base
+    }
+}
+
+/// Whether one of the 1-based `lines` is among the last [`TAIL_LINES`] of a log of
+/// `line_count` lines.
+pub fn tail_contains(line_count: usize, lines: &[usize]) -> bool {
+    let first = line_count.saturating_sub(TAIL_LINES) + 1;
+    lines.iter().any(|&l| l >= first && l <= line_count)
+}
+
+/// Diagnoses and grades one case.
+pub fn run_case(
+    case: &CorpusCase,
+    diagnose: &mut dyn FnMut(&LogIndex, &JobContext) -> anyhow::Result<Diagnosis>,
+) -> anyhow::Result<Outcome> {
+    let path = case.trace_path();
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let started = std::time::Instant::now();
+    let log = LogIndex::parse(Arc::new(bytes));
+    let d = diagnose(&log, &case.job_context()).map_err(|e| e.to_string());
+    let millis = started.elapsed().as_millis();
+    Ok(grade(case, &log, d.as_ref().map_err(Clone::clone), millis))
+}
+
+/// Rates over a set of outcomes. `None` when the set has no case the rate is about.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Rates {
+    pub cases: usize,
+    pub category_accuracy: Option<f64>,
+    pub decisive_hit: Option<f64>,
+    pub tail_hit: Option<f64>,
+    /// Wrong category with confidence >= [`CONFIDENT`] (a count).
+    pub confident_wrong: usize,
+    /// Retries proposed where the label says the code is at fault (a count).
+    pub retries_on_real_failures: usize,
+    pub infra_cases: usize,
+    pub infra_flagged: usize,
+    /// Real failures flagged infra/flaky (a count).
+    pub false_infra: usize,
+    pub quotes: usize,
+    pub boilerplate_quotes: usize,
+    pub mean_confidence_right: Option<f64>,
+    pub mean_confidence_wrong: Option<f64>,
+    pub errors: usize,
+}
+
+pub fn rates<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> Rates {
+    let v: Vec<&Outcome> = outcomes.into_iter().collect();
+    let frac = |n: usize, d: usize| (d > 0).then(|| n as f64 / d as f64);
+    let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
+    let count = |f: &dyn Fn(&Outcome) -> bool| v.iter().filter(|o| f(o)).count();
+    Rates {
+        cases: v.len(),
+        category_accuracy: frac(count(&|o| o.category_ok), v.len()),
+        decisive_hit: frac(count(&|o| o.decisive_hit), v.len()),
+        tail_hit: frac(count(&|o| o.tail_hit), v.len()),
+        confident_wrong: count(&|o| !o.category_ok && o.confidence >= CONFIDENT),
+        retries_on_real_failures: count(&|o| o.retry_proposed && !o.infra_expected),
+        infra_cases: count(&|o| o.infra_expected),
+        infra_flagged: count(&|o| o.infra_expected && o.infra_flagged),
+        false_infra: count(&|o| !o.infra_expected && o.infra_flagged),
+        quotes: v.iter().map(|o| o.quotes).sum(),
+        boilerplate_quotes: v.iter().map(|o| o.boilerplate_quotes).sum(),
+        mean_confidence_right: mean(
+            v.iter()
+                .filter(|o| o.category_ok)
+                .map(|o| o.confidence)
+                .collect(),
+        ),
+        mean_confidence_wrong: mean(
+            v.iter()
+                .filter(|o| !o.category_ok && o.error.is_none())
+                .map(|o| o.confidence)
+                .collect(),
+        ),
+        errors: count(&|o| o.error.is_some()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ci-logs")
+    }
+
+    #[test]
+    fn split_rule_is_the_recorded_one() {
+        // sha256("a")[0] = 0xca = 202 = 3 * 67 + 1; sha256("b")[0] = 0x3e = 62 = 3 * 20 + 2;
+        // sha256("d")[0] = 0x18 = 24 = 3 * 8.
+        assert_eq!(split_of("a"), Split::Dev);
+        assert_eq!(split_of("b"), Split::Dev);
+        assert_eq!(split_of("d"), Split::HeldOut);
+    }
+
+    /// Every label is consistent with its log: the decisive lines exist and hold the text the
+    /// label recorded (the generator counted lines the way `LogIndex` does), and the runner's
+    /// final line is there.
+    #[test]
+    fn labels_match_their_logs() {
+        let cases = load(&corpus_dir()).unwrap();
+        assert!(cases.len() >= 100, "{} cases", cases.len());
+        let held = cases.iter().filter(|c| c.split == Split::HeldOut).count();
+        assert!(held >= 30, "{held} held-out cases");
+        for c in &cases {
+            let log = LogIndex::parse(Arc::new(std::fs::read(c.trace_path()).unwrap()));
+            assert!(!c.label.decisive.is_empty(), "{}", c.name);
+            for d in &c.label.decisive {
+                assert!(d.line >= 1 && d.line <= log.line_count(), "{}", c.name);
+                // Labels keep the first 300 characters of a line.
+                let plain = log.plain(d.line - 1);
+                assert!(
+                    !d.text.is_empty() && plain.trim().starts_with(&d.text),
+                    "{} line {}: label and log disagree: {:?} vs {:?}",
+                    c.name,
+                    d.line,
+                    d.text,
+                    plain.trim()
+                );
+            }
+            let last = (0..log.line_count())
+                .rev()
+                .map(|i| log.plain(i))
+                .find(|t| !t.trim().is_empty())
+                .unwrap_or_default();
+            assert!(last.starts_with("ERROR: Job failed"), "{}: {last}", c.name);
+        }
+    }
+
+    /// The rules engine over the whole corpus, as `gitaiops eval` runs it: regression floors
+    /// at the measured figures (dev in-sample, held-out out-of-sample) and the safety
+    /// properties that must hold on every case.
+    #[test]
+    fn rules_engine_floors_on_the_corpus() {
+        let cases = load(&corpus_dir()).unwrap();
+        let mut diag = |l: &LogIndex, c: &JobContext| Ok(crate::diagnose::rules::diagnose(l, c));
+        let outcomes: Vec<Outcome> = cases
+            .iter()
+            .map(|c| run_case(c, &mut diag).unwrap())
+            .collect();
+        let dev = rates(outcomes.iter().filter(|o| o.split == Split::Dev));
+        let held = rates(outcomes.iter().filter(|o| o.split == Split::HeldOut));
+        let all = rates(&outcomes);
+        assert!(dev.category_accuracy.unwrap() >= 0.97, "dev {dev:?}");
+        assert!(dev.decisive_hit.unwrap() >= 0.97, "dev {dev:?}");
+        assert!(held.category_accuracy.unwrap() >= 0.88, "held-out {held:?}");
+        assert!(held.decisive_hit.unwrap() >= 0.93, "held-out {held:?}");
+        // Never a retry for a failure of the code, never a real failure called infra.
+        assert_eq!(all.retries_on_real_failures, 0);
+        assert_eq!(all.false_infra, 0);
+        assert!(all.boilerplate_quotes <= 2, "{all:?}");
+        assert!(all.confident_wrong <= 2, "{all:?}");
+    }
+
+    #[test]
+    fn tail_window_is_the_last_twenty_lines() {
+        assert!(tail_contains(100, &[81]));
+        assert!(!tail_contains(100, &[80]));
+        assert!(tail_contains(5, &[1]));
+        assert!(!tail_contains(5, &[6]));
+    }
+
+    #[test]
+    fn grading_counts_what_it_should() {
+        let case = CorpusCase {
+            name: "x".into(),
+            dir: PathBuf::new(),
+            split: Split::Dev,
+            label: Label {
+                case: "x".into(),
+                category: "compile_error".into(),
+                accept: vec!["type_error".into()],
+                infra_or_flaky: false,
+                decisive: vec![DecisiveLine {
+                    line: 2,
+                    text: "error[E0308]: mismatched types".into(),
+                }],
+                failure_reason: Some("script_failure".into()),
+                job_name: None,
+                stage: None,
+                project: Some("acme/x".into()),
+                tool: String::new(),
+                how: String::new(),
+                source: String::new(),
+            },
+        };
+        let mut text = String::from("$ cargo build\nerror[E0308]: mismatched types\n");
+        for i in 0..30 {
+            text.push_str(&format!("note {i}\n"));
+        }
+        text.push_str("ERROR: Job failed: exit code 101\n");
+        let log = LogIndex::parse(Arc::new(text.into_bytes()));
+        let d = Diagnosis {
+            category: Category::TypeError,
+            summary: String::new(),
+            root_cause: String::new(),
+            evidence: vec![
+                super::super::model::Evidence {
+                    line: 2,
+                    text: "error[E0308]".into(),
+                },
+                super::super::model::Evidence {
+                    line: 33,
+                    text: "ERROR: Job failed: exit code 101".into(),
+                },
+            ],
+            files: vec![],
+            tests: vec![],
+            fix: String::new(),
+            confidence: 0.7,
+            infra_or_flaky: false,
+            commands: vec![],
+        };
+        let o = grade(&case, &log, Ok(&d), 1);
+        assert!(o.category_ok && o.decisive_hit && !o.tail_hit);
+        assert_eq!((o.quotes, o.boilerplate_quotes), (2, 1));
+        let r = rates([&o]);
+        assert_eq!(r.category_accuracy, Some(1.0));
+        assert_eq!(r.confident_wrong, 0);
+        let failed = grade(&case, &log, Err("model down".into()), 1);
+        assert!(!failed.category_ok && failed.error.is_some());
+    }
+}

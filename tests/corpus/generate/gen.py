@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""Generates the labelled CI-log corpus in ../ci-logs/cases/ by running real failing jobs.
+
+Each scenario (scenarios.py) is a small project plus a job script. The script runs for real on
+this machine, under bash with `set -eo pipefail` like a GitLab shell job, in
+/builds/<group>/<project> (the docker executor's build dir), with stdout and stderr merged. Its
+output is framed as a gitlab-runner trace (frame.py) and labelled from the scenario's label:
+category, accepted alternatives, infra_or_flaky, and the decisive lines, found by the
+scenario's patterns in the finished trace (1-based logical line numbers, as `LogIndex` counts).
+
+Usage: sudo python3 gen.py [--only NAME ...] [--list]
+Needs root for /builds, tmpfs mounts (disk-full cases) and memory cgroups (OOM cases).
+"""
+
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import frame  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.normpath(os.path.join(HERE, "..", "ci-logs", "cases"))
+TOOLS = os.environ.get("CORPUS_TOOLS", "/tmp/diag13")
+
+
+# ---------------------------------------------------------------------------------------------
+# Loopback servers that misbehave the way remote services do
+
+class Servers:
+    def __init__(self):
+        self.ports = {}
+        # Nothing listens on port 9 (discard) here: connection refused.
+        self.ports["dead"] = 9
+        self.ports["blackhole"] = self._blackhole()
+        for status in (401, 403, 429, 500, 502, 503):
+            self.ports[str(status)] = self._status(status)
+
+    def _blackhole(self):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+        held = []
+
+        def loop():
+            while True:
+                c, _ = s.accept()
+                held.append(c)  # accepted, never answered
+
+        threading.Thread(target=loop, daemon=True).start()
+        return s.getsockname()[1]
+
+    def _status(self, status):
+        class H(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                body = {
+                    401: b"HTTP Basic: Access denied\n",
+                    403: b"403 Forbidden\n",
+                    429: b"Too Many Requests\n",
+                    500: b"Internal Server Error\n",
+                    502: b"<html><body><h1>502 Bad Gateway</h1></body></html>\n",
+                    503: b"<html><body><h1>503 Service Unavailable</h1></body></html>\n",
+                }[status]
+                self.send_response(status)
+                if status == 401:
+                    self.send_header("WWW-Authenticate", 'Basic realm="GitLab"')
+                if status == 429:
+                    self.send_header("Retry-After", "60")
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_POST = do_HEAD = do_PUT = _answer
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        return srv.server_address[1]
+
+    def env(self):
+        return {f"PORT_{k.upper()}": str(v) for k, v in self.ports.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Running one job
+
+def shq(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def build_script(cmds, env):
+    lines = ["set -eo pipefail"]
+    for k, v in env.items():
+        lines.append(f"export {k}={shq(v)}")
+    for c in cmds:
+        display, actual = (c, c) if isinstance(c, str) else c
+        first = display.strip().split("\n")[0]
+        if "\n" in display.strip():
+            first += " # collapsed multi-line command"
+        lines.append(f"printf '%s\\n' {shq(frame.GREEN + '$ ' + first + frame.R)}")
+        lines.append(actual)
+    # The runner's generated script goes on after the user's commands, so bash never execs the
+    # last one (it reports a killed child as `bash: line N: PID Killed ...`, as in real traces).
+    lines.append(":")
+    return "\n".join(lines) + "\n"
+
+
+def run_bash(script, cwd, env, timeout, cgroup):
+    # A job starts from the image's environment, not this machine's: only what the job sets.
+    full_env = dict(env)
+
+    def pre():
+        os.setsid()
+        if cgroup:
+            with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+
+    p = subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=cwd,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=pre,
+    )
+    timed_out = False
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(p.pid, 9)
+        out, _ = p.communicate()
+    return out, p.returncode, timed_out
+
+
+def output_lines(data):
+    text = data.decode("utf-8", "surrogateescape")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def make_cgroup(name, limit):
+    path = f"/sys/fs/cgroup/memory/corpus-{name}"
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "memory.limit_in_bytes"), "w") as f:
+        f.write(str(limit))
+    return path
+
+
+# Neutral project names: a case name in the build path (`/builds/acme/py-oom-killed-cgroup`)
+# would put the label into every path the tools print.
+PROJECTS = ["storefront", "ledger", "api-gateway", "billing", "inventory", "platform", "web-app",
+            "docs-site", "payments", "search", "notifier", "auth-service", "catalog", "scheduler",
+            "reports", "mobile-backend", "data-pipeline", "checkout", "infra-tools", "analytics"]
+
+
+def project_of(sc):
+    if sc.get("project"):
+        return sc["project"]
+    h = hashlib.sha256(("project:" + sc["name"]).encode()).digest()
+    return "acme/" + PROJECTS[h[0] % len(PROJECTS)]
+
+
+def run_case(sc, servers):
+    name = sc["name"]
+    group, proj = project_of(sc).split("/", 1)
+    d = f"/builds/{group}/{proj}"
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for rel, content in sc.get("files", {}).items():
+        p = os.path.join(d, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(p, mode) as f:
+            f.write(content)
+    env = {
+        "CI": "true",
+        "GITLAB_CI": "true",
+        "CI_PROJECT_DIR": d,
+        "CI_JOB_NAME": sc["job"],
+        "HOME": "/root",
+        "PATH": f"{TOOLS}/venv/bin:{TOOLS}/node/node_modules/.bin:/root/.cargo/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "TERM": "xterm",
+        "LANG": "C.UTF-8",
+    }
+    env.update(servers.env())
+    env.update(sc.get("env", {}))
+    if sc.get("setup"):
+        subprocess.run(["bash", "-c", "set -e\n" + sc["setup"]], cwd=d, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    mounted = None
+    if sc.get("tmpfs"):
+        rel, size = sc["tmpfs"]
+        mounted = os.path.join(d, rel)
+        os.makedirs(mounted, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", mounted], check=True)
+    cgroup = make_cgroup(name, sc["memory_limit"]) if sc.get("memory_limit") else None
+    try:
+        script = build_script(sc["script"], {})
+        out, code, timed_out = run_bash(script, d, env, sc.get("job_timeout", 600), cgroup)
+        after = None
+        if sc.get("after_script") is not None and not timed_out:
+            a_out, _, _ = run_bash(build_script(sc["after_script"], {}).replace("set -eo pipefail\n", ""),
+                                   d, env, 60, None)
+            after = [("01O", line) for line in output_lines(a_out)]
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", mounted])
+        if cgroup:
+            try:
+                os.rmdir(cgroup)
+            except OSError:
+                pass
+    return out, code, timed_out, after, d
+
+
+def frame_case(sc, out, code, timed_out, after, d):
+    name = sc["name"]
+    seed = int(hashlib.sha256(name.encode()).hexdigest()[:6], 16)
+    t = frame.Trace(name, name, 1750000000 + seed * 7, timestamps=sc.get("timestamps", False))
+    job = {
+        "image": sc["image"],
+        "runner_name": sc.get("runner_name", "acme-docker-runner-02"),
+        "project_id": 4000 + seed % 900,
+        "job_id": 812000000 + seed,
+        "dir": d,
+        "cache": sc.get("cache"),
+        "artifacts": sc.get("artifacts"),
+        "services": sc.get("services", []),
+        "ref": sc.get("ref", "main"),
+    }
+    if sc.get("runner"):
+        job["runner"] = sc["runner"]
+    if sc.get("feature_flags"):
+        job["feature_flags"] = sc["feature_flags"]
+    frame.prologue(t, job)
+    frame.sources(t, job)
+    frame.step_script_header(t, job)
+    for line in output_lines(out):
+        t.out(line)
+    t.tick(sc.get("duration", 30))
+    if timed_out:
+        exit_line = f"ERROR: Job failed: execution took longer than {sc.get('timeout_text', '1h0m0s')} seconds"
+        after = None
+    elif sc.get("exit_line"):
+        exit_line = sc["exit_line"]
+    else:
+        exit_line = f"ERROR: Job failed: exit code {code}"
+    frame.epilogue(t, job, after, exit_line)
+    return t.render(), code, job
+
+
+def label_case(sc, data, code):
+    lines = frame.logical_lines(data)
+    lab = sc["label"]
+    decisive = []
+    missing = []
+    for pat in lab["decisive"]:
+        rx = frame.re.compile(pat)
+        found = False
+        for i, raw in enumerate(lines):
+            text = frame.plain(raw)
+            if text.startswith("$ ") and not lab.get("echo_decisive"):
+                continue
+            if rx.search(text):
+                decisive.append({"line": i + 1, "text": text.strip()[:300]})
+                found = True
+        if not found:
+            missing.append(pat)
+    decisive.sort(key=lambda x: x["line"])
+    seen = set()
+    decisive = [x for x in decisive if not (x["line"] in seen or seen.add(x["line"]))]
+    return {
+        "case": sc["name"],
+        "category": lab["category"],
+        "accept": lab.get("accept", []),
+        "infra_or_flaky": lab.get("infra", False),
+        "decisive": decisive,
+        "failure_reason": lab.get("failure_reason", "script_failure"),
+        "job_name": sc["job"],
+        "stage": sc.get("stage", "test"),
+        "project": project_of(sc),
+        "tool": lab["tool"],
+        "source": lab.get("source", "real"),
+        "how": lab["how"],
+        "exit_code": code,
+        "round": sc.get("round", 1),
+    }, missing
+
+
+def main():
+    import scenarios
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args()
+    all_sc = scenarios.ALL
+    names = [s["name"] for s in all_sc]
+    assert len(names) == len(set(names)), "duplicate scenario names"
+    if args.list:
+        for s in all_sc:
+            print(s["name"])
+        return
+    servers = Servers()
+    failed = []
+    for sc in all_sc:
+        if args.only and sc["name"] not in args.only:
+            continue
+        started = time.time()
+        out, code, timed_out, after, d = run_case(sc, servers)
+        data, code, _job = frame_case(sc, out, code, timed_out, after, d)
+        label, missing = label_case(sc, data, code)
+        shutil.rmtree(d, ignore_errors=True)
+        case_dir = os.path.join(OUT, sc["name"])
+        os.makedirs(case_dir, exist_ok=True)
+        with open(os.path.join(case_dir, "trace.log"), "wb") as f:
+            f.write(data)
+        with open(os.path.join(case_dir, "label.json"), "w") as f:
+            json.dump(label, f, indent=2)
+            f.write("\n")
+        failed_job = code != 0 or timed_out or sc.get("exit_line")
+        status = "ok" if not missing and failed_job else "CHECK"
+        if missing or not failed_job:
+            failed.append(sc["name"])
+        print(f"{status:5} {sc['name']:45} exit={code} timeout={timed_out} decisive={len(label['decisive'])}"
+              f" missing={len(missing)} {time.time() - started:.1f}s", flush=True)
+    if failed:
+        print("needs a look:", " ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
