@@ -8,9 +8,9 @@ fn main() -> ExitCode {
     match gitaiops::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // One line, no backtrace: scripts read stderr.
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("gitaiops: {msg}");
+            // One line, no backtrace, nothing a terminal would act on: scripts read stderr, and
+            // errors quote what servers said.
+            eprintln!("gitaiops: {}", gitaiops::cli::out::error_line(&e));
             ExitCode::FAILURE
         }
     }

@@ -81,6 +81,24 @@ pub fn same_instance(recorded: &str, origin: &str) -> bool {
     }
 }
 
+/// The canonical host (loopback names as `127.0.0.1`) and the port when one is written, of a
+/// URL or a bare `host[:port]`.
+pub fn host_and_port(s: &str) -> Option<(String, Option<u16>)> {
+    let s = s.trim();
+    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') => {
+            (h, p.parse::<u16>().ok())
+        }
+        _ => (authority, None),
+    };
+    let origin = canonical_origin(&format!("http://{host}"))?;
+    let h = origin.split_once("://")?.1.rsplit_once(':')?.0.to_string();
+    Some((h, port))
+}
+
 /// A user name or password before the host (`https://user:pass@host`).
 pub fn has_userinfo(u: &Url) -> bool {
     !u.username().is_empty() || u.password().is_some()
@@ -242,6 +260,14 @@ mod tests {
         assert!(same_instance("gitlab.example.com", &o("https://gitlab.example.com")));
         assert!(!same_instance("other:4567", "http://127.0.0.1:4567"));
         assert!(same_instance("http://LOCALHOST:4567/", "http://127.0.0.1:4567"));
+    }
+
+    #[test]
+    fn hosts_and_ports_are_read_from_either_form() {
+        assert_eq!(host_and_port("localhost:4567"), Some(("127.0.0.1".into(), Some(4567))));
+        assert_eq!(host_and_port("http://127.0.0.1:4567/x"), Some(("127.0.0.1".into(), Some(4567))));
+        assert_eq!(host_and_port("GitLab.example.com"), Some(("gitlab.example.com".into(), None)));
+        assert_eq!(host_and_port("https://gitlab.example.com:443"), Some(("gitlab.example.com".into(), Some(443))));
     }
 
     #[test]

@@ -8,6 +8,8 @@ use anyhow::Context;
 use crate::args::CodeownersArgs;
 use crate::review::codeowners::CodeOwners;
 
+use super::out;
+
 /// Exit code 0 when the file has no problems, 1 when it has some (each printed).
 pub fn run_codeowners(args: CodeownersArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
@@ -27,10 +29,10 @@ pub fn run_codeowners(args: CodeownersArgs) -> anyhow::Result<ExitCode> {
             "problems": co.problems,
             "paths": lookups.iter().map(|(p, m)| serde_json::json!({"path": p, "sections": m})).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        out::print_json(&serde_json::to_string_pretty(&v)?)?;
     } else {
         for s in &co.sections {
-            println!(
+            out::println(&format!(
                 "section {}{}: {} rule(s), {} approval(s){}",
                 if s.optional { "^" } else { "" },
                 s.name,
@@ -41,11 +43,11 @@ pub fn run_codeowners(args: CodeownersArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     format!(", default owners {}", owners(&s.default_owners))
                 }
-            );
+            ))?;
         }
         for (path, matches) in &lookups {
             if matches.is_empty() {
-                println!("{path}: no owners");
+                out::println(&format!("{path}: no owners"))?;
             }
             for m in matches {
                 let who = if m.excluded {
@@ -55,17 +57,17 @@ pub fn run_codeowners(args: CodeownersArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     owners(&m.owners)
                 };
-                println!(
+                out::println(&format!(
                     "{path}: [{}]{} line {} `{}` -> {who}",
                     m.section,
                     if m.optional { " (optional)" } else { "" },
                     m.line,
                     m.pattern
-                );
+                ))?;
             }
         }
         for p in &co.problems {
-            eprintln!("{p}");
+            out::eprintln(&p.to_string());
         }
     }
     Ok(if co.problems.is_empty() {

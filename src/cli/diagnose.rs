@@ -19,6 +19,8 @@ use crate::gitlab::client::GitlabClient;
 use crate::plan::run::Planner;
 use crate::redact::redact;
 
+use super::out;
+
 pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&global)?;
     let planner = planner_for(&settings)?;
@@ -36,13 +38,13 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
     if engine != "rules" {
         // Which engine answered (and why a model fell back) matters to the reader, not to a
         // JSON consumer's schema: stderr.
-        eprintln!("diagnosed by: {}", redact(&engine));
+        out::eprintln(&format!("diagnosed by: {}", redact(&engine)));
     }
     if args.json {
         let json = serde_json::to_string_pretty(&d)?;
-        println!("{}", redact(&json));
+        out::print_json(&redact(&json))?;
     } else {
-        print!("{}", redact(&render_human(&d)));
+        out::print(&redact(&render_human(&d)))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -172,15 +174,15 @@ pub async fn run_eval(global: GlobalArgs, cmd: EvalCmd) -> anyhow::Result<ExitCo
     let summary = score::aggregate(&scored);
     if json {
         for r in &results {
-            println!("{}", serde_json::to_string(r)?);
+            out::print_json(&serde_json::to_string(r)?)?;
         }
-        println!(
-            "{}",
-            serde_json::json!({"summary": summary, "provider": engine_name,
+        out::print_json(
+            &serde_json::json!({"summary": summary, "provider": engine_name,
                 "skipped": results.iter().filter(|r| r.skipped.is_some()).count()})
-        );
+            .to_string(),
+        )?;
     } else {
-        print!("{}", render_eval(&results, &summary));
+        out::print(&render_eval(&results, &summary))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -99,6 +99,131 @@ pub async fn serve(handler: impl Fn(&Seen) -> Response + Send + Sync + 'static) 
     Hostile { addr, seen }
 }
 
+/// What a proxy got from upstream, for its rewrite hook.
+pub struct Upstream {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// A proxy in front of `upstream` (the simulator): every request is recorded and forwarded,
+/// and `rewrite` turns the upstream answer into what the client gets (`None`: forward as is).
+/// `intercept` may answer a request itself without forwarding (a redirect, a bomb).
+pub async fn serve_proxy(
+    upstream: String,
+    intercept: impl Fn(&Seen) -> Option<Response> + Send + Sync + 'static,
+    rewrite: impl Fn(&Seen, &Upstream) -> Option<Response> + Send + Sync + 'static,
+) -> Hostile {
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let intercept = Arc::new(intercept);
+    let rewrite = Arc::new(rewrite);
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let log = seen.clone();
+    let app = axum::Router::new().fallback(move |req: Request<Body>| {
+        let (intercept, rewrite, log, http, upstream) = (
+            intercept.clone(),
+            rewrite.clone(),
+            log.clone(),
+            http.clone(),
+            upstream.clone(),
+        );
+        async move {
+            let (parts, body) = req.into_parts();
+            let body = axum::body::to_bytes(body, 16 * 1024 * 1024)
+                .await
+                .unwrap_or_default();
+            let s = Seen {
+                method: parts.method.to_string(),
+                uri: parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                headers: parts.headers,
+                body: body.to_vec(),
+            };
+            log.lock().unwrap().push(s.clone());
+            if let Some(r) = intercept(&s) {
+                return r;
+            }
+            let method = reqwest::Method::from_bytes(s.method.as_bytes()).unwrap();
+            let mut rb = http.request(method, format!("{upstream}{}", s.uri));
+            for (k, v) in &s.headers {
+                if k != header::HOST && k != header::CONTENT_LENGTH {
+                    rb = rb.header(k.as_str(), v.as_bytes());
+                }
+            }
+            let resp = match rb.body(s.body.clone()).send().await {
+                Ok(r) => r,
+                Err(e) => return raw(502, "text/plain", e.to_string()),
+            };
+            let status = resp.status().as_u16();
+            let mut headers = HeaderMap::new();
+            for (k, v) in resp.headers() {
+                if k != header::CONTENT_LENGTH && k != header::TRANSFER_ENCODING {
+                    if let (Ok(k), Ok(v)) = (
+                        header::HeaderName::from_bytes(k.as_str().as_bytes()),
+                        header::HeaderValue::from_bytes(v.as_bytes()),
+                    ) {
+                        headers.insert(k, v);
+                    }
+                }
+            }
+            let content_type = resp
+                .headers()
+                .get("content-type")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_default();
+            let body = resp.bytes().await.unwrap_or_default().to_vec();
+            let up = Upstream {
+                status,
+                content_type,
+                body,
+            };
+            if let Some(r) = rewrite(&s, &up) {
+                return r;
+            }
+            let mut r = Response::builder().status(status);
+            for (k, v) in &headers {
+                r = r.header(k, v);
+            }
+            r.body(Body::from(up.body)).unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Hostile { addr, seen }
+}
+
+/// Every string under one of `keys` in a JSON body gets `suffix` appended (hostile titles,
+/// job names, refs); other bodies are left alone.
+pub fn poison_json(body: &[u8], keys: &[&str], suffix: &str) -> Option<Vec<u8>> {
+    fn walk(v: &mut serde_json::Value, keys: &[&str], suffix: &str) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, x) in o.iter_mut() {
+                    match x {
+                        serde_json::Value::String(s) if keys.contains(&k.as_str()) => {
+                            s.push_str(suffix)
+                        }
+                        _ => walk(x, keys, suffix),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, keys, suffix)),
+            _ => {}
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    walk(&mut v, keys, suffix);
+    serde_json::to_vec(&v).ok()
+}
+
 pub fn redirect(status: u16, location: &str) -> Response {
     Response::builder()
         .status(status)
