@@ -29,6 +29,10 @@ pub fn planner_settings(
     })
     .map_err(|e| anyhow::anyhow!(e))?;
     ps.no_proxy = crate::net::is_loopback_url(&ps.base_url);
+    if let Some(k) = &ps.api_key {
+        // The key of whatever provider was chosen never reaches a prompt, a log or the audit.
+        crate::redact::register_secret(secrecy::ExposeSecret::expose_secret(k));
+    }
     Ok(ps)
 }
 
