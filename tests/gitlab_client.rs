@@ -816,10 +816,20 @@ async fn poller_backs_off_as_a_whole_on_429() {
             .any(|e| matches!(e, PollEvent::Error { error, .. } if error.starts_with("429 from"))),
         "{events:?}"
     );
-    // While paused (2 s), a 100 ms refresh period and RefreshNow send nothing.
-    handle.send(PollCmd::RefreshNow);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // While paused (2 s), the 100 ms refresh period sends nothing; a manual refresh tries once
+    // (and meets the 429 again), a second one only says how long is left.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(ctl.requests().await.len(), 1, "paused after the 429");
+    handle.send(PollCmd::RefreshNow);
+    until_requests(&mut rx).await;
+    assert_eq!(ctl.requests().await.len(), 2, "one manual try through the pause");
+    handle.send(PollCmd::RefreshNow);
+    match next_event(&mut rx).await {
+        PollEvent::Error { error, .. } => assert!(error.starts_with("still rate limited"), "{error}"),
+        e => panic!("{e:?}"),
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ctl.requests().await.len(), 2, "no second manual try");
     ctl.clear_faults().await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
@@ -1030,4 +1040,105 @@ async fn a_401_names_where_the_token_came_from() {
     let c = client_at(&server.url(), |cfg| cfg.token_origin = "--token-cmd".into());
     let e = c.current_user().await.unwrap_err();
     assert!(e.to_string().ends_with("check --token-cmd"), "{e}");
+}
+
+/// A proxy's hour-long `Retry-After` no longer freezes polling: `r` tries at once.
+#[tokio::test]
+async fn a_manual_refresh_tries_through_a_long_rate_limit_pause() {
+    let sim = start_sim(None, 0).await;
+    let ctl = Control::new(&sim);
+    let c = client_for(&sim, |cfg| cfg.max_retries = 0);
+    ctl.fault(json!({"path_prefix": "/api/v4/user", "kind": "rate_limit", "retry_after": 3600, "times": 1}))
+        .await;
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c, sim.project_path(), slow_poll(), tx);
+    let (events, _) = until_requests(&mut rx).await;
+    assert!(
+        events.iter().any(|e| matches!(e, PollEvent::Error { error, .. } if error.starts_with("429"))),
+        "{events:?}"
+    );
+    handle.send(PollCmd::RefreshNow);
+    let (events, _) = until_requests(&mut rx).await;
+    assert!(
+        events.iter().any(|e| matches!(e, PollEvent::Snapshot { .. })),
+        "the manual refresh loaded: {events:?}"
+    );
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// Only `/pipelines` fails on the first load: the MRs arrive anyway and the error names the
+/// pipelines; the next refresh lists the pipelines again.
+#[tokio::test]
+async fn a_failed_pipeline_list_on_first_load_does_not_hide_the_mrs() {
+    let sim = start_sim(None, 0).await;
+    let ctl = Control::new(&sim);
+    let c = client_for(&sim, |cfg| cfg.max_retries = 0);
+    let pid = project_id(&c, &sim).await;
+    ctl.fault(json!({"path_prefix": format!("/api/v4/projects/{pid}/pipelines"), "kind": "status", "status": 502}))
+        .await;
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c, sim.project_path(), slow_poll(), tx);
+    let (events, _) = until_requests(&mut rx).await;
+    let snap = events
+        .iter()
+        .find_map(|e| match e {
+            PollEvent::Snapshot { snapshot, .. } => Some(snapshot.clone()),
+            _ => None,
+        })
+        .expect("a snapshot with the MRs");
+    assert!(!snap.mrs.is_empty() && snap.pipelines.is_empty());
+    assert!(
+        events.iter().any(|e| matches!(e, PollEvent::Error { error, .. } if error.starts_with("cannot load pipelines: 502"))),
+        "{events:?}"
+    );
+    ctl.clear_faults().await;
+    handle.send(PollCmd::RefreshNow);
+    let (events, _) = until_requests(&mut rx).await;
+    let snap = events
+        .iter()
+        .find_map(|e| match e {
+            PollEvent::Snapshot { snapshot, .. } => Some(snapshot.clone()),
+            _ => None,
+        })
+        .expect("pipelines arrive");
+    assert!(!snap.pipelines.is_empty());
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// A bad item in a list is said once, as a warning, and the rest of the snapshot arrives.
+#[tokio::test]
+async fn the_poller_says_once_that_an_item_was_skipped() {
+    let sim = start_sim(None, 0).await;
+    let proxy = hostile::serve_proxy(
+        sim.base_url(),
+        |_| None,
+        |s, up| {
+            if s.method == "GET" && s.path().ends_with("/merge_requests") {
+                let mut v: Value = serde_json::from_slice(&up.body).ok()?;
+                v.as_array_mut()?.first_mut()?["state"] = Value::Null;
+                Some(hostile::json(200, &v))
+            } else {
+                None
+            }
+        },
+    )
+    .await;
+    let c = client_at(&proxy.url(), |cfg| cfg.token = Some(SecretString::from("t")));
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c, sim.project_path(), slow_poll(), tx);
+    let (events, _) = until_requests(&mut rx).await;
+    assert!(events.iter().any(|e| matches!(e, PollEvent::Snapshot { snapshot, .. } if !snapshot.mrs.is_empty())));
+    let warnings = |evs: &[PollEvent]| {
+        evs.iter()
+            .filter(|e| matches!(e, PollEvent::Error { error, .. } if error.starts_with("warning: merge_requests: skipped item 1")))
+            .count()
+    };
+    assert_eq!(warnings(&events), 1, "{events:?}");
+    handle.send(PollCmd::RefreshNow);
+    let (events, _) = until_requests(&mut rx).await;
+    assert_eq!(warnings(&events), 0, "said once");
+    handle.shutdown().await;
+    sim.shutdown().await;
 }
