@@ -380,8 +380,8 @@ where
         let l = line.as_ref();
         match open {
             None => {
-                if l.contains("-----BEGIN") && l.contains("PRIVATE KEY") {
-                    if l.contains("-----END") {
+                if opens_private_key(l) {
+                    if closes_private_key(l) {
                         out.push((i, i));
                     } else {
                         open = Some((i, i));
@@ -389,10 +389,10 @@ where
                 }
             }
             Some((start, last)) => {
-                if l.contains("-----END") && l.contains("PRIVATE KEY") {
+                if closes_private_key(l) {
                     out.push((start, i));
                     open = None;
-                } else if looks_like_key_material(l) {
+                } else if is_key_material(l) {
                     open = Some((start, i));
                 } else {
                     out.push((start, last));
@@ -407,12 +407,23 @@ where
     out
 }
 
+/// The line that starts a private key block.
+pub fn opens_private_key(l: &str) -> bool {
+    l.contains("-----BEGIN") && l.contains("PRIVATE KEY")
+}
+
+/// The line that ends one.
+pub fn closes_private_key(l: &str) -> bool {
+    l.contains("-----END") && l.contains("PRIVATE KEY")
+}
+
 /// A PEM body line, an empty line or a PEM header (`Proc-Type: 4,ENCRYPTED`).
-fn looks_like_key_material(l: &str) -> bool {
+pub fn is_key_material(l: &str) -> bool {
     let t = l.trim();
     t.is_empty()
-        || t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | ':' | ',' | '-' | ' '))
+        || t.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | ':' | ',' | '-' | ' ')
+        })
 }
 
 /// `redact` for owned strings (fields of records about to be written).
