@@ -99,6 +99,16 @@ pub async fn serve(handler: impl Fn(&Seen) -> Response + Send + Sync + 'static) 
     Hostile { addr, seen }
 }
 
+/// A plain client for the test's own requests (no proxy, no redirects).
+pub fn http() -> reqwest::Client {
+    gitaiops::gitlab::client::ensure_crypto_provider();
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// What a proxy got from upstream, for its rewrite hook.
 pub struct Upstream {
     pub status: u16,
@@ -117,11 +127,7 @@ pub async fn serve_proxy(
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let intercept = Arc::new(intercept);
     let rewrite = Arc::new(rewrite);
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = http();
     let log = seen.clone();
     let app = axum::Router::new().fallback(move |req: Request<Body>| {
         let (intercept, rewrite, log, http, upstream) = (
