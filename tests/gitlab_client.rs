@@ -1142,3 +1142,26 @@ async fn the_poller_says_once_that_an_item_was_skipped() {
     handle.shutdown().await;
     sim.shutdown().await;
 }
+
+/// 100,000 items in one page (GitLab sends at most `per_page`): the first `per_page` are kept
+/// and the rest said, so one answer cannot fill memory (figures: scripts/hostile_rss.py).
+#[tokio::test]
+async fn a_page_with_more_items_than_asked_keeps_per_page() {
+    let mut body = String::from("[");
+    for i in 1..=100_000 {
+        if i > 1 {
+            body.push(',');
+        }
+        body.push_str(&format!(r#"{{"id":{i},"iid":{i},"title":"t","state":"opened"}}"#));
+    }
+    body.push(']');
+    let server = hostile::serve(move |_| hostile::raw(200, "application/json", body.clone())).await;
+    let c = client_at(&server.url(), |_| {});
+    let mrs = c.merge_requests(1, &MrQuery::opened()).await.unwrap().items;
+    assert_eq!(mrs.len(), 100);
+    let problems = c.take_problems();
+    assert!(
+        problems.iter().any(|p| p.contains("held 100000 items though 100 were asked for")),
+        "{problems:?}"
+    );
+}

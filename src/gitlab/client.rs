@@ -622,12 +622,21 @@ impl GitlabClient {
         // requests per refresh: a URL seen before ends the walk.
         let mut seen: HashSet<String> = HashSet::new();
         seen.insert(url.as_str().to_string());
+        // GitLab never sends more than `per_page` (at most 100) items a page; a page with more
+        // is not GitLab's, and keeping it whole would let one answer fill memory.
+        let per_page = query
+            .iter()
+            .find(|(k, _)| *k == "per_page")
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(100)
+            .clamp(1, 100);
         for page in 1..=limit {
             let f = self.get_with_retry(url.clone(), path).await?;
             if page == 1 {
                 server_time = f.server_time();
             }
-            let (mut batch, problems) = self.parse_list::<T>(path, &f.headers, &f.body)?;
+            let (mut batch, problems) =
+                self.parse_list::<T>(path, &f.headers, &f.body, per_page)?;
             for p in problems {
                 self.inner.note_problem(format!("{}: {p}", endpoint_name(path)));
             }
@@ -667,6 +676,7 @@ impl GitlabClient {
         path: &str,
         headers: &HeaderMap,
         body: &[u8],
+        max_items: usize,
     ) -> Result<(Vec<T>, Vec<String>)> {
         let text = self.json_text(path, headers, body)?;
         let mut problems = Vec::new();
@@ -675,8 +685,14 @@ impl GitlabClient {
         }
         let raw: Vec<&serde_json::value::RawValue> = serde_json::from_str(&text)
             .map_err(|e| self.parse_error(path, &format!("expected a JSON array: {e}")))?;
-        let mut items = Vec::with_capacity(raw.len());
-        for (i, r) in raw.iter().enumerate() {
+        if raw.len() > max_items {
+            problems.push(format!(
+                "a page held {} items though {max_items} were asked for: kept the first {max_items}",
+                raw.len()
+            ));
+        }
+        let mut items = Vec::with_capacity(raw.len().min(max_items));
+        for (i, r) in raw.iter().take(max_items).enumerate() {
             match serde_json::from_str::<T>(r.get()) {
                 Ok(t) => items.push(t),
                 Err(e) => problems.push(format!(
