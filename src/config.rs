@@ -569,11 +569,24 @@ fn run_token_cmd(cmd: &str, timeout: Duration, origin: &str) -> anyhow::Result<S
             buf
         })
     };
-    let out = pipe(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let err = pipe(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let out = pipe(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err = pipe(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
     let started = std::time::Instant::now();
     let status = loop {
-        match child.try_wait().with_context(|| format!("cannot wait for {origin}"))? {
+        match child
+            .try_wait()
+            .with_context(|| format!("cannot wait for {origin}"))?
+        {
             Some(st) => break st,
             None if started.elapsed() >= timeout => {
                 let _ = child.kill();
@@ -590,7 +603,11 @@ fn run_token_cmd(cmd: &str, timeout: Duration, origin: &str) -> anyhow::Result<S
     let stderr = err.join().unwrap_or_default();
     if !status.success() {
         let text = String::from_utf8_lossy(&stderr);
-        let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
         let first = crate::text::one_line(&crate::redact::redact(first), 200);
         bail!("{origin} failed ({status}): {first}");
     }
@@ -863,17 +880,23 @@ mod tests {
             .to_string();
         assert!(e.contains("did not finish within"), "{e}");
         // Leading blank lines are fine.
-        let t = run_token_cmd("printf '\\n\\n  glpat-after-blank-lines \\n'", TOKEN_CMD_TIMEOUT, "x")
-            .unwrap();
+        let t = run_token_cmd(
+            "printf '\\n\\n  glpat-after-blank-lines \\n'",
+            TOKEN_CMD_TIMEOUT,
+            "x",
+        )
+        .unwrap();
         assert_eq!(t.expose_secret(), "glpat-after-blank-lines");
         let e = run_token_cmd("printf '\\n\\n'", TOKEN_CMD_TIMEOUT, "x")
             .unwrap_err()
             .to_string();
         assert!(e.contains("only blank lines"), "{e}");
-        assert!(run_token_cmd("true", TOKEN_CMD_TIMEOUT, "x")
-            .unwrap_err()
-            .to_string()
-            .contains("printed nothing"));
+        assert!(
+            run_token_cmd("true", TOKEN_CMD_TIMEOUT, "x")
+                .unwrap_err()
+                .to_string()
+                .contains("printed nothing")
+        );
         // stderr is redacted and made safe before it is shown.
         let e = run_token_cmd(
             "printf 'bad glpat-Leak1234567890abcdef \\033]52;c;eA==\\007\\n' >&2; exit 2",
@@ -883,7 +906,10 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("--token-cmd failed"), "{e}");
-        assert!(!e.contains("glpat-Leak") && !e.contains('\u{1b}') && !e.contains('\u{7}'), "{e:?}");
+        assert!(
+            !e.contains("glpat-Leak") && !e.contains('\u{1b}') && !e.contains('\u{7}'),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -896,8 +922,11 @@ mod tests {
         };
         let s = Settings::load_with(&g, env(&[])).unwrap();
         assert_eq!(s.client_config().unwrap().token_origin, "--token-cmd");
-        let s = Settings::load_with(&global_with(&p), env(&[("GITLAB_TOKEN", "glpat-x-1234567")]))
-            .unwrap();
+        let s = Settings::load_with(
+            &global_with(&p),
+            env(&[("GITLAB_TOKEN", "glpat-x-1234567")]),
+        )
+        .unwrap();
         assert_eq!(s.client_config().unwrap().token_origin, "GITLAB_TOKEN");
     }
 
@@ -911,11 +940,17 @@ mod tests {
         );
         let _ = Settings::load_with(
             &global_with(&p),
-            env(&[("GEMINI_API_KEY", "legacytoken12345678"), ("OPENAI_API_KEY", "plainkey98765")]),
+            env(&[
+                ("GEMINI_API_KEY", "legacytoken12345678"),
+                ("OPENAI_API_KEY", "plainkey98765"),
+            ]),
         )
         .unwrap();
         let out = crate::redact::redact("a legacytoken12345678 b legacyllmkey0001 c plainkey98765");
-        assert!(!out.contains("legacytoken") && !out.contains("legacyllm") && !out.contains("plainkey"), "{out}");
+        assert!(
+            !out.contains("legacytoken") && !out.contains("legacyllm") && !out.contains("plainkey"),
+            "{out}"
+        );
     }
 
     #[test]

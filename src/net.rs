@@ -47,7 +47,9 @@ pub fn canonical_origin(url: &str) -> Option<String> {
     let host = host.to_ascii_lowercase();
     let loopback = host == "localhost"
         || host.ends_with(".localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback());
     let host = if loopback {
         "127.0.0.1".to_string()
     } else if host.contains(':') {
@@ -74,7 +76,10 @@ pub fn same_instance(recorded: &str, origin: &str) -> bool {
     let with_scheme = format!("{}://{recorded}", o.scheme());
     match (canonical_origin(&with_scheme), canonical_origin(origin)) {
         (Some(r), Some(o)) => {
-            let strip = |s: &str| s.split_once("://").map(|(_, h)| h.split('/').next().unwrap_or("").to_string());
+            let strip = |s: &str| {
+                s.split_once("://")
+                    .map(|(_, h)| h.split('/').next().unwrap_or("").to_string())
+            };
             strip(&r) == strip(&o)
         }
         _ => false,
@@ -89,7 +94,9 @@ pub fn host_and_port(s: &str) -> Option<(String, Option<u16>)> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') => {
+        Some((h, p))
+            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') =>
+        {
             (h, p.parse::<u16>().ok())
         }
         _ => (authority, None),
@@ -248,26 +255,53 @@ mod tests {
         assert_eq!(o("http://localhost:4567"), "http://127.0.0.1:4567");
         assert_eq!(o("http://127.0.0.1:4567/"), "http://127.0.0.1:4567");
         assert_eq!(o("http://[::1]:4567/api/v4"), "http://127.0.0.1:4567");
-        assert_eq!(o("HTTPS://GitLab.Example.COM"), "https://gitlab.example.com:443");
+        assert_eq!(
+            o("HTTPS://GitLab.Example.COM"),
+            "https://gitlab.example.com:443"
+        );
         assert_eq!(o("gitlab.example.com."), "https://gitlab.example.com:443");
-        assert_eq!(o("https://gitlab.example.com:443/"), o("gitlab.example.com"));
-        assert_eq!(o("https://example.org/gitlab/api/v4"), "https://example.org:443/gitlab");
+        assert_eq!(
+            o("https://gitlab.example.com:443/"),
+            o("gitlab.example.com")
+        );
+        assert_eq!(
+            o("https://example.org/gitlab/api/v4"),
+            "https://example.org:443/gitlab"
+        );
         assert_ne!(o("http://127.0.0.1:1"), o("http://127.0.0.1:2"));
         assert!(canonical_origin("ftp://x").is_none());
         // Older audit records carry host[:port] only.
         assert!(same_instance("localhost:4567", "http://127.0.0.1:4567"));
         assert!(same_instance("127.0.0.1:4567", &o("http://localhost:4567")));
-        assert!(same_instance("gitlab.example.com", &o("https://gitlab.example.com")));
+        assert!(same_instance(
+            "gitlab.example.com",
+            &o("https://gitlab.example.com")
+        ));
         assert!(!same_instance("other:4567", "http://127.0.0.1:4567"));
-        assert!(same_instance("http://LOCALHOST:4567/", "http://127.0.0.1:4567"));
+        assert!(same_instance(
+            "http://LOCALHOST:4567/",
+            "http://127.0.0.1:4567"
+        ));
     }
 
     #[test]
     fn hosts_and_ports_are_read_from_either_form() {
-        assert_eq!(host_and_port("localhost:4567"), Some(("127.0.0.1".into(), Some(4567))));
-        assert_eq!(host_and_port("http://127.0.0.1:4567/x"), Some(("127.0.0.1".into(), Some(4567))));
-        assert_eq!(host_and_port("GitLab.example.com"), Some(("gitlab.example.com".into(), None)));
-        assert_eq!(host_and_port("https://gitlab.example.com:443"), Some(("gitlab.example.com".into(), Some(443))));
+        assert_eq!(
+            host_and_port("localhost:4567"),
+            Some(("127.0.0.1".into(), Some(4567)))
+        );
+        assert_eq!(
+            host_and_port("http://127.0.0.1:4567/x"),
+            Some(("127.0.0.1".into(), Some(4567)))
+        );
+        assert_eq!(
+            host_and_port("GitLab.example.com"),
+            Some(("gitlab.example.com".into(), None))
+        );
+        assert_eq!(
+            host_and_port("https://gitlab.example.com:443"),
+            Some(("gitlab.example.com".into(), Some(443)))
+        );
     }
 
     #[test]
@@ -275,7 +309,10 @@ mod tests {
         assert!(has_userinfo(&Url::parse("https://a:b@h").unwrap()));
         assert!(has_userinfo(&Url::parse("https://tok@h").unwrap()));
         assert!(!has_userinfo(&Url::parse("https://h/a@b").unwrap()));
-        assert_eq!(without_userinfo("https://a:secret@h/x@y"), "https://***@h/x@y");
+        assert_eq!(
+            without_userinfo("https://a:secret@h/x@y"),
+            "https://***@h/x@y"
+        );
         assert_eq!(without_userinfo("h.example"), "h.example");
         assert!(!userinfo_message("https://a:secret@h").contains("secret"));
     }

@@ -102,15 +102,12 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             },
         ),
         // A bare `Bearer <credential>` (a header echoed without its name, a curl -H cut short).
-        rule(
-            r"\b([Bb]earer)[ \t]+([A-Za-z0-9\-._~+/]{8,}=*)",
-            |c| {
-                if keep_value(&c[2], false) || c[2].starts_with("[REDACTED") {
-                    return c[0].to_string();
-                }
-                format!("{} {MARKER}", &c[1])
-            },
-        ),
+        rule(r"\b([Bb]earer)[ \t]+([A-Za-z0-9\-._~+/]{8,}=*)", |c| {
+            if keep_value(&c[2], false) || c[2].starts_with("[REDACTED") {
+                return c[0].to_string();
+            }
+            format!("{} {MARKER}", &c[1])
+        }),
         // `docker login -p SECRET`, `--password SECRET` is covered below; `-p` only after a
         // registry login (elsewhere `-p` is a port or a path).
         rule(
@@ -718,7 +715,11 @@ mod tests {
     #[test]
     fn configured_secrets_are_redacted_whatever_their_shape() {
         // A legacy token (no prefix), a custom-prefix token, an LLM key of no known format.
-        for secret in ["a1B2c3D4e5F6g7H8i9J0", "corp_tok_Zq81kdmX", "llm-key-7hG3pQ"] {
+        for secret in [
+            "a1B2c3D4e5F6g7H8i9J0",
+            "corp_tok_Zq81kdmX",
+            "llm-key-7hG3pQ",
+        ] {
             register_secret(secret);
             let text = format!("token used: {secret}, again:{secret}.");
             let out = redact(&text);

@@ -894,8 +894,10 @@ async fn a_write_answered_with_an_undocumented_status_is_failed_not_done() {
         .await
         .unwrap();
     assert!(resp.status().is_success());
-    let c = cmd(json!({"kind": "comment_mr", "project": r.path, "mr_iid": iid,
-        "body": "please rebase", "rationale": "r"}));
+    let c = cmd(
+        json!({"kind": "comment_mr", "project": r.path, "mr_iid": iid,
+        "body": "please rebase", "rationale": "r"}),
+    );
     let mut q = r.queue(Policy::default());
     let id = q.propose(c.clone(), Source::Operator, &r.snap, now()).id();
     q.approve(id, now()).unwrap();
@@ -905,8 +907,14 @@ async fn a_write_answered_with_an_undocumented_status_is_failed_not_done() {
     let Finish::Failed(why) = &report.finish else {
         panic!("a 200 to a POST of a note is not done: {}", report.line())
     };
-    assert!(why.contains("answered 200") && why.contains("201 or 202"), "{why}");
-    assert_eq!(execution_outcomes(&r.audit), vec![("failed".to_string(), Some(200))]);
+    assert!(
+        why.contains("answered 200") && why.contains("201 or 202"),
+        "{why}"
+    );
+    assert_eq!(
+        execution_outcomes(&r.audit),
+        vec![("failed".to_string(), Some(200))]
+    );
     q.finish(id, report.finish.clone(), now()).unwrap();
 
     // Not "already executed": the operator can try again, and the real 201 is done.
@@ -917,7 +925,11 @@ async fn a_write_answered_with_an_undocumented_status_is_failed_not_done() {
     q.approve(id2, now()).unwrap();
     let ticket = q.start(id2, now()).unwrap();
     let report = execute(&r.ctx(), &ticket, &r.snap).await;
-    assert!(matches!(report.finish, Finish::Done(_)), "{}", report.line());
+    assert!(
+        matches!(report.finish, Finish::Done(_)),
+        "{}",
+        report.line()
+    );
     r.sim.shutdown().await;
 }
 
@@ -958,9 +970,15 @@ async fn a_redirected_write_is_failed_and_nothing_follows_it() {
     let Finish::Failed(why) = &report.finish else {
         panic!("{}", report.line())
     };
-    assert!(why.contains("302") && why.contains("check --gitlab-url"), "{why}");
+    assert!(
+        why.contains("302") && why.contains("check --gitlab-url"),
+        "{why}"
+    );
     assert!(foreign.requests().is_empty(), "{:?}", foreign.requests());
-    assert_eq!(execution_outcomes(&audit), vec![("failed".to_string(), None)]);
+    assert_eq!(
+        execution_outcomes(&audit),
+        vec![("failed".to_string(), None)]
+    );
     sim.shutdown().await;
 }
 
@@ -990,8 +1008,19 @@ async fn apply_never_runs_the_same_command_twice_under_another_spelling() {
     let dir = tempfile::tempdir().unwrap();
     let iid = any_open_mr(&r.snap);
     let body = "rotate glpat-Q7w8E9r0T1y2U3i4O5p6 today";
-    let first = run_apply(&r.base, dir.path(), &comment_plan(&r.path, iid, body), &["--yes"]).await;
-    assert!(line_for(&first.stdout, 1).contains("done"), "{}\n{}", first.stdout, first.stderr);
+    let first = run_apply(
+        &r.base,
+        dir.path(),
+        &comment_plan(&r.path, iid, body),
+        &["--yes"],
+    )
+    .await;
+    assert!(
+        line_for(&first.stdout, 1).contains("done"),
+        "{}\n{}",
+        first.stdout,
+        first.stderr
+    );
     assert_eq!(note_posts(&r.base).await, 1);
     let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     assert!(!log.contains("glpat-Q7w8"), "the log holds no secret");
@@ -1003,7 +1032,13 @@ async fn apply_never_runs_the_same_command_twice_under_another_spelling() {
         (localhost.as_str(), r.path.as_str()),
         (localhost.as_str(), upper.as_str()),
     ] {
-        let again = run_apply(base, dir.path(), &comment_plan(project, iid, body), &["--yes"]).await;
+        let again = run_apply(
+            base,
+            dir.path(),
+            &comment_plan(project, iid, body),
+            &["--yes"],
+        )
+        .await;
         assert!(
             line_for(&again.stdout, 1).contains("already executed"),
             "{base} {project}: {}\n{}",
@@ -1047,11 +1082,21 @@ async fn a_junk_plan_writes_one_record_for_the_items_over_the_limit() {
     let recs = audit_records(dir.path());
     assert!(recs.len() <= 101, "{} records", recs.len());
     assert!(
-        recs.iter().any(|r| matches!(&r.event, AuditEvent::Proposal { reason: Some(why), .. }
-            if why.contains("19900 item(s) over the limit of 100"))),
+        recs.iter().any(
+            |r| matches!(&r.event, AuditEvent::Proposal { reason: Some(why), .. }
+            if why.contains("19900 item(s) over the limit of 100"))
+        ),
         "{recs:?}"
     );
-    assert!(run.stdout.lines().count() <= 101, "{}", run.stdout.lines().count());
-    assert!(run.stdout.contains("19900 item(s) over the limit"), "{}", run.stdout);
+    assert!(
+        run.stdout.lines().count() <= 101,
+        "{}",
+        run.stdout.lines().count()
+    );
+    assert!(
+        run.stdout.contains("19900 item(s) over the limit"),
+        "{}",
+        run.stdout
+    );
     r.sim.shutdown().await;
 }

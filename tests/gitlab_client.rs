@@ -822,10 +822,16 @@ async fn poller_backs_off_as_a_whole_on_429() {
     assert_eq!(ctl.requests().await.len(), 1, "paused after the 429");
     handle.send(PollCmd::RefreshNow);
     until_requests(&mut rx).await;
-    assert_eq!(ctl.requests().await.len(), 2, "one manual try through the pause");
+    assert_eq!(
+        ctl.requests().await.len(),
+        2,
+        "one manual try through the pause"
+    );
     handle.send(PollCmd::RefreshNow);
     match next_event(&mut rx).await {
-        PollEvent::Error { error, .. } => assert!(error.starts_with("still rate limited"), "{error}"),
+        PollEvent::Error { error, .. } => {
+            assert!(error.starts_with("still rate limited"), "{error}")
+        }
         e => panic!("{e:?}"),
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -893,7 +899,10 @@ async fn a_two_hop_redirect_is_an_error_and_the_token_never_leaves_its_origin() 
     let c = client_at(&ours.url(), |_| {});
 
     let e = c.current_user().await.unwrap_err();
-    assert!(matches!(e, GitlabError::Redirect { status: 302, .. }), "{e:?}");
+    assert!(
+        matches!(e, GitlabError::Redirect { status: 302, .. }),
+        "{e:?}"
+    );
     let line = e.to_string();
     assert!(
         line.contains(&format!("http://localhost:{}", foreign.addr.port()))
@@ -921,7 +930,10 @@ async fn a_gzip_bomb_is_refused_at_the_cap_on_the_decompressed_stream() {
     let server = hostile::serve(move |_| hostile::raw_gzip(&bomb, "application/json")).await;
     let c = client_at(&server.url(), |_| {});
     let e = c.current_user().await.unwrap_err();
-    assert!(matches!(e, GitlabError::TooLarge { limit_mb: 32, .. }), "{e:?}");
+    assert!(
+        matches!(e, GitlabError::TooLarge { limit_mb: 32, .. }),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("larger than 32 MB"), "{e}");
     assert_eq!(server.requests().len(), 1, "too large is not retried");
 }
@@ -931,7 +943,10 @@ async fn an_endless_body_is_cut_at_the_cap() {
     let server = hostile::serve(|_| hostile::endless(&[b'['; 64 * 1024], "application/json")).await;
     let c = client_at(&server.url(), |cfg| cfg.max_json_bytes = 4 * 1024 * 1024);
     let e = c.merge_requests(1, &MrQuery::opened()).await.unwrap_err();
-    assert!(matches!(e, GitlabError::TooLarge { limit_mb: 4, .. }), "{e:?}");
+    assert!(
+        matches!(e, GitlabError::TooLarge { limit_mb: 4, .. }),
+        "{e:?}"
+    );
 }
 
 /// A log over the cap keeps its last part, from a line start, under a line saying so.
@@ -994,20 +1009,28 @@ async fn one_bad_item_does_not_fail_the_list() {
         .to_vec();
     body.extend_from_slice(b"\xff\xfe utf8");
     body.extend_from_slice(br#"","state":"opened"}]"#);
-    let server =
-        hostile::serve(move |_| hostile::raw(200, "application/json", body.clone())).await;
+    let server = hostile::serve(move |_| hostile::raw(200, "application/json", body.clone())).await;
     let c = client_at(&server.url(), |_| {});
     let mrs = c.merge_requests(1, &MrQuery::opened()).await.unwrap().items;
     let iids: Vec<u64> = mrs.iter().map(|m| m.iid).collect();
-    assert_eq!(iids, vec![1, 2, 5], "null title/branches repaired; bad items skipped");
+    assert_eq!(
+        iids,
+        vec![1, 2, 5],
+        "null title/branches repaired; bad items skipped"
+    );
     assert_eq!(mrs[1].title, "");
     assert!(mrs[2].title.contains('\u{FFFD}'), "{}", mrs[2].title);
     let problems = c.take_problems();
     assert!(
-        problems.iter().any(|p| p.contains("skipped item 3 (iid 3)")),
+        problems
+            .iter()
+            .any(|p| p.contains("skipped item 3 (iid 3)")),
         "{problems:?}"
     );
-    assert!(problems.iter().any(|p| p.contains("item 4")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("item 4")),
+        "{problems:?}"
+    );
     assert!(problems.iter().any(|p| p.contains("UTF-8")), "{problems:?}");
     assert!(c.take_problems().is_empty(), "drained");
 }
@@ -1019,10 +1042,15 @@ async fn a_link_loop_stops_at_the_first_repeated_url() {
     let server = hostile::serve(|s| {
         let page = if s.uri.contains("page=2") { 2 } else { 1 };
         let next = "/api/v4/projects/1/merge_requests?page=2";
-        let mut r = hostile::json(200, &json!([{"id": page, "iid": page, "title": "t", "state": "opened"}]));
+        let mut r = hostile::json(
+            200,
+            &json!([{"id": page, "iid": page, "title": "t", "state": "opened"}]),
+        );
         r.headers_mut().insert(
             "link",
-            format!("<http://wrong.example{next}>; rel=\"next\"").parse().unwrap(),
+            format!("<http://wrong.example{next}>; rel=\"next\"")
+                .parse()
+                .unwrap(),
         );
         r
     })
@@ -1036,7 +1064,8 @@ async fn a_link_loop_stops_at_the_first_repeated_url() {
 
 #[tokio::test]
 async fn a_401_names_where_the_token_came_from() {
-    let server = hostile::serve(|_| hostile::json(401, &json!({"message": "401 Unauthorized"}))).await;
+    let server =
+        hostile::serve(|_| hostile::json(401, &json!({"message": "401 Unauthorized"}))).await;
     let c = client_at(&server.url(), |cfg| cfg.token_origin = "--token-cmd".into());
     let e = c.current_user().await.unwrap_err();
     assert!(e.to_string().ends_with("check --token-cmd"), "{e}");
@@ -1054,13 +1083,17 @@ async fn a_manual_refresh_tries_through_a_long_rate_limit_pause() {
     let handle = poller::spawn(c, sim.project_path(), slow_poll(), tx);
     let (events, _) = until_requests(&mut rx).await;
     assert!(
-        events.iter().any(|e| matches!(e, PollEvent::Error { error, .. } if error.starts_with("429"))),
+        events
+            .iter()
+            .any(|e| matches!(e, PollEvent::Error { error, .. } if error.starts_with("429"))),
         "{events:?}"
     );
     handle.send(PollCmd::RefreshNow);
     let (events, _) = until_requests(&mut rx).await;
     assert!(
-        events.iter().any(|e| matches!(e, PollEvent::Snapshot { .. })),
+        events
+            .iter()
+            .any(|e| matches!(e, PollEvent::Snapshot { .. })),
         "the manual refresh loaded: {events:?}"
     );
     handle.shutdown().await;
@@ -1125,11 +1158,17 @@ async fn the_poller_says_once_that_an_item_was_skipped() {
         },
     )
     .await;
-    let c = client_at(&proxy.url(), |cfg| cfg.token = Some(SecretString::from("t")));
+    let c = client_at(&proxy.url(), |cfg| {
+        cfg.token = Some(SecretString::from("t"))
+    });
     let (tx, mut rx) = mpsc::channel(64);
     let handle = poller::spawn(c, sim.project_path(), slow_poll(), tx);
     let (events, _) = until_requests(&mut rx).await;
-    assert!(events.iter().any(|e| matches!(e, PollEvent::Snapshot { snapshot, .. } if !snapshot.mrs.is_empty())));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, PollEvent::Snapshot { snapshot, .. } if !snapshot.mrs.is_empty()))
+    );
     let warnings = |evs: &[PollEvent]| {
         evs.iter()
             .filter(|e| matches!(e, PollEvent::Error { error, .. } if error.starts_with("warning: merge_requests: skipped item 1")))
@@ -1152,7 +1191,9 @@ async fn a_page_with_more_items_than_asked_keeps_per_page() {
         if i > 1 {
             body.push(',');
         }
-        body.push_str(&format!(r#"{{"id":{i},"iid":{i},"title":"t","state":"opened"}}"#));
+        body.push_str(&format!(
+            r#"{{"id":{i},"iid":{i},"title":"t","state":"opened"}}"#
+        ));
     }
     body.push(']');
     let server = hostile::serve(move |_| hostile::raw(200, "application/json", body.clone())).await;
@@ -1161,7 +1202,9 @@ async fn a_page_with_more_items_than_asked_keeps_per_page() {
     assert_eq!(mrs.len(), 100);
     let problems = c.take_problems();
     assert!(
-        problems.iter().any(|p| p.contains("held 100000 items though 100 were asked for")),
+        problems
+            .iter()
+            .any(|p| p.contains("held 100000 items though 100 were asked for")),
         "{problems:?}"
     );
 }

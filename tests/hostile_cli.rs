@@ -96,9 +96,19 @@ async fn gitaiops(dir: &Path, base: Option<&str>, args: &[&str]) -> Run {
         .env_remove("OPENAI_BASE_URL")
         .stdin(Stdio::null());
     if let Some(b) = base {
-        c.arg("--gitlab-url").arg(b).arg("--project").arg("acme/platform");
+        c.arg("--gitlab-url")
+            .arg(b)
+            .arg("--project")
+            .arg("acme/platform");
     }
-    for v in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
         c.env_remove(v);
     }
     let out = tokio::task::spawn_blocking(move || c.output().unwrap())
@@ -118,7 +128,11 @@ async fn status_prints_no_terminal_controls_from_gitlab() {
     let dir = tempfile::tempdir().unwrap();
     let run = gitaiops(dir.path(), Some(&proxy.url()), &["status"]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(run.stdout.contains("evil"), "the poisoned text did arrive: {}", run.stdout);
+    assert!(
+        run.stdout.contains("evil"),
+        "the poisoned text did arrive: {}",
+        run.stdout
+    );
     run.assert_clean("status");
     let run = gitaiops(dir.path(), Some(&proxy.url()), &["status", "--json"]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
@@ -149,7 +163,10 @@ async fn diagnose_job_prints_no_terminal_controls_from_gitlab() {
     let dir = tempfile::tempdir().unwrap();
     // A failed job of the scenario, through the same proxy.
     let jobs: Value = hostile::http()
-        .get(format!("{}/api/v4/projects/1/jobs?scope[]=failed", sim.base_url()))
+        .get(format!(
+            "{}/api/v4/projects/1/jobs?scope[]=failed",
+            sim.base_url()
+        ))
         .send()
         .await
         .unwrap()
@@ -157,7 +174,10 @@ async fn diagnose_job_prints_no_terminal_controls_from_gitlab() {
         .await
         .unwrap();
     let id = jobs[0]["id"].as_u64().expect("a failed job").to_string();
-    for args in [&["diagnose", "--job", &id][..], &["diagnose", "--json", "--job", &id][..]] {
+    for args in [
+        &["diagnose", "--job", &id][..],
+        &["diagnose", "--json", "--job", &id][..],
+    ] {
         let run = gitaiops(dir.path(), Some(&proxy.url()), args).await;
         assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
         run.assert_clean(&format!("{args:?}"));
@@ -177,7 +197,10 @@ async fn diagnose_log_prints_no_terminal_controls_from_the_log() {
     )
     .unwrap();
     let path = log.display().to_string();
-    for args in [&["diagnose", "--log", &path][..], &["diagnose", "--json", "--log", &path][..]] {
+    for args in [
+        &["diagnose", "--log", &path][..],
+        &["diagnose", "--json", "--log", &path][..],
+    ] {
         let run = gitaiops(dir.path(), None, args).await;
         assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
         run.assert_clean(&format!("{args:?}"));
@@ -191,7 +214,10 @@ async fn apply_and_audit_print_no_terminal_controls() {
     let proxy = poisoned_gitlab(&sim).await;
     let dir = tempfile::tempdir().unwrap();
     let mrs: Value = hostile::http()
-        .get(format!("{}/api/v4/projects/1/merge_requests?state=opened", sim.base_url()))
+        .get(format!(
+            "{}/api/v4/projects/1/merge_requests?state=opened",
+            sim.base_url()
+        ))
         .send()
         .await
         .unwrap()
@@ -211,7 +237,12 @@ async fn apply_and_audit_print_no_terminal_controls() {
     std::fs::write(&plan_path, plan.to_string()).unwrap();
     let p = plan_path.display().to_string();
     let run = gitaiops(dir.path(), Some(&proxy.url()), &["apply", &p, "--yes"]).await;
-    assert!(run.stdout.contains("1. comment_mr"), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1. comment_mr"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
     run.assert_clean("apply");
     for args in [&["audit"][..], &["audit", "--json"][..]] {
         let run = gitaiops(dir.path(), None, args).await;
@@ -227,7 +258,10 @@ async fn errors_config_and_codeowners_print_no_terminal_controls() {
     let dir = tempfile::tempdir().unwrap();
     // A GitLab error body with escapes in it.
     let server = hostile::serve(|_| {
-        hostile::json(403, &json!({"message": format!("403 Forbidden {HOSTILE_TEXT}")}))
+        hostile::json(
+            403,
+            &json!({"message": format!("403 Forbidden {HOSTILE_TEXT}")}),
+        )
     })
     .await;
     let run = gitaiops(dir.path(), Some(&server.url()), &["status"]).await;
@@ -245,9 +279,16 @@ async fn errors_config_and_codeowners_print_no_terminal_controls() {
     run.assert_clean("config show");
 
     let co = dir.path().join("CODEOWNERS");
-    std::fs::write(&co, format!("[Sec{HOSTILE_TEXT}]\n*.rs @al{HOSTILE_TEXT}\n[broken\n")).unwrap();
+    std::fs::write(
+        &co,
+        format!("[Sec{HOSTILE_TEXT}]\n*.rs @al{HOSTILE_TEXT}\n[broken\n"),
+    )
+    .unwrap();
     let f = co.display().to_string();
-    for args in [&["codeowners", &f, "src/a.rs"][..], &["codeowners", "--json", &f, "src/a.rs"][..]] {
+    for args in [
+        &["codeowners", &f, "src/a.rs"][..],
+        &["codeowners", "--json", &f, "src/a.rs"][..],
+    ] {
         let run = gitaiops(dir.path(), None, args).await;
         run.assert_clean(&format!("{args:?}"));
     }
@@ -271,11 +312,17 @@ async fn status_against_a_redirecting_gitlab_fails_naming_the_location() {
     let run = gitaiops(dir.path(), Some(&ours.url()), &["status"]).await;
     assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert!(
-        run.stderr.contains(&format!("answered 302 to http://localhost:{}", foreign.addr.port()))
-            && run.stderr.contains("check --gitlab-url"),
+        run.stderr.contains(&format!(
+            "answered 302 to http://localhost:{}",
+            foreign.addr.port()
+        )) && run.stderr.contains("check --gitlab-url"),
         "{}",
         run.stderr
     );
-    assert!(run.stdout.is_empty(), "nothing printed as GitLab's data: {}", run.stdout);
+    assert!(
+        run.stdout.is_empty(),
+        "nothing printed as GitLab's data: {}",
+        run.stdout
+    );
     assert!(foreign.requests().is_empty());
 }

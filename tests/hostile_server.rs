@@ -49,14 +49,18 @@ fn assert_nothing_reached(foreign: &hostile::Hostile) {
         seen.is_empty(),
         "the foreign origin received {} request(s); credentials: {:?}",
         seen.len(),
-        seen.iter().flat_map(|s| s.credentials()).collect::<Vec<_>>()
+        seen.iter()
+            .flat_map(|s| s.credentials())
+            .collect::<Vec<_>>()
     );
 }
 
 #[tokio::test]
 async fn gemini_follows_no_redirect_and_its_key_and_prompt_stay_home() {
-    let foreign = foreign_two_hop(json!({"candidates": [{"content": {"parts": [{"text": "{}"}]},
-        "finishReason": "STOP"}]}))
+    let foreign = foreign_two_hop(
+        json!({"candidates": [{"content": {"parts": [{"text": "{}"}]},
+        "finishReason": "STOP"}]}),
+    )
     .await;
     let target = format!("{}/first", foreign.url_as_localhost());
     let ours = hostile::serve(move |_| hostile::redirect(307, &target)).await;

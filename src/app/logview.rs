@@ -606,14 +606,26 @@ mod tests {
         v.cursor = 0;
         v.search = Some("AAAAAAAAAAEAAAAz".into());
         v.find(true, 5, 80);
-        assert!(v.notice.as_deref().unwrap_or("").contains("not found"), "{:?}", v.notice);
+        assert!(
+            v.notice.as_deref().unwrap_or("").contains("not found"),
+            "{:?}",
+            v.notice
+        );
         // A single-line secret hidden on screen cannot be confirmed by searching for it either.
         v.search = Some("glpat-Q7w8".into());
         v.find(true, 5, 80);
-        assert!(v.notice.as_deref().unwrap_or("").contains("not found"), "{:?}", v.notice);
+        assert!(
+            v.notice.as_deref().unwrap_or("").contains("not found"),
+            "{:?}",
+            v.notice
+        );
         v.search = Some("next".into());
         v.find(true, 5, 80);
-        assert!(v.notice.as_deref().unwrap_or("").contains("line 9"), "{:?}", v.notice);
+        assert!(
+            v.notice.as_deref().unwrap_or("").contains("line 9"),
+            "{:?}",
+            v.notice
+        );
     }
 
     #[test]

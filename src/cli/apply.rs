@@ -35,8 +35,8 @@ const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
 /// Plan items considered one by one (valid or not); the rest are refused together, in one line
 /// and one audit record, however many there are.
 pub const MAX_PLAN_ITEMS: usize = 100;
-use crate::command::audit::REMEMBER_DONE;
 use super::out;
+use crate::command::audit::REMEMBER_DONE;
 
 pub async fn run_apply(global: GlobalArgs, args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&global)?;
@@ -168,9 +168,17 @@ pub async fn apply_plan(
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let records = audit::read_all(audit_log.path())?;
     let origin = client.origin();
-    for (identity, when) in audit::done_identities(&records, since, origin).into_iter().chain(
-        audit::done_among(audit_log, &records, since, origin, snap.project.id, &cmds),
-    ) {
+    for (identity, when) in audit::done_identities(&records, since, origin)
+        .into_iter()
+        .chain(audit::done_among(
+            audit_log,
+            &records,
+            since,
+            origin,
+            snap.project.id,
+            &cmds,
+        ))
+    {
         queue.remember_done(identity, &when);
     }
     drop(records);

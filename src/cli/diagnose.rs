@@ -78,7 +78,12 @@ pub async fn fetch_job(
 ) -> anyhow::Result<(Vec<u8>, JobContext)> {
     let p = client.project(project).await?;
     let job = client.job(p.id, job_id).await?;
-    let trace = client.job_trace(p.id, job_id).await?;
+    // Bounded: a log over `[gitlab] max_trace_mb` keeps its tail (the end is where jobs fail).
+    let tail = client.job_trace_tail(p.id, job_id).await?;
+    if let Some(n) = tail.notice() {
+        out::eprintln(&format!("job {job_id}: {n}"));
+    }
+    let trace = tail.bytes;
     let path = if p.path_with_namespace.is_empty() {
         project.to_string()
     } else {

@@ -385,7 +385,10 @@ fn last_byte(f: &File, len: u64) -> io::Result<Option<u8>> {
 
 /// `<log>.<ext>` beside the log.
 fn sibling(path: &Path, ext: &str) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(format!(".{ext}"));
     path.with_file_name(name)
 }
@@ -403,15 +406,17 @@ fn private_file(o: &mut OpenOptions) -> &mut OpenOptions {
 /// The identity key: 32 random bytes as hex, created once beside the log with mode 0600.
 fn load_or_create_key(path: &Path) -> io::Result<ring::hmac::Key> {
     let parse = |text: &str| -> io::Result<ring::hmac::Key> {
-        let bytes = unhex(text.trim()).filter(|b| b.len() == 32).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "audit identity key {} is damaged (expected 64 hex digits)",
-                    path.display()
-                ),
-            )
-        })?;
+        let bytes = unhex(text.trim())
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "audit identity key {} is damaged (expected 64 hex digits)",
+                        path.display()
+                    ),
+                )
+            })?;
         Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &bytes))
     };
     match std::fs::read_to_string(path) {
@@ -442,7 +447,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -493,11 +498,7 @@ fn done_record<'a>(
     if outcome != "done" {
         return None;
     }
-    if !r
-        .gitlab
-        .as_deref()
-        .is_none_or(|h| same_gitlab(h, origin))
-    {
+    if !r.gitlab.as_deref().is_none_or(|h| same_gitlab(h, origin)) {
         return None;
     }
     let t: jiff::Timestamp = r.time.parse().ok()?;
@@ -517,9 +518,7 @@ fn same_gitlab(recorded: &str, current: &str) -> bool {
         crate::net::host_and_port(recorded),
         crate::net::host_and_port(current),
     ) {
-        (Some((rh, rp)), Some((ch, cp))) => {
-            rh == ch && (rp.is_none() || cp.is_none() || rp == cp)
-        }
+        (Some((rh, rp)), Some((ch, cp))) => rh == ch && (rp.is_none() || cp.is_none() || rp == cp),
         _ => recorded == current,
     }
 }
@@ -822,15 +821,26 @@ mod tests {
         let log = AuditLog::open(&path).unwrap();
         log.append(&rec("2026-01-02T03:04:05Z")).unwrap();
         let before = std::fs::read(&path).unwrap();
-        let mut f = OpenOptions::new().read(true).append(true).open(&path).unwrap();
+        let mut f = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
         // The disk fills half-way through the record.
         let e = append_locked(&mut f, b"{\"half\": \"a record\"}\n", |f, b| {
             f.write_all(&b[..b.len() / 2])?;
-            Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"))
+            Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "no space left on device",
+            ))
         })
         .unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::StorageFull);
-        assert_eq!(std::fs::read(&path).unwrap(), before, "nothing half-written stays");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "nothing half-written stays"
+        );
         log.append(&rec("2026-01-02T03:04:07Z")).unwrap();
         assert!(read_all(&path).unwrap().iter().all(Result::is_ok));
     }
@@ -848,7 +858,10 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             let key = dir.path().join("audit.jsonl.key");
-            assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         // Another log, another key: hashes cannot be compared across logs or guessed.
         let other = AuditLog::open(&dir.path().join("other.jsonl")).unwrap();
@@ -862,11 +875,26 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("glpat-abcdef"), "{text}");
         let since = "2026-01-02T00:00:00Z".parse().unwrap();
-        let found = log.executed_since(&cmd(), 3, "http://127.0.0.1:4567", since).unwrap();
+        let found = log
+            .executed_since(&cmd(), 3, "http://127.0.0.1:4567", since)
+            .unwrap();
         assert_eq!(found.as_deref(), Some("2026-01-03T00:00:00Z"));
         // localhost is the same instance; another port is not.
-        assert!(log.executed_since(&cmd(), 3, &crate::net::canonical_origin("http://localhost:4567").unwrap(), since).unwrap().is_some());
-        assert!(log.executed_since(&cmd(), 3, "http://127.0.0.1:4568", since).unwrap().is_none());
+        assert!(
+            log.executed_since(
+                &cmd(),
+                3,
+                &crate::net::canonical_origin("http://localhost:4567").unwrap(),
+                since
+            )
+            .unwrap()
+            .is_some()
+        );
+        assert!(
+            log.executed_since(&cmd(), 3, "http://127.0.0.1:4568", since)
+                .unwrap()
+                .is_none()
+        );
         // The plain identity of the redacted command does not match (why the hash is needed).
         let recs = read_all(&path).unwrap();
         let plain = done_identities(&recs, since, "http://127.0.0.1:4567");
@@ -879,7 +907,10 @@ mod tests {
     async fn the_execution_lock_is_exclusive_until_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::open(&dir.path().join("audit.jsonl")).unwrap();
-        let held = log.lock_for_execution(Duration::from_secs(1)).await.unwrap();
+        let held = log
+            .lock_for_execution(Duration::from_secs(1))
+            .await
+            .unwrap();
         // Another open (as another process would) cannot take it meanwhile.
         let other = AuditLog::open(log.path()).unwrap();
         let e = other
@@ -888,7 +919,12 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
         drop(held);
-        assert!(other.lock_for_execution(Duration::from_secs(1)).await.is_ok());
+        assert!(
+            other
+                .lock_for_execution(Duration::from_secs(1))
+                .await
+                .is_ok()
+        );
     }
 
     mod exactly_once {

@@ -15,9 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::gitlab::{GitlabClient, GitlabError, ProjectSnapshot, WriteResponse};
 
-use super::audit::{
-    AuditLog, EXECUTION_LOCK_WAIT, REMEMBER_DONE, RecordHeader, execution_record,
-};
+use super::audit::{AuditLog, EXECUTION_LOCK_WAIT, REMEMBER_DONE, RecordHeader, execution_record};
 use super::model::{Command, Target};
 use super::queue::{Finish, ItemId, Ticket};
 use super::request::{HttpRequest, requests};
@@ -94,7 +92,9 @@ pub async fn execute(ctx: &ExecContext, ticket: &Ticket, snap: &ProjectSnapshot)
             Ok(l) => Some(l),
             Err(e) => {
                 let finish = Finish::Failed(format!("not sent: audit log busy or unusable: {e}"));
-                return record(ctx, ticket, finish, None, None, started, &origin, project_id);
+                return record(
+                    ctx, ticket, finish, None, None, started, &origin, project_id,
+                );
             }
         }
     };
@@ -104,20 +104,32 @@ pub async fn execute(ctx: &ExecContext, ticket: &Ticket, snap: &ProjectSnapshot)
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         match ctx.audit.executed_since(cmd, project_id, &origin, since) {
             Ok(Some(when)) => {
-                let finish =
-                    Finish::Stale(format!("already executed at {when} (audit log); not sent again"));
-                return record(ctx, ticket, finish, None, None, started, &origin, project_id);
+                let finish = Finish::Stale(format!(
+                    "already executed at {when} (audit log); not sent again"
+                ));
+                return record(
+                    ctx, ticket, finish, None, None, started, &origin, project_id,
+                );
             }
             Ok(None) => {}
             Err(e) => {
                 let finish = Finish::Failed(format!("not sent: cannot read the audit log: {e}"));
-                return record(ctx, ticket, finish, None, None, started, &origin, project_id);
+                return record(
+                    ctx, ticket, finish, None, None, started, &origin, project_id,
+                );
             }
         }
     }
     let (finish, request, http_status) = run(&ctx.client, cmd, ticket.risk, snap).await;
     let report = record(
-        ctx, ticket, finish, request, http_status, started, &origin, project_id,
+        ctx,
+        ticket,
+        finish,
+        request,
+        http_status,
+        started,
+        &origin,
+        project_id,
     );
     drop(lock);
     report
@@ -491,11 +503,14 @@ mod tests {
     #[test]
     fn every_write_has_documented_success_statuses() {
         let c = |v: Value| serde_json::from_value::<Command>(v).unwrap();
-        let note = c(json!({"kind": "comment_mr", "project": "g/a", "mr_iid": 1, "body": "b", "rationale": "r"}));
+        let note = c(
+            json!({"kind": "comment_mr", "project": "g/a", "mr_iid": 1, "body": "b", "rationale": "r"}),
+        );
         assert_eq!(documented_success(&note), &[201, 202]);
         let play = c(json!({"kind": "play_job", "project": "g/a", "job_id": 1, "rationale": "r"}));
         assert_eq!(documented_success(&play), &[200]);
-        let rebase = c(json!({"kind": "rebase_mr", "project": "g/a", "mr_iid": 1, "rationale": "r"}));
+        let rebase =
+            c(json!({"kind": "rebase_mr", "project": "g/a", "mr_iid": 1, "rationale": "r"}));
         assert_eq!(documented_success(&rebase), &[202]);
         assert_eq!(expected_text(&[201, 202]), "201 or 202");
     }

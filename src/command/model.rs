@@ -316,11 +316,8 @@ impl Command {
                           key: &str,
                           norm: fn(&str) -> String| {
                 if let Some(serde_json::Value::Array(a)) = o.get_mut(key) {
-                    let mut items: Vec<String> = a
-                        .iter()
-                        .filter_map(|x| x.as_str())
-                        .map(norm)
-                        .collect();
+                    let mut items: Vec<String> =
+                        a.iter().filter_map(|x| x.as_str()).map(norm).collect();
                     items.sort();
                     items.dedup();
                     *a = items.into_iter().map(serde_json::Value::String).collect();
@@ -385,22 +382,38 @@ mod tests {
     #[test]
     fn identities_fold_what_gitlab_treats_as_one() {
         let c = |v: serde_json::Value| serde_json::from_value::<Command>(v).unwrap();
-        let a = c(serde_json::json!({"kind": "assign_reviewers", "project": "Group/App",
-            "mr_iid": 4, "reviewers": ["@Bob", "alice"], "rationale": "x"}));
-        let b = c(serde_json::json!({"kind": "assign_reviewers", "project": "group/app/",
-            "mr_iid": 4, "reviewers": ["ALICE", "bob", "bob"], "rationale": "y", "confidence": 0.3}));
+        let a = c(
+            serde_json::json!({"kind": "assign_reviewers", "project": "Group/App",
+            "mr_iid": 4, "reviewers": ["@Bob", "alice"], "rationale": "x"}),
+        );
+        let b = c(
+            serde_json::json!({"kind": "assign_reviewers", "project": "group/app/",
+            "mr_iid": 4, "reviewers": ["ALICE", "bob", "bob"], "rationale": "y", "confidence": 0.3}),
+        );
         assert_eq!(a.identity(), b.identity());
         assert_eq!(a.identity_in_project(7), b.identity_in_project(7));
         assert_ne!(a.identity_in_project(7), a.identity_in_project(8));
-        let m1 = c(serde_json::json!({"kind": "merge_mr", "project": "g/a", "mr_iid": 1, "sha": "ABCDEF1", "rationale": "r"}));
-        let m2 = c(serde_json::json!({"kind": "merge_mr", "project": "G/A", "mr_iid": 1, "sha": "abcdef1", "rationale": "r"}));
+        let m1 = c(
+            serde_json::json!({"kind": "merge_mr", "project": "g/a", "mr_iid": 1, "sha": "ABCDEF1", "rationale": "r"}),
+        );
+        let m2 = c(
+            serde_json::json!({"kind": "merge_mr", "project": "G/A", "mr_iid": 1, "sha": "abcdef1", "rationale": "r"}),
+        );
         assert_eq!(m1.identity(), m2.identity());
         // The payload still counts: another body is another command.
-        let n1 = c(serde_json::json!({"kind": "comment_mr", "project": "g/a", "mr_iid": 1, "body": "Hi", "rationale": "r"}));
-        let n2 = c(serde_json::json!({"kind": "comment_mr", "project": "g/a", "mr_iid": 1, "body": "hi", "rationale": "r"}));
+        let n1 = c(
+            serde_json::json!({"kind": "comment_mr", "project": "g/a", "mr_iid": 1, "body": "Hi", "rationale": "r"}),
+        );
+        let n2 = c(
+            serde_json::json!({"kind": "comment_mr", "project": "g/a", "mr_iid": 1, "body": "hi", "rationale": "r"}),
+        );
         assert_ne!(n1.identity(), n2.identity());
-        let l1 = c(serde_json::json!({"kind": "set_labels", "project": "g/a", "mr_iid": 1, "add": ["b", "a"], "rationale": "r"}));
-        let l2 = c(serde_json::json!({"kind": "set_labels", "project": "g/a", "mr_iid": 1, "add": ["a", "b"], "remove": [], "rationale": "r"}));
+        let l1 = c(
+            serde_json::json!({"kind": "set_labels", "project": "g/a", "mr_iid": 1, "add": ["b", "a"], "rationale": "r"}),
+        );
+        let l2 = c(
+            serde_json::json!({"kind": "set_labels", "project": "g/a", "mr_iid": 1, "add": ["a", "b"], "remove": [], "rationale": "r"}),
+        );
         assert_eq!(l1.identity(), l2.identity());
     }
 

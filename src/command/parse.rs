@@ -434,7 +434,10 @@ mod tests {
         let text = r#"{"summary": "s", "commands": [
             {"kind": "retry_job", "project": "g/a", "job_id": 1, "job_id": 2, "rationale": "r"}]}"#;
         let e = parse_plan_file(text).unwrap_err().to_string();
-        assert!(e.contains("duplicate key \"job_id\"") && e.contains("line 2"), "{e}");
+        assert!(
+            e.contains("duplicate key \"job_id\"") && e.contains("line 2"),
+            "{e}"
+        );
     }
 
     #[test]

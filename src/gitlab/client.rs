@@ -638,7 +638,8 @@ impl GitlabClient {
             let (mut batch, problems) =
                 self.parse_list::<T>(path, &f.headers, &f.body, per_page)?;
             for p in problems {
-                self.inner.note_problem(format!("{}: {p}", endpoint_name(path)));
+                self.inner
+                    .note_problem(format!("{}: {p}", endpoint_name(path)));
             }
             items.append(&mut batch);
             let Some(next) = next_link(&f.headers) else {
@@ -664,7 +665,12 @@ impl GitlabClient {
         Ok(Listed { items, server_time })
     }
 
-    fn parse<T: DeserializeOwned>(&self, path: &str, headers: &HeaderMap, body: &[u8]) -> Result<T> {
+    fn parse<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<T> {
         let text = self.json_text(path, headers, body)?;
         serde_json::from_str(&text).map_err(|e| self.parse_error(path, &e.to_string()))
     }
@@ -806,7 +812,10 @@ fn looks_like_html(headers: &HeaderMap, body: &[u8]) -> bool {
         .position(|b| !b.is_ascii_whitespace())
         .map_or(&body[..0], |i| &body[i..body.len().min(i + 16)]);
     let lower = start.to_ascii_lowercase();
-    ct_html || lower.starts_with(b"<!doctype") || lower.starts_with(b"<html") || lower.starts_with(b"<head")
+    ct_html
+        || lower.starts_with(b"<!doctype")
+        || lower.starts_with(b"<html")
+        || lower.starts_with(b"<head")
 }
 
 pub use crate::net::{MAX_RATE_LIMIT_WAIT, backoff_delay, parse_http_date, rate_limit_wait};

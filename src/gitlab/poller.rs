@@ -901,7 +901,10 @@ mod tests {
             Duration::from_secs(30)
         );
         assert_eq!(rate_limit_pause(None, backoff), backoff);
-        assert_eq!(rate_limit_pause(Some(Duration::ZERO), backoff), Duration::from_secs(1));
+        assert_eq!(
+            rate_limit_pause(Some(Duration::ZERO), backoff),
+            Duration::from_secs(1)
+        );
         assert!(MAX_RATE_LIMIT_PAUSE <= Duration::from_secs(300));
     }
 }

@@ -244,7 +244,10 @@ impl Transport {
     pub async fn get_with_retry(&self, url: Url, path: &str, limit: BodyLimit) -> Result<Fetched> {
         let mut attempt = 0u32;
         loop {
-            match self.send_once(Method::GET, url.clone(), path, None, limit).await {
+            match self
+                .send_once(Method::GET, url.clone(), path, None, limit)
+                .await
+            {
                 Ok(f) => return Ok(f),
                 Err(e) if e.is_transient() && attempt < self.max_retries => {
                     let wait = match &e {
@@ -590,7 +593,10 @@ mod tests {
         ] {
             let e = normalize_base_url(raw).unwrap_err().to_string();
             assert!(e.contains("user name or password"), "{e}");
-            assert!(!e.contains("hunter2pass") && !e.contains("glpat-abc"), "{e}");
+            assert!(
+                !e.contains("hunter2pass") && !e.contains("glpat-abc"),
+                "{e}"
+            );
         }
     }
 

@@ -36,10 +36,15 @@ impl Seen {
 
     /// Any credential-bearing header.
     pub fn credentials(&self) -> Vec<String> {
-        ["authorization", "private-token", "x-goog-api-key", "x-api-key"]
-            .into_iter()
-            .filter_map(|h| self.header(h).map(|v| format!("{h}: {v}")))
-            .collect()
+        [
+            "authorization",
+            "private-token",
+            "x-goog-api-key",
+            "x-api-key",
+        ]
+        .into_iter()
+        .filter_map(|h| self.header(h).map(|v| format!("{h}: {v}")))
+        .collect()
     }
 }
 
@@ -170,13 +175,14 @@ pub async fn serve_proxy(
             let status = resp.status().as_u16();
             let mut headers = HeaderMap::new();
             for (k, v) in resp.headers() {
-                if k != header::CONTENT_LENGTH && k != header::TRANSFER_ENCODING {
-                    if let (Ok(k), Ok(v)) = (
+                if k != header::CONTENT_LENGTH
+                    && k != header::TRANSFER_ENCODING
+                    && let (Ok(k), Ok(v)) = (
                         header::HeaderName::from_bytes(k.as_str().as_bytes()),
                         header::HeaderValue::from_bytes(v.as_bytes()),
-                    ) {
-                        headers.insert(k, v);
-                    }
+                    )
+                {
+                    headers.insert(k, v);
                 }
             }
             let content_type = resp
@@ -283,7 +289,8 @@ pub fn raw_gzip(compressed: &[u8], content_type: &str) -> Response {
 
 /// A body that streams `chunk` forever (until the client hangs up).
 pub fn endless(chunk: &'static [u8], content_type: &str) -> Response {
-    let stream = futures::stream::repeat_with(move || Ok::<_, std::io::Error>(Bytes::from_static(chunk)));
+    let stream =
+        futures::stream::repeat_with(move || Ok::<_, std::io::Error>(Bytes::from_static(chunk)));
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type)
@@ -294,8 +301,7 @@ pub fn endless(chunk: &'static [u8], content_type: &str) -> Response {
 /// Text carrying every kind of terminal escape a hostile server could plant: OSC 52 (writes
 /// the clipboard), OSC 0 (window title), CSI 2J (clears the screen), DCS, a C1 CSI, a bidi
 /// override and a zero-width space.
-pub const HOSTILE_TEXT: &str =
-    "evil\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}Pq#0\u{1b}\\\u{9b}31m\u{202e}txt.exe\u{200b}end";
+pub const HOSTILE_TEXT: &str = "evil\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}Pq#0\u{1b}\\\u{9b}31m\u{202e}txt.exe\u{200b}end";
 
 /// Whether `s` holds anything a terminal would act on or reorder.
 pub fn has_terminal_controls(s: &str) -> bool {
