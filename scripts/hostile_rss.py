@@ -148,6 +148,9 @@ def make_handler(sc: Scenario):
                         yield b"]"
                     return self.stream("application/json", small())
                 return self.send_json([])
+            if path.endswith("/approvals"):
+                return self.send_json({"approved": False, "approved_by": [],
+                                       "user_has_approved": False, "user_can_approve": True})
             if path.endswith("/pipelines"):
                 return self.send_json([])
             m = re.fullmatch(r"/api/v4/projects/[^/]+/jobs/(\d+)", path)
