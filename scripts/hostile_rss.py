@@ -251,6 +251,8 @@ def main():
     ap.add_argument("--bin", default="target/debug/gitaiops")
     ap.add_argument("--only", default="")
     ap.add_argument("--tui-seconds", type=int, default=20)
+    ap.add_argument("--max-trace-mb", type=int, default=0,
+                    help="sets [gitlab] max_trace_mb (GITAIOPS__GITLAB__MAX_TRACE_MB)")
     a = ap.parse_args()
     bin_ = str(Path(a.bin).resolve())
     names = [n for n in SCENARIOS if not a.only or n in a.only.split(",")]
@@ -266,6 +268,8 @@ def main():
         base = f"http://127.0.0.1:{srv.server_address[1]}"
         with tempfile.TemporaryDirectory() as state:
             env = env_for(Path(state))
+            if a.max_trace_mb:
+                env["GITAIOPS__GITLAB__MAX_TRACE_MB"] = str(a.max_trace_mb)
             if SCENARIOS[name] is None:
                 code, rss, secs, tail = run_tui(bin_, base, env, a.tui_seconds)
             else:

@@ -404,6 +404,51 @@ where
     out
 }
 
+/// `secret_block_lines` over an indexed log without touching every line's text: `has_marker(i)`
+/// is a cheap byte test (does line `i` mention `PRIVATE KEY` at all?), `text(i)` renders a line
+/// only for candidates and the lines of a block. For viewers and excerpts that work line by
+/// line on logs of any size.
+pub fn secret_block_ranges<'a>(
+    n: usize,
+    has_marker: impl Fn(usize) -> bool,
+    text: impl Fn(usize) -> Cow<'a, str>,
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !has_marker(i) || !opens_private_key(&text(i)) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = i;
+        if !closes_private_key(&text(i)) {
+            let mut j = i + 1;
+            while j < n {
+                let l = text(j);
+                if closes_private_key(&l) {
+                    end = j;
+                    break;
+                }
+                if !is_key_material(&l) {
+                    break;
+                }
+                end = j;
+                j += 1;
+            }
+        }
+        out.push((start, end));
+        i = end + 1;
+    }
+    out
+}
+
+/// Whether `line` falls in one of the sorted, disjoint `ranges`.
+pub fn in_ranges(ranges: &[(usize, usize)], line: usize) -> bool {
+    let i = ranges.partition_point(|&(_, end)| end < line);
+    ranges.get(i).is_some_and(|&(start, _)| start <= line)
+}
+
 /// The line that starts a private key block.
 pub fn opens_private_key(l: &str) -> bool {
     l.contains("-----BEGIN") && l.contains("PRIVATE KEY")

@@ -72,37 +72,11 @@ static ERROR_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// with a byte search, so a log without any costs one pass of `memmem`.
 pub fn secret_ranges(index: &LogIndex) -> Vec<(usize, usize)> {
     let finder = memchr::memmem::Finder::new(b"PRIVATE KEY");
-    let n = index.line_count();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < n {
-        if finder.find(index.raw(i)).is_none()
-            || !crate::redact::opens_private_key(&index.plain_cow(i))
-        {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut end = i;
-        if !crate::redact::closes_private_key(&index.plain_cow(i)) {
-            let mut j = i + 1;
-            while j < n {
-                let l = index.plain_cow(j);
-                if crate::redact::closes_private_key(&l) {
-                    end = j;
-                    break;
-                }
-                if !crate::redact::is_key_material(&l) {
-                    break;
-                }
-                end = j;
-                j += 1;
-            }
-        }
-        out.push((start, end));
-        i = end + 1;
-    }
-    out
+    crate::redact::secret_block_ranges(
+        index.line_count(),
+        |i| finder.find(index.raw(i)).is_some(),
+        |i| index.plain_cow(i),
+    )
 }
 
 /// A line that looks like the start of a failure. Lines GitLab's runner prints after every
@@ -169,8 +143,7 @@ impl LogView {
 
     /// Whether `line` belongs to a multi-line secret block: a viewer shows a marker instead.
     pub fn in_secret_block(&self, line: usize) -> bool {
-        let i = self.secret.partition_point(|&(_, end)| end < line);
-        self.secret.get(i).is_some_and(|&(start, _)| start <= line)
+        crate::redact::in_ranges(&self.secret, line)
     }
 
     fn section_folded(&self, idx: usize) -> bool {
