@@ -214,7 +214,11 @@ mod tests {
         let log = LogIndex::parse(std::sync::Arc::new(text.as_bytes().to_vec()));
         let ex = crate::diagnose::extract::extract(&log);
         let e = build(&log, &ex, 4000);
-        assert!(!e.text.contains("b3BlbnNzaC1") && !e.text.contains("AAAAAAAAAAEAAAAz"), "{}", e.text);
+        assert!(
+            !e.text.contains("b3BlbnNzaC1") && !e.text.contains("AAAAAAAAAAEAAAAz"),
+            "{}",
+            e.text
+        );
         assert!(e.text.contains("permission denied"), "{}", e.text);
     }
 
