@@ -50,6 +50,8 @@ pub struct GitlabSection {
     pub request_timeout_secs: Option<u64>,
     /// Connection timeout in seconds (default 5)
     pub connect_timeout_secs: Option<u64>,
+    /// Job logs larger than this many MB keep their last part (default 32)
+    pub max_trace_mb: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -264,9 +266,24 @@ where
 enum TokenSource {
     None,
     Env(SecretString),
-    Command(String),
+    /// The command, and whether it came from `--token-cmd` (else the config file).
+    Command(String, bool),
     File(SecretString),
 }
+
+/// How long `token_cmd` may take (a password manager waiting on a locked agent must not hang
+/// the program).
+pub const TOKEN_CMD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Environment variables that hold the operator's secrets: registered for redaction as
+/// literals (they may have no recognisable shape).
+const SECRET_VARS: [&str; 5] = [
+    "GITLAB_TOKEN",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "OPENAI_API_KEY",
+    "GITAIOPS_SIM_TOKEN",
+];
 
 /// The resolved settings: the file, then `GITAIOPS__*` variables, then the named variables and
 /// flags (`GITLAB_HOST`/`--gitlab-url`, `GITLAB_TOKEN`, `--project`, `--read-only`, ...).
@@ -306,6 +323,9 @@ impl Settings {
         let config_exists = config_path.exists();
         let from_file = load_file(&config_path)?;
         let mut file = apply_env_overrides(&from_file, env.iter().cloned())?;
+        // Read-only is switched on from anywhere and off nowhere: a variable saying `false`
+        // must not undo the file's `true`.
+        file.policy.read_only |= from_file.policy.read_only;
 
         if let Some(url) = global.gitlab_url.as_ref().filter(|u| !u.trim().is_empty()) {
             file.gitlab.url = Some(url.trim().to_string());
@@ -334,9 +354,15 @@ impl Settings {
             .find(|(k, _)| k == "GITLAB_TOKEN")
             .map(|(_, v)| v.trim().to_string())
             .filter(|v| !v.is_empty());
+        let from_flag = global
+            .token_cmd
+            .as_ref()
+            .is_some_and(|c| !c.trim().is_empty());
         let token = match (env_token, &file.gitlab.token_cmd, &file.gitlab.token) {
             (Some(t), _, _) => TokenSource::Env(SecretString::from(t)),
-            (None, Some(cmd), _) if !cmd.trim().is_empty() => TokenSource::Command(cmd.clone()),
+            (None, Some(cmd), _) if !cmd.trim().is_empty() => {
+                TokenSource::Command(cmd.clone(), from_flag)
+            }
             (None, _, Some(t)) if !t.expose_secret().trim().is_empty() => {
                 TokenSource::File(t.clone())
             }
@@ -345,6 +371,13 @@ impl Settings {
         if let TokenSource::Env(t) = &token {
             file.gitlab.token = Some(t.clone());
         }
+        if let Some(url) = file.gitlab.url.as_deref()
+            && let Some(u) = crate::net::parse_lenient(url)
+            && crate::net::has_userinfo(&u)
+        {
+            bail!("{}", crate::net::userinfo_message(url));
+        }
+        register_secrets(&file, &env);
         Ok(Settings {
             config_path,
             config_exists,
@@ -395,16 +428,22 @@ impl Settings {
         match &self.token {
             TokenSource::None => Ok(None),
             TokenSource::Env(t) | TokenSource::File(t) => Ok(Some(t.clone())),
-            TokenSource::Command(cmd) => run_token_cmd(cmd).map(Some),
+            TokenSource::Command(cmd, _) => {
+                let t = run_token_cmd(cmd, TOKEN_CMD_TIMEOUT, self.token_origin())?;
+                crate::redact::register_secret(t.expose_secret());
+                Ok(Some(t))
+            }
         }
     }
 
-    fn token_origin(&self) -> &'static str {
+    /// Where the token came from, as the operator would fix it (named in a 401).
+    pub fn token_origin(&self) -> &'static str {
         match self.token {
-            TokenSource::None => "unset",
+            TokenSource::None => "GITLAB_TOKEN (unset)",
             TokenSource::Env(_) => "GITLAB_TOKEN",
-            TokenSource::Command(_) => "token_cmd",
-            TokenSource::File(_) => "config file",
+            TokenSource::Command(_, true) => "--token-cmd",
+            TokenSource::Command(_, false) => "token_cmd in the config file",
+            TokenSource::File(_) => "the token in the config file",
         }
     }
 
@@ -413,6 +452,11 @@ impl Settings {
         Ok(ClientConfig {
             base_url: self.gitlab_url().to_string(),
             token: self.token()?,
+            token_origin: self.token_origin().to_string(),
+            max_trace_bytes: g
+                .max_trace_mb
+                .map(|mb| mb.clamp(1, 4096) * 1024 * 1024)
+                .unwrap_or(crate::gitlab::client::DEFAULT_MAX_TRACE_BYTES),
             ca_file: g.ca_file.clone(),
             request_timeout: Duration::from_secs(g.request_timeout_secs.unwrap_or(15).max(1)),
             connect_timeout: Duration::from_secs(g.connect_timeout_secs.unwrap_or(5).max(1)),
@@ -465,7 +509,7 @@ impl Settings {
             if name == "gitlab" {
                 if !keys.contains_key("token") {
                     let how = match self.token {
-                        TokenSource::Command(_) => "from token_cmd, not run by `config show`",
+                        TokenSource::Command(..) => "from token_cmd, not run by `config show`",
                         _ => "unset: export GITLAB_TOKEN",
                     };
                     out.push_str(&format!("# token ({how})\n"));
@@ -479,24 +523,110 @@ impl Settings {
     }
 }
 
-fn run_token_cmd(cmd: &str) -> anyhow::Result<SecretString> {
-    let out = std::process::Command::new("sh")
+/// Every configured secret (any secret-named key of the file, the known variables) is
+/// redacted as a literal from now on.
+fn register_secrets(file: &FileConfig, env: &[(String, String)]) {
+    fn walk(v: &serde_json::Value) {
+        if let serde_json::Value::Object(o) = v {
+            for (k, v) in o {
+                match v {
+                    serde_json::Value::String(s) if is_secret_key(k) => {
+                        crate::redact::register_secret(s)
+                    }
+                    _ => walk(v),
+                }
+            }
+        }
+    }
+    if let Ok(v) = serde_json::to_value(file) {
+        walk(&v);
+    }
+    for (k, v) in env {
+        if SECRET_VARS.contains(&k.as_str()) {
+            crate::redact::register_secret(v);
+        }
+    }
+}
+
+/// Runs `token_cmd` (stdin kept, for a password manager's prompt) for at most `timeout`; its
+/// first non-blank line is the token. A failure shows its stderr's first line, redacted and
+/// made safe to print.
+fn run_token_cmd(cmd: &str, timeout: Duration, origin: &str) -> anyhow::Result<SecretString> {
+    use std::io::Read;
+    let mut child = std::process::Command::new("sh")
         .arg("-c")
         .arg(cmd)
         .stdin(std::process::Stdio::inherit())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .output()
-        .with_context(|| "cannot run token_cmd".to_string())?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let first = err.lines().next().unwrap_or("").trim();
-        bail!("token_cmd failed ({}): {first}", out.status);
+        .spawn()
+        .with_context(|| format!("cannot run {origin}"))?;
+    // Readers on threads, so a chatty command cannot block on a full pipe while we wait.
+    let pipe = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                // At most 1 MB: a token is short; a flood is the command's problem.
+                let _ = r.by_ref().take(1024 * 1024).read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = pipe(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err = pipe(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child
+            .try_wait()
+            .with_context(|| format!("cannot wait for {origin}"))?
+        {
+            Some(st) => break st,
+            None if started.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "{origin} did not finish within {}s (is it waiting for input?)",
+                    timeout.as_secs()
+                );
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    if !status.success() {
+        let text = String::from_utf8_lossy(&stderr);
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
+        let first = crate::text::one_line(&crate::redact::redact(first), 200);
+        bail!("{origin} failed ({status}): {first}");
     }
-    let text = String::from_utf8(out.stdout).context("token_cmd printed non-UTF-8 output")?;
-    let token = text.lines().next().unwrap_or("").trim().to_string();
+    let text =
+        String::from_utf8(stdout).with_context(|| format!("{origin} printed non-UTF-8 output"))?;
+    let token = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string();
     if token.is_empty() {
-        bail!("token_cmd printed nothing");
+        if text.is_empty() {
+            bail!("{origin} printed nothing");
+        }
+        bail!("{origin} printed only blank lines");
     }
     Ok(SecretString::from(token))
 }
@@ -701,6 +831,129 @@ mod tests {
             .token()
             .unwrap_err();
         assert!(e.to_string().contains("oops"), "{e}");
+    }
+
+    #[test]
+    fn read_only_in_the_file_cannot_be_switched_off_by_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "[policy]\nread_only = true\n", 0o644);
+        let s = Settings::load_with(
+            &global_with(&p),
+            env(&[("GITAIOPS__POLICY__READ_ONLY", "false")]),
+        )
+        .unwrap();
+        assert!(s.read_only());
+        assert!(s.client_config().unwrap().read_only);
+        // Switched on by the environment: fine.
+        let p = write(dir.path(), "[gitlab]\n", 0o644);
+        let s = Settings::load_with(
+            &global_with(&p),
+            env(&[("GITAIOPS__POLICY__READ_ONLY", "true")]),
+        )
+        .unwrap();
+        assert!(s.read_only());
+    }
+
+    #[test]
+    fn user_info_in_the_gitlab_url_is_refused_without_showing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("none.toml");
+        let g = GlobalArgs {
+            gitlab_url: Some("https://alice:hunter2pass@gitlab.example.com".into()),
+            ..global_with(&p)
+        };
+        let e = Settings::load_with(&g, env(&[])).unwrap_err().to_string();
+        assert!(e.contains("user name or password"), "{e}");
+        assert!(!e.contains("hunter2pass"), "{e}");
+        let p = write(
+            dir.path(),
+            "[gitlab]\nurl = \"https://tok3nvalue@gitlab.example.com\"\n",
+            0o644,
+        );
+        let e = Settings::load_with(&global_with(&p), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("tok3nvalue"), "{e}");
+    }
+
+    #[test]
+    fn token_cmd_times_out_and_reports_safely() {
+        let e = run_token_cmd("sleep 5", Duration::from_millis(200), "--token-cmd")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did not finish within"), "{e}");
+        // Leading blank lines are fine.
+        let t = run_token_cmd(
+            "printf '\\n\\n  glpat-after-blank-lines \\n'",
+            TOKEN_CMD_TIMEOUT,
+            "x",
+        )
+        .unwrap();
+        assert_eq!(t.expose_secret(), "glpat-after-blank-lines");
+        let e = run_token_cmd("printf '\\n\\n'", TOKEN_CMD_TIMEOUT, "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only blank lines"), "{e}");
+        assert!(
+            run_token_cmd("true", TOKEN_CMD_TIMEOUT, "x")
+                .unwrap_err()
+                .to_string()
+                .contains("printed nothing")
+        );
+        // stderr is redacted and made safe before it is shown.
+        let e = run_token_cmd(
+            "printf 'bad glpat-Leak1234567890abcdef \\033]52;c;eA==\\007\\n' >&2; exit 2",
+            TOKEN_CMD_TIMEOUT,
+            "--token-cmd",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("--token-cmd failed"), "{e}");
+        assert!(
+            !e.contains("glpat-Leak") && !e.contains('\u{1b}') && !e.contains('\u{7}'),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_401_names_token_cmd_when_that_is_the_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("none.toml");
+        let g = GlobalArgs {
+            token_cmd: Some("echo glpat-from-command-999".into()),
+            ..global_with(&p)
+        };
+        let s = Settings::load_with(&g, env(&[])).unwrap();
+        assert_eq!(s.client_config().unwrap().token_origin, "--token-cmd");
+        let s = Settings::load_with(
+            &global_with(&p),
+            env(&[("GITLAB_TOKEN", "glpat-x-1234567")]),
+        )
+        .unwrap();
+        assert_eq!(s.client_config().unwrap().token_origin, "GITLAB_TOKEN");
+    }
+
+    #[test]
+    fn configured_secrets_are_registered_for_redaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[gitlab]\ntoken = \"legacyllmkey0001\"\n",
+            0o600,
+        );
+        let _ = Settings::load_with(
+            &global_with(&p),
+            env(&[
+                ("GEMINI_API_KEY", "legacytoken12345678"),
+                ("OPENAI_API_KEY", "plainkey98765"),
+            ]),
+        )
+        .unwrap();
+        let out = crate::redact::redact("a legacytoken12345678 b legacyllmkey0001 c plainkey98765");
+        assert!(
+            !out.contains("legacytoken") && !out.contains("legacyllm") && !out.contains("plainkey"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod redact;
 pub mod review;
 pub mod sim;
+pub mod strict_json;
 pub mod text;
 pub mod tui;
 

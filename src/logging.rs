@@ -34,8 +34,7 @@ pub fn init() -> anyhow::Result<LogGuard> {
 }
 
 pub fn init_in(dir: &Path, directive: &str) -> anyhow::Result<LogGuard> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("cannot create log dir {}: {e}", dir.display()))?;
+    prepare_dir(dir)?;
     let appender = Builder::new()
         .rotation(Rotation::DAILY)
         .filename_prefix("gitaiops")
@@ -55,6 +54,24 @@ pub fn init_in(dir: &Path, directive: &str) -> anyhow::Result<LogGuard> {
         _worker: guard,
         dir: dir.to_path_buf(),
     })
+}
+
+/// Creates the log dir (and the state dir above it) private: 0700 whoever creates them first
+/// (the audit log does the same); files are created 0600 under the process umask
+/// (`paths::private_umask`), and older ones are tightened here.
+fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
+    if let Some(state) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::paths::create_private_dir(state)
+            .map_err(|e| anyhow::anyhow!("cannot create state dir {}: {e}", state.display()))?;
+    }
+    crate::paths::create_private_dir(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create log dir {}: {e}", dir.display()))?;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            crate::paths::tighten(&e.path(), 0o600);
+        }
+    }
+    Ok(())
 }
 
 /// A bad `GITAIOPS_LOG` falls back to `info` instead of failing the program.
@@ -89,6 +106,25 @@ mod tests {
         let text = std::fs::read_to_string(&files[0]).unwrap();
         assert!(text.contains("hello from the log test") && text.contains("answer=42"));
         assert!(!text.contains('\u{1b}'), "no ANSI in the file");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_dir_is_0700_and_an_old_log_file_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let state = t.path().join("state");
+        let logs = state.join("logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let old = logs.join("gitaiops.2020-01-01.log");
+        std::fs::write(&old, "x").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        prepare_dir(&logs).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state), 0o700);
+        assert_eq!(mode(&logs), 0o700);
+        assert_eq!(mode(&old), 0o600);
     }
 
     #[test]

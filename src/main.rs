@@ -9,10 +9,14 @@ fn main() -> ExitCode {
     match gitaiops::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // One line, no backtrace: scripts read stderr. Written, not eprintln!: when the
-            // terminal is gone (the TUI ends because of that) a failed write must not panic.
-            let msg = format!("{e:#}").replace('\n', " ");
-            let _ = writeln!(std::io::stderr(), "gitaiops: {msg}");
+            // One line, no backtrace, nothing a terminal would act on: scripts read stderr, and
+            // errors quote what servers said. Written, not eprintln!: when the terminal is gone
+            // (the TUI ends because of that) a failed write must not panic.
+            let _ = writeln!(
+                std::io::stderr(),
+                "gitaiops: {}",
+                gitaiops::cli::out::error_line(&e)
+            );
             ExitCode::FAILURE
         }
     }

@@ -1,5 +1,7 @@
 //! Facts about URLs that several clients need: whether a server is on this machine (then no
-//! proxy is used). A leaf, so the GitLab client, the LLM providers and the config agree.
+//! proxy is used), which instance a URL names (its canonical origin), whether it carries
+//! credentials. A leaf, so the GitLab client, the LLM providers, the audit log and the config
+//! agree.
 
 use std::time::Duration;
 
@@ -30,6 +32,104 @@ pub fn is_loopback_url(url: &str) -> bool {
             )
         })
         .unwrap_or(false)
+}
+
+/// The instance a URL names, one spelling per instance: scheme, lower-case host, explicit port,
+/// path prefix without `/api/v4` or a trailing slash. Every loopback name (`localhost`,
+/// `127.x.y.z`, `::1`) is `127.0.0.1`, so the simulator or a tunnel reached two ways is one
+/// instance. `None` for what is not an http(s) URL.
+pub fn canonical_origin(url: &str) -> Option<String> {
+    let u = parse_lenient(url)?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = u.host_str()?.trim_matches(['[', ']']).trim_end_matches('.');
+    let host = host.to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback());
+    let host = if loopback {
+        "127.0.0.1".to_string()
+    } else if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    let port = u.port_or_known_default()?;
+    let path = u.path().trim_end_matches('/');
+    let path = path.strip_suffix("/api/v4").unwrap_or(path);
+    Some(format!("{}://{host}:{port}{path}", u.scheme()))
+}
+
+/// Whether an instance recorded as `recorded` (a canonical origin, or the `host[:port]` older
+/// audit records carry) is the instance `origin` (a canonical origin).
+pub fn same_instance(recorded: &str, origin: &str) -> bool {
+    if recorded.contains("://") {
+        return canonical_origin(recorded).is_some_and(|r| r == origin);
+    }
+    // host[:port] without a scheme: compare with the origin's host and port.
+    let Some(o) = parse_lenient(origin) else {
+        return false;
+    };
+    let with_scheme = format!("{}://{recorded}", o.scheme());
+    match (canonical_origin(&with_scheme), canonical_origin(origin)) {
+        (Some(r), Some(o)) => {
+            let strip = |s: &str| {
+                s.split_once("://")
+                    .map(|(_, h)| h.split('/').next().unwrap_or("").to_string())
+            };
+            strip(&r) == strip(&o)
+        }
+        _ => false,
+    }
+}
+
+/// The canonical host (loopback names as `127.0.0.1`) and the port when one is written, of a
+/// URL or a bare `host[:port]`.
+pub fn host_and_port(s: &str) -> Option<(String, Option<u16>)> {
+    let s = s.trim();
+    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p))
+            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') =>
+        {
+            (h, p.parse::<u16>().ok())
+        }
+        _ => (authority, None),
+    };
+    let origin = canonical_origin(&format!("http://{host}"))?;
+    let h = origin.split_once("://")?.1.rsplit_once(':')?.0.to_string();
+    Some((h, port))
+}
+
+/// A user name or password before the host (`https://user:pass@host`).
+pub fn has_userinfo(u: &Url) -> bool {
+    !u.username().is_empty() || u.password().is_some()
+}
+
+/// `raw` with anything between `://` and `@` cut out, for messages.
+pub fn without_userinfo(raw: &str) -> String {
+    let (scheme, rest) = match raw.split_once("://") {
+        Some((s, r)) => (format!("{s}://"), r),
+        None => (String::new(), raw),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}***@{}", &rest[at + 1..]),
+        None => raw.to_string(),
+    }
+}
+
+/// Why a URL with user-info is refused, without echoing the secret.
+pub fn userinfo_message(raw: &str) -> String {
+    format!(
+        "the GitLab URL must not hold a user name or password ({}): pass the token in GITLAB_TOKEN, token_cmd or --token-cmd",
+        without_userinfo(raw.trim())
+    )
 }
 
 /// `Tue, 15 Nov 1994 08:12:31 GMT` (the `Date` header) as a timestamp.
@@ -147,6 +247,74 @@ mod tests {
         let t = parse_http_date("Tue, 15 Nov 1994 08:12:31 GMT").unwrap();
         assert_eq!(t.to_string(), "1994-11-15T08:12:31Z");
         assert!(parse_http_date("yesterday").is_none());
+    }
+
+    #[test]
+    fn one_instance_has_one_canonical_origin() {
+        let o = |s: &str| canonical_origin(s).unwrap();
+        assert_eq!(o("http://localhost:4567"), "http://127.0.0.1:4567");
+        assert_eq!(o("http://127.0.0.1:4567/"), "http://127.0.0.1:4567");
+        assert_eq!(o("http://[::1]:4567/api/v4"), "http://127.0.0.1:4567");
+        assert_eq!(
+            o("HTTPS://GitLab.Example.COM"),
+            "https://gitlab.example.com:443"
+        );
+        assert_eq!(o("gitlab.example.com."), "https://gitlab.example.com:443");
+        assert_eq!(
+            o("https://gitlab.example.com:443/"),
+            o("gitlab.example.com")
+        );
+        assert_eq!(
+            o("https://example.org/gitlab/api/v4"),
+            "https://example.org:443/gitlab"
+        );
+        assert_ne!(o("http://127.0.0.1:1"), o("http://127.0.0.1:2"));
+        assert!(canonical_origin("ftp://x").is_none());
+        // Older audit records carry host[:port] only.
+        assert!(same_instance("localhost:4567", "http://127.0.0.1:4567"));
+        assert!(same_instance("127.0.0.1:4567", &o("http://localhost:4567")));
+        assert!(same_instance(
+            "gitlab.example.com",
+            &o("https://gitlab.example.com")
+        ));
+        assert!(!same_instance("other:4567", "http://127.0.0.1:4567"));
+        assert!(same_instance(
+            "http://LOCALHOST:4567/",
+            "http://127.0.0.1:4567"
+        ));
+    }
+
+    #[test]
+    fn hosts_and_ports_are_read_from_either_form() {
+        assert_eq!(
+            host_and_port("localhost:4567"),
+            Some(("127.0.0.1".into(), Some(4567)))
+        );
+        assert_eq!(
+            host_and_port("http://127.0.0.1:4567/x"),
+            Some(("127.0.0.1".into(), Some(4567)))
+        );
+        assert_eq!(
+            host_and_port("GitLab.example.com"),
+            Some(("gitlab.example.com".into(), None))
+        );
+        assert_eq!(
+            host_and_port("https://gitlab.example.com:443"),
+            Some(("gitlab.example.com".into(), Some(443)))
+        );
+    }
+
+    #[test]
+    fn user_info_is_found_and_never_echoed() {
+        assert!(has_userinfo(&Url::parse("https://a:b@h").unwrap()));
+        assert!(has_userinfo(&Url::parse("https://tok@h").unwrap()));
+        assert!(!has_userinfo(&Url::parse("https://h/a@b").unwrap()));
+        assert_eq!(
+            without_userinfo("https://a:secret@h/x@y"),
+            "https://***@h/x@y"
+        );
+        assert_eq!(without_userinfo("h.example"), "h.example");
+        assert!(!userinfo_message("https://a:secret@h").contains("secret"));
     }
 
     #[test]

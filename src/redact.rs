@@ -11,7 +11,7 @@
 //! references (the name of a secret is not the secret) and GitLab's own `[MASKED]` values.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, RwLock};
 
 use regex::{Captures, Regex};
 
@@ -100,6 +100,30 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
                     None => format!("{}{}{MARKER}", &c[1], &c[2]),
                 }
             },
+        ),
+        // A bare `Bearer <credential>` (a header echoed without its name, a curl -H cut short).
+        rule(r"\b([Bb]earer)[ \t]+([A-Za-z0-9\-._~+/]{8,}=*)", |c| {
+            if keep_value(&c[2], false) || c[2].starts_with("[REDACTED") {
+                return c[0].to_string();
+            }
+            format!("{} {MARKER}", &c[1])
+        }),
+        // `docker login -p SECRET`, `--password SECRET` is covered below; `-p` only after a
+        // registry login (elsewhere `-p` is a port or a path).
+        rule(
+            r#"(?i)\b((?:docker|podman|buildah|nerdctl|skopeo|helm(?:\s+registry)?|crane|oras)\s+login\b[^\n]*?\s-p)(=|[ \t]+)("[^"\n]*"|'[^'\n]*'|[^\s"'`]+)"#,
+            |c| {
+                if keep_value(&c[3], true) {
+                    return c[0].to_string();
+                }
+                format!("{}{}{MARKER}", &c[1], &c[2])
+            },
+        ),
+        // Docker config `auths`: `"auth": "<base64 of user:password>"` (DOCKER_AUTH_CONFIG,
+        // ~/.docker/config.json, .dockerconfigjson), and `"identitytoken"`.
+        rule(
+            r#"(?i)("(?:auth|identitytoken|registrytoken)"\s*:\s*")([A-Za-z0-9+/=_\-.]{8,})(")"#,
+            |c| format!("{}{MARKER}{}", &c[1], &c[3]),
         ),
         // user:password@ in URLs (git remotes, registry URLs, database DSNs).
         rule(
@@ -277,9 +301,50 @@ fn segment_random(s: &str) -> bool {
     e >= threshold && (mixed || digits * 4 >= s.len())
 }
 
+/// The operator's own secrets (the GitLab token, the LLM keys) as configured: redacted as
+/// literals wherever they appear, whatever their shape. Self-managed GitLab allows custom token
+/// prefixes and legacy tokens have none, so no pattern would catch them.
+static CONFIGURED: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Marker for a configured secret.
+pub const CONFIGURED_MARKER: &str = "[REDACTED:configured-secret]";
+
+/// Shortest value registered: shorter ones would redact ordinary words.
+pub const MIN_CONFIGURED_LEN: usize = 8;
+
+/// Adds `secret` to the literals redacted everywhere (prompts, audit, logs, screen) for the
+/// rest of the process. Too short or marker-like values are ignored.
+pub fn register_secret(secret: &str) {
+    let s = secret.trim();
+    if s.chars().count() < MIN_CONFIGURED_LEN
+        || CONFIGURED_MARKER.contains(s)
+        || MARKER.contains(s)
+        || s.contains("[REDACTED")
+    {
+        return;
+    }
+    let mut g = CONFIGURED.write().unwrap_or_else(|e| e.into_inner());
+    if !g.iter().any(|x| x == s) {
+        g.push(s.to_string());
+        // Longest first, so a secret that contains another is replaced whole.
+        g.sort_by_key(|x| std::cmp::Reverse(x.len()));
+    }
+}
+
+fn redact_configured(text: &str) -> Cow<'_, str> {
+    let g = CONFIGURED.read().unwrap_or_else(|e| e.into_inner());
+    let mut out: Cow<'_, str> = Cow::Borrowed(text);
+    for secret in g.iter() {
+        if out.contains(secret.as_str()) {
+            out = Cow::Owned(out.replace(secret.as_str(), CONFIGURED_MARKER));
+        }
+    }
+    out
+}
+
 /// Replaces every secret in `text` by a `[REDACTED...]` marker.
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let mut out: Cow<'_, str> = Cow::Borrowed(text);
+    let mut out: Cow<'_, str> = redact_configured(text);
     // A replacement can expose a match to a rule that already ran (a marker ends a word that
     // hid a token's start): run again until nothing changes, which makes redaction idempotent.
     for _ in 0..4 {
@@ -296,6 +361,111 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         }
     }
     out
+}
+
+/// Lines (0-based, inclusive ranges) that belong to a multi-line secret block — a private key
+/// from its `-----BEGIN … PRIVATE KEY-----` line to its END line, or, when the END line is
+/// missing (a cut log), to the last line that still looks like key material. A viewer that
+/// redacts line by line hides these lines whole: a key's body lines match no single-line rule.
+pub fn secret_block_lines<'a, I>(lines: I) -> Vec<(usize, usize)>
+where
+    I: IntoIterator<Item = Cow<'a, str>>,
+{
+    let mut out = Vec::new();
+    let mut open: Option<(usize, usize)> = None;
+    for (i, line) in lines.into_iter().enumerate() {
+        let l = line.as_ref();
+        match open {
+            None => {
+                if opens_private_key(l) {
+                    if closes_private_key(l) {
+                        out.push((i, i));
+                    } else {
+                        open = Some((i, i));
+                    }
+                }
+            }
+            Some((start, last)) => {
+                if closes_private_key(l) {
+                    out.push((start, i));
+                    open = None;
+                } else if is_key_material(l) {
+                    open = Some((start, i));
+                } else {
+                    out.push((start, last));
+                    open = None;
+                }
+            }
+        }
+    }
+    if let Some(range) = open {
+        out.push(range);
+    }
+    out
+}
+
+/// `secret_block_lines` over an indexed log without touching every line's text: `has_marker(i)`
+/// is a cheap byte test (does line `i` mention `PRIVATE KEY` at all?), `text(i)` renders a line
+/// only for candidates and the lines of a block. For viewers and excerpts that work line by
+/// line on logs of any size.
+pub fn secret_block_ranges<'a>(
+    n: usize,
+    has_marker: impl Fn(usize) -> bool,
+    text: impl Fn(usize) -> Cow<'a, str>,
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !has_marker(i) || !opens_private_key(&text(i)) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = i;
+        if !closes_private_key(&text(i)) {
+            let mut j = i + 1;
+            while j < n {
+                let l = text(j);
+                if closes_private_key(&l) {
+                    end = j;
+                    break;
+                }
+                if !is_key_material(&l) {
+                    break;
+                }
+                end = j;
+                j += 1;
+            }
+        }
+        out.push((start, end));
+        i = end + 1;
+    }
+    out
+}
+
+/// Whether `line` falls in one of the sorted, disjoint `ranges`.
+pub fn in_ranges(ranges: &[(usize, usize)], line: usize) -> bool {
+    let i = ranges.partition_point(|&(_, end)| end < line);
+    ranges.get(i).is_some_and(|&(start, _)| start <= line)
+}
+
+/// The line that starts a private key block.
+pub fn opens_private_key(l: &str) -> bool {
+    l.contains("-----BEGIN") && l.contains("PRIVATE KEY")
+}
+
+/// The line that ends one.
+pub fn closes_private_key(l: &str) -> bool {
+    l.contains("-----END") && l.contains("PRIVATE KEY")
+}
+
+/// A PEM body line, an empty line or a PEM header (`Proc-Type: 4,ENCRYPTED`).
+pub fn is_key_material(l: &str) -> bool {
+    let t = l.trim();
+    t.is_empty()
+        || t.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | ':' | ',' | '-' | ' ')
+        })
 }
 
 /// `redact` for owned strings (fields of records about to be written).
@@ -483,6 +653,27 @@ mod tests {
             "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc",
             "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
         ),
+        (
+            "$ docker login -u deploy -p Xq9vR2mT7kLp registry.example.com",
+            "Xq9vR2mT7kLp",
+        ),
+        (
+            "podman login registry.example.com -u bot -p='s3cr3t pass'",
+            "s3cr3t pass",
+        ),
+        (
+            "DOCKER_AUTH_CONFIG={\"auths\":{\"registry.example.com\":{\"auth\":\"ZGVwbG95Omh1bnRlcjI=\"}}}",
+            "ZGVwbG95Omh1bnRlcjI=",
+        ),
+        (
+            "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"dXNlcjpwYXNz\", \"identitytoken\": \"eyJhbGciOiJIUzI1NiJ9abc\"}}}",
+            "dXNlcjpwYXNz",
+        ),
+        (
+            "curl -H 'Bearer 9f8e7d6c5b4a3f2e1d0c' https://api.example.com",
+            "9f8e7d6c5b4a3f2e1d0c",
+        ),
+        ("sending Bearer abcDEF123456xyz now", "abcDEF123456xyz"),
     ];
 
     /// Look-alikes that carry meaning for diagnosis and must survive unchanged.
@@ -518,6 +709,10 @@ mod tests {
         "eyJhbGciOi is not a complete token",
         "git-lfs/3.4.0 (GitHub; linux amd64; go 1.21.1)",
         "Uploading artifacts as \"archive\" to coordinator... 201 Created  id=4711 responseStatus=201 Created token=[REDACTED]",
+        "docker login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY",
+        "docker run -p 8080:80 nginx",
+        "Bearer token was rejected",
+        "WWW-Authenticate: Bearer realm=\"GitLab\"",
     ];
 
     #[test]
@@ -560,6 +755,39 @@ mod tests {
             "password:\nnext: line",
             "an empty YAML value must not swallow the next line"
         );
+    }
+
+    #[test]
+    fn configured_secrets_are_redacted_whatever_their_shape() {
+        // A legacy token (no prefix), a custom-prefix token, an LLM key of no known format.
+        for secret in [
+            "a1B2c3D4e5F6g7H8i9J0",
+            "corp_tok_Zq81kdmX",
+            "llm-key-7hG3pQ",
+        ] {
+            register_secret(secret);
+            let text = format!("token used: {secret}, again:{secret}.");
+            let out = redact(&text);
+            assert!(!out.contains(secret), "{out}");
+            assert!(out.contains(CONFIGURED_MARKER), "{out}");
+            assert_eq!(redact(&out), out, "idempotent");
+        }
+        // Too short to register: ordinary words stay.
+        register_secret("pass");
+        assert_eq!(redact("bypass the pass"), "bypass the pass");
+        register_secret("configured");
+        assert_eq!(redact(CONFIGURED_MARKER), CONFIGURED_MARKER);
+    }
+
+    #[test]
+    fn private_key_bodies_are_found_across_lines() {
+        let log = "a\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU\nAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\nok\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM\n$ next command\n";
+        let ranges = secret_block_lines(log.lines().map(Cow::Borrowed));
+        assert_eq!(ranges, vec![(1, 4), (6, 7)]);
+        // Redacting the block before splitting leaves no body line either.
+        let whole = redact(log);
+        assert!(!whole.contains("b3BlbnNzaC1"), "{whole}");
+        assert!(!whole.contains("AAAAEbm9uZQ"), "{whole}");
     }
 
     #[test]

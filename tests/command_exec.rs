@@ -21,6 +21,8 @@ use gitaiops::gitlab::{DetailedMergeStatus, FailureReason, ProjectSnapshot, Stat
 use gitaiops::sim::{SimClock, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
+mod hostile;
+
 async fn start_sim() -> SimHandle {
     gitaiops::sim::start(SimConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -851,5 +853,250 @@ async fn the_audit_record_survives_kill_9_right_after_done() {
     assert!(recs.iter().all(Result::is_ok), "no torn record");
     assert!(recs.iter().flatten().any(|r| matches!(&r.event,
         AuditEvent::Execution { outcome, .. } if outcome == "done")));
+    r.sim.shutdown().await;
+}
+
+// ---- a write succeeds only on its documented status ---------------------------------------
+
+/// An open MR to comment on.
+fn any_open_mr(s: &ProjectSnapshot) -> u64 {
+    *s.mrs.keys().next().expect("the scenario has open MRs")
+}
+
+fn execution_outcomes(audit: &AuditLog) -> Vec<(String, Option<u16>)> {
+    audit::read_all(audit.path())
+        .unwrap()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|r| match r.event {
+            AuditEvent::Execution {
+                outcome, status, ..
+            } => Some((outcome, status)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `POST …/notes` documents 201 (202 for quick actions only). A 200 (a proxy's page, a
+/// redirect turned into a GET by a client that follows) is not proof that a note was written:
+/// it is `failed` with the reason, and the same command may be approved again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_answered_with_an_undocumented_status_is_failed_not_done() {
+    let r = rig(false).await;
+    let iid = any_open_mr(&r.snap);
+    let pid = r.snap.project.id;
+    let http = http();
+    let resp = http
+        .post(format!("{}/-/sim/faults", r.base))
+        .json(&json!({"method": "POST", "path_prefix": format!("/api/v4/projects/{pid}/merge_requests/{iid}/notes"),
+            "kind": "status", "status": 200, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let c = cmd(
+        json!({"kind": "comment_mr", "project": r.path, "mr_iid": iid,
+        "body": "please rebase", "rationale": "r"}),
+    );
+    let mut q = r.queue(Policy::default());
+    let id = q.propose(c.clone(), Source::Operator, &r.snap, now()).id();
+    q.approve(id, now()).unwrap();
+    r.audit.append_all(&q.drain_records()).unwrap();
+    let ticket = q.start(id, now()).unwrap();
+    let report = execute(&r.ctx(), &ticket, &r.snap).await;
+    let Finish::Failed(why) = &report.finish else {
+        panic!("a 200 to a POST of a note is not done: {}", report.line())
+    };
+    assert!(
+        why.contains("answered 200") && why.contains("201 or 202"),
+        "{why}"
+    );
+    assert_eq!(
+        execution_outcomes(&r.audit),
+        vec![("failed".to_string(), Some(200))]
+    );
+    q.finish(id, report.finish.clone(), now()).unwrap();
+
+    // Not "already executed": the operator can try again, and the real 201 is done.
+    let id2 = match q.propose(c, Source::Operator, &r.snap, now()) {
+        Proposed::New(id, _) => id,
+        other => panic!("{other:?}"),
+    };
+    q.approve(id2, now()).unwrap();
+    let ticket = q.start(id2, now()).unwrap();
+    let report = execute(&r.ctx(), &ticket, &r.snap).await;
+    assert!(
+        matches!(report.finish, Finish::Done(_)),
+        "{}",
+        report.line()
+    );
+    r.sim.shutdown().await;
+}
+
+/// A proxy in front of GitLab answers the note's POST with a 302 to a page that returns 200:
+/// clients that follow turned it into a GET and printed "done (200 POST)". Now it is failed,
+/// names the redirect, and the foreign origin receives nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirected_write_is_failed_and_nothing_follows_it() {
+    let sim = start_sim().await;
+    let path = sim.project_path();
+    let foreign = hostile::serve(|_| hostile::json(200, &json!({"id": 1, "body": "fake"}))).await;
+    let foreign_url = foreign.url_as_localhost();
+    let proxy = hostile::serve_proxy(
+        sim.base_url(),
+        move |s| {
+            (s.method == "POST" && s.path().ends_with("/notes"))
+                .then(|| hostile::redirect(302, &format!("{foreign_url}/landing")))
+        },
+        |_, _| None,
+    )
+    .await;
+    let client = client(&proxy.url(), false);
+    let snap = load_snapshot(&client, &path).await;
+    let iid = any_open_mr(&snap);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(&dir.path().join("audit.jsonl")).unwrap();
+    let ctx = ExecContext {
+        client: client.clone(),
+        audit: audit.clone(),
+    };
+    let c = cmd(json!({"kind": "comment_mr", "project": path, "mr_iid": iid,
+        "body": "hello", "rationale": "r"}));
+    let mut q = Queue::new(Policy::default(), "tester@host", "s2");
+    let id = q.propose(c, Source::Operator, &snap, now()).id();
+    q.approve(id, now()).unwrap();
+    let ticket = q.start(id, now()).unwrap();
+    let report = execute(&ctx, &ticket, &snap).await;
+    let Finish::Failed(why) = &report.finish else {
+        panic!("{}", report.line())
+    };
+    assert!(
+        why.contains("302") && why.contains("check --gitlab-url"),
+        "{why}"
+    );
+    assert!(foreign.requests().is_empty(), "{:?}", foreign.requests());
+    assert_eq!(
+        execution_outcomes(&audit),
+        vec![("failed".to_string(), None)]
+    );
+    sim.shutdown().await;
+}
+
+// ---- exactly once across spellings, secrets, processes and instance names -----------------
+
+/// POSTs of notes the sim received.
+async fn note_posts(base: &str) -> usize {
+    writes(base)
+        .await
+        .iter()
+        .filter(|(m, p)| m == "POST" && p.ends_with("/notes"))
+        .count()
+}
+
+fn comment_plan(project: &str, iid: u64, body: &str) -> Value {
+    json!({"summary": "s", "commands": [
+        {"kind": "comment_mr", "project": project, "mr_iid": iid, "body": body, "rationale": "r"}
+    ]})
+}
+
+/// The same note, applied again under another spelling of the project, with a secret-looking
+/// body (the log keeps it redacted), and against the same sim reached as `localhost`: never a
+/// second POST.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_never_runs_the_same_command_twice_under_another_spelling() {
+    let r = rig(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let iid = any_open_mr(&r.snap);
+    let body = "rotate glpat-Q7w8E9r0T1y2U3i4O5p6 today";
+    let first = run_apply(
+        &r.base,
+        dir.path(),
+        &comment_plan(&r.path, iid, body),
+        &["--yes"],
+    )
+    .await;
+    assert!(
+        line_for(&first.stdout, 1).contains("done"),
+        "{}\n{}",
+        first.stdout,
+        first.stderr
+    );
+    assert_eq!(note_posts(&r.base).await, 1);
+    let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert!(!log.contains("glpat-Q7w8"), "the log holds no secret");
+
+    let upper = r.path.to_uppercase();
+    let localhost = r.base.replace("127.0.0.1", "localhost");
+    for (base, project) in [
+        (r.base.as_str(), upper.as_str()),
+        (localhost.as_str(), r.path.as_str()),
+        (localhost.as_str(), upper.as_str()),
+    ] {
+        let again = run_apply(
+            base,
+            dir.path(),
+            &comment_plan(project, iid, body),
+            &["--yes"],
+        )
+        .await;
+        assert!(
+            line_for(&again.stdout, 1).contains("already executed"),
+            "{base} {project}: {}\n{}",
+            again.stdout,
+            again.stderr
+        );
+    }
+    assert_eq!(note_posts(&r.base).await, 1, "no second POST");
+    r.sim.shutdown().await;
+}
+
+/// Two `apply` runs at the same moment: the execution lock makes exactly one of them send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_applies_send_once() {
+    let r = rig(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let iid = any_open_mr(&r.snap);
+    let plan = comment_plan(&r.path, iid, "only once");
+    let (a, b) = tokio::join!(
+        run_apply(&r.base, dir.path(), &plan, &["--yes"]),
+        run_apply(&r.base, dir.path(), &plan, &["--yes"]),
+    );
+    assert_eq!(note_posts(&r.base).await, 1, "{}\n{}", a.stdout, b.stdout);
+    let done = [&a, &b]
+        .iter()
+        .filter(|x| line_for(&x.stdout, 1).contains(": done"))
+        .count();
+    assert_eq!(done, 1, "{}\n{}", a.stdout, b.stdout);
+    r.sim.shutdown().await;
+}
+
+/// 20,000 junk items: one audit record (and one line) for everything past the limit, not one
+/// fsync'd record each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_junk_plan_writes_one_record_for_the_items_over_the_limit() {
+    let r = rig(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Value::Array(vec![json!(1); 20_000]);
+    let run = run_apply(&r.base, dir.path(), &plan, &["--yes"]).await;
+    assert_eq!(run.code, Some(1));
+    let recs = audit_records(dir.path());
+    assert!(recs.len() <= 101, "{} records", recs.len());
+    assert!(
+        recs.iter().any(
+            |r| matches!(&r.event, AuditEvent::Proposal { reason: Some(why), .. }
+            if why.contains("19900 item(s) over the limit of 100"))
+        ),
+        "{recs:?}"
+    );
+    assert!(
+        run.stdout.lines().count() <= 101,
+        "{}",
+        run.stdout.lines().count()
+    );
+    assert!(
+        run.stdout.contains("19900 item(s) over the limit"),
+        "{}",
+        run.stdout
+    );
     r.sim.shutdown().await;
 }

@@ -17,6 +17,8 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+mod hostile;
+
 async fn start_sim(token: Option<&str>, scale: usize) -> SimHandle {
     sim::start(SimConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -808,10 +810,26 @@ async fn poller_backs_off_as_a_whole_on_429() {
             .any(|e| matches!(e, PollEvent::Error { error, .. } if error.starts_with("429 from"))),
         "{events:?}"
     );
-    // While paused (2 s), a 100 ms refresh period and RefreshNow send nothing.
-    handle.send(PollCmd::RefreshNow);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // While paused (2 s), the 100 ms refresh period sends nothing; a manual refresh tries once
+    // (and meets the 429 again), a second one only says how long is left.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(ctl.requests().await.len(), 1, "paused after the 429");
+    handle.send(PollCmd::RefreshNow);
+    until_requests(&mut rx).await;
+    assert_eq!(
+        ctl.requests().await.len(),
+        2,
+        "one manual try through the pause"
+    );
+    handle.send(PollCmd::RefreshNow);
+    match next_event(&mut rx).await {
+        PollEvent::Warning { text } => {
+            assert!(text.starts_with("still rate limited"), "{text}")
+        }
+        e => panic!("{e:?}"),
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ctl.requests().await.len(), 2, "no second manual try");
     ctl.clear_faults().await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
@@ -840,4 +858,347 @@ async fn poller_reports_auth_errors_and_keeps_running() {
     assert!(!handle.is_finished());
     drop(handle);
     sim.shutdown().await;
+}
+
+// ---- hostile servers ---------------------------------------------------------------------
+
+fn client_at(base: &str, edit: impl FnOnce(&mut ClientConfig)) -> GitlabClient {
+    let mut cfg = ClientConfig {
+        base_url: base.to_string(),
+        token: Some(SecretString::from("glpat-SECRET0123456789abcd")),
+        no_proxy: true,
+        backoff_base: Duration::from_millis(10),
+        request_timeout: Duration::from_secs(10),
+        ..ClientConfig::default()
+    };
+    edit(&mut cfg);
+    GitlabClient::new(cfg).unwrap()
+}
+
+/// Two hops: our server sends us to a foreign origin, which redirects within itself. Following
+/// redirects re-sent the token on the second hop (and printed the foreign data as GitLab's); no
+/// request may reach the foreign origin at all, and the error names it.
+#[tokio::test]
+async fn a_two_hop_redirect_is_an_error_and_the_token_never_leaves_its_origin() {
+    let foreign = hostile::serve(|s| {
+        if s.path() == "/second" {
+            hostile::json(200, &json!({"id": 666, "username": "attacker"}))
+        } else {
+            hostile::redirect(302, "/second")
+        }
+    })
+    .await;
+    let target = format!("{}/first", foreign.url_as_localhost());
+    let ours = hostile::serve(move |_| hostile::redirect(302, &target)).await;
+    let c = client_at(&ours.url(), |_| {});
+
+    let e = c.current_user().await.unwrap_err();
+    assert!(
+        matches!(e, GitlabError::Redirect { status: 302, .. }),
+        "{e:?}"
+    );
+    let line = e.to_string();
+    assert!(
+        line.contains(&format!("http://localhost:{}", foreign.addr.port()))
+            && line.contains("check --gitlab-url"),
+        "{line}"
+    );
+    assert!(foreign.requests().is_empty(), "{:?}", foreign.requests());
+    assert_eq!(ours.requests().len(), 1, "a redirect is not retried");
+
+    // A write is redirected the same way: an error, never a GET that passes for done.
+    let e = c
+        .create_mr_note(1, 2, "hello")
+        .await
+        .expect_err("a redirected write fails");
+    assert!(matches!(e, GitlabError::Redirect { .. }), "{e:?}");
+    assert!(foreign.requests().is_empty());
+}
+
+/// A small gzip body that inflates to 100 MB: refused at the 32 MB cap on the decompressed
+/// stream (the memory figure is in BENCHMARKS.md, measured by scripts/hostile_rss.py).
+#[tokio::test]
+async fn a_gzip_bomb_is_refused_at_the_cap_on_the_decompressed_stream() {
+    let bomb = hostile::gzip_of(100 * 1024 * 1024, b' ');
+    assert!(bomb.len() < 200 * 1024, "{} bytes compressed", bomb.len());
+    let server = hostile::serve(move |_| hostile::raw_gzip(&bomb, "application/json")).await;
+    let c = client_at(&server.url(), |_| {});
+    let e = c.current_user().await.unwrap_err();
+    assert!(
+        matches!(e, GitlabError::TooLarge { limit_mb: 32, .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("larger than 32 MB"), "{e}");
+    assert_eq!(server.requests().len(), 1, "too large is not retried");
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_at_the_cap() {
+    let server = hostile::serve(|_| hostile::endless(&[b'['; 64 * 1024], "application/json")).await;
+    let c = client_at(&server.url(), |cfg| cfg.max_json_bytes = 4 * 1024 * 1024);
+    let e = c.merge_requests(1, &MrQuery::opened()).await.unwrap_err();
+    assert!(
+        matches!(e, GitlabError::TooLarge { limit_mb: 4, .. }),
+        "{e:?}"
+    );
+}
+
+/// A log over the cap keeps its last part, from a line start, under a line saying so.
+#[tokio::test]
+async fn a_job_log_over_the_cap_keeps_its_tail_and_says_so() {
+    let mut log = Vec::new();
+    let mut n = 0;
+    while log.len() < 3 * 1024 * 1024 {
+        log.extend_from_slice(format!("line {n} of a long job log\n").as_bytes());
+        n += 1;
+    }
+    let body = log.clone();
+    let server = hostile::serve(move |_| hostile::raw(200, "text/plain", body.clone())).await;
+    let c = client_at(&server.url(), |cfg| cfg.max_trace_bytes = 1024 * 1024);
+    let t = c.job_trace_tail(1, 2).await.unwrap();
+    assert!(t.truncated());
+    assert!(t.bytes.len() <= 1024 * 1024);
+    assert!(log.ends_with(&t.bytes), "the tail is the log's end");
+    assert!(t.bytes.starts_with(b"line "), "cut at a line start");
+    assert_eq!(
+        t.notice().as_deref(),
+        Some("log larger than 1 MB: showing the last 1 MB")
+    );
+    let bytes = c.job_trace(1, 2).await.unwrap();
+    assert!(bytes.starts_with(b"[gitaiops] log larger than 1 MB: showing the last 1 MB\n"));
+    // Within the cap: the log as it is.
+    let small = hostile::serve(|_| hostile::raw(200, "text/plain", &b"short\nlog\n"[..])).await;
+    let c = client_at(&small.url(), |_| {});
+    assert_eq!(c.job_trace(1, 2).await.unwrap(), b"short\nlog\n");
+}
+
+#[tokio::test]
+async fn an_html_page_with_200_is_named_as_html() {
+    let server = hostile::serve(|_| {
+        hostile::raw(
+            200,
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html><html><body>Sign in</body></html>",
+        )
+    })
+    .await;
+    let c = client_at(&server.url(), |_| {});
+    let e = c.current_user().await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("expected JSON, got HTML (a login page or proxy?)"),
+        "{e}"
+    );
+}
+
+/// One bad item (a null state, a string id, invalid UTF-8) no longer fails the whole page: it
+/// is skipped (or repaired) and said.
+#[tokio::test]
+async fn one_bad_item_does_not_fail_the_list() {
+    let mut body = br#"[{"id":1,"iid":1,"title":"fine","state":"opened"},
+        {"id":2,"iid":2,"title":null,"state":"opened","source_branch":null,"target_branch":null},
+        {"id":3,"iid":3,"title":"no state","state":null},
+        {"id":"four","iid":4,"title":"bad id","state":"opened"},
+        {"id":5,"iid":5,"title":"bad "#
+        .to_vec();
+    body.extend_from_slice(b"\xff\xfe utf8");
+    body.extend_from_slice(br#"","state":"opened"}]"#);
+    let server = hostile::serve(move |_| hostile::raw(200, "application/json", body.clone())).await;
+    let c = client_at(&server.url(), |_| {});
+    let mrs = c.merge_requests(1, &MrQuery::opened()).await.unwrap().items;
+    let iids: Vec<u64> = mrs.iter().map(|m| m.iid).collect();
+    assert_eq!(
+        iids,
+        vec![1, 2, 5],
+        "null title/branches repaired; bad items skipped"
+    );
+    assert_eq!(mrs[1].title, "");
+    assert!(mrs[2].title.contains('\u{FFFD}'), "{}", mrs[2].title);
+    let problems = c.take_problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("skipped item 3 (iid 3)")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("item 4")),
+        "{problems:?}"
+    );
+    assert!(problems.iter().any(|p| p.contains("UTF-8")), "{problems:?}");
+    assert!(c.take_problems().is_empty(), "drained");
+}
+
+/// A `Link` that points back at a page already read ends the walk instead of costing 200
+/// requests per refresh.
+#[tokio::test]
+async fn a_link_loop_stops_at_the_first_repeated_url() {
+    let server = hostile::serve(|s| {
+        let page = if s.uri.contains("page=2") { 2 } else { 1 };
+        let next = "/api/v4/projects/1/merge_requests?page=2";
+        let mut r = hostile::json(
+            200,
+            &json!([{"id": page, "iid": page, "title": "t", "state": "opened"}]),
+        );
+        r.headers_mut().insert(
+            "link",
+            format!("<http://wrong.example{next}>; rel=\"next\"")
+                .parse()
+                .unwrap(),
+        );
+        r
+    })
+    .await;
+    let c = client_at(&server.url(), |_| {});
+    let mrs = c.merge_requests(1, &MrQuery::opened()).await.unwrap();
+    let uris: Vec<String> = server.requests().iter().map(|r| r.uri.clone()).collect();
+    assert_eq!(uris.len(), 2, "page 1, then page 2 once: {uris:?}");
+    assert_eq!(mrs.items.len(), 2);
+}
+
+#[tokio::test]
+async fn a_401_names_where_the_token_came_from() {
+    let server =
+        hostile::serve(|_| hostile::json(401, &json!({"message": "401 Unauthorized"}))).await;
+    let c = client_at(&server.url(), |cfg| cfg.token_origin = "--token-cmd".into());
+    let e = c.current_user().await.unwrap_err();
+    assert!(e.to_string().ends_with("check --token-cmd"), "{e}");
+}
+
+/// A proxy's hour-long `Retry-After` no longer freezes polling: `r` tries at once.
+#[tokio::test]
+async fn a_manual_refresh_tries_through_a_long_rate_limit_pause() {
+    let sim = start_sim(None, 0).await;
+    let ctl = Control::new(&sim);
+    let c = client_for(&sim, |cfg| cfg.max_retries = 0);
+    ctl.fault(json!({"path_prefix": "/api/v4/user", "kind": "rate_limit", "retry_after": 3600, "times": 1}))
+        .await;
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c, sim.project_path(), slow_poll(), tx);
+    let (events, _) = until_requests(&mut rx).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, PollEvent::Error { error, .. } if error.starts_with("429"))),
+        "{events:?}"
+    );
+    handle.send(PollCmd::RefreshNow);
+    let (events, _) = until_requests(&mut rx).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, PollEvent::Snapshot { .. })),
+        "the manual refresh loaded: {events:?}"
+    );
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// Only `/pipelines` fails on the first load: the MRs arrive anyway and the error names the
+/// pipelines; the next refresh lists the pipelines again.
+#[tokio::test]
+async fn a_failed_pipeline_list_on_first_load_does_not_hide_the_mrs() {
+    let sim = start_sim(None, 0).await;
+    let ctl = Control::new(&sim);
+    let c = client_for(&sim, |cfg| cfg.max_retries = 0);
+    let pid = project_id(&c, &sim).await;
+    ctl.fault(json!({"path_prefix": format!("/api/v4/projects/{pid}/pipelines"), "kind": "status", "status": 502}))
+        .await;
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c, sim.project_path(), slow_poll(), tx);
+    let (events, _) = until_requests(&mut rx).await;
+    let snap = events
+        .iter()
+        .find_map(|e| match e {
+            PollEvent::Snapshot { snapshot, .. } => Some(snapshot.clone()),
+            _ => None,
+        })
+        .expect("a snapshot with the MRs");
+    assert!(!snap.mrs.is_empty() && snap.pipelines.is_empty());
+    assert!(
+        events.iter().any(|e| matches!(e, PollEvent::Warning { text } if text.starts_with("cannot load pipelines: 502"))),
+        "{events:?}"
+    );
+    ctl.clear_faults().await;
+    handle.send(PollCmd::RefreshNow);
+    let (events, _) = until_requests(&mut rx).await;
+    let snap = events
+        .iter()
+        .find_map(|e| match e {
+            PollEvent::Snapshot { snapshot, .. } => Some(snapshot.clone()),
+            _ => None,
+        })
+        .expect("pipelines arrive");
+    assert!(!snap.pipelines.is_empty());
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// A bad item in a list is said once, as a warning, and the rest of the snapshot arrives.
+#[tokio::test]
+async fn the_poller_says_once_that_an_item_was_skipped() {
+    let sim = start_sim(None, 0).await;
+    let proxy = hostile::serve_proxy(
+        sim.base_url(),
+        |_| None,
+        |s, up| {
+            if s.method == "GET" && s.path().ends_with("/merge_requests") {
+                let mut v: Value = serde_json::from_slice(&up.body).ok()?;
+                v.as_array_mut()?.first_mut()?["state"] = Value::Null;
+                Some(hostile::json(200, &v))
+            } else {
+                None
+            }
+        },
+    )
+    .await;
+    let c = client_at(&proxy.url(), |cfg| {
+        cfg.token = Some(SecretString::from("t"))
+    });
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c, sim.project_path(), slow_poll(), tx);
+    let (events, _) = until_requests(&mut rx).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, PollEvent::Snapshot { snapshot, .. } if !snapshot.mrs.is_empty()))
+    );
+    let warnings = |evs: &[PollEvent]| {
+        evs.iter()
+            .filter(|e| matches!(e, PollEvent::Warning { text } if text.starts_with("warning: merge_requests: skipped item 1")))
+            .count()
+    };
+    assert_eq!(warnings(&events), 1, "{events:?}");
+    handle.send(PollCmd::RefreshNow);
+    let (events, _) = until_requests(&mut rx).await;
+    assert_eq!(warnings(&events), 0, "said once");
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// 100,000 items in one page (GitLab sends at most `per_page`): the first `per_page` are kept
+/// and the rest said, so one answer cannot fill memory (figures: scripts/hostile_rss.py).
+#[tokio::test]
+async fn a_page_with_more_items_than_asked_keeps_per_page() {
+    let mut body = String::from("[");
+    for i in 1..=100_000 {
+        if i > 1 {
+            body.push(',');
+        }
+        body.push_str(&format!(
+            r#"{{"id":{i},"iid":{i},"title":"t","state":"opened"}}"#
+        ));
+    }
+    body.push(']');
+    let server = hostile::serve(move |_| hostile::raw(200, "application/json", body.clone())).await;
+    let c = client_at(&server.url(), |_| {});
+    let mrs = c.merge_requests(1, &MrQuery::opened()).await.unwrap().items;
+    assert_eq!(mrs.len(), 100);
+    let problems = c.take_problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("held 100000 items though 100 were asked for")),
+        "{problems:?}"
+    );
 }

@@ -11,8 +11,26 @@ use std::path::{Path, PathBuf};
 
 /// Bottom first. Each module may import only modules listed before it.
 const LAYERS: &[&str] = &[
-    "args", "paths", "net", "redact", "text", "logging", "gitlab", "llm", "sim", "command",
-    "review", "diagnose", "plan", "app", "testkit", "driver", "tui", "config", "cli",
+    "args",
+    "paths",
+    "net",
+    "redact",
+    "text",
+    "strict_json",
+    "logging",
+    "gitlab",
+    "llm",
+    "sim",
+    "command",
+    "review",
+    "diagnose",
+    "plan",
+    "app",
+    "testkit",
+    "driver",
+    "tui",
+    "config",
+    "cli",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -224,7 +224,9 @@ fn demo_shows_live_rows_opens_a_job_log_and_restores_the_terminal_on_q() {
 
     // q goes back from the log view, then quits (nothing is waiting in the queue).
     t.keys(&["q"]);
-    t.wait_for("back on the panes", LONG, |s| !s.contains("Log · ") && has_rows(s));
+    t.wait_for("back on the panes", LONG, |s| {
+        !s.contains("Log · ") && has_rows(s)
+    });
     t.keys(&["q"]);
     let s = t.wait_for("the shell after exit", LONG, |s| s.contains("exit=0"));
     assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left");

@@ -57,6 +57,8 @@ pub struct LogView {
     pub follow: bool,
     pub search: Option<String>,
     pub notice: Option<String>,
+    /// Lines inside a multi-line secret (a private key's body): never shown, never searched.
+    secret: Vec<(usize, usize)>,
 }
 
 static ERROR_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -65,6 +67,17 @@ static ERROR_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
     .ok()
 });
+
+/// The line ranges of multi-line secrets (private keys) in a log. Candidate lines are found
+/// with a byte search, so a log without any costs one pass of `memmem`.
+pub fn secret_ranges(index: &LogIndex) -> Vec<(usize, usize)> {
+    let finder = memchr::memmem::Finder::new(b"PRIVATE KEY");
+    crate::redact::secret_block_ranges(
+        index.line_count(),
+        |i| finder.find(index.raw(i)).is_some(),
+        |i| index.plain_cow(i),
+    )
+}
 
 /// A line that looks like the start of a failure. Lines GitLab's runner prints after every
 /// failed job ("ERROR: Job failed: exit code 1") are skipped: the cause is above them.
@@ -95,6 +108,7 @@ impl LogView {
             follow,
             search: None,
             notice: None,
+            secret: Vec::new(),
         }
     }
 
@@ -107,6 +121,7 @@ impl LogView {
     pub fn set_index(&mut self, index: Arc<LogIndex>, complete: bool, rows: usize, cols: usize) {
         let keep_line = self.current_line();
         let first_load = self.index.is_none();
+        self.secret = secret_ranges(&index);
         self.index = Some(index);
         self.complete = complete;
         self.error = None;
@@ -124,6 +139,11 @@ impl LogView {
         if complete {
             self.follow = false;
         }
+    }
+
+    /// Whether `line` belongs to a multi-line secret block: a viewer shows a marker instead.
+    pub fn in_secret_block(&self, line: usize) -> bool {
+        crate::redact::in_ranges(&self.secret, line)
     }
 
     fn section_folded(&self, idx: usize) -> bool {
@@ -389,13 +409,21 @@ impl LogView {
         }
         let smart = q.chars().any(|c| c.is_uppercase());
         let ql = q.to_lowercase();
-        let hit = |i: usize| {
-            let l = index.plain_cow(i);
+        let matches = |l: &str| {
             if smart {
                 l.contains(q.as_str())
             } else {
                 l.to_lowercase().contains(&ql)
             }
+        };
+        // What is not on screen cannot be found: a hit is confirmed on the redacted text, so
+        // a search cannot test guesses of a hidden secret.
+        let hit = |i: usize| {
+            if self.in_secret_block(i) {
+                return false;
+            }
+            let l = index.plain_cow(i);
+            matches(&l) && matches(&crate::redact::redact(&l))
         };
         let start = self.current_line().unwrap_or(0);
         let found = (1..=n)
@@ -529,6 +557,48 @@ mod tests {
 
     fn entries(v: &LogView) -> Vec<Entry> {
         (0..v.entry_count()).map(|e| v.entry(e).unwrap()).collect()
+    }
+
+    #[test]
+    fn a_private_key_is_hidden_whole_and_cannot_be_searched() {
+        let text = concat!(
+            "$ cat deploy_key\n",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n",
+            "AAAAAAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIB\n",
+            "-----END OPENSSH PRIVATE KEY-----\n",
+            "$ echo TOKEN=glpat-Q7w8E9r0T1y2U3i4O5p6\n",
+            "-----BEGIN RSA PRIVATE KEY-----\n",
+            "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM\n",
+            "$ next\n",
+        );
+        let mut v = LogView::new(1, "job".into(), false);
+        v.set_index(log(text), true, 5, 80);
+        let hidden: Vec<usize> = (0..9).filter(|&l| v.in_secret_block(l)).collect();
+        assert_eq!(hidden, vec![1, 2, 3, 4, 6, 7]);
+        v.cursor = 0;
+        v.search = Some("AAAAAAAAAAEAAAAz".into());
+        v.find(true, 5, 80);
+        assert!(
+            v.notice.as_deref().unwrap_or("").contains("not found"),
+            "{:?}",
+            v.notice
+        );
+        // A single-line secret hidden on screen cannot be confirmed by searching for it either.
+        v.search = Some("glpat-Q7w8".into());
+        v.find(true, 5, 80);
+        assert!(
+            v.notice.as_deref().unwrap_or("").contains("not found"),
+            "{:?}",
+            v.notice
+        );
+        v.search = Some("next".into());
+        v.find(true, 5, 80);
+        assert!(
+            v.notice.as_deref().unwrap_or("").contains("line 9"),
+            "{:?}",
+            v.notice
+        );
     }
 
     #[test]

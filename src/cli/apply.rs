@@ -19,7 +19,8 @@ use crate::config::Settings;
 use crate::gitlab::{GitlabClient, ProjectSnapshot};
 
 use crate::command::audit::{
-    self, AuditEvent, AuditLog, RecordHeader, format_human, new_session_id, operator_id,
+    self, AuditEvent, AuditLog, AuditRecord, RecordHeader, format_human, new_session_id,
+    operator_id,
 };
 use crate::command::executor::{ExecContext, execute, snapshot_for};
 use crate::command::model::Command;
@@ -31,8 +32,11 @@ use crate::command::risk::Risk;
 
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
-/// Commands done this recently (per the audit log) are never run again by `apply`.
-const REMEMBER_DONE: Duration = Duration::from_secs(24 * 3600);
+/// Plan items considered one by one (valid or not); the rest are refused together, in one line
+/// and one audit record, however many there are.
+pub const MAX_PLAN_ITEMS: usize = 100;
+use super::out;
+use crate::command::audit::REMEMBER_DONE;
 
 pub async fn run_apply(global: GlobalArgs, args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&global)?;
@@ -103,8 +107,7 @@ impl Confirm for Terminal {
     }
 
     fn ask(&mut self, prompt: &str) -> Option<String> {
-        eprint!("{prompt}");
-        let _ = std::io::stderr().flush();
+        out::eprint(prompt);
         let mut line = String::new();
         match std::io::stdin().lock().read_line(&mut line) {
             Ok(0) | Err(_) => None,
@@ -149,44 +152,85 @@ pub async fn apply_plan(
 ) -> anyhow::Result<ApplyOutcome> {
     let session = new_session_id();
     let mut queue = Queue::new(policy, operator_id(), session.clone());
-    let since = jiff::Timestamp::now()
-        .checked_sub(jiff::SignedDuration::try_from(REMEMBER_DONE).unwrap_or_default())
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    for (identity, when) in
-        audit::done_identities(&audit::read_all(audit_log.path())?, since, client.host())
-    {
-        queue.remember_done(identity, &when);
-    }
-    let cmds: Vec<&Command> = plan.commands.iter().map(|(_, c)| c).collect();
+    let cmds: Vec<&Command> = plan
+        .commands
+        .iter()
+        .filter(|(i, _)| *i < MAX_PLAN_ITEMS)
+        .map(|(_, c)| c)
+        .collect();
     let snap = snapshot_for(client, project, &cmds)
         .await
         .with_context(|| format!("cannot fetch {project} to validate the plan"))?;
+    // What was done already (also checked again, under a lock, right before each execution):
+    // by the logged command, and by keyed hash for commands whose payload the log redacted.
+    let since = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::try_from(REMEMBER_DONE).unwrap_or_default())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let records = audit::read_all(audit_log.path())?;
+    let origin = client.origin();
+    for (identity, when) in audit::done_identities(&records, since, origin)
+        .into_iter()
+        .chain(audit::done_among(
+            audit_log,
+            &records,
+            since,
+            origin,
+            snap.project.id,
+            &cmds,
+        ))
+    {
+        queue.remember_done(identity, &when);
+    }
+    drop(records);
     let ctx = ExecContext {
         client: client.clone(),
         audit: audit_log.clone(),
     };
-    eprintln!(
-        "Applying {} command(s) to {} on {} — policy: {}; audit: {}",
-        plan.commands.len() + plan.rejected.len(),
+    let total = plan.commands.len() + plan.rejected.len();
+    out::eprintln(&format!(
+        "Applying {total} command(s) to {} on {} — policy: {}; audit: {}",
         snap.path(),
         snap.host,
         queue.policy().describe(),
         audit_log.path().display()
-    );
+    ));
     if !plan.summary.trim().is_empty() {
-        eprintln!("Plan: {}", one_line(&plan.summary, 300));
+        out::eprintln(&format!("Plan: {}", one_line(&plan.summary, 300)));
     }
     let mut out = ApplyOutcome::default();
     let emit = |out: &mut ApplyOutcome, line: String| {
-        println!("{line}");
+        let line = out::human(&line);
+        let _ = out::println(&line);
         out.lines.push(line);
     };
 
+    // Items past the limit are refused together: one line, one record.
+    let over = plan
+        .commands
+        .iter()
+        .map(|(i, _)| *i)
+        .chain(plan.rejected.iter().map(|r| r.index))
+        .filter(|i| *i >= MAX_PLAN_ITEMS)
+        .count();
+    // Invalid items within the limit: one record each, written together (one sync).
+    let invalid: Vec<&RejectedItem> = plan
+        .rejected
+        .iter()
+        .filter(|r| r.index < MAX_PLAN_ITEMS)
+        .collect();
+    let mut batch: Vec<AuditRecord> = invalid
+        .iter()
+        .map(|r| rejected_record(&session, project, r))
+        .collect();
+    if over > 0 {
+        batch.push(over_limit_record(&session, project, over));
+    }
+    audit_log.append_all(&batch)?;
+
     // Walk the input in order: parsed commands and rejected items interleaved by position.
-    let mut rejected = plan.rejected.iter().peekable();
-    for (index, cmd) in &plan.commands {
+    let mut rejected = invalid.into_iter().peekable();
+    for (index, cmd) in plan.commands.iter().filter(|(i, _)| *i < MAX_PLAN_ITEMS) {
         while let Some(r) = rejected.next_if(|r| r.index < *index) {
-            record_rejected_item(audit_log, &session, project, r)?;
             out.refused += 1;
             emit(
                 &mut out,
@@ -284,17 +328,27 @@ pub async fn apply_plan(
         emit(&mut out, line);
     }
     for r in rejected {
-        record_rejected_item(audit_log, &session, project, r)?;
         out.refused += 1;
         emit(
             &mut out,
             format!("{}. (invalid): refused: invalid: {}", r.index + 1, r.error),
         );
     }
-    eprintln!(
+    if over > 0 {
+        out.refused += over;
+        emit(
+            &mut out,
+            format!(
+                "{}–{}. refused: {over} item(s) over the limit of {MAX_PLAN_ITEMS} per plan (not considered)",
+                MAX_PLAN_ITEMS + 1,
+                total
+            ),
+        );
+    }
+    out::eprintln(&format!(
         "{} done, {} failed, {} refused, {} skipped",
         out.done, out.failed, out.refused, out.declined
-    );
+    ));
     Ok(out)
 }
 
@@ -393,9 +447,9 @@ fn existing_position(commands: &[(usize, Command)], queue: &Queue, id: u64) -> S
 }
 
 fn show_details(cmd: &Command, risk: Risk, snap: &ProjectSnapshot, head: &str) {
-    eprintln!("\n{head} — risk {risk}");
+    out::eprintln(&format!("\n{head} — risk {risk}"));
     for (label, text) in details(cmd, snap) {
-        eprintln!("   {label}: {}", one_line(&text, 400));
+        out::eprintln(&format!("   {label}: {}", one_line(&text, 400)));
     }
 }
 
@@ -404,13 +458,8 @@ fn one_line(s: &str, max: usize) -> String {
     crate::text::one_line(&crate::redact::redact(s), max)
 }
 
-fn record_rejected_item(
-    audit_log: &AuditLog,
-    session: &str,
-    project: &str,
-    r: &RejectedItem,
-) -> anyhow::Result<()> {
-    let header = RecordHeader {
+fn plan_header(session: &str, project: &str, kind: String, target: String) -> RecordHeader {
+    RecordHeader {
         time: jiff::Timestamp::now()
             .round(jiff::Unit::Millisecond)
             .unwrap_or_else(|_| jiff::Timestamp::now())
@@ -418,20 +467,44 @@ fn record_rejected_item(
         session: session.to_string(),
         item: 0,
         project: project.to_string(),
-        kind: r
-            .kind
-            .map(|k| k.to_string())
-            .unwrap_or_else(|| "unknown".into()),
-        target: format!("plan item {}", r.index + 1),
-    };
-    audit_log.append(&header.with(AuditEvent::Proposal {
+        kind,
+        target,
+    }
+}
+
+fn rejected_record(session: &str, project: &str, r: &RejectedItem) -> AuditRecord {
+    let kind = r
+        .kind
+        .map(|k| k.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    plan_header(session, project, kind, format!("plan item {}", r.index + 1)).with(
+        AuditEvent::Proposal {
+            source: Source::PlanFile.as_str().into(),
+            risk: Risk::None,
+            status: Status::Invalid.as_str().into(),
+            reason: Some(r.error.to_string()),
+            command: Value::String(r.raw.clone()),
+        },
+    )
+}
+
+/// The one record for every item past `MAX_PLAN_ITEMS`.
+fn over_limit_record(session: &str, project: &str, n: usize) -> AuditRecord {
+    plan_header(
+        session,
+        project,
+        "unknown".into(),
+        format!("plan items {}+", MAX_PLAN_ITEMS + 1),
+    )
+    .with(AuditEvent::Proposal {
         source: Source::PlanFile.as_str().into(),
         risk: Risk::None,
         status: Status::Invalid.as_str().into(),
-        reason: Some(r.error.to_string()),
-        command: Value::String(r.raw.clone()),
-    }))?;
-    Ok(())
+        reason: Some(format!(
+            "{n} item(s) over the limit of {MAX_PLAN_ITEMS} per plan: not considered"
+        )),
+        command: Value::Null,
+    })
 }
 
 pub async fn run_audit(global: GlobalArgs, args: AuditArgs) -> anyhow::Result<ExitCode> {
@@ -443,7 +516,7 @@ pub async fn run_audit(global: GlobalArgs, args: AuditArgs) -> anyhow::Result<Ex
         Ok(f) => Some(f),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if !args.follow {
-                eprintln!("no audit log yet at {}", path.display());
+                out::eprintln(&format!("no audit log yet at {}", path.display()));
                 return Ok(ExitCode::SUCCESS);
             }
             None
@@ -473,10 +546,14 @@ pub async fn run_audit(global: GlobalArgs, args: AuditArgs) -> anyhow::Result<Ex
                 pending.extend_from_slice(&buf);
                 // Only complete lines; a half-written last line waits for its newline.
                 for line in take_complete_lines(&mut pending) {
-                    print_record(&mut out, line.trim_end(), line_no, args.json)?;
+                    if !print_record(&mut out, line.trim_end(), line_no, args.json)? {
+                        return Ok(ExitCode::SUCCESS);
+                    }
                     line_no += 1;
                 }
-                out.flush()?;
+                if out.flush().is_err() {
+                    return Ok(ExitCode::SUCCESS);
+                }
             }
         }
         if !args.follow {
@@ -484,6 +561,7 @@ pub async fn run_audit(global: GlobalArgs, args: AuditArgs) -> anyhow::Result<Ex
             if !rest.trim().is_empty() {
                 print_record(&mut out, rest.trim_end(), line_no, args.json)?;
             }
+            let _ = out.flush();
             return Ok(ExitCode::SUCCESS);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -506,22 +584,32 @@ fn take_complete_lines(pending: &mut Vec<u8>) -> Vec<String> {
     lines
 }
 
-fn print_record(out: &mut dyn Write, line: &str, n: usize, json: bool) -> anyhow::Result<()> {
+/// Prints one record; `false` once the reader has gone (a closed pipe).
+fn print_record(out: &mut dyn Write, line: &str, n: usize, json: bool) -> anyhow::Result<bool> {
     if line.trim().is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     match audit::parse_lines(line, n).pop() {
         Some(Ok(rec)) => {
-            if json {
-                writeln!(out, "{line}")?;
+            let text = if json {
+                out::json(line)
             } else {
-                writeln!(out, "{}", format_human(&rec))?;
+                out::human(&format_human(&rec))
+            };
+            if let Err(e) = writeln!(out, "{text}") {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Ok(false);
+                }
+                return Err(e.into());
             }
         }
-        Some(Err((n, e))) => eprintln!("audit log line {n} is unreadable: {e}"),
+        Some(Err((n, e))) => out::eprintln(&format!(
+            "audit log line {n} is unreadable: {}",
+            crate::text::one_line(&e, 200)
+        )),
         None => {}
     }
-    Ok(())
+    Ok(true)
 }
 
 #[cfg(test)]

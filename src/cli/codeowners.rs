@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use super::out;
 use crate::args::CodeownersArgs;
 use crate::review::codeowners::{CodeOwners, Owner, SectionMatch};
 
@@ -22,6 +23,12 @@ pub fn run_codeowners(args: CodeownersArgs) -> anyhow::Result<ExitCode> {
     } else {
         render_text(&co, &args.paths)
     };
+    // Made safe for the terminal: a CODEOWNERS file is repository content anyone can write.
+    let report = if args.json {
+        out::json(&report)
+    } else {
+        out::human(&report)
+    };
     quietly(std::io::stdout().lock(), &report)?;
     if !args.json {
         let mut err = String::new();
@@ -31,7 +38,7 @@ pub fn run_codeowners(args: CodeownersArgs) -> anyhow::Result<ExitCode> {
         for n in &co.notes {
             err.push_str(&format!("note: {n}\n"));
         }
-        quietly(std::io::stderr().lock(), &err)?;
+        quietly(std::io::stderr().lock(), &out::human(&err))?;
     }
     Ok(if co.problems.is_empty() {
         ExitCode::SUCCESS

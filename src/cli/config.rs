@@ -5,14 +5,16 @@ use std::process::ExitCode;
 use crate::args::{ConfigCmd, GlobalArgs};
 use crate::config::{Settings, config_path};
 
+use super::out;
+
 pub fn run(global: GlobalArgs, cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         ConfigCmd::Path => {
-            println!("{}", config_path(&global)?.display());
+            out::println(&config_path(&global)?.display().to_string())?;
         }
         ConfigCmd::Show => {
             let settings = Settings::load(&global)?;
-            print!("{}", settings.render_show());
+            out::print(&settings.render_show())?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -17,6 +17,8 @@ use crate::gitlab::client::GitlabClient;
 use crate::plan::run::Planner;
 use crate::redact::redact;
 
+use super::out;
+
 pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&global)?;
     let planner = planner_for(&settings)?;
@@ -34,13 +36,13 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
     if engine != "rules" {
         // Which engine answered (and why a model fell back) matters to the reader, not to a
         // JSON consumer's schema: stderr.
-        eprintln!("diagnosed by: {}", redact(&engine));
+        out::eprintln(&format!("diagnosed by: {}", redact(&engine)));
     }
     if args.json {
         let json = serde_json::to_string_pretty(&d)?;
-        println!("{}", redact(&json));
+        out::print_json(&redact(&json))?;
     } else {
-        print!("{}", redact(&render_human(&d)));
+        out::print(&redact(&render_human(&d)))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -63,7 +65,12 @@ async fn fetch_job_with(settings: &Settings, job_id: u64) -> anyhow::Result<(Vec
     // Diagnosis only reads.
     cc.read_only = true;
     let client = GitlabClient::new(cc)?;
-    Ok(crate::driver::diagnosis::fetch_job(&client, &project, job_id).await?)
+    let (bytes, ctx, notice) =
+        crate::driver::diagnosis::fetch_job(&client, &project, job_id).await?;
+    if let Some(n) = notice {
+        out::eprintln(&format!("job {job_id}: {n}"));
+    }
+    Ok((bytes, ctx))
 }
 
 /// The terminal rendering: category, summary, evidence with line numbers, fix.

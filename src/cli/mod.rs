@@ -6,6 +6,7 @@ pub mod apply;
 pub mod codeowners;
 pub mod config;
 pub mod diagnose;
+pub mod out;
 pub mod plan;
 pub mod sim;
 pub mod status;
@@ -19,6 +20,8 @@ use crate::args::{Cli, Cmd, ConfigCmd};
 /// `main` prints as one line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = cli.global;
+    // Whatever this process creates (logs, audit log, its key and lock) is the operator's alone.
+    crate::paths::private_umask();
     // A file log for everything long-running or talking to a server; `config path` and the
     // `redact` filter have nothing worth logging. Without a usable state dir we run unlogged.
     let wants_log = !matches!(

@@ -15,6 +15,8 @@ use crate::plan::prompt::{PromptOptions, build_prompt};
 use crate::plan::run::{PlanInput, PlanOutcome, Planner, Progress, usage_line};
 use crate::plan::settings::{PlannerSettings, resolve};
 
+use super::out;
+
 /// The planner's settings from the loaded config and the process environment.
 pub fn planner_settings(
     settings: &Settings,
@@ -25,6 +27,10 @@ pub fn planner_settings(
     })
     .map_err(|e| anyhow::anyhow!(e))?;
     ps.no_proxy = crate::net::is_loopback_url(&ps.base_url);
+    if let Some(k) = &ps.api_key {
+        // The key of whatever provider was chosen never reaches a prompt, a log or the audit.
+        crate::redact::register_secret(secrecy::ExposeSecret::expose_secret(k));
+    }
     Ok(ps)
 }
 
@@ -61,20 +67,19 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
             &Fence::random(),
             &opts,
         );
-        let mut out = std::io::stdout().lock();
-        out.write_all(prompt.display().as_bytes())?;
+        out::print(&prompt.display())?;
         return Ok(ExitCode::SUCCESS);
     }
 
     let planner = Planner::from_settings(&ps).map_err(|e| anyhow::anyhow!(e))?;
     let chatty = std::io::stderr().is_terminal() || !args.json;
     if chatty {
-        eprintln!(
+        out::eprintln(&format!(
             "planner: {} ({}); project {}",
             planner.label(),
             ps.chosen_by,
             project
-        );
+        ));
     }
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
@@ -89,35 +94,32 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
         }
         match p {
             Progress::Waiting { reason, secs } => {
-                eprintln!("waiting {secs:.1}s: {reason}")
+                out::eprintln(&format!("waiting {secs:.1}s: {reason}"))
             }
             Progress::Reasking { errors } => {
-                eprintln!("answer had {errors} problem(s); asking once more")
+                out::eprintln(&format!("answer had {errors} problem(s); asking once more"))
             }
-            Progress::Prompt { tokens, omitted } if omitted > 0 => {
-                eprintln!("prompt ~{tokens} tokens; some items left out for the budget")
-            }
+            Progress::Prompt { tokens, omitted } if omitted > 0 => out::eprintln(&format!(
+                "prompt ~{tokens} tokens; some items left out for the budget"
+            )),
             _ => {}
         }
     };
     match planner.plan(&input, &progress, &cancel).await {
         Ok(outcome) => {
-            let mut out = std::io::stdout().lock();
             if args.json {
-                let text = serde_json::to_string_pretty(&outcome.wire())?;
-                writeln!(out, "{text}")?;
+                out::print_json(&serde_json::to_string_pretty(&outcome.wire())?)?;
             } else {
-                out.write_all(human(&outcome, &input).as_bytes())?;
+                out::print(&human(&outcome, &input))?;
             }
-            out.flush()?;
             if chatty && outcome.planner != "rules" {
-                eprintln!("{}", outcome.usage_line());
+                out::eprintln(&outcome.usage_line());
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(f) => {
             if chatty && f.usage.total_tokens > 0 {
-                eprintln!("{}", usage_line(&f.usage, f.cost_usd));
+                out::eprintln(&usage_line(&f.usage, f.cost_usd));
             }
             anyhow::bail!("plan failed ({}): {}: {}", f.state, f.planner, f.message)
         }

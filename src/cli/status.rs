@@ -15,6 +15,8 @@ use crate::gitlab::models::Status;
 use crate::gitlab::poller::{self, PollConfig, PollEvent, fetch_snapshot};
 use crate::gitlab::snapshot::ProjectSnapshot;
 
+use super::out;
+
 /// Pipelines listed, and pipelines whose jobs are fetched, for one report.
 const PIPELINES: u32 = 20;
 const JOBS_FOR_LATEST: usize = 5;
@@ -50,19 +52,18 @@ pub async fn run(global: GlobalArgs, args: StatusArgs) -> anyhow::Result<ExitCod
         pipelines = snap.pipelines.len(),
         "status fetched"
     );
-    let text = if args.json {
-        let mut t = serde_json::to_string_pretty(&snap)?;
-        t.push('\n');
-        t
+    for p in client.take_problems() {
+        out::eprintln(&format!("gitaiops: warning: {p}"));
+    }
+    // `status --json | head` closing the pipe early is the reader's choice, not a failure.
+    if args.json {
+        out::print_json(&serde_json::to_string_pretty(&snap)?)?;
     } else {
-        summary(&snap, client.request_count(), client.is_read_only())
-    };
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        // `status --json | head` closing the pipe early is the reader's choice, not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(e.into()),
-        Ok(()) => {}
+        out::print(&summary(
+            &snap,
+            client.request_count(),
+            client.is_read_only(),
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -93,18 +94,16 @@ async fn watch(
             Some(PollEvent::Snapshot { snapshot, .. }) => {
                 seen_snapshot = true;
                 let text = if json {
-                    let mut t = serde_json::to_string(&*snapshot)?;
-                    t.push('\n');
-                    t
+                    out::json(&format!("{}\n", serde_json::to_string(&*snapshot)?))
                 } else {
                     let at = snapshot
                         .fetched_at
                         .map(|t| t.to_string())
                         .unwrap_or_default();
-                    format!(
+                    out::human(&format!(
                         "--- {at}\n{}",
                         summary(&snapshot, client.request_count(), client.is_read_only())
-                    )
+                    ))
                 };
                 let mut out = std::io::stdout().lock();
                 if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -123,13 +122,14 @@ async fn watch(
             }
             Some(PollEvent::Error {
                 error, retry_in, ..
-            }) => eprintln!(
+            }) => out::eprintln(&format!(
                 "gitaiops: {error} (retrying in {}s)",
                 retry_in.as_secs_f64().ceil()
-            ),
+            )),
             Some(PollEvent::Requests { total, last_minute }) => {
                 tracing::debug!(total, last_minute, "requests");
             }
+            Some(PollEvent::Warning { text }) => out::eprintln(&format!("gitaiops: {text}")),
             Some(PollEvent::JobLog { .. } | PollEvent::LookedUp { .. }) => {}
         }
     };

@@ -58,6 +58,9 @@ fn planner(
     let ps =
         crate::plan::settings::resolve(&section, None, &|k| std::env::var(k).ok()).map(|mut ps| {
             ps.no_proxy = crate::net::is_loopback_url(&ps.base_url);
+            if let Some(k) = &ps.api_key {
+                crate::redact::register_secret(secrecy::ExposeSecret::expose_secret(k));
+            }
             ps
         });
     let built = ps

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::gitlab::{GitlabClient, GitlabError, ProjectSnapshot, WriteResponse};
 
-use super::audit::{AuditLog, RecordHeader, execution_record};
+use super::audit::{AuditLog, EXECUTION_LOCK_WAIT, REMEMBER_DONE, RecordHeader, execution_record};
 use super::model::{Command, Target};
 use super::queue::{Finish, ItemId, Ticket};
 use super::request::{HttpRequest, requests};
@@ -76,10 +76,78 @@ pub fn spawn(
 }
 
 /// Re-fetches, re-validates, sends, audits. Never panics on GitLab's answers.
+///
+/// Exactly once, across processes: the audit log's execution lock is held from the check
+/// "was this done already?" (by keyed identity, on this instance, project by id) to the record
+/// of this execution, so two `apply` runs, or `apply` and the TUI, cannot both send it.
 pub async fn execute(ctx: &ExecContext, ticket: &Ticket, snap: &ProjectSnapshot) -> ExecReport {
     let started = Instant::now();
     let cmd = &ticket.command;
+    let origin = ctx.client.origin().to_string();
+    let project_id = snap.project.id;
+    let lock = if matches!(cmd, Command::Note { .. }) {
+        None
+    } else {
+        match ctx.audit.lock_for_execution(EXECUTION_LOCK_WAIT).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                let finish = Finish::Failed(format!("not sent: audit log busy or unusable: {e}"));
+                return record(
+                    ctx, ticket, finish, None, None, started, &origin, project_id,
+                );
+            }
+        }
+    };
+    if lock.is_some() {
+        let since = jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::try_from(REMEMBER_DONE).unwrap_or_default())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        match ctx.audit.executed_since(cmd, project_id, &origin, since) {
+            Ok(Some(when)) => {
+                let finish = Finish::Stale(format!(
+                    "already executed at {when} (audit log); not sent again"
+                ));
+                return record(
+                    ctx, ticket, finish, None, None, started, &origin, project_id,
+                );
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let finish = Finish::Failed(format!("not sent: cannot read the audit log: {e}"));
+                return record(
+                    ctx, ticket, finish, None, None, started, &origin, project_id,
+                );
+            }
+        }
+    }
     let (finish, request, http_status) = run(&ctx.client, cmd, ticket.risk, snap).await;
+    let report = record(
+        ctx,
+        ticket,
+        finish,
+        request,
+        http_status,
+        started,
+        &origin,
+        project_id,
+    );
+    drop(lock);
+    report
+}
+
+/// Writes the execution record (synced) and builds the report.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    ctx: &ExecContext,
+    ticket: &Ticket,
+    finish: Finish,
+    request: Option<HttpRequest>,
+    http_status: Option<u16>,
+    started: Instant,
+    origin: &str,
+    project_id: u64,
+) -> ExecReport {
+    let cmd = &ticket.command;
     let duration = started.elapsed();
     let (outcome, text) = match &finish {
         Finish::Done(s) => ("done", s.as_str()),
@@ -96,7 +164,8 @@ pub async fn execute(ctx: &ExecContext, ticket: &Ticket, snap: &ProjectSnapshot)
         duration.as_millis() as u64,
         cmd,
     );
-    rec.gitlab = Some(ctx.client.host().to_string());
+    rec.gitlab = Some(origin.to_string());
+    rec.identity = Some(ctx.audit.identity_hash(cmd, project_id));
     let audit_error = ctx.audit.append(&rec).err().map(|e| e.to_string());
     ExecReport {
         item: ticket.item,
@@ -164,6 +233,22 @@ async fn run(
             }
         };
         match client.write(method, req.api_path(), req.body.clone()).await {
+            Ok(resp) if !documented_success(cmd).contains(&resp.status) => {
+                // Another 2xx (a proxy's page, an endpoint that changed) says nothing about
+                // whether the action happened: it is not recorded as done, so it is not
+                // refused later as "already executed" either.
+                let status = resp.status;
+                return (
+                    Finish::Failed(format!(
+                        "GitLab answered {status} to {} {}, not {} as the endpoint documents; not counted as done — check on GitLab",
+                        req.method,
+                        req.path,
+                        expected_text(documented_success(cmd))
+                    )),
+                    Some(req),
+                    Some(status),
+                );
+            }
             Ok(resp) => {
                 let summary = summarize(cmd, &resp);
                 last = (Some(req), Some(resp.status), summary);
@@ -176,6 +261,26 @@ async fn run(
     }
     let (req, status, summary) = last;
     (Finish::Done(summary), req, status)
+}
+
+/// The statuses GitLab documents for each write's success (checked against GitLab's source,
+/// `lib/api`): POST defaults to 201 in Grape unless the endpoint sets another; a note that is
+/// only quick actions answers 202; rebase is scheduled (202); play and pipeline cancel set 200.
+pub fn documented_success(cmd: &Command) -> &'static [u16] {
+    match cmd {
+        Command::Note { .. } => &[],
+        Command::CommentMr { .. } => &[201, 202],
+        Command::SetLabels { .. } | Command::AssignReviewers { .. } => &[200],
+        Command::RetryJob { .. } | Command::RetryPipeline { .. } => &[201],
+        Command::PlayJob { .. } | Command::CancelPipeline { .. } => &[200],
+        Command::RebaseMr { .. } => &[202],
+        Command::MergeMr { .. } => &[200],
+    }
+}
+
+fn expected_text(codes: &[u16]) -> String {
+    let v: Vec<String> = codes.iter().map(u16::to_string).collect();
+    v.join(" or ")
 }
 
 fn failure_text(e: &GitlabError) -> String {
@@ -393,6 +498,21 @@ mod tests {
             summarize(&merge, &resp(200, json!({"state": "merged"}))),
             "200: state merged"
         );
+    }
+
+    #[test]
+    fn every_write_has_documented_success_statuses() {
+        let c = |v: Value| serde_json::from_value::<Command>(v).unwrap();
+        let note = c(
+            json!({"kind": "comment_mr", "project": "g/a", "mr_iid": 1, "body": "b", "rationale": "r"}),
+        );
+        assert_eq!(documented_success(&note), &[201, 202]);
+        let play = c(json!({"kind": "play_job", "project": "g/a", "job_id": 1, "rationale": "r"}));
+        assert_eq!(documented_success(&play), &[200]);
+        let rebase =
+            c(json!({"kind": "rebase_mr", "project": "g/a", "mr_iid": 1, "rationale": "r"}));
+        assert_eq!(documented_success(&rebase), &[202]);
+        assert_eq!(expected_text(&[201, 202]), "201 or 202");
     }
 
     #[test]

@@ -291,16 +291,55 @@ impl Command {
     }
 
     /// Identity for de-duplication: the same action on the same target with the same payload is
-    /// the same command, whatever the rationale says.
+    /// the same command, whatever the rationale says. Spellings GitLab treats as one are one
+    /// here: the project path in any letter case, reviewers with or without `@` in any case and
+    /// order, labels in any order, the sha in any case. Held in memory only: what the audit log
+    /// keeps is a keyed hash of it (`audit::AuditLog::identity_hash`).
     pub fn identity(&self) -> String {
+        self.identity_with(&normalize_project(self.project()))
+    }
+
+    /// The identity with the project given by its GitLab id (`#123`) instead of its path: a
+    /// project renamed, moved or spelled another way is still the same project.
+    pub fn identity_in_project(&self, project_id: u64) -> String {
+        self.identity_with(&format!("#{project_id}"))
+    }
+
+    fn identity_with(&self, project: &str) -> String {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.remove("rationale");
             o.remove("confidence");
             o.remove("evidence");
+            o.insert("project".into(), serde_json::Value::String(project.into()));
+            let sorted = |o: &mut serde_json::Map<String, serde_json::Value>,
+                          key: &str,
+                          norm: fn(&str) -> String| {
+                if let Some(serde_json::Value::Array(a)) = o.get_mut(key) {
+                    let mut items: Vec<String> =
+                        a.iter().filter_map(|x| x.as_str()).map(norm).collect();
+                    items.sort();
+                    items.dedup();
+                    *a = items.into_iter().map(serde_json::Value::String).collect();
+                }
+            };
+            sorted(o, "add", |s| s.trim().to_string());
+            sorted(o, "remove", |s| s.trim().to_string());
+            sorted(o, "reviewers", |s| {
+                s.trim().trim_start_matches('@').to_lowercase()
+            });
+            if let Some(serde_json::Value::String(sha)) = o.get_mut("sha") {
+                *sha = sha.trim().to_ascii_lowercase();
+            }
         }
+        // serde_json's maps are ordered by key: the text is canonical.
         v.to_string()
     }
+}
+
+/// A project path as GitLab resolves it: case-insensitive, no surrounding slashes or spaces.
+pub fn normalize_project(path: &str) -> String {
+    path.trim().trim_matches('/').to_lowercase()
 }
 
 /// A plan: the planner's response, `plan --json`'s output and `apply`'s input.
@@ -338,6 +377,44 @@ mod tests {
         let unknown =
             serde_json::json!({"kind": "delete_project", "project": "g/a", "rationale": "r"});
         assert!(serde_json::from_value::<Command>(unknown).is_err());
+    }
+
+    #[test]
+    fn identities_fold_what_gitlab_treats_as_one() {
+        let c = |v: serde_json::Value| serde_json::from_value::<Command>(v).unwrap();
+        let a = c(
+            serde_json::json!({"kind": "assign_reviewers", "project": "Group/App",
+            "mr_iid": 4, "reviewers": ["@Bob", "alice"], "rationale": "x"}),
+        );
+        let b = c(
+            serde_json::json!({"kind": "assign_reviewers", "project": "group/app/",
+            "mr_iid": 4, "reviewers": ["ALICE", "bob", "bob"], "rationale": "y", "confidence": 0.3}),
+        );
+        assert_eq!(a.identity(), b.identity());
+        assert_eq!(a.identity_in_project(7), b.identity_in_project(7));
+        assert_ne!(a.identity_in_project(7), a.identity_in_project(8));
+        let m1 = c(
+            serde_json::json!({"kind": "merge_mr", "project": "g/a", "mr_iid": 1, "sha": "ABCDEF1", "rationale": "r"}),
+        );
+        let m2 = c(
+            serde_json::json!({"kind": "merge_mr", "project": "G/A", "mr_iid": 1, "sha": "abcdef1", "rationale": "r"}),
+        );
+        assert_eq!(m1.identity(), m2.identity());
+        // The payload still counts: another body is another command.
+        let n1 = c(
+            serde_json::json!({"kind": "comment_mr", "project": "g/a", "mr_iid": 1, "body": "Hi", "rationale": "r"}),
+        );
+        let n2 = c(
+            serde_json::json!({"kind": "comment_mr", "project": "g/a", "mr_iid": 1, "body": "hi", "rationale": "r"}),
+        );
+        assert_ne!(n1.identity(), n2.identity());
+        let l1 = c(
+            serde_json::json!({"kind": "set_labels", "project": "g/a", "mr_iid": 1, "add": ["b", "a"], "rationale": "r"}),
+        );
+        let l2 = c(
+            serde_json::json!({"kind": "set_labels", "project": "g/a", "mr_iid": 1, "add": ["a", "b"], "remove": [], "rationale": "r"}),
+        );
+        assert_eq!(l1.identity(), l2.identity());
     }
 
     #[test]

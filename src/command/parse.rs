@@ -249,7 +249,9 @@ pub fn parse_plan_str(text: &str) -> Result<ParsedPlan, ParseError> {
 }
 
 fn parse_plan_str_with(text: &str, ignored: &[&str]) -> Result<ParsedPlan, ParseError> {
-    let v: Value = serde_json::from_str(text).map_err(|e| {
+    // Duplicate keys are refused: `{"job_id": 1, "job_id": 2}` must not mean one thing to us
+    // and another to the operator reading the file.
+    let v: Value = crate::strict_json::from_str(text).map_err(|e| {
         err(
             "",
             format!(
@@ -425,6 +427,17 @@ mod tests {
 
     fn p(v: Value) -> Result<Command, ParseError> {
         parse_command(&v)
+    }
+
+    #[test]
+    fn a_plan_file_with_a_key_given_twice_is_refused() {
+        let text = r#"{"summary": "s", "commands": [
+            {"kind": "retry_job", "project": "g/a", "job_id": 1, "job_id": 2, "rationale": "r"}]}"#;
+        let e = parse_plan_file(text).unwrap_err().to_string();
+        assert!(
+            e.contains("duplicate key \"job_id\"") && e.contains("line 2"),
+            "{e}"
+        );
     }
 
     #[test]

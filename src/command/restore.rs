@@ -93,6 +93,7 @@ mod tests {
             kind: "retry_job".into(),
             target: "job 1".into(),
             gitlab: Some("gitlab.test".into()),
+            identity: None,
             event,
         }
     }

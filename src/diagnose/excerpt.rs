@@ -51,13 +51,24 @@ pub fn build(log: &LogIndex, ex: &Extraction, budget_tokens: usize) -> Excerpt {
 
 fn build_chars(log: &LogIndex, ex: &Extraction, budget: usize) -> Excerpt {
     let n = log.line_count();
+    // A private key's body lines match no single-line rule: whole blocks are found first.
+    let finder = memchr::memmem::Finder::new(b"PRIVATE KEY");
+    let secret = crate::redact::secret_block_ranges(
+        n,
+        |i| finder.find(log.raw(i)).is_some(),
+        |i| log.plain_cow(i),
+    );
     let mut chosen: BTreeMap<usize, String> = BTreeMap::new();
     let mut used = 0usize;
     let try_add = |i: usize, chosen: &mut BTreeMap<usize, String>, used: &mut usize| {
         if chosen.contains_key(&i) {
             return true;
         }
-        let line = render_line(log, i);
+        let line = if crate::redact::in_ranges(&secret, i) {
+            format!("{}| [REDACTED:private-key]", i + 1)
+        } else {
+            render_line(log, i)
+        };
         let cost = line.len() + 1;
         if *used + cost > budget {
             return false;
@@ -195,6 +206,20 @@ mod tests {
         assert_eq!(e.ranges, vec![(1, 10)]);
         assert_eq!(e.omitted_lines, 0);
         assert!(!e.text.contains("omitted"));
+    }
+
+    #[test]
+    fn a_private_key_body_never_enters_the_excerpt() {
+        let text = "$ cat key\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nAAAAAAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIB\n-----END OPENSSH PRIVATE KEY-----\nerror: permission denied (publickey)\n";
+        let log = LogIndex::parse(std::sync::Arc::new(text.as_bytes().to_vec()));
+        let ex = crate::diagnose::extract::extract(&log);
+        let e = build(&log, &ex, 4000);
+        assert!(
+            !e.text.contains("b3BlbnNzaC1") && !e.text.contains("AAAAAAAAAAEAAAAz"),
+            "{}",
+            e.text
+        );
+        assert!(e.text.contains("permission denied"), "{}", e.text);
     }
 
     #[test]

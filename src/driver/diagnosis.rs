@@ -13,15 +13,19 @@ use crate::gitlab::client::GitlabClient;
 use crate::gitlab::error::GitlabError;
 use crate::plan::run::Planner;
 
-/// The job (for its name, stage and `failure_reason`) and its trace bytes, by project path.
+/// The job (for its name, stage and `failure_reason`), its trace bytes and, when the trace was
+/// larger than the configured cap, the notice saying only its tail was kept (the end is where
+/// jobs fail).
 pub async fn fetch_job(
     client: &GitlabClient,
     project: &str,
     job_id: u64,
-) -> Result<(Vec<u8>, JobContext), GitlabError> {
+) -> Result<(Vec<u8>, JobContext, Option<String>), GitlabError> {
     let p = client.project(project).await?;
     let job = client.job(p.id, job_id).await?;
-    let trace = client.job_trace(p.id, job_id).await?;
+    let tail = client.job_trace_tail(p.id, job_id).await?;
+    let notice = tail.notice();
+    let trace = tail.bytes;
     let path = if p.path_with_namespace.is_empty() {
         project.to_string()
     } else {
@@ -36,7 +40,7 @@ pub async fn fetch_job(
         allow_failure: job.allow_failure,
         ..Default::default()
     };
-    Ok((trace, ctx))
+    Ok((trace, ctx, notice))
 }
 
 /// Parses a trace off the async workers (a big trace is CPU work).

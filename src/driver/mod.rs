@@ -129,7 +129,11 @@ impl Driver {
             .checked_sub(jiff::SignedDuration::from_hours(24))
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let records = audit::read_all(log.path()).map_err(|e| e.to_string())?;
-        Ok(audit::done_identities(&records, since, self.client.host()))
+        Ok(audit::done_identities(
+            &records,
+            since,
+            self.client.origin(),
+        ))
     }
 
     /// Proposals earlier sessions left waiting on this instance and project (the last day).
@@ -148,7 +152,7 @@ impl Driver {
         Ok(crate::command::restore::waiting_proposals(
             &records,
             since,
-            self.client.host(),
+            self.client.origin(),
             project,
             own_session,
         ))
@@ -369,6 +373,10 @@ impl Driver {
                 epoch,
                 total,
                 last_minute,
+            }),
+            Some(PollEvent::Warning { text }) => Some(Msg::Activity {
+                kind: ActivityKind::Error,
+                text,
             }),
             Some(PollEvent::LookedUp { done, missing }) => {
                 let target = |l: Lookup| match l {

@@ -1,82 +1,29 @@
-//! The HTTP client for GitLab REST v4.
-//!
-//! One place decides how every request leaves the process: bearer auth, extra CA, proxies from
-//! the environment, timeouts, `Link` pagination, 429 handling, bounded retries of idempotent GETs,
-//! request counting and read-only enforcement. The pure pieces (link parsing, backoff, rate-limit
-//! waits, URL normalisation) are free functions so they can be unit-tested without a server.
+//! The typed GitLab REST v4 calls: one method per endpoint, `Link` pagination, list answers parsed
+//! item by item (one bad item is skipped and said, never the whole list), job logs kept to their
+//! tail. How a request leaves (auth, redirects, caps, retries, counting, read-only) is
+//! `transport.rs`; nothing here talks to reqwest directly.
 
-use std::path::PathBuf;
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode, Url};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
-use super::error::{GitlabError, Result, error_body_message, one_line};
+use super::error::{GitlabError, Result, one_line};
 use super::models::{
     Approvals, Bridge, Commit, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, User,
     UserStatus,
 };
-use super::stats::{RateLimitSeen, RequestStats};
-
-/// Everything the client needs; `Default` gives the production values.
-#[derive(Clone)]
-pub struct ClientConfig {
-    /// "https://gitlab.example.com" or "http://127.0.0.1:1234" (a trailing `/api/v4` is accepted
-    /// and dropped; a bare host gets `https://`).
-    pub base_url: String,
-    pub token: Option<SecretString>,
-    /// Extra CA bundle (PEM) trusted on top of the system store.
-    pub ca_file: Option<PathBuf>,
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
-    /// No non-GET request may leave: `GitlabError::ReadOnly` before anything is sent.
-    pub read_only: bool,
-    /// Retries of idempotent GETs after 429, 5xx, timeouts and network errors.
-    pub max_retries: u32,
-    /// Skip proxies from the environment (loopback demo and tests).
-    pub no_proxy: bool,
-    /// First backoff step when the server gives no hint (1 s; doubled per attempt, jittered).
-    pub backoff_base: Duration,
-    /// Longest wait a single call will sleep before retrying; a longer `Retry-After` is returned
-    /// to the caller as `RateLimited` so that it can back off as a whole.
-    pub max_retry_wait: Duration,
-}
-
-impl Default for ClientConfig {
-    fn default() -> Self {
-        Self {
-            base_url: String::new(),
-            token: None,
-            ca_file: None,
-            // A dead host is reported within ~20 s (3 tries of 5 s plus backoff), not minutes;
-            // a hung one after 15 s per try: the screen must not say "live" meanwhile.
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(15),
-            read_only: false,
-            max_retries: 2,
-            no_proxy: false,
-            backoff_base: Duration::from_secs(1),
-            max_retry_wait: Duration::from_secs(60),
-        }
-    }
-}
-
-impl std::fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("base_url", &self.base_url)
-            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
-            .field("ca_file", &self.ca_file)
-            .field("read_only", &self.read_only)
-            .finish_non_exhaustive()
-    }
-}
+use super::stats::RequestStats;
+use super::transport::{BodyLimit, Transport};
+pub use super::transport::{
+    ClientConfig, DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_TRACE_BYTES, ensure_crypto_provider,
+    normalize_base_url,
+};
 
 /// A list response: the items of every page plus the server's clock from the first page.
 #[derive(Debug, Clone)]
@@ -239,7 +186,7 @@ pub fn encode_segment(s: &str) -> String {
 /// a clone, so they share one connection pool, one request counter and one read-only switch.
 #[derive(Clone)]
 pub struct GitlabClient {
-    inner: Arc<Inner>,
+    inner: Arc<Transport>,
     /// This handle refuses writes whatever the shared switch says (the planner's and the
     /// diagnoser's view: they only ever read).
     read_only_view: bool,
@@ -248,87 +195,19 @@ pub struct GitlabClient {
     single_attempt: bool,
 }
 
-struct Inner {
-    http: reqwest::Client,
-    /// Scheme, host, port and any path prefix, without `/api/v4` and without a trailing slash.
-    base: Url,
-    host: String,
-    token: Option<SecretString>,
-    /// Only ever switched on (`:readonly`); never off for the life of the client.
-    read_only: AtomicBool,
-    max_retries: u32,
-    backoff_base: Duration,
-    max_retry_wait: Duration,
-    request_timeout: Duration,
-    stats: RequestStats,
-}
-
 impl std::fmt::Debug for GitlabClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GitlabClient")
-            .field("host", &self.inner.host)
+            .field("host", &self.inner.host())
             .field("read_only", &self.is_read_only())
             .finish_non_exhaustive()
     }
 }
 
-/// A response that arrived with a success status.
-struct Fetched {
-    headers: HeaderMap,
-    body: Vec<u8>,
-    status: StatusCode,
-}
-
-impl Fetched {
-    fn server_time(&self) -> Option<Timestamp> {
-        header_str(&self.headers, "date").and_then(parse_http_date)
-    }
-}
-
 impl GitlabClient {
     pub fn new(cfg: ClientConfig) -> Result<Self> {
-        ensure_crypto_provider();
-
-        let base = normalize_base_url(&cfg.base_url)?;
-        let host = host_of(&base);
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("gitaiops/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(cfg.connect_timeout)
-            .timeout(cfg.request_timeout);
-        if cfg.no_proxy {
-            builder = builder.no_proxy();
-        }
-        if let Some(path) = &cfg.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                GitlabError::Config(format!("cannot read CA file {}: {e}", path.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                GitlabError::Config(format!("CA file {} is not PEM: {e}", path.display()))
-            })?;
-            if certs.is_empty() {
-                return Err(GitlabError::Config(format!(
-                    "CA file {} holds no certificate",
-                    path.display()
-                )));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| GitlabError::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                http,
-                base,
-                host,
-                token: cfg.token,
-                read_only: AtomicBool::new(cfg.read_only),
-                max_retries: cfg.max_retries,
-                backoff_base: cfg.backoff_base,
-                max_retry_wait: cfg.max_retry_wait,
-                request_timeout: cfg.request_timeout,
-                stats: RequestStats::default(),
-            }),
+            inner: Arc::new(Transport::new(cfg)?),
             read_only_view: false,
             single_attempt: false,
         })
@@ -336,17 +215,29 @@ impl GitlabClient {
 
     /// `gitlab.example.com` or `127.0.0.1:4567`.
     pub fn host(&self) -> &str {
-        &self.inner.host
+        self.inner.host()
+    }
+
+    /// The instance's canonical origin (`https://gitlab.example.com:443`, every loopback name
+    /// as `127.0.0.1`): what the audit log keys executions by.
+    pub fn origin(&self) -> &str {
+        self.inner.origin()
     }
 
     pub fn is_read_only(&self) -> bool {
-        self.read_only_view || self.inner.read_only.load(Ordering::SeqCst)
+        self.read_only_view || self.inner.is_read_only()
     }
 
     /// Switches read-only on for every handle of this client, for good: the next write of any
     /// task is refused before it is sent.
     pub fn set_read_only(&self) {
-        self.inner.read_only.store(true, Ordering::SeqCst);
+        self.inner.set_read_only();
+    }
+
+    /// Items skipped or repaired in list answers since the last call (one line each): the
+    /// caller says so where the operator sees it.
+    pub fn take_problems(&self) -> Vec<String> {
+        self.inner.take_problems()
     }
 
     /// A handle on the same connection pool and counter that can never write.
@@ -377,6 +268,11 @@ impl GitlabClient {
     /// Requests by endpoint and outcome, rate-limit headers as last seen.
     pub fn stats(&self) -> &RequestStats {
         &self.inner.stats
+    }
+
+    /// The job-log cap in bytes (`[gitlab] max_trace_mb`).
+    pub fn max_trace_bytes(&self) -> u64 {
+        self.inner.max_trace_bytes
     }
 
     // ---- reads -------------------------------------------------------------------------
@@ -534,11 +430,23 @@ impl GitlabClient {
             .await
     }
 
-    /// The whole log so far, as bytes (it is not guaranteed to be UTF-8).
+    /// The log so far, as bytes (it is not guaranteed to be UTF-8). A log larger than the cap
+    /// (`max_trace_bytes`) is streamed through a bounded buffer: its last part is kept, cut at a
+    /// line start, under a first line that says so.
     pub async fn job_trace(&self, project_id: u64, id: u64) -> Result<Vec<u8>> {
+        Ok(self.job_trace_tail(project_id, id).await?.into_bytes())
+    }
+
+    /// `job_trace` with what was left out said separately.
+    pub async fn job_trace_tail(&self, project_id: u64, id: u64) -> Result<Trace> {
         let path = format!("/projects/{project_id}/jobs/{id}/trace");
         let url = self.url(&path, &[])?;
-        Ok(self.get_with_retry(url, &path).await?.body)
+        let cap = self.inner.max_trace_bytes;
+        let f = self
+            .inner
+            .get_with_retry(url, &path, BodyLimit::Tail(cap), !self.single_attempt)
+            .await?;
+        Ok(Trace::from_tail(f.body, f.dropped, cap))
     }
 
     /// A file's raw bytes at `git_ref`; `None` when the file (or ref) does not exist.
@@ -596,10 +504,18 @@ impl GitlabClient {
                 "write path must be relative to /api/v4: {path}"
             )));
         }
+        if self.is_read_only() && method != Method::GET && method != Method::HEAD {
+            return Err(GitlabError::ReadOnly {
+                method: method.to_string(),
+                path: path.to_string(),
+            });
+        }
         let url = self.url(path, &[])?;
         let started = Instant::now();
+        let limit = BodyLimit::Whole(self.inner.max_json_bytes);
         let f = self
-            .send_once(method.clone(), url, path, body.as_ref())
+            .inner
+            .send_once(method.clone(), url, path, body.as_ref(), limit)
             .await?;
         let body = if f.body.iter().all(u8::is_ascii_whitespace) {
             serde_json::Value::Null
@@ -714,16 +630,14 @@ impl GitlabClient {
     // ---- machinery ---------------------------------------------------------------------
 
     fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
-        let base = self.inner.base.as_str().trim_end_matches('/');
-        let mut url = Url::parse(&format!("{base}/api/v4{path}"))
-            .map_err(|e| GitlabError::Config(format!("bad request path {path}: {e}")))?;
-        if !query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in query {
-                pairs.append_pair(k, v);
-            }
-        }
-        Ok(url)
+        self.inner.url(path, query)
+    }
+
+    async fn get_with_retry(&self, url: Url, path: &str) -> Result<super::transport::Fetched> {
+        let limit = BodyLimit::Whole(self.inner.max_json_bytes);
+        self.inner
+            .get_with_retry(url, path, limit, !self.single_attempt)
+            .await
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -733,7 +647,7 @@ impl GitlabClient {
     ) -> Result<T> {
         let url = self.url(path, query)?;
         let f = self.get_with_retry(url, path).await?;
-        self.parse(path, &f.body)
+        self.parse(path, &f.headers, &f.body)
     }
 
     async fn get_list<T: DeserializeOwned>(
@@ -746,225 +660,204 @@ impl GitlabClient {
         let mut items = Vec::new();
         let mut server_time = None;
         let limit = max_pages.unwrap_or(MAX_PAGES).clamp(1, MAX_PAGES);
+        // A server whose `Link` points back at a page already read would cost `MAX_PAGES`
+        // requests per refresh: a URL seen before ends the walk.
+        let mut seen: HashSet<String> = HashSet::new();
+        seen.insert(url.as_str().to_string());
+        // GitLab never sends more than `per_page` (at most 100) items a page; a page with more
+        // is not GitLab's, and keeping it whole would let one answer fill memory.
+        let per_page = query
+            .iter()
+            .find(|(k, _)| *k == "per_page")
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(100)
+            .clamp(1, 100);
         for page in 1..=limit {
             let f = self.get_with_retry(url.clone(), path).await?;
             if page == 1 {
                 server_time = f.server_time();
             }
-            let mut batch: Vec<T> = self.parse(path, &f.body)?;
+            let (mut batch, problems) =
+                self.parse_list::<T>(path, &f.headers, &f.body, per_page)?;
+            for p in problems {
+                self.inner
+                    .note_problem(format!("{}: {p}", endpoint_name(path)));
+            }
             items.append(&mut batch);
             let Some(next) = next_link(&f.headers) else {
                 break;
             };
-            match rebase_link(&self.inner.base, &next) {
-                Some(u) => url = u,
+            match rebase_link(self.inner.base(), &next) {
+                Some(u) => {
+                    if !seen.insert(u.as_str().to_string()) {
+                        tracing::warn!(path, "Link rel=next repeats a page already read; stopped");
+                        break;
+                    }
+                    url = u;
+                }
                 None => {
                     tracing::warn!(path, "ignoring unusable Link rel=next");
                     break;
                 }
             }
-            if page == MAX_PAGES {
+            if page == limit && max_pages.is_none() {
                 tracing::warn!(path, "stopped following Link after {MAX_PAGES} pages");
             }
         }
         Ok(Listed { items, server_time })
     }
 
-    fn parse<T: DeserializeOwned>(&self, path: &str, body: &[u8]) -> Result<T> {
-        serde_json::from_slice(body).map_err(|e| GitlabError::Parse {
-            host: self.inner.host.clone(),
+    fn parse<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<T> {
+        let text = self.json_text(path, headers, body)?;
+        serde_json::from_str(&text).map_err(|e| self.parse_error(path, &e.to_string()))
+    }
+
+    /// A list answer item by item: an item that does not fit the model (a `null` state, a
+    /// string id) is skipped and reported, the rest are kept.
+    fn parse_list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        max_items: usize,
+    ) -> Result<(Vec<T>, Vec<String>)> {
+        let text = self.json_text(path, headers, body)?;
+        let mut problems = Vec::new();
+        if let std::borrow::Cow::Owned(_) = &text {
+            problems.push("invalid UTF-8 in the answer was replaced".to_string());
+        }
+        let raw: Vec<&serde_json::value::RawValue> = serde_json::from_str(&text)
+            .map_err(|e| self.parse_error(path, &format!("expected a JSON array: {e}")))?;
+        if raw.len() > max_items {
+            problems.push(format!(
+                "a page held {} items though {max_items} were asked for: kept the first {max_items}",
+                raw.len()
+            ));
+        }
+        let mut items = Vec::with_capacity(raw.len().min(max_items));
+        for (i, r) in raw.iter().take(max_items).enumerate() {
+            match serde_json::from_str::<T>(r.get()) {
+                Ok(t) => items.push(t),
+                Err(e) => problems.push(format!(
+                    "skipped item {}{}: {}",
+                    i + 1,
+                    item_label(r.get()),
+                    one_line(&e.to_string(), 120)
+                )),
+            }
+        }
+        Ok((items, problems))
+    }
+
+    /// The body as JSON text: HTML (a login page, a proxy's error page) is named as such, and
+    /// invalid UTF-8 is replaced rather than failing the whole answer.
+    fn json_text<'a>(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        body: &'a [u8],
+    ) -> Result<std::borrow::Cow<'a, str>> {
+        if looks_like_html(headers, body) {
+            return Err(self.parse_error(path, "expected JSON, got HTML (a login page or proxy?)"));
+        }
+        Ok(String::from_utf8_lossy(body))
+    }
+
+    fn parse_error(&self, path: &str, detail: &str) -> GitlabError {
+        GitlabError::Parse {
+            host: self.inner.host().to_string(),
             path: path.to_string(),
-            detail: one_line(&e.to_string(), 200),
+            detail: one_line(detail, 200),
+        }
+    }
+}
+
+/// A job log as kept: its bytes, and how much of the front was left out for the cap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    pub bytes: Vec<u8>,
+    /// Bytes dropped from the front (0: the whole log).
+    pub dropped: u64,
+    pub cap: u64,
+}
+
+impl Trace {
+    /// The tail as read: when something was dropped, the partial first line goes too.
+    fn from_tail(mut bytes: Vec<u8>, mut dropped: u64, cap: u64) -> Trace {
+        if dropped > 0
+            && let Some(nl) = memchr::memchr(b'\n', &bytes[..bytes.len().min(64 * 1024)])
+        {
+            bytes.drain(..=nl);
+            dropped += (nl + 1) as u64;
+        }
+        Trace {
+            bytes,
+            dropped,
+            cap,
+        }
+    }
+
+    pub fn truncated(&self) -> bool {
+        self.dropped > 0
+    }
+
+    /// `log larger than 32 MB: showing the last 32 MB`, when it was cut.
+    pub fn notice(&self) -> Option<String> {
+        self.truncated().then(|| {
+            let mb = self.cap.div_ceil(1024 * 1024);
+            format!("log larger than {mb} MB: showing the last {mb} MB")
         })
     }
 
-    /// GETs are idempotent: retried after transient failures, waiting as long as the server asks
-    /// (within `max_retry_wait`) or a jittered exponential backoff when it gives no hint.
-    async fn get_with_retry(&self, url: Url, path: &str) -> Result<Fetched> {
-        let mut attempt = 0u32;
-        let started = Instant::now();
-        loop {
-            match self.send_once(Method::GET, url.clone(), path, None).await {
-                Ok(f) => return Ok(f),
-                Err(e)
-                    if e.is_transient()
-                        && !self.single_attempt
-                        && attempt < self.inner.max_retries =>
-                {
-                    let wait = match &e {
-                        GitlabError::RateLimited {
-                            retry_after: Some(d),
-                            ..
-                        } => *d,
-                        _ => backoff_delay(
-                            attempt,
-                            self.inner.backoff_base,
-                            self.inner.max_retry_wait,
-                            fastrand::f64(),
-                        ),
-                    };
-                    // Another try that could only end after the budget (a hung or dead host:
-                    // each try runs into the timeout) is not made: the caller hears within
-                    // ~20 s, not after every try has timed out.
-                    if wait > self.inner.max_retry_wait
-                        || !within_retry_budget(started.elapsed(), wait, self.inner.request_timeout)
-                    {
-                        return Err(e);
-                    }
-                    tracing::info!(path, attempt, wait_ms = wait.as_millis() as u64, error = %e, "retrying GET");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
+    /// The bytes, led by the notice line when the log was cut, so every viewer shows it.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self.notice() {
+            None => self.bytes,
+            Some(n) => {
+                let mut out = Vec::with_capacity(self.bytes.len() + n.len() + 16);
+                out.extend_from_slice(format!("[gitaiops] {n}\n").as_bytes());
+                out.extend_from_slice(&self.bytes);
+                out
             }
         }
     }
-
-    /// The only place a request leaves the process.
-    async fn send_once(
-        &self,
-        method: Method,
-        url: Url,
-        path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<Fetched> {
-        if self.is_read_only() && method != Method::GET && method != Method::HEAD {
-            return Err(GitlabError::ReadOnly {
-                method: method.to_string(),
-                path: path.to_string(),
-            });
-        }
-        let host = &self.inner.host;
-        let mut req = self.inner.http.request(method.clone(), url);
-        if let Some(t) = &self.inner.token {
-            req = req.bearer_auth(t.expose_secret());
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let stats = &self.inner.stats;
-        stats.sent();
-        let started = Instant::now();
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                stats.finished(method.as_str(), path, None, started.elapsed());
-                return Err(transport_error(host, &e));
-            }
-        };
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        stats.finished(
-            method.as_str(),
-            path,
-            Some(status.as_u16()),
-            started.elapsed(),
-        );
-        stats.rate_limit_seen(RateLimitSeen {
-            remaining: header_str(&headers, "ratelimit-remaining").and_then(|v| v.parse().ok()),
-            limit: header_str(&headers, "ratelimit-limit").and_then(|v| v.parse().ok()),
-        });
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| transport_error(host, &e))?
-            .to_vec();
-        tracing::debug!(
-            %method, path, status = status.as_u16(), bytes = body.len(),
-            ms = started.elapsed().as_millis() as u64, "gitlab request"
-        );
-        if status.is_success() {
-            return Ok(Fetched {
-                headers,
-                body,
-                status,
-            });
-        }
-        Err(status_error(host, path, status, &headers, &body))
-    }
 }
 
-/// How long one call may spend on retries, counting the timeout of the next try.
-const RETRY_BUDGET: Duration = Duration::from_secs(25);
-
-/// Whether another try, after `wait`, could still end within the budget if it ran into the
-/// request timeout.
-pub fn within_retry_budget(elapsed: Duration, wait: Duration, timeout: Duration) -> bool {
-    elapsed + wait + timeout <= RETRY_BUDGET
+/// `merge_requests` for `/projects/1/merge_requests`, for problem lines.
+fn endpoint_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
-/// reqwest is built without a default crypto provider (ring is lighter to build than aws-lc),
-/// so anything that builds a `reqwest::Client` must call this first; it is idempotent.
-pub fn ensure_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-fn transport_error(host: &str, e: &reqwest::Error) -> GitlabError {
-    if e.is_timeout() {
-        return GitlabError::Timeout {
-            host: host.to_string(),
-        };
-    }
-    // The innermost cause is the informative part ("Connection refused", "UnknownIssuer").
-    let mut detail = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        detail = s.to_string();
-        src = s.source();
-    }
-    GitlabError::Network {
-        host: host.to_string(),
-        detail: one_line(&detail, 200),
-    }
-}
-
-fn status_error(
-    host: &str,
-    path: &str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> GitlabError {
-    let host = host.to_string();
-    let code = status.as_u16();
-    match code {
-        401 => GitlabError::Unauthorized { host },
-        403 => {
-            let m = error_body_message(body);
-            GitlabError::Forbidden {
-                host,
-                message: if m.is_empty() { "forbidden".into() } else { m },
-            }
+/// ` (iid 42)` / ` (id 7)` from an item's text, when it has one readable.
+fn item_label(item: &str) -> String {
+    let Ok(serde_json::Value::Object(o)) = serde_json::from_str::<serde_json::Value>(item) else {
+        return String::new();
+    };
+    for k in ["iid", "id"] {
+        if let Some(n) = o.get(k).and_then(serde_json::Value::as_u64) {
+            return format!(" ({k} {n})");
         }
-        404 => GitlabError::NotFound {
-            host,
-            // `/projects/acme%2Fnope` reads better as `/projects/acme/nope`.
-            what: percent_encoding::percent_decode_str(path)
-                .decode_utf8_lossy()
-                .into_owned(),
-        },
-        429 => {
-            let server_now = header_str(headers, "date").and_then(parse_http_date);
-            GitlabError::RateLimited {
-                host,
-                retry_after: rate_limit_wait(headers, server_now.unwrap_or_else(Timestamp::now)),
-            }
-        }
-        500..=599 => GitlabError::Server {
-            host,
-            status: code,
-            message: error_body_message(body),
-        },
-        _ => GitlabError::Status {
-            host,
-            status: code,
-            message: error_body_message(body),
-        },
     }
+    String::new()
 }
 
-fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
+fn looks_like_html(headers: &HeaderMap, body: &[u8]) -> bool {
+    let ct_html = super::transport::header_str(headers, "content-type")
+        .is_some_and(|c| c.to_ascii_lowercase().contains("html"));
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&body[..0], |i| &body[i..body.len().min(i + 16)]);
+    let lower = start.to_ascii_lowercase();
+    ct_html
+        || lower.starts_with(b"<!doctype")
+        || lower.starts_with(b"<html")
+        || lower.starts_with(b"<head")
 }
 
 pub use crate::net::{MAX_RATE_LIMIT_WAIT, backoff_delay, parse_http_date, rate_limit_wait};
@@ -1014,42 +907,6 @@ fn rebase_link(base: &Url, link: &str) -> Option<Url> {
     Some(u)
 }
 
-/// Accepts `gitlab.example.com`, `https://gitlab.example.com/`, `.../api/v4`.
-pub fn normalize_base_url(raw: &str) -> Result<Url> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(GitlabError::Config(
-            "no GitLab URL: set GITLAB_HOST or pass --gitlab-url".into(),
-        ));
-    }
-    let with_scheme = if raw.contains("://") {
-        raw.to_string()
-    } else {
-        format!("https://{raw}")
-    };
-    let mut url = Url::parse(&with_scheme)
-        .map_err(|e| GitlabError::Config(format!("bad GitLab URL {raw:?}: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(GitlabError::Config(format!(
-            "bad GitLab URL {raw:?}: expected http(s)://host"
-        )));
-    }
-    let path = url.path().trim_end_matches('/');
-    let path = path.strip_suffix("/api/v4").unwrap_or(path).to_string();
-    url.set_path(&path);
-    url.set_query(None);
-    url.set_fragment(None);
-    Ok(url)
-}
-
-fn host_of(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("?");
-    match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    }
-}
-
 /// A numeric id as is, a full path URL-encoded (`group%2Fproject`).
 fn project_ref(path_or_id: &str) -> String {
     if !path_or_id.is_empty() && path_or_id.bytes().all(|b| b.is_ascii_digit()) {
@@ -1063,6 +920,7 @@ fn project_ref(path_or_id: &str) -> String {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+    use secrecy::SecretString;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -1122,33 +980,6 @@ mod tests {
             u.as_str(),
             "http://127.0.0.1:9999/api/v4/projects/1/pipelines?page=2"
         );
-    }
-
-    #[test]
-    fn a_hung_host_is_not_retried_past_the_budget() {
-        let s = Duration::from_secs;
-        // Quick failures (5xx, refused) are retried.
-        assert!(within_retry_budget(s(0), s(1), s(15)));
-        assert!(within_retry_budget(s(2), s(2), s(15)));
-        // A try that timed out after 15 s is not repeated: it would end after 25 s.
-        assert!(!within_retry_budget(s(15), s(1), s(15)));
-        // A dead host (5 s connect timeout) gets one more try, not three.
-        assert!(within_retry_budget(s(5), s(1), s(15)));
-        assert!(!within_retry_budget(s(11), s(2), s(15)));
-    }
-
-    #[test]
-    fn base_urls_are_normalised() {
-        let u = normalize_base_url("gitlab.example.com").unwrap();
-        assert_eq!(u.as_str(), "https://gitlab.example.com/");
-        assert_eq!(host_of(&u), "gitlab.example.com");
-        let u = normalize_base_url("http://127.0.0.1:4567/api/v4/").unwrap();
-        assert_eq!(host_of(&u), "127.0.0.1:4567");
-        assert_eq!(u.path(), "/");
-        let u = normalize_base_url("https://example.org/gitlab/").unwrap();
-        assert_eq!(u.path(), "/gitlab");
-        assert!(normalize_base_url("").is_err());
-        assert!(normalize_base_url("ftp://x").is_err());
     }
 
     #[test]

@@ -9,8 +9,10 @@ pub type Result<T, E = GitlabError> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone, Error)]
 pub enum GitlabError {
-    #[error("401 from {host}: token rejected — check GITLAB_TOKEN")]
-    Unauthorized { host: String },
+    /// `token_from` names where the token came from (`GITLAB_TOKEN`, `--token-cmd`, ...), so the
+    /// operator fixes the right thing.
+    #[error("401 from {host}: token rejected — check {token_from}")]
+    Unauthorized { host: String, token_from: String },
     #[error("403 from {host}: {message}")]
     Forbidden { host: String, message: String },
     #[error("404 from {host}: {what} not found (or the token cannot see it)")]
@@ -41,6 +43,21 @@ pub enum GitlabError {
         host: String,
         path: String,
         detail: String,
+    },
+    /// A 3xx. A REST client follows no redirect: credentials must never reach another origin,
+    /// and a redirected write must never pass for done. `location` is the target's origin.
+    #[error("GitLab at {host} answered {status} to {location}; check --gitlab-url")]
+    Redirect {
+        host: String,
+        status: u16,
+        location: String,
+    },
+    /// A body larger than the cap, counted after decompression.
+    #[error("response from {host} for {path} is larger than {limit_mb} MB; refused")]
+    TooLarge {
+        host: String,
+        path: String,
+        limit_mb: u64,
     },
     #[error("read-only mode: refused {method} {path}")]
     ReadOnly { method: String, path: String },
@@ -140,11 +157,17 @@ mod tests {
     fn unauthorized_is_one_readable_line() {
         let e = GitlabError::Unauthorized {
             host: "gitlab.example.com".into(),
+            token_from: "GITLAB_TOKEN".into(),
         };
         assert_eq!(
             e.to_string(),
             "401 from gitlab.example.com: token rejected — check GITLAB_TOKEN"
         );
+        let e = GitlabError::Unauthorized {
+            host: "g".into(),
+            token_from: "--token-cmd".into(),
+        };
+        assert!(e.to_string().ends_with("check --token-cmd"), "{e}");
     }
 
     #[test]

@@ -7,8 +7,11 @@ pub mod models;
 pub mod poller;
 pub mod snapshot;
 pub mod stats;
+pub mod transport;
 
-pub use client::{ClientConfig, GitlabClient, Listed, MrQuery, PipelineQuery, WriteResponse};
+pub use client::{
+    ClientConfig, GitlabClient, Listed, MrQuery, PipelineQuery, Trace, WriteResponse,
+};
 pub use error::GitlabError;
 pub use models::*;
 pub use snapshot::{ProjectKey, ProjectSnapshot};

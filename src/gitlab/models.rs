@@ -3,7 +3,9 @@
 //! GitLab adds fields and enum values over time and self-managed instances lag behind, so every
 //! struct ignores unknown fields, every enum keeps an `Unknown(String)` variant, and everything the
 //! contract documents as nullable (or absent on some endpoints) is an `Option` or defaults.
-//! Timestamps that fail to parse become `None` rather than failing the whole payload.
+//! Timestamps that fail to parse become `None` rather than failing the whole payload, and a `null`
+//! where text is expected (a title, a branch, a job name) becomes empty text. What still does not
+//! fit (a `null` state, a string id) fails that one item; the client skips it and says so.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -265,7 +267,7 @@ fn labels_de<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserRef {
     pub id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub username: String,
     #[serde(default, deserialize_with = "null_default")]
     pub name: String,
@@ -281,7 +283,7 @@ pub struct UserRef {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub username: String,
     #[serde(default, deserialize_with = "null_default")]
     pub name: String,
@@ -319,7 +321,7 @@ pub struct UserStatus {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Member {
     pub id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub username: String,
     #[serde(default, deserialize_with = "null_default")]
     pub name: String,
@@ -349,9 +351,9 @@ pub struct Namespace {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Project {
     pub id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub path_with_namespace: String,
     #[serde(default)]
     pub default_branch: Option<String>,
@@ -371,7 +373,7 @@ pub struct Project {
 pub struct Milestone {
     #[serde(default)]
     pub id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub title: String,
     #[serde(default)]
     pub state: Option<String>,
@@ -409,7 +411,7 @@ pub struct MergeRequest {
     pub iid: u64,
     #[serde(default)]
     pub project_id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub title: String,
     #[serde(default, deserialize_with = "null_default")]
     pub description: String,
@@ -420,9 +422,9 @@ pub struct MergeRequest {
     pub updated_at: Option<Timestamp>,
     #[serde(default, deserialize_with = "ts::de", serialize_with = "ts::ser")]
     pub merged_at: Option<Timestamp>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub target_branch: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub source_branch: String,
     #[serde(default)]
     pub author: Option<UserRef>,
@@ -608,9 +610,9 @@ pub struct Environment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub stage: String,
     pub status: Status,
     #[serde(default)]
@@ -672,9 +674,9 @@ impl Job {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bridge {
     pub id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub stage: String,
     pub status: Status,
     #[serde(default)]
@@ -720,7 +722,7 @@ impl Approvals {
 pub struct ApprovalRule {
     #[serde(default)]
     pub id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     #[serde(default)]
     pub approvals_required: Option<u32>,
@@ -744,9 +746,9 @@ pub struct ApprovalState {
 /// One file of `GET .../merge_requests/:iid/diffs`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MrDiff {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub old_path: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub new_path: String,
     #[serde(default, deserialize_with = "null_default")]
     pub diff: String,

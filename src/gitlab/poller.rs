@@ -7,7 +7,8 @@
 //! - Details (approvals, pipeline jobs) only for what is on screen (`Visible`) and not cached,
 //!   plus jobs of pipelines that just failed; single MR + diffs + notes only when asked.
 //! - The watched job's trace is re-fetched every `focused_refresh` while the job runs.
-//! - A 429 pauses everything until the server's reset (or a backoff when it gives none).
+//! - A 429 pauses everything until the server's reset (or a backoff when it gives none), three
+//!   minutes at most; a manual refresh tries once through the pause.
 //!
 //! Results leave as owned values over the poller's own channel: whoever replaces a poller drops
 //! its receiver, so nothing stale can arrive.
@@ -113,6 +114,9 @@ pub enum PollEvent {
     },
     /// Request counter, after each refresh.
     Requests { total: u64, last_minute: u32 },
+    /// Something worth a line in the activity feed that is not a failed refresh (an item of a
+    /// list skipped or repaired, a refresh asked for while rate limited): the data stays live.
+    Warning { text: String },
     /// A `Lookup` finished (after the snapshot holding what was found): what GitLab does not
     /// have, or has in a state the snapshot does not keep, with why.
     LookedUp {
@@ -178,6 +182,10 @@ pub fn spawn(
         pending_lookups: BTreeSet::new(),
         watch: None,
         paused_until: None,
+        manual_tried: false,
+        pipelines_pending: false,
+        reported: BTreeSet::new(),
+        notices: Vec::new(),
         failures: 0,
     };
     let task = tokio::spawn(poller.run(cmd_rx));
@@ -193,13 +201,36 @@ pub async fn cold_start(
     project: &str,
     pipelines: u32,
 ) -> Result<(ProjectSnapshot, Option<Timestamp>), GitlabError> {
+    match cold_start_partial(client, project, pipelines).await? {
+        (snap, time, None) => Ok((snap, time)),
+        (_, _, Some(e)) => Err(e),
+    }
+}
+
+/// The cold start, keeping the merge requests when only the pipelines fail: the error comes
+/// back beside the snapshot, so the MR pane is not blamed for the pipelines.
+async fn cold_start_partial(
+    client: &GitlabClient,
+    project: &str,
+    pipelines: u32,
+) -> Result<(ProjectSnapshot, Option<Timestamp>, Option<GitlabError>), GitlabError> {
     let user = client.current_user().await?;
     let project = client.project(project).await?;
     let pid = project.id;
     let mrs = client.merge_requests(pid, &MrQuery::opened()).await?;
-    let pipes = client
+    let (pipes, pipes_error) = match client
         .pipelines(pid, &PipelineQuery::latest(pipelines.max(1)))
-        .await?;
+        .await
+    {
+        Ok(p) => (p, None),
+        Err(e) => (
+            super::client::Listed {
+                items: Vec::new(),
+                server_time: None,
+            },
+            Some(e),
+        ),
+    };
     let server_time = earliest(mrs.server_time, pipes.server_time);
     let mut snap = ProjectSnapshot {
         host: client.host().to_string(),
@@ -210,7 +241,7 @@ pub async fn cold_start(
     };
     delta::apply_mr_delta(&mut snap, mrs.items);
     delta::apply_pipeline_delta(&mut snap, pipes.items, pipelines.max(1) as usize);
-    Ok((snap, server_time))
+    Ok((snap, server_time, pipes_error))
 }
 
 /// Cold start plus the jobs of the newest `jobs_for_latest` pipelines and of the failed ones
@@ -272,6 +303,15 @@ struct Poller {
     pending_lookups: BTreeSet<Lookup>,
     watch: Option<Watch>,
     paused_until: Option<Instant>,
+    /// A manual refresh already tried through the current rate-limit pause.
+    manual_tried: bool,
+    /// The cold start's pipeline list failed: the next refresh lists them again instead of a
+    /// delta.
+    pipelines_pending: bool,
+    /// Problems with answers already reported (skipped list items), so each is said once.
+    reported: BTreeSet<String>,
+    /// One-line notices for the next report (a partial cold start).
+    notices: Vec<String>,
     failures: u32,
 }
 
@@ -313,7 +353,28 @@ impl Poller {
         match cmd {
             PollCmd::Shutdown => return Ok(false),
             PollCmd::RefreshNow => {
-                *next_refresh = self.paused_until.unwrap_or_else(Instant::now);
+                if self.is_paused() {
+                    if self.manual_tried {
+                        let left = self
+                            .paused_until
+                            .map(|t| t.saturating_duration_since(Instant::now()))
+                            .unwrap_or_default();
+                        self.send(PollEvent::Warning {
+                            text: format!(
+                                "still rate limited by {}: next try in {}s",
+                                self.client.host(),
+                                left.as_secs().max(1)
+                            ),
+                        })
+                        .await?;
+                        return Ok(true);
+                    }
+                    // The operator asked: one try through the pause (a server may have lifted
+                    // its limit early, or sent an absurd Retry-After).
+                    self.manual_tried = true;
+                    self.paused_until = None;
+                }
+                *next_refresh = Instant::now();
             }
             PollCmd::Visible { mrs, pipelines } => {
                 self.visible_mrs = mrs.into_iter().collect();
@@ -393,9 +454,11 @@ impl Poller {
         if changed {
             self.emit_snapshot().await?;
         }
+        self.report_problems().await?;
         let delay = match result {
             Ok(()) => {
                 self.failures = 0;
+                self.manual_tried = false;
                 self.serve_pending().await?;
                 if more {
                     DETAIL_FOLLOW_UP
@@ -414,12 +477,39 @@ impl Poller {
     }
 
     async fn cold(&mut self, changed: &mut bool) -> Result<(), GitlabError> {
-        let (snap, server_time) =
-            cold_start(&self.client, &self.project, self.cfg.pipelines_per_page).await?;
+        let (snap, server_time, pipes_error) =
+            cold_start_partial(&self.client, &self.project, self.cfg.pipelines_per_page).await?;
         self.since = Some(self.window_start(server_time));
         self.last_reconcile = Instant::now();
         self.snap = Some(snap);
         *changed = true;
+        match pipes_error {
+            None => Ok(()),
+            Some(e) => {
+                self.pipelines_pending = true;
+                if let GitlabError::RateLimited { .. } = e {
+                    return Err(e);
+                }
+                // Said as what it is: the merge requests did load.
+                self.notices.push(format!("cannot load pipelines: {e}"));
+                Ok(())
+            }
+        }
+    }
+
+    /// Items skipped or repaired in list answers, each said once (as a one-line error event).
+    async fn report_problems(&mut self) -> Result<(), Closed> {
+        for n in std::mem::take(&mut self.notices) {
+            self.send(PollEvent::Warning { text: n }).await?;
+        }
+        for p in self.client.take_problems() {
+            if self.reported.len() < 1000 && self.reported.insert(p.clone()) {
+                self.send(PollEvent::Warning {
+                    text: format!("warning: {p}"),
+                })
+                .await?;
+            }
+        }
         Ok(())
     }
 
@@ -453,10 +543,13 @@ impl Poller {
         };
         forget_changed_mr_details(snap, &mr_changes);
 
-        let p = self
-            .client
-            .pipelines(pid, &PipelineQuery::changed_since(since))
-            .await?;
+        let query = if self.pipelines_pending {
+            PipelineQuery::latest(self.cfg.pipelines_per_page.max(1))
+        } else {
+            PipelineQuery::changed_since(since)
+        };
+        let p = self.client.pipelines(pid, &query).await?;
+        self.pipelines_pending = false;
         let before = snap.pipelines.clone();
         let p_changes =
             delta::apply_pipeline_delta(snap, p.items, self.cfg.pipelines_per_page as usize);
@@ -876,7 +969,9 @@ impl Poller {
         };
         let delay = match e {
             GitlabError::RateLimited { retry_after, .. } => {
-                let d = retry_after.unwrap_or(backoff).max(Duration::from_secs(1));
+                // A few minutes at most: an hour-long `Retry-After` (hostile, or a proxy's
+                // default) must not freeze the screen; GitLab's own windows are a minute.
+                let d = rate_limit_pause(*retry_after, backoff);
                 self.paused_until = Instant::now().checked_add(d);
                 d
             }
@@ -921,6 +1016,16 @@ const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(300);
 /// quick retries (2, 4, 8 s apart).
 pub const QUICK_TRIES: u32 = 4;
 const QUICK_RETRY_BASE: Duration = Duration::from_secs(2);
+/// The longest a 429 pauses polling; `r` / `:refresh` may try once before it ends.
+pub const MAX_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(180);
+
+/// How long a 429 pauses the poller: the server's wait, else the backoff, between 1 s and
+/// `MAX_RATE_LIMIT_PAUSE`.
+pub fn rate_limit_pause(retry_after: Option<Duration>, backoff: Duration) -> Duration {
+    retry_after
+        .unwrap_or(backoff)
+        .clamp(Duration::from_secs(1), MAX_RATE_LIMIT_PAUSE)
+}
 
 async fn sleep_until_opt(t: Option<Instant>) {
     match t {
@@ -932,4 +1037,28 @@ async fn sleep_until_opt(t: Option<Instant>) {
 enum Detail {
     Approvals(u64),
     Jobs(u64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_429_pauses_for_a_few_minutes_at_most() {
+        let backoff = Duration::from_secs(12);
+        assert_eq!(
+            rate_limit_pause(Some(Duration::from_secs(3600)), backoff),
+            MAX_RATE_LIMIT_PAUSE
+        );
+        assert_eq!(
+            rate_limit_pause(Some(Duration::from_secs(30)), backoff),
+            Duration::from_secs(30)
+        );
+        assert_eq!(rate_limit_pause(None, backoff), backoff);
+        assert_eq!(
+            rate_limit_pause(Some(Duration::ZERO), backoff),
+            Duration::from_secs(1)
+        );
+        assert!(MAX_RATE_LIMIT_PAUSE <= Duration::from_secs(300));
+    }
 }

@@ -64,7 +64,9 @@ impl GeminiProvider {
         }
         let mut b = reqwest::Client::builder()
             .user_agent(concat!("gitaiops/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(cfg.connect_timeout);
+            .connect_timeout(cfg.connect_timeout)
+            // Never follow: the key header and the prompt would go wherever a 3xx points.
+            .redirect(reqwest::redirect::Policy::none());
         if cfg.no_proxy {
             b = b.no_proxy();
         }
@@ -364,11 +366,8 @@ impl Provider for GeminiProvider {
             .send()
             .await
             .map_err(|e| transport_error(&e, self.timeout))?;
-        let status = resp.status().as_u16();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| transport_error(&e, self.timeout))?;
+        let (status, text) =
+            super::provider::read_response(resp, self.timeout, "GEMINI_BASE_URL").await?;
         if status == 200 {
             parse_success(&text, req.max_output_tokens)
         } else {

@@ -52,7 +52,9 @@ impl OpenAiProvider {
         };
         let mut b = reqwest::Client::builder()
             .user_agent(concat!("gitaiops/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(cfg.connect_timeout);
+            .connect_timeout(cfg.connect_timeout)
+            // Never follow: the key and the prompt would go wherever a 3xx points.
+            .redirect(reqwest::redirect::Policy::none());
         if cfg.no_proxy {
             b = b.no_proxy();
         }
@@ -94,11 +96,8 @@ impl OpenAiProvider {
             .send()
             .await
             .map_err(|e| transport_error(&e, self.timeout))?;
-        let status = resp.status().as_u16();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| transport_error(&e, self.timeout))?;
+        let (status, text) =
+            super::provider::read_response(resp, self.timeout, "OPENAI_BASE_URL").await?;
         if status != 200 {
             return Err(classify_error(status, None, &text, "(unset)"));
         }
@@ -349,12 +348,9 @@ impl Provider for OpenAiProvider {
             .send()
             .await
             .map_err(|e| transport_error(&e, self.timeout))?;
-        let status = resp.status().as_u16();
         let retry_after = crate::net::rate_limit_wait(resp.headers(), jiff::Timestamp::now());
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| transport_error(&e, self.timeout))?;
+        let (status, text) =
+            super::provider::read_response(resp, self.timeout, "OPENAI_BASE_URL").await?;
         if status == 200 {
             let mut raw = parse_success(&text, req.max_output_tokens)?;
             raw.model_version.get_or_insert(model);

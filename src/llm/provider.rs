@@ -231,6 +231,51 @@ pub fn transport_error(e: &reqwest::Error, timeout: Duration) -> ProviderError {
     }
 }
 
+/// Largest model answer read: a plan or a diagnosis is a few KB; more is a broken or hostile
+/// server, and it is refused before it can fill memory (counted after decompression).
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A model server's answer, read safely: a 3xx is an error naming where it pointed (the HTTP
+/// clients follow no redirect, so a key or a prompt never reaches another origin), and the body
+/// is read chunk by chunk up to `MAX_RESPONSE_BYTES`. `base_var` names the setting to check.
+pub async fn read_response(
+    mut resp: reqwest::Response,
+    timeout: Duration,
+    base_var: &str,
+) -> Result<(u16, String), ProviderError> {
+    let status = resp.status();
+    if status.is_redirection() {
+        let to = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| resp.url().join(&String::from_utf8_lossy(l.as_bytes())).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|| "(no Location header)".into());
+        return Err(ProviderError::Config(format!(
+            "the model server answered {} to {}; check {base_var}",
+            status.as_u16(),
+            clean(&to, 100)
+        )));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| transport_error(&e, timeout))?
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(ProviderError::Protocol {
+                detail: format!(
+                    "answer larger than {} MB; refused",
+                    MAX_RESPONSE_BYTES / (1024 * 1024)
+                ),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status.as_u16(), String::from_utf8_lossy(&body).into_owned()))
+}
+
 /// Strips what models put around JSON despite being asked not to: a `<think>` block (servers
 /// without a reasoning parser) and a Markdown code fence.
 pub fn strip_wrapping(text: &str) -> &str {

@@ -84,7 +84,8 @@ fn shorten_key(k: &str) -> String {
 /// (not JSON, not a plan) with a one-line reason; bad items are `Checked::rejected`.
 pub fn check_answer(text: &str, snap: &ProjectSnapshot) -> Result<Checked, String> {
     let body = strip_wrapping(text);
-    let mut v: Value = serde_json::from_str(body).map_err(|e| {
+    // A key given twice is refused (the model or an injection saying two things at once).
+    let mut v: Value = crate::strict_json::from_str(body).map_err(|e| {
         format!(
             "not valid JSON (line {}, column {}): {}",
             e.line(),
@@ -156,6 +157,17 @@ mod tests {
     use super::*;
     use crate::plan::snapshot::tests::sample;
     use serde_json::json;
+
+    #[test]
+    fn an_answer_with_a_key_given_twice_is_refused() {
+        let snap = sample();
+        let e = check_answer(
+            r#"{"summary": "s", "commands": [{"kind": "note", "project": "p", "text": "a", "text": "b", "rationale": "r"}]}"#,
+            &snap,
+        )
+        .unwrap_err();
+        assert!(e.contains("duplicate key \"text\""), "{e}");
+    }
 
     #[test]
     fn good_items_survive_bad_ones_are_explained() {

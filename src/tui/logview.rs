@@ -247,7 +247,15 @@ pub fn render(state: &AppState, v: &LogView, theme: &Theme, area: Rect, buf: &mu
         let (number, marker, mut line_cells, mut marker_style) = match entry {
             Entry::Line(l) => {
                 let starts = v.starts_section(l);
-                let mut c = cells(index, l, theme, limit);
+                // A private key's body lines match no single-line rule: the whole block goes.
+                let mut c = if v.in_secret_block(l) {
+                    "[REDACTED:private-key]"
+                        .chars()
+                        .map(|ch| (ch, theme.dim()))
+                        .collect()
+                } else {
+                    cells(index, l, theme, limit)
+                };
                 if let Some(s) = starts {
                     let d = section_duration(index, s);
                     c.extend(d.chars().map(|ch| (ch, theme.dim())));
