@@ -3,7 +3,9 @@
 //! form: `\e[0K` erase-line, SGR colours (16, 256 and truecolor), `\r` progress redraws and
 //! section markers `\e[0Ksection_start:<ts>:<name>[opts]\r\e[0K<header>` … `section_end`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 use super::state::mix;
 
@@ -124,7 +126,6 @@ const R: &str = "\x1b[0;m";
 const GREEN: &str = "\x1b[32;1m";
 const CYAN: &str = "\x1b[36;1m";
 const RED: &str = "\x1b[31;1m";
-const YELLOW: &str = "\x1b[0;33m";
 
 struct W<'a> {
     out: String,
@@ -337,125 +338,147 @@ impl<'a> W<'a> {
     }
 }
 
-/// Crates a Rust build compiles (name, version), for believable `Compiling` lines.
-const CRATES: &[(&str, &str)] = &[
-    ("proc-macro2", "1.0.86"),
-    ("unicode-ident", "1.0.12"),
-    ("libc", "0.2.155"),
-    ("cfg-if", "1.0.0"),
-    ("once_cell", "1.19.0"),
-    ("itoa", "1.0.11"),
-    ("memchr", "2.7.4"),
-    ("pin-project-lite", "0.2.14"),
-    ("bytes", "1.6.0"),
-    ("quote", "1.0.36"),
-    ("syn", "2.0.68"),
-    ("serde", "1.0.203"),
-    ("serde_derive", "1.0.203"),
-    ("tokio-macros", "2.3.0"),
-    ("mio", "0.8.11"),
-    ("tokio", "1.38.0"),
-    ("tracing-core", "0.1.32"),
-    ("tracing", "0.1.40"),
-    ("http", "1.1.0"),
-    ("hyper", "1.3.1"),
-    ("tower", "0.4.13"),
-    ("axum-core", "0.4.3"),
-    ("axum", "0.7.5"),
-    ("serde_json", "1.0.117"),
-    ("ryu", "1.0.18"),
-    ("uuid", "1.9.1"),
-    ("chrono", "0.4.38"),
-    ("rust_decimal", "1.35.0"),
-    ("sqlx-core", "0.7.4"),
-    ("sqlx-postgres", "0.7.4"),
-    ("sqlx", "0.7.4"),
-    ("rustls", "0.23.10"),
-    ("reqwest", "0.12.5"),
-    ("opentelemetry", "0.23.0"),
-    ("anyhow", "1.0.86"),
-    ("thiserror", "1.0.61"),
+/// The tools' output, one file per family; see the note at the top of each for the format.
+const TEXT_FILES: [&str; 5] = [
+    include_str!("../../assets/sim/logs/cargo.txt"),
+    include_str!("../../assets/sim/logs/web.txt"),
+    include_str!("../../assets/sim/logs/python.txt"),
+    include_str!("../../assets/sim/logs/deploy.txt"),
+    include_str!("../../assets/sim/logs/docs.txt"),
 ];
 
+/// Every block of every text file by name, escapes resolved, parsed once.
+static TEXT: LazyLock<BTreeMap<&'static str, String>> =
+    LazyLock::new(|| TEXT_FILES.iter().flat_map(|f| parse_blocks(f)).collect());
+
+/// `@@ name` starts a block that runs to the next one; what comes before the first is a note.
+fn parse_blocks(src: &'static str) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for line in src.split_inclusive('\n') {
+        if let Some(name) = line.strip_prefix("@@ ") {
+            out.push((name.trim_end(), String::new()));
+        } else if let Some((_, body)) = out.last_mut() {
+            let line = line.strip_suffix("\\c\n").unwrap_or(line);
+            body.push_str(&line.replace("\\e", "\x1b").replace("\\r", "\r"));
+        }
+    }
+    out
+}
+
+/// A block's text; empty for an unknown name (the pinned-log test fails on that).
+fn block(name: &str) -> &'static str {
+    let text = TEXT.get(name).map_or("", String::as_str);
+    debug_assert!(!text.is_empty(), "no log text block {name:?}");
+    text
+}
+
+/// A block's lines, for lists (crates, test names, suites).
+fn list(name: &str) -> impl Iterator<Item = &'static str> {
+    block(name).lines()
+}
+
+/// Rust crates as `(name, version)`, for believable `Compiling` lines.
+fn crates() -> impl Iterator<Item = (&'static str, &'static str)> {
+    list("crates").filter_map(|l| l.split_once(' '))
+}
+
+impl W<'_> {
+    /// Writes a block as it stands.
+    fn text(&mut self, name: &str) {
+        self.out.push_str(block(name));
+    }
+
+    /// Writes a block with its `{{var}}`s filled from `vars`; an unknown one stays as written.
+    fn fill(&mut self, name: &str, vars: &[(&str, &dyn std::fmt::Display)]) {
+        let mut rest = block(name);
+        while let Some(open) = rest.find("{{") {
+            self.out.push_str(&rest[..open]);
+            let after = &rest[open + 2..];
+            let Some(close) = after.find("}}") else {
+                rest = &rest[open..];
+                break;
+            };
+            let key = &after[..close];
+            match vars.iter().find(|(k, _)| *k == key) {
+                Some((_, v)) => {
+                    let _ = write!(self.out, "{v}");
+                }
+                None => self.out.push_str(&rest[open..open + close + 4]),
+            }
+            rest = &after[close + 2..];
+        }
+        self.out.push_str(rest);
+    }
+
+    fn cargo_version_step(&mut self) {
+        self.script_step(
+            0,
+            "cargo --version",
+            &[block("cargo_version").trim_end()],
+            0.11,
+        );
+    }
+
+    /// `Compiling`/`Checking` of the platform crate itself.
+    fn own_crate(&mut self, block: &str) {
+        let version = format!("0.14.2 (/builds/{})", self.ctx.project_path);
+        self.fill(block, &[("name", &"platform"), ("version", &version)]);
+    }
+}
+
 fn cargo_compile(w: &mut W, profile: &str) {
-    let total = CRATES.len() + 1;
-    for (i, (name, ver)) in CRATES.iter().enumerate() {
-        let _ = writeln!(w.out, "\x1b[1m\x1b[32m   Compiling\x1b[0m {name} v{ver}");
+    let total = crates().count() + 1;
+    for (i, (name, version)) in crates().enumerate() {
+        w.fill("cargo_compiling", &[("name", &name), ("version", &version)]);
         if i % 6 == 5 {
             // cargo redraws its progress bar in place with `\r`
             let done = i + 1;
-            let bar = "=".repeat(done * 25 / total);
-            let _ = write!(
-                w.out,
-                "\x1b[1m\x1b[36m    Building\x1b[0m [{bar:<25}] {done}/{total}: {name}\r"
+            let bar = format!("{:<25}", "=".repeat(done * 25 / total));
+            w.fill(
+                "cargo_building",
+                &[
+                    ("bar", &bar),
+                    ("done", &done),
+                    ("total", &total),
+                    ("name", &name),
+                ],
             );
-            let _ = write!(w.out, "\x1b[K");
         }
     }
-    let _ = writeln!(
-        w.out,
-        "\x1b[1m\x1b[32m   Compiling\x1b[0m platform v0.14.2 (/builds/{})",
-        w.ctx.project_path
-    );
+    w.own_crate("cargo_compiling");
     let secs = w.next(40, 140);
-    let _ = writeln!(
-        w.out,
-        "\x1b[1m\x1b[32m    Finished\x1b[0m `{profile}` profile [optimized] target(s) in {}m {:02}s",
-        secs / 60,
-        secs % 60
+    let sec = format!("{:02}", secs % 60);
+    w.fill(
+        "cargo_finished_release",
+        &[("profile", &profile), ("min", &(secs / 60)), ("sec", &sec)],
     );
 }
 
-const RUST_TESTS: &[&str] = &[
-    "api::accounts::tests::creates_account_with_default_plan",
-    "api::accounts::tests::rejects_duplicate_email",
-    "api::checkout::tests::session_expires_after_thirty_minutes",
-    "api::checkout::tests::idempotency_key_replays_response",
-    "api::rate_limit::tests::bucket_refills_over_time",
-    "api::routes::tests::healthz_reports_db_latency",
-    "billing::currency::tests::minor_units_table_is_complete",
-    "billing::invoice::tests::applies_tax_after_discounts",
-    "billing::invoice::tests::rounds_half_even",
-    "billing::invoice::tests::partial_refund_reduces_total",
-    "billing::reconcile::tests::matches_payouts_by_reference",
-    "billing::reconcile::tests::flags_orphan_transfers",
-    "worker::jobs::tests::webhook_retry_uses_backoff",
-    "worker::jobs::tests::dead_letters_after_five_attempts",
-    "config::loader::tests::env_overrides_file",
-];
-
-fn cargo_test_lines(w: &mut W, failing: Option<&str>) -> (u64, u64) {
+/// The test run's lines up to the verdict; returns the number of tests.
+fn cargo_test_lines(w: &mut W, failing: bool) -> u64 {
     let extra = w.next(120, 180);
-    let total = RUST_TESTS.len() as u64 + extra + u64::from(failing.is_some());
+    let total = list("rust_tests").count() as u64 + extra + u64::from(failing);
     let hash = w.hex(16);
-    let _ = writeln!(
-        w.out,
-        "\x1b[1m\x1b[32m     Running\x1b[0m unittests src/lib.rs (target/debug/deps/platform-{hash})"
-    );
-    w.line("");
-    w.line(&format!("running {total} tests"));
-    for t in RUST_TESTS {
-        let _ = writeln!(w.out, "test {t} ... \x1b[32mok\x1b[0m");
+    w.fill("cargo_test_running", &[("hash", &hash), ("total", &total)]);
+    for t in list("rust_tests") {
+        w.fill("cargo_test_ok", &[("name", &t)]);
     }
     for i in 0..extra {
         let module = ["api", "billing", "worker", "db", "config"][(i % 5) as usize];
-        let _ = writeln!(
-            w.out,
-            "test {module}::tests::case_{i:03} ... \x1b[32mok\x1b[0m"
-        );
+        let name = format!("{module}::tests::case_{i:03}");
+        w.fill("cargo_test_ok", &[("name", &name)]);
         if i == extra / 2 {
-            let _ = writeln!(
-                w.out,
-                "test db::tests::migrations_apply_cleanly ... \x1b[33mignored\x1b[0m, needs postgres"
-            );
+            w.text("cargo_test_ignored");
         }
     }
-    if let Some(f) = failing {
-        let _ = writeln!(w.out, "test {f} ... \x1b[31mFAILED\x1b[0m");
+    if failing {
+        w.text("cargo_test_failed");
     }
-    (total, extra)
+    total
 }
 
+/// The job's script: what runs in which order, with its random values; the output text comes
+/// from the blocks. Returns (succeeded, verdict line when failed, artifact paths).
 fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>) {
     let exit = |code: u32| format!("ERROR: Job failed: exit code {code}");
     match kind {
@@ -464,51 +487,17 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.sources();
             w.cache("cargo-main");
             w.step_script();
-            w.script_step(
-                0,
-                "cargo --version",
-                &["cargo 1.88.0 (873a06493 2025-05-10)"],
-                0.11,
-            );
+            w.cargo_version_step();
             w.cmd("cargo build --locked --release");
             if kind == LogKind::CargoBuild {
                 cargo_compile(w, "release");
                 (true, String::new(), Some("target/release/platform"))
             } else {
-                for (name, ver) in CRATES.iter().take(28) {
-                    let _ = writeln!(w.out, "\x1b[1m\x1b[32m   Compiling\x1b[0m {name} v{ver}");
+                for (name, version) in crates().take(28) {
+                    w.fill("cargo_compiling", &[("name", &name), ("version", &version)]);
                 }
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[1m\x1b[32m   Compiling\x1b[0m platform v0.14.2 (/builds/{})",
-                    w.ctx.project_path
-                );
-                let e = "\x1b[0m\x1b[1m\x1b[38;5;9merror[E0308]\x1b[0m\x1b[0m\x1b[1m: mismatched types\x1b[0m";
-                w.line(e);
-                for l in [
-                    "\x1b[0m  \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m--> \x1b[0m\x1b[0msrc/billing/account.rs:42:29\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m",
-                    "\x1b[0m\x1b[1m\x1b[38;5;12m42\x1b[0m\x1b[0m \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m\x1b[0m \x1b[0m\x1b[0m    let id: AccountId = row.try_get(\"id\")?;\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m\x1b[0m             \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m---------\x1b[0m\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;9m^^^^^^^^^^^^^^^^^^\x1b[0m\x1b[0m \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;9mexpected `AccountId`, found `Uuid`\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m\x1b[0m             \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m\x1b[0m             \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12mexpected due to this\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m",
-                    "\x1b[0m\x1b[1m\x1b[38;5;14mhelp\x1b[0m\x1b[0m: call `Into::into` on this expression to convert `Uuid` into `AccountId`",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m",
-                    "\x1b[0m\x1b[1m\x1b[38;5;12m42\x1b[0m\x1b[0m \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m| \x1b[0m\x1b[0m    let id: AccountId = row.try_get(\"id\")?\x1b[0m\x1b[0m\x1b[38;5;10m.into()\x1b[0m\x1b[0m;",
-                    "",
-                    "\x1b[0m\x1b[1m\x1b[38;5;9merror[E0599]\x1b[0m\x1b[0m\x1b[1m: no method named `as_uuid` found for struct `AccountId` in the current scope\x1b[0m",
-                    "\x1b[0m  \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m--> \x1b[0m\x1b[0msrc/api/accounts.rs:118:38\x1b[0m",
-                    "\x1b[0m    \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m",
-                    "\x1b[0m\x1b[1m\x1b[38;5;12m118\x1b[0m\x1b[0m \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m\x1b[0m     let key = format!(\"acct:{}\", account.id.as_uuid());\x1b[0m",
-                    "\x1b[0m    \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;12m|\x1b[0m\x1b[0m                                          \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;9m^^^^^^^\x1b[0m\x1b[0m \x1b[0m\x1b[0m\x1b[1m\x1b[38;5;9mmethod not found in `AccountId`\x1b[0m",
-                    "",
-                    "\x1b[0m\x1b[1mSome errors have detailed explanations: E0308, E0599.\x1b[0m",
-                    "\x1b[0m\x1b[1mFor more information about an error, try `rustc --explain E0308`.\x1b[0m",
-                    "\x1b[1m\x1b[31merror\x1b[0m\x1b[1m:\x1b[0m could not compile `platform` (lib) due to 2 previous errors",
-                ] {
-                    w.line(l);
-                }
+                w.own_crate("cargo_compiling");
+                w.text("cargo_build_error");
                 (false, exit(101), None)
             }
         }
@@ -517,78 +506,37 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.sources();
             w.cache("cargo-main");
             w.step_script();
-            w.script_step(
-                0,
-                "cargo --version",
-                &["cargo 1.88.0 (873a06493 2025-05-10)"],
-                0.11,
-            );
+            w.cargo_version_step();
             w.cmd("cargo test --locked --workspace");
             cargo_compile(w, "test");
             if kind == LogKind::Timeout {
-                w.line("     Running tests/integration/main.rs (target/debug/deps/integration-4be1c2d9a07e31f5)");
-                w.line("");
-                w.line("running 42 tests");
+                w.text("cargo_test_hangs");
                 for i in 0..18 {
-                    let _ = writeln!(
-                        w.out,
-                        "test integration::checkout::flow_{i:02} ... \x1b[32mok\x1b[0m"
-                    );
+                    let name = format!("integration::checkout::flow_{i:02}");
+                    w.fill("cargo_test_ok", &[("name", &name)]);
                 }
-                w.line("test integration::billing::reconcile_large_month has been running for over 60 seconds");
-                w.line("test integration::billing::settle_all_tenants has been running for over 60 seconds");
-                return (
-                    false,
-                    "ERROR: Job failed: execution took longer than 1h0m0s seconds".into(),
-                    None,
-                );
+                w.text("cargo_test_stuck");
+                return (false, block("verdict_timeout").trim_end().into(), None);
             }
-            let failing = "billing::invoice::tests::zero_decimal_currency_rounds_to_whole_units";
             let fail = kind == LogKind::CargoTestFail;
-            let (total, _) = cargo_test_lines(w, fail.then_some(failing));
-            let secs = w.next(280, 520) as f64 / 100.0;
+            let total = cargo_test_lines(w, fail);
+            let secs = format!("{:.2}", w.next(280, 520) as f64 / 100.0);
             if fail {
-                w.line("");
-                w.line("failures:");
-                w.line("");
-                w.line(&format!("---- {failing} stdout ----"));
-                w.line(&format!(
-                    "thread '{failing}' panicked at src/billing/invoice.rs:214:9:"
-                ));
-                w.line("assertion `left == right` failed: JPY totals must not have minor units");
-                w.line("  left: 1235");
-                w.line(" right: 1234");
-                w.line(
-                    "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
-                );
-                w.line("");
-                w.line("");
-                w.line("failures:");
-                w.line(&format!("    {failing}"));
-                w.line("");
-                let _ = writeln!(
-                    w.out,
-                    "test result: \x1b[31mFAILED\x1b[0m. {} passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in {secs:.2}s",
-                    total - 2
-                );
-                w.line("");
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[1m\x1b[31merror\x1b[0m\x1b[1m:\x1b[0m test failed, to rerun pass `--lib`"
+                let passed = total - 2;
+                w.fill(
+                    "cargo_test_failures",
+                    &[("passed", &passed), ("secs", &secs)],
                 );
                 (false, exit(101), None)
             } else {
-                w.line("");
-                let _ = writeln!(
-                    w.out,
-                    "test result: \x1b[32mok\x1b[0m. {} passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in {secs:.2}s",
-                    total - 1
+                let passed = total - 1;
+                w.fill(
+                    "cargo_test_result_ok",
+                    &[("passed", &passed), ("secs", &secs)],
                 );
-                let cov = 70.0 + w.next(0, 2000) as f64 / 100.0;
+                let cov = format!("{:.2}", 70.0 + w.next(0, 2000) as f64 / 100.0);
                 w.cmd("cargo llvm-cov report --summary-only | tail -1");
-                w.line(&format!(
-                    "TOTAL                             18211    3912  {cov:.2}%"
-                ));
+                w.fill("llvm_cov_total", &[("cov", &cov)]);
                 (true, String::new(), Some("coverage/cobertura.xml"))
             }
         }
@@ -598,44 +546,19 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.cache("cargo-main");
             w.step_script();
             w.cmd("rustup component add clippy");
-            w.line("info: component 'clippy' for target 'x86_64-unknown-linux-gnu' is up to date");
+            w.text("rustup_clippy");
             w.cmd("cargo clippy --all-targets --locked -- -D warnings");
-            for (name, ver) in CRATES.iter().skip(10).take(16) {
-                let _ = writeln!(w.out, "\x1b[1m\x1b[32m    Checking\x1b[0m {name} v{ver}");
+            for (name, version) in crates().skip(10).take(16) {
+                w.fill("cargo_checking", &[("name", &name), ("version", &version)]);
             }
-            let _ = writeln!(
-                w.out,
-                "\x1b[1m\x1b[32m    Checking\x1b[0m platform v0.14.2 (/builds/{})",
-                w.ctx.project_path
-            );
+            w.own_crate("cargo_checking");
             if kind == LogKind::ClippyFail {
-                for l in [
-                    "\x1b[0m\x1b[1m\x1b[91merror\x1b[0m\x1b[0m\x1b[1m: used `unwrap()` on a `Result` value\x1b[0m",
-                    "\x1b[0m  \x1b[0m\x1b[0m\x1b[1m\x1b[94m--> \x1b[0m\x1b[0msrc/api/error.rs:57:17\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[94m|\x1b[0m",
-                    "\x1b[0m\x1b[1m\x1b[94m57\x1b[0m\x1b[0m \x1b[0m\x1b[0m\x1b[1m\x1b[94m|\x1b[0m\x1b[0m         let body = serde_json::to_string(&payload).unwrap();\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[94m|\x1b[0m\x1b[0m                    \x1b[0m\x1b[0m\x1b[1m\x1b[91m^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[94m|\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[94m= \x1b[0m\x1b[0m\x1b[1mhelp\x1b[0m\x1b[0m: if this value is an `Err`, it will panic",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[94m= \x1b[0m\x1b[0m\x1b[1mhelp\x1b[0m\x1b[0m: for further information visit https://rust-lang.github.io/rust-clippy/master/index.html#unwrap_used",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[94m= \x1b[0m\x1b[0m\x1b[1mnote\x1b[0m\x1b[0m: `-D clippy::unwrap-used` implied by `-D warnings`",
-                    "",
-                    "\x1b[0m\x1b[1m\x1b[91merror\x1b[0m\x1b[0m\x1b[1m: this `match` can be collapsed into the outer `if let`\x1b[0m",
-                    "\x1b[0m   \x1b[0m\x1b[0m\x1b[1m\x1b[94m--> \x1b[0m\x1b[0msrc/api/routes.rs:131:13\x1b[0m",
-                    "\x1b[0m    \x1b[0m\x1b[0m\x1b[1m\x1b[94m= \x1b[0m\x1b[0m\x1b[1mhelp\x1b[0m\x1b[0m: for further information visit https://rust-lang.github.io/rust-clippy/master/index.html#collapsible_match",
-                    "",
-                    "\x1b[1m\x1b[91merror\x1b[0m\x1b[1m:\x1b[0m could not compile `platform` (lib) due to 2 previous errors",
-                ] {
-                    w.line(l);
-                }
+                w.text("clippy_errors");
                 (false, exit(101), None)
             } else {
                 let secs = w.next(20, 70);
-                let frac = w.next(0, 100);
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[1m\x1b[32m    Finished\x1b[0m `dev` profile [unoptimized + debuginfo] target(s) in {secs}.{frac:02}s"
-                );
+                let frac = format!("{:02}", w.next(0, 100));
+                w.fill("cargo_finished_dev", &[("secs", &secs), ("frac", &frac)]);
                 (true, String::new(), None)
             }
         }
@@ -647,114 +570,42 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.cmd("cd web");
             w.cmd("npm ci --no-audit --prefer-offline");
             // npm's spinner redraws in place
-            for (i, phase) in [
-                "idealTree: timing",
-                "reify: timing",
-                "reify:webpack: http fetch",
-            ]
-            .iter()
-            .enumerate()
-            {
-                let fill = "█".repeat(i * 4 + 2);
-                let _ = write!(w.out, "({fill:░<14}) ⠋ {phase}\r");
+            for (i, phase) in list("npm_phases").enumerate() {
+                let bar = format!("{:░<14}", "█".repeat(i * 4 + 2));
+                w.fill("npm_spinner", &[("bar", &bar), ("phase", &phase)]);
             }
             if kind == LogKind::NpmNetworkFail {
-                w.out.push_str("\x1b[K");
-                for l in [
-                    "npm WARN deprecated inflight@1.0.6: This module is not supported, and leaks memory.",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m \x1b[35mcode\x1b[39m ETIMEDOUT",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m \x1b[35msyscall\x1b[39m connect",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m \x1b[35merrno\x1b[39m ETIMEDOUT",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m \x1b[35mnetwork\x1b[39m request to https://registry.npmjs.org/webpack/-/webpack-5.91.0.tgz failed, reason: connect ETIMEDOUT 104.16.27.34:443",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m \x1b[35mnetwork\x1b[39m This is a problem related to network connectivity.",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m \x1b[35mnetwork\x1b[39m In most cases you are behind a proxy or have bad network settings.",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m \x1b[35mnetwork\x1b[39m ",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m \x1b[35mnetwork\x1b[39m If you are behind a proxy, please make sure that the",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m \x1b[35mnetwork\x1b[39m 'proxy' config is set properly.  See: 'npm help config'",
-                    "",
-                    "\x1b[31mnpm\x1b[39m \x1b[31mERR!\x1b[39m A complete log of this run can be found in: /root/.npm/_logs/2025-06-02T08_41_17_412Z-debug-0.log",
-                ] {
-                    w.line(l);
-                }
+                w.text("npm_network_error");
                 return (false, exit(1), None);
             }
-            w.out.push_str("\x1b[K");
-            let pkgs = w.next(1100, 1400);
+            let packages = w.next(1100, 1400);
             let secs = w.next(14, 40);
-            w.line(&format!("added {pkgs} packages in {secs}s"));
+            w.fill("npm_added", &[("packages", &packages), ("secs", &secs)]);
             w.cmd("npm test -- --ci --colors");
-            w.line("");
-            w.line("> web@0.0.0 test");
-            w.line("> jest --ci --colors");
-            w.line("");
-            let suites = [
-                "src/cart/Cart.test.tsx",
-                "src/cart/useCart.test.ts",
-                "src/checkout/Address.test.tsx",
-                "src/checkout/Summary.test.tsx",
-                "src/pricing/format.test.ts",
-                "src/pricing/currency.test.ts",
-                "src/account/Login.test.tsx",
-                "src/account/Profile.test.tsx",
-            ];
-            for s in suites {
+            w.text("jest_banner");
+            let suites = list("jest_suites").count();
+            for s in list("jest_suites") {
                 let (dir, file) = s.rsplit_once('/').unwrap_or(("", s));
-                let (a, b) = (w.next(1, 6), w.next(0, 10));
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[0m\x1b[7m\x1b[1m\x1b[32m PASS \x1b[39m\x1b[22m\x1b[27m\x1b[0m \x1b[2m{dir}/\x1b[22m\x1b[1m{file}\x1b[22m ({a}.{b} s)"
+                let secs = format!("{}.{}", w.next(1, 6), w.next(0, 10));
+                w.fill(
+                    "jest_pass",
+                    &[("dir", &dir), ("file", &file), ("secs", &secs)],
                 );
             }
-            let total_tests = w.next(160, 200);
+            let total = w.next(160, 200);
             if kind == LogKind::JestFail {
-                for l in [
-                    "\x1b[0m\x1b[7m\x1b[1m\x1b[31m FAIL \x1b[39m\x1b[22m\x1b[27m\x1b[0m \x1b[2msrc/checkout/\x1b[22m\x1b[1mButton.test.tsx\x1b[22m",
-                    "  CheckoutButton",
-                    "    \x1b[32m✓\x1b[39m \x1b[2mrenders the amount with currency (38 ms)\x1b[22m",
-                    "    \x1b[31m✕\x1b[39m \x1b[2mshows a spinner while the payment is pending (22 ms)\x1b[22m",
-                    "",
-                    "\x1b[1m\x1b[31m  \x1b[1m● \x1b[22m\x1b[1mCheckoutButton › shows a spinner while the payment is pending\x1b[39m\x1b[22m",
-                    "",
-                    "    \x1b[2mexpect(\x1b[22m\x1b[31mreceived\x1b[39m\x1b[2m).\x1b[22mtoBeInTheDocument\x1b[2m()\x1b[22m",
-                    "",
-                    "    \x1b[31mreceived\x1b[39m value must be an HTMLElement or an SVGElement.",
-                    "    Received has value: \x1b[31mnull\x1b[39m",
-                    "",
-                    "    \x1b[0m \x1b[90m 41 |\x1b[39m   it(\x1b[32m'shows a spinner while the payment is pending'\x1b[39m\x1b[33m,\x1b[39m () \x1b[33m=>\x1b[39m {\x1b[0m",
-                    "    \x1b[0m \x1b[90m 42 |\x1b[39m     render(\x1b[33m<\x1b[39m\x1b[33mCheckoutButton\x1b[39m state\x1b[33m=\x1b[39m\x1b[32m\"pending\"\x1b[39m \x1b[33m/\x1b[39m\x1b[33m>\x1b[39m)\x1b[33m;\x1b[39m\x1b[0m",
-                    "    \x1b[0m\x1b[31m\x1b[1m>\x1b[22m\x1b[39m\x1b[90m 43 |\x1b[39m     expect(screen\x1b[33m.\x1b[39mqueryByRole(\x1b[32m'progressbar'\x1b[39m))\x1b[33m.\x1b[39mtoBeInTheDocument()\x1b[33m;\x1b[39m\x1b[0m",
-                    "    \x1b[0m \x1b[90m    |\x1b[39m                                                 \x1b[31m\x1b[1m^\x1b[22m\x1b[39m\x1b[0m",
-                    "    \x1b[0m \x1b[90m 44 |\x1b[39m   })\x1b[33m;\x1b[39m\x1b[0m",
-                    "",
-                    "      \x1b[2mat Object.<anonymous> (\x1b[22msrc/checkout/Button.test.tsx\x1b[2m:43:49)\x1b[22m",
-                    "",
-                ] {
-                    w.line(l);
-                }
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[1mTest Suites: \x1b[22m\x1b[1m\x1b[31m1 failed\x1b[39m\x1b[22m, \x1b[1m\x1b[32m{} passed\x1b[39m\x1b[22m, {} total",
-                    suites.len(),
-                    suites.len() + 1
+                w.fill(
+                    "jest_failed",
+                    &[
+                        ("passed_suites", &suites),
+                        ("suites", &(suites + 1)),
+                        ("passed", &(total - 1)),
+                        ("total", &total),
+                    ],
                 );
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[1mTests:       \x1b[22m\x1b[1m\x1b[31m1 failed\x1b[39m\x1b[22m, \x1b[1m\x1b[32m{} passed\x1b[39m\x1b[22m, {total_tests} total",
-                    total_tests - 1
-                );
-                w.line("\x1b[2mRan all test suites\x1b[22m\x1b[2m.\x1b[22m");
                 (false, exit(1), None)
             } else {
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[1mTest Suites: \x1b[22m\x1b[1m\x1b[32m{} passed\x1b[39m\x1b[22m, {} total",
-                    suites.len(),
-                    suites.len()
-                );
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[1mTests:       \x1b[22m\x1b[1m\x1b[32m{total_tests} passed\x1b[39m\x1b[22m, {total_tests} total"
-                );
+                w.fill("jest_passed", &[("suites", &suites), ("total", &total)]);
                 (true, String::new(), Some("web/coverage/"))
             }
         }
@@ -766,50 +617,13 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.cmd("pip install -q -r ml/requirements.txt");
             w.cmd("cd ml && pytest -q --color=yes");
             let n = w.next(60, 70);
-            let fail = kind == LogKind::PytestFail;
-            w.line("\x1b[1m============================= test session starts ==============================\x1b[0m");
-            w.line("platform linux -- Python 3.12.4, pytest-8.2.2, pluggy-1.5.0");
-            let path = w.ctx.project_path.to_string();
-            w.line(&format!("rootdir: /builds/{path}/ml"));
-            w.line(&format!("collected {n} items"));
-            w.line("");
-            w.line("tests/test_features.py \x1b[32m........................\x1b[0m\x1b[32m                          [ 37%]\x1b[0m");
-            if fail {
-                w.line("tests/test_model.py \x1b[32m...........\x1b[0m\x1b[31mF\x1b[0m\x1b[32m............\x1b[0m\x1b[31m                            [100%]\x1b[0m");
-                for l in [
-                    "",
-                    "=================================== FAILURES ===================================",
-                    "\x1b[31m\x1b[1m________________________ test_score_is_calibrated[high] ________________________\x1b[0m",
-                    "",
-                    "bucket = 'high'",
-                    "",
-                    "    @pytest.mark.parametrize(\"bucket\", [\"low\", \"mid\", \"high\"])",
-                    "    def test_score_is_calibrated(bucket):",
-                    "        scores, labels = load_holdout(bucket)",
-                    "        observed = labels.mean()",
-                    "        expected = model.predict_proba(scores).mean()",
-                    ">       assert abs(observed - expected) < 0.02",
-                    "\x1b[1m\x1b[31mE       assert 0.0729 < 0.02\x1b[0m",
-                    "\x1b[1m\x1b[31mE        +  where 0.0729 = abs((0.4169 - 0.344))\x1b[0m",
-                    "",
-                    "\x1b[1m\x1b[31mtests/test_model.py\x1b[0m:88: AssertionError",
-                    "\x1b[36m\x1b[1m=========================== short test summary info ============================\x1b[0m",
-                    "\x1b[31mFAILED\x1b[0m tests/test_model.py::\x1b[1mtest_score_is_calibrated[high]\x1b[0m - assert 0.0729 < 0.02",
-                ] {
-                    w.line(l);
-                }
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[31m========================= \x1b[31m\x1b[1m1 failed\x1b[0m, \x1b[32m{} passed\x1b[0m\x1b[31m in 12.41s\x1b[0m\x1b[31m =========================\x1b[0m",
-                    n - 1
-                );
+            let path = w.ctx.project_path;
+            w.fill("pytest_start", &[("path", &path), ("n", &n)]);
+            if kind == LogKind::PytestFail {
+                w.fill("pytest_failed", &[("passed", &(n - 1))]);
                 (false, exit(1), None)
             } else {
-                w.line("tests/test_model.py \x1b[32m........................\x1b[0m\x1b[32m                             [100%]\x1b[0m");
-                let _ = writeln!(
-                    w.out,
-                    "\x1b[32m============================== \x1b[32m\x1b[1m{n} passed\x1b[0m\x1b[32m in 11.87s\x1b[0m\x1b[32m ==============================\x1b[0m"
-                );
+                w.fill("pytest_passed", &[("n", &n)]);
                 (true, String::new(), None)
             }
         }
@@ -818,40 +632,17 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.sources();
             w.step_script();
             w.cmd("cargo audit --color always");
-            // cargo-audit's 256-colour palette
-            w.line("\x1b[38;5;10m\x1b[1m    Fetching\x1b[0m advisory database from `https://github.com/RustSec/advisory-db.git`");
-            let n = w.next(600, 700);
-            w.line(&format!(
-                "\x1b[38;5;10m\x1b[1m      Loaded\x1b[0m {n} security advisories (from /usr/local/cargo/advisory-db)"
-            ));
-            w.line("\x1b[38;5;10m\x1b[1m    Updating\x1b[0m crates.io index");
-            let n = w.next(280, 340);
-            w.line(&format!(
-                "\x1b[38;5;10m\x1b[1m    Scanning\x1b[0m Cargo.lock for vulnerabilities ({n} crate dependencies)"
-            ));
+            let advisories = w.next(600, 700);
+            let crates = w.next(280, 340);
+            w.fill(
+                "cargo_audit_start",
+                &[("advisories", &advisories), ("crates", &crates)],
+            );
             if kind == LogKind::CargoAuditFail {
-                for l in [
-                    "\x1b[38;5;208m\x1b[1mCrate:    \x1b[0m rustls-webpki",
-                    "\x1b[38;5;208m\x1b[1mVersion:  \x1b[0m 0.102.2",
-                    "\x1b[38;5;208m\x1b[1mTitle:    \x1b[0m CPU denial of service in certificate path building",
-                    "\x1b[38;5;208m\x1b[1mDate:     \x1b[0m 2024-04-19",
-                    "\x1b[38;5;208m\x1b[1mID:       \x1b[0m RUSTSEC-2024-0336",
-                    "\x1b[38;5;208m\x1b[1mURL:      \x1b[0m https://rustsec.org/advisories/RUSTSEC-2024-0336",
-                    "\x1b[38;5;208m\x1b[1mSeverity: \x1b[0m 7.5 (high)",
-                    "\x1b[38;5;208m\x1b[1mSolution: \x1b[0m Upgrade to >=0.102.3",
-                    "Dependency tree:",
-                    "rustls-webpki 0.102.2",
-                    "└── rustls 0.23.10",
-                    "    └── reqwest 0.12.5",
-                    "        └── platform 0.14.2",
-                    "",
-                    "\x1b[38;5;9m\x1b[1merror:\x1b[0m 1 vulnerability found!",
-                ] {
-                    w.line(l);
-                }
+                w.text("cargo_audit_vulnerable");
                 (false, exit(1), None)
             } else {
-                w.line("\x1b[38;5;10m\x1b[1m     Success\x1b[0m No vulnerable packages found");
+                w.text("cargo_audit_ok");
                 (true, String::new(), None)
             }
         }
@@ -861,39 +652,36 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.step_script();
             let image = format!("registry.acme.dev/{}:{}", w.ctx.project_path, w.short_sha());
             w.cmd(&format!("docker build --pull -t {image} ."));
-            for (i, step) in [
-                "[internal] load build definition from Dockerfile",
-                "[internal] load metadata for docker.io/library/rust:1.88-slim",
-                "[builder 1/6] FROM docker.io/library/rust:1.88-slim",
-                "[builder 4/6] RUN cargo build --release --locked",
-                "[runtime 2/3] COPY --from=builder /app/target/release/platform /usr/local/bin/",
-                "exporting to image",
-            ]
-            .iter()
-            .enumerate()
-            {
-                let _ = writeln!(w.out, "#{} {step}", i + 1);
-                let (a, b) = (w.next(0, 40), w.next(0, 10));
-                let _ = writeln!(w.out, "#{} DONE {a}.{b}s", i + 1);
+            for (i, step) in list("docker_steps").enumerate() {
+                let secs = format!("{}.{}", w.next(0, 40), w.next(0, 10));
+                w.fill(
+                    "docker_step",
+                    &[("n", &(i + 1)), ("step", &step), ("secs", &secs)],
+                );
             }
             w.cmd(&format!("docker push {image}"));
             for layer in 0..3 {
                 let id = w.hex(12);
                 let size = w.next(8, 60);
                 for step in 1..=5 {
-                    let done = size * step / 5;
-                    let bar = "=".repeat((step * 10) as usize);
-                    let frac = w.next(0, 10);
-                    let _ = write!(
-                        w.out,
-                        "{id}: Pushing [{bar:<49}>]  {done}.{frac}MB/{size}.0MB\r"
+                    let bar = format!("{:<49}", "=".repeat((step * 10) as usize));
+                    let done = format!("{}.{}", size * step / 5, w.next(0, 10));
+                    w.fill(
+                        "docker_pushing",
+                        &[
+                            ("layer", &id),
+                            ("bar", &bar),
+                            ("done", &done),
+                            ("size", &size),
+                        ],
                     );
                 }
-                let _ = writeln!(w.out, "{id}: Pushed{}", " ".repeat(50));
+                let pad = " ".repeat(50);
+                w.fill("docker_pushed", &[("layer", &id), ("pad", &pad)]);
                 if layer == 2 {
                     let digest = w.hex(64);
-                    let sha = w.short_sha().to_string();
-                    let _ = writeln!(w.out, "{sha}: digest: sha256:{digest} size: 1786");
+                    let tag = w.short_sha().to_string();
+                    w.fill("docker_digest", &[("tag", &tag), ("digest", &digest)]);
                 }
             }
             (true, String::new(), None)
@@ -902,43 +690,22 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.prologue();
             w.sources();
             w.step_script();
-            let env = w.ctx.environment.unwrap_or("staging").to_string();
+            let env = w.ctx.environment.unwrap_or("staging");
             w.cmd(&format!("./deploy/rollout.sh {env}"));
-            // the rollout script paints with 24-bit colour
-            let (path, short) = (w.ctx.project_path, w.short_sha().to_string());
-            let _ = writeln!(
-                w.out,
-                "\x1b[38;2;120;200;255m▶ rollout\x1b[0m environment={env} image=registry.acme.dev/{path}:{short}"
-            );
-            w.line("deployment.apps/platform-api configured");
-            w.line("deployment.apps/platform-worker configured");
-            for i in 1..=3 {
-                w.line(&format!(
-                    "Waiting for deployment \"platform-api\" rollout to finish: {i} of 3 updated replicas are available..."
-                ));
-            }
-            w.line("deployment \"platform-api\" successfully rolled out");
+            let (path, tag) = (w.ctx.project_path, w.short_sha().to_string());
             let p95 = w.next(110, 190);
-            let _ = writeln!(
-                w.out,
-                "\x1b[38;2;80;220;120m✔ {env} is healthy\x1b[0m (p95 {p95}ms, error rate 0.02%)"
+            w.fill(
+                "rollout",
+                &[("env", &env), ("path", &path), ("tag", &tag), ("p95", &p95)],
             );
             (true, String::new(), None)
         }
         LogKind::RunnerSystemFailure => {
             w.prologue();
-            for attempt in 1..=3 {
-                let _ = writeln!(
-                    w.out,
-                    "{YELLOW}WARNING: Failed to pull image with policy \"always\": error during connect: Post \"http://docker:2375/v1.44/images/create?fromImage=rust&tag=1.88\": dial tcp 10.12.0.5:2375: connect: connection refused (manager.go:250:0s){R}"
-                );
-                if attempt < 3 {
-                    w.line(&format!("Will be retried in 3s ... (attempt {attempt}/3)"));
-                }
-            }
+            w.text("docker_pull_refused");
             (
                 false,
-                "ERROR: Job failed (system failure): failed to pull image \"rust:1.88\" with specified policies [always]: error during connect: dial tcp 10.12.0.5:2375: connect: connection refused (manager.go:250:0s)".into(),
+                block("verdict_system_failure").trim_end().into(),
                 None,
             )
         }
@@ -947,7 +714,7 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.sources();
             w.step_script();
             w.cmd("echo \"debugging deploy credentials\"");
-            w.line("debugging deploy credentials");
+            w.text("echo_debugging");
             w.cmd("env | sort | grep -E 'AWS|TOKEN|DEPLOY'");
             // Fake but well-formed credentials so redaction has something to do.
             const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -957,20 +724,22 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
                     .map(|_| set[w.next(0, set.len() as u64) as usize] as char)
                     .collect()
             };
-            let akid = format!("AKIA{}", pick(UPPER, 16));
-            let secret = format!("{}/{}", pick(ALNUM, 20), pick(ALNUM, 19));
-            let glpat = format!("glpat-{}", pick(ALNUM, 20));
-            w.line(&format!("AWS_ACCESS_KEY_ID={akid}"));
-            w.line("AWS_DEFAULT_REGION=eu-central-1");
-            w.line(&format!("AWS_SECRET_ACCESS_KEY={secret}"));
-            w.line("DEPLOY_TARGET=staging");
-            w.line(&format!("DEPLOY_TOKEN={glpat}"));
+            let access_key = format!("AKIA{}", pick(UPPER, 16));
+            let secret_key = format!("{}/{}", pick(ALNUM, 20), pick(ALNUM, 19));
+            let token = format!("glpat-{}", pick(ALNUM, 20));
+            w.fill(
+                "env_secrets",
+                &[
+                    ("access_key", &access_key),
+                    ("secret_key", &secret_key),
+                    ("token", &token),
+                ],
+            );
             w.cmd(&format!(
-                "curl -sf -H \"PRIVATE-TOKEN: {glpat}\" https://gitlab.acme.dev/api/v4/projects/1/deployments | head -c 200"
+                "curl -sf -H \"PRIVATE-TOKEN: {token}\" https://gitlab.acme.dev/api/v4/projects/1/deployments | head -c 200"
             ));
             w.cmd("aws sts get-caller-identity");
-            w.line("");
-            w.line("An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation: The security token included in the request is invalid.");
+            w.text("aws_invalid_token");
             (false, exit(254), None)
         }
         LogKind::Docs | LogKind::DocsLinks => {
@@ -979,13 +748,12 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.step_script();
             if kind == LogKind::Docs {
                 w.cmd("mdbook build docs");
-                w.line("\x1b[32m INFO\x1b[0m Book building has started");
-                w.line("\x1b[32m INFO\x1b[0m Running the html backend");
+                w.text("mdbook");
                 (true, String::new(), Some("docs/book"))
             } else {
                 w.cmd("lychee --no-progress 'docs/**/*.md' README.md");
                 let n = w.next(80, 140);
-                w.line(&format!("🔍 {n} Total (in 0s) ✅ {n} OK 🚫 0 Errors"));
+                w.fill("lychee", &[("n", &n)]);
                 (true, String::new(), None)
             }
         }
@@ -995,18 +763,14 @@ fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'static str>)
             w.step_script();
             w.cmd("npx playwright test --reporter=line");
             let n = w.next(30, 45);
-            w.line(&format!("Running {n} tests using 4 workers"));
+            w.fill("playwright_running", &[("n", &n)]);
             for i in 1..=n {
-                let _ = write!(
-                    w.out,
-                    "[{i}/{n}] [chromium] › checkout.spec.ts:{}:5 › flow {i}\r",
-                    10 + i
+                w.fill(
+                    "playwright_progress",
+                    &[("i", &i), ("n", &n), ("line", &(10 + i))],
                 );
             }
-            w.out.push_str("\x1b[K");
-            w.line(&format!(
-                "  \x1b[32m{n} passed\x1b[39m\x1b[2m (1.9m)\x1b[22m"
-            ));
+            w.fill("playwright_passed", &[("n", &n)]);
             (true, String::new(), Some("playwright-report/"))
         }
     }
@@ -1234,6 +998,28 @@ mod tests {
         assert_eq!(got.len(), PINNED.len(), "pin table:\n{table}");
         for ((n, d), (pn, pd)) in got.iter().zip(PINNED) {
             assert_eq!((*n, d.as_str()), (*pn, *pd), "pin table:\n{table}");
+        }
+    }
+
+    #[test]
+    fn text_blocks_are_unique_and_fully_filled() {
+        let mut names: Vec<&str> = TEXT_FILES
+            .iter()
+            .flat_map(|f| parse_blocks(f))
+            .map(|(n, _)| n)
+            .collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "block names repeat across files");
+        for (kind, _) in NAMES {
+            let r = render(*kind, &ctx(30001));
+            let text = String::from_utf8_lossy(&[r.body, r.footer].concat()).into_owned();
+            assert!(!text.contains("{{"), "{kind:?} has an unfilled value");
+            assert!(
+                !text.contains("\\e") && !text.contains("\\c"),
+                "{kind:?} escapes"
+            );
         }
     }
 
