@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gitaiops::app::pipelines::PipeRow;
-use gitaiops::app::queue::QueueStatus;
 use gitaiops::app::state::Overlay;
 use gitaiops::app::{AppState, Effect, Key, Keymap, Msg, Pane, PlannerInfo, Settings, update};
+use gitaiops::command::Status as QueueStatus;
 use gitaiops::command::audit::{self, AuditLog};
 use gitaiops::command::executor::{ExecContext, spawn};
 use gitaiops::command::{Policy, Queue};

@@ -8,11 +8,11 @@ use jiff::tz::TimeZone;
 use super::activity::ActivityKind;
 use super::logview::Entry;
 use super::pipelines::PipeRow;
-use super::queue::{QueueStatus, Risk};
 use super::state::{Overlay, PlannerInfo, Settings};
 use super::*;
 use crate::command::Source;
 use crate::command::operator::Selection;
+use crate::command::{Risk, Status as QueueStatus};
 use crate::diagnose::log::LogIndex;
 
 fn state() -> AppState {

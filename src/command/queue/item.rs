@@ -8,8 +8,22 @@ use crate::command::model::{Command, Kind, Target};
 use crate::command::risk::Risk;
 use crate::gitlab::ProjectSnapshot;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Names as on the wire (serde) and on screen (strum): `proposed`, `executing`, ...
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     Proposed,
     Approved,
@@ -23,16 +37,7 @@ pub enum Status {
 
 impl Status {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Proposed => "proposed",
-            Status::Approved => "approved",
-            Status::Executing => "executing",
-            Status::Done => "done",
-            Status::Failed => "failed",
-            Status::Rejected => "rejected",
-            Status::Stale => "stale",
-            Status::Invalid => "invalid",
-        }
+        self.into()
     }
 
     /// Nothing further happens to the item.
@@ -41,14 +46,21 @@ impl Status {
     }
 }
 
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Source {
     /// The LLM planner.
     Planner,
@@ -62,12 +74,7 @@ pub enum Source {
 
 impl Source {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Planner => "planner",
-            Source::Operator => "operator",
-            Source::Rules => "rules",
-            Source::PlanFile => "plan_file",
-        }
+        self.into()
     }
 }
 

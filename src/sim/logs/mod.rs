@@ -12,8 +12,12 @@ mod writer;
 use script::render_kind;
 use writer::{R, RED, W};
 
-/// What a job prints. Failing kinds end with the matching `ERROR: Job failed` line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a job prints. Failing kinds end with the matching `ERROR: Job failed` line. Named in
+/// the scenario in snake case (`cargo_test_fail`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum LogKind {
     CargoBuild,
     CargoBuildError,
@@ -38,40 +42,13 @@ pub enum LogKind {
     E2e,
 }
 
-const NAMES: &[(LogKind, &str)] = &[
-    (LogKind::CargoBuild, "cargo_build"),
-    (LogKind::CargoBuildError, "cargo_build_error"),
-    (LogKind::CargoTest, "cargo_test"),
-    (LogKind::CargoTestFail, "cargo_test_fail"),
-    (LogKind::Clippy, "clippy"),
-    (LogKind::ClippyFail, "clippy_fail"),
-    (LogKind::Jest, "jest"),
-    (LogKind::JestFail, "jest_fail"),
-    (LogKind::Pytest, "pytest"),
-    (LogKind::PytestFail, "pytest_fail"),
-    (LogKind::CargoAudit, "cargo_audit"),
-    (LogKind::CargoAuditFail, "cargo_audit_fail"),
-    (LogKind::DockerBuild, "docker_build"),
-    (LogKind::Deploy, "deploy"),
-    (LogKind::RunnerSystemFailure, "runner_system_failure"),
-    (LogKind::Timeout, "timeout"),
-    (LogKind::NpmNetworkFail, "npm_network_fail"),
-    (LogKind::SecretLeak, "secret_leak"),
-    (LogKind::Docs, "docs"),
-    (LogKind::DocsLinks, "docs_links"),
-    (LogKind::E2e, "e2e"),
-];
-
 impl LogKind {
     pub fn parse(s: &str) -> Option<Self> {
-        NAMES.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
+        s.parse().ok()
     }
 
     pub fn name(self) -> &'static str {
-        NAMES
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map_or("unknown", |(_, n)| n)
+        self.into()
     }
 
     /// The healthy log of a job after a transient failure is retried, by the job's name.

@@ -1,5 +1,6 @@
 use super::text::{TEXT_FILES, parse_blocks};
 use super::*;
+use strum::VariantArray as _;
 
 fn ctx(job_id: u64) -> LogCtx<'static> {
     LogCtx {
@@ -19,7 +20,7 @@ fn ctx(job_id: u64) -> LogCtx<'static> {
 
 #[test]
 fn every_kind_renders_with_sections_and_verdict() {
-    for (kind, _) in NAMES {
+    for kind in LogKind::VARIANTS {
         let r = render(*kind, &ctx(30001));
         let all = [r.body.as_slice(), r.footer.as_slice()].concat();
         let text = String::from_utf8_lossy(&all);
@@ -56,9 +57,9 @@ fn logs_are_deterministic_per_seed_and_job() {
 
 #[test]
 fn colours_cover_16_256_and_truecolor() {
-    let all: Vec<u8> = NAMES
+    let all: Vec<u8> = LogKind::VARIANTS
         .iter()
-        .flat_map(|(k, _)| render(*k, &ctx(30001)).body)
+        .flat_map(|k| render(*k, &ctx(30001)).body)
         .collect();
     let text = String::from_utf8_lossy(&all);
     assert!(text.contains("\x1b[31;1m") || text.contains("\x1b[32;1m"));
@@ -187,7 +188,10 @@ const PINNED: &[(&str, &str)] = &[
 
 #[test]
 fn generated_logs_are_pinned() {
-    let got: Vec<(&str, String)> = NAMES.iter().map(|(k, n)| (*n, digest(*k))).collect();
+    let got: Vec<(&str, String)> = LogKind::VARIANTS
+        .iter()
+        .map(|k| (k.name(), digest(*k)))
+        .collect();
     let table: String = got
         .iter()
         .map(|(n, d)| format!("        (\"{n}\", \"{d}\"),\n"))
@@ -209,7 +213,7 @@ fn text_blocks_are_unique_and_fully_filled() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), count, "block names repeat across files");
-    for (kind, _) in NAMES {
+    for kind in LogKind::VARIANTS {
         let r = render(*kind, &ctx(30001));
         let text = String::from_utf8_lossy(&[r.body, r.footer].concat()).into_owned();
         assert!(!text.contains("{{"), "{kind:?} has an unfilled value");
