@@ -18,10 +18,9 @@ pub mod plan;
 pub mod redact;
 pub mod review;
 pub mod sim;
+#[doc(hidden)]
+pub mod testkit;
 pub mod text;
 pub mod tui;
-
-#[cfg(test)]
-pub(crate) mod testutil;
 
 pub use cli::run;

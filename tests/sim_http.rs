@@ -8,20 +8,19 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use gitaiops::sim::{self, Fault, SimClock, SimConfig, SimHandle};
+use gitaiops::sim::{Fault, SimConfig, SimHandle};
+use gitaiops::testkit::{fixture_json, manual_config, manual_sim, start_sim};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "sim-test-token";
 
 async fn sim() -> SimHandle {
-    sim::start(SimConfig {
+    start_sim(SimConfig {
         token: Some(TOKEN.into()),
-        clock: SimClock::Manual,
-        ..SimConfig::default()
+        ..manual_config()
     })
     .await
-    .expect("sim starts")
 }
 
 fn client() -> Client {
@@ -65,16 +64,8 @@ impl Api {
     }
 }
 
-/// `shared/` sits beside the repository in CI; a worktree finds it at `/work/shared`.
 fn fixture(name: &str) -> Value {
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/gitlab");
-    let dir = if beside.is_dir() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/fixtures/gitlab")
-    };
-    let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    serde_json::from_slice(&bytes).unwrap()
+    fixture_json(&format!("gitlab/{name}"))
 }
 
 fn first(v: &Value) -> &Value {
@@ -343,12 +334,7 @@ async fn auth_accepts_private_token_or_bearer_only_when_it_matches() {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let bearer = api.http.get(&url).bearer_auth(TOKEN).send().await.unwrap();
     assert_eq!(bearer.status(), StatusCode::OK);
-    let open = sim::start(SimConfig {
-        clock: SimClock::Manual,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let open = manual_sim().await;
     let anon = api
         .http
         .get(format!("{}/api/v4/user", open.base_url()))
@@ -804,13 +790,11 @@ async fn faults_status_rate_limit_latency_truncate() {
 
 #[tokio::test]
 async fn scale_1000_serves_pages() {
-    let s = sim::start(SimConfig {
+    let s = start_sim(SimConfig {
         scale: 1000,
-        clock: SimClock::Manual,
-        ..SimConfig::default()
+        ..manual_config()
     })
-    .await
-    .unwrap();
+    .await;
     let r = client()
         .get(format!(
             "{}/api/v4/projects/1/merge_requests?per_page=100&page=10",

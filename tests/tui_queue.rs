@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use gitaiops::app::pipelines::PipeRow;
 use gitaiops::app::state::Overlay;
-use gitaiops::app::{AppState, Effect, Key, Keymap, Msg, Pane, PlannerInfo, Settings, update};
+use gitaiops::app::{AppState, Effect, Key, Msg, Pane, update};
 use gitaiops::command::Status as QueueStatus;
 use gitaiops::command::audit::{self, AuditLog};
 use gitaiops::command::executor::{ExecContext, spawn};
@@ -18,8 +18,8 @@ use gitaiops::command::{Policy, Queue};
 use gitaiops::gitlab::client::{ClientConfig, GitlabClient};
 use gitaiops::gitlab::poller::fetch_snapshot;
 use gitaiops::gitlab::{FailureReason, ProjectSnapshot, Status};
-use gitaiops::sim::{SimClock, SimConfig, SimHandle};
-use jiff::tz::TimeZone;
+use gitaiops::sim::SimHandle;
+use gitaiops::testkit::{AppBuilder, client_config, manual_sim};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -32,39 +32,19 @@ struct Rig {
 }
 
 async fn rig(read_only: bool) -> Rig {
-    let sim = gitaiops::sim::start(SimConfig {
-        clock: SimClock::Manual,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = manual_sim().await;
     let client = GitlabClient::new(ClientConfig {
-        base_url: sim.base_url(),
         token: Some("demo".to_string().into()),
         read_only,
-        no_proxy: true,
-        ..ClientConfig::default()
+        ..client_config(&sim)
     })
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(&dir.path().join("audit.jsonl")).unwrap();
-    let mut state = AppState::new(
-        Settings {
-            host: sim.addr().to_string(),
-            project: sim.project_path(),
-            read_only,
-            ascii: false,
-            demo: true,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: "rules".into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        sim.now(),
-        TimeZone::UTC,
-    );
+    let mut state = AppBuilder::for_sim(&sim)
+        .read_only(read_only)
+        .size(140, 45)
+        .build();
     state.commands = Queue::new(
         Policy {
             read_only,
@@ -73,7 +53,6 @@ async fn rig(read_only: bool) -> Rig {
         audit::operator_id(),
         audit::new_session_id(),
     );
-    update(&mut state, Msg::Resize { w: 140, h: 45 });
     let mut r = Rig {
         sim,
         state,

@@ -26,8 +26,6 @@ pub mod text;
 mod update;
 
 #[cfg(test)]
-pub(crate) mod testdata;
-#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_ai;

@@ -252,7 +252,7 @@ fn render_eval(results: &[CaseResult], summary: &score::Summary) -> String {
 mod tests {
     use super::*;
     use crate::diagnose::Category;
-    use crate::testutil::shared_path;
+    use crate::testkit::shared_path;
     use axum::Router;
     use axum::routing::get;
 

@@ -158,7 +158,7 @@ pub fn run_case(
 mod tests {
     use super::*;
     use crate::diagnose::rules;
-    use crate::testutil::shared_path;
+    use crate::testkit::shared_path;
 
     #[test]
     fn case_input_never_carries_answers() {
