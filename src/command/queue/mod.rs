@@ -9,6 +9,8 @@ mod edit;
 mod item;
 mod outcome;
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -534,6 +536,7 @@ impl Queue {
     fn recheck(&mut self, id: ItemId, snap: &ProjectSnapshot, now: Timestamp) {
         let Ok(item) = self.item_mut(id) else { return };
         let result = validate(&item.command, snap);
+        let was = item.risk;
         item.risk = risk(&item.command, snap);
         item.target_label = target_label(&item.command, snap);
         match (item.status, result) {
@@ -543,6 +546,17 @@ impl Queue {
                 item.awaiting_confirmation = false;
                 item.approved_by = None;
                 item.updated_at = now;
+            }
+            // Approved at a lower risk (a manual job that turns out to deploy): the approval
+            // did not name the target, so it no longer holds.
+            (Status::Approved, Ok(())) if item.risk == Risk::High && was != Risk::High => {
+                let reason = "now high risk: approve again and confirm naming the target";
+                item.status = Status::Proposed;
+                item.reason = Some(reason.into());
+                item.awaiting_confirmation = false;
+                item.approved_by = None;
+                item.updated_at = now;
+                self.push_decision(id, "policy", "revoke", Some(reason.into()), now);
             }
             (Status::Stale | Status::Invalid, Ok(())) => {
                 item.status = Status::Proposed;

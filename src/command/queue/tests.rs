@@ -511,3 +511,53 @@ fn unknown_items_are_errors() {
     assert!(q.toggle_mark(9).is_err());
     assert!(q.finish(9, Finish::Done(String::new()), now()).is_err());
 }
+
+/// Found by the property test: a medium-risk play approved with one key, then a poll shows the
+/// job deploys. The approval did not name the target, so it must not carry the deploy.
+#[test]
+fn an_approval_does_not_survive_the_risk_rising_to_high() {
+    let mut q = q();
+    let s = snap();
+    let play =
+        c(json!({"kind": "play_job", "project": "g/app", "job_id": 13, "rationale": "perf"}));
+    let id = q.propose(play, Source::Planner, &s, now()).id();
+    assert_eq!(q.get(id).unwrap().risk, Risk::Medium);
+    assert_eq!(q.approve(id, now()), Ok(Approval::Approved));
+    q.drain_records();
+
+    let mut deploys = s.clone();
+    for j in deploys.jobs.get_mut(&100).unwrap() {
+        if j.id == 13 {
+            j.environment = Some(crate::gitlab::Environment {
+                name: Some("production".into()),
+                ..Default::default()
+            });
+        }
+    }
+    q.revalidate(&deploys, now());
+    let item = q.get(id).unwrap();
+    assert_eq!(item.risk, Risk::High);
+    assert_eq!(item.status, Status::Proposed);
+    assert_eq!(item.approved_by, None);
+    assert!(q.startable().is_empty());
+    assert_eq!(decisions(&mut q), vec!["revoke"]);
+    assert!(matches!(
+        q.approve(id, now()),
+        Ok(Approval::NeedsConfirmation { .. })
+    ));
+
+    // The same through the policy: auto-approved at medium, revoked at high.
+    let mut policy = Policy::default();
+    policy.auto_approve.insert(Kind::PlayJob);
+    let mut q = Queue::new(policy, "op@host", "sess");
+    let play =
+        c(json!({"kind": "play_job", "project": "g/app", "job_id": 13, "rationale": "perf"}));
+    let p = q.propose(play, Source::Planner, &s, now());
+    assert_eq!(p, Proposed::New(1, Status::Approved));
+    q.revalidate(&deploys, now());
+    assert_eq!(q.get(1).unwrap().status, Status::Proposed);
+    assert!(matches!(
+        q.start(1, now()),
+        Err(QueueError::WrongStatus { .. })
+    ));
+}
