@@ -94,23 +94,27 @@ fn snapshots() -> Vec<ProjectSnapshot> {
 }
 
 fn policies() -> Vec<Policy> {
-    let mut auto = Policy::default();
-    auto.auto_approve = [
-        Kind::RetryJob,
-        Kind::PlayJob,
-        Kind::CommentMr,
-        Kind::RetryPipeline,
-    ]
-    .into_iter()
-    .collect();
+    let auto = Policy {
+        auto_approve: [
+            Kind::RetryJob,
+            Kind::PlayJob,
+            Kind::CommentMr,
+            Kind::RetryPipeline,
+        ]
+        .into_iter()
+        .collect(),
+        ..Policy::default()
+    };
     // Not reachable from the config file (it refuses these kinds), but the queue must hold
     // even so.
     let mut reckless = auto.clone();
     reckless
         .auto_approve
         .extend([Kind::MergeMr, Kind::CancelPipeline]);
-    let mut denying = Policy::default();
-    denying.deny = [Kind::RebaseMr].into_iter().collect();
+    let denying = Policy {
+        deny: [Kind::RebaseMr].into_iter().collect(),
+        ..Policy::default()
+    };
     vec![Policy::default(), auto, reckless, denying]
 }
 

@@ -547,8 +547,10 @@ fn an_approval_does_not_survive_the_risk_rising_to_high() {
     ));
 
     // The same through the policy: auto-approved at medium, revoked at high.
-    let mut policy = Policy::default();
-    policy.auto_approve.insert(Kind::PlayJob);
+    let policy = Policy {
+        auto_approve: [Kind::PlayJob].into_iter().collect(),
+        ..Policy::default()
+    };
     let mut q = Queue::new(policy, "op@host", "sess");
     let play =
         c(json!({"kind": "play_job", "project": "g/app", "job_id": 13, "rationale": "perf"}));
