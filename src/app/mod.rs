@@ -7,6 +7,7 @@ pub mod activity;
 pub mod commands;
 pub mod detail;
 pub mod diagnosis;
+pub mod help;
 pub mod input;
 pub mod key;
 pub mod keymap;

@@ -75,6 +75,8 @@ pub fn project_switched(state: &mut AppState) {
         state.planner.state = "idle".into();
     }
     state.plan.summary = None;
+    // The summary's row goes back to the queue.
+    super::update::relayout_pub(state);
 }
 
 fn start(state: &mut AppState, why: &str) {
@@ -142,6 +144,8 @@ fn finished(state: &mut AppState, o: PlanOutcome) -> (Vec<Command>, Source) {
     state.planner.state = "idle".into();
     let summary = one_line(&o.summary);
     state.plan.summary = Some(summary.clone());
+    // The summary takes a row above the queue: its list is one shorter before proposals land.
+    super::update::relayout_pub(state);
     state.activity.push(
         state.now,
         ActivityKind::Info,

@@ -23,6 +23,8 @@ pub mod theme;
 pub mod widgets;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_ai;
