@@ -2,24 +2,25 @@
 //! print; the printed text comes from the asset blocks.
 
 use super::LogKind;
-use super::text::{block, crates, list};
+use super::text::{block, block_of, crates, list};
 use super::writer::W;
 
 fn cargo_compile(w: &mut W, profile: &str) {
-    let total = crates().count() + 1;
-    for (i, (name, version)) in crates().enumerate() {
-        w.fill("cargo_compiling", &[("name", &name), ("version", &version)]);
+    let total = crates().len() + 1;
+    let (compiling, building) = (block_of("cargo_compiling"), block_of("cargo_building"));
+    for (i, (name, version)) in crates().iter().enumerate() {
+        w.fill_block(compiling, &[("name", name), ("version", version)]);
         if i % 6 == 5 {
             // cargo redraws its progress bar in place with `\r`
             let done = i + 1;
             let bar = format!("{:<25}", "=".repeat(done * 25 / total));
-            w.fill(
-                "cargo_building",
+            w.fill_block(
+                building,
                 &[
                     ("bar", &bar),
                     ("done", &done),
                     ("total", &total),
-                    ("name", &name),
+                    ("name", name),
                 ],
             );
         }
@@ -33,19 +34,28 @@ fn cargo_compile(w: &mut W, profile: &str) {
     );
 }
 
+/// `billing::tests::case_007`, written straight into the log (no string per line).
+struct CaseName(&'static str, u64);
+
+impl std::fmt::Display for CaseName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}::tests::case_{:03}", self.0, self.1)
+    }
+}
+
 /// The test run's lines up to the verdict; returns the number of tests.
 fn cargo_test_lines(w: &mut W, failing: bool) -> u64 {
     let extra = w.next(120, 180);
     let total = list("rust_tests").count() as u64 + extra + u64::from(failing);
     let hash = w.hex(16);
     w.fill("cargo_test_running", &[("hash", &hash), ("total", &total)]);
+    let ok = block_of("cargo_test_ok");
     for t in list("rust_tests") {
-        w.fill("cargo_test_ok", &[("name", &t)]);
+        w.fill_block(ok, &[("name", &t)]);
     }
     for i in 0..extra {
         let module = ["api", "billing", "worker", "db", "config"][(i % 5) as usize];
-        let name = format!("{module}::tests::case_{i:03}");
-        w.fill("cargo_test_ok", &[("name", &name)]);
+        w.fill_block(ok, &[("name", &CaseName(module, i))]);
         if i == extra / 2 {
             w.text("cargo_test_ignored");
         }
@@ -72,8 +82,8 @@ pub(super) fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'s
                 cargo_compile(w, "release");
                 (true, String::new(), Some("target/release/platform"))
             } else {
-                for (name, version) in crates().take(28) {
-                    w.fill("cargo_compiling", &[("name", &name), ("version", &version)]);
+                for (name, version) in &crates()[..28] {
+                    w.fill("cargo_compiling", &[("name", name), ("version", version)]);
                 }
                 w.own_crate("cargo_compiling");
                 w.text("cargo_build_error");
@@ -127,8 +137,8 @@ pub(super) fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'s
             w.cmd("rustup component add clippy");
             w.text("rustup_clippy");
             w.cmd("cargo clippy --all-targets --locked -- -D warnings");
-            for (name, version) in crates().skip(10).take(16) {
-                w.fill("cargo_checking", &[("name", &name), ("version", &version)]);
+            for (name, version) in &crates()[10..26] {
+                w.fill("cargo_checking", &[("name", name), ("version", version)]);
             }
             w.own_crate("cargo_checking");
             if kind == LogKind::ClippyFail {

@@ -1,7 +1,7 @@
 //! The tools' output text, read from `assets/sim/logs/*.txt` (the format is described at the
 //! top of each file).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// The tools' output, one file per family; see the note at the top of each for the format.
@@ -13,9 +13,33 @@ pub(super) const TEXT_FILES: [&str; 5] = [
     include_str!("../../../assets/sim/logs/docs.txt"),
 ];
 
-/// Every block of every text file by name, escapes resolved, parsed once.
-static TEXT: LazyLock<BTreeMap<&'static str, String>> =
-    LazyLock::new(|| TEXT_FILES.iter().flat_map(|f| parse_blocks(f)).collect());
+/// A block, escapes resolved: its whole text, and the same split at its `{{values}}`.
+pub(super) struct Block {
+    pub text: String,
+    pub parts: Vec<Part>,
+}
+
+pub(super) enum Part {
+    Text(String),
+    Value(String),
+}
+
+/// Every block of every text file by name, parsed once.
+static TEXT: LazyLock<HashMap<&'static str, Block>> = LazyLock::new(|| {
+    TEXT_FILES
+        .iter()
+        .flat_map(|f| parse_blocks(f))
+        .map(|(name, text)| {
+            let parts = split_values(&text);
+            (name, Block { text, parts })
+        })
+        .collect()
+});
+
+static EMPTY: Block = Block {
+    text: String::new(),
+    parts: Vec::new(),
+};
 
 /// `@@ name` starts a block that runs to the next one; what comes before the first is a note.
 pub(super) fn parse_blocks(src: &'static str) -> Vec<(&'static str, String)> {
@@ -31,11 +55,35 @@ pub(super) fn parse_blocks(src: &'static str) -> Vec<(&'static str, String)> {
     out
 }
 
-/// A block's text; empty for an unknown name (the pinned-log test fails on that).
+/// `a {{x}} b` -> text `a `, value `x`, text ` b`; an unclosed `{{` is text.
+fn split_values(text: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{")
+        && let Some(close) = rest[open + 2..].find("}}")
+    {
+        if open > 0 {
+            parts.push(Part::Text(rest[..open].to_string()));
+        }
+        parts.push(Part::Value(rest[open + 2..open + 2 + close].to_string()));
+        rest = &rest[open + 2 + close + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Text(rest.to_string()));
+    }
+    parts
+}
+
+/// A block by name; empty for an unknown name (the pinned-log test fails on that).
+pub(super) fn block_of(name: &str) -> &'static Block {
+    let b = TEXT.get(name).unwrap_or(&EMPTY);
+    debug_assert!(!b.text.is_empty(), "no log text block {name:?}");
+    b
+}
+
+/// A block's text.
 pub(super) fn block(name: &str) -> &'static str {
-    let text = TEXT.get(name).map_or("", String::as_str);
-    debug_assert!(!text.is_empty(), "no log text block {name:?}");
-    text
+    &block_of(name).text
 }
 
 /// A block's lines, for lists (crates, test names, suites).
@@ -44,6 +92,8 @@ pub(super) fn list(name: &str) -> impl Iterator<Item = &'static str> {
 }
 
 /// Rust crates as `(name, version)`, for believable `Compiling` lines.
-pub(super) fn crates() -> impl Iterator<Item = (&'static str, &'static str)> {
-    list("crates").filter_map(|l| l.split_once(' '))
+pub(super) fn crates() -> &'static [(&'static str, &'static str)] {
+    static CRATES: LazyLock<Vec<(&str, &str)>> =
+        LazyLock::new(|| list("crates").filter_map(|l| l.split_once(' ')).collect());
+    &CRATES
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::text::block;
+use super::text::{Block, Part, block, block_of};
 use super::{LogCtx, Rendered};
 use crate::sim::state::mix;
 
@@ -232,24 +232,24 @@ impl W<'_> {
 
     /// Writes a block with its `{{var}}`s filled from `vars`; an unknown one stays as written.
     pub(super) fn fill(&mut self, name: &str, vars: &[(&str, &dyn std::fmt::Display)]) {
-        let mut rest = block(name);
-        while let Some(open) = rest.find("{{") {
-            self.out.push_str(&rest[..open]);
-            let after = &rest[open + 2..];
-            let Some(close) = after.find("}}") else {
-                rest = &rest[open..];
-                break;
-            };
-            let key = &after[..close];
-            match vars.iter().find(|(k, _)| *k == key) {
-                Some((_, v)) => {
-                    let _ = write!(self.out, "{v}");
-                }
-                None => self.out.push_str(&rest[open..open + close + 4]),
+        self.fill_block(block_of(name), vars);
+    }
+
+    /// `fill` with the block looked up once (for loops).
+    pub(super) fn fill_block(&mut self, block: &Block, vars: &[(&str, &dyn std::fmt::Display)]) {
+        for part in &block.parts {
+            match part {
+                Part::Text(t) => self.out.push_str(t),
+                Part::Value(key) => match vars.iter().find(|(k, _)| k == key) {
+                    Some((_, v)) => {
+                        let _ = write!(self.out, "{v}");
+                    }
+                    None => {
+                        let _ = write!(self.out, "{{{{{key}}}}}");
+                    }
+                },
             }
-            rest = &after[close + 2..];
         }
-        self.out.push_str(rest);
     }
 
     pub(super) fn cargo_version_step(&mut self) {
