@@ -6,24 +6,18 @@
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use gitaiops::diagnose::log::LogIndex;
 use gitaiops::diagnose::{JobContext, rules};
+use gitaiops::testkit::shared_path;
 
 fn main() {
     divan::main();
 }
 
 fn shared(rel: &str) -> Vec<u8> {
-    let near = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    let base = if near.is_dir() {
-        near
-    } else {
-        PathBuf::from("/work/shared")
-    };
-    let path = base.join(rel);
+    let path = shared_path(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("benchmark input {}: {e}", path.display()))
 }
 

@@ -15,10 +15,9 @@ use std::time::Duration;
 
 use gitaiops::gitlab::delta;
 use gitaiops::gitlab::poller::{self, PollCmd, PollConfig, PollEvent};
-use gitaiops::gitlab::{
-    ClientConfig, GitlabClient, MergeRequest, MrQuery, Pipeline, PipelineQuery, ProjectSnapshot,
-};
-use gitaiops::sim::{self, SimClock, SimConfig, SimHandle};
+use gitaiops::gitlab::{MergeRequest, MrQuery, Pipeline, PipelineQuery, ProjectSnapshot};
+use gitaiops::sim::{SimConfig, SimHandle};
+use gitaiops::testkit::{self, client};
 use tokio::sync::mpsc;
 
 struct Payloads {
@@ -58,24 +57,11 @@ fn main() {
 }
 
 async fn start_sim(scale: usize) -> SimHandle {
-    sim::start(SimConfig {
-        listen: "127.0.0.1:0".parse().expect("addr"),
+    testkit::start_sim(SimConfig {
         scale,
-        seed: 42,
-        token: None,
-        clock: SimClock::Manual,
+        ..testkit::manual_config()
     })
     .await
-    .expect("sim")
-}
-
-fn client(sim: &SimHandle) -> GitlabClient {
-    GitlabClient::new(ClientConfig {
-        base_url: sim.base_url(),
-        no_proxy: true,
-        ..ClientConfig::default()
-    })
-    .expect("client")
 }
 
 async fn sim_requests(http: &reqwest::Client, base: &str) -> usize {

@@ -18,7 +18,8 @@ use gitaiops::plan::prompt::{PromptOptions, build_prompt};
 use gitaiops::plan::rules::{RulesOptions, plan_rules};
 use gitaiops::plan::snapshot::{ContextOptions, JobLogs, build_context};
 use gitaiops::redact::redact;
-use gitaiops::sim::{SimClock, SimConfig};
+use gitaiops::sim::SimConfig;
+use gitaiops::testkit;
 use jiff::Timestamp;
 
 #[global_allocator]
@@ -29,18 +30,14 @@ static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 static WORLD: LazyLock<(ProjectSnapshot, JobLogs, Timestamp)> = LazyLock::new(|| {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let sim = gitaiops::sim::start(SimConfig {
+        let sim = testkit::start_sim(SimConfig {
             scale: 1000,
-            clock: SimClock::Manual,
-            ..SimConfig::default()
+            ..testkit::manual_config()
         })
-        .await
-        .expect("sim");
+        .await;
         let client = GitlabClient::new(ClientConfig {
-            base_url: sim.base_url(),
             read_only: true,
-            no_proxy: true,
-            ..ClientConfig::default()
+            ..testkit::client_config(&sim)
         })
         .expect("client");
         let opts = FetchOptions {

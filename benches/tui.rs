@@ -9,16 +9,15 @@
 
 use std::sync::{Arc, LazyLock};
 
-use gitaiops::app::state::{PlannerInfo, Settings};
-use gitaiops::app::{AppState, Key, KeyCode, Keymap, Msg, update};
+use gitaiops::app::{AppState, Key, KeyCode, Msg, update};
 use gitaiops::diagnose::log::LogIndex;
 use gitaiops::gitlab::ProjectSnapshot;
-use gitaiops::gitlab::client::{ClientConfig, GitlabClient};
-use gitaiops::sim::{self, SimClock, SimConfig};
+use gitaiops::testkit::{self, AppBuilder};
+
+use gitaiops::sim::SimConfig;
 use gitaiops::tui::draw::draw;
 use gitaiops::tui::theme::Theme;
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
@@ -28,19 +27,12 @@ use ratatui::layout::Rect;
 static SCALE_1000: LazyLock<(Arc<ProjectSnapshot>, Timestamp)> = LazyLock::new(|| {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let sim = sim::start(SimConfig {
+        let sim = testkit::start_sim(SimConfig {
             scale: 1000,
-            clock: SimClock::Manual,
-            ..SimConfig::default()
+            ..testkit::manual_config()
         })
-        .await
-        .unwrap();
-        let client = GitlabClient::new(ClientConfig {
-            base_url: sim.base_url(),
-            no_proxy: true,
-            ..ClientConfig::default()
-        })
-        .unwrap();
+        .await;
+        let client = testkit::client(&sim);
         let mut snap =
             gitaiops::gitlab::poller::fetch_snapshot(&client, &sim.project_path(), 20, 5)
                 .await
@@ -58,32 +50,12 @@ static SCALE_1000: LazyLock<(Arc<ProjectSnapshot>, Timestamp)> = LazyLock::new(|
 });
 
 fn state(w: u16, h: u16, snap: Arc<ProjectSnapshot>, now: Timestamp) -> AppState {
-    let mut s = AppState::new(
-        Settings {
-            host: "127.0.0.1".into(),
-            project: snap.path().to_string(),
-            read_only: false,
-            ascii: false,
-            demo: true,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: "rules".into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        now,
-        TimeZone::UTC,
-    );
-    update(&mut s, Msg::Resize { w, h });
-    update(
-        &mut s,
-        Msg::Snapshot {
-            epoch: 0,
-            snapshot: snap,
-        },
-    );
-    s
+    AppBuilder::new()
+        .host("127.0.0.1")
+        .size(w, h)
+        .snapshot(snap)
+        .now(now)
+        .build()
 }
 
 /// A CI log of about `mb` MB: sections every 2000 lines, ANSI colours, progress redraws.

@@ -20,10 +20,9 @@ pub mod redact;
 pub mod review;
 pub mod sim;
 pub mod strict_json;
+#[doc(hidden)]
+pub mod testkit;
 pub mod text;
 pub mod tui;
-
-#[cfg(test)]
-pub(crate) mod testutil;
 
 pub use cli::run;

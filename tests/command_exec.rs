@@ -18,22 +18,11 @@ use gitaiops::command::{Command, Policy, Risk};
 use gitaiops::config::PolicySection;
 use gitaiops::gitlab::client::{ClientConfig, GitlabClient, MrQuery, PipelineQuery};
 use gitaiops::gitlab::{DetailedMergeStatus, FailureReason, ProjectSnapshot, Status as GlStatus};
-use gitaiops::sim::{SimClock, SimConfig, SimHandle};
+use gitaiops::sim::SimHandle;
+use gitaiops::testkit::{manual_sim, writes};
 use serde_json::{Value, json};
 
 mod hostile;
-
-async fn start_sim() -> SimHandle {
-    gitaiops::sim::start(SimConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        scale: 0,
-        seed: 42,
-        token: None,
-        clock: SimClock::Manual,
-    })
-    .await
-    .unwrap()
-}
 
 fn client(base: &str, read_only: bool) -> GitlabClient {
     GitlabClient::new(ClientConfig {
@@ -49,37 +38,6 @@ fn client(base: &str, read_only: bool) -> GitlabClient {
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
-/// Every request the sim received that is not a GET: (method, path).
-async fn writes(base: &str) -> Vec<(String, String)> {
-    let v: Value = http()
-        .get(format!("{base}/-/sim/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v.as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["method"] != "GET" && r["method"] != "HEAD")
-        .map(|r| {
-            (
-                r["method"].as_str().unwrap().to_string(),
-                r["path"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-async fn clear_requests(base: &str) {
-    http()
-        .delete(format!("{base}/-/sim/requests"))
-        .send()
-        .await
-        .unwrap();
 }
 
 /// What the TUI's poller would hold: open MRs (single fetch, for the head pipeline), recent
@@ -163,12 +121,12 @@ struct Rig {
 }
 
 async fn rig(read_only_client: bool) -> Rig {
-    let sim = start_sim().await;
+    let sim = manual_sim().await;
     let base = sim.base_url();
     let path = sim.project_path();
     let client = client(&base, read_only_client);
     let snap = load_snapshot(&client, &path).await;
-    clear_requests(&base).await;
+    sim.clear_requests();
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(&dir.path().join("audit.jsonl")).unwrap();
     Rig {
@@ -220,7 +178,7 @@ async fn approve_sends_exactly_the_previewed_request_and_changes_state() {
 
     // Exactly the request shown in the details view, and nothing else that writes.
     assert_eq!(
-        writes(&r.base).await,
+        writes(&r.sim),
         vec![(preview[0].method.clone(), preview[0].path.clone())]
     );
     // The sim's state changed: a new test job replaced the failed one in the pipeline.
@@ -277,7 +235,7 @@ async fn reject_sends_nothing() {
     q.reject(id, Some("not now".into()), now()).unwrap();
     assert!(q.start(id, now()).is_err());
     assert!(q.startable().is_empty());
-    assert!(writes(&r.base).await.is_empty());
+    assert!(writes(&r.sim).is_empty());
     r.sim.shutdown().await;
 }
 
@@ -297,7 +255,7 @@ async fn stale_commands_are_refused_without_a_write() {
     q.approve(id, now()).unwrap();
     // Someone else retries it in the meantime.
     r.client.retry_job(1, job).await.unwrap();
-    clear_requests(&r.base).await;
+    r.sim.clear_requests();
 
     let ticket = q.start(id, now()).unwrap();
     let report = execute(&r.ctx(), &ticket, &r.snap).await;
@@ -315,7 +273,7 @@ async fn stale_commands_are_refused_without_a_write() {
     );
     q.finish(id, report.finish.clone(), now()).unwrap();
     assert_eq!(q.get(id).unwrap().status, Status::Stale);
-    assert!(writes(&r.base).await.is_empty());
+    assert!(writes(&r.sim).is_empty());
     // The refusal is in the audit log with its reason.
     let last = audit::read_all(r.audit.path())
         .unwrap()
@@ -379,7 +337,7 @@ async fn read_only_sends_no_write_across_a_run_of_approvals() {
         ));
         assert!(q.start(id, now()).is_err());
     }
-    assert_eq!(writes(&r.base).await, Vec::<(String, String)>::new());
+    assert_eq!(writes(&r.sim), Vec::<(String, String)>::new());
     r.sim.shutdown().await;
 }
 
@@ -421,7 +379,7 @@ async fn double_approval_sends_one_request() {
         q.propose(c, Source::Planner, &r.snap, now()),
         Proposed::Duplicate(id)
     );
-    assert_eq!(writes(&r.base).await.len(), 1);
+    assert_eq!(writes(&r.sim).len(), 1);
     r.sim.shutdown().await;
 }
 
@@ -456,7 +414,7 @@ async fn a_job_that_turns_out_to_deploy_is_not_played_on_a_medium_risk_approval(
         panic!("{}", report.line())
     };
     assert!(why.contains("risk is now high"), "{why}");
-    assert!(writes(&r.base).await.is_empty());
+    assert!(writes(&r.sim).is_empty());
     r.sim.shutdown().await;
 }
 
@@ -478,7 +436,7 @@ async fn high_risk_needs_the_second_confirmation() {
     // Default No.
     q.decline_confirmation(id, now()).unwrap();
     assert!(q.start(id, now()).is_err());
-    assert!(writes(&r.base).await.is_empty());
+    assert!(writes(&r.sim).is_empty());
 
     // Confirmed by naming the target: merged, with the head sha.
     q.approve(id, now()).unwrap();
@@ -491,7 +449,7 @@ async fn high_risk_needs_the_second_confirmation() {
         report.line()
     );
     assert_eq!(
-        writes(&r.base).await,
+        writes(&r.sim),
         vec![(
             "PUT".to_string(),
             format!("/api/v4/projects/1/merge_requests/{iid}/merge")
@@ -679,7 +637,7 @@ async fn apply_runs_low_and_medium_with_yes_and_refuses_the_rest_with_reasons() 
     );
 
     // Exactly three writes, in plan order.
-    let w = writes(&r.base).await;
+    let w = writes(&r.sim);
     assert_eq!(
         w,
         vec![
@@ -728,14 +686,14 @@ async fn apply_runs_low_and_medium_with_yes_and_refuses_the_rest_with_reasons() 
             if decision == "refuse" && why.contains("high risk"))));
 
     // Applying the same plan again never repeats what was done.
-    clear_requests(&r.base).await;
+    r.sim.clear_requests();
     let again = run_apply(&r.base, dir.path(), &plan, &["--yes"]).await;
     assert!(
         line_for(&again.stdout, 2).contains("already executed"),
         "{}",
         again.stdout
     );
-    assert!(writes(&r.base).await.is_empty(), "{}", again.stdout);
+    assert!(writes(&r.sim).is_empty(), "{}", again.stdout);
     r.sim.shutdown().await;
 }
 
@@ -752,7 +710,7 @@ async fn apply_without_yes_and_without_a_terminal_asks_nobody_and_sends_nothing(
         "{}",
         run.stdout
     );
-    assert!(writes(&r.base).await.is_empty());
+    assert!(writes(&r.sim).is_empty());
     r.sim.shutdown().await;
 }
 
@@ -776,7 +734,7 @@ async fn apply_read_only_sends_no_write() {
             run.stdout
         );
     }
-    assert!(writes(&r.base).await.is_empty());
+    assert!(writes(&r.sim).is_empty());
     let recs = audit_records(dir.path());
     assert_eq!(
         recs.iter().filter(|r| r.event_name() == "proposal").count(),
@@ -938,7 +896,7 @@ async fn a_write_answered_with_an_undocumented_status_is_failed_not_done() {
 /// names the redirect, and the foreign origin receives nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirected_write_is_failed_and_nothing_follows_it() {
-    let sim = start_sim().await;
+    let sim = manual_sim().await;
     let path = sim.project_path();
     let foreign = hostile::serve(|_| hostile::json(200, &json!({"id": 1, "body": "fake"}))).await;
     let foreign_url = foreign.url_as_localhost();
@@ -984,9 +942,35 @@ async fn a_redirected_write_is_failed_and_nothing_follows_it() {
 
 // ---- exactly once across spellings, secrets, processes and instance names -----------------
 
+/// Writes the sim at `base` received (`(method, path)`), read over HTTP like any client.
+async fn http_writes(base: &str) -> Vec<(String, String)> {
+    let v: Value = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{base}/-/sim/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] != "GET" && r["method"] != "HEAD")
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap_or("").to_string(),
+                r["path"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
 /// POSTs of notes the sim received.
 async fn note_posts(base: &str) -> usize {
-    writes(base)
+    http_writes(base)
         .await
         .iter()
         .filter(|(m, p)| m == "POST" && p.ends_with("/notes"))
@@ -1062,6 +1046,9 @@ async fn two_concurrent_applies_send_once() {
         run_apply(&r.base, dir.path(), &plan, &["--yes"]),
     );
     assert_eq!(note_posts(&r.base).await, 1, "{}\n{}", a.stdout, b.stdout);
+    for x in [&a, &b] {
+        assert!(x.stdout.contains("1. "), "{}\n{}", x.stdout, x.stderr);
+    }
     let done = [&a, &b]
         .iter()
         .filter(|x| line_for(&x.stdout, 1).contains(": done"))

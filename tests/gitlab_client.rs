@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use gitaiops::gitlab::poller::{self, PollCmd, PollConfig, PollEvent};
 use gitaiops::gitlab::{ClientConfig, GitlabClient, GitlabError, MrQuery, PipelineQuery, Status};
-use gitaiops::sim::{self, SimClock, SimConfig, SimHandle};
+use gitaiops::sim::{SimConfig, SimHandle};
+use gitaiops::testkit;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -20,26 +21,21 @@ use tokio::sync::mpsc;
 mod hostile;
 
 async fn start_sim(token: Option<&str>, scale: usize) -> SimHandle {
-    sim::start(SimConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
+    testkit::start_sim(SimConfig {
         scale,
-        seed: 42,
         token: token.map(String::from),
-        clock: SimClock::Manual,
+        ..testkit::manual_config()
     })
     .await
-    .expect("sim starts")
 }
 
 fn client_for(sim: &SimHandle, edit: impl FnOnce(&mut ClientConfig)) -> GitlabClient {
     let mut cfg = ClientConfig {
-        base_url: sim.base_url(),
         token: Some(SecretString::from("test-token")),
-        no_proxy: true,
         backoff_base: Duration::from_millis(10),
         request_timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(2),
-        ..ClientConfig::default()
+        ..testkit::client_config(sim)
     };
     edit(&mut cfg);
     GitlabClient::new(cfg).unwrap()

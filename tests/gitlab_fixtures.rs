@@ -8,22 +8,13 @@
 use std::path::PathBuf;
 
 use gitaiops::gitlab::models::*;
+use gitaiops::testkit::fixture_path;
 use serde::de::DeserializeOwned;
 
-/// `shared/` sits beside the repository in CI; a worktree finds it at `/work/shared`.
 fn fixtures_dir() -> PathBuf {
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/gitlab");
-    if beside.is_dir() {
-        return beside;
-    }
-    let fallback = PathBuf::from("/work/shared/fixtures/gitlab");
-    assert!(
-        fallback.is_dir(),
-        "fixtures not found at {} nor {}",
-        beside.display(),
-        fallback.display()
-    );
-    fallback
+    let dir = fixture_path("gitlab");
+    assert!(dir.is_dir(), "fixtures not found at {}", dir.display());
+    dir
 }
 
 fn load<T: DeserializeOwned>(name: &str) -> T {

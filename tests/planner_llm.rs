@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,7 +25,8 @@ use gitaiops::plan::run::{
     Backend, PlanFailure, PlanInput, PlanOutcome, Planner, PlannerOptions, Progress,
 };
 use gitaiops::plan::snapshot::JobLogs;
-use gitaiops::sim::{SimClock, SimConfig, SimHandle};
+use gitaiops::sim::SimHandle;
+use gitaiops::testkit::{self, fixture_json};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -120,15 +120,7 @@ async fn start_fake(script: Vec<Reply>) -> (Fake, String) {
 }
 
 fn fixture(rel: &str) -> Value {
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/llm")
-        .join(rel);
-    let path = if beside.exists() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/fixtures/llm").join(rel)
-    };
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    fixture_json(&format!("llm/{rel}"))
 }
 
 /// A Gemini answer carrying `text`, in the fixtures' shape.
@@ -164,17 +156,10 @@ struct World {
 }
 
 async fn world() -> World {
-    let sim = gitaiops::sim::start(SimConfig {
-        clock: SimClock::Manual,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = testkit::manual_sim().await;
     let client = GitlabClient::new(ClientConfig {
-        base_url: sim.base_url(),
         read_only: true,
-        no_proxy: true,
-        ..ClientConfig::default()
+        ..testkit::client_config(&sim)
     })
     .unwrap();
     let (snap, logs) = fetch_for_plan(&client, &sim.project_path(), &FetchOptions::default())

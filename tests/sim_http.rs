@@ -8,20 +8,19 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use gitaiops::sim::{self, Fault, SimClock, SimConfig, SimHandle};
+use gitaiops::sim::{Fault, SimConfig, SimHandle};
+use gitaiops::testkit::{fixture_json, manual_config, manual_sim, start_sim};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "sim-test-token";
 
 async fn sim() -> SimHandle {
-    sim::start(SimConfig {
+    start_sim(SimConfig {
         token: Some(TOKEN.into()),
-        clock: SimClock::Manual,
-        ..SimConfig::default()
+        ..manual_config()
     })
     .await
-    .expect("sim starts")
 }
 
 fn client() -> Client {
@@ -65,16 +64,8 @@ impl Api {
     }
 }
 
-/// `shared/` sits beside the repository in CI; a worktree finds it at `/work/shared`.
 fn fixture(name: &str) -> Value {
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/gitlab");
-    let dir = if beside.is_dir() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/fixtures/gitlab")
-    };
-    let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    serde_json::from_slice(&bytes).unwrap()
+    fixture_json(&format!("gitlab/{name}"))
 }
 
 fn first(v: &Value) -> &Value {
@@ -343,12 +334,7 @@ async fn auth_accepts_private_token_or_bearer_only_when_it_matches() {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let bearer = api.http.get(&url).bearer_auth(TOKEN).send().await.unwrap();
     assert_eq!(bearer.status(), StatusCode::OK);
-    let open = sim::start(SimConfig {
-        clock: SimClock::Manual,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let open = manual_sim().await;
     let anon = api
         .http
         .get(format!("{}/api/v4/user", open.base_url()))
@@ -804,13 +790,11 @@ async fn faults_status_rate_limit_latency_truncate() {
 
 #[tokio::test]
 async fn scale_1000_serves_pages() {
-    let s = sim::start(SimConfig {
+    let s = start_sim(SimConfig {
         scale: 1000,
-        clock: SimClock::Manual,
-        ..SimConfig::default()
+        ..manual_config()
     })
-    .await
-    .unwrap();
+    .await;
     let r = client()
         .get(format!(
             "{}/api/v4/projects/1/merge_requests?per_page=100&page=10",
@@ -831,22 +815,35 @@ async fn scale_1000_serves_pages() {
     s.shutdown().await;
 }
 
-/// python-gitlab (a real client, from PyPI) against the `gitaiops sim` binary. CI installs it
-/// with `pip install -r tests/python/requirements.txt` (see .ci/run).
+/// The Python that has python-gitlab: `GITAIOPS_PYTHON` when set, else python3, else the venv
+/// `scripts/test` installs it into when the system Python refuses pip (PEP 668).
+fn python_with_gitlab(root: &std::path::Path) -> Option<String> {
+    let has = |py: &String| {
+        std::process::Command::new(py)
+            .args(["-c", "import gitlab"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if let Ok(py) = std::env::var("GITAIOPS_PYTHON") {
+        return Some(py).filter(has);
+    }
+    let venv = root.join("target/python-venv/bin/python");
+    ["python3".to_string(), venv.to_string_lossy().into_owned()]
+        .into_iter()
+        .find(has)
+}
+
+/// python-gitlab (a real client, from PyPI) against the `gitaiops sim` binary. `scripts/test`
+/// installs it from tests/python/requirements.txt.
 #[test]
 fn python_gitlab_conformance() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let has_python_gitlab = std::process::Command::new("python3")
-        .args(["-c", "import gitlab"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        has_python_gitlab,
-        "python-gitlab is missing: python3 -m pip install -r tests/python/requirements.txt"
-    );
+    let python = python_with_gitlab(&root)
+        .expect("python-gitlab is missing: run scripts/test, which installs it");
     let out = std::process::Command::new("bash")
         .arg(root.join("tests/python/run_conformance.sh"))
         .env("GITAIOPS_BIN", env!("CARGO_BIN_EXE_gitaiops"))
+        .env("GITAIOPS_PYTHON", &python)
         .output()
         .expect("run_conformance.sh runs");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -13,38 +13,21 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use gitaiops::app::msg::{DiagnoseRequest, Shared};
 use gitaiops::app::planner::PlanMsg;
-use gitaiops::app::state::{PlannerInfo, Settings};
-use gitaiops::app::{AppState, Effect, Key, Keymap, Msg, update};
+use gitaiops::app::{AppState, Effect, Key, Msg, update};
 use gitaiops::command::{Kind, Risk, Source, Status as QStatus};
 use gitaiops::diagnose::model::JobContext;
 use gitaiops::driver::{Driver, DriverConfig};
-use gitaiops::gitlab::client::{ClientConfig, GitlabClient};
+use gitaiops::gitlab::client::GitlabClient;
 use gitaiops::gitlab::models::Status;
 use gitaiops::gitlab::poller::PollConfig;
 use gitaiops::gitlab::poller::fetch_snapshot;
 use gitaiops::llm::gemini::{GeminiConfig, GeminiProvider};
 use gitaiops::plan::run::{Backend, Planner, PlannerOptions};
-use gitaiops::sim::{SimClock, SimConfig, SimHandle};
-use jiff::tz::TimeZone;
+use gitaiops::sim::SimHandle;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-async fn sim() -> SimHandle {
-    gitaiops::sim::start(SimConfig {
-        clock: SimClock::Manual,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn client_cfg(sim: &SimHandle) -> ClientConfig {
-    ClientConfig {
-        base_url: sim.base_url(),
-        no_proxy: true,
-        ..ClientConfig::default()
-    }
-}
+use gitaiops::testkit::{AppBuilder, client_config as client_cfg, manual_sim as sim};
 
 /// The app as the runtime holds it after the first poll.
 async fn app(sim: &SimHandle, provider: &str) -> AppState {
@@ -52,32 +35,11 @@ async fn app(sim: &SimHandle, provider: &str) -> AppState {
     let snap = fetch_snapshot(&client, &sim.project_path(), 40, 10)
         .await
         .unwrap();
-    let mut s = AppState::new(
-        Settings {
-            host: sim.addr().to_string(),
-            project: sim.project_path(),
-            read_only: false,
-            ascii: false,
-            demo: true,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: provider.into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        sim.now(),
-        TimeZone::UTC,
-    );
-    update(&mut s, Msg::Resize { w: 140, h: 45 });
-    update(
-        &mut s,
-        Msg::Snapshot {
-            epoch: 0,
-            snapshot: Arc::new(snap),
-        },
-    );
-    s
+    AppBuilder::for_sim(sim)
+        .provider(provider)
+        .size(140, 45)
+        .snapshot(Arc::new(snap))
+        .build()
 }
 
 /// The driver the binary runs, with the given planner; its poller is not started (the app's
@@ -372,24 +334,10 @@ async fn the_header_counts_the_planner_requests_too() {
         planner: Arc::new(Planner::new(Backend::Rules, PlannerOptions::default())),
         audit: None,
     });
-    let mut s = AppState::new(
-        Settings {
-            host: sim.addr().to_string(),
-            project: sim.project_path(),
-            read_only: false,
-            ascii: false,
-            demo: true,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: "rules (offline)".into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        sim.now(),
-        TimeZone::UTC,
-    );
-    update(&mut s, Msg::Resize { w: 140, h: 45 });
+    let mut s = AppBuilder::for_sim(&sim)
+        .provider("rules (offline)")
+        .size(140, 45)
+        .build();
     d.start(sim.project_path(), s.epoch);
     async fn pump(d: &mut Driver, s: &mut AppState, done: impl Fn(&AppState) -> bool) {
         while !done(s) {

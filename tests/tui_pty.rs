@@ -264,8 +264,9 @@ fn sighup_and_a_vanished_terminal_end_the_demo_within_two_seconds() {
         assert_eq!(comm.trim(), "gitaiops");
         if how == "sighup" {
             assert!(
-                Command::new("kill")
-                    .args(["-HUP", &pid])
+                // bash's own kill: procps (/bin/kill) is not on every machine.
+                Command::new("bash")
+                    .args(["-c", &format!("kill -HUP {pid}")])
                     .status()
                     .unwrap()
                     .success()

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gitaiops::app::pipelines::PipeRow;
-use gitaiops::app::queue::QueueStatus;
 use gitaiops::app::state::Overlay;
-use gitaiops::app::{AppState, Key, Keymap, Msg, Pane, PlannerInfo, Settings, update};
+use gitaiops::app::{AppState, Key, Msg, Pane, update};
+use gitaiops::command::Status as QueueStatus;
 use gitaiops::command::audit::{self, AuditLog};
 use gitaiops::command::executor::{ExecContext, spawn};
 use gitaiops::command::{Policy, Queue};
@@ -21,7 +21,7 @@ use gitaiops::gitlab::poller::PollConfig;
 use gitaiops::gitlab::{FailureReason, ProjectSnapshot, Status};
 use gitaiops::plan::run::{Backend, Planner, PlannerOptions};
 use gitaiops::sim::{SimClock, SimConfig, SimHandle};
-use jiff::tz::TimeZone;
+use gitaiops::testkit::{AppBuilder, client_config};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -48,32 +48,17 @@ async fn rig_at(read_only: bool, scale: usize) -> Rig {
     .await
     .unwrap();
     let client = GitlabClient::new(ClientConfig {
-        base_url: sim.base_url(),
         token: Some("demo".to_string().into()),
         read_only,
-        no_proxy: true,
-        ..ClientConfig::default()
+        ..client_config(&sim)
     })
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(&dir.path().join("audit.jsonl")).unwrap();
-    let mut state = AppState::new(
-        Settings {
-            host: sim.addr().to_string(),
-            project: sim.project_path(),
-            read_only,
-            ascii: false,
-            demo: true,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: "rules".into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        sim.now(),
-        TimeZone::UTC,
-    );
+    let mut state = AppBuilder::for_sim(&sim)
+        .read_only(read_only)
+        .size(140, 45)
+        .build();
     state.commands = Queue::new(
         Policy {
             read_only,

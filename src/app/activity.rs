@@ -129,12 +129,12 @@ pub fn pipeline_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::testdata;
+    use crate::testkit;
 
     #[test]
     fn repeated_errors_collapse_and_capacity_holds() {
         let mut a = Activity::default();
-        let t = testdata::now();
+        let t = testkit::now();
         a.push(t, ActivityKind::Error, "timeout");
         a.push(t, ActivityKind::Error, "timeout");
         assert_eq!(a.len(), 1);
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn reports_finished_and_new_pipelines() {
-        let old = testdata::snapshot();
+        let old = testkit::snapshot();
         let mut new = old.clone();
         new.pipelines.get_mut(&103).unwrap().status = Status::Success;
         new.pipelines.remove(&106);

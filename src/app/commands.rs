@@ -67,7 +67,7 @@ pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
 /// means "not in the loaded data").
 fn honest_reasons(state: &AppState, rows: &mut [queue::QueueRow]) {
     for row in rows {
-        if row.status != queue::QueueStatus::Invalid {
+        if row.status != crate::command::Status::Invalid {
             continue;
         }
         let Some(target) = state.commands.get(row.id).map(|i| i.command.target()) else {

@@ -317,7 +317,7 @@ fn approvals_lines(snap: &ProjectSnapshot, mr: &MergeRequest, out: &mut Vec<Tone
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::testdata;
+    use crate::testkit;
 
     fn flat(lines: &[ToneLine]) -> String {
         lines
@@ -329,8 +329,8 @@ mod tests {
 
     #[test]
     fn shows_pipeline_approvals_files_and_notes() {
-        let snap = testdata::snapshot();
-        let text = flat(&build(&snap, 1, 70, testdata::now(), false));
+        let snap = testkit::snapshot();
+        let text = flat(&build(&snap, 1, 70, testkit::now(), false));
         assert!(
             text.contains("!1 Fix cache invalidation on deploy"),
             "{text}"
@@ -352,9 +352,9 @@ mod tests {
 
     #[test]
     fn hostile_description_is_plain_text() {
-        let mut snap = testdata::snapshot();
+        let mut snap = testkit::snapshot();
         snap.mrs.get_mut(&2).unwrap().description = "hi\x1b]0;pwned\x07\x1b[2J\u{202E}there".into();
-        let text = flat(&build(&snap, 2, 70, testdata::now(), true));
+        let text = flat(&build(&snap, 2, 70, testkit::now(), true));
         assert!(
             !text.contains('\x1b') && !text.contains('\u{202E}'),
             "{text:?}"
@@ -369,13 +369,7 @@ mod tests {
 
     #[test]
     fn missing_mr_says_so() {
-        let text = flat(&build(
-            &testdata::snapshot(),
-            99,
-            70,
-            testdata::now(),
-            false,
-        ));
+        let text = flat(&build(&testkit::snapshot(), 99, 70, testkit::now(), false));
         assert!(text.contains("no longer open"));
     }
 }

@@ -99,7 +99,7 @@ impl Pane {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// 120+ columns: every pane at once.
+    /// 120+ columns and `WIDE_MIN_H`+ rows: every pane at once.
     Wide,
     /// 80-119 columns: two panes plus tabs.
     Medium,
@@ -112,6 +112,10 @@ pub enum Mode {
 pub const MIN_W: u16 = 50;
 pub const MIN_H: u16 = 12;
 pub const HEADER_H: u16 = 2;
+/// Below this height four panes leave some without a single list row: two panes instead.
+pub const WIDE_MIN_H: u16 = 15;
+/// The plan's summary row goes above the queue only when the queue keeps a few rows.
+pub const BANNER_MIN_H: u16 = 6;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -123,6 +127,8 @@ pub struct Layout {
     pub status: Area,
     /// Panes on screen with their outer (bordered) areas.
     pub panes: Vec<(Pane, Area)>,
+    /// The row above the queue that shows the last plan's summary, when there is one and room.
+    pub plan_banner: Option<Area>,
 }
 
 impl Layout {
@@ -136,9 +142,10 @@ impl Layout {
                 body: full,
                 status: Area::default(),
                 panes: Vec::new(),
+                plan_banner: None,
             };
         }
-        let mode = if w >= 120 {
+        let mode = if w >= 120 && h >= WIDE_MIN_H {
             Mode::Wide
         } else if w >= 80 {
             Mode::Medium
@@ -191,7 +198,27 @@ impl Layout {
             body,
             status,
             panes,
+            plan_banner: None,
         }
+    }
+
+    /// Takes the plan summary's row from the top of the queue's area when `shown` and the
+    /// queue has room: the queue's list, its page size and its scrolling all count without it.
+    pub fn with_plan_banner(mut self, shown: bool) -> Layout {
+        self.plan_banner = None;
+        if !shown {
+            return self;
+        }
+        if let Some((_, area)) = self
+            .panes
+            .iter_mut()
+            .find(|(p, a)| *p == Pane::Queue && a.h >= BANNER_MIN_H)
+        {
+            let (banner, rest) = area.split_h(1);
+            *area = rest;
+            self.plan_banner = Some(banner);
+        }
+        self
     }
 
     pub fn area_of(&self, pane: Pane) -> Option<Area> {
@@ -222,11 +249,44 @@ mod tests {
     #[test]
     fn breakpoints() {
         assert_eq!(Layout::compute(120, 40, Pane::Mrs).mode, Mode::Wide);
+        assert_eq!(Layout::compute(120, 15, Pane::Mrs).mode, Mode::Wide);
+        assert_eq!(Layout::compute(120, 14, Pane::Mrs).mode, Mode::Medium);
         assert_eq!(Layout::compute(119, 40, Pane::Mrs).mode, Mode::Medium);
         assert_eq!(Layout::compute(80, 24, Pane::Mrs).mode, Mode::Medium);
         assert_eq!(Layout::compute(79, 24, Pane::Mrs).mode, Mode::Narrow);
         assert_eq!(Layout::compute(49, 24, Pane::Mrs).mode, Mode::TooSmall);
         assert_eq!(Layout::compute(80, 11, Pane::Mrs).mode, Mode::TooSmall);
+    }
+
+    /// Found by the property test: at 120x12 the four-pane layout left the MR list and the
+    /// queue with no row at all.
+    #[test]
+    fn every_pane_on_screen_keeps_a_list_row() {
+        for w in [50, 79, 80, 119, 120, 200] {
+            for h in MIN_H..40 {
+                for focus in Pane::ALL {
+                    let l = Layout::compute(w, h, focus);
+                    for (p, _) in &l.panes {
+                        assert!(l.list_rows(*p) >= 1, "{w}x{h}: {p:?} has no row");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_plan_banner_takes_a_row_from_the_queue_list() {
+        let plain = Layout::compute(120, 40, Pane::Queue);
+        let l = plain.clone().with_plan_banner(true);
+        let (q, b) = (plain.area_of(Pane::Queue).unwrap(), l.plan_banner.unwrap());
+        assert_eq!((b.y, b.h, b.w), (q.y, 1, q.w));
+        assert_eq!(l.area_of(Pane::Queue).unwrap().y, q.y + 1);
+        assert_eq!(l.list_rows(Pane::Queue) + 1, plain.list_rows(Pane::Queue));
+        assert_eq!(l.list_rows(Pane::Mrs), plain.list_rows(Pane::Mrs));
+        // No room (or no queue on screen): no banner, nothing taken.
+        let small = Layout::compute(50, 12, Pane::Mrs).with_plan_banner(true);
+        assert_eq!(small.plan_banner, None);
+        assert_eq!(plain.clone().with_plan_banner(false), plain);
     }
 
     #[test]

@@ -84,11 +84,11 @@ pub fn compute(snap: &ProjectSnapshot) -> Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::testdata;
+    use crate::testkit;
 
     #[test]
     fn header_figures() {
-        let m = compute(&testdata::snapshot());
+        let m = compute(&testkit::snapshot());
         assert_eq!(m.open_mrs, 4);
         assert_eq!(m.running_pipelines, 2);
         assert_eq!(m.failed_pipelines, 2);

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod commands;
 pub mod detail;
 pub mod diagnosis;
+pub mod help;
 pub mod input;
 pub mod key;
 pub mod keymap;
@@ -25,8 +26,6 @@ pub mod symbols;
 pub mod text;
 mod update;
 
-#[cfg(test)]
-pub(crate) mod testdata;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

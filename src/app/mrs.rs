@@ -264,11 +264,11 @@ impl MrList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::testdata;
+    use crate::testkit;
 
     #[test]
     fn filter_terms() {
-        let snap = testdata::snapshot();
+        let snap = testkit::snapshot();
         let mut list = MrList::default();
         let iids = |list: &mut MrList, f: &str| {
             list.set_filter(f);
@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn sort_keeps_selection_on_the_same_mr() {
-        let snap = testdata::snapshot();
+        let snap = testkit::snapshot();
         let mut list = MrList::default();
         list.rebuild(Some(&snap), 10);
         assert_eq!(list.rows.first(), Some(&4), "most recently updated first");

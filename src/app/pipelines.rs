@@ -183,11 +183,11 @@ impl PipelineTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::testdata;
+    use crate::testkit;
 
     #[test]
     fn expands_into_stages_and_jobs_in_pipeline_order() {
-        let snap = testdata::snapshot();
+        let snap = testkit::snapshot();
         let mut t = PipelineTree::default();
         t.rebuild(Some(&snap), 20);
         assert_eq!(
@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn unfetched_jobs_show_a_loading_row() {
-        let snap = testdata::snapshot();
+        let snap = testkit::snapshot();
         let mut t = PipelineTree::default();
         t.expanded.insert(105);
         t.rebuild(Some(&snap), 20);
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn stage_status_from_jobs() {
-        let snap = testdata::snapshot();
+        let snap = testkit::snapshot();
         let st = stages(&snap.jobs[&101]);
         let status: Vec<_> = st
             .iter()
@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn filter_by_ref_and_status() {
-        let snap = testdata::snapshot();
+        let snap = testkit::snapshot();
         let mut t = PipelineTree::default();
         t.set_filter("main");
         t.rebuild(Some(&snap), 20);

@@ -102,6 +102,8 @@ pub fn project_switched(state: &mut AppState, fx: &mut Vec<Effect>) {
         fx.push(Effect::CancelPlan);
     }
     state.plan.summary = None;
+    // The summary's row goes back to the queue.
+    super::update::relayout_pub(state);
 }
 
 /// The one path that starts a run: numbered, shown, and handed to the driver with what it
@@ -185,6 +187,8 @@ fn finished(state: &mut AppState, o: PlanOutcome) -> (Vec<Command>, Source) {
     state.planner.state = "idle".into();
     let summary = one_line(&o.summary);
     state.plan.summary = Some(summary.clone());
+    // The summary takes a row above the queue: its list is one shorter before proposals land.
+    super::update::relayout_pub(state);
     state.activity.push(
         state.now,
         ActivityKind::Info,

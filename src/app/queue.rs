@@ -1,60 +1,9 @@
 //! The proposed-commands pane's data: one row per item of the command queue (src/command),
 //! rebuilt from `AppState::commands` after every transition.
 
-use crate::command::{self, Queue};
+use crate::command::{Queue, Risk, Status};
 
 use super::list::ListCursor;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Risk {
-    None,
-    Low,
-    Medium,
-    High,
-}
-
-impl Risk {
-    pub fn label(self) -> &'static str {
-        match self {
-            Risk::None => "none",
-            Risk::Low => "low",
-            Risk::Medium => "medium",
-            Risk::High => "HIGH",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueueStatus {
-    Proposed,
-    Approved,
-    Executing,
-    Done,
-    Failed,
-    Rejected,
-    Stale,
-    Invalid,
-}
-
-impl QueueStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            QueueStatus::Proposed => "proposed",
-            QueueStatus::Approved => "approved",
-            QueueStatus::Executing => "executing",
-            QueueStatus::Done => "done",
-            QueueStatus::Failed => "failed",
-            QueueStatus::Rejected => "rejected",
-            QueueStatus::Stale => "stale",
-            QueueStatus::Invalid => "invalid",
-        }
-    }
-
-    /// Only a proposal waits for the operator.
-    pub fn decidable(self) -> bool {
-        self == QueueStatus::Proposed
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueRow {
@@ -64,7 +13,7 @@ pub struct QueueRow {
     /// What it acts on (`job #4711`, `!42`).
     pub target: String,
     pub risk: Risk,
-    pub status: QueueStatus,
+    pub status: Status,
     pub rationale: String,
     /// Who proposed it: `rules`, `gemini`, `operator`.
     pub source: String,
@@ -79,32 +28,6 @@ pub struct QueueRow {
     pub edited: bool,
 }
 
-impl Risk {
-    pub fn from_command(r: command::Risk) -> Risk {
-        match r {
-            command::Risk::None => Risk::None,
-            command::Risk::Low => Risk::Low,
-            command::Risk::Medium => Risk::Medium,
-            command::Risk::High => Risk::High,
-        }
-    }
-}
-
-impl QueueStatus {
-    pub fn from_command(s: command::Status) -> QueueStatus {
-        match s {
-            command::Status::Proposed => QueueStatus::Proposed,
-            command::Status::Approved => QueueStatus::Approved,
-            command::Status::Executing => QueueStatus::Executing,
-            command::Status::Done => QueueStatus::Done,
-            command::Status::Failed => QueueStatus::Failed,
-            command::Status::Rejected => QueueStatus::Rejected,
-            command::Status::Stale => QueueStatus::Stale,
-            command::Status::Invalid => QueueStatus::Invalid,
-        }
-    }
-}
-
 /// One row per queue item, oldest first.
 pub fn rows(q: &Queue) -> Vec<QueueRow> {
     q.items()
@@ -113,8 +36,8 @@ pub fn rows(q: &Queue) -> Vec<QueueRow> {
             id: i.id,
             kind: i.kind().as_str().to_string(),
             target: i.target().to_string(),
-            risk: Risk::from_command(i.risk),
-            status: QueueStatus::from_command(i.status),
+            risk: i.risk,
+            status: i.status,
             rationale: i.command.rationale().to_string(),
             source: i.source.as_str().to_string(),
             title: i.target_label.clone(),
@@ -154,7 +77,11 @@ impl QueueView {
         self.items.iter().filter(|r| r.marked).count()
     }
 
+    /// Items waiting for the operator: only a proposal does.
     pub fn pending(&self) -> usize {
-        self.items.iter().filter(|r| r.status.decidable()).count()
+        self.items
+            .iter()
+            .filter(|r| r.status == Status::Proposed)
+            .count()
     }
 }

@@ -3,55 +3,18 @@
 
 use std::sync::Arc;
 
-use jiff::tz::TimeZone;
-
 use super::activity::ActivityKind;
 use super::logview::Entry;
 use super::pipelines::PipeRow;
-use super::queue::{QueueStatus, Risk};
-use super::state::{Overlay, PlannerInfo, Settings};
+use super::state::Overlay;
 use super::*;
-use crate::command::Source;
 use crate::command::operator::Selection;
+use crate::command::{Risk, Status as QueueStatus};
 use crate::diagnose::log::LogIndex;
+use crate::testkit::{self, AppBuilder, press as key, propose, type_text as typed};
 
 fn state() -> AppState {
-    let mut s = AppState::new(
-        Settings {
-            host: "gitlab.test".into(),
-            project: "acme/platform".into(),
-            read_only: false,
-            ascii: false,
-            demo: false,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: "rules".into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        testdata::now(),
-        TimeZone::UTC,
-    );
-    update(&mut s, Msg::Resize { w: 120, h: 40 });
-    update(
-        &mut s,
-        Msg::Snapshot {
-            epoch: 0,
-            snapshot: Arc::new(testdata::snapshot()),
-        },
-    );
-    s
-}
-
-fn key(s: &mut AppState, spec: &str) -> Vec<Effect> {
-    update(s, Msg::Key(Key::parse(spec).unwrap()))
-}
-
-fn typed(s: &mut AppState, text: &str) {
-    for c in text.chars() {
-        update(s, Msg::Key(Key::char(c)));
-    }
+    AppBuilder::new().demo(false).build()
 }
 
 fn log(text: &str) -> Arc<LogIndex> {
@@ -60,23 +23,7 @@ fn log(text: &str) -> Arc<LogIndex> {
 
 #[test]
 fn first_snapshot_goes_live_and_asks_for_details_of_visible_rows() {
-    let mut s = AppState::new(
-        Settings {
-            host: "h".into(),
-            project: "acme/platform".into(),
-            read_only: false,
-            ascii: false,
-            demo: true,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: "rules".into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        testdata::now(),
-        TimeZone::UTC,
-    );
+    let mut s = AppBuilder::new().host("h").bare();
     assert_eq!(s.conn, Conn::Connecting);
     assert!(
         update(&mut s, Msg::Resize { w: 120, h: 40 }).is_empty(),
@@ -86,7 +33,7 @@ fn first_snapshot_goes_live_and_asks_for_details_of_visible_rows() {
         &mut s,
         Msg::Snapshot {
             epoch: 0,
-            snapshot: Arc::new(testdata::snapshot()),
+            snapshot: Arc::new(testkit::snapshot()),
         },
     );
     assert_eq!(s.conn, Conn::Live);
@@ -103,7 +50,7 @@ fn first_snapshot_goes_live_and_asks_for_details_of_visible_rows() {
         &mut s,
         Msg::Snapshot {
             epoch: 0,
-            snapshot: Arc::new(testdata::snapshot()),
+            snapshot: Arc::new(testkit::snapshot()),
         },
     );
     assert!(fx.is_empty());
@@ -360,7 +307,7 @@ fn palette_commands() {
         &mut s,
         Msg::Snapshot {
             epoch: 0,
-            snapshot: Arc::new(testdata::snapshot()),
+            snapshot: Arc::new(testkit::snapshot()),
         },
     );
     assert!(s.snapshot.is_none());
@@ -395,7 +342,7 @@ fn poll_errors_reach_the_feed_once_and_recovery_is_noted() {
         &mut s,
         Msg::Snapshot {
             epoch: 0,
-            snapshot: Arc::new(testdata::snapshot()),
+            snapshot: Arc::new(testkit::snapshot()),
         },
     );
     assert_eq!(s.conn, Conn::Live);
@@ -480,18 +427,6 @@ fn request_rate_redraws_only_for_real_changes() {
     assert_eq!(req(&mut s, 16), (Some(20), false));
     assert_eq!(req(&mut s, 40), (Some(40), true), "twice as busy");
     assert_eq!(req(&mut s, 0), (Some(0), true), "polling stopped");
-}
-
-fn propose(s: &mut AppState, line: &str, sel: Selection) -> Vec<Effect> {
-    let snap = s.snapshot.clone().unwrap();
-    let cmd = crate::command::operator::from_palette(line, sel, &snap).unwrap();
-    update(
-        s,
-        Msg::Propose {
-            commands: vec![cmd],
-            source: Source::Operator,
-        },
-    )
 }
 
 fn executes(fx: &[Effect]) -> Vec<u64> {

@@ -3,14 +3,12 @@
 
 use std::sync::Arc;
 
-use jiff::tz::TimeZone;
 use serde_json::json;
 
 use super::diagnosis::DiagMsg;
 use super::layout::Pane;
 use super::pipelines::PipeRow;
 use super::planner::PlanMsg;
-use super::state::{PlannerInfo, Settings};
 use super::*;
 use crate::command::{Command, Source};
 use crate::diagnose::log::LogIndex;
@@ -18,38 +16,10 @@ use crate::diagnose::model::{Category, Diagnosis, Evidence};
 use crate::llm::provider::Usage;
 use crate::plan::parse::Rejected;
 use crate::plan::run::{PlanFailure, PlanOutcome};
+use crate::testkit::{AppBuilder, press as key};
 
 fn state() -> AppState {
-    let mut s = AppState::new(
-        Settings {
-            host: "gitlab.test".into(),
-            project: "acme/platform".into(),
-            read_only: false,
-            ascii: false,
-            demo: true,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: "rules (offline)".into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        testdata::now(),
-        TimeZone::UTC,
-    );
-    update(&mut s, Msg::Resize { w: 120, h: 40 });
-    update(
-        &mut s,
-        Msg::Snapshot {
-            epoch: 0,
-            snapshot: Arc::new(testdata::snapshot()),
-        },
-    );
-    s
-}
-
-fn key(s: &mut AppState, spec: &str) -> Vec<Effect> {
-    update(s, Msg::Key(Key::parse(spec).unwrap()))
+    AppBuilder::new().provider("rules (offline)").build()
 }
 
 fn retry(job_id: u64) -> Command {
@@ -367,7 +337,7 @@ fn a_new_failure_starts_a_debounced_run_through_the_timer() {
         None,
         "nothing pending after the baseline"
     );
-    let mut snap = testdata::snapshot();
+    let mut snap = crate::testkit::snapshot();
     let running = snap
         .pipelines
         .values_mut()
@@ -431,7 +401,7 @@ fn a_new_failure_starts_a_debounced_run_through_the_timer() {
 #[test]
 fn a_run_without_members_loads_them_first() {
     let mut s = state();
-    let mut snap = testdata::snapshot();
+    let mut snap = crate::testkit::snapshot();
     snap.members.clear();
     update(
         &mut s,

@@ -198,7 +198,8 @@ pub(super) fn relayout_pub(state: &mut AppState) {
 }
 
 fn relayout(state: &mut AppState) {
-    state.layout = Layout::compute(state.width, state.height, state.focus);
+    state.layout = Layout::compute(state.width, state.height, state.focus)
+        .with_plan_banner(state.plan.summary.is_some());
     let l = &state.layout;
     state
         .mrs
@@ -214,6 +215,9 @@ fn relayout(state: &mut AppState) {
         .clamp(state.queue.items.len(), l.list_rows(Pane::Queue));
     let n = state.activity.len();
     state.activity.cursor.clamp(n, l.list_rows(Pane::Activity));
+    if let Overlay::Help { scroll } = &mut state.overlay {
+        *scroll = (*scroll).min(super::help::max_scroll(&state.keymap, &state.layout));
+    }
     let lines = state
         .log_view()
         .and_then(|v| v.index.as_ref())
@@ -309,8 +313,10 @@ fn on_key(state: &mut AppState, key: Key, fx: &mut Vec<Effect>) {
                         Action::Top => 0,
                         _ => usize::MAX / 2,
                     };
-                    // The renderer clamps to the help's length.
-                    state.overlay = Overlay::Help { scroll };
+                    let max = super::help::max_scroll(&state.keymap, &state.layout);
+                    state.overlay = Overlay::Help {
+                        scroll: scroll.min(max),
+                    };
                 }
                 _ => state.overlay = Overlay::Help { scroll },
             }

@@ -135,7 +135,7 @@ pub async fn run_eval(global: GlobalArgs, args: EvalArgs) -> anyhow::Result<Exit
 mod tests {
     use super::*;
     use crate::diagnose::{Category, rules};
-    use crate::testutil::shared_path;
+    use crate::testkit::shared_path;
     use axum::Router;
     use axum::routing::get;
 

@@ -427,14 +427,25 @@ fn load_or_create_key(path: &Path) -> io::Result<ring::hmac::Key> {
     let mut bytes = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| io::Error::other("no system randomness for the audit identity key"))?;
-    match private_file(OpenOptions::new().write(true).create_new(true)).open(path) {
-        Ok(mut f) => {
-            f.write_all(format!("{}\n", hex(&bytes)).as_bytes())
-                .and_then(|()| f.sync_all())
-                .map_err(|e| annotate(e, path))?;
-            Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &bytes))
-        }
-        // Another process created it first: use theirs.
+    // Written whole to a private temporary file, then published with a hard link (which, unlike
+    // a rename, never replaces an existing key): a second process starting at the same moment
+    // sees either no key or a complete one, never an empty file.
+    let tmp = path.with_extension(format!("key.tmp.{}", std::process::id()));
+    let written = private_file(OpenOptions::new().write(true).create(true).truncate(true))
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(format!("{}\n", hex(&bytes)).as_bytes())?;
+            f.sync_all()
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(annotate(e, path));
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &bytes)),
+        // Another process published first: use theirs.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             parse(&std::fs::read_to_string(path).map_err(|e| annotate(e, path))?)
         }

@@ -121,9 +121,24 @@ pub enum Command {
 
 /// The kinds, for policy lists (`deny`, `auto_approve`) and display.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Kind {
     Note,
     CommentMr,
@@ -138,42 +153,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
-        Kind::Note,
-        Kind::CommentMr,
-        Kind::SetLabels,
-        Kind::RetryJob,
-        Kind::AssignReviewers,
-        Kind::RetryPipeline,
-        Kind::CancelPipeline,
-        Kind::PlayJob,
-        Kind::RebaseMr,
-        Kind::MergeMr,
-    ];
+    pub const ALL: &[Kind] = <Kind as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Note => "note",
-            Kind::CommentMr => "comment_mr",
-            Kind::SetLabels => "set_labels",
-            Kind::RetryJob => "retry_job",
-            Kind::AssignReviewers => "assign_reviewers",
-            Kind::RetryPipeline => "retry_pipeline",
-            Kind::CancelPipeline => "cancel_pipeline",
-            Kind::PlayJob => "play_job",
-            Kind::RebaseMr => "rebase_mr",
-            Kind::MergeMr => "merge_mr",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        s.parse().ok()
     }
 }
 
@@ -415,6 +402,28 @@ mod tests {
             serde_json::json!({"kind": "set_labels", "project": "g/a", "mr_iid": 1, "add": ["a", "b"], "remove": [], "rationale": "r"}),
         );
         assert_eq!(l1.identity(), l2.identity());
+    }
+
+    #[test]
+    fn screen_names_are_the_wire_names() {
+        use crate::command::{Risk, Source, Status};
+        fn check<T>()
+        where
+            T: Serialize + strum::VariantArray + Into<&'static str> + Copy + std::fmt::Display,
+        {
+            for v in T::VARIANTS {
+                let name: &'static str = (*v).into();
+                assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(name));
+                assert_eq!(v.to_string(), name);
+            }
+        }
+        check::<Kind>();
+        check::<Risk>();
+        check::<Status>();
+        check::<Source>();
+        assert_eq!(Kind::parse("merge_mr"), Some(Kind::MergeMr));
+        assert_eq!(Kind::parse("MergeMr"), None);
+        assert_eq!(Source::PlanFile.as_str(), "plan_file");
     }
 
     #[test]

@@ -443,7 +443,7 @@ mod tests {
     #[test]
     fn every_kind_has_a_spec_from_the_schema() {
         for k in Kind::ALL {
-            assert!(specs().contains_key(&k), "{k} has no spec");
+            assert!(specs().contains_key(k), "{k} has no spec");
         }
     }
 

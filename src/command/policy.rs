@@ -152,7 +152,7 @@ mod tests {
         let p = Policy::from_config(&PolicySection::default(), false).unwrap();
         assert_eq!(p.mode, Mode::Approve);
         assert!(!p.read_only);
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             assert!(!p.auto_approves(k, Risk::Low));
             assert!(p.may_execute(k).is_ok());
         }

@@ -661,7 +661,7 @@ fn render_logdx(results: &[CaseResult], json: bool, engine_name: &str) -> String
 mod tests {
     use super::*;
     use crate::diagnose::rules;
-    use crate::testutil::shared_path;
+    use crate::testkit::shared_path;
 
     #[test]
     fn case_input_never_carries_answers() {

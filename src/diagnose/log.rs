@@ -691,7 +691,7 @@ impl Perform for Screen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::shared_path;
+    use crate::testkit::shared_path;
 
     fn idx(s: &[u8]) -> LogIndex {
         LogIndex::parse(Arc::new(s.to_vec()))

@@ -382,7 +382,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> String {
-        let path = crate::testutil::shared_path("fixtures/llm/gemini").join(name);
+        let path = crate::testkit::shared_path("fixtures/llm/gemini").join(name);
         std::fs::read_to_string(path).unwrap()
     }
 

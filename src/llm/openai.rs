@@ -367,7 +367,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> String {
-        let path = crate::testutil::shared_path("fixtures/llm/openai-compat").join(name);
+        let path = crate::testkit::shared_path("fixtures/llm/openai-compat").join(name);
         std::fs::read_to_string(path).unwrap()
     }
 

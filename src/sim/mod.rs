@@ -13,8 +13,6 @@ mod repo;
 mod routes;
 mod scenario;
 mod state;
-#[cfg(test)]
-mod state_tests;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -160,15 +160,11 @@ pub fn render(state: &AppState, v: &DiagView, theme: &Theme, area: Rect, buf: &m
     }
 }
 
-/// The last plan's summary on the row above the queue (when the pane has room for it); returns
-/// the area left for the queue.
-pub fn plan_summary(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) -> Rect {
+/// The last plan's summary, on the row the layout keeps above the queue for it.
+pub fn plan_summary(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let Some(summary) = &state.plan.summary else {
-        return area;
+        return;
     };
-    if area.height < 6 {
-        return area;
-    }
     let line = Line::from(vec![
         Span::styled(" plan: ", theme.bold()),
         Span::styled(
@@ -182,9 +178,4 @@ pub fn plan_summary(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffe
         ),
     ]);
     buf.set_line(area.x, area.y, &line, area.width);
-    Rect {
-        y: area.y + 1,
-        height: area.height - 1,
-        ..area
-    }
 }

@@ -51,12 +51,12 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
                 match pane {
                     Pane::Mrs => mrs::render(state, theme, r, buf),
                     Pane::Pipelines => pipelines::render(state, theme, r, buf),
-                    Pane::Queue => {
-                        let r = diagnosis::plan_summary(state, theme, r, buf);
-                        queue::render(state, theme, r, buf)
-                    }
+                    Pane::Queue => queue::render(state, theme, r, buf),
                     Pane::Activity => activity::render(state, theme, r, buf),
                 }
+            }
+            if let Some(b) = l.plan_banner {
+                diagnosis::plan_summary(state, theme, rect(b), buf);
             }
         }
         View::Log(v) => logview::render(state, v, theme, rect(l.body), buf),

@@ -6,56 +6,29 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Widget};
 
-use crate::app::keymap::{Context, Keymap};
-use crate::app::palette::COMMANDS;
+use crate::app::help::{self, HelpRow};
+use crate::app::keymap::Keymap;
 
 use super::theme::Theme;
 use super::widgets::{fit, pane_block};
 
 pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
-    for ctx in Context::ALL {
-        out.push(Line::styled(
-            ctx.title().to_string(),
-            theme.accent().patch(theme.bold()),
-        ));
-        for (action, keys) in keymap.context_bindings(ctx) {
-            let keys = if keys.is_empty() {
-                "(unbound)".to_string()
-            } else {
-                keys.iter()
-                    .map(|k| k.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            out.push(Line::from(vec![
+    help::rows(keymap)
+        .into_iter()
+        .map(|row| match row {
+            HelpRow::Title(t) => Line::styled(t, theme.accent().patch(theme.bold())),
+            HelpRow::Binding { keys, action } => Line::from(vec![
                 Span::styled(format!("  {}", fit(&keys, 18, theme.ascii)), theme.key()),
-                Span::raw(format!(" {}", action.description())),
-            ]));
-        }
-        out.push(Line::raw(""));
-    }
-    out.push(Line::styled(
-        "Commands (:)",
-        theme.accent().patch(theme.bold()),
-    ));
-    for (name, arg, desc) in COMMANDS {
-        let cmd = if arg.is_empty() {
-            format!(":{name}")
-        } else {
-            format!(":{name} {arg}")
-        };
-        out.push(Line::from(vec![
-            Span::styled(format!("  {cmd}"), theme.key()),
-            Span::styled(format!("  {desc}"), theme.dim()),
-        ]));
-    }
-    out.push(Line::raw(""));
-    out.push(Line::styled(
-        "Keys can be changed in the config file under [ui.keymap] (action = \"key\").",
-        theme.dim(),
-    ));
-    out
+                Span::raw(format!(" {action}")),
+            ]),
+            HelpRow::Command { usage, what } => Line::from(vec![
+                Span::styled(format!("  {usage}"), theme.key()),
+                Span::styled(format!("  {what}"), theme.dim()),
+            ]),
+            HelpRow::Hint(t) => Line::styled(t, theme.dim()),
+            HelpRow::Blank => Line::raw(""),
+        })
+        .collect()
 }
 
 pub fn render(keymap: &Keymap, scroll: usize, theme: &Theme, area: Rect, buf: &mut Buffer) {

@@ -22,6 +22,8 @@ pub mod theme;
 pub mod widgets;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_ai;

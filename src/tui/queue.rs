@@ -8,10 +8,10 @@ use ratatui::text::{Line, Span};
 
 use crate::app::keymap::Action;
 use crate::app::layout::Pane;
-use crate::app::queue::QueueStatus;
 use crate::app::state::AppState;
 use crate::app::symbols;
 use crate::app::text;
+use crate::command::{Risk, Status as QueueStatus};
 
 use super::theme::Theme;
 use super::widgets::{Col, columns, pane_block, put_row, row_line, table_header};
@@ -139,7 +139,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         let text = format!(
             " #{} {}: {} ",
             r.id,
-            r.status.label(),
+            r.status.as_str(),
             text::sanitize_line(reason)
         );
         let style = match r.status {
@@ -182,9 +182,9 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 theme.bold(),
             ),
             (text::sanitize_line(&r.title).into_owned(), Style::new()),
-            (r.risk.label().to_string(), theme.risk(r.risk)),
+            (risk_label(r.risk).to_string(), theme.risk(r.risk)),
             (conf, theme.dim()),
-            (r.status.label().to_string(), status_style),
+            (r.status.as_str().to_string(), status_style),
             (text::sanitize_line(&why.0).into_owned(), why.1),
         ];
         let mut spans = vec![Span::styled(
@@ -204,4 +204,12 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
 
 fn a_name(a: Action) -> String {
     a.name().to_string()
+}
+
+/// High risk is shouted: it needs the second confirmation.
+fn risk_label(r: Risk) -> &'static str {
+    match r {
+        Risk::High => "HIGH",
+        other => other.as_str(),
+    }
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use jiff::tz::TimeZone;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -12,50 +11,13 @@ use ratatui::style::{Color, Modifier};
 use super::draw::draw;
 use super::theme::Theme;
 use crate::app::activity::ActivityKind;
-use crate::app::state::{PlannerInfo, Settings};
-use crate::app::{AppState, Key, Keymap, Msg, testdata, update};
-use crate::command::Source;
+use crate::app::{AppState, Key, Keymap, Msg, update};
 use crate::command::operator::Selection;
 use crate::diagnose::log::LogIndex;
-
-fn propose(s: &mut AppState, line: &str, sel: Selection) {
-    let snap = s.snapshot.clone().unwrap();
-    let cmd = crate::command::operator::from_palette(line, sel, &snap).unwrap();
-    update(
-        s,
-        Msg::Propose {
-            commands: vec![cmd],
-            source: Source::Operator,
-        },
-    );
-}
+use crate::testkit::{self, propose, type_text as typed};
 
 fn state(w: u16, h: u16) -> AppState {
-    let mut s = AppState::new(
-        Settings {
-            host: "gitlab.test".into(),
-            project: "acme/platform".into(),
-            read_only: false,
-            ascii: false,
-            demo: true,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: "rules".into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        testdata::now(),
-        TimeZone::UTC,
-    );
-    update(&mut s, Msg::Resize { w, h });
-    update(
-        &mut s,
-        Msg::Snapshot {
-            epoch: 0,
-            snapshot: Arc::new(testdata::snapshot()),
-        },
-    );
+    let mut s = testkit::app_state(w, h);
     update(
         &mut s,
         Msg::Requests {
@@ -72,7 +34,7 @@ fn state(w: u16, h: u16) -> AppState {
             text: "503 from gitlab.test: service unavailable".into(),
         },
     );
-    s.now = testdata::now();
+    s.now = testkit::now();
     update(
         &mut s,
         Msg::Activity {
@@ -84,21 +46,7 @@ fn state(w: u16, h: u16) -> AppState {
 }
 
 fn keys(s: &mut AppState, specs: &[&str]) {
-    for k in specs {
-        update(s, Msg::Key(Key::parse(k).unwrap()));
-    }
-}
-
-/// Types text as key presses; `\n` is Enter.
-fn typed(s: &mut AppState, text: &str) {
-    for c in text.chars() {
-        let k = if c == '\n' {
-            Key::plain(crate::app::KeyCode::Enter)
-        } else {
-            Key::char(c)
-        };
-        update(s, Msg::Key(k));
-    }
+    testkit::press_all(s, specs);
 }
 
 fn render(s: &AppState, theme: Theme) -> Terminal<TestBackend> {
@@ -354,7 +302,7 @@ fn ascii_mode_draws_only_ascii() {
 
 #[test]
 fn hostile_titles_cannot_reach_the_terminal() {
-    let mut snap = testdata::snapshot();
+    let mut snap = testkit::snapshot();
     snap.mrs.get_mut(&1).unwrap().title =
         "\x1b]52;c;ZXZpbA==\x07\x1b[2Jsteal\u{202E}gpj.exe".into();
     let mut s = state(120, 40);

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use jiff::tz::TimeZone;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -10,44 +9,22 @@ use super::draw::draw;
 use super::theme::Theme;
 use crate::app::diagnosis::DiagMsg;
 use crate::app::planner::PlanMsg;
-use crate::app::state::{PlannerInfo, Settings};
-use crate::app::{AppState, Key, Keymap, Msg, testdata, update};
+use crate::app::{AppState, Msg, update};
 use crate::command::Command;
 use crate::diagnose::log::LogIndex;
 use crate::diagnose::model::{Category, Diagnosis, Evidence};
 use crate::plan::run::Progress;
+use crate::testkit::{AppBuilder, press};
 
 fn state(w: u16, h: u16) -> AppState {
-    let mut s = AppState::new(
-        Settings {
-            host: "gitlab.test".into(),
-            project: "acme/platform".into(),
-            read_only: false,
-            ascii: false,
-            demo: true,
-        },
-        Keymap::defaults(),
-        PlannerInfo {
-            provider: "gemini gemini-2.5-flash".into(),
-            state: "idle".into(),
-            tokens: 0,
-        },
-        testdata::now(),
-        TimeZone::UTC,
-    );
-    update(&mut s, Msg::Resize { w, h });
-    update(
-        &mut s,
-        Msg::Snapshot {
-            epoch: 0,
-            snapshot: Arc::new(testdata::snapshot()),
-        },
-    );
-    s
+    AppBuilder::new()
+        .provider("gemini gemini-2.5-flash")
+        .size(w, h)
+        .build()
 }
 
 fn key(s: &mut AppState, k: &str) {
-    update(s, Msg::Key(Key::parse(k).unwrap()));
+    press(s, k);
 }
 
 fn render(s: &AppState) -> Terminal<TestBackend> {

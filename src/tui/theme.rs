@@ -7,8 +7,8 @@ use ratatui::symbols::border;
 
 use crate::app::activity::ActivityKind;
 use crate::app::detail::Tone;
-use crate::app::queue::Risk;
 use crate::app::symbols::StatusClass;
+use crate::command::Risk;
 use crate::diagnose::log::{AnsiColor, AnsiStyle};
 
 const ASCII_BORDER: border::Set = border::Set {

@@ -8,8 +8,18 @@ root="$(cd "$here/../.." && pwd)"
 bin="${GITAIOPS_BIN:-$root/target/debug/gitaiops}"
 token="conformance-$$"
 
-if ! python3 -c 'import gitlab' 2>/dev/null; then
-    python3 -m pip install --quiet python-gitlab
+# The interpreter with python-gitlab: GITAIOPS_PYTHON, else the venv scripts/test makes, else
+# python3. Installing is scripts/test's job (it knows how on a PEP 668 system).
+py="${GITAIOPS_PYTHON:-}"
+if [ -z "$py" ]; then
+    py=python3
+    if ! "$py" -c 'import gitlab' 2>/dev/null && [ -x "$root/target/python-venv/bin/python" ]; then
+        py="$root/target/python-venv/bin/python"
+    fi
+fi
+if ! "$py" -c 'import gitlab' 2>/dev/null; then
+    echo "python-gitlab is missing for $py: run scripts/test (it installs it)" >&2
+    exit 1
 fi
 if [ -z "${GITAIOPS_BIN:-}" ]; then
     (cd "$root" && cargo build --quiet --bin gitaiops)
@@ -31,7 +41,7 @@ done
 
 status=0
 GITAIOPS_SIM_TOKEN="$token" NO_PROXY="127.0.0.1,localhost" no_proxy="127.0.0.1,localhost" \
-    python3 "$here/conformance.py" "$url" || status=$?
+    "$py" "$here/conformance.py" "$url" || status=$?
 
 # SIGTERM must end the simulator cleanly with status 0.
 kill -TERM "$sim_pid"

@@ -503,7 +503,7 @@ proptest::proptest! {
 
 #[test]
 fn succeeded_gitlab_trace_has_nothing_to_diagnose() {
-    let bytes = std::fs::read(crate::testutil::shared_path(
+    let bytes = std::fs::read(crate::testkit::shared_path(
         "fixtures/gitlab/job_trace_runner13_cr.log",
     ))
     .unwrap();

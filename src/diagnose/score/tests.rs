@@ -8,7 +8,7 @@ use super::*;
 /// The shared folder. Missing fixtures fail the test: a scorer that was never checked against
 /// the published answers is not known to be right.
 fn shared_dir() -> PathBuf {
-    let dir = crate::testutil::shared_path("");
+    let dir = crate::testkit::shared_path("");
     assert!(
         dir.join("eval/logdx/scorer-vectors").is_dir(),
         "LogDx fixtures not found under ../shared or /work/shared"

@@ -1,9 +1,9 @@
 //! State transitions of the simulated world: pipelines progress with the clock, writes change
 //! state as GitLab would, everything is deterministic from the seed.
 
-use super::MANUAL_EPOCH_MS as T0;
-use super::scenario::build;
-use super::state::{JOB_BASE, World, WriteError};
+use super::{JOB_BASE, World, WriteError};
+use crate::sim::MANUAL_EPOCH_MS as T0;
+use crate::sim::scenario::build;
 
 const MIN: i64 = 60_000;
 

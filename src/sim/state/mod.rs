@@ -1,0 +1,306 @@
+//! The simulated project's state. Job and pipeline statuses are not stored: they are derived from
+//! each job's planned timeline and the sim clock, so pipelines progress without a background task
+//! and a world with thousands of jobs costs nothing while idle.
+
+use std::collections::BTreeMap;
+
+use crate::sim::logs::LogKind;
+
+mod seeded;
+mod status;
+#[cfg(test)]
+mod tests;
+mod timeline;
+mod writes;
+
+pub use seeded::{mix, pick, sha_for};
+pub use writes::WriteError;
+/// Unix time in milliseconds (the sim clock's unit).
+pub type Ms = i64;
+
+/// Ids are dense from these bases so a lookup is an index, not a map.
+pub const PIPELINE_BASE: u64 = 7001;
+pub const JOB_BASE: u64 = 30001;
+pub const MR_ID_BASE: u64 = 88000;
+pub const NOTE_BASE: u64 = 5001;
+
+#[derive(Debug, Clone)]
+pub struct UserRec {
+    pub id: u64,
+    pub username: String,
+    pub name: String,
+    pub access_level: u32,
+    pub bot: bool,
+    /// `public_email` of `GET /users/:id` (empty unless the user published one).
+    pub public_email: String,
+    /// `GET /users/:id/status`, when the user set one.
+    pub status: Option<UserStatusRec>,
+}
+
+/// A user's status: `availability` is `busy` or `not_set`.
+#[derive(Debug, Clone)]
+pub struct UserStatusRec {
+    pub availability: String,
+    pub emoji: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectInfo {
+    pub id: u64,
+    pub path: String,
+    pub name: String,
+    pub namespace: String,
+    pub namespace_id: u64,
+    pub description: String,
+    pub default_branch: String,
+    pub created_at: Ms,
+}
+
+/// How a job ends when it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    Success,
+    Failed {
+        reason: String,
+        /// Infrastructure or network trouble: a retry succeeds.
+        flaky: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvSpec {
+    pub name: String,
+    pub tier: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: u64,
+    pub pipeline_id: u64,
+    pub name: String,
+    pub stage: String,
+    pub stage_idx: usize,
+    pub log: LogKind,
+    pub image: String,
+    pub dur_ms: Ms,
+    pub allow_failure: bool,
+    pub manual: bool,
+    pub played_at: Option<Ms>,
+    pub environment: Option<EnvSpec>,
+    /// A resource group held by another deployment until then: `waiting_for_resource` before.
+    pub resource_until: Option<Ms>,
+    pub plan: Plan,
+    pub created_at: Ms,
+    /// When its stage is reached (`created` before).
+    pub queued_at: Ms,
+    pub started_at: Option<Ms>,
+    pub finished_at: Option<Ms>,
+    /// The layout decided it never runs (an earlier stage failed): `skipped` from `queued_at`.
+    pub skipped: bool,
+    pub canceled_at: Option<Ms>,
+    pub retried: bool,
+    pub user_id: u64,
+}
+
+/// A trigger job: its status is its downstream pipeline's.
+#[derive(Debug, Clone)]
+pub struct BridgeRec {
+    pub id: u64,
+    pub name: String,
+    pub stage: String,
+    pub downstream: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub id: u64,
+    pub iid: u64,
+    pub sha: String,
+    pub before_sha: String,
+    pub git_ref: String,
+    pub source: String,
+    pub mr_iid: Option<u64>,
+    pub created_at: Ms,
+    pub user_id: u64,
+    pub name: Option<String>,
+    pub jobs: Vec<usize>,
+    pub bridges: Vec<BridgeRec>,
+    pub coverage: Option<f64>,
+    pub commit_title: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub path: String,
+    pub add: u32,
+    pub del: u32,
+    pub new_file: bool,
+}
+
+/// Many machine-generated files, produced on demand (the huge-churn MR).
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub prefix: String,
+    pub count: u32,
+    pub add: u32,
+}
+
+/// What a new pipeline for an MR looks like: its template and per-job overrides.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineSpec {
+    pub template: String,
+    pub overrides: BTreeMap<String, crate::sim::scenario::JobOverride>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mr {
+    pub iid: u64,
+    pub id: u64,
+    pub title: String,
+    pub description: String,
+    pub author: u64,
+    pub source_branch: String,
+    pub target_branch: String,
+    pub state: &'static str,
+    pub created_at: Ms,
+    pub updated_at: Ms,
+    pub merged_at: Option<Ms>,
+    pub closed_at: Option<Ms>,
+    pub merge_user: Option<u64>,
+    pub closed_by: Option<u64>,
+    pub reviewers: Vec<u64>,
+    pub assignees: Vec<u64>,
+    pub labels: Vec<String>,
+    pub approvals_required: u32,
+    pub approved_by: Vec<(u64, Ms)>,
+    pub conflicts: bool,
+    pub sha: String,
+    pub base_sha: String,
+    pub merge_commit_sha: Option<String>,
+    pub files: Vec<FileChange>,
+    pub generated: Option<Generated>,
+    pub pipelines: Vec<u64>,
+    pub spec: PipelineSpec,
+    pub merge_error: Option<String>,
+    pub illustrates: Option<String>,
+    /// Auto-merge set while the pipeline was running: merges when it succeeds.
+    pub auto_merge: bool,
+}
+
+impl Mr {
+    pub fn is_draft(&self) -> bool {
+        let t = self.title.trim_start().to_ascii_lowercase();
+        t.starts_with("draft:") || t.starts_with("[draft]") || t.starts_with("(draft)")
+    }
+
+    pub fn approvals_left(&self) -> u32 {
+        self.approvals_required
+            .saturating_sub(self.approved_by.len() as u32)
+    }
+
+    pub fn changes_count(&self) -> usize {
+        self.files.len() + self.generated.as_ref().map_or(0, |g| g.count as usize)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NoteRec {
+    pub id: u64,
+    pub mr_iid: u64,
+    pub author: u64,
+    pub body: String,
+    pub created_at: Ms,
+    pub system: bool,
+}
+
+/// A commit that touched a file: serves `repository/commits?path=`.
+#[derive(Debug, Clone)]
+pub struct CommitRec {
+    pub sha: String,
+    pub path: String,
+    pub author: u64,
+    pub at: Ms,
+    pub title: String,
+}
+
+/// A pipeline template job, as written in the scenario.
+#[derive(Debug, Clone)]
+pub struct TemplateJob {
+    pub name: String,
+    pub stage: String,
+    pub log: LogKind,
+    pub secs: u32,
+    pub image: String,
+    pub allow_failure: bool,
+    pub manual: bool,
+    pub environment: Option<EnvSpec>,
+}
+
+pub struct World {
+    pub seed: u64,
+    pub project: ProjectInfo,
+    pub users: Vec<UserRec>,
+    pub current_user: u64,
+    pub groups: Vec<(String, Vec<u64>)>,
+    pub codeowners: String,
+    pub files: BTreeMap<String, String>,
+    pub commits: Vec<CommitRec>,
+    pub templates: BTreeMap<String, Vec<TemplateJob>>,
+    pub mrs: BTreeMap<u64, Mr>,
+    pub pipelines: Vec<Pipeline>,
+    pub jobs: Vec<Job>,
+    pub notes: Vec<NoteRec>,
+    /// Next time a pipeline arrives on its own (a push), and the range of gaps between them.
+    pub next_arrival: Ms,
+    pub arrival_gap_s: (u64, u64),
+    pub arrivals: u64,
+    /// Counter mixed into new SHAs so every push gets a fresh one.
+    pub sha_counter: u64,
+    /// The base URL for `web_url` fields (set once the listener is bound).
+    pub base_url: String,
+}
+
+pub const TERMINAL: [&str; 4] = ["success", "failed", "canceled", "skipped"];
+
+impl World {
+    pub fn user(&self, id: u64) -> Option<&UserRec> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    pub fn user_by_name(&self, username: &str) -> Option<&UserRec> {
+        self.users.iter().find(|u| u.username == username)
+    }
+
+    pub fn pipeline(&self, id: u64) -> Option<&Pipeline> {
+        let i = id.checked_sub(PIPELINE_BASE)? as usize;
+        self.pipelines.get(i)
+    }
+
+    pub fn job(&self, id: u64) -> Option<&Job> {
+        let i = id.checked_sub(JOB_BASE)? as usize;
+        self.jobs.get(i)
+    }
+
+    fn job_index(&self, id: u64) -> Option<usize> {
+        let i = id.checked_sub(JOB_BASE)? as usize;
+        (i < self.jobs.len()).then_some(i)
+    }
+
+    pub fn next_sha(&mut self) -> String {
+        self.sha_counter += 1;
+        sha_for(self.seed, 0x5EED_0000 + self.sha_counter)
+    }
+
+    /// The jobs of a pipeline that count (latest attempt of each), in stage then id order.
+    pub fn current_jobs(&self, p: &Pipeline) -> Vec<usize> {
+        let mut v: Vec<usize> = p
+            .jobs
+            .iter()
+            .copied()
+            .filter(|&j| !self.jobs[j].retried)
+            .collect();
+        v.sort_by_key(|&j| (self.jobs[j].stage_idx, self.jobs[j].id));
+        v
+    }
+}
