@@ -159,6 +159,9 @@ pub struct DiagnoseArgs {
     /// Print the diagnosis as JSON
     #[arg(long)]
     pub json: bool,
+    /// Model name for the provider (as `plan --model`)
+    #[arg(long)]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

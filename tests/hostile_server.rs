@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use gitaiops::llm::gemini::{GeminiConfig, GeminiProvider};
-use gitaiops::llm::openai::{OpenAiConfig, OpenAiProvider};
+use gitaiops::llm::openai::{OpenAiConfig, OpenAiProvider, WireOptions};
 use gitaiops::llm::provider::{LlmRequest, PromptParts, Provider, ProviderError};
 use secrecy::SecretString;
 use serde_json::json;
@@ -28,6 +28,7 @@ fn request(schema: &serde_json::Value) -> LlmRequest<'_> {
         },
         followup: None,
         max_output_tokens: 256,
+        on_tokens: None,
     }
 }
 
@@ -71,6 +72,7 @@ async fn gemini_follows_no_redirect_and_its_key_and_prompt_stay_home() {
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
         no_proxy: true,
+        stream: false,
     })
     .unwrap();
     let schema = json!({"type": "object"});
@@ -99,6 +101,7 @@ async fn openai_follows_no_redirect_and_its_key_and_prompt_stay_home() {
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
         no_proxy: true,
+        wire: WireOptions::for_target(&ours.url(), None),
     })
     .unwrap();
     let schema = json!({"type": "object"});
@@ -119,6 +122,7 @@ async fn openai_follows_no_redirect_and_its_key_and_prompt_stay_home() {
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
         no_proxy: true,
+        wire: WireOptions::for_target(&ours.url(), None),
     })
     .unwrap();
     assert!(matches!(
@@ -139,6 +143,7 @@ async fn an_oversized_model_answer_is_refused_at_the_cap() {
         timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(2),
         no_proxy: true,
+        wire: WireOptions::for_target(&server.url(), None),
     })
     .unwrap();
     let schema = json!({"type": "object"});

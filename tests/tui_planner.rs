@@ -171,6 +171,7 @@ async fn hostile_gemini_plan_merging_a_red_mr_is_never_executed() {
         timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(2),
         no_proxy: true,
+        stream: false,
     })
     .unwrap();
     let planner = Planner::new(
@@ -299,6 +300,7 @@ async fn llm_diagnosis_falls_back_to_the_rules_with_a_visible_note() {
         timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(2),
         no_proxy: true,
+        stream: false,
     })
     .unwrap();
     let mut drv = driver(

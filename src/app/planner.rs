@@ -91,6 +91,26 @@ pub fn on_snapshot(state: &mut AppState, old: Option<&ProjectSnapshot>, new: &Pr
     }
 }
 
+/// `Esc` while a run is in flight: the driver drops it (and its HTTP request, so a local server
+/// stops working on it); whatever it would have reported is dropped with its run number.
+pub fn cancel(state: &mut AppState, fx: &mut Vec<Effect>) -> bool {
+    if !state.plan.running {
+        return false;
+    }
+    state.plan.run += 1;
+    state.plan.running = false;
+    state.trigger.finished(state.mono);
+    state.planner.state = "idle (last run cancelled)".into();
+    state.activity.push(
+        state.now,
+        ActivityKind::Info,
+        format!("planner {}: run cancelled", state.planner.provider),
+    );
+    fx.push(Effect::CancelPlan);
+    state.dirty = true;
+    true
+}
+
 /// Another project: a run in flight planned for the old one, so it is cancelled, its result
 /// dropped (the run number moves on), and the summary no longer applies.
 pub fn project_switched(state: &mut AppState, fx: &mut Vec<Effect>) {
@@ -155,6 +175,20 @@ pub fn on_msg(state: &mut AppState, msg: PlanMsg) -> Option<(Vec<Command>, Sourc
                 }
                 Progress::Reasking { errors } => format!("planning… re-asking ({errors} errors)"),
                 Progress::Cached => "planning… cached answer".into(),
+                Progress::Context { tokens, .. } => {
+                    format!("planning… server context {tokens} tokens")
+                }
+                Progress::ReadingPrompt { done, total } => {
+                    format!(
+                        "planning… server reading the prompt {done}/{total} tokens (Esc cancels)"
+                    )
+                }
+                Progress::Streaming { tokens, per_sec } if per_sec > 0.0 => {
+                    format!("planning… {tokens} tokens, {per_sec:.1} tok/s (Esc cancels)")
+                }
+                Progress::Streaming { tokens, .. } => {
+                    format!("planning… {tokens} tokens (Esc cancels)")
+                }
             };
             None
         }

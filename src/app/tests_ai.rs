@@ -53,6 +53,7 @@ fn outcome(planner: &str, commands: Vec<Command>) -> PlanOutcome {
         omitted: vec![],
         reasked: false,
         cached: false,
+        salvaged: None,
     }
 }
 
@@ -431,4 +432,66 @@ fn switching_project_cancels_the_run() {
     fx.extend(key(&mut s, "enter"));
     assert!(fx.contains(&Effect::CancelPlan), "{fx:?}");
     assert!(!s.plan.running && !s.trigger.is_running());
+}
+
+#[test]
+fn streaming_progress_shows_in_the_header_and_esc_cancels_the_run() {
+    use crate::plan::run::Progress;
+    let mut s = state();
+    let fx = key(&mut s, "p");
+    let run = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Plan { run, .. } => Some(*run),
+            _ => None,
+        })
+        .unwrap();
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Progress {
+            run,
+            progress: Progress::Streaming {
+                tokens: 312,
+                per_sec: 18.44,
+            },
+        }),
+    );
+    assert_eq!(
+        s.planner.state,
+        "planning… 312 tokens, 18.4 tok/s (Esc cancels)"
+    );
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Progress {
+            run,
+            progress: Progress::ReadingPrompt {
+                done: 2048,
+                total: 5320,
+            },
+        }),
+    );
+    assert_eq!(
+        s.planner.state,
+        "planning… server reading the prompt 2048/5320 tokens (Esc cancels)"
+    );
+    let fx = key(&mut s, "esc");
+    assert!(!s.plan.running);
+    assert!(
+        fx.contains(&Effect::CancelPlan),
+        "the driver is told to drop the run: {fx:?}"
+    );
+    assert!(feed(&s).iter().any(|l| l.contains("run cancelled")));
+    // Whatever the cancelled run still reports is dropped.
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run,
+            result: Box::new(Ok(outcome("gemini", vec![retry(30001)]))),
+        }),
+    );
+    assert!(s.commands.items().is_empty());
+    // With nothing running, Esc does what it did before.
+    let before = s.plan.run;
+    key(&mut s, "esc");
+    assert_eq!(s.plan.run, before);
 }

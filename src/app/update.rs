@@ -678,6 +678,8 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
                 super::diagnosis::close(state, fx);
             } else if !matches!(state.view, View::Main) {
                 close_view(state, fx);
+            } else if super::planner::cancel(state, fx) {
+                notice(state, "planner run cancelled");
             } else if state.focus == Pane::Mrs && !state.mrs.filter_text.is_empty() {
                 apply_filter(state, Pane::Mrs, "");
                 notice(state, "filter cleared");

@@ -21,7 +21,7 @@ use super::out;
 
 pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&global)?;
-    let planner = planner_for(&settings)?;
+    let planner = planner_for(&settings, args.model.as_deref())?;
     let (bytes, ctx) = match (&args.log, args.job) {
         (Some(path), _) => (read_log(path)?, JobContext::default()),
         (None, Some(job_id)) => fetch_job_with(&settings, job_id).await?,
@@ -34,12 +34,16 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
             .await;
     let d = d.map_err(|e| anyhow::anyhow!(e))?;
     if engine != "rules" {
-        // Which engine answered (and why a model fell back) matters to the reader, not to a
-        // JSON consumer's schema: stderr.
+        // Which engine answered (and why a model fell back) goes to stderr for the reader and
+        // into --json as `engine`.
         out::eprintln(&format!("diagnosed by: {}", redact(&engine)));
     }
     if args.json {
-        let json = serde_json::to_string_pretty(&d)?;
+        let mut v = serde_json::to_value(&d)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("engine".into(), serde_json::Value::String(engine.clone()));
+        }
+        let json = serde_json::to_string_pretty(&v)?;
         out::print_json(&redact(&json))?;
     } else {
         out::print(&redact(&render_human(&d)))?;
@@ -49,8 +53,8 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
 
 /// The configured planner (`--provider`, `[planner]`, GEMINI_API_KEY / OPENAI_BASE_URL; rules
 /// otherwise): its model diagnoses when it has one.
-fn planner_for(settings: &Settings) -> anyhow::Result<Planner> {
-    let ps = super::plan::planner_settings(settings, None)?;
+fn planner_for(settings: &Settings, model: Option<&str>) -> anyhow::Result<Planner> {
+    let ps = super::plan::planner_settings(settings, model)?;
     Planner::from_settings(&ps).map_err(|e| anyhow::anyhow!(e))
 }
 
@@ -120,7 +124,7 @@ pub fn render_human(d: &Diagnosis) -> String {
 }
 
 pub async fn run_eval(global: GlobalArgs, args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let planner = planner_for(&Settings::load(&global)?)?;
+    let planner = planner_for(&Settings::load(&global)?, None)?;
     let (label, max_output_tokens) = (planner.label(), planner.options().max_output_tokens);
     let engine = eval::EvalEngine {
         model: planner.into_llm(),

@@ -72,7 +72,8 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
     }
 
     let planner = Planner::from_settings(&ps).map_err(|e| anyhow::anyhow!(e))?;
-    let chatty = std::io::stderr().is_terminal() || !args.json;
+    let tty = std::io::stderr().is_terminal();
+    let chatty = tty || !args.json;
     if chatty {
         out::eprintln(&format!(
             "planner: {} ({}); project {}",
@@ -102,11 +103,31 @@ pub async fn run_plan(global: GlobalArgs, args: PlanArgs) -> anyhow::Result<Exit
             Progress::Prompt { tokens, omitted } if omitted > 0 => out::eprintln(&format!(
                 "prompt ~{tokens} tokens; some items left out for the budget"
             )),
+            Progress::Context { tokens, source } => out::eprintln(&format!(
+                "server context {tokens} tokens ({source}); prompt and answer sized to it"
+            )),
+            // One line rewritten in place on a terminal; nothing in a log.
+            Progress::ReadingPrompt { done, total } if tty => out::eprint(&format!(
+                "\rserver reading the prompt: {done}/{total} tokens   "
+            )),
+            Progress::Streaming { tokens, per_sec } if tty => out::eprint(&format!(
+                "\r{tokens} tokens received, {per_sec:.1} tokens/s   "
+            )),
             _ => {}
         }
     };
-    match planner.plan(&input, &progress, &cancel).await {
+    let result = planner.plan(&input, &progress, &cancel).await;
+    if tty {
+        // Our own control sequence (clear the progress line), written as is.
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
+    }
+    match result {
         Ok(outcome) => {
+            if let Some(n) = outcome.salvaged {
+                out::eprintln(&format!(
+                    "the answer was cut off; {n} complete command(s) were salvaged (see the summary)"
+                ));
+            }
             if args.json {
                 out::print_json(&serde_json::to_string_pretty(&outcome.wire())?)?;
             } else {

@@ -30,7 +30,9 @@ pub async fn diagnose_with_model(
     let Some(model) = model else {
         return (rules_async(index, ctx).await, "rules".into());
     };
-    let label = format!("{} {}", model.name(), model.model());
+    // The model that will answer, not "(server default)": an OpenAI-compatible server without
+    // a configured model is asked which one it serves.
+    let mut label = format!("{} {}", model.name(), model.model_in_use().await);
     // Extraction and the rules hint read the whole trace: CPU work kept off the async workers,
     // like `rules_async`.
     let (ix, cx) = (index.clone(), ctx.clone());
@@ -41,11 +43,16 @@ pub async fn diagnose_with_model(
     .await;
     let answer = match prompt {
         Ok(p) => match model
-            .ask_text(&p.system, &p.user, &p.schema, max_output_tokens)
+            .ask(&p.system, &p.user, &p.schema, max_output_tokens)
             .await
         {
-            Ok(raw) => llm::parse_answer(&raw, &index, &ctx).map_err(llm::LlmError::from),
-            Err(e) => Err(llm::LlmError::Provider(e)),
+            Ok(raw) => {
+                if let Some(m) = &raw.model_version {
+                    label = format!("{} {m}", model.name());
+                }
+                llm::parse_answer(&raw.text, &index, &ctx).map_err(llm::LlmError::from)
+            }
+            Err(e) => Err(llm::LlmError::Provider(e.to_string())),
         },
         Err(e) => Err(llm::LlmError::Provider(format!("diagnosis failed: {e}"))),
     };

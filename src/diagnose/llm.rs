@@ -186,28 +186,46 @@ fn category_meaning(c: Category) -> &'static str {
     }
 }
 
-fn answer_schema() -> serde_json::Value {
+/// The answer's schema. `propertyOrdering` puts the category and the one-line summary first
+/// (servers that ignore the keyword get the properties in that order from `llm::schema`), and
+/// every free-text field is bounded so a grammar-constrained small model cannot loop in one.
+pub fn answer_schema() -> serde_json::Value {
     let cats: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+    let order = [
+        "category",
+        "summary",
+        "root_cause",
+        "evidence",
+        "files",
+        "tests",
+        "fix",
+        "confidence",
+        "infra_or_flaky",
+    ];
     serde_json::json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["category", "summary", "root_cause", "evidence", "files", "tests", "fix",
-                     "confidence", "infra_or_flaky"],
+        "required": order,
+        "propertyOrdering": order,
         "properties": {
             "category": {"type": "string", "enum": cats},
-            "summary": {"type": "string"},
-            "root_cause": {"type": "string"},
-            "evidence": {"type": "array", "items": {
+            "summary": {"type": "string", "maxLength": SCHEMA_SUMMARY_CHARS},
+            "root_cause": {"type": "string", "maxLength": 1500},
+            "evidence": {"type": "array", "maxItems": 12, "items": {
                 "type": "object", "additionalProperties": false, "required": ["line", "text"],
-                "properties": {"line": {"type": "integer"}, "text": {"type": "string"}}}},
-            "files": {"type": "array", "items": {"type": "string"}},
-            "tests": {"type": "array", "items": {"type": "string"}},
-            "fix": {"type": "string"},
+                "propertyOrdering": ["line", "text"],
+                "properties": {"line": {"type": "integer"}, "text": {"type": "string", "maxLength": MAX_ITEM_LEN}}}},
+            "files": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": MAX_ITEM_LEN}},
+            "tests": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": MAX_ITEM_LEN}},
+            "fix": {"type": "string", "maxLength": 1500},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
             "infra_or_flaky": {"type": "boolean"}
         }
     })
 }
+
+/// `maxLength` of the summary in the schema: one sentence.
+const SCHEMA_SUMMARY_CHARS: usize = 300;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -254,7 +272,12 @@ pub fn parse_answer(raw: &str, log: &LogIndex, ctx: &JobContext) -> Result<Diagn
             a.confidence
         )));
     }
-    let summary = clean_text(&a.summary, MAX_SUMMARY, false);
+    // A summary the schema's bound stopped mid-word is cut back to a word with an ellipsis.
+    let summary = if a.summary.chars().count() >= SCHEMA_SUMMARY_CHARS {
+        clean_text(&a.summary, SCHEMA_SUMMARY_CHARS - 1, false)
+    } else {
+        clean_text(&a.summary, MAX_SUMMARY, false)
+    };
     if summary.is_empty() {
         return Err(AnswerError::Invalid("empty summary".into()));
     }
@@ -351,7 +374,16 @@ fn clean_text(s: &str, max: usize, keep_newlines: bool) -> String {
     while !t.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &t[..end])
+    // Cut at a word boundary (unless a single word fills the whole bound).
+    let head = &t[..end];
+    let head = match head.rfind(char::is_whitespace) {
+        Some(i) if i > max / 2 => &head[..i],
+        _ => head,
+    };
+    format!(
+        "{}…",
+        head.trim_end_matches(|c: char| c.is_whitespace() || c == ',' || c == ';')
+    )
 }
 
 fn clean_list(items: Vec<String>) -> Vec<String> {
@@ -517,6 +549,22 @@ ERROR: Job failed: exit code 2\n";
             parse_answer(missing, &l, &c),
             Err(AnswerError::Schema(_))
         ));
+    }
+
+    #[test]
+    fn summaries_are_cut_at_a_word_with_an_ellipsis() {
+        let long = "The build fails because the dependency resolver cannot find a compatible version of the package ".repeat(5);
+        let cut: String = long.chars().take(SCHEMA_SUMMARY_CHARS).collect();
+        let raw = answer("dependency_install", "[]").replace("tests::adds fails", &cut);
+        let d = parse_answer(&raw, &log(), &ctx()).unwrap();
+        assert!(d.summary.ends_with('…'), "{}", d.summary);
+        assert!(d.summary.chars().count() <= SCHEMA_SUMMARY_CHARS);
+        let before = d.summary.trim_end_matches('…');
+        assert!(
+            long.starts_with(before) && long[before.len()..].starts_with(' '),
+            "cut inside a word: {before:?}"
+        );
+        assert_eq!(clean_text("short one", 100, false), "short one");
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! standard JSON Schema dialect; `responseSchema` would reject `additionalProperties`). The key
 //! travels in `x-goog-api-key`, never in the URL. No sampling parameters (deprecated from 3.6
 //! Flash); thinking level LOW on Gemini 3 models, whose thinking shares `maxOutputTokens`.
+//! Answers stream (`:streamGenerateContent?alt=sse`) with an idle timeout; an answer the API
+//! stops at its per-request limit with a continuation token is resumed with that token, never
+//! asked again from the start. Every finish reason has its own outcome (`finish_outcome`).
 
 use std::time::Duration;
 
@@ -13,11 +16,16 @@ use serde_json::{Value, json};
 
 use super::provider::{
     LlmRequest, Provider, ProviderError, RawPlan, Usage, parse_proto_duration,
-    retry_delay_in_message, server_text, transport_error,
+    retry_delay_in_message, server_text,
 };
+use super::schema::{Dialect, to_dialect};
+use super::stream::{SseItem, TokenMeter, idle, read_all, read_body, read_events};
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 pub const DEFAULT_MODEL: &str = "gemini-3.8-flash";
+
+/// Most requests one answer may take through continuation tokens.
+const MAX_CONTINUATIONS: usize = 8;
 
 #[derive(Clone)]
 pub struct GeminiConfig {
@@ -25,18 +33,23 @@ pub struct GeminiConfig {
     /// Replaces `https://generativelanguage.googleapis.com`; `/v1beta/models/...` is appended.
     pub base_url: String,
     pub model: String,
+    /// Longest silence allowed (no byte of the answer), not a limit on the whole answer.
     pub timeout: Duration,
     pub connect_timeout: Duration,
     /// Loopback test servers and gateways that must bypass HTTPS_PROXY.
     pub no_proxy: bool,
+    /// `streamGenerateContent?alt=sse` instead of `generateContent`.
+    pub stream: bool,
 }
 
 pub struct GeminiProvider {
     http: reqwest::Client,
     url: String,
+    stream_url: String,
     key: SecretString,
     model: String,
     timeout: Duration,
+    stream: bool,
 }
 
 impl GeminiProvider {
@@ -76,14 +89,20 @@ impl GeminiProvider {
         Ok(Self {
             http,
             url: format!("{base}/v1beta/models/{model}:generateContent"),
+            stream_url: format!("{base}/v1beta/models/{model}:streamGenerateContent?alt=sse"),
             key: cfg.api_key,
             model,
             timeout: cfg.timeout,
+            stream: cfg.stream,
         })
     }
 
     pub fn url(&self) -> &str {
-        &self.url
+        if self.stream {
+            &self.stream_url
+        } else {
+            &self.url
+        }
     }
 }
 
@@ -108,7 +127,7 @@ pub fn request_body(req: &LlmRequest<'_>, model: &str) -> Value {
     }
     let mut generation = json!({
         "responseMimeType": "application/json",
-        "responseJsonSchema": p.schema,
+        "responseJsonSchema": to_dialect(p.schema, Dialect::Gemini).to_value(),
         "maxOutputTokens": req.max_output_tokens,
     });
     if thinks(model) {
@@ -128,6 +147,7 @@ struct GenerateResponse {
     prompt_feedback: Option<PromptFeedback>,
     usage_metadata: Option<UsageMetadata>,
     model_version: Option<String>,
+    error: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +156,7 @@ struct Candidate {
     content: Option<Value>,
     finish_reason: Option<String>,
     finish_message: Option<String>,
+    continuation_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,7 +166,7 @@ struct PromptFeedback {
     block_reason_message: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct UsageMetadata {
     prompt_token_count: Option<u64>,
@@ -169,88 +190,275 @@ impl From<&UsageMetadata> for Usage {
     }
 }
 
-/// Interprets an HTTP 200 body (llm-api.md §1.6, checklist rows 8-11).
-pub fn parse_success(body: &str, max_output_tokens: u32) -> Result<RawPlan, ProviderError> {
-    let resp: GenerateResponse =
-        serde_json::from_str(body).map_err(|e| ProviderError::Protocol {
-            detail: format!("generateContent response is not the expected JSON: {e}"),
-        })?;
-    let usage = resp
-        .usage_metadata
-        .as_ref()
-        .map(Usage::from)
-        .unwrap_or(Usage {
+/// One request's answer, from a single body or the events of a stream.
+#[derive(Debug, Default)]
+struct Hop {
+    saw_candidate: bool,
+    /// Every part, in order (thought parts and signatures kept for the re-ask turn).
+    parts: Vec<Value>,
+    finish_reason: Option<String>,
+    finish_message: Option<String>,
+    continuation: Option<String>,
+    usage: Option<UsageMetadata>,
+    model_version: Option<String>,
+    block: Option<(Option<String>, Option<String>)>,
+}
+
+impl Hop {
+    /// Folds one `GenerateContentResponse` (a whole answer or one stream event) in.
+    fn absorb(&mut self, r: GenerateResponse) {
+        if let Some(u) = r.usage_metadata {
+            // Running totals while streaming: the last one counts.
+            self.usage = Some(u);
+        }
+        if r.model_version.is_some() {
+            self.model_version = r.model_version;
+        }
+        let cands = r.candidates.unwrap_or_default();
+        if cands.is_empty() {
+            if let Some(fb) = r.prompt_feedback
+                && (fb.block_reason.is_some() || fb.block_reason_message.is_some())
+            {
+                self.block = Some((fb.block_reason, fb.block_reason_message));
+            }
+            return;
+        }
+        self.saw_candidate = true;
+        if let Some(c) = cands.into_iter().next() {
+            if let Some(parts) = c
+                .content
+                .as_ref()
+                .and_then(|c| c.get("parts"))
+                .and_then(Value::as_array)
+            {
+                self.parts.extend(parts.iter().cloned());
+            }
+            if c.finish_reason.is_some() {
+                self.finish_reason = c.finish_reason;
+            }
+            if c.finish_message.is_some() {
+                self.finish_message = c.finish_message;
+            }
+            if c.continuation_token.is_some() {
+                self.continuation = c.continuation_token;
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        self.parts
+            .iter()
+            .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect()
+    }
+
+    /// The API stopped at its per-request limit and said how to go on.
+    fn resumable(&self) -> bool {
+        self.continuation.is_some()
+            && self.block.is_none()
+            && matches!(self.finish_reason.as_deref(), None | Some("CONTINUATION"))
+    }
+}
+
+/// Parts as the model turn of a re-ask: consecutive plain text parts joined, every part with a
+/// thought flag or a signature kept as it came.
+fn merged_turn(parts: &[Value]) -> Value {
+    let mut out: Vec<Value> = Vec::new();
+    for p in parts {
+        let plain = p
+            .as_object()
+            .is_some_and(|o| o.len() == 1 && o.contains_key("text"));
+        if plain
+            && let Some(last) = out.last_mut()
+            && last
+                .as_object()
+                .is_some_and(|o| o.len() == 1 && o.contains_key("text"))
+        {
+            let joined = format!(
+                "{}{}",
+                last["text"].as_str().unwrap_or_default(),
+                p["text"].as_str().unwrap_or_default()
+            );
+            last["text"] = Value::String(joined);
+            continue;
+        }
+        out.push(p.clone());
+    }
+    json!({"role": "model", "parts": out})
+}
+
+/// What a finish reason means for the run (llm-api.md §1.6; the google-genai SDK's list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishOutcome {
+    /// A normal end: the text is the answer.
+    Answer,
+    /// Cut at the output cap.
+    Truncated,
+    /// Stopped by a filter: not retried, the reason is shown.
+    Blocked,
+    /// A malformed or unexpected tool call: asked once more.
+    Reask,
+    /// The account is in a state no retry changes.
+    Account,
+    /// The API stopped at its per-request limit: resumed with the continuation token.
+    Continue,
+    /// No usable text for a reason not otherwise specified: retried once.
+    Empty,
+}
+
+/// The outcome of each finish reason. Lower-case `stop` (gateways) and a missing reason count
+/// as a normal end.
+pub fn finish_outcome(reason: Option<&str>) -> FinishOutcome {
+    match reason.map(str::trim) {
+        None | Some("") => FinishOutcome::Answer,
+        Some(r) if r.eq_ignore_ascii_case("stop") => FinishOutcome::Answer,
+        Some("MAX_TOKENS") => FinishOutcome::Truncated,
+        Some(
+            "SAFETY"
+            | "RECITATION"
+            | "LANGUAGE"
+            | "BLOCKLIST"
+            | "PROHIBITED_CONTENT"
+            | "SPII"
+            | "IMAGE_SAFETY"
+            | "IMAGE_PROHIBITED_CONTENT"
+            | "IMAGE_RECITATION"
+            | "MODEL_ARMOR"
+            | "ESCALATION",
+        ) => FinishOutcome::Blocked,
+        Some(
+            "MALFORMED_FUNCTION_CALL"
+            | "UNEXPECTED_TOOL_CALL"
+            | "TOO_MANY_TOOL_CALLS"
+            | "MALFORMED_RESPONSE",
+        ) => FinishOutcome::Reask,
+        Some("PUP_LIMITED_DISABLED" | "MISSING_THOUGHT_SIGNATURE") => FinishOutcome::Account,
+        Some("CONTINUATION") => FinishOutcome::Continue,
+        // OTHER, FINISH_REASON_UNSPECIFIED, IMAGE_OTHER, NO_IMAGE and values added later.
+        Some(_) => FinishOutcome::Empty,
+    }
+}
+
+fn account_explanation(reason: &str) -> &'static str {
+    match reason {
+        "PUP_LIMITED_DISABLED" => {
+            "the Gemini account is limited or disabled for Prohibited Use Policy violations"
+        }
+        "MISSING_THOUGHT_SIGNATURE" => {
+            "the API requires the thought signatures of the previous turn, which were not sent"
+        }
+        _ => "the account cannot use this model",
+    }
+}
+
+/// Turns what the hops collected into the answer or its error (checklist rows 8-11).
+fn conclude(hops: Vec<Hop>, max_output_tokens: u32) -> Result<RawPlan, ProviderError> {
+    let mut usage = Usage::default();
+    for h in &hops {
+        usage.add(&h.usage.as_ref().map(Usage::from).unwrap_or(Usage {
             calls: 1,
             ..Usage::default()
+        }));
+    }
+    let parts: Vec<Value> = hops.iter().flat_map(|h| h.parts.iter().cloned()).collect();
+    let text: String = hops.iter().map(Hop::text).collect();
+    let Some(last) = hops.last() else {
+        return Err(ProviderError::Empty {
+            reason: "no response".into(),
+            usage,
         });
-    let candidates = resp.candidates.unwrap_or_default();
-    let Some(cand) = candidates.into_iter().next() else {
-        let fb = resp.prompt_feedback.unwrap_or_default();
-        return match (fb.block_reason, fb.block_reason_message) {
-            (None, None) => Err(ProviderError::Empty {
+    };
+    if !last.saw_candidate && hops.iter().all(|h| !h.saw_candidate) {
+        return match &last.block {
+            None => Err(ProviderError::Empty {
                 reason: "no candidates and no prompt feedback".into(),
                 usage,
             }),
-            (reason, message) => Err(ProviderError::Blocked {
-                reason: reason.unwrap_or_else(|| "unspecified".into()),
+            Some((reason, message)) => Err(ProviderError::Blocked {
+                reason: reason.clone().unwrap_or_else(|| "unspecified".into()),
                 message: message.as_deref().and_then(server_text),
             }),
         };
+    }
+    let reason = last.finish_reason.clone();
+    let message = last.finish_message.as_deref().and_then(server_text);
+    let named = || {
+        reason
+            .clone()
+            .unwrap_or_else(|| "FINISH_REASON_UNSPECIFIED".into())
     };
-    let text = cand
-        .content
-        .as_ref()
-        .and_then(|c| c.get("parts"))
-        .and_then(Value::as_array)
-        .map(|parts| {
-            parts
-                .iter()
-                .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect::<String>()
-        })
-        .unwrap_or_default();
-    let reason = cand
-        .finish_reason
-        .clone()
-        .unwrap_or_else(|| "FINISH_REASON_UNSPECIFIED".into());
-    let message = cand.finish_message.as_deref().and_then(server_text);
-    match reason.as_str() {
-        "STOP" if !text.trim().is_empty() => Ok(RawPlan {
+    match finish_outcome(reason.as_deref()) {
+        FinishOutcome::Answer if !text.trim().is_empty() => Ok(RawPlan {
             text,
             usage,
-            model_version: resp.model_version,
-            turn: cand.content,
+            model_version: hops.iter().rev().find_map(|h| h.model_version.clone()),
+            turn: Some(merged_turn(&parts)),
         }),
-        "STOP" => Err(ProviderError::Empty {
-            reason: "STOP with no text".into(),
+        FinishOutcome::Answer => Err(ProviderError::Empty {
+            reason: format!("{} with no text", named()),
             usage,
         }),
-        "MAX_TOKENS" => Err(ProviderError::Truncated {
+        FinishOutcome::Truncated => Err(ProviderError::Truncated {
             limit: max_output_tokens,
             usage,
+            partial: text,
         }),
-        "SAFETY"
-        | "RECITATION"
-        | "LANGUAGE"
-        | "BLOCKLIST"
-        | "PROHIBITED_CONTENT"
-        | "SPII"
-        | "IMAGE_SAFETY"
-        | "IMAGE_PROHIBITED_CONTENT"
-        | "IMAGE_RECITATION" => Err(ProviderError::Stopped { reason, message }),
-        // OTHER, MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL, unknown future values: partial
-        // text is never used.
-        other => Err(ProviderError::Empty {
+        FinishOutcome::Blocked => Err(ProviderError::Stopped {
+            reason: named(),
+            message,
+        }),
+        FinishOutcome::Reask => Err(ProviderError::Malformed {
+            reason: named(),
+            usage,
+        }),
+        FinishOutcome::Account => Err(ProviderError::Account {
+            explanation: account_explanation(&named()).into(),
+            reason: named(),
+            message,
+        }),
+        // Still CONTINUATION after the last allowed hop, or without a token to go on with.
+        FinishOutcome::Continue => Err(ProviderError::Truncated {
+            limit: max_output_tokens,
+            usage,
+            partial: text,
+        }),
+        FinishOutcome::Empty => Err(ProviderError::Empty {
             reason: match message {
-                Some(m) => format!("{other}: {m}"),
-                None => other.to_string(),
+                Some(m) => format!("{}: {m}", named()),
+                None => named(),
             },
             usage,
         }),
     }
 }
 
+/// Interprets an HTTP 200 body (llm-api.md §1.6, checklist rows 8-11).
+pub fn parse_success(body: &str, max_output_tokens: u32) -> Result<RawPlan, ProviderError> {
+    conclude(vec![parse_hop(body)?], max_output_tokens)
+}
+
+fn parse_hop(body: &str) -> Result<Hop, ProviderError> {
+    let resp: GenerateResponse =
+        serde_json::from_str(body).map_err(|e| ProviderError::Protocol {
+            detail: format!("generateContent response is not the expected JSON: {e}"),
+        })?;
+    let mut hop = Hop::default();
+    hop.absorb(resp);
+    Ok(hop)
+}
+
+/// An error object met inside a 200 stream (`{"error": ...}` or `[{"error": ...}]`).
+fn stream_error(text: &str, model: &str) -> Option<ProviderError> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    let v = match v {
+        Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+        other => other,
+    };
+    let code = v.pointer("/error/code").and_then(Value::as_u64)?;
+    let status = u16::try_from(code).unwrap_or(500);
+    Some(classify_error(status, &v.to_string(), model))
+}
 /// Interprets an error status and body (llm-api.md §1.10).
 pub fn classify_error(status: u16, body: &str, model: &str) -> ProviderError {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
@@ -302,9 +510,20 @@ pub fn classify_error(status: u16, body: &str, model: &str) -> ProviderError {
                 .and_then(Value::as_str)
                 .and_then(parse_proto_duration)
                 .or_else(|| retry_delay_in_message(&raw_message));
+            let per_minute = quota_ids.iter().any(|q| q.contains("PerMinute"));
+            // A limit of zero is a project without quota for this model: waiting cannot help.
+            let zero_limit = detail_of("google.rpc.ErrorInfo")
+                .and_then(|d| d.pointer("/metadata/quota_limit_value"))
+                .and_then(Value::as_str)
+                == Some("0");
             match (daily, delay) {
                 (false, Some(d)) => ProviderError::RateLimited {
-                    retry_after: d,
+                    retry_after: Some(d),
+                    message,
+                },
+                // A per-minute window that did not say how long: back off and try again.
+                (false, None) if per_minute && !zero_limit => ProviderError::RateLimited {
+                    retry_after: None,
                     message,
                 },
                 // A daily quota resets at midnight Pacific; no delay means nothing to wait for.
@@ -346,6 +565,73 @@ pub fn classify_error(status: u16, body: &str, model: &str) -> ProviderError {
     }
 }
 
+impl GeminiProvider {
+    /// One request: its answer (a body or a stream of events), or its error.
+    async fn hop(&self, body: &Value, meter: &mut TokenMeter<'_>) -> Result<Hop, ProviderError> {
+        let resp = idle(
+            self.timeout,
+            self.http
+                .post(self.url())
+                .header("x-goog-api-key", self.key.expose_secret())
+                .json(body)
+                .send(),
+        )
+        .await?;
+        if let Some(e) = super::provider::redirect_error(&resp, "GEMINI_BASE_URL") {
+            return Err(e);
+        }
+        let status = resp.status().as_u16();
+        if status != 200 {
+            let text = read_body(resp, self.timeout).await?;
+            return Err(classify_error(status, &text, &self.model));
+        }
+        let is_sse = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if !is_sse {
+            let text = read_all(resp, self.timeout).await?;
+            if let Some(e) = stream_error(&text, &self.model) {
+                return Err(e);
+            }
+            return parse_hop(&text);
+        }
+        let mut hop = Hop::default();
+        let base = meter.tokens;
+        read_events(resp, self.timeout, |item| match item {
+            SseItem::Data(d) => {
+                if let Some(e) = stream_error(&d, &self.model) {
+                    return Err(e);
+                }
+                let r: GenerateResponse =
+                    serde_json::from_str(&d).map_err(|e| ProviderError::Protocol {
+                        detail: format!("stream event is not the expected JSON: {e}"),
+                    })?;
+                hop.absorb(r);
+                let running = hop.usage.as_ref().map(|u| {
+                    base + u.candidates_token_count.unwrap_or(0)
+                        + u.thoughts_token_count.unwrap_or(0)
+                });
+                meter.add(1, running);
+                Ok(())
+            }
+            SseItem::Error(e) => {
+                Err(
+                    stream_error(&e, &self.model).unwrap_or_else(|| ProviderError::Protocol {
+                        detail: format!(
+                            "unexpected text in the stream: {}",
+                            crate::text::clean(&e, 120)
+                        ),
+                    }),
+                )
+            }
+        })
+        .await?;
+        Ok(hop)
+    }
+}
+
 impl Provider for GeminiProvider {
     fn name(&self) -> &'static str {
         "gemini"
@@ -356,23 +642,22 @@ impl Provider for GeminiProvider {
     }
 
     async fn complete(&self, req: &LlmRequest<'_>) -> Result<RawPlan, ProviderError> {
-        let body = request_body(req, &self.model);
-        let resp = self
-            .http
-            .post(&self.url)
-            .header("x-goog-api-key", self.key.expose_secret())
-            .timeout(self.timeout)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| transport_error(&e, self.timeout))?;
-        let (status, text) =
-            super::provider::read_response(resp, self.timeout, "GEMINI_BASE_URL").await?;
-        if status == 200 {
-            parse_success(&text, req.max_output_tokens)
-        } else {
-            Err(classify_error(status, &text, &self.model))
+        let mut body = request_body(req, &self.model);
+        let mut meter = TokenMeter::new(req.on_tokens);
+        let mut hops: Vec<Hop> = Vec::new();
+        loop {
+            let hop = self.hop(&body, &mut meter).await?;
+            let token = hop.continuation.clone();
+            let resume = hop.resumable() && hops.len() + 1 < MAX_CONTINUATIONS;
+            hops.push(hop);
+            match token {
+                // The same request with the token: the server goes on where it stopped.
+                Some(t) if resume => body["continuationToken"] = Value::String(t),
+                _ => break,
+            }
         }
+        meter.done();
+        conclude(hops, req.max_output_tokens)
     }
 }
 
@@ -455,7 +740,7 @@ mod tests {
             "candidatesTokenCount": 5, "thoughtsTokenCount": 8000, "totalTokenCount": 8015}});
         let e = parse_success(&trunc.to_string(), 8192).unwrap_err();
         assert!(
-            matches!(e, ProviderError::Truncated { limit: 8192, usage } if usage.thinking_tokens == 8000)
+            matches!(e, ProviderError::Truncated { limit: 8192, usage, ref partial } if usage.thinking_tokens == 8000 && partial == "{\"summ")
         );
         let unknown = json!({"candidates": [{"finishReason": "SOMETHING_NEW"}]});
         assert_eq!(
@@ -475,7 +760,7 @@ mod tests {
         assert_eq!(
             e,
             ProviderError::RateLimited {
-                retry_after: Duration::from_secs(15),
+                retry_after: Some(Duration::from_secs(15)),
                 message: server_text(
                     "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
                 ),
@@ -509,6 +794,164 @@ mod tests {
         ));
         let html = classify_error(502, "<html>Bad Gateway</html>", m);
         assert!(matches!(html, ProviderError::Server { status: 502, .. }));
+        // The same per-minute quota without its zero limit and without a delay: back off.
+        let per_minute = fixture("error-429-resource-exhausted-quota.json")
+            .replace("\"quota_limit_value\": \"0\",", "");
+        let e = classify_error(429, &per_minute, m);
+        assert_eq!(
+            e,
+            ProviderError::RateLimited {
+                retry_after: None,
+                message: e_message(&e)
+            }
+        );
+        assert_eq!(e.advice(), super::super::provider::RetryAdvice::Backoff);
+    }
+
+    fn e_message(e: &ProviderError) -> Option<String> {
+        match e {
+            ProviderError::RateLimited { message, .. } => message.clone(),
+            _ => None,
+        }
+    }
+
+    /// Every finish reason the API documents, and what it leads to.
+    #[test]
+    fn each_finish_reason_has_its_outcome() {
+        use FinishOutcome::*;
+        let table = [
+            (Some("STOP"), Answer),
+            (Some("stop"), Answer),
+            (None, Answer),
+            (Some("MAX_TOKENS"), Truncated),
+            (Some("SAFETY"), Blocked),
+            (Some("RECITATION"), Blocked),
+            (Some("LANGUAGE"), Blocked),
+            (Some("BLOCKLIST"), Blocked),
+            (Some("PROHIBITED_CONTENT"), Blocked),
+            (Some("SPII"), Blocked),
+            (Some("IMAGE_SAFETY"), Blocked),
+            (Some("IMAGE_PROHIBITED_CONTENT"), Blocked),
+            (Some("IMAGE_RECITATION"), Blocked),
+            (Some("MODEL_ARMOR"), Blocked),
+            (Some("ESCALATION"), Blocked),
+            (Some("MALFORMED_FUNCTION_CALL"), Reask),
+            (Some("UNEXPECTED_TOOL_CALL"), Reask),
+            (Some("TOO_MANY_TOOL_CALLS"), Reask),
+            (Some("MALFORMED_RESPONSE"), Reask),
+            (Some("PUP_LIMITED_DISABLED"), Account),
+            (Some("MISSING_THOUGHT_SIGNATURE"), Account),
+            (Some("CONTINUATION"), Continue),
+            (Some("OTHER"), Empty),
+            (Some("FINISH_REASON_UNSPECIFIED"), Empty),
+            (Some("IMAGE_OTHER"), Empty),
+            (Some("NO_IMAGE"), Empty),
+            (Some("SOMETHING_NEW"), Empty),
+        ];
+        for (reason, outcome) in table {
+            assert_eq!(finish_outcome(reason), outcome, "{reason:?}");
+            // And the error each becomes, from a real body with some text.
+            let mut cand =
+                json!({"content": {"role": "model", "parts": [{"text": "{\"commands\": []"}]}});
+            if let Some(r) = reason {
+                cand["finishReason"] = json!(r);
+            }
+            let r = parse_success(&json!({"candidates": [cand]}).to_string(), 100);
+            let state = r.as_ref().err().map(ProviderError::state);
+            let expected = match outcome {
+                Answer => None,
+                Truncated | Continue => Some("truncated"),
+                Blocked => Some("stopped"),
+                Reask => Some("malformed"),
+                Account => Some("account"),
+                Empty => Some("empty"),
+            };
+            assert_eq!(state, expected, "{reason:?}: {r:?}");
+            if let Err(e) = r {
+                let advice = e.advice();
+                match outcome {
+                    Blocked | Account => {
+                        assert_eq!(
+                            advice,
+                            super::super::provider::RetryAdvice::Never,
+                            "{reason:?}"
+                        );
+                        assert!(e.to_string().contains(reason.unwrap_or("?")), "{e}");
+                    }
+                    Reask | Empty => assert_eq!(advice, super::super::provider::RetryAdvice::Once),
+                    _ => {}
+                }
+            }
+        }
+        let pup = parse_success(
+            &json!({"candidates": [{"finishReason": "PUP_LIMITED_DISABLED"}]}).to_string(),
+            1,
+        )
+        .unwrap_err();
+        assert!(
+            pup.to_string().contains("retrying cannot fix this"),
+            "{pup}"
+        );
+    }
+
+    #[test]
+    fn streamed_events_accumulate() {
+        let text = fixture("stream-success-basic.sse.txt");
+        let mut p = crate::llm::stream::SseParser::default();
+        let mut items = p.push(text.as_bytes()).unwrap();
+        items.extend(p.finish());
+        let mut hop = Hop::default();
+        for it in items {
+            let SseItem::Data(d) = it else {
+                panic!("{it:?}")
+            };
+            hop.absorb(serde_json::from_str(&d).unwrap());
+        }
+        let r = conclude(vec![hop], 100).unwrap();
+        assert!(!r.text.is_empty());
+        assert!(r.usage.total_tokens > 0);
+        let rec = fixture("stream-failure-recitation.sse.txt");
+        let mut p = crate::llm::stream::SseParser::default();
+        let mut hop = Hop::default();
+        for it in p
+            .push(rec.as_bytes())
+            .unwrap()
+            .into_iter()
+            .chain(p.finish())
+        {
+            if let SseItem::Data(d) = it {
+                hop.absorb(serde_json::from_str(&d).unwrap());
+            }
+        }
+        let e = conclude(vec![hop], 100).unwrap_err();
+        assert!(
+            matches!(e, ProviderError::Stopped { ref reason, .. } if reason == "RECITATION"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn continuation_hops_join_into_one_answer() {
+        let hop = |text: &str, finish: &str, token: Option<&str>, out: u64| {
+            let mut cand = json!({"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish});
+            if let Some(t) = token {
+                cand["continuationToken"] = json!(t);
+            }
+            parse_hop(&json!({"candidates": [cand], "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": out, "totalTokenCount": 10 + out}}).to_string()).unwrap()
+        };
+        let first = hop("{\"commands\": [], ", "CONTINUATION", Some("dG9rZW4="), 5);
+        assert!(first.resumable());
+        let second = hop("\"summary\": \"ok\"}", "STOP", None, 4);
+        assert!(!second.resumable());
+        let r = conclude(vec![first, second], 100).unwrap();
+        assert_eq!(r.text, "{\"commands\": [], \"summary\": \"ok\"}");
+        assert_eq!(r.usage.output_tokens, 9);
+        assert_eq!(r.usage.calls, 2);
+        assert_eq!(
+            r.turn.unwrap()["parts"].as_array().unwrap().len(),
+            1,
+            "plain text parts joined"
+        );
     }
 
     #[test]
@@ -523,6 +966,7 @@ mod tests {
             },
             followup: None,
             max_output_tokens: 8192,
+            on_tokens: None,
         };
         let b = request_body(&req, "gemini-3.8-flash");
         assert_eq!(b["systemInstruction"]["parts"][0]["text"], "sys");
@@ -567,12 +1011,22 @@ mod tests {
             timeout: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(1),
             no_proxy: true,
+            stream: false,
         };
         let p = GeminiProvider::new(cfg("k", "http://127.0.0.1:9/", "models/gemini-3.8-flash"))
             .unwrap();
         assert_eq!(
             p.url(),
             "http://127.0.0.1:9/v1beta/models/gemini-3.8-flash:generateContent"
+        );
+        let streaming = GeminiProvider::new(GeminiConfig {
+            stream: true,
+            ..cfg("k", "http://127.0.0.1:9", "gemini-3.8-flash")
+        })
+        .unwrap();
+        assert_eq!(
+            streaming.url(),
+            "http://127.0.0.1:9/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse"
         );
         assert!(GeminiProvider::new(cfg("", DEFAULT_BASE_URL, DEFAULT_MODEL)).is_err());
         assert!(GeminiProvider::new(cfg("k", "ftp://x", DEFAULT_MODEL)).is_err());

@@ -24,6 +24,38 @@ pub struct LlmRequest<'a> {
     pub prompt: PromptParts<'a>,
     pub followup: Option<Followup<'a>>,
     pub max_output_tokens: u32,
+    /// Told how many tokens have streamed in so far (streaming providers only).
+    pub on_tokens: Option<TokenSink<'a>>,
+}
+
+/// Tokens received so far while an answer streams in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamProgress {
+    pub tokens: u64,
+    /// Since the first token (prompt processing excluded).
+    pub per_sec: f64,
+    /// Prompt tokens processed so far and in all, while a server that reports it (llama.cpp
+    /// `prompt_progress`) is still reading the prompt; zero otherwise.
+    pub prompt_done: u64,
+    pub prompt_total: u64,
+}
+
+/// Where streaming progress goes.
+#[derive(Clone, Copy)]
+pub struct TokenSink<'a>(pub &'a (dyn Fn(StreamProgress) + Send + Sync));
+
+impl std::fmt::Debug for TokenSink<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSink")
+    }
+}
+
+/// How many tokens a server can hold (prompt and answer together), when it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextWindow {
+    pub tokens: u32,
+    /// Where it was read: `llama.cpp /props`, `vLLM /v1/models`, `Ollama /api/show`.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -86,16 +118,49 @@ pub enum ProviderError {
         reason: String,
         message: Option<String>,
     },
-    /// The output cap was reached before the JSON was complete.
+    /// The output cap was reached before the JSON was complete. `partial` is what came before
+    /// the cut (complete commands in it can be salvaged).
     #[error("the answer was cut off at the output limit of {limit} tokens")]
-    Truncated { limit: u32, usage: Usage },
-    /// A candidate without text (finish reason OTHER, a stray tool call, ...).
+    Truncated {
+        limit: u32,
+        usage: Usage,
+        partial: String,
+    },
+    /// A candidate without text (finish reason OTHER, ...).
     #[error("the model returned no text ({reason})")]
     Empty { reason: String, usage: Usage },
-    /// Per-minute rate limit: the server said how long to wait.
-    #[error("rate limited; retry in {}s{}", retry_after.as_secs_f64().ceil(), opt(message))]
+    /// The model produced a malformed or unexpected tool call instead of the answer; asking
+    /// again usually works.
+    #[error("the model answered with a malformed or unexpected tool call ({reason})")]
+    Malformed { reason: String, usage: Usage },
+    /// The account is in a state no retry can change (a policy restriction, a missing
+    /// signature the server requires).
+    #[error("{reason}: {explanation}; retrying cannot fix this{}", opt(message))]
+    Account {
+        reason: String,
+        explanation: String,
+        message: Option<String>,
+    },
+    /// Rate limited. With a delay the server gave, wait it; without one (a per-minute window
+    /// that did not say), back off.
+    #[error("rate limited; {}{}", match retry_after {
+        Some(d) => format!("retry in {}s", d.as_secs_f64().ceil()),
+        None => "no retry delay given, backing off".to_string(),
+    }, opt(message))]
     RateLimited {
-        retry_after: Duration,
+        retry_after: Option<Duration>,
+        message: Option<String>,
+    },
+    /// The prompt does not fit the server's context window.
+    #[error("the prompt does not fit the model's context{}", opt(message))]
+    ContextExceeded { message: Option<String> },
+    /// 404 for a path, not a model: the base URL is wrong.
+    #[error(
+        "404 from {url}: check OPENAI_BASE_URL (used as given; OpenAI-compatible servers usually serve under /v1){}",
+        opt(message)
+    )]
+    UrlNotFound {
+        url: String,
         message: Option<String>,
     },
     /// A quota that waiting a minute will not fix (daily quota, billing, a zero limit).
@@ -110,7 +175,8 @@ pub enum ProviderError {
         status: u16,
         message: Option<String>,
     },
-    #[error("no answer within {}s (request cancelled)", after.as_secs())]
+    /// Nothing (no byte, no token) arrived for `after`.
+    #[error("no data from the server for {}s (request cancelled)", after.as_secs())]
     Timeout { after: Duration },
     #[error("cancelled")]
     Cancelled,
@@ -166,6 +232,10 @@ impl ProviderError {
             ProviderError::Stopped { .. } => "stopped",
             ProviderError::Truncated { .. } => "truncated",
             ProviderError::Empty { .. } => "empty",
+            ProviderError::Malformed { .. } => "malformed",
+            ProviderError::Account { .. } => "account",
+            ProviderError::ContextExceeded { .. } => "context",
+            ProviderError::UrlNotFound { .. } => "bad_url",
             ProviderError::RateLimited { .. } => "rate_limited",
             ProviderError::QuotaExhausted { .. } => "quota",
             ProviderError::Server { .. } => "server_error",
@@ -182,9 +252,18 @@ impl ProviderError {
 
     pub fn advice(&self) -> RetryAdvice {
         match self {
-            ProviderError::RateLimited { retry_after, .. } => RetryAdvice::Wait(*retry_after),
-            ProviderError::Server { .. } | ProviderError::Network { .. } => RetryAdvice::Backoff,
-            ProviderError::Truncated { .. } | ProviderError::Empty { .. } => RetryAdvice::Once,
+            ProviderError::RateLimited {
+                retry_after: Some(d),
+                ..
+            } => RetryAdvice::Wait(*d),
+            ProviderError::RateLimited {
+                retry_after: None, ..
+            }
+            | ProviderError::Server { .. }
+            | ProviderError::Network { .. } => RetryAdvice::Backoff,
+            ProviderError::Truncated { .. }
+            | ProviderError::Empty { .. }
+            | ProviderError::Malformed { .. } => RetryAdvice::Once,
             _ => RetryAdvice::Never,
         }
     }
@@ -192,7 +271,9 @@ impl ProviderError {
     /// Tokens spent by a call that still failed.
     pub fn usage(&self) -> Usage {
         match self {
-            ProviderError::Truncated { usage, .. } | ProviderError::Empty { usage, .. } => *usage,
+            ProviderError::Truncated { usage, .. }
+            | ProviderError::Empty { usage, .. }
+            | ProviderError::Malformed { usage, .. } => *usage,
             _ => Usage::default(),
         }
     }
@@ -209,11 +290,16 @@ pub trait Provider: Send + Sync {
     /// `gemini`, `openai`.
     fn name(&self) -> &'static str;
     fn model(&self) -> &str;
-    /// One HTTP call. Retries, waits and the re-ask are the runner's.
+    /// One logical call (a Gemini continuation may take several requests). Retries, waits and
+    /// the re-ask are the runner's.
     fn complete(
         &self,
         req: &LlmRequest<'_>,
     ) -> impl Future<Output = Result<RawPlan, ProviderError>> + Send;
+    /// The server's context window, when it says (asked once, then remembered).
+    fn context_window(&self) -> impl Future<Output = Option<ContextWindow>> + Send {
+        async { None }
+    }
 }
 
 /// Maps a transport error from reqwest.
@@ -235,6 +321,26 @@ pub fn transport_error(e: &reqwest::Error, timeout: Duration) -> ProviderError {
 /// server, and it is refused before it can fill memory (counted after decompression).
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
+/// A 3xx as the error it is: the clients follow no redirect (a key or a prompt never reaches
+/// another origin), and the operator hears where it pointed and which setting to check.
+pub fn redirect_error(resp: &reqwest::Response, base_var: &str) -> Option<ProviderError> {
+    let status = resp.status();
+    if !status.is_redirection() {
+        return None;
+    }
+    let to = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| resp.url().join(&String::from_utf8_lossy(l.as_bytes())).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|| "(no Location header)".into());
+    Some(ProviderError::Config(format!(
+        "the model server answered {} to {}; check {base_var}",
+        status.as_u16(),
+        clean(&to, 100)
+    )))
+}
+
 /// A model server's answer, read safely: a 3xx is an error naming where it pointed (the HTTP
 /// clients follow no redirect, so a key or a prompt never reaches another origin), and the body
 /// is read chunk by chunk up to `MAX_RESPONSE_BYTES`. `base_var` names the setting to check.
@@ -244,18 +350,8 @@ pub async fn read_response(
     base_var: &str,
 ) -> Result<(u16, String), ProviderError> {
     let status = resp.status();
-    if status.is_redirection() {
-        let to = resp
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|l| resp.url().join(&String::from_utf8_lossy(l.as_bytes())).ok())
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_else(|| "(no Location header)".into());
-        return Err(ProviderError::Config(format!(
-            "the model server answered {} to {}; check {base_var}",
-            status.as_u16(),
-            clean(&to, 100)
-        )));
+    if let Some(e) = redirect_error(&resp, base_var) {
+        return Err(e);
     }
     let mut body = Vec::new();
     while let Some(chunk) = resp
@@ -371,7 +467,7 @@ mod tests {
     #[test]
     fn states_and_advice() {
         let rl = ProviderError::RateLimited {
-            retry_after: Duration::from_secs(15),
+            retry_after: Some(Duration::from_secs(15)),
             message: None,
         };
         assert_eq!(rl.advice(), RetryAdvice::Wait(Duration::from_secs(15)));
@@ -383,5 +479,10 @@ mod tests {
         assert_eq!(q.advice(), RetryAdvice::Never);
         assert_eq!(q.state(), "quota");
         assert_eq!(q.to_string(), "daily quota exhausted: per day");
+        let per_minute = ProviderError::RateLimited {
+            retry_after: None,
+            message: None,
+        };
+        assert_eq!(per_minute.advice(), RetryAdvice::Backoff);
     }
 }

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::fence::Fence;
-use super::parse::{Checked, Rejected, check_answer, check_value};
+use super::parse::{Checked, Rejected, check_answer, check_value, salvage};
 use super::prompt::{Prompt, PromptOptions, TEMPLATE_VERSION, build_prompt};
 use super::rules::{RulesOptions, plan_rules_with};
 use super::settings::{PlannerSettings, ProviderKind};
@@ -25,10 +25,13 @@ use crate::llm::cost::{Pricing, cost, list_price};
 use crate::llm::gemini::{GeminiConfig, GeminiProvider};
 use crate::llm::openai::{OpenAiConfig, OpenAiProvider};
 use crate::llm::provider::{
-    Followup, LlmRequest, Provider, ProviderError, RawPlan, RetryAdvice, Usage,
+    ContextWindow, Followup, LlmRequest, Provider, ProviderError, RawPlan, RetryAdvice,
+    StreamProgress, TokenSink, Usage,
 };
 
 /// The backends, chosen at run time: a model, or the offline rules.
+// One per planner, built once: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Backend {
     Llm(Model),
     Rules,
@@ -45,6 +48,14 @@ pub struct PlannerOptions {
     pub max_wait: Duration,
     pub pricing: Option<Pricing>,
     pub cache_ttl: Duration,
+    /// Size the prompt budget / the output cap to the context the server reports (they were
+    /// not configured).
+    pub fit_budget: bool,
+    pub fit_output: bool,
+    /// Where the settings that fix a failure live (`[planner.openai]`) and the idle timeout in
+    /// force, for messages that name them.
+    pub section: String,
+    pub timeout_secs: u64,
 }
 
 impl Default for PlannerOptions {
@@ -57,8 +68,32 @@ impl Default for PlannerOptions {
             max_wait: Duration::from_secs(60),
             pricing: None,
             cache_ttl: Duration::from_secs(600),
+            fit_budget: true,
+            fit_output: true,
+            section: "[planner]".into(),
+            timeout_secs: 120,
         }
     }
+}
+
+/// The prompt budget and output cap for a server holding `ctx` tokens: a quarter of the window
+/// for the answer (at least 512), three quarters of the rest for the prompt (the estimate counts
+/// four characters a token; code and JSON run denser), configured values kept when smaller.
+pub fn fit_to_context(ctx: u32, opts: &PlannerOptions) -> (usize, u32) {
+    let ctx = ctx as usize;
+    let fitted_out = (ctx / 4).clamp(512, 8_192).min(ctx / 2);
+    let out = if opts.fit_output {
+        fitted_out
+    } else {
+        (opts.max_output_tokens as usize).min(ctx / 2)
+    };
+    let room = ctx.saturating_sub(out) * 3 / 4;
+    let budget = if opts.fit_budget {
+        room.min(super::snapshot::DEFAULT_TOKEN_BUDGET)
+    } else {
+        opts.prompt.token_budget.min(room)
+    };
+    (budget.max(1_000), u32::try_from(out).unwrap_or(u32::MAX))
 }
 
 /// What the planner looks at.
@@ -97,6 +132,12 @@ pub enum Progress {
     Reasking { errors: usize },
     /// The same prompt was answered recently: served from the cache.
     Cached,
+    /// The server said how much it holds; the prompt and the answer were sized to it.
+    Context { tokens: u32, source: String },
+    /// The server is reading the prompt (llama.cpp says how far it got).
+    ReadingPrompt { done: u64, total: u64 },
+    /// The answer is streaming in.
+    Streaming { tokens: u64, per_sec: f64 },
 }
 
 /// A finished plan: proposals only.
@@ -116,6 +157,8 @@ pub struct PlanOutcome {
     pub omitted: Vec<String>,
     pub reasked: bool,
     pub cached: bool,
+    /// The answer was cut off; this many complete commands before the cut were kept.
+    pub salvaged: Option<usize>,
 }
 
 impl PlanOutcome {
@@ -206,6 +249,7 @@ impl Planner {
                     timeout: s.timeout,
                     connect_timeout: Duration::from_secs(10),
                     no_proxy: s.no_proxy,
+                    stream: s.stream,
                 })
                 .map_err(|e| e.to_string())?,
             )),
@@ -217,6 +261,7 @@ impl Planner {
                     timeout: s.timeout,
                     connect_timeout: Duration::from_secs(10),
                     no_proxy: s.no_proxy,
+                    wire: s.wire,
                 })
                 .map_err(|e| e.to_string())?,
             )),
@@ -234,6 +279,10 @@ impl Planner {
             },
             max_output_tokens: s.max_output_tokens,
             pricing: s.pricing,
+            fit_budget: !s.budget_explicit,
+            fit_output: !s.output_explicit,
+            section: s.section.to_string(),
+            timeout_secs: s.timeout.as_secs(),
             ..PlannerOptions::default()
         };
         Ok(Planner::new(backend, opts))
@@ -281,13 +330,51 @@ impl Planner {
 
     /// The prompt a run would send (`--dry-prompt`), with a fresh nonce.
     pub fn prompt(&self, input: &PlanInput) -> Prompt {
+        self.prompt_with(input, &self.opts.prompt)
+    }
+
+    fn prompt_with(&self, input: &PlanInput, opts: &PromptOptions) -> Prompt {
         build_prompt(
             &input.snapshot,
             &input.logs,
             input.now,
             &Fence::random(),
-            &self.opts.prompt,
+            opts,
         )
+    }
+
+    /// The prompt options and output cap for this run: the configured ones, sized down to the
+    /// server's context when it reports one.
+    async fn fitted(&self, ctx: Option<&ContextWindow>) -> (PromptOptions, u32) {
+        let mut prompt = self.opts.prompt.clone();
+        let mut out = self.opts.max_output_tokens;
+        if let Some(c) = ctx {
+            let (budget, cap) = fit_to_context(c.tokens, &self.opts);
+            prompt.token_budget = budget;
+            out = cap;
+        }
+        (prompt, out)
+    }
+
+    /// What to change when a run fails this way, with the value in force.
+    fn hint(&self, e: &ProviderError, budget: usize, ctx: Option<&ContextWindow>) -> String {
+        let sec = &self.opts.section;
+        let ctx_note = ctx
+            .map(|c| format!("; the server holds {} tokens ({})", c.tokens, c.source))
+            .unwrap_or_default();
+        match e {
+            ProviderError::Timeout { .. } => format!(
+                " — raise {sec} timeout_secs (now {}) if the server is slow to start answering",
+                self.opts.timeout_secs
+            ),
+            ProviderError::Truncated { limit, .. } => {
+                format!(" — raise {sec} max_output_tokens (now {limit}){ctx_note}")
+            }
+            ProviderError::ContextExceeded { .. } => format!(
+                " — lower {sec} token_budget (now {budget}) or give the server a larger context (llama-server -c, Ollama num_ctx){ctx_note}"
+            ),
+            _ => String::new(),
+        }
     }
 
     fn price(&self, model: &str) -> Option<Pricing> {
@@ -357,6 +444,7 @@ impl Planner {
             omitted: Vec::new(),
             reasked: false,
             cached: false,
+            salvaged: None,
         }
     }
 
@@ -367,7 +455,15 @@ impl Planner {
         progress: &(dyn Fn(Progress) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<PlanOutcome, PlanFailure> {
-        let prompt = self.prompt(input);
+        let ctx = provider.context_window().await;
+        if let Some(c) = &ctx {
+            progress(Progress::Context {
+                tokens: c.tokens,
+                source: c.source.clone(),
+            });
+        }
+        let (prompt_opts, max_output_tokens) = self.fitted(ctx.as_ref()).await;
+        let prompt = self.prompt_with(input, &prompt_opts);
         progress(Progress::Prompt {
             tokens: prompt.est_tokens,
             omitted: prompt.omitted.len(),
@@ -379,15 +475,76 @@ impl Planner {
         }
         let snap = &input.snapshot;
         let mut usage = Usage::default();
+        let on_tokens = |p: StreamProgress| {
+            progress(if p.tokens == 0 && p.prompt_total > 0 {
+                Progress::ReadingPrompt {
+                    done: p.prompt_done,
+                    total: p.prompt_total,
+                }
+            } else {
+                Progress::Streaming {
+                    tokens: p.tokens,
+                    per_sec: p.per_sec,
+                }
+            })
+        };
+        let sink = TokenSink(&on_tokens);
         let req = LlmRequest {
             prompt: prompt.parts(),
             followup: None,
-            max_output_tokens: self.opts.max_output_tokens,
+            max_output_tokens,
+            on_tokens: Some(sink),
         };
-        let first = self
-            .call(provider, req, progress, cancel, &mut usage)
-            .await
-            .map_err(|e| self.provider_failure(&e, usage))?;
+        let budget = prompt_opts.token_budget;
+        let fail = |e: &ProviderError, usage: Usage| {
+            let mut f = self.provider_failure(e, usage);
+            f.message.push_str(&self.hint(e, budget, ctx.as_ref()));
+            f
+        };
+        let first = match self.call(provider, req, progress, cancel, &mut usage).await {
+            Ok(raw) => raw,
+            Err(ProviderError::Truncated {
+                limit,
+                partial,
+                usage: spent,
+            }) => {
+                // Keep the complete commands before the cut rather than asking for it all again.
+                match salvage(&partial).and_then(|v| check_value(&v, snap).ok()) {
+                    Some(c) if !c.commands.is_empty() => {
+                        return Ok(self.finish_salvaged(provider, &prompt, c, limit, usage));
+                    }
+                    _ => {
+                        let _ = spent;
+                        // Nothing complete: once more with room for a longer answer.
+                        let cap = ctx.as_ref().map_or(65_536, |c| c.tokens / 2).max(limit);
+                        let retry = LlmRequest {
+                            max_output_tokens: limit.saturating_mul(2).min(cap),
+                            ..req
+                        };
+                        match self
+                            .call(provider, retry, progress, cancel, &mut usage)
+                            .await
+                        {
+                            Ok(raw) => raw,
+                            Err(e @ ProviderError::Truncated { .. }) => {
+                                if let ProviderError::Truncated { partial, limit, .. } = &e
+                                    && let Some(c) =
+                                        salvage(partial).and_then(|v| check_value(&v, snap).ok())
+                                    && !c.commands.is_empty()
+                                {
+                                    return Ok(
+                                        self.finish_salvaged(provider, &prompt, c, *limit, usage)
+                                    );
+                                }
+                                return Err(fail(&e, usage));
+                            }
+                            Err(e) => return Err(fail(&e, usage)),
+                        }
+                    }
+                }
+            }
+            Err(e) => return Err(fail(&e, usage)),
+        };
         let mut model = first
             .model_version
             .clone()
@@ -416,7 +573,7 @@ impl Planner {
                     previous: &first,
                     correction: &correction,
                 }),
-                max_output_tokens: self.opts.max_output_tokens,
+                ..req
             };
             let second = self
                 .call(provider, req2, progress, cancel, &mut usage)
@@ -482,6 +639,7 @@ impl Planner {
             omitted: prompt.omitted.clone(),
             reasked,
             cached: false,
+            salvaged: None,
         };
         tracing::info!(
             planner = outcome.planner,
@@ -495,6 +653,49 @@ impl Planner {
         );
         self.store(key, &outcome);
         Ok(outcome)
+    }
+
+    /// A plan from the complete commands of a cut-off answer.
+    fn finish_salvaged<P: Provider>(
+        &self,
+        provider: &P,
+        prompt: &Prompt,
+        checked: Checked,
+        limit: u32,
+        usage: Usage,
+    ) -> PlanOutcome {
+        let n = checked.commands.len();
+        let note = format!(
+            "[salvaged: the answer was cut off at the output limit of {limit} tokens ({} max_output_tokens); the {n} complete command(s) before the cut were kept and checked]",
+            self.opts.section
+        );
+        let summary = if checked.summary.trim().is_empty() {
+            note
+        } else {
+            format!("{note} {}", checked.summary)
+        };
+        tracing::warn!(
+            planner = provider.name(),
+            salvaged = n,
+            limit,
+            "answer truncated; complete commands kept"
+        );
+        PlanOutcome {
+            planner: provider.name().to_string(),
+            model: provider.model().to_string(),
+            summary,
+            commands: checked.commands,
+            rejected: checked.rejected,
+            usage,
+            cost_usd: self.price(provider.model()).map(|p| cost(&usage, &p)),
+            template_version: prompt.template_version.clone(),
+            prompt_hash: prompt.hash(),
+            prompt_tokens_est: prompt.est_tokens,
+            omitted: prompt.omitted.clone(),
+            reasked: false,
+            cached: false,
+            salvaged: Some(n),
+        }
     }
 
     fn provider_failure(&self, e: &ProviderError, usage: Usage) -> PlanFailure {
@@ -511,7 +712,7 @@ impl Planner {
     async fn call<P: Provider>(
         &self,
         provider: &P,
-        mut req: LlmRequest<'_>,
+        req: LlmRequest<'_>,
         progress: &(dyn Fn(Progress) + Send + Sync),
         cancel: &CancellationToken,
         usage: &mut Usage,
@@ -553,11 +754,9 @@ impl Planner {
                     backoffs += 1;
                     Some((err.to_string(), wait))
                 }
-                RetryAdvice::Once if !once => {
+                // Truncation is the caller's: it keeps what was complete first.
+                RetryAdvice::Once if !once && !matches!(err, ProviderError::Truncated { .. }) => {
                     once = true;
-                    if let ProviderError::Truncated { limit, .. } = err {
-                        req.max_output_tokens = limit.saturating_mul(2).min(65_536);
-                    }
                     Some((err.to_string(), Duration::ZERO))
                 }
                 _ => None,

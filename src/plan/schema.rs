@@ -1,8 +1,11 @@
-//! The response schema sent to models, derived from `command::plan_schema()` (schemars), in the
-//! JSON Schema subset both Gemini's `responseJsonSchema` and the OpenAI-compatible servers'
-//! `json_schema` accept (llm-api.md §1.4, §2.2): `$ref`s inlined, `$schema`/`default`/`format`
-//! dropped, `const` turned into a one-value `enum`, nullable types made plain (optional fields
-//! are simply not required), bounds added, and `propertyOrdering` following `required`.
+//! The response schema of a plan, derived from `command::plan_schema()` (schemars): `$ref`s
+//! inlined, `$schema`/`default`/`format` dropped, `const` turned into a one-value `enum`,
+//! nullable types made plain (optional fields are simply not required), bounds added, and
+//! `propertyOrdering` naming the order fields are written in: the kind and its target first,
+//! then the payload, the rationale last; `commands` before `summary`, so an answer cut off in a
+//! runaway summary still holds its commands. Every free-text field has a `maxLength` sized for
+//! the screen (llama.cpp's grammar enforces it, stopping a small model that loops in a string).
+//! This is the canonical form; `llm::schema::to_dialect` writes it for each server family.
 
 use serde_json::{Map, Value, json};
 
@@ -13,8 +16,10 @@ pub const MAX_COMMANDS: usize = 8;
 /// At most this many evidence lines per command.
 pub const MAX_EVIDENCE: usize = 5;
 
-/// Keywords Gemini honours in `responseJsonSchema` (plus `propertyOrdering`).
+/// Keywords of the canonical schema: Gemini's documented set plus `maxLength` (dropped for
+/// Gemini by `llm::schema`).
 const ALLOWED: &[&str] = &[
+    "maxLength",
     "$id",
     "$defs",
     "$ref",
@@ -46,12 +51,39 @@ pub fn provider_schema() -> Value {
     if let Some(cmds) = s.pointer_mut("/properties/commands") {
         cmds["maxItems"] = json!(MAX_COMMANDS);
     }
+    if let Some(summary) = s.pointer_mut("/properties/summary") {
+        summary["maxLength"] = json!(MAX_SUMMARY_CHARS);
+    }
     if let Some(o) = s.as_object_mut() {
         o.remove("$defs");
         o.remove("title");
-        o.insert("propertyOrdering".into(), json!(["summary", "commands"]));
+        o.insert("additionalProperties".into(), json!(false));
+        o.insert("propertyOrdering".into(), json!(["commands", "summary"]));
     }
     s
+}
+
+/// `maxLength` of the plan summary (one paragraph above the queue).
+pub const MAX_SUMMARY_CHARS: usize = 600;
+
+/// `maxLength` of each free-text field of a command, sized for the details view.
+fn max_chars(field: &str) -> Option<usize> {
+    Some(match field {
+        "rationale" => 400,
+        "text" => 600,
+        "body" => 1_500,
+        "project" | "sha" => 255,
+        _ => return None,
+    })
+}
+
+/// `maxLength` of the items of a list field (evidence quotes, labels, usernames).
+fn max_item_chars(field: &str) -> Option<usize> {
+    Some(match field {
+        "evidence" => 200,
+        "add" | "remove" | "reviewers" => 100,
+        _ => return None,
+    })
 }
 
 fn simplify(v: &Value, defs: &Value, depth: usize) -> Value {
@@ -120,6 +152,18 @@ fn simplify(v: &Value, defs: &Value, depth: usize) -> Value {
         if let Some(e) = props.get_mut("evidence") {
             e["maxItems"] = json!(MAX_EVIDENCE);
         }
+        for (name, p) in props.iter_mut() {
+            if p.get("type") == Some(&json!("string"))
+                && let Some(n) = max_chars(name)
+            {
+                p["maxLength"] = json!(n);
+            }
+            if let (Some(items), Some(n)) = (p.get_mut("items"), max_item_chars(name))
+                && items.get("type") == Some(&json!("string"))
+            {
+                items["maxLength"] = json!(n);
+            }
+        }
     }
     // Gemini emits keys in this order; the deciding fields (kind, target) come first.
     if let Some(Value::Object(props)) = out.get("properties") {
@@ -133,7 +177,18 @@ fn simplify(v: &Value, defs: &Value, depth: usize) -> Value {
             })
             .unwrap_or_default();
         let mut order = required.clone();
-        for tail in ["add", "remove", "confidence", "evidence"] {
+        // The rationale goes after the payload: the model decides the action, then explains it.
+        let rationale = order
+            .iter()
+            .position(|o| o == "rationale")
+            .map(|i| order.remove(i));
+        for payload in ["add", "remove"] {
+            if props.contains_key(payload) && !order.iter().any(|o| o == payload) {
+                order.push(payload.to_string());
+            }
+        }
+        order.extend(rationale);
+        for tail in ["confidence", "evidence"] {
             if props.contains_key(tail) && !order.iter().any(|o| o == tail) {
                 order.push(tail.to_string());
             }
@@ -227,6 +282,12 @@ mod tests {
             );
         }
         assert!(!s.to_string().contains("\"null\""));
+        // Gemini receives the canonical schema minus maxLength.
+        let g = crate::llm::schema::to_dialect(&s, crate::llm::schema::Dialect::Gemini).to_value();
+        assert_eq!(
+            crate::llm::schema::keywords_outside(&g, crate::llm::schema::GEMINI_KEYWORDS),
+            Vec::<String>::new()
+        );
         assert!(!s.to_string().contains("$ref"));
     }
 
@@ -253,6 +314,100 @@ mod tests {
         let order = retry["propertyOrdering"].as_array().unwrap();
         assert_eq!(order[0], json!("kind"));
         assert_eq!(order[2], json!("job_id"));
+        assert_eq!(order[3], json!("rationale"));
+    }
+
+    #[test]
+    fn every_free_text_field_is_bounded_and_commands_come_first() {
+        let s = provider_schema();
+        assert_eq!(s["propertyOrdering"], json!(["commands", "summary"]));
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(
+            s.pointer("/properties/summary/maxLength"),
+            Some(&json!(MAX_SUMMARY_CHARS))
+        );
+        for v in s
+            .pointer("/properties/commands/items/oneOf")
+            .unwrap()
+            .as_array()
+            .unwrap()
+        {
+            for (name, p) in v["properties"].as_object().unwrap() {
+                if p["type"] == "string" && name != "kind" {
+                    assert!(p.get("maxLength").is_some(), "{name} unbounded in {v}");
+                }
+                if p["type"] == "array" {
+                    assert!(
+                        p.pointer("/items/maxLength").is_some(),
+                        "{name} items unbounded"
+                    );
+                }
+            }
+            let order = v["propertyOrdering"].as_array().unwrap();
+            assert_eq!(order[0], "kind");
+            assert_eq!(order[1], "project");
+            let rationale = order.iter().position(|o| o == "rationale").unwrap();
+            for payload in [
+                "job_id",
+                "mr_iid",
+                "pipeline_id",
+                "body",
+                "text",
+                "sha",
+                "reviewers",
+                "add",
+            ] {
+                if let Some(i) = order.iter().position(|o| o == payload) {
+                    assert!(i < rationale, "{payload} after rationale in {order:?}");
+                }
+            }
+        }
+    }
+
+    /// The plan schema as each server family receives it passes that family's rules.
+    #[test]
+    fn every_dialect_of_the_plan_schema_is_valid() {
+        use crate::llm::schema::{
+            Dialect, GEMINI_KEYWORDS, keywords_outside, strict_violations, to_dialect,
+        };
+        let s = provider_schema();
+        let strict = to_dialect(&s, Dialect::OpenAiStrict).to_value();
+        assert_eq!(
+            strict_violations(&strict),
+            Vec::<String>::new(),
+            "{strict:#}"
+        );
+        let gemini = to_dialect(&s, Dialect::Gemini).to_value();
+        assert_eq!(
+            keywords_outside(&gemini, GEMINI_KEYWORDS),
+            Vec::<String>::new()
+        );
+        let relaxed = to_dialect(&s, Dialect::OpenAiRelaxed).to_value();
+        assert!(relaxed.to_string().contains("maxLength"));
+        assert!(!relaxed.to_string().contains("propertyOrdering"));
+        // The retry_job variant as strict mode wants it: every field listed, optional ones null.
+        let retry = strict
+            .pointer("/properties/commands/items/anyOf")
+            .and_then(Value::as_array)
+            .unwrap()
+            .iter()
+            .find(|v| v.pointer("/properties/kind/enum/0") == Some(&json!("retry_job")))
+            .unwrap();
+        assert_eq!(
+            retry["required"],
+            json!([
+                "kind",
+                "project",
+                "job_id",
+                "rationale",
+                "confidence",
+                "evidence"
+            ])
+        );
+        assert_eq!(
+            retry.pointer("/properties/confidence/type"),
+            Some(&json!(["number", "null"]))
+        );
     }
 
     #[test]

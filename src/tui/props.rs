@@ -136,6 +136,7 @@ fn outcome(n: usize) -> PlanOutcome {
         omitted: vec![],
         reasked: false,
         cached: false,
+        salvaged: None,
     }
 }
 
