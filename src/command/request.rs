@@ -203,6 +203,19 @@ pub fn preconditions(cmd: &Command, snap: &ProjectSnapshot) -> Vec<String> {
     }
 }
 
+/// Each requirement of `cmd` with whether it holds against `snap` now: every precondition
+/// checked when the command validates, else each validation error (the precise reason, which
+/// names what fails) checked false. The same validation the queue and the executor run.
+pub fn requirements_now(cmd: &Command, snap: &ProjectSnapshot) -> Vec<(bool, String)> {
+    match super::validate::validate(cmd, snap) {
+        Ok(()) => preconditions(cmd, snap)
+            .into_iter()
+            .map(|p| (true, p))
+            .collect(),
+        Err(errs) => errs.into_iter().map(|e| (false, e)).collect(),
+    }
+}
+
 /// The details view of a command as (label, text) rows: rationale, confidence, evidence, the
 /// payload the operator approves, the exact request(s) and the preconditions. Text is redacted;
 /// multi-line bodies are kept for the UI to wrap.
@@ -252,6 +265,26 @@ mod tests {
 
     fn req(v: Value) -> Vec<HttpRequest> {
         requests(&serde_json::from_value(v).unwrap(), &snap()).unwrap()
+    }
+
+    #[test]
+    fn requirements_now_check_what_holds_and_name_what_does_not() {
+        let ok: Command = serde_json::from_value(
+            json!({"kind": "retry_job", "project": "g/app", "job_id": 11, "rationale": "r"}),
+        )
+        .unwrap();
+        assert_eq!(
+            requirements_now(&ok, &snap()),
+            vec![(true, "job 11 (rspec) is failed or canceled".to_string())]
+        );
+        let bad: Command = serde_json::from_value(
+            json!({"kind": "retry_job", "project": "g/app", "job_id": 15, "rationale": "r"}),
+        )
+        .unwrap();
+        let now = requirements_now(&bad, &snap());
+        assert_eq!(now.len(), 1);
+        assert!(!now[0].0);
+        assert!(now[0].1.contains("job 15 is success"), "{now:?}");
     }
 
     #[test]
