@@ -204,7 +204,12 @@ fn state_line(mr: &MergeRequest, out: &mut Vec<ToneLine>) {
     if mr.conflicts() {
         flags.push(("conflicts".to_string(), Tone::Status(StatusClass::Failed)));
     }
-    if let Some(s) = &mr.detailed_merge_status {
+    // GitLab's status repeats the flags above (`conflict`, `draft_status`): said once.
+    if let Some(s) = mr
+        .detailed_merge_status
+        .as_ref()
+        .filter(|s| !matches!(s.as_str(), "conflict" | "draft_status"))
+    {
         let tone = if s.as_str() == "mergeable" {
             Tone::Status(StatusClass::Success)
         } else {
@@ -395,5 +400,17 @@ mod tests {
             text.contains("Hidden AI text (hidden HTML comment with instructions)"),
             "{text}"
         );
+    }
+
+    /// Found on a first day: "State conflicts, conflict".
+    #[test]
+    fn the_state_line_says_conflicts_once() {
+        let mut snap = testkit::snapshot();
+        let mr = snap.mrs.get_mut(&1).unwrap();
+        mr.has_conflicts = Some(true);
+        mr.detailed_merge_status = Some(crate::gitlab::DetailedMergeStatus::Conflict);
+        let text = flat(&build(&snap, 1, 70, testkit::now(), false));
+        let state = text.lines().find(|l| l.starts_with("State")).unwrap();
+        assert_eq!(state.trim_end(), "State      conflicts", "{text}");
     }
 }

@@ -58,7 +58,17 @@ fn planner_for(settings: &Settings, model: Option<&str>) -> anyhow::Result<Plann
     Planner::from_settings(&ps).map_err(|e| anyhow::anyhow!(e))
 }
 
+/// A log file, or standard input for `-` (`glab ci trace 123 | gitaiops diagnose --log -`).
 fn read_log(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .context("cannot read the log from standard input")?;
+        return Ok(buf);
+    }
     std::fs::read(path).with_context(|| format!("cannot read log {}", path.display()))
 }
 
