@@ -394,7 +394,10 @@ mod tests {
         o.insert("log_next_match".to_string(), "F3".to_string());
         let (map, warnings, errors) = Keymap::with_overrides(&o);
         assert!(errors.is_empty(), "{errors:?}");
-        assert!(warnings.iter().any(|w| w.contains("log_next_match")), "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains("log_next_match")),
+            "{warnings:?}"
+        );
         assert_eq!(
             map.keys(Action::Refresh),
             &[Key::ctrl('r'), Key::plain(KeyCode::F(5))]
