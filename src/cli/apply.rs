@@ -461,6 +461,20 @@ fn existing_position(commands: &[(usize, Command)], queue: &Queue, id: u64) -> S
 fn show_details(cmd: &Command, risk: Risk, snap: &ProjectSnapshot, head: &str) {
     out::eprintln(&format!("\n{head} — risk {risk}"));
     for (label, text) in details(cmd, snap) {
+        if label == "body" || label == "note" {
+            // What is approved is what is posted: the line breaks are shown (a line that
+            // reads `/close` on its own means something else run together with others).
+            let pad = " ".repeat(label.len() + 5);
+            for (i, l) in text.split('\n').take(80).enumerate() {
+                let head = if i == 0 {
+                    format!("   {label}: ")
+                } else {
+                    pad.clone()
+                };
+                out::eprintln(&format!("{head}{}", one_line(l, 400)));
+            }
+            continue;
+        }
         out::eprintln(&format!("   {label}: {}", one_line(&text, 400)));
     }
 }

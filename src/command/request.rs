@@ -137,8 +137,15 @@ pub fn requests(cmd: &Command, snap: &ProjectSnapshot) -> Result<Vec<HttpRequest
 /// token it read in a job log, and the operator approves the redacted text it is shown), then the
 /// marker.
 pub fn comment_body(body: &str) -> String {
+    format!("{}\n\n{BOT_MARKER}", shown_body(body).trim_end())
+}
+
+/// The body as it is shown for approval and sent: secrets redacted, and every line GitLab
+/// would run as a quick action (`/merge`, `/close`, `/approve`) put in a code span, so a
+/// comment never carries an action the operator did not approve as that action.
+pub fn shown_body(body: &str) -> String {
     let body = crate::redact::redact(body);
-    format!("{}\n\n{BOT_MARKER}", body.trim_end())
+    crate::gitlab::quick_actions::neutralise(&body).0
 }
 
 /// What must still hold right before execution (re-checked against fresh state).
@@ -229,7 +236,18 @@ pub fn details(cmd: &Command, snap: &ProjectSnapshot) -> Vec<(&'static str, Stri
         rows.push(("evidence", red(e)));
     }
     match cmd {
-        Command::CommentMr { body, .. } => rows.push(("body", red(body))),
+        Command::CommentMr { body, .. } => {
+            rows.push(("body", shown_body(body)));
+            let (_, n) = crate::gitlab::quick_actions::neutralise(body);
+            if n > 0 {
+                rows.push((
+                    "note",
+                    format!(
+                        "{n} line(s) GitLab would run as quick actions are sent as code, not run"
+                    ),
+                ));
+            }
+        }
         Command::Note { text, .. } => rows.push(("note", red(text))),
         Command::SetLabels { add, remove, .. } => {
             if !add.is_empty() {
