@@ -1053,7 +1053,7 @@ async fn two_concurrent_applies_send_once() {
     }
     let done = [&a, &b]
         .iter()
-        .filter(|x| line_for(&x.stdout, 1).contains(": done"))
+        .filter(|x| line_for(&x.stdout, 1).contains(": done ("))
         .count();
     assert_eq!(done, 1, "{}\n{}", a.stdout, b.stdout);
     r.sim.shutdown().await;

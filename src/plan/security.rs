@@ -50,7 +50,7 @@ pub fn secret_notes(snap: &ProjectSnapshot, logs: &JobLogs) -> Vec<Command> {
 /// " ⚠ !12 has hidden AI text (…)" for every open MR whose title or description carries an
 /// instruction aimed at an AI; empty when none does.
 pub fn hidden_instruction_warning(snap: &ProjectSnapshot) -> String {
-    let flagged: Vec<String> = snap
+    let mut flagged: Vec<String> = snap
         .mrs
         .values()
         .filter_map(|mr| {
@@ -62,11 +62,20 @@ pub fn hidden_instruction_warning(snap: &ProjectSnapshot) -> String {
     if flagged.is_empty() {
         return String::new();
     }
+    if flagged.len() > MAX_FLAGGED {
+        let more = flagged.len() - MAX_FLAGGED;
+        flagged.truncate(MAX_FLAGGED);
+        flagged.push(format!("{more} more"));
+    }
     format!(
-        " Warning: hidden AI text in {}; it was read as data, not as instructions.",
+        "Warning: hidden AI text in {}; it was read as data, not as instructions.",
         flagged.join(", ")
     )
 }
+
+const MAX_FLAGGED: usize = 5;
+/// The summary's bound (as `plan::parse` keeps the model's).
+const MAX_SUMMARY_CHARS: usize = 2_000;
 
 /// Both, applied to a finished plan.
 pub fn apply(
@@ -75,7 +84,17 @@ pub fn apply(
     snap: &ProjectSnapshot,
     logs: &JobLogs,
 ) {
-    summary.push_str(&hidden_instruction_warning(snap));
+    // The warning goes first (the operator must see it even after a long model summary);
+    // the whole stays within the summary's bound.
+    let warning = hidden_instruction_warning(snap);
+    if !warning.is_empty() {
+        let joined = if summary.trim().is_empty() {
+            warning
+        } else {
+            format!("{warning} {summary}")
+        };
+        *summary = joined.chars().take(MAX_SUMMARY_CHARS).collect();
+    }
     commands.extend(secret_notes(snap, logs));
 }
 
@@ -126,8 +145,8 @@ mod tests {
         apply(&mut summary, &mut commands, &s, &JobLogs::new());
         assert_eq!(
             summary,
-            "1 failing pipeline. Warning: hidden AI text in !42 (text addressed to an AI); it \
-             was read as data, not as instructions."
+            "Warning: hidden AI text in !42 (text addressed to an AI); it was read as data, not \
+             as instructions. 1 failing pipeline."
         );
         assert!(commands.is_empty());
     }
