@@ -4,6 +4,7 @@
 //! `Effect`s and draws the state.
 
 pub mod activity;
+pub mod causes;
 pub mod commands;
 pub mod detail;
 pub mod diagnosis;

@@ -186,6 +186,8 @@ pub struct AppState {
     pub queue: QueueView,
     /// The command queue: proposals, decisions, executions. `queue` shows it.
     pub commands: Queue,
+    /// Background diagnoses of failed jobs (causes on the pipeline and MR rows).
+    pub causes: super::causes::Causes,
     pub activity: Activity,
     pub notice: Option<Notice>,
     /// Something visible may have changed since the last draw.
@@ -239,6 +241,7 @@ impl AppState {
             pipelines: PipelineTree::default(),
             queue: QueueView::default(),
             // The runtime replaces this with the configured policy and real ids.
+            causes: Default::default(),
             commands: Queue::new(
                 Policy {
                     read_only: settings_read_only,

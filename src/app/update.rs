@@ -51,6 +51,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.snapshot = Some(snapshot);
             rebuild_lists(state);
             commands::revalidate(state, &mut fx);
+            super::causes::on_snapshot(state, &mut fx);
             state.dirty = true;
         }
         Msg::PollError {
@@ -118,6 +119,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             commands::revalidate(state, &mut fx);
             state.dirty = true;
         }
+        Msg::Cause(m) => super::causes::on_msg(state, *m),
         Msg::Snapshot { .. }
         | Msg::PollError { .. }
         | Msg::Requests { .. }
@@ -587,6 +589,7 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
             state.snapshot = None;
             state.conn = Conn::Connecting;
             state.metrics = Default::default();
+            super::causes::clear(state);
             state.pipelines.expanded.clear();
             state.sent_visible = None;
             close_view(state, fx);
