@@ -117,13 +117,15 @@ fn target_job(state: &AppState) -> DiagTarget {
 
 /// `d`: diagnose the selected failed job, or say why not.
 pub fn request(state: &mut AppState, fx: &mut Vec<Effect>) {
-    let job_id = match target_job(state) {
-        DiagTarget::Job(id) => id,
-        DiagTarget::Nothing(why) => {
-            notice(state, why);
-            return;
-        }
-    };
+    match target_job(state) {
+        DiagTarget::Job(id) => start(state, id, fx),
+        DiagTarget::Nothing(why) => notice(state, why),
+    }
+}
+
+/// Opens the diagnosis panel of `job_id` and asks the driver for the diagnosis (the log on
+/// screen is reused).
+pub fn start(state: &mut AppState, job_id: u64, fx: &mut Vec<Effect>) {
     let job = state.snapshot.as_ref().and_then(|s| s.job(job_id));
     let title = match job {
         Some(j) if j.status != Status::Failed => {

@@ -114,6 +114,7 @@ actions! {
     Back => ("back", Global, "back", "Close the view or overlay; clear the filter", false),
     Plan => ("plan", Global, "plan", "Ask the planner for proposals (they only enter the queue)", false),
     Diagnose => ("diagnose", Global, "diagnose", "Diagnose the selected failed job, pipeline or MR (or the open log)", false),
+    Inbox => ("inbox", Global, "failures", "Failure inbox: current failures grouped by cause (Enter diagnoses)", false),
     Suspend => ("suspend", Global, "suspend", "Suspend to the shell (resume with fg)", false),
     Up => ("up", Scroll, "up", "Move up", false),
     Down => ("down", Scroll, "down", "Move down", false),

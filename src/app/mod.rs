@@ -9,6 +9,7 @@ pub mod commands;
 pub mod detail;
 pub mod diagnosis;
 pub mod help;
+pub mod inbox;
 pub mod input;
 pub mod key;
 pub mod keymap;

@@ -80,6 +80,8 @@ pub enum View {
     },
     /// The diagnosis panel of a failed job (`d`).
     Diagnosis(Box<super::diagnosis::DiagView>),
+    /// Current failures grouped by cause (`F`).
+    Inbox(super::inbox::InboxView),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,7 +330,7 @@ impl AppState {
         match &self.view {
             View::Log(_) => &[Log, Scroll, Global],
             View::Detail { .. } => &[Detail, Scroll, Global],
-            View::Diagnosis(_) => &[List, Scroll, Global],
+            View::Diagnosis(_) | View::Inbox(_) => &[List, Scroll, Global],
             View::Main => match self.focus {
                 Pane::Mrs => &[Mrs, List, Scroll, Global],
                 Pane::Pipelines => &[Pipelines, List, Scroll, Global],

@@ -660,6 +660,7 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         Action::Suspend => fx.push(Effect::Suspend),
         Action::Plan => super::planner::request(state, fx),
         Action::Diagnose => super::diagnosis::request(state, fx),
+        Action::Inbox => super::inbox::toggle(state),
         Action::NextPane | Action::PrevPane => {
             let i = Pane::ALL
                 .iter()
@@ -821,6 +822,17 @@ fn movement(state: &mut AppState, action: Action) {
             };
             return super::diagnosis::move_selection(state, d);
         }
+        View::Inbox(_) => {
+            let d = match action {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -10,
+                Action::PageDown => 10,
+                Action::Top => isize::MIN / 2,
+                _ => isize::MAX / 2,
+            };
+            return super::inbox::move_selection(state, d);
+        }
         View::Detail { iid, scroll } => Some((*iid, *scroll)),
         View::Main => None,
     };
@@ -896,6 +908,9 @@ fn log_action(state: &mut AppState, action: Action) {
 fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
     if let View::Diagnosis(_) = state.view {
         return super::diagnosis::jump(state, fx);
+    }
+    if let View::Inbox(_) = state.view {
+        return super::inbox::open(state, fx);
     }
     match state.focus {
         Pane::Mrs => {

@@ -133,7 +133,11 @@ pub fn brief(d: &Diagnosis, reason: Option<&FailureReason>) -> String {
         _ => None,
     };
     let body = match file {
-        Some(f) => format!("{} in {f}", cut(&what, MAX.saturating_sub(f.len() + 4))),
+        // The message gives way to the file, which says where to look.
+        Some(f) => format!(
+            "{} in {f}",
+            cut(&what, MAX.saturating_sub(p.len() + 2 + f.len() + 4))
+        ),
         None => what,
     };
     cut(&format!("{p}: {body}"), MAX)
@@ -268,6 +272,22 @@ mod tests {
             &[],
         );
         assert_eq!(brief(&d, None), "network: code ETIMEDOUT");
+    }
+
+    #[test]
+    fn a_long_message_gives_way_to_the_file() {
+        let d = diag(
+            Category::LintFailure,
+            &format!(
+                "j failed (lint/format check) — = note: `-D clippy::unwrap-used` implied by `-D warnings` {}",
+                "x".repeat(80)
+            ),
+            &[],
+            &["src/api/routes.rs"],
+        );
+        let b = brief(&d, None);
+        assert!(b.ends_with("... in routes.rs"), "{b}");
+        assert!(b.chars().count() <= MAX, "{b}");
     }
 
     #[test]
