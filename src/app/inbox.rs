@@ -40,6 +40,8 @@ pub struct Group {
     pub pipelines: usize,
     /// Outside the code (runner, network): a retry is the usual answer.
     pub infra: bool,
+    /// A job of the group passed on the same commit elsewhere (same sha, same job name).
+    pub flaky: bool,
 }
 
 impl Group {
@@ -57,7 +59,12 @@ impl Group {
         } else {
             what
         };
-        format!("{n} {what}: {}", self.brief)
+        let flaky = if self.flaky {
+            " (flaky: passed on the same commit)"
+        } else {
+            ""
+        };
+        format!("{n} {what}: {}{flaky}", self.brief)
     }
 }
 
@@ -104,7 +111,9 @@ pub fn groups(snap: &ProjectSnapshot, causes: &Causes) -> Vec<Group> {
                 jobs: Vec::new(),
                 pipelines: 0,
                 infra: k.diagnosis.infra_or_flaky,
+                flaky: false,
             });
+            g.flaky |= snap.passed_elsewhere(pipeline, j).is_some();
             if !g.jobs.iter().any(|x| x.pipeline == pipeline) {
                 g.pipelines += 1;
             }
@@ -217,6 +226,7 @@ pub(crate) mod tests {
             let mut p = base_p.clone();
             p.id = pid;
             p.git_ref = Some(r.to_string());
+            p.sha = Some(format!("sha{pid}"));
             let mut j = base_j.clone();
             j.id = pid * 10;
             j.failure_reason = fr;
@@ -286,6 +296,39 @@ pub(crate) mod tests {
         // The testkit's own failures (#106 main's runner failure, #101 !1) have no known
         // cause here: the inbox says two failed pipelines are not explained yet.
         assert_eq!(unexplained(&snap, &causes), 2);
+    }
+
+    #[test]
+    fn a_failure_that_passed_on_the_same_commit_is_flaky() {
+        let (mut snap, causes) = scenario();
+        assert!(groups(&snap, &causes).iter().all(|g| !g.flaky));
+        // !31's commit ran again in pipeline 308 (a branch pipeline) and `unit` passed there.
+        let mut p = snap.pipelines[&301].clone();
+        p.id = 308;
+        p.git_ref = Some("feature-31".into());
+        p.status = Status::Success;
+        snap.pipelines.insert(308, p);
+        let mut j = snap.jobs[&301][0].clone();
+        j.id = 3080;
+        j.status = Status::Success;
+        j.failure_reason = None;
+        snap.jobs.insert(308, vec![j]);
+        let failed = snap.jobs[&301][0].clone();
+        assert_eq!(snap.passed_elsewhere(301, &failed), Some(308));
+        assert_eq!(
+            snap.passed_elsewhere(302, &snap.jobs[&302][0].clone()),
+            None
+        );
+        let g = groups(&snap, &causes);
+        let tests = g.iter().find(|g| !g.infra).unwrap();
+        assert!(tests.flaky);
+        assert!(
+            tests
+                .headline()
+                .ends_with("(flaky: passed on the same commit)"),
+            "{}",
+            tests.headline()
+        );
     }
 
     #[test]
