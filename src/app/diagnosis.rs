@@ -142,6 +142,37 @@ pub fn start(state: &mut AppState, job_id: u64, fx: &mut Vec<Effect>) {
         Some(j) => format!("{} ({}) #{job_id}", j.name, j.stage),
         None => format!("job #{job_id}"),
     };
+    // The pipeline's other failed jobs are named, so nobody takes the first for the only one.
+    let others: Vec<String> = state
+        .snapshot
+        .as_deref()
+        .and_then(|s| {
+            let pid = s
+                .jobs
+                .iter()
+                .find(|(_, js)| js.iter().any(|j| j.id == job_id))
+                .map(|(p, _)| *p)?;
+            Some(
+                super::causes::failed_jobs(s, pid)
+                    .into_iter()
+                    .filter(|j| j.id != job_id)
+                    .map(|j| j.name.clone())
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    let title = match others.len() {
+        0 => title,
+        n => format!(
+            "{title}; {n} more failed: {}",
+            others
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let from_log = match std::mem::replace(&mut state.view, View::Main) {
         View::Log(v) => Some(v),
         other => {

@@ -574,3 +574,27 @@ fn refused_items_are_listed_once_even_when_the_reask_refuses_them_again() {
     );
     assert!(!f.iter().any(|t| t.contains("first answer")), "{f:?}");
 }
+
+#[test]
+fn d_on_a_pipeline_with_several_failed_jobs_names_the_others() {
+    let mut snap = crate::testkit::snapshot();
+    let mut lint = snap.jobs[&101][1].clone();
+    lint.status = crate::gitlab::models::Status::Failed;
+    // Failed after `unit`: `unit` (the earliest) is diagnosed, `lint` is named.
+    lint.finished_at = Some("2026-03-01T11:30:00Z".parse().unwrap());
+    snap.jobs.get_mut(&101).unwrap()[1] = lint;
+    let mut s = AppBuilder::new().snapshot(Arc::new(snap)).build();
+    s.focus = Pane::Pipelines;
+    s.pipelines.cursor.selected = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| matches!(r, PipeRow::Pipeline(101)))
+        .unwrap();
+    key(&mut s, "d");
+    let View::Diagnosis(d) = &s.view else {
+        panic!("no diagnosis panel");
+    };
+    assert_eq!(d.job_id, 1002);
+    assert!(d.title.ends_with("; 1 more failed: lint"), "{}", d.title);
+}
