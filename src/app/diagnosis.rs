@@ -30,6 +30,8 @@ pub struct DiagView {
     pub selected: usize,
     /// The log view the panel was opened from, restored on Esc.
     pub from_log: Option<Box<LogView>>,
+    /// The failure inbox it was opened from, restored on Esc.
+    pub from_inbox: Option<super::inbox::InboxView>,
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +175,10 @@ pub fn start(state: &mut AppState, job_id: u64, fx: &mut Vec<Effect>) {
                 .join(", ")
         ),
     };
+    let from_inbox = match &state.view {
+        View::Inbox(i) => Some(i.clone()),
+        _ => None,
+    };
     let from_log = match std::mem::replace(&mut state.view, View::Main) {
         View::Log(v) => Some(v),
         other => {
@@ -206,6 +212,7 @@ pub fn start(state: &mut AppState, job_id: u64, fx: &mut Vec<Effect>) {
         index,
         selected: 0,
         from_log,
+        from_inbox,
     }));
     state.dirty = true;
 }
@@ -309,12 +316,14 @@ pub fn jump(state: &mut AppState, fx: &mut Vec<Effect>) {
 
 /// Esc: back to the log it came from, else the main view.
 pub fn close(state: &mut AppState, fx: &mut Vec<Effect>) {
-    if let View::Diagnosis(v) = std::mem::replace(&mut state.view, View::Main)
-        && let Some(log) = v.from_log
-    {
-        let job = log.job_id;
-        state.view = View::Log(log);
-        fx.push(Effect::WatchJobLog(Some(job)));
+    if let View::Diagnosis(v) = std::mem::replace(&mut state.view, View::Main) {
+        if let Some(log) = v.from_log {
+            let job = log.job_id;
+            state.view = View::Log(log);
+            fx.push(Effect::WatchJobLog(Some(job)));
+        } else if let Some(inbox) = v.from_inbox {
+            state.view = View::Inbox(inbox);
+        }
     }
     state.dirty = true;
 }

@@ -185,7 +185,7 @@ pub fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
         return;
     };
     let job_id = job.job_id;
-    state.view = View::Main;
+    // Esc in the diagnosis comes back here.
     super::diagnosis::start(state, job_id, fx);
 }
 
@@ -346,5 +346,8 @@ pub(crate) mod tests {
         });
         assert_eq!(job, Some(3030));
         assert!(matches!(s.view, View::Diagnosis(_)));
+        // Esc goes back to the inbox, its selection kept.
+        super::super::diagnosis::close(&mut s, &mut fx);
+        assert!(matches!(s.view, View::Inbox(InboxView { selected: 1 })));
     }
 }
