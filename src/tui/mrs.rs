@@ -147,6 +147,8 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         cols[5].want = 20;
     }
     let widths = columns(inner.width as usize - 1, &cols);
+    // "✗ test: …" says less than "✗ failed": the cause only where a few words of it fit.
+    let cause_fits = widths[5] >= 14;
     let list = table_header(
         buf,
         inner,
@@ -213,6 +215,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 let c = symbols::class(&p.status);
                 // The symbol says failed; the words say why.
                 let what = cause_of(mr)
+                    .filter(|_| cause_fits)
                     .map(|b| text::sanitize_line(&b).into_owned())
                     .unwrap_or_else(|| p.status.to_string());
                 (

@@ -275,3 +275,40 @@ fn failure_inbox_120x40() {
     key(&mut s, "esc");
     assert!(matches!(s.view, crate::app::state::View::Main));
 }
+
+/// The MR list carries a failed pipeline's cause where a few words of it fit, and says
+/// "failed" where they would not.
+#[test]
+fn mr_rows_carry_the_cause_where_it_fits() {
+    use crate::app::causes::JobCause;
+    use crate::diagnose::brief;
+    let d = Diagnosis {
+        category: Category::TestAssertion,
+        summary: String::new(),
+        root_cause: String::new(),
+        evidence: Vec::new(),
+        files: Vec::new(),
+        tests: vec!["cache::tests::invalidates_on_deploy".into()],
+        fix: String::new(),
+        confidence: 0.7,
+        infra_or_flaky: false,
+        commands: Vec::new(),
+        secrets: Vec::new(),
+    };
+    for (w, h, want) in [(140, 40, "✗ test: tests::inva"), (80, 24, "✗ failed")] {
+        let mut s = state(w, h);
+        s.causes.known.insert(
+            1002,
+            JobCause {
+                pipeline: 101,
+                job_name: "unit".into(),
+                brief: brief::brief(&d, None),
+                signature: brief::signature(&d, None),
+                diagnosis: Arc::new(d.clone()),
+            },
+        );
+        let text = screen(&s);
+        let row = text.lines().find(|l| l.contains("!1 ")).unwrap_or_default();
+        assert!(row.contains(want), "{w}x{h}: {row}");
+    }
+}
