@@ -82,6 +82,11 @@ fn non_test_text(text: &str) -> &str {
     while let Some(i) = text[from..].find("#[cfg(test)]") {
         let i = from + i;
         let rest = text[i + "#[cfg(test)]".len()..].trim_start();
+        // `pub(crate) mod tests` shares its fixtures with other test modules; still test code.
+        let rest = rest
+            .strip_prefix("pub(crate) ")
+            .or_else(|| rest.strip_prefix("pub(super) "))
+            .unwrap_or(rest);
         if rest.starts_with("mod ") && rest.lines().next().is_some_and(|l| l.ends_with('{')) {
             at = i;
             break;
