@@ -77,6 +77,18 @@ pub enum Cmd {
     Eval(EvalArgs),
     /// Show which CODEOWNERS rules own the given paths, and the file's problems (offline)
     Codeowners(CodeownersArgs),
+    /// Poll the configured projects and serve Prometheus metrics (/metrics, /healthz, /readyz)
+    Exporter(ExporterArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExporterArgs {
+    /// Address to serve on
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub listen: String,
+    /// Allow a --listen address that is not loopback
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]
