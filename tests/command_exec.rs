@@ -391,7 +391,7 @@ async fn a_job_that_turns_out_to_deploy_is_not_played_on_a_medium_risk_approval(
         .jobs
         .values()
         .flatten()
-        .find(|j| j.name == "deploy:production" && j.status == GlStatus::Manual)
+        .find(|j| j.name == "production_manual" && j.status == GlStatus::Manual)
         .expect("a manual production deploy in the scenario")
         .clone();
     // The copy the operator approved on lacked what marks it as a deploy.
@@ -399,8 +399,8 @@ async fn a_job_that_turns_out_to_deploy_is_not_played_on_a_medium_risk_approval(
     for j in seen.jobs.values_mut().flatten() {
         if j.id == job.id {
             j.environment = None;
-            j.name = "publish".into();
-            j.stage = "release".into();
+            j.name = "smoke-check".into();
+            j.stage = "test".into();
         }
     }
     let c = cmd(json!({"kind": "play_job", "project": r.path, "job_id": job.id, "rationale": "r"}));
@@ -1029,6 +1029,8 @@ async fn apply_never_runs_the_same_command_twice_under_another_spelling() {
             again.stdout,
             again.stderr
         );
+        // Re-applying a plan that was done is idempotent: not a failure for a script.
+        assert_eq!(again.code, Some(0), "{}", again.stderr);
     }
     assert_eq!(note_posts(&r.base).await, 1, "no second POST");
     r.sim.shutdown().await;
@@ -1051,7 +1053,7 @@ async fn two_concurrent_applies_send_once() {
     }
     let done = [&a, &b]
         .iter()
-        .filter(|x| line_for(&x.stdout, 1).contains(": done"))
+        .filter(|x| line_for(&x.stdout, 1).contains(": done ("))
         .count();
     assert_eq!(done, 1, "{}\n{}", a.stdout, b.stdout);
     r.sim.shutdown().await;
@@ -1084,6 +1086,73 @@ async fn a_junk_plan_writes_one_record_for_the_items_over_the_limit() {
         run.stdout.contains("19900 item(s) over the limit"),
         "{}",
         run.stdout
+    );
+    r.sim.shutdown().await;
+}
+
+/// GitLab runs quick actions in a comment: a `comment_mr` whose body says `/close` on a line
+/// would close the MR without anyone approving a close. The simulator runs them as GitLab does
+/// (a raw note closes), and `apply` posts such lines as code: the MR stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_never_carries_a_quick_action_nobody_approved() {
+    let r = rig(false).await;
+    let pid = r.snap.project.id;
+    let mut open = r.snap.mrs.keys().copied();
+    let (raw_iid, iid) = (open.next().unwrap(), open.next().unwrap());
+
+    // The simulator is as strict as GitLab: a raw note with `/close` closes the MR.
+    let raw = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v4/projects/{pid}/merge_requests/{raw_iid}/notes",
+            r.base
+        ))
+        .header("PRIVATE-TOKEN", "sim-token")
+        .json(&json!({"body": "bye\n/close"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 201);
+    let closed = r.client.merge_request(pid, raw_iid).await.unwrap();
+    assert_eq!(
+        closed.state.to_string(),
+        "closed",
+        "the sim runs quick actions"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Thanks, looks fine.\n/close\n/approve";
+    let run = run_apply(
+        &r.base,
+        dir.path(),
+        &comment_plan(&r.path, iid, body),
+        &["--yes"],
+    )
+    .await;
+    assert!(
+        line_for(&run.stdout, 1).contains("done"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    // The operator saw the body with its line breaks, and what will be sent.
+    assert!(run.stderr.contains("`/close`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("quick actions are sent as code"),
+        "{}",
+        run.stderr
+    );
+    let mr = r.client.merge_request(pid, iid).await.unwrap();
+    assert_eq!(mr.state.to_string(), "opened", "the comment closed nothing");
+    let before = r
+        .snap
+        .approvals
+        .get(&iid)
+        .map_or(0, |a| a.approved_by.len());
+    let approvals = r.client.mr_approvals(pid, iid).await.unwrap();
+    assert_eq!(
+        approvals.approved_by.len(),
+        before,
+        "the comment approved nothing"
     );
     r.sim.shutdown().await;
 }

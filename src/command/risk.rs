@@ -137,4 +137,31 @@ mod tests {
             Risk::High
         );
     }
+
+    /// Auto DevOps' `production_manual` (stage `production`) deploys without saying
+    /// "deploy", and GitLab's job entity carries no `environment`: it is high risk, so
+    /// `apply --yes` cannot play it without the typed target.
+    #[test]
+    fn a_production_job_that_does_not_say_deploy_is_high_risk() {
+        let mut s = snap();
+        let jobs = s.jobs.get_mut(&100).unwrap();
+        let mut prod = jobs[2].clone();
+        prod.id = 16;
+        prod.name = "production_manual".into();
+        prod.stage = "production".into();
+        prod.environment = None;
+        jobs.push(prod);
+        let play = |id: u64| {
+            risk(
+                &serde_json::from_value(
+                    json!({"kind": "play_job", "project": "g/app", "job_id": id, "rationale": "r"}),
+                )
+                .unwrap(),
+                &s,
+            )
+        };
+        assert_eq!(play(16), Risk::High);
+        // A manual job no word of which says it deploys (`perf`) stays medium.
+        assert_eq!(play(13), Risk::Medium);
+    }
 }

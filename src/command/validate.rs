@@ -210,10 +210,14 @@ fn merge_preconditions(
         Some(p) if p.status != Status::Success => {
             errs.push(format!("!{iid}'s pipeline {} is {}", p.id, p.status))
         }
+        // A merged-results or merge-train pipeline tests the merge commit: its sha is never
+        // the head's (the merge call's `sha` parameter pins the head instead).
         Some(p)
-            if p.sha
-                .as_deref()
-                .is_some_and(|ps| Some(ps) != mr.sha.as_deref()) =>
+            if !crate::gitlab::snapshot::mr_ref(p.git_ref.as_deref())
+                .is_some_and(|(_, k)| k.tests_a_merge_commit())
+                && p.sha
+                    .as_deref()
+                    .is_some_and(|ps| Some(ps) != mr.sha.as_deref()) =>
         {
             errs.push(format!(
                 "!{iid}'s successful pipeline {} is not for the head sha",
@@ -607,6 +611,58 @@ pub(crate) mod tests {
         s.approvals.get_mut(&42).unwrap().approvals_left = Some(2);
         let r = validate(&cmd, &s).unwrap_err().join("; ");
         assert!(r.contains("2 more approval"), "{r}");
+
+        // Merged-results pipelines: the MR's pipeline runs on refs/merge-requests/42/merge
+        // and its sha is the merge commit, never the head. It is the MR's pipeline, and a
+        // green one lets the merge through (the merge call pins the head with `sha`).
+        let mut s = snap();
+        s.pipelines.remove(&102);
+        s.pipelines.insert(
+            103,
+            pipeline(
+                103,
+                "success",
+                "ffffffffffff",
+                "refs/merge-requests/42/merge",
+            ),
+        );
+        let mr = s.mrs[&42].clone();
+        assert_eq!(s.pipeline_for_mr(&mr).map(|p| p.id), Some(103));
+        assert_eq!(validate(&cmd, &s), Ok(()));
+        // A head pipeline for another sha still refuses.
+        s.pipelines.insert(
+            104,
+            pipeline(
+                104,
+                "success",
+                "eeeeeeeeeeee",
+                "refs/merge-requests/42/head",
+            ),
+        );
+        let r = validate(&cmd, &s).unwrap_err().join("; ");
+        assert!(r.contains("not for the head sha"), "{r}");
+
+        // GitLab CE/FOSS answers only these four fields; `approved: false` there means
+        // "nobody approved yet" and no rule requires one: the merge is not refused.
+        let mut s = snap();
+        let ce: crate::gitlab::models::Approvals = serde_json::from_value(serde_json::json!({
+            "user_has_approved": false, "user_can_approve": true, "approved": false,
+            "approved_by": []
+        }))
+        .unwrap();
+        assert!(ce.satisfied() && ce.is_ce_shape());
+        s.approvals.insert(42, ce);
+        assert_eq!(validate(&cmd, &s), Ok(()));
+        // The EE shape of the fixture (2 required, 1 left) still blocks.
+        let ee: crate::gitlab::models::Approvals = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/fixtures/gitlab/mr_approvals.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(!ee.satisfied());
 
         let mut s = snap();
         s.mrs.get_mut(&42).unwrap().state = MrState::Merged;

@@ -5,6 +5,7 @@ pub mod delta;
 pub mod error;
 pub mod models;
 pub mod poller;
+pub mod quick_actions;
 pub mod snapshot;
 pub mod stats;
 pub mod transport;
