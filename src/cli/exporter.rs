@@ -1,61 +1,75 @@
 //! `gitaiops exporter`: headless polling of the configured projects, served as Prometheus
 //! metrics (`/metrics`), liveness (`/healthz`) and readiness (`/readyz`). Read-only: the
 //! client refuses every request that is not a GET.
+//!
+//! One poller per project, the same one the TUI runs (deltas: 2 requests per refresh). The
+//! poller fetches jobs only of the pipelines it is told are visible; here those are the newest
+//! pipeline of each ref, what the CI series show, so jobs are read once per new pipeline (and
+//! while one runs) instead of on every pull.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::collections::BTreeSet;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
 use tokio::sync::mpsc;
 
 use crate::args::{ExporterArgs, GlobalArgs};
 use crate::config::Settings;
 use crate::gitlab::GitlabClient;
-use crate::gitlab::poller::{self, PollConfig, PollEvent};
+use crate::gitlab::poller::{self, PollCmd, PollConfig, PollEvent};
 use crate::gitlab::snapshot::ProjectSnapshot;
-use crate::metrics::{self, InstanceView, PollView, View};
+use crate::metrics::{self, Hub};
 
 use super::out;
 
-#[derive(Default)]
-struct Polled {
-    snapshots: BTreeMap<String, Arc<ProjectSnapshot>>,
-    last_ok: Option<Instant>,
-    last_ok_unix: Option<f64>,
-    /// An error after the last snapshot: the poller is failing right now.
-    failing: bool,
-    polls_ok: u64,
-    polls_failed: u64,
-}
-
-struct Shared {
-    client: GitlabClient,
-    period: Duration,
-    polled: Mutex<Polled>,
-}
-
-impl Shared {
-    fn polled(&self) -> std::sync::MutexGuard<'_, Polled> {
-        self.polled.lock().unwrap_or_else(|p| p.into_inner())
+/// The newest pipeline of each ref (what `gitlab_ci_pipeline_*` and the job series show).
+fn shown_pipelines(snap: &ProjectSnapshot) -> Vec<u64> {
+    let mut newest: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for p in snap.pipelines.values() {
+        if let Some(r) = p.git_ref.as_deref() {
+            let e = newest.entry(r).or_insert(p.id);
+            *e = (*e).max(p.id);
+        }
     }
+    let mut ids: Vec<u64> = newest.into_values().collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.truncate(metrics::ci::MAX_REFS);
+    ids
 }
 
-/// Loopback unless `--allow-remote`: metrics name projects and refs.
-pub fn listen_addr(listen: &str, allow_remote: bool) -> anyhow::Result<SocketAddr> {
-    let addr: SocketAddr = listen
-        .parse()
-        .with_context(|| format!("--listen {listen:?}: expected IP:PORT (127.0.0.1:9464)"))?;
-    if !addr.ip().is_loopback() && !allow_remote {
-        bail!(
-            "--listen {addr}: not a loopback address; metrics name your projects and refs, pass --allow-remote to serve them beyond this machine"
-        );
-    }
-    Ok(addr)
+/// Polls `project` until the process ends, feeding the hub.
+fn watch(client: GitlabClient, project: String, cfg: PollConfig, hub: Arc<Hub>) {
+    tokio::spawn(async move {
+        let (tx, mut rx) = mpsc::channel(16);
+        let handle = poller::spawn(client, project.clone(), cfg, tx);
+        let mut visible: BTreeSet<u64> = BTreeSet::new();
+        while let Some(event) = rx.recv().await {
+            match event {
+                PollEvent::Snapshot { snapshot } => {
+                    let shown = shown_pipelines(&snapshot);
+                    let set: BTreeSet<u64> = shown.iter().copied().collect();
+                    if set != visible {
+                        visible = set;
+                        handle.send(PollCmd::Visible {
+                            mrs: Vec::new(),
+                            pipelines: shown,
+                        });
+                    }
+                    hub.snapshot(&project, snapshot);
+                }
+                PollEvent::Requests { seconds, ok, .. } => hub.poll_finished(&project, seconds, ok),
+                PollEvent::Error { error, .. } => {
+                    tracing::warn!(project = %project, error = %error, "exporter poll failed");
+                }
+                PollEvent::Warning { text } => {
+                    tracing::warn!(project = %project, "{text}");
+                }
+                _ => {}
+            }
+        }
+        drop(handle);
+    });
 }
 
 pub async fn run(global: GlobalArgs, args: ExporterArgs) -> anyhow::Result<ExitCode> {
@@ -67,132 +81,43 @@ pub async fn run(global: GlobalArgs, args: ExporterArgs) -> anyhow::Result<ExitC
         );
     }
     settings.project()?;
-    let addr = listen_addr(&args.listen, args.allow_remote)?;
+    let addr = metrics::listen_addr(
+        &args.listen,
+        args.allow_remote,
+        "--listen",
+        "--allow-remote",
+    )?;
     let client = GitlabClient::new(settings.client_config()?)?;
     client.set_read_only();
     let period = settings.refresh();
-    let shared = Arc::new(Shared {
-        client: client.clone(),
-        period,
-        polled: Mutex::new(Polled::default()),
-    });
-    let (tx, mut rx) = mpsc::channel::<(String, PollEvent)>(64);
-    let mut handles = Vec::new();
-    for project in settings.projects() {
-        let project = project.trim().to_string();
-        if project.is_empty() {
-            continue;
-        }
-        let (ptx, mut prx) = mpsc::channel(16);
-        let cfg = PollConfig {
-            refresh: period,
-            ..PollConfig::default()
-        };
-        handles.push(poller::spawn(client.clone(), project.clone(), cfg, ptx));
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            while let Some(e) = prx.recv().await {
-                if tx.send((project.clone(), e)).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(tx);
-    let collector = {
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            while let Some((project, event)) = rx.recv().await {
-                let mut g = shared.polled();
-                match event {
-                    PollEvent::Snapshot { snapshot } => {
-                        g.snapshots.insert(project, snapshot);
-                        g.last_ok = Some(Instant::now());
-                        g.last_ok_unix = Some(jiff::Timestamp::now().as_millisecond() as f64 / 1e3);
-                        g.failing = false;
-                        g.polls_ok += 1;
-                    }
-                    PollEvent::Error { error, .. } => {
-                        tracing::warn!(project = %project, error = %error, "exporter poll failed");
-                        g.failing = true;
-                        g.polls_failed += 1;
-                    }
-                    _ => {}
-                }
-            }
-        })
-    };
-    let app = axum::Router::new()
-        .route("/metrics", axum::routing::get(serve_metrics))
-        .route("/healthz", axum::routing::get(healthz))
-        .route("/readyz", axum::routing::get(readyz))
-        .with_state(shared);
+    let projects: Vec<String> = settings
+        .projects()
+        .iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let hub = Hub::new(vec![client.clone()], period, &projects);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
+    for project in projects {
+        let cfg = PollConfig {
+            refresh: period,
+            ..PollConfig::default()
+        };
+        watch(client.clone(), project, cfg, hub.clone());
+    }
     // Scripts and tests read the address from here when they asked for port 0.
     out::eprintln(&format!(
         "gitaiops exporter: serving http://{bound}/metrics"
     ));
     tracing::info!(%bound, "exporter listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    collector.abort();
-    drop(handles);
+    metrics::hub::serve(hub, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
-}
-
-async fn serve_metrics(
-    axum::extract::State(s): axum::extract::State<Arc<Shared>>,
-) -> impl IntoResponse {
-    let (snaps, poll) = {
-        let g = s.polled();
-        let poll = PollView {
-            last_duration_seconds: None,
-            last_success_unix: g.last_ok_unix,
-            polls_ok: g.polls_ok,
-            polls_failed: g.polls_failed,
-        };
-        (g.snapshots.values().cloned().collect::<Vec<_>>(), poll)
-    };
-    let body = metrics::render(&View {
-        instances: vec![InstanceView {
-            instance: s.client.host(),
-            stats: s.client.stats(),
-        }],
-        poll,
-        snapshots: snaps.iter().map(|a| &**a).collect(),
-    });
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        body,
-    )
-}
-
-/// 200 while polling works: the last snapshot is younger than 3 periods, or no poll has failed
-/// since it (the poller only reports a snapshot when something changed).
-async fn healthz(axum::extract::State(s): axum::extract::State<Arc<Shared>>) -> StatusCode {
-    let g = s.polled();
-    let fresh = g.last_ok.is_some_and(|t| t.elapsed() < s.period * 3);
-    if g.last_ok.is_some() && (fresh || !g.failing) {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    }
-}
-
-/// 200 once the first poll has succeeded.
-async fn readyz(axum::extract::State(s): axum::extract::State<Arc<Shared>>) -> StatusCode {
-    if s.polled().last_ok.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    }
 }

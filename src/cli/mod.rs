@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build()?;
     rt.block_on(async move {
         match cli.command {
-            None => tui::run_live(global).await,
+            None => tui::run_live(global, cli.metrics).await,
             Some(Cmd::Demo(args)) => tui::run_demo(global, args).await,
             Some(Cmd::Sim(args)) => sim::run(args).await,
             Some(Cmd::Status(args)) => status::run(global, args).await,
