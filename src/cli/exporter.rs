@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::gitlab::GitlabClient;
 use crate::gitlab::poller::{self, PollCmd, PollConfig, PollEvent};
 use crate::gitlab::snapshot::ProjectSnapshot;
+use crate::metrics::ci::PipelineDetails;
 use crate::metrics::{self, Hub};
 
 use super::out;
@@ -38,12 +39,44 @@ fn shown_pipelines(snap: &ProjectSnapshot) -> Vec<u64> {
     ids
 }
 
+/// Reads the finished pipelines among `shown` that `details` lacks (or holds in an older
+/// state) one by one: the list has no duration, queued duration or coverage. Keeps only the
+/// shown ones, so the map stays as small as the number of refs.
+async fn read_details(
+    client: &GitlabClient,
+    snap: &ProjectSnapshot,
+    shown: &[u64],
+    details: &mut PipelineDetails,
+) -> bool {
+    let mut changed = false;
+    details.retain(|id, _| shown.contains(id));
+    for id in shown {
+        let Some(listed) = snap.pipelines.get(id) else {
+            continue;
+        };
+        let current = details.get(id).is_some_and(|d| d.status == listed.status);
+        if current || !listed.status.is_terminal() {
+            continue;
+        }
+        match client.pipeline(snap.project.id, *id).await {
+            Ok(p) => {
+                details.insert(*id, p);
+                changed = true;
+            }
+            // Without it the series lack a duration until the next change: said in the log.
+            Err(e) => tracing::warn!(pipeline = id, error = %e, "exporter: pipeline not read"),
+        }
+    }
+    changed
+}
+
 /// Polls `project` until the process ends, feeding the hub.
 fn watch(client: GitlabClient, project: String, cfg: PollConfig, hub: Arc<Hub>) {
     tokio::spawn(async move {
         let (tx, mut rx) = mpsc::channel(16);
-        let handle = poller::spawn(client, project.clone(), cfg, tx);
+        let handle = poller::spawn(client.clone(), project.clone(), cfg, tx);
         let mut visible: BTreeSet<u64> = BTreeSet::new();
+        let mut details = PipelineDetails::new();
         while let Some(event) = rx.recv().await {
             match event {
                 PollEvent::Snapshot { snapshot } => {
@@ -53,8 +86,11 @@ fn watch(client: GitlabClient, project: String, cfg: PollConfig, hub: Arc<Hub>) 
                         visible = set;
                         handle.send(PollCmd::Visible {
                             mrs: Vec::new(),
-                            pipelines: shown,
+                            pipelines: shown.clone(),
                         });
+                    }
+                    if read_details(&client, &snapshot, &shown, &mut details).await {
+                        hub.pipeline_details(&project, Arc::new(details.clone()));
                     }
                     hub.snapshot(&project, snapshot);
                 }

@@ -20,6 +20,18 @@ use super::labels::{Labels, labels, word};
 
 type GaugeF = Gauge<f64, AtomicU64>;
 
+/// Single-pipeline answers by id (`GET /projects/:id/pipelines/:id`): the list GitLab pages
+/// through has no duration, queued duration or coverage; the exporter reads each finished
+/// newest-per-ref pipeline once.
+pub type PipelineDetails = BTreeMap<u64, Pipeline>;
+
+/// One project's CI data at scrape time.
+#[derive(Clone, Copy)]
+pub struct CiSource<'a> {
+    pub snapshot: &'a ProjectSnapshot,
+    pub details: Option<&'a PipelineDetails>,
+}
+
 /// Refs exported per project (newest pipelines first).
 pub const MAX_REFS: usize = 200;
 /// Jobs exported per pipeline.
@@ -121,7 +133,8 @@ struct Families {
     job_runs: Family<Labels, Gauge>,
 }
 
-fn project_series(f: &Families, snap: &ProjectSnapshot) {
+fn project_series(f: &Families, src: CiSource<'_>) {
+    let snap = src.snapshot;
     let project = snap.project.path_with_namespace.as_str();
     // Runs per ref among the pipelines held (gcpe counts the runs it saw since it started).
     let mut runs: BTreeMap<&str, i64> = BTreeMap::new();
@@ -146,6 +159,12 @@ fn project_series(f: &Families, snap: &ProjectSnapshot) {
         let base = labels(&pair);
         set_status(&f.status, &base, &p.status);
         f.id.get_or_create(&base).set(p.id as f64);
+        // The single-pipeline answer, when read and still current, has what the list lacks.
+        let p = src
+            .details
+            .and_then(|d| d.get(&p.id))
+            .filter(|d| d.status == p.status)
+            .unwrap_or(p);
         if let Some(d) = p.duration {
             f.duration.get_or_create(&base).set(d);
         }
@@ -204,11 +223,11 @@ fn project_series(f: &Families, snap: &ProjectSnapshot) {
     }
 }
 
-/// Registers the CI series of `snaps` (under `gitlab_ci_`).
-pub fn register(reg: &mut Registry, snaps: &[&ProjectSnapshot]) {
+/// Registers the CI series of `sources` (under `gitlab_ci_`).
+pub fn register(reg: &mut Registry, sources: &[CiSource<'_>]) {
     let f = Families::default();
-    for snap in snaps {
-        project_series(&f, snap);
+    for src in sources {
+        project_series(&f, *src);
     }
     let gl = reg.sub_registry_with_prefix("gitlab_ci");
     gl.register(

@@ -13,11 +13,13 @@ use axum::response::IntoResponse;
 use crate::gitlab::GitlabClient;
 use crate::gitlab::snapshot::ProjectSnapshot;
 
+use super::ci::{CiSource, PipelineDetails};
 use super::{CLASSIC_CONTENT_TYPE, CONTENT_TYPE, InstanceView, Telemetry, View};
 
 #[derive(Default)]
 struct ProjectState {
     snapshot: Option<Arc<ProjectSnapshot>>,
+    details: Option<Arc<PipelineDetails>>,
     last_ok: Option<Instant>,
 }
 
@@ -69,6 +71,15 @@ impl Hub {
             .snapshot = Some(snap);
     }
 
+    /// The single-pipeline answers of `project`'s newest pipelines (exporter).
+    pub fn pipeline_details(&self, project: &str, details: Arc<PipelineDetails>) {
+        self.state()
+            .projects
+            .entry(project.to_string())
+            .or_default()
+            .details = Some(details);
+    }
+
     /// The session watches `project` instead of whatever it watched: the old one's CI series
     /// and health go (a TUI project switch).
     pub fn watch_only(&self, project: &str) {
@@ -109,11 +120,12 @@ impl Hub {
 
     /// The OpenMetrics text of a scrape now.
     pub fn render(&self) -> String {
-        let snaps: Vec<Arc<ProjectSnapshot>> = self
+        type Held = (Arc<ProjectSnapshot>, Option<Arc<PipelineDetails>>);
+        let held: Vec<Held> = self
             .state()
             .projects
             .values()
-            .filter_map(|p| p.snapshot.clone())
+            .filter_map(|p| Some((p.snapshot.clone()?, p.details.clone())))
             .collect();
         super::render(&View {
             instances: self
@@ -125,7 +137,13 @@ impl Hub {
                 })
                 .collect(),
             telemetry: &self.telemetry,
-            snapshots: snaps.iter().map(|a| &**a).collect(),
+            ci: held
+                .iter()
+                .map(|(s, d)| CiSource {
+                    snapshot: s,
+                    details: d.as_deref(),
+                })
+                .collect(),
         })
     }
 }

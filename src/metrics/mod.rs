@@ -22,7 +22,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::gitlab::snapshot::ProjectSnapshot;
 use crate::gitlab::stats::{LATENCY_BUCKETS, Latency, RequestStats};
 
 pub use hub::{Hub, listen_addr};
@@ -48,8 +47,8 @@ pub struct InstanceView<'a> {
 pub struct View<'a> {
     pub instances: Vec<InstanceView<'a>>,
     pub telemetry: &'a Telemetry,
-    /// Newest snapshot per watched project.
-    pub snapshots: Vec<&'a ProjectSnapshot>,
+    /// Newest snapshot per watched project, with the pipelines read one by one.
+    pub ci: Vec<ci::CiSource<'a>>,
 }
 
 /// The OpenMetrics text of one scrape.
@@ -60,7 +59,7 @@ pub fn render(view: &View<'_>) -> String {
         request_metrics(own, &view.instances);
         view.telemetry.register(own);
     }
-    ci::register(&mut reg, &view.snapshots);
+    ci::register(&mut reg, &view.ci);
     let mut out = String::new();
     // Writing into a String cannot fail; an encoding error would be a bug in a metric type.
     if let Err(e) = encode(&mut out, &reg) {

@@ -5,6 +5,7 @@ use serde_json::json;
 use super::*;
 use crate::command::audit::AuditRecord;
 use crate::gitlab::models::{Job, Pipeline};
+use crate::gitlab::snapshot::ProjectSnapshot;
 use crate::plan::run::PlanFailure;
 use crate::testkit::openmetrics::{self, Exposition};
 
@@ -142,7 +143,13 @@ fn scrape(snaps: &[&ProjectSnapshot], t: &Telemetry) -> (String, Exposition) {
             stats: &stats,
         }],
         telemetry: t,
-        snapshots: snaps.to_vec(),
+        ci: snaps
+            .iter()
+            .map(|s| ci::CiSource {
+                snapshot: s,
+                details: None,
+            })
+            .collect(),
     });
     let parsed = openmetrics::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     (text, parsed)
@@ -574,4 +581,43 @@ fn classic_text_names_counters_by_their_samples() {
             .collect()
     };
     assert_eq!(samples(&om), samples(&classic));
+}
+
+#[test]
+fn single_pipeline_answers_fill_what_the_list_lacks_while_current() {
+    let mut snap = snapshot("acme/platform");
+    for p in snap.pipelines.values_mut() {
+        // As GitLab's list sends them.
+        (p.duration, p.queued_duration, p.coverage) = (None, None, None);
+    }
+    let mut details = ci::PipelineDetails::new();
+    details.insert(101, pipeline(101, "failed", "main", "push"));
+    // An answer from before the pipeline was retried no longer applies.
+    let mut old = pipeline(
+        102,
+        "failed",
+        "refs/merge-requests/7/head",
+        "merge_request_event",
+    );
+    old.duration = Some(999.0);
+    details.insert(102, old);
+    let text = render(&View {
+        instances: Vec::new(),
+        telemetry: &Telemetry::default(),
+        ci: vec![ci::CiSource {
+            snapshot: &snap,
+            details: Some(&details),
+        }],
+    });
+    let e = openmetrics::parse(&text).unwrap();
+    assert_eq!(
+        value(
+            &e,
+            "gitlab_ci_pipeline_duration_seconds",
+            &[("ref", "main")]
+        ),
+        120.0
+    );
+    assert_eq!(e["gitlab_ci_pipeline_duration_seconds"].samples.len(), 1);
+    assert!(!text.contains("999"));
 }
