@@ -231,3 +231,45 @@ async fn healthz(axum::extract::State(hub): HubState) -> (StatusCode, &'static s
 async fn readyz(axum::extract::State(hub): HubState) -> (StatusCode, &'static str) {
     status(hub.ready(), "not every project has been polled yet\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_unless_allowed() {
+        let a = listen_addr("127.0.0.1:9464", false, "--listen", "--allow-remote").unwrap();
+        assert_eq!(a.port(), 9464);
+        assert!(listen_addr("[::1]:0", false, "--listen", "--allow-remote").is_ok());
+        let e = listen_addr(
+            "0.0.0.0:9464",
+            false,
+            "--metrics-listen",
+            "--metrics-allow-remote",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("--metrics-allow-remote"), "{e}");
+        assert!(listen_addr("0.0.0.0:9464", true, "--listen", "--allow-remote").is_ok());
+        assert!(listen_addr("localhost:80", false, "--listen", "--allow-remote").is_err());
+    }
+
+    #[test]
+    fn ready_after_every_project_polled_and_unhealthy_when_polls_stop() {
+        let projects = ["a/b".to_string(), "c/d".to_string()];
+        let hub = Hub::new(Vec::new(), Duration::from_millis(40), &projects);
+        assert!(!hub.ready());
+        assert!(hub.healthy(), "starting up is not a failure");
+        hub.poll_finished("a/b", 0.1, true);
+        hub.poll_finished("c/d", 0.1, false);
+        assert!(!hub.ready(), "c/d has not succeeded yet");
+        hub.poll_finished("c/d", 0.1, true);
+        assert!(hub.ready() && hub.healthy());
+        std::thread::sleep(Duration::from_millis(130));
+        hub.poll_finished("a/b", 0.1, true);
+        assert!(!hub.healthy(), "c/d's last success is older than 3 periods");
+        assert!(hub.ready(), "readiness does not go back");
+        hub.watch_only("a/b");
+        assert!(hub.healthy() && hub.ready());
+    }
+}
