@@ -211,7 +211,9 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 /// Values that are not secrets even under a secret-sounding key.
 fn keep_value(raw: &str, strict: bool) -> bool {
     let v = raw.trim_matches(|c| c == '"' || c == '\'');
+    // JSON/YAML structure after a key (`"secrets": [`, `token: {`) opens a value, is none.
     if v.is_empty()
+        || v.chars().all(|c| "[]{}(),:|>-".contains(c))
         || v.starts_with("[REDACTED")
         || v.starts_with("[MASKED]")
         || v.starts_with("***")
@@ -739,6 +741,10 @@ mod tests {
         "docker run -p 8080:80 nginx",
         "Bearer token was rejected",
         "WWW-Authenticate: Bearer realm=\"GitLab\"",
+        // Our own JSON: a key named like a secret opening an array or object.
+        "  \"secrets\": [",
+        "  \"tokens\": {",
+        "api_key: |",
     ];
 
     #[test]

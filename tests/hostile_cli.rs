@@ -207,6 +207,28 @@ async fn diagnose_log_prints_no_terminal_controls_from_the_log() {
     }
 }
 
+/// A log that printed a secret: the JSON names the kind under `secrets` and stays JSON (the
+/// output redactor once took `"secrets": [` for a secret's value and broke the document).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnose_json_of_a_log_with_a_secret_is_valid_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("job.log");
+    std::fs::write(
+        &log,
+        "$ env\nAWS_ACCESS_KEY_ID=AKIAQWERTYUIOPASDFGHJ\n$ aws sts get-caller-identity\n\
+         An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation\n\
+         ERROR: Job failed: exit code 254\n",
+    )
+    .unwrap();
+    let path = log.display().to_string();
+    let run = gitaiops(dir.path(), None, &["diagnose", "--json", "--log", &path]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.stdout));
+    assert_eq!(v["secrets"][0]["lines"][0], 2, "{v}");
+    assert!(!run.stdout.contains("AKIAQWERTYUIOPASDFGHJ"));
+}
+
 /// `apply` shows MR titles, job names, refs and plan strings; `audit` shows what apply wrote.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_and_audit_print_no_terminal_controls() {

@@ -476,3 +476,85 @@ async fn targets_beyond_the_loaded_pipelines_are_looked_up_not_called_missing() 
     );
     assert!(r.writes().await.is_empty(), "looking up writes nothing");
 }
+
+/// Failures explained before anyone asks (issue 19): with no key pressed, every failed
+/// pipeline on screen gets its cause from a background diagnosis, each failed job's trace is
+/// read once, and nothing is written.
+#[tokio::test]
+async fn failed_pipelines_on_screen_get_their_cause_without_a_key() {
+    use gitaiops::app::causes;
+    let mut r = rig(false).await;
+    let all_known = |s: &AppState| {
+        let Some(snap) = s.snapshot.as_deref() else {
+            return false;
+        };
+        s.pipelines.rows.iter().all(|row| match row {
+            PipeRow::Pipeline(id) => {
+                let p = snap.pipeline(*id).unwrap();
+                p.status != Status::Failed
+                    || !snap.jobs.contains_key(id)
+                    || causes::failed_jobs(snap, *id)
+                        .iter()
+                        .all(|j| s.causes.known.contains_key(&j.id))
+            }
+            _ => true,
+        })
+    };
+    // The first snapshot already sent its failed jobs; later refreshes send the rest.
+    for _ in 0..6 {
+        if all_known(&r.state) {
+            break;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while !r.state.causes.pending.is_empty() {
+                let msg = r.driver.next().await;
+                r.run(msg);
+            }
+        })
+        .await;
+        r.refresh().await;
+    }
+    assert!(
+        all_known(&r.state),
+        "causes: {:?}",
+        r.state.causes.known.keys()
+    );
+    let snap = r.snap();
+    let failed: Vec<u64> = snap
+        .pipelines
+        .values()
+        .filter(|p| p.status == Status::Failed && snap.jobs.contains_key(&p.id))
+        .map(|p| p.id)
+        .collect();
+    assert!(failed.len() >= 3, "{failed:?}");
+    for id in &failed {
+        let b = causes::pipeline_brief(&snap, &r.state.causes, *id).unwrap();
+        assert_ne!(b, causes::DIAGNOSING);
+    }
+    // The unit-test failure is named by its test, the runner failure by GitLab's reason.
+    let briefs: Vec<&str> = r
+        .state
+        .causes
+        .known
+        .values()
+        .map(|k| k.brief.as_str())
+        .collect();
+    assert!(briefs.iter().any(|b| b.starts_with("test: ")), "{briefs:?}");
+    assert!(
+        briefs.contains(&"infra: runner_system_failure"),
+        "{briefs:?}"
+    );
+    // One trace read per diagnosed job, and only reads.
+    let traces: Vec<String> = r
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|q| q.path.ends_with("/trace"))
+        .map(|q| q.path)
+        .collect();
+    let mut unique = traces.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(traces.len(), unique.len(), "a trace read twice: {traces:?}");
+    assert!(r.writes().await.is_empty());
+}

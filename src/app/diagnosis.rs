@@ -40,29 +40,92 @@ pub struct DiagMsg {
     pub index: Option<Arc<LogIndex>>,
 }
 
-/// The job `d` applies to: the log on screen, or the job row selected in the pipelines pane.
-fn target_job(state: &AppState) -> Option<u64> {
+/// What `d` applies to: a job, or why there is none.
+enum DiagTarget {
+    Job(u64),
+    /// A pipeline (selected, or an MR's) whose failed jobs are not known yet or that did not
+    /// fail: the reason.
+    Nothing(String),
+}
+
+/// The earliest failed job of a failed pipeline, and the other failed jobs' names.
+fn pipeline_target(state: &AppState, pipeline: u64) -> DiagTarget {
+    let Some(snap) = state.snapshot.as_deref() else {
+        return DiagTarget::Nothing("no data from GitLab yet".into());
+    };
+    let Some(p) = snap.pipeline(pipeline) else {
+        return DiagTarget::Nothing(format!("pipeline #{pipeline} is not loaded"));
+    };
+    if p.status != Status::Failed {
+        return DiagTarget::Nothing(format!(
+            "pipeline #{pipeline} is {}: only failed pipelines are diagnosed",
+            p.status.as_str()
+        ));
+    }
+    if !snap.jobs.contains_key(&pipeline) {
+        return DiagTarget::Nothing(format!(
+            "the jobs of pipeline #{pipeline} are loading; press d again in a moment"
+        ));
+    }
+    match super::causes::failed_jobs(snap, pipeline).first() {
+        Some(j) => DiagTarget::Job(j.id),
+        None => DiagTarget::Nothing(format!(
+            "pipeline #{pipeline} has no failed job of its own (a downstream pipeline may have failed)"
+        )),
+    }
+}
+
+/// The job `d` applies to: the log on screen, the selected job, the earliest failed job of the
+/// selected pipeline, or of the selected MR's pipeline.
+fn target_job(state: &AppState) -> DiagTarget {
+    use super::layout::Pane;
+    const HOW: &str =
+        "diagnose: select a failed job, pipeline or MR (or open a job's log), then press d";
     match &state.view {
-        View::Log(v) => Some(v.job_id),
-        View::Main if state.focus == super::layout::Pane::Pipelines => {
-            match state.pipelines.selected() {
-                Some(PipeRow::Job { job, .. }) => Some(*job),
-                _ => None,
+        View::Log(v) => DiagTarget::Job(v.job_id),
+        View::Main if state.focus == Pane::Pipelines => match state.pipelines.selected() {
+            Some(PipeRow::Job { job, .. }) => DiagTarget::Job(*job),
+            Some(PipeRow::Pipeline(id)) | Some(PipeRow::Stage { pipeline: id, .. }) => {
+                pipeline_target(state, *id)
+            }
+            _ => DiagTarget::Nothing(HOW.into()),
+        },
+        View::Main if state.focus == Pane::Mrs => {
+            let snap = state.snapshot.as_deref();
+            let mr = state
+                .mrs
+                .selected_iid()
+                .and_then(|iid| snap.and_then(|s| s.mr(iid)));
+            match (mr, snap) {
+                (Some(mr), Some(snap)) => match snap.pipeline_for_mr(mr) {
+                    Some(p) => pipeline_target(state, p.id),
+                    None => DiagTarget::Nothing(format!("!{} has no pipeline", mr.iid)),
+                },
+                _ => DiagTarget::Nothing(HOW.into()),
             }
         }
-        _ => None,
+        View::Detail { iid, .. } => {
+            let snap = state.snapshot.as_deref();
+            match snap.and_then(|s| s.mr(*iid).and_then(|mr| s.pipeline_for_mr(mr))) {
+                Some(p) => pipeline_target(state, p.id),
+                None => DiagTarget::Nothing(format!("!{iid} has no pipeline")),
+            }
+        }
+        _ => DiagTarget::Nothing(HOW.into()),
     }
 }
 
 /// `d`: diagnose the selected failed job, or say why not.
 pub fn request(state: &mut AppState, fx: &mut Vec<Effect>) {
-    let Some(job_id) = target_job(state) else {
-        notice(
-            state,
-            "diagnose: select a failed job in the pipelines pane (or open its log), then press d",
-        );
-        return;
-    };
+    match target_job(state) {
+        DiagTarget::Job(id) => start(state, id, fx),
+        DiagTarget::Nothing(why) => notice(state, why),
+    }
+}
+
+/// Opens the diagnosis panel of `job_id` and asks the driver for the diagnosis (the log on
+/// screen is reused).
+pub fn start(state: &mut AppState, job_id: u64, fx: &mut Vec<Effect>) {
     let job = state.snapshot.as_ref().and_then(|s| s.job(job_id));
     let title = match job {
         Some(j) if j.status != Status::Failed => {

@@ -4,10 +4,12 @@
 //! `Effect`s and draws the state.
 
 pub mod activity;
+pub mod causes;
 pub mod commands;
 pub mod detail;
 pub mod diagnosis;
 pub mod help;
+pub mod inbox;
 pub mod input;
 pub mod key;
 pub mod keymap;

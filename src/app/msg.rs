@@ -73,6 +73,8 @@ pub enum Msg {
     Plan(super::planner::PlanMsg),
     /// A diagnosis finished (rules engine or LLM).
     Diagnosis(Box<super::diagnosis::DiagMsg>),
+    /// A background diagnosis of a newly failed job finished (rules only).
+    Cause(Box<super::causes::CauseMsg>),
     /// Slow clock tick (about once a minute) so ages stay right; `AppState::now` was updated.
     Tick,
     /// `AppState::deadline()` passed (the planner's debounce or interval): `update` decides
@@ -150,6 +152,9 @@ pub enum Effect {
     CancelPlan,
     /// Diagnose a failed job (fetching its trace unless it is given).
     Diagnose(Box<DiagnoseRequest>),
+    /// Diagnose newly failed jobs in the background with the rules engine (never a model),
+    /// each from the tail of its trace; one `Msg::Cause` per job.
+    DiagnoseInBackground(Box<super::causes::CauseRequest>),
     /// Append these records to the audit log (fsync'd) before the frame that shows them.
     Audit(Vec<AuditRecord>),
     /// Run an approved command; the executor re-checks it against fresh state, using this

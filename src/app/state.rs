@@ -80,6 +80,8 @@ pub enum View {
     },
     /// The diagnosis panel of a failed job (`d`).
     Diagnosis(Box<super::diagnosis::DiagView>),
+    /// Current failures grouped by cause (`F`).
+    Inbox(super::inbox::InboxView),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +188,8 @@ pub struct AppState {
     pub queue: QueueView,
     /// The command queue: proposals, decisions, executions. `queue` shows it.
     pub commands: Queue,
+    /// Background diagnoses of failed jobs (causes on the pipeline and MR rows).
+    pub causes: super::causes::Causes,
     pub activity: Activity,
     pub notice: Option<Notice>,
     /// Something visible may have changed since the last draw.
@@ -239,6 +243,7 @@ impl AppState {
             pipelines: PipelineTree::default(),
             queue: QueueView::default(),
             // The runtime replaces this with the configured policy and real ids.
+            causes: Default::default(),
             commands: Queue::new(
                 Policy {
                     read_only: settings_read_only,
@@ -325,7 +330,7 @@ impl AppState {
         match &self.view {
             View::Log(_) => &[Log, Scroll, Global],
             View::Detail { .. } => &[Detail, Scroll, Global],
-            View::Diagnosis(_) => &[List, Scroll, Global],
+            View::Diagnosis(_) | View::Inbox(_) => &[List, Scroll, Global],
             View::Main => match self.focus {
                 Pane::Mrs => &[Mrs, List, Scroll, Global],
                 Pane::Pipelines => &[Pipelines, List, Scroll, Global],

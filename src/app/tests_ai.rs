@@ -201,17 +201,48 @@ fn d_on_a_job_that_did_not_fail_explains_why_nothing_happens() {
         n.contains("lint is success") && n.contains("only failed jobs"),
         "{n}"
     );
-    // On a pipeline row (not a job) it says what to select.
-    key(&mut s, "k");
-    s.pipelines.cursor.selected = 0;
-    key(&mut s, "d");
-    assert!(
-        s.notice
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("select a failed job")
-    );
+    // On a pipeline that did not fail it says so.
+    let pos = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| matches!(r, PipeRow::Pipeline(102)))
+        .unwrap();
+    s.pipelines.cursor.selected = pos;
+    let fx = key(&mut s, "d");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Diagnose { .. })));
+    let n = s.notice.as_ref().unwrap().text.clone();
+    assert!(n.contains("#102 is success"), "{n}");
+}
+
+#[test]
+fn d_on_a_failed_pipeline_or_its_mr_diagnoses_the_failed_job() {
+    let mut s = state();
+    let pos = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| matches!(r, PipeRow::Pipeline(101)))
+        .unwrap();
+    s.focus = Pane::Pipelines;
+    s.pipelines.cursor.selected = pos;
+    let fx = key(&mut s, "d");
+    let job = fx.iter().find_map(|e| match e {
+        Effect::Diagnose(r) => Some(r.job_id),
+        _ => None,
+    });
+    assert_eq!(job, Some(1002), "{fx:?}");
+    assert!(matches!(s.view, View::Diagnosis(_)));
+    key(&mut s, "Esc");
+    // !1's pipeline is #101: `d` on the MR row diagnoses the same job.
+    s.focus = Pane::Mrs;
+    s.mrs.cursor.selected = s.mrs.rows.iter().position(|iid| *iid == 1).unwrap();
+    let fx = key(&mut s, "d");
+    let job = fx.iter().find_map(|e| match e {
+        Effect::Diagnose(r) => Some(r.job_id),
+        _ => None,
+    });
+    assert_eq!(job, Some(1002), "{fx:?}");
 }
 
 fn diagnosis(commands: Vec<Command>) -> Diagnosis {

@@ -51,6 +51,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.snapshot = Some(snapshot);
             rebuild_lists(state);
             commands::revalidate(state, &mut fx);
+            super::causes::on_snapshot(state, &mut fx);
             state.dirty = true;
         }
         Msg::PollError {
@@ -118,6 +119,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             commands::revalidate(state, &mut fx);
             state.dirty = true;
         }
+        Msg::Cause(m) => super::causes::on_msg(state, *m),
         Msg::Snapshot { .. }
         | Msg::PollError { .. }
         | Msg::Requests { .. }
@@ -587,6 +589,7 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
             state.snapshot = None;
             state.conn = Conn::Connecting;
             state.metrics = Default::default();
+            super::causes::clear(state);
             state.pipelines.expanded.clear();
             state.sent_visible = None;
             close_view(state, fx);
@@ -657,6 +660,7 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         Action::Suspend => fx.push(Effect::Suspend),
         Action::Plan => super::planner::request(state, fx),
         Action::Diagnose => super::diagnosis::request(state, fx),
+        Action::Inbox => super::inbox::toggle(state),
         Action::NextPane | Action::PrevPane => {
             let i = Pane::ALL
                 .iter()
@@ -818,6 +822,17 @@ fn movement(state: &mut AppState, action: Action) {
             };
             return super::diagnosis::move_selection(state, d);
         }
+        View::Inbox(_) => {
+            let d = match action {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -10,
+                Action::PageDown => 10,
+                Action::Top => isize::MIN / 2,
+                _ => isize::MAX / 2,
+            };
+            return super::inbox::move_selection(state, d);
+        }
         View::Detail { iid, scroll } => Some((*iid, *scroll)),
         View::Main => None,
     };
@@ -893,6 +908,9 @@ fn log_action(state: &mut AppState, action: Action) {
 fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
     if let View::Diagnosis(_) = state.view {
         return super::diagnosis::jump(state, fx);
+    }
+    if let View::Inbox(_) = state.view {
+        return super::inbox::open(state, fx);
     }
     match state.focus {
         Pane::Mrs => {

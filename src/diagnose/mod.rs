@@ -1,6 +1,7 @@
 //! CI failure diagnosis: job-log parsing, error extraction, excerpts, rules and LLM diagnosis.
 
 pub mod boilerplate;
+pub mod brief;
 pub mod cause;
 pub mod corpus;
 pub mod engine;

@@ -585,30 +585,47 @@ fn anchors(ex: &Extraction, category: Category) -> Vec<&Hit> {
 
 /// Failed tests, whatever the category: when a permission or network problem makes tests fail,
 /// they are the visible symptom and still worth naming.
+///
+/// Jest prints `FAIL <file>` and then a `● Suite › test` bullet per failing test of that file:
+/// the file stands for its tests only when none of them is named, otherwise one failing test
+/// would be counted twice ("2 failing tests: `cart.test.ts`, `Cart › total`").
 fn collect_tests(ex: &Extraction) -> Vec<String> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    fn clean(t: &str) -> Option<String> {
+        let t = t.trim_end_matches(':').trim();
+        (t.len() >= 3 && t.len() <= 300).then(|| t.to_string())
+    }
+    // (name, is a file standing in for its tests, covered by a named test)
+    let mut found: Vec<(String, bool, bool)> = Vec::new();
+    let mut open_file: Option<usize> = None;
     for h in ex.by_role(Role::Test) {
-        let t = match (&h.test, h.rule) {
-            (Some(t), _) => t.clone(),
-            (None, "jest_fail_file") => match &h.file {
-                Some(f) => f.clone(),
-                None => continue,
-            },
-            _ => continue,
-        };
-        let t = t.trim_end_matches(':').trim().to_string();
-        if t.len() < 3 || t.len() > 300 {
-            continue;
-        }
-        if seen.insert(t.clone()) {
-            out.push(t);
-        }
-        if out.len() >= MAX_TESTS {
-            break;
+        match (&h.test, h.rule) {
+            // Jest's bullet for a file that did not load names no test: the file does.
+            (Some(t), _) if t.trim() == "Test suite failed to run" => {}
+            (Some(t), _) => {
+                if let Some(i) = open_file {
+                    found[i].2 = true;
+                }
+                if let Some(t) = clean(t) {
+                    found.push((t, false, false));
+                }
+            }
+            (None, "jest_fail_file") => {
+                open_file = h.file.as_deref().and_then(clean).map(|f| {
+                    found.push((f, true, false));
+                    found.len() - 1
+                });
+            }
+            _ => {}
         }
     }
-    out
+    let mut seen = HashSet::new();
+    found
+        .into_iter()
+        .filter(|(_, file, covered)| !(*file && *covered))
+        .map(|(t, _, _)| t)
+        .filter(|t| seen.insert(t.clone()))
+        .take(MAX_TESTS)
+        .collect()
 }
 
 static WORKSPACE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {

@@ -94,3 +94,40 @@ pub async fn diagnosis_task(
         }
     }
 }
+
+/// Background diagnoses (rules only, never a model): each job's trace tail, one message per
+/// job as it is done, one job at a time so a burst of failures stays a trickle of requests.
+pub async fn causes_task(
+    client: GitlabClient,
+    req: crate::app::causes::CauseRequest,
+    tx: tokio::sync::mpsc::Sender<crate::app::Msg>,
+) {
+    use crate::app::causes::{CauseMsg, TAIL_BYTES};
+    for job in req.jobs {
+        let result = match client
+            .job_trace_tail_within(req.project_id, job.job_id, TAIL_BYTES)
+            .await
+        {
+            Err(e) => Err(format!("cannot fetch the log of job #{}: {e}", job.job_id)),
+            Ok(trace) => match parse_trace(trace.bytes).await {
+                Err(e) => Err(e),
+                Ok(index) => crate::diagnose::engine::rules_async(index, job.ctx.clone()).await,
+            },
+        };
+        let msg = CauseMsg {
+            epoch: req.epoch,
+            job_id: job.job_id,
+            pipeline: job.pipeline,
+            job_name: job.ctx.job_name.clone().unwrap_or_default(),
+            failure_reason: job.ctx.failure_reason.clone(),
+            result,
+        };
+        if tx
+            .send(crate::app::Msg::Cause(Box::new(msg)))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}

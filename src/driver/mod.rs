@@ -283,6 +283,11 @@ impl Driver {
                     let _ = tx.send(Internal::Msg(Msg::Diagnosis(Box::new(msg)))).await;
                 });
             }
+            Effect::DiagnoseInBackground(req) => {
+                let client = self.client.read_only_view();
+                let tx = self.msg_sender();
+                tokio::spawn(async move { diagnosis::causes_task(client, *req, tx).await });
+            }
             Effect::Audit(mut records) => {
                 // Every record names the instance, so proposals can be restored for it only.
                 for r in &mut records {

@@ -449,6 +449,20 @@ impl GitlabClient {
         Ok(Trace::from_tail(f.body, f.dropped, cap))
     }
 
+    /// The last `cap` bytes of a job's trace (at most the configured trace cap): what a
+    /// background diagnosis reads. GitLab's REST trace endpoint sends the whole log (it honours
+    /// no `Range`), so the bytes before the tail still cross the wire but are never kept.
+    pub async fn job_trace_tail_within(&self, project_id: u64, id: u64, cap: u64) -> Result<Trace> {
+        let path = format!("/projects/{project_id}/jobs/{id}/trace");
+        let url = self.url(&path, &[])?;
+        let cap = cap.min(self.inner.max_trace_bytes).max(1);
+        let f = self
+            .inner
+            .get_with_retry(url, &path, BodyLimit::Tail(cap), !self.single_attempt)
+            .await?;
+        Ok(Trace::from_tail(f.body, f.dropped, cap))
+    }
+
     /// A file's raw bytes at `git_ref`; `None` when the file (or ref) does not exist.
     pub async fn repository_file_raw(
         &self,

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::models::{Approvals, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, User};
+use super::models::{
+    Approvals, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, Status, User,
+};
 
 /// Every entity is keyed by (host, project id) so several projects and hosts can share views.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -111,6 +113,27 @@ impl ProjectSnapshot {
 
     pub fn default_branch(&self) -> &str {
         self.project.default_branch.as_deref().unwrap_or("main")
+    }
+
+    /// Where a failed job passed on the same commit: a job of the same name that succeeded in
+    /// its own pipeline (a retry, when GitLab lists retried jobs) or in another pipeline with
+    /// the same `sha`. Same code, different outcome: flaky. From what is held, no request.
+    pub fn passed_elsewhere(&self, pipeline: u64, job: &Job) -> Option<u64> {
+        if job.status != Status::Failed {
+            return None;
+        }
+        let sha = self.pipelines.get(&pipeline).and_then(|p| p.sha.as_deref());
+        self.jobs.iter().find_map(|(pid, jobs)| {
+            let same_commit = *pid == pipeline
+                || sha.is_some_and(|s| {
+                    self.pipelines.get(pid).and_then(|p| p.sha.as_deref()) == Some(s)
+                });
+            (same_commit
+                && jobs
+                    .iter()
+                    .any(|j| j.id != job.id && j.name == job.name && j.status == Status::Success))
+            .then_some(*pid)
+        })
     }
 }
 

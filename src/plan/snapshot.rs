@@ -464,6 +464,20 @@ impl Renderer<'_> {
             Self::secs(j.queued_duration),
             if j.deploys() { ", deploy job" } else { "" },
         );
+        // Same code, different outcome: say so, the model should not blame the change.
+        let pipeline = j.pipeline.as_ref().map(|p| p.id).or_else(|| {
+            self.snap
+                .jobs
+                .iter()
+                .find(|(_, js)| js.iter().any(|x| x.id == j.id))
+                .map(|(pid, _)| *pid)
+        });
+        if let Some(pid) = pipeline.and_then(|p| self.snap.passed_elsewhere(p, j)) {
+            b.insert_str(
+                b.len() - 1,
+                &format!(", flaky: the same job passed on the same commit in pipeline {pid}"),
+            );
+        }
         let mut free = format!(
             "job name: {}\nstage: {}",
             fence::clean(&j.name, 120),
@@ -1035,6 +1049,25 @@ pub(crate) mod tests {
         assert!(t.contains("triage: ") && t.contains("stale "), "{t}");
         assert!(ctx.omitted.is_empty());
         assert_eq!(ctx.dropped, 0);
+    }
+
+    #[test]
+    fn a_job_that_passed_on_the_same_commit_is_called_flaky() {
+        let mut s = sample();
+        let f = Fence::with_nonce("n1");
+        let o = ContextOptions::default();
+        let t = build_context(&s, &JobLogs::new(), now(), &f, &o).text;
+        assert!(!t.contains("flaky:"), "{t}");
+        // The MR's commit ran again (pipeline 903, same sha) and `rspec 1/2` passed there.
+        s.pipelines
+            .insert(903, pipeline(903, "success", "rerun-42", &"a".repeat(40)));
+        s.jobs
+            .insert(903, vec![job(5300, 903, "success", None, "rspec 1/2")]);
+        let t = build_context(&s, &JobLogs::new(), now(), &f, &o).text;
+        assert!(
+            t.contains("flaky: the same job passed on the same commit in pipeline 903"),
+            "{t}"
+        );
     }
 
     #[test]

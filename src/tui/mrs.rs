@@ -1,16 +1,20 @@
-//! Merge requests pane: title, author, age, state, pipeline, approvals, reviewers, churn,
-//! labels. Columns drop from the right on narrow screens.
+//! Merge requests pane: title, author, age, state, pipeline (with a failed one's cause),
+//! approvals, reviewers, labels. Columns drop from the right on narrow screens. The churn
+//! (+/-) is in the MR detail: GitLab's list has no diff stats, and one request per row to
+//! fill a column is not worth it.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::app::causes;
 use crate::app::layout::Pane;
 use crate::app::state::AppState;
 use crate::app::symbols;
 use crate::app::text;
-use crate::gitlab::{MergeRequest, ProjectSnapshot};
+use crate::gitlab::MergeRequest;
+use crate::gitlab::models::Status;
 
 use super::theme::Theme;
 use crate::review::triage::{Signal, TriageConfig};
@@ -23,7 +27,7 @@ const TRIAGE: TriageConfig = TriageConfig {
 };
 use super::widgets::{Col, centered_lines, columns, pane_block, put_row, row_line, table_header};
 
-const COLS: [Col; 10] = [
+const COLS: [Col; 9] = [
     Col {
         min: 5,
         want: 5,
@@ -59,7 +63,7 @@ const COLS: [Col; 10] = [
         want: 10,
         priority: 8,
         flex: false,
-    }, // pipeline
+    }, // pipeline (wider while a failed one shows its cause)
     Col {
         min: 4,
         want: 4,
@@ -72,12 +76,6 @@ const COLS: [Col; 10] = [
         priority: 3,
         flex: false,
     }, // reviewers
-    Col {
-        min: 7,
-        want: 9,
-        priority: 2,
-        flex: false,
-    }, // +/-
     Col {
         min: 8,
         want: 18,
@@ -120,22 +118,6 @@ pub fn title_line<'a>(state: &AppState, focused: bool, theme: &Theme) -> Line<'a
     Line::from(spans)
 }
 
-fn churn(snap: &ProjectSnapshot, mr: &MergeRequest) -> String {
-    match snap.diffs.get(&mr.iid) {
-        Some(d) => {
-            let (a, r) = d
-                .iter()
-                .map(|f| f.churn())
-                .fold((0, 0), |acc, c| (acc.0 + c.0, acc.1 + c.1));
-            format!("+{a}/-{r}")
-        }
-        None => match &mr.changes_count {
-            Some(n) => format!("{n} files"),
-            None => "-".into(),
-        },
-    }
-}
-
 pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let focused = state.focus == Pane::Mrs;
     let inner = pane_block(buf, area, title_line(state, focused, theme), focused, theme);
@@ -147,7 +129,24 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     };
     let ascii = theme.ascii;
-    let widths = columns(inner.width as usize - 1, &COLS);
+    // A failed pipeline's cause rides in the pipeline column: it widens while one is shown.
+    let cause_of = |mr: &MergeRequest| {
+        snap.pipeline_for_mr(mr)
+            .filter(|p| p.status == Status::Failed)
+            .and_then(|p| causes::pipeline_brief(snap, &state.causes, p.id))
+            .filter(|b| b != causes::DIAGNOSING)
+    };
+    let mut cols = COLS;
+    if state
+        .mrs
+        .rows
+        .iter()
+        .filter_map(|iid| snap.mr(*iid))
+        .any(|mr| cause_of(mr).is_some())
+    {
+        cols[5].want = 20;
+    }
+    let widths = columns(inner.width as usize - 1, &cols);
     let list = table_header(
         buf,
         inner,
@@ -161,7 +160,6 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             "Pipeline",
             "Appr",
             "Reviewers",
-            "+/-",
             "Labels",
         ],
         &widths,
@@ -213,8 +211,12 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         let (pipe, pipe_style) = match snap.pipeline_for_mr(mr) {
             Some(p) => {
                 let c = symbols::class(&p.status);
+                // The symbol says failed; the words say why.
+                let what = cause_of(mr)
+                    .map(|b| text::sanitize_line(&b).into_owned())
+                    .unwrap_or_else(|| p.status.to_string());
                 (
-                    format!("{} {}", symbols::symbol(c, ascii), p.status),
+                    format!("{} {what}", symbols::symbol(c, ascii)),
                     theme.status(c),
                 )
             }
@@ -272,7 +274,6 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 },
                 Style::new(),
             ),
-            (churn(snap, mr), theme.dim()),
             (labels.join(","), theme.accent()),
         ];
         let mut spans = vec![Span::styled(

@@ -6,12 +6,14 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::app::causes::{self, Causes};
 use crate::app::layout::Pane;
 use crate::app::metrics::pipeline_duration;
 use crate::app::pipelines::{PipeRow, stage_status, stages};
 use crate::app::state::AppState;
 use crate::app::symbols;
 use crate::app::text;
+use crate::gitlab::models::Status;
 use crate::gitlab::snapshot::MrRefKind;
 use crate::gitlab::{Pipeline, ProjectSnapshot};
 
@@ -20,7 +22,7 @@ use super::widgets::{
     Col, centered_lines, columns, fit, pane_block, put_row, row_line, table_header,
 };
 
-const COLS: [Col; 6] = [
+const COLS: [Col; 7] = [
     Col {
         min: 9,
         want: 11,
@@ -34,11 +36,11 @@ const COLS: [Col; 6] = [
         flex: false,
     }, // #id
     Col {
-        min: 10,
+        min: 6,
         want: 20,
         priority: 8,
         flex: true,
-    }, // ref
+    }, // ref (sized to the longest ref shown when causes take the rest)
     Col {
         min: 5,
         want: 6,
@@ -57,7 +59,33 @@ const COLS: [Col; 6] = [
         priority: 5,
         flex: false,
     }, // duration
+    Col {
+        min: 26,
+        want: 26,
+        priority: 4,
+        flex: true,
+    }, // cause of a failed pipeline (only while one is shown)
 ];
+
+/// The columns for these rows: the cause column only when a row has a cause, then the ref
+/// sized to the longest ref shown and the cause taking what is left.
+fn layout(rows: &[(String, Option<String>)]) -> Vec<Col> {
+    let mut cols = COLS.to_vec();
+    if rows.iter().any(|(_, c)| c.is_some()) {
+        let longest = rows
+            .iter()
+            .map(|(r, _)| r.chars().count())
+            .max()
+            .unwrap_or(0);
+        cols[2].want = longest.clamp(cols[2].min, 24);
+        cols[2].flex = false;
+        // The source says less than the cause: it goes first when both do not fit.
+        cols[3].priority = 3;
+    } else {
+        cols.pop();
+    }
+    cols
+}
 
 fn source(p: &Pipeline) -> String {
     match p.source.as_deref() {
@@ -117,13 +145,29 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     let ascii = theme.ascii;
     let g = symbols::glyphs(ascii);
+    // The refs and causes of the rows that will be on screen size the columns.
+    let list_h = inner.height.saturating_sub(1) as usize;
+    let shown: Vec<(String, Option<String>)> = t
+        .cursor
+        .visible(t.rows.len(), list_h)
+        .filter_map(|i| match &t.rows[i] {
+            PipeRow::Pipeline(id) => snap.pipeline(*id).map(|p| {
+                let cause = (p.status == Status::Failed)
+                    .then(|| causes::pipeline_brief(snap, &state.causes, p.id))
+                    .flatten();
+                (git_ref(p), cause)
+            }),
+            _ => None,
+        })
+        .collect();
+    let cols = layout(&shown);
     // Two columns of tree markers, then the table.
-    let widths = columns((inner.width as usize).saturating_sub(3), &COLS);
+    let widths = columns((inner.width as usize).saturating_sub(3), &cols);
     let list = table_header(
         buf,
         inner,
         "   ",
-        &["Status", "#", "Ref", "Source", "Age", "Time"],
+        &["Status", "#", "Ref", "Source", "Age", "Time", "Cause"],
         &widths,
         theme,
     );
@@ -161,6 +205,14 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                     (source(p), theme.dim()),
                     (text::age(p.created_at, state.now), theme.dim()),
                     (duration(p, state), Style::new()),
+                    (
+                        (p.status == Status::Failed)
+                            .then(|| causes::pipeline_brief(snap, &state.causes, p.id))
+                            .flatten()
+                            .map(|c| text::sanitize_line(&c).into_owned())
+                            .unwrap_or_default(),
+                        theme.error(),
+                    ),
                 ];
                 let mut spans = vec![marker, Span::styled(format!("{fold} "), theme.dim())];
                 spans.extend(row_line(cells, &widths, ascii).spans);
@@ -169,9 +221,14 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             PipeRow::Stage { pipeline, stage } => {
                 stage_line(snap, *pipeline, stage, marker, theme, inner.width as usize)
             }
-            PipeRow::Job { pipeline, job } => {
-                job_line(snap, *pipeline, *job, marker, theme, inner.width as usize)
-            }
+            PipeRow::Job { pipeline, job } => job_line(
+                snap,
+                &state.causes,
+                (*pipeline, *job),
+                marker,
+                theme,
+                inner.width as usize,
+            ),
             PipeRow::Loading(_) => Line::from(vec![
                 marker,
                 Span::styled("     loading jobs…", theme.dim()),
@@ -226,8 +283,8 @@ fn stage_line<'a>(
 
 fn job_line<'a>(
     snap: &ProjectSnapshot,
-    pipeline: u64,
-    job: u64,
+    causes: &Causes,
+    (pipeline, job): (u64, u64),
     marker: Span<'a>,
     theme: &Theme,
     width: usize,
@@ -257,8 +314,15 @@ fn job_line<'a>(
             theme.dim(),
         ));
     }
-    if let Some(r) = &j.failure_reason {
-        spans.push(Span::styled(format!(" {r}"), theme.error()));
+    match (causes.known.get(&j.id), &j.failure_reason) {
+        // The cause read in the log says more than GitLab's `script_failure`; on narrow
+        // screens, where the pipeline row has no cause column, this is where it shows.
+        (Some(k), _) => spans.push(Span::styled(
+            format!(" {}", text::sanitize_line(&k.brief)),
+            theme.error(),
+        )),
+        (None, Some(r)) => spans.push(Span::styled(format!(" {r}"), theme.error())),
+        (None, None) => {}
     }
     if j.allow_failure && j.status.as_str() == "failed" {
         spans.push(Span::styled(" (allowed to fail)", theme.dim()));

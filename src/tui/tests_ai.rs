@@ -244,3 +244,34 @@ fn the_queue_at_80x24_keeps_the_rationale_readable() {
     assert!(text.contains("merge_mr !4 refused"), "{text}");
     insta::assert_snapshot!(text);
 }
+
+/// The failure inbox: causes grouped, newest first, the selected group marked, infra causes
+/// saying a retry may fix them, and what is not explained yet counted in the title.
+#[test]
+fn failure_inbox_120x40() {
+    let (snap, causes) = crate::app::inbox::tests::scenario();
+    let mut s = AppBuilder::new()
+        .size(120, 40)
+        .snapshot(Arc::new(snap))
+        .build();
+    s.causes = causes;
+    key(&mut s, "F");
+    key(&mut s, "j");
+    let text = screen(&s);
+    assert!(
+        text.contains("▌3 pipelines: test: refunds::idempotent_retry"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 pipelines: infra: runner_system_failure  retry may fix it"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 failed pipeline(s) not explained yet"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+    // Esc goes back to the panes.
+    key(&mut s, "esc");
+    assert!(matches!(s.view, crate::app::state::View::Main));
+}

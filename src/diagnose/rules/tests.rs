@@ -176,11 +176,9 @@ fn jest_and_vitest_failures() {
 \n\
 Tests:       1 failed, 20 passed, 21 total\n");
     assert_eq!(d.category, Category::TestAssertion);
-    assert!(
-        d.tests.contains(&"Cart › adds an item".to_string()),
-        "{:?}",
-        d.tests
-    );
+    // The file stands for its tests only when none is named: one failing test, not two.
+    assert_eq!(d.tests, ["Cart › adds an item"]);
+    assert!(d.summary.contains("1 failing test:"), "{}", d.summary);
     assert!(d.files.contains(&"src/cart.test.ts".to_string()));
     assert!(quotes(&d).contains("Expected: 2"));
 
@@ -195,6 +193,16 @@ Tests:       1 failed, 20 passed, 21 total\n");
         "{:?}",
         d.tests
     );
+}
+
+#[test]
+fn a_jest_file_without_named_tests_still_counts() {
+    let d = run(" FAIL  src/a.test.ts\n\
+  ● A › one\n\
+ FAIL  src/b.test.ts\n\
+  ● Test suite failed to run\n\
+Tests:       1 failed, 3 passed, 4 total\n");
+    assert_eq!(d.tests, ["A › one", "src/b.test.ts"]);
 }
 
 #[test]
