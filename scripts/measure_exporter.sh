@@ -2,7 +2,12 @@
 # Exporter figures for BENCHMARKS.md: GitLab requests per minute at steady state, /metrics
 # render time and size, exporter RSS, against `gitaiops sim --scale N` on loopback.
 #
-#   scripts/measure_exporter.sh [BIN] [SCALE] [MINUTES]
+#   scripts/measure_exporter.sh [BIN] [SCALE] [MINUTES] [POLLERS]
+#
+# POLLERS > 1 watches the simulator's one project under that many spellings (the simulator,
+# like GitLab, matches a project path case-insensitively): that many independent pollers, each
+# paying a project's request cost. Their CI series coincide (one project), so only the request
+# and memory figures mean "POLLERS projects".
 #
 # Requests are the exporter's own counter (gitaiops_gitlab_requests_sent_total), read after a
 # one-minute warm-up and again MINUTES later. Render time is curl's time_total over 10 scrapes
@@ -11,6 +16,19 @@ set -euo pipefail
 bin="${1:-target/debug/gitaiops}"
 scale="${2:-0}"
 minutes="${3:-2}"
+pollers="${4:-1}"
+projects="$(python3 -c "
+import itertools, sys
+n = int(sys.argv[1]); base = 'acme/platform'
+idx = [i for i, c in enumerate(base) if c.isalpha()]
+out = []
+for k in range(n):
+    s = list(base)
+    for b, i in enumerate(idx):
+        if k >> b & 1:
+            s[i] = s[i].upper()
+    out.append(''.join(s))
+print(','.join(out))" "$pollers")"
 dir="$(mktemp -d)"
 export HOME="$dir" XDG_CONFIG_HOME="$dir/config" XDG_STATE_HOME="$dir/state" NO_PROXY=127.0.0.1
 pids=()
@@ -22,7 +40,7 @@ pids+=($!)
 until [ -s "$dir/sim.out" ]; do sleep 0.1; done
 url="$(head -1 "$dir/sim.out")"
 
-GITLAB_TOKEN=sim GITLAB_HOST="$url" GITAIOPS_PROJECT=acme/platform \
+GITLAB_TOKEN=sim GITLAB_HOST="$url" GITAIOPS_PROJECT="$projects" \
     "$bin" exporter --listen 127.0.0.1:0 2>"$dir/exp.err" >/dev/null &
 exp=$!
 pids+=($exp)
@@ -49,4 +67,4 @@ size="$(wc -c <"$dir/m.txt")"
 series="$(grep -vc '^#' "$dir/m.txt")"
 rss="$(awk '/VmRSS/ {print $2}' /proc/$exp/status)"
 hwm="$(awk '/VmHWM/ {print $2}' /proc/$exp/status)"
-echo "scale=$scale cold_start_requests=$cold requests_per_min=$(echo "scale=1; ($b - $a) / $minutes" | bc) render_s_min=$min render_s_median=$med bytes=$size series=$series rss_kb=$rss peak_rss_kb=$hwm"
+echo "scale=$scale pollers=$pollers cold_start_requests=$cold requests_per_min=$(echo "scale=1; ($b - $a) / $minutes" | bc) render_s_min=$min render_s_median=$med bytes=$size series=$series rss_kb=$rss peak_rss_kb=$hwm"
