@@ -13,8 +13,22 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// The TUI's metrics listener (plain `gitaiops`; `demo` has its own)
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(subcommand)]
     pub command: Option<Cmd>,
+}
+
+/// A Prometheus listener beside the TUI: off unless asked for.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricsArgs {
+    /// Serve this session's Prometheus metrics on IP:PORT (/metrics, /healthz, /readyz), e.g. 127.0.0.1:9464
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Allow a --metrics-listen address that is not loopback
+    #[arg(long)]
+    pub metrics_allow_remote: bool,
 }
 
 /// Flags shared by every subcommand; each also has an environment variable.
@@ -77,6 +91,18 @@ pub enum Cmd {
     Eval(EvalArgs),
     /// Show which CODEOWNERS rules own the given paths, and the file's problems (offline)
     Codeowners(CodeownersArgs),
+    /// Poll the configured projects and serve Prometheus metrics (/metrics, /healthz, /readyz)
+    Exporter(ExporterArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExporterArgs {
+    /// Address to serve on
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub listen: String,
+    /// Allow a --listen address that is not loopback
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -90,6 +116,8 @@ pub struct DemoArgs {
     /// Freeze the simulated clock: nothing changes unless you act (screenshots, measurements)
     #[arg(long)]
     pub frozen: bool,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,6 +13,7 @@ pub mod driver;
 pub mod gitlab;
 pub mod llm;
 pub mod logging;
+pub mod metrics;
 pub mod net;
 pub mod paths;
 pub mod plan;

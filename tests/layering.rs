@@ -25,6 +25,7 @@ const LAYERS: &[&str] = &[
     "review",
     "diagnose",
     "plan",
+    "metrics",
     "app",
     "testkit",
     "driver",

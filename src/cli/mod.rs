@@ -6,6 +6,7 @@ pub mod apply;
 pub mod codeowners;
 pub mod config;
 pub mod diagnose;
+pub mod exporter;
 pub mod out;
 pub mod plan;
 pub mod sim;
@@ -38,7 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build()?;
     rt.block_on(async move {
         match cli.command {
-            None => tui::run_live(global).await,
+            None => tui::run_live(global, cli.metrics).await,
             Some(Cmd::Demo(args)) => tui::run_demo(global, args).await,
             Some(Cmd::Sim(args)) => sim::run(args).await,
             Some(Cmd::Status(args)) => status::run(global, args).await,
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(Cmd::Audit(args)) => apply::run_audit(global, args).await,
             Some(Cmd::Eval(cmd)) => diagnose::run_eval(global, cmd).await,
             Some(Cmd::Codeowners(args)) => codeowners::run_codeowners(args),
+            Some(Cmd::Exporter(args)) => exporter::run(global, args).await,
         }
     })
 }

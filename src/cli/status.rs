@@ -126,7 +126,9 @@ async fn watch(
                 "gitaiops: {error} (retrying in {}s)",
                 retry_in.as_secs_f64().ceil()
             )),
-            Some(PollEvent::Requests { total, last_minute }) => {
+            Some(PollEvent::Requests {
+                total, last_minute, ..
+            }) => {
                 tracing::debug!(total, last_minute, "requests");
             }
             Some(PollEvent::Warning { text }) => out::eprintln(&format!("gitaiops: {text}")),

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 
 use crate::app::activity::ActivityKind;
 use crate::app::{self, Keymap, PlannerInfo};
-use crate::args::{DemoArgs, GlobalArgs};
+use crate::args::{DemoArgs, GlobalArgs, MetricsArgs};
 use crate::config::Settings;
 use crate::driver::{Driver, DriverConfig};
 use crate::gitlab::client::{ClientConfig, GitlabClient};
@@ -102,8 +102,59 @@ fn planner(
     (info, Arc::new(planner), trigger)
 }
 
+/// `--metrics-listen`: the session's metrics served beside the TUI until it ends. Bound before
+/// the screen opens, so a taken port or a refused address is a plain error.
+struct MetricsServer {
+    hub: Arc<crate::metrics::Hub>,
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn metrics_server(
+    args: &MetricsArgs,
+    client: &GitlabClient,
+    period: std::time::Duration,
+    project: &str,
+    notes: &mut Vec<(ActivityKind, String)>,
+) -> anyhow::Result<Option<MetricsServer>> {
+    let Some(listen) = &args.metrics_listen else {
+        return Ok(None);
+    };
+    let addr = crate::metrics::listen_addr(
+        listen,
+        args.metrics_allow_remote,
+        "--metrics-listen",
+        "--metrics-allow-remote",
+    )?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("--metrics-listen: cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let hub = crate::metrics::Hub::new(vec![client.clone()], period, &[project.to_string()]);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let done = stop.clone();
+    let task = tokio::spawn(crate::metrics::hub::serve(
+        hub.clone(),
+        listener,
+        async move { done.cancelled().await },
+    ));
+    tracing::info!(%bound, "metrics listening");
+    notes.push((
+        ActivityKind::Info,
+        format!("metrics: http://{bound}/metrics"),
+    ));
+    Ok(Some(MetricsServer { hub, stop, task }))
+}
+
+impl MetricsServer {
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
 /// Plain `gitaiops`: the configured GitLab project.
-pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
+pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&global)?;
     if !settings.has_token() {
         bail!(
@@ -136,6 +187,8 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
     );
     let (planner_info, planner, trigger) = planner(Some(&settings), &mut notes);
     let audit = open_audit(Some(&settings), &mut notes);
+    let server =
+        metrics_server(&metrics, &client, settings.refresh(), &project, &mut notes).await?;
     let session = Session {
         settings: app::Settings {
             host: client.host().to_string(),
@@ -162,7 +215,15 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
         planner,
         audit,
     });
-    runtime::run(session, driver).await
+    let driver = match &server {
+        Some(s) => driver.with_metrics(s.hub.clone()),
+        None => driver,
+    };
+    let result = runtime::run(session, driver).await;
+    if let Some(s) = server {
+        s.stop().await;
+    }
+    result
 }
 
 /// The audit log from `[audit] path`, else the state dir; why not, in the activity feed (then
@@ -268,6 +329,14 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         .map(|s| s.refresh())
         .unwrap_or(PollConfig::default().refresh);
     let audit = open_audit(settings.as_ref(), &mut notes);
+    let server = metrics_server(
+        &args.metrics,
+        &client,
+        refresh,
+        &sim.project_path(),
+        &mut notes,
+    )
+    .await?;
     let session = Session {
         settings: app::Settings {
             host: sim.addr().to_string(),
@@ -293,8 +362,15 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         planner,
         audit,
     });
+    let driver = match &server {
+        Some(s) => driver.with_metrics(s.hub.clone()),
+        None => driver,
+    };
     tracing::info!(url = %sim.base_url(), seed = args.seed, scale = args.scale, frozen = args.frozen, "demo: simulated GitLab serving");
     let result = runtime::run(session, driver).await;
+    if let Some(s) = server {
+        s.stop().await;
+    }
     sim.shutdown().await;
     result
 }

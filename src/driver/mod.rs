@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::activity::ActivityKind;
+use crate::app::planner::PlanMsg;
 use crate::app::{Effect, Msg};
 use crate::command::audit::{self, AuditLog};
 use crate::command::executor::{self, ExecContext, ExecReport};
@@ -24,6 +25,7 @@ use crate::command::queue::Finish;
 use crate::diagnose::log::LogIndex;
 use crate::gitlab::client::GitlabClient;
 use crate::gitlab::poller::{self, Lookup, PollCmd, PollConfig, PollEvent, PollerHandle};
+use crate::metrics::Hub;
 use crate::plan::fetch::ReviewCache;
 use crate::plan::run::Planner;
 
@@ -78,6 +80,10 @@ pub struct Driver {
     ready: VecDeque<Msg>,
     log_seq: u64,
     log_applied: u64,
+    /// The session's metrics (`--metrics-listen`): fed from what passes through here.
+    metrics: Option<Arc<Hub>>,
+    /// The planner run in flight and when it was asked for (its latency).
+    plan_started: Option<(u64, std::time::Instant)>,
 }
 
 impl Driver {
@@ -98,7 +104,16 @@ impl Driver {
             ready: VecDeque::new(),
             log_seq: 0,
             log_applied: 0,
+            metrics: None,
+            plan_started: None,
         }
+    }
+
+    /// Feeds `hub` with the session's polls, planner runs, proposals, decisions, executions
+    /// and diagnoses.
+    pub fn with_metrics(mut self, hub: Arc<Hub>) -> Driver {
+        self.metrics = Some(hub);
+        self
     }
 
     /// The instance's client (its request counter is the process's).
@@ -229,6 +244,9 @@ impl Driver {
             }
             Effect::SwitchProject { project, epoch } => {
                 tracing::info!(%project, epoch, "switching project");
+                if let Some(hub) = &self.metrics {
+                    hub.watch_only(&project);
+                }
                 self.watching = None;
                 self.visible = (Vec::new(), Vec::new());
                 self.spawn_poller(project, epoch);
@@ -244,6 +262,7 @@ impl Driver {
                 }
                 let cancel = CancellationToken::new();
                 self.plan_cancel = Some(cancel.clone());
+                self.plan_started = Some((run, std::time::Instant::now()));
                 let (client, planner) = (self.client.read_only_view(), self.planner.clone());
                 let cache = self.review_cache.clone();
                 let tx = self.msg_sender();
@@ -275,6 +294,9 @@ impl Driver {
                     r.gitlab
                         .get_or_insert_with(|| self.client.host().to_string());
                 }
+                if let Some(hub) = &self.metrics {
+                    hub.telemetry().audited(&records);
+                }
                 let written = match &self.audit {
                     Some(log) => log.append_all(&records).map_err(|e| e.to_string()),
                     None => Err("no audit log".to_string()),
@@ -304,6 +326,9 @@ impl Driver {
                 }
                 None => {
                     // Nothing that changes GitLab runs unrecorded.
+                    if let Some(hub) = &self.metrics {
+                        hub.telemetry().executed(ticket.command.kind(), "failed");
+                    }
                     self.ready.push_back(Msg::Executed(Box::new(ExecReport {
                         item: ticket.item,
                         command: ticket.command.clone(),
@@ -362,6 +387,17 @@ impl Driver {
     fn on_poll_event(&mut self, ev: Option<PollEvent>) -> Option<Msg> {
         let slot = self.slot.as_mut()?;
         let epoch = slot.epoch;
+        if let Some(hub) = &self.metrics {
+            match &ev {
+                Some(PollEvent::Snapshot { snapshot }) => {
+                    hub.snapshot(&slot.project, snapshot.clone());
+                }
+                Some(PollEvent::Requests { seconds, ok, .. }) => {
+                    hub.poll_finished(&slot.project, *seconds, *ok);
+                }
+                _ => {}
+            }
+        }
         match ev {
             Some(PollEvent::Snapshot { snapshot, .. }) => Some(Msg::Snapshot { epoch, snapshot }),
             Some(PollEvent::Error {
@@ -374,7 +410,9 @@ impl Driver {
                 attempt,
                 retry_in,
             }),
-            Some(PollEvent::Requests { total, last_minute }) => Some(Msg::Requests {
+            Some(PollEvent::Requests {
+                total, last_minute, ..
+            }) => Some(Msg::Requests {
                 epoch,
                 total,
                 last_minute,
@@ -439,6 +477,28 @@ impl Driver {
     }
 
     fn on_internal(&mut self, i: Internal) -> Option<Msg> {
+        if let Some(hub) = &self.metrics {
+            let t = hub.telemetry();
+            match &i {
+                Internal::Msg(Msg::Plan(PlanMsg::Finished { run, result })) => {
+                    let seconds = match self.plan_started {
+                        Some((r, at)) if r == *run => at.elapsed().as_secs_f64(),
+                        _ => 0.0,
+                    };
+                    t.plan_finished(result, seconds);
+                }
+                Internal::Msg(Msg::Diagnosis(d)) => t.diagnosed(&d.result, &d.engine),
+                Internal::Exec(r) => {
+                    let result = match &r.finish {
+                        Finish::Done(_) => "done",
+                        Finish::Failed(_) => "failed",
+                        Finish::Stale(_) => "stale",
+                    };
+                    t.executed(r.command.kind(), result);
+                }
+                _ => {}
+            }
+        }
         match i {
             Internal::Msg(m) => Some(m),
             Internal::Exec(r) => Some(Msg::Executed(r)),

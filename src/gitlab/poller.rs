@@ -112,8 +112,14 @@ pub enum PollEvent {
         attempt: u32,
         retry_in: Duration,
     },
-    /// Request counter, after each refresh.
-    Requests { total: u64, last_minute: u32 },
+    /// Request counter, after each refresh, with how long that refresh took and whether it
+    /// succeeded (what `gitaiops_poll_*` metrics and the exporter's /healthz read).
+    Requests {
+        total: u64,
+        last_minute: u32,
+        seconds: f64,
+        ok: bool,
+    },
     /// Something worth a line in the activity feed that is not a failed refresh (an item of a
     /// list skipped or repaired, a refresh asked for while rate limited): the data stays live.
     Warning { text: String },
@@ -434,6 +440,7 @@ impl Poller {
                 .unwrap_or(self.cfg.refresh));
         }
         self.paused_until = None;
+        let started = Instant::now();
         let mut changed = false;
         let result = if self.snap.is_none() {
             self.cold(&mut changed).await
@@ -451,10 +458,13 @@ impl Poller {
             },
             Err(e) => Err(e),
         };
+        // The GitLab part of the pass, not the wait for a slow receiver.
+        let seconds = started.elapsed().as_secs_f64();
         if changed {
             self.emit_snapshot().await?;
         }
         self.report_problems().await?;
+        let ok = result.is_ok();
         let delay = match result {
             Ok(()) => {
                 self.failures = 0;
@@ -471,6 +481,8 @@ impl Poller {
         self.send(PollEvent::Requests {
             total: self.client.request_count(),
             last_minute: self.client.requests_last_minute(),
+            seconds,
+            ok,
         })
         .await?;
         Ok(delay)

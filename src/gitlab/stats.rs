@@ -27,11 +27,29 @@ pub struct RateLimitSeen {
     pub limit: Option<u64>,
 }
 
+/// Upper bounds (seconds) of the request latency histogram: GitLab answers most reads in tens
+/// of milliseconds and a slow trace or a large list in seconds; the request timeout is 30 s.
+pub const LATENCY_BUCKETS: [f64; 10] = [0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// The latency of one (method, endpoint): counts per bucket (not cumulative; the last slot is
+/// +Inf), sum and count, as a Prometheus histogram holds them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Latency {
+    pub method: String,
+    pub endpoint: String,
+    /// One count per `LATENCY_BUCKETS` bound, then the overflow.
+    pub buckets: [u64; LATENCY_BUCKETS.len() + 1],
+    pub sum: f64,
+    pub count: u64,
+}
+
 #[derive(Default)]
 struct Inner {
     total: u64,
     recent: VecDeque<Instant>,
     by: BTreeMap<(String, String, String), (u64, f64)>,
+    /// By (method, endpoint): the endpoints are templated, so this stays small.
+    latency: BTreeMap<(String, String), Latency>,
     rate_limit: RateLimitSeen,
 }
 
@@ -64,10 +82,31 @@ impl RequestStats {
             endpoint_template(path),
             status.map_or_else(|| "error".to_string(), |s| s.to_string()),
         );
+        let secs = elapsed.as_secs_f64();
         let mut g = self.lock();
+        let l = g
+            .latency
+            .entry((key.0.clone(), key.1.clone()))
+            .or_insert_with(|| Latency {
+                method: key.0.clone(),
+                endpoint: key.1.clone(),
+                ..Latency::default()
+            });
+        let slot = LATENCY_BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        l.buckets[slot] += 1;
+        l.sum += secs;
+        l.count += 1;
         let e = g.by.entry(key).or_default();
         e.0 += 1;
-        e.1 += elapsed.as_secs_f64();
+        e.1 += secs;
+    }
+
+    /// Request latency by (method, endpoint), ordered by endpoint.
+    pub fn latency(&self) -> Vec<Latency> {
+        self.lock().latency.values().cloned().collect()
     }
 
     pub fn rate_limit_seen(&self, seen: RateLimitSeen) {
@@ -208,6 +247,14 @@ mod tests {
         }
         assert_eq!(s.total(), 3);
         assert_eq!(s.last_minute(), 3);
+        let lat = s.latency();
+        assert_eq!(lat.len(), 1, "one histogram per method and endpoint");
+        assert_eq!(lat[0].endpoint, "/projects/:id/pipelines");
+        assert_eq!(lat[0].count, 3);
+        assert_eq!(
+            lat[0].buckets[0], 3,
+            "10 ms falls in the first bucket (<= 25 ms)"
+        );
         let rows = s.by_endpoint();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].status, "200");
@@ -220,5 +267,12 @@ mod tests {
         });
         s.rate_limit_seen(RateLimitSeen::default());
         assert_eq!(s.rate_limit().remaining, Some(1999));
+        s.finished("GET", "/user", Some(200), Duration::from_millis(300));
+        s.finished("GET", "/user", Some(200), Duration::from_secs(31));
+        let user = s.latency().into_iter().find(|l| l.endpoint == "/user");
+        let user = user.expect("a histogram for /user");
+        assert_eq!(user.buckets[4], 1, "300 ms: the 0.5 s bucket");
+        assert_eq!(user.buckets[LATENCY_BUCKETS.len()], 1, "31 s: +Inf");
+        assert!((user.sum - 31.3).abs() < 1e-9);
     }
 }

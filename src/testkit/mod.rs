@@ -10,6 +10,7 @@
 
 mod app;
 mod fixtures;
+pub mod openmetrics;
 mod sim;
 mod snapshot;
 
