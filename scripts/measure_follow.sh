@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Following a running job's big log: bytes the TUI reads (all sockets, /proc/PID/io rchar) and
-# CPU it spends in one minute while the log grows, against `gitaiops sim --frozen` whose job
+# Following a running job's big log: bytes the TUI reads from GitLab (counted by a loopback
+# proxy, scripts/count_proxy.py) and CPU it spends in one minute while the log grows, against `gitaiops sim --frozen` whose job
 # logs are padded to SIZE bytes (`POST /-/sim/trace-padding`). The simulated clock moves 0.2 s
 # per second, so the running job's log grows (a prefix, as GitLab's does) and does not finish.
 #
@@ -20,22 +20,28 @@ work=$(mktemp -d)
 sock="gitaiops-follow-$$"
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
 sim_pid=
+proxy_pid=
 cleanup() {
   tm kill-server 2>/dev/null || true
   [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true
+  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null || true
   rm -rf "$work"
 }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 
 "$SIM_BIN" sim --frozen >"$work/url" 2>/dev/null &
 sim_pid=$!
 for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
 url=$(head -1 "$work/url")
 curl -s -X POST "$url/-/sim/trace-padding?bytes=$SIZE" >/dev/null
+python3 "$(dirname "$0")/count_proxy.py" "${url#http://}" "$work/count" >"$work/port" &
+proxy_pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+proxy="http://127.0.0.1:$(head -1 "$work/port")"
 trace_len() { curl -s "$url/api/v4/projects/1/jobs/$JOB/trace" -o /dev/null -w '%{size_download}'; }
 
 tm new-session -d -s m -x 120 -y 40 \
-  "exec env HOME=$work XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state TERM=xterm-256color GITLAB_HOST=$url GITLAB_TOKEN=sim-token $BIN --project acme/platform"
+  "exec env HOME=$work XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state TERM=xterm-256color GITLAB_HOST=$proxy GITLAB_TOKEN=sim-token $BIN --project acme/platform"
 for _ in $(seq 300); do tm capture-pane -p -t m | grep -q live && break; sleep 0.1; done
 pid=$(tm list-panes -t m -F '#{pane_pid}')
 sleep 3
@@ -43,7 +49,7 @@ tm send-keys -t m ':' ; sleep 0.3
 tm send-keys -t m "log $JOB" Enter
 # The first fetch and parse of the log, then the window.
 sleep 8
-rchar() { awk '/^rchar:/ {print $2}' "/proc/$pid/io"; }
+rchar() { sleep 0.6; cat "$work/count"; }
 cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 r0=$(rchar); c0=$(cpu); l0=$(trace_len)
 for _ in $(seq "$SECS"); do

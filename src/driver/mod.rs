@@ -86,6 +86,23 @@ pub struct Driver {
     scan_cancel: Option<CancellationToken>,
 }
 
+/// Gives the pages of a closed log back to the system. glibc keeps freed heap memory for reuse,
+/// so without this a session that opened a 50 MB log stays ~50-90 MiB bigger after closing it.
+/// Runs a moment later, once the poller has dropped its copy too, on a blocking thread (the
+/// trim walks the heap).
+fn release_freed_memory_soon() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    tokio::spawn(async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let _ = tokio::task::spawn_blocking(|| {
+            // SAFETY: malloc_trim only returns free heap pages to the kernel; it is thread-safe
+            // and touches no memory the program holds.
+            unsafe { libc::malloc_trim(0) }
+        })
+        .await;
+    });
+}
+
 /// How often a log scan in flight reports its progress.
 const SCAN_PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -222,8 +239,10 @@ impl Driver {
             }
             Effect::WatchJobLog(job) => {
                 self.watching = job;
-                if self.log_last.as_ref().map(|(id, _)| *id) != job {
-                    self.log_last = None;
+                if self.log_last.as_ref().map(|(id, _)| *id) != job
+                    && self.log_last.take().is_some()
+                {
+                    release_freed_memory_soon();
                 }
                 self.poll(PollCmd::WatchJobLog(job));
             }
