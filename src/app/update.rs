@@ -233,6 +233,10 @@ fn relayout(state: &mut AppState) {
         .cursor
         .clamp(state.pipelines.rows.len(), l.list_rows(Pane::Pipelines));
     state
+        .pipelines
+        .cursor
+        .prefer_top(l.list_rows(Pane::Pipelines));
+    state
         .queue
         .cursor
         .clamp(state.queue.items.len(), l.list_rows(Pane::Queue));
