@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::client::{GitlabClient, MrQuery, PipelineQuery, backoff_delay};
+use super::client::{GitlabClient, MrQuery, NextPage, PipelineQuery, backoff_delay};
 use super::delta::{self, Changed};
 use super::error::GitlabError;
 use super::models::MrState;
@@ -206,23 +206,41 @@ pub async fn cold_start(
     project: &str,
     pipelines: u32,
 ) -> Result<(ProjectSnapshot, Option<Timestamp>), GitlabError> {
-    match cold_start_partial(client, project, pipelines).await? {
-        (snap, time, None) => Ok((snap, time)),
-        (_, _, Some(e)) => Err(e),
+    match cold_start_partial(client, project, pipelines, false).await? {
+        (snap, time, None, _) => Ok((snap, time)),
+        (_, _, Some(e), _) => Err(e),
     }
 }
 
+/// What a cold start returns: the snapshot, the server's clock, why the pipelines could not be
+/// listed (the merge requests did load), and where the open MRs continue when only their first
+/// page was read.
+type ColdStart = (
+    ProjectSnapshot,
+    Option<Timestamp>,
+    Option<GitlabError>,
+    Option<NextPage>,
+);
+
 /// The cold start, keeping the merge requests when only the pipelines fail: the error comes
-/// back beside the snapshot, so the MR pane is not blamed for the pipelines.
+/// back beside the snapshot, so the MR pane is not blamed for the pipelines. With
+/// `first_mr_page`, only the first page of open MRs is read (the rest is the caller's).
 async fn cold_start_partial(
     client: &GitlabClient,
     project: &str,
     pipelines: u32,
-) -> Result<(ProjectSnapshot, Option<Timestamp>, Option<GitlabError>), GitlabError> {
+    first_mr_page: bool,
+) -> Result<ColdStart, GitlabError> {
     let user = client.current_user().await?;
     let project = client.project(project).await?;
     let pid = project.id;
-    let mrs = client.merge_requests(pid, &MrQuery::opened()).await?;
+    let (mrs, mrs_next) = if first_mr_page {
+        client
+            .merge_requests_first_page(pid, &MrQuery::opened())
+            .await?
+    } else {
+        (client.merge_requests(pid, &MrQuery::opened()).await?, None)
+    };
     let (pipes, pipes_error) = match client
         .pipelines(pid, &PipelineQuery::latest(pipelines.max(1)))
         .await
@@ -246,7 +264,7 @@ async fn cold_start_partial(
     };
     delta::apply_mr_delta(&mut snap, mrs.items);
     delta::apply_pipeline_delta(&mut snap, pipes.items, pipelines.max(1) as usize);
-    Ok((snap, server_time, pipes_error))
+    Ok((snap, server_time, pipes_error, mrs_next))
 }
 
 /// Cold start plus the jobs of the newest `jobs_for_latest` pipelines and of the failed ones
@@ -508,12 +526,37 @@ impl Poller {
     }
 
     async fn cold(&mut self, changed: &mut bool) -> Result<(), GitlabError> {
-        let (snap, server_time, pipes_error) =
-            cold_start_partial(&self.client, &self.project, self.cfg.pipelines_per_page).await?;
+        let (snap, server_time, pipes_error, mrs_next) = cold_start_partial(
+            &self.client,
+            &self.project,
+            self.cfg.pipelines_per_page,
+            true,
+        )
+        .await?;
         self.since = Some(self.window_start(server_time));
         self.last_reconcile = Instant::now();
         self.snap = Some(snap);
         *changed = true;
+        if let Some(next) = mrs_next {
+            // Thousands of open MRs: the first page (newest first) and the pipelines go on
+            // screen now, the other pages fill in behind. A closed receiver is noticed by the
+            // next send.
+            let _ = self.emit_snapshot().await;
+            match self.client.merge_requests_rest(next).await {
+                Ok(rest) => {
+                    if let Some(snap) = self.snap.as_mut() {
+                        delta::apply_mr_delta(snap, rest.items);
+                    }
+                }
+                Err(e) => {
+                    // The list is incomplete: the next refresh re-lists every open MR.
+                    self.last_reconcile = Instant::now()
+                        .checked_sub(self.cfg.reconcile_every)
+                        .unwrap_or(self.last_reconcile);
+                    return Err(e);
+                }
+            }
+        }
         match pipes_error {
             None => Ok(()),
             Some(e) => {
