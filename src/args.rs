@@ -134,6 +134,10 @@ pub struct SimArgs {
     /// Require this token (Bearer or PRIVATE-TOKEN); any token is accepted when unset
     #[arg(long, env = "GITAIOPS_SIM_TOKEN")]
     pub token: Option<String>,
+    /// Freeze the simulated clock: nothing changes unless a client acts or
+    /// `POST /-/sim/advance` moves it (request-budget measurements)
+    #[arg(long)]
+    pub frozen: bool,
 }
 
 #[derive(Debug, Clone, Args)]

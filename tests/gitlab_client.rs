@@ -749,6 +749,113 @@ async fn poller_forgets_a_detail_request_for_a_deleted_mr() {
     sim.shutdown().await;
 }
 
+/// Thousands of open MRs: the first page goes on screen with the pipelines, the other pages
+/// follow in a second snapshot of the same cold start (no extra request).
+#[tokio::test]
+async fn poller_shows_the_first_page_of_open_mrs_before_the_rest() {
+    let sim = start_sim(None, 1000).await;
+    let c = client_for(&sim, |_| {});
+    let pid = project_id(&c, &sim).await;
+    let open = c
+        .merge_requests(pid, &MrQuery::opened())
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert!(
+        open > 200,
+        "scale 1000 has several pages of open MRs: {open}"
+    );
+    let before = c.request_count();
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c.clone(), sim.project_path(), slow_poll(), tx);
+    let (events, total) = until_requests(&mut rx).await;
+    let snaps: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            PollEvent::Snapshot { snapshot } => Some(snapshot.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(snaps.len() >= 2, "{} snapshots", snaps.len());
+    assert_eq!(snaps[0].mrs.len(), 100, "the first page at once");
+    assert!(!snaps[0].pipelines.is_empty(), "with the pipelines");
+    assert_eq!(snaps.last().unwrap().mrs.len(), open, "then every open MR");
+    let pages = open.div_ceil(100) as u64;
+    assert_eq!(
+        total - before,
+        3 + pages,
+        "user, project, pipelines and each page once"
+    );
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// GitLab sends the whole log on every fetch: a big running log is re-fetched on a period that
+/// grows with its size, and at once when asked.
+#[tokio::test]
+async fn poller_refetches_a_big_running_log_rarely_and_on_request() {
+    let sim = start_sim(None, 0).await;
+    let ctl = Control::new(&sim);
+    ctl.http
+        .post(format!("{}/-/sim/trace-padding?bytes=3000000", ctl.base))
+        .send()
+        .await
+        .unwrap();
+    let c = client_for(&sim, |_| {});
+    let pid = project_id(&c, &sim).await;
+    let running = c
+        .pipelines(pid, &PipelineQuery::latest(20))
+        .await
+        .unwrap()
+        .items;
+    let mut job = None;
+    for p in running {
+        if let Some(j) = c
+            .pipeline_jobs(pid, p.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|j| j.status == Status::Running)
+        {
+            job = Some(j.id);
+            break;
+        }
+    }
+    let job = job.expect("a running job in the scenario");
+    let cfg = PollConfig {
+        refresh: Duration::from_secs(3600),
+        focused_refresh: Duration::from_millis(100),
+        ..PollConfig::default()
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = poller::spawn(c.clone(), sim.project_path(), cfg, tx);
+    until_requests(&mut rx).await;
+    handle.send(PollCmd::WatchJobLog(Some(job)));
+    let first = loop {
+        if let PollEvent::JobLog { bytes, .. } = next_event(&mut rx).await {
+            break bytes.len();
+        }
+    };
+    assert!(first > 1_000_000, "padded log: {first}");
+    // A small log would be fetched every 100 ms; this one (period ~20 s) is not.
+    ctl.clear_requests().await;
+    ctl.advance(10).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(ctl.count("/trace").await, 0);
+    // The operator asks: fetched now, grown.
+    handle.send(PollCmd::RefreshNow);
+    let grown = loop {
+        if let PollEvent::JobLog { bytes, .. } = next_event(&mut rx).await {
+            break bytes.len();
+        }
+    };
+    assert!(grown > first, "{grown} > {first}");
+    assert_eq!(ctl.count("/trace").await, 1);
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn poller_watches_a_job_log_until_it_finishes() {
     let sim = start_sim(None, 0).await;

@@ -104,7 +104,7 @@ actions! {
     ForceQuit => ("force_quit", Global, "quit now", "Quit at once, whatever is waiting", false),
     Help => ("help", Global, "help", "Show or hide this help", false),
     Palette => ("palette", Global, "cmd", "Command palette (:retry, :cancel, :play, :comment, :label, :reviewers, :merge, :rebase; :project, :refresh, :readonly, :sort, :quit)", false),
-    Refresh => ("refresh", Global, "refresh", "Refresh from GitLab now", false),
+    Refresh => ("refresh", Global, "refresh", "Refresh from GitLab now (and an open job log)", false),
     NextPane => ("next_pane", Global, "pane", "Focus the next pane", false),
     PrevPane => ("prev_pane", Global, "prev pane", "Focus the previous pane", false),
     PaneMrs => ("pane_mrs", Global, "MRs", "Show and focus merge requests", false),

@@ -49,6 +49,14 @@ impl ListCursor {
         self.offset = self.offset.min(len.saturating_sub(height));
     }
 
+    /// Scrolls to the top when the selection still fits on the first screen: rows that arrive
+    /// above it (newer pipelines) are shown rather than left scrolled off.
+    pub fn prefer_top(&mut self, height: usize) {
+        if self.selected < height.max(1) {
+            self.offset = 0;
+        }
+    }
+
     /// Rows `offset..end` are on screen.
     pub fn visible(&self, len: usize, height: usize) -> std::ops::Range<usize> {
         let start = self.offset.min(len);

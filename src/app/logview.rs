@@ -9,6 +9,8 @@ use regex::Regex;
 
 use crate::diagnose::log::LogIndex;
 
+use super::logscan::{self, INLINE_SCAN_LINES, PendingScan, ScanKind, ScanRequest};
+use super::msg::Shared;
 use super::text;
 
 /// One row of the viewer before wrapping: a log line, or a folded section shown as one row.
@@ -59,6 +61,9 @@ pub struct LogView {
     pub notice: Option<String>,
     /// Lines inside a multi-line secret (a private key's body): never shown, never searched.
     secret: Vec<(usize, usize)>,
+    /// A search or first-error scan running off the UI task, whose result is awaited.
+    pub scan: Option<PendingScan>,
+    scan_seq: u64,
 }
 
 static ERROR_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -109,6 +114,8 @@ impl LogView {
             search: None,
             notice: None,
             secret: Vec::new(),
+            scan: None,
+            scan_seq: 0,
         }
     }
 
@@ -414,86 +421,118 @@ impl LogView {
     }
 
     /// Finds the next (or previous) line containing the search text, wrapping around.
-    /// Case-insensitive unless the query has an upper-case letter.
-    pub fn find(&mut self, forward: bool, rows: usize, cols: usize) {
-        let (Some(q), Some(index)) = (self.search.clone(), self.index.clone()) else {
+    /// Case-insensitive unless the query has an upper-case letter. A big log is searched off
+    /// the UI task: the scan to run is returned and its result comes to `scan_done`.
+    pub fn find(&mut self, forward: bool, rows: usize, cols: usize) -> Option<ScanRequest> {
+        let Some(query) = self.search.clone() else {
             self.notice = Some("no search: press / first".into());
-            return;
+            return None;
         };
-        let n = index.line_count();
-        if n == 0 || q.is_empty() {
-            return;
+        if query.is_empty() {
+            return None;
         }
-        let smart = q.chars().any(|c| c.is_uppercase());
-        let ql = q.to_lowercase();
-        let matches = |l: &str| {
-            if smart {
-                l.contains(q.as_str())
-            } else {
-                l.to_lowercase().contains(&ql)
-            }
-        };
-        // What is not on screen cannot be found: a hit is confirmed on the redacted text, so
-        // a search cannot test guesses of a hidden secret.
-        let hit = |i: usize| {
-            if self.in_secret_block(i) {
-                return false;
-            }
-            let l = index.plain_cow(i);
-            matches(&l) && matches(&crate::redact::redact(&l))
-        };
         let start = self.current_line().unwrap_or(0);
-        let found = (1..=n)
-            .map(|k| {
-                if forward {
-                    (start + k) % n
-                } else {
-                    (start + n - k % n) % n
-                }
-            })
-            .find(|&i| hit(i));
-        match found {
-            Some(i) => {
-                let wrapped = if forward { i <= start } else { i >= start };
-                self.notice = Some(if wrapped {
-                    format!("\"{q}\": line {} (wrapped)", i + 1)
-                } else {
-                    format!("\"{q}\": line {}", i + 1)
-                });
-                self.goto_line(i, rows, cols);
+        self.start_scan(
+            ScanKind::Find {
+                query,
+                start,
+                forward,
+            },
+            rows,
+            cols,
+        )
+    }
+
+    pub fn first_error(&mut self, rows: usize, cols: usize) -> Option<ScanRequest> {
+        self.start_scan(ScanKind::FirstError, rows, cols)
+    }
+
+    fn start_scan(&mut self, kind: ScanKind, rows: usize, cols: usize) -> Option<ScanRequest> {
+        let index = self.index.clone()?;
+        self.scan_seq += 1;
+        let seq = self.scan_seq;
+        if index.line_count() <= INLINE_SCAN_LINES {
+            self.scan = None;
+            let found = logscan::run(&index, &self.secret, &kind, &mut |_| true).flatten();
+            self.show_found(&kind, found, rows, cols);
+            return None;
+        }
+        let pending = PendingScan {
+            seq,
+            kind: kind.clone(),
+        };
+        self.notice = Some(pending.progress_text(0, index.line_count()));
+        self.scan = Some(pending);
+        Some(ScanRequest {
+            job_id: self.job_id,
+            seq,
+            index: Shared(index),
+            secret: self.secret.clone(),
+            kind,
+        })
+    }
+
+    /// Progress of the awaited scan; false for any other (a stale one).
+    pub fn scan_progress(&mut self, seq: u64, done: usize, total: usize) -> bool {
+        match &self.scan {
+            Some(p) if p.seq == seq => {
+                self.notice = Some(p.progress_text(done, total));
+                true
             }
-            None => self.notice = Some(format!("\"{q}\" not found")),
+            _ => false,
         }
     }
 
-    pub fn first_error(&mut self, rows: usize, cols: usize) {
-        let Some(index) = self.index.clone() else {
-            return;
-        };
-        // The diagnoser's extraction knows causes per toolchain (and skips runner trailers);
-        // the plain pattern is the fallback for logs none of its rules recognise.
-        let ex = crate::diagnose::extract::extract(&index);
-        let cause = ex
-            .hits
-            .iter()
-            .filter(|h| {
-                h.weight > 0
-                    && matches!(
-                        h.role,
-                        crate::diagnose::extract::Role::Cause
-                            | crate::diagnose::extract::Role::Test
-                    )
-            })
-            .map(|h| h.line)
-            .min();
-        let found =
-            cause.or_else(|| (0..index.line_count()).find(|&i| is_error_line(&index.plain_cow(i))));
-        match found {
-            Some(i) => {
+    /// The awaited scan's result; false (and nothing changes) for any other.
+    pub fn scan_done(&mut self, seq: u64, found: Option<usize>, rows: usize, cols: usize) -> bool {
+        match self.scan.take() {
+            Some(p) if p.seq == seq => {
+                self.show_found(&p.kind, found, rows, cols);
+                true
+            }
+            other => {
+                self.scan = other;
+                false
+            }
+        }
+    }
+
+    /// Stops waiting for the scan in flight; true when there was one.
+    pub fn cancel_scan(&mut self) -> bool {
+        if self.scan.take().is_some() {
+            self.notice = Some("search cancelled".into());
+            true
+        } else {
+            false
+        }
+    }
+
+    fn show_found(&mut self, kind: &ScanKind, found: Option<usize>, rows: usize, cols: usize) {
+        match (kind, found) {
+            (
+                ScanKind::Find {
+                    query,
+                    start,
+                    forward,
+                },
+                Some(i),
+            ) => {
+                let wrapped = if *forward { i <= *start } else { i >= *start };
+                self.notice = Some(if wrapped {
+                    format!("\"{query}\": line {} (wrapped)", i + 1)
+                } else {
+                    format!("\"{query}\": line {}", i + 1)
+                });
+                self.goto_line(i, rows, cols);
+            }
+            (ScanKind::Find { query, .. }, None) => {
+                self.notice = Some(format!("\"{query}\" not found"));
+            }
+            (ScanKind::FirstError, Some(i)) => {
                 self.notice = Some(format!("first error: line {}", i + 1));
                 self.goto_line(i, rows, cols);
             }
-            None => self.notice = Some("no error line found".into()),
+            (ScanKind::FirstError, None) => self.notice = Some("no error line found".into()),
         }
     }
 

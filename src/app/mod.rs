@@ -15,6 +15,7 @@ pub mod key;
 pub mod keymap;
 pub mod layout;
 pub mod list;
+pub mod logscan;
 pub mod logview;
 pub mod metrics;
 pub mod mrs;

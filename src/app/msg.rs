@@ -56,6 +56,8 @@ pub enum Msg {
         index: Arc<LogIndex>,
         complete: bool,
     },
+    /// Progress or result of a log search / first-error scan run off the UI task.
+    LogScan(super::logscan::ScanMsg),
     /// Commands proposed by the planner or rules: they enter `AppState::commands` (validated
     /// against the current snapshot, checked against policy, de-duplicated).
     Propose {
@@ -150,6 +152,11 @@ pub enum Effect {
     },
     /// Stop the run in flight (its request is dropped).
     CancelPlan,
+    /// Search a big log (or find its first error) off the UI task, replacing any scan in
+    /// flight; progress and result come back as `Msg::LogScan`.
+    LogScan(Box<super::logscan::ScanRequest>),
+    /// Stop the scan in flight (Esc, or its log view closed).
+    CancelLogScan,
     /// Diagnose a failed job (fetching its trace unless it is given).
     Diagnose(Box<DiagnoseRequest>),
     /// Diagnose newly failed jobs in the background with the rules engine (never a model),

@@ -156,6 +156,9 @@ impl PipelineTree {
             }
         }
         self.cursor.clamp(self.rows.len(), height);
+        // Newer pipelines arriving above the selection (or a first list drawn before the pane
+        // had its height) must not stay scrolled off: the newest is what the pane is for.
+        self.cursor.prefer_top(height);
     }
 
     /// Expands (true) or collapses the pipeline of the selected row. Returns whether anything
@@ -227,6 +230,34 @@ mod tests {
         assert!(t.set_expanded(false));
         t.rebuild(Some(&snap), 20);
         assert_eq!(t.selected(), Some(&PipeRow::Pipeline(101)));
+    }
+
+    /// A list first laid out before the pane had its height, then newer pipelines arriving
+    /// above the selection: the newest stay on screen, the selection stays where it was.
+    #[test]
+    fn newer_pipelines_above_the_selection_are_shown() {
+        let snap = testkit::snapshot();
+        let newest = *snap.pipelines.keys().next_back().unwrap();
+        let older: Vec<u64> = snap.pipelines.keys().rev().skip(2).copied().collect();
+        let mut t = PipelineTree::default();
+        let mut first = snap.clone();
+        first.pipelines.retain(|id, _| older.contains(id));
+        // Height 0: drawn before the first resize.
+        t.rebuild(Some(&first), 0);
+        t.cursor.selected = 0;
+        t.rebuild(Some(&snap), 0);
+        assert_eq!(
+            t.selected(),
+            Some(&PipeRow::Pipeline(older[0])),
+            "same pipeline selected"
+        );
+        t.rebuild(Some(&snap), 3);
+        assert_eq!(t.cursor.offset, 0, "the newest is on screen");
+        assert_eq!(t.rows[0], PipeRow::Pipeline(newest));
+        // A selection beyond the first screen still scrolls as before.
+        t.cursor.selected = t.rows.len() - 1;
+        t.rebuild(Some(&snap), 2);
+        assert!(t.cursor.offset > 0);
     }
 
     #[test]

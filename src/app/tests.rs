@@ -910,3 +910,122 @@ fn bulk_with_only_high_risk_marked_explains_itself() {
         s.notice
     );
 }
+
+/// A big log is searched off the UI task: `n` hands the scan to the runtime and the screen
+/// stays live; progress and the result come back as messages, a stale result is ignored, and
+/// Esc stops the search before it closes the view.
+#[test]
+fn a_big_log_is_searched_off_the_ui_task_and_esc_cancels() {
+    use super::logscan::{INLINE_SCAN_LINES, ScanKind, ScanMsg};
+    let mut s = state();
+    update(&mut s, Msg::Key(Key::char(':')));
+    typed(&mut s, "log 1032");
+    key(&mut s, "enter");
+    let mut text = String::new();
+    for i in 0..INLINE_SCAN_LINES + 10 {
+        text.push_str(&format!("line {i}\n"));
+    }
+    text.push_str("the needle\n");
+    update(
+        &mut s,
+        Msg::JobLog {
+            job_id: 1032,
+            index: log(&text),
+            complete: true,
+        },
+    );
+    key(&mut s, "g");
+    key(&mut s, "/");
+    typed(&mut s, "needle");
+    let fx = key(&mut s, "enter");
+    let [Effect::LogScan(req)] = fx.as_slice() else {
+        panic!("expected one scan, got {fx:?}");
+    };
+    assert_eq!(req.job_id, 1032);
+    assert!(
+        matches!(&req.kind, ScanKind::Find { query, start: 0, forward: true } if query == "needle")
+    );
+    let seq = req.seq;
+    assert_eq!(
+        s.log_view().unwrap().current_line(),
+        Some(0),
+        "not moved yet"
+    );
+    // Keys still work while it runs.
+    key(&mut s, "j");
+    assert_eq!(s.log_view().unwrap().current_line(), Some(1));
+    update(
+        &mut s,
+        Msg::LogScan(ScanMsg::Progress {
+            job_id: 1032,
+            seq,
+            done: 5,
+            total: 10,
+        }),
+    );
+    assert_eq!(
+        s.log_view().unwrap().notice.as_deref(),
+        Some("searching \"needle\": 50% (Esc cancels)")
+    );
+    // A result for another scan (or job) changes nothing.
+    update(
+        &mut s,
+        Msg::LogScan(ScanMsg::Done {
+            job_id: 1032,
+            seq: seq + 7,
+            line: Some(3),
+        }),
+    );
+    assert_eq!(s.log_view().unwrap().current_line(), Some(1));
+    let target = INLINE_SCAN_LINES + 10;
+    update(
+        &mut s,
+        Msg::LogScan(ScanMsg::Done {
+            job_id: 1032,
+            seq,
+            line: Some(target),
+        }),
+    );
+    let v = s.log_view().unwrap();
+    assert_eq!(v.current_line(), Some(target));
+    assert_eq!(v.notice.as_deref(), Some("\"needle\": line 20011"));
+    assert!(v.scan.is_none());
+
+    // `e` on a big log: Esc stops the scan and keeps the view; the late result is dropped.
+    let fx = key(&mut s, "e");
+    let [Effect::LogScan(req)] = fx.as_slice() else {
+        panic!("expected one scan, got {fx:?}");
+    };
+    assert_eq!(req.kind, ScanKind::FirstError);
+    let seq = req.seq;
+    let fx = key(&mut s, "esc");
+    assert_eq!(fx, vec![Effect::CancelLogScan]);
+    assert!(s.log_view().is_some(), "the first Esc only cancels");
+    update(
+        &mut s,
+        Msg::LogScan(ScanMsg::Done {
+            job_id: 1032,
+            seq,
+            line: Some(0),
+        }),
+    );
+    assert_eq!(s.log_view().unwrap().current_line(), Some(target));
+    let fx = key(&mut s, "esc");
+    assert_eq!(fx, vec![Effect::WatchJobLog(None)]);
+
+    // Closing the view with a scan in flight stops it too.
+    update(&mut s, Msg::Key(Key::char(':')));
+    typed(&mut s, "log 1032");
+    key(&mut s, "enter");
+    update(
+        &mut s,
+        Msg::JobLog {
+            job_id: 1032,
+            index: log(&text),
+            complete: true,
+        },
+    );
+    assert!(!key(&mut s, "e").is_empty());
+    let fx = key(&mut s, "2");
+    assert!(fx.contains(&Effect::CancelLogScan), "{fx:?}");
+}

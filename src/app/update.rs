@@ -7,6 +7,7 @@ use super::input::LineInput;
 use super::key::{Key, KeyCode};
 use super::keymap::{Action, Context};
 use super::layout::{Layout, Mode, Pane};
+use super::logscan::ScanMsg;
 use super::logview::{LogView, text_cols};
 use super::metrics;
 use super::msg::{Effect, Msg};
@@ -124,6 +125,27 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         | Msg::PollError { .. }
         | Msg::Requests { .. }
         | Msg::LookedUp { .. } => {}
+        Msg::LogScan(m) => {
+            let lines = state
+                .log_view()
+                .and_then(|v| v.index.as_ref())
+                .map(|i| i.line_count())
+                .unwrap_or(0);
+            let (rows, cols) = log_dims(state, lines);
+            if let View::Log(v) = &mut state.view {
+                state.dirty |= match m {
+                    ScanMsg::Progress {
+                        job_id,
+                        seq,
+                        done,
+                        total,
+                    } => v.job_id == job_id && v.scan_progress(seq, done, total),
+                    ScanMsg::Done { job_id, seq, line } => {
+                        v.job_id == job_id && v.scan_done(seq, line, rows, cols)
+                    }
+                };
+            }
+        }
         Msg::JobLog {
             job_id,
             index,
@@ -212,6 +234,10 @@ fn relayout(state: &mut AppState) {
         .pipelines
         .cursor
         .clamp(state.pipelines.rows.len(), l.list_rows(Pane::Pipelines));
+    state
+        .pipelines
+        .cursor
+        .prefer_top(l.list_rows(Pane::Pipelines));
     state
         .queue
         .cursor
@@ -506,7 +532,9 @@ fn on_input(
                     v.search = None;
                 } else {
                     v.search = Some(q);
-                    v.find(true, rows, cols);
+                    if let Some(req) = v.find(true, rows, cols) {
+                        fx.push(Effect::LogScan(Box::new(req)));
+                    }
                 }
             }
         }
@@ -603,7 +631,10 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
 }
 
 fn close_view(state: &mut AppState, fx: &mut Vec<Effect>) {
-    if let View::Log(_) = state.view {
+    if let View::Log(v) = &state.view {
+        if v.scan.is_some() {
+            fx.push(Effect::CancelLogScan);
+        }
         fx.push(Effect::WatchJobLog(None));
     }
     state.view = View::Main;
@@ -679,7 +710,12 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         Action::PaneQueue => focus(state, Pane::Queue, fx),
         Action::PaneActivity => focus(state, Pane::Activity, fx),
         Action::Back => {
-            if let View::Diagnosis(_) = state.view {
+            if let View::Log(v) = &mut state.view
+                && v.cancel_scan()
+            {
+                // Esc first stops a search in flight; the next one closes the view.
+                fx.push(Effect::CancelLogScan);
+            } else if let View::Diagnosis(_) = state.view {
                 super::diagnosis::close(state, fx);
             } else if !matches!(state.view, View::Main) {
                 close_view(state, fx);
@@ -796,7 +832,7 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         | Action::LogLeft
         | Action::LogRight
         | Action::LogNextSection
-        | Action::LogPrevSection => log_action(state, action),
+        | Action::LogPrevSection => log_action(state, action, fx),
     }
 }
 
@@ -812,7 +848,7 @@ fn movement(state: &mut AppState, action: Action) {
         }
     };
     let detail = match &state.view {
-        View::Log(_) => return log_action(state, action),
+        View::Log(_) => return log_action(state, action, &mut Vec::new()),
         View::Diagnosis(_) => {
             let d = match action {
                 Action::Up | Action::PageUp => -1,
@@ -867,7 +903,7 @@ fn movement(state: &mut AppState, action: Action) {
     }
 }
 
-fn log_action(state: &mut AppState, action: Action) {
+fn log_action(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
     let lines = state
         .log_view()
         .and_then(|v| v.index.as_ref())
@@ -888,9 +924,16 @@ fn log_action(state: &mut AppState, action: Action) {
         Action::LogToggleSection => v.toggle_section(rows, cols),
         Action::LogExpandAll => v.set_all_folded(false, rows, cols),
         Action::LogCollapseAll => v.set_all_folded(true, rows, cols),
-        Action::LogNextMatch => v.find(true, rows, cols),
-        Action::LogPrevMatch => v.find(false, rows, cols),
-        Action::LogFirstError => v.first_error(rows, cols),
+        Action::LogNextMatch | Action::LogPrevMatch | Action::LogFirstError => {
+            let req = if action == Action::LogFirstError {
+                v.first_error(rows, cols)
+            } else {
+                v.find(action == Action::LogNextMatch, rows, cols)
+            };
+            if let Some(req) = req {
+                fx.push(Effect::LogScan(Box::new(req)));
+            }
+        }
         Action::LogFollow => v.toggle_follow(rows, cols),
         Action::LogWrap => {
             v.wrap = !v.wrap;

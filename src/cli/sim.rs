@@ -14,7 +14,11 @@ pub async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         scale: args.scale,
         seed: args.seed,
         token: args.token.clone(),
-        clock: SimClock::Real,
+        clock: if args.frozen {
+            SimClock::Manual
+        } else {
+            SimClock::Real
+        },
     })
     .await?;
     {

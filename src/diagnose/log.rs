@@ -29,6 +29,9 @@ pub struct LogIndex {
     /// Continuation segments (runner timestamp lines flagged `+`), sorted by line.
     extra: Vec<ExtraSeg>,
     sections: Vec<Section>,
+    /// The section state after every logical line but the last: where an append-parse of a
+    /// grown log resumes ([`extended`](Self::extended)).
+    committed: SectionBuilder,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -115,19 +118,55 @@ impl LogIndex {
     /// Indexes a trace in one pass. No line text is allocated; only section names and headers.
     pub fn parse(bytes: Arc<Vec<u8>>) -> LogIndex {
         let len = bytes.len().min(u32::MAX as usize);
-        let buf = &bytes[..len];
-        let body_start = if buf.starts_with(b"\xEF\xBB\xBF") {
+        let body_start = if bytes.starts_with(b"\xEF\xBB\xBF") {
             3
         } else {
             0
         };
+        let lines = Vec::with_capacity(len / 64 + 1);
+        Self::index_from(
+            bytes,
+            lines,
+            Vec::new(),
+            SectionBuilder::default(),
+            body_start,
+        )
+    }
+
+    /// The index of `bytes` when they are this log grown (a running job's log fetched again:
+    /// GitLab sends it whole): only the last line, which the new bytes may continue, and what
+    /// follows it are parsed. Any other change (a shorter log, a different start, a log cut to
+    /// its tail) is a full parse.
+    pub fn extended(&self, bytes: Arc<Vec<u8>>) -> LogIndex {
+        let old = self.bytes.len();
+        let last = self.lines.len().saturating_sub(1);
+        if last == 0 || old >= u32::MAX as usize || !bytes.starts_with(&self.bytes) {
+            return Self::parse(bytes);
+        }
+        let cut = self.lines[last].raw_start as usize;
+        let mut lines = Vec::with_capacity(bytes.len().min(u32::MAX as usize) / 64 + 1);
+        lines.extend_from_slice(&self.lines[..last]);
+        let keep = self.extra.partition_point(|e| (e.line as usize) < last);
+        let extra = self.extra[..keep].to_vec();
+        Self::index_from(bytes, lines, extra, self.committed.clone(), cut)
+    }
+
+    /// Indexes `bytes` from `pos` (a line start), after `lines`, `extra` and `committed` that
+    /// describe everything before it.
+    fn index_from(
+        bytes: Arc<Vec<u8>>,
+        mut lines: Vec<LineRec>,
+        mut extra: Vec<ExtraSeg>,
+        mut committed: SectionBuilder,
+        mut pos: usize,
+    ) -> LogIndex {
+        let len = bytes.len().min(u32::MAX as usize);
+        let buf = &bytes[..len];
         let finder = memmem::Finder::new(b"section_");
+        // Markers of the current logical line: committed once the next logical line starts
+        // (a runner continuation may still add to it).
+        let mut pending: Vec<(Marker<'_>, usize)> = Vec::new();
 
-        let mut lines: Vec<LineRec> = Vec::with_capacity(len / 64 + 1);
-        let mut extra: Vec<ExtraSeg> = Vec::new();
-        let mut builder = SectionBuilder::default();
-
-        let mut pos = body_start;
         while pos < len {
             let nl = memchr::memchr(b'\n', &buf[pos..]).map_or(len, |i| pos + i);
             let phys = &buf[pos..nl];
@@ -146,6 +185,9 @@ impl LogIndex {
                 lines[li].raw_end = nl as u32;
                 li
             } else {
+                for (m, l) in pending.drain(..) {
+                    committed.marker(m, l);
+                }
                 lines.push(LineRec {
                     raw_start: if lines.is_empty() { 0 } else { pos as u32 },
                     start: start as u32,
@@ -156,11 +198,13 @@ impl LogIndex {
             };
             let content = &buf[start..nl];
             if finder.find(content).is_some() {
-                for m in markers(content) {
-                    builder.marker(m, line_no);
-                }
+                pending.extend(markers(content).into_iter().map(|m| (m, line_no)));
             }
             pos = nl + 1;
+        }
+        let mut builder = committed.clone();
+        for (m, l) in pending {
+            builder.marker(m, l);
         }
 
         let mut index = LogIndex {
@@ -168,6 +212,7 @@ impl LogIndex {
             lines,
             extra,
             sections: Vec::new(),
+            committed,
         };
         index.sections = builder.finish(&index);
         index
@@ -394,7 +439,7 @@ fn section_options(opts: &[u8]) -> (bool, bool) {
     (collapsed, hide)
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct SectionBuilder {
     sections: Vec<Section>,
     /// Indexes into `sections` of the open ones, innermost last.
@@ -956,7 +1001,56 @@ section_start:160:never_closed\r\x1b[0Ktail\n";
         }
     }
 
+    /// Everything a viewer reads of an index, for comparing two.
+    fn shape(ix: &LogIndex) -> (Vec<Vec<u8>>, Vec<String>, Vec<Section>) {
+        let raws = (0..ix.line_count()).map(|i| ix.raw(i).to_vec()).collect();
+        (raws, plains(ix), ix.sections().to_vec())
+    }
+
+    #[test]
+    fn a_grown_log_appended_is_the_log_parsed_whole() {
+        let ts = |c: char, s: &str| format!("2024-01-01T00:00:00.000000Z 00O{c}{s}\n");
+        let full = format!(
+            "\u{feff}start\n\x1b[0Ksection_start:1:build[collapsed=true]\r\x1b[0KBuilding\n{}{}{}\
+             section_start:2:inner\r\x1b[0K\ninner text\nsection_end:3:inner\r\x1b[0K\n\
+             partial li{}ne\nsection_end:4:build\r\x1b[0K\ndone\n",
+            ts(' ', "step one"),
+            ts('+', " continued"),
+            ts('+', "section_end:2:nothing"),
+            "ne"
+        );
+        let full = full.as_bytes();
+        let whole = shape(&idx(full));
+        for cut in 0..=full.len() {
+            let first = idx(&full[..cut]);
+            for next in [cut, (cut + 7).min(full.len()), full.len()] {
+                let grown = first.extended(Arc::new(full[..next].to_vec()));
+                assert_eq!(shape(&grown), shape(&idx(&full[..next])), "cut {cut}");
+            }
+        }
+        assert_eq!(shape(&first_then(full)), whole);
+        // Not a prefix (a log restarted or cut to its tail): parsed whole.
+        let other = idx(b"a\nb\n").extended(Arc::new(b"x\ny\nz".to_vec()));
+        assert_eq!(plains(&other), ["x", "y", "z"]);
+    }
+
+    fn first_then(full: &[u8]) -> LogIndex {
+        idx(&full[..full.len() / 2]).extended(Arc::new(full.to_vec()))
+    }
+
     proptest::proptest! {
+        #[test]
+        fn append_parse_equals_a_whole_parse(bytes in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::prelude::any::<u8>(),
+                proptest::prelude::Just(b'\n'),
+                proptest::prelude::Just(b'\r'),
+            ], 0..200), cut in 0usize..200) {
+            let cut = cut.min(bytes.len());
+            let grown = idx(&bytes[..cut]).extended(Arc::new(bytes.clone()));
+            proptest::prop_assert_eq!(shape(&grown), shape(&idx(&bytes)));
+        }
+
         #[test]
         fn never_panics_and_plain_equals_styled(bytes in proptest::collection::vec(
             proptest::prop_oneof![

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::activity::ActivityKind;
 use crate::app::planner::PlanMsg;
+use crate::app::logscan::{self, ScanMsg, ScanRequest};
 use crate::app::{Effect, Msg};
 use crate::command::audit::{self, AuditLog};
 use crate::command::executor::{self, ExecContext, ExecReport};
@@ -84,7 +85,32 @@ pub struct Driver {
     metrics: Option<Arc<Hub>>,
     /// The planner run in flight and when it was asked for (its latency).
     plan_started: Option<(u64, std::time::Instant)>,
+    /// The watched job's log as last delivered: a re-fetch that only grew it is append-parsed.
+    /// Dropped when the viewer closes, so its memory goes back.
+    log_last: Option<(u64, Arc<LogIndex>)>,
+    /// The log scan (search, first error) in flight.
+    scan_cancel: Option<CancellationToken>,
 }
+
+/// Gives the pages of a closed log back to the system. glibc keeps freed heap memory for reuse,
+/// so without this a session that opened a 50 MB log stays ~50-90 MiB bigger after closing it.
+/// Runs a moment later, once the poller has dropped its copy too, on a blocking thread (the
+/// trim walks the heap).
+fn release_freed_memory_soon() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    tokio::spawn(async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let _ = tokio::task::spawn_blocking(|| {
+            // SAFETY: malloc_trim only returns free heap pages to the kernel; it is thread-safe
+            // and touches no memory the program holds.
+            unsafe { libc::malloc_trim(0) }
+        })
+        .await;
+    });
+}
+
+/// How often a log scan in flight reports its progress.
+const SCAN_PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 impl Driver {
     pub fn new(cfg: DriverConfig) -> Driver {
@@ -106,6 +132,8 @@ impl Driver {
             log_applied: 0,
             metrics: None,
             plan_started: None,
+            log_last: None,
+            scan_cancel: None,
         }
     }
 
@@ -226,6 +254,11 @@ impl Driver {
             }
             Effect::WatchJobLog(job) => {
                 self.watching = job;
+                if self.log_last.as_ref().map(|(id, _)| *id) != job
+                    && self.log_last.take().is_some()
+                {
+                    release_freed_memory_soon();
+                }
                 self.poll(PollCmd::WatchJobLog(job));
             }
             Effect::FetchMrDetail(iid) => self.poll(PollCmd::FetchMrDetail(iid)),
@@ -248,6 +281,7 @@ impl Driver {
                     hub.watch_only(&project);
                 }
                 self.watching = None;
+                self.log_last = None;
                 self.visible = (Vec::new(), Vec::new());
                 self.spawn_poller(project, epoch);
             }
@@ -272,6 +306,12 @@ impl Driver {
             }
             Effect::CancelPlan => {
                 if let Some(c) = self.plan_cancel.take() {
+                    c.cancel();
+                }
+            }
+            Effect::LogScan(req) => self.log_scan(*req),
+            Effect::CancelLogScan => {
+                if let Some(c) = self.scan_cancel.take() {
                     c.cancel();
                 }
             }
@@ -444,10 +484,19 @@ impl Driver {
                 // Parsing a big trace takes a while: off the async workers, newest wins.
                 self.log_seq += 1;
                 let (seq, tx) = (self.log_seq, self.tx.clone());
+                let prev = self
+                    .log_last
+                    .as_ref()
+                    .filter(|(id, _)| *id == job_id)
+                    .map(|(_, ix)| ix.clone());
                 tokio::task::spawn_blocking(move || {
                     let started = std::time::Instant::now();
                     let len = bytes.len();
-                    let index = Arc::new(LogIndex::parse(bytes));
+                    // GitLab sent the whole log again: only what grew is parsed.
+                    let index = Arc::new(match prev {
+                        Some(prev) => prev.extended(bytes),
+                        None => LogIndex::parse(bytes),
+                    });
                     tracing::debug!(
                         job_id,
                         bytes = len,
@@ -509,6 +558,7 @@ impl Driver {
                 complete,
             } => (seq > self.log_applied).then(|| {
                 self.log_applied = seq;
+                self.log_last = (self.watching == Some(job_id)).then(|| (job_id, index.clone()));
                 Msg::JobLog {
                     job_id,
                     index,
@@ -518,9 +568,62 @@ impl Driver {
         }
     }
 
+    /// Scans a big log on a blocking thread, replacing any scan in flight: progress at most
+    /// every 100 ms, then the result, unless cancelled first.
+    fn log_scan(&mut self, req: ScanRequest) {
+        if let Some(c) = self.scan_cancel.take() {
+            c.cancel();
+        }
+        let cancel = CancellationToken::new();
+        self.scan_cancel = Some(cancel.clone());
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let (job_id, seq) = (req.job_id, req.seq);
+            let total = req.index.0.line_count();
+            let mut last = started;
+            let mut tick = |done: usize| {
+                if cancel.is_cancelled() {
+                    return false;
+                }
+                if last.elapsed() >= SCAN_PROGRESS_EVERY {
+                    last = std::time::Instant::now();
+                    // Progress is best effort: a full channel skips one.
+                    let _ = tx.try_send(Internal::Msg(Msg::LogScan(ScanMsg::Progress {
+                        job_id,
+                        seq,
+                        done,
+                        total,
+                    })));
+                }
+                true
+            };
+            let found = logscan::run(&req.index.0, &req.secret, &req.kind, &mut tick);
+            tracing::debug!(
+                job_id,
+                lines = total,
+                ms = started.elapsed().as_millis() as u64,
+                cancelled = found.is_none(),
+                "log scan"
+            );
+            if let Some(line) = found
+                && !cancel.is_cancelled()
+            {
+                let _ = tx.blocking_send(Internal::Msg(Msg::LogScan(ScanMsg::Done {
+                    job_id,
+                    seq,
+                    line,
+                })));
+            }
+        });
+    }
+
     /// Stops the poller and any run in flight.
     pub fn shutdown(&mut self) {
         if let Some(c) = self.plan_cancel.take() {
+            c.cancel();
+        }
+        if let Some(c) = self.scan_cancel.take() {
             c.cancel();
         }
         if let Some(slot) = self.slot.take() {

@@ -25,6 +25,25 @@ pub use super::transport::{
     normalize_base_url,
 };
 
+/// Where a list walk stopped: the next page's URL (already checked to be on the server).
+#[derive(Debug, Clone)]
+pub struct NextPage {
+    url: Url,
+    path: String,
+    per_page: usize,
+}
+
+/// GitLab never sends more than `per_page` (at most 100) items a page; a page with more is not
+/// GitLab's, and keeping it whole would let one answer fill memory.
+fn per_page_of(query: &[(&str, String)]) -> usize {
+    query
+        .iter()
+        .find(|(k, _)| *k == "per_page")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 100)
+}
+
 /// A list response: the items of every page plus the server's clock from the first page.
 #[derive(Debug, Clone)]
 pub struct Listed<T> {
@@ -670,22 +689,30 @@ impl GitlabClient {
         query: &[(&str, String)],
         max_pages: Option<u32>,
     ) -> Result<Listed<T>> {
-        let mut url = self.url(path, query)?;
+        let url = self.url(path, query)?;
+        let limit = max_pages.unwrap_or(MAX_PAGES).clamp(1, MAX_PAGES);
+        let (listed, next) = self.walk_list(path, url, per_page_of(query), limit).await?;
+        if next.is_some() && max_pages.is_none() {
+            tracing::warn!(path, "stopped following Link after {MAX_PAGES} pages");
+        }
+        Ok(listed)
+    }
+
+    /// Reads up to `limit` pages from `url` on, following `Link: rel="next"`; returns the items
+    /// and the next page's URL when the walk stopped at `limit` with more to read.
+    async fn walk_list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        mut url: Url,
+        per_page: usize,
+        limit: u32,
+    ) -> Result<(Listed<T>, Option<Url>)> {
         let mut items = Vec::new();
         let mut server_time = None;
-        let limit = max_pages.unwrap_or(MAX_PAGES).clamp(1, MAX_PAGES);
         // A server whose `Link` points back at a page already read would cost `MAX_PAGES`
         // requests per refresh: a URL seen before ends the walk.
         let mut seen: HashSet<String> = HashSet::new();
         seen.insert(url.as_str().to_string());
-        // GitLab never sends more than `per_page` (at most 100) items a page; a page with more
-        // is not GitLab's, and keeping it whole would let one answer fill memory.
-        let per_page = query
-            .iter()
-            .find(|(k, _)| *k == "per_page")
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-            .unwrap_or(100)
-            .clamp(1, 100);
         for page in 1..=limit {
             let f = self.get_with_retry(url.clone(), path).await?;
             if page == 1 {
@@ -707,6 +734,9 @@ impl GitlabClient {
                         tracing::warn!(path, "Link rel=next repeats a page already read; stopped");
                         break;
                     }
+                    if page == limit {
+                        return Ok((Listed { items, server_time }, Some(u)));
+                    }
                     url = u;
                 }
                 None => {
@@ -714,11 +744,41 @@ impl GitlabClient {
                     break;
                 }
             }
-            if page == limit && max_pages.is_none() {
-                tracing::warn!(path, "stopped following Link after {MAX_PAGES} pages");
-            }
         }
-        Ok(Listed { items, server_time })
+        Ok((Listed { items, server_time }, None))
+    }
+
+    /// The first page of open MRs, and where the rest continues: the screen shows the first
+    /// page while the others load (`merge_requests_rest`).
+    pub async fn merge_requests_first_page(
+        &self,
+        project_id: u64,
+        q: &MrQuery,
+    ) -> Result<(Listed<MergeRequest>, Option<NextPage>)> {
+        let path = format!("/projects/{project_id}/merge_requests");
+        let params = q.params();
+        let url = self.url(&path, &params)?;
+        let (listed, next) = self.walk_list(&path, url, per_page_of(&params), 1).await?;
+        Ok((
+            listed,
+            next.map(|url| NextPage {
+                url,
+                path,
+                per_page: per_page_of(&params),
+            }),
+        ))
+    }
+
+    /// The pages after `merge_requests_first_page`'s (at most `MAX_PAGES - 1` more).
+    pub async fn merge_requests_rest(&self, next: NextPage) -> Result<Listed<MergeRequest>> {
+        let limit = MAX_PAGES.saturating_sub(1).max(1);
+        let (listed, more) = self
+            .walk_list(&next.path, next.url, next.per_page, limit)
+            .await?;
+        if more.is_some() {
+            tracing::warn!(path = %next.path, "stopped following Link after {MAX_PAGES} pages");
+        }
+        Ok(listed)
     }
 
     fn parse<T: DeserializeOwned>(

@@ -6,14 +6,18 @@
 //!   `reconcile_every` the MR delta is replaced by the full open list (still 2 requests).
 //! - Details (approvals, pipeline jobs) only for what is on screen (`Visible`) and not cached,
 //!   plus jobs of pipelines that just failed; single MR + diffs + notes only when asked.
-//! - The watched job's trace is re-fetched every `focused_refresh` while the job runs.
+//! - The watched job's status is checked every `focused_refresh` while it runs; its trace is
+//!   re-fetched as often only while it is small. GitLab's REST trace endpoint always sends the
+//!   whole log (no `Range`, no offset), so the trace period grows with the log's size
+//!   ([`trace_refresh_period`]): following a log moves at most ~4 MiB a minute beyond its growth.
+//!   A manual refresh fetches it at once; once the job has finished it is fetched one last time.
 //! - A 429 pauses everything until the server's reset (or a backoff when it gives none), three
 //!   minutes at most; a manual refresh tries once through the pause.
 //!
 //! Results leave as owned values over the poller's own channel: whoever replaces a poller drops
 //! its receiver, so nothing stale can arrive.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +26,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::client::{GitlabClient, MrQuery, PipelineQuery, backoff_delay};
+use super::client::{GitlabClient, MrQuery, NextPage, PipelineQuery, backoff_delay};
 use super::delta::{self, Changed};
 use super::error::GitlabError;
 use super::models::MrState;
@@ -184,6 +188,7 @@ pub fn spawn(
         visible_pipelines: BTreeSet::new(),
         wanted_jobs: BTreeSet::new(),
         pending_details: BTreeSet::new(),
+        jobs_backoff: HashMap::new(),
         pending_members: false,
         pending_lookups: BTreeSet::new(),
         watch: None,
@@ -207,23 +212,41 @@ pub async fn cold_start(
     project: &str,
     pipelines: u32,
 ) -> Result<(ProjectSnapshot, Option<Timestamp>), GitlabError> {
-    match cold_start_partial(client, project, pipelines).await? {
-        (snap, time, None) => Ok((snap, time)),
-        (_, _, Some(e)) => Err(e),
+    match cold_start_partial(client, project, pipelines, false).await? {
+        (snap, time, None, _) => Ok((snap, time)),
+        (_, _, Some(e), _) => Err(e),
     }
 }
 
+/// What a cold start returns: the snapshot, the server's clock, why the pipelines could not be
+/// listed (the merge requests did load), and where the open MRs continue when only their first
+/// page was read.
+type ColdStart = (
+    ProjectSnapshot,
+    Option<Timestamp>,
+    Option<GitlabError>,
+    Option<NextPage>,
+);
+
 /// The cold start, keeping the merge requests when only the pipelines fail: the error comes
-/// back beside the snapshot, so the MR pane is not blamed for the pipelines.
+/// back beside the snapshot, so the MR pane is not blamed for the pipelines. With
+/// `first_mr_page`, only the first page of open MRs is read (the rest is the caller's).
 async fn cold_start_partial(
     client: &GitlabClient,
     project: &str,
     pipelines: u32,
-) -> Result<(ProjectSnapshot, Option<Timestamp>, Option<GitlabError>), GitlabError> {
+    first_mr_page: bool,
+) -> Result<ColdStart, GitlabError> {
     let user = client.current_user().await?;
     let project = client.project(project).await?;
     let pid = project.id;
-    let mrs = client.merge_requests(pid, &MrQuery::opened()).await?;
+    let (mrs, mrs_next) = if first_mr_page {
+        client
+            .merge_requests_first_page(pid, &MrQuery::opened())
+            .await?
+    } else {
+        (client.merge_requests(pid, &MrQuery::opened()).await?, None)
+    };
     let (pipes, pipes_error) = match client
         .pipelines(pid, &PipelineQuery::latest(pipelines.max(1)))
         .await
@@ -247,7 +270,7 @@ async fn cold_start_partial(
     };
     delta::apply_mr_delta(&mut snap, mrs.items);
     delta::apply_pipeline_delta(&mut snap, pipes.items, pipelines.max(1) as usize);
-    Ok((snap, server_time, pipes_error))
+    Ok((snap, server_time, pipes_error, mrs_next))
 }
 
 /// Cold start plus the jobs of the newest `jobs_for_latest` pipelines and of the failed ones
@@ -287,7 +310,23 @@ fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 struct Watch {
     job_id: u64,
     last: Option<Arc<Vec<u8>>>,
+    /// Next status check of the job.
     next: Instant,
+    /// Next trace fetch (checked on a status tick; a manual refresh makes it due now).
+    trace_due: Instant,
+}
+
+/// Bytes of trace re-downloads allowed per minute while a running job's log is open, beyond the
+/// log's own growth. GitLab's REST endpoint sends the whole log every time (it ignores `Range`),
+/// so the only lever is how often: a 50 MB log is re-fetched every ~12 minutes (`r` at once).
+pub const TRACE_BYTES_PER_MIN: u64 = 4 * 1024 * 1024;
+
+/// How long to wait before re-fetching a running job's trace of `len` bytes (as sent by the
+/// server, before any cap): `base` for small logs, longer in proportion to the size so that
+/// re-downloads stay within [`TRACE_BYTES_PER_MIN`].
+pub fn trace_refresh_period(base: Duration, len: u64) -> Duration {
+    let secs = len as f64 * 60.0 / TRACE_BYTES_PER_MIN as f64;
+    base.max(Duration::from_secs_f64(secs))
 }
 
 struct Poller {
@@ -305,6 +344,9 @@ struct Poller {
     wanted_jobs: BTreeSet<u64>,
     /// Requests that arrived while paused or before the cold start.
     pending_details: BTreeSet<u64>,
+    /// Active pipelines whose jobs were re-fetched without any job having moved: how many
+    /// times in a row, and when they are due again (see `ActiveJobs`).
+    jobs_backoff: HashMap<u64, ActiveJobs>,
     pending_members: bool,
     pending_lookups: BTreeSet<Lookup>,
     watch: Option<Watch>,
@@ -381,6 +423,11 @@ impl Poller {
                     self.paused_until = None;
                 }
                 *next_refresh = Instant::now();
+                // The operator asked for fresh data: the open log too, whatever its period.
+                if let Some(w) = self.watch.as_mut() {
+                    w.next = Instant::now();
+                    w.trace_due = w.next;
+                }
             }
             PollCmd::Visible { mrs, pipelines } => {
                 self.visible_mrs = mrs.into_iter().collect();
@@ -405,10 +452,12 @@ impl Poller {
                 }
             }
             PollCmd::WatchJobLog(job) => {
+                let at = self.paused_until.unwrap_or_else(Instant::now);
                 self.watch = job.map(|job_id| Watch {
                     job_id,
                     last: None,
-                    next: self.paused_until.unwrap_or_else(Instant::now),
+                    next: at,
+                    trace_due: at,
                 });
             }
             PollCmd::FetchMrDetail(iid) => {
@@ -489,12 +538,37 @@ impl Poller {
     }
 
     async fn cold(&mut self, changed: &mut bool) -> Result<(), GitlabError> {
-        let (snap, server_time, pipes_error) =
-            cold_start_partial(&self.client, &self.project, self.cfg.pipelines_per_page).await?;
+        let (snap, server_time, pipes_error, mrs_next) = cold_start_partial(
+            &self.client,
+            &self.project,
+            self.cfg.pipelines_per_page,
+            true,
+        )
+        .await?;
         self.since = Some(self.window_start(server_time));
         self.last_reconcile = Instant::now();
         self.snap = Some(snap);
         *changed = true;
+        if let Some(next) = mrs_next {
+            // Thousands of open MRs: the first page (newest first) and the pipelines go on
+            // screen now, the other pages fill in behind. A closed receiver is noticed by the
+            // next send.
+            let _ = self.emit_snapshot().await;
+            match self.client.merge_requests_rest(next).await {
+                Ok(rest) => {
+                    if let Some(snap) = self.snap.as_mut() {
+                        delta::apply_mr_delta(snap, rest.items);
+                    }
+                }
+                Err(e) => {
+                    // The list is incomplete: the next refresh re-lists every open MR.
+                    self.last_reconcile = Instant::now()
+                        .checked_sub(self.cfg.reconcile_every)
+                        .unwrap_or(self.last_reconcile);
+                    return Err(e);
+                }
+            }
+        }
         match pipes_error {
             None => Ok(()),
             Some(e) => {
@@ -567,6 +641,8 @@ impl Poller {
             delta::apply_pipeline_delta(snap, p.items, self.cfg.pipelines_per_page as usize);
         for id in &p_changes.updated {
             snap.jobs.remove(id);
+            // It moved: its jobs are fetched again now, and followed closely.
+            self.jobs_backoff.remove(id);
         }
         // A pinned pipeline is kept for a command or the log view: its jobs must follow it.
         self.wanted_jobs.extend(
@@ -615,6 +691,7 @@ impl Poller {
             .into_iter()
             .rev()
             .collect();
+        let now = Instant::now();
         let running: Vec<u64> = self
             .visible_pipelines
             .iter()
@@ -623,6 +700,7 @@ impl Poller {
                 include_running
                     && snap.jobs.contains_key(id)
                     && snap.pipelines.get(id).is_some_and(|p| p.status.is_active())
+                    && self.jobs_backoff.get(id).is_none_or(|b| b.due <= now)
             })
             .take(ACTIVE_JOB_REFRESHES)
             .copied()
@@ -630,6 +708,8 @@ impl Poller {
         jobs.extend(running);
         self.wanted_jobs
             .retain(|id| snap.pipelines.contains_key(id));
+        self.jobs_backoff
+            .retain(|id, _| snap.pipelines.get(id).is_some_and(|p| p.status.is_active()));
 
         let budget = self.cfg.max_details_per_pass.max(1);
         let work: Vec<Detail> = approvals
@@ -679,6 +759,22 @@ impl Poller {
                         Err(e) => return Err(e),
                     };
                     self.wanted_jobs.remove(&id);
+                    let moved = self
+                        .snap
+                        .as_ref()
+                        .and_then(|s| s.jobs.get(&id))
+                        .is_none_or(|old| jobs_moved(old, &list));
+                    let streak = match self.jobs_backoff.get(&id) {
+                        Some(b) if !moved => b.streak.saturating_add(1),
+                        _ => 0,
+                    };
+                    self.jobs_backoff.insert(
+                        id,
+                        ActiveJobs {
+                            streak,
+                            due: Instant::now() + active_jobs_backoff(self.cfg.refresh, streak),
+                        },
+                    );
                     if let Some(snap) = self.snap.as_mut()
                         && snap.pipelines.contains_key(&id)
                         && snap.jobs.get(&id) != Some(&list)
@@ -894,19 +990,33 @@ impl Poller {
             }
             return Ok(());
         };
+        let trace_due = self
+            .watch
+            .as_ref()
+            .is_some_and(|w| w.trace_due <= Instant::now());
+        let first = self.watch.as_ref().is_some_and(|w| w.last.is_none());
         let result = async {
             let job = self.client.job(pid, job_id).await?;
-            let bytes = match self.client.job_trace(pid, job_id).await {
-                Ok(b) => b,
+            let complete = !job.status.is_active();
+            // A running job's log only when its period is up; a finished job's once, at once.
+            if !(complete || trace_due || first) {
+                return Ok((job, None));
+            }
+            let trace = match self.client.job_trace_tail(pid, job_id).await {
+                Ok(t) => Some(t),
                 // 404 also means "no log yet" for a job that has not started.
-                Err(GitlabError::NotFound { .. }) => Vec::new(),
+                Err(GitlabError::NotFound { .. }) => None,
                 Err(e) => return Err(e),
             };
-            Ok((job, bytes))
+            let sent = trace
+                .as_ref()
+                .map_or(0, |t| t.bytes.len() as u64 + t.dropped);
+            let bytes = trace.map(|t| t.into_bytes()).unwrap_or_default();
+            Ok((job, Some((bytes, sent))))
         }
         .await;
         match result {
-            Ok((job, bytes)) => {
+            Ok((job, fetched)) => {
                 let complete = !job.status.is_active();
                 let mut snap_changed = false;
                 if let Some(snap) = self.snap.as_mut()
@@ -922,21 +1032,37 @@ impl Poller {
                 let Some(w) = self.watch.as_mut() else {
                     return Ok(());
                 };
-                let same = w.last.as_deref().is_some_and(|l| *l == bytes);
-                if !same || complete {
-                    let bytes = Arc::new(bytes);
-                    w.last = Some(bytes.clone());
+                let now = Instant::now();
+                let mut send = None;
+                if let Some((bytes, sent)) = fetched {
+                    let period = trace_refresh_period(self.cfg.focused_refresh, sent);
+                    w.trace_due = now + period;
+                    let same = w.last.as_deref().is_some_and(|l| *l == bytes);
+                    if !same || complete {
+                        let bytes = Arc::new(bytes);
+                        w.last = Some(bytes.clone());
+                        send = Some(bytes);
+                    }
+                }
+                // Status checks: as often as the trace while it is small, else at the idle
+                // refresh period (the last log follows the end of the job by that much at most).
+                let period = w.trace_due.saturating_duration_since(now);
+                w.next = now
+                    + if period > self.cfg.focused_refresh {
+                        self.cfg.refresh.max(self.cfg.focused_refresh)
+                    } else {
+                        self.cfg.focused_refresh
+                    };
+                if complete {
+                    self.watch = None;
+                }
+                if let Some(bytes) = send {
                     self.send(PollEvent::JobLog {
                         job_id,
                         bytes,
                         complete,
                     })
                     .await?;
-                }
-                if complete {
-                    self.watch = None;
-                } else if let Some(w) = self.watch.as_mut() {
-                    w.next = Instant::now() + self.cfg.focused_refresh;
                 }
                 if snap_changed {
                     self.emit_snapshot().await?;
@@ -1023,6 +1149,36 @@ fn forget_changed_mr_details(snap: &mut ProjectSnapshot, c: &Changed) {
 
 const DETAIL_FOLLOW_UP: Duration = Duration::from_secs(1);
 const ACTIVE_JOB_REFRESHES: usize = 3;
+/// The longest an active pipeline whose jobs sit still waits for its next jobs fetch.
+pub const MAX_ACTIVE_JOBS_BACKOFF: Duration = Duration::from_secs(180);
+
+/// The jobs of an active pipeline without a move of its own (`updated_at` and status as they
+/// were): a job starting or finishing does not always touch the pipeline (a `running` pipeline
+/// stays `running`), so they are still fetched, less often the longer nothing moves.
+struct ActiveJobs {
+    /// Fetches in a row in which no job moved.
+    streak: u32,
+    due: Instant,
+}
+
+/// The wait before re-fetching an active pipeline's jobs after `streak` fetches in a row
+/// without a move: the refresh period (just under it, so the next tick takes it), doubling,
+/// up to [`MAX_ACTIVE_JOBS_BACKOFF`].
+pub fn active_jobs_backoff(refresh: Duration, streak: u32) -> Duration {
+    let base = refresh.saturating_sub(Duration::from_millis(500));
+    base.saturating_mul(1u32 << streak.min(16))
+        .min(MAX_ACTIVE_JOBS_BACKOFF.max(base))
+}
+
+/// Whether a job list differs in what the panes and the planner act on (a job added or gone,
+/// a status): a running job's `duration` changes on every read on real GitLab and is no move.
+fn jobs_moved(old: &[super::models::Job], new: &[super::models::Job]) -> bool {
+    old.len() != new.len()
+        || old
+            .iter()
+            .zip(new)
+            .any(|(a, b)| a.id != b.id || a.status != b.status)
+}
 const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(300);
 /// Tries of a failing refresh before the poller slows down to its backoff: the first and three
 /// quick retries (2, 4, 8 s apart).
@@ -1054,6 +1210,55 @@ enum Detail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_period_grows_with_the_log_so_re_downloads_stay_in_budget() {
+        let base = Duration::from_secs(4);
+        assert_eq!(trace_refresh_period(base, 0), base);
+        assert_eq!(trace_refresh_period(base, 100_000), base);
+        for mb in [3u64, 10, 50, 200] {
+            let len = mb * 1_000_000;
+            let p = trace_refresh_period(base, len);
+            let per_min = len as f64 * 60.0 / p.as_secs_f64();
+            assert!(per_min <= 5_000_000.0, "{mb} MB: {per_min} B/min");
+            assert!(
+                per_min >= 4_000_000.0,
+                "{mb} MB refreshed too rarely: {p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unchanged_active_jobs_back_off_to_a_cap() {
+        let r = Duration::from_secs(12);
+        assert!(active_jobs_backoff(r, 0) < r);
+        assert!(active_jobs_backoff(r, 1) > r);
+        assert_eq!(active_jobs_backoff(r, 5), MAX_ACTIVE_JOBS_BACKOFF);
+        assert_eq!(active_jobs_backoff(r, u32::MAX), MAX_ACTIVE_JOBS_BACKOFF);
+        // A slow refresh period is never shortened by the cap.
+        let slow = Duration::from_secs(600);
+        assert!(active_jobs_backoff(slow, 3) >= Duration::from_secs(599));
+    }
+
+    #[test]
+    fn a_running_jobs_duration_is_no_move() {
+        let job = |id: u64, status: &str, duration: f64| -> super::super::models::Job {
+            serde_json::from_value(serde_json::json!({
+                "id": id, "status": status, "duration": duration
+            }))
+            .unwrap()
+        };
+        let old = vec![job(1, "running", 3.0), job(2, "pending", 0.0)];
+        assert!(!jobs_moved(
+            &old,
+            &[job(1, "running", 9.0), job(2, "pending", 0.0)]
+        ));
+        assert!(jobs_moved(
+            &old,
+            &[job(1, "success", 9.0), job(2, "pending", 0.0)]
+        ));
+        assert!(jobs_moved(&old, &[job(1, "running", 9.0)]));
+    }
 
     #[test]
     fn a_429_pauses_for_a_few_minutes_at_most() {

@@ -193,7 +193,8 @@ pub fn trace_bytes(w: &World, j: &Job, now: Ms) -> Option<Vec<u8>> {
         dur_s: (finish - start) / 1000,
         environment: j.environment.as_ref().map(|e| e.name.as_str()),
     };
-    let full = logs::render(j.log, &ctx);
+    let mut full = logs::render(j.log, &ctx);
+    logs::pad(&mut full, w.trace_padding);
     let cut = j.canceled_at.filter(|&c| c <= now && c < finish);
     let at = cut.unwrap_or(now);
     if cut.is_none() && at >= finish {

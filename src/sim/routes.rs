@@ -427,6 +427,21 @@ fn control(s: &Shared, m: &Method, path: &str, query: Option<&str>, body: &[u8])
                 _ => bad("seconds must be a non-negative number".into()),
             }
         }
+        (&Method::POST, "/-/sim/trace-padding") => {
+            let pairs = http::parse_urlencoded(query.unwrap_or(""));
+            let bytes = pairs
+                .iter()
+                .find(|(k, _)| k == "bytes")
+                .and_then(|(_, v)| v.parse::<usize>().ok());
+            match (bytes, s.world.lock()) {
+                (Some(b), Ok(mut w)) => {
+                    w.trace_padding = b.min(crate::sim::logs::MAX_PADDING);
+                    ok(json!({"bytes": w.trace_padding}))
+                }
+                (None, _) => bad("bytes must be a non-negative integer".into()),
+                (_, Err(_)) => http::json_response(StatusCode::INTERNAL_SERVER_ERROR, &Value::Null),
+            }
+        }
         (&Method::GET, "/-/sim/time") => ok(json!({"now": js::ts(s.clock.now())})),
         (&Method::GET, "/-/sim/scenario") => {
             let now = s.clock.now();

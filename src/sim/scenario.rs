@@ -301,6 +301,7 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
         arrival_gap_s: (sc.arrivals.min_s, sc.arrivals.max_s),
         arrivals: 0,
         sha_counter: 0,
+        trace_padding: 0,
         base_url: String::new(),
     };
 

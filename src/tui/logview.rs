@@ -9,11 +9,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
+use crate::app::keymap::Action;
 use crate::app::logview::{Entry, LogView, gutter_width};
 use crate::app::state::AppState;
 use crate::app::symbols;
 use crate::app::text;
 use crate::diagnose::log::LogIndex;
+use crate::gitlab::poller::{PollConfig, trace_refresh_period};
 
 use super::theme::Theme;
 use super::widgets::{centered_lines, pane_block};
@@ -176,7 +178,7 @@ fn title<'a>(state: &AppState, v: &LogView, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-fn footer<'a>(v: &LogView, theme: &Theme) -> Line<'a> {
+fn footer<'a>(state: &AppState, v: &LogView, theme: &Theme) -> Line<'a> {
     let Some(index) = &v.index else {
         return Line::raw("");
     };
@@ -191,6 +193,22 @@ fn footer<'a>(v: &LogView, theme: &Theme) -> Line<'a> {
     if let Some(q) = &v.search {
         s.push_str(&format!(" · search \"{}\"", text::sanitize_line(q)));
     }
+    // GitLab sends the whole log on every fetch: a big running log is fetched less often, and
+    // the operator is told how often and which key fetches it now.
+    let base = PollConfig::default().focused_refresh;
+    let period = trace_refresh_period(base, index.byte_len() as u64);
+    if !v.complete && period > base {
+        let key = state
+            .keymap
+            .keys(Action::Refresh)
+            .first()
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| ":refresh".into());
+        s.push_str(&format!(
+            " · big log: fetched every {} ({key} now)",
+            text::duration(period.as_secs_f64())
+        ));
+    }
     s.push(' ');
     Line::from(Span::styled(s, theme.dim()))
 }
@@ -202,7 +220,7 @@ pub fn render(state: &AppState, v: &LogView, theme: &Theme, area: Rect, buf: &mu
         return;
     }
     // Footer on the bottom border.
-    let foot = footer(v, theme);
+    let foot = footer(state, v, theme);
     let fw = (foot.width() as u16).min(area.width.saturating_sub(4));
     buf.set_line(
         area.x + area.width.saturating_sub(fw + 2),

@@ -259,6 +259,8 @@ pub struct World {
     pub sha_counter: u64,
     /// The base URL for `web_url` fields (set once the listener is bound).
     pub base_url: String,
+    /// Filler bytes added to every job log (`POST /-/sim/trace-padding`): big-log benchmarks.
+    pub trace_padding: usize,
 }
 
 pub const TERMINAL: [&str; 4] = ["success", "failed", "canceled", "skipped"];
