@@ -1448,4 +1448,24 @@ mod tests {
         assert_eq!(unknown_keys_in(text), vec!["gitlab.refesh_secs", "planer"]);
         assert!(unknown_keys_in("[gitlab]\nrefresh_secs = 5\n").is_empty());
     }
+
+    #[test]
+    fn unknown_keys_suggest_the_nearest_known_key() {
+        assert_eq!(suggest_key("gitlab.uri").as_deref(), Some("url"));
+        assert_eq!(
+            suggest_key("gitlab.refesh_secs").as_deref(),
+            Some("refresh_secs")
+        );
+        assert_eq!(suggest_key("planer").as_deref(), Some("[planner]"));
+        assert_eq!(
+            suggest_key("planner.openai.temprature").as_deref(),
+            Some("temperature")
+        );
+        // The right name in the wrong section.
+        assert_eq!(
+            suggest_key("gitlab.read_only").as_deref(),
+            Some("[policy] read_only")
+        );
+        assert_eq!(suggest_key("gitlab.completely_else"), None);
+    }
 }
