@@ -27,3 +27,5 @@ mod props;
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_ai;
+#[cfg(test)]
+mod tests_theme;
