@@ -16,6 +16,7 @@ pub mod palette;
 pub mod pipelines;
 pub mod queue;
 pub mod runtime;
+pub mod sgr;
 pub mod statusbar;
 pub mod terminal;
 pub mod theme;
