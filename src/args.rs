@@ -145,6 +145,9 @@ pub enum ConfigCmd {
         #[arg(long)]
         with_token: bool,
     },
+    /// The watched projects, one per line (what shell completion offers for --project)
+    #[command(hide = true)]
+    Projects,
 }
 
 #[derive(Debug, Clone, Args)]

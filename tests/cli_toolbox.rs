@@ -171,7 +171,7 @@ fn man_renders_with_man_l() {
 }
 
 /// A private tmux server running bash with the completion script sourced: tab completes a
-/// subcommand and a flag.
+/// subcommand, a flag, and a watched project for --project.
 #[test]
 fn bash_completion_completes_subcommands_and_flags_in_a_pty() {
     let dir = tempfile::tempdir().unwrap();
@@ -198,9 +198,17 @@ fn bash_completion_completes_subcommands_and_flags_in_a_pty() {
             .output()
             .expect("tmux must be installed to run the PTY tests")
     };
+    // Watched projects, offered for --project.
+    let config = d.join("watched.toml");
+    std::fs::write(
+        &config,
+        "[gitlab]\nprojects = [\"acme/platform\", \"group/app\"]\n",
+    )
+    .unwrap();
     let cmd = format!(
-        "env -i HOME={} TERM=xterm bash --noprofile --rcfile {} -i",
+        "env -i HOME={} TERM=xterm GITAIOPS_CONFIG={} bash --noprofile --rcfile {} -i",
         d.display(),
+        config.display(),
         rc.display()
     );
     let out = tmux(&[
@@ -231,8 +239,21 @@ fn bash_completion_completes_subcommands_and_flags_in_a_pty() {
     let ok_sub = wait_for("gitaiops completions");
     tmux(&["send-keys", "-t", "c", "C-u", "gitaiops status --wa", "Tab"]);
     let ok_flag = wait_for("gitaiops status --watch");
+    tmux(&[
+        "send-keys",
+        "-t",
+        "c",
+        "C-u",
+        "gitaiops status --project gr",
+        "Tab",
+    ]);
+    let ok_project = wait_for("gitaiops status --project group/app");
     let shown = screen();
     tmux(&["kill-server"]);
     assert!(ok_sub, "subcommand not completed:\n{shown}");
     assert!(ok_flag, "flag not completed:\n{shown}");
+    assert!(
+        ok_project,
+        "--project not completed from the config:\n{shown}"
+    );
 }

@@ -26,6 +26,14 @@ pub fn run(global: GlobalArgs, cmd: ConfigCmd) -> anyhow::Result<ExitCode> {
                 out::print(&settings.render_show())?;
             }
         }
+        ConfigCmd::Projects => {
+            // Quiet: a shell is completing; warnings would land on the operator's prompt.
+            if let Ok(settings) = Settings::load_with(&global, std::env::vars()) {
+                for p in settings.projects().iter().filter(|p| !p.trim().is_empty()) {
+                    out::println(p.trim())?;
+                }
+            }
+        }
         ConfigCmd::Init { force, with_token } => {
             let path = config_path(&global)?;
             let token = if with_token {

@@ -12,10 +12,55 @@ use crate::args::{Cli, CompletionsArgs, ManArgs};
 const BIN: &str = "gitaiops";
 
 pub fn completions(args: &CompletionsArgs) -> anyhow::Result<ExitCode> {
-    let mut buf = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), BIN, &mut buf);
-    write_stdout(&buf)?;
+    write_stdout(completion_script(args.shell).as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks the binary for the watched projects while completing (`config projects`, quiet).
+const PROJECTS_CMD: &str = "gitaiops config projects 2>/dev/null";
+
+/// clap's static script, with `--project` values completed from the config's watched projects
+/// in the shells whose scripts can run a command there (bash, zsh, fish).
+pub fn completion_script(shell: clap_complete::Shell) -> String {
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), BIN, &mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    match shell {
+        clap_complete::Shell::Bash => {
+            // Each `--project)` case offers file names; offer the projects instead.
+            let mut out = String::with_capacity(text.len());
+            let mut after_project = false;
+            for line in text.split_inclusive('\n') {
+                if after_project && line.contains("compgen -f \"${cur}\"") {
+                    out.push_str(&line.replace(
+                        "compgen -f \"${cur}\"",
+                        &format!("compgen -W \"$({PROJECTS_CMD})\" -- \"${{cur}}\""),
+                    ));
+                } else {
+                    out.push_str(line);
+                }
+                after_project = line.trim() == "--project)";
+            }
+            out
+        }
+        clap_complete::Shell::Zsh => text.replace(
+            ":PROJECT:_default'",
+            &format!(":PROJECT:{{compadd -- ${{(f)\"$({PROJECTS_CMD})\"}}}}'"),
+        ),
+        clap_complete::Shell::Fish => {
+            let mut out = String::with_capacity(text.len());
+            for line in text.split_inclusive('\n') {
+                if line.contains(" -l project ") && line.trim_end().ends_with(" -r") {
+                    out.push_str(line.trim_end());
+                    out.push_str(&format!(" -f -a \"({PROJECTS_CMD})\"\n"));
+                } else {
+                    out.push_str(line);
+                }
+            }
+            out
+        }
+        _ => text,
+    }
 }
 
 pub fn man(args: &ManArgs) -> anyhow::Result<ExitCode> {
@@ -123,6 +168,30 @@ mod tests {
         }
         assert!(page.contains(".SH \"GITAIOPS CONFIG INIT\""));
         assert!(page.contains("with\\-token"), "nested flags are listed");
+    }
+
+    #[test]
+    fn project_values_come_from_the_watched_projects() {
+        use clap_complete::Shell;
+        let bash = completion_script(Shell::Bash);
+        assert!(
+            bash.contains("compgen -W \"$(gitaiops config projects 2>/dev/null)\" -- \"${cur}\""),
+            "{bash}"
+        );
+        // Every --project case, and no other flag's.
+        let cases = bash.matches("--project)").count();
+        assert!(cases > 1);
+        assert_eq!(bash.matches("config projects").count(), cases);
+        let zsh = completion_script(Shell::Zsh);
+        assert!(!zsh.contains(":PROJECT:_default"), "{zsh}");
+        assert!(zsh.contains(":PROJECT:{compadd -- ${(f)\"$(gitaiops config projects"));
+        let fish = completion_script(Shell::Fish);
+        assert!(
+            fish.lines()
+                .filter(|l| l.contains(" -l project "))
+                .all(|l| l.ends_with("-f -a \"(gitaiops config projects 2>/dev/null)\"")),
+            "{fish}"
+        );
     }
 
     #[test]

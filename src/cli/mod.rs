@@ -34,7 +34,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // `redact` filter have nothing worth logging. Without a usable state dir we run unlogged.
     let wants_log = !matches!(
         cli.command,
-        Some(Cmd::Config(ConfigCmd::Path { .. } | ConfigCmd::Init { .. })) | Some(Cmd::Redact)
+        Some(Cmd::Config(
+            ConfigCmd::Path { .. } | ConfigCmd::Init { .. } | ConfigCmd::Projects
+        )) | Some(Cmd::Redact)
     );
     let _log = wants_log.then(crate::logging::init).and_then(Result::ok);
     // Only the subcommand's name: its arguments may hold a token (`sim --token`).
