@@ -93,6 +93,10 @@ pub enum Cmd {
     Codeowners(CodeownersArgs),
     /// Poll the configured projects and serve Prometheus metrics (/metrics, /healthz, /readyz)
     Exporter(ExporterArgs),
+    /// Print a shell completion script (e.g. `source <(gitaiops completions bash)`)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand with --dir
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -153,9 +157,29 @@ pub struct StatusArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum ConfigCmd {
     /// Print the config file's path
-    Path,
-    /// Print the effective settings (tokens masked)
-    Show,
+    Path {
+        /// Print {"path": ..., "exists": ...} as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the effective settings and where each came from (tokens masked)
+    Show {
+        /// Print the settings as one JSON object
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a commented default config file (mode 0600)
+    Init {
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+        /// Write $GITLAB_TOKEN into the file in clear (default: a commented placeholder)
+        #[arg(long)]
+        with_token: bool,
+    },
+    /// The watched projects, one per line (what shell completion offers for --project)
+    #[command(hide = true)]
+    Projects,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -178,6 +202,9 @@ pub struct ApplyArgs {
     /// Approve low and medium risk without asking (high risk still asks)
     #[arg(long)]
     pub yes: bool,
+    /// One JSON object per command, then a summary object (JSON Lines on stdout)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -265,4 +292,18 @@ pub struct CodeownersArgs {
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write gitaiops.1 and one gitaiops-<subcommand>.1 per subcommand into this directory
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }

@@ -11,6 +11,8 @@ use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+pub mod template;
+
 use crate::args::GlobalArgs;
 pub use crate::command::policy::PolicySection;
 use crate::gitlab::{ClientConfig, GitlabClient};
@@ -58,6 +60,10 @@ pub struct GitlabSection {
 #[serde(default)]
 pub struct UiSection {
     pub ascii: bool,
+    /// Built-in colours: "dark" (default), "light" or "high-contrast"
+    pub theme: Option<String>,
+    /// A skin file (TOML) overriding named colour roles of the theme
+    pub skin: Option<PathBuf>,
     /// Key overrides: action name -> key spec ("a", "ctrl-r", "shift-tab")
     pub keymap: BTreeMap<String, String>,
 }
@@ -125,12 +131,73 @@ pub fn unknown_key_warnings(path: &Path) -> Vec<String> {
     unknown_keys(path)
         .into_iter()
         .map(|key| {
+            let hint = match suggest_key(&key) {
+                Some(s) => format!("; did you mean {s}?"),
+                None => " (see `gitaiops config show`)".into(),
+            };
             format!(
-                "{}: unknown setting `{key}` is ignored (see `gitaiops config show`)",
+                "{}: unknown setting `{key}` is ignored{hint}",
                 path.display()
             )
         })
         .collect()
+}
+
+/// The known key nearest to an unknown dotted one: a close spelling at the same level
+/// (`gitlab.uri` -> `url`), else the same name in another section (`gitlab.provider` ->
+/// `[planner] provider`).
+pub fn suggest_key(unknown: &str) -> Option<String> {
+    let tree = known_keys_tree();
+    let (parent, name) = match unknown.rsplit_once('.') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, unknown),
+    };
+    let level = match parent {
+        None => Some(&tree),
+        Some(p) => p.split('.').try_fold(&tree, |v, k| v.get(k)),
+    };
+    let siblings: Vec<&String> = level
+        .and_then(|v| v.as_object())
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    if let Some(best) = nearest(name, siblings.iter().map(|s| s.as_str())) {
+        return Some(match parent {
+            None => format!("[{best}]"),
+            Some(_) => best.to_string(),
+        });
+    }
+    // The right name in the wrong section.
+    let mut found = None;
+    if let Some(sections) = tree.as_object() {
+        for (section, keys) in sections {
+            if Some(section.as_str()) != parent
+                && keys.as_object().is_some_and(|o| o.contains_key(name))
+            {
+                found = Some(format!("[{section}] {name}"));
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The closest candidate within a small edit distance (about one typo per three letters).
+pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Every section and key `FileConfig` reads, as a JSON tree (the token included).
+fn known_keys_tree() -> serde_json::Value {
+    let mut v = serde_json::to_value(FileConfig::default()).unwrap_or_default();
+    if let Some(g) = v.get_mut("gitlab").and_then(|g| g.as_object_mut()) {
+        g.insert("token".into(), serde_json::Value::Null);
+    }
+    v
 }
 
 /// Keys in the file that no setting reads. The file already parsed; a read error here is
@@ -142,7 +209,7 @@ pub fn unknown_keys(path: &Path) -> Vec<String> {
     unknown_keys_in(&text)
 }
 
-fn unknown_keys_in(text: &str) -> Vec<String> {
+pub(crate) fn unknown_keys_in(text: &str) -> Vec<String> {
     let mut unknown = Vec::new();
     let Ok(de) = toml::Deserializer::parse(text) else {
         return unknown;
@@ -295,6 +362,11 @@ where
     serde_json::from_value(value).context("cannot apply environment overrides")
 }
 
+/// A command line (or the settings standing in for it) a command cannot run with: exits 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
 /// Where the token comes from; the command is run only when a token is needed.
 #[derive(Clone)]
 enum TokenSource {
@@ -332,6 +404,153 @@ pub struct Settings {
     /// Problems that do not stop a start (unknown keys): printed on stderr by `load`, and
     /// listed in the TUI's activity.
     pub warnings: Vec<String>,
+    /// Where each set value came from, by dotted key (`gitlab.url`); absent keys are defaults.
+    origins: BTreeMap<String, Origin>,
+}
+
+/// Where a setting's value came from, as `config show` says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File,
+    /// The variable's name.
+    Env(String),
+    /// The flag, as typed (`--project`).
+    Flag(&'static str),
+}
+
+impl Origin {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Origin::Default => "default",
+            Origin::File => "file",
+            Origin::Env(_) => "env",
+            Origin::Flag(_) => "flag",
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Origin::Env(n) => Some(n),
+            Origin::Flag(f) => Some(f),
+            Origin::Default | Origin::File => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name() {
+            Some(n) => write!(f, "{} {n}", self.kind()),
+            None => f.write_str(self.kind()),
+        }
+    }
+}
+
+/// Dotted paths and values of every non-table value of a JSON tree.
+fn json_leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+    if let Some(o) = v.as_object() {
+        for (k, v) in o {
+            let p = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            if v.is_object() {
+                json_leaves(&p, v, out);
+            } else {
+                out.push((p, v.clone()));
+            }
+        }
+    }
+}
+
+/// Dotted keys a TOML text sets (the file's part of `config show`).
+fn toml_keys(text: &str) -> Vec<String> {
+    fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
+        for (k, v) in t {
+            let p = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(t) => walk(&p, t, out),
+                _ => out.push(p),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(t) = text.parse::<toml::Table>() {
+        walk("", &t, &mut out);
+    }
+    out
+}
+
+/// Where the named variables and flags (clap merges the two) put a value: the variable when it
+/// holds the value in force, else the flag.
+fn named_origins(
+    global: &GlobalArgs,
+    env: &[(String, String)],
+    origins: &mut BTreeMap<String, Origin>,
+) {
+    let var = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let mut set = |key: &str, value: Option<String>, name: &str, flag: &'static str| {
+        let Some(value) = value else { return };
+        let origin = match var(name) {
+            Some(v) if v.trim() == value.trim() => Origin::Env(name.to_string()),
+            _ => Origin::Flag(flag),
+        };
+        origins.insert(key.to_string(), origin);
+    };
+    set(
+        "gitlab.url",
+        global.gitlab_url.clone().filter(|u| !u.trim().is_empty()),
+        "GITLAB_HOST",
+        "--gitlab-url",
+    );
+    set(
+        "gitlab.projects",
+        (!global.project.is_empty()).then(|| global.project.join(",")),
+        "GITAIOPS_PROJECT",
+        "--project",
+    );
+    set(
+        "gitlab.ca_file",
+        global.ca_file.as_ref().map(|p| p.display().to_string()),
+        "GITAIOPS_CA_FILE",
+        "--ca-file",
+    );
+    set(
+        "gitlab.token_cmd",
+        global.token_cmd.clone().filter(|c| !c.trim().is_empty()),
+        "GITAIOPS_TOKEN_CMD",
+        "--token-cmd",
+    );
+    set(
+        "gitlab.refresh_secs",
+        global.refresh_secs.map(|r| r.to_string()),
+        "GITAIOPS_REFRESH_SECS",
+        "--refresh-secs",
+    );
+    set(
+        "planner.provider",
+        global.provider.clone(),
+        "GITAIOPS_PROVIDER",
+        "--provider",
+    );
+    if global.read_only {
+        let origin = match var("GITAIOPS_READ_ONLY") {
+            Some(v) if !matches!(v.trim(), "" | "0" | "false" | "no" | "off" | "n" | "f") => {
+                Origin::Env("GITAIOPS_READ_ONLY".into())
+            }
+            _ => Origin::Flag("--read-only"),
+        };
+        origins.insert("policy.read_only".into(), origin);
+    }
+    if global.ascii {
+        origins.insert("ui.ascii".into(), Origin::Flag("--ascii"));
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -429,12 +648,34 @@ impl Settings {
         } else {
             Vec::new()
         };
+        let mut origins = BTreeMap::new();
+        if config_exists && let Ok(text) = std::fs::read_to_string(&config_path) {
+            for key in toml_keys(&text) {
+                origins.insert(key, Origin::File);
+            }
+        }
+        for (name, _) in env.iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)) {
+            if let Some((section, key)) = name[ENV_PREFIX.len()..].split_once("__") {
+                let key = format!(
+                    "{}.{}",
+                    section.to_ascii_lowercase(),
+                    key.to_ascii_lowercase()
+                );
+                // `read_only = false` from a variable cannot undo the file's `true`.
+                if key == "policy.read_only" && from_file.policy.read_only {
+                    continue;
+                }
+                origins.insert(key, Origin::Env(name.clone()));
+            }
+        }
+        named_origins(global, &env, &mut origins);
         Ok(Settings {
             config_path,
             config_exists,
             file,
             token,
             warnings,
+            origins,
         })
     }
 
@@ -455,10 +696,11 @@ impl Settings {
     pub fn project(&self) -> anyhow::Result<&str> {
         match self.projects().first() {
             Some(p) if !p.trim().is_empty() => Ok(p.trim()),
-            _ => bail!(
+            _ => Err(UsageError(format!(
                 "no project: pass --project group/name, set GITAIOPS_PROJECT, or add projects = [\"group/name\"] under [gitlab] in {}",
                 self.config_path.display()
-            ),
+            ))
+            .into()),
         }
     }
 
@@ -535,41 +777,138 @@ impl Settings {
             }
         );
         let value = serde_json::to_value(&self.file).unwrap_or_default();
-        let Some(sections) = value.as_object() else {
-            return out;
-        };
-        for (name, section) in sections {
-            out.push_str(&format!("\n[{name}]\n"));
-            let Some(keys) = section.as_object() else {
-                continue;
-            };
-            for (k, v) in keys {
-                if is_secret_key(k) {
-                    let shown = v.as_str().map(mask_secret).unwrap_or_default();
-                    let origin = if name == "gitlab" && k == "token" {
-                        format!("  # from {}", self.token_origin())
-                    } else {
-                        String::new()
-                    };
-                    out.push_str(&format!("{k} = \"{shown}\"{origin}\n"));
-                } else if v.is_null() {
-                    match unset_default(name, k) {
-                        Some(d) => out.push_str(&format!("# {k} = {d}  (default)\n")),
-                        None => out.push_str(&format!("# {k} (unset)\n")),
-                    }
-                } else {
-                    out.push_str(&format!("{k} = {v}\n"));
-                }
-            }
-            if name == "gitlab" && !keys.contains_key("token") {
-                let how = match self.token {
-                    TokenSource::Command(..) => "from token_cmd, not run by `config show`",
-                    _ => "unset: export GITLAB_TOKEN",
-                };
-                out.push_str(&format!("# token ({how})\n"));
+        if let Some(sections) = value.as_object() {
+            for (name, section) in sections {
+                self.render_table(&mut out, name, section);
             }
         }
         out
+    }
+
+    /// One `[table]` of `config show`: its keys with where each value came from, then its
+    /// sub-tables.
+    fn render_table(&self, out: &mut String, path: &str, table: &serde_json::Value) {
+        out.push_str(&format!("\n[{path}]\n"));
+        let Some(keys) = table.as_object() else {
+            return;
+        };
+        let (section, _) = path.split_once('.').unwrap_or((path, ""));
+        for (k, v) in keys.iter().filter(|(_, v)| !v.is_object()) {
+            let full = format!("{path}.{k}");
+            let origin = self.origin(&full);
+            if is_secret_key(k) {
+                let shown = v.as_str().map(mask_secret).unwrap_or_default();
+                let from = if full == "gitlab.token" {
+                    self.token_origin().to_string()
+                } else {
+                    origin.to_string()
+                };
+                out.push_str(&format!("{k} = \"{shown}\"  # from {from}\n"));
+            } else if v.is_null() {
+                match unset_default(section, k) {
+                    Some(d) if path == section => {
+                        out.push_str(&format!("# {k} = {d}  (default)\n"))
+                    }
+                    _ => out.push_str(&format!("# {k} (unset)\n")),
+                }
+            } else if origin == Origin::Default {
+                out.push_str(&format!("{k} = {v}  # default\n"));
+            } else {
+                out.push_str(&format!("{k} = {v}  # from {origin}\n"));
+            }
+        }
+        if path == "gitlab" && !keys.contains_key("token") {
+            let how = match self.token {
+                TokenSource::Command(..) => "from token_cmd, not run by `config show`",
+                _ => "unset: export GITLAB_TOKEN",
+            };
+            out.push_str(&format!("# token ({how})\n"));
+        }
+        for (k, v) in keys.iter().filter(|(_, v)| v.is_object()) {
+            self.render_table(out, &format!("{path}.{k}"), v);
+        }
+    }
+
+    /// Where the value of a dotted key came from: the key itself, or a table above it set as a
+    /// whole (an environment variable holding a table), or a key below it (a map's entries).
+    pub fn origin(&self, key: &str) -> Origin {
+        if let Some(o) = self.origins.get(key) {
+            return o.clone();
+        }
+        let mut parent = key;
+        while let Some((p, _)) = parent.rsplit_once('.') {
+            if let Some(o) = self.origins.get(p) {
+                return o.clone();
+            }
+            parent = p;
+        }
+        let below = format!("{key}.");
+        self.origins
+            .iter()
+            .find(|(k, _)| k.starts_with(&below))
+            .map(|(_, o)| o.clone())
+            .unwrap_or(Origin::Default)
+    }
+
+    /// `config show --json`: every setting by dotted name with its value (secrets masked), its
+    /// source and, for an unset key, the default in force.
+    pub fn show_json(&self) -> serde_json::Value {
+        let mut settings = serde_json::Map::new();
+        let value = serde_json::to_value(&self.file).unwrap_or_default();
+        let mut leaves = Vec::new();
+        json_leaves("", &value, &mut leaves);
+        if !leaves.iter().any(|(k, _)| k == "gitlab.token") {
+            leaves.push(("gitlab.token".into(), serde_json::Value::Null));
+        }
+        leaves.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, v) in leaves {
+            let (section, name) = key.split_once('.').unwrap_or((key.as_str(), ""));
+            let last = key.rsplit('.').next().unwrap_or(&key);
+            let mut entry = serde_json::Map::new();
+            let origin = self.origin(&key);
+            if is_secret_key(last) {
+                entry.insert(
+                    "value".into(),
+                    v.as_str()
+                        .map(mask_secret)
+                        .map_or(serde_json::Value::Null, Into::into),
+                );
+                if key == "gitlab.token" {
+                    let from = match self.token {
+                        TokenSource::None => None,
+                        TokenSource::Env(_) => Some(("env", "GITLAB_TOKEN")),
+                        TokenSource::Command(_, true) => Some(("flag", "--token-cmd")),
+                        TokenSource::Command(_, false) => Some(("file", "token_cmd")),
+                        TokenSource::File(_) => Some(("file", "token")),
+                    };
+                    let (source, name) = from.unwrap_or(("default", ""));
+                    entry.insert("source".into(), source.into());
+                    if !name.is_empty() {
+                        entry.insert("from".into(), name.into());
+                    }
+                    settings.insert(key, entry.into());
+                    continue;
+                }
+            } else {
+                entry.insert("value".into(), v.clone());
+            }
+            entry.insert("source".into(), origin.kind().into());
+            if let Some(from) = origin.name() {
+                entry.insert("from".into(), from.into());
+            }
+            if v.is_null()
+                && !name.contains('.')
+                && let Some(d) = unset_default(section, name)
+            {
+                entry.insert("default".into(), d.into());
+            }
+            settings.insert(key, entry.into());
+        }
+        serde_json::json!({
+            "path": self.config_path,
+            "exists": self.config_exists,
+            "settings": settings,
+        })
     }
 }
 
@@ -609,6 +948,8 @@ fn unset_default(section: &str, key: &str) -> Option<String> {
             "the known price of the model, if any".into()
         }
         ("policy", "mode") => "\"approve\"".into(),
+        ("ui", "theme") => "\"dark\"".into(),
+        ("ui", "skin") => "none: the theme's colours".into(),
         _ => return None,
     };
     Some(text)
@@ -1106,5 +1447,25 @@ mod tests {
                     [planer]\nprovider = \"rules\"\n[ui.keymap]\nquit = \"Q\"\n";
         assert_eq!(unknown_keys_in(text), vec!["gitlab.refesh_secs", "planer"]);
         assert!(unknown_keys_in("[gitlab]\nrefresh_secs = 5\n").is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_nearest_known_key() {
+        assert_eq!(suggest_key("gitlab.uri").as_deref(), Some("url"));
+        assert_eq!(
+            suggest_key("gitlab.refesh_secs").as_deref(),
+            Some("refresh_secs")
+        );
+        assert_eq!(suggest_key("planer").as_deref(), Some("[planner]"));
+        assert_eq!(
+            suggest_key("planner.openai.temprature").as_deref(),
+            Some("temperature")
+        );
+        // The right name in the wrong section.
+        assert_eq!(
+            suggest_key("gitlab.read_only").as_deref(),
+            Some("[policy] read_only")
+        );
+        assert_eq!(suggest_key("gitlab.completely_else"), None);
     }
 }

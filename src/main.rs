@@ -17,7 +17,7 @@ fn main() -> ExitCode {
                 "gitaiops: {}",
                 gitaiops::cli::out::error_line(&e)
             );
-            ExitCode::FAILURE
+            gitaiops::cli::exit::for_error(&e)
         }
     }
 }

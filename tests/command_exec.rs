@@ -595,8 +595,8 @@ async fn apply_runs_low_and_medium_with_yes_and_refuses_the_rest_with_reasons() 
     let out = &run.stdout;
     assert_eq!(
         run.code,
-        Some(1),
-        "refusals make the exit non-zero\n{out}\n{}",
+        Some(3),
+        "refusals make the exit 3 (partial)\n{out}\n{}",
         run.stderr
     );
     assert!(line_for(out, 1).contains(": done ("), "{out}");
@@ -704,7 +704,7 @@ async fn apply_without_yes_and_without_a_terminal_asks_nobody_and_sends_nothing(
     let (job, _) = flaky_failed_job(&r.snap);
     let plan = json!([{"kind": "retry_job", "project": r.path, "job_id": job, "rationale": "r"}]);
     let run = run_apply(&r.base, dir.path(), &plan, &[]).await;
-    assert_eq!(run.code, Some(1));
+    assert_eq!(run.code, Some(3), "partial");
     assert!(
         line_for(&run.stdout, 1).contains("refused: needs approval and there is no terminal"),
         "{}",
@@ -726,7 +726,7 @@ async fn apply_read_only_sends_no_write() {
         {"kind": "comment_mr", "project": r.path, "mr_iid": iid, "body": "hi", "rationale": "r"}
     ]});
     let run = run_apply(&r.base, dir.path(), &plan, &["--yes", "--read-only"]).await;
-    assert_eq!(run.code, Some(1));
+    assert_eq!(run.code, Some(3), "partial");
     for n in 1..=3 {
         assert!(
             line_for(&run.stdout, n).contains("refused: read-only mode"),
@@ -1067,7 +1067,7 @@ async fn a_junk_plan_writes_one_record_for_the_items_over_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let plan = Value::Array(vec![json!(1); 20_000]);
     let run = run_apply(&r.base, dir.path(), &plan, &["--yes"]).await;
-    assert_eq!(run.code, Some(1));
+    assert_eq!(run.code, Some(3), "partial");
     let recs = audit_records(dir.path());
     assert!(recs.len() <= 101, "{} records", recs.len());
     assert!(
@@ -1087,6 +1087,95 @@ async fn a_junk_plan_writes_one_record_for_the_items_over_the_limit() {
         "{}",
         run.stdout
     );
+    r.sim.shutdown().await;
+}
+
+/// `apply --json`: one record per command with stable fields, then a summary; a plan with one
+/// command done, one refused and one failed exits 3 (partial).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_json_prints_one_record_per_command_and_a_summary_and_exits_3() {
+    let r = rig(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (job, _) = flaky_failed_job(&r.snap);
+    let (iid, sha) = mergeable_mr(&r.snap);
+    let pid = r.snap.project.id;
+    // The comment's POST is answered 200 instead of 201: failed, not done.
+    let resp = http()
+        .post(format!("{}/-/sim/faults", r.base))
+        .json(&json!({"method": "POST", "path_prefix": format!("/api/v4/projects/{pid}/merge_requests/{iid}/notes"),
+            "kind": "status", "status": 200, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let p = &r.path;
+    let plan = json!({"summary": "three outcomes", "commands": [
+        {"kind": "retry_job", "project": p, "job_id": job, "rationale": "flaky"},
+        {"kind": "merge_mr", "project": p, "mr_iid": iid, "sha": sha, "rationale": "high risk, no terminal"},
+        {"kind": "comment_mr", "project": p, "mr_iid": iid, "body": "please rebase", "rationale": "r"}
+    ]});
+    let run = run_apply(&r.base, dir.path(), &plan, &["--yes", "--json"]).await;
+    assert_eq!(run.code, Some(3), "{}\n{}", run.stdout, run.stderr);
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 4, "{}", run.stdout);
+    let outcomes: Vec<(&str, u64, &str, &str)> = lines[..3]
+        .iter()
+        .map(|v| {
+            (
+                v["type"].as_str().unwrap(),
+                v["item"].as_u64().unwrap(),
+                v["kind"].as_str().unwrap(),
+                v["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("command", 1, "retry_job", "done"),
+            ("command", 2, "merge_mr", "refused"),
+            ("command", 3, "comment_mr", "failed"),
+        ]
+    );
+    assert!(
+        lines[2]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("answered 200")
+    );
+    assert!(
+        lines[1]["target"]
+            .as_str()
+            .unwrap()
+            .contains(&iid.to_string())
+    );
+    let summary = &lines[3];
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(
+        (
+            summary["done"].as_u64(),
+            summary["refused"].as_u64(),
+            summary["failed"].as_u64(),
+            summary["exit_code"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1), Some(3))
+    );
+    // Applied again: the done one is skipped as already executed, the failed comment is
+    // tried again (and done now), the merge is still refused.
+    let again = run_apply(&r.base, dir.path(), &plan, &["--yes", "--json"]).await;
+    let lines: Vec<Value> = again
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["outcome"], "skipped");
+    assert_eq!(lines[2]["outcome"], "done");
+    assert_eq!(lines[3]["already_executed"], 1);
+    assert_eq!(again.code, Some(3));
     r.sim.shutdown().await;
 }
 

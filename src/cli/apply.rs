@@ -52,9 +52,12 @@ pub async fn run_apply(global: GlobalArgs, args: ApplyArgs) -> anyhow::Result<Ex
     let client = settings.gitlab_client()?;
     let mut term = Terminal;
     let outcome = apply_plan(
-        &client, &audit_log, policy, &project, &plan, args.yes, &mut term,
+        &client, &audit_log, policy, &project, &plan, args.yes, args.json, &mut term,
     )
     .await?;
+    if args.json {
+        out::print_json(&serde_json::to_string(&outcome.summary())?)?;
+    }
     Ok(outcome.exit_code())
 }
 
@@ -116,11 +119,58 @@ impl Confirm for Terminal {
     }
 }
 
+/// What became of one plan item (`apply --json` prints one per line; docs/cli-json.md).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ItemResult {
+    /// Always "command" (the summary line says "summary").
+    #[serde(rename = "type")]
+    pub record: &'static str,
+    /// 1-based position in the plan file.
+    pub item: usize,
+    /// Last position when one result covers a range (the items over the limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_item: Option<usize>,
+    /// The command's kind; null for an item that did not parse.
+    pub kind: Option<String>,
+    /// What it acts on (`!42`, `job #7`); null for an item that did not parse.
+    pub target: Option<String>,
+    /// "done", "failed", "refused" or "skipped".
+    pub outcome: &'static str,
+    /// What GitLab answered, or why it was refused or skipped.
+    pub detail: String,
+}
+
+impl ItemResult {
+    /// The human line, as `apply` prints it without `--json`.
+    pub fn line(&self) -> String {
+        match (&self.kind, self.last_item) {
+            (_, Some(last)) => format!("{}–{last}. {}: {}", self.item, self.outcome, self.detail),
+            (None, None) => format!(
+                "{}. (invalid): {}: {}",
+                self.item, self.outcome, self.detail
+            ),
+            (Some(kind), None) => {
+                let target = self.target.as_deref().unwrap_or_default();
+                if self.outcome == "done" {
+                    format!("{}. {kind} {target}: done ({})", self.item, self.detail)
+                } else {
+                    format!(
+                        "{}. {kind} {target}: {}: {}",
+                        self.item, self.outcome, self.detail
+                    )
+                }
+            }
+        }
+    }
+}
+
 /// How a plan went.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ApplyOutcome {
     /// One line per command, as printed.
     pub lines: Vec<String>,
+    /// The same, as records.
+    pub results: Vec<ItemResult>,
     pub done: usize,
     pub failed: usize,
     pub refused: usize,
@@ -131,18 +181,64 @@ pub struct ApplyOutcome {
 }
 
 impl ApplyOutcome {
-    /// Non-zero when anything failed or was refused (invalid, stale, policy, no terminal).
+    /// 3 (partial) when anything failed or was refused (invalid, stale, policy, no terminal);
+    /// declined at the prompt and already executed are the operator's choice and success.
     pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.exit_status())
+    }
+
+    pub fn exit_status(&self) -> u8 {
         if self.failed + self.refused > 0 {
-            ExitCode::FAILURE
+            super::exit::PARTIAL
         } else {
-            ExitCode::SUCCESS
+            super::exit::OK
         }
+    }
+
+    /// The last line of `apply --json`.
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "summary",
+            "done": self.done,
+            "failed": self.failed,
+            "refused": self.refused,
+            "skipped": self.declined,
+            "already_executed": self.already,
+            "exit_code": self.exit_status(),
+        })
+    }
+}
+
+/// A result of a parsed command.
+fn result(n: usize, kind: &str, target: &str, outcome: &'static str, detail: String) -> ItemResult {
+    ItemResult {
+        record: "command",
+        item: n,
+        last_item: None,
+        kind: Some(kind.to_string()),
+        target: Some(target.to_string()),
+        outcome,
+        detail,
+    }
+}
+
+/// A result of an item that did not parse.
+fn invalid_item(n: usize, error: &str) -> ItemResult {
+    ItemResult {
+        record: "command",
+        item: n,
+        last_item: None,
+        kind: None,
+        target: None,
+        outcome: "refused",
+        detail: format!("invalid: {error}"),
     }
 }
 
 /// Applies a parsed plan: fresh state, policy, per-command confirmation, execution, audit.
-/// Result lines go to stdout (and into the outcome), details to stderr.
+/// Result lines (JSON records with `json`) go to stdout as each command ends, and into the
+/// outcome; details to stderr.
+#[allow(clippy::too_many_arguments)]
 pub async fn apply_plan(
     client: &GitlabClient,
     audit_log: &AuditLog,
@@ -150,6 +246,7 @@ pub async fn apply_plan(
     project: &str,
     plan: &ParsedPlan,
     yes: bool,
+    json: bool,
     confirm: &mut dyn Confirm,
 ) -> anyhow::Result<ApplyOutcome> {
     let session = new_session_id();
@@ -200,10 +297,15 @@ pub async fn apply_plan(
         out::eprintln(&format!("Plan: {}", one_line(&plan.summary, 300)));
     }
     let mut out = ApplyOutcome::default();
-    let emit = |out: &mut ApplyOutcome, line: String| {
-        let line = out::human(&line);
-        let _ = out::println(&line);
+    let emit = |out: &mut ApplyOutcome, r: ItemResult| {
+        let line = out::human(&r.line());
+        if json {
+            let _ = serde_json::to_string(&r).map(|text| out::print_json(&text));
+        } else {
+            let _ = out::println(&line);
+        }
         out.lines.push(line);
+        out.results.push(r);
     };
 
     // Items past the limit are refused together: one line, one record.
@@ -234,10 +336,7 @@ pub async fn apply_plan(
     for (index, cmd) in plan.commands.iter().filter(|(i, _)| *i < MAX_PLAN_ITEMS) {
         while let Some(r) = rejected.next_if(|r| r.index < *index) {
             out.refused += 1;
-            emit(
-                &mut out,
-                format!("{}. (invalid): refused: invalid: {}", r.index + 1, r.error),
-            );
+            emit(&mut out, invalid_item(r.index + 1, &r.error.to_string()));
         }
         let n = index + 1;
         let proposed = queue.propose(cmd.clone(), Source::PlanFile, &snap, jiff::Timestamp::now());
@@ -245,13 +344,18 @@ pub async fn apply_plan(
         let id = match proposed {
             Proposed::Duplicate(existing) => {
                 out.refused += 1;
+                let detail = format!(
+                    "duplicate of command {} in this plan",
+                    existing_position(&plan.commands, &queue, existing)
+                );
                 emit(
                     &mut out,
-                    format!(
-                        "{n}. {} {}: refused: duplicate of command {} in this plan",
-                        cmd.kind(),
-                        cmd.target(),
-                        existing_position(&plan.commands, &queue, existing)
+                    result(
+                        n,
+                        &cmd.kind().to_string(),
+                        &cmd.target().to_string(),
+                        "refused",
+                        detail,
                     ),
                 );
                 continue;
@@ -262,6 +366,9 @@ pub async fn apply_plan(
             continue;
         };
         let head = format!("{n}. {} {}", item.kind(), item.target_label);
+        let kind = item.kind().to_string();
+        let target = item.target_label.clone();
+        let res = |outcome, detail| result(n, &kind, &target, outcome, detail);
         show_details(&item.command, item.risk, &snap, &head);
         if item.status == Status::Rejected
             && let Some(why) = item
@@ -270,7 +377,7 @@ pub async fn apply_plan(
                 .filter(|r| r.starts_with("already executed"))
         {
             out.already += 1;
-            emit(&mut out, format!("{head}: skipped: {why}"));
+            emit(&mut out, res("skipped", why.to_string()));
             continue;
         }
         if matches!(item.status, Status::Invalid | Status::Rejected) {
@@ -281,7 +388,7 @@ pub async fn apply_plan(
             } else {
                 ""
             };
-            emit(&mut out, format!("{head}: refused: {prefix}{why}"));
+            emit(&mut out, res("refused", format!("{prefix}{why}")));
             continue;
         }
         let decided = decide(&mut queue, id, item.risk, yes, confirm);
@@ -292,18 +399,18 @@ pub async fn apply_plan(
                 out.done += 1;
                 emit(
                     &mut out,
-                    format!("{head}: done (note acknowledged, no GitLab call)"),
+                    res("done", "note acknowledged, no GitLab call".into()),
                 );
                 continue;
             }
             Decided::Declined(why) => {
                 out.declined += 1;
-                emit(&mut out, format!("{head}: skipped: {why}"));
+                emit(&mut out, res("skipped", why));
                 continue;
             }
             Decided::Refused(why) => {
                 out.refused += 1;
-                emit(&mut out, format!("{head}: refused: {why}"));
+                emit(&mut out, res("refused", why));
                 continue;
             }
         }
@@ -312,7 +419,7 @@ pub async fn apply_plan(
             Err(e) => {
                 audit_log.append_all(&queue.drain_records())?;
                 out.refused += 1;
-                emit(&mut out, format!("{head}: refused: {}", refusal_text(&e)));
+                emit(&mut out, res("refused", refusal_text(&e)));
                 continue;
             }
         };
@@ -320,41 +427,44 @@ pub async fn apply_plan(
         let _ = queue.finish(id, report.finish.clone(), jiff::Timestamp::now());
         if let Some(e) = &report.audit_error {
             // The action happened but is not on record: stop before doing anything else.
-            emit(&mut out, format!("{head}: {}", report.line()));
+            let _ = out::println(&format!("{head}: {}", report.line()));
             bail!("audit log could not be written ({e}); stopping");
         }
-        let line = match &report.finish {
+        let r = match &report.finish {
             crate::command::queue::Finish::Done(s) => {
                 out.done += 1;
-                format!("{head}: done ({s})")
+                res("done", s.clone())
             }
             crate::command::queue::Finish::Failed(s) => {
                 out.failed += 1;
-                format!("{head}: failed: {s}")
+                res("failed", s.clone())
             }
             crate::command::queue::Finish::Stale(s) => {
                 out.refused += 1;
-                format!("{head}: refused: stale: {s}")
+                res("refused", format!("stale: {s}"))
             }
         };
-        emit(&mut out, line);
+        emit(&mut out, r);
     }
     for r in rejected {
         out.refused += 1;
-        emit(
-            &mut out,
-            format!("{}. (invalid): refused: invalid: {}", r.index + 1, r.error),
-        );
+        emit(&mut out, invalid_item(r.index + 1, &r.error.to_string()));
     }
     if over > 0 {
         out.refused += over;
         emit(
             &mut out,
-            format!(
-                "{}–{}. refused: {over} item(s) over the limit of {MAX_PLAN_ITEMS} per plan (not considered)",
-                MAX_PLAN_ITEMS + 1,
-                total
-            ),
+            ItemResult {
+                record: "command",
+                item: MAX_PLAN_ITEMS + 1,
+                last_item: Some(total),
+                kind: None,
+                target: None,
+                outcome: "refused",
+                detail: format!(
+                    "{over} item(s) over the limit of {MAX_PLAN_ITEMS} per plan (not considered)"
+                ),
+            },
         );
     }
     out::eprintln(&format!(

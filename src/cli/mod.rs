@@ -7,6 +7,8 @@ pub mod codeowners;
 pub mod config;
 pub mod diagnose;
 pub mod exporter;
+pub mod exit;
+pub mod manual;
 pub mod out;
 pub mod plan;
 pub mod sim;
@@ -20,6 +22,12 @@ use crate::args::{Cli, Cmd, ConfigCmd};
 /// Dispatches a parsed command line. Every subcommand returns its exit code or an error that
 /// `main` prints as one line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Generated from the clap definitions: no settings, no log, no runtime.
+    match &cli.command {
+        Some(Cmd::Completions(args)) => return manual::completions(args),
+        Some(Cmd::Man(args)) => return manual::man(args),
+        _ => {}
+    }
     let global = cli.global;
     // Whatever this process creates (logs, audit log, its key and lock) is the operator's alone.
     crate::paths::private_umask();
@@ -27,7 +35,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // `redact` filter have nothing worth logging. Without a usable state dir we run unlogged.
     let wants_log = !matches!(
         cli.command,
-        Some(Cmd::Config(ConfigCmd::Path)) | Some(Cmd::Redact)
+        Some(Cmd::Config(
+            ConfigCmd::Path { .. } | ConfigCmd::Init { .. } | ConfigCmd::Projects
+        )) | Some(Cmd::Redact)
     );
     let _log = wants_log.then(crate::logging::init).and_then(Result::ok);
     // Only the subcommand's name: its arguments may hold a token (`sim --token`).
@@ -52,6 +62,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(Cmd::Eval(cmd)) => diagnose::run_eval(global, cmd).await,
             Some(Cmd::Codeowners(args)) => codeowners::run_codeowners(args),
             Some(Cmd::Exporter(args)) => exporter::run(global, args).await,
+            Some(Cmd::Completions(args)) => manual::completions(&args),
+            Some(Cmd::Man(args)) => manual::man(&args),
         }
     })
 }

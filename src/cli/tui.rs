@@ -201,7 +201,7 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         notes,
         planner: planner_info,
         trigger,
-        theme: Theme::new(!theme::no_color_from_env(), settings.file.ui.ascii),
+        theme: theme_for(&settings.file.ui, settings.file.ui.ascii)?,
         fixed_now: None,
         policy: crate::command::Policy::from_config(&settings.file.policy, global.read_only)
             .map_err(|e| anyhow::anyhow!("[policy]: {e}"))?,
@@ -349,7 +349,16 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         notes,
         planner: planner_info,
         trigger,
-        theme: Theme::new(!theme::no_color_from_env(), ascii),
+        theme: match settings.as_ref() {
+            Some(s) => theme_for(&s.file.ui, ascii)?,
+            None => Theme::build(
+                !theme::no_color_from_env(),
+                ascii,
+                theme::ThemeName::default(),
+                theme::depth_from_env(),
+                None,
+            ),
+        },
         fixed_now: args.frozen.then(|| sim.now()),
         policy,
     };
@@ -373,4 +382,16 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
     }
     sim.shutdown().await;
     result
+}
+
+/// The theme `[ui]` asks for, fitted to this terminal; a bad theme name or skin file stops the
+/// start with the reason.
+fn theme_for(ui: &crate::config::UiSection, ascii: bool) -> anyhow::Result<Theme> {
+    Theme::from_settings(
+        !theme::no_color_from_env(),
+        ascii,
+        ui.theme.as_deref(),
+        ui.skin.as_deref(),
+        theme::depth_from_env(),
+    )
 }

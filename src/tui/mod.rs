@@ -17,6 +17,7 @@ pub mod palette;
 pub mod pipelines;
 pub mod queue;
 pub mod runtime;
+pub mod sgr;
 pub mod statusbar;
 pub mod terminal;
 pub mod theme;
@@ -28,3 +29,5 @@ mod props;
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_ai;
+#[cfg(test)]
+mod tests_theme;

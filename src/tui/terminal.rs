@@ -12,10 +12,10 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 
 /// A frame is written in one go: the whole diff goes out in a single `write` on flush.
-pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
+/// crossterm's backend, speaking classic SGR on terminals with fewer than 256 colours.
+pub type Backend = super::sgr::DepthBackend<BufWriter<Stdout>>;
 
 /// Whether our modes are on, so that restoring twice (guard, hook, signal) is harmless.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -68,7 +68,10 @@ impl TerminalGuard {
     pub fn new() -> io::Result<TerminalGuard> {
         install_panic_hook();
         enter()?;
-        let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, io::stdout()));
+        let backend = super::sgr::DepthBackend::new(
+            BufWriter::with_capacity(1 << 16, io::stdout()),
+            super::theme::depth_from_env(),
+        );
         match Terminal::new(backend) {
             Ok(terminal) => Ok(TerminalGuard { terminal }),
             Err(e) => {

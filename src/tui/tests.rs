@@ -16,7 +16,7 @@ use crate::command::operator::Selection;
 use crate::diagnose::log::LogIndex;
 use crate::testkit::{self, propose, type_text as typed};
 
-fn state(w: u16, h: u16) -> AppState {
+pub(crate) fn state(w: u16, h: u16) -> AppState {
     let mut s = testkit::app_state(w, h);
     update(
         &mut s,
@@ -49,7 +49,7 @@ fn keys(s: &mut AppState, specs: &[&str]) {
     testkit::press_all(s, specs);
 }
 
-fn render(s: &AppState, theme: Theme) -> Terminal<TestBackend> {
+pub(crate) fn render(s: &AppState, theme: Theme) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
     t.draw(|f| {
         if let Some(p) = draw(s, &theme, f.buffer_mut()) {
