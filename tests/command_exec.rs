@@ -391,7 +391,7 @@ async fn a_job_that_turns_out_to_deploy_is_not_played_on_a_medium_risk_approval(
         .jobs
         .values()
         .flatten()
-        .find(|j| j.name == "deploy:production" && j.status == GlStatus::Manual)
+        .find(|j| j.name == "production_manual" && j.status == GlStatus::Manual)
         .expect("a manual production deploy in the scenario")
         .clone();
     // The copy the operator approved on lacked what marks it as a deploy.
@@ -400,7 +400,7 @@ async fn a_job_that_turns_out_to_deploy_is_not_played_on_a_medium_risk_approval(
         if j.id == job.id {
             j.environment = None;
             j.name = "publish".into();
-            j.stage = "release".into();
+            j.stage = "package".into();
         }
     }
     let c = cmd(json!({"kind": "play_job", "project": r.path, "job_id": job.id, "rationale": "r"}));

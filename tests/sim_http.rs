@@ -166,10 +166,8 @@ async fn shapes_match_the_real_fixtures() {
         first(&pending).get("failure_reason").is_none(),
         "absent unless failed"
     );
-    assert_eq!(
-        first(&pending)["environment"]["deployment_tier"],
-        "production"
-    );
+    // The REST job entity has no `environment` (only the CI config does).
+    assert!(first(&pending).get("environment").is_none());
 
     // `owner` is only sent for projects in a user namespace and `statistics` only with
     // `?statistics=true`; the scenario's project belongs to a group.
@@ -236,7 +234,7 @@ async fn the_app_models_parse_every_answer() {
         Some("success-with-warnings")
     );
     let jobs: Vec<Job> = parse("jobs", api.get("/jobs?per_page=100").await);
-    assert!(jobs.iter().any(|j| j.environment.is_some()));
+    assert!(jobs.iter().all(|j| j.environment.is_none()));
     let bridges: Vec<Bridge> = parse("bridges", api.get("/pipelines/7015/bridges").await);
     assert_eq!(
         bridges[0].downstream_pipeline.as_ref().map(|p| p.id),

@@ -193,13 +193,13 @@ fn state_line(mr: &MergeRequest, out: &mut Vec<ToneLine>) {
     if mr.conflicts() {
         flags.push(("conflicts".to_string(), Tone::Status(StatusClass::Failed)));
     }
-    if let Some(s) = &mr.detailed_merge_status {
-        let tone = if s.as_str() == "mergeable" {
+    if let Some(s) = mr.merge_state() {
+        let tone = if s == "mergeable" || s == "can_be_merged" {
             Tone::Status(StatusClass::Success)
         } else {
             Tone::Normal
         };
-        flags.push((s.as_str().replace('_', " "), tone));
+        flags.push((s.replace('_', " "), tone));
     }
     if flags.is_empty() {
         flags.push((mr.state.to_string(), Tone::Normal));

@@ -449,9 +449,28 @@ fn existing_position(commands: &[(usize, Command)], queue: &Queue, id: u64) -> S
 fn show_details(cmd: &Command, risk: Risk, snap: &ProjectSnapshot, head: &str) {
     out::eprintln(&format!("\n{head} — risk {risk}"));
     for (label, text) in details(cmd, snap) {
-        out::eprintln(&format!("   {label}: {}", one_line(&text, 400)));
+        // A comment body is shown with its line breaks: a line collapsed into the previous one
+        // would hide what GitLab reads line by line (quick actions, lists, code blocks).
+        let lines: Vec<&str> = text.trim_end().split(['\n', '\r']).collect();
+        if lines.len() <= 1 {
+            out::eprintln(&format!("   {label}: {}", one_line(&text, 400)));
+            continue;
+        }
+        out::eprintln(&format!("   {label}:"));
+        for line in lines.iter().take(MAX_DETAIL_LINES) {
+            out::eprintln(&format!("     | {}", one_line(line, 400)));
+        }
+        if lines.len() > MAX_DETAIL_LINES {
+            out::eprintln(&format!(
+                "     | … {} more line(s)",
+                lines.len() - MAX_DETAIL_LINES
+            ));
+        }
     }
 }
+
+/// Lines of a multi-line detail printed before the rest is counted instead.
+const MAX_DETAIL_LINES: usize = 60;
 
 /// Untrusted text on one line, control characters removed, secrets redacted, clipped.
 fn one_line(s: &str, max: usize) -> String {

@@ -255,7 +255,13 @@ async fn run(
             }
             Err(e) => {
                 let status = e.status();
-                return (Finish::Failed(failure_text(&e)), Some(req), status);
+                let mut text = failure_text(&e);
+                if let Command::MergeMr { mr_iid, .. } = cmd
+                    && matches!(status, Some(405 | 406 | 409 | 422))
+                {
+                    text.push_str(&merge_refusal(client, fresh.project.id, *mr_iid).await);
+                }
+                return (Finish::Failed(text), Some(req), status);
             }
         }
     }
@@ -281,6 +287,27 @@ pub fn documented_success(cmd: &Command) -> &'static [u16] {
 fn expected_text(codes: &[u16]) -> String {
     let v: Vec<String> = codes.iter().map(u16::to_string).collect();
     v.join(" or ")
+}
+
+/// After GitLab refused a merge (405/406/409/422), what it says about the MR now: the
+/// refusal's own message is often generic ("Method Not Allowed").
+async fn merge_refusal(client: &GitlabClient, pid: u64, iid: u64) -> String {
+    match client.merge_request(pid, iid).await {
+        Ok(mr) => {
+            let mut t = format!(
+                "; GitLab now reports !{iid} as {}",
+                crate::text::one_line(mr.merge_state().unwrap_or("unknown"), 60)
+            );
+            if let Some(err) = mr.merge_error.as_deref().filter(|e| !e.trim().is_empty()) {
+                t.push_str(&format!(
+                    " (merge_error: {})",
+                    crate::text::one_line(&crate::redact::redact(err), 200)
+                ));
+            }
+            t
+        }
+        Err(e) => format!("; could not re-fetch !{iid}: {e}"),
+    }
 }
 
 fn failure_text(e: &GitlabError) -> String {
@@ -365,11 +392,14 @@ pub async fn refresh_target(
                 } else if let Some(mr) = s.mrs.get(&iid) {
                     // No head pipeline reported: drop what we knew so the check cannot pass on
                     // an old green pipeline.
-                    let mr_ref = format!("refs/merge-requests/{iid}/head");
                     let branch = mr.source_branch.clone();
                     s.pipelines.retain(|_, p| {
-                        p.git_ref.as_deref() != Some(mr_ref.as_str())
-                            && p.git_ref.as_deref() != Some(branch.as_str())
+                        let for_mr = p
+                            .git_ref
+                            .as_deref()
+                            .and_then(crate::gitlab::mr_ref::parse)
+                            .is_some_and(|(n, _)| n == iid);
+                        !for_mr && p.git_ref.as_deref() != Some(branch.as_str())
                     });
                 }
             }

@@ -137,4 +137,32 @@ mod tests {
             Risk::High
         );
     }
+
+    #[test]
+    fn a_production_job_that_does_not_say_deploy_is_high() {
+        // Auto DevOps: `production_manual` in stage `production`, and no `environment` (the
+        // REST job entity has none).
+        let mut s = snap();
+        for (name, stage) in [
+            ("production_manual", "production"),
+            ("rollout 10%", "canary"),
+            ("ship", "prod-eu"),
+            ("release-notes", "post"),
+        ] {
+            let j = s
+                .jobs
+                .get_mut(&100)
+                .unwrap()
+                .iter_mut()
+                .find(|j| j.id == 13)
+                .unwrap();
+            j.name = name.into();
+            j.stage = stage.into();
+            j.environment = None;
+            let cmd = serde_json::from_value(json!({"kind": "play_job", "project": "g/app",
+                "job_id": 13, "rationale": "r"}))
+            .unwrap();
+            assert_eq!(risk(&cmd, &s), Risk::High, "{name} in {stage}");
+        }
+    }
 }

@@ -4,6 +4,7 @@ pub mod client;
 pub mod delta;
 pub mod error;
 pub mod models;
+pub mod mr_ref;
 pub mod poller;
 pub mod snapshot;
 pub mod stats;

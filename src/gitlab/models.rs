@@ -490,6 +490,18 @@ impl MergeRequest {
                 self.detailed_merge_status,
                 Some(DetailedMergeStatus::Conflict)
             )
+            // GitLab < 15.6 has no detailed_merge_status; its `merge_status` says the same.
+            || (self.detailed_merge_status.is_none()
+                && self.merge_status.as_deref() == Some("cannot_be_merged"))
+    }
+
+    /// The merge state to show: `detailed_merge_status`, else (GitLab < 15.6) the legacy
+    /// `merge_status` (`can_be_merged`, `cannot_be_merged`, `unchecked`, …), else nothing.
+    pub fn merge_state(&self) -> Option<&str> {
+        self.detailed_merge_status
+            .as_ref()
+            .map(|s| s.as_str())
+            .or(self.merge_status.as_deref())
     }
 
     pub fn author_username(&self) -> &str {
@@ -658,16 +670,29 @@ impl Job {
         self.pipeline.as_ref().map(|p| p.id)
     }
 
-    /// Deploy jobs are recognised by an environment, or by stage/name when GitLab does not
-    /// send the environment.
+    /// Deploy jobs are recognised by an environment when one is known, else by a word of the
+    /// stage or name starting with one of [`DEPLOY_WORDS`]. The REST job entity has no
+    /// `environment` field, so names decide in practice: Auto DevOps' `production_manual` in
+    /// stage `production` deploys without saying "deploy". A false positive only asks for more
+    /// confirmation; a false negative plays a deploy at medium risk.
     pub fn deploys(&self) -> bool {
         self.environment
             .as_ref()
             .and_then(|e| e.name.as_ref())
             .is_some()
-            || self.stage.to_ascii_lowercase().contains("deploy")
-            || self.name.to_ascii_lowercase().starts_with("deploy")
+            || says_deploy(&self.stage)
+            || says_deploy(&self.name)
     }
+}
+
+/// Word prefixes of job names and stages that deploy (`production`, `prod-eu`, `release`,
+/// `rollout`, `deploy_k8s`, …).
+pub const DEPLOY_WORDS: &[&str] = &["deploy", "prod", "release", "rollout"];
+
+fn says_deploy(s: &str) -> bool {
+    s.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| DEPLOY_WORDS.iter().any(|p| w.starts_with(p)))
 }
 
 /// A trigger job from `GET .../pipelines/:id/bridges`.
@@ -712,7 +737,14 @@ impl Approvals {
         self.approvals_required.unwrap_or(0)
     }
 
+    /// Whether approvals stop a merge. GitLab CE/FOSS answers only `approved`,
+    /// `approved_by`, `user_has_approved`, `user_can_approve`: there `approved: false` means
+    /// "nobody approved yet", and with no `approvals_required`/`approvals_left` approvals are
+    /// no requirement at all.
     pub fn satisfied(&self) -> bool {
+        if self.approvals_required.is_none() && self.approvals_left.is_none() {
+            return true;
+        }
         self.approved
             .unwrap_or_else(|| self.approvals_left.unwrap_or(0) == 0)
     }

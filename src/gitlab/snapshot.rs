@@ -90,17 +90,22 @@ impl ProjectSnapshot {
     }
 
     /// The pipeline that reports on an MR: its `head_pipeline` when the single MR was fetched,
-    /// else the newest merge-request pipeline for its iid, else the newest branch pipeline on its
-    /// head sha.
+    /// else the newest merge-request pipeline for its iid (on `/head`, `/merge` or `/train`:
+    /// merged-results pipelines and merge trains run on the latter two), else the newest branch
+    /// pipeline on its head sha.
     pub fn pipeline_for_mr<'a>(&'a self, mr: &'a MergeRequest) -> Option<&'a Pipeline> {
         if let Some(hp) = &mr.head_pipeline {
             return self.pipelines.get(&hp.id).or(Some(hp));
         }
-        let mr_ref = format!("refs/merge-requests/{}/head", mr.iid);
         let newest = self.pipelines.values().rev();
         newest
             .clone()
-            .find(|p| p.git_ref.as_deref() == Some(mr_ref.as_str()))
+            .find(|p| {
+                p.git_ref
+                    .as_deref()
+                    .and_then(super::mr_ref::parse)
+                    .is_some_and(|(iid, _)| iid == mr.iid)
+            })
             .or_else(|| {
                 newest.clone().find(|p| {
                     p.git_ref.as_deref() == Some(mr.source_branch.as_str())

@@ -602,7 +602,8 @@ impl Renderer<'_> {
             self.age(mr.created_at),
             self.age(mr.updated_at),
             yes_no(mr.is_draft()),
-            dms.map(|d| fence::word(d.as_str()))
+            mr.merge_state()
+                .map(fence::word)
                 .unwrap_or_else(|| "unknown".into()),
             yes_no(mr.conflicts()),
         );

@@ -445,17 +445,8 @@ pub fn job(w: &World, j: &Job, now: Ms) -> Value {
         if let Some(reason) = j.failure_reason(now) {
             o.insert("failure_reason".into(), json!(reason));
         }
-        if let Some(env) = &j.environment {
-            let action = if j.manual && j.played_at.is_none() {
-                "prepare"
-            } else {
-                "start"
-            };
-            o.insert(
-                "environment".into(),
-                json!({"name": env.name, "action": action, "deployment_tier": env.tier}),
-            );
-        }
+        // No `environment`: GitLab's REST job entity has none (only the CI/CD config does), so
+        // nothing may decide "this job deploys" from it.
         if has_artifacts && !matches!(j.log, super::logs::LogKind::Deploy) {
             o.insert(
                 "artifacts_file".into(),

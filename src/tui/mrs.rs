@@ -141,7 +141,18 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     };
     let ascii = theme.ascii;
-    let widths = columns(inner.width as usize - 1, &COLS);
+    // The iid column fits the longest iid listed: a 6-digit `!154421` must never be cut.
+    let mut cols = COLS;
+    let iid_w = state
+        .mrs
+        .rows
+        .iter()
+        .map(|i| i.to_string().len() + 1)
+        .max()
+        .unwrap_or(0);
+    cols[0].min = cols[0].min.max(iid_w);
+    cols[0].want = cols[0].want.max(iid_w);
+    let widths = columns(inner.width as usize - 1, &cols);
     let list = table_header(
         buf,
         inner,

@@ -70,12 +70,12 @@ fn source(p: &Pipeline) -> String {
 
 fn git_ref(p: &Pipeline) -> String {
     let r = p.git_ref.as_deref().unwrap_or("-");
-    // MR pipelines run on refs/merge-requests/N/head: `!N` says the same in less space.
-    match r
-        .strip_prefix("refs/merge-requests/")
-        .and_then(|x| x.strip_suffix("/head"))
-    {
-        Some(n) => format!("!{n}"),
+    // MR pipelines run on refs/merge-requests/N/{head,merge,train}: `!N` says the same in less
+    // space (a cut `refs/merge-requests/10…` says nothing); merged-results and train pipelines
+    // keep their kind since they test a merge commit, not the MR's head.
+    match crate::gitlab::mr_ref::parse(r) {
+        Some((n, crate::gitlab::mr_ref::MrRefKind::Head)) => format!("!{n}"),
+        Some((n, kind)) => format!("!{n} {}", kind.as_str()),
         None => text::sanitize_line(r).into_owned(),
     }
 }
@@ -118,7 +118,16 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let ascii = theme.ascii;
     let g = symbols::glyphs(ascii);
     // Two columns of tree markers, then the table.
-    let widths = columns((inner.width as usize).saturating_sub(3), &COLS);
+    // The id column fits the largest id known: gitlab.com pipeline ids have 10-11 digits.
+    let mut cols = COLS;
+    let id_w = snap
+        .pipelines
+        .keys()
+        .max()
+        .map_or(0, |id| id.to_string().len() + 1);
+    cols[1].min = cols[1].min.max(id_w);
+    cols[1].want = cols[1].want.max(id_w);
+    let widths = columns((inner.width as usize).saturating_sub(3), &cols);
     let list = table_header(
         buf,
         inner,
@@ -264,4 +273,24 @@ fn job_line<'a>(
         spans.push(Span::styled(" (allowed to fail)", theme.dim()));
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on(r: &str) -> Pipeline {
+        serde_json::from_value(serde_json::json!({"id": 1, "status": "success", "ref": r})).unwrap()
+    }
+
+    #[test]
+    fn mr_refs_read_as_the_mr_with_their_kind() {
+        assert_eq!(git_ref(&on("refs/merge-requests/154421/head")), "!154421");
+        assert_eq!(
+            git_ref(&on("refs/merge-requests/154421/merge")),
+            "!154421 merge"
+        );
+        assert_eq!(git_ref(&on("refs/merge-requests/7/train")), "!7 train");
+        assert_eq!(git_ref(&on("main")), "main");
+    }
 }
