@@ -153,7 +153,7 @@ pub struct DiagnoseArgs {
     /// Job id to fetch and diagnose
     #[arg(long, conflicts_with = "log")]
     pub job: Option<u64>,
-    /// A CI log file to diagnose offline
+    /// A CI log file to diagnose offline (`-` reads standard input)
     #[arg(long)]
     pub log: Option<PathBuf>,
     /// Print the diagnosis as JSON

@@ -119,6 +119,40 @@ pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
     Ok(cfg)
 }
 
+/// One warning per key of the file that no setting reads: a typo (`refesh_secs`) would
+/// otherwise leave the default in force without a word.
+pub fn unknown_key_warnings(path: &Path) -> Vec<String> {
+    unknown_keys(path)
+        .into_iter()
+        .map(|key| {
+            format!(
+                "{}: unknown setting `{key}` is ignored (see `gitaiops config show`)",
+                path.display()
+            )
+        })
+        .collect()
+}
+
+/// Keys in the file that no setting reads. The file already parsed; a read error here is
+/// reported by the load itself.
+pub fn unknown_keys(path: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    unknown_keys_in(&text)
+}
+
+fn unknown_keys_in(text: &str) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let Ok(de) = toml::Deserializer::parse(text) else {
+        return unknown;
+    };
+    let _: Result<FileConfig, _> = serde_ignored::deserialize(de, |path| {
+        unknown.push(path.to_string());
+    });
+    unknown
+}
+
 /// One line from a confy error: the TOML position and message without the source snippet (the
 /// snippet would echo the offending line, which may be the token itself).
 fn confy_error_line(e: &confy::ConfyError) -> String {
@@ -295,6 +329,9 @@ pub struct Settings {
     /// Effective configuration (file + env + flags). Tokens stay secrets.
     pub file: FileConfig,
     token: TokenSource,
+    /// Problems that do not stop a start (unknown keys): printed on stderr by `load`, and
+    /// listed in the TUI's activity.
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -310,7 +347,16 @@ impl std::fmt::Debug for Settings {
 
 impl Settings {
     pub fn load(global: &GlobalArgs) -> anyhow::Result<Settings> {
-        Self::load_with(global, std::env::vars())
+        let s = Self::load_with(global, std::env::vars())?;
+        for w in &s.warnings {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "gitaiops: warning: {}",
+                crate::text::one_line(w, 500)
+            );
+        }
+        Ok(s)
     }
 
     /// `load` with the environment given explicitly (tests).
@@ -378,11 +424,17 @@ impl Settings {
             bail!("{}", crate::net::userinfo_message(url));
         }
         register_secrets(&file, &env);
+        let warnings = if config_exists {
+            unknown_key_warnings(&config_path)
+        } else {
+            Vec::new()
+        };
         Ok(Settings {
             config_path,
             config_exists,
             file,
             token,
+            warnings,
         })
     }
 
@@ -501,26 +553,65 @@ impl Settings {
                     };
                     out.push_str(&format!("{k} = \"{shown}\"{origin}\n"));
                 } else if v.is_null() {
-                    out.push_str(&format!("# {k} (unset)\n"));
+                    match unset_default(name, k) {
+                        Some(d) => out.push_str(&format!("# {k} = {d}  (default)\n")),
+                        None => out.push_str(&format!("# {k} (unset)\n")),
+                    }
                 } else {
                     out.push_str(&format!("{k} = {v}\n"));
                 }
             }
-            if name == "gitlab" {
-                if !keys.contains_key("token") {
-                    let how = match self.token {
-                        TokenSource::Command(..) => "from token_cmd, not run by `config show`",
-                        _ => "unset: export GITLAB_TOKEN",
-                    };
-                    out.push_str(&format!("# token ({how})\n"));
-                }
-                if self.file.gitlab.url.is_none() {
-                    out.push_str(&format!("# effective url = \"{DEFAULT_GITLAB_URL}\"\n"));
-                }
+            if name == "gitlab" && !keys.contains_key("token") {
+                let how = match self.token {
+                    TokenSource::Command(..) => "from token_cmd, not run by `config show`",
+                    _ => "unset: export GITLAB_TOKEN",
+                };
+                out.push_str(&format!("# token ({how})\n"));
             }
         }
         out
     }
+}
+
+/// What an unset key means, as `config show` prints it: the value in force (the same constants
+/// the code uses) or, where it depends on the planner's server, both cases.
+fn unset_default(section: &str, key: &str) -> Option<String> {
+    let text = match (section, key) {
+        ("audit", "path") => format!(
+            "\"{}\"",
+            crate::command::audit::resolve_path(None)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "(no data directory)".into())
+        ),
+        ("gitlab", "url") => format!("\"{DEFAULT_GITLAB_URL}\""),
+        ("gitlab", "refresh_secs") => "12".into(),
+        ("gitlab", "request_timeout_secs") => "15".into(),
+        ("gitlab", "connect_timeout_secs") => "5".into(),
+        ("gitlab", "max_trace_mb") => {
+            (crate::gitlab::client::DEFAULT_MAX_TRACE_BYTES >> 20).to_string()
+        }
+        ("gitlab", "ca_file") => "the system's roots".into(),
+        ("planner", "provider") => {
+            "gemini with GEMINI_API_KEY, openai with OPENAI_BASE_URL, else rules".into()
+        }
+        ("planner", "model") | ("planner", "base_url") => "the provider's default".into(),
+        ("planner", "debounce_secs") => "20".into(),
+        ("planner", "interval_secs") => "off: plans run on `p`, new failures and new MRs".into(),
+        ("planner", "stale_days") => "7".into(),
+        ("planner", "timeout_secs") => "120 (600 for a server on this machine or network)".into(),
+        ("planner", "token_budget") => format!(
+            "{} ({} for a local server that does not say its context)",
+            crate::plan::snapshot::DEFAULT_TOKEN_BUDGET,
+            crate::plan::settings::LOCAL_TOKEN_BUDGET
+        ),
+        ("planner", "max_output_tokens") => "8192 (2048 for a local server)".into(),
+        ("planner", "price_input_per_mtok") | ("planner", "price_output_per_mtok") => {
+            "the known price of the model, if any".into()
+        }
+        ("policy", "mode") => "\"approve\"".into(),
+        _ => return None,
+    };
+    Some(text)
 }
 
 /// Every configured secret (any secret-named key of the file, the known variables) is
@@ -612,6 +703,9 @@ fn run_token_cmd(cmd: &str, timeout: Duration, origin: &str) -> anyhow::Result<S
             .find(|l| !l.is_empty())
             .unwrap_or("");
         let first = crate::text::one_line(&crate::redact::redact(first), 200);
+        if first.is_empty() {
+            bail!("{origin} failed ({status}) and printed nothing on stderr");
+        }
         bail!("{origin} failed ({status}): {first}");
     }
     let text =
@@ -900,6 +994,11 @@ mod tests {
                 .to_string()
                 .contains("printed nothing")
         );
+        // A silent failure says so instead of ending with an empty ": ".
+        let e = run_token_cmd("false", TOKEN_CMD_TIMEOUT, "--token-cmd")
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("and printed nothing on stderr"), "{e}");
         // stderr is redacted and made safe before it is shown.
         let e = run_token_cmd(
             "printf 'bad glpat-Leak1234567890abcdef \\033]52;c;eA==\\007\\n' >&2; exit 2",
@@ -980,6 +1079,15 @@ mod tests {
         assert!(!out.contains("verysecret"));
         assert!(!format!("{s:?}").contains("verysecret"));
         assert!(out.contains("[policy]") && out.contains("[planner]"));
+        // Unset keys show the value in force, not "(unset)".
+        for line in [
+            "# refresh_secs = 12  (default)",
+            "# request_timeout_secs = 15  (default)",
+            "# url = \"https://gitlab.com\"  (default)",
+            "# mode = \"approve\"  (default)",
+        ] {
+            assert!(out.contains(line), "{line}: {out}");
+        }
     }
 
     #[test]
@@ -990,5 +1098,13 @@ mod tests {
         );
         assert_eq!(shell_quote("/tmp/my dir/c"), "'/tmp/my dir/c'");
         assert_eq!(shell_quote("/tmp/it's"), "'/tmp/it'\\''s'");
+    }
+
+    #[test]
+    fn typos_in_the_file_are_named_and_maps_take_any_key() {
+        let text = "[gitlab]\nrefesh_secs = 5\nurl = \"https://gitlab.example.com\"\n\
+                    [planer]\nprovider = \"rules\"\n[ui.keymap]\nquit = \"Q\"\n";
+        assert_eq!(unknown_keys_in(text), vec!["gitlab.refesh_secs", "planer"]);
+        assert!(unknown_keys_in("[gitlab]\nrefresh_secs = 5\n").is_empty());
     }
 }

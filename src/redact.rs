@@ -46,7 +46,14 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ),
         // A block cut off before its END line (truncated logs): the header and the base64 body.
         rule(
-            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?:\r?\n|\\n)[A-Za-z0-9+/=:, \-]*)*",
+            // Each following line must be key material to its end (`$`): the first log line
+            // after the key that is not ends the block.
+            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?m:(?:\r?\n(?:(?:Proc-Type|DEK-Info|Comment|Version|Hash):[^\n]*|[ \t]*[A-Za-z0-9+/]*={0,2}[ \t]*\r?$))*)",
+            kind!("private-key"),
+        ),
+        // The same inside a JSON string (`\n` escapes): to the end of the string.
+        rule(
+            r#"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----\\n[^"\n]*"#,
             kind!("private-key"),
         ),
         // GitLab tokens. Routable tokens carry dot-separated parts; a trailing dot is punctuation.
@@ -229,7 +236,19 @@ fn keep_value(raw: &str, strict: bool) -> bool {
     if matches!(
         lower.as_str(),
         "true" | "false" | "null" | "none" | "nil" | "undefined" | "yes" | "no" | "required"
+            // Prose and shell around a secret's name, not a secret (`token: export X=…`,
+            // `token: missing`, `password is not set`).
+            | "export" | "set" | "unset" | "is" | "was" | "not" | "missing" | "expired"
+            | "invalid" | "revoked" | "empty" | "unknown" | "optional" | "provided"
     ) {
+        return true;
+    }
+    // A variable's name (`token: DEPLOY_TOKEN`): upper case with an underscore.
+    if v.contains('_')
+        && v.starts_with(|c: char| c.is_ascii_uppercase())
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    {
         return true;
     }
     // Counters and sizes (`max_tokens=8192`) under token-ish keys; never for passwords.
@@ -459,13 +478,20 @@ pub fn closes_private_key(l: &str) -> bool {
     l.contains("-----END") && l.contains("PRIVATE KEY")
 }
 
-/// A PEM body line, an empty line or a PEM header (`Proc-Type: 4,ENCRYPTED`).
+/// A PEM body line (base64, no spaces), an empty line or a PEM/PGP armor header
+/// (`Proc-Type: 4,ENCRYPTED`). Anything else ends a block cut off before its END line: the log
+/// lines after it (`ERROR: build failed`) are not key material.
 pub fn is_key_material(l: &str) -> bool {
     let t = l.trim();
+    let base64 = t.trim_end_matches('=');
     t.is_empty()
-        || t.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | ':' | ',' | '-' | ' ')
-        })
+        || (t.len() - base64.len() <= 2
+            && base64
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/')))
+        || ["Proc-Type:", "DEK-Info:", "Comment:", "Version:", "Hash:"]
+            .iter()
+            .any(|h| t.starts_with(h))
 }
 
 /// `redact` for owned strings (fields of records about to be written).
@@ -851,5 +877,37 @@ mod tests {
         fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
             let _ = redact(&text);
         }
+    }
+
+    /// Found on a first day: a key cut off before its END line swallowed every log line after
+    /// it, the error that failed the job included.
+    #[test]
+    fn an_unterminated_key_hides_the_key_and_not_the_log_after_it() {
+        let log = "a\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+                   MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nAbC=\n\n\
+                   after the key: normal line\nERROR: build failed\n";
+        let out = redact(log);
+        assert!(!out.contains("MIIEow") && !out.contains("AbC="), "{out}");
+        assert!(
+            out.contains("after the key: normal line\nERROR: build failed"),
+            "{out}"
+        );
+        let lines: Vec<Cow<str>> = log.lines().map(Cow::Borrowed).collect();
+        let blocks = secret_block_lines(lines);
+        assert_eq!(blocks, vec![(1, 5)], "the block ends at its last key line");
+    }
+
+    /// Found on a first day: error messages lost the words around a secret's name.
+    #[test]
+    fn words_and_variable_names_after_a_secret_key_stay() {
+        for keep in [
+            "no GitLab token: export GITLAB_TOKEN=<token with read_api scope>",
+            "deploy token: DEPLOY_TOKEN is not set",
+            "password: missing",
+        ] {
+            assert_eq!(redact(keep), keep);
+        }
+        assert_eq!(redact("token: s3cr3tValue99"), "token: [REDACTED]");
+        assert_eq!(redact("password: hunter2"), "password: [REDACTED]");
     }
 }

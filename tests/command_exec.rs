@@ -399,8 +399,8 @@ async fn a_job_that_turns_out_to_deploy_is_not_played_on_a_medium_risk_approval(
     for j in seen.jobs.values_mut().flatten() {
         if j.id == job.id {
             j.environment = None;
-            j.name = "publish".into();
-            j.stage = "package".into();
+            j.name = "smoke-check".into();
+            j.stage = "test".into();
         }
     }
     let c = cmd(json!({"kind": "play_job", "project": r.path, "job_id": job.id, "rationale": "r"}));
@@ -1029,6 +1029,8 @@ async fn apply_never_runs_the_same_command_twice_under_another_spelling() {
             again.stdout,
             again.stderr
         );
+        // Re-applying a plan that was done is idempotent: not a failure for a script.
+        assert_eq!(again.code, Some(0), "{}", again.stderr);
     }
     assert_eq!(note_posts(&r.base).await, 1, "no second POST");
     r.sim.shutdown().await;
@@ -1051,7 +1053,7 @@ async fn two_concurrent_applies_send_once() {
     }
     let done = [&a, &b]
         .iter()
-        .filter(|x| line_for(&x.stdout, 1).contains(": done"))
+        .filter(|x| line_for(&x.stdout, 1).contains(": done ("))
         .count();
     assert_eq!(done, 1, "{}\n{}", a.stdout, b.stdout);
     r.sim.shutdown().await;
@@ -1086,4 +1088,171 @@ async fn a_junk_plan_writes_one_record_for_the_items_over_the_limit() {
         run.stdout
     );
     r.sim.shutdown().await;
+}
+
+/// GitLab runs quick actions in a comment: a `comment_mr` whose body says `/close` on a line
+/// would close the MR without anyone approving a close. The simulator runs them as GitLab does
+/// (a raw note closes), and `apply` posts such lines as code: the MR stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_never_carries_a_quick_action_nobody_approved() {
+    let r = rig(false).await;
+    let pid = r.snap.project.id;
+    let mut open = r.snap.mrs.keys().copied();
+    let (raw_iid, iid) = (open.next().unwrap(), open.next().unwrap());
+
+    // The simulator is as strict as GitLab: a raw note with `/close` closes the MR.
+    let raw = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v4/projects/{pid}/merge_requests/{raw_iid}/notes",
+            r.base
+        ))
+        .header("PRIVATE-TOKEN", "sim-token")
+        .json(&json!({"body": "bye\n/close"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 201);
+    let closed = r.client.merge_request(pid, raw_iid).await.unwrap();
+    assert_eq!(
+        closed.state.to_string(),
+        "closed",
+        "the sim runs quick actions"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Thanks, looks fine.\n/close\n/approve";
+    let run = run_apply(
+        &r.base,
+        dir.path(),
+        &comment_plan(&r.path, iid, body),
+        &["--yes"],
+    )
+    .await;
+    assert!(
+        line_for(&run.stdout, 1).contains("done"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    // The operator saw the body with its line breaks, and what will be sent.
+    assert!(run.stderr.contains("`/close`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("quick actions are sent as code"),
+        "{}",
+        run.stderr
+    );
+    let mr = r.client.merge_request(pid, iid).await.unwrap();
+    assert_eq!(mr.state.to_string(), "opened", "the comment closed nothing");
+    let before = r
+        .snap
+        .approvals
+        .get(&iid)
+        .map_or(0, |a| a.approved_by.len());
+    let approvals = r.client.mr_approvals(pid, iid).await.unwrap();
+    assert_eq!(
+        approvals.approved_by.len(),
+        before,
+        "the comment approved nothing"
+    );
+    r.sim.shutdown().await;
+}
+
+// ---- what GitLab says when it refuses a write ----------------------------------------------
+
+/// Runs an approved (and confirmed) `merge_mr` of a mergeable MR through a proxy in front of
+/// the simulator whose answer to the merge PUT is `merge_answer`; `mr_after` rewrites the MR's
+/// JSON once the merge was tried (what GitLab reports after refusing it).
+async fn refused_merge(
+    merge_answer: (u16, Value),
+    mr_after: impl Fn(&mut Value) + Send + Sync + 'static,
+) -> String {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sim = manual_sim().await;
+    let path = sim.project_path();
+    let tried = Arc::new(AtomicBool::new(false));
+    let (t1, t2) = (tried.clone(), tried.clone());
+    let proxy = hostile::serve_proxy(
+        sim.base_url(),
+        move |s| {
+            (s.method == "PUT" && s.path().ends_with("/merge")).then(|| {
+                t1.store(true, Ordering::SeqCst);
+                hostile::json(merge_answer.0, &merge_answer.1)
+            })
+        },
+        move |s, up| {
+            let single_mr = s.method == "GET"
+                && s.path().contains("/merge_requests/")
+                && s.path()
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|x| x.parse::<u64>().is_ok());
+            if !(single_mr && t2.load(Ordering::SeqCst)) {
+                return None;
+            }
+            let mut v: Value = serde_json::from_slice(&up.body).ok()?;
+            mr_after(&mut v);
+            Some(hostile::json(up.status, &v))
+        },
+    )
+    .await;
+    let client = client(&proxy.url(), false);
+    let snap = load_snapshot(&client, &path).await;
+    let (iid, sha) = mergeable_mr(&snap);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ExecContext {
+        client: client.clone(),
+        audit: AuditLog::open(&dir.path().join("audit.jsonl")).unwrap(),
+    };
+    let c = cmd(
+        json!({"kind": "merge_mr", "project": path, "mr_iid": iid, "sha": sha,
+        "rationale": "r"}),
+    );
+    let mut q = Queue::new(Policy::default(), "tester@host", "s3");
+    let id = q.propose(c, Source::Operator, &snap, now()).id();
+    if let Approval::NeedsConfirmation { phrase } = q.approve(id, now()).unwrap() {
+        q.confirm(id, &phrase, now()).unwrap();
+    }
+    let ticket = q.start(id, now()).unwrap();
+    let report = execute(&ctx, &ticket, &snap).await;
+    sim.shutdown().await;
+    assert!(tried.load(Ordering::SeqCst), "{}", report.line());
+    let Finish::Failed(why) = report.finish else {
+        panic!("{}", report.line())
+    };
+    why
+}
+
+/// GitLab answers 401 (not 403) when the user may read but not merge: on a write that is
+/// "not permitted", never "token rejected".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_or_403_on_a_merge_says_not_permitted() {
+    for code in [401u16, 403] {
+        let why = refused_merge(
+            (code, json!({"message": format!("{code} Unauthorized")})),
+            |_| {},
+        )
+        .await;
+        assert!(why.contains(&format!("{code} from")), "{why}");
+        assert!(why.contains("not permitted"), "{why}");
+        assert!(!why.contains("token rejected"), "{why}");
+    }
+}
+
+/// After a 405/406/409/422 on merge GitLab's message is generic; the MR re-fetched says why
+/// (`detailed_merge_status`, `merge_error`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_merge_reports_the_mrs_state_and_merge_error() {
+    for code in [405u16, 406, 409, 422] {
+        let why = refused_merge((code, json!({"message": "405 Method Not Allowed"})), |mr| {
+            mr["detailed_merge_status"] = json!("need_rebase");
+            mr["merge_error"] = json!("Merge failed: fast-forward merge is not possible");
+        })
+        .await;
+        assert!(why.contains("GitLab now reports !"), "{code}: {why}");
+        assert!(why.contains("need_rebase"), "{code}: {why}");
+        assert!(
+            why.contains("merge_error: Merge failed: fast-forward merge is not possible"),
+            "{code}: {why}"
+        );
+    }
 }

@@ -166,8 +166,10 @@ async fn shapes_match_the_real_fixtures() {
         first(&pending).get("failure_reason").is_none(),
         "absent unless failed"
     );
-    // The REST job entity has no `environment` (only the CI config does).
+    // GitLab's REST job entity has no `environment`: the simulator sends none either, so no
+    // code can lean on it (deploy risk is decided from the job's name and stage).
     assert!(first(&pending).get("environment").is_none());
+    assert_eq!(first(&pending)["stage"], "production");
 
     // `owner` is only sent for projects in a user namespace and `statistics` only with
     // `?statistics=true`; the scenario's project belongs to a group.
@@ -235,6 +237,10 @@ async fn the_app_models_parse_every_answer() {
     );
     let jobs: Vec<Job> = parse("jobs", api.get("/jobs?per_page=100").await);
     assert!(jobs.iter().all(|j| j.environment.is_none()));
+    assert!(
+        jobs.iter()
+            .any(|j| j.name == "production_manual" && j.deploys())
+    );
     let bridges: Vec<Bridge> = parse("bridges", api.get("/pipelines/7015/bridges").await);
     assert_eq!(
         bridges[0].downstream_pipeline.as_ref().map(|p| p.id),

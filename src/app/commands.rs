@@ -55,6 +55,8 @@ pub(super) fn settle(state: &mut AppState, fx: &mut Vec<Effect>) {
         fx.push(Effect::Audit(records));
     }
     fx.extend(runs);
+    // The first item brings the preview box (and the last one takes it away).
+    super::update::relayout_pub(state);
     let h = state.layout.list_rows(Pane::Queue);
     let mut rows = queue::rows(&state.commands);
     honest_reasons(state, &mut rows);
@@ -169,6 +171,7 @@ pub(super) fn look_up(state: &mut AppState, targets: Vec<Target>, fx: &mut Vec<E
 }
 
 fn select(state: &mut AppState, id: u64) {
+    super::update::relayout_pub(state);
     let h = state.layout.list_rows(Pane::Queue);
     state.queue.replace(queue::rows(&state.commands), h);
     if let Some(pos) = state.queue.items.iter().position(|r| r.id == id) {

@@ -122,7 +122,7 @@ actions! {
     Top => ("top", Scroll, "top", "Go to the top", false),
     Bottom => ("bottom", Scroll, "bottom", "Go to the bottom", false),
     Open => ("open", List, "open", "Open: MR detail, expand a pipeline, a job's log", false),
-    Filter => ("filter", List, "filter", "Filter the list (words, !not, @user, ~label)", false),
+    Filter => ("filter", List, "filter", "Filter the list (words, -not, @user, ~label, !iid)", false),
     SortNext => ("sort_next", Mrs, "sort", "Sort merge requests by the next column", false),
     SortReverse => ("sort_reverse", Mrs, "reverse", "Reverse the sort order", false),
     Expand => ("expand", Pipelines, "expand", "Expand a pipeline into stages and jobs", false),
@@ -166,15 +166,21 @@ impl Keymap {
         }
     }
 
-    /// Defaults with the config file's `[ui.keymap]` applied. Returns warnings for anything
-    /// that was not applied (unknown action, bad key, guarded action on a ctrl chord) and for
-    /// default keys taken over by an override.
-    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> (Keymap, Vec<String>) {
+    /// Defaults with the config file's `[ui.keymap]` applied. Returns the keymap, warnings
+    /// (a default key taken over while its action keeps another key) and errors: anything
+    /// that could not be applied (unknown action, bad key, guarded action on a ctrl chord) or
+    /// that leaves an action with no key at all (`approve = "x"` would leave reject unbound).
+    /// A session must not start with errors: the operator would not have the keys they think.
+    pub fn with_overrides(
+        overrides: &BTreeMap<String, String>,
+    ) -> (Keymap, Vec<String>, Vec<String>) {
         let mut warnings = Vec::new();
+        let mut errors = Vec::new();
+        let mut taken_by: BTreeMap<Action, (Action, String)> = BTreeMap::new();
         let mut bindings = Keymap::defaults().bindings;
         for (name, spec) in overrides {
             let Some(action) = Action::from_name(name.trim()) else {
-                warnings.push(format!("keymap: unknown action {name:?}"));
+                errors.push(format!("unknown action {name:?}"));
                 continue;
             };
             let mut keys = Vec::new();
@@ -182,14 +188,14 @@ impl Keymap {
             for part in spec.split_whitespace() {
                 match Key::parse(part) {
                     Ok(k) if action.guarded() && k.is_ctrl_chord() => {
-                        warnings.push(format!(
-                            "keymap: {name} cannot be bound to a ctrl chord ({k}); kept the default"
+                        errors.push(format!(
+                            "{name} cannot be bound to a ctrl chord ({k}): it changes GitLab"
                         ));
                         ok = false;
                     }
                     Ok(k) => keys.push(k),
                     Err(e) => {
-                        warnings.push(format!("keymap: {name}: {e}"));
+                        errors.push(format!("{name}: {e}"));
                         ok = false;
                     }
                 }
@@ -207,22 +213,31 @@ impl Keymap {
                     let before = theirs.len();
                     theirs.retain(|k| !keys.contains(k));
                     if theirs.len() != before {
+                        taken_by.insert(*other, (action, spec.clone()));
                         warnings.push(format!(
-                            "keymap: {} now uses a key of {}{}",
+                            "keymap: {} now uses a key of {}",
                             action.name(),
                             other.name(),
-                            if theirs.is_empty() {
-                                " (which is now unbound)"
-                            } else {
-                                ""
-                            }
                         ));
                     }
                 }
             }
             bindings.insert(action, keys);
         }
-        (Keymap::from_bindings(bindings), warnings)
+        // Checked once all overrides are in: `reject = "X"` later in the table rebinds what
+        // `approve = "x"` took.
+        for (other, (by, spec)) in &taken_by {
+            if bindings.get(other).is_none_or(|k| k.is_empty()) {
+                errors.push(format!(
+                    "{} = {spec:?} takes the only key of {}, which would be left unbound; \
+                     bind {} to another key too",
+                    by.name(),
+                    other.name(),
+                    other.name()
+                ));
+            }
+        }
+        (Keymap::from_bindings(bindings), warnings, errors)
     }
 
     fn from_bindings(bindings: BTreeMap<Action, Vec<Key>>) -> Keymap {
@@ -376,7 +391,13 @@ mod tests {
         let mut o = BTreeMap::new();
         o.insert("refresh".to_string(), "ctrl-r F5".to_string());
         o.insert("down".to_string(), "n".to_string());
-        let (map, warnings) = Keymap::with_overrides(&o);
+        o.insert("log_next_match".to_string(), "F3".to_string());
+        let (map, warnings, errors) = Keymap::with_overrides(&o);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains("log_next_match")),
+            "{warnings:?}"
+        );
         assert_eq!(
             map.keys(Action::Refresh),
             &[Key::ctrl('r'), Key::plain(KeyCode::F(5))]
@@ -384,9 +405,8 @@ mod tests {
         let g = [Context::Global];
         assert_eq!(map.lookup(&g, Key::char('r')), None);
         assert_eq!(map.lookup(&g, Key::ctrl('r')), Some(Action::Refresh));
-        // `n` was log_next_match in the log view, which also consults scroll keys.
-        assert_eq!(map.keys(Action::LogNextMatch), &[] as &[Key]);
-        assert!(warnings.iter().any(|w| w.contains("log_next_match")));
+        // `n` was log_next_match in the log view, which also consults scroll keys; it moved.
+        assert_eq!(map.keys(Action::LogNextMatch), &[Key::plain(KeyCode::F(3))]);
     }
 
     #[test]
@@ -395,10 +415,25 @@ mod tests {
         o.insert("approve".to_string(), "ctrl-a".to_string());
         o.insert("nonsense".to_string(), "x".to_string());
         o.insert("quit".to_string(), "hyper-q".to_string());
-        let (map, warnings) = Keymap::with_overrides(&o);
+        let (map, _, errors) = Keymap::with_overrides(&o);
         assert_eq!(map.keys(Action::Approve), &[Key::char('a')]);
         assert_eq!(map.keys(Action::Quit), &[Key::char('q')]);
-        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert_eq!(errors.len(), 3, "{errors:?}");
+    }
+
+    /// Found on a first day: `approve = "x"` silently left reject without a key.
+    #[test]
+    fn an_override_that_leaves_an_action_unbound_is_an_error() {
+        let mut o = BTreeMap::new();
+        o.insert("approve".to_string(), "x".to_string());
+        let (_, _, errors) = Keymap::with_overrides(&o);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("only key of reject"), "{errors:?}");
+        // Giving reject another key as well resolves it.
+        o.insert("reject".to_string(), "X".to_string());
+        let (map, _, errors) = Keymap::with_overrides(&o);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(map.keys(Action::Reject), &[Key::char('X')]);
     }
 
     #[test]

@@ -116,6 +116,11 @@ pub const HEADER_H: u16 = 2;
 pub const WIDE_MIN_H: u16 = 15;
 /// The plan's summary row goes above the queue only when the queue keeps a few rows.
 pub const BANNER_MIN_H: u16 = 6;
+/// The selected command's preview under the queue: a bordered box of three lines (why, what it
+/// sends, what it requires now).
+pub const PREVIEW_H: u16 = 5;
+/// The preview is drawn only when the queue's list keeps at least three rows beside it.
+pub const PREVIEW_MIN_H: u16 = PREVIEW_H + 6;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -129,6 +134,8 @@ pub struct Layout {
     pub panes: Vec<(Pane, Area)>,
     /// The row above the queue that shows the last plan's summary, when there is one and room.
     pub plan_banner: Option<Area>,
+    /// The box under the queue that previews the selected command, when there is one and room.
+    pub queue_preview: Option<Area>,
 }
 
 impl Layout {
@@ -143,6 +150,7 @@ impl Layout {
                 status: Area::default(),
                 panes: Vec::new(),
                 plan_banner: None,
+                queue_preview: None,
             };
         }
         let mode = if w >= 120 && h >= WIDE_MIN_H {
@@ -172,7 +180,8 @@ impl Layout {
                     11
                 };
                 let (left, right) = bottom.split_w(bottom.w * share / 20);
-                let (q, a) = right.split_h(right.h / 2);
+                // The queue is where decisions are made: the larger share.
+                let (q, a) = right.split_h(right.h * 3 / 5);
                 vec![
                     (Pane::Mrs, top),
                     (Pane::Pipelines, left),
@@ -199,6 +208,7 @@ impl Layout {
             status,
             panes,
             plan_banner: None,
+            queue_preview: None,
         }
     }
 
@@ -217,6 +227,26 @@ impl Layout {
             let (banner, rest) = area.split_h(1);
             *area = rest;
             self.plan_banner = Some(banner);
+        }
+        self
+    }
+
+    /// Takes the preview box from the bottom of the queue's area when `shown` and the queue
+    /// keeps three list rows; like the banner, the list's page size and scrolling count
+    /// without it. Apply after `with_plan_banner`.
+    pub fn with_queue_preview(mut self, shown: bool) -> Layout {
+        self.queue_preview = None;
+        if !shown {
+            return self;
+        }
+        if let Some((_, area)) = self
+            .panes
+            .iter_mut()
+            .find(|(p, a)| *p == Pane::Queue && a.h >= PREVIEW_MIN_H)
+        {
+            let (rest, preview) = area.split_h(area.h - PREVIEW_H);
+            *area = rest;
+            self.queue_preview = Some(preview);
         }
         self
     }
@@ -307,5 +337,25 @@ mod tests {
                 assert_eq!(l.status.y, h - 1);
             }
         }
+    }
+
+    #[test]
+    fn the_preview_takes_rows_from_the_queue_list_only_when_three_remain() {
+        let plain = Layout::compute(120, 40, Pane::Queue).with_plan_banner(true);
+        let l = plain.clone().with_queue_preview(true);
+        let (q, p) = (l.area_of(Pane::Queue).unwrap(), l.queue_preview.unwrap());
+        assert_eq!(p.y, q.y + q.h, "the preview sits right under the queue");
+        assert_eq!(p.h, PREVIEW_H);
+        assert_eq!(
+            l.list_rows(Pane::Queue) + PREVIEW_H as usize,
+            plain.list_rows(Pane::Queue)
+        );
+        assert!(l.list_rows(Pane::Queue) >= 3);
+        // 80x24: the queue has 9 rows under the banner; no preview.
+        let small = Layout::compute(80, 24, Pane::Queue)
+            .with_plan_banner(true)
+            .with_queue_preview(true);
+        assert_eq!(small.queue_preview, None);
+        assert_eq!(plain.clone().with_queue_preview(false), plain);
     }
 }

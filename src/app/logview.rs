@@ -276,6 +276,23 @@ impl LogView {
             }
             self.top += 1;
         }
+        // No blank screen under the last entry: after folding (`-` folds all) the entries
+        // from the top may no longer reach the bottom; earlier ones fill it.
+        let mut used = 0;
+        for e in self.top..self.entries {
+            used += self.entry_height(e, cols);
+            if used >= rows {
+                return;
+            }
+        }
+        while self.top > 0 {
+            let h = self.entry_height(self.top - 1, cols);
+            if used + h > rows {
+                break;
+            }
+            used += h;
+            self.top -= 1;
+        }
     }
 
     pub fn move_by(&mut self, delta: isize, rows: usize, cols: usize) {
@@ -645,6 +662,19 @@ mod tests {
         v.cursor = 0;
         v.toggle_section(5, 80);
         assert_eq!(v.notice.as_deref(), Some("not inside a section"));
+    }
+
+    /// Found on a first day: `G` then `-` (fold all) left a blank screen until `g`.
+    #[test]
+    fn folding_all_at_the_bottom_keeps_the_screen_full() {
+        let mut v = view();
+        v.to_bottom(5, 80);
+        assert!(v.top > 0);
+        v.set_all_folded(true, 5, 80);
+        // 5 entries remain, 5 rows: all of them shown from the first.
+        assert_eq!(v.entry_count(), 5);
+        assert_eq!(v.top, 0, "the screen is filled from the first entry");
+        assert!(v.cursor >= v.top && v.cursor < v.top + 5);
     }
 
     #[test]

@@ -155,7 +155,14 @@ impl Filter {
                         || mr.reviewers.iter().any(|r| is(&r.username))
                         || mr.assignees.iter().any(|r| is(&r.username))
                 }
-                Term::Label(l) => mr.labels.iter().any(|x| x.to_lowercase().contains(l)),
+                // Whole labels (`~ci` is not `dependencies`); a scoped label's key matches
+                // every value (`~priority` matches `priority::high`).
+                Term::Label(l) => mr.labels.iter().any(|x| {
+                    let x = x.to_lowercase();
+                    x == *l
+                        || x.strip_prefix(l.as_str())
+                            .is_some_and(|r| r.starts_with("::"))
+                }),
                 Term::Iid(n) => mr.iid == *n,
             };
             hit != *neg
@@ -282,6 +289,9 @@ mod tests {
         assert_eq!(iids(&mut list, "-draft"), vec![1, 2, 4]);
         assert_eq!(iids(&mut list, "@bob"), vec![2]);
         assert_eq!(iids(&mut list, "~backend"), vec![1, 4]);
+        // Whole labels: `ci` is inside `dependencies` but is not that label.
+        assert_eq!(iids(&mut list, "~ci"), vec![3]);
+        assert_eq!(iids(&mut list, "~depend"), Vec::<u64>::new());
         assert_eq!(iids(&mut list, "!2"), vec![2]);
         assert_eq!(iids(&mut list, "failed"), vec![1]);
         assert_eq!(iids(&mut list, "CACHE ~backend"), vec![1]);

@@ -12,7 +12,6 @@ use crate::plan::trigger::{Manual, Reason, significant_events};
 use super::activity::ActivityKind;
 use super::msg::Effect;
 use super::state::AppState;
-use super::text;
 
 /// Planner state beyond the header's `PlannerInfo`.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +24,48 @@ pub struct PlanPane {
     pub summary: Option<String>,
     /// Estimated cost of every run in this session (LLM providers with known pricing).
     pub cost_usd: Option<f64>,
+    /// What the last plan proposed that the checks refused, de-duplicated; listed dimmed
+    /// under the queue's items (they cannot be approved).
+    pub rejected: Vec<RejectedItem>,
+}
+
+/// A planner item the checks refused, as the queue pane lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedItem {
+    /// The kind the model named (`merge_mr`), or `?` when it named none.
+    pub kind: String,
+    /// `!42`, `job 11`, `pipeline 7`, or empty.
+    pub target: String,
+    pub reason: String,
+}
+
+/// One row per distinct (kind, target, reason): a corrective re-ask that refuses the same item
+/// again (`first answer: …`) does not list it twice.
+pub fn rejected_items(rejected: &[crate::plan::parse::Rejected]) -> Vec<RejectedItem> {
+    let mut out: Vec<RejectedItem> = Vec::new();
+    for r in rejected {
+        let field = |k: &str| r.raw.get(k);
+        let kind = field("kind")
+            .and_then(|v| v.as_str())
+            .map(|k| crate::text::one_line(k, 40))
+            .unwrap_or_else(|| "?".into());
+        let num = |k: &str| field(k).map(|v| crate::text::one_line(&v.to_string(), 24));
+        let target = num("mr_iid")
+            .map(|n| format!("!{n}"))
+            .or_else(|| num("job_id").map(|n| format!("job {n}")))
+            .or_else(|| num("pipeline_id").map(|n| format!("pipeline {n}")))
+            .unwrap_or_default();
+        let reason = one_line(r.reason.strip_prefix("first answer: ").unwrap_or(&r.reason));
+        let item = RejectedItem {
+            kind,
+            target,
+            reason,
+        };
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// What the driver reports about a run.
@@ -223,6 +264,7 @@ fn finished(state: &mut AppState, o: PlanOutcome) -> (Vec<Command>, Source) {
     state.plan.summary = Some(summary.clone());
     // The summary takes a row above the queue: its list is one shorter before proposals land.
     super::update::relayout_pub(state);
+    state.plan.rejected = rejected_items(&o.rejected);
     state.activity.push(
         state.now,
         ActivityKind::Info,
@@ -230,19 +272,15 @@ fn finished(state: &mut AppState, o: PlanOutcome) -> (Vec<Command>, Source) {
             "plan ({}): {} proposal(s), {} rejected{}: {summary}",
             o.planner,
             o.commands.len(),
-            o.rejected.len(),
+            state.plan.rejected.len(),
             if o.cached { ", cached" } else { "" }
         ),
     );
-    for r in &o.rejected {
+    for r in &state.plan.rejected {
         state.activity.push(
             state.now,
             ActivityKind::Error,
-            format!(
-                "plan item rejected: {} ({})",
-                one_line(&r.reason),
-                text::truncate(&one_line(&r.raw.to_string()), 80, state.settings.ascii)
-            ),
+            format!("plan item rejected: {} {}: {}", r.kind, r.target, r.reason),
         );
     }
     let source = if o.planner == "rules" {

@@ -42,7 +42,8 @@ pub fn job_class(s: &Status, allow_failure: bool) -> StatusClass {
     }
 }
 
-/// One display column in both modes.
+/// One display column in both modes. In ASCII no symbol doubles as another marker: `>` is
+/// only the cursor, `+`/`-` only fold state (and `+` box corners), `o` is success.
 pub fn symbol(c: StatusClass, ascii: bool) -> &'static str {
     match (c, ascii) {
         (StatusClass::Success, false) => "✓",
@@ -54,14 +55,14 @@ pub fn symbol(c: StatusClass, ascii: bool) -> &'static str {
         (StatusClass::Skipped, false) => "»",
         (StatusClass::Manual, false) => "▷",
         (StatusClass::Unknown, false) => "?",
-        (StatusClass::Success, true) => "+",
+        (StatusClass::Success, true) => "o",
         (StatusClass::Failed, true) => "x",
         (StatusClass::Warning, true) => "!",
         (StatusClass::Running, true) => "*",
         (StatusClass::Pending, true) => ".",
         (StatusClass::Canceled, true) => "/",
-        (StatusClass::Skipped, true) => "-",
-        (StatusClass::Manual, true) => ">",
+        (StatusClass::Skipped, true) => "_",
+        (StatusClass::Manual, true) => "m",
         (StatusClass::Unknown, true) => "?",
     }
 }
@@ -80,8 +81,8 @@ pub fn glyphs(ascii: bool) -> Glyphs {
     if ascii {
         Glyphs {
             selected: ">",
-            expanded: "v",
-            collapsed: ">",
+            expanded: "-",
+            collapsed: "+",
             ellipsis: "~",
             sep: "|",
             arrow: "->",

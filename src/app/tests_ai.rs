@@ -235,6 +235,7 @@ fn diagnosis(commands: Vec<Command>) -> Diagnosis {
         confidence: 0.7,
         infra_or_flaky: !commands.is_empty(),
         commands,
+        secrets: Vec::new(),
     }
 }
 
@@ -494,4 +495,51 @@ fn streaming_progress_shows_in_the_header_and_esc_cancels_the_run() {
     let before = s.plan.run;
     key(&mut s, "esc");
     assert_eq!(s.plan.run, before);
+}
+
+#[test]
+fn refused_items_are_listed_once_even_when_the_reask_refuses_them_again() {
+    let mut s = state();
+    key(&mut s, "p");
+    let mut o = outcome("gemini", vec![retry(1061)]);
+    o.rejected = vec![
+        Rejected {
+            raw: json!({"kind": "merge_mr", "mr_iid": 4, "sha": "abc"}),
+            reason: "merge_mr of !4 whose pipeline failed".into(),
+        },
+        Rejected {
+            raw: json!({"kind": "merge_mr", "mr_iid": 4, "sha": "abc"}),
+            reason: "first answer: merge_mr of !4 whose pipeline failed".into(),
+        },
+        Rejected {
+            raw: json!({"kind": "retry_job", "job_id": 99}),
+            reason: "job 99 was not found in the project".into(),
+        },
+    ];
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run: 1,
+            result: Box::new(Ok(o)),
+        }),
+    );
+    let r = &s.plan.rejected;
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert_eq!(
+        (r[0].kind.as_str(), r[0].target.as_str()),
+        ("merge_mr", "!4")
+    );
+    assert_eq!(
+        (r[1].kind.as_str(), r[1].target.as_str()),
+        ("retry_job", "job 99")
+    );
+    let f = feed(&s);
+    assert_eq!(
+        f.iter()
+            .filter(|t| t.contains("plan item rejected"))
+            .count(),
+        2,
+        "{f:?}"
+    );
+    assert!(!f.iter().any(|t| t.contains("first answer")), "{f:?}");
 }

@@ -199,7 +199,8 @@ pub(super) fn relayout_pub(state: &mut AppState) {
 
 fn relayout(state: &mut AppState) {
     state.layout = Layout::compute(state.width, state.height, state.focus)
-        .with_plan_banner(state.plan.summary.is_some());
+        .with_plan_banner(state.plan.summary.is_some())
+        .with_queue_preview(!state.commands.items().is_empty());
     let l = &state.layout;
     state
         .mrs

@@ -126,6 +126,8 @@ pub struct ApplyOutcome {
     pub refused: usize,
     /// Declined at the prompt: the operator's choice, not an error.
     pub declined: usize,
+    /// Done by an earlier run (audit log): re-applying a plan is idempotent, not an error.
+    pub already: usize,
 }
 
 impl ApplyOutcome {
@@ -261,6 +263,16 @@ pub async fn apply_plan(
         };
         let head = format!("{n}. {} {}", item.kind(), item.target_label);
         show_details(&item.command, item.risk, &snap, &head);
+        if item.status == Status::Rejected
+            && let Some(why) = item
+                .reason
+                .as_deref()
+                .filter(|r| r.starts_with("already executed"))
+        {
+            out.already += 1;
+            emit(&mut out, format!("{head}: skipped: {why}"));
+            continue;
+        }
         if matches!(item.status, Status::Invalid | Status::Rejected) {
             out.refused += 1;
             let why = item.reason.clone().unwrap_or_default();
@@ -449,28 +461,23 @@ fn existing_position(commands: &[(usize, Command)], queue: &Queue, id: u64) -> S
 fn show_details(cmd: &Command, risk: Risk, snap: &ProjectSnapshot, head: &str) {
     out::eprintln(&format!("\n{head} — risk {risk}"));
     for (label, text) in details(cmd, snap) {
-        // A comment body is shown with its line breaks: a line collapsed into the previous one
-        // would hide what GitLab reads line by line (quick actions, lists, code blocks).
-        let lines: Vec<&str> = text.trim_end().split(['\n', '\r']).collect();
-        if lines.len() <= 1 {
-            out::eprintln(&format!("   {label}: {}", one_line(&text, 400)));
+        if label == "body" || label == "note" {
+            // What is approved is what is posted: the line breaks are shown (a line that
+            // reads `/close` on its own means something else run together with others).
+            let pad = " ".repeat(label.len() + 5);
+            for (i, l) in text.split('\n').take(80).enumerate() {
+                let head = if i == 0 {
+                    format!("   {label}: ")
+                } else {
+                    pad.clone()
+                };
+                out::eprintln(&format!("{head}{}", one_line(l, 400)));
+            }
             continue;
         }
-        out::eprintln(&format!("   {label}:"));
-        for line in lines.iter().take(MAX_DETAIL_LINES) {
-            out::eprintln(&format!("     | {}", one_line(line, 400)));
-        }
-        if lines.len() > MAX_DETAIL_LINES {
-            out::eprintln(&format!(
-                "     | … {} more line(s)",
-                lines.len() - MAX_DETAIL_LINES
-            ));
-        }
+        out::eprintln(&format!("   {label}: {}", one_line(&text, 400)));
     }
 }
-
-/// Lines of a multi-line detail printed before the rest is counted instead.
-const MAX_DETAIL_LINES: usize = 60;
 
 /// Untrusted text on one line, control characters removed, secrets redacted, clipped.
 fn one_line(s: &str, max: usize) -> String {

@@ -58,7 +58,17 @@ fn planner_for(settings: &Settings, model: Option<&str>) -> anyhow::Result<Plann
     Planner::from_settings(&ps).map_err(|e| anyhow::anyhow!(e))
 }
 
+/// A log file, or standard input for `-` (`glab ci trace 123 | gitaiops diagnose --log -`).
 fn read_log(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .context("cannot read the log from standard input")?;
+        return Ok(buf);
+    }
     std::fs::read(path).with_context(|| format!("cannot read log {}", path.display()))
 }
 
@@ -94,6 +104,9 @@ pub fn render_human(d: &Diagnosis) -> String {
     );
     let _ = writeln!(s, "Summary:    {}", d.summary);
     let _ = writeln!(s, "Root cause: {}", d.root_cause);
+    if let Some(w) = d.secrets_warning() {
+        let _ = writeln!(s, "SECRETS:    {w}");
+    }
     if !d.evidence.is_empty() {
         let _ = writeln!(s, "Evidence:");
         let width = d
@@ -235,5 +248,25 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("Fix:"));
+    }
+
+    #[test]
+    fn a_log_that_printed_a_token_says_so_and_asks_for_rotation() {
+        let log = LogIndex::parse(Arc::new(
+            b"$ env\nCI_DEPLOY_TOKEN=glpat-abcdefghij0123456789\n$ pytest\n\
+              FAILED tests/test_a.py::test_b - assert 1 == 2\n= 1 failed in 0.1s =\n"
+                .to_vec(),
+        ));
+        let d = rules::diagnose(&log, &JobContext::default());
+        let out = render_human(&d);
+        assert!(
+            out.contains("SECRETS:    this log printed secrets: gitlab-token (line 2)"),
+            "{out}"
+        );
+        assert!(out.contains("rotate them"), "{out}");
+        assert!(!out.contains("glpat-abc"), "{out}");
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["secrets"][0]["kind"], "gitlab-token");
+        assert_eq!(json["secrets"][0]["lines"][0], 2);
     }
 }

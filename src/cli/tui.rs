@@ -33,18 +33,28 @@ fn require_tty() -> anyhow::Result<()> {
 }
 
 /// Keymap with the config file's overrides, and what could not be applied.
-fn keymap(settings: Option<&Settings>) -> (Keymap, Vec<(ActivityKind, String)>) {
+/// The keymap with `[ui.keymap]` applied; an override that cannot apply, or that leaves an
+/// action without a key, stops the start with every problem listed (before the screen opens,
+/// where an Activity line would be cut and missed).
+fn keymap(settings: Option<&Settings>) -> anyhow::Result<(Keymap, Vec<(ActivityKind, String)>)> {
     let Some(s) = settings else {
-        return (Keymap::defaults(), Vec::new());
+        return Ok((Keymap::defaults(), Vec::new()));
     };
-    let (map, warnings) = Keymap::with_overrides(&s.file.ui.keymap);
-    (
+    let (map, warnings, errors) = Keymap::with_overrides(&s.file.ui.keymap);
+    if !errors.is_empty() {
+        anyhow::bail!(
+            "[ui.keymap] in {}: {}. Fix or remove these lines.",
+            s.config_path.display(),
+            errors.join("; ")
+        );
+    }
+    Ok((
         map,
         warnings
             .into_iter()
-            .map(|w| (ActivityKind::Error, w))
+            .map(|w| (ActivityKind::Info, w))
             .collect(),
-    )
+    ))
 }
 
 /// The planner of this session (config, env, `--provider`): what the header names and what
@@ -106,7 +116,13 @@ pub async fn run_live(global: GlobalArgs) -> anyhow::Result<ExitCode> {
     // The instance's one client: built (and its CA file read) once, before the screen opens.
     let client = GitlabClient::new(settings.client_config().context("GitLab client")?)
         .context("GitLab client")?;
-    let (keymap, mut notes) = keymap(Some(&settings));
+    let (keymap, mut notes) = keymap(Some(&settings))?;
+    notes.extend(
+        settings
+            .warnings
+            .iter()
+            .map(|w| (ActivityKind::Error, w.clone())),
+    );
     notes.insert(
         0,
         (
@@ -204,7 +220,7 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
     })
     .await
     .context("starting the simulated GitLab")?;
-    let (keymap, warnings) = keymap(settings.as_ref());
+    let (keymap, warnings) = keymap(settings.as_ref())?;
     notes.extend(warnings);
     notes.insert(
         0,

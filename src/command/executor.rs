@@ -314,6 +314,20 @@ fn failure_text(e: &GitlabError) -> String {
     match e {
         // The client refused before sending: say so plainly.
         GitlabError::ReadOnly { .. } => format!("{e} (nothing was sent)"),
+        // On a write, GitLab answers 401 also when the user may read but not do this (merge
+        // without the right, approve their own MR): the token worked for every read before.
+        GitlabError::Unauthorized { host, .. } => format!(
+            "401 from {host}: not permitted to do this (the token reads; check its scope \
+             (`api`) and your role in the project)"
+        ),
+        GitlabError::Forbidden { host, message } => format!(
+            "403 from {host}: not permitted to do this{}",
+            if message.trim().is_empty() {
+                String::new()
+            } else {
+                format!(": {}", crate::text::one_line(message, 300))
+            }
+        ),
         _ => e.to_string(),
     }
 }
@@ -394,12 +408,9 @@ pub async fn refresh_target(
                     // an old green pipeline.
                     let branch = mr.source_branch.clone();
                     s.pipelines.retain(|_, p| {
-                        let for_mr = p
-                            .git_ref
-                            .as_deref()
-                            .and_then(crate::gitlab::mr_ref::parse)
-                            .is_some_and(|(n, _)| n == iid);
-                        !for_mr && p.git_ref.as_deref() != Some(branch.as_str())
+                        crate::gitlab::snapshot::mr_ref(p.git_ref.as_deref())
+                            .is_none_or(|(n, _)| n != iid)
+                            && p.git_ref.as_deref() != Some(branch.as_str())
                     });
                 }
             }
@@ -567,5 +578,29 @@ mod tests {
         r.audit_error = Some("disk full".into());
         assert!(r.line().starts_with("failed: "));
         assert!(r.line().contains("AUDIT LOG NOT WRITTEN"));
+    }
+
+    /// GitLab answers 401 on a write the user may not make: that is "not permitted", not
+    /// "token rejected" (the same token just read everything).
+    #[test]
+    fn write_refusals_say_not_permitted() {
+        let e = GitlabError::Unauthorized {
+            host: "gitlab.example.com".into(),
+            token_from: "GITLAB_TOKEN".into(),
+        };
+        let t = failure_text(&e);
+        assert!(
+            t.starts_with("401 from gitlab.example.com: not permitted"),
+            "{t}"
+        );
+        assert!(!t.contains("token rejected"), "{t}");
+        let e = GitlabError::Forbidden {
+            host: "h".into(),
+            message: "403 Forbidden".into(),
+        };
+        assert_eq!(
+            failure_text(&e),
+            "403 from h: not permitted to do this: 403 Forbidden"
+        );
     }
 }

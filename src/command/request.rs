@@ -137,8 +137,15 @@ pub fn requests(cmd: &Command, snap: &ProjectSnapshot) -> Result<Vec<HttpRequest
 /// token it read in a job log, and the operator approves the redacted text it is shown), then the
 /// marker.
 pub fn comment_body(body: &str) -> String {
+    format!("{}\n\n{BOT_MARKER}", shown_body(body).trim_end())
+}
+
+/// The body as it is shown for approval and sent: secrets redacted, and every line GitLab
+/// would run as a quick action (`/merge`, `/close`, `/approve`) put in a code span, so a
+/// comment never carries an action the operator did not approve as that action.
+pub fn shown_body(body: &str) -> String {
     let body = crate::redact::redact(body);
-    format!("{}\n\n{BOT_MARKER}", body.trim_end())
+    crate::gitlab::quick_actions::neutralise(&body).0
 }
 
 /// What must still hold right before execution (re-checked against fresh state).
@@ -203,6 +210,19 @@ pub fn preconditions(cmd: &Command, snap: &ProjectSnapshot) -> Vec<String> {
     }
 }
 
+/// Each requirement of `cmd` with whether it holds against `snap` now: every precondition
+/// checked when the command validates, else each validation error (the precise reason, which
+/// names what fails) checked false. The same validation the queue and the executor run.
+pub fn requirements_now(cmd: &Command, snap: &ProjectSnapshot) -> Vec<(bool, String)> {
+    match super::validate::validate(cmd, snap) {
+        Ok(()) => preconditions(cmd, snap)
+            .into_iter()
+            .map(|p| (true, p))
+            .collect(),
+        Err(errs) => errs.into_iter().map(|e| (false, e)).collect(),
+    }
+}
+
 /// The details view of a command as (label, text) rows: rationale, confidence, evidence, the
 /// payload the operator approves, the exact request(s) and the preconditions. Text is redacted;
 /// multi-line bodies are kept for the UI to wrap.
@@ -216,7 +236,18 @@ pub fn details(cmd: &Command, snap: &ProjectSnapshot) -> Vec<(&'static str, Stri
         rows.push(("evidence", red(e)));
     }
     match cmd {
-        Command::CommentMr { body, .. } => rows.push(("body", red(body))),
+        Command::CommentMr { body, .. } => {
+            rows.push(("body", shown_body(body)));
+            let (_, n) = crate::gitlab::quick_actions::neutralise(body);
+            if n > 0 {
+                rows.push((
+                    "note",
+                    format!(
+                        "{n} line(s) GitLab would run as quick actions are sent as code, not run"
+                    ),
+                ));
+            }
+        }
         Command::Note { text, .. } => rows.push(("note", red(text))),
         Command::SetLabels { add, remove, .. } => {
             if !add.is_empty() {
@@ -252,6 +283,26 @@ mod tests {
 
     fn req(v: Value) -> Vec<HttpRequest> {
         requests(&serde_json::from_value(v).unwrap(), &snap()).unwrap()
+    }
+
+    #[test]
+    fn requirements_now_check_what_holds_and_name_what_does_not() {
+        let ok: Command = serde_json::from_value(
+            json!({"kind": "retry_job", "project": "g/app", "job_id": 11, "rationale": "r"}),
+        )
+        .unwrap();
+        assert_eq!(
+            requirements_now(&ok, &snap()),
+            vec![(true, "job 11 (rspec) is failed or canceled".to_string())]
+        );
+        let bad: Command = serde_json::from_value(
+            json!({"kind": "retry_job", "project": "g/app", "job_id": 15, "rationale": "r"}),
+        )
+        .unwrap();
+        let now = requirements_now(&bad, &snap());
+        assert_eq!(now.len(), 1);
+        assert!(!now[0].0);
+        assert!(now[0].1.contains("job 15 is success"), "{now:?}");
     }
 
     #[test]

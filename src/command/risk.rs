@@ -138,31 +138,30 @@ mod tests {
         );
     }
 
+    /// Auto DevOps' `production_manual` (stage `production`) deploys without saying
+    /// "deploy", and GitLab's job entity carries no `environment`: it is high risk, so
+    /// `apply --yes` cannot play it without the typed target.
     #[test]
-    fn a_production_job_that_does_not_say_deploy_is_high() {
-        // Auto DevOps: `production_manual` in stage `production`, and no `environment` (the
-        // REST job entity has none).
+    fn a_production_job_that_does_not_say_deploy_is_high_risk() {
         let mut s = snap();
-        for (name, stage) in [
-            ("production_manual", "production"),
-            ("rollout 10%", "canary"),
-            ("ship", "prod-eu"),
-            ("release-notes", "post"),
-        ] {
-            let j = s
-                .jobs
-                .get_mut(&100)
-                .unwrap()
-                .iter_mut()
-                .find(|j| j.id == 13)
-                .unwrap();
-            j.name = name.into();
-            j.stage = stage.into();
-            j.environment = None;
-            let cmd = serde_json::from_value(json!({"kind": "play_job", "project": "g/app",
-                "job_id": 13, "rationale": "r"}))
-            .unwrap();
-            assert_eq!(risk(&cmd, &s), Risk::High, "{name} in {stage}");
-        }
+        let jobs = s.jobs.get_mut(&100).unwrap();
+        let mut prod = jobs[2].clone();
+        prod.id = 16;
+        prod.name = "production_manual".into();
+        prod.stage = "production".into();
+        prod.environment = None;
+        jobs.push(prod);
+        let play = |id: u64| {
+            risk(
+                &serde_json::from_value(
+                    json!({"kind": "play_job", "project": "g/app", "job_id": id, "rationale": "r"}),
+                )
+                .unwrap(),
+                &s,
+            )
+        };
+        assert_eq!(play(16), Risk::High);
+        // A manual job no word of which says it deploys (`perf`) stays medium.
+        assert_eq!(play(13), Risk::Medium);
     }
 }

@@ -30,7 +30,6 @@ pub fn validate(cmd: &Command, snap: &ProjectSnapshot) -> Result<(), Vec<String>
         Command::CommentMr { mr_iid, body, .. } => {
             mr_exists(*mr_iid, snap, &mut errs);
             text_field("body", body, MAX_BODY_CHARS, &mut errs);
-            quick_actions(body, &mut errs);
             let lower = body.to_lowercase();
             for mass in ["@all", "@here"] {
                 if contains_mention(&lower, mass) {
@@ -211,14 +210,11 @@ fn merge_preconditions(
         Some(p) if p.status != Status::Success => {
             errs.push(format!("!{iid}'s pipeline {} is {}", p.id, p.status))
         }
-        // Merged-results and merge-train pipelines run on a merge commit, never the MR's sha;
-        // GitLab itself checks the `sha` parameter of the merge call for those.
+        // A merged-results or merge-train pipeline tests the merge commit: its sha is never
+        // the head's (the merge call's `sha` parameter pins the head instead).
         Some(p)
-            if !p
-                .git_ref
-                .as_deref()
-                .and_then(crate::gitlab::mr_ref::parse)
-                .is_some_and(|(_, kind)| kind.is_merge_commit())
+            if !crate::gitlab::snapshot::mr_ref(p.git_ref.as_deref())
+                .is_some_and(|(_, k)| k.tests_a_merge_commit())
                 && p.sha
                     .as_deref()
                     .is_some_and(|ps| Some(ps) != mr.sha.as_deref()) =>
@@ -259,32 +255,6 @@ fn merge_preconditions(
             "!{iid} needs {} more approval(s)",
             a.approvals_left.unwrap_or(1)
         ));
-    }
-}
-
-/// GitLab runs quick actions (`/close`, `/merge`, `/approve`, `/assign @x`, …) written at the
-/// start of a line of a note body, so a comment could change the MR without the operator having
-/// approved that change as such. Refused, not rewritten: the operator sees exactly what goes out.
-/// Stricter than GitLab (which wants the `/` in the first column): leading blanks count too.
-fn quick_actions(body: &str, errs: &mut Vec<String>) {
-    for (n, line) in body.split(['\n', '\r']).enumerate() {
-        let t = line.trim_start();
-        let Some(rest) = t.strip_prefix('/') else {
-            continue;
-        };
-        let word: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if word.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
-            errs.push(format!(
-                "body line {} starts with /{}, which GitLab runs as a quick action; \
-                 quote it in a code span (`/{}`) to mention it",
-                n + 1,
-                clip(&word),
-                clip(&word)
-            ));
-        }
     }
 }
 
@@ -642,6 +612,57 @@ pub(crate) mod tests {
         let r = validate(&cmd, &s).unwrap_err().join("; ");
         assert!(r.contains("2 more approval"), "{r}");
 
+        // Merged-results pipelines: the MR's pipeline runs on refs/merge-requests/42/merge
+        // and its sha is the merge commit, never the head. It is the MR's pipeline, and a
+        // green one lets the merge through (the merge call pins the head with `sha`).
+        let mut s = snap();
+        s.pipelines.remove(&102);
+        s.pipelines.insert(
+            103,
+            pipeline(
+                103,
+                "success",
+                "ffffffffffff",
+                "refs/merge-requests/42/merge",
+            ),
+        );
+        let mr = s.mrs[&42].clone();
+        assert_eq!(s.pipeline_for_mr(&mr).map(|p| p.id), Some(103));
+        assert_eq!(validate(&cmd, &s), Ok(()));
+        // A head pipeline for another sha still refuses.
+        s.pipelines.insert(
+            104,
+            pipeline(
+                104,
+                "success",
+                "eeeeeeeeeeee",
+                "refs/merge-requests/42/head",
+            ),
+        );
+        let r = validate(&cmd, &s).unwrap_err().join("; ");
+        assert!(r.contains("not for the head sha"), "{r}");
+
+        // GitLab CE/FOSS answers only these four fields; `approved: false` there means
+        // "nobody approved yet" and no rule requires one: the merge is not refused.
+        let mut s = snap();
+        let ce: crate::gitlab::models::Approvals = serde_json::from_value(serde_json::json!({
+            "user_has_approved": false, "user_can_approve": true, "approved": false,
+            "approved_by": []
+        }))
+        .unwrap();
+        assert!(ce.satisfied() && ce.is_ce_shape());
+        s.approvals.insert(42, ce);
+        assert_eq!(validate(&cmd, &s), Ok(()));
+        // The EE shape of the fixture (2 required, 1 left) still blocks.
+        let ee: crate::gitlab::models::Approvals = serde_json::from_str(
+            &std::fs::read_to_string(
+                crate::testkit::fixture_path("gitlab").join("mr_approvals.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(!ee.satisfied());
+
         let mut s = snap();
         s.mrs.get_mut(&42).unwrap().state = MrState::Merged;
         let r = validate(&cmd, &s).unwrap_err().join("; ");
@@ -655,19 +676,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn ce_approvals_are_no_requirement_and_merge_status_says_conflicts() {
-        // GitLab CE's approvals shape: `approved: false` means nobody approved yet.
+    fn before_gitlab_15_6_merge_status_says_conflicts() {
+        // GitLab < 15.6: no detailed_merge_status; the legacy merge_status says conflicts.
         let head = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
         let cmd: Command = serde_json::from_value(json!({"kind": "merge_mr", "project": "g/app",
             "mr_iid": 42, "sha": head, "rationale": "r"}))
         .unwrap();
         let mut s = snap();
-        let ce: Approvals = serde_json::from_value(json!({"user_has_approved": false,
-            "user_can_approve": true, "approved": false, "approved_by": []}))
-        .unwrap();
-        s.approvals.insert(42, ce);
-        assert!(validate(&cmd, &s).is_ok(), "{:?}", validate(&cmd, &s));
-        // GitLab < 15.6: no detailed_merge_status, the legacy merge_status says conflicts.
         let m = s.mrs.get_mut(&42).unwrap();
         m.detailed_merge_status = None;
         m.has_conflicts = None;
@@ -675,71 +690,8 @@ pub(crate) mod tests {
         let r = validate(&cmd, &s).unwrap_err().join("; ");
         assert!(r.contains("conflicts"), "{r}");
         assert_eq!(s.mrs[&42].merge_state(), Some("cannot_be_merged"));
-    }
-
-    #[test]
-    fn comments_carrying_quick_actions_are_refused() {
-        for body in [
-            "/close",
-            "looks good\n/approve",
-            "ok\r\n  /merge",
-            "x\n/assign_reviewer @bob",
-            "x\n/label ~bug",
-        ] {
-            let r = reasons(
-                json!({"kind": "comment_mr", "project": "g/app", "mr_iid": 42,
-                "body": body, "rationale": "r"}),
-            );
-            assert!(r.contains("quick action"), "{body:?}: {r}");
-        }
-        // Mentioned, not run: in a code span, mid-line, or a path.
-        for body in [
-            "use `/close` to close",
-            "see a/close",
-            "path /usr/bin",
-            "1/2 done",
-        ] {
-            let ok = v(
-                json!({"kind": "comment_mr", "project": "g/app", "mr_iid": 42,
-                "body": body, "rationale": "r"}),
-            );
-            assert!(ok.is_ok(), "{body:?}: {ok:?}");
-        }
-    }
-
-    #[test]
-    fn merged_results_and_train_pipelines_count_for_their_mr() {
-        // A merged-results pipeline runs on refs/merge-requests/<iid>/merge at a merge commit:
-        // its sha is never the MR's. It is the MR's pipeline and a green one allows the merge.
-        let head = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-        let cmd: Command = serde_json::from_value(json!({"kind": "merge_mr", "project": "g/app",
-            "mr_iid": 42, "sha": head, "rationale": "r"}))
-        .unwrap();
-        for kind in ["merge", "train"] {
-            let mut s = snap();
-            s.pipelines.remove(&102);
-            s.pipelines.insert(
-                103,
-                pipeline(
-                    103,
-                    "success",
-                    &"f".repeat(40),
-                    &format!("refs/merge-requests/42/{kind}"),
-                ),
-            );
-            let mr = s.mr(42).unwrap().clone();
-            assert_eq!(s.pipeline_for_mr(&mr).map(|p| p.id), Some(103), "{kind}");
-            assert!(
-                validate(&cmd, &s).is_ok(),
-                "{kind}: {:?}",
-                validate(&cmd, &s)
-            );
-        }
-        // A /head pipeline still has to be for the head sha.
-        let mut s = snap();
-        s.pipelines.get_mut(&102).unwrap().sha = Some("f".repeat(40));
-        let r = validate(&cmd, &s).unwrap_err().join("; ");
-        assert!(r.contains("not for the head sha"), "{r}");
+        s.mrs.get_mut(&42).unwrap().merge_status = Some("can_be_merged".into());
+        assert_eq!(validate(&cmd, &s), Ok(()));
     }
 
     #[test]

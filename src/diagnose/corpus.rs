@@ -439,6 +439,7 @@ mod tests {
             confidence: 0.7,
             infra_or_flaky: false,
             commands: vec![],
+            secrets: Vec::new(),
         };
         let o = grade(&case, &log, Ok(&d), 1);
         assert!(o.category_ok && o.decisive_hit && !o.tail_hit);

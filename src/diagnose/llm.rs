@@ -306,6 +306,7 @@ pub fn parse_answer(raw: &str, log: &LogIndex, ctx: &JobContext) -> Result<Diagn
         confidence: a.confidence,
         infra_or_flaky: false,
         commands: Vec::new(),
+        secrets: super::secrets::scan(log),
     };
     let claimed = d.evidence.len();
     d.verify_evidence(log);

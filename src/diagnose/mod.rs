@@ -13,5 +13,6 @@ pub mod model;
 pub mod policy;
 pub mod rules;
 pub mod score;
+pub mod secrets;
 
 pub use model::{Category, Diagnosis, Evidence, JobContext};

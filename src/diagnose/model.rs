@@ -139,6 +139,10 @@ pub struct Diagnosis {
     /// Proposed commands (only `retry_job`, only for infra/flaky causes); they go to the queue
     /// for approval like any other.
     pub commands: Vec<Command>,
+    /// Secrets the job printed into its log (redacted everywhere here, but in GitLab's copy of
+    /// the trace): they must be rotated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<super::secrets::SecretFinding>,
 }
 
 /// What is known about the failed job besides its log. Everything is optional: an offline
@@ -161,6 +165,19 @@ pub struct JobContext {
 }
 
 impl Diagnosis {
+    /// What the operator must do about secrets the job printed, when it printed any.
+    pub fn secrets_warning(&self) -> Option<String> {
+        if self.secrets.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "this log printed secrets: {}. They are hidden here, but GitLab's copy of the \
+             log shows them to anyone who can read this job: rotate them, then mask the \
+             variables or stop printing them.",
+            super::secrets::describe(&self.secrets)
+        ))
+    }
+
     /// Secrets out of every text that came from the log (evidence quotes, and summaries or
     /// names built from log lines): a diagnosis is shown, queued as a command's evidence and
     /// audited. Runs after `verify_evidence`, which needs the raw text.

@@ -62,6 +62,7 @@ mod tests {
             confidence: 0.7,
             infra_or_flaky: false,
             commands: vec![],
+            secrets: Vec::new(),
         }
     }
 

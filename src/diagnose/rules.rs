@@ -26,7 +26,9 @@ const MAX_TESTS: usize = 15;
 /// Diagnoses a log with the rules engine.
 pub fn diagnose(log: &LogIndex, ctx: &JobContext) -> Diagnosis {
     let ex = extract::extract(log);
-    diagnose_extracted(log, &ex, ctx)
+    let mut d = diagnose_extracted(log, &ex, ctx);
+    d.secrets = super::secrets::scan(log);
+    d
 }
 
 /// Same as [`diagnose`] for an extraction already made (the LLM path reuses it).
@@ -153,6 +155,7 @@ pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> 
         confidence,
         infra_or_flaky: false,
         commands: Vec::new(),
+        secrets: Vec::new(),
     };
     d.verify_evidence(log);
     d.redact();
@@ -190,6 +193,7 @@ fn nothing_failed(log: &LogIndex, line: usize, ctx: &JobContext) -> Diagnosis {
         confidence: 0.9,
         infra_or_flaky: false,
         commands: Vec::new(),
+        secrets: Vec::new(),
     };
     d.verify_evidence(log);
     d.redact();

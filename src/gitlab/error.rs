@@ -15,16 +15,6 @@ pub enum GitlabError {
     Unauthorized { host: String, token_from: String },
     #[error("403 from {host}: {message}")]
     Forbidden { host: String, message: String },
-    /// A 401 or 403 on a write. GitLab answers 401 (not 403) when the user may not do that one
-    /// thing (e.g. merge), so on a write neither says "token rejected": the token worked for
-    /// the reads that came before.
-    #[error("{status} from {host}: not permitted to {action}{}", fmt_message(.message))]
-    NotPermitted {
-        host: String,
-        status: u16,
-        action: String,
-        message: String,
-    },
     #[error("404 from {host}: {what} not found (or the token cannot see it)")]
     NotFound { host: String, what: String },
     #[error("429 from {host}: rate limited{}", fmt_retry(.retry_after))]
@@ -98,9 +88,7 @@ impl GitlabError {
             Self::Forbidden { .. } => Some(403),
             Self::NotFound { .. } => Some(404),
             Self::RateLimited { .. } => Some(429),
-            Self::Server { status, .. }
-            | Self::Status { status, .. }
-            | Self::NotPermitted { status, .. } => Some(*status),
+            Self::Server { status, .. } | Self::Status { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -670,11 +670,10 @@ impl Job {
         self.pipeline.as_ref().map(|p| p.id)
     }
 
-    /// Deploy jobs are recognised by an environment when one is known, else by a word of the
-    /// stage or name starting with one of [`DEPLOY_WORDS`]. The REST job entity has no
-    /// `environment` field, so names decide in practice: Auto DevOps' `production_manual` in
-    /// stage `production` deploys without saying "deploy". A false positive only asks for more
-    /// confirmation; a false negative plays a deploy at medium risk.
+    /// Deploy jobs are recognised by an environment (when a payload carries one), or by a
+    /// word of the stage or name that says so. GitLab's REST job entity has no `environment`
+    /// field, so the words decide in practice: Auto DevOps' `production_manual` (stage
+    /// `production`) deploys without saying "deploy".
     pub fn deploys(&self) -> bool {
         self.environment
             .as_ref()
@@ -683,16 +682,6 @@ impl Job {
             || says_deploy(&self.stage)
             || says_deploy(&self.name)
     }
-}
-
-/// Word prefixes of job names and stages that deploy (`production`, `prod-eu`, `release`,
-/// `rollout`, `deploy_k8s`, …).
-pub const DEPLOY_WORDS: &[&str] = &["deploy", "prod", "release", "rollout"];
-
-fn says_deploy(s: &str) -> bool {
-    s.to_ascii_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| DEPLOY_WORDS.iter().any(|p| w.starts_with(p)))
 }
 
 /// A trigger job from `GET .../pipelines/:id/bridges`.
@@ -737,16 +726,22 @@ impl Approvals {
         self.approvals_required.unwrap_or(0)
     }
 
-    /// Whether approvals stop a merge. GitLab CE/FOSS answers only `approved`,
-    /// `approved_by`, `user_has_approved`, `user_can_approve`: there `approved: false` means
-    /// "nobody approved yet", and with no `approvals_required`/`approvals_left` approvals are
-    /// no requirement at all.
+    /// Whether approvals still block a merge. EE answers `approvals_left` (and
+    /// `approvals_required`); GitLab CE/FOSS answers only `approved`, where `false` means
+    /// "nobody approved yet", not "requirements unmet" — CE has no approval requirement, so
+    /// without the EE fields approvals do not block (`detailed_merge_status: not_approved`
+    /// is then the signal, and the validator checks it).
     pub fn satisfied(&self) -> bool {
-        if self.approvals_required.is_none() && self.approvals_left.is_none() {
-            return true;
+        match (self.approvals_left, self.approvals_required) {
+            (Some(left), _) => left == 0,
+            (None, Some(required)) => self.given() >= required,
+            (None, None) => true,
         }
-        self.approved
-            .unwrap_or_else(|| self.approvals_left.unwrap_or(0) == 0)
+    }
+
+    /// The CE/FOSS shape: no approval rules, so no requirement.
+    pub fn is_ce_shape(&self) -> bool {
+        self.approvals_left.is_none() && self.approvals_required.is_none()
     }
 }
 
@@ -835,4 +830,29 @@ pub struct Discussion {
     pub individual_note: bool,
     #[serde(default, deserialize_with = "null_default")]
     pub notes: Vec<Note>,
+}
+
+/// Words (of a job's name or stage, split at anything not a letter or digit) that mean it
+/// changes a running environment. A word counts when it starts with one of these: `prod`
+/// covers `production`, `deploy` covers `deployment`.
+pub const DEPLOY_WORDS: &[&str] = &[
+    "deploy",
+    "prod",
+    "release",
+    "rollout",
+    "rollback",
+    "staging",
+    "canary",
+    "promote",
+    "publish",
+    "ship",
+    "terraform",
+    "helm",
+    "apply",
+];
+
+fn says_deploy(s: &str) -> bool {
+    s.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| !w.is_empty() && DEPLOY_WORDS.iter().any(|d| w.starts_with(d)))
 }

@@ -90,9 +90,8 @@ impl ProjectSnapshot {
     }
 
     /// The pipeline that reports on an MR: its `head_pipeline` when the single MR was fetched,
-    /// else the newest merge-request pipeline for its iid (on `/head`, `/merge` or `/train`:
-    /// merged-results pipelines and merge trains run on the latter two), else the newest branch
-    /// pipeline on its head sha.
+    /// else the newest merge-request pipeline for its iid, else the newest branch pipeline on its
+    /// head sha.
     pub fn pipeline_for_mr<'a>(&'a self, mr: &'a MergeRequest) -> Option<&'a Pipeline> {
         if let Some(hp) = &mr.head_pipeline {
             return self.pipelines.get(&hp.id).or(Some(hp));
@@ -100,12 +99,7 @@ impl ProjectSnapshot {
         let newest = self.pipelines.values().rev();
         newest
             .clone()
-            .find(|p| {
-                p.git_ref
-                    .as_deref()
-                    .and_then(super::mr_ref::parse)
-                    .is_some_and(|(iid, _)| iid == mr.iid)
-            })
+            .find(|p| mr_ref(p.git_ref.as_deref()).is_some_and(|(iid, _)| iid == mr.iid))
             .or_else(|| {
                 newest.clone().find(|p| {
                     p.git_ref.as_deref() == Some(mr.source_branch.as_str())
@@ -117,5 +111,68 @@ impl ProjectSnapshot {
 
     pub fn default_branch(&self) -> &str {
         self.project.default_branch.as_deref().unwrap_or("main")
+    }
+}
+
+/// The kind of ref an MR pipeline runs on: `refs/merge-requests/<iid>/head` (the source
+/// branch's commit), `/merge` (merged-results: the commit GitLab made by merging the source
+/// into the target) or `/train` (a merge train's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MrRefKind {
+    Head,
+    Merge,
+    Train,
+}
+
+impl MrRefKind {
+    /// Merged-results and merge-train pipelines test a merge commit: their `sha` is never the
+    /// MR's head `sha` (GitLab checks the head with the merge call's own `sha` parameter).
+    pub fn tests_a_merge_commit(self) -> bool {
+        !matches!(self, MrRefKind::Head)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MrRefKind::Head => "head",
+            MrRefKind::Merge => "merge",
+            MrRefKind::Train => "train",
+        }
+    }
+}
+
+/// `refs/merge-requests/42/merge` → `(42, Merge)`; anything else → `None`.
+pub fn mr_ref(git_ref: Option<&str>) -> Option<(u64, MrRefKind)> {
+    let rest = git_ref?.strip_prefix("refs/merge-requests/")?;
+    let (iid, kind) = rest.split_once('/')?;
+    let kind = match kind {
+        "head" => MrRefKind::Head,
+        "merge" => MrRefKind::Merge,
+        "train" => MrRefKind::Train,
+        _ => return None,
+    };
+    Some((iid.parse().ok()?, kind))
+}
+
+#[cfg(test)]
+mod mr_ref_tests {
+    use super::*;
+
+    #[test]
+    fn mr_refs_of_every_kind_are_recognised() {
+        assert_eq!(
+            mr_ref(Some("refs/merge-requests/154420/merge")),
+            Some((154420, MrRefKind::Merge))
+        );
+        assert_eq!(
+            mr_ref(Some("refs/merge-requests/7/train")),
+            Some((7, MrRefKind::Train))
+        );
+        assert_eq!(
+            mr_ref(Some("refs/merge-requests/7/head")),
+            Some((7, MrRefKind::Head))
+        );
+        assert_eq!(mr_ref(Some("refs/merge-requests/x/head")), None);
+        assert_eq!(mr_ref(Some("main")), None);
+        assert_eq!(mr_ref(None), None);
     }
 }

@@ -386,16 +386,6 @@ impl Transport {
                 dropped,
             });
         }
-        let write = !matches!(method, Method::GET | Method::HEAD);
-        if write && matches!(status.as_u16(), 401 | 403) {
-            let m = error_body_message(&body);
-            return Err(GitlabError::NotPermitted {
-                host: host.clone(),
-                status: status.as_u16(),
-                action: format!("{method} {}", one_line(path, 200)),
-                message: m,
-            });
-        }
         Err(status_error(
             host,
             &self.token_origin,

@@ -15,6 +15,7 @@ pub mod prompt;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod security;
 pub mod settings;
 pub mod snapshot;
 pub mod trigger;

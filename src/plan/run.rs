@@ -407,11 +407,20 @@ impl Planner {
         progress: &(dyn Fn(Progress) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<PlanOutcome, PlanFailure> {
-        match &self.backend {
+        let mut out = match &self.backend {
             Backend::Rules => Ok(self.plan_rules(input)),
             Backend::Llm(Model::Gemini(p)) => self.plan_llm(p, input, progress, cancel).await,
             Backend::Llm(Model::OpenAi(p)) => self.plan_llm(p, input, progress, cancel).await,
+        };
+        if let Ok(o) = &mut out {
+            super::security::apply(
+                &mut o.summary,
+                &mut o.commands,
+                &input.snapshot,
+                &input.logs,
+            );
         }
+        out
     }
 
     fn plan_rules(&self, input: &PlanInput) -> PlanOutcome {

@@ -77,6 +77,11 @@ pub enum Signal {
     LongLivedDraft {
         days: i64,
     },
+    /// The title or description carries text aimed at an AI that a reader would not see or
+    /// expect (`text::hidden_instruction`). Prompts fence it anyway; the operator should know.
+    HiddenInstruction {
+        why: String,
+    },
     /// Lines are known only when the diffs were fetched.
     HugeChurn {
         files: usize,
@@ -98,6 +103,7 @@ impl Signal {
             Signal::Stale { .. } => "stale",
             Signal::LongLivedDraft { .. } => "long_lived_draft",
             Signal::HugeChurn { .. } => "huge_churn",
+            Signal::HiddenInstruction { .. } => "hidden_instruction",
         }
     }
 
@@ -107,7 +113,9 @@ impl Signal {
             Signal::NeedsRebase | Signal::ApprovalsMissing { .. } | Signal::UnresolvedThreads => {
                 Severity::Warn
             }
-            Signal::NoReviewers | Signal::Stale { .. } => Severity::Warn,
+            Signal::NoReviewers | Signal::Stale { .. } | Signal::HiddenInstruction { .. } => {
+                Severity::Warn
+            }
             Signal::LongLivedDraft { .. } | Signal::HugeChurn { .. } => Severity::Info,
         }
     }
@@ -127,6 +135,7 @@ impl Signal {
                 _ => "approvals missing".into(),
             },
             Signal::UnresolvedThreads => "unresolved threads".into(),
+            Signal::HiddenInstruction { .. } => "hidden AI text".into(),
             Signal::NoReviewers => "no reviewers".into(),
             Signal::Stale { days } => format!("stale {days}d"),
             Signal::LongLivedDraft { days } => format!("draft {days}d"),
@@ -222,6 +231,11 @@ pub fn triage(
     }
     if let Some(churn) = churn(mr, snap, cfg) {
         out.push(churn);
+    }
+    if let Some(why) = crate::text::hidden_instruction(&mr.title)
+        .or_else(|| crate::text::hidden_instruction(&mr.description))
+    {
+        out.push(Signal::HiddenInstruction { why: why.into() });
     }
     // Stable sort: within a severity, the order above (cause before symptom) stays.
     out.sort_by_key(|s| std::cmp::Reverse(s.severity()));

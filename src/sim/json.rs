@@ -445,8 +445,8 @@ pub fn job(w: &World, j: &Job, now: Ms) -> Value {
         if let Some(reason) = j.failure_reason(now) {
             o.insert("failure_reason".into(), json!(reason));
         }
-        // No `environment`: GitLab's REST job entity has none (only the CI/CD config does), so
-        // nothing may decide "this job deploys" from it.
+        // GitLab's REST job entity has no `environment` (only the GraphQL and CI job-token
+        // views do): a client must not be able to lean on it, so the simulator sends none.
         if has_artifacts && !matches!(j.log, super::logs::LogKind::Deploy) {
             o.insert(
                 "artifacts_file".into(),

@@ -94,6 +94,9 @@ pub fn render(state: &AppState, v: &DiagView, theme: &Theme, area: Rect, buf: &m
     ]));
     wrapped(&mut lines, "Summary", &d.summary, Style::new());
     wrapped(&mut lines, "Root cause", &d.root_cause, Style::new());
+    if let Some(w) = d.secrets_warning() {
+        wrapped(&mut lines, "SECRETS", &w, theme.error());
+    }
     if d.evidence.is_empty() {
         lines.push(Line::from(vec![
             label("Evidence"),

@@ -38,19 +38,16 @@ fn frame(buf: &mut Buffer, r: Rect, title: &str, theme: &Theme) -> Rect {
     )
 }
 
-/// Splits `s` into pieces of at most `w` characters (hard wrap: payloads have no spaces to
-/// break on).
+/// Splits `s` into rows of at most `w` display columns, at spaces where it can (prose reads
+/// whole words) and inside a word only when the word alone is wider (payloads, URLs).
 fn wrap(s: &str, w: usize) -> Vec<String> {
-    let w = w.max(1);
     let mut out = Vec::new();
     for line in s.lines() {
-        let chars: Vec<char> = line.chars().collect();
-        if chars.is_empty() {
+        if line.is_empty() {
             out.push(String::new());
+            continue;
         }
-        for c in chars.chunks(w) {
-            out.push(c.iter().collect());
-        }
+        out.extend(text::wrap(line, w.max(1)));
     }
     if out.is_empty() {
         out.push(String::new());
@@ -243,4 +240,23 @@ pub fn editor(
         &help,
         inner.width.saturating_sub(2),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    /// Found on a first day: popups cut words in half.
+    #[test]
+    fn popups_wrap_at_words_and_cut_only_what_cannot_fit() {
+        assert_eq!(
+            wrap("the pipeline for this head succeeded\nsecond", 16),
+            vec!["the pipeline for", "this head", "succeeded", "second"]
+        );
+        assert_eq!(
+            wrap("POST /api/v4/projects/1/merge_requests/15/notes", 20),
+            vec!["POST", "/api/v4/projects/1/m", "erge_requests/15/not", "es"]
+        );
+        assert_eq!(wrap("", 10), vec![String::new()]);
+    }
 }

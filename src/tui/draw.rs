@@ -58,6 +58,9 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
             if let Some(b) = l.plan_banner {
                 diagnosis::plan_summary(state, theme, rect(b), buf);
             }
+            if let Some(p) = l.queue_preview {
+                queue::render_preview(state, theme, rect(p), buf);
+            }
         }
         View::Log(v) => logview::render(state, v, theme, rect(l.body), buf),
         View::Detail { iid, scroll } => {

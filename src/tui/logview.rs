@@ -240,11 +240,10 @@ pub fn render(state: &AppState, v: &LogView, theme: &Theme, area: Rect, buf: &mu
         v.left + cols
     };
     let search = v.search.as_deref().filter(|q| !q.is_empty());
-    let mut y = inner.y;
-    let mut e = v.top;
-    while y < bottom && e < v.entry_count() {
-        let Some(entry) = v.entry(e) else { break };
-        let (number, marker, mut line_cells, mut marker_style) = match entry {
+    // One entry's number, marker, cells and marker style, as drawn.
+    let entry_cells = |e: usize| {
+        let entry = v.entry(e)?;
+        let drawn = match entry {
             Entry::Line(l) => {
                 let starts = v.starts_section(l);
                 // A private key's body lines match no single-line rule: the whole block goes.
@@ -287,6 +286,30 @@ pub fn render(state: &AppState, v: &LogView, theme: &Theme, area: Rect, buf: &mu
                     .collect();
                 (sec.start_line + 1, g.collapsed, c, theme.accent())
             }
+        };
+        Some(drawn)
+    };
+    // The app scrolls by its own estimate of wrapped heights; what is drawn can be taller
+    // (redaction markers, section durations), so the first row shown is moved down until
+    // the cursor's entry is on screen: the line counter never names a line that is not.
+    let mut first = v.top;
+    if v.wrap {
+        let height = |e: usize| {
+            entry_cells(e)
+                .map(|(_, _, c, _)| rows_of(&c, 0, cols, true).len())
+                .unwrap_or(1)
+        };
+        while first < v.cursor
+            && (first..=v.cursor).map(height).sum::<usize>() > inner.height as usize
+        {
+            first += 1;
+        }
+    }
+    let mut y = inner.y;
+    let mut e = first;
+    while y < bottom && e < v.entry_count() {
+        let Some((number, marker, mut line_cells, mut marker_style)) = entry_cells(e) else {
+            break;
         };
         if let Some(q) = search {
             highlight(&mut line_cells, q, theme.search_match());

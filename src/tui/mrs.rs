@@ -94,8 +94,14 @@ pub fn title_line<'a>(state: &AppState, focused: bool, theme: &Theme) -> Line<'a
         (true, true) => "v",
         (false, true) => "^",
     };
+    let total = state.snapshot.as_ref().map_or(0, |s| s.mrs.len());
+    let count = if l.filter_text.is_empty() || l.rows.len() == total {
+        l.rows.len().to_string()
+    } else {
+        format!("{} of {total}", l.rows.len())
+    };
     let mut spans = vec![Span::styled(
-        format!(" 1 Merge requests ({}) ", l.rows.len()),
+        format!(" 1 Merge requests ({count}) "),
         theme.title(focused),
     )];
     spans.push(Span::styled(

@@ -12,6 +12,7 @@ use crate::app::pipelines::{PipeRow, stage_status, stages};
 use crate::app::state::AppState;
 use crate::app::symbols;
 use crate::app::text;
+use crate::gitlab::snapshot::MrRefKind;
 use crate::gitlab::{Pipeline, ProjectSnapshot};
 
 use super::theme::Theme;
@@ -70,11 +71,10 @@ fn source(p: &Pipeline) -> String {
 
 fn git_ref(p: &Pipeline) -> String {
     let r = p.git_ref.as_deref().unwrap_or("-");
-    // MR pipelines run on refs/merge-requests/N/{head,merge,train}: `!N` says the same in less
-    // space (a cut `refs/merge-requests/10…` says nothing); merged-results and train pipelines
-    // keep their kind since they test a merge commit, not the MR's head.
-    match crate::gitlab::mr_ref::parse(r) {
-        Some((n, crate::gitlab::mr_ref::MrRefKind::Head)) => format!("!{n}"),
+    // MR pipelines run on refs/merge-requests/N/{head,merge,train}: `!N` (with the kind when
+    // it is a merged-results or merge-train pipeline) says the same in less space.
+    match crate::gitlab::snapshot::mr_ref(Some(r)) {
+        Some((n, MrRefKind::Head)) => format!("!{n}"),
         Some((n, kind)) => format!("!{n} {}", kind.as_str()),
         None => text::sanitize_line(r).into_owned(),
     }

@@ -9,14 +9,15 @@ use ratatui::text::{Line, Span};
 use crate::app::keymap::Action;
 use crate::app::layout::Pane;
 use crate::app::state::AppState;
-use crate::app::symbols;
+use crate::app::symbols::{self, StatusClass};
 use crate::app::text;
 use crate::command::{Risk, Status as QueueStatus};
 
 use super::theme::Theme;
 use super::widgets::{Col, columns, pane_block, put_row, row_line, table_header};
 
-const COLS: [Col; 6] = [
+// No confidence column: the preview under the queue shows it, and the rationale needs the room.
+const COLS: [Col; 5] = [
     Col {
         min: 10,
         want: 15,
@@ -25,7 +26,7 @@ const COLS: [Col; 6] = [
     }, // kind
     Col {
         min: 8,
-        want: 20,
+        want: 14,
         priority: 8,
         flex: false,
     }, // target with its title
@@ -36,23 +37,17 @@ const COLS: [Col; 6] = [
         flex: false,
     }, // risk
     Col {
-        min: 4,
-        want: 4,
-        priority: 4,
-        flex: false,
-    }, // confidence
-    Col {
         min: 8,
         want: 9,
         priority: 7,
         flex: false,
     }, // status
     Col {
-        min: 10,
+        min: 12,
         want: 30,
-        priority: 3,
+        priority: 6,
         flex: true,
-    }, // rationale
+    }, // rationale: all the width left
 ];
 
 pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -60,14 +55,15 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let q = &state.queue;
     let title = Line::from(vec![
         Span::styled(
-            if q.marked() > 0 {
-                format!(
-                    " 3 Proposed commands ({} waiting, {} marked) ",
-                    q.pending(),
-                    q.marked()
-                )
-            } else {
-                format!(" 3 Proposed commands ({} waiting) ", q.pending())
+            {
+                let mut counts = vec![format!("{} waiting", q.pending())];
+                if q.marked() > 0 {
+                    counts.push(format!("{} marked", q.marked()));
+                }
+                if !state.plan.rejected.is_empty() {
+                    counts.push(format!("{} refused", state.plan.rejected.len()));
+                }
+                format!(" 3 Proposed commands ({}) ", counts.join(", "))
             },
             theme.title(focused),
         ),
@@ -77,7 +73,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    if q.items.is_empty() {
+    if q.items.is_empty() && state.plan.rejected.is_empty() {
         let key = |a| state.keymap.first_key(a).unwrap_or_else(|| a_name(a));
         let lines = [
             Line::styled("No proposed commands.", theme.bold()),
@@ -114,19 +110,22 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     }
     let ascii = theme.ascii;
-    let widths = columns((inner.width as usize).saturating_sub(1), &COLS);
+    // The kind column is as wide as the longest kind listed (with its mark and edit flags),
+    // so the rationale gets what a fixed width would waste.
+    let mut cols = COLS;
+    cols[0].want = q
+        .items
+        .iter()
+        .map(|r| r.kind.chars().count() + 1)
+        .max()
+        .unwrap_or(0)
+        .clamp(cols[0].min, 18);
+    let widths = columns((inner.width as usize).saturating_sub(1), &cols);
     let list = table_header(
         buf,
         inner,
         " ",
-        &[
-            "Kind",
-            "Target",
-            "Risk",
-            "Conf",
-            "Status",
-            "Rationale / reason",
-        ],
+        &["Kind", "Target", "Risk", "Status", "Rationale / reason"],
         &widths,
         theme,
     );
@@ -155,7 +154,9 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         );
     }
     let g = symbols::glyphs(ascii);
+    let mut next_y = list.y;
     for (y, i) in (list.y..).zip(q.cursor.visible(q.items.len(), list.height as usize)) {
+        next_y = y + 1;
         let r = &q.items[i];
         let selected = i == q.cursor.selected;
         let status_style = match r.status {
@@ -167,10 +168,6 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         };
         let mark = if r.marked { "+" } else { "" };
         let edited = if r.edited { "*" } else { "" };
-        let conf = r
-            .confidence
-            .map(|c| format!("{:.0}%", c * 100.0))
-            .unwrap_or_else(|| "-".into());
         // Past the proposal, the reason (refusal, failure, result) matters more than the why.
         let why = match (&r.reason, r.status) {
             (Some(reason), _) => (reason.clone(), status_style),
@@ -183,7 +180,6 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             ),
             (text::sanitize_line(&r.title).into_owned(), Style::new()),
             (risk_label(r.risk).to_string(), theme.risk(r.risk)),
-            (conf, theme.dim()),
             (r.status.as_str().to_string(), status_style),
             (text::sanitize_line(&why.0).into_owned(), why.1),
         ];
@@ -199,6 +195,117 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             &Line::from(spans),
             (selected && focused).then(|| theme.selected()),
         );
+    }
+    refused_rows(state, theme, list, next_y, buf);
+}
+
+/// The planner's refused items under the selectable ones, dimmed, as many as fit: they
+/// cannot be approved, only read.
+fn refused_rows(state: &AppState, theme: &Theme, list: Rect, from_y: u16, buf: &mut Buffer) {
+    let cross = symbols::symbol(StatusClass::Failed, theme.ascii);
+    for (y, r) in (from_y..list.y + list.height).zip(&state.plan.rejected) {
+        let text = format!(
+            "  {cross} {} {} refused: {}",
+            text::sanitize_line(&r.kind),
+            text::sanitize_line(&r.target),
+            text::sanitize_line(&r.reason)
+        );
+        buf.set_line(list.x, y, &Line::styled(text, theme.dim()), list.width);
+    }
+}
+
+/// The selected command in full under the queue: why, what it sends, and each requirement
+/// checked against the data on screen now (✓/✗), or what became of it.
+pub fn render_preview(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let Some(row) = state.queue.selected() else {
+        return;
+    };
+    let Some(item) = state.commands.items().iter().find(|i| i.id == row.id) else {
+        return;
+    };
+    let title = Line::from(vec![Span::styled(
+        format!(
+            " #{} {} {} · from {} ",
+            row.id,
+            text::sanitize_line(&row.kind),
+            text::sanitize_line(&row.title),
+            row.source
+        ),
+        theme.title(false),
+    )]);
+    let inner = pane_block(buf, area, title, false, theme);
+    if inner.height == 0 || inner.width < 8 {
+        return;
+    }
+    let label = |s: &'static str| Span::styled(format!("{s:<6}"), theme.bold());
+    let mut lines: Vec<Line> = Vec::new();
+    let mut why = text::sanitize_line(&row.rationale).into_owned();
+    if let Some(c) = row.confidence {
+        why = format!("{why} ({:.0}% sure)", c * 100.0);
+    }
+    lines.push(Line::from(vec![label("why"), Span::raw(why)]));
+    let sends = match state.snapshot.as_deref() {
+        Some(snap) => match crate::command::request::requests(&item.command, snap) {
+            Ok(r) if r.is_empty() => "nothing: a note calls no GitLab API".to_string(),
+            Ok(r) => {
+                let more = if r.len() > 1 {
+                    format!(" (+{} more)", r.len() - 1)
+                } else {
+                    String::new()
+                };
+                format!("{}{more}", r[0])
+            }
+            Err(e) => format!("cannot form the request: {e}"),
+        },
+        None => "(no project data yet)".to_string(),
+    };
+    lines.push(Line::from(vec![
+        label("sends"),
+        Span::styled(text::sanitize_line(&sends).into_owned(), theme.accent()),
+    ]));
+    let mut now = vec![label("now")];
+    match (&row.reason, row.status) {
+        (Some(reason), s) if s != QueueStatus::Proposed || state.snapshot.is_none() => {
+            now.push(Span::styled(
+                format!("{}: {}", s.as_str(), text::sanitize_line(reason)),
+                if s == QueueStatus::Done {
+                    theme.ok()
+                } else {
+                    theme.warn()
+                },
+            ));
+        }
+        _ => match state.snapshot.as_deref() {
+            Some(snap) => {
+                let (ok, bad) = (
+                    symbols::symbol(StatusClass::Success, theme.ascii),
+                    symbols::symbol(StatusClass::Failed, theme.ascii),
+                );
+                for (i, (holds, what)) in
+                    crate::command::request::requirements_now(&item.command, snap)
+                        .iter()
+                        .enumerate()
+                {
+                    if i > 0 {
+                        now.push(Span::styled(" · ", theme.dim()));
+                    }
+                    let (g, style) = if *holds {
+                        (ok, theme.ok())
+                    } else {
+                        (bad, theme.error())
+                    };
+                    now.push(Span::styled(
+                        format!("{g} {}", text::sanitize_line(what)),
+                        style,
+                    ));
+                }
+            }
+            None => now.push(Span::styled("(no project data yet)", theme.dim())),
+        },
+    }
+    lines.push(Line::from(now));
+    for (y, l) in (inner.y..inner.y + inner.height).zip(&lines) {
+        buf.set_line(inner.x + 1, y, l, inner.width.saturating_sub(2));
     }
 }
 

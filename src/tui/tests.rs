@@ -163,6 +163,47 @@ fn log_viewer_120x40() {
     insta::assert_snapshot!(t.backend());
 }
 
+/// Found on a first day: in wrap mode at 60x20 the counter said `line 53/53` while line 53
+/// was below the screen (drawn lines are taller than the app's estimate: redaction markers
+/// and section durations are longer than the text they replace or follow).
+#[test]
+fn wrap_mode_keeps_the_counted_line_on_screen_60x20() {
+    let mut s = state(60, 20);
+    typed(&mut s, ":log 1002\n");
+    let mut text = String::new();
+    for i in 0..50 {
+        // Each line grows on screen: a short secret becomes a long marker.
+        text.push_str(&format!(
+            "step {i:02} API_TOKEN=x1 API_TOKEN=x2 API_TOKEN=x3\n"
+        ));
+    }
+    text.push_str("ERROR: Job failed: exit code 1\n");
+    update(
+        &mut s,
+        Msg::JobLog {
+            job_id: 1002,
+            index: Arc::new(LogIndex::parse(Arc::new(text.into_bytes()))),
+            complete: true,
+        },
+    );
+    keys(&mut s, &["w", "G"]);
+    let t = render(&s, color());
+    let buf = buffer(&t);
+    let screen: String = (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    assert!(screen.contains("line 51/51"), "{screen}");
+    assert!(
+        screen.contains("ERROR: Job failed: exit code 1"),
+        "the counted line is on screen: {screen}"
+    );
+}
+
 #[test]
 fn mr_detail_80x24() {
     let mut s = state(80, 24);

@@ -124,6 +124,7 @@ fn diagnosis_panel_100x30() {
                 fix: "Retry the job; if it fails again, check the runner.".into(),
                 confidence: 0.85,
                 infra_or_flaky: true,
+                secrets: Vec::new(),
                 commands: vec![Command::RetryJob {
                     project: "acme/platform".into(),
                     job_id: 1061,
@@ -140,4 +141,106 @@ fn diagnosis_panel_100x30() {
     );
     key(&mut s, "j");
     insta::assert_snapshot!(render(&s).backend());
+}
+
+/// A plan with one proposal and two refused items (one refused twice, by the re-ask too).
+fn planned(w: u16, h: u16) -> AppState {
+    use crate::plan::parse::Rejected;
+    use crate::plan::run::PlanOutcome;
+    use serde_json::json;
+    let mut s = state(w, h);
+    key(&mut s, "p");
+    let merge = json!({"kind": "merge_mr", "mr_iid": 4, "sha": "abc"});
+    let o = PlanOutcome {
+        planner: "gemini".into(),
+        model: "gemini-2.5-flash".into(),
+        summary: "Main is red: retry the runner failure.".into(),
+        commands: vec![Command::RetryJob {
+            project: "acme/platform".into(),
+            job_id: 1061,
+            rationale: "The runner lost its connection to the Docker daemon mid-build; a retry \
+                        on another runner should pass."
+                .into(),
+            confidence: Some(0.8),
+            evidence: vec!["Cannot connect to the Docker daemon".into()],
+        }],
+        rejected: vec![
+            Rejected {
+                raw: merge.clone(),
+                reason: "merge_mr of !4 whose pipeline is pending".into(),
+            },
+            Rejected {
+                raw: merge,
+                reason: "first answer: merge_mr of !4 whose pipeline is pending".into(),
+            },
+            Rejected {
+                raw: json!({"kind": "play_job", "job_id": 31337}),
+                reason: "job 31337 was not found in the project".into(),
+            },
+        ],
+        usage: Default::default(),
+        cost_usd: None,
+        template_version: "plan-1".into(),
+        prompt_hash: "h".into(),
+        prompt_tokens_est: 900,
+        omitted: vec![],
+        reasked: true,
+        cached: false,
+        salvaged: None,
+    };
+    update(
+        &mut s,
+        Msg::Plan(PlanMsg::Finished {
+            run: 1,
+            result: Box::new(Ok(o)),
+        }),
+    );
+    key(&mut s, "3");
+    s
+}
+
+fn screen(s: &AppState) -> String {
+    let t = render(s);
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_queue_previews_the_selection_and_lists_refused_items_once_120x40() {
+    let s = planned(120, 40);
+    let text = screen(&s);
+    // The preview: why in full, the exact request, each requirement checked now.
+    assert!(
+        text.contains("why   The runner lost its connection"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sends POST /api/v4/projects/1/jobs/1061/retry"),
+        "{text}"
+    );
+    assert!(
+        text.contains("now   ✓ job 1061 (compile) is failed or canceled"),
+        "{text}"
+    );
+    // Refused items: listed, dimmed, each once.
+    assert_eq!(text.matches("merge_mr !4 refused").count(), 1, "{text}");
+    assert!(text.contains("play_job job 31337 refused"), "{text}");
+    assert!(text.contains("(1 waiting, 2 refused)"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_queue_at_80x24_keeps_the_rationale_readable() {
+    let s = planned(80, 24);
+    let text = screen(&s);
+    assert!(text.contains("The runner lost"), "{text}");
+    assert!(text.contains("merge_mr !4 refused"), "{text}");
+    insta::assert_snapshot!(text);
 }

@@ -77,7 +77,7 @@ fn digest(kind: LogKind) -> String {
     let mut h = Sha256::new();
     let deploy = LogCtx {
         seed: 7,
-        job_name: "deploy:production",
+        job_name: "production_manual",
         image: "alpine:3.20",
         environment: Some("production"),
         git_ref: "main",

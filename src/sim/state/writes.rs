@@ -137,7 +137,73 @@ impl World {
             created_at: now,
             system: false,
         });
+        // GitLab runs the quick actions of a note (lines starting with `/command` outside
+        // code): a comment can close, approve or merge. The simulator does too, so a test
+        // catches a comment that carries an action nobody approved as that action.
+        for (cmd, arg) in crate::gitlab::quick_actions::parse(body) {
+            self.quick_action(iid, &cmd, &arg, now);
+        }
         Ok(id)
+    }
+
+    fn quick_action(&mut self, iid: u64, cmd: &str, arg: &str, now: Ms) {
+        let user = self.current_user;
+        let names: Vec<u64> = arg
+            .split_whitespace()
+            .filter_map(|u| self.user_by_name(u.trim_start_matches('@')).map(|u| u.id))
+            .collect();
+        let open = self.mrs.get(&iid).is_some_and(|m| m.state == "opened");
+        match cmd {
+            "merge" if open => self.merge_mr(iid, now, user),
+            "close" | "reopen" | "approve" | "unapprove" | "label" | "unlabel"
+            | "assign_reviewer" | "reviewer" | "request_review" => {
+                let Some(mr) = self.mrs.get_mut(&iid) else {
+                    return;
+                };
+                match cmd {
+                    "close" if open => {
+                        mr.state = "closed";
+                        mr.closed_at = Some(now);
+                        mr.closed_by = Some(user);
+                    }
+                    "reopen" if mr.state == "closed" => {
+                        mr.state = "opened";
+                        mr.closed_at = None;
+                        mr.closed_by = None;
+                    }
+                    "approve" if open && !mr.approved_by.iter().any(|(u, _)| *u == user) => {
+                        mr.approved_by.push((user, now));
+                    }
+                    "unapprove" => mr.approved_by.retain(|(u, _)| *u != user),
+                    "label" => {
+                        for l in arg.split_whitespace() {
+                            let l = l.trim_start_matches('~').trim_matches('"').to_string();
+                            if !l.is_empty() && !mr.labels.contains(&l) {
+                                mr.labels.push(l);
+                            }
+                        }
+                    }
+                    "unlabel" => {
+                        let gone: Vec<String> = arg
+                            .split_whitespace()
+                            .map(|l| l.trim_start_matches('~').trim_matches('"').to_string())
+                            .collect();
+                        mr.labels.retain(|l| !gone.contains(l));
+                    }
+                    _ if open => {
+                        for id in names {
+                            if !mr.reviewers.contains(&id) {
+                                mr.reviewers.push(id);
+                            }
+                        }
+                    }
+                    _ => return,
+                }
+                mr.updated_at = now;
+                self.system_note(iid, format!("quick action /{cmd}"), now);
+            }
+            _ => {}
+        }
     }
 
     pub fn system_note(&mut self, iid: u64, body: String, now: Ms) {
