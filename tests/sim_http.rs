@@ -230,11 +230,14 @@ async fn the_app_models_parse_every_answer() {
     assert_eq!(mr.changes_count.as_deref(), Some("1000+"));
     assert!(mr.head_pipeline.is_some());
     let _: Vec<Pipeline> = parse("pipelines", api.get("/pipelines?per_page=100").await);
-    let pl: Pipeline = parse("pipeline", api.get("/pipelines/7015").await);
+    let pl: Pipeline = parse("pipeline", api.get("/pipelines/7004").await);
     assert_eq!(
         pl.detailed_status.unwrap().group.as_deref(),
         Some("success-with-warnings")
     );
+    // 7015 fails in its child pipeline 7016 (behind the trigger job), not in a job of its own.
+    let pl: Pipeline = parse("pipeline", api.get("/pipelines/7015").await);
+    assert_eq!(pl.status, Status::Failed);
     let jobs: Vec<Job> = parse("jobs", api.get("/jobs?per_page=100").await);
     assert!(jobs.iter().all(|j| j.environment.is_none()));
     assert!(

@@ -185,6 +185,12 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 marker,
                 Span::styled("     loading jobs…", theme.dim()),
             ]),
+            PipeRow::Downstream {
+                bridge,
+                child,
+                depth,
+                pipeline,
+            } => downstream_line(snap, *pipeline, *bridge, *child, *depth, marker, theme),
         };
         put_row(
             buf,
@@ -233,6 +239,50 @@ fn stage_line<'a>(
     ])
 }
 
+/// `↳ trigger:e2e → ✗ failed #9001 child`: a trigger job and the pipeline it started.
+fn downstream_line<'a>(
+    snap: &ProjectSnapshot,
+    root: u64,
+    bridge: u64,
+    child: u64,
+    depth: usize,
+    marker: Span<'a>,
+    theme: &Theme,
+) -> Line<'a> {
+    let Some((_, b, d)) = snap
+        .downstream_tree(root)
+        .into_iter()
+        .find(|(_, b, d)| b.id == bridge && d.id == child)
+    else {
+        return Line::from(vec![marker]);
+    };
+    let c = symbols::class(&d.status);
+    let kind = match d.source.as_deref() {
+        Some("parent_pipeline") => "child",
+        Some("pipeline") => "multi-project",
+        _ => "downstream",
+    };
+    let arrow = if theme.ascii { "->" } else { "↳" };
+    let to = if theme.ascii { "->" } else { "→" };
+    Line::from(vec![
+        marker,
+        Span::raw("   ".repeat(depth)),
+        Span::styled(format!("{arrow} "), theme.dim()),
+        Span::styled(
+            fit(&text::sanitize_line(&b.name), 28, theme.ascii)
+                .trim_end()
+                .to_string(),
+            theme.bold(),
+        ),
+        Span::styled(format!(" {to} "), theme.dim()),
+        Span::styled(
+            format!("{} {}", symbols::symbol(c, theme.ascii), d.status),
+            theme.status(c),
+        ),
+        Span::styled(format!(" #{} {kind}", d.id), theme.dim()),
+    ])
+}
+
 fn job_line<'a>(
     snap: &ProjectSnapshot,
     pipeline: u64,
@@ -241,18 +291,23 @@ fn job_line<'a>(
     theme: &Theme,
     width: usize,
 ) -> Line<'a> {
-    let Some(j) = snap
+    // A downstream pipeline's job is listed under the pipeline above it, one level in.
+    let own = snap
         .jobs
         .get(&pipeline)
-        .and_then(|js| js.iter().find(|j| j.id == job))
-    else {
-        return Line::from(vec![marker]);
+        .and_then(|js| js.iter().find(|j| j.id == job));
+    let (j, indent) = match own {
+        Some(j) => (j, "     "),
+        None => match snap.job(job) {
+            Some(j) => (j, "        "),
+            None => return Line::from(vec![marker]),
+        },
     };
     let c = symbols::job_class(&j.status, j.allow_failure);
     let name_w = width.saturating_sub(7).clamp(8, 28);
     let mut spans = vec![
         marker,
-        Span::raw("     "),
+        Span::raw(indent),
         Span::styled(
             format!("{} ", symbols::symbol(c, theme.ascii)),
             theme.status(c),
