@@ -106,6 +106,10 @@ pub struct SimArgs {
     /// Require this token (Bearer or PRIVATE-TOKEN); any token is accepted when unset
     #[arg(long, env = "GITAIOPS_SIM_TOKEN")]
     pub token: Option<String>,
+    /// Imitate this GitLab edition: ee (approval rules) or ce (no approval rules; the CE
+    /// approvals answer)
+    #[arg(long, value_enum, default_value = "ee")]
+    pub edition: crate::sim::Edition,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -15,6 +15,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         token: args.token.clone(),
         clock: SimClock::Real,
+        edition: args.edition,
     })
     .await?;
     {

@@ -287,6 +287,7 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
         .collect();
     let p = &sc.project;
     let mut world = World {
+        ce: false,
         seed,
         project: ProjectInfo {
             id: p.id,

@@ -259,11 +259,22 @@ pub struct World {
     pub sha_counter: u64,
     /// The base URL for `web_url` fields (set once the listener is bound).
     pub base_url: String,
+    /// GitLab CE/FOSS: the approvals answer has its CE shape (see [`World::set_ce`]).
+    pub ce: bool,
 }
 
 pub const TERMINAL: [&str; 4] = ["success", "failed", "canceled", "skipped"];
 
 impl World {
+    /// Turns the world into a GitLab CE/FOSS one: no approval rules, so no MR needs an
+    /// approval (approvals given stay), and the approvals answer takes its CE shape.
+    pub fn set_ce(&mut self) {
+        self.ce = true;
+        for mr in self.mrs.values_mut() {
+            mr.approvals_required = 0;
+        }
+    }
+
     pub fn user(&self, id: u64) -> Option<&UserRec> {
         self.users.iter().find(|u| u.id == id)
     }
