@@ -675,12 +675,18 @@ impl Job {
     /// field, so the words decide in practice: Auto DevOps' `production_manual` (stage
     /// `production`) deploys without saying "deploy".
     pub fn deploys(&self) -> bool {
+        self.deploys_with(&[])
+    }
+
+    /// [`Job::deploys`], with `extra` word prefixes (lowercase) counting as well: the project's
+    /// own names for its deploy jobs (`[policy] deploy_patterns`).
+    pub fn deploys_with(&self, extra: &[String]) -> bool {
         self.environment
             .as_ref()
             .and_then(|e| e.name.as_ref())
             .is_some()
-            || says_deploy(&self.stage)
-            || says_deploy(&self.name)
+            || says_deploy(&self.stage, extra)
+            || says_deploy(&self.name, extra)
     }
 }
 
@@ -851,8 +857,14 @@ pub const DEPLOY_WORDS: &[&str] = &[
     "apply",
 ];
 
-fn says_deploy(s: &str) -> bool {
+fn says_deploy(s: &str, extra: &[String]) -> bool {
     s.to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| !w.is_empty() && DEPLOY_WORDS.iter().any(|d| w.starts_with(d)))
+        .any(|w| {
+            !w.is_empty()
+                && (DEPLOY_WORDS.iter().any(|d| w.starts_with(d))
+                    || extra
+                        .iter()
+                        .any(|d| !d.is_empty() && w.starts_with(d.as_str())))
+        })
 }
