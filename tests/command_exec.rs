@@ -1256,3 +1256,43 @@ async fn a_refused_merge_reports_the_mrs_state_and_merge_error() {
         );
     }
 }
+
+/// One target GitLab cannot answer for (a 500 on that job) makes only its command stale; the
+/// rest of the plan still runs. Before, the whole plan stopped ("cannot fetch … to validate").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_with_one_unfetchable_target_refuses_only_that_command() {
+    let sim = manual_sim().await;
+    let path = sim.project_path();
+    let direct = client(&sim.base_url(), false);
+    let snap = load_snapshot(&direct, &path).await;
+    let (job, _) = flaky_failed_job(&snap);
+    let iid = any_open_mr(&snap);
+    let broken = format!("/jobs/{job}");
+    let proxy = hostile::serve_proxy(
+        sim.base_url(),
+        move |s| {
+            (s.method == "GET" && s.path().ends_with(&broken))
+                .then(|| hostile::json(500, &json!({"message": "500 Internal Server Error"})))
+        },
+        |_, _| None,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = json!({"summary": "s", "commands": [
+        {"kind": "retry_job", "project": path, "job_id": job, "rationale": "flaky"},
+        {"kind": "set_labels", "project": path, "mr_iid": iid, "add": ["ready"], "rationale": "r"}
+    ]});
+    let run = run_apply(&proxy.url(), dir.path(), &plan, &["--yes"]).await;
+    let out = &run.stdout;
+    assert_eq!(run.code, Some(1), "{out}\n{}", run.stderr);
+    let first = line_for(out, 1);
+    assert!(
+        first.contains("refused: stale: cannot fetch the target again") && first.contains("500"),
+        "{first}"
+    );
+    assert!(line_for(out, 2).contains("done"), "{out}\n{}", run.stderr);
+    let sent = writes(&sim);
+    assert!(sent.iter().all(|(_, p)| !p.contains("/retry")), "{sent:?}");
+    assert!(sent.iter().any(|(m, _)| m == "PUT"), "{sent:?}");
+    sim.shutdown().await;
+}

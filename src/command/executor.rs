@@ -5,6 +5,7 @@
 //! preconditions no longer hold is refused as stale and nothing is sent. The outcome is written to
 //! the audit log (and synced) before it is reported, so whatever the UI shows is on disk.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -422,20 +423,24 @@ pub async fn refresh_target(
     Ok(s)
 }
 
-/// Builds a snapshot holding just what `cmds` refer to, fetched now (for `apply`).
+/// Builds a snapshot holding just what `cmds` refer to, fetched now (for `apply`). A target
+/// that cannot be fetched (a 5xx, a timeout, a 403 on that one object) is said beside the
+/// snapshot, by the index of its command in `cmds`: only those commands are stale, not the whole
+/// plan. The project itself, a rejected token and a rate limit still end it.
 pub async fn snapshot_for(
     client: &GitlabClient,
     project: &str,
     cmds: &[&Command],
-) -> Result<ProjectSnapshot, GitlabError> {
+) -> Result<(ProjectSnapshot, BTreeMap<usize, String>), GitlabError> {
     let p = client.project(project).await?;
     let mut s = ProjectSnapshot {
         host: client.host().to_string(),
         project: p,
         ..ProjectSnapshot::default()
     };
-    let mut seen = std::collections::BTreeSet::new();
-    for c in cmds {
+    let mut seen: BTreeMap<_, Option<String>> = BTreeMap::new();
+    let mut unfetched: BTreeMap<usize, String> = BTreeMap::new();
+    for (i, c) in cmds.iter().enumerate() {
         // Commands for another project are rejected by validation; nothing to fetch.
         if !c.project().eq_ignore_ascii_case(s.path()) {
             continue;
@@ -445,12 +450,29 @@ pub async fn snapshot_for(
             matches!(c, Command::MergeMr { .. }),
             matches!(c, Command::AssignReviewers { .. }),
         );
-        if seen.insert(key) {
-            s = refresh_target(client, c, &s).await?;
+        let failure = match seen.get(&key) {
+            Some(f) => f.clone(),
+            None => {
+                let f = match refresh_target(client, c, &s).await {
+                    Ok(fresh) => {
+                        s = fresh;
+                        None
+                    }
+                    Err(
+                        e @ (GitlabError::Unauthorized { .. } | GitlabError::RateLimited { .. }),
+                    ) => return Err(e),
+                    Err(e) => Some(e.to_string()),
+                };
+                seen.insert(key, f.clone());
+                f
+            }
+        };
+        if let Some(why) = failure {
+            unfetched.insert(i, why);
         }
     }
     s.fetched_at = Some(jiff::Timestamp::now());
-    Ok(s)
+    Ok((s, unfetched))
 }
 
 /// A short, readable summary of GitLab's answer.
