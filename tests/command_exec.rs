@@ -1296,3 +1296,56 @@ async fn apply_with_one_unfetchable_target_refuses_only_that_command() {
     assert!(sent.iter().any(|(m, _)| m == "PUT"), "{sent:?}");
     sim.shutdown().await;
 }
+
+/// `PUT …/rebase` only schedules the rebase (202): the executor polls the MR with
+/// `include_rebase_in_progress=true` until it is done, and a rebase that failed is failed with
+/// GitLab's `merge_error`, not "done".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebase_is_polled_until_done_and_reports_merge_error() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let sim = manual_sim().await;
+    let path = sim.project_path();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let p2 = polls.clone();
+    let proxy = hostile::serve_proxy(
+        sim.base_url(),
+        |_| None,
+        move |s, up| {
+            if !(s.method == "GET" && s.uri.contains("include_rebase_in_progress=true")) {
+                return None;
+            }
+            let n = p2.fetch_add(1, Ordering::SeqCst);
+            let mut v: Value = serde_json::from_slice(&up.body).ok()?;
+            if n == 0 {
+                v["rebase_in_progress"] = json!(true);
+            } else {
+                v["rebase_in_progress"] = json!(false);
+                v["merge_error"] = json!("Rebase failed: conflict in src/lib.rs");
+            }
+            Some(hostile::json(up.status, &v))
+        },
+    )
+    .await;
+    let client = client(&proxy.url(), false);
+    let snap = load_snapshot(&client, &path).await;
+    let (iid, _) = mergeable_mr(&snap);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ExecContext {
+        client: client.clone(),
+        audit: AuditLog::open(&dir.path().join("audit.jsonl")).unwrap(),
+    };
+    let c = cmd(json!({"kind": "rebase_mr", "project": path, "mr_iid": iid, "rationale": "r"}));
+    let mut q = Queue::new(Policy::default(), "tester@host", "s4");
+    let id = q.propose(c, Source::Operator, &snap, now()).id();
+    if let Approval::NeedsConfirmation { phrase } = q.approve(id, now()).unwrap() {
+        q.confirm(id, &phrase, now()).unwrap();
+    }
+    let ticket = q.start(id, now()).unwrap();
+    let report = execute(&ctx, &ticket, &snap).await;
+    sim.shutdown().await;
+    assert_eq!(polls.load(Ordering::SeqCst), 2, "polled until done");
+    let Finish::Failed(why) = &report.finish else {
+        panic!("{}", report.line())
+    };
+    assert_eq!(why, "rebase failed: Rebase failed: conflict in src/lib.rs");
+}

@@ -251,7 +251,14 @@ async fn run(
                 );
             }
             Ok(resp) => {
-                let summary = summarize(cmd, &resp);
+                let mut summary = summarize(cmd, &resp);
+                if let Command::RebaseMr { mr_iid, .. } = cmd {
+                    // 202 only schedules the rebase: wait for GitLab to say how it went.
+                    match rebase_outcome(client, fresh.project.id, *mr_iid).await {
+                        Ok(s) => summary = s,
+                        Err(why) => return (Finish::Failed(why), Some(req), Some(resp.status)),
+                    }
+                }
                 last = (Some(req), Some(resp.status), summary);
             }
             Err(e) => {
@@ -288,6 +295,41 @@ pub fn documented_success(cmd: &Command) -> &'static [u16] {
 fn expected_text(codes: &[u16]) -> String {
     let v: Vec<String> = codes.iter().map(u16::to_string).collect();
     v.join(" or ")
+}
+
+/// How often, and how far apart, a scheduled rebase is polled before `apply` moves on.
+const REBASE_POLLS: u32 = 10;
+const REBASE_POLL_GAP: Duration = Duration::from_secs(1);
+
+/// Polls the MR (`include_rebase_in_progress=true`) until GitLab's rebase is done, then says
+/// how it went: `merge_error` when it failed (an `Err`).
+async fn rebase_outcome(client: &GitlabClient, pid: u64, iid: u64) -> Result<String, String> {
+    for attempt in 0..REBASE_POLLS {
+        if attempt > 0 {
+            tokio::time::sleep(REBASE_POLL_GAP).await;
+        }
+        match client.merge_request_rebase_state(pid, iid).await {
+            Ok(mr) if mr.rebase_in_progress == Some(true) => continue,
+            Ok(mr) => {
+                return match mr.merge_error.as_deref().filter(|e| !e.trim().is_empty()) {
+                    Some(err) => Err(format!(
+                        "rebase failed: {}",
+                        crate::text::one_line(&crate::redact::redact(err), 200)
+                    )),
+                    None => Ok("rebase finished".into()),
+                };
+            }
+            Err(e) => {
+                return Ok(format!(
+                    "rebase requested; its outcome could not be read: {e}"
+                ));
+            }
+        }
+    }
+    Ok(format!(
+        "rebase still in progress after {}s",
+        REBASE_POLLS as u64 * REBASE_POLL_GAP.as_secs()
+    ))
 }
 
 /// After GitLab refused a merge (405/406/409/422), what it says about the MR now: the

@@ -471,6 +471,9 @@ pub struct MergeRequest {
     pub changes_count: Option<String>,
     #[serde(default)]
     pub merge_error: Option<String>,
+    /// Only with `?include_rebase_in_progress=true`: a rebase GitLab is still running.
+    #[serde(default)]
+    pub rebase_in_progress: Option<bool>,
     #[serde(default)]
     pub user: Option<MrUserPermissions>,
 }
