@@ -41,6 +41,9 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         request_budget().await;
+        for scale in [0, 1000] {
+            downstream_budget(scale).await;
+        }
         let p = scale_payloads(1000).await;
         println!(
             "scale 1000 payloads: {} MRs in {} pages ({} KiB), {} pipelines in {} pages, snapshot JSON {} KiB",
@@ -150,6 +153,89 @@ async fn request_budget() {
     let busy = (sim_requests(&http, &base).await - before) as f64 / ROUNDS as f64;
     println!(
         "request budget: {open} open MRs, 20 pipelines: cold start {cold} requests; idle refresh {idle:.2} requests (target 2); busy refresh (10 MRs + 5 pipelines on screen, +30 s/refresh) {busy:.2} requests"
+    );
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// Requests at `scale` (0 = the scenario as written) with the 20 newest pipelines on screen, so
+/// the failed and running ones among them get their bridges and downstream jobs: cold start
+/// plus the first detail passes, then idle refreshes (nothing changed), then busy ones (+30 s of
+/// simulated CI per refresh). Bridge and downstream requests are counted apart.
+async fn downstream_budget(scale: usize) {
+    let sim = start_sim(scale).await;
+    let http = reqwest::Client::builder().no_proxy().build().expect("http");
+    let base = sim.base_url();
+    let c = client(&sim);
+    let count = |log: &[serde_json::Value], from: usize| {
+        let new = &log[from.min(log.len())..];
+        let bridges = new
+            .iter()
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/bridges")))
+            .count();
+        (new.len(), bridges)
+    };
+    let log = |http: reqwest::Client, base: String| async move {
+        let v: Vec<serde_json::Value> = http
+            .get(format!("{base}/-/sim/requests"))
+            .send()
+            .await
+            .expect("requests")
+            .json()
+            .await
+            .expect("json");
+        v
+    };
+    let (snap, _) = poller::cold_start(&c, &sim.project_path(), 20)
+        .await
+        .expect("cold start");
+    let visible: Vec<u64> = snap.pipelines.keys().rev().take(20).copied().collect();
+    let start = log(http.clone(), base.clone()).await.len();
+    let cfg = PollConfig {
+        refresh: Duration::from_secs(3600),
+        pipelines_per_page: 20,
+        ..PollConfig::default()
+    };
+    let (tx, mut rx) = mpsc::channel(256);
+    let handle = poller::spawn(c.clone(), sim.project_path(), cfg, tx);
+    until_refresh_done(&mut rx).await;
+    handle.send(PollCmd::Visible {
+        mrs: Vec::new(),
+        pipelines: visible,
+    });
+    // Detail passes follow each other 1 s apart until nothing on screen is missing.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let l = log(http.clone(), base.clone()).await;
+    let (cold, cold_bridges) = count(&l, start);
+    let job_lists = l[start..]
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/jobs")))
+        .count();
+    const ROUNDS: usize = 10;
+    let before = l.len();
+    for _ in 0..ROUNDS {
+        handle.send(PollCmd::RefreshNow);
+        until_refresh_done(&mut rx).await;
+    }
+    let l = log(http.clone(), base.clone()).await;
+    let (idle, idle_bridges) = count(&l, before);
+    let before = l.len();
+    for _ in 0..ROUNDS {
+        http.post(format!("{base}/-/sim/advance?seconds=30"))
+            .send()
+            .await
+            .expect("advance");
+        handle.send(PollCmd::RefreshNow);
+        until_refresh_done(&mut rx).await;
+    }
+    let l = log(http.clone(), base.clone()).await;
+    let (busy, busy_bridges) = count(&l, before);
+    println!(
+        "downstream budget at scale {scale}, 20 pipelines on screen: cold start + detail passes {cold} requests ({cold_bridges} bridge lists, {job_lists} job lists); idle refresh {:.2} ({:.2} bridges); busy refresh (+30 s) {:.2} ({:.2} bridges)",
+        idle as f64 / ROUNDS as f64,
+        idle_bridges as f64 / ROUNDS as f64,
+        busy as f64 / ROUNDS as f64,
+        busy_bridges as f64 / ROUNDS as f64,
     );
     handle.shutdown().await;
     sim.shutdown().await;

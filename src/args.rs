@@ -142,6 +142,10 @@ pub struct SimArgs {
     /// `POST /-/sim/advance` moves it (request-budget measurements)
     #[arg(long)]
     pub frozen: bool,
+    /// Imitate this GitLab edition: ee (approval rules) or ce (no approval rules; the CE
+    /// approvals answer)
+    #[arg(long, value_enum, default_value = "ee")]
+    pub edition: crate::sim::Edition,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1245,3 +1245,196 @@ async fn a_comment_never_carries_a_quick_action_nobody_approved() {
     );
     r.sim.shutdown().await;
 }
+
+// ---- what GitLab says when it refuses a write ----------------------------------------------
+
+/// Runs an approved (and confirmed) `merge_mr` of a mergeable MR through a proxy in front of
+/// the simulator whose answer to the merge PUT is `merge_answer`; `mr_after` rewrites the MR's
+/// JSON once the merge was tried (what GitLab reports after refusing it).
+async fn refused_merge(
+    merge_answer: (u16, Value),
+    mr_after: impl Fn(&mut Value) + Send + Sync + 'static,
+) -> String {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sim = manual_sim().await;
+    let path = sim.project_path();
+    let tried = Arc::new(AtomicBool::new(false));
+    let (t1, t2) = (tried.clone(), tried.clone());
+    let proxy = hostile::serve_proxy(
+        sim.base_url(),
+        move |s| {
+            (s.method == "PUT" && s.path().ends_with("/merge")).then(|| {
+                t1.store(true, Ordering::SeqCst);
+                hostile::json(merge_answer.0, &merge_answer.1)
+            })
+        },
+        move |s, up| {
+            let single_mr = s.method == "GET"
+                && s.path().contains("/merge_requests/")
+                && s.path()
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|x| x.parse::<u64>().is_ok());
+            if !(single_mr && t2.load(Ordering::SeqCst)) {
+                return None;
+            }
+            let mut v: Value = serde_json::from_slice(&up.body).ok()?;
+            mr_after(&mut v);
+            Some(hostile::json(up.status, &v))
+        },
+    )
+    .await;
+    let client = client(&proxy.url(), false);
+    let snap = load_snapshot(&client, &path).await;
+    let (iid, sha) = mergeable_mr(&snap);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ExecContext {
+        client: client.clone(),
+        audit: AuditLog::open(&dir.path().join("audit.jsonl")).unwrap(),
+    };
+    let c = cmd(
+        json!({"kind": "merge_mr", "project": path, "mr_iid": iid, "sha": sha,
+        "rationale": "r"}),
+    );
+    let mut q = Queue::new(Policy::default(), "tester@host", "s3");
+    let id = q.propose(c, Source::Operator, &snap, now()).id();
+    if let Approval::NeedsConfirmation { phrase } = q.approve(id, now()).unwrap() {
+        q.confirm(id, &phrase, now()).unwrap();
+    }
+    let ticket = q.start(id, now()).unwrap();
+    let report = execute(&ctx, &ticket, &snap).await;
+    sim.shutdown().await;
+    assert!(tried.load(Ordering::SeqCst), "{}", report.line());
+    let Finish::Failed(why) = report.finish else {
+        panic!("{}", report.line())
+    };
+    why
+}
+
+/// GitLab answers 401 (not 403) when the user may read but not merge: on a write that is
+/// "not permitted", never "token rejected".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_or_403_on_a_merge_says_not_permitted() {
+    for code in [401u16, 403] {
+        let why = refused_merge(
+            (code, json!({"message": format!("{code} Unauthorized")})),
+            |_| {},
+        )
+        .await;
+        assert!(why.contains(&format!("{code} from")), "{why}");
+        assert!(why.contains("not permitted"), "{why}");
+        assert!(!why.contains("token rejected"), "{why}");
+    }
+}
+
+/// After a 405/406/409/422 on merge GitLab's message is generic; the MR re-fetched says why
+/// (`detailed_merge_status`, `merge_error`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_merge_reports_the_mrs_state_and_merge_error() {
+    for code in [405u16, 406, 409, 422] {
+        let why = refused_merge((code, json!({"message": "405 Method Not Allowed"})), |mr| {
+            mr["detailed_merge_status"] = json!("need_rebase");
+            mr["merge_error"] = json!("Merge failed: fast-forward merge is not possible");
+        })
+        .await;
+        assert!(why.contains("GitLab now reports !"), "{code}: {why}");
+        assert!(why.contains("need_rebase"), "{code}: {why}");
+        assert!(
+            why.contains("merge_error: Merge failed: fast-forward merge is not possible"),
+            "{code}: {why}"
+        );
+    }
+}
+
+/// One target GitLab cannot answer for (a 500 on that job) makes only its command stale; the
+/// rest of the plan still runs. Before, the whole plan stopped ("cannot fetch … to validate").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_with_one_unfetchable_target_refuses_only_that_command() {
+    let sim = manual_sim().await;
+    let path = sim.project_path();
+    let direct = client(&sim.base_url(), false);
+    let snap = load_snapshot(&direct, &path).await;
+    let (job, _) = flaky_failed_job(&snap);
+    let iid = any_open_mr(&snap);
+    let broken = format!("/jobs/{job}");
+    let proxy = hostile::serve_proxy(
+        sim.base_url(),
+        move |s| {
+            (s.method == "GET" && s.path().ends_with(&broken))
+                .then(|| hostile::json(500, &json!({"message": "500 Internal Server Error"})))
+        },
+        |_, _| None,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = json!({"summary": "s", "commands": [
+        {"kind": "retry_job", "project": path, "job_id": job, "rationale": "flaky"},
+        {"kind": "set_labels", "project": path, "mr_iid": iid, "add": ["ready"], "rationale": "r"}
+    ]});
+    let run = run_apply(&proxy.url(), dir.path(), &plan, &["--yes"]).await;
+    let out = &run.stdout;
+    assert_eq!(run.code, Some(1), "{out}\n{}", run.stderr);
+    let first = line_for(out, 1);
+    assert!(
+        first.contains("refused: stale: cannot fetch the target again") && first.contains("500"),
+        "{first}"
+    );
+    assert!(line_for(out, 2).contains("done"), "{out}\n{}", run.stderr);
+    let sent = writes(&sim);
+    assert!(sent.iter().all(|(_, p)| !p.contains("/retry")), "{sent:?}");
+    assert!(sent.iter().any(|(m, _)| m == "PUT"), "{sent:?}");
+    sim.shutdown().await;
+}
+
+/// `PUT …/rebase` only schedules the rebase (202): the executor polls the MR with
+/// `include_rebase_in_progress=true` until it is done, and a rebase that failed is failed with
+/// GitLab's `merge_error`, not "done".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebase_is_polled_until_done_and_reports_merge_error() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let sim = manual_sim().await;
+    let path = sim.project_path();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let p2 = polls.clone();
+    let proxy = hostile::serve_proxy(
+        sim.base_url(),
+        |_| None,
+        move |s, up| {
+            if !(s.method == "GET" && s.uri.contains("include_rebase_in_progress=true")) {
+                return None;
+            }
+            let n = p2.fetch_add(1, Ordering::SeqCst);
+            let mut v: Value = serde_json::from_slice(&up.body).ok()?;
+            if n == 0 {
+                v["rebase_in_progress"] = json!(true);
+            } else {
+                v["rebase_in_progress"] = json!(false);
+                v["merge_error"] = json!("Rebase failed: conflict in src/lib.rs");
+            }
+            Some(hostile::json(up.status, &v))
+        },
+    )
+    .await;
+    let client = client(&proxy.url(), false);
+    let snap = load_snapshot(&client, &path).await;
+    let (iid, _) = mergeable_mr(&snap);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ExecContext {
+        client: client.clone(),
+        audit: AuditLog::open(&dir.path().join("audit.jsonl")).unwrap(),
+    };
+    let c = cmd(json!({"kind": "rebase_mr", "project": path, "mr_iid": iid, "rationale": "r"}));
+    let mut q = Queue::new(Policy::default(), "tester@host", "s4");
+    let id = q.propose(c, Source::Operator, &snap, now()).id();
+    if let Approval::NeedsConfirmation { phrase } = q.approve(id, now()).unwrap() {
+        q.confirm(id, &phrase, now()).unwrap();
+    }
+    let ticket = q.start(id, now()).unwrap();
+    let report = execute(&ctx, &ticket, &snap).await;
+    sim.shutdown().await;
+    assert_eq!(polls.load(Ordering::SeqCst), 2, "polled until done");
+    let Finish::Failed(why) = &report.finish else {
+        panic!("{}", report.line())
+    };
+    assert_eq!(why, "rebase failed: Rebase failed: conflict in src/lib.rs");
+}

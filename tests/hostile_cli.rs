@@ -38,6 +38,7 @@ async fn start_sim() -> SimHandle {
         seed: 42,
         token: None,
         clock: SimClock::Manual,
+        ..SimConfig::default()
     })
     .await
     .unwrap()

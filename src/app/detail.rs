@@ -204,18 +204,18 @@ fn state_line(mr: &MergeRequest, out: &mut Vec<ToneLine>) {
     if mr.conflicts() {
         flags.push(("conflicts".to_string(), Tone::Status(StatusClass::Failed)));
     }
-    // GitLab's status repeats the flags above (`conflict`, `draft_status`): said once.
+    // GitLab's status repeats the flags above (`conflict`, `draft_status`, and the legacy
+    // `cannot_be_merged` of GitLab < 15.6): said once.
     if let Some(s) = mr
-        .detailed_merge_status
-        .as_ref()
-        .filter(|s| !matches!(s.as_str(), "conflict" | "draft_status"))
+        .merge_state()
+        .filter(|s| !matches!(*s, "conflict" | "draft_status" | "cannot_be_merged"))
     {
-        let tone = if s.as_str() == "mergeable" {
+        let tone = if s == "mergeable" || s == "can_be_merged" {
             Tone::Status(StatusClass::Success)
         } else {
             Tone::Normal
         };
-        flags.push((s.as_str().replace('_', " "), tone));
+        flags.push((s.replace('_', " "), tone));
     }
     if flags.is_empty() {
         flags.push((mr.state.to_string(), Tone::Normal));

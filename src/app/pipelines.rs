@@ -20,13 +20,25 @@ pub enum PipeRow {
     },
     /// Expanded, but the jobs have not been fetched yet.
     Loading(u64),
+    /// A trigger job of `pipeline` (or of a pipeline below it, at `depth` > 1) and the
+    /// downstream pipeline it started; that pipeline's jobs follow as `Job` rows of `pipeline`
+    /// (the pipeline in the list they belong under).
+    Downstream {
+        pipeline: u64,
+        bridge: u64,
+        child: u64,
+        depth: usize,
+    },
 }
 
 impl PipeRow {
+    /// The pipeline of the list this row belongs under.
     pub fn pipeline_id(&self) -> u64 {
         match self {
             PipeRow::Pipeline(p) | PipeRow::Loading(p) => *p,
-            PipeRow::Stage { pipeline, .. } | PipeRow::Job { pipeline, .. } => *pipeline,
+            PipeRow::Stage { pipeline, .. }
+            | PipeRow::Job { pipeline, .. }
+            | PipeRow::Downstream { pipeline, .. } => *pipeline,
         }
     }
 }
@@ -140,6 +152,24 @@ impl PipelineTree {
                                 job: j.id,
                             });
                         }
+                    }
+                }
+            }
+            // Child and multi-project pipelines under their trigger jobs: the list leaves
+            // them out, and a failure downstream shows no failed job above.
+            for (depth, b, d) in snap.downstream_tree(p.id) {
+                self.rows.push(PipeRow::Downstream {
+                    pipeline: p.id,
+                    bridge: b.id,
+                    child: d.id,
+                    depth,
+                });
+                for (_, jobs) in stages(snap.jobs.get(&d.id).map_or(&[][..], |v| v)) {
+                    for j in jobs {
+                        self.rows.push(PipeRow::Job {
+                            pipeline: p.id,
+                            job: j.id,
+                        });
                     }
                 }
             }
@@ -268,6 +298,57 @@ mod tests {
         t.rebuild(Some(&snap), 20);
         assert!(t.rows.contains(&PipeRow::Loading(105)));
         assert!(t.visible_pipelines(1).contains(&105));
+    }
+
+    #[test]
+    fn downstream_pipelines_and_their_jobs_follow_their_trigger_job() {
+        let mut snap = testkit::snapshot();
+        let child: Pipeline = serde_json::from_value(serde_json::json!({
+            "id": 9001, "status": "failed", "source": "parent_pipeline", "ref": "main"}))
+        .unwrap();
+        let bridge: crate::gitlab::Bridge = serde_json::from_value(serde_json::json!({
+            "id": 7001, "name": "trigger:e2e", "stage": "deploy", "status": "failed",
+            "downstream_pipeline": child}))
+        .unwrap();
+        snap.bridges.insert(101, vec![bridge]);
+        let mut j = snap.jobs[&101][0].clone();
+        j.id = 9100;
+        j.status = Status::Failed;
+        j.pipeline =
+            Some(serde_json::from_value(serde_json::json!({"id": 9001, "ref": "main"})).unwrap());
+        snap.jobs.insert(9001, vec![j]);
+        let mut t = PipelineTree::default();
+        t.expanded.insert(101);
+        t.rebuild(Some(&snap), 40);
+        let at = t
+            .rows
+            .iter()
+            .position(|r| matches!(r, PipeRow::Downstream { child: 9001, .. }))
+            .expect("a downstream row");
+        assert_eq!(
+            t.rows[at],
+            PipeRow::Downstream {
+                pipeline: 101,
+                bridge: 7001,
+                child: 9001,
+                depth: 1
+            }
+        );
+        assert_eq!(
+            t.rows[at + 1],
+            PipeRow::Job {
+                pipeline: 101,
+                job: 9100
+            }
+        );
+        // Collapsed: nothing below the pipeline row.
+        t.expanded.clear();
+        t.rebuild(Some(&snap), 40);
+        assert!(
+            !t.rows
+                .iter()
+                .any(|r| matches!(r, PipeRow::Downstream { .. }))
+        );
     }
 
     #[test]

@@ -83,8 +83,11 @@ pub fn age(then: Option<Timestamp>, now: Timestamp) -> String {
         format!("{}m", secs / 60)
     } else if secs < 48 * 3600 {
         format!("{}h", secs / 3600)
-    } else {
+    } else if secs < 1000 * 86400 {
         format!("{}d", secs / 86400)
+    } else {
+        // 1,000+ days read in years (gitlab.com projects hold MRs that old).
+        format!("{}y", secs / (365 * 86400))
     }
 }
 
@@ -99,7 +102,21 @@ pub fn duration(secs: f64) -> String {
     } else if s < 3600 {
         format!("{}m{:02}s", s / 60, s % 60)
     } else {
+        long(s)
+    }
+}
+
+/// An hour or more: `1h02m` up to two days, then `3d04h` (a 14-day pipeline as `342h05m` is not
+/// readable), then whole days, then years.
+fn long(s: u64) -> String {
+    if s < 48 * 3600 {
         format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s < 100 * 86400 {
+        format!("{}d{:02}h", s / 86400, (s % 86400) / 3600)
+    } else if s < 1000 * 86400 {
+        format!("{}d", s / 86400)
+    } else {
+        format!("{}y", s / (365 * 86400))
     }
 }
 
@@ -115,13 +132,31 @@ pub fn elapsed(secs: f64) -> String {
     } else if s < 3600 {
         format!("{}m", s / 60)
     } else {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+        long(s)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_ages_and_durations_stay_short() {
+        let now = Timestamp::from_second(2_000_000_000).unwrap();
+        let ago = |d: i64| {
+            age(
+                Some(Timestamp::from_second(2_000_000_000 - d).unwrap()),
+                now,
+            )
+        };
+        assert_eq!(ago(999 * 86400), "999d");
+        assert_eq!(ago(1200 * 86400), "3y");
+        let fourteen_days = 14.0 * 86400.0 + 5.0 * 3600.0;
+        assert_eq!(duration(fourteen_days), "14d05h");
+        assert_eq!(elapsed(fourteen_days), "14d05h");
+        assert_eq!(duration(3720.0), "1h02m");
+        assert_eq!(duration(47.0 * 3600.0), "47h00m");
+    }
 
     #[test]
     fn truncates_by_display_width() {

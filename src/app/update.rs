@@ -973,7 +973,7 @@ fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
                 state.pipelines.set_expanded(false);
                 rebuild_lists(state);
             }
-            Some(PipeRow::Loading(_)) | None => {}
+            Some(PipeRow::Loading(_) | PipeRow::Downstream { .. }) | None => {}
         },
         Pane::Queue => commands::details(state),
         Pane::Activity => {

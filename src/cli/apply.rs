@@ -257,9 +257,17 @@ pub async fn apply_plan(
         .filter(|(i, _)| *i < MAX_PLAN_ITEMS)
         .map(|(_, c)| c)
         .collect();
-    let snap = snapshot_for(client, project, &cmds)
+    let (snap, unfetched) = snapshot_for(client, project, &cmds)
         .await
         .with_context(|| format!("cannot fetch {project} to validate the plan"))?;
+    // Position in the plan -> why its target could not be fetched (that command only is stale).
+    let unfetched: std::collections::BTreeMap<usize, String> = plan
+        .commands
+        .iter()
+        .filter(|(i, _)| *i < MAX_PLAN_ITEMS)
+        .enumerate()
+        .filter_map(|(k, (i, _))| unfetched.get(&k).map(|why| (*i, why.clone())))
+        .collect();
     // What was done already (also checked again, under a lock, right before each execution):
     // by the logged command, and by keyed hash for commands whose payload the log redacted.
     let since = jiff::Timestamp::now()
@@ -339,6 +347,23 @@ pub async fn apply_plan(
             emit(&mut out, invalid_item(r.index + 1, &r.error.to_string()));
         }
         let n = index + 1;
+        if let Some(why) = unfetched.get(index) {
+            out.refused += 1;
+            emit(
+                &mut out,
+                result(
+                    n,
+                    &cmd.kind().to_string(),
+                    &cmd.target().to_string(),
+                    "refused",
+                    format!(
+                        "stale: cannot fetch the target again: {}",
+                        one_line(why, 300)
+                    ),
+                ),
+            );
+            continue;
+        }
         let proposed = queue.propose(cmd.clone(), Source::PlanFile, &snap, jiff::Timestamp::now());
         audit_log.append_all(&queue.drain_records())?;
         let id = match proposed {

@@ -19,6 +19,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         } else {
             SimClock::Real
         },
+        edition: args.edition,
     })
     .await?;
     {

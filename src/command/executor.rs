@@ -5,6 +5,7 @@
 //! preconditions no longer hold is refused as stale and nothing is sent. The outcome is written to
 //! the audit log (and synced) before it is reported, so whatever the UI shows is on disk.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -250,12 +251,25 @@ async fn run(
                 );
             }
             Ok(resp) => {
-                let summary = summarize(cmd, &resp);
+                let mut summary = summarize(cmd, &resp);
+                if let Command::RebaseMr { mr_iid, .. } = cmd {
+                    // 202 only schedules the rebase: wait for GitLab to say how it went.
+                    match rebase_outcome(client, fresh.project.id, *mr_iid).await {
+                        Ok(s) => summary = s,
+                        Err(why) => return (Finish::Failed(why), Some(req), Some(resp.status)),
+                    }
+                }
                 last = (Some(req), Some(resp.status), summary);
             }
             Err(e) => {
                 let status = e.status();
-                return (Finish::Failed(failure_text(&e)), Some(req), status);
+                let mut text = failure_text(&e);
+                if let Command::MergeMr { mr_iid, .. } = cmd
+                    && matches!(status, Some(405 | 406 | 409 | 422))
+                {
+                    text.push_str(&merge_refusal(client, fresh.project.id, *mr_iid).await);
+                }
+                return (Finish::Failed(text), Some(req), status);
             }
         }
     }
@@ -281,6 +295,62 @@ pub fn documented_success(cmd: &Command) -> &'static [u16] {
 fn expected_text(codes: &[u16]) -> String {
     let v: Vec<String> = codes.iter().map(u16::to_string).collect();
     v.join(" or ")
+}
+
+/// How often, and how far apart, a scheduled rebase is polled before `apply` moves on.
+const REBASE_POLLS: u32 = 10;
+const REBASE_POLL_GAP: Duration = Duration::from_secs(1);
+
+/// Polls the MR (`include_rebase_in_progress=true`) until GitLab's rebase is done, then says
+/// how it went: `merge_error` when it failed (an `Err`).
+async fn rebase_outcome(client: &GitlabClient, pid: u64, iid: u64) -> Result<String, String> {
+    for attempt in 0..REBASE_POLLS {
+        if attempt > 0 {
+            tokio::time::sleep(REBASE_POLL_GAP).await;
+        }
+        match client.merge_request_rebase_state(pid, iid).await {
+            Ok(mr) if mr.rebase_in_progress == Some(true) => continue,
+            Ok(mr) => {
+                return match mr.merge_error.as_deref().filter(|e| !e.trim().is_empty()) {
+                    Some(err) => Err(format!(
+                        "rebase failed: {}",
+                        crate::text::one_line(&crate::redact::redact(err), 200)
+                    )),
+                    None => Ok("rebase finished".into()),
+                };
+            }
+            Err(e) => {
+                return Ok(format!(
+                    "rebase requested; its outcome could not be read: {e}"
+                ));
+            }
+        }
+    }
+    Ok(format!(
+        "rebase still in progress after {}s",
+        REBASE_POLLS as u64 * REBASE_POLL_GAP.as_secs()
+    ))
+}
+
+/// After GitLab refused a merge (405/406/409/422), what it says about the MR now: the
+/// refusal's own message is often generic ("Method Not Allowed").
+async fn merge_refusal(client: &GitlabClient, pid: u64, iid: u64) -> String {
+    match client.merge_request(pid, iid).await {
+        Ok(mr) => {
+            let mut t = format!(
+                "; GitLab now reports !{iid} as {}",
+                crate::text::one_line(mr.merge_state().unwrap_or("unknown"), 60)
+            );
+            if let Some(err) = mr.merge_error.as_deref().filter(|e| !e.trim().is_empty()) {
+                t.push_str(&format!(
+                    " (merge_error: {})",
+                    crate::text::one_line(&crate::redact::redact(err), 200)
+                ));
+            }
+            t
+        }
+        Err(e) => format!("; could not re-fetch !{iid}: {e}"),
+    }
 }
 
 fn failure_text(e: &GitlabError) -> String {
@@ -395,20 +465,24 @@ pub async fn refresh_target(
     Ok(s)
 }
 
-/// Builds a snapshot holding just what `cmds` refer to, fetched now (for `apply`).
+/// Builds a snapshot holding just what `cmds` refer to, fetched now (for `apply`). A target
+/// that cannot be fetched (a 5xx, a timeout, a 403 on that one object) is said beside the
+/// snapshot, by the index of its command in `cmds`: only those commands are stale, not the whole
+/// plan. The project itself, a rejected token and a rate limit still end it.
 pub async fn snapshot_for(
     client: &GitlabClient,
     project: &str,
     cmds: &[&Command],
-) -> Result<ProjectSnapshot, GitlabError> {
+) -> Result<(ProjectSnapshot, BTreeMap<usize, String>), GitlabError> {
     let p = client.project(project).await?;
     let mut s = ProjectSnapshot {
         host: client.host().to_string(),
         project: p,
         ..ProjectSnapshot::default()
     };
-    let mut seen = std::collections::BTreeSet::new();
-    for c in cmds {
+    let mut seen: BTreeMap<_, Option<String>> = BTreeMap::new();
+    let mut unfetched: BTreeMap<usize, String> = BTreeMap::new();
+    for (i, c) in cmds.iter().enumerate() {
         // Commands for another project are rejected by validation; nothing to fetch.
         if !c.project().eq_ignore_ascii_case(s.path()) {
             continue;
@@ -418,12 +492,29 @@ pub async fn snapshot_for(
             matches!(c, Command::MergeMr { .. }),
             matches!(c, Command::AssignReviewers { .. }),
         );
-        if seen.insert(key) {
-            s = refresh_target(client, c, &s).await?;
+        let failure = match seen.get(&key) {
+            Some(f) => f.clone(),
+            None => {
+                let f = match refresh_target(client, c, &s).await {
+                    Ok(fresh) => {
+                        s = fresh;
+                        None
+                    }
+                    Err(
+                        e @ (GitlabError::Unauthorized { .. } | GitlabError::RateLimited { .. }),
+                    ) => return Err(e),
+                    Err(e) => Some(e.to_string()),
+                };
+                seen.insert(key, f.clone());
+                f
+            }
+        };
+        if let Some(why) = failure {
+            unfetched.insert(i, why);
         }
     }
     s.fetched_at = Some(jiff::Timestamp::now());
-    Ok(s)
+    Ok((s, unfetched))
 }
 
 /// A short, readable summary of GitLab's answer.

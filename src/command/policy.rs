@@ -22,6 +22,9 @@ pub struct PolicySection {
     pub deny: Vec<String>,
     /// Command kinds approved without asking (never high risk)
     pub auto_approve: Vec<String>,
+    /// More words (prefixes of a word of a job's name or stage) that mark a deploy job, beside
+    /// the built-in deploy, prod, release, rollout, staging, …: playing such a job is high risk.
+    pub deploy_patterns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -40,6 +43,8 @@ pub struct Policy {
     pub mode: Mode,
     pub deny: BTreeSet<Kind>,
     pub auto_approve: BTreeSet<Kind>,
+    /// `[policy] deploy_patterns`, lowercased: added to the built-in deploy words.
+    pub deploy_patterns: Vec<String>,
 }
 
 impl Policy {
@@ -78,11 +83,24 @@ impl Policy {
                 ));
             }
         }
+        let mut deploy_patterns = Vec::new();
+        for p in &section.deploy_patterns {
+            let w = p.trim().to_ascii_lowercase();
+            // Matched against words split at anything not a letter or digit.
+            if w.is_empty() || !w.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(format!(
+                    "policy.deploy_patterns: \"{p}\" is not a word (letters and digits; it \
+                     matches the start of a word of a job's name or stage)"
+                ));
+            }
+            deploy_patterns.push(w);
+        }
         Ok(Policy {
             read_only: section.read_only || read_only_flag,
             mode,
             deny,
             auto_approve,
+            deploy_patterns,
         })
     }
 
@@ -144,6 +162,25 @@ mod tests {
             mode: mode.map(String::from),
             deny: deny.iter().map(|s| s.to_string()).collect(),
             auto_approve: auto.iter().map(|s| s.to_string()).collect(),
+            deploy_patterns: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn deploy_patterns_are_lowercased_words() {
+        let s = PolicySection {
+            deploy_patterns: vec!["Ship".into(), " cutover ".into()],
+            ..PolicySection::default()
+        };
+        let p = Policy::from_config(&s, false).unwrap();
+        assert_eq!(p.deploy_patterns, ["ship", "cutover"]);
+        for bad in ["", "deploy:*", "go live"] {
+            let s = PolicySection {
+                deploy_patterns: vec![bad.into()],
+                ..PolicySection::default()
+            };
+            let e = Policy::from_config(&s, false).unwrap_err();
+            assert!(e.contains("policy.deploy_patterns"), "{bad:?}: {e}");
         }
     }
 

@@ -257,8 +257,34 @@ pub fn details(cmd: &Command, snap: &ProjectSnapshot) -> Vec<(&'static str, Stri
                 rows.push(("remove labels", remove.join(", ")));
             }
         }
-        Command::AssignReviewers { reviewers, .. } => {
-            rows.push(("reviewers", reviewers.join(", ")))
+        Command::AssignReviewers {
+            mr_iid, reviewers, ..
+        } => {
+            rows.push(("reviewers", reviewers.join(", ")));
+            // `reviewer_ids` replaces the MR's whole set: say whom it takes off.
+            if let Some(mr) = snap.mr(*mr_iid) {
+                let kept = |u: &str| {
+                    reviewers
+                        .iter()
+                        .any(|r| r.trim_start_matches('@').eq_ignore_ascii_case(u))
+                };
+                let current: Vec<&str> = mr.reviewers.iter().map(|u| u.username.as_str()).collect();
+                let removed: Vec<&str> = current.iter().copied().filter(|u| !kept(u)).collect();
+                rows.push((
+                    "replaces",
+                    if current.is_empty() {
+                        "no current reviewers".to_string()
+                    } else if removed.is_empty() {
+                        format!("current reviewers {} (all kept)", current.join(", "))
+                    } else {
+                        format!(
+                            "current reviewers {}: removes {}",
+                            current.join(", "),
+                            removed.join(", ")
+                        )
+                    },
+                ));
+            }
         }
         Command::MergeMr { sha, .. } => rows.push(("head sha", sha.clone())),
         _ => {}
@@ -372,6 +398,30 @@ mod tests {
         assert!(
             !posted.contains("glpat-A") && posted.contains("[REDACTED"),
             "{posted}"
+        );
+    }
+
+    /// `reviewer_ids` replaces the MR's reviewers: the details say whom it takes off.
+    #[test]
+    fn assign_reviewers_says_which_reviewers_it_replaces() {
+        let c: Command = serde_json::from_value(json!({"kind": "assign_reviewers",
+            "project": "g/app", "mr_iid": 42, "reviewers": ["@bob"], "rationale": "r"}))
+        .unwrap();
+        let mut s = snap();
+        let row = |s: &ProjectSnapshot| {
+            details(&c, s)
+                .into_iter()
+                .find(|(l, _)| *l == "replaces")
+                .map(|(_, t)| t)
+        };
+        assert_eq!(row(&s).as_deref(), Some("no current reviewers"));
+        let user = |name: &str| -> crate::gitlab::models::UserRef {
+            serde_json::from_value(json!({"id": 1, "username": name})).unwrap()
+        };
+        s.mrs.get_mut(&42).unwrap().reviewers = vec![user("carol"), user("bob")];
+        assert_eq!(
+            row(&s).as_deref(),
+            Some("current reviewers carol, bob: removes carol")
         );
     }
 

@@ -42,6 +42,12 @@ impl Risk {
 /// The risk of executing `cmd`. A `play_job` whose job is unknown is treated as a deploy: the
 /// cautious answer when we cannot tell.
 pub fn risk(cmd: &Command, snap: &ProjectSnapshot) -> Risk {
+    risk_with(cmd, snap, &[])
+}
+
+/// [`risk`], with the project's own deploy words (`[policy] deploy_patterns`) added to the
+/// built-in ones: they can only raise a `play_job` to high, never lower one.
+pub fn risk_with(cmd: &Command, snap: &ProjectSnapshot, deploy_patterns: &[String]) -> Risk {
     match cmd {
         Command::Note { .. } => Risk::None,
         Command::CommentMr { .. } | Command::SetLabels { .. } | Command::RetryJob { .. } => {
@@ -51,7 +57,7 @@ pub fn risk(cmd: &Command, snap: &ProjectSnapshot) -> Risk {
         | Command::RetryPipeline { .. }
         | Command::RebaseMr { .. } => Risk::Medium,
         Command::PlayJob { job_id, .. } => match snap.job(*job_id) {
-            Some(job) if !job.deploys() => Risk::Medium,
+            Some(job) if !job.deploys_with(deploy_patterns) => Risk::Medium,
             _ => Risk::High,
         },
         Command::CancelPipeline { .. } | Command::MergeMr { .. } => Risk::High,
@@ -163,5 +169,12 @@ mod tests {
         assert_eq!(play(16), Risk::High);
         // A manual job no word of which says it deploys (`perf`) stays medium.
         assert_eq!(play(13), Risk::Medium);
+        // Unless the project says so: `[policy] deploy_patterns = ["perf"]`.
+        let cmd = serde_json::from_value(
+            json!({"kind": "play_job", "project": "g/app", "job_id": 13, "rationale": "r"}),
+        )
+        .unwrap();
+        assert_eq!(risk_with(&cmd, &s, &["perf".into()]), Risk::High);
+        assert_eq!(risk_with(&cmd, &s, &["other".into()]), Risk::Medium);
     }
 }

@@ -653,16 +653,7 @@ pub(crate) mod tests {
         assert!(ce.satisfied() && ce.is_ce_shape());
         s.approvals.insert(42, ce);
         assert_eq!(validate(&cmd, &s), Ok(()));
-        // The EE shape of the fixture (2 required, 1 left) still blocks.
-        let ee: crate::gitlab::models::Approvals = serde_json::from_str(
-            &std::fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/fixtures/gitlab/mr_approvals.json"
-            ))
-            .unwrap(),
-        )
-        .unwrap();
-        assert!(!ee.satisfied());
+        // The EE shape (the fixture's: 2 required, 1 left) still blocks: tests/gitlab_fixtures.rs.
 
         let mut s = snap();
         s.mrs.get_mut(&42).unwrap().state = MrState::Merged;
@@ -674,6 +665,25 @@ pub(crate) mod tests {
             Some(DetailedMergeStatus::DiscussionsNotResolved);
         let r = validate(&cmd, &s).unwrap_err().join("; ");
         assert!(r.contains("discussions_not_resolved"), "{r}");
+    }
+
+    #[test]
+    fn before_gitlab_15_6_merge_status_says_conflicts() {
+        // GitLab < 15.6: no detailed_merge_status; the legacy merge_status says conflicts.
+        let head = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        let cmd: Command = serde_json::from_value(json!({"kind": "merge_mr", "project": "g/app",
+            "mr_iid": 42, "sha": head, "rationale": "r"}))
+        .unwrap();
+        let mut s = snap();
+        let m = s.mrs.get_mut(&42).unwrap();
+        m.detailed_merge_status = None;
+        m.has_conflicts = None;
+        m.merge_status = Some("cannot_be_merged".into());
+        let r = validate(&cmd, &s).unwrap_err().join("; ");
+        assert!(r.contains("conflicts"), "{r}");
+        assert_eq!(s.mrs[&42].merge_state(), Some("cannot_be_merged"));
+        s.mrs.get_mut(&42).unwrap().merge_status = Some("can_be_merged".into());
+        assert_eq!(validate(&cmd, &s), Ok(()));
     }
 
     #[test]

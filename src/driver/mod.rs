@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::activity::ActivityKind;
-use crate::app::planner::PlanMsg;
 use crate::app::logscan::{self, ScanMsg, ScanRequest};
+use crate::app::planner::PlanMsg;
 use crate::app::{Effect, Msg};
 use crate::command::audit::{self, AuditLog};
 use crate::command::executor::{self, ExecContext, ExecReport};

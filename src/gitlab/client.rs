@@ -369,6 +369,19 @@ impl GitlabClient {
             .await
     }
 
+    /// The single MR with `rebase_in_progress` (after a `PUT …/rebase`, which only schedules it).
+    pub async fn merge_request_rebase_state(
+        &self,
+        project_id: u64,
+        iid: u64,
+    ) -> Result<MergeRequest> {
+        self.get_json(
+            &format!("/projects/{project_id}/merge_requests/{iid}"),
+            &[("include_rebase_in_progress", "true".to_string())],
+        )
+        .await
+    }
+
     pub async fn mr_diffs(&self, project_id: u64, iid: u64) -> Result<Vec<MrDiff>> {
         let q = [("per_page", "100".to_string())];
         Ok(self

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::models::{MergeRequest, MrState, Pipeline};
+use super::models::{Bridge, MergeRequest, MrState, Pipeline};
 use super::snapshot::ProjectSnapshot;
 
 /// What one merge changed: ids of items added or modified, and of items that left.
@@ -100,6 +100,32 @@ pub fn forget_mr_details(snap: &mut ProjectSnapshot, iid: u64) {
     snap.notes.remove(&iid);
 }
 
+/// Stores `parent`'s trigger jobs. A downstream pipeline that moved (status or `updated_at`)
+/// loses what was fetched below it, so its jobs are fetched again. Returns whether anything
+/// changed.
+pub fn apply_bridges(snap: &mut ProjectSnapshot, parent: u64, list: Vec<Bridge>) -> bool {
+    if snap.bridges.get(&parent) == Some(&list) {
+        return false;
+    }
+    let moved: Vec<u64> = list
+        .iter()
+        .filter_map(|b| b.downstream_pipeline.as_ref())
+        .filter(|d| {
+            snap.downstream_pipeline(d.id)
+                .is_none_or(|old| old.status != d.status || old.updated_at != d.updated_at)
+        })
+        .map(|d| d.id)
+        .collect();
+    for id in moved {
+        snap.forget_downstream(id);
+        if !snap.pipelines.contains_key(&id) {
+            snap.jobs.remove(&id);
+        }
+    }
+    snap.bridges.insert(parent, list);
+    true
+}
+
 /// Merges pipelines and keeps the newest `keep` by id. Returns which of the kept ones changed
 /// and which were dropped (their jobs go with them).
 pub fn apply_pipeline_delta(
@@ -133,6 +159,7 @@ pub fn apply_pipeline_delta(
         .copied()
         .collect();
     for oldest in drop {
+        snap.forget_downstream(oldest);
         snap.pipelines.remove(&oldest);
         snap.jobs.remove(&oldest);
         changed.updated.remove(&oldest);

@@ -471,6 +471,9 @@ pub struct MergeRequest {
     pub changes_count: Option<String>,
     #[serde(default)]
     pub merge_error: Option<String>,
+    /// Only with `?include_rebase_in_progress=true`: a rebase GitLab is still running.
+    #[serde(default)]
+    pub rebase_in_progress: Option<bool>,
     #[serde(default)]
     pub user: Option<MrUserPermissions>,
 }
@@ -490,6 +493,18 @@ impl MergeRequest {
                 self.detailed_merge_status,
                 Some(DetailedMergeStatus::Conflict)
             )
+            // GitLab < 15.6 has no detailed_merge_status; its `merge_status` says the same.
+            || (self.detailed_merge_status.is_none()
+                && self.merge_status.as_deref() == Some("cannot_be_merged"))
+    }
+
+    /// The merge state to show: `detailed_merge_status`, else (GitLab < 15.6) the legacy
+    /// `merge_status` (`can_be_merged`, `cannot_be_merged`, `unchecked`, …), else nothing.
+    pub fn merge_state(&self) -> Option<&str> {
+        self.detailed_merge_status
+            .as_ref()
+            .map(|s| s.as_str())
+            .or(self.merge_status.as_deref())
     }
 
     pub fn author_username(&self) -> &str {
@@ -663,12 +678,18 @@ impl Job {
     /// field, so the words decide in practice: Auto DevOps' `production_manual` (stage
     /// `production`) deploys without saying "deploy".
     pub fn deploys(&self) -> bool {
+        self.deploys_with(&[])
+    }
+
+    /// [`Job::deploys`], with `extra` word prefixes (lowercase) counting as well: the project's
+    /// own names for its deploy jobs (`[policy] deploy_patterns`).
+    pub fn deploys_with(&self, extra: &[String]) -> bool {
         self.environment
             .as_ref()
             .and_then(|e| e.name.as_ref())
             .is_some()
-            || says_deploy(&self.stage)
-            || says_deploy(&self.name)
+            || says_deploy(&self.stage, extra)
+            || says_deploy(&self.name, extra)
     }
 }
 
@@ -839,8 +860,14 @@ pub const DEPLOY_WORDS: &[&str] = &[
     "apply",
 ];
 
-fn says_deploy(s: &str) -> bool {
+fn says_deploy(s: &str, extra: &[String]) -> bool {
     s.to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| !w.is_empty() && DEPLOY_WORDS.iter().any(|d| w.starts_with(d)))
+        .any(|w| {
+            !w.is_empty()
+                && (DEPLOY_WORDS.iter().any(|d| w.starts_with(d))
+                    || extra
+                        .iter()
+                        .any(|d| !d.is_empty() && w.starts_with(d.as_str())))
+        })
 }

@@ -187,6 +187,7 @@ pub fn spawn(
         visible_mrs: BTreeSet::new(),
         visible_pipelines: BTreeSet::new(),
         wanted_jobs: BTreeSet::new(),
+        wanted_bridges: BTreeSet::new(),
         pending_details: BTreeSet::new(),
         jobs_backoff: HashMap::new(),
         pending_members: false,
@@ -289,15 +290,63 @@ pub async fn fetch_snapshot(
         .rev()
         .filter(|p| p.status == super::models::Status::Failed)
         .map(|p| p.id);
-    let wanted: BTreeSet<u64> = newest
-        .chain(failed)
-        .take(jobs_for_latest.saturating_mul(2))
-        .collect();
-    for id in wanted.into_iter().rev() {
+    // Distinct ids: a newest pipeline that also failed must not use up a failed one's place.
+    let mut wanted: BTreeSet<u64> = BTreeSet::new();
+    for id in newest.chain(failed) {
+        if wanted.len() >= jobs_for_latest.saturating_mul(2) {
+            break;
+        }
+        wanted.insert(id);
+    }
+    for &id in wanted.iter().rev() {
         let jobs = client.pipeline_jobs(snap.project.id, id).await?;
         snap.jobs.insert(id, jobs);
     }
+    fetch_downstream(client, &mut snap, &wanted).await?;
     Ok(snap)
+}
+
+/// The trigger jobs of the failed or running pipelines among `roots`, their downstream
+/// pipelines' jobs, and so on down to [`MAX_DOWNSTREAM_DEPTH`](super::snapshot::MAX_DOWNSTREAM_DEPTH).
+/// A downstream pipeline the token cannot see is left without jobs.
+pub async fn fetch_downstream(
+    client: &GitlabClient,
+    snap: &mut ProjectSnapshot,
+    roots: &BTreeSet<u64>,
+) -> Result<(), GitlabError> {
+    // Each round goes one level deeper; the depth bound ends it.
+    for _ in 0..=super::snapshot::MAX_DOWNSTREAM_DEPTH {
+        let work = downstream_work(snap, roots.iter(), false);
+        if work.is_empty() {
+            break;
+        }
+        for item in work {
+            match item {
+                Detail::Bridges { project, id } => {
+                    let list = match client.pipeline_bridges(project, id).await {
+                        Ok(l) => l,
+                        Err(GitlabError::NotFound { .. } | GitlabError::Forbidden { .. }) => {
+                            Vec::new()
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    delta::apply_bridges(snap, id, list);
+                }
+                Detail::DownstreamJobs { project, id } => {
+                    let list = match client.pipeline_jobs(project, id).await {
+                        Ok(l) => l,
+                        Err(GitlabError::NotFound { .. } | GitlabError::Forbidden { .. }) => {
+                            Vec::new()
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    snap.jobs.insert(id, list);
+                }
+                Detail::Approvals(_) | Detail::Jobs(_) => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
@@ -342,6 +391,9 @@ struct Poller {
     visible_pipelines: BTreeSet<u64>,
     /// Pipelines whose jobs are wanted whether or not they are on screen (just failed).
     wanted_jobs: BTreeSet<u64>,
+    /// Pipelines whose trigger jobs (and downstream pipelines) are wanted whether or not they
+    /// are on screen (just failed: the failure may be downstream).
+    wanted_bridges: BTreeSet<u64>,
     /// Requests that arrived while paused or before the cold start.
     pending_details: BTreeSet<u64>,
     /// Active pipelines whose jobs were re-fetched without any job having moved: how many
@@ -643,6 +695,8 @@ impl Poller {
             snap.jobs.remove(id);
             // It moved: its jobs are fetched again now, and followed closely.
             self.jobs_backoff.remove(id);
+            // Its trigger jobs moved with it: fetched again when wanted, never shown stale.
+            snap.forget_downstream(*id);
         }
         // A pinned pipeline is kept for a command or the log view: its jobs must follow it.
         self.wanted_jobs.extend(
@@ -652,8 +706,9 @@ impl Poller {
                 .filter(|id| snap.pinned.contains(id))
                 .copied(),
         );
-        self.wanted_jobs
-            .extend(delta::newly_failed(&before, snap, &p_changes));
+        let failed = delta::newly_failed(&before, snap, &p_changes);
+        self.wanted_bridges.extend(failed.iter().copied());
+        self.wanted_jobs.extend(failed);
 
         let server_time = earliest(mr_time, p.server_time);
         snap.fetched_at = server_time.or_else(|| Some(Timestamp::now()));
@@ -710,14 +765,26 @@ impl Poller {
             .retain(|id| snap.pipelines.contains_key(id));
         self.jobs_backoff
             .retain(|id, _| snap.pipelines.get(id).is_some_and(|p| p.status.is_active()));
+        self.wanted_bridges
+            .retain(|id| snap.pipelines.contains_key(id));
+        let downstream = downstream_work(
+            snap,
+            self.visible_pipelines
+                .iter()
+                .chain(self.wanted_bridges.iter()),
+            include_running,
+        );
 
         let budget = self.cfg.max_details_per_pass.max(1);
         let work: Vec<Detail> = approvals
             .into_iter()
             .map(Detail::Approvals)
             .chain(jobs.into_iter().map(Detail::Jobs))
+            .chain(downstream)
             .collect();
         let total = work.len();
+        // Bridges just fetched may name downstream pipelines whose jobs a follow-up pass gets.
+        let mut more = false;
         for item in work.into_iter().take(budget) {
             match item {
                 // A 404 means the MR or pipeline was deleted, which no `updated_after` delta
@@ -783,9 +850,40 @@ impl Poller {
                         *changed = true;
                     }
                 }
+                Detail::Bridges { project, id } => {
+                    let list = match self.client.pipeline_bridges(project, id).await {
+                        Ok(list) => list,
+                        // Another project's pipeline the token cannot see, or one deleted:
+                        // known to have nothing to show, so not asked again until it changes.
+                        Err(GitlabError::NotFound { .. } | GitlabError::Forbidden { .. }) => {
+                            Vec::new()
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    self.wanted_bridges.remove(&id);
+                    if let Some(snap) = self.snap.as_mut() {
+                        more |= list.iter().any(|b| b.downstream_pipeline.is_some());
+                        *changed |= delta::apply_bridges(snap, id, list);
+                    }
+                }
+                Detail::DownstreamJobs { project, id } => {
+                    let list = match self.client.pipeline_jobs(project, id).await {
+                        Ok(list) => list,
+                        Err(GitlabError::NotFound { .. } | GitlabError::Forbidden { .. }) => {
+                            Vec::new()
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    if let Some(snap) = self.snap.as_mut()
+                        && snap.jobs.get(&id) != Some(&list)
+                    {
+                        snap.jobs.insert(id, list);
+                        *changed = true;
+                    }
+                }
             }
         }
-        Ok(total > budget)
+        Ok(total > budget || more)
     }
 
     /// Single-MR detail and members requests, once the snapshot exists and we are not paused.
@@ -1205,11 +1303,132 @@ async fn sleep_until_opt(t: Option<Instant>) {
 enum Detail {
     Approvals(u64),
     Jobs(u64),
+    /// A pipeline's trigger jobs, each with its downstream pipeline.
+    Bridges {
+        project: u64,
+        id: u64,
+    },
+    /// A downstream pipeline's jobs (`project` is its own: multi-project pipelines live in
+    /// another one).
+    DownstreamJobs {
+        project: u64,
+        id: u64,
+    },
+}
+
+/// Downstream work for `roots` (pipelines on screen or just failed): the bridges of those that
+/// failed or run and were not fetched since they last changed, then the same for their
+/// downstream pipelines, and the jobs of each downstream pipeline not yet fetched. Running
+/// roots with known downstream pipelines are asked again (a few), as their jobs are.
+fn downstream_work<'a>(
+    snap: &ProjectSnapshot,
+    roots: impl Iterator<Item = &'a u64>,
+    include_running: bool,
+) -> Vec<Detail> {
+    let pid = snap.project.id;
+    let roots: BTreeSet<u64> = roots.copied().collect();
+    let mut out = Vec::new();
+    let mut refreshes = 0;
+    for &id in roots.iter().rev() {
+        let Some(p) = snap.pipelines.get(&id) else {
+            continue;
+        };
+        if !ProjectSnapshot::wants_bridges(p) {
+            continue;
+        }
+        match snap.bridges.get(&id) {
+            None => out.push(Detail::Bridges { project: pid, id }),
+            Some(list)
+                if include_running
+                    && p.status.is_active()
+                    && list.iter().any(|b| b.downstream_pipeline.is_some())
+                    && refreshes < ACTIVE_JOB_REFRESHES =>
+            {
+                refreshes += 1;
+                out.push(Detail::Bridges { project: pid, id });
+            }
+            Some(_) => {}
+        }
+        for (_, _, d) in snap.downstream_tree(id) {
+            let project = d.project_id.unwrap_or(pid);
+            if !snap.jobs.contains_key(&d.id) {
+                out.push(Detail::DownstreamJobs { project, id: d.id });
+            }
+            if ProjectSnapshot::wants_bridges(d) && !snap.bridges.contains_key(&d.id) {
+                out.push(Detail::Bridges { project, id: d.id });
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bridge_to(id: u64, child: u64, status: &str, updated: &str) -> super::super::Bridge {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "name": "trigger", "stage": "deploy", "status": status,
+            "downstream_pipeline": {"id": child, "project_id": 1, "status": status,
+                "source": "parent_pipeline", "updated_at": updated}}))
+        .unwrap()
+    }
+
+    fn kinds(w: &[Detail]) -> Vec<String> {
+        w.iter()
+            .map(|d| match d {
+                Detail::Approvals(i) => format!("approvals {i}"),
+                Detail::Jobs(i) => format!("jobs {i}"),
+                Detail::Bridges { id, .. } => format!("bridges {id}"),
+                Detail::DownstreamJobs { id, .. } => format!("downstream jobs {id}"),
+            })
+            .collect()
+    }
+
+    /// Bridges only for failed or running pipelines among those asked about, once until they
+    /// change; then the downstream pipelines' jobs; a moved child's jobs are fetched again.
+    #[test]
+    fn downstream_work_follows_failed_and_running_pipelines_only() {
+        let mut snap = crate::testkit::snapshot();
+        // 101 failed, 102 success, 103 running.
+        let roots = [101u64, 102, 103];
+        assert_eq!(
+            kinds(&downstream_work(&snap, roots.iter(), true)),
+            vec!["bridges 103", "bridges 101"]
+        );
+        delta::apply_bridges(
+            &mut snap,
+            101,
+            vec![bridge_to(9, 9001, "failed", "2026-03-01T11:00:00Z")],
+        );
+        snap.bridges.insert(103, Vec::new());
+        // A failed child may itself fail in a grandchild.
+        assert_eq!(
+            kinds(&downstream_work(&snap, roots.iter(), true)),
+            vec!["downstream jobs 9001", "bridges 9001"]
+        );
+        snap.jobs.insert(9001, Vec::new());
+        snap.bridges.insert(9001, Vec::new());
+        assert!(downstream_work(&snap, roots.iter(), true).is_empty());
+        // The child moved: what was fetched below it goes, and is fetched again.
+        assert!(delta::apply_bridges(
+            &mut snap,
+            101,
+            vec![bridge_to(9, 9001, "failed", "2026-03-01T11:05:00Z")],
+        ));
+        assert_eq!(
+            kinds(&downstream_work(&snap, roots.iter(), true)),
+            vec!["downstream jobs 9001", "bridges 9001"]
+        );
+        // The parent changed: its bridges are forgotten with the child's jobs.
+        snap.jobs.insert(9001, Vec::new());
+        snap.forget_downstream(101);
+        assert!(!snap.jobs.contains_key(&9001));
+        assert_eq!(
+            kinds(&downstream_work(&snap, roots.iter(), true)),
+            vec!["bridges 101"]
+        );
+    }
 
     #[test]
     fn trace_period_grows_with_the_log_so_re_downloads_stay_in_budget() {

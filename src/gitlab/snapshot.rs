@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::models::{
-    Approvals, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, Status, User,
+    Approvals, Bridge, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, Status, User,
 };
 
 /// Every entity is keyed by (host, project id) so several projects and hosts can share views.
@@ -29,8 +29,14 @@ pub struct ProjectSnapshot {
     pub mrs: BTreeMap<u64, MergeRequest>,
     /// Recent pipelines by id.
     pub pipelines: BTreeMap<u64, Pipeline>,
-    /// Jobs by pipeline id, for the pipelines whose jobs were fetched.
+    /// Jobs by pipeline id, for the pipelines whose jobs were fetched (downstream pipelines'
+    /// too: pipeline ids are unique on an instance).
     pub jobs: BTreeMap<u64, Vec<Job>>,
+    /// Trigger jobs by the pipeline that holds them, for the failed or running pipelines
+    /// whose bridges were fetched. Each carries its `downstream_pipeline` (a child or
+    /// multi-project pipeline, which the pipeline list leaves out since GitLab 17.0).
+    #[serde(default)]
+    pub bridges: BTreeMap<u64, Vec<Bridge>>,
     /// Approvals by MR iid, for the MRs whose approvals were fetched.
     pub approvals: BTreeMap<u64, Approvals>,
     /// Changed files by MR iid, fetched on demand (detail view, planner).
@@ -111,6 +117,73 @@ impl ProjectSnapshot {
             })
     }
 
+    /// The downstream pipelines under `id`'s trigger jobs, with the bridge that started each.
+    pub fn downstream(&self, id: u64) -> impl Iterator<Item = (&Bridge, &Pipeline)> {
+        self.bridges
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b.downstream_pipeline.as_ref().map(|d| (b, d)))
+    }
+
+    /// Every downstream pipeline below `id`, depth first, with its depth (1 = a child of `id`).
+    /// Bounded: a cycle in hostile data or a deep chain stops at [`MAX_DOWNSTREAM_DEPTH`].
+    pub fn downstream_tree(&self, id: u64) -> Vec<(usize, &Bridge, &Pipeline)> {
+        let mut out = Vec::new();
+        self.walk_downstream(id, 1, &mut out);
+        out
+    }
+
+    fn walk_downstream<'a>(
+        &'a self,
+        id: u64,
+        depth: usize,
+        out: &mut Vec<(usize, &'a Bridge, &'a Pipeline)>,
+    ) {
+        if depth > MAX_DOWNSTREAM_DEPTH || out.len() >= MAX_DOWNSTREAM {
+            return;
+        }
+        for (b, d) in self.downstream(id) {
+            if d.id == id || out.iter().any(|(_, _, seen)| seen.id == d.id) {
+                continue;
+            }
+            out.push((depth, b, d));
+            self.walk_downstream(d.id, depth + 1, out);
+        }
+    }
+
+    /// A downstream pipeline known through a bridge (not in the pipeline list).
+    pub fn downstream_pipeline(&self, id: u64) -> Option<&Pipeline> {
+        self.bridges
+            .values()
+            .flatten()
+            .filter_map(|b| b.downstream_pipeline.as_ref())
+            .find(|d| d.id == id)
+    }
+
+    /// Forgets `id`'s bridges and everything fetched below them (downstream jobs, bridges),
+    /// so that they are fetched again (the pipeline changed) or not kept (it was dropped).
+    pub fn forget_downstream(&mut self, id: u64) {
+        let below: Vec<u64> = self
+            .downstream_tree(id)
+            .iter()
+            .map(|(_, _, d)| d.id)
+            .collect();
+        self.bridges.remove(&id);
+        for d in below {
+            if !self.pipelines.contains_key(&d) {
+                self.jobs.remove(&d);
+            }
+            self.bridges.remove(&d);
+        }
+    }
+
+    /// Whether a pipeline's downstream pipelines are worth fetching: it failed (a failure
+    /// downstream shows no failed job in its own list) or it is still running.
+    pub fn wants_bridges(p: &Pipeline) -> bool {
+        p.status == Status::Failed || p.status.is_active()
+    }
+
     pub fn default_branch(&self) -> &str {
         self.project.default_branch.as_deref().unwrap_or("main")
     }
@@ -136,6 +209,11 @@ impl ProjectSnapshot {
         })
     }
 }
+
+/// How deep downstream pipelines are followed (child of a child of a child).
+pub const MAX_DOWNSTREAM_DEPTH: usize = 3;
+/// At most this many downstream pipelines under one pipeline are shown and fetched.
+pub const MAX_DOWNSTREAM: usize = 20;
 
 /// The kind of ref an MR pipeline runs on: `refs/merge-requests/<iid>/head` (the source
 /// branch's commit), `/merge` (merged-results: the commit GitLab made by merging the source

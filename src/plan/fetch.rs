@@ -69,13 +69,18 @@ pub async fn fetch_for_plan(
         .filter(|id| !snap.jobs.contains_key(id))
         .take(opts.jobs_for_latest)
         .collect();
-    for id in mr_pipelines {
+    for &id in &mr_pipelines {
         match client.pipeline_jobs(pid, id).await {
             Ok(jobs) => {
                 snap.jobs.insert(id, jobs);
             }
             Err(e) => tracing::warn!("plan: jobs of pipeline {id} not fetched: {e}"),
         }
+    }
+    // Their failures may be downstream (a child pipeline behind a trigger job).
+    if let Err(e) = crate::gitlab::poller::fetch_downstream(client, &mut snap, &mr_pipelines).await
+    {
+        tracing::warn!("plan: downstream pipelines not fetched: {e}");
     }
 
     let mut by_update: Vec<(Option<jiff::Timestamp>, u64)> = snap
@@ -96,7 +101,8 @@ pub async fn fetch_for_plan(
 
     // Failed jobs of the pipelines the prompt puts first: the default branch's newest, then MRs'.
     let default = snap.default_branch().to_string();
-    let mut wanted: Vec<crate::gitlab::models::Job> = Vec::new();
+    // (job, the project its pipeline runs in: a multi-project downstream's is another one)
+    let mut wanted: Vec<(crate::gitlab::models::Job, u64)> = Vec::new();
     let newest_default = snap
         .pipelines
         .values()
@@ -111,19 +117,25 @@ pub async fn fetch_for_plan(
         .map(|p| p.id)
         .collect();
     for pid_ in newest_default.into_iter().chain(mr_red) {
-        for j in snap.jobs.get(&pid_).into_iter().flatten() {
-            if j.status == Status::Failed
-                && !j.allow_failure
-                && !wanted.iter().any(|w| w.id == j.id)
-            {
-                wanted.push(j.clone());
+        let below = snap
+            .downstream_tree(pid_)
+            .into_iter()
+            .map(|(_, _, d)| (d.id, d.project_id.unwrap_or(pid)));
+        for (pl, project) in std::iter::once((pid_, pid)).chain(below) {
+            for j in snap.jobs.get(&pl).into_iter().flatten() {
+                if j.status == Status::Failed
+                    && !j.allow_failure
+                    && !wanted.iter().any(|(w, _)| w.id == j.id)
+                {
+                    wanted.push((j.clone(), project));
+                }
             }
         }
     }
     let mut logs = JobLogs::new();
     let path = snap.path().to_string();
-    for job in wanted.into_iter().take(opts.logs) {
-        match client.job_trace(pid, job.id).await {
+    for (job, project) in wanted.into_iter().take(opts.logs) {
+        match client.job_trace(project, job.id).await {
             Ok(bytes) => {
                 logs.insert(job.id, job_log(&path, &job, bytes, opts.log_lines));
             }

@@ -416,16 +416,36 @@ impl Renderer<'_> {
         items
     }
 
+    /// The pipeline's failed jobs, then those of its downstream (child and multi-project)
+    /// pipelines: a pipeline that fails downstream has no failed job of its own.
     fn failed_jobs(&self, pipeline_id: u64) -> Vec<&Job> {
-        self.snap
-            .jobs
-            .get(&pipeline_id)
-            .map(|jobs| {
-                jobs.iter()
-                    .filter(|j| j.status == Status::Failed && !j.allow_failure)
-                    .collect()
-            })
-            .unwrap_or_default()
+        let failed = |id: u64| {
+            self.snap
+                .jobs
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .filter(|j| j.status == Status::Failed && !j.allow_failure)
+        };
+        let mut out: Vec<&Job> = failed(pipeline_id).collect();
+        for (_, _, d) in self.snap.downstream_tree(pipeline_id) {
+            out.extend(failed(d.id));
+        }
+        out
+    }
+
+    /// For a job of a downstream pipeline: that pipeline and the trigger job that started it.
+    fn downstream_of(&self, j: &Job) -> Option<(&crate::gitlab::Bridge, &Pipeline)> {
+        let id = j.pipeline_id()?;
+        if self.snap.pipelines.contains_key(&id) {
+            return None;
+        }
+        self.snap.bridges.values().flatten().find_map(|b| {
+            b.downstream_pipeline
+                .as_ref()
+                .filter(|d| d.id == id)
+                .map(|d| (b, d))
+        })
     }
 
     fn job_block(&self, j: &Job, with_log: bool) -> String {
@@ -445,9 +465,17 @@ impl Renderer<'_> {
                 )
             })
             .unwrap_or_default();
+        let downstream = self.downstream_of(j);
         let mut b = format!(
-            "  job {} failed: reason {} ({}){diagnosed}, ran {}, queued {}{}\n",
+            "  job {}{} failed: reason {} ({}){diagnosed}, ran {}, queued {}{}\n",
             j.id,
+            downstream
+                .map(|(_, d)| format!(
+                    " (downstream pipeline {}, source {})",
+                    d.id,
+                    fence::word(d.source.as_deref().unwrap_or("?"))
+                ))
+                .unwrap_or_default(),
             j.failure_reason
                 .as_ref()
                 .map(|r| fence::word(r.as_str()))
@@ -483,6 +511,9 @@ impl Renderer<'_> {
             fence::clean(&j.name, 120),
             fence::clean(&j.stage, 60)
         );
+        if let Some((bridge, _)) = downstream {
+            let _ = write!(free, "\ntrigger job: {}", fence::clean(&bridge.name, 120));
+        }
         if let Some(r) = &j.runner {
             let _ = write!(
                 free,
@@ -616,7 +647,8 @@ impl Renderer<'_> {
             self.age(mr.created_at),
             self.age(mr.updated_at),
             yes_no(mr.is_draft()),
-            dms.map(|d| fence::word(d.as_str()))
+            mr.merge_state()
+                .map(fence::word)
                 .unwrap_or_else(|| "unknown".into()),
             yes_no(mr.conflicts()),
         );

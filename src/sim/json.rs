@@ -628,6 +628,15 @@ pub fn approvals(w: &World, mr: &Mr, now: Ms) -> Value {
         .filter(|u| u.access_level >= 30 && u.id != mr.author && !u.bot)
         .map(|u| user_basic(w, u))
         .collect();
+    if w.ce {
+        // CE's entity (`merge_request_approvals.rb`): `approved` means someone approved.
+        return json!({
+            "user_has_approved": mr.approved_by.iter().any(|&(u, _)| u == w.current_user),
+            "user_can_approve": mr.author != w.current_user && mr.state == "opened",
+            "approved": !approved_by.is_empty(),
+            "approved_by": approved_by,
+        });
+    }
     let left = mr.approvals_left();
     json!({
         "id": mr.id,

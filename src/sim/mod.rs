@@ -44,6 +44,19 @@ pub struct SimConfig {
     /// When set, only this token (Bearer or PRIVATE-TOKEN) is accepted; otherwise any or none.
     pub token: Option<String>,
     pub clock: SimClock,
+    /// Which GitLab to imitate where editions differ (the approvals answer).
+    pub edition: Edition,
+}
+
+/// GitLab's editions, where their API answers differ.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Edition {
+    /// Premium/Ultimate: approval rules, `approvals_required` and `approvals_left`.
+    #[default]
+    Ee,
+    /// CE/FOSS: no approval rules; the approvals answer has only `approved`, `approved_by`,
+    /// `user_has_approved` and `user_can_approve`, and approvals never block a merge.
+    Ce,
 }
 
 impl Default for SimConfig {
@@ -54,6 +67,7 @@ impl Default for SimConfig {
             seed: 42,
             token: None,
             clock: SimClock::Real,
+            edition: Edition::Ee,
         }
     }
 }
@@ -114,6 +128,8 @@ pub(crate) struct Shared {
     requests: Mutex<faults::RequestLog>,
     token: Option<String>,
     base_url: String,
+    /// The rate-limit window: (minute since the epoch, requests counted in it).
+    throttle: Mutex<(i64, u64)>,
 }
 
 /// A running simulator. Dropping it stops the server.
@@ -135,6 +151,9 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
     world.base_url = base_url.clone();
+    if cfg.edition == Edition::Ce {
+        world.set_ce();
+    }
     let project_path = world.project.path.clone();
     let shared = Arc::new(Shared {
         world: Mutex::new(world),
@@ -143,6 +162,7 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
         requests: Mutex::new(faults::RequestLog::default()),
         token: cfg.token.filter(|t| !t.is_empty()),
         base_url,
+        throttle: Mutex::new((0, 0)),
     });
     let app = axum::Router::new()
         .fallback(routes::handle)

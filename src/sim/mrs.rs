@@ -476,7 +476,11 @@ pub fn merge(w: &mut World, now: Ms, iid: &str, p: &Params) -> Reply {
     if let Some(sha) = p.get("sha")
         && sha != mr.sha
     {
-        return Reply::message(409, "SHA does not match HEAD of source branch");
+        // GitLab names the head it has (`merge_requests.rb`).
+        return Reply::message(
+            409,
+            &format!("SHA does not match HEAD of source branch: {}", mr.sha),
+        );
     }
     let current = w.current_user;
     if waits_for_ci {

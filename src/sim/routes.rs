@@ -101,7 +101,43 @@ pub async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     if truncate {
         resp = truncated(resp).await;
     }
+    rate_limit_headers(&mut resp, &s, now);
     with_date(resp, now)
+}
+
+/// The limit the simulator announces: gitlab.com's authenticated API quota per minute.
+const RATE_LIMIT: u64 = 2000;
+
+/// GitLab.com sends `RateLimit-*` on every response, throttled or not: this request counted in
+/// the current one-minute window (the simulator never throttles on its own; faults do).
+fn rate_limit_headers(resp: &mut Response, s: &Shared, now: i64) {
+    let minute = now.div_euclid(60_000);
+    let observed = match s.throttle.lock() {
+        Ok(mut t) => {
+            if t.0 != minute {
+                *t = (minute, 0);
+            }
+            t.1 += 1;
+            t.1
+        }
+        Err(_) => return,
+    };
+    let reset_ms = (minute + 1) * 60_000;
+    let h = resp.headers_mut();
+    h.insert(
+        "ratelimit-name",
+        HeaderValue::from_static("throttle_authenticated_api"),
+    );
+    h.insert("ratelimit-limit", HeaderValue::from(RATE_LIMIT));
+    h.insert("ratelimit-observed", HeaderValue::from(observed));
+    h.insert(
+        "ratelimit-remaining",
+        HeaderValue::from(RATE_LIMIT.saturating_sub(observed)),
+    );
+    h.insert("ratelimit-reset", HeaderValue::from(reset_ms / 1000));
+    if let Ok(v) = HeaderValue::from_str(&http::http_date(reset_ms)) {
+        h.insert("ratelimit-resettime", v);
+    }
 }
 
 /// The request's own scheme and host (Link URLs must point where the client connected).

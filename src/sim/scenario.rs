@@ -166,12 +166,24 @@ struct BridgeDef {
     name: String,
     stage: String,
     jobs: Vec<TemplateDef>,
+    /// Per-job changes in the child pipeline (a failing downstream job).
+    #[serde(default)]
+    child_jobs: BTreeMap<String, JobOverride>,
 }
 
 #[derive(Debug, Deserialize)]
 struct ArrivalDef {
     min_s: u64,
     max_s: u64,
+}
+
+/// A child pipeline behind a trigger job: the bridge's name and stage, the child's jobs and
+/// their per-job changes.
+struct ChildDef {
+    name: String,
+    stage: String,
+    jobs: Vec<TemplateJob>,
+    overrides: BTreeMap<String, JobOverride>,
 }
 
 /// A pipeline to create, collected first so ids can follow creation time.
@@ -189,7 +201,7 @@ enum PendingPipeline {
         author: u64,
         title: String,
         jobs: BTreeMap<String, JobOverride>,
-        bridge: Option<(String, String, Vec<TemplateJob>)>,
+        bridge: Option<ChildDef>,
     },
 }
 
@@ -275,6 +287,7 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
         .collect();
     let p = &sc.project;
     let mut world = World {
+        ce: false,
         seed,
         project: ProjectInfo {
             id: p.id,
@@ -440,12 +453,11 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
                     author: uid(&m.author).unwrap_or(current_user),
                     title: m.title.clone(),
                     jobs: m.jobs.clone(),
-                    bridge: m.bridge.as_ref().map(|b| {
-                        (
-                            b.name.clone(),
-                            b.stage.clone(),
-                            b.jobs.iter().map(template_job).collect(),
-                        )
+                    bridge: m.bridge.as_ref().map(|b| ChildDef {
+                        name: b.name.clone(),
+                        stage: b.stage.clone(),
+                        jobs: b.jobs.iter().map(template_job).collect(),
+                        overrides: b.child_jobs.clone(),
                     }),
                 },
                 10_000 + k,
@@ -492,8 +504,8 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
                 let branch = world.project.default_branch.clone();
                 let pi =
                     world.add_pipeline("main", &jobs, branch, "push", None, sha, at, author, title);
-                if let Some((name, stage, tjobs)) = bridge {
-                    add_bridge(&mut world, pi, name, stage, tjobs, &mut bridge_id);
+                if let Some(child) = bridge {
+                    add_bridge(&mut world, pi, child, &mut bridge_id);
                 }
             }
         }
@@ -514,14 +526,13 @@ fn uid_name(users: &[UserRec], id: u64) -> Option<String> {
 }
 
 /// A trigger job whose downstream child pipeline starts when the parent's last stage is reached.
-fn add_bridge(
-    world: &mut World,
-    parent: usize,
-    name: String,
-    stage: String,
-    tjobs: Vec<TemplateJob>,
-    counter: &mut u64,
-) {
+fn add_bridge(world: &mut World, parent: usize, child: ChildDef, counter: &mut u64) {
+    let ChildDef {
+        name,
+        stage,
+        jobs: tjobs,
+        overrides,
+    } = child;
     let p = &world.pipelines[parent];
     let start = p
         .jobs
@@ -534,7 +545,7 @@ fn add_bridge(
     world.templates.insert(key.clone(), tjobs);
     let ci = world.add_pipeline(
         &key,
-        &BTreeMap::new(),
+        &overrides,
         git_ref,
         "parent_pipeline",
         None,

@@ -146,6 +146,16 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     {
         cols[5].want = 20;
     }
+    // The iid column fits the longest iid listed: a 6-digit `!154421` must never be cut.
+    let iid_w = state
+        .mrs
+        .rows
+        .iter()
+        .map(|i| i.to_string().len() + 1)
+        .max()
+        .unwrap_or(0);
+    cols[0].min = cols[0].min.max(iid_w);
+    cols[0].want = cols[0].want.max(iid_w);
     let widths = columns(inner.width as usize - 1, &cols);
     // "✗ test: …" says less than "✗ failed": the cause only where a few words of it fit.
     let cause_fits = widths[5] >= 14;

@@ -162,6 +162,15 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .collect();
     let cols = layout(&shown);
     // Two columns of tree markers, then the table.
+    // The id column fits the largest id known: gitlab.com pipeline ids have 10-11 digits.
+    let mut cols = cols;
+    let id_w = snap
+        .pipelines
+        .keys()
+        .max()
+        .map_or(0, |id| id.to_string().len() + 1);
+    cols[1].min = cols[1].min.max(id_w);
+    cols[1].want = cols[1].want.max(id_w);
     let widths = columns((inner.width as usize).saturating_sub(3), &cols);
     let list = table_header(
         buf,
@@ -233,6 +242,12 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                 marker,
                 Span::styled("     loading jobs…", theme.dim()),
             ]),
+            PipeRow::Downstream {
+                bridge,
+                child,
+                depth,
+                pipeline,
+            } => downstream_line(snap, *pipeline, *bridge, *child, *depth, marker, theme),
         };
         put_row(
             buf,
@@ -281,6 +296,50 @@ fn stage_line<'a>(
     ])
 }
 
+/// `↳ trigger:e2e → ✗ failed #9001 child`: a trigger job and the pipeline it started.
+fn downstream_line<'a>(
+    snap: &ProjectSnapshot,
+    root: u64,
+    bridge: u64,
+    child: u64,
+    depth: usize,
+    marker: Span<'a>,
+    theme: &Theme,
+) -> Line<'a> {
+    let Some((_, b, d)) = snap
+        .downstream_tree(root)
+        .into_iter()
+        .find(|(_, b, d)| b.id == bridge && d.id == child)
+    else {
+        return Line::from(vec![marker]);
+    };
+    let c = symbols::class(&d.status);
+    let kind = match d.source.as_deref() {
+        Some("parent_pipeline") => "child",
+        Some("pipeline") => "multi-project",
+        _ => "downstream",
+    };
+    let arrow = if theme.ascii { "->" } else { "↳" };
+    let to = if theme.ascii { "->" } else { "→" };
+    Line::from(vec![
+        marker,
+        Span::raw("   ".repeat(depth)),
+        Span::styled(format!("{arrow} "), theme.dim()),
+        Span::styled(
+            fit(&text::sanitize_line(&b.name), 28, theme.ascii)
+                .trim_end()
+                .to_string(),
+            theme.bold(),
+        ),
+        Span::styled(format!(" {to} "), theme.dim()),
+        Span::styled(
+            format!("{} {}", symbols::symbol(c, theme.ascii), d.status),
+            theme.status(c),
+        ),
+        Span::styled(format!(" #{} {kind}", d.id), theme.dim()),
+    ])
+}
+
 fn job_line<'a>(
     snap: &ProjectSnapshot,
     causes: &Causes,
@@ -289,18 +348,23 @@ fn job_line<'a>(
     theme: &Theme,
     width: usize,
 ) -> Line<'a> {
-    let Some(j) = snap
+    // A downstream pipeline's job is listed under the pipeline above it, one level in.
+    let own = snap
         .jobs
         .get(&pipeline)
-        .and_then(|js| js.iter().find(|j| j.id == job))
-    else {
-        return Line::from(vec![marker]);
+        .and_then(|js| js.iter().find(|j| j.id == job));
+    let (j, indent) = match own {
+        Some(j) => (j, "     "),
+        None => match snap.job(job) {
+            Some(j) => (j, "        "),
+            None => return Line::from(vec![marker]),
+        },
     };
     let c = symbols::job_class(&j.status, j.allow_failure);
     let name_w = width.saturating_sub(7).clamp(8, 28);
     let mut spans = vec![
         marker,
-        Span::raw("     "),
+        Span::raw(indent),
         Span::styled(
             format!("{} ", symbols::symbol(c, theme.ascii)),
             theme.status(c),
@@ -328,4 +392,24 @@ fn job_line<'a>(
         spans.push(Span::styled(" (allowed to fail)", theme.dim()));
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on(r: &str) -> Pipeline {
+        serde_json::from_value(serde_json::json!({"id": 1, "status": "success", "ref": r})).unwrap()
+    }
+
+    #[test]
+    fn mr_refs_read_as_the_mr_with_their_kind() {
+        assert_eq!(git_ref(&on("refs/merge-requests/154421/head")), "!154421");
+        assert_eq!(
+            git_ref(&on("refs/merge-requests/154421/merge")),
+            "!154421 merge"
+        );
+        assert_eq!(git_ref(&on("refs/merge-requests/7/train")), "!7 train");
+        assert_eq!(git_ref(&on("main")), "main");
+    }
 }

@@ -22,7 +22,7 @@ use crate::gitlab::ProjectSnapshot;
 use super::audit::{AuditEvent, AuditRecord, RecordHeader, command_value};
 use super::model::{Command, Kind};
 use super::policy::Policy;
-use super::risk::{Risk, risk};
+use super::risk::{Risk, risk_with};
 use super::validate::validate;
 
 pub use edit::Edit;
@@ -151,7 +151,7 @@ impl Queue {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let r = risk(&cmd, snap);
+        let r = risk_with(&cmd, snap, &self.policy.deploy_patterns);
         let (mut status, mut reason) = (Status::Proposed, None);
         if let Some(when) = self.executed.get(&identity) {
             status = Status::Rejected;
@@ -378,8 +378,9 @@ impl Queue {
                 Err(errs) => (Status::Invalid, Some(errs.join("; "))),
             }
         };
+        let patterns = self.policy.deploy_patterns.clone();
         let item = self.item_mut(id)?;
-        item.risk = risk(&edited, snap);
+        item.risk = risk_with(&edited, snap, &patterns);
         item.command = edited;
         item.identity = identity;
         item.status = status;
@@ -534,10 +535,11 @@ impl Queue {
     }
 
     fn recheck(&mut self, id: ItemId, snap: &ProjectSnapshot, now: Timestamp) {
+        let patterns = self.policy.deploy_patterns.clone();
         let Ok(item) = self.item_mut(id) else { return };
         let result = validate(&item.command, snap);
         let was = item.risk;
-        item.risk = risk(&item.command, snap);
+        item.risk = risk_with(&item.command, snap, &patterns);
         item.target_label = target_label(&item.command, snap);
         match (item.status, result) {
             (Status::Proposed | Status::Approved, Err(errs)) => {

@@ -261,11 +261,22 @@ pub struct World {
     pub base_url: String,
     /// Filler bytes added to every job log (`POST /-/sim/trace-padding`): big-log benchmarks.
     pub trace_padding: usize,
+    /// GitLab CE/FOSS: the approvals answer has its CE shape (see [`World::set_ce`]).
+    pub ce: bool,
 }
 
 pub const TERMINAL: [&str; 4] = ["success", "failed", "canceled", "skipped"];
 
 impl World {
+    /// Turns the world into a GitLab CE/FOSS one: no approval rules, so no MR needs an
+    /// approval (approvals given stay), and the approvals answer takes its CE shape.
+    pub fn set_ce(&mut self) {
+        self.ce = true;
+        for mr in self.mrs.values_mut() {
+            mr.approvals_required = 0;
+        }
+    }
+
     pub fn user(&self, id: u64) -> Option<&UserRec> {
         self.users.iter().find(|u| u.id == id)
     }
