@@ -145,7 +145,17 @@ pub struct SimArgs {
     /// Imitate this GitLab edition: ee (approval rules) or ce (no approval rules; the CE
     /// approvals answer)
     #[arg(long, value_enum, default_value = "ee")]
-    pub edition: crate::sim::Edition,
+    pub edition: SimEdition,
+}
+
+/// `sim --edition`: which GitLab edition the simulator imitates (`sim::Edition`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimEdition {
+    /// Premium/Ultimate: approval rules
+    #[default]
+    Ee,
+    /// CE/FOSS: no approval rules, CE's approvals answer
+    Ce,
 }
 
 #[derive(Debug, Clone, Args)]

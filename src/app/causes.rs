@@ -76,16 +76,23 @@ fn counts(j: &Job) -> bool {
     j.status == Status::Failed && !j.allow_failure
 }
 
-/// The failed jobs of a pipeline, the earliest to fail first (later failures are often its
-/// consequences).
+/// The failed jobs of a pipeline and of its downstream (child, multi-project) pipelines — a
+/// pipeline that failed downstream has no failed job of its own —, the earliest to fail first
+/// (later failures are often its consequences).
 pub fn failed_jobs(snap: &ProjectSnapshot, pipeline: u64) -> Vec<&Job> {
-    let mut v: Vec<&Job> = snap
-        .jobs
-        .get(&pipeline)
-        .map(|js| js.iter().filter(|j| counts(j)).collect())
-        .unwrap_or_default();
+    let below = snap.downstream_tree(pipeline);
+    let mut v: Vec<&Job> = std::iter::once(pipeline)
+        .chain(below.iter().map(|(_, _, d)| d.id))
+        .filter_map(|id| snap.jobs.get(&id))
+        .flat_map(|js| js.iter().filter(|j| counts(j)))
+        .collect();
     v.sort_by_key(|j| (j.finished_at, j.id));
     v
+}
+
+/// A pipeline the snapshot knows: listed, or reached through a trigger job.
+fn known_pipeline(snap: &ProjectSnapshot, id: u64) -> bool {
+    snap.pipelines.contains_key(&id) || snap.downstream_pipeline(id).is_some()
 }
 
 fn context(snap: &ProjectSnapshot, j: &Job) -> JobContext {
@@ -105,7 +112,7 @@ fn context(snap: &ProjectSnapshot, j: &Job) -> JobContext {
 pub fn wanted(snap: &ProjectSnapshot, causes: &Causes) -> Vec<CauseJob> {
     let mut out = Vec::new();
     for (&pipeline, jobs) in snap.jobs.iter().rev() {
-        if !snap.pipelines.contains_key(&pipeline) {
+        if !known_pipeline(snap, pipeline) {
             continue;
         }
         for j in jobs.iter().filter(|j| counts(j)) {
@@ -135,8 +142,7 @@ pub fn on_snapshot(state: &mut AppState, fx: &mut Vec<Effect>) {
         return;
     };
     let c = &mut state.causes;
-    c.known
-        .retain(|_, k| snap.pipelines.contains_key(&k.pipeline));
+    c.known.retain(|_, k| known_pipeline(&snap, k.pipeline));
     c.failed
         .retain(|id, _| snap.jobs.values().flatten().any(|j| j.id == *id));
     let jobs = wanted(&snap, c);

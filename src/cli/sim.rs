@@ -19,7 +19,10 @@ pub async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         } else {
             SimClock::Real
         },
-        edition: args.edition,
+        edition: match args.edition {
+            crate::args::SimEdition::Ee => crate::sim::Edition::Ee,
+            crate::args::SimEdition::Ce => crate::sim::Edition::Ce,
+        },
     })
     .await?;
     {
