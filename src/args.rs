@@ -2,7 +2,37 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+/// Subcommands that use none of the global flags (no GitLab, no planner, no terminal UI):
+/// their help does not list them. The flags stay accepted, so scripts that pass them to every
+/// subcommand keep working.
+const NO_GLOBALS: [&str; 5] = ["sim", "redact", "codeowners", "completions", "man"];
+
+/// The command line as the binary parses it: `Cli`'s, with the global flags hidden from the
+/// help of the subcommands they do not apply to (`sim --help` listed `--provider`).
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    // A subcommand that has an argument of a global's id does not get that global: a hidden
+    // copy takes its place there (accepted, not listed).
+    let hidden: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.clone().global(false).hide(true))
+        .collect();
+    for name in NO_GLOBALS {
+        if cmd.find_subcommand(name).is_some() {
+            cmd = cmd.mut_subcommand(name, |sc| sc.args(hidden.iter().cloned()));
+        }
+    }
+    cmd
+}
+
+/// Parses the process's arguments (clap's usage errors and `--help` exit here, as `parse` does).
+pub fn parse() -> Cli {
+    let mut matches = command().get_matches();
+    Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.exit())
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -320,4 +350,49 @@ pub struct ManArgs {
     /// Write gitaiops.1 and one gitaiops-<subcommand>.1 per subcommand into this directory
     #[arg(long)]
     pub dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `sim --help` listed `--provider` and every other global flag it ignores (issue 11).
+    #[test]
+    fn subcommands_without_globals_do_not_list_them_but_accept_them() {
+        let mut cmd = command();
+        // As when parsing: the globals reach the subcommands at build.
+        cmd.build();
+        let help = cmd
+            .find_subcommand_mut("sim")
+            .map(|sc| sc.render_long_help().to_string())
+            .unwrap_or_default();
+        assert!(help.contains("--listen"), "{help}");
+        for flag in [
+            "--provider",
+            "--gitlab-url",
+            "--project",
+            "--ascii",
+            "--refresh-secs",
+        ] {
+            assert!(!help.contains(flag), "{flag} in:\n{help}");
+        }
+        let status = cmd
+            .find_subcommand_mut("status")
+            .map(|sc| sc.render_long_help().to_string())
+            .unwrap_or_default();
+        assert!(
+            status.contains("--provider") && status.contains("--project"),
+            "{status}"
+        );
+        // Still accepted where hidden; still global where listed.
+        let m = command()
+            .try_get_matches_from(["gitaiops", "sim", "--provider", "rules"])
+            .map_err(|e| e.to_string());
+        assert!(m.is_ok(), "{m:?}");
+        let mut m = command()
+            .try_get_matches_from(["gitaiops", "status", "--project", "a/b"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cli = Cli::from_arg_matches_mut(&mut m).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.global.project, ["a/b"]);
+    }
 }

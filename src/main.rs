@@ -1,11 +1,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-use gitaiops::args::Cli;
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = gitaiops::args::parse();
     match gitaiops::run(cli) {
         Ok(code) => code,
         Err(e) => {
