@@ -583,3 +583,59 @@ async fn failed_pipelines_on_screen_get_their_cause_without_a_key() {
     assert_eq!(traces.len(), unique.len(), "a trace read twice: {traces:?}");
     assert!(r.writes().await.is_empty());
 }
+
+/// The failure inbox groups the simulator's failures by cause (issue 19): the test that
+/// fails on !8, !11 and !12 is one group of three pipelines, the runner failures of !10 and
+/// !12 one group of two jobs. Opening the inbox loads the jobs of the failed pipelines that
+/// are not on screen, so that every current failure gets its cause; nothing is written.
+#[tokio::test]
+async fn the_inbox_groups_the_simulators_failures_by_cause() {
+    use gitaiops::app::inbox;
+    let mut r = rig(false).await;
+    r.keys(&["F"]).await;
+    assert!(matches!(r.state.view, gitaiops::app::state::View::Inbox(_)));
+    let grouped = |s: &AppState| {
+        let Some(snap) = s.snapshot.as_deref() else {
+            return false;
+        };
+        let g = inbox::groups(snap, &s.causes);
+        g.iter()
+            .any(|g| g.pipelines == 3 && g.brief.starts_with("test: "))
+            && g.iter()
+                .any(|g| g.brief == "infra: runner_system_failure" && g.jobs.len() == 2)
+            && inbox::unexplained(snap, &s.causes) == 0
+    };
+    for _ in 0..10 {
+        if grouped(&r.state) {
+            break;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while !r.state.causes.pending.is_empty() {
+                let msg = r.driver.next().await;
+                r.run(msg);
+            }
+        })
+        .await;
+        r.refresh().await;
+    }
+    let snap = r.snap();
+    let groups = inbox::groups(&snap, &r.state.causes);
+    assert!(grouped(&r.state), "{groups:#?}");
+    let test = groups
+        .iter()
+        .find(|g| g.pipelines == 3)
+        .expect("the test group");
+    let refs: Vec<&str> = test.jobs.iter().map(|j| j.git_ref.as_str()).collect();
+    // Newest pipeline first: !8 ran 1.6 h ago, !12 13 h ago, !11 27.5 h ago.
+    assert_eq!(refs, ["!8", "!12", "!11"], "{test:#?}");
+    assert!(
+        test.headline().starts_with("3 pipelines: test: "),
+        "{}",
+        test.headline()
+    );
+    let infra = groups.iter().find(|g| g.infra).expect("the runner group");
+    let mut mrs: Vec<Option<u64>> = infra.jobs.iter().map(|j| j.mr_iid).collect();
+    mrs.sort();
+    assert_eq!(mrs, [Some(10), Some(12)]);
+    assert!(r.writes().await.is_empty());
+}

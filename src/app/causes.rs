@@ -50,6 +50,8 @@ pub struct Causes {
 pub struct CauseJob {
     pub job_id: u64,
     pub pipeline: u64,
+    /// The project that holds the job: a multi-project downstream pipeline's own.
+    pub project_id: u64,
     pub ctx: JobContext,
 }
 
@@ -57,7 +59,6 @@ pub struct CauseJob {
 pub struct CauseRequest {
     /// The poller's epoch: answers for another project are dropped.
     pub epoch: u64,
-    pub project_id: u64,
     pub jobs: Vec<CauseJob>,
 }
 
@@ -125,6 +126,7 @@ pub fn wanted(snap: &ProjectSnapshot, causes: &Causes) -> Vec<CauseJob> {
             out.push(CauseJob {
                 job_id: j.id,
                 pipeline,
+                project_id: snap.pipeline_project_id(pipeline),
                 ctx: context(snap, j),
             });
             if out.len() >= PER_SNAPSHOT {
@@ -152,7 +154,6 @@ pub fn on_snapshot(state: &mut AppState, fx: &mut Vec<Effect>) {
     c.pending.extend(jobs.iter().map(|j| j.job_id));
     fx.push(Effect::DiagnoseInBackground(Box::new(CauseRequest {
         epoch: state.epoch,
-        project_id: snap.project.id,
         jobs,
     })));
 }
@@ -277,6 +278,43 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), 12);
         assert!(asked.contains(&(106, 1061)) && asked.contains(&(101, 1002)));
+    }
+
+    /// A multi-project downstream pipeline's failed job is fetched from its own project (its
+    /// trace does not exist under the parent's project id); a child pipeline's from this one.
+    #[test]
+    fn a_downstream_job_is_asked_of_the_project_that_holds_it() {
+        let mut snap = testkit::snapshot();
+        for (bridge_id, child, project) in [(7001u64, 9001u64, 42u64), (7002, 9002, 1)] {
+            let d: crate::gitlab::models::Pipeline = serde_json::from_value(serde_json::json!({
+                "id": child, "project_id": project, "status": "failed",
+                "source": "pipeline", "ref": "main"}))
+            .unwrap();
+            let b: crate::gitlab::Bridge = serde_json::from_value(serde_json::json!({
+                "id": bridge_id, "name": "trigger", "stage": "deploy", "status": "failed",
+                "downstream_pipeline": d}))
+            .unwrap();
+            snap.bridges.entry(101).or_default().push(b);
+            let mut j = snap.jobs[&101][2].clone();
+            j.id = child * 10;
+            snap.jobs.insert(child, vec![j]);
+        }
+        assert_eq!(snap.job_project_id(90010), 42);
+        assert_eq!(snap.job_project_id(90020), 1);
+        assert_eq!(snap.job_project_id(1002), snap.project.id);
+        let mut causes = Causes::default();
+        let mut asked = Vec::new();
+        loop {
+            let batch = wanted(&snap, &causes);
+            if batch.is_empty() {
+                break;
+            }
+            causes.pending.extend(batch.iter().map(|j| j.job_id));
+            asked.extend(batch.into_iter().map(|j| (j.job_id, j.project_id)));
+        }
+        assert!(asked.contains(&(90010, 42)), "{asked:?}");
+        assert!(asked.contains(&(90020, 1)), "{asked:?}");
+        assert!(asked.contains(&(1002, snap.project.id)), "{asked:?}");
     }
 
     #[test]

@@ -200,7 +200,7 @@ pub fn start(state: &mut AppState, job_id: u64, fx: &mut Vec<Effect>) {
     };
     fx.push(Effect::Diagnose(Box::new(DiagnoseRequest {
         job_id,
-        project_id: snap.map(|s| s.project.id),
+        project_id: snap.map(|s| s.job_project_id(job_id)),
         ctx,
         index: index.clone().map(Shared),
     })));

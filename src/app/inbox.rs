@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::command::model::Target;
+use crate::command::queue::{Queue, QueueItem};
 use crate::gitlab::ProjectSnapshot;
 use crate::gitlab::models::Status;
 
@@ -27,6 +29,9 @@ pub struct InboxJob {
     pub job_name: String,
     /// The pipeline's ref as shown in the pipelines pane (`main`, `!12`).
     pub git_ref: String,
+    /// The MR the pipeline reports on (its `refs/merge-requests/<iid>/…` ref, or an open MR's
+    /// source branch at the MR's sha).
+    pub mr_iid: Option<u64>,
 }
 
 /// Failures with one cause.
@@ -68,6 +73,42 @@ impl Group {
     }
 }
 
+/// The MR a pipeline reports on: its merge-request ref, else an open MR whose source branch
+/// and sha it ran on.
+fn mr_of(snap: &ProjectSnapshot, pipeline: u64) -> Option<u64> {
+    use crate::gitlab::snapshot::mr_ref;
+    let p = snap.pipeline(pipeline)?;
+    if let Some((iid, _)) = mr_ref(p.git_ref.as_deref()) {
+        return Some(iid);
+    }
+    snap.mrs
+        .values()
+        .find(|m| {
+            p.git_ref.as_deref() == Some(m.source_branch.as_str())
+                && p.sha.is_some()
+                && p.sha == m.sha
+        })
+        .map(|m| m.iid)
+}
+
+/// The queue's items that answer a group's failures: a retry of one of its jobs or pipelines,
+/// a comment on an MR whose pipeline failed this way — what the planner proposed for the
+/// group, waiting for the operator in the queue. Other commands on the same MR (reviewers,
+/// labels, a merge) are not about the failure and stay in the queue alone.
+pub fn proposals<'q>(g: &Group, queue: &'q Queue) -> Vec<&'q QueueItem> {
+    use crate::command::model::Kind;
+    queue
+        .items()
+        .iter()
+        .filter(|i| match (i.command.kind(), i.command.target()) {
+            (Kind::RetryJob, Target::Job(id)) => g.jobs.iter().any(|j| j.job_id == id),
+            (Kind::RetryPipeline, Target::Pipeline(id)) => g.jobs.iter().any(|j| j.pipeline == id),
+            (Kind::CommentMr, Target::Mr(iid)) => g.jobs.iter().any(|j| j.mr_iid == Some(iid)),
+            _ => false,
+        })
+        .collect()
+}
+
 /// Pipelines that are the newest of their ref: an older failure on a branch that has run
 /// again since is history, not a current failure.
 fn current_pipelines(snap: &ProjectSnapshot) -> BTreeMap<u64, String> {
@@ -96,11 +137,26 @@ fn shown_ref(r: &str) -> String {
     }
 }
 
+/// Failed pipelines the open inbox asks the poller to load jobs for (newest first): beyond
+/// those on screen, within the poller's per-pass detail budget.
+pub const WATCHED: usize = 20;
+
+/// The current failed pipelines, newest first, at most [`WATCHED`]: while the inbox is open
+/// their jobs are wanted as if they were on screen, so that every failure gets its cause.
+pub fn watched_pipelines(snap: &ProjectSnapshot) -> Vec<u64> {
+    current_pipelines(snap)
+        .into_keys()
+        .rev()
+        .take(WATCHED)
+        .collect()
+}
+
 /// The current failures grouped by cause, the group with the newest failure first.
 pub fn groups(snap: &ProjectSnapshot, causes: &Causes) -> Vec<Group> {
     let current = current_pipelines(snap);
     let mut by_sig: BTreeMap<&str, Group> = BTreeMap::new();
     for (&pipeline, git_ref) in current.iter().rev() {
+        let mr_iid = mr_of(snap, pipeline);
         for j in causes::failed_jobs(snap, pipeline) {
             let Some(k) = causes.known.get(&j.id) else {
                 continue;
@@ -122,6 +178,7 @@ pub fn groups(snap: &ProjectSnapshot, causes: &Causes) -> Vec<Group> {
                 pipeline,
                 job_name: j.name.clone(),
                 git_ref: git_ref.clone(),
+                mr_iid,
             });
         }
     }
@@ -230,6 +287,11 @@ pub(crate) mod tests {
             let mut j = base_j.clone();
             j.id = pid * 10;
             j.failure_reason = fr;
+            if let Some(jp) = j.pipeline.as_mut() {
+                jp.id = pid;
+                jp.git_ref = Some(r.to_string());
+                jp.sha = Some(format!("sha{pid}"));
+            }
             snap.pipelines.insert(pid, p);
             snap.jobs.insert(pid, vec![j.clone()]);
             causes.known.insert(
@@ -329,6 +391,54 @@ pub(crate) mod tests {
             "{}",
             tests.headline()
         );
+    }
+
+    /// Beside each group, what the queue holds for it: the retry of a runner failure's job
+    /// with the infra group, the comment on a failing MR with the test group, nothing else.
+    #[test]
+    fn each_group_shows_the_proposals_that_act_on_its_failures() {
+        use crate::command::model::Command;
+        use crate::command::policy::Policy;
+        use crate::command::queue::Source;
+        let (snap, causes) = scenario();
+        let project = snap.path().to_string();
+        let cmd = |v: serde_json::Value| -> Command { serde_json::from_value(v).unwrap() };
+        let mut q = Queue::new(Policy::default(), "op@host", "sess");
+        let now = "2026-03-01T12:00:00Z".parse().unwrap();
+        for c in [
+            cmd(
+                serde_json::json!({"kind": "retry_job", "project": project, "job_id": 3040,
+                "rationale": "runner died"}),
+            ),
+            cmd(
+                serde_json::json!({"kind": "comment_mr", "project": project, "mr_iid": 31,
+                "body": "refunds::idempotent_retry fails", "rationale": "real failure"}),
+            ),
+            cmd(
+                serde_json::json!({"kind": "note", "project": project, "text": "hi",
+                "rationale": "advice"}),
+            ),
+            cmd(
+                serde_json::json!({"kind": "assign_reviewers", "project": project, "mr_iid": 31,
+                "reviewers": ["bob"], "rationale": "not about the failure"}),
+            ),
+            cmd(
+                serde_json::json!({"kind": "retry_job", "project": project, "job_id": 1061,
+                "rationale": "not in a group"}),
+            ),
+        ] {
+            q.propose(c, Source::Rules, &snap, now);
+        }
+        let g = groups(&snap, &causes);
+        let kinds = |g: &Group| -> Vec<String> {
+            proposals(g, &q)
+                .iter()
+                .map(|i| format!("{} {}", i.command.kind().as_str(), i.command.target()))
+                .collect()
+        };
+        assert_eq!(kinds(&g[0]), ["retry_job job 3040"]);
+        assert_eq!(kinds(&g[1]), ["comment_mr !31"]);
+        assert_eq!(g[1].jobs.last().and_then(|j| j.mr_iid), Some(31));
     }
 
     #[test]

@@ -1002,6 +1002,10 @@ fn sync_visible(state: &mut AppState, fx: &mut Vec<Effect>) {
     } else {
         state.pipelines.expanded.iter().copied().collect()
     };
+    // The inbox lists every current failure: their jobs are wanted as if on screen.
+    if let (View::Inbox(_), Some(s)) = (&state.view, &state.snapshot) {
+        pipelines.extend(super::inbox::watched_pipelines(s));
+    }
     if let (View::Detail { iid, .. }, Some(s)) = (&state.view, &state.snapshot) {
         mrs.push(*iid);
         if let Some(p) = s.mr(*iid).and_then(|mr| s.pipeline_for_mr(mr)) {

@@ -105,7 +105,7 @@ pub async fn causes_task(
     use crate::app::causes::{CauseMsg, TAIL_BYTES};
     for job in req.jobs {
         let result = match client
-            .job_trace_tail_within(req.project_id, job.job_id, TAIL_BYTES)
+            .job_trace_tail_within(job.project_id, job.job_id, TAIL_BYTES)
             .await
         {
             Err(e) => Err(format!("cannot fetch the log of job #{}: {e}", job.job_id)),

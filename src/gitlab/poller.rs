@@ -1081,7 +1081,8 @@ impl Poller {
             }
             return Ok(());
         }
-        let Some(pid) = self.snap.as_ref().map(|s| s.project.id) else {
+        // A multi-project downstream job lives in its own project.
+        let Some(pid) = self.snap.as_ref().map(|s| s.job_project_id(job_id)) else {
             // No project yet: try again after the cold start.
             if let Some(w) = self.watch.as_mut() {
                 w.next = Instant::now() + self.cfg.focused_refresh;

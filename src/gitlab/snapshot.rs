@@ -97,6 +97,25 @@ impl ProjectSnapshot {
         self.all_jobs().find(|j| j.id == id)
     }
 
+    /// The project a pipeline lives in: this one, or — for a multi-project downstream pipeline
+    /// reached through a trigger job — its own (its jobs and traces are asked of that project).
+    pub fn pipeline_project_id(&self, pipeline: u64) -> u64 {
+        if self.pipelines.contains_key(&pipeline) {
+            return self.project.id;
+        }
+        self.downstream_pipeline(pipeline)
+            .and_then(|d| d.project_id)
+            .unwrap_or(self.project.id)
+    }
+
+    /// The project of the pipeline holding job `id` (see [`Self::pipeline_project_id`]).
+    pub fn job_project_id(&self, id: u64) -> u64 {
+        self.jobs
+            .iter()
+            .find(|(_, js)| js.iter().any(|j| j.id == id))
+            .map_or(self.project.id, |(p, _)| self.pipeline_project_id(*p))
+    }
+
     /// The pipeline that reports on an MR: its `head_pipeline` when the single MR was fetched,
     /// else the newest merge-request pipeline for its iid, else the newest branch pipeline on its
     /// head sha.

@@ -6,7 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::app::inbox::{InboxView, groups, unexplained};
+use crate::app::inbox::{InboxView, groups, proposals, unexplained};
 use crate::app::state::AppState;
 use crate::app::text;
 
@@ -15,6 +15,8 @@ use super::widgets::{centered_lines, pane_block, put_row};
 
 /// Jobs listed under a group; the rest are counted.
 const JOBS_SHOWN: usize = 4;
+/// Queue items listed under a group; the rest are counted.
+const PROPOSALS_SHOWN: usize = 3;
 
 pub fn render(state: &AppState, v: &InboxView, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let ascii = state.settings.ascii;
@@ -106,6 +108,36 @@ pub fn render(state: &AppState, v: &InboxView, theme: &Theme, area: Rect, buf: &
             lines.push((
                 Line::styled(
                     format!("    and {} more", g.jobs.len() - JOBS_SHOWN),
+                    theme.dim(),
+                ),
+                false,
+            ));
+        }
+        // What the planner proposed for these failures; decided in the queue, where the exact
+        // requests are shown.
+        let items = proposals(g, &state.commands);
+        for i in items.iter().take(PROPOSALS_SHOWN) {
+            let row = format!(
+                "    proposed: {} {}  [{}]",
+                i.command.kind().as_str(),
+                text::sanitize_line(&i.target_label),
+                i.status.as_str()
+            );
+            lines.push((
+                Line::styled(
+                    text::truncate(&row, width, ascii).into_owned(),
+                    theme.accent(),
+                ),
+                false,
+            ));
+        }
+        if items.len() > PROPOSALS_SHOWN {
+            lines.push((
+                Line::styled(
+                    format!(
+                        "    and {} more proposal(s) in the queue",
+                        items.len() - PROPOSALS_SHOWN
+                    ),
                     theme.dim(),
                 ),
                 false,

@@ -255,12 +255,24 @@ fn failure_inbox_120x40() {
         .snapshot(Arc::new(snap))
         .build();
     s.causes = causes;
+    // The planner's retry of one runner failure is shown beside its group.
+    let snap = s.snapshot.clone().unwrap();
+    let retry: crate::command::model::Command = serde_json::from_value(serde_json::json!({
+        "kind": "retry_job", "project": snap.path(), "job_id": 3040, "rationale": "runner died"}))
+    .unwrap();
+    s.commands
+        .propose(retry, crate::command::queue::Source::Rules, &snap, s.now);
     key(&mut s, "F");
     key(&mut s, "j");
     let text = screen(&s);
     assert!(
         text.contains("▌3 pipelines: test: refunds::idempotent_retry"),
         "{text}"
+    );
+    assert!(
+        text.contains("proposed: retry_job job 3040"),
+        "{text} {:?}",
+        s.commands.items()[0].reason
     );
     assert!(
         text.contains("2 pipelines: infra: runner_system_failure  retry may fix it"),
