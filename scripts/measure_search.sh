@@ -12,7 +12,7 @@ set -euo pipefail
 BIN=${BIN:-target/release/gitaiops}
 SIM_BIN=${SIM_BIN:-$BIN}
 SIZE=${SIZE:-50000000}
-JOB=${JOB:-30016}
+JOB=${JOB:-11402880016}
 work=$(mktemp -d)
 sock="gitaiops-search-$$"
 tm() { tmux -L "$sock" -f /dev/null "$@"; }

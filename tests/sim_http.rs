@@ -62,6 +62,46 @@ impl Api {
         assert_eq!(r.status(), StatusCode::OK, "GET {path}");
         r.json().await.expect("json")
     }
+
+    /// The scenario's entities by what they are, not by id (ids have gitlab.com's sizes and
+    /// follow creation time): an MR's head pipeline.
+    async fn head_pipeline(&self, iid: u64) -> u64 {
+        let mr = self.get(&format!("/merge_requests/{iid}")).await;
+        mr["head_pipeline"]["id"].as_u64().expect("a head pipeline")
+    }
+
+    /// The first job of `iid`'s head pipeline with this status.
+    async fn head_job(&self, iid: u64, status: &str) -> u64 {
+        let p = self.head_pipeline(iid).await;
+        let jobs = self.get(&format!("/pipelines/{p}/jobs")).await;
+        jobs.as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["status"] == status)
+            .and_then(|j| j["id"].as_u64())
+            .unwrap_or_else(|| panic!("!{iid} has a {status} job"))
+    }
+
+    /// Pipelines of the default branch, newest first.
+    async fn main_pipelines(&self) -> Vec<u64> {
+        let list = self.get("/pipelines?ref=main&per_page=100").await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["id"].as_u64())
+            .collect()
+    }
+
+    /// The main pipeline with a trigger job, and its downstream pipeline.
+    async fn parent_and_child(&self) -> (u64, u64) {
+        for id in self.main_pipelines().await {
+            let b = self.get(&format!("/pipelines/{id}/bridges")).await;
+            if let Some(child) = b[0]["downstream_pipeline"]["id"].as_u64() {
+                return (id, child);
+            }
+        }
+        panic!("a main pipeline with a trigger job");
+    }
 }
 
 fn fixture(name: &str) -> Value {
@@ -141,15 +181,20 @@ async fn shapes_match_the_real_fixtures() {
         keys(first(&fixture("pipelines_list.json"))),
         "pipeline list items carry exactly GitLab's keys"
     );
-    let pl = api.get("/pipelines/7009").await;
+    let pl = api
+        .get(&format!("/pipelines/{}", api.head_pipeline(9).await))
+        .await;
     assert_shape("pipeline", &fixture("pipeline_get.json"), &pl);
     assert!(pl["duration"].is_u64(), "pipeline duration is an integer");
 
-    let job = api.get("/jobs/30088").await;
+    let failed_job = api.head_job(8, "failed").await;
+    let job = api.get(&format!("/jobs/{failed_job}")).await;
     assert_shape("job", &fixture("job_get.json"), &job);
     assert!(job["duration"].is_f64(), "job duration is a float");
     assert_eq!(job["failure_reason"], "script_failure");
-    let jobs = api.get("/pipelines/7019/jobs").await;
+    let jobs = api
+        .get(&format!("/pipelines/{}/jobs", api.head_pipeline(8).await))
+        .await;
     let failed = jobs
         .as_array()
         .unwrap()
@@ -230,13 +275,20 @@ async fn the_app_models_parse_every_answer() {
     assert_eq!(mr.changes_count.as_deref(), Some("1000+"));
     assert!(mr.head_pipeline.is_some());
     let _: Vec<Pipeline> = parse("pipelines", api.get("/pipelines?per_page=100").await);
-    let pl: Pipeline = parse("pipeline", api.get("/pipelines/7004").await);
+    // The oldest main pipeline passed while its allowed-to-fail audit failed.
+    let oldest_main = *api.main_pipelines().await.last().unwrap();
+    let pl: Pipeline = parse(
+        "pipeline",
+        api.get(&format!("/pipelines/{oldest_main}")).await,
+    );
     assert_eq!(
         pl.detailed_status.unwrap().group.as_deref(),
         Some("success-with-warnings")
     );
-    // 7015 fails in its child pipeline 7016 (behind the trigger job), not in a job of its own.
-    let pl: Pipeline = parse("pipeline", api.get("/pipelines/7015").await);
+    // A main pipeline fails in its child pipeline (behind the trigger job), not in a job of
+    // its own.
+    let (parent, child) = api.parent_and_child().await;
+    let pl: Pipeline = parse("pipeline", api.get(&format!("/pipelines/{parent}")).await);
     assert_eq!(pl.status, Status::Failed);
     let jobs: Vec<Job> = parse("jobs", api.get("/jobs?per_page=100").await);
     assert!(jobs.iter().all(|j| j.environment.is_none()));
@@ -244,10 +296,13 @@ async fn the_app_models_parse_every_answer() {
         jobs.iter()
             .any(|j| j.name == "production_manual" && j.deploys())
     );
-    let bridges: Vec<Bridge> = parse("bridges", api.get("/pipelines/7015/bridges").await);
+    let bridges: Vec<Bridge> = parse(
+        "bridges",
+        api.get(&format!("/pipelines/{parent}/bridges")).await,
+    );
     assert_eq!(
         bridges[0].downstream_pipeline.as_ref().map(|p| p.id),
-        Some(7016)
+        Some(child)
     );
     let a: Approvals = parse("approvals", api.get("/merge_requests/7/approvals").await);
     assert_eq!((a.given(), a.required(), a.satisfied()), (1, 2, false));
@@ -521,22 +576,41 @@ async fn running_job_trace_grows_and_pipelines_progress_with_the_clock() {
         ids.contains(&pid),
         "a pipeline that changed shows in the delta"
     );
-    assert!(!ids.contains(&7001), "an old pipeline does not");
+    let oldest = api.head_pipeline(4).await;
+    assert!(!ids.contains(&oldest), "an old pipeline does not");
 }
 
 #[tokio::test]
 async fn writes_change_state_and_are_logged() {
     let api = Api::new().await;
+    // !10's runner failure, !8's test failure, a blocking manual deploy, an old pipeline and
+    // !16's failed pipeline, found before the writes.
+    let flaky = api.head_job(10, "failed").await;
+    let flaky_pipeline = api.head_pipeline(10).await;
+    let failed = api.head_job(8, "failed").await;
+    let manual = api.get("/jobs?scope[]=manual").await[0]["id"]
+        .as_u64()
+        .expect("a manual job");
+    let oldest = api.head_pipeline(4).await;
+    let failed_pipeline = api.head_pipeline(16).await;
     api.sim.clear_requests();
     // retry: a new pending job
-    let r = api.send(Method::POST, "/jobs/30103/retry", None).await;
+    let r = api
+        .send(Method::POST, &format!("/jobs/{flaky}/retry"), None)
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let new: Value = r.json().await.unwrap();
-    assert_ne!(new["id"], 30103);
+    assert_ne!(new["id"], flaky);
     assert_eq!(new["status"], "pending");
-    let all = api.get("/pipelines/7022/jobs?include_retried=true").await;
-    assert!(all.as_array().unwrap().iter().any(|j| j["id"] == 30103));
-    let again = api.send(Method::POST, "/jobs/30103/retry", None).await;
+    let all = api
+        .get(&format!(
+            "/pipelines/{flaky_pipeline}/jobs?include_retried=true"
+        ))
+        .await;
+    assert!(all.as_array().unwrap().iter().any(|j| j["id"] == flaky));
+    let again = api
+        .send(Method::POST, &format!("/jobs/{flaky}/retry"), None)
+        .await;
     assert_eq!(again.status(), StatusCode::FORBIDDEN);
     // note
     let r = api
@@ -645,18 +719,32 @@ async fn writes_change_state_and_are_logged() {
         r.json::<Value>().await.unwrap(),
         json!({"rebase_in_progress": true})
     );
-    let r = api.send(Method::POST, "/jobs/30088/play", None).await;
+    let r = api
+        .send(Method::POST, &format!("/jobs/{failed}/play"), None)
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = api.send(Method::POST, "/jobs/30023/play", None).await;
+    let r = api
+        .send(Method::POST, &format!("/jobs/{manual}/play"), None)
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.json::<Value>().await.unwrap()["status"], "pending");
-    let r = api.send(Method::POST, "/pipelines/7001/cancel", None).await;
+    // A deployment job prepares its environment before it runs.
+    let played = r.json::<Value>().await.unwrap()["status"].clone();
+    assert!(played == "pending" || played == "preparing", "{played}");
+    let r = api
+        .send(Method::POST, &format!("/pipelines/{oldest}/cancel"), None)
+        .await;
     assert_eq!(
         r.status(),
         StatusCode::OK,
         "cancel is 200 whatever the state"
     );
-    let r = api.send(Method::POST, "/pipelines/7020/retry", None).await;
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/pipelines/{failed_pipeline}/retry"),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let status = r.json::<Value>().await.unwrap()["status"].clone();
     assert!(
@@ -671,7 +759,10 @@ async fn writes_change_state_and_are_logged() {
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert_eq!(writes.len(), api.sim.write_count());
-    assert_eq!(writes[0], "POST /api/v4/projects/1/jobs/30103/retry");
+    assert_eq!(
+        writes[0],
+        format!("POST /api/v4/projects/1/jobs/{flaky}/retry")
+    );
     assert_eq!(writes.len(), 18);
     // the control endpoint returns the same log
     let ctl: Vec<Value> = api
@@ -767,7 +858,10 @@ async fn faults_status_rate_limit_latency_truncate() {
             .on(Some("POST"), "/api/v4/projects/1/jobs")
             .times(1),
     );
-    let r = api.send(Method::POST, "/jobs/30088/retry", None).await;
+    let failed = api.head_job(8, "failed").await;
+    let r = api
+        .send(Method::POST, &format!("/jobs/{failed}/retry"), None)
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     api.sim.add_fault(Fault::truncate().times(1));

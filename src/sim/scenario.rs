@@ -103,6 +103,8 @@ pub struct JobOverride {
     pub name: Option<String>,
     pub allow_failure: Option<bool>,
     pub wait_for_resource_s: Option<u64>,
+    /// `when: delayed` with `start_in` of this many seconds: `scheduled` until then.
+    pub delayed_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -141,6 +143,9 @@ struct MrDef {
     notes: Vec<(String, f64, String)>,
     #[serde(default)]
     illustrates: Option<String>,
+    /// Merged results pipelines (`refs/merge-requests/<iid>/merge`, on a merge commit).
+    #[serde(default)]
+    merged_results: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +160,13 @@ struct MainDef {
     ago_h: f64,
     author: String,
     title: String,
+    /// GitLab's `source`: `push` unless said (`schedule`, `web`, `api`, `trigger`,
+    /// `pipeline` for a multi-project upstream).
+    #[serde(default)]
+    source: Option<String>,
+    /// The template's name: `main` unless said.
+    #[serde(default)]
+    template: Option<String>,
     #[serde(default)]
     jobs: BTreeMap<String, JobOverride>,
     #[serde(default)]
@@ -200,6 +212,8 @@ enum PendingPipeline {
         at: Ms,
         author: u64,
         title: String,
+        source: String,
+        template: String,
         jobs: BTreeMap<String, JobOverride>,
         bridge: Option<ChildDef>,
     },
@@ -398,6 +412,7 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
             merge_error: None,
             illustrates: def.illustrates.clone(),
             auto_merge: false,
+            merged_results: def.merged_results,
         };
         for (k, (who, h, body)) in def.notes.iter().enumerate() {
             notes.push(NoteRec {
@@ -452,6 +467,8 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
                     at: ago(now, m.ago_h),
                     author: uid(&m.author).unwrap_or(current_user),
                     title: m.title.clone(),
+                    source: m.source.clone().unwrap_or_else(|| "push".into()),
+                    template: m.template.clone().unwrap_or_else(|| "main".into()),
                     jobs: m.jobs.clone(),
                     bridge: m.bridge.as_ref().map(|b| ChildDef {
                         name: b.name.clone(),
@@ -477,10 +494,16 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
                 author,
                 title,
             } => {
+                let merged_results = world.mrs.get(&iid).is_some_and(|m| m.merged_results);
+                let (git_ref, sha) = if merged_results {
+                    (super::state::mr_ref(iid, true), world.merge_sha(&sha))
+                } else {
+                    (super::state::mr_ref(iid, false), sha)
+                };
                 let pi = world.add_pipeline(
                     &def.template,
                     &def.jobs,
-                    format!("refs/merge-requests/{iid}/head"),
+                    git_ref,
                     "merge_request_event",
                     Some(iid),
                     sha,
@@ -497,13 +520,16 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
                 at,
                 author,
                 title,
+                source,
+                template,
                 jobs,
                 bridge,
             } => {
                 let sha = world.next_sha();
                 let branch = world.project.default_branch.clone();
-                let pi =
-                    world.add_pipeline("main", &jobs, branch, "push", None, sha, at, author, title);
+                let pi = world.add_pipeline(
+                    &template, &jobs, branch, &source, None, sha, at, author, title,
+                );
                 if let Some(child) = bridge {
                     add_bridge(&mut world, pi, child, &mut bridge_id);
                 }
@@ -557,7 +583,7 @@ fn add_bridge(world: &mut World, parent: usize, child: ChildDef, counter: &mut u
     let downstream = world.pipelines[ci].id;
     *counter += 1;
     // Bridges share the job id space on GitLab; keep them out of the dense job range.
-    let id = 90_000 + *counter;
+    let id = super::state::BRIDGE_BASE + *counter;
     world.pipelines[parent]
         .bridges
         .push(super::state::BridgeRec {
@@ -568,6 +594,9 @@ fn add_bridge(world: &mut World, parent: usize, child: ChildDef, counter: &mut u
         });
 }
 
+/// Scaled worlds number their MRs from here (a long-lived project on gitlab.com).
+pub const SCALED_IID_BASE: u64 = 150_000;
+
 /// `n` MRs cycling through the written ones, each with exactly one pipeline.
 fn scaled_mrs(base: &[MrDef], n: usize) -> Vec<MrDef> {
     (0..n)
@@ -575,7 +604,8 @@ fn scaled_mrs(base: &[MrDef], n: usize) -> Vec<MrDef> {
             let t = &base[i % base.len()];
             let round = i / base.len();
             let mut d = t.clone();
-            d.iid = i as u64 + 1;
+            // A busy gitlab.com project: 6-digit iids (`!150001`), as the columns must show.
+            d.iid = SCALED_IID_BASE + i as u64 + 1;
             if round > 0 {
                 d.title = format!("{} (part {})", t.title, round + 1);
                 d.branch = format!("{}-{}", t.branch, round + 1);

@@ -60,11 +60,11 @@ const COLS: [Col; 7] = [
         flex: false,
     }, // duration
     Col {
-        min: 26,
+        min: 16,
         want: 26,
         priority: 4,
         flex: true,
-    }, // cause of a failed pipeline (only while one is shown)
+    }, // cause of a failed pipeline (only while one is shown; gitlab.com's 10-digit ids leave less)
 ];
 
 /// The columns for these rows: the cause column only when a row has a cause, then the ref

@@ -18,11 +18,15 @@ pub use writes::WriteError;
 /// Unix time in milliseconds (the sim clock's unit).
 pub type Ms = i64;
 
-/// Ids are dense from these bases so a lookup is an index, not a map.
-pub const PIPELINE_BASE: u64 = 7001;
-pub const JOB_BASE: u64 = 30001;
-pub const MR_ID_BASE: u64 = 88000;
-pub const NOTE_BASE: u64 = 5001;
+/// Ids are dense from these bases so a lookup is an index, not a map. The sizes are
+/// gitlab.com's (late 2026): pipeline ids of 10 digits, job ids of 11, MR and note ids of 9-10,
+/// so that every column, parser and JSON path meets real magnitudes.
+pub const PIPELINE_BASE: u64 = 2_104_330_001;
+pub const JOB_BASE: u64 = 11_402_880_001;
+pub const MR_ID_BASE: u64 = 380_000_000;
+pub const NOTE_BASE: u64 = 2_201_000_001;
+/// Trigger jobs share the job id space; theirs start here, clear of the dense job range.
+pub const BRIDGE_BASE: u64 = JOB_BASE + 900_000;
 
 #[derive(Debug, Clone)]
 pub struct UserRec {
@@ -90,6 +94,8 @@ pub struct Job {
     pub environment: Option<EnvSpec>,
     /// A resource group held by another deployment until then: `waiting_for_resource` before.
     pub resource_until: Option<Ms>,
+    /// `when: delayed` with `start_in`: `scheduled` for this long once its stage is reached.
+    pub delay_ms: Option<Ms>,
     pub plan: Plan,
     pub created_at: Ms,
     /// When its stage is reached (`created` before).
@@ -186,6 +192,9 @@ pub struct Mr {
     pub illustrates: Option<String>,
     /// Auto-merge set while the pipeline was running: merges when it succeeds.
     pub auto_merge: bool,
+    /// Merged results pipelines: its pipelines run on `refs/merge-requests/<iid>/merge`, on
+    /// the merge commit of its head and its target (never the MR's own `sha`).
+    pub merged_results: bool,
 }
 
 impl Mr {
@@ -305,6 +314,15 @@ impl World {
         sha_for(self.seed, 0x5EED_0000 + self.sha_counter)
     }
 
+    /// The merge commit a merged results pipeline runs on: the MR's head merged into its
+    /// target, a sha of its own.
+    pub fn merge_sha(&self, head: &str) -> String {
+        let h = head
+            .bytes()
+            .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
+        sha_for(self.seed, 0x3E5E_0000_0000 ^ h)
+    }
+
     /// The jobs of a pipeline that count (latest attempt of each), in stage then id order.
     pub fn current_jobs(&self, p: &Pipeline) -> Vec<usize> {
         let mut v: Vec<usize> = p
@@ -316,4 +334,11 @@ impl World {
         v.sort_by_key(|&j| (self.jobs[j].stage_idx, self.jobs[j].id));
         v
     }
+}
+
+/// The ref of an MR's pipelines: `refs/merge-requests/<iid>/head`, or `/merge` for merged
+/// results pipelines.
+pub fn mr_ref(iid: u64, merged_results: bool) -> String {
+    let kind = if merged_results { "merge" } else { "head" };
+    format!("refs/merge-requests/{iid}/{kind}")
 }

@@ -5,8 +5,16 @@ use super::{Job, Mr, Ms, Pipeline, Plan, TERMINAL, World};
 
 impl Job {
     pub fn status(&self, now: Ms) -> &'static str {
-        if self.canceled_at.is_some_and(|c| c <= now) {
-            return "canceled";
+        if let Some(c) = self.canceled_at.filter(|c| *c <= now) {
+            // A running job asked to stop is `canceling` while its runner cleans up
+            // (GitLab 16.10+, runners with graceful cancel), then `canceled`.
+            let was_running =
+                self.started_at.is_some_and(|s| s < c) && self.finished_at.is_some_and(|f| f > c);
+            return if was_running && now < c + CANCEL_GRACE_MS {
+                "canceling"
+            } else {
+                "canceled"
+            };
         }
         if now < self.queued_at {
             return "created";
@@ -17,11 +25,21 @@ impl Job {
         if self.manual && self.played_at.is_none() {
             return "manual";
         }
+        // `when: delayed`: scheduled until its `start_in` is up (or someone plays it).
+        if let Some(d) = self.delay_ms
+            && self.played_at.is_none()
+            && now < self.queued_at + d
+        {
+            return "scheduled";
+        }
         match self.started_at {
             None => return "pending",
             Some(s) if now < s => {
                 return if self.resource_until.is_some_and(|r| now < r) {
                     "waiting_for_resource"
+                } else if self.environment.is_some() && now + PREPARE_MS >= s {
+                    // A deployment job's prerequisites (its environment) run before it.
+                    "preparing"
                 } else {
                     "pending"
                 };
@@ -82,94 +100,42 @@ impl Job {
             && matches!(self.plan, Plan::Failed { .. })
     }
 
+    /// Cancelable: not finished, not waiting for a person (GitLab's `CANCELABLE_STATUSES`
+    /// less `manual`).
     pub fn is_active(&self, now: Ms) -> bool {
         matches!(
             self.status(now),
-            "created" | "pending" | "running" | "waiting_for_resource"
+            "created" | "pending" | "running" | "waiting_for_resource" | "preparing" | "scheduled"
         )
     }
 }
 
 impl World {
-    /// GitLab's composite status over a pipeline's current jobs (manual jobs are
-    /// `allow_failure: true` by default and never block).
+    /// GitLab's composite status over a pipeline's current jobs and its trigger jobs
+    /// (`Gitlab::Ci::Status::Composite`): an allowed failure counts as
+    /// `success_with_warnings`, a manual job that may fail (the default for `when: manual`)
+    /// as `ignored`; then the first rule that matches, in GitLab's order.
     pub fn pipeline_status(&self, p: &Pipeline, now: Ms) -> &'static str {
-        let mut any = false;
-        let (mut running, mut pending, mut waiting, mut created, mut done) =
-            (false, false, false, false, false);
-        let (mut failed, mut canceled, mut success, mut manual, mut all_skipped) =
-            (false, false, false, false, true);
+        let mut set: std::collections::BTreeSet<&'static str> = Default::default();
         for &j in &p.jobs {
             let job = &self.jobs[j];
             if job.retried {
                 continue;
             }
-            any = true;
             let s = job.status(now);
-            if s != "skipped" {
-                all_skipped = false;
-            }
-            match s {
-                "running" => running = true,
-                "pending" => pending = true,
-                "waiting_for_resource" => waiting = true,
-                "created" => created = true,
-                "manual" => manual = true,
-                "success" => {
-                    success = true;
-                    done = true
-                }
-                "failed" => {
-                    done = true;
-                    if !job.allow_failure {
-                        failed = true
-                    }
-                }
-                "canceled" => {
-                    done = true;
-                    canceled = true
-                }
-                _ => {}
-            }
+            set.insert(match s {
+                "failed" | "canceled" if job.allow_failure => "success_with_warnings",
+                "manual" if job.allow_failure => "ignored",
+                other => other,
+            });
         }
+        // A trigger job with `strategy: depend` has its downstream pipeline's status.
         for b in &p.bridges {
             if let Some(d) = self.pipeline(b.downstream) {
-                match self.pipeline_status(d, now) {
-                    "running" | "pending" => running = true,
-                    "created" => created = true,
-                    "failed" => failed = true,
-                    _ => {}
-                }
+                set.insert(self.pipeline_status(d, now));
             }
         }
-        if !any {
-            return "created";
-        }
-        if running || ((pending || created || waiting) && done) {
-            return "running";
-        }
-        if pending {
-            return "pending";
-        }
-        if waiting {
-            return "waiting_for_resource";
-        }
-        if created {
-            return "created";
-        }
-        if failed {
-            return "failed";
-        }
-        if canceled {
-            return "canceled";
-        }
-        if all_skipped {
-            return "skipped";
-        }
-        if manual && !success {
-            return "manual";
-        }
-        "success"
+        composite(&set)
     }
 
     /// Passed while an allowed-to-fail job failed: GitLab's `success-with-warnings` group.
@@ -242,5 +208,48 @@ impl World {
             return "not_approved";
         }
         "mergeable"
+    }
+}
+
+/// How long a deployment job is `preparing` before it runs.
+pub const PREPARE_MS: Ms = 4_000;
+/// How long a canceled running job is `canceling` before it is `canceled`.
+pub const CANCEL_GRACE_MS: Ms = 6_000;
+
+/// GitLab's composite status of a set of job statuses, in its order of rules.
+pub fn composite(set: &std::collections::BTreeSet<&str>) -> &'static str {
+    let only = |names: &[&str]| !set.is_empty() && set.iter().all(|s| names.contains(s));
+    let any = |name: &str| set.contains(name);
+    const SWW: &str = "success_with_warnings";
+    if set.is_empty() {
+        "created"
+    } else if only(&["skipped", "ignored"]) {
+        "skipped"
+    } else if only(&["success", "skipped", SWW, "ignored"]) {
+        "success"
+    } else if only(&["created", SWW, "ignored"]) {
+        "created"
+    } else if only(&["preparing", SWW, "ignored"]) {
+        "preparing"
+    } else if only(&["canceled", "success", "skipped", SWW, "ignored"]) {
+        "canceled"
+    } else if only(&["pending", "created", "skipped", SWW, "ignored"]) {
+        "pending"
+    } else if any("running") || any("pending") {
+        "running"
+    } else if any("waiting_for_resource") {
+        "waiting_for_resource"
+    } else if any("manual") {
+        "manual"
+    } else if any("scheduled") {
+        "scheduled"
+    } else if any("preparing") {
+        "preparing"
+    } else if any("created") {
+        "running"
+    } else if any("canceling") {
+        "canceling"
+    } else {
+        "failed"
     }
 }

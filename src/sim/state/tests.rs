@@ -57,6 +57,8 @@ fn scenario_has_the_documented_variety() {
         "runner_system_failure",
         "stuck_or_timeout_failure",
         "script_failure",
+        "job_execution_timeout",
+        "api_failure",
     ] {
         assert!(reasons.iter().any(|x| x == r), "{r} present");
     }
@@ -224,7 +226,12 @@ fn only_manual_jobs_can_be_played() {
         .map(|j| j.id)
         .unwrap();
     w.play_job(manual, T0).unwrap();
-    assert_eq!(w.job(manual).unwrap().status(T0), "pending");
+    // A deployment job prepares its environment before it runs.
+    assert!(
+        matches!(w.job(manual).unwrap().status(T0), "pending" | "preparing"),
+        "{}",
+        w.job(manual).unwrap().status(T0)
+    );
     assert_eq!(w.job(manual).unwrap().status(T0 + 30 * MIN), "success");
     assert_eq!(
         w.play_job(manual, T0 + 30 * MIN),
@@ -295,4 +302,110 @@ fn a_new_push_keeps_real_failures_and_drops_flaky_ones() {
     assert_eq!(head_status(&w, 10, T0 + 30 * MIN), "success");
     assert_eq!(head_status(&w, 8, T0 + 30 * MIN), "failed");
     assert_eq!(w.mrs[&8].updated_at, T0);
+}
+
+/// Real GitLab's variety (issue 10): every pipeline status and source, gitlab.com's id sizes,
+/// a merged results MR. Statuses are collected over the first hour of the clock, with one
+/// running pipeline canceled (`canceling` while its runner stops) and one kept `created`.
+#[test]
+fn the_world_has_every_pipeline_status_and_source_gitlab_has() {
+    let mut w = world();
+    let sources: std::collections::BTreeSet<&str> =
+        w.pipelines.iter().map(|p| p.source.as_str()).collect();
+    for s in [
+        "push",
+        "web",
+        "schedule",
+        "merge_request_event",
+        "parent_pipeline",
+        "pipeline",
+        "trigger",
+        "api",
+    ] {
+        assert!(sources.contains(s), "a pipeline from {s}: {sources:?}");
+    }
+    assert!(
+        w.pipelines.iter().all(|p| p.id >= 1_000_000_000),
+        "10-digit pipeline ids"
+    );
+    assert!(
+        w.jobs.iter().all(|j| j.id >= 10_000_000_000),
+        "11-digit job ids"
+    );
+    // !19's pipeline runs at T0: cancel it, its running jobs are `canceling` for a moment.
+    let pid = w.head_pipeline(&w.mrs[&19]).unwrap().id;
+    w.cancel_pipeline(pid, T0).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    // Every second from 20 minutes before the clock's start (the world's recent past: the
+    // newest pipelines were `created`, then `pending`) to 20 minutes after (`preparing`
+    // lasts seconds), then each minute to the hour.
+    let seconds = (-1_200..1_200).map(|s| T0 + s * 1_000);
+    for t in seconds.chain((20..60).map(|m| T0 + m * MIN)) {
+        for p in &w.pipelines {
+            seen.insert(w.pipeline_status(p, t));
+        }
+    }
+    // `created`: a pipeline whose jobs have not been reached yet (GitLab's first status).
+    assert_eq!(
+        super::status::composite(&["created"].into_iter().collect()),
+        "created"
+    );
+    for s in [
+        "created",
+        "waiting_for_resource",
+        "preparing",
+        "pending",
+        "running",
+        "success",
+        "failed",
+        "canceling",
+        "canceled",
+        "manual",
+        "scheduled",
+    ] {
+        assert!(
+            seen.contains(s),
+            "a pipeline is {s} at some point: {seen:?}"
+        );
+    }
+    assert_eq!(
+        super::status::composite(&["skipped"].into_iter().collect()),
+        "skipped"
+    );
+}
+
+/// GitLab's rules (`Gitlab::Ci::Status::Composite`), in its order: allowed failures and
+/// manual jobs that may fail do not decide; `created` beside finished jobs is `running`.
+#[test]
+fn composite_status_follows_gitlabs_order() {
+    use super::status::composite;
+    let c = |v: &[&str]| composite(&v.iter().copied().collect());
+    assert_eq!(c(&["success", "ignored"]), "success");
+    assert_eq!(c(&["ignored"]), "skipped");
+    assert_eq!(c(&["success", "success_with_warnings"]), "success");
+    assert_eq!(
+        c(&["success", "waiting_for_resource"]),
+        "waiting_for_resource"
+    );
+    assert_eq!(c(&["success", "created"]), "running");
+    assert_eq!(c(&["pending", "created"]), "pending");
+    assert_eq!(c(&["success", "manual"]), "manual");
+    assert_eq!(c(&["success", "scheduled"]), "scheduled");
+    assert_eq!(c(&["preparing"]), "preparing");
+    assert_eq!(c(&["success", "canceling"]), "canceling");
+    assert_eq!(c(&["success", "canceled"]), "canceled");
+    assert_eq!(c(&["failed", "running"]), "running");
+    assert_eq!(c(&["failed", "success"]), "failed");
+}
+
+/// A merged results MR: its pipeline runs on `/merge` at a merge commit, and it is mergeable.
+#[test]
+fn a_merged_results_mr_has_its_pipeline_on_the_merge_ref() {
+    let w = world();
+    let mr = &w.mrs[&9];
+    assert!(mr.merged_results);
+    let p = w.head_pipeline(mr).unwrap();
+    assert_eq!(p.git_ref, "refs/merge-requests/9/merge");
+    assert_ne!(p.sha, mr.sha, "a merge commit, not the MR's head");
+    assert_eq!(w.detailed_merge_status(mr, T0), "mergeable");
 }

@@ -65,11 +65,16 @@ impl World {
                     job.finished_at = None;
                     continue;
                 }
-                let ready = job.played_at.unwrap_or(job.queued_at).max(job.queued_at);
+                let ready = match (job.played_at, job.delay_ms) {
+                    (Some(p), _) => p.max(job.queued_at),
+                    (None, Some(d)) => job.queued_at + d,
+                    (None, None) => job.queued_at,
+                };
                 let queue = pick(seed, job.id, 1, 2_000, 11_000) as Ms;
                 let mut start = ready + queue;
                 if let Some(r) = job.resource_until {
-                    start = start.max(r);
+                    // Pending again once the resource is free, until a runner picks it up.
+                    start = start.max(r + pick(seed, job.id, 4, 5_000, 9_000) as Ms);
                 }
                 job.started_at = Some(start);
                 job.finished_at = Some(start + job.dur_ms);
@@ -169,6 +174,7 @@ impl World {
                 resource_until: ov
                     .and_then(|o| o.wait_for_resource_s)
                     .map(|s| created_at + s as Ms * 1000),
+                delay_ms: ov.and_then(|o| o.delayed_s).map(|s| s as Ms * 1000),
                 plan,
                 created_at,
                 queued_at: created_at,

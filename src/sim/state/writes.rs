@@ -61,7 +61,13 @@ impl World {
         let status = job.status(now);
         if !matches!(
             status,
-            "created" | "pending" | "running" | "waiting_for_resource" | "manual"
+            "created"
+                | "pending"
+                | "running"
+                | "waiting_for_resource"
+                | "preparing"
+                | "scheduled"
+                | "manual"
         ) || job.retried
         {
             return Err(WriteError::Forbidden("Job is not cancelable"));
@@ -72,7 +78,8 @@ impl World {
 
     pub fn play_job(&mut self, job_id: u64, now: Ms) -> Result<(), WriteError> {
         let i = self.job_index(job_id).ok_or(WriteError::NotFound("Job"))?;
-        if self.jobs[i].status(now) != "manual" {
+        // A delayed job can be started before its time, as a manual one can.
+        if !matches!(self.jobs[i].status(now), "manual" | "scheduled") {
             return Err(WriteError::BadRequest("Unplayable Job"));
         }
         let job = &mut self.jobs[i];
@@ -238,10 +245,16 @@ impl World {
         let mut spec = mr.spec.clone();
         spec.overrides.retain(|_, o| o.flaky != Some(true));
         let author = mr.author;
+        let merged_results = mr.merged_results;
+        let (git_ref, sha) = if merged_results {
+            (super::mr_ref(iid, true), self.merge_sha(&sha))
+        } else {
+            (super::mr_ref(iid, false), sha)
+        };
         let pi = self.add_pipeline(
             &spec.template,
             &spec.overrides,
-            format!("refs/merge-requests/{iid}/head"),
+            git_ref,
             "merge_request_event",
             Some(iid),
             sha,
