@@ -169,11 +169,12 @@ async fn downstream_budget(scale: usize) {
     let c = client(&sim);
     let count = |log: &[serde_json::Value], from: usize| {
         let new = &log[from.min(log.len())..];
-        let bridges = new
-            .iter()
-            .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/bridges")))
-            .count();
-        (new.len(), bridges)
+        let ending = |end: &str| {
+            new.iter()
+                .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with(end)))
+                .count()
+        };
+        (new.len(), ending("/bridges"), ending("/deployments"))
     };
     let log = |http: reqwest::Client, base: String| async move {
         let v: Vec<serde_json::Value> = http
@@ -206,7 +207,7 @@ async fn downstream_budget(scale: usize) {
     // Detail passes follow each other 1 s apart until nothing on screen is missing.
     tokio::time::sleep(Duration::from_secs(6)).await;
     let l = log(http.clone(), base.clone()).await;
-    let (cold, cold_bridges) = count(&l, start);
+    let (cold, cold_bridges, cold_deploys) = count(&l, start);
     let job_lists = l[start..]
         .iter()
         .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/jobs")))
@@ -218,7 +219,7 @@ async fn downstream_budget(scale: usize) {
         until_refresh_done(&mut rx).await;
     }
     let l = log(http.clone(), base.clone()).await;
-    let (idle, idle_bridges) = count(&l, before);
+    let (idle, idle_bridges, idle_deploys) = count(&l, before);
     let before = l.len();
     for _ in 0..ROUNDS {
         http.post(format!("{base}/-/sim/advance?seconds=30"))
@@ -229,13 +230,15 @@ async fn downstream_budget(scale: usize) {
         until_refresh_done(&mut rx).await;
     }
     let l = log(http.clone(), base.clone()).await;
-    let (busy, busy_bridges) = count(&l, before);
+    let (busy, busy_bridges, busy_deploys) = count(&l, before);
     println!(
-        "downstream budget at scale {scale}, 20 pipelines on screen: cold start + detail passes {cold} requests ({cold_bridges} bridge lists, {job_lists} job lists); idle refresh {:.2} ({:.2} bridges); busy refresh (+30 s) {:.2} ({:.2} bridges)",
+        "downstream budget at scale {scale}, 20 pipelines on screen: cold start + detail passes {cold} requests ({cold_bridges} bridge lists, {job_lists} job lists, {cold_deploys} deployments); idle refresh {:.2} ({:.2} bridges, {:.2} deployments); busy refresh (+30 s) {:.2} ({:.2} bridges, {:.2} deployments)",
         idle as f64 / ROUNDS as f64,
         idle_bridges as f64 / ROUNDS as f64,
+        idle_deploys as f64 / ROUNDS as f64,
         busy as f64 / ROUNDS as f64,
         busy_bridges as f64 / ROUNDS as f64,
+        busy_deploys as f64 / ROUNDS as f64,
     );
     handle.shutdown().await;
     sim.shutdown().await;

@@ -575,7 +575,10 @@ async fn poller_cold_start_then_two_requests_per_idle_refresh() {
     let handle = poller::spawn(c.clone(), sim.project_path(), slow_poll(), tx);
 
     let (events, total) = until_requests(&mut rx).await;
-    assert_eq!(total, 4, "cold start: user, project, open MRs, pipelines");
+    assert_eq!(
+        total, 5,
+        "cold start: user, project, open MRs, pipelines, deployments"
+    );
     let snap = events
         .iter()
         .find_map(|e| match e {
@@ -605,7 +608,9 @@ async fn poller_cold_start_then_two_requests_per_idle_refresh() {
         );
     }
 
-    // Time passes: pipelines progress and a snapshot is emitted.
+    // Time passes: pipelines progress and a snapshot is emitted. A new pipeline arrived (one
+    // every 150-360 s): GitLab created its deployments with it, so they are read again — once.
+    ctl.clear_requests().await;
     ctl.advance(600).await;
     handle.send(PollCmd::RefreshNow);
     let (events, _) = until_requests(&mut rx).await;
@@ -615,6 +620,17 @@ async fn poller_cold_start_then_two_requests_per_idle_refresh() {
             .any(|e| matches!(e, PollEvent::Snapshot { .. })),
         "advancing the clock changes pipelines"
     );
+    let reqs = ctl.requests().await;
+    let deployments = |reqs: &[serde_json::Value]| {
+        reqs.iter()
+            .filter(|r| r["path"].as_str().unwrap_or("").ends_with("/deployments"))
+            .count()
+    };
+    assert_eq!(deployments(&reqs), 1, "{reqs:?}");
+    ctl.clear_requests().await;
+    handle.send(PollCmd::RefreshNow);
+    until_requests(&mut rx).await;
+    assert_eq!(deployments(&ctl.requests().await), 0);
     handle.shutdown().await;
     sim.shutdown().await;
 }
@@ -784,8 +800,8 @@ async fn poller_shows_the_first_page_of_open_mrs_before_the_rest() {
     let pages = open.div_ceil(100) as u64;
     assert_eq!(
         total - before,
-        3 + pages,
-        "user, project, pipelines and each page once"
+        4 + pages,
+        "user, project, pipelines, deployments and each page once"
     );
     handle.shutdown().await;
     sim.shutdown().await;

@@ -13,37 +13,136 @@ use gitaiops::plan::snapshot::{ContextOptions, JobLogs, build_context};
 use gitaiops::sim::{Edition, SimConfig};
 use gitaiops::testkit::{client, manual_config, manual_sim, start_sim};
 
-/// The REST job entity has no `environment` field, so the simulator sends none; the scenario's
-/// production job (Auto DevOps style: `production_manual` in stage `production`) must still be
-/// recognised as a deploy.
+/// The REST job entity has no `environment` field, so the simulator sends none. Which job
+/// deploys comes from GitLab's deployments: the scenario's `eu-central-1` (stage `regions`),
+/// whose name and stage say nothing of a deploy, is a deploy because a deployment names it —
+/// playing it is high risk and its details say where it deploys. Without a readable answer, a
+/// manual job still counts as a deploy; with one, a manual job no deployment names does not.
 #[tokio::test]
-async fn a_production_job_that_does_not_say_deploy_is_a_deploy() {
+async fn a_deploy_is_known_from_gitlabs_deployments_not_from_its_name() {
+    use gitaiops::command::model::Command;
+    use gitaiops::command::risk::{Risk, deploy_reason, risk};
+    use gitaiops::gitlab::DeployFact;
+    let sim = manual_sim().await;
+    let c = client(&sim);
+    let path = sim.project_path();
+    let p = c.project(&path).await.unwrap();
+    let raw = raw_get(&sim, &format!("/projects/{}/jobs?per_page=100", p.id)).await;
+    let raw = raw.as_array().unwrap();
+    assert!(!raw.is_empty());
+    assert!(raw.iter().all(|j| j.get("environment").is_none()));
+
+    let snap = fetch_snapshot(&c, &path, 20, 5).await.unwrap();
+    let region = snap
+        .all_jobs()
+        .find(|j| j.name == "eu-central-1" && j.status == Status::Manual)
+        .expect("a manual region job in the newest main pipelines")
+        .clone();
+    assert!(!region.named_like_deploy(&[]), "its name says nothing");
+    assert_eq!(
+        snap.deploy_fact(&region),
+        DeployFact::Deploys("production/eu-central-1")
+    );
+    let play: Command = serde_json::from_value(serde_json::json!({"kind": "play_job",
+        "project": path, "job_id": region.id, "rationale": "r"}))
+    .unwrap();
+    assert_eq!(risk(&play, &snap), Risk::High);
+    assert_eq!(
+        deploy_reason(region.id, &snap, &[]).as_deref(),
+        Some("deploys to environment production/eu-central-1")
+    );
+    // Every job of the snapshot that a deployment names has an environment in the scenario's
+    // CI file; the tests and builds have none.
+    for j in snap.all_jobs() {
+        let deploys = matches!(snap.deploy_fact(j), DeployFact::Deploys(_));
+        let named = ["deploy:staging", "production_manual", "eu-central-1"];
+        assert_eq!(
+            deploys,
+            named.contains(&j.name.as_str()),
+            "{} ({})",
+            j.name,
+            j.id
+        );
+    }
+    // No answer (a token that may not read deployments): the manual job counts as a deploy.
+    let mut unread = snap.clone();
+    unread.deployments = None;
+    assert_eq!(risk(&play, &unread), Risk::High);
+    // An answer that covers the job and does not name it: a manual job that is not a deploy.
+    let mut not_named = snap.clone();
+    if let Some(d) = not_named.deployments.as_mut() {
+        d.by_job.remove(&region.id);
+    }
+    assert_eq!(risk(&play, &not_named), Risk::Medium);
+    sim.shutdown().await;
+}
+
+async fn raw_get(sim: &gitaiops::sim::SimHandle, path: &str) -> serde_json::Value {
+    let r = reqwest::get(format!("{}/api/v4{path}", sim.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "GET {path}");
+    r.json().await.unwrap()
+}
+
+/// The deployments endpoint as GitLab serves it: newest first on request, filtered by status and
+/// environment, each naming its job; DeploymentsFinder's refusals are 400s.
+#[tokio::test]
+async fn the_deployments_endpoint_follows_gitlab() {
     let sim = manual_sim().await;
     let c = client(&sim);
     let p = c.project(&sim.project_path()).await.unwrap();
-    let pipelines = c
-        .pipelines(p.id, &PipelineQuery::default())
-        .await
-        .unwrap()
-        .items;
-    let mut production = Vec::new();
-    for pl in pipelines.iter().take(40) {
-        for j in c.pipeline_jobs(p.id, pl.id).await.unwrap() {
-            assert!(j.environment.is_none(), "job {} has an environment", j.id);
-            if j.name == "production_manual" {
-                production.push(j);
+    let get = |q: &'static str| {
+        let url = format!(
+            "{}/api/v4/projects/{}/deployments?{q}",
+            sim.base_url(),
+            p.id
+        );
+        async move {
+            let r = reqwest::Client::new().get(url).send().await.unwrap();
+            let status = r.status().as_u16();
+            let body: serde_json::Value = r.json().await.unwrap();
+            if status == 200 {
+                Ok(body)
+            } else {
+                Err((status, body))
             }
         }
+    };
+    let all = get("order_by=id&sort=desc&per_page=100").await.unwrap();
+    let all = all.as_array().unwrap();
+    assert!(all.len() >= 6, "{}", all.len());
+    let ids: Vec<u64> = all.iter().map(|d| d["id"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
+    for d in all {
+        assert!(d["deployable"]["id"].as_u64().is_some());
+        assert!(d["environment"]["name"].as_str().is_some());
+        assert!(d["iid"].as_u64().is_some());
     }
-    assert!(!production.is_empty(), "the scenario has a production job");
-    for j in &production {
-        assert!(!j.name.contains("deploy") && !j.stage.contains("deploy"));
-        assert!(j.deploys(), "{} in {} deploys", j.name, j.stage);
-    }
+    let created = get("status=created&per_page=100").await.unwrap();
+    let created = created.as_array().unwrap();
     assert!(
-        production.iter().any(|j| j.status == Status::Manual),
-        "one waits to be played"
+        !created.is_empty(),
+        "manual deploys wait as `created` deployments"
     );
+    assert!(created.iter().all(|d| d["status"] == "created"));
+    let eu = get("environment=production%2Feu-central-1&per_page=100")
+        .await
+        .unwrap();
+    assert!(
+        eu.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["deployable"]["name"] == "eu-central-1")
+    );
+    for bad in [
+        "status=done",
+        "finished_after=2026-01-01T00:00:00Z&order_by=finished_at",
+        "finished_after=2026-01-01T00:00:00Z&status=success",
+    ] {
+        let (status, body) = get(bad).await.unwrap_err();
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
     sim.shutdown().await;
 }
 

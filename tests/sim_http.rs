@@ -212,9 +212,9 @@ async fn shapes_match_the_real_fixtures() {
         "absent unless failed"
     );
     // GitLab's REST job entity has no `environment`: the simulator sends none either, so no
-    // code can lean on it (deploy risk is decided from the job's name and stage).
+    // code can lean on it (which job deploys comes from the deployments).
     assert!(first(&pending).get("environment").is_none());
-    assert_eq!(first(&pending)["stage"], "production");
+    assert_eq!(first(&pending)["status"], "manual");
 
     // `owner` is only sent for projects in a user namespace and `statistics` only with
     // `?statistics=true`; the scenario's project belongs to a group.
@@ -291,11 +291,20 @@ async fn the_app_models_parse_every_answer() {
     let pl: Pipeline = parse("pipeline", api.get(&format!("/pipelines/{parent}")).await);
     assert_eq!(pl.status, Status::Failed);
     let jobs: Vec<Job> = parse("jobs", api.get("/jobs?per_page=100").await);
-    assert!(jobs.iter().all(|j| j.environment.is_none()));
-    assert!(
-        jobs.iter()
-            .any(|j| j.name == "production_manual" && j.deploys())
+    assert!(jobs.iter().any(|j| j.name == "production_manual"));
+    // Which job deploys is said by the deployments (the job entity has no environment).
+    let deployments: Vec<Deployment> = parse(
+        "deployments",
+        api.get("/deployments?order_by=id&sort=desc&per_page=100")
+            .await,
     );
+    assert!(deployments.iter().any(|d| {
+        d.environment.as_ref().and_then(|e| e.name.as_deref()) == Some("production")
+            && d.deployable.as_ref().is_some_and(|j| {
+                jobs.iter()
+                    .any(|x| x.id == j.id && x.name == "production_manual")
+            })
+    }));
     let bridges: Vec<Bridge> = parse(
         "bridges",
         api.get(&format!("/pipelines/{parent}/bridges")).await,

@@ -403,6 +403,11 @@ pub async fn refresh_target(
                     }
                 }
                 s.jobs.entry(pipeline).or_default().push(job);
+                if let Command::PlayJob { .. } = cmd {
+                    // Read after the job, so the answer covers it: whether it deploys is
+                    // decided on GitLab's deployments as they are now.
+                    s.deployments = crate::gitlab::poller::read_deployments(client, pid).await?;
+                }
             }
             Err(GitlabError::NotFound { .. }) => {
                 for jobs in s.jobs.values_mut() {

@@ -170,12 +170,8 @@ pub fn preconditions(cmd: &Command, snap: &ProjectSnapshot) -> Vec<String> {
         }
         Command::PlayJob { job_id, .. } => {
             let mut v = vec![format!("{} is manual", job_name(*job_id))];
-            if let Some(env) = snap
-                .job(*job_id)
-                .and_then(|j| j.environment.as_ref())
-                .and_then(|e| e.name.as_deref())
-            {
-                v.push(format!("deploys to environment {env}"));
+            if let Some(why) = super::risk::deploy_reason(*job_id, snap, &[]) {
+                v.push(why);
             }
             v
         }

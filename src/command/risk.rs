@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::gitlab::ProjectSnapshot;
+use crate::gitlab::{DeployFact, ProjectSnapshot};
 
 use super::model::Command;
 
@@ -56,11 +56,35 @@ pub fn risk_with(cmd: &Command, snap: &ProjectSnapshot, deploy_patterns: &[Strin
         Command::AssignReviewers { .. }
         | Command::RetryPipeline { .. }
         | Command::RebaseMr { .. } => Risk::Medium,
-        Command::PlayJob { job_id, .. } => match snap.job(*job_id) {
-            Some(job) if !job.deploys_with(deploy_patterns) => Risk::Medium,
-            _ => Risk::High,
-        },
+        Command::PlayJob { job_id, .. } => {
+            if deploy_reason(*job_id, snap, deploy_patterns).is_some() {
+                Risk::High
+            } else {
+                Risk::Medium
+            }
+        }
         Command::CancelPipeline { .. } | Command::MergeMr { .. } => Risk::High,
+    }
+}
+
+/// Why playing job `job_id` counts as a deploy (high risk), or `None` when it is known not to
+/// deploy: GitLab's deployments do not name it and neither its name nor its stage says so.
+/// When the deployments cannot tell (not readable, or the job is newer than the last read),
+/// a manual job counts as a deploy.
+pub fn deploy_reason(job_id: u64, snap: &ProjectSnapshot, patterns: &[String]) -> Option<String> {
+    let Some(job) = snap.job(job_id) else {
+        return Some("the job is not known: it counts as a deploy".into());
+    };
+    match snap.deploy_fact(job) {
+        DeployFact::Deploys("") => Some("GitLab lists a deployment for it".into()),
+        DeployFact::Deploys(env) => Some(format!("deploys to environment {env}")),
+        _ if job.named_like_deploy(patterns) => Some("its name or stage says it deploys".into()),
+        DeployFact::Unknown => Some(
+            "GitLab's deployments do not cover it (not readable, or newer than the last read): \
+             a manual job counts as a deploy"
+                .into(),
+        ),
+        DeployFact::NoDeployment => None,
     }
 }
 
@@ -155,7 +179,6 @@ mod tests {
         prod.id = 16;
         prod.name = "production_manual".into();
         prod.stage = "production".into();
-        prod.environment = None;
         jobs.push(prod);
         let play = |id: u64| {
             risk(
@@ -176,5 +199,34 @@ mod tests {
         .unwrap();
         assert_eq!(risk_with(&cmd, &s, &["perf".into()]), Risk::High);
         assert_eq!(risk_with(&cmd, &s, &["other".into()]), Risk::Medium);
+    }
+
+    /// GitLab's deployments decide first; when they cannot tell, a manual job is a deploy.
+    #[test]
+    fn deployments_decide_and_doubt_is_high() {
+        let play: Command = serde_json::from_value(
+            json!({"kind": "play_job", "project": "g/app", "job_id": 13, "rationale": "r"}),
+        )
+        .unwrap();
+        let mut s = snap();
+        assert_eq!(risk(&play, &s), Risk::Medium);
+        assert_eq!(deploy_reason(13, &s, &[]), None);
+        // A deployment names it: its name (`perf`) does not matter.
+        crate::testkit::deploys_to(&mut s, 13, "production/eu-central-1");
+        assert_eq!(risk(&play, &s), Risk::High);
+        assert_eq!(
+            deploy_reason(13, &s, &[]).as_deref(),
+            Some("deploys to environment production/eu-central-1")
+        );
+        // Not readable: in doubt.
+        s.deployments = None;
+        assert_eq!(risk(&play, &s), Risk::High);
+        // Read before the job was created: in doubt too.
+        let mut early = snap();
+        if let Some(d) = early.deployments.as_mut() {
+            d.by_job.clear();
+            d.as_of = Some("2026-01-01T00:00:00Z".parse().unwrap());
+        }
+        assert_eq!(risk(&play, &early), Risk::High);
     }
 }

@@ -389,7 +389,7 @@ pub(crate) mod tests {
     pub(crate) fn job(id: u64, pipeline: u64, status: &str, name: &str) -> Job {
         serde_json::from_value(serde_json::json!({
             "id": id, "name": name, "stage": "test", "status": status,
-            "pipeline": {"id": pipeline}
+            "pipeline": {"id": pipeline}, "created_at": "2026-03-01T11:00:00Z"
         }))
         .unwrap()
     }
@@ -448,10 +448,6 @@ pub(crate) mod tests {
         );
         let mut deploy = job(14, 100, "manual", "deploy-prod");
         deploy.stage = "deploy".into();
-        deploy.environment = Some(crate::gitlab::Environment {
-            name: Some("production".into()),
-            ..Default::default()
-        });
         s.jobs.insert(
             100,
             vec![
@@ -462,6 +458,8 @@ pub(crate) mod tests {
                 job(15, 100, "success", "lint"),
             ],
         );
+        // GitLab's deployments say job 14 deploys (and, read after, that no other does).
+        crate::testkit::deploys_to(&mut s, 14, "production");
         s.mrs.insert(42, mr(42, "alice", head));
         let mut draft = mr(43, "bob", "dddddddddddd");
         draft.draft = Some(true);

@@ -13,10 +13,11 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
+use super::deploys::Deployments;
 use super::error::{GitlabError, Result, one_line};
 use super::models::{
-    Approvals, Bridge, Commit, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, User,
-    UserStatus,
+    Approvals, Bridge, Commit, Deployment, Job, Member, MergeRequest, MrDiff, Note, Pipeline,
+    Project, User, UserStatus,
 };
 use super::stats::RequestStats;
 use super::transport::{BodyLimit, Transport};
@@ -455,6 +456,29 @@ impl GitlabClient {
             )
             .await?
             .items)
+    }
+
+    /// The newest page of the project's deployments (every status), as an index of which jobs
+    /// deploy where. One request: deployments are created with their pipeline, so the newest
+    /// page covers the jobs on screen; older jobs the page cannot cover are "unknown".
+    pub async fn deployments(&self, project_id: u64) -> Result<Deployments> {
+        const PER_PAGE: usize = 100;
+        let path = format!("/projects/{project_id}/deployments");
+        let q = [
+            ("order_by", "id".to_string()),
+            ("sort", "desc".to_string()),
+            ("per_page", PER_PAGE.to_string()),
+        ];
+        let url = self.url(&path, &q)?;
+        let (listed, next) = self
+            .walk_list::<Deployment>(&path, url, PER_PAGE, 1)
+            .await?;
+        let full = next.is_some() || listed.items.len() >= PER_PAGE;
+        Ok(Deployments::from_page(
+            listed.items,
+            full,
+            listed.server_time,
+        ))
     }
 
     pub async fn job(&self, project_id: u64, id: u64) -> Result<Job> {

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod delta;
+pub mod deploys;
 pub mod error;
 pub mod models;
 pub mod poller;
@@ -13,6 +14,7 @@ pub mod transport;
 pub use client::{
     ClientConfig, GitlabClient, Listed, MrQuery, PipelineQuery, Trace, WriteResponse,
 };
+pub use deploys::{DeployFact, Deployments};
 pub use error::GitlabError;
 pub use models::*;
 pub use snapshot::{ProjectKey, ProjectSnapshot};

@@ -611,14 +611,33 @@ pub struct Commit {
     pub created_at: Option<Timestamp>,
 }
 
+/// One of `GET /projects/:id/deployments` (GitLab's `Entities::Deployment`): the record that
+/// a job deploys to an environment. Only what says which job and where is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub status: String,
+    #[serde(default, deserialize_with = "ts::de", serialize_with = "ts::ser")]
+    pub created_at: Option<Timestamp>,
+    #[serde(default)]
+    pub environment: Option<DeploymentEnvironment>,
+    /// The job that deploys; `null` for deployments created through the API.
+    #[serde(default)]
+    pub deployable: Option<Deployable>,
+}
+
+/// `EnvironmentBasic` as a deployment carries it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Environment {
+pub struct DeploymentEnvironment {
     #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
-    pub action: Option<String>,
-    #[serde(default)]
-    pub deployment_tier: Option<String>,
+}
+
+/// A deployment's job: only its id matters here (the whole job entity comes along).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployable {
+    pub id: u64,
 }
 
 /// `GET /projects/:id/jobs/:id` and the job lists.
@@ -662,10 +681,6 @@ pub struct Job {
     pub web_url: Option<String>,
     #[serde(default, deserialize_with = "null_default")]
     pub tag_list: Vec<String>,
-    /// Present on jobs that deploy (`environment:` in .gitlab-ci.yml) on newer GitLab; the
-    /// simulator always sends it for deploy jobs.
-    #[serde(default)]
-    pub environment: Option<Environment>,
 }
 
 impl Job {
@@ -673,23 +688,12 @@ impl Job {
         self.pipeline.as_ref().map(|p| p.id)
     }
 
-    /// Deploy jobs are recognised by an environment (when a payload carries one), or by a
-    /// word of the stage or name that says so. GitLab's REST job entity has no `environment`
-    /// field, so the words decide in practice: Auto DevOps' `production_manual` (stage
-    /// `production`) deploys without saying "deploy".
-    pub fn deploys(&self) -> bool {
-        self.deploys_with(&[])
-    }
-
-    /// [`Job::deploys`], with `extra` word prefixes (lowercase) counting as well: the project's
-    /// own names for its deploy jobs (`[policy] deploy_patterns`).
-    pub fn deploys_with(&self, extra: &[String]) -> bool {
-        self.environment
-            .as_ref()
-            .and_then(|e| e.name.as_ref())
-            .is_some()
-            || says_deploy(&self.stage, extra)
-            || says_deploy(&self.name, extra)
+    /// Whether a word of the job's stage or name says it deploys (built-in words, plus
+    /// `extra` lowercase prefixes: the project's own, `[policy] deploy_patterns`). A fallback
+    /// and a floor: GitLab's deployments say which jobs deploy (see
+    /// [`ProjectSnapshot::deploy_fact`](super::ProjectSnapshot::deploy_fact)).
+    pub fn named_like_deploy(&self, extra: &[String]) -> bool {
+        says_deploy(&self.stage, extra) || says_deploy(&self.name, extra)
     }
 }
 
@@ -858,6 +862,10 @@ pub const DEPLOY_WORDS: &[&str] = &[
     "terraform",
     "helm",
     "apply",
+    // Jobs that take an environment down (`action: stop` creates no deployment).
+    "stop",
+    "destroy",
+    "teardown",
 ];
 
 fn says_deploy(s: &str, extra: &[String]) -> bool {

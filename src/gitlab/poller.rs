@@ -198,6 +198,7 @@ pub fn spawn(
         pipelines_pending: false,
         reported: BTreeSet::new(),
         notices: Vec::new(),
+        deployments_stale: false,
         failures: 0,
     };
     let task = tokio::spawn(poller.run(cmd_rx));
@@ -271,7 +272,31 @@ async fn cold_start_partial(
     };
     delta::apply_mr_delta(&mut snap, mrs.items);
     delta::apply_pipeline_delta(&mut snap, pipes.items, pipelines.max(1) as usize);
+    // Read after the pipelines, so it covers their jobs. Without it every manual job counts
+    // as a deploy: cautious, not broken.
+    snap.deployments = match read_deployments(client, pid).await {
+        Ok(d) => d,
+        Err(e @ GitlabError::RateLimited { .. }) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read deployments");
+            None
+        }
+    };
     Ok((snap, server_time, pipes_error, mrs_next))
+}
+
+/// The project's deployments, or `None` when the token may not read them (a guest, or a
+/// project without environments where the feature is off): that answer does not change from
+/// one refresh to the next, so it is not an error.
+pub async fn read_deployments(
+    client: &GitlabClient,
+    project_id: u64,
+) -> Result<Option<super::Deployments>, GitlabError> {
+    match client.deployments(project_id).await {
+        Ok(d) => Ok(Some(d)),
+        Err(GitlabError::Forbidden { .. } | GitlabError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Cold start plus the jobs of the newest `jobs_for_latest` pipelines and of the failed ones
@@ -412,6 +437,8 @@ struct Poller {
     reported: BTreeSet<String>,
     /// One-line notices for the next report (a partial cold start).
     notices: Vec<String>,
+    /// The last read of the deployments failed: read them again on the next refresh.
+    deployments_stale: bool,
     failures: u32,
 }
 
@@ -709,6 +736,36 @@ impl Poller {
         let failed = delta::newly_failed(&before, snap, &p_changes);
         self.wanted_bridges.extend(failed.iter().copied());
         self.wanted_jobs.extend(failed);
+        // GitLab creates a pipeline's deployments with it: new pipelines, new deploy facts.
+        // Nothing new, nothing asked (the steady state stays at its two requests).
+        let new_pipelines = p_changes.updated.iter().any(|id| !before.contains_key(id));
+        if new_pipelines || self.deployments_stale {
+            let pid = snap.project.id;
+            match read_deployments(&self.client, pid).await {
+                Ok(d) => {
+                    self.deployments_stale = false;
+                    if snap.deployments != d {
+                        snap.deployments = d;
+                        *changed = true;
+                    }
+                }
+                Err(e @ (GitlabError::RateLimited { .. } | GitlabError::Unauthorized { .. })) => {
+                    self.deployments_stale = true;
+                    return Err(e);
+                }
+                Err(e) => {
+                    // The new pipelines' jobs stay "unknown" (manual ones count as deploys)
+                    // until the next refresh reads the deployments again.
+                    self.deployments_stale = true;
+                    self.notices.push(format!(
+                        "cannot read deployments (tried again next refresh): {e}"
+                    ));
+                }
+            }
+        }
+        let Some(snap) = self.snap.as_mut() else {
+            return Ok(());
+        };
 
         let server_time = earliest(mr_time, p.server_time);
         snap.fetched_at = server_time.or_else(|| Some(Timestamp::now()));

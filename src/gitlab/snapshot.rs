@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::deploys::{DeployFact, Deployments};
 use super::models::{
     Approvals, Bridge, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, Status, User,
 };
@@ -52,9 +53,13 @@ pub struct ProjectSnapshot {
     /// Server time of the last successful refresh (from the `Date` header when present).
     #[serde(default, with = "opt_ts")]
     pub fetched_at: Option<Timestamp>,
+    /// The project's newest deployments: which jobs deploy where. `None` until read, or when
+    /// the token may not read them (then nobody can tell which manual job deploys).
+    #[serde(default)]
+    pub deployments: Option<Deployments>,
 }
 
-mod opt_ts {
+pub(crate) mod opt_ts {
     use jiff::Timestamp;
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -95,6 +100,30 @@ impl ProjectSnapshot {
 
     pub fn job(&self, id: u64) -> Option<&Job> {
         self.all_jobs().find(|j| j.id == id)
+    }
+
+    /// What GitLab's deployments say about `job`: a job of another project (a multi-project
+    /// downstream pipeline) is not covered by this project's deployments.
+    pub fn deploy_fact(&self, job: &Job) -> DeployFact<'_> {
+        match &self.deployments {
+            Some(d) if self.job_project_id(job.id) == self.project.id => d.fact(job),
+            _ => DeployFact::Unknown,
+        }
+    }
+
+    /// Whether `job` deploys as far as anyone can tell: a deployment names it, or its name or
+    /// stage says so (built-in words and `extra`, the project's `[policy] deploy_patterns`).
+    pub fn job_deploys(&self, job: &Job, extra: &[String]) -> bool {
+        matches!(self.deploy_fact(job), DeployFact::Deploys(_)) || job.named_like_deploy(extra)
+    }
+
+    /// The environment a deployment says `job` deploys to (`None` when none says so or the
+    /// deployment's environment has no name).
+    pub fn environment_of(&self, job: &Job) -> Option<&str> {
+        match self.deploy_fact(job) {
+            DeployFact::Deploys(env) if !env.is_empty() => Some(env),
+            _ => None,
+        }
     }
 
     /// The project a pipeline lives in: this one, or — for a multi-project downstream pipeline

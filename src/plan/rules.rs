@@ -517,7 +517,8 @@ impl Rules<'_> {
             .snap
             .all_jobs()
             .filter(|j| {
-                j.deploys() && matches!(j.status, Status::Manual | Status::WaitingForResource)
+                matches!(j.status, Status::Manual | Status::WaitingForResource)
+                    && self.snap.job_deploys(j, &[])
             })
             .filter_map(|j| {
                 let waited = j.created_at.map(|t| self.now.as_second() - t.as_second())?;
@@ -526,10 +527,9 @@ impl Rules<'_> {
             .collect();
         waiting.sort_by_key(|(j, _)| j.id);
         for (j, waited) in waiting {
-            let env = j
-                .environment
-                .as_ref()
-                .and_then(|e| e.name.as_deref())
+            let env = self
+                .snap
+                .environment_of(j)
                 .map(|e| fence::clean(e, 60))
                 .unwrap_or_else(|| "an environment".into());
             let what = if j.status == Status::Manual {

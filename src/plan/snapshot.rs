@@ -490,7 +490,11 @@ impl Renderer<'_> {
             },
             Self::secs(j.duration),
             Self::secs(j.queued_duration),
-            if j.deploys() { ", deploy job" } else { "" },
+            if self.snap.job_deploys(j, &[]) {
+                ", deploy job"
+            } else {
+                ""
+            },
         );
         // Same code, different outcome: say so, the model should not blame the change.
         let pipeline = j.pipeline.as_ref().map(|p| p.id).or_else(|| {
@@ -812,14 +816,14 @@ impl Renderer<'_> {
                 j.status,
                 Status::Manual | Status::WaitingForResource | Status::Pending | Status::Created
             );
-            if !(j.deploys() && waiting) {
+            if !(waiting && self.snap.job_deploys(j, &[])) {
                 continue;
             }
-            let env = j
-                .environment
-                .as_ref()
-                .and_then(|e| e.name.clone())
-                .unwrap_or_else(|| "(no environment)".into());
+            let env = self
+                .snap
+                .environment_of(j)
+                .unwrap_or("(no environment)")
+                .to_string();
             by_env.entry(env).or_default().push(j);
         }
         let mut out = Vec::new();
@@ -1000,13 +1004,9 @@ pub(crate) mod tests {
         );
         let mut deploy = job(5200, 902, "manual", None, "deploy-production");
         deploy.stage = "deploy".into();
-        deploy.environment = Some(Environment {
-            name: Some("production".into()),
-            action: Some("start".into()),
-            deployment_tier: Some("production".into()),
-        });
         s.jobs
             .insert(902, vec![job(5201, 902, "success", None, "test"), deploy]);
+        crate::testkit::deploys_to(&mut s, 5200, "production");
         let mut m42 = mr(42, "Fix cache", "alice", &sha_a);
         m42.detailed_merge_status = Some(DetailedMergeStatus::CiMustPass);
         m42.reviewers = vec![user(3, "carol")];

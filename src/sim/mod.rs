@@ -3,6 +3,7 @@
 //! and by the python-gitlab conformance script.
 
 mod ci;
+mod deploys;
 pub mod faults;
 mod http;
 mod json;

@@ -14,7 +14,7 @@ use super::Shared;
 use super::faults::{Fault, FaultKind, RequestRecord};
 use super::http::{self, Params, Reply, decode};
 use super::json as js;
-use super::{ci, mrs, repo, scenario};
+use super::{ci, deploys, mrs, repo, scenario};
 
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
@@ -328,6 +328,7 @@ fn project_api(
         (&Method::GET, ["pipelines", id]) => ci::pipeline(w, now, id),
         (&Method::GET, ["pipelines", id, "jobs"]) => ci::pipeline_jobs(w, now, id, p),
         (&Method::GET, ["pipelines", id, "bridges"]) => ci::bridges(w, now, id, p),
+        (&Method::GET, ["deployments"]) => deploys::list(w, now, p),
         (&Method::POST, ["pipelines", id, "retry"]) => ci::retry_pipeline(w, now, id),
         (&Method::POST, ["pipelines", id, "cancel"]) => ci::cancel_pipeline(w, now, id),
         // jobs

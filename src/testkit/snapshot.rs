@@ -77,9 +77,6 @@ fn job(
     if let Some(r) = reason {
         v["failure_reason"] = json!(r);
     }
-    if stage == "deploy" {
-        v["environment"] = json!({"name": "staging"});
-    }
     serde_json::from_value(v).unwrap()
 }
 
@@ -261,4 +258,17 @@ pub fn snapshot() -> ProjectSnapshot {
     .unwrap();
     s.notes.insert(1, notes);
     s
+}
+
+/// Records in `snap` what GitLab's deployments would say: job `job_id` deploys to `env`. The
+/// first call starts a complete answer (every job covered), as a project's deployments read
+/// after its pipelines are.
+pub fn deploys_to(snap: &mut ProjectSnapshot, job_id: u64, env: &str) {
+    let d = snap
+        .deployments
+        .get_or_insert_with(|| crate::gitlab::Deployments {
+            as_of: Some("2100-01-01T00:00:00Z".parse().unwrap()),
+            ..Default::default()
+        });
+    d.by_job.insert(job_id, env.to_string());
 }

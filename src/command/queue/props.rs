@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::*;
 use crate::command::validate::tests::snap;
-use crate::gitlab::{Environment, Status as GlStatus};
+use crate::gitlab::Status as GlStatus;
 
 fn now() -> Timestamp {
     "2026-03-01T12:00:00Z".parse().unwrap()
@@ -68,14 +68,7 @@ fn edits() -> Vec<Edit> {
 fn snapshots() -> Vec<ProjectSnapshot> {
     let base = snap();
     let mut deploys = base.clone();
-    if let Some(jobs) = deploys.jobs.get_mut(&100) {
-        for j in jobs.iter_mut().filter(|j| j.id == 13) {
-            j.environment = Some(Environment {
-                name: Some("production".into()),
-                ..Default::default()
-            });
-        }
-    }
+    crate::testkit::deploys_to(&mut deploys, 13, "production");
     let mut running = base.clone();
     if let Some(jobs) = running.jobs.get_mut(&100) {
         for j in jobs.iter_mut().filter(|j| j.id == 11) {

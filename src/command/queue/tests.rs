@@ -526,14 +526,7 @@ fn an_approval_does_not_survive_the_risk_rising_to_high() {
     q.drain_records();
 
     let mut deploys = s.clone();
-    for j in deploys.jobs.get_mut(&100).unwrap() {
-        if j.id == 13 {
-            j.environment = Some(crate::gitlab::Environment {
-                name: Some("production".into()),
-                ..Default::default()
-            });
-        }
-    }
+    crate::testkit::deploys_to(&mut deploys, 13, "production");
     q.revalidate(&deploys, now());
     let item = q.get(id).unwrap();
     assert_eq!(item.risk, Risk::High);
