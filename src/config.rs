@@ -66,6 +66,8 @@ pub struct UiSection {
     pub skin: Option<PathBuf>,
     /// Key overrides: action name -> key spec ("a", "ctrl-r", "shift-tab")
     pub keymap: BTreeMap<String, String>,
+    /// `y` copies through OSC 52 (default on); off for terminals that refuse or mangle it
+    pub osc52: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

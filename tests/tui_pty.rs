@@ -374,3 +374,46 @@ fn a_hung_gitlab_shows_stale_within_two_refresh_periods() {
     });
     t.keys(&["q"]);
 }
+
+/// `y` writes the selected MR's address to the terminal as OSC 52 (the bytes the program sends,
+/// read raw through tmux's `pipe-pane -O` before tmux interprets them): a well-formed
+/// `ESC ] 52 ; c ; <base64> BEL` whose payload is the MR's web URL.
+#[test]
+fn y_sends_the_selected_mrs_address_as_osc52() {
+    let t = Tmux::start(&format!("{BIN} demo"));
+    t.wait_for("MR and pipeline rows", LONG, has_rows);
+    let raw = t.dir.path().join("raw.out");
+    let out = t.tmux(&[
+        "pipe-pane",
+        "-O",
+        "-t",
+        "main",
+        &format!("cat > '{}'", raw.display()),
+    ]);
+    assert!(out.status.success());
+    // The first MR row is selected on start.
+    t.keys(&["y"]);
+    let start = Instant::now();
+    let payload = loop {
+        let bytes = std::fs::read(&raw).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(i) = text.find("\x1b]52;c;")
+            && let Some(len) = text[i + 7..].find('\x07')
+        {
+            break text[i + 7..i + 7 + len].to_string();
+        }
+        assert!(start.elapsed() < LONG, "no OSC 52 in the output: {text:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    use base64::Engine;
+    let url = base64::engine::general_purpose::STANDARD
+        .decode(payload.as_bytes())
+        .expect("the payload is base64");
+    let url = String::from_utf8(url).unwrap();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.contains("/acme/platform/-/merge_requests/"),
+        "{url}"
+    );
+    let s = t.wait_for("the status line", LONG, |s| s.contains("copied !"));
+    assert!(s.contains(&url), "{s}");
+}

@@ -14,6 +14,7 @@ pub mod input;
 pub mod key;
 pub mod keymap;
 pub mod layout;
+pub mod links;
 pub mod list;
 pub mod logscan;
 pub mod logview;

@@ -77,6 +77,8 @@ pub enum Msg {
     Diagnosis(Box<super::diagnosis::DiagMsg>),
     /// A background diagnosis of a newly failed job finished (rules only).
     Cause(Box<super::causes::CauseMsg>),
+    /// A one-line result for the status line (what `o` or `y` did).
+    Notice(String),
     /// Slow clock tick (about once a minute) so ages stay right; `AppState::now` was updated.
     Tick,
     /// `AppState::deadline()` passed (the planner's debounce or interval): `update` decides
@@ -124,6 +126,16 @@ pub enum Effect {
     ForceRedraw,
     /// Ask the poller for an immediate refresh.
     Refresh,
+    /// Open a GitLab page (an http(s) URL) in the browser, or say it where there is no display.
+    OpenUrl {
+        what: String,
+        url: String,
+    },
+    /// Put a GitLab page's address on the terminal's clipboard (OSC 52).
+    CopyUrl {
+        what: String,
+        url: String,
+    },
     /// The MRs and pipelines on screen: details (approvals, jobs) are fetched only for these.
     SetVisible {
         mrs: Vec<u64>,

@@ -1029,3 +1029,101 @@ fn a_big_log_is_searched_off_the_ui_task_and_esc_cancels() {
     let fx = key(&mut s, "2");
     assert!(fx.contains(&Effect::CancelLogScan), "{fx:?}");
 }
+
+fn focused_state() -> AppState {
+    let mut s = state();
+    update(&mut s, Msg::Resize { w: 120, h: 40 });
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(testkit::snapshot()),
+        },
+    );
+    s
+}
+
+/// `y` and `o` hand the selected item's GitLab page to the runtime; `m` moves between an MR and
+/// its pipeline, in both directions.
+#[test]
+fn copy_open_and_jump_follow_the_selection() {
+    let mut s = focused_state();
+    key(&mut s, "1");
+    let first = s.mrs.selected_iid().unwrap();
+    let fx = key(&mut s, "y");
+    assert_eq!(
+        fx,
+        vec![Effect::CopyUrl {
+            what: format!("!{first}"),
+            url: format!("http://gitlab.test/acme/platform/-/merge_requests/{first}"),
+        }]
+    );
+    // From the MR to the pipeline that reports on it.
+    key(&mut s, "m");
+    assert_eq!(s.focus, Pane::Pipelines);
+    let Some(PipeRow::Pipeline(p)) = s.pipelines.selected().cloned() else {
+        panic!("{:?}", s.pipelines.selected())
+    };
+    assert_eq!(p, 100 + first);
+    let fx = key(&mut s, "o");
+    assert_eq!(
+        fx,
+        vec![Effect::OpenUrl {
+            what: format!("pipeline #{p}"),
+            url: format!("http://gitlab.test/acme/platform/-/pipelines/{p}"),
+        }]
+    );
+    // And back, from another pipeline (!1's, `refs/merge-requests/1/head`) to its MR.
+    let i = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| *r == PipeRow::Pipeline(101))
+        .unwrap();
+    s.pipelines.cursor.selected = i;
+    key(&mut s, "m");
+    assert_eq!(s.focus, Pane::Mrs);
+    assert_eq!(s.mrs.selected_iid(), Some(1));
+    // A branch pipeline of no MR says so.
+    key(&mut s, "2");
+    let i = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| *r == PipeRow::Pipeline(105))
+        .unwrap();
+    s.pipelines.cursor.selected = i;
+    key(&mut s, "m");
+    assert_eq!(s.focus, Pane::Pipelines);
+    assert!(s.notice.as_ref().unwrap().text.contains("not an MR's"));
+}
+
+/// A web address from the server that is not an http(s) page never reaches a browser or the
+/// clipboard.
+#[test]
+fn only_web_pages_are_opened_or_copied() {
+    let mut s = focused_state();
+    let mut snap = testkit::snapshot();
+    for mr in snap.mrs.values_mut() {
+        mr.web_url = Some("javascript:alert(1)".into());
+    }
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(snap),
+        },
+    );
+    key(&mut s, "1");
+    assert!(key(&mut s, "y").is_empty());
+    assert!(key(&mut s, "o").is_empty());
+    assert!(
+        s.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("not an http(s) URL"),
+        "{:?}",
+        s.notice
+    );
+}

@@ -178,6 +178,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Tick => state.dirty = true,
+        Msg::Notice(text) => notice(state, text),
         Msg::Timer => {
             super::planner::on_timer(state, &mut fx);
             // Freshness and the retry countdown are drawn from the clock.
@@ -269,6 +270,44 @@ fn rebuild_lists(state: &mut AppState) {
     state
         .pipelines
         .rebuild(snap, state.layout.list_rows(Pane::Pipelines));
+}
+
+/// Focuses the MR pane with `iid` selected (its filter cleared when it hides the MR).
+pub(super) fn select_mr(state: &mut AppState, iid: u64, fx: &mut Vec<Effect>) {
+    focus(state, Pane::Mrs, fx);
+    if !state.mrs.rows.contains(&iid) {
+        state.mrs.set_filter("");
+        rebuild_lists(state);
+    }
+    if let Some(i) = state.mrs.rows.iter().position(|r| *r == iid) {
+        state.mrs.cursor.selected = i;
+    }
+    relayout(state);
+    state.dirty = true;
+}
+
+/// Focuses the pipelines pane with pipeline `id` selected (its filter cleared when it hides
+/// it); false when the pipeline is not in the list at all.
+pub(super) fn select_pipeline(state: &mut AppState, id: u64, fx: &mut Vec<Effect>) -> bool {
+    let row = |state: &AppState| {
+        state
+            .pipelines
+            .rows
+            .iter()
+            .position(|r| *r == super::pipelines::PipeRow::Pipeline(id))
+    };
+    focus(state, Pane::Pipelines, fx);
+    if row(state).is_none() {
+        state.pipelines.set_filter("");
+        rebuild_lists(state);
+    }
+    let Some(i) = row(state) else {
+        return false;
+    };
+    state.pipelines.cursor.selected = i;
+    relayout(state);
+    state.dirty = true;
+    true
 }
 
 /// Rows and text columns of the log viewer (inside its border, right of the line numbers).
@@ -692,6 +731,9 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         Action::Plan => super::planner::request(state, fx),
         Action::Diagnose => super::diagnosis::request(state, fx),
         Action::Inbox => super::inbox::toggle(state),
+        Action::OpenUrl => super::links::open(state, fx),
+        Action::CopyUrl => super::links::copy(state, fx),
+        Action::Jump => super::links::jump(state, fx),
         Action::NextPane | Action::PrevPane => {
             let i = Pane::ALL
                 .iter()

@@ -203,6 +203,7 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         trigger,
         theme: theme_for(&settings.file.ui, settings.file.ui.ascii)?,
         fixed_now: None,
+        osc52: settings.file.ui.osc52.unwrap_or(true),
         policy: crate::command::Policy::from_config(&settings.file.policy, global.read_only)
             .map_err(|e| anyhow::anyhow!("[policy]: {e}"))?,
     };
@@ -361,6 +362,10 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         },
         fixed_now: args.frozen.then(|| sim.now()),
         policy,
+        osc52: settings
+            .as_ref()
+            .and_then(|s| s.file.ui.osc52)
+            .unwrap_or(true),
     };
     let driver = Driver::new(DriverConfig {
         client,

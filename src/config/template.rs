@@ -105,6 +105,9 @@ pub const DEFAULT_CONFIG: &str = r#"# gitaiops configuration. Every setting is s
 # theme = "dark"
 # A skin file overriding named colour roles of the theme (see README, "Themes")
 # skin = "~/.config/gitaiops/skin.toml"
+# `y` copies the selected MR/pipeline/job address with OSC 52 (works over SSH; in tmux with
+# `set -g set-clipboard on`); false for terminals that refuse or show the sequence
+# osc52 = true
 
 # Key overrides: action = "keys" (see assets/keymap.toml for the actions and key specs)
 [ui.keymap]

@@ -234,7 +234,11 @@ impl Driver {
     /// which is synced to disk before the UI shows the decision.
     pub fn perform(&mut self, fx: Effect) {
         match fx {
-            Effect::Quit | Effect::Suspend | Effect::ForceRedraw => {}
+            Effect::Quit
+            | Effect::Suspend
+            | Effect::ForceRedraw
+            | Effect::OpenUrl { .. }
+            | Effect::CopyUrl { .. } => {}
             Effect::Refresh => {
                 if let Some(slot) = &self.slot
                     && !slot.open

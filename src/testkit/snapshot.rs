@@ -55,6 +55,7 @@ fn pipeline(
         "id": id, "iid": id - 100, "project_id": 1, "status": status, "source": source, "ref": git_ref,
         "sha": format!("psha{id}"), "created_at": created, "updated_at": created, "started_at": created,
         "duration": duration, "user": user(1, "alice"),
+        "web_url": format!("http://gitlab.test/acme/platform/-/pipelines/{id}"),
     }))
     .unwrap()
 }

@@ -11,6 +11,7 @@ pub mod header;
 pub mod help;
 pub mod inbox;
 pub mod input;
+pub mod links;
 pub mod logview;
 pub mod mrs;
 pub mod palette;

@@ -48,6 +48,8 @@ pub struct Session {
     pub fixed_now: Option<Timestamp>,
     /// Command policy from `[policy]` and `--read-only`.
     pub policy: crate::command::Policy,
+    /// `y` writes OSC 52 (`[ui] osc52`, on unless the terminal refuses it).
+    pub osc52: bool,
 }
 
 /// What was last sent to the terminal, to skip frames that would change nothing.
@@ -68,6 +70,7 @@ pub async fn run(session: Session, mut driver: Driver) -> anyhow::Result<ExitCod
         theme,
         fixed_now,
         mut policy,
+        osc52,
     } = session;
     let clock = Clock(fixed_now);
     let mut notes = notes;
@@ -186,6 +189,18 @@ pub async fn run(session: Session, mut driver: Driver) -> anyhow::Result<ExitCod
                         }
                     }
                     Effect::ForceRedraw => screen.force = true,
+                    Effect::OpenUrl { what, url } => {
+                        let said = super::links::open(&what, &url);
+                        for fx in clock.update(&mut state, Msg::Notice(said)) {
+                            driver.perform(fx);
+                        }
+                    }
+                    Effect::CopyUrl { what, url } => {
+                        let said = super::links::copy(&what, &url, osc52);
+                        for fx in clock.update(&mut state, Msg::Notice(said)) {
+                            driver.perform(fx);
+                        }
+                    }
                     other => driver.perform(other),
                 }
             }
