@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use crate::gitlab::{MergeRequest, ProjectSnapshot, Status};
+use crate::gitlab::{DetailedMergeStatus, MergeRequest, ProjectSnapshot, Status};
 
 use super::list::ListCursor;
 
@@ -15,6 +15,36 @@ pub enum MrSort {
     Author,
     Pipeline,
     Approvals,
+}
+
+/// Ready to merge as an operator means it: not a draft, no conflicts, GitLab says mergeable,
+/// its pipeline green, and the approvals (when fetched) satisfied.
+pub fn ready_to_merge(mr: &MergeRequest, snap: &ProjectSnapshot) -> bool {
+    !mr.is_draft()
+        && !mr.conflicts()
+        && mr.detailed_merge_status == Some(DetailedMergeStatus::Mergeable)
+        && snap
+            .pipeline_for_mr(mr)
+            .is_some_and(|p| p.status == Status::Success)
+        && snap.approvals.get(&mr.iid).is_none_or(|a| a.satisfied())
+}
+
+/// What an MR asks of the signed-in user, for its row: `ready` (see [`ready_to_merge`]),
+/// `review me` (a review is requested from them), `assigned me`.
+pub fn personal_flags(mr: &MergeRequest, snap: &ProjectSnapshot) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if ready_to_merge(mr, snap) {
+        v.push("ready");
+    }
+    if let Some(me) = &snap.user {
+        if mr.reviewers.iter().any(|r| r.id == me.id) {
+            v.push("review me");
+        }
+        if mr.assignees.iter().any(|a| a.id == me.id) {
+            v.push("assigned me");
+        }
+    }
+    v
 }
 
 impl MrSort {
@@ -270,6 +300,54 @@ impl MrList {
 
 #[cfg(test)]
 mod tests {
+
+    /// `ready` needs every condition; `review me` and `assigned me` follow the signed-in user.
+    #[test]
+    fn personal_flags_say_what_the_mr_asks_of_me() {
+        use crate::gitlab::{Approvals, DetailedMergeStatus, UserRef};
+        let mut snap = crate::testkit::snapshot();
+        let me = snap.user.clone().unwrap();
+        let iid = *snap
+            .mrs
+            .iter()
+            .find(|(_, m)| {
+                snap.pipeline_for_mr(m)
+                    .is_some_and(|p| p.status == Status::Success)
+            })
+            .unwrap()
+            .0;
+        let mut mr = snap.mrs[&iid].clone();
+        mr.draft = Some(false);
+        mr.has_conflicts = Some(false);
+        mr.detailed_merge_status = Some(DetailedMergeStatus::Mergeable);
+        mr.reviewers = vec![UserRef {
+            id: me.id,
+            username: me.username.clone(),
+            ..UserRef::default()
+        }];
+        snap.approvals.remove(&iid);
+        assert_eq!(personal_flags(&mr, &snap), ["ready", "review me"]);
+        mr.assignees = mr.reviewers.clone();
+        mr.reviewers.clear();
+        assert_eq!(personal_flags(&mr, &snap), ["ready", "assigned me"]);
+        // Missing approvals, a draft, or GitLab not saying mergeable: not ready.
+        snap.approvals.insert(
+            iid,
+            Approvals {
+                approvals_required: Some(2),
+                approvals_left: Some(1),
+                ..Approvals::default()
+            },
+        );
+        assert!(!ready_to_merge(&mr, &snap));
+        snap.approvals.remove(&iid);
+        mr.draft = Some(true);
+        assert!(!ready_to_merge(&mr, &snap));
+        mr.draft = Some(false);
+        mr.detailed_merge_status = Some(DetailedMergeStatus::CiMustPass);
+        assert!(!ready_to_merge(&mr, &snap));
+    }
+
     use super::*;
     use crate::testkit;
 

@@ -129,6 +129,14 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             theme.error(),
         )]);
     }
+    // Who the rows are for ("review me", "assigned me"): last, so a narrow screen cuts it
+    // before the connection state.
+    if let Some(u) = state.snapshot.as_ref().and_then(|snap| snap.user.as_ref()) {
+        first.push(vec![Span::styled(
+            format!("@{}", text::sanitize_line(&u.username)),
+            theme.dim(),
+        )]);
+    }
     buf.set_line(
         area.x,
         area.y,

@@ -203,6 +203,9 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         if mr.conflicts() {
             flags.push("conflict");
         }
+        let mine = crate::app::mrs::personal_flags(mr, snap);
+        let only_ready = flags.is_empty() && mine == ["ready"];
+        flags.extend(mine);
         // Triage signals the other columns do not already show (pipeline, approvals,
         // reviewers, conflicts), most severe first.
         let signals: Vec<String> = crate::review::triage::triage(mr, snap, state.now, &TRIAGE)
@@ -258,6 +261,8 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             .collect();
         let flag_style = if mr.conflicts() {
             theme.error()
+        } else if only_ready && signals.is_empty() {
+            theme.ok()
         } else {
             theme.warn()
         };
