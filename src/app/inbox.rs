@@ -73,24 +73,6 @@ impl Group {
     }
 }
 
-/// The MR a pipeline reports on: its merge-request ref, else an open MR whose source branch
-/// and sha it ran on.
-fn mr_of(snap: &ProjectSnapshot, pipeline: u64) -> Option<u64> {
-    use crate::gitlab::snapshot::mr_ref;
-    let p = snap.pipeline(pipeline)?;
-    if let Some((iid, _)) = mr_ref(p.git_ref.as_deref()) {
-        return Some(iid);
-    }
-    snap.mrs
-        .values()
-        .find(|m| {
-            p.git_ref.as_deref() == Some(m.source_branch.as_str())
-                && p.sha.is_some()
-                && p.sha == m.sha
-        })
-        .map(|m| m.iid)
-}
-
 /// The queue's items that answer a group's failures: a retry of one of its jobs or pipelines,
 /// a comment on an MR whose pipeline failed this way — what the planner proposed for the
 /// group, waiting for the operator in the queue. Other commands on the same MR (reviewers,
@@ -156,7 +138,7 @@ pub fn groups(snap: &ProjectSnapshot, causes: &Causes) -> Vec<Group> {
     let current = current_pipelines(snap);
     let mut by_sig: BTreeMap<&str, Group> = BTreeMap::new();
     for (&pipeline, git_ref) in current.iter().rev() {
-        let mr_iid = mr_of(snap, pipeline);
+        let mr_iid = snap.mr_of_pipeline(pipeline);
         for j in causes::failed_jobs(snap, pipeline) {
             let Some(k) = causes.known.get(&j.id) else {
                 continue;

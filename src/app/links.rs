@@ -117,7 +117,7 @@ pub fn jump(state: &mut AppState, fx: &mut Vec<Effect>) {
         notice(state, "jump: select a pipeline, job or MR first");
         return;
     };
-    match mr_of_pipeline(&snap, pid) {
+    match snap.mr_of_pipeline(pid) {
         Some(iid) if snap.mr(iid).is_some() => {
             select_mr(state, iid, fx);
             notice(state, format!("pipeline #{pid} → !{iid}"));
@@ -126,21 +126,4 @@ pub fn jump(state: &mut AppState, fx: &mut Vec<Effect>) {
         None => notice(state, format!("jump: pipeline #{pid} is not an MR's")),
     }
     relayout_pub(state);
-}
-
-/// The MR a pipeline belongs to: its `refs/merge-requests/<iid>/…` ref, or an open MR whose
-/// source branch and head are the pipeline's (a branch pipeline of the MR's head).
-pub fn mr_of_pipeline(snap: &ProjectSnapshot, pipeline: u64) -> Option<u64> {
-    let p = snap.pipeline(pipeline)?;
-    if let Some((iid, _)) = crate::gitlab::snapshot::mr_ref(p.git_ref.as_deref()) {
-        return Some(iid);
-    }
-    snap.mrs
-        .values()
-        .find(|mr| {
-            p.git_ref.as_deref() == Some(mr.source_branch.as_str())
-                && p.sha.is_some()
-                && p.sha == mr.sha
-        })
-        .map(|mr| mr.iid)
 }

@@ -165,6 +165,23 @@ impl ProjectSnapshot {
             })
     }
 
+    /// The MR a pipeline belongs to: its `refs/merge-requests/<iid>/…` ref, else an open MR
+    /// whose source branch and head it ran on (a branch pipeline of the MR's head).
+    pub fn mr_of_pipeline(&self, pipeline: u64) -> Option<u64> {
+        let p = self.pipeline(pipeline)?;
+        if let Some((iid, _)) = mr_ref(p.git_ref.as_deref()) {
+            return Some(iid);
+        }
+        self.mrs
+            .values()
+            .find(|m| {
+                p.git_ref.as_deref() == Some(m.source_branch.as_str())
+                    && p.sha.is_some()
+                    && p.sha == m.sha
+            })
+            .map(|m| m.iid)
+    }
+
     /// The downstream pipelines under `id`'s trigger jobs, with the bridge that started each.
     pub fn downstream(&self, id: u64) -> impl Iterator<Item = (&Bridge, &Pipeline)> {
         self.bridges
