@@ -22,7 +22,11 @@ pub enum PaletteCmd {
 
 /// Name, argument, description: what the palette lists while typing.
 pub const COMMANDS: &[(&str, &str, &str)] = &[
-    ("project", "<group/name>", "switch to another project"),
+    (
+        "project",
+        "[group/name]",
+        "switch project (alone: the next watched one; a name completes from them)",
+    ),
     ("refresh", "", "refresh from GitLab now"),
     (
         "readonly",
@@ -83,10 +87,9 @@ pub fn parse(input: &str) -> Result<PaletteCmd, String> {
         (many, _) => return Err(format!("ambiguous :{name} ({})", many.join(", "))),
     };
     match full {
-        "project" if arg.is_empty() => {
-            Err(":project needs a path, e.g. :project group/name".into())
-        }
-        "project" if arg.contains(char::is_whitespace) || !arg.contains('/') => {
+        // Empty: the next watched project; a bare name: one of the watched (see
+        // `update::watched_project`).
+        "project" if arg.contains(char::is_whitespace) => {
             Err(format!("not a project path: {arg:?} (expected group/name)"))
         }
         "project" => Ok(PaletteCmd::Project(arg.trim_matches('/').to_string())),
@@ -137,7 +140,9 @@ mod tests {
     #[test]
     fn explains_bad_input() {
         assert!(parse("").is_err());
-        assert!(parse("project").unwrap_err().contains("needs a path"));
+        // Alone or with a bare name, the watched projects decide (`update::watched_project`).
+        assert_eq!(parse("project"), Ok(PaletteCmd::Project(String::new())));
+        assert_eq!(parse("project web"), Ok(PaletteCmd::Project("web".into())));
         assert!(parse("project foo bar").is_err());
         assert!(parse("frobnicate").unwrap_err().contains("unknown"));
         assert!(parse("sort sideways").is_err());

@@ -25,8 +25,11 @@ use super::queue::QueueView;
 pub struct Settings {
     /// GitLab host as shown (`gitlab.example.com`, `127.0.0.1:41233`).
     pub host: String,
-    /// Project full path.
+    /// Project full path (the one on screen).
     pub project: String,
+    /// Every configured project (`--project a --project b`): `:project` alone moves to the
+    /// next, `:project name` completes from these.
+    pub watched: Vec<String>,
     pub read_only: bool,
     pub ascii: bool,
     /// Running against the embedded simulator.

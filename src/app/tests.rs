@@ -1127,3 +1127,43 @@ fn only_web_pages_are_opened_or_copied() {
         s.notice
     );
 }
+
+/// Several watched projects: the header says so, `:project` alone moves to the next (wrapping),
+/// a bare name completes from the watched ones, and what matches none or several is explained.
+#[test]
+fn project_switches_among_the_watched_ones() {
+    let mut s = focused_state();
+    s.settings.watched = vec![
+        "acme/platform".into(),
+        "acme/web".into(),
+        "infra/webhooks".into(),
+    ];
+    let switch = |s: &mut AppState, line: &str| -> Vec<Effect> {
+        key(s, ":");
+        typed(s, &format!("{line}\n"));
+        Vec::new()
+    };
+    switch(&mut s, "project");
+    assert_eq!(s.settings.project, "acme/web");
+    switch(&mut s, "project hooks");
+    assert_eq!(s.settings.project, "infra/webhooks");
+    switch(&mut s, "project");
+    assert_eq!(s.settings.project, "acme/platform", "wraps around");
+    switch(&mut s, "project web");
+    assert_eq!(s.settings.project, "acme/platform", "ambiguous: no switch");
+    assert!(s.notice.as_ref().unwrap().text.contains("say which"));
+    switch(&mut s, "project nothing");
+    assert!(
+        s.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no watched project")
+    );
+    switch(&mut s, "project other/thing");
+    assert_eq!(s.settings.project, "other/thing");
+    // One project watched: `:project` alone asks for a path.
+    let mut one = focused_state();
+    switch(&mut one, "project");
+    assert!(one.notice.as_ref().unwrap().text.contains("needs a path"));
+}

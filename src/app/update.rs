@@ -13,7 +13,7 @@ use super::metrics;
 use super::msg::{Effect, Msg};
 use super::palette::{self, PaletteCmd};
 use super::pipelines::PipeRow;
-use super::state::{AppState, Conn, InputPurpose, Notice, Overlay, View};
+use super::state::{AppState, Conn, InputPurpose, Notice, Overlay, Settings, View};
 
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
@@ -270,6 +270,44 @@ fn rebuild_lists(state: &mut AppState) {
     state
         .pipelines
         .rebuild(snap, state.layout.list_rows(Pane::Pipelines));
+}
+
+/// The project `:project wanted` means: a `group/name` as given; nothing, the watched project
+/// after the one on screen; a bare word, the one watched project whose path contains it.
+pub(super) fn watched_project(settings: &Settings, wanted: &str) -> Result<String, String> {
+    let watched = &settings.watched;
+    if wanted.is_empty() {
+        if watched.len() < 2 {
+            return Err(":project needs a path, e.g. :project group/name".into());
+        }
+        let i = watched
+            .iter()
+            .position(|p| p.eq_ignore_ascii_case(&settings.project))
+            .map_or(0, |i| (i + 1) % watched.len());
+        return Ok(watched[i].clone());
+    }
+    if wanted.contains('/') {
+        return Ok(wanted.to_string());
+    }
+    let w = wanted.to_ascii_lowercase();
+    let hits: Vec<&String> = watched
+        .iter()
+        .filter(|p| p.to_ascii_lowercase().contains(&w))
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(format!(
+            "no watched project matches {wanted:?} (watched: {}); give group/name",
+            watched.join(", ")
+        )),
+        many => Err(format!(
+            "{wanted:?} matches {}: say which",
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 /// Focuses the MR pane with `iid` selected (its filter cleared when it hides the MR).
@@ -640,7 +678,14 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
         }
         PaletteCmd::Log(job) => open_log(state, job, fx),
         PaletteCmd::Operator(line) => commands::from_palette(state, &line, fx),
-        PaletteCmd::Project(project) => {
+        PaletteCmd::Project(wanted) => {
+            let project = match watched_project(&state.settings, &wanted) {
+                Ok(p) => p,
+                Err(why) => {
+                    notice(state, why);
+                    return;
+                }
+            };
             if project == state.settings.project {
                 notice(state, format!("already on {project}"));
                 return;

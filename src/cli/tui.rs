@@ -193,6 +193,12 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         settings: app::Settings {
             host: client.host().to_string(),
             project,
+            watched: settings
+                .projects()
+                .iter()
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
             read_only: settings.read_only(),
             ascii: settings.file.ui.ascii,
             demo: false,
@@ -342,6 +348,7 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         settings: app::Settings {
             host: sim.addr().to_string(),
             project: sim.project_path(),
+            watched: vec![sim.project_path()],
             read_only,
             ascii,
             demo: true,

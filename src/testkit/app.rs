@@ -29,6 +29,7 @@ impl Default for AppBuilder {
             settings: Settings {
                 host: "gitlab.test".into(),
                 project: "acme/platform".into(),
+                watched: vec!["acme/platform".into()],
                 read_only: false,
                 ascii: false,
                 demo: true,

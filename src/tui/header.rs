@@ -116,6 +116,21 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             theme.accent().patch(theme.bold()),
         ),
         Span::styled(format!(" @ {}", text::sanitize_line(&s.host)), theme.dim()),
+        // More projects are watched: say so, and how to reach them.
+        Span::styled(
+            match s.watched.len() {
+                0 | 1 => String::new(),
+                n => {
+                    let i = s
+                        .watched
+                        .iter()
+                        .position(|p| p.eq_ignore_ascii_case(&s.project))
+                        .map_or(String::from("-"), |i| (i + 1).to_string());
+                    format!(" ({i} of {n}, :project for the next)")
+                }
+            },
+            theme.dim(),
+        ),
     ]);
     first.push(conn);
     // The last error goes last: cut to what is left, never in place of the mode.
