@@ -1145,6 +1145,8 @@ fn project_switches_among_the_watched_ones() {
     };
     switch(&mut s, "project");
     assert_eq!(s.settings.project, "acme/web");
+    // Nothing is known of it yet: "connecting", never "live, updated just now".
+    assert_eq!(s.freshness(), super::state::Freshness::Connecting);
     switch(&mut s, "project hooks");
     assert_eq!(s.settings.project, "infra/webhooks");
     switch(&mut s, "project");

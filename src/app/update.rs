@@ -700,6 +700,10 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
             super::planner::project_switched(state, fx);
             state.snapshot = None;
             state.conn = Conn::Connecting;
+            // The new project has not been heard from: neither live nor stale yet.
+            state.last_contact = None;
+            state.last_success_mono = None;
+            state.retry = None;
             state.metrics = Default::default();
             super::causes::clear(state);
             state.pipelines.expanded.clear();
