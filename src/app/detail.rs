@@ -16,6 +16,8 @@ pub enum Tone {
     Dim,
     Title,
     Heading,
+    /// The header of one file's diff: `n`/`N` move between these.
+    File,
     Added,
     Removed,
     Warn,
@@ -29,6 +31,10 @@ fn line(parts: &[(&str, Tone)]) -> ToneLine {
 }
 
 const MAX_NOTES: usize = 10;
+/// Diff lines shown per file and in all: a generated lock file must not bury the rest. The
+/// browser (`o`) has the whole diff.
+const MAX_DIFF_LINES_PER_FILE: usize = 400;
+const MAX_DIFF_LINES: usize = 4000;
 
 /// The detail of MR `iid`, wrapped to `width` columns.
 pub fn build(
@@ -192,7 +198,97 @@ pub fn build(
             }
         }
     }
+    if let Some(diffs) = snap.diffs.get(&iid) {
+        diff_section(diffs, width, ascii, &mut out);
+    }
     out
+}
+
+/// Each file's unified diff, coloured, cut to the screen's width (no wrap: columns of code
+/// stay aligned), bounded per file and in all.
+fn diff_section(
+    diffs: &[crate::gitlab::MrDiff],
+    width: usize,
+    ascii: bool,
+    out: &mut Vec<ToneLine>,
+) {
+    if diffs.is_empty() {
+        return;
+    }
+    out.push(Vec::new());
+    out.push(line(&[(
+        "Diff (n / N: next / previous file)",
+        Tone::Heading,
+    )]));
+    let rule = if ascii { "--" } else { "──" };
+    let mut budget = MAX_DIFF_LINES;
+    for (i, d) in diffs.iter().enumerate() {
+        let path = if d.new_path.is_empty() {
+            &d.old_path
+        } else {
+            &d.new_path
+        };
+        let (a, r) = d.churn();
+        let head = format!("{rule} {} +{a} -{r}", text::sanitize_line(path));
+        out.push(vec![(
+            text::truncate(&head, width, ascii).into_owned(),
+            Tone::File,
+        )]);
+        if budget == 0 {
+            out.push(line(&[(
+                &format!(
+                    "  … {} more file(s): open the MR in the browser (o)",
+                    diffs.len() - i
+                ),
+                Tone::Dim,
+            )]));
+            break;
+        }
+        let total = d.diff.lines().count();
+        if total == 0 {
+            out.push(line(&[(
+                "  (no textual diff: binary, too large, or a mode change)",
+                Tone::Dim,
+            )]));
+        }
+        let shown = total.min(MAX_DIFF_LINES_PER_FILE).min(budget);
+        for l in d.diff.lines().take(shown) {
+            let tone = if l.starts_with("@@") {
+                Tone::Dim
+            } else if l.starts_with('+') {
+                Tone::Added
+            } else if l.starts_with('-') {
+                Tone::Removed
+            } else {
+                Tone::Normal
+            };
+            let clean = text::sanitize_line(l);
+            out.push(vec![(
+                text::truncate(&clean, width, ascii).into_owned(),
+                tone,
+            )]);
+        }
+        budget -= shown;
+        if shown < total {
+            out.push(line(&[(
+                &format!(
+                    "  … {} more line(s) of this file (o opens the MR)",
+                    total - shown
+                ),
+                Tone::Dim,
+            )]));
+        }
+    }
+}
+
+/// Where each file's diff starts among `lines` (see [`Tone::File`]).
+pub fn file_starts(lines: &[ToneLine]) -> Vec<usize> {
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.first().is_some_and(|(_, t)| *t == Tone::File))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 fn state_line(mr: &MergeRequest, out: &mut Vec<ToneLine>) {
@@ -364,6 +460,43 @@ mod tests {
             !text.contains("requested review"),
             "system notes are hidden: {text}"
         );
+    }
+
+    /// Each file's diff follows the notes, coloured by line kind, with a header `n`/`N` find;
+    /// a huge file is cut and says how much is left; control bytes never pass.
+    #[test]
+    fn the_diff_is_coloured_per_file_and_bounded() {
+        let mut snap = testkit::snapshot();
+        let big: String = (0..1000).map(|i| format!("+line {i}\n")).collect();
+        snap.diffs.insert(
+            1,
+            serde_json::from_value(serde_json::json!([
+                {"old_path": "a.rs", "new_path": "a.rs",
+                 "diff": "@@ -1,2 +1,2 @@\n ctx\n-old\n+new\x1b[31m\n"},
+                {"old_path": "Cargo.lock", "new_path": "Cargo.lock", "diff": big},
+                {"old_path": "logo.png", "new_path": "logo.png", "diff": ""}
+            ]))
+            .unwrap(),
+        );
+        let lines = build(&snap, 1, 70, testkit::now(), false);
+        let starts = file_starts(&lines);
+        assert_eq!(starts.len(), 3);
+        assert_eq!(lines[starts[0]][0].0, "── a.rs +1 -1");
+        let tones: Vec<Tone> = lines[starts[0] + 1..starts[0] + 5]
+            .iter()
+            .map(|l| l[0].1)
+            .collect();
+        assert_eq!(tones, [Tone::Dim, Tone::Normal, Tone::Removed, Tone::Added]);
+        let text = flat(&lines);
+        assert!(!text.contains('\x1b'), "{text}");
+        assert!(text.contains("… 600 more line(s) of this file"), "{text}");
+        assert!(text.contains("no textual diff"), "{text}");
+        // The first file's header comes after the notes.
+        let notes = lines
+            .iter()
+            .position(|l| l.first().is_some_and(|(t, _)| t == "Recent notes"))
+            .unwrap();
+        assert!(starts[0] > notes);
     }
 
     #[test]

@@ -150,6 +150,8 @@ actions! {
     LogNextSection => ("log_next_section", Log, "next section", "Go to the next section", false),
     LogPrevSection => ("log_prev_section", Log, "prev section", "Go to the previous section", false),
     DetailPipeline => ("detail_pipeline", Detail, "pipeline", "Show this MR's pipeline", false),
+    DetailNextFile => ("detail_next_file", Detail, "next file", "Scroll to the next file of the diff", false),
+    DetailPrevFile => ("detail_prev_file", Detail, "prev file", "Scroll to the previous file of the diff", false),
 }
 
 const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
@@ -396,6 +398,7 @@ mod tests {
         o.insert("refresh".to_string(), "ctrl-r F5".to_string());
         o.insert("down".to_string(), "n".to_string());
         o.insert("log_next_match".to_string(), "F3".to_string());
+        o.insert("detail_next_file".to_string(), "F4".to_string());
         let (map, warnings, errors) = Keymap::with_overrides(&o);
         assert!(errors.is_empty(), "{errors:?}");
         assert!(

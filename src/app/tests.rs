@@ -1169,3 +1169,35 @@ fn project_switches_among_the_watched_ones() {
     switch(&mut one, "project");
     assert!(one.notice.as_ref().unwrap().text.contains("needs a path"));
 }
+
+/// `n`/`N` in the MR detail scroll to the next and previous file of the diff.
+#[test]
+fn n_and_shift_n_move_between_the_files_of_a_diff() {
+    let mut s = state();
+    update(&mut s, Msg::Resize { w: 100, h: 30 });
+    let mut snap = testkit::snapshot();
+    let body: String = (0..60).map(|i| format!("+l{i}\n")).collect();
+    let files: Vec<serde_json::Value> = (0..4)
+        .map(|i| serde_json::json!({"old_path": format!("f{i}.rs"), "new_path": format!("f{i}.rs"), "diff": body}))
+        .collect();
+    snap.diffs.insert(
+        1,
+        serde_json::from_value(serde_json::Value::Array(files)).unwrap(),
+    );
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(snap),
+        },
+    );
+    s.view = View::Detail { iid: 1, scroll: 0 };
+    let starts = super::detail::file_starts(&s.detail_lines(1));
+    assert_eq!(starts.len(), 4);
+    key(&mut s, "n");
+    assert!(matches!(s.view, View::Detail { iid: 1, scroll } if scroll == starts[0]));
+    key(&mut s, "n");
+    assert!(matches!(s.view, View::Detail { iid: 1, scroll } if scroll == starts[1]));
+    key(&mut s, "N");
+    assert!(matches!(s.view, View::Detail { iid: 1, scroll } if scroll == starts[0]));
+}

@@ -874,6 +874,26 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         Action::EditCommand => commands::edit_open(state),
         Action::Mark => commands::toggle_mark(state, fx),
         Action::BulkApprove => commands::bulk_prompt(state),
+        Action::DetailNextFile | Action::DetailPrevFile => {
+            let View::Detail { iid, scroll } = state.view else {
+                return;
+            };
+            let lines = state.detail_lines(iid);
+            let starts = super::detail::file_starts(&lines);
+            let max = lines.len().saturating_sub(state.layout.view_rows());
+            let at = scroll.min(max);
+            let next = if action == Action::DetailNextFile {
+                starts.iter().find(|&&i| i > at).copied()
+            } else {
+                starts.iter().rev().find(|&&i| i < at).copied()
+            };
+            match next.map(|i| i.min(max)).filter(|&i| i != at) {
+                Some(i) => state.view = View::Detail { iid, scroll: i },
+                None if starts.is_empty() => notice(state, "no diff loaded for this MR"),
+                None => notice(state, "no more files that way"),
+            }
+            state.dirty = true;
+        }
         Action::DetailPipeline => {
             let View::Detail { iid, .. } = state.view else {
                 return;

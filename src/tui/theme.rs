@@ -387,7 +387,7 @@ impl Theme {
             Tone::Normal => Style::new(),
             Tone::Dim => self.dim(),
             Tone::Title => self.bold(),
-            Tone::Heading => self.role(Role::Heading),
+            Tone::Heading | Tone::File => self.role(Role::Heading),
             Tone::Added => self.role(Role::Added),
             Tone::Removed => self.role(Role::Removed),
             Tone::Warn => self.warn(),
