@@ -310,6 +310,9 @@ pub enum EvalCmd {
         /// Which cases: dev (rules were tuned on them), held-out, or all
         #[arg(long, value_enum, default_value_t = EvalSplit::All)]
         split: EvalSplit,
+        /// Only the cases of this round of scenarios (3: the newest, out-of-sample)
+        #[arg(long)]
+        round: Option<u32>,
         /// Print per-case results as JSON lines
         #[arg(long)]
         json: bool,

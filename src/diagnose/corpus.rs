@@ -45,7 +45,20 @@ pub struct Label {
     pub how: String,
     #[serde(default)]
     pub source: String,
+    /// Which batch of scenarios the case came from (1, 2, 3, ...; labels before round 2 have
+    /// none). Each round was generated before the engine was run on it, so the newest round
+    /// is the only out-of-sample figure for the engine as it stands.
+    #[serde(default = "first_round")]
+    pub round: u32,
 }
+
+fn first_round() -> u32 {
+    1
+}
+
+/// The newest round of cases: written after the engine they are scored against, and not read
+/// one by one before its figures were recorded (see the corpus README).
+pub const UNSEEN_ROUND: u32 = 3;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DecisiveLine {
@@ -154,6 +167,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Vec<CorpusCase>> {
 pub struct Outcome {
     pub case: String,
     pub split: Split,
+    pub round: u32,
     pub expected: String,
     pub predicted: String,
     pub confidence: f64,
@@ -184,6 +198,7 @@ pub fn grade(
     let base = Outcome {
         case: case.name.clone(),
         split: case.split,
+        round: case.label.round,
         expected: case.label.category.clone(),
         predicted: "-".into(),
         confidence: 0.0,
@@ -367,9 +382,21 @@ mod tests {
             .iter()
             .map(|c| run_case(c, &mut diag).unwrap())
             .collect();
-        let dev = rates(outcomes.iter().filter(|o| o.split == Split::Dev));
-        let held = rates(outcomes.iter().filter(|o| o.split == Split::HeldOut));
-        let all = rates(&outcomes);
+        // The dev/held-out floors are those of rounds 1 and 2, measured before round 3 existed.
+        let old = |o: &&Outcome| o.round < UNSEEN_ROUND;
+        let dev = rates(
+            outcomes
+                .iter()
+                .filter(old)
+                .filter(|o| o.split == Split::Dev),
+        );
+        let held = rates(
+            outcomes
+                .iter()
+                .filter(old)
+                .filter(|o| o.split == Split::HeldOut),
+        );
+        let all = rates(outcomes.iter().filter(old));
         assert!(dev.category_accuracy.unwrap() >= 0.97, "dev {dev:?}");
         assert!(dev.decisive_hit.unwrap() >= 0.97, "dev {dev:?}");
         assert!(held.category_accuracy.unwrap() >= 0.88, "held-out {held:?}");
@@ -411,6 +438,7 @@ mod tests {
                 tool: String::new(),
                 how: String::new(),
                 source: String::new(),
+                round: 1,
             },
         };
         let mut text = String::from("$ cargo build\nerror[E0308]: mismatched types\n");

@@ -41,8 +41,10 @@ class Servers:
         # Nothing listens on port 9 (discard) here: connection refused.
         self.ports["dead"] = 9
         self.ports["blackhole"] = self._blackhole()
-        for status in (401, 403, 429, 500, 502, 503):
+        for status in (401, 403, 404, 429, 500, 502, 503):
             self.ports[str(status)] = self._status(status)
+        # Round 3: an HTTPS server whose certificate is self-signed (no CA in the job trusts it).
+        self.ports["tls"] = self._status(200, tls=True)
 
     def _blackhole(self):
         s = socket.socket()
@@ -59,12 +61,14 @@ class Servers:
         threading.Thread(target=loop, daemon=True).start()
         return s.getsockname()[1]
 
-    def _status(self, status):
+    def _status(self, status, tls=False):
         class H(http.server.BaseHTTPRequestHandler):
             def _answer(self):
                 body = {
                     401: b"HTTP Basic: Access denied\n",
+                    200: b"ok\n",
                     403: b"403 Forbidden\n",
+                    404: b"404 Not Found\n",
                     429: b"Too Many Requests\n",
                     500: b"Internal Server Error\n",
                     502: b"<html><body><h1>502 Bad Gateway</h1></body></html>\n",
@@ -87,6 +91,17 @@ class Servers:
                 pass
 
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        if tls:
+            import ssl
+            import tempfile
+            tmp = tempfile.mkdtemp()
+            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=artifacts.acme.internal", "-keyout", key, "-out", cert],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         return srv.server_address[1]
 

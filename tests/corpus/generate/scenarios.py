@@ -18,7 +18,7 @@ def case(name, job, image, script, label, **kw):
 
 
 def lab(category, decisive, tool, how, accept=(), infra=False, **kw):
-    """The label; `round` (1 or 2) records which batch of scenarios the case came from."""
+    """The label; `round` (1, 2 or 3) records which batch of scenarios the case came from."""
     d = {"category": category, "decisive": list(decisive), "tool": tool, "how": how,
          "accept": list(accept), "infra": infra}
     d.update(kw)
@@ -1663,4 +1663,300 @@ case(
     lab("timeout_or_oom", [r"Killed"], "kernel OOM killer", "node is OOM-killed under a 96 MiB memory cgroup"),
     files={"scripts/build-index.js": "const rows = [];\nfor (let i = 0; i < 5e7; i++) rows.push({ i, s: 'row-' + i });\nconsole.log(rows.length);\n"},
     memory_limit=96 * 1024 * 1024, **ROUND2,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 3: new failure shapes, written and generated after the engine of commit 3724005, before
+# the engine was run on any of them.
+
+ROUND3 = dict(round=3)
+
+case(
+    "rust-e0382-use-after-move", "build", "rust:1.90",
+    ["cargo build --release"],
+    lab("compile_error", [r"^error\[E0382\]"], "rustc", "a String is used after being moved into a Vec"),
+    files={"Cargo.toml": cargo_toml("mailer"),
+           "src/main.rs": "fn main() {\n    let subject = String::from(\"Invoice\");\n    let mut outbox = Vec::new();\n    outbox.push(subject);\n    println!(\"queued {}\", subject);\n    println!(\"{}\", outbox.len());\n}\n"},
+    env=RUST_ENV, **ROUND3,
+)
+
+case(
+    "rust-e0277-trait-bound", "check", "rust:1.90-slim",
+    ["cargo check --all-targets"],
+    lab("compile_error", [r"^error\[E0277\]"], "rustc", "a struct without Hash is used as a HashMap key"),
+    files={"Cargo.toml": cargo_toml("routing"),
+           "src/lib.rs": "use std::collections::HashMap;\n\n#[derive(PartialEq, Eq, Debug)]\npub struct Route { pub path: String }\n\npub fn table() -> HashMap<Route, u16> {\n    let mut m = HashMap::new();\n    m.insert(Route { path: \"/\".into() }, 200);\n    m\n}\n"},
+    **ROUND3,
+)
+
+case(
+    "rust-test-arith-overflow", "test", "rust:1.90",
+    ["cargo test --lib"],
+    lab("test_assertion", [r"^test .*stock_after_refund \.\.\. FAILED", r"attempt to subtract with overflow"], "cargo test",
+        "a u32 subtraction underflows in a test (debug overflow checks)"),
+    files={"Cargo.toml": cargo_toml("stockkeeper"),
+           "src/lib.rs": "pub fn remaining(stock: u32, sold: u32) -> u32 {\n    stock - sold\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn stock_after_sale() {\n        assert_eq!(remaining(10, 3), 7);\n    }\n\n    #[test]\n    fn stock_after_refund() {\n        assert_eq!(remaining(2, 5), 0);\n    }\n}\n"},
+    env=RUST_ENV, **ROUND3,
+)
+
+case(
+    "rust-missing-feature-flag", "build:features", "rust:1.90",
+    ["cargo build --features postgres"],
+    lab("github_actions_config", [r"does not contain this feature: postgres|does not have (the )?feature"], "cargo",
+        "the job asks for a cargo feature the crate does not define", accept=["other", "dependency_install"]),
+    files={"Cargo.toml": cargo_toml("store") + "\n[features]\nsqlite = []\n",
+           "src/main.rs": "fn main() {}\n"},
+    **ROUND3,
+)
+
+case(
+    "rust-doc-broken-intra-link", "docs", "rust:1.90",
+    ["RUSTDOCFLAGS='-D warnings' cargo doc --no-deps"],
+    lab("lint_failure", [r"^error: unresolved link to `Ledger`"], "rustdoc",
+        "a doc comment links to a type that was renamed; docs are built with -D warnings",
+        accept=["compile_error"]),
+    files={"Cargo.toml": cargo_toml("books"),
+           "src/lib.rs": "//! Bookkeeping.\n\n/// Posts an entry to the [`Ledger`].\npub fn post(amount: i64) -> i64 {\n    amount\n}\n"},
+    **ROUND3,
+)
+
+case(
+    "rust-registry-503", "build", "rust:1.90",
+    ["cargo fetch"],
+    lab("network_or_flaky", [r"failed to get `itoa` as a dependency|503|failed to query replaced source"], "cargo",
+        "the crates mirror answers 503 Service Unavailable", infra=True),
+    files={"Cargo.toml": cargo_toml("fmtnum", "itoa = \"1\""), "src/main.rs": "fn main() {}\n"},
+    setup="mkdir -p .cargo && printf '[source.crates-io]\\nreplace-with = \"mirror\"\\n\\n[source.mirror]\\nregistry = \"sparse+http://127.0.0.1:%s/index/\"\\n' \"$PORT_503\" > .cargo/config.toml",
+    env={"CARGO_NET_RETRY": "0", "CARGO_HOME": "/tmp/corpus-cargo-home-r3"}, **ROUND3,
+)
+
+PY_APP = "def total(xs):\n    return sum(xs)\n"
+
+case(
+    "py-pytest-fixture-not-found", "test", "python:3.12",
+    ["pytest -q"],
+    lab("test_assertion", [r"fixture 'db_session' not found", r"^ERROR tests/test_orders\.py::test_create_order"], "pytest",
+        "a test asks for a fixture whose conftest was deleted in a refactor"),
+    files={"tests/test_orders.py": "def test_create_order(db_session):\n    assert db_session.query() == []\n\n\ndef test_sum():\n    assert 1 + 1 == 2\n"},
+    **ROUND3,
+)
+
+case(
+    "py-pytest-xpass-strict", "test", "python:3.12",
+    ["pytest -q -rxX"],
+    lab("test_assertion", [r"\[XPASS\(strict\)\]|XPASS\(strict\)"], "pytest",
+        "a strict xfail test now passes, which fails the run"),
+    files={"pytest.ini": "[pytest]\nxfail_strict = true\n",
+           "tests/test_rates.py": "import pytest\n\n\n@pytest.mark.xfail(reason=\"rounding bug #212\")\ndef test_rate_rounding():\n    assert round(2.675, 2) == 2.67\n\n\ndef test_rate_ok():\n    assert 1 == 1\n"},
+    **ROUND3,
+)
+
+case(
+    "py-unittest-missing-module", "test", "python:3.11",
+    ["python -m unittest discover -s tests -v"],
+    lab("dependency_install", [r"No module named 'yaml'"], "unittest",
+        "tests import PyYAML, which is not in the job's requirements", accept=["compile_error"]),
+    files={"tests/__init__.py": "", "tests/test_config.py": "import unittest\n\nimport yaml\n\n\nclass ConfigTest(unittest.TestCase):\n    def test_load(self):\n        self.assertEqual(yaml.safe_load('a: 1'), {'a': 1})\n"},
+    **ROUND3,
+)
+
+case(
+    "py-mypy-strict-missing-return", "typecheck", "python:3.12",
+    ["mypy --strict app"],
+    lab("type_error", [r"app/prices\.py:\d+: error: Missing return statement", r"app/prices\.py:\d+: error: Function is missing a type annotation"], "mypy",
+        "mypy --strict: a function without annotations and a branch without return"),
+    files={"app/__init__.py": "", "app/prices.py": "def discount(p: int, code: str) -> int:\n    if code == \"HALF\":\n        return p // 2\n    elif code == \"NONE\":\n        return p\n\n\ndef fmt(p):\n    return f\"{p} EUR\"\n"},
+    **ROUND3,
+)
+
+case(
+    "py-ruff-github-format", "lint", "python:3.12",
+    ["ruff check --output-format=github ."],
+    lab("lint_failure", [r"^::error title=ruff \(F401\)", r"^::error title=ruff \(F841\)"], "ruff",
+        "ruff with GitHub annotations output: an unused import and an unused variable"),
+    files={"app/report.py": "import os\nimport sys\n\n\ndef build(rows):\n    header = \"id,total\"\n    return [r for r in rows]\n\n\nprint(sys.argv)\n"},
+    **ROUND3,
+)
+
+case(
+    "py-pip-requires-python", "deps", "python:3.11",
+    ["pip install --no-deps dist/acme_reports-2.0.0-py3-none-any.whl"],
+    lab("dependency_install", [r"requires a different Python"], "pip",
+        "the project now declares requires-python >=3.13; the job's image has 3.11"),
+    # The wheel the build job would have made (its metadata is what pip checks).
+    files={"scripts/mkwheel.py": "import os\nimport zipfile\n\nos.makedirs('dist', exist_ok=True)\nwith zipfile.ZipFile('dist/acme_reports-2.0.0-py3-none-any.whl', 'w') as z:\n    z.writestr('acme_reports/__init__.py', '')\n    z.writestr('acme_reports-2.0.0.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: acme-reports\\nVersion: 2.0.0\\nRequires-Python: >=3.13\\n')\n    z.writestr('acme_reports-2.0.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\nGenerator: acme\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\n    z.writestr('acme_reports-2.0.0.dist-info/RECORD', '')\n"},
+    setup="python3 scripts/mkwheel.py",
+    **ROUND3,
+)
+
+# (A pip index answering 429 was tried first: pip 23 prints only "from versions: none", with no
+# sign of the rate limit, so nobody could label it from the log; it was replaced by this one.)
+case(
+    "git-clone-429-rate-limited", "deps:vendor", "alpine/git",
+    ["git clone --depth 1 http://127.0.0.1:$PORT_429/acme/protos.git vendor/protos"],
+    lab("network_or_flaky", [r"returned error: 429", r"^remote: Too Many Requests"], "git",
+        "the git server rate-limits the clone of a vendored repository (429)", infra=True),
+    **ROUND3,
+)
+
+case(
+    "py-enospc-traceback", "build:data", "python:3.12",
+    ["python scripts/export.py"],
+    lab("infrastructure", [r"No space left on device"], "python",
+        "an export script fills a tiny output volume: OSError ENOSPC", infra=True),
+    files={"scripts/export.py": "import os\n\nos.makedirs('out', exist_ok=True)\nwith open('out/rows.csv', 'w') as f:\n    for i in range(2_000_000):\n        f.write(f'{i},row-{i},{i * 3}\\n')\nprint('done')\n"},
+    tmpfs=("out", "1m"), **ROUND3,
+)
+
+case(
+    "js-jest-ci-snapshot-not-written", "test", "node:20",
+    ["jest --ci"],
+    lab("test_assertion", [r"New snapshot was not written"], "jest",
+        "a new snapshot test runs with --ci, which refuses to write snapshots"),
+    files={"test/badge.test.js": "const badge = (n) => `<span class=\"badge\">${n}</span>`;\n\ntest('renders the badge', () => {\n  expect(badge(3)).toMatchSnapshot();\n});\n",
+           "package.json": "{\"name\": \"badges\", \"version\": \"1.0.0\"}\n"},
+    **ROUND3,
+)
+
+case(
+    "js-jest-coverage-threshold", "test:coverage", "node:20",
+    ["jest --coverage --coverageThreshold='{\"global\":{\"lines\":90}}'"],
+    lab("test_assertion", [r"Coverage for lines \([\d.]+%\) does not meet \"global\" threshold \(90%\)"], "jest",
+        "all tests pass but line coverage is under the threshold", accept=["other", "lint_failure"]),
+    files={"src/math.js": "exports.add = (a, b) => a + b;\nexports.sub = (a, b) => a - b;\nexports.mul = (a, b) => a * b;\nexports.div = (a, b) => {\n  if (b === 0) throw new Error('div by zero');\n  return a / b;\n};\n",
+           "test/math.test.js": "const { add } = require('../src/math');\n\ntest('adds', () => {\n  expect(add(1, 2)).toBe(3);\n});\n",
+           "package.json": "{\"name\": \"mathlib\", \"version\": \"1.0.0\"}\n"},
+    **ROUND3,
+)
+
+case(
+    "ts-tsc-possibly-undefined", "typecheck", "node:20",
+    ["tsc --noEmit -p ."],
+    lab("type_error", [r"error TS18048", r"error TS2532|error TS2345"], "tsc",
+        "strict null checks: an optional field is used without a check"),
+    files={"tsconfig.json": "{\"compilerOptions\": {\"strict\": true, \"target\": \"es2020\", \"module\": \"commonjs\", \"noEmit\": true}, \"include\": [\"src\"]}\n",
+           "src/user.ts": "interface User { name: string; email?: string }\n\nexport function domain(u: User): string {\n  return u.email.split('@')[1];\n}\n\nexport function shout(s: string): string { return s.toUpperCase(); }\n\nexport function greet(u: User): string {\n  return shout(u.email);\n}\n"},
+    **ROUND3,
+)
+
+case(
+    "js-eslint-missing-config", "lint", "node:20",
+    ["eslint src"],
+    lab("github_actions_config", [r"couldn't find an eslint\.config"], "eslint",
+        "eslint 9 finds no flat config (the repo still has .eslintrc.json)", accept=["other", "lint_failure"]),
+    files={".eslintrc.json": "{\"extends\": \"eslint:recommended\"}\n", "src/index.js": "const a = 1;\nconsole.log(a);\n"},
+    **ROUND3,
+)
+
+case(
+    "js-npm-ci-no-lockfile", "install", "node:20",
+    ["npm ci --no-audit --no-fund"],
+    lab("dependency_install", [r"can only install with an existing package-lock\.json|npm-shrinkwrap"], "npm",
+        "npm ci in a repository whose lockfile is not committed", accept=["github_actions_config"]),
+    files={"package.json": "{\"name\": \"widgets\", \"version\": \"1.0.0\", \"dependencies\": {\"left-pad\": \"1.3.0\"}}\n"},
+    **ROUND3,
+)
+
+case(
+    "js-npm-registry-503", "install", "node:20",
+    ["npm install --no-audit --no-fund --fetch-retries=0 --registry http://127.0.0.1:$PORT_503/"],
+    lab("network_or_flaky", [r"code E503", r"503 Service Unavailable"], "npm",
+        "the npm registry mirror answers 503", infra=True),
+    files={"package.json": "{\"name\": \"widgets\", \"version\": \"1.0.0\", \"dependencies\": {\"left-pad\": \"1.3.0\"}}\n"},
+    env={"npm_config_cache": "/tmp/corpus-npm-cache-r3"}, **ROUND3,
+)
+
+case(
+    "js-node-unhandled-econnrefused", "smoke", "node:20",
+    ["node scripts/smoke.js"],
+    lab("network_or_flaky", [r"ECONNREFUSED"], "node",
+        "a smoke test fetches the staging API, which refuses connections", infra=True),
+    files={"scripts/smoke.js": "const http = require('node:http');\n\nconst port = process.env.PORT_DEAD;\nconsole.log(`smoke: GET http://127.0.0.1:${port}/healthz`);\nhttp.get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => {\n  console.log('status', res.statusCode);\n});\n"},
+    **ROUND3,
+)
+
+case(
+    "sh-cp-missing-artifact", "package", "alpine:3.20",
+    ["mkdir -p release", "cp dist/app.tar.gz release/", "sha256sum release/app.tar.gz > release/SHA256SUMS"],
+    lab("other", [r"cp: cannot stat 'dist/app\.tar\.gz'"], "coreutils cp",
+        "the package job expects a build artifact that the build job does not export", accept=["github_actions_config"]),
+    **ROUND3,
+)
+
+case(
+    "sh-timeout-kill-137", "test:integration", "debian:bookworm",
+    ["timeout -s KILL 3 ./scripts/integration.sh"],
+    lab("timeout_or_oom", [r"^\$ timeout -s KILL 3", r"Killed|exit code 137"], "coreutils timeout",
+        "the integration script hangs; timeout sends SIGKILL (exit 137, not 124)", echo_decisive=True),
+    files={"scripts/integration.sh": "#!/bin/sh\necho 'integration: waiting for queue consumer'\nsleep 60\n"},
+    setup="chmod +x scripts/integration.sh", **ROUND3,
+)
+
+case(
+    "git-ff-only-diverged", "release", "alpine/git",
+    ["git fetch -q origin", "git merge --ff-only origin/release"],
+    lab("other", [r"fatal: Not possible to fast-forward"], "git",
+        "the release branch diverged from main: the fast-forward merge is refused", accept=["github_actions_config"]),
+    setup=("git init -q -b main upstream && cd upstream && git config user.email ci@acme.test && git config user.name ci"
+           " && echo 1 > v && git add v && git commit -qm one && git checkout -qb release && echo 2 > r && git add r"
+           " && git commit -qm rel && git checkout -q main && echo 3 > m && git add m && git commit -qm main && cd .."
+           " && git init -q -b main . && git remote add origin ./upstream && git fetch -q origin"
+           " && git checkout -q -b main origin/main 2>/dev/null || git reset -q --hard origin/main;"
+           " git config user.email ci@acme.test; git config user.name ci; echo 4 > local && git add local && git commit -qm local"),
+    **ROUND3,
+)
+
+case(
+    "curl-404-release-asset", "deps", "debian:bookworm",
+    ["curl -fsSL -o protoc.zip http://127.0.0.1:$PORT_404/releases/download/v99.1/protoc-99.1-linux-x86_64.zip"],
+    lab("dependency_install", [r"curl: \(22\).*404"], "curl",
+        "the job downloads a release asset at a version that does not exist", accept=["other", "github_actions_config"]),
+    **ROUND3,
+)
+
+case(
+    "curl-tls-self-signed", "deploy", "debian:bookworm",
+    ["curl -fsS https://127.0.0.1:$PORT_TLS/api/deploy"],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem"], "curl",
+        "the deploy endpoint presents a self-signed certificate the job does not trust",
+        accept=["infrastructure", "permission_or_secret"], infra=True),
+    **ROUND3,
+)
+
+case(
+    "c-werror-unused-variable", "build", "gcc:13",
+    ["make"],
+    lab("compile_error", [r"error: unused variable .count. \[-Werror=unused-variable\]", r"all warnings being treated as errors"], "gcc",
+        "a new unused variable under -Werror"),
+    files={"Makefile": "CFLAGS=-Wall -Werror -O2\n\napp: main.o\n\t$(CC) -o $@ $^\n",
+           "main.c": "#include <stdio.h>\n\nint main(void) {\n    int count = 0;\n    printf(\"hello\\n\");\n    return 0;\n}\n"},
+    **ROUND3,
+)
+
+case(
+    "c-cc1-oom-killed", "build", "gcc:13",
+    ["gcc -O2 -c big.c -o big.o"],
+    lab("timeout_or_oom", [r"Killed signal terminated program cc1|signal terminated program"], "gcc + kernel OOM killer",
+        "cc1 is OOM-killed compiling a huge generated table under a 64 MiB memory cgroup"),
+    setup="python3 -c \"import sys; n=400000; sys.stdout.write('int table[] = {' + ','.join(str(i*7 % 1000) for i in range(n)) + '};\\nint f(int i){return table[i];}\\n')\" > big.c",
+    memory_limit=64 * 1024 * 1024, **ROUND3,
+)
+
+case(
+    "java-npe-main", "run", "eclipse-temurin:17",
+    ["javac -d out src/Main.java", "java -cp out Main"],
+    lab("other", [r"Exception in thread \"main\" java\.lang\.NullPointerException"], "java",
+        "the program dereferences a missing config value at start", accept=["unknown"]),
+    files={"src/Main.java": "import java.util.HashMap;\nimport java.util.Map;\n\npublic class Main {\n    public static void main(String[] args) {\n        Map<String, String> cfg = new HashMap<>();\n        cfg.put(\"region\", \"eu\");\n        String bucket = cfg.get(\"bucket\");\n        System.out.println(\"bucket: \" + bucket.toLowerCase());\n    }\n}\n"},
+    **ROUND3,
+)
+
+case(
+    "terraform-fmt-check", "lint:tf", "hashicorp/terraform:1.9",
+    ["terraform fmt -check -diff -recursive"],
+    lab("formatting_failure", [r"^main\.tf$|main\.tf"], "terraform",
+        "a .tf file is not in canonical format", accept=["lint_failure"]),
+    files={"main.tf": "variable \"region\" {\n  type = string\n  default=\"eu-west-1\"\n}\n\noutput \"r\" {\n    value = var.region\n}\n"},
+    **ROUND3,
 )
