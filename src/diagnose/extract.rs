@@ -97,6 +97,9 @@ static RULES: &[Rule] = &[
     r("secret_missing", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Input required and not supplied: \S*(token|key|secret|password)|(token|secret|api[_ -]?key|password)\S* (is )?(not set|missing|empty|undefined)\b|No valid credential sources found|InvalidClientTokenId|ExpiredToken|AccessDenied(Exception)?\b|UnauthorizedOperation|invalid (api )?(token|credentials)"),
     r("permission_denied", Cause, Cat::Is(C::PermissionOrSecret), 6, r"(?i)\bpermission denied\b|\bEACCES\b|Operation not permitted"),
     // --- CI configuration
+    // A tool that found no configuration or was asked for something the project does not
+    // define: the job's setup, not the code.
+    r("tool_config_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"ESLint couldn't find (an eslint\.config|a configuration file)|does not contain this feature: |none of the selected packages contains these features|Package `[^`]+` does not have (the )?feature"),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
     r("git_push_refused", Cause, Cat::Is(C::PermissionOrSecret), 7, r"! \[remote rejected\] .*\((pre-receive hook declined|protected branch hook declined|permission denied)\)|You are not allowed to push code to protected branches|GH006: Protected branch update failed"),
@@ -117,8 +120,15 @@ static RULES: &[Rule] = &[
     // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go and npm print
     // them: the request never got an answer.
     r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname"),
+    // Certificate trust failures as curl/OpenSSL, Python, Go and node print them: the server's
+    // certificate or the runner's CA bundle, outside the code.
+    r("tls_trust", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"SSL certificate problem: |CERTIFICATE_VERIFY_FAILED|certificate verify failed|x509: certificate (signed by unknown authority|has expired|is valid for)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|unable to get local issuer certificate"),
     r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '"),
     r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses"),
+    // A package registry or mirror answering 5xx to a client that reports the bare status
+    // (cargo): as strong as a connection failure, so the dependency error it causes (`failed
+    // to get `x` as a dependency`) does not win.
+    r("registry_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"failed to get successful HTTP response from .*, got 50[0234]\b"),
     // --- dependency installation
     r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date|`npm ci` can only install packages when your package\.json and package-lock\.json"),
     r("npm_lock_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"npm (ERR!|error) (Missing|Invalid): \S+ from lock file"),
@@ -130,6 +140,13 @@ static RULES: &[Rule] = &[
     r("go_mod", Cause, Cat::Is(C::DependencyInstall), 7, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed|no required module provides package"),
     r("maven_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not resolve dependencies for project|Could not resolve all (files|dependencies|artifacts) for configuration|Could not find artifact|Could not transfer artifact|Failed to collect dependencies|Could not find \S+:\S+:\S+\."),
     r("dependabot", Cause, Cat::Is(C::DependencyInstall), 7, r"Dependabot encountered '?\d+'? error|Dependabot encountered an error|security_update_not_needed|dependency_file_not_found|update_not_possible"),
+    // `npm ci` without a committed lockfile: npm's usage text follows, the reason is this line.
+    r("npm_ci_no_lock", Cause, Cat::Is(C::DependencyInstall), 8, r"command can only install with an existing package-lock\.json"),
+    // A test module that cannot import a top-level (third-party) package: unittest reports it
+    // as a failed pseudo-test (`_FailedTest`), pytest as a collection error; the cause is the
+    // missing package. Dotted names (`app.models`) stay with the weaker rule: those are often
+    // the project's own modules.
+    r("py_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^(E\s+)?ModuleNotFoundError: No module named '\w+'\s*$"),
     r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|Cannot find module '[^.']|Error: Cannot find package"),
     r("provider_install", Cause, Cat::Is(C::DependencyInstall), 7, r"Failed to query available provider packages|Failed to install provider|Incompatible provider version"),
     // --- compilers
@@ -158,11 +175,20 @@ static RULES: &[Rule] = &[
     r("ruff_full", Cause, Cat::Is(C::LintFailure), 5, r"^[A-Z]{1,4}\d{3,4}(?: \[\*\])? \S.*$"),
     r("ruff_summary", Summary, Cat::Is(C::LintFailure), 6, r"^Found \d+ errors?\.\s*(\(\d+ fixed, \d+ remaining\)\.)?\s*$|^\[\*\] \d+ fixable with the `--fix` option"),
     // rust-lang/rust's `x test tidy`.
+    // rustdoc's lints (denied with -D warnings): a broken intra-doc link, bad HTML, missing docs.
+    r("rustdoc_lint", Cause, Cat::Is(C::LintFailure), 7, r"^error: (unresolved link to `|unclosed HTML tag `|this URL is not a hyperlink|missing documentation for )"),
+    // GitHub-annotation output of linters (`ruff --output-format=github`, flake8-github, ...):
+    // a title naming the tool and a rule code.
+    r("lint_annotation", Cause, Cat::Is(C::LintFailure), 7, r"^::(error|warning) title=[\w.-]+ \([A-Z]{1,4}\d{2,4}\)"),
+    // Terraform's and other HCL formatters' `fmt -check -diff` print old/new file headers.
+    r("hcl_fmt_diff", Cause, Cat::Is(C::LintFailure), 6, r"^(---|\+\+\+) (old|new)/(?P<f>\S+\.(tf|tfvars|hcl))\s*$"),
     r("tidy", Cause, Cat::Is(C::LintFailure), 7, r"^tidy error: |^some tidy checks failed"),
     r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
     r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.*\bformat"),
     r("lint_mention", Cause, Cat::Is(C::LintFailure), 3, r"(?i)\b(prettier|eslint|stylelint|ruff|flake8|pylint|rubocop|golangci-lint|ktlint|detekt|checkstyle|markdownlint|shellcheck|hadolint|yamllint)\b.*\b(fail|error|problem|issue|violation)"),
     // --- test runners
+    // A strict xfail test that passed fails the run.
+    r("pytest_xpass_strict", Test, Cat::Is(C::TestAssertion), 6, r"^\[XPASS\(strict\)\]|^(FAILED|XPASS) \S+::\S+.*\bXPASS\(strict\)"),
     r("cargo_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^test (?P<t>\S.*?) \.\.\. FAILED\s*$"),
     r("cargo_test_result", Summary, Cat::Is(C::TestAssertion), 6, r"test result: FAILED\.|error: test failed, to rerun pass|\d+ tests? run: \d+ passed.* \d+ failed|^\s*\d+ of \d+ tests failed"),
     r("nextest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(FAIL|SIGSEGV|SIGABRT) \[\s*[\d.]+s\](?: \(\d+/\d+\))? (?P<t>\S.*?)\s*$"),
@@ -179,7 +205,7 @@ static RULES: &[Rule] = &[
     r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b"),
     r("unittest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^(FAIL|ERROR): (?P<n>\w+) \((?P<t>[\w.]+)\)"),
     r("unittest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^FAILED \((failures|errors)=\d+|^\d+ tests? failed:?\s*$|^=== \d+ tests? failed"),
-    r("coverage_gate", Cause, Cat::Is(C::TestAssertion), 6, r"Required test coverage of [\d.]+% not reached|Coverage failure: total of [\d.]+ is less than fail-under|coverage threshold for \w+ \([\d.]+%\) not met"),
+    r("coverage_gate", Cause, Cat::Is(C::TestAssertion), 6, r"Required test coverage of [\d.]+% not reached|Coverage failure: total of [\d.]+ is less than fail-under|coverage threshold for \w+ \([\d.]+%\) not met|Coverage for \w+ \([\d.]+%\) does not meet .*threshold"),
     r("should_panic", Cause, Cat::Is(C::TestAssertion), 6, r"note: test did not panic as expected"),
     r("doctest", Cause, Cat::Is(C::TestAssertion), 5, r"DocTestFailure|^\d+ items? had failures:|\*\*\*Test Failed\*\*\*"),
     r("jest_fail_file", Test, Cat::Is(C::TestAssertion), 5, concat!(r"^\s*FAIL\s+", path!(), r"(\s|$)")),

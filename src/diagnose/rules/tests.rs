@@ -522,3 +522,51 @@ fn succeeded_gitlab_trace_has_nothing_to_diagnose() {
     assert_eq!(d.evidence[0].line, 11976);
     assert!(d.commands.is_empty());
 }
+
+/// Round 3 of the corpus found these tool shapes unknown; each is checked here in a variant
+/// other than the corpus case (another tool or message of the same family).
+#[test]
+fn round_three_shapes_in_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ python deploy.py\nrequests.exceptions.SSLError: HTTPSConnectionPool(host='api.acme.internal', port=443): Max retries exceeded (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate')))\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "CERTIFICATE_VERIFY_FAILED",
+        ),
+        (
+            "$ flake8 --format=github .\n::error title=flake8 (E501),file=app/x.py,line=3,col=80::line too long (91 > 79 characters)\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "::error title=flake8 (E501)",
+        ),
+        (
+            "$ cargo doc --no-deps\nerror: unclosed HTML tag `T`\n --> src/lib.rs:1:20\nERROR: Job failed: exit code 101\n",
+            Category::LintFailure,
+            "unclosed HTML tag",
+        ),
+        (
+            "$ terraform fmt -check -diff\nvariables.tf\n--- old/variables.tf\n+++ new/variables.tf\n@@ -1,3 +1,3 @@\nERROR: Job failed: exit code 3\n",
+            Category::LintFailure,
+            "--- old/variables.tf",
+        ),
+        (
+            "$ jest --coverage\nJest: Coverage for branches (40%) does not meet \"global\" threshold (80%)\nTest Suites: 3 passed, 3 total\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Coverage for branches (40%)",
+        ),
+        (
+            "$ cargo test --features tls\nerror: none of the selected packages contains these features: tls\nERROR: Job failed: exit code 101\n",
+            Category::GithubActionsConfig,
+            "contains these features: tls",
+        ),
+        (
+            "$ pytest\nE   ModuleNotFoundError: No module named 'requests'\nERROR tests/test_api.py\n1 error in 0.1s\nERROR: Job failed: exit code 2\n",
+            Category::DependencyInstall,
+            "No module named 'requests'",
+        ),
+    ];
+    for (log, want, quote) in cases {
+        let d = run(log);
+        assert_eq!(d.category, *want, "{log}");
+        assert!(quotes(&d).contains(quote), "{log}\nquotes: {}", quotes(&d));
+    }
+}
