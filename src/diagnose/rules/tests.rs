@@ -570,3 +570,19 @@ fn round_three_shapes_in_other_variants() {
         assert!(quotes(&d).contains(quote), "{log}\nquotes: {}", quotes(&d));
     }
 }
+
+/// A log long enough for the secrets scan to run on its own thread gets the same diagnosis and
+/// the same findings as the scan alone.
+#[test]
+fn big_log_scans_secrets_beside_the_extraction() {
+    let mut log = String::from("$ cargo build\nexport TOKEN=glpat-abcdefghij0123456789\n");
+    for i in 0..PARALLEL_SCAN_LINES {
+        log.push_str(&format!("   Compiling crate{i} v0.1.0\n"));
+    }
+    log.push_str("error[E0308]: mismatched types\nERROR: Job failed: exit code 101\n");
+    let ix = LogIndex::parse(Arc::new(log.into_bytes()));
+    let d = diagnose(&ix, &JobContext::default());
+    assert_eq!(d.category, Category::CompileError);
+    assert!(!d.secrets.is_empty());
+    assert_eq!(d.secrets, crate::diagnose::secrets::scan(&ix));
+}
