@@ -29,15 +29,13 @@ pub fn diagnose(log: &LogIndex, ctx: &JobContext) -> Diagnosis {
     // diagnosis: on a big log it runs on a second core, beside the extraction (half the wall
     // time of a 200 MB trace). A small log is not worth a thread.
     if log.line_count() < PARALLEL_SCAN_LINES {
-        let ex = extract::extract(log);
-        let mut d = diagnose_extracted(log, &ex, ctx);
+        let mut d = diagnose_owned(log, extract::extract(log), ctx);
         d.secrets = super::secrets::scan(log);
         return d;
     }
     let (mut d, secrets) = std::thread::scope(|s| {
         let scan = s.spawn(|| super::secrets::scan(log));
-        let ex = extract::extract(log);
-        let d = diagnose_extracted(log, &ex, ctx);
+        let d = diagnose_owned(log, extract::extract(log), ctx);
         (d, scan.join())
     });
     // A scan that panicked is run again here rather than reported as "no secrets".
@@ -50,14 +48,22 @@ const PARALLEL_SCAN_LINES: usize = 50_000;
 
 /// Same as [`diagnose`] for an extraction already made (the LLM path reuses it).
 pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> Diagnosis {
+    diagnose_owned(log, ex.clone(), ctx)
+}
+
+/// The diagnosis of an extraction it may change: the weights outside the failing command are
+/// demoted in place, so a big log's hits are not held twice.
+fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis {
     if ctx.failure_reason.is_none()
         && let Some(line) = succeeded(log)
     {
         return nothing_failed(log, line, ctx);
     }
-    let region = failure_region(log, ex);
-    let failing_step = failing_step(log, ex, region);
-    let extracted = ex;
+    let region = failure_region(log, &ex);
+    let failing_step = failing_step(log, &ex, region);
+    // The cascade check reads the weights and categories as extracted, before the demotion
+    // and the step's adjustments: taken now, kept as one hit.
+    let cascade_candidate = cause::cascade_root(&ex, region).cloned();
     let ex = &adjust_for_step(demote_outside(ex, region), failing_step.as_ref(), region);
     let scores = score_categories(ex, ctx, failing_step.as_ref());
     let (mut category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());
@@ -71,7 +77,7 @@ pub fn diagnose_extracted(log: &LogIndex, ex: &Extraction, ctx: &JobContext) -> 
     // Two plausible causes in the failing command (a network error, then a test failure).
     let mut contested = false;
     if !infra_reason {
-        if let Some(root) = cause::cascade_root(extracted, region)
+        if let Some(root) = cascade_candidate.as_ref()
             && root.category.is_some_and(|c| c != category)
             && !matches!(category, Category::TimeoutOrOom | Category::Infrastructure)
         {
@@ -304,8 +310,7 @@ fn in_after_section(log: &LogIndex, line: usize) -> bool {
 
 /// Hits outside the failing step lose 3 points of weight: they still count when nothing in the
 /// step explains the failure.
-fn demote_outside(ex: &Extraction, (start, end): (usize, usize)) -> Extraction {
-    let mut out = ex.clone();
+fn demote_outside(mut out: Extraction, (start, end): (usize, usize)) -> Extraction {
     for h in &mut out.hits {
         if (h.line < start || h.line > end) && h.role != Role::Exit {
             h.weight = h.weight.saturating_sub(3);
