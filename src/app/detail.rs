@@ -138,11 +138,7 @@ pub fn build(
                 (format!("-{d}"), Tone::Removed),
             ]);
             for (diff, (a, d)) in diffs.iter().zip(churn) {
-                let path = if diff.new_path.is_empty() {
-                    &diff.old_path
-                } else {
-                    &diff.new_path
-                };
+                let path = diff.path();
                 let mark = if diff.new_file {
                     " (new)"
                 } else if diff.deleted_file {
@@ -223,13 +219,8 @@ fn diff_section(
     let rule = if ascii { "--" } else { "──" };
     let mut budget = MAX_DIFF_LINES;
     for (i, d) in diffs.iter().enumerate() {
-        let path = if d.new_path.is_empty() {
-            &d.old_path
-        } else {
-            &d.new_path
-        };
         let (a, r) = d.churn();
-        let head = format!("{rule} {} +{a} -{r}", text::sanitize_line(path));
+        let head = format!("{rule} {} +{a} -{r}", text::sanitize_line(d.path()));
         out.push(vec![(
             text::truncate(&head, width, ascii).into_owned(),
             Tone::File,

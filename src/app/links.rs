@@ -6,7 +6,7 @@ use super::layout::Pane;
 use super::msg::Effect;
 use super::pipelines::PipeRow;
 use super::state::{AppState, View};
-use super::update::{notice, relayout_pub, select_mr, select_pipeline};
+use super::update::{notice, select_mr, select_pipeline};
 use crate::gitlab::ProjectSnapshot;
 
 /// The selected thing's name and GitLab page, or why there is none.
@@ -125,5 +125,4 @@ pub fn jump(state: &mut AppState, fx: &mut Vec<Effect>) {
         Some(iid) => notice(state, format!("jump: !{iid} is not open")),
         None => notice(state, format!("jump: pipeline #{pid} is not an MR's")),
     }
-    relayout_pub(state);
 }

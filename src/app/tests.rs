@@ -1043,6 +1043,15 @@ fn focused_state() -> AppState {
     s
 }
 
+fn select_pipeline_row(s: &mut AppState, id: u64) {
+    s.pipelines.cursor.selected = s
+        .pipelines
+        .rows
+        .iter()
+        .position(|r| *r == PipeRow::Pipeline(id))
+        .unwrap();
+}
+
 /// `y` and `o` hand the selected item's GitLab page to the runtime; `m` moves between an MR and
 /// its pipeline, in both directions.
 #[test]
@@ -1074,25 +1083,13 @@ fn copy_open_and_jump_follow_the_selection() {
         }]
     );
     // And back, from another pipeline (!1's, `refs/merge-requests/1/head`) to its MR.
-    let i = s
-        .pipelines
-        .rows
-        .iter()
-        .position(|r| *r == PipeRow::Pipeline(101))
-        .unwrap();
-    s.pipelines.cursor.selected = i;
+    select_pipeline_row(&mut s, 101);
     key(&mut s, "m");
     assert_eq!(s.focus, Pane::Mrs);
     assert_eq!(s.mrs.selected_iid(), Some(1));
     // A branch pipeline of no MR says so.
     key(&mut s, "2");
-    let i = s
-        .pipelines
-        .rows
-        .iter()
-        .position(|r| *r == PipeRow::Pipeline(105))
-        .unwrap();
-    s.pipelines.cursor.selected = i;
+    select_pipeline_row(&mut s, 105);
     key(&mut s, "m");
     assert_eq!(s.focus, Pane::Pipelines);
     assert!(s.notice.as_ref().unwrap().text.contains("not an MR's"));

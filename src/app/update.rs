@@ -337,8 +337,9 @@ pub(super) fn select_pipeline(state: &mut AppState, id: u64, fx: &mut Vec<Effect
     focus(state, Pane::Pipelines, fx);
     if row(state).is_none() {
         state.pipelines.set_filter("");
-        rebuild_lists(state);
     }
+    // Rows follow the filter and the expanded pipelines (the caller may have expanded one).
+    rebuild_lists(state);
     let Some(i) = row(state) else {
         return false;
     };
@@ -906,20 +907,9 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
                 notice(state, format!("!{iid} has no pipeline"));
                 return;
             };
-            focus(state, Pane::Pipelines, fx);
-            state.pipelines.set_filter("");
+            // Expanded: the MR detail asked for its jobs.
             state.pipelines.expanded.insert(pid);
-            rebuild_lists(state);
-            if let Some(pos) = state
-                .pipelines
-                .rows
-                .iter()
-                .position(|r| *r == PipeRow::Pipeline(pid))
-            {
-                state.pipelines.cursor.selected = pos;
-                let h = state.layout.list_rows(Pane::Pipelines);
-                state.pipelines.cursor.clamp(state.pipelines.rows.len(), h);
-            }
+            select_pipeline(state, pid, fx);
         }
         Action::LogSearch => {
             let current = state

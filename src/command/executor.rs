@@ -406,7 +406,7 @@ pub async fn refresh_target(
                 if let Command::PlayJob { .. } = cmd {
                     // Read after the job, so the answer covers it: whether it deploys is
                     // decided on GitLab's deployments as they are now.
-                    s.deployments = crate::gitlab::poller::read_deployments(client, pid).await?;
+                    s.deployments = client.readable_deployments(pid).await?;
                 }
             }
             Err(GitlabError::NotFound { .. }) => {

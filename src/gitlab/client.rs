@@ -481,6 +481,17 @@ impl GitlabClient {
         ))
     }
 
+    /// [`Self::deployments`], or `None` when the token may not read them (a guest, or a
+    /// project with the feature off): that answer does not change from one call to the next,
+    /// so it is not an error — every manual job then counts as a deploy.
+    pub async fn readable_deployments(&self, project_id: u64) -> Result<Option<Deployments>> {
+        match self.deployments(project_id).await {
+            Ok(d) => Ok(Some(d)),
+            Err(GitlabError::Forbidden { .. } | GitlabError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn job(&self, project_id: u64, id: u64) -> Result<Job> {
         self.get_json(&format!("/projects/{project_id}/jobs/{id}"), &[])
             .await

@@ -17,8 +17,8 @@ use super::models::{Deployment, Job};
 pub struct Deployments {
     /// Environment name by job id, for every job that is a listed deployment's `deployable`.
     pub by_job: BTreeMap<u64, String>,
-    /// When GitLab answered (its `Date` header, else our clock): a job created later may have
-    /// a deployment this answer does not list.
+    /// When GitLab answered (its `Date` header; `None` without one): a job created later may
+    /// have a deployment this answer does not list.
     #[serde(default, with = "super::snapshot::opt_ts")]
     pub as_of: Option<Timestamp>,
     /// The page was full: deployments older than the oldest one listed may be missing, so

@@ -616,8 +616,6 @@ pub struct Commit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deployment {
     pub id: u64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub status: String,
     #[serde(default, deserialize_with = "ts::de", serialize_with = "ts::ser")]
     pub created_at: Option<Timestamp>,
     #[serde(default)]
@@ -801,6 +799,15 @@ pub struct MrDiff {
 }
 
 impl MrDiff {
+    /// The file's path after the change (before it, for a deleted file).
+    pub fn path(&self) -> &str {
+        if self.new_path.is_empty() {
+            &self.old_path
+        } else {
+            &self.new_path
+        }
+    }
+
     /// Added and removed line counts from the unified diff body.
     pub fn churn(&self) -> (u32, u32) {
         let (mut add, mut del) = (0, 0);

@@ -274,7 +274,7 @@ async fn cold_start_partial(
     delta::apply_pipeline_delta(&mut snap, pipes.items, pipelines.max(1) as usize);
     // Read after the pipelines, so it covers their jobs. Without it every manual job counts
     // as a deploy: cautious, not broken.
-    snap.deployments = match read_deployments(client, pid).await {
+    snap.deployments = match client.readable_deployments(pid).await {
         Ok(d) => d,
         Err(e @ GitlabError::RateLimited { .. }) => return Err(e),
         Err(e) => {
@@ -283,20 +283,6 @@ async fn cold_start_partial(
         }
     };
     Ok((snap, server_time, pipes_error, mrs_next))
-}
-
-/// The project's deployments, or `None` when the token may not read them (a guest, or a
-/// project without environments where the feature is off): that answer does not change from
-/// one refresh to the next, so it is not an error.
-pub async fn read_deployments(
-    client: &GitlabClient,
-    project_id: u64,
-) -> Result<Option<super::Deployments>, GitlabError> {
-    match client.deployments(project_id).await {
-        Ok(d) => Ok(Some(d)),
-        Err(GitlabError::Forbidden { .. } | GitlabError::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 /// Cold start plus the jobs of the newest `jobs_for_latest` pipelines and of the failed ones
@@ -741,7 +727,7 @@ impl Poller {
         let new_pipelines = p_changes.updated.iter().any(|id| !before.contains_key(id));
         if new_pipelines || self.deployments_stale {
             let pid = snap.project.id;
-            match read_deployments(&self.client, pid).await {
+            match self.client.readable_deployments(pid).await {
                 Ok(d) => {
                     self.deployments_stale = false;
                     if snap.deployments != d {
@@ -763,9 +749,6 @@ impl Poller {
                 }
             }
         }
-        let Some(snap) = self.snap.as_mut() else {
-            return Ok(());
-        };
 
         let server_time = earliest(mr_time, p.server_time);
         snap.fetched_at = server_time.or_else(|| Some(Timestamp::now()));

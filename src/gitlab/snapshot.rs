@@ -105,8 +105,14 @@ impl ProjectSnapshot {
     /// What GitLab's deployments say about `job`: a job of another project (a multi-project
     /// downstream pipeline) is not covered by this project's deployments.
     pub fn deploy_fact(&self, job: &Job) -> DeployFact<'_> {
+        // The job's pipeline says its project; the scan of every job is for payloads without it.
+        let project = job
+            .pipeline
+            .as_ref()
+            .and_then(|p| p.project_id)
+            .unwrap_or_else(|| self.job_project_id(job.id));
         match &self.deployments {
-            Some(d) if self.job_project_id(job.id) == self.project.id => d.fact(job),
+            Some(d) if project == self.project.id => d.fact(job),
             _ => DeployFact::Unknown,
         }
     }

@@ -40,9 +40,9 @@ pub fn list_pipelines(w: &World, now: Ms, p: &Params) -> Reply {
     if let Some(Err(r)) = checks.into_iter().find(Result::is_err) {
         return r;
     }
-    let (ua, ub) = match (p.time("updated_after"), p.time("updated_before")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return Reply::error(400, &e),
+    let (ua, ub) = match p.time_range("updated_after", "updated_before") {
+        Ok(r) => r,
+        Err(r) => return r,
     };
     let source = p.get("source");
     let username = p

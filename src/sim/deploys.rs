@@ -60,13 +60,12 @@ pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
     if let Some(Err(r)) = checks.into_iter().find(Result::is_err) {
         return r;
     }
-    let (ua, ub) = match (p.time("updated_after"), p.time("updated_before")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return Reply::error(400, &e),
-    };
-    let (fa, fb) = match (p.time("finished_after"), p.time("finished_before")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return Reply::error(400, &e),
+    let ((ua, ub), (fa, fb)) = match (
+        p.time_range("updated_after", "updated_before"),
+        p.time_range("finished_after", "finished_before"),
+    ) {
+        (Ok(u), Ok(f)) => (u, f),
+        (Err(r), _) | (_, Err(r)) => return r,
     };
     // DeploymentsFinder's checks that GitLab raises as 400s (the `updated_at` pairing is only
     // tracked, not refused, on current GitLab).

@@ -126,6 +126,15 @@ impl Params {
         }
     }
 
+    /// A pair of time filters (`updated_after` / `updated_before`, ...): each may be absent;
+    /// one that does not parse is GitLab's 400.
+    pub fn time_range(&self, from: &str, to: &str) -> Result<(Option<Ms>, Option<Ms>), Reply> {
+        match (self.time(from), self.time(to)) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            (Err(e), _) | (_, Err(e)) => Err(Reply::error(400, &e)),
+        }
+    }
+
     /// Grape's check of an enumerated parameter: GitLab answers 400
     /// `{"error": "<k> does not have a valid value"}` instead of ignoring a typo.
     pub fn one_of(&self, k: &str, allowed: &[&str]) -> Result<(), Reply> {

@@ -38,16 +38,12 @@ pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
         return r;
     }
     let state = p.get("state").unwrap_or("all");
-    let (ua, ub, ca, cb) = match (
-        p.time("updated_after"),
-        p.time("updated_before"),
-        p.time("created_after"),
-        p.time("created_before"),
+    let ((ua, ub), (ca, cb)) = match (
+        p.time_range("updated_after", "updated_before"),
+        p.time_range("created_after", "created_before"),
     ) {
-        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
-            return Reply::error(400, &e);
-        }
+        (Ok(u), Ok(c)) => (u, c),
+        (Err(r), _) | (_, Err(r)) => return r,
     };
     let iids = p.ids("iids");
     let labels = labels_param(p, "labels");

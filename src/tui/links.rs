@@ -32,6 +32,16 @@ pub fn opener(env: impl Fn(&str) -> Option<String>) -> String {
         })
 }
 
+/// Carries out `o` or `y` and says what happened; `None` for any other effect.
+pub fn perform(fx: &crate::app::msg::Effect, osc52_on: bool) -> Option<String> {
+    use crate::app::msg::Effect;
+    match fx {
+        Effect::OpenUrl { what, url } => Some(open(what, url)),
+        Effect::CopyUrl { what, url } => Some(copy(what, url, osc52_on)),
+        _ => None,
+    }
+}
+
 /// Opens `url` in the background (never waits on the browser; its output goes nowhere, so it
 /// cannot draw over the screen) and says what happened, for the status line.
 pub fn open(what: &str, url: &str) -> String {

@@ -189,19 +189,15 @@ pub async fn run(session: Session, mut driver: Driver) -> anyhow::Result<ExitCod
                         }
                     }
                     Effect::ForceRedraw => screen.force = true,
-                    Effect::OpenUrl { what, url } => {
-                        let said = super::links::open(&what, &url);
-                        for fx in clock.update(&mut state, Msg::Notice(said)) {
-                            driver.perform(fx);
+                    other => match super::links::perform(&other, osc52) {
+                        // `o` and `y` are the terminal's; what they did goes to the status line.
+                        Some(said) => {
+                            for fx in clock.update(&mut state, Msg::Notice(said)) {
+                                driver.perform(fx);
+                            }
                         }
-                    }
-                    Effect::CopyUrl { what, url } => {
-                        let said = super::links::copy(&what, &url, osc52);
-                        for fx in clock.update(&mut state, Msg::Notice(said)) {
-                            driver.perform(fx);
-                        }
-                    }
-                    other => driver.perform(other),
+                        None => driver.perform(other),
+                    },
                 }
             }
         }
