@@ -40,6 +40,7 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
+        overview_budget().await;
         request_budget().await;
         for scale in [0, 1000] {
             downstream_budget(scale).await;
@@ -57,6 +58,103 @@ fn main() {
         let _ = PAYLOADS.set(p);
     });
     divan::main();
+}
+
+/// The overview's steady-state cost at the server, nothing changing (frozen clock), on a clock
+/// scaled by 1/120 (refresh 100 ms for 12 s, quiet ceiling 1 s for 120 s): 6 s of counting
+/// stand for 12 minutes. Printed per minute at the shipped 12 s refresh, by endpoint.
+async fn overview_budget() {
+    use gitaiops::gitlab::overview::WatchSpec;
+    use gitaiops::gitlab::overview_poller::{self, OverviewConfig, OverviewEvent};
+    let cases: [(&str, usize, bool); 4] = [
+        ("group of 20 projects", 20, true),
+        ("20 named projects", 20, false),
+        ("group of 5 projects", 5, true),
+        ("2 named projects", 2, false),
+    ];
+    for (name, n, as_group) in cases {
+        let sim = testkit::start_sim(SimConfig {
+            projects: n,
+            ..testkit::manual_config()
+        })
+        .await;
+        let named: Vec<String> = if as_group {
+            Vec::new()
+        } else {
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let v: serde_json::Value = http
+                .get(format!(
+                    "{}/api/v4/groups/acme/projects?per_page=100",
+                    sim.base_url()
+                ))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v.as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|p| p["path_with_namespace"].as_str().map(String::from))
+                .collect()
+        };
+        let spec = WatchSpec {
+            instance: 0,
+            label: "sim".into(),
+            projects: named,
+            groups: if as_group {
+                vec!["acme".into()]
+            } else {
+                Vec::new()
+            },
+        };
+        let (tx, mut rx) = mpsc::channel(64);
+        let (_cmd_tx, cmd_rx) = mpsc::channel(8);
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let cfg = OverviewConfig {
+            refresh: Duration::from_millis(100),
+            quiet_ceiling: Duration::from_millis(1000),
+            relist: Duration::from_secs(3600),
+            overlap: Duration::from_secs(5),
+        };
+        let started = std::time::Instant::now();
+        overview_poller::spawn(client(&sim), spec, cfg, tx, cmd_rx, cancel.clone());
+        loop {
+            match rx.recv().await {
+                Some(OverviewEvent::Rows { rows, .. })
+                    if rows.len() == n && rows.iter().all(|r| r.checked_at.is_some()) =>
+                {
+                    break;
+                }
+                Some(_) => {}
+                None => panic!("the overview stopped"),
+            }
+        }
+        let cold = sim.requests().len();
+        let cold_ms = started.elapsed().as_millis();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        sim.clear_requests();
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let reqs = sim.requests();
+        cancel.cancel();
+        let per_min =
+            |f: &dyn Fn(&str) -> bool| reqs.iter().filter(|r| f(&r.path)).count() as f64 / 12.0;
+        println!(
+            "overview, {name}: cold start {cold} requests ({cold_ms} ms); steady state {:.1} requests/min at a 12 s refresh: group MRs {:.1}, project MRs {:.1}, pipelines {:.1}, deployments {:.1}, other {:.1}",
+            reqs.len() as f64 / 12.0,
+            per_min(&|p| p.starts_with("/api/v4/groups/") && p.ends_with("/merge_requests")),
+            per_min(&|p| p.starts_with("/api/v4/projects/") && p.ends_with("/merge_requests")),
+            per_min(&|p| p.ends_with("/pipelines")),
+            per_min(&|p| p.ends_with("/deployments")),
+            per_min(&|p| {
+                !p.ends_with("/merge_requests")
+                    && !p.ends_with("/pipelines")
+                    && !p.ends_with("/deployments")
+            }),
+        );
+        sim.shutdown().await;
+    }
 }
 
 async fn start_sim(scale: usize) -> SimHandle {

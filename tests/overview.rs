@@ -139,3 +139,36 @@ async fn named_projects_and_an_unknown_one_each_get_a_row() {
     );
     r.cancel.cancel();
 }
+
+/// Requests per minute the overview of `spec` costs at `sim` once every row was read, with
+/// nothing changing (frozen clock), on a scaled clock: the refresh period is 100 ms and the
+/// quiet ceiling 1 s (the shipped 12 s / 120 s divided by 120), so 6 s stand for 12 minutes.
+/// Returned as requests per real minute at the shipped 12 s refresh.
+async fn steady_per_minute(sim: &SimHandle, spec: WatchSpec, n: usize) -> f64 {
+    let cfg = OverviewConfig {
+        refresh: Duration::from_millis(100),
+        quiet_ceiling: Duration::from_millis(1000),
+        relist: Duration::from_secs(3600),
+        overlap: Duration::from_secs(5),
+    };
+    let mut r = start(sim, spec, cfg);
+    rows(&mut r, n).await;
+    // Let the quiet projects reach their ceiling, then count.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    sim.clear_requests();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let count = sim.requests().len() as f64;
+    r.cancel.cancel();
+    // 6 s = 60 refresh periods = 12 minutes at 12 s.
+    count / 12.0
+}
+
+#[tokio::test]
+async fn twenty_quiet_projects_of_a_group_stay_within_the_budget() {
+    let s = sim(20, 42).await;
+    let per_min = steady_per_minute(&s, group(0, "acme"), 20).await;
+    // One group MR read per refresh (5 a minute) and each project's pipelines at most every
+    // 120 s (10 a minute): 15. The target is 30.
+    assert!(per_min <= 30.0, "{per_min} requests/min");
+    assert!(per_min >= 5.0, "the group is still read: {per_min}");
+}

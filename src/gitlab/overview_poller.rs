@@ -196,8 +196,8 @@ impl Overview {
                 .chain([self.next_group_read, self.next_relist])
                 .min()
                 .unwrap_or(now + self.cfg.refresh)
-                // Never spin: at least a second between passes.
-                .max(Instant::now() + Duration::from_secs(1));
+                // Never spin: a tenth of the refresh period at least between passes.
+                .max(Instant::now() + self.cfg.refresh / 10);
             tokio::select! {
                 _ = tokio::time::sleep_until(wake) => {}
                 cmd = cmds.recv(), if cmds_open => match cmd {
@@ -420,12 +420,7 @@ impl Overview {
                     t.streak = t.streak.saturating_add(1);
                 }
             }
-            let period = quiet_period(
-                self.cfg.refresh,
-                t.streak,
-                t.pipelines.has_active(),
-                self.cfg.quiet_ceiling,
-            );
+            let period = quiet_period(self.cfg.refresh, t.streak, self.cfg.quiet_ceiling);
             t.due = Instant::now() + period;
         }
     }
