@@ -142,6 +142,8 @@ pub async fn fetch_for_plan(
             Err(e) => tracing::warn!("plan: log of job {} not fetched: {e}", job.id),
         }
     }
+    // The logs were diagnosed one after another on a warm cache; a TUI session keeps none.
+    crate::diagnose::extract::release_cache();
     Ok((snap, logs))
 }
 
