@@ -70,9 +70,10 @@ fn snapshot() -> ProjectSnapshot {
             access_level: 30,
             ..Default::default()
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .into();
     for iid in 1..=500u64 {
-        s.mrs.insert(
+        std::sync::Arc::make_mut(&mut s.mrs).insert(
             iid,
             MergeRequest {
                 id: iid,
@@ -86,10 +87,11 @@ fn snapshot() -> ProjectSnapshot {
                 has_conflicts: Some(iid % 9 == 0),
                 changes_count: Some(format!("{}", iid % 80)),
                 ..Default::default()
-            },
+            }
+            .into(),
         );
     }
-    s.diffs.insert(
+    std::sync::Arc::make_mut(&mut s.diffs).insert(
         1,
         paths(300)
             .into_iter()

@@ -5,9 +5,10 @@
 //! refresh), so an item whose `updated_at` did not move is a duplicate and changes nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::models::{Bridge, MergeRequest, MrState, Pipeline};
-use super::snapshot::ProjectSnapshot;
+use super::snapshot::{ProjectSnapshot, remove_shared};
 
 /// What one merge changed: ids of items added or modified, and of items that left.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub fn apply_mr_delta(snap: &mut ProjectSnapshot, items: Vec<MergeRequest>) -> C
     for mr in items {
         let iid = mr.iid;
         if mr.state != MrState::Opened {
-            if snap.mrs.remove(&iid).is_some() {
+            if remove_shared(&mut snap.mrs, &iid).is_some() {
                 forget_mr_details(snap, iid);
                 changed.removed.insert(iid);
             }
@@ -38,8 +39,8 @@ pub fn apply_mr_delta(snap: &mut ProjectSnapshot, items: Vec<MergeRequest>) -> C
         match snap.mrs.get(&iid) {
             Some(old) if old.id == mr.id && old.updated_at == mr.updated_at => {}
             old => {
-                let merged = keep_detail_fields(old, mr);
-                snap.mrs.insert(iid, merged);
+                let merged = keep_detail_fields(old.map(|m| &**m), mr);
+                Arc::make_mut(&mut snap.mrs).insert(iid, Arc::new(merged));
                 changed.updated.insert(iid);
             }
         }
@@ -63,7 +64,7 @@ pub fn reconcile_open_mrs(snap: &mut ProjectSnapshot, open: Vec<MergeRequest>) -
         .collect();
     let mut changed = apply_mr_delta(snap, open);
     for iid in gone {
-        snap.mrs.remove(&iid);
+        remove_shared(&mut snap.mrs, &iid);
         forget_mr_details(snap, iid);
         changed.removed.insert(iid);
     }
@@ -95,9 +96,9 @@ fn keep_detail_fields(old: Option<&MergeRequest>, mut new: MergeRequest) -> Merg
 
 /// Cached details of an MR that changed are no longer true; absent means "not fetched".
 pub fn forget_mr_details(snap: &mut ProjectSnapshot, iid: u64) {
-    snap.approvals.remove(&iid);
-    snap.diffs.remove(&iid);
-    snap.notes.remove(&iid);
+    remove_shared(&mut snap.approvals, &iid);
+    remove_shared(&mut snap.diffs, &iid);
+    remove_shared(&mut snap.notes, &iid);
 }
 
 /// Stores `parent`'s trigger jobs. A downstream pipeline that moved (status or `updated_at`)
@@ -119,10 +120,10 @@ pub fn apply_bridges(snap: &mut ProjectSnapshot, parent: u64, list: Vec<Bridge>)
     for id in moved {
         snap.forget_downstream(id);
         if !snap.pipelines.contains_key(&id) {
-            snap.jobs.remove(&id);
+            remove_shared(&mut snap.jobs, &id);
         }
     }
-    snap.bridges.insert(parent, list);
+    Arc::make_mut(&mut snap.bridges).insert(parent, list);
     true
 }
 
@@ -140,7 +141,7 @@ pub fn apply_pipeline_delta(
             Some(old) if old.updated_at == p.updated_at && old.status == p.status => {}
             _ => {
                 changed.updated.insert(p.id);
-                snap.pipelines.insert(p.id, p);
+                Arc::make_mut(&mut snap.pipelines).insert(p.id, p);
             }
         }
     }
@@ -160,8 +161,8 @@ pub fn apply_pipeline_delta(
         .collect();
     for oldest in drop {
         snap.forget_downstream(oldest);
-        snap.pipelines.remove(&oldest);
-        snap.jobs.remove(&oldest);
+        remove_shared(&mut snap.pipelines, &oldest);
+        remove_shared(&mut snap.jobs, &oldest);
         changed.updated.remove(&oldest);
         if known_before.contains(&oldest) {
             changed.removed.insert(oldest);
@@ -252,8 +253,8 @@ mod tests {
             &mut s,
             vec![mr(1, "opened", T1, "a"), mr(2, "opened", T1, "b")],
         );
-        s.approvals.insert(1, Default::default());
-        s.notes.insert(1, vec![]);
+        std::sync::Arc::make_mut(&mut s.approvals).insert(1, Default::default());
+        std::sync::Arc::make_mut(&mut s.notes).insert(1, vec![]);
         let c = apply_mr_delta(
             &mut s,
             vec![mr(1, "merged", T2, "a"), mr(9, "closed", T2, "z")],
@@ -287,7 +288,7 @@ mod tests {
         let mut s = ProjectSnapshot::default();
         let mut single = mr(1, "opened", T1, "a");
         single.head_pipeline = Some(pipe(7, "running", T1));
-        s.mrs.insert(1, single);
+        std::sync::Arc::make_mut(&mut s.mrs).insert(1, single.into());
         apply_mr_delta(&mut s, vec![mr(1, "opened", T2, "a")]);
         assert_eq!(s.mrs[&1].head_pipeline.as_ref().map(|p| p.id), Some(7));
         apply_mr_delta(
@@ -317,7 +318,7 @@ mod tests {
             vec![11, 12]
         );
         assert_eq!(c.updated, BTreeSet::from([11, 12]));
-        s.jobs.insert(11, vec![]);
+        std::sync::Arc::make_mut(&mut s.jobs).insert(11, vec![]);
         let before = s.pipelines.clone();
         let c = apply_pipeline_delta(
             &mut s,
