@@ -62,7 +62,7 @@ async fn load_snapshot(c: &GitlabClient, path: &str) -> ProjectSnapshot {
             std::sync::Arc::make_mut(&mut s.approvals).insert(mr.iid, a);
         }
         if let Some(hp) = &full.head_pipeline {
-            std::sync::Arc::make_mut(&mut s.pipelines).insert(hp.id, hp.clone());
+            std::sync::Arc::make_mut(&mut s.pipelines).insert(hp.id, (**hp).clone());
         }
         std::sync::Arc::make_mut(&mut s.mrs).insert(mr.iid, full.into());
     }

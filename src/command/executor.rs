@@ -453,7 +453,7 @@ pub async fn refresh_target(
                 let head = s.mrs.get(&iid).and_then(|m| m.head_pipeline.clone());
                 if let Some(hp) = head {
                     // Fresh from the MR: it must win over an older copy of the same pipeline.
-                    std::sync::Arc::make_mut(&mut s.pipelines).insert(hp.id, hp);
+                    std::sync::Arc::make_mut(&mut s.pipelines).insert(hp.id, *hp);
                 } else if let Some(mr) = s.mrs.get(&iid) {
                     // No head pipeline reported: drop what we knew so the check cannot pass on
                     // an old green pipeline.

@@ -287,7 +287,7 @@ mod tests {
     fn list_items_keep_single_mr_fields_while_the_sha_holds() {
         let mut s = ProjectSnapshot::default();
         let mut single = mr(1, "opened", T1, "a");
-        single.head_pipeline = Some(pipe(7, "running", T1));
+        single.head_pipeline = Some(Box::new(pipe(7, "running", T1)));
         std::sync::Arc::make_mut(&mut s.mrs).insert(1, single.into());
         apply_mr_delta(&mut s, vec![mr(1, "opened", T2, "a")]);
         assert_eq!(s.mrs[&1].head_pipeline.as_ref().map(|p| p.id), Some(7));

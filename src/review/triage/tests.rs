@@ -80,7 +80,7 @@ fn healthy_mr_has_no_signals() {
 #[test]
 fn failing_pipeline_names_blocking_jobs_only() {
     let mut mr = healthy(5);
-    mr.head_pipeline = Some(pipeline(900, "failed", "feature-5"));
+    mr.head_pipeline = Some(Box::new(pipeline(900, "failed", "feature-5")));
     let mut snap = snapshot(vec![mr]);
     std::sync::Arc::make_mut(&mut snap.jobs).insert(
         900,
