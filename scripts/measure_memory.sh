@@ -10,6 +10,7 @@
 #   BIN=target/release/gitaiops SCALES="0 1000 5000" scripts/measure_memory.sh
 #   BIN=/path/to/old/gitaiops SIM_BIN=target/release/gitaiops scripts/measure_memory.sh
 #
+# TUI_ENV adds environment to the TUI's (e.g. TUI_ENV=MALLOC_ARENA_MAX=1).
 # SIM_BIN is the simulator's binary (defaults to BIN; a build without the `sim` feature needs
 # another one). RUNS repeats each scale and keeps every run's figures.
 set -euo pipefail
@@ -48,7 +49,7 @@ for scale in $SCALES; do
     rm -rf "$work/home"
     mkdir -p "$work/home"
     tm new-session -d -s m -x 120 -y 40 \
-      "exec env HOME=$work/home XDG_CONFIG_HOME=$work/home/config XDG_STATE_HOME=$work/home/state TERM=xterm-256color GITLAB_HOST=$url GITLAB_TOKEN=sim-token $BIN --project acme/platform"
+      "exec env HOME=$work/home XDG_CONFIG_HOME=$work/home/config XDG_STATE_HOME=$work/home/state TERM=xterm-256color GITLAB_HOST=$url GITLAB_TOKEN=sim-token ${TUI_ENV:-} $BIN --project acme/platform"
     pid=$(tm list-panes -t m -F '#{pane_pid}')
     # Until the count has been the same for 5 s (the later pages of a big list come behind the
     # first), at most 3 minutes.

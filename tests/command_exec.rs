@@ -1,6 +1,8 @@
 //! Commands end to end against the embedded simulated GitLab over loopback: the queue, the
 //! executor, read-only, the audit log, and `gitaiops apply` as a child process.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
