@@ -321,11 +321,14 @@ mod tests {
         mr.draft = Some(false);
         mr.has_conflicts = Some(false);
         mr.detailed_merge_status = Some(DetailedMergeStatus::Mergeable);
-        mr.reviewers = vec![UserRef {
-            id: me.id,
-            username: me.username.clone(),
-            ..UserRef::default()
-        }];
+        mr.reviewers = vec![
+            UserRef {
+                id: me.id,
+                username: me.username.clone(),
+                ..UserRef::default()
+            }
+            .into(),
+        ];
         std::sync::Arc::make_mut(&mut snap.approvals).remove(&iid);
         assert_eq!(personal_flags(&mr, &snap), ["ready", "review me"]);
         mr.assignees = mr.reviewers.clone();

@@ -418,7 +418,7 @@ mod tests {
             .get_mut(&42)
             .map(std::sync::Arc::make_mut)
             .unwrap()
-            .reviewers = vec![user("carol"), user("bob")];
+            .reviewers = vec![user("carol").into(), user("bob").into()];
         assert_eq!(
             row(&s).as_deref(),
             Some("current reviewers carol, bob: removes carol")

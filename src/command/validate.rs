@@ -410,11 +410,14 @@ pub(crate) mod tests {
             state: MrState::Opened,
             source_branch: format!("feature-{iid}"),
             target_branch: "main".into(),
-            author: Some(UserRef {
-                id: 7,
-                username: author.into(),
-                ..UserRef::default()
-            }),
+            author: Some(
+                UserRef {
+                    id: 7,
+                    username: author.into(),
+                    ..UserRef::default()
+                }
+                .into(),
+            ),
             sha: Some(sha.into()),
             draft: Some(false),
             has_conflicts: Some(false),

@@ -4,10 +4,10 @@
 //! Deltas overlap on purpose (the `updated_after` window starts ~60 s before the previous
 //! refresh), so an item whose `updated_at` did not move is a duplicate and changes nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use super::models::{Bridge, MergeRequest, MrState, Pipeline};
+use super::models::{Bridge, MergeRequest, MrState, Pipeline, UserRef};
 use super::snapshot::{ProjectSnapshot, remove_shared};
 
 /// What one merge changed: ids of items added or modified, and of items that left.
@@ -27,7 +27,8 @@ impl Changed {
 /// closed and locked ones leave the open set together with their cached details.
 pub fn apply_mr_delta(snap: &mut ProjectSnapshot, items: Vec<MergeRequest>) -> Changed {
     let mut changed = Changed::default();
-    for mr in items {
+    let mut users = Users::of(snap, !items.is_empty());
+    for mut mr in items {
         let iid = mr.iid;
         if mr.state != MrState::Opened {
             if remove_shared(&mut snap.mrs, &iid).is_some() {
@@ -39,6 +40,7 @@ pub fn apply_mr_delta(snap: &mut ProjectSnapshot, items: Vec<MergeRequest>) -> C
         match snap.mrs.get(&iid) {
             Some(old) if old.id == mr.id && old.updated_at == mr.updated_at => {}
             old => {
+                users.intern(&mut mr);
                 let merged = keep_detail_fields(old.map(|m| &**m), mr);
                 Arc::make_mut(&mut snap.mrs).insert(iid, Arc::new(merged));
                 changed.updated.insert(iid);
@@ -46,6 +48,44 @@ pub fn apply_mr_delta(snap: &mut ProjectSnapshot, items: Vec<MergeRequest>) -> C
         }
     }
     changed
+}
+
+/// The users the held MRs refer to, one `Arc` each: a parsed MR's author, assignees and
+/// reviewers are replaced by the one already held when it is the same (same id and fields),
+/// so thousands of MRs by a few dozen people keep a few dozen users, not thousands.
+struct Users(HashMap<u64, Arc<UserRef>>);
+
+impl Users {
+    /// Collected from the MRs held (none when there is nothing to merge).
+    fn of(snap: &ProjectSnapshot, wanted: bool) -> Users {
+        let mut map = HashMap::new();
+        if wanted {
+            for mr in snap.mrs.values() {
+                for u in mr.author.iter().chain(&mr.assignees).chain(&mr.reviewers) {
+                    map.entry(u.id).or_insert_with(|| u.clone());
+                }
+            }
+        }
+        Users(map)
+    }
+
+    fn intern(&mut self, mr: &mut MergeRequest) {
+        let users = mr
+            .author
+            .iter_mut()
+            .chain(&mut mr.assignees)
+            .chain(&mut mr.reviewers);
+        for u in users {
+            match self.0.get(&u.id) {
+                Some(held) if Arc::ptr_eq(held, u) => {}
+                Some(held) if **held == **u => *u = held.clone(),
+                // A user whose name or state changed: the newer one is kept from now on.
+                _ => {
+                    self.0.insert(u.id, u.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Merges the complete list of open MRs (the periodic reconcile): anything missing from it left
@@ -217,6 +257,39 @@ mod tests {
 
     const T1: &str = "2024-01-01T10:00:00.000Z";
     const T2: &str = "2024-01-01T10:05:00.000Z";
+
+    fn by(iid: u64, author: &str, reviewer: &str, updated: &str) -> MergeRequest {
+        let mut m = mr(iid, "opened", updated, "abc");
+        let u = |id: u64, name: &str| UserRef {
+            id,
+            username: name.into(),
+            ..UserRef::default()
+        };
+        m.author = Some(u(7, author).into());
+        m.reviewers = vec![u(8, reviewer).into()];
+        m
+    }
+
+    #[test]
+    fn the_same_user_is_held_once_across_mrs_and_deltas() {
+        let mut snap = ProjectSnapshot::default();
+        apply_mr_delta(
+            &mut snap,
+            vec![by(1, "ann", "bob", T1), by(2, "ann", "bob", T1)],
+        );
+        apply_mr_delta(&mut snap, vec![by(3, "ann", "bob", T2)]);
+        let author = |iid: u64| snap.mrs[&iid].author.clone().unwrap();
+        assert!(Arc::ptr_eq(&author(1), &author(2)));
+        assert!(Arc::ptr_eq(&author(1), &author(3)));
+        assert!(Arc::ptr_eq(
+            &snap.mrs[&3].reviewers[0],
+            &snap.mrs[&1].reviewers[0]
+        ));
+        // A renamed user is not confused with the one held: the new MR says the new name.
+        apply_mr_delta(&mut snap, vec![by(4, "ann-2", "bob", T2)]);
+        assert_eq!(snap.mrs[&4].author_username(), "ann-2");
+        assert_eq!(snap.mrs[&1].author_username(), "ann");
+    }
 
     #[test]
     fn pinned_pipelines_survive_the_trim() {

@@ -7,6 +7,8 @@
 //! where text is expected (a title, a branch, a job name) becomes empty text. What still does not
 //! fit (a `null` state, a string id) fails that one item; the client skips it and says so.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -429,12 +431,14 @@ pub struct MergeRequest {
     pub target_branch: String,
     #[serde(default, deserialize_with = "null_default")]
     pub source_branch: String,
+    /// Users are shared (`Arc`): the same few people author and review most MRs, and the
+    /// snapshot keeps one copy of each (`delta::apply_mr_delta` interns them).
     #[serde(default)]
-    pub author: Option<UserRef>,
+    pub author: Option<Arc<UserRef>>,
     #[serde(default, deserialize_with = "null_default")]
-    pub assignees: Vec<UserRef>,
+    pub assignees: Vec<Arc<UserRef>>,
     #[serde(default, deserialize_with = "null_default")]
-    pub reviewers: Vec<UserRef>,
+    pub reviewers: Vec<Arc<UserRef>>,
     #[serde(default, deserialize_with = "labels_de")]
     pub labels: Vec<String>,
     #[serde(default)]

@@ -955,7 +955,7 @@ pub(crate) mod tests {
             updated_at: ts("2026-11-20T09:00:00Z"),
             source_branch: format!("feature-{iid}"),
             target_branch: "main".into(),
-            author: Some(user(iid, author)),
+            author: Some(user(iid, author).into()),
             sha: Some(sha.into()),
             detailed_merge_status: Some(DetailedMergeStatus::Mergeable),
             ..Default::default()
@@ -1009,13 +1009,13 @@ pub(crate) mod tests {
         crate::testkit::deploys_to(&mut s, 5200, "production");
         let mut m42 = mr(42, "Fix cache", "alice", &sha_a);
         m42.detailed_merge_status = Some(DetailedMergeStatus::CiMustPass);
-        m42.reviewers = vec![user(3, "carol")];
+        m42.reviewers = vec![user(3, "carol").into()];
         let mut m43 = mr(43, "Add feature", "bob", &sha_b);
-        m43.reviewers = vec![user(3, "carol")];
+        m43.reviewers = vec![user(3, "carol").into()];
         let mut m44 = mr(44, "Old idea", "alice", &sha_c);
         m44.detailed_merge_status = Some(DetailedMergeStatus::NotApproved);
         m44.updated_at = ts("2026-10-01T00:00:00Z");
-        m44.reviewers = vec![user(4, "dave")];
+        m44.reviewers = vec![user(4, "dave").into()];
         std::sync::Arc::make_mut(&mut s.mrs).insert(42, m42.into());
         std::sync::Arc::make_mut(&mut s.mrs).insert(43, m43.into());
         std::sync::Arc::make_mut(&mut s.mrs).insert(44, m44.into());

@@ -26,8 +26,8 @@ fn mr(iid: u64, author: &str, reviewers: &[&str]) -> MergeRequest {
         project_id: 1,
         title: format!("MR {iid}"),
         state: MrState::Opened,
-        author: Some(user(author)),
-        reviewers: reviewers.iter().map(|r| user(r)).collect(),
+        author: Some(user(author).into()),
+        reviewers: reviewers.iter().map(|r| user(r).into()).collect(),
         ..Default::default()
     }
 }
