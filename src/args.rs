@@ -70,6 +70,9 @@ pub struct GlobalArgs {
     /// Project full path (group/name); repeat for several projects
     #[arg(long, global = true, env = "GITAIOPS_PROJECT", value_delimiter = ',')]
     pub project: Vec<String>,
+    /// Group full path: watch its active, non-archived projects; repeat for several groups
+    #[arg(long, global = true, env = "GITAIOPS_GROUP", value_delimiter = ',')]
+    pub group: Vec<String>,
     /// Config file (default: the XDG config dir)
     #[arg(long, global = true, env = "GITAIOPS_CONFIG")]
     pub config: Option<PathBuf>,
@@ -150,6 +153,9 @@ pub struct DemoArgs {
     /// Freeze the simulated clock: nothing changes unless you act (screenshots, measurements)
     #[arg(long)]
     pub frozen: bool,
+    /// Simulate this many projects of the `acme` group (2 or more opens the overview)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=40))]
+    pub projects: u16,
     #[command(flatten)]
     pub metrics: MetricsArgs,
 }
@@ -165,6 +171,9 @@ pub struct SimArgs {
     /// Random seed
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Serve this many projects in the `acme` group: acme/platform, acme/billing, acme/web, ...
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=40))]
+    pub projects: u16,
     /// Require this token (Bearer or PRIVATE-TOKEN); any token is accepted when unset
     #[arg(long, env = "GITAIOPS_SIM_TOKEN")]
     pub token: Option<String>,
@@ -377,7 +386,11 @@ mod tests {
             "--ascii",
             "--refresh-secs",
         ] {
-            assert!(!help.contains(flag), "{flag} in:\n{help}");
+            // Whole words: `sim --projects N` is its own flag, not `--project`.
+            let listed = help
+                .split(|c: char| c.is_whitespace() || matches!(c, ',' | '=' | '<' | '['))
+                .any(|w| w == flag);
+            assert!(!listed, "{flag} in:\n{help}");
         }
         let status = cmd
             .find_subcommand_mut("status")

@@ -27,6 +27,37 @@ pub struct FileConfig {
     pub planner: PlannerSection,
     pub ui: UiSection,
     pub audit: AuditSection,
+    /// More GitLab instances (`[[instances]]`), each with its own token and projects/groups;
+    /// `[gitlab]` stays the first (and the only one when this is empty).
+    pub instances: Vec<InstanceSection>,
+}
+
+/// One more GitLab instance to watch beside `[gitlab]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceSection {
+    /// Short name shown in the overview (default: the host)
+    pub name: Option<String>,
+    /// Base URL, e.g. https://gitlab.corp.example
+    pub url: Option<String>,
+    /// Personal access token; a file holding one must be mode 0600
+    #[serde(
+        serialize_with = "expose_secret",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub token: Option<secrecy::SecretString>,
+    /// A command that prints the token (e.g. `pass show corp-gitlab`)
+    pub token_cmd: Option<String>,
+    /// An environment variable that holds the token (e.g. CORP_GITLAB_TOKEN)
+    pub token_env: Option<String>,
+    /// Extra CA bundle (PEM) trusted on top of the system store
+    pub ca_file: Option<PathBuf>,
+    /// Refuse every request that is not a GET on this instance
+    pub read_only: bool,
+    /// Projects to watch (full paths)
+    pub projects: Vec<String>,
+    /// Groups to watch: every non-archived project with recent activity
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -46,6 +77,9 @@ pub struct GitlabSection {
     pub ca_file: Option<PathBuf>,
     /// Projects to watch (full paths)
     pub projects: Vec<String>,
+    /// Groups to watch (full paths): every non-archived project with recent activity, its
+    /// MRs read in one request per refresh (flag --group)
+    pub groups: Vec<String>,
     /// Refresh period in seconds (10-15 recommended)
     pub refresh_secs: Option<u64>,
     /// Whole-request timeout in seconds (default 15)
@@ -292,6 +326,8 @@ pub fn holds_secret(cfg: &FileConfig) -> bool {
             serde_json::Value::Object(o) => o.iter().any(|(k, v)| {
                 (is_secret_key(k) && v.as_str().is_some_and(|s| !s.trim().is_empty())) || walk(v)
             }),
+            // `[[instances]]` are an array of tables.
+            serde_json::Value::Array(a) => a.iter().any(walk),
             _ => false,
         }
     }
@@ -392,6 +428,58 @@ const SECRET_VARS: [&str; 5] = [
     "OPENAI_API_KEY",
     "GITAIOPS_SIM_TOKEN",
 ];
+
+/// One instance to watch, resolved: how to reach it and what to watch there.
+#[derive(Clone)]
+pub struct InstanceSpec {
+    /// As shown: `[[instances]] name`, else the host.
+    pub name: String,
+    pub client: ClientConfig,
+    pub projects: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+/// `gitlab.example.com` of `https://gitlab.example.com/`; the text itself when it is no URL.
+pub fn host_of(url: &str) -> String {
+    crate::net::parse_lenient(url)
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            })
+        })
+        .unwrap_or_else(|| url.trim().to_string())
+}
+
+/// The token of an `[[instances]]` entry: its variable, then its command, then the file's.
+fn instance_token(inst: &InstanceSection, what: &str) -> anyhow::Result<SecretString> {
+    if let Some(var) = inst
+        .token_env
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        let t = std::env::var(var).unwrap_or_default();
+        if t.trim().is_empty() {
+            bail!(UsageError(format!(
+                "{what}: token_env names {var}, which is not set"
+            )));
+        }
+        crate::redact::register_secret(t.trim());
+        return Ok(SecretString::from(t.trim().to_string()));
+    }
+    if let Some(cmd) = inst.token_cmd.as_deref().filter(|c| !c.trim().is_empty()) {
+        let t = run_token_cmd(cmd, TOKEN_CMD_TIMEOUT, "token_cmd of [[instances]]")?;
+        crate::redact::register_secret(t.expose_secret());
+        return Ok(t);
+    }
+    match &inst.token {
+        Some(t) if !t.expose_secret().trim().is_empty() => Ok(t.clone()),
+        _ => bail!(UsageError(format!(
+            "{what}: no token (set token_env, token_cmd or token)"
+        ))),
+    }
+}
 
 /// The resolved settings: the file, then `GITAIOPS__*` variables, then the named variables and
 /// flags (`GITLAB_HOST`/`--gitlab-url`, `GITLAB_TOKEN`, `--project`, `--read-only`, ...).
@@ -600,6 +688,9 @@ impl Settings {
         if !global.project.is_empty() {
             file.gitlab.projects = global.project.clone();
         }
+        if !global.group.is_empty() {
+            file.gitlab.groups = global.group.clone();
+        }
         if let Some(ca) = &global.ca_file {
             file.gitlab.ca_file = Some(ca.clone());
         }
@@ -708,6 +799,97 @@ impl Settings {
 
     pub fn read_only(&self) -> bool {
         self.file.policy.read_only
+    }
+
+    /// `[gitlab] groups` / `--group`.
+    pub fn groups(&self) -> &[String] {
+        &self.file.gitlab.groups
+    }
+
+    /// Whether more than one project may be watched (several projects, a group, or another
+    /// instance): the session then has an overview.
+    pub fn watches_many(&self) -> bool {
+        self.projects()
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .count()
+            > 1
+            || !self.groups().is_empty()
+            || !self.file.instances.is_empty()
+    }
+
+    /// Every instance to watch: `[gitlab]` first (flags and `GITLAB_*` apply to it), then each
+    /// `[[instances]]` with its own token. Runs token commands; a missing token or URL is an
+    /// error naming the instance.
+    pub fn instances(&self) -> anyhow::Result<Vec<InstanceSpec>> {
+        let clean = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|p| p.trim().trim_matches('/').to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
+        };
+        let first = self.client_config()?;
+        let mut out = vec![InstanceSpec {
+            name: host_of(&first.base_url),
+            client: first,
+            projects: clean(self.projects()),
+            groups: clean(self.groups()),
+        }];
+        let read_only = self.read_only();
+        for (i, inst) in self.file.instances.iter().enumerate() {
+            let what = inst
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("[[instances]] #{}", i + 1));
+            let url = inst
+                .url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| UsageError(format!("{what}: url is missing")))?;
+            if let Some(u) = crate::net::parse_lenient(url)
+                && crate::net::has_userinfo(&u)
+            {
+                bail!("{what}: {}", crate::net::userinfo_message(url));
+            }
+            let token = instance_token(inst, &what)?;
+            let g = &self.file.gitlab;
+            let client = ClientConfig {
+                base_url: url.to_string(),
+                token: Some(token),
+                token_origin: format!("the token of {what}"),
+                max_trace_bytes: g
+                    .max_trace_mb
+                    .map(|mb| mb.clamp(1, 4096) * 1024 * 1024)
+                    .unwrap_or(crate::gitlab::client::DEFAULT_MAX_TRACE_BYTES),
+                ca_file: inst.ca_file.clone(),
+                request_timeout: Duration::from_secs(g.request_timeout_secs.unwrap_or(15).max(1)),
+                connect_timeout: Duration::from_secs(g.connect_timeout_secs.unwrap_or(5).max(1)),
+                // The session's read-only switch covers every instance.
+                read_only: read_only || inst.read_only,
+                no_proxy: crate::net::is_loopback_url(url),
+                ..ClientConfig::default()
+            };
+            let projects = clean(&inst.projects);
+            let groups = clean(&inst.groups);
+            if projects.is_empty() && groups.is_empty() {
+                bail!(UsageError(format!(
+                    "{what}: name projects = [\"group/name\"] or groups = [\"group\"]"
+                )));
+            }
+            out.push(InstanceSpec {
+                name: inst.name.clone().unwrap_or_else(|| host_of(url)),
+                client,
+                projects,
+                groups,
+            });
+        }
+        // `[gitlab]` without projects or groups is only the default of the flags: leave it out
+        // when other instances say what to watch.
+        if out.len() > 1 && out[0].projects.is_empty() && out[0].groups.is_empty() {
+            out.remove(0);
+        }
+        Ok(out)
     }
 
     pub fn refresh(&self) -> Duration {
@@ -970,6 +1152,9 @@ fn register_secrets(file: &FileConfig, env: &[(String, String)]) {
                     _ => walk(v),
                 }
             }
+        }
+        if let serde_json::Value::Array(a) = v {
+            a.iter().for_each(walk);
         }
     }
     if let Ok(v) = serde_json::to_value(file) {

@@ -49,6 +49,7 @@ async fn app(sim: &SimHandle, provider: &str) -> AppState {
 fn driver(sim: &SimHandle, planner: Planner) -> Driver {
     Driver::new(DriverConfig {
         client: GitlabClient::new(client_cfg(sim)).unwrap(),
+        more_clients: Vec::new(),
         poll: PollConfig::default(),
         planner: Arc::new(planner),
         audit: None,
@@ -331,6 +332,7 @@ async fn the_header_counts_the_planner_requests_too() {
     let client = GitlabClient::new(client_cfg(&sim)).unwrap();
     let mut d = Driver::new(DriverConfig {
         client,
+        more_clients: Vec::new(),
         poll: PollConfig {
             refresh: Duration::from_secs(3600),
             ..PollConfig::default()

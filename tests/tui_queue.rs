@@ -71,6 +71,7 @@ async fn rig_at(read_only: bool, scale: usize) -> Rig {
     );
     let driver = Driver::new(DriverConfig {
         client: client.clone(),
+        more_clients: Vec::new(),
         // Refreshes only when asked: every step of a test is explicit.
         poll: PollConfig {
             refresh: Duration::from_secs(3600),

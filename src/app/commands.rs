@@ -560,7 +560,7 @@ fn selection(state: &AppState) -> Selection {
         super::state::View::Detail { iid, .. } => return Selection::Mr(*iid),
         // The palette on the diagnosis panel acts on the diagnosed job (`:retry`).
         super::state::View::Diagnosis(d) => return Selection::Job(d.job_id),
-        super::state::View::Inbox(_) => return Selection::None,
+        super::state::View::Inbox(_) | super::state::View::Overview(_) => return Selection::None,
         super::state::View::Main => {}
     }
     match state.focus {

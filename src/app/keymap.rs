@@ -115,6 +115,7 @@ actions! {
     Plan => ("plan", Global, "plan", "Ask the planner for proposals (they only enter the queue)", false),
     Diagnose => ("diagnose", Global, "diagnose", "Diagnose the selected failed job, pipeline or MR (or the open log)", false),
     Inbox => ("inbox", Global, "failures", "Failure inbox: current failures grouped by cause (Enter diagnoses)", false),
+    Overview => ("overview", Global, "overview", "Every watched project: red default branch, running, waiting on me, ready to merge, last deploy (Enter opens one)", false),
     OpenUrl => ("open_url", Global, "browser", "Open the selected MR, pipeline or job in the browser ($BROWSER or xdg-open, with a local display; else its address is shown)", false),
     CopyUrl => ("copy_url", Global, "copy URL", "Copy the selected MR, pipeline or job address to the clipboard (OSC 52: works over SSH and in tmux with set-clipboard on; [ui] osc52 = false turns it off)", false),
     Jump => ("jump", Global, "jump", "Jump from a pipeline or job to its MR, from an MR to its pipeline", false),

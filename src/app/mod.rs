@@ -21,6 +21,7 @@ pub mod logview;
 pub mod metrics;
 pub mod mrs;
 pub mod msg;
+pub mod overview;
 pub mod palette;
 pub mod pipelines;
 pub mod planner;

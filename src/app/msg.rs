@@ -19,6 +19,8 @@ use super::key::Key;
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(Key),
+    /// The overview of an instance (several projects watched): rows, who I am, memberships.
+    Overview(crate::gitlab::overview_poller::OverviewEvent),
     /// Terminal size changed (bursts are coalesced by the runtime).
     Resize {
         w: u16,
@@ -154,6 +156,8 @@ pub enum Effect {
     SwitchProject {
         project: String,
         epoch: u64,
+        /// The project's instance (index into the session's clients).
+        instance: usize,
     },
     /// Turn read-only on for the rest of the session (every task's client).
     ReadOnly,

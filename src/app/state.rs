@@ -27,13 +27,37 @@ pub struct Settings {
     pub host: String,
     /// Project full path (the one on screen).
     pub project: String,
-    /// Every configured project (`--project a --project b`): `:project` alone moves to the
-    /// next, `:project name` completes from these.
-    pub watched: Vec<String>,
+    /// Every watched project of every instance (`--project a --project b`, and the projects
+    /// groups list as the overview learns them): `:project` alone moves to the next,
+    /// `:project name` completes from these (and from memberships).
+    pub watched: Vec<Watched>,
+    /// The instances' names as shown (`gitlab.com`, `corp`), by index.
+    pub instances: Vec<String>,
+    /// The instance of the project on screen.
+    pub instance: usize,
+    /// Several projects may be watched (several named, a group, or another instance): the
+    /// overview is the first screen.
+    pub overview: bool,
     pub read_only: bool,
     pub ascii: bool,
     /// Running against the embedded simulator.
     pub demo: bool,
+}
+
+/// A project on an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watched {
+    pub instance: usize,
+    pub path: String,
+}
+
+impl Watched {
+    pub fn on_first(path: &str) -> Watched {
+        Watched {
+            instance: 0,
+            path: path.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +109,8 @@ pub enum View {
     Diagnosis(Box<super::diagnosis::DiagView>),
     /// Current failures grouped by cause (`F`).
     Inbox(super::inbox::InboxView),
+    /// Every watched project, one row each (`0`).
+    Overview(super::overview::OverviewView),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +174,8 @@ pub struct Notice {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub settings: Settings,
+    /// What the overview pollers told (several projects watched).
+    pub overview: super::overview::Overview,
     pub keymap: Keymap,
     pub planner: PlannerInfo,
     /// Planner runs: in flight, summary, cost.
@@ -212,7 +240,14 @@ impl AppState {
     ) -> AppState {
         let (width, height) = (80, 24);
         let settings_read_only = settings.read_only;
+        // Several projects watched: the overview is the first screen.
+        let view = if settings.overview {
+            View::Overview(Default::default())
+        } else {
+            View::Main
+        };
         AppState {
+            overview: Default::default(),
             settings,
             keymap,
             planner,
@@ -240,7 +275,7 @@ impl AppState {
             height,
             layout: Layout::compute(width, height, Pane::Mrs),
             focus: Pane::Mrs,
-            view: View::Main,
+            view,
             overlay: Overlay::None,
             mrs: MrList::default(),
             pipelines: PipelineTree::default(),
@@ -333,7 +368,7 @@ impl AppState {
         match &self.view {
             View::Log(_) => &[Log, Scroll, Global],
             View::Detail { .. } => &[Detail, Scroll, Global],
-            View::Diagnosis(_) | View::Inbox(_) => &[List, Scroll, Global],
+            View::Diagnosis(_) | View::Inbox(_) | View::Overview(_) => &[List, Scroll, Global],
             View::Main => match self.focus {
                 Pane::Mrs => &[Mrs, List, Scroll, Global],
                 Pane::Pipelines => &[Pipelines, List, Scroll, Global],

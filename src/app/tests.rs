@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::activity::ActivityKind;
 use super::logview::Entry;
 use super::pipelines::PipeRow;
-use super::state::Overlay;
+use super::state::{Overlay, Watched};
 use super::*;
 use crate::command::operator::Selection;
 use crate::command::{Risk, Status as QueueStatus};
@@ -304,7 +304,8 @@ fn palette_commands() {
         fx,
         vec![Effect::SwitchProject {
             project: "acme/web".into(),
-            epoch: 1
+            epoch: 1,
+            instance: 0,
         }]
     );
     assert!(s.snapshot.is_none());
@@ -1134,9 +1135,9 @@ fn only_web_pages_are_opened_or_copied() {
 fn project_switches_among_the_watched_ones() {
     let mut s = focused_state();
     s.settings.watched = vec![
-        "acme/platform".into(),
-        "acme/web".into(),
-        "infra/webhooks".into(),
+        Watched::on_first("acme/platform"),
+        Watched::on_first("acme/web"),
+        Watched::on_first("infra/webhooks"),
     ];
     let switch = |s: &mut AppState, line: &str| -> Vec<Effect> {
         key(s, ":");
@@ -1151,8 +1152,16 @@ fn project_switches_among_the_watched_ones() {
     assert_eq!(s.settings.project, "infra/webhooks");
     switch(&mut s, "project");
     assert_eq!(s.settings.project, "acme/platform", "wraps around");
-    switch(&mut s, "project web");
+    switch(&mut s, "project acme");
     assert_eq!(s.settings.project, "acme/platform", "ambiguous: no switch");
+    assert!(s.notice.as_ref().unwrap().text.contains("say which"));
+    // A project's own name beats a path that only contains it; a fuzzy subsequence works.
+    switch(&mut s, "project web");
+    assert_eq!(s.settings.project, "acme/web");
+    switch(&mut s, "project inwh");
+    assert_eq!(s.settings.project, "infra/webhooks");
+    switch(&mut s, "project acme");
+    assert_eq!(s.settings.project, "infra/webhooks", "ambiguous: no switch");
     assert!(s.notice.as_ref().unwrap().text.contains("say which"));
     switch(&mut s, "project nothing");
     assert!(
@@ -1200,4 +1209,68 @@ fn n_and_shift_n_move_between_the_files_of_a_diff() {
     assert!(matches!(s.view, View::Detail { iid: 1, scroll } if scroll == starts[1]));
     key(&mut s, "N");
     assert!(matches!(s.view, View::Detail { iid: 1, scroll } if scroll == starts[0]));
+}
+
+/// The overview: rows of two instances sorted by attention, Enter switches to the selected
+/// project on its own instance (the driver gets the instance), `:project` completes from the
+/// rows and from memberships.
+#[test]
+fn the_overview_sorts_by_attention_and_enter_switches_instance() {
+    use crate::gitlab::overview::ProjectSummary;
+    use crate::gitlab::overview_poller::OverviewEvent;
+    let mut s = focused_state();
+    s.settings.instances = vec!["gitlab.test".into(), "corp".into()];
+    let mut quiet = ProjectSummary::new(0, "acme/docs");
+    quiet.id = 3;
+    let mut red = ProjectSummary::new(1, "infra/terraform");
+    red.id = 9;
+    red.failing_default = 1;
+    update(
+        &mut s,
+        Msg::Overview(OverviewEvent::Rows {
+            instance: 0,
+            rows: vec![quiet],
+        }),
+    );
+    update(
+        &mut s,
+        Msg::Overview(OverviewEvent::Rows {
+            instance: 1,
+            rows: vec![red],
+        }),
+    );
+    update(
+        &mut s,
+        Msg::Overview(OverviewEvent::Memberships {
+            instance: 1,
+            paths: vec!["infra/vault-config".into()],
+        }),
+    );
+    let paths: Vec<&str> = s.overview.rows.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["infra/terraform", "acme/docs"]);
+    // Listed projects joined the watched ones.
+    assert!(s.settings.watched.contains(&Watched {
+        instance: 1,
+        path: "infra/terraform".into()
+    }));
+    key(&mut s, "0");
+    assert!(matches!(s.view, View::Overview(_)));
+    let fx = key(&mut s, "enter");
+    assert_eq!(
+        fx.iter()
+            .find(|e| matches!(e, Effect::SwitchProject { .. }))
+            .cloned(),
+        Some(Effect::SwitchProject {
+            project: "infra/terraform".into(),
+            epoch: 1,
+            instance: 1,
+        })
+    );
+    assert!(matches!(s.view, View::Main));
+    assert_eq!(s.settings.host, "corp");
+    // A membership is reached by a fuzzy name.
+    key(&mut s, ":");
+    typed(&mut s, "project vaultcfg\n");
+    assert_eq!(s.settings.project, "infra/vault-config");
+    assert_eq!(s.settings.instance, 1);
 }

@@ -13,7 +13,7 @@ use super::metrics;
 use super::msg::{Effect, Msg};
 use super::palette::{self, PaletteCmd};
 use super::pipelines::PipeRow;
-use super::state::{AppState, Conn, InputPurpose, Notice, Overlay, Settings, View};
+use super::state::{AppState, Conn, InputPurpose, Notice, Overlay, View, Watched};
 
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
@@ -179,6 +179,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick => state.dirty = true,
         Msg::Notice(text) => notice(state, text),
+        Msg::Overview(ev) => super::overview::on_event(state, ev),
         Msg::Timer => {
             super::planner::on_timer(state, &mut fx);
             // Freshness and the retry countdown are drawn from the clock.
@@ -272,9 +273,12 @@ fn rebuild_lists(state: &mut AppState) {
         .rebuild(snap, state.layout.list_rows(Pane::Pipelines));
 }
 
-/// The project `:project wanted` means: a `group/name` as given; nothing, the watched project
-/// after the one on screen; a bare word, the one watched project whose path contains it.
-pub(super) fn watched_project(settings: &Settings, wanted: &str) -> Result<String, String> {
+/// The project `:project wanted` means: a `group/name` as given (on the instance on screen,
+/// unless a watched project of another instance has that path); nothing, the watched project
+/// after the one on screen; a bare word or a fuzzy one, the best match among the watched
+/// projects and then the user's memberships.
+pub(super) fn watched_project(state: &AppState, wanted: &str) -> Result<Watched, String> {
+    let settings = &state.settings;
     let watched = &settings.watched;
     if wanted.is_empty() {
         if watched.len() < 2 {
@@ -282,28 +286,66 @@ pub(super) fn watched_project(settings: &Settings, wanted: &str) -> Result<Strin
         }
         let i = watched
             .iter()
-            .position(|p| p.eq_ignore_ascii_case(&settings.project))
+            .position(|w| {
+                w.instance == settings.instance && w.path.eq_ignore_ascii_case(&settings.project)
+            })
             .map_or(0, |i| (i + 1) % watched.len());
         return Ok(watched[i].clone());
     }
+    let candidates = super::overview::candidates(state);
     if wanted.contains('/') {
-        return Ok(wanted.to_string());
+        let exact: Vec<&Watched> = candidates
+            .iter()
+            .filter(|w| w.path.eq_ignore_ascii_case(wanted))
+            .collect();
+        return Ok(match exact.as_slice() {
+            [one] => (*one).clone(),
+            _ => exact
+                .iter()
+                .find(|w| w.instance == settings.instance)
+                .map(|w| (*w).clone())
+                .unwrap_or(Watched {
+                    instance: settings.instance,
+                    path: wanted.to_string(),
+                }),
+        });
     }
-    let w = wanted.to_ascii_lowercase();
-    let hits: Vec<&String> = watched
+    let mut hits: Vec<((u8, usize), &Watched)> = candidates
         .iter()
-        .filter(|p| p.to_ascii_lowercase().contains(&w))
+        .filter_map(|w| super::overview::fuzzy_score(&w.path, wanted).map(|s| (s, w)))
         .collect();
-    match hits.as_slice() {
+    hits.sort_by_key(|(s, _)| *s);
+    let best = hits.first().map(|(s, _)| s.0);
+    let top: Vec<&Watched> = hits
+        .iter()
+        .filter(|(s, _)| Some(s.0) == best)
+        .map(|(_, w)| *w)
+        .collect();
+    let named = |w: &Watched| {
+        if settings.instances.len() > 1 {
+            format!(
+                "{} ({})",
+                w.path,
+                settings
+                    .instances
+                    .get(w.instance)
+                    .map_or("?", |s| s.as_str())
+            )
+        } else {
+            w.path.clone()
+        }
+    };
+    match top.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(format!(
             "no watched project matches {wanted:?} (watched: {}); give group/name",
-            watched.join(", ")
+            watched.iter().map(named).collect::<Vec<_>>().join(", ")
         )),
         many => Err(format!(
             "{wanted:?} matches {}: say which",
             many.iter()
-                .map(|s| s.as_str())
+                .take(6)
+                .map(|w| named(w))
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
@@ -680,43 +722,62 @@ fn run_palette(state: &mut AppState, cmd: PaletteCmd, fx: &mut Vec<Effect>) {
         PaletteCmd::Log(job) => open_log(state, job, fx),
         PaletteCmd::Operator(line) => commands::from_palette(state, &line, fx),
         PaletteCmd::Project(wanted) => {
-            let project = match watched_project(&state.settings, &wanted) {
+            let target = match watched_project(state, &wanted) {
                 Ok(p) => p,
                 Err(why) => {
                     notice(state, why);
                     return;
                 }
             };
-            if project == state.settings.project {
-                notice(state, format!("already on {project}"));
+            if target.instance == state.settings.instance && target.path == state.settings.project {
+                notice(state, format!("already on {}", target.path));
                 return;
             }
-            state.epoch += 1;
-            state.activity.push(
-                state.now,
-                ActivityKind::Info,
-                format!("switching to {project}"),
-            );
-            state.settings.project = project.clone();
-            super::planner::project_switched(state, fx);
-            state.snapshot = None;
-            state.conn = Conn::Connecting;
-            // The new project has not been heard from: neither live nor stale yet.
-            state.last_contact = None;
-            state.last_success_mono = None;
-            state.retry = None;
-            state.metrics = Default::default();
-            super::causes::clear(state);
-            state.pipelines.expanded.clear();
-            state.sent_visible = None;
-            close_view(state, fx);
-            rebuild_lists(state);
-            fx.push(Effect::SwitchProject {
-                project,
-                epoch: state.epoch,
-            });
+            switch_project(state, target, fx);
         }
     }
+}
+
+/// Leaves the project on screen for `target`: everything of the old one goes (snapshot,
+/// causes, freshness), and the driver starts a new poller (new epoch) on its instance.
+pub(super) fn switch_project(state: &mut AppState, target: Watched, fx: &mut Vec<Effect>) {
+    let Watched {
+        instance,
+        path: project,
+    } = target;
+    state.epoch += 1;
+    let on = match state.settings.instances.get(instance) {
+        Some(name) if instance != state.settings.instance => format!(" on {name}"),
+        _ => String::new(),
+    };
+    state.activity.push(
+        state.now,
+        ActivityKind::Info,
+        format!("switching to {project}{on}"),
+    );
+    if let Some(name) = state.settings.instances.get(instance) {
+        state.settings.host = name.clone();
+    }
+    state.settings.instance = instance;
+    state.settings.project = project.clone();
+    super::planner::project_switched(state, fx);
+    state.snapshot = None;
+    state.conn = Conn::Connecting;
+    // The new project has not been heard from: neither live nor stale yet.
+    state.last_contact = None;
+    state.last_success_mono = None;
+    state.retry = None;
+    state.metrics = Default::default();
+    super::causes::clear(state);
+    state.pipelines.expanded.clear();
+    state.sent_visible = None;
+    close_view(state, fx);
+    rebuild_lists(state);
+    fx.push(Effect::SwitchProject {
+        project,
+        epoch: state.epoch,
+        instance,
+    });
 }
 
 fn close_view(state: &mut AppState, fx: &mut Vec<Effect>) {
@@ -781,6 +842,7 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         Action::Plan => super::planner::request(state, fx),
         Action::Diagnose => super::diagnosis::request(state, fx),
         Action::Inbox => super::inbox::toggle(state),
+        Action::Overview => super::overview::toggle(state),
         Action::OpenUrl => super::links::open(state, fx),
         Action::CopyUrl => super::links::copy(state, fx),
         Action::Jump => super::links::jump(state, fx),
@@ -959,7 +1021,7 @@ fn movement(state: &mut AppState, action: Action) {
             };
             return super::diagnosis::move_selection(state, d);
         }
-        View::Inbox(_) => {
+        View::Inbox(_) | View::Overview(_) => {
             let d = match action {
                 Action::Up => -1,
                 Action::Down => 1,
@@ -968,6 +1030,9 @@ fn movement(state: &mut AppState, action: Action) {
                 Action::Top => isize::MIN / 2,
                 _ => isize::MAX / 2,
             };
+            if let View::Overview(_) = state.view {
+                return super::overview::move_selection(state, d);
+            }
             return super::inbox::move_selection(state, d);
         }
         View::Detail { iid, scroll } => Some((*iid, *scroll)),
@@ -1055,6 +1120,9 @@ fn open(state: &mut AppState, fx: &mut Vec<Effect>) {
     }
     if let View::Inbox(_) = state.view {
         return super::inbox::open(state, fx);
+    }
+    if let View::Overview(_) = state.view {
+        return super::overview::open(state, fx);
     }
     match state.focus {
         Pane::Mrs => {

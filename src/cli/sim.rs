@@ -23,6 +23,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
             crate::args::SimEdition::Ee => crate::sim::Edition::Ee,
             crate::args::SimEdition::Ce => crate::sim::Edition::Ce,
         },
+        projects: args.projects.into(),
     })
     .await?;
     {

@@ -16,6 +16,7 @@ use crate::driver::{Driver, DriverConfig};
 #[cfg(feature = "sim")]
 use crate::gitlab::client::ClientConfig;
 use crate::gitlab::client::GitlabClient;
+use crate::gitlab::overview::WatchSpec;
 use crate::gitlab::poller::PollConfig;
 #[cfg(feature = "sim")]
 use crate::sim::{self, SimClock, SimConfig};
@@ -161,17 +162,45 @@ impl MetricsServer {
 /// Plain `gitaiops`: the configured GitLab project.
 pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&global)?;
-    if !settings.has_token() {
+    if !settings.has_token() && settings.file.instances.is_empty() {
         bail!(
             "no GitLab token. Export one with read_api scope: `export GITLAB_TOKEN=glpat-...` (or set token_cmd in {}), and name the project with --project group/name. To try gitaiops without GitLab or a token, run `gitaiops demo`.",
             settings.config_path.display()
         );
     }
-    let project = settings.project()?.to_string();
     require_tty()?;
-    // The instance's one client: built (and its CA file read) once, before the screen opens.
-    let client = GitlabClient::new(settings.client_config().context("GitLab client")?)
-        .context("GitLab client")?;
+    // One client per instance: built (and its CA file read) once, before the screen opens.
+    let specs = settings.instances()?;
+    let mut clients = Vec::new();
+    for s in &specs {
+        clients.push(
+            GitlabClient::new(s.client.clone())
+                .with_context(|| format!("GitLab client for {}", s.name))?,
+        );
+    }
+    let (instance, project) = first_project(&settings, &specs, &clients).await?;
+    let client = clients[instance].clone();
+    let watched: Vec<app::state::Watched> = specs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            s.projects.iter().map(move |p| app::state::Watched {
+                instance: i,
+                path: p.clone(),
+            })
+        })
+        .collect();
+    let many = settings.watches_many() || specs.len() > 1;
+    let overview: Vec<WatchSpec> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| WatchSpec {
+            instance: i,
+            label: s.name.clone(),
+            projects: s.projects.clone(),
+            groups: s.groups.clone(),
+        })
+        .collect();
     let (keymap, mut notes) = keymap(Some(&settings))?;
     notes.extend(
         settings
@@ -183,11 +212,24 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         0,
         (
             ActivityKind::Info,
-            format!(
-                "watching {project} on {} every {}s",
-                settings.gitlab_url(),
-                settings.refresh().as_secs()
-            ),
+            if many {
+                format!(
+                    "watching {} on {} every {}s; {project} first",
+                    describe_watch(&specs),
+                    specs
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    settings.refresh().as_secs()
+                )
+            } else {
+                format!(
+                    "watching {project} on {} every {}s",
+                    settings.gitlab_url(),
+                    settings.refresh().as_secs()
+                )
+            },
         ),
     );
     let (planner_info, planner, trigger) = planner(Some(&settings), &mut notes);
@@ -196,14 +238,12 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         metrics_server(&metrics, &client, settings.refresh(), &project, &mut notes).await?;
     let session = Session {
         settings: app::Settings {
-            host: client.host().to_string(),
+            host: specs[instance].name.clone(),
             project,
-            watched: settings
-                .projects()
-                .iter()
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect(),
+            watched,
+            instances: specs.iter().map(|s| s.name.clone()).collect(),
+            instance,
+            overview: many,
             read_only: settings.read_only(),
             ascii: settings.file.ui.ascii,
             demo: false,
@@ -218,8 +258,9 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         policy: crate::command::Policy::from_config(&settings.file.policy, global.read_only)
             .map_err(|e| anyhow::anyhow!("[policy]: {e}"))?,
     };
-    let driver = Driver::new(DriverConfig {
-        client,
+    let mut driver = Driver::new(DriverConfig {
+        client: clients[0].clone(),
+        more_clients: clients[1..].to_vec(),
         poll: PollConfig {
             refresh: settings.refresh(),
             ..PollConfig::default()
@@ -227,6 +268,10 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         planner,
         audit,
     });
+    driver.use_instance(instance);
+    if many {
+        driver.start_overview(overview);
+    }
     let driver = match &server {
         Some(s) => driver.with_metrics(s.hub.clone()),
         None => driver,
@@ -236,6 +281,52 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         s.stop().await;
     }
     result
+}
+
+/// "acme/platform, group acme": what the session watches, for the first activity line.
+fn describe_watch(specs: &[crate::config::InstanceSpec]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for s in specs {
+        parts.extend(s.projects.iter().cloned());
+        parts.extend(s.groups.iter().map(|g| format!("group {g}")));
+    }
+    parts.join(", ")
+}
+
+/// The project on screen first: the first named project, else the most recently active
+/// project of the first group that has one (read before the screen opens, so a wrong group
+/// name is a plain error).
+async fn first_project(
+    settings: &Settings,
+    specs: &[crate::config::InstanceSpec],
+    clients: &[GitlabClient],
+) -> anyhow::Result<(usize, String)> {
+    if let Some((i, p)) = specs
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| s.projects.first().map(|p| (i, p.clone())))
+    {
+        return Ok((i, p));
+    }
+    let mut problems = Vec::new();
+    for (i, s) in specs.iter().enumerate() {
+        for g in &s.groups {
+            match clients[i].group_projects(g).await {
+                Ok(ps) => {
+                    if let Some(p) = ps.items.iter().find(|p| p.archived != Some(true)) {
+                        return Ok((i, p.path_with_namespace.clone()));
+                    }
+                    problems.push(format!("group {g} on {} has no project", s.name));
+                }
+                Err(e) => problems.push(format!("group {g} on {}: {e}", s.name)),
+            }
+        }
+    }
+    if problems.is_empty() {
+        // Neither projects nor groups: the message that says how to name one.
+        return settings.project().map(|p| (0, p.to_string()));
+    }
+    bail!("nothing to watch: {}", problems.join("; "))
 }
 
 /// The audit log from `[audit] path`, else the state dir; why not, in the activity feed (then
@@ -290,6 +381,7 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         } else {
             SimClock::Real
         },
+        projects: args.projects.into(),
         ..SimConfig::default()
     })
     .await
@@ -354,7 +446,10 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         settings: app::Settings {
             host: sim.addr().to_string(),
             project: sim.project_path(),
-            watched: vec![sim.project_path()],
+            watched: vec![app::state::Watched::on_first(&sim.project_path())],
+            instances: vec![sim.addr().to_string()],
+            instance: 0,
+            overview: args.projects > 1,
             read_only,
             ascii,
             demo: true,
@@ -380,8 +475,9 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
             .and_then(|s| s.file.ui.osc52)
             .unwrap_or(true),
     };
-    let driver = Driver::new(DriverConfig {
-        client,
+    let mut driver = Driver::new(DriverConfig {
+        client: client.clone(),
+        more_clients: Vec::new(),
         poll: PollConfig {
             refresh,
             ..PollConfig::default()
@@ -389,6 +485,15 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         planner,
         audit,
     });
+    if args.projects > 1 {
+        // Several simulated projects: the whole `acme` group, as a group watch would.
+        driver.start_overview(vec![WatchSpec {
+            instance: 0,
+            label: sim.addr().to_string(),
+            projects: Vec::new(),
+            groups: vec!["acme".into()],
+        }]);
+    }
     let driver = match &server {
         Some(s) => driver.with_metrics(s.hub.clone()),
         None => driver,

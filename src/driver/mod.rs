@@ -25,6 +25,8 @@ use crate::command::model::Target;
 use crate::command::queue::Finish;
 use crate::diagnose::log::LogIndex;
 use crate::gitlab::client::GitlabClient;
+use crate::gitlab::overview::WatchSpec;
+use crate::gitlab::overview_poller::{self, OverviewCmd, OverviewConfig};
 use crate::gitlab::poller::{self, Lookup, PollCmd, PollConfig, PollEvent, PollerHandle};
 use crate::metrics::Hub;
 use crate::plan::fetch::ReviewCache;
@@ -32,8 +34,11 @@ use crate::plan::run::Planner;
 
 /// What a driver is made of.
 pub struct DriverConfig {
-    /// The instance's one client (read-only already set when the session is read-only).
+    /// The first instance's one client (read-only already set when the session is read-only).
     pub client: GitlabClient,
+    /// The clients of the other instances (`[[instances]]`), in the session's order after
+    /// `client`: one per instance, so one connection pool and one request counter each.
+    pub more_clients: Vec<GitlabClient>,
     pub poll: PollConfig,
     pub planner: Arc<Planner>,
     /// The audit log; without one nothing can execute (the policy is read-only then).
@@ -64,7 +69,14 @@ enum Internal {
 }
 
 pub struct Driver {
+    /// The current project's instance's client.
     client: GitlabClient,
+    /// Every instance's client, by index (`clients[0]` is the first).
+    clients: Vec<GitlabClient>,
+    instance: usize,
+    /// The overview tasks (one per instance) and how to tell them things.
+    overview: Vec<mpsc::Sender<OverviewCmd>>,
+    overview_cancel: CancellationToken,
     poll_cfg: PollConfig,
     planner: Arc<Planner>,
     audit: Option<AuditLog>,
@@ -115,8 +127,15 @@ const SCAN_PROGRESS_EVERY: Duration = Duration::from_millis(100);
 impl Driver {
     pub fn new(cfg: DriverConfig) -> Driver {
         let (tx, rx) = mpsc::channel(64);
+        let clients: Vec<GitlabClient> = std::iter::once(cfg.client.clone())
+            .chain(cfg.more_clients)
+            .collect();
         Driver {
             client: cfg.client,
+            clients,
+            instance: 0,
+            overview: Vec::new(),
+            overview_cancel: CancellationToken::new(),
             poll_cfg: cfg.poll,
             planner: cfg.planner,
             audit: cfg.audit,
@@ -206,6 +225,53 @@ impl Driver {
         self.spawn_poller(project, epoch);
     }
 
+    /// Starts the overview of every instance (several projects, groups or instances): its
+    /// rows arrive as `Msg::Overview`. A spec naming an instance without a client is skipped.
+    pub fn start_overview(&mut self, specs: Vec<WatchSpec>) {
+        let cfg = OverviewConfig {
+            refresh: self.poll_cfg.refresh,
+            ..OverviewConfig::default()
+        };
+        for spec in specs {
+            let Some(client) = self.clients.get(spec.instance) else {
+                continue;
+            };
+            let (ev_tx, mut ev_rx) = mpsc::channel(16);
+            let (cmd_tx, cmd_rx) = mpsc::channel(8);
+            overview_poller::spawn(
+                client.read_only_view(),
+                spec,
+                cfg.clone(),
+                ev_tx,
+                cmd_rx,
+                self.overview_cancel.clone(),
+            );
+            let out = self.tx.clone();
+            tokio::spawn(async move {
+                while let Some(ev) = ev_rx.recv().await {
+                    if out.send(Internal::Msg(Msg::Overview(ev))).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            self.overview.push(cmd_tx);
+        }
+    }
+
+    /// The project on screen at start is on instance `i`: its client speaks for the session.
+    pub fn use_instance(&mut self, i: usize) {
+        if let Some(c) = self.clients.get(i) {
+            self.client = c.clone();
+            self.instance = i;
+        }
+    }
+
+    fn tell_overview(&self, cmd: OverviewCmd) {
+        for o in &self.overview {
+            let _ = o.try_send(cmd.clone());
+        }
+    }
+
     fn spawn_poller(&mut self, project: String, epoch: u64) {
         let (tx, rx) = mpsc::channel(64);
         let handle = poller::spawn(
@@ -251,6 +317,7 @@ impl Driver {
                     self.poll(PollCmd::WatchJobLog(self.watching));
                 }
                 self.poll(PollCmd::RefreshNow);
+                self.tell_overview(OverviewCmd::RefreshNow);
             }
             Effect::SetVisible { mrs, pipelines } => {
                 self.visible = (mrs.clone(), pipelines.clone());
@@ -279,8 +346,22 @@ impl Driver {
                     .collect();
                 self.poll(PollCmd::Lookup(wanted));
             }
-            Effect::SwitchProject { project, epoch } => {
-                tracing::info!(%project, epoch, "switching project");
+            Effect::SwitchProject {
+                project,
+                epoch,
+                instance,
+            } => {
+                tracing::info!(%project, epoch, instance, "switching project");
+                if instance != self.instance
+                    && let Some(c) = self.clients.get(instance)
+                {
+                    // Everything from here on (poller, planner, executor, diagnosis) speaks
+                    // to the project's own instance.
+                    self.client = c.clone();
+                    self.instance = instance;
+                    self.review_cache = ReviewCache::default();
+                }
+                self.tell_overview(OverviewCmd::Focus(project.clone()));
                 if let Some(hub) = &self.metrics {
                     hub.watch_only(&project);
                 }
@@ -290,8 +371,11 @@ impl Driver {
                 self.spawn_poller(project, epoch);
             }
             Effect::ReadOnly => {
-                // Every handle of the client, in every task, from the next request on.
-                self.client.set_read_only();
+                // Every handle of every instance's client, in every task, from the next
+                // request on.
+                for c in &self.clients {
+                    c.set_read_only();
+                }
                 tracing::info!("read-only switched on");
             }
             Effect::Plan { run, project } => {
@@ -624,6 +708,7 @@ impl Driver {
 
     /// Stops the poller and any run in flight.
     pub fn shutdown(&mut self) {
+        self.overview_cancel.cancel();
         if let Some(c) = self.plan_cancel.take() {
             c.cancel();
         }

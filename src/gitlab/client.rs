@@ -311,6 +311,67 @@ impl GitlabClient {
         Ok(self.get_list("/projects", &q, Some(10)).await?.items)
     }
 
+    /// A group's projects, subgroups included, archived ones left out, the most recently
+    /// active first: one page of up to `MAX_GROUP_PROJECTS`.
+    pub async fn group_projects(&self, group_path: &str) -> Result<Listed<Project>> {
+        let q = [
+            ("archived", "false".to_string()),
+            ("include_subgroups", "true".to_string()),
+            ("simple", "true".to_string()),
+            ("order_by", "last_activity_at".to_string()),
+            ("sort", "desc".to_string()),
+            (
+                "per_page",
+                crate::gitlab::overview::MAX_GROUP_PROJECTS.to_string(),
+            ),
+        ];
+        self.get_list(
+            &format!("/groups/{}/projects", project_ref(group_path)),
+            &q,
+            Some(1),
+        )
+        .await
+    }
+
+    /// The MRs of every project of a group (subgroups included) in one list: what lets a
+    /// whole group's MRs cost one request per refresh.
+    pub async fn group_merge_requests(
+        &self,
+        group_path: &str,
+        q: &MrQuery,
+    ) -> Result<Listed<MergeRequest>> {
+        let mut params = q.params();
+        params.push(("scope", "all".to_string()));
+        self.get_list(
+            &format!("/groups/{}/merge_requests", project_ref(group_path)),
+            &params,
+            q.max_pages,
+        )
+        .await
+    }
+
+    /// The project's newest deployment that was attempted (running, success, failed or
+    /// canceled; not one that waits to be played or approved), among its newest 20, in any
+    /// environment; `None` when there is none or the token may not read them.
+    pub async fn last_deployment(&self, project_id: u64) -> Result<Option<Deployment>> {
+        let q = [
+            ("order_by", "id".to_string()),
+            ("sort", "desc".to_string()),
+            ("per_page", "20".to_string()),
+        ];
+        match self
+            .get_list::<Deployment>(&format!("/projects/{project_id}/deployments"), &q, Some(1))
+            .await
+        {
+            Ok(l) => Ok(l
+                .items
+                .into_iter()
+                .find(|d| !matches!(d.status.as_deref(), Some("created" | "blocked") | None))),
+            Err(GitlabError::Forbidden { .. } | GitlabError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn project(&self, path_or_id: &str) -> Result<Project> {
         self.get_json(&format!("/projects/{}", project_ref(path_or_id)), &[])
             .await

@@ -5,6 +5,8 @@ pub mod delta;
 pub mod deploys;
 pub mod error;
 pub mod models;
+pub mod overview;
+pub mod overview_poller;
 pub mod poller;
 pub mod quick_actions;
 pub mod snapshot;

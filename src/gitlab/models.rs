@@ -369,6 +369,9 @@ pub struct Project {
     pub archived: Option<bool>,
     #[serde(default)]
     pub namespace: Option<Namespace>,
+    /// When anything last happened in the project (a group's projects are picked by it).
+    #[serde(default, deserialize_with = "ts::de", serialize_with = "ts::ser")]
+    pub last_activity_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -492,6 +495,33 @@ impl MergeRequest {
             let t = self.title.trim_start().to_ascii_lowercase();
             t.starts_with("draft:") || t.starts_with("[draft]") || t.starts_with("(draft)")
         })
+    }
+
+    /// GitLab says it can merge now: not a draft, no conflicts, and `detailed_merge_status`
+    /// `mergeable`, which on GitLab 15.6+ already covers required approvals, a pipeline that
+    /// must pass and threads that must be resolved. From the list entry alone.
+    pub fn can_merge_now(&self) -> bool {
+        !self.is_draft()
+            && !self.conflicts()
+            && self.detailed_merge_status == Some(DetailedMergeStatus::Mergeable)
+    }
+
+    /// The next move is the author's: changes were requested, threads wait to be resolved,
+    /// it conflicts or needs a rebase, or it is still a draft.
+    pub fn waiting_on_author(&self) -> bool {
+        use DetailedMergeStatus as D;
+        self.is_draft()
+            || self.conflicts()
+            || self.blocking_discussions_resolved == Some(false)
+            || matches!(
+                self.detailed_merge_status,
+                Some(
+                    D::RequestedChanges
+                        | D::DiscussionsNotResolved
+                        | D::NeedRebase
+                        | D::DraftStatus
+                )
+            )
     }
 
     pub fn conflicts(&self) -> bool {
@@ -625,6 +655,12 @@ pub struct Deployment {
     pub id: u64,
     #[serde(default, deserialize_with = "ts::de", serialize_with = "ts::ser")]
     pub created_at: Option<Timestamp>,
+    /// `created`, `running`, `success`, `failed`, `canceled`, `skipped`, `blocked`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// When it finished (GitLab 15.x+; `null` while it runs).
+    #[serde(default, deserialize_with = "ts::de", serialize_with = "ts::ser")]
+    pub finished_at: Option<Timestamp>,
     #[serde(default)]
     pub environment: Option<DeploymentEnvironment>,
     /// The job that deploys; `null` for deployments created through the API.

@@ -157,6 +157,39 @@ pub fn project(w: &World, now: Ms) -> Value {
     merge(project_core(w, now), settings)
 }
 
+/// The fields of `simple=true` (GitLab's `BasicProjectDetails`): what a project list costs
+/// without the settings.
+pub fn project_simple(w: &World, now: Ms) -> Value {
+    const KEYS: [&str; 19] = [
+        "id",
+        "description",
+        "name",
+        "name_with_namespace",
+        "path",
+        "path_with_namespace",
+        "created_at",
+        "default_branch",
+        "tag_list",
+        "topics",
+        "ssh_url_to_repo",
+        "http_url_to_repo",
+        "web_url",
+        "readme_url",
+        "forks_count",
+        "avatar_url",
+        "star_count",
+        "last_activity_at",
+        "namespace",
+    ];
+    match project_core(w, now) {
+        Value::Object(mut all) => {
+            all.retain(|k, _| KEYS.contains(&k.as_str()));
+            Value::Object(all)
+        }
+        other => other,
+    }
+}
+
 fn project_core(w: &World, now: Ms) -> Value {
     let p = &w.project;
     let web = project_web_url(w);
@@ -668,7 +701,7 @@ pub fn approvals(w: &World, mr: &Mr, now: Ms) -> Value {
 }
 
 pub fn note(w: &World, n: &NoteRec) -> Value {
-    let mr_id = super::state::MR_ID_BASE + n.mr_iid;
+    let mr_id = w.mr_id_base() + n.mr_iid;
     let author = w.user(n.author).map_or(Value::Null, |u| {
         let mut a = user_basic(w, u);
         if let Some(o) = a.as_object_mut() {

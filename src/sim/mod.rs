@@ -47,6 +47,9 @@ pub struct SimConfig {
     pub clock: SimClock,
     /// Which GitLab to imitate where editions differ (the approvals answer).
     pub edition: Edition,
+    /// How many projects the instance serves: the scenario's `acme/platform` and its siblings
+    /// in the `acme` group (`acme/billing`, `acme/web`, ...).
+    pub projects: usize,
 }
 
 /// GitLab's editions, where their API answers differ.
@@ -69,6 +72,7 @@ impl Default for SimConfig {
             token: None,
             clock: SimClock::Real,
             edition: Edition::Ee,
+            projects: 1,
         }
     }
 }
@@ -122,8 +126,13 @@ impl Clock {
     }
 }
 
+/// Most projects one simulated instance serves.
+pub const MAX_PROJECTS: usize = 40;
+
 pub(crate) struct Shared {
-    world: Mutex<state::World>,
+    /// The instance's projects, the scenario's first. Every request locks them all in this
+    /// order (never in another, so two requests cannot deadlock).
+    worlds: Vec<Mutex<state::World>>,
     clock: Clock,
     faults: Mutex<faults::FaultSet>,
     requests: Mutex<faults::RequestLog>,
@@ -131,6 +140,13 @@ pub(crate) struct Shared {
     base_url: String,
     /// The rate-limit window: (minute since the epoch, requests counted in it).
     throttle: Mutex<(i64, u64)>,
+}
+
+impl Shared {
+    /// Every project, locked in order; `None` when a lock is poisoned (a handler panicked).
+    fn lock_worlds(&self) -> Option<Vec<std::sync::MutexGuard<'_, state::World>>> {
+        self.worlds.iter().map(|w| w.lock().ok()).collect()
+    }
 }
 
 /// A running simulator. Dropping it stops the server.
@@ -145,19 +161,29 @@ pub struct SimHandle {
 /// Builds the scenario and serves it. Returns once the listener is bound.
 pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
     let clock = Clock::new(cfg.clock);
-    let mut world = scenario::build(cfg.seed, cfg.scale, clock.now())?;
+    let mut worlds = Vec::new();
+    for slot in 0..cfg.projects.clamp(1, MAX_PROJECTS) {
+        worlds.push(scenario::build_project(
+            cfg.seed,
+            cfg.scale,
+            clock.now(),
+            slot,
+        )?);
+    }
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
-    world.base_url = base_url.clone();
-    if cfg.edition == Edition::Ce {
-        world.set_ce();
+    for world in &mut worlds {
+        world.base_url = base_url.clone();
+        if cfg.edition == Edition::Ce {
+            world.set_ce();
+        }
     }
-    let project_path = world.project.path.clone();
+    let project_path = worlds[0].project.path.clone();
     let shared = Arc::new(Shared {
-        world: Mutex::new(world),
+        worlds: worlds.into_iter().map(Mutex::new).collect(),
         clock,
         faults: Mutex::new(faults::FaultSet::default()),
         requests: Mutex::new(faults::RequestLog::default()),
@@ -251,7 +277,7 @@ impl SimHandle {
     /// `GET /-/sim/scenario`).
     pub fn describe(&self) -> serde_json::Value {
         let now = self.shared.clock.now();
-        match self.shared.world.lock() {
+        match self.shared.worlds[0].lock() {
             Ok(mut w) => {
                 w.tick(now);
                 scenario::describe(&w, now)

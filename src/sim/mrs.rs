@@ -17,7 +17,21 @@ fn find<'a>(w: &'a World, iid: &str) -> Result<&'a Mr, Reply> {
 }
 
 pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
+    list_many(&[w], now, p, "all")
+}
+
+/// The MRs of several projects in one list: `GET /groups/:id/merge_requests` (default scope
+/// `all`) and `GET /merge_requests` (default scope `created_by_me`), with the project list's
+/// filters, order and paging.
+pub fn list_many(worlds: &[&World], now: Ms, p: &Params, default_scope: &str) -> Reply {
+    let Some(w) = worlds.first() else {
+        return Reply::Page(p.page(0), Vec::new());
+    };
     let checks = [
+        p.one_of(
+            "scope",
+            &["created_by_me", "assigned_to_me", "reviews_for_me", "all"],
+        ),
         p.one_of("state", &["opened", "closed", "locked", "merged", "all"]),
         p.one_of(
             "order_by",
@@ -58,9 +72,18 @@ pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
     let reviewer = user_filter("reviewer_username", "reviewer_id");
     let assignee = p.get("assignee_id");
     let search = p.get("search").map(str::to_ascii_lowercase);
-    let mut mrs: Vec<&Mr> = w
-        .mrs
-        .values()
+    let me = w.current_user;
+    let scope = p.get("scope").unwrap_or(default_scope);
+    let in_scope = |m: &Mr| match scope {
+        "created_by_me" => m.author == me,
+        "assigned_to_me" => m.assignees.contains(&me),
+        "reviews_for_me" => m.reviewers.contains(&me),
+        _ => true,
+    };
+    let kept: Vec<&Mr> = worlds
+        .iter()
+        .flat_map(|w| w.mrs.values())
+        .filter(|m| in_scope(m))
         .filter(|m| state == "all" || m.state == state)
         .filter(|m| ua.is_none_or(|t| m.updated_at >= t))
         .filter(|m| ub.is_none_or(|t| m.updated_at <= t))
@@ -95,9 +118,19 @@ pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
             })
         })
         .collect();
+    // Pair each MR with its project (MRs are looked up by id: ids are instance-wide).
+    let mut mrs: Vec<(&World, &Mr)> = kept
+        .into_iter()
+        .filter_map(|m| {
+            worlds
+                .iter()
+                .find(|w| w.mrs.get(&m.iid).is_some_and(|x| x.id == m.id))
+                .map(|w| (*w, m))
+        })
+        .collect();
     let order_by = p.get("order_by").unwrap_or("created_at");
     let asc = p.get("sort") == Some("asc");
-    mrs.sort_by(|a, b| {
+    mrs.sort_by(|(_, a), (_, b)| {
         let o = match order_by {
             "updated_at" => a.updated_at.cmp(&b.updated_at),
             "title" => a.title.cmp(&b.title),
@@ -111,7 +144,7 @@ pub fn list(w: &World, now: Ms, p: &Params) -> Reply {
     let simple = p.get("view") == Some("simple");
     let items = mrs[page.range()]
         .iter()
-        .map(|m| {
+        .map(|&(w, m)| {
             if simple {
                 json!({"id": m.id, "iid": m.iid, "project_id": w.project.id, "title": m.title,
                     "description": m.description, "state": m.state, "created_at": json::ts(m.created_at),

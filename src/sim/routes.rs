@@ -90,12 +90,14 @@ pub async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         }
     };
     let now = s.clock.now();
-    let reply = match s.world.lock() {
-        Ok(mut w) => {
-            w.tick(now);
-            api(&mut w, now, &method, &path, &params)
+    let reply = match s.lock_worlds() {
+        Some(mut worlds) => {
+            for w in worlds.iter_mut() {
+                w.tick(now);
+            }
+            api(&mut worlds, now, &method, &path, &params)
         }
-        Err(_) => Reply::message(500, "500 Internal Server Error"),
+        None => Reply::message(500, "500 Internal Server Error"),
     };
     let mut resp = http::render(reply, &format!("{base}{path}"), &params);
     if truncate {
@@ -204,13 +206,146 @@ async fn truncated(r: Response) -> Response {
     Response::from_parts(parts, Body::from(cut))
 }
 
-fn api(w: &mut super::state::World, now: i64, m: &Method, path: &str, p: &Params) -> Reply {
+type Worlds<'a> = [std::sync::MutexGuard<'a, super::state::World>];
+
+/// Routes that span the instance's projects, then a project's routes, then the rest (users,
+/// groups' members, version), which the first project's world answers.
+fn api(worlds: &mut Worlds, now: i64, m: &Method, path: &str, p: &Params) -> Reply {
     let Some(rest) = path.strip_prefix("/api/v4/") else {
         return Reply::error(404, "404 Not Found");
     };
     let segs: Vec<String> = rest.trim_end_matches('/').split('/').map(decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (m, segs.as_slice()) {
+        (&Method::GET, ["projects"]) => projects_list(worlds, now, p, None),
+        (&Method::GET, ["groups", g, "projects"]) => match group_path(worlds, g) {
+            Some(g) => projects_list(worlds, now, p, Some(&g)),
+            None => Reply::not_found("Group"),
+        },
+        (&Method::GET, ["groups", g, "merge_requests"]) => match group_path(worlds, g) {
+            Some(g) => {
+                let subgroups = p.flag("include_subgroups").unwrap_or(true);
+                let members: Vec<&super::state::World> = worlds
+                    .iter()
+                    .map(|w| &**w)
+                    .filter(|w| in_group(&w.project.path, &g, subgroups))
+                    .collect();
+                mrs::list_many(&members, now, p, "all")
+            }
+            None => Reply::not_found("Group"),
+        },
+        (&Method::GET, ["merge_requests"]) => {
+            let all: Vec<&super::state::World> = worlds.iter().map(|w| &**w).collect();
+            mrs::list_many(&all, now, p, "created_by_me")
+        }
+        (_, ["projects", id, rest @ ..]) => {
+            let found = worlds.iter_mut().find(|w| {
+                id.parse::<u64>().ok() == Some(w.project.id)
+                    || id.eq_ignore_ascii_case(&w.project.path)
+            });
+            match found {
+                Some(w) => project_api(w, now, m, rest, p),
+                None => Reply::not_found("Project"),
+            }
+        }
+        _ => match worlds.first_mut() {
+            Some(w) => instance_api(w, m, &segs, p),
+            None => Reply::error(404, "404 Not Found"),
+        },
+    }
+}
+
+/// A group's full path when the instance has it: a group of the scenario (`acme/backend`) or
+/// a namespace of one of its projects (`acme`).
+fn group_path(worlds: &Worlds, g: &str) -> Option<String> {
+    let first = worlds.first()?;
+    first
+        .groups
+        .iter()
+        .map(|(path, _)| path.as_str())
+        .chain(
+            worlds
+                .iter()
+                .filter_map(|w| w.project.path.rsplit_once('/').map(|(ns, _)| ns)),
+        )
+        .find(|path| path.eq_ignore_ascii_case(g))
+        .map(str::to_string)
+}
+
+/// Whether a project is in a group: directly, or in one of its subgroups when asked.
+fn in_group(project: &str, group: &str, subgroups: bool) -> bool {
+    match project.rsplit_once('/') {
+        Some((ns, _)) if ns == group => true,
+        Some((ns, _)) => {
+            subgroups && ns.starts_with(group) && ns.as_bytes().get(group.len()) == Some(&b'/')
+        }
+        None => false,
+    }
+}
+
+/// `GET /projects` and `GET /groups/:id/projects` with the filters a dashboard sends:
+/// `archived`, `search`, `simple`, `order_by`/`sort`, `include_subgroups`; the simulated user
+/// is a member of every project, so `membership` changes nothing.
+fn projects_list(worlds: &Worlds, now: i64, p: &Params, group: Option<&str>) -> Reply {
+    let checks = [
+        p.one_of(
+            "order_by",
+            &[
+                "id",
+                "name",
+                "path",
+                "created_at",
+                "updated_at",
+                "last_activity_at",
+                "similarity",
+                "star_count",
+            ],
+        ),
+        p.one_of("sort", &["asc", "desc"]),
+    ];
+    if let Some(Err(r)) = checks.into_iter().find(Result::is_err) {
+        return r;
+    }
+    let subgroups = p.flag("include_subgroups").unwrap_or(false);
+    let search = p.get("search").map(str::to_ascii_lowercase);
+    let mut ws: Vec<&super::state::World> = worlds
+        .iter()
+        .map(|w| &**w)
+        .filter(|w| group.is_none_or(|g| in_group(&w.project.path, g, subgroups)))
+        // No simulated project is archived.
+        .filter(|_| p.flag("archived") != Some(true))
+        .filter(|w| {
+            search
+                .as_deref()
+                .is_none_or(|s| w.project.path.to_ascii_lowercase().contains(s))
+        })
+        .collect();
+    let asc = p.get("sort") == Some("asc");
+    match p.get("order_by").unwrap_or("created_at") {
+        "name" | "path" => ws.sort_by(|a, b| a.project.name.cmp(&b.project.name)),
+        // Activity and creation are the same instant for every simulated project: by id.
+        _ => ws.sort_by_key(|w| w.project.id),
+    }
+    if !asc {
+        ws.reverse();
+    }
+    let simple = p.flag("simple").unwrap_or(false);
+    let page = p.page(ws.len());
+    let items = ws[page.range()]
+        .iter()
+        .map(|w| {
+            if simple {
+                js::project_simple(w, now)
+            } else {
+                js::project(w, now)
+            }
+        })
+        .collect();
+    Reply::Page(page, items)
+}
+
+fn instance_api(w: &mut super::state::World, m: &Method, segs: &[&str], p: &Params) -> Reply {
+    match (m, segs) {
         (&Method::GET, ["user"]) => Reply::ok(js::current_user(w)),
         (&Method::GET, ["version"]) => Reply::ok(
             json!({"version": "17.5.2-ee", "revision": "c6eae8d7", "kas": {"enabled": false}, "enterprise": true}),
@@ -266,18 +401,6 @@ fn api(w: &mut super::state::World, now: i64, m: &Method, path: &str, p: &Params
                 .map(|u| js::member(w, u))
                 .collect();
             Reply::list(p, items)
-        }
-        (&Method::GET, ["projects"]) => {
-            let items = vec![js::project(w, now)];
-            Reply::list(p, items)
-        }
-        (_, ["projects", id, rest @ ..]) => {
-            let matches = id.parse::<u64>().ok() == Some(w.project.id)
-                || id.eq_ignore_ascii_case(&w.project.path);
-            if !matches {
-                return Reply::not_found("Project");
-            }
-            project_api(w, now, m, rest, p)
         }
         _ => Reply::error(404, "404 Not Found"),
     }
@@ -470,7 +593,7 @@ fn control(s: &Shared, m: &Method, path: &str, query: Option<&str>, body: &[u8])
                 .iter()
                 .find(|(k, _)| k == "bytes")
                 .and_then(|(_, v)| v.parse::<usize>().ok());
-            match (bytes, s.world.lock()) {
+            match (bytes, s.worlds[0].lock()) {
                 (Some(b), Ok(mut w)) => {
                     w.trace_padding = b.min(crate::sim::logs::MAX_PADDING);
                     ok(json!({"bytes": w.trace_padding}))
@@ -482,7 +605,7 @@ fn control(s: &Shared, m: &Method, path: &str, query: Option<&str>, body: &[u8])
         (&Method::GET, "/-/sim/time") => ok(json!({"now": js::ts(s.clock.now())})),
         (&Method::GET, "/-/sim/scenario") => {
             let now = s.clock.now();
-            match s.world.lock() {
+            match s.worlds[0].lock() {
                 Ok(mut w) => {
                     w.tick(now);
                     ok(scenario::describe(&w, now))

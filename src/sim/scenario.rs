@@ -249,7 +249,26 @@ fn template_job(d: &TemplateDef) -> TemplateJob {
 
 /// Builds the world at time `now`. `scale == 0` is the scenario as written; otherwise `scale`
 /// MRs with one pipeline each, cycling through the written MRs as profiles.
+#[cfg(test)]
 pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
+    build_project(seed, scale, now, 0)
+}
+
+/// The other projects of a simulated instance (`sim --projects N`), in the scenario's group:
+/// siblings of `acme/platform` with their own ids, SHAs and a varied share of its MRs, so the
+/// overview has projects that need attention and quiet ones.
+pub const SIBLINGS: [&str; 9] = [
+    "billing", "web", "infra", "docs", "mobile", "search", "identity", "data", "payments",
+];
+
+/// How far apart the projects' id ranges are (see [`World::id_shift`]).
+const SLOT_ID_SHIFT: u64 = 20_000_000;
+
+/// Project `slot` of the instance: 0 is the scenario's project as written; slot k > 0 is a
+/// sibling (`acme/billing`, ...) built from the same scenario with a different seed.
+pub fn build_project(seed: u64, scale: usize, now: Ms, slot: usize) -> anyhow::Result<World> {
+    let seed = seed.wrapping_add(slot as u64 * 7919);
+    let id_shift = slot as u64 * SLOT_ID_SHIFT;
     let sc: Scenario = serde_json::from_str(SCENARIO)
         .map_err(|e| anyhow::anyhow!("assets/sim/scenario.json is invalid: {e}"))?;
     let users: Vec<UserRec> = sc
@@ -300,13 +319,28 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
         })
         .collect();
     let p = &sc.project;
+    let (path, name) = match slot {
+        0 => (p.path.clone(), p.name.clone()),
+        k => {
+            let name = SIBLINGS
+                .get(k - 1)
+                .map_or_else(|| format!("service-{k}"), |n| n.to_string());
+            (format!("{}/{name}", p.namespace), name)
+        }
+    };
     let mut world = World {
         ce: false,
+        id_shift,
         seed,
         project: ProjectInfo {
-            id: p.id,
-            path: p.path.clone(),
-            name: p.name.clone(),
+            // Real project ids are 8 digits on gitlab.com; the siblings get such ids.
+            id: if slot == 0 {
+                p.id
+            } else {
+                61_024_000 + slot as u64 * 37
+            },
+            path,
+            name,
             namespace: p.namespace.clone(),
             namespace_id: p.namespace_id,
             description: p.description.clone(),
@@ -332,11 +366,20 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
         base_url: String::new(),
     };
 
-    let defs: Vec<MrDef> = if scale == 0 {
+    let mut defs: Vec<MrDef> = if scale == 0 {
         sc.mrs.clone()
     } else {
         scaled_mrs(&sc.mrs, scale)
     };
+    if slot > 0 {
+        // A sibling keeps a seeded share of the MRs (from about a third to all but a few), so
+        // projects differ in what they need; every third sibling has no open MR at all.
+        let keep = pick(seed, slot as u64, 0x51B, 30, 95);
+        defs.retain(|d| {
+            !slot.is_multiple_of(3) && pick(seed, d.iid, 0x51C, 0, 100) < keep
+                || d.state != "opened"
+        });
+    }
     let mut pending: Vec<(PendingPipeline, usize)> = Vec::new();
     let mut notes: Vec<NoteRec> = Vec::new();
     for (order, def) in defs.iter().enumerate() {
@@ -365,7 +408,7 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
             });
         let mr = Mr {
             iid: def.iid,
-            id: MR_ID_BASE + def.iid,
+            id: MR_ID_BASE + id_shift + def.iid,
             title: def.title.clone(),
             description: def.description.clone().unwrap_or_else(|| {
                 format!(
@@ -469,7 +512,13 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
                     title: m.title.clone(),
                     source: m.source.clone().unwrap_or_else(|| "push".into()),
                     template: m.template.clone().unwrap_or_else(|| "main".into()),
-                    jobs: m.jobs.clone(),
+                    // Every other sibling's default branch is green: its main pipelines run
+                    // the template as written, without the scenario's failures.
+                    jobs: if slot > 0 && slot.is_multiple_of(2) {
+                        Default::default()
+                    } else {
+                        m.jobs.clone()
+                    },
                     bridge: m.bridge.as_ref().map(|b| ChildDef {
                         name: b.name.clone(),
                         stage: b.stage.clone(),
@@ -538,7 +587,7 @@ pub fn build(seed: u64, scale: usize, now: Ms) -> anyhow::Result<World> {
     }
     notes.sort_by_key(|n| n.created_at);
     for mut n in notes {
-        n.id = super::state::NOTE_BASE + world.notes.len() as u64;
+        n.id = world.note_base() + world.notes.len() as u64;
         world.notes.push(n);
     }
     Ok(world)
@@ -583,7 +632,7 @@ fn add_bridge(world: &mut World, parent: usize, child: ChildDef, counter: &mut u
     let downstream = world.pipelines[ci].id;
     *counter += 1;
     // Bridges share the job id space on GitLab; keep them out of the dense job range.
-    let id = super::state::BRIDGE_BASE + *counter;
+    let id = world.bridge_base() + *counter;
     world.pipelines[parent]
         .bridges
         .push(super::state::BridgeRec {

@@ -30,7 +30,10 @@ impl Default for AppBuilder {
             settings: Settings {
                 host: "gitlab.test".into(),
                 project: "acme/platform".into(),
-                watched: vec!["acme/platform".into()],
+                watched: vec![crate::app::state::Watched::on_first("acme/platform")],
+                instances: vec!["gitlab.test".into()],
+                instance: 0,
+                overview: false,
                 read_only: false,
                 ascii: false,
                 demo: true,

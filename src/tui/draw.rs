@@ -11,8 +11,8 @@ use crate::app::state::{AppState, InputPurpose, Overlay, View};
 use super::theme::Theme;
 use super::widgets::{centered_lines, rect};
 use super::{
-    activity, detail, diagnosis, dialogs, header, help, inbox, logview, mrs, palette, pipelines,
-    queue, statusbar,
+    activity, detail, diagnosis, dialogs, header, help, inbox, logview, mrs, overview, palette,
+    pipelines, queue, statusbar,
 };
 
 /// Draws the whole screen into `buf` (whose area is the terminal). Returns where the
@@ -68,6 +68,7 @@ pub fn draw(state: &AppState, theme: &Theme, buf: &mut Buffer) -> Option<Positio
         }
         View::Diagnosis(v) => diagnosis::render(state, v, theme, rect(l.body), buf),
         View::Inbox(v) => inbox::render(state, v, theme, rect(l.body), buf),
+        View::Overview(v) => overview::render(state, v, theme, rect(l.body), buf),
     }
     let cursor = statusbar::render(state, theme, rect(l.status), buf);
     match &state.overlay {

@@ -124,7 +124,9 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                     let i = s
                         .watched
                         .iter()
-                        .position(|p| p.eq_ignore_ascii_case(&s.project))
+                        .position(|p| {
+                            p.instance == s.instance && p.path.eq_ignore_ascii_case(&s.project)
+                        })
                         .map_or(String::from("-"), |i| (i + 1).to_string());
                     format!(" ({i} of {n}, :project for the next)")
                 }

@@ -14,6 +14,7 @@ pub mod input;
 pub mod links;
 pub mod logview;
 pub mod mrs;
+pub mod overview;
 pub mod palette;
 pub mod pipelines;
 pub mod queue;

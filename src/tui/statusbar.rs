@@ -34,6 +34,7 @@ pub fn hint_actions(state: &AppState) -> Vec<Action> {
         (View::Detail { .. }, _) => vec![Back, DetailPipeline, Down, Up],
         (View::Diagnosis(_), _) => vec![Open, Down, Up, Back, PaneQueue],
         (View::Inbox(_), _) => vec![Open, Down, Up, Back, Refresh],
+        (View::Overview(_), _) => vec![Open, Down, Up, Back, Palette, Refresh],
         (View::Main, Pane::Mrs) => vec![
             Open,
             Filter,

@@ -496,3 +496,91 @@ fn the_editor_opens_at_the_start_and_wraps() {
     find(buffer(&t), "Start here. lorem");
     find(buffer(&t), "the end");
 }
+
+/// Two instances, five projects: the rows the overview pollers would send.
+fn overview_state(w: u16, h: u16) -> AppState {
+    use crate::gitlab::models::Status;
+    use crate::gitlab::overview::{LastDeploy, ProjectSummary};
+    use crate::gitlab::overview_poller::OverviewEvent;
+    let mut s = state(w, h);
+    s.settings.instances = vec!["gitlab.test".into(), "git.corp.example".into()];
+    s.settings.overview = true;
+    let checked = Some(s.now);
+    let row = |instance: usize, path: &str, f: &dyn Fn(&mut ProjectSummary)| {
+        let mut r = ProjectSummary::new(instance, path);
+        r.id = 1 + path.len() as u64;
+        r.default_branch = "main".into();
+        r.default_status = Some(Status::Success);
+        r.checked_at = checked;
+        f(&mut r);
+        r
+    };
+    let at = |mins: i64| {
+        s.now
+            .checked_sub(jiff::SignedDuration::from_mins(mins))
+            .ok()
+    };
+    let first = vec![
+        row(0, "acme/platform", &|r| {
+            r.failing_default = 2;
+            r.default_status = Some(Status::Failed);
+            r.running = 2;
+            r.open_mrs = 18;
+            r.waiting_on_me = 3;
+            r.ready = 1;
+            r.last_deploy = Some(LastDeploy {
+                environment: "production/eu-central-1".into(),
+                status: "success".into(),
+                at: at(150),
+            });
+        }),
+        row(0, "acme/web", &|r| {
+            r.open_mrs = 12;
+            r.ready = 2;
+            r.last_deploy = Some(LastDeploy {
+                environment: "staging".into(),
+                status: "failed".into(),
+                at: at(20),
+            });
+        }),
+        row(0, "acme/docs", &|r| r.open_mrs = 1),
+    ];
+    let second = vec![
+        row(1, "infra/terraform-modules", &|r| {
+            r.default_status = Some(Status::Running);
+            r.running = 1;
+            r.waiting_on_me = 1;
+        }),
+        row(1, "infra/secrets", &|r| {
+            r.error = Some("403 Forbidden: the token may not read this project".into());
+        }),
+    ];
+    for (instance, rows, user) in [(0, first, "dwhitfield"), (1, second, "dana.w")] {
+        update(
+            &mut s,
+            Msg::Overview(OverviewEvent::User {
+                instance,
+                username: user.into(),
+            }),
+        );
+        update(
+            &mut s,
+            Msg::Overview(OverviewEvent::Rows { instance, rows }),
+        );
+    }
+    keys(&mut s, &["0"]);
+    s
+}
+
+#[test]
+fn overview_120x40() {
+    let s = overview_state(120, 40);
+    insta::assert_snapshot!(render(&s, color()).backend());
+}
+
+#[test]
+fn overview_80x24() {
+    let mut s = overview_state(80, 24);
+    keys(&mut s, &["j", "j"]);
+    insta::assert_snapshot!(render(&s, color()).backend());
+}

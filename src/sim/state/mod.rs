@@ -272,11 +272,35 @@ pub struct World {
     pub trace_padding: usize,
     /// GitLab CE/FOSS: the approvals answer has its CE shape (see [`World::set_ce`]).
     pub ce: bool,
+    /// Added to every id base: the projects of one simulated instance share its id spaces
+    /// (pipeline, job, MR and note ids are instance-wide on GitLab), so each project's dense
+    /// range starts at its own offset.
+    pub id_shift: u64,
 }
 
 pub const TERMINAL: [&str; 4] = ["success", "failed", "canceled", "skipped"];
 
 impl World {
+    pub fn pipeline_base(&self) -> u64 {
+        PIPELINE_BASE + self.id_shift
+    }
+
+    pub fn job_base(&self) -> u64 {
+        JOB_BASE + self.id_shift
+    }
+
+    pub fn mr_id_base(&self) -> u64 {
+        MR_ID_BASE + self.id_shift
+    }
+
+    pub fn note_base(&self) -> u64 {
+        NOTE_BASE + self.id_shift
+    }
+
+    pub fn bridge_base(&self) -> u64 {
+        BRIDGE_BASE + self.id_shift
+    }
+
     /// Turns the world into a GitLab CE/FOSS one: no approval rules, so no MR needs an
     /// approval (approvals given stay), and the approvals answer takes its CE shape.
     pub fn set_ce(&mut self) {
@@ -295,17 +319,17 @@ impl World {
     }
 
     pub fn pipeline(&self, id: u64) -> Option<&Pipeline> {
-        let i = id.checked_sub(PIPELINE_BASE)? as usize;
+        let i = id.checked_sub(self.pipeline_base())? as usize;
         self.pipelines.get(i)
     }
 
     pub fn job(&self, id: u64) -> Option<&Job> {
-        let i = id.checked_sub(JOB_BASE)? as usize;
+        let i = id.checked_sub(self.job_base())? as usize;
         self.jobs.get(i)
     }
 
     fn job_index(&self, id: u64) -> Option<usize> {
-        let i = id.checked_sub(JOB_BASE)? as usize;
+        let i = id.checked_sub(self.job_base())? as usize;
         (i < self.jobs.len()).then_some(i)
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{JOB_BASE, Job, Ms, PIPELINE_BASE, Pipeline, Plan, World, pick, sha_for};
+use super::{Job, Ms, Pipeline, Plan, World, pick, sha_for};
 use crate::sim::logs::LogKind;
 use crate::sim::scenario::JobOverride;
 
@@ -103,7 +103,7 @@ impl World {
         commit_title: String,
     ) -> usize {
         let pi = self.pipelines.len();
-        let id = PIPELINE_BASE + pi as u64;
+        let id = self.pipeline_base() + pi as u64;
         let iid = pi as u64 + 101;
         let before_sha = if source == "merge_request_event" {
             "0000000000000000000000000000000000000000".to_string()
@@ -140,7 +140,7 @@ impl World {
         }
         for tj in &tmpl {
             let ov = overrides.get(&tj.name);
-            let jid = JOB_BASE + self.jobs.len() as u64;
+            let jid = self.job_base() + self.jobs.len() as u64;
             let secs = ov.and_then(|o| o.secs).unwrap_or(tj.secs) as i64;
             let jitter = pick(self.seed, jid, 2, 850, 1150) as i64;
             let plan = match ov.and_then(|o| o.result.as_deref()) {

@@ -16,7 +16,7 @@ impl World {
     }
 
     fn pipeline_index(&self, id: u64) -> usize {
-        (id - PIPELINE_BASE) as usize
+        (id - self.pipeline_base()) as usize
     }
 
     fn retry_job_inner(&mut self, i: usize, now: Ms) -> Result<u64, WriteError> {
@@ -29,7 +29,7 @@ impl World {
             return Err(WriteError::Forbidden("Job is not retryable"));
         }
         let mut job = old.clone();
-        let id = JOB_BASE + self.jobs.len() as u64;
+        let id = self.job_base() + self.jobs.len() as u64;
         job.id = id;
         job.created_at = now;
         job.queued_at = now;
@@ -135,7 +135,7 @@ impl World {
             .get_mut(&iid)
             .ok_or(WriteError::NotFound("404 Not found"))?;
         mr.updated_at = now;
-        let id = NOTE_BASE + self.notes.len() as u64;
+        let id = self.note_base() + self.notes.len() as u64;
         self.notes.push(NoteRec {
             id,
             mr_iid: iid,
@@ -214,7 +214,7 @@ impl World {
     }
 
     pub fn system_note(&mut self, iid: u64, body: String, now: Ms) {
-        let id = NOTE_BASE + self.notes.len() as u64;
+        let id = self.note_base() + self.notes.len() as u64;
         self.notes.push(NoteRec {
             id,
             mr_iid: iid,
