@@ -47,9 +47,9 @@ fn snapshot() -> ProjectSnapshot {
                 .unwrap()
             })
             .collect();
-        s.jobs.insert(p.id, jobs);
-        s.pipelines.insert(p.id, p);
-        s.mrs.insert(
+        std::sync::Arc::make_mut(&mut s.jobs).insert(p.id, jobs);
+        std::sync::Arc::make_mut(&mut s.pipelines).insert(p.id, p);
+        std::sync::Arc::make_mut(&mut s.mrs).insert(
             i,
             MergeRequest {
                 id: i,
@@ -58,11 +58,12 @@ fn snapshot() -> ProjectSnapshot {
                 state: MrState::Opened,
                 sha: Some(format!("{i:040x}")),
                 ..MergeRequest::default()
-            },
+            }
+            .into(),
         );
     }
     for m in 0..50u64 {
-        s.members.push(Member {
+        std::sync::Arc::make_mut(&mut s.members).push(Member {
             id: m,
             username: format!("user{m}"),
             ..Member::default()

@@ -388,14 +388,14 @@ async fn scale_payloads(scale: usize) -> Payloads {
         .await
         .expect("all mrs");
     for mr in all.items {
-        snap.mrs.insert(mr.iid, mr);
+        std::sync::Arc::make_mut(&mut snap.mrs).insert(mr.iid, mr.into());
     }
     let all_p = c
         .pipelines(pid, &PipelineQuery::default())
         .await
         .expect("all pipelines");
     for p in all_p.items {
-        snap.pipelines.insert(p.id, p);
+        std::sync::Arc::make_mut(&mut snap.pipelines).insert(p.id, p);
     }
     let snapshot_json = serde_json::to_vec(&snap).expect("json");
     let mr_count = snap.mrs.len();

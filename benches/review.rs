@@ -70,26 +70,28 @@ fn snapshot() -> ProjectSnapshot {
             access_level: 30,
             ..Default::default()
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .into();
     for iid in 1..=500u64 {
-        s.mrs.insert(
+        std::sync::Arc::make_mut(&mut s.mrs).insert(
             iid,
             MergeRequest {
                 id: iid,
                 iid,
                 state: MrState::Opened,
                 title: format!("change {iid}"),
-                author: Some(user(&format!("user{}", iid % 200))),
-                reviewers: vec![user(&format!("user{}", (iid * 7) % 200))],
+                author: Some(user(&format!("user{}", iid % 200)).into()),
+                reviewers: vec![user(&format!("user{}", (iid * 7) % 200)).into()],
                 updated_at: "2026-04-01T00:00:00Z".parse().ok(),
                 created_at: "2026-03-01T00:00:00Z".parse().ok(),
                 has_conflicts: Some(iid % 9 == 0),
                 changes_count: Some(format!("{}", iid % 80)),
                 ..Default::default()
-            },
+            }
+            .into(),
         );
     }
-    s.diffs.insert(
+    std::sync::Arc::make_mut(&mut s.diffs).insert(
         1,
         paths(300)
             .into_iter()

@@ -41,7 +41,7 @@ static SCALE_1000: LazyLock<(Arc<ProjectSnapshot>, Timestamp)> = LazyLock::new(|
         let newest: Vec<u64> = snap.mrs.values().rev().take(20).map(|m| m.iid).collect();
         for iid in newest {
             let a = client.mr_approvals(pid, iid).await.unwrap();
-            snap.approvals.insert(iid, a);
+            std::sync::Arc::make_mut(&mut snap.approvals).insert(iid, a);
         }
         let now = sim.now();
         sim.shutdown().await;

@@ -19,6 +19,7 @@ pub mod paths;
 pub mod plan;
 pub mod redact;
 pub mod review;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod strict_json;
 #[doc(hidden)]

@@ -1,6 +1,8 @@
 //! Commands end to end against the embedded simulated GitLab over loopback: the queue, the
 //! executor, read-only, the audit log, and `gitaiops apply` as a child process.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -50,7 +52,7 @@ async fn load_snapshot(c: &GitlabClient, path: &str) -> ProjectSnapshot {
         project,
         ..ProjectSnapshot::default()
     };
-    s.members = c.members(pid).await.unwrap();
+    s.members = c.members(pid).await.unwrap().into();
     for mr in c
         .merge_requests(pid, &MrQuery::opened())
         .await
@@ -59,12 +61,12 @@ async fn load_snapshot(c: &GitlabClient, path: &str) -> ProjectSnapshot {
     {
         let full = c.merge_request(pid, mr.iid).await.unwrap();
         if let Ok(a) = c.mr_approvals(pid, mr.iid).await {
-            s.approvals.insert(mr.iid, a);
+            std::sync::Arc::make_mut(&mut s.approvals).insert(mr.iid, a);
         }
         if let Some(hp) = &full.head_pipeline {
-            s.pipelines.insert(hp.id, hp.clone());
+            std::sync::Arc::make_mut(&mut s.pipelines).insert(hp.id, (**hp).clone());
         }
-        s.mrs.insert(mr.iid, full);
+        std::sync::Arc::make_mut(&mut s.mrs).insert(mr.iid, full.into());
     }
     for p in c
         .pipelines(pid, &PipelineQuery::latest(50))
@@ -72,11 +74,11 @@ async fn load_snapshot(c: &GitlabClient, path: &str) -> ProjectSnapshot {
         .unwrap()
         .items
     {
-        s.pipelines.insert(p.id, p);
+        std::sync::Arc::make_mut(&mut s.pipelines).insert(p.id, p);
     }
     let ids: Vec<u64> = s.pipelines.keys().copied().collect();
     for id in ids {
-        s.jobs.insert(id, c.pipeline_jobs(pid, id).await.unwrap());
+        std::sync::Arc::make_mut(&mut s.jobs).insert(id, c.pipeline_jobs(pid, id).await.unwrap());
     }
     s.deployments = Some(c.deployments(pid).await.unwrap());
     s

@@ -5,6 +5,8 @@
 //! panic or a hang; the simulator's request log proves how many requests were made and that
 //! read-only mode lets no write out.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,6 +1,8 @@
 //! Real GitLab meanings (not just shapes) against the simulator over loopback HTTP: what a job
 //! entity does not carry, and what the app decides from what it does carry.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -3,6 +3,8 @@
 //! overrides) whatever GitLab, a plan file, a log or the audit log holds; a redirecting GitLab
 //! makes `status` fail naming where it pointed, with nothing sent there.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -6,6 +6,8 @@
 //! promtool and prometheus come from Debian's `prometheus` package: `scripts/test` unpacks it
 //! into target/prometheus when they are not on PATH (PROMTOOL / PROMETHEUS name others).
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};

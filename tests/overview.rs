@@ -1,6 +1,9 @@
 //! The overview of many projects against simulated instances over loopback HTTP: what its rows
 //! say, and what it costs in requests at the server.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
+
 // Test code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

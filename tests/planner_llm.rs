@@ -3,6 +3,8 @@
 //! simulated GitLab. Every failure mode ends in its documented state, and nothing executes: the
 //! simulator's request log shows no write after any run.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

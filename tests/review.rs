@@ -3,6 +3,8 @@
 //! fetch with its cache and request budget, `gitaiops plan --json` and `gitaiops codeowners`
 //! as child processes.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

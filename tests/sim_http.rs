@@ -1,6 +1,8 @@
 //! The simulated GitLab over real loopback HTTP: JSON shapes against the real fixtures,
 //! pagination headers, auth, writes that change state, the request log and fault injection.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -3,6 +3,8 @@
 //! `update`, proposals in the queue. With the rules planner and with a local fake Gemini server
 //! returning a hostile plan. Nothing is executed: the simulator sees no write request.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -2,6 +2,8 @@
 //! MR and pipeline rows, opens a job log, quits with `q` and leaves the terminal as it found
 //! it; SIGHUP and a vanished terminal end it within 2 s. Every wait is bounded and polls.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -2,6 +2,8 @@
 //! dialogs) plus what the runtime does with its effects (audit log, the real executor) against
 //! the embedded simulated GitLab over loopback.
 
+// Runs against the embedded simulator (the default `sim` feature).
+#![cfg(feature = "sim")]
 // Test and benchmark code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -84,7 +84,7 @@ pub fn pipeline_changes(
     new: &ProjectSnapshot,
 ) -> Vec<(ActivityKind, String)> {
     let mut out = Vec::new();
-    for (id, p) in &new.pipelines {
+    for (id, p) in new.pipelines.iter() {
         let r = p.git_ref.as_deref().unwrap_or("?");
         match old.pipelines.get(id) {
             None => out.push((
@@ -103,7 +103,7 @@ pub fn pipeline_changes(
             _ => {}
         }
     }
-    for (id, jobs) in &new.jobs {
+    for (id, jobs) in new.jobs.iter() {
         for j in jobs {
             let before = old
                 .jobs
@@ -148,11 +148,14 @@ mod tests {
     fn reports_finished_and_new_pipelines() {
         let old = testkit::snapshot();
         let mut new = old.clone();
-        new.pipelines.get_mut(&103).unwrap().status = Status::Success;
-        new.pipelines.remove(&106);
+        std::sync::Arc::make_mut(&mut new.pipelines)
+            .get_mut(&103)
+            .unwrap()
+            .status = Status::Success;
+        std::sync::Arc::make_mut(&mut new.pipelines).remove(&106);
         let mut extra = old.pipelines[&105].clone();
         extra.id = 107;
-        new.pipelines.insert(107, extra);
+        std::sync::Arc::make_mut(&mut new.pipelines).insert(107, extra);
         let changes = pipeline_changes(&old, &new);
         let texts: Vec<_> = changes.iter().map(|(_, t)| t.as_str()).collect();
         assert_eq!(

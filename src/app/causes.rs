@@ -251,8 +251,8 @@ mod tests {
             let (mut p, mut j) = (p.clone(), j.clone());
             p.id = 200 + i;
             j.id = 2000 + i;
-            snap.pipelines.insert(p.id, p);
-            snap.jobs.insert(200 + i, vec![j]);
+            std::sync::Arc::make_mut(&mut snap.pipelines).insert(p.id, p);
+            std::sync::Arc::make_mut(&mut snap.jobs).insert(200 + i, vec![j]);
         }
         snap
     }
@@ -294,10 +294,13 @@ mod tests {
                 "id": bridge_id, "name": "trigger", "stage": "deploy", "status": "failed",
                 "downstream_pipeline": d}))
             .unwrap();
-            snap.bridges.entry(101).or_default().push(b);
+            std::sync::Arc::make_mut(&mut snap.bridges)
+                .entry(101)
+                .or_default()
+                .push(b);
             let mut j = snap.jobs[&101][2].clone();
             j.id = child * 10;
-            snap.jobs.insert(child, vec![j]);
+            std::sync::Arc::make_mut(&mut snap.jobs).insert(child, vec![j]);
         }
         assert_eq!(snap.job_project_id(90010), 42);
         assert_eq!(snap.job_project_id(90020), 1);

@@ -274,8 +274,8 @@ pub(crate) mod tests {
                 jp.git_ref = Some(r.to_string());
                 jp.sha = Some(format!("sha{pid}"));
             }
-            snap.pipelines.insert(pid, p);
-            snap.jobs.insert(pid, vec![j.clone()]);
+            std::sync::Arc::make_mut(&mut snap.pipelines).insert(pid, p);
+            std::sync::Arc::make_mut(&mut snap.jobs).insert(pid, vec![j.clone()]);
             causes.known.insert(
                 j.id,
                 causes::JobCause {
@@ -317,7 +317,7 @@ pub(crate) mod tests {
         passed.id = 307;
         passed.git_ref = Some("feature-y".into());
         passed.status = Status::Success;
-        snap.pipelines.insert(307, passed);
+        std::sync::Arc::make_mut(&mut snap.pipelines).insert(307, passed);
         (snap, causes)
     }
 
@@ -351,12 +351,12 @@ pub(crate) mod tests {
         p.id = 308;
         p.git_ref = Some("feature-31".into());
         p.status = Status::Success;
-        snap.pipelines.insert(308, p);
+        std::sync::Arc::make_mut(&mut snap.pipelines).insert(308, p);
         let mut j = snap.jobs[&301][0].clone();
         j.id = 3080;
         j.status = Status::Success;
         j.failure_reason = None;
-        snap.jobs.insert(308, vec![j]);
+        std::sync::Arc::make_mut(&mut snap.jobs).insert(308, vec![j]);
         let failed = snap.jobs[&301][0].clone();
         assert_eq!(snap.passed_elsewhere(301, &failed), Some(308));
         assert_eq!(

@@ -260,6 +260,7 @@ impl MrList {
         let mut mrs: Vec<&MergeRequest> = snap
             .mrs
             .values()
+            .map(|mr| &**mr)
             .filter(|mr| self.filter.matches_mr(mr, snap))
             .collect();
         let cmp = |a: &&MergeRequest, b: &&MergeRequest| -> Ordering {
@@ -316,22 +317,25 @@ mod tests {
             })
             .unwrap()
             .0;
-        let mut mr = snap.mrs[&iid].clone();
+        let mut mr = (*snap.mrs[&iid]).clone();
         mr.draft = Some(false);
         mr.has_conflicts = Some(false);
         mr.detailed_merge_status = Some(DetailedMergeStatus::Mergeable);
-        mr.reviewers = vec![UserRef {
-            id: me.id,
-            username: me.username.clone(),
-            ..UserRef::default()
-        }];
-        snap.approvals.remove(&iid);
+        mr.reviewers = vec![
+            UserRef {
+                id: me.id,
+                username: me.username.clone(),
+                ..UserRef::default()
+            }
+            .into(),
+        ];
+        std::sync::Arc::make_mut(&mut snap.approvals).remove(&iid);
         assert_eq!(personal_flags(&mr, &snap), ["ready", "review me"]);
         mr.assignees = mr.reviewers.clone();
         mr.reviewers.clear();
         assert_eq!(personal_flags(&mr, &snap), ["ready", "assigned me"]);
         // Missing approvals, a draft, or GitLab not saying mergeable: not ready.
-        snap.approvals.insert(
+        std::sync::Arc::make_mut(&mut snap.approvals).insert(
             iid,
             Approvals {
                 approvals_required: Some(2),
@@ -340,7 +344,7 @@ mod tests {
             },
         );
         assert!(!ready_to_merge(&mr, &snap));
-        snap.approvals.remove(&iid);
+        std::sync::Arc::make_mut(&mut snap.approvals).remove(&iid);
         mr.draft = Some(true);
         assert!(!ready_to_merge(&mr, &snap));
         mr.draft = Some(false);

@@ -271,7 +271,7 @@ mod tests {
         let older: Vec<u64> = snap.pipelines.keys().rev().skip(2).copied().collect();
         let mut t = PipelineTree::default();
         let mut first = snap.clone();
-        first.pipelines.retain(|id, _| older.contains(id));
+        std::sync::Arc::make_mut(&mut first.pipelines).retain(|id, _| older.contains(id));
         // Height 0: drawn before the first resize.
         t.rebuild(Some(&first), 0);
         t.cursor.selected = 0;
@@ -310,13 +310,13 @@ mod tests {
             "id": 7001, "name": "trigger:e2e", "stage": "deploy", "status": "failed",
             "downstream_pipeline": child}))
         .unwrap();
-        snap.bridges.insert(101, vec![bridge]);
+        std::sync::Arc::make_mut(&mut snap.bridges).insert(101, vec![bridge]);
         let mut j = snap.jobs[&101][0].clone();
         j.id = 9100;
         j.status = Status::Failed;
         j.pipeline =
             Some(serde_json::from_value(serde_json::json!({"id": 9001, "ref": "main"})).unwrap());
-        snap.jobs.insert(9001, vec![j]);
+        std::sync::Arc::make_mut(&mut snap.jobs).insert(9001, vec![j]);
         let mut t = PipelineTree::default();
         t.expanded.insert(101);
         t.rebuild(Some(&snap), 40);

@@ -1102,7 +1102,10 @@ fn copy_open_and_jump_follow_the_selection() {
 fn only_web_pages_are_opened_or_copied() {
     let mut s = focused_state();
     let mut snap = testkit::snapshot();
-    for mr in snap.mrs.values_mut() {
+    for mr in std::sync::Arc::make_mut(&mut snap.mrs)
+        .values_mut()
+        .map(std::sync::Arc::make_mut)
+    {
         mr.web_url = Some("javascript:alert(1)".into());
     }
     update(
@@ -1186,7 +1189,7 @@ fn n_and_shift_n_move_between_the_files_of_a_diff() {
     let files: Vec<serde_json::Value> = (0..4)
         .map(|i| serde_json::json!({"old_path": format!("f{i}.rs"), "new_path": format!("f{i}.rs"), "diff": body}))
         .collect();
-    snap.diffs.insert(
+    std::sync::Arc::make_mut(&mut snap.diffs).insert(
         1,
         serde_json::from_value(serde_json::Value::Array(files)).unwrap(),
     );

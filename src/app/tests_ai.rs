@@ -371,8 +371,7 @@ fn a_new_failure_starts_a_debounced_run_through_the_timer() {
         "nothing pending after the baseline"
     );
     let mut snap = crate::testkit::snapshot();
-    let running = snap
-        .pipelines
+    let running = std::sync::Arc::make_mut(&mut snap.pipelines)
         .values_mut()
         .find(|p| p.status != crate::gitlab::models::Status::Failed)
         .expect("a pipeline that has not failed");
@@ -435,7 +434,7 @@ fn a_new_failure_starts_a_debounced_run_through_the_timer() {
 fn a_run_without_members_loads_them_first() {
     let mut s = state();
     let mut snap = crate::testkit::snapshot();
-    snap.members.clear();
+    std::sync::Arc::make_mut(&mut snap.members).clear();
     update(
         &mut s,
         Msg::Snapshot {
@@ -582,7 +581,9 @@ fn d_on_a_pipeline_with_several_failed_jobs_names_the_others() {
     lint.status = crate::gitlab::models::Status::Failed;
     // Failed after `unit`: `unit` (the earliest) is diagnosed, `lint` is named.
     lint.finished_at = Some("2026-03-01T11:30:00Z".parse().unwrap());
-    snap.jobs.get_mut(&101).unwrap()[1] = lint;
+    std::sync::Arc::make_mut(&mut snap.jobs)
+        .get_mut(&101)
+        .unwrap()[1] = lint;
     let mut s = AppBuilder::new().snapshot(Arc::new(snap)).build();
     s.focus = Pane::Pipelines;
     s.pipelines.cursor.selected = s

@@ -11,6 +11,7 @@ pub mod exporter;
 pub mod manual;
 pub mod out;
 pub mod plan;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod status;
 pub mod tui;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => {}
     }
     let global = cli.global;
+    one_malloc_arena();
     // Whatever this process creates (logs, audit log, its key and lock) is the operator's alone.
     crate::paths::private_umask();
     // A file log for everything long-running or talking to a server; `config path` and the
@@ -50,8 +52,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         match cli.command {
             None => tui::run_live(global, cli.metrics).await,
+            #[cfg(feature = "sim")]
             Some(Cmd::Demo(args)) => tui::run_demo(global, args).await,
+            #[cfg(feature = "sim")]
             Some(Cmd::Sim(args)) => sim::run(args).await,
+            #[cfg(not(feature = "sim"))]
+            Some(Cmd::Demo(_) | Cmd::Sim(_)) => Err(without_sim(name)),
             Some(Cmd::Status(args)) => status::run(global, args).await,
             Some(Cmd::Config(cmd)) => config::run(global, cmd),
             Some(Cmd::Plan(args)) => plan::run_plan(global, args).await,
@@ -66,4 +72,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(Cmd::Man(args)) => manual::man(&args),
         }
     })
+}
+
+/// One glibc heap for every thread. By default each thread that allocates gets its own arena,
+/// and memory freed in one is not reused by another: the poller parses on a worker, the screen
+/// draws on another, a diagnosis runs on a blocking thread, so each kept its own high-water
+/// mark. Measured with `scripts/measure_memory.sh`: 2.6 MiB less RSS on the scenario project,
+/// 6 MiB less at 1,000 open MRs. The threads rarely allocate at the same moment, so sharing one
+/// lock costs nothing measurable.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it runs before this program starts
+    // any thread (the log writer, the runtime).
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+/// `demo` and `sim` in a build without the simulator (a jump-host build leaves it out).
+#[cfg(not(feature = "sim"))]
+fn without_sim(command: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "`gitaiops {command}` is not in this build: it was built without the simulator \
+         (`--no-default-features`); a default build (`cargo build --release`) has it"
+    )
 }

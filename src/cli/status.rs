@@ -233,16 +233,16 @@ mod tests {
                 "id": iid, "iid": iid, "title": title, "state": "opened", "updated_at": updated
             }))
             .unwrap();
-            snap.mrs.insert(iid, mr);
+            std::sync::Arc::make_mut(&mut snap.mrs).insert(iid, mr);
         }
         let p = serde_json::from_value(serde_json::json!({"id": 9, "status": "failed"})).unwrap();
-        snap.pipelines.insert(9, p);
+        std::sync::Arc::make_mut(&mut snap.pipelines).insert(9, p);
         let j = serde_json::from_value(serde_json::json!({
             "id": 77, "name": "rspec\u{1b}[31m", "stage": "test", "status": "failed",
             "failure_reason": "script_failure", "pipeline": {"id": 9}
         }))
         .unwrap();
-        snap.jobs.insert(9, vec![j]);
+        std::sync::Arc::make_mut(&mut snap.jobs).insert(9, vec![j]);
         let s = summary(&snap, 6, true);
         assert!(
             s.starts_with("acme/platform on g.example (read-only)\n"),

@@ -8,12 +8,17 @@ use anyhow::{Context as _, bail};
 
 use crate::app::activity::ActivityKind;
 use crate::app::{self, Keymap, PlannerInfo};
-use crate::args::{DemoArgs, GlobalArgs, MetricsArgs};
+#[cfg(feature = "sim")]
+use crate::args::DemoArgs;
+use crate::args::{GlobalArgs, MetricsArgs};
 use crate::config::Settings;
 use crate::driver::{Driver, DriverConfig};
-use crate::gitlab::client::{ClientConfig, GitlabClient};
+#[cfg(feature = "sim")]
+use crate::gitlab::client::ClientConfig;
+use crate::gitlab::client::GitlabClient;
 use crate::gitlab::overview::WatchSpec;
 use crate::gitlab::poller::PollConfig;
+#[cfg(feature = "sim")]
 use crate::sim::{self, SimClock, SimConfig};
 
 use std::sync::Arc;
@@ -357,6 +362,7 @@ fn open_audit(
 
 /// `gitaiops demo`: the simulated GitLab in-process on a loopback port, spoken to over HTTP
 /// exactly like a real one. No token, no network.
+#[cfg(feature = "sim")]
 pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     require_tty()?;
     // The config file is optional here: a broken one must not keep anyone from the demo.

@@ -387,7 +387,7 @@ pub async fn refresh_target(
         Target::Project => {}
         Target::Job(id) => match client.job(pid, id).await {
             Ok(job) => {
-                for jobs in s.jobs.values_mut() {
+                for jobs in std::sync::Arc::make_mut(&mut s.jobs).values_mut() {
                     jobs.retain(|j| j.id != id);
                 }
                 let pipeline = job.pipeline_id().unwrap_or(0);
@@ -397,12 +397,15 @@ pub async fn refresh_target(
                     // The pipeline's current jobs show whether someone retried it meanwhile
                     // (the list leaves retried jobs out, so the target is added back).
                     let current = client.pipeline_jobs(pid, pipeline).await?;
-                    s.jobs.insert(pipeline, current);
-                    if let Some(jobs) = s.jobs.get_mut(&pipeline) {
+                    std::sync::Arc::make_mut(&mut s.jobs).insert(pipeline, current);
+                    if let Some(jobs) = std::sync::Arc::make_mut(&mut s.jobs).get_mut(&pipeline) {
                         jobs.retain(|j| j.id != id);
                     }
                 }
-                s.jobs.entry(pipeline).or_default().push(job);
+                std::sync::Arc::make_mut(&mut s.jobs)
+                    .entry(pipeline)
+                    .or_default()
+                    .push(job);
                 if let Command::PlayJob { .. } = cmd {
                     // Read after the job, so the answer covers it: whether it deploys is
                     // decided on GitLab's deployments as they are now.
@@ -410,7 +413,7 @@ pub async fn refresh_target(
                 }
             }
             Err(GitlabError::NotFound { .. }) => {
-                for jobs in s.jobs.values_mut() {
+                for jobs in std::sync::Arc::make_mut(&mut s.jobs).values_mut() {
                     jobs.retain(|j| j.id != id);
                 }
             }
@@ -418,20 +421,20 @@ pub async fn refresh_target(
         },
         Target::Pipeline(id) => match client.pipeline(pid, id).await {
             Ok(p) => {
-                s.pipelines.insert(id, p);
+                std::sync::Arc::make_mut(&mut s.pipelines).insert(id, p);
             }
             Err(GitlabError::NotFound { .. }) => {
-                s.pipelines.remove(&id);
+                std::sync::Arc::make_mut(&mut s.pipelines).remove(&id);
             }
             Err(e) => return Err(e),
         },
         Target::Mr(iid) => {
             match client.merge_request(pid, iid).await {
                 Ok(mr) => {
-                    s.mrs.insert(iid, mr);
+                    std::sync::Arc::make_mut(&mut s.mrs).insert(iid, mr.into());
                 }
                 Err(GitlabError::NotFound { .. }) => {
-                    s.mrs.remove(&iid);
+                    std::sync::Arc::make_mut(&mut s.mrs).remove(&iid);
                 }
                 Err(e) => return Err(e),
             }
@@ -440,22 +443,22 @@ pub async fn refresh_target(
                 // Where the endpoint is unavailable GitLab still enforces approvals on merge.
                 match client.mr_approvals(pid, iid).await {
                     Ok(a) => {
-                        s.approvals.insert(iid, a);
+                        std::sync::Arc::make_mut(&mut s.approvals).insert(iid, a);
                     }
                     Err(GitlabError::NotFound { .. } | GitlabError::Forbidden { .. }) => {
-                        s.approvals.remove(&iid);
+                        std::sync::Arc::make_mut(&mut s.approvals).remove(&iid);
                     }
                     Err(e) => return Err(e),
                 }
                 let head = s.mrs.get(&iid).and_then(|m| m.head_pipeline.clone());
                 if let Some(hp) = head {
                     // Fresh from the MR: it must win over an older copy of the same pipeline.
-                    s.pipelines.insert(hp.id, hp);
+                    std::sync::Arc::make_mut(&mut s.pipelines).insert(hp.id, *hp);
                 } else if let Some(mr) = s.mrs.get(&iid) {
                     // No head pipeline reported: drop what we knew so the check cannot pass on
                     // an old green pipeline.
                     let branch = mr.source_branch.clone();
-                    s.pipelines.retain(|_, p| {
+                    std::sync::Arc::make_mut(&mut s.pipelines).retain(|_, p| {
                         crate::gitlab::snapshot::mr_ref(p.git_ref.as_deref())
                             .is_none_or(|(n, _)| n != iid)
                             && p.git_ref.as_deref() != Some(branch.as_str())
@@ -465,7 +468,7 @@ pub async fn refresh_target(
         }
     }
     if let Command::AssignReviewers { .. } = cmd {
-        s.members = client.members(pid).await?;
+        s.members = client.members(pid).await?.into();
     }
     Ok(s)
 }

@@ -414,7 +414,11 @@ mod tests {
         let user = |name: &str| -> crate::gitlab::models::UserRef {
             serde_json::from_value(json!({"id": 1, "username": name})).unwrap()
         };
-        s.mrs.get_mut(&42).unwrap().reviewers = vec![user("carol"), user("bob")];
+        std::sync::Arc::make_mut(&mut s.mrs)
+            .get_mut(&42)
+            .map(std::sync::Arc::make_mut)
+            .unwrap()
+            .reviewers = vec![user("carol").into(), user("bob").into()];
         assert_eq!(
             row(&s).as_deref(),
             Some("current reviewers carol, bob: removes carol")

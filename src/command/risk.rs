@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn a_production_job_that_does_not_say_deploy_is_high_risk() {
         let mut s = snap();
-        let jobs = s.jobs.get_mut(&100).unwrap();
+        let jobs = std::sync::Arc::make_mut(&mut s.jobs).get_mut(&100).unwrap();
         let mut prod = jobs[2].clone();
         prod.id = 16;
         prod.name = "production_manual".into();

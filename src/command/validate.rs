@@ -410,11 +410,14 @@ pub(crate) mod tests {
             state: MrState::Opened,
             source_branch: format!("feature-{iid}"),
             target_branch: "main".into(),
-            author: Some(UserRef {
-                id: 7,
-                username: author.into(),
-                ..UserRef::default()
-            }),
+            author: Some(
+                UserRef {
+                    id: 7,
+                    username: author.into(),
+                    ..UserRef::default()
+                }
+                .into(),
+            ),
             sha: Some(sha.into()),
             draft: Some(false),
             has_conflicts: Some(false),
@@ -438,17 +441,17 @@ pub(crate) mod tests {
             ..ProjectSnapshot::default()
         };
         let head = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-        s.pipelines
+        std::sync::Arc::make_mut(&mut s.pipelines)
             .insert(100, pipeline(100, "failed", "bbbb", "main"));
-        s.pipelines
+        std::sync::Arc::make_mut(&mut s.pipelines)
             .insert(101, pipeline(101, "running", "cccc", "main"));
-        s.pipelines.insert(
+        std::sync::Arc::make_mut(&mut s.pipelines).insert(
             102,
             pipeline(102, "success", head, "refs/merge-requests/42/head"),
         );
         let mut deploy = job(14, 100, "manual", "deploy-prod");
         deploy.stage = "deploy".into();
-        s.jobs.insert(
+        std::sync::Arc::make_mut(&mut s.jobs).insert(
             100,
             vec![
                 job(11, 100, "failed", "rspec"),
@@ -460,16 +463,16 @@ pub(crate) mod tests {
         );
         // GitLab's deployments say job 14 deploys (and, read after, that no other does).
         crate::testkit::deploys_to(&mut s, 14, "production");
-        s.mrs.insert(42, mr(42, "alice", head));
+        std::sync::Arc::make_mut(&mut s.mrs).insert(42, (mr(42, "alice", head)).into());
         let mut draft = mr(43, "bob", "dddddddddddd");
         draft.draft = Some(true);
-        s.mrs.insert(43, draft);
+        std::sync::Arc::make_mut(&mut s.mrs).insert(43, draft.into());
         let mut conflicted = mr(44, "bob", "eeeeeeeeeeee");
         conflicted.has_conflicts = Some(true);
         conflicted.detailed_merge_status = Some(DetailedMergeStatus::Conflict);
-        s.mrs.insert(44, conflicted);
+        std::sync::Arc::make_mut(&mut s.mrs).insert(44, conflicted.into());
         for (id, name) in [(7, "alice"), (8, "bob"), (9, "carol")] {
-            s.members.push(Member {
+            std::sync::Arc::make_mut(&mut s.members).push(Member {
                 id,
                 username: name.into(),
                 name: name.into(),
@@ -477,7 +480,7 @@ pub(crate) mod tests {
                 ..Member::default()
             });
         }
-        s.approvals.insert(
+        std::sync::Arc::make_mut(&mut s.approvals).insert(
             42,
             Approvals {
                 iid: 42,
@@ -532,7 +535,7 @@ pub(crate) mod tests {
         );
         assert!(r.contains("only failed or canceled"), "{r}");
         let mut s = snap();
-        s.jobs
+        std::sync::Arc::make_mut(&mut s.jobs)
             .get_mut(&100)
             .unwrap()
             .push(job(21, 100, "running", "rspec"));
@@ -600,13 +603,22 @@ pub(crate) mod tests {
             "mr_iid": 42, "sha": head, "rationale": "r"}))
         .unwrap();
         let mut s = snap();
-        s.pipelines.get_mut(&102).unwrap().status = Status::Failed;
+        std::sync::Arc::make_mut(&mut s.pipelines)
+            .get_mut(&102)
+            .unwrap()
+            .status = Status::Failed;
         let r = validate(&cmd, &s).unwrap_err().join("; ");
         assert!(r.contains("pipeline 102 is failed"), "{r}");
 
         let mut s = snap();
-        s.approvals.get_mut(&42).unwrap().approved = Some(false);
-        s.approvals.get_mut(&42).unwrap().approvals_left = Some(2);
+        std::sync::Arc::make_mut(&mut s.approvals)
+            .get_mut(&42)
+            .unwrap()
+            .approved = Some(false);
+        std::sync::Arc::make_mut(&mut s.approvals)
+            .get_mut(&42)
+            .unwrap()
+            .approvals_left = Some(2);
         let r = validate(&cmd, &s).unwrap_err().join("; ");
         assert!(r.contains("2 more approval"), "{r}");
 
@@ -614,8 +626,8 @@ pub(crate) mod tests {
         // and its sha is the merge commit, never the head. It is the MR's pipeline, and a
         // green one lets the merge through (the merge call pins the head with `sha`).
         let mut s = snap();
-        s.pipelines.remove(&102);
-        s.pipelines.insert(
+        std::sync::Arc::make_mut(&mut s.pipelines).remove(&102);
+        std::sync::Arc::make_mut(&mut s.pipelines).insert(
             103,
             pipeline(
                 103,
@@ -628,7 +640,7 @@ pub(crate) mod tests {
         assert_eq!(s.pipeline_for_mr(&mr).map(|p| p.id), Some(103));
         assert_eq!(validate(&cmd, &s), Ok(()));
         // A head pipeline for another sha still refuses.
-        s.pipelines.insert(
+        std::sync::Arc::make_mut(&mut s.pipelines).insert(
             104,
             pipeline(
                 104,
@@ -649,18 +661,25 @@ pub(crate) mod tests {
         }))
         .unwrap();
         assert!(ce.satisfied() && ce.is_ce_shape());
-        s.approvals.insert(42, ce);
+        std::sync::Arc::make_mut(&mut s.approvals).insert(42, ce);
         assert_eq!(validate(&cmd, &s), Ok(()));
         // The EE shape (the fixture's: 2 required, 1 left) still blocks: tests/gitlab_fixtures.rs.
 
         let mut s = snap();
-        s.mrs.get_mut(&42).unwrap().state = MrState::Merged;
+        std::sync::Arc::make_mut(&mut s.mrs)
+            .get_mut(&42)
+            .map(std::sync::Arc::make_mut)
+            .unwrap()
+            .state = MrState::Merged;
         let r = validate(&cmd, &s).unwrap_err().join("; ");
         assert!(r.contains("!42 is already merged"), "{r}");
 
         let mut s = snap();
-        s.mrs.get_mut(&42).unwrap().detailed_merge_status =
-            Some(DetailedMergeStatus::DiscussionsNotResolved);
+        std::sync::Arc::make_mut(&mut s.mrs)
+            .get_mut(&42)
+            .map(std::sync::Arc::make_mut)
+            .unwrap()
+            .detailed_merge_status = Some(DetailedMergeStatus::DiscussionsNotResolved);
         let r = validate(&cmd, &s).unwrap_err().join("; ");
         assert!(r.contains("discussions_not_resolved"), "{r}");
     }
@@ -673,14 +692,21 @@ pub(crate) mod tests {
             "mr_iid": 42, "sha": head, "rationale": "r"}))
         .unwrap();
         let mut s = snap();
-        let m = s.mrs.get_mut(&42).unwrap();
+        let m = std::sync::Arc::make_mut(&mut s.mrs)
+            .get_mut(&42)
+            .map(std::sync::Arc::make_mut)
+            .unwrap();
         m.detailed_merge_status = None;
         m.has_conflicts = None;
         m.merge_status = Some("cannot_be_merged".into());
         let r = validate(&cmd, &s).unwrap_err().join("; ");
         assert!(r.contains("conflicts"), "{r}");
         assert_eq!(s.mrs[&42].merge_state(), Some("cannot_be_merged"));
-        s.mrs.get_mut(&42).unwrap().merge_status = Some("can_be_merged".into());
+        std::sync::Arc::make_mut(&mut s.mrs)
+            .get_mut(&42)
+            .map(std::sync::Arc::make_mut)
+            .unwrap()
+            .merge_status = Some("can_be_merged".into());
         assert_eq!(validate(&cmd, &s), Ok(()));
     }
 

@@ -14,9 +14,14 @@ pub const LLM_EXCERPT_BUDGET: usize = 6_000;
 
 /// The rules engine off the async workers (matching a multi-megabyte trace is CPU work).
 pub async fn rules_async(index: Arc<LogIndex>, ctx: JobContext) -> Result<Diagnosis, String> {
-    tokio::task::spawn_blocking(move || rules::diagnose(&index, &ctx))
-        .await
-        .map_err(|e| format!("diagnosis failed: {e}"))
+    tokio::task::spawn_blocking(move || {
+        let d = rules::diagnose(&index, &ctx);
+        // Called for one log at a time, seconds apart (the TUI): no warm cache is kept.
+        super::extract::release_cache();
+        d
+    })
+    .await
+    .map_err(|e| format!("diagnosis failed: {e}"))
 }
 
 /// The model when one is configured, else the rules. Returns the diagnosis and a label of the

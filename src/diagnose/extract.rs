@@ -2,14 +2,17 @@
 //!
 //! Each rule says what a matching line *is* (a cause, a failed test, a summary, an exit code, a
 //! source location or the echo of the failing command), which failure category it points at and
-//! how strongly. Patterns are matched with one `RegexSet` pass per line; captures run only on
+//! how strongly. Patterns are matched with one multi-pattern pass per line; captures run only on
 //! the lines that matched.
 
 use std::sync::{LazyLock, OnceLock};
 
 use std::borrow::Cow;
 
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::nfa::thompson::WhichCaptures;
+use regex_automata::util::syntax;
+use regex_automata::{Input, MatchKind, PatternSet, meta};
 
 use super::boilerplate::is_runner_boilerplate;
 use super::log::LogIndex;
@@ -243,16 +246,70 @@ static RULES: &[Rule] = &[
 
 // Byte regexes with Unicode classes off: `\w`, `\d`, `\s` and `(?i)` are ASCII-only, which
 // keeps the lazy DFA small and fast over long log lines (non-ASCII literals still match their
-// UTF-8 bytes).
-static SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSetBuilder::new(RULES.iter().map(|r| r.pattern))
-        .unicode(false)
+// UTF-8 bytes). The configuration is `regex::bytes::RegexSet`'s, built as a `meta::Regex` so
+// that each `extract` owns its lazy DFA cache: a `RegexSet` keeps one cache per thread that
+// ever used it, grown up to the limit below, for as long as the program runs (~8 MiB of a
+// TUI session's RSS after a few background diagnoses, none of it needed between them).
+static SET: LazyLock<meta::Regex> = LazyLock::new(|| {
+    let config = meta::Config::new()
+        .nfa_size_limit(Some(10 << 20))
         // Room for the lazy DFA of ~100 patterns: when its cache thrashes, matching falls back
         // to a far slower engine.
-        .dfa_size_limit(64 << 20)
-        .build()
+        .hybrid_cache_capacity(64 << 20)
+        .match_kind(MatchKind::All)
+        .utf8_empty(false)
+        // The implicit group (whole match) only: the searches that take a cache need it.
+        .which_captures(WhichCaptures::None);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .build_many(&RULES.iter().map(|r| r.pattern).collect::<Vec<_>>())
         .unwrap_or_else(|e| unreachable!("constant rule patterns: {e}"))
 });
+
+/// The rule set's lazy DFA cache between two logs. A batch (`eval`, the planner's logs, the
+/// benches) keeps one warm: most logs visit the same few states, and rebuilding them costs a
+/// few ms per log. One that a big log grew past [`spare_cache::KEEP_AT_MOST`] goes with that
+/// log, a concurrent diagnosis's second cache goes when it is done, and a long-running caller
+/// drops the spare after its diagnosis ([`release_cache`]): a TUI diagnoses a log every few
+/// seconds at most and would otherwise hold megabytes for nothing.
+mod spare_cache {
+    use std::sync::Mutex;
+
+    use regex_automata::meta;
+
+    /// Bigger caches are not kept (a big log's can grow to the set's 64 MiB limit).
+    pub const KEEP_AT_MOST: usize = 8 << 20;
+
+    static SPARE: Mutex<Option<meta::Cache>> = Mutex::new(None);
+
+    pub fn take(set: &meta::Regex) -> meta::Cache {
+        SPARE
+            .lock()
+            .ok()
+            .and_then(|mut spare| spare.take())
+            .unwrap_or_else(|| set.create_cache())
+    }
+
+    pub fn give_back(cache: meta::Cache) {
+        if cache.memory_usage() <= KEEP_AT_MOST
+            && let Ok(mut spare) = SPARE.lock()
+        {
+            *spare = Some(cache);
+        }
+    }
+
+    pub fn release() {
+        if let Ok(mut spare) = SPARE.lock() {
+            *spare = None;
+        }
+    }
+}
+
+/// Drops the rule set's warm cache (see `spare_cache`); the next log builds a new one.
+pub fn release_cache() {
+    spare_cache::release();
+}
 
 /// Each rule's own regex (for captures), compiled the first time one of its lines matches:
 /// a log touches a few tool families, and compiling all ~130 up front was most of the cost of
@@ -405,6 +462,8 @@ fn prefix_at_char_boundary(s: &str, max: usize) -> &str {
 /// Runs every rule over every line of the log.
 pub fn extract(log: &LogIndex) -> Extraction {
     let set = &*SET;
+    let mut cache = spare_cache::take(set);
+    let mut matched = PatternSet::new(set.pattern_len());
     let mut hits = Vec::new();
     // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
     // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
@@ -425,14 +484,15 @@ pub fn extract(log: &LogIndex) -> Extraction {
         let clean = clean_caret(body);
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
         // Most lines match nothing: the allocation-free test first.
-        if !set.is_match(hay) {
+        matched.clear();
+        set.which_overlapping_matches_with(&mut cache, &Input::new(hay), &mut matched);
+        if matched.is_empty() {
             continue;
         }
-        let matched = set.matches(hay);
         // The runner's own lines (preparation, sources, `ERROR: Job failed: exit code N`) carry
         // no cause: a project path that happens to read `oom-killer` is not an OOM kill.
         let boilerplate = is_runner_boilerplate(body);
-        for ri in matched.iter() {
+        for ri in matched.iter().map(|p| p.as_usize()) {
             let rule = &RULES[ri];
             if echo && !matches!(rule.role, Role::Step) {
                 continue;
@@ -483,6 +543,7 @@ pub fn extract(log: &LogIndex) -> Extraction {
             });
         }
     }
+    spare_cache::give_back(cache);
     // pytest's FAILURES section headers name the tests only when the short summary does not
     // (`-rs`, `-rN`): with `FAILED path::test` lines they would only repeat them, shorter.
     if hits.iter().any(|h| h.rule == "pytest_failed") {
@@ -600,7 +661,7 @@ mod tests {
         for i in 0..RULES.len() {
             compiled(i);
         }
-        assert_eq!(SET.len(), RULES.len());
+        assert_eq!(SET.pattern_len(), RULES.len());
         let mut seen = std::collections::HashSet::new();
         assert!(RULES.iter().all(|r| seen.insert(r.id)), "duplicate rule id");
     }

@@ -998,16 +998,16 @@ impl Trace {
     }
 
     /// The bytes, led by the notice line when the log was cut, so every viewer shows it.
+    /// The line goes in front in place: a cut log is the cap's size (32 MiB by default), and a
+    /// copy doubled it at the peak of opening one.
     pub fn into_bytes(self) -> Vec<u8> {
-        match self.notice() {
-            None => self.bytes,
-            Some(n) => {
-                let mut out = Vec::with_capacity(self.bytes.len() + n.len() + 16);
-                out.extend_from_slice(format!("[gitaiops] {n}\n").as_bytes());
-                out.extend_from_slice(&self.bytes);
-                out
-            }
+        let notice = self.notice();
+        let mut bytes = self.bytes;
+        if let Some(n) = notice {
+            let line = format!("[gitaiops] {n}\n");
+            bytes.splice(0..0, line.into_bytes());
         }
+        bytes
     }
 }
 

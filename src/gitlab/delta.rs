@@ -4,10 +4,11 @@
 //! Deltas overlap on purpose (the `updated_after` window starts ~60 s before the previous
 //! refresh), so an item whose `updated_at` did not move is a duplicate and changes nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
-use super::models::{Bridge, MergeRequest, MrState, Pipeline};
-use super::snapshot::ProjectSnapshot;
+use super::models::{Bridge, MergeRequest, MrState, Pipeline, UserRef};
+use super::snapshot::{ProjectSnapshot, remove_shared};
 
 /// What one merge changed: ids of items added or modified, and of items that left.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,10 +27,11 @@ impl Changed {
 /// closed and locked ones leave the open set together with their cached details.
 pub fn apply_mr_delta(snap: &mut ProjectSnapshot, items: Vec<MergeRequest>) -> Changed {
     let mut changed = Changed::default();
-    for mr in items {
+    let mut users = Users::of(snap, !items.is_empty());
+    for mut mr in items {
         let iid = mr.iid;
         if mr.state != MrState::Opened {
-            if snap.mrs.remove(&iid).is_some() {
+            if remove_shared(&mut snap.mrs, &iid).is_some() {
                 forget_mr_details(snap, iid);
                 changed.removed.insert(iid);
             }
@@ -38,13 +40,52 @@ pub fn apply_mr_delta(snap: &mut ProjectSnapshot, items: Vec<MergeRequest>) -> C
         match snap.mrs.get(&iid) {
             Some(old) if old.id == mr.id && old.updated_at == mr.updated_at => {}
             old => {
-                let merged = keep_detail_fields(old, mr);
-                snap.mrs.insert(iid, merged);
+                users.intern(&mut mr);
+                let merged = keep_detail_fields(old.map(|m| &**m), mr);
+                Arc::make_mut(&mut snap.mrs).insert(iid, Arc::new(merged));
                 changed.updated.insert(iid);
             }
         }
     }
     changed
+}
+
+/// The users the held MRs refer to, one `Arc` each: a parsed MR's author, assignees and
+/// reviewers are replaced by the one already held when it is the same (same id and fields),
+/// so thousands of MRs by a few dozen people keep a few dozen users, not thousands.
+struct Users(HashMap<u64, Arc<UserRef>>);
+
+impl Users {
+    /// Collected from the MRs held (none when there is nothing to merge).
+    fn of(snap: &ProjectSnapshot, wanted: bool) -> Users {
+        let mut map = HashMap::new();
+        if wanted {
+            for mr in snap.mrs.values() {
+                for u in mr.author.iter().chain(&mr.assignees).chain(&mr.reviewers) {
+                    map.entry(u.id).or_insert_with(|| u.clone());
+                }
+            }
+        }
+        Users(map)
+    }
+
+    fn intern(&mut self, mr: &mut MergeRequest) {
+        let users = mr
+            .author
+            .iter_mut()
+            .chain(&mut mr.assignees)
+            .chain(&mut mr.reviewers);
+        for u in users {
+            match self.0.get(&u.id) {
+                Some(held) if Arc::ptr_eq(held, u) => {}
+                Some(held) if **held == **u => *u = held.clone(),
+                // A user whose name or state changed: the newer one is kept from now on.
+                _ => {
+                    self.0.insert(u.id, u.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Merges the complete list of open MRs (the periodic reconcile): anything missing from it left
@@ -63,7 +104,7 @@ pub fn reconcile_open_mrs(snap: &mut ProjectSnapshot, open: Vec<MergeRequest>) -
         .collect();
     let mut changed = apply_mr_delta(snap, open);
     for iid in gone {
-        snap.mrs.remove(&iid);
+        remove_shared(&mut snap.mrs, &iid);
         forget_mr_details(snap, iid);
         changed.removed.insert(iid);
     }
@@ -95,9 +136,9 @@ fn keep_detail_fields(old: Option<&MergeRequest>, mut new: MergeRequest) -> Merg
 
 /// Cached details of an MR that changed are no longer true; absent means "not fetched".
 pub fn forget_mr_details(snap: &mut ProjectSnapshot, iid: u64) {
-    snap.approvals.remove(&iid);
-    snap.diffs.remove(&iid);
-    snap.notes.remove(&iid);
+    remove_shared(&mut snap.approvals, &iid);
+    remove_shared(&mut snap.diffs, &iid);
+    remove_shared(&mut snap.notes, &iid);
 }
 
 /// Stores `parent`'s trigger jobs. A downstream pipeline that moved (status or `updated_at`)
@@ -119,10 +160,10 @@ pub fn apply_bridges(snap: &mut ProjectSnapshot, parent: u64, list: Vec<Bridge>)
     for id in moved {
         snap.forget_downstream(id);
         if !snap.pipelines.contains_key(&id) {
-            snap.jobs.remove(&id);
+            remove_shared(&mut snap.jobs, &id);
         }
     }
-    snap.bridges.insert(parent, list);
+    Arc::make_mut(&mut snap.bridges).insert(parent, list);
     true
 }
 
@@ -140,7 +181,7 @@ pub fn apply_pipeline_delta(
             Some(old) if old.updated_at == p.updated_at && old.status == p.status => {}
             _ => {
                 changed.updated.insert(p.id);
-                snap.pipelines.insert(p.id, p);
+                Arc::make_mut(&mut snap.pipelines).insert(p.id, p);
             }
         }
     }
@@ -160,8 +201,8 @@ pub fn apply_pipeline_delta(
         .collect();
     for oldest in drop {
         snap.forget_downstream(oldest);
-        snap.pipelines.remove(&oldest);
-        snap.jobs.remove(&oldest);
+        remove_shared(&mut snap.pipelines, &oldest);
+        remove_shared(&mut snap.jobs, &oldest);
         changed.updated.remove(&oldest);
         if known_before.contains(&oldest) {
             changed.removed.insert(oldest);
@@ -217,6 +258,39 @@ mod tests {
     const T1: &str = "2024-01-01T10:00:00.000Z";
     const T2: &str = "2024-01-01T10:05:00.000Z";
 
+    fn by(iid: u64, author: &str, reviewer: &str, updated: &str) -> MergeRequest {
+        let mut m = mr(iid, "opened", updated, "abc");
+        let u = |id: u64, name: &str| UserRef {
+            id,
+            username: name.into(),
+            ..UserRef::default()
+        };
+        m.author = Some(u(7, author).into());
+        m.reviewers = vec![u(8, reviewer).into()];
+        m
+    }
+
+    #[test]
+    fn the_same_user_is_held_once_across_mrs_and_deltas() {
+        let mut snap = ProjectSnapshot::default();
+        apply_mr_delta(
+            &mut snap,
+            vec![by(1, "ann", "bob", T1), by(2, "ann", "bob", T1)],
+        );
+        apply_mr_delta(&mut snap, vec![by(3, "ann", "bob", T2)]);
+        let author = |iid: u64| snap.mrs[&iid].author.clone().unwrap();
+        assert!(Arc::ptr_eq(&author(1), &author(2)));
+        assert!(Arc::ptr_eq(&author(1), &author(3)));
+        assert!(Arc::ptr_eq(
+            &snap.mrs[&3].reviewers[0],
+            &snap.mrs[&1].reviewers[0]
+        ));
+        // A renamed user is not confused with the one held: the new MR says the new name.
+        apply_mr_delta(&mut snap, vec![by(4, "ann-2", "bob", T2)]);
+        assert_eq!(snap.mrs[&4].author_username(), "ann-2");
+        assert_eq!(snap.mrs[&1].author_username(), "ann");
+    }
+
     #[test]
     fn pinned_pipelines_survive_the_trim() {
         let mut snap = ProjectSnapshot::default();
@@ -252,8 +326,8 @@ mod tests {
             &mut s,
             vec![mr(1, "opened", T1, "a"), mr(2, "opened", T1, "b")],
         );
-        s.approvals.insert(1, Default::default());
-        s.notes.insert(1, vec![]);
+        std::sync::Arc::make_mut(&mut s.approvals).insert(1, Default::default());
+        std::sync::Arc::make_mut(&mut s.notes).insert(1, vec![]);
         let c = apply_mr_delta(
             &mut s,
             vec![mr(1, "merged", T2, "a"), mr(9, "closed", T2, "z")],
@@ -286,8 +360,8 @@ mod tests {
     fn list_items_keep_single_mr_fields_while_the_sha_holds() {
         let mut s = ProjectSnapshot::default();
         let mut single = mr(1, "opened", T1, "a");
-        single.head_pipeline = Some(pipe(7, "running", T1));
-        s.mrs.insert(1, single);
+        single.head_pipeline = Some(Box::new(pipe(7, "running", T1)));
+        std::sync::Arc::make_mut(&mut s.mrs).insert(1, single.into());
         apply_mr_delta(&mut s, vec![mr(1, "opened", T2, "a")]);
         assert_eq!(s.mrs[&1].head_pipeline.as_ref().map(|p| p.id), Some(7));
         apply_mr_delta(
@@ -317,7 +391,7 @@ mod tests {
             vec![11, 12]
         );
         assert_eq!(c.updated, BTreeSet::from([11, 12]));
-        s.jobs.insert(11, vec![]);
+        std::sync::Arc::make_mut(&mut s.jobs).insert(11, vec![]);
         let before = s.pipelines.clone();
         let c = apply_pipeline_delta(
             &mut s,

@@ -125,7 +125,7 @@ pub struct MrFacts {
 
 impl MrFacts {
     pub fn of(mr: &MergeRequest, me: Option<u64>) -> MrFacts {
-        let mine = |users: &[super::models::UserRef]| {
+        let mine = |users: &[std::sync::Arc<super::models::UserRef>]| {
             me.is_some_and(|id| users.iter().any(|u| u.id == id))
         };
         MrFacts {
@@ -326,7 +326,7 @@ mod tests {
         let mut open = OpenMrs::default();
         assert!(open.apply(&mr, Some(7)));
         assert_eq!(open.counts(), (1, 0, 1));
-        mr.reviewers = vec![me];
+        mr.reviewers = vec![me.into()];
         mr.draft = Some(true);
         assert!(open.apply(&mr, Some(7)));
         assert_eq!(open.counts(), (1, 1, 0));

@@ -30,7 +30,7 @@ use super::client::{GitlabClient, MrQuery, NextPage, PipelineQuery, backoff_dela
 use super::delta::{self, Changed};
 use super::error::GitlabError;
 use super::models::MrState;
-use super::snapshot::ProjectSnapshot;
+use super::snapshot::{ProjectSnapshot, remove_shared};
 
 #[derive(Debug, Clone)]
 pub struct PollConfig {
@@ -311,7 +311,7 @@ pub async fn fetch_snapshot(
     }
     for &id in wanted.iter().rev() {
         let jobs = client.pipeline_jobs(snap.project.id, id).await?;
-        snap.jobs.insert(id, jobs);
+        Arc::make_mut(&mut snap.jobs).insert(id, jobs);
     }
     fetch_downstream(client, &mut snap, &wanted).await?;
     Ok(snap)
@@ -351,7 +351,7 @@ pub async fn fetch_downstream(
                         }
                         Err(e) => return Err(e),
                     };
-                    snap.jobs.insert(id, list);
+                    Arc::make_mut(&mut snap.jobs).insert(id, list);
                 }
                 Detail::Approvals(_) | Detail::Jobs(_) => {}
             }
@@ -705,7 +705,7 @@ impl Poller {
         let p_changes =
             delta::apply_pipeline_delta(snap, p.items, self.cfg.pipelines_per_page as usize);
         for id in &p_changes.updated {
-            snap.jobs.remove(id);
+            remove_shared(&mut snap.jobs, id);
             // It moved: its jobs are fetched again now, and followed closely.
             self.jobs_backoff.remove(id);
             // Its trigger jobs moved with it: fetched again when wanted, never shown stale.
@@ -834,7 +834,7 @@ impl Poller {
                         Ok(a) => a,
                         Err(GitlabError::NotFound { .. }) => {
                             if let Some(snap) = self.snap.as_mut()
-                                && snap.mrs.remove(&iid).is_some()
+                                && remove_shared(&mut snap.mrs, &iid).is_some()
                             {
                                 delta::forget_mr_details(snap, iid);
                                 *changed = true;
@@ -846,7 +846,7 @@ impl Poller {
                     if let Some(snap) = self.snap.as_mut()
                         && snap.mrs.contains_key(&iid)
                     {
-                        snap.approvals.insert(iid, a);
+                        Arc::make_mut(&mut snap.approvals).insert(iid, a);
                         *changed = true;
                     }
                 }
@@ -856,9 +856,9 @@ impl Poller {
                         Err(GitlabError::NotFound { .. }) => {
                             self.wanted_jobs.remove(&id);
                             if let Some(snap) = self.snap.as_mut()
-                                && snap.pipelines.remove(&id).is_some()
+                                && remove_shared(&mut snap.pipelines, &id).is_some()
                             {
-                                snap.jobs.remove(&id);
+                                remove_shared(&mut snap.jobs, &id);
                                 *changed = true;
                             }
                             continue;
@@ -886,7 +886,7 @@ impl Poller {
                         && snap.pipelines.contains_key(&id)
                         && snap.jobs.get(&id) != Some(&list)
                     {
-                        snap.jobs.insert(id, list);
+                        Arc::make_mut(&mut snap.jobs).insert(id, list);
                         *changed = true;
                     }
                 }
@@ -917,7 +917,7 @@ impl Poller {
                     if let Some(snap) = self.snap.as_mut()
                         && snap.jobs.get(&id) != Some(&list)
                     {
-                        snap.jobs.insert(id, list);
+                        Arc::make_mut(&mut snap.jobs).insert(id, list);
                         *changed = true;
                     }
                 }
@@ -1027,7 +1027,7 @@ impl Poller {
                 Ok(p) => {
                     if let Some(snap) = self.snap.as_mut() {
                         snap.pinned.insert(id);
-                        snap.pipelines.insert(id, p);
+                        Arc::make_mut(&mut snap.pipelines).insert(id, p);
                         *changed = true;
                     }
                 }
@@ -1043,7 +1043,7 @@ impl Poller {
         if !have_jobs {
             let jobs = self.client.pipeline_jobs(pid, id).await?;
             if let Some(snap) = self.snap.as_mut() {
-                snap.jobs.insert(id, jobs);
+                Arc::make_mut(&mut snap.jobs).insert(id, jobs);
                 *changed = true;
             }
         }
@@ -1072,7 +1072,7 @@ impl Poller {
                 Err(GitlabError::NotFound { .. }) => {
                     self.pending_details.remove(&iid);
                     if let Some(snap) = self.snap.as_mut()
-                        && snap.mrs.remove(&iid).is_some()
+                        && remove_shared(&mut snap.mrs, &iid).is_some()
                     {
                         delta::forget_mr_details(snap, iid);
                         *changed = true;
@@ -1090,10 +1090,10 @@ impl Poller {
                 continue;
             };
             if let Some(snap) = self.snap.as_mut() {
-                snap.mrs.insert(iid, mr);
-                snap.diffs.insert(iid, diffs);
-                snap.notes.insert(iid, notes);
-                snap.approvals.insert(iid, approvals);
+                Arc::make_mut(&mut snap.mrs).insert(iid, Arc::new(mr));
+                Arc::make_mut(&mut snap.diffs).insert(iid, diffs);
+                Arc::make_mut(&mut snap.notes).insert(iid, notes);
+                Arc::make_mut(&mut snap.approvals).insert(iid, approvals);
                 *changed = true;
             }
             self.pending_details.remove(&iid);
@@ -1102,9 +1102,9 @@ impl Poller {
             let members = self.client.members(pid).await?;
             self.pending_members = false;
             if let Some(snap) = self.snap.as_mut()
-                && snap.members != members
+                && *snap.members != members
             {
-                snap.members = members;
+                snap.members = Arc::new(members);
                 *changed = true;
             }
         }
@@ -1158,12 +1158,17 @@ impl Poller {
             Ok((job, fetched)) => {
                 let complete = !job.status.is_active();
                 let mut snap_changed = false;
+                // The shared job lists are copied only when the watched job did change.
                 if let Some(snap) = self.snap.as_mut()
-                    && let Some(slot) = job
-                        .pipeline_id()
-                        .and_then(|p| snap.jobs.get_mut(&p))
+                    && let Some(p) = job.pipeline_id()
+                    && snap
+                        .jobs
+                        .get(&p)
+                        .and_then(|jobs| jobs.iter().find(|j| j.id == job.id))
+                        .is_some_and(|old| *old != job)
+                    && let Some(slot) = Arc::make_mut(&mut snap.jobs)
+                        .get_mut(&p)
                         .and_then(|jobs| jobs.iter_mut().find(|j| j.id == job.id))
-                    && *slot != job
                 {
                     *slot = job;
                     snap_changed = true;
@@ -1268,6 +1273,8 @@ impl Poller {
         let Some(snap) = self.snap.as_ref() else {
             return Ok(());
         };
+        // A few pointers: the collections are shared with the published copy until the poller
+        // changes one (see `ProjectSnapshot`).
         let event = PollEvent::Snapshot {
             snapshot: Arc::new(snap.clone()),
         };
@@ -1442,14 +1449,14 @@ mod tests {
             101,
             vec![bridge_to(9, 9001, "failed", "2026-03-01T11:00:00Z")],
         );
-        snap.bridges.insert(103, Vec::new());
+        std::sync::Arc::make_mut(&mut snap.bridges).insert(103, Vec::new());
         // A failed child may itself fail in a grandchild.
         assert_eq!(
             kinds(&downstream_work(&snap, roots.iter(), true)),
             vec!["downstream jobs 9001", "bridges 9001"]
         );
-        snap.jobs.insert(9001, Vec::new());
-        snap.bridges.insert(9001, Vec::new());
+        std::sync::Arc::make_mut(&mut snap.jobs).insert(9001, Vec::new());
+        std::sync::Arc::make_mut(&mut snap.bridges).insert(9001, Vec::new());
         assert!(downstream_work(&snap, roots.iter(), true).is_empty());
         // The child moved: what was fetched below it goes, and is fetched again.
         assert!(delta::apply_bridges(
@@ -1462,7 +1469,7 @@ mod tests {
             vec!["downstream jobs 9001", "bridges 9001"]
         );
         // The parent changed: its bridges are forgotten with the child's jobs.
-        snap.jobs.insert(9001, Vec::new());
+        std::sync::Arc::make_mut(&mut snap.jobs).insert(9001, Vec::new());
         snap.forget_downstream(101);
         assert!(!snap.jobs.contains_key(&9001));
         assert_eq!(

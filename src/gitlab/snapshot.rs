@@ -1,6 +1,7 @@
 //! The polled state of one project: what the pollers produce and everything else reads.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,13 @@ pub struct ProjectKey {
 
 /// One project's state. Maps are ordered so that anything built from a snapshot (prompts,
 /// JSON output, renders) is deterministic.
+///
+/// The collections are shared (`Arc`): the poller publishes its snapshot after every refresh
+/// that changed something, and a publish is a clone. Sharing makes that clone a few pointers
+/// instead of a deep copy of every MR (the poller and the screen held two full copies, a third
+/// while one was in flight). The poller changes a collection through `Arc::make_mut`, which
+/// copies it only while a published snapshot still shares it; open MRs are shared one by one
+/// as well, so that copy is of pointers, and an unchanged MR is never copied.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ProjectSnapshot {
     /// Host name of the GitLab instance (`gitlab.com`, `127.0.0.1:4567`).
@@ -27,25 +35,25 @@ pub struct ProjectSnapshot {
     /// The authenticated user, fetched once per session.
     pub user: Option<User>,
     /// Open merge requests by iid.
-    pub mrs: BTreeMap<u64, MergeRequest>,
+    pub mrs: Arc<BTreeMap<u64, Arc<MergeRequest>>>,
     /// Recent pipelines by id.
-    pub pipelines: BTreeMap<u64, Pipeline>,
+    pub pipelines: Arc<BTreeMap<u64, Pipeline>>,
     /// Jobs by pipeline id, for the pipelines whose jobs were fetched (downstream pipelines'
     /// too: pipeline ids are unique on an instance).
-    pub jobs: BTreeMap<u64, Vec<Job>>,
+    pub jobs: Arc<BTreeMap<u64, Vec<Job>>>,
     /// Trigger jobs by the pipeline that holds them, for the failed or running pipelines
     /// whose bridges were fetched. Each carries its `downstream_pipeline` (a child or
     /// multi-project pipeline, which the pipeline list leaves out since GitLab 17.0).
     #[serde(default)]
-    pub bridges: BTreeMap<u64, Vec<Bridge>>,
+    pub bridges: Arc<BTreeMap<u64, Vec<Bridge>>>,
     /// Approvals by MR iid, for the MRs whose approvals were fetched.
-    pub approvals: BTreeMap<u64, Approvals>,
+    pub approvals: Arc<BTreeMap<u64, Approvals>>,
     /// Changed files by MR iid, fetched on demand (detail view, planner).
-    pub diffs: BTreeMap<u64, Vec<MrDiff>>,
+    pub diffs: Arc<BTreeMap<u64, Vec<MrDiff>>>,
     /// Recent notes by MR iid, fetched on demand.
-    pub notes: BTreeMap<u64, Vec<Note>>,
+    pub notes: Arc<BTreeMap<u64, Vec<Note>>>,
     /// Project members (cached; refreshed on demand).
-    pub members: Vec<Member>,
+    pub members: Arc<Vec<Member>>,
     /// Pipelines kept (with their jobs) beyond the newest ones because something on screen or
     /// in the queue refers to them (a command's target, the log being viewed).
     #[serde(skip)]
@@ -57,6 +65,17 @@ pub struct ProjectSnapshot {
     /// the token may not read them (then nobody can tell which manual job deploys).
     #[serde(default)]
     pub deployments: Option<Deployments>,
+}
+
+/// Removes `key` from a shared map; the map is copied (if shared) only when `key` is in it.
+pub fn remove_shared<K: Ord + Clone, V: Clone>(
+    map: &mut Arc<BTreeMap<K, V>>,
+    key: &K,
+) -> Option<V> {
+    if !map.contains_key(key) {
+        return None;
+    }
+    Arc::make_mut(map).remove(key)
 }
 
 pub(crate) mod opt_ts {
@@ -86,7 +105,7 @@ impl ProjectSnapshot {
     }
 
     pub fn mr(&self, iid: u64) -> Option<&MergeRequest> {
-        self.mrs.get(&iid)
+        self.mrs.get(&iid).map(|m| &**m)
     }
 
     pub fn pipeline(&self, id: u64) -> Option<&Pipeline> {
@@ -240,12 +259,12 @@ impl ProjectSnapshot {
             .iter()
             .map(|(_, _, d)| d.id)
             .collect();
-        self.bridges.remove(&id);
+        remove_shared(&mut self.bridges, &id);
         for d in below {
             if !self.pipelines.contains_key(&d) {
-                self.jobs.remove(&d);
+                remove_shared(&mut self.jobs, &d);
             }
-            self.bridges.remove(&d);
+            remove_shared(&mut self.bridges, &d);
         }
     }
 

@@ -44,9 +44,9 @@ fn snapshot(path: &str) -> ProjectSnapshot {
         ),
         pipeline(103, "success", "v1.2.0", "push"),
     ] {
-        s.pipelines.insert(p.id, p);
+        std::sync::Arc::make_mut(&mut s.pipelines).insert(p.id, p);
     }
-    s.jobs.insert(
+    std::sync::Arc::make_mut(&mut s.jobs).insert(
         101,
         vec![
             job(1, "test", "unit", "failed", false),
@@ -54,7 +54,7 @@ fn snapshot(path: &str) -> ProjectSnapshot {
             job(2, "build", "compile", "success", false),
         ],
     );
-    s.jobs
+    std::sync::Arc::make_mut(&mut s.jobs)
         .insert(103, vec![job(9, "release", "publish", "success", true)]);
     s
 }
@@ -390,8 +390,8 @@ fn hostile_project_and_ref_names_are_escaped_and_bounded() {
         p.git_ref.clone().unwrap(),
         "x".repeat(5000)
     ));
-    snap.pipelines.insert(p.id, p);
-    snap.jobs.insert(
+    std::sync::Arc::make_mut(&mut snap.pipelines).insert(p.id, p);
+    std::sync::Arc::make_mut(&mut snap.jobs).insert(
         200,
         vec![job(
             20,
@@ -433,7 +433,7 @@ fn labels_never_carry_free_text_and_cardinality_is_capped() {
     let mut snap = snapshot("acme/platform");
     for i in 0..(ci::MAX_REFS as u64 + 50) {
         let p = pipeline(1000 + i, "success", &format!("branch-{i}"), "push");
-        snap.pipelines.insert(p.id, p);
+        std::sync::Arc::make_mut(&mut snap.pipelines).insert(p.id, p);
     }
     let t = busy_telemetry();
     let (text, e) = scrape(&[&snap], &t);
@@ -586,7 +586,7 @@ fn classic_text_names_counters_by_their_samples() {
 #[test]
 fn single_pipeline_answers_fill_what_the_list_lacks_while_current() {
     let mut snap = snapshot("acme/platform");
-    for p in snap.pipelines.values_mut() {
+    for p in std::sync::Arc::make_mut(&mut snap.pipelines).values_mut() {
         // As GitLab's list sends them.
         (p.duration, p.queued_duration, p.coverage) = (None, None, None);
     }

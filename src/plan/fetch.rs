@@ -55,7 +55,7 @@ pub async fn fetch_for_plan(
     let mut snap = fetch_snapshot(client, project, opts.pipelines, opts.jobs_for_latest).await?;
     let pid = snap.project.id;
     match client.members(pid).await {
-        Ok(m) => snap.members = m,
+        Ok(m) => snap.members = m.into(),
         Err(e) => tracing::warn!("plan: members not fetched: {e}"),
     }
 
@@ -72,7 +72,7 @@ pub async fn fetch_for_plan(
     for &id in &mr_pipelines {
         match client.pipeline_jobs(pid, id).await {
             Ok(jobs) => {
-                snap.jobs.insert(id, jobs);
+                std::sync::Arc::make_mut(&mut snap.jobs).insert(id, jobs);
             }
             Err(e) => tracing::warn!("plan: jobs of pipeline {id} not fetched: {e}"),
         }
@@ -93,7 +93,7 @@ pub async fn fetch_for_plan(
     for (_, iid) in by_update.into_iter().take(opts.approvals) {
         match client.mr_approvals(pid, iid).await {
             Ok(a) => {
-                snap.approvals.insert(iid, a);
+                std::sync::Arc::make_mut(&mut snap.approvals).insert(iid, a);
             }
             Err(e) => tracing::warn!("plan: approvals of !{iid} not fetched: {e}"),
         }
@@ -142,6 +142,8 @@ pub async fn fetch_for_plan(
             Err(e) => tracing::warn!("plan: log of job {} not fetched: {e}", job.id),
         }
     }
+    // The logs were diagnosed one after another on a warm cache; a TUI session keeps none.
+    crate::diagnose::extract::release_cache();
     Ok((snap, logs))
 }
 
@@ -265,6 +267,7 @@ pub async fn fetch_review(
     let mut wanted: Vec<&MergeRequest> = snap
         .mrs
         .values()
+        .map(|m| &**m)
         .filter(|m| matches!(m.state, MrState::Opened) && !m.is_draft())
         .collect();
     wanted.sort_by(|a, b| {
@@ -346,7 +349,7 @@ pub async fn fetch_review(
         }
         let key = (*iid, sha.clone());
         if let Some(d) = cache.with(&origin, |c| c.diffs.get(&key).cloned()) {
-            snap.diffs.insert(*iid, d);
+            std::sync::Arc::make_mut(&mut snap.diffs).insert(*iid, d);
             continue;
         }
         if !budget.allow() {
@@ -360,7 +363,7 @@ pub async fn fetch_review(
                     }
                     c.diffs.insert(key, d.clone());
                 });
-                snap.diffs.insert(*iid, d);
+                std::sync::Arc::make_mut(&mut snap.diffs).insert(*iid, d);
             }
             Err(e) => data.notes.push(format!("diffs of !{iid} not fetched: {e}")),
         }

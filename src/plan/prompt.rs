@@ -235,7 +235,7 @@ mod tests {
         assert_ne!(a.user, b.user);
         assert_eq!(a.hash(), b.hash());
         let mut other = sample();
-        other.mrs.remove(&44);
+        std::sync::Arc::make_mut(&mut other.mrs).remove(&44);
         let c = build_prompt(
             &other,
             &JobLogs::new(),

@@ -164,7 +164,7 @@ pub fn plan_rules_with(
     let triaged: Vec<(&MergeRequest, Vec<Signal>)> = snap
         .mrs
         .values()
-        .map(|mr| (mr, triage(mr, snap, now, &tcfg)))
+        .map(|mr| (&**mr, triage(mr, snap, now, &tcfg)))
         .collect();
     let mut red_mrs = 0;
     for (mr, signals) in &triaged {
@@ -615,7 +615,10 @@ mod tests {
     #[test]
     fn reviewers_go_to_the_least_loaded_non_author() {
         let mut s = sample();
-        if let Some(m) = s.mrs.get_mut(&43) {
+        if let Some(m) = std::sync::Arc::make_mut(&mut s.mrs)
+            .get_mut(&43)
+            .map(std::sync::Arc::make_mut)
+        {
             m.reviewers.clear();
         }
         let p = plan(&s, &JobLogs::new());
@@ -641,14 +644,17 @@ mod tests {
     #[test]
     fn reviewers_follow_codeowners_when_the_review_data_has_them() {
         let mut s = sample();
-        if let Some(m) = s.mrs.get_mut(&43) {
+        if let Some(m) = std::sync::Arc::make_mut(&mut s.mrs)
+            .get_mut(&43)
+            .map(std::sync::Arc::make_mut)
+        {
             m.reviewers.clear();
         }
         let diffs: Vec<crate::gitlab::models::MrDiff> = serde_json::from_value(serde_json::json!([
             {"old_path": "src/billing.rs", "new_path": "src/billing.rs", "diff": "@@ -1 +1 @@\n-a\n+b\n"}
         ]))
         .unwrap();
-        s.diffs.insert(43, diffs);
+        std::sync::Arc::make_mut(&mut s.diffs).insert(43, diffs);
         let review = ReviewData {
             codeowners: Some(crate::review::codeowners::CodeOwners::parse(
                 "src/billing.rs @erin\n",
@@ -686,7 +692,7 @@ mod tests {
     #[test]
     fn no_repeat_comment_and_quiet_project() {
         let mut s = sample();
-        s.notes.insert(
+        std::sync::Arc::make_mut(&mut s.notes).insert(
             42,
             vec![crate::gitlab::models::Note {
                 id: 1,
@@ -699,9 +705,9 @@ mod tests {
         assert!(!p.commands.iter().any(|c| c.kind() == Kind::CommentMr));
 
         let mut quiet = sample();
-        quiet.pipelines.clear();
-        quiet.jobs.clear();
-        quiet.mrs.retain(|iid, _| *iid == 43);
+        std::sync::Arc::make_mut(&mut quiet.pipelines).clear();
+        std::sync::Arc::make_mut(&mut quiet.jobs).clear();
+        std::sync::Arc::make_mut(&mut quiet.mrs).retain(|iid, _| *iid == 43);
         let p = plan(&quiet, &JobLogs::new());
         assert!(p.commands.is_empty(), "{:?}", p.commands);
         assert!(p.summary.contains("Nothing needs attention"));
@@ -770,7 +776,7 @@ mod tests {
     #[test]
     fn waiting_deploy_is_flagged() {
         let mut s = sample();
-        for j in s.jobs.values_mut().flatten() {
+        for j in std::sync::Arc::make_mut(&mut s.jobs).values_mut().flatten() {
             if j.id == 5200 {
                 j.created_at = crate::plan::snapshot::tests::ts("2026-11-20T05:00:00Z");
             }

@@ -180,7 +180,7 @@ pub fn significant_events(old: Option<&ProjectSnapshot>, new: &ProjectSnapshot) 
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (id, p) in &new.pipelines {
+    for (id, p) in new.pipelines.iter() {
         let was_failed = old
             .pipelines
             .get(id)
@@ -293,14 +293,14 @@ mod tests {
         assert!(significant_events(None, &old).is_empty());
         assert!(significant_events(Some(&old), &old).is_empty());
         let mut new = old.clone();
-        new.pipelines
+        std::sync::Arc::make_mut(&mut new.pipelines)
             .insert(950, pipeline(950, "failed", "main", "f00"));
-        new.pipelines
+        std::sync::Arc::make_mut(&mut new.pipelines)
             .insert(951, pipeline(951, "running", "main", "f01"));
-        if let Some(p) = new.pipelines.get_mut(&902) {
+        if let Some(p) = std::sync::Arc::make_mut(&mut new.pipelines).get_mut(&902) {
             p.status = Status::Failed;
         }
-        new.mrs.insert(77, mr(77, "new", "erin", "abc"));
+        std::sync::Arc::make_mut(&mut new.mrs).insert(77, (mr(77, "new", "erin", "abc")).into());
         let ev = significant_events(Some(&old), &new);
         assert_eq!(
             ev,

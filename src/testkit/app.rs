@@ -9,6 +9,7 @@ use crate::app::{AppState, Effect, Key, KeyCode, Keymap, Msg, PlannerInfo, Setti
 use crate::command::Source;
 use crate::command::operator::{Selection, from_palette};
 use crate::gitlab::ProjectSnapshot;
+#[cfg(feature = "sim")]
 use crate::sim::SimHandle;
 
 /// Builds an `AppState`: default keymap, UTC, the terminal size, then the first snapshot.
@@ -51,6 +52,7 @@ impl AppBuilder {
     }
 
     /// Host, project and clock of a running simulator; no snapshot yet (fetch one from it).
+    #[cfg(feature = "sim")]
     pub fn for_sim(sim: &SimHandle) -> Self {
         let mut b = Self::default().host(&sim.addr().to_string()).now(sim.now());
         b.settings.project = sim.project_path();

@@ -11,10 +11,12 @@
 mod app;
 mod fixtures;
 pub mod openmetrics;
+#[cfg(feature = "sim")]
 mod sim;
 mod snapshot;
 
 pub use app::{AppBuilder, app_state, press, press_all, propose, type_text};
 pub use fixtures::{fixture_json, fixture_path, shared_path};
+#[cfg(feature = "sim")]
 pub use sim::{client, client_config, manual_config, manual_sim, start_sim, writes};
 pub use snapshot::{NOW, deploys_to, now, snapshot};

@@ -135,7 +135,7 @@ pub fn snapshot() -> ProjectSnapshot {
         ),
     ];
     for m in mrs {
-        s.mrs.insert(m.iid, m);
+        std::sync::Arc::make_mut(&mut s.mrs).insert(m.iid, m.into());
     }
     let pipes = [
         pipeline(
@@ -188,9 +188,9 @@ pub fn snapshot() -> ProjectSnapshot {
         ),
     ];
     for p in pipes {
-        s.pipelines.insert(p.id, p);
+        std::sync::Arc::make_mut(&mut s.pipelines).insert(p.id, p);
     }
-    s.jobs.insert(
+    std::sync::Arc::make_mut(&mut s.jobs).insert(
         101,
         vec![
             job(1004, 101, "deploy", "deploy-staging", "skipped", None, None),
@@ -207,7 +207,7 @@ pub fn snapshot() -> ProjectSnapshot {
             job(1001, 101, "build", "compile", "success", None, Some(298.0)),
         ],
     );
-    s.jobs.insert(
+    std::sync::Arc::make_mut(&mut s.jobs).insert(
         103,
         vec![
             job(1033, 103, "test", "integration", "pending", None, None),
@@ -215,7 +215,7 @@ pub fn snapshot() -> ProjectSnapshot {
             job(1031, 103, "build", "compile", "success", None, Some(301.0)),
         ],
     );
-    s.jobs.insert(
+    std::sync::Arc::make_mut(&mut s.jobs).insert(
         106,
         vec![job(
             1061,
@@ -243,7 +243,7 @@ pub fn snapshot() -> ProjectSnapshot {
     ];
     for (iid, a) in approvals {
         let a: Approvals = serde_json::from_value(a).unwrap();
-        s.approvals.insert(iid, a);
+        std::sync::Arc::make_mut(&mut s.approvals).insert(iid, a);
     }
     let diffs: Vec<MrDiff> = serde_json::from_value(json!([
         {"old_path": "src/cache.rs", "new_path": "src/cache.rs", "diff": "@@ -1,3 +1,4 @@\n-old\n+new\n+more\n ctx\n"},
@@ -251,13 +251,13 @@ pub fn snapshot() -> ProjectSnapshot {
         {"old_path": "", "new_path": "tests/cache_test.rs", "new_file": true, "diff": "@@ -0,0 +1,2 @@\n+x\n+y\n"}
     ]))
     .unwrap();
-    s.diffs.insert(1, diffs);
+    std::sync::Arc::make_mut(&mut s.diffs).insert(1, diffs);
     let notes: Vec<Note> = serde_json::from_value(json!([
         {"id": 1, "body": "Looks good, but the unit tests fail.", "author": user(3, "carol"), "created_at": "2026-03-01T11:40:00Z", "system": false},
         {"id": 2, "body": "requested review from @carol", "author": user(1, "alice"), "created_at": "2026-03-01T10:00:00Z", "system": true}
     ]))
     .unwrap();
-    s.notes.insert(1, notes);
+    std::sync::Arc::make_mut(&mut s.notes).insert(1, notes);
     s
 }
 

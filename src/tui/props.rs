@@ -200,15 +200,15 @@ fn snapshot(variant: u8) -> Arc<crate::gitlab::ProjectSnapshot> {
     match variant {
         1 => {
             let keep: Vec<u64> = s.mrs.keys().copied().take(1).collect();
-            s.mrs.retain(|iid, _| keep.contains(iid));
+            std::sync::Arc::make_mut(&mut s.mrs).retain(|iid, _| keep.contains(iid));
         }
         2 => {
             let keep: Vec<u64> = s.pipelines.keys().copied().take(2).collect();
-            s.pipelines.retain(|id, _| keep.contains(id));
+            std::sync::Arc::make_mut(&mut s.pipelines).retain(|id, _| keep.contains(id));
         }
         3 => {
-            s.mrs.clear();
-            s.pipelines.clear();
+            std::sync::Arc::make_mut(&mut s.mrs).clear();
+            std::sync::Arc::make_mut(&mut s.pipelines).clear();
         }
         _ => {}
     }

@@ -344,8 +344,11 @@ fn ascii_mode_draws_only_ascii() {
 #[test]
 fn hostile_titles_cannot_reach_the_terminal() {
     let mut snap = testkit::snapshot();
-    snap.mrs.get_mut(&1).unwrap().title =
-        "\x1b]52;c;ZXZpbA==\x07\x1b[2Jsteal\u{202E}gpj.exe".into();
+    std::sync::Arc::make_mut(&mut snap.mrs)
+        .get_mut(&1)
+        .map(std::sync::Arc::make_mut)
+        .unwrap()
+        .title = "\x1b]52;c;ZXZpbA==\x07\x1b[2Jsteal\u{202E}gpj.exe".into();
     let mut s = state(120, 40);
     update(
         &mut s,

@@ -70,17 +70,20 @@ fn snapshots() -> Vec<ProjectSnapshot> {
     let mut deploys = base.clone();
     crate::testkit::deploys_to(&mut deploys, 13, "production");
     let mut running = base.clone();
-    if let Some(jobs) = running.jobs.get_mut(&100) {
+    if let Some(jobs) = std::sync::Arc::make_mut(&mut running.jobs).get_mut(&100) {
         for j in jobs.iter_mut().filter(|j| j.id == 11) {
             j.status = GlStatus::Running;
         }
     }
     let mut pushed = base.clone();
-    if let Some(mr) = pushed.mrs.get_mut(&42) {
+    if let Some(mr) = std::sync::Arc::make_mut(&mut pushed.mrs)
+        .get_mut(&42)
+        .map(std::sync::Arc::make_mut)
+    {
         mr.sha = Some("ffffffffffffffffffffffffffffffffffffffff".into());
     }
     let mut finished = base.clone();
-    if let Some(p) = finished.pipelines.get_mut(&101) {
+    if let Some(p) = std::sync::Arc::make_mut(&mut finished.pipelines).get_mut(&101) {
         p.status = GlStatus::Success;
     }
     vec![base, deploys, running, pushed, finished]

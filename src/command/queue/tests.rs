@@ -484,8 +484,14 @@ fn revalidation_marks_stale_and_back() {
         .id();
     q.approve(a, now()).unwrap();
     let mut newer = s.clone();
-    newer.jobs.get_mut(&100).unwrap()[0].status = GlStatus::Running;
-    newer.pipelines.get_mut(&101).unwrap().status = GlStatus::Success;
+    std::sync::Arc::make_mut(&mut newer.jobs)
+        .get_mut(&100)
+        .unwrap()[0]
+        .status = GlStatus::Running;
+    std::sync::Arc::make_mut(&mut newer.pipelines)
+        .get_mut(&101)
+        .unwrap()
+        .status = GlStatus::Success;
     q.revalidate(&newer, now());
     assert_eq!(q.get(a).unwrap().status, Status::Stale);
     assert_eq!(

@@ -44,7 +44,7 @@ impl<'a> Directory<'a> {
             people: people.iter().map(|(k, v)| (k.to_lowercase(), v)).collect(),
             members_known: !snap.members.is_empty(),
         };
-        for m in &snap.members {
+        for m in snap.members.iter() {
             d.members.insert(m.username.to_lowercase(), m);
             if let Some(e) = m.email.as_deref().filter(|e| !e.is_empty()) {
                 d.emails.insert(e.to_lowercase(), m.username.clone());

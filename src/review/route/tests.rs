@@ -26,8 +26,8 @@ fn mr(iid: u64, author: &str, reviewers: &[&str]) -> MergeRequest {
         project_id: 1,
         title: format!("MR {iid}"),
         state: MrState::Opened,
-        author: Some(user(author)),
-        reviewers: reviewers.iter().map(|r| user(r)).collect(),
+        author: Some(user(author).into()),
+        reviewers: reviewers.iter().map(|r| user(r).into()).collect(),
         ..Default::default()
     }
 }
@@ -118,22 +118,23 @@ fn build(c: &Case) -> Built {
                 access_level: *level,
                 ..Default::default()
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
         ..Default::default()
     };
-    snap.mrs.insert(1, mr(1, c.author, c.reviewers));
-    snap.diffs
-        .insert(1, c.files.iter().map(|f| diff(f)).collect());
+    std::sync::Arc::make_mut(&mut snap.mrs).insert(1, (mr(1, c.author, c.reviewers)).into());
+    std::sync::Arc::make_mut(&mut snap.diffs).insert(1, c.files.iter().map(|f| diff(f)).collect());
     // Other open MRs give the load.
     let mut next = 100;
     for (u, n) in c.load {
         for _ in 0..*n {
-            snap.mrs.insert(next, mr(next, "someone", &[u]));
+            std::sync::Arc::make_mut(&mut snap.mrs)
+                .insert(next, (mr(next, "someone", &[u])).into());
             next += 1;
         }
     }
     if !c.approved.is_empty() {
-        snap.approvals.insert(
+        std::sync::Arc::make_mut(&mut snap.approvals).insert(
             1,
             Approvals {
                 iid: 1,

@@ -31,8 +31,8 @@ fn healthy(iid: u64) -> MergeRequest {
         updated_at: days_ago(1),
         source_branch: format!("feature-{iid}"),
         target_branch: "main".into(),
-        author: Some(user("alice")),
-        reviewers: vec![user("bob")],
+        author: Some(user("alice").into()),
+        reviewers: vec![user("bob").into()],
         sha: Some(format!("sha{iid}")),
         detailed_merge_status: Some(DetailedMergeStatus::Mergeable),
         has_conflicts: Some(false),
@@ -51,7 +51,7 @@ fn snapshot(mrs: Vec<MergeRequest>) -> ProjectSnapshot {
         ..Default::default()
     };
     for m in mrs {
-        s.mrs.insert(m.iid, m);
+        std::sync::Arc::make_mut(&mut s.mrs).insert(m.iid, m.into());
     }
     s
 }
@@ -80,9 +80,9 @@ fn healthy_mr_has_no_signals() {
 #[test]
 fn failing_pipeline_names_blocking_jobs_only() {
     let mut mr = healthy(5);
-    mr.head_pipeline = Some(pipeline(900, "failed", "feature-5"));
+    mr.head_pipeline = Some(Box::new(pipeline(900, "failed", "feature-5")));
     let mut snap = snapshot(vec![mr]);
-    snap.jobs.insert(
+    std::sync::Arc::make_mut(&mut snap.jobs).insert(
         900,
         vec![
             job(1, "rspec 1/2", "failed", false, 900),
@@ -107,7 +107,7 @@ fn failing_pipeline_names_blocking_jobs_only() {
     mr.head_pipeline = None;
     let mut snap = snapshot(vec![mr]);
     for (id, status) in [(10, "success"), (11, "failed")] {
-        snap.pipelines
+        std::sync::Arc::make_mut(&mut snap.pipelines)
             .insert(id, pipeline(id, status, "refs/merge-requests/5/head"));
     }
     let s = triage(&snap.mrs[&5], &snap, now(), &TriageConfig::default());
@@ -133,7 +133,7 @@ fn conflicts_rebase_threads_and_approvals() {
     c.detailed_merge_status = Some(DetailedMergeStatus::NotApproved);
     let d = healthy(4);
     let mut snap = snapshot(vec![a, b, c, d]);
-    snap.approvals.insert(
+    std::sync::Arc::make_mut(&mut snap.approvals).insert(
         4,
         Approvals {
             iid: 4,
@@ -205,7 +205,7 @@ fn huge_churn_from_diffs_or_changes_count() {
     let big: String = (0..700).map(|i| format!("+line {i}\n")).collect::<String>()
         + &(0..400).map(|i| format!("-old {i}\n")).collect::<String>();
     let mut snap = snapshot(vec![healthy(1), healthy(2), healthy(3)]);
-    snap.diffs.insert(
+    std::sync::Arc::make_mut(&mut snap.diffs).insert(
         1,
         vec![
             MrDiff {
@@ -222,8 +222,16 @@ fn huge_churn_from_diffs_or_changes_count() {
             },
         ],
     );
-    snap.mrs.get_mut(&2).unwrap().changes_count = Some("1000+".into());
-    snap.mrs.get_mut(&3).unwrap().changes_count = Some("12".into());
+    std::sync::Arc::make_mut(&mut snap.mrs)
+        .get_mut(&2)
+        .map(std::sync::Arc::make_mut)
+        .unwrap()
+        .changes_count = Some("1000+".into());
+    std::sync::Arc::make_mut(&mut snap.mrs)
+        .get_mut(&3)
+        .map(std::sync::Arc::make_mut)
+        .unwrap()
+        .changes_count = Some("12".into());
     let t = |iid| triage(&snap.mrs[&iid], &snap, now(), &TriageConfig::default());
     assert_eq!(
         t(1),
