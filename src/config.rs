@@ -1283,6 +1283,47 @@ mod tests {
     }
 
     #[test]
+    fn instances_resolve_with_their_own_tokens_and_say_what_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        let text = "[gitlab]\nurl = \"https://gitlab.example\"\ngroups = [\"platform\"]\n\n[[instances]]\nname = \"corp\"\nurl = \"https://git.corp.example:8443\"\ntoken = \"glpat-corp-token-0123\"\nread_only = true\nprojects = [\"infra/tf\"]\n";
+        std::fs::write(&p, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let s =
+            Settings::load_with(&global_with(&p), env(&[("GITLAB_TOKEN", "glpat-first")])).unwrap();
+        assert!(s.watches_many());
+        let inst = s.instances().unwrap();
+        assert_eq!(inst.len(), 2);
+        assert_eq!(inst[0].name, "gitlab.example");
+        assert_eq!(inst[0].groups, ["platform"]);
+        assert_eq!(inst[1].name, "corp");
+        assert_eq!(inst[1].projects, ["infra/tf"]);
+        assert!(inst[1].client.read_only && !inst[0].client.read_only);
+        assert_eq!(inst[1].client.base_url, "https://git.corp.example:8443");
+        assert_eq!(
+            host_of("https://git.corp.example:8443/"),
+            "git.corp.example:8443"
+        );
+        // A token variable that is not set is named.
+        let text = text.replace(
+            "token = \"glpat-corp-token-0123\"",
+            "token_env = \"GITAIOPS_TEST_UNSET_TOKEN_VAR\"",
+        );
+        std::fs::write(&p, text).unwrap();
+        let s =
+            Settings::load_with(&global_with(&p), env(&[("GITLAB_TOKEN", "glpat-first")])).unwrap();
+        let e = s.instances().err().unwrap().to_string();
+        assert!(
+            e.contains("corp") && e.contains("GITAIOPS_TEST_UNSET_TOKEN_VAR"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn missing_file_gives_defaults_and_is_not_created() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("sub/config.toml");

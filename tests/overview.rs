@@ -3,7 +3,6 @@
 
 // Runs against the embedded simulator (the default `sim` feature).
 #![cfg(feature = "sim")]
-
 // Test code: a failed setup step should stop with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

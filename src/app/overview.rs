@@ -33,8 +33,11 @@ pub fn on_event(state: &mut AppState, ev: OverviewEvent) {
             state.overview.users.insert(instance, username);
         }
         OverviewEvent::Rows { instance, rows } => {
-            // The selection stays on its project when rows move.
-            let selected = selected_row(state).map(|r| (r.instance, r.path.clone()));
+            // The selection stays on its project when rows move; before any row, it starts on
+            // the project on screen.
+            let selected = selected_row(state)
+                .map(|r| (r.instance, r.path.clone()))
+                .or_else(|| Some((state.settings.instance, state.settings.project.clone())));
             state.overview.rows.retain(|r| r.instance != instance);
             for r in &rows {
                 let w = Watched {
@@ -52,7 +55,7 @@ pub fn on_event(state: &mut AppState, ev: OverviewEvent) {
                     .overview
                     .rows
                     .iter()
-                    .position(|r| r.instance == i && r.path == p)
+                    .position(|r| r.instance == i && r.path.eq_ignore_ascii_case(&p))
             {
                 v.selected = at;
             }

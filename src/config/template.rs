@@ -28,6 +28,9 @@ pub const DEFAULT_CONFIG: &str = r#"# gitaiops configuration. Every setting is s
 # ca_file = "/etc/ssl/private-ca.pem"
 # Projects to watch, full paths; the first is the default for headless commands
 # projects = ["group/app"]
+# Groups to watch: every active, non-archived project of each (flag --group); their MRs cost
+# one request per refresh
+# groups = ["platform"]
 # Refresh period in seconds (2-3600)
 # refresh_secs = 12
 # Whole-request timeout in seconds
@@ -116,6 +119,17 @@ pub const DEFAULT_CONFIG: &str = r#"# gitaiops configuration. Every setting is s
 [audit]
 # Audit log path (default: audit.jsonl in the XDG state dir)
 # path = "~/.local/state/gitaiops/audit.jsonl"
+
+# More GitLab instances, each with its own token and projects or groups; the overview shows
+# them all. Repeat the block for each.
+# [[instances]]
+# name = "corp"
+# url = "https://git.corp.example"
+# token_env = "CORP_GITLAB_TOKEN"      # or token_cmd = "pass show corp-gitlab", or token = "..."
+# ca_file = "/etc/ssl/corp-ca.pem"
+# read_only = true
+# projects = ["infra/terraform"]
+# groups = ["sre"]
 "#;
 
 /// The template with the token line filled in, when asked for.
@@ -178,7 +192,8 @@ mod tests {
 
     /// The template with every `# key = value` line uncommented.
     fn uncommented() -> String {
-        let re = regex::Regex::new(r"^# ([a-z_]+ = .*)$").unwrap();
+        // Keys, and the `[[instances]]` header of the commented example block.
+        let re = regex::Regex::new(r"^# ([a-z_]+ = .*|\[\[[a-z]+\]\])$").unwrap();
         DEFAULT_CONFIG
             .lines()
             .map(|l| match re.captures(l) {
