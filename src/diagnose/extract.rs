@@ -323,9 +323,10 @@ impl Hit {
     }
 }
 
-/// Hit texts are kept up to this many bytes (a prefix is still verbatim; quotes are cut at 300):
-/// a huge log with many matching long lines must not hold them all whole.
-const HIT_TEXT_MAX: usize = 1024;
+/// Hit texts are kept up to this many bytes: a prefix is still verbatim, and quotes are cut at
+/// 300. A huge log with many matching long lines must not hold them all whole (a 200 MB trace
+/// with ~100,000 generic `error` lines held ~90 MB of hit text at 1 KiB).
+const HIT_TEXT_MAX: usize = 400;
 
 /// Everything extracted from a log.
 #[derive(Debug, Clone, Default)]
@@ -402,14 +403,83 @@ fn prefix_at_char_boundary(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Lines from which the extraction runs in two halves on two threads (about 10 MB of typical
+/// trace); below it a thread costs more than it saves.
+pub(crate) const PARALLEL_LINES: usize = 100_000;
+
 /// Runs every rule over every line of the log.
 pub fn extract(log: &LogIndex) -> Extraction {
+    let n = log.line_count();
+    let mut hits = if n < PARALLEL_LINES {
+        extract_lines(log, 0..n, Some(false)).hits
+    } else {
+        let mid = n / 2;
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| extract_lines(log, mid..n, None));
+            let first = extract_lines(log, 0..mid, Some(false));
+            (first, second.join())
+        });
+        // A half that panicked is run again here rather than lost.
+        let second = second.unwrap_or_else(|_| extract_lines(log, mid..n, None));
+        join_halves(first, second)
+    };
+    finish(&mut hits);
+    Extraction {
+        hits,
+        line_count: n,
+    }
+}
+
+/// [`extract`] in one pass on one thread, whatever the size (tests compare the two).
+#[cfg(test)]
+pub(crate) fn extract_one_pass(log: &LogIndex) -> Extraction {
+    let mut hits = extract_lines(log, 0..log.line_count(), Some(false)).hits;
+    finish(&mut hits);
+    Extraction {
+        hits,
+        line_count: log.line_count(),
+    }
+}
+
+/// The hits of a run of lines, and the echo state it ends in.
+struct Part {
+    hits: Vec<Hit>,
+    /// Whether the run ends inside a `##[group]Run` echo.
+    ends_in_echo: bool,
+    /// Hits (a prefix of `hits`) on lines before the run's first group marker, kept whatever
+    /// the echo state the run starts in: which of them stand is decided by the preceding run.
+    undecided: usize,
+}
+
+/// The second half's undecided hits, filtered with the first half's final echo state: exactly
+/// what one pass over both would have kept.
+fn join_halves(first: Part, second: Part) -> Vec<Hit> {
+    let mut hits = first.hits;
+    hits.reserve(second.hits.len());
+    let mut rest = second.hits.into_iter();
+    for h in rest.by_ref().take(second.undecided) {
+        if !first.ends_in_echo || h.role == Role::Step {
+            hits.push(h);
+        }
+    }
+    hits.extend(rest);
+    hits
+}
+
+/// Runs every rule over `lines`. `echo_at_start` is the `##[group]Run` echo state before the
+/// first line, `None` when not known yet (a second half, run beside the first).
+fn extract_lines(
+    log: &LogIndex,
+    lines: std::ops::Range<usize>,
+    echo_at_start: Option<bool>,
+) -> Part {
     let set = &*SET;
     let mut hits = Vec::new();
     // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
     // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
-    let mut in_echo = false;
-    for i in 0..log.line_count() {
+    let mut in_echo = echo_at_start;
+    let mut undecided = 0;
+    for i in lines {
         let plain = log.plain_cow(i);
         let body = strip_ci_timestamp(&plain);
         if body.trim().is_empty() {
@@ -417,11 +487,13 @@ pub fn extract(log: &LogIndex) -> Extraction {
         }
         let group_run = body.starts_with("##[group]Run ");
         if group_run {
-            in_echo = true;
+            in_echo = Some(true);
         } else if body.starts_with("##[endgroup]") {
-            in_echo = false;
+            in_echo = Some(false);
         }
-        let echo = in_echo || body.starts_with("$ ") || body.starts_with("[command]");
+        // An unknown state counts as "not an echo" here; those hits are filtered when the
+        // state is known (`join_halves`).
+        let echo = in_echo == Some(true) || body.starts_with("$ ") || body.starts_with("[command]");
         let clean = clean_caret(body);
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
         // Most lines match nothing: the allocation-free test first.
@@ -481,15 +553,27 @@ pub fn extract(log: &LogIndex) -> Extraction {
                 exit_code,
                 name,
             });
+            if in_echo.is_none() {
+                undecided = hits.len();
+            }
         }
     }
+    Part {
+        hits,
+        ends_in_echo: in_echo == Some(true),
+        undecided,
+    }
+}
+
+/// What needs every hit at once, after the per-line pass.
+fn finish(hits: &mut Vec<Hit>) {
     // pytest's FAILURES section headers name the tests only when the short summary does not
     // (`-rs`, `-rN`): with `FAILED path::test` lines they would only repeat them, shorter.
     if hits.iter().any(|h| h.rule == "pytest_failed") {
         hits.retain(|h| h.rule != "pytest_section");
     }
     // A Python exception's category depends on its type.
-    for h in &mut hits {
+    for h in hits.iter_mut() {
         if h.rule == "py_exception" {
             h.category = h.name.as_deref().and_then(python_exception_category);
             // An uncaught exception ending a traceback (column 0) crashed the program; one
@@ -507,10 +591,6 @@ pub fn extract(log: &LogIndex) -> Extraction {
                 }
             }
         }
-    }
-    Extraction {
-        hits,
-        line_count: log.line_count(),
     }
 }
 

@@ -586,3 +586,25 @@ fn big_log_scans_secrets_beside_the_extraction() {
     assert!(!d.secrets.is_empty());
     assert_eq!(d.secrets, crate::diagnose::secrets::scan(&ix));
 }
+
+/// The big-log path (two extraction halves on two threads) gives the hits one pass gives,
+/// including the `##[group]Run` echo state carried across the split.
+#[test]
+fn split_extraction_matches_one_pass() {
+    let mut log = String::new();
+    for i in 0..extract::PARALLEL_LINES + 10 {
+        // A GitHub echo group open across the middle: its lines are not causes.
+        if i == extract::PARALLEL_LINES / 2 - 3 {
+            log.push_str("##[group]Run make test\n");
+        }
+        if i == extract::PARALLEL_LINES / 2 + 3 {
+            log.push_str("##[endgroup]\n");
+        }
+        log.push_str(&format!("error: step {i} failed\n"));
+    }
+    let ix = LogIndex::parse(Arc::new(log.into_bytes()));
+    let split = extract::extract(&ix);
+    let one = extract::extract_one_pass(&ix);
+    assert_eq!(split.hits, one.hits);
+    assert!(split.hits.len() > 1000);
+}
