@@ -105,7 +105,8 @@ static RULES: &[Rule] = &[
     r("tool_config_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"ESLint couldn't find (an eslint\.config|a configuration file)|does not contain this feature: |none of the selected packages contains these features|Package `[^`]+` does not have (the )?feature"),
     // A required environment variable the job does not define, as programs and build scripts
     // report it (Rust's `env::var` error is `NotPresent`): the job's variables, not the code.
-    r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"\b[A-Z][A-Z0-9_]{2,} (must be set|is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
+    // `X is not set` only as the line's own message: test runners print it as a skip reason.
+    r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"\b[A-Z][A-Z0-9_]{2,} must be set\b|^((?i:error): )?[A-Z][A-Z0-9_]{2,} (is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
     r("git_push_refused", Cause, Cat::Is(C::PermissionOrSecret), 7, r"! \[remote rejected\] .*\((pre-receive hook declined|protected branch hook declined|permission denied)\)|You are not allowed to push code to protected branches|GH006: Protected branch update failed"),
