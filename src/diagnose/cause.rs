@@ -93,6 +93,8 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
                 || t.contains("missing go.sum entry")
         }
         "rustc_error" => t.contains("error[E0432]") || t.contains("error[E0433]"),
+        // A crate that an earlier fetch should have put in the cache (`--offline` builds).
+        "cargo_resolve" => t.contains("no matching package named"),
         "cc_error" => t.contains("No such file or directory"),
         "linker" => t.contains("cannot find -l") || t.contains("unable to find library"),
         _ => false,

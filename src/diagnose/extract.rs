@@ -97,12 +97,19 @@ static RULES: &[Rule] = &[
     // --- permissions and secrets
     r("dubious_ownership", Cause, Cat::Is(C::PermissionOrSecret), 9, r"detected dubious ownership in repository"),
     r("http_403", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Resource not accessible by integration|\(HTTP 40[13]\)|\b40[13] Forbidden\b|returned error: 40[13]\b|\b401 Unauthorized\b|Bad credentials|remote: Permission to .* denied|denied: requested access to the resource is denied|unauthorized: (authentication required|incorrect username or password)|HTTP Basic: Access denied|Authentication failed for|could not read Username for"),
+    // An HTTP client's report of a 401/403 answer (Python urllib and requests, npm): the
+    // request's credentials, whatever the tool.
+    r("http_auth_status", Cause, Cat::Is(C::PermissionOrSecret), 8, r"HTTP Error 40[13]: (Unauthorized|Forbidden)|\b40[13] Client Error: (Unauthorized|Forbidden)|npm (ERR!|error) code (ENEEDAUTH|E401|E403)\b|This command requires you to be logged in"),
     r("secret_missing", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Input required and not supplied: \S*(token|key|secret|password)|(token|secret|api[_ -]?key|password)\S* (is )?(not set|missing|empty|undefined)\b|No valid credential sources found|InvalidClientTokenId|ExpiredToken|AccessDenied(Exception)?\b|UnauthorizedOperation|invalid (api )?(token|credentials)"),
     r("permission_denied", Cause, Cat::Is(C::PermissionOrSecret), 6, r"(?i)\bpermission denied\b|\bEACCES\b|Operation not permitted"),
     // --- CI configuration
     // A tool that found no configuration or was asked for something the project does not
     // define: the job's setup, not the code.
     r("tool_config_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"ESLint couldn't find (an eslint\.config|a configuration file)|does not contain this feature: |none of the selected packages contains these features|Package `[^`]+` does not have (the )?feature"),
+    // A required environment variable the job does not define, as programs and build scripts
+    // report it (Rust's `env::var` error is `NotPresent`): the job's variables, not the code.
+    // `X is not set` only as the line's own message: test runners print it as a skip reason.
+    r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"\b[A-Z][A-Z0-9_]{2,} must be set\b|^((?i:error): )?[A-Z][A-Z0-9_]{2,} (is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
     r("git_push_refused", Cause, Cat::Is(C::PermissionOrSecret), 7, r"! \[remote rejected\] .*\((pre-receive hook declined|protected branch hook declined|permission denied)\)|You are not allowed to push code to protected branches|GH006: Protected branch update failed"),
@@ -123,6 +130,9 @@ static RULES: &[Rule] = &[
     // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go and npm print
     // them: the request never got an answer.
     r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname"),
+    // Go's resolver error when a tool wraps the line after `lookup` (terraform's error blocks):
+    // the DNS server and port are still on the line.
+    r("dns_no_such_host", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bon \[?[0-9a-f.:]+\]?:53: no such host"),
     // Certificate trust failures as curl/OpenSSL, Python, Go and node print them: the server's
     // certificate or the runner's CA bundle, outside the code.
     r("tls_trust", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"SSL certificate problem: |CERTIFICATE_VERIFY_FAILED|certificate verify failed|x509: certificate (signed by unknown authority|has expired|is valid for)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|unable to get local issuer certificate"),
@@ -150,6 +160,8 @@ static RULES: &[Rule] = &[
     // missing package. Dotted names (`app.models`) stay with the weaker rule: those are often
     // the project's own modules.
     r("py_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^(E\s+)?ModuleNotFoundError: No module named '\w+'\s*$"),
+    // Two modules importing each other: the code's structure, not a missing package.
+    r("circular_import", Cause, Cat::Is(C::Other), 6, r"partially initialized module .*\(most likely due to a circular import\)"),
     r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|Cannot find module '[^.']|Error: Cannot find package"),
     r("provider_install", Cause, Cat::Is(C::DependencyInstall), 7, r"Failed to query available provider packages|Failed to install provider|Incompatible provider version"),
     // --- compilers
@@ -206,6 +218,8 @@ static RULES: &[Rule] = &[
     r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?(?P<n2>\w+(Error|Exception))\s*$"),
     r("js_uncaught", Cause, Cat::Is(C::Other), 4, r"^(?:Uncaught )?(TypeError|ReferenceError|RangeError|URIError): \S"),
     r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b"),
+    // Unbounded recursion: the thread's stack overflows and the process aborts.
+    r("stack_overflow", Cause, Cat::Is(C::TestAssertion), 5, r"thread '[^']+'(?: \(\d+\))? has overflowed its stack|fatal runtime error: stack overflow|java\.lang\.StackOverflowError"),
     r("unittest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^(FAIL|ERROR): (?P<n>\w+) \((?P<t>[\w.]+)\)"),
     r("unittest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^FAILED \((failures|errors)=\d+|^\d+ tests? failed:?\s*$|^=== \d+ tests? failed"),
     r("coverage_gate", Cause, Cat::Is(C::TestAssertion), 6, r"Required test coverage of [\d.]+% not reached|Coverage failure: total of [\d.]+ is less than fail-under|coverage threshold for \w+ \([\d.]+%\) not met|Coverage for \w+ \([\d.]+%\) does not meet .*threshold"),
@@ -380,9 +394,10 @@ impl Hit {
     }
 }
 
-/// Hit texts are kept up to this many bytes (a prefix is still verbatim; quotes are cut at 300):
-/// a huge log with many matching long lines must not hold them all whole.
-const HIT_TEXT_MAX: usize = 1024;
+/// Hit texts are kept up to this many bytes: a prefix is still verbatim, and quotes are cut at
+/// 300. A huge log with many matching long lines must not hold them all whole (a 200 MB trace
+/// with ~100,000 generic `error` lines held ~90 MB of hit text at 1 KiB).
+const HIT_TEXT_MAX: usize = 400;
 
 /// Everything extracted from a log.
 #[derive(Debug, Clone, Default)]
@@ -459,16 +474,85 @@ fn prefix_at_char_boundary(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Lines from which the extraction runs in two halves on two threads (about 10 MB of typical
+/// trace); below it a thread costs more than it saves.
+pub(crate) const PARALLEL_LINES: usize = 100_000;
+
 /// Runs every rule over every line of the log.
 pub fn extract(log: &LogIndex) -> Extraction {
+    let n = log.line_count();
+    let mut hits = if n < PARALLEL_LINES {
+        extract_lines(log, 0..n, Some(false)).hits
+    } else {
+        let mid = n / 2;
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| extract_lines(log, mid..n, None));
+            let first = extract_lines(log, 0..mid, Some(false));
+            (first, second.join())
+        });
+        // A half that panicked is run again here rather than lost.
+        let second = second.unwrap_or_else(|_| extract_lines(log, mid..n, None));
+        join_halves(first, second)
+    };
+    finish(&mut hits);
+    Extraction {
+        hits,
+        line_count: n,
+    }
+}
+
+/// [`extract`] in one pass on one thread, whatever the size (tests compare the two).
+#[cfg(test)]
+pub(crate) fn extract_one_pass(log: &LogIndex) -> Extraction {
+    let mut hits = extract_lines(log, 0..log.line_count(), Some(false)).hits;
+    finish(&mut hits);
+    Extraction {
+        hits,
+        line_count: log.line_count(),
+    }
+}
+
+/// The hits of a run of lines, and the echo state it ends in.
+struct Part {
+    hits: Vec<Hit>,
+    /// Whether the run ends inside a `##[group]Run` echo.
+    ends_in_echo: bool,
+    /// Hits (a prefix of `hits`) on lines before the run's first group marker, kept whatever
+    /// the echo state the run starts in: which of them stand is decided by the preceding run.
+    undecided: usize,
+}
+
+/// The second half's undecided hits, filtered with the first half's final echo state: exactly
+/// what one pass over both would have kept.
+fn join_halves(first: Part, second: Part) -> Vec<Hit> {
+    let mut hits = first.hits;
+    hits.reserve(second.hits.len());
+    let mut rest = second.hits.into_iter();
+    for h in rest.by_ref().take(second.undecided) {
+        if !first.ends_in_echo || h.role == Role::Step {
+            hits.push(h);
+        }
+    }
+    hits.extend(rest);
+    hits
+}
+
+/// Runs every rule over `lines`. `echo_at_start` is the `##[group]Run` echo state before the
+/// first line, `None` when not known yet (a second half, run beside the first).
+fn extract_lines(
+    log: &LogIndex,
+    lines: std::ops::Range<usize>,
+    echo_at_start: Option<bool>,
+) -> Part {
     let set = &*SET;
     let mut cache = spare_cache::take(set);
     let mut matched = PatternSet::new(set.pattern_len());
     let mut hits = Vec::new();
     // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
     // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
-    let mut in_echo = false;
-    for i in 0..log.line_count() {
+    let mut in_echo = echo_at_start;
+    let mut undecided = 0;
+    for i in lines {
         let plain = log.plain_cow(i);
         let body = strip_ci_timestamp(&plain);
         if body.trim().is_empty() {
@@ -476,11 +560,13 @@ pub fn extract(log: &LogIndex) -> Extraction {
         }
         let group_run = body.starts_with("##[group]Run ");
         if group_run {
-            in_echo = true;
+            in_echo = Some(true);
         } else if body.starts_with("##[endgroup]") {
-            in_echo = false;
+            in_echo = Some(false);
         }
-        let echo = in_echo || body.starts_with("$ ") || body.starts_with("[command]");
+        // An unknown state counts as "not an echo" here; those hits are filtered when the
+        // state is known (`join_halves`).
+        let echo = in_echo == Some(true) || body.starts_with("$ ") || body.starts_with("[command]");
         let clean = clean_caret(body);
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
         // Most lines match nothing: the allocation-free test first.
@@ -541,16 +627,28 @@ pub fn extract(log: &LogIndex) -> Extraction {
                 exit_code,
                 name,
             });
+            if in_echo.is_none() {
+                undecided = hits.len();
+            }
         }
     }
     spare_cache::give_back(cache);
+    Part {
+        hits,
+        ends_in_echo: in_echo == Some(true),
+        undecided,
+    }
+}
+
+/// What needs every hit at once, after the per-line pass.
+fn finish(hits: &mut Vec<Hit>) {
     // pytest's FAILURES section headers name the tests only when the short summary does not
     // (`-rs`, `-rN`): with `FAILED path::test` lines they would only repeat them, shorter.
     if hits.iter().any(|h| h.rule == "pytest_failed") {
         hits.retain(|h| h.rule != "pytest_section");
     }
     // A Python exception's category depends on its type.
-    for h in &mut hits {
+    for h in hits.iter_mut() {
         if h.rule == "py_exception" {
             h.category = h.name.as_deref().and_then(python_exception_category);
             // An uncaught exception ending a traceback (column 0) crashed the program; one
@@ -568,10 +666,6 @@ pub fn extract(log: &LogIndex) -> Extraction {
                 }
             }
         }
-    }
-    Extraction {
-        hits,
-        line_count: log.line_count(),
     }
 }
 

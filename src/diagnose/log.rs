@@ -339,8 +339,13 @@ fn is_plain_text(b: &[u8]) -> bool {
         }
         prev = c;
     }
-    memmem::find(b, b"section_").is_none()
+    SECTION_FINDER.find(b).is_none()
 }
+
+/// Built once: `memmem::find` builds a searcher per call, which showed in profiles of the
+/// per-line passes over a big trace.
+static SECTION_FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(b"section_"));
 
 // ---------------------------------------------------------------------------------------------
 // Section markers
