@@ -181,8 +181,8 @@ impl Driver {
         self.audit.as_ref()
     }
 
-    /// What earlier sessions (or `apply`) executed on this instance in the last day: never run
-    /// again. Read once at start.
+    /// What earlier sessions (or `apply`) executed on the session's instances in the last day:
+    /// never run again. Read once at start.
     pub fn done_identities(&self) -> Result<Vec<(String, String)>, String> {
         let Some(log) = &self.audit else {
             return Ok(Vec::new());
@@ -191,11 +191,13 @@ impl Driver {
             .checked_sub(jiff::SignedDuration::from_hours(24))
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let records = audit::read_all(log.path()).map_err(|e| e.to_string())?;
-        Ok(audit::done_identities(
-            &records,
-            since,
-            self.client.origin(),
-        ))
+        // Every instance of the session: a switch to another one must not forget what was
+        // already done there.
+        let mut done = Vec::new();
+        for c in &self.clients {
+            done.extend(audit::done_identities(&records, since, c.origin()));
+        }
+        Ok(done)
     }
 
     /// Proposals earlier sessions left waiting on this instance and project (the last day).

@@ -308,7 +308,8 @@ impl GitlabClient {
             ("order_by", "last_activity_at".to_string()),
             ("per_page", "100".to_string()),
         ];
-        Ok(self.get_list("/projects", &q, Some(10)).await?.items)
+        // The 300 most recently active are enough to complete a name from.
+        Ok(self.get_list("/projects", &q, Some(3)).await?.items)
     }
 
     /// A group's projects, subgroups included, archived ones left out, the most recently

@@ -137,6 +137,8 @@ struct Overview {
     next_group_read: Instant,
     next_relist: Instant,
     last_sent: Option<Vec<ProjectSummary>>,
+    /// Problems already reported: a group that keeps failing is said once, not every refresh.
+    reported: HashSet<String>,
 }
 
 /// Starts the overview of one instance; it ends when `cancel` fires or the receiver is gone.
@@ -163,6 +165,7 @@ pub fn spawn(
             next_group_read: now,
             next_relist: now,
             last_sent: None,
+            reported: HashSet::new(),
         };
         tokio::select! {
             _ = cancel.cancelled() => {}
@@ -220,7 +223,12 @@ impl Overview {
         }
     }
 
-    async fn send(&self, ev: OverviewEvent) -> bool {
+    async fn send(&mut self, ev: OverviewEvent) -> bool {
+        if let OverviewEvent::Problem { message, .. } = &ev
+            && !self.reported.insert(message.clone())
+        {
+            return true;
+        }
         self.tx.send(ev).await.is_ok()
     }
 
