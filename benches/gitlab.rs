@@ -81,27 +81,15 @@ async fn overview_budget() {
         let named: Vec<String> = if as_group {
             Vec::new()
         } else {
-            let http = reqwest::Client::builder().no_proxy().build().unwrap();
-            let v: serde_json::Value = http
-                .get(format!(
-                    "{}/api/v4/groups/acme/projects?per_page=100",
-                    sim.base_url()
-                ))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            v.as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|p| p["path_with_namespace"].as_str().map(String::from))
+            let listed = client(&sim).group_projects("acme").await.unwrap();
+            listed
+                .items
+                .into_iter()
+                .map(|p| p.path_with_namespace)
                 .collect()
         };
         let spec = WatchSpec {
             instance: 0,
-            label: "sim".into(),
             projects: named,
             groups: if as_group {
                 vec!["acme".into()]

@@ -831,7 +831,7 @@ impl Settings {
         let first = self.client_config()?;
         let mut out = vec![InstanceSpec {
             name: host_of(&first.base_url),
-            client: first,
+            client: first.clone(),
             projects: clean(self.projects()),
             groups: clean(self.groups()),
         }];
@@ -852,23 +852,16 @@ impl Settings {
             {
                 bail!("{what}: {}", crate::net::userinfo_message(url));
             }
-            let token = instance_token(inst, &what)?;
-            let g = &self.file.gitlab;
+            // `[gitlab]`'s limits (timeouts, trace cap) with the instance's own address,
+            // token, CA and read-only switch; the session's read-only covers every instance.
             let client = ClientConfig {
                 base_url: url.to_string(),
-                token: Some(token),
+                token: Some(instance_token(inst, &what)?),
                 token_origin: format!("the token of {what}"),
-                max_trace_bytes: g
-                    .max_trace_mb
-                    .map(|mb| mb.clamp(1, 4096) * 1024 * 1024)
-                    .unwrap_or(crate::gitlab::client::DEFAULT_MAX_TRACE_BYTES),
                 ca_file: inst.ca_file.clone(),
-                request_timeout: Duration::from_secs(g.request_timeout_secs.unwrap_or(15).max(1)),
-                connect_timeout: Duration::from_secs(g.connect_timeout_secs.unwrap_or(5).max(1)),
-                // The session's read-only switch covers every instance.
                 read_only: read_only || inst.read_only,
                 no_proxy: crate::net::is_loopback_url(url),
-                ..ClientConfig::default()
+                ..first.clone()
             };
             let projects = clean(&inst.projects);
             let groups = clean(&inst.groups);

@@ -62,7 +62,6 @@ async fn rows(r: &mut Running, n: usize) -> Vec<ProjectSummary> {
 fn group(instance: usize, g: &str) -> WatchSpec {
     WatchSpec {
         instance,
-        label: format!("instance {instance}"),
         projects: Vec::new(),
         groups: vec![g.into()],
     }
@@ -105,7 +104,6 @@ async fn named_projects_and_an_unknown_one_each_get_a_row() {
     let s = sim(3, 42).await;
     let spec = WatchSpec {
         instance: 1,
-        label: "corp".into(),
         projects: vec!["acme/billing".into(), "acme/nope".into()],
         groups: Vec::new(),
     };

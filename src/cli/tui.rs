@@ -196,7 +196,6 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         .enumerate()
         .map(|(i, s)| WatchSpec {
             instance: i,
-            label: s.name.clone(),
             projects: s.projects.clone(),
             groups: s.groups.clone(),
         })
@@ -489,7 +488,6 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         // Several simulated projects: the whole `acme` group, as a group watch would.
         driver.start_overview(vec![WatchSpec {
             instance: 0,
-            label: sim.addr().to_string(),
             projects: Vec::new(),
             groups: vec!["acme".into()],
         }]);

@@ -15,8 +15,6 @@ use super::models::{Deployment, MergeRequest, MrState, Pipeline, Status};
 pub struct WatchSpec {
     /// Index of the instance in the session (its client).
     pub instance: usize,
-    /// How the instance is shown (`gitlab.com`, `corp`).
-    pub label: String,
     pub projects: Vec<String>,
     /// Group full paths: every non-archived project of the group (subgroups included) with
     /// activity in the last [`ACTIVE_WITHIN`].

@@ -115,6 +115,28 @@ impl Tracked {
         self.streak = 0;
         self.due = now;
     }
+
+    fn count_mrs(&mut self) {
+        let (open, waiting, ready) = self.mrs.counts();
+        self.row.open_mrs = open;
+        self.row.waiting_on_me = waiting;
+        self.row.ready = ready;
+    }
+}
+
+/// Every open MR on the first read, then what changed since `since` (merged and closed ones
+/// leave the open set).
+fn mr_query(since: Option<Timestamp>) -> MrQuery {
+    match since {
+        None => MrQuery {
+            max_pages: Some(10),
+            ..MrQuery::opened()
+        },
+        Some(t) => MrQuery {
+            max_pages: Some(5),
+            ..MrQuery::changed_since(t)
+        },
+    }
 }
 
 /// A watched group's MR reads: where the next delta starts.
@@ -348,17 +370,11 @@ impl Overview {
         for gi in 0..self.spec.groups.len() {
             let group = self.spec.groups[gi].clone();
             let since = self.group_mrs[gi].since;
-            let q = match since {
-                None => MrQuery {
-                    max_pages: Some(10),
-                    ..MrQuery::opened()
-                },
-                Some(t) => MrQuery {
-                    max_pages: Some(5),
-                    ..MrQuery::changed_since(t)
-                },
-            };
-            match self.client.group_merge_requests(&group, &q).await {
+            match self
+                .client
+                .group_merge_requests(&group, &mr_query(since))
+                .await
+            {
                 Ok(listed) => {
                     let start = self.window_start(listed.server_time);
                     let gm = &mut self.group_mrs[gi];
@@ -383,10 +399,7 @@ impl Overview {
                             changed |= t.mrs.apply(mr, me);
                         }
                         if changed || full {
-                            let (open, waiting, ready) = t.mrs.counts();
-                            t.row.open_mrs = open;
-                            t.row.waiting_on_me = waiting;
-                            t.row.ready = ready;
+                            t.count_mrs();
                         }
                         // A push to an MR moves it: its pipelines are worth a look now.
                         if changed && !full && touched.contains(&t.row.id) {
@@ -494,17 +507,7 @@ impl Overview {
         t.row.checked_at = listed.server_time.or(t.row.checked_at);
 
         if needs_mrs {
-            let q = match mrs_since {
-                None => MrQuery {
-                    max_pages: Some(10),
-                    ..MrQuery::opened()
-                },
-                Some(s) => MrQuery {
-                    max_pages: Some(5),
-                    ..MrQuery::changed_since(s)
-                },
-            };
-            let listed = self.client.merge_requests(id, &q).await?;
+            let listed = self.client.merge_requests(id, &mr_query(mrs_since)).await?;
             let start = self.window_start(listed.server_time);
             let t = &mut self.projects[i];
             if mrs_since.is_none() {
@@ -515,10 +518,7 @@ impl Overview {
                 changed |= t.mrs.apply(mr, me);
             }
             t.mrs_since = Some(start);
-            let (open, waiting, ready) = t.mrs.counts();
-            t.row.open_mrs = open;
-            t.row.waiting_on_me = waiting;
-            t.row.ready = ready;
+            t.count_mrs();
         }
 
         if self.projects[i].deploy_stale {
