@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${1:-200}
 runs=${2:-3}
-bin=target/release/gitaiops
+bin=${BIN:-target/release/gitaiops}
 shared=../shared
 [ -d "$shared" ] || shared=/work/shared
 unit="$shared/fixtures/gitlab/job_trace_runner13_cr.log"

@@ -13,7 +13,8 @@
 use std::borrow::Cow;
 use std::sync::{LazyLock, RwLock};
 
-use regex::{Captures, Regex, RegexSet, RegexSetBuilder};
+use regex::{Captures, Regex};
+use regex_automata::{Input, meta};
 
 /// Marker for values whose kind is only known from their key.
 pub const MARKER: &str = "[REDACTED]";
@@ -365,29 +366,100 @@ fn redact_configured(text: &str) -> Cow<'_, str> {
 
 /// Every rule as one set, with the rules' own (Unicode) semantics: a text none of them
 /// matches comes out of `redact` unchanged. `None` if the set outgrows the regex size limit;
-/// then every text is a candidate.
-static ANY_RULE: LazyLock<Option<RegexSet>> = LazyLock::new(|| {
-    RegexSetBuilder::new(RULES.iter().map(|r| r.re.as_str()))
+/// then every text is a candidate. A `meta::Regex` rather than a `regex::RegexSet`: the set
+/// keeps a lazy DFA cache per thread that ever used it for the life of the program (3 MiB
+/// after one background diagnosis in the TUI); here the cache belongs to a [`Screen`] and goes
+/// with it.
+static ANY_RULE: LazyLock<Option<meta::Regex>> = LazyLock::new(|| {
+    let config = meta::Config::new()
+        .nfa_size_limit(Some(10 << 20))
         // Room for the lazy DFA of all rules at once: when its cache thrashes, matching falls
         // back to a far slower engine.
-        .dfa_size_limit(64 << 20)
-        .build()
+        .hybrid_cache_capacity(64 << 20)
+        // Only "does any rule match": the whole match, no rule's own groups.
+        .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit);
+    let patterns: Vec<&str> = RULES.iter().map(|r| r.re.as_str()).collect();
+    meta::Builder::new()
+        .configure(config)
+        .build_many(&patterns)
         .ok()
 });
 
-/// `false` only when [`redact`] would return `text` unchanged (no rule matches it and it holds
-/// no configured secret). One pass of a lazy DFA instead of a search per rule: a caller that
-/// redacts every line of a big trace (the diagnosis's secrets scan) asks this first.
-pub fn may_redact(text: &str) -> bool {
-    if ANY_RULE.as_ref().is_none_or(|set| set.is_match(text)) {
-        return true;
+/// A screen for many texts in a row (the diagnosis's secrets scan of every line of a trace):
+/// one lazy DFA pass per text instead of a search per rule, with a cache that lives as long as
+/// the screen.
+pub struct Screen {
+    cache: Option<meta::Cache>,
+}
+
+impl Default for Screen {
+    fn default() -> Self {
+        Self::new()
     }
+}
+
+impl Screen {
+    pub fn new() -> Self {
+        Self {
+            cache: ANY_RULE.as_ref().map(|re| re.create_cache()),
+        }
+    }
+
+    /// Heap bytes of the lazy DFA cache.
+    pub fn memory_usage(&self) -> usize {
+        self.cache.as_ref().map_or(0, |c| c.memory_usage())
+    }
+
+    /// `false` only when [`redact`] would return `text` unchanged (no rule matches it and it
+    /// holds no configured secret).
+    pub fn may_redact(&mut self, text: &str) -> bool {
+        let rule_hit = match (ANY_RULE.as_ref(), self.cache.as_mut()) {
+            (Some(re), Some(cache)) => re
+                .search_with(cache, &Input::new(text).earliest(true))
+                .is_some(),
+            _ => true,
+        };
+        rule_hit || holds_configured(text)
+    }
+}
+
+fn holds_configured(text: &str) -> bool {
     let g = CONFIGURED.read().unwrap_or_else(|e| e.into_inner());
     g.iter().any(|s| text.contains(s.as_str()))
 }
 
+/// The one screen cache kept between calls of [`redact`]: taken for a call, put back after
+/// it; a concurrent call makes its own and drops it. A pool per thread (what `regex` keeps)
+/// would hold one cache per thread that ever redacted, for the life of the program.
+const KEEP_SCREEN_AT_MOST: usize = 1 << 20;
+
+static SPARE_SCREEN: std::sync::Mutex<Option<Screen>> = std::sync::Mutex::new(None);
+
+fn may_redact_shared(text: &str) -> bool {
+    let taken = SPARE_SCREEN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    let mut screen = taken.unwrap_or_default();
+    let hit = screen.may_redact(text);
+    // A cache that a big text grew goes with it.
+    if screen.memory_usage() <= KEEP_SCREEN_AT_MOST {
+        let mut slot = SPARE_SCREEN.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(screen);
+        }
+    }
+    hit
+}
+
 /// Replaces every secret in `text` by a `[REDACTED...]` marker.
 pub fn redact(text: &str) -> Cow<'_, str> {
+    // Nearly every text holds no secret: one pass of the screen instead of a search per rule.
+    // It also keeps the rules' own lazy DFA caches (one per rule per thread, kept for the life
+    // of the program by `regex`) to the threads that did see a candidate.
+    if !may_redact_shared(text) {
+        return Cow::Borrowed(text);
+    }
     let mut out: Cow<'_, str> = redact_configured(text);
     // A replacement can expose a match to a rule that already ran (a marker ends a word that
     // hid a token's start): run again until nothing changes, which makes redaction idempotent.
@@ -854,6 +926,8 @@ mod tests {
     /// and a text it clears comes back from `redact` unchanged.
     #[test]
     fn may_redact_screens_exactly() {
+        let mut screen = Screen::new();
+        let mut may_redact = |t: &str| screen.may_redact(t);
         for (text, _) in SECRETS {
             assert!(may_redact(text), "{text}");
         }

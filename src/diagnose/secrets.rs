@@ -34,6 +34,8 @@ pub fn scan(log: &LogIndex) -> Vec<SecretFinding> {
         |i| finder.find(log.raw(i)).is_some(),
         |i| log.plain_cow(i),
     );
+    // Its lazy DFA cache goes when the scan ends (a TUI diagnoses a log now and then).
+    let mut screen = crate::redact::Screen::new();
     for i in 0..log.line_count() {
         let plain = log.plain_cow(i);
         if crate::redact::in_ranges(&blocks, i) {
@@ -45,7 +47,7 @@ pub fn scan(log: &LogIndex) -> Vec<SecretFinding> {
         }
         // Nearly every line matches no rule: the one-pass screen saves the per-rule searches
         // (most of the scan's time on a big trace).
-        if !crate::redact::may_redact(&plain) {
+        if !screen.may_redact(&plain) {
             continue;
         }
         if let Cow::Owned(red) = crate::redact::redact(&plain) {
