@@ -102,6 +102,8 @@ pub struct UiSection {
     pub keymap: BTreeMap<String, String>,
     /// `y` copies through OSC 52 (default on); off for terminals that refuse or mangle it
     pub osc52: Option<bool>,
+    /// MR and pipeline ids are OSC 8 hyperlinks (default on, off under TERM=linux or dumb)
+    pub hyperlinks: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 //! `Effect`s and draws the state.
 
 pub mod activity;
+pub mod approvals;
 pub mod causes;
 pub mod commands;
 pub mod detail;
@@ -29,6 +30,7 @@ pub mod queue;
 pub mod state;
 pub mod symbols;
 pub mod text;
+pub mod threads;
 mod update;
 
 #[cfg(test)]

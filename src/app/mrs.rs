@@ -47,6 +47,42 @@ pub fn personal_flags(mr: &MergeRequest, snap: &ProjectSnapshot) -> Vec<&'static
     v
 }
 
+/// The first words of an MR's Signals cell, most pressing first: `draft`, `conflict`,
+/// `on author` (the next move is the author's: changes requested, a rebase, threads to
+/// answer; not said again after `draft` or `conflict`, which say it already, and the room is
+/// short), then [`personal_flags`], then its unresolved threads:
+/// the exact count once its detail was opened (the list carries no count), else `unresolved`
+/// when GitLab says threads block the merge.
+pub fn row_flags(mr: &MergeRequest, snap: &ProjectSnapshot) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    if mr.is_draft() {
+        v.push("draft".into());
+    }
+    if mr.conflicts() {
+        v.push("conflict".into());
+    }
+    if mr.waiting_on_author() && !mr.is_draft() && !mr.conflicts() {
+        v.push("on author".into());
+    }
+    v.extend(personal_flags(mr, snap).into_iter().map(String::from));
+    if let Some(t) = thread_flag(mr, snap) {
+        v.push(t);
+    }
+    v
+}
+
+/// `3 unresolved` when the MR's threads are known, `unresolved` when only the list's
+/// `blocking_discussions_resolved` (or the merge status) says some block the merge.
+pub fn thread_flag(mr: &MergeRequest, snap: &ProjectSnapshot) -> Option<String> {
+    match super::threads::unresolved_count(snap, mr.iid) {
+        Some(0) => None,
+        Some(n) => Some(format!("{n} unresolved")),
+        None => (mr.blocking_discussions_resolved == Some(false)
+            || mr.detailed_merge_status == Some(DetailedMergeStatus::DiscussionsNotResolved))
+        .then(|| "unresolved".to_string()),
+    }
+}
+
 impl MrSort {
     pub const ALL: [MrSort; 7] = [
         MrSort::Updated,
@@ -301,6 +337,37 @@ impl MrList {
 
 #[cfg(test)]
 mod tests {
+
+    /// Threads: the exact count once known, a flag from the list before; `on author` unless
+    /// a draft says it already.
+    #[test]
+    fn row_flags_count_threads_and_say_whose_move_it_is() {
+        use crate::gitlab::DetailedMergeStatus;
+        let mut snap = crate::testkit::snapshot();
+        let mut mr = (*snap.mrs[&2]).clone();
+        mr.reviewers.clear();
+        assert!(
+            !row_flags(&mr, &snap)
+                .iter()
+                .any(|f| f.contains("unresolved"))
+        );
+        mr.blocking_discussions_resolved = Some(false);
+        mr.detailed_merge_status = Some(DetailedMergeStatus::DiscussionsNotResolved);
+        assert_eq!(row_flags(&mr, &snap), ["on author", "unresolved"]);
+        std::sync::Arc::make_mut(&mut snap.discussions).insert(2, crate::testkit::discussions());
+        assert_eq!(row_flags(&mr, &snap), ["on author", "1 unresolved"]);
+        mr.draft = Some(true);
+        assert_eq!(row_flags(&mr, &snap), ["draft", "1 unresolved"]);
+        // Known and none open: nothing, whatever the (older) list said.
+        let mut done = crate::testkit::discussions();
+        for d in &mut done {
+            for n in &mut d.notes {
+                n.resolved = Some(n.resolvable);
+            }
+        }
+        std::sync::Arc::make_mut(&mut snap.discussions).insert(2, done);
+        assert_eq!(thread_flag(&mr, &snap), None);
+    }
 
     /// `ready` needs every condition; `review me` and `assigned me` follow the signed-in user.
     #[test]

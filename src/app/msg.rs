@@ -146,6 +146,11 @@ pub enum Effect {
     /// The job whose log is on screen (re-fetched while it runs), or none.
     WatchJobLog(Option<u64>),
     FetchMrDetail(u64),
+    /// The next page of an MR's changed files (the detail reached the last one loaded).
+    FetchMoreDiffs {
+        iid: u64,
+        page: u32,
+    },
     /// Fetch objects a command or a view refers to that the snapshot does not hold (and keep
     /// them), so nothing is called "not found" that GitLab has.
     Lookup(Vec<Target>),

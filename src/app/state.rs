@@ -226,6 +226,9 @@ pub struct AppState {
     /// Something visible may have changed since the last draw.
     pub dirty: bool,
     pub(super) sent_visible: Option<(Vec<u64>, Vec<u64>)>,
+    /// The page of changed files last asked for (MR iid, page): "loading more files…" until
+    /// the snapshot moves past it.
+    pub diff_requested: Option<(u64, u32)>,
     /// A poll error arrived since the last request report: the refresh it ended failed.
     pub(super) failed_since_requests: bool,
 }
@@ -248,6 +251,7 @@ impl AppState {
         };
         AppState {
             overview: Default::default(),
+            diff_requested: None,
             settings,
             keymap,
             planner,
@@ -387,9 +391,19 @@ impl AppState {
                 self.layout.view_cols().saturating_sub(2),
                 self.now,
                 self.settings.ascii,
+                self.diff_loading(iid),
             ),
             None => Vec::new(),
         }
+    }
+
+    /// The next page of MR `iid`'s changed files was asked for and has not arrived.
+    pub fn diff_loading(&self, iid: u64) -> bool {
+        let next = self
+            .snapshot
+            .as_deref()
+            .and_then(|s| detail::next_diff_page(s, iid));
+        matches!((self.diff_requested, next), (Some((i, p)), Some(n)) if i == iid && p == n)
     }
 
     pub fn log_view(&self) -> Option<&LogView> {

@@ -1211,6 +1211,78 @@ fn n_and_shift_n_move_between_the_files_of_a_diff() {
     assert!(matches!(s.view, View::Detail { iid: 1, scroll } if scroll == starts[0]));
 }
 
+/// Past the last file loaded, `n` asks for the next page of files (once per page on the way,
+/// again on purpose), the detail says it is loading, then how many are left once it came.
+#[test]
+fn n_past_the_last_loaded_file_loads_the_next_page() {
+    let mut s = state();
+    update(&mut s, Msg::Resize { w: 100, h: 30 });
+    let mut snap = testkit::snapshot();
+    std::sync::Arc::make_mut(&mut snap.diff_pages).insert(
+        1,
+        crate::gitlab::DiffPages {
+            next_page: Some(2),
+            total: Some(45),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(snap.clone()),
+        },
+    );
+    s.view = View::Detail { iid: 1, scroll: 0 };
+    let text = |s: &AppState| {
+        s.detail_lines(1)
+            .iter()
+            .map(|l| l.iter().map(|(t, _)| t.as_str()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(text(&s).contains("Changed files (3 of 45)"), "{}", text(&s));
+    assert!(text(&s).contains("42 more file(s): n or scrolling down loads them"));
+    let mut fx = Vec::new();
+    for _ in 0..6 {
+        fx.extend(key(&mut s, "n"));
+    }
+    let asked: Vec<_> = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::FetchMoreDiffs { iid: 1, page: 2 }))
+        .collect();
+    assert!(!asked.is_empty(), "{fx:?}");
+    assert!(text(&s).contains("loading more files…"));
+    // Scrolling at the end does not ask again for the page on its way.
+    let fx = key(&mut s, "G");
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::FetchMoreDiffs { .. })),
+        "{fx:?}"
+    );
+    // The page came: it is no longer loading, and page 3 is next.
+    std::sync::Arc::make_mut(&mut snap.diff_pages).insert(
+        1,
+        crate::gitlab::DiffPages {
+            next_page: Some(3),
+            total: Some(45),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Snapshot {
+            epoch: 0,
+            snapshot: Arc::new(snap),
+        },
+    );
+    assert!(!text(&s).contains("loading more files"));
+    let fx = key(&mut s, "G");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::FetchMoreDiffs { iid: 1, page: 3 })),
+        "{fx:?}"
+    );
+}
+
 /// The overview: rows of two instances sorted by attention, Enter switches to the selected
 /// project on its own instance (the driver gets the instance), `:project` completes from the
 /// rows and from memberships.

@@ -888,7 +888,7 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
         | Action::PageUp
         | Action::PageDown
         | Action::Top
-        | Action::Bottom => movement(state, action),
+        | Action::Bottom => movement(state, action, fx),
         Action::Open => open(state, fx),
         Action::Filter => match state.focus {
             Pane::Mrs | Pane::Pipelines => {
@@ -952,6 +952,13 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
             };
             match next.map(|i| i.min(max)).filter(|&i| i != at) {
                 Some(i) => state.view = View::Detail { iid, scroll: i },
+                // Past the last file loaded: the next page, when there is one (asked again
+                // on purpose: a page that failed to load is tried once more).
+                None if action == Action::DetailNextFile
+                    && load_more_diffs(state, iid, true, fx) =>
+                {
+                    notice(state, "loading more files…");
+                }
                 None if starts.is_empty() => notice(state, "no diff loaded for this MR"),
                 None => notice(state, "no more files that way"),
             }
@@ -999,7 +1006,24 @@ fn dispatch(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
     }
 }
 
-fn movement(state: &mut AppState, action: Action) {
+/// Asks for the next page of MR `iid`'s changed files, when there is one; `again`: even if
+/// that page was asked for already. Returns whether more files are to come.
+fn load_more_diffs(state: &mut AppState, iid: u64, again: bool, fx: &mut Vec<Effect>) -> bool {
+    let Some(page) = state
+        .snapshot
+        .as_deref()
+        .and_then(|s| super::detail::next_diff_page(s, iid))
+    else {
+        return false;
+    };
+    if again || state.diff_requested != Some((iid, page)) {
+        state.diff_requested = Some((iid, page));
+        fx.push(Effect::FetchMoreDiffs { iid, page });
+    }
+    true
+}
+
+fn movement(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
     let delta = |page: usize| -> isize {
         let page = page.max(1) as isize;
         match action {
@@ -1050,6 +1074,10 @@ fn movement(state: &mut AppState, action: Action) {
                     .clamp(0, max as isize) as usize,
             };
             state.view = View::Detail { iid, scroll: next };
+            // Scrolled to the end of what is loaded: the next page of files, once.
+            if next == max && matches!(action, Action::Down | Action::PageDown | Action::Bottom) {
+                load_more_diffs(state, iid, false, fx);
+            }
         }
         None => {
             let pane = state.focus;

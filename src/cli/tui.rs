@@ -254,6 +254,7 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         theme: theme_for(&settings.file.ui, settings.file.ui.ascii)?,
         fixed_now: None,
         osc52: settings.file.ui.osc52.unwrap_or(true),
+        hyperlinks: hyperlinks_on(settings.file.ui.hyperlinks),
         policy: crate::command::Policy::from_config(&settings.file.policy, global.read_only)
             .map_err(|e| anyhow::anyhow!("[policy]: {e}"))?,
     };
@@ -473,6 +474,7 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
             .as_ref()
             .and_then(|s| s.file.ui.osc52)
             .unwrap_or(true),
+        hyperlinks: hyperlinks_on(settings.as_ref().and_then(|s| s.file.ui.hyperlinks)),
     };
     let mut driver = Driver::new(DriverConfig {
         client: client.clone(),
@@ -515,4 +517,12 @@ fn theme_for(ui: &crate::config::UiSection, ascii: bool) -> anyhow::Result<Theme
         ui.skin.as_deref(),
         theme::depth_from_env(),
     )
+}
+
+/// `[ui] hyperlinks` when set, else on unless the terminal is known to show OSC 8 as
+/// garbage (the Linux console, dumb terminals).
+fn hyperlinks_on(configured: Option<bool>) -> bool {
+    configured.unwrap_or_else(|| {
+        !crate::tui::hyperlinks::term_breaks_osc8(std::env::var("TERM").ok().as_deref())
+    })
 }

@@ -111,6 +111,9 @@ pub const DEFAULT_CONFIG: &str = r#"# gitaiops configuration. Every setting is s
 # `y` copies the selected MR/pipeline/job address with OSC 52 (works over SSH; in tmux with
 # `set -g set-clipboard on`); false for terminals that refuse or show the sequence
 # osc52 = true
+# MR (!19) and pipeline (#4213) ids are clickable OSC 8 hyperlinks to their GitLab pages (only
+# http(s) addresses of the instance itself); default on, off when TERM is linux or dumb
+# hyperlinks = true
 
 # Key overrides: action = "keys" (see assets/keymap.toml for the actions and key specs)
 [ui.keymap]

@@ -335,6 +335,9 @@ impl Driver {
                 self.poll(PollCmd::WatchJobLog(job));
             }
             Effect::FetchMrDetail(iid) => self.poll(PollCmd::FetchMrDetail(iid)),
+            Effect::FetchMoreDiffs { iid, page } => {
+                self.poll(PollCmd::FetchMoreDiffs { iid, page })
+            }
             Effect::FetchMembers => self.poll(PollCmd::FetchMembers),
             Effect::Lookup(targets) => {
                 let wanted = targets

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use super::deploys::Deployments;
 use super::error::{GitlabError, Result, one_line};
 use super::models::{
-    Approvals, Bridge, Commit, Deployment, Job, Member, MergeRequest, MrDiff, Note, Pipeline,
-    Project, User, UserStatus,
+    ApprovalState, Approvals, Bridge, Commit, Deployment, Discussion, Job, Member, MergeRequest,
+    MrDiff, Note, Pipeline, Project, User, UserStatus,
 };
 use super::stats::RequestStats;
 use super::transport::{BodyLimit, Transport};
@@ -43,6 +43,50 @@ fn per_page_of(query: &[(&str, String)]) -> usize {
         .and_then(|(_, v)| v.parse::<usize>().ok())
         .unwrap_or(100)
         .clamp(1, 100)
+}
+
+/// Pages of an MR's discussions read when its detail opens.
+pub const DISCUSSION_PAGES: u32 = 5;
+
+/// What one page of an offset-paginated list says about the rest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageInfo {
+    /// The page after this one (`None`: this was the last).
+    pub next_page: Option<u32>,
+    /// Items in the whole list, from `X-Total`: GitLab leaves it out above 10,000 items.
+    pub total: Option<u64>,
+}
+
+impl PageInfo {
+    /// `X-Next-Page` (empty on the last page), else the `page` of `Link: rel="next"`; a next
+    /// page that does not move forward is no next page (a server must not loop us).
+    pub fn from_headers(headers: &HeaderMap, page: u32) -> PageInfo {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let from_link = || {
+            let link = next_link(headers)?;
+            let url = Url::parse(&link)
+                .or_else(|_| Url::parse("http://x/").and_then(|b| b.join(&link)))
+                .ok()?;
+            url.query_pairs()
+                .find(|(k, _)| k == "page")
+                .and_then(|(_, v)| v.parse::<u32>().ok())
+        };
+        let next_page = match header("x-next-page") {
+            Some(v) => v.parse::<u32>().ok(),
+            None => from_link(),
+        }
+        .filter(|&n| n > page);
+        PageInfo {
+            next_page,
+            total: header("x-total").and_then(|v| v.parse().ok()),
+        }
+    }
 }
 
 /// A list response: the items of every page plus the server's clock from the first page.
@@ -455,6 +499,57 @@ impl GitlabClient {
             )
             .await?
             .items)
+    }
+
+    /// One page of an MR's changed files, and where the list goes on: the detail reads the
+    /// first page when it opens and the next ones as the operator reaches the end (a vendored
+    /// tree of 1,000 files must not cost 10 requests before anything shows).
+    pub async fn mr_diffs_page(
+        &self,
+        project_id: u64,
+        iid: u64,
+        page: u32,
+        per_page: u32,
+    ) -> Result<(Vec<MrDiff>, PageInfo)> {
+        let path = format!("/projects/{project_id}/merge_requests/{iid}/diffs");
+        let query = [
+            ("page", page.max(1).to_string()),
+            ("per_page", per_page.clamp(1, 100).to_string()),
+        ];
+        let url = self.url(&path, &query)?;
+        let f = self.get_with_retry(url, &path).await?;
+        let (items, problems) =
+            self.parse_list::<MrDiff>(&path, &f.headers, &f.body, per_page_of(&query))?;
+        for p in problems {
+            self.inner
+                .note_problem(format!("{}: {p}", endpoint_name(&path)));
+        }
+        Ok((items, PageInfo::from_headers(&f.headers, page.max(1))))
+    }
+
+    /// Every thread of an MR, oldest first (GitLab has no order parameter here), at most
+    /// `DISCUSSION_PAGES` pages of 100: system notes are threads too, so a long-lived MR has
+    /// hundreds.
+    pub async fn mr_discussions(&self, project_id: u64, iid: u64) -> Result<Vec<Discussion>> {
+        let q = [("per_page", "100".to_string())];
+        Ok(self
+            .get_list(
+                &format!("/projects/{project_id}/merge_requests/{iid}/discussions"),
+                &q,
+                Some(DISCUSSION_PAGES),
+            )
+            .await?
+            .items)
+    }
+
+    /// The approval rules of an MR (Premium and Ultimate only: CE answers 404, an EE without
+    /// the licence 403).
+    pub async fn mr_approval_state(&self, project_id: u64, iid: u64) -> Result<ApprovalState> {
+        self.get_json(
+            &format!("/projects/{project_id}/merge_requests/{iid}/approval_state"),
+            &[],
+        )
+        .await
     }
 
     pub async fn mr_approvals(&self, project_id: u64, iid: u64) -> Result<Approvals> {
@@ -1112,6 +1207,40 @@ mod tests {
             h.append(*k, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    #[test]
+    fn page_info_reads_next_page_and_total_and_copes_without_them() {
+        let h = headers(&[("x-next-page", "3"), ("x-total", "57")]);
+        assert_eq!(
+            PageInfo::from_headers(&h, 2),
+            PageInfo {
+                next_page: Some(3),
+                total: Some(57)
+            }
+        );
+        // The last page: `X-Next-Page` present but empty.
+        let h = headers(&[("x-next-page", ""), ("x-total", "57")]);
+        assert_eq!(PageInfo::from_headers(&h, 3).next_page, None);
+        // Above 10,000 items GitLab sends no total; only the Link says more follow.
+        let h = headers(&[(
+            "link",
+            "<https://gl/api/v4/projects/1/merge_requests/2/diffs?page=4&per_page=20>; rel=\"next\"",
+        )]);
+        assert_eq!(
+            PageInfo::from_headers(&h, 3),
+            PageInfo {
+                next_page: Some(4),
+                total: None
+            }
+        );
+        // A next page that goes back is no next page.
+        let h = headers(&[("x-next-page", "1")]);
+        assert_eq!(PageInfo::from_headers(&h, 1).next_page, None);
+        assert_eq!(
+            PageInfo::from_headers(&HeaderMap::new(), 1),
+            PageInfo::default()
+        );
     }
 
     #[test]

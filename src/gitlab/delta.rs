@@ -139,6 +139,9 @@ pub fn forget_mr_details(snap: &mut ProjectSnapshot, iid: u64) {
     remove_shared(&mut snap.approvals, &iid);
     remove_shared(&mut snap.diffs, &iid);
     remove_shared(&mut snap.notes, &iid);
+    remove_shared(&mut snap.diff_pages, &iid);
+    remove_shared(&mut snap.discussions, &iid);
+    remove_shared(&mut snap.approval_state, &iid);
 }
 
 /// Stores `parent`'s trigger jobs. A downstream pipeline that moved (status or `updated_at`)

@@ -14,9 +14,9 @@ pub mod stats;
 pub mod transport;
 
 pub use client::{
-    ClientConfig, GitlabClient, Listed, MrQuery, PipelineQuery, Trace, WriteResponse,
+    ClientConfig, GitlabClient, Listed, MrQuery, PageInfo, PipelineQuery, Trace, WriteResponse,
 };
 pub use deploys::{DeployFact, Deployments};
 pub use error::GitlabError;
 pub use models::*;
-pub use snapshot::{ProjectKey, ProjectSnapshot};
+pub use snapshot::{DiffPages, ProjectKey, ProjectSnapshot};

@@ -813,6 +813,31 @@ pub struct ApprovalRule {
     pub eligible_approvers: Vec<UserRef>,
     #[serde(default, deserialize_with = "null_default")]
     pub approved_by: Vec<UserRef>,
+    /// `regular`, `code_owner`, `report_approver`, `any_approver`.
+    #[serde(default)]
+    pub rule_type: Option<String>,
+    /// Groups whose members may approve (their members are in `eligible_approvers`).
+    #[serde(default, deserialize_with = "null_default")]
+    pub groups: Vec<ApprovalGroup>,
+}
+
+impl ApprovalRule {
+    /// The eligible approvers who have not approved yet.
+    pub fn can_still_approve(&self) -> impl Iterator<Item = &UserRef> {
+        self.eligible_approvers
+            .iter()
+            .filter(|u| !self.approved_by.iter().any(|a| a.id == u.id))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalGroup {
+    #[serde(default)]
+    pub id: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub full_path: String,
 }
 
 /// `GET .../merge_requests/:iid/approval_state` (Premium).
@@ -883,9 +908,23 @@ pub struct Note {
     pub noteable_iid: Option<u64>,
     #[serde(default)]
     pub internal: Option<bool>,
+    /// `DiscussionNote` or `DiffNote` for a note of a thread, `null` for a plain comment.
+    #[serde(default, rename = "type")]
+    pub note_type: Option<String>,
+    /// Whether the note belongs to a thread that can be resolved (MR threads, not plain
+    /// comments or system notes). Only resolvable notes carry the three fields after it.
+    #[serde(default, deserialize_with = "null_default")]
+    pub resolvable: bool,
+    #[serde(default)]
+    pub resolved: Option<bool>,
+    #[serde(default)]
+    pub resolved_by: Option<UserRef>,
+    #[serde(default, deserialize_with = "ts::de", serialize_with = "ts::ser")]
+    pub resolved_at: Option<Timestamp>,
 }
 
-/// A thread from `GET .../merge_requests/:iid/discussions`.
+/// A thread from `GET .../merge_requests/:iid/discussions`: `individual_note` is a plain
+/// comment (one note, never resolvable); otherwise a thread of replies.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Discussion {
     pub id: String,
@@ -893,6 +932,37 @@ pub struct Discussion {
     pub individual_note: bool,
     #[serde(default, deserialize_with = "null_default")]
     pub notes: Vec<Note>,
+}
+
+impl Discussion {
+    /// Some note of it can be resolved: GitLab resolves a thread as a whole.
+    pub fn resolvable(&self) -> bool {
+        self.notes.iter().any(|n| n.resolvable)
+    }
+
+    /// Resolvable and every resolvable note resolved (GitLab's `Discussion#resolved?`).
+    pub fn resolved(&self) -> bool {
+        self.resolvable()
+            && self
+                .notes
+                .iter()
+                .filter(|n| n.resolvable)
+                .all(|n| n.resolved == Some(true))
+    }
+
+    /// Resolvable and not resolved: what blocks a merge when the project asks for it.
+    pub fn unresolved(&self) -> bool {
+        self.resolvable() && !self.resolved()
+    }
+
+    /// Who resolved it: the last resolver among its notes.
+    pub fn resolved_by(&self) -> Option<&UserRef> {
+        self.notes
+            .iter()
+            .filter(|n| n.resolved == Some(true))
+            .max_by_key(|n| n.resolved_at)
+            .and_then(|n| n.resolved_by.as_ref())
+    }
 }
 
 /// Words (of a job's name or stage, split at anything not a letter or digit) that mean it

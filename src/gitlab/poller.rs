@@ -26,11 +26,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::client::{GitlabClient, MrQuery, NextPage, PipelineQuery, backoff_delay};
+use super::client::{GitlabClient, MrQuery, NextPage, PageInfo, PipelineQuery, backoff_delay};
 use super::delta::{self, Changed};
 use super::error::GitlabError;
 use super::models::MrState;
-use super::snapshot::{ProjectSnapshot, remove_shared};
+use super::snapshot::{DiffPages, ProjectSnapshot, remove_shared};
 
 #[derive(Debug, Clone)]
 pub struct PollConfig {
@@ -71,8 +71,15 @@ pub enum PollCmd {
     },
     /// The job being viewed: its trace is re-fetched while it runs. `None` stops.
     WatchJobLog(Option<u64>),
-    /// Single MR + diffs + notes + approvals (detail view).
+    /// Single MR + the first page of diffs + notes + threads + approvals (and the approval
+    /// rules where the instance has them): the detail view.
     FetchMrDetail(u64),
+    /// The next page of an MR's changed files (the detail reached the last one loaded).
+    /// Ignored unless `page` is the one the snapshot says comes next.
+    FetchMoreDiffs {
+        iid: u64,
+        page: u32,
+    },
     FetchMembers,
     /// Objects something refers to that the snapshot does not hold (a command's target beyond
     /// the newest pipelines, `:log ID`): fetched and kept (pipelines pinned, with their jobs),
@@ -189,6 +196,8 @@ pub fn spawn(
         wanted_jobs: BTreeSet::new(),
         wanted_bridges: BTreeSet::new(),
         pending_details: BTreeSet::new(),
+        pending_diff_pages: BTreeSet::new(),
+        no_approval_state: false,
         jobs_backoff: HashMap::new(),
         pending_members: false,
         pending_lookups: BTreeSet::new(),
@@ -407,6 +416,11 @@ struct Poller {
     wanted_bridges: BTreeSet<u64>,
     /// Requests that arrived while paused or before the cold start.
     pending_details: BTreeSet<u64>,
+    /// Pages of changed files asked for: (iid, page).
+    pending_diff_pages: BTreeSet<(u64, u32)>,
+    /// The instance answered `approval_state` with 404 or 403 (CE, or EE without the licence):
+    /// never asked again for this project.
+    no_approval_state: bool,
     /// Active pipelines whose jobs were re-fetched without any job having moved: how many
     /// times in a row, and when they are due again (see `ActiveJobs`).
     jobs_backoff: HashMap<u64, ActiveJobs>,
@@ -527,6 +541,10 @@ impl Poller {
             }
             PollCmd::FetchMrDetail(iid) => {
                 self.pending_details.insert(iid);
+                self.serve_pending().await?;
+            }
+            PollCmd::FetchMoreDiffs { iid, page } => {
+                self.pending_diff_pages.insert((iid, page));
                 self.serve_pending().await?;
             }
             PollCmd::FetchMembers => {
@@ -1055,15 +1073,43 @@ impl Poller {
             return Ok(());
         };
         while let Some(&iid) = self.pending_details.iter().next() {
+            let ask_rules = !self.no_approval_state;
             let fetched = async {
                 let mr = self.client.merge_request(pid, iid).await?;
                 if mr.state != MrState::Opened {
                     return Ok((mr, None));
                 }
-                let diffs = self.client.mr_diffs(pid, iid).await?;
+                let diffs = self
+                    .client
+                    .mr_diffs_page(pid, iid, 1, DIFF_FILES_PER_PAGE)
+                    .await?;
                 let notes = self.client.mr_notes(pid, iid).await?;
+                let discussions = self.client.mr_discussions(pid, iid).await?;
                 let approvals = self.client.mr_approvals(pid, iid).await?;
-                Ok((mr, Some((diffs, notes, approvals))))
+                // CE's answer has no rule fields: no rules to ask for, and no 404 to spend.
+                let rules = if ask_rules && !approvals.is_ce_shape() {
+                    match self.client.mr_approval_state(pid, iid).await {
+                        Ok(s) => Rules::Known(s),
+                        // Not this MR gone (its approvals just answered): the edition or
+                        // the licence has no rules.
+                        Err(GitlabError::NotFound { .. } | GitlabError::Forbidden { .. }) => {
+                            Rules::Unavailable
+                        }
+                        Err(e) => return Err(e),
+                    }
+                } else {
+                    Rules::NotAsked
+                };
+                Ok((
+                    mr,
+                    Some(MrDetail {
+                        diffs,
+                        notes,
+                        discussions,
+                        approvals,
+                        rules,
+                    }),
+                ))
             }
             .await;
             let (mr, details) = match fetched {
@@ -1081,7 +1127,7 @@ impl Poller {
                 }
                 Err(e) => return Err(e),
             };
-            let Some((diffs, notes, approvals)) = details else {
+            let Some(d) = details else {
                 if let Some(snap) = self.snap.as_mut() {
                     let c = delta::apply_mr_delta(snap, vec![mr]);
                     *changed |= !c.is_empty();
@@ -1089,14 +1135,35 @@ impl Poller {
                 self.pending_details.remove(&iid);
                 continue;
             };
+            if matches!(d.rules, Rules::Unavailable) {
+                self.no_approval_state = true;
+            }
             if let Some(snap) = self.snap.as_mut() {
                 Arc::make_mut(&mut snap.mrs).insert(iid, Arc::new(mr));
+                let (diffs, pages) = d.diffs;
                 Arc::make_mut(&mut snap.diffs).insert(iid, diffs);
-                Arc::make_mut(&mut snap.notes).insert(iid, notes);
-                Arc::make_mut(&mut snap.approvals).insert(iid, approvals);
+                Arc::make_mut(&mut snap.diff_pages).insert(
+                    iid,
+                    DiffPages {
+                        next_page: pages.next_page,
+                        total: pages.total,
+                    },
+                );
+                Arc::make_mut(&mut snap.notes).insert(iid, d.notes);
+                Arc::make_mut(&mut snap.discussions).insert(iid, d.discussions);
+                Arc::make_mut(&mut snap.approvals).insert(iid, d.approvals);
+                if let Rules::Known(rules) = d.rules {
+                    Arc::make_mut(&mut snap.approval_state).insert(iid, rules);
+                } else {
+                    remove_shared(&mut snap.approval_state, &iid);
+                }
                 *changed = true;
             }
             self.pending_details.remove(&iid);
+        }
+        while let Some(&(iid, page)) = self.pending_diff_pages.iter().next() {
+            self.fetch_diff_page(pid, iid, page, changed).await?;
+            self.pending_diff_pages.remove(&(iid, page));
         }
         if self.pending_members {
             let members = self.client.members(pid).await?;
@@ -1107,6 +1174,58 @@ impl Poller {
                 snap.members = Arc::new(members);
                 *changed = true;
             }
+        }
+        Ok(())
+    }
+
+    /// Appends page `page` of MR `iid`'s changed files, when it is the page that comes next
+    /// (a repeated ask, or one for an MR whose diffs were dropped since, costs nothing).
+    async fn fetch_diff_page(
+        &mut self,
+        pid: u64,
+        iid: u64,
+        page: u32,
+        changed: &mut bool,
+    ) -> Result<(), GitlabError> {
+        let due = self
+            .snap
+            .as_ref()
+            .and_then(|s| s.diff_pages.get(&iid))
+            .is_some_and(|p| p.next_page == Some(page));
+        if !due {
+            return Ok(());
+        }
+        let (more, info) = match self
+            .client
+            .mr_diffs_page(pid, iid, page, DIFF_FILES_PER_PAGE)
+            .await
+        {
+            Ok(r) => r,
+            // The MR is gone: the next refresh's delta drops it; nothing more to read.
+            Err(GitlabError::NotFound { .. }) => (Vec::new(), PageInfo::default()),
+            Err(e) => return Err(e),
+        };
+        if let Some(snap) = self.snap.as_mut()
+            && snap
+                .diff_pages
+                .get(&iid)
+                .is_some_and(|p| p.next_page == Some(page))
+        {
+            if let Some(files) = Arc::make_mut(&mut snap.diffs).get_mut(&iid) {
+                files.extend(more);
+            }
+            // A later page may leave out `X-Total`: what the first said stays.
+            let total = info
+                .total
+                .or(snap.diff_pages.get(&iid).and_then(|p| p.total));
+            Arc::make_mut(&mut snap.diff_pages).insert(
+                iid,
+                DiffPages {
+                    next_page: info.next_page,
+                    total,
+                },
+            );
+            *changed = true;
         }
         Ok(())
     }
@@ -1294,6 +1413,26 @@ fn forget_changed_mr_details(snap: &mut ProjectSnapshot, c: &Changed) {
 }
 
 const DETAIL_FOLLOW_UP: Duration = Duration::from_secs(1);
+/// Changed files read per page in the detail: a screen or two of diffs, one request.
+pub const DIFF_FILES_PER_PAGE: u32 = 20;
+
+/// An MR's detail as fetched when its view opens.
+struct MrDetail {
+    diffs: (Vec<super::models::MrDiff>, PageInfo),
+    notes: Vec<super::models::Note>,
+    discussions: Vec<super::models::Discussion>,
+    approvals: super::models::Approvals,
+    rules: Rules,
+}
+
+/// The answer to `approval_state`.
+enum Rules {
+    Known(super::models::ApprovalState),
+    /// 404/403: the edition or the licence has no approval rules.
+    Unavailable,
+    /// Not asked: CE's `/approvals` shape, or a 404 earlier in this project.
+    NotAsked,
+}
 const ACTIVE_JOB_REFRESHES: usize = 3;
 /// The longest an active pipeline whose jobs sit still waits for its next jobs fetch.
 pub const MAX_ACTIVE_JOBS_BACKOFF: Duration = Duration::from_secs(180);

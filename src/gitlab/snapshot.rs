@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::deploys::{DeployFact, Deployments};
 use super::models::{
-    Approvals, Bridge, Job, Member, MergeRequest, MrDiff, Note, Pipeline, Project, Status, User,
+    ApprovalState, Approvals, Bridge, Discussion, Job, Member, MergeRequest, MrDiff, Note,
+    Pipeline, Project, Status, User,
 };
 
 /// Every entity is keyed by (host, project id) so several projects and hosts can share views.
@@ -50,8 +51,18 @@ pub struct ProjectSnapshot {
     pub approvals: Arc<BTreeMap<u64, Approvals>>,
     /// Changed files by MR iid, fetched on demand (detail view, planner).
     pub diffs: Arc<BTreeMap<u64, Vec<MrDiff>>>,
+    /// How far each MR's `diffs` were read: they load a page at a time (detail view).
+    #[serde(default)]
+    pub diff_pages: Arc<BTreeMap<u64, DiffPages>>,
     /// Recent notes by MR iid, fetched on demand.
     pub notes: Arc<BTreeMap<u64, Vec<Note>>>,
+    /// Threads by MR iid (with their resolved state), fetched when the detail opens.
+    #[serde(default)]
+    pub discussions: Arc<BTreeMap<u64, Vec<Discussion>>>,
+    /// Approval rules by MR iid, where the instance has them (Premium): absent on CE, and
+    /// until the detail of that MR opened.
+    #[serde(default)]
+    pub approval_state: Arc<BTreeMap<u64, ApprovalState>>,
     /// Project members (cached; refreshed on demand).
     pub members: Arc<Vec<Member>>,
     /// Pipelines kept (with their jobs) beyond the newest ones because something on screen or
@@ -65,6 +76,15 @@ pub struct ProjectSnapshot {
     /// the token may not read them (then nobody can tell which manual job deploys).
     #[serde(default)]
     pub deployments: Option<Deployments>,
+}
+
+/// Where an MR's changed files stand: the pages read so far and what is left.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffPages {
+    /// The page to read next; `None` once every file is loaded.
+    pub next_page: Option<u32>,
+    /// Files in all, when GitLab said (`X-Total`, left out above 10,000).
+    pub total: Option<u64>,
 }
 
 /// Removes `key` from a shared map; the map is copied (if shared) only when `key` is in it.

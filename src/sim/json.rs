@@ -248,7 +248,7 @@ fn project_core(w: &World, now: Ms) -> Value {
         "merge_method": "merge",
         "squash_option": "default_off",
         "only_allow_merge_if_pipeline_succeeds": true,
-        "only_allow_merge_if_all_discussions_are_resolved": false,
+        "only_allow_merge_if_all_discussions_are_resolved": w.threads_must_be_resolved,
         "allow_merge_on_skipped_pipeline": false,
         "remove_source_branch_after_merge": true,
         "ci_config_path": "",
@@ -589,7 +589,7 @@ pub fn mr_item(w: &World, mr: &Mr, now: Ms) -> Value {
         "squash_on_merge": false,
         "task_completion_status": {"count": tasks, "completed_count": done_tasks},
         "has_conflicts": mr.conflicts,
-        "blocking_discussions_resolved": true,
+        "blocking_discussions_resolved": w.discussions_resolved(mr.iid),
         "approvals_before_merge": null,
     });
     merge(head, rest)
@@ -691,7 +691,7 @@ pub fn approvals(w: &World, mr: &Mr, now: Ms) -> Value {
         "approver_groups": [],
         "user_has_approved": mr.approved_by.iter().any(|&(u, _)| u == w.current_user),
         "user_can_approve": mr.author != w.current_user && mr.state == "opened",
-        "approval_rules_left": if left > 0 { json!([{"id": 1, "name": "Backend", "rule_type": "code_owner"}]) } else { json!([]) },
+        "approval_rules_left": if left > 0 { json!([{"id": 1, "name": "Backend", "rule_type": "regular"}]) } else { json!([]) },
         "has_approval_rules": true,
         "merge_request_approvers_available": true,
         "multiple_approval_rules_available": true,
@@ -709,9 +709,9 @@ pub fn note(w: &World, n: &NoteRec) -> Value {
         }
         a
     });
-    json!({
+    let mut v = json!({
         "id": n.id,
-        "type": null,
+        "type": if n.thread.is_some() { json!("DiscussionNote") } else { Value::Null },
         "body": n.body,
         "attachment": null,
         "author": author,
@@ -723,22 +723,82 @@ pub fn note(w: &World, n: &NoteRec) -> Value {
         "project_id": w.project.id,
         "noteable_iid": n.mr_iid,
         "commit_id": null,
-        "resolvable": false,
+        "resolvable": n.thread.is_some(),
         "confidential": false,
         "internal": false,
         "imported": false,
         "imported_from": "none",
-    })
+    });
+    // GitLab's note entity exposes these three only when the note is resolvable
+    // (`if: ->(note, _) { note.resolvable? }`); a plain comment has none of them.
+    if n.thread.is_some()
+        && let Some(o) = v.as_object_mut()
+    {
+        o.insert("resolved".into(), json!(n.resolved.is_some()));
+        o.insert(
+            "resolved_by".into(),
+            n.resolved.map_or(Value::Null, |(u, _)| user_ref(w, u)),
+        );
+        o.insert(
+            "resolved_at".into(),
+            n.resolved.map_or(Value::Null, |(_, at)| json!(ts(at))),
+        );
+    }
+    v
 }
 
-/// Each note as its own thread (`individual_note: true`), as GitLab does for plain comments.
-pub fn discussion(w: &World, n: &NoteRec) -> Value {
-    let id: String = Sha256::digest(format!("discussion-{}", n.id).as_bytes())
+/// A discussion: a plain comment is its own (`individual_note: true`), a thread's notes go
+/// together, oldest first. The id is GitLab's 40 hex digits.
+pub fn discussion(w: &World, notes: &[&NoteRec]) -> Value {
+    let key = match notes.first() {
+        Some(n) => match n.thread {
+            Some(t) => format!("thread-{t}"),
+            None => format!("discussion-{}", n.id),
+        },
+        None => String::new(),
+    };
+    let id: String = Sha256::digest(key.as_bytes())
         .iter()
         .take(20)
         .map(|b| format!("{b:02x}"))
         .collect();
-    json!({"id": id, "individual_note": true, "notes": [note(w, n)]})
+    let individual = notes.first().is_some_and(|n| n.thread.is_none());
+    let notes: Vec<Value> = notes.iter().map(|n| note(w, n)).collect();
+    json!({"id": id, "individual_note": individual, "notes": notes})
+}
+
+/// `GET …/approval_state` (Premium): one rule, the project's `Backend` rule, whose eligible
+/// approvers are the developers and up other than the author and bots.
+pub fn approval_state(w: &World, mr: &Mr) -> Value {
+    let eligible: Vec<&UserRec> = w
+        .users
+        .iter()
+        .filter(|u| u.access_level >= 30 && u.id != mr.author && !u.bot)
+        .collect();
+    let approved_by: Vec<Value> = mr
+        .approved_by
+        .iter()
+        .filter_map(|&(u, _)| w.user(u))
+        .map(|u| user_basic(w, u))
+        .collect();
+    let basic: Vec<Value> = eligible.iter().map(|u| user_basic(w, u)).collect();
+    json!({
+        "approval_rules_overwritten": false,
+        "rules": [{
+            "id": 1,
+            "name": "Backend",
+            "rule_type": "regular",
+            "eligible_approvers": basic,
+            "approvals_required": mr.approvals_required,
+            "users": basic,
+            "groups": [],
+            "contains_hidden_groups": false,
+            "approved_by": approved_by,
+            "source_rule": null,
+            "approved": mr.approvals_left() == 0,
+            "overridden": false,
+        }],
+    })
 }
 
 pub fn commit(w: &World, sha: &str, author: u64, at: Ms, title: &str) -> Value {

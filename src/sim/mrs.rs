@@ -7,7 +7,7 @@ use serde_json::json;
 use super::http::{Params, Reply};
 use super::json;
 use super::repo;
-use super::state::{Mr, Ms, World};
+use super::state::{Mr, Ms, NoteRec, World};
 
 fn find<'a>(w: &'a World, iid: &str) -> Result<&'a Mr, Reply> {
     iid.parse::<u64>()
@@ -235,13 +235,37 @@ pub fn discussions(w: &World, iid: &str, p: &Params) -> Reply {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let mut idx = notes_of(w, mr.iid, p);
-    idx.reverse(); // discussions come oldest first
-    let items = idx
-        .into_iter()
-        .map(|i| json::discussion(w, &w.notes[i]))
+    // Discussions come oldest first, whatever `sort` says (the endpoint has no order
+    // parameter); a thread sits where its first note does, its replies inside it.
+    let mut idx: Vec<usize> = (0..w.notes.len())
+        .filter(|&i| w.notes[i].mr_iid == mr.iid)
         .collect();
+    idx.sort_by_key(|&i| (w.notes[i].created_at, w.notes[i].id));
+    let mut threads: Vec<Vec<&NoteRec>> = Vec::new();
+    for i in idx {
+        let n = &w.notes[i];
+        match n
+            .thread
+            .and_then(|t| threads.iter_mut().find(|d| d[0].thread == Some(t)))
+        {
+            Some(d) => d.push(n),
+            None => threads.push(vec![n]),
+        }
+    }
+    let items = threads.iter().map(|d| json::discussion(w, d)).collect();
     Reply::list(p, items)
+}
+
+/// `GET …/approval_state`: Premium and Ultimate only. CE has no such route: Grape's 404 for
+/// an unknown route, whatever the MR.
+pub fn approval_state(w: &World, iid: &str) -> Reply {
+    if w.ce {
+        return Reply::error(404, "404 Not Found");
+    }
+    match find(w, iid) {
+        Ok(mr) => Reply::ok(json::approval_state(w, mr)),
+        Err(r) => r,
+    }
 }
 
 pub fn mr_pipelines(w: &World, now: Ms, iid: &str, p: &Params) -> Reply {

@@ -2,6 +2,9 @@
 
 use std::ops::Range;
 
+/// The most items GitLab counts for `x-total` (`Gitlab::Pagination::OffsetHeaderBuilder`).
+const MAX_COUNTED: usize = 10_000;
+
 /// One page of a list of `total` items.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
@@ -69,8 +72,12 @@ impl Page {
             links.push(format!("<{}>; rel=\"next\"", url(n)));
         }
         links.push(format!("<{}>; rel=\"first\"", url(1)));
-        links.push(format!("<{}>; rel=\"last\"", url(self.total_pages)));
-        vec![
+        // Above 10,000 items GitLab counts no further: no total, no page count, no last page.
+        let counted = self.total <= MAX_COUNTED;
+        if counted {
+            links.push(format!("<{}>; rel=\"last\"", url(self.total_pages)));
+        }
+        let mut h = vec![
             ("x-page", self.page.to_string()),
             ("x-per-page", self.per_page.to_string()),
             (
@@ -81,10 +88,13 @@ impl Page {
                 "x-prev-page",
                 self.prev().map_or(String::new(), |p| p.to_string()),
             ),
-            ("x-total", self.total.to_string()),
-            ("x-total-pages", self.total_pages.to_string()),
             ("link", links.join(", ")),
-        ]
+        ];
+        if counted {
+            h.push(("x-total", self.total.to_string()));
+            h.push(("x-total-pages", self.total_pages.to_string()));
+        }
+        h
     }
 }
 
@@ -143,6 +153,22 @@ mod tests {
         assert!(
             link.contains("rel=\"first\"") && link.contains("page=3&per_page=10>; rel=\"last\"")
         );
+    }
+
+    /// GitLab leaves out the counts of a list of more than 10,000 items; the next page is
+    /// still linked.
+    #[test]
+    fn a_list_above_ten_thousand_has_no_total() {
+        let h = Page::new(Some("2"), Some("100"), 10_001).headers("http://h/x", &[]);
+        assert!(
+            !h.iter()
+                .any(|(k, _)| *k == "x-total" || *k == "x-total-pages")
+        );
+        assert_eq!(header(&h, "x-next-page"), "3");
+        let link = header(&h, "link");
+        assert!(link.contains("rel=\"next\"") && !link.contains("rel=\"last\""));
+        let h = Page::new(None, None, 10_000).headers("http://h/x", &[]);
+        assert_eq!(header(&h, "x-total"), "10000");
     }
 
     #[test]

@@ -438,6 +438,7 @@ fn project_api(
         (&Method::PUT, ["merge_requests", iid]) => mrs::update(w, now, iid, p),
         (&Method::GET, ["merge_requests", iid, "diffs"]) => mrs::diffs(w, iid, p),
         (&Method::GET, ["merge_requests", iid, "approvals"]) => mrs::approvals(w, now, iid),
+        (&Method::GET, ["merge_requests", iid, "approval_state"]) => mrs::approval_state(w, iid),
         (&Method::GET, ["merge_requests", iid, "notes"]) => mrs::notes(w, iid, p),
         (&Method::POST, ["merge_requests", iid, "notes"]) => mrs::create_note(w, now, iid, p),
         (&Method::GET, ["merge_requests", iid, "notes", nid]) => mrs::note(w, iid, nid),

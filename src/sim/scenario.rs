@@ -141,11 +141,22 @@ struct MrDef {
     pipelines: Vec<PipelineDef>,
     #[serde(default)]
     notes: Vec<(String, f64, String)>,
+    /// Resolvable threads: replies of (who, hours ago, body), resolved or not.
+    #[serde(default)]
+    threads: Vec<ThreadDef>,
     #[serde(default)]
     illustrates: Option<String>,
     /// Merged results pipelines (`refs/merge-requests/<iid>/merge`, on a merge commit).
     #[serde(default)]
     merged_results: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ThreadDef {
+    notes: Vec<(String, f64, String)>,
+    /// Who resolved it, and how many hours ago.
+    #[serde(default)]
+    resolved: Option<(String, f64)>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -330,6 +341,7 @@ pub fn build_project(seed: u64, scale: usize, now: Ms, slot: usize) -> anyhow::R
     };
     let mut world = World {
         ce: false,
+        threads_must_be_resolved: false,
         id_shift,
         seed,
         project: ProjectInfo {
@@ -465,7 +477,27 @@ pub fn build_project(seed: u64, scale: usize, now: Ms, slot: usize) -> anyhow::R
                 body: body.clone(),
                 created_at: ago(now, *h) + k as Ms,
                 system: false,
+                thread: None,
+                resolved: None,
             });
+        }
+        for (t, thread) in def.threads.iter().enumerate() {
+            let resolved = thread
+                .resolved
+                .as_ref()
+                .map(|(who, h)| (uid(who).unwrap_or(author), ago(now, *h)));
+            for (who, h, body) in &thread.notes {
+                notes.push(NoteRec {
+                    id: 0,
+                    mr_iid: def.iid,
+                    author: uid(who).unwrap_or(author),
+                    body: body.clone(),
+                    created_at: ago(now, *h),
+                    system: false,
+                    thread: Some(def.iid * 1000 + t as u64),
+                    resolved,
+                });
+            }
         }
         if !mr.reviewers.is_empty() {
             let names: Vec<String> = mr
@@ -481,6 +513,8 @@ pub fn build_project(seed: u64, scale: usize, now: Ms, slot: usize) -> anyhow::R
                 body: format!("requested review from {}", names.join(" and ")),
                 created_at: created_at + 60_000,
                 system: true,
+                thread: None,
+                resolved: None,
             });
         }
         for (k, pdef) in def.pipelines.iter().enumerate() {
@@ -664,6 +698,7 @@ fn scaled_mrs(base: &[MrDef], n: usize) -> Vec<MrDef> {
             d.updated_h = t.updated_h + shift;
             d.closed_h = t.closed_h.map(|h| h + shift);
             d.notes.clear();
+            d.threads.clear();
             let mut p = t.pipelines.last().cloned().unwrap_or(PipelineDef {
                 template: "mr".into(),
                 ago_h: d.updated_h,

@@ -19,4 +19,4 @@ pub use app::{AppBuilder, app_state, press, press_all, propose, type_text};
 pub use fixtures::{fixture_json, fixture_path, shared_path};
 #[cfg(feature = "sim")]
 pub use sim::{client, client_config, manual_config, manual_sim, start_sim, writes};
-pub use snapshot::{NOW, deploys_to, now, snapshot};
+pub use snapshot::{NOW, deploys_to, discussions, now, snapshot};

@@ -3,7 +3,10 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::gitlab::{Approvals, Job, MergeRequest, MrDiff, Note, Pipeline, ProjectSnapshot};
+use crate::gitlab::{
+    ApprovalState, Approvals, Discussion, Job, MergeRequest, MrDiff, Note, Pipeline,
+    ProjectSnapshot,
+};
 
 pub const NOW: &str = "2026-03-01T12:00:00Z";
 
@@ -258,7 +261,49 @@ pub fn snapshot() -> ProjectSnapshot {
     ]))
     .unwrap();
     std::sync::Arc::make_mut(&mut s.notes).insert(1, notes);
+    std::sync::Arc::make_mut(&mut s.discussions).insert(1, discussions());
+    let rules: ApprovalState = serde_json::from_value(json!({
+        "approval_rules_overwritten": false,
+        "rules": [
+            {"id": 1, "name": "Backend", "rule_type": "regular", "approvals_required": 2,
+             "eligible_approvers": [user(3, "carol"), user(4, "dave")], "users": [user(3, "carol"), user(4, "dave")],
+             "groups": [], "contains_hidden_groups": false, "approved_by": [], "approved": false},
+            {"id": 2, "name": "src/deploy.rs", "rule_type": "code_owner", "approvals_required": 1,
+             "eligible_approvers": [user(2, "bob")], "users": [user(2, "bob")],
+             "groups": [], "contains_hidden_groups": false, "approved_by": [], "approved": false}
+        ]
+    }))
+    .unwrap();
+    std::sync::Arc::make_mut(&mut s.approval_state).insert(1, rules);
     s
+}
+
+/// The wire shape (`type`, `resolvable`, `resolved`, `resolved_by`, `resolved_at` on
+/// each note of a thread; a plain comment without the last three).
+pub fn discussions() -> Vec<Discussion> {
+    let user = |id: u64, name: &str| json!({"id": id, "username": name, "name": name});
+    let note = |id: u64, who: &str, body: &str, at: &str, resolved: Option<(&str, &str)>| {
+        json!({"id": id, "type": "DiscussionNote", "body": body, "author": user(id, who),
+               "created_at": at, "system": false, "resolvable": true,
+               "resolved": resolved.is_some(),
+               "resolved_by": resolved.map(|(w, _)| user(99, w)),
+               "resolved_at": resolved.map(|(_, t)| t)})
+    };
+    serde_json::from_value(json!([
+        {"id": "a1", "individual_note": false, "notes": [
+            note(11, "carol", "Is the TTL right?\nIt looks short.", "2026-03-01T09:00:00Z", Some(("alice", "2026-03-01T10:00:00Z"))),
+            note(12, "alice", "Fixed.", "2026-03-01T09:30:00Z", Some(("alice", "2026-03-01T10:00:00Z")))]},
+        {"id": "b2", "individual_note": true, "notes": [
+            {"id": 13, "type": null, "body": "plain comment", "author": user(3, "dave"),
+             "created_at": "2026-03-01T09:10:00Z", "system": false, "resolvable": false}]},
+        {"id": "c3", "individual_note": false, "notes": [
+            note(14, "dave", "Needs a test\u{1b}[31m for the\u{202E} race.", "2026-03-01T11:00:00Z", None),
+            note(15, "alice", "On it.", "2026-03-01T11:20:00Z", None)]},
+        {"id": "d4", "individual_note": true, "notes": [
+            {"id": 16, "body": "approved this merge request", "system": true,
+             "created_at": "2026-03-01T11:30:00Z", "resolvable": false}]}
+    ]))
+    .unwrap()
 }
 
 /// Records in `snap` what GitLab's deployments would say: job `job_id` deploys to `env`. The

@@ -9,6 +9,7 @@ pub mod draw;
 pub mod filter;
 pub mod header;
 pub mod help;
+pub mod hyperlinks;
 pub mod inbox;
 pub mod input;
 pub mod links;

@@ -53,11 +53,11 @@ const COLS: [Col; 9] = [
         flex: false,
     }, // age
     Col {
-        min: 8,
-        want: 10,
+        min: 12,
+        want: 18,
         priority: 5,
         flex: false,
-    }, // signals: draft/conflict and review::triage labels (stale 12d, needs rebase, …)
+    }, // signals: draft/conflict, on author, mine, threads, review::triage labels (stale 12d, …)
     Col {
         min: 9,
         want: 10,
@@ -78,7 +78,7 @@ const COLS: [Col; 9] = [
     }, // reviewers
     Col {
         min: 8,
-        want: 18,
+        want: 12,
         priority: 1,
         flex: false,
     }, // labels
@@ -196,18 +196,10 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             continue;
         };
         let selected = i == state.mrs.cursor.selected;
-        let mut flags = Vec::new();
-        if mr.is_draft() {
-            flags.push("draft");
-        }
-        if mr.conflicts() {
-            flags.push("conflict");
-        }
-        let mine = crate::app::mrs::personal_flags(mr, snap);
-        let only_ready = flags.is_empty() && mine == ["ready"];
-        flags.extend(mine);
-        // Triage signals the other columns do not already show (pipeline, approvals,
-        // reviewers, conflicts), most severe first.
+        let mut flags = crate::app::mrs::row_flags(mr, snap);
+        let only_ready = flags == ["ready"];
+        // Triage signals the other columns and the flags do not already show (pipeline,
+        // approvals, reviewers, conflicts, threads), most severe first.
         let signals: Vec<String> = crate::review::triage::triage(mr, snap, state.now, &TRIAGE)
             .iter()
             .filter(|s| {
@@ -217,12 +209,12 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                         | Signal::ApprovalsMissing { .. }
                         | Signal::NoReviewers
                         | Signal::Conflicts
+                        | Signal::UnresolvedThreads
                 )
             })
             .map(|s| s.label())
             .collect();
-        let mut flags: Vec<&str> = flags;
-        flags.extend(signals.iter().map(String::as_str));
+        flags.extend(signals.iter().cloned());
         let (pipe, pipe_style) = match snap.pipeline_for_mr(mr) {
             Some(p) => {
                 let c = symbols::class(&p.status);

@@ -108,6 +108,46 @@ fn git_ref(p: &Pipeline) -> String {
     }
 }
 
+/// [`ref_cell`] when a few words of the title fit, else the short ref: `!4 Bum…` says less
+/// than `!4`.
+fn fitted_ref(snap: &ProjectSnapshot, p: &Pipeline, width: usize) -> String {
+    let short = git_ref(p);
+    if width >= short.chars().count() + 8 {
+        ref_cell(snap, p)
+    } else {
+        short
+    }
+}
+
+/// The ref cell: `!N` alone says little, so an open MR's pipeline carries the MR's title
+/// (`!19 Bump serde to 1.0.203`), whether it ran on the MR's ref or on its source branch
+/// (`serde-bump · !19 Bump serde…`). The title is untrusted: sanitized; the cell cuts it.
+fn ref_cell(snap: &ProjectSnapshot, p: &Pipeline) -> String {
+    let short = git_ref(p);
+    let r = p.git_ref.as_deref();
+    let (iid, on_mr_ref) = match crate::gitlab::snapshot::mr_ref(r) {
+        Some((n, _)) => (Some(n), true),
+        None => (
+            snap.mrs
+                .values()
+                .find(|m| r == Some(m.source_branch.as_str()))
+                .map(|m| m.iid),
+            false,
+        ),
+    };
+    match iid.and_then(|i| snap.mr(i)) {
+        Some(mr) => {
+            let title = text::sanitize_line(&mr.title);
+            if on_mr_ref {
+                format!("{short} {title}")
+            } else {
+                format!("{short} · !{} {title}", mr.iid)
+            }
+        }
+        None => short,
+    }
+}
+
 fn duration(p: &Pipeline, state: &AppState) -> String {
     match pipeline_duration(p, state.now) {
         Some(d) if p.status.is_active() => text::elapsed(d),
@@ -160,6 +200,18 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             _ => None,
         })
         .collect();
+    // The columns are sized on the short refs (`!19`): an MR title is shown in the room
+    // left, never at the cost of another column.
+    let titled = t
+        .cursor
+        .visible(t.rows.len(), list_h)
+        .filter_map(|i| match &t.rows[i] {
+            PipeRow::Pipeline(id) => snap.pipeline(*id).map(|p| ref_cell(snap, p)),
+            _ => None,
+        })
+        .map(|r| r.chars().count())
+        .max()
+        .unwrap_or(0);
     let cols = layout(&shown);
     // Two columns of tree markers, then the table.
     // The id column fits the largest id known: gitlab.com pipeline ids have 10-11 digits.
@@ -171,7 +223,17 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .map_or(0, |id| id.to_string().len() + 1);
     cols[1].min = cols[1].min.max(id_w);
     cols[1].want = cols[1].want.max(id_w);
-    let widths = columns((inner.width as usize).saturating_sub(3), &cols);
+    let mut widths = columns((inner.width as usize).saturating_sub(3), &cols);
+    // A cause column wider than it wants lends the rest to the ref, for MR titles.
+    if let (Some(&cause), Some(want)) = (widths.get(6), cols.get(6).map(|c| c.want))
+        && cause > want
+        && widths[2] < titled
+    {
+        let lend = (cause - want).min(titled - widths[2]);
+        widths[6] -= lend;
+        widths[2] += lend;
+    }
+    let ref_width = widths[2];
     let list = table_header(
         buf,
         inner,
@@ -210,7 +272,7 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
                         theme.status(c),
                     ),
                     (format!("#{}", p.id), theme.dim()),
-                    (git_ref(p), Style::new()),
+                    (fitted_ref(snap, p, ref_width), Style::new()),
                     (source(p), theme.dim()),
                     (text::age(p.created_at, state.now), theme.dim()),
                     (duration(p, state), Style::new()),
@@ -400,6 +462,26 @@ mod tests {
 
     fn on(r: &str) -> Pipeline {
         serde_json::from_value(serde_json::json!({"id": 1, "status": "success", "ref": r})).unwrap()
+    }
+
+    #[test]
+    fn an_open_mrs_pipeline_carries_its_title_sanitized() {
+        let mut snap = crate::testkit::snapshot();
+        std::sync::Arc::make_mut(&mut snap.mrs)
+            .get_mut(&2)
+            .map(std::sync::Arc::make_mut)
+            .unwrap()
+            .title = "Add \u{1b}[31mheaders\u{202E}".into();
+        let title_of = |r: &str| ref_cell(&snap, &on(r));
+        assert_eq!(title_of("refs/merge-requests/2/head"), "!2 Add headers");
+        assert_eq!(
+            title_of("refs/merge-requests/2/merge"),
+            "!2 merge Add headers"
+        );
+        assert_eq!(title_of("feature-2"), "feature-2 · !2 Add headers");
+        // Not an open MR, or no MR: the ref alone.
+        assert_eq!(title_of("refs/merge-requests/99/head"), "!99");
+        assert_eq!(title_of("main"), "main");
     }
 
     #[test]

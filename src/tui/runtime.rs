@@ -50,6 +50,9 @@ pub struct Session {
     pub policy: crate::command::Policy,
     /// `y` writes OSC 52 (`[ui] osc52`, on unless the terminal refuses it).
     pub osc52: bool,
+    /// MR and pipeline ids are OSC 8 hyperlinks (`[ui] hyperlinks`; off by default where
+    /// `TERM` is `linux` or `dumb`).
+    pub hyperlinks: bool,
 }
 
 /// What was last sent to the terminal, to skip frames that would change nothing.
@@ -58,6 +61,9 @@ struct Screen {
     cursor: Option<Position>,
     force: bool,
     last_draw: Instant,
+    /// The hyperlinks of the last frame sent (empty when they are off).
+    links: super::hyperlinks::LinkMap,
+    hyperlinks: bool,
 }
 
 pub async fn run(session: Session, mut driver: Driver) -> anyhow::Result<ExitCode> {
@@ -71,6 +77,7 @@ pub async fn run(session: Session, mut driver: Driver) -> anyhow::Result<ExitCod
         fixed_now,
         mut policy,
         osc52,
+        hyperlinks,
     } = session;
     let clock = Clock(fixed_now);
     let mut notes = notes;
@@ -129,6 +136,8 @@ pub async fn run(session: Session, mut driver: Driver) -> anyhow::Result<ExitCod
         cursor: None,
         force: true,
         last_draw: Instant::now() - FRAME,
+        links: Default::default(),
+        hyperlinks,
     };
     let mut frame_due: Option<Instant> = None;
 
@@ -285,9 +294,28 @@ fn paint(
     if screen.force {
         t.clear()?;
     }
+    let links = match state.snapshot.as_deref() {
+        Some(snap) if screen.hyperlinks => super::hyperlinks::scan(&buf, snap),
+        _ => Default::default(),
+    };
+    // Cells whose link changed while their text did not: the diff would not send them.
+    let relink = if screen.force {
+        Vec::new()
+    } else {
+        super::hyperlinks::changed(&screen.links, &links)
+    };
     crossterm::queue!(t.backend_mut(), BeginSynchronizedUpdate)?;
+    t.backend_mut().set_links(links.clone());
     t.current_buffer_mut().clone_from(&buf);
     t.flush()?;
+    if !relink.is_empty() {
+        use ratatui::backend::Backend as _;
+        let cells = relink
+            .iter()
+            .filter_map(|&(x, y)| buf.cell((x, y)).map(|c| (x, y, c)));
+        t.backend_mut().draw(cells)?;
+    }
+    screen.links = links;
     match cursor {
         Some(p) => {
             t.set_cursor_position(p)?;

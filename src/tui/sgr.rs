@@ -10,11 +10,14 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use ratatui::style::{Color, Modifier};
 
+use super::hyperlinks::{self, LinkMap};
 use super::theme::{ColorDepth, fit_style};
 
 pub struct DepthBackend<W: Write> {
     inner: CrosstermBackend<W>,
     depth: ColorDepth,
+    /// OSC 8 hyperlinks of the frame being drawn, by cell (see `hyperlinks`).
+    links: LinkMap,
 }
 
 impl<W: Write> DepthBackend<W> {
@@ -22,7 +25,41 @@ impl<W: Write> DepthBackend<W> {
         DepthBackend {
             inner: CrosstermBackend::new(writer),
             depth,
+            links: LinkMap::new(),
         }
+    }
+
+    /// The links of the next frame; cells are wrapped in OSC 8 as they are drawn.
+    pub fn set_links(&mut self, links: LinkMap) {
+        self.links = links;
+    }
+
+    /// The cells as given, in the terminal's colour depth, without links.
+    fn draw_plain<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        if self.depth >= ColorDepth::Indexed256 {
+            return self.inner.draw(content);
+        }
+        let depth = self.depth;
+        let w = &mut self.inner;
+        let mut look: Option<(Color, Color, Modifier)> = None;
+        let mut last: Option<Position> = None;
+        for (x, y, cell) in content {
+            if !matches!(last, Some(p) if x == p.x + 1 && y == p.y) {
+                // CUP is 1-based.
+                write!(w, "\x1b[{};{}H", y + 1, x + 1)?;
+            }
+            last = Some(Position { x, y });
+            let now = (cell.fg, cell.bg, cell.modifier);
+            if look != Some(now) {
+                w.write_all(sgr(cell.fg, cell.bg, cell.modifier, depth).as_bytes())?;
+                look = Some(now);
+            }
+            w.write_all(cell.symbol().as_bytes())?;
+        }
+        w.write_all(b"\x1b[0m")
     }
 }
 
@@ -103,31 +140,42 @@ pub fn sgr(fg: Color, bg: Color, m: Modifier, depth: ColorDepth) -> String {
 impl<W: Write> Backend for DepthBackend<W> {
     type Error = io::Error;
 
+    /// Runs of cells with the same link (or none) are drawn one after the other, a linked run
+    /// between an OSC 8 open and close: the terminal ties the link to the cells written
+    /// while it is open.
     fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
-        if self.depth >= ColorDepth::Indexed256 {
-            return self.inner.draw(content);
+        if self.links.is_empty() {
+            return self.draw_plain(content);
         }
-        let depth = self.depth;
-        let w = &mut self.inner;
-        let mut look: Option<(Color, Color, Modifier)> = None;
-        let mut last: Option<Position> = None;
-        for (x, y, cell) in content {
-            if !matches!(last, Some(p) if x == p.x + 1 && y == p.y) {
-                // CUP is 1-based.
-                write!(w, "\x1b[{};{}H", y + 1, x + 1)?;
+        let cells: Vec<(u16, u16, &Cell)> = content.collect();
+        let mut start = 0;
+        while start < cells.len() {
+            let (x, y, _) = cells[start];
+            let url = self.links.get(&(x, y)).cloned();
+            let mut end = start + 1;
+            while end < cells.len() {
+                let (nx, ny, _) = cells[end];
+                let (px, py, _) = cells[end - 1];
+                let next_url = self.links.get(&(nx, ny));
+                // A linked run is one stretch of a row; an unlinked one may jump.
+                if next_url != url.as_ref() || url.is_some() && (ny != py || nx != px + 1) {
+                    break;
+                }
+                end += 1;
             }
-            last = Some(Position { x, y });
-            let now = (cell.fg, cell.bg, cell.modifier);
-            if look != Some(now) {
-                w.write_all(sgr(cell.fg, cell.bg, cell.modifier, depth).as_bytes())?;
-                look = Some(now);
+            if let Some(u) = &url {
+                self.inner.write_all(hyperlinks::open(u).as_bytes())?;
             }
-            w.write_all(cell.symbol().as_bytes())?;
+            self.draw_plain(cells[start..end].iter().copied())?;
+            if url.is_some() {
+                self.inner.write_all(hyperlinks::CLOSE.as_bytes())?;
+            }
+            start = end;
         }
-        w.write_all(b"\x1b[0m")
+        Ok(())
     }
 
     fn append_lines(&mut self, n: u16) -> io::Result<()> {
@@ -231,6 +279,32 @@ mod tests {
             sgr(Color::Reset, Color::Reset, Modifier::REVERSED, d16),
             "\x1b[0;7m"
         );
+    }
+
+    /// A linked id reaches the terminal between an OSC 8 open and close, the rest without.
+    #[test]
+    fn linked_cells_are_wrapped_in_osc_8() {
+        let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 8, 1));
+        buf.set_string(0, 0, "!12 ok", Style::new());
+        for depth in [ColorDepth::Ansi16, ColorDepth::TrueColor] {
+            let cells = buf
+                .content
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i as u16 % 8, 0u16, c));
+            let w = Shared::default();
+            let mut b = DepthBackend::new(w.clone(), depth);
+            let url = "https://gitlab.example.com/g/p/-/merge_requests/12".to_string();
+            b.set_links((0..3).map(|x| ((x, 0), url.clone())).collect());
+            b.draw(cells).unwrap();
+            let out = w.text();
+            let open = out.find(&hyperlinks::open(&url)).expect("an open");
+            let close = out.find(hyperlinks::CLOSE).expect("a close");
+            let id = out.find("!12").unwrap();
+            assert!(open < id && id < close, "{out:?}");
+            assert!(out[close..].contains("ok"), "{out:?}");
+            assert_eq!(out.matches("\x1b]8;;").count(), 2, "{out:?}");
+        }
     }
 
     /// What reaches an 8-colour terminal: classic codes only, never the 256-colour form.

@@ -211,6 +211,14 @@ fn mr_detail_80x24() {
     insta::assert_snapshot!(render(&s, color()).backend());
 }
 
+/// The detail with its approval rules and threads (unresolved first) on screen.
+#[test]
+fn mr_detail_threads_and_rules_120x40() {
+    let mut s = state(120, 40);
+    keys(&mut s, &["j", "j", "enter"]);
+    insta::assert_snapshot!(render(&s, color()).backend());
+}
+
 #[test]
 fn help_overlay_80x24() {
     let mut s = state(80, 24);

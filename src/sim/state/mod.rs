@@ -221,6 +221,12 @@ pub struct NoteRec {
     pub body: String,
     pub created_at: Ms,
     pub system: bool,
+    /// The thread this note is part of (a world-unique key); `None`: a plain comment, which
+    /// GitLab lists as a discussion of its own (`individual_note`) that cannot be resolved.
+    pub thread: Option<u64>,
+    /// Who resolved the note's thread and when (thread notes only: GitLab resolves a thread
+    /// by resolving each of its notes).
+    pub resolved: Option<(u64, Ms)>,
 }
 
 /// A commit that touched a file: serves `repository/commits?path=`.
@@ -272,6 +278,10 @@ pub struct World {
     pub trace_padding: usize,
     /// GitLab CE/FOSS: the approvals answer has its CE shape (see [`World::set_ce`]).
     pub ce: bool,
+    /// The project's `only_allow_merge_if_all_discussions_are_resolved` (GitLab's default is
+    /// off): while it is, an unresolved thread blocks the merge
+    /// (`blocking_discussions_resolved: false`, `discussions_not_resolved`).
+    pub threads_must_be_resolved: bool,
     /// Added to every id base: the projects of one simulated instance share its id spaces
     /// (pipeline, job, MR and note ids are instance-wide on GitLab), so each project's dense
     /// range starts at its own offset.

@@ -197,6 +197,9 @@ impl World {
         if mr.conflicts {
             return "conflict";
         }
+        if !self.discussions_resolved(mr.iid) {
+            return "discussions_not_resolved";
+        }
         if let Some(p) = self.head_pipeline(mr) {
             match self.pipeline_status(p, now) {
                 "success" | "skipped" | "manual" => {}

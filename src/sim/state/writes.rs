@@ -143,6 +143,8 @@ impl World {
             body: body.to_string(),
             created_at: now,
             system: false,
+            thread: None,
+            resolved: None,
         });
         // GitLab runs the quick actions of a note (lines starting with `/command` outside
         // code): a comment can close, approve or merge. The simulator does too, so a test
@@ -222,7 +224,19 @@ impl World {
             body,
             created_at: now,
             system: true,
+            thread: None,
+            resolved: None,
         });
+    }
+
+    /// GitLab's `blocking_discussions_resolved` (`mergeable_discussions_state?`): true unless
+    /// the project asks for resolved threads and one of this MR's is not.
+    pub fn discussions_resolved(&self, iid: u64) -> bool {
+        !self.threads_must_be_resolved
+            || !self
+                .notes
+                .iter()
+                .any(|n| n.mr_iid == iid && n.thread.is_some() && n.resolved.is_none())
     }
 
     pub fn user_notes_count(&self, iid: u64) -> usize {
