@@ -136,6 +136,10 @@ static RULES: &[Rule] = &[
     // Certificate trust failures as curl/OpenSSL, Python, Go and node print them: the server's
     // certificate or the runner's CA bundle, outside the code.
     r("tls_trust", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"SSL certificate problem: |CERTIFICATE_VERIFY_FAILED|certificate verify failed|x509: certificate (signed by unknown authority|has expired|is valid for)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|unable to get local issuer certificate"),
+    // A client's socket read or connect that got no answer in time (Python's socket timeout,
+    // urllib's wrapped one, requests' Read/ConnectTimeout, undici's): the remote side did not
+    // answer, unlike a test runner's or the job's own time limit (the code did not finish).
+    r("socket_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^\s*(?:[\w.]+\.)?(?:TimeoutError|timeout): timed out\s*$|<urlopen error timed out>|\bRead timed out\b|\b(?:ReadTimeout|ConnectTimeout)\b|\bUND_ERR_(?:CONNECT|HEADERS|BODY)_TIMEOUT\b"),
     r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '"),
     r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses"),
     // A package registry or mirror answering 5xx to a client that reports the bare status
@@ -163,6 +167,11 @@ static RULES: &[Rule] = &[
     // Two modules importing each other: the code's structure, not a missing package.
     r("circular_import", Cause, Cat::Is(C::Other), 6, r"partially initialized module .*\(most likely due to a circular import\)"),
     r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|Cannot find module '[^.']|Error: Cannot find package"),
+    // pip building a package from source: the build backend's subprocess failed.
+    r("pip_build_failed", Cause, Cat::Is(C::DependencyInstall), 5, r"^\s*error: (metadata-generation-failed|subprocess-exited-with-error|legacy-install-failure|failed-wheel-build-for-install)\s*$|^\s*ERROR: (Failed building wheel for \S+|Could not build wheels for \S+)"),
+    // The frame of that subprocess's output (`╰─> [18 lines of output]` ... `[end of output]`):
+    // the last exception inside it is the reason (see `finish`).
+    r("pip_output_frame", Detail, Cat::None, 0, r"^\s*(?:\S+ )?\[\d+ lines? of output\]\s*$|^\s*\[end of output\]\s*$"),
     r("provider_install", Cause, Cat::Is(C::DependencyInstall), 7, r"Failed to query available provider packages|Failed to install provider|Incompatible provider version"),
     // --- compilers
     r("rustc_error", Cause, Cat::Is(C::CompileError), 8, r"error\[E\d{4}\]: .+"),
@@ -647,6 +656,7 @@ fn finish(hits: &mut Vec<Hit>) {
     if hits.iter().any(|h| h.rule == "pytest_failed") {
         hits.retain(|h| h.rule != "pytest_section");
     }
+    pip_subprocess_reason(hits);
     // A Python exception's category depends on its type.
     for h in hits.iter_mut() {
         if h.rule == "py_exception" {
@@ -664,6 +674,47 @@ fn finish(hits: &mut Vec<Hit>) {
                     ) => h.weight = 6,
                     Some(_) => {}
                 }
+            }
+        }
+    }
+}
+
+/// pip prints a failed build subprocess's output indented inside a frame, then its own
+/// generic verdict (`error: metadata-generation-failed`). The last exception or `error:` line
+/// inside the frame says why (a missing system library or tool, a bad `setup.py`): it becomes
+/// a dependency-install cause stronger than pip's verdict. Exceptions keep their own rules
+/// when those are stronger (a full disk stays infrastructure).
+fn pip_subprocess_reason(hits: &mut [Hit]) {
+    let mut open: Option<usize> = None;
+    for i in 0..hits.len() {
+        if hits[i].rule != "pip_output_frame" {
+            continue;
+        }
+        if !hits[i].text.contains("[end of output]") {
+            open = Some(hits[i].line);
+            continue;
+        }
+        let Some(start) = open.take() else { continue };
+        let end = hits[i].line;
+        let reason = (0..i)
+            .rev()
+            .take_while(|&j| hits[j].line > start)
+            .find(|&j| {
+                hits[j].line < end && matches!(hits[j].rule, "py_exception" | "generic_error")
+            });
+        if let Some(j) = reason {
+            let strongest_other = hits
+                .iter()
+                .filter(|h| h.line == hits[j].line && h.category.is_some())
+                .map(|h| h.weight)
+                .max()
+                .unwrap_or(0);
+            if strongest_other < 8 {
+                let h = &mut hits[j];
+                h.rule = "pip_subprocess_reason";
+                h.role = Role::Cause;
+                h.category = Some(Category::DependencyInstall);
+                h.weight = 8;
             }
         }
     }

@@ -674,3 +674,34 @@ fn split_extraction_matches_one_pass() {
     assert_eq!(split.hits, one.hits);
     assert!(split.hits.len() > 1000);
 }
+
+/// The last two round-4 misses as families: a socket read that timed out is the network, not
+/// a time limit of the job (requests' and urllib's wordings; the corpus has the bare
+/// `TimeoutError: timed out`), and the reason a pip build subprocess failed is the last error
+/// inside its output frame (a `gcc` failure here; the corpus has a `setup.py`'s `OSError`).
+#[test]
+fn socket_timeouts_and_pip_subprocess_reasons() {
+    for log in [
+        "$ python smoke.py\nrequests.exceptions.ReadTimeout: HTTPConnectionPool(host='api', port=80): Read timed out. (read timeout=5)\nERROR: Job failed: exit code 1\n",
+        "$ python fetch.py\nurllib.error.URLError: <urlopen error timed out>\nERROR: Job failed: exit code 1\n",
+    ] {
+        let d = run(log);
+        assert_eq!(d.category, Category::NetworkOrFlaky, "{log}");
+        assert!(d.infra_or_flaky, "{log}");
+    }
+    // A test runner's own limit stays a timeout of the code.
+    let d = run(
+        "$ pytest\nE   Failed: Timeout (>10.0s) from pytest-timeout.\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TimeoutOrOom);
+
+    let d = run(&gitlab_job(
+        "$ pip install -r requirements.txt\nCollecting psycopg2==2.9.9\n  Building wheel for psycopg2 (setup.py): started\n  error: subprocess-exited-with-error\n  \n  × python setup.py bdist_wheel did not run successfully.\n  │ exit code: 1\n  ╰─> [4 lines of output]\n      running build_ext\n      building 'psycopg2._psycopg' extension\n      error: command 'gcc' failed: No such file or directory\n      [end of output]\n  \nERROR: Failed building wheel for psycopg2\n",
+    ));
+    assert_eq!(d.category, Category::DependencyInstall, "{}", quotes(&d));
+    assert!(
+        quotes(&d).contains("error: command 'gcc' failed"),
+        "{}",
+        quotes(&d)
+    );
+}
