@@ -5,7 +5,7 @@
 //! how strongly. Patterns are matched with one multi-pattern pass per line; captures run only on
 //! the lines that matched.
 
-use std::sync::{LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use std::borrow::Cow;
 
@@ -394,7 +394,7 @@ pub struct Hit {
     pub category: Option<Category>,
     pub weight: u8,
     /// The line's text without a leading CI timestamp; a substring of the plain line.
-    pub text: String,
+    pub text: HitText,
     /// `text` without caret-notation escapes (what the rules matched), empty when equal to
     /// `text` (nearly every log). Not verbatim when they differ: quote `text`, describe with
     /// [`Hit::clean`].
@@ -404,6 +404,91 @@ pub struct Hit {
     pub exit_code: Option<i32>,
     /// Captured name (task, hook, package, command).
     pub name: Option<String>,
+}
+
+/// A hit's text. A big log's hits are mostly plain lines whose text is a slice of the log's
+/// own bytes: those point into the log instead of copying it (a 200 MB trace with ~100,000
+/// matching lines held ~40 MB of copies); a line that had to be rendered (escapes, `\r`,
+/// continuations) owns its text.
+#[derive(Clone)]
+pub enum HitText {
+    Owned(Box<str>),
+    /// `bytes[start..start + len]`, valid UTF-8 when made (checked again when read: the bytes
+    /// are shared, the check is cheap, and no `unsafe` is needed).
+    Shared {
+        bytes: Arc<Vec<u8>>,
+        start: u32,
+        len: u32,
+    },
+}
+
+impl HitText {
+    /// `s` as a slice of `bytes` when it lies inside them, else a copy.
+    fn new(s: &str, bytes: &Arc<Vec<u8>>) -> HitText {
+        let base = bytes.as_ptr() as usize;
+        let at = s.as_ptr() as usize;
+        if at >= base
+            && at - base + s.len() <= bytes.len()
+            && let (Ok(start), Ok(len)) = (u32::try_from(at - base), u32::try_from(s.len()))
+        {
+            return HitText::Shared {
+                bytes: Arc::clone(bytes),
+                start,
+                len,
+            };
+        }
+        HitText::Owned(s.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            HitText::Owned(s) => s,
+            HitText::Shared { bytes, start, len } => {
+                let (start, len) = (*start as usize, *len as usize);
+                bytes
+                    .get(start..start + len)
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .unwrap_or_default()
+            }
+        }
+    }
+}
+
+impl From<&str> for HitText {
+    fn from(s: &str) -> HitText {
+        HitText::Owned(s.into())
+    }
+}
+
+impl From<String> for HitText {
+    fn from(s: String) -> HitText {
+        HitText::Owned(s.into_boxed_str())
+    }
+}
+
+impl std::ops::Deref for HitText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for HitText {
+    fn eq(&self, other: &HitText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for HitText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for HitText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Hit {
@@ -639,7 +724,10 @@ fn extract_lines(
                 role: rule.role,
                 category,
                 weight: rule.weight,
-                text: prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX).to_string(),
+                text: HitText::new(
+                    prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX),
+                    log.shared_bytes(),
+                ),
                 clean_text: if clean.as_ref() == body {
                     String::new()
                 } else {
