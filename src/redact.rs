@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::sync::{LazyLock, RwLock};
 
 use regex::{Captures, Regex};
-use regex_automata::{Input, meta};
+use regex_automata::{Input, PatternID, PatternSet, meta};
 
 /// Marker for values whose kind is only known from their key.
 pub const MARKER: &str = "[REDACTED]";
@@ -366,17 +366,19 @@ fn redact_configured(text: &str) -> Cow<'_, str> {
 
 /// Every rule as one set, with the rules' own (Unicode) semantics: a text none of them
 /// matches comes out of `redact` unchanged. `None` if the set outgrows the regex size limit;
-/// then every text is a candidate. A `meta::Regex` rather than a `regex::RegexSet`: the set
-/// keeps a lazy DFA cache per thread that ever used it for the life of the program (3 MiB
-/// after one background diagnosis in the TUI); here the cache belongs to a [`Screen`] and goes
-/// with it.
+/// then every text is a candidate for every rule. A `meta::Regex` rather than a
+/// `regex::RegexSet`: the set keeps a lazy DFA cache per thread that ever used it for the life
+/// of the program (3 MiB after one background diagnosis in the TUI); here the cache belongs to
+/// a [`Screen`] and goes with it.
 static ANY_RULE: LazyLock<Option<meta::Regex>> = LazyLock::new(|| {
     let config = meta::Config::new()
         .nfa_size_limit(Some(10 << 20))
         // Room for the lazy DFA of all rules at once: when its cache thrashes, matching falls
         // back to a far slower engine.
         .hybrid_cache_capacity(64 << 20)
-        // Only "does any rule match": the whole match, no rule's own groups.
+        // Every rule that matches anywhere, as `RegexSet::matches` reports them.
+        .match_kind(regex_automata::MatchKind::All)
+        // Which rules match, never where their groups are: the whole match only.
         .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit);
     let patterns: Vec<&str> = RULES.iter().map(|r| r.re.as_str()).collect();
     meta::Builder::new()
@@ -385,9 +387,9 @@ static ANY_RULE: LazyLock<Option<meta::Regex>> = LazyLock::new(|| {
         .ok()
 });
 
-/// A screen for many texts in a row (the diagnosis's secrets scan of every line of a trace):
-/// one lazy DFA pass per text instead of a search per rule, with a cache that lives as long as
-/// the screen.
+/// Redaction for many texts in a row (the diagnosis's secrets scan of every line of a trace):
+/// one lazy DFA pass per text says whether any rule, and which, can change it, with a cache
+/// that lives as long as the screen.
 pub struct Screen {
     cache: Option<meta::Cache>,
 }
@@ -421,6 +423,60 @@ impl Screen {
         };
         rule_hit || holds_configured(text)
     }
+
+    /// The rules that match `text` somewhere; `None` when there is no set (every rule may).
+    fn matching_rules(&mut self, text: &str) -> Option<PatternSet> {
+        let (re, cache) = (ANY_RULE.as_ref()?, self.cache.as_mut()?);
+        let mut set = PatternSet::new(re.pattern_len());
+        re.which_overlapping_matches_with(cache, &Input::new(text), &mut set);
+        Some(set)
+    }
+
+    /// [`redact`] with this screen's cache.
+    pub fn redact<'t>(&mut self, text: &'t str) -> Cow<'t, str> {
+        // Nearly every text holds no secret: one pass instead of a search per rule. It also
+        // keeps the rules' own lazy DFA caches (one per rule per thread, kept for the life of
+        // the program by `regex`) to the threads that did see a candidate.
+        if !self.may_redact(text) {
+            return Cow::Borrowed(text);
+        }
+        let mut out: Cow<'_, str> = redact_configured(text);
+        // Which rules match at all: a rule that does not match the text leaves it as it is, so
+        // until some rule changes the text, only these need their own search. Most texts that
+        // match anything match one rule that keeps what it found (`image:
+        // repo/name:some-long-tag-name`, a compiler flag `-Wno-error=unused-but-set-variable`):
+        // one search instead of one per rule (a big trace's secrets scan spent most of its
+        // time there).
+        let first = self.matching_rules(&out);
+        let mut pristine = true;
+        // A replacement can expose a match to a rule that already ran (a marker ends a word
+        // that hid a token's start): run again until nothing changes, which makes redaction
+        // idempotent.
+        for _ in 0..4 {
+            let mut changed = false;
+            for (i, rule) in RULES.iter().enumerate() {
+                if pristine
+                    && first
+                        .as_ref()
+                        .is_some_and(|m| !m.contains(PatternID::new_unchecked(i)))
+                {
+                    continue;
+                }
+                let replaced = rule.re.replace_all(&out, |c: &Captures| (rule.apply)(c));
+                if let Cow::Owned(new) = replaced {
+                    if new != *out {
+                        changed = true;
+                        pristine = false;
+                    }
+                    out = Cow::Owned(new);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        out
+    }
 }
 
 fn holds_configured(text: &str) -> bool {
@@ -428,52 +484,26 @@ fn holds_configured(text: &str) -> bool {
     g.iter().any(|s| text.contains(s.as_str()))
 }
 
-/// The one screen cache kept between calls of [`redact`]: taken for a call, put back after
-/// it; a concurrent call makes its own and drops it. A pool per thread (what `regex` keeps)
-/// would hold one cache per thread that ever redacted, for the life of the program.
+/// The one screen kept between calls of [`redact`]: taken for a call, put back after it; a
+/// concurrent call makes its own and drops it. A pool per thread (what `regex` keeps) would
+/// hold one cache per thread that ever redacted, for the life of the program. A cache that a
+/// big text grew past this goes with it.
 const KEEP_SCREEN_AT_MOST: usize = 1 << 20;
 
 static SPARE_SCREEN: std::sync::Mutex<Option<Screen>> = std::sync::Mutex::new(None);
 
-fn may_redact_shared(text: &str) -> bool {
+/// Replaces every secret in `text` by a `[REDACTED...]` marker.
+pub fn redact(text: &str) -> Cow<'_, str> {
     let taken = SPARE_SCREEN
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take();
     let mut screen = taken.unwrap_or_default();
-    let hit = screen.may_redact(text);
-    // A cache that a big text grew goes with it.
+    let out = screen.redact(text);
     if screen.memory_usage() <= KEEP_SCREEN_AT_MOST {
         let mut slot = SPARE_SCREEN.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
             *slot = Some(screen);
-        }
-    }
-    hit
-}
-
-/// Replaces every secret in `text` by a `[REDACTED...]` marker.
-pub fn redact(text: &str) -> Cow<'_, str> {
-    // Nearly every text holds no secret: one pass of the screen instead of a search per rule.
-    // It also keeps the rules' own lazy DFA caches (one per rule per thread, kept for the life
-    // of the program by `regex`) to the threads that did see a candidate.
-    if !may_redact_shared(text) {
-        return Cow::Borrowed(text);
-    }
-    let mut out: Cow<'_, str> = redact_configured(text);
-    // A replacement can expose a match to a rule that already ran (a marker ends a word that
-    // hid a token's start): run again until nothing changes, which makes redaction idempotent.
-    for _ in 0..4 {
-        let mut changed = false;
-        for rule in RULES.iter() {
-            let replaced = rule.re.replace_all(&out, |c: &Captures| (rule.apply)(c));
-            if let Cow::Owned(new) = replaced {
-                changed |= new != *out;
-                out = Cow::Owned(new);
-            }
-        }
-        if !changed {
-            break;
         }
     }
     out
@@ -944,6 +974,42 @@ mod tests {
         assert!(!may_redact("nothing to see here"));
     }
 
+    /// `redact` as it was before the set guided it: every rule, every pass.
+    fn every_rule(text: &str) -> String {
+        let mut out = redact_configured(text).into_owned();
+        for _ in 0..4 {
+            let mut changed = false;
+            for rule in RULES.iter() {
+                let new = rule
+                    .re
+                    .replace_all(&out, |c: &Captures| (rule.apply)(c))
+                    .into_owned();
+                changed |= new != out;
+                out = new;
+            }
+            if !changed {
+                break;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn set_guided_redaction_equals_every_rule_on_the_corpus() {
+        let kept = [
+            "Using Docker executor with image openwrtorg/sdk:ath79-generic-master ...",
+            "gcc -Wno-error=unused-but-set-variable -Wno-error=unused-result -c x.c",
+        ];
+        for text in SECRETS
+            .iter()
+            .map(|(t, _)| *t)
+            .chain(BENIGN.iter().copied())
+            .chain(kept)
+        {
+            assert_eq!(redact(text), every_rule(text), "{text}");
+        }
+    }
+
     #[test]
     fn corpus_is_idempotent() {
         for (text, _) in SECRETS {
@@ -994,6 +1060,14 @@ mod tests {
             let once = redact(&text).into_owned();
             let twice = redact(&once).into_owned();
             prop_assert_eq!(twice, once);
+        }
+
+        /// Skipping the rules the set says do not match changes nothing: the same text as
+        /// running every rule in every pass.
+        #[test]
+        fn set_guided_redaction_equals_every_rule(parts in proptest::collection::vec(fragment(), 0..8)) {
+            let text = parts.concat();
+            prop_assert_eq!(redact(&text).into_owned(), every_rule(&text));
         }
 
         #[test]

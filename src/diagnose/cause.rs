@@ -249,7 +249,7 @@ pub fn candidates(ex: &Extraction, max: usize) -> Vec<Candidate> {
             None => out.push(Candidate {
                 line: h.line,
                 category: c,
-                text: h.text.clone(),
+                text: h.text.to_string(),
                 lines: 1,
             }),
         }

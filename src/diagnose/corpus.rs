@@ -56,9 +56,20 @@ fn first_round() -> u32 {
     1
 }
 
-/// The newest round of cases: written after the engine they are scored against, and not read
-/// one by one before its figures were recorded (see the corpus README).
-pub const UNSEEN_ROUND: u32 = 3;
+/// Rounds after the first two whose misses were read and fixed: their figures are in-sample
+/// now (each one's out-of-sample figure, taken before, is in BENCHMARKS.md). A round of the
+/// corpus not listed here was generated after the engine and not read yet: `gitaiops eval`
+/// labels it out-of-sample and does not list its misses. Add a round here in the commit that
+/// starts fixing its misses.
+pub const TUNED_ROUNDS: &[u32] = &[3, 4, 5];
+
+/// Rounds 1 and 2 are split into dev and held-out instead (both read by now).
+pub const FIRST_OWN_ROUND: u32 = 3;
+
+/// Whether rules were written (or fixed) reading this round's cases.
+pub fn round_is_tuned(round: u32) -> bool {
+    round < FIRST_OWN_ROUND || TUNED_ROUNDS.contains(&round)
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DecisiveLine {
@@ -383,7 +394,7 @@ mod tests {
             .map(|c| run_case(c, &mut diag).unwrap())
             .collect();
         // The dev/held-out floors are those of rounds 1 and 2, measured before round 3 existed.
-        let old = |o: &&Outcome| o.round < UNSEEN_ROUND;
+        let old = |o: &&Outcome| o.round < FIRST_OWN_ROUND;
         let dev = rates(
             outcomes
                 .iter()
@@ -405,15 +416,17 @@ mod tests {
         assert_eq!(all.retries_on_real_failures, 0);
         assert_eq!(all.false_infra, 0);
         assert!(all.boilerplate_quotes <= 2, "{all:?}");
-        // Round 3 after its misses were fixed (in-sample now; its out-of-sample figure, taken
-        // before, is in BENCHMARKS.md).
-        let r3 = rates(outcomes.iter().filter(|o| o.round == UNSEEN_ROUND));
-        assert!(r3.cases >= 30, "{r3:?}");
-        assert!(r3.category_accuracy.unwrap() >= 0.97, "round 3 {r3:?}");
-        assert!(r3.decisive_hit.unwrap() >= 0.97, "round 3 {r3:?}");
-        assert_eq!(r3.confident_wrong, 0, "round 3 {r3:?}");
-        assert_eq!(r3.infra_flagged, r3.infra_cases, "round 3 {r3:?}");
-        assert_eq!(r3.retries_on_real_failures + r3.false_infra, 0, "{r3:?}");
+        // Later rounds after their misses were fixed (in-sample now; their out-of-sample
+        // figures, taken before, are in BENCHMARKS.md).
+        for &round in TUNED_ROUNDS {
+            let r = rates(outcomes.iter().filter(|o| o.round == round));
+            assert!(r.cases >= 30, "round {round} {r:?}");
+            assert!(r.category_accuracy.unwrap() >= 0.97, "round {round} {r:?}");
+            assert!(r.decisive_hit.unwrap() >= 0.97, "round {round} {r:?}");
+            assert_eq!(r.confident_wrong, 0, "round {round} {r:?}");
+            assert_eq!(r.infra_flagged, r.infra_cases, "round {round} {r:?}");
+            assert_eq!(r.retries_on_real_failures + r.false_infra, 0, "{r:?}");
+        }
         assert!(all.confident_wrong <= 2, "{all:?}");
     }
 

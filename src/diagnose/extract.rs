@@ -5,7 +5,7 @@
 //! how strongly. Patterns are matched with one multi-pattern pass per line; captures run only on
 //! the lines that matched.
 
-use std::sync::{LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use std::borrow::Cow;
 
@@ -80,7 +80,7 @@ static RULES: &[Rule] = &[
     r("gitlab_system_failure", Cause, Cat::Is(C::Infrastructure), 9, r"ERROR: (Job failed \(system failure\)|Preparation failed|Job failed: failed to pull image)"),
     r("runner_lost", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)runner has received a shutdown signal|lost communication with the server|The runner .* (?:did not|failed to) (?:respond|start)|runner system failure"),
     // A full disk outranks whatever wrapper reports it (a docker build, a compile step).
-    r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|disk quota exceeded|\bENOSPC\b"),
+    r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|disk quota exceeded|\bENOSPC\b|\bEDQUOT\b|database or disk is full|\bSQLITE_FULL\b|not enough space on the disk"),
     // GNU tar's report of a short write: what a full disk looks like to it.
     r("short_write", Cause, Cat::Is(C::Infrastructure), 7, r"^tar: .*: Wrote only \d+ of \d+ bytes"),
     r("docker_daemon", Cause, Cat::Is(C::Infrastructure), 8, r"Cannot connect to the Docker daemon|error during connect: .*docker"),
@@ -109,7 +109,12 @@ static RULES: &[Rule] = &[
     // A required environment variable the job does not define, as programs and build scripts
     // report it (Rust's `env::var` error is `NotPresent`): the job's variables, not the code.
     // `X is not set` only as the line's own message: test runners print it as a skip reason.
-    r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"\b[A-Z][A-Z0-9_]{2,} must be set\b|^((?i:error): )?[A-Z][A-Z0-9_]{2,} (is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
+    // Terraform's required input variable the job does not pass (`-var`, `TF_VAR_x`) is the
+    // same family.
+    r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"No value for required variable|\b[A-Z][A-Z0-9_]{2,} must be set\b|^((?i:error): )?[A-Z][A-Z0-9_]{2,} (is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
+    // The job asks a test runner for a path or target the repository does not have: the
+    // job's command line, not a failing test (pytest exits 4, no test ran).
+    r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named "),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
     r("git_push_refused", Cause, Cat::Is(C::PermissionOrSecret), 7, r"! \[remote rejected\] .*\((pre-receive hook declined|protected branch hook declined|permission denied)\)|You are not allowed to push code to protected branches|GH006: Protected branch update failed"),
@@ -118,7 +123,7 @@ static RULES: &[Rule] = &[
     // pkg-config).
     r("build_tool_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Could not find .?(protoc|cmake|pkg-config|nasm|clang)\b|failed to (run|execute) .?(protoc|cmake|pkg-config|nasm)\b.*(NotFound|No such file|not found|installed)|Is `?(cmake|protoc|pkg-config)`? (not )?installed"),
     r("npm_missing_script", Cause, Cat::Is(C::GithubActionsConfig), 8, r#"npm (ERR!|error) Missing script: "#),
-    r("git_ref_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"error: pathspec '.+' did not match any file\(s\) known to git|fatal: couldn't find remote ref \S+|fatal: invalid reference: \S+"),
+    r("git_ref_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"error: pathspec '.+' did not match any file\(s\) known to git|fatal: You are not currently on a branch|fatal: ref HEAD is not a symbolic ref|fatal: No names found, cannot describe anything|fatal: No tags can describe |fatal: shallow update not allowed|fatal: couldn't find remote ref \S+|fatal: invalid reference: \S+"),
     r("setfailed", Step, Cat::None, 0, r"core\.setFailed\("),
     // --- docker
     r("buildkit_failed", Cause, Cat::Is(C::DockerBuild), 7, r"ERROR: failed to (solve|build)\b|failed to solve with frontend|buildx (bake )?failed|The command '.+' returned a non-zero code: \d+"),
@@ -129,13 +134,17 @@ static RULES: &[Rule] = &[
     r("pull_rate_limit", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"toomanyrequests|pull rate limit|API rate limit exceeded|\b429 Too Many Requests\b|secondary rate limit|returned error: 429\b|HTTP error 429\b"),
     // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go and npm print
     // them: the request never got an answer.
-    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname"),
+    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host"),
     // Go's resolver error when a tool wraps the line after `lookup` (terraform's error blocks):
     // the DNS server and port are still on the line.
     r("dns_no_such_host", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bon \[?[0-9a-f.:]+\]?:53: no such host"),
     // Certificate trust failures as curl/OpenSSL, Python, Go and node print them: the server's
     // certificate or the runner's CA bundle, outside the code.
     r("tls_trust", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"SSL certificate problem: |CERTIFICATE_VERIFY_FAILED|certificate verify failed|x509: certificate (signed by unknown authority|has expired|is valid for)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|unable to get local issuer certificate"),
+    // A client's socket read or connect that got no answer in time (Python's socket timeout,
+    // urllib's wrapped one, requests' Read/ConnectTimeout, undici's): the remote side did not
+    // answer, unlike a test runner's or the job's own time limit (the code did not finish).
+    r("socket_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^\s*(?:[\w.]+\.)?(?:TimeoutError|timeout): timed out\s*$|<urlopen error timed out>|\bRead timed out\b|\b(?:ReadTimeout|ConnectTimeout)\b|\bUND_ERR_(?:CONNECT|HEADERS|BODY)_TIMEOUT\b"),
     r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '"),
     r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses"),
     // A package registry or mirror answering 5xx to a client that reports the bare status
@@ -162,7 +171,16 @@ static RULES: &[Rule] = &[
     r("py_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^(E\s+)?ModuleNotFoundError: No module named '\w+'\s*$"),
     // Two modules importing each other: the code's structure, not a missing package.
     r("circular_import", Cause, Cat::Is(C::Other), 6, r"partially initialized module .*\(most likely due to a circular import\)"),
+    // Node's ESM loader cannot find a *package* (a bare specifier: not `./x` or `/x`) that a
+    // file imports: it is not installed (a plugin missing from package.json, an install step
+    // skipped). Relative paths stay with the weaker rule: those are the project's own files.
+    r("node_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"\bCannot find package '[^.'/][^']*' imported from "),
     r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|Cannot find module '[^.']|Error: Cannot find package"),
+    // pip building a package from source: the build backend's subprocess failed.
+    r("pip_build_failed", Cause, Cat::Is(C::DependencyInstall), 5, r"^\s*error: (metadata-generation-failed|subprocess-exited-with-error|legacy-install-failure|failed-wheel-build-for-install)\s*$|^\s*ERROR: (Failed building wheel for \S+|Could not build wheels for \S+)"),
+    // The frame of that subprocess's output (`╰─> [18 lines of output]` ... `[end of output]`):
+    // the last exception inside it is the reason (see `finish`).
+    r("pip_output_frame", Detail, Cat::None, 0, r"^\s*(?:\S+ )?\[\d+ lines? of output\]\s*$|^\s*\[end of output\]\s*$"),
     r("provider_install", Cause, Cat::Is(C::DependencyInstall), 7, r"Failed to query available provider packages|Failed to install provider|Incompatible provider version"),
     // --- compilers
     r("rustc_error", Cause, Cat::Is(C::CompileError), 8, r"error\[E\d{4}\]: .+"),
@@ -198,7 +216,7 @@ static RULES: &[Rule] = &[
     // Terraform's and other HCL formatters' `fmt -check -diff` print old/new file headers.
     r("hcl_fmt_diff", Cause, Cat::Is(C::LintFailure), 6, r"^(---|\+\+\+) (old|new)/(?P<f>\S+\.(tf|tfvars|hcl))\s*$"),
     r("tidy", Cause, Cat::Is(C::LintFailure), 7, r"^tidy error: |^some tidy checks failed"),
-    r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
+    r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|Imports are incorrectly sorted|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
     r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.*\bformat"),
     r("lint_mention", Cause, Cat::Is(C::LintFailure), 3, r"(?i)\b(prettier|eslint|stylelint|ruff|flake8|pylint|rubocop|golangci-lint|ktlint|detekt|checkstyle|markdownlint|shellcheck|hadolint|yamllint)\b.*\b(fail|error|problem|issue|violation)"),
     // --- test runners
@@ -214,10 +232,15 @@ static RULES: &[Rule] = &[
     // Section headers of pytest's FAILURES report: the only place `-rs`/`-rN` runs name tests.
     r("pytest_section", Test, Cat::Is(C::TestAssertion), 5, r"^_{3,} (?P<t>(?:\S+::)?test\S*(?: \S+)*?(?:\[.*\])?) _{3,}\s*$"),
     r("pytest_loc", Location, Cat::None, 0, r"^(?P<f>[\w./-]+\.py):\d+: (in \S+|\w*(Error|Exception|Warning)\b.*)$"),
+    // The frame of `os.environ[...]` raising KeyError: a missing environment variable.
+    r("py_environ_frame", Detail, Cat::None, 0, r#"^\s*File "(<frozen os>|[^"]*/os\.py)", line \d+, in __getitem__"#),
     r("py_traceback_loc", Location, Cat::None, 0, r#"^\s*File "(?P<f>[^"]+)", line \d+"#),
     r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?(?P<n2>\w+(Error|Exception))\s*$"),
     r("js_uncaught", Cause, Cat::Is(C::Other), 4, r"^(?:Uncaught )?(TypeError|ReferenceError|RangeError|URIError): \S"),
     r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b"),
+    // A sanitizer build's report (ASan, LSan, UBSan, TSan): the code under test is wrong,
+    // whatever runs it.
+    r("sanitizer", Cause, Cat::Is(C::TestAssertion), 6, r"ERROR: (AddressSanitizer|LeakSanitizer|MemorySanitizer): |WARNING: ThreadSanitizer: |runtime error: .*\bUndefinedBehaviorSanitizer\b|^SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer): "),
     // Unbounded recursion: the thread's stack overflows and the process aborts.
     r("stack_overflow", Cause, Cat::Is(C::TestAssertion), 5, r"thread '[^']+'(?: \(\d+\))? has overflowed its stack|fatal runtime error: stack overflow|java\.lang\.StackOverflowError"),
     r("unittest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^(FAIL|ERROR): (?P<n>\w+) \((?P<t>[\w.]+)\)"),
@@ -371,7 +394,7 @@ pub struct Hit {
     pub category: Option<Category>,
     pub weight: u8,
     /// The line's text without a leading CI timestamp; a substring of the plain line.
-    pub text: String,
+    pub text: HitText,
     /// `text` without caret-notation escapes (what the rules matched), empty when equal to
     /// `text` (nearly every log). Not verbatim when they differ: quote `text`, describe with
     /// [`Hit::clean`].
@@ -381,6 +404,91 @@ pub struct Hit {
     pub exit_code: Option<i32>,
     /// Captured name (task, hook, package, command).
     pub name: Option<String>,
+}
+
+/// A hit's text. A big log's hits are mostly plain lines whose text is a slice of the log's
+/// own bytes: those point into the log instead of copying it (a 200 MB trace with ~100,000
+/// matching lines held ~40 MB of copies); a line that had to be rendered (escapes, `\r`,
+/// continuations) owns its text.
+#[derive(Clone)]
+pub enum HitText {
+    Owned(Box<str>),
+    /// `bytes[start..start + len]`, valid UTF-8 when made (checked again when read: the bytes
+    /// are shared, the check is cheap, and no `unsafe` is needed).
+    Shared {
+        bytes: Arc<Vec<u8>>,
+        start: u32,
+        len: u32,
+    },
+}
+
+impl HitText {
+    /// `s` as a slice of `bytes` when it lies inside them, else a copy.
+    fn new(s: &str, bytes: &Arc<Vec<u8>>) -> HitText {
+        let base = bytes.as_ptr() as usize;
+        let at = s.as_ptr() as usize;
+        if at >= base
+            && at - base + s.len() <= bytes.len()
+            && let (Ok(start), Ok(len)) = (u32::try_from(at - base), u32::try_from(s.len()))
+        {
+            return HitText::Shared {
+                bytes: Arc::clone(bytes),
+                start,
+                len,
+            };
+        }
+        HitText::Owned(s.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            HitText::Owned(s) => s,
+            HitText::Shared { bytes, start, len } => {
+                let (start, len) = (*start as usize, *len as usize);
+                bytes
+                    .get(start..start + len)
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .unwrap_or_default()
+            }
+        }
+    }
+}
+
+impl From<&str> for HitText {
+    fn from(s: &str) -> HitText {
+        HitText::Owned(s.into())
+    }
+}
+
+impl From<String> for HitText {
+    fn from(s: String) -> HitText {
+        HitText::Owned(s.into_boxed_str())
+    }
+}
+
+impl std::ops::Deref for HitText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for HitText {
+    fn eq(&self, other: &HitText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for HitText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for HitText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Hit {
@@ -616,7 +724,10 @@ fn extract_lines(
                 role: rule.role,
                 category,
                 weight: rule.weight,
-                text: prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX).to_string(),
+                text: HitText::new(
+                    prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX),
+                    log.shared_bytes(),
+                ),
                 clean_text: if clean.as_ref() == body {
                     String::new()
                 } else {
@@ -647,6 +758,9 @@ fn finish(hits: &mut Vec<Hit>) {
     if hits.iter().any(|h| h.rule == "pytest_failed") {
         hits.retain(|h| h.rule != "pytest_section");
     }
+    pip_subprocess_reason(hits);
+    environ_key_errors(hits);
+    main_thread_panics(hits);
     // A Python exception's category depends on its type.
     for h in hits.iter_mut() {
         if h.rule == "py_exception" {
@@ -665,6 +779,109 @@ fn finish(hits: &mut Vec<Hit>) {
                     Some(_) => {}
                 }
             }
+        }
+    }
+}
+
+/// pip prints a failed build subprocess's output indented inside a frame, then its own
+/// generic verdict (`error: metadata-generation-failed`). The last exception or `error:` line
+/// inside the frame says why (a missing system library or tool, a bad `setup.py`): it becomes
+/// a dependency-install cause stronger than pip's verdict. Exceptions keep their own rules
+/// when those are stronger (a full disk stays infrastructure).
+fn pip_subprocess_reason(hits: &mut [Hit]) {
+    let mut open: Option<usize> = None;
+    for i in 0..hits.len() {
+        if hits[i].rule != "pip_output_frame" {
+            continue;
+        }
+        if !hits[i].text.contains("[end of output]") {
+            open = Some(hits[i].line);
+            continue;
+        }
+        let Some(start) = open.take() else { continue };
+        let end = hits[i].line;
+        let reason = (0..i)
+            .rev()
+            .take_while(|&j| hits[j].line > start)
+            .find(|&j| {
+                hits[j].line < end && matches!(hits[j].rule, "py_exception" | "generic_error")
+            });
+        if let Some(j) = reason {
+            let strongest_other = hits
+                .iter()
+                .filter(|h| h.line == hits[j].line && h.category.is_some())
+                .map(|h| h.weight)
+                .max()
+                .unwrap_or(0);
+            if strongest_other < 8 {
+                let h = &mut hits[j];
+                h.rule = "pip_subprocess_reason";
+                h.role = Role::Cause;
+                h.category = Some(Category::DependencyInstall);
+                h.weight = 8;
+            }
+        }
+    }
+}
+
+/// `KeyError: 'NAME'` raised by `os.environ[...]` (the frame before it is `os`'s
+/// `__getitem__`): the job does not define a variable the program needs. A credential's name
+/// makes it a secret the job lacks (protected variables are not given to every branch).
+fn environ_key_errors(hits: &mut [Hit]) {
+    for i in 1..hits.len() {
+        if hits[i].rule != "py_exception" || hits[i].name.as_deref() != Some("KeyError") {
+            continue;
+        }
+        let line = hits[i].line;
+        let after_environ = hits[..i]
+            .iter()
+            .rev()
+            .take_while(|h| h.line + 3 >= line)
+            .any(|h| h.rule == "py_environ_frame");
+        if !after_environ {
+            continue;
+        }
+        let upper = hits[i].text.to_ascii_uppercase();
+        let secret = [
+            "TOKEN",
+            "SECRET",
+            "PASSWORD",
+            "PASSWD",
+            "API_KEY",
+            "CREDENTIAL",
+            "AUTH",
+        ]
+        .iter()
+        .any(|w| upper.contains(w));
+        let h = &mut hits[i];
+        h.rule = "env_key_error";
+        h.role = Role::Cause;
+        h.weight = 7;
+        h.category = Some(if secret {
+            Category::PermissionOrSecret
+        } else {
+            Category::GithubActionsConfig
+        });
+    }
+}
+
+/// A panic of thread `main` is a program's crash (a binary, a build script), not a failed
+/// test, unless a test harness ran (doc tests run in `main` too): no test name, category
+/// "other".
+fn main_thread_panics(hits: &mut [Hit]) {
+    let harness = hits.iter().any(|h| {
+        matches!(
+            h.rule,
+            "cargo_test_failed" | "cargo_test_result" | "nextest_fail" | "doctest"
+        )
+    });
+    if harness {
+        return;
+    }
+    for h in hits.iter_mut() {
+        if h.rule == "rust_panic" && h.test.as_deref() == Some("main") {
+            h.category = Some(Category::Other);
+            h.test = None;
         }
     }
 }

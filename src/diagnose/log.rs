@@ -266,6 +266,11 @@ impl LogIndex {
             .max_by_key(|s| s.depth)
     }
 
+    /// The trace's bytes, shared (a borrowed line's text is a slice of them).
+    pub fn shared_bytes(&self) -> &Arc<Vec<u8>> {
+        &self.bytes
+    }
+
     /// The whole trace's byte length.
     pub fn byte_len(&self) -> usize {
         self.bytes.len()

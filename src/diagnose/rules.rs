@@ -977,7 +977,7 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
             .iter()
             .filter(|h| h.role == Role::Location && h.line < a.line && h.line + 3 >= a.line)
         {
-            out.push((h.line, h.text.clone()));
+            out.push((h.line, h.text.to_string()));
         }
     }
     // Up to 3 following non-blank lines while they stay indented or are known details.

@@ -27,18 +27,46 @@ pub struct SecretFinding {
 /// Every line the redactor changes, grouped by kind, in the order the kinds first appear.
 /// Cost: one redaction pass per line (the same rules the viewer and the prompts use).
 pub fn scan(log: &LogIndex) -> Vec<SecretFinding> {
-    let mut by_kind: BTreeMap<String, (usize, SecretFinding)> = BTreeMap::new();
     let finder = memchr::memmem::Finder::new(b"PRIVATE KEY");
     let blocks = crate::redact::secret_block_ranges(
         log.line_count(),
         |i| finder.find(log.raw(i)).is_some(),
         |i| log.plain_cow(i),
     );
-    // Its lazy DFA cache goes when the scan ends (a TUI diagnoses a log now and then).
+    let n = log.line_count();
+    let by_kind = if n < PARALLEL_LINES {
+        scan_lines(log, &blocks, 0..n)
+    } else {
+        // Two halves on two threads: on a big trace the scan is the longest of the diagnosis's
+        // threads, and it ran alone for its last second while the extraction had finished.
+        let mid = n / 2;
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| scan_lines(log, &blocks, mid..n));
+            let first = scan_lines(log, &blocks, 0..mid);
+            (first, second.join())
+        });
+        // A half that panicked is scanned again here rather than reported as "no secrets".
+        let second = second.unwrap_or_else(|_| scan_lines(log, &blocks, mid..n));
+        merge(first, second)
+    };
+    let mut out: Vec<(usize, SecretFinding)> = by_kind.into_values().collect();
+    out.sort_by_key(|(first, _)| *first);
+    out.into_iter().map(|(_, f)| f).collect()
+}
+
+/// Lines from which the scan runs in two halves (about 10 MB of typical trace).
+const PARALLEL_LINES: usize = 100_000;
+
+type ByKind = BTreeMap<String, (usize, SecretFinding)>;
+
+fn scan_lines(log: &LogIndex, blocks: &[(usize, usize)], lines: std::ops::Range<usize>) -> ByKind {
+    let mut by_kind = ByKind::new();
+    // Its lazy DFA cache goes when the scan ends (a TUI diagnoses a log now and then); each
+    // half of a big scan has its own.
     let mut screen = crate::redact::Screen::new();
-    for i in 0..log.line_count() {
+    for i in lines {
         let plain = log.plain_cow(i);
-        if crate::redact::in_ranges(&blocks, i) {
+        if crate::redact::in_ranges(blocks, i) {
             // A key's body lines match no single-line rule; its BEGIN line names it once.
             if crate::redact::opens_private_key(&plain) {
                 record(&mut by_kind, "private-key", i + 1);
@@ -47,21 +75,34 @@ pub fn scan(log: &LogIndex) -> Vec<SecretFinding> {
         }
         // Nearly every line matches no rule: the one-pass screen saves the per-rule searches
         // (most of the scan's time on a big trace).
-        if !screen.may_redact(&plain) {
-            continue;
-        }
-        if let Cow::Owned(red) = crate::redact::redact(&plain) {
+        if let Cow::Owned(red) = screen.redact(&plain) {
             for kind in kinds(&red, &plain) {
                 record(&mut by_kind, &kind, i + 1);
             }
         }
     }
-    let mut out: Vec<(usize, SecretFinding)> = by_kind.into_values().collect();
-    out.sort_by_key(|(first, _)| *first);
-    out.into_iter().map(|(_, f)| f).collect()
+    by_kind
 }
 
-fn record(by_kind: &mut BTreeMap<String, (usize, SecretFinding)>, kind: &str, line: usize) {
+/// The findings of two consecutive runs of lines, as one run over both would have recorded
+/// them: the first run's lines come first, counts add up, at most `MAX_LINES_PER_KIND` kept.
+fn merge(mut first: ByKind, second: ByKind) -> ByKind {
+    for (kind, (line, f)) in second {
+        match first.get_mut(&kind) {
+            Some((_, mine)) => {
+                mine.count += f.count;
+                let room = MAX_LINES_PER_KIND.saturating_sub(mine.lines.len());
+                mine.lines.extend(f.lines.into_iter().take(room));
+            }
+            None => {
+                first.insert(kind, (line, f));
+            }
+        }
+    }
+    first
+}
+
+fn record(by_kind: &mut ByKind, kind: &str, line: usize) {
     let (_, f) = by_kind.entry(kind.to_string()).or_insert_with(|| {
         (
             line,
@@ -174,5 +215,36 @@ mod tests {
         assert_eq!(f[0].count, 25);
         assert_eq!(f[0].lines.len(), MAX_LINES_PER_KIND);
         assert!(describe(&f).ends_with(", 15 more)"), "{}", describe(&f));
+    }
+
+    /// The two-halves scan of a big log records what one pass records: kinds in the order they
+    /// first appear, counts, and the first lines of a kind spread over both halves.
+    #[test]
+    fn halves_record_what_one_pass_records() {
+        let mut log = String::new();
+        // The scan splits at the middle line: one kind's lines straddle it.
+        let mid = (PARALLEL_LINES + 40) / 2;
+        for i in 0..PARALLEL_LINES + 40 {
+            match i {
+                5 | 7 => log.push_str("export TOKEN=glpat-abcdefghij0123456789\n"),
+                i if i + 8 > mid && i < mid + 8 => {
+                    log.push_str(&format!("key{i}: AKIAIOSFODNN7EXAMPL{}\n", i % 10))
+                }
+                i if i == PARALLEL_LINES + 3 => log.push_str("password=Sup3rS3cretValue!\n"),
+                _ => log.push_str("   Compiling serde v1.0.200\n"),
+            }
+        }
+        let ix = LogIndex::parse(Arc::new(log.into_bytes()));
+        let halves = scan(&ix);
+        let mut one: Vec<(usize, SecretFinding)> = scan_lines(&ix, &[], 0..ix.line_count())
+            .into_values()
+            .collect();
+        one.sort_by_key(|(first, _)| *first);
+        let one: Vec<SecretFinding> = one.into_iter().map(|(_, f)| f).collect();
+        assert_eq!(halves, one);
+        let kinds: Vec<&str> = halves.iter().map(|f| f.kind.as_str()).collect();
+        assert_eq!(kinds, ["gitlab-token", "aws-access-key", "credential"]);
+        assert_eq!(halves[1].count, 15);
+        assert_eq!(halves[1].lines.len(), MAX_LINES_PER_KIND);
     }
 }

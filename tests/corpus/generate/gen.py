@@ -45,6 +45,25 @@ class Servers:
             self.ports[str(status)] = self._status(status)
         # Round 3: an HTTPS server whose certificate is self-signed (no CA in the job trusts it).
         self.ports["tls"] = self._status(200, tls=True)
+        # Round 5: a server that accepts a connection and closes it without answering.
+        self.ports["closer"] = self._closer()
+
+    def _closer(self):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+
+        def loop():
+            while True:
+                c, _ = s.accept()
+                try:
+                    c.recv(65536)  # the request, then no answer at all
+                finally:
+                    c.close()
+
+        threading.Thread(target=loop, daemon=True).start()
+        return s.getsockname()[1]
 
     def _blackhole(self):
         s = socket.socket()
@@ -215,6 +234,9 @@ def run_case(sc, servers):
         "LANG": "C.UTF-8",
     }
     env.update(servers.env())
+    # A shared build machine may ask cargo for fewer jobs; it changes no output.
+    if os.environ.get("CARGO_BUILD_JOBS"):
+        env["CARGO_BUILD_JOBS"] = os.environ["CARGO_BUILD_JOBS"]
     env.update(sc.get("env", {}))
     if sc.get("setup"):
         subprocess.run(["bash", "-c", "set -e\n" + sc["setup"]], cwd=d, env=env, check=True,

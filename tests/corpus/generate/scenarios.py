@@ -18,7 +18,7 @@ def case(name, job, image, script, label, **kw):
 
 
 def lab(category, decisive, tool, how, accept=(), infra=False, **kw):
-    """The label; `round` (1, 2 or 3) records which batch of scenarios the case came from."""
+    """The label; `round` (1 to 5) records which batch of scenarios the case came from."""
     d = {"category": category, "decisive": list(decisive), "tool": tool, "how": how,
          "accept": list(accept), "infra": infra}
     d.update(kw)
@@ -2270,4 +2270,336 @@ case(
     setup=("mkdir upstream && cd upstream && git init -q -b main && git config user.email ci@acme.test && git config user.name ci"
            " && head -c 3000000 /dev/urandom > blob.bin && git add blob.bin && git commit -qm data"),
     tmpfs=("out", "1m"), **ROUND4,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 5 (December 2026): failure shapes rounds 1-4 do not have. Scenarios and labels were
+# written before any log existed and before the engine ran on any of them.
+
+ROUND5 = dict(round=5)
+
+case(
+    "rust-e0603-private-fn", "build", "rust:1.90",
+    ["cargo build"],
+    lab("compile_error", [r"^error\[E0603\]"], "rustc",
+        "main calls a function its module does not export"),
+    files={"Cargo.toml": cargo_toml("invoicing"),
+           "src/main.rs": "mod billing;\n\nfn main() {\n    println!(\"{}\", billing::invoice_total(&[120, 80]));\n}\n",
+           "src/billing.rs": "/// Sum of line items in cents.\nfn invoice_total(lines: &[u64]) -> u64 {\n    lines.iter().sum()\n}\n"},
+    env=RUST_ENV, **ROUND5,
+)
+
+case(
+    "rust-test-returns-err", "test", "rust:1.90",
+    ["cargo test --lib"],
+    lab("test_assertion", [r"^Error: ParseIntError", r"^test tests::parses_env_port \.\.\. FAILED"], "cargo test",
+        "a test returning Result fails through `?` (a port with a protocol suffix)"),
+    files={"Cargo.toml": cargo_toml("netcfg"),
+           "src/lib.rs": "pub fn parse_port(s: &str) -> Result<u16, std::num::ParseIntError> {\n    s.trim().parse()\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn parses_plain_port() {\n        assert_eq!(parse_port(\"80\").unwrap(), 80);\n    }\n\n    #[test]\n    fn parses_env_port() -> Result<(), Box<dyn std::error::Error>> {\n        assert_eq!(parse_port(\"8080/tcp\")?, 8080);\n        Ok(())\n    }\n}\n"},
+    env=RUST_ENV, **ROUND5,
+)
+
+case(
+    "rust-workspace-member-missing", "build", "rust:1.90",
+    ["cargo build --workspace"],
+    lab("other", [r"failed to load manifest for workspace member"], "cargo",
+        "the workspace lists a member directory that was deleted",
+        accept=["compile_error", "github_actions_config", "dependency_install"]),
+    files={"Cargo.toml": "[workspace]\nresolver = \"2\"\nmembers = [\"crates/api\", \"crates/worker\"]\n",
+           "crates/api/Cargo.toml": cargo_toml("api"),
+           "crates/api/src/main.rs": "fn main() {}\n"},
+    **ROUND5,
+)
+
+case(
+    "rust-doctest-compile-error", "test:doc", "rust:1.90",
+    ["cargo test --doc"],
+    lab("test_assertion", [r"^error\[E0425\]", r"^test src/lib\.rs - slugify \(line \d+\) \.\.\. FAILED"], "rustdoc",
+        "a doc example calls the function without importing it; the doctest does not compile",
+        accept=["compile_error"]),
+    files={"Cargo.toml": cargo_toml("slugs"),
+           "src/lib.rs": "/// Turns a title into a URL slug.\n///\n/// ```\n/// assert_eq!(slugify(\"Hello World\"), \"hello-world\");\n/// ```\npub fn slugify(s: &str) -> String {\n    s.to_lowercase().replace(' ', \"-\")\n}\n"},
+    env=RUST_ENV, **ROUND5,
+)
+
+case(
+    "rust-manifest-parse-error", "build", "rust:1.90",
+    ["cargo build --locked"],
+    lab("other", [r"^error: invalid float, expected nothing", r"--> Cargo\.toml:\d+:\d+"], "cargo",
+        "a hand edit left an unquoted version in Cargo.toml",
+        accept=["compile_error", "github_actions_config", "dependency_install"]),
+    files={"Cargo.toml": "[package]\nname = \"exporter\"\nversion = 0.4.1\nedition = \"2021\"\n",
+           "src/main.rs": "fn main() {}\n"},
+    **ROUND5,
+)
+
+case(
+    "rust-run-panic-config-missing", "smoke", "rust:1.90",
+    ["cargo run --quiet -- config/ci.toml"],
+    lab("other", [r"read config: Os \{ code: 2", r"thread 'main'( \(\d+\))? panicked at"], "rust binary",
+        "the smoke run reads a config file the repository does not have",
+        accept=["github_actions_config"]),
+    files={"Cargo.toml": cargo_toml("gateway"),
+           "src/main.rs": "fn main() {\n    let path = std::env::args().nth(1).unwrap_or_else(|| \"config/default.toml\".into());\n    let text = std::fs::read_to_string(&path).expect(\"read config\");\n    println!(\"{} bytes of config\", text.len());\n}\n",
+           "config/default.toml": "port = 8080\n"},
+    env=RUST_ENV, **ROUND5,
+)
+
+case(
+    "py-isort-check", "lint:imports", "python:3.12",
+    ["isort --check-only --diff app"],
+    lab("formatting_failure", [r"Imports are incorrectly sorted"], "isort",
+        "imports out of order in one module", accept=["lint_failure"]),
+    files={"app/__init__.py": "",
+           "app/api.py": "import sys\nimport json\nfrom app import models\nimport os\n\n\ndef handler():\n    return json.dumps({'argv': sys.argv, 'cwd': os.getcwd(), 'm': models.__name__})\n",
+           "app/models.py": "X = 1\n"},
+    **ROUND5,
+)
+
+case(
+    "py-pytest-path-not-found", "test:unit", "python:3.12",
+    ["pytest -q tests/unit"],
+    lab("github_actions_config", [r"ERROR: file or directory not found: tests/unit"], "pytest",
+        "the job names a test directory that was flattened into tests/", accept=["other"]),
+    files={"calc.py": "def add(a, b):\n    return a + b\n",
+           "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
+    env={"PYTHONPATH": "."}, **ROUND5,
+)
+
+case(
+    "py-json-decode-error", "prepare", "python:3.12",
+    ["python scripts/render_matrix.py ci/matrix.json"],
+    lab("other", [r"JSONDecodeError: Expecting"], "python json",
+        "a trailing comma in a JSON file the job reads", accept=["github_actions_config", "compile_error"]),
+    files={"scripts/render_matrix.py": "import json\nimport sys\n\nwith open(sys.argv[1]) as f:\n    matrix = json.load(f)\nfor entry in matrix['include']:\n    print(entry['python'])\n",
+           "ci/matrix.json": "{\n  \"include\": [\n    {\"python\": \"3.11\"},\n    {\"python\": \"3.12\"},\n  ]\n}\n"},
+    **ROUND5,
+)
+
+case(
+    "py-environ-keyerror-token", "coverage:upload", "python:3.12",
+    ["python scripts/upload_coverage.py coverage.xml"],
+    lab("permission_or_secret", [r"^KeyError: 'CODECOV_TOKEN'"], "python",
+        "the upload script reads a token variable that is not set for this branch (a protected variable)",
+        accept=["github_actions_config"]),
+    files={"scripts/upload_coverage.py": "import os\nimport sys\n\n\ndef main(report):\n    token = os.environ[\"CODECOV_TOKEN\"]\n    print(f\"uploading {report} ({len(token)} char token)\")\n\n\nif __name__ == \"__main__\":\n    main(sys.argv[1])\n",
+           "coverage.xml": "<coverage/>\n"},
+    **ROUND5,
+)
+
+case(
+    "py-socket-gaierror", "notify", "python:3.12",
+    ["python scripts/notify.py"],
+    lab("network_or_flaky", [r"socket\.gaierror: \[Errno -?\d+\]"], "python smtplib",
+        "a notification script's SMTP relay host does not resolve from the runner", infra=True),
+    files={"scripts/notify.py": "import smtplib\n\nprint('sending release mail via smtp.acme.invalid')\nwith smtplib.SMTP('smtp.acme.invalid', 25, timeout=5) as s:\n    s.sendmail('ci@acme.test', ['team@acme.test'], 'Subject: released\\n\\nok')\n"},
+    **ROUND5,
+)
+
+case(
+    "py-subprocess-timeout-expired", "migrate", "python:3.12",
+    ["python scripts/migrate.py"],
+    lab("timeout_or_oom", [r"TimeoutExpired: Command .* timed out after"], "python subprocess",
+        "a migration step waits on a child process that never finishes; the script's own timeout fires"),
+    files={"scripts/migrate.py": "import subprocess\n\nprint('applying migration 0042_backfill_totals')\nsubprocess.run(['sleep', '30'], check=True, timeout=2)\nprint('done')\n"},
+    **ROUND5,
+)
+
+case(
+    "py-sqlite-disk-full", "build:index", "python:3.12",
+    ["python scripts/build_index.py"],
+    lab("infrastructure", [r"database or disk is full"], "python sqlite3",
+        "an index build fills the job's small scratch volume", infra=True),
+    files={"scripts/build_index.py": "import os\nimport sqlite3\n\ndb = sqlite3.connect('data/index.db')\ndb.execute('create table docs (id integer primary key, body text)')\nprint('indexing documents')\nfor i in range(5000):\n    db.execute('insert into docs (body) values (?)', (os.urandom(400).hex(),))\ndb.commit()\nprint('ok')\n"},
+    tmpfs=("data", "256k"), **ROUND5,
+)
+
+case(
+    "py-pip-index-tls-self-signed", "deps", "python:3.12",
+    ["pip install --retries 1 --index-url https://127.0.0.1:$PORT_TLS/simple/ requests==2.32.3"],
+    lab("network_or_flaky", [r"CERTIFICATE_VERIFY_FAILED|problem confirming the ssl certificate"], "pip",
+        "the private index's certificate is not trusted by the job image (self-signed)", infra=True,
+        accept=["dependency_install"]),
+    env={"PIP_CACHE_DIR": "/tmp/corpus-pip-cache-r5", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}, **ROUND5,
+)
+
+case(
+    "py-timeout-sigint", "cache:warm", "python:3.12",
+    ["timeout -s INT 3 python scripts/warm_cache.py"],
+    lab("timeout_or_oom", [r"^\$ timeout -s INT 3 python", r"^KeyboardInterrupt\s*$", r"ERROR: Job failed: exit code 124"], "coreutils timeout + python",
+        "`timeout` interrupts a cache warm-up that hangs on a lock; Python prints a KeyboardInterrupt traceback",
+        echo_decisive=True),
+    files={"scripts/warm_cache.py": "import time\n\nprint('warming cache: waiting for lock /tmp/cache.lock')\nwhile True:\n    time.sleep(0.5)\n"},
+    **ROUND5,
+)
+
+case(
+    "js-eslint-plugin-missing", "lint", "node:20",
+    ["eslint src"],
+    lab("dependency_install", [r"Cannot find package 'eslint-plugin-react'"], "eslint",
+        "the flat config imports a plugin that is not installed", accept=["github_actions_config"]),
+    files={"package.json": "{\"name\": \"web\", \"version\": \"1.0.0\", \"type\": \"module\"}\n",
+           "eslint.config.js": "import react from 'eslint-plugin-react';\n\nexport default [\n  { plugins: { react }, rules: { 'react/jsx-key': 'error' } },\n];\n",
+           "src/app.js": "export const x = 1;\n"},
+    **ROUND5,
+)
+
+case(
+    "js-npm-prepare-husky-missing", "install", "node:20",
+    ["npm ci --no-audit --no-fund"],
+    lab("dependency_install", [r"husky: not found"], "npm",
+        "the prepare script runs husky, which the package does not declare",
+        accept=["github_actions_config"]),
+    files={"package.json": "{\n  \"name\": \"dashboard\",\n  \"version\": \"2.0.0\",\n  \"scripts\": {\"prepare\": \"husky\"}\n}\n",
+           "package-lock.json": "{\n  \"name\": \"dashboard\",\n  \"version\": \"2.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"dashboard\",\n      \"version\": \"2.0.0\"\n    }\n  }\n}\n"},
+    env={"npm_config_cache": "/tmp/corpus-npm-cache-r5"}, **ROUND5,
+)
+
+case(
+    "js-node-assert-script", "check:routes", "node:20",
+    ["node scripts/check-routes.mjs"],
+    lab("test_assertion", [r"AssertionError \[ERR_ASSERTION\]"], "node:assert",
+        "a route-table check script finds a route missing", accept=["other"]),
+    files={"scripts/check-routes.mjs": "import assert from 'node:assert/strict';\n\nconst routes = ['/', '/login', '/cart'];\nconsole.log(`checking ${routes.length} routes`);\nassert.deepStrictEqual(routes, ['/', '/login', '/cart', '/checkout']);\n"},
+    **ROUND5,
+)
+
+case(
+    "ts-tsconfig-unknown-option", "typecheck", "node:20",
+    ["tsc --noEmit -p ."],
+    lab("github_actions_config", [r"Unknown compiler option 'strictNullCheck'"], "tsc",
+        "a typo in tsconfig.json's compiler options", accept=["type_error", "other", "compile_error"]),
+    files={"tsconfig.json": "{\n  \"compilerOptions\": {\n    \"strictNullCheck\": true,\n    \"target\": \"es2020\",\n    \"noEmit\": true\n  },\n  \"include\": [\"src\"]\n}\n",
+           "src/index.ts": "export const n: number = 1;\n"},
+    **ROUND5,
+)
+
+case(
+    "js-node-fetch-socket-closed", "sync", "node:20",
+    ["node scripts/sync.mjs"],
+    lab("network_or_flaky", [r"other side closed|UND_ERR_SOCKET"], "node fetch",
+        "the upstream API closes connections without answering (a proxy restarting)", infra=True),
+    files={"scripts/sync.mjs": "const url = `http://127.0.0.1:${process.env.PORT_CLOSER}/api/v1/catalog`;\nconsole.log(`sync: GET ${url}`);\nconst res = await fetch(url);\nconsole.log(res.status);\n"},
+    **ROUND5,
+)
+
+case(
+    "sh-bash-syntax-error", "deploy", "debian:bookworm",
+    ["bash scripts/deploy.sh staging"],
+    lab("other", [r"syntax error near unexpected token"], "bash",
+        "a deploy script misses a `then`", accept=["compile_error"]),
+    files={"scripts/deploy.sh": "#!/bin/bash\nset -euo pipefail\nenv=\"$1\"\necho \"deploying to $env\"\nif [ \"$env\" = production ]\n  echo 'production needs approval'\nfi\necho done\n"},
+    **ROUND5,
+)
+
+case(
+    "sh-sed-unterminated", "version", "alpine:3.20",
+    ["sed -i 's/__VERSION__/1.4.0' config/app.yaml", "cat config/app.yaml"],
+    lab("other", [r"unterminated `s' command"], "sed",
+        "the version stamp's sed expression lacks its closing slash", accept=["github_actions_config"]),
+    files={"config/app.yaml": "name: app\nversion: __VERSION__\n"},
+    **ROUND5,
+)
+
+case(
+    "git-add-mmap-memory-limit", "assets", "alpine/git",
+    ["ulimit -v 120000", "./scripts/render-assets.sh", "git add assets/"],
+    lab("timeout_or_oom", [r"mmap failed.*Cannot allocate memory"], "git",
+        "git cannot map a large generated asset under the job's memory limit"),
+    files={"scripts/render-assets.sh": "#!/bin/sh\nmkdir -p assets\nhead -c 150000000 /dev/zero > assets/atlas.bin\necho rendered assets/atlas.bin\n"},
+    setup="chmod +x scripts/render-assets.sh && git init -q -b main . && git config user.email ci@acme.test && git config user.name ci",
+    **ROUND5,
+)
+
+case(
+    "make-killed-oom-cgroup", "build:index", "python:3.12",
+    ["make index"],
+    lab("timeout_or_oom", [r"make: \*\*\* \[Makefile:\d+: index\] Killed"], "make + kernel OOM killer",
+        "a make recipe's index builder is OOM-killed in a 96 MiB cgroup"),
+    files={"Makefile": "index:\n\tpython3 scripts/build_index.py\n",
+           "scripts/build_index.py": "print('loading 40M postings')\npostings = [i * 7 for i in range(40_000_000)]\nprint(len(postings))\n"},
+    memory_limit=96 * 1024 * 1024, **ROUND5,
+)
+
+case(
+    "sh-curl-502-retries", "deps:tools", "debian:bookworm",
+    ["curl -fsS --retry 2 --retry-delay 1 -o dist.tgz http://127.0.0.1:$PORT_502/releases/v2.1.0/dist.tgz"],
+    lab("network_or_flaky", [r"returned error: 502"], "curl",
+        "the artifact server answers 502 through every retry", infra=True),
+    **ROUND5,
+)
+
+case(
+    "git-push-detached-head", "release:push", "alpine/git",
+    ["git push origin"],
+    lab("github_actions_config", [r"You are not currently on a branch"], "git",
+        "the job pushes from the detached HEAD GitLab checks out", accept=["other"]),
+    setup=("git init -q --bare /tmp/corpus-r5-origin.git 2>/dev/null || true"
+           " && git init -q -b main . && git config user.email ci@acme.test && git config user.name ci"
+           " && echo x > README && git add README && git commit -qm init"
+           " && git remote add origin /tmp/corpus-r5-origin.git && git checkout -q --detach"),
+    **ROUND5,
+)
+
+case(
+    "git-tag-already-exists", "release:tag", "alpine/git",
+    ["git tag -a v1.4.0 -m 'release 1.4.0'"],
+    lab("other", [r"fatal: tag 'v1\.4\.0' already exists"], "git",
+        "the release job tags a version that was already released", accept=["github_actions_config"]),
+    setup=("git init -q -b main . && git config user.email ci@acme.test && git config user.name ci"
+           " && echo x > README && git add README && git commit -qm init && git tag v1.4.0"),
+    **ROUND5,
+)
+
+case(
+    "git-describe-no-tags-shallow", "version", "alpine/git",
+    ["git describe --tags"],
+    lab("github_actions_config", [r"No names found, cannot describe anything|No tags can describe"], "git",
+        "a shallow clone (GIT_DEPTH) has none of the tags describe needs", accept=["other"]),
+    setup=("rm -rf /tmp/corpus-r5-up && mkdir /tmp/corpus-r5-up && cd /tmp/corpus-r5-up && git init -q -b main"
+           " && git config user.email ci@acme.test && git config user.name ci"
+           " && echo 1 > f && git add f && git commit -qm one && git tag v0.9.0"
+           " && echo 2 > f && git commit -qam two && echo 3 > f && git commit -qam three"
+           " && cd - >/dev/null && rm -rf ./* ./.git && git clone -q --depth 1 file:///tmp/corpus-r5-up ."),
+    **ROUND5,
+)
+
+case(
+    "c-asan-heap-overflow", "test", "gcc:13",
+    ["make test"],
+    lab("test_assertion", [r"AddressSanitizer: heap-buffer-overflow"], "gcc + AddressSanitizer",
+        "the sanitizer build's unit test writes past a buffer", accept=["other"]),
+    files={"Makefile": "CFLAGS=-g -fsanitize=address\n\ntest: test_buf\n\t./test_buf\n\ntest_buf: test_buf.c\n\t$(CC) $(CFLAGS) -o $@ $<\n",
+           "test_buf.c": "#include <stdlib.h>\n#include <string.h>\n#include <stdio.h>\n\nint main(void) {\n    char *name = malloc(8);\n    strcpy(name, \"overflowing\");\n    printf(\"%s\\n\", name);\n    free(name);\n    return 0;\n}\n"},
+    **ROUND5,
+)
+
+case(
+    "c-segfault-test-binary", "test", "gcc:13",
+    ["gcc -O0 -o build/test_parser tests/test_parser.c", "./build/test_parser"],
+    lab("test_assertion", [r"Segmentation fault"], "C test binary",
+        "a parser test dereferences NULL on an empty input", accept=["other"]),
+    files={"tests/test_parser.c": "#include <stdio.h>\n#include <string.h>\n\nstatic const char *first_field(const char *s) {\n    return strchr(s, ',');\n}\n\nint main(void) {\n    printf(\"test_parser: empty line\\n\");\n    fflush(stdout);\n    const char *f = first_field(\"\");\n    printf(\"%c\\n\", f[1]);\n    return 0;\n}\n",
+           "build/.keep": ""},
+    **ROUND5,
+)
+
+case(
+    "java-package-does-not-exist", "build", "eclipse-temurin:17",
+    ["javac -d build/classes src/app/Main.java"],
+    lab("dependency_install", [r"error: package com\.google\.gson does not exist"], "javac",
+        "the code imports Gson, which is not on the classpath", accept=["compile_error"]),
+    files={"src/app/Main.java": "package app;\n\nimport com.google.gson.Gson;\n\npublic class Main {\n    public static void main(String[] args) {\n        System.out.println(new Gson().toJson(args));\n    }\n}\n"},
+    **ROUND5,
+)
+
+case(
+    "terraform-required-variable", "plan", "hashicorp/terraform:1.9",
+    ["terraform init -input=false -no-color", "terraform plan -input=false -no-color"],
+    lab("github_actions_config", [r"No value for required variable"], "terraform",
+        "the plan job does not pass a variable the module requires (TF_VAR_region is unset)",
+        accept=["other"]),
+    files={"main.tf": "variable \"region\" {\n  type = string\n}\n\noutput \"region\" {\n  value = var.region\n}\n"},
+    **ROUND5,
 )
