@@ -96,10 +96,13 @@ fn thread(d: &Discussion, width: usize, now: Timestamp, ascii: bool, out: &mut V
             Tone::Warn,
         )
     } else if d.resolved() {
-        let by = d
-            .resolved_by()
-            .map(|u| format!(" by {}", text::sanitize_line(&u.username)))
-            .unwrap_or_default();
+        // The thread's author follows on the same line: not named twice.
+        let author = first.author.as_ref().map(|a| a.username.as_str());
+        let by = match d.resolved_by() {
+            Some(u) if Some(u.username.as_str()) == author => " by its author".to_string(),
+            Some(u) => format!(" by {}", text::sanitize_line(&u.username)),
+            None => String::new(),
+        };
         (
             format!(
                 "{} resolved{by}",
@@ -233,6 +236,21 @@ mod tests {
             "resolved: first line only: {text}"
         );
         assert!(!text.contains("plain comment") && !text.contains("approved this"));
+        // Resolved by the one who opened it: named once.
+        let mut own = snap.discussions.get(&1).cloned().unwrap_or_default();
+        for d in own.iter_mut().filter(|d| d.resolved()) {
+            let opener = d.notes[0].author.clone();
+            for n in d.notes.iter_mut() {
+                n.resolved_by = opener.clone();
+            }
+        }
+        let mut out = Vec::new();
+        lines(Some(&own), 60, crate::testkit::now(), false, &mut out);
+        let own_text = flat(&out);
+        assert!(
+            own_text.contains("✓ resolved by its author · carol"),
+            "{own_text}"
+        );
         assert!(
             !text.contains('\u{1b}') && !text.contains('\u{202E}'),
             "{text:?}"
