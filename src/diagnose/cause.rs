@@ -96,6 +96,10 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         // A crate that an earlier fetch should have put in the cache (`--offline` builds).
         "cargo_resolve" => t.contains("no matching package named"),
         "cc_error" => t.contains("No such file or directory"),
+        // apt's index did not download (a mirror unreachable), so the package is unknown.
+        "apt_missing" => {
+            t.contains("Unable to locate package") || t.contains("has no installation candidate")
+        }
         "linker" => t.contains("cannot find -l") || t.contains("unable to find library"),
         _ => false,
     }

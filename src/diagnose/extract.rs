@@ -83,12 +83,18 @@ static RULES: &[Rule] = &[
     r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|disk quota exceeded|\bENOSPC\b|\bEDQUOT\b|database or disk is full|\bSQLITE_FULL\b|not enough space on the disk"),
     // GNU tar's report of a short write: what a full disk looks like to it.
     r("short_write", Cause, Cat::Is(C::Infrastructure), 7, r"^tar: .*: Wrote only \d+ of \d+ bytes"),
+    // The runner host's limits, whatever tool meets them: a cloud or storage quota, a volume
+    // mounted read-only, no process slot left. None of them is the code's doing.
+    r("host_limits", Cause, Cat::Is(C::Infrastructure), 8, r"(?i)\bquota\b[^.]{0,60}\bexceeded\b|\bexceeded\b[^.]{0,40}\bquota\b|\bQuotaExceeded\b|Read-only file system|\bEROFS\b|fork: (retry: )?Resource temporarily unavailable|Cannot fork|The node was low on resource|\bpod .*\bEvicted\b"),
     r("docker_daemon", Cause, Cat::Is(C::Infrastructure), 8, r"Cannot connect to the Docker daemon|error during connect: .*docker"),
     r("job_timeout", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(exceeded the maximum (execution )?time|execution took longer than|ERROR: Job failed: .*timed? ?out|The job was (?:cancel+ed|not started) because .*time|job exceeded the maximum time limit)"),
     r("oom", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(out of memory|OutOfMemoryError|Cannot allocate memory|JavaScript heap out of memory|\bOOMKilled\b|oom[-_ ]kill|memory limit exceeded|\bENOMEM\b)"),
     r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|SIGKILL: kill|\b(exit code|exit status|code:?) 137\b"),
     // The shell's report of a child killed by SIGKILL (the kernel's OOM killer, a cgroup limit).
     r("shell_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r"^\S*: line \d+: +\d+ Killed +\S"),
+    // SIGTERM (exit 143) and SIGALRM from outside the command: a time limit or a cancellation
+    // stopped it (bash's report of the child, Go's `signal: terminated`, the status alone).
+    r("terminated", Cause, Cat::Is(C::TimeoutOrOom), 6, r"^\S*: line \d+: +\d+ (Terminated|Alarm clock) +\S|\bsignal: (terminated|alarm clock)\b|\b(exit code|exit status|code:?) 143\b|SIGTERM: termination signal"),
     r("go_test_timeout", Cause, Cat::Is(C::TimeoutOrOom), 8, r"panic: test timed out after"),
     // Test runners' own time limits: the test did not fail, it never finished.
     r("test_runner_timeout", Cause, Cat::Is(C::TimeoutOrOom), 8, r"Exceeded timeout of \d+ ?ms for a (test|hook)|Failed: Timeout \(>[\d.]+s\) from pytest-timeout|^\s*TIMEOUT \[\s*[\d.]+s\]"),
@@ -102,6 +108,10 @@ static RULES: &[Rule] = &[
     r("http_auth_status", Cause, Cat::Is(C::PermissionOrSecret), 8, r"HTTP Error 40[13]: (Unauthorized|Forbidden)|\b40[13] Client Error: (Unauthorized|Forbidden)|npm (ERR!|error) code (ENEEDAUTH|E401|E403)\b|This command requires you to be logged in"),
     r("secret_missing", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Input required and not supplied: \S*(token|key|secret|password)|(token|secret|api[_ -]?key|password)\S* (is )?(not set|missing|empty|undefined)\b|No valid credential sources found|InvalidClientTokenId|ExpiredToken|AccessDenied(Exception)?\b|UnauthorizedOperation|invalid (api )?(token|credentials)"),
     r("permission_denied", Cause, Cat::Is(C::PermissionOrSecret), 6, r"(?i)\bpermission denied\b|\bEACCES\b|Operation not permitted"),
+    // SSH refusing the host or the key, and cloud/cluster CLIs without (valid) credentials:
+    // ssh, git over ssh, aws, gcloud, kubectl/helm, docker/helm registries, maven/cargo.
+    r("ssh_auth", Cause, Cat::Is(C::PermissionOrSecret), 8, r"Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No ED25519 host key is known|Permission denied \((publickey|password|keyboard-interactive)|Load key .*: (invalid format|bad permissions)|UNPROTECTED PRIVATE KEY FILE"),
+    r("cloud_auth", Cause, Cat::Is(C::PermissionOrSecret), 8, r"Unable to locate credentials|The security token included in the request is (invalid|expired)|SignatureDoesNotMatch|You do not currently have an active account selected|Could not automatically determine credentials|Request had insufficient authentication scopes|\bPERMISSION_DENIED\b|\bUNAUTHENTICATED\b|You must be logged in to the server|Error from server \((Forbidden|Unauthorized)\)|is forbidden: User \x22|\bunauthorized: |reason phrase: (Unauthorized|Forbidden)|status code:? 40[13]\b|got 40[13]\b|HTTP 40[13]\b|\(40[13] (Unauthorized|Forbidden)\)"),
     // --- CI configuration
     // A tool that found no configuration or was asked for something the project does not
     // define: the job's setup, not the code.
@@ -117,6 +127,15 @@ static RULES: &[Rule] = &[
     r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named "),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
+    // The job runs something the image or the checkout does not have: a script path that does
+    // not exist (bash's 127), a shebang's interpreter (often a CRLF), a binary for another
+    // architecture, git-lfs, a make target, a build tool's missing project or task.
+    r("exec_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\S*: line \d+: (?P<n>\S+): No such file or directory\s*$|: bad interpreter: |cannot execute binary file|[Ee]xec format error|git-lfs.*(command not found|was not found on your path)|This repository is configured for Git LFS but|external filter '?git-lfs|there is no POM in this directory|Unknown lifecycle phase \x22|No plugin found for prefix '|Task '[^']+' not found in (root )?project|go: cannot find main module"),
+    // make asked for a target the Makefile does not define: the job's command line. Weaker than
+    // a wrapper's report (a Docker build step running make stays a Docker build).
+    r("make_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 6, r"No rule to make target '[^']+'\.\s+Stop\."),
+    // A file a rule needs is missing from the tree: the code (or its build description).
+    r("make_missing_source", Cause, Cat::Is(C::CompileError), 6, r"No rule to make target '[^']+', needed by '"),
     r("git_push_refused", Cause, Cat::Is(C::PermissionOrSecret), 7, r"! \[remote rejected\] .*\((pre-receive hook declined|protected branch hook declined|permission denied)\)|You are not allowed to push code to protected branches|GH006: Protected branch update failed"),
     r("git_push_rejected", Cause, Cat::Is(C::Other), 5, r"! \[rejected\] .*\((non-fast-forward|fetch first)\)|^CONFLICT \(\w+\): |^Automatic merge failed; fix conflicts"),
     // A build tool missing from the image, as build scripts report it (cargo build.rs, cmake,
@@ -131,7 +150,7 @@ static RULES: &[Rule] = &[
     r("image_pull", Cause, Cat::Is(C::DockerBuild), 6, r"pull access denied|manifest unknown|manifest for \S+ not found|repository does not exist or may require"),
     r("dockerfile_loc", Location, Cat::None, 0, r"^(?P<f>(?:[\w./-]*/)?(?:Dockerfile|Containerfile)[\w.-]*):\d+\s*$"),
     // --- network and remote services
-    r("pull_rate_limit", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"toomanyrequests|pull rate limit|API rate limit exceeded|\b429 Too Many Requests\b|secondary rate limit|returned error: 429\b|HTTP error 429\b"),
+    r("pull_rate_limit", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"toomanyrequests|pull rate limit|API rate limit exceeded|\b429 Too Many Requests\b|secondary rate limit|returned error: 429\b|HTTP error 429\b|(?i:\btoo many requests\b)|status code:? 429\b|\bHTTP 429\b|got 429\b|\bRESOURCE_EXHAUSTED\b|rateLimitExceeded|\bThrottlingException\b|\bSlowDown\b"),
     // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go and npm print
     // them: the request never got an answer.
     r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host"),
@@ -140,13 +159,20 @@ static RULES: &[Rule] = &[
     r("dns_no_such_host", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bon \[?[0-9a-f.:]+\]?:53: no such host"),
     // Certificate trust failures as curl/OpenSSL, Python, Go and node print them: the server's
     // certificate or the runner's CA bundle, outside the code.
-    r("tls_trust", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"SSL certificate problem: |CERTIFICATE_VERIFY_FAILED|certificate verify failed|x509: certificate (signed by unknown authority|has expired|is valid for)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|unable to get local issuer certificate"),
+    r("tls_trust", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"SSL certificate problem: |CERTIFICATE_VERIFY_FAILED|certificate verify failed|x509: certificate (signed by unknown authority|has expired|is valid for)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|unable to get local issuer certificate|PKIX path building failed|SSLHandshakeException|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID|certificate has expired|server certificate verification failed|unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|self[- ]signed certificate"),
     // A client's socket read or connect that got no answer in time (Python's socket timeout,
     // urllib's wrapped one, requests' Read/ConnectTimeout, undici's): the remote side did not
     // answer, unlike a test runner's or the job's own time limit (the code did not finish).
     r("socket_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^\s*(?:[\w.]+\.)?(?:TimeoutError|timeout): timed out\s*$|<urlopen error timed out>|\bRead timed out\b|\b(?:ReadTimeout|ConnectTimeout)\b|\bUND_ERR_(?:CONNECT|HEADERS|BODY)_TIMEOUT\b"),
     r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '"),
-    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses"),
+    // More tools' words for a request that got no answer: the JVM's exceptions (maven, gradle),
+    // Apache HttpClient's, kubectl's, helm's, the AWS CLI's, apt's, ssh's, git's, reqwest's,
+    // docker's, musl's resolver, and the errno names.
+    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed"),
+    // git's transfer cut short: usually the network, but also what follows a refused push or an
+    // oversized one, so weaker than the reason when the reason is printed.
+    r("git_transfer_cut", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"fatal: the remote end hung up unexpectedly|\bearly EOF\b|fatal: (fetch-pack|index-pack): (invalid index-pack output|unexpected disconnect)"),
+    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses|unexpected (HTTP )?status( code)?:? 50[234]\b|RPC failed; HTTP 50[234]\b|\((Bad Gateway|Service Unavailable|Gateway Timeout) \(50[234]\)|\bServiceUnavailable\b"),
     // A package registry or mirror answering 5xx to a client that reports the bare status
     // (cargo): as strong as a connection failure, so the dependency error it causes (`failed
     // to get `x` as a dependency`) does not win.
@@ -160,7 +186,7 @@ static RULES: &[Rule] = &[
     r("pip_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find a version that satisfies the requirement|No matching distribution found|ResolutionImpossible|version solving failed|No solution found when resolving dependencies|Cannot install .* because these package versions have conflicting dependencies|conflicting dependencies"),
     r("cargo_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"failed to select a version for|no matching package named|failed to download from|failed to get .* as a dependency|failed to load source for dependency|the lock file .* needs to be updated|cannot update the lock file .* because --locked was passed"),
     r("go_mod", Cause, Cat::Is(C::DependencyInstall), 7, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed|no required module provides package"),
-    r("maven_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not resolve dependencies for project|Could not resolve all (files|dependencies|artifacts) for configuration|Could not find artifact|Could not transfer artifact|Failed to collect dependencies|Could not find \S+:\S+:\S+\."),
+    r("maven_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not resolve dependencies for project|Could not resolve all (files|dependencies|artifacts) for configuration|Could not find artifact|Could not transfer artifact|Failed to collect dependencies|Could not find \S+:\S+:\S+\.|Non-resolvable (parent POM|import POM)|Plugin \S+ or one of its dependencies could not be resolved|Could not resolve plugin artifact"),
     r("dependabot", Cause, Cat::Is(C::DependencyInstall), 7, r"Dependabot encountered '?\d+'? error|Dependabot encountered an error|security_update_not_needed|dependency_file_not_found|update_not_possible"),
     // `npm ci` without a committed lockfile: npm's usage text follows, the reason is this line.
     r("npm_ci_no_lock", Cause, Cat::Is(C::DependencyInstall), 8, r"command can only install with an existing package-lock\.json"),
@@ -237,7 +263,7 @@ static RULES: &[Rule] = &[
     r("py_traceback_loc", Location, Cat::None, 0, r#"^\s*File "(?P<f>[^"]+)", line \d+"#),
     r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?(?P<n2>\w+(Error|Exception))\s*$"),
     r("js_uncaught", Cause, Cat::Is(C::Other), 4, r"^(?:Uncaught )?(TypeError|ReferenceError|RangeError|URIError): \S"),
-    r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b"),
+    r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b|\b(exit code|exit status) 139\b|^\S*: line \d+: +\d+ (Aborted|Bus error|Illegal instruction|Floating point exception)\b"),
     // A sanitizer build's report (ASan, LSan, UBSan, TSan): the code under test is wrong,
     // whatever runs it.
     r("sanitizer", Cause, Cat::Is(C::TestAssertion), 6, r"ERROR: (AddressSanitizer|LeakSanitizer|MemorySanitizer): |WARNING: ThreadSanitizer: |runtime error: .*\bUndefinedBehaviorSanitizer\b|^SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer): "),

@@ -342,10 +342,13 @@ fn adjust_for_step(
         .filter(|h| h.role == Role::Exit && h.line >= start)
         .filter_map(|h| h.exit_code)
         .next_back();
+    // `timeout` as the command or inside it (`sudo timeout 5 x`, `bash -c "timeout 5 x"`,
+    // `xargs timeout 5`): status 124 is its report that the time ran out.
     let timeout_cmd = cmd
         .split_whitespace()
-        .find(|w| !w.contains('='))
-        .is_some_and(|w| w == "timeout" || w.ends_with("/timeout"));
+        .filter(|w| !w.contains('='))
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+        .any(|w| w == "timeout" || w.ends_with("/timeout"));
     if exit == Some(124) && timeout_cmd {
         // `timeout` prints nothing: its command line and the status are the evidence.
         let mut h = step.clone();
@@ -430,6 +433,9 @@ fn pick(
                 });
             if gate && step.is_some() {
                 (Category::GithubActionsConfig, 4.0, top.map_or(0.0, |t| t.1))
+            } else if let Some(c) = exit_status_category(ex) {
+                // Only weak words, but the status itself says how the command ended.
+                (c, 3.5, top.map_or(0.0, |t| t.1))
             } else if let Some((c, s)) = top {
                 (c, s, runner_up)
             } else if ex.hits.iter().any(|h| h.weight > 0) {
@@ -438,6 +444,23 @@ fn pick(
                 (Category::Unknown, 0.0, 0.0)
             }
         }
+    }
+}
+
+/// What the job's final exit status means on its own, for the statuses that name a cause
+/// rather than "some error": the shell's and coreutils' conventions (127 not found, 126 not
+/// executable, 124 `timeout`, 128+N killed by signal N).
+fn exit_status_category(ex: &Extraction) -> Option<Category> {
+    let code = ex.by_role(Role::Exit).filter_map(|h| h.exit_code).last()?;
+    match code {
+        // 124 timeout(1); 137 SIGKILL (the OOM killer, a hard limit); 143 SIGTERM and 142
+        // SIGALRM (stopped from outside: a time limit, a cancellation).
+        124 | 137 | 142 | 143 => Some(Category::TimeoutOrOom),
+        127 => Some(Category::GithubActionsConfig),
+        126 => Some(Category::PermissionOrSecret),
+        // SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL: the program crashed.
+        139 | 134 | 135 | 136 | 132 => Some(Category::TestAssertion),
+        _ => None,
     }
 }
 

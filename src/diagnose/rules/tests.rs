@@ -788,3 +788,91 @@ fn round5_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::TestAssertion);
 }
+
+/// Families no corpus round has, from the tools' own messages (written before round 6 was
+/// generated): each must land in its category and quote its line.
+#[test]
+fn unseen_tool_families_from_their_source_messages() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ mvn -B package\n[ERROR] Failed to execute goal on project app: Could not resolve dependencies for project com.acme:app:jar:1.0: Failed to collect dependencies at junit:junit:jar:4.13: Failed to read artifact descriptor for junit:junit:jar:4.13: Could not transfer artifact junit:junit:pom:4.13 from/to central (https://repo.example.invalid/maven2): Unknown host repo.example.invalid: Name or service not known\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Could not transfer artifact",
+        ),
+        (
+            "$ kubectl apply -f k8s/\nThe connection to the server localhost:8080 was refused - did you specify the right host or port?\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "was refused",
+        ),
+        (
+            "$ apt-get update\nErr:1 http://deb.example.invalid/debian bookworm InRelease\n  Temporary failure resolving 'deb.example.invalid'\nReading package lists...\nW: Failed to fetch http://deb.example.invalid/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.example.invalid'\nW: Some index files failed to download. They have been ignored, or old ones used instead.\n$ apt-get install -y libpq-dev\nE: Unable to locate package libpq-dev\nERROR: Job failed: exit code 100\n",
+            Category::NetworkOrFlaky,
+            "Temporary failure resolving",
+        ),
+        (
+            "$ ssh deploy@10.0.0.5 ./release.sh\nHost key verification failed.\nERROR: Job failed: exit code 255\n",
+            Category::PermissionOrSecret,
+            "Host key verification failed",
+        ),
+        (
+            "$ aws s3 cp dist/ s3://acme-artifacts/ --recursive\nupload failed: dist/app.js to s3://acme-artifacts/app.js Unable to locate credentials\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "Unable to locate credentials",
+        ),
+        (
+            "$ ./scripts/release.sh\n/usr/bin/bash: line 142: ./scripts/release.sh: No such file or directory\nERROR: Job failed: exit code 127\n",
+            Category::GithubActionsConfig,
+            "No such file or directory",
+        ),
+        (
+            "$ ./bin/serve --selftest\n/usr/bin/bash: line 140:  4242 Terminated              ./bin/serve --selftest\nERROR: Job failed: exit code 143\n",
+            Category::TimeoutOrOom,
+            "Terminated",
+        ),
+        (
+            "$ gradle build\n> Could not resolve org.slf4j:slf4j-api:2.0.9.\n   > Could not GET 'https://repo.example/org/slf4j/slf4j-api/2.0.9/slf4j-api-2.0.9.pom'.\n      > PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "PKIX path building failed",
+        ),
+        (
+            "$ make deploy\nmake: *** No rule to make target 'deploy'.  Stop.\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "No rule to make target 'deploy'",
+        ),
+        (
+            "$ gcloud run deploy api --image $IMAGE\nERROR: (gcloud.run.deploy) You do not currently have an active account selected.\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "active account selected",
+        ),
+        (
+            "$ docker push registry.example/acme/app:1.2\nreceived unexpected HTTP status: 503 Service Unavailable\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "unexpected HTTP status: 503",
+        ),
+    ];
+    for (log, want, quote) in cases {
+        let d = run(log);
+        assert_eq!(d.category, *want, "{log}\nquotes: {}", quotes(&d));
+        assert!(quotes(&d).contains(quote), "{log}\nquotes: {}", quotes(&d));
+    }
+    // Network causes are flagged for a retry; an SSH host key is not a flake.
+    assert!(run(cases[0].0).infra_or_flaky);
+    assert!(run(cases[2].0).infra_or_flaky);
+    assert!(!run(cases[3].0).infra_or_flaky);
+}
+
+/// The status alone, when the command printed nothing recognisable: 139 is a crash, 137 a kill,
+/// 124 a `timeout` inside a compound command.
+#[test]
+fn exit_status_semantics_without_a_message() {
+    let d =
+        run("$ ./build/fuzz_target corpus/\nrunning 12 inputs\nERROR: Job failed: exit code 139\n");
+    assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
+    assert!(d.confidence < 0.6);
+    let d = run(
+        "$ bash -c \"timeout 30 ./integration.sh\"\nwaiting for service\nERROR: Job failed: exit code 124\n",
+    );
+    assert_eq!(d.category, Category::TimeoutOrOom, "{}", quotes(&d));
+    let d = run("$ ./ci/check.sh\nchecking\nERROR: Job failed: exit code 1\n");
+    assert_ne!(d.category, Category::TimeoutOrOom);
+}
