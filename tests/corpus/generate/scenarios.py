@@ -2603,3 +2603,349 @@ case(
     files={"main.tf": "variable \"region\" {\n  type = string\n}\n\noutput \"region\" {\n  value = var.region\n}\n"},
     **ROUND5,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 6 (December 2026): tools and failure kinds rounds 1-5 do not have (maven, kubectl, aws,
+# gcloud, apt against a dead mirror, ssh, git-lfs, perl, signals and resource limits). Scenarios
+# and labels were written before any log existed and before the engine ran on any of them.
+
+ROUND6 = dict(round=6)
+
+POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>com.acme</groupId>
+  <artifactId>{name}</artifactId>
+  <version>1.0.0</version>
+  <properties>
+    <maven.compiler.source>17</maven.compiler.source>
+    <maven.compiler.target>17</maven.compiler.target>
+    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
+  </properties>
+</project>
+"""
+
+
+def mvn_settings(url):
+    return ("<settings>\n  <mirrors>\n    <mirror>\n      <id>acme-nexus</id>\n      <mirrorOf>*</mirrorOf>\n"
+            f"      <url>{url}</url>\n    </mirror>\n  </mirrors>\n</settings>\n")
+
+
+JAVA_APP = "package com.acme;\n\npublic class App {\n    public static void main(String[] args) {\n        System.out.println(\"ok\");\n    }\n}\n"
+
+case(
+    "java-mvn-mirror-refused", "build", "maven:3.8-eclipse-temurin-17",
+    ["mvn -B -s ci/settings.xml -Dmaven.repo.local=.m2/repository package"],
+    lab("network_or_flaky", [r"Connection refused"], "maven",
+        "the company Nexus mirror the settings point at does not accept connections", infra=True,
+        accept=["dependency_install"]),
+    files={"pom.xml": POM.format(name="orders"),
+           "ci/settings.xml": mvn_settings("http://127.0.0.1:9/repository/maven-public/"),
+           "src/main/java/com/acme/App.java": JAVA_APP},
+    **ROUND6,
+)
+
+case(
+    "java-mvn-mirror-401", "build", "maven:3.8-eclipse-temurin-17",
+    ["mvn -B -s ci/settings.xml -Dmaven.repo.local=.m2/repository package"],
+    lab("permission_or_secret", [r"\b401\b"], "maven",
+        "the Nexus mirror needs credentials the job's settings.xml does not carry",
+        accept=["dependency_install"]),
+    files={"pom.xml": POM.format(name="shipping"),
+           "ci/settings.xml": mvn_settings("http://127.0.0.1:${env.PORT_401}/repository/maven-public/"),
+           "src/main/java/com/acme/App.java": JAVA_APP},
+    **ROUND6,
+)
+
+case(
+    "java-mvn-central-unknown-host", "build", "maven:3.8-eclipse-temurin-17",
+    ["mvn -B -q -Dmaven.repo.local=/tmp/diag13/m2 compile"],
+    lab("network_or_flaky", [r"Unknown host repo\.maven\.apache\.org"], "maven",
+        "the runner cannot resolve Maven Central while maven fetches its plugins", infra=True,
+        accept=["dependency_install"]),
+    files={"pom.xml": POM.format(name="pricing"),
+           "src/main/java/com/acme/Prices.java": "package com.acme;\n\npublic class Prices {\n    public static long totalCents(long[] items) {\n        long t = 0;\n        for (long i : items) t += i;\n        return t;\n    }\n}\n",
+           "src/main/java/com/acme/App.java": "package com.acme;\n\npublic class App {\n    public static void main(String[] args) {\n        System.out.println(Prices.sumCents(new long[] {100, 250}));\n    }\n}\n"},
+    **ROUND6,
+)
+
+case(
+    "java-mvn-no-pom", "test", "maven:3.8-eclipse-temurin-17",
+    ["mvn -B -Dmaven.repo.local=/tmp/diag13/m2 verify"],
+    lab("github_actions_config", [r"there is no POM in this directory"], "maven",
+        "the service moved to service/ but the job still runs maven at the root", accept=["other"]),
+    files={"service/pom.xml": POM.format(name="ledger"),
+           "service/src/main/java/com/acme/App.java": JAVA_APP},
+    **ROUND6,
+)
+
+case(
+    "java-main-illegal-state", "smoke", "eclipse-temurin:17",
+    ["javac -d build src/com/acme/Boot.java", "java -cp build com.acme.Boot"],
+    lab("other", [r"Exception in thread \"main\" java\.lang\.IllegalStateException"], "java",
+        "the smoke run refuses an empty profile list", accept=["test_assertion", "github_actions_config"]),
+    files={"src/com/acme/Boot.java": "package com.acme;\n\npublic class Boot {\n    public static void main(String[] args) {\n        String profiles = System.getProperty(\"profiles\", \"\");\n        if (profiles.isEmpty()) {\n            throw new IllegalStateException(\"no active profile: set -Dprofiles\");\n        }\n        System.out.println(profiles);\n    }\n}\n"},
+    **ROUND6,
+)
+
+case(
+    "java-javac-werror", "build", "eclipse-temurin:17",
+    ["javac -Xlint:all -Werror -d build src/com/acme/Cache.java"],
+    lab("compile_error", [r"warnings found and -Werror specified", r"warning: \[rawtypes\]"], "javac",
+        "a raw type warning is an error under -Werror", accept=["lint_failure"]),
+    files={"src/com/acme/Cache.java": "package com.acme;\n\nimport java.util.ArrayList;\nimport java.util.List;\n\npublic class Cache {\n    private final List entries = new ArrayList<String>();\n\n    public int size() {\n        return entries.size();\n    }\n}\n"},
+    **ROUND6,
+)
+
+case(
+    "py-pip-resolution-conflict", "install", "python:3.11",
+    ["python -m venv .venv", ".venv/bin/pip install --quiet --dry-run -r requirements.txt"],
+    lab("dependency_install", [r"conflicting dependencies", r"ResolutionImpossible"], "pip",
+        "requirements pin urllib3 below what the pinned requests needs"),
+    files={"requirements.txt": "requests==2.31.0\nurllib3==1.20\n"},
+    **ROUND6,
+)
+
+case(
+    "js-npm-eresolve-peer", "install", "node:20",
+    ["npm install --no-audit --no-fund"],
+    lab("dependency_install", [r"code ERESOLVE"], "npm",
+        "react-dom 17 wants react 17 as a peer; the project pins react 18"),
+    files={"package.json": "{\n  \"name\": \"dashboard\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"react\": \"18.2.0\",\n    \"react-dom\": \"17.0.2\"\n  }\n}\n"},
+    **ROUND6,
+)
+
+case(
+    "js-npm-engine-strict", "install", "node:20",
+    ["npm install --no-audit --no-fund"],
+    lab("github_actions_config", [r"code EBADENGINE", r"Not compatible with your version of node"], "npm",
+        "the package requires node >= 22 with engine-strict; the job's image has node 20",
+        accept=["dependency_install"]),
+    files={"package.json": "{\n  \"name\": \"edge-worker\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"engines\": {\n    \"node\": \">=22\"\n  }\n}\n",
+           ".npmrc": "engine-strict=true\n"},
+    **ROUND6,
+)
+
+case(
+    "js-npm-registry-401", "install", "node:20",
+    ["npm install --no-audit --no-fund --registry http://127.0.0.1:$PORT_401/ left-pad"],
+    lab("permission_or_secret", [r"code E401"], "npm",
+        "the private registry wants a token the job does not provide", accept=["dependency_install"]),
+    files={"package.json": "{\n  \"name\": \"widgets\",\n  \"version\": \"1.0.0\",\n  \"private\": true\n}\n"},
+    **ROUND6,
+)
+
+case(
+    "sh-script-crlf-shebang", "deploy", "debian:12",
+    ["./scripts/deploy.sh staging"],
+    lab("github_actions_config", [r"cannot execute: required file not found"], "bash",
+        "the deploy script was committed with Windows line endings: its shebang names `/bin/bash\\r`",
+        accept=["other"]),
+    files={"scripts/deploy.sh": "#!/bin/bash\r\necho deploying to \"$1\"\r\n"},
+    setup="chmod +x scripts/deploy.sh",
+    **ROUND6,
+)
+
+case(
+    "sh-tool-missing-127", "lint:docker", "alpine:3.20",
+    ["hadolint Dockerfile"],
+    lab("github_actions_config", [r"hadolint: command not found"], "bash",
+        "the lint job's image does not have hadolint"),
+    files={"Dockerfile": "FROM alpine:3.20\nRUN apk add curl\n"},
+    **ROUND6,
+)
+
+case(
+    "make-missing-target", "release", "gcc:13",
+    ["make dist"],
+    lab("github_actions_config", [r"No rule to make target 'dist'"], "make",
+        "the job calls a target the Makefile no longer has", accept=["other"]),
+    files={"Makefile": "build:\n\tcc -o app main.c\n\n.PHONY: build\n",
+           "main.c": "int main(void) { return 0; }\n"},
+    **ROUND6,
+)
+
+case(
+    "c-missing-system-header", "build", "gcc:13",
+    ["gcc -c -o build/events.o src/events.c"],
+    lab("dependency_install", [r"fatal error: librdkafka/rdkafka\.h: No such file or directory"], "gcc",
+        "the code includes a library header whose -dev package the image lacks",
+        accept=["compile_error", "github_actions_config"]),
+    files={"src/events.c": "#include <librdkafka/rdkafka.h>\n\nconst char *kafka_version(void) { return rd_kafka_version_str(); }\n",
+           "build/.keep": ""},
+    **ROUND6,
+)
+
+case(
+    "c-assert-abort", "test", "gcc:13",
+    ["gcc -O0 -o build/test_ring tests/test_ring.c", "./build/test_ring"],
+    lab("test_assertion", [r"Assertion `.*' failed"], "C test binary",
+        "a ring-buffer test's assert fails and the binary aborts (exit 134)", accept=["other"]),
+    files={"tests/test_ring.c": "#include <assert.h>\n#include <stdio.h>\n\nstatic int wrap(int i, int n) { return i % n + 1; }\n\nint main(void) {\n    printf(\"test_ring: wrap\\n\");\n    fflush(stdout);\n    assert(wrap(4, 4) == 0);\n    return 0;\n}\n",
+           "build/.keep": ""},
+    **ROUND6,
+)
+
+case(
+    "sh-watchdog-sigterm", "test:soak", "debian:12",
+    ["./ci/soak.sh"],
+    lab("timeout_or_oom", [r"Terminated"], "bash",
+        "the soak script's watchdog sends SIGTERM when its deadline passes (exit 143)",
+        accept=["other"]),
+    files={"ci/soak.sh": "#!/bin/bash\n# watchdog: the soak run gets 2 seconds\n(sleep 2; kill -TERM $$) &\necho \"soak: 500 iterations against the local queue\"\nwhile true; do sleep 0.2; done\n"},
+    setup="chmod +x ci/soak.sh",
+    **ROUND6,
+)
+
+case(
+    "py-cpu-time-limit", "bench", "python:3.11",
+    ["ulimit -t 2", "python bench/solve.py"],
+    lab("timeout_or_oom", [r"Killed\s+python bench/solve\.py"], "bash + python",
+        "the benchmark spins past the job's CPU-time limit (`ulimit -t`: the kernel kills it)"),
+    files={"bench/solve.py": "print('solving 40 queens', flush=True)\nn = 0\nwhile True:\n    n += 1\n"},
+    **ROUND6,
+)
+
+case(
+    "py-unicode-decode-error", "import", "python:3.11",
+    ["python scripts/load_customers.py data/customers.csv"],
+    lab("other", [r"UnicodeDecodeError: 'utf-8' codec can't decode"], "python",
+        "a data file exported as Latin-1 is read as UTF-8", accept=["github_actions_config"]),
+    files={"scripts/load_customers.py": "import csv\nimport sys\n\nwith open(sys.argv[1], encoding='utf-8') as f:\n    rows = list(csv.reader(f))\nprint(len(rows), 'customers')\n",
+           "data/customers.csv": "id,name\n1,Ren\xe9e\n2,Jos\xe9\n".encode("latin-1")},
+    **ROUND6,
+)
+
+case(
+    "py-artifact-file-missing", "publish", "python:3.11",
+    ["python scripts/publish_report.py reports/coverage.html"],
+    lab("github_actions_config", [r"FileNotFoundError: \[Errno 2\] No such file or directory: 'reports/coverage\.html'"],
+        "python", "the publish job expects a report an earlier job did not pass as an artifact",
+        accept=["other"]),
+    files={"scripts/publish_report.py": "import sys\n\nwith open(sys.argv[1]) as f:\n    html = f.read()\nprint('publishing', len(html), 'bytes')\n"},
+    **ROUND6,
+)
+
+case(
+    "py-pytest-import-mismatch", "test", "python:3.11",
+    ["pytest -q"],
+    lab("github_actions_config", [r"import file mismatch"], "pytest",
+        "two test directories without __init__.py hold a test_utils.py each", accept=["other", "test_assertion"]),
+    files={"api/tests/test_utils.py": "def test_api_utils():\n    assert True\n",
+           "worker/tests/test_utils.py": "def test_worker_utils():\n    assert True\n"},
+    **ROUND6,
+)
+
+case(
+    "git-lfs-not-installed", "build:assets", "alpine/git:2.45",
+    ["git init -q .", "git lfs pull"],
+    lab("github_actions_config", [r"git: 'lfs' is not a git command"], "git",
+        "the job needs LFS objects but the image has no git-lfs"),
+    files={".gitattributes": "*.png filter=lfs diff=lfs merge=lfs -text\n"},
+    **ROUND6,
+)
+
+case(
+    "git-submodule-refused", "build", "alpine/git:2.45",
+    ["git init -q .", "git submodule add http://127.0.0.1:9/acme/shared-proto.git vendor/proto"],
+    lab("network_or_flaky", [r"Failed to connect to 127\.0\.0\.1 port 9"], "git",
+        "the internal git host refuses connections while the submodule is fetched", infra=True),
+    **ROUND6,
+)
+
+case(
+    "git-clone-tls-self-signed", "checkout:deps", "alpine/git:2.45",
+    ["git clone --depth 1 https://127.0.0.1:$PORT_TLS/acme/design-system.git vendor/ds"],
+    lab("network_or_flaky", [r"SSL certificate problem|server certificate verification failed"], "git",
+        "the internal git host's certificate is self-signed and the image does not trust it",
+        infra=True, accept=["github_actions_config"]),
+    **ROUND6,
+)
+
+case(
+    "ssh-deploy-connection-closed", "deploy", "alpine:3.20",
+    ["ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 -p $PORT_CLOSER deploy@127.0.0.1 ./release.sh"],
+    lab("network_or_flaky", [r"kex_exchange_identification|Connection closed by"], "ssh",
+        "the deploy host's sshd drops the connection before the handshake", infra=True),
+    **ROUND6,
+)
+
+case(
+    "apt-dead-mirror", "build:deps", "debian:12",
+    [("apt-get update", "apt-get -o Dir::Etc::sourcelist=$CI_PROJECT_DIR/ci/sources.list -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$CI_PROJECT_DIR/.apt/lists -o Dir::Cache=$CI_PROJECT_DIR/.apt/cache -o Debug::NoLocking=1 update"),
+     ("apt-get install -y --no-install-recommends librdkafka-dev", "apt-get -o Dir::Etc::sourcelist=$CI_PROJECT_DIR/ci/sources.list -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$CI_PROJECT_DIR/.apt/lists -o Dir::Cache=$CI_PROJECT_DIR/.apt/cache -o Debug::NoLocking=1 install -y --no-install-recommends --dry-run librdkafka-dev")],
+    lab("network_or_flaky", [r"Could not connect to 127\.0\.0\.1:9"], "apt-get",
+        "the company apt mirror refuses connections; the install then cannot find the package",
+        infra=True, accept=["dependency_install"]),
+    files={"ci/sources.list": "deb http://127.0.0.1:9/debian bookworm main\n",
+           ".apt/lists/partial/.keep": "", ".apt/cache/archives/partial/.keep": ""},
+    **ROUND6,
+)
+
+case(
+    "kubectl-no-kubeconfig", "deploy:staging", "bitnami/kubectl:1.32",
+    ["kubectl apply -f k8s/"],
+    lab("github_actions_config", [r"dial tcp 127\.0\.0\.1:8080: connect: connection refused"], "kubectl",
+        "no kubeconfig in the job (the KUBECONFIG file variable is not defined for this branch), so kubectl falls back to localhost:8080",
+        accept=["permission_or_secret"]),
+    files={"k8s/deploy.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  mode: staging\n"},
+    env={"KUBECONFIG": "/builds/none/kubeconfig"},
+    **ROUND6,
+)
+
+case(
+    "kubectl-api-dns", "deploy:prod", "bitnami/kubectl:1.32",
+    ["kubectl --server=https://k8s-api.acme.invalid:6443 --token=$KUBE_TOKEN --insecure-skip-tls-verify get deployments"],
+    lab("network_or_flaky", [r"no such host"], "kubectl",
+        "the cluster API host does not resolve from the runner", infra=True),
+    env={"KUBECONFIG": "/builds/none/kubeconfig", "KUBE_TOKEN": "x"},
+    **ROUND6,
+)
+
+case(
+    "aws-no-credentials", "publish", "amazon/aws-cli:2",
+    ["aws s3 cp dist/app.tar.gz s3://acme-releases/app.tar.gz"],
+    lab("permission_or_secret", [r"Unable to locate credentials"], "aws cli",
+        "the job has no AWS credentials (the variables are protected, the branch is not)"),
+    files={"dist/app.tar.gz": "x"},
+    env={"PATH": "/root/.pyenv/shims:/usr/local/bin:/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/builds/none/aws-config",
+         "AWS_SHARED_CREDENTIALS_FILE": "/builds/none/aws-creds", "AWS_DEFAULT_REGION": "eu-west-1"},
+    **ROUND6,
+)
+
+case(
+    "gcloud-no-account", "deploy", "google/cloud-sdk:slim",
+    [("gcloud storage ls gs://acme-builds/", "CLOUDSDK_CONFIG=$CI_PROJECT_DIR/.gcloud gcloud storage ls gs://acme-builds/")],
+    lab("permission_or_secret", [r"You do not currently have an active account selected"], "gcloud",
+        "the job never activated a service account (its key variable is missing)"),
+    **ROUND6,
+)
+
+case(
+    "rust-version-not-found", "build", "rust:1.90",
+    ["cargo generate-lockfile"],
+    lab("dependency_install", [r"failed to select a version for the requirement `serde = \"=1\.0\.999\"`"], "cargo",
+        "Cargo.toml pins a serde version that was never published"),
+    files={"Cargo.toml": cargo_toml("feeds", 'serde = "=1.0.999"'), "src/main.rs": "fn main() {}\n"},
+    **ROUND6,
+)
+
+case(
+    "perl-syntax-error", "check", "perl:5.36",
+    ["perl -c scripts/rotate_logs.pl"],
+    lab("compile_error", [r"syntax error at scripts/rotate_logs\.pl line \d+"], "perl",
+        "a missing semicolon in a maintenance script", accept=["other"]),
+    files={"scripts/rotate_logs.pl": "use strict;\nuse warnings;\n\nmy $keep = 7\nmy @files = glob('/var/log/app/*.log');\nprint scalar(@files), \" files, keeping $keep\\n\";\n"},
+    **ROUND6,
+)
+
+case(
+    "sh-checksum-mismatch", "fetch:tools", "debian:12",
+    ["sha256sum -c ci/tools.sha256"],
+    lab("other", [r"WARNING: 1 computed checksum did NOT match", r"bin/helm\.tar\.gz: FAILED"], "coreutils sha256sum",
+        "a vendored tool archive no longer matches its pinned checksum",
+        accept=["dependency_install", "network_or_flaky"]),
+    files={"bin/helm.tar.gz": "not really helm\n",
+           "ci/tools.sha256": "2d2e6d1d9c6c9c1c2f0b3a8e1c7d1a6f3e2b9a4c5d6e7f8091a2b3c4d5e6f7a8  bin/helm.tar.gz\n"},
+    **ROUND6,
+)
