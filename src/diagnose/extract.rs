@@ -127,6 +127,15 @@ static RULES: &[Rule] = &[
     r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named "),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
+    // A tool's plugin subcommand the image does not have (git-lfs, docker buildx/compose, a
+    // cargo or helm plugin): the same family as a missing command.
+    r("subcommand_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\w+: '[\w.-]+' is not a \w+ command\b|^error: no such (sub)?command: `?[\w.-]+|^Error: unknown (command|flag) \x22?[\w.-]+\x22? for \x22|^Unknown command: \x22?[\w.-]+"),
+    // kubectl with no kubeconfig falls back to localhost:8080: the job's cluster configuration
+    // (a missing KUBECONFIG variable), not the network. Stronger than the refused connection.
+    r("kube_no_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"The connection to the server localhost:8080 was refused|\bhttps?://localhost:8080/(api|openapi)\b.*connection refused"),
+    // pytest collecting two test modules of the same basename without packages: the test
+    // layout or configuration, not a failing test.
+    r("pytest_import_mismatch", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^import file mismatch:|\bImportPathMismatchError\b"),
     // The job runs something the image or the checkout does not have: a script path that does
     // not exist (bash's 127), a shebang's interpreter (often a CRLF), a binary for another
     // architecture, git-lfs, a make target, a build tool's missing project or task.
@@ -168,7 +177,7 @@ static RULES: &[Rule] = &[
     // More tools' words for a request that got no answer: the JVM's exceptions (maven, gradle),
     // Apache HttpClient's, kubectl's, helm's, the AWS CLI's, apt's, ssh's, git's, reqwest's,
     // docker's, musl's resolver, and the errno names.
-    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed"),
+    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds"),
     // git's transfer cut short: usually the network, but also what follows a refused push or an
     // oversized one, so weaker than the reason when the reason is printed.
     r("git_transfer_cut", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"fatal: the remote end hung up unexpectedly|\bearly EOF\b|fatal: (fetch-pack|index-pack): (invalid index-pack output|unexpected disconnect)"),
@@ -215,6 +224,8 @@ static RULES: &[Rule] = &[
     r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+"),
     r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
+    // Interpreters' syntax checks: perl -c, ruby -c, php -l.
+    r("script_syntax", Cause, Cat::Is(C::CompileError), 7, r"^syntax error at \S+ line \d+, near |^\S+ had compilation errors\.\s*$|^\S+\.rb:\d+: syntax error(s found|, unexpected)|^(PHP )?Parse error: syntax error, "),
     // pytest's `E   SyntaxError: ...` when a module fails to import during collection: the code
     // does not parse, no test ran.
     r("pytest_syntax", Cause, Cat::Is(C::CompileError), 8, r"^E\s+(SyntaxError|IndentationError|TabError): .+"),
@@ -267,6 +278,8 @@ static RULES: &[Rule] = &[
     // A sanitizer build's report (ASan, LSan, UBSan, TSan): the code under test is wrong,
     // whatever runs it.
     r("sanitizer", Cause, Cat::Is(C::TestAssertion), 6, r"ERROR: (AddressSanitizer|LeakSanitizer|MemorySanitizer): |WARNING: ThreadSanitizer: |runtime error: .*\bUndefinedBehaviorSanitizer\b|^SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer): "),
+    // C/C++ `assert` (glibc's and musl's wording): the program's own check failed, then it aborted.
+    r("c_assert", Cause, Cat::Is(C::TestAssertion), 7, r": Assertion `.+' failed\.\s*$|^Assertion failed: .+, file \S+, line \d+"),
     // Unbounded recursion: the thread's stack overflows and the process aborts.
     r("stack_overflow", Cause, Cat::Is(C::TestAssertion), 5, r"thread '[^']+'(?: \(\d+\))? has overflowed its stack|fatal runtime error: stack overflow|java\.lang\.StackOverflowError"),
     r("unittest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^(FAIL|ERROR): (?P<n>\w+) \((?P<t>[\w.]+)\)"),

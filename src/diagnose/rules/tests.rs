@@ -800,7 +800,7 @@ fn unseen_tool_families_from_their_source_messages() {
             "Could not transfer artifact",
         ),
         (
-            "$ kubectl apply -f k8s/\nThe connection to the server localhost:8080 was refused - did you specify the right host or port?\nERROR: Job failed: exit code 1\n",
+            "$ kubectl apply -f k8s/\nThe connection to the server k8s.acme.test:6443 was refused - did you specify the right host or port?\nERROR: Job failed: exit code 1\n",
             Category::NetworkOrFlaky,
             "was refused",
         ),
@@ -875,4 +875,70 @@ fn exit_status_semantics_without_a_message() {
     assert_eq!(d.category, Category::TimeoutOrOom, "{}", quotes(&d));
     let d = run("$ ./ci/check.sh\nchecking\nERROR: Job failed: exit code 1\n");
     assert_ne!(d.category, Category::TimeoutOrOom);
+}
+
+/// Round 6's misses as families, each on another tool or wording than the corpus case.
+#[test]
+fn round6_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // A missing plugin subcommand (the corpus has `git lfs`).
+        (
+            "$ docker buildx build -t app .\ndocker: 'buildx' is not a docker command.\nSee 'docker --help'\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "'buildx' is not a docker command",
+        ),
+        (
+            "$ cargo nextest run\nerror: no such command: `nextest`\n\n\tView all installed commands with `cargo --list`\nERROR: Job failed: exit code 101\n",
+            Category::GithubActionsConfig,
+            "no such command: `nextest`",
+        ),
+        // libcurl's wording inside another tool (the corpus has git's submodule clone).
+        (
+            "$ cmake -B build\n-- Downloading googletest\nCMake Error at CMakeLists.txt:12 (file):\n  file DOWNLOAD cannot compute hash on failed download.\n    status: [7;\"Couldn't connect to server\"]\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Couldn't connect to server",
+        ),
+        (
+            "$ git fetch origin\nfatal: unable to access 'https://git.acme.test/acme/app.git/': Failed to connect to git.acme.test port 443 after 129 ms: Connection refused\nERROR: Job failed: exit code 128\n",
+            Category::NetworkOrFlaky,
+            "Failed to connect to git.acme.test port 443",
+        ),
+        // kubectl's localhost fallback in its older wording (the corpus has the openapi one).
+        (
+            "$ kubectl rollout status deploy/web\nThe connection to the server localhost:8080 was refused - did you specify the right host or port?\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "localhost:8080 was refused",
+        ),
+        // pytest's rootdir-conftest form of the same mismatch.
+        (
+            "$ pytest\n_____ ERROR collecting b/test_api.py _____\nimport file mismatch:\nimported module 'test_api' has this __file__ attribute:\n  /builds/x/a/test_api.py\n!!!!!!!!!!!!!!!!!!!! Interrupted: 1 error during collection !!!!!!!!!!!!!!!!!!!!\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "import file mismatch:",
+        ),
+        // musl's assert (the corpus has glibc's).
+        (
+            "$ ./build/test_queue\nAssertion failed: q->len == 3 (tests/test_queue.c: main: 41)\nAssertion failed: q->len == 3, file tests/test_queue.c, line 41\nERROR: Job failed: exit code 134\n",
+            Category::TestAssertion,
+            "Assertion failed: q->len == 3, file",
+        ),
+        // ruby -c (the corpus has perl -c).
+        (
+            "$ ruby -c scripts/release.rb\nscripts/release.rb:14: syntax error, unexpected end-of-input, expecting `end'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "syntax error, unexpected end-of-input",
+        ),
+    ];
+    for (log, want, quote) in cases {
+        let d = run(log);
+        assert_eq!(d.category, *want, "{log}\nquotes: {}", quotes(&d));
+        assert!(quotes(&d).contains(quote), "{log}\nquotes: {}", quotes(&d));
+    }
+    // The kubectl fallback is not retried; a refused git host is.
+    assert!(!run(cases[4].0).infra_or_flaky);
+    assert!(run(cases[3].0).infra_or_flaky);
+    // A remote cluster that refuses stays the network.
+    let d = run(
+        "$ kubectl get pods\nThe connection to the server k8s.acme.test:6443 was refused - did you specify the right host or port?\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::NetworkOrFlaky);
 }
