@@ -43,11 +43,12 @@ pub async fn diagnose_with_model(
     let (ix, cx) = (index.clone(), ctx.clone());
     let prompt = tokio::task::spawn_blocking(move || {
         let ex = super::extract::extract(&ix);
-        llm::build_prompt(&ix, &ex, &cx, LLM_EXCERPT_BUDGET)
+        let rules = rules::diagnose_extracted(&ix, &ex, &cx);
+        (llm::build_prompt(&ix, &ex, &cx, LLM_EXCERPT_BUDGET), rules)
     })
     .await;
     let answer = match prompt {
-        Ok(p) => match model
+        Ok((p, rules)) => match model
             .ask(&p.system, &p.user, &p.schema, max_output_tokens)
             .await
         {
@@ -55,7 +56,9 @@ pub async fn diagnose_with_model(
                 if let Some(m) = &raw.model_version {
                     label = format!("{} {m}", model.name());
                 }
-                llm::parse_answer(&raw.text, &index, &ctx).map_err(llm::LlmError::from)
+                llm::parse_answer(&raw.text, &index, &ctx)
+                    .map(|d| temper(d, &rules))
+                    .map_err(llm::LlmError::from)
             }
             Err(e) => Err(llm::LlmError::Provider(e.to_string())),
         },
@@ -87,5 +90,58 @@ pub async fn model_only(
             .await
     })
     .await
+    // What the product shows: the same check against the rules as `diagnose_with_model`.
+    .map(|d| temper(d, &rules::diagnose(index, ctx)))
     .map_err(|e| anyhow::anyhow!(crate::redact::redact_owned(e.to_string())))
+}
+
+/// The most a model's answer may claim when the rules engine, reading the same log, names
+/// another category: below the 0.6 at which the screen calls a diagnosis confident. The model
+/// proposes; its own confidence is not a fact (a 135M model answered a missing make target
+/// as a test failure "at 0.70").
+pub const DISPUTED_CONFIDENCE: f64 = 0.5;
+
+/// A model's diagnosis checked against the rules' on the same log.
+pub fn temper(mut model: Diagnosis, rules: &Diagnosis) -> Diagnosis {
+    if model.category != rules.category && model.confidence > DISPUTED_CONFIDENCE {
+        model.confidence = DISPUTED_CONFIDENCE;
+    }
+    model
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::Category;
+
+    fn diag(category: Category, confidence: f64) -> Diagnosis {
+        let log = LogIndex::parse(Arc::new(
+            b"$ make build\nmake: *** No rule to make target 'build'.  Stop.\n".to_vec(),
+        ));
+        let mut d = rules::diagnose(&log, &JobContext::default());
+        d.category = category;
+        d.confidence = confidence;
+        d
+    }
+
+    #[test]
+    fn a_model_that_disagrees_with_the_rules_is_never_confident() {
+        let rules = diag(Category::GithubActionsConfig, 0.6);
+        let t = temper(diag(Category::TestAssertion, 0.7), &rules);
+        assert_eq!(t.confidence, DISPUTED_CONFIDENCE);
+        assert_eq!(
+            t.category,
+            Category::TestAssertion,
+            "the model's answer is kept, tempered"
+        );
+        // Agreement, or a modest claim, is left as it is.
+        assert_eq!(
+            temper(diag(Category::GithubActionsConfig, 0.9), &rules).confidence,
+            0.9
+        );
+        assert_eq!(
+            temper(diag(Category::TestAssertion, 0.3), &rules).confidence,
+            0.3
+        );
+    }
 }
