@@ -103,6 +103,7 @@ pub async fn causes_task(
     tx: tokio::sync::mpsc::Sender<crate::app::Msg>,
 ) {
     use crate::app::causes::{CauseMsg, TAIL_BYTES};
+    let burst = !req.jobs.is_empty();
     for job in req.jobs {
         let result = match client
             .job_trace_tail_within(job.project_id, job.job_id, TAIL_BYTES)
@@ -129,5 +130,10 @@ pub async fn causes_task(
         {
             return;
         }
+    }
+    // The burst's traces, parse indexes and lazy DFA caches are gone: give their pages back
+    // rather than keep the burst's high-water mark for the rest of the session.
+    if burst {
+        super::release_freed_memory_soon();
     }
 }

@@ -104,11 +104,12 @@ pub struct Driver {
     scan_cancel: Option<CancellationToken>,
 }
 
-/// Gives the pages of a closed log back to the system. glibc keeps freed heap memory for reuse,
-/// so without this a session that opened a 50 MB log stays ~50-90 MiB bigger after closing it.
-/// Runs a moment later, once the poller has dropped its copy too, on a blocking thread (the
-/// trim walks the heap).
-fn release_freed_memory_soon() {
+/// Gives freed heap pages back to the system. glibc keeps freed heap memory for reuse, so
+/// without this a session that opened a 50 MB log stays ~50-90 MiB bigger after closing it, and
+/// one whose background diagnoses grew lazy DFA caches keeps their ~2 MiB for the rest of the day.
+/// Runs a moment later (once the poller has dropped its copy of a closed log too), on a blocking
+/// thread (the trim walks the heap).
+pub(crate) fn release_freed_memory_soon() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     tokio::spawn(async {
         tokio::time::sleep(Duration::from_millis(500)).await;
