@@ -15,6 +15,7 @@ use std::sync::{LazyLock, RwLock};
 
 use regex::{Captures, Regex};
 use regex_automata::{Input, PatternID, PatternSet, meta};
+use regex_syntax::hir::{Capture, Hir, HirKind, Repetition};
 
 /// Marker for values whose kind is only known from their key.
 pub const MARKER: &str = "[REDACTED]";
@@ -364,12 +365,11 @@ fn redact_configured(text: &str) -> Cow<'_, str> {
     out
 }
 
-/// Every rule as one set, with the rules' own (Unicode) semantics: a text none of them
-/// matches comes out of `redact` unchanged. `None` if the set outgrows the regex size limit;
-/// then every text is a candidate for every rule. A `meta::Regex` rather than a
-/// `regex::RegexSet`: the set keeps a lazy DFA cache per thread that ever used it for the life
-/// of the program (3 MiB after one background diagnosis in the TUI); here the cache belongs to
-/// a [`Screen`] and goes with it.
+/// Every rule as one set, widened (see [`widen`]): a text none of them matches comes out of
+/// `redact` unchanged. `None` if the set outgrows the regex size limit; then every text is a
+/// candidate for every rule. A `meta::Regex` rather than a `regex::RegexSet`: the set keeps a
+/// lazy DFA cache per thread that ever used it for the life of the program (3 MiB after one
+/// background diagnosis in the TUI); here the cache belongs to a [`Screen`] and goes with it.
 static ANY_RULE: LazyLock<Option<meta::Regex>> = LazyLock::new(|| {
     let config = meta::Config::new()
         .nfa_size_limit(Some(10 << 20))
@@ -380,12 +380,57 @@ static ANY_RULE: LazyLock<Option<meta::Regex>> = LazyLock::new(|| {
         .match_kind(regex_automata::MatchKind::All)
         // Which rules match, never where their groups are: the whole match only.
         .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit);
-    let patterns: Vec<&str> = RULES.iter().map(|r| r.re.as_str()).collect();
+    // The rules' own syntax (`regex::Regex`'s defaults: Unicode, UTF-8).
+    let syntax = regex_automata::util::syntax::Config::new();
+    let hirs = RULES
+        .iter()
+        .map(|r| {
+            regex_automata::util::syntax::parse_with(r.re.as_str(), &syntax)
+                .ok()
+                .map(widen)
+        })
+        .collect::<Option<Vec<_>>>()?;
     meta::Builder::new()
         .configure(config)
-        .build_many(&patterns)
+        .build_many_from_hir(&hirs)
         .ok()
 });
+
+/// A pattern that matches wherever `hir` does, without counted repetitions: `{20,}` becomes
+/// `+`, `{0,2}` `*`, `{16}` `+`. The screen only says which rules may match (each rule then
+/// runs its own exact regex), and counters are what makes the set's lazy DFA explode: over
+/// a log's hashes and base64 every position inside a long token is a different count for each
+/// of a dozen `{16,}`..`{50,}` rules at once, so the DFA got a state per combination. On a real
+/// 3 MB CI log the exact set built 54 MiB of states in 290 ms before it matched 443 lines; the
+/// widened one builds 2.6 MiB in 20 ms and passes 3,094 lines on to the rules.
+fn widen(hir: Hir) -> Hir {
+    match hir.into_kind() {
+        HirKind::Repetition(rep) => {
+            let sub = Box::new(widen(*rep.sub));
+            let counted = rep.min > 1 || rep.max.is_some_and(|max| max > 1);
+            if counted {
+                Hir::repetition(Repetition {
+                    min: rep.min.min(1),
+                    max: None,
+                    greedy: rep.greedy,
+                    sub,
+                })
+            } else {
+                Hir::repetition(Repetition { sub, ..rep })
+            }
+        }
+        HirKind::Capture(cap) => Hir::capture(Capture {
+            sub: Box::new(widen(*cap.sub)),
+            ..cap
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.into_iter().map(widen).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.into_iter().map(widen).collect()),
+        HirKind::Empty => Hir::empty(),
+        HirKind::Literal(lit) => Hir::literal(lit.0),
+        HirKind::Class(class) => Hir::class(class),
+        HirKind::Look(look) => Hir::look(look),
+    }
+}
 
 /// Redaction for many texts in a row (the diagnosis's secrets scan of every line of a trace):
 /// one lazy DFA pass per text says whether any rule, and which, can change it, with a cache
@@ -1070,10 +1115,62 @@ mod tests {
             prop_assert_eq!(redact(&text).into_owned(), every_rule(&text));
         }
 
+        /// The widened screen passes every text some rule matches (it may pass more).
+        #[test]
+        fn the_screen_passes_whatever_a_rule_matches(parts in proptest::collection::vec(fragment(), 0..8)) {
+            let text = parts.concat();
+            let exact = RULES.iter().any(|r| r.re.is_match(&text));
+            prop_assert!(!exact || Screen::new().may_redact(&text), "{:?}", text);
+        }
+
         #[test]
         fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
             let _ = redact(&text);
         }
+    }
+
+    /// Counted repetitions are widened, not dropped: `{0,2}` may match nothing, `{16}` needs
+    /// one character at least, and the look-arounds stay.
+    #[test]
+    fn widening_keeps_what_a_pattern_needs() {
+        let syntax = regex_automata::util::syntax::Config::new();
+        let widened = |p: &str| {
+            let hir = regex_automata::util::syntax::parse_with(p, &syntax).unwrap();
+            meta::Regex::builder().build_from_hir(&widen(hir)).unwrap()
+        };
+        let re = widened(r"\bAKIA[A-Z0-9]{16}\b");
+        assert!(re.is_match("id AKIAABCDEFGHIJKLMNOP end"));
+        assert!(re.is_match("id AKIAX end"), "{{16}} widened to +");
+        assert!(!re.is_match("id AKIA end"), "at least one");
+        assert!(!re.is_match("xAKIAB"), "the word boundary stays");
+        let re = widened(r"x={0,2}y");
+        assert!(re.is_match("xy") && re.is_match("x===y"));
+        assert!(!re.is_match("x=z"));
+    }
+
+    /// Found measuring a cold `diagnose` of a real 3 MB CI log: the screen's lazy DFA grew to
+    /// 54 MiB in 290 ms over lines of hashes and base64, a state for every combination of
+    /// counts of the `{16,}`..`{50,}` rules. Widened, it stays small on the same kind of lines.
+    #[test]
+    fn the_screen_stays_small_over_lines_of_tokens() {
+        let mut screen = Screen::new();
+        let mut rng = fastrand::Rng::with_seed(7);
+        const ALPHABET: &[u8] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-";
+        for _ in 0..2_000 {
+            let line: String = (0..8)
+                .map(|_| {
+                    let n = rng.usize(8..64);
+                    let word: String = (0..n)
+                        .map(|_| ALPHABET[rng.usize(..ALPHABET.len())] as char)
+                        .collect();
+                    format!("{}={word} ", ["sha", "id", "x", "blob"][rng.usize(..4)])
+                })
+                .collect();
+            screen.may_redact(&line);
+        }
+        let kib = screen.memory_usage() / 1024;
+        assert!(kib < 8 * 1024, "the screen's cache grew to {kib} KiB");
     }
 
     /// Found on a first day: a key cut off before its END line swallowed every log line after
