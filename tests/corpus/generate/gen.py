@@ -47,6 +47,38 @@ class Servers:
         self.ports["tls"] = self._status(200, tls=True)
         # Round 5: a server that accepts a connection and closes it without answering.
         self.ports["closer"] = self._closer()
+        # Round 7: a real OpenSSH sshd on loopback (public-key auth only, no user's key is
+        # authorized), when sshd is installed.
+        if os.path.exists("/usr/sbin/sshd"):
+            self.ports["ssh"] = self._sshd()
+
+    def _sshd(self):
+        import atexit
+        import tempfile
+        tmp = tempfile.mkdtemp()
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        key = os.path.join(tmp, "host_ed25519")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", key], check=True)
+        open(os.path.join(tmp, "authorized_keys"), "w").close()
+        cfg = os.path.join(tmp, "sshd_config")
+        with open(cfg, "w") as f:
+            f.write(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {key}\nPidFile {tmp}/sshd.pid\n"
+                    "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+                    f"AuthorizedKeysFile {tmp}/authorized_keys\nUsePAM no\n")
+        os.makedirs("/run/sshd", exist_ok=True)
+        p = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", cfg], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        atexit.register(p.terminate)
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        return port
 
     def _closer(self):
         s = socket.socket()

@@ -2949,3 +2949,400 @@ case(
            "ci/tools.sha256": "2d2e6d1d9c6c9c1c2f0b3a8e1c7d1a6f3e2b9a4c5d6e7f8091a2b3c4d5e6f7a8  bin/helm.tar.gz\n"},
     **ROUND6,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 7 (December 2026): tools and failure kinds rounds 1-6 do not have (go 1.19 from Debian,
+# a loopback OpenSSH sshd, rsync, shellcheck, yamllint, perl's prove, sqlite migrations, a Python
+# C extension, cascades where an ignored early failure is followed by louder errors). Written by
+# an author who had not read the engine's rules; scenarios and labels written before any log
+# existed and before the engine ran on any of them.
+
+ROUND7 = dict(round=7)
+
+GO7_ENV = {"GOPROXY": "off", "GOFLAGS": "-mod=mod", "GOCACHE": "/tmp/diag13/go-build-r7"}
+
+case(
+    "go-declared-not-used", "build", "golang:1.19-bookworm",
+    ["go version", "go build ./..."],
+    lab("compile_error", [r"declared (but|and) not used"], "go build",
+        "a variable left over from a refactor is never used (a compile error in Go)"),
+    files={"go.mod": GOMOD.format(name="rates"),
+           "rates/rates.go": "package rates\n\nimport \"strconv\"\n\n// Parse reads a rate in basis points.\nfunc Parse(s string) (int, error) {\n\tbps, err := strconv.Atoi(s)\n\tscaled := bps * 100\n\treturn bps, err\n}\n",
+           "main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"gitlab.example.com/acme/rates/rates\"\n)\n\nfunc main() {\n\tfmt.Println(rates.Parse(\"125\"))\n}\n"},
+    env=GO7_ENV, **ROUND7,
+)
+
+case(
+    "go-import-cycle", "build", "golang:1.19-bookworm",
+    ["go build ./..."],
+    lab("compile_error", [r"import cycle not allowed"], "go build",
+        "orders now imports customers, which already imports orders"),
+    files={"go.mod": GOMOD.format(name="shop"),
+           "orders/orders.go": "package orders\n\nimport \"gitlab.example.com/acme/shop/customers\"\n\ntype Order struct {\n\tID    string\n\tOwner customers.Customer\n}\n",
+           "customers/customers.go": "package customers\n\nimport \"gitlab.example.com/acme/shop/orders\"\n\ntype Customer struct {\n\tName string\n}\n\nfunc (c Customer) Last() orders.Order { return orders.Order{} }\n",
+           "main.go": "package main\n\nimport _ \"gitlab.example.com/acme/shop/orders\"\n\nfunc main() {}\n"},
+    env=GO7_ENV, timestamps=True, **ROUND7,
+)
+
+case(
+    "go-test-goroutine-panic", "test", "golang:1.19-bookworm",
+    ["go test -v -count=1 ./..."],
+    lab("test_assertion", [r"^panic: send on closed channel"], "go test",
+        "a worker goroutine sends on a channel the pool has already closed; the test binary dies",
+        accept=["other"]),
+    files={"go.mod": GOMOD.format(name="pool"),
+           "pool/pool.go": "package pool\n\nimport \"sync\"\n\n// Run squares each job in a goroutine and collects the results.\nfunc Run(jobs []int) []int {\n\tout := make(chan int)\n\tvar wg sync.WaitGroup\n\tfor _, j := range jobs {\n\t\twg.Add(1)\n\t\tgo func(n int) {\n\t\t\tdefer wg.Done()\n\t\t\tout <- n * n\n\t\t}(j)\n\t}\n\tres := []int{<-out}\n\tclose(out)\n\twg.Wait()\n\treturn res\n}\n",
+           "pool/pool_test.go": "package pool\n\nimport \"testing\"\n\nfunc TestRun(t *testing.T) {\n\tif got := Run([]int{1, 2, 3}); len(got) != 3 {\n\t\tt.Fatalf(\"Run returned %d results, want 3\", len(got))\n\t}\n}\n",
+           "pool/doc.go": "// Package pool runs jobs concurrently.\npackage pool\n",
+           "store/store.go": "package store\n\nimport \"strings\"\n\nfunc Key(parts ...string) string { return strings.Join(parts, \":\") }\n\nfunc Split(k string) []string { return strings.Split(k, \":\") }\n",
+           "store/store_test.go": "package store\n\nimport \"testing\"\n\nfunc TestKey(t *testing.T) {\n\tif Key(\"a\", \"b\") != \"a:b\" {\n\t\tt.Fatal(\"key\")\n\t}\n}\n\nfunc TestKeyEmpty(t *testing.T) {\n\tif Key() != \"\" {\n\t\tt.Fatal(\"empty\")\n\t}\n}\n\nfunc TestSplit(t *testing.T) {\n\tif len(Split(\"a:b:c\")) != 3 {\n\t\tt.Fatal(\"split\")\n\t}\n}\n\nfunc TestRoundTrip(t *testing.T) {\n\tif Key(Split(\"x:y\")...) != \"x:y\" {\n\t\tt.Fatal(\"round trip\")\n\t}\n}\n",
+           "version/version.go": "package version\n\nvar Version = \"1.4.2\"\n\nfunc Major() string { return Version[:1] }\n",
+           "version/version_test.go": "package version\n\nimport \"testing\"\n\nfunc TestMajor(t *testing.T) {\n\tif Major() != \"1\" {\n\t\tt.Fatal(Major())\n\t}\n}\n\nfunc TestVersionSet(t *testing.T) {\n\tif Version == \"\" {\n\t\tt.Fatal(\"empty\")\n\t}\n}\n"},
+    env=GO7_ENV, **ROUND7,
+)
+
+case(
+    "go-proxy-503", "deps", "golang:1.19-bookworm",
+    [("go mod download", "GOPROXY=http://127.0.0.1:$PORT_503/goproxy go mod download")],
+    lab("network_or_flaky", [r"503 Service Unavailable"], "go mod download",
+        "the company Go module proxy answers 503 while modules are downloaded", infra=True,
+        accept=["dependency_install"]),
+    files={"go.mod": GOMOD.format(name="events") + "\nrequire github.com/google/uuid v1.6.0\n",
+           "main.go": "package main\n\nfunc main() {}\n"},
+    env={"GOMODCACHE": "/tmp/diag13/gomodcache-r7-503", "GOFLAGS": "-mod=mod", "GOSUMDB": "off",
+         "GOCACHE": "/tmp/diag13/go-build-r7"},
+    **ROUND7,
+)
+
+case(
+    "go-mod-tidy-check", "lint:modules", "golang:1.19-bookworm",
+    ["go mod tidy",
+     "git diff --exit-code -- go.mod go.sum || { echo 'go.mod/go.sum are not tidy: run `go mod tidy` and commit the result'; exit 1; }"],
+    lab("lint_failure", [r"go\.mod/go\.sum are not tidy", r"^-require gitlab\.example\.com/acme/legacyauth"], "go mod tidy + git diff",
+        "go.mod still requires a module no package imports any more; the tidy gate fails",
+        accept=["dependency_install", "other"]),
+    files={"go.mod": GOMOD.format(name="gateway") + "\nrequire gitlab.example.com/acme/legacyauth v0.0.0-00010101000000-000000000000\n\nreplace gitlab.example.com/acme/legacyauth => ./third_party/legacyauth\n",
+           "third_party/legacyauth/go.mod": "module gitlab.example.com/acme/legacyauth\n\ngo 1.19\n",
+           "third_party/legacyauth/auth.go": "package legacyauth\n\nfunc Check(token string) bool { return token != \"\" }\n",
+           "main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"gateway\") }\n"},
+    setup="git init -q . && git add -A && git -c user.name=ci -c user.email=ci@acme.example commit -qm init",
+    env=GO7_ENV, **ROUND7,
+)
+
+case(
+    "go-private-proxy-401", "build", "golang:1.19-bookworm",
+    [("go build ./...", "GOPROXY=http://127.0.0.1:$PORT_401/api/v4/packages/go go build ./...")],
+    lab("permission_or_secret", [r"401 Unauthorized"], "go build",
+        "the private module proxy wants a token; the job has no netrc/credentials for it",
+        accept=["dependency_install"]),
+    files={"go.mod": GOMOD.format(name="reports") + "\nrequire gitlab.example.com/acme/authz v1.4.0\n",
+           "main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"gitlab.example.com/acme/authz\"\n)\n\nfunc main() { fmt.Println(authz.Version) }\n"},
+    env={"GOMODCACHE": "/tmp/diag13/gomodcache-r7-401", "GOFLAGS": "-mod=mod", "GONOSUMDB": "gitlab.example.com",
+         "GOPRIVATE": "", "GOSUMDB": "off", "GOCACHE": "/tmp/diag13/go-build-r7"},
+    **ROUND7,
+)
+
+case(
+    "go-build-disk-full", "build", "golang:1.19-bookworm",
+    ["go build -o dist/api-server ./cmd/api-server"],
+    lab("infrastructure", [r"no space left on device"], "go build on a full volume",
+        "dist/ is a 512 KiB tmpfs: writing the linked binary fails with ENOSPC", infra=True),
+    files={"go.mod": GOMOD.format(name="api"),
+           "cmd/api-server/main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, \"ok\") })\n\t_ = http.ListenAndServe(\":8080\", nil)\n}\n"},
+    env=GO7_ENV, tmpfs=("dist", "512k"), **ROUND7,
+)
+
+case(
+    "go-test-runner-timeout", "test:integration", "golang:1.19-bookworm",
+    ["go test -v -count=1 ./integration/..."],
+    lab("timeout_or_oom", [r"execution took longer than 1h0m0s seconds"], "gitlab-runner",
+        "an integration test waits for a message from a broker that never comes; the runner's 1 h job timeout ends it (run with a short one)",
+        failure_reason="job_execution_timeout"),
+    files={"go.mod": GOMOD.format(name="consumer"),
+           "integration/consumer_test.go": "package integration\n\nimport (\n\t\"net\"\n\t\"testing\"\n)\n\nfunc TestHealth(t *testing.T) {}\n\nfunc TestConsumerReceivesOrder(t *testing.T) {\n\tln, err := net.Listen(\"tcp\", \"127.0.0.1:0\")\n\tif err != nil {\n\t\tt.Fatal(err)\n\t}\n\tt.Logf(\"waiting for the broker on %s\", ln.Addr())\n\tconn, err := ln.Accept()\n\tif err != nil {\n\t\tt.Fatal(err)\n\t}\n\tconn.Close()\n}\n"},
+    env=GO7_ENV, job_timeout=40, duration=3600, **ROUND7,
+)
+
+case(
+    "ssh-host-key-changed", "deploy:staging", "alpine:3.20",
+    ["ssh -o BatchMode=yes -o UserKnownHostsFile=ci/known_hosts -p $PORT_SSH deploy@127.0.0.1 'sudo systemctl restart api'"],
+    lab("permission_or_secret", [r"Host key verification failed", r"REMOTE HOST IDENTIFICATION HAS CHANGED"], "ssh",
+        "the pinned known_hosts entry no longer matches the deploy host's key (the host was rebuilt)",
+        accept=["github_actions_config"]),
+    setup="mkdir -p ci && ssh-keygen -q -t ed25519 -N '' -C '' -f /tmp/r7-old-hostkey-$$ && printf '[127.0.0.1]:%s %s\\n' \"$PORT_SSH\" \"$(cut -d' ' -f1,2 /tmp/r7-old-hostkey-$$.pub)\" > ci/known_hosts && rm -f /tmp/r7-old-hostkey-$$ /tmp/r7-old-hostkey-$$.pub",
+    **ROUND7,
+)
+
+case(
+    "ssh-publickey-denied", "deploy:production", "alpine:3.20",
+    ["chmod 600 \"$SSH_DEPLOY_KEY\"",
+     "ssh -i \"$SSH_DEPLOY_KEY\" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p $PORT_SSH deploy@127.0.0.1 ./release.sh v2.14.0"],
+    lab("permission_or_secret", [r"Permission denied \(publickey\)"], "ssh",
+        "the deploy key in the CI variable is not in the host's authorized_keys (rotated on the host, not in GitLab)"),
+    project="acme/storefront",
+    env={"SSH_DEPLOY_KEY": "/builds/acme/storefront.tmp/SSH_DEPLOY_KEY"},
+    setup="rm -rf \"$CI_PROJECT_DIR.tmp\" && mkdir -p \"$CI_PROJECT_DIR.tmp\" && ssh-keygen -q -t ed25519 -N '' -C 'gitlab-ci deploy' -f \"$CI_PROJECT_DIR.tmp/SSH_DEPLOY_KEY\"",
+    **ROUND7,
+)
+
+case(
+    "ssh-banner-timeout", "deploy", "alpine:3.20",
+    ["ssh -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p $PORT_BLACKHOLE deploy@127.0.0.1 ./release.sh"],
+    lab("network_or_flaky", [r"Connection timed out during banner exchange"], "ssh",
+        "the deploy host accepts the TCP connection but its sshd never sends a banner (overloaded host)", infra=True),
+    **ROUND7,
+)
+
+case(
+    "rsync-deploy-dns", "deploy:docs", "alpine:3.20",
+    ["ls public/", "rsync -az --delete public/ deploy@docs-01.prod.acme.invalid:/srv/www/docs/"],
+    lab("network_or_flaky", [r"Could not resolve hostname docs-01\.prod\.acme\.invalid"], "rsync over ssh",
+        "the docs host's name does not resolve from the runner", infra=True),
+    files={"public/index.html": "<h1>docs</h1>\n", "public/guide.html": "<h1>guide</h1>\n"},
+    **ROUND7,
+)
+
+case(
+    "sh-shellcheck-warnings", "lint:shell", "koalaman/shellcheck-alpine:v0.9.0",
+    ["shellcheck --version", "shellcheck scripts/*.sh"],
+    lab("lint_failure", [r"SC2115", r"SC2164"], "shellcheck",
+        "a release script's `rm -rf \"$BUILD_DIR/\"*` and an unchecked `cd`"),
+    files={"scripts/release.sh": "#!/bin/bash\nset -u\nBUILD_DIR=$(mktemp -d)\nrm -rf \"$BUILD_DIR/\"*\ncd dist\ntar czf \"$BUILD_DIR/app.tgz\" .\necho \"packed $BUILD_DIR/app.tgz\"\n",
+           "scripts/env.sh": "#!/bin/sh\nexport APP_ENV=\"${APP_ENV:-staging}\"\n"},
+    **ROUND7,
+)
+
+case(
+    "yaml-yamllint-errors", "lint:manifests", "python:3.11",
+    ["yamllint --version", "yamllint -s k8s/"],
+    lab("lint_failure", [r"duplication of key \"image\" in mapping"], "yamllint",
+        "a deployment manifest sets `image` twice in one container"),
+    files={"k8s/deployment.yaml": "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: api\n          image: registry.acme.example/api:1.8.0\n          image: registry.acme.example/api:1.9.0\n          ports:\n            - containerPort: 8080\n",
+           "k8s/service.yaml": "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n    - port: 80\n      targetPort: 8080\n"},
+    timestamps=True, **ROUND7,
+)
+
+case(
+    "py-c-extension-missing-so", "test", "python:3.11-slim",
+    ["python -c 'import sys; print(sys.version)'", "pytest -q tests/"],
+    lab("dependency_install", [r"ImportError: libfastcsv\.so\.1: cannot open shared object file"], "python + pytest",
+        "a vendored C extension links libfastcsv.so.1, which the slim test image does not have",
+        accept=["github_actions_config"]),
+    files={"native/fastcsv.c": "int fastcsv_count(const char *s) { int n = 1; for (; *s; s++) n += *s == ','; return n; }\n",
+           "native/speedups.c": "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n\nint fastcsv_count(const char *s);\n\nstatic PyObject *count(PyObject *self, PyObject *args) {\n    const char *s;\n    if (!PyArg_ParseTuple(args, \"s\", &s)) return NULL;\n    return PyLong_FromLong(fastcsv_count(s));\n}\n\nstatic PyMethodDef M[] = {{\"count\", count, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_speedups\", NULL, -1, M};\nPyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&mod); }\n",
+           "csvtools/__init__.py": "from csvtools._speedups import count\n\n__all__ = [\"count\"]\n",
+           "tests/test_count.py": "from csvtools import count\n\n\ndef test_count():\n    assert count(\"a,b,c\") == 3\n"},
+    setup="gcc -shared -fPIC -Wl,-soname,libfastcsv.so.1 -o native/libfastcsv.so.1 native/fastcsv.c && gcc -shared -fPIC -I/usr/include/python3.11 -o csvtools/_speedups.cpython-311-x86_64-linux-gnu.so native/speedups.c native/libfastcsv.so.1 && rm native/libfastcsv.so.1",
+    env={"PYTHONPATH": "."}, **ROUND7,
+)
+
+case(
+    "py-doctest-failure", "test:doctest", "python:3.11",
+    ["pytest -q --doctest-modules pricing/"],
+    lab("test_assertion", [r"^Expected:$", r"discount\.py:4: DocTestFailure", r"pricing/discount\.py::pricing\.discount\.apply"], "pytest --doctest-modules",
+        "a docstring example still shows the old rounding"),
+    files={"pricing/__init__.py": "",
+           "pricing/discount.py": "def apply(price, percent):\n    \"\"\"Apply a percentage discount.\n\n    >>> apply(19.99, 15)\n    16.99\n    \"\"\"\n    return round(price * (100 - percent) / 100, 3)\n"},
+    **ROUND7,
+)
+
+case(
+    "py-settings-render-cascade", "test", "python:3.11",
+    ["python ci/render_settings.py > app/settings_ci.py || echo 'settings render failed, running with defaults'", "pytest -q"],
+    lab("github_actions_config", [r"KeyError: 'DATABASE_URL'"], "python, then pytest",
+        "the settings renderer needs a CI variable this pipeline does not define; the ignored failure leaves an empty settings module and every test module fails to import",
+        accept=["permission_or_secret", "other"]),
+    files={"ci/render_settings.py": "import os\n\nprint(f\"DATABASE_URL = {os.environ['DATABASE_URL']!r}\")\nprint(f\"CACHE_URL = {os.environ.get('CACHE_URL', 'redis://localhost:6379/0')!r}\")\n",
+           "app/__init__.py": "",
+           "app/db.py": "from app.settings_ci import DATABASE_URL\n\n\ndef dsn():\n    return DATABASE_URL\n",
+           "app/cache.py": "from app.settings_ci import CACHE_URL\n\n\ndef url():\n    return CACHE_URL\n",
+           "tests/__init__.py": "",
+           "tests/test_db.py": "from app.db import dsn\n\n\ndef test_dsn():\n    assert dsn().startswith('postgres')\n",
+           "tests/test_cache.py": "from app.cache import url\n\n\ndef test_url():\n    assert url().startswith('redis')\n",
+           "tests/test_orders.py": "from app.db import dsn\n\n\ndef test_orders_use_db():\n    assert 'orders' in dsn()\n"},
+    **ROUND7,
+)
+
+case(
+    "sqlite-migration-duplicate-column", "db:migrate", "alpine:3.20",
+    ["sqlite3 --version", "for f in migrations/*.sql; do echo \"applying $f\"; sqlite3 -bail ci.db < \"$f\"; done"],
+    lab("other", [r"duplicate column name: email"], "sqlite3",
+        "a new migration adds a column an older migration already added"),
+    files={"migrations/001_users.sql": "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n",
+           "migrations/002_user_email.sql": "ALTER TABLE users ADD COLUMN email TEXT;\nCREATE UNIQUE INDEX users_email ON users(email);\n",
+           "migrations/003_contact_fields.sql": "ALTER TABLE users ADD COLUMN phone TEXT;\nALTER TABLE users ADD COLUMN email TEXT;\n",
+           "migrations/004_orders.sql": "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));\n"},
+    **ROUND7,
+)
+
+case(
+    "rust-thread-panic-in-test", "test", "rust:1.90",
+    ["cargo test --no-fail-fast"],
+    lab("test_assertion", [r"thread '<unnamed>'.* panicked at src/lib\.rs:\d+:\d+", r"index out of bounds: the len is 3 but the index is 3"], "cargo test",
+        "a worker thread indexes past its shard; the test joins it and unwraps the panic"),
+    files={"Cargo.toml": cargo_toml("shards"),
+           "src/lib.rs": "use std::thread;\n\n/// How many items each shard gets.\npub fn shard_size(len: usize, shards: usize) -> usize {\n    len / shards.max(1)\n}\n\n/// Sums each shard on its own thread.\npub fn sum_shards(data: Vec<u64>, shards: usize) -> Vec<u64> {\n    let size = data.len() / shards;\n    let mut handles = Vec::new();\n    for s in 0..shards {\n        let chunk = data.clone();\n        handles.push(thread::spawn(move || (0..=size).map(|i| chunk[s * size + i]).sum::<u64>()));\n    }\n    handles.into_iter().map(|h| h.join().unwrap()).collect()\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn sums_three_shards() {\n        assert_eq!(sum_shards(vec![1, 2, 3], 3), vec![1, 2, 3]);\n    }\n}\n",
+           "tests/api.rs": "use shards::{shard_size, sum_shards};\n\n#[test]\nfn size_even() {\n    assert_eq!(shard_size(9, 3), 3);\n}\n\n#[test]\nfn size_zero_shards() {\n    assert_eq!(shard_size(4, 0), 4);\n}\n\n#[test]\nfn signature() {\n    let _f: fn(Vec<u64>, usize) -> Vec<u64> = sum_shards;\n}\n"},
+    env=RUST_ENV, **ROUND7,
+)
+
+case(
+    "rust-e0106-missing-lifetime", "build", "rust:1.90",
+    ["cargo build --quiet"],
+    lab("compile_error", [r"^error\[E0106\]: missing lifetime specifier"], "rustc",
+        "a helper returns a borrowed &str from two borrowed arguments without a lifetime"),
+    files={"Cargo.toml": cargo_toml("labels"),
+           "src/main.rs": "fn longer(a: &str, b: &str) -> &str {\n    if a.len() >= b.len() { a } else { b }\n}\n\nfn main() {\n    println!(\"{}\", longer(\"release\", \"rc\"));\n}\n"},
+    env=RUST_ENV, **ROUND7,
+)
+
+case(
+    "js-npm-429-jest-cascade", "test", "node:20",
+    [("npm ci --no-audit --no-fund || echo 'npm ci failed, running tests with the cached node_modules'",
+      "npm ci --no-audit --no-fund --fetch-retries=1 --fetch-retry-mintimeout=500 --fetch-retry-maxtimeout=1000 --registry http://127.0.0.1:$PORT_429/ || echo 'npm ci failed, running tests with the cached node_modules'"),
+     ("npx jest --ci", "jest --ci")],
+    lab("network_or_flaky", [r"code E429", r"429 Too Many Requests"], "npm, then jest",
+        "the registry rate-limits the install (429), which is ignored; every test suite then fails to import dayjs",
+        infra=True, accept=["dependency_install"]),
+    files={"package.json": "{\n  \"name\": \"bookings\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"scripts\": {\"test\": \"jest\"},\n  \"dependencies\": {\"dayjs\": \"1.11.13\"}\n}\n",
+           "package-lock.json": "{\n  \"name\": \"bookings\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\"name\": \"bookings\", \"version\": \"1.0.0\", \"dependencies\": {\"dayjs\": \"1.11.13\"}},\n    \"node_modules/dayjs\": {\"version\": \"1.11.13\", \"resolved\": \"https://registry.npmjs.org/dayjs/-/dayjs-1.11.13.tgz\", \"integrity\": \"sha512-oaMBel6gjolK862uaPQOVTA7q3TZhuSvuMQAAglQDOWYO9A91IrAOUJEyKVlqJlHE0vq5p5UXxzdPfMH/x6xNg==\"}\n  }\n}\n",
+           "src/dates.js": "const dayjs = require('dayjs');\n\nexports.nights = (from, to) => dayjs(to).diff(dayjs(from), 'day');\n",
+           "src/price.js": "const dayjs = require('dayjs');\n\nexports.isWeekend = (d) => [0, 6].includes(dayjs(d).day());\n",
+           "src/dates.test.js": "const { nights } = require('./dates');\n\ntest('nights', () => { expect(nights('2026-01-01', '2026-01-04')).toBe(3); });\n",
+           "src/price.test.js": "const { isWeekend } = require('./price');\n\ntest('weekend', () => { expect(isWeekend('2026-01-03')).toBe(true); });\n"},
+    env={"npm_config_cache": "/tmp/diag13/npm-cache-7a"},
+    **ROUND7,
+)
+
+case(
+    "js-npm-etarget", "install", "node:20",
+    ["npm install --no-audit --no-fund"],
+    lab("dependency_install", [r"code ETARGET", r"No matching version found for lodash@\^9\.0\.0"], "npm",
+        "package.json asks for a lodash major that does not exist"),
+    files={"package.json": "{\n  \"name\": \"mailer\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"lodash\": \"^9.0.0\"\n  }\n}\n"},
+    env={"npm_config_cache": "/tmp/diag13/npm-cache-7b"},
+    **ROUND7,
+)
+
+MAKE_J = "CC ?= gcc\nCFLAGS ?= -O2 -Wall\nOBJS = build/main.o build/lexer.o build/parser.o build/eval.o\n\nbuild/calc: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n\nbuild/%.o: src/%.c src/calc.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -c -o $@ $<\n"
+
+case(
+    "make-parallel-one-recipe-fails", "build", "gcc:13",
+    ["make -j2"],
+    lab("compile_error", [r"src/parser\.c:\d+:\d+: error:"], "make -j2 + gcc",
+        "one of four objects does not compile; make waits for the other jobs and stops"),
+    files={"Makefile": MAKE_J,
+           "src/calc.h": "#ifndef CALC_H\n#define CALC_H\ntypedef struct { int kind; long value; } token;\nint lex(const char *s, token *out, int max);\nlong parse(const token *t, int n);\nlong eval(const char *s);\n#endif\n",
+           "src/main.c": "#include <stdio.h>\n#include \"calc.h\"\n\nint main(int argc, char **argv) {\n    for (int i = 1; i < argc; i++) printf(\"%ld\\n\", eval(argv[i]));\n    return 0;\n}\n",
+           "src/lexer.c": "#include <ctype.h>\n#include \"calc.h\"\n\nint lex(const char *s, token *out, int max) {\n    int n = 0;\n    for (; *s && n < max; s++) {\n        if (isdigit((unsigned char)*s)) { out[n].kind = 0; out[n++].value = *s - '0'; }\n        else if (*s == '+') { out[n].kind = 1; out[n++].value = 0; }\n    }\n    return n;\n}\n",
+           "src/parser.c": "#include \"calc.h\"\n\nlong parse(const token *t, int n) {\n    long acc = 0;\n    for (int i = 0; i < n; i++) {\n        if (t[i].kind == 0)\n            acc += t[i].value\n    }\n    return acc;\n}\n",
+           "src/eval.c": "#include \"calc.h\"\n\nlong eval(const char *s) {\n    token t[64];\n    int n = lex(s, t, 64);\n    return parse(t, n);\n}\n"},
+    **ROUND7,
+)
+
+case(
+    "c-codegen-input-cascade", "build", "gcc:13",
+    ["python3 tools/gen_opcodes.py data/opcodes.csv > src/opcodes.h || echo 'warning: opcode generation failed, building with the existing header'", "make"],
+    lab("github_actions_config", [r"FileNotFoundError: \[Errno 2\] No such file or directory: 'data/opcodes\.csv'"], "python, then make + gcc",
+        "the opcode table was renamed to data/opcodes.tsv; the job still passes the old path, ignores the failure, and the compiler then reports every opcode as undeclared",
+        accept=["other"]),
+    files={"tools/gen_opcodes.py": "import csv\nimport sys\n\nwith open(sys.argv[1], newline='') as f:\n    rows = list(csv.reader(f, delimiter='\\t' if sys.argv[1].endswith('.tsv') else ','))\nprint('#pragma once')\nfor i, (name, _doc) in enumerate(rows):\n    print(f'#define OP_{name.upper()} {i}')\n",
+           "data/opcodes.tsv": "push\tpush a constant\nadd\tadd two values\nsub\tsubtract\nmul\tmultiply\njmp\tjump\nhalt\tstop\n",
+           "src/vm.c": "#include \"opcodes.h\"\n\nint step(const int *code, int *pc, int *stack, int *sp) {\n    switch (code[*pc]) {\n    case OP_PUSH: stack[(*sp)++] = code[++*pc]; break;\n    case OP_ADD: *sp -= 1; stack[*sp - 1] += stack[*sp]; break;\n    case OP_SUB: *sp -= 1; stack[*sp - 1] -= stack[*sp]; break;\n    case OP_MUL: *sp -= 1; stack[*sp - 1] *= stack[*sp]; break;\n    case OP_JMP: *pc = code[*pc + 1] - 1; break;\n    case OP_HALT: return 0;\n    }\n    *pc += 1;\n    return 1;\n}\n",
+           "src/main.c": "int step(const int *code, int *pc, int *stack, int *sp);\n\nint main(void) { return 0; }\n",
+           "Makefile": "CFLAGS ?= -O2 -Wall\n\nvm: src/main.c src/vm.c src/opcodes.h\n\t$(CC) $(CFLAGS) -o $@ src/main.c src/vm.c\n"},
+    **ROUND7,
+)
+
+case(
+    "java-jar-no-main-manifest", "smoke", "eclipse-temurin:17",
+    ["javac -d build src/com/acme/reports/*.java", "jar cf dist/reporter.jar -C build .", "java -jar dist/reporter.jar --since 7d"],
+    lab("github_actions_config", [r"no main manifest attribute, in dist/reporter\.jar"], "java",
+        "the job packages the jar without a Main-Class (`jar cf` instead of `jar cfe`), so `java -jar` cannot start it",
+        accept=["other"]),
+    files={"src/com/acme/reports/Reporter.java": "package com.acme.reports;\n\npublic class Reporter {\n    public static void main(String[] args) {\n        System.out.println(\"report since \" + (args.length > 1 ? args[1] : \"1d\"));\n    }\n}\n",
+           "dist/.keep": ""},
+    **ROUND7,
+)
+
+case(
+    "java-oom-killed-cgroup", "test:load", "eclipse-temurin:17",
+    ["javac -d build src/com/acme/Indexer.java", "java -Xmx1g -cp build com.acme.Indexer"],
+    lab("timeout_or_oom", [r"Killed\s+java -Xmx1g"], "kernel OOM killer",
+        "the JVM is allowed a 1 GiB heap but the job's memory cgroup is 160 MiB; the kernel kills java (137)"),
+    files={"src/com/acme/Indexer.java": "package com.acme;\n\nimport java.util.ArrayList;\nimport java.util.List;\n\npublic class Indexer {\n    public static void main(String[] args) {\n        List<byte[]> pages = new ArrayList<>();\n        System.out.println(\"indexing 2,000,000 documents\");\n        for (int i = 0; ; i++) {\n            byte[] p = new byte[1 << 20];\n            java.util.Arrays.fill(p, (byte) i);\n            pages.add(p);\n            if (i % 64 == 0) System.out.println(\"indexed \" + i * 1000 + \" documents\");\n        }\n    }\n}\n"},
+    memory_limit=160 * 1024 * 1024, **ROUND7,
+)
+
+case(
+    "py-pip-index-401-prompt", "install", "python:3.11",
+    [("pip install --index-url $PIP_INDEX_URL -r requirements.txt",
+      "pip install --index-url http://127.0.0.1:$PORT_401/api/v4/projects/42/packages/pypi/simple -r requirements.txt")],
+    lab("permission_or_secret", [r"User for 127\.0\.0\.1:\d+: ERROR: Exception", r"^EOFError: EOF when reading a line"], "pip",
+        "the GitLab package index answers 401 (the job token is not in the index URL); pip asks for a user name and hits EOF in the non-interactive job",
+        accept=["dependency_install"]),
+    files={"requirements.txt": "acme-billing-client==2.3.0\n"},
+    env={"PIP_NO_CACHE_DIR": "1"},
+    **ROUND7,
+)
+
+case(
+    "kubectl-manifest-yaml-error", "deploy:review", "bitnami/kubectl:1.32",
+    ["kubectl apply --dry-run=client -f k8s/"],
+    lab("github_actions_config", [r"error converting YAML to JSON: yaml: line \d+"], "kubectl",
+        "a manifest's `ports` key is indented one space short", accept=["lint_failure", "other"]),
+    files={"k8s/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: web\n        image: registry.acme.example/web:3.2.1\n       ports:\n        - containerPort: 80\n"},
+    env={"KUBECONFIG": "/builds/none/kubeconfig"},
+    **ROUND7,
+)
+
+case(
+    "apt-mirror-503", "build:deps", "debian:12",
+    [("apt-get update -qq", "apt-get -qq -o Dir::Etc::sourcelist=$CI_PROJECT_DIR/ci/sources.list -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$CI_PROJECT_DIR/.apt/lists -o Dir::Cache=$CI_PROJECT_DIR/.apt/cache -o Debug::NoLocking=1 update"),
+     ("apt-get install -y -qq --no-install-recommends libsnappy-dev", "apt-get -qq -o Dir::Etc::sourcelist=$CI_PROJECT_DIR/ci/sources.list -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$CI_PROJECT_DIR/.apt/lists -o Dir::Cache=$CI_PROJECT_DIR/.apt/cache -o Debug::NoLocking=1 install -y --no-install-recommends --dry-run libsnappy-dev")],
+    lab("network_or_flaky", [r"503\s+Service Unavailable"], "apt-get",
+        "the company apt mirror answers 503 during apt-get update, which only warns; the install then cannot find the package",
+        infra=True, accept=["dependency_install"]),
+    files={".apt/lists/partial/.keep": "", ".apt/cache/archives/partial/.keep": ""},
+    setup="mkdir -p ci && printf 'deb http://127.0.0.1:%s/debian bookworm main\\n' \"$PORT_503\" > ci/sources.list",
+    timestamps=True, **ROUND7,
+)
+
+case(
+    "git-fetch-dns-diff-cascade", "test:changed", "alpine/git:2.45",
+    ["git fetch --depth=50 origin main || echo 'warning: could not fetch origin/main'",
+     "git diff --name-only origin/main...HEAD > changed.txt",
+     "grep -q '^src/' changed.txt && ./ci/run-tests.sh"],
+    lab("network_or_flaky", [r"Could not resolve host: gitlab\.acme\.invalid"], "git",
+        "the fetch of the target branch fails on DNS and is ignored; the diff against it then has no origin/main",
+        infra=True),
+    files={"src/app.py": "print('app')\n", "ci/run-tests.sh": "#!/bin/sh\necho tests\n"},
+    setup="git init -q -b feature . && git add -A && git -c user.name=ci -c user.email=ci@acme.example commit -qm 'feature work' && git remote add origin https://gitlab.acme.invalid/acme/app.git",
+    **ROUND7,
+)
+
+case(
+    "ts-codegen-cascade", "typecheck", "node:20",
+    ["node scripts/codegen.js || echo 'codegen failed; type-checking with the committed client'", "tsc --noEmit -p ."],
+    lab("other", [r"Error: ENOENT: no such file or directory, open 'api/openapi\.yaml'"], "node, then tsc",
+        "the API client generator reads a spec file that moved to api/v2/; its failure is ignored and tsc then cannot find the generated module in every importer",
+        accept=["github_actions_config"]),
+    files={"scripts/codegen.js": "const fs = require('fs');\n\nconst spec = fs.readFileSync('api/openapi.yaml', 'utf8');\nconst ops = spec.split('\\n').filter((l) => l.includes('operationId:')).map((l) => l.split(':')[1].trim());\nfs.mkdirSync('src/generated', { recursive: true });\nfs.writeFileSync('src/generated/client.ts', ops.map((o) => `export async function ${o}(): Promise<unknown> { return null; }`).join('\\n') + '\\n');\n",
+           "api/v2/openapi.yaml": "openapi: 3.0.0\npaths:\n  /orders:\n    get:\n      operationId: listOrders\n  /users:\n    get:\n      operationId: listUsers\n",
+           "tsconfig.json": "{\"compilerOptions\": {\"strict\": true, \"target\": \"es2020\", \"module\": \"commonjs\", \"noEmit\": true, \"types\": []}, \"include\": [\"src\"]}\n",
+           "src/orders.ts": "import { listOrders } from './generated/client';\n\nexport async function count(): Promise<number> {\n  const o = (await listOrders()) as unknown[];\n  return o.length;\n}\n",
+           "src/users.ts": "import { listUsers } from './generated/client';\n\nexport async function names(): Promise<string[]> {\n  return (await listUsers()) as string[];\n}\n",
+           "src/index.ts": "import { count } from './orders';\nimport { names } from './users';\nimport * as api from './generated/client';\n\nexport const ready = Promise.all([count(), names()]).then(() => Object.keys(api).length);\n"},
+    setup=NODE_LINK, **ROUND7,
+)
+
+case(
+    "perl-prove-failure", "test", "perl:5.36",
+    ["prove -l t/"],
+    lab("test_assertion", [r"Failed test 'slug keeps digits'", r"got: 'release'$", r"expected: 'release-2-0'"], "prove (Test::More)",
+        "a slug helper drops digits; one Test::More assertion fails"),
+    files={"lib/Acme/Slug.pm": "package Acme::Slug;\nuse strict;\nuse warnings;\nuse Exporter 'import';\nour @EXPORT_OK = ('slug');\n\nsub slug {\n    my ($s) = @_;\n    $s = lc $s;\n    $s =~ s/[^a-z]+/-/g;\n    $s =~ s/^-|-$//g;\n    return $s;\n}\n\n1;\n",
+           "t/slug.t": "use strict;\nuse warnings;\nuse Test::More tests => 3;\nuse Acme::Slug 'slug';\n\nis(slug('Hello World'), 'hello-world', 'slug lowercases');\nis(slug('Release 2.0'), 'release-2-0', 'slug keeps digits');\nis(slug('  x  '), 'x', 'slug trims');\n"},
+    **ROUND7,
+)
