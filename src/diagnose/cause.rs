@@ -95,7 +95,15 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         "rustc_error" => t.contains("error[E0432]") || t.contains("error[E0433]"),
         // A crate that an earlier fetch should have put in the cache (`--offline` builds).
         "cargo_resolve" => t.contains("no matching package named"),
-        "cc_error" => t.contains("No such file or directory"),
+        // A header or a generated file that is missing or empty: its names are undeclared.
+        "cc_error" => {
+            t.contains("No such file or directory")
+                || t.contains("undeclared")
+                || t.contains("was not declared in this scope")
+                || t.contains("unknown type name")
+        }
+        // pytest's report of a module that failed to import (a collection error).
+        "pytest_e_line" => t.contains("ImportError: ") || t.contains("ModuleNotFoundError: "),
         // apt's index did not download (a mirror unreachable), so the package is unknown.
         "apt_missing" => {
             t.contains("Unable to locate package") || t.contains("has no installation candidate")
@@ -123,7 +131,7 @@ fn can_cascade(c: Category) -> bool {
 /// line holds a strong error of a kind that leaves things missing (or the disk filled up
 /// earlier, which explains anything). Weights are the extracted
 /// ones, before the failing step's region demoted what lies outside it.
-pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<&Hit> {
+pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
     // A full disk breaks whatever is written after it, in any way (truncated files, corrupt
     // archives): it explains any later failure.
     if let Some(full) = ex
@@ -135,14 +143,19 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<&Hi
             .iter()
             .any(|h| h.line >= start && h.line <= end && h.weight >= 4)
     {
-        return Some(full);
+        return Some(full.clone());
     }
     let first_symptom = ex
         .hits
         .iter()
         .filter(|h| h.line >= start && h.line <= end)
         .find(|h| is_missing_symptom(h))?;
-    ex.hits.iter().find(|h| {
+    if let Some(root) = swallowed_failure(ex, start.min(first_symptom.line)) {
+        return Some(root);
+    }
+    ex.hits
+        .iter()
+        .find(|h| {
         h.line < start
             && h.line < first_symptom.line
             && h.role == Role::Cause
@@ -151,6 +164,58 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<&Hi
             // The same tool's install error explains its own later "missing" errors only
             // through a real cause (network, tool, permission), not by itself re-reporting.
             && !(h.category == Some(Category::DependencyInstall) && first_symptom.category == h.category)
+        })
+        .cloned()
+}
+
+/// An earlier command whose failure the script ignored (`gen > out.h || echo 'using the old
+/// one'`, `|| true`): its error, when the failing command then reports something missing,
+/// is where the job went wrong (the generated file, the rendered settings, the client were
+/// never made). The error keeps its own category when it has one; a missing input file is
+/// the job's setup.
+fn swallowed_failure(ex: &Extraction, before: usize) -> Option<Hit> {
+    let steps: Vec<&Hit> = ex
+        .hits
+        .iter()
+        .filter(|h| h.role == Role::Step && h.line < before)
+        .collect();
+    for (i, step) in steps.iter().enumerate() {
+        if !step.name.as_deref().is_some_and(ignores_failure) {
+            continue;
+        }
+        let until = steps.get(i + 1).map_or(before, |next| next.line);
+        let Some(err) = ex
+            .hits
+            .iter()
+            .filter(|h| h.line > step.line && h.line < until)
+            .filter(|h| h.role == Role::Cause && h.weight >= 3 && h.category.is_some())
+            .max_by_key(|h| (h.weight, std::cmp::Reverse(h.line)))
+        else {
+            continue;
+        };
+        let mut root = err.clone();
+        if root.category == Some(Category::Other) {
+            let t = root.clean();
+            let missing_input = ["No such file or directory", "ENOENT", "FileNotFoundError"]
+                .iter()
+                .any(|w| t.contains(w));
+            if missing_input {
+                root.category = Some(Category::GithubActionsConfig);
+            }
+        }
+        root.weight = root.weight.max(7);
+        return Some(root);
+    }
+    None
+}
+
+/// A shell command that carries on when it fails: `cmd || echo ...`, `|| true`, `|| :`,
+/// `|| exit 0`.
+fn ignores_failure(cmd: &str) -> bool {
+    cmd.split("||").skip(1).any(|alt| {
+        let w = alt.split_whitespace().next().unwrap_or("");
+        matches!(w, "echo" | "printf" | "true" | ":" | "/bin/true")
+            || alt.trim_start().starts_with("exit 0")
     })
 }
 

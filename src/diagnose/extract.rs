@@ -111,11 +111,21 @@ static RULES: &[Rule] = &[
     // SSH refusing the host or the key, and cloud/cluster CLIs without (valid) credentials:
     // ssh, git over ssh, aws, gcloud, kubectl/helm, docker/helm registries, maven/cargo.
     r("ssh_auth", Cause, Cat::Is(C::PermissionOrSecret), 8, r"Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No ED25519 host key is known|Permission denied \((publickey|password|keyboard-interactive)|Load key .*: (invalid format|bad permissions)|UNPROTECTED PRIVATE KEY FILE"),
+    // A program that asks for a password or user name in a job with no terminal: the
+    // credentials it needs were not given to it (pip's `User for host:`, git's prompt, ssh's
+    // passphrase).
+    r("cred_prompt", Cause, Cat::Is(C::PermissionOrSecret), 8, r"^(User|Username|Password) for '?[\w.:/@-]+'?: |could not read (Username|Password) for '|^Enter passphrase for (key )?'"),
     r("cloud_auth", Cause, Cat::Is(C::PermissionOrSecret), 8, r"Unable to locate credentials|The security token included in the request is (invalid|expired)|SignatureDoesNotMatch|You do not currently have an active account selected|Could not automatically determine credentials|Request had insufficient authentication scopes|\bPERMISSION_DENIED\b|\bUNAUTHENTICATED\b|You must be logged in to the server|Error from server \((Forbidden|Unauthorized)\)|is forbidden: User \x22|\bunauthorized: |reason phrase: (Unauthorized|Forbidden)|status code:? 40[13]\b|got 40[13]\b|HTTP 40[13]\b|\(40[13] (Unauthorized|Forbidden)\)"),
     // --- CI configuration
     // A tool that found no configuration or was asked for something the project does not
     // define: the job's setup, not the code.
     r("tool_config_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"ESLint couldn't find (an eslint\.config|a configuration file)|does not contain this feature: |none of the selected packages contains these features|Package `[^`]+` does not have (the )?feature"),
+    // The JVM launcher given a jar or class that cannot start: how the job packages or runs
+    // the program, not the code.
+    r("java_launch", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^no main manifest attribute, in \S+|^Error: Could not find or load main class \S+|^Error: Unable to access jarfile \S+|^Error: Main method not found in class \S+"),
+    // A deployment manifest that does not parse (kubectl, helm, kustomize): the job's
+    // configuration. yamllint's own findings are lint.
+    r("manifest_yaml", Cause, Cat::Is(C::GithubActionsConfig), 8, r"error converting YAML to JSON: yaml: |^Error: YAML parse error on \S+|^Error: (INSTALLATION|UPGRADE) FAILED: (YAML parse error|unable to build kubernetes objects)|^error: error (parsing|validating) \x22?\S+\.ya?ml\x22?: "),
     // A required environment variable the job does not define, as programs and build scripts
     // report it (Rust's `env::var` error is `NotPresent`): the job's variables, not the code.
     // `X is not set` only as the line's own message: test runners print it as a skip reason.
@@ -192,6 +202,9 @@ static RULES: &[Rule] = &[
     r("audit", Cause, Cat::Is(C::DependencyInstall), 7, r"(?i)\b[1-9]\d* vulnerabilit(y|ies) found|found [1-9]\d* (\w+ severity )?vulnerabilit"),
     r("audit_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"^(│|\|)\s*(low|moderate|high|critical|Package|Vulnerable versions|Patched versions|More info)\s+(│|\|)|^Severity: (low|moderate|high|critical)|GHSA-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"),
     r("apt_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^E: (Unable to locate package \S+|Package '\S+' has no installation candidate|Version '\S+' for '\S+' was not found|Unable to correct problems, you have held broken packages)"),
+    // apt could not download an index or a package: the mirror (5xx, DNS, refused). `apt-get
+    // update` only warns and exits 0, so the job fails later on a package it cannot find.
+    r("apt_fetch", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^[WE]: Failed to fetch \S+\s+(?:.*\b(?:5\d\d|40[48])\s+\S|.*(?:Could not resolve|Temporary failure resolving|Could not connect|Connection (?:failed|refused|timed out)|Unable to connect|Hash Sum mismatch|File has unexpected size))|^Err:\d+ https?://\S+.*|^W: Some index files failed to download"),
     r("pip_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find a version that satisfies the requirement|No matching distribution found|ResolutionImpossible|version solving failed|No solution found when resolving dependencies|Cannot install .* because these package versions have conflicting dependencies|conflicting dependencies"),
     r("cargo_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"failed to select a version for|no matching package named|failed to download from|failed to get .* as a dependency|failed to load source for dependency|the lock file .* needs to be updated|cannot update the lock file .* because --locked was passed"),
     r("go_mod", Cause, Cat::Is(C::DependencyInstall), 7, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed|no required module provides package"),
@@ -204,6 +217,9 @@ static RULES: &[Rule] = &[
     // missing package. Dotted names (`app.models`) stay with the weaker rule: those are often
     // the project's own modules.
     r("py_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^(E\s+)?ModuleNotFoundError: No module named '\w+'\s*$"),
+    // A native library a module or program links against is not installed (an `ImportError`
+    // of a C extension, a binary's loader error).
+    r("shared_lib_missing", Cause, Cat::Is(C::DependencyInstall), 8, r"\S+\.so(\.[\d.]+)?: cannot open shared object file: No such file or directory|error while loading shared libraries: \S+"),
     // Two modules importing each other: the code's structure, not a missing package.
     r("circular_import", Cause, Cat::Is(C::Other), 6, r"partially initialized module .*\(most likely due to a circular import\)"),
     // Node's ESM loader cannot find a *package* (a bare specifier: not `./x` or `/x`) that a
@@ -254,6 +270,9 @@ static RULES: &[Rule] = &[
     r("hcl_fmt_diff", Cause, Cat::Is(C::LintFailure), 6, r"^(---|\+\+\+) (old|new)/(?P<f>\S+\.(tf|tfvars|hcl))\s*$"),
     r("tidy", Cause, Cat::Is(C::LintFailure), 7, r"^tidy error: |^some tidy checks failed"),
     r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|Imports are incorrectly sorted|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
+    // A check that generated or tidied files are committed (`go mod tidy` then `git diff
+    // --exit-code`).
+    r("tidy_check", Cause, Cat::Is(C::LintFailure), 6, r"(?i)\bgo\.(mod|sum)\b.*\bnot tidy\b|\bnot tidy\b.*\bgo mod tidy\b"),
     r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.*\bformat"),
     r("lint_mention", Cause, Cat::Is(C::LintFailure), 3, r"(?i)\b(prettier|eslint|stylelint|ruff|flake8|pylint|rubocop|golangci-lint|ktlint|detekt|checkstyle|markdownlint|shellcheck|hadolint|yamllint)\b.*\b(fail|error|problem|issue|violation)"),
     // --- test runners
@@ -296,8 +315,15 @@ static RULES: &[Rule] = &[
     // TAP (node --test, prove, tap): `not ok 2 - name`.
     r("tap_not_ok", Test, Cat::Is(C::TestAssertion), 6, r"^\s*not ok \d+ - (?P<t>\S.*?)\s*(#.*)?$"),
     r("tap_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^# fail [1-9]\d*\s*$|^ℹ fail [1-9]\d*\s*$"),
+    // Perl's Test::More under prove.
+    r("perl_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^#\s+Failed test '(?P<t>[^']+)'|^#\s+Failed test at \S+ line \d+\.|^# Looks like you failed \d+ tests? of \d+"),
+    r("perl_test_detail", Detail, Cat::Is(C::TestAssertion), 4, r"^#\s+(got|expected): "),
+    r("prove_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^Failed \d+/\d+ subtests\s*$|^Result: FAIL\s*$|^Dubious, test returned [1-9]"),
     r("go_test_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*--- FAIL: (?P<t>\S+)"),
     r("go_pkg_fail", Summary, Cat::Is(C::TestAssertion), 5, r"^FAIL\s+(?P<n>\S+)\s+[\d.]+s\s*$|^FAIL\s*$"),
+    // A Go runtime panic or fatal error (a test's or a program's; `panic: test timed out` is
+    // `go_test_timeout`).
+    r("go_panic", Cause, Cat::Is(C::TestAssertion), 6, r"^panic: \S.*|^fatal error: (all goroutines are asleep - deadlock!|concurrent map (read and map write|writes|iteration and map write))"),
     r("go_test_loc", Location, Cat::None, 0, r"^\s+(?P<f>[\w./-]+_test\.go):\d+: .+|In \[\w+\] at: (?P<f2>\S+\.go):\d+|^\s*(?P<f3>/\S+\.go):\d+\s*$"),
     r("ginkgo", Test, Cat::Is(C::TestAssertion), 6, r"^\s*\[FAIL\] (?P<t>.+)|^\s*\[FAILED\] \[|^FAIL! -- \d+ Passed \| \d+ Failed|^Summarizing \d+ Failures?:"),
     r("junit_gradle", Test, Cat::Is(C::TestAssertion), 6, r"^(?:Gradle Test Executor \d+ > )?(?P<t>[\w.$]+ > .+?) FAILED\s*$|\d+ tests? completed, \d+ failed"),
@@ -800,6 +826,7 @@ fn finish(hits: &mut Vec<Hit>) {
     pip_subprocess_reason(hits);
     environ_key_errors(hits);
     main_thread_panics(hits);
+    go_panics(hits);
     // A Python exception's category depends on its type.
     for h in hits.iter_mut() {
         if h.rule == "py_exception" {
@@ -921,6 +948,20 @@ fn main_thread_panics(hits: &mut [Hit]) {
         if h.rule == "rust_panic" && h.test.as_deref() == Some("main") {
             h.category = Some(Category::Other);
             h.test = None;
+        }
+    }
+}
+
+/// A Go panic is a test's failure under `go test` and a program's crash otherwise; a test
+/// binary's own timeout panic is `go_test_timeout`'s.
+fn go_panics(hits: &mut Vec<Hit>) {
+    hits.retain(|h| !(h.rule == "go_panic" && h.text.starts_with("panic: test timed out")));
+    let harness = hits
+        .iter()
+        .any(|h| matches!(h.rule, "go_test_fail" | "go_pkg_fail" | "go_test_timeout"));
+    if !harness {
+        for h in hits.iter_mut().filter(|h| h.rule == "go_panic") {
+            h.category = Some(Category::Other);
         }
     }
 }

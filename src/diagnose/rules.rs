@@ -63,7 +63,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     let failing_step = failing_step(log, &ex, region);
     // The cascade check reads the weights and categories as extracted, before the demotion
     // and the step's adjustments: taken now, kept as one hit.
-    let cascade_candidate = cause::cascade_root(&ex, region).cloned();
+    let cascade_candidate = cause::cascade_root(&ex, region);
     let ex = &adjust_for_step(demote_outside(ex, region), failing_step.as_ref(), region);
     let scores = score_categories(ex, ctx, failing_step.as_ref());
     let (mut category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());

@@ -942,3 +942,94 @@ fn round6_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::NetworkOrFlaky);
 }
+
+/// Round 7's families (the first round by an author who had not read the rules), each on
+/// another tool or wording than the corpus case.
+#[test]
+fn round7_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // apt's mirror unreachable (the corpus has a 503 on `update`, then a missing package).
+        (
+            "$ apt-get install -y curl\nErr:1 http://deb.debian.org/debian bookworm/main amd64 curl amd64 7.88.1-10\n  Temporary failure resolving 'deb.debian.org'\nE: Failed to fetch http://deb.debian.org/debian/pool/main/c/curl/curl_7.88.1-10_amd64.deb  Temporary failure resolving 'deb.debian.org'\nE: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?\nERROR: Job failed: exit code 100\n",
+            Category::NetworkOrFlaky,
+            "Err:1 http://deb.debian.org",
+        ),
+        // A failure the script ignored, then what it should have made is missing (the corpus
+        // has a Python generator before gcc, a settings render before pytest, a node codegen
+        // before tsc): a shell generator before g++.
+        (
+            "$ ./tools/gen_ops.sh > src/ops.h || echo 'using the committed ops.h'\n./tools/gen_ops.sh: line 3: spec/ops.yaml: No such file or directory\nusing the committed ops.h\n$ make\ng++ -O2 -c src/vm.cpp -o vm.o\nsrc/vm.cpp:12:10: error: 'OP_LOAD' was not declared in this scope\n   12 |     case OP_LOAD: return load(pc);\n      |          ^~~~~~~\nmake: *** [Makefile:6: vm.o] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "spec/ops.yaml: No such file or directory",
+        ),
+        (
+            "$ python scripts/write_version.py > app/_version.py || true\nTraceback (most recent call last):\n  File \"/builds/acme/app/scripts/write_version.py\", line 2, in <module>\n    open('/builds/acme/app/VERSION')\nPermissionError: [Errno 13] Permission denied: '/builds/acme/app/VERSION'\n$ python -m pytest -q\n_____ ERROR collecting tests/test_version.py _____\nE   ImportError: cannot import name 'VERSION' from 'app._version' (/builds/acme/app/app/_version.py)\nERROR tests/test_version.py\n1 error in 0.05s\nERROR: Job failed: exit code 2\n",
+            Category::PermissionOrSecret,
+            "PermissionError: [Errno 13]",
+        ),
+        // A native library missing for a binary (the corpus has a C extension's ImportError).
+        (
+            "$ ./bin/exporter --check\n./bin/exporter: error while loading shared libraries: libpq.so.5: cannot open shared object file: No such file or directory\nERROR: Job failed: exit code 127\n",
+            Category::DependencyInstall,
+            "libpq.so.5: cannot open shared object file",
+        ),
+        // A credential prompt with no terminal (the corpus has pip's `User for host:`).
+        (
+            "$ git clone https://git.acme.test/acme/charts.git\nCloning into 'charts'...\nfatal: could not read Username for 'https://git.acme.test': No such device or address\nERROR: Job failed: exit code 128\n",
+            Category::PermissionOrSecret,
+            "could not read Username for",
+        ),
+        // The JVM launcher (the corpus has a jar without Main-Class).
+        (
+            "$ java -cp build/classes com.acme.reports.Main\nError: Could not find or load main class com.acme.reports.Main\nCaused by: java.lang.ClassNotFoundException: com.acme.reports.Main\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Could not find or load main class",
+        ),
+        // helm's parse error (the corpus has kubectl's).
+        (
+            "$ helm upgrade --install web ./chart\nError: UPGRADE FAILED: YAML parse error on web/templates/deployment.yaml: error converting YAML to JSON: yaml: line 14: mapping values are not allowed in this context\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "YAML parse error on",
+        ),
+        // Test::More without a test name (the corpus has a named one).
+        (
+            "$ prove -lv t/\nt/basic.t ..\nok 1 - loads\nnot ok 2\n#   Failed test at t/basic.t line 12.\n#          got: '3'\n#     expected: '4'\n# Looks like you failed 1 test of 2.\nDubious, test returned 1 (wstat 256, 0x100)\nResult: FAIL\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Failed test at t/basic.t line 12.",
+        ),
+        // A deadlock under `go test` (the corpus has a send on a closed channel).
+        (
+            "$ go test ./...\nfatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [chan receive]:\ntesting.(*T).Run(0xc000007860, {0x5a1b2c, 0x8}, 0x5b2c48)\n\t/usr/local/go/src/testing/testing.go:1494 +0x37a\nFAIL\tgitlab.example.com/acme/queue\t0.011s\nFAIL\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "all goroutines are asleep",
+        ),
+        // go.sum rather than go.mod.
+        (
+            "$ go mod tidy && git diff --exit-code go.sum || (echo 'go.sum is not tidy: run go mod tidy'; exit 1)\ndiff --git a/go.sum b/go.sum\n-golang.org/x/text v0.3.7 h1:olpwvP2KacW1ZWvsR7uQhoyTYvKAupfQrRGBFM352Gk=\ngo.sum is not tidy: run go mod tidy\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "go.sum is not tidy",
+        ),
+    ];
+    for (log, want, quote) in cases {
+        let d = run(log);
+        assert_eq!(d.category, *want, "{log}\nquotes: {}", quotes(&d));
+        assert!(quotes(&d).contains(quote), "{log}\nquotes: {}", quotes(&d));
+    }
+    assert!(run(cases[0].0).infra_or_flaky);
+    // A Go panic outside a test is a program's crash, not a failed test.
+    let d = run(
+        "$ go run ./cmd/migrate\npanic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a2f1c]\n\ngoroutine 1 [running]:\nmain.main()\n\t/builds/acme/api/cmd/migrate/main.go:21 +0x1c\nexit status 2\nERROR: Job failed: exit code 1\n",
+    );
+    assert_ne!(d.category, Category::TestAssertion, "{}", quotes(&d));
+    assert!(
+        quotes(&d).contains("panic: runtime error"),
+        "{}",
+        quotes(&d)
+    );
+    // An ignored failure explains only what goes missing after it: a lint step run with
+    // `|| true` does not take the blame for a later failing assertion.
+    let d = run(
+        "$ ruff check . || true\napp/util.py:3:1: F401 [*] `os` imported but unused\nFound 1 error.\n$ pytest -q\nF\n=================================== FAILURES ===================================\n_________________________________ test_total __________________________________\n    def test_total():\n>       assert total([1, 2]) == 4\nE       assert 3 == 4\ntests/test_util.py:4: AssertionError\nFAILED tests/test_util.py::test_total - assert 3 == 4\n1 failed in 0.02s\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
+}
