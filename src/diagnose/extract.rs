@@ -352,7 +352,7 @@ static RULES: &[Rule] = &[
 // that each `extract` owns its lazy DFA cache: a `RegexSet` keeps one cache per thread that
 // ever used it, grown up to the limit below, for as long as the program runs (~8 MiB of a
 // TUI session's RSS after a few background diagnoses, none of it needed between them).
-static SET: LazyLock<meta::Regex> = LazyLock::new(|| {
+fn build_set(rules: &[usize]) -> meta::Regex {
     let config = meta::Config::new()
         .nfa_size_limit(Some(10 << 20))
         // Room for the lazy DFA of ~100 patterns: when its cache thrashes, matching falls back
@@ -365,14 +365,74 @@ static SET: LazyLock<meta::Regex> = LazyLock::new(|| {
     meta::Builder::new()
         .configure(config)
         .syntax(syntax::Config::new().unicode(false).utf8(false))
-        .build_many(&RULES.iter().map(|r| r.pattern).collect::<Vec<_>>())
+        .build_many(&rules.iter().map(|&r| RULES[r].pattern).collect::<Vec<_>>())
         .unwrap_or_else(|e| unreachable!("constant rule patterns: {e}"))
+}
+
+/// Some of the rules as one set: which rule each of its patterns is.
+pub(crate) struct RuleSet {
+    re: meta::Regex,
+    rules: Vec<usize>,
+}
+
+/// The rules as one set or as several. The set's lazy DFA has a state for every combination
+/// of partial matches it meets, and ~160 patterns that each keep a thread alive across a line
+/// (`^test .* \.\.\. FAILED$`, a path then `: error`) combine: on a real 3 MB CI log one
+/// set built 10 MiB of states in ~350 ms before it had matched much, four sets (round-robin, so
+/// no set holds all of one tool's rules) built 5 MiB in ~140 ms, and more sets gained little.
+/// Once built, though, one set scans a line once and four scan it four times (7 against 26 ms
+/// per pass over those 3 MB): a log big enough to be split across threads
+/// ([`PARALLEL_LINES`]) pays the states once and the scans many times, so it gets one set.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Sets {
+    One,
+    Split,
+}
+
+/// How many sets a small log's rules are split into.
+const SPLIT_INTO: usize = 4;
+
+static ONE: LazyLock<Vec<RuleSet>> = LazyLock::new(|| {
+    let rules: Vec<usize> = (0..RULES.len()).collect();
+    vec![RuleSet {
+        re: build_set(&rules),
+        rules,
+    }]
 });
 
-/// The rule set's lazy DFA cache between two logs. A batch (`eval`, the planner's logs, the
-/// benches) keeps one warm: most logs visit the same few states, and rebuilding them costs a
-/// few ms per log. One that a big log grew past [`spare_cache::KEEP_AT_MOST`] goes with that
-/// log, a concurrent diagnosis's second cache goes when it is done, and a long-running caller
+static SPLIT: LazyLock<Vec<RuleSet>> = LazyLock::new(|| {
+    (0..SPLIT_INTO)
+        .map(|k| {
+            let rules: Vec<usize> = (k..RULES.len()).step_by(SPLIT_INTO).collect();
+            RuleSet {
+                re: build_set(&rules),
+                rules,
+            }
+        })
+        .collect()
+});
+
+impl Sets {
+    fn for_lines(n: usize) -> Sets {
+        if n < PARALLEL_LINES {
+            Sets::Split
+        } else {
+            Sets::One
+        }
+    }
+
+    fn get(self) -> &'static [RuleSet] {
+        match self {
+            Sets::One => &ONE,
+            Sets::Split => &SPLIT,
+        }
+    }
+}
+
+/// The rule sets' lazy DFA caches between two logs. A batch (`eval`, the planner's logs, the
+/// benches) keeps them warm: most logs visit the same few states, and rebuilding them costs a
+/// few ms per log. Caches that a big log grew past [`spare_cache::KEEP_AT_MOST`] go with that
+/// log, a concurrent diagnosis's second set goes when it is done, and a long-running caller
 /// drops the spare after its diagnosis ([`release_cache`]): a TUI diagnoses a log every few
 /// seconds at most and would otherwise hold megabytes for nothing.
 mod spare_cache {
@@ -380,24 +440,29 @@ mod spare_cache {
 
     use regex_automata::meta;
 
+    use super::{RuleSet, Sets};
+
     /// Bigger caches are not kept (a big log's can grow to the set's 64 MiB limit).
     pub const KEEP_AT_MOST: usize = 8 << 20;
 
-    static SPARE: Mutex<Option<meta::Cache>> = Mutex::new(None);
+    static SPARE: Mutex<Option<(Sets, Vec<meta::Cache>)>> = Mutex::new(None);
 
-    pub fn take(set: &meta::Regex) -> meta::Cache {
+    pub fn take(kind: Sets, sets: &[RuleSet]) -> Vec<meta::Cache> {
         SPARE
             .lock()
             .ok()
             .and_then(|mut spare| spare.take())
-            .unwrap_or_else(|| set.create_cache())
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, caches)| caches)
+            .unwrap_or_else(|| sets.iter().map(|s| s.re.create_cache()).collect())
     }
 
-    pub fn give_back(cache: meta::Cache) {
-        if cache.memory_usage() <= KEEP_AT_MOST
+    pub fn give_back(kind: Sets, caches: Vec<meta::Cache>) {
+        let size: usize = caches.iter().map(|c| c.memory_usage()).sum();
+        if size <= KEEP_AT_MOST
             && let Ok(mut spare) = SPARE.lock()
         {
-            *spare = Some(cache);
+            *spare = Some((kind, caches));
         }
     }
 
@@ -408,7 +473,7 @@ mod spare_cache {
     }
 }
 
-/// Drops the rule set's warm cache (see `spare_cache`); the next log builds a new one.
+/// Drops the rule sets' warm caches (see `spare_cache`); the next log builds new ones.
 pub fn release_cache() {
     spare_cache::release();
 }
@@ -654,17 +719,18 @@ pub(crate) const PARALLEL_LINES: usize = 100_000;
 /// Runs every rule over every line of the log.
 pub fn extract(log: &LogIndex) -> Extraction {
     let n = log.line_count();
+    let sets = Sets::for_lines(n);
     let mut hits = if n < PARALLEL_LINES {
-        extract_lines(log, 0..n, Some(false)).hits
+        extract_lines(log, 0..n, Some(false), sets).hits
     } else {
         let mid = n / 2;
         let (first, second) = std::thread::scope(|s| {
-            let second = s.spawn(|| extract_lines(log, mid..n, None));
-            let first = extract_lines(log, 0..mid, Some(false));
+            let second = s.spawn(|| extract_lines(log, mid..n, None, sets));
+            let first = extract_lines(log, 0..mid, Some(false), sets);
             (first, second.join())
         });
         // A half that panicked is run again here rather than lost.
-        let second = second.unwrap_or_else(|_| extract_lines(log, mid..n, None));
+        let second = second.unwrap_or_else(|_| extract_lines(log, mid..n, None, sets));
         join_halves(first, second)
     };
     finish(&mut hits);
@@ -674,10 +740,11 @@ pub fn extract(log: &LogIndex) -> Extraction {
     }
 }
 
-/// [`extract`] in one pass on one thread, whatever the size (tests compare the two).
+/// [`extract`] in one pass on one thread with the given sets, whatever the size (tests
+/// compare them).
 #[cfg(test)]
-pub(crate) fn extract_one_pass(log: &LogIndex) -> Extraction {
-    let mut hits = extract_lines(log, 0..log.line_count(), Some(false)).hits;
+pub(crate) fn extract_one_pass(log: &LogIndex, sets: Sets) -> Extraction {
+    let mut hits = extract_lines(log, 0..log.line_count(), Some(false), sets).hits;
     finish(&mut hits);
     Extraction {
         hits,
@@ -716,10 +783,16 @@ fn extract_lines(
     log: &LogIndex,
     lines: std::ops::Range<usize>,
     echo_at_start: Option<bool>,
+    kind: Sets,
 ) -> Part {
-    let set = &*SET;
-    let mut cache = spare_cache::take(set);
-    let mut matched = PatternSet::new(set.pattern_len());
+    let sets = kind.get();
+    let mut caches = spare_cache::take(kind, sets);
+    let mut found: Vec<PatternSet> = sets
+        .iter()
+        .map(|s| PatternSet::new(s.re.pattern_len()))
+        .collect();
+    // The rules that matched a line, in rule order (as one set reports them).
+    let mut matched: Vec<usize> = Vec::new();
     let mut hits = Vec::new();
     // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
     // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
@@ -744,14 +817,20 @@ fn extract_lines(
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
         // Most lines match nothing: the allocation-free test first.
         matched.clear();
-        set.which_overlapping_matches_with(&mut cache, &Input::new(hay), &mut matched);
+        let input = Input::new(hay);
+        for ((set, cache), found) in sets.iter().zip(caches.iter_mut()).zip(found.iter_mut()) {
+            found.clear();
+            set.re.which_overlapping_matches_with(cache, &input, found);
+            matched.extend(found.iter().map(|p| set.rules[p.as_usize()]));
+        }
         if matched.is_empty() {
             continue;
         }
+        matched.sort_unstable();
         // The runner's own lines (preparation, sources, `ERROR: Job failed: exit code N`) carry
         // no cause: a project path that happens to read `oom-killer` is not an OOM kill.
         let boilerplate = is_runner_boilerplate(body);
-        for ri in matched.iter().map(|p| p.as_usize()) {
+        for &ri in &matched {
             let rule = &RULES[ri];
             if echo && !matches!(rule.role, Role::Step) {
                 continue;
@@ -808,7 +887,7 @@ fn extract_lines(
             }
         }
     }
-    spare_cache::give_back(cache);
+    spare_cache::give_back(kind, caches);
     Part {
         hits,
         ends_in_echo: in_echo == Some(true),
@@ -1052,7 +1131,14 @@ mod tests {
         for i in 0..RULES.len() {
             compiled(i);
         }
-        assert_eq!(SET.pattern_len(), RULES.len());
+        for kind in [Sets::One, Sets::Split] {
+            let mut rules: Vec<usize> = kind.get().iter().flat_map(|s| s.rules.clone()).collect();
+            rules.sort_unstable();
+            assert_eq!(rules, (0..RULES.len()).collect::<Vec<_>>(), "{kind:?}");
+            for s in kind.get() {
+                assert_eq!(s.re.pattern_len(), s.rules.len());
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         assert!(RULES.iter().all(|r| seen.insert(r.id)), "duplicate rule id");
     }

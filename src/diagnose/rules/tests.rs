@@ -670,9 +670,29 @@ fn split_extraction_matches_one_pass() {
     }
     let ix = LogIndex::parse(Arc::new(log.into_bytes()));
     let split = extract::extract(&ix);
-    let one = extract::extract_one_pass(&ix);
+    let one = extract::extract_one_pass(&ix, extract::Sets::One);
     assert_eq!(split.hits, one.hits);
     assert!(split.hits.len() > 1000);
+    // The rules split into several sets (small logs) find exactly what one set finds.
+    let several = extract::extract_one_pass(&ix, extract::Sets::Split);
+    assert_eq!(several.hits, one.hits);
+}
+
+/// A small log's rules run as several sets, a big log's as one: both find the same hits, in
+/// the same order, on every log of the corpus.
+#[test]
+fn split_rule_sets_find_what_one_set_finds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ci-logs/cases");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let trace = entry.unwrap().path().join("trace.log");
+        let ix = LogIndex::parse(Arc::new(std::fs::read(&trace).unwrap()));
+        let one = extract::extract_one_pass(&ix, extract::Sets::One);
+        let several = extract::extract_one_pass(&ix, extract::Sets::Split);
+        assert_eq!(several.hits, one.hits, "{}", trace.display());
+        n += 1;
+    }
+    assert!(n >= 250, "{n} logs");
 }
 
 /// The last two round-4 misses as families: a socket read that timed out is the network, not
