@@ -3346,3 +3346,549 @@ case(
            "t/slug.t": "use strict;\nuse warnings;\nuse Test::More tests => 3;\nuse Acme::Slug 'slug';\n\nis(slug('Hello World'), 'hello-world', 'slug lowercases');\nis(slug('Release 2.0'), 'release-2-0', 'slug keeps digits');\nis(slug('  x  '), 'x', 'slug trims');\n"},
     **ROUND7,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 8 (December 2026): tools and failure kinds rounds 1-7 do not have (valgrind, UBSan,
+# cmake/ninja/ctest, recursive make, bats, cppcheck, gpg, msgfmt, ansible, pre-commit, tox,
+# pytest-rerunfailures, python -m build, twine, markdownlint, openssl verify, yq, xz, awk),
+# cascades of several shapes (a background service that died, a `set +e` section, a download
+# that saved an error page, an ignored fetch, an ignored make recipe). Written by an author who
+# had not read the engine's rules; scenarios and labels written before any log existed and
+# before the engine ran on any of them.
+
+ROUND8 = dict(round=8)
+
+R8_RING_H = """#ifndef RING_H
+#define RING_H
+typedef struct { int *buf; int cap; int len; } ring;
+ring *ring_new(int cap);
+void ring_push(ring *r, int v);
+int ring_sum(const ring *r);
+void ring_free(ring *r);
+#endif
+"""
+
+R8_RING_C = """#include <stdlib.h>
+#include "ring.h"
+
+ring *ring_new(int cap) {
+    ring *r = malloc(sizeof *r);
+    r->buf = malloc(cap * sizeof(int));
+    r->cap = cap;
+    r->len = 0;
+    return r;
+}
+
+void ring_push(ring *r, int v) {
+    if (r->len < r->cap)
+        r->buf[r->len++] = v;
+}
+
+int ring_sum(const ring *r) {
+    int s = 0;
+    for (int i = 0; i <= r->len; i++)
+        s += r->buf[i];
+    return s;
+}
+
+void ring_free(ring *r) {
+    free(r->buf);
+    free(r);
+}
+"""
+
+R8_RING_TEST = """#include <stdio.h>
+#include "ring.h"
+
+int main(void) {
+    ring *r = ring_new(4);
+    for (int i = 1; i <= 4; i++)
+        ring_push(r, i);
+    printf("ok 1 - push keeps %d items\\n", r->len);
+    int s = ring_sum(r);
+    printf("ok 2 - sum computed\\n");
+    (void)s;
+    ring_free(r);
+    printf("ok 3 - freed\\n");
+    return 0;
+}
+"""
+
+case(
+    "c-valgrind-invalid-read", "test:memcheck", "gcc:13",
+    ["make build/test_ring", "valgrind --error-exitcode=1 --leak-check=full ./build/test_ring"],
+    lab("test_assertion", [r"Invalid read of size 4", r"at 0x[0-9A-Fa-f]+: ring_sum \(ring\.c:\d+\)"], "valgrind memcheck",
+        "ring_sum reads one element past the ring's heap buffer (`<=` instead of `<`); memcheck reports it and --error-exitcode fails the job",
+        accept=["other"]),
+    files={"Makefile": "CFLAGS ?= -g -O0 -Wall\n\nbuild/test_ring: src/ring.c tests/test_ring.c src/ring.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -Isrc -o $@ src/ring.c tests/test_ring.c\n",
+           "src/ring.h": R8_RING_H, "src/ring.c": R8_RING_C, "tests/test_ring.c": R8_RING_TEST},
+    **ROUND8,
+)
+
+case(
+    "cmake-find-package-missing", "configure", "debian:12",
+    ["cmake --version", "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release"],
+    lab("dependency_install", [r"Could not find a package configuration file provided by\s+\"yaml-cpp\""], "cmake",
+        "CMakeLists.txt now needs yaml-cpp (find_package REQUIRED) but the build image has no libyaml-cpp-dev",
+        accept=["github_actions_config"]),
+    files={"CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(ingest VERSION 0.9.0 LANGUAGES CXX)\n\nset(CMAKE_CXX_STANDARD 17)\n\nfind_package(Threads REQUIRED)\nfind_package(yaml-cpp 0.7 REQUIRED)\n\nadd_executable(ingest src/main.cpp src/config.cpp)\ntarget_link_libraries(ingest PRIVATE yaml-cpp Threads::Threads)\n",
+           "src/main.cpp": "#include \"config.hpp\"\n\nint main(int argc, char **argv) { return load_config(argc > 1 ? argv[1] : \"ingest.yaml\") ? 0 : 1; }\n",
+           "src/config.hpp": "#pragma once\nbool load_config(const char *path);\n",
+           "src/config.cpp": "#include <yaml-cpp/yaml.h>\n#include \"config.hpp\"\n\nbool load_config(const char *path) { return YAML::LoadFile(path)[\"sources\"].IsSequence(); }\n"},
+    **ROUND8,
+)
+
+R8_CTEST_CMAKE = """cmake_minimum_required(VERSION 3.20)
+project(durations C)
+enable_testing()
+
+add_library(durations src/durations.c)
+target_include_directories(durations PUBLIC src)
+
+foreach(t test_parse test_units test_format)
+  add_executable(${t} tests/${t}.c)
+  target_link_libraries(${t} PRIVATE durations)
+  add_test(NAME ${t} COMMAND ${t})
+endforeach()
+"""
+
+R8_DUR_C = """#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include "durations.h"
+
+long parse_ms(const char *s) {
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (strcmp(end, "ms") == 0) return n;
+    if (strcmp(end, "s") == 0 || *end == '.') return n * 1000;
+    if (strcmp(end, "m") == 0) return n * 60000;
+    return -1;
+}
+
+void format_ms(long ms, char *out, int n) {
+    if (ms % 1000 == 0) snprintf(out, n, "%lds", ms / 1000);
+    else snprintf(out, n, "%ldms", ms);
+}
+"""
+
+R8_DUR_TESTS = {
+    "tests/test_parse.c": "#include <stdio.h>\n#include \"durations.h\"\n\nint main(void) {\n    if (parse_ms(\"250ms\") != 250) { printf(\"250ms\\n\"); return 1; }\n    if (parse_ms(\"3s\") != 3000) { printf(\"3s\\n\"); return 1; }\n    if (parse_ms(\"2m\") != 120000) { printf(\"2m\\n\"); return 1; }\n    printf(\"test_parse: 3 checks passed\\n\");\n    return 0;\n}\n",
+    "tests/test_units.c": "#include <stdio.h>\n#include \"durations.h\"\n\nstatic int check(const char *in, long want) {\n    long got = parse_ms(in);\n    if (got != want) {\n        printf(\"%s:%d: expected %ld ms for '%s', got %ld\\n\", __FILE__, __LINE__, want, in, got);\n        return 1;\n    }\n    return 0;\n}\n\nint main(void) {\n    int fails = 0;\n    fails += check(\"1s\", 1000);\n    fails += check(\"1.5s\", 1500);\n    fails += check(\"90s\", 90000);\n    printf(\"test_units: %d failure(s)\\n\", fails);\n    return fails != 0;\n}\n",
+    "tests/test_format.c": "#include <stdio.h>\n#include <string.h>\n#include \"durations.h\"\n\nint main(void) {\n    char b[32];\n    format_ms(3000, b, sizeof b);\n    if (strcmp(b, \"3s\")) return 1;\n    format_ms(250, b, sizeof b);\n    if (strcmp(b, \"250ms\")) return 1;\n    printf(\"test_format: 2 checks passed\\n\");\n    return 0;\n}\n",
+}
+
+case(
+    "ctest-test-failure", "test", "gcc:13",
+    ["cmake -S . -B build -G Ninja", "cmake --build build", "ctest --test-dir build --output-on-failure"],
+    lab("test_assertion", [r"Test +#\d+: test_units \.+\*\*\*Failed", r"expected 1500 ms for '1\.5s', got 1000"], "ctest",
+        "the duration parser truncates fractional seconds; one of three ctest tests fails"),
+    files={"CMakeLists.txt": R8_CTEST_CMAKE, "src/durations.c": R8_DUR_C,
+           "src/durations.h": "#pragma once\nlong parse_ms(const char *s);\nvoid format_ms(long ms, char *out, int n);\n",
+           **R8_DUR_TESTS},
+    **ROUND8,
+)
+
+case(
+    "ctest-test-timeout", "test", "gcc:13",
+    ["cmake -S . -B build -G Ninja", "cmake --build build", "ctest --test-dir build --timeout 5 --output-on-failure"],
+    lab("timeout_or_oom", [r"Test +#\d+: test_watch \.+\*\*\*Timeout"], "ctest",
+        "a file-watcher test waits for an event that never arrives; ctest's per-test timeout kills it",
+        accept=["test_assertion"]),
+    files={"CMakeLists.txt": R8_CTEST_CMAKE.replace("test_units test_format", "test_watch test_format"),
+           "src/durations.c": R8_DUR_C,
+           "src/durations.h": "#pragma once\nlong parse_ms(const char *s);\nvoid format_ms(long ms, char *out, int n);\n",
+           "tests/test_parse.c": R8_DUR_TESTS["tests/test_parse.c"], "tests/test_format.c": R8_DUR_TESTS["tests/test_format.c"],
+           "tests/test_watch.c": "#include <stdio.h>\n#include <unistd.h>\n#include \"durations.h\"\n\n/* Waits for the reload marker the watcher should write after a config change. */\nint main(void) {\n    printf(\"test_watch: waiting for build/reload.marker\\n\");\n    fflush(stdout);\n    while (access(\"reload.marker\", F_OK) != 0)\n        usleep(parse_ms(\"100ms\") * 1000);\n    return 0;\n}\n"},
+    timestamps=True, **ROUND8,
+)
+
+R8_SUBMAKE = "CFLAGS ?= -O2 -Wall\nSRCS = $(wildcard *.c)\nOBJS = $(SRCS:.c=.o)\n\nall: $(OBJS)\n\n%.o: %.c\n\t$(CC) $(CFLAGS) -I../include -c -o $@ $<\n"
+
+case(
+    "make-recursive-keep-going", "build", "gcc:13",
+    ["make -k"],
+    lab("compile_error", [r"socket\.c:\d+:\d+: error: .*has no member named .ai_adr."], "make -k (recursive) + gcc",
+        "a typo in libnet does not compile; make -k goes on through tools/ and docs/, so the error is far above the end of the log"),
+    files={"Makefile": "SUBDIRS = libcore libnet tools docs\n\nall: $(SUBDIRS)\n\n$(SUBDIRS):\n\t$(MAKE) -C $@\n\n.PHONY: all $(SUBDIRS)\n",
+           "include/core.h": "#pragma once\nint core_init(void);\n",
+           "libcore/Makefile": R8_SUBMAKE, "libcore/init.c": "#include \"core.h\"\n\nint core_init(void) { return 0; }\n",
+           "libcore/log.c": "#include <stdio.h>\n\nvoid log_line(const char *s) { fprintf(stderr, \"%s\\n\", s); }\n",
+           "libnet/Makefile": R8_SUBMAKE,
+           "libnet/socket.c": "#define _POSIX_C_SOURCE 200809L\n#include <netdb.h>\n#include <string.h>\n#include <sys/socket.h>\n\nint net_connect(const char *host, const char *port) {\n    struct addrinfo hints, *res;\n    memset(&hints, 0, sizeof hints);\n    hints.ai_socktype = SOCK_STREAM;\n    if (getaddrinfo(host, port, &hints, &res) != 0)\n        return -1;\n    int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);\n    int rc = connect(fd, res->ai_adr, res->ai_addrlen);\n    freeaddrinfo(res);\n    return rc == 0 ? fd : -1;\n}\n",
+           "libnet/dns.c": "int net_dns_ttl(void) { return 60; }\n",
+           "tools/Makefile": R8_SUBMAKE,
+           **{f"tools/{n}.c": f"int tool_{n}(int argc) {{ return argc > 1; }}\n" for n in ("fetch", "push", "status", "prune", "verify", "export")},
+           "docs/Makefile": "PAGES = overview install configure fetch push status prune verify export faq changelog\n\nall:\n\t@for p in $(PAGES); do echo \"GEN  docs/html/$$p.html\"; done\n\t@echo \"docs: $(words $(PAGES)) pages\"\n"},
+    **ROUND8,
+)
+
+case(
+    "bats-cli-version-failure", "test:cli", "bats/bats:1.8.2",
+    ["bats --version", "bats tests/"],
+    lab("test_assertion", [r"^not ok 3 prints the version from VERSION", r"\[ \"\$output\" = \"acmectl .*\" \]' failed"], "bats",
+        "the CLI prints a hard-coded version instead of reading VERSION; one of four bats tests fails"),
+    files={"VERSION": "2.4.0\n",
+           "bin/acmectl": "#!/bin/bash\nset -eu\ncase \"${1:-}\" in\n  --help|'') echo \"usage: acmectl [--help|--version|status]\" ;;\n  --version) echo \"acmectl 2.3.9\" ;;\n  status) echo \"ok\" ;;\n  *) echo \"acmectl: unknown command: $1\" >&2; exit 2 ;;\nesac\n",
+           "tests/cli.bats": "#!/usr/bin/env bats\n\nsetup() {\n  PATH=\"$BATS_TEST_DIRNAME/../bin:$PATH\"\n}\n\n@test \"prints usage without arguments\" {\n  run acmectl\n  [ \"$status\" -eq 0 ]\n  [[ \"$output\" == usage:* ]]\n}\n\n@test \"status reports ok\" {\n  run acmectl status\n  [ \"$output\" = \"ok\" ]\n}\n\n@test \"prints the version from VERSION\" {\n  run acmectl --version\n  [ \"$status\" -eq 0 ]\n  [ \"$output\" = \"acmectl $(cat \"$BATS_TEST_DIRNAME/../VERSION\")\" ]\n}\n\n@test \"rejects unknown commands\" {\n  run acmectl frobnicate\n  [ \"$status\" -eq 2 ]\n}\n"},
+    setup="chmod +x bin/acmectl",
+    **ROUND8,
+)
+
+case(
+    "cppcheck-array-out-of-bounds", "lint:cppcheck", "debian:12",
+    ["cppcheck --version", "cppcheck --error-exitcode=1 --enable=warning,performance --inline-suppr --quiet src/"],
+    lab("lint_failure", [r"\[arrayIndexOutOfBounds\]"], "cppcheck",
+        "a header-clearing loop writes one byte past an 8-byte array; cppcheck's error fails the lint job"),
+    files={"src/frame.c": "#include <string.h>\n#include \"frame.h\"\n\nvoid frame_reset(struct frame *f) {\n    int i;\n    for (i = 0; i <= 8; i++)\n        f->hdr[i] = 0;\n    f->len = 0;\n}\n\nint frame_len(const struct frame *f) { return f->len; }\n",
+           "src/frame.h": "#pragma once\nstruct frame { unsigned char hdr[8]; int len; };\nvoid frame_reset(struct frame *f);\nint frame_len(const struct frame *f);\n",
+           "src/main.c": "#include \"frame.h\"\n\nint main(void) {\n    struct frame f;\n    frame_reset(&f);\n    return frame_len(&f);\n}\n"},
+    **ROUND8,
+)
+
+case(
+    "gpg-verify-no-public-key", "fetch:tools", "debian:12",
+    ["mkdir -p -m 700 .gnupg",
+     "gpg --verify vendor/acmectl-2.4.0.tar.gz.asc vendor/acmectl-2.4.0.tar.gz",
+     "tar xzf vendor/acmectl-2.4.0.tar.gz -C vendor/"],
+    lab("github_actions_config", [r"Can't check signature: No public key"], "gpg",
+        "the job verifies the tool's release signature in a fresh keyring without importing the release key first (ci/release-key.asc is never imported)",
+        accept=["permission_or_secret", "other"]),
+    project="acme/platform",
+    env={"GNUPGHOME": "/builds/acme/platform/.gnupg"},
+    setup=("export GNUPGHOME=$(mktemp -d) && mkdir -p vendor ci && printf 'acmectl 2.4.0\\n' > vendor/acmectl && "
+           "tar czf vendor/acmectl-2.4.0.tar.gz -C vendor acmectl && rm vendor/acmectl && "
+           "gpg --batch --passphrase '' --quick-gen-key 'Acme Release Signing <release@acme.example>' ed25519 sign 1y && "
+           "gpg --batch --yes --armor --detach-sign -o vendor/acmectl-2.4.0.tar.gz.asc vendor/acmectl-2.4.0.tar.gz && "
+           "gpg --armor --export release@acme.example > ci/release-key.asc && gpgconf --kill all && rm -rf \"$GNUPGHOME\""),
+    **ROUND8,
+)
+
+case(
+    "msgfmt-format-mismatch", "build:i18n", "debian:12",
+    ["mkdir -p locale/de/LC_MESSAGES locale/es/LC_MESSAGES locale/fr/LC_MESSAGES",
+     "for po in po/*.po; do lang=$(basename \"$po\" .po); echo \"compiling $lang\"; msgfmt --check --statistics -o \"locale/$lang/LC_MESSAGES/app.mo\" \"$po\"; done"],
+    lab("compile_error", [r"fr\.po:\d+: format specifications in 'msgid' and 'msgstr' for argument 1 are not the same", r"msgfmt: found 1 fatal error"], "msgfmt",
+        "a French translation uses %s where the message has %d; msgfmt --check refuses to compile the catalog",
+        accept=["lint_failure", "other"]),
+    files={**{f"po/{lang}.po": ("msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\"Language: " + lang + "\\n\"\n\n"
+                                "#, c-format\nmsgid \"%d files uploaded\"\nmsgstr \"" + up + "\"\n\n"
+                                "msgid \"Upload failed\"\nmsgstr \"" + fail + "\"\n\n"
+                                "#, c-format\nmsgid \"Welcome back, %s!\"\nmsgstr \"" + wb + "\"\n")
+              for lang, up, fail, wb in (("de", "%d Dateien hochgeladen", "Hochladen fehlgeschlagen", "Willkommen zurück, %s!"),
+                                         ("es", "%d archivos subidos", "Error al subir", "¡Bienvenido de nuevo, %s!"),
+                                         ("fr", "%s fichiers envoyés", "Échec de l'envoi", "Bon retour, %s !"))}},
+    **ROUND8,
+)
+
+R8_ANSIBLE_INV = "[web]\nweb-01.staging.acme.invalid\nweb-02.staging.acme.invalid\n\n[web:vars]\nansible_user=deploy\n"
+
+case(
+    "ansible-syntax-conflicting-actions", "lint:ansible", "python:3.11",
+    ["ansible-playbook --version", "ansible-playbook --syntax-check -i inventories/staging/hosts.ini site.yml"],
+    lab("github_actions_config", [r"conflicting action statements: apt, service"], "ansible-playbook --syntax-check",
+        "one task names two modules (apt and service) after a bad merge; the syntax check refuses the playbook",
+        accept=["lint_failure", "other"]),
+    files={"inventories/staging/hosts.ini": R8_ANSIBLE_INV,
+           "site.yml": "---\n- name: web servers\n  hosts: web\n  become: true\n  tasks:\n    - name: install nginx\n      apt:\n        name: nginx\n        state: present\n\n    - name: start nginx\n      apt:\n        name: nginx\n        update_cache: true\n      service:\n        name: nginx\n        state: started\n        enabled: true\n"},
+    env={"ANSIBLE_LOCAL_TEMP": "/tmp/diag13/ansible-r8", "ANSIBLE_HOME": "/tmp/diag13/ansible-r8"},
+    **ROUND8,
+)
+
+case(
+    "pre-commit-ruff-hook", "lint:pre-commit", "python:3.11",
+    ["pre-commit run --all-files --show-diff-on-failure"],
+    lab("lint_failure", [r"^ruff\.+Failed", r"F401 \[\*\] `os` imported but unused"], "pre-commit (local ruff hook)",
+        "the ruff hook finds an unused import and an unused variable; the other hook passes"),
+    files={".pre-commit-config.yaml": "repos:\n  - repo: local\n    hooks:\n      - id: ruff\n        name: ruff\n        entry: ruff check\n        language: system\n        types: [python]\n      - id: no-breakpoints\n        name: no breakpoint() calls\n        entry: 'breakpoint\\('\n        language: pygrep\n        types: [python]\n",
+           "app/__init__.py": "",
+           "app/views.py": "import os\nimport json\n\n\ndef render(payload):\n    status = payload.get(\"status\", \"ok\")\n    return json.dumps(payload)\n",
+           "app/models.py": "from dataclasses import dataclass\n\n\n@dataclass\nclass User:\n    name: str\n    email: str\n"},
+    env={"PRE_COMMIT_HOME": "/tmp/diag13/pre-commit-r8"},
+    setup="git init -q . && git add -A && git -c user.name=ci -c user.email=ci@acme.example commit -qm init",
+    **ROUND8,
+)
+
+case(
+    "tox-missing-interpreter", "test:py39", "python:3.11",
+    ["python --version", "tox -e py39"],
+    lab("github_actions_config", [r"py39: failed with could not find python interpreter matching any of the specs py39"], "tox",
+        "the job runs the py39 tox environment in a python:3.11 image that has no python3.9",
+        accept=["dependency_install"]),
+    files={"tox.ini": "[tox]\nenvlist = py39, py311\nskip_missing_interpreters = false\n\n[testenv]\ndeps = pytest\ncommands = pytest -q {posargs}\n",
+           "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"acme-units\"\nversion = \"1.2.0\"\n",
+           "acme_units/__init__.py": "def km(m):\n    return m / 1000\n",
+           "tests/test_units.py": "from acme_units import km\n\n\ndef test_km():\n    assert km(1500) == 1.5\n"},
+    **ROUND8,
+)
+
+case(
+    "py-pytest-rerun-real-failure", "test", "python:3.11",
+    ["pytest --reruns 2 -rfR -q tests/"],
+    lab("test_assertion", [r"^FAILED tests/test_invoice\.py::test_total_includes_vat", r"^E\s+(AssertionError: )?assert Decimal\('14\.69'\) == Decimal\('14\.70'\)"], "pytest + pytest-rerunfailures",
+        "a cache test flakes once and passes on its rerun; the job fails on a real VAT rounding assertion that fails all three runs"),
+    files={"billing/__init__.py": "",
+           "billing/invoice.py": "from decimal import Decimal, ROUND_DOWN\n\n\ndef total(lines, vat=Decimal('0.19')):\n    net = sum(Decimal(str(p)) * q for p, q in lines)\n    return (net * (1 + vat)).quantize(Decimal('0.01'), rounding=ROUND_DOWN)\n",
+           "billing/cache.py": "import os\n\n\ndef warm(marker):\n    # First call after a cold start misses (the cache is filled asynchronously).\n    if not os.path.exists(marker):\n        open(marker, 'w').close()\n        return False\n    return True\n",
+           "tests/test_invoice.py": "from decimal import Decimal\n\nfrom billing.invoice import total\n\n\ndef test_total_empty():\n    assert total([]) == Decimal('0.00')\n\n\ndef test_total_includes_vat():\n    assert total([(12.35, 1)]) == Decimal('14.70')\n\n\ndef test_total_zero_vat():\n    assert total([(10, 1)], vat=Decimal('0')) == Decimal('10.00')\n",
+           "tests/test_cache.py": "from billing.cache import warm\n\n\ndef test_cache_is_warm(tmp_path_factory):\n    marker = tmp_path_factory.getbasetemp().parent / 'cache-warm.marker'\n    assert warm(str(marker)), 'cache was cold'\n\n\ndef test_cache_marker_name():\n    assert 'marker'.endswith('er')\n"},
+    env={"PYTHONPATH": "."},
+    setup="rm -f /tmp/pytest-of-root/cache-warm.marker",
+    **ROUND8,
+)
+
+case(
+    "py-pytest-rerun-staging-503", "test:integration", "python:3.11",
+    [("pytest --reruns 2 --reruns-delay 1 -q tests/integration", "STAGING_URL=http://127.0.0.1:$PORT_503 pytest --reruns 2 --reruns-delay 1 -q tests/integration")],
+    lab("network_or_flaky", [r"HTTP Error 503: Service Unavailable"], "pytest + pytest-rerunfailures",
+        "the staging API the integration tests call answers 503 on every attempt, reruns included", infra=True),
+    files={"tests/integration/__init__.py": "",
+           "tests/integration/client.py": "import json\nimport os\nimport urllib.request\n\n\ndef get(path):\n    with urllib.request.urlopen(os.environ['STAGING_URL'] + path, timeout=10) as r:\n        return json.load(r)\n",
+           "tests/integration/test_orders_api.py": "from tests.integration.client import get\n\n\ndef test_health():\n    assert get('/healthz')['status'] == 'ok'\n\n\ndef test_list_orders():\n    assert isinstance(get('/api/v1/orders?limit=5'), list)\n\n\ndef test_client_builds_urls():\n    assert '/api/v1/orders'.startswith('/api')\n"},
+    env={"PYTHONPATH": "."},
+    **ROUND8,
+)
+
+R8_PYPROJECT_BAD = "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"acme-billing\"\nversion = \"2.3.0\"\nrequires-python = \">=3.9\"\ndependencies = \"requests>=2.31\"\n\n[tool.setuptools]\npackages = [\"acme_billing\"]\n"
+
+case(
+    "py-build-pyproject-invalid", "build:package", "python:3.11",
+    ["python -m build --no-isolation"],
+    lab("other", [r"`project\.dependencies` must be array", r"ValueError: invalid pyproject\.toml config"], "python -m build (setuptools)",
+        "pyproject.toml gives `dependencies` as a string instead of a list; setuptools' validation rejects the project table",
+        accept=["github_actions_config", "dependency_install"]),
+    files={"pyproject.toml": R8_PYPROJECT_BAD, "acme_billing/__init__.py": "__version__ = \"2.3.0\"\n"},
+    **ROUND8,
+)
+
+R8_PYPROJECT = R8_PYPROJECT_BAD.replace("dependencies = \"requests>=2.31\"", "dependencies = [\"requests>=2.31\"]")
+
+case(
+    "py-twine-upload-403", "publish", "python:3.11",
+    ["python -m build --no-isolation",
+     ("twine upload --non-interactive --repository-url ${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/pypi dist/*",
+      "twine upload --non-interactive --repository-url http://127.0.0.1:$PORT_403/api/v4/projects/42/packages/pypi dist/*")],
+    lab("permission_or_secret", [r"HTTPError: 403 Forbidden"], "twine",
+        "the package registry refuses the upload (403): the token the job uses has no write access to the project's registry"),
+    files={"pyproject.toml": R8_PYPROJECT, "acme_billing/__init__.py": "__version__ = \"2.3.0\"\n"},
+    env={"TWINE_USERNAME": "gitlab-ci-token", "TWINE_PASSWORD": "glcbt-64_Xq2rT8vNcKd3mWp7sYb1"},
+    **ROUND8,
+)
+
+case(
+    "py-twine-upload-dns", "publish", "python:3.11",
+    ["ls dist/", "twine upload --non-interactive --repository-url https://pypi.packages.acme.invalid/legacy/ dist/*"],
+    lab("network_or_flaky", [r"pypi\.packages\.acme\.invalid.*(Name or service not known|Failed to resolve|NameResolutionError)", r"Failed to resolve 'pypi\.packages\.acme\.invalid'"], "twine",
+        "the internal package index's host name does not resolve from the runner", infra=True),
+    files={"pyproject.toml": R8_PYPROJECT, "acme_billing/__init__.py": "__version__ = \"2.3.0\"\n"},
+    env={"TWINE_USERNAME": "__token__", "TWINE_PASSWORD": "pypi-AgEIcHlwaS5vcmcCJGE4"},
+    setup="python -m build --no-isolation",
+    **ROUND8,
+)
+
+case(
+    "py-stub-server-died-cascade", "test:integration", "python:3.11",
+    ["python tests/stub_api.py --port 18099 &", "sleep 2", "pytest -q tests/integration"],
+    lab("dependency_install", [r"ModuleNotFoundError: No module named 'flask'"], "python (background stub), then pytest",
+        "the stub API server started in the background dies at import (flask is not in the CI requirements); every integration test then gets connection refused",
+        accept=["github_actions_config"]),
+    files={"tests/__init__.py": "", "tests/integration/__init__.py": "",
+           "tests/stub_api.py": "import argparse\n\nfrom flask import Flask, jsonify\n\napp = Flask(__name__)\n\n\n@app.get('/api/v1/rates')\ndef rates():\n    return jsonify({'EUR': 1.0, 'USD': 1.08})\n\n\nif __name__ == '__main__':\n    ap = argparse.ArgumentParser()\n    ap.add_argument('--port', type=int, default=8099)\n    app.run(port=ap.parse_args().port)\n",
+           "tests/integration/test_rates.py": "import json\nimport urllib.request\n\nBASE = 'http://127.0.0.1:18099'\n\n\ndef fetch(path):\n    with urllib.request.urlopen(BASE + path, timeout=5) as r:\n        return json.load(r)\n\n\ndef test_eur_is_base():\n    assert fetch('/api/v1/rates')['EUR'] == 1.0\n\n\ndef test_usd_rate_positive():\n    assert fetch('/api/v1/rates')['USD'] > 0\n\n\ndef test_unknown_currency_404():\n    try:\n        fetch('/api/v1/rates/XXX')\n    except urllib.error.HTTPError as e:\n        assert e.code == 404\n\n\ndef test_rates_are_floats():\n    assert all(isinstance(v, float) for v in fetch('/api/v1/rates').values())\n"},
+    **ROUND8,
+)
+
+case(
+    "py-pip-wheelhouse-set-e-cascade", "test", "python:3.11",
+    ["set +e", "pip install --no-index --find-links wheels/ -r requirements.txt; echo \"pip exited with $?, continuing with what is installed\"", "set -e", "pytest -q"],
+    lab("dependency_install", [r"Could not find a version that satisfies the requirement acme-geo==1\.4\.2", r"No matching distribution found for acme-geo==1\.4\.2"], "pip, then pytest",
+        "the offline wheelhouse lacks the acme-geo wheel the requirements pin; the install fails inside a `set +e` section and every test module then fails to import acme_geo"),
+    files={"requirements.txt": "acme-geo==1.4.2\n", "wheels/README": "wheels built by the deps job\n",
+           "routing/__init__.py": "", "routing/distance.py": "from acme_geo import haversine\n\n\ndef leg(a, b):\n    return round(haversine(a, b), 1)\n",
+           "routing/eta.py": "from acme_geo import haversine\n\n\ndef eta_minutes(a, b, kmh=40):\n    return haversine(a, b) / kmh * 60\n",
+           "tests/test_distance.py": "from routing.distance import leg\n\n\ndef test_leg_zero():\n    assert leg((0, 0), (0, 0)) == 0\n",
+           "tests/test_eta.py": "from routing.eta import eta_minutes\n\n\ndef test_eta_zero():\n    assert eta_minutes((1, 1), (1, 1)) == 0\n",
+           "tests/test_api.py": "import acme_geo\n\n\ndef test_version():\n    assert acme_geo.__version__.startswith('1.')\n"},
+    env={"PIP_NO_CACHE_DIR": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONPATH": "."},
+    **ROUND8,
+)
+
+case(
+    "sh-curl-error-page-tar-cascade", "deps:tools", "debian:12",
+    [("curl -sSL -o protoc.tar.gz -w 'GET %{url_effective}: HTTP %{http_code}, %{size_download} bytes\\n' \"$TOOLS_MIRROR/protoc/25.1/protoc-25.1-linux-x86_64.tar.gz\"",
+      "curl -sSL -o protoc.tar.gz -w 'GET %{url_effective}: HTTP %{http_code}, %{size_download} bytes\\n' \"http://127.0.0.1:$PORT_503/protoc/25.1/protoc-25.1-linux-x86_64.tar.gz\""),
+     "mkdir -p .tools", "tar xzf protoc.tar.gz -C .tools"],
+    lab("network_or_flaky", [r"HTTP 503, \d+ bytes"], "curl (without --fail), then tar",
+        "the tools mirror answers 503; curl without --fail saves the error page as the archive and tar then finds no gzip data",
+        infra=True, accept=["dependency_install"]),
+    **ROUND8,
+)
+
+case(
+    "awk-dedupe-oom-cgroup", "build:index", "debian:12",
+    ["wc -l data/events.tsv", "mkdir -p build", "cut -f2 data/events.tsv | awk '!seen[$0]++' > build/unique_sessions.txt", "wc -l build/unique_sessions.txt"],
+    lab("timeout_or_oom", [r"Killed"], "kernel OOM killer",
+        "awk keeps every session id of a 3-million-line export in memory; the job's 64 MiB memory cgroup kills it"),
+    setup="mkdir -p data && seq 1 3000000 | awk '{ printf \"2026-12-01T00:00:%02d\\tsess-%09d\\tview\\n\", $1 % 60, $1 }' > data/events.tsv",
+    memory_limit=64 * 1024 * 1024, **ROUND8,
+)
+
+case(
+    "xz-backup-disk-full", "backup:db", "debian:12",
+    ["mkdir -p build", "sqlite3 db/app.sqlite .dump > build/app.sql", "ls -lh build/app.sql",
+     "xz -T1 -6 -c build/app.sql > artifacts/app-$(date +%F).sql.xz"],
+    lab("infrastructure", [r"No space left on device"], "xz on a full volume",
+        "the artifacts volume (256 KiB tmpfs here) fills up while xz writes the compressed dump", infra=True),
+    setup="mkdir -p db && python3 -c \"import sqlite3,os; c=sqlite3.connect('db/app.sqlite'); c.execute('create table events(id integer primary key, payload text)'); c.executemany('insert into events(payload) values (?)', [(os.urandom(48).hex(),) for _ in range(40000)]); c.commit()\"",
+    tmpfs=("artifacts", "256k"), **ROUND8,
+)
+
+case(
+    "runner-timeout-stalled-download", "deps:models", "python:3.11",
+    ["mkdir -p vendor/models",
+     ("curl -sSfL -o vendor/models/ner-3.1.tar.gz \"$MODEL_MIRROR/ner/3.1/ner-3.1.tar.gz\"",
+      "curl -sSfL -o vendor/models/ner-3.1.tar.gz \"http://127.0.0.1:$PORT_BLACKHOLE/ner/3.1/ner-3.1.tar.gz\"")],
+    lab("timeout_or_oom", [r"execution took longer than 1h0m0s seconds"], "gitlab-runner",
+        "the model mirror accepts the connection and never sends a byte; curl has no --max-time and the runner's 1 h job timeout ends the job (run with a short one)",
+        infra=True, accept=["network_or_flaky"], failure_reason="job_execution_timeout"),
+    job_timeout=15, duration=3600, **ROUND8,
+)
+
+case(
+    "markdownlint-docs", "lint:docs", "node:20",
+    ["markdownlint --version", "markdownlint 'docs/**/*.md' README.md"],
+    lab("lint_failure", [r"MD001/heading-increment", r"MD040/fenced-code-language"], "markdownlint-cli",
+        "a docs page skips a heading level and has a fenced block without a language"),
+    files={".markdownlint.json": "{\n  \"default\": true,\n  \"MD013\": false\n}\n",
+           "README.md": "# acme-cli\n\nCommand line client for the Acme API.\n\n## Install\n\nSee [docs/install.md](docs/install.md).\n",
+           "docs/install.md": "# Installing\n\n### From the package registry\n\n```\npip install acme-cli\n```\n\n## From source\n\nClone the repository and run `make install`.\n",
+           "docs/usage.md": "# Usage\n\n## Login\n\nRun `acme login` and paste your token.\n"},
+    **ROUND8,
+)
+
+case(
+    "sh-migration-pair-check", "lint:migrations", "alpine:3.20",
+    ["./scripts/check-migrations.sh migrations/"],
+    lab("lint_failure", [r"has no matching 0042_add_invoice_index\.down\.sql"], "bash (a custom check)",
+        "the repository's check requires a down migration for every up migration; a new one was committed without it",
+        accept=["other"]),
+    files={"scripts/check-migrations.sh": "#!/bin/bash\nset -u\ndir=${1:-migrations}\nmissing=0\ntotal=0\nfor up in \"$dir\"/*.up.sql; do\n  total=$((total + 1))\n  base=$(basename \"$up\" .up.sql)\n  if [ -f \"$dir/$base.down.sql\" ]; then\n    echo \"ok   $base\"\n  else\n    echo \"ERROR: $up has no matching $base.down.sql\" >&2\n    missing=$((missing + 1))\n  fi\ndone\necho \"checked $total migrations, $missing without a down migration\"\n[ \"$missing\" -eq 0 ]\n",
+           **{f"migrations/{m}.up.sql": "-- up\nSELECT 1;\n" for m in ("0039_create_invoices", "0040_add_customer_email", "0041_drop_legacy_flags", "0042_add_invoice_index")},
+           **{f"migrations/{m}.down.sql": "-- down\nSELECT 1;\n" for m in ("0039_create_invoices", "0040_add_customer_email", "0041_drop_legacy_flags")}},
+    setup="chmod +x scripts/check-migrations.sh",
+    **ROUND8,
+)
+
+R8_EXPIRED_CERT = r"""
+import datetime
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+now = datetime.datetime.now(datetime.timezone.utc)
+ca_key = ec.generate_private_key(ec.SECP256R1())
+ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Acme Internal CA")])
+ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+      .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=800))
+      .not_valid_after(now + datetime.timedelta(days=2000))
+      .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+key = ec.generate_private_key(ec.SECP256R1())
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "api.acme.example")])
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=368))
+        .not_valid_after(now - datetime.timedelta(days=3))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("api.acme.example")]), critical=False)
+        .sign(ca_key, hashes.SHA256()))
+open("deploy/tls/ca.pem", "wb").write(ca.public_bytes(serialization.Encoding.PEM))
+open("deploy/tls/api.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+"""
+
+case(
+    "openssl-cert-expired-check", "check:tls", "debian:12",
+    ["openssl x509 -in deploy/tls/api.pem -noout -subject -enddate", "openssl verify -CAfile deploy/tls/ca.pem deploy/tls/api.pem"],
+    lab("permission_or_secret", [r"certificate has expired"], "openssl verify",
+        "the API's TLS certificate in the deploy bundle expired three days ago; the pre-deploy check refuses it",
+        accept=["other"]),
+    files={"ci/gen_cert.py": R8_EXPIRED_CERT, "deploy/tls/.keep": ""},
+    setup="python ci/gen_cert.py && rm ci/gen_cert.py",
+    **ROUND8,
+)
+
+case(
+    "yq-values-tab-indent", "deploy:review", "python:3.11",
+    ["TAG=$(yq -r '.image.tag' chart/values.yaml)", "echo \"deploying web:$TAG to review-$CI_COMMIT_REF_SLUG\""],
+    lab("github_actions_config", [r"found character that cannot start any token", r"in \"chart/values\.yaml\", line 5, column 1"], "yq",
+        "a tab slipped into the chart's values.yaml; the deploy script's yq lookup cannot parse it",
+        accept=["lint_failure", "other"]),
+    files={"chart/values.yaml": "replicaCount: 1\nimage:\n  repository: registry.acme.example/web\n  tag: \"3.2.1\"\n\tpullPolicy: IfNotPresent\nservice:\n  port: 80\n"},
+    env={"CI_COMMIT_REF_SLUG": "feature-cart"},
+    **ROUND8,
+)
+
+case(
+    "c-ubsan-signed-overflow", "test:ubsan", "gcc:13",
+    ["make check CFLAGS='-O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined'"],
+    lab("test_assertion", [r"hash\.c:\d+:\d+: runtime error: signed integer overflow"], "gcc UndefinedBehaviorSanitizer",
+        "the string hash multiplies in a signed int and overflows; UBSan (with recovery off) aborts the test binary",
+        accept=["other"]),
+    files={"Makefile": "CFLAGS ?= -O2\n\nbuild/test_hash: src/hash.c tests/test_hash.c\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -Isrc -o $@ $^\n\ncheck: build/test_hash\n\t./build/test_hash\n\n.PHONY: check\n",
+           "src/hash.h": "#pragma once\nint str_hash(const char *s);\n",
+           "src/hash.c": "#include \"hash.h\"\n\nint str_hash(const char *s) {\n    int h = 7;\n    while (*s)\n        h = h * 1664525 + *s++;\n    return h;\n}\n",
+           "tests/test_hash.c": "#include <stdio.h>\n#include \"hash.h\"\n\nint main(void) {\n    printf(\"hash(a) = %d\\n\", str_hash(\"a\"));\n    printf(\"hash(session:42) = %d\\n\", str_hash(\"session:42\"));\n    printf(\"all hash tests passed\\n\");\n    return 0;\n}\n"},
+    **ROUND8,
+)
+
+case(
+    "ansible-host-unreachable-dns", "deploy:staging", "python:3.11",
+    ["ansible-playbook -i inventories/staging/hosts.ini deploy.yml"],
+    lab("network_or_flaky", [r"Could not resolve hostname web-0\d\.staging\.acme\.invalid"], "ansible-playbook (ssh)",
+        "the staging hosts' names do not resolve from the runner; ansible cannot reach either host", infra=True),
+    files={"inventories/staging/hosts.ini": R8_ANSIBLE_INV,
+           "deploy.yml": "---\n- name: deploy web\n  hosts: web\n  tasks:\n    - name: copy release\n      ansible.builtin.copy:\n        src: dist/\n        dest: /srv/web/\n"},
+    env={"ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_LOCAL_TEMP": "/tmp/diag13/ansible-r8", "ANSIBLE_HOME": "/tmp/diag13/ansible-r8"},
+    timestamps=True, **ROUND8,
+)
+
+R8_NINJA_SRCS = ("args", "buffer", "config", "crc", "env", "hexdump", "io", "json", "log", "main", "path", "queue", "strutil", "timer", "uri", "utf8", "version", "watch")
+
+case(
+    "cmake-ninja-keep-going", "build", "gcc:13",
+    ["cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug", "cmake --build build -j1 -- -k 0"],
+    lab("compile_error", [r"src/crc\.c:\d+:\d+: error: too few arguments to function .crc32_update."], "cmake + ninja -k 0 + gcc",
+        "crc32_update gained a length parameter; one caller was not updated; ninja keeps compiling the other 17 objects after the error"),
+    files={"CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(blobtool C)\nfile(GLOB SRCS src/*.c)\nadd_executable(blobtool ${SRCS})\n",
+           "src/crc.h": "#pragma once\n#include <stddef.h>\nunsigned crc32_update(unsigned crc, const unsigned char *p, size_t n);\n",
+           **{f"src/{n}.c": f"int {n}_init(void) {{ return 0; }}\n" for n in R8_NINJA_SRCS if n not in ("crc", "main")},
+           "src/crc.c": "#include \"crc.h\"\n\nunsigned crc32_update(unsigned crc, const unsigned char *p, size_t n) {\n    crc = ~crc;\n    while (n--) {\n        crc ^= *p++;\n        for (int k = 0; k < 8; k++)\n            crc = crc & 1 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;\n    }\n    return ~crc;\n}\n\nunsigned crc32_of(const char *s) {\n    return crc32_update(0, (const unsigned char *)s);\n}\n",
+           "src/main.c": "int main(void) { return 0; }\n"},
+    **ROUND8,
+)
+
+case(
+    "py-flags-fetch-refused-cascade", "test", "python:3.11",
+    [("python ci/fetch_flags.py \"$FLAGS_URL\" > config/flags.json || true", "python ci/fetch_flags.py \"http://127.0.0.1:$PORT_DEAD/api/flags?env=ci\" > config/flags.json || true"),
+     "pytest -q"],
+    lab("network_or_flaky", [r"^ConnectionRefusedError: \[Errno 111\] Connection refused", r"URLError: <urlopen error \[Errno 111\] Connection refused>"], "python, then pytest",
+        "the feature-flag service refuses the connection; the ignored failure leaves an empty flags.json and pytest's conftest then fails to parse it",
+        infra=True),
+    files={"ci/fetch_flags.py": "import sys\nimport urllib.request\n\nwith urllib.request.urlopen(sys.argv[1], timeout=10) as r:\n    sys.stdout.write(r.read().decode())\n",
+           "config/.keep": "",
+           "conftest.py": "import json\nimport pathlib\n\nimport pytest\n\nFLAGS = json.loads(pathlib.Path('config/flags.json').read_text())\n\n\n@pytest.fixture\ndef flags():\n    return FLAGS\n",
+           "tests/test_checkout.py": "def test_checkout_v2_flag(flags):\n    assert 'checkout_v2' in flags\n"},
+    after_script=["echo \"config/flags.json: $(wc -c < config/flags.json) bytes\"", "ls -la config/"],
+    **ROUND8,
+)
+
+case(
+    "make-ignored-gperf-cascade", "build", "gcc:13",
+    ["make"],
+    lab("dependency_install", [r"gperf: No such file or directory", r"Error 127 \(ignored\)"], "make + gcc",
+        "the keyword table is generated by gperf, which the build image lacks; the recipe's `-` prefix makes make ignore that and the compiler then cannot find keywords.h",
+        accept=["github_actions_config"]),
+    files={"Makefile": "CFLAGS ?= -O2 -Wall -Isrc\n\nbin/lexer: src/main.c src/keywords.h\n\t@mkdir -p bin\n\t$(CC) $(CFLAGS) -o $@ src/main.c\n\nsrc/keywords.h: src/keywords.gperf\n\t-gperf -L ANSI-C --output-file=$@ $<\n",
+           "src/keywords.gperf": "%{\n#include <string.h>\n%}\n%%\nif\nelse\nwhile\nreturn\n%%\n",
+           "src/main.c": "#include <stdio.h>\n#include \"keywords.h\"\n\nint main(int argc, char **argv) {\n    for (int i = 1; i < argc; i++)\n        printf(\"%s: %s\\n\", argv[i], in_word_set(argv[i], strlen(argv[i])) ? \"keyword\" : \"name\");\n    return 0;\n}\n"},
+    **ROUND8,
+)
