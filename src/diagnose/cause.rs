@@ -56,7 +56,8 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
         (
             "eslint" | "ruff" | "flake8" | "pylint" | "golangci-lint" | "staticcheck"
             | "shellcheck" | "hadolint" | "rubocop" | "stylelint" | "prettier" | "black" | "isort"
-            | "rustfmt" | "gofmt" | "clang-format" | "markdownlint" | "yamllint",
+            | "cppcheck" | "clang-tidy" | "rustfmt" | "gofmt" | "clang-format" | "markdownlint"
+            | "yamllint",
             _,
         ) => C::LintFailure,
         ("gcc" | "g++" | "clang" | "clang++" | "cc" | "javac" | "kotlinc" | "rustc", _) => {
@@ -102,6 +103,8 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
                 || t.contains("was not declared in this scope")
                 || t.contains("unknown type name")
         }
+        // A downloaded archive that is an error page or cut short.
+        "corrupt_archive" => true,
         // pytest's report of a module that failed to import (a collection error).
         "pytest_e_line" => t.contains("ImportError: ") || t.contains("ModuleNotFoundError: "),
         // apt's index did not download (a mirror unreachable), so the package is unknown.
@@ -145,14 +148,14 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit
     {
         return Some(full.clone());
     }
+    if let Some(root) = swallowed_failure(ex, (start, end)) {
+        return Some(root);
+    }
     let first_symptom = ex
         .hits
         .iter()
         .filter(|h| h.line >= start && h.line <= end)
         .find(|h| is_missing_symptom(h))?;
-    if let Some(root) = swallowed_failure(ex, start.min(first_symptom.line)) {
-        return Some(root);
-    }
     ex.hits
         .iter()
         .find(|h| {
@@ -169,25 +172,65 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit
 }
 
 /// An earlier command whose failure the script ignored (`gen > out.h || echo 'using the old
-/// one'`, `|| true`): its error, when the failing command then reports something missing,
-/// is where the job went wrong (the generated file, the rendered settings, the client were
-/// never made). The error keeps its own category when it has one; a missing input file is
-/// the job's setup.
-fn swallowed_failure(ex: &Extraction, before: usize) -> Option<Hit> {
+/// one'`, `|| true`, `cmd; echo "exit $?"`, anything between `set +e` and `set -e`): its error,
+/// when the failing command then reports something missing, is where the job went wrong (the
+/// generated file, the rendered settings, the client, the package were never made). A service
+/// started in the background (`server &`) that died is the cause of the refused connections
+/// after it. The error keeps its own category when it has one; a missing input file is the
+/// job's setup.
+fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
+    let in_region = |h: &&Hit| h.line >= start && h.line <= end;
+    let missing = ex
+        .hits
+        .iter()
+        .filter(in_region)
+        .find(|h| is_missing_symptom(h));
+    let refused = ex
+        .hits
+        .iter()
+        .filter(in_region)
+        .find(|h| is_refused_connection(h));
     let steps: Vec<&Hit> = ex
         .hits
         .iter()
-        .filter(|h| h.role == Role::Step && h.line < before)
+        .filter(|h| h.role == Role::Step && h.line < start && h.name.is_some())
         .collect();
+    let mut errexit_off = false;
     for (i, step) in steps.iter().enumerate() {
-        if !step.name.as_deref().is_some_and(ignores_failure) {
+        let cmd = step.name.as_deref().unwrap_or("").trim();
+        match cmd {
+            "set +e" => {
+                errexit_off = true;
+                continue;
+            }
+            "set -e" => {
+                errexit_off = false;
+                continue;
+            }
+            _ => {}
+        }
+        let background = cmd.ends_with('&') && !cmd.ends_with("&&");
+        if !(errexit_off || background || ignores_failure(cmd)) {
             continue;
         }
-        let until = steps.get(i + 1).map_or(before, |next| next.line);
+        let symptom = if background {
+            missing.or(refused)
+        } else {
+            missing
+        };
+        let Some(symptom) = symptom else {
+            continue;
+        };
+        // A background process writes while the next steps run: its error may come after them.
+        let until = if background {
+            start
+        } else {
+            steps.get(i + 1).map_or(start, |next| next.line)
+        };
         let Some(err) = ex
             .hits
             .iter()
-            .filter(|h| h.line > step.line && h.line < until)
+            .filter(|h| h.line > step.line && h.line < until && h.line < symptom.line)
             .filter(|h| h.role == Role::Cause && h.weight >= 3 && h.category.is_some())
             .max_by_key(|h| (h.weight, std::cmp::Reverse(h.line)))
         else {
@@ -209,14 +252,66 @@ fn swallowed_failure(ex: &Extraction, before: usize) -> Option<Hit> {
     None
 }
 
+/// A connection refused: what tests report when the service they talk to is not running.
+fn is_refused_connection(h: &Hit) -> bool {
+    h.category == Some(Category::NetworkOrFlaky) && {
+        let t = h.clean();
+        t.contains("Connection refused")
+            || t.contains("ECONNREFUSED")
+            || t.contains("connection refused")
+            || t.contains("actively refused")
+    }
+}
+
 /// A shell command that carries on when it fails: `cmd || echo ...`, `|| true`, `|| :`,
-/// `|| exit 0`.
+/// `|| exit 0`, `cmd; echo "exit $?"`.
 fn ignores_failure(cmd: &str) -> bool {
-    cmd.split("||").skip(1).any(|alt| {
+    let carries_on = |alt: &str| {
         let w = alt.split_whitespace().next().unwrap_or("");
         matches!(w, "echo" | "printf" | "true" | ":" | "/bin/true")
             || alt.trim_start().starts_with("exit 0")
-    })
+    };
+    cmd.split("||").skip(1).any(carries_on)
+        || cmd
+            .rsplit_once(';')
+            .is_some_and(|(_, last)| carries_on(last))
+}
+
+/// The job ran into the runner's time limit while a download printed nothing: the last
+/// command before the limit fetches something (curl, wget, git, a package manager, docker
+/// pull, rsync) and no error came after it. A stalled transfer, retried, usually passes.
+pub fn stalled_fetch(ex: &Extraction) -> bool {
+    let Some(limit) = ex.hits.iter().find(|h| h.rule == "job_timeout") else {
+        return false;
+    };
+    let Some(step) = ex
+        .hits
+        .iter()
+        .rev()
+        .find(|h| h.role == Role::Step && h.line < limit.line)
+    else {
+        return false;
+    };
+    let fetches = step.name.as_deref().is_some_and(|cmd| {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let tool = words
+            .first()
+            .map_or("", |w| w.rsplit('/').next().unwrap_or(w));
+        let sub = words.get(1).copied().unwrap_or("");
+        matches!(tool, "curl" | "wget" | "rsync" | "scp")
+            || matches!(
+                (tool, sub),
+                ("git", "clone" | "fetch" | "pull" | "submodule" | "lfs")
+                    | ("docker" | "podman", "pull")
+                    | ("pip" | "pip3", "download" | "install")
+                    | ("npm", "ci" | "install")
+                    | ("apt-get" | "apt", "update" | "install")
+            )
+    });
+    fetches
+        && !ex.hits.iter().any(|h| {
+            h.line > step.line && h.line < limit.line && h.role == Role::Cause && h.weight >= 3
+        })
 }
 
 /// Inside the failing command, the error a wrapper reports was caused by an earlier network or

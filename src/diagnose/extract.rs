@@ -160,6 +160,13 @@ static RULES: &[Rule] = &[
     // A build tool missing from the image, as build scripts report it (cargo build.rs, cmake,
     // pkg-config).
     r("build_tool_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Could not find .?(protoc|cmake|pkg-config|nasm|clang)\b|failed to (run|execute) .?(protoc|cmake|pkg-config|nasm)\b.*(NotFound|No such file|not found|installed)|Is `?(cmake|protoc|pkg-config)`? (not )?installed"),
+    // A library the build looks for is not installed (CMake's find_package, autoconf). Not
+    // pkg-config's own "not found": build systems probe optional libraries with it (meson);
+    // nor CMake's `-- Could NOT find` status line for an optional package (the required one's
+    // is indented inside its `CMake Error`).
+    r("build_lib_missing", Cause, Cat::Is(C::DependencyInstall), 8, r#"Could not find a package configuration file provided by "[^"]+"|^\s+Could NOT find [\w.-]+|^configure: error: (Package requirements \(|Library \S+ not found|\S+ (library|headers?) (not found|is required))"#),
+    // tox asked for an interpreter the job's image does not have.
+    r("interpreter_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"could not find python interpreter matching any of the specs|InterpreterNotFound: \S+|ERROR: InterpreterNotFound"),
     r("npm_missing_script", Cause, Cat::Is(C::GithubActionsConfig), 8, r#"npm (ERR!|error) Missing script: "#),
     r("git_ref_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"error: pathspec '.+' did not match any file\(s\) known to git|fatal: You are not currently on a branch|fatal: ref HEAD is not a symbolic ref|fatal: No names found, cannot describe anything|fatal: No tags can describe |fatal: shallow update not allowed|fatal: couldn't find remote ref \S+|fatal: invalid reference: \S+"),
     r("setfailed", Step, Cat::None, 0, r"core\.setFailed\("),
@@ -179,6 +186,9 @@ static RULES: &[Rule] = &[
     // Certificate trust failures as curl/OpenSSL, Python, Go and node print them: the server's
     // certificate or the runner's CA bundle, outside the code.
     r("tls_trust", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"SSL certificate problem: |CERTIFICATE_VERIFY_FAILED|certificate verify failed|x509: certificate (signed by unknown authority|has expired|is valid for)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|unable to get local issuer certificate|PKIX path building failed|SSLHandshakeException|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID|certificate has expired|server certificate verification failed|unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|self[- ]signed certificate"),
+    // `openssl verify` / `x509 -checkend` on a certificate the job ships: the certificate is
+    // wrong or expired (a credential), not a connection that could be retried.
+    r("cert_check", Cause, Cat::Is(C::PermissionOrSecret), 9, r"^error \d+ at \d+ depth lookup: |^error \S+: verification failed\s*$|^Certificate will expire\s*$"),
     // A client's socket read or connect that got no answer in time (Python's socket timeout,
     // urllib's wrapped one, requests' Read/ConnectTimeout, undici's): the remote side did not
     // answer, unlike a test runner's or the job's own time limit (the code did not finish).
@@ -191,13 +201,16 @@ static RULES: &[Rule] = &[
     // git's transfer cut short: usually the network, but also what follows a refused push or an
     // oversized one, so weaker than the reason when the reason is printed.
     r("git_transfer_cut", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"fatal: the remote end hung up unexpectedly|\bearly EOF\b|fatal: (fetch-pack|index-pack): (invalid index-pack output|unexpected disconnect)"),
-    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses|unexpected (HTTP )?status( code)?:? 50[234]\b|RPC failed; HTTP 50[234]\b|\((Bad Gateway|Service Unavailable|Gateway Timeout) \(50[234]\)|\bServiceUnavailable\b"),
+    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\bHTTP 50[0234]\b|\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses|unexpected (HTTP )?status( code)?:? 50[234]\b|RPC failed; HTTP 50[234]\b|\((Bad Gateway|Service Unavailable|Gateway Timeout) \(50[234]\)|\bServiceUnavailable\b"),
     // A package registry or mirror answering 5xx to a client that reports the bare status
     // (cargo): as strong as a connection failure, so the dependency error it causes (`failed
     // to get `x` as a dependency`) does not win.
     r("registry_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"failed to get successful HTTP response from .*, got 50[0234]\b"),
     // --- dependency installation
     r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date|`npm ci` can only install packages when your package\.json and package-lock\.json"),
+    // Any other npm error code: npm failed to install (the network's and permissions' codes
+    // have their own, stronger rules).
+    r("npm_code_other", Cause, Cat::Is(C::DependencyInstall), 5, r"^npm (ERR!|error) code E[A-Z0-9_]+\s*$"),
     r("npm_lock_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"npm (ERR!|error) (Missing|Invalid): \S+ from lock file"),
     r("audit", Cause, Cat::Is(C::DependencyInstall), 7, r"(?i)\b[1-9]\d* vulnerabilit(y|ies) found|found [1-9]\d* (\w+ severity )?vulnerabilit"),
     r("audit_detail", Detail, Cat::Is(C::DependencyInstall), 3, r"^(│|\|)\s*(low|moderate|high|critical|Package|Vulnerable versions|Patched versions|More info)\s+(│|\|)|^Severity: (low|moderate|high|critical)|GHSA-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"),
@@ -237,6 +250,11 @@ static RULES: &[Rule] = &[
     r("rustc_error", Cause, Cat::Is(C::CompileError), 8, r"error\[E\d{4}\]: .+"),
     r("could_not_compile", Summary, Cat::Is(C::CompileError), 6, r"error: could not compile `|COMPILATION ERROR|Compilation failed|compilation terminated\.|make(\[\d+\])?: \*\*\* \[.*\.o\] Error \d+|ninja: build stopped: subcommand failed"),
     r("cc_error", Cause, Cat::Is(C::CompileError), 6, concat!("^\\s*", path!(), r":\d+:(\d+:)? (fatal )?error: .+")),
+    // A C/C++ analyzer's finding (cppcheck, clang-tidy): the check id in brackets, unlike a
+    // compiler's `[-Wflag]`.
+    r("c_analyzer", Cause, Cat::Is(C::LintFailure), 7, r"^\S+:\d+:\d+: (?:error|warning|style|performance|portability): .+ \[[A-Za-z][\w.,-]*\]\s*$"),
+    // An archive that is not one: a download that saved an error page, a cut transfer.
+    r("corrupt_archive", Cause, Cat::Is(C::Other), 5, r"^gzip: stdin: not in gzip format|This does not look like a tar archive|End-of-central-directory signature not found|cannot find zipfile directory|^xz: \(stdin\): File format not recognized|^bzip2: \(stdin\) is not a bzip2 file"),
     r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+"),
     r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
@@ -297,6 +315,10 @@ static RULES: &[Rule] = &[
     // A sanitizer build's report (ASan, LSan, UBSan, TSan): the code under test is wrong,
     // whatever runs it.
     r("sanitizer", Cause, Cat::Is(C::TestAssertion), 6, r"ERROR: (AddressSanitizer|LeakSanitizer|MemorySanitizer): |WARNING: ThreadSanitizer: |runtime error: .*\bUndefinedBehaviorSanitizer\b|^SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer): "),
+    // Valgrind's memcheck: a memory error in the program under test, reported whatever the
+    // test's own verdict.
+    r("valgrind", Cause, Cat::Is(C::TestAssertion), 7, r"^==\d+== (Invalid (read|write|free\(\)|delete|delete\[\]) |Conditional jump or move depends on uninitialised|Use of uninitialised value|Mismatched free\(\)|Source and destination overlap|Syscall param \S+ points to uninitialised|Process terminating with default action)"),
+    r("valgrind_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^==\d+== ERROR SUMMARY: [1-9]\d* errors? from|^==\d+==\s+definitely lost: [1-9]"),
     // C/C++ `assert` (glibc's and musl's wording): the program's own check failed, then it aborted.
     r("c_assert", Cause, Cat::Is(C::TestAssertion), 7, r": Assertion `.+' failed\.\s*$|^Assertion failed: .+, file \S+, line \d+"),
     // Unbounded recursion: the thread's stack overflows and the process aborts.
@@ -314,6 +336,13 @@ static RULES: &[Rule] = &[
     r("mocha_failing", Summary, Cat::Is(C::TestAssertion), 6, r"^\s*\d+ failing\s*$"),
     // TAP (node --test, prove, tap): `not ok 2 - name`.
     r("tap_not_ok", Test, Cat::Is(C::TestAssertion), 6, r"^\s*not ok \d+ - (?P<t>\S.*?)\s*(#.*)?$"),
+    // bats (TAP without the dash) and where it says the test is.
+    r("bats_not_ok", Test, Cat::Is(C::TestAssertion), 6, r"^\s*not ok \d+ (?P<t>[^-#\s].*?)\s*$"),
+    r("bats_loc", Location, Cat::None, 0, r"^# \(in test file (?P<f>\S+), line \d+\)"),
+    // CTest: a test that failed or crashed, and one its timeout stopped.
+    r("ctest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*\d+/\d+ Test\s+#\d+: (?P<t>\S+) \.*\s*\*{3}(Failed|Exception|Not Run)|^\s*\d+ - (?P<n>\S+) \((Failed|SEGFAULT|Subprocess aborted|Child aborted)\)\s*$"),
+    r("ctest_timeout", Cause, Cat::Is(C::TimeoutOrOom), 7, r"^\s*\d+/\d+ Test\s+#\d+: (?P<t>\S+) \.*\s*\*{3}Timeout\b|^\s*\d+ - (?P<n>\S+) \(Timeout\)\s*$"),
+    r("ctest_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^\d+% tests passed, [1-9]\d* tests? failed out of \d+|^Errors while running CTest"),
     r("tap_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^# fail [1-9]\d*\s*$|^ℹ fail [1-9]\d*\s*$"),
     // Perl's Test::More under prove.
     r("perl_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^#\s+Failed test '(?P<t>[^']+)'|^#\s+Failed test at \S+ line \d+\.|^# Looks like you failed \d+ tests? of \d+"),

@@ -93,6 +93,26 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         }
     }
 
+    // An earlier cause of the same kind as the failing command's (pip failing in `set +e`,
+    // then the tests missing its package): the earliest line is still the one to quote.
+    if cascade.is_none()
+        && let Some(root) = cascade_candidate.as_ref()
+        && root.category == Some(category)
+    {
+        cascade = Some(root);
+    }
+
+    // The runner's time limit hit a download that printed nothing: the transfer stalled.
+    if category == Category::TimeoutOrOom
+        && ctx
+            .failure_reason
+            .as_ref()
+            .is_none_or(|r| *r == FailureReason::JobExecutionTimeout)
+        && cause::stalled_fetch(ex)
+    {
+        category = Category::NetworkOrFlaky;
+    }
+
     // Nothing recognised, but the failing command said something before it failed (a script's
     // own check): that is some failure, not no information.
     if category == Category::Unknown

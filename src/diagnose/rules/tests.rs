@@ -1053,3 +1053,98 @@ fn round7_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
 }
+
+/// Round 8's families (an author who had not read the rules), each on another tool or wording
+/// than the corpus case.
+#[test]
+fn round8_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // Valgrind's uninitialised read (the corpus has an invalid read).
+        (
+            "$ valgrind --error-exitcode=1 ./build/test_parse\n==811== Memcheck, a memory error detector\n==811== Conditional jump or move depends on uninitialised value(s)\n==811==    at 0x1091A4: parse (parse.c:14)\nok 1 - parses\n==811== ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 0 from 0)\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Conditional jump or move depends on uninitialised",
+        ),
+        // CTest's timeout in its summary list (the corpus has the progress line).
+        (
+            "$ ctest --test-dir build --timeout 10\n    Start 1: test_sync\n1/1 Test #1: test_sync ........................***Timeout  10.02 sec\n\n0% tests passed, 1 tests failed out of 1\n\nThe following tests FAILED:\n\t  1 - test_sync (Timeout)\nErrors while running CTest\nERROR: Job failed: exit code 8\n",
+            Category::TimeoutOrOom,
+            "***Timeout",
+        ),
+        // CMake's FindOpenSSL (the corpus has a config-file package).
+        (
+            "$ cmake -S . -B build\n-- The C compiler identification is GNU 12.2.0\nCMake Error at /usr/share/cmake-3.25/Modules/FindPackageHandleStandardArgs.cmake:230 (message):\n  Could NOT find OpenSSL, try to set the path to OpenSSL root folder in the\n  system variable OPENSSL_ROOT_DIR (missing: OPENSSL_CRYPTO_LIBRARY\n  OPENSSL_INCLUDE_DIR)\n-- Configuring incomplete, errors occurred!\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Could NOT find OpenSSL",
+        ),
+        // An install whose failure `; echo` ignored (the corpus has pip under `set +e`).
+        (
+            "$ npm ci --offline; echo \"npm exited with $?\"\nnpm error code ENOTCACHED\nnpm error request to https://registry.npmjs.org/left-pad failed: cache mode is 'only-if-cached' but no cached response is available.\nnpm exited with 1\n$ npx jest\n FAIL  src/pad.test.js\n  ● Test suite failed to run\n\n    Cannot find module 'left-pad' from 'src/pad.js'\nTest Suites: 1 failed, 1 total\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "npm error code ENOTCACHED",
+        ),
+        // A background service that died (the corpus has a Python stub): its error, not the
+        // refused connections after it.
+        (
+            "$ node test/stub-server.js &\n$ sleep 1\nnode:internal/modules/cjs/loader:1228\n  throw err;\n  ^\n\nError: Cannot find module 'express'\nRequire stack:\n- /builds/acme/web/test/stub-server.js\n$ npm test\n FAIL  test/api.test.js\n  ● api › lists users\n\n    FetchError: request to http://127.0.0.1:8080/users failed, reason: connect ECONNREFUSED 127.0.0.1:8080\nTests: 1 failed, 1 total\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Cannot find module 'express'",
+        ),
+        // bats' `not ok` without a dash, another test.
+        (
+            "$ bats test/\n1..2\nok 1 installs\nnot ok 2 handles an empty config\n# (in test file test/config.bats, line 9)\n#   `[ \"$status\" -eq 0 ]' failed\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "not ok 2 handles an empty config",
+        ),
+        // An error page saved as a zip (the corpus has a 503 page as a tarball).
+        (
+            "$ python tools/fetch.py --out sdk.zip\nGET https://mirror.acme.test/sdk/sdk-4.2.zip -> HTTP 502 (162 bytes)\n$ unzip -q sdk.zip -d sdk\n  End-of-central-directory signature not found.  Either this file is not\n  a zipfile, or it constitutes one disk of a multi-part archive.\nunzip:  cannot find zipfile directory in one of sdk.zip or\nERROR: Job failed: exit code 9\n",
+            Category::NetworkOrFlaky,
+            "HTTP 502",
+        ),
+        // `openssl x509 -checkend` (the corpus has `openssl verify`).
+        (
+            "$ openssl x509 -in tls/api.pem -noout -checkend 604800\nCertificate will expire\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "Certificate will expire",
+        ),
+        // tox 3's wording (the corpus has tox 4's).
+        (
+            "$ tox -e py38\npy38 create: /builds/acme/lib/.tox/py38\nERROR: InterpreterNotFound: python3.8\n___________________________________ summary ____________________________________\nERROR:  py38: InterpreterNotFound: python3.8\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "InterpreterNotFound: python3.8",
+        ),
+        // clang-tidy (the corpus has cppcheck).
+        (
+            "$ clang-tidy -p build --warnings-as-errors='*' src/codec.cpp\nsrc/codec.cpp:41:12: error: narrowing conversion from 'long' to 'int' [bugprone-narrowing-conversions,-warnings-as-errors]\n   41 |     return len;\n      |            ^\n1 warning treated as error\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "[bugprone-narrowing-conversions",
+        ),
+        // The runner's limit during a silent `git clone` (the corpus has curl).
+        (
+            "$ git clone --depth 1 https://git.acme.test/acme/models.git vendor/models\nCloning into 'vendor/models'...\nERROR: Job failed: execution took longer than 30m0s seconds\n",
+            Category::NetworkOrFlaky,
+            "execution took longer than",
+        ),
+    ];
+    for (log, want, quote) in cases {
+        let d = run(log);
+        assert_eq!(d.category, *want, "{log}\nquotes: {}", quotes(&d));
+        assert!(quotes(&d).contains(quote), "{log}\nquotes: {}", quotes(&d));
+    }
+    // Neither a certificate check nor a dead background service is retried; a stalled clone
+    // is.
+    assert!(!run(cases[7].0).infra_or_flaky);
+    assert!(!run(cases[4].0).infra_or_flaky);
+    assert!(run(cases[10].0).infra_or_flaky);
+    // The runner's limit during tests stays a time limit.
+    let d = run(
+        "$ pytest -q tests/integration\n....\nERROR: Job failed: execution took longer than 1h0m0s seconds\n",
+    );
+    assert_eq!(d.category, Category::TimeoutOrOom, "{}", quotes(&d));
+    // pkg-config probes of optional libraries (meson) are not a missing dependency.
+    let d = run(
+        "$ meson setup build\nPackage 'mkl-dynamic-lp64-seq', required by 'virtual:world', not found\nRun-time dependency mkl found: NO (tried pkgconfig)\n$ meson test -C build\n1/1 unit FAIL 0.02s exit status 1\nsrc/test_unit.c:9: expected 3, got 2\nERROR: Job failed: exit code 1\n",
+    );
+    assert_ne!(d.category, Category::DependencyInstall, "{}", quotes(&d));
+}
