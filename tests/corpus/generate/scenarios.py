@@ -3892,3 +3892,487 @@ case(
            "src/main.c": "#include <stdio.h>\n#include \"keywords.h\"\n\nint main(int argc, char **argv) {\n    for (int i = 1; i < argc; i++)\n        printf(\"%s: %s\\n\", argv[i], in_word_set(argv[i], strlen(argv[i])) ? \"keyword\" : \"name\");\n    return 0;\n}\n"},
     **ROUND8,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 9: kinds rounds 1-8 do not have (written by an author who had not read the engine's rules)
+
+ROUND9 = dict(round=9)
+
+R9_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONPATH": "."}
+
+case(
+    "py-hypothesis-falsifying", "test", "python:3.11",
+    ["pip list 2>/dev/null | grep -i -E '^(hypothesis|pytest) '", "pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"^E\s+AssertionError: assert ' ' == '-'", r"^E\s+Failing test case: test_slug_roundtrip\(", r"^E\s+title='-',"], "pytest + hypothesis",
+        "a property test finds that a slug containing '-' does not survive encode/decode; hypothesis shrinks it and pytest fails"),
+    files={"urlkit/__init__.py": "",
+           "urlkit/slug.py": "def encode(title):\n    return title.replace(' ', '-').lower()\n\n\ndef decode(slug):\n    return slug.replace('-', ' ')\n",
+           "tests/test_slug.py": "import string\n\nfrom hypothesis import given, strategies as st\n\nfrom urlkit.slug import decode, encode\n\n\ndef test_encode_simple():\n    assert encode('Hello World') == 'hello-world'\n\n\n@given(st.text(alphabet=string.ascii_lowercase + ' -', min_size=1))\ndef test_slug_roundtrip(title):\n    assert decode(encode(title)) == title\n"},
+    env=R9_PY_ENV, **ROUND9,
+)
+
+case(
+    "py-pytest-scope-mismatch", "test", "python:3.11",
+    ["pytest -q -p no:cacheprovider"],
+    lab("test_assertion", [r"ScopeMismatch: You tried to access the function scoped fixture tmp_path with a session scoped request object"], "pytest",
+        "a session-scoped database fixture was changed to use tmp_path (function scope); every test using it errors at setup",
+        accept=["other"]),
+    files={"store/__init__.py": "",
+           "store/db.py": "import sqlite3\n\n\ndef connect(path):\n    c = sqlite3.connect(path)\n    c.execute('create table if not exists kv (k text primary key, v text)')\n    return c\n",
+           "tests/conftest.py": "import pytest\n\nfrom store.db import connect\n\n\n@pytest.fixture(scope='session')\ndef db(tmp_path):\n    conn = connect(tmp_path / 'test.sqlite')\n    yield conn\n    conn.close()\n",
+           "tests/test_kv.py": "def test_put(db):\n    db.execute(\"insert into kv values ('a', '1')\")\n\n\ndef test_get(db):\n    assert db.execute(\"select v from kv where k = 'a'\").fetchone() == ('1',)\n\n\ndef test_version():\n    import sqlite3\n    assert sqlite3.sqlite_version_info >= (3, 30)\n"},
+    env=R9_PY_ENV, **ROUND9,
+)
+
+case(
+    "py-pytest-strict-markers", "test:unit", "python:3.11",
+    ["pytest -m 'not integration'"],
+    lab("github_actions_config", [r"'integration' not found in `markers` configuration option", r"Unknown marker\(s\) in '-m' expression: integration"], "pytest --strict-markers",
+        "a new test is marked `integration`, which pytest.ini does not register, and the project runs with --strict-markers",
+        accept=["test_assertion", "other"]),
+    files={"pytest.ini": "[pytest]\naddopts = --strict-markers -q -p no:cacheprovider\ntestpaths = tests\nmarkers =\n    slow: takes more than a second\n",
+           "billing/__init__.py": "", "billing/invoice.py": "def total(lines):\n    return sum(q * p for q, p in lines)\n",
+           "tests/test_invoice.py": "from billing.invoice import total\n\n\ndef test_total():\n    assert total([(2, 150), (1, 99)]) == 399\n",
+           "tests/test_stripe.py": "import pytest\n\n\n@pytest.mark.integration\ndef test_charge_roundtrip():\n    pytest.skip('needs the stripe sandbox')\n"},
+    env=R9_PY_ENV, **ROUND9,
+)
+
+case(
+    "py-pytest-xdist-missing", "test", "python:3.11",
+    ["pip install -q -r requirements.txt", "pytest"],
+    lab("dependency_install", [r"error: unrecognized arguments: -n"], "pytest",
+        "pytest.ini's addopts use pytest-xdist's `-n auto`, but xdist is only in requirements-dev.txt, which the job does not install",
+        accept=["github_actions_config"]),
+    files={"pytest.ini": "[pytest]\naddopts = -n auto -q -p no:cacheprovider\ntestpaths = tests\n",
+           "requirements.txt": "", "requirements-dev.txt": "pytest>=8\npytest-xdist>=3.5\n",
+           "geo/__init__.py": "", "geo/bbox.py": "def contains(b, p):\n    return b[0] <= p[0] <= b[2] and b[1] <= p[1] <= b[3]\n",
+           "tests/test_bbox.py": "from geo.bbox import contains\n\n\ndef test_contains():\n    assert contains((0, 0, 1, 1), (0.5, 0.5))\n"},
+    env=R9_PY_ENV, **ROUND9,
+)
+
+R9_ALEMBIC_ENV = """from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+
+
+def run_migrations_online():
+    connectable = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=None)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()
+"""
+
+
+def r9_rev(rev, down, msg, body):
+    return (f'"""{msg}\n\nRevision ID: {rev}\nRevises: {down or ""}\n"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+            f'revision = "{rev}"\ndown_revision = {repr(down)}\nbranch_labels = None\ndepends_on = None\n\n\n'
+            f'def upgrade():\n    {body}\n\n\ndef downgrade():\n    pass\n')
+
+
+case(
+    "py-alembic-multiple-heads", "migrate:check", "python:3.11",
+    ["mkdir -p build", "alembic history", "alembic upgrade head"],
+    lab("other", [r"FAILED: Multiple head revisions are present for given argument 'head'"], "alembic",
+        "two branches each added a migration on top of 3f1c2a9d0b11; after both merged there are two heads and `alembic upgrade head` refuses"),
+    files={"alembic.ini": "[alembic]\nscript_location = migrations\nsqlalchemy.url = sqlite:///build/ci.sqlite\n",
+           "migrations/env.py": R9_ALEMBIC_ENV,
+           "migrations/versions/3f1c2a9d0b11_create_orders.py": r9_rev("3f1c2a9d0b11", None, "create orders", "op.create_table('orders', sa.Column('id', sa.Integer, primary_key=True), sa.Column('total', sa.Integer))"),
+           "migrations/versions/8a77e0c4d2f3_add_order_currency.py": r9_rev("8a77e0c4d2f3", "3f1c2a9d0b11", "add order currency", "op.add_column('orders', sa.Column('currency', sa.String(3)))"),
+           "migrations/versions/c09b5e6f1a24_add_order_status.py": r9_rev("c09b5e6f1a24", "3f1c2a9d0b11", "add order status", "op.add_column('orders', sa.Column('status', sa.String(16)))")},
+    **ROUND9,
+)
+
+R9_WHEEL_SETUP = (
+    "mkdir -p /tmp/r9-pkgsrc && for p in acme_money:1.2.0 acme_units:0.3.1; do n=${p%%:*}; v=${p##*:}; "
+    "mkdir -p /tmp/r9-pkgsrc/$n/$n && echo \"__version__ = '$v'\" > /tmp/r9-pkgsrc/$n/$n/__init__.py && "
+    "printf '[build-system]\\nrequires = [\"setuptools\"]\\nbuild-backend = \"setuptools.build_meta\"\\n\\n[project]\\nname = \"%s\"\\nversion = \"%s\"\\n' ${n/_/-} $v > /tmp/r9-pkgsrc/$n/pyproject.toml && "
+    "pip wheel -q --no-deps --no-build-isolation -w wheels /tmp/r9-pkgsrc/$n; done && rm -rf /tmp/r9-pkgsrc && "
+    "h=$(sha256sum wheels/acme_money-1.2.0-*.whl | cut -d' ' -f1) && "
+    "printf 'acme-money==1.2.0 --hash=sha256:%s\\nacme-units==0.3.1\\n' $h > requirements.txt"
+)
+
+case(
+    "py-pip-require-hashes-missing", "install", "python:3.11",
+    ["python -m venv .venv", ".venv/bin/pip install --no-index --find-links wheels/ -r requirements.txt"],
+    lab("dependency_install", [r"Hashes are required in --require-hashes mode, but they are missing from some requirements"], "pip",
+        "requirements.txt pins hashes for one package; a newly added requirement has none, so pip's implied --require-hashes mode refuses the whole install"),
+    setup=R9_WHEEL_SETUP, env={"PIP_DISABLE_PIP_VERSION_CHECK": "1"}, **ROUND9,
+)
+
+R9_PG = "/var/tmp/r9-pg"
+
+case(
+    "pg-migration-unique-violation", "migrate:test", "postgres:15",
+    [f"mkdir -p {R9_PG} && chown postgres {R9_PG}",
+     f"runuser -u postgres -- initdb -D {R9_PG}/data -A trust -U app",
+     f"runuser -u postgres -- pg_ctl -D {R9_PG}/data -o '-p 55439 -k {R9_PG}' -l {R9_PG}/server.log -w start",
+     f"export PGHOST={R9_PG} PGPORT=55439 PGUSER=app PGDATABASE=postgres",
+     "for f in db/migrations/*.sql; do echo \"applying $f\"; psql -v ON_ERROR_STOP=1 -q -f \"$f\"; done"],
+    lab("other", [r"ERROR:  could not create unique index \"users_email_key\"", r"DETAIL:  Key \(lower\(email\)\)=\(ops@acme\.example\) is duplicated"], "psql (PostgreSQL 15)",
+        "a migration adds a case-insensitive unique index on users.email, but the seed data has the same address twice in different case"),
+    files={"db/migrations/001_create_users.sql": "CREATE TABLE users (\n    id serial PRIMARY KEY,\n    email text NOT NULL,\n    created_at timestamptz NOT NULL DEFAULT now()\n);\n",
+           "db/migrations/002_seed_users.sql": "INSERT INTO users (email) VALUES\n    ('alice@acme.example'),\n    ('ops@acme.example'),\n    ('bob@acme.example'),\n    ('Ops@Acme.example');\n",
+           "db/migrations/003_unique_email.sql": "CREATE UNIQUE INDEX users_email_key ON users (lower(email));\n",
+           "db/migrations/004_add_last_login.sql": "ALTER TABLE users ADD COLUMN last_login timestamptz;\n"},
+    setup=f"rm -rf {R9_PG}",
+    after_script=[f"runuser -u postgres -- pg_ctl -D {R9_PG}/data -m fast stop"],
+    **ROUND9,
+)
+
+R9_PG2 = "/var/tmp/r9-pg2"
+
+case(
+    "pg-bad-config-psql-cascade", "test:db", "postgres:15",
+    [f"mkdir -p {R9_PG2} && chown postgres {R9_PG2}",
+     f"runuser -u postgres -- initdb -D {R9_PG2}/data -A trust -U app > /dev/null",
+     f"cat ci/postgresql.ci.conf >> {R9_PG2}/data/postgresql.conf",
+     f"runuser -u postgres -- pg_ctl -D {R9_PG2}/data -o '-p 55440 -k {R9_PG2}' -l {R9_PG2}/server.log -W start",
+     "sleep 3",
+     f"psql -h {R9_PG2} -p 55440 -U app -d postgres -v ON_ERROR_STOP=1 -f db/schema.sql"],
+    lab("github_actions_config", [r"unrecognized configuration parameter \"shared_buffer\"", r"FATAL:  configuration file .* contains errors"], "pg_ctl/postgres, then psql",
+        "the CI tuning file added to postgresql.conf misspells shared_buffers; postgres refuses to start (pg_ctl -W does not wait), psql then finds no socket, and the server log in after_script shows why",
+        accept=["other", "infrastructure"]),
+    files={"ci/postgresql.ci.conf": "\n# CI tuning: no durability needed\nfsync = off\nsynchronous_commit = off\nshared_buffer = 64MB\nfull_page_writes = off\n",
+           "db/schema.sql": "CREATE TABLE accounts (id serial PRIMARY KEY, name text NOT NULL);\n"},
+    setup=f"rm -rf {R9_PG2}",
+    after_script=[f"cat {R9_PG2}/server.log"],
+    **ROUND9,
+)
+
+case(
+    "pg-isready-wait-gives-up", "test:integration", "python:3.11",
+    ["for i in $(seq 1 5); do pg_isready -h \"$POSTGRES_HOST\" -p \"$POSTGRES_PORT\" -t 2 && break; echo \"postgres not ready yet ($i/5), retrying in 2s\"; sleep 2; done",
+     "psql -h \"$POSTGRES_HOST\" -p \"$POSTGRES_PORT\" -U app -d app_test -c 'CREATE EXTENSION IF NOT EXISTS pgcrypto'"],
+    lab("network_or_flaky", [r"127\.0\.0\.1:9 - no response", r"connection to server at \"127\.0\.0\.1\", port 9 failed: Connection refused"], "pg_isready, psql",
+        "the postgres service container never accepted connections; the wait loop gives up after five tries and psql is refused",
+        infra=True, accept=["infrastructure"]),
+    services=["postgres:15"], env={"POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "9"}, timestamps=True, **ROUND9,
+)
+
+case(
+    "sh-devtcp-redis-wait-gives-up", "test:worker", "ruby:3.3",
+    ["echo \"waiting for redis at $REDIS_HOST:$REDIS_PORT\"",
+     "ready=0; for i in $(seq 1 6); do if (exec 3<>\"/dev/tcp/$REDIS_HOST/$REDIS_PORT\"); then ready=1; break; fi; echo \"redis not reachable yet ($i/6)\"; sleep 1; done; [ \"$ready\" = 1 ] || { echo \"ERROR: redis at $REDIS_HOST:$REDIS_PORT did not come up after 6 attempts\"; exit 1; }",
+     "bundle exec rspec spec/workers"],
+    lab("network_or_flaky", [r"/dev/tcp/127\.0\.0\.1/9: Connection refused", r"did not come up after 6 attempts"], "bash /dev/tcp",
+        "the redis service never accepted connections; the job's readiness loop gives up before the specs run",
+        infra=True, accept=["infrastructure"]),
+    services=["redis:7"], env={"REDIS_HOST": "127.0.0.1", "REDIS_PORT": "9"}, **ROUND9,
+)
+
+case(
+    "sh-envsubst-empty-var-jq", "deploy:render", "alpine:3.20",
+    ["envsubst < deploy/app.json.tmpl > deploy/app.json", "jq -e '.database.port > 0' deploy/app.json"],
+    lab("github_actions_config", [r"parse error: .* at line 5, column", r"\"port\": ,"], "envsubst, jq",
+        "DB_PORT is a protected CI variable not exposed to this branch; envsubst renders it as nothing and jq cannot parse the config (the after_script prints the rendered file)",
+        accept=["other", "permission_or_secret"]),
+    files={"deploy/app.json.tmpl": "{\n  \"service\": \"checkout\",\n  \"database\": {\n    \"host\": \"${DB_HOST}\",\n    \"port\": ${DB_PORT},\n    \"pool\": 10\n  }\n}\n"},
+    env={"DB_HOST": "db.staging.acme.example"},
+    after_script=["cat deploy/app.json"],
+    **ROUND9,
+)
+
+R9_FIXTURES = {f"fixtures/{kind}/{i:04d}.json": "{\n  \"id\": %d,\n  \"kind\": \"%s\",\n  \"amount\": %d\n}\n" % (i, kind, i * 7)
+               for kind in ("orders", "refunds") for i in range(1, 15)}
+R9_FIXTURES["fixtures/orders/0003.json"] = "{\n  \"id\": 3,\n  \"kind\": \"orders\",\n  \"amount\": 21,\n  \"lines\": [\n    {\"sku\": \"A-1\", \"qty\": 2}\n    {\"sku\": \"B-7\", \"qty\": 1}\n  ]\n}\n"
+
+case(
+    "sh-xargs-jq-invalid-fixture", "lint:fixtures", "alpine:3.20",
+    ["find fixtures -name '*.json' -print0 | sort -z | xargs -0 -n1 sh -c 'if jq empty \"$1\"; then echo \"ok      $1\"; else echo \"INVALID $1\"; exit 1; fi' sh"],
+    lab("lint_failure", [r"parse error: Expected separator between values at line 7", r"^INVALID fixtures/orders/0003\.json"], "xargs + jq",
+        "one JSON fixture misses a comma between array items; xargs goes on validating the other 27 files and exits 123",
+        accept=["other"]),
+    files=R9_FIXTURES, **ROUND9,
+)
+
+case(
+    "git-diff-check-whitespace", "lint:whitespace", "alpine/git:2.45",
+    ["git log --oneline -2", "git diff --check HEAD~1 HEAD"],
+    lab("lint_failure", [r"trailing whitespace\.", r"indent with spaces\.|space before tab in indent\."], "git diff --check",
+        "the last commit adds lines with trailing whitespace and a space-before-tab indent; the whitespace gate fails",
+        accept=["formatting_failure"]),
+    files={"src/report.py": "def summary(rows):\n    total = sum(r['amount'] for r in rows)\n    return {'count': len(rows), 'total': total}\n"},
+    setup=("git init -q -b main && git add -A && git commit -q -m 'report: summary' && "
+           "printf 'def summary(rows):\\n    total = sum(r[\"amount\"] for r in rows)   \\n    count = len(rows)\\n \\treturn {\"count\": count, \"total\": total}\\n' > src/report.py && "
+           "git commit -q -am 'report: name the count'"),
+    **ROUND9,
+)
+
+case(
+    "git-commit-no-identity", "release:bump", "node:20",
+    ["npm version patch --no-git-tag-version", "git add package.json",
+     "git commit -m \"chore(release): v$(node -p 'require(\"./package.json\").version') [skip ci]\""],
+    lab("github_actions_config", [r"Author identity unknown", r"fatal: unable to auto-detect email address"], "git commit",
+        "the release job commits the version bump but never sets user.name/user.email in the runner's image",
+        accept=["other"]),
+    files={"package.json": "{\n  \"name\": \"@acme/widgets\",\n  \"version\": \"2.7.3\",\n  \"private\": true\n}\n"},
+    setup="mkdir -p /tmp/r9-home && git init -q -b main && git add -A && git -c user.name=dev -c user.email=dev@acme.example commit -q -m init",
+    env={"HOME": "/tmp/r9-home"}, **ROUND9,
+)
+
+R9_GEN_MAIN = """package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+)
+
+func main() {
+	in, err := os.Open("data/codes.txt")
+	if err != nil {
+		panic(err)
+	}
+	defer in.Close()
+	out, err := os.Create("codes_gen.go")
+	if err != nil {
+		panic(err)
+	}
+	defer out.Close()
+	fmt.Fprintln(out, "// Code generated by internal/gen; DO NOT EDIT.")
+	fmt.Fprintln(out, "")
+	fmt.Fprintln(out, "package errcodes")
+	fmt.Fprintln(out, "")
+	fmt.Fprintln(out, "var codes = []Code{")
+	s := bufio.NewScanner(in)
+	for s.Scan() {
+		code, text, _ := strings.Cut(s.Text(), " ")
+		fmt.Fprintf(out, "\\t{Code: %q, Text: %q},\\n", code, text)
+	}
+	fmt.Fprintln(out, "}")
+}
+"""
+
+case(
+    "go-generate-drift", "lint:generated", "golang:1.19",
+    ["go generate ./...", "git status --short",
+     "git diff --exit-code || { echo 'generated code is out of date: run `go generate ./...` and commit the result'; exit 1; }"],
+    lab("lint_failure", [r"^\+\s+\{Code: \"E1042\"", r"generated code is out of date"], "go generate + git diff",
+        "a new error code was added to data/codes.txt without regenerating codes_gen.go; the drift gate shows the diff",
+        accept=["other"]),
+    files={"go.mod": "module gitlab.example.com/acme/errcodes\n\ngo 1.19\n",
+           "codes.go": "package errcodes\n\n//go:generate go run ./internal/gen\n\n// Code is a public error code.\ntype Code struct {\n\tCode string\n\tText string\n}\n\n// Lookup returns the text of a code.\nfunc Lookup(c string) string {\n\tfor _, x := range codes {\n\t\tif x.Code == c {\n\t\t\treturn x.Text\n\t\t}\n\t}\n\treturn \"\"\n}\n",
+           "codes_gen.go": "// Code generated by internal/gen; DO NOT EDIT.\n\npackage errcodes\n\nvar codes = []Code{\n\t{Code: \"E1001\", Text: \"invalid amount\"},\n\t{Code: \"E1017\", Text: \"currency not supported\"},\n}\n",
+           "data/codes.txt": "E1001 invalid amount\nE1017 currency not supported\nE1042 card expired\n",
+           "internal/gen/main.go": R9_GEN_MAIN},
+    setup="git init -q -b main && git add -A && git -c user.name=dev -c user.email=dev@acme.example commit -q -m 'add E1042'",
+    env={"GOPROXY": "off", "GOFLAGS": "-mod=mod"}, **ROUND9,
+)
+
+case(
+    "go-cross-compile-windows-undefined", "build:windows", "golang:1.19",
+    ["go build ./...", "GOOS=windows GOARCH=amd64 go build -o dist/agent.exe ./cmd/agent"],
+    lab("compile_error", [r"lock\.go:\d+:\d+: undefined: syscall\.(Flock|LOCK_EX|LOCK_NB)"], "go build (GOOS=windows)",
+        "the new file lock uses syscall.Flock in a file without a build constraint; the Linux build passes, the Windows cross-build does not"),
+    files={"go.mod": "module gitlab.example.com/acme/agent\n\ngo 1.19\n",
+           "cmd/agent/main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n\t\"gitlab.example.com/acme/agent/internal/lock\"\n)\n\nfunc main() {\n\tf, err := lock.Acquire(os.TempDir() + \"/agent.lock\")\n\tif err != nil {\n\t\tfmt.Fprintln(os.Stderr, err)\n\t\tos.Exit(1)\n\t}\n\tdefer f.Close()\n\tfmt.Println(\"agent running\")\n}\n",
+           "internal/lock/lock.go": "package lock\n\nimport (\n\t\"os\"\n\t\"syscall\"\n)\n\n// Acquire takes an exclusive lock on path.\nfunc Acquire(path string) (*os.File, error) {\n\tf, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n\tif err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {\n\t\tf.Close()\n\t\treturn nil, err\n\t}\n\treturn f, nil\n}\n"},
+    env={"GOPROXY": "off"}, **ROUND9,
+)
+
+case(
+    "go-fuzz-index-panic", "test:fuzz", "golang:1.19",
+    ["go test ./...", "go test -run '^$' -fuzz FuzzParseSize -fuzztime 30s -parallel 1 ./size"],
+    lab("test_assertion", [r"panic: runtime error: index out of range \[-1\]", r"Failing input written to testdata/fuzz/FuzzParseSize/"], "go test -fuzz",
+        "the fuzzer finds that ParseSize indexes the last byte of an empty string; the unit tests alone pass"),
+    files={"go.mod": "module gitlab.example.com/acme/quota\n\ngo 1.19\n",
+           "size/size.go": "package size\n\nimport (\n\t\"strconv\"\n)\n\n// ParseSize parses 10, 10K, 10M, 10G into bytes.\nfunc ParseSize(s string) (int64, error) {\n\tmult := int64(1)\n\tswitch s[len(s)-1] {\n\tcase 'K':\n\t\tmult = 1 << 10\n\tcase 'M':\n\t\tmult = 1 << 20\n\tcase 'G':\n\t\tmult = 1 << 30\n\t}\n\tif mult > 1 {\n\t\ts = s[:len(s)-1]\n\t}\n\tn, err := strconv.ParseInt(s, 10, 64)\n\treturn n * mult, err\n}\n",
+           "size/size_test.go": "package size\n\nimport \"testing\"\n\nfunc TestParseSize(t *testing.T) {\n\tfor in, want := range map[string]int64{\"10\": 10, \"2K\": 2048, \"1M\": 1 << 20} {\n\t\tif got, err := ParseSize(in); err != nil || got != want {\n\t\t\tt.Errorf(\"ParseSize(%q) = %d, %v; want %d\", in, got, err, want)\n\t\t}\n\t}\n}\n\nfunc FuzzParseSize(f *testing.F) {\n\tf.Add(\"10K\")\n\tf.Add(\"3G\")\n\tf.Fuzz(func(t *testing.T, s string) {\n\t\tParseSize(s)\n\t})\n}\n"},
+    env={"GOPROXY": "off"}, **ROUND9,
+)
+
+case(
+    "rust-cfg-feature-no-default", "build:minimal", "rust:1.88-bookworm",
+    ["cargo build", "cargo build --no-default-features"],
+    lab("compile_error", [r"^error\[E0433\]: .*`gz`", r"the item is gated behind the `gzip` feature"], "rustc (cargo features)",
+        "compress() calls the gz module, which only exists with the default `gzip` feature; the --no-default-features build does not compile"),
+    files={"Cargo.toml": "[package]\nname = \"packer\"\nversion = \"0.3.0\"\nedition = \"2021\"\n\n[features]\ndefault = [\"gzip\"]\ngzip = []\n\n[dependencies]\n",
+           "src/lib.rs": "#[cfg(feature = \"gzip\")]\nmod gz;\n\n/// Compresses a payload with the configured codec.\npub fn compress(data: &[u8]) -> Vec<u8> {\n    gz::compress(data)\n}\n\npub fn identity(data: &[u8]) -> Vec<u8> {\n    data.to_vec()\n}\n",
+           "src/gz.rs": "pub fn compress(data: &[u8]) -> Vec<u8> {\n    let mut out = vec![0x1f, 0x8b];\n    out.extend_from_slice(data);\n    out\n}\n"},
+    env=RUST_ENV, **ROUND9,
+)
+
+case(
+    "rust-proc-macro-derive-panic", "build", "rust:1.88-bookworm",
+    ["cargo build --workspace"],
+    lab("compile_error", [r"^error: proc-macro derive panicked", r"help: message: Builder can only be derived for structs with named fields"], "rustc (proc-macro)",
+        "a derive(Builder) was put on an enum; the workspace's own derive macro panics with its message"),
+    files={"Cargo.toml": "[workspace]\nmembers = [\"crates/builder-derive\", \"crates/app\"]\nresolver = \"2\"\n",
+           "crates/builder-derive/Cargo.toml": "[package]\nname = \"builder-derive\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\nproc-macro = true\n",
+           "crates/builder-derive/src/lib.rs": "use proc_macro::{TokenStream, TokenTree};\n\n#[proc_macro_derive(Builder)]\npub fn derive_builder(input: TokenStream) -> TokenStream {\n    for tt in input {\n        if let TokenTree::Ident(id) = tt {\n            match id.to_string().as_str() {\n                \"struct\" => return TokenStream::new(),\n                \"enum\" | \"union\" => panic!(\"Builder can only be derived for structs with named fields\"),\n                _ => {}\n            }\n        }\n    }\n    TokenStream::new()\n}\n",
+           "crates/app/Cargo.toml": "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nbuilder-derive = { path = \"../builder-derive\" }\n",
+           "crates/app/src/lib.rs": "use builder_derive::Builder;\n\n#[derive(Builder)]\npub struct Request {\n    pub url: String,\n}\n\n#[derive(Debug, Builder)]\npub enum Method {\n    Get,\n    Post,\n}\n"},
+    env=RUST_ENV, **ROUND9,
+)
+
+case(
+    "rust-wasm-target-not-installed", "build:wasm", "rust:1.88-bookworm",
+    ["rustup target list --installed", "cargo build --release --target wasm32-unknown-unknown"],
+    lab("github_actions_config", [r"^error\[E0463\]: can't find crate for `(core|std)`", r"the `wasm32-unknown-unknown` target may not be installed"], "rustc",
+        "the wasm job uses the plain rust image, which has only the host target; nobody runs `rustup target add wasm32-unknown-unknown`",
+        accept=["dependency_install", "compile_error"]),
+    files={"Cargo.toml": "[package]\nname = \"pricing-wasm\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n",
+           "src/lib.rs": "#[no_mangle]\npub extern \"C\" fn add_vat(cents: u64) -> u64 {\n    cents * 119 / 100\n}\n"},
+    env=RUST_ENV, **ROUND9,
+)
+
+case(
+    "js-eslint-invalid-rule-options", "lint", "node:20",
+    ["npx eslint --version", "npx eslint src/"],
+    lab("github_actions_config", [r"Key \"quotes\"", r"should be boolean|Value .*yes"], "eslint 9",
+        "eslint.config.js gives the quotes rule an option of the wrong type (\"yes\" for a boolean); eslint refuses the configuration before linting anything",
+        accept=["lint_failure", "other"]),
+    files={"eslint.config.js": "module.exports = [\n  {\n    files: ['src/**/*.js'],\n    rules: {\n      semi: ['error', 'always'],\n      quotes: ['error', 'single', { avoidEscape: 'yes' }],\n    },\n  },\n];\n",
+           "src/index.js": "const greet = (name) => 'hello ' + name;\n\nmodule.exports = { greet };\n"},
+    setup=NODE_LINK, **ROUND9,
+)
+
+case(
+    "ts-project-references-not-composite", "build", "node:20",
+    ["npx tsc --version", "npx tsc -b"],
+    lab("github_actions_config", [r"error TS6306: Referenced project '.*packages/shared' must have setting \"composite\": true"], "tsc -b",
+        "the root tsconfig references packages/shared, whose tsconfig lacks `composite: true`; the build-mode compile refuses",
+        accept=["type_error", "compile_error"]),
+    files={"tsconfig.json": "{\n  \"files\": [],\n  \"references\": [\n    { \"path\": \"./packages/shared\" },\n    { \"path\": \"./packages/api\" }\n  ]\n}\n",
+           "packages/shared/tsconfig.json": "{\n  \"compilerOptions\": {\n    \"strict\": true,\n    \"declaration\": true,\n    \"outDir\": \"dist\",\n    \"rootDir\": \"src\"\n  },\n  \"include\": [\"src\"]\n}\n",
+           "packages/shared/src/index.ts": "export function money(cents: number): string {\n  return (cents / 100).toFixed(2);\n}\n",
+           "packages/api/tsconfig.json": "{\n  \"compilerOptions\": {\n    \"composite\": true,\n    \"strict\": true,\n    \"outDir\": \"dist\",\n    \"rootDir\": \"src\"\n  },\n  \"include\": [\"src\"],\n  \"references\": [{ \"path\": \"../shared\" }]\n}\n",
+           "packages/api/src/index.ts": "import { money } from '../../shared/src/index';\n\nexport const price = money(1999);\n"},
+    setup=NODE_LINK, **ROUND9,
+)
+
+case(
+    "js-package-json-conflict-markers", "install", "node:20",
+    ["node --version", "npm ci --no-audit --no-fund"],
+    lab("other", [r"npm (ERR! code|error code) EJSONPARSE", r"JSON\.parse (Invalid package\.json|Unexpected token)"], "npm",
+        "a merge left conflict markers in package.json; npm cannot parse it",
+        accept=["github_actions_config", "dependency_install"]),
+    files={"package.json": "{\n  \"name\": \"@acme/storefront\",\n  \"version\": \"4.1.0\",\n  \"private\": true,\n  \"scripts\": {\n<<<<<<< HEAD\n    \"test\": \"node --test\"\n=======\n    \"test\": \"node --test --test-reporter=spec\"\n>>>>>>> feature/reporter\n  },\n  \"dependencies\": {}\n}\n",
+           "package-lock.json": "{\n  \"name\": \"@acme/storefront\",\n  \"version\": \"4.1.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"@acme/storefront\",\n      \"version\": \"4.1.0\"\n    }\n  }\n}\n"},
+    **ROUND9,
+)
+
+R9_NODE_TEST = "const test = require('node:test');\nconst assert = require('node:assert');\nconst { %s } = require('../src/%s');\n\ntest('%s', () => {\n  assert.ok(%s);\n});\n"
+
+case(
+    "js-npm-tls-mirror-cascade", "test", "node:20",
+    [("npm install --no-audit --no-fund --fetch-retries=0 --registry \"$NPM_MIRROR\" || echo \"npm install failed; continuing with the cached node_modules\"",
+      "npm install --no-audit --no-fund --fetch-retries=0 --registry \"https://127.0.0.1:$PORT_TLS/\" || echo \"npm install failed; continuing with the cached node_modules\""),
+     "node --test test/"],
+    lab("network_or_flaky", [r"npm (ERR! code|error code) (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)", r"npm (ERR!|error) request to https://127\.0\.0\.1:\d+/.* failed, reason: .*(self.signed|verify)"], "npm, then node --test",
+        "the internal npm mirror presents a certificate the image does not trust; the failed install is ignored and every test file then fails to load dayjs",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"package.json": "{\n  \"name\": \"@acme/scheduler-ui\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"dayjs\": \"^1.11.10\"\n  }\n}\n",
+           "src/slots.js": "const dayjs = require('dayjs');\n\nfunction nextSlot(from) {\n  return dayjs(from).add(30, 'minute').toISOString();\n}\n\nmodule.exports = { nextSlot };\n",
+           "src/format.js": "const dayjs = require('dayjs');\n\nfunction label(ts) {\n  return dayjs(ts).format('HH:mm');\n}\n\nmodule.exports = { label };\n",
+           "src/range.js": "const dayjs = require('dayjs');\n\nfunction days(a, b) {\n  return dayjs(b).diff(dayjs(a), 'day');\n}\n\nmodule.exports = { days };\n",
+           "test/slots.test.js": R9_NODE_TEST % ("nextSlot", "slots", "next slot is 30 minutes later", "nextSlot('2026-01-01T10:00:00Z').startsWith('2026-01-01T10:30')"),
+           "test/format.test.js": R9_NODE_TEST % ("label", "format", "labels use 24h clock", "label('2026-01-01T15:00:00') === '15:00'"),
+           "test/range.test.js": R9_NODE_TEST % ("days", "range", "counts days", "days('2026-01-01', '2026-01-08') === 7")},
+    env={"npm_config_cache": "/tmp/r9-npm-cache-tls"},
+    **ROUND9,
+)
+
+case(
+    "java-text-block-release-11", "build", "eclipse-temurin:17-jdk",
+    ["javac -version", "mkdir -p build/classes", "javac --release 11 -d build/classes $(find src/main/java -name '*.java')"],
+    lab("compile_error", [r"Banner\.java:\d+: error: text blocks are not supported in -source 11"], "javac",
+        "the build targets Java 11 (--release 11) but new code uses a text block (Java 15)",
+        accept=["github_actions_config"]),
+    files={"src/main/java/com/acme/cli/Banner.java": "package com.acme.cli;\n\npublic final class Banner {\n    static final String TEXT = \"\"\"\n        acme-cli\n        usage: acme <command>\n        \"\"\";\n\n    private Banner() {}\n}\n",
+           "src/main/java/com/acme/cli/Main.java": "package com.acme.cli;\n\npublic class Main {\n    public static void main(String[] args) {\n        System.out.print(Banner.TEXT);\n    }\n}\n"},
+    **ROUND9,
+)
+
+case(
+    "go-cache-volume-read-only", "build", "golang:1.19",
+    ["go version", "go env GOCACHE", "go build -o dist/ ./..."],
+    lab("infrastructure", [r"read-only file system"], "go build",
+        "the runner mounts its shared build-cache volume read-only; go cannot initialise GOCACHE there",
+        infra=True),
+    project="acme/scheduler",
+    files={"go.mod": "module gitlab.example.com/acme/scheduler\n\ngo 1.19\n",
+           "main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"scheduler\") }\n"},
+    tmpfs=(".cache", "1m,ro"),
+    env={"GOPROXY": "off", "GOCACHE": "/builds/acme/scheduler/.cache/go-build"}, **ROUND9,
+)
+
+case(
+    "tar-fixtures-inode-exhaustion", "test:e2e", "debian:12",
+    ["ls -lh data/fixtures.tar.gz", "tar xzf data/fixtures.tar.gz -C fixtures/", "ls fixtures/ | wc -l"],
+    lab("infrastructure", [r"Cannot open: No space left on device", r"^tmpfs\s+400\s+400\s+0\s+100%"], "tar on a volume out of inodes",
+        "the fixtures volume runs out of inodes (400 here) with blocks to spare: tar fails on every file after the 400th; after_script's df -i shows 100%",
+        infra=True),
+    setup=("mkdir -p /tmp/r9-fx/snapshots && for i in $(seq 1 460); do printf '{\"id\": %d}\\n' $i > /tmp/r9-fx/snapshots/$(printf %04d $i).json; done && "
+           "mkdir -p data && tar czf data/fixtures.tar.gz -C /tmp/r9-fx snapshots && rm -rf /tmp/r9-fx"),
+    tmpfs=("fixtures", "16m,nr_inodes=400"),
+    after_script=["df -h fixtures/", "df -i fixtures/"],
+    **ROUND9,
+)
+
+case(
+    "jq-report-oom-cgroup", "report:nightly", "debian:12",
+    ["ls -lh data/", "jq -c '[.[] | select(.status == \"failed\")] | length' data/events.json"],
+    lab("timeout_or_oom", [r"Killed"], "kernel OOM killer (jq)",
+        "jq loads a 40 MB event export whole; the job's 64 MiB memory cgroup kills it"),
+    setup="mkdir -p data && python3 -c \"import json; json.dump([{'id': i, 'status': 'failed' if i % 97 == 0 else 'ok', 'msg': 'event %d from worker-%d' % (i, i % 13)} for i in range(600000)], open('data/events.json', 'w'))\"",
+    memory_limit=64 * 1024 * 1024, **ROUND9,
+)
+
+case(
+    "curl-upload-401-artifact-store", "publish", "alpine:3.20",
+    ["ls -l dist/",
+     ("curl --fail-with-body -sS -u \"$ARTIFACTS_USER:$ARTIFACTS_TOKEN\" -T dist/reports-1.4.2.tar.gz \"$ARTIFACTS_URL/releases/reports/1.4.2/\"",
+      "curl --fail-with-body -sS -u \"$ARTIFACTS_USER:$ARTIFACTS_TOKEN\" -T dist/reports-1.4.2.tar.gz \"http://127.0.0.1:$PORT_401/releases/reports/1.4.2/\"")],
+    lab("permission_or_secret", [r"curl: \(22\) The requested URL returned error: 401", r"^HTTP Basic: Access denied"], "curl",
+        "the artifact store rejects the upload: the deploy token in ARTIFACTS_TOKEN was rotated"),
+    setup="mkdir -p dist && head -c 2048 /dev/urandom | gzip > dist/reports-1.4.2.tar.gz",
+    env={"ARTIFACTS_USER": "ci-publisher", "ARTIFACTS_TOKEN": "glpat-expired0000000000"}, **ROUND9,
+)
+
+case(
+    "make-pipe-hides-codegen-cascade", "build", "gcc:13",
+    ["make"],
+    lab("dependency_install", [r"ModuleNotFoundError: No module named 'semver'"], "make (a pipeline without pipefail) + python + gcc",
+        "the version-header generator imports semver, missing from the image; its recipe pipes into sed, so make sees sed's success, writes an empty header and gcc then fails in three files",
+        accept=["github_actions_config"]),
+    files={"Makefile": "CFLAGS ?= -O2 -Wall -Ibuild\nSRCS = src/main.c src/about.c src/cli.c\n\nbin/tool: $(SRCS) build/version.h\n\t@mkdir -p bin\n\t$(CC) $(CFLAGS) -o $@ $(SRCS)\n\nbuild/version.h: VERSION scripts/gen_version.py\n\t@mkdir -p build\n\tpython3 scripts/gen_version.py VERSION | sed 's/^/#define /' > $@\n",
+           "VERSION": "3.4.0-rc.2\n",
+           "scripts/gen_version.py": "import sys\n\nimport semver\n\nv = semver.Version.parse(open(sys.argv[1]).read().strip())\nprint(f'APP_VERSION \"{v}\"')\nprint(f'APP_VERSION_MAJOR {v.major}')\nprint(f'APP_PRERELEASE {int(bool(v.prerelease))}')\n",
+           "src/main.c": "#include <stdio.h>\n#include \"version.h\"\n\nvoid about(void);\nint cli(int argc, char **argv);\n\nint main(int argc, char **argv) {\n    if (APP_PRERELEASE)\n        fprintf(stderr, \"warning: pre-release %s\\n\", APP_VERSION);\n    return cli(argc, argv);\n}\n",
+           "src/about.c": "#include <stdio.h>\n#include \"version.h\"\n\nvoid about(void) {\n    printf(\"tool %s (major %d)\\n\", APP_VERSION, APP_VERSION_MAJOR);\n}\n",
+           "src/cli.c": "#include <string.h>\n#include <stdio.h>\n#include \"version.h\"\n\nvoid about(void);\n\nint cli(int argc, char **argv) {\n    if (argc > 1 && strcmp(argv[1], \"--version\") == 0) {\n        puts(APP_VERSION);\n        return 0;\n    }\n    about();\n    return APP_VERSION_MAJOR > 2 ? 0 : 1;\n}\n"},
+    timestamps=True, **ROUND9,
+)
+
+case(
+    "vault-export-masks-failure-cascade", "publish:image-index", "python:3.11",
+    ["export REGISTRY_TOKEN=$(python3 ci/vault_read.py secret/data/ci/registry token)",
+     ("curl --fail -sS -H \"Authorization: Bearer $REGISTRY_TOKEN\" -T dist/index.json \"$REGISTRY_URL/v2/acme/charts/index.json\"",
+      "curl --fail -sS -H \"Authorization: Bearer $REGISTRY_TOKEN\" -T dist/index.json \"http://127.0.0.1:$PORT_401/v2/acme/charts/index.json\"")],
+    lab("network_or_flaky", [r"^ConnectionRefusedError: \[Errno 111\] Connection refused", r"URLError: <urlopen error \[Errno 111\] Connection refused>"], "python (vault read) inside export, then curl",
+        "vault refuses the connection; `export X=$(...)` hides the failure (export's status is 0), the token is empty and the registry then answers 401",
+        infra=True),
+    files={"ci/vault_read.py": "import json\nimport os\nimport sys\nimport urllib.request\n\npath, field = sys.argv[1], sys.argv[2]\nreq = urllib.request.Request(f\"{os.environ['VAULT_ADDR']}/v1/{path}\", headers={'X-Vault-Token': os.environ.get('VAULT_TOKEN', '')})\nwith urllib.request.urlopen(req, timeout=10) as r:\n    print(json.load(r)['data']['data'][field])\n",
+           "dist/index.json": "{\"apiVersion\": \"v1\", \"entries\": {}}\n"},
+    env={"VAULT_ADDR": "http://127.0.0.1:9", "VAULT_TOKEN": "s.ci-job-token"}, **ROUND9,
+)
+
+case(
+    "sh-script-no-set-e-cascade", "pages", "python:3.11",
+    ["./scripts/build-site.sh"],
+    lab("github_actions_config", [r"mkdocs: not found"], "sh (a build script without set -e)",
+        "the docs image lacks mkdocs; the build script has no `set -e`, so it goes on copying a site that was never built and fails at its final check",
+        accept=["dependency_install"]),
+    files={"scripts/build-site.sh": "#!/bin/sh\n# Builds the docs site into public/ for GitLab Pages.\necho \"==> building docs\"\nrm -rf site public\nmkdocs build --strict --site-dir site\necho \"==> copying site to public/\"\nmkdir -p public\ncp -r site/* public/\necho \"==> pages: $(find public -name '*.html' | wc -l) html files\"\nif [ ! -f public/index.html ]; then\n  echo \"ERROR: public/index.html is missing\"\n  exit 1\nfi\n",
+           "mkdocs.yml": "site_name: Acme Handbook\nnav:\n  - Home: index.md\n",
+           "docs/index.md": "# Acme Handbook\n"},
+    setup="chmod +x scripts/build-site.sh", **ROUND9,
+)
