@@ -667,6 +667,23 @@ pub fn is_key_material(l: &str) -> bool {
 }
 
 /// `redact` for owned strings (fields of records about to be written).
+/// [`redact`] on every string inside a JSON value (keys are the program's own field names).
+/// Serialised JSON must never be redacted as text: a rule that takes a secret's value up to
+/// a quote also takes the backslash that escaped it (`Bearer $TOKEN\"` in a quoted shell
+/// line), and the output stops being JSON.
+pub fn redact_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let Cow::Owned(r) = redact(s) {
+                *s = r;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
 pub fn redact_owned(text: String) -> String {
     match redact(&text) {
         Cow::Borrowed(_) => text,
@@ -1171,6 +1188,25 @@ mod tests {
         }
         let kib = screen.memory_usage() / 1024;
         assert!(kib < 8 * 1024, "the screen's cache grew to {kib} KiB");
+    }
+
+    /// Found in round 9 of the diagnosis corpus: `diagnose --json` redacted its serialised
+    /// output as text, and the header rule took `$TOKEN\` (the backslash escaping the shell
+    /// line's quote) with the value: the output was not JSON. Strings are redacted inside the
+    /// value now.
+    #[test]
+    fn json_stays_json_when_a_value_is_redacted() {
+        let line = r#"$ curl -H "Authorization: Bearer $TOKEN" -H "PRIVATE-TOKEN: glpat-abcdefghij0123456789" https://x"#;
+        let mut v = serde_json::json!({"evidence": [{"line": 65, "text": line}]});
+        redact_json(&mut v);
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let t = back["evidence"][0]["text"].as_str().unwrap();
+        assert!(!t.contains("glpat-abcdefghij"), "{t}");
+        assert!(t.contains("Authorization: Bearer"), "{t}");
+        // What the old way did to the same value: not JSON any more.
+        let serialised = serde_json::to_string_pretty(&serde_json::json!({"text": line})).unwrap();
+        assert!(serde_json::from_str::<serde_json::Value>(&redact(&serialised)).is_err());
     }
 
     /// Found on a first day: a key cut off before its END line swallowed every log line after

@@ -43,8 +43,8 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
         if let Some(o) = v.as_object_mut() {
             o.insert("engine".into(), serde_json::Value::String(engine.clone()));
         }
-        let json = serde_json::to_string_pretty(&v)?;
-        out::print_json(&redact(&json))?;
+        crate::redact::redact_json(&mut v);
+        out::print_json(&serde_json::to_string_pretty(&v)?)?;
     } else {
         out::print(&redact(&render_human(&d)))?;
     }

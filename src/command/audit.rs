@@ -174,19 +174,6 @@ pub fn redact(s: &str) -> Cow<'_, str> {
     crate::redact::redact(s)
 }
 
-fn redact_value(v: &mut Value) {
-    match v {
-        Value::String(s) => {
-            if let Cow::Owned(r) = redact(s) {
-                *s = r;
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(redact_value),
-        Value::Object(o) => o.values_mut().for_each(redact_value),
-        _ => {}
-    }
-}
-
 /// A command in the log's form (wire form, redacted on write).
 pub fn command_value(cmd: &Command) -> Value {
     serde_json::to_value(cmd).unwrap_or(Value::Null)
@@ -195,7 +182,7 @@ pub fn command_value(cmd: &Command) -> Value {
 /// One line of JSON for `rec`, redacted, without the newline.
 pub fn encode(rec: &AuditRecord) -> io::Result<String> {
     let mut v = serde_json::to_value(rec).map_err(io::Error::other)?;
-    redact_value(&mut v);
+    crate::redact::redact_json(&mut v);
     serde_json::to_string(&v).map_err(io::Error::other)
 }
 
