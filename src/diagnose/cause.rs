@@ -190,6 +190,11 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         .iter()
         .filter(in_region)
         .find(|h| is_refused_connection(h));
+    let refused_auth = ex
+        .hits
+        .iter()
+        .filter(in_region)
+        .find(|h| h.category == Some(Category::PermissionOrSecret) && h.weight >= 6);
     let steps: Vec<&Hit> = ex
         .hits
         .iter()
@@ -210,11 +215,15 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
             _ => {}
         }
         let background = cmd.ends_with('&') && !cmd.ends_with("&&");
-        if !(errexit_off || background || ignores_failure(cmd)) {
+        let masked = masks_substitution(cmd);
+        if !(errexit_off || background || masked || ignores_failure(cmd)) {
             continue;
         }
         let symptom = if background {
             missing.or(refused)
+        } else if masked {
+            // An empty value (a token, a version) is what the later command then lacks.
+            missing.or(refused_auth)
         } else {
             missing
         };
@@ -275,6 +284,32 @@ fn ignores_failure(cmd: &str) -> bool {
         || cmd
             .rsplit_once(';')
             .is_some_and(|(_, last)| carries_on(last))
+}
+
+/// `export NAME=$(cmd)` (also `local`, `readonly`, `declare`): the shell reports the
+/// assignment's status, not the command's, so a failing `cmd` leaves an empty value behind and
+/// the job goes on.
+fn masks_substitution(cmd: &str) -> bool {
+    let mut words = cmd.split_whitespace();
+    matches!(
+        words.next(),
+        Some("export" | "local" | "readonly" | "declare" | "typeset")
+    ) && words.any(|w| w.contains("=$(") || w.contains("=`"))
+}
+
+/// A server the failing command could not reach (psql's missing socket, a refused
+/// connection) whose own log, printed after the failure (`after_script: cat server.log`),
+/// says why it is not running: that reason, not the client's error.
+pub fn server_log_cause(ex: &Extraction, (start, end): (usize, usize)) -> Option<&Hit> {
+    let unreachable = ex.hits.iter().any(|h| {
+        h.line >= start && h.line <= end && (h.rule == "db_unreachable" || is_refused_connection(h))
+    });
+    if !unreachable {
+        return None;
+    }
+    ex.hits
+        .iter()
+        .find(|h| h.line > end && h.rule == "db_server_fatal")
 }
 
 /// The job ran into the runner's time limit while a download printed nothing: the last

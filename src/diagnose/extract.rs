@@ -167,6 +167,13 @@ static RULES: &[Rule] = &[
     r("build_lib_missing", Cause, Cat::Is(C::DependencyInstall), 8, r#"Could not find a package configuration file provided by "[^"]+"|^\s+Could NOT find [\w.-]+|^configure: error: (Package requirements \(|Library \S+ not found|\S+ (library|headers?) (not found|is required))"#),
     // tox asked for an interpreter the job's image does not have.
     r("interpreter_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"could not find python interpreter matching any of the specs|InterpreterNotFound: \S+|ERROR: InterpreterNotFound"),
+    // A tool given an option it does not know (argparse's wording): the job's command line,
+    // or a plugin that provides the option is not installed (`pytest -n` without xdist).
+    r("unknown_option", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^[\w.-]+: error: unrecognized arguments: \S"),
+    // A database server that refused to start on its configuration (PostgreSQL's log).
+    r("db_server_fatal", Cause, Cat::Is(C::GithubActionsConfig), 8, r"FATAL: +(configuration file \S+ contains errors|invalid value for parameter|could not (create|bind|open) \S|data directory \S+ has (wrong ownership|invalid permissions))|LOG: +unrecognized configuration parameter "),
+    // A client that found no server (psql, libpq): a symptom; the server's own log says why.
+    r("db_unreachable", Cause, Cat::Is(C::Other), 4, r"connection to server (on socket|at) .* failed: |^\s*Is the server running (locally|on that host)|could not connect to server: "),
     r("npm_missing_script", Cause, Cat::Is(C::GithubActionsConfig), 8, r#"npm (ERR!|error) Missing script: "#),
     r("git_ref_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"error: pathspec '.+' did not match any file\(s\) known to git|fatal: You are not currently on a branch|fatal: ref HEAD is not a symbolic ref|fatal: No names found, cannot describe anything|fatal: No tags can describe |fatal: shallow update not allowed|fatal: couldn't find remote ref \S+|fatal: invalid reference: \S+"),
     r("setfailed", Step, Cat::None, 0, r"core\.setFailed\("),
@@ -248,6 +255,8 @@ static RULES: &[Rule] = &[
     r("provider_install", Cause, Cat::Is(C::DependencyInstall), 7, r"Failed to query available provider packages|Failed to install provider|Incompatible provider version"),
     // --- compilers
     r("rustc_error", Cause, Cat::Is(C::CompileError), 8, r"error\[E\d{4}\]: .+"),
+    // A procedural macro that panicked while expanding (rustc reports it without a code).
+    r("proc_macro_panic", Cause, Cat::Is(C::CompileError), 8, r"^error: (proc-macro derive|custom attribute|proc macro) panicked|^\s*= help: message: \S"),
     r("could_not_compile", Summary, Cat::Is(C::CompileError), 6, r"error: could not compile `|COMPILATION ERROR|Compilation failed|compilation terminated\.|make(\[\d+\])?: \*\*\* \[.*\.o\] Error \d+|ninja: build stopped: subcommand failed"),
     r("cc_error", Cause, Cat::Is(C::CompileError), 6, concat!("^\\s*", path!(), r":\d+:(\d+:)? (fatal )?error: .+")),
     // A C/C++ analyzer's finding (cppcheck, clang-tidy): the check id in brackets, unlike a
@@ -288,6 +297,8 @@ static RULES: &[Rule] = &[
     r("hcl_fmt_diff", Cause, Cat::Is(C::LintFailure), 6, r"^(---|\+\+\+) (old|new)/(?P<f>\S+\.(tf|tfvars|hcl))\s*$"),
     r("tidy", Cause, Cat::Is(C::LintFailure), 7, r"^tidy error: |^some tidy checks failed"),
     r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|Imports are incorrectly sorted|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
+    // `git diff --check`: whitespace errors in the change.
+    r("git_diff_check", Cause, Cat::Is(C::LintFailure), 6, r"^\S+:\d+: (trailing whitespace\.|space before tab in indent\.|new blank line at EOF\.|indent with spaces\.|leftover conflict marker)\s*$"),
     // A check that generated or tidied files are committed (`go mod tidy` then `git diff
     // --exit-code`).
     r("tidy_check", Cause, Cat::Is(C::LintFailure), 6, r"(?i)\bgo\.(mod|sum)\b.*\bnot tidy\b|\bnot tidy\b.*\bgo mod tidy\b"),

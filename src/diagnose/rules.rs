@@ -93,6 +93,16 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         }
     }
 
+    // The server the failing command needed did not start, and its log (printed afterwards)
+    // says why.
+    if !infra_reason
+        && cascade.is_none()
+        && let Some(root) = cause::server_log_cause(ex, region)
+    {
+        category = root.category.unwrap_or(category);
+        cascade = Some(root);
+    }
+
     // An earlier cause of the same kind as the failing command's (pip failing in `set +e`,
     // then the tests missing its package): the earliest line is still the one to quote.
     if cascade.is_none()
@@ -888,6 +898,12 @@ fn build_evidence(
                 .or_insert_with(|| cut(t, QUOTE_MAX).to_string());
         }
     };
+    // 0. a cascade's root, even where only the after_script printed it (a server's log)
+    if let Some(root) = cascade
+        && !is_runner_boilerplate(root.text.trim())
+    {
+        picked.insert(root.line, cut(root.text.trim(), QUOTE_MAX).to_string());
+    }
     // 1. the anchors (the cause, earliest first) and what explains them
     for a in anchors.iter().take(8) {
         add(a.line, &a.text, &mut picked);

@@ -1148,3 +1148,57 @@ fn round8_families_on_other_variants() {
     );
     assert_ne!(d.category, Category::DependencyInstall, "{}", quotes(&d));
 }
+
+/// Round 9's families (a third author who had not read the rules), each on another tool or
+/// wording than the corpus case.
+#[test]
+fn round9_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // `export NAME=$(cmd)` hides cmd's failure; the empty token is refused later (the
+        // corpus has a vault read refused, then a registry's 401).
+        (
+            "$ export NPM_TOKEN=$(python3 ci/secret.py npm/publish)\nTraceback (most recent call last):\n  File \"/builds/acme/ui/ci/secret.py\", line 9, in <module>\n    r = urllib.request.urlopen(req, timeout=5)\nurllib.error.URLError: <urlopen error [Errno -2] Name or service not known>\n$ npm publish\nnpm error code E401\nnpm error 401 Unauthorized - PUT https://npm.acme.test/@acme%2fui - unauthenticated\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Name or service not known",
+        ),
+        // A custom attribute macro (the corpus has a derive).
+        (
+            "$ cargo build\n   Compiling app v0.1.0 (/builds/acme/app)\nerror: custom attribute panicked\n --> src/routes.rs:4:1\n  |\n4 | #[route(GET)]\n  | ^^^^^^^^^^^^^\n  |\n  = help: message: route needs a path\nerror: could not compile `app` (lib) due to 1 previous error\nERROR: Job failed: exit code 101\n",
+            Category::CompileError,
+            "custom attribute panicked",
+        ),
+        // Another whitespace error of `git diff --check`.
+        (
+            "$ git diff --check origin/main...HEAD\ndocs/setup.md:41: new blank line at EOF.\nERROR: Job failed: exit code 2\n",
+            Category::LintFailure,
+            "new blank line at EOF.",
+        ),
+        // argparse's unknown option in another tool (the corpus has pytest without xdist).
+        (
+            "$ mypy --strict-bytes src/\nusage: mypy [-h] [-v] [-V] [more options; see below]\nmypy: error: unrecognized arguments: --strict-bytes\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "unrecognized arguments: --strict-bytes",
+        ),
+        // A server that did not start, its log printed by after_script (the corpus has a
+        // misspelt setting; here its socket directory).
+        (
+            "$ pg_ctl -D /var/tmp/pg/data -l /var/tmp/pg/server.log start\nserver starting\n$ psql -h 127.0.0.1 -p 5432 -U app -c 'select 1'\npsql: error: connection to server at \"127.0.0.1\", port 5432 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?\nRunning after_script\nRunning after script...\n$ cat /var/tmp/pg/server.log\n2026-12-06 04:03:13.291 GMT [2176] FATAL:  could not create lock file \"/run/postgresql/.s.PGSQL.5432.lock\": No such file or directory\nCleaning up project directory and file based variables\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "could not create lock file",
+        ),
+    ];
+    for (log, want, quote) in cases {
+        let d = run(log);
+        assert_eq!(d.category, *want, "{log}\nquotes: {}", quotes(&d));
+        assert!(quotes(&d).contains(quote), "{log}\nquotes: {}", quotes(&d));
+    }
+    // The masked lookup failed on the network: retried. The server that did not start is not.
+    assert!(run(cases[0].0).infra_or_flaky);
+    assert!(!run(cases[4].0).infra_or_flaky);
+    // A plain assignment with a command substitution fails the job itself under `set -e`: it
+    // hides nothing, and the later command's 401 stays the cause.
+    let d = run(
+        "$ TOKEN=$(cat /run/secrets/token 2>/dev/null || true)\n$ curl --fail -H \"PRIVATE-TOKEN: $TOKEN\" https://gitlab.acme.test/api/v4/projects\ncurl: (22) The requested URL returned error: 401\nERROR: Job failed: exit code 22\n",
+    );
+    assert_eq!(d.category, Category::PermissionOrSecret, "{}", quotes(&d));
+}
