@@ -236,10 +236,12 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         } else {
             steps.get(i + 1).map_or(start, |next| next.line)
         };
-        let Some(err) = ex
-            .hits
+        // Hits are in line order: only the step's own output is read, so a hostile log of
+        // thousands of ignored steps costs one pass, not one per step.
+        let from = ex.hits.partition_point(|h| h.line <= step.line);
+        let Some(err) = ex.hits[from..]
             .iter()
-            .filter(|h| h.line > step.line && h.line < until && h.line < symptom.line)
+            .take_while(|h| h.line < until.min(symptom.line))
             .filter(|h| h.role == Role::Cause && h.weight >= 3 && h.category.is_some())
             .max_by_key(|h| (h.weight, std::cmp::Reverse(h.line)))
         else {

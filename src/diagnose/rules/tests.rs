@@ -690,6 +690,13 @@ fn split_rule_sets_find_what_one_set_finds() {
         let one = extract::extract_one_pass(&ix, extract::Sets::One);
         let several = extract::extract_one_pass(&ix, extract::Sets::Split);
         assert_eq!(several.hits, one.hits, "{}", trace.display());
+        // `cause` reads a step's output by position: hits come in line order.
+        let ex = extract::extract(&ix);
+        assert!(
+            ex.hits.windows(2).all(|w| w[0].line <= w[1].line),
+            "{}",
+            trace.display()
+        );
         n += 1;
     }
     assert!(n >= 250, "{n} logs");
