@@ -1149,6 +1149,12 @@ fn round8_families_on_other_variants() {
         "$ pytest -q tests/integration\n....\nERROR: Job failed: execution took longer than 1h0m0s seconds\n",
     );
     assert_eq!(d.category, Category::TimeoutOrOom, "{}", quotes(&d));
+    // An app's own HTTP 500 in a failing test is the code, not the network.
+    let d = run(
+        "$ pytest -q\nF\n=================================== FAILURES ===================================\n_________________________________ test_create __________________________________\nE       AssertionError: POST /orders answered HTTP 500, expected 201\nFAILED tests/test_api.py::test_create - AssertionError: POST /orders answered HTTP 500, expected 201\n1 failed in 0.31s\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
+    assert!(!d.infra_or_flaky);
     // pkg-config probes of optional libraries (meson) are not a missing dependency.
     let d = run(
         "$ meson setup build\nPackage 'mkl-dynamic-lp64-seq', required by 'virtual:world', not found\nRun-time dependency mkl found: NO (tried pkgconfig)\n$ meson test -C build\n1/1 unit FAIL 0.02s exit status 1\nsrc/test_unit.c:9: expected 3, got 2\nERROR: Job failed: exit code 1\n",
