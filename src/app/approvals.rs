@@ -147,15 +147,8 @@ fn names<'a>(users: impl Iterator<Item = &'a UserRef>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::detail::flat;
     use serde_json::json;
-
-    fn flat(lines: &[ToneLine]) -> String {
-        lines
-            .iter()
-            .map(|l| l.iter().map(|(s, _)| s.as_str()).collect::<String>())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 
     /// The fixture's shape (gitlab-api.md §2.2): each rule with its eligible approvers and
     /// who approved.

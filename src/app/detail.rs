@@ -26,6 +26,16 @@ pub enum Tone {
 
 pub type ToneLine = Vec<(String, Tone)>;
 
+/// The text of tone lines, one per line (tests compare what a reader sees).
+#[cfg(test)]
+pub(crate) fn flat(lines: &[ToneLine]) -> String {
+    lines
+        .iter()
+        .map(|l| l.iter().map(|(s, _)| s.as_str()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn line(parts: &[(&str, Tone)]) -> ToneLine {
     parts.iter().map(|(s, t)| (s.to_string(), *t)).collect()
 }
@@ -455,14 +465,6 @@ fn reviewers_line(mr: &MergeRequest, out: &mut Vec<ToneLine>) {
 mod tests {
     use super::*;
     use crate::testkit;
-
-    fn flat(lines: &[ToneLine]) -> String {
-        lines
-            .iter()
-            .map(|l| l.iter().map(|(s, _)| s.as_str()).collect::<String>())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 
     #[test]
     fn shows_pipeline_approvals_files_and_notes() {

@@ -179,14 +179,7 @@ fn who_when(n: &Note, now: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn flat(lines: &[ToneLine]) -> String {
-        lines
-            .iter()
-            .map(|l| l.iter().map(|(s, _)| s.as_str()).collect::<String>())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
+    use crate::app::detail::flat;
 
     fn sample() -> Vec<Discussion> {
         crate::testkit::discussions()
