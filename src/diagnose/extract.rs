@@ -756,12 +756,19 @@ fn prefix_at_char_boundary(s: &str, max: usize) -> &str {
 /// trace); below it a thread costs more than it saves.
 pub(crate) const PARALLEL_LINES: usize = 100_000;
 
+/// Lines from which a smaller log's rule sets are run on two threads, half the sets each, over
+/// every line (below [`PARALLEL_LINES`]). A cold run's cost is the sets' lazy DFAs building
+/// their states, which two threads share; below this a thread costs more than it saves.
+pub(crate) const SETS_APART_LINES: usize = 4_000;
+
 /// Runs every rule over every line of the log.
 pub fn extract(log: &LogIndex) -> Extraction {
     let n = log.line_count();
     let sets = Sets::for_lines(n);
-    let mut hits = if n < PARALLEL_LINES {
+    let mut hits = if n < SETS_APART_LINES {
         extract_lines(log, 0..n, Some(false), sets).hits
+    } else if n < PARALLEL_LINES {
+        extract_sets_apart(log)
     } else {
         let mid = n / 2;
         let (first, second) = std::thread::scope(|s| {
@@ -792,9 +799,56 @@ pub(crate) fn extract_one_pass(log: &LogIndex, sets: Sets) -> Extraction {
     }
 }
 
+/// Every line through half of the small log's rule sets on this thread and the other half on
+/// a second one, the hits merged as one pass over all the sets reports them: by line, then by
+/// rule.
+fn extract_sets_apart(log: &LogIndex) -> Vec<Hit> {
+    let all = Sets::Split.get();
+    let mut caches = spare_cache::take(Sets::Split, all);
+    let mid = all.len() / 2;
+    let (sets_a, sets_b) = all.split_at(mid);
+    let (caches_a, caches_b) = caches.split_at_mut(mid);
+    let lines = 0..log.line_count();
+    let (a, b) = std::thread::scope(|s| {
+        let b = s.spawn(|| scan_lines(log, lines.clone(), Some(false), sets_b, caches_b));
+        let a = scan_lines(log, lines.clone(), Some(false), sets_a, caches_a);
+        (a, b.join())
+    });
+    // A thread that panicked is run again here, with fresh caches, rather than lost.
+    let b = b.unwrap_or_else(|_| {
+        caches_b
+            .iter_mut()
+            .zip(sets_b)
+            .for_each(|(c, s)| *c = s.re.create_cache());
+        scan_lines(log, lines, Some(false), sets_b, caches_b)
+    });
+    spare_cache::give_back(Sets::Split, caches);
+    merge_by_line_and_rule(a, b)
+}
+
+/// Two runs' hits over the same lines (each in line then rule order) in one such order.
+fn merge_by_line_and_rule(a: Part, b: Part) -> Vec<Hit> {
+    let mut hits = Vec::with_capacity(a.hits.len() + b.hits.len());
+    let mut a = a.hits.into_iter().zip(a.rules).peekable();
+    let mut b = b.hits.into_iter().zip(b.rules).peekable();
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some((ha, ra)), Some((hb, rb))) => (ha.line, *ra) <= (hb.line, *rb),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_a { a.next() } else { b.next() };
+        hits.extend(next.map(|(h, _)| h));
+    }
+    hits
+}
+
 /// The hits of a run of lines, and the echo state it ends in.
 struct Part {
     hits: Vec<Hit>,
+    /// Each hit's rule (its index in `RULES`), to merge runs of different sets.
+    rules: Vec<usize>,
     /// Whether the run ends inside a `##[group]Run` echo.
     ends_in_echo: bool,
     /// Hits (a prefix of `hits`) on lines before the run's first group marker, kept whatever
@@ -827,6 +881,19 @@ fn extract_lines(
 ) -> Part {
     let sets = kind.get();
     let mut caches = spare_cache::take(kind, sets);
+    let part = scan_lines(log, lines, echo_at_start, sets, &mut caches);
+    spare_cache::give_back(kind, caches);
+    part
+}
+
+/// [`extract_lines`] with some of the sets and their caches.
+fn scan_lines(
+    log: &LogIndex,
+    lines: std::ops::Range<usize>,
+    echo_at_start: Option<bool>,
+    sets: &[RuleSet],
+    caches: &mut [meta::Cache],
+) -> Part {
     let mut found: Vec<PatternSet> = sets
         .iter()
         .map(|s| PatternSet::new(s.re.pattern_len()))
@@ -834,6 +901,7 @@ fn extract_lines(
     // The rules that matched a line, in rule order (as one set reports them).
     let mut matched: Vec<usize> = Vec::new();
     let mut hits = Vec::new();
+    let mut rules = Vec::new();
     // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
     // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
     let mut in_echo = echo_at_start;
@@ -922,14 +990,15 @@ fn extract_lines(
                 exit_code,
                 name,
             });
+            rules.push(ri);
             if in_echo.is_none() {
                 undecided = hits.len();
             }
         }
     }
-    spare_cache::give_back(kind, caches);
     Part {
         hits,
+        rules,
         ends_in_echo: in_echo == Some(true),
         undecided,
     }

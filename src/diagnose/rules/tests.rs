@@ -702,6 +702,33 @@ fn split_rule_sets_find_what_one_set_finds() {
     assert!(n >= 250, "{n} logs");
 }
 
+/// A log of a few thousand lines runs half its rule sets on a second thread: the merged hits
+/// are one pass's, in the same order (every corpus log end to end, so most rules hit, several
+/// on one line, in both halves of the sets).
+#[test]
+fn sets_apart_find_what_one_pass_finds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ci-logs/cases");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("trace.log"))
+        .collect();
+    paths.sort();
+    let mut bytes = Vec::new();
+    for p in paths {
+        bytes.extend(std::fs::read(p).unwrap());
+    }
+    let ix = LogIndex::parse(Arc::new(bytes));
+    let n = ix.line_count();
+    assert!(
+        (extract::SETS_APART_LINES..extract::PARALLEL_LINES).contains(&n),
+        "{n} lines"
+    );
+    let apart = extract::extract(&ix);
+    let one = extract::extract_one_pass(&ix, extract::Sets::One);
+    assert!(apart.hits.len() > 1000, "{}", apart.hits.len());
+    assert_eq!(apart.hits, one.hits);
+}
+
 /// The last two round-4 misses as families: a socket read that timed out is the network, not
 /// a time limit of the job (requests' and urllib's wordings; the corpus has the bare
 /// `TimeoutError: timed out`), and the reason a pip build subprocess failed is the last error
