@@ -51,6 +51,14 @@ class Servers:
         # authorized), when sshd is installed.
         if os.path.exists("/usr/sbin/sshd"):
             self.ports["ssh"] = self._sshd()
+        # Round 10: an HTTP proxy that wants credentials (407 to every request and CONNECT), a
+        # server that resets the connection mid-body, an HTTPS host whose certificate (signed by
+        # a CA the job is given in $R10_CA_FILE) has expired, and a server that closes right after
+        # the response headers.
+        self.ports["proxy407"] = self._proxy407()
+        self.ports["reset"] = self._midbody(reset=True)
+        self.ports["hdrclose"] = self._midbody(reset=False)
+        self.ports["expired"] = self._expired_tls()
 
     def _sshd(self):
         import atexit
@@ -79,6 +87,142 @@ class Servers:
             except OSError:
                 time.sleep(0.1)
         return port
+
+    def _proxy407(self):
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self):
+                body = b"<html><head><title>407 Proxy Authentication Required</title></head><body><h1>Proxy Authentication Required</h1></body></html>\n"
+                self.send_response(407, "Proxy Authentication Required")
+                self.send_header("Proxy-Authenticate", 'Basic realm="acme-egress"')
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+                self.close_connection = True
+
+            do_GET = do_POST = do_HEAD = do_PUT = do_CONNECT = _answer
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        return srv.server_address[1]
+
+    def _midbody(self, reset):
+        """Answers 200 with a 4 MiB Content-Length; sends 96 KiB of the body then resets the
+        connection (reset=True), or sends no body at all and closes (reset=False)."""
+        import struct
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+
+        def serve(c):
+            try:
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                head = (b"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/octet-stream\r\n"
+                        b"Content-Length: 4194304\r\nAccept-Ranges: bytes\r\n\r\n")
+                c.sendall(head)
+                if reset:
+                    c.sendall(bytes(range(256)) * 384)
+                    time.sleep(0.3)
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+        def loop():
+            while True:
+                c, _ = s.accept()
+                threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+        threading.Thread(target=loop, daemon=True).start()
+        return s.getsockname()[1]
+
+    def _expired_tls(self):
+        import datetime
+        import ssl
+        import tempfile
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+        tmp = tempfile.mkdtemp()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        ca_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Acme Corp"),
+                             x509.NameAttribute(NameOID.COMMON_NAME, "Acme Internal Root CA")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+              .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(days=1500))
+              .not_valid_after(now + datetime.timedelta(days=2000))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+              .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                           data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                           crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+              .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gems.northwind.internal")]))
+                .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=400))
+                .not_valid_after(now - datetime.timedelta(days=9))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName("gems.northwind.internal"),
+                                                            x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
+                               critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        ca_file, cert_file, key_file = (os.path.join(tmp, n) for n in ("ca.pem", "cert.pem", "key.pem"))
+        with open(ca_file, "wb") as f:
+            f.write(ca.public_bytes(serialization.Encoding.PEM))
+        with open(cert_file, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(key_file, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                      serialization.NoEncryption()))
+        os.chmod(tmp, 0o755)
+        self.expired_ca = ca_file
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"ok\n"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert_file, key_file)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+
+        def serve():
+            # A failed handshake (the client rejects the certificate) must not stop the server.
+            while True:
+                try:
+                    srv.serve_forever()
+                except Exception:
+                    continue
+
+        threading.Thread(target=serve, daemon=True).start()
+        return srv.server_address[1]
 
     def _closer(self):
         s = socket.socket()
@@ -157,7 +301,10 @@ class Servers:
         return srv.server_address[1]
 
     def env(self):
-        return {f"PORT_{k.upper()}": str(v) for k, v in self.ports.items()}
+        e = {f"PORT_{k.upper()}": str(v) for k, v in self.ports.items()}
+        if getattr(self, "expired_ca", None):
+            e["R10_CA_FILE"] = self.expired_ca
+        return e
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +416,12 @@ def run_case(sc, servers):
     # A shared build machine may ask cargo for fewer jobs; it changes no output.
     if os.environ.get("CARGO_BUILD_JOBS"):
         env["CARGO_BUILD_JOBS"] = os.environ["CARGO_BUILD_JOBS"]
-    env.update(sc.get("env", {}))
+    # Round 10: a scenario's env may name a loopback server (`{PORT_PROXY407}`) or the expired
+    # host's CA file (`{R10_CA_FILE}`), as a runner's environment would hold the real address.
+    for k, v in sc.get("env", {}).items():
+        for sk, sv in servers.env().items():
+            v = v.replace("{" + sk + "}", sv)
+        env[k] = v
     if sc.get("setup"):
         subprocess.run(["bash", "-c", "set -e\n" + sc["setup"]], cwd=d, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -4376,3 +4376,492 @@ case(
            "docs/index.md": "# Acme Handbook\n"},
     setup="chmod +x scripts/build-site.sh", **ROUND9,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 10: Ruby, PHP, Lua, Erlang/Elixir, R, documentation builds, MariaDB in the job, web
+# server config checks, and loopback stand-ins for a 407 proxy, a reset mid-transfer, an expired
+# certificate and a server that closes after the headers.
+
+ROUND10 = dict(round=10)
+
+R10_GEMFILE = "source \"https://rubygems.org\"\n\ngem \"rspec\", \"~> 3.12\"\n"
+
+case(
+    "ruby-rspec-expectation-failure", "rspec", "ruby:3.1",
+    ["ruby --version", "rspec --format progress"],
+    lab("test_assertion", [r"^\s+expected: \"1\.234,50 €\"", r"^\s+got: \"1,234\.50 €\"", r"^rspec \./spec/formatter_spec\.rb:\d+"],
+        "rspec", "the German price formatter still uses the English separators; one example fails"),
+    project="northwind/storefront",
+    files={"lib/price_formatter.rb": "# Formats prices for a locale.\nclass PriceFormatter\n  SEPARATORS = {\n    en: [\",\", \".\"],\n    de: [\",\", \".\"]\n  }.freeze\n\n  def initialize(locale)\n    @thousands, @decimal = SEPARATORS.fetch(locale)\n    @locale = locale\n  end\n\n  def format(cents)\n    whole, frac = cents.divmod(100)\n    grouped = whole.to_s.reverse.scan(/\\d{1,3}/).join(@thousands).reverse\n    amount = \"#{grouped}#{@decimal}#{frac.to_s.rjust(2, '0')}\"\n    @locale == :en ? \"€#{amount}\" : \"#{amount} €\"\n  end\nend\n",
+           "spec/spec_helper.rb": "$LOAD_PATH.unshift File.expand_path('../lib', __dir__)\n",
+           "spec/formatter_spec.rb": "require 'spec_helper'\nrequire 'price_formatter'\n\nRSpec.describe PriceFormatter do\n  it 'formats English prices' do\n    expect(described_class.new(:en).format(123_450)).to eq('€1,234.50')\n  end\n\n  it 'formats small amounts' do\n    expect(described_class.new(:en).format(5)).to eq('€0.05')\n  end\n\n  it 'formats German prices' do\n    expect(described_class.new(:de).format(123_450)).to eq('1.234,50 €')\n  end\nend\n",
+           ".rspec": "--require spec_helper\n"},
+    **ROUND10,
+)
+
+case(
+    "ruby-minitest-failure", "test", "ruby:3.1",
+    ["ruby -Ilib:test -e 'Dir[\"test/**/*_test.rb\"].each { |f| require File.expand_path(f) }'"],
+    lab("test_assertion", [r"Failure:$", r"^SlugTest#test_strips_accents", r"^Expected: \"creme-brulee\"", r"^\s+Actual: \"cr-me-br-l-e\""],
+        "minitest", "the slug helper drops accented letters instead of transliterating them"),
+    project="northwind/cms",
+    files={"lib/slug.rb": "module Slug\n  def self.call(title)\n    title.downcase.gsub(/[^a-z0-9]+/, '-').gsub(/\\A-|-\\z/, '')\n  end\nend\n",
+           "test/slug_test.rb": "require 'minitest/autorun'\nrequire 'slug'\n\nclass SlugTest < Minitest::Test\n  def test_lowercases\n    assert_equal 'hello-world', Slug.call('Hello World')\n  end\n\n  def test_trims_dashes\n    assert_equal 'faq', Slug.call('  FAQ!  ')\n  end\n\n  def test_strips_accents\n    assert_equal 'creme-brulee', Slug.call('Crème brûlée')\n  end\nend\n"},
+    timestamps=True, **ROUND10,
+)
+
+case(
+    "ruby-rubocop-offenses", "lint:ruby", "ruby:3.1",
+    ["rubocop --version", "rubocop --format simple app lib"],
+    lab("lint_failure", [r"^[CWE]: *\d+: *\d+: ", r"\d+ files? inspected, \d+ offenses? detected"],
+        "rubocop", "a new service object uses double quotes, a long line and an unused argument"),
+    project="northwind/helpdesk",
+    files={".rubocop.yml": "AllCops:\n  TargetRubyVersion: 3.1\n  NewCops: enable\n  SuggestExtensions: false\nStyle/Documentation:\n  Enabled: false\n",
+           "app/services/ticket_router.rb": "# frozen_string_literal: true\n\nclass TicketRouter\n  def initialize(rules, logger)\n    @rules = rules\n  end\n\n  def route(ticket)\n    rule = @rules.find { |r| ticket[:subject].include?(r[:keyword]) }\n    return \"triage\" if rule.nil?\n    rule[:queue] || raise(ArgumentError, \"rule #{rule[:keyword]} has no queue configured, check config/routing_rules.yml and the admin UI\")\n  end\nend\n",
+           "lib/queues.rb": "# frozen_string_literal: true\n\nmodule Queues\n  ALL = %w[triage billing tech].freeze\nend\n"},
+    env={"HOME": "/root", "XDG_CACHE_HOME": "/tmp/r10-rubocop-cache"},
+    **ROUND10,
+)
+
+case(
+    "ruby-rspec-load-syntax-error", "rspec", "ruby:3.1",
+    ["rspec"],
+    lab("compile_error", [r"lib/invoice\.rb:\d+: syntax error", r"An error occurred while loading \./spec/invoice_spec\.rb"],
+        "rspec (ruby parser)", "a merge left an `end` missing in lib/invoice.rb; rspec cannot load the spec file and runs no example",
+        accept=["test_assertion"]),
+    project="northwind/billing",
+    files={"lib/invoice.rb": "class Invoice\n  attr_reader :lines\n\n  def initialize(lines)\n    @lines = lines\n  end\n\n  def total\n    lines.sum do |line|\n      if line[:discount]\n        line[:amount] - line[:discount]\n      else\n        line[:amount]\n    end\n  end\nend\n",
+           "spec/invoice_spec.rb": "require_relative '../lib/invoice'\n\nRSpec.describe Invoice do\n  it 'sums the lines' do\n    expect(Invoice.new([{ amount: 10 }, { amount: 5, discount: 2 }]).total).to eq(13)\n  end\nend\n"},
+    **ROUND10,
+)
+
+case(
+    "ruby-bundler-ruby-version-mismatch", "test", "ruby:3.1",
+    ["ruby --version", "bundle config set --local path vendor/bundle", "bundle install --local"],
+    lab("github_actions_config", [r"Your Ruby version is 3\.1\.\d+, but your Gemfile specified 3\.3\.\d+"],
+        "bundler", "the Gemfile pins ruby 3.3.4 but the job image is still ruby:3.1",
+        accept=["dependency_install"]),
+    project="northwind/helpdesk",
+    files={"Gemfile": "source \"https://rubygems.org\"\n\nruby \"3.3.4\"\n\ngem \"rspec\", \"~> 3.12\"\n",
+           "Gemfile.lock": "GEM\n  remote: https://rubygems.org/\n  specs:\n    diff-lcs (1.5.0)\n    rspec (3.12.0)\n      rspec-core (~> 3.12.0)\n      rspec-expectations (~> 3.12.0)\n      rspec-mocks (~> 3.12.0)\n    rspec-core (3.12.0)\n      rspec-support (~> 3.12.0)\n    rspec-expectations (3.12.1)\n      diff-lcs (>= 1.2.0, < 2.0)\n      rspec-support (~> 3.12.0)\n    rspec-mocks (3.12.1)\n      diff-lcs (>= 1.2.0, < 2.0)\n      rspec-support (~> 3.12.0)\n    rspec-support (3.12.0)\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  rspec (~> 3.12)\n\nRUBY VERSION\n   ruby 3.3.4p94\n\nBUNDLED WITH\n   2.3.15\n"},
+    **ROUND10,
+)
+
+case(
+    "ruby-bundle-local-ignored-rspec-cascade", "rspec", "ruby:3.1",
+    ["bundle config set --local path vendor/bundle",
+     "bundle install --local || echo \"WARN: bundle install failed, falling back to the system gems\"",
+     "rspec --format documentation"],
+    lab("dependency_install", [r"Could not find gem 'faraday \(~> 2\.7\)' in (locally installed gems|cached gems)|Could not find gem 'faraday"],
+        "bundler, then rspec", "faraday is not in the runner's gem cache; `bundle install --local` fails, the job ignores it and rspec then fails to load the client (cannot load such file -- faraday)",
+        accept=["github_actions_config"]),
+    project="northwind/weather-sync",
+    files={"Gemfile": "source \"https://rubygems.org\"\n\ngem \"faraday\", \"~> 2.7\"\ngem \"rspec\", \"~> 3.12\"\n",
+           "lib/forecast_client.rb": "require 'faraday'\n\nclass ForecastClient\n  def initialize(base)\n    @http = Faraday.new(url: base)\n  end\n\n  def path_for(city)\n    \"/v1/forecast/#{city.downcase}\"\n  end\nend\n",
+           "spec/forecast_client_spec.rb": "require_relative '../lib/forecast_client'\n\nRSpec.describe ForecastClient do\n  it 'builds the path' do\n    expect(described_class.new('http://x').path_for('Oslo')).to eq('/v1/forecast/oslo')\n  end\nend\n"},
+    **ROUND10,
+)
+
+case(
+    "ruby-procsubst-config-keyerror-cascade", "rspec", "ruby:3.1",
+    ["mkdir -p config",
+     "tee config/app.yml < <(ruby scripts/render_config.rb)",
+     "echo \"rendered config/app.yml ($(wc -c < config/app.yml) bytes)\"",
+     "rspec"],
+    lab("github_actions_config", [r"key not found: \"SMTP_HOST\" \(KeyError\)"],
+        "ruby (in a process substitution), then rspec",
+        "the config renderer needs SMTP_HOST, not set for this job; it runs inside `tee ... < <(...)`, a process substitution whose failure bash never checks, so the empty config is used and every spec fails on a nil/false config",
+        accept=["permission_or_secret"]),
+    project="northwind/mailer",
+    files={"scripts/render_config.rb": "require 'yaml'\n\nconfig = {\n  'smtp' => {\n    'host' => ENV.fetch('SMTP_HOST'),\n    'port' => Integer(ENV.fetch('SMTP_PORT', '587'))\n  },\n  'from' => ENV.fetch('MAIL_FROM', 'noreply@northwind.example')\n}\nputs config.to_yaml\n",
+           "lib/mailer_config.rb": "require 'yaml'\n\nmodule MailerConfig\n  def self.load(path = File.expand_path('../config/app.yml', __dir__))\n    YAML.safe_load(File.read(path))\n  end\n\n  def self.smtp\n    load.fetch('smtp')\n  end\n\n  def self.from\n    load.fetch('from')\n  end\nend\n",
+           "spec/mailer_config_spec.rb": "require_relative '../lib/mailer_config'\n\nRSpec.describe MailerConfig do\n  it 'uses the submission port' do\n    expect(described_class.smtp['port']).to eq(587)\n  end\n\n  it 'has a host' do\n    expect(described_class.smtp['host']).not_to be_empty\n  end\n\n  it 'sends from noreply' do\n    expect(described_class.from).to start_with('noreply@')\n  end\nend\n"},
+    **ROUND10,
+)
+
+case(
+    "php-lint-parse-error", "lint:php", "php:8.2-cli",
+    ["php --version",
+     "find src -name '*.php' -print0 | sort -z | xargs -0 -n1 php -l"],
+    lab("compile_error", [r"PHP Parse error: +syntax error, unexpected .* in src/Http/OrderController\.php on line \d+", r"^Errors parsing src/Http/OrderController\.php"],
+        "php -l", "a missing closing parenthesis in one controller; `php -l` over every file fails on it",
+        accept=["lint_failure"]),
+    project="northwind/orders",
+    files={"src/Domain/Order.php": "<?php\n\ndeclare(strict_types=1);\n\nnamespace Northwind\\Domain;\n\nfinal class Order\n{\n    public function __construct(\n        public readonly string $id,\n        public readonly int $totalCents,\n    ) {\n    }\n}\n",
+           "src/Domain/OrderRepository.php": "<?php\n\ndeclare(strict_types=1);\n\nnamespace Northwind\\Domain;\n\ninterface OrderRepository\n{\n    public function find(string $id): ?Order;\n}\n",
+           "src/Http/OrderController.php": "<?php\n\ndeclare(strict_types=1);\n\nnamespace Northwind\\Http;\n\nuse Northwind\\Domain\\OrderRepository;\n\nfinal class OrderController\n{\n    public function __construct(private OrderRepository $orders)\n    {\n    }\n\n    public function show(string $id): array\n    {\n        $order = $this->orders->find($id);\n        if ($order === null {\n            return ['status' => 404];\n        }\n        return ['status' => 200, 'total' => $order->totalCents];\n    }\n}\n",
+           "src/Http/HealthController.php": "<?php\n\ndeclare(strict_types=1);\n\nnamespace Northwind\\Http;\n\nfinal class HealthController\n{\n    public function __invoke(): array\n    {\n        return ['status' => 200];\n    }\n}\n"},
+    **ROUND10,
+)
+
+case(
+    "php-phpunit-assertion", "phpunit", "php:8.2-cli",
+    ["phpunit --version", "phpunit --colors=never --bootstrap src/autoload.php tests"],
+    lab("test_assertion", [r"^1\) Northwind\\Tests\\VatCalculatorTest::testReducedRate", r"Failed asserting that 107 (matches expected|is identical to) 105\.?|Failed asserting that .*107.* (matches expected|is identical to).*105", r"^FAILURES!"],
+        "phpunit 9", "the reduced VAT rate for books was changed from 5 % to 7 %; the test still expects 5 %"),
+    project="northwind/orders",
+    files={"src/autoload.php": "<?php\n\nspl_autoload_register(function (string $class): void {\n    $prefix = 'Northwind\\\\';\n    if (str_starts_with($class, $prefix)) {\n        require __DIR__ . '/' . str_replace('\\\\', '/', substr($class, strlen($prefix))) . '.php';\n    }\n});\n",
+           "src/Tax/VatCalculator.php": "<?php\n\ndeclare(strict_types=1);\n\nnamespace Northwind\\Tax;\n\nfinal class VatCalculator\n{\n    private const RATES = ['standard' => 20, 'reduced' => 7, 'zero' => 0];\n\n    public function gross(int $netCents, string $band): int\n    {\n        return intdiv($netCents * (100 + self::RATES[$band]), 100);\n    }\n}\n",
+           "tests/VatCalculatorTest.php": "<?php\n\ndeclare(strict_types=1);\n\nnamespace Northwind\\Tests;\n\nuse Northwind\\Tax\\VatCalculator;\nuse PHPUnit\\Framework\\TestCase;\n\nfinal class VatCalculatorTest extends TestCase\n{\n    public function testStandardRate(): void\n    {\n        $this->assertSame(120, (new VatCalculator())->gross(100, 'standard'));\n    }\n\n    public function testReducedRate(): void\n    {\n        $this->assertSame(105, (new VatCalculator())->gross(100, 'reduced'));\n    }\n\n    public function testZeroRate(): void\n    {\n        $this->assertSame(100, (new VatCalculator())->gross(100, 'zero'));\n    }\n}\n"},
+    timestamps=True, **ROUND10,
+)
+
+case(
+    "php-composer-platform-reqs", "install", "php:8.2-cli",
+    ["php --version", "composer --version", "composer install --no-interaction --no-progress"],
+    lab("github_actions_config", [r"Root composer\.json requires php >=8\.3 but your php version \(8\.2\.\d+\) does not satisfy that requirement", r"Root composer\.json requires PHP extension ext-gmp \* but it is missing from your system", r"Your requirements could not be resolved to an installable set of packages"],
+        "composer", "composer.json now needs PHP 8.3 and ext-gmp; the job image is php:8.2 without gmp",
+        accept=["dependency_install"]),
+    project="northwind/payouts",
+    files={"composer.json": "{\n    \"name\": \"northwind/payouts\",\n    \"type\": \"project\",\n    \"require\": {\n        \"php\": \">=8.3\",\n        \"ext-gmp\": \"*\"\n    },\n    \"autoload\": {\n        \"psr-4\": {\"Northwind\\\\Payouts\\\\\": \"src/\"}\n    },\n    \"repositories\": [{\"packagist.org\": false}]\n}\n",
+           "src/Payout.php": "<?php\n\nnamespace Northwind\\Payouts;\n\nfinal class Payout\n{\n}\n"},
+    env={"COMPOSER_HOME": "/tmp/r10-composer-home-a"},
+    **ROUND10,
+)
+
+case(
+    "php-composer-mirror-503", "install", "php:8.2-cli",
+    ["composer --version",
+     ("composer config repositories.acme composer \"$SATIS_URL\"", "composer config repositories.acme composer \"http://127.0.0.1:$PORT_503/\""),
+     "composer install --no-interaction --no-progress"],
+    lab("network_or_flaky", [r"\"http://127\.0\.0\.1:\d+/packages\.json\" file could not be downloaded \(HT", r"^\s*TP/1\.\d 503 Service Unavailable\)"],
+        "composer", "the company's Satis mirror answers 503 Service Unavailable while composer loads its packages.json",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    project="northwind/payouts",
+    files={"composer.json": "{\n    \"name\": \"northwind/payouts\",\n    \"type\": \"project\",\n    \"require\": {\n        \"php\": \">=8.1\",\n        \"northwind/money\": \"^2.3\"\n    },\n    \"config\": {\"secure-http\": false},\n    \"repositories\": {\"packagist.org\": false}\n}\n"},
+    env={"COMPOSER_HOME": "/tmp/r10-composer-home-b"},
+    **ROUND10,
+)
+
+case(
+    "lua-luacheck-globals", "lint:lua", "debian:12",
+    ["luacheck --version", "luacheck --no-color src/"],
+    lab("lint_failure", [r"src/ratelimit\.lua:\d+:\d+: (setting non-standard global variable|accessing undefined variable)", r"^Total: \d+ warnings? / 0 errors in \d+ files?"],
+        "luacheck", "the rate limiter leaks a global (a missing `local`) and misspells a variable"),
+    project="northwind/edge-proxy",
+    files={"src/ratelimit.lua": "local M = {}\n\nlocal buckets = {}\n\nfunction M.allow(key, limit, now)\n  local b = buckets[key]\n  if not b then\n    b = { tokens = limit, at = now }\n    buckets[key] = b\n  end\n  elapsed = now - b.at\n  b.tokens = math.min(limit, b.tokens + elapsed)\n  b.at = now\n  if b.tokens < 1 then\n    return false\n  end\n  b.tokens = b.tokens - 1\n  return tokns >= 0\nend\n\nreturn M\n",
+           "src/util.lua": "local M = {}\n\nfunction M.trim(s)\n  return (s:gsub('^%s+', ''):gsub('%s+$', ''))\nend\n\nreturn M\n"},
+    **ROUND10,
+)
+
+case(
+    "lua-busted-failure", "test:lua", "debian:12",
+    ["busted --version", "busted --output=plainTerminal spec/"],
+    lab("test_assertion", [r"spec/router_spec\.lua @ \d+", r"Expected objects to be (the )?(same|equal)", r"^Passed in:", r"^Expected:"],
+        "busted", "the path router treats a trailing slash as a different route; one spec fails"),
+    project="northwind/edge-proxy",
+    files={"src/router.lua": "local M = {}\n\nfunction M.match(routes, path)\n  for pattern, name in pairs(routes) do\n    if path == pattern then\n      return name\n    end\n  end\n  return 'not_found'\nend\n\nreturn M\n",
+           "spec/router_spec.lua": "package.path = 'src/?.lua;' .. package.path\nlocal router = require('router')\n\ndescribe('router', function()\n  local routes = { ['/health'] = 'health', ['/orders'] = 'orders' }\n\n  it('matches exact paths', function()\n    assert.are.equal('health', router.match(routes, '/health'))\n  end)\n\n  it('ignores a trailing slash', function()\n    assert.are.equal('orders', router.match(routes, '/orders/'))\n  end)\n\n  it('returns not_found for unknown paths', function()\n    assert.are.equal('not_found', router.match(routes, '/admin'))\n  end)\nend)\n"},
+    **ROUND10,
+)
+
+case(
+    "nginx-configtest-invalid-args", "nginx:configtest", "nginx:1.22",
+    ["nginx -v", "nginx -t -p \"$CI_PROJECT_DIR\" -c deploy/nginx/nginx.conf"],
+    lab("other", [r"\[emerg\] \d+#\d+: invalid number of arguments in \"proxy_set_header\" directive in .*deploy/nginx/conf\.d/shop\.conf:\d+", r"nginx: configuration file .*nginx\.conf test failed"],
+        "nginx -t", "a missing value in a proxy_set_header line of the shop vhost; nginx's config test fails",
+        accept=["lint_failure", "compile_error", "github_actions_config"]),
+    project="northwind/shop-frontend",
+    files={"deploy/nginx/nginx.conf": "worker_processes auto;\npid /tmp/nginx.pid;\nerror_log stderr warn;\n\nevents {\n    worker_connections 1024;\n}\n\nhttp {\n    access_log off;\n    client_body_temp_path /tmp/nginx-body;\n    proxy_temp_path /tmp/nginx-proxy;\n    fastcgi_temp_path /tmp/nginx-fastcgi;\n    uwsgi_temp_path /tmp/nginx-uwsgi;\n    scgi_temp_path /tmp/nginx-scgi;\n    include conf.d/*.conf;\n}\n",
+           "deploy/nginx/conf.d/shop.conf": "upstream shop_app {\n    server 127.0.0.1:3000;\n    keepalive 16;\n}\n\nserver {\n    listen 8080;\n    server_name shop.northwind.example;\n\n    location /static/ {\n        alias /srv/shop/static/;\n        expires 7d;\n    }\n\n    location / {\n        proxy_pass http://shop_app;\n        proxy_set_header Host $host;\n        proxy_set_header X-Forwarded-For;\n        proxy_set_header X-Forwarded-Proto $scheme;\n    }\n}\n"},
+    **ROUND10,
+)
+
+case(
+    "nginx-background-start-e2e-cascade", "e2e", "node:20",
+    ["nginx -p \"$CI_PROJECT_DIR\" -c ci/e2e-nginx.conf &",
+     "curl -sS --retry 4 --retry-delay 1 --retry-connrefused -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:8089/healthz",
+     "node --test e2e/"],
+    lab("github_actions_config", [r"\[emerg\] \d+#\d+: unknown directive \"gzip_static_types\" in .*ci/e2e-nginx\.conf:\d+"],
+        "nginx (backgrounded), then curl",
+        "the e2e job starts nginx in the background with a config that has an unknown directive; nginx exits at once, which nothing checks, and the health-check curl then gets connection refused on every retry",
+        accept=["other"]),
+    project="northwind/shop-frontend",
+    files={"ci/e2e-nginx.conf": "daemon off;\nworker_processes 1;\npid /tmp/e2e-nginx.pid;\nerror_log stderr warn;\n\nevents {}\n\nhttp {\n    access_log off;\n    client_body_temp_path /tmp/e2e-body;\n    proxy_temp_path /tmp/e2e-proxy;\n    fastcgi_temp_path /tmp/e2e-fastcgi;\n    uwsgi_temp_path /tmp/e2e-uwsgi;\n    scgi_temp_path /tmp/e2e-scgi;\n    gzip on;\n    gzip_static_types text/css application/javascript;\n\n    server {\n        listen 127.0.0.1:8089;\n        root dist;\n        location = /healthz { return 200 \"ok\\n\"; }\n    }\n}\n",
+           "dist/index.html": "<!doctype html><title>shop</title>\n",
+           "e2e/home.test.js": "const test = require('node:test');\nconst assert = require('node:assert');\n\ntest('home page is served', async () => {\n  const r = await fetch('http://127.0.0.1:8089/');\n  assert.strictEqual(r.status, 200);\n});\n"},
+    **ROUND10,
+)
+
+R10_MIX = """defmodule {mod}.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :{app},
+      version: "1.4.0",
+      elixir: "~> 1.14",
+      start_permanent: Mix.env() == :prod,
+      deps: deps()
+    ]
+  end
+
+  def application do
+    [extra_applications: [:logger]]
+  end
+
+  defp deps do
+    [{deps}]
+  end
+end
+"""
+
+
+def r10_mix(mod, app, deps=""):
+    return R10_MIX.replace("{mod}", mod).replace("{app}", app).replace("{deps}", deps)
+
+
+case(
+    "elixir-exunit-assertion", "test:elixir", "elixir:1.14",
+    ["elixir --version", "mix test"],
+    lab("test_assertion", [r"test/shipping_test\.exs:\d+$", r"Assertion with == failed", r"^\s*left: +(1295|495)$", r"^\s*right: +(995|0)$", r"\d+ tests?, 2 failures"],
+        "mix test (ExUnit)", "free shipping should start at exactly 50.00 (the guard says >), and the express discount for large orders is not implemented: two tests fail"),
+    project="northwind/fulfilment",
+    files={"mix.exs": r10_mix("Fulfilment", "fulfilment"),
+           "lib/fulfilment/shipping.ex": "defmodule Fulfilment.Shipping do\n  @moduledoc \"Shipping cost in cents for an order total in cents.\"\n\n  @free_from 5_000\n\n  def cost(total, :standard) when total > @free_from, do: 0\n  def cost(_total, :standard), do: 495\n  def cost(_total, :express), do: 1295\nend\n",
+           "test/test_helper.exs": "ExUnit.start()\n",
+           "test/shipping_test.exs": "defmodule Fulfilment.ShippingTest do\n  use ExUnit.Case, async: true\n\n  alias Fulfilment.Shipping\n\n  test \"standard shipping is free from 50.00\" do\n    assert Shipping.cost(5_000, :standard) == 0\n  end\n\n  test \"standard shipping below the threshold\" do\n    assert Shipping.cost(1_000, :standard) == 495\n  end\n\n  test \"express shipping is discounted for large orders\" do\n    assert Shipping.cost(20_000, :express) == 995\n  end\nend\n"},
+    env={"MIX_HOME": "/tmp/r10-mix-a", "MIX_ENV": "test"},
+    **ROUND10,
+)
+
+case(
+    "elixir-mix-format-check", "lint:format", "elixir:1.14",
+    ["mix format --check-formatted"],
+    lab("formatting_failure", [r"mix format failed due to --check-formatted", r"The following files are not formatted:", r"^\s*\* lib/fulfilment/parcel\.ex"],
+        "mix format", "a new module was committed without running mix format"),
+    project="northwind/fulfilment",
+    files={"mix.exs": r10_mix("Fulfilment", "fulfilment"),
+           ".formatter.exs": "[\n  inputs: [\"{mix,.formatter}.exs\", \"{config,lib,test}/**/*.{ex,exs}\"]\n]\n",
+           "lib/fulfilment/parcel.ex": "defmodule Fulfilment.Parcel do\n  defstruct [:weight_g,:length_mm, :width_mm,:height_mm]\n\n  def volumetric_weight(%__MODULE__{length_mm: l,width_mm: w, height_mm: h}), do: div(l*w*h, 5_000)\n\n  def billable(parcel) do\n      max(parcel.weight_g, volumetric_weight(parcel))\n  end\nend\n",
+           "lib/fulfilment.ex": "defmodule Fulfilment do\n  @moduledoc false\nend\n"},
+    env={"MIX_HOME": "/tmp/r10-mix-b"},
+    **ROUND10,
+)
+
+case(
+    "elixir-warnings-as-errors", "compile", "elixir:1.14",
+    ["mix compile --warnings-as-errors --force"],
+    lab("compile_error", [r"Compilation failed due to warnings while using the --warnings-as-errors option", r"warning: variable \"carrier\" is unused", r"warning: Fulfilment\.Labels\.render/1 is undefined or private|warning: .*Labels\.render/1 is undefined"],
+        "mix compile", "an unused variable and a call to a function that was renamed; the build treats warnings as errors",
+        accept=["lint_failure"]),
+    project="northwind/fulfilment",
+    files={"mix.exs": r10_mix("Fulfilment", "fulfilment"),
+           "lib/fulfilment/labels.ex": "defmodule Fulfilment.Labels do\n  def render_zpl(parcel), do: \"^XA^FD#{parcel.id}^FS^XZ\"\nend\n",
+           "lib/fulfilment/dispatch.ex": "defmodule Fulfilment.Dispatch do\n  alias Fulfilment.Labels\n\n  def label_for(parcel, carrier) do\n    Labels.render(parcel)\n  end\nend\n"},
+    env={"MIX_HOME": "/tmp/r10-mix-c"},
+    **ROUND10,
+)
+
+case(
+    "elixir-hex-nxdomain-deps-cascade", "test:elixir", "elixir:1.14",
+    ["mix local.hex --force --if-missing || true",
+     "mix deps.get",
+     "mix test"],
+    lab("network_or_flaky", [r"httpc request failed with: \{:failed_connect, .*repo\.hex\.pm.*:nxdomain", r"Could not install Hex because Mix could not download metadata"],
+        "mix local.hex (ignored), then mix deps.get",
+        "repo.hex.pm does not resolve from the runner; the Hex install is ignored (`|| true`) and `mix deps.get` then fails without Hex (could not find an SCM for :jason)",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    project="northwind/fulfilment",
+    files={"mix.exs": r10_mix("Fulfilment", "fulfilment", "{:jason, \"~> 1.4\"},\n     {:decimal, \"~> 2.1\"}"),
+           "lib/fulfilment.ex": "defmodule Fulfilment do\n  @moduledoc false\n  def encode(map), do: Jason.encode!(map)\nend\n"},
+    env={"MIX_HOME": "/tmp/r10-mix-d", "HEX_HOME": "/tmp/r10-hex-d"},
+    timestamps=True, **ROUND10,
+)
+
+case(
+    "erlang-rebar3-unbound-variable", "compile", "erlang:25",
+    ["rebar3 version", "rebar3 compile"],
+    lab("compile_error", [r"src/acct_ledger\.erl:\d+:\d+: variable 'Balance1' is unbound", r"Compiling src/acct_ledger\.erl failed"],
+        "rebar3 (erlc)", "a refactor renamed Balance1 to NewBalance in one clause only; erlc stops on the unbound variable",
+        accept=[]),
+    project="northwind/accounts",
+    files={"rebar.config": "{erl_opts, [debug_info, warnings_as_errors]}.\n{deps, []}.\n",
+           "src/acct.app.src": "{application, acct,\n [{description, \"Account ledger\"},\n  {vsn, \"0.3.0\"},\n  {registered, []},\n  {applications, [kernel, stdlib]},\n  {env, []},\n  {modules, []}\n ]}.\n",
+           "src/acct_ledger.erl": "-module(acct_ledger).\n-export([apply/2]).\n\n%% Applies one posting to a balance.\napply(Balance, {credit, Amount}) when Amount > 0 ->\n    NewBalance = Balance + Amount,\n    {ok, NewBalance};\napply(Balance, {debit, Amount}) when Amount > 0 ->\n    NewBalance = Balance - Amount,\n    case NewBalance < 0 of\n        true -> {error, insufficient_funds};\n        false -> {ok, Balance1}\n    end.\n",
+           "src/acct_fmt.erl": "-module(acct_fmt).\n-export([cents/1]).\n\ncents(C) -> io_lib:format(\"~B.~2..0B\", [C div 100, C rem 100]).\n"},
+    env={"REBAR_CACHE_DIR": "/tmp/r10-rebar3-cache", "REBAR_GLOBAL_CONFIG_DIR": "/tmp/r10-rebar3-cfg"},
+    **ROUND10,
+)
+
+case(
+    "r-testthat-expectation", "test:r", "rocker/r-ver:4.2.2",
+    ["Rscript --version", "Rscript -e 'testthat::test_dir(\"tests/testthat\", stop_on_failure = TRUE)'"],
+    lab("test_assertion", [r"Failure \('test-churn\.R:\d+(:\d+)?'\)", r"churn_rate\(c\(100, 80\), c\(0, 20\)\) not equal to 0\.2", r"Test failures"],
+        "testthat", "churn_rate divides by the closing instead of the opening customer count"),
+    project="northwind/analytics",
+    files={"R/churn.R": "churn_rate <- function(customers, lost) {\n  # customers: count at each period start; lost: customers lost in each period\n  opening <- customers[1]\n  closing <- customers[length(customers)]\n  sum(lost) / closing\n}\n",
+           "tests/testthat/setup.R": "source(file.path(\"..\", \"..\", \"R\", \"churn.R\"))\n",
+           "tests/testthat/test-churn.R": "test_that(\"no churn when nobody leaves\", {\n  expect_equal(churn_rate(c(100, 100), c(0, 0)), 0)\n})\n\ntest_that(\"churn is lost over opening customers\", {\n  expect_equal(churn_rate(c(100, 80), c(0, 20)), 0.2)\n})\n"},
+    **ROUND10,
+)
+
+case(
+    "r-missing-package-report-cascade", "report:weekly", "rocker/r-ver:4.2.2",
+    ["mkdir -p out",
+     "Rscript scripts/export_sales.R || echo \"export step failed, reusing out/ from the cache\"",
+     "Rscript scripts/weekly_report.R"],
+    lab("dependency_install", [r"there is no package called .readr."],
+        "Rscript", "the export script needs readr, which the image lacks; its failure is ignored and the report script then cannot open out/sales.csv",
+        accept=["github_actions_config"]),
+    project="northwind/analytics",
+    files={"scripts/export_sales.R": "suppressPackageStartupMessages(library(readr))\n\nsales <- data.frame(week = 1:4, revenue = c(1200, 1350, 990, 1710))\nwrite_csv(sales, \"out/sales.csv\")\ncat(\"wrote\", nrow(sales), \"rows\\n\")\n",
+           "scripts/weekly_report.R": "sales <- read.csv(\"out/sales.csv\")\ncat(sprintf(\"weeks: %d, revenue: %.0f\\n\", nrow(sales), sum(sales$revenue)))\n"},
+    **ROUND10,
+)
+
+case(
+    "docs-sphinx-warnings-as-errors", "pages", "python:3.12",
+    ["sphinx-build --version", "sphinx-build -W --keep-going -b html docs public"],
+    lab("other", [r"docs/(index|api)\.rst:\d+: WARNING: (undefined label|unknown document)", r"toctree contains reference to nonexisting document 'changelog'", r"build finished with problems, \d+ warnings? \(with warnings treated as errors\)"],
+        "sphinx-build -W", "the docs reference a renamed label and a changelog page that was deleted; -W turns the warnings into a failed build",
+        accept=["lint_failure", "compile_error"]),
+    project="northwind/sdk-python",
+    files={"docs/conf.py": "project = 'Northwind SDK'\nauthor = 'Northwind Platform Team'\nrelease = '2.8.0'\nextensions = []\nhtml_theme = 'alabaster'\nexclude_patterns = ['_build']\n",
+           "docs/index.rst": "Northwind SDK\n=============\n\nThe SDK wraps the Northwind REST API. Start with :ref:`quickstart-install`.\n\n.. toctree::\n   :maxdepth: 2\n\n   quickstart\n   api\n   changelog\n",
+           "docs/quickstart.rst": ".. _quickstart-installation:\n\nQuickstart\n==========\n\nInstall the package::\n\n    pip install northwind-sdk\n",
+           "docs/api.rst": "API reference\n=============\n\nSee :doc:`authentication` for tokens.\n\n.. py:function:: northwind.connect(token, *, region='eu')\n\n   Opens a session.\n"},
+    **ROUND10,
+)
+
+case(
+    "docs-mkdocs-strict-broken-link", "pages", "python:3.12",
+    ["mkdocs --version", "mkdocs build --strict --site-dir public"],
+    lab("other", [r"Doc file 'index\.md' contains a link 'operations/backup\.md', but the target( 'operations/backup\.md')? is not found", r"Aborted with \d+ warnings? in strict mode"],
+        "mkdocs --strict", "the handbook links to operations/backup.md, which was moved; strict mode aborts the build on the warning",
+        accept=["lint_failure", "compile_error"]),
+    project="northwind/handbook",
+    files={"mkdocs.yml": "site_name: Northwind Handbook\nnav:\n  - Home: index.md\n  - Operations:\n      - Restore: operations/restore.md\n",
+           "docs/index.md": "# Northwind Handbook\n\nOn-call starts with the [backup runbook](operations/backup.md) and the [restore guide](operations/restore.md).\n",
+           "docs/operations/restore.md": "# Restore\n\nRestore from the latest snapshot.\n"},
+    timestamps=True, **ROUND10,
+)
+
+R10_MARIADB_START = ("mariadb-install-db --user=root --datadir=\"$PWD/.mysql/data\" --skip-test-db --auth-root-authentication-method=normal > .mysql/install.log 2>&1 && echo \"datadir initialised\"")
+R10_MARIADB_WAIT = "for i in $(seq 1 10); do mariadb-admin --socket=\"$PWD/.mysql/mysqld.sock\" ping && break; sleep 1; done"
+
+case(
+    "mariadb-migration-fk-errno-150", "test:migrations", "mariadb:10.11",
+    ["mkdir -p .mysql",
+     R10_MARIADB_START,
+     "mariadbd --no-defaults --user=root --datadir=\"$PWD/.mysql/data\" --socket=\"$PWD/.mysql/mysqld.sock\" --skip-networking --pid-file=\"$PWD/.mysql/mysqld.pid\" > .mysql/server.log 2>&1 &",
+     R10_MARIADB_WAIT,
+     "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -e 'CREATE DATABASE shop'",
+     "for f in db/migrations/*.sql; do echo \"==> $f\"; mariadb --socket=\"$PWD/.mysql/mysqld.sock\" shop < \"$f\"; done"],
+    lab("other", [r"ERROR 1005 \(HY000\) at line \d+: Can't create table `shop`\.`order_items` \(errno: 150 \"Foreign key constraint is incorrectly formed\"\)"],
+        "mariadb client (migrations)", "migration 003 adds a foreign key from an INT column to a BIGINT UNSIGNED primary key; MariaDB rejects the constraint",
+        accept=["test_assertion", "compile_error"]),
+    project="northwind/shop-db",
+    files={"db/migrations/001_products.sql": "CREATE TABLE products (\n  id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,\n  sku VARCHAR(64) NOT NULL UNIQUE,\n  price_cents INT NOT NULL\n) ENGINE=InnoDB;\n",
+           "db/migrations/002_orders.sql": "CREATE TABLE orders (\n  id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,\n  placed_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP\n) ENGINE=InnoDB;\n",
+           "db/migrations/003_order_items.sql": "CREATE TABLE order_items (\n  order_id BIGINT UNSIGNED NOT NULL,\n  product_id INT NOT NULL,\n  qty INT NOT NULL DEFAULT 1,\n  PRIMARY KEY (order_id, product_id),\n  CONSTRAINT fk_items_order FOREIGN KEY (order_id) REFERENCES orders (id),\n  CONSTRAINT fk_items_product FOREIGN KEY (product_id) REFERENCES products (id)\n) ENGINE=InnoDB;\n",
+           "db/migrations/004_indexes.sql": "CREATE INDEX idx_orders_placed ON orders (placed_at);\n"},
+    after_script=["mariadb-admin --socket=\"$PWD/.mysql/mysqld.sock\" shutdown || true"],
+    **ROUND10,
+)
+
+case(
+    "mariadb-bad-option-background-cascade", "test:integration", "mariadb:10.11",
+    ["mkdir -p .mysql",
+     R10_MARIADB_START,
+     "mariadbd --defaults-file=ci/mariadb-ci.cnf --user=root --datadir=\"$PWD/.mysql/data\" --socket=\"$PWD/.mysql/mysqld.sock\" &",
+     R10_MARIADB_WAIT,
+     "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -e 'CREATE DATABASE inventory'",
+     "./scripts/run-integration-tests.sh"],
+    lab("github_actions_config", [r"\[ERROR\] mariadbd: unknown variable 'innodb_buffer_pool_sise=64M'"],
+        "mariadbd (backgrounded), then mariadb-admin/mariadb",
+        "the CI's MariaDB option file has a typo (innodb_buffer_pool_sise); the backgrounded server aborts at start, nothing checks it, the wait loop gives up silently and the client then cannot connect to the socket",
+        accept=["other"]),
+    project="northwind/inventory",
+    files={"ci/mariadb-ci.cnf": "[mariadbd]\nskip-networking\nskip-name-resolve\ninnodb_buffer_pool_sise=64M\ninnodb_flush_log_at_trx_commit=0\ncharacter-set-server=utf8mb4\n",
+           "scripts/run-integration-tests.sh": "#!/bin/sh\nset -e\necho \"running integration tests\"\n",
+           },
+    setup="chmod +x scripts/run-integration-tests.sh",
+    after_script=["mariadb-admin --socket=\"$PWD/.mysql/mysqld.sock\" shutdown 2>/dev/null || true"],
+    timestamps=True, **ROUND10,
+)
+
+case(
+    "mariadb-dump-backup-volume-full", "backup:nightly", "mariadb:10.11",
+    ["mkdir -p .mysql",
+     R10_MARIADB_START,
+     "mariadbd --no-defaults --user=root --datadir=\"$PWD/.mysql/data\" --socket=\"$PWD/.mysql/mysqld.sock\" --skip-networking --pid-file=\"$PWD/.mysql/mysqld.pid\" > .mysql/server.log 2>&1 &",
+     R10_MARIADB_WAIT,
+     "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" < db/seed.sql",
+     "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -N -e 'SELECT COUNT(*) FROM crm.contacts'",
+     "mariadb-dump --socket=\"$PWD/.mysql/mysqld.sock\" --single-transaction --databases crm > backups/crm-$(date +%F).sql",
+     "ls -lh backups/"],
+    lab("infrastructure", [r"Got errno 28 on write", r"^tmpfs\s+\S+\s+\S+\s+0\s+100%"],
+        "mariadb-dump on a full volume",
+        "the nightly dump fills the runner's backup volume; mariadb-dump fails writing (errno 28, ENOSPC); after_script's df shows it at 100%",
+        infra=True),
+    project="northwind/crm",
+    files={"db/seed.sql": "CREATE DATABASE crm;\nUSE crm;\nCREATE TABLE contacts (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(120), notes TEXT) ENGINE=InnoDB;\nINSERT INTO contacts (email, notes) SELECT CONCAT('user', seq, '@example.com'), REPEAT(MD5(seq), 20) FROM seq_1_to_6000;\n"},
+    tmpfs=("backups", "1m"),
+    after_script=["df -h backups/", "mariadb-admin --socket=\"$PWD/.mysql/mysqld.sock\" shutdown || true"],
+    **ROUND10,
+)
+
+case(
+    "php-composer-proxy-407", "install", "php:8.2-cli",
+    ["composer --version",
+     "composer install --no-interaction --no-progress --prefer-dist"],
+    lab("network_or_flaky", [r"Failed to open stream: Cannot connect to HTTPS server through proxy", r"\"https://repo\.packagist\.org/packages\.json\" file could not be downloaded"],
+        "composer", "the runner's egress proxy (HTTPS_PROXY) answers CONNECT with 407 Proxy Authentication Required; composer (PHP streams, no ext-curl) reports that it cannot connect to the HTTPS server through the proxy",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    project="northwind/payouts",
+    files={"composer.json": "{\n    \"name\": \"northwind/payouts\",\n    \"type\": \"project\",\n    \"require\": {\n        \"php\": \">=8.1\",\n        \"brick/money\": \"^0.8\"\n    }\n}\n"},
+    env={"COMPOSER_HOME": "/tmp/r10-composer-home-c", "HTTPS_PROXY": "http://127.0.0.1:{PORT_PROXY407}", "HTTP_PROXY": "http://127.0.0.1:{PORT_PROXY407}", "NO_PROXY": "localhost,.northwind.internal"},
+    **ROUND10,
+)
+
+case(
+    "ruby-gem-mirror-cert-expired", "release:cli", "ruby:3.1",
+    ["ruby --version",
+     ("gem install --no-document --clear-sources --source \"$GEM_MIRROR\" rake-compiler",
+      "gem install --no-document --clear-sources --source \"https://127.0.0.1:$PORT_EXPIRED/\" rake-compiler")],
+    lab("network_or_flaky", [r"certificate has expired", r"Certificate /CN=gems\.northwind\.internal expired at"],
+        "gem", "the internal gem mirror's TLS certificate expired nine days ago; every request fails verification",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    project="northwind/release-tools",
+    files={"README.md": "release tooling\n"},
+    env={"SSL_CERT_FILE": "{R10_CA_FILE}", "GEM_HOME": "/tmp/r10-gem-home-e"},
+    **ROUND10,
+)
+
+case(
+    "wget-dataset-reset-mid-transfer", "fetch:fixtures", "debian:12",
+    [("wget --tries=3 --waitretry=1 --progress=dot:mega -O fixtures/geo-2026q4.tar.gz \"$FIXTURES_URL/geo-2026q4.tar.gz\"",
+      "wget --tries=3 --waitretry=1 --progress=dot:mega -O fixtures/geo-2026q4.tar.gz \"http://127.0.0.1:$PORT_RESET/geo-2026q4.tar.gz\""),
+     "tar xzf fixtures/geo-2026q4.tar.gz -C fixtures/"],
+    lab("network_or_flaky", [r"Read error at byte \d+/4194304 \(Connection reset by peer\)\. (Retrying|Giving up)"],
+        "wget", "the fixtures server resets the connection about 96 KiB into the 4 MiB download, on all three tries",
+        infra=True, accept=["infrastructure"]),
+    project="northwind/geo-service",
+    setup="mkdir -p fixtures",
+    timestamps=True, **ROUND10,
+)
+
+case(
+    "r-download-closed-after-headers", "refresh:data", "rocker/r-ver:4.2.2",
+    ["Rscript --version",
+     ("Rscript scripts/refresh_rates.R \"$RATES_URL\"", "Rscript scripts/refresh_rates.R \"http://127.0.0.1:$PORT_HDRCLOSE/exports/fx-rates-2026-12.csv.gz\"")],
+    lab("network_or_flaky", [r"downloaded length 0 != reported length 4194304", r"status was 'Transferred a partial file'"],
+        "Rscript (download.file)", "the rates export server sends the response headers then closes the connection before any body",
+        infra=True, accept=["infrastructure"]),
+    project="northwind/analytics",
+    files={"scripts/refresh_rates.R": "args <- commandArgs(trailingOnly = TRUE)\ndest <- file.path(\"data\", \"fx-rates.csv.gz\")\ndir.create(\"data\", showWarnings = FALSE)\ndownload.file(args[1], dest, mode = \"wb\")\nrates <- read.csv(gzfile(dest))\ncat(\"loaded\", nrow(rates), \"rates\\n\")\n"},
+    **ROUND10,
+)
+
+case(
+    "ruby-bundler-gem-source-dns", "rspec", "ruby:3.1",
+    ["bundle config set --local path vendor/bundle", "bundle install --jobs 4 --retry 2"],
+    lab("network_or_flaky", [r"Could not reach host gems\.northwind\.internal"],
+        "bundler", "the private gem source gems.northwind.internal does not resolve from the runner",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    project="northwind/weather-sync",
+    files={"Gemfile": "source \"https://rubygems.org\"\n\ngem \"rspec\", \"~> 3.12\"\n\nsource \"https://gems.northwind.internal/\" do\n  gem \"northwind-auth\", \"~> 1.4\"\nend\n"},
+    **ROUND10,
+)
