@@ -59,6 +59,62 @@ class Servers:
         self.ports["reset"] = self._midbody(reset=True)
         self.ports["hdrclose"] = self._midbody(reset=False)
         self.ports["expired"] = self._expired_tls()
+        # Round 11: a smart-HTTP git server that advertises its refs, starts sending the pack and
+        # then stalls (no more bytes, connection held open).
+        self.ports["gitstall"] = self._git_stall()
+
+    def _git_stall(self):
+        import tempfile
+        tmp = tempfile.mkdtemp()
+        repo = os.path.join(tmp, "platform.git")
+        work = os.path.join(tmp, "w")
+        genv = dict(os.environ, GIT_AUTHOR_NAME="ci", GIT_AUTHOR_EMAIL="ci@acme.example",
+                    GIT_COMMITTER_NAME="ci", GIT_COMMITTER_EMAIL="ci@acme.example")
+        subprocess.run(["git", "init", "-q", "-b", "main", work], check=True, env=genv)
+        with open(os.path.join(work, "assets.bin"), "wb") as f:
+            f.write(os.urandom(3 * 1024 * 1024))
+        with open(os.path.join(work, "README.md"), "w") as f:
+            f.write("# platform\n")
+        subprocess.run(["git", "-C", work, "add", "."], check=True, env=genv)
+        subprocess.run(["git", "-C", work, "commit", "-q", "-m", "init"], check=True, env=genv)
+        subprocess.run(["git", "clone", "-q", "--bare", work, repo], check=True, env=genv)
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                adv = subprocess.run(["git", "upload-pack", "--stateless-rpc", "--advertise-refs", repo],
+                                     capture_output=True).stdout
+                body = b"001e# service=git-upload-pack\n0000" + adv
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-git-upload-pack-advertisement")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                req = self.rfile.read(n)
+                if self.headers.get("Content-Encoding") == "gzip":
+                    import gzip
+                    req = gzip.decompress(req)
+                out = subprocess.run(["git", "upload-pack", "--stateless-rpc", repo], input=req,
+                                     capture_output=True).stdout
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-git-upload-pack-result")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out[: len(out) // 3])
+                self.wfile.flush()
+                time.sleep(3600)  # the rest never comes
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        srv.daemon_threads = True
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        return srv.server_address[1]
 
     def _sshd(self):
         import atexit
@@ -281,6 +337,8 @@ class Servers:
                     self.wfile.write(body)
 
             do_GET = do_POST = do_HEAD = do_PUT = _answer
+            # Round 11: as an HTTP proxy, the same status answers a CONNECT tunnel request.
+            do_CONNECT = _answer
 
             def log_message(self, *a):
                 pass
