@@ -18,12 +18,26 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
         .split_whitespace()
         .skip_while(|w| w.contains('=') && !w.starts_with('-'))
         .collect();
+    // Package managers that are also wrappers (`bundle exec rspec`, `poetry run pytest`):
+    // their own install commands first.
+    if let [tool, sub, ..] = words.as_slice()
+        && matches!(
+            *tool,
+            "bundle" | "poetry" | "uv" | "pipenv" | "pdm" | "hatch" | "composer"
+        )
+        && matches!(
+            *sub,
+            "install" | "sync" | "lock" | "update" | "add" | "require" | "check"
+        )
+    {
+        return Some(Category::DependencyInstall);
+    }
     let mut i = 0;
     // Wrappers that run the next word as the tool.
     while i < words.len() {
         match words[i] {
             "npx" | "pnpx" | "bunx" | "poetry" | "uv" | "pipx" | "pdm" | "hatch" | "bundle"
-            | "exec" | "time" | "sudo" | "env" | "command" => i += 1,
+            | "exec" | "time" | "sudo" | "env" | "command" | "pipenv" => i += 1,
             "run" if i > 0 => i += 1,
             "python" | "python3" | "py" if words.get(i + 1) == Some(&"-m") => i += 2,
             w if w.starts_with('-') && i > 0 => i += 1,
@@ -33,36 +47,74 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
     let w = |k: usize| words.get(i + k).copied().unwrap_or("");
     let base = w(0).rsplit('/').next().unwrap_or("");
     let sub = w(1);
+    let check = words.iter().any(|a| {
+        matches!(
+            *a,
+            "--check" | "--check-formatted" | "--dry-run" | "--diff" | "-check" | "--verify"
+        )
+    });
     use Category as C;
     let c = match (base, sub) {
         ("cargo", "test" | "nextest") | ("go", "test") | ("npm" | "yarn" | "pnpm", "test") => {
             C::TestAssertion
         }
         ("cargo", "clippy") | ("go", "vet") => C::LintFailure,
-        ("cargo", "fmt") | ("ruff", "format") => C::LintFailure,
+        ("cargo", "fmt") | ("ruff" | "dotnet" | "dart" | "biome", "format") => C::FormattingFailure,
+        ("mix", "format") | ("terraform" | "tofu" | "deno", "fmt") => C::FormattingFailure,
         ("cargo", "build" | "check" | "rustc") | ("go", "build" | "install") => C::CompileError,
+        ("mix", "compile") | ("rebar3", "compile" | "escriptize" | "release") => C::CompileError,
+        ("dotnet" | "swift" | "stack" | "cabal" | "zig", "build") | ("sbt", "compile") => {
+            C::CompileError
+        }
+        ("php", "-l") => C::CompileError,
         ("cargo", "fetch") | ("go", "mod") | ("pip" | "pip3", "install" | "download") => {
             C::DependencyInstall
         }
         ("npm" | "pnpm", "ci" | "install" | "i") | ("yarn", "install" | "") => C::DependencyInstall,
+        ("mix", "deps.get" | "deps.compile") | ("rebar3", "get-deps" | "upgrade") => {
+            C::DependencyInstall
+        }
+        ("gem" | "luarocks" | "conda" | "mamba", "install") | ("dotnet", "restore") => {
+            C::DependencyInstall
+        }
         ("docker" | "podman" | "buildah", "build" | "buildx") => C::DockerBuild,
         ("node", "--test") => C::TestAssertion,
+        ("mix", "test") | ("rebar3", "eunit" | "ct" | "proper") | ("rake", "test" | "spec") => {
+            C::TestAssertion
+        }
+        (
+            "dotnet" | "swift" | "deno" | "bun" | "dart" | "flutter" | "sbt" | "stack" | "cabal"
+            | "zig",
+            "test",
+        ) => C::TestAssertion,
+        ("mix", "credo" | "dialyzer") | ("deno" | "dart", "lint" | "analyze") => C::LintFailure,
         (
             "pytest" | "py.test" | "tox" | "nox" | "jest" | "vitest" | "mocha" | "rspec"
-            | "phpunit" | "unittest" | "ctest",
+            | "phpunit" | "unittest" | "ctest" | "busted" | "pest" | "ava" | "karma" | "prove"
+            | "bats",
             _,
         ) => C::TestAssertion,
         ("mypy" | "pyright" | "tsc" | "vue-tsc" | "stubtest", _) => C::TypeError,
         (
+            "prettier" | "black" | "isort" | "rustfmt" | "gofmt" | "clang-format" | "shfmt"
+            | "stylua" | "ktfmt" | "google-java-format" | "yapf" | "autopep8" | "swift-format",
+            _,
+        ) => C::FormattingFailure,
+        ("php-cs-fixer", _) if check => C::FormattingFailure,
+        (
             "eslint" | "ruff" | "flake8" | "pylint" | "golangci-lint" | "staticcheck"
-            | "shellcheck" | "hadolint" | "rubocop" | "stylelint" | "prettier" | "black" | "isort"
-            | "cppcheck" | "clang-tidy" | "rustfmt" | "gofmt" | "clang-format" | "markdownlint"
-            | "yamllint",
+            | "shellcheck" | "hadolint" | "rubocop" | "stylelint" | "cppcheck" | "clang-tidy"
+            | "markdownlint" | "yamllint" | "luacheck" | "phpstan" | "psalm" | "phpcs"
+            | "php-cs-fixer" | "standardrb" | "reek" | "sqlfluff" | "ktlint" | "detekt"
+            | "swiftlint" | "hlint" | "tflint" | "ansible-lint" | "actionlint" | "codespell"
+            | "vale" | "oxlint" | "pycodestyle" | "pydocstyle" | "bandit" | "revive" | "lintian",
             _,
         ) => C::LintFailure,
-        ("gcc" | "g++" | "clang" | "clang++" | "cc" | "javac" | "kotlinc" | "rustc", _) => {
-            C::CompileError
-        }
+        (
+            "gcc" | "g++" | "clang" | "clang++" | "cc" | "javac" | "kotlinc" | "rustc" | "erlc"
+            | "elixirc" | "ghc" | "scalac",
+            _,
+        ) => C::CompileError,
         _ => return None,
     };
     Some(c)
@@ -112,6 +164,11 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
             t.contains("Unable to locate package") || t.contains("has no installation candidate")
         }
         "linker" => t.contains("cannot find -l") || t.contains("unable to find library"),
+        // A gem, a Hex package or an R package that is not there (`cannot load such file`,
+        // `Could not find Hex`, `there is no package called`).
+        "pkg_missing_ecosystems" => !t.contains("Your requirements could not be resolved"),
+        // An input file a skipped step should have written.
+        "input_missing" => true,
         _ => false,
     }
 }
@@ -190,6 +247,12 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         .iter()
         .filter(in_region)
         .find(|h| is_refused_connection(h));
+    // Whatever the failing command reported first.
+    let failed = ex
+        .hits
+        .iter()
+        .filter(in_region)
+        .find(|h| h.role != Role::Step && h.weight >= 4 && h.category.is_some());
     let refused_auth = ex
         .hits
         .iter()
@@ -215,24 +278,26 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
             _ => {}
         }
         let background = cmd.ends_with('&') && !cmd.ends_with("&&");
-        let masked = masks_substitution(cmd);
+        let masked = masks_substitution(cmd) || cmd.contains("<(");
         if !(errexit_off || background || masked || ignores_failure(cmd)) {
             continue;
         }
         let symptom = if background {
             missing.or(refused)
         } else if masked {
-            // An empty value (a token, a version) is what the later command then lacks.
-            missing.or(refused_auth)
+            // An empty value (a token, a version, a rendered file) is what the later command
+            // then lacks, however it fails for want of it.
+            missing.or(refused_auth).or(failed)
         } else {
             missing
         };
         let Some(symptom) = symptom else {
             continue;
         };
-        // A background process writes while the next steps run: its error may come after them.
+        // A background process writes while the next steps run: its error may come after them,
+        // up to the first refused connection.
         let until = if background {
-            start
+            symptom.line
         } else {
             steps.get(i + 1).map_or(start, |next| next.line)
         };
@@ -265,13 +330,16 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
 
 /// A connection refused: what tests report when the service they talk to is not running.
 fn is_refused_connection(h: &Hit) -> bool {
-    h.category == Some(Category::NetworkOrFlaky) && {
-        let t = h.clean();
-        t.contains("Connection refused")
-            || t.contains("ECONNREFUSED")
-            || t.contains("connection refused")
-            || t.contains("actively refused")
-    }
+    // A database client that found no server socket is the same thing.
+    h.rule == "db_unreachable"
+        || h.category == Some(Category::NetworkOrFlaky) && {
+            let t = h.clean();
+            t.contains("Connection refused")
+                || t.contains("ECONNREFUSED")
+                || t.contains("connection refused")
+                || t.contains("actively refused")
+                || t.contains("Couldn't connect to server")
+        }
 }
 
 /// A shell command that carries on when it fails: `cmd || echo ...`, `|| true`, `|| :`,

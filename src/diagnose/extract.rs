@@ -80,7 +80,7 @@ static RULES: &[Rule] = &[
     r("gitlab_system_failure", Cause, Cat::Is(C::Infrastructure), 9, r"ERROR: (Job failed \(system failure\)|Preparation failed|Job failed: failed to pull image)"),
     r("runner_lost", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)runner has received a shutdown signal|lost communication with the server|The runner .* (?:did not|failed to) (?:respond|start)|runner system failure"),
     // A full disk outranks whatever wrapper reports it (a docker build, a compile step).
-    r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|disk quota exceeded|\bENOSPC\b|\bEDQUOT\b|database or disk is full|\bSQLITE_FULL\b|not enough space on the disk"),
+    r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|disk quota exceeded|\bENOSPC\b|\bEDQUOT\b|database or disk is full|\bSQLITE_FULL\b|not enough space on the disk|\berrno:? 28\b|\bErrcode: 28\b"),
     // GNU tar's report of a short write: what a full disk looks like to it.
     r("short_write", Cause, Cat::Is(C::Infrastructure), 7, r"^tar: .*: Wrote only \d+ of \d+ bytes"),
     // The runner host's limits, whatever tool meets them: a cloud or storage quota, a volume
@@ -171,9 +171,15 @@ static RULES: &[Rule] = &[
     // or a plugin that provides the option is not installed (`pytest -n` without xdist).
     r("unknown_option", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^[\w.-]+: error: unrecognized arguments: \S"),
     // A database server that refused to start on its configuration (PostgreSQL's log).
-    r("db_server_fatal", Cause, Cat::Is(C::GithubActionsConfig), 8, r"FATAL: +(configuration file \S+ contains errors|invalid value for parameter|could not (create|bind|open) \S|data directory \S+ has (wrong ownership|invalid permissions))|LOG: +unrecognized configuration parameter "),
+    r("db_server_fatal", Cause, Cat::Is(C::GithubActionsConfig), 8, r"FATAL: +(configuration file \S+ contains errors|invalid value for parameter|could not (create|bind|open) \S|data directory \S+ has (wrong ownership|invalid permissions))|LOG: +unrecognized configuration parameter |\[ERROR\] (mariadbd|mysqld): (unknown (variable|option) |Can.t (create|open|lock) |Error while setting value )"),
     // A client that found no server (psql, libpq): a symptom; the server's own log says why.
-    r("db_unreachable", Cause, Cat::Is(C::Other), 4, r"connection to server (on socket|at) .* failed: |^\s*Is the server running (locally|on that host)|could not connect to server: "),
+    r("db_unreachable", Cause, Cat::Is(C::Other), 4, r"connection to server (on socket|at) .* failed: |^\s*Is the server running (locally|on that host)|could not connect to server: |Can.t connect to (local )?(MySQL |MariaDB )?server (through socket|on) |^ERROR 200[23] \(HY000\)"),
+    // A MySQL/MariaDB server's answer to a statement (a migration): the SQL, not the network
+    // (the client's own 2xxx errors, no server to talk to, are `db_unreachable`).
+    r("sql_error", Cause, Cat::Is(C::Other), 6, r"^ERROR [13]\d{3} \([0-9A-Z]{5}\)( at line \d+)?: "),
+    // A web server whose configuration does not load (`nginx -t`, a server started for the
+    // tests): the job's or the deployment's configuration, not the code.
+    r("server_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"\[emerg\] \d+#\d+: |^nginx: \[emerg\] |^nginx: configuration file \S+ test failed|^AH00526: Syntax error on line \d+|Invalid command '\S+', perhaps misspelled"),
     r("npm_missing_script", Cause, Cat::Is(C::GithubActionsConfig), 8, r#"npm (ERR!|error) Missing script: "#),
     r("git_ref_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"error: pathspec '.+' did not match any file\(s\) known to git|fatal: You are not currently on a branch|fatal: ref HEAD is not a symbolic ref|fatal: No names found, cannot describe anything|fatal: No tags can describe |fatal: shallow update not allowed|fatal: couldn't find remote ref \S+|fatal: invalid reference: \S+"),
     r("setfailed", Step, Cat::None, 0, r"core\.setFailed\("),
@@ -205,6 +211,10 @@ static RULES: &[Rule] = &[
     // Apache HttpClient's, kubectl's, helm's, the AWS CLI's, apt's, ssh's, git's, reqwest's,
     // docker's, musl's resolver, and the errno names.
     r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds"),
+    // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
+    // asking for credentials, and a transfer the server cut short: each ecosystem's own words
+    // for the network.
+    r("network_ecosystems", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\{:?failed_connect,|\{:?error, *:?(econnrefused|nxdomain|timeout|closed)\}|\bnxdomain\b|Could not reach host \S+|Could not fetch specs from |Gem::RemoteFetcher::(FetchError|UnknownHostError)|Net::(OpenTimeout|ReadTimeout)\b|Bundler::HTTPError|Failed to open stream: (Connection refused|Connection timed out|php_network_getaddresses|Cannot connect to HTTPS server through proxy|HTTP request failed)|curl error \d+ while downloading |Proxy Authentication Required|Received HTTP code 407 from proxy|downloaded length \d+ != reported length \d+|Transferred a partial file|transfer closed with \d+ bytes remaining to read|curl: \(18\) |Premature end of Content-Length delimited message body|IncompleteRead\(|ChunkedEncodingError"),
     // git's transfer cut short: usually the network, but also what follows a refused push or an
     // oversized one, so weaker than the reason when the reason is printed.
     r("git_transfer_cut", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"fatal: the remote end hung up unexpectedly|\bearly EOF\b|fatal: (fetch-pack|index-pack): (invalid index-pack output|unexpected disconnect)"),
@@ -226,6 +236,16 @@ static RULES: &[Rule] = &[
     // update` only warns and exits 0, so the job fails later on a package it cannot find.
     r("apt_fetch", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^[WE]: Failed to fetch \S+\s+(?:.*\b(?:5\d\d|40[48])\s+\S|.*(?:Could not resolve|Temporary failure resolving|Could not connect|Connection (?:failed|refused|timed out)|Unable to connect|Hash Sum mismatch|File has unexpected size))|^Err:\d+ https?://\S+.*|^W: Some index files failed to download"),
     r("pip_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find a version that satisfies the requirement|No matching distribution found|ResolutionImpossible|version solving failed|No solution found when resolving dependencies|Cannot install .* because these package versions have conflicting dependencies|conflicting dependencies"),
+    // Bundler, Composer, Mix/Hex and R: a package the project needs is not installed or not
+    // resolvable (each is also what a skipped or failed install leaves behind).
+    // R's report of an input file that is not there (what a skipped step leaves behind).
+    r("input_missing", Cause, Cat::Is(C::Other), 3, r"cannot open file '[^']+': No such file or directory"),
+    r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package"),
+    // The image's interpreter is not the one the project declares (Ruby, PHP and its
+    // extensions): the job's image, not the code.
+    r("runtime_version", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Your Ruby version is \S+, but your Gemfile specified|requires php \S+ but your php version \([^)]*\) does not satisfy|requires PHP extension \S+ \S+ but it is missing from your system"),
+    // Ruby's `ENV.fetch` of a variable the job does not define (an upper-case key).
+    r("ruby_env_key", Cause, Cat::Is(C::GithubActionsConfig), 7, r"in .fetch': key not found: \x22[A-Z][A-Z0-9_]*\x22 \(KeyError\)"),
     r("cargo_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"failed to select a version for|no matching package named|failed to download from|failed to get .* as a dependency|failed to load source for dependency|the lock file .* needs to be updated|cannot update the lock file .* because --locked was passed"),
     r("go_mod", Cause, Cat::Is(C::DependencyInstall), 7, r"^go: .*: (reading|verifying|downloading|unknown revision|invalid version)|missing go\.sum entry|go: updates to go\.mod needed|no required module provides package"),
     r("maven_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not resolve dependencies for project|Could not resolve all (files|dependencies|artifacts) for configuration|Could not find artifact|Could not transfer artifact|Failed to collect dependencies|Could not find \S+:\S+:\S+\.|Non-resolvable (parent POM|import POM)|Plugin \S+ or one of its dependencies could not be resolved|Could not resolve plugin artifact"),
@@ -267,8 +287,10 @@ static RULES: &[Rule] = &[
     r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+"),
     r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
+    // PHP's parser (`php -l`, a script), Erlang's compiler (erlc, rebar3) and Elixir's.
+    r("beam_php_syntax", Cause, Cat::Is(C::CompileError), 7, r"^(PHP )?Parse error: |^Errors parsing \S+|^\S+\.[eh]rl:\d+:(\d+:)? (variable '[^']+' is unbound|function \S+ undefined|syntax error before|head mismatch|illegal |undefined )|^===> Compiling \S+ failed|== Compilation error in file \S+ ==|\*\* \((CompileError|SyntaxError|TokenMissingError)\) "),
     // Interpreters' syntax checks: perl -c, ruby -c, php -l.
-    r("script_syntax", Cause, Cat::Is(C::CompileError), 7, r"^syntax error at \S+ line \d+, near |^\S+ had compilation errors\.\s*$|^\S+\.rb:\d+: syntax error(s found|, unexpected)|^(PHP )?Parse error: syntax error, "),
+    r("script_syntax", Cause, Cat::Is(C::CompileError), 7, r"^syntax error at \S+ line \d+, near |^\S+ had compilation errors\.\s*$|^\s*\S+\.rb:\d+: syntax error(s found|, unexpected)|^(PHP )?Parse error: syntax error, "),
     // pytest's `E   SyntaxError: ...` when a module fails to import during collection: the code
     // does not parse, no test ran.
     r("pytest_syntax", Cause, Cat::Is(C::CompileError), 8, r"^E\s+(SyntaxError|IndentationError|TabError): .+"),
@@ -296,7 +318,7 @@ static RULES: &[Rule] = &[
     // Terraform's and other HCL formatters' `fmt -check -diff` print old/new file headers.
     r("hcl_fmt_diff", Cause, Cat::Is(C::LintFailure), 6, r"^(---|\+\+\+) (old|new)/(?P<f>\S+\.(tf|tfvars|hcl))\s*$"),
     r("tidy", Cause, Cat::Is(C::LintFailure), 7, r"^tidy error: |^some tidy checks failed"),
-    r("formatter", Cause, Cat::Is(C::LintFailure), 7, r"(?i)Code style issues (found|were found)|Imports are incorrectly sorted|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check"),
+    r("formatter", Cause, Cat::Is(C::FormattingFailure), 7, r"(?i)Code style issues (found|were found)|Imports are incorrectly sorted|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check|mix format failed due to --check-formatted"),
     // `git diff --check`: whitespace errors in the change.
     r("git_diff_check", Cause, Cat::Is(C::LintFailure), 6, r"^\S+:\d+: (trailing whitespace\.|space before tab in indent\.|new blank line at EOF\.|indent with spaces\.|leftover conflict marker)\s*$"),
     // A check that generated or tidied files are committed (`go mod tidy` then `git diff
@@ -343,7 +365,7 @@ static RULES: &[Rule] = &[
     r("jest_bullet", Test, Cat::Is(C::TestAssertion), 6, r"^\s*● (?P<t>\S.* › .+|\S.*\S)\s*$"),
     r("jest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^Tests:\s+\d+ failed|^Test Suites:\s+\d+ failed|› \d+ snapshots? failed|^Snapshots:\s+\d+ failed|No tests found, exiting with code 1"),
     r("vitest", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(×|✗|❯|FAIL)\s+(?P<t>\S+ > .+?)(\s+\d+ms)?\s*$|^\s*Test Files\s+\d+ failed|^\s*Tests\s+\d+ failed"),
-    r("expect_detail", Detail, Cat::Is(C::TestAssertion), 4, r"expect\(received\)|^\s*(Expected|Received)( value)?:\s|^\s*[-+] (Expected|Received|Snapshot)\b|AssertionError|AssertionFailedError|assert(ion)? failed|\bassert_eq!|Not equal:|expected: <.*> but was: <|Expected .* (to|but)|did not complete in time"),
+    r("expect_detail", Detail, Cat::Is(C::TestAssertion), 4, r"expect\(received\)|^\s*(Expected|Received)( value)?:\s|^\s*[-+] (Expected|Received|Snapshot)\b|AssertionError|AssertionFailedError|assert(ion)? failed|\bassert_eq!|Not equal:|expected: <.*> but was: <|Expected .* (to|but)|did not complete in time|^\s*Failure/Error: |^\s+got: \S"),
     r("mocha_failing", Summary, Cat::Is(C::TestAssertion), 6, r"^\s*\d+ failing\s*$"),
     // TAP (node --test, prove, tap): `not ok 2 - name`.
     r("tap_not_ok", Test, Cat::Is(C::TestAssertion), 6, r"^\s*not ok \d+ - (?P<t>\S.*?)\s*(#.*)?$"),
@@ -377,6 +399,10 @@ static RULES: &[Rule] = &[
     r("rust_loc", Location, Cat::None, 0, r"^\s*--> (?P<f>[^\s:]+):\d+:\d+"),
     r("tf_loc", Location, Cat::None, 0, r"on (?P<f>\S+\.tf) line \d+"),
     r("harness_failed", Summary, Cat::Is(C::TestAssertion), 3, r"(?i)\btests? (run )?failed\b|\bfailed to pass within \d+ retries|^TEST FAILURE\b"),
+    // Other test frameworks' summaries and failure headers: ExUnit, RSpec, minitest, testthat,
+    // busted, PHPUnit, cucumber.
+    r("test_summaries", Summary, Cat::Is(C::TestAssertion), 6, r"^\d+ (tests?|examples?|specs?|properties|doctests?|features?)(, \d+ \w+)*, [1-9]\d* (failures?|errors?)\b|^\d+ runs, \d+ assertions, (\d+ failures, [1-9]|[1-9]\d* failures)|^\[ FAIL [1-9]\d* \| WARN \d+ \| SKIP \d+ \| PASS \d+ \]|^Error: Test failures\s*$|^\d+ successes? / (\d+ failures? / [1-9]|[1-9]\d* failures?)|^(FAILURES|ERRORS)!\s*$|^Tests: \d+, Assertions: \d+, (Errors|Failures): [1-9]|^\d+ scenarios? \(.*\b[1-9]\d* failed"),
+    r("test_headers", Test, Cat::Is(C::TestAssertion), 6, r"^\s*\d+\) test (?P<t>.+) \([\w.]+\)\s*$|^(Failure|Error) \('(?P<f>[^']+)'\): (?P<t2>.+)$|^\s*Assertion with \S+ failed|^rspec (?P<f2>\./\S+?):\d+ # (?P<t3>.+)$"),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
     r("generic_error", Cause, Cat::None, 1, r"(?i)^\s*(\[?error\]?[:\s!]|fatal[:\s]|\berror\b.*\bfailed\b)|\bERROR\b|\bFAILURE\b|\bfailed with exit code\b|Error: Command failed"),
@@ -384,6 +410,8 @@ static RULES: &[Rule] = &[
     r("gha_step", Step, Cat::None, 0, r"^##\[group\]Run (?P<n>.+)$"),
     r("shell_step", Step, Cat::None, 0, r"^\$ (?P<n>\S.*)$"),
     r("exit_cmd", Step, Cat::None, 0, r"^\s*exit [1-9]\d*\s*$"),
+    // xargs stops and exits 124 when a command exits 255: that status is not a time limit.
+    r("xargs_abort", Detail, Cat::None, 0, r"^xargs: \S+: exited with status 255; aborting"),
 ];
 
 // Byte regexes with Unicode classes off: `\w`, `\d`, `\s` and `(?i)` are ASCII-only, which
@@ -985,7 +1013,7 @@ fn scan_lines(
                 } else {
                     prefix_at_char_boundary(clean.trim_end(), HIT_TEXT_MAX).to_string()
                 },
-                test: cap(&["t"]),
+                test: cap(&["t", "t2", "t3"]),
                 file: cap(&["f", "f2", "f3"]),
                 exit_code,
                 name,
@@ -1078,10 +1106,15 @@ fn pip_subprocess_reason(hits: &mut [Hit]) {
     }
 }
 
-/// `KeyError: 'NAME'` raised by `os.environ[...]` (the frame before it is `os`'s
+/// Ruby's `ENV.fetch` of an upper-case key, and `KeyError: 'NAME'` raised by `os.environ[...]` (the frame before it is `os`'s
 /// `__getitem__`): the job does not define a variable the program needs. A credential's name
 /// makes it a secret the job lacks (protected variables are not given to every branch).
 fn environ_key_errors(hits: &mut [Hit]) {
+    for h in hits.iter_mut().filter(|h| h.rule == "ruby_env_key") {
+        if names_a_secret(&h.text) {
+            h.category = Some(Category::PermissionOrSecret);
+        }
+    }
     for i in 1..hits.len() {
         if hits[i].rule != "py_exception" || hits[i].name.as_deref() != Some("KeyError") {
             continue;
@@ -1095,18 +1128,7 @@ fn environ_key_errors(hits: &mut [Hit]) {
         if !after_environ {
             continue;
         }
-        let upper = hits[i].text.to_ascii_uppercase();
-        let secret = [
-            "TOKEN",
-            "SECRET",
-            "PASSWORD",
-            "PASSWD",
-            "API_KEY",
-            "CREDENTIAL",
-            "AUTH",
-        ]
-        .iter()
-        .any(|w| upper.contains(w));
+        let secret = names_a_secret(&hits[i].text);
         let h = &mut hits[i];
         h.rule = "env_key_error";
         h.role = Role::Cause;
@@ -1117,6 +1139,22 @@ fn environ_key_errors(hits: &mut [Hit]) {
             Category::GithubActionsConfig
         });
     }
+}
+
+/// Whether a missing key's line names a credential (`API_TOKEN`, `DB_PASSWORD`).
+fn names_a_secret(text: &str) -> bool {
+    let upper = text.to_ascii_uppercase();
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "API_KEY",
+        "CREDENTIAL",
+        "AUTH",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
 }
 
 /// A panic of thread `main` is a program's crash (a binary, a build script), not a failed

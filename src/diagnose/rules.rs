@@ -482,6 +482,9 @@ fn pick(
 /// executable, 124 `timeout`, 128+N killed by signal N).
 fn exit_status_category(ex: &Extraction) -> Option<Category> {
     let code = ex.by_role(Role::Exit).filter_map(|h| h.exit_code).last()?;
+    if code == 124 && ex.hits.iter().any(|h| h.rule == "xargs_abort") {
+        return None;
+    }
     match code {
         // 124 timeout(1); 137 SIGKILL (the OOM killer, a hard limit); 143 SIGTERM and 142
         // SIGALRM (stopped from outside: a time limit, a cancellation).
