@@ -167,8 +167,9 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         // A gem, a Hex package or an R package that is not there (`cannot load such file`,
         // `Could not find Hex`, `there is no package called`).
         "pkg_missing_ecosystems" => !t.contains("Your requirements could not be resolved"),
-        // An input file a skipped step should have written.
-        "input_missing" => true,
+        // An input file a skipped step should have written (R's wording, Node's and Python's
+        // exceptions).
+        "input_missing" | "bundler_pkg_missing" => true,
         _ => false,
     }
 }
@@ -224,8 +225,20 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit
             // The same tool's install error explains its own later "missing" errors only
             // through a real cause (network, tool, permission), not by itself re-reporting.
             && !(h.category == Some(Category::DependencyInstall) && first_symptom.category == h.category)
+            // A retry loop's errors are the attempts before one succeeded.
+            && !in_loop(ex, h.line)
         })
         .cloned()
+}
+
+/// Whether `line` is output of a shell loop step (`for ...; do ...; done`).
+fn in_loop(ex: &Extraction, line: usize) -> bool {
+    ex.hits[..ex.hits.partition_point(|h| h.line < line)]
+        .iter()
+        .rev()
+        .find(|h| h.role == Role::Step)
+        .and_then(|h| h.name.as_deref())
+        .is_some_and(is_loop)
 }
 
 /// An earlier command whose failure the script ignored (`gen > out.h || echo 'using the old
@@ -279,7 +292,14 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         }
         let background = cmd.ends_with('&') && !cmd.ends_with("&&");
         let masked = masks_substitution(cmd) || cmd.contains("<(");
-        if !(errexit_off || background || masked || ignores_failure(cmd)) {
+        let ignored = errexit_off || background || masked || ignores_failure(cmd);
+        // Otherwise the job went on past this step under `set -e`, so whatever it printed did
+        // not fail it: a failure hidden in a way the echo does not show (a function called in
+        // an `&&` list, `a & b & wait`, `find -exec ... \;`, a collapsed multi-line command).
+        // Only a strong error counts then, and not from a retry loop, whose errors are the
+        // attempts before one succeeded.
+        let hidden = !ignored && !is_loop(cmd);
+        if !(ignored || hidden) {
             continue;
         }
         let symptom = if background {
@@ -312,6 +332,9 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         else {
             continue;
         };
+        if hidden && err.weight < 7 {
+            continue;
+        }
         let mut root = err.clone();
         if root.category == Some(Category::Other) {
             let t = root.clean();
@@ -326,6 +349,12 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         return Some(root);
     }
     None
+}
+
+/// A shell loop (`for i in 1 2 3; do ... && break; done`): a readiness wait or a retry.
+fn is_loop(cmd: &str) -> bool {
+    let first = cmd.split_whitespace().next().unwrap_or("");
+    matches!(first, "for" | "while" | "until") || cmd.contains("; do ")
 }
 
 /// A connection refused: what tests report when the service they talk to is not running.

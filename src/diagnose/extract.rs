@@ -173,7 +173,7 @@ static RULES: &[Rule] = &[
     // A database server that refused to start on its configuration (PostgreSQL's log).
     r("db_server_fatal", Cause, Cat::Is(C::GithubActionsConfig), 8, r"FATAL: +(configuration file \S+ contains errors|invalid value for parameter|could not (create|bind|open) \S|data directory \S+ has (wrong ownership|invalid permissions))|LOG: +unrecognized configuration parameter |\[ERROR\] (mariadbd|mysqld): (unknown (variable|option) |Can.t (create|open|lock) |Error while setting value )"),
     // A client that found no server (psql, libpq): a symptom; the server's own log says why.
-    r("db_unreachable", Cause, Cat::Is(C::Other), 4, r"connection to server (on socket|at) .* failed: |^\s*Is the server running (locally|on that host)|could not connect to server: |Can.t connect to (local )?(MySQL |MariaDB )?server (through socket|on) |^ERROR 200[23] \(HY000\)"),
+    r("db_unreachable", Cause, Cat::Is(C::Other), 4, r"connection to server (on socket|at) .* failed: |^\s*Is the server running (locally|on that host)|could not connect to server: |Can.t connect to local (MySQL |MariaDB )?server through socket |^ERROR 2002 \(HY000\)"),
     // A MySQL/MariaDB server's answer to a statement (a migration): the SQL, not the network
     // (the client's own 2xxx errors, no server to talk to, are `db_unreachable`).
     r("sql_error", Cause, Cat::Is(C::Other), 6, r"^ERROR [13]\d{3} \([0-9A-Z]{5}\)( at line \d+)?: "),
@@ -214,7 +214,7 @@ static RULES: &[Rule] = &[
     // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
     // asking for credentials, and a transfer the server cut short: each ecosystem's own words
     // for the network.
-    r("network_ecosystems", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\{:?failed_connect,|\{:?error, *:?(econnrefused|nxdomain|timeout|closed)\}|\bnxdomain\b|Could not reach host \S+|Could not fetch specs from |Gem::RemoteFetcher::(FetchError|UnknownHostError)|Net::(OpenTimeout|ReadTimeout)\b|Bundler::HTTPError|Failed to open stream: (Connection refused|Connection timed out|php_network_getaddresses|Cannot connect to HTTPS server through proxy|HTTP request failed)|curl error \d+ while downloading |Proxy Authentication Required|Received HTTP code 407 from proxy|downloaded length \d+ != reported length \d+|Transferred a partial file|transfer closed with \d+ bytes remaining to read|curl: \(18\) |Premature end of Content-Length delimited message body|IncompleteRead\(|ChunkedEncodingError"),
+    r("network_ecosystems", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\{:?failed_connect,|\{:?error, *:?(econnrefused|nxdomain|timeout|closed)\}|\bnxdomain\b|Could not reach host \S+|Could not fetch specs from |Gem::RemoteFetcher::(FetchError|UnknownHostError)|Net::(OpenTimeout|ReadTimeout)\b|Bundler::HTTPError|Failed to open stream: (Connection refused|Connection timed out|php_network_getaddresses|Cannot connect to HTTPS server through proxy|HTTP request failed)|curl error \d+ while downloading |Proxy Authentication Required|Received HTTP code 407 from proxy|downloaded length \d+ != reported length \d+|Transferred a partial file|transfer closed with \d+ bytes remaining to read|curl: \(18\) |Premature end of Content-Length delimited message body|IncompleteRead\(|ChunkedEncodingError|Lost connection to (MySQL |MariaDB )?server (at|during) |Can.t connect to (MySQL |MariaDB )?server on '[^']+' \(1(10|11|13|15)\)|Unknown (MySQL |MariaDB )?server host '|Error: Failed to download module|bad response code: 50[0234]|^code: 50[0234]\s*$"),
     // git's transfer cut short: usually the network, but also what follows a refused push or an
     // oversized one, so weaker than the reason when the reason is printed.
     r("git_transfer_cut", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"fatal: the remote end hung up unexpectedly|\bearly EOF\b|fatal: (fetch-pack|index-pack): (invalid index-pack output|unexpected disconnect)"),
@@ -238,9 +238,10 @@ static RULES: &[Rule] = &[
     r("pip_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find a version that satisfies the requirement|No matching distribution found|ResolutionImpossible|version solving failed|No solution found when resolving dependencies|Cannot install .* because these package versions have conflicting dependencies|conflicting dependencies"),
     // Bundler, Composer, Mix/Hex and R: a package the project needs is not installed or not
     // resolvable (each is also what a skipped or failed install leaves behind).
-    // R's report of an input file that is not there (what a skipped step leaves behind).
-    r("input_missing", Cause, Cat::Is(C::Other), 3, r"cannot open file '[^']+': No such file or directory"),
-    r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package"),
+    // An input file that is not there (what a skipped step leaves behind), as R and Node
+    // report it.
+    r("input_missing", Cause, Cat::Is(C::Other), 3, r"cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '"),
+    r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package|dpkg-checkbuilddeps: error: Unmet build dependencies: |^The following packages have unmet dependencies:|dpkg: dependency problems prevent "),
     // The image's interpreter is not the one the project declares (Ruby, PHP and its
     // extensions): the job's image, not the code.
     r("runtime_version", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Your Ruby version is \S+, but your Gemfile specified|requires php \S+ but your php version \([^)]*\) does not satisfy|requires PHP extension \S+ \S+ but it is missing from your system"),
@@ -289,6 +290,11 @@ static RULES: &[Rule] = &[
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
     // PHP's parser (`php -l`, a script), Erlang's compiler (erlc, rebar3) and Elixir's.
     r("beam_php_syntax", Cause, Cat::Is(C::CompileError), 7, r"^(PHP )?Parse error: |^Errors parsing \S+|^\S+\.[eh]rl:\d+:(\d+:)? (variable '[^']+' is unbound|function \S+ undefined|syntax error before|head mismatch|illegal |undefined )|^===> Compiling \S+ failed|== Compilation error in file \S+ ==|\*\* \((CompileError|SyntaxError|TokenMissingError)\) "),
+    // A bundler that cannot find a *package* (a bare import, not `./x`): it is not installed.
+    r("bundler_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 8, r"(Rolldown|Rollup) failed to resolve import \x22[^./\x22]|Could not resolve \x22[^./\x22][^\x22]*\x22|Module not found: Error: Can't resolve '[^./'][^']*'"),
+    // JS bundlers (esbuild, vite/rolldown, rollup, webpack), protoc, and rustc's errors that
+    // have no code (a file `include_str!` cannot read; `cargo package`'s verify build).
+    r("bundler_proto_error", Cause, Cat::Is(C::CompileError), 7, r"^\s*✘ \[ERROR\] |^\[(PARSE_ERROR|UNRESOLVED_IMPORT|MISSING_EXPORT|PLUGIN_ERROR)\] |^Build failed with \d+ errors?:|^ERROR in \S+|^Module parse failed: |RollupError: |^\[!\] (RollupError|Error): |Transform failed with \d+ errors?|^\S+\.proto:\d+:\d+: |^error: couldn't read `[^`]+`: |^error: failed to verify package tarball"),
     // Interpreters' syntax checks: perl -c, ruby -c, php -l.
     r("script_syntax", Cause, Cat::Is(C::CompileError), 7, r"^syntax error at \S+ line \d+, near |^\S+ had compilation errors\.\s*$|^\s*\S+\.rb:\d+: syntax error(s found|, unexpected)|^(PHP )?Parse error: syntax error, "),
     // pytest's `E   SyntaxError: ...` when a module fails to import during collection: the code
@@ -323,7 +329,7 @@ static RULES: &[Rule] = &[
     r("git_diff_check", Cause, Cat::Is(C::LintFailure), 6, r"^\S+:\d+: (trailing whitespace\.|space before tab in indent\.|new blank line at EOF\.|indent with spaces\.|leftover conflict marker)\s*$"),
     // A check that generated or tidied files are committed (`go mod tidy` then `git diff
     // --exit-code`).
-    r("tidy_check", Cause, Cat::Is(C::LintFailure), 6, r"(?i)\bgo\.(mod|sum)\b.*\bnot tidy\b|\bnot tidy\b.*\bgo mod tidy\b"),
+    r("tidy_check", Cause, Cat::Is(C::LintFailure), 6, r"^E: [\w.+-]+: [a-z0-9][a-z0-9-]+( |$)|(?i)\bgo\.(mod|sum)\b.*\bnot tidy\b|\bnot tidy\b.*\bgo mod tidy\b"),
     r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.*\bformat"),
     r("lint_mention", Cause, Cat::Is(C::LintFailure), 3, r"(?i)\b(prettier|eslint|stylelint|ruff|flake8|pylint|rubocop|golangci-lint|ktlint|detekt|checkstyle|markdownlint|shellcheck|hadolint|yamllint)\b.*\b(fail|error|problem|issue|violation)"),
     // --- test runners

@@ -1343,3 +1343,79 @@ fn round10_families_on_other_variants() {
     );
     assert_ne!(d.category, Category::TimeoutOrOom, "{}", quotes(&d));
 }
+
+/// Round 11's misses as families, each on another tool or wording than the corpus case.
+#[test]
+fn round11_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // apt's unmet dependencies (the corpus has dpkg-checkbuilddeps).
+        (
+            "$ apt-get install -y libacme-dev\nReading package lists...\nSome packages could not be installed.\nThe following packages have unmet dependencies:\n libacme-dev : Depends: libsodium-dev (>= 1.0.19) but 1.0.18-1 is to be installed\nE: Unable to correct problems, you have held broken packages.\nERROR: Job failed: exit code 100\n",
+            Category::DependencyInstall,
+            "The following packages have unmet dependencies:",
+        ),
+        // Bundlers' own errors (the corpus has esbuild's missing export and rolldown's parse
+        // errors).
+        (
+            "$ npx esbuild src/index.ts --bundle --outfile=dist/index.js\n✘ [ERROR] Expected \";\" but found \"}\"\n\n    src/index.ts:4:0:\n      4 │ }\n        ╵ ^\n\n1 error\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "✘ [ERROR] Expected \";\" but found \"}\"",
+        ),
+        (
+            "$ npx rollup -c\n\nsrc/main.js → dist/bundle.js...\n[!] RollupError: Expression expected\nsrc/lib.js (3:9)\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "[!] RollupError: Expression expected",
+        ),
+        // A bundler that cannot find a package is an install problem, not the code.
+        (
+            "$ npx webpack --mode production\nERROR in ./src/index.js 1:0-33\nModule not found: Error: Can't resolve 'lodash-es' in '/builds/acme/web/src'\nwebpack 5.90.0 compiled with 1 error in 412 ms\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Can't resolve 'lodash-es'",
+        ),
+        // A database server that does not answer (the corpus has a lost handshake).
+        (
+            "$ mysql -h db.acme.test -u app -p\"$DB_PASSWORD\" app < schema.sql\nERROR 2003 (HY000): Can't connect to MySQL server on 'db.acme.test' (110)\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Can't connect to MySQL server on 'db.acme.test' (110)",
+        ),
+        // A module download answered with a gateway error (the corpus has a 502 split over
+        // two lines).
+        (
+            "$ terraform init -input=false\nInitializing modules...\n\nError: Failed to download module\n\nCould not download module \"vpc\" (main.tf:1) source code from \"https://modules.acme.test/vpc.zip\": bad response code: 503.\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Error: Failed to download module",
+        ),
+        // protoc's other errors.
+        (
+            "$ protoc -I api --go_out=gen api/v1/user.proto\napi/v1/user.proto:12:5: \"Strin\" is not defined.\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "\"Strin\" is not defined.",
+        ),
+        // A failure hidden in a way the echo does not show (a collapsed multi-line command):
+        // the job went on, so the later missing package points back at it (the corpus has a
+        // shell function in an && list, `a & b & wait` and `find -exec \;`).
+        (
+            "$ setup() { # collapsed multi-line command\nERROR: Could not find a version that satisfies the requirement acme-client==9.9 (from versions: none)\nERROR: No matching distribution found for acme-client==9.9\n$ python -m app.smoke\nTraceback (most recent call last):\n  File \"/builds/acme/app/app/smoke.py\", line 1, in <module>\n    import acme_client\nModuleNotFoundError: No module named 'acme_client'\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "No matching distribution found for acme-client==9.9",
+        ),
+        (
+            "$ find proto -name '*.proto' -exec protoc --go_out=. {} \\;\nproto/user.proto:7:3: Expected \"required\", \"optional\", or \"repeated\".\n$ go build ./...\n# acme/api\n./server.go:14:18: undefined: pb.User\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "proto/user.proto:7:3: Expected",
+        ),
+        // lintian's error tags; cargo's verify build.
+        (
+            "$ lintian --fail-on error dist/acme_1.0_all.deb\nE: acme: no-copyright-file\nW: acme: no-manual-page [usr/bin/acme]\nERROR: Job failed: exit code 2\n",
+            Category::LintFailure,
+            "E: acme: no-copyright-file",
+        ),
+    ];
+    assert_families(cases);
+    assert!(run(cases[4].0).infra_or_flaky);
+    // A readiness loop's refused attempts are not the cause of a later missing package.
+    let d = run(
+        "$ for i in 1 2 3; do curl -fsS http://localhost:8080/health && break; sleep 1; done\ncurl: (7) Failed to connect to localhost port 8080 after 0 ms: Connection refused\nok\n$ python -m app.smoke\nModuleNotFoundError: No module named 'requests'\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::DependencyInstall, "{}", quotes(&d));
+}
