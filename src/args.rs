@@ -130,6 +130,10 @@ pub enum Cmd {
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per subcommand with --dir
     Man(ManArgs),
+    /// Diagnose one log for the TUI in a child process (a context line, then the log, on
+    /// standard input; the diagnosis as JSON on standard output)
+    #[command(hide = true)]
+    DiagnoseWorker,
 }
 
 #[derive(Debug, Clone, Args)]

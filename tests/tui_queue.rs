@@ -38,10 +38,12 @@ struct Rig {
 }
 
 async fn rig(read_only: bool) -> Rig {
-    rig_at(read_only, 0).await
+    rig_at(read_only, 0, None).await
 }
 
-async fn rig_at(read_only: bool, scale: usize) -> Rig {
+/// `worker`: the binary whose `diagnose-worker` runs the background diagnoses (as the TUI's
+/// binary does), else they run in this process.
+async fn rig_at(read_only: bool, scale: usize, worker: Option<std::path::PathBuf>) -> Rig {
     let sim = gitaiops::sim::start(SimConfig {
         clock: SimClock::Manual,
         scale,
@@ -80,6 +82,10 @@ async fn rig_at(read_only: bool, scale: usize) -> Rig {
         planner: Arc::new(Planner::new(Backend::Rules, PlannerOptions::default())),
         audit: Some(audit.clone()),
     });
+    let driver = match worker {
+        Some(exe) => driver.with_diagnosis_worker(exe),
+        None => driver,
+    };
     let mut r = Rig {
         sim,
         state,
@@ -399,7 +405,7 @@ async fn old_failed_jobs(r: &Rig) -> Vec<u64> {
 /// not have says so in GitLab's words.
 #[tokio::test]
 async fn targets_beyond_the_loaded_pipelines_are_looked_up_not_called_missing() {
-    let mut r = rig_at(false, 60).await;
+    let mut r = rig_at(false, 60, None).await;
     let old = old_failed_jobs(&r).await;
     assert!(
         old.len() >= 2,
@@ -485,8 +491,34 @@ async fn targets_beyond_the_loaded_pipelines_are_looked_up_not_called_missing() 
 /// read once, and nothing is written.
 #[tokio::test]
 async fn failed_pipelines_on_screen_get_their_cause_without_a_key() {
+    failed_pipelines_get_their_cause(rig(false).await).await;
+}
+
+/// The same with the diagnoses in child processes of the real binary (`diagnose-worker`), as
+/// the TUI runs them: the same causes, the same single trace read per job.
+#[tokio::test]
+async fn background_diagnoses_in_worker_processes_give_the_same_causes() {
+    let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_gitaiops"));
+    let r = failed_pipelines_get_their_cause(rig_at(false, 0, Some(exe)).await).await;
+    // They came from the workers, not from the in-process fallback.
+    let (answered, failed) = r.driver.worker_counts();
+    assert!(answered >= 3, "{answered} worker diagnoses");
+    assert_eq!(failed, 0);
+}
+
+/// A worker that cannot start (a binary replaced or removed under a running session) costs
+/// nothing but memory: every diagnosis is made in process instead.
+#[tokio::test]
+async fn a_missing_worker_binary_falls_back_to_diagnosing_in_process() {
+    let exe = std::path::PathBuf::from("/nonexistent/gitaiops");
+    let r = failed_pipelines_get_their_cause(rig_at(false, 0, Some(exe)).await).await;
+    let (answered, failed) = r.driver.worker_counts();
+    assert_eq!(answered, 0);
+    assert!(failed >= 3, "{failed} failed workers");
+}
+
+async fn failed_pipelines_get_their_cause(mut r: Rig) -> Rig {
     use gitaiops::app::causes;
-    let mut r = rig(false).await;
     let all_known = |s: &AppState| {
         let Some(snap) = s.snapshot.as_deref() else {
             return false;
@@ -585,6 +617,7 @@ async fn failed_pipelines_on_screen_get_their_cause_without_a_key() {
     unique.dedup();
     assert_eq!(traces.len(), unique.len(), "a trace read twice: {traces:?}");
     assert!(r.writes().await.is_empty());
+    r
 }
 
 /// The failure inbox groups the simulator's failures by cause (issue 19): the test that

@@ -58,6 +58,26 @@ fn planner_for(settings: &Settings, model: Option<&str>) -> anyhow::Result<Plann
     Planner::from_settings(&ps).map_err(|e| anyhow::anyhow!(e))
 }
 
+/// `gitaiops diagnose-worker`: one request on standard input (see `diagnose::worker`), its
+/// diagnosis on standard output. The TUI runs one per failed job it explains in the background.
+pub fn run_worker() -> anyhow::Result<ExitCode> {
+    use std::io::{Read, Write};
+
+    use crate::diagnose::worker;
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(worker::MAX_REQUEST as u64 + 1)
+        .read_to_end(&mut buf)?;
+    let (ctx, log) = worker::decode_request(&buf).map_err(anyhow::Error::msg)?;
+    let index = LogIndex::parse(Arc::new(log.to_vec()));
+    drop(buf);
+    let d = crate::diagnose::rules::diagnose(&index, &ctx);
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &d)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// A log file, or standard input for `-` (`glab ci trace 123 | gitaiops diagnose --log -`).
 fn read_log(path: &Path) -> anyhow::Result<Vec<u8>> {
     if path.as_os_str() == "-" {

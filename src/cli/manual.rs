@@ -162,11 +162,16 @@ mod tests {
             page.starts_with(".ie") || page.contains(".TH gitaiops"),
             "{page}"
         );
-        for sub in Cli::command().get_subcommands() {
+        for sub in Cli::command()
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+        {
             let title = format!(".SH \"GITAIOPS {}\"", sub.get_name().to_uppercase());
             assert!(page.contains(&title), "{title} missing");
         }
         assert!(page.contains(".SH \"GITAIOPS CONFIG INIT\""));
+        // The TUI's internal helper is not a command for people.
+        assert!(!page.contains("DIAGNOSE\\-WORKER") && !page.contains("DIAGNOSE-WORKER"));
         assert!(page.contains("with\\-token"), "nested flags are listed");
     }
 

@@ -27,6 +27,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Cmd::Completions(args)) => return manual::completions(args),
         Some(Cmd::Man(args)) => return manual::man(args),
+        // A child of the TUI: no log of its own, no runtime, gone when its answer is written.
+        Some(Cmd::DiagnoseWorker) => return diagnose::run_worker(),
         _ => {}
     }
     let global = cli.global;
@@ -70,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(Cmd::Exporter(args)) => exporter::run(global, args).await,
             Some(Cmd::Completions(args)) => manual::completions(&args),
             Some(Cmd::Man(args)) => manual::man(&args),
+            Some(Cmd::DiagnoseWorker) => diagnose::run_worker(),
         }
     })
 }

@@ -267,7 +267,8 @@ pub async fn run_live(global: GlobalArgs, metrics: MetricsArgs) -> anyhow::Resul
         },
         planner,
         audit,
-    });
+    })
+    .with_diagnosis_worker_if_found();
     driver.use_instance(instance);
     if many {
         driver.start_overview(overview);
@@ -485,7 +486,8 @@ pub async fn run_demo(global: GlobalArgs, args: DemoArgs) -> anyhow::Result<Exit
         },
         planner,
         audit,
-    });
+    })
+    .with_diagnosis_worker_if_found();
     if args.projects > 1 {
         // Several simulated projects: the whole `acme` group, as a group watch would.
         driver.start_overview(vec![WatchSpec {

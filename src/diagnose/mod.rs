@@ -15,5 +15,6 @@ pub mod policy;
 pub mod rules;
 pub mod score;
 pub mod secrets;
+pub mod worker;
 
 pub use model::{Category, Diagnosis, Evidence, JobContext};

@@ -2,13 +2,18 @@
 //! model when one is configured (the rules as fallback) or the rules. `gitaiops diagnose --job`
 //! fetches a job the same way.
 
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use crate::app::diagnosis::DiagMsg;
 use crate::app::msg::DiagnoseRequest;
 use crate::diagnose::engine::diagnose_with_model;
 use crate::diagnose::log::LogIndex;
-use crate::diagnose::model::JobContext;
+use crate::diagnose::model::{Diagnosis, JobContext};
+use crate::diagnose::worker;
 use crate::gitlab::client::GitlabClient;
 use crate::gitlab::error::GitlabError;
 use crate::plan::run::Planner;
@@ -41,6 +46,95 @@ pub async fn fetch_job(
         ..Default::default()
     };
     Ok((trace, ctx, notice))
+}
+
+/// A trace tail's rules diagnosis: in a child process when a worker binary is set (its memory
+/// is gone with it), else, or when the child fails (a replaced binary, no process slot), here.
+async fn diagnose_tail(
+    worker: Option<&Worker>,
+    bytes: Vec<u8>,
+    ctx: &JobContext,
+) -> Result<Diagnosis, String> {
+    if let Some(w) = worker {
+        match diagnose_in_child(&w.exe, &bytes, ctx).await {
+            Ok(d) => {
+                w.answered.fetch_add(1, Ordering::Relaxed);
+                return Ok(d);
+            }
+            Err(e) => {
+                w.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, "diagnosis worker failed; diagnosing in process");
+            }
+        }
+    }
+    let index = parse_trace(bytes).await?;
+    crate::diagnose::engine::rules_async(index, ctx.clone()).await
+}
+
+/// Where background diagnoses run: a binary's `diagnose-worker`, and how its runs went.
+#[derive(Debug)]
+pub struct Worker {
+    pub exe: PathBuf,
+    /// Diagnoses the workers answered.
+    pub answered: AtomicU64,
+    /// Workers that failed (each diagnosis then ran in this process).
+    pub failed: AtomicU64,
+}
+
+impl Worker {
+    pub fn new(exe: PathBuf) -> Worker {
+        Worker {
+            exe,
+            answered: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        }
+    }
+}
+
+/// How long a worker may take: a 512 KiB tail is diagnosed in well under a second.
+const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One diagnosis by `exe diagnose-worker`. The child gets no environment (no token, no
+/// settings): the request carries all it needs. It is killed if it overruns or is dropped.
+async fn diagnose_in_child(exe: &Path, log: &[u8], ctx: &JobContext) -> Result<Diagnosis, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut child = tokio::process::Command::new(exe)
+        .arg("diagnose-worker")
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err("the worker has no pipes".into());
+    };
+    let request = worker::encode_request(ctx, log);
+    let run = async {
+        stdin
+            .write_all(&request)
+            .await
+            .map_err(|e| format!("writing to the worker: {e}"))?;
+        drop(stdin);
+        let mut answer = Vec::new();
+        stdout
+            .take(worker::MAX_ANSWER as u64 + 1)
+            .read_to_end(&mut answer)
+            .await
+            .map_err(|e| format!("reading the worker: {e}"))?;
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| format!("waiting for the worker: {e}"))?;
+        if !status.success() {
+            return Err(format!("the worker exited with {status}"));
+        }
+        worker::decode_answer(&answer)
+    };
+    tokio::time::timeout(WORKER_TIMEOUT, run)
+        .await
+        .map_err(|_| format!("the worker took longer than {} s", WORKER_TIMEOUT.as_secs()))?
 }
 
 /// Parses a trace off the async workers (a big trace is CPU work).
@@ -101,6 +195,7 @@ pub async fn causes_task(
     client: GitlabClient,
     req: crate::app::causes::CauseRequest,
     tx: tokio::sync::mpsc::Sender<crate::app::Msg>,
+    worker: Option<Arc<Worker>>,
 ) {
     use crate::app::causes::{CauseMsg, TAIL_BYTES};
     let burst = !req.jobs.is_empty();
@@ -110,10 +205,7 @@ pub async fn causes_task(
             .await
         {
             Err(e) => Err(format!("cannot fetch the log of job #{}: {e}", job.job_id)),
-            Ok(trace) => match parse_trace(trace.bytes).await {
-                Err(e) => Err(e),
-                Ok(index) => crate::diagnose::engine::rules_async(index, job.ctx.clone()).await,
-            },
+            Ok(trace) => diagnose_tail(worker.as_deref(), trace.bytes, &job.ctx).await,
         };
         let msg = CauseMsg {
             epoch: req.epoch,

@@ -102,6 +102,8 @@ pub struct Driver {
     log_last: Option<(u64, Arc<LogIndex>)>,
     /// The log scan (search, first error) in flight.
     scan_cancel: Option<CancellationToken>,
+    /// The binary whose `diagnose-worker` runs background diagnoses, when set.
+    diagnosis_worker: Option<Arc<diagnosis::Worker>>,
 }
 
 /// Gives freed heap pages back to the system. glibc keeps freed heap memory for reuse, so
@@ -154,7 +156,34 @@ impl Driver {
             plan_started: None,
             log_last: None,
             scan_cancel: None,
+            diagnosis_worker: None,
         }
+    }
+
+    /// [`Driver::with_diagnosis_worker`] with this program's own binary, when the system can
+    /// say which it is.
+    pub fn with_diagnosis_worker_if_found(self) -> Driver {
+        match std::env::current_exe() {
+            Ok(exe) => self.with_diagnosis_worker(exe),
+            Err(_) => self,
+        }
+    }
+
+    /// Background diagnoses run in child processes of `exe` (`gitaiops diagnose-worker`), so
+    /// their memory is the system's again as soon as each is done (see `diagnose::worker`).
+    /// Without it (tests, the library) they run on a blocking thread of this process.
+    pub fn with_diagnosis_worker(mut self, exe: std::path::PathBuf) -> Driver {
+        self.diagnosis_worker = Some(Arc::new(diagnosis::Worker::new(exe)));
+        self
+    }
+
+    /// Background diagnoses answered by worker processes, and workers that failed (each of
+    /// those diagnosed in this process instead).
+    pub fn worker_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.diagnosis_worker.as_ref().map_or((0, 0), |w| {
+            (w.answered.load(Relaxed), w.failed.load(Relaxed))
+        })
     }
 
     /// Feeds `hub` with the session's polls, planner runs, proposals, decisions, executions
@@ -420,7 +449,8 @@ impl Driver {
             Effect::DiagnoseInBackground(req) => {
                 let client = self.client.read_only_view();
                 let tx = self.msg_sender();
-                tokio::spawn(async move { diagnosis::causes_task(client, *req, tx).await });
+                let worker = self.diagnosis_worker.clone();
+                tokio::spawn(async move { diagnosis::causes_task(client, *req, tx, worker).await });
             }
             Effect::Audit(mut records) => {
                 // Every record names the instance, so proposals can be restored for it only.
