@@ -62,6 +62,213 @@ class Servers:
         # Round 11: a smart-HTTP git server that advertises its refs, starts sending the pack and
         # then stalls (no more bytes, connection held open).
         self.ports["gitstall"] = self._git_stall()
+        # Round 12: an S3-compatible endpoint answering SlowDown (503) or AccessDenied (403) in
+        # S3's XML, a Vault-like API answering sealed (503) or permission denied (403) in JSON, a
+        # container registry answering 401 or (for manifests) 429 with registry error JSON, an
+        # HTTPS host whose certificate (CA in $R12_CA_FILE) is not valid until two days from now
+        # (a runner clock behind), and a server that answers HEAD at once but trickles a GET body
+        # far slower than any client read timeout.
+        self.ports["s3slowdown"] = self._r12_xml(503, "SlowDown", "Please reduce your request rate.")
+        self.ports["s3denied"] = self._r12_xml(403, "AccessDenied", "Access Denied")
+        self.ports["vault503"] = self._r12_json(503, {"errors": ["Vault is sealed"]})
+        self.ports["vault403"] = self._r12_json(403, {"errors": ["1 error occurred:\n\t* permission denied\n\n"]})
+        self.ports["reg401"] = self._r12_registry(401)
+        self.ports["reg429"] = self._r12_registry(429)
+        self.ports["notyet"] = self._r12_notyet_tls()
+        self.ports["trickle"] = self._r12_trickle()
+
+    def _r12_serve(self, H, ctx=None):
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        srv.daemon_threads = True
+        if ctx is not None:
+            srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+
+        def serve():
+            while True:
+                try:
+                    srv.serve_forever()
+                except Exception:
+                    continue
+
+        threading.Thread(target=serve, daemon=True).start()
+        return srv.server_address[1]
+
+    def _r12_xml(self, status, code, message):
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self):
+                n = int(self.headers.get("Content-Length", "0") or 0)
+                if n:
+                    self.rfile.read(n)
+                rid = hashlib.sha256(self.path.encode() + str(time.time()).encode()).hexdigest()[:16].upper()
+                body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+                        f'<Resource>{self.path.split("?")[0]}</Resource><RequestId>{rid}</RequestId></Error>').encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("x-amz-request-id", rid)
+                self.send_header("Content-Length", str(len(body) if self.command != "HEAD" else 0))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _answer
+
+            def log_message(self, *a):
+                pass
+
+        return self._r12_serve(H)
+
+    def _r12_json(self, status, payload):
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self):
+                n = int(self.headers.get("Content-Length", "0") or 0)
+                if n:
+                    self.rfile.read(n)
+                body = (json.dumps(payload) + "\n").encode()
+                self.send_response(status)
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_POST = do_HEAD = do_PUT = _answer
+
+            def log_message(self, *a):
+                pass
+
+        return self._r12_serve(H)
+
+    def _r12_registry(self, status):
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _send(self, st, payload, extra=()):
+                body = (json.dumps(payload) + "\n").encode()
+                self.send_response(st)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
+                for k, v in extra:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _answer(self):
+                if status == 401:
+                    self._send(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": None}]},
+                               [("WWW-Authenticate", 'Basic realm="Registry Realm"')])
+                elif self.path.rstrip("/") == "/v2":
+                    self._send(200, {})
+                else:
+                    self._send(429, {"errors": [{"code": "TOOMANYREQUESTS", "message": "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit", "detail": None}]})
+
+            do_GET = do_HEAD = _answer
+
+            def log_message(self, *a):
+                pass
+
+        return self._r12_serve(H)
+
+    def _r12_notyet_tls(self):
+        import datetime
+        import ipaddress
+        import ssl
+        import tempfile
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+        tmp = tempfile.mkdtemp()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        ca_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Initech"),
+                             x509.NameAttribute(NameOID.COMMON_NAME, "Initech Issuing CA 2")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+              .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(days=700))
+              .not_valid_after(now + datetime.timedelta(days=3000))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+              .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                           data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                           crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+              .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "git.initech.internal")]))
+                .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now + datetime.timedelta(days=2))
+                .not_valid_after(now + datetime.timedelta(days=92))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName("git.initech.internal"),
+                                                            x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                               critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        ca_file, cert_file, key_file = (os.path.join(tmp, n) for n in ("ca.pem", "cert.pem", "key.pem"))
+        with open(ca_file, "wb") as f:
+            f.write(ca.public_bytes(serialization.Encoding.PEM))
+        with open(cert_file, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(key_file, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                      serialization.NoEncryption()))
+        os.chmod(tmp, 0o755)
+        self.notyet_ca = ca_file
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"ok\n"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET
+
+            def log_message(self, *a):
+                pass
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert_file, key_file)
+        return self._r12_serve(H, ctx)
+
+    def _r12_trickle(self):
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _head(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(64 * 1024 * 1024))
+                self.send_header("Last-Modified", "Mon, 30 Nov 2026 22:10:04 GMT")
+                self.send_header("ETag", '"5d41402abc4b2a76b9719d911017c592-8"')
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+
+            def do_HEAD(self):
+                self._head()
+
+            def do_GET(self):
+                self._head()
+                try:
+                    for _ in range(400):
+                        self.wfile.write(b"\0" * 512)
+                        self.wfile.flush()
+                        time.sleep(9)
+                except OSError:
+                    pass
+                self.close_connection = True
+
+            def log_message(self, *a):
+                pass
+
+        return self._r12_serve(H)
 
     def _git_stall(self):
         import tempfile
@@ -362,6 +569,8 @@ class Servers:
         e = {f"PORT_{k.upper()}": str(v) for k, v in self.ports.items()}
         if getattr(self, "expired_ca", None):
             e["R10_CA_FILE"] = self.expired_ca
+        if getattr(self, "notyet_ca", None):
+            e["R12_CA_FILE"] = self.notyet_ca
         return e
 
 

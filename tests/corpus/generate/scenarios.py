@@ -5338,3 +5338,516 @@ case(
              npm_config_store_dir="/tmp/r11-pnpm-store-c6"),
     cache="pnpm-store", project="globex/status-page", **ROUND11,
 )
+
+# ---------------------------------------------------------------------------------------------
+# Round 12: OCaml/dune, Haskell/cabal, Fortran, meson, CMake presets, Perl (perlcritic, cpanm
+# against loopback mirrors), Django, pydantic-settings, pandoc/LaTeX, asciidoctor, rpmbuild,
+# commitlint, bandit; stand-ins for S3, Vault, a container registry, a not-yet-valid
+# certificate and a trickling download.
+
+ROUND12 = dict(round=12)
+
+R12_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R12_AWS_ENV = {"AWS_ACCESS_KEY_ID": "AKIAQX3EXAMPLE7CIJOB", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+               "AWS_DEFAULT_REGION": "eu-central-1", "AWS_MAX_ATTEMPTS": "3", "AWS_RETRY_MODE": "standard",
+               "AWS_PAGER": ""}
+
+# --- OCaml / dune
+
+R12_DUNE_LIB = {
+    "dune-project": "(lang dune 2.9)\n(name pricing)\n",
+    "lib/dune": "(library\n (name pricing))\n",
+    "lib/cart.ml": "type line = { sku : string; qty : int; unit_cents : int }\n\nlet line_total l = l.qty * l.unit_cents\n\nlet total lines = List.fold_left (fun acc l -> acc + line_total l) 0 lines\n\nlet round_cents x = int_of_float (x *. 100.)\n",
+    "lib/money.ml": "let format_cents c = Printf.sprintf \"%d.%02d\" (c / 100) (c mod 100)\n",
+}
+
+case(
+    "ocaml-dune-type-error", "build", "ocaml/opam:debian-12-ocaml-4.13",
+    ["ocaml -version", "dune build @install"],
+    lab("compile_error", [r"^Error: This expression has type int"], "dune (ocamlc)",
+        "the receipt printer concatenates Cart.total (an int, cents) into a string without Money.format_cents",
+        accept=["type_error"]),
+    files=dict(R12_DUNE_LIB, **{
+        "bin/dune": "(executable\n (name receipt)\n (public_name receipt)\n (libraries pricing))\n",
+        "bin/receipt.ml": "open Pricing\n\nlet () =\n  let lines = [ { Cart.sku = \"A-100\"; qty = 2; unit_cents = 1250 }; { Cart.sku = \"B-7\"; qty = 1; unit_cents = 399 } ] in\n  List.iter (fun l -> Printf.printf \"%-8s x%d\\n\" l.Cart.sku l.Cart.qty) lines;\n  print_endline (\"TOTAL \" ^ Cart.total lines)\n",
+        "pricing.opam": "opam-version: \"2.0\"\nname: \"pricing\"\ndepends: [ \"dune\" {>= \"2.9\"} ]\n"}),
+    project="initech/pricing", **ROUND12,
+)
+
+case(
+    "ocaml-dune-test-assert-failure", "test", "ocaml/opam:debian-12-ocaml-4.13",
+    ["dune build", "dune test"],
+    lab("test_assertion", [r"Fatal error: exception Assert_failure\(\"test/test_cart\.ml\", 9, 2\)"], "dune test",
+        "round_cents truncates (int_of_float) instead of rounding; the third assertion of the test executable fails",
+        accept=[]),
+    files=dict(R12_DUNE_LIB, **{
+        "test/dune": "(test\n (name test_cart)\n (libraries pricing))\n",
+        "test/test_cart.ml": "open Pricing\n\nlet () =\n  let l = { Cart.sku = \"A\"; qty = 3; unit_cents = 250 } in\n  assert (Cart.line_total l = 750);\n  print_endline \"line_total: ok\";\n  assert (Cart.total [ l; l ] = 1500);\n  print_endline \"total: ok\";\n  assert (Cart.round_cents 19.99 = 1999);\n  print_endline \"round_cents: ok\"\n"}),
+    project="initech/pricing-engine", **ROUND12,
+)
+
+case(
+    "ocaml-sourced-set-plus-e-cascade", "build", "ocaml/opam:debian-12-ocaml-4.13",
+    ["source ci/env.sh",
+     "dune build 2>&1",
+     "mkdir -p dist && cp _build/default/bin/receipt.exe dist/receipt",
+     "ls -l dist/",
+     "dist/receipt > dist/sample.txt",
+     "[ -s dist/sample.txt ] || { echo \"sample receipt is empty\"; exit 1; }"],
+    lab("compile_error", [r"^Error: Unbound value Money\.format_eur"], "dune (ocamlc), after a sourced helper turned errexit off",
+        "ci/env.sh (written for developers' interactive shells) runs `set +e`; the build fails on an unbound value, the job goes on, cp and the smoke run fail and only the final size check stops it",
+        accept=["github_actions_config"]),
+    files=dict(R12_DUNE_LIB, **{
+        "ci/env.sh": "# shared environment for local shells and CI\nset +e\nexport DUNE_CACHE=disabled\nexport OCAMLRUNPARAM=b\nexport RECEIPT_LOCALE=de_DE\n",
+        "bin/dune": "(executable\n (name receipt)\n (libraries pricing))\n",
+        "bin/receipt.ml": "open Pricing\n\nlet () =\n  let lines = [ { Cart.sku = \"A-100\"; qty = 2; unit_cents = 1250 } ] in\n  print_endline (\"TOTAL \" ^ Money.format_eur (Cart.total lines))\n"}),
+    project="initech/tills", **ROUND12,
+)
+
+# --- Haskell / cabal (local packages only)
+
+R12_CABAL_ENV = {"CABAL_DIR": "/tmp/r12-cabal"}
+# The runners are air-gapped: cabal gets a config with no remote repository (local packages only).
+R12_CABAL_SETUP = "rm -rf /tmp/r12-cabal && mkdir -p /tmp/r12-cabal && printf 'jobs: 2\\nremote-repo-cache: /tmp/r12-cabal/packages\\n' > /tmp/r12-cabal/config"
+
+def r12_cabal(name, version, deps, modules, exe=None, opts=""):
+    s = (f"cabal-version:      2.4\nname:               {name}\nversion:            {version}\nbuild-type:         Simple\n\n")
+    if exe:
+        s += (f"executable {exe}\n    main-is:          Main.hs\n    hs-source-dirs:   app\n    build-depends:    {deps}\n"
+              f"    default-language: Haskell2010\n{opts}")
+    else:
+        s += (f"library\n    exposed-modules:  {modules}\n    hs-source-dirs:   src\n    build-depends:    {deps}\n"
+              f"    default-language: Haskell2010\n{opts}")
+    return s
+
+
+case(
+    "haskell-cabal-local-version-conflict", "build", "haskell:9.0",
+    ["ghc --numeric-version", "cabal build all --offline"],
+    lab("dependency_install", [r"^cabal: Could not resolve dependencies:", r"rejecting: ledger-core-0\.2\.1\.0 \(conflict: ledger-cli => ledger-core>=0\.3"], "cabal build",
+        "ledger-cli was bumped to need ledger-core >= 0.3 but the local ledger-core package is still 0.2.1.0; the solver cannot find a plan",
+        accept=["compile_error", "github_actions_config"]),
+    files={"cabal.project": "packages: core/ cli/\n",
+           "core/ledger-core.cabal": r12_cabal("ledger-core", "0.2.1.0", "base >=4.14 && <5, containers", "Ledger.Core"),
+           "core/src/Ledger/Core.hs": "module Ledger.Core (balance) where\n\nimport qualified Data.Map.Strict as M\n\nbalance :: [(String, Int)] -> M.Map String Int\nbalance = M.fromListWith (+)\n",
+           "cli/ledger-cli.cabal": r12_cabal("ledger-cli", "0.3.0.0", "base >=4.14 && <5, ledger-core >=0.3 && <0.4", "", exe="ledger"),
+           "cli/app/Main.hs": "module Main where\n\nimport Ledger.Core (balance)\n\nmain :: IO ()\nmain = print (balance [(\"cash\", 10), (\"cash\", -3)])\n"},
+    env=R12_CABAL_ENV, setup=R12_CABAL_SETUP, project="initech/ledger-hs", **ROUND12,
+)
+
+case(
+    "haskell-ghc-werror-incomplete-patterns", "build", "haskell:9.0",
+    ["cabal build --offline"],
+    lab("compile_error", [r"error: \[-Wincomplete-patterns, -Werror=incomplete-patterns\]", r"Patterns not matched: Refunded"], "cabal build (ghc -Wall -Werror)",
+        "a Refunded constructor was added to Status; statusLabel's case does not handle it and the package builds with -Werror",
+        accept=["lint_failure"]),
+    files={"cabal.project": "packages: .\n",
+           "orders.cabal": r12_cabal("orders", "1.4.0", "base >=4.14 && <5", "Orders.Status", opts="    ghc-options:      -Wall -Werror\n"),
+           "src/Orders/Status.hs": "module Orders.Status (Status (..), statusLabel) where\n\ndata Status = Pending | Paid | Shipped | Refunded\n  deriving (Show, Eq)\n\nstatusLabel :: Status -> String\nstatusLabel s = case s of\n  Pending -> \"awaiting payment\"\n  Paid -> \"paid\"\n  Shipped -> \"on its way\"\n"},
+    env=R12_CABAL_ENV, setup=R12_CABAL_SETUP, project="initech/orders", **ROUND12,
+)
+
+case(
+    "haskell-heredoc-child-shell-cascade", "report", "haskell:9.0",
+    ["bash <<'EOF'\nmkdir -p bin out\nghc -O -outputdir /tmp/r12-ghc-obj -o bin/aging app/Aging.hs\n./bin/aging data/invoices.csv > out/aging.csv\necho \"rows: $(wc -l < out/aging.csv)\"\ntest -s out/aging.csv\nEOF"],
+    lab("compile_error", [r"^app/Aging\.hs:15:112: error:$", r"Couldn't match expected type .Double. with actual type .Int."], "ghc, inside a heredoc run by a child bash without errexit",
+        "the report script is fed to a child bash that has no set -e; ghc fails on a type error, the missing binary and empty output follow, and only the final test -s fails the job"),
+    files={"app/Aging.hs": "module Main where\n\nimport System.Environment (getArgs)\n\ndaysOverdue :: Int -> Int -> Int\ndaysOverdue today due = max 0 (today - due)\n\npenalty :: Double -> Int -> Double\npenalty amount days = amount * 0.0005 * fromIntegral days\n\nmain :: IO ()\nmain = do\n  [path] <- getArgs\n  rows <- map (words . map (\\c -> if c == ',' then ' ' else c)) . lines <$> readFile path\n  mapM_ (\\[inv, amt, due] -> putStrLn (inv ++ \",\" ++ show (penalty (read amt) (daysOverdue 20400 (read due)) + daysOverdue 20400 (read due)))) rows\n",
+           "data/invoices.csv": "INV-1,120.50,20380\nINV-2,99.00,20399\n"},
+    setup="rm -rf /tmp/r12-ghc-obj", project="initech/receivables", **ROUND12,
+)
+
+# --- Fortran
+
+R12_FORT_MAKE = """FC := gfortran
+FFLAGS ?= -O2 -Wall -std=f2018
+OBJ = build/kinds.o build/stats.o
+
+all: bin/hydro
+
+build/%.o: src/%.f90 | build
+\t$(FC) $(FFLAGS) -Jbuild -c $< -o $@
+
+bin/hydro: $(OBJ) build/main.o | bin
+\t$(FC) $(FFLAGS) -o $@ $^
+
+build/stats.o: build/kinds.o
+
+build/main.o: src/main.f90 $(OBJ) | build
+\t$(FC) $(FFLAGS) -Jbuild -c $< -o $@
+
+bin/test_stats: $(OBJ) tests/test_stats.f90 | bin
+\t$(FC) $(FFLAGS) -Jbuild -o $@ tests/test_stats.f90 $(OBJ)
+
+check: bin/test_stats
+\t./bin/test_stats
+
+build bin:
+\tmkdir -p $@
+
+.PHONY: all check
+"""
+
+R12_FORT_KINDS = "module kinds\n  implicit none\n  integer, parameter :: dp = selected_real_kind(15, 307)\nend module kinds\n"
+
+case(
+    "fortran-gfortran-rank-mismatch", "build", "gcc:12",
+    ["gfortran --version | head -n 1", "make -j2 all"],
+    lab("compile_error", [r"Error: Rank mismatch in argument .x. at \(1\) \(rank-1 and scalar\)"], "gfortran (make)",
+        "main passes one gauge reading (a scalar) to stats::moving_mean, which takes a rank-1 array"),
+    files={"Makefile": R12_FORT_MAKE, "src/kinds.f90": R12_FORT_KINDS,
+           "src/stats.f90": "module stats\n  use kinds\n  implicit none\ncontains\n  pure function moving_mean(x, w) result(m)\n    real(dp), intent(in) :: x(:)\n    integer, intent(in) :: w\n    real(dp) :: m\n    m = sum(x(size(x) - w + 1:)) / w\n  end function moving_mean\nend module stats\n",
+           "src/main.f90": "program hydro\n  use kinds\n  use stats\n  implicit none\n  real(dp) :: levels(6) = [1.2_dp, 1.4_dp, 1.3_dp, 1.9_dp, 2.4_dp, 2.2_dp]\n  real(dp) :: latest\n  latest = levels(6)\n  print '(a, f6.3)', 'mean(3): ', moving_mean(latest, 3)\nend program hydro\n"},
+    project="initech/hydrology", **ROUND12,
+)
+
+case(
+    "fortran-runtime-bounds-check", "test", "gcc:12",
+    ["make check FFLAGS='-O0 -g -fcheck=all -fbacktrace -std=f2018'"],
+    lab("test_assertion", [r"Fortran runtime error: Index '7' of dimension 1 of array 'x' outside of expected range \(6:1\)", r"^At line 9 of file src/stats\.f90"], "gfortran -fcheck=all (test program)",
+        "moving_mean's window slice is off by one (size(x) - w + 2 : size(x) + 1); the bounds-checked test build stops at runtime",
+        accept=["other"]),
+    files={"Makefile": R12_FORT_MAKE, "src/kinds.f90": R12_FORT_KINDS,
+           "src/stats.f90": "module stats\n  use kinds\n  implicit none\ncontains\n  function moving_mean(x, w) result(m)\n    real(dp), intent(in) :: x(:)\n    integer, intent(in) :: w\n    real(dp) :: m\n    m = sum(x(size(x) - w + 2:size(x) + 1)) / w\n  end function moving_mean\nend module stats\n",
+           "src/main.f90": "program hydro\n  use stats\n  print *, 'ok'\nend program hydro\n",
+           "tests/test_stats.f90": "program test_stats\n  use kinds\n  use stats\n  implicit none\n  real(dp) :: levels(6) = [1.0_dp, 2.0_dp, 3.0_dp, 4.0_dp, 5.0_dp, 6.0_dp]\n  print '(a)', 'test_stats: moving_mean window 3'\n  if (abs(moving_mean(levels, 3) - 5.0_dp) > 1e-12_dp) then\n    print '(a)', 'FAIL moving_mean'\n    error stop 1\n  end if\n  print '(a)', 'PASS'\nend program test_stats\n"},
+    project="initech/hydrology-core", **ROUND12,
+)
+
+case(
+    "fortran-build-log-after-script-cascade", "test", "gcc:12",
+    ["make all > build.log 2>&1 || echo \"make exited non-zero; continuing, the full log is kept as an artifact\"",
+     "./bin/hydro --station 4411 > out.txt"],
+    lab("compile_error", [r"Error: Symbol .window. at \(1\) has no IMPLICIT type"], "gfortran (output redirected to build.log), then the binary run; the log is printed by after_script",
+        "the compile error goes to build.log and is ignored; the run fails with No such file or directory, and the cause only appears when after_script cats build.log"),
+    after_script=["tail -n 25 build.log"],
+    files={"Makefile": R12_FORT_MAKE, "src/kinds.f90": R12_FORT_KINDS,
+           "src/stats.f90": "module stats\n  use kinds\n  implicit none\ncontains\n  function moving_mean(x, w) result(m)\n    real(dp), intent(in) :: x(:)\n    integer, intent(in) :: w\n    real(dp) :: m\n    m = sum(x(size(x) - window + 1:)) / w\n  end function moving_mean\nend module stats\n",
+           "src/main.f90": "program hydro\n  use kinds\n  use stats\n  implicit none\n  real(dp) :: levels(4) = [1.0_dp, 2.0_dp, 3.0_dp, 4.0_dp]\n  print *, moving_mean(levels, 2)\nend program hydro\n"},
+    artifacts=["build.log"], project="initech/gauges", **ROUND12,
+)
+
+# --- meson, CMake presets
+
+case(
+    "meson-dependency-not-found", "build", "debian:bookworm",
+    ["meson --version", "meson setup build --buildtype=release", "meson compile -C build"],
+    lab("dependency_install", [r"ERROR: Dependency \"libzstd\" not found"], "meson setup",
+        "meson.build now requires libzstd, but the CI image has no libzstd-dev (no pkg-config file, no cmake config)",
+        accept=["compile_error", "github_actions_config"]),
+    files={"meson.build": "project('snapd-lite', 'c', version : '0.9.2', default_options : ['warning_level=2', 'c_std=c11'])\n\nthreads = dependency('threads')\nzstd = dependency('libzstd', version : '>=1.4.0')\n\nexecutable('snapshotter', 'src/main.c', dependencies : [threads, zstd], install : true)\n",
+           "src/main.c": "#include <stdio.h>\n#include <zstd.h>\n\nint main(void) {\n    printf(\"zstd %s\\n\", ZSTD_versionString());\n    return 0;\n}\n"},
+    project="initech/snapshotter", **ROUND12,
+)
+
+case(
+    "meson-test-failure", "test", "debian:bookworm",
+    ["meson setup build", "meson compile -C build", "meson test -C build --print-errorlogs"],
+    lab("test_assertion", [r"test_duration\.c:\d+: parse_duration\(\"1h30m\"\) = 3600, want 5400", r"^\s*\d+/\d+ duration\s+FAIL"], "meson test",
+        "parse_duration drops the minutes of a combined hours-and-minutes value; the duration unit test fails",
+        accept=[]),
+    files={"meson.build": "project('cron-lite', 'c', version : '1.2.0', default_options : ['c_std=c11'])\n\nlib = static_library('cronlite', 'src/duration.c')\ninc = include_directories('src')\n\nt1 = executable('test_duration', 'tests/test_duration.c', link_with : lib, include_directories : inc)\nt2 = executable('test_smoke', 'tests/test_smoke.c', link_with : lib, include_directories : inc)\ntest('smoke', t2)\ntest('duration', t1)\n",
+           "src/duration.h": "long parse_duration(const char *s);\n",
+           "src/duration.c": "#include <ctype.h>\n#include \"duration.h\"\n\nlong parse_duration(const char *s) {\n    long total = 0, n = 0;\n    for (; *s; s++) {\n        if (isdigit((unsigned char)*s)) { n = n * 10 + (*s - '0'); continue; }\n        if (*s == 'h') total += n * 3600;\n        else if (*s == 'm') total = total;\n        else if (*s == 's') total += n;\n        n = 0;\n    }\n    return total;\n}\n",
+           "tests/test_smoke.c": "#include \"duration.h\"\nint main(void) { return parse_duration(\"10s\") == 10 ? 0 : 1; }\n",
+           "tests/test_duration.c": "#include <stdio.h>\n#include \"duration.h\"\n\nstatic int failures;\n\nstatic void check(const char *in, long want) {\n    long got = parse_duration(in);\n    if (got != want) {\n        fprintf(stderr, \"%s:%d: parse_duration(\\\"%s\\\") = %ld, want %ld\\n\", __FILE__, __LINE__, in, got, want);\n        failures++;\n    } else {\n        printf(\"ok %s\\n\", in);\n    }\n}\n\nint main(void) {\n    check(\"45s\", 45);\n    check(\"2h\", 7200);\n    check(\"1h30m\", 5400);\n    return failures ? 1 : 0;\n}\n"},
+    project="initech/cron-lite", **ROUND12,
+)
+
+case(
+    "cmake-preset-not-found", "build:release", "debian:bookworm",
+    ["cmake --version | head -n 1", "cmake --preset ci-release", "cmake --build --preset ci-release"],
+    lab("github_actions_config", [r"CMake Error: No such preset in .*: \"ci-release\""], "cmake --preset",
+        "the job asks for a preset `ci-release`; CMakePresets.json (renamed in a refactor) only defines dev and release",
+        accept=["other"]),
+    files={"CMakePresets.json": "{\n  \"version\": 3,\n  \"configurePresets\": [\n    {\n      \"name\": \"dev\",\n      \"displayName\": \"Developer build\",\n      \"binaryDir\": \"${sourceDir}/build/dev\",\n      \"cacheVariables\": { \"CMAKE_BUILD_TYPE\": \"Debug\" }\n    },\n    {\n      \"name\": \"release\",\n      \"displayName\": \"Release build\",\n      \"binaryDir\": \"${sourceDir}/build/release\",\n      \"cacheVariables\": { \"CMAKE_BUILD_TYPE\": \"Release\" }\n    }\n  ],\n  \"buildPresets\": [\n    { \"name\": \"dev\", \"configurePreset\": \"dev\" },\n    { \"name\": \"release\", \"configurePreset\": \"release\" }\n  ]\n}\n",
+           "CMakeLists.txt": "cmake_minimum_required(VERSION 3.21)\nproject(tiler C)\nadd_executable(tiler src/main.c)\n",
+           "src/main.c": "int main(void) { return 0; }\n"},
+    project="initech/tiler", **ROUND12,
+)
+
+# --- Perl
+
+case(
+    "perl-critic-severity-violations", "lint:perl", "perl:5.36",
+    ["perlcritic --version", "perlcritic --severity 4 --verbose 8 lib/ bin/"],
+    lab("lint_failure", [r"^\[[A-Za-z:]+\] .* at line \d+, column \d+\.\s+\(Severity: [45]\)$"], "perlcritic",
+        "a new export script opens files with bareword handles and two-argument open, returns undef explicitly and has no `use strict`; perlcritic at severity 4 fails"),
+    files={"lib/Initech/Export.pm": "package Initech::Export;\n\nuse strict;\nuse warnings;\n\nour $VERSION = '2.1.0';\n\nsub read_rows {\n    my ($path) = @_;\n    open(ROWS, \"<$path\") or die \"cannot open $path: $!\";\n    my @rows = <ROWS>;\n    close(ROWS);\n    return undef unless @rows;\n    chomp @rows;\n    return [ map { [ split /;/ ] } @rows ];\n}\n\n1;\n",
+           "bin/export-accounts": "#!/usr/bin/perl\nmy $out = shift @ARGV;\nuse Initech::Export;\nmy $rows = Initech::Export::read_rows('accounts.csv');\nprint scalar(@$rows), \" rows\\n\";\n"},
+    project="initech/exporter", **ROUND12,
+)
+
+case(
+    "perl-cpanm-mirror-503-prove-cascade", "test", "perl:5.36",
+    ["cpanm --version | head -n 1",
+     "cpanm --verbose --mirror \"$CPAN_MIRROR\" --mirror-only --notest --installdeps . || echo \"cpanm failed; using modules restored from the cache in local/\"",
+     "prove -l -Ilocal/lib/perl5 t/"],
+    lab("network_or_flaky", [r"^! cannot open file .*02packages\.details\.txt\.gz': No such file or directory opening compressed index"], "cpanm (against the internal CPAN mirror), then prove",
+        "the internal CPAN mirror answers 503, so cpanm cannot download the package index and installs nothing; the job ignores that and prove fails on Can't locate Text/CSV_XS.pm",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"cpanfile": "requires 'Text::CSV_XS', '1.50';\nrequires 'List::Util', '1.45';\n\non test => sub {\n    requires 'Test::More', '0.98';\n};\n",
+           "lib/Initech/Rates.pm": "package Initech::Rates;\n\nuse strict;\nuse warnings;\nuse Text::CSV_XS;\n\nsub load {\n    my ($path) = @_;\n    my $csv = Text::CSV_XS->new({ binary => 1, auto_diag => 1 });\n    open my $fh, '<', $path or die \"$path: $!\";\n    my %rate;\n    while (my $row = $csv->getline($fh)) { $rate{ $row->[0] } = $row->[1] }\n    return \\%rate;\n}\n\n1;\n",
+           "t/rates.t": "use strict;\nuse warnings;\nuse Test::More;\nuse Initech::Rates;\n\nmy $r = Initech::Rates::load('t/data/rates.csv');\nis($r->{EUR}, '1.00', 'EUR');\nis($r->{USD}, '1.08', 'USD');\ndone_testing;\n",
+           "t/data/rates.csv": "EUR,1.00\nUSD,1.08\n"},
+    env={"CPAN_MIRROR": "http://127.0.0.1:{PORT_503}/cpan", "PERL_CPANM_HOME": "/tmp/r12-cpanm-c2"},
+    setup="rm -rf /tmp/r12-cpanm-c2", cache="perl-local", project="initech/fx-rates", **ROUND12,
+)
+
+# --- Django, pydantic-settings
+
+R12_DJ_MANAGE = "#!/usr/bin/env python\nimport os\nimport sys\n\nif __name__ == '__main__':\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n"
+R12_DJ_SETTINGS = ("from pathlib import Path\n\nBASE_DIR = Path(__file__).resolve().parent.parent\nSECRET_KEY = 'ci-only-not-secret'\nDEBUG = False\nALLOWED_HOSTS = ['*']\n"
+                   "INSTALLED_APPS = ['django.contrib.contenttypes', 'django.contrib.auth', 'shop']\n"
+                   "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': BASE_DIR / 'ci.sqlite3'}}\n"
+                   "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\nUSE_TZ = True\n")
+R12_DJ_0001 = ("from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = [\n"
+               "        migrations.CreateModel(name='Order', fields=[\n            ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n"
+               "            ('number', models.CharField(max_length=20, unique=True)),\n            ('total_cents', models.IntegerField()),\n        ]),\n    ]\n")
+R12_DJ_BASE = {"manage.py": R12_DJ_MANAGE, "config/__init__.py": "", "config/settings.py": R12_DJ_SETTINGS,
+               "shop/__init__.py": "", "shop/apps.py": "from django.apps import AppConfig\n\n\nclass ShopConfig(AppConfig):\n    name = 'shop'\n",
+               "shop/migrations/__init__.py": "", "shop/migrations/0001_initial.py": R12_DJ_0001}
+
+case(
+    "django-makemigrations-check", "check:migrations", "python:3.11",
+    ["python -m django --version", "python manage.py makemigrations --check --dry-run --verbosity 2"],
+    lab("other", [r"^Migrations for 'shop':", r"^\s+[-+~] Add field status to order"], "django makemigrations --check",
+        "a status field was added to the Order model without committing a migration; the migration-drift gate fails",
+        accept=["lint_failure", "test_assertion"]),
+    files=dict(R12_DJ_BASE, **{"shop/models.py": "from django.db import models\n\n\nclass Order(models.Model):\n    number = models.CharField(max_length=20, unique=True)\n    total_cents = models.IntegerField()\n    status = models.CharField(max_length=16, default='new')\n"}),
+    env=R12_PY_ENV, project="initech/storefront-api", **ROUND12,
+)
+
+case(
+    "django-system-check-reverse-accessor", "check", "python:3.11",
+    ["python manage.py check"],
+    lab("other", [r"shop\.Order\.approved_by: \(fields\.E304\) Reverse accessor", r"shop\.Order\.created_by: \(fields\.E304\) Reverse accessor", r"^SystemCheckError: System check identified some issues"], "django manage.py check",
+        "Order gained a second ForeignKey to User (approved_by) without related_name; both reverse accessors clash and the system check fails",
+        accept=["compile_error", "lint_failure"]),
+    files=dict(R12_DJ_BASE, **{"shop/models.py": "from django.conf import settings\nfrom django.db import models\n\n\nclass Order(models.Model):\n    number = models.CharField(max_length=20, unique=True)\n    total_cents = models.IntegerField()\n    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)\n    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)\n"}),
+    env=R12_PY_ENV, project="initech/backoffice", **ROUND12,
+)
+
+case(
+    "django-migrate-if-not-loaddata-cascade", "review:seed", "python:3.11",
+    ["if ! python manage.py migrate --noinput; then\n  echo \"WARNING: migrate failed; assuming the review database is already up to date\"\nfi",
+     "python manage.py loaddata fixtures/demo_orders.json"],
+    lab("other", [r"NodeNotFoundError: Migration shop\.0003_order_note dependencies reference nonexistent parent node \('shop', '0002_order_currency'\)"], "django migrate (failure swallowed by an if), then loaddata",
+        "0002_order_currency was renamed to 0002_order_currency_code but 0003 still depends on the old name; migrate fails, the job warns and goes on, loaddata then finds no shop_order table",
+        accept=["compile_error", "github_actions_config"]),
+    files=dict(R12_DJ_BASE, **{
+        "shop/models.py": "from django.db import models\n\n\nclass Order(models.Model):\n    number = models.CharField(max_length=20, unique=True)\n    total_cents = models.IntegerField()\n    currency = models.CharField(max_length=3, default='EUR')\n    note = models.TextField(blank=True)\n",
+        "shop/migrations/0002_order_currency_code.py": "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [('shop', '0001_initial')]\n    operations = [migrations.AddField('order', 'currency', models.CharField(max_length=3, default='EUR'))]\n",
+        "shop/migrations/0003_order_note.py": "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [('shop', '0002_order_currency')]\n    operations = [migrations.AddField('order', 'note', models.TextField(blank=True))]\n",
+        "fixtures/demo_orders.json": "[\n  {\"model\": \"shop.order\", \"pk\": 1, \"fields\": {\"number\": \"R-1001\", \"total_cents\": 4599, \"currency\": \"EUR\", \"note\": \"\"}},\n  {\"model\": \"shop.order\", \"pk\": 2, \"fields\": {\"number\": \"R-1002\", \"total_cents\": 1250, \"currency\": \"USD\", \"note\": \"gift\"}}\n]\n"}),
+    env=R12_PY_ENV, project="initech/review-apps", **ROUND12,
+)
+
+case(
+    "pydantic-settings-missing-variable", "deploy:worker-check", "python:3.11",
+    ["python -c 'import pydantic, pydantic_settings; print(pydantic.VERSION, pydantic_settings.__version__)'",
+     "python -m billing.worker --check-config"],
+    lab("github_actions_config", [r"^\s*2 validation errors for Settings|^pydantic_core\._pydantic_core\.ValidationError: 2 validation errors for Settings", r"^broker_url$", r"^invoice_bucket$"], "pydantic-settings",
+        "the worker's settings need BILLING_BROKER_URL and BILLING_INVOICE_BUCKET, which are not defined for this job (only the database URL is); validation fails at import",
+        accept=["permission_or_secret", "other"]),
+    files={"billing/__init__.py": "",
+           "billing/settings.py": "from pydantic import AnyUrl, Field\nfrom pydantic_settings import BaseSettings, SettingsConfigDict\n\n\nclass Settings(BaseSettings):\n    model_config = SettingsConfigDict(env_prefix='BILLING_')\n\n    database_url: AnyUrl\n    broker_url: AnyUrl\n    invoice_bucket: str = Field(min_length=3)\n    concurrency: int = 4\n\n\nsettings = Settings()\n",
+           "billing/worker.py": "import sys\n\nfrom billing.settings import settings\n\n\ndef main():\n    if '--check-config' in sys.argv:\n        print(f'config ok: broker={settings.broker_url.host} bucket={settings.invoice_bucket}')\n        return\n\n\nif __name__ == '__main__':\n    main()\n"},
+    env=dict(R12_PY_ENV, BILLING_DATABASE_URL="postgresql://billing@db.initech.internal:5432/billing"),
+    project="initech/billing-worker", **ROUND12,
+)
+
+# --- Documents: pandoc, LaTeX, asciidoctor
+
+R12_HANDBOOK = {
+    "handbook/00-intro.md": "# Introduction\n\nThis handbook describes how the cold-chain team operates the Bremen and Leipzig depots.\n",
+    "handbook/01-alarms.md": "# Alarms\n\nA freezer alarm fires at -15 °C. The on-call engineer acknowledges it within 10 minutes.\n\n| Zone | Limit | Escalation |\n|------|-------|------------|\n| F1 | -18 °C | 10 min |\n| F2 | -20 °C | 5 min |\n",
+    "handbook/02-handover.md": "# Shift handover\n\nUse the handover checklist in the depot wiki.\n",
+}
+
+case(
+    "pandoc-pdf-latex-package-missing", "docs:pdf", "pandoc/core:2.17",
+    ["pandoc --version | head -n 1",
+     "mkdir -p public && pandoc handbook/*.md --toc -V geometry:a4paper -o public/handbook.pdf --pdf-engine=pdflatex"],
+    lab("dependency_install", [r"^! LaTeX Error: File `lmodern\.sty' not found\."], "pandoc (pdflatex)",
+        "the PDF build runs in an image with only the base LaTeX packages; pandoc's default template needs lmodern.sty, which is not installed",
+        accept=["github_actions_config", "docker_build", "other"]),
+    files=R12_HANDBOOK, project="initech/coldchain-docs", **ROUND12,
+)
+
+case(
+    "pandoc-echo-substitution-yaml-cascade", "docs:html", "pandoc/core:2.17",
+    ["mkdir -p public",
+     "for page in handbook/*.md; do\n  out=\"public/$(basename \"$page\" .md).html\"\n  echo \"$(date -u +%H:%M:%S) $page -> $out $(pandoc -s --metadata-file=handbook/meta.yaml \"$page\" -o \"$out\" 2>&1)\"\ndone",
+     "ls public/",
+     "tar -czf handbook-html.tgz -C public 00-intro.html 01-alarms.html 02-handover.html"],
+    lab("other", [r"handbook/01-alarms\.md -> public/01-alarms\.html YAML parse exception at line 1, column 13:", r"^mapping values are not allowed in this context"], "pandoc (inside a command substitution in an echo, in a loop), then tar",
+        "01-alarms.md gained front matter with an unquoted colon in its title; pandoc fails on that page, but it runs inside $(...) in an echo's arguments, so the echo succeeds, the job goes on and tar cannot find 01-alarms.html",
+        accept=["compile_error", "lint_failure"]),
+    files=dict(R12_HANDBOOK, **{
+        "handbook/meta.yaml": "lang: en-GB\nauthor: Cold-chain operations\n",
+        "handbook/01-alarms.md": "---\ntitle: Alarms: thresholds and escalation\nowner: ops-coldchain\n---\n\n# Alarms\n\nA freezer alarm fires at -15 °C.\n"}),
+    artifacts=["handbook-html.tgz"], project="initech/coldchain-handbook", **ROUND12,
+)
+
+case(
+    "asciidoctor-missing-include-failure-level", "docs", "asciidoctor/docker-asciidoctor:1.61",
+    ["asciidoctor --version | head -n 1",
+     "asciidoctor --failure-level=WARN -a partialsdir=partials -D public docs/index.adoc"],
+    lab("other", [r"asciidoctor: ERROR: index\.adoc: line 9: include file not found: .*/docs/partials/rate-limits\.adoc"], "asciidoctor --failure-level=WARN",
+        "partials/limits.adoc was renamed to quotas.adoc but index.adoc still includes rate-limits.adoc; with --failure-level=WARN the warning fails the build",
+        accept=["lint_failure", "compile_error"]),
+    files={"docs/index.adoc": "= Public API Guide\n:toc: left\n\n== Authentication\n\ninclude::{partialsdir}/auth.adoc[]\n\n== Rate limits\ninclude::{partialsdir}/rate-limits.adoc[]\n\n== Errors\n\nErrors use RFC 9457 problem details.\n",
+           "docs/partials/auth.adoc": "Send a bearer token in the `Authorization` header.\n",
+           "docs/partials/quotas.adoc": "Each token may make 600 requests per minute.\n"},
+    project="initech/public-api-docs", **ROUND12,
+)
+
+# --- rpmbuild, commitlint, bandit
+
+case(
+    "rpmbuild-installed-unpackaged-files", "package:rpm", "debian:bookworm",
+    ["mkdir -p ~/rpmbuild/SOURCES && tar -czf ~/rpmbuild/SOURCES/tempmon-1.3.0.tar.gz --transform 's,^,tempmon-1.3.0/,' tempmon tempmon.1",
+     "rpmbuild -bb --define '_topdir /root/rpmbuild' packaging/tempmon.spec"],
+    lab("other", [r"^error: Installed \(but unpackaged\) file\(s\) found:", r"^\s+/usr/share/man/man1/tempmon\.1(\.gz)?$"], "rpmbuild",
+        "%install now installs a man page, but %files does not list it; rpmbuild refuses to finish with installed but unpackaged files",
+        accept=["compile_error"]),
+    files={"tempmon": "#!/bin/sh\nexec cat /sys/class/thermal/thermal_zone0/temp\n",
+           "tempmon.1": ".TH TEMPMON 1\n.SH NAME\ntempmon \\- print the CPU temperature\n",
+           "packaging/tempmon.spec": "Name:           tempmon\nVersion:        1.3.0\nRelease:        1%{?dist}\nSummary:        Print the CPU temperature\nLicense:        MIT\nBuildArch:      noarch\nSource0:        %{name}-%{version}.tar.gz\n\n%description\nA tiny wrapper that prints the CPU temperature.\n\n%prep\n%setup -q\n\n%install\ninstall -D -m 0755 tempmon %{buildroot}%{_bindir}/tempmon\ninstall -D -m 0644 tempmon.1 %{buildroot}%{_mandir}/man1/tempmon.1\n\n%files\n%{_bindir}/tempmon\n\n%changelog\n* Mon Nov 30 2026 Initech Ops <ops@initech.example> - 1.3.0-1\n- Add a man page\n"},
+    setup="rm -rf /root/rpmbuild", project="initech/tempmon", **ROUND12,
+)
+
+R12_COMMIT_SETUP = (
+    "ln -s /tmp/diag13/node/node_modules node_modules && git init -q -b main && git add -A && "
+    "git -c user.name=ci -c user.email=ci@initech.example commit -q -m 'chore: initial import' && "
+    "echo 'export const retries = 5;' >> src/client.js && git add -A && "
+    "git -c user.name='Milton W' -c user.email=milton@initech.example commit -q -m 'Fixed the retry thing for the stapler API.'"
+)
+
+case(
+    "commitlint-conventional-subject", "lint:commits", "node:20",
+    ["npx commitlint --version", "npx commitlint --from HEAD~1 --to HEAD --verbose"],
+    lab("lint_failure", [r"^✖\s+.* \[(subject-empty|type-empty|subject-full-stop)\]$"], "commitlint (config-conventional)",
+        "the merge request's commit message does not follow Conventional Commits (no type, no subject); commitlint fails the lint job"),
+    files={"package.json": "{\n  \"name\": \"@initech/stapler-client\",\n  \"version\": \"0.4.0\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+           "commitlint.config.js": "export default { extends: ['@commitlint/config-conventional'] };\n",
+           "src/client.js": "export const baseUrl = 'https://staplers.initech.internal';\n"},
+    setup=R12_COMMIT_SETUP, project="initech/stapler-client", **ROUND12,
+)
+
+case(
+    "bandit-medium-high-findings", "sast:bandit", "python:3.11",
+    ["bandit --version | head -n 1", "bandit -r reports -ll -f screen"],
+    lab("lint_failure", [r">> Issue: \[B602:subprocess_popen_with_shell_equals_true\]", r">> Issue: \[B608:hardcoded_sql_expressions\]", r">> Issue: \[B301:blacklist\] Pickle"], "bandit",
+        "a new report exporter builds SQL by string formatting, shells out with shell=True and unpickles cached data; bandit at medium severity and above fails the job",
+        accept=["other"]),
+    files={"reports/__init__.py": "",
+           "reports/export.py": "import pickle\nimport sqlite3\nimport subprocess\n\n\ndef rows_for(db, customer):\n    conn = sqlite3.connect(db)\n    query = \"SELECT id, total FROM invoices WHERE customer = '%s'\" % customer\n    return conn.execute(query).fetchall()\n\n\ndef compress(path):\n    subprocess.run(f'gzip -9 {path}', shell=True, check=True)\n\n\ndef load_cache(path):\n    with open(path, 'rb') as f:\n        return pickle.load(f)\n"},
+    env=R12_PY_ENV, project="initech/tps-reports", **ROUND12,
+)
+
+# --- Loopback stand-ins: S3, Vault, a container registry, a not-yet-valid certificate, a trickle
+
+R12_BASE_PATH = "/tmp/diag13/venv/bin:/tmp/diag13/node/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+R12_AWS = dict(R12_AWS_ENV, PATH="/tmp/diag13/r12-aws/bin:" + R12_BASE_PATH)
+R12_DIST_SETUP = "mkdir -p dist && head -c 200000 /dev/urandom > dist/tempmon-1.3.0-linux-amd64.tar.gz && sha256sum dist/*.tar.gz > dist/SHA256SUMS"
+
+case(
+    "aws-s3-slowdown-upload", "publish:artifacts", "registry.initech.example/ci/deploy-tools:2026.11",
+    ["aws --version",
+     "aws --endpoint-url \"$S3_ENDPOINT\" s3 cp dist/ \"s3://initech-releases/tempmon/${CI_COMMIT_TAG}/\" --recursive --only-show-errors"],
+    lab("network_or_flaky", [r"An error occurred \(SlowDown\) when calling the PutObject operation \(reached max retries: \d+\): Please reduce your request rate"], "aws s3 cp",
+        "the S3-compatible object store throttles the upload with 503 SlowDown until the CLI gives up",
+        infra=True, accept=["infrastructure"]),
+    files={}, setup=R12_DIST_SETUP,
+    env=dict(R12_AWS, S3_ENDPOINT="http://127.0.0.1:{PORT_S3SLOWDOWN}", CI_COMMIT_TAG="v1.3.0"),
+    ref="v1.3.0", project="initech/tempmon-release", **ROUND12,
+)
+
+case(
+    "aws-s3-access-denied-upload", "publish:artifacts", "registry.initech.example/ci/deploy-tools:2026.11",
+    ["aws sts get-caller-identity --endpoint-url \"$STS_ENDPOINT\" --query Account --output text 2>/dev/null || echo \"(no STS on this endpoint; continuing)\"",
+     "aws --endpoint-url \"$S3_ENDPOINT\" s3 sync dist/ s3://initech-docs-prod/handbook/ --delete"],
+    lab("permission_or_secret", [r"An error occurred \(AccessDenied\) when calling the (PutObject|ListObjectsV2) operation: Access Denied"], "aws s3 sync",
+        "the job's access key is only allowed on the staging bucket; syncing to the production bucket is denied",
+        accept=["github_actions_config"]),
+    files={}, setup=R12_DIST_SETUP,
+    env=dict(R12_AWS, S3_ENDPOINT="http://127.0.0.1:{PORT_S3DENIED}", STS_ENDPOINT="http://127.0.0.1:{PORT_DEAD}"),
+    project="initech/handbook-publish", **ROUND12,
+)
+
+R12_VAULT_SCRIPT = ("curl -sS --fail-with-body -H \"X-Vault-Token: ${VAULT_TOKEN}\" \"${VAULT_ADDR}/v1/kv/data/ci/reporting/db\" -o secret.json "
+                    "|| { echo \"vault answered:\"; cat secret.json; exit 1; }")
+
+case(
+    "vault-sealed-503-secret-fetch", "deploy:staging", "registry.initech.example/ci/deploy-tools:2026.11",
+    ["echo \"fetching database credentials from ${VAULT_ADDR}\"", R12_VAULT_SCRIPT,
+     "export DB_PASSWORD=\"$(jq -er .data.data.password secret.json)\" && rm -f secret.json",
+     "./deploy.sh staging"],
+    lab("infrastructure", [r"^\{\"errors\": \[\"Vault is sealed\"\]\}", r"curl: \(22\) The requested URL returned error: 503"], "curl (Vault KV API)",
+        "the Vault server answers 503 `Vault is sealed` (it restarted and was not unsealed); the secret fetch fails before the deploy",
+        infra=True, accept=["network_or_flaky", "permission_or_secret"]),
+    files={"deploy.sh": "#!/bin/sh\necho \"deploying reporting to $1\"\n"},
+    setup="chmod +x deploy.sh",
+    env={"VAULT_ADDR": "http://127.0.0.1:{PORT_VAULT503}", "VAULT_TOKEN": "hvs.CAESIJ0nU2Zexample"},
+    project="initech/reporting", **ROUND12,
+)
+
+case(
+    "vault-403-permission-denied", "deploy:production", "registry.initech.example/ci/deploy-tools:2026.11",
+    ["echo \"fetching database credentials from ${VAULT_ADDR}\"", R12_VAULT_SCRIPT.replace("ci/reporting/db", "prod/reporting/db"),
+     "export DB_PASSWORD=\"$(jq -er .data.data.password secret.json)\" && rm -f secret.json",
+     "./deploy.sh production"],
+    lab("permission_or_secret", [r"permission denied", r"curl: \(22\) The requested URL returned error: 403"], "curl (Vault KV API)",
+        "the CI token's Vault policy covers kv/ci/* only; reading kv/prod/reporting/db is denied with 403",
+        accept=["github_actions_config"]),
+    files={"deploy.sh": "#!/bin/sh\necho \"deploying reporting to $1\"\n"},
+    setup="chmod +x deploy.sh",
+    env={"VAULT_ADDR": "http://127.0.0.1:{PORT_VAULT403}", "VAULT_TOKEN": "hvs.CAESIK8vexample"},
+    project="initech/reporting-prod", **ROUND12,
+)
+
+case(
+    "skopeo-registry-401-copy", "release:mirror-image", "quay.io/skopeo/stable:v1.9",
+    ["skopeo --version",
+     "skopeo copy --src-tls-verify=false --dest-tls-verify=false docker://${SRC_REGISTRY}/platform/tempmon:${CI_COMMIT_SHORT_SHA} docker://${DEST_REGISTRY}/platform/tempmon:1.3.0"],
+    lab("permission_or_secret", [r"reading manifest \w+ in 127\.0\.0\.1:\d+/platform/tempmon: unauthorized"], "skopeo copy",
+        "the source registry requires credentials and the job passes none (no --src-creds, no auth file); the registry answers 401",
+        accept=["github_actions_config"]),
+    files={},
+    env={"SRC_REGISTRY": "127.0.0.1:{PORT_REG401}", "DEST_REGISTRY": "127.0.0.1:{PORT_DEAD}", "CI_COMMIT_SHORT_SHA": "9f1c2ab4"},
+    project="initech/tempmon-images", **ROUND12,
+)
+
+case(
+    "skopeo-registry-429-pull-limit", "release:mirror-base", "quay.io/skopeo/stable:v1.9",
+    ["skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://${UPSTREAM}/library/debian:bookworm-slim"],
+    lab("network_or_flaky", [r"toomanyrequests: You have reached your pull rate limit"], "skopeo inspect",
+        "the upstream registry answers the manifest request with 429 TOOMANYREQUESTS (anonymous pull rate limit); skopeo retries and gives up",
+        infra=True, accept=["infrastructure", "docker_build"]),
+    files={}, env={"UPSTREAM": "127.0.0.1:{PORT_REG429}"},
+    project="initech/base-images", **ROUND12,
+)
+
+case(
+    "wget-cert-not-yet-valid", "fetch:toolchain", "debian:bookworm",
+    ["wget --version | head -n 1",
+     "wget --ca-certificate=\"$INTERNAL_CA\" -O toolchain.tar.xz \"https://127.0.0.1:${ARTIFACT_PORT}/toolchains/arm-none-eabi-13.2.tar.xz\""],
+    lab("infrastructure", [r"ERROR: The certificate of .127\.0\.0\.1. is not yet activated\.", r"^The certificate has not yet been activated"], "wget",
+        "the artifact host's certificate is valid only from two days ahead: the runner's clock is behind (or the certificate was issued in the future); the TLS check fails",
+        infra=True, accept=["network_or_flaky"]),
+    files={}, env={"INTERNAL_CA": "{R12_CA_FILE}", "ARTIFACT_PORT": "{PORT_NOTYET}"},
+    project="initech/firmware", **ROUND12,
+)
+
+case(
+    "curl-download-too-slow", "fetch:dataset", "debian:bookworm",
+    ["curl --version | head -n 1",
+     "curl -fSL --speed-limit 4096 --speed-time 20 -o data/tiles.mbtiles \"$TILES_URL\""],
+    lab("network_or_flaky", [r"curl: \(28\) Operation too slow\. Less than 4096 bytes/sec transferred the last 20 seconds"], "curl",
+        "the tile server answers at once but sends the body at a few dozen bytes per second; curl's low-speed limit aborts the download",
+        infra=True, accept=["infrastructure", "timeout_or_oom"]),
+    files={"data/.gitkeep": ""}, env={"TILES_URL": "http://127.0.0.1:{PORT_TRICKLE}/extracts/europe-latest.mbtiles"},
+    project="initech/maps", **ROUND12,
+)
