@@ -211,6 +211,12 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 });
 
 /// Values that are not secrets even under a secret-sounding key.
+/// GitLab's token prefixes (the `gitlab-token` rule's alternatives).
+const GITLAB_TOKEN_PREFIXES: [&str; 13] = [
+    "glpat", "gloas", "gldt", "glrt", "glrtr", "glcbt", "glptt", "glft", "glimt", "glagent",
+    "glsoat", "glffct", "glwt",
+];
+
 fn keep_value(raw: &str, strict: bool) -> bool {
     let v = raw.trim_matches(|c| c == '"' || c == '\'');
     // JSON/YAML structure after a key (`"secrets": [`, `token: {`) opens a value, is none.
@@ -234,6 +240,16 @@ fn keep_value(raw: &str, strict: bool) -> bool {
         })
     };
     if is_var(v) {
+        return true;
+    }
+    // The runner's log of an artifact upload shows the job token cut to its first characters
+    // (`responseStatus=201 Created token=glcbt-64`): a prefix no one can use. Every GitLab
+    // token is 20 characters or more after its prefix.
+    if v.len() < 16
+        && GITLAB_TOKEN_PREFIXES
+            .iter()
+            .any(|p| v.strip_prefix(p).is_some_and(|rest| rest.starts_with('-')))
+    {
         return true;
     }
     let lower = v.to_ascii_lowercase();
@@ -924,6 +940,8 @@ mod tests {
         "eyJhbGciOi is not a complete token",
         "git-lfs/3.4.0 (GitHub; linux amd64; go 1.21.1)",
         "Uploading artifacts as \"archive\" to coordinator... 201 Created  id=4711 responseStatus=201 Created token=[REDACTED]",
+        // The runner prints the job token cut short there: a prefix, not a credential.
+        "Uploading artifacts as \"archive\" to coordinator... 201 Created  id=825434252 responseStatus=201 Created token=glcbt-64",
         "docker login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY",
         "docker run -p 8080:80 nginx",
         "Bearer token was rejected",

@@ -67,6 +67,10 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
             C::CompileError
         }
         ("php", "-l") => C::CompileError,
+        ("dune", "build") | ("meson", "compile") => C::CompileError,
+        ("dune", "test" | "runtest") | ("meson", "test") => C::TestAssertion,
+        ("dune", "fmt") => C::FormattingFailure,
+        ("opam", "install") | ("cpanm", _) => C::DependencyInstall,
         ("cargo", "fetch") | ("go", "mod") | ("pip" | "pip3", "install" | "download") => {
             C::DependencyInstall
         }
@@ -107,12 +111,13 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
             | "markdownlint" | "yamllint" | "luacheck" | "phpstan" | "psalm" | "phpcs"
             | "php-cs-fixer" | "standardrb" | "reek" | "sqlfluff" | "ktlint" | "detekt"
             | "swiftlint" | "hlint" | "tflint" | "ansible-lint" | "actionlint" | "codespell"
-            | "vale" | "oxlint" | "pycodestyle" | "pydocstyle" | "bandit" | "revive" | "lintian",
+            | "vale" | "oxlint" | "pycodestyle" | "pydocstyle" | "bandit" | "revive" | "lintian"
+            | "perlcritic" | "commitlint",
             _,
         ) => C::LintFailure,
         (
             "gcc" | "g++" | "clang" | "clang++" | "cc" | "javac" | "kotlinc" | "rustc" | "erlc"
-            | "elixirc" | "ghc" | "scalac",
+            | "elixirc" | "ghc" | "scalac" | "gfortran" | "ocamlfind" | "ocamlopt",
             _,
         ) => C::CompileError,
         _ => return None,
@@ -170,6 +175,11 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         // An input file a skipped step should have written (R's wording, Node's and Python's
         // exceptions).
         "input_missing" | "bundler_pkg_missing" => true,
+        // A program the job should have built (`./bin/app`, `dist/tool`): a relative path.
+        "exec_missing" => h
+            .name
+            .as_deref()
+            .is_some_and(|n| n.contains('/') && !n.starts_with('/')),
         _ => false,
     }
 }
@@ -214,6 +224,21 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit
         .iter()
         .filter(|h| h.line >= start && h.line <= end)
         .find(|h| is_missing_symptom(h))?;
+    // A script that runs on inside one step (a heredoc, a script without `set -e`): a program
+    // or file it then misses was not made by its own earlier command, whose error is the cause.
+    if matches!(first_symptom.rule, "exec_missing" | "input_missing")
+        && let Some(root) = ex.hits.iter().find(|h| {
+            h.line >= start
+                && h.line < first_symptom.line
+                && h.role == Role::Cause
+                && h.weight >= 7
+                && h.category.is_some_and(|c| {
+                    can_cascade(c) || matches!(c, Category::CompileError | Category::TypeError)
+                })
+        })
+    {
+        return Some(root.clone());
+    }
     ex.hits
         .iter()
         .find(|h| {
@@ -311,13 +336,17 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         } else {
             missing
         };
-        let Some(symptom) = symptom else {
-            continue;
+        // A failing step that says nothing of its own (a check's `exit 1`: `[ -s out ] ||
+        // exit 1`) fails for what an earlier step did not make.
+        let symptom_line = match symptom {
+            Some(h) => h.line,
+            None if failed.is_none() => start,
+            None => continue,
         };
         // A background process writes while the next steps run: its error may come after them,
         // up to the first refused connection.
         let until = if background {
-            symptom.line
+            symptom_line
         } else {
             steps.get(i + 1).map_or(start, |next| next.line)
         };
@@ -326,7 +355,7 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         let from = ex.hits.partition_point(|h| h.line <= step.line);
         let Some(err) = ex.hits[from..]
             .iter()
-            .take_while(|h| h.line < until.min(symptom.line))
+            .take_while(|h| h.line < until.min(symptom_line))
             .filter(|h| h.role == Role::Cause && h.weight >= 3 && h.category.is_some())
             .max_by_key(|h| (h.weight, std::cmp::Reverse(h.line)))
         else {
@@ -351,10 +380,30 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
     None
 }
 
-/// A shell loop (`for i in 1 2 3; do ... && break; done`): a readiness wait or a retry.
+/// A retry or readiness loop (`for i in $(seq 10); do ... && break; sleep 1; done`, `until
+/// ...`, `while ! ...`): its errors are the attempts before one succeeded. A loop over files
+/// (`for page in docs/*.md; do ...`) is work, not a retry.
 fn is_loop(cmd: &str) -> bool {
-    let first = cmd.split_whitespace().next().unwrap_or("");
-    matches!(first, "for" | "while" | "until") || cmd.contains("; do ")
+    let mut words = cmd.split_whitespace();
+    let first = words.next().unwrap_or("");
+    if matches!(first, "while" | "until") || cmd.contains("&& break") || cmd.contains("sleep ") {
+        return true;
+    }
+    if first != "for" {
+        return false;
+    }
+    // `for i in $(seq 1 10)`, `for i in {1..5}`, `for attempt in 1 2 3`.
+    let list: Vec<&str> = words
+        .skip_while(|w| *w != "in")
+        .skip(1)
+        .take_while(|w| !w.starts_with(';') && *w != "do")
+        .collect();
+    list.first()
+        .is_some_and(|w| w.starts_with("$(seq") || w.starts_with("{1.."))
+        || (!list.is_empty()
+            && list
+                .iter()
+                .all(|w| w.trim_end_matches(';').chars().all(|c| c.is_ascii_digit())))
 }
 
 /// A connection refused: what tests report when the service they talk to is not running.
@@ -409,6 +458,33 @@ pub fn server_log_cause(ex: &Extraction, (start, end): (usize, usize)) -> Option
     ex.hits
         .iter()
         .find(|h| h.line > end && h.rule == "db_server_fatal")
+}
+
+/// The failing command missed something (a program the job should have built, an input
+/// file) and the reason was printed only afterwards: a build whose output went to a file that
+/// after_script shows (`make > build.log 2>&1 || echo ...`, then `tail build.log`). The
+/// strongest such error after the script, before the weights outside the failing step are
+/// demoted.
+pub fn printed_later_cause(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
+    let missing = ex
+        .hits
+        .iter()
+        .any(|h| h.line >= start && h.line <= end && is_missing_symptom(h));
+    if !missing {
+        return None;
+    }
+    ex.hits
+        .iter()
+        .filter(|h| {
+            h.line > end
+                && h.role == Role::Cause
+                && h.weight >= 6
+                && h.category.is_some_and(|c| {
+                    can_cascade(c) || matches!(c, Category::CompileError | Category::TypeError)
+                })
+        })
+        .max_by_key(|h| (h.weight, std::cmp::Reverse(h.line)))
+        .cloned()
 }
 
 /// The job ran into the runner's time limit while a download printed nothing: the last

@@ -102,7 +102,7 @@ static RULES: &[Rule] = &[
     r("timed_out", Cause, Cat::Is(C::TimeoutOrOom), 5, r"(?i)\btimed out after\b|\bTimeout \(\d+\) while\b|\btimeout of \d+ ?ms exceeded|\bdeadline exceeded\b|\bTimeoutError\b|Exceeded timeout of \d+"),
     // --- permissions and secrets
     r("dubious_ownership", Cause, Cat::Is(C::PermissionOrSecret), 9, r"detected dubious ownership in repository"),
-    r("http_403", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Resource not accessible by integration|\(HTTP 40[13]\)|\b40[13] Forbidden\b|returned error: 40[13]\b|\b401 Unauthorized\b|Bad credentials|remote: Permission to .* denied|denied: requested access to the resource is denied|unauthorized: (authentication required|incorrect username or password)|HTTP Basic: Access denied|Authentication failed for|could not read Username for"),
+    r("http_403", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Resource not accessible by integration|: unauthorized\x22?\s*$|\(HTTP 40[13]\)|\b40[13] Forbidden\b|returned error: 40[13]\b|\b401 Unauthorized\b|Bad credentials|remote: Permission to .* denied|denied: requested access to the resource is denied|unauthorized: (authentication required|incorrect username or password)|HTTP Basic: Access denied|Authentication failed for|could not read Username for"),
     // An HTTP client's report of a 401/403 answer (Python urllib and requests, npm): the
     // request's credentials, whatever the tool.
     r("http_auth_status", Cause, Cat::Is(C::PermissionOrSecret), 8, r"HTTP Error 40[13]: (Unauthorized|Forbidden)|\b40[13] Client Error: (Unauthorized|Forbidden)|npm (ERR!|error) code (ENEEDAUTH|E401|E403)\b|This command requires you to be logged in"),
@@ -177,6 +177,8 @@ static RULES: &[Rule] = &[
     // A MySQL/MariaDB server's answer to a statement (a migration): the SQL, not the network
     // (the client's own 2xxx errors, no server to talk to, are `db_unreachable`).
     r("sql_error", Cause, Cat::Is(C::Other), 6, r"^ERROR [13]\d{3} \([0-9A-Z]{5}\)( at line \d+)?: "),
+    // Django's migration graph, a document's YAML metadata (pandoc): the project's own files.
+    r("project_data_error", Cause, Cat::Is(C::Other), 7, r"django\.db\.migrations\.exceptions\.\w+: |InconsistentMigrationHistory: |Conflicting migrations detected|YAML parse exception at line \d+, column \d+"),
     // A web server whose configuration does not load (`nginx -t`, a server started for the
     // tests): the job's or the deployment's configuration, not the code.
     r("server_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"\[emerg\] \d+#\d+: |^nginx: \[emerg\] |^nginx: configuration file \S+ test failed|^AH00526: Syntax error on line \d+|Invalid command '\S+', perhaps misspelled"),
@@ -198,7 +200,7 @@ static RULES: &[Rule] = &[
     r("dns_no_such_host", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bon \[?[0-9a-f.:]+\]?:53: no such host"),
     // Certificate trust failures as curl/OpenSSL, Python, Go and node print them: the server's
     // certificate or the runner's CA bundle, outside the code.
-    r("tls_trust", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"SSL certificate problem: |CERTIFICATE_VERIFY_FAILED|certificate verify failed|x509: certificate (signed by unknown authority|has expired|is valid for)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|unable to get local issuer certificate|PKIX path building failed|SSLHandshakeException|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID|certificate has expired|server certificate verification failed|unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|self[- ]signed certificate"),
+    r("tls_trust", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"The certificate of .* is not (trusted|yet activated)|The certificate has (expired|not yet been activated)|certificate is not yet valid|SSL certificate problem: |CERTIFICATE_VERIFY_FAILED|certificate verify failed|x509: certificate (signed by unknown authority|has expired|is valid for)|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|unable to get local issuer certificate|PKIX path building failed|SSLHandshakeException|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID|certificate has expired|server certificate verification failed|unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|self[- ]signed certificate"),
     // `openssl verify` / `x509 -checkend` on a certificate the job ships: the certificate is
     // wrong or expired (a credential), not a connection that could be retried.
     r("cert_check", Cause, Cat::Is(C::PermissionOrSecret), 9, r"^error \d+ at \d+ depth lookup: |^error \S+: verification failed\s*$|^Certificate will expire\s*$"),
@@ -214,7 +216,7 @@ static RULES: &[Rule] = &[
     // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
     // asking for credentials, and a transfer the server cut short: each ecosystem's own words
     // for the network.
-    r("network_ecosystems", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\{:?failed_connect,|\{:?error, *:?(econnrefused|nxdomain|timeout|closed)\}|\bnxdomain\b|Could not reach host \S+|Could not fetch specs from |Gem::RemoteFetcher::(FetchError|UnknownHostError)|Net::(OpenTimeout|ReadTimeout)\b|Bundler::HTTPError|Failed to open stream: (Connection refused|Connection timed out|php_network_getaddresses|Cannot connect to HTTPS server through proxy|HTTP request failed)|curl error \d+ while downloading |Proxy Authentication Required|Received HTTP code 407 from proxy|downloaded length \d+ != reported length \d+|Transferred a partial file|transfer closed with \d+ bytes remaining to read|curl: \(18\) |Premature end of Content-Length delimited message body|IncompleteRead\(|ChunkedEncodingError|Lost connection to (MySQL |MariaDB )?server (at|during) |Can.t connect to (MySQL |MariaDB )?server on '[^']+' \(1(10|11|13|15)\)|Unknown (MySQL |MariaDB )?server host '|Error: Failed to download module|bad response code: 50[0234]|^code: 50[0234]\s*$"),
+    r("network_ecosystems", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\{:?failed_connect,|\{:?error, *:?(econnrefused|nxdomain|timeout|closed)\}|\bnxdomain\b|Could not reach host \S+|Could not fetch specs from |Gem::RemoteFetcher::(FetchError|UnknownHostError)|Net::(OpenTimeout|ReadTimeout)\b|Bundler::HTTPError|Failed to open stream: (Connection refused|Connection timed out|php_network_getaddresses|Cannot connect to HTTPS server through proxy|HTTP request failed)|curl error \d+ while downloading |Proxy Authentication Required|Received HTTP code 407 from proxy|downloaded length \d+ != reported length \d+|Transferred a partial file|transfer closed with \d+ bytes remaining to read|curl: \(18\) |Premature end of Content-Length delimited message body|IncompleteRead\(|ChunkedEncodingError|Lost connection to (MySQL |MariaDB )?server (at|during) |Can.t connect to (MySQL |MariaDB )?server on '[^']+' \(1(10|11|13|15)\)|Unknown (MySQL |MariaDB )?server host '|Error: Failed to download module|bad response code: 50[0234]|^code: 50[0234]\s*$|^! cannot open file '[^']*02packages\.details\.txt(\.gz)?'"),
     // git's transfer cut short: usually the network, but also what follows a refused push or an
     // oversized one, so weaker than the reason when the reason is printed.
     r("git_transfer_cut", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"fatal: the remote end hung up unexpectedly|\bearly EOF\b|fatal: (fetch-pack|index-pack): (invalid index-pack output|unexpected disconnect)"),
@@ -240,8 +242,8 @@ static RULES: &[Rule] = &[
     // resolvable (each is also what a skipped or failed install leaves behind).
     // An input file that is not there (what a skipped step leaves behind), as R and Node
     // report it.
-    r("input_missing", Cause, Cat::Is(C::Other), 3, r"cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '"),
-    r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package|dpkg-checkbuilddeps: error: Unmet build dependencies: |^The following packages have unmet dependencies:|dpkg: dependency problems prevent "),
+    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|stat|ls): .*(cannot stat|Cannot stat|cannot access|No such file or directory)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '"),
+    r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package|dpkg-checkbuilddeps: error: Unmet build dependencies: |^The following packages have unmet dependencies:|dpkg: dependency problems prevent |meson\.build:\d+:\d+: ERROR: Dependency \x22[^\x22]+\x22 not found|^cabal: Could not resolve dependencies:|^! Couldn't find module or a distribution |^! Installing the dependencies failed: |Can't locate \S+\.pm in @INC"),
     // The image's interpreter is not the one the project declares (Ruby, PHP and its
     // extensions): the job's image, not the code.
     r("runtime_version", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Your Ruby version is \S+, but your Gemfile specified|requires php \S+ but your php version \([^)]*\) does not satisfy|requires PHP extension \S+ \S+ but it is missing from your system"),
@@ -295,6 +297,8 @@ static RULES: &[Rule] = &[
     // JS bundlers (esbuild, vite/rolldown, rollup, webpack), protoc, and rustc's errors that
     // have no code (a file `include_str!` cannot read; `cargo package`'s verify build).
     r("bundler_proto_error", Cause, Cat::Is(C::CompileError), 7, r"^\s*✘ \[ERROR\] |^\[(PARSE_ERROR|UNRESOLVED_IMPORT|MISSING_EXPORT|PLUGIN_ERROR)\] |^Build failed with \d+ errors?:|^ERROR in \S+|^Module parse failed: |RollupError: |^\[!\] (RollupError|Error): |Transform failed with \d+ errors?|^\S+\.proto:\d+:\d+: |^error: couldn't read `[^`]+`: |^error: failed to verify package tarball"),
+    // GHC, OCaml and gfortran (whose messages point at their source line as `(1)`).
+    r("ghc_ocaml_fortran", Cause, Cat::Is(C::CompileError), 7, r"^\S+\.l?hs:\d+:\d+: error:|^Error: (This expression has type|Unbound (value|module|type|constructor|record field) |The (value|module|constructor|type|field) \S+|Syntax error|This (function|variant|pattern)|Signature mismatch)|^Error: .* at \(\d\)"),
     // Interpreters' syntax checks: perl -c, ruby -c, php -l.
     r("script_syntax", Cause, Cat::Is(C::CompileError), 7, r"^syntax error at \S+ line \d+, near |^\S+ had compilation errors\.\s*$|^\s*\S+\.rb:\d+: syntax error(s found|, unexpected)|^(PHP )?Parse error: syntax error, "),
     // pytest's `E   SyntaxError: ...` when a module fails to import during collection: the code
@@ -330,6 +334,8 @@ static RULES: &[Rule] = &[
     // A check that generated or tidied files are committed (`go mod tidy` then `git diff
     // --exit-code`).
     r("tidy_check", Cause, Cat::Is(C::LintFailure), 6, r"^E: [\w.+-]+: [a-z0-9][a-z0-9-]+( |$)|(?i)\bgo\.(mod|sum)\b.*\bnot tidy\b|\bnot tidy\b.*\bgo mod tidy\b"),
+    // Perl::Critic, commitlint and bandit findings.
+    r("lint_findings", Cause, Cat::Is(C::LintFailure), 7, r"at line \d+, column \d+\..*\(Severity: \d\)\s*$|^✖\s+.+ \[[a-z-]+\]\s*$|^✖\s+found [1-9]\d* problems?|^>> Issue: \[B\d+:\w+\] "),
     r("prettier_warn", Cause, Cat::Is(C::LintFailure), 5, r"^\[warn\] (?P<f>\S+\.\w+)\s*$|(?i)\b(prettier|black|rustfmt|gofmt|clang-format|ktfmt|biome)\b.*\bformat"),
     r("lint_mention", Cause, Cat::Is(C::LintFailure), 3, r"(?i)\b(prettier|eslint|stylelint|ruff|flake8|pylint|rubocop|golangci-lint|ktlint|detekt|checkstyle|markdownlint|shellcheck|hadolint|yamllint)\b.*\b(fail|error|problem|issue|violation)"),
     // --- test runners
@@ -359,7 +365,8 @@ static RULES: &[Rule] = &[
     r("valgrind", Cause, Cat::Is(C::TestAssertion), 7, r"^==\d+== (Invalid (read|write|free\(\)|delete|delete\[\]) |Conditional jump or move depends on uninitialised|Use of uninitialised value|Mismatched free\(\)|Source and destination overlap|Syscall param \S+ points to uninitialised|Process terminating with default action)"),
     r("valgrind_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^==\d+== ERROR SUMMARY: [1-9]\d* errors? from|^==\d+==\s+definitely lost: [1-9]"),
     // C/C++ `assert` (glibc's and musl's wording): the program's own check failed, then it aborted.
-    r("c_assert", Cause, Cat::Is(C::TestAssertion), 7, r": Assertion `.+' failed\.\s*$|^Assertion failed: .+, file \S+, line \d+"),
+    r("c_assert", Cause, Cat::Is(C::TestAssertion), 7, r": Assertion `.+' failed\.\s*$|^Assertion failed: .+, file \S+, line \d+|^Fatal error: exception Assert_failure\("),
+    r("ocaml_exception", Cause, Cat::Is(C::TestAssertion), 5, r"^Fatal error: exception (?P<n>\S+)"),
     // Unbounded recursion: the thread's stack overflows and the process aborts.
     r("stack_overflow", Cause, Cat::Is(C::TestAssertion), 5, r"thread '[^']+'(?: \(\d+\))? has overflowed its stack|fatal runtime error: stack overflow|java\.lang\.StackOverflowError"),
     r("unittest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^(FAIL|ERROR): (?P<n>\w+) \((?P<t>[\w.]+)\)"),
@@ -407,7 +414,7 @@ static RULES: &[Rule] = &[
     r("harness_failed", Summary, Cat::Is(C::TestAssertion), 3, r"(?i)\btests? (run )?failed\b|\bfailed to pass within \d+ retries|^TEST FAILURE\b"),
     // Other test frameworks' summaries and failure headers: ExUnit, RSpec, minitest, testthat,
     // busted, PHPUnit, cucumber.
-    r("test_summaries", Summary, Cat::Is(C::TestAssertion), 6, r"^\d+ (tests?|examples?|specs?|properties|doctests?|features?)(, \d+ \w+)*, [1-9]\d* (failures?|errors?)\b|^\d+ runs, \d+ assertions, (\d+ failures, [1-9]|[1-9]\d* failures)|^\[ FAIL [1-9]\d* \| WARN \d+ \| SKIP \d+ \| PASS \d+ \]|^Error: Test failures\s*$|^\d+ successes? / (\d+ failures? / [1-9]|[1-9]\d* failures?)|^(FAILURES|ERRORS)!\s*$|^Tests: \d+, Assertions: \d+, (Errors|Failures): [1-9]|^\d+ scenarios? \(.*\b[1-9]\d* failed"),
+    r("test_summaries", Summary, Cat::Is(C::TestAssertion), 6, r"^\d+ (tests?|examples?|specs?|properties|doctests?|features?)(, \d+ \w+)*, [1-9]\d* (failures?|errors?)\b|^\d+ runs, \d+ assertions, (\d+ failures, [1-9]|[1-9]\d* failures)|^\[ FAIL [1-9]\d* \| WARN \d+ \| SKIP \d+ \| PASS \d+ \]|^Error: Test failures\s*$|^\d+ successes? / (\d+ failures? / [1-9]|[1-9]\d* failures?)|^(FAILURES|ERRORS)!\s*$|^Tests: \d+, Assertions: \d+, (Errors|Failures): [1-9]|^\d+ scenarios? \(.*\b[1-9]\d* failed|^\s*\d+/\d+ \S+\s+(FAIL|TIMEOUT)\s+[\d.]+s|^Summary of Failures:\s*$"),
     r("test_headers", Test, Cat::Is(C::TestAssertion), 6, r"^\s*\d+\) test (?P<t>.+) \([\w.]+\)\s*$|^(Failure|Error) \('(?P<f>[^']+)'\): (?P<t2>.+)$|^\s*Assertion with \S+ failed|^rspec (?P<f2>\./\S+?):\d+ # (?P<t3>.+)$"),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),

@@ -64,6 +64,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     // The cascade check reads the weights and categories as extracted, before the demotion
     // and the step's adjustments: taken now, kept as one hit.
     let cascade_candidate = cause::cascade_root(&ex, region);
+    let printed_later = cause::printed_later_cause(&ex, region);
     let ex = &adjust_for_step(demote_outside(ex, region), failing_step.as_ref(), region);
     let scores = score_categories(ex, ctx, failing_step.as_ref());
     let (mut category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());
@@ -98,6 +99,16 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     if !infra_reason
         && cascade.is_none()
         && let Some(root) = cause::server_log_cause(ex, region)
+    {
+        category = root.category.unwrap_or(category);
+        cascade = Some(root);
+    }
+
+    // The reason the failing command missed something was printed only afterwards (a build
+    // log shown by after_script).
+    if !infra_reason
+        && cascade.is_none()
+        && let Some(root) = printed_later.as_ref()
     {
         category = root.category.unwrap_or(category);
         cascade = Some(root);

@@ -1419,3 +1419,121 @@ fn round11_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::DependencyInstall, "{}", quotes(&d));
 }
+
+/// Round 12's misses as families, each on another tool or wording than the corpus case.
+#[test]
+fn round12_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // GHC, OCaml and gfortran (the corpus has a type mismatch, an unbound value and a rank
+        // mismatch).
+        (
+            "$ cabal build\nsrc/Ledger.hs:42:7: error: [GHC-88464]\n    Variable not in scope: postEntry :: Entry -> IO ()\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "src/Ledger.hs:42:7: error:",
+        ),
+        (
+            "$ dune build\nFile \"lib/cart.ml\", line 3, characters 10-14:\n3 | let x = Cart.totl\n              ^^^^\nError: Unbound module Cart\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "Error: Unbound module Cart",
+        ),
+        (
+            "$ make\ngfortran -c src/io.f90\nsrc/io.f90:12:4:\n\n   12 |     call write_row(u, row, extra)\n      |    1\nError: More actual than formal arguments in procedure call at (1)\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "More actual than formal arguments in procedure call at (1)",
+        ),
+        // OCaml's failed assert under a test runner.
+        (
+            "$ dune runtest\nFatal error: exception Assert_failure(\"test/test_money.ml\", 14, 2)\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Assert_failure",
+        ),
+        // meson's dependency and test reports (the corpus has libzstd and a C test).
+        (
+            "$ meson setup build\nmeson.build:7:0: ERROR: Dependency \"openssl\" not found, tried pkgconfig\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Dependency \"openssl\" not found",
+        ),
+        (
+            "$ meson test -C build\n1/3 parse        OK              0.01s\n2/3 render       FAIL            0.02s   exit status 1\n3/3 cli          OK              0.01s\nSummary of Failures:\n2/3 render       FAIL            0.02s   exit status 1\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "2/3 render       FAIL",
+        ),
+        // Perl's missing module and cabal's resolver.
+        (
+            "$ prove -l t/\nCan't locate JSON/XS.pm in @INC (you may need to install the JSON::XS module) (@INC contains: lib)\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Can't locate JSON/XS.pm in @INC",
+        ),
+        (
+            "$ cabal build all\nResolving dependencies...\ncabal: Could not resolve dependencies:\n[__0] trying: app-1.0 (user goal)\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "cabal: Could not resolve dependencies:",
+        ),
+        // Linters' findings (the corpus has severity-4 Perl::Critic, commitlint, bandit).
+        (
+            "$ npx commitlint --from origin/main\n⧗   input: wip\n✖   subject may not be empty [subject-empty]\n✖   found 1 problems, 0 warnings\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "subject may not be empty [subject-empty]",
+        ),
+        (
+            "$ bandit -r app\n>> Issue: [B105:hardcoded_password_string] Possible hardcoded password: 'admin'\n   Severity: Low   Confidence: Medium\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            ">> Issue: [B105:hardcoded_password_string]",
+        ),
+        // A registry's bare `unauthorized` and wget's certificate words.
+        (
+            "$ crane copy registry.acme.test/app:1 registry.acme.test/app:stable\nError: fetching \"registry.acme.test/app:1\": GET https://registry.acme.test/v2/app/manifests/1: unauthorized\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "unauthorized",
+        ),
+        (
+            "$ wget https://files.acme.test/sdk.tgz\nERROR: The certificate of 'files.acme.test' has expired.\nThe certificate has expired\nERROR: Job failed: exit code 5\n",
+            Category::NetworkOrFlaky,
+            "The certificate has expired",
+        ),
+        // One step's script runs on after its build failed (a heredoc, no `set -e`).
+        (
+            "$ sh -c 'go build -o bin/svc ./cmd/svc; ./bin/svc --selftest'\ncmd/svc/main.go:9:2: undefined: config.Load\nsh: 1: ./bin/svc: not found\nERROR: Job failed: exit code 127\n",
+            Category::CompileError,
+            "undefined: config.Load",
+        ),
+        // A check that says nothing of its own fails for what a hidden failure did not make.
+        (
+            "$ source ci/setup.sh\n$ python scripts/render.py > out/index.html\nTraceback (most recent call last):\n  File \"/builds/acme/site/scripts/render.py\", line 3, in <module>\n    import jinja2\nModuleNotFoundError: No module named 'jinja2'\n$ test -s out/index.html || { echo 'empty page'; exit 1; }\nempty page\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "No module named 'jinja2'",
+        ),
+    ];
+    assert_families(cases);
+    // A build whose output went to a file, shown only by after_script, then the program it did
+    // not make (the corpus has gfortran's; here a C compiler's).
+    let d = run(
+        "section_start:1700000010:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting \"step_script\" stage of the job script\x1b[0;m\n\
+$ make > build.log 2>&1 || echo 'build failed, see build.log'\n\
+build failed, see build.log\n\
+$ ./bin/report\n\
+bash: line 3: ./bin/report: No such file or directory\n\
+section_end:1700000100:step_script\r\x1b[0Ksection_start:1700000100:after_script\r\x1b[0K\x1b[0K\x1b[36;1mRunning after_script\x1b[0;m\n\
+$ tail -n 5 build.log\n\
+src/report.c:12:5: error: 'rows' undeclared (first use in this function)\n\
+make: *** [Makefile:4: bin/report] Error 1\n\
+section_end:1700000101:after_script\r\x1b[0KERROR: Job failed: exit code 127\n",
+    );
+    assert_eq!(d.category, Category::CompileError, "{}", quotes(&d));
+    assert!(quotes(&d).contains("'rows' undeclared"), "{}", quotes(&d));
+    // A loop over files is work, not a retry: its error still counts as hidden.
+    let d = run(
+        "$ for f in docs/*.md; do pandoc \"$f\" -o \"public/$(basename \"$f\" .md).html\"; done\nYAML parse exception at line 2, column 7:\nmapping values are not allowed in this context\n$ tar -czf site.tgz -C public index.html guide.html\ntar: guide.html: Cannot stat: No such file or directory\ntar: Exiting with failure status due to previous errors\nERROR: Job failed: exit code 2\n",
+    );
+    assert_eq!(d.category, Category::Other, "{}", quotes(&d));
+    assert!(
+        quotes(&d).contains("YAML parse exception"),
+        "{}",
+        quotes(&d)
+    );
+    // The runner's shortened job token after an artifact upload is not a leaked secret.
+    let d = run(
+        "$ make\nok\nUploading artifacts as \"archive\" to coordinator... 201 Created  id=825434252 responseStatus=201 Created token=glcbt-64\nERROR: Job failed: exit code 2\n",
+    );
+    assert!(d.secrets.is_empty(), "{:?}", d.secrets);
+}
