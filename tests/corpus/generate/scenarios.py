@@ -5851,3 +5851,614 @@ case(
     files={"data/.gitkeep": ""}, env={"TILES_URL": "http://127.0.0.1:{PORT_TRICKLE}/extracts/europe-latest.mbtiles"},
     project="initech/maps", **ROUND12,
 )
+
+
+# =============================================================================================
+# Round 13: the everyday failures of a typical GitLab shop (JS/TS, Python, Go, Rust, Terraform,
+# git, caches, releases). Every case runs in umbrella/<neutral name>.
+
+ROUND13 = dict(round=13)
+
+R13_NODE_PATH = ("/tmp/diag13/r11-node/node_modules/.bin:/tmp/diag13/node/node_modules/.bin:/tmp/diag13/venv/bin:"
+                 "/root/.cargo/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+R13_JS_ENV = {"PATH": R13_NODE_PATH, "npm_config_update_notifier": "false", "npm_config_fund": "false"}
+R13_JEST_LINK = "ln -s /tmp/diag13/node/node_modules node_modules"
+R13_VITE_LINK = "ln -s /tmp/diag13/r11-node/node_modules node_modules"
+R13_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R13_GO_ENV = {"GOPROXY": "off", "GOFLAGS": "-mod=mod", "GOCACHE": "/tmp/r13-gocache", "GOTOOLCHAIN": "local"}
+
+# --- Python -----------------------------------------------------------------------------------
+
+R13_SLUG = '''import re
+import unicodedata
+
+
+def slugify(value: str, max_len: int = 60) -> str:
+    value = unicodedata.normalize("NFC", value)
+    value = re.sub(r"[^\\w\\s-]", "", value).strip().lower()
+    value = re.sub(r"[-\\s]+", "-", value)
+    return value[:max_len].strip("-")
+'''
+
+R13_SLUG_TESTS = '''import pytest
+
+from catalog.text import slugify
+
+CASES = [
+    ("Hello World", "hello-world"),
+    ("  spaces   everywhere ", "spaces-everywhere"),
+    ("already-a-slug", "already-a-slug"),
+    ("Under_score", "under_score"),
+    ("MiXeD CaSe 42", "mixed-case-42"),
+    ("trailing dash -", "trailing-dash"),
+    ("Crème brûlée", "creme-brulee"),
+    ("Ça va?", "ca-va"),
+    ("multi---dash", "multi-dash"),
+    ("tab\\tseparated", "tab-separated"),
+]
+
+
+@pytest.mark.parametrize("raw,expected", CASES, ids=[c[0] for c in CASES])
+def test_slugify(raw, expected):
+    assert slugify(raw) == expected
+
+
+@pytest.mark.parametrize("n", [1, 5, 10, 60])
+def test_max_len(n):
+    assert len(slugify("word " * 40, max_len=n)) <= n
+
+
+def test_empty():
+    assert slugify("") == ""
+'''
+
+case(
+    "py-pytest-parametrize-unicode-ids", "test:unit", "python:3.11-slim",
+    ["python --version", "pip list 2>/dev/null | grep -i pytest", "python -m pytest -v -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"^FAILED tests/test_text\.py::test_slugify\[Cr", r"^FAILED tests/test_text\.py::test_slugify\[\\xc7a va", r"^E\s+AssertionError: assert 'cr.me-br.l.e' == 'creme-brulee'"],
+        "pytest", "slugify normalizes to NFC instead of NFKD, so accented letters survive; two parametrized ids with accented input fail among many passing ones"),
+    files={"catalog/__init__.py": "", "catalog/text.py": R13_SLUG, "tests/__init__.py": "", "tests/test_text.py": R13_SLUG_TESTS},
+    env=R13_PY_ENV, project="umbrella/catalog", **ROUND13,
+)
+
+R13_MYPY_SRC = {
+    "billing/__init__.py": "",
+    "billing/base.py": "from __future__ import annotations\n\nfrom abc import ABC, abstractmethod\nfrom decimal import Decimal\n\n\nclass Gateway(ABC):\n    name: str = \"base\"\n\n    @abstractmethod\n    def charge(self, customer_id: str, amount: Decimal) -> str:\n        \"\"\"Returns the provider's transaction id.\"\"\"\n\n    def refund(self, txn_id: str) -> bool:\n        return False\n",
+    "billing/stripe_gw.py": "from __future__ import annotations\n\nfrom decimal import Decimal\n\nfrom billing.base import Gateway\n\n\nclass StripeGateway(Gateway):\n    name = \"stripe\"\n\n    def charge(self, customer_id: str, amount: Decimal) -> str:\n        return f\"ch_{customer_id}_{amount}\"\n\n    def refund(self, txn_id: str) -> bool:\n        return txn_id.startswith(\"ch_\")\n",
+    "billing/adyen_gw.py": "from __future__ import annotations\n\nfrom decimal import Decimal\nfrom typing import Optional\n\nfrom billing.base import Gateway\n\n\nclass AdyenGateway(Gateway):\n    name = \"adyen\"\n\n    def charge(self, customer_id: str, amount: float) -> Optional[str]:\n        if amount <= 0:\n            return None\n        return f\"psp-{customer_id}-{amount:.2f}\"\n",
+    "billing/report.py": "from __future__ import annotations\n\nfrom billing.stripe_gw import StripeGateway\n\n\ndef summary() -> dict[str, int]:\n    gw = StripeGateway()\n    return {\"gateways\": 1, \"name_len\": len(gw.name)}\n",
+    "mypy.ini": "[mypy]\npython_version = 3.11\nstrict = True\nwarn_unused_configs = True\nfiles = billing\n",
+}
+
+case(
+    "py-mypy-liskov-override", "lint:types", "python:3.11",
+    ["pip install -q -e . 2>/dev/null || true", "mypy --version", "mypy"],
+    lab("type_error", [r"^billing/adyen_gw\.py:\d+: error: Return type \"str \| None\" of \"charge\" incompatible with return type \"str\" in supertype",
+                       r"^billing/adyen_gw\.py:\d+: error: Argument 2 of \"charge\" is incompatible with supertype"],
+        "mypy --strict", "a new gateway subclass overrides charge() with a float amount and an Optional return: two Liskov violations",
+        accept=["lint_failure", "compile_error"]),
+    files=R13_MYPY_SRC, env=R13_PY_ENV, project="umbrella/billing", **ROUND13,
+)
+
+R13_DJ_SETTINGS = """SECRET_KEY = "ci-only-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.staticfiles", "shop"]
+MIDDLEWARE = []
+ROOT_URLCONF = "site_cfg.urls"
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True, "OPTIONS": {}}]
+USE_TZ = True
+STATIC_URL = "/static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+"""
+
+R13_DJ_FILES = {
+    "manage.py": "#!/usr/bin/env python\nimport os\nimport sys\n\nif __name__ == \"__main__\":\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"site_cfg.settings\")\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n",
+    "site_cfg/__init__.py": "",
+    "site_cfg/settings.py": R13_DJ_SETTINGS,
+    "site_cfg/urls.py": "from django.urls import path\n\nfrom shop import views\n\nurlpatterns = [\n    path(\"health/\", views.health),\n    path(\"products/<int:pk>/\", views.product),\n    path(\"cart/\", views.cart),\n]\n",
+    "shop/__init__.py": "",
+    "shop/models.py": "from django.db import models\n\n\nclass Product(models.Model):\n    name = models.CharField(max_length=80)\n    price_cents = models.PositiveIntegerField()\n    active = models.BooleanField(default=True)\n",
+    "shop/migrations/__init__.py": "",
+    "shop/migrations/0001_initial.py": "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = [\n        migrations.CreateModel(\n            name=\"Product\",\n            fields=[\n                (\"id\", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name=\"ID\")),\n                (\"name\", models.CharField(max_length=80)),\n                (\"price_cents\", models.PositiveIntegerField()),\n                (\"active\", models.BooleanField(default=True)),\n            ],\n        ),\n    ]\n",
+    "shop/views.py": "from django.http import Http404, JsonResponse\n\nfrom shop.models import Product\n\n\ndef health(request):\n    return JsonResponse({\"ok\": True})\n\n\ndef product(request, pk):\n    try:\n        p = Product.objects.get(pk=pk)\n    except Product.DoesNotExist:\n        raise Http404(\"no such product\")\n    return JsonResponse({\"id\": p.pk, \"name\": p.name, \"price\": p.price_cents / 100})\n\n\ndef cart(request):\n    items = Product.objects.filter(active=True)\n    return JsonResponse({\"count\": items.count()})\n",
+    "shop/tests.py": "from django.test import TestCase\n\nfrom shop.models import Product\n\n\nclass HealthTests(TestCase):\n    def test_health(self):\n        self.assertEqual(self.client.get(\"/health/\").json(), {\"ok\": True})\n\n\nclass ProductTests(TestCase):\n    @classmethod\n    def setUpTestData(cls):\n        cls.p = Product.objects.create(name=\"Mug\", price_cents=1299)\n        Product.objects.create(name=\"Old mug\", price_cents=999, active=False)\n\n    def test_product_json(self):\n        r = self.client.get(f\"/products/{self.p.pk}/\")\n        self.assertEqual(r.status_code, 200)\n        self.assertEqual(r.json()[\"price\"], 12.99)\n\n    def test_inactive_product_is_hidden(self):\n        hidden = Product.objects.get(name=\"Old mug\")\n        r = self.client.get(f\"/products/{hidden.pk}/\")\n        self.assertEqual(r.status_code, 404)\n\n    def test_missing_product(self):\n        self.assertEqual(self.client.get(\"/products/9999/\").status_code, 404)\n\n    def test_cart_counts_active_only(self):\n        self.assertEqual(self.client.get(\"/cart/\").json()[\"count\"], 1)\n",
+}
+
+case(
+    "py-django-test-inactive-visible", "test:django", "python:3.11",
+    ["python -m django --version", "python manage.py check", "python manage.py test --verbosity 2 --noinput"],
+    lab("test_assertion", [r"^FAIL: test_inactive_product_is_hidden \(shop\.tests\.ProductTests", r"^AssertionError: 200 != 404"],
+        "Django test runner (unittest)", "the product view does not filter inactive products; a TestCase expecting 404 gets 200"),
+    files=R13_DJ_FILES, env=R13_PY_ENV, project="umbrella/storefront-api", **ROUND13,
+)
+
+case(
+    "py-ruff-bugbear-grouped", "lint", "python:3.12-slim",
+    ["ruff --version", "ruff check --output-format=grouped ."],
+    lab("lint_failure", [r"^\s+\d+:\d+ B006 ", r"^\s+\d+:\d+ B008 ", r"^\s+\d+:\d+ UP\d+ ", r"^Found \d+ errors?\."],
+        "ruff", "new code uses mutable defaults (B006), a call in a default (B008) and old-style typing (UP006/UP035) under select B,UP"),
+    files={
+        "pyproject.toml": "[project]\nname = \"notifier\"\nversion = \"0.4.0\"\nrequires-python = \">=3.11\"\n\n[tool.ruff]\nline-length = 110\ntarget-version = \"py311\"\n\n[tool.ruff.lint]\nselect = [\"E\", \"F\", \"B\", \"UP\"]\n",
+        "notifier/__init__.py": "",
+        "notifier/send.py": "from datetime import datetime\nfrom typing import Dict, List\n\n\ndef queue(msg: str, recipients: List[str] = [], meta: Dict[str, str] = {}) -> int:\n    recipients.append(\"audit@example.com\")\n    meta[\"queued\"] = \"1\"\n    return len(recipients)\n\n\ndef stamp(at: datetime = datetime.now()) -> str:\n    return at.isoformat()\n",
+        "notifier/fmt.py": "def subject(s: str) -> str:\n    return s.strip()[:78]\n",
+    },
+    env=R13_PY_ENV, project="umbrella/notifier", **ROUND13,
+)
+
+case(
+    "py-pytest-fixture-teardown-error", "test:integration", "python:3.11",
+    ["python -m pytest -q -p no:cacheprovider -rA tests/"],
+    lab("test_assertion", [r"ERROR at teardown of test_export_writes_rows", r"^E\s+AssertionError: export left 1 temp file", r"^ERROR tests/test_export\.py::test_export_writes_rows - AssertionError"],
+        "pytest", "all tests pass but the tmp_export fixture's teardown asserts no temp files remain; export() leaks a .part file, so the teardown errors",
+        accept=["other"]),
+    files={
+        "reports/__init__.py": "",
+        "reports/export.py": "import csv\nimport os\n\n\ndef export(rows, path):\n    part = path + \".part\"\n    with open(part, \"w\", newline=\"\") as f:\n        w = csv.writer(f)\n        for r in rows:\n            w.writerow(r)\n    with open(part) as src, open(path, \"w\") as dst:\n        dst.write(src.read())\n    return len(rows)\n",
+        "tests/conftest.py": "import os\n\nimport pytest\n\n\n@pytest.fixture\ndef tmp_export(tmp_path):\n    yield tmp_path\n    leftovers = [p.name for p in tmp_path.iterdir() if p.suffix == \".part\"]\n    assert not leftovers, f\"export left {len(leftovers)} temp file(s): {leftovers}\"\n",
+        "tests/test_export.py": "from reports.export import export\n\n\ndef test_export_counts(tmp_path):\n    assert export([[1, 2]], str(tmp_path / \"a.csv\")) == 1\n\n\ndef test_export_writes_rows(tmp_export):\n    out = tmp_export / \"b.csv\"\n    export([[\"sku\", \"qty\"], [\"A\", 3]], str(out))\n    assert out.read_text().splitlines() == [\"sku,qty\", \"A,3\"]\n\n\ndef test_export_empty(tmp_path):\n    assert export([], str(tmp_path / \"c.csv\")) == 0\n",
+    },
+    env=R13_PY_ENV, project="umbrella/reports", **ROUND13,
+)
+
+# --- JavaScript / TypeScript ------------------------------------------------------------------
+
+case(
+    "js-jest-each-table-row", "test:unit", "node:20",
+    ["node --version", "npx jest --ci --colors"],
+    lab("test_assertion", [r"● shipping › cost for \{ weightKg: 20\.5, zone: 'EU' \}|● shipping › cost for .*20\.5", r"Expected: 41\.5"],
+        "jest", "a test.each table: the 20.5 kg EU row expects 41.5 but the bracket rounds the weight down"),
+    files={
+        "package.json": "{\n  \"name\": \"@umbrella/shipping\",\n  \"version\": \"1.2.0\",\n  \"private\": true,\n  \"scripts\": {\"test\": \"jest\"},\n  \"jest\": {\"testEnvironment\": \"node\"}\n}\n",
+        "src/shipping.js": "const RATES = { EU: 2, US: 3, APAC: 4 };\n\nfunction cost(weightKg, zone) {\n  const rate = RATES[zone];\n  if (!rate) throw new Error(`unknown zone ${zone}`);\n  return Math.floor(weightKg) * rate + 0.5;\n}\n\nmodule.exports = { cost };\n",
+        "src/format.js": "module.exports = { eur: (n) => `€${n.toFixed(2)}` };\n",
+        "test/format.test.js": "const { eur } = require('../src/format');\n\ntest('formats euros', () => {\n  expect(eur(3)).toBe('€3.00');\n});\n\ntest('formats cents', () => {\n  expect(eur(3.5)).toBe('€3.50');\n});\n",
+        "test/shipping.test.js": "const { cost } = require('../src/shipping');\n\ndescribe('shipping', () => {\n  test.each([\n    { weightKg: 1, zone: 'EU', expected: 2.5 },\n    { weightKg: 2, zone: 'US', expected: 6.5 },\n    { weightKg: 10, zone: 'APAC', expected: 40.5 },\n    { weightKg: 20.5, zone: 'EU', expected: 41.5 },\n  ])('cost for $weightKg kg to $zone', ({ weightKg, zone, expected }) => {\n    expect(cost(weightKg, zone)).toBe(expected);\n  });\n\n  test('unknown zone throws', () => {\n    expect(() => cost(1, 'MARS')).toThrow('unknown zone MARS');\n  });\n});\n",
+    },
+    setup=R13_JEST_LINK, env=R13_JS_ENV, project="umbrella/shipping", **ROUND13,
+)
+
+case(
+    "js-vitest-snapshot-file-mismatch", "test", "node:20-alpine",
+    ["npx vitest --version", "npx vitest run --reporter=verbose"],
+    lab("test_assertion", [r"Snapshot `invoice renderer > renders the summary block 1` mismatched", r"FAIL .*tests/render\.test\.js > invoice renderer > renders the summary block"],
+        "vitest", "the renderer's summary now prints 'Total due' where the committed snapshot has 'Amount due'; vitest in CI does not update snapshots"),
+    files={
+        "package.json": "{\n  \"name\": \"invoicing-web\",\n  \"type\": \"module\",\n  \"private\": true,\n  \"scripts\": {\"test\": \"vitest run\"}\n}\n",
+        "src/render.js": "export function summary(inv) {\n  const lines = inv.items.map((i) => `${i.sku.padEnd(8)} ${String(i.qty).padStart(3)}  ${i.cents / 100}`);\n  return [\"INVOICE \" + inv.no, ...lines, `Total due: ${inv.items.reduce((a, i) => a + i.qty * i.cents, 0) / 100} EUR`].join(\"\\n\");\n}\n\nexport function header(inv) {\n  return `#${inv.no} – ${inv.customer}`;\n}\n",
+        "tests/render.test.js": "import { describe, expect, it } from 'vitest';\nimport { header, summary } from '../src/render.js';\n\nconst inv = { no: 'INV-0042', customer: 'Umbrella GmbH', items: [{ sku: 'A-1', qty: 2, cents: 1250 }, { sku: 'B-22', qty: 1, cents: 399 }] };\n\ndescribe('invoice renderer', () => {\n  it('renders the header', () => {\n    expect(header(inv)).toBe('#INV-0042 – Umbrella GmbH');\n  });\n  it('renders the summary block', () => {\n    expect(summary(inv)).toMatchSnapshot();\n  });\n});\n",
+        "tests/__snapshots__/render.test.js.snap": "// Vitest Snapshot v1, https://vitest.dev/guide/snapshot.html\n\nexports[`invoice renderer > renders the summary block 1`] = `\n\"INVOICE INV-0042\nA-1        2  12.5\nB-22       1  3.99\nAmount due: 28.99 EUR\"\n`;\n",
+    },
+    setup=R13_VITE_LINK, env=R13_JS_ENV, project="umbrella/invoicing-web", **ROUND13,
+)
+
+case(
+    "js-eslint-unused-disable-directives", "lint", "node:20",
+    ["npx eslint --version", "npx eslint --max-warnings=0 src"],
+    lab("lint_failure", [r"error\s+Unused eslint-disable directive", r"error\s+'legacyId' is assigned a value but never used\s+no-unused-vars", r"^✖ \d+ problems"],
+        "eslint 9 (flat config)", "the config reports unused eslint-disable directives as errors; a refactor removed the console call the directive covered, and left an unused variable",
+        ),
+    files={
+        "package.json": "{\n  \"name\": \"dashboard\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+        "eslint.config.js": "export default [\n  {\n    files: ['src/**/*.js'],\n    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { window: 'readonly', document: 'readonly' } },\n    linterOptions: { reportUnusedDisableDirectives: 'error' },\n    rules: {\n      'no-unused-vars': 'error',\n      'no-console': 'warn',\n      eqeqeq: 'error',\n    },\n  },\n];\n",
+        "src/widgets.js": "export function mount(el, data) {\n  // eslint-disable-next-line no-console\n  el.textContent = String(data.length);\n  return el;\n}\n\nexport function total(rows) {\n  let sum = 0;\n  for (const r of rows) {\n    sum += r.value;\n  }\n  return sum;\n}\n",
+        "src/api.js": "export async function load(id) {\n  const legacyId = `v1-${id}`;\n  const res = await window.fetch(`/api/v2/items/${id}`);\n  if (res.status === 404) return null;\n  return res.json();\n}\n",
+        "src/main.js": "import { mount } from './widgets.js';\n\nconsole.log('boot');\nmount(document.body, []);\n",
+    },
+    setup=R13_JEST_LINK, env=R13_JS_ENV, project="umbrella/dashboard", **ROUND13,
+)
+
+case(
+    "ts-tsc-implicit-any-noemit", "typecheck", "node:22",
+    ["npx tsc --version", "npx tsc -p tsconfig.json --noEmit"],
+    lab("type_error", [r"error TS7006: Parameter 'evt' implicitly has an 'any' type", r"error TS7031: Binding element 'id' implicitly has an 'any' type|error TS7006: Parameter 'acc'"],
+        "tsc (strict)", "strict mode is on; new event handlers have untyped parameters",
+        accept=["compile_error"]),
+    files={
+        "package.json": "{\n  \"name\": \"events-ui\",\n  \"private\": true\n}\n",
+        "tsconfig.json": "{\n  \"compilerOptions\": {\n    \"target\": \"ES2022\",\n    \"module\": \"ESNext\",\n    \"moduleResolution\": \"bundler\",\n    \"strict\": true,\n    \"skipLibCheck\": true,\n    \"types\": []\n  },\n  \"include\": [\"src\"]\n}\n",
+        "src/model.ts": "export interface Booking {\n  id: string;\n  seats: number;\n  startsAt: Date;\n}\n\nexport function seatsLeft(cap: number, bookings: Booking[]): number {\n  return cap - bookings.reduce((n, b) => n + b.seats, 0);\n}\n",
+        "src/handlers.ts": "import type { Booking } from './model';\n\nexport function onMessage(evt) {\n  return JSON.parse(evt.data) as Booking;\n}\n\nexport function byId({ id }, list: Booking[]) {\n  return list.find((b) => b.id === id);\n}\n\nexport const totalSeats = (list: Booking[]) => list.reduce((acc, b) => acc + b.seats, 0);\n",
+    },
+    setup=R13_JEST_LINK, env=R13_JS_ENV, project="umbrella/events-ui", **ROUND13,
+)
+
+case(
+    "js-vite-build-unresolved-package", "build", "node:20",
+    ["node --version", "npx vite --version", "npx vite build"],
+    lab("dependency_install", [r"Rollup failed to resolve import \"date-fns\" from|failed to resolve import \"date-fns\"|Could not resolve ['\"]date-fns['\"]"],
+        "vite 8", "src/dates.js imports date-fns, which is not a dependency in package.json (it was only installed on the author's machine)",
+        accept=["compile_error"]),
+    files={
+        "package.json": "{\n  \"name\": \"bookings-web\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": {\"build\": \"vite build\"},\n  \"devDependencies\": {\"vite\": \"^8.0.0\"}\n}\n",
+        "index.html": "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Bookings</title></head>\n<body><div id=\"app\"></div><script type=\"module\" src=\"/src/main.js\"></script></body></html>\n",
+        "src/main.js": "import { label } from './dates.js';\nimport './style.css';\n\ndocument.querySelector('#app').textContent = label(new Date());\n",
+        "src/dates.js": "import { format, addDays } from 'date-fns';\n\nexport function label(d) {\n  return `${format(d, 'EEE d MMM')} – ${format(addDays(d, 7), 'EEE d MMM')}`;\n}\n",
+        "src/style.css": "body { font-family: system-ui; }\n",
+    },
+    setup=R13_VITE_LINK, env=R13_JS_ENV, project="umbrella/bookings-web", **ROUND13,
+)
+
+case(
+    "js-webpack-asset-size-budget", "build:prod", "node:20",
+    ["node --version", "npx webpack --mode production"],
+    lab("other", [r"ERROR in asset size limit: The following asset\(s\) exceed the recommended size limit", r"ERROR in entrypoint size limit"],
+        "webpack 5", "performance.hints is 'error' with a 200 KiB budget; a bundled 600 KiB data table pushes main.js over it",
+        accept=["lint_failure", "compile_error"]),
+    files={
+        "package.json": "{\n  \"name\": \"kiosk\",\n  \"private\": true\n}\n",
+        "webpack.config.js": "const path = require('path');\n\nmodule.exports = {\n  entry: './src/index.js',\n  output: { path: path.resolve(__dirname, 'dist'), filename: 'main.js', clean: true },\n  performance: { hints: 'error', maxAssetSize: 200 * 1024, maxEntrypointSize: 200 * 1024 },\n  stats: 'normal',\n};\n",
+        "src/index.js": "import { TARIFFS, lookup } from './tariffs.js';\n\nwindow.KIOSK = { zones: Object.keys(TARIFFS), lookup };\n",
+    },
+    setup=R13_VITE_LINK + " && python3 -c \"import random; r=random.Random(7); print('export const TARIFFS = {' + ','.join('\\\"Z-%d\\\": [%s]' % (i, ','.join(str(r.randint(100,99999)) for _ in range(12))) for i in range(8000)) + '};\\nexport const lookup = (k) => TARIFFS[k];')\" > src/tariffs.js",
+    env=R13_JS_ENV, project="umbrella/kiosk", **ROUND13,
+)
+
+# --- Go ---------------------------------------------------------------------------------------
+
+R13_GO_MOD = "module gitlab.umbrella.example/platform/{name}\n\ngo 1.19\n"
+
+case(
+    "go-test-table-subtests-verbose", "test", "golang:1.19",
+    ["go version", "go test -v -count=1 ./..."],
+    lab("test_assertion", [r"--- FAIL: TestParseDuration/days_suffix", r"duration_test\.go:\d+: ParseDuration\(\"2d\"\) = 0s, want 48h0m0s"],
+        "go test", "a table-driven test: the '2d' row fails (the parser does not know the day suffix) while the other subtests pass"),
+    files={
+        "go.mod": R13_GO_MOD.format(name="scheduler"),
+        "internal/timeutil/duration.go": "package timeutil\n\nimport (\n\t\"strings\"\n\t\"time\"\n)\n\n// ParseDuration accepts Go durations plus a \"w\" suffix for weeks.\nfunc ParseDuration(s string) (time.Duration, error) {\n\tif strings.HasSuffix(s, \"w\") {\n\t\td, err := time.ParseDuration(strings.TrimSuffix(s, \"w\") + \"h\")\n\t\treturn d * 24 * 7, err\n\t}\n\td, err := time.ParseDuration(s)\n\tif err != nil {\n\t\treturn 0, nil\n\t}\n\treturn d, nil\n}\n",
+        "internal/timeutil/duration_test.go": "package timeutil\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestParseDuration(t *testing.T) {\n\tcases := []struct {\n\t\tname string\n\t\tin   string\n\t\twant time.Duration\n\t}{\n\t\t{\"plain seconds\", \"90s\", 90 * time.Second},\n\t\t{\"hours and minutes\", \"1h30m\", 90 * time.Minute},\n\t\t{\"weeks suffix\", \"2w\", 14 * 24 * time.Hour},\n\t\t{\"days suffix\", \"2d\", 48 * time.Hour},\n\t\t{\"milliseconds\", \"250ms\", 250 * time.Millisecond},\n\t}\n\tfor _, tc := range cases {\n\t\ttc := tc\n\t\tt.Run(tc.name, func(t *testing.T) {\n\t\t\tgot, err := ParseDuration(tc.in)\n\t\t\tif err != nil {\n\t\t\t\tt.Fatalf(\"ParseDuration(%q) error: %v\", tc.in, err)\n\t\t\t}\n\t\t\tif got != tc.want {\n\t\t\t\tt.Errorf(\"ParseDuration(%q) = %v, want %v\", tc.in, got, tc.want)\n\t\t\t}\n\t\t})\n\t}\n}\n",
+        "internal/cron/cron.go": "package cron\n\nfunc Valid(expr string) bool { return len(expr) > 0 }\n",
+        "internal/cron/cron_test.go": "package cron\n\nimport \"testing\"\n\nfunc TestValid(t *testing.T) {\n\tif !Valid(\"* * * * *\") {\n\t\tt.Fatal(\"expected valid\")\n\t}\n}\n",
+    },
+    env=R13_GO_ENV, project="umbrella/scheduler", **ROUND13,
+)
+
+case(
+    "go-build-cannot-use-as-value", "build", "golang:1.19",
+    ["go env GOOS GOARCH", "go build -o bin/ ./..."],
+    lab("compile_error", [r"cannot use cfg\.Port \(variable of type string\) as (type )?int( value)? in argument to listen",
+                          r"cannot use timeout \(variable of type int\) as (type )?time\.Duration"],
+        "go build", "Config.Port became a string (from an env var) but listen() still takes an int; an int timeout is passed as a Duration",
+        accept=["type_error"]),
+    files={
+        "go.mod": R13_GO_MOD.format(name="gateway"),
+        "config/config.go": "package config\n\nimport \"os\"\n\ntype Config struct {\n\tHost string\n\tPort string\n}\n\nfunc Load() Config {\n\treturn Config{Host: os.Getenv(\"HOST\"), Port: os.Getenv(\"PORT\")}\n}\n",
+        "cmd/gateway/main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"time\"\n\n\t\"gitlab.umbrella.example/platform/gateway/config\"\n)\n\nfunc listen(host string, port int, readTimeout time.Duration) *http.Server {\n\treturn &http.Server{Addr: fmt.Sprintf(\"%s:%d\", host, port), ReadTimeout: readTimeout}\n}\n\nfunc main() {\n\tcfg := config.Load()\n\ttimeout := 15\n\tsrv := listen(cfg.Host, cfg.Port, timeout)\n\tfmt.Println(srv.Addr)\n}\n",
+    },
+    env=R13_GO_ENV, project="umbrella/gateway", **ROUND13,
+)
+
+case(
+    "go-mod-replace-dir-missing", "build", "golang:1.19",
+    ["cat go.mod", "go build ./..."],
+    lab("dependency_install", [r"replacement directory \.\./shared-go does not exist"],
+        "go build (modules)", "go.mod replaces the shared module with a sibling checkout (../shared-go) that exists on developers' machines but not in the job's clone",
+        accept=["github_actions_config", "compile_error"]),
+    files={
+        "go.mod": "module gitlab.umbrella.example/platform/ledger\n\ngo 1.19\n\nrequire gitlab.umbrella.example/platform/shared-go v0.9.2\n\nreplace gitlab.umbrella.example/platform/shared-go => ../shared-go\n",
+        "main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"gitlab.umbrella.example/platform/shared-go/money\"\n)\n\nfunc main() {\n\tfmt.Println(money.Format(1299))\n}\n",
+    },
+    env=R13_GO_ENV, project="umbrella/ledger", **ROUND13,
+)
+
+case(
+    "go-vet-copylocks-and-printf", "lint:vet", "golang:1.19",
+    ["go build ./...", "go vet ./..."],
+    lab("lint_failure", [r"passes lock by value: gitlab\.umbrella\.example/platform/metrics/counter\.Counter contains sync\.Mutex",
+                         r"Printf format %d has arg c\.name of wrong type string|fmt\.Printf format %d has arg"],
+        "go vet", "a method takes its receiver by value (copying the mutex) and a Printf verb does not match its argument; the build itself passes",
+        accept=["compile_error"]),
+    files={
+        "go.mod": R13_GO_MOD.format(name="metrics"),
+        "counter/counter.go": "package counter\n\nimport (\n\t\"fmt\"\n\t\"sync\"\n)\n\ntype Counter struct {\n\tmu    sync.Mutex\n\tname  string\n\tvalue int\n}\n\nfunc New(name string) *Counter { return &Counter{name: name} }\n\nfunc (c *Counter) Inc() {\n\tc.mu.Lock()\n\tdefer c.mu.Unlock()\n\tc.value++\n}\n\nfunc (c Counter) Snapshot() int {\n\treturn c.value\n}\n\nfunc (c *Counter) Dump() {\n\tfmt.Printf(\"counter %d=%d\\n\", c.name, c.value)\n}\n",
+        "main.go": "package main\n\nimport \"gitlab.umbrella.example/platform/metrics/counter\"\n\nfunc main() {\n\tc := counter.New(\"requests\")\n\tc.Inc()\n\tc.Dump()\n}\n",
+    },
+    env=R13_GO_ENV, project="umbrella/metrics", **ROUND13,
+)
+
+case(
+    "go-build-tee-or-true-cascade", "build", "golang:1.19",
+    ["mkdir -p bin",
+     "go build -o bin/api ./cmd/api 2>&1 | tee build.log || true",
+     "go build -o bin/worker ./cmd/worker 2>&1 | tee -a build.log || true",
+     "echo \"build log: $(wc -l < build.log) lines\"",
+     "ls -la bin/",
+     "./bin/worker --selfcheck",
+     "./bin/api --selfcheck"],
+    lab("compile_error", [r"cmd/api/main\.go:\d+:\d+: undefined: handlers\.NewRouterV2", r"cmd/api/main\.go:\d+:\d+: .*declared (and|but) not used"],
+        "go build (output piped to tee, failure ignored)",
+        "the api binary does not compile (an undefined function after a rename); `|| true` after tee hides it, the worker builds, and the job only stops at the api smoke check with 'No such file or directory'"),
+    files={
+        "go.mod": R13_GO_MOD.format(name="orders"),
+        "handlers/router.go": "package handlers\n\nimport \"net/http\"\n\nfunc NewRouter() http.Handler {\n\treturn http.NewServeMux()\n}\n",
+        "cmd/api/main.go": "package main\n\nimport (\n\t\"flag\"\n\t\"fmt\"\n\t\"os\"\n\n\t\"gitlab.umbrella.example/platform/orders/handlers\"\n)\n\nfunc main() {\n\tcheck := flag.Bool(\"selfcheck\", false, \"\")\n\tflag.Parse()\n\tr := handlers.NewRouterV2()\n\tunused := 3\n\tif *check {\n\t\tfmt.Println(\"api ok\", r != nil)\n\t\tos.Exit(0)\n\t}\n}\n",
+        "cmd/worker/main.go": "package main\n\nimport (\n\t\"flag\"\n\t\"fmt\"\n)\n\nfunc main() {\n\tcheck := flag.Bool(\"selfcheck\", false, \"\")\n\tflag.Parse()\n\tif *check {\n\t\tfmt.Println(\"worker ok\")\n\t}\n}\n",
+    },
+    env=R13_GO_ENV, project="umbrella/orders", **ROUND13,
+)
+
+case(
+    "go-mod-download-proxy-429", "deps", "golang:1.19",
+    ["go env GOPROXY GOMODCACHE", "go mod download -x 2>&1 | tail -n 20"],
+    lab("network_or_flaky", [r"429 Too Many Requests"],
+        "go mod download", "the module proxy (a loopback stand-in for the company Athens mirror) answers every request with 429 Too Many Requests",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "go.mod": "module gitlab.umbrella.example/platform/notifier\n\ngo 1.19\n\nrequire (\n\tgithub.com/google/uuid v1.6.0\n\tgolang.org/x/sync v0.7.0\n)\n",
+        "main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"github.com/google/uuid\"\n)\n\nfunc main() { fmt.Println(uuid.NewString()) }\n",
+    },
+    setup="rm -rf /tmp/r13-gomodcache-429",
+    env={"GOPROXY": "http://127.0.0.1:{PORT_429}/athens", "GOMODCACHE": "/tmp/r13-gomodcache-429", "GOSUMDB": "off",
+         "GOFLAGS": "-mod=mod", "GOCACHE": "/tmp/r13-gocache"},
+    project="umbrella/notifier-go", **ROUND13,
+)
+
+# --- Rust -------------------------------------------------------------------------------------
+
+case(
+    "rust-e0063-missing-struct-field", "build", "rust:1.88",
+    ["rustc --version", "cargo build --all-targets"],
+    lab("compile_error", [r"^error\[E0063\]: missing field `retry_budget` in initializer of `Settings`"],
+        "rustc", "a new field was added to Settings; the default constructor in another module was not updated (dead-code warnings print first)"),
+    files={
+        "Cargo.toml": cargo_toml("relay"),
+        "src/main.rs": "mod settings;\nmod defaults;\n\nfn main() {\n    let s = defaults::settings();\n    println!(\"{} {}\", s.endpoint, s.timeout_ms);\n}\n",
+        "src/settings.rs": "pub struct Settings {\n    pub endpoint: String,\n    pub timeout_ms: u64,\n    pub retry_budget: u32,\n    pub verbose: bool,\n}\n\npub fn describe(s: &Settings) -> String {\n    format!(\"{} ({} ms)\", s.endpoint, s.timeout_ms)\n}\n",
+        "src/defaults.rs": "use crate::settings::Settings;\n\npub fn settings() -> Settings {\n    Settings {\n        endpoint: \"http://localhost:8080\".into(),\n        timeout_ms: 2500,\n        verbose: false,\n    }\n}\n",
+    },
+    env=RUST_ENV, project="umbrella/relay", **ROUND13,
+)
+
+case(
+    "rust-background-build-bare-wait-cascade", "build", "rust:1.88",
+    ["cargo build --bin ingest > ingest-build.log 2>&1 &",
+     "cargo build --bin export 2>&1 | tail -n 3 &",
+     "wait",
+     "echo '--- ingest build log ---' && cat ingest-build.log",
+     "ls target/debug/ | grep -E '^(ingest|export)$' || true",
+     "./target/debug/export --version",
+     "./target/debug/ingest --version"],
+    lab("compile_error", [r"^error\[E0061\]: this function takes 2 arguments but 1 argument was supplied"],
+        "cargo build (two builds backgrounded, bare `wait`)",
+        "both binaries build in the background and a bare `wait` returns 0 whatever they did; the ingest binary fails to compile (a call with a missing argument), its log is printed later and the job stops at running the missing binary"),
+    files={
+        "Cargo.toml": "[package]\nname = \"pipeline\"\nversion = \"0.3.1\"\nedition = \"2021\"\n\n[[bin]]\nname = \"ingest\"\npath = \"src/bin/ingest.rs\"\n\n[[bin]]\nname = \"export\"\npath = \"src/bin/export.rs\"\n",
+        "src/lib.rs": "pub fn parse_line(line: &str, sep: char) -> Vec<String> {\n    line.split(sep).map(|s| s.trim().to_string()).collect()\n}\n",
+        "src/bin/ingest.rs": "fn main() {\n    if std::env::args().any(|a| a == \"--version\") {\n        println!(\"ingest {}\", env!(\"CARGO_PKG_VERSION\"));\n        return;\n    }\n    let cols = pipeline::parse_line(\"a; b; c\");\n    println!(\"{cols:?}\");\n}\n",
+        "src/bin/export.rs": "fn main() {\n    if std::env::args().any(|a| a == \"--version\") {\n        println!(\"export {}\", env!(\"CARGO_PKG_VERSION\"));\n        return;\n    }\n    println!(\"{:?}\", pipeline::parse_line(\"x,y\", ','));\n}\n",
+    },
+    env={}, project="umbrella/pipeline", **ROUND13,
+)
+
+# --- Terraform --------------------------------------------------------------------------------
+
+case(
+    "terraform-required-version-too-new", "validate", "hashicorp/terraform:1.11",
+    ["terraform version", "terraform init -backend=false -input=false"],
+    lab("github_actions_config", [r"Error: Unsupported Terraform Core version", r"This configuration does not support Terraform version 1\.11\.4"],
+        "terraform init", "a module bumped required_version to >= 1.12.0; the job's image still pins Terraform 1.11",
+        accept=["dependency_install", "other"]),
+    files={
+        "versions.tf": "terraform {\n  required_version = \">= 1.12.0, < 2.0.0\"\n}\n",
+        "main.tf": "variable \"env\" {\n  type    = string\n  default = \"staging\"\n}\n\nlocals {\n  name = \"edge-${var.env}\"\n}\n\noutput \"name\" {\n  value = local.name\n}\n",
+    },
+    env={"TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": "/dev/null"}, project="umbrella/edge-infra", **ROUND13,
+)
+
+case(
+    "terraform-init-log-file-registry-503-cascade", "plan", "hashicorp/terraform:1.11",
+    ["terraform version",
+     "terraform init -input=false -no-color > init.log 2>&1 || echo \"terraform init exited non-zero (see init.log artifact)\"",
+     "terraform validate -no-color",
+     "terraform plan -input=false -no-color -out=plan.tfplan"],
+    lab("network_or_flaky", [r"could not query provider registry for\s*$|could not query provider registry for registry\.terraform\.io/hashicorp/random",
+                             r"503 Service Unavailable", r"^Error: Failed to query available provider packages"],
+        "terraform init (output to a file, failure echoed away)",
+        "init's output goes to init.log and its failure is turned into an echo; the provider registry (a loopback mirror) answers 503, so validate then fails with missing providers; the registry error is only visible when after_script prints init.log",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "main.tf": "terraform {\n  required_providers {\n    random = { source = \"hashicorp/random\", version = \"~> 3.6\" }\n  }\n}\n\nresource \"random_pet\" \"bucket_suffix\" {\n  length = 2\n}\n\noutput \"bucket\" {\n  value = \"assets-${random_pet.bucket_suffix.id}\"\n}\n",
+    },
+    setup="printf 'host \"registry.terraform.io\" {\\n  services = {\\n    \"providers.v1\" = \"http://127.0.0.1:%s/v1/providers/\"\\n  }\\n}\\n' \"$PORT_503\" > .terraformrc.ci",
+    after_script=["echo '--- init.log ---'", "cat init.log"],
+    env={"TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": "/builds/umbrella/assets-infra/.terraformrc.ci", "TF_PLUGIN_CACHE_DIR": ""},
+    project="umbrella/assets-infra", **ROUND13,
+)
+
+# --- git, releases, caches --------------------------------------------------------------------
+
+R13_GIT_ENV = {"GIT_AUTHOR_NAME": "release-bot", "GIT_AUTHOR_EMAIL": "release-bot@umbrella.example",
+               "GIT_COMMITTER_NAME": "release-bot", "GIT_COMMITTER_EMAIL": "release-bot@umbrella.example"}
+
+case(
+    "git-push-tag-already-on-remote", "release:tag", "alpine/git:2.45",
+    ["git describe --tags --always",
+     "git tag -a \"v${RELEASE_VERSION}\" -m \"Release ${RELEASE_VERSION}\"",
+     "git push origin \"v${RELEASE_VERSION}\""],
+    lab("other", [r"! \[rejected\]\s+v2\.4\.0 -> v2\.4\.0 \(already exists\)", r"Updates were rejected because the tag already exists in the remote"],
+        "git push", "the release job runs for 2.4.0 again; the remote already has a v2.4.0 tag on another commit and git refuses to move it",
+        accept=["github_actions_config"]),
+    files={"VERSION": "2.4.0\n", "CHANGELOG.md": "# Changelog\n\n## 2.4.0\n- exports in CSV\n"},
+    setup=("rm -rf /tmp/r13-tagremote.git && git init -q --bare /tmp/r13-tagremote.git && git init -q -b main . && "
+           "git add -A && git commit -q -m 'release 2.3.0' && git push -q /tmp/r13-tagremote.git main && "
+           "git tag -a v2.4.0 -m 'Release 2.4.0' && git push -q /tmp/r13-tagremote.git v2.4.0 && git tag -d v2.4.0 && "
+           "echo '- fix totals' >> CHANGELOG.md && git commit -qam 'fix totals' && git remote add origin /tmp/r13-tagremote.git"),
+    env=dict(R13_GIT_ENV, RELEASE_VERSION="2.4.0"), project="umbrella/exporter", **ROUND13,
+)
+
+case(
+    "git-submodule-503-ignored-cascade", "generate", "python:3.12",
+    ["git submodule sync --recursive",
+     "git submodule update --init --recursive || echo \"WARNING: submodule update failed, using vendored protos\"",
+     "python3 scripts/gen_clients.py proto/shared"],
+    lab("network_or_flaky", [r"fatal: unable to access 'http://127\.0\.0\.1:\d+/platform/protos\.git/': The requested URL returned error: 503",
+                             r"fatal: clone of 'http://127\.0\.0\.1:\d+/platform/protos\.git' into submodule path '.*proto/shared' failed"],
+        "git submodule (failure ignored), then a generator",
+        "the submodule's git server answers 503; the failure is turned into a warning and the client generator later fails because proto/shared is empty",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "scripts/gen_clients.py": "import pathlib\nimport sys\n\nroot = pathlib.Path(sys.argv[1])\nprotos = sorted(root.glob('*.proto'))\nprint(f'found {len(protos)} proto files under {root}')\nservice = (root / 'billing.proto').read_text()\nfor line in service.splitlines():\n    if line.startswith('service '):\n        print('generating client for', line.split()[1])\n",
+    },
+    setup=("git init -q -b main . && printf '[submodule \"proto/shared\"]\\n\\tpath = proto/shared\\n\\turl = http://127.0.0.1:%s/platform/protos.git\\n' \"$PORT_503\" > .gitmodules && "
+           "git add .gitmodules scripts && git update-index --add --cacheinfo 160000,4b825dc642cb6eb9a060e54bf8d69288fbee4904,proto/shared && "
+           "git commit -q -m init && mkdir -p proto/shared"),
+    env=dict(R13_GIT_ENV, PYTHONDONTWRITEBYTECODE="1"), project="umbrella/billing-clients", **ROUND13,
+)
+
+case(
+    "js-npm-version-not-changed", "release:bump", "node:20",
+    ["echo \"releasing ${RELEASE_VERSION} from tag ${CI_COMMIT_TAG}\"",
+     "npm version \"${RELEASE_VERSION}\" --no-git-tag-version",
+     "npm pack --dry-run"],
+    lab("other", [r"npm error Version not changed"],
+        "npm version", "the release job bumps package.json to the tag's version, but the version was already bumped in the merge request; npm version refuses a no-op",
+        accept=["github_actions_config"]),
+    files={"package.json": "{\n  \"name\": \"@umbrella/ui-kit\",\n  \"version\": \"3.2.0\",\n  \"main\": \"index.js\",\n  \"files\": [\"index.js\"]\n}\n",
+           "index.js": "module.exports = {};\n"},
+    env=dict(R13_JS_ENV, RELEASE_VERSION="3.2.0", CI_COMMIT_TAG="v3.2.0", npm_config_cache="/tmp/r13-npm-cache"),
+    project="umbrella/ui-kit", **ROUND13,
+)
+
+case(
+    "js-local-masks-missing-artifact-cascade", "release:notes", "node:20",
+    [("release_notes() { # collapsed multi-line command", "release_notes() {\n  local since=$(node scripts/last-release.js)\n  echo \"Collecting changes since '${since}'\"\n  git log --no-merges --format='- %s' \"${since}..HEAD\" > RELEASE_NOTES.md\n}\nrelease_notes"),
+     "wc -l RELEASE_NOTES.md",
+     "test -s RELEASE_NOTES.md || { echo 'RELEASE_NOTES.md is empty, refusing to publish'; exit 1; }"],
+    lab("github_actions_config", [r"Error: ENOENT: no such file or directory, open '\.release/last\.json'"],
+        "node (inside `local x=$(...)`), git log",
+        "the notes job expects .release/last.json from the earlier publish job's artifacts (not passed to it); the node helper throws ENOENT but `local` masks its exit status, the git range is empty and the job stops at the empty-notes check",
+        accept=["other"]),
+    files={"scripts/last-release.js": "const fs = require('fs');\n\nconst meta = JSON.parse(fs.readFileSync('.release/last.json', 'utf8'));\nprocess.stdout.write(meta.tag);\n",
+           "package.json": "{\n  \"name\": \"@umbrella/sdk\",\n  \"version\": \"5.1.0\"\n}\n"},
+    setup="git init -q -b main . && git add -A && git commit -q -m 'feat: retries' && git commit -q --allow-empty -m 'fix: timeouts'",
+    env=dict(R13_JS_ENV, **R13_GIT_ENV), project="umbrella/sdk-js", **ROUND13,
+)
+
+case(
+    "cache-node-modules-archive-truncated", "test", "node:20",
+    ["ls -lh .ci-cache/", "tar -xzf .ci-cache/node_modules.tar.gz", "npx jest --ci"],
+    lab("infrastructure", [r"gzip: stdin: unexpected end of file", r"tar: Unexpected EOF in archive"],
+        "tar (a cache archive restored by the job)",
+        "the job restores node_modules from a cache archive that was cut short when it was saved (a truncated upload); gzip hits end of file",
+        infra=True, accept=["network_or_flaky", "dependency_install"]),
+    files={"package.json": "{\n  \"name\": \"cart\",\n  \"private\": true\n}\n",
+           "test/cart.test.js": "test('adds', () => { expect(1 + 1).toBe(2); });\n"},
+    setup=("mkdir -p .ci-cache /tmp/r13-cachesrc && rm -rf /tmp/r13-cachesrc/* && cp -r /tmp/diag13/node/node_modules/@babel /tmp/r13-cachesrc/ && "
+           "tar -czf .ci-cache/full.tgz -C /tmp/r13-cachesrc . && head -c $(( $(stat -c %s .ci-cache/full.tgz) * 2 / 5 )) .ci-cache/full.tgz > .ci-cache/node_modules.tar.gz && rm .ci-cache/full.tgz"),
+    env=R13_JS_ENV, project="umbrella/cart", **ROUND13,
+)
+
+case(
+    "ts-tsc-emit-dist-volume-full", "build", "node:22",
+    ["npx tsc --version", "df -h dist | tail -n 1", "npx tsc -p tsconfig.build.json"],
+    lab("infrastructure", [r"error TS5033: Could not write file .*no space left on device"],
+        "tsc", "dist/ is a small volume on the runner that fills up while tsc emits; every later write fails with ENOSPC",
+        infra=True, accept=["timeout_or_oom"]),
+    files={"package.json": "{\n  \"name\": \"geo-data\",\n  \"private\": true\n}\n",
+           "tsconfig.build.json": "{\n  \"compilerOptions\": {\"outDir\": \"dist\", \"rootDir\": \"src\", \"declaration\": true, \"sourceMap\": true, \"target\": \"ES2022\", \"module\": \"commonjs\", \"strict\": true, \"types\": []},\n  \"include\": [\"src\"]\n}\n"},
+    setup=(R13_JEST_LINK + " && mkdir -p src && for r in $(seq 1 36); do python3 -c \"import random,sys; r=random.Random($r); print('export const REGION_%d: ReadonlyArray<[number, number]> = [' % $r + ','.join('[%.5f, %.5f]' % (r.uniform(-90,90), r.uniform(-180,180)) for _ in range(160)) + '];')\" > src/region$r.ts; done"),
+    tmpfs=("dist", "96k"), env=R13_JS_ENV, project="umbrella/geo-data", **ROUND13,
+)
+
+# --- Infra stand-ins ---------------------------------------------------------------------------
+
+R13_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>com.umbrella</groupId>
+  <artifactId>pricing-service</artifactId>
+  <version>1.7.0-SNAPSHOT</version>
+  <properties>
+    <maven.compiler.release>17</maven.compiler.release>
+    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
+  </properties>
+  <dependencies>
+    <dependency>
+      <groupId>org.junit.jupiter</groupId>
+      <artifactId>junit-jupiter</artifactId>
+      <version>5.10.2</version>
+      <scope>test</scope>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+case(
+    "java-mvn-mirror-no-response", "build", "maven:3.8-eclipse-temurin-17",
+    ["mvn -v", "mvn -B -s ci/settings.xml -Dmaven.repo.local=.m2/repository -Dmaven.wagon.http.retryHandler.count=2 verify"],
+    lab("network_or_flaky", [r"Could not transfer artifact .* 127\.0\.0\.1:\d+ failed to respond"],
+        "mvn (wagon http)", "the Nexus mirror (a loopback stand-in) accepts connections and closes them without an answer; plugin resolution fails",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={"pom.xml": R13_POM,
+           "src/main/java/com/umbrella/pricing/App.java": "package com.umbrella.pricing;\n\npublic class App {\n    public static void main(String[] args) {\n        System.out.println(\"pricing\");\n    }\n}\n"},
+    setup=("mkdir -p ci && printf '<settings>\\n  <mirrors>\\n    <mirror>\\n      <id>umbrella-nexus</id>\\n      <mirrorOf>*</mirrorOf>\\n      <url>http://127.0.0.1:%s/repository/maven-public/</url>\\n    </mirror>\\n  </mirrors>\\n</settings>\\n' \"$PORT_CLOSER\" > ci/settings.xml"),
+    env={"MAVEN_OPTS": "-Xmx512m"}, project="umbrella/pricing-service", **ROUND13,
+)
+
+case(
+    "js-npm-ci-tarball-connection-reset", "install", "node:20",
+    ["node --version && npm --version", "npm ci --no-audit --fetch-retries=1 --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=2000"],
+    lab("network_or_flaky", [r"npm error code ECONNRESET", r"npm error (network )?(aborted|socket hang up|read ECONNRESET)"],
+        "npm ci", "the registry mirror (a loopback stand-in) sends part of a tarball and resets the connection; npm retries once and fails",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={"package.json": "{\n  \"name\": \"mailer\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"left-pad\": \"1.3.0\"\n  }\n}\n"},
+    setup=("rm -rf /tmp/r13-npm-cache-reset && printf '{\\n  \"name\": \"mailer\",\\n  \"version\": \"1.0.0\",\\n  \"lockfileVersion\": 3,\\n  \"requires\": true,\\n  \"packages\": {\\n    \"\": {\\n      \"name\": \"mailer\",\\n      \"version\": \"1.0.0\",\\n      \"dependencies\": {\\n        \"left-pad\": \"1.3.0\"\\n      }\\n    },\\n    \"node_modules/left-pad\": {\\n      \"version\": \"1.3.0\",\\n      \"resolved\": \"http://127.0.0.1:%s/repository/npm-group/left-pad/-/left-pad-1.3.0.tgz\",\\n      \"integrity\": \"sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEJAkMJfYHNfpzy+8VzNPkpl9XHoC+S7x8aw2XDNW5sARAmA==\",\\n      \"license\": \"WTFPL\"\\n    }\\n  }\\n}\\n' \"$PORT_RESET\" > package-lock.json"),
+    env=dict(R13_JS_ENV, npm_config_cache="/tmp/r13-npm-cache-reset", npm_config_registry="http://127.0.0.1:{PORT_RESET}/repository/npm-group/"),
+    project="umbrella/mailer", **ROUND13,
+)
+
+case(
+    "js-vitest-rates-service-closed-socket", "test:integration", "node:20",
+    ["npx vitest run --reporter=default"],
+    lab("network_or_flaky", [r"SocketError: other side closed", r"TypeError: fetch failed"],
+        "vitest", "an integration test calls the staging FX-rates service (a loopback stand-in), which accepts the connection and closes it without a response",
+        infra=True, accept=["infrastructure", "test_assertion"]),
+    files={
+        "package.json": "{\n  \"name\": \"fx\",\n  \"type\": \"module\",\n  \"private\": true\n}\n",
+        "src/convert.js": "export function convert(cents, rate) {\n  return Math.round(cents * rate);\n}\n\nexport async function fetchRate(base, quote) {\n  const res = await fetch(`${process.env.FX_API_URL}/v1/rates?base=${base}&quote=${quote}`);\n  if (!res.ok) throw new Error(`rates API answered ${res.status}`);\n  return (await res.json()).rate;\n}\n",
+        "tests/convert.test.js": "import { describe, expect, it } from 'vitest';\nimport { convert } from '../src/convert.js';\n\ndescribe('convert', () => {\n  it('rounds to cents', () => expect(convert(1000, 1.08555)).toBe(1086));\n  it('handles zero', () => expect(convert(0, 3)).toBe(0));\n});\n",
+        "tests/rates.int.test.js": "import { describe, expect, it } from 'vitest';\nimport { fetchRate } from '../src/convert.js';\n\ndescribe('rates API', () => {\n  it('returns a positive EUR/USD rate', async () => {\n    const rate = await fetchRate('EUR', 'USD');\n    expect(rate).toBeGreaterThan(0);\n  });\n});\n",
+    },
+    setup=R13_VITE_LINK, env=dict(R13_JS_ENV, FX_API_URL="http://127.0.0.1:{PORT_CLOSER}"), project="umbrella/fx", **ROUND13,
+)
+
+# --- Python again: a collectstatic cascade, a mock assertion -----------------------------------
+
+R13_DJ_STATIC_SETTINGS = R13_DJ_SETTINGS.replace(
+    'STATIC_URL = "/static/"\n',
+    'STATIC_URL = "/static/"\nSTATICFILES_DIRS = [BASE_DIR / "assets"]\nSTORAGES = {\n    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},\n    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},\n}\n',
+).replace('SECRET_KEY', 'from pathlib import Path\n\nBASE_DIR = Path(__file__).resolve().parent.parent\nSECRET_KEY', 1)
+
+case(
+    "py-django-collectstatic-nonfatal-cascade", "test:django", "python:3.11",
+    ["python manage.py collectstatic --noinput -v 1 || echo \"collectstatic failed (non-fatal in CI)\"",
+     "python manage.py test --noinput"],
+    lab("other", [r"django\.core\.exceptions\.ImproperlyConfigured: You're using the staticfiles app without having set the STATIC_ROOT setting to a filesystem path\."],
+        "Django collectstatic (failure turned non-fatal), then the test runner",
+        "settings use ManifestStaticFilesStorage but define no STATIC_ROOT; collectstatic fails and is echoed away, the test run then errors in every page test that renders a {% static %} tag, with the same ImproperlyConfigured",
+        accept=["github_actions_config", "test_assertion"]),
+    files=dict({k: v for k, v in R13_DJ_FILES.items() if k != "shop/tests.py"}, **{
+        "site_cfg/settings.py": R13_DJ_STATIC_SETTINGS,
+        "assets/css/site.css": "body { margin: 0; font-family: sans-serif; }\n",
+        "shop/templates/shop/home.html": "{% load static %}<!doctype html>\n<html><head><link rel=\"stylesheet\" href=\"{% static 'css/site.css' %}\"></head>\n<body><h1>Shop</h1></body></html>\n",
+        "shop/views.py": R13_DJ_FILES["shop/views.py"] + "\n\ndef home(request):\n    from django.shortcuts import render\n    return render(request, \"shop/home.html\")\n",
+        "site_cfg/urls.py": R13_DJ_FILES["site_cfg/urls.py"].replace("urlpatterns = [\n", "urlpatterns = [\n    path(\"\", views.home),\n"),
+        "shop/tests.py": "from django.test import TestCase\n\n\nclass PageTests(TestCase):\n    def test_health(self):\n        self.assertEqual(self.client.get(\"/health/\").status_code, 200)\n\n    def test_home_renders(self):\n        r = self.client.get(\"/\")\n        self.assertContains(r, \"<h1>Shop</h1>\")\n\n    def test_home_links_stylesheet(self):\n        r = self.client.get(\"/\")\n        self.assertContains(r, \"css/site.\")\n",
+    }),
+    env=R13_PY_ENV, project="umbrella/shop-web", **ROUND13,
+)
+
+case(
+    "py-pytest-mock-called-with-mismatch", "test:unit", "python:3.12",
+    ["python -m pytest -p no:cacheprovider --tb=short tests/"],
+    lab("test_assertion", [r"^E\s+AssertionError: expected call not found\.", r"^FAILED tests/test_alerts\.py::test_pages_oncall_for_critical"],
+        "pytest (unittest.mock)", "the alert router now passes severity as a keyword and a different routing key; assert_called_once_with reports the expected and actual calls"),
+    files={
+        "alerts/__init__.py": "",
+        "alerts/router.py": "def route(alert, pager, chat):\n    if alert[\"severity\"] == \"critical\":\n        pager.trigger(alert[\"service\"], summary=alert[\"summary\"], severity=\"critical\", routing_key=\"platform-primary\")\n    chat.post(\"#alerts\", f\"[{alert['severity']}] {alert['service']}: {alert['summary']}\")\n",
+        "tests/__init__.py": "",
+        "tests/test_alerts.py": "from unittest import mock\n\nfrom alerts.router import route\n\nALERT = {\"service\": \"checkout\", \"severity\": \"critical\", \"summary\": \"p99 latency > 2s\"}\n\n\ndef test_posts_to_chat():\n    chat = mock.Mock()\n    route(dict(ALERT, severity=\"warning\"), mock.Mock(), chat)\n    chat.post.assert_called_once()\n\n\ndef test_warning_does_not_page():\n    pager = mock.Mock()\n    route(dict(ALERT, severity=\"warning\"), pager, mock.Mock())\n    pager.trigger.assert_not_called()\n\n\ndef test_pages_oncall_for_critical():\n    pager = mock.Mock()\n    route(ALERT, pager, mock.Mock())\n    pager.trigger.assert_called_once_with(\"checkout\", \"p99 latency > 2s\", routing_key=\"checkout-oncall\")\n",
+    },
+    env=R13_PY_ENV, project="umbrella/alerting", **ROUND13,
+)
