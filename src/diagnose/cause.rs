@@ -172,6 +172,8 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         // A gem, a Hex package or an R package that is not there (`cannot load such file`,
         // `Could not find Hex`, `there is no package called`).
         "pkg_missing_ecosystems" => !t.contains("Your requirements could not be resolved"),
+        // A provider an init that failed should have installed (terraform).
+        "tf_config_error" => t.contains("Missing required provider"),
         // An input file a skipped step should have written (R's wording, Node's and Python's
         // exceptions).
         "input_missing" | "bundler_pkg_missing" => true,
@@ -353,16 +355,22 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         // Hits are in line order: only the step's own output is read, so a hostile log of
         // thousands of ignored steps costs one pass, not one per step.
         let from = ex.hits.partition_point(|h| h.line <= step.line);
-        let Some(err) = ex.hits[from..]
-            .iter()
-            .take_while(|h| h.line < until.min(symptom_line))
-            .filter(|h| h.role == Role::Cause && h.weight >= 3 && h.category.is_some())
-            .max_by_key(|h| (h.weight, std::cmp::Reverse(h.line)))
-        else {
+        let output = || {
+            ex.hits[from..]
+                .iter()
+                .take_while(|h| h.line < until.min(symptom_line))
+                .filter(|h| h.role == Role::Cause && h.weight >= 3 && h.category.is_some())
+        };
+        let Some(mut err) = output().max_by_key(|h| (h.weight, std::cmp::Reverse(h.line))) else {
             continue;
         };
         if hidden && err.weight < 7 {
-            continue;
+            // A check with nothing to say fails for a missing input as readily as for a
+            // strong error (a script that could not open the file it was to read from).
+            match output().find(|h| h.rule == "input_missing") {
+                Some(h) if symptom.is_none() => err = h,
+                _ => continue,
+            }
         }
         let mut root = err.clone();
         if root.category == Some(Category::Other) {
@@ -483,7 +491,15 @@ pub fn printed_later_cause(ex: &Extraction, (start, end): (usize, usize)) -> Opt
                     can_cascade(c) || matches!(c, Category::CompileError | Category::TypeError)
                 })
         })
-        .max_by_key(|h| (h.weight, std::cmp::Reverse(h.line)))
+        // Of equal weight, the network or the runner explains the rest (an install that failed
+        // because its registry answered 503).
+        .max_by_key(|h| {
+            (
+                h.weight,
+                h.category.is_some_and(Category::is_infra_or_flaky),
+                std::cmp::Reverse(h.line),
+            )
+        })
         .cloned()
 }
 
@@ -585,7 +601,8 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
     ex.hits
         .iter()
         .filter(inside)
-        .filter(|h| h.line > last_net && h.weight >= 6)
+        // A runner's summary of the failure the network error caused restates it.
+        .filter(|h| h.line > last_net && h.weight >= 6 && !is_run_summary(h))
         .filter_map(|h| h.category)
         .find(|c| {
             matches!(
@@ -596,6 +613,16 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
                     | Category::LintFailure
             )
         })
+}
+
+/// A test runner's closing count (`Test Files  1 failed`, `Tests: 2 failed`, pytest's `===
+/// 1 failed ===`): it repeats the failures above it.
+fn is_run_summary(h: &Hit) -> bool {
+    let t = h.clean().trim_start();
+    h.role == Role::Summary
+        || ["Test Files", "Tests ", "Tests:", "Test Suites:"]
+            .iter()
+            .any(|p| t.starts_with(p))
 }
 
 /// One candidate cause for a model: the first strong line of a category, and how many strong

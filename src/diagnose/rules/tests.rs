@@ -1537,3 +1537,74 @@ section_end:1700000101:after_script\r\x1b[0KERROR: Job failed: exit code 127\n",
     );
     assert!(d.secrets.is_empty(), "{:?}", d.secrets);
 }
+
+/// Round 13's misses as families, each on another tool or wording than the corpus case.
+#[test]
+fn round13_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // An archive cut short (the corpus has a cache's tar.gz; here a zip and an xz).
+        (
+            "$ unzip -q artifacts.zip\n  End-of-central-directory signature not found.\nunzip:  cannot find zipfile directory in one of artifacts.zip\n$ tar -xJf deps.tar.xz\nxz: (stdin): Unexpected end of input\ntar: Unexpected EOF in archive\nERROR: Job failed: exit code 2\n",
+            Category::Infrastructure,
+            "Unexpected EOF in archive",
+        ),
+        // A server that never answered, as Apache HttpClient words it (Maven, Gradle).
+        (
+            "$ ./gradlew build --offline=false\n> Could not resolve org.slf4j:slf4j-api:2.0.9.\n   > Could not get resource 'https://nexus.acme.test/repository/maven-public/org/slf4j/slf4j-api/2.0.9/slf4j-api-2.0.9.pom'.\n      > The target server failed to respond\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "The target server failed to respond",
+        ),
+        // An image older than the configuration requires (the corpus has Terraform's core
+        // version).
+        (
+            "$ terraform init\n╷\n│ Error: Unsupported Terraform Core version\n│\n│ This configuration does not support Terraform version 1.5.7.\n╵\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Error: Unsupported Terraform Core version",
+        ),
+        // Django's configuration error, wherever it surfaces.
+        (
+            "$ python manage.py check --deploy\ndjango.core.exceptions.ImproperlyConfigured: Set the DATABASE_URL environment variable\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "ImproperlyConfigured",
+        ),
+        // ... and a secret the job lacks when it names one.
+        (
+            "$ python manage.py check --deploy\ndjango.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty.\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "ImproperlyConfigured",
+        ),
+        // A hidden failure to read an input, then a check with nothing to say of its own (the
+        // corpus has a release script's missing last-release file).
+        (
+            "$ build_changelog() { # collapsed multi-line command\nnode:fs:448\nError: ENOENT: no such file or directory, open 'dist/manifest.json'\n$ test -s CHANGELOG.md || { echo 'empty changelog'; exit 1; }\nempty changelog\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "ENOENT: no such file or directory, open 'dist/manifest.json'",
+        ),
+    ];
+    assert_families(cases);
+    // A test that failed because its service closed the socket: the runner's closing count
+    // repeats that failure, it is not a later, unrelated one (the corpus has vitest's).
+    let d = run(
+        "$ npx jest --ci\nFAIL test/api.test.js\n  ● api › lists orders\n\n    TypeError: fetch failed\n\n    Caused by: SocketError: other side closed\n\nTest Suites: 1 failed, 2 passed, 3 total\nTests:       1 failed, 8 passed, 9 total\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::NetworkOrFlaky, "{}", quotes(&d));
+    assert!(d.infra_or_flaky);
+    // The first archive was cut short: retried.
+    assert!(run(cases[0].0).infra_or_flaky);
+    // An init whose log went to a file, shown by after_script: the registry's 503 explains the
+    // provider the next step missed.
+    let d = run(
+        "section_start:1700000010:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting \"step_script\" stage of the job script\x1b[0;m\n\
+$ terraform init > init.log 2>&1 || echo 'init failed'\n\
+init failed\n\
+$ terraform plan\n\
+Error: Missing required provider\n\
+section_end:1700000100:step_script\r\x1b[0Ksection_start:1700000100:after_script\r\x1b[0K\x1b[0K\x1b[36;1mRunning after_script\x1b[0;m\n\
+$ cat init.log\n\
+Error: Failed to query available provider packages\n\
+could not query provider registry: 502 Bad Gateway returned from registry.acme.test\n\
+section_end:1700000101:after_script\r\x1b[0KERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::NetworkOrFlaky, "{}", quotes(&d));
+    assert!(d.infra_or_flaky);
+}
