@@ -123,6 +123,14 @@ async fn diagnose_in_child(exe: &Path, log: &[u8], ctx: &JobContext) -> Result<D
             .read_to_end(&mut answer)
             .await
             .map_err(|e| format!("reading the worker: {e}"))?;
+        if answer.len() > worker::MAX_ANSWER {
+            // It would block writing the rest: no waiting for it.
+            let _ = child.start_kill();
+            return Err(format!(
+                "the worker's answer is over {} bytes",
+                worker::MAX_ANSWER
+            ));
+        }
         let status = child
             .wait()
             .await
