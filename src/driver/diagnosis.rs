@@ -237,3 +237,37 @@ pub async fn causes_task(
         super::release_freed_memory_soon();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A stand-in worker: a shell script that reads its request and answers with `answer`.
+    fn fake_worker(dir: &Path, answer: &str) -> PathBuf {
+        let exe = dir.join("fake-worker");
+        std::fs::write(&exe, format!("#!/bin/sh\ncat > /dev/null\n{answer}\n")).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        exe
+    }
+
+    #[tokio::test]
+    async fn a_worker_that_answers_garbage_too_much_or_fails_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = JobContext::default();
+        for answer in [
+            "echo not-json",
+            // Far over the cap: read up to it, then the child is killed, not waited for.
+            "head -c 3000000 /dev/zero",
+            "exit 3",
+        ] {
+            let exe = fake_worker(dir.path(), answer);
+            let started = std::time::Instant::now();
+            let r = diagnose_in_child(&exe, b"$ make\nerror: x\n", &ctx).await;
+            assert!(r.is_err(), "{answer}: {r:?}");
+            assert!(started.elapsed() < Duration::from_secs(10), "{answer}");
+        }
+        let missing = dir.path().join("no-such-binary");
+        assert!(diagnose_in_child(&missing, b"x", &ctx).await.is_err());
+    }
+}
