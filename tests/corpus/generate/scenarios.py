@@ -6462,3 +6462,521 @@ case(
     },
     env=R13_PY_ENV, project="umbrella/alerting", **ROUND13,
 )
+
+
+# =============================================================================================
+# Round 14: the everyday pipelines of a GitLab shop, other situations again
+
+ROUND14 = dict(round=14)
+
+R14_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R14_NODE_PATH = ("/tmp/diag13/r11-node/node_modules/.bin:/tmp/diag13/node/node_modules/.bin:/tmp/diag13/venv/bin:"
+                 "/root/.cargo/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+R14_JS_ENV = {"PATH": R14_NODE_PATH, "npm_config_update_notifier": "false", "npm_config_fund": "false"}
+R14_JEST_LINK = "ln -s /tmp/diag13/node/node_modules node_modules"
+R14_VITE_LINK = "ln -s /tmp/diag13/r11-node/node_modules node_modules"
+R14_GO_ENV = {"GOPROXY": "off", "GOFLAGS": "-mod=mod", "GOCACHE": "/tmp/r14-gocache", "GOTOOLCHAIN": "local"}
+R14_POETRY_PATH = "/tmp/diag13/r11-venv/bin:" + R14_NODE_PATH
+
+R14_PRICING = '''def net_to_gross(net: float, rate: float) -> float:
+    return round(net * (1 + rate), 2)
+
+
+def split_evenly(total: float, ways: int) -> list[float]:
+    share = round(total / ways, 2)
+    return [share] * ways
+
+
+def parse_rate(text: str) -> float:
+    value = float(text.rstrip("%")) / 100
+    if value < 0:
+        raise ValueError(f"negative rate: {text}")
+    return value
+'''
+
+case(
+    "py-pytest-approx-sum-mismatch", "test:unit", "python:3.11",
+    ["pip --version", "python -m pytest -p no:cacheprovider -v tests/"],
+    lab("test_assertion", [r"^FAILED tests/test_pricing\.py::", r"^E\s+assert 99\.99 == 100\.0 ± ", r"^E\s+assert 1469\.05 == 1469\.06"],
+        "pytest", "float rounding in a pricing module: splitting 100.00 three ways sums to 99.99 (pytest.approx comparison), and 1234.5 * 1.19 rounds to 1469.05; passing parametrized cases around them"),
+    files={
+        "billing/__init__.py": "",
+        "billing/pricing.py": R14_PRICING,
+        "tests/__init__.py": "",
+        "tests/test_pricing.py": "import pytest\n\nfrom billing.pricing import net_to_gross, parse_rate, split_evenly\n\n\n@pytest.mark.parametrize(\"net,rate,gross\", [(100, 0.2, 120.0), (9.99, 0.07, 10.69), (0, 0.2, 0.0), (1234.5, 0.19, 1469.06)])\ndef test_net_to_gross(net, rate, gross):\n    assert net_to_gross(net, rate) == gross\n\n\n@pytest.mark.parametrize(\"text,value\", [(\"20%\", 0.2), (\"7\", 0.07), (\"0%\", 0.0)])\ndef test_parse_rate(text, value):\n    assert parse_rate(text) == pytest.approx(value)\n\n\ndef test_split_two_ways():\n    assert split_evenly(10, 2) == [5.0, 5.0]\n\n\ndef test_split_adds_back_to_total():\n    shares = split_evenly(100.0, 3)\n    assert sum(shares) == pytest.approx(100.0, abs=1e-6)\n",
+    },
+    env=R14_PY_ENV, project="hooli/billing", **ROUND14,
+)
+
+case(
+    "py-pytest-raises-did-not-raise", "test", "python:3.11-slim",
+    ["python -m pytest -p no:cacheprovider -q --tb=short"],
+    lab("test_assertion", [r"^E\s+Failed: DID NOT RAISE ValueError", r"^FAILED tests/test_rates\.py::test_rejects_garbage"],
+        "pytest", "a test expects ValueError for 'abc%' but the parser was changed to return 0 for unparsable input"),
+    files={
+        "billing/__init__.py": "",
+        "billing/pricing.py": R14_PRICING.replace("    value = float(text.rstrip(\"%\")) / 100\n", "    try:\n        value = float(text.rstrip(\"%\")) / 100\n    except ValueError:\n        return 0.0\n"),
+        "tests/__init__.py": "",
+        "tests/test_rates.py": "import pytest\n\nfrom billing.pricing import parse_rate\n\n\ndef test_percent():\n    assert parse_rate(\"19%\") == pytest.approx(0.19)\n\n\ndef test_negative():\n    with pytest.raises(ValueError, match=\"negative\"):\n        parse_rate(\"-5%\")\n\n\ndef test_rejects_garbage():\n    with pytest.raises(ValueError):\n        parse_rate(\"abc%\")\n",
+    },
+    env=R14_PY_ENV, project="hooli/ratecard", **ROUND14,
+)
+
+case(
+    "py-mypy-union-attr-optional", "lint:types", "python:3.11",
+    ["mypy --version", "mypy --strict-optional --show-error-codes --pretty accounts/"],
+    lab("type_error", [r"^accounts/service\.py:\d+: error: Item \"None\" of \"User \| None\" has no attribute"],
+        "mypy", "a lookup returns Optional[User] and the caller dereferences it without a None check", accept=["lint_failure"]),
+    files={
+        "accounts/__init__.py": "",
+        "accounts/models.py": "from dataclasses import dataclass\n\n\n@dataclass\nclass User:\n    id: int\n    email: str\n    active: bool = True\n",
+        "accounts/repo.py": "from typing import Optional\n\nfrom .models import User\n\n_USERS = {1: User(1, \"a@hooli.example\")}\n\n\ndef find_user(user_id: int) -> Optional[User]:\n    return _USERS.get(user_id)\n",
+        "accounts/service.py": "from .repo import find_user\n\n\ndef notification_address(user_id: int) -> str:\n    user = find_user(user_id)\n    return user.email.lower()\n\n\ndef is_active(user_id: int) -> bool:\n    user = find_user(user_id)\n    return user is not None and user.active\n",
+    },
+    env=R14_PY_ENV, project="hooli/accounts", **ROUND14,
+)
+
+case(
+    "py-ruff-isort-unsorted-imports", "lint", "python:3.11",
+    ["ruff --version", "ruff check --select E,F,I --output-format full ."],
+    lab("lint_failure", [r"I001 \[\*\] Import block is un-sorted or un-formatted", r"^Found \d+ errors?\."],
+        "ruff", "ruff's isort rules (I001) flag two import blocks; fixable with --fix", accept=["formatting_failure"]),
+    files={
+        "pyproject.toml": "[project]\nname = \"notifier\"\nversion = \"2.4.0\"\n\n[tool.ruff]\nline-length = 100\n\n[tool.ruff.lint.isort]\nknown-first-party = [\"notifier\"]\n",
+        "notifier/__init__.py": "",
+        "notifier/send.py": "import sys\nimport json\nfrom notifier.templates import render\nimport os\n\n\ndef send(kind, ctx):\n    body = render(kind, ctx)\n    json.dump({\"to\": os.environ.get(\"NOTIFY_TO\", \"ops\"), \"body\": body}, sys.stdout)\n",
+        "notifier/templates.py": "from string import Template\nfrom pathlib import Path\n\n\ndef render(kind, ctx):\n    return Template(Path(f\"templates/{kind}.txt\").read_text()).substitute(ctx)\n",
+    },
+    env=R14_PY_ENV, project="hooli/notifier", **ROUND14,
+)
+
+case(
+    "js-jest-tothrow-message-mismatch", "test:jest", "node:20",
+    ["node --version", "npx jest --ci"],
+    lab("test_assertion", [r"● parseCron › rejects a six-field expression", r"Expected substring: \"expected 5 fields\""],
+        "jest", "the cron parser's error message changed wording; toThrow with a substring fails", accept=[]),
+    files={
+        "package.json": "{\n  \"name\": \"scheduler\",\n  \"version\": \"3.1.0\",\n  \"private\": true,\n  \"scripts\": {\"test\": \"jest\"}\n}\n",
+        "src/cron.js": "function parseCron(expr) {\n  const parts = expr.trim().split(/\\s+/);\n  if (parts.length !== 5) {\n    throw new Error(`invalid cron expression \"${expr}\": got ${parts.length} fields, want 5`);\n  }\n  const [minute, hour, dom, month, dow] = parts;\n  return { minute, hour, dom, month, dow };\n}\n\nmodule.exports = { parseCron };\n",
+        "src/cron.test.js": "const { parseCron } = require('./cron');\n\ndescribe('parseCron', () => {\n  test('parses five fields', () => {\n    expect(parseCron('*/5 * * * 1-5')).toEqual({ minute: '*/5', hour: '*', dom: '*', month: '*', dow: '1-5' });\n  });\n  test('tolerates extra spaces', () => {\n    expect(parseCron(' 0  3 * * * ').hour).toBe('3');\n  });\n  test('rejects a six-field expression', () => {\n    expect(() => parseCron('0 0 3 * * *')).toThrow('expected 5 fields');\n  });\n});\n",
+        "src/window.test.js": "describe('maintenance window', () => {\n  test.each([[0, true], [3, true], [5, false], [23, false]])('hour %i inside=%s', (h, inside) => {\n    expect(h >= 0 && h < 4).toBe(inside);\n  });\n});\n",
+    },
+    setup=R14_JEST_LINK, env=R14_JS_ENV, project="hooli/scheduler", **ROUND14,
+)
+
+case(
+    "ts-tsc-ts2345-argument-type", "build:types", "node:20",
+    ["npx tsc --version", "npx tsc --noEmit -p tsconfig.json"],
+    lab("type_error", [r"error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'", r"error TS2339: Property 'currency' does not exist on type"],
+        "tsc", "an order id is passed as a string where a number is required, and a renamed field is still read", accept=["compile_error"]),
+    files={
+        "package.json": "{\n  \"name\": \"checkout\",\n  \"version\": \"1.8.0\",\n  \"private\": true\n}\n",
+        "tsconfig.json": "{\n  \"compilerOptions\": {\n    \"target\": \"ES2022\",\n    \"module\": \"commonjs\",\n    \"strict\": true,\n    \"outDir\": \"dist\"\n  },\n  \"include\": [\"src\"]\n}\n",
+        "src/orders.ts": "export interface Order {\n  id: number;\n  totalCents: number;\n  currencyCode: string;\n}\n\nconst store = new Map<number, Order>();\n\nexport function getOrder(id: number): Order | undefined {\n  return store.get(id);\n}\n",
+        "src/handler.ts": "import { getOrder } from './orders';\n\nexport function describeOrder(params: { orderId: string }): string {\n  const order = getOrder(params.orderId);\n  if (!order) {\n    return 'not found';\n  }\n  return `${order.totalCents / 100} ${order.currency}`;\n}\n",
+    },
+    setup=R14_JEST_LINK, env=R14_JS_ENV, project="hooli/checkout", **ROUND14,
+)
+
+case(
+    "js-eslint-no-undef-browser-global", "lint:js", "node:20",
+    ["npx eslint --version", "npx eslint src/"],
+    lab("lint_failure", [r"error\s+'(window|localStorage|document)' is not defined\s+no-undef", r"✖ \d+ problems? \(\d+ errors?"],
+        "eslint", "flat config declares only node globals; browser code uses window, document and localStorage"),
+    files={
+        "package.json": "{\n  \"name\": \"web-app\",\n  \"version\": \"0.9.0\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+        "eslint.config.js": "import js from '@eslint/js';\nimport globals from 'globals';\n\nexport default [\n  js.configs.recommended,\n  {\n    files: ['src/**/*.js'],\n    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { ...globals.node } },\n    rules: { 'no-unused-vars': 'warn' },\n  },\n];\n",
+        "src/prefs.js": "const KEY = 'hooli.prefs';\n\nexport function loadPrefs() {\n  const raw = localStorage.getItem(KEY);\n  return raw ? JSON.parse(raw) : { theme: 'light' };\n}\n\nexport function applyTheme(prefs) {\n  const unusedScale = 1;\n  document.documentElement.dataset.theme = prefs.theme;\n  window.dispatchEvent(new Event('themechange'));\n}\n",
+        "src/format.js": "export function money(cents) {\n  return (cents / 100).toFixed(2);\n}\n",
+    },
+    setup=R14_JEST_LINK, env=R14_JS_ENV, project="hooli/web-app", **ROUND14,
+)
+
+case(
+    "js-vitest-toequal-object-diff", "test:unit", "node:20",
+    ["npx vitest run"],
+    lab("test_assertion", [r"AssertionError: expected \{ .* \} to deeply equal \{ .* \}", r"FAIL\s+src/cart\.test\.js > cart totals > applies the coupon"],
+        "vitest", "a coupon is applied after tax instead of before; toEqual prints an object diff"),
+    files={
+        "package.json": "{\n  \"name\": \"cart\",\n  \"type\": \"module\",\n  \"private\": true\n}\n",
+        "src/cart.js": "export function totals(items, { taxRate = 0.2, couponCents = 0 } = {}) {\n  const subtotal = items.reduce((s, i) => s + i.cents * i.qty, 0);\n  const tax = Math.round(subtotal * taxRate);\n  const total = subtotal + tax - couponCents;\n  return { subtotal, tax, total };\n}\n",
+        "src/cart.test.js": "import { describe, expect, it } from 'vitest';\nimport { totals } from './cart.js';\n\nconst items = [{ cents: 1000, qty: 2 }, { cents: 250, qty: 4 }];\n\ndescribe('cart totals', () => {\n  it('sums lines', () => expect(totals(items).subtotal).toBe(3000));\n  it('adds tax', () => expect(totals(items).tax).toBe(600));\n  it('applies the coupon before tax', () => {\n    expect(totals(items, { couponCents: 500 })).toEqual({ subtotal: 2500, tax: 500, total: 3000 });\n  });\n});\n",
+    },
+    setup=R14_VITE_LINK, env=R14_JS_ENV, project="hooli/cart", **ROUND14,
+)
+
+case(
+    "go-build-multiple-value-context", "build", "golang:1.19",
+    ["go version", "go build ./..."],
+    lab("compile_error", [r"internal/config/load\.go:\d+:\d+: assignment mismatch: 1 variable but (os\.ReadFile|strconv\.Atoi) returns 2 values",
+                          r"multiple-value .* in single-value context"],
+        "go build", "a refactor ignores the error result of os.ReadFile and strconv.Atoi"),
+    files={
+        "go.mod": "module hooli.example/relay\n\ngo 1.19\n",
+        "main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"hooli.example/relay/internal/config\"\n)\n\nfunc main() {\n\tfmt.Println(config.Load(\"relay.conf\"))\n}\n",
+        "internal/config/load.go": "package config\n\nimport (\n\t\"os\"\n\t\"strconv\"\n\t\"strings\"\n)\n\ntype Config struct {\n\tPort    int\n\tUpstream string\n}\n\nfunc Load(path string) Config {\n\tdata := os.ReadFile(path)\n\tlines := strings.Split(string(data), \"\\n\")\n\treturn Config{Port: portOf(lines[0]), Upstream: lines[1]}\n}\n\nfunc portOf(s string) int {\n\treturn strconv.Atoi(strings.TrimSpace(s)) + 0\n}\n",
+    },
+    env=R14_GO_ENV, project="hooli/relay", **ROUND14,
+)
+
+case(
+    "go-test-golden-file-missing", "test:go", "golang:1.19",
+    ["go test -count=1 ./..."],
+    lab("test_assertion", [r"render_test\.go:\d+: open testdata/invoice_eu\.golden: no such file or directory", r"--- FAIL: TestRender/eu"],
+        "go test", "a new table row expects a golden file that was never committed (no -update run)", accept=["other"]),
+    files={
+        "go.mod": "module hooli.example/invoices\n\ngo 1.19\n",
+        "render.go": "package invoices\n\nimport \"fmt\"\n\nfunc Render(region string, cents int) string {\n\treturn fmt.Sprintf(\"region=%s total=%d.%02d\\n\", region, cents/100, cents%100)\n}\n",
+        "render_test.go": "package invoices\n\nimport (\n\t\"os\"\n\t\"path/filepath\"\n\t\"testing\"\n)\n\nfunc TestRender(t *testing.T) {\n\tfor _, tc := range []struct{ name, region string; cents int }{\n\t\t{\"us\", \"us\", 12345},\n\t\t{\"uk\", \"uk\", 999},\n\t\t{\"eu\", \"eu\", 100},\n\t} {\n\t\tt.Run(tc.name, func(t *testing.T) {\n\t\t\twant, err := os.ReadFile(filepath.Join(\"testdata\", \"invoice_\"+tc.name+\".golden\"))\n\t\t\tif err != nil {\n\t\t\t\tt.Fatal(err)\n\t\t\t}\n\t\t\tif got := Render(tc.region, tc.cents); got != string(want) {\n\t\t\t\tt.Errorf(\"got %q want %q\", got, want)\n\t\t\t}\n\t\t})\n\t}\n}\n",
+        "testdata/invoice_us.golden": "region=us total=123.45\n",
+        "testdata/invoice_uk.golden": "region=uk total=9.99\n",
+    },
+    env=R14_GO_ENV, project="hooli/invoices", **ROUND14,
+)
+
+case(
+    "rust-e0384-assign-twice-immutable", "build:release", "rust:1.95",
+    ["rustc --version", "cargo build --release"],
+    lab("compile_error", [r"^error\[E0384\]: cannot assign twice to immutable variable `retries`"],
+        "rustc", "a retry counter is declared without mut"),
+    files={
+        "Cargo.toml": "[package]\nname = \"poller\"\nversion = \"0.3.1\"\nedition = \"2021\"\n\n[dependencies]\n",
+        "src/main.rs": "use std::time::Duration;\n\nfn poll_once(attempt: u32) -> bool {\n    attempt >= 2\n}\n\nfn main() {\n    let retries = 0;\n    loop {\n        if poll_once(retries) {\n            break;\n        }\n        retries += 1;\n        std::thread::sleep(Duration::from_millis(10));\n    }\n    println!(\"ready after {retries} retries\");\n}\n",
+    },
+    env={"CARGO_TERM_COLOR": "always"}, project="hooli/poller", **ROUND14,
+)
+
+case(
+    "rust-clippy-needless-range-loop", "lint:clippy", "rust:1.95",
+    ["cargo clippy --version", "cargo clippy --all-targets -- -D warnings"],
+    lab("lint_failure", [r"^error: the loop variable `i` is only used to index `\w+`", r"-D clippy::needless-range-loop|#\[deny\(clippy::needless_range_loop\)\]|implied by `-D warnings`"],
+        "cargo clippy", "clippy's needless_range_loop denied by -D warnings; the code compiles"),
+    files={
+        "Cargo.toml": "[package]\nname = \"stats\"\nversion = \"0.2.0\"\nedition = \"2021\"\n\n[dependencies]\n",
+        "src/lib.rs": "pub fn weighted_sum(values: &[f64], weights: &[f64]) -> f64 {\n    let mut total = 0.0;\n    for i in 0..values.len() {\n        total += values[i] * 2.0;\n    }\n    total + weights.iter().sum::<f64>()\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn sums() {\n        assert_eq!(super::weighted_sum(&[1.0], &[0.5]), 2.5);\n    }\n}\n",
+    },
+    env={"CARGO_TERM_COLOR": "always"}, project="hooli/stats", **ROUND14,
+)
+
+case(
+    "java-javac-lossy-conversion", "build:java", "eclipse-temurin:17-jdk",
+    ["javac -version", "mkdir -p out && javac -Xlint:all -d out $(find src/main/java -name '*.java')"],
+    lab("compile_error", [r"Ledger\.java:\d+: error: incompatible types: possible lossy conversion from long to int"],
+        "javac", "a long sum is returned from an int method; a deprecation warning is printed too"),
+    files={
+        "src/main/java/com/hooli/ledger/Ledger.java": "package com.hooli.ledger;\n\nimport java.util.ArrayList;\nimport java.util.List;\n\npublic class Ledger {\n    private final List<Long> entries = new ArrayList<>();\n\n    public void add(long cents) {\n        entries.add(new Long(cents));\n    }\n\n    public int balance() {\n        long sum = 0;\n        for (long e : entries) {\n            sum += e;\n        }\n        return sum;\n    }\n}\n",
+        "src/main/java/com/hooli/ledger/Main.java": "package com.hooli.ledger;\n\npublic class Main {\n    public static void main(String[] args) {\n        Ledger l = new Ledger();\n        l.add(1200);\n        System.out.println(l.balance());\n    }\n}\n",
+    },
+    project="hooli/ledger", **ROUND14,
+)
+
+case(
+    "terraform-variable-validation-env", "plan:staging", "hashicorp/terraform:1.11",
+    ["terraform version", "terraform init -input=false -no-color", "terraform plan -input=false -no-color -var \"environment=$DEPLOY_ENV\""],
+    lab("github_actions_config", [r"Error: Invalid value for variable", r"environment must be one of dev, staging, prod"],
+        "terraform plan", "the job passes DEPLOY_ENV=stage, which the module's validation block rejects",
+        accept=["other"]),
+    files={
+        "main.tf": "terraform {\n  required_version = \">= 1.5\"\n}\n\nvariable \"environment\" {\n  type = string\n  validation {\n    condition     = contains([\"dev\", \"staging\", \"prod\"], var.environment)\n    error_message = \"environment must be one of dev, staging, prod.\"\n  }\n}\n\nresource \"terraform_data\" \"stack\" {\n  input = {\n    name = \"ledger-${var.environment}\"\n  }\n}\n\noutput \"stack\" {\n  value = terraform_data.stack.output\n}\n",
+    },
+    env={"DEPLOY_ENV": "stage", "TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": "/dev/null"}, project="hooli/infra-live", **ROUND14,
+)
+
+case(
+    "docker-login-password-stdin-empty", "release:image", "docker:28",
+    ["docker --version", "echo \"$REGISTRY_PASSWORD\" | docker login -u \"$REGISTRY_USER\" --password-stdin registry.hooli.example"],
+    lab("permission_or_secret", [r"^username is empty$"],
+        "docker login", "the registry credentials are protected variables and this pipeline runs on an unprotected branch, so both are empty",
+        accept=["github_actions_config"]),
+    files={"Dockerfile": "FROM alpine:3.20\nCOPY . /app\n"},
+    env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"}, ref="feature/receipts", project="hooli/receipts", **ROUND14,
+)
+
+case(
+    "py-django-assert-num-queries", "test:django", "python:3.11",
+    ["python manage.py test --noinput -v 2"],
+    lab("test_assertion", [r"AssertionError: \d+ != 1 : \d+ queries executed, 1 expected", r"^FAIL: test_list_is_one_query"],
+        "Django test runner", "an N+1 query in a list helper: assertNumQueries(1) sees one query per order"),
+    files={
+        "manage.py": "#!/usr/bin/env python\nimport os\nimport sys\n\nif __name__ == \"__main__\":\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"site_cfg.settings\")\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n",
+        "site_cfg/__init__.py": "",
+        "site_cfg/settings.py": "SECRET_KEY = \"test-only\"\nDEBUG = False\nALLOWED_HOSTS = [\"*\"]\nINSTALLED_APPS = [\"django.contrib.contenttypes\", \"orders\"]\nDATABASES = {\"default\": {\"ENGINE\": \"django.db.backends.sqlite3\", \"NAME\": \":memory:\"}}\nUSE_TZ = True\nDEFAULT_AUTO_FIELD = \"django.db.models.BigAutoField\"\n",
+        "orders/__init__.py": "",
+        "orders/models.py": "from django.db import models\n\n\nclass Customer(models.Model):\n    name = models.CharField(max_length=80)\n\n\nclass Order(models.Model):\n    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)\n    total_cents = models.IntegerField()\n",
+        "orders/migrations/__init__.py": "",
+        "orders/migrations/0001_initial.py": "from django.db import migrations, models\nimport django.db.models.deletion\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = [\n        migrations.CreateModel(name=\"Customer\", fields=[(\"id\", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)), (\"name\", models.CharField(max_length=80))]),\n        migrations.CreateModel(name=\"Order\", fields=[(\"id\", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)), (\"total_cents\", models.IntegerField()), (\"customer\", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=\"orders.customer\"))]),\n    ]\n",
+        "orders/reports.py": "from .models import Order\n\n\ndef order_lines():\n    return [f\"{o.customer.name}: {o.total_cents}\" for o in Order.objects.all()]\n",
+        "orders/tests.py": "from django.test import TestCase\n\nfrom .models import Customer, Order\nfrom .reports import order_lines\n\n\nclass ReportTests(TestCase):\n    @classmethod\n    def setUpTestData(cls):\n        for n in range(3):\n            c = Customer.objects.create(name=f\"c{n}\")\n            Order.objects.create(customer=c, total_cents=100 * n)\n\n    def test_lines(self):\n        self.assertEqual(len(order_lines()), 3)\n\n    def test_list_is_one_query(self):\n        with self.assertNumQueries(1):\n            order_lines()\n",
+    },
+    env=R14_PY_ENV, project="hooli/orders", **ROUND14,
+)
+
+# --- Round 14: infra and flaky, on loopback stand-ins ------------------------------------------
+
+case(
+    "py-pip-proxy-tunnel-502", "test:unit", "python:3.11",
+    ["python -m venv .venv && . .venv/bin/activate", "pip install --no-cache-dir --retries 1 --timeout 10 -r requirements.txt", "python -m pytest -q"],
+    lab("network_or_flaky", [r"ProxyError\('Cannot connect to proxy\.', OSError\('Tunnel connection failed: 502 Bad Gateway'\)\)", r"ERROR: (Could not find a version that satisfies the requirement|No matching distribution found for) requests"],
+        "pip", "the runner's egress proxy (HTTPS_PROXY, a loopback stand-in) answers 502 to every CONNECT", infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"requirements.txt": "requests==2.32.3\n", "tests/test_smoke.py": "def test_smoke():\n    import requests  # noqa: F401\n"},
+    env=dict(R14_PY_ENV, HTTPS_PROXY="http://127.0.0.1:{PORT_502}", https_proxy="http://127.0.0.1:{PORT_502}", PIP_INDEX_URL="https://pypi.org/simple"),
+    project="hooli/sync-worker", **ROUND14,
+)
+
+case(
+    "go-mod-download-proxy-reset", "build:go", "golang:1.19",
+    ["go env GOPROXY GOFLAGS", "go mod download -x", "go build ./..."],
+    lab("network_or_flaky", [r"connection reset by peer|unexpected EOF"],
+        "go mod download", "the company Go module proxy (a loopback stand-in) resets the connection mid-response",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={
+        "go.mod": "module hooli.example/ingest\n\ngo 1.19\n\nrequire github.com/google/uuid v1.6.0\n",
+        "main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"github.com/google/uuid\"\n)\n\nfunc main() { fmt.Println(uuid.NewString()) }\n",
+    },
+    setup="rm -rf /tmp/r14-gomod-reset",
+    env=dict(R14_GO_ENV, GOPROXY="http://127.0.0.1:{PORT_RESET}/artifactory/api/go/go-remote", GOSUMDB="off", GOMODCACHE="/tmp/r14-gomod-reset", GOFLAGS="-mod=mod"),
+    project="hooli/ingest", **ROUND14,
+)
+
+case(
+    "js-pnpm-registry-502", "install", "node:20",
+    ["corepack --version || true", "pnpm --version", "pnpm install --frozen-lockfile=false --fetch-retries=1 --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=2000"],
+    lab("network_or_flaky", [r"ERR_PNPM_FETCH_502|502 Bad Gateway"],
+        "pnpm", "the npm registry mirror (a loopback stand-in) answers 502 Bad Gateway", infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"package.json": "{\n  \"name\": \"admin-ui\",\n  \"version\": \"4.2.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"dayjs\": \"^1.11.10\",\n    \"nanoid\": \"^5.0.7\"\n  }\n}\n"},
+    setup="rm -rf /tmp/r14-pnpm-store /tmp/r14-pnpm-cache",
+    env=dict(R14_JS_ENV, npm_config_registry="http://127.0.0.1:{PORT_502}/", npm_config_store_dir="/tmp/r14-pnpm-store", npm_config_cache_dir="/tmp/r14-pnpm-cache"),
+    project="hooli/admin-ui", **ROUND14,
+)
+
+case(
+    "java-mvn-mirror-502", "build:maven", "maven:3.9-eclipse-temurin-17",
+    ["mvn -B -ntp -s ci/settings.xml -Dmaven.repo.local=/tmp/r14-m2-502 package"],
+    lab("network_or_flaky", [r"status code: 502, reason phrase: Bad Gateway|502 Bad Gateway"],
+        "Maven", "the Nexus mirror (a loopback stand-in) answers 502 while Maven resolves its plugins", infra=True, accept=["dependency_install", "infrastructure"]),
+    files={
+        "pom.xml": "<project xmlns=\"http://maven.apache.org/POM/4.0.0\">\n  <modelVersion>4.0.0</modelVersion>\n  <groupId>com.hooli</groupId>\n  <artifactId>ledger-core</artifactId>\n  <version>2.7.0-SNAPSHOT</version>\n  <properties>\n    <maven.compiler.release>17</maven.compiler.release>\n    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>\n  </properties>\n</project>\n",
+        "src/main/java/com/hooli/ledger/Core.java": "package com.hooli.ledger;\n\npublic class Core {\n    public static int version() { return 2; }\n}\n",
+        "ci/settings.xml": "<settings>\n  <mirrors>\n    <mirror>\n      <id>hooli-nexus</id>\n      <mirrorOf>*</mirrorOf>\n      <url>http://127.0.0.1:@PORT@/repository/maven-public/</url>\n    </mirror>\n  </mirrors>\n</settings>\n",
+    },
+    setup="rm -rf /tmp/r14-m2-502 && sed -i \"s/@PORT@/$PORT_502/\" ci/settings.xml",
+    project="hooli/ledger-core", **ROUND14,
+)
+
+case(
+    "kubectl-apply-apiserver-503", "deploy:staging", "bitnami/kubectl:1.32",
+    ["kubectl version --client", "kubectl apply -f k8s/ --server-side=false"],
+    lab("network_or_flaky", [r"the server is currently unable to handle the request|503"],
+        "kubectl", "the staging API server (a loopback stand-in behind its load balancer) answers 503 to discovery",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "k8s/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: search\n  namespace: staging\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: search}\n  template:\n    metadata:\n      labels: {app: search}\n    spec:\n      containers:\n        - name: search\n          image: registry.hooli.example/search:1.14.2\n          ports: [{containerPort: 8080}]\n",
+        "k8s/service.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: search\n  namespace: staging\nspec:\n  selector: {app: search}\n  ports: [{port: 80, targetPort: 8080}]\n",
+        "kubeconfig": "apiVersion: v1\nkind: Config\nclusters:\n- name: staging\n  cluster:\n    server: http://127.0.0.1:@PORT@\ncontexts:\n- name: staging\n  context: {cluster: staging, user: deployer, namespace: staging}\ncurrent-context: staging\nusers:\n- name: deployer\n  user: {token: redacted}\n",
+    },
+    setup="sed -i \"s/@PORT@/$PORT_503/\" kubeconfig && mkdir -p /tmp/r14-kube-cache && rm -rf /tmp/r14-kube-cache/*",
+    env={"KUBECONFIG": "/builds/hooli/search/kubeconfig", "KUBECACHEDIR": "/tmp/r14-kube-cache"},
+    project="hooli/search", **ROUND14,
+)
+
+case(
+    "js-jest-coverage-volume-full", "test:coverage", "node:20",
+    ["npx jest --ci --coverage --coverageReporters=html --coverageReporters=lcov --coverageReporters=text-summary",
+     "tar -czf coverage/coverage-report.tgz -C coverage lcov-report"],
+    lab("infrastructure", [r"ENOSPC: no space left on device", r"No space left on device"],
+        "jest, then tar", "all tests pass; writing the HTML coverage report fills the runner's small coverage volume (tmpfs), which jest only reports, and packing the report for the artifact then fails on the same full volume",
+        infra=True, accept=["network_or_flaky", "timeout_or_oom"]),
+    files={
+        "package.json": "{\n  \"name\": \"reports\",\n  \"version\": \"1.0.0\",\n  \"private\": true\n}\n",
+        "src/fmt.js": "".join(f"function fmt{i}(v) {{\n  if (v == null) return '-';\n  return String(v).padStart({i % 9 + 2}, '0');\n}}\n" for i in range(120)) + "module.exports = {" + ", ".join(f"fmt{i}" for i in range(120)) + "};\n",
+        "src/fmt.test.js": "const m = require('./fmt');\n\ndescribe('formatters', () => {\n" + "".join(f"  test('fmt{i}', () => {{ expect(m.fmt{i}(7)).toMatch(/7$/); }});\n" for i in range(0, 120, 3)) + "});\n",
+    },
+    setup=R14_JEST_LINK, tmpfs=("coverage", "48k"), env=R14_JS_ENV, project="hooli/reports", **ROUND14,
+)
+
+case(
+    "git-push-release-tag-503", "release:tag", "alpine/git:2.45",
+    ["git init -q -b main . && git config user.email ci@hooli.example && git config user.name hooli-ci",
+     "git add -A && git commit -qm 'release 3.2.0' && git tag -a v3.2.0 -m v3.2.0",
+     "git push \"http://ci:${RELEASE_TOKEN}@127.0.0.1:${PORT_503}/hooli/catalog.git\" v3.2.0"],
+    lab("network_or_flaky", [r"The requested URL returned error: 503"],
+        "git push", "pushing the release tag: the GitLab front end (a loopback stand-in) answers 503", infra=True, accept=["infrastructure"]),
+    files={"VERSION": "3.2.0\n", "CHANGELOG.md": "## [3.2.0]\n- faster search\n"},
+    env={"RELEASE_TOKEN": "glpat-xxxxxxxxxxxxxxxxxxxx", "GIT_TERMINAL_PROMPT": "0"}, project="hooli/catalog", **ROUND14,
+)
+
+# --- Round 14: cascades ------------------------------------------------------------------------
+
+case(
+    "ts-tsc-or-echo-node-dist-cascade", "build", "node:20",
+    ["npx tsc -p tsconfig.json || echo \"WARN: tsc reported errors (non-blocking until TECHDEBT-412)\"",
+     "ls dist 2>/dev/null || true",
+     "node dist/server.js --selftest"],
+    lab("type_error", [r"src/routes\.ts\(\d+,\d+\): error TS2322: Type 'string \| undefined' is not assignable to type 'string'"],
+        "tsc, then node", "tsc errors are echoed away; with noEmitOnError nothing is emitted and node cannot find dist/server.js",
+        accept=["compile_error"]),
+    files={
+        "package.json": "{\n  \"name\": \"gateway\",\n  \"version\": \"5.0.1\",\n  \"private\": true\n}\n",
+        "tsconfig.json": "{\n  \"compilerOptions\": {\n    \"target\": \"ES2022\",\n    \"module\": \"commonjs\",\n    \"strict\": true,\n    \"noEmitOnError\": true,\n    \"types\": [\"node\"],\n    \"outDir\": \"dist\",\n    \"rootDir\": \"src\"\n  },\n  \"include\": [\"src\"]\n}\n",
+        "src/routes.ts": "export interface Route {\n  path: string;\n  upstream: string;\n}\n\nexport function fromEnv(env: Record<string, string | undefined>): Route[] {\n  return [{ path: '/api', upstream: env.API_UPSTREAM }];\n}\n",
+        "src/server.ts": "import { fromEnv } from './routes';\n\nconst routes = fromEnv(process.env);\nif (process.argv.includes('--selftest')) {\n  console.log(`routes: ${routes.length}`);\n}\n",
+    },
+    setup=R14_JEST_LINK, env=R14_JS_ENV, project="hooli/gateway", **ROUND14,
+)
+
+case(
+    "rust-build-grep-filter-run-cascade", "build:release", "rust:1.95",
+    ["cargo build --release 2>&1 | grep -E '^(warning|error)' || true",
+     "./target/release/exporter --version"],
+    lab("compile_error", [r"^error\[E0423\]: expected value, found macro `cfg`"],
+        "cargo build (filtered through grep), then the binary", "the build output is grepped down to its headline lines and the failure ignored; the binary that was never built is then run",
+        accept=[]),
+    files={
+        "Cargo.toml": "[package]\nname = \"exporter\"\nversion = \"1.4.0\"\nedition = \"2021\"\n\n[dependencies]\n",
+        "src/main.rs": "struct Config {\n    port: u16,\n}\n\nfn load() -> Config {\n    let config = Config { port: 9100 };\n    config\n}\n\nfn main() {\n    let unused = load();\n    if std::env::args().any(|a| a == \"--version\") {\n        println!(\"exporter {} on :{}\", env!(\"CARGO_PKG_VERSION\"), cfg.port);\n    }\n}\n",
+    },
+    env={}, project="hooli/exporter", **ROUND14,
+)
+
+R14_CI_ENV_PY = '''import sys
+import tomllib
+
+with open(sys.argv[1], "rb") as f:
+    cfg = tomllib.load(f)
+for key, value in cfg["env"].items():
+    print(f"export {key}={value!r}")
+'''
+
+case(
+    "py-eval-ci-env-toml-cascade", "test:integration", "python:3.11",
+    ["eval \"$(python scripts/ci_env.py ci/env.toml)\"",
+     "python -m pytest -p no:cacheprovider -q tests/"],
+    lab("github_actions_config", [r"tomllib\.TOMLDecodeError: "],
+        "a TOML-to-env helper under eval, then pytest",
+        "ci/env.toml has an unquoted value; the helper's traceback goes by inside eval (eval's status is 0), and every test then errors on the missing DATABASE_URL",
+        accept=["other"]),
+    files={
+        "scripts/ci_env.py": R14_CI_ENV_PY,
+        "ci/env.toml": "[env]\nDATABASE_URL = \"sqlite:///tmp/ci.db\"\nFEATURE_FLAGS = beta-search,new-cart\nLOG_LEVEL = \"info\"\n",
+        "tests/__init__.py": "",
+        "tests/conftest.py": "import os\n\nimport pytest\n\n\n@pytest.fixture\ndef db_url():\n    return os.environ[\"DATABASE_URL\"]\n",
+        "tests/test_db.py": "def test_url_scheme(db_url):\n    assert db_url.startswith(\"sqlite\")\n\n\ndef test_url_path(db_url):\n    assert db_url.endswith(\".db\")\n",
+    },
+    env=R14_PY_ENV, project="hooli/profiles", **ROUND14,
+)
+
+case(
+    "java-javac-tee-jar-run-cascade", "build:jar", "eclipse-temurin:17-jdk",
+    ["mkdir -p build/classes", "javac -d build/classes $(find src -name '*.java') 2>&1 | tee build/javac.log || true",
+     "jar --create --file build/ledger.jar --main-class com.hooli.ledger.Main -C build/classes .",
+     "java -jar build/ledger.jar --check"],
+    lab("compile_error", [r"Main\.java:\d+: error: cannot find symbol"],
+        "javac (piped to tee, failure ignored), jar, java",
+        "javac fails on a renamed method; the jar is still packaged from an empty classes dir and java cannot find the main class",
+        accept=[]),
+    files={
+        "src/com/hooli/ledger/Accounts.java": "package com.hooli.ledger;\n\npublic final class Accounts {\n    public static long openingBalance(String id) {\n        return id.length() * 100L;\n    }\n}\n",
+        "src/com/hooli/ledger/Main.java": "package com.hooli.ledger;\n\npublic class Main {\n    public static void main(String[] args) {\n        long b = Accounts.initialBalance(\"acc-1\");\n        System.out.println(\"ok \" + b);\n    }\n}\n",
+    },
+    project="hooli/ledger-cli", **ROUND14,
+)
+
+case(
+    "py-django-migrate-tail-masked-cascade", "deploy:review", "python:3.11",
+    ["python manage.py migrate --noinput 2>&1 | tail -n 3 || true",
+     "python manage.py loaddata fixtures/demo.json"],
+    lab("other", [r"LookupError: App 'invoices' doesn't have a 'Invoce' model\."],
+        "Django migrate (tail -n 3, failure ignored), then loaddata",
+        "a data migration names a misspelt model; migrate's traceback is cut to its last lines and ignored, and loaddata then fails on a table that was never created",
+        accept=["compile_error"]),
+    files={
+        "manage.py": "#!/usr/bin/env python\nimport os\nimport sys\n\nif __name__ == \"__main__\":\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"site_cfg.settings\")\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n",
+        "site_cfg/__init__.py": "",
+        "site_cfg/settings.py": "from pathlib import Path\n\nBASE_DIR = Path(__file__).resolve().parent.parent\nSECRET_KEY = \"review-only\"\nDEBUG = False\nALLOWED_HOSTS = [\"*\"]\nINSTALLED_APPS = [\"django.contrib.contenttypes\", \"invoices\"]\nDATABASES = {\"default\": {\"ENGINE\": \"django.db.backends.sqlite3\", \"NAME\": BASE_DIR / \"review.sqlite3\"}}\nUSE_TZ = True\nDEFAULT_AUTO_FIELD = \"django.db.models.BigAutoField\"\n",
+        "invoices/__init__.py": "",
+        "invoices/models.py": "from django.db import models\n\n\nclass Invoice(models.Model):\n    number = models.CharField(max_length=20, unique=True)\n    total_cents = models.IntegerField(default=0)\n",
+        "invoices/migrations/__init__.py": "",
+        "invoices/migrations/0001_initial.py": "from django.db import migrations, models\n\n\ndef seed(apps, schema_editor):\n    Invoice = apps.get_model(\"invoices\", \"Invoce\")\n    Invoice.objects.create(number=\"INV-0\")\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = [\n        migrations.CreateModel(name=\"Invoice\", fields=[(\"id\", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)), (\"number\", models.CharField(max_length=20, unique=True)), (\"total_cents\", models.IntegerField(default=0))]),\n        migrations.RunPython(seed, migrations.RunPython.noop),\n    ]\n",
+        "fixtures/demo.json": "[{\"model\": \"invoices.invoice\", \"pk\": 10, \"fields\": {\"number\": \"INV-10\", \"total_cents\": 1999}}]\n",
+    },
+    env=R14_PY_ENV, project="hooli/invoicing", **ROUND14,
+)
+
+case(
+    "terraform-init-ignored-module-path-cascade", "validate", "hashicorp/terraform:1.11",
+    ["terraform init -input=false -no-color -backend=false > init.log 2>&1 || tail -n 12 init.log",
+     "terraform validate -no-color"],
+    lab("other", [r"Error: Unreadable module directory", r"Unable to evaluate directory symlink: lstat modules/netwrk"],
+        "terraform init (output to a file, tail on failure), then validate",
+        "a module source path is misspelt; init fails, its tail is shown and the job carries on, validate then reports the module as not installed",
+        accept=["compile_error", "github_actions_config"]),
+    files={
+        "main.tf": "terraform {\n  required_version = \">= 1.5\"\n}\n\nmodule \"network\" {\n  source = \"./modules/netwrk\"\n  cidr   = \"10.20.0.0/16\"\n}\n\noutput \"vpc\" {\n  value = module.network.name\n}\n",
+        "modules/network/main.tf": "variable \"cidr\" {\n  type = string\n}\n\noutput \"name\" {\n  value = \"vpc-${replace(var.cidr, \"/\", \"-\")}\"\n}\n",
+    },
+    env={"TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": "/dev/null"}, project="hooli/network-live", **ROUND14,
+)
+
+# --- Round 14: more plain failures -------------------------------------------------------------
+
+case(
+    "py-poetry-requires-python-too-new", "install", "python:3.11",
+    ["poetry --version", "poetry config virtualenvs.in-project true", "poetry env use \"$(command -v python3)\"", "poetry install --no-interaction --no-root"],
+    lab("dependency_install", [r"is not supported by the project \(>=3\.12,<4\.0\)"],
+        "poetry", "pyproject now requires Python >=3.12 but the job's image is still python:3.11",
+        accept=["github_actions_config"]),
+    files={
+        "pyproject.toml": "[tool.poetry]\nname = \"forecast\"\nversion = \"0.8.0\"\ndescription = \"demand forecasting\"\nauthors = [\"Hooli Data <data@hooli.example>\"]\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \">=3.12,<4.0\"\n\n[build-system]\nrequires = [\"poetry-core>=1.0.0\"]\nbuild-backend = \"poetry.core.masonry.api\"\n",
+    },
+    setup="rm -rf /tmp/r14-poetry-cache",
+    env=dict(R14_PY_ENV, PATH=R14_POETRY_PATH, POETRY_CACHE_DIR="/tmp/r14-poetry-cache", POETRY_NO_INTERACTION="1"),
+    project="hooli/forecast", **ROUND14,
+)
+
+case(
+    "js-npm-workspace-not-found", "build:admin", "node:20",
+    ["npm --version", "npm run build --workspace=packages/admin-console"],
+    lab("github_actions_config", [r"npm error No workspaces found:", r"npm error\s+--workspace=packages/admin-console"],
+        "npm", "the job builds a workspace path that was renamed (packages/admin) in the monorepo",
+        accept=["other"]),
+    files={
+        "package.json": "{\n  \"name\": \"hooli-frontend\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\"]\n}\n",
+        "packages/admin/package.json": "{\n  \"name\": \"@hooli/admin\",\n  \"version\": \"2.0.0\",\n  \"scripts\": {\"build\": \"node -e \\\"console.log('built admin')\\\"\"}\n}\n",
+        "packages/shop/package.json": "{\n  \"name\": \"@hooli/shop\",\n  \"version\": \"3.1.0\",\n  \"scripts\": {\"build\": \"node -e \\\"console.log('built shop')\\\"\"}\n}\n",
+    },
+    env=R14_JS_ENV, project="hooli/frontend", **ROUND14,
+)
+
+R14_CHANGELOG_CHECK = r'''#!/usr/bin/env bash
+set -euo pipefail
+version=$(node -p "require('./package.json').version")
+echo "package.json version: ${version}"
+last_tag=$(git describe --tags --abbrev=0)
+echo "last tag: ${last_tag}"
+if [ "v${version}" = "${last_tag}" ]; then
+  echo "error: version ${version} is already tagged; bump package.json before releasing" >&2
+  exit 1
+fi
+if ! grep -q "^## \[${version}\]" CHANGELOG.md; then
+  echo "error: CHANGELOG.md has no '## [${version}]' section" >&2
+  echo "sections found:" >&2
+  grep '^## \[' CHANGELOG.md | head -n 3 >&2
+  exit 1
+fi
+echo "release ${version} ok"
+'''
+
+case(
+    "release-changelog-section-missing", "release:check", "node:20",
+    ["git init -q -b main . && git config user.email ci@hooli.example && git config user.name hooli-ci",
+     "git add -A && git commit -qm 'chore: 1.6.0' && git tag v1.6.0 && sed -i 's/\"1.6.0\"/\"1.7.0\"/' package.json && git commit -qam 'chore(release): 1.7.0'",
+     "bash scripts/check-release.sh"],
+    lab("other", [r"^error: CHANGELOG\.md has no '## \[1\.7\.0\]' section"],
+        "a release check script", "the version was bumped to 1.7.0 without a changelog section", accept=["lint_failure"]),
+    files={
+        "package.json": "{\n  \"name\": \"@hooli/ui-kit\",\n  \"version\": \"1.6.0\"\n}\n",
+        "CHANGELOG.md": "# Changelog\n\n## [Unreleased]\n- Button: loading state\n\n## [1.6.0] - 2026-11-20\n- Tooltip: keyboard focus\n\n## [1.5.2] - 2026-10-02\n- fix: Select clears on Escape\n",
+        "scripts/check-release.sh": R14_CHANGELOG_CHECK,
+    },
+    env=R14_JS_ENV, project="hooli/ui-kit", **ROUND14,
+)
