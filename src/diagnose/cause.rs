@@ -172,8 +172,15 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         // A gem, a Hex package or an R package that is not there (`cannot load such file`,
         // `Could not find Hex`, `there is no package called`).
         "pkg_missing_ecosystems" => !t.contains("Your requirements could not be resolved"),
-        // A provider an init that failed should have installed (terraform).
-        "tf_config_error" => t.contains("Missing required provider"),
+        // A provider or module an init that failed should have installed (terraform).
+        "tf_config_error" => {
+            t.contains("Missing required provider") || t.contains("Module not installed")
+        }
+        // A class or jar the build should have produced.
+        "java_launch" => {
+            t.contains("Could not find or load main class")
+                || t.contains("Unable to access jarfile")
+        }
         // An input file a skipped step should have written (R's wording, Node's and Python's
         // exceptions).
         "input_missing" | "bundler_pkg_missing" => true,
@@ -433,8 +440,11 @@ fn is_refused_connection(h: &Hit) -> bool {
 fn ignores_failure(cmd: &str) -> bool {
     let carries_on = |alt: &str| {
         let w = alt.split_whitespace().next().unwrap_or("");
-        matches!(w, "echo" | "printf" | "true" | ":" | "/bin/true")
-            || alt.trim_start().starts_with("exit 0")
+        // Printing a log instead (`|| tail -n 20 build.log`) carries on just the same.
+        matches!(
+            w,
+            "echo" | "printf" | "true" | ":" | "/bin/true" | "tail" | "cat" | "head"
+        ) || alt.trim_start().starts_with("exit 0")
     };
     cmd.split("||").skip(1).any(carries_on)
         || cmd
@@ -447,10 +457,13 @@ fn ignores_failure(cmd: &str) -> bool {
 /// the job goes on.
 fn masks_substitution(cmd: &str) -> bool {
     let mut words = cmd.split_whitespace();
-    matches!(
-        words.next(),
-        Some("export" | "local" | "readonly" | "declare" | "typeset")
-    ) && words.any(|w| w.contains("=$(") || w.contains("=`"))
+    let first = words.next();
+    // `eval "$(cmd)"`: an empty output evaluates to nothing, whatever cmd's status.
+    (first == Some("eval") && cmd.contains("$("))
+        || matches!(
+            first,
+            Some("export" | "local" | "readonly" | "declare" | "typeset")
+        ) && words.any(|w| w.contains("=$(") || w.contains("=`"))
 }
 
 /// A server the failing command could not reach (psql's missing socket, a refused

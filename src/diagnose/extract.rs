@@ -106,7 +106,7 @@ static RULES: &[Rule] = &[
     // An HTTP client's report of a 401/403 answer (Python urllib and requests, npm): the
     // request's credentials, whatever the tool.
     r("http_auth_status", Cause, Cat::Is(C::PermissionOrSecret), 8, r"HTTP Error 40[13]: (Unauthorized|Forbidden)|\b40[13] Client Error: (Unauthorized|Forbidden)|npm (ERR!|error) code (ENEEDAUTH|E401|E403)\b|This command requires you to be logged in"),
-    r("secret_missing", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Input required and not supplied: \S*(token|key|secret|password)|(token|secret|api[_ -]?key|password)\S* (is )?(not set|missing|empty|undefined)\b|No valid credential sources found|InvalidClientTokenId|ExpiredToken|AccessDenied(Exception)?\b|UnauthorizedOperation|invalid (api )?(token|credentials)"),
+    r("secret_missing", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)^username is empty\s*$|^password is empty\s*$|Cannot perform an interactive login from a non TTY device|Must provide --username with --password-stdin|Input required and not supplied: \S*(token|key|secret|password)|(token|secret|api[_ -]?key|password)\S* (is )?(not set|missing|empty|undefined)\b|No valid credential sources found|InvalidClientTokenId|ExpiredToken|AccessDenied(Exception)?\b|UnauthorizedOperation|invalid (api )?(token|credentials)"),
     r("permission_denied", Cause, Cat::Is(C::PermissionOrSecret), 6, r"(?i)\bpermission denied\b|\bEACCES\b|Operation not permitted"),
     // SSH refusing the host or the key, and cloud/cluster CLIs without (valid) credentials:
     // ssh, git over ssh, aws, gcloud, kubectl/helm, docker/helm registries, maven/cargo.
@@ -131,7 +131,7 @@ static RULES: &[Rule] = &[
     // `X is not set` only as the line's own message: test runners print it as a skip reason.
     // Terraform's required input variable the job does not pass (`-var`, `TF_VAR_x`) is the
     // same family.
-    r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"No value for required variable|\b[A-Z][A-Z0-9_]{2,} must be set\b|^((?i:error): )?[A-Z][A-Z0-9_]{2,} (is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
+    r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"No value for required variable|Error: Invalid value for (input )?variable|\b[A-Z][A-Z0-9_]{2,} must be set\b|^((?i:error): )?[A-Z][A-Z0-9_]{2,} (is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
     // The job asks a test runner for a path or target the repository does not have: the
     // job's command line, not a failing test (pytest exits 4, no test ran).
     r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named "),
@@ -224,7 +224,7 @@ static RULES: &[Rule] = &[
     // A package registry or mirror answering 5xx to a client that reports the bare status
     // (cargo): as strong as a connection failure, so the dependency error it causes (`failed
     // to get `x` as a dependency`) does not win.
-    r("registry_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"failed to get successful HTTP response from .*, got 50[0234]\b"),
+    r("registry_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"failed to get successful HTTP response from .*, got 50[0234]\b|ERR_PNPM_FETCH_50[0234]\b|\b(Bad Gateway|Service Unavailable|Gateway Time-?out) - 50[234]\b|the server is currently unable to handle the request|failed to download openapi: "),
     // --- dependency installation
     r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date|`npm ci` can only install packages when your package\.json and package-lock\.json"),
     // Any other npm error code: npm failed to install (the network's and permissions' codes
@@ -246,7 +246,7 @@ static RULES: &[Rule] = &[
     r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package|dpkg-checkbuilddeps: error: Unmet build dependencies: |^The following packages have unmet dependencies:|dpkg: dependency problems prevent |meson\.build:\d+:\d+: ERROR: Dependency \x22[^\x22]+\x22 not found|^cabal: Could not resolve dependencies:|^! Couldn't find module or a distribution |^! Installing the dependencies failed: |Can't locate \S+\.pm in @INC"),
     // The image's interpreter is not the one the project declares (Ruby, PHP and its
     // extensions): the job's image, not the code.
-    r("runtime_version", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Your Ruby version is \S+, but your Gemfile specified|requires php \S+ but your php version \([^)]*\) does not satisfy|requires PHP extension \S+ \S+ but it is missing from your system|Error: Unsupported Terraform Core version|This configuration does not support Terraform version"),
+    r("runtime_version", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Your Ruby version is \S+, but your Gemfile specified|requires php \S+ but your php version \([^)]*\) does not satisfy|requires PHP extension \S+ \S+ but it is missing from your system|Error: Unsupported Terraform Core version|This configuration does not support Terraform version|The (specified|currently activated) Python version \(\S+\) is not supported by the project"),
     // Ruby's `ENV.fetch` of a variable the job does not define (an upper-case key).
     r("ruby_env_key", Cause, Cat::Is(C::GithubActionsConfig), 7, r"django\.core\.exceptions\.ImproperlyConfigured: |in .fetch': key not found: \x22[A-Z][A-Z0-9_]*\x22 \(KeyError\)"),
     r("cargo_resolve", Cause, Cat::Is(C::DependencyInstall), 7, r"failed to select a version for|no matching package named|failed to download from|failed to get .* as a dependency|failed to load source for dependency|the lock file .* needs to be updated|cannot update the lock file .* because --locked was passed"),
@@ -309,7 +309,7 @@ static RULES: &[Rule] = &[
     r("pytest_syntax", Cause, Cat::Is(C::CompileError), 8, r"^E\s+(SyntaxError|IndentationError|TabError): .+"),
     r("linker", Cause, Cat::Is(C::CompileError), 7, r"error: linking with `[^`]+` failed|\b(?:ld|lld|rust-lld|collect2)(?:\.\w+)?: (?:error: |fatal error: )?(?:cannot find -l|unable to find library -l)|undefined reference to `"),
     r("merge_conflict", Cause, Cat::Is(C::CompileError), 6, r"^\s*(<<<<<<<|>>>>>>>) \S+|^\s*\d+\s*\|\s*(<<<<<<<|>>>>>>>) "),
-    r("tf_config_error", Cause, Cat::Is(C::CompileError), 6, r"Error: (Invalid|Unsupported|Missing required|Reference to undeclared|Duplicate|Unclosed|Argument or block definition required) .+"),
+    r("tf_config_error", Cause, Cat::Is(C::CompileError), 6, r"^(\s*│\s*)?Error: (Invalid|Unsupported|Missing required|Reference to undeclared|Duplicate|Unclosed|Argument or block definition required) .+"),
     // --- type checkers
     r("tsc", Cause, Cat::Is(C::TypeError), 7, concat!(path!(), r"(:\d+:\d+ - |\(\d+,\d+\): )error TS\d+: .+|\berror TS\d{3,5}: .+")),
     r("mypy", Cause, Cat::Is(C::TypeError), 7, r"^(?P<f>[\w./-]+\.pyi?):\d+:(\d+:)? error: .+\[[\w-]+\]\s*$|^Found \d+ errors? in \d+ files? \(checked"),

@@ -1608,3 +1608,60 @@ section_end:1700000101:after_script\r\x1b[0KERROR: Job failed: exit code 1\n",
     assert_eq!(d.category, Category::NetworkOrFlaky, "{}", quotes(&d));
     assert!(d.infra_or_flaky);
 }
+
+/// Round 14's misses as families, each on another tool or wording than the corpus case.
+#[test]
+fn round14_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // A registry login without credentials (the corpus has an empty username).
+        (
+            "$ docker login registry.acme.test\nError: Cannot perform an interactive login from a non TTY device\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "Cannot perform an interactive login from a non TTY device",
+        ),
+        // Registries and API servers answering 5xx in their own words (the corpus has pnpm's
+        // 502 and an API server's 503 on apply).
+        (
+            "$ pnpm install\n ERR_PNPM_FETCH_503  GET https://npm.acme.test/react: Service Unavailable - 503\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "ERR_PNPM_FETCH_503",
+        ),
+        (
+            "$ kubectl rollout status deploy/api\nError from server (ServiceUnavailable): the server is currently unable to handle the request (get deployments.apps api)\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "the server is currently unable to handle the request",
+        ),
+        // The project's interpreter constraint (the corpus has poetry env use).
+        (
+            "$ poetry install\nThe currently activated Python version (3.10.12) is not supported by the project (^3.11).\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "is not supported by the project (^3.11)",
+        ),
+        // A CI variable a validation rule refuses (the corpus has terraform plan).
+        (
+            "$ terraform apply -auto-approve -var \"region=$REGION\"\n╷\n│ Error: Invalid value for input variable\n│\n│ The given value is not suitable for var.region.\n╵\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Error: Invalid value for input variable",
+        ),
+        // `|| tail build.log` carries on like `|| echo` (the corpus has terraform init); a
+        // class the failed build should have made (the corpus has `tee || true` before java).
+        (
+            "$ make > build.log 2>&1 || tail -n 5 build.log\nsrc/Main.java:9: error: cannot find symbol\n$ java -cp build Main\nError: Could not find or load main class Main\nCaused by: java.lang.ClassNotFoundException: Main\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "src/Main.java:9: error: cannot find symbol",
+        ),
+        // `eval "$(cmd)"` hides cmd's failure like `export X=$(cmd)` (the corpus has a TOML
+        // loader; here a vault read refused).
+        (
+            "$ eval \"$(python3 ci/secrets.py)\"\nurllib.error.URLError: <urlopen error [Errno 111] Connection refused>\n$ ./deploy.sh\n./deploy.sh: line 4: DEPLOY_TOKEN: unbound variable\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Connection refused",
+        ),
+    ];
+    assert_families(cases);
+    // `TOMLDecodeError: Invalid value` is not terraform's `Error: Invalid ...`.
+    let d = run(
+        "$ python ci/load.py\ntomllib.TOMLDecodeError: Invalid value (at line 3, column 17)\nERROR: Job failed: exit code 1\n",
+    );
+    assert_ne!(d.category, Category::CompileError, "{}", quotes(&d));
+}
