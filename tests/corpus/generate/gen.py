@@ -76,6 +76,84 @@ class Servers:
         self.ports["reg429"] = self._r12_registry(429)
         self.ports["notyet"] = self._r12_notyet_tls()
         self.ports["trickle"] = self._r12_trickle()
+        # Round 16: one loopback API host that answers by route the way the real services do:
+        # GitLab's REST API (a release that already exists: 409; a trigger whose ref does not
+        # exist: 400; an unencoded project path: 404; merge request notes rate-limited: 429 with
+        # GitLab's RateLimit headers), GitLab's Terraform state API (the state lock held by another
+        # pipeline: 409 with the lock's JSON), a PyPI-style upload endpoint (400 File already
+        # exists) and an npm registry (403 on publishing over an existing version).
+        self.ports["r16api"] = self._r16_api()
+
+    def _r16_api(self):
+        import re as _re
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "nginx"
+            sys_version = ""
+
+            def _send(self, status, body, ctype="application/json", reason=None, extra=()):
+                if isinstance(body, (dict, list)):
+                    body = json.dumps(body, separators=(",", ":"))
+                body = body.encode()
+                self.send_response(status, reason)
+                self.send_header("Content-Type", ctype)
+                for k, v in extra:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _answer(self):
+                n = int(self.headers.get("Content-Length", "0") or 0)
+                if n:
+                    self.rfile.read(n)
+                elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    while True:
+                        size = int(self.rfile.readline().strip() or b"0", 16)
+                        self.rfile.read(size + 2)
+                        if size == 0:
+                            break
+                path = self.path.split("?")[0]
+                m, reset = self.command, int(time.time()) + 60
+                if m == "POST" and _re.fullmatch(r"/api/v4/projects/[^/]+/releases", path):
+                    return self._send(409, {"message": "Release already exists"})
+                if m == "POST" and _re.fullmatch(r"/api/v4/projects/[^/]+/trigger/pipeline", path):
+                    return self._send(400, {"message": {"base": ["Reference not found"]}})
+                if m == "POST" and _re.fullmatch(r"/api/v4/projects/[^/]+/merge_requests/\d+/notes", path):
+                    return self._send(429, "Retry later\n", "text/plain", extra=[
+                        ("RateLimit-Name", "throttle_authenticated_api"), ("RateLimit-Limit", "60"),
+                        ("RateLimit-Observed", "61"), ("RateLimit-Remaining", "0"),
+                        ("RateLimit-Reset", str(reset)),
+                        ("RateLimit-ResetTime", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(reset))),
+                        ("Retry-After", "60")])
+                if _re.fullmatch(r"/api/v4/projects/\d+/terraform/state/[\w-]+", path):
+                    if m == "GET":
+                        return self._send(404, {"message": "404 Not Found"})
+                    return self._send(200, {})
+                if _re.fullmatch(r"/api/v4/projects/\d+/terraform/state/[\w-]+/lock", path):
+                    return self._send(409, {"ID": "7d3c6a0e-52f1-8b4e-1c9a-6f02d8e4b7a1", "Operation": "OperationTypeApply",
+                                            "Info": "", "Who": "root@runner-xk2bq7-project-4121-concurrent-1",
+                                            "Version": "1.11.4", "Created": "2026-12-06T15:58:41.372094Z",
+                                            "Path": ""})
+                if m == "POST" and path.rstrip("/").endswith("/legacy"):
+                    return self._send(400, "<html><body><h1>400 Bad Request</h1>File already exists.</body></html>\n",
+                                      "text/html", reason="File already exists ('initech_deploy_tools-2.3.0.tar.gz', with "
+                                      "blake2_256 hash '0d5b7c4e8a21f6e3b9d07c1a4f58e2b6c3d9a07e1f4b8c2d6e5a39f0b7c1d2e4'). "
+                                      "See https://pypi.org/help/#file-name-reuse for more information.")
+                if m == "PUT" and path.startswith("/@"):
+                    return self._send(403, {"error": "You cannot publish over the previously published versions: 1.4.0."})
+                if m == "GET" and path.startswith("/@"):
+                    return self._send(404, {"error": "Not found"})
+                return self._send(404, {"error": "404 Not Found"})
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _answer
+
+            def log_message(self, *a):
+                pass
+
+        return self._r12_serve(H)
 
     def _r12_serve(self, H, ctx=None):
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)

@@ -6980,3 +6980,590 @@ case(
     },
     env=R14_JS_ENV, project="hooli/ui-kit", **ROUND14,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 16: platform and SRE pipelines (deploy, release, packaging, infrastructure as code,
+# database migrations, config validation, offline secret/licence checks, GitLab API scripts),
+# by an author who had not read the diagnoser's rules. Every project is `initech/<name>`.
+
+ROUND16 = dict(round=16)
+
+R16_API = "http://127.0.0.1:{PORT_R16API}/api/v4"
+R16_GL_ENV = {"CI_API_V4_URL": R16_API, "CI_SERVER_URL": "http://127.0.0.1:{PORT_R16API}", "CI_PROJECT_ID": "4121",
+              "CI_JOB_TOKEN": "glcbt-64_xR3kq9Zt0mW8vYpL2nB7c", "CI_COMMIT_SHORT_SHA": "9f2c41d7"}
+R16_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R16_NODE_ENV = {"npm_config_update_notifier": "false", "npm_config_fund": "false", "npm_config_audit": "false"}
+R16_TF_ENV = {"TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": "/dev/null", "TF_INPUT": "0"}
+
+
+def r16_pg_start(d, port, quiet_init=True, opts=""):
+    """Start a throwaway PostgreSQL 15 cluster as a CI job does when it has no service container."""
+    return [f"mkdir -p {d} && chown postgres {d}",
+            f"runuser -u postgres -- initdb -D {d}/data -A trust -U app" + (" > /dev/null" if quiet_init else ""),
+            f"runuser -u postgres -- pg_ctl -D {d}/data -o '-p {port} -k {d}{opts}' -l {d}/server.log -w start",
+            f"export PGHOST={d} PGPORT={port} PGUSER=app PGDATABASE=postgres"]
+
+
+def r16_pg_stop(d):
+    return [f"runuser -u postgres -- pg_ctl -D {d}/data -m fast stop"]
+
+
+def r16_pg_bg_setup(d, port, sql, opts="", lifetime=60):
+    """A database that is already running when the job starts (a shared staging server): started by
+    the generator before the job, with a timer that stops it after `lifetime` seconds."""
+    return (f"rm -rf {d} && mkdir -p {d} && chown postgres {d}\n"
+            f"runuser -u postgres -- initdb -D {d}/data -A trust -U app\n"
+            f"runuser -u postgres -- pg_ctl -D {d}/data -o '-p {port} -k {d} -c listen_addresses=127.0.0.1{opts}' -l {d}/server.log -w start\n"
+            f"psql -h {d} -p {port} -U app -d postgres -v ON_ERROR_STOP=1 -q <<'SQL'\n{sql}\nSQL\n"
+            f"nohup bash -c 'sleep {lifetime}; runuser -u postgres -- pg_ctl -D {d}/data -m immediate stop' >/dev/null 2>&1 &\n")
+
+
+R16_CHANGELOG = "# Changelog\n\n## [2.4.0] - 2026-12-04\n- Invoices: EU reverse-charge note\n- Exports: CSV streaming\n\n## [2.3.1] - 2026-11-18\n- fix: VAT rounding on credit notes\n"
+
+case(
+    "sh-gitlab-release-create-409-exists", "release:gitlab", "registry.gitlab.com/gitlab-org/cli:latest",
+    ["jq --version",
+     "jq -n --arg tag \"$CI_COMMIT_TAG\" --arg notes \"$(sed -n \"/^## \\[${CI_COMMIT_TAG#v}\\]/,/^## \\[/{/^## \\[/!p}\" CHANGELOG.md)\" '{name: $tag, tag_name: $tag, description: $notes}' > release.json",
+     "cat release.json",
+     "curl --fail-with-body -sS -X POST -H \"JOB-TOKEN: $CI_JOB_TOKEN\" -H 'Content-Type: application/json' --data @release.json \"$CI_API_V4_URL/projects/$CI_PROJECT_ID/releases\""],
+    lab("other", [r"\{\"message\":\"Release already exists\"\}", r"curl: \(22\) The requested URL returned error: 409"],
+        "curl (GitLab Releases API)", "the tag pipeline's release job was retried after the release had been created by its first run; the Releases API answers 409 Release already exists",
+        accept=["github_actions_config"]),
+    files={"CHANGELOG.md": R16_CHANGELOG},
+    env=dict(R16_GL_ENV, CI_COMMIT_TAG="v2.4.0"), ref="v2.4.0", stage="release", project="initech/billing", **ROUND16,
+)
+
+case(
+    "sh-gitlab-trigger-downstream-ref-not-found", "deploy:trigger-infra", "curlimages/curl:8.11.1",
+    ["echo \"triggering initech/infra-live@$INFRA_REF for billing $CI_COMMIT_SHORT_SHA\"",
+     "curl --fail-with-body -sS -X POST -F \"token=$INFRA_TRIGGER_TOKEN\" -F \"ref=$INFRA_REF\" -F \"variables[SERVICE]=billing\" -F \"variables[IMAGE_TAG]=$CI_COMMIT_SHORT_SHA\" \"$CI_API_V4_URL/projects/4187/trigger/pipeline\" | jq ."],
+    lab("github_actions_config", [r"\"Reference not found\"", r"curl: \(22\) The requested URL returned error: 400"],
+        "curl (GitLab pipeline trigger API) + jq", "the INFRA_REF variable names a branch (release/2026.12) that does not exist in the downstream infra project; the trigger API answers 400 Reference not found, jq pretty-prints the error body",
+        accept=["other"]),
+    files={"deploy/README.md": "Deploys are run by initech/infra-live.\n"},
+    env=dict(R16_GL_ENV, INFRA_REF="release/2026.12", INFRA_TRIGGER_TOKEN="glptt-7c1f0e9a2b"), stage="deploy", project="initech/billing", **ROUND16,
+)
+
+case(
+    "sh-gitlab-mr-note-429-rate-limited", "report:mr-comment", "python:3.12-slim",
+    ["python scripts/mr_comment.py coverage-summary.md"],
+    lab("network_or_flaky", [r"GitLab API 429 Too Many Requests: Retry later", r"RateLimit-Remaining=0 Retry-After=60"],
+        "python urllib (GitLab Notes API)", "posting the coverage summary to the merge request: GitLab's API rate limit (throttle_authenticated_api) answers 429 Retry later",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "coverage-summary.md": "### Coverage\n\n| package | lines |\n|---|---|\n| billing.invoices | 91.4% |\n| billing.exports | 78.0% |\n",
+        "scripts/mr_comment.py": "import json\nimport os\nimport sys\nimport urllib.request\nfrom urllib.error import HTTPError\n\napi = os.environ[\"CI_API_V4_URL\"]\nproject = os.environ[\"CI_PROJECT_ID\"]\nmr = os.environ[\"CI_MERGE_REQUEST_IID\"]\nbody = open(sys.argv[1]).read()\nreq = urllib.request.Request(\n    f\"{api}/projects/{project}/merge_requests/{mr}/notes\",\n    data=json.dumps({\"body\": body}).encode(),\n    headers={\"PRIVATE-TOKEN\": os.environ[\"MR_BOT_TOKEN\"], \"Content-Type\": \"application/json\"},\n    method=\"POST\",\n)\nprint(f\"posting {len(body)} bytes to !{mr}\")\ntry:\n    with urllib.request.urlopen(req, timeout=20) as resp:\n        print(\"note\", json.load(resp)[\"id\"], \"created\")\nexcept HTTPError as e:\n    print(f\"GitLab API {e.code} {e.reason}: {e.read().decode().strip()}\", file=sys.stderr)\n    print(f\"RateLimit-Remaining={e.headers.get('RateLimit-Remaining')} Retry-After={e.headers.get('Retry-After')}\", file=sys.stderr)\n    sys.exit(1)\n",
+    },
+    env=dict(R16_GL_ENV, **R16_PY_ENV, CI_MERGE_REQUEST_IID="318", MR_BOT_TOKEN="glpat-Yk2v8xQw"), stage="report", project="initech/billing", **ROUND16,
+)
+
+case(
+    "sh-gitlab-api-unencoded-project-path-404", "schema:fetch", "alpine:3.21",
+    ["SCHEMA_PROJECT=initech/contracts",
+     "curl --fail-with-body -sSL -o contracts.zip -H \"JOB-TOKEN: $CI_JOB_TOKEN\" \"$CI_API_V4_URL/projects/$SCHEMA_PROJECT/jobs/artifacts/main/download?job=publish-schema\"",
+     "unzip -o contracts.zip -d contracts/"],
+    lab("other", [r"curl: \(22\) The requested URL returned error: 404"],
+        "curl (GitLab job artifacts API)", "the script puts the project path into the URL unencoded (projects/initech/contracts/...) instead of initech%2Fcontracts; GitLab's router answers 404 and the error body is saved to the output file",
+        accept=["github_actions_config", "dependency_install"]),
+    files={"README.md": "contracts consumer\n"},
+    env=dict(R16_GL_ENV), stage="prepare", project="initech/ledger", **ROUND16,
+)
+
+case(
+    "sh-jq-arg-string-ajv-integer", "deploy:render", "node:20-alpine",
+    ["jq --arg replicas \"$REPLICAS\" --arg image \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA\" '.replicas = $replicas | .image = $image' deploy/values.template.json > deploy/values.json",
+     "cat deploy/values.json",
+     "ajv validate --spec=draft2020 -c ajv-formats --all-errors --errors=text -s deploy/values.schema.json -d deploy/values.json"],
+    lab("other", [r"replicas must be integer", r"^deploy/values\.json invalid"],
+        "jq + ajv-cli", "the render step sets replicas with `jq --arg`, which always makes a string (\"3\"); the deploy schema wants an integer (--argjson was meant)",
+        accept=["github_actions_config", "lint_failure"]),
+    files={
+        "deploy/values.template.json": "{\n  \"service\": \"billing-api\",\n  \"image\": \"\",\n  \"replicas\": 1,\n  \"port\": 8080,\n  \"resources\": {\"cpu\": \"500m\", \"memory\": \"512Mi\"}\n}\n",
+        "deploy/values.schema.json": "{\n  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n  \"type\": \"object\",\n  \"required\": [\"service\", \"image\", \"replicas\", \"port\"],\n  \"properties\": {\n    \"service\": {\"type\": \"string\", \"pattern\": \"^[a-z][a-z0-9-]+$\"},\n    \"image\": {\"type\": \"string\", \"minLength\": 1},\n    \"replicas\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 20},\n    \"port\": {\"type\": \"integer\"},\n    \"resources\": {\"type\": \"object\"}\n  },\n  \"additionalProperties\": false\n}\n",
+    },
+    env=dict(R16_NODE_ENV, REPLICAS="3", CI_REGISTRY_IMAGE="registry.initech.example/initech/billing", CI_COMMIT_SHORT_SHA="9f2c41d7"),
+    stage="deploy", project="initech/billing", **ROUND16,
+)
+
+R16_DEPLOYTOOLS_PY = "import argparse\n\n\ndef main() -> None:\n    p = argparse.ArgumentParser(prog=\"initech-deploy\")\n    p.add_argument(\"env\")\n    print(p.parse_args().env)\n"
+
+case(
+    "py-build-hatchling-no-package-dir", "package:wheel", "python:3.11",
+    ["python -m build --version", "python -m build --no-isolation --wheel --outdir dist/"],
+    lab("other", [r"ValueError: Unable to determine which files to ship inside the wheel", r"there is no directory that matches the name of your project \(initech_deploy_tools\)"],
+        "python -m build (hatchling)", "the project is named initech-deploy-tools but its code lives in src/deploytools/; hatchling's default file selection finds nothing to ship and the wheel build fails (no [tool.hatch.build.targets.wheel] packages)",
+        accept=["github_actions_config", "compile_error"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"hatchling>=1.21\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"initech-deploy-tools\"\nversion = \"2.3.0\"\ndescription = \"Deploy helpers for Initech services\"\nrequires-python = \">=3.10\"\n\n[project.scripts]\ninitech-deploy = \"deploytools.cli:main\"\n",
+        "README.md": "# initech-deploy-tools\n",
+        "src/deploytools/__init__.py": "__version__ = \"2.3.0\"\n",
+        "src/deploytools/cli.py": R16_DEPLOYTOOLS_PY,
+    },
+    env=R16_PY_ENV, stage="package", project="initech/deploy-tools", **ROUND16,
+)
+
+R16_PYPROJECT_OK = "[build-system]\nrequires = [\"hatchling>=1.21\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"initech-deploy-tools\"\nversion = \"2.3.0\"\ndescription = \"Deploy helpers for Initech services\"\nreadme = \"README.rst\"\nrequires-python = \">=3.10\"\n\n[project.scripts]\ninitech-deploy = \"deploytools.cli:main\"\n\n[tool.hatch.build.targets.wheel]\npackages = [\"src/deploytools\"]\n"
+
+case(
+    "py-twine-check-rst-readme-markup", "package:check", "python:3.11",
+    ["python -m build --no-isolation --outdir dist/ 2>&1 | tail -n 2", "twine check --strict dist/*"],
+    lab("lint_failure", [r"`long_description` has syntax errors in markup and would not be", r"line \d+: Error: Malformed table\.", r"Right border not aligned or missing\."],
+        "twine check", "README.rst (the package's long description) has a malformed table after a new options section; twine check refuses to pass a description PyPI would not render",
+        accept=["other"]),
+    files={
+        "pyproject.toml": R16_PYPROJECT_OK,
+        "README.rst": "initech-deploy-tools\n====================\n\nDeploy helpers for Initech services.\n\nUsage\n-----\n\n.. code-block:: console\n\n   $ initech-deploy staging\n\nOptions\n-------\n\n+-----------+------------------------+\n| option    | meaning                |\n+===========+========================+\n| --dry-run | print, do not apply    |\n+-----------+------------------------+\n| --wait    | wait for rollout |\n+-----------+------------------------+\n",
+        "src/deploytools/__init__.py": "__version__ = \"2.3.0\"\n",
+        "src/deploytools/cli.py": R16_DEPLOYTOOLS_PY,
+    },
+    env=R16_PY_ENV, stage="package", project="initech/deploy-tools", **ROUND16,
+)
+
+case(
+    "py-twine-upload-400-file-exists", "publish:pypi", "python:3.11",
+    ["python -m build --no-isolation --sdist --outdir dist/ > build.log && tail -n 1 build.log",
+     "twine upload --non-interactive --repository-url \"$PYPI_UPLOAD_URL\" -u __token__ -p \"$PYPI_TOKEN\" dist/*"],
+    lab("other", [r"HTTPError: 400 Bad Request from http://127\.0\.0\.1:\d+/legacy/", r"File already exists \('initech_deploy_tools-2\.3\.0\.tar\.gz'"],
+        "twine upload", "the tag pipeline was re-run; 2.3.0 is already on the index, which refuses to overwrite a file (400 File already exists); no --skip-existing",
+        accept=["github_actions_config", "permission_or_secret"]),
+    files={
+        "pyproject.toml": R16_PYPROJECT_OK.replace("readme = \"README.rst\"", "readme = \"README.md\""),
+        "README.md": "# initech-deploy-tools\n\nDeploy helpers for Initech services.\n",
+        "src/deploytools/__init__.py": "__version__ = \"2.3.0\"\n",
+        "src/deploytools/cli.py": R16_DEPLOYTOOLS_PY,
+    },
+    env=dict(R16_PY_ENV, PYPI_UPLOAD_URL="http://127.0.0.1:{PORT_R16API}/legacy/", PYPI_TOKEN="pypi-AgENdGVzdC5weXBpLm9yZw"),
+    ref="v2.3.0", stage="publish", project="initech/deploy-tools", **ROUND16,
+)
+
+case(
+    "js-npm-publish-403-version-exists", "publish:npm", "node:20",
+    ["npm --version", "npm publish"],
+    lab("other", [r"npm error 403 .*You cannot publish over the previously published versions: 1\.4\.0"],
+        "npm publish", "the package version in package.json was not bumped for this release; the registry refuses to publish over 1.4.0 (403)",
+        accept=["permission_or_secret", "github_actions_config"]),
+    files={
+        "package.json": "{\n  \"name\": \"@initech/ui-kit\",\n  \"version\": \"1.4.0\",\n  \"main\": \"index.js\",\n  \"files\": [\"index.js\"],\n  \"publishConfig\": {\"access\": \"restricted\"}\n}\n",
+        "index.js": "module.exports.Button = function Button(label) {\n  return `<button class=\"in-btn\">${label}</button>`;\n};\n",
+        ".npmrc": "@initech:registry=http://127.0.0.1:${PORT_R16API}/\n//127.0.0.1:${PORT_R16API}/:_authToken=${NPM_TOKEN}\n",
+    },
+    env=dict(R16_NODE_ENV, NPM_TOKEN="npm_4xQv1bTn9wL0sZ", npm_config_cache="/builds/initech/ui-kit/.npm"), ref="main", stage="publish", project="initech/ui-kit", **ROUND16,
+)
+
+case(
+    "rust-cargo-publish-path-dep-no-version", "publish:crate", "rust:1.95",
+    ["cargo --version", "cargo publish --dry-run -p initech-deployctl --allow-dirty"],
+    lab("other", [r"all dependencies must have a version (requirement )?specified when publishing", r"dependency `initech-core` does not specify a version"],
+        "cargo publish --dry-run", "the CLI crate depends on the workspace's core crate by path only; cargo refuses to package a crate whose dependency has no version",
+        accept=["dependency_install", "github_actions_config"]),
+    files={
+        "Cargo.toml": "[workspace]\nmembers = [\"core\", \"deployctl\"]\nresolver = \"2\"\n",
+        "core/Cargo.toml": "[package]\nname = \"initech-core\"\nversion = \"0.4.0\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"Initech deploy core\"\n",
+        "core/src/lib.rs": "pub fn target(env: &str) -> String {\n    format!(\"deploy-{env}\")\n}\n",
+        "deployctl/Cargo.toml": "[package]\nname = \"initech-deployctl\"\nversion = \"0.4.0\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"Initech deploy CLI\"\n\n[dependencies]\ninitech-core = { path = \"../core\" }\n",
+        "deployctl/src/main.rs": "fn main() {\n    println!(\"{}\", initech_core::target(\"staging\"));\n}\n",
+    },
+    env={"CARGO_TERM_COLOR": "never", "CARGO_HOME": "/builds/initech/deployctl/.cargo"}, stage="publish", project="initech/deployctl", **ROUND16,
+)
+
+case(
+    "tf-test-assertion-bucket-name-lowercase", "test:terraform", "hashicorp/terraform:1.11",
+    ["terraform version", "terraform init -input=false -backend=false", "terraform test"],
+    lab("test_assertion", [r"Error: Test assertion failed", r"bucket name \"Payments-prod-artifacts\" must be lowercase", r"run \"bucket_name_is_valid\"\.\.\. fail"],
+        "terraform test", "the module builds the artifact bucket's name from var.team, and a new team was onboarded as \"Payments\"; the module's terraform test asserts a lowercase name",
+        accept=["lint_failure"]),
+    files={
+        "main.tf": "variable \"team\" {\n  type = string\n}\n\nvariable \"env\" {\n  type = string\n}\n\nlocals {\n  bucket_name = \"${var.team}-${var.env}-artifacts\"\n}\n\nresource \"terraform_data\" \"bucket\" {\n  input = {\n    name       = local.bucket_name\n    versioning = true\n  }\n}\n\noutput \"bucket_name\" {\n  value = local.bucket_name\n}\n",
+        "tests/naming.tftest.hcl": "variables {\n  team = \"Payments\"\n  env  = \"prod\"\n}\n\nrun \"bucket_name_is_valid\" {\n  command = plan\n\n  assert {\n    condition     = output.bucket_name == lower(output.bucket_name)\n    error_message = \"bucket name \\\"${output.bucket_name}\\\" must be lowercase\"\n  }\n\n  assert {\n    condition     = length(output.bucket_name) <= 63\n    error_message = \"bucket name is longer than 63 characters\"\n  }\n}\n\nrun \"versioning_on\" {\n  command = plan\n\n  assert {\n    condition     = terraform_data.bucket.input.versioning\n    error_message = \"versioning must stay on\"\n  }\n}\n",
+    },
+    env=R16_TF_ENV, project="initech/tf-modules", **ROUND16,
+)
+
+R16_TF_DNS = "terraform {\n  backend \"local\" {\n    path = \"/var/tmp/r16-tfstate/edge-dns.tfstate\"\n  }\n}\n\nlocals {\n  records = {\n%s  }\n}\n\nresource \"terraform_data\" \"record\" {\n  for_each = local.records\n  input = {\n    name  = \"${each.key}.initech.internal\"\n    type  = \"A\"\n    value = each.value\n    ttl   = 300\n  }\n}\n"
+
+case(
+    "tf-plan-detailed-exitcode-unapplied", "drift:edge-dns", "hashicorp/terraform:1.11",
+    ["terraform init -input=false -no-color", "terraform plan -input=false -no-color -lock=false -detailed-exitcode -out=drift.tfplan"],
+    lab("other", [r"^Plan: 1 to add, 1 to change, 0 to destroy\."],
+        "terraform plan -detailed-exitcode", "the nightly drift check: main carries a record change and a new record that were merged but never applied, so plan exits 2 (changes present), which the job treats as failure",
+        accept=["github_actions_config"]),
+    files={"main.tf": R16_TF_DNS % "    api     = \"10.20.0.15\"\n    status  = \"10.20.0.40\"\n    grafana = \"10.20.0.41\"\n"},
+    setup=("rm -rf /var/tmp/r16-tfstate /var/tmp/r16-tfold && mkdir -p /var/tmp/r16-tfold && cd /var/tmp/r16-tfold\n"
+           "cat > main.tf <<'TF'\n" + (R16_TF_DNS % "    api     = \"10.20.0.14\"\n    status  = \"10.20.0.40\"\n") + "TF\n"
+           "terraform init -input=false && terraform apply -input=false -auto-approve && cd / && rm -rf /var/tmp/r16-tfold\n"),
+    env=R16_TF_ENV, stage="drift", project="initech/edge-dns", **ROUND16,
+)
+
+case(
+    "tf-http-backend-state-locked", "plan:production", "registry.gitlab.com/gitlab-org/terraform-images/stable:latest",
+    ["terraform init -input=false -reconfigure -backend-config=\"address=${TF_ADDRESS}\" -backend-config=\"lock_address=${TF_ADDRESS}/lock\" -backend-config=\"unlock_address=${TF_ADDRESS}/lock\" -backend-config=\"username=gitlab-ci-token\" -backend-config=\"password=${CI_JOB_TOKEN}\" -backend-config=\"lock_method=POST\" -backend-config=\"unlock_method=DELETE\" -backend-config=\"retry_wait_min=5\"",
+     "terraform plan -input=false -out=plan.cache"],
+    lab("network_or_flaky", [r"Error: Error acquiring the state lock", r"Error message: HTTP remote state already locked:", r"^\W*ID=7d3c6a0e-"],
+        "terraform plan (GitLab-managed state, http backend)", "the production state is locked by an apply job of another pipeline still running on another runner; GitLab's state API answers 409 with the holder's lock (Terraform prints the holder's ID, then its own request's lock info)",
+        infra=True, accept=["infrastructure", "other"]),
+    files={"main.tf": "terraform {\n  backend \"http\" {}\n}\n\nresource \"terraform_data\" \"ingress\" {\n  input = {\n    hosts = [\"billing.initech.example\", \"ledger.initech.example\"]\n  }\n}\n"},
+    env=dict(R16_TF_ENV, **R16_GL_ENV, TF_ADDRESS=R16_API + "/projects/4121/terraform/state/production"),
+    stage="plan", project="initech/infra-live", **ROUND16,
+)
+
+R16_PG1 = "/var/tmp/r16-pg1"
+
+case(
+    "pg-migration-not-null-existing-rows", "migrate:check", "postgres:15",
+    r16_pg_start(R16_PG1, 57161) + [
+        "createdb accounts",
+        "for f in db/migrations/*.sql; do echo \"==> $f\"; psql -X -d accounts -v ON_ERROR_STOP=1 --single-transaction -q -f \"$f\"; done"],
+    lab("other", [r"ERROR:  column \"region\" of relation \"accounts\" contains null values"],
+        "psql (PostgreSQL 15)", "a migration adds region as NOT NULL without a default to a table the seed migration already filled; PostgreSQL rejects it",
+        accept=["compile_error"]),
+    files={"db/migrations/001_accounts.sql": "CREATE TABLE accounts (\n    id bigserial PRIMARY KEY,\n    name text NOT NULL,\n    created_at timestamptz NOT NULL DEFAULT now()\n);\n",
+           "db/migrations/002_seed.sql": "INSERT INTO accounts (name) VALUES ('initech'), ('initrode'), ('chotchkies');\n",
+           "db/migrations/003_account_region.sql": "ALTER TABLE accounts ADD COLUMN region text NOT NULL;\nCREATE INDEX accounts_region_idx ON accounts (region);\n",
+           "db/migrations/004_account_tier.sql": "ALTER TABLE accounts ADD COLUMN tier text NOT NULL DEFAULT 'standard';\n"},
+    setup=f"rm -rf {R16_PG1}", after_script=r16_pg_stop(R16_PG1), project="initech/accounts", **ROUND16,
+)
+
+R16_PG2 = "/var/tmp/r16-pg2"
+R16_PG2S = "/var/tmp/r16-pg2s"
+
+case(
+    "pg-restore-grant-role-missing", "staging:refresh", "postgres:15",
+    r16_pg_start(R16_PG2, 57162) + [
+        "createdb billing_staging",
+        "pg_restore --no-owner -d billing_staging db/snapshots/billing-anonymised.dump"],
+    lab("other", [r"ERROR:  role \"reporting_ro\" does not exist", r"Command was: GRANT SELECT ON TABLE public\.invoices TO reporting_ro;", r"pg_restore: warning: errors ignored on restore: \d+"],
+        "pg_restore (PostgreSQL 15)", "the snapshot's GRANTs name the reporting_ro role, which exists in production but not in the fresh staging cluster; --no-owner skips owners but not privileges (no --no-privileges, no role bootstrap)",
+        accept=["github_actions_config"]),
+    files={"README.md": "staging refresh from the anonymised snapshot\n"},
+    setup=(f"rm -rf {R16_PG2} {R16_PG2S} && mkdir -p {R16_PG2S} db/snapshots && chown postgres {R16_PG2S}\n"
+           f"runuser -u postgres -- initdb -D {R16_PG2S}/data -A trust -U app\n"
+           f"runuser -u postgres -- pg_ctl -D {R16_PG2S}/data -o '-p 57172 -k {R16_PG2S}' -l {R16_PG2S}/server.log -w start\n"
+           f"psql -h {R16_PG2S} -p 57172 -U app -d postgres -v ON_ERROR_STOP=1 -q <<'SQL'\n"
+           "CREATE ROLE reporting_ro;\nCREATE TABLE invoices (id bigserial PRIMARY KEY, account text NOT NULL, cents bigint NOT NULL);\n"
+           "INSERT INTO invoices (account, cents) SELECT 'acct-' || g, g * 100 FROM generate_series(1, 50) g;\n"
+           "CREATE VIEW monthly AS SELECT account, sum(cents) AS cents FROM invoices GROUP BY account;\n"
+           "GRANT SELECT ON invoices TO reporting_ro;\nGRANT SELECT ON monthly TO reporting_ro;\nSQL\n"
+           f"pg_dump -h {R16_PG2S} -p 57172 -U app -Fc -f db/snapshots/billing-anonymised.dump postgres\n"
+           f"runuser -u postgres -- pg_ctl -D {R16_PG2S}/data -m fast stop && rm -rf {R16_PG2S}\n"),
+    after_script=r16_pg_stop(R16_PG2), project="initech/billing", **ROUND16,
+)
+
+R16_PG3 = "/var/tmp/r16-pg3"
+
+case(
+    "pg-psql-without-on-error-stop-cascade", "test:migrations", "postgres:15",
+    r16_pg_start(R16_PG3, 57163) + [
+        "psql -X -q -f db/schema/0007_orders.sql",
+        "psql -X -v ON_ERROR_STOP=1 -c \"SELECT status, count(*) FROM orders GROUP BY status\""],
+    lab("other", [r"psql:db/schema/0007_orders\.sql:\d+: ERROR:  type \"order_stauts\" does not exist", r"^LINE 4:\s+status order_stauts"],
+        "psql (PostgreSQL 15)", "cascade: the orders table uses a misspelt enum type; psql -f without ON_ERROR_STOP reports the error, carries on (the index and seed statements fail on the missing table) and exits 0; the smoke query then finds no orders table. The first error is the cause",
+        accept=["compile_error"]),
+    files={"db/schema/0007_orders.sql": "CREATE TYPE order_status AS ENUM ('pending', 'paid', 'shipped', 'refunded');\n\nCREATE TABLE orders (\n    id bigserial PRIMARY KEY,\n    account_id bigint NOT NULL,\n    status order_stauts NOT NULL DEFAULT 'pending',\n    total_cents bigint NOT NULL\n);\n\nCREATE INDEX orders_account_idx ON orders (account_id);\n\nINSERT INTO orders (account_id, status, total_cents) VALUES (1, 'paid', 1999), (1, 'pending', 500), (2, 'shipped', 12000);\n"},
+    setup=f"rm -rf {R16_PG3}", after_script=r16_pg_stop(R16_PG3), project="initech/orders", **ROUND16,
+)
+
+R16_PG4 = "/var/tmp/r16-pg4"
+
+case(
+    "pg-dump-backup-volume-enospc", "backup:nightly", "postgres:15",
+    ["df -h backup/",
+     "pg_dump -h 127.0.0.1 -p 57164 -U app -Fp --no-owner -f \"backup/ledger-$(date +%F).sql\" postgres",
+     "gzip -9 backup/ledger-*.sql"],
+    lab("infrastructure", [r"pg_dump: error: could not write to output file: No space left on device"],
+        "pg_dump on a full volume", "the nightly backup writes a plain-format dump to the runner's backup volume (512 KiB tmpfs here), which fills up; pg_dump fails with ENOSPC",
+        infra=True, accept=["timeout_or_oom"]),
+    files={"README.md": "nightly ledger backup\n"},
+    setup=r16_pg_bg_setup(R16_PG4, 57164, "CREATE TABLE entries (id bigserial PRIMARY KEY, account text, memo text, cents bigint);\n"
+                          "INSERT INTO entries (account, memo, cents) SELECT 'acct-' || (g % 97), md5(g::text) || md5((g * 7)::text), g FROM generate_series(1, 40000) g;"),
+    tmpfs=("backup", "512k"), stage="backup", project="initech/ledger", **ROUND16,
+)
+
+R16_PG5 = "/var/tmp/r16-pg5"
+
+case(
+    "pg-staging-too-many-clients", "migrate:staging", "postgres:15",
+    ["psql --version", "psql \"$STAGING_DATABASE_URL\" -X -v ON_ERROR_STOP=1 -f db/migrations/018_invoice_due_date.sql"],
+    lab("infrastructure", [r"FATAL:  sorry, too many clients already"],
+        "psql (PostgreSQL 15)", "the shared staging database has all its connections taken (other pipelines' test suites); the migration's connection is refused with too many clients",
+        infra=True, accept=["network_or_flaky"]),
+    files={"db/migrations/018_invoice_due_date.sql": "ALTER TABLE invoices ADD COLUMN due_date date;\n"},
+    setup=r16_pg_bg_setup(R16_PG5, 57165, "CREATE TABLE invoices (id bigserial PRIMARY KEY, cents bigint);",
+                          opts=" -c max_connections=3 -c superuser_reserved_connections=0", lifetime=50)
+    + "".join(f"nohup psql -h 127.0.0.1 -p 57165 -U app -d postgres -c 'SELECT pg_sleep(40)' >/dev/null 2>&1 &\n" for _ in range(3)) + "sleep 2\n",
+    env={"STAGING_DATABASE_URL": "postgresql://app@127.0.0.1:57165/postgres?sslmode=disable&application_name=billing-migrate"},
+    stage="deploy", project="initech/billing", **ROUND16,
+)
+
+R16_PG6 = "/var/tmp/r16-pg6"
+
+case(
+    "py-backup-wrapper-unchecked-pg-dump-cascade", "backup:billing", "postgres:15",
+    ["python3 scripts/backup.py", "pg_restore --list backups/billing.dump | head -n 20"],
+    lab("permission_or_secret", [r"pg_dump: error: query failed: ERROR:  permission denied for table audit_log"],
+        "pg_dump (run by a Python wrapper), then pg_restore", "cascade: the backup role can read invoices but was never granted audit_log; the wrapper runs pg_dump with subprocess.run and does not check its status, reports success, and the verification step then cannot read the empty dump",
+        accept=["other"]),
+    files={"scripts/backup.py": "import os\nimport subprocess\nimport sys\nfrom datetime import datetime, timezone\n\nOUT = \"backups/billing.dump\"\nos.makedirs(\"backups\", exist_ok=True)\nstarted = datetime.now(timezone.utc)\nprint(f\"[backup] {started:%Y-%m-%dT%H:%M:%SZ} dumping billing as {os.environ['BACKUP_USER']}\", flush=True)\nsubprocess.run([\"pg_dump\", \"-h\", \"127.0.0.1\", \"-p\", \"57166\", \"-U\", os.environ[\"BACKUP_USER\"], \"-Fc\", \"-f\", OUT, \"postgres\"])\nsize = os.path.getsize(OUT) if os.path.exists(OUT) else 0\nprint(f\"[backup] wrote {OUT} ({size} bytes)\", flush=True)\nprint(\"[backup] done\", flush=True)\n"},
+    setup=r16_pg_bg_setup(R16_PG6, 57166, "CREATE TABLE invoices (id bigserial PRIMARY KEY, cents bigint);\nCREATE TABLE audit_log (id bigserial PRIMARY KEY, actor text, action text);\n"
+                          "INSERT INTO invoices (cents) SELECT g FROM generate_series(1, 100) g;\nCREATE ROLE backup_ro LOGIN;\nGRANT SELECT ON invoices TO backup_ro;\nGRANT SELECT, USAGE ON SEQUENCE invoices_id_seq TO backup_ro;"),
+    env={"BACKUP_USER": "backup_ro"}, stage="backup", project="initech/billing", **ROUND16,
+)
+
+case(
+    "py-alembic-db-connect-timeout", "migrate:production", "python:3.11",
+    ["alembic --version", "alembic upgrade head"],
+    lab("network_or_flaky", [r"connection to server at \"127\.0\.0\.1\", port \d+ failed: timeout expired"],
+        "alembic (SQLAlchemy + psycopg2)", "the production database's address accepts TCP (a proxy) but the server never answers the startup; psycopg2 gives up after connect_timeout=5",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "alembic.ini": "[alembic]\nscript_location = migrations\n\n[loggers]\nkeys = root,alembic\n\n[handlers]\nkeys = console\n\n[formatters]\nkeys = generic\n\n[logger_root]\nlevel = WARN\nhandlers = console\n\n[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n\n[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n\n[formatter_generic]\nformat = %%(levelname)-5.5s [%%(name)s] %%(message)s\n",
+        "migrations/env.py": "import os\nfrom logging.config import fileConfig\n\nfrom alembic import context\nfrom sqlalchemy import create_engine\n\nfileConfig(context.config.config_file_name)\n\n\ndef run_migrations_online():\n    engine = create_engine(os.environ[\"DATABASE_URL\"], connect_args={\"connect_timeout\": 5})\n    with engine.connect() as conn:\n        context.configure(connection=conn, target_metadata=None)\n        with context.begin_transaction():\n            context.run_migrations()\n\n\nrun_migrations_online()\n",
+        "migrations/script.py.mako": "",
+        "migrations/versions/a1c9e4f2b7d3_add_due_date.py": "revision = \"a1c9e4f2b7d3\"\ndown_revision = None\n\nfrom alembic import op\nimport sqlalchemy as sa\n\n\ndef upgrade():\n    op.add_column(\"invoices\", sa.Column(\"due_date\", sa.Date()))\n\n\ndef downgrade():\n    op.drop_column(\"invoices\", \"due_date\")\n",
+    },
+    env=dict(R16_PY_ENV, DATABASE_URL="postgresql+psycopg2://migrator@127.0.0.1:{PORT_BLACKHOLE}/ledger?sslmode=disable"),
+    stage="deploy", project="initech/ledger", **ROUND16,
+)
+
+case(
+    "ci-check-jsonschema-gitlab-ci-config", "lint:ci-config", "python:3.12-slim",
+    ["check-jsonschema --version", "check-jsonschema --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci .gitlab-ci.yml ci/*.yml"],
+    lab("github_actions_config", [r"\.gitlab-ci\.yml::\$\.", r"ci/deploy\.yml::\$\[", r"on_sucess"],
+        "check-jsonschema (vendored GitLab CI schema)", "the merge request's CI config lint: a deploy job's `when: on_sucess` (typo) and an artifacts path given as a string where the schema wants a list",
+        accept=["lint_failure"]),
+    files={
+        ".gitlab-ci.yml": "stages: [build, test, deploy]\n\ninclude:\n  - local: ci/deploy.yml\n\nbuild:\n  stage: build\n  image: python:3.12\n  script:\n    - python -m build\n  artifacts:\n    paths: dist/\n    expire_in: 1 week\n\ntest:\n  stage: test\n  image: python:3.12\n  script:\n    - pytest -q\n",
+        "ci/deploy.yml": "deploy:staging:\n  stage: deploy\n  image: alpine:3.21\n  script:\n    - ./deploy.sh staging\n  environment:\n    name: staging\n  rules:\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n      when: on_sucess\n",
+    },
+    env=R16_PY_ENV, stage="lint", project="initech/platform-ci", **ROUND16,
+)
+
+R16_OPENAPI = """openapi: 3.1.0
+info:
+  title: Ledger API
+  version: 2.4.0
+  license:
+    name: Proprietary
+    identifier: LicenseRef-Initech
+servers:
+  - url: https://ledger.initech.example/api
+security:
+  - bearer: []
+paths:
+  /accounts/{accountId}/entries:
+    get:
+      operationId: listEntries
+      summary: List ledger entries
+      parameters:
+        - name: cursor
+          in: query
+          schema:
+            type: string
+      responses:
+        '200':
+          description: entries
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  $ref: '#/components/schemas/Entry'
+        '404':
+          description: no such account
+  /entries/{entryId}:
+    get:
+      operationId: listEntries
+      summary: Get one entry
+      parameters:
+        - name: entryId
+          in: path
+          required: true
+          schema:
+            type: string
+      responses:
+        '200':
+          description: the entry
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Entry'
+        '404':
+          description: no such entry
+components:
+  securitySchemes:
+    bearer:
+      type: http
+      scheme: bearer
+  schemas:
+    Entry:
+      type: object
+      required: [id, cents]
+      properties:
+        id:
+          type: string
+        cents:
+          type: integer
+"""
+
+case(
+    "openapi-redocly-lint-operationid-path-param", "lint:openapi", "node:20",
+    ["redocly --version", "redocly lint openapi/ledger.yaml --format=stylish"],
+    lab("lint_failure", [r"error\s+path-parameters-defined", r"error\s+operation-operationId-unique", r"(?i)validation failed with \d+ errors?"],
+        "redocly lint", "a new /entries/{entryId} operation was copied from the list operation: its operationId is a duplicate, and the list operation never declares its accountId path parameter"),
+    files={"openapi/ledger.yaml": R16_OPENAPI, "redocly.yaml": "extends:\n  - recommended\n"},
+    env=dict(R16_NODE_ENV, REDOCLY_TELEMETRY="off", REDOCLY_SUPPRESS_UPDATE_NOTICE="true"), project="initech/ledger-api", **ROUND16,
+)
+
+case(
+    "openapi-spec-validator-unresolvable-ref", "lint:openapi", "python:3.11",
+    ["openapi-spec-validator --version", "openapi-spec-validator openapi/payouts.yaml"],
+    lab("lint_failure", [r"openapi/payouts\.yaml: Error: '/components/schemas/Payot' does not exist within"],
+        "openapi-spec-validator", "a response schema refers to #/components/schemas/Payot (a typo for Payout); the spec does not resolve",
+        accept=["other", "compile_error"]),
+    files={"openapi/payouts.yaml": "openapi: 3.0.3\ninfo:\n  title: Payouts API\n  version: 1.2.0\npaths:\n  /payouts/{payoutId}:\n    get:\n      operationId: getPayout\n      parameters:\n        - name: payoutId\n          in: path\n          required: true\n          schema:\n            type: string\n      responses:\n        '200':\n          description: a payout\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Payot'\ncomponents:\n  schemas:\n    Payout:\n      type: object\n      properties:\n        id:\n          type: string\n        cents:\n          type: integer\n"},
+    env=R16_PY_ENV, project="initech/payouts", **ROUND16,
+)
+
+R16_ANS_PLAY = "- name: Deploy billing\n  hosts: web\n  gather_facts: false\n  tasks:\n    - name: Render the app environment\n      ansible.builtin.template:\n        src: templates/app.env.j2\n        dest: \"{{ playbook_dir }}/out/app.env\"\n        mode: \"0640\"\n"
+
+case(
+    "ansible-template-undefined-variable", "deploy:staging", "python:3.11",
+    ["ansible-playbook --version | sed -n 1p", "mkdir -p out", "ansible-playbook -i inventories/staging/hosts.ini deploy.yml --diff"],
+    lab("other", [r"'db_port' is undefined"],
+        "ansible-playbook (template)", "the inventory's group_vars renamed db_port to postgres_port in the same merge request; the app.env template still uses db_port",
+        accept=["github_actions_config"]),
+    files={
+        "deploy.yml": R16_ANS_PLAY,
+        "templates/app.env.j2": "DATABASE_HOST={{ db_host }}\nDATABASE_PORT={{ db_port }}\nWORKERS={{ workers | default(4) }}\n",
+        "inventories/staging/hosts.ini": "[web]\nbilling-stg-1 ansible_connection=local ansible_python_interpreter=/tmp/diag16/venv/bin/python\n",
+        "inventories/staging/group_vars/web.yml": "db_host: pg-stg.initech.internal\npostgres_port: 5432\nworkers: 2\n",
+    },
+    env=dict(R16_PY_ENV, ANSIBLE_HOME="/builds/initech/billing-deploy/.ansible", ANSIBLE_NOCOLOR="1"), stage="deploy", project="initech/billing-deploy", **ROUND16,
+)
+
+case(
+    "ansible-vault-password-not-provided", "deploy:production", "python:3.11",
+    ["echo \"vault password file: ${ANSIBLE_VAULT_PASSWORD_FILE:-<unset>}\"", "mkdir -p out", "ansible-playbook -i inventories/production/hosts.ini deploy.yml --check"],
+    lab("permission_or_secret", [r"Attempting to decrypt but no vault secrets found"],
+        "ansible-playbook (vault)", "group_vars/web/vault.yml is vault-encrypted; the vault password is a protected file variable (ANSIBLE_VAULT_PASSWORD_FILE) and this pipeline runs on an unprotected branch, so none is given",
+        accept=["github_actions_config"]),
+    files={
+        "deploy.yml": R16_ANS_PLAY,
+        "templates/app.env.j2": "DATABASE_HOST={{ db_host }}\nDATABASE_PASSWORD={{ vault_db_password }}\n",
+        "inventories/production/hosts.ini": "[web]\nbilling-prd-1 ansible_connection=local ansible_python_interpreter=/tmp/diag16/venv/bin/python\n",
+        "inventories/production/group_vars/web/vars.yml": "db_host: pg-prd.initech.internal\n",
+        "inventories/production/group_vars/web/vault.yml": "vault_db_password: Tr0ub4dor-prd-2026\n",
+    },
+    setup="ansible-vault encrypt --vault-password-file <(echo 'ci-vault-2026') inventories/production/group_vars/web/vault.yml",
+    env=dict(R16_PY_ENV, ANSIBLE_HOME="/builds/initech/billing-deploy/.ansible", ANSIBLE_NOCOLOR="1"), ref="fix/prd-workers", stage="deploy", project="initech/billing-deploy", **ROUND16,
+)
+
+case(
+    "secrets-detect-secrets-hook-aws-key", "lint:secrets", "python:3.11",
+    ["detect-secrets --version", "git diff --name-only HEAD~1 | xargs detect-secrets-hook --baseline .secrets.baseline"],
+    lab("lint_failure", [r"ERROR: Potential secrets about to be committed to git repo!", r"Secret Type: AWS Access Key", r"Location:\s+deploy/env/staging\.env:\d+"],
+        "detect-secrets-hook", "the merge request adds deploy/env/staging.env with an AWS access key pair; the secrets gate finds it (not in the baseline)",
+        accept=["permission_or_secret"]),
+    files={
+        "deploy/env/dev.env": "REGION=eu-central-1\nLOG_LEVEL=debug\n",
+        "README.md": "billing deploy configs\n",
+    },
+    setup=("git init -q -b main . && git config user.name 'Initech CI' && git config user.email ci@initech.example\n"
+           "git add -A && git commit -qm 'initial'\n"
+           "detect-secrets scan > .secrets.baseline && git add .secrets.baseline && git commit -qm 'secrets baseline'\n"
+           "printf 'REGION=eu-central-1\\nLOG_LEVEL=info\\nAWS_ACCESS_KEY_ID=AKIAZ4QX7RMNB2KD9WTF\\nAWS_SECRET_ACCESS_KEY=q8Vd2LmX0tR7bN4kW1sZp9Yc3HfJ6gAe5uQiO0yT\\n' > deploy/env/staging.env\n"
+           "git add -A && git commit -qm 'staging env'\n"),
+    env=R16_PY_ENV, stage="lint", project="initech/billing-deploy", **ROUND16,
+)
+
+case(
+    "reuse-lint-missing-licensing-info", "lint:licensing", "python:3.11",
+    ["reuse --version", "reuse lint"],
+    lab("lint_failure", [r"MISSING COPYRIGHT AND LICENSING INFORMATION", r"^\* \S*scripts/rotate-certs\.sh", r"^\* \S*config/rotation\.yaml", r"your project is not compliant with version [\d.]+ of the REUSE Specification"],
+        "reuse lint", "a new certificate rotation script and its config were committed without SPDX headers; the licensing gate fails",
+        accept=["other"]),
+    files={
+        "LICENSES/Apache-2.0.txt": "Apache License\nVersion 2.0, January 2004\nhttp://www.apache.org/licenses/\n",
+        "scripts/deploy.sh": "#!/bin/sh\n# SPDX-FileCopyrightText: 2026 Initech, Inc.\n# SPDX-License-Identifier: Apache-2.0\nset -eu\necho deploy\n",
+        "scripts/rotate-certs.sh": "#!/bin/sh\nset -eu\nfor host in $(cat hosts.txt); do echo \"rotating $host\"; done\n",
+        "config/rotation.yaml": "hosts:\n  - edge-1\n  - edge-2\n",
+        "README.md": "<!--\nSPDX-FileCopyrightText: 2026 Initech, Inc.\nSPDX-License-Identifier: Apache-2.0\n-->\n# ops-scripts\n",
+    },
+    env=R16_PY_ENV, stage="lint", project="initech/ops-scripts", **ROUND16,
+)
+
+R16_WWW = "/var/tmp/r16-www"
+
+case(
+    "rsync-deploy-max-delete-guard", "deploy:docs", "alpine:3.21",
+    ["rsync --version | sed -n 1p", "find public -type f | wc -l",
+     f"rsync -a --delete --max-delete=10 --stats public/ {R16_WWW}/docs/"],
+    lab("other", [r"Deletions stopped due to --max-delete limit \(\d+ skipped\)", r"rsync error: .*max-delete.*\(code 25\)"],
+        "rsync --max-delete", "the docs generator moved every page under v2/; the deploy would delete the whole old tree from the web root, and the job's --max-delete=10 guard stops it",
+        accept=["github_actions_config"]),
+    files={**{f"public/v2/guide/page-{i:02d}.html": f"<h1>Guide {i}</h1>\n" for i in range(1, 13)},
+           "public/index.html": "<meta http-equiv=\"refresh\" content=\"0; url=v2/\">\n"},
+    setup=(f"rm -rf {R16_WWW} && mkdir -p {R16_WWW}/docs/guide && for i in $(seq -w 1 24); do echo \"<h1>Old {{i}}</h1>\" > {R16_WWW}/docs/guide/page-$i.html; done\n"
+           f"echo '<h1>docs</h1>' > {R16_WWW}/docs/index.html\n"),
+    stage="deploy", project="initech/docs", **ROUND16,
+)
+
+case(
+    "sh-jq-normalise-loop-skip-cascade", "validate:services", "python:3.12-slim",
+    ["mkdir -p build",
+     "for f in config/services/*.json; do jq -S . \"$f\" > \"build/$(basename \"$f\")\" || echo \"WARN: could not normalise $f, skipping\"; done",
+     "check-jsonschema --schemafile schema/service.schema.json build/*.json"],
+    lab("other", [r"^parse error: Expected separator between values at line \d+, column \d+", r"^WARN: could not normalise config/services/payments\.json"],
+        "jq (in a loop that skips failures), then check-jsonschema", "cascade: config/services/payments.json misses a comma; jq fails, the loop only warns, its redirection has left an empty build/payments.json, and the schema check then fails to parse that empty file. The jq parse error is the cause",
+        accept=["lint_failure", "github_actions_config"]),
+    files={
+        "config/services/billing.json": "{\"name\": \"billing\", \"port\": 8080, \"replicas\": 3}\n",
+        "config/services/ledger.json": "{\"name\": \"ledger\", \"port\": 8081, \"replicas\": 2}\n",
+        "config/services/payments.json": "{\n  \"name\": \"payments\",\n  \"port\": 8082\n  \"replicas\": 2\n}\n",
+        "schema/service.schema.json": "{\n  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n  \"type\": \"object\",\n  \"required\": [\"name\", \"port\", \"replicas\"],\n  \"properties\": {\n    \"name\": {\"type\": \"string\"},\n    \"port\": {\"type\": \"integer\"},\n    \"replicas\": {\"type\": \"integer\", \"minimum\": 1}\n  }\n}\n",
+    },
+    env=R16_PY_ENV, stage="validate", project="initech/platform-config", **ROUND16,
+)
+
+case(
+    "ansible-galaxy-503-pipefail-off-cascade", "deploy:edge", "python:3.11",
+    ["set +o pipefail", "ansible-galaxy collection install -r collections/requirements.yml -p collections/ 2>&1 | tee galaxy.log",
+     "set -o pipefail", "ansible-playbook -i inventories/ci/hosts.ini site.yml --syntax-check"],
+    lab("network_or_flaky", [r"HTTP Error 503|503 Service Unavailable|Error when finding available api versions"],
+        "ansible-galaxy (piped through tee without pipefail), then ansible-playbook", "cascade: the Galaxy mirror answers 503; the install's failure is lost in a pipe to tee with pipefail switched off, and the playbook then cannot resolve the collection's module. The 503 is the cause",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={
+        "collections/requirements.yml": "collections:\n  - name: community.general\n    version: 9.4.0\n",
+        "site.yml": "- name: Edge proxies\n  hosts: edge\n  gather_facts: false\n  tasks:\n    - name: Tune keepalive\n      community.general.ini_file:\n        path: /etc/haproxy/tuning.ini\n        section: defaults\n        option: timeout_client\n        value: 30s\n",
+        "inventories/ci/hosts.ini": "[edge]\nedge-1 ansible_connection=local\n",
+    },
+    env=dict(R16_PY_ENV, ANSIBLE_HOME="/builds/initech/edge-proxy/.ansible", ANSIBLE_NOCOLOR="1",
+             ANSIBLE_GALAXY_SERVER="http://127.0.0.1:{PORT_503}/api/", ANSIBLE_COLLECTIONS_PATH="/builds/initech/edge-proxy/collections"),
+    stage="deploy", project="initech/edge-proxy", **ROUND16,
+)
+
+case(
+    "rsync-daemon-no-greeting-timeout", "deploy:mirror", "alpine:3.21",
+    ["rsync --version | sed -n 1p", "rsync -rt --delete --contimeout=5 --timeout=10 site/ \"$MIRROR_TARGET\""],
+    lab("network_or_flaky", [r"\[sender\] io timeout after 10 seconds -- exiting", r"rsync error: timeout in data send/receive \(code 30\)"],
+        "rsync (daemon protocol)", "the package mirror's rsync daemon accepts the TCP connection but never sends its greeting (a hung daemon behind the load balancer); rsync's --timeout=10 gives up (io timeout, code 30)",
+        infra=True, accept=["infrastructure"]),
+    files={"site/index.html": "<h1>mirror</h1>\n", "site/dists/stable/Release": "Origin: Initech\n"},
+    env={"MIRROR_TARGET": "rsync://deploy@127.0.0.1:{PORT_BLACKHOLE}/apt/"}, stage="deploy", project="initech/apt-mirror", **ROUND16,
+)
+
+case(
+    "py-build-isolated-index-closes-connection", "package:build", "python:3.11",
+    ["python -m build --version", "python -m build --outdir dist/"],
+    lab("network_or_flaky", [r"^< WARNING: Retrying \(Retry\(total=\d", r"after connection broken by 'ProtocolError\('Connection", r"No matching distribution found for hatchling"],
+        "python -m build (isolated build env, pip)", "the package index mirror accepts each connection and closes it without an answer; pip in build's isolated environment cannot fetch hatchling (the build backend)",
+        infra=True, accept=["dependency_install"]),
+    files={
+        "pyproject.toml": R16_PYPROJECT_OK.replace("readme = \"README.rst\"", "readme = \"README.md\""),
+        "README.md": "# initech-deploy-tools\n",
+        "src/deploytools/__init__.py": "__version__ = \"2.3.0\"\n",
+        "src/deploytools/cli.py": R16_DEPLOYTOOLS_PY,
+    },
+    env=dict(R16_PY_ENV, PIP_INDEX_URL="http://127.0.0.1:{PORT_CLOSER}/simple/", PIP_RETRIES="2", PIP_TIMEOUT="10"),
+    stage="package", project="initech/deploy-tools", **ROUND16,
+)
