@@ -14,7 +14,7 @@ BIN=${BIN:-target/release/gitaiops}
 SIM_BIN=${SIM_BIN:-$BIN}
 SIZE=${SIZE:-3000000}
 SECS=${SECS:-60}
-JOB=${JOB:-30120}
+JOB=${JOB:-}
 TICK=$(getconf CLK_TCK)
 work=$(mktemp -d)
 sock="gitaiops-follow-$$"
@@ -38,7 +38,11 @@ python3 "$(dirname "$0")/count_proxy.py" "${url#http://}" "$work/count" >"$work/
 proxy_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 proxy="http://127.0.0.1:$(head -1 "$work/port")"
-trace_len() { curl -s "$url/api/v4/projects/1/jobs/$JOB/trace" -o /dev/null -w '%{size_download}'; }
+api() { curl -s -H "PRIVATE-TOKEN: sim-token" "$url/api/v4/projects/1/$1"; }
+# The simulator's job ids are GitLab-sized (11 digits): the first running job, unless JOB names one.
+[ -n "$JOB" ] || JOB=$(api 'jobs?scope[]=running' | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+# Authenticated, as GitLab answers 404 to an anonymous read of a private project's trace.
+trace_len() { curl -s -H "PRIVATE-TOKEN: sim-token" "$url/api/v4/projects/1/jobs/$JOB/trace" -o /dev/null -w '%{size_download}'; }
 
 tm new-session -d -s m -x 120 -y 40 \
   "exec env HOME=$work XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state TERM=xterm-256color GITLAB_HOST=$proxy GITLAB_TOKEN=sim-token $BIN --project acme/platform"
