@@ -107,6 +107,9 @@ static RULES: &[Rule] = &[
     // request's credentials, whatever the tool.
     r("http_auth_status", Cause, Cat::Is(C::PermissionOrSecret), 8, r"HTTP Error 40[13]: (Unauthorized|Forbidden)|\b40[13] Client Error: (Unauthorized|Forbidden)|npm (ERR!|error) code (ENEEDAUTH|E401|E403)\b|This command requires you to be logged in"),
     r("secret_missing", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)^username is empty\s*$|^password is empty\s*$|Cannot perform an interactive login from a non TTY device|Must provide --username with --password-stdin|Input required and not supplied: \S*(token|key|secret|password)|(token|secret|api[_ -]?key|password)\S* (is )?(not set|missing|empty|undefined)\b|No valid credential sources found|InvalidClientTokenId|ExpiredToken|AccessDenied(Exception)?\b|UnauthorizedOperation|invalid (api )?(token|credentials)"),
+    // Encrypted files whose key the job was not given (ansible-vault, sops, gpg, age): a
+    // protected or missing CI variable, not the code.
+    r("decrypt_key_missing", Cause, Cat::Is(C::PermissionOrSecret), 8, r"Attempting to decrypt but no vault secrets found|no vault secrets were found that could decrypt|A vault password (or secret )?must be specified to decrypt|Failed to get the data key required to decrypt the SOPS file|^gpg: decryption failed: No secret key|no identity matched any of the recipients"),
     r("permission_denied", Cause, Cat::Is(C::PermissionOrSecret), 6, r"(?i)\bpermission denied\b|\bEACCES\b|Operation not permitted"),
     // SSH refusing the host or the key, and cloud/cluster CLIs without (valid) credentials:
     // ssh, git over ssh, aws, gcloud, kubectl/helm, docker/helm registries, maven/cargo.
@@ -136,6 +139,9 @@ static RULES: &[Rule] = &[
     // job's command line, not a failing test (pytest exits 4, no test ran).
     r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named "),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
+    // A JSON-schema validator's finding in the CI configuration itself (check-jsonschema's
+    // `file::$.path: message`), not in the project's data.
+    r("ci_config_schema", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\s*(\S+/)?(\.gitlab-ci\.ya?ml|\.github/workflows/[\w.-]+\.ya?ml)::\$\S*: .*\b(is not (of type|one of|valid under)|is a required property|Additional properties are not allowed|does not match|should be|must be)"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
     // A tool's plugin subcommand the image does not have (git-lfs, docker buildx/compose, a
     // cargo or helm plugin): the same family as a missing command.
@@ -172,6 +178,11 @@ static RULES: &[Rule] = &[
     r("unknown_option", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^[\w.-]+: error: unrecognized arguments: \S"),
     // A database server that refused to start on its configuration (PostgreSQL's log).
     r("db_server_fatal", Cause, Cat::Is(C::GithubActionsConfig), 8, r"FATAL: +(configuration file \S+ contains errors|invalid value for parameter|could not (create|bind|open) \S|data directory \S+ has (wrong ownership|invalid permissions))|LOG: +unrecognized configuration parameter |\[ERROR\] (mariadbd|mysqld): (unknown (variable|option) |Can.t (create|open|lock) |Error while setting value )"),
+    // A database server that is up but turns clients away (connection slots used up, still
+    // starting, in recovery): the service's state, not the change.
+    r("db_capacity", Cause, Cat::Is(C::Infrastructure), 8, r"sorry, too many clients already|remaining connection slots are reserved|the database system is (starting up|shutting down|in recovery mode)|^ERROR 1040 \(\w+\): Too many connections|\bFATAL: +too many connections for (role|database)"),
+    // A client whose connection attempt timed out: the network or the server's host, not SQL.
+    r("db_connect_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"connection to server (at|on socket) .* failed: (timeout expired|Connection timed out)|Can.t connect to MySQL server on \S+ \((110|4)\)|^ERROR 2013 \(HY000\): Lost connection to MySQL server"),
     // A client that found no server (psql, libpq): a symptom; the server's own log says why.
     r("db_unreachable", Cause, Cat::Is(C::Other), 4, r"connection to server (on socket|at) .* failed: |^\s*Is the server running (locally|on that host)|could not connect to server: |Can.t connect to local (MySQL |MariaDB )?server through socket |^ERROR 2002 \(HY000\)"),
     // A MySQL/MariaDB server's answer to a statement (a migration): the SQL, not the network
@@ -212,7 +223,10 @@ static RULES: &[Rule] = &[
     // More tools' words for a request that got no answer: the JVM's exceptions (maven, gradle),
     // Apache HttpClient's, kubectl's, helm's, the AWS CLI's, apt's, ssh's, git's, reqwest's,
     // docker's, musl's resolver, and the errno names.
-    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds"),
+    // A lock another run holds (Terraform's state, a Pulumi stack, a Helm release, Liquibase's
+    // changelog): a concurrent or cancelled job, which waiting or a retry resolves.
+    r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock"),
+    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to "),
     // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
     // asking for credentials, and a transfer the server cut short: each ecosystem's own words
     // for the network.
@@ -220,7 +234,7 @@ static RULES: &[Rule] = &[
     // git's transfer cut short: usually the network, but also what follows a refused push or an
     // oversized one, so weaker than the reason when the reason is printed.
     r("git_transfer_cut", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"fatal: the remote end hung up unexpectedly|\bearly EOF\b|fatal: (fetch-pack|index-pack): (invalid index-pack output|unexpected disconnect)"),
-    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\bHTTP 50[234]\b|\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses|unexpected (HTTP )?status( code)?:? 50[234]\b|RPC failed; HTTP 50[234]\b|\((Bad Gateway|Service Unavailable|Gateway Timeout) \(50[234]\)|\bServiceUnavailable\b"),
+    r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\bHTTP 50[234]\b|\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses|unexpected (HTTP )?status( code)?:? 50[234]\b|RPC failed; HTTP 50[234]\b|\((Bad Gateway|Service Unavailable|Gateway Timeout) \(50[234]\)|\bServiceUnavailable\b|\(HTTP [Cc]ode:? 50[0234]\b"),
     // A package registry or mirror answering 5xx to a client that reports the bare status
     // (cargo): as strong as a connection failure, so the dependency error it causes (`failed
     // to get `x` as a dependency`) does not win.
@@ -317,6 +331,14 @@ static RULES: &[Rule] = &[
     r("found_errors", Summary, Cat::Is(C::TypeError), 5, r"^Found \d+ errors? in \d+ files?\.?\s*$"),
     // --- linters and formatters
     r("eslint", Cause, Cat::Is(C::LintFailure), 7, r"✖ \d+ problems? \([1-9]\d* errors?|^\s*\d+:\d+\s+error\s+.+\s{2,}[\w@/-]+\s*$"),
+    // OpenAPI/AsyncAPI linters (redocly, spectral): `line:col  error  rule-id  message`, the
+    // rule before the message (eslint puts it after), and their totals.
+    r("api_lint", Cause, Cat::Is(C::LintFailure), 7, r"^\s*\d+:\d+\s+error\s+[a-z][\w-]*(/[\w-]+)?\s{2,}\S|Validation failed with [1-9]\d* errors?\b|^✖ [1-9]\d* problems? \([1-9]\d* errors?, \d+ warnings?"),
+    // Secret scanners run as a gate (detect-secrets' hook, gitleaks): a credential in the
+    // change, which the change has to take out.
+    r("secret_scan", Cause, Cat::Is(C::LintFailure), 8, r"Potential secrets about to be committed to git repo|\bleaks found: [1-9]\d*|^Secret Type: \S"),
+    // Licence compliance gates: REUSE's lint, cargo-deny's licence check.
+    r("licence_gate", Cause, Cat::Is(C::LintFailure), 7, r"^# MISSING COPYRIGHT AND LICENSING INFORMATION|your project is not compliant with version [\d.]+ of the REUSE Specification|^error\[(rejected|unlicensed)\]: |failed to satisfy license requirements"),
     r("clippy", Cause, Cat::Is(C::LintFailure), 7, r"implied by `?-D warnings|clippy::\w+|#\[deny\(clippy"),
     r("ruff_flake8", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.py):\d+:\d+: [A-Z]{1,3}\d{3,4}\b"),
     // ruff's default ("full") format: the code and message first, the location on the next line.

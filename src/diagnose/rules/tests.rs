@@ -1665,3 +1665,102 @@ fn round14_families_on_other_variants() {
     );
     assert_ne!(d.category, Category::CompileError, "{}", quotes(&d));
 }
+
+/// Round 16's misses as families, each on another tool or wording than the corpus case.
+#[test]
+fn round16_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // A registry's 5xx in ansible-galaxy's `(HTTP Code: N, ...)` (the corpus has a 503).
+        (
+            "$ ansible-galaxy role install -r roles.yml\n[ERROR]: Error when finding available api versions from galaxy (https://galaxy.acme.test/api/) (HTTP Code: 502, Message: Bad Gateway)\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "(HTTP Code: 502, Message: Bad Gateway)",
+        ),
+        // Encrypted files without their key (the corpus has ansible-vault; here sops and gpg).
+        (
+            "$ sops -d secrets/prod.enc.yaml > values.yaml\nFailed to get the data key required to decrypt the SOPS file.\n\nGroup 0: FAILED\n  arn:aws:kms:eu-west-1:111122223333:key/abc: FAILED\nERROR: Job failed: exit code 128\n",
+            Category::PermissionOrSecret,
+            "Failed to get the data key required to decrypt the SOPS file",
+        ),
+        (
+            "$ gpg --batch --decrypt deploy.env.gpg > deploy.env\ngpg: encrypted with rsa4096 key, ID 0A1B2C3D4E5F6071\ngpg: decryption failed: No secret key\nERROR: Job failed: exit code 2\n",
+            Category::PermissionOrSecret,
+            "gpg: decryption failed: No secret key",
+        ),
+        // A schema finding in a CI file (the corpus has .gitlab-ci.yml; here a workflow).
+        (
+            "$ check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml\nSchema validation errors were encountered.\n  .github/workflows/ci.yml::$.jobs.build: 'runs-on' is a required property\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "'runs-on' is a required property",
+        ),
+        // spectral's findings and total (the corpus has redocly).
+        (
+            "$ spectral lint openapi.yaml\n/builds/acme/api/openapi.yaml\n 12:9  error  oas3-valid-media-example  \"example\" property type must be integer  paths./users.get.responses[200].content.application/json.example\n\n✖ 1 problem (1 error, 0 warnings, 0 infos, 0 hints)\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "oas3-valid-media-example",
+        ),
+        // gitleaks (the corpus has detect-secrets' hook).
+        (
+            "$ gitleaks git --log-opts=\"$CI_MERGE_REQUEST_DIFF_BASE_SHA..HEAD\" --redact\n10:02AM INF 3 commits scanned.\n10:02AM INF scanned ~5123 bytes (5.12 KB) in 41ms\n10:02AM WRN leaks found: 2\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "leaks found: 2",
+        ),
+        // cargo-deny's licence check (the corpus has REUSE).
+        (
+            "$ cargo deny check licenses\nerror[rejected]: failed to satisfy license requirements\n  ┌─ ring 0.16.20 (registry+https://github.com/rust-lang/crates.io-index):4:9\n  │\n4 │ license = \"License specified in file ($CARGO_HOME/.../LICENSE)\"\nlicenses FAILED\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "error[rejected]: failed to satisfy license requirements",
+        ),
+        // A database turning clients away (the corpus has PostgreSQL's connection slots; here
+        // MySQL's and a server still starting).
+        (
+            "$ mysql -h db -u app app < migrations/042.sql\nERROR 1040 (08004): Too many connections\nERROR: Job failed: exit code 1\n",
+            Category::Infrastructure,
+            "Too many connections",
+        ),
+        (
+            "$ psql \"$DATABASE_URL\" -f schema.sql\npsql: error: connection to server at \"postgres\" (172.17.0.3), port 5432 failed: FATAL:  the database system is starting up\nERROR: Job failed: exit code 2\n",
+            Category::Infrastructure,
+            "the database system is starting up",
+        ),
+        // A connect timeout to the database (the corpus has psycopg2's; here MySQL's errno 110).
+        (
+            "$ mysql -h db.acme.test -u app -e 'select 1'\nERROR 2003 (HY000): Can't connect to MySQL server on 'db.acme.test:3306' (110)\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Can't connect to MySQL server on 'db.acme.test:3306' (110)",
+        ),
+        // rsync's socket errors (the corpus has a daemon's io timeout).
+        (
+            "$ rsync -az public/ rsync://mirror.acme.test/site/\nrsync: read error: Connection reset by peer (104)\nrsync error: error in socket IO (code 10) at io.c(806) [Receiver=3.2.7]\nERROR: Job failed: exit code 10\n",
+            Category::NetworkOrFlaky,
+            "rsync error: error in socket IO (code 10)",
+        ),
+        // A lock another run holds (the corpus has Terraform's http backend; here Helm and
+        // Pulumi).
+        (
+            "$ helm upgrade --install api ./chart -n prod --wait\nError: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "another operation (install/upgrade/rollback) is in progress",
+        ),
+        (
+            "$ pulumi up --yes --stack prod\nUpdating (prod):\nerror: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\nERROR: Job failed: exit code 255\n",
+            Category::NetworkOrFlaky,
+            "the stack is currently locked by 1 lock(s)",
+        ),
+    ];
+    assert_families(cases);
+    for (log, _, _) in cases {
+        let d = run(log);
+        let infra = matches!(
+            d.category,
+            Category::NetworkOrFlaky | Category::Infrastructure
+        );
+        assert_eq!(d.infra_or_flaky, infra, "{log}");
+    }
+    // A migration's own SQL error is still the SQL, not the server's capacity.
+    let d = run(
+        "$ mysql -h db -u app app < migrations/042.sql\nERROR 1054 (42S22) at line 3: Unknown column 'due_on' in 'field list'\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::Other, "{}", quotes(&d));
+    assert!(!d.infra_or_flaky);
+}
