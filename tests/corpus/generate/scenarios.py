@@ -7567,3 +7567,699 @@ case(
     env=dict(R16_PY_ENV, PIP_INDEX_URL="http://127.0.0.1:{PORT_CLOSER}/simple/", PIP_RETRIES="2", PIP_TIMEOUT="10"),
     stage="package", project="initech/deploy-tools", **ROUND16,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 17: an independent author's 32 merge-request failures of the common toolchains
+# (projects under umbrella/; tools from /tmp/diag17).
+
+ROUND17 = dict(round=17)
+
+R17_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R17_JS_ENV = {"npm_config_update_notifier": "false", "npm_config_fund": "false"}
+R17_NODE_LINK = "ln -s /tmp/diag17/node/node_modules node_modules"
+R17_GO_ENV = {"GOPROXY": "off", "GOFLAGS": "-mod=mod", "GOCACHE": "/tmp/r17-gocache", "GOTOOLCHAIN": "local"}
+
+R17_DJANGO_SETTINGS = '''SECRET_KEY = "ci-only-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver"]
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "orders",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+ROOT_URLCONF = "shop.urls"
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+USE_TZ = True
+LOGIN_URL = "/accounts/login/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+'''
+
+case(
+    "py-django-view-login-required-302", "test:django", "python:3.11",
+    ["python -m django --version", "python manage.py test orders --verbosity 2"],
+    lab("test_assertion", [r"^AssertionError: 302 != 200", r"^FAIL: test_export_csv_lists_orders \(orders\.tests\.ExportTests"],
+        "django test runner", "the CSV export view was wrapped in @login_required; its test still requests it anonymously and gets the 302 redirect to the login page"),
+    files={
+        "manage.py": "#!/usr/bin/env python\nimport os\nimport sys\n\nif __name__ == \"__main__\":\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"shop.settings\")\n    from django.core.management import execute_from_command_line\n\n    execute_from_command_line(sys.argv)\n",
+        "shop/__init__.py": "",
+        "shop/settings.py": R17_DJANGO_SETTINGS,
+        "shop/urls.py": "from django.urls import path\n\nfrom orders import views\n\nurlpatterns = [\n    path(\"orders/export.csv\", views.export_csv, name=\"orders-export\"),\n    path(\"orders/health\", views.health, name=\"orders-health\"),\n]\n",
+        "orders/__init__.py": "",
+        "orders/views.py": "import csv\n\nfrom django.contrib.auth.decorators import login_required\nfrom django.http import HttpResponse, JsonResponse\n\nORDERS = [(\"A-1001\", \"12.50\"), (\"A-1002\", \"7.99\")]\n\n\ndef health(request):\n    return JsonResponse({\"ok\": True})\n\n\n@login_required\ndef export_csv(request):\n    resp = HttpResponse(content_type=\"text/csv\")\n    writer = csv.writer(resp)\n    writer.writerow([\"order\", \"total\"])\n    writer.writerows(ORDERS)\n    return resp\n",
+        "orders/tests.py": "from django.test import TestCase\n\n\nclass HealthTests(TestCase):\n    def test_health(self):\n        self.assertEqual(self.client.get(\"/orders/health\").json(), {\"ok\": True})\n\n\nclass ExportTests(TestCase):\n    def test_export_csv_lists_orders(self):\n        resp = self.client.get(\"/orders/export.csv\")\n        self.assertEqual(resp.status_code, 200)\n        self.assertIn(b\"A-1001\", resp.content)\n\n    def test_export_csv_content_type(self):\n        resp = self.client.get(\"/orders/export.csv\", follow=False)\n        self.assertIn(resp.status_code, (200, 302))\n",
+    },
+    env=R17_PY_ENV, project="umbrella/shop", **ROUND17,
+)
+
+R17_ALEMBIC_ENV = '''from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from billing.models import Base
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+target_metadata = Base.metadata
+
+
+def run_migrations_online():
+    connectable = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()
+'''
+
+R17_ALEMBIC_INI = '''[alembic]
+script_location = migrations
+sqlalchemy.url = sqlite:///ci.db
+
+[loggers]
+keys = root,sqlalchemy,alembic
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+qualname =
+
+[logger_sqlalchemy]
+level = WARNING
+handlers =
+qualname = sqlalchemy.engine
+
+[logger_alembic]
+level = INFO
+handlers =
+qualname = alembic
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)-5.5s [%(name)s] %(message)s
+'''
+
+case(
+    "py-alembic-check-model-without-migration", "lint:migrations", "python:3.11",
+    ["alembic --version", "alembic upgrade head", "alembic check"],
+    lab("other", [r"New upgrade operations detected: \[\('add_column'"],
+        "alembic", "the Invoice model gained a due_date column in the merge request but no revision was generated; alembic check compares the models with the upgraded database",
+        accept=["lint_failure"]),
+    files={
+        "alembic.ini": R17_ALEMBIC_INI,
+        "billing/__init__.py": "",
+        "billing/models.py": "from sqlalchemy import Date, Integer, Numeric, String\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass Invoice(Base):\n    __tablename__ = \"invoices\"\n\n    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n    number: Mapped[str] = mapped_column(String(32), unique=True)\n    total: Mapped[float] = mapped_column(Numeric(12, 2))\n    due_date: Mapped[Date] = mapped_column(Date, nullable=True)\n",
+        "migrations/env.py": R17_ALEMBIC_ENV,
+        "migrations/script.py.mako": "\"\"\"${message}\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = ${repr(up_revision)}\ndown_revision = ${repr(down_revision)}\n\n\ndef upgrade():\n    ${upgrades if upgrades else \"pass\"}\n\n\ndef downgrade():\n    ${downgrades if downgrades else \"pass\"}\n",
+        "migrations/versions/3f1c2a7b9d10_create_invoices.py": "\"\"\"create invoices\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"3f1c2a7b9d10\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\n        \"invoices\",\n        sa.Column(\"id\", sa.Integer(), primary_key=True),\n        sa.Column(\"number\", sa.String(32), nullable=False, unique=True),\n        sa.Column(\"total\", sa.Numeric(12, 2), nullable=False),\n    )\n\n\ndef downgrade():\n    op.drop_table(\"invoices\")\n",
+    },
+    env=dict(R17_PY_ENV, PYTHONPATH="."), project="umbrella/billing", **ROUND17,
+)
+
+case(
+    "py-mypy-typeddict-missing-key-json", "lint:mypy", "python:3.11",
+    ["mypy --version", "mypy --strict -O json shipping/ | tee mypy.jsonl"],
+    lab("type_error", [r"\"code\": \"typeddict-item\"", r"\"code\": \"typeddict-unknown-key\""],
+        "mypy", "the Address TypedDict gained a required postcode key; one builder omits it and another still passes the old zip key; mypy's JSON output (-O json) for a code-quality report",
+        accept=["lint_failure"]),
+    files={
+        "shipping/__init__.py": "",
+        "shipping/types.py": "from typing import TypedDict\n\n\nclass Address(TypedDict):\n    street: str\n    city: str\n    postcode: str\n    country: str\n",
+        "shipping/labels.py": "from .types import Address\n\n\ndef from_form(form: dict[str, str]) -> Address:\n    return {\"street\": form[\"street\"], \"city\": form[\"city\"], \"country\": form.get(\"country\", \"DE\")}\n\n\ndef from_legacy(row: tuple[str, str, str]) -> Address:\n    street, city, zip_code = row\n    return {\"street\": street, \"city\": city, \"zip\": zip_code, \"postcode\": zip_code, \"country\": \"DE\"}\n\n\ndef render(addr: Address) -> str:\n    return f\"{addr['street']}\\n{addr['postcode']} {addr['city']}\\n{addr['country']}\"\n",
+    },
+    env=R17_PY_ENV, project="umbrella/shipping", artifacts=["mypy.jsonl"], **ROUND17,
+)
+
+case(
+    "py-pyright-possibly-unbound", "lint:pyright", "python:3.11",
+    ["pyright --version", "pyright sync/"],
+    lab("type_error", [r"error: \"payload\" is possibly unbound", r"error: \"get\" is not a known attribute of \"None\""],
+        "pyright", "a try/except leaves `payload` unbound on the error path, and an Optional cache is used without a None check",
+        accept=["lint_failure"]),
+    files={
+        "pyproject.toml": "[project]\nname = \"sync\"\nversion = \"0.6.0\"\n\n[tool.pyright]\npythonVersion = \"3.11\"\n",
+        "sync/__init__.py": "",
+        "sync/feed.py": "import json\nimport logging\nfrom typing import Optional\n\nlog = logging.getLogger(__name__)\n\n_cache: Optional[dict[str, str]] = None\n\n\ndef load_feed(path: str) -> list[dict[str, str]]:\n    try:\n        with open(path) as fh:\n            payload = json.load(fh)\n    except FileNotFoundError:\n        log.warning(\"feed %s missing, using empty feed\", path)\n    return payload[\"items\"]\n\n\ndef lookup(key: str) -> str:\n    return _cache.get(key, \"\")\n",
+    },
+    env=R17_PY_ENV, project="umbrella/sync", **ROUND17,
+)
+
+case(
+    "py-pytest-xdist-loadfile-order-dependence", "test:parallel", "python:3.11",
+    ["python -m pytest --version", "python -m pytest -p no:cacheprovider -n 3 --dist loadfile -rA --tb=short tests/"],
+    lab("test_assertion", [r"^E\s+KeyError: 'EUR'", r"^FAILED tests/test_b_invoice\.py::test_invoice_total_in_euros"],
+        "pytest-xdist", "test_b_invoice only passed because test_a_currency registered EUR in a module-level registry earlier in the same process; with --dist loadfile the two files run on different workers",
+    ),
+    files={
+        "money/__init__.py": "",
+        "money/currency.py": "_REGISTRY: dict[str, int] = {}\n\n\ndef register(code: str, minor_units: int) -> None:\n    _REGISTRY[code] = minor_units\n\n\ndef minor_units(code: str) -> int:\n    return _REGISTRY[code]\n\n\ndef format_amount(cents: int, code: str) -> str:\n    units = minor_units(code)\n    return f\"{cents / 10 ** units:.{units}f} {code}\"\n",
+        "tests/__init__.py": "",
+        "tests/test_a_currency.py": "from money.currency import minor_units, register\n\n\ndef test_register_eur():\n    register(\"EUR\", 2)\n    assert minor_units(\"EUR\") == 2\n\n\ndef test_register_jpy():\n    register(\"JPY\", 0)\n    assert minor_units(\"JPY\") == 0\n",
+        "tests/test_b_invoice.py": "from money.currency import format_amount\n\n\ndef test_invoice_total_in_euros():\n    assert format_amount(123456, \"EUR\") == \"1234.56 EUR\"\n",
+        "tests/test_c_rounding.py": "import pytest\n\n\n@pytest.mark.parametrize(\"cents\", [0, 1, 99, 100, 12345])\ndef test_roundtrip(cents):\n    assert int(round(cents / 100 * 100)) == cents\n",
+    },
+    env=R17_PY_ENV, project="umbrella/money", **ROUND17,
+)
+
+# JavaScript / TypeScript
+
+case(
+    "js-jest-expect-assertions-zero-calls", "test:jest", "node:20",
+    ["npx jest --version", "npx jest --ci --verbose"],
+    lab("test_assertion", [r"Expected one assertion to be called but received zero assertion calls", r"● verifyToken › rejects an expired token"],
+        "jest", "verifyToken now returns null for an expired token instead of throwing; the test's catch block never runs and expect.assertions(1) fails"),
+    files={
+        "package.json": "{\n  \"name\": \"auth-service\",\n  \"version\": \"2.2.0\",\n  \"private\": true,\n  \"scripts\": {\"test\": \"jest\"}\n}\n",
+        "src/token.js": "function verifyToken(token, now = Date.now()) {\n  const [payloadB64] = token.split('.');\n  const payload = JSON.parse(Buffer.from(payloadB64, 'base64url').toString());\n  if (payload.exp * 1000 < now) {\n    return null;\n  }\n  return payload;\n}\n\nmodule.exports = { verifyToken };\n",
+        "src/token.test.js": "const { verifyToken } = require('./token');\n\nconst enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url') + '.sig';\n\ndescribe('verifyToken', () => {\n  test('accepts a live token', async () => {\n    expect(verifyToken(enc({ sub: 'u1', exp: 4102444800 })).sub).toBe('u1');\n  });\n\n  test('rejects an expired token', async () => {\n    expect.assertions(1);\n    try {\n      await verifyToken(enc({ sub: 'u1', exp: 1000 }));\n    } catch (e) {\n      expect(e.message).toMatch(/expired/);\n    }\n  });\n});\n",
+    },
+    setup=R17_NODE_LINK, env=R17_JS_ENV, project="umbrella/auth-service", **ROUND17,
+)
+
+case(
+    "js-vitest-mock-factory-missing-default", "test:unit", "node:20",
+    ["npx vitest --version", "npx vitest run --reporter=verbose"],
+    lab("test_assertion", [r"\[vitest\] No \"default\" export is defined on the \"\./db\.js\" mock"],
+        "vitest", "the module under test imports the db module's default export; the test's vi.mock factory returns only a named query mock"),
+    files={
+        "package.json": "{\n  \"name\": \"reports\",\n  \"type\": \"module\",\n  \"private\": true\n}\n",
+        "src/db.js": "const db = {\n  async query(sql, params) {\n    throw new Error('no database in unit tests: ' + sql + params);\n  },\n};\n\nexport default db;\nexport const query = (...a) => db.query(...a);\n",
+        "src/report.js": "import db from './db.js';\n\nexport async function monthlyTotals(month) {\n  const rows = await db.query('select day, total from sales where month = $1', [month]);\n  return rows.reduce((s, r) => s + r.total, 0);\n}\n",
+        "src/report.test.js": "import { describe, expect, it, vi } from 'vitest';\nimport { monthlyTotals } from './report.js';\n\nvi.mock('./db.js', () => ({\n  query: vi.fn(async () => [{ day: 1, total: 10 }, { day: 2, total: 32 }]),\n}));\n\ndescribe('monthlyTotals', () => {\n  it('sums the daily totals', async () => {\n    expect(await monthlyTotals('2026-11')).toBe(42);\n  });\n});\n",
+        "src/format.test.js": "import { describe, expect, it } from 'vitest';\n\ndescribe('format', () => {\n  it('pads months', () => expect(String(7).padStart(2, '0')).toBe('07'));\n});\n",
+    },
+    setup=R17_NODE_LINK, env=R17_JS_ENV, project="umbrella/reports", **ROUND17,
+)
+
+case(
+    "ts-tsc-ts2741-required-property-missing", "build:types", "node:20",
+    ["npx tsc --version", "npx tsc --noEmit --pretty false -p ."],
+    lab("type_error", [r"error TS2741: Property 'region' is missing in type"],
+        "tsc", "StorageConfig gained a required region field; two call sites build the config without it (plain --pretty false output)",
+        accept=["compile_error"]),
+    files={
+        "package.json": "{\n  \"name\": \"uploader\",\n  \"version\": \"4.0.0\",\n  \"private\": true\n}\n",
+        "tsconfig.json": "{\n  \"compilerOptions\": {\n    \"target\": \"ES2022\",\n    \"module\": \"commonjs\",\n    \"strict\": true,\n    \"skipLibCheck\": true,\n    \"types\": []\n  },\n  \"include\": [\"src\"]\n}\n",
+        "src/config.ts": "export interface StorageConfig {\n  bucket: string;\n  region: string;\n  prefix?: string;\n}\n\nexport function describe(c: StorageConfig): string {\n  return `s3://${c.bucket}/${c.prefix ?? ''} (${c.region})`;\n}\n",
+        "src/upload.ts": "import { StorageConfig, describe } from './config';\n\nconst assets: StorageConfig = { bucket: 'umbrella-assets', prefix: 'static/' };\n\nexport function target(name: string): string {\n  const reports: StorageConfig = { bucket: 'umbrella-reports' };\n  return describe(name === 'reports' ? reports : assets);\n}\n",
+    },
+    setup=R17_NODE_LINK, env=R17_JS_ENV, project="umbrella/uploader", **ROUND17,
+)
+
+case(
+    "js-esbuild-browser-bundle-node-builtin", "build:bundle", "node:20",
+    ["npx esbuild --version", "npx esbuild src/main.js --bundle --minify --platform=browser --outfile=dist/app.js"],
+    lab("compile_error", [r"\[ERROR\] Could not resolve \"fs\"", r"The package \"fs\" wasn't found on the file system but is built into node"],
+        "esbuild", "a shared helper that reads a file with fs was imported into the browser bundle",
+        accept=["dependency_install"]),
+    files={
+        "package.json": "{\n  \"name\": \"web-app\",\n  \"version\": \"1.3.0\",\n  \"private\": true\n}\n",
+        "src/main.js": "import { loadLabels } from './labels.js';\n\nconst labels = loadLabels('en');\ndocument.title = labels.title;\n",
+        "src/labels.js": "import { readFileSync } from 'fs';\n\nexport function loadLabels(lang) {\n  return JSON.parse(readFileSync(`./i18n/${lang}.json`, 'utf8'));\n}\n",
+    },
+    setup=R17_NODE_LINK, env=R17_JS_ENV, project="umbrella/web-app", **ROUND17,
+)
+
+case(
+    "js-node-esm-extensionless-import", "test:smoke", "node:20",
+    ["npx tsc -p tsconfig.json", "node dist/server.js --self-check"],
+    lab("other", [r"Error \[ERR_MODULE_NOT_FOUND\]: Cannot find module '/builds/umbrella/gateway/dist/routes' imported from /builds/umbrella/gateway/dist/server\.js"],
+        "node", "tsc compiles with moduleResolution bundler, which accepts extensionless relative imports; node's ESM loader then cannot find dist/routes (no .js)",
+        accept=["compile_error", "dependency_install"]),
+    files={
+        "package.json": "{\n  \"name\": \"gateway\",\n  \"version\": \"0.8.0\",\n  \"type\": \"module\",\n  \"private\": true\n}\n",
+        "tsconfig.json": "{\n  \"compilerOptions\": {\n    \"target\": \"ES2022\",\n    \"module\": \"ESNext\",\n    \"moduleResolution\": \"bundler\",\n    \"strict\": true,\n    \"rootDir\": \"src\",\n    \"outDir\": \"dist\",\n    \"types\": []\n  },\n  \"include\": [\"src\"]\n}\n",
+        "src/routes.ts": "export const routes: Record<string, string> = { '/health': 'ok', '/v1/orders': 'orders' };\n",
+        "src/server.ts": "import { routes } from './routes';\n\ndeclare const process: { argv: string[]; exit(code: number): never };\n\nif (process.argv.includes('--self-check')) {\n  console.log(`routes: ${Object.keys(routes).length}`);\n  process.exit(0);\n}\n",
+    },
+    setup=R17_NODE_LINK, env=R17_JS_ENV, project="umbrella/gateway", **ROUND17,
+)
+
+# Go
+
+case(
+    "go-test-json-local-timezone", "test:go", "golang:1.19",
+    ["go version", "go test -json -count=1 ./..."],
+    lab("test_assertion", [r"schedule_test\.go:\d+: Format\(2026-03-01 08:30:00 \+0000 UTC\) = \\\"2026-03-01 08:30\\\", want \\\"2026-03-01 09:30\\\"",
+                           r"--- FAIL: TestFormatLocal"],
+        "go test", "a test expects the developer's Europe/Berlin local time; the CI container runs in UTC; go test -json output for a test report",
+        accept=["other"]),
+    files={
+        "go.mod": "module umbrella.example/schedule\n\ngo 1.19\n",
+        "schedule.go": "package schedule\n\nimport \"time\"\n\n// Format renders a slot start in the viewer's local time.\nfunc Format(t time.Time) string {\n\treturn t.Local().Format(\"2006-01-02 15:04\")\n}\n\n// Slot returns the start of the 30-minute slot containing t.\nfunc Slot(t time.Time) time.Time {\n\treturn t.Truncate(30 * time.Minute)\n}\n",
+        "schedule_test.go": "package schedule\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestSlot(t *testing.T) {\n\tin := time.Date(2026, 3, 1, 8, 47, 0, 0, time.UTC)\n\tif got := Slot(in); got.Minute() != 30 {\n\t\tt.Fatalf(\"Slot(%v) = %v\", in, got)\n\t}\n}\n\nfunc TestFormatLocal(t *testing.T) {\n\tin := time.Date(2026, 3, 1, 8, 30, 0, 0, time.UTC)\n\tif got, want := Format(in), \"2026-03-01 09:30\"; got != want {\n\t\tt.Errorf(\"Format(%v) = %q, want %q\", in, got, want)\n\t}\n}\n",
+    },
+    env=dict(R17_GO_ENV, TZ="UTC"), project="umbrella/schedule", **ROUND17,
+)
+
+case(
+    "go-test-httptest-json-trailing-newline", "test:go", "golang:1.19",
+    ["go test -v -count=1 -run 'TestHealth|TestVersion' ./..."],
+    lab("test_assertion", [r"handler_test\.go:\d+: body = \"\{\\\"status\\\":\\\"ok\\\"\}\\n\", want \"\{\\\"status\\\":\\\"ok\\\"\}\"", r"--- FAIL: TestHealth"],
+        "go test", "the handler switched from json.Marshal to json.NewEncoder, which appends a newline; the test compares the body byte for byte"),
+    files={
+        "go.mod": "module umbrella.example/status\n\ngo 1.19\n",
+        "handler.go": "package status\n\nimport (\n\t\"encoding/json\"\n\t\"net/http\"\n)\n\nvar Version = \"1.4.2\"\n\nfunc Health(w http.ResponseWriter, r *http.Request) {\n\tw.Header().Set(\"Content-Type\", \"application/json\")\n\t_ = json.NewEncoder(w).Encode(map[string]string{\"status\": \"ok\"})\n}\n\nfunc VersionHandler(w http.ResponseWriter, r *http.Request) {\n\tw.Write([]byte(Version))\n}\n",
+        "handler_test.go": "package status\n\nimport (\n\t\"net/http/httptest\"\n\t\"testing\"\n)\n\nfunc TestHealth(t *testing.T) {\n\trec := httptest.NewRecorder()\n\tHealth(rec, httptest.NewRequest(\"GET\", \"/health\", nil))\n\tif rec.Code != 200 {\n\t\tt.Fatalf(\"status = %d\", rec.Code)\n\t}\n\tif got, want := rec.Body.String(), `{\"status\":\"ok\"}`; got != want {\n\t\tt.Errorf(\"body = %q, want %q\", got, want)\n\t}\n}\n\nfunc TestVersion(t *testing.T) {\n\trec := httptest.NewRecorder()\n\tVersionHandler(rec, httptest.NewRequest(\"GET\", \"/version\", nil))\n\tif rec.Body.String() != Version {\n\t\tt.Errorf(\"version = %q\", rec.Body.String())\n\t}\n}\n",
+    },
+    env=R17_GO_ENV, project="umbrella/status", **ROUND17,
+)
+
+case(
+    "go-build-embed-pattern-no-files", "build", "golang:1.19",
+    ["go build -o bin/mailer ./cmd/mailer"],
+    lab("compile_error", [r"pattern templates/\*\.html: no matching files found"],
+        "go build", "a //go:embed pattern names templates/*.html but the templates were renamed to .gohtml in the merge request"),
+    files={
+        "go.mod": "module umbrella.example/mailer\n\ngo 1.19\n",
+        "cmd/mailer/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"umbrella.example/mailer/internal/render\"\n)\n\nfunc main() {\n\tfmt.Println(render.Names())\n}\n",
+        "internal/render/render.go": "package render\n\nimport (\n\t\"embed\"\n\t\"io/fs\"\n)\n\n//go:embed templates/*.html\nvar templates embed.FS\n\nfunc Names() []string {\n\tvar out []string\n\t_ = fs.WalkDir(templates, \".\", func(p string, d fs.DirEntry, err error) error {\n\t\tif err == nil && !d.IsDir() {\n\t\t\tout = append(out, p)\n\t\t}\n\t\treturn nil\n\t})\n\treturn out\n}\n",
+        "internal/render/templates/welcome.gohtml": "<p>Welcome, {{.Name}}!</p>\n",
+        "internal/render/templates/reset.gohtml": "<p>Reset your password: {{.Link}}</p>\n",
+    },
+    env=R17_GO_ENV, project="umbrella/mailer", **ROUND17,
+)
+
+# Rust
+
+R17_RUST_ENV = {"CARGO_TERM_COLOR": "always", "CARGO_HOME": "/builds/umbrella/.cargo-r17"}
+
+case(
+    "rust-all-features-mutually-exclusive", "check:features", "rust:1.95",
+    ["cargo --version", "cargo check --all-features"],
+    lab("compile_error", [r"^error: features `postgres` and `sqlite` are mutually exclusive"],
+        "cargo/rustc", "the crate's database backends are mutually exclusive features guarded by compile_error!; the feature-matrix job runs --all-features",
+        accept=["github_actions_config"]),
+    files={
+        "Cargo.toml": "[package]\nname = \"store\"\nversion = \"0.3.0\"\nedition = \"2021\"\n\n[features]\ndefault = [\"sqlite\"]\nsqlite = []\npostgres = []\n\n[dependencies]\n",
+        "src/lib.rs": "#[cfg(all(feature = \"postgres\", feature = \"sqlite\"))]\ncompile_error!(\"features `postgres` and `sqlite` are mutually exclusive; enable exactly one backend\");\n\n#[cfg(feature = \"sqlite\")]\npub fn backend() -> &'static str {\n    \"sqlite\"\n}\n\n#[cfg(all(feature = \"postgres\", not(feature = \"sqlite\")))]\npub fn backend() -> &'static str {\n    \"postgres\"\n}\n",
+    },
+    env=R17_RUST_ENV, project="umbrella/store", **ROUND17,
+)
+
+case(
+    "rust-should-panic-expected-substring", "test", "rust:1.95",
+    ["cargo test --quiet"],
+    lab("test_assertion", [r"^tests::refuses_overdraft --- FAILED", r"^note: panic did not contain expected string", r"^\s+expected substring: \"overdraft\""],
+        "cargo test", "the panic message was reworded to 'insufficient funds'; #[should_panic(expected = \"overdraft\")] no longer matches"),
+    files={
+        "Cargo.toml": "[package]\nname = \"wallet\"\nversion = \"0.2.0\"\nedition = \"2021\"\n\n[dependencies]\n",
+        "src/lib.rs": "pub fn withdraw(balance: u64, amount: u64) -> u64 {\n    if amount > balance {\n        panic!(\"insufficient funds: balance {balance}, requested {amount}\");\n    }\n    balance - amount\n}\n\npub fn deposit(balance: u64, amount: u64) -> u64 {\n    balance.checked_add(amount).expect(\"balance overflow\")\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn withdraws() {\n        assert_eq!(withdraw(50, 20), 30);\n    }\n\n    #[test]\n    fn deposits() {\n        assert_eq!(deposit(1, 2), 3);\n    }\n\n    #[test]\n    #[should_panic(expected = \"overdraft\")]\n    fn refuses_overdraft() {\n        withdraw(10, 20);\n    }\n}\n",
+    },
+    env=R17_RUST_ENV, project="umbrella/wallet", **ROUND17,
+)
+
+case(
+    "rust-let-chains-edition-2021", "build", "rust:1.95",
+    ["cargo build --locked"],
+    lab("compile_error", [r"^error: let chains are only allowed in Rust 2024 or later"],
+        "rustc", "a let chain (if let ... && let ...) written against edition 2024 locally, in a crate still on edition 2021"),
+    files={
+        "Cargo.toml": "[package]\nname = \"router\"\nversion = \"0.5.1\"\nedition = \"2021\"\n\n[dependencies]\n",
+        "Cargo.lock": "# This file is automatically @generated by Cargo.\n# It is not intended for manual editing.\nversion = 4\n\n[[package]]\nname = \"router\"\nversion = \"0.5.1\"\n",
+        "src/main.rs": "fn route(path: &str) -> Option<(&str, u32)> {\n    if let Some(rest) = path.strip_prefix(\"/orders/\")\n        && let Ok(id) = rest.parse::<u32>()\n    {\n        return Some((\"orders\", id));\n    }\n    None\n}\n\nfn main() {\n    println!(\"{:?}\", route(\"/orders/17\"));\n}\n",
+    },
+    env=R17_RUST_ENV, project="umbrella/router", **ROUND17,
+)
+
+# C / C++
+
+case(
+    "c-tsan-data-race-counter", "test:tsan", "gcc:12",
+    ["gcc --version | head -1", "make CFLAGS='-fsanitize=thread -g -O1' tsan-test"],
+    lab("test_assertion", [r"^WARNING: ThreadSanitizer: data race", r"^SUMMARY: ThreadSanitizer: data race .*stats\.c:\d+ in record_hit"],
+        "gcc ThreadSanitizer", "two worker threads increment a shared counter without a lock; the TSan job finds the race (and exits 66)",
+        accept=["other"]),
+    files={
+        "Makefile": "CC ?= gcc\nCFLAGS ?= -O2 -g\n\nbin/stats_test: src/stats.c tests/stats_test.c\n\tmkdir -p bin\n\t$(CC) $(CFLAGS) -Isrc -o $@ $^ -pthread\n\ntsan-test: bin/stats_test\n\t./bin/stats_test\n\n.PHONY: tsan-test\n",
+        "src/stats.h": "#ifndef STATS_H\n#define STATS_H\nvoid record_hit(void);\nlong hits(void);\n#endif\n",
+        "src/stats.c": "#include \"stats.h\"\n\nstatic long total_hits;\n\nvoid record_hit(void) {\n    total_hits++;\n}\n\nlong hits(void) {\n    return total_hits;\n}\n",
+        "tests/stats_test.c": "#include <pthread.h>\n#include <stdio.h>\n#include \"stats.h\"\n\nstatic void *worker(void *arg) {\n    (void)arg;\n    for (int i = 0; i < 50000; i++)\n        record_hit();\n    return NULL;\n}\n\nint main(void) {\n    pthread_t t[2];\n    for (int i = 0; i < 2; i++)\n        pthread_create(&t[i], NULL, worker, NULL);\n    for (int i = 0; i < 2; i++)\n        pthread_join(t[i], NULL);\n    printf(\"hits: %ld\\n\", hits());\n    return 0;\n}\n",
+    },
+    env={}, project="umbrella/telemetry", **ROUND17,
+)
+
+case(
+    "c-multiple-definition-header-function", "build", "gcc:12",
+    ["make -j2"],
+    lab("compile_error", [r"multiple definition of `config_path'", r"collect2: error: ld returned 1 exit status"],
+        "gcc/ld", "a helper function was defined (not declared) in a header included by two translation units; the link fails with multiple definitions"),
+    files={
+        "Makefile": "CC = gcc\nCFLAGS = -Wall -O2\nOBJS = build/main.o build/loader.o\n\nbuild/app: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n\nbuild/%.o: src/%.c src/config.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -c -o $@ $<\n",
+        "src/config.h": "#ifndef CONFIG_H\n#define CONFIG_H\n#include <stdlib.h>\n\nconst char *config_path(void) {\n    const char *p = getenv(\"APP_CONFIG\");\n    return p ? p : \"/etc/app/app.conf\";\n}\n\nint load_config(void);\n#endif\n",
+        "src/main.c": "#include <stdio.h>\n#include \"config.h\"\n\nint main(void) {\n    printf(\"config: %s\\n\", config_path());\n    return load_config();\n}\n",
+        "src/loader.c": "#include <stdio.h>\n#include \"config.h\"\n\nint load_config(void) {\n    FILE *f = fopen(config_path(), \"r\");\n    if (!f)\n        return 1;\n    fclose(f);\n    return 0;\n}\n",
+    },
+    env={}, project="umbrella/appd", **ROUND17,
+)
+
+# Java
+
+case(
+    "java-junit5-bigdecimal-scale-equals", "test:java", "registry.umbrella.example/ci/jdk17-junit5:2026.11",
+    ["javac -version",
+     "javac -d out -cp /usr/share/java/junit-jupiter-api.jar:/usr/share/java/apiguardian-api.jar:/usr/share/java/opentest4j.jar src/main/java/com/umbrella/pricing/*.java src/test/java/com/umbrella/pricing/*.java",
+     "java -jar /usr/share/java/junit-platform-console-standalone.jar --disable-banner --details=tree -cp out --select-package com.umbrella.pricing"],
+    lab("test_assertion", [r"expected: <10\.5> but was: <10\.50>", r"discountedPrice\(\) ✘"],
+        "JUnit 5 console launcher", "assertEquals on BigDecimal compares scale too: the code now rounds to two decimals (10.50) and the test expects new BigDecimal(\"10.5\")"),
+    files={
+        "src/main/java/com/umbrella/pricing/Discount.java": "package com.umbrella.pricing;\n\nimport java.math.BigDecimal;\nimport java.math.RoundingMode;\n\npublic final class Discount {\n    private Discount() {}\n\n    public static BigDecimal apply(BigDecimal price, int percent) {\n        BigDecimal factor = BigDecimal.valueOf(100 - percent).movePointLeft(2);\n        return price.multiply(factor).setScale(2, RoundingMode.HALF_EVEN);\n    }\n}\n",
+        "src/test/java/com/umbrella/pricing/DiscountTest.java": "package com.umbrella.pricing;\n\nimport static org.junit.jupiter.api.Assertions.assertEquals;\n\nimport java.math.BigDecimal;\nimport org.junit.jupiter.api.Test;\n\nclass DiscountTest {\n    @Test\n    void zeroPercent() {\n        assertEquals(0, Discount.apply(new BigDecimal(\"9.99\"), 0).compareTo(new BigDecimal(\"9.99\")));\n    }\n\n    @Test\n    void discountedPrice() {\n        assertEquals(new BigDecimal(\"10.5\"), Discount.apply(new BigDecimal(\"15.00\"), 30));\n    }\n}\n",
+    },
+    env={}, project="umbrella/pricing", **ROUND17,
+)
+
+# git
+
+R17_GIT_ENV = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.file.allow", "GIT_CONFIG_VALUE_0": "always",
+               "GIT_AUTHOR_NAME": "CI", "GIT_AUTHOR_EMAIL": "ci@umbrella.example", "GIT_COMMITTER_NAME": "CI",
+               "GIT_COMMITTER_EMAIL": "ci@umbrella.example"}
+
+R17_SHALLOW_SETUP = """rm -rf /tmp/r17-git/catalog.git /tmp/r17-git/catalog-work
+mkdir -p /tmp/r17-git
+git init -q -b main /tmp/r17-git/catalog-work
+cd /tmp/r17-git/catalog-work
+for i in $(seq 1 6); do echo "v$i" > version.txt; git add version.txt; git commit -q -m "release prep $i"; done
+git checkout -q -b feature/price-filter
+for i in 1 2 3; do echo "filter $i" > filter.txt; git add filter.txt; git commit -q -m "price filter step $i"; done
+git checkout -q main
+for i in $(seq 1 30); do echo "main $i" > main.txt; git add main.txt; git commit -q -m "main work $i"; done
+git clone -q --bare /tmp/r17-git/catalog-work /tmp/r17-git/catalog.git
+cd "$CI_PROJECT_DIR"
+git clone -q --depth 20 --branch feature/price-filter file:///tmp/r17-git/catalog.git .
+"""
+
+case(
+    "git-shallow-diff-no-merge-base", "lint:changed-files", "alpine/git:2.47",
+    ['git fetch --depth=20 origin "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME:refs/remotes/origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"', 'git diff --name-only "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME...HEAD" > changed.txt', "cat changed.txt"],
+    lab("github_actions_config", [r"^fatal: origin/main\.\.\.HEAD: no merge base"],
+        "git", "a changed-files job in a GIT_DEPTH=20 clone: the merge request branched off 30 commits ago, so neither shallow history reaches the merge base",
+        accept=["other"]),
+    files={}, setup=R17_SHALLOW_SETUP, env=dict(R17_GIT_ENV, CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main"), project="umbrella/catalog", ref="feature/price-filter", **ROUND17,
+)
+
+R17_SUBMODULE_SETUP = """rm -rf /tmp/r17-git/proto.git /tmp/r17-git/proto-work /tmp/r17-git/api.git /tmp/r17-git/api-work
+mkdir -p /tmp/r17-git
+git init -q -b main /tmp/r17-git/proto-work
+cd /tmp/r17-git/proto-work
+echo 'syntax = "proto3";' > orders.proto; git add .; git commit -q -m "orders proto"
+git clone -q --bare /tmp/r17-git/proto-work /tmp/r17-git/proto.git
+echo 'message Refund {}' >> orders.proto; git commit -q -am "refund message (never pushed)"
+git init -q -b main /tmp/r17-git/api-work
+cd /tmp/r17-git/api-work
+echo "# api" > README.md; git add README.md
+git submodule --quiet add file:///tmp/r17-git/proto.git proto
+git -C proto fetch -q /tmp/r17-git/proto-work main && git -C proto checkout -q FETCH_HEAD
+git add proto .gitmodules; git commit -q -m "bump proto for refunds"
+git clone -q --bare /tmp/r17-git/api-work /tmp/r17-git/api.git
+cd "$CI_PROJECT_DIR"
+git clone -q file:///tmp/r17-git/api.git .
+"""
+
+case(
+    "git-submodule-commit-not-pushed", "build", "alpine/git:2.47",
+    ["git submodule sync --recursive", "git submodule update --init --recursive"],
+    lab("other", [r"Fetched in submodule path 'proto', but it did not contain [0-9a-f]{40}\. Direct fetching of that commit failed\.",
+                  r"upload-pack: not our ref [0-9a-f]{40}"],
+        "git", "the superproject points its proto submodule at a commit the author never pushed to the submodule's remote",
+        accept=["github_actions_config", "dependency_install"]),
+    files={}, setup=R17_SUBMODULE_SETUP, env=R17_GIT_ENV, project="umbrella/api", **ROUND17,
+)
+
+# Infra and flaky causes
+
+case(
+    "go-mod-download-proxy-cert-not-yet-valid", "deps:go", "golang:1.19",
+    ["go version", "go mod download -x golang.org/x/text"],
+    lab("network_or_flaky", [r"x509: certificate has expired or is not yet valid: current time .* is before "],
+        "go", "the company Go proxy's fresh certificate is valid from two days ahead; this runner's clock is behind, so TLS verification fails (a loopback HTTPS proxy whose certificate is not yet valid, its CA trusted via SSL_CERT_FILE)",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "go.mod": "module umbrella.example/i18n\n\ngo 1.19\n\nrequire golang.org/x/text v0.14.0\n",
+        "main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"golang.org/x/text/language\"\n)\n\nfunc main() {\n\tfmt.Println(language.German)\n}\n",
+    },
+    setup="rm -rf /tmp/r17-gomodcache-i18n",
+    env={"GOPROXY": "https://127.0.0.1:{PORT_NOTYET}", "GOSUMDB": "off", "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local",
+         "GOCACHE": "/tmp/r17-gocache", "GOMODCACHE": "/tmp/r17-gomodcache-i18n", "SSL_CERT_FILE": "{R12_CA_FILE}"},
+    project="umbrella/i18n", **ROUND17,
+)
+
+R17_YARN_SETUP = """cat > yarn.lock <<EOF
+# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.
+# yarn lockfile v1
+
+
+left-pad@1.3.0:
+  version "1.3.0"
+  resolved "http://127.0.0.1:$PORT_CLOSER/left-pad/-/left-pad-1.3.0.tgz#5b8a3a7765dfe001261dde915589e782f8c94d1e"
+  integrity sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEUA2p1fyXM4zwMvJV8dJmbr6kSbXJQvMUG5TYdhE0Y1aA==
+EOF
+"""
+
+case(
+    "js-yarn-install-mirror-closes-connection", "install", "node:20",
+    ["yarn --version", "yarn install --frozen-lockfile --non-interactive --network-timeout 15000"],
+    lab("network_or_flaky", [r"^error Error: http://127\.0\.0\.1:\d+/left-pad/-/left-pad-1\.3\.0\.tgz: socket hang up",
+                             r"There appears to be trouble with your network connection"],
+        "yarn 1", "the npm registry mirror accepts the connection for the tarball and closes it without answering (a loopback server that reads the request and hangs up); yarn retries, then gives up",
+        infra=True, accept=["dependency_install"]),
+    files={
+        "package.json": "{\n  \"name\": \"legacy-widgets\",\n  \"version\": \"0.4.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"left-pad\": \"1.3.0\"\n  }\n}\n",
+    },
+    setup=R17_YARN_SETUP, env=dict(R17_JS_ENV, YARN_CACHE_FOLDER="/builds/umbrella/widgets/.yarn-cache"),
+    project="umbrella/widgets", cache="yarn-v1", **ROUND17,
+)
+
+case(
+    "c-static-link-build-volume-full", "build:static", "gcc:12",
+    ["df -h build", "make"],
+    lab("infrastructure", [r"No space left on device"],
+        "gcc/ld", "the runner's build volume (a 320 KiB tmpfs over build/) fills up while ld writes the static binary",
+        infra=True, accept=[]),
+    files={
+        "Makefile": "CC = gcc\nCFLAGS = -O2 -Wall\n\nbuild/healthcheck: build/main.o build/probe.o\n\t$(CC) -static -o $@ $^\n\nbuild/%.o: src/%.c\n\t$(CC) $(CFLAGS) -c -o $@ $<\n",
+        "src/main.c": "#include <stdio.h>\nint probe(const char *host);\n\nint main(int argc, char **argv) {\n    const char *host = argc > 1 ? argv[1] : \"localhost\";\n    int rc = probe(host);\n    printf(\"%s: %s\\n\", host, rc == 0 ? \"ok\" : \"down\");\n    return rc;\n}\n",
+        "src/probe.c": "#include <string.h>\n\nint probe(const char *host) {\n    return strlen(host) > 0 ? 0 : 1;\n}\n",
+    },
+    tmpfs=("build", "320k"), project="umbrella/healthcheck", **ROUND17,
+)
+
+R17_LFS_SETUP = """git init -q -b main .
+mkdir -p assets
+printf 'version https://git-lfs.github.com/spec/v1\\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\\nsize 1843\\n' > assets/logo.png
+printf 'version https://git-lfs.github.com/spec/v1\\noid sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\\nsize 52311\\n' > assets/fixtures.bin
+git add assets
+git commit -q -m "assets"
+printf '*.png filter=lfs diff=lfs merge=lfs -text\\n*.bin filter=lfs diff=lfs merge=lfs -text\\n' > .gitattributes
+printf '[lfs]\\n\\turl = http://127.0.0.1:%s/umbrella/design-assets.git/info/lfs\\n' "$PORT_503" > .lfsconfig
+git add .gitattributes .lfsconfig
+git commit -q -m "track assets with LFS"
+"""
+
+case(
+    "git-lfs-pull-batch-503", "fetch:assets", "registry.umbrella.example/ci/git-lfs:3.3",
+    ["git lfs version", "git lfs install --local", "git lfs pull"],
+    lab("network_or_flaky", [r"batch response: .*HTTP 503", r"[Ff]ailed to fetch some objects from"],
+        "git-lfs", "the LFS server answers 503 to the batch API (a loopback server answering 503)",
+        infra=True, accept=[]),
+    files={}, setup=R17_LFS_SETUP, env=R17_GIT_ENV, project="umbrella/design-assets", **ROUND17,
+)
+
+R17_CARGO_MIRROR_SETUP = """mkdir -p .cargo
+cat > .cargo/config.toml <<EOF
+[source.crates-io]
+replace-with = "umbrella-mirror"
+
+[source.umbrella-mirror]
+registry = "sparse+https://127.0.0.1:$PORT_EXPIRED/index/"
+EOF
+rm -rf /builds/umbrella/.cargo-r17/registry
+"""
+
+case(
+    "rust-sparse-mirror-cert-expired", "build", "rust:1.95",
+    ["cargo --version", "cargo build --release"],
+    lab("network_or_flaky", [r"SSL certificate problem: certificate has expired"],
+        "cargo", "the internal crates.io mirror's TLS certificate expired (a loopback sparse-registry host whose certificate, from a CA the job trusts, is past its end date)",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "Cargo.toml": "[package]\nname = \"metrics-exporter\"\nversion = \"0.9.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n",
+        "src/main.rs": "fn main() {\n    let mut buf = itoa::Buffer::new();\n    println!(\"{}\", buf.format(42u64));\n}\n",
+    },
+    setup=R17_CARGO_MIRROR_SETUP, env=dict(R17_RUST_ENV, CARGO_HTTP_CAINFO="{R10_CA_FILE}"),
+    project="umbrella/metrics-exporter", **ROUND17,
+)
+
+case(
+    "go-integration-staging-client-timeout", "test:integration", "golang:1.19",
+    ["go test -v -count=1 -run Integration ./..."],
+    lab("network_or_flaky", [r"Client\.Timeout exceeded while awaiting headers"],
+        "go test", "the integration test calls the staging rates API, which accepts the connection and never answers (a loopback server that never responds)",
+        infra=True, accept=["timeout_or_oom"]),
+    files={
+        "go.mod": "module umbrella.example/fx\n\ngo 1.19\n",
+        "client.go": "package fx\n\nimport (\n\t\"encoding/json\"\n\t\"fmt\"\n\t\"net/http\"\n\t\"time\"\n)\n\ntype Client struct {\n\tBase string\n\tHTTP *http.Client\n}\n\nfunc New(base string) *Client {\n\treturn &Client{Base: base, HTTP: &http.Client{Timeout: 3 * time.Second}}\n}\n\nfunc (c *Client) Rate(from, to string) (float64, error) {\n\tresp, err := c.HTTP.Get(fmt.Sprintf(\"%s/v1/rates?from=%s&to=%s\", c.Base, from, to))\n\tif err != nil {\n\t\treturn 0, err\n\t}\n\tdefer resp.Body.Close()\n\tvar out struct{ Rate float64 }\n\treturn out.Rate, json.NewDecoder(resp.Body).Decode(&out)\n}\n",
+        "client_integration_test.go": "package fx\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestRatesIntegration(t *testing.T) {\n\tbase := os.Getenv(\"STAGING_FX_URL\")\n\tif base == \"\" {\n\t\tt.Skip(\"STAGING_FX_URL not set\")\n\t}\n\trate, err := New(base).Rate(\"EUR\", \"USD\")\n\tif err != nil {\n\t\tt.Fatalf(\"rate EUR/USD: %v\", err)\n\t}\n\tif rate <= 0 {\n\t\tt.Errorf(\"rate = %v\", rate)\n\t}\n}\n",
+    },
+    env=dict(R17_GO_ENV, STAGING_FX_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project="umbrella/fx", **ROUND17,
+)
+
+# Cascades
+
+R17_BUILDRS = r'''use std::{env, fs, path::Path};
+
+fn main() {
+    println!("cargo:rerun-if-changed=schema/events.txt");
+    let out = Path::new(&env::var("OUT_DIR").unwrap()).join("events.rs");
+    let code = match fs::read_to_string("schema/events.txt") {
+        Ok(text) => text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| format!("pub const {}: &str = {:?};\n", l.trim().to_uppercase(), l.trim()))
+            .collect::<String>(),
+        Err(e) => {
+            println!("cargo:warning=could not read schema/events.txt ({e}); generating an empty events module");
+            String::new()
+        }
+    };
+    fs::write(out, code).unwrap();
+}
+'''
+
+case(
+    "rust-buildrs-warning-empty-codegen-cascade", "build", "rust:1.95",
+    ["cargo build"],
+    lab("compile_error", [r"^warning: audit-log@0\.4\.0: could not read schema/events\.txt \(No such file or directory"],
+        "cargo build script, rustc", "the event schema was moved to schema/events/names.txt; build.rs downgrades the read failure to a cargo:warning and writes an empty module, so rustc then cannot find the generated constants (decisive: the build script's warning, not the E0425s)",
+        accept=["other"]),
+    files={
+        "Cargo.toml": "[package]\nname = \"audit-log\"\nversion = \"0.4.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n\n[dependencies]\n",
+        "build.rs": R17_BUILDRS,
+        "schema/events/names.txt": "order_placed\norder_refunded\nuser_deleted\n",
+        "src/lib.rs": "pub mod events {\n    include!(concat!(env!(\"OUT_DIR\"), \"/events.rs\"));\n}\n\npub fn audit_kinds() -> [&'static str; 2] {\n    [events::ORDER_PLACED, events::USER_DELETED]\n}\n",
+    },
+    env=R17_RUST_ENV, project="umbrella/audit-log", **ROUND17,
+)
+
+case(
+    "ts-npm-script-semicolon-codegen-cascade", "build", "node:20",
+    ["npm run build"],
+    lab("compile_error", [r"^SyntaxError: .*JSON"],
+        "node, tsc via npm run", "the build script is `node scripts/gen-routes.mjs; tsc -p .`: the generator dies on a trailing comma in routes.json, the `;` lets tsc run anyway and it fails on the never-generated module (decisive: the JSON error, not TS2307)",
+        accept=["other"]),
+    files={
+        "package.json": "{\n  \"name\": \"edge-router\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"scripts\": {\n    \"build\": \"node scripts/gen-routes.mjs; tsc -p .\"\n  }\n}\n",
+        "routes.json": "{\n  \"/health\": \"health\",\n  \"/v1/orders\": \"orders\",\n  \"/v1/refunds\": \"refunds\",\n}\n",
+        "scripts/gen-routes.mjs": "import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';\n\nconst routes = JSON.parse(readFileSync('routes.json', 'utf8'));\nmkdirSync('src/generated', { recursive: true });\nconst body = Object.entries(routes).map(([p, h]) => `  ${JSON.stringify(p)}: ${JSON.stringify(h)},`).join('\\n');\nwriteFileSync('src/generated/routes.ts', `export const routes: Record<string, string> = {\\n${body}\\n};\\n`);\nconsole.log(`generated ${Object.keys(routes).length} routes`);\n",
+        "tsconfig.json": "{\n  \"compilerOptions\": {\n    \"target\": \"ES2022\",\n    \"module\": \"commonjs\",\n    \"strict\": true,\n    \"rootDir\": \"src\",\n    \"outDir\": \"dist\",\n    \"types\": []\n  },\n  \"include\": [\"src\"]\n}\n",
+        "src/index.ts": "import { routes } from './generated/routes';\n\nexport function handlerFor(path: string): string | undefined {\n  return routes[path];\n}\n",
+    },
+    setup=R17_NODE_LINK, env=R17_JS_ENV, project="umbrella/edge-router", **ROUND17,
+)
+
+case(
+    "c-make-recipe-semicolon-codegen-cascade", "build", "registry.umbrella.example/ci/c-build:bookworm",
+    ["make"],
+    lab("compile_error", [r"^ValueError: invalid literal for int\(\) with base 16: '0x1EDC6F4G'"],
+        "make, python3, gcc", "the recipe `python3 tools/gen_table.py ... > $@; echo ...` ignores the generator's exit status: it dies on a bad hex value in data/crc.csv, leaves an empty header, and gcc then fails on the undeclared table (decisive: the generator's ValueError, not gcc's errors)",
+        accept=["other"]),
+    files={
+        "Makefile": "CC = gcc\nCFLAGS = -O2 -Wall -Isrc\n\nbuild/crcsum: src/main.c src/crc_table.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -o $@ src/main.c\n\nsrc/crc_table.h: data/crc.csv tools/gen_table.py\n\tpython3 tools/gen_table.py data/crc.csv > $@; echo \"generated $@\"\n",
+        "data/crc.csv": "index,value\n0,0x00000000\n1,0xF26B8303\n2,0xE13B70F7\n3,0x1EDC6F4G\n",
+        "tools/gen_table.py": "import csv\nimport sys\n\n\ndef main(path):\n    with open(path) as fh:\n        rows = list(csv.DictReader(fh))\n    values = [int(r[\"value\"], 16) for r in rows]\n    print(\"#define CRC_TABLE_LEN %d\" % len(values))\n    print(\"static const unsigned int CRC_TABLE[] = {\")\n    for v in values:\n        print(\"    0x%08x,\" % v)\n    print(\"};\")\n\n\nif __name__ == \"__main__\":\n    main(sys.argv[1])\n",
+        "src/main.c": "#include <stdio.h>\n#include \"crc_table.h\"\n\nint main(void) {\n    unsigned int acc = 0;\n    for (int i = 0; i < CRC_TABLE_LEN; i++)\n        acc ^= CRC_TABLE[i];\n    printf(\"%08x\\n\", acc);\n    return 0;\n}\n",
+    },
+    env={}, project="umbrella/crcsum", **ROUND17,
+)
+
+case(
+    "py-pip-index-timeout-wheelhouse-fallback-cascade", "install", "python:3.11",
+    ["pip --version", "pip install --retries 1 --timeout 3 -r requirements.txt || pip install --no-index --find-links=wheelhouse -r requirements.txt"],
+    lab("network_or_flaky", [r"Retrying \(Retry\(total=0.*Read timed out\. \(read timeout=3(\.0)?\)"],
+        "pip", "the package index does not answer (a loopback server that accepts and never responds): pip retries, then reports no matching version; the job's `|| pip install --no-index --find-links=wheelhouse` fallback, whose directory no earlier job produced, fails too (decisive: the index read timeouts, not the fallback's errors)",
+        infra=True, accept=["dependency_install"]),
+    files={
+        "requirements.txt": "requests==2.32.3\n",
+    },
+    env=dict(R17_PY_ENV, PIP_INDEX_URL="http://127.0.0.1:{PORT_BLACKHOLE}/simple/"), project="umbrella/notify-hooks", **ROUND17,
+)
+
+R17_GENENUM = '''package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+)
+
+func main() {
+	in := flag.String("in", "", "input file")
+	out := flag.String("out", "", "output file")
+	pkg := flag.String("pkg", "status", "package name")
+	flag.Parse()
+	log.SetFlags(0)
+	f, err := os.Open(*in)
+	if err != nil {
+		log.Fatalf("genenum: %v", err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	fmt.Fprintf(&b, "// Code generated by genenum. DO NOT EDIT.\\n\\npackage %s\\n\\nfunc (s State) String() string {\\n\\tswitch s {\\n", *pkg)
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(line, "=")
+		if !ok {
+			log.Fatalf("genenum: %s:%d: bad line %q (want NAME = value)", *in, n, line)
+		}
+		fmt.Fprintf(&b, "\\tcase %s:\\n\\t\\treturn %q\\n", strings.TrimSpace(name), strings.TrimSpace(val))
+	}
+	b.WriteString("\\t}\\n\\treturn \\"unknown\\"\\n}\\n")
+	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
+		log.Fatalf("genenum: %v", err)
+	}
+}
+'''
+
+case(
+    "go-generate-and-list-vet-cascade", "lint:vet", "golang:1.19",
+    ["go run ./tools/genenum -in internal/status/states.txt -out internal/status/state_string.go && echo \"enums generated\"",
+     "go vet ./..."],
+    lab("compile_error", [r"^genenum: internal/status/states\.txt:4: bad line \"Suspended\""],
+        "go run, go vet", "`generator && echo` at the top level of a set -e script: a failure left of && does not stop the job; the generator rejects a states.txt line without `= value`, and go vet then fails on the missing String method (decisive: the generator's error, not vet's)",
+        accept=["other"]),
+    files={
+        "go.mod": "module umbrella.example/accounts\n\ngo 1.19\n",
+        "tools/genenum/main.go": R17_GENENUM,
+        "internal/status/states.txt": "Active = active\nLocked = locked\nClosed = closed\nSuspended\n",
+        "internal/status/status.go": "package status\n\ntype State int\n\nconst (\n\tActive State = iota\n\tLocked\n\tClosed\n\tSuspended\n)\n\nfunc Describe(s State) string {\n\treturn \"account is \" + s.String()\n}\n",
+    },
+    env=R17_GO_ENV, project="umbrella/accounts", **ROUND17,
+)
