@@ -149,8 +149,16 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
                 || t.contains("no required module provides package")
                 || t.contains("cannot find package")
                 || t.contains("missing go.sum entry")
+                // A method a generator should have written (`go:generate stringer`).
+                || t.contains("has no field or method String")
         }
-        "rustc_error" => t.contains("error[E0432]") || t.contains("error[E0433]"),
+        // A path that does not resolve, or a name a module lacks (a generated module left
+        // empty).
+        "rustc_error" => {
+            t.contains("error[E0432]")
+                || t.contains("error[E0433]")
+                || (t.contains("error[E0425]") && t.contains(" in module `"))
+        }
         // A crate that an earlier fetch should have put in the cache (`--offline` builds).
         "cargo_resolve" => t.contains("no matching package named"),
         // A header or a generated file that is missing or empty: its names are undeclared.
@@ -247,6 +255,25 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit
         })
     {
         return Some(root.clone());
+    }
+    // A code generator that failed inside the build step itself (a build script's warning, a
+    // generator's uncaught Python exception in a make recipe): the compiler's missing names
+    // follow from it. The root keeps the build's category; its line is the one to quote.
+    if matches!(first_symptom.rule, "cc_error" | "rustc_error")
+        && let Some(root) = ex.hits.iter().find(|h| {
+            h.line >= start
+                && h.line < end
+                && h.role == Role::Cause
+                && (h.rule == "buildrs_warning"
+                    || (h.rule == "py_exception"
+                        && !h.text.starts_with([' ', '\t'])
+                        && h.line < first_symptom.line))
+        })
+    {
+        let mut root = root.clone();
+        root.category = first_symptom.category;
+        root.weight = root.weight.max(7);
+        return Some(root);
     }
     ex.hits
         .iter()
@@ -611,6 +638,34 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
     if ex.hits.iter().filter(inside).any(is_missing_symptom) {
         return None;
     }
+    // The network error is a test's own failure report (`client_test.go:15: Get ...: context
+    // deadline exceeded`, pytest's `E   ConnectionError`) and no test reported anything else:
+    // the tests failed because of it, so the `--- FAIL` lines after it are its consequence.
+    let is_report = |h: &Hit| matches!(h.rule, "go_test_loc" | "pytest_e_line");
+    let network_on = |line: usize| {
+        ex.hits.iter().any(|h| {
+            h.line == line
+                && h.role == Role::Cause
+                && h.category == Some(Category::NetworkOrFlaky)
+                && h.weight >= 7
+        })
+    };
+    let reports: Vec<usize> = ex
+        .hits
+        .iter()
+        .filter(inside_any(start, end))
+        .filter(|h| is_report(h))
+        .map(|h| h.line)
+        .collect();
+    let only_network_reports = !reports.is_empty() && reports.iter().all(|&l| network_on(l));
+    let detail = ex
+        .hits
+        .iter()
+        .filter(inside)
+        .any(|h| h.role == Role::Detail && h.category == Some(Category::TestAssertion));
+    if only_network_reports && !detail {
+        return None;
+    }
     ex.hits
         .iter()
         .filter(inside)
@@ -626,6 +681,11 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
                     | Category::LintFailure
             )
         })
+}
+
+/// Hits inside `start..=end`, whatever their weight (locations weigh nothing).
+fn inside_any(start: usize, end: usize) -> impl Fn(&&Hit) -> bool {
+    move |h| h.line >= start && h.line <= end
 }
 
 /// A test runner's closing count (`Test Files  1 failed`, `Tests: 2 failed`, pytest's `===

@@ -291,6 +291,9 @@ static RULES: &[Rule] = &[
     r("pip_output_frame", Detail, Cat::None, 0, r"^\s*(?:\S+ )?\[\d+ lines? of output\]\s*$|^\s*\[end of output\]\s*$"),
     r("provider_install", Cause, Cat::Is(C::DependencyInstall), 7, r"Failed to query available provider packages|Failed to install provider|Incompatible provider version"),
     // --- compilers
+    // A build script's `cargo:warning` that says it could not do its work (a schema it could
+    // not read, a generator that failed): the crate then misses what it should have generated.
+    r("buildrs_warning", Cause, Cat::Is(C::CompileError), 5, r"^warning: [\w-]+@\d+\.\d+\.\d+\S*: .*(?i:\b(could not|couldn't|cannot|can't|failed|unable to|error|no such file|not found)\b)"),
     r("rustc_error", Cause, Cat::Is(C::CompileError), 8, r"error\[E\d{4}\]: .+"),
     // A procedural macro that panicked while expanding (rustc reports it without a code).
     r("proc_macro_panic", Cause, Cat::Is(C::CompileError), 8, r"^error: (proc-macro derive|custom attribute|proc macro) panicked|^\s*= help: message: \S"),
@@ -305,7 +308,8 @@ static RULES: &[Rule] = &[
     // stopped): the storage or the transfer, not the code.
     r("truncated_archive", Cause, Cat::Is(C::Infrastructure), 7, r"^gzip: stdin: unexpected end of file|^tar: Unexpected EOF in archive|^xz: \(stdin\): Unexpected end of input|zip file is truncated|^\s*unexpected end of archive"),
     r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+"),
-    r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
+    // `go vet` reports the type checker's errors under its own prefix.
+    r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?:vet: )?(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
     // PHP's parser (`php -l`, a script), Erlang's compiler (erlc, rebar3) and Elixir's.
     r("beam_php_syntax", Cause, Cat::Is(C::CompileError), 7, r"^(PHP )?Parse error: |^Errors parsing \S+|^\S+\.[eh]rl:\d+:(\d+:)? (variable '[^']+' is unbound|function \S+ undefined|syntax error before|head mismatch|illegal |undefined )|^===> Compiling \S+ failed|== Compilation error in file \S+ ==|\*\* \((CompileError|SyntaxError|TokenMissingError)\) "),
@@ -321,7 +325,7 @@ static RULES: &[Rule] = &[
     // pytest's `E   SyntaxError: ...` when a module fails to import during collection: the code
     // does not parse, no test ran.
     r("pytest_syntax", Cause, Cat::Is(C::CompileError), 8, r"^E\s+(SyntaxError|IndentationError|TabError): .+"),
-    r("linker", Cause, Cat::Is(C::CompileError), 7, r"error: linking with `[^`]+` failed|\b(?:ld|lld|rust-lld|collect2)(?:\.\w+)?: (?:error: |fatal error: )?(?:cannot find -l|unable to find library -l)|undefined reference to `"),
+    r("linker", Cause, Cat::Is(C::CompileError), 7, r"error: linking with `[^`]+` failed|\b(?:ld|lld|rust-lld|collect2)(?:\.\w+)?: (?:error: |fatal error: )?(?:cannot find -l|unable to find library -l)|undefined reference to `|multiple definition of `|\bduplicate symbol: \S"),
     r("merge_conflict", Cause, Cat::Is(C::CompileError), 6, r"^\s*(<<<<<<<|>>>>>>>) \S+|^\s*\d+\s*\|\s*(<<<<<<<|>>>>>>>) "),
     r("tf_config_error", Cause, Cat::Is(C::CompileError), 6, r"^(\s*│\s*)?Error: (Invalid|Unsupported|Missing required|Reference to undeclared|Duplicate|Unclosed|Argument or block definition required) .+"),
     // --- type checkers
@@ -402,6 +406,9 @@ static RULES: &[Rule] = &[
     r("jest_fail_file", Test, Cat::Is(C::TestAssertion), 5, concat!(r"^\s*FAIL\s+", path!(), r"(\s|$)")),
     r("jest_bullet", Test, Cat::Is(C::TestAssertion), 6, r"^\s*● (?P<t>\S.* › .+|\S.*\S)\s*$"),
     r("jest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^Tests:\s+\d+ failed|^Test Suites:\s+\d+ failed|› \d+ snapshots? failed|^Snapshots:\s+\d+ failed|No tests found, exiting with code 1"),
+    // vitest's reason for a failed test: `→ message` under the `×` line (verbose reporter) and
+    // its own `Error: [vitest] ...` (a mock without an export the code imports).
+    r("vitest_reason", Detail, Cat::Is(C::TestAssertion), 5, r"^\s+→ \S|^\w*Error: \[vitest\] "),
     r("vitest", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(×|✗|❯|FAIL)\s+(?P<t>\S+ > .+?)(\s+\d+ms)?\s*$|^\s*Test Files\s+\d+ failed|^\s*Tests\s+\d+ failed"),
     r("expect_detail", Detail, Cat::Is(C::TestAssertion), 4, r"expect\(received\)|^\s*(Expected|Received)( value)?:\s|^\s*[-+] (Expected|Received|Snapshot)\b|AssertionError|AssertionFailedError|assert(ion)? failed|\bassert_eq!|Not equal:|expected: <.*> but was: <|Expected .* (to|but)|did not complete in time|^\s*Failure/Error: |^\s+got: \S"),
     r("mocha_failing", Summary, Cat::Is(C::TestAssertion), 6, r"^\s*\d+ failing\s*$"),
@@ -607,6 +614,24 @@ static CARET_ESCAPE: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(r"\^\[\[[0-9;?]*[ -/]*[@-~]")
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
+
+/// The `Output` of a `go test -json` (test2json) event line, without its newline; `None` for
+/// any other line (checked by its first bytes before any parsing).
+fn test_event_output(line: &str) -> Option<String> {
+    let t = line.trim();
+    if !t.starts_with("{\"Time\":") && !t.starts_with("{\"Action\":") {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Event {
+        #[serde(rename = "Output")]
+        output: Option<String>,
+    }
+    let ev: Event = serde_json::from_str(t).ok()?;
+    let out = ev.output?;
+    let out = out.trim_end_matches(['\n', '\r']);
+    (!out.trim().is_empty()).then(|| out.to_string())
+}
 
 /// The line without caret-notation escapes (borrowed when there are none).
 pub fn clean_caret(s: &str) -> Cow<'_, str> {
@@ -848,9 +873,70 @@ pub fn extract(log: &LogIndex) -> Extraction {
         join_halves(first, second)
     };
     finish(&mut hits);
+    go_run_last_words(log, &mut hits);
     Extraction {
         hits,
         line_count: n,
+    }
+}
+
+/// `go run` reports its program's failure as a bare `exit status N` after the program's own
+/// output: the line before it is what the program said as it failed (a code generator's
+/// `genenum: states.txt:4: bad line ...`), a cause even when no rule knows its wording. Hits
+/// are in line order here (`finish` keeps them so).
+fn go_run_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
+    let mut found = Vec::new();
+    for h in hits.iter().filter(|h| h.rule == "exit_code") {
+        let t = h.clean();
+        let t = t.trim();
+        let bare = t
+            .strip_prefix("exit status ")
+            .is_some_and(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()));
+        // Only under a `go run` step: other tools print the same words about other things.
+        let step = hits[..hits.partition_point(|o| o.line < h.line)]
+            .iter()
+            .rev()
+            .find(|o| o.role == Role::Step);
+        let go_run = step.is_some_and(|o| o.text.contains("go run "));
+        if !bare || !go_run || h.line == 0 {
+            continue;
+        }
+        let Some(j) = (h.line.saturating_sub(3)..h.line)
+            .rev()
+            .find(|&j| !log.plain_cow(j).trim().is_empty())
+        else {
+            continue;
+        };
+        let at = hits.partition_point(|o| o.line < j);
+        let known = hits[at..]
+            .iter()
+            .take_while(|o| o.line == j)
+            .any(|o| o.role != Role::Cause || o.weight >= 5);
+        let plain = log.plain_cow(j);
+        let body = strip_ci_timestamp(&plain);
+        if known || body.starts_with("$ ") || is_runner_boilerplate(body) {
+            continue;
+        }
+        found.push(Hit {
+            line: j,
+            rule: "program_error",
+            role: Role::Cause,
+            category: Some(Category::Other),
+            weight: 7,
+            text: HitText::new(
+                prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX),
+                log.shared_bytes(),
+            ),
+            clean_text: String::new(),
+            test: None,
+            file: None,
+            exit_code: None,
+            name: None,
+        });
+    }
+    if !found.is_empty() {
+        hits.extend(found);
+        hits.sort_by_key(|h| h.line);
     }
 }
 
@@ -860,6 +946,7 @@ pub fn extract(log: &LogIndex) -> Extraction {
 pub(crate) fn extract_one_pass(log: &LogIndex, sets: Sets) -> Extraction {
     let mut hits = extract_lines(log, 0..log.line_count(), Some(false), sets).hits;
     finish(&mut hits);
+    go_run_last_words(log, &mut hits);
     Extraction {
         hits,
         line_count: log.line_count(),
@@ -989,6 +1076,12 @@ fn scan_lines(
         // state is known (`join_halves`).
         let echo = in_echo == Some(true) || body.starts_with("$ ") || body.starts_with("[command]");
         let clean = clean_caret(body);
+        // `go test -json` wraps every output line in an event: the rules read what the test
+        // printed (the quote stays the event line, verbatim).
+        let clean = match test_event_output(&clean) {
+            Some(out) => Cow::Owned(out),
+            None => clean,
+        };
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
         // Most lines match nothing: the allocation-free test first.
         matched.clear();
@@ -1079,6 +1172,7 @@ fn finish(hits: &mut Vec<Hit>) {
         hits.retain(|h| h.rule != "pytest_section");
     }
     pip_subprocess_reason(hits);
+    rustc_uncoded_errors(hits);
     environ_key_errors(hits);
     main_thread_panics(hits);
     go_panics(hits);
@@ -1100,6 +1194,63 @@ fn finish(hits: &mut Vec<Hit>) {
                     Some(_) => {}
                 }
             }
+        }
+    }
+}
+
+/// rustc's errors without a code (`error: let chains are only allowed in Rust 2024`, a
+/// `compile_error!`, a feature gate) are known by the ` --> file:line:col` on the next line:
+/// the generic `error:` hit becomes the compiler's cause, or clippy's under `cargo clippy`.
+fn rustc_uncoded_errors(hits: &mut [Hit]) {
+    let mut step_is_clippy = false;
+    for i in 0..hits.len() {
+        if hits[i].role == Role::Step {
+            step_is_clippy = hits[i]
+                .name
+                .as_deref()
+                .is_some_and(|n| n.contains("clippy"))
+                || hits[i].text.contains("clippy");
+            continue;
+        }
+        if hits[i].rule != "generic_error" {
+            continue;
+        }
+        let line = hits[i].line;
+        let t = hits[i].clean();
+        if !t.starts_with("error: ") || t.starts_with("error: could not compile") {
+            continue;
+        }
+        let located = hits[i + 1..]
+            .iter()
+            .take_while(|h| h.line <= line + 1)
+            .any(|h| h.line == line + 1 && h.rule == "rust_loc");
+        // Another rule that knows the line (rustdoc's lints) keeps it. Hits are in line order:
+        // only this line's neighbours are read.
+        let same_line = hits[..i]
+            .iter()
+            .rev()
+            .take_while(|h| h.line == line)
+            .chain(hits[i + 1..].iter().take_while(|h| h.line == line));
+        let known = same_line
+            .into_iter()
+            .any(|h| h.rule != "generic_error" && h.category.is_some());
+        if !located || known {
+            continue;
+        }
+        // clippy's lints carry a `clippy::` note a few lines on, with or without the step echo.
+        let clippy_note = hits[i + 1..]
+            .iter()
+            .take_while(|h| h.line <= line + 12)
+            .any(|h| h.rule == "clippy");
+        let h = &mut hits[i];
+        if step_is_clippy || clippy_note {
+            h.rule = "clippy";
+            h.category = Some(Category::LintFailure);
+            h.weight = 7;
+        } else {
+            h.rule = "rustc_error";
+            h.category = Some(Category::CompileError);
+            h.weight = 8;
         }
     }
 }

@@ -1764,3 +1764,78 @@ fn round16_families_on_other_variants() {
     assert_eq!(d.category, Category::Other, "{}", quotes(&d));
     assert!(!d.infra_or_flaky);
 }
+
+/// Round 17's misses as families, each on another tool or wording than the corpus case.
+#[test]
+fn round17_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // `go test -json`: the rules read each event's Output (the corpus has a time zone).
+        (
+            "$ go test -json ./...\n{\"Time\":\"2026-12-06T10:00:00Z\",\"Action\":\"run\",\"Package\":\"acme/cart\",\"Test\":\"TestTotal\"}\n{\"Time\":\"2026-12-06T10:00:00Z\",\"Action\":\"output\",\"Package\":\"acme/cart\",\"Test\":\"TestTotal\",\"Output\":\"    cart_test.go:21: total = 9, want 10\\n\"}\n{\"Time\":\"2026-12-06T10:00:00Z\",\"Action\":\"output\",\"Package\":\"acme/cart\",\"Test\":\"TestTotal\",\"Output\":\"--- FAIL: TestTotal (0.00s)\\n\"}\n{\"Time\":\"2026-12-06T10:00:00Z\",\"Action\":\"fail\",\"Package\":\"acme/cart\",\"Elapsed\":0.01}\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "cart_test.go:21: total = 9, want 10",
+        ),
+        // rustc's errors without a code (the corpus has let chains and compile_error!).
+        (
+            "$ cargo build\n   Compiling store v0.1.0 (/builds/acme/store)\nerror: cannot find macro `query_as` in this scope\n --> src/db.rs:4:5\n  |\n4 |     query_as!(Row, \"select 1\")\n  |     ^^^^^^^^\n\nerror: could not compile `store` (lib) due to 1 previous error\nERROR: Job failed: exit code 101\n",
+            Category::CompileError,
+            "error: cannot find macro `query_as` in this scope",
+        ),
+        // ... and clippy's, under `cargo clippy`.
+        (
+            "$ cargo clippy --all-targets -- -D warnings\n    Checking store v0.1.0 (/builds/acme/store)\nerror: this `if` has identical blocks\n --> src/lib.rs:3:15\n  |\n3 |     if a { 1 } else { 1 }\n  |\n  = help: for further information visit https://rust-lang.github.io/rust-clippy/master/index.html#if_same_then_else\n  = note: `-D clippy::if-same-then-else` implied by `-D warnings`\n\nerror: could not compile `store` (lib) due to 1 previous error\nERROR: Job failed: exit code 101\n",
+            Category::LintFailure,
+            "error: this `if` has identical blocks",
+        ),
+        // A symbol defined twice, in lld's words (the corpus has GNU ld's).
+        (
+            "$ make CC=clang LDFLAGS=-fuse-ld=lld\nclang -o build/app build/main.o build/loader.o\nld.lld: error: duplicate symbol: config_path\n>>> defined at main.c\n>>>            build/main.o:(config_path)\n>>> defined at loader.c\nclang: error: linker command failed with exit code 1 (use -v to see invocation)\nmake: *** [Makefile:6: build/app] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "ld.lld: error: duplicate symbol: config_path",
+        ),
+        // vitest's `→ reason` under a failed test (the corpus has a mock without an export).
+        (
+            "$ npx vitest run --reporter=verbose\n\n × src/sum.test.ts > sum > adds 3ms\n   → expected 3 to be 4 // Object.is equality\n ✓ src/fmt.test.ts > fmt > pads 1ms\n\n Test Files  1 failed | 1 passed (2)\n      Tests  1 failed | 1 passed (2)\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "expected 3 to be 4",
+        ),
+        // A test whose own failure is a network timeout (the corpus has Go's client timeout).
+        (
+            "$ pytest -q tests/integration\nF                                                                        [100%]\n=================================== FAILURES ===================================\n________________________________ test_rates ________________________________\n    def test_rates():\n>       r = requests.get(STAGING + \"/v1/rates\", timeout=5)\nE       requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='staging.acme.test', port=443): Read timed out. (read timeout=5)\n\ntests/integration/test_rates.py:8: ReadTimeout\n=========================== short test summary info ============================\nFAILED tests/integration/test_rates.py::test_rates - requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='staging.acme.test', port=443): Read timed out. (read timeout=5)\n1 failed in 5.31s\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Read timed out",
+        ),
+        // A build script that says it could not generate (the corpus has a schema it could not
+        // read; here protoc failing), then rustc's unresolved imports.
+        (
+            "$ cargo build --locked\n   Compiling billing v0.2.0 (/builds/acme/billing)\nwarning: billing@0.2.0: protoc failed: proto/invoice.proto:12:3: \"Money\" is not defined.; writing no bindings\nerror[E0432]: unresolved import `crate::pb::Invoice`\n --> src/lib.rs:3:5\n  |\n3 | use crate::pb::Invoice;\n  |     ^^^^^^^^^^^^^^^^^^ no `Invoice` in `pb`\n\nerror: could not compile `billing` (lib) due to 1 previous error\nERROR: Job failed: exit code 101\n",
+            Category::CompileError,
+            "protoc failed",
+        ),
+        // A Python generator dying inside a make recipe (the corpus has a ValueError; here a
+        // KeyError), then gcc's undeclared names.
+        (
+            "$ make\npython3 tools/gen_fields.py fields.json > src/fields.h; echo generated\nTraceback (most recent call last):\n  File \"/builds/acme/proto/tools/gen_fields.py\", line 9, in <module>\n    width = spec[\"width\"]\nKeyError: 'width'\ngenerated\ngcc -O2 -o build/app src/main.c\nsrc/main.c:4:21: error: 'FIELD_WIDTH' undeclared (first use in this function)\nmake: *** [Makefile:4: build/app] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "KeyError: 'width'",
+        ),
+        // `go run gen && echo` at the top level (the corpus has an enum generator and go vet;
+        // here a route generator and go build).
+        (
+            "$ go run ./tools/genroutes -in routes.yaml -out internal/routes/table.go && echo \"routes generated\"\ngenroutes: routes.yaml:7: duplicate path \"/orders\"\nexit status 1\n$ go build ./...\n# acme.example/shop/internal/http\ninternal/http/router.go:12:9: undefined: routes.Table\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "genroutes: routes.yaml:7: duplicate path",
+        ),
+    ];
+    assert_families(cases);
+    // Two failing tests, one of them an assertion: the network error does not explain both.
+    let d = run(
+        "$ pytest -q\nFF                                                                       [100%]\n=================================== FAILURES ===================================\n________________________________ test_rates ________________________________\nE       requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='staging.acme.test', port=443): Read timed out. (read timeout=5)\n________________________________ test_total ________________________________\nE       assert 9 == 10\n=========================== short test summary info ============================\nFAILED tests/test_rates.py::test_rates - requests.exceptions.ReadTimeout\nFAILED tests/test_cart.py::test_total - assert 9 == 10\n2 failed in 5.31s\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
+    // `exit status 1` outside a `go run` step names no program's last words.
+    let d = run(
+        "$ ./scripts/cleanup.sh\nError response from daemon: network ci-net not found\nexit status 1\n$ ./gradlew test\nTests timed out after 600 seconds\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TimeoutOrOom, "{}", quotes(&d));
+}
