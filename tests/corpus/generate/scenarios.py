@@ -8263,3 +8263,526 @@ case(
     },
     env=R17_GO_ENV, project="umbrella/accounts", **ROUND17,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 18: a data platform team (dbt, notebooks, data checks, SQL), a documentation team (Sphinx,
+# MkDocs, API docs, spelling, link checks) and a frontend monorepo team (vite, rollup, stylelint,
+# typedoc, size budgets, workspaces), written by an author who had not read the diagnoser.
+
+ROUND18 = dict(round=18)
+
+import json  # noqa: E402
+
+R18_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R18_DBT_ENV = dict(R18_PY_ENV, DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_PROFILES_DIR=".",
+                   DBT_VERSION_CHECK="false")
+R18_JS_ENV = {"npm_config_update_notifier": "false", "npm_config_fund": "false",
+              "npm_config_cache": "/tmp/r18-npm-cache"}
+R18_NODE_LINK = "ln -s /tmp/diag18/node/node_modules node_modules"
+
+
+def r18_nb(*cells, params=None):
+    """A small nbformat-4 notebook; `params` is the source of a cell tagged `parameters`."""
+    out = []
+    if params is not None:
+        out.append({"cell_type": "code", "execution_count": None, "id": "params",
+                    "metadata": {"tags": ["parameters"]}, "outputs": [], "source": params})
+    for i, src in enumerate(cells):
+        out.append({"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
+                    "outputs": [], "source": src})
+    return json.dumps({"cells": out, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                                                  "name": "python3"},
+                                                   "language_info": {"name": "python"}},
+                       "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"
+
+
+R18_DBT_PROJECT = """name: warehouse
+version: "1.4.0"
+config-version: 2
+profile: warehouse
+model-paths: ["models"]
+seed-paths: ["seeds"]
+target-path: "target"
+clean-targets: ["target", "dbt_packages"]
+"""
+R18_DBT_PROFILES = """warehouse:
+  target: ci
+  outputs:
+    ci:
+      type: duckdb
+      path: "ci.duckdb"
+      threads: 2
+"""
+R18_DBT_SEEDS = {
+    "seeds/raw_orders.csv": "order_id,customer_id,ordered_at,status\n1001,7,2026-11-30,paid\n1002,9,2026-11-30,paid\n1003,7,2026-12-01,refunded\n1004,12,2026-12-01,paid\n",
+    "seeds/raw_payments.csv": "payment_id,order_id,method,amount_cents\n1,1001,card,4599\n2,1002,card,1250\n3,1003,voucher,800\n4,1004,card,2000\n5,1004,gift_card,500\n",
+    "seeds/raw_customers.csv": "customer_id,email,country\n7,ana@hooli.example,PT\n9,bo@hooli.example,SE\n12,cy@hooli.example,DE\n",
+}
+
+
+def r18_dbt(models, extra=None):
+    files = {"dbt_project.yml": R18_DBT_PROJECT, "profiles.yml": R18_DBT_PROFILES}
+    files.update(R18_DBT_SEEDS)
+    files.update(models)
+    files.update(extra or {})
+    return files
+
+
+case(
+    "py-dbt-build-unique-test-payment-fanout", "dbt:build", "python:3.11",
+    ["dbt build --target ci"],
+    lab("test_assertion", [r"Failure in test unique_fct_orders_order_id", r"Got 1 result, configured to fail if != 0"],
+        "dbt build (dbt-duckdb)", "fct_orders joins payments to orders; an order paid with two methods fans out and the unique test on order_id fails"),
+    files=r18_dbt({
+        "models/staging/stg_orders.sql": "select order_id, customer_id, cast(ordered_at as date) as ordered_at, status\nfrom {{ ref('raw_orders') }}\n",
+        "models/staging/stg_payments.sql": "select payment_id, order_id, method, amount_cents\nfrom {{ ref('raw_payments') }}\n",
+        "models/marts/fct_orders.sql": "select\n    o.order_id,\n    o.customer_id,\n    o.ordered_at,\n    p.method as payment_method,\n    p.amount_cents\nfrom {{ ref('stg_orders') }} o\nleft join {{ ref('stg_payments') }} p using (order_id)\nwhere o.status = 'paid'\n",
+        "models/marts/schema.yml": "version: 2\n\nmodels:\n  - name: fct_orders\n    columns:\n      - name: order_id\n        data_tests:\n          - unique\n          - not_null\n      - name: customer_id\n        data_tests:\n          - not_null\n",
+    }),
+    env=R18_DBT_ENV, project="hooli/warehouse", **ROUND18,
+)
+
+case(
+    "py-dbt-compile-ref-to-renamed-model", "dbt:compile", "python:3.11",
+    ["dbt --no-use-colors compile --target ci"],
+    lab("compile_error", [r"depends on a node named 'stg_customer' which was not found"],
+        "dbt compile", "a mart still refs stg_customer after the staging model was renamed stg_customers", accept=["other"]),
+    files=r18_dbt({
+        "models/staging/stg_customers.sql": "select customer_id, lower(email) as email, country\nfrom {{ ref('raw_customers') }}\n",
+        "models/staging/stg_orders.sql": "select order_id, customer_id, status\nfrom {{ ref('raw_orders') }}\n",
+        "models/marts/dim_customers.sql": "select c.customer_id, c.country, count(o.order_id) as orders\nfrom {{ ref('stg_customer') }} c\nleft join {{ ref('stg_orders') }} o using (customer_id)\ngroup by 1, 2\n",
+    }),
+    env=R18_DBT_ENV, project="hooli/warehouse", **ROUND18,
+)
+
+case(
+    "py-dbt-run-duckdb-binder-missing-column", "dbt:run", "python:3.11",
+    ["dbt seed --target ci --quiet", "dbt run --target ci --fail-fast --select staging+"],
+    lab("compile_error", [r"Binder Error: Referenced column \"amount_usd\" not found", r"Runtime Error in model stg_payments"],
+        "dbt run (dbt-duckdb)", "a staging model selects amount_usd, a column the payments seed does not have (it has amount_cents)", accept=["other"]),
+    files=r18_dbt({
+        "models/staging/stg_orders.sql": "select order_id, customer_id, status\nfrom {{ ref('raw_orders') }}\n",
+        "models/staging/stg_payments.sql": "select payment_id, order_id, method, amount_usd * 100 as amount_cents\nfrom {{ ref('raw_payments') }}\n",
+        "models/marts/fct_revenue.sql": "select o.order_id, sum(p.amount_cents) as revenue_cents\nfrom {{ ref('stg_orders') }} o\njoin {{ ref('stg_payments') }} p using (order_id)\ngroup by 1\n",
+    }),
+    env=R18_DBT_ENV, project="hooli/warehouse", **ROUND18,
+)
+
+case(
+    "py-papermill-kpi-notebook-keyerror", "report:kpis", "python:3.11",
+    ["papermill --version", "mkdir -p out && papermill notebooks/daily_kpis.ipynb out/daily_kpis.ipynb -k python3 -p run_date 2026-12-05 --log-output --no-progress-bar"],
+    lab("other", [r"KeyError: 'revenue_eur'"],
+        "papermill", "the KPI notebook reads a revenue_eur column that the orders extract renamed to revenue_eur_gross", accept=["test_assertion"]),
+    files={
+        "notebooks/daily_kpis.ipynb": r18_nb(
+            "import pandas as pd\n\norders = pd.read_csv('data/orders.csv', parse_dates=['ordered_at'])\nprint(f'{len(orders)} orders for {run_date}')",
+            "daily = orders[orders['ordered_at'] == run_date]\nkpis = {'orders': len(daily), 'revenue_eur': float(daily['revenue_eur'].sum())}\nkpis",
+            params="run_date = '2026-01-01'"),
+        "data/orders.csv": "order_id,ordered_at,revenue_eur_gross\n1,2026-12-05,19.90\n2,2026-12-05,5.00\n3,2026-12-04,12.50\n",
+    },
+    env=R18_PY_ENV, project="hooli/analytics", **ROUND18,
+)
+
+case(
+    "py-nbconvert-execute-cell-timeout", "notebooks:execute", "python:3.11",
+    ["jupyter nbconvert --version", "jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=6 --output-dir build notebooks/backfill_sessions.ipynb"],
+    lab("timeout_or_oom", [r"TimeoutError: A cell timed out while it was being executed, after 6 seconds"],
+        "jupyter nbconvert (nbclient)", "a notebook polls for a marker file that only the production scheduler writes; the cell runs past the 6 s execution timeout"),
+    files={
+        "notebooks/backfill_sessions.ipynb": r18_nb(
+            "import pathlib, time\nmarker = pathlib.Path('data/_SUCCESS')",
+            "while not marker.exists():\n    time.sleep(0.5)\nprint('upstream partition ready')",
+            "print('backfilling sessions')"),
+        "data/sessions.csv": "session_id,started_at\n1,2026-12-05T08:00:00\n",
+    },
+    env=R18_PY_ENV, project="hooli/analytics", **ROUND18,
+)
+
+case(
+    "py-pandera-negative-refund-amount", "data:checks", "python:3.11",
+    ["python -c 'import pandera; print(\"pandera\", pandera.__version__)'", "python checks/validate_refunds.py data/refunds_2026-12-05.csv"],
+    lab("test_assertion", [r"SchemaError: .*'amount_cents' failed element-wise validator"],
+        "pandera", "a refunds extract carries a negative amount; the pandera schema's ge(0) check rejects it", accept=["other"]),
+    files={
+        "checks/validate_refunds.py": "import sys\n\nimport pandas as pd\nimport pandera.pandas as pa\n\nschema = pa.DataFrameSchema({\n    \"refund_id\": pa.Column(int, unique=True),\n    \"order_id\": pa.Column(int),\n    \"amount_cents\": pa.Column(int, pa.Check.ge(0)),\n    \"reason\": pa.Column(str, pa.Check.isin([\"damaged\", \"late\", \"other\"])),\n})\n\ndf = pd.read_csv(sys.argv[1])\nschema.validate(df)\nprint(f\"{sys.argv[1]}: {len(df)} rows ok\")\n",
+        "data/refunds_2026-12-05.csv": "refund_id,order_id,amount_cents,reason\n1,1001,1500,damaged\n2,1003,-800,late\n3,1007,250,other\n",
+    },
+    env=R18_PY_ENV, project="hooli/data-checks", **ROUND18,
+)
+
+case(
+    "sql-sqlfluff-unparsable-double-and", "lint:sql", "python:3.11",
+    ["sqlfluff version", "sqlfluff lint --dialect duckdb --templater raw sql/exports/"],
+    lab("lint_failure", [r"PRS \| Line \d+, Position \d+: Found unparsable section"],
+        "sqlfluff", "an export query has a doubled AND after an edit; sqlfluff cannot parse it", accept=["compile_error"]),
+    files={
+        ".sqlfluff": "[sqlfluff]\ndialect = duckdb\nmax_line_length = 100\n\n[sqlfluff:rules:capitalisation.keywords]\ncapitalisation_policy = lower\n",
+        "sql/exports/daily_orders.sql": "select\n    order_id,\n    customer_id,\n    amount_cents\nfrom orders\nwhere status = 'paid'\n    and and ordered_at >= current_date - interval 1 day\n",
+        "sql/exports/customers.sql": "select\n    customer_id,\n    country\nfrom customers\n",
+    },
+    env=R18_PY_ENV, project="hooli/exports", **ROUND18,
+)
+
+case(
+    "sqlite-migration-check-constraint-backfill", "db:migrate", "alpine:3.20",
+    ["sqlite3 --version", "sqlite3 -bail build/warehouse.db < migrations/0001_schema.sql",
+     "for m in migrations/0002_*.sql migrations/0003_*.sql; do echo \"applying $m\"; sqlite3 -bail build/warehouse.db < \"$m\"; done"],
+    lab("other", [r"CHECK constraint failed: amount_cents >= 0"],
+        "sqlite3", "a backfill migration copies refunds as negative amounts into a table whose CHECK requires amount_cents >= 0"),
+    files={
+        "build/.keep": "",
+        "migrations/0001_schema.sql": "CREATE TABLE payments (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, amount_cents INTEGER NOT NULL);\nINSERT INTO payments VALUES (1, 1001, 4599), (2, 1002, -1250), (3, 1003, 800);\n",
+        "migrations/0002_ledger.sql": "CREATE TABLE ledger_entries (\n  id INTEGER PRIMARY KEY,\n  payment_id INTEGER NOT NULL REFERENCES payments(id),\n  amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),\n  kind TEXT NOT NULL\n);\n",
+        "migrations/0003_backfill_ledger.sql": "BEGIN;\nINSERT INTO ledger_entries (payment_id, amount_cents, kind)\n  SELECT id, amount_cents, 'payment' FROM payments;\nCOMMIT;\n",
+    },
+    env={}, project="hooli/ledger-db", **ROUND18,
+)
+
+case(
+    "py-duckdb-export-csv-conversion-na", "export:nightly", "python:3.11",
+    ["python scripts/export_daily.py --date 2026-12-05"],
+    lab("other", [r"Conversion Error: .*\"N/A\"|Could not convert string \"N/A\""],
+        "duckdb (python)", "the nightly export casts qty to INTEGER; a vendor row carries N/A", accept=["test_assertion"]),
+    files={
+        "scripts/export_daily.py": "import argparse\n\nimport duckdb\n\nap = argparse.ArgumentParser()\nap.add_argument('--date', required=True)\nargs = ap.parse_args()\n\ncon = duckdb.connect()\ncon.execute(\"\"\"\n    create table stock as\n    select * from read_csv('data/vendor_stock.csv', header = true,\n                           columns = {'sku': 'VARCHAR', 'warehouse': 'VARCHAR', 'qty': 'INTEGER'})\n\"\"\")\nrows = con.execute('select warehouse, sum(qty) from stock group by 1 order by 1').fetchall()\nfor w, q in rows:\n    print(f'{args.date} {w} {q}')\n",
+        "data/vendor_stock.csv": "sku,warehouse,qty\nA-100,LIS,12\nA-101,LIS,3\nB-200,STO,N/A\nB-201,STO,7\n",
+    },
+    env=R18_PY_ENV, project="hooli/exports", **ROUND18,
+)
+
+R18_PG = "/var/tmp/r18-pg-views"
+case(
+    "pg-migration-drop-column-view-depends", "db:migrate", "postgres:15",
+    r16_pg_start(R18_PG, 55481) + [
+        "psql -v ON_ERROR_STOP=1 -q -f db/schema.sql",
+        "for f in db/migrations/*.sql; do echo \"==> $f\"; psql -v ON_ERROR_STOP=1 -q -f \"$f\"; done"],
+    lab("other", [r"ERROR:  cannot drop column legacy_status of table orders because other objects depend on it",
+                  r"DETAIL:  view order_summary depends on column legacy_status"],
+        "psql (PostgreSQL 15)", "a migration drops a column that a reporting view still selects"),
+    files={
+        "db/schema.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL, legacy_status text, total_cents bigint NOT NULL);\nCREATE VIEW order_summary AS SELECT status, legacy_status, count(*) AS n, sum(total_cents) AS cents FROM orders GROUP BY 1, 2;\n",
+        "db/migrations/0041_status_index.sql": "CREATE INDEX orders_status_idx ON orders (status);\n",
+        "db/migrations/0042_drop_legacy_status.sql": "BEGIN;\nALTER TABLE orders DROP COLUMN legacy_status;\nCOMMIT;\n",
+    },
+    setup=f"rm -rf {R18_PG}", after_script=r16_pg_stop(R18_PG), env={}, project="hooli/orders-db", **ROUND18,
+)
+
+R18_SPHINX_CONF = "project = 'Hooli SDK'\nextensions = ['sphinx.ext.autodoc']\nhtml_theme = 'alabaster'\nexclude_patterns = ['_build']\n"
+
+case(
+    "docs-sphinx-nitpicky-missing-py-class", "docs:html", "python:3.11",
+    ["sphinx-build --version", "sphinx-build -n -W --keep-going -b html docs build/html"],
+    lab("other", [r"WARNING: py:class reference target not found: hooli_sdk\.Money", r"build finished with problems"],
+        "sphinx-build -n -W", "nitpicky mode: the API page references hooli_sdk.Money, a class that was moved to hooli_sdk.types.Money",
+        accept=["lint_failure", "compile_error"]),
+    files={
+        "docs/conf.py": R18_SPHINX_CONF,
+        "docs/index.rst": "Hooli SDK\n=========\n\n.. toctree::\n\n   api\n",
+        "docs/api.rst": "API\n===\n\nAmounts are returned as :py:class:`hooli_sdk.Money` values.\n\n.. py:function:: hooli_sdk.charge(amount, currency)\n\n   Charge a card.\n",
+    },
+    env=R18_PY_ENV, project="hooli/sdk-docs", **ROUND18,
+)
+
+case(
+    "docs-mkdocs-nav-entry-missing-page", "docs:build", "python:3.11",
+    ["mkdocs --version", "mkdocs build --strict --site-dir public"],
+    lab("other", [r"A reference to 'operations/runbook\.md' is included in the 'nav' configuration, which is not found",
+                  r"Aborted with \d+ warnings? in strict mode"],
+        "mkdocs build --strict", "the nav lists operations/runbook.md; the page was renamed to operations/on-call.md",
+        accept=["lint_failure", "compile_error"]),
+    files={
+        "mkdocs.yml": "site_name: Hooli Platform Handbook\nnav:\n  - Home: index.md\n  - Operations:\n      - Runbook: operations/runbook.md\n      - Deploys: operations/deploys.md\n",
+        "docs/index.md": "# Handbook\n\nSee [deploys](operations/deploys.md).\n",
+        "docs/operations/on-call.md": "# On call\n",
+        "docs/operations/deploys.md": "# Deploys\n",
+    },
+    env=R18_PY_ENV, project="hooli/handbook", **ROUND18,
+)
+
+case(
+    "docs-codespell-typos-in-guides", "docs:spelling", "python:3.11",
+    ["codespell --version", "codespell --check-filenames --skip '*.svg' docs/ README.md"],
+    lab("lint_failure", [r"docs/guides/webhooks\.md:\d+: recieve ==> receive", r"docs/guides/retries\.md:\d+: occured ==> occurred"],
+        "codespell", "two misspellings in the integration guides"),
+    files={
+        "README.md": "# Integrations\n\nGuides for partners.\n",
+        "docs/guides/webhooks.md": "# Webhooks\n\nYour endpoint will recieve a POST for every settled payment.\n",
+        "docs/guides/retries.md": "# Retries\n\nIf an error occured, we retry with exponential backoff.\n",
+    },
+    env=R18_PY_ENV, project="hooli/partner-docs", **ROUND18,
+)
+
+case(
+    "ts-typedoc-warning-unexported-type", "docs:api", "node:20",
+    ["npx typedoc --version", "npx typedoc --treatWarningsAsErrors --entryPoints src/index.ts --out public/api"],
+    lab("other", [r"\[warning\] PriceInput, defined in .*src/price\.ts, is referenced by formatPrice\.input but not included in the documentation"],
+        "typedoc", "the public formatPrice takes a PriceInput interface that index.ts does not export; warnings are errors",
+        accept=["lint_failure", "compile_error"]),
+    files={
+        "package.json": "{\n  \"name\": \"@hooli/pricing\",\n  \"version\": \"2.1.0\",\n  \"private\": true\n}\n",
+        "tsconfig.json": "{\n  \"compilerOptions\": {\"target\": \"ES2022\", \"module\": \"ESNext\", \"moduleResolution\": \"bundler\", \"strict\": true},\n  \"include\": [\"src\"]\n}\n",
+        "src/price.ts": "export interface PriceInput {\n  cents: number;\n  currency: string;\n}\n\n/** Formats a price for display. */\nexport function formatPrice(input: PriceInput): string {\n  return `${(input.cents / 100).toFixed(2)} ${input.currency}`;\n}\n",
+        "src/index.ts": "export { formatPrice } from './price';\n",
+    },
+    setup=R18_NODE_LINK, env=R18_JS_ENV, project="hooli/pricing-ui", **ROUND18,
+)
+
+case(
+    "rust-rustdoc-bare-url-deny-warnings", "docs:rustdoc", "rust:1.95",
+    ["cargo doc --no-deps"],
+    lab("lint_failure", [r"^error: this URL is not a hyperlink"],
+        "rustdoc", "a doc comment holds a bare URL; the job builds docs with RUSTDOCFLAGS=-D warnings", accept=["compile_error"]),
+    files={
+        "Cargo.toml": "[package]\nname = \"ratecard\"\nversion = \"0.4.0\"\nedition = \"2021\"\n\n[dependencies]\n",
+        "src/lib.rs": "//! Rate cards for the partner API.\n\n/// Returns the rate for a tier.\n///\n/// Tiers are described at https://docs.hooli.example/partners/tiers.\npub fn rate(tier: u8) -> f64 {\n    match tier {\n        0 => 0.0,\n        1 => 0.015,\n        _ => 0.01,\n    }\n}\n",
+    },
+    env={"RUSTDOCFLAGS": "-D warnings", "CARGO_TERM_COLOR": "never", "CARGO_TARGET_DIR": "/tmp/r18-rustdoc-target"},
+    project="hooli/ratecard-rs", **ROUND18,
+)
+
+case(
+    "docs-sphinx-linkcheck-removed-page", "docs:linkcheck", "python:3.11",
+    ["sphinx-build -q -b linkcheck docs build/linkcheck"],
+    lab("other", [r"WARNING: broken link: http://127\.0\.0\.1:\d+/guides/v1/authentication \(404 Client Error: Not Found"],
+        "sphinx-build -b linkcheck", "the docs link to the v1 authentication guide, which the partner portal removed (404); the other link is fine",
+        accept=["lint_failure", "network_or_flaky"]),
+    files={
+        "docs/conf.py": "project = 'Partner API'\nlinkcheck_retries = 1\nlinkcheck_timeout = 5\n",
+        "docs/index.rst": "Partner API\n===========\n\nStart with the `authentication guide <http://127.0.0.1:@P404@/guides/v1/authentication>`_.\n",
+    },
+    setup="sed -i \"s/@P404@/$PORT_404/\" docs/index.rst",
+    env=R18_PY_ENV, project="hooli/partner-docs", **ROUND18,
+)
+
+case(
+    "js-stylelint-invalid-hex-unix-formatter", "lint:css", "node:20",
+    ["npx stylelint --version", "npx stylelint 'packages/*/src/**/*.css' --formatter unix"],
+    lab("lint_failure", [r"Unknown value \"#1a73e\" for property \"background\"", r"Duplicate property \"padding\" \(declaration-block-no-duplicate-properties\)"],
+        "stylelint", "a design-token edit left a five-digit hex colour and a duplicated padding declaration"),
+    files={
+        "package.json": "{\n  \"name\": \"hooli-web\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\"]\n}\n",
+        ".stylelintrc.json": "{\n  \"extends\": \"stylelint-config-standard\",\n  \"rules\": {\"selector-class-pattern\": null}\n}\n",
+        "packages/ui/src/button.css": ".btn-primary {\n  color: #fff;\n  background: #1a73e;\n  padding: 4px 8px;\n  padding: 6px 12px;\n}\n",
+        "packages/ui/src/card.css": ".card {\n  border-radius: 4px;\n}\n",
+    },
+    setup=R18_NODE_LINK, env=R18_JS_ENV, project="hooli/web", **ROUND18,
+)
+
+case(
+    "js-vite-build-missing-named-export", "build:storefront", "node:20",
+    ["npx vite --version", "npx vite build"],
+    lab("compile_error", [r"\"formatPrice\" is not exported by \"src/money\.js\""],
+        "vite build", "money.js renamed formatPrice to formatMoney; cart.js still imports the old name"),
+    files={
+        "package.json": "{\n  \"name\": \"@hooli/storefront\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+        "index.html": "<!doctype html>\n<html><body><div id=\"app\"></div><script type=\"module\" src=\"/src/main.js\"></script></body></html>\n",
+        "src/main.js": "import { renderCart } from './cart.js';\n\ndocument.querySelector('#app').innerHTML = renderCart([{ cents: 1999 }]);\n",
+        "src/cart.js": "import { formatPrice } from './money.js';\n\nexport function renderCart(items) {\n  const total = items.reduce((s, i) => s + i.cents, 0);\n  return `<p>Total: ${formatPrice(total)}</p>`;\n}\n",
+        "src/money.js": "export function formatMoney(cents) {\n  return (cents / 100).toFixed(2) + ' EUR';\n}\n",
+    },
+    setup=R18_NODE_LINK, env=R18_JS_ENV, project="hooli/storefront", **ROUND18,
+)
+
+case(
+    "js-size-limit-budget-exceeded", "size:check", "node:20",
+    ["npx rollup src/widget.js --file dist/widget.js --format es --silent", "npx size-limit"],
+    lab("other", [r"Package size limit has exceeded by"],
+        "size-limit", "the embeddable widget bundles a full country table and goes over its 1 kB budget",
+        accept=["test_assertion", "lint_failure"]),
+    files={
+        "package.json": "{\n  \"name\": \"@hooli/widget\",\n  \"version\": \"1.3.0\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"devDependencies\": {\"size-limit\": \"^12.1.0\", \"@size-limit/file\": \"^12.1.0\", \"rollup\": \"^4.69.3\"}\n}\n",
+        ".size-limit.json": "[\n  {\"name\": \"widget\", \"path\": \"dist/widget.js\", \"limit\": \"1 kB\", \"gzip\": false, \"brotli\": false}\n]\n",
+        "src/widget.js": "import { COUNTRIES } from './countries.js';\n\nexport function mount(el) {\n  el.innerHTML = COUNTRIES.map((c) => `<option>${c}</option>`).join('');\n}\n",
+        "src/countries.js": "export const COUNTRIES = [" + ", ".join(f"'Country {i:03d} of the world'" for i in range(120)) + "];\n",
+    },
+    setup=R18_NODE_LINK, env=R18_JS_ENV, project="hooli/widget", **ROUND18,
+)
+
+case(
+    "js-i18n-locale-missing-keys", "lint:i18n", "node:20",
+    ["node scripts/check-i18n.mjs locales"],
+    lab("other", [r"locales/de\.json: 2 keys missing", r"^\s+- checkout\.coupon\.(apply|invalid)$"],
+        "team i18n key check (node)", "two checkout strings were added to en.json but not to de.json", accept=["lint_failure", "test_assertion"]),
+    files={
+        "package.json": "{\n  \"name\": \"hooli-web\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+        "scripts/check-i18n.mjs": "import { readFileSync, readdirSync } from 'node:fs';\nimport { join } from 'node:path';\n\nconst dir = process.argv[2];\nconst flat = (o, p = '') => Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? flat(v, `${p}${k}.`) : [`${p}${k}`]));\nconst base = new Set(flat(JSON.parse(readFileSync(join(dir, 'en.json'), 'utf8'))));\nlet bad = 0;\nfor (const f of readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'en.json')) {\n  const keys = new Set(flat(JSON.parse(readFileSync(join(dir, f), 'utf8'))));\n  const missing = [...base].filter((k) => !keys.has(k));\n  if (missing.length) {\n    bad++;\n    console.error(`${join(dir, f)}: ${missing.length} keys missing (reference: en.json)`);\n    for (const k of missing) console.error(`  - ${k}`);\n  } else {\n    console.log(`${join(dir, f)}: ok (${keys.size} keys)`);\n  }\n}\nprocess.exit(bad ? 1 : 0);\n",
+        "locales/en.json": "{\n  \"checkout\": {\"title\": \"Checkout\", \"pay\": \"Pay now\", \"coupon\": {\"apply\": \"Apply coupon\", \"invalid\": \"This coupon is not valid\"}},\n  \"cart\": {\"empty\": \"Your cart is empty\"}\n}\n",
+        "locales/fr.json": "{\n  \"checkout\": {\"title\": \"Paiement\", \"pay\": \"Payer\", \"coupon\": {\"apply\": \"Appliquer\", \"invalid\": \"Code invalide\"}},\n  \"cart\": {\"empty\": \"Votre panier est vide\"}\n}\n",
+        "locales/de.json": "{\n  \"checkout\": {\"title\": \"Kasse\", \"pay\": \"Jetzt bezahlen\"},\n  \"cart\": {\"empty\": \"Ihr Warenkorb ist leer\"}\n}\n",
+    },
+    env=R18_JS_ENV, project="hooli/web", **ROUND18,
+)
+
+case(
+    "ts-tsc-build-reference-not-composite", "build:types", "node:20",
+    ["npx tsc --version", "npx tsc -b --verbose"],
+    lab("compile_error", [r"error TS6306: Referenced project '.*packages/ui' must have setting \"composite\": true"],
+        "tsc -b", "the app's tsconfig references packages/ui, whose tsconfig lacks composite: true", accept=["other"]),
+    files={
+        "package.json": "{\n  \"name\": \"hooli-web\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\", \"apps/*\"]\n}\n",
+        "tsconfig.json": "{\n  \"files\": [],\n  \"references\": [{\"path\": \"apps/admin\"}]\n}\n",
+        "packages/ui/tsconfig.json": "{\n  \"compilerOptions\": {\"target\": \"ES2022\", \"module\": \"ESNext\", \"moduleResolution\": \"bundler\", \"declaration\": true, \"outDir\": \"dist\", \"strict\": true},\n  \"include\": [\"src\"]\n}\n",
+        "packages/ui/src/index.ts": "export const brand = (s: string): string => `hooli:${s}`;\n",
+        "apps/admin/tsconfig.json": "{\n  \"compilerOptions\": {\"target\": \"ES2022\", \"module\": \"ESNext\", \"moduleResolution\": \"bundler\", \"outDir\": \"dist\", \"strict\": true, \"composite\": true},\n  \"include\": [\"src\"],\n  \"references\": [{\"path\": \"../../packages/ui\"}]\n}\n",
+        "apps/admin/src/main.ts": "export const title: string = 'admin';\n",
+    },
+    setup=R18_NODE_LINK, env=R18_JS_ENV, project="hooli/web", **ROUND18,
+)
+
+# Infra / flaky
+
+case(
+    "py-dbt-deps-tarball-host-unresolvable", "dbt:deps", "python:3.11",
+    ["dbt deps"],
+    lab("network_or_flaky", [r"External connection exception occurred: HTTPSConnectionPool\(host='packages\.hooli-mirror\.invalid'"],
+        "dbt deps", "the packages mirror's host name does not resolve from the runner", accept=["dependency_install"], infra=True),
+    files=r18_dbt({
+        "packages.yml": "packages:\n  - tarball: https://packages.hooli-mirror.invalid/dbt/dbt_utils-1.3.0.tar.gz\n    name: dbt_utils\n",
+        "models/stg_orders.sql": "select * from {{ ref('raw_orders') }}\n",
+    }),
+    env=R18_DBT_ENV, project="hooli/warehouse", **ROUND18,
+)
+
+case(
+    "docs-sphinx-intersphinx-inventory-503", "docs:html", "python:3.11",
+    ["sphinx-build -W -b html docs build/html"],
+    lab("network_or_flaky", [r"intersphinx inventory .*objects\.inv' not fetchable due to .*503 Server Error"],
+        "sphinx-build -W (intersphinx)", "the internal inventory mirror answers 503; with -W the warning fails the build", infra=True,
+        accept=["other"]),
+    files={
+        "docs/conf.py": "import os\n\nproject = 'Hooli SDK'\nextensions = ['sphinx.ext.intersphinx']\nintersphinx_mapping = {\n    'python': (f\"http://127.0.0.1:{os.environ['PORT_503']}/python/3/\", None),\n}\nintersphinx_timeout = 5\n",
+        "docs/index.rst": "Hooli SDK\n=========\n\nAmounts are :py:class:`decimal.Decimal` values.\n",
+    },
+    env=R18_PY_ENV, project="hooli/sdk-docs", **ROUND18,
+)
+
+case(
+    "js-npm-install-registry-connection-reset", "install", "node:20",
+    ["npm --version", "npm install --no-audit --no-fund"],
+    lab("network_or_flaky", [r"ECONNRESET|aborted|socket hang up"],
+        "npm install", "the registry mirror resets the connection mid-body", infra=True, accept=["dependency_install"]),
+    files={
+        "package.json": "{\n  \"name\": \"@hooli/admin\",\n  \"version\": \"0.7.0\",\n  \"private\": true,\n  \"dependencies\": {\"left-pad\": \"1.3.0\"}\n}\n",
+    },
+    env=dict(R18_JS_ENV, npm_config_registry="http://127.0.0.1:{PORT_RESET}/", npm_config_fetch_retries="1",
+             npm_config_fetch_retry_mintimeout="500", npm_config_fetch_retry_maxtimeout="1000"),
+    project="hooli/admin-ui", **ROUND18,
+)
+
+case(
+    "py-export-post-read-timeout", "export:partner-feed", "python:3.11",
+    ["python scripts/push_feed.py"],
+    lab("network_or_flaky", [r"requests\.exceptions\.ReadTimeout: .*Read timed out\. \(read timeout=4\)"],
+        "python requests", "the partner ingest endpoint accepts the connection and never answers", infra=True, accept=["timeout_or_oom"]),
+    files={
+        "scripts/push_feed.py": "import csv\nimport io\nimport os\n\nimport requests\n\nURL = f\"http://127.0.0.1:{os.environ['PORT_BLACKHOLE']}/ingest/v2/feeds/stock\"\n\nbuf = io.StringIO()\ncsv.writer(buf).writerows([[\"sku\", \"qty\"], [\"A-100\", 12], [\"B-201\", 7]])\nprint(f\"pushing {len(buf.getvalue())} bytes to {URL}\")\nresp = requests.post(URL, data=buf.getvalue(), headers={\"Content-Type\": \"text/csv\"}, timeout=(3, 4))\nresp.raise_for_status()\nprint(\"accepted\", resp.json())\n",
+    },
+    env=R18_PY_ENV, project="hooli/exports", **ROUND18,
+)
+
+case(
+    "py-duckdb-parquet-export-volume-full", "export:nightly", "python:3.11",
+    ["df -h exports", "python scripts/export_events.py"],
+    lab("infrastructure", [r"No space left on device"],
+        "duckdb (python)", "the exports volume (a 1 MiB tmpfs here) fills while COPY writes the events file", infra=True),
+    files={
+        "scripts/export_events.py": "import duckdb\n\ncon = duckdb.connect()\ncon.execute(\"create table events as select i as id, 'user-' || (i % 977) as user_id, md5(i::varchar) as payload from range(200000) t(i)\")\nprint('events:', con.execute('select count(*) from events').fetchone()[0])\ncon.execute(\"copy events to 'exports/events.csv' (header)\")\nprint('written exports/events.csv')\n",
+    },
+    tmpfs=("exports", "1m"), env=R18_PY_ENV, project="hooli/exports", **ROUND18,
+)
+
+case(
+    "js-openapi-fetch-expired-certificate", "docs:api-reference", "node:20",
+    ["node --version", "node scripts/fetch-openapi.mjs"],
+    lab("network_or_flaky", [r"certificate has expired|CERT_HAS_EXPIRED"],
+        "node fetch (undici)", "the API reference job downloads the OpenAPI spec from the gateway, whose TLS certificate expired nine days ago",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "package.json": "{\n  \"name\": \"@hooli/api-reference\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+        "scripts/fetch-openapi.mjs": "import { mkdirSync, writeFileSync } from 'node:fs';\n\nconst url = `https://127.0.0.1:${process.env.PORT_EXPIRED}/openapi/v3/partner.json`;\nconsole.log(`fetching ${url}`);\nconst res = await fetch(url);\nif (!res.ok) throw new Error(`GET ${url}: ${res.status}`);\nmkdirSync('spec', { recursive: true });\nwriteFileSync('spec/partner.json', await res.text());\nconsole.log('spec/partner.json written');\n",
+    },
+    env=dict(R18_JS_ENV, NODE_EXTRA_CA_CERTS="{R10_CA_FILE}"), project="hooli/api-reference", **ROUND18,
+)
+
+case(
+    "py-fx-rates-pull-incomplete-read", "export:fx-rates", "python:3.11",
+    ["python scripts/pull_fx_rates.py"],
+    lab("network_or_flaky", [r"^http\.client\.IncompleteRead: IncompleteRead\(0 bytes read"],
+        "pandas.read_csv over HTTP", "the rates service closes the connection right after its response headers", infra=True),
+    files={
+        "scripts/pull_fx_rates.py": "import os\n\nimport pandas as pd\n\nurl = f\"http://127.0.0.1:{os.environ['PORT_HDRCLOSE']}/rates/eur/2026-12-05.csv\"\nprint('fetching', url)\nrates = pd.read_csv(url)\nrates.to_parquet('build/fx_rates.parquet')\n",
+        "build/.keep": "",
+    },
+    env=R18_PY_ENV, project="hooli/exports", **ROUND18,
+)
+
+# Cascades
+
+case(
+    "py-make-ignored-rates-step-report-cascade", "report:monthly", "python:3.11",
+    ["make --version | head -1", "make report"],
+    lab("other", [r"json\.decoder\.JSONDecodeError: Expecting property name enclosed in double quotes"],
+        "make + python", "make's '-' prefix ignores fetch_rates.py failing on a trailing comma in config/currencies.json; build_report.py then fails on the missing build/rates.json"),
+    files={
+        "Makefile": "report:\n\tmkdir -p build\n\t-python scripts/fetch_rates.py\n\tpython scripts/build_report.py\n",
+        "config/currencies.json": "{\n  \"base\": \"EUR\",\n  \"quote\": [\"USD\", \"SEK\", \"GBP\"],\n}\n",
+        "scripts/fetch_rates.py": "import json\n\nwith open('config/currencies.json') as f:\n    cfg = json.load(f)\nrates = {q: 1.0 for q in cfg['quote']}\nwith open('build/rates.json', 'w') as f:\n    json.dump({'base': cfg['base'], 'rates': rates}, f)\nprint('rates written for', ', '.join(rates))\n",
+        "scripts/build_report.py": "import json\n\nwith open('build/rates.json') as f:\n    rates = json.load(f)\nprint('report in', rates['base'])\n",
+    },
+    env=R18_PY_ENV, project="hooli/finance-reports", **ROUND18,
+)
+
+case(
+    "py-find-exec-notebook-error-metrics-cascade", "notebooks:metrics", "python:3.11",
+    ["mkdir -p build",
+     "find notebooks -name '*.ipynb' -exec jupyter nbconvert --to notebook --execute --inplace {} \\;",
+     "python scripts/publish_metrics.py build/metrics.json"],
+    lab("other", [r"^ZeroDivisionError: division by zero"],
+        "find -exec + jupyter nbconvert", "find -exec ... \\; ignores nbconvert's exit status; the funnel notebook divides by zero on a day without sessions and never writes build/metrics.json, which the publish step then cannot open"),
+    files={
+        "notebooks/funnel.ipynb": r18_nb(
+            "import csv, json\nrows = list(csv.DictReader(open('../data/funnel_2026-12-05.csv')))\nsessions = sum(int(r['sessions']) for r in rows)\norders = sum(int(r['orders']) for r in rows)",
+            "conversion = orders / sessions\nprint(f'conversion {conversion:.2%}')",
+            "json.dump({'conversion': conversion}, open('../build/metrics.json', 'w'))"),
+        "data/funnel_2026-12-05.csv": "channel,sessions,orders\nweb,0,0\napp,0,0\n",
+        "scripts/publish_metrics.py": "import json\nimport sys\n\nwith open(sys.argv[1]) as f:\n    metrics = json.load(f)\nprint('publishing', metrics)\n",
+    },
+    env=R18_PY_ENV, project="hooli/analytics", **ROUND18,
+)
+
+case(
+    "js-build-all-swallows-vite-error-cascade", "build:apps", "node:20",
+    ["node scripts/build-all.mjs", "node scripts/check-bundles.mjs"],
+    lab("compile_error", [r"Could not resolve ['\"]\./charts/sparkline\.js['\"] from ['\"]?apps/admin/src/main\.js|Could not resolve ['\"]\./charts/sparkline\.js['\"]"],
+        "vite build() API in a team script", "build-all.mjs logs each app's build error and exits 0; admin imports ./charts/sparkline.js (renamed spark-line.js), so check-bundles later fails on the missing dist"),
+    files={
+        "package.json": "{\n  \"name\": \"hooli-web\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"workspaces\": [\"apps/*\"]\n}\n",
+        "scripts/build-all.mjs": "import { build } from 'vite';\n\nconst apps = ['storefront', 'admin'];\nconst results = await Promise.allSettled(apps.map((app) => build({ root: `apps/${app}`, logLevel: 'warn' })));\nresults.forEach((r, i) => {\n  if (r.status === 'rejected') {\n    console.error(`[build-all] ${apps[i]}: ${r.reason.message}`);\n  } else {\n    console.log(`[build-all] ${apps[i]}: built`);\n  }\n});\n",
+        "scripts/check-bundles.mjs": "import { statSync } from 'node:fs';\n\nfor (const app of ['storefront', 'admin']) {\n  const f = `apps/${app}/dist/index.html`;\n  const { size } = statSync(f);\n  console.log(`${f}: ${size} bytes`);\n}\n",
+        "apps/storefront/index.html": "<!doctype html>\n<html><body><script type=\"module\" src=\"/src/main.js\"></script></body></html>\n",
+        "apps/storefront/src/main.js": "document.title = 'Hooli store';\n",
+        "apps/admin/index.html": "<!doctype html>\n<html><body><script type=\"module\" src=\"/src/main.js\"></script></body></html>\n",
+        "apps/admin/src/main.js": "import { sparkline } from './charts/sparkline.js';\n\ndocument.body.append(sparkline([1, 3, 2]));\n",
+        "apps/admin/src/charts/spark-line.js": "export function sparkline(points) {\n  const el = document.createElement('span');\n  el.textContent = points.join(',');\n  return el;\n}\n",
+    },
+    setup=R18_NODE_LINK, env=R18_JS_ENV, project="hooli/web", **ROUND18,
+)
+
+case(
+    "docs-sphinx-autodoc-import-warning-grep-cascade", "docs:api", "python:3.11",
+    ["sphinx-build -q -b html docs build/html",
+     "grep -q 'charge_card' build/html/api.html || { echo 'error: build/html/api.html has no entry for charge_card'; exit 1; }"],
+    lab("other", [r"WARNING: autodoc: failed to import 'charges' from module 'hooli_pay'", r"cannot import name 'to_minor_units' from 'hooli_pay\.currency'"],
+        "sphinx-build (autodoc) + grep", "autodoc cannot import hooli_pay.charges (it imports to_minor_units, renamed to_minor in currency.py); without -W the build passes with an empty API page and the grep check fails",
+        accept=["compile_error"]),
+    files={
+        "docs/conf.py": "import os\nimport sys\n\nsys.path.insert(0, os.path.abspath('..'))\nproject = 'Hooli Pay'\nextensions = ['sphinx.ext.autodoc']\n",
+        "docs/index.rst": "Hooli Pay\n=========\n\n.. toctree::\n\n   api\n",
+        "docs/api.rst": "API\n===\n\n.. automodule:: hooli_pay.charges\n   :members:\n",
+        "hooli_pay/__init__.py": "",
+        "hooli_pay/currency.py": "def to_minor(amount: str) -> int:\n    units, _, cents = amount.partition('.')\n    return int(units) * 100 + int(cents or 0)\n",
+        "hooli_pay/charges.py": "\"\"\"Charging cards.\"\"\"\n\nfrom .currency import to_minor_units\n\n\ndef charge_card(token: str, amount: str) -> dict:\n    \"\"\"Charge a tokenised card.\"\"\"\n    return {'token': token, 'cents': to_minor_units(amount)}\n",
+    },
+    env=R18_PY_ENV, project="hooli/pay-docs", **ROUND18,
+)
