@@ -180,6 +180,16 @@ static RULES: &[Rule] = &[
     r("db_server_fatal", Cause, Cat::Is(C::GithubActionsConfig), 8, r"FATAL: +(configuration file \S+ contains errors|invalid value for parameter|could not (create|bind|open) \S|data directory \S+ has (wrong ownership|invalid permissions))|LOG: +unrecognized configuration parameter |\[ERROR\] (mariadbd|mysqld): (unknown (variable|option) |Can.t (create|open|lock) |Error while setting value )"),
     // A database server that is up but turns clients away (connection slots used up, still
     // starting, in recovery): the service's state, not the change.
+    // A notebook run in CI (nbconvert, papermill, nbval): the cell's own exception follows
+    // (`finish` weighs it); a cell past its time limit is a timeout.
+    r("notebook_cell_error", Cause, Cat::Is(C::Other), 5, r"CellExecutionError: An error occurred while executing the following cell|PapermillExecutionError:"),
+    r("notebook_cell_timeout", Cause, Cat::Is(C::TimeoutOrOom), 8, r"CellTimeoutError: A cell timed out while it was being executed"),
+    // Sphinx's autodoc could not import the module it documents: the page is empty, whatever
+    // the build's exit status.
+    r("autodoc_import", Cause, Cat::Is(C::Other), 7, r"WARNING: (autodoc|autosummary): failed to import "),
+    // A value a loader cannot convert (DuckDB, PostgreSQL's COPY, pandas): the data, not the
+    // code's types.
+    r("data_conversion", Cause, Cat::Is(C::Other), 6, r"Could not convert string \x22[^\x22]*\x22 to |Error when converting column \x22|invalid input syntax for (type )?\w+: "),
     r("db_capacity", Cause, Cat::Is(C::Infrastructure), 8, r"sorry, too many clients already|remaining connection slots are reserved|the database system is (starting up|shutting down|in recovery mode)|^ERROR 1040 \(\w+\): Too many connections|\bFATAL: +too many connections for (role|database)"),
     // A client whose connection attempt timed out: the network or the server's host, not SQL.
     r("db_connect_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"connection to server (at|on socket) .* failed: (timeout expired|Connection timed out)|Can.t connect to MySQL server on \S+ \((110|4)\)|^ERROR 2013 \(HY000\): Lost connection to MySQL server"),
@@ -329,6 +339,9 @@ static RULES: &[Rule] = &[
     r("merge_conflict", Cause, Cat::Is(C::CompileError), 6, r"^\s*(<<<<<<<|>>>>>>>) \S+|^\s*\d+\s*\|\s*(<<<<<<<|>>>>>>>) "),
     r("tf_config_error", Cause, Cat::Is(C::CompileError), 6, r"^(\s*│\s*)?Error: (Invalid|Unsupported|Missing required|Reference to undeclared|Duplicate|Unclosed|Argument or block definition required) .+"),
     // --- type checkers
+    // tsc on the project's configuration (a tsconfig file, the TS5xxx/TS6xxx option and
+    // project-reference errors): the build's setup, not a type in the code.
+    r("tsconfig_error", Cause, Cat::Is(C::CompileError), 8, r"tsconfig[\w.-]*\.json(:\d+:\d+ - |\(\d+,\d+\): )error TS\d+: |\berror TS(5\d{3}|60(53|59)|63\d{2}|18003): "),
     r("tsc", Cause, Cat::Is(C::TypeError), 7, concat!(path!(), r"(:\d+:\d+ - |\(\d+,\d+\): )error TS\d+: .+|\berror TS\d{3,5}: .+")),
     r("mypy", Cause, Cat::Is(C::TypeError), 7, r"^(?P<f>[\w./-]+\.pyi?):\d+:(\d+:)? error: .+\[[\w-]+\]\s*$|^Found \d+ errors? in \d+ files? \(checked"),
     r("pyright", Cause, Cat::Is(C::TypeError), 7, r"^\s*(?P<f>/?[\w./-]+\.pyi?):\d+:\d+ - error: .+|\d+ errors?, \d+ warnings?, \d+ (informations|notes)"),
@@ -343,6 +356,11 @@ static RULES: &[Rule] = &[
     r("secret_scan", Cause, Cat::Is(C::LintFailure), 8, r"Potential secrets about to be committed to git repo|\bleaks found: [1-9]\d*|^Secret Type: \S"),
     // Licence compliance gates: REUSE's lint, cargo-deny's licence check.
     r("licence_gate", Cause, Cat::Is(C::LintFailure), 7, r"^# MISSING COPYRIGHT AND LICENSING INFORMATION|your project is not compliant with version [\d.]+ of the REUSE Specification|^error\[(rejected|unlicensed)\]: |failed to satisfy license requirements"),
+    // sqlfluff's findings (`L:   7 | P:   5 | LT01 | ...`, `PRS` for a section it cannot parse).
+    r("sqlfluff", Cause, Cat::Is(C::LintFailure), 6, r"^L:\s*\d+ \| P:\s*\d+ \|\s+[A-Z]{2,3}\d* \| \S"),
+    // A bundle over its size budget (size-limit, bundlesize, webpack's performance hints as
+    // errors).
+    r("size_budget", Cause, Cat::Is(C::Other), 8, r"Package size limit has exceeded by|\bexceeds? (its|the) (size )?(limit|budget)\b|^ERROR in (asset|entrypoint) size limit: "),
     r("clippy", Cause, Cat::Is(C::LintFailure), 7, r"implied by `?-D warnings|clippy::\w+|#\[deny\(clippy"),
     r("ruff_flake8", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.py):\d+:\d+: [A-Z]{1,3}\d{3,4}\b"),
     // ruff's default ("full") format: the code and message first, the location on the next line.
@@ -426,6 +444,9 @@ static RULES: &[Rule] = &[
     r("perl_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^#\s+Failed test '(?P<t>[^']+)'|^#\s+Failed test at \S+ line \d+\.|^# Looks like you failed \d+ tests? of \d+"),
     r("perl_test_detail", Detail, Cat::Is(C::TestAssertion), 4, r"^#\s+(got|expected): "),
     r("prove_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^Failed \d+/\d+ subtests\s*$|^Result: FAIL\s*$|^Dubious, test returned [1-9]"),
+    // dbt's data tests (`Failure in test unique_x (models/schema.yml)`, then the count).
+    r("dbt_test", Test, Cat::Is(C::TestAssertion), 6, r"\bFailure in test (?P<t>[\w.]+) \("),
+    r("dbt_test_detail", Detail, Cat::Is(C::TestAssertion), 5, r"\bGot \d+ results?, configured to (fail|warn) if "),
     r("go_test_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*--- FAIL: (?P<t>\S+)"),
     r("go_pkg_fail", Summary, Cat::Is(C::TestAssertion), 5, r"^FAIL\s+(?P<n>\S+)\s+[\d.]+s\s*$|^FAIL\s*$"),
     // A Go runtime panic or fatal error (a test's or a program's; `panic: test timed out` is
@@ -1173,6 +1194,7 @@ fn finish(hits: &mut Vec<Hit>) {
     }
     pip_subprocess_reason(hits);
     rustc_uncoded_errors(hits);
+    notebook_cell_exceptions(hits);
     environ_key_errors(hits);
     main_thread_panics(hits);
     go_panics(hits);
@@ -1194,6 +1216,30 @@ fn finish(hits: &mut Vec<Hit>) {
                     Some(_) => {}
                 }
             }
+        }
+    }
+}
+
+/// A notebook cell's exception (`ZeroDivisionError: division by zero` after nbclient's
+/// `CellExecutionError`) is the notebook's failure: as strong as an uncaught one, whatever the
+/// traceback frames around it.
+fn notebook_cell_exceptions(hits: &mut [Hit]) {
+    let mut open: Option<usize> = None;
+    for h in hits.iter_mut() {
+        if h.rule == "notebook_cell_error" {
+            open = Some(h.line);
+            continue;
+        }
+        if let Some(at) = open
+            && h.rule == "py_exception"
+            && h.line > at
+            && h.line <= at + 80
+            && !h.text.starts_with([' ', '\t'])
+            && h.clean().contains(": ")
+        {
+            h.weight = h.weight.max(7);
+            h.category.get_or_insert(Category::Other);
+            open = None;
         }
     }
 }

@@ -1839,3 +1839,66 @@ fn round17_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::TimeoutOrOom, "{}", quotes(&d));
 }
+
+/// Round 18's misses as families, each on another tool or wording than the corpus case.
+#[test]
+fn round18_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // dbt's data tests (the corpus has `unique`; here `not_null`).
+        (
+            "$ dbt test --select dim_customers\n10:01:02  1 of 2 FAIL 3 not_null_dim_customers_email ........ [FAIL 3 in 0.04s]\n10:01:02  Finished running 2 data tests in 0 hours 0 minutes and 0.31 seconds (0.31s).\n10:01:02  Completed with 1 error, 0 partial successes, and 0 warnings:\n10:01:02  Failure in test not_null_dim_customers_email (models/marts/schema.yml)\n10:01:02    Got 3 results, configured to fail if != 0\n10:01:02  Done. PASS=1 WARN=0 ERROR=1 SKIP=0 NO-OP=0 TOTAL=2\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Failure in test not_null_dim_customers_email",
+        ),
+        // tsc refusing the project's configuration (the corpus has a project reference without
+        // `composite`; here an unknown option).
+        (
+            "$ npx tsc -p tsconfig.build.json\ntsconfig.build.json(5,5): error TS5023: Unknown compiler option 'moduleResolutions'.\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "error TS5023: Unknown compiler option",
+        ),
+        // A bundle over its budget (the corpus has size-limit; here webpack's hints as errors).
+        (
+            "$ npx webpack --mode production\nERROR in asset size limit: The following asset(s) exceed the recommended size limit (244 KiB).\nAssets:\n  main.js (1.21 MiB)\nwebpack 5.97.1 compiled with 1 error in 4210 ms\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "ERROR in asset size limit",
+        ),
+        // sqlfluff's findings (the corpus has a parse error; here a layout rule).
+        (
+            "$ sqlfluff lint --dialect postgres models/\n== [models/orders.sql] FAIL\nL:   3 | P:  12 | LT01 | Expected only single space before 'from' keyword.\n                       | Found '  '. [layout.spacing]\nAll Finished!\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "LT01 | Expected only single space",
+        ),
+        // A value the loader cannot convert (the corpus has DuckDB; here PostgreSQL's COPY).
+        (
+            "$ psql \"$WAREHOUSE_URL\" -v ON_ERROR_STOP=1 -c \"\\copy staging_orders from 'orders.csv' csv header\"\nERROR:  invalid input syntax for type integer: \"N/A\"\nCONTEXT:  COPY staging_orders, line 4, column qty: \"N/A\"\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "invalid input syntax for type integer",
+        ),
+        // A notebook cell's exception (the corpus has nbconvert; here papermill).
+        (
+            "$ papermill notebooks/report.ipynb out.ipynb -p day 2026-12-05\nExecuting:  67%|██████▋   | 2/3 [00:01<00:00,  1.50cell/s]\nTraceback (most recent call last):\n  File \"/usr/local/bin/papermill\", line 8, in <module>\n    sys.exit(papermill())\npapermill.exceptions.PapermillExecutionError: \n---------------------------------------------------------------------------\nException encountered at \"In [3]\":\n---------------------------------------------------------------------------\nKeyError                                  Traceback (most recent call last)\nCell In[3], line 1\n----> 1 by_region = totals['region']\n\nKeyError: 'region'\n\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "KeyError: 'region'",
+        ),
+        // A cell past its time limit (the corpus has nbconvert's 6 s; here 600 s).
+        (
+            "$ jupyter nbconvert --to html --execute notebooks/backfill.ipynb\n[NbConvertApp] Converting notebook notebooks/backfill.ipynb to html\nTraceback (most recent call last):\n  File \"/usr/local/bin/jupyter-nbconvert\", line 8, in <module>\n    sys.exit(main())\nnbclient.exceptions.CellTimeoutError: A cell timed out while it was being executed, after 600 seconds.\nThe message was: Cell execution timed out.\nERROR: Job failed: exit code 1\n",
+            Category::TimeoutOrOom,
+            "CellTimeoutError: A cell timed out",
+        ),
+        // autodoc could not import the documented module (the corpus has a renamed function
+        // and a later check; here `-W` fails the build on it).
+        (
+            "$ sphinx-build -W -b html docs build/html\nRunning Sphinx v8.1.3\nWARNING: autodoc: failed to import module 'ledger'; the following exception was raised:\nNo module named 'ledger' [autodoc.import_object]\n\nbuild finished with problems, 1 warning (with warnings treated as errors).\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "autodoc: failed to import module 'ledger'",
+        ),
+    ];
+    assert_families(cases);
+    // tsc's unused-variable errors (TS6133) are still the code's.
+    let d = run(
+        "$ npx tsc --noEmit\nsrc/app.ts(3,7): error TS6133: 'unused' is declared but its value is never read.\nERROR: Job failed: exit code 2\n",
+    );
+    assert_eq!(d.category, Category::TypeError, "{}", quotes(&d));
+}
