@@ -1093,6 +1093,30 @@ async fn a_job_log_over_the_cap_keeps_its_tail_and_says_so() {
     assert_eq!(c.job_trace(1, 2).await.unwrap(), b"short\nlog\n");
 }
 
+/// The tail's buffer never grows past the cap: it is a ring that writes to all of its capacity,
+/// so a doubling past the cap (1 MiB for a 1,000,000-byte cap, 64 MB for 32 MiB and up) would
+/// all be resident after a big log streamed through.
+#[tokio::test]
+async fn a_job_log_tail_buffer_stays_within_the_cap() {
+    let mut log = Vec::new();
+    let mut n = 0;
+    while log.len() < 3 * 1024 * 1024 {
+        log.extend_from_slice(format!("line {n} of a long job log\n").as_bytes());
+        n += 1;
+    }
+    let body = log.clone();
+    let server = hostile::serve(move |_| hostile::raw(200, "text/plain", body.clone())).await;
+    let cap = 1_000_000;
+    let c = client_at(&server.url(), |cfg| cfg.max_trace_bytes = cap);
+    let t = c.job_trace_tail(1, 2).await.unwrap();
+    assert!(log.ends_with(&t.bytes), "the tail is the log's end");
+    assert!(
+        t.bytes.capacity() as u64 <= cap,
+        "buffer capacity {} over the cap {cap}",
+        t.bytes.capacity()
+    );
+}
+
 #[tokio::test]
 async fn an_html_page_with_200_is_named_as_html() {
     let server = hostile::serve(|_| {
