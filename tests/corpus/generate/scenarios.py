@@ -8786,3 +8786,515 @@ case(
     },
     env=R18_PY_ENV, project="hooli/pay-docs", **ROUND18,
 )
+
+
+# =============================================================================================
+# Round 19: security, compliance and release-engineering jobs (an independent author)
+
+ROUND19 = dict(round=19)
+
+R19_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/tmp/r19-home",
+           "SEMGREP_SEND_METRICS": "off", "npm_config_update_notifier": "false"}
+R19_HOME = "mkdir -p /tmp/r19-home"
+R19_GIT = ("git init -q -b main && git config user.email release-bot@piedpiper.example && "
+           "git config user.name 'Pied Piper Release Bot' && git config commit.gpgsign false && git config tag.gpgsign false")
+R19_GPG_SIGNER = ("export GNUPGHOME=/tmp/r19-signer-$$ && rm -rf $GNUPGHOME && mkdir -m 700 $GNUPGHOME && "
+                  "gpg --batch --passphrase '' --quick-gen-key 'Pied Piper Release <release@piedpiper.example>' ed25519 sign 2y && "
+                  "mkdir -p keys && gpg --armor --export release@piedpiper.example > keys/release.pub.asc")
+R19_GPG_DONE = "gpgconf --kill all; rm -rf $GNUPGHOME"
+
+R19_SEMGREP_RULES = """rules:
+  - id: subprocess-shell-true
+    languages: [python]
+    severity: ERROR
+    message: >-
+      subprocess called with shell=True and a formatted string; pass an argument list instead
+      (command injection, see SEC-114).
+    pattern-either:
+      - pattern: subprocess.$FUNC(f"...", ..., shell=True, ...)
+      - pattern: subprocess.$FUNC("..." % ..., ..., shell=True, ...)
+  - id: requests-verify-false
+    languages: [python]
+    severity: WARNING
+    message: TLS verification disabled on an outbound request
+    pattern: requests.$METHOD(..., verify=False, ...)
+"""
+
+case(
+    "py-semgrep-local-rules-shell-true", "sast:semgrep", "semgrep/semgrep:1.187",
+    ["semgrep --version", "semgrep scan --config .semgrep/rules.yml --error --metrics=off --disable-version-check app/"],
+    lab("lint_failure", [r"subprocess-shell-true", r"subprocess called with shell=True"],
+        "semgrep (repository rules)", "the repository's own semgrep rule flags an archive helper that builds a tar command with an f-string and runs it with shell=True",
+        accept=["other"]),
+    files={
+        ".semgrep/rules.yml": R19_SEMGREP_RULES,
+        "app/__init__.py": "",
+        "app/archive.py": "import subprocess\n\n\ndef pack(src: str, dest: str) -> None:\n    subprocess.run(f\"tar czf {dest} -C {src} .\", shell=True, check=True)\n\n\ndef listing(path: str) -> list[str]:\n    out = subprocess.run([\"tar\", \"tzf\", path], capture_output=True, text=True, check=True)\n    return out.stdout.splitlines()\n",
+        "app/views.py": "from .archive import listing\n\n\ndef show(path):\n    return \"\\n\".join(listing(path))\n",
+    },
+    setup=R19_HOME, env=R19_ENV, project="piedpiper/exporter", **ROUND19,
+)
+
+case(
+    "py-semgrep-test-ruleid-annotation-missed", "sast:rules-test", "semgrep/semgrep:1.187",
+    ["semgrep --test --metrics=off --disable-version-check rules/"],
+    lab("test_assertion", [r"missed lines|1 unit tests did not pass|did not pass"],
+        "semgrep --test", "a new weak-hash rule only matches hashlib.md5(...); its test file marks a hashlib.new('md5') line with `# ruleid:` and the rule misses it",
+        accept=["lint_failure"]),
+    files={
+        "rules/weak-hash.yml": "rules:\n  - id: weak-hash\n    languages: [python]\n    severity: WARNING\n    message: MD5 or SHA-1 used for a security purpose\n    pattern-either:\n      - pattern: hashlib.md5(...)\n      - pattern: hashlib.sha1(...)\n",
+        "rules/weak-hash.py": "import hashlib\n\n\ndef digest_a(data):\n    # ruleid: weak-hash\n    return hashlib.md5(data).hexdigest()\n\n\ndef digest_b(data):\n    # ruleid: weak-hash\n    return hashlib.new(\"md5\", data).hexdigest()\n\n\ndef digest_ok(data):\n    # ok: weak-hash\n    return hashlib.sha256(data).hexdigest()\n",
+    },
+    setup=R19_HOME, env=R19_ENV, project="piedpiper/sast-rules", **ROUND19,
+)
+
+case(
+    "py-bandit-custom-template-yaml-load", "sast:bandit", "python:3.12-slim",
+    ["bandit --version",
+     "bandit -r src -ll -ii -f custom --msg-template '{relpath}:{line}: {test_id}[{severity}/{confidence}] {msg}'"],
+    lab("lint_failure", [r": B506\[MEDIUM/HIGH\]", r": B108\[MEDIUM/MEDIUM\]"],
+        "bandit (custom message template)", "a config loader uses yaml.load with the full Loader and writes a cache to a hard-coded /tmp path",
+        accept=["other"]),
+    files={
+        "src/syncd/__init__.py": "",
+        "src/syncd/config.py": "import json\n\nimport yaml\n\nCACHE = \"/tmp/syncd-config.json\"\n\n\ndef load(path):\n    with open(path) as f:\n        cfg = yaml.load(f, Loader=yaml.Loader)\n    with open(CACHE, \"w\") as out:\n        json.dump(cfg, out)\n    return cfg\n",
+        "src/syncd/util.py": "import hashlib\n\n\ndef etag(body: bytes) -> str:\n    return hashlib.sha256(body).hexdigest()\n",
+    },
+    env=R19_ENV, project="piedpiper/syncd", **ROUND19,
+)
+
+case(
+    "tf-checkov-s3-public-read-acl", "iac:checkov", "bridgecrew/checkov:3",
+    ["checkov --version",
+     "checkov -d infra --framework terraform --compact --quiet --skip-download --check CKV_AWS_20,CKV_AWS_57,CKV_AWS_19"],
+    lab("lint_failure", [r"CKV_AWS_20", r"FAILED for resource: aws_s3_bucket(_acl)?\.downloads"],
+        "checkov (terraform)", "a downloads bucket is given a public-read ACL; checkov's public-read check fails on it",
+        accept=["other"]),
+    files={
+        "infra/main.tf": "resource \"aws_s3_bucket\" \"downloads\" {\n  bucket = \"piedpiper-downloads\"\n  acl    = \"public-read\"\n}\n\nresource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"piedpiper-access-logs\"\n  acl    = \"private\"\n}\n",
+    },
+    env=R19_ENV, project="piedpiper/infra-live", **ROUND19,
+)
+
+case(
+    "ci-checkov-gitlab-ci-curl-token", "lint:ci-policy", "bridgecrew/checkov:3",
+    ["checkov -f .gitlab-ci.yml --framework gitlab_ci --quiet --skip-download -o cli"],
+    lab("github_actions_config", [r"CKV_GITLABCI_1", r"FAILED for resource: notify"],
+        "checkov (gitlab_ci)", "a deploy job posts $CI_JOB_TOKEN with curl to an outside URL; checkov's GitLab CI policy flags the curl use of CI variables",
+        accept=["lint_failure", "other"]),
+    files={
+        ".gitlab-ci.yml": "stages: [build, deploy]\n\nbuild:\n  stage: build\n  script:\n    - make dist\n\nnotify:\n  stage: deploy\n  script:\n    - 'curl -X POST -d \"token=$CI_JOB_TOKEN&ref=$CI_COMMIT_REF_NAME\" https://hooks.partner.example/piedpiper'\n",
+        "Makefile": "dist:\n\tmkdir -p dist\n",
+    },
+    env=R19_ENV, project="piedpiper/pipelines", **ROUND19,
+)
+
+case(
+    "docker-hadolint-apt-unpinned-root-user", "lint:dockerfile", "hadolint/hadolint:v2.15.1-debian",
+    ["hadolint --version", "hadolint --failure-threshold warning --format tty Dockerfile"],
+    lab("lint_failure", [r"DL3008", r"DL3002"],
+        "hadolint", "the release image installs unpinned apt packages and ends as USER root",
+        accept=["docker_build"]),
+    files={
+        "Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \\\n    && rm -rf /var/lib/apt/lists/*\nRUN useradd --system piper\nCOPY dist/piper /usr/local/bin/piper\nUSER piper\nRUN piper --version\nUSER root\nENTRYPOINT [\"/usr/local/bin/piper\"]\n",
+    },
+    env=R19_ENV, project="piedpiper/piper-image", **ROUND19,
+)
+
+case(
+    "gha-zizmor-template-injection-pr-title", "lint:workflows", "ghcr.io/zizmorcore/zizmor:1.33",
+    ["zizmor --version", "zizmor --offline --no-progress .github/workflows/"],
+    lab("github_actions_config", [r"^error\[template-injection\]", r"^error\[dangerous-triggers\]"],
+        "zizmor (offline)", "the mirrored repository's GitHub workflow runs on pull_request_target and interpolates the pull request title straight into a run: script (code injection)",
+        accept=["lint_failure"]),
+    files={
+        ".github/workflows/release.yml": "name: release-notes\non:\n  pull_request_target:\n    types: [opened, edited]\npermissions:\n  contents: read\njobs:\n  notes:\n    runs-on: ubuntu-latest\n    steps:\n      - name: Draft note\n        run: |\n          echo \"## ${{ github.event.pull_request.title }}\" >> notes.md\n          cat notes.md\n",
+    },
+    env=R19_ENV, project="piedpiper/compression-sdk", **ROUND19,
+)
+
+case(
+    "yaml-yamllint-strict-warnings-parsable", "lint:yaml", "python:3.12-slim",
+    ["yamllint --version", "yamllint --strict -f parsable deploy/ .gitlab/"],
+    lab("lint_failure", [r"\[warning\] truthy value should be one of", r"\[warning\] missing document start"],
+        "yamllint --strict", "only warnings (truthy values, a missing document start), but --strict makes yamllint exit 2 on warnings",
+        accept=["formatting_failure"]),
+    files={
+        ".yamllint.yml": "extends: default\nrules:\n  line-length: {max: 120}\n  truthy: {level: warning}\n  document-start: {level: warning}\n",
+        "deploy/values.yaml": "---\nreplicas: 2\nimage:\n  repository: registry.piedpiper.example/piper\n  tag: \"4.2.0\"\nmetrics:\n  enabled: yes\n",
+        ".gitlab/release.yml": "release:\n  stage: release\n  rules:\n    - if: $CI_COMMIT_TAG\n  script:\n    - make release\n",
+    },
+    env=R19_ENV, project="piedpiper/helm-values", **ROUND19,
+)
+
+case(
+    "py-pip-licenses-allow-only-gplv3", "compliance:licenses", "python:3.12",
+    ["pip-licenses --version",
+     "pip-licenses --from=mixed --partial-match --allow-only 'MIT;BSD;Apache;ISC;Python Software Foundation;PSF;Mozilla Public License 2.0;Unlicense'"],
+    lab("other", [r"not in allow-only licenses was found for package"],
+        "pip-licenses --allow-only", "the security-tools environment the job audits (semgrep, checkov, bandit and their dependencies) contains rfc3987, licensed GPLv3+, which the allow-list does not admit",
+        accept=["lint_failure", "dependency_install"]),
+    files={"requirements-tools.txt": "semgrep\ncheckov\nbandit\n"},
+    env=R19_ENV, project="piedpiper/tooling", **ROUND19,
+)
+
+R19_NODE_PKG = lambda name, ver, lic: json.dumps({"name": name, "version": ver, "license": lic, "main": "index.js"}, indent=2) + "\n"  # noqa: E731
+
+case(
+    "js-license-checker-only-allow-gpl", "compliance:npm-licenses", "node:20",
+    ["node --version", "license-checker --production --summary --onlyAllow 'MIT;ISC;Apache-2.0;BSD-2-Clause;BSD-3-Clause'"],
+    lab("other", [r"is licensed under \"GPL-3\.0-only\" which is not permitted by the --onlyAllow flag"],
+        "license-checker --onlyAllow", "a newly added charting dependency is GPL-3.0-only, outside the production allow-list",
+        accept=["lint_failure", "dependency_install"]),
+    files={
+        "package.json": json.dumps({"name": "dashboard", "version": "3.2.0", "private": True, "license": "MIT",
+                                    "dependencies": {"chartkit": "2.1.0", "tiny-uid": "1.0.3"}}, indent=2) + "\n",
+        "node_modules/chartkit/package.json": R19_NODE_PKG("chartkit", "2.1.0", "GPL-3.0-only"),
+        "node_modules/chartkit/index.js": "module.exports = {};\n",
+        "node_modules/tiny-uid/package.json": R19_NODE_PKG("tiny-uid", "1.0.3", "MIT"),
+        "node_modules/tiny-uid/index.js": "module.exports = () => 'x';\n",
+    },
+    env=R19_ENV, project="piedpiper/dashboard", **ROUND19,
+)
+
+case(
+    "gpg-verify-bad-signature-rebuilt-tarball", "release:verify", "debian:bookworm",
+    ["export GNUPGHOME=\"$CI_PROJECT_DIR/.gnupg\" && mkdir -m 700 -p \"$GNUPGHOME\"",
+     "gpg --batch --import keys/release.pub.asc",
+     "gpg --batch --verify dist/piper-4.2.0.tar.gz.asc dist/piper-4.2.0.tar.gz"],
+    lab("other", [r"gpg: BAD signature from \"Pied Piper Release"],
+        "gpg --verify", "the release tarball was rebuilt after it was signed, so the detached signature no longer matches it",
+        accept=["permission_or_secret"]),
+    files={"README.md": "piper release\n"},
+    setup=(R19_GPG_SIGNER + " && mkdir -p dist src && echo 'v4.2.0' > src/VERSION && tar czf dist/piper-4.2.0.tar.gz src && "
+           "gpg --batch --armor --detach-sign -o dist/piper-4.2.0.tar.gz.asc dist/piper-4.2.0.tar.gz && "
+           "echo 'v4.2.0+rebuild' > src/VERSION && tar czf dist/piper-4.2.0.tar.gz src; " + R19_GPG_DONE),
+    after_script=["gpgconf --kill all"],
+    env=R19_ENV, project="piedpiper/piper-cli", **ROUND19,
+)
+
+case(
+    "git-verify-tag-unsigned-release-tag", "release:tag-policy", "alpine/git:2.47",
+    ["git --version", "git verify-tag --verbose \"$CI_COMMIT_TAG\""],
+    lab("other", [r"^error: no signature found"],
+        "git verify-tag", "the release tag was pushed as a plain annotated tag, not a signed one; the tag policy job requires a signature",
+        accept=["permission_or_secret", "github_actions_config"]),
+    files={"VERSION": "2.3.0\n"},
+    setup=R19_GIT + " && git add -A && git commit -qm 'release: 2.3.0' && git tag -a v2.3.0 -m 'piper 2.3.0'",
+    env=dict(R19_ENV, CI_COMMIT_TAG="v2.3.0"), ref="v2.3.0", project="piedpiper/piper-core", **ROUND19,
+)
+
+R19_PKI = ("set -e; mkdir -p /tmp/r19-pki-$$ && cd /tmp/r19-pki-$$ && "
+           "openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.pem -days 3650 -subj '/O=Pied Piper/CN=Pied Piper Root CA' 2>/dev/null && "
+           "openssl req -newkey rsa:2048 -nodes -keyout int.key -out int.csr -subj '/O=Pied Piper/CN=Pied Piper Issuing CA 2' 2>/dev/null && "
+           "printf 'basicConstraints=critical,CA:TRUE\\nkeyUsage=critical,keyCertSign,cRLSign\\n' > ca.ext && "
+           "openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -out int.pem -days 1825 -extfile ca.ext 2>/dev/null && "
+           "openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj '/CN=api.piedpiper.example' 2>/dev/null && "
+           "printf 'subjectAltName=DNS:api.piedpiper.example\\nextendedKeyUsage=serverAuth\\n' > leaf.ext && "
+           "openssl x509 -req -in leaf.csr -CA int.pem -CAkey int.key -CAcreateserial -out leaf.pem -days 90 -extfile leaf.ext 2>/dev/null && "
+           "cd - >/dev/null && mkdir -p certs && ")
+
+case(
+    "openssl-verify-chain-missing-intermediate", "security:cert-chain", "alpine:3.20",
+    ["openssl version", "openssl verify -CAfile certs/root-ca.pem -purpose sslserver certs/api.piedpiper.example.crt"],
+    lab("permission_or_secret", [r"error 20 at 0 depth lookup: unable to get local issuer certificate", r"verification failed"],
+        "openssl verify", "the certificate bundle committed for the API holds only the leaf, not the issuing intermediate, so the chain cannot be built to the root",
+        accept=["other"]),
+    files={"README.md": "certs\n"},
+    setup=R19_PKI + "cp /tmp/r19-pki-$$/root.pem certs/root-ca.pem && cp /tmp/r19-pki-$$/leaf.pem certs/api.piedpiper.example.crt && rm -rf /tmp/r19-pki-$$",
+    env=R19_ENV, project="piedpiper/edge-certs", **ROUND19,
+)
+
+case(
+    "openssl-dgst-verify-manifest-edited", "release:verify-manifest", "alpine:3.20",
+    ["openssl dgst -sha256 -verify keys/release-signing.pub -signature dist/manifest.json.sig dist/manifest.json"],
+    lab("other", [r"^Verification failure", r"ossl_rsa_verify:bad signature"],
+        "openssl dgst -verify", "the release manifest was edited (the download URL fixed by hand) after it was signed",
+        accept=["permission_or_secret"]),
+    files={"README.md": "release manifest\n"},
+    setup=("mkdir -p keys dist && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out /tmp/r19-sign-$$.key 2>/dev/null && "
+           "openssl pkey -in /tmp/r19-sign-$$.key -pubout -out keys/release-signing.pub && "
+           "printf '{\"version\": \"4.2.0\", \"url\": \"https://downloads.piedpiper.example/piper-4.2.0.tar.gz\"}\\n' > dist/manifest.json && "
+           "openssl dgst -sha256 -sign /tmp/r19-sign-$$.key -out dist/manifest.json.sig dist/manifest.json && rm -f /tmp/r19-sign-$$.key && "
+           "printf '{\"version\": \"4.2.0\", \"url\": \"https://downloads.piedpiper.example/releases/piper-4.2.0.tar.gz\"}\\n' > dist/manifest.json"),
+    env=R19_ENV, project="piedpiper/release-manifest", **ROUND19,
+)
+
+case(
+    "sh-sha256sum-strict-arm64-missing", "release:checksums", "debian:bookworm-slim",
+    ["ls -l dist/", "cd dist && sha256sum --strict -c SHA256SUMS"],
+    lab("other", [r"piper-linux-arm64\.tar\.gz: No such file or directory", r"WARNING: 1 listed file could not be read"],
+        "sha256sum -c", "SHA256SUMS lists the arm64 build, but the arm64 build job's artifact never reached this job (it was not in `needs:`)",
+        accept=["github_actions_config"]),
+    files={"README.md": "x\n"},
+    setup=("mkdir -p dist && head -c 4096 /dev/urandom > dist/piper-linux-amd64.tar.gz && head -c 2048 /dev/urandom > dist/piper-darwin-arm64.tar.gz && "
+           "head -c 4000 /dev/urandom > /tmp/r19-arm-$$ && cp /tmp/r19-arm-$$ dist/piper-linux-arm64.tar.gz && "
+           "(cd dist && sha256sum piper-*.tar.gz > SHA256SUMS) && rm dist/piper-linux-arm64.tar.gz /tmp/r19-arm-$$"),
+    env=R19_ENV, project="piedpiper/piper-dist", **ROUND19,
+)
+
+case(
+    "py-cz-bump-no-eligible-commits", "release:bump", "python:3.12",
+    ["cz version", "git log --oneline -5", "cz bump --dry-run --yes"],
+    lab("other", [r"\[NO_COMMITS_TO_BUMP\]", r"The commits found are not eligible to be bumped"],
+        "commitizen cz bump", "a scheduled release job runs when the only commits since v1.4.0 are docs and chore commits, which commitizen does not bump on",
+        accept=["github_actions_config"]),
+    files={
+        "pyproject.toml": "[project]\nname = \"piper-sync\"\nversion = \"1.4.0\"\n\n[tool.commitizen]\nname = \"cz_conventional_commits\"\nversion_provider = \"pep621\"\ntag_format = \"v$version\"\nupdate_changelog_on_bump = false\n",
+        "src/piper_sync/__init__.py": "",
+    },
+    setup=(R19_GIT + " && git add -A && git commit -qm 'feat: sync engine' && git tag v1.4.0 && "
+           "echo '# piper-sync' > README.md && git add README.md && git commit -qm 'docs: add readme' && "
+           "echo 'ruff' > requirements-dev.txt && git add requirements-dev.txt && git commit -qm 'chore: pin dev tools'"),
+    env=R19_ENV, project="piedpiper/piper-sync", **ROUND19,
+)
+
+case(
+    "py-towncrier-check-no-newsfragment", "lint:changelog", "python:3.12",
+    ["towncrier --version", "towncrier check --compare-with origin/main"],
+    lab("lint_failure", [r"No new newsfragments found on this branch"],
+        "towncrier check", "a merge request changes library code without adding a newsfragment under changes/",
+        accept=["other"]),
+    files={
+        "pyproject.toml": "[project]\nname = \"piper-client\"\nversion = \"0.9.0\"\n\n[tool.towncrier]\ndirectory = \"changes\"\nfilename = \"CHANGELOG.md\"\npackage = \"piper_client\"\npackage_dir = \"src\"\n",
+        "CHANGELOG.md": "# Changelog\n\n<!-- towncrier release notes start -->\n",
+        "changes/.gitignore": "!.gitignore\n",
+        "src/piper_client/__init__.py": "__version__ = \"0.9.0\"\n",
+        "src/piper_client/retry.py": "def backoff(n):\n    return min(30, 2 ** n)\n",
+    },
+    setup=(R19_GIT + " && git add -A && git commit -qm 'Release 0.9.0' && git update-ref refs/remotes/origin/main HEAD && "
+           "git checkout -qb fix/retry-cap && printf 'def backoff(n):\\n    return min(60, 2 ** n)\\n' > src/piper_client/retry.py && "
+           "git commit -qam 'Raise retry cap to 60 s'"),
+    env=R19_ENV, ref="fix/retry-cap", project="piedpiper/piper-client", **ROUND19,
+)
+
+case(
+    "js-standard-version-dry-run-bad-versionrc", "release:dry-run", "node:20",
+    ["node --version", "git describe --tags", "standard-version --dry-run"],
+    lab("github_actions_config", [r"^SyntaxError: Unexpected token", r"is not valid JSON$"],
+        "standard-version --dry-run", "the .versionrc.json added for release notes has a trailing comma",
+        accept=["other"]),
+    files={
+        "package.json": json.dumps({"name": "piper-web", "version": "5.0.1", "private": True}, indent=2) + "\n",
+        ".versionrc.json": "{\n  \"types\": [\n    {\"type\": \"feat\", \"section\": \"Features\"},\n    {\"type\": \"fix\", \"section\": \"Bug Fixes\"},\n  ],\n  \"tagPrefix\": \"v\"\n}\n",
+    },
+    setup=R19_GIT + " && git add -A && git commit -qm 'chore(release): 5.0.1' && git tag v5.0.1 && echo x > a.txt && git add a.txt && git commit -qm 'fix: escape names'",
+    env=R19_ENV, project="piedpiper/piper-web", **ROUND19,
+)
+
+case(
+    "sh-shellcheck-gcc-release-scripts", "lint:shell", "koalaman/shellcheck-alpine:v0.9.0",
+    ["shellcheck --version", "shellcheck -f gcc -S warning scripts/*.sh"],
+    lab("lint_failure", [r"scripts/\w+\.sh:\d+:\d+: (warning|error): .*\[SC\d+\]"],
+        "shellcheck -f gcc", "a release script declares and assigns a command substitution in one `local` and leaves a variable unused",
+        accept=["formatting_failure"]),
+    files={
+        "scripts/release.sh": "#!/usr/bin/env bash\nset -euo pipefail\n\nlocal_version() {\n  local v=$(cat VERSION)\n  echo \"$v\"\n}\n\ncd dist\nARCHIVE_DIR=/srv/releases\nsha256sum ./*.tar.gz > SHA256SUMS\necho \"released $(local_version)\"\n",
+        "scripts/sign.sh": "#!/usr/bin/env bash\nset -euo pipefail\nfor f in dist/*.tar.gz; do\n  gpg --batch --armor --detach-sign \"$f\"\ndone\n",
+        "VERSION": "4.2.0\n",
+    },
+    env=R19_ENV, project="piedpiper/release-scripts", **ROUND19,
+)
+
+case(
+    "sh-release-tag-not-on-main", "release:gate", "alpine/git:2.47",
+    ["commit=$(git rev-list -n 1 \"$CI_COMMIT_TAG\")",
+     "git merge-base --is-ancestor \"$commit\" origin/main || { echo \"ERROR: tag $CI_COMMIT_TAG points at ${commit:0:8}, which is not on origin/main; release tags must be cut from main\"; exit 1; }",
+     "echo release ok"],
+    lab("github_actions_config", [r"^ERROR: tag v3\.1\.0 points at \w+, which is not on origin/main"],
+        "a release gate (git merge-base --is-ancestor)", "v3.1.0 was tagged on a feature branch commit that was never merged into main",
+        accept=["other"]),
+    files={"VERSION": "3.1.0\n"},
+    setup=(R19_GIT + " && git add -A && git commit -qm 'release prep' && git update-ref refs/remotes/origin/main HEAD && "
+           "git checkout -qb feature/hotfix && echo 3.1.0-hotfix > NOTES && git add NOTES && git commit -qm 'hotfix notes' && git tag -a v3.1.0 -m v3.1.0"),
+    env=dict(R19_ENV, CI_COMMIT_TAG="v3.1.0"), ref="v3.1.0", project="piedpiper/piper-agent", **ROUND19,
+)
+
+case(
+    "openssl-pkcs12-signing-bundle-wrong-password", "release:codesign", "alpine:3.20",
+    ["openssl pkcs12 -in certs/codesign.p12 -nokeys -passin env:CODESIGN_P12_PASSWORD -out /tmp/codesign-cert.pem",
+     "openssl x509 -in /tmp/codesign-cert.pem -noout -subject -enddate"],
+    lab("permission_or_secret", [r"Mac verify error: invalid password\?"],
+        "openssl pkcs12", "the code-signing bundle was re-exported with a new password and the CI variable still holds the old one",
+        accept=["other"]),
+    files={"README.md": "codesign\n"},
+    setup=(R19_PKI + "openssl pkcs12 -export -in /tmp/r19-pki-$$/leaf.pem -inkey /tmp/r19-pki-$$/leaf.key -passout pass:N3w-Sp1ng-2026 -out certs/codesign.p12 && rm -rf /tmp/r19-pki-$$"),
+    env=dict(R19_ENV, CODESIGN_P12_PASSWORD="Old-Pass-2025"), project="piedpiper/desktop-app", **ROUND19,
+)
+
+# --- Round 19: infra and flaky, on loopback stand-ins ------------------------------------------
+
+case(
+    "py-semgrep-remote-ruleset-503", "sast:semgrep", "semgrep/semgrep:1.187",
+    ["semgrep scan --config \"$SEMGREP_RULES_URL\" --error --metrics=off --disable-version-check app/"],
+    lab("network_or_flaky", [r"503|Service Unavailable"],
+        "semgrep (remote rules)", "the company's shared rules endpoint (a loopback stand-in) answers 503 when semgrep fetches the ruleset",
+        infra=True, accept=["infrastructure"]),
+    files={"app/__init__.py": "", "app/main.py": "print('hi')\n"},
+    setup=R19_HOME, env=dict(R19_ENV, SEMGREP_RULES_URL="http://127.0.0.1:{PORT_503}/security/rules/piedpiper-baseline.yml"),
+    project="piedpiper/uploader", **ROUND19,
+)
+
+case(
+    "gpg-recv-keys-keyserver-refused", "release:verify", "debian:bookworm",
+    ["export GNUPGHOME=\"$CI_PROJECT_DIR/.gnupg\" && mkdir -m 700 -p \"$GNUPGHOME\"",
+     "gpg --batch --keyserver \"$KEYSERVER\" --recv-keys 6F1C2B9A4D7E3F5081A2C3D4E5F60718293A4B5C",
+     "gpg --batch --verify SHA256SUMS.asc SHA256SUMS"],
+    lab("network_or_flaky", [r"keyserver receive failed"],
+        "gpg --recv-keys", "the internal keyserver (a loopback stand-in) refuses connections when the job fetches the release key",
+        infra=True, accept=["infrastructure"]),
+    files={"SHA256SUMS": "0000  piper.tar.gz\n", "SHA256SUMS.asc": "-----BEGIN PGP SIGNATURE-----\n-----END PGP SIGNATURE-----\n"},
+    after_script=["gpgconf --kill all"],
+    env=dict(R19_ENV, KEYSERVER="hkp://127.0.0.1:{PORT_DEAD}"), project="piedpiper/piper-installer", **ROUND19,
+)
+
+case(
+    "openssl-s-client-endpoint-closes", "security:cert-expiry", "alpine:3.20",
+    ["echo | openssl s_client -connect \"127.0.0.1:$PORT_CLOSER\" -servername api.piedpiper.example | openssl x509 -noout -enddate -checkend 1209600"],
+    lab("network_or_flaky", [r"unexpected eof while reading|write:errno=104|errno=0|Connection reset"],
+        "openssl s_client | openssl x509", "the certificate-expiry check connects to the API's TLS endpoint (a loopback stand-in), which closes the connection before the handshake",
+        infra=True, accept=["infrastructure"]),
+    files={"README.md": "x\n"},
+    env=R19_ENV, project="piedpiper/cert-monitor", **ROUND19,
+)
+
+case(
+    "openssl-ocsp-responder-no-answer", "security:revocation", "alpine:3.20",
+    ["openssl ocsp -issuer certs/issuing-ca.pem -cert certs/api.crt -url \"http://127.0.0.1:$PORT_BLACKHOLE/ocsp\" -timeout 15 -resp_text -noverify"],
+    lab("network_or_flaky", [r"^Error querying OCSP responder", r"BIO_wait:transfer timeout"],
+        "openssl ocsp", "the CA's OCSP responder (a loopback stand-in) accepts the connection and never answers; openssl gives up after its -timeout",
+        infra=True, accept=["timeout_or_oom", "infrastructure"]),
+    files={"README.md": "x\n"},
+    setup=R19_PKI + "cp /tmp/r19-pki-$$/int.pem certs/issuing-ca.pem && cp /tmp/r19-pki-$$/leaf.pem certs/api.crt && rm -rf /tmp/r19-pki-$$",
+    env=R19_ENV, project="piedpiper/edge-gateway", **ROUND19,
+)
+
+case(
+    "gpg-detach-sign-dist-volume-full", "release:sign", "debian:bookworm",
+    ["export GNUPGHOME=\"$CI_PROJECT_DIR/.gnupg\"",
+     "tar czf dist/piper-4.2.0.tar.gz -C build .",
+     "ls -l dist/ && df -h dist/",
+     "gpg --batch --yes --armor --detach-sign --local-user release@piedpiper.example dist/piper-4.2.0.tar.gz"],
+    lab("infrastructure", [r"No space left on device"],
+        "gpg --detach-sign", "the runner's dist volume (a small tmpfs) is full after the tarball is written, so gpg cannot write the signature",
+        infra=True, accept=["network_or_flaky", "timeout_or_oom"]),
+    files={"README.md": "x\n"},
+    setup=("export GNUPGHOME=$PWD/.gnupg && mkdir -m 700 $GNUPGHOME && gpg --batch --passphrase '' --quick-gen-key 'Pied Piper Release <release@piedpiper.example>' ed25519 sign 2y && "
+           "gpgconf --kill all && mkdir -p build && head -c 130600 /dev/urandom > build/piper.bin"),
+    tmpfs=("dist", "128k"), after_script=["gpgconf --kill all"],
+    env=R19_ENV, project="piedpiper/piper-release", **ROUND19,
+)
+
+case(
+    "tf-checkov-oom-killed-cgroup", "iac:checkov", "bridgecrew/checkov:3",
+    ["checkov -d infra --framework terraform --quiet --compact --skip-download"],
+    lab("timeout_or_oom", [r"Killed\s+checkov"],
+        "checkov", "the runner's memory limit (a 96 MiB cgroup) is below what checkov needs to load its checks; the kernel kills it",
+        infra=True, accept=["infrastructure"]),
+    files={"infra/main.tf": "resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"piedpiper-logs\"\n}\n"},
+    memory_limit=96 * 1024 * 1024,
+    env=R19_ENV, project="piedpiper/infra-modules", **ROUND19,
+)
+
+R19_UPLOAD = '''import base64
+import json
+import os
+import sys
+import urllib.request
+
+with open(sys.argv[1], "rb") as f:
+    bom = base64.b64encode(f.read()).decode()
+payload = json.dumps({"projectName": os.environ["CI_PROJECT_NAME"], "projectVersion": os.environ["VERSION"],
+                      "autoCreate": True, "bom": bom}).encode()
+req = urllib.request.Request(os.environ["DTRACK_URL"] + "/api/v1/bom", data=payload, method="PUT",
+                             headers={"Content-Type": "application/json", "X-Api-Key": os.environ["DTRACK_API_KEY"]})
+with urllib.request.urlopen(req, timeout=30) as resp:
+    print("uploaded, token", json.load(resp)["token"])
+'''
+
+case(
+    "py-dependency-track-sbom-upload-reset", "compliance:sbom-upload", "python:3.12-slim",
+    ["python scripts/upload_bom.py sbom.json"],
+    lab("network_or_flaky", [r"ConnectionResetError: \[Errno 104\] Connection reset by peer|Connection reset by peer"],
+        "a Dependency-Track upload script (urllib)", "the Dependency-Track server (a loopback stand-in) resets the connection while the SBOM is sent",
+        infra=True, accept=["infrastructure"]),
+    files={"scripts/upload_bom.py": R19_UPLOAD,
+           "sbom.json": json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [{"type": "library", "name": "requests", "version": "2.32.3"}]}, indent=2) + "\n"},
+    env=dict(R19_ENV, DTRACK_URL="http://127.0.0.1:{PORT_RESET}", DTRACK_API_KEY="odt_xxxxxxxxxxxxxxxx", CI_PROJECT_NAME="billing-api", VERSION="2.8.0"),
+    project="piedpiper/billing-api", **ROUND19,
+)
+
+# --- Round 19: cascades ------------------------------------------------------------------------
+
+case(
+    "gpg-import-and-list-verify-no-key-cascade", "release:verify", "debian:bookworm",
+    ["export GNUPGHOME=\"$CI_PROJECT_DIR/.gnupg\" && mkdir -m 700 -p \"$GNUPGHOME\"",
+     "gpg --batch --import keys/release-2026.asc && echo \"release key imported\"",
+     "gpg --batch --verify dist/piper-4.2.0.tar.gz.asc dist/piper-4.2.0.tar.gz"],
+    lab("other", [r"gpg: no valid OpenPGP data found", r"gpg: import from 'keys/release-2026\.asc' failed"],
+        "gpg --import (in an && list), then gpg --verify",
+        "the committed release key file holds a truncated armor block; the import fails inside an && list (exempt from set -e), and the verify then reports the signer's key as missing",
+        accept=["github_actions_config", "permission_or_secret"]),
+    files={"README.md": "x\n"},
+    setup=(R19_GPG_SIGNER + " && mkdir -p dist && head -c 3000 /dev/urandom > dist/piper-4.2.0.tar.gz && "
+           "gpg --batch --armor --detach-sign -o dist/piper-4.2.0.tar.gz.asc dist/piper-4.2.0.tar.gz && "
+           "head -n 3 keys/release.pub.asc > keys/release-2026.asc && rm keys/release.pub.asc; " + R19_GPG_DONE),
+    after_script=["gpgconf --kill all"],
+    env=R19_ENV, project="piedpiper/piper-verify", **ROUND19,
+)
+
+case(
+    "sh-tar-name-git-describe-substitution-cascade", "release:package", "debian:bookworm-slim",
+    ["mkdir -p dist",
+     "tar czf \"dist/piper-$(git describe --tags --abbrev=0).tar.gz\" -C src .",
+     "cd dist && sha256sum piper-v*.tar.gz > SHA256SUMS"],
+    lab("github_actions_config", [r"fatal: No names found, cannot describe anything\."],
+        "git describe inside a file name, then sha256sum",
+        "the job's clone has no tags (GIT_DEPTH shallow fetch without tags), git describe fails inside a command substitution that is only an argument, the tarball is named piper-.tar.gz, and sha256sum then finds no piper-v*.tar.gz",
+        accept=["other"]),
+    files={"src/piper": "#!/bin/sh\necho piper\n"},
+    setup=R19_GIT + " && git add -A && git commit -qm 'piper 4.2.0'",
+    env=R19_ENV, project="piedpiper/piper-pkg", **ROUND19,
+)
+
+R19_BANDIT_GATE = '''import json
+import sys
+
+with open("bandit.json") as f:
+    report = json.load(f)
+high = [r for r in report["results"] if r["issue_severity"] == "HIGH"]
+for r in high:
+    print(f"{r['filename']}:{r['line_number']}: {r['test_id']} {r['issue_text']}")
+sys.exit(1 if high else 0)
+'''
+
+case(
+    "py-bandit-set-plus-e-config-error-cascade", "sast:bandit-gate", "python:3.12-slim",
+    ["set +e; bandit -c .bandit.yml -r src -f json -o bandit.json; set -e",
+     "python scripts/bandit_gate.py"],
+    lab("github_actions_config", [r"\[config\]\tERROR\twhile parsing a flow sequence", r"^expected ',' or '\]', but got '-'", r"\.bandit\.yml : Error parsing file\."],
+        "bandit (inside set +e), then a gate script",
+        "the new .bandit.yml is not valid YAML; bandit stops on it without writing a report, set +e lets the job go on, and the gate script fails on the missing bandit.json",
+        accept=["other", "lint_failure"]),
+    files={
+        ".bandit.yml": "exclude_dirs: ['tests', 'build']\nskips: ['B101'\n  - B311]\n",
+        "scripts/bandit_gate.py": R19_BANDIT_GATE,
+        "src/piper/__init__.py": "",
+        "src/piper/core.py": "def add(a, b):\n    return a + b\n",
+    },
+    env=R19_ENV, project="piedpiper/piper-lib", **ROUND19,
+)
+
+case(
+    "py-cyclonedx-here-string-empty-sbom-cascade", "compliance:sbom", "python:3.12",
+    ["cyclonedx-py --version",
+     "components=$(jq '.components | length' <<< \"$(cyclonedx-py requirements --of JSON requirements.txt)\")",
+     "echo \"SBOM components: $components\"",
+     "test \"$components\" -gt 0"],
+    lab("github_actions_config", [r"requirements\.txt.*(No such file|not found|does not exist)|No such file or directory.*requirements\.txt"],
+        "cyclonedx-py inside a here-string, jq, test",
+        "the requirements were moved to requirements/prod.txt; cyclonedx-py fails inside a command substitution feeding a here-string, jq reads an empty document, and the component count test then fails on an empty string",
+        accept=["other"]),
+    files={"requirements/prod.txt": "requests==2.32.3\nurllib3==2.2.3\n"},
+    env=R19_ENV, project="piedpiper/piper-api", **ROUND19,
+)
