@@ -353,7 +353,10 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         }
         let background = cmd.ends_with('&') && !cmd.ends_with("&&");
         let masked = masks_substitution(cmd) || cmd.contains("<(");
-        let ignored = errexit_off || background || masked || ignores_failure(cmd);
+        // `set +e; cmd; set -e` on one line: errexit is off for that command.
+        let inline_errexit_off = cmd.split(';').next().map(str::trim) == Some("set +e");
+        let ignored =
+            errexit_off || inline_errexit_off || background || masked || ignores_failure(cmd);
         // Otherwise the job went on past this step under `set -e`, so whatever it printed did
         // not fail it: a failure hidden in a way the echo does not show (a function called in
         // an `&&` list, `a & b & wait`, `find -exec ... \;`, a collapsed multi-line command).
@@ -485,8 +488,12 @@ fn ignores_failure(cmd: &str) -> bool {
 fn masks_substitution(cmd: &str) -> bool {
     let mut words = cmd.split_whitespace();
     let first = words.next();
-    // `eval "$(cmd)"`: an empty output evaluates to nothing, whatever cmd's status.
+    // `eval "$(cmd)"`: an empty output evaluates to nothing, whatever cmd's status; a
+    // here-string of a substitution (`jq ... <<< "$(cmd)"`) feeds its empty output on.
     (first == Some("eval") && cmd.contains("$("))
+        || cmd.contains("<<< \"$(")
+        || cmd.contains("<<<\"$(")
+        || cmd.contains("<<< $(")
         || matches!(
             first,
             Some("export" | "local" | "readonly" | "declare" | "typeset")

@@ -128,6 +128,12 @@ static RULES: &[Rule] = &[
     r("java_launch", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^no main manifest attribute, in \S+|^Error: Could not find or load main class \S+|^Error: Unable to access jarfile \S+|^Error: Main method not found in class \S+"),
     // A deployment manifest that does not parse (kubectl, helm, kustomize): the job's
     // configuration. yamllint's own findings are lint.
+    // A YAML file the job's tools read that does not parse (PyYAML's wording): the job's
+    // configuration, not the code.
+    r("config_parse", Cause, Cat::Is(C::GithubActionsConfig), 7, r"(^|^=+> |\]\s+ERROR\s+)while (parsing|scanning) a (flow sequence|flow mapping|block mapping|block collection|simple key|quoted scalar)\b|^expected ',' or '[\]}]', but got |^mapping values are not allowed here|^found character that cannot start any token"),
+    // A JSON file that does not parse (V8's JSON.parse wording): a config file or the data a
+    // generator reads; not the program's own syntax, which `SyntaxError:` alone would say.
+    r("json_parse", Cause, Cat::Is(C::Other), 8, r"\bis not valid JSON\s*$|\bin JSON at position \d+|Unexpected end of JSON input"),
     r("manifest_yaml", Cause, Cat::Is(C::GithubActionsConfig), 8, r"error converting YAML to JSON: yaml: |^Error: YAML parse error on \S+|^Error: (INSTALLATION|UPGRADE) FAILED: (YAML parse error|unable to build kubernetes objects)|^error: error (parsing|validating) \x22?\S+\.ya?ml\x22?: "),
     // A required environment variable the job does not define, as programs and build scripts
     // report it (Rust's `env::var` error is `NotPresent`): the job's variables, not the code.
@@ -236,7 +242,7 @@ static RULES: &[Rule] = &[
     // A lock another run holds (Terraform's state, a Pulumi stack, a Helm release, Liquibase's
     // changelog): a concurrent or cancelled job, which waiting or a retry resolves.
     r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock"),
-    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to "),
+    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to |keyserver (receive|send|refresh|search) failed: (No keyserver available|Connection refused|Connection timed out|No route to host|Network is unreachable|Server indicated a failure|Try again later)|^Error querying OCSP responder|:BIO routines:BIO_wait:transfer timeout:|:SSL routines:\w+:unexpected eof while reading:|:BIO routines:BIO_(do_)?connect:(connect error|Connection refused):|^connect:errno=\d+|^Error connecting BIO\s*$"),
     // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
     // asking for credentials, and a transfer the server cut short: each ecosystem's own words
     // for the network.
@@ -266,7 +272,7 @@ static RULES: &[Rule] = &[
     // resolvable (each is also what a skipped or failed install leaves behind).
     // An input file that is not there (what a skipped step leaves behind), as R and Node
     // report it.
-    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|stat|ls): .*(cannot stat|Cannot stat|cannot access|No such file or directory)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '"),
+    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|stat|ls): .*(cannot stat|Cannot stat|cannot access|No such file or directory)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '|\[Errno 2\] No such file or directory: '"),
     r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package|dpkg-checkbuilddeps: error: Unmet build dependencies: |^The following packages have unmet dependencies:|dpkg: dependency problems prevent |meson\.build:\d+:\d+: ERROR: Dependency \x22[^\x22]+\x22 not found|^cabal: Could not resolve dependencies:|^! Couldn't find module or a distribution |^! Installing the dependencies failed: |Can't locate \S+\.pm in @INC"),
     // The image's interpreter is not the one the project declares (Ruby, PHP and its
     // extensions): the job's image, not the code.
@@ -361,6 +367,9 @@ static RULES: &[Rule] = &[
     // A bundle over its size budget (size-limit, bundlesize, webpack's performance hints as
     // errors).
     r("size_budget", Cause, Cat::Is(C::Other), 8, r"Package size limit has exceeded by|\bexceeds? (its|the) (size )?(limit|budget)\b|^ERROR in (asset|entrypoint) size limit: "),
+    // Linters that print rustc-style diagnostics with a named rule (`error[template-injection]:`,
+    // zizmor, biome): lint, or the CI configuration when the location is a workflow file.
+    r("named_diagnostic", Cause, Cat::Is(C::LintFailure), 6, r"^error\[[a-z][a-z0-9-]+\]: \S"),
     r("clippy", Cause, Cat::Is(C::LintFailure), 7, r"implied by `?-D warnings|clippy::\w+|#\[deny\(clippy"),
     r("ruff_flake8", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.py):\d+:\d+: [A-Z]{1,3}\d{3,4}\b"),
     // ruff's default ("full") format: the code and message first, the location on the next line.
@@ -447,6 +456,9 @@ static RULES: &[Rule] = &[
     // dbt's data tests (`Failure in test unique_x (models/schema.yml)`, then the count).
     r("dbt_test", Test, Cat::Is(C::TestAssertion), 6, r"\bFailure in test (?P<t>[\w.]+) \("),
     r("dbt_test_detail", Detail, Cat::Is(C::TestAssertion), 5, r"\bGot \d+ results?, configured to (fail|warn) if "),
+    // semgrep's rule tests (`semgrep --test`): a `ruleid:` line the rule missed.
+    r("semgrep_test", Cause, Cat::Is(C::TestAssertion), 6, r"^\d+/\d+: \d+ unit tests? did not pass"),
+    r("semgrep_test_detail", Detail, Cat::Is(C::TestAssertion), 5, r"^\s*missed lines: \[[\d, ]*\], incorrect lines: \["),
     r("go_test_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*--- FAIL: (?P<t>\S+)"),
     r("go_pkg_fail", Summary, Cat::Is(C::TestAssertion), 5, r"^FAIL\s+(?P<n>\S+)\s+[\d.]+s\s*$|^FAIL\s*$"),
     // A Go runtime panic or fatal error (a test's or a program's; `panic: test timed out` is
@@ -1194,6 +1206,7 @@ fn finish(hits: &mut Vec<Hit>) {
     }
     pip_subprocess_reason(hits);
     rustc_uncoded_errors(hits);
+    workflow_diagnostics(hits);
     notebook_cell_exceptions(hits);
     environ_key_errors(hits);
     main_thread_panics(hits);
@@ -1216,6 +1229,27 @@ fn finish(hits: &mut Vec<Hit>) {
                     Some(_) => {}
                 }
             }
+        }
+    }
+}
+
+/// A named diagnostic (`error[dangerous-triggers]:`) whose ` --> ` location is a CI workflow
+/// file is about the CI configuration.
+fn workflow_diagnostics(hits: &mut [Hit]) {
+    for i in 0..hits.len() {
+        if hits[i].rule != "named_diagnostic" {
+            continue;
+        }
+        let line = hits[i].line;
+        let ci_file = hits[i + 1..]
+            .iter()
+            .take_while(|h| h.line <= line + 2)
+            .filter(|h| h.rule == "rust_loc")
+            .filter_map(|h| h.file.as_deref())
+            .any(|f| f.contains(".github/workflows/") || f.ends_with(".gitlab-ci.yml"));
+        if ci_file {
+            hits[i].category = Some(Category::GithubActionsConfig);
+            hits[i].weight = 7;
         }
     }
 }

@@ -1902,3 +1902,79 @@ fn round18_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::TypeError, "{}", quotes(&d));
 }
+
+/// Round 19's misses as families, each on another tool or wording than the corpus case.
+#[test]
+fn round19_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // A named rustc-style diagnostic on a workflow file is the CI configuration (the
+        // corpus has zizmor's template injection) ...
+        (
+            "$ zizmor --offline .github/workflows/\nerror[unpinned-uses]: unpinned action reference\n  --> .github/workflows/ci.yml:14:15\n   |\n14 |       - uses: actions/checkout@main\n   |               ^^^^^^^^^^^^^^^^^^^^^ action is not pinned to a hash\n\n1 finding: 0 unknown, 0 informational, 0 low, 0 medium, 1 high\nERROR: Job failed: exit code 14\n",
+            Category::GithubActionsConfig,
+            "error[unpinned-uses]: unpinned action reference",
+        ),
+        // ... and lint on a source file.
+        (
+            "$ ./tools/lint src/\nerror[shadowed-binding]: `total` shadows an earlier binding\n --> src/report.py:12:5\n   |\n12 |     total = 0\n   |     ^^^^^\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "error[shadowed-binding]",
+        ),
+        // A keyserver that fails (the corpus has none available).
+        (
+            "$ gpg --batch --keyserver hkps://keys.acme.test --recv-keys 0x6F1C2B9A4D7E3F50\ngpg: keyserver receive failed: Server indicated a failure\nERROR: Job failed: exit code 2\n",
+            Category::NetworkOrFlaky,
+            "keyserver receive failed: Server indicated a failure",
+        ),
+        // OpenSSL's own network errors (the corpus has an eof before the handshake and an OCSP
+        // transfer timeout; here refused connections).
+        (
+            "$ openssl ocsp -issuer ca.pem -cert api.pem -url http://ocsp.acme.test\nError connecting BIO\nError creating connect BIO\n40E7B5A6A07F0000:error:10000067:BIO routines:BIO_connect:connect error:../crypto/bio/bio_sock2.c:125:\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "BIO_connect:connect error",
+        ),
+        (
+            "$ echo | openssl s_client -connect api.acme.test:443\n40F7B1A1E17F0000:error:8000006F:system library:BIO_connect:Connection refused:../crypto/bio/bio_sock2.c:114:calling connect()\nconnect:errno=111\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "connect:errno=111",
+        ),
+        // A YAML config that does not parse (the corpus has bandit's; here pre-commit's).
+        (
+            "$ pre-commit run --all-files\nAn error has occurred: InvalidConfigError: \n==> File .pre-commit-config.yaml\n=====> while parsing a block mapping\n  in \"<unicode string>\", line 1, column 1\nexpected <block end>, but found '-'\n  in \"<unicode string>\", line 5, column 1\nCheck the log at /root/.cache/pre-commit/pre-commit.log\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "while parsing a block mapping",
+        ),
+        // A JSON file that does not parse, in V8's words (the corpus has a trailing comma in a
+        // release tool's config; here an empty file).
+        (
+            "$ node scripts/bump.mjs\nundefined:1\n\n\n\nSyntaxError: Unexpected end of JSON input\n    at JSON.parse (<anonymous>)\n    at file:///builds/acme/web/scripts/bump.mjs:4:19\n\nNode.js v20.20.2\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "Unexpected end of JSON input",
+        ),
+        // semgrep's rule tests (the corpus has a missed line; here an incorrect one).
+        (
+            "$ semgrep --test rules/\n0/2: 1 unit tests did not pass:\n--------------------------------------------------------------------------------\n\t✖ no-eval\n\tmissed lines: [], incorrect lines: [7]\n\ttest file path: /builds/acme/sast/rules/no-eval.js\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "missed lines: [], incorrect lines: [7]",
+        ),
+        // A substitution fed to a here-string hides its failure (the corpus has cyclonedx-py's
+        // missing file; here a registry that does not resolve).
+        (
+            "$ version=$(jq -r .version <<< \"$(curl -sf https://registry.acme.test/api/pkg/latest)\")\ncurl: (6) Could not resolve host: registry.acme.test\n$ test -n \"$version\"\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Could not resolve host: registry.acme.test",
+        ),
+        // `set +e; cmd; set -e` on one line (the corpus has bandit's config; here a download).
+        (
+            "$ set +e; curl -fsS -o sbom.json https://dtrack.acme.test/api/v1/bom; set -e\ncurl: (7) Failed to connect to dtrack.acme.test port 443 after 3 ms: Couldn't connect to server\n$ jq '.components | length' sbom.json\njq: error: Could not open sbom.json: No such file or directory\nERROR: Job failed: exit code 2\n",
+            Category::NetworkOrFlaky,
+            "Failed to connect to dtrack.acme.test port 443",
+        ),
+    ];
+    assert_families(cases);
+    // A JavaScript syntax error in the code stays a compile error.
+    let d = run(
+        "$ node dist/server.js\n/builds/acme/api/dist/server.js:12\n  const port = ;\n               ^\n\nSyntaxError: Unexpected token ';'\n    at internalCompileFunction (node:internal/vm:76:18)\n\nNode.js v20.20.2\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::CompileError, "{}", quotes(&d));
+}
