@@ -729,7 +729,9 @@ impl Driver {
             };
             let found = logscan::run(&req.index.0, &req.secret, &req.kind, &mut tick);
             // The scan's working memory (the first-error extraction's lazy DFA states and hits,
-            // ~4 MiB on a 50 MB log) is free now but glibc would keep it while the log stays open.
+            // ~4 MiB on a 50 MB log) is free now but glibc would keep it while the log stays open;
+            // its warm caches are not kept either (scans come seconds apart, as diagnoses do).
+            crate::diagnose::extract::release_cache();
             trim_heap();
             tracing::debug!(
                 job_id,
