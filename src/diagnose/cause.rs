@@ -649,13 +649,18 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
     // deadline exceeded`, pytest's `E   ConnectionError`) and no test reported anything else:
     // the tests failed because of it, so the `--- FAIL` lines after it are its consequence.
     let is_report = |h: &Hit| matches!(h.rule, "go_test_loc" | "pytest_e_line");
+    // Hits are in line order: a line's own are found by bisection, so a log of many reports
+    // costs no more than one pass.
     let network_on = |line: usize| {
-        ex.hits.iter().any(|h| {
-            h.line == line
-                && h.role == Role::Cause
-                && h.category == Some(Category::NetworkOrFlaky)
-                && h.weight >= 7
-        })
+        let at = ex.hits.partition_point(|h| h.line < line);
+        ex.hits[at..]
+            .iter()
+            .take_while(|h| h.line == line)
+            .any(|h| {
+                h.role == Role::Cause
+                    && h.category == Some(Category::NetworkOrFlaky)
+                    && h.weight >= 7
+            })
     };
     let reports: Vec<usize> = ex
         .hits

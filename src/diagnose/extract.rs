@@ -919,19 +919,23 @@ pub fn extract(log: &LogIndex) -> Extraction {
 /// are in line order here (`finish` keeps them so).
 fn go_run_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
     let mut found = Vec::new();
-    for h in hits.iter().filter(|h| h.rule == "exit_code") {
+    // Only under a `go run` step: other tools print the same words about other things. The
+    // step is tracked in one pass (hits are in line order).
+    let mut go_run = false;
+    for h in hits.iter() {
+        if h.role == Role::Step {
+            go_run = h.text.contains("go run ");
+            continue;
+        }
+        if h.rule != "exit_code" || !go_run || h.line == 0 {
+            continue;
+        }
         let t = h.clean();
         let t = t.trim();
         let bare = t
             .strip_prefix("exit status ")
             .is_some_and(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()));
-        // Only under a `go run` step: other tools print the same words about other things.
-        let step = hits[..hits.partition_point(|o| o.line < h.line)]
-            .iter()
-            .rev()
-            .find(|o| o.role == Role::Step);
-        let go_run = step.is_some_and(|o| o.text.contains("go run "));
-        if !bare || !go_run || h.line == 0 {
+        if !bare {
             continue;
         }
         let Some(j) = (h.line.saturating_sub(3)..h.line)

@@ -790,10 +790,16 @@ fn collect_files(
     category: Category,
     ctx: &JobContext,
 ) -> Vec<String> {
+    // The nearest anchor by bisection: a log can have thousands of anchors and of paths.
+    let mut anchor_lines: Vec<usize> = anchors.iter().map(|a| a.line).collect();
+    anchor_lines.sort_unstable();
     let near = |line: usize| {
-        anchors
-            .iter()
-            .map(|a| a.line.abs_diff(line))
+        let i = anchor_lines.partition_point(|&a| a < line);
+        [i.checked_sub(1), Some(i)]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| anchor_lines.get(k))
+            .map(|&a| a.abs_diff(line))
             .min()
             .unwrap_or(usize::MAX)
     };
@@ -852,10 +858,13 @@ fn collect_files(
 
 /// The module-relative directory of the Go package whose `FAIL\tpkg` line follows `line`.
 fn go_package_dir(ex: &Extraction, line: usize) -> Option<String> {
-    let pkg = ex
-        .hits
+    // Hits are in line order: start after `line` (a log of many test locations must not read
+    // every hit for each).
+    let from = ex.hits.partition_point(|h| h.line <= line);
+    let pkg = ex.hits[from..]
         .iter()
-        .filter(|h| h.rule == "go_pkg_fail" && h.line > line && h.line < line + 200)
+        .take_while(|h| h.line < line + 200)
+        .filter(|h| h.rule == "go_pkg_fail")
         .find_map(|h| h.name.clone())?;
     static MODULE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(?:github\.com|gitlab\.com|bitbucket\.org)/[^/]+/[^/]+(?:/v\d+)?(?:/|$)")
