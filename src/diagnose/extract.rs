@@ -345,8 +345,10 @@ static RULES: &[Rule] = &[
     r("merge_conflict", Cause, Cat::Is(C::CompileError), 6, r"^\s*(<<<<<<<|>>>>>>>) \S+|^\s*\d+\s*\|\s*(<<<<<<<|>>>>>>>) "),
     r("tf_config_error", Cause, Cat::Is(C::CompileError), 6, r"^(\s*│\s*)?Error: (Invalid|Unsupported|Missing required|Reference to undeclared|Duplicate|Unclosed|Argument or block definition required) .+"),
     // --- type checkers
-    // tsc on the project's configuration (a tsconfig file, the TS5xxx/TS6xxx option and
-    // project-reference errors): the build's setup, not a type in the code.
+    // tsc on the project's configuration (a tsconfig file's location; the TS5xxx option
+    // errors, TS6053/TS6059 files outside the project, the TS63xx project-reference errors,
+    // TS18003 no inputs): the build's setup, not a type in the code. Other TS6xxx codes
+    // (TS6133, a value never read) are the code's.
     r("tsconfig_error", Cause, Cat::Is(C::CompileError), 8, r"tsconfig[\w.-]*\.json(:\d+:\d+ - |\(\d+,\d+\): )error TS\d+: |\berror TS(5\d{3}|60(53|59)|63\d{2}|18003): "),
     r("tsc", Cause, Cat::Is(C::TypeError), 7, concat!(path!(), r"(:\d+:\d+ - |\(\d+,\d+\): )error TS\d+: .+|\berror TS\d{3,5}: .+")),
     r("mypy", Cause, Cat::Is(C::TypeError), 7, r"^(?P<f>[\w./-]+\.pyi?):\d+:(\d+:)? error: .+\[[\w-]+\]\s*$|^Found \d+ errors? in \d+ files? \(checked"),
