@@ -1064,15 +1064,21 @@ async fn an_endless_body_is_cut_at_the_cap() {
     );
 }
 
-/// A log over the cap keeps its last part, from a line start, under a line saying so.
-#[tokio::test]
-async fn a_job_log_over_the_cap_keeps_its_tail_and_says_so() {
+/// Numbered lines up to at least `len` bytes: a job log too big for a small cap.
+fn numbered_log(len: usize) -> Vec<u8> {
     let mut log = Vec::new();
     let mut n = 0;
-    while log.len() < 3 * 1024 * 1024 {
+    while log.len() < len {
         log.extend_from_slice(format!("line {n} of a long job log\n").as_bytes());
         n += 1;
     }
+    log
+}
+
+/// A log over the cap keeps its last part, from a line start, under a line saying so.
+#[tokio::test]
+async fn a_job_log_over_the_cap_keeps_its_tail_and_says_so() {
+    let log = numbered_log(3 * 1024 * 1024);
     let body = log.clone();
     let server = hostile::serve(move |_| hostile::raw(200, "text/plain", body.clone())).await;
     let c = client_at(&server.url(), |cfg| cfg.max_trace_bytes = 1024 * 1024);
@@ -1098,12 +1104,7 @@ async fn a_job_log_over_the_cap_keeps_its_tail_and_says_so() {
 /// all be resident after a big log streamed through.
 #[tokio::test]
 async fn a_job_log_tail_buffer_stays_within_the_cap() {
-    let mut log = Vec::new();
-    let mut n = 0;
-    while log.len() < 3 * 1024 * 1024 {
-        log.extend_from_slice(format!("line {n} of a long job log\n").as_bytes());
-        n += 1;
-    }
+    let log = numbered_log(3 * 1024 * 1024);
     let body = log.clone();
     let server = hostile::serve(move |_| hostile::raw(200, "text/plain", body.clone())).await;
     let cap = 1_000_000;

@@ -907,8 +907,7 @@ pub fn extract(log: &LogIndex) -> Extraction {
         let second = second.unwrap_or_else(|_| extract_lines(log, mid..n, None, sets));
         join_halves(first, second)
     };
-    finish(&mut hits);
-    go_run_last_words(log, &mut hits);
+    finish(log, &mut hits);
     Extraction {
         hits,
         line_count: n,
@@ -918,7 +917,7 @@ pub fn extract(log: &LogIndex) -> Extraction {
 /// `go run` reports its program's failure as a bare `exit status N` after the program's own
 /// output: the line before it is what the program said as it failed (a code generator's
 /// `genenum: states.txt:4: bad line ...`), a cause even when no rule knows its wording. Hits
-/// are in line order here (`finish` keeps them so).
+/// are in line order here (the passes before it keep them so).
 fn go_run_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
     let mut found = Vec::new();
     // Only under a `go run` step: other tools print the same words about other things. The
@@ -984,8 +983,7 @@ fn go_run_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
 #[cfg(test)]
 pub(crate) fn extract_one_pass(log: &LogIndex, sets: Sets) -> Extraction {
     let mut hits = extract_lines(log, 0..log.line_count(), Some(false), sets).hits;
-    finish(&mut hits);
-    go_run_last_words(log, &mut hits);
+    finish(log, &mut hits);
     Extraction {
         hits,
         line_count: log.line_count(),
@@ -1203,8 +1201,9 @@ fn scan_lines(
     }
 }
 
-/// What needs every hit at once, after the per-line pass.
-fn finish(hits: &mut Vec<Hit>) {
+/// What needs every hit at once (and, for `go run`, the lines around them), after the per-line
+/// pass.
+fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     // pytest's FAILURES section headers name the tests only when the short summary does not
     // (`-rs`, `-rN`): with `FAILED path::test` lines they would only repeat them, shorter.
     if hits.iter().any(|h| h.rule == "pytest_failed") {
@@ -1237,6 +1236,7 @@ fn finish(hits: &mut Vec<Hit>) {
             }
         }
     }
+    go_run_last_words(log, hits);
 }
 
 /// A named diagnostic (`error[dangerous-triggers]:`) whose ` --> ` location is a CI workflow
@@ -1291,11 +1291,7 @@ fn rustc_uncoded_errors(hits: &mut [Hit]) {
     let mut step_is_clippy = false;
     for i in 0..hits.len() {
         if hits[i].role == Role::Step {
-            step_is_clippy = hits[i]
-                .name
-                .as_deref()
-                .is_some_and(|n| n.contains("clippy"))
-                || hits[i].text.contains("clippy");
+            step_is_clippy = hits[i].text.contains("clippy");
             continue;
         }
         if hits[i].rule != "generic_error" {
@@ -1312,14 +1308,12 @@ fn rustc_uncoded_errors(hits: &mut [Hit]) {
             .any(|h| h.line == line + 1 && h.rule == "rust_loc");
         // Another rule that knows the line (rustdoc's lints) keeps it. Hits are in line order:
         // only this line's neighbours are read.
-        let same_line = hits[..i]
+        let mut same_line = hits[..i]
             .iter()
             .rev()
             .take_while(|h| h.line == line)
             .chain(hits[i + 1..].iter().take_while(|h| h.line == line));
-        let known = same_line
-            .into_iter()
-            .any(|h| h.rule != "generic_error" && h.category.is_some());
+        let known = same_line.any(|h| h.rule != "generic_error" && h.category.is_some());
         if !located || known {
             continue;
         }
