@@ -15,6 +15,7 @@ use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet, meta};
 
 use super::boilerplate::is_runner_boilerplate;
+use super::gate::{self, Gate};
 use super::log::LogIndex;
 use super::model::Category;
 
@@ -521,6 +522,62 @@ fn build_set(rules: &[usize]) -> meta::Regex {
 pub(crate) struct RuleSet {
     re: meta::Regex,
     rules: Vec<usize>,
+    /// Every rule in it needs one of [`GATE`]'s literals: a line without one is not searched.
+    gated: bool,
+}
+
+/// Each rule's literals (`None`: the rule is searched on every line), from its pattern.
+static LITERALS: LazyLock<Vec<Option<Vec<Vec<u8>>>>> = LazyLock::new(|| {
+    RULES
+        .iter()
+        .map(|r| {
+            let hir = regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(r.pattern)
+                .unwrap_or_else(|e| unreachable!("constant rule {}: {e}", r.id));
+            gate::required_literals(&hir)
+        })
+        .collect()
+});
+
+/// Every gated rule's literals in one automaton: the gated sets search only the lines it
+/// admits (a tenth of a typical log's lines; see [`gate`]).
+static GATE: LazyLock<Gate> = LazyLock::new(|| {
+    Gate::new(
+        &LITERALS
+            .iter()
+            .flatten()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>(),
+    )
+});
+
+/// A small log's rules: `ways` sets of the gated rules (round-robin, so no set holds all of
+/// one tool's rules) and one set of the others.
+fn rule_sets(ways: usize) -> Vec<RuleSet> {
+    let (gated, open): (Vec<usize>, Vec<usize>) =
+        (0..RULES.len()).partition(|&r| LITERALS[r].is_some());
+    let mut sets: Vec<RuleSet> = (0..ways)
+        .map(|k| {
+            let rules: Vec<usize> = gated.iter().copied().skip(k).step_by(ways).collect();
+            RuleSet {
+                re: build_set(&rules),
+                rules,
+                gated: true,
+            }
+        })
+        .collect();
+    if !open.is_empty() {
+        sets.push(RuleSet {
+            re: build_set(&open),
+            rules: open,
+            gated: false,
+        });
+    }
+    sets
 }
 
 /// The rules as one set or as several. The set's lazy DFA has a state for every combination
@@ -537,29 +594,24 @@ pub(crate) enum Sets {
     Split,
 }
 
-/// How many sets a small log's rules are split into: with ~200 rules (rounds 10-14 added
+/// How many sets a small log's gated rules are split into: with ~200 rules (rounds 10-14 added
 /// ~35), six sets, three per thread, took that 3 MB log's cold run from 0.18 to 0.15-0.16 s.
+/// Since the gate (which lets a twelfth of that log's lines through) they are searched on far
+/// fewer lines: 0.13-0.14 s with 220 rules, against 0.15-0.16 ungated in the same runs.
 const SPLIT_INTO: usize = 6;
 
+/// A big log's one set searches every line: once its lazy DFA has its states, it reads a line
+/// about as fast as the gate would (a 200 MB log took 3.5 s gated against 3.3 ungated).
 static ONE: LazyLock<Vec<RuleSet>> = LazyLock::new(|| {
     let rules: Vec<usize> = (0..RULES.len()).collect();
     vec![RuleSet {
         re: build_set(&rules),
         rules,
+        gated: false,
     }]
 });
 
-static SPLIT: LazyLock<Vec<RuleSet>> = LazyLock::new(|| {
-    (0..SPLIT_INTO)
-        .map(|k| {
-            let rules: Vec<usize> = (k..RULES.len()).step_by(SPLIT_INTO).collect();
-            RuleSet {
-                re: build_set(&rules),
-                rules,
-            }
-        })
-        .collect()
-});
+static SPLIT: LazyLock<Vec<RuleSet>> = LazyLock::new(|| rule_sets(SPLIT_INTO));
 
 impl Sets {
     fn for_lines(n: usize) -> Sets {
@@ -1120,11 +1172,15 @@ fn scan_lines(
             None => clean,
         };
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
-        // Most lines match nothing: the allocation-free test first.
+        // Most lines match nothing: the allocation-free tests first.
         matched.clear();
         let input = Input::new(hay);
+        let mut admitted = None;
         for ((set, cache), found) in sets.iter().zip(caches.iter_mut()).zip(found.iter_mut()) {
             found.clear();
+            if set.gated && !*admitted.get_or_insert_with(|| GATE.admits(hay)) {
+                continue;
+            }
             set.re.which_overlapping_matches_with(cache, &input, found);
             matched.extend(found.iter().map(|p| set.rules[p.as_usize()]));
         }

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod eval;
 pub mod excerpt;
 pub mod extract;
+pub mod gate;
 pub mod llm;
 pub mod log;
 pub mod model;

@@ -682,7 +682,8 @@ fn split_extraction_matches_one_pass() {
 }
 
 /// A small log's rules run as several sets, a big log's as one: both find the same hits, in
-/// the same order, on every log of the corpus.
+/// the same order, on every log of the corpus (the small log's sets are gated, the big log's
+/// is not: the literal gate holds back no line a rule matches).
 #[test]
 fn split_rule_sets_find_what_one_set_finds() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ci-logs/cases");
