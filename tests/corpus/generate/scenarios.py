@@ -9300,3 +9300,750 @@ case(
     files={"requirements/prod.txt": "requests==2.32.3\nurllib3==2.2.3\n"},
     env=R19_ENV, project="piedpiper/piper-api", **ROUND19,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 20: native (C, C++) and JVM build-and-test jobs, written by an author who had not read
+# the diagnoser's rules, its tests or earlier rounds' results.
+
+ROUND20 = dict(round=20)
+
+R20_OPCODE_C = r'''#include "opcode.h"
+
+/* Cycle cost of one instruction for the scheduler's estimate. */
+int op_cost(enum op o, int operands) {
+    int cost = 0;
+    switch (o) {
+    case OP_LOAD:
+        cost += 2 * operands;
+    case OP_STORE:
+        cost += 3;
+        break;
+    case OP_JUMP:
+        cost = 1;
+        break;
+    case OP_NOP:
+    default:
+        break;
+    }
+    return cost;
+}
+'''
+
+case(
+    "c-clang-werror-implicit-fallthrough", "build:clang", "silkeh/clang:14",
+    ["clang --version", "make CC=clang"],
+    lab("compile_error", [r"opcode\.c:\d+:\d+: error: unannotated fall-through between switch labels \[-Werror,-Wimplicit-fallthrough\]"],
+        "clang (-Werror)", "a new case in the opcode cost switch falls through into the next label; the clang job builds with -Wimplicit-fallthrough -Werror",
+        accept=["lint_failure"]),
+    files={
+        "Makefile": "CFLAGS ?= -std=c17 -O2 -Wall -Wextra -Wimplicit-fallthrough -Werror\n\nOBJS = build/opcode.o build/sched.o\n\nbuild/libsched.a: $(OBJS)\n\tar rcs $@ $^\n\nbuild/%.o: src/%.c src/opcode.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -Isrc -c -o $@ $<\n",
+        "src/opcode.h": "#pragma once\nenum op { OP_NOP, OP_LOAD, OP_STORE, OP_JUMP };\nint op_cost(enum op o, int operands);\n",
+        "src/opcode.c": R20_OPCODE_C,
+        "src/sched.c": "#include \"opcode.h\"\n\nint sched_estimate(const enum op *ops, int n) {\n    int total = 0;\n    for (int i = 0; i < n; i++)\n        total += op_cost(ops[i], 1);\n    return total;\n}\n",
+    },
+    project="hooli/vmcore", **ROUND20,
+)
+
+R20_TIDY_CMAKE = """cmake_minimum_required(VERSION 3.20)
+project(ingest CXX)
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+add_library(ingest src/batch.cpp src/sink.cpp)
+target_include_directories(ingest PUBLIC src)
+"""
+
+case(
+    "cpp-clang-tidy-bugprone-use-after-move", "lint:clang-tidy", "silkeh/clang:14",
+    ["cmake -S . -B build -G Ninja -DCMAKE_CXX_COMPILER=clang++ > /dev/null",
+     "clang-tidy --version",
+     "clang-tidy -p build --quiet src/batch.cpp src/sink.cpp"],
+    lab("lint_failure", [r"batch\.cpp:\d+:\d+: error: 'rows' used after it was moved \[bugprone-use-after-move"],
+        "clang-tidy", "Batch::flush moves the rows into the sink and then logs rows.size(); .clang-tidy promotes bugprone-* to errors",
+        accept=["compile_error"]),
+    files={
+        "CMakeLists.txt": R20_TIDY_CMAKE,
+        ".clang-tidy": "Checks: '-*,bugprone-*,performance-*,-bugprone-easily-swappable-parameters'\nWarningsAsErrors: 'bugprone-*'\nHeaderFilterRegex: 'src/.*'\n",
+        "src/batch.h": "#pragma once\n#include <string>\n#include <vector>\n\nclass Sink;\n\nclass Batch {\npublic:\n    void add(std::string row) { rows_.push_back(std::move(row)); }\n    std::size_t flush(Sink &sink);\n\nprivate:\n    std::vector<std::string> rows_;\n};\n",
+        "src/sink.h": "#pragma once\n#include <string>\n#include <vector>\n\nclass Sink {\npublic:\n    void write(std::vector<std::string> rows);\n    std::size_t written() const { return written_; }\n\nprivate:\n    std::size_t written_ = 0;\n};\n",
+        "src/batch.cpp": "#include \"batch.h\"\n\n#include <cstdio>\n#include <utility>\n\n#include \"sink.h\"\n\nstd::size_t Batch::flush(Sink &sink) {\n    std::vector<std::string> rows;\n    rows.swap(rows_);\n    sink.write(std::move(rows));\n    std::fprintf(stderr, \"flushed %zu rows\\n\", rows.size());\n    return rows.size();\n}\n",
+        "src/sink.cpp": "#include \"sink.h\"\n\nvoid Sink::write(std::vector<std::string> rows) { written_ += rows.size(); }\n",
+    },
+    project="hooli/ingest", **ROUND20,
+)
+
+case(
+    "c-clang-format-dry-run-werror", "lint:format", "silkeh/clang:14",
+    ["clang-format --version",
+     "git ls-files -- '*.c' '*.h' | xargs clang-format --dry-run --Werror"],
+    lab("formatting_failure", [r"src/ring\.c:\d+:\d+: error: code should be clang-formatted \[-Wclang-format-violations\]"],
+        "clang-format --dry-run --Werror", "a new function in ring.c uses a 2-space indent and a cuddled brace the project's .clang-format (LLVM, 4 spaces, Linux braces) rejects",
+        accept=["lint_failure"]),
+    files={
+        ".clang-format": "BasedOnStyle: LLVM\nIndentWidth: 4\nBreakBeforeBraces: Linux\nColumnLimit: 100\nAllowShortFunctionsOnASingleLine: None\nAllowShortIfStatementsOnASingleLine: Never\n",
+        "src/ring.h": "#pragma once\n#include <stddef.h>\n\nstruct ring {\n    unsigned char *buf;\n    size_t cap;\n    size_t head;\n    size_t len;\n};\n\nsize_t ring_free_space(const struct ring *r);\nint ring_push(struct ring *r, unsigned char c);\n",
+        "src/ring.c": "#include \"ring.h\"\n\nsize_t ring_free_space(const struct ring *r)\n{\n    return r->cap - r->len;\n}\n\nint ring_push(struct ring *r, unsigned char c) {\n  if (ring_free_space(r) == 0) return -1;\n  r->buf[(r->head + r->len) % r->cap] = c;\n  r->len++;\n  return 0;\n}\n",
+    },
+    setup="git init -q . && git add -A",
+    project="hooli/ringbuf", **ROUND20,
+)
+
+R20_SPLIT_C = r'''#include <stdlib.h>
+#include <string.h>
+#include "split.h"
+
+char **split(const char *s, char sep, int *count) {
+    char **out = NULL;
+    int n = 0;
+    const char *start = s;
+    for (const char *p = s;; p++) {
+        if (*p == sep || *p == '\0') {
+            out = realloc(out, sizeof(char *) * (n + 1));
+            out[n++] = strndup(start, (size_t)(p - start));
+            if (*p == '\0')
+                break;
+            start = p + 1;
+        }
+    }
+    *count = n;
+    return out;
+}
+
+void split_free(char **parts, int count) {
+    (void)count;
+    free(parts);
+}
+'''
+
+case(
+    "c-asan-leaksanitizer-split-free", "test:asan", "silkeh/clang:14",
+    ["make check CC=clang"],
+    lab("test_assertion", [r"^==\d+==ERROR: LeakSanitizer: detected memory leaks", r"^Direct leak of \d+ byte\(s\) in \d+ object\(s\) allocated from:",
+                           r"^SUMMARY: AddressSanitizer: \d+ byte\(s\) leaked in \d+ allocation\(s\)\."],
+        "clang AddressSanitizer (LeakSanitizer)", "split_free frees the array but not the strndup'd parts; the tests pass and LeakSanitizer fails the binary at exit",
+        accept=["other"]),
+    files={
+        "Makefile": "CFLAGS = -std=c11 -g -O1 -fsanitize=address -fno-omit-frame-pointer -D_GNU_SOURCE\n\ncheck: build/test_split\n\t./build/test_split\n\nbuild/test_split: src/split.c tests/test_split.c src/split.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -Isrc -o $@ src/split.c tests/test_split.c\n",
+        "src/split.h": "#pragma once\nchar **split(const char *s, char sep, int *count);\nvoid split_free(char **parts, int count);\n",
+        "src/split.c": R20_SPLIT_C,
+        "tests/test_split.c": "#include <stdio.h>\n#include <string.h>\n#include \"split.h\"\n\nstatic int failures;\n#define CHECK(c) do { if (!(c)) { printf(\"FAIL %s:%d: %s\\n\", __FILE__, __LINE__, #c); failures++; } } while (0)\n\nint main(void) {\n    int n;\n    char **p = split(\"a,bb,ccc\", ',', &n);\n    CHECK(n == 3);\n    CHECK(strcmp(p[1], \"bb\") == 0);\n    split_free(p, n);\n    p = split(\"\", ',', &n);\n    CHECK(n == 1 && p[0][0] == '\\0');\n    split_free(p, n);\n    printf(\"test_split: %d failure(s)\\n\", failures);\n    return failures != 0;\n}\n",
+    },
+    project="hooli/csvkit", **ROUND20,
+)
+
+R20_BOOK_CPP = r'''#include "book.hpp"
+
+#include <algorithm>
+
+const Order &Book::best() const { return orders_.front(); }
+
+double Book::add_and_spread(Order o) {
+    const Order &top = best();
+    orders_.push_back(o);
+    std::sort(orders_.begin(), orders_.end(),
+              [](const Order &a, const Order &b) { return a.price > b.price; });
+    return top.price - orders_.back().price;
+}
+'''
+
+case(
+    "cpp-asan-heap-use-after-free-vector-ref", "test:asan", "gcc:12",
+    ["g++ --version | head -1", "make -j2 test"],
+    lab("test_assertion", [r"^==\d+==ERROR: AddressSanitizer: heap-use-after-free on address", r"^SUMMARY: AddressSanitizer: heap-use-after-free .*book\.cpp:\d+ in Book::add_and_spread"],
+        "g++ AddressSanitizer", "add_and_spread keeps a reference to the vector's front element across push_back, which reallocates; the order-book test reads freed memory",
+        accept=["other"]),
+    files={
+        "Makefile": "CXX = g++\nCXXFLAGS = -std=c++17 -g -O0 -fsanitize=address -fno-omit-frame-pointer -Wall\n\ntest: build/book_test\n\t./build/book_test\n\nbuild/book_test: src/book.cpp tests/book_test.cpp src/book.hpp\n\t@mkdir -p build\n\t$(CXX) $(CXXFLAGS) -Isrc -o $@ src/book.cpp tests/book_test.cpp\n",
+        "src/book.hpp": "#pragma once\n#include <vector>\n\nstruct Order {\n    double price;\n    int qty;\n};\n\nclass Book {\npublic:\n    explicit Book(Order first) { orders_.push_back(first); }\n    const Order &best() const;\n    double add_and_spread(Order o);\n    std::size_t size() const { return orders_.size(); }\n\nprivate:\n    std::vector<Order> orders_;\n};\n",
+        "src/book.cpp": R20_BOOK_CPP,
+        "tests/book_test.cpp": "#include <cstdio>\n#include \"book.hpp\"\n\nint main() {\n    Book b({101.5, 10});\n    std::printf(\"[ RUN      ] Book.SpreadAfterInsert\\n\");\n    double s = b.add_and_spread({99.0, 4});\n    std::printf(\"spread=%.2f size=%zu\\n\", s, b.size());\n    std::printf(\"[       OK ] Book.SpreadAfterInsert\\n\");\n    return s == 2.5 ? 0 : 1;\n}\n",
+    },
+    project="hooli/orderbook", **ROUND20,
+)
+
+case(
+    "c-ubsan-shift-exponent-no-recover", "test:ubsan", "silkeh/clang:14",
+    ["clang -fsanitize=undefined -fno-sanitize-recover=all -g -O1 -Isrc -o build/test_bits src/bits.c tests/test_bits.c",
+     "./build/test_bits"],
+    lab("test_assertion", [r"bits\.c:\d+:\d+: runtime error: shift exponent 32 is too large for 32-bit type"],
+        "clang UndefinedBehaviorSanitizer", "mask_low(32) shifts a 32-bit 1u by 32; the UBSan build with -fno-sanitize-recover aborts the test on the first report",
+        accept=["other"]),
+    files={
+        "src/bits.h": "#pragma once\n#include <stdint.h>\nuint32_t mask_low(unsigned bits);\nuint32_t extract(uint32_t word, unsigned lo, unsigned width);\n",
+        "src/bits.c": "#include \"bits.h\"\n\nuint32_t mask_low(unsigned bits) {\n    return (1u << bits) - 1u;\n}\n\nuint32_t extract(uint32_t word, unsigned lo, unsigned width) {\n    return (word >> lo) & mask_low(width);\n}\n",
+        "tests/test_bits.c": "#include <stdio.h>\n#include \"bits.h\"\n\nint main(void) {\n    printf(\"extract nibble: %s\\n\", extract(0xABCDu, 4, 4) == 0xCu ? \"ok\" : \"FAIL\");\n    printf(\"extract byte: %s\\n\", extract(0xABCDu, 8, 8) == 0xABu ? \"ok\" : \"FAIL\");\n    fflush(stdout);\n    printf(\"extract full word: %s\\n\", extract(0xDEADBEEFu, 0, 32) == 0xDEADBEEFu ? \"ok\" : \"FAIL\");\n    return 0;\n}\n",
+        "build/.keep": "",
+    },
+    project="hooli/wirefmt", **ROUND20,
+)
+
+R20_ACCOUNTS_CPP = r'''#include <cstdio>
+#include <mutex>
+#include <thread>
+
+struct Account {
+    std::mutex m;
+    long balance;
+};
+
+static void transfer(Account &from, Account &to, long amount) {
+    std::lock_guard<std::mutex> a(from.m);
+    std::lock_guard<std::mutex> b(to.m);
+    from.balance -= amount;
+    to.balance += amount;
+}
+
+int main() {
+    Account checking{{}, 1000}, savings{{}, 500};
+    std::thread t1([&] { transfer(checking, savings, 100); });
+    t1.join();
+    std::thread t2([&] { transfer(savings, checking, 50); });
+    t2.join();
+    std::printf("checking=%ld savings=%ld\n", checking.balance, savings.balance);
+    return checking.balance == 950 && savings.balance == 550 ? 0 : 1;
+}
+'''
+
+case(
+    "cpp-tsan-lock-order-inversion", "test:tsan", "silkeh/clang:14",
+    ["clang++ -std=c++17 -fsanitize=thread -g -O1 -pthread -o build/transfer_test tests/transfer_test.cpp",
+     "./build/transfer_test"],
+    lab("test_assertion", [r"^WARNING: ThreadSanitizer: lock-order-inversion \(potential deadlock\)", r"^SUMMARY: ThreadSanitizer: lock-order-inversion"],
+        "clang ThreadSanitizer", "transfer() locks the source account's mutex before the destination's; two transfers in opposite directions take the two locks in opposite orders, which TSan reports as a potential deadlock (exit 66)",
+        accept=["other"]),
+    files={"tests/transfer_test.cpp": R20_ACCOUNTS_CPP, "build/.keep": ""},
+    project="hooli/ledger-core", **ROUND20,
+)
+
+R20_RETRY_C = r'''#include "retry.h"
+
+struct policy policy_from_env(const char *attempts) {
+    struct policy p;
+    if (attempts && *attempts)
+        p.max_attempts = atoi(attempts);
+    p.backoff_ms = 200;
+    return p;
+}
+
+int should_retry(const struct policy *p, int attempt) {
+    if (attempt < p->max_attempts)
+        return 1;
+    return 0;
+}
+'''
+
+case(
+    "c-valgrind-uninitialised-conditional-jump", "test:memcheck", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["make build/test_retry",
+     "valgrind --error-exitcode=3 --track-origins=yes -q ./build/test_retry"],
+    lab("test_assertion", [r"Conditional jump or move depends on uninitialised value\(s\)", r"at 0x[0-9A-Fa-f]+: should_retry \(retry\.c:\d+\)",
+                           r"Uninitialised value was created by a stack allocation"],
+        "valgrind memcheck", "policy_from_env leaves max_attempts uninitialised when RETRY_ATTEMPTS is unset; memcheck flags the branch on it and --error-exitcode fails the job",
+        accept=["other"]),
+    files={
+        "Makefile": "CFLAGS ?= -g -O0 -Wall\n\nbuild/test_retry: src/retry.c tests/test_retry.c src/retry.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -Isrc -o $@ src/retry.c tests/test_retry.c\n",
+        "src/retry.h": "#pragma once\n#include <stdlib.h>\n\nstruct policy {\n    int max_attempts;\n    int backoff_ms;\n};\n\nstruct policy policy_from_env(const char *attempts);\nint should_retry(const struct policy *p, int attempt);\n",
+        "src/retry.c": R20_RETRY_C,
+        "tests/test_retry.c": "#include <stdio.h>\n#include <stdlib.h>\n#include \"retry.h\"\n\nint main(void) {\n    struct policy p = policy_from_env(getenv(\"RETRY_ATTEMPTS\"));\n    int tries = 0;\n    while (should_retry(&p, tries) && tries < 10)\n        tries++;\n    printf(\"test_retry: %d attempt(s), backoff %d ms\\n\", tries, p.backoff_ms);\n    return 0;\n}\n",
+    },
+    project="hooli/httpc", **ROUND20,
+)
+
+case(
+    "cpp-cmake-make-undefined-vtable", "build", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["cmake -S . -B build -G 'Unix Makefiles' -DCMAKE_BUILD_TYPE=Debug",
+     "cmake --build build -j2"],
+    lab("compile_error", [r"undefined reference to `vtable for Circle'", r"collect2: error: ld returned 1 exit status"],
+        "cmake (Unix Makefiles) + g++/ld", "Circle declares area() override in its header but shapes.cpp never defines it, so its vtable is never emitted; the link of the geo tool fails",
+        accept=[]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(geo CXX)\nset(CMAKE_CXX_STANDARD 17)\n\nadd_library(shapes STATIC src/shapes.cpp)\ntarget_include_directories(shapes PUBLIC src)\n\nadd_executable(geo src/main.cpp)\ntarget_link_libraries(geo PRIVATE shapes)\n",
+        "src/shapes.hpp": "#pragma once\n\nclass Shape {\npublic:\n    virtual ~Shape() = default;\n    virtual double area() const = 0;\n    virtual const char *name() const { return \"shape\"; }\n};\n\nclass Square : public Shape {\npublic:\n    explicit Square(double s) : s_(s) {}\n    double area() const override;\n\nprivate:\n    double s_;\n};\n\nclass Circle : public Shape {\npublic:\n    explicit Circle(double r) : r_(r) {}\n    double area() const override;\n    const char *name() const override { return \"circle\"; }\n\nprivate:\n    double r_;\n};\n",
+        "src/shapes.cpp": "#include \"shapes.hpp\"\n\ndouble Square::area() const { return s_ * s_; }\n",
+        "src/main.cpp": "#include <cstdio>\n#include <memory>\n#include <vector>\n\n#include \"shapes.hpp\"\n\nint main() {\n    std::vector<std::unique_ptr<Shape>> v;\n    v.push_back(std::make_unique<Square>(2.0));\n    v.push_back(std::make_unique<Circle>(1.0));\n    for (const auto &s : v)\n        std::printf(\"%s %.2f\\n\", s->name(), s->area());\n}\n",
+    },
+    project="hooli/geometry", **ROUND20,
+)
+
+case(
+    "c-pkg-config-zlib-version-too-old", "build", "debian:12",
+    ["pkg-config --version", "make"],
+    lab("dependency_install", [r"Package dependency requirement 'zlib >= 1\.3' could not be satisfied", r"Package 'zlib' has version '1\.2\.\d+', required version is '>= 1\.3'"],
+        "make + pkg-config (pkgconf)", "the Makefile's dependency check now asks for zlib >= 1.3 (for deflateBound's new semantics) while the Debian 12 image ships zlib 1.2.13",
+        accept=["github_actions_config"]),
+    files={
+        "Makefile": "ZLIB_REQ = zlib >= 1.3\n\nall: check-deps bin/packer\n\ncheck-deps:\n\t@pkg-config --print-errors --exists '$(ZLIB_REQ)'\n\t@echo \"deps: $(ZLIB_REQ) ok\"\n\nbin/packer: src/packer.c\n\t@mkdir -p bin\n\t$(CC) -O2 -Wall $$(pkg-config --cflags zlib) -o $@ $< $$(pkg-config --libs zlib)\n\n.PHONY: all check-deps\n",
+        "src/packer.c": "#include <stdio.h>\n#include <zlib.h>\n\nint main(void) {\n    printf(\"zlib %s\\n\", zlibVersion());\n    return 0;\n}\n",
+    },
+    project="hooli/packer", **ROUND20,
+)
+
+case(
+    "c-autoconf-configure-header-missing", "configure", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["autoconf --version | head -1", "autoconf", "./configure --prefix=/usr --enable-compression"],
+    lab("dependency_install", [r"^configure: error: zstd\.h not found; install libzstd-dev or pass --disable-compression", r"^checking for zstd\.h\.\.\. no"],
+        "autoconf configure script", "--enable-compression now needs the zstd headers, which the CI image does not install; configure stops with its own error",
+        accept=["github_actions_config"]),
+    files={
+        "configure.ac": "AC_INIT([logshipper], [1.8.0], [ops@hooli.example])\nAC_CONFIG_SRCDIR([src/main.c])\nAC_PROG_CC\nAC_CHECK_HEADERS([unistd.h sys/uio.h])\nAC_ARG_ENABLE([compression],\n  [AS_HELP_STRING([--enable-compression], [compress batches with zstd])],\n  [], [enable_compression=no])\nAS_IF([test \"x$enable_compression\" = xyes], [\n  AC_CHECK_HEADER([zstd.h], [], [AC_MSG_ERROR([zstd.h not found; install libzstd-dev or pass --disable-compression])])\n  AC_CHECK_LIB([zstd], [ZSTD_compress], [], [AC_MSG_ERROR([libzstd not found])])\n])\nAC_CONFIG_FILES([Makefile])\nAC_OUTPUT\n",
+        "Makefile.in": "CC = @CC@\nCFLAGS = @CFLAGS@\nLIBS = @LIBS@\nprefix = @prefix@\n\nlogshipper: src/main.c\n\t$(CC) $(CFLAGS) -o $@ src/main.c $(LIBS)\n",
+        "src/main.c": "#include <stdio.h>\n\nint main(void) {\n    puts(\"logshipper\");\n    return 0;\n}\n",
+    },
+    project="hooli/logshipper", **ROUND20,
+)
+
+case(
+    "c-static-lib-link-order", "build", "gcc:12",
+    ["make"],
+    lab("compile_error", [r"undefined reference to `fmt_bytes'", r"undefined reference to `fmt_duration'"],
+        "make + gcc/ld", "the link line was reordered so -lfmtutil comes before main.o; ld resolves static archives left to right and drops the archive's members before main.o needs them",
+        accept=["other"]),
+    files={
+        "Makefile": "CFLAGS = -O2 -Wall\n\nbin/du-report: build/main.o build/libfmtutil.a\n\t@mkdir -p bin\n\t$(CC) -o $@ -Lbuild -lfmtutil build/main.o\n\nbuild/libfmtutil.a: build/fmt.o\n\tar rcs $@ $^\n\nbuild/%.o: src/%.c\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -c -o $@ $<\n",
+        "src/fmt.h": "#pragma once\nconst char *fmt_bytes(unsigned long long n, char *buf, int len);\nconst char *fmt_duration(long ms, char *buf, int len);\n",
+        "src/fmt.c": "#include <stdio.h>\n#include \"fmt.h\"\n\nconst char *fmt_bytes(unsigned long long n, char *buf, int len) {\n    snprintf(buf, len, \"%.1f MiB\", n / 1048576.0);\n    return buf;\n}\n\nconst char *fmt_duration(long ms, char *buf, int len) {\n    snprintf(buf, len, \"%.2fs\", ms / 1000.0);\n    return buf;\n}\n",
+        "src/main.c": "#include <stdio.h>\n#include \"fmt.h\"\n\nint main(void) {\n    char a[32], b[32];\n    printf(\"%s in %s\\n\", fmt_bytes(734003200ULL, a, sizeof a), fmt_duration(1830, b, sizeof b));\n    return 0;\n}\n",
+    },
+    project="hooli/diskusage", **ROUND20,
+)
+
+case(
+    "cpp-cmake-ninja-std-span-cxx17", "build", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["cmake -S . -B build -G Ninja", "cmake --build build"],
+    lab("compile_error", [r"stats\.hpp:\d+:\d+: error: .span. is not a member of .std."],
+        "cmake (Ninja) + g++", "new code uses std::span, but the project pins CMAKE_CXX_STANDARD 17 (span is C++20)",
+        accept=[]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(telemetry CXX)\nset(CMAKE_CXX_STANDARD 17)\nset(CMAKE_CXX_STANDARD_REQUIRED ON)\nset(CMAKE_CXX_EXTENSIONS OFF)\n\nadd_library(telemetry src/stats.cpp)\ntarget_include_directories(telemetry PUBLIC src)\nadd_executable(telemetry-cli src/cli.cpp)\ntarget_link_libraries(telemetry-cli PRIVATE telemetry)\n",
+        "src/stats.hpp": "#pragma once\n#include <span>\n\ndouble mean(std::span<const double> xs);\ndouble p95(std::span<const double> xs);\n",
+        "src/stats.cpp": "#include \"stats.hpp\"\n\n#include <algorithm>\n#include <numeric>\n#include <vector>\n\ndouble mean(std::span<const double> xs) {\n    return xs.empty() ? 0.0 : std::accumulate(xs.begin(), xs.end(), 0.0) / xs.size();\n}\n\ndouble p95(std::span<const double> xs) {\n    std::vector<double> v(xs.begin(), xs.end());\n    std::sort(v.begin(), v.end());\n    return v.empty() ? 0.0 : v[(v.size() * 95) / 100];\n}\n",
+        "src/cli.cpp": "#include <cstdio>\n#include <vector>\n\n#include \"stats.hpp\"\n\nint main() {\n    std::vector<double> ms{12.0, 15.5, 9.8, 40.1};\n    std::printf(\"mean=%.2f p95=%.2f\\n\", mean(ms), p95(ms));\n}\n",
+    },
+    project="hooli/telemetry", **ROUND20,
+)
+
+case(
+    "cppcheck-resource-leak-gcc-template", "lint:cppcheck", "debian:12",
+    ["cppcheck --version",
+     "cppcheck --enable=warning,style --std=c11 --template=gcc --error-exitcode=2 --quiet -I include src"],
+    lab("lint_failure", [r"src/config\.c:\d+:\d+: warning: Resource leak: f \[resourceLeak\]"],
+        "cppcheck (--template=gcc)", "load_config returns early on an over-long line without closing the FILE; cppcheck's resourceLeak warning (with --error-exitcode) fails the job",
+        accept=[]),
+    files={
+        "include/config.h": "#pragma once\nint load_config(const char *path, char *out, int len);\n",
+        "src/config.c": "#include <stdio.h>\n#include <string.h>\n#include \"config.h\"\n\nint load_config(const char *path, char *out, int len) {\n    FILE *f = fopen(path, \"r\");\n    if (f == NULL)\n        return -1;\n    if (fgets(out, len, f) == NULL) {\n        fclose(f);\n        return -1;\n    }\n    if (strchr(out, '\\n') == NULL)\n        return -2;\n    fclose(f);\n    return 0;\n}\n",
+        "src/main.c": "#include <stdio.h>\n#include \"config.h\"\n\nint main(int argc, char **argv) {\n    char line[128];\n    int rc = load_config(argc > 1 ? argv[1] : \"agent.conf\", line, sizeof line);\n    if (rc == 0)\n        printf(\"%s\", line);\n    return rc != 0;\n}\n",
+    },
+    project="hooli/agent", **ROUND20,
+)
+
+R20_TAP_H = r'''#pragma once
+#include <stdio.h>
+
+static int tap_n;
+static int tap_failed;
+
+#define plan(n) printf("1..%d\n", (n))
+#define ok(cond, name) do { \
+        tap_n++; \
+        if (cond) printf("ok %d - %s\n", tap_n, name); \
+        else { printf("not ok %d - %s\n", tap_n, name); \
+               fprintf(stderr, "#   Failed test '%s'\n#   at %s line %d.\n", name, __FILE__, __LINE__); tap_failed++; } \
+    } while (0)
+#define done_testing() (tap_failed ? 1 : 0)
+'''
+
+case(
+    "c-tap-harness-prove-not-ok", "test", "gcc:12",
+    ["make -s tests", "prove -e '' build/t/"],
+    lab("test_assertion", [r"^#   Failed test 'parses a bracketed IPv6 literal with port'",
+                           r"^build/t/addr\.t \(Wstat: \d+ \(exited 1\) Tests: 3 Failed: 1\)"],
+        "prove (TAP) + C test binaries", "the address parser splits host and port at the first ':', so '[::1]:8080' fails one TAP assertion; prove reports the failed test and its summary",
+        accept=[]),
+    files={
+        "Makefile": "CFLAGS = -std=c11 -O0 -g -Wall -Isrc\nTESTS = build/t/addr.t build/t/url.t\n\ntests: $(TESTS)\n\nbuild/t/%.t: t/%.c src/addr.c src/addr.h src/tap.h\n\t@mkdir -p build/t\n\t$(CC) $(CFLAGS) -o $@ $< src/addr.c\n",
+        "src/tap.h": R20_TAP_H,
+        "src/addr.h": "#pragma once\nint split_hostport(const char *in, char *host, int hlen, int *port);\n",
+        "src/addr.c": "#include <stdlib.h>\n#include <string.h>\n#include \"addr.h\"\n\nint split_hostport(const char *in, char *host, int hlen, int *port) {\n    const char *c = strchr(in, ':');\n    if (c == NULL || c - in >= hlen)\n        return -1;\n    memcpy(host, in, (size_t)(c - in));\n    host[c - in] = '\\0';\n    *port = atoi(c + 1);\n    return 0;\n}\n",
+        "t/addr.c": "#include <string.h>\n#include \"addr.h\"\n#include \"tap.h\"\n\nint main(void) {\n    char h[64];\n    int p = 0;\n    plan(3);\n    ok(split_hostport(\"db:5432\", h, sizeof h, &p) == 0 && strcmp(h, \"db\") == 0 && p == 5432, \"parses host:port\");\n    ok(split_hostport(\"nohost\", h, sizeof h, &p) == -1, \"rejects a missing port\");\n    ok(split_hostport(\"[::1]:8080\", h, sizeof h, &p) == 0 && strcmp(h, \"::1\") == 0 && p == 8080, \"parses a bracketed IPv6 literal with port\");\n    return done_testing();\n}\n",
+        "t/url.c": "#include <string.h>\n#include \"addr.h\"\n#include \"tap.h\"\n\nint main(void) {\n    char h[64];\n    int p = 0;\n    plan(2);\n    ok(split_hostport(\"cache.internal:6379\", h, sizeof h, &p) == 0, \"splits a dotted host\");\n    ok(p == 6379, \"keeps the port\");\n    return done_testing();\n}\n",
+    },
+    project="hooli/netaddr", **ROUND20,
+)
+
+case(
+    "meson-werror-sign-compare", "build", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["meson --version",
+     "meson setup build -Dwerror=true -Dwarning_level=2 --buildtype=debugoptimized",
+     "meson compile -C build"],
+    lab("compile_error", [r"histo\.c:\d+:\d+: error: comparison of integer expressions of different signedness: .int. and .size_t. .* \[-Werror=sign-compare\]"],
+        "meson + ninja + gcc", "a loop compares an int index with a size_t length; the CI build turns on werror at warning_level 2 (-Wextra)",
+        accept=["lint_failure"]),
+    files={
+        "meson.build": "project('histo', 'c', version : '0.4.1', default_options : ['c_std=c11'])\n\nlib = static_library('histo', 'src/histo.c')\nexecutable('histo-cli', 'src/cli.c', link_with : lib)\n",
+        "src/histo.h": "#pragma once\n#include <stddef.h>\nvoid histo_fill(const int *vals, size_t n, int *buckets, int nb, int width);\n",
+        "src/histo.c": "#include \"histo.h\"\n\nvoid histo_fill(const int *vals, size_t n, int *buckets, int nb, int width) {\n    for (int i = 0; i < n; i++) {\n        int b = vals[i] / width;\n        if (b >= nb)\n            b = nb - 1;\n        buckets[b]++;\n    }\n}\n",
+        "src/cli.c": "#include <stdio.h>\n#include \"histo.h\"\n\nint main(void) {\n    int v[] = {3, 14, 15, 92, 65, 35};\n    int b[4] = {0};\n    histo_fill(v, sizeof v / sizeof v[0], b, 4, 25);\n    for (int i = 0; i < 4; i++)\n        printf(\"%d: %d\\n\", i * 25, b[i]);\n    return 0;\n}\n",
+    },
+    project="hooli/histo", **ROUND20,
+)
+
+R20_ARENA_C = r'''#include <stdlib.h>
+#include <string.h>
+#include "arena.h"
+
+int arena_dup_name(const char *name, char **out) {
+    char *buf = malloc(strlen(name) + 1);
+    if (buf == NULL)
+        return -1;
+    strcpy(buf, name);
+    if (name[0] == '\0') {
+        free(buf);
+        *out = NULL;
+    } else {
+        *out = buf;
+    }
+    if (*out == NULL)
+        free(buf);
+    return 0;
+}
+'''
+
+case(
+    "c-gcc-fanalyzer-double-free", "lint:analyzer", "gcc:12",
+    ["gcc --version | head -1",
+     "gcc -std=c11 -fanalyzer -Werror -fdiagnostics-plain-output -c -Isrc -o /dev/null src/arena.c"],
+    lab("lint_failure", [r"src/arena\.c:\d+:\d+: error: double-.free. of .buf. \[CWE-415\] \[-Werror=analyzer-double-free\]"],
+        "gcc -fanalyzer", "an early-exit branch for empty names frees the buffer and a later NULL check frees it again; GCC's static analyzer job treats analyzer warnings as errors",
+        accept=["compile_error"]),
+    files={
+        "src/arena.h": "#pragma once\nint arena_dup_name(const char *name, char **out);\n",
+        "src/arena.c": R20_ARENA_C,
+    },
+    project="hooli/arena", **ROUND20,
+)
+
+R20_JUNIT4_CP = "/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar"
+
+case(
+    "java-junit4-comparison-failure-slug", "test:junit", "registry.hooli.example/ci/jdk17-junit:2026.12",
+    ["java -version",
+     f"javac -d build/classes -cp {R20_JUNIT4_CP} src/main/java/com/hooli/text/Slug.java src/test/java/com/hooli/text/SlugTest.java",
+     f"java -cp build/classes:{R20_JUNIT4_CP} org.junit.runner.JUnitCore com.hooli.text.SlugTest"],
+    lab("test_assertion", [r"^1\) stripsAccents\(com\.hooli\.text\.SlugTest\)", r"^org\.junit\.ComparisonFailure: expected:<caf\[e\]-menu> but was:<caf\[\]-menu>"],
+        "JUnit 4 (JUnitCore)", "Slug drops non-ASCII letters instead of transliterating them, so 'Café Menu' becomes 'caf-menu'; one of three JUnit 4 tests fails",
+        accept=[]),
+    files={
+        "src/main/java/com/hooli/text/Slug.java": "package com.hooli.text;\n\nimport java.util.Locale;\n\npublic final class Slug {\n    private Slug() {}\n\n    public static String of(String title) {\n        String s = title.toLowerCase(Locale.ROOT).replaceAll(\"[^a-z0-9]+\", \"-\");\n        return s.replaceAll(\"^-+|-+$\", \"\");\n    }\n}\n",
+        "src/test/java/com/hooli/text/SlugTest.java": "package com.hooli.text;\n\nimport static org.junit.Assert.assertEquals;\n\nimport org.junit.Test;\n\npublic class SlugTest {\n    @Test\n    public void lowercasesAndJoins() {\n        assertEquals(\"release-notes-2026\", Slug.of(\"Release Notes 2026\"));\n    }\n\n    @Test\n    public void trimsDashes() {\n        assertEquals(\"faq\", Slug.of(\"  FAQ!  \"));\n    }\n\n    @Test\n    public void stripsAccents() {\n        assertEquals(\"cafe-menu\", Slug.of(\"Caf\\u00e9 Menu\"));\n    }\n}\n",
+    },
+    project="hooli/cms-text", **ROUND20,
+)
+
+case(
+    "java-javac-unreported-ioexception", "build:java", "eclipse-temurin:17-jdk",
+    ["javac --version",
+     "find src/main/java -name '*.java' > build/sources.txt",
+     "javac --release 17 -encoding UTF-8 -Xlint:deprecation -d build/classes @build/sources.txt"],
+    lab("compile_error", [r"ReportWriter\.java:\d+: error: unreported exception IOException; must be caught or declared to be thrown"],
+        "javac", "ReportWriter.write switched from PrintStream to Files.writeString, which throws IOException, without catching or declaring it",
+        accept=[]),
+    files={
+        "build/.keep": "",
+        "src/main/java/com/hooli/reports/Report.java": "package com.hooli.reports;\n\nimport java.util.List;\n\npublic record Report(String title, List<String> rows) {\n    public String render() {\n        return title + \"\\n\" + String.join(\"\\n\", rows) + \"\\n\";\n    }\n}\n",
+        "src/main/java/com/hooli/reports/ReportWriter.java": "package com.hooli.reports;\n\nimport java.nio.file.Files;\nimport java.nio.file.Path;\n\npublic final class ReportWriter {\n    private final Path dir;\n\n    public ReportWriter(Path dir) {\n        this.dir = dir;\n    }\n\n    public Path write(Report r) {\n        Path out = dir.resolve(r.title().replace(' ', '_') + \".txt\");\n        Files.writeString(out, r.render());\n        return out;\n    }\n}\n",
+    },
+    project="hooli/reports", **ROUND20,
+)
+
+case(
+    "java-javadoc-doclint-unknown-tag", "docs:javadoc", "eclipse-temurin:17-jdk",
+    ["javadoc --version",
+     "javadoc -quiet -Xdoclint:all,-missing -d build/apidocs -sourcepath src/main/java -subpackages com.hooli.ledger"],
+    lab("lint_failure", [r"Ledger\.java:\d+: error: unknown tag: returns"],
+        "javadoc (doclint)", "a Javadoc comment uses @returns (the JSDoc spelling) instead of @return; doclint rejects the unknown tag and the docs job fails",
+        accept=["compile_error", "other"]),
+    files={
+        "src/main/java/com/hooli/ledger/Ledger.java": "package com.hooli.ledger;\n\nimport java.util.ArrayList;\nimport java.util.List;\n\n/** An append-only list of postings. */\npublic final class Ledger {\n    private final List<Long> postings = new ArrayList<>();\n\n    /**\n     * Appends a posting.\n     *\n     * @param cents the amount in cents, negative for a debit\n     */\n    public void post(long cents) {\n        postings.add(cents);\n    }\n\n    /**\n     * Sums all postings.\n     *\n     * @returns the balance in cents\n     */\n    public long balance() {\n        return postings.stream().mapToLong(Long::longValue).sum();\n    }\n}\n",
+        "src/main/java/com/hooli/ledger/package-info.java": "/** Ledger primitives. */\npackage com.hooli.ledger;\n",
+    },
+    project="hooli/ledger-java", **ROUND20,
+)
+
+# Infrastructure and flaky causes
+
+case(
+    "cmake-fetchcontent-git-host-unresolvable", "configure", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["cmake --version | head -1", "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release"],
+    lab("network_or_flaky", [r"Could not resolve host: gitlab\.hooli\.invalid"],
+        "cmake FetchContent (git)", "FetchContent clones fmt from the company's GitLab mirror, whose name does not resolve from the runner (DNS); git is retried three times and configure fails",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(exporter CXX)\nset(CMAKE_CXX_STANDARD 17)\n\ninclude(FetchContent)\nFetchContent_Declare(fmt\n  GIT_REPOSITORY https://gitlab.hooli.invalid/mirrors/fmt.git\n  GIT_TAG        10.2.1\n  GIT_SHALLOW    TRUE)\nFetchContent_MakeAvailable(fmt)\n\nadd_executable(exporter src/main.cpp)\ntarget_link_libraries(exporter PRIVATE fmt::fmt)\n",
+        "src/main.cpp": "#include <fmt/core.h>\n\nint main() { fmt::print(\"exporter {}\\n\", \"1.0\"); }\n",
+    },
+    project="hooli/exporter", **ROUND20,
+)
+
+case(
+    "java-javac-classes-volume-full", "build:java", "eclipse-temurin:17-jdk",
+    ["df -h build/classes", "javac -d build/classes $(find src -name '*.java')"],
+    lab("infrastructure", [r"No space left on device"],
+        "javac", "the runner's build volume (a 64 KiB tmpfs over build/classes) fills up while javac writes the generated codec classes",
+        infra=True, accept=[]),
+    files={
+        **{f"src/com/hooli/codec/Codec{i:02d}.java":
+           f"package com.hooli.codec;\n\npublic final class Codec{i:02d} {{\n    static final String TABLE = \"" + "".join(f"{(i * 7919 + j * 104729) % 65536:04x}" for j in range(1500)) + f"\";\n\n    public static int lookup(int k) {{\n        return TABLE.charAt(k % TABLE.length()) + {i};\n    }}\n}}\n"
+           for i in range(12)},
+        "src/com/hooli/codec/Main.java": "package com.hooli.codec;\n\npublic final class Main {\n    public static void main(String[] args) {\n        System.out.println(Codec00.lookup(7) + Codec11.lookup(3));\n    }\n}\n",
+    },
+    tmpfs=("build/classes", "64k"), project="hooli/codecs", **ROUND20,
+)
+
+R20_SUBMODULE_SETUP = r"""git init -q -b main .
+git config user.email ci@hooli.example
+git config user.name "Hooli CI"
+printf '[submodule "vendor/libyaml"]\n\tpath = vendor/libyaml\n\turl = http://127.0.0.1:%s/hooli/mirrors/libyaml.git\n' "$PORT_503" > .gitmodules
+git update-index --add --cacheinfo 160000,2f3e4d5c6b7a8091a2b3c4d5e6f708192a3b4c5d,vendor/libyaml
+git add .gitmodules Makefile src
+git commit -q -m "Vendor libyaml as a submodule"
+"""
+
+case(
+    "c-git-submodule-mirror-503", "build", "gcc:12",
+    ["git submodule sync --recursive",
+     "git submodule update --init --recursive --depth 1",
+     "make -C vendor/libyaml && make"],
+    lab("network_or_flaky", [r"fatal: unable to access 'http://127\.0\.0\.1:\d+/hooli/mirrors/libyaml\.git/': The requested URL returned error: 503"],
+        "git submodule", "the job fetches its vendored libyaml submodule from the internal git mirror, which answers 503 Service Unavailable",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "Makefile": "all:\n\t$(CC) -O2 -Ivendor/libyaml/include -o yamlcheck src/main.c vendor/libyaml/src/.libs/libyaml.a\n",
+        "src/main.c": "#include <yaml.h>\n\nint main(void) { return 0; }\n",
+    },
+    setup=R20_SUBMODULE_SETUP, project="hooli/yamlcheck", **ROUND20,
+)
+
+case(
+    "cmake-fetchcontent-url-cert-expired", "configure", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["cmake -S . -B build -DDEPS_MIRROR=https://127.0.0.1:${PORT_EXPIRED}/mirror -DCMAKE_TLS_VERIFY=ON -DCMAKE_TLS_CAINFO=${R10_CA_FILE}"],
+    lab("network_or_flaky", [r"SSL certificate problem: certificate has expired"],
+        "cmake FetchContent (URL download)", "the dependency mirror's TLS certificate has expired; cmake's download of the doctest tarball fails the certificate check",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(units CXX)\n\nset(DEPS_MIRROR \"https://deps.hooli.example/mirror\" CACHE STRING \"dependency mirror\")\ninclude(FetchContent)\nFetchContent_Declare(doctest\n  URL      ${DEPS_MIRROR}/doctest/doctest-2.4.11.tar.gz\n  URL_HASH SHA256=632ed2c05a7f53fa961381497bf8069093f0d6628c5f26286161fbd32a560186)\nFetchContent_MakeAvailable(doctest)\n\nadd_executable(units_test tests/units_test.cpp)\ntarget_link_libraries(units_test PRIVATE doctest::doctest)\n",
+        "tests/units_test.cpp": "#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN\n#include <doctest/doctest.h>\n\nTEST_CASE(\"km to m\") { CHECK(1000 == 1000); }\n",
+    },
+    project="hooli/units", **ROUND20,
+)
+
+R20_METRICS_TEST_C = r'''#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Starts the exporter's metrics listener on its fixed port and scrapes it once. */
+int main(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(9464);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    printf("test_metrics_http: starting listener on 127.0.0.1:9464\n");
+    fflush(stdout);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        perror("bind 127.0.0.1:9464");
+        return 1;
+    }
+    listen(fd, 4);
+    printf("test_metrics_http: ok\n");
+    close(fd);
+    return 0;
+}
+'''
+
+case(
+    "ctest-metrics-port-already-in-use", "test", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["cmake -S . -B build -G Ninja > /dev/null", "cmake --build build", "ctest --test-dir build --output-on-failure"],
+    lab("network_or_flaky", [r"bind 127\.0\.0\.1:9464: Address already in use"],
+        "ctest (C test binaries)", "the shared shell runner already has a process listening on the exporter's fixed metrics port (another job's service), so the HTTP test cannot bind it; the unit tests pass",
+        infra=True, accept=["infrastructure", "test_assertion"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(exporter C)\nenable_testing()\n\nadd_executable(test_metrics_http tests/test_metrics_http.c)\nadd_executable(test_labels tests/test_labels.c)\nadd_test(NAME test_labels COMMAND test_labels)\nadd_test(NAME test_metrics_http COMMAND test_metrics_http)\n",
+        "tests/test_metrics_http.c": R20_METRICS_TEST_C,
+        "tests/test_labels.c": "#include <stdio.h>\n#include <string.h>\n\nint main(void) {\n    const char *l = \"job=\\\"api\\\",code=\\\"200\\\"\";\n    printf(\"test_labels: %s\\n\", strstr(l, \"code\") ? \"ok\" : \"FAIL\");\n    return strstr(l, \"code\") ? 0 : 1;\n}\n",
+    },
+    setup=("nohup python3 -c \"import socket,time; s=socket.socket(); s.bind(('127.0.0.1',9464)); s.listen(); time.sleep(120)\" >/dev/null 2>&1 &\n"
+           "sleep 1"),
+    runner_name="hooli-shared-shell-03", project="hooli/exporter-c", **ROUND20,
+)
+
+R20_LDOOM_SETUP = r"""python3 - <<'EOF'
+for k in range(4):
+    with open(f'src/gen_handlers_{k}.c', 'w') as f:
+        f.write('\n'.join(f'int h{k}_{i}(int x){{return x*{i}+{k};}}' for i in range(20000)))
+        f.write(f'\nint (*handlers_{k}[])(int)={{' + ','.join(f'h{k}_{i}' for i in range(20000)) + '};\n')
+EOF
+mkdir -p build
+for k in 0 1 2 3; do gcc -O0 -ffunction-sections -fdata-sections -c src/gen_handlers_$k.c -o build/gen_handlers_$k.o; done
+gcc -O2 -ffunction-sections -fdata-sections -c src/main.c -o build/main.o
+"""
+
+case(
+    "c-ld-static-link-oom-killed", "link:static", "gcc:12",
+    ["ls -la build/", "make link"],
+    lab("timeout_or_oom", [r"collect2: fatal error: ld terminated with signal 9 \[Killed\]"],
+        "gcc/ld + kernel OOM killer", "the objects from the compile stage are linked statically in a job whose runner caps memory (a 80 MiB cgroup); ld needs ~150 MiB and the OOM killer ends it (a bigger runner or a lighter link is needed; a retry does not help)",
+        accept=["infrastructure"]),
+    files={
+        "Makefile": "link:\n\t$(CC) -static -Wl,--gc-sections -o build/dispatcher build/main.o build/gen_handlers_*.o\n.PHONY: link\n",
+        "src/main.c": "extern int (*handlers_0[])(int);\n\nint main(int argc, char **argv) {\n    (void)argv;\n    return handlers_0[argc](1) > 0 ? 0 : 1;\n}\n",
+    },
+    setup=R20_LDOOM_SETUP, memory_limit=80 * 1024 * 1024, project="hooli/dispatcher", **ROUND20,
+)
+
+R20_FLAGS_SMOKE = r'''import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+public class FlagsSmoke {
+    public static void main(String[] args) throws Exception {
+        String url = System.getenv("FLAGS_URL");
+        System.out.println("smoke: GET " + url);
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(8)).GET().build();
+        HttpResponse<String> resp = client.send(req, HttpResponse.BodyHandlers.ofString());
+        if (resp.statusCode() != 200 || !resp.body().contains("\"checkout_v2\"")) {
+            throw new IllegalStateException("unexpected flags payload: " + resp.statusCode());
+        }
+        System.out.println("smoke: flags ok");
+    }
+}
+'''
+
+case(
+    "java-httpclient-flags-service-request-timeout", "smoke:staging", "eclipse-temurin:17-jre",
+    ["java -version 2>&1 | head -1", "java ci/FlagsSmoke.java"],
+    lab("network_or_flaky", [r"java\.net\.http\.HttpTimeoutException: request timed out"],
+        "java (single-file source launcher, java.net.http)", "the post-deploy smoke test asks the feature-flag service for its flags; the service accepts the connection and never answers, so HttpClient's 8 s request timeout fires",
+        infra=True, accept=["infrastructure", "timeout_or_oom"]),
+    files={"ci/FlagsSmoke.java": R20_FLAGS_SMOKE},
+    env={"FLAGS_URL": "http://127.0.0.1:{PORT_BLACKHOLE}/api/v1/flags?env=staging"},
+    project="hooli/checkout-java", **ROUND20,
+)
+
+# Cascades
+
+case(
+    "make-shell-pkg-config-missing-pcre2-cascade", "build", "gcc:12",
+    ["make"],
+    lab("dependency_install", [r"Package libpcre2-8 was not found in the pkg-config search path", r"Package 'libpcre2-8', required by 'virtual:world', not found"],
+        "make + pkg-config + gcc", "the Makefile fills PCRE_CFLAGS/PCRE_LIBS with $(shell pkg-config ...); libpcre2-dev is not in the image, make ignores the failed $(shell) and the compile then fails on the missing pcre2.h",
+        accept=["compile_error"]),
+    files={
+        "Makefile": "PCRE_CFLAGS := $(shell pkg-config --cflags libpcre2-8)\nPCRE_LIBS := $(shell pkg-config --libs libpcre2-8)\nCFLAGS ?= -O2 -Wall\n\nbin/logscan: src/logscan.c\n\t@mkdir -p bin\n\t$(CC) $(CFLAGS) $(PCRE_CFLAGS) -DPCRE2_CODE_UNIT_WIDTH=8 -o $@ $< $(PCRE_LIBS)\n",
+        "src/logscan.c": "#include <stdio.h>\n#include <pcre2.h>\n\nint main(int argc, char **argv) {\n    int err;\n    PCRE2_SIZE off;\n    pcre2_code *re = pcre2_compile((PCRE2_SPTR)(argc > 1 ? argv[1] : \"ERROR\"), PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);\n    printf(\"%s\\n\", re ? \"compiled\" : \"bad pattern\");\n    return re == NULL;\n}\n",
+    },
+    project="hooli/logscan", **ROUND20,
+)
+
+R20_GEN_ERRORS = r'''"""Generates errors_gen.h from errors.def (NAME,CODE,MESSAGE per line)."""
+import sys
+
+print("/* generated from errors.def; do not edit */")
+print("#pragma once")
+for n, line in enumerate(open(sys.argv[1]), 1):
+    line = line.strip()
+    if not line or line.startswith("#"):
+        continue
+    fields = line.split(",", 2)
+    if len(fields) != 3:
+        raise ValueError(f"errors.def:{n}: expected NAME,CODE,MESSAGE, got {line!r}")
+    name, code, msg = fields
+    print(f"#define {name} {int(code)}  /* {msg} */")
+'''
+
+case(
+    "cmake-execute-process-codegen-unchecked-cascade", "build", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["cmake -S . -B build -G Ninja", "cmake --build build"],
+    lab("compile_error", [r"ValueError: errors\.def:\d+: expected NAME,CODE,MESSAGE, got 'ERR_QUOTA 429 quota exceeded'"],
+        "cmake execute_process (Python code generator) + gcc", "a new line in errors.def lacks its commas; the generator run by execute_process at configure time raises, CMakeLists does not check its result, and the build then fails on the error codes missing from the truncated header",
+        accept=["other"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(apierr C)\n\nexecute_process(\n  COMMAND python3 ${CMAKE_SOURCE_DIR}/tools/gen_errors.py ${CMAKE_SOURCE_DIR}/errors.def\n  OUTPUT_FILE ${CMAKE_BINARY_DIR}/gen/errors_gen.h)\n\nadd_executable(apierr src/main.c)\ntarget_include_directories(apierr PRIVATE ${CMAKE_BINARY_DIR}/gen)\n",
+        "errors.def": "# NAME,CODE,MESSAGE\nERR_OK,0,ok\nERR_NOT_FOUND,404,not found\nERR_CONFLICT,409,conflict\nERR_QUOTA 429 quota exceeded\nERR_UNAVAILABLE,503,service unavailable\n",
+        "tools/gen_errors.py": R20_GEN_ERRORS,
+        "src/main.c": "#include <stdio.h>\n#include \"errors_gen.h\"\n\nint main(void) {\n    printf(\"%d %d %d\\n\", ERR_NOT_FOUND, ERR_QUOTA, ERR_UNAVAILABLE);\n    return ERR_OK;\n}\n",
+    },
+    setup="mkdir -p build/gen", project="hooli/apierr", **ROUND20,
+)
+
+R20_JUPITER_CP = "/usr/share/java/junit-jupiter-api.jar:/usr/share/java/apiguardian-api.jar:/usr/share/java/opentest4j.jar"
+
+case(
+    "java-test-compile-echo-fallback-no-tests-cascade", "test:java", "registry.hooli.example/ci/jdk17-junit:2026.12",
+    ["javac -d build/main $(find src/main/java -name '*.java')",
+     f"javac -d build/test -cp build/main:{R20_JUPITER_CP} $(find src/test/java -name '*.java') || echo 'WARN: some test sources did not compile; running the rest'",
+     "java -jar /usr/share/java/junit-platform-console-standalone.jar --disable-banner --fail-if-no-tests -cp build/main:build/test --scan-classpath build/test"],
+    lab("compile_error", [r"InvoiceTest\.java:\d+: error: cannot find symbol", r"symbol:\s+method totalCents\(\)"],
+        "javac, then the JUnit 5 console launcher", "Invoice.totalCents() was renamed to total(); the test sources no longer compile, a `|| echo` fallback carries on, and the launcher (--fail-if-no-tests) then exits 2 with 0 tests found",
+        accept=["test_assertion"]),
+    files={
+        "src/main/java/com/hooli/billing/Invoice.java": "package com.hooli.billing;\n\nimport java.util.List;\n\npublic record Invoice(List<Long> lineCents) {\n    public long total() {\n        return lineCents.stream().mapToLong(Long::longValue).sum();\n    }\n}\n",
+        "src/test/java/com/hooli/billing/InvoiceTest.java": "package com.hooli.billing;\n\nimport static org.junit.jupiter.api.Assertions.assertEquals;\n\nimport java.util.List;\nimport org.junit.jupiter.api.Test;\n\nclass InvoiceTest {\n    @Test\n    void sumsLines() {\n        assertEquals(1250L, new Invoice(List.of(1000L, 250L)).totalCents());\n    }\n}\n",
+    },
+    project="hooli/billing-java", **ROUND20,
+)
+
+R20_VERSION_SH = r'''#!/usr/bin/env bash
+# Prints the release version (the last tag without its leading v).
+set -euo pipefail
+
+release_version() {
+    local tag=$(git describe --tags --abbrev=0)
+    echo "${tag#v}"
+}
+
+release_version
+'''
+
+case(
+    "cmake-local-masks-git-describe-cascade", "build:release", "registry.hooli.example/ci/native-build:bookworm-2026.12",
+    ["git log --oneline -1",
+     "APP_VERSION=$(./ci/version.sh)",
+     "cmake -S . -B build -G Ninja -DAPP_VERSION=\"$APP_VERSION\""],
+    lab("github_actions_config", [r"fatal: No names found, cannot describe anything\."],
+        "a version script (git describe) then cmake", "the job's shallow clone has no tags; git describe fails inside `local tag=$(...)`, whose status `local` masks, so the script prints an empty version and the CMakeLists version check then fails on it",
+        accept=["other"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nif(NOT APP_VERSION MATCHES \"^[0-9]+\\\\.[0-9]+\\\\.[0-9]+$\")\n  message(FATAL_ERROR \"APP_VERSION '${APP_VERSION}' is not a release version (MAJOR.MINOR.PATCH)\")\nendif()\nproject(relay VERSION ${APP_VERSION} LANGUAGES C)\n\nconfigure_file(src/version.h.in version.h)\nadd_executable(relay src/main.c)\ntarget_include_directories(relay PRIVATE ${CMAKE_CURRENT_BINARY_DIR})\n",
+        "src/version.h.in": "#define RELAY_VERSION \"@PROJECT_VERSION@\"\n",
+        "src/main.c": "#include <stdio.h>\n#include \"version.h\"\n\nint main(void) { puts(RELAY_VERSION); return 0; }\n",
+        "ci/version.sh": R20_VERSION_SH,
+    },
+    setup=("chmod +x ci/version.sh && git init -q -b main . && git config user.email ci@hooli.example && git config user.name 'Hooli CI'"
+           " && git add -A && git commit -q -m 'Relay: configurable upstream timeout'"),
+    project="hooli/relay", **ROUND20,
+)
+
+case(
+    "java-and-list-javac-jar-cascade", "package", "eclipse-temurin:17-jdk",
+    ["javac -d build/main $(find src/main/java -name '*.java') && echo \"compiled $(find build/main -name '*.class' | wc -l) classes\"",
+     "jar --create --file build/notify.jar --main-class com.hooli.notify.Main -C build/main .",
+     "java -jar build/notify.jar --dry-run"],
+    lab("compile_error", [r"SmsChannel\.java:\d+: error: method does not override or implement a method from a supertype", r"SmsChannel\.java:\d+: error: SmsChannel is not abstract and does not override abstract method send\(Message\) in Channel"],
+        "javac, jar, java", "SmsChannel overrides send(String) but the Channel interface now declares send(Message); javac fails inside an `a && b` list, which set -e does not stop on; jar packages the classes directory without the classes and java then cannot find the main class",
+        accept=[]),
+    files={
+        "src/main/java/com/hooli/notify/Message.java": "package com.hooli.notify;\n\npublic record Message(String to, String body) {}\n",
+        "src/main/java/com/hooli/notify/Channel.java": "package com.hooli.notify;\n\npublic interface Channel {\n    void send(Message m);\n}\n",
+        "src/main/java/com/hooli/notify/SmsChannel.java": "package com.hooli.notify;\n\npublic final class SmsChannel implements Channel {\n    @Override\n    public void send(String text) {\n        System.out.println(\"sms: \" + text);\n    }\n}\n",
+        "src/main/java/com/hooli/notify/Main.java": "package com.hooli.notify;\n\npublic final class Main {\n    public static void main(String[] args) {\n        new SmsChannel().send(new Message(\"+15550100\", \"deploy done\"));\n    }\n}\n",
+    },
+    project="hooli/notify", **ROUND20,
+)
