@@ -83,6 +83,47 @@ class Servers:
         # pipeline: 409 with the lock's JSON), a PyPI-style upload endpoint (400 File already
         # exists) and an npm registry (403 on publishing over an existing version).
         self.ports["r16api"] = self._r16_api()
+        # Round 21: a chat webhook that rejects a malformed payload (400, Slack-style plain-text
+        # body `invalid_blocks`) and a backup-catalogue API answering JSON (the list is under
+        # `backups`, not under `data.items`).
+        self.ports["r21api"] = self._r21_api()
+
+    def _r21_api(self):
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "nginx"
+            sys_version = ""
+
+            def _send(self, status, body, ctype):
+                body = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _answer(self):
+                n = int(self.headers.get("Content-Length", "0") or 0)
+                if n:
+                    self.rfile.read(n)
+                path = self.path.split("?")[0]
+                if self.command == "POST" and path.startswith("/services/"):
+                    return self._send(400, "invalid_blocks", "text/plain; charset=utf-8")
+                if self.command == "GET" and path == "/api/v1/backups":
+                    return self._send(200, json.dumps({"backups": [
+                        {"id": "bk-20261204-0200", "db": "billing", "size": 48213771, "state": "complete"},
+                        {"id": "bk-20261205-0200", "db": "billing", "size": 48377102, "state": "complete"},
+                        {"id": "bk-20261206-0200", "db": "billing", "size": 0, "state": "failed"}],
+                        "next": None}) + "\n", "application/json")
+                return self._send(404, json.dumps({"error": "not found"}) + "\n", "application/json")
+
+            do_GET = do_POST = do_PUT = do_HEAD = _answer
+
+            def log_message(self, *a):
+                pass
+
+        return self._r12_serve(H)
 
     def _r16_api(self):
         import re as _re

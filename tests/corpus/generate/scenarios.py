@@ -10047,3 +10047,465 @@ case(
     },
     project="hooli/notify", **ROUND20,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 21: scheduled backup/restore, artifact and cache handling, dependency-update bots,
+# notification steps, housekeeping and config rendering: the maintenance jobs SREs own.
+
+ROUND21 = dict(round=21)
+
+R21_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           "npm_config_cache": "/tmp/diag21/npm-cache", "npm_config_update_notifier": "false",
+           "npm_config_fund": "false"}
+R21_GIT_ID = "git config user.name 'deps-bot' && git config user.email 'deps-bot@initech.example'"
+R21_REPO_SETUP = ("mkdir repo && cd repo && git init -q -b main && " + R21_GIT_ID + " && "
+                  "printf 'requests==2.31.0\\nurllib3==2.2.1\\nclick==8.1.7\\n' > requirements.txt && "
+                  "printf '# billing-sync\\n' > README.md && git add -A && git commit -q -m 'initial import'")
+
+R21_PLAIN_DUMP = """--
+-- PostgreSQL database dump
+--
+
+-- Dumped from database version 15.8 (Debian 15.8-0+deb12u1)
+-- Dumped by pg_dump version 15.8 (Debian 15.8-0+deb12u1)
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+
+CREATE TABLE public.invoices (
+    id bigint NOT NULL,
+    customer_id bigint NOT NULL,
+    total_cents integer NOT NULL,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COPY public.invoices (id, customer_id, total_cents, issued_at) FROM stdin;
+1\t17\t12900\t2026-12-01 09:14:02+00
+2\t23\t4500\t2026-12-02 11:40:57+00
+\\.
+
+--
+-- PostgreSQL database dump complete
+--
+"""
+
+case(
+    "pg-restore-list-plain-format-dump", "backup:verify", "postgres:15",
+    ["pg_restore --version", "ls -1 backups/",
+     "pg_restore --list backups/billing-20261206.dump > restore.toc",
+     "grep -c 'TABLE DATA' restore.toc"],
+    lab("other", [r"pg_restore: error: input file appears to be a text format dump\. Please use psql\."],
+        "pg_restore", "the nightly backup job was switched to plain SQL output (pg_dump without -Fc) but kept the .dump name; the verify job lists it with pg_restore, which only reads archive formats",
+        accept=["github_actions_config"]),
+    files={"backups/billing-20261206.dump": R21_PLAIN_DUMP, "backups/billing-20261205.dump.sha256": "0" * 64 + "  billing-20261205.dump\n"},
+    env=R21_ENV, project="initech/billing-db", stage="backup", **ROUND21,
+)
+
+case(
+    "sqlite-import-csv-duplicate-email-bail", "nightly:crm-import", "keinos/sqlite3:3.40",
+    ["sqlite3 --version", "sqlite3 -bail crm.db < schema.sql",
+     "sqlite3 -bail crm.db '.mode csv' '.import --skip 1 exports/customers.csv customers'",
+     "sqlite3 crm.db 'SELECT plan, count(*) FROM customers GROUP BY plan'"],
+    lab("other", [r"customers\.csv:\d+: INSERT failed: UNIQUE constraint failed: customers\.email"],
+        "sqlite3 .import", "the CRM export's newest row repeats an existing customer's e-mail address; the table's UNIQUE constraint rejects the row and sqlite3 exits 19 (SQLITE_CONSTRAINT)"),
+    files={
+        "schema.sql": "CREATE TABLE customers (\n  id INTEGER PRIMARY KEY,\n  email TEXT NOT NULL UNIQUE,\n  plan TEXT NOT NULL CHECK (plan IN ('free', 'pro', 'enterprise')),\n  created_at TEXT NOT NULL\n);\n",
+        "exports/customers.csv": "id,email,plan,created_at\n101,ana.lima@example.com,pro,2025-02-11\n102,j.okafor@example.com,free,2025-03-02\n103,m.ueda@example.com,enterprise,2025-03-19\n104,p.novak@example.com,free,2025-05-27\n105,ANA.LIMA@example.com,pro,2025-08-30\n106,r.haddad@example.com,free,2026-01-08\n107,ana.lima@example.com,pro,2026-02-14\n",
+    },
+    env=R21_ENV, project="initech/crm-sync", stage="import", **ROUND21,
+)
+
+case(
+    "sh-zstd-restore-archive-not-compressed", "restore:drill", "debian:12",
+    ["zstd --version", "ls -l backups/", "mkdir -p restore",
+     "zstd -d --stdout backups/uploads-20261206.tar.zst | tar -x -C restore/",
+     "du -sh restore/uploads"],
+    lab("other", [r"zstd: backups/uploads-20261206\.tar\.zst: unsupported format"],
+        "zstd -d", "the weekly uploads backup stopped compressing (its tar call lost --zstd) but still names the archive .tar.zst; the restore drill cannot decompress a plain tar"),
+    setup="mkdir -p backups snap/uploads/2026/12 && for i in 1 2 3; do head -c 4096 /dev/urandom > snap/uploads/2026/12/scan-$i.pdf; done && tar -cf backups/uploads-20261206.tar.zst -C snap uploads && rm -rf snap",
+    env=R21_ENV, project="initech/uploads", stage="restore", **ROUND21,
+)
+
+case(
+    "sh-tar-extract-member-dot-slash-prefix", "report:publish", "debian:12",
+    ["tar -tzf artifacts/reports.tgz", "tar -xzf artifacts/reports.tgz reports/summary.json",
+     "jq -r '.failed' reports/summary.json"],
+    lab("other", [r"^tar: reports/summary\.json: Not found in archive"],
+        "tar", "the upstream job archives with `tar -C out .`, so members are ./reports/...; extracting the member by the name without ./ finds nothing"),
+    setup="mkdir -p out/reports artifacts && echo '{\"passed\": 412, \"failed\": 0}' > out/reports/summary.json && echo '<html></html>' > out/reports/index.html && tar -czf artifacts/reports.tgz -C out . && rm -rf out",
+    env=R21_ENV, project="initech/qa-reports", stage="publish", **ROUND21,
+)
+
+case(
+    "sh-gzip-test-backup-trailing-garbage", "backup:verify", "debian:12",
+    ["gzip --version | head -1", "ls -1 backups/", "gzip -t -v backups/*.sql.gz"],
+    lab("other", [r"gzip: backups/ledger-20261206\.sql\.gz: decompression OK, trailing garbage ignored"],
+        "gzip -t", "the backup script appends its checksum line to the .gz file instead of to the manifest (>> on the wrong file); gzip -t reports trailing garbage and exits 2"),
+    setup="mkdir -p backups && seq 1 2000 | sed 's/^/INSERT INTO entries VALUES (/; s/$/);/' > d.sql && gzip -c d.sql > backups/ledger-20261205.sql.gz && gzip -c d.sql > backups/ledger-20261206.sql.gz && sha256sum d.sql >> backups/ledger-20261206.sql.gz && rm d.sql",
+    env=R21_ENV, project="initech/ledger", stage="backup", **ROUND21,
+)
+
+case(
+    "py-pip-compile-upgrade-conflicting-pin", "deps:update", "python:3.11",
+    ["pip-compile --version", "cat requirements.in",
+     "pip-compile --upgrade --no-header --strip-extras requirements.in -o requirements.txt"],
+    lab("dependency_install", [r"ERROR: Cannot install .* because these package versions have conflicting dependencies\.",
+                               r"ResolutionImpossible: for help visit"],
+        "pip-compile (pip-tools)", "the weekly dependency-update job: requirements.in pins requests==2.31.0 and an old urllib3<1.21 pin left from a workaround; requests needs urllib3>=1.21.1, so no set resolves"),
+    files={"requirements.in": "# runtime deps of the backup agent\nrequests==2.31.0\nurllib3<1.21  # pinned for the old proxy bug, see OPS-1142\nclick>=8.1\n"},
+    env=R21_ENV, project="initech/backup-agent", stage="deps", **ROUND21,
+)
+
+case(
+    "js-npm-ls-invalid-restored-cache", "deps:check", "node:20",
+    ["npm --version", "npm ls --omit=dev --depth=0"],
+    lab("dependency_install", [r"npm error invalid: ms@2\.0\.0", r"npm error code ELSPROBLEMS"],
+        "npm ls", "package.json was bumped to ms ^2.1.3 by the update bot; node_modules is restored from a cache keyed on the branch, not the lock file, and still holds ms 2.0.0"),
+    files={
+        "package.json": "{\n  \"name\": \"backup-notifier\",\n  \"version\": \"1.6.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"ms\": \"^2.1.3\",\n    \"semver\": \"^7.6.0\"\n  }\n}\n",
+        "node_modules/ms/package.json": "{\n  \"name\": \"ms\",\n  \"version\": \"2.0.0\",\n  \"main\": \"index.js\"\n}\n",
+        "node_modules/ms/index.js": "module.exports = function () { return 0; };\n",
+        "node_modules/semver/package.json": "{\n  \"name\": \"semver\",\n  \"version\": \"7.6.3\",\n  \"main\": \"index.js\"\n}\n",
+        "node_modules/semver/index.js": "module.exports = {};\n",
+    },
+    env=R21_ENV, project="initech/backup-notifier", stage="deps", **ROUND21,
+)
+
+case(
+    "sh-curl-fail-with-body-chat-webhook-400", "notify:backup-report", "curlimages/curl:8.5.0",
+    ["jq -n --arg text 'Nightly backup billing: 3 dumps, 138 MiB, took 4m12s' '{blocks: [{type: \"section\", text: $text}]}' > payload.json",
+     "curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' --data @payload.json \"http://127.0.0.1:$PORT_R21API/services/T024BE7LD/B07QJ2K4N5Z/kQ3vXbH2pL9sW1dE\""],
+    lab("other", [r"^invalid_blocks", r"curl: \(22\) The requested URL returned error: 400"],
+        "curl --fail-with-body (chat webhook)", "the notification payload puts a plain string where the block kit wants a text object; the webhook answers 400 invalid_blocks",
+        accept=["github_actions_config"]),
+    env=R21_ENV, project="initech/ops-notify", stage="notify", **ROUND21,
+)
+
+case(
+    "sh-jq-iterate-null-backup-catalogue", "housekeeping:catalogue", "debian:12",
+    ["curl -sS --fail \"http://127.0.0.1:$PORT_R21API/api/v1/backups?db=billing\" -o backups.json",
+     "jq -r '.data.items[] | select(.state == \"complete\") | .id' backups.json > complete.txt",
+     "wc -l complete.txt"],
+    lab("other", [r"jq: error \(at backups\.json:\d+\): Cannot iterate over null"],
+        "jq", "the catalogue API lists backups under .backups; the script still reads the old envelope .data.items, which is null"),
+    env=R21_ENV, project="initech/backup-catalogue", stage="housekeeping", **ROUND21,
+)
+
+case(
+    "py-jinja2-cli-strict-undefined-retention", "config:render", "python:3.11-slim",
+    ["jinja2 --version", "mkdir -p rendered",
+     "jinja2 --strict --format=yaml templates/backup.conf.j2 vars/prod.yaml -o rendered/backup.conf"],
+    lab("github_actions_config", [r"UndefinedError: 'retention_days' is undefined"],
+        "jinja2-cli --strict", "the prod values file renamed retention_days to retention.days; the template still reads the old key and strict mode refuses to render it empty",
+        accept=["other"]),
+    files={
+        "templates/backup.conf.j2": "# rendered by CI, do not edit\n[backup]\ndatabase = {{ database }}\nschedule = {{ schedule }}\nretention_days = {{ retention_days }}\ntarget = s3://{{ bucket }}/{{ database }}/\n",
+        "vars/prod.yaml": "database: billing\nschedule: \"0 2 * * *\"\nbucket: initech-backups-prod\nretention:\n  days: 35\n  weekly: 8\n",
+    },
+    env=R21_ENV, project="initech/backup-config", stage="render", **ROUND21,
+)
+
+R21_POLICY_SCHEMA = """{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "backup policy",
+  "type": "object",
+  "required": ["jobs"],
+  "properties": {
+    "jobs": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "required": ["name", "schedule", "retention_days"],
+        "properties": {
+          "name": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+          "schedule": {"type": "string"},
+          "retention_days": {"type": "integer", "minimum": 1},
+          "compression": {"enum": ["gzip", "zstd", "none"]}
+        },
+        "additionalProperties": false
+      }
+    }
+  }
+}
+"""
+
+case(
+    "py-check-jsonschema-backup-policy-retention", "validate:policy", "python:3.11",
+    ["check-jsonschema --version", "check-jsonschema --schemafile schema/backup-policy.json policies/*.yaml"],
+    lab("github_actions_config", [r"::\$\.jobs\[1\]\.retention_days: '30d' is not of type 'integer'",
+                                  r"Additional properties are not allowed \('compres' was unexpected\)"],
+        "check-jsonschema", "a merge request adds two backup jobs to the policy: one with retention_days: 30d (a string), one with a misspelt compres key",
+        accept=["lint_failure"]),
+    files={
+        "schema/backup-policy.json": R21_POLICY_SCHEMA,
+        "policies/billing.yaml": "jobs:\n  - name: pg-nightly\n    schedule: \"0 2 * * *\"\n    retention_days: 14\n    compression: zstd\n  - name: uploads-weekly\n    schedule: \"0 3 * * 0\"\n    retention_days: 30d\n",
+        "policies/ledger.yaml": "jobs:\n  - name: ledger-nightly\n    schedule: \"30 2 * * *\"\n    retention_days: 35\n    compres: zstd\n",
+    },
+    env=R21_ENV, project="initech/backup-policy", stage="validate", **ROUND21,
+)
+
+case(
+    "py-render-template-substitute-keyerror", "config:render", "python:3.11-slim",
+    ["python3 render.py config/rclone.conf.tmpl values/prod.json > rclone.conf"],
+    lab("other", [r"^KeyError: 'backup_bucket'"],
+        "python (string.Template)", "the values file renamed backup_bucket to bucket; the render step's Template.substitute raises KeyError for the template's ${backup_bucket}",
+        accept=["github_actions_config"]),
+    files={
+        "render.py": "import json\nimport sys\nfrom pathlib import Path\nfrom string import Template\n\n\ndef render(template_path, values_path):\n    values = json.loads(Path(values_path).read_text())\n    return Template(Path(template_path).read_text()).substitute(values)\n\n\nif __name__ == \"__main__\":\n    sys.stdout.write(render(sys.argv[1], sys.argv[2]))\n",
+        "config/rclone.conf.tmpl": "[offsite]\ntype = s3\nprovider = Minio\nendpoint = ${endpoint}\nregion = ${region}\n\n[backups]\ntype = alias\nremote = offsite:${backup_bucket}/nightly\n",
+        "values/prod.json": "{\n  \"endpoint\": \"https://objects.initech.internal\",\n  \"region\": \"eu-central-1\",\n  \"bucket\": \"initech-backups-prod\"\n}\n",
+    },
+    env=R21_ENV, project="initech/offsite-sync", stage="render", **ROUND21,
+)
+
+case(
+    "sh-find-xargs-rm-space-in-filename", "housekeeping:prune-artifacts", "debian:12",
+    ["find artifacts -type f -name '*.tar.gz' -mtime +14 | sort | xargs rm -v"],
+    lab("other", [r"^rm: cannot remove 'artifacts/nightly': No such file or directory",
+                  r"^rm: cannot remove '2026-11-1\d\.tar\.gz': No such file or directory"],
+        "find | xargs rm", "a manually uploaded archive has a space in its name; find's newline-separated output is split by xargs on blanks and rm gets two halves (needs -print0 / -0)"),
+    setup="mkdir -p artifacts && for d in 2026-11-02 2026-11-09 2026-12-01; do touch artifacts/build-$d.tar.gz; done && touch 'artifacts/nightly 2026-11-14.tar.gz' && touch -d '30 days ago' artifacts/build-2026-11-02.tar.gz artifacts/build-2026-11-09.tar.gz 'artifacts/nightly 2026-11-14.tar.gz'",
+    env=R21_ENV, project="initech/artifact-store", stage="housekeeping", **ROUND21,
+)
+
+case(
+    "py-prune-artifacts-naive-aware-datetime", "housekeeping:prune", "python:3.11-slim",
+    ["python3 --version", "python3 prune.py --manifest manifest.json --keep-days 21 --dry-run"],
+    lab("other", [r"^TypeError: can't compare offset-naive and offset-aware datetimes"],
+        "python", "the pruning script compares the manifest's timezone-aware timestamps (+00:00) with a naive datetime.utcnow() cutoff"),
+    files={
+        "prune.py": "import argparse\nimport json\nfrom datetime import datetime, timedelta\n\n\ndef stale(entries, keep_days):\n    cutoff = datetime.utcnow() - timedelta(days=keep_days)\n    for e in entries:\n        created = datetime.fromisoformat(e[\"created_at\"])\n        if created < cutoff:\n            yield e\n\n\ndef main():\n    ap = argparse.ArgumentParser()\n    ap.add_argument(\"--manifest\", required=True)\n    ap.add_argument(\"--keep-days\", type=int, default=30)\n    ap.add_argument(\"--dry-run\", action=\"store_true\")\n    args = ap.parse_args()\n    with open(args.manifest) as f:\n        entries = json.load(f)[\"artifacts\"]\n    print(f\"{len(entries)} artifacts in manifest, keeping {args.keep_days} days\")\n    for e in stale(entries, args.keep_days):\n        print((\"would delete \" if args.dry_run else \"deleting \") + e[\"path\"])\n\n\nif __name__ == \"__main__\":\n    main()\n",
+        "manifest.json": "{\"artifacts\": [\n  {\"path\": \"builds/4411/dist.tar.gz\", \"created_at\": \"2026-10-30T02:11:09+00:00\"},\n  {\"path\": \"builds/4502/dist.tar.gz\", \"created_at\": \"2026-11-20T02:10:51+00:00\"},\n  {\"path\": \"builds/4560/dist.tar.gz\", \"created_at\": \"2026-12-05T02:12:33+00:00\"}\n]}\n",
+    },
+    env=R21_ENV, project="initech/artifact-store", stage="housekeeping", **ROUND21,
+)
+
+case(
+    "sh-rsync-source-dir-renamed-code-23", "publish:mirror-reports", "debian:12",
+    ["mkdir -p mirror", "rsync -a --delete --stats public/reports/ mirror/reports/"],
+    lab("other", [r"rsync: \[sender\] change_dir \".*/public/reports\" failed: No such file or directory \(2\)"],
+        "rsync", "the site generator now writes public/report/ (singular); the mirror step still syncs public/reports/ and rsync exits 23"),
+    setup="mkdir -p public/report && echo '<html>ok</html>' > public/report/index.html",
+    env=R21_ENV, project="initech/status-site", stage="publish", **ROUND21,
+)
+
+case(
+    "sh-sha256sum-check-manifest-wrong-dir", "backup:verify", "debian:12",
+    ["cat backups/SHA256SUMS", "sha256sum --check --strict backups/SHA256SUMS"],
+    lab("other", [r"FAILED open or read", r"sha256sum: WARNING: 2 listed files could not be read"],
+        "sha256sum --check", "the manifest holds names relative to backups/ (written with cd backups); the verify step checks it from the project root, so no file is found"),
+    setup="mkdir -p backups && head -c 20000 /dev/urandom > backups/db-20261206.sql.zst && head -c 9000 /dev/urandom > backups/uploads-20261206.tar.zst && (cd backups && sha256sum db-20261206.sql.zst uploads-20261206.tar.zst > SHA256SUMS)",
+    env=R21_ENV, project="initech/billing-db", stage="backup", **ROUND21,
+)
+
+case(
+    "sh-deps-bot-branch-already-exists", "deps:bump-requests", "alpine/git:2.45",
+    ["cd repo", R21_GIT_ID,
+     "sed -i 's/^requests==.*/requests==2.32.3/' requirements.txt",
+     "git checkout -b deps/requests-2.32.3",
+     "git commit -am 'deps: bump requests to 2.32.3'"],
+    lab("other", [r"^fatal: a branch named 'deps/requests-2\.32\.3' already exists"],
+        "git checkout -b", "the update bot's branch from last week's run was never merged or deleted; creating it again fails"),
+    setup=R21_REPO_SETUP + " && git branch deps/requests-2.32.3",
+    env=R21_ENV, project="initech/billing-sync", stage="deps", **ROUND21,
+)
+
+case(
+    "sh-deps-bot-commit-nothing-to-commit", "deps:bump-click", "alpine/git:2.45",
+    ["cd repo", R21_GIT_ID,
+     "git checkout -b deps/click-8.1.8",
+     "sed -i 's/^click>=.*/click==8.1.8/' requirements.txt",
+     "git commit -am 'deps: bump click to 8.1.8'",
+     "git push origin deps/click-8.1.8"],
+    lab("other", [r"^nothing to commit, working tree clean"],
+        "git commit", "the bump script's sed pattern expects click>=, but requirements.txt pins click==8.1.7; nothing changes and git commit exits 1"),
+    setup=R21_REPO_SETUP,
+    env=R21_ENV, project="initech/billing-sync", stage="deps", **ROUND21,
+)
+
+case(
+    "sh-date-invalid-retention-cutoff", "housekeeping:logs", "debian:12",
+    ["echo \"keeping $KEEP_DAYS of logs\"", "cutoff=$(date -u -d \"-${KEEP_DAYS} days\" +%Y-%m-%d)",
+     "echo \"deleting logs older than $cutoff\""],
+    lab("other", [r"^date: invalid date .-14d days."],
+        "date (coreutils)", "the schedule's KEEP_DAYS variable was changed to '14d'; the cutoff computation builds '-14d days', which GNU date rejects"),
+    env=dict(R21_ENV, KEEP_DAYS="14d"), project="initech/log-archive", stage="housekeeping", **ROUND21,
+)
+
+# Round 21, infrastructure and flaky causes.
+
+case(
+    "sh-wget-artifact-mirror-read-timeout", "restore:fetch-snapshot", "debian:12",
+    ["wget --version | head -1",
+     "wget --timeout=3 --tries=2 --waitretry=1 -O snapshot.tar.zst \"http://127.0.0.1:$PORT_BLACKHOLE/snapshots/billing/20261206-0200.tar.zst\""],
+    lab("network_or_flaky", [r"Read error \(Connection timed out\) in headers", r"^Giving up\."],
+        "wget", "the snapshot mirror accepts the connection but never answers; wget's read timeout fires on both tries",
+        accept=["infrastructure", "timeout_or_oom"], infra=True),
+    env=R21_ENV, project="initech/restore-drill", stage="restore", **ROUND21,
+)
+
+case(
+    "js-npm-audit-registry-503", "deps:audit", "node:20",
+    ["npm --version", "npm audit --omit=dev --audit-level=high --registry \"http://127.0.0.1:$PORT_503/\""],
+    lab("network_or_flaky", [r"npm error audit endpoint returned an error", r"npm warn audit 503 Service Unavailable"],
+        "npm audit", "the scheduled audit job's registry mirror answers 503 Service Unavailable to the bulk advisory request",
+        accept=["infrastructure"], infra=True),
+    files={
+        "package.json": "{\n  \"name\": \"backup-notifier\",\n  \"version\": \"1.6.0\",\n  \"private\": true,\n  \"dependencies\": {\n    \"ms\": \"^2.1.3\"\n  }\n}\n",
+        "package-lock.json": "{\n  \"name\": \"backup-notifier\",\n  \"version\": \"1.6.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"backup-notifier\",\n      \"version\": \"1.6.0\",\n      \"dependencies\": {\n        \"ms\": \"^2.1.3\"\n      }\n    },\n    \"node_modules/ms\": {\n      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\"\n    }\n  }\n}\n",
+    },
+    env=R21_ENV, project="initech/backup-notifier", stage="deps", **ROUND21,
+)
+
+case(
+    "sh-rsync-mirror-volume-full", "publish:mirror-docs", "debian:12",
+    ["du -sh public/", "rsync -a --stats public/ mirror/"],
+    lab("infrastructure", [r"rsync: \[receiver\] write failed on .*: No space left on device \(28\)"],
+        "rsync", "the mirror volume (a 256 KiB tmpfs here) fills up while rsync copies the generated site",
+        accept=["network_or_flaky"], infra=True),
+    setup="mkdir -p public/assets && head -c 700000 /dev/urandom > public/assets/search-index.bin && echo '<html>docs</html>' > public/index.html",
+    tmpfs=("mirror", "256k"),
+    env=R21_ENV, project="initech/ops-docs", stage="publish", **ROUND21,
+)
+
+case(
+    "py-prune-artifacts-api-429", "housekeeping:prune-remote", "python:3.11-slim",
+    ["python3 prune_remote.py --older-than 30d"],
+    lab("network_or_flaky", [r"urllib\.error\.HTTPError: HTTP Error 429: Too Many Requests"],
+        "python (urllib)", "the artifact store's API rate-limits the pruning job (429, Retry-After) and the script has no back-off",
+        accept=["infrastructure"], infra=True),
+    files={
+        "prune_remote.py": "import argparse\nimport json\nimport os\nimport urllib.request\n\nAPI = f\"http://127.0.0.1:{os.environ['PORT_429']}/api/v1\"\n\n\ndef list_artifacts(older_than):\n    req = urllib.request.Request(f\"{API}/artifacts?older_than={older_than}&per_page=100\",\n                                 headers={\"Accept\": \"application/json\"})\n    with urllib.request.urlopen(req, timeout=10) as resp:\n        return json.load(resp)\n\n\ndef main():\n    ap = argparse.ArgumentParser()\n    ap.add_argument(\"--older-than\", default=\"30d\")\n    args = ap.parse_args()\n    print(f\"listing artifacts older than {args.older_than}\")\n    items = list_artifacts(args.older_than)\n    print(f\"{len(items)} artifacts to delete\")\n\n\nif __name__ == \"__main__\":\n    main()\n",
+    },
+    env=R21_ENV, project="initech/artifact-store", stage="housekeeping", **ROUND21,
+)
+
+case(
+    "py-pip-compile-index-host-unresolvable", "deps:update", "python:3.11",
+    ["pip-compile --version",
+     "pip-compile --upgrade --no-header --index-url https://pypi.mirror.initech.invalid/simple --pip-args '--retries 1 --timeout 5' requirements.in -o requirements.txt"],
+    lab("network_or_flaky", [r"Failed to resolve 'pypi\.mirror\.initech\.invalid'|NameResolutionError|Name or service not known",
+                             r"No matching distribution found for|Could not find a version that matches"],
+        "pip-compile (pip-tools)", "the dependency-update job's internal PyPI mirror host does not resolve from the runner",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={"requirements.in": "requests==2.31.0\nclick>=8.1\n"},
+    env=R21_ENV, project="initech/backup-agent", stage="deps", **ROUND21,
+)
+
+case(
+    "sqlite-online-backup-database-locked", "backup:sqlite", "keinos/sqlite3:3.40",
+    ["sqlite3 --version", "mkdir -p backups",
+     "sqlite3 -bail data/queue.db '.timeout 3000' \".backup backups/queue-$(date +%Y%m%d).db\""],
+    lab("network_or_flaky", [r"^Error: database is locked"],
+        "sqlite3 .backup", "the live queue worker holds a write transaction on the shared database longer than the backup's 3 s busy timeout; the next run would get through",
+        accept=["infrastructure", "other"], infra=True),
+    setup=("mkdir -p data && sqlite3 data/queue.db 'CREATE TABLE jobs(id INTEGER PRIMARY KEY, payload TEXT, state TEXT); INSERT INTO jobs(payload, state) VALUES (\"a\", \"done\"), (\"b\", \"queued\");' && "
+           "(nohup python3 -c 'import sqlite3, time; c = sqlite3.connect(\"data/queue.db\", isolation_level=None); c.execute(\"BEGIN EXCLUSIVE\"); c.execute(\"UPDATE jobs SET state = 1\"); time.sleep(12)' >/dev/null 2>&1 &) && sleep 1"),
+    env=R21_ENV, project="initech/queue-worker", stage="backup", **ROUND21,
+)
+
+case(
+    "py-cache-fetch-connection-reset", "cache:restore", "python:3.11-slim",
+    ["python3 ci/fetch_cache.py \"deps-$(sha256sum requirements.txt | cut -c1-16)\""],
+    lab("network_or_flaky", [r"ConnectionResetError: \[Errno 104\] Connection reset by peer|IncompleteRead"],
+        "python (urllib)", "the cache server resets the connection partway through the cache archive's body",
+        accept=["infrastructure"], infra=True),
+    files={
+        "requirements.txt": "requests==2.31.0\nclick==8.1.7\n",
+        "ci/fetch_cache.py": "import os\nimport shutil\nimport sys\nimport urllib.request\n\nURL = f\"http://127.0.0.1:{os.environ['PORT_RESET']}/cache/backup-agent/{{key}}.tar.zst\"\n\n\ndef fetch(key, dest):\n    url = URL.format(key=key)\n    print(f\"fetching {url}\")\n    with urllib.request.urlopen(url, timeout=30) as resp, open(dest, \"wb\") as out:\n        print(f\"HTTP {resp.status}, {resp.headers['Content-Length']} bytes\")\n        shutil.copyfileobj(resp, out)\n        data = out.tell()\n    if data != int(resp.headers[\"Content-Length\"]):\n        raise SystemExit(f\"short read: {data} bytes\")\n\n\nif __name__ == \"__main__\":\n    fetch(sys.argv[1], \"cache.tar.zst\")\n    print(\"cache restored\")\n",
+    },
+    env=R21_ENV, project="initech/backup-agent", stage="cache", **ROUND21,
+)
+
+# Round 21, cascades.
+
+case(
+    "sh-tar-backup-or-echo-missing-dir-cascade", "backup:site", "debian:12",
+    ["mkdir -p backups",
+     "tar -czf backups/site-20261206.tgz config/ uploads/ || echo 'WARN: tar reported problems, continuing'",
+     "tar -tzf backups/site-20261206.tgz | sed 's|/.*||' | sort -u",
+     "tar -tzf backups/site-20261206.tgz | grep -q '^uploads/' || { echo 'ERROR: backup has no uploads/ directory'; exit 1; }"],
+    lab("other", [r"^tar: uploads: Cannot stat: No such file or directory"],
+        "tar (failure turned into a warning), then a content check", "cascade: the app now stores uploads under media/; the backup's tar cannot stat uploads/, the `|| echo` turns that into a warning, and the content check fails later on the archive without uploads/. The missing directory is the cause"),
+    setup="mkdir -p config media/2026/12 && echo 'db=billing' > config/app.ini && head -c 3000 /dev/urandom > media/2026/12/avatar-17.png",
+    env=R21_ENV, project="initech/site-backup", stage="backup", **ROUND21,
+)
+
+case(
+    "py-jinja2-render-function-in-if-cascade", "config:render-alerts", "python:3.11-slim",
+    ["source ci/render.sh",
+     "if render_all; then echo 'all templates rendered'; else echo 'render failed'; exit 1; fi",
+     "check-jsonschema --schemafile schema/alerts.schema.json rendered/alerts.json"],
+    lab("github_actions_config", [r"TemplateSyntaxError: "],
+        "jinja2-cli (in a function called from `if`), then check-jsonschema", "cascade: the alerts template has a filter call without parentheses; jinja2 fails, but render_all runs inside an `if`, where set -e is off, so the loop goes on and returns the last echo's status; check-jsonschema then fails on the empty rendered file. The template syntax error is the cause",
+        accept=["other"]),
+    files={
+        "ci/render.sh": "render_all() {\n  mkdir -p rendered\n  for t in templates/*.j2; do\n    out=\"rendered/$(basename \"${t%.j2}\")\"\n    jinja2 --strict \"$t\" vars/prod.yaml > \"$out\"\n    echo \"rendered $out\"\n  done\n}\n",
+        "templates/alerts.json.j2": "{\n  \"receiver\": \"{{ receiver }}\",\n  \"rules\": [\n{% for r in rules %}    {\"name\": \"{{ r.name }}\", \"threshold\": {{ r.threshold | default 5 }}}{{ \",\" if not loop.last }}\n{% endfor %}  ]\n}\n",
+        "templates/routes.yaml.j2": "receiver: {{ receiver }}\ngroup_wait: 30s\n",
+        "vars/prod.yaml": "receiver: ops-pager\nrules:\n  - name: backup_age_hours\n    threshold: 26\n  - name: restore_drill_failed\n",
+        "schema/alerts.schema.json": "{\n  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n  \"type\": \"object\",\n  \"required\": [\"receiver\", \"rules\"]\n}\n",
+    },
+    env=R21_ENV, project="initech/alerting", stage="render", **ROUND21,
+)
+
+case(
+    "sqlite-background-backups-bare-wait-cascade", "backup:nightly", "keinos/sqlite3:3.40",
+    ["mkdir -p backups",
+     "sqlite3 -bail -readonly data/app.db '.backup backups/app.db' &",
+     "sqlite3 -bail -readonly data/audit.sqlite '.backup backups/audit.db' &",
+     "wait",
+     "for f in app audit; do test -s backups/$f.db || { echo \"ERROR: backups/$f.db missing or empty\"; exit 1; }; done"],
+    lab("other", [r"^Error: unable to open database \"data/audit\.sqlite\""],
+        "sqlite3 .backup (in the background), then a file check", "cascade: the audit database is data/audit.db, not audit.sqlite; its background backup fails, a bare `wait` returns 0 whatever the jobs returned, and the completeness check then finds no audit backup. The wrong source path is the cause"),
+    setup="mkdir -p data && sqlite3 data/app.db 'CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT); INSERT INTO users(email) VALUES (\"a@initech.example\");' && sqlite3 data/audit.db 'CREATE TABLE events(id INTEGER PRIMARY KEY, what TEXT); INSERT INTO events(what) VALUES (\"login\");'",
+    env=R21_ENV, project="initech/portal", stage="backup", **ROUND21,
+)
+
+case(
+    "sh-cache-key-local-masks-sha256sum-cascade", "build:deps", "python:3.11-slim",
+    ["source ci/cache.sh", "restore_cache"],
+    lab("other", [r"^sha256sum: poetry\.lock: No such file or directory"],
+        "sha256sum in a cache-key function (status masked by `local`), then tar", "cascade: the project moved from poetry.lock to uv.lock; the cache key's sha256sum fails, `local key=$(...)` hides the status, the key is empty and tar then cannot open .cache/deps-.tar. The stale lock-file name is the cause",
+        accept=["github_actions_config"]),
+    files={
+        "ci/cache.sh": "restore_cache() {\n  local key=$(sha256sum poetry.lock | cut -c1-16)\n  echo \"cache key: deps-${key}\"\n  mkdir -p .venv\n  tar -xf \".cache/deps-${key}.tar\" -C .venv\n  echo \"restored .venv from deps-${key}\"\n}\n",
+        "uv.lock": "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"click\"\nversion = \"8.1.7\"\n",
+        "pyproject.toml": "[project]\nname = \"backup-agent\"\nversion = \"3.2.0\"\ndependencies = [\"click>=8.1\"]\n",
+    },
+    setup="mkdir -p .cache && tar -cf .cache/deps-4f1c2a9e7b3d5c60.tar -T /dev/null",
+    env=R21_ENV, project="initech/backup-agent", stage="build", **ROUND21,
+)
+
+case(
+    "sqlite-zstd-no-overwrite-stale-dump-cascade", "backup:restore-drill", "keinos/sqlite3:3.40",
+    ["sqlite3 data/orders.db .dump > dump.sql",
+     "zstd -19 dump.sql -o dump.sql.zst && rm dump.sql",
+     "zstd -dc dump.sql.zst | sqlite3 -bail restore.db",
+     "rows=$(sqlite3 restore.db 'SELECT count(*) FROM orders'); expected=$(sqlite3 data/orders.db 'SELECT count(*) FROM orders')",
+     "[ \"$rows\" -eq \"$expected\" ] || { echo \"ERROR: restore drill: orders has $rows rows, source has $expected\"; exit 1; }"],
+    lab("other", [r"zstd: dump\.sql\.zst already exists; (overwrite \(y/n\) \? )?[Nn]ot overwritten"],
+        "zstd (failing on the left of &&), then sqlite3 and a row-count check", "cascade: dump.sql.zst from the previous pipeline is restored from the cache; zstd refuses to overwrite it without -f, the failure on the left of && does not stop the job, and the drill restores the stale dump, so the row count check fails. The refused overwrite is the cause"),
+    setup=("mkdir -p data && sqlite3 data/orders.db 'CREATE TABLE orders(id INTEGER PRIMARY KEY, cents INTEGER); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1180) INSERT INTO orders SELECT i, i * 7 FROM n;' && "
+           "sqlite3 data/orders.db .dump | zstd -q -o dump.sql.zst && "
+           "sqlite3 data/orders.db 'WITH RECURSIVE n(i) AS (SELECT 1181 UNION ALL SELECT i + 1 FROM n WHERE i < 1204) INSERT INTO orders SELECT i, i * 7 FROM n;'"),
+    env=R21_ENV, project="initech/orders", stage="backup", **ROUND21,
+)
+
+case(
+    "sh-logrotate-group-writable-config-cascade", "housekeeping:rotate-logs", "debian:12",
+    ["umask 0002", "envsubst < ops/logrotate.conf.in > ops/logrotate.conf",
+     "logrotate -v -f -s logrotate.state ops/logrotate.conf",
+     "test -f logs/app.log.1.gz || { echo 'ERROR: logs/app.log was not rotated'; ls -l logs/; exit 1; }"],
+    lab("other", [r"^error: Ignoring ops/logrotate\.conf because it is writable by group or others\.", r"^warning: Potentially dangerous mode on ops/logrotate\.conf: 0664"],
+        "logrotate (error, exit 0), then a file check", "cascade: under the job's umask 0002 the rendered config is group-writable; logrotate refuses to read it but exits 0, rotates nothing, and the check for the rotated file fails. The config's file mode is the cause",
+        accept=["github_actions_config", "permission_or_secret"]),
+    files={
+        "ops/logrotate.conf.in": "${CI_PROJECT_DIR}/logs/*.log {\n    daily\n    rotate 7\n    compress\n    missingok\n    notifempty\n}\n",
+    },
+    setup="mkdir -p logs && seq 1 500 | sed 's/^/2026-12-06T01:00:00Z INFO request id=/' > logs/app.log && seq 1 80 > logs/worker.log",
+    env=R21_ENV, project="initech/log-archive", stage="housekeeping", **ROUND21,
+)
