@@ -404,9 +404,21 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         if hidden && err.weight < 7 {
             // A check with nothing to say fails for a missing input as readily as for a
             // strong error (a script that could not open the file it was to read from).
+            // A later step missing a name or a file fails for a program that crashed in this
+            // one (a code generator's uncaught exception, which cmake's `execute_process`
+            // does not check) as readily.
+            let crashed = || {
+                output().find(|h| {
+                    matches!(h.rule, "py_exception" | "jvm_uncaught")
+                        && !h.text.starts_with([' ', '\t'])
+                })
+            };
             match output().find(|h| h.rule == "input_missing") {
                 Some(h) if symptom.is_none() => err = h,
-                _ => continue,
+                _ => match crashed() {
+                    Some(h) if symptom.is_some() => err = h,
+                    _ => continue,
+                },
             }
         }
         let mut root = err.clone();
@@ -701,10 +713,15 @@ fn inside_any(start: usize, end: usize) -> impl Fn(&&Hit) -> bool {
 }
 
 /// A test runner's closing count (`Test Files  1 failed`, `Tests: 2 failed`, pytest's `===
-/// 1 failed ===`): it repeats the failures above it.
+/// 1 failed ===`) or list (ctest's `The following tests FAILED:` then `  2 - name (Failed)`):
+/// it repeats the failures above it.
 fn is_run_summary(h: &Hit) -> bool {
     let t = h.clean().trim_start();
+    let ctest_list = h.rule == "ctest_fail"
+        && t.split_once(" - ")
+            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
     h.role == Role::Summary
+        || ctest_list
         || ["Test Files", "Tests ", "Tests:", "Test Suites:"]
             .iter()
             .any(|p| t.starts_with(p))

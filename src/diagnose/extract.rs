@@ -90,7 +90,7 @@ static RULES: &[Rule] = &[
     r("docker_daemon", Cause, Cat::Is(C::Infrastructure), 8, r"Cannot connect to the Docker daemon|error during connect: .*docker"),
     r("job_timeout", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(exceeded the maximum (execution )?time|execution took longer than|ERROR: Job failed: .*timed? ?out|The job was (?:cancel+ed|not started) because .*time|job exceeded the maximum time limit)"),
     r("oom", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(out of memory|OutOfMemoryError|Cannot allocate memory|JavaScript heap out of memory|\bOOMKilled\b|oom[-_ ]kill|memory limit exceeded|\bENOMEM\b)"),
-    r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|SIGKILL: kill|\b(exit code|exit status|code:?) 137\b"),
+    r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|SIGKILL: kill|\b(exit code|exit status|code:?) 137\b|\b(terminated|killed) (with|by) signal 9\b|\[Killed\]\s*$|died with <Signals\.SIGKILL: 9>"),
     // The shell's report of a child killed by SIGKILL (the kernel's OOM killer, a cgroup limit).
     r("shell_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r"^\S*: line \d+: +\d+ Killed +\S"),
     // SIGTERM (exit 143) and SIGALRM from outside the command: a time limit or a cancellation
@@ -149,6 +149,9 @@ static RULES: &[Rule] = &[
     // A JSON-schema validator's finding in the CI configuration itself (check-jsonschema's
     // `file::$.path: message`), not in the project's data.
     r("ci_config_schema", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\s*(\S+/)?(\.gitlab-ci\.ya?ml|\.github/workflows/[\w.-]+\.ya?ml)::\$\S*: .*\b(is not (of type|one of|valid under)|is a required property|Additional properties are not allowed|does not match|should be|must be)"),
+    // The same validator's finding in one of the project's own configuration files (YAML or
+    // TOML: a policy, a deploy setting), weaker than a finding in the CI file itself.
+    r("config_schema", Cause, Cat::Is(C::GithubActionsConfig), 6, r"^\s*\S+\.(ya?ml|toml)::\$\S*: .*\b(is not (of type|one of|valid under)|is a required property|Additional properties are not allowed|does not match|should be|must be|is (less|greater) than the (minimum|maximum)|is too (long|short))"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
     // A tool's plugin subcommand the image does not have (git-lfs, docker buildx/compose, a
     // cargo or helm plugin): the same family as a missing command.
@@ -177,7 +180,7 @@ static RULES: &[Rule] = &[
     // pkg-config's own "not found": build systems probe optional libraries with it (meson);
     // nor CMake's `-- Could NOT find` status line for an optional package (the required one's
     // is indented inside its `CMake Error`).
-    r("build_lib_missing", Cause, Cat::Is(C::DependencyInstall), 8, r#"Could not find a package configuration file provided by "[^"]+"|^\s+Could NOT find [\w.-]+|^configure: error: (Package requirements \(|Library \S+ not found|\S+ (library|headers?) (not found|is required))"#),
+    r("build_lib_missing", Cause, Cat::Is(C::DependencyInstall), 8, r#"Could not find a package configuration file provided by "[^"]+"|^\s+Could NOT find [\w.-]+|^configure: error: (Package requirements \(|Library \S+ not found|\S+ (library|headers?) (not found|is required))|^configure: error: .*(\.h\b|\blib[\w+-]+|\blibrar(y|ies)\b|\bheaders?\b|\bpackage\b|\bmodule\b).*\b(not found|not installed|is required|are required|missing|could not be found|cannot be found|not satisfied|too old)\b|^Package dependency requirement '[^']+' could not be satisfied|^Requested '[^']+' but version of .+ is |^Package '[^']+' has version '[^']+', required version is "#),
     // tox asked for an interpreter the job's image does not have.
     r("interpreter_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"could not find python interpreter matching any of the specs|InterpreterNotFound: \S+|ERROR: InterpreterNotFound"),
     // A tool given an option it does not know (argparse's wording): the job's command line,
@@ -242,8 +245,11 @@ static RULES: &[Rule] = &[
     // docker's, musl's resolver, and the errno names.
     // A lock another run holds (Terraform's state, a Pulumi stack, a Helm release, Liquibase's
     // changelog): a concurrent or cancelled job, which waiting or a retry resolves.
-    r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock"),
-    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to |keyserver (receive|send|refresh|search) failed: (No keyserver available|Connection refused|Connection timed out|No route to host|Network is unreachable|Server indicated a failure|Try again later)|^Error querying OCSP responder|:BIO routines:BIO_wait:transfer timeout:|:SSL routines:\w+:unexpected eof while reading:|:BIO routines:BIO_(do_)?connect:(connect error|Connection refused):|^connect:errno=\d+|^Error connecting BIO\s*$"),
+    // A port another job on the shared runner holds (a fixed port in a test, a service
+    // container): the runner's state, not the code; a retry on another runner passes.
+    r("port_in_use", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)\baddress already in use\b|\bEADDRINUSE\b|port is already allocated|Only one usage of each socket address"),
+    r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock|(?i:\bdatabase is locked\b)|\bSQLITE_BUSY\b|Lock wait timeout exceeded|canceling statement due to lock timeout|could not obtain lock on (relation|row)|Could not get lock /var/lib/(dpkg|apt)/|Unable to acquire the dpkg frontend lock"),
+    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException|http\.Http(Connect)?TimeoutException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to |keyserver (receive|send|refresh|search) failed: (No keyserver available|Connection refused|Connection timed out|No route to host|Network is unreachable|Server indicated a failure|Try again later)|^Error querying OCSP responder|:BIO routines:BIO_wait:transfer timeout:|:SSL routines:\w+:unexpected eof while reading:|:BIO routines:BIO_(do_)?connect:(connect error|Connection refused):|^connect:errno=\d+|^Error connecting BIO\s*$"),
     // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
     // asking for credentials, and a transfer the server cut short: each ecosystem's own words
     // for the network.
@@ -273,7 +279,7 @@ static RULES: &[Rule] = &[
     // resolvable (each is also what a skipped or failed install leaves behind).
     // An input file that is not there (what a skipped step leaves behind), as R and Node
     // report it.
-    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|stat|ls): .*(cannot stat|Cannot stat|cannot access|No such file or directory)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '|\[Errno 2\] No such file or directory: '"),
+    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|stat|ls): .*(cannot stat|Cannot stat|cannot access|No such file or directory|Not found in archive)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '|\[Errno 2\] No such file or directory: '"),
     r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package|dpkg-checkbuilddeps: error: Unmet build dependencies: |^The following packages have unmet dependencies:|dpkg: dependency problems prevent |meson\.build:\d+:\d+: ERROR: Dependency \x22[^\x22]+\x22 not found|^cabal: Could not resolve dependencies:|^! Couldn't find module or a distribution |^! Installing the dependencies failed: |Can't locate \S+\.pm in @INC"),
     // The image's interpreter is not the one the project declares (Ruby, PHP and its
     // extensions): the job's image, not the code.
@@ -315,11 +321,23 @@ static RULES: &[Rule] = &[
     // A procedural macro that panicked while expanding (rustc reports it without a code).
     r("proc_macro_panic", Cause, Cat::Is(C::CompileError), 8, r"^error: (proc-macro derive|custom attribute|proc macro) panicked|^\s*= help: message: \S"),
     r("could_not_compile", Summary, Cat::Is(C::CompileError), 6, r"error: could not compile `|COMPILATION ERROR|Compilation failed|compilation terminated\.|make(\[\d+\])?: \*\*\* \[.*\.o\] Error \d+|ninja: build stopped: subcommand failed"),
+    // A formatter that reports as a compiler does (clang-format's `--Werror`, `dotnet format`'s
+    // `error WHITESPACE`): formatting, though the line reads `file:l:c: error:`.
+    r("format_violation", Cause, Cat::Is(C::FormattingFailure), 8, r"\[-Wclang-format-violations\]|: error: code should be clang-formatted|^\S+\(\d+,\d+\): error (WHITESPACE|FINALNEWLINE|IMPORTS|CHARSET|ENDOFLINE): "),
+    // pkg-config's own "not found": weak alone (meson dumps its probes of optional libraries),
+    // a cause when a missing header follows in the same step (`pkgconfig_then_header`).
+    r("pkgconfig_missing", Cause, Cat::Is(C::DependencyInstall), 2, r"^Package \S+ was not found in the pkg-config search path|^Package '[^']+', required by '[^']+', not found|^No package '[^']+' found"),
     r("cc_error", Cause, Cat::Is(C::CompileError), 6, concat!("^\\s*", path!(), r":\d+:(\d+:)? (fatal )?error: .+")),
     // A C/C++ analyzer's finding (cppcheck, clang-tidy): the check id in brackets, unlike a
     // compiler's `[-Wflag]`.
     r("c_analyzer", Cause, Cat::Is(C::LintFailure), 7, r"^\S+:\d+:\d+: (?:error|warning|style|performance|portability): .+ \[[A-Za-z][\w.,-]*\]\s*$"),
     // An archive that is not one: a download that saved an error page, a cut transfer.
+    // A decompressor's own word about its input, upstream of the `| tar -x` that then finds no
+    // archive: the first program of the pipe explains the second's complaint.
+    r("decompress_format", Cause, Cat::Is(C::Other), 6, r"^(zstd|gzip|xz|bzip2|lz4|unzstd|pigz|zcat): \S+: (unsupported format|not in (gzip|zstd|\.?\w+) format|unknown (header|suffix)|File format not recognized|unrecognized header)|^(zstd|lz4): .*: unsupported format\s*$"),
+    // A tool that would not overwrite its output without being asked (no terminal to ask on):
+    // the step's output is stale or missing, and what follows reads it.
+    r("not_overwritten", Cause, Cat::Is(C::Other), 7, r"already exists; (overwrite \(y/n\) \? )?[Nn]ot overwritten|^xz: \S+: File exists\s*$|\(EOF or read error, treating as \x22\[N\]one\x22"),
     r("corrupt_archive", Cause, Cat::Is(C::Other), 5, r"^gzip: stdin: not in gzip format|This does not look like a tar archive|End-of-central-directory signature not found|cannot find zipfile directory|^xz: \(stdin\): File format not recognized|^bzip2: \(stdin\) is not a bzip2 file"),
     // An archive cut short (a cache or artifact restored incompletely, a download that
     // stopped): the storage or the transfer, not the code.
@@ -418,7 +436,7 @@ static RULES: &[Rule] = &[
     r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b|\b(exit code|exit status) 139\b|^\S*: line \d+: +\d+ (Aborted|Bus error|Illegal instruction|Floating point exception)\b"),
     // A sanitizer build's report (ASan, LSan, UBSan, TSan): the code under test is wrong,
     // whatever runs it.
-    r("sanitizer", Cause, Cat::Is(C::TestAssertion), 6, r"ERROR: (AddressSanitizer|LeakSanitizer|MemorySanitizer): |WARNING: ThreadSanitizer: |runtime error: .*\bUndefinedBehaviorSanitizer\b|^SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer): "),
+    r("sanitizer", Cause, Cat::Is(C::TestAssertion), 6, r"ERROR: (AddressSanitizer|LeakSanitizer|MemorySanitizer): |WARNING: ThreadSanitizer: |runtime error: .*\bUndefinedBehaviorSanitizer\b|^\S+:\d+:\d+: runtime error: |^SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer): "),
     // Valgrind's memcheck: a memory error in the program under test, reported whatever the
     // test's own verdict.
     r("valgrind", Cause, Cat::Is(C::TestAssertion), 7, r"^==\d+== (Invalid (read|write|free\(\)|delete|delete\[\]) |Conditional jump or move depends on uninitialised|Use of uninitialised value|Mismatched free\(\)|Source and destination overlap|Syscall param \S+ points to uninitialised|Process terminating with default action)"),
@@ -483,6 +501,11 @@ static RULES: &[Rule] = &[
     // Other test frameworks' summaries and failure headers: ExUnit, RSpec, minitest, testthat,
     // busted, PHPUnit, cucumber.
     r("test_summaries", Summary, Cat::Is(C::TestAssertion), 6, r"^\d+ (tests?|examples?|specs?|properties|doctests?|features?)(, \d+ \w+)*, [1-9]\d* (failures?|errors?)\b|^\d+ runs, \d+ assertions, (\d+ failures, [1-9]|[1-9]\d* failures)|^\[ FAIL [1-9]\d* \| WARN \d+ \| SKIP \d+ \| PASS \d+ \]|^Error: Test failures\s*$|^\d+ successes? / (\d+ failures? / [1-9]|[1-9]\d* failures?)|^(FAILURES|ERRORS)!\s*$|^Tests: \d+, Assertions: \d+, (Errors|Failures): [1-9]|^\d+ scenarios? \(.*\b[1-9]\d* failed|^\s*\d+/\d+ \S+\s+(FAIL|TIMEOUT)\s+[\d.]+s|^Summary of Failures:\s*$"),
+    // JUnit 4's console runner (`JUnitCore`): `There was 1 failure:`, `1) name(Class)`,
+    // `FAILURES!!!`, `Tests run: 3,  Failures: 1`.
+    r("junit4_console", Test, Cat::Is(C::TestAssertion), 6, r"^There (was|were) [1-9]\d* failures?:\s*$|^FAILURES!!!\s*$|^Tests run: \d+,\s+Failures: [1-9]\d*\s*$|^\d+\) (?P<t>\w+\([\w.$]+\))\s*$"),
+    // A JVM program's uncaught exception: its category comes from its type (as Python's).
+    r("jvm_uncaught", Cause, Cat::None, 5, r"^Exception in thread \x22[^\x22]+\x22 (?:[\w$]+\.)*(?P<n>[\w$]+)(: |\s*$)"),
     r("test_headers", Test, Cat::Is(C::TestAssertion), 6, r"^\s*\d+\) test (?P<t>.+) \([\w.]+\)\s*$|^(Failure|Error) \('(?P<f>[^']+)'\): (?P<t2>.+)$|^\s*Assertion with \S+ failed|^rspec (?P<f2>\./\S+?):\d+ # (?P<t3>.+)$"),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
@@ -1272,8 +1295,16 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     environ_key_errors(hits);
     main_thread_panics(hits);
     go_panics(hits);
-    // A Python exception's category depends on its type.
+    // A Python exception's category depends on its type (a JVM program's uncaught one too).
     for h in hits.iter_mut() {
+        if h.rule == "jvm_uncaught" {
+            h.category = Some(
+                h.name
+                    .as_deref()
+                    .and_then(python_exception_category)
+                    .unwrap_or(Category::Other),
+            );
+        }
         if h.rule == "py_exception" {
             h.category = h.name.as_deref().and_then(python_exception_category);
             // An uncaught exception ending a traceback (column 0) crashed the program; one
@@ -1287,12 +1318,76 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
                         | Category::NetworkOrFlaky
                         | Category::PermissionOrSecret,
                     ) => h.weight = 6,
+                    // A template that does not render: the job's configuration, as strong as
+                    // a CI file that does not parse.
+                    Some(Category::GithubActionsConfig) => h.weight = 7,
                     Some(_) => {}
                 }
             }
         }
     }
+    data_errors_quote_their_data(hits);
+    pkgconfig_then_header(hits);
     go_run_last_words(log, hits);
+}
+
+/// A value error's message quotes the data it rejected (`ValueError: errors.def:5: ... got
+/// 'ERR_QUOTA 429 quota exceeded'`): words there about quotas, timeouts or connections are
+/// the data's, not the program's failure. Hits are in line order.
+fn data_errors_quote_their_data(hits: &mut Vec<Hit>) {
+    const DATA_ERRORS: [&str; 12] = [
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "AttributeError",
+        "NameError",
+        "LookupError",
+        "UnicodeDecodeError",
+        "UnicodeEncodeError",
+        "JSONDecodeError",
+        "IllegalArgumentException",
+        "NumberFormatException",
+    ];
+    let lines: Vec<usize> = hits
+        .iter()
+        .filter(|h| matches!(h.rule, "py_exception" | "jvm_uncaught"))
+        .filter(|h| h.name.as_deref().is_some_and(|n| DATA_ERRORS.contains(&n)))
+        .map(|h| h.line)
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    hits.retain(|h| {
+        let outside = matches!(
+            h.category,
+            Some(Category::Infrastructure | Category::NetworkOrFlaky | Category::TimeoutOrOom)
+        );
+        !(outside && h.role == Role::Cause && lines.binary_search(&h.line).is_ok())
+    });
+}
+
+/// pkg-config's "not found" for a library, then (in the same step) the compiler missing a
+/// header: the library is not installed, and the compile error is its consequence (a
+/// Makefile's `$(shell pkg-config ...)` fails without stopping make).
+fn pkgconfig_then_header(hits: &mut [Hit]) {
+    let mut pending: Vec<usize> = Vec::new();
+    for i in 0..hits.len() {
+        match hits[i].role {
+            Role::Step => pending.clear(),
+            _ if hits[i].rule == "pkgconfig_missing" => pending.push(i),
+            _ if !pending.is_empty() && hits[i].rule == "cc_error" => {
+                let t = hits[i].clean();
+                if t.contains("fatal error: ") && t.contains(": No such file or directory") {
+                    for &j in &pending {
+                        hits[j].weight = 8;
+                    }
+                    pending.clear();
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A named diagnostic (`error[dangerous-triggers]:`) whose ` --> ` location is a CI workflow
@@ -1572,7 +1667,15 @@ pub fn category_from_name(name: &str) -> Option<Category> {
 
 fn python_exception_category(name: &str) -> Option<Category> {
     match name {
-        "AssertionError" => Some(Category::TestAssertion),
+        "AssertionError"
+        | "ComparisonFailure"
+        | "AssertionFailedError"
+        | "MultipleFailuresError" => Some(Category::TestAssertion),
+        // jinja2's: a configuration template that does not render.
+        "TemplateSyntaxError"
+        | "UndefinedError"
+        | "TemplateNotFound"
+        | "TemplateAssertionError" => Some(Category::GithubActionsConfig),
         "SyntaxError" | "IndentationError" | "TabError" => Some(Category::CompileError),
         "ModuleNotFoundError" | "ImportError" => Some(Category::DependencyInstall),
         "PermissionError" => Some(Category::PermissionOrSecret),

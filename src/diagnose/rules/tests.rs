@@ -1979,3 +1979,133 @@ fn round19_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::CompileError, "{}", quotes(&d));
 }
+
+/// Rounds 20 and 21's misses as families, each on another tool or wording than the corpus
+/// case that showed it (they fail on the rules before the fix).
+#[test]
+fn round20_and_21_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // configure's missing library in its own words (the corpus has a missing header) ...
+        (
+            "$ ./configure --with-curl\nchecking for curl-config... no\nconfigure: error: libcurl development files are required but were not found\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "configure: error: libcurl development files are required",
+        ),
+        // ... and pkg-config's version check in freedesktop's wording (the corpus has pkgconf's).
+        (
+            "$ make\nRequested 'openssl >= 3.0' but version of OpenSSL is 1.1.1w\nmake: *** [Makefile:4: deps] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::DependencyInstall,
+            "Requested 'openssl >= 3.0' but version of OpenSSL is 1.1.1w",
+        ),
+        // A formatter that reports as a compiler (the corpus has clang-format on C; dotnet
+        // format, and clang-format on a C++ header).
+        (
+            "$ dotnet format --verify-no-changes\n/builds/acme/api/src/Api/Program.cs(3,1): error WHITESPACE: Fix whitespace formatting. Replace 2 characters with '\\n'. [/builds/acme/api/src/Api/Api.csproj]\nERROR: Job failed: exit code 2\n",
+            Category::FormattingFailure,
+            "error WHITESPACE: Fix whitespace formatting",
+        ),
+        (
+            "$ run-clang-format -r include/\ninclude/ring.hpp:14:3: error: code should be clang-formatted [-Wclang-format-violations]\n  return  head_;\n  ^\nERROR: Job failed: exit code 1\n",
+            Category::FormattingFailure,
+            "include/ring.hpp:14:3: error: code should be clang-formatted",
+        ),
+        // A linker killed by SIGKILL, as Python's subprocess reports it (the corpus has
+        // collect2's `ld terminated with signal 9 [Killed]`).
+        (
+            "$ python3 tools/link.py\nTraceback (most recent call last):\n  File \"/builds/acme/fw/tools/link.py\", line 9, in <module>\n    subprocess.run(cmd, check=True)\nsubprocess.CalledProcessError: Command '['ld', '-o', 'fw.elf']' died with <Signals.SIGKILL: 9>.\nERROR: Job failed: exit code 1\n",
+            Category::TimeoutOrOom,
+            "died with <Signals.SIGKILL: 9>",
+        ),
+        // A data error's message quotes words of the outside world (the corpus has a code
+        // generator's `quota exceeded`; a limits file's `connection refused`).
+        (
+            "$ python3 tools/check_alerts.py alerts.yaml\nTraceback (most recent call last):\n  File \"/builds/acme/ops/tools/check_alerts.py\", line 21, in <module>\n    raise ValueError(f\"{path}: unknown action {action!r}\")\nValueError: alerts.yaml: unknown action 'page on connection refused'\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "ValueError: alerts.yaml: unknown action",
+        ),
+        // A JVM program's uncaught network exception (the corpus has HttpTimeoutException).
+        (
+            "$ java ci/Smoke.java\nsmoke: GET http://flags.acme.test/api/v1/flags\nException in thread \"main\" java.net.http.HttpConnectTimeoutException: HTTP connect timed out\n\tat java.net.http/jdk.internal.net.http.HttpClientImpl.send(HttpClientImpl.java:573)\n\tat Smoke.main(Smoke.java:11)\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "HttpConnectTimeoutException: HTTP connect timed out",
+        ),
+        // JUnit 4's console runner with two failures, one a plain AssertionError.
+        (
+            "$ java -cp build:junit4.jar org.junit.runner.JUnitCore com.acme.ParserTest\nJUnit version 4.13.2\n.E.E\nTime: 0.02\nThere were 2 failures:\n1) parsesEmpty(com.acme.ParserTest)\njava.lang.AssertionError: expected null\n\tat org.junit.Assert.fail(Assert.java:89)\n2) parsesList(com.acme.ParserTest)\norg.junit.ComparisonFailure: expected:<[a, b]> but was:<[a]>\n\tat org.junit.Assert.assertEquals(Assert.java:117)\n\nFAILURES!!!\nTests run: 4,  Failures: 2\n\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "1) parsesEmpty(com.acme.ParserTest)",
+        ),
+        (
+            "$ java -cp build:junit4.jar org.junit.runner.JUnitCore com.acme.CartTest\nJUnit version 4.13.2\n..E\nTime: 0.01\nThere was 1 failure:\n1) totals(com.acme.CartTest)\norg.junit.ComparisonFailure: expected:<[3].00> but was:<[2].00>\n\tat org.junit.Assert.assertEquals(Assert.java:117)\n\nFAILURES!!!\nTests run: 2,  Failures: 1\n\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "1) totals(com.acme.CartTest)",
+        ),
+        // UBSan's report line without its summary (the corpus has a shift exponent).
+        (
+            "$ ./build/test_hash\nsrc/hash.c:12:9: runtime error: signed integer overflow: 2147483647 + 1 cannot be represented in type 'int'\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "runtime error: signed integer overflow",
+        ),
+        // A port held by another job, under ctest, whose closing list repeats the failure (the
+        // corpus has a C listener's bind; Node's EADDRINUSE).
+        (
+            "$ ctest --test-dir build --output-on-failure\n    Start 1: api_smoke\n1/1 Test #1: api_smoke ........................***Failed    0.20 sec\nError: listen EADDRINUSE: address already in use 127.0.0.1:8080\n    at Server.setupListenHandle [as _listen2] (node:net:1872:16)\n\n0% tests passed, 1 tests failed out of 1\n\nThe following tests FAILED:\n\t  1 - api_smoke (Failed)\nErrors while running CTest\nERROR: Job failed: exit code 8\n",
+            Category::NetworkOrFlaky,
+            "EADDRINUSE: address already in use",
+        ),
+        // pkg-config's "not found", then the header the compiler misses (the corpus has
+        // pcre2 through a Makefile's `$(shell ...)`; libxml2 with the older wording).
+        (
+            "$ make\nNo package 'libxml-2.0' found\ncc -O2 -o bin/feed src/feed.c\nsrc/feed.c:3:10: fatal error: libxml/parser.h: No such file or directory\n    3 | #include <libxml/parser.h>\n      |          ^~~~~~~~~~~~~~~~~\ncompilation terminated.\nmake: *** [Makefile:5: bin/feed] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::DependencyInstall,
+            "No package 'libxml-2.0' found",
+        ),
+        // A schema finding in one of the project's own YAML settings (the corpus has a type
+        // and an extra property; here a minimum).
+        (
+            "$ check-jsonschema --schemafile schema/deploy.json config/deploy.yml\nSchema validation errors were encountered.\n  config/deploy.yml::$.replicas: 0 is less than the minimum of 1\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "0 is less than the minimum of 1",
+        ),
+        // A lock another client holds (the corpus has SQLite's; MySQL's wait timeout).
+        (
+            "$ mysql -h db -u ci shop < migrations/0042_orders.sql\nERROR 1205 (HY000) at line 3: Lock wait timeout exceeded; try restarting transaction\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Lock wait timeout exceeded",
+        ),
+        // A configuration template that does not render (the corpus has jinja2-cli's syntax
+        // error; a Python render step's undefined variable).
+        (
+            "$ python3 ci/render.py templates/alerts.yaml.j2\nTraceback (most recent call last):\n  File \"/builds/acme/ops/ci/render.py\", line 14, in <module>\n    out = tmpl.render(**values)\njinja2.exceptions.UndefinedError: 'retention_days' is undefined\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "UndefinedError: 'retention_days' is undefined",
+        ),
+        // tar asked for a member its archive does not have.
+        (
+            "$ tar -xzf artifacts/site.tgz site/robots.txt\ntar: site/robots.txt: Not found in archive\ntar: Exiting with failure status due to previous errors\nERROR: Job failed: exit code 2\n",
+            Category::Other,
+            "site/robots.txt: Not found in archive",
+        ),
+        // The decompressor's own word on the pipe's first command (the corpus has zstd's).
+        (
+            "$ xz -dc backups/db.tar.xz | tar -x -C restore/\nxz: backups/db.tar.xz: File format not recognized\ntar: This does not look like a tar archive\ntar: Exiting with failure status due to previous errors\nERROR: Job failed: exit code 2\n",
+            Category::Other,
+            "xz: backups/db.tar.xz: File format not recognized",
+        ),
+        // An output that was not overwritten, left of `&&`, then a check of the stale file
+        // (the corpus has zstd's prompt; gzip's).
+        (
+            "$ gzip dump.sql && echo compressed\ngzip: dump.sql.gz already exists; not overwritten\n$ zcat dump.sql.gz | grep -q 'CREATE TABLE orders' || { echo 'ERROR: dump has no orders table'; exit 1; }\nERROR: dump has no orders table\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "dump.sql.gz already exists; not overwritten",
+        ),
+        // A code generator that crashed in a step the job went past, then the compiler
+        // missing what it should have generated (the corpus has a ValueError under cmake).
+        (
+            "$ cmake -S . -B build\n-- Configuring done\nTraceback (most recent call last):\n  File \"/builds/acme/fsm/tools/gen_states.py\", line 30, in <module>\n    raise RuntimeError(f\"states.txt:{n}: duplicate state {name}\")\nRuntimeError: states.txt:7: duplicate state IDLE\n-- Generating done\n$ cmake --build build\n/builds/acme/fsm/src/fsm.c:9:12: error: 'STATE_IDLE' undeclared (first use in this function)\nninja: build stopped: subcommand failed.\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "RuntimeError: states.txt:7: duplicate state IDLE",
+        ),
+    ];
+    assert_families(cases);
+}

@@ -10428,8 +10428,12 @@ case(
      "tar -czf backups/site-20261206.tgz config/ uploads/ || echo 'WARN: tar reported problems, continuing'",
      "tar -tzf backups/site-20261206.tgz | sed 's|/.*||' | sort -u",
      "tar -tzf backups/site-20261206.tgz | grep -q '^uploads/' || { echo 'ERROR: backup has no uploads/ directory'; exit 1; }"],
+    # accept=github_actions_config added after its misses were read (written with none): the
+    # corpus's other missing inputs in a masked step accept the job's configuration, this
+    # author's own sha256sum cascade (sh-cache-key-local-masks-sha256sum-cascade) among them.
     lab("other", [r"^tar: uploads: Cannot stat: No such file or directory"],
-        "tar (failure turned into a warning), then a content check", "cascade: the app now stores uploads under media/; the backup's tar cannot stat uploads/, the `|| echo` turns that into a warning, and the content check fails later on the archive without uploads/. The missing directory is the cause"),
+        "tar (failure turned into a warning), then a content check", "cascade: the app now stores uploads under media/; the backup's tar cannot stat uploads/, the `|| echo` turns that into a warning, and the content check fails later on the archive without uploads/. The missing directory is the cause",
+        accept=["github_actions_config"]),
     setup="mkdir -p config media/2026/12 && echo 'db=billing' > config/app.ini && head -c 3000 /dev/urandom > media/2026/12/avatar-17.png",
     env=R21_ENV, project="initech/site-backup", stage="backup", **ROUND21,
 )
