@@ -987,14 +987,40 @@ fn build_evidence(
     for h in summaries.iter().rev().take(3) {
         add(h.line, &h.text, &mut picked);
     }
-    // 6. nothing recognised: the failing command's last words are the most informative lines
     let explained = picked.len();
+    // 6. the failing command's programs in their own words (`tar: x: Not found in archive`,
+    //    `zstd: x: unsupported format`): GNU-style tools name themselves on their
+    //    diagnostics, and those are the lines an SRE reads first, known wording or not
+    if let Some(s) = step {
+        let programs = step_programs(s.name.as_deref().unwrap_or(""));
+        let last = region.1.min(log.line_count().saturating_sub(1));
+        let mut found = 0;
+        for i in (s.line + 1..=last).take(OWN_WORDS_SCAN) {
+            let plain = log.plain_cow(i);
+            let body = extract::strip_ci_timestamp(&plain);
+            if body.starts_with("$ ") {
+                break;
+            }
+            let own = programs.iter().any(|p| {
+                body.strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with(": "))
+            });
+            if own {
+                add(i, body, &mut picked);
+                found += 1;
+                if found == OWN_WORDS {
+                    break;
+                }
+            }
+        }
+    }
+    // 7. nothing recognised: the failing command's last words are the most informative lines
     if explained == 0 {
         for (l, t) in last_output_lines(log, region, 3) {
             add(l, &t, &mut picked);
         }
     }
-    // 7. the failing step, and the exit status only when nothing else speaks
+    // 8. the failing step, and the exit status only when nothing else speaks
     if let Some(s) = step {
         add(s.line, &s.text, &mut picked);
     }
@@ -1013,6 +1039,43 @@ fn build_evidence(
             text,
         })
         .collect()
+}
+
+/// How many of the failing programs' own lines are quoted, and how far after the step they are
+/// looked for (a step's output can be a whole build log).
+const OWN_WORDS: usize = 3;
+const OWN_WORDS_SCAN: usize = 20_000;
+
+/// The programs a step's command runs (`zstd -d x | tar -x -C out/` gives zstd and tar): the
+/// first word of each command of its pipes and lists, without its directory, an environment
+/// assignment or a wrapper (`sudo`, `time`, `env`, `timeout 60`).
+fn step_programs(cmd: &str) -> Vec<&str> {
+    const WRAPPERS: [&str; 19] = [
+        "sudo", "time", "env", "nice", "nohup", "exec", "command", "timeout", "!", "{", "(", "if",
+        "then", "else", "elif", "fi", "do", "done", "}",
+    ];
+    let mut out: Vec<&str> = Vec::new();
+    for seg in cmd.split(['|', '&', ';']) {
+        let first = seg.split_whitespace().find(|w| {
+            !(WRAPPERS.contains(w)
+                || w.contains('=')
+                || w.starts_with('-')
+                || w.starts_with(|c: char| c.is_ascii_digit()))
+        });
+        let Some(word) = first else { continue };
+        let name = word
+            .rsplit('/')
+            .next()
+            .unwrap_or(word)
+            .trim_matches(['"', '\'', '(', ')']);
+        let plain = name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+'));
+        if name.len() >= 2 && plain && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// The last `n` non-blank output lines of the failing command (0-based line, text).

@@ -2109,3 +2109,27 @@ fn round20_and_21_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// The failing command's programs in their own words are quoted, wording known or not: GNU-style
+/// tools name themselves on their diagnostics (`pack: ...`), whatever else was recognised.
+#[test]
+fn the_failing_programs_own_words_are_quoted() {
+    let d = run(
+        "$ ./tools/pack --all | tee pack.log\npack: manifest.toml: entry 3 has no name\nwriting dist/a.bin\nwriting dist/b.bin\nwriting dist/c.bin\nwriting dist/d.bin\nError: packing failed\nERROR: Job failed: exit code 1\n",
+    );
+    assert!(
+        quotes(&d).contains("pack: manifest.toml: entry 3 has no name"),
+        "{}",
+        quotes(&d)
+    );
+    assert_eq!(
+        super::step_programs(
+            "timeout 60 env A=1 /usr/bin/zstd -d x.zst --stdout | tar -x -C out/ && ./tools/check"
+        ),
+        ["zstd", "tar", "check"]
+    );
+    assert_eq!(
+        super::step_programs("if render_all; then echo ok; fi"),
+        ["render_all", "echo"]
+    );
+}
