@@ -10513,3 +10513,666 @@ case(
     setup="mkdir -p logs && seq 1 500 | sed 's/^/2026-12-06T01:00:00Z INFO request id=/' > logs/app.log && seq 1 80 > logs/worker.log",
     env=R21_ENV, project="initech/log-archive", stage="housekeeping", **ROUND21,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 22 (December 2026): web backend merge-request jobs (Python/FastAPI/Flask/Django,
+# Node/TypeScript/express, Go services and their shell glue), by an independent author.
+
+ROUND22 = dict(round=22)
+
+R22_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R22_NODE_LINK = "ln -s /tmp/diag22/node/node_modules node_modules"
+R22_JS_ENV = {"npm_config_update_notifier": "false", "npm_config_fund": "false", "npm_config_audit": "false"}
+R22_GO_ENV = {"GOPROXY": "off", "GOFLAGS": "-mod=mod", "GOCACHE": "/tmp/r22-gocache", "GOTOOLCHAIN": "local"}
+
+R22_FASTAPI_APP = '''from fastapi import FastAPI
+from pydantic import BaseModel, EmailStr, Field
+
+app = FastAPI(title="signup")
+
+
+class SignupIn(BaseModel):
+    email: str
+    password: str = Field(min_length=12)
+    accepted_terms: bool
+
+
+@app.post("/v1/signups", status_code=201)
+def create_signup(body: SignupIn) -> dict:
+    return {"email": body.email.lower(), "status": "pending"}
+
+
+@app.get("/healthz")
+def healthz() -> dict:
+    return {"ok": True}
+'''
+
+case(
+    "py-fastapi-testclient-post-422-new-required-field", "test:api", "python:3.11-slim",
+    ["python -m pytest -p no:cacheprovider -q -rf tests/"],
+    lab("test_assertion", [r"^E\s+assert 422 == 201", r"^FAILED tests/test_signups\.py::test_signup_is_created"],
+        "pytest", "a FastAPI request model gained a required field (accepted_terms); the API test still posts the old body and gets 422 instead of 201"),
+    files={
+        "app/__init__.py": "",
+        "app/main.py": R22_FASTAPI_APP.replace("from pydantic import BaseModel, EmailStr, Field", "from pydantic import BaseModel, Field"),
+        "tests/__init__.py": "",
+        "tests/test_signups.py": "from fastapi.testclient import TestClient\n\nfrom app.main import app\n\nclient = TestClient(app)\n\n\ndef test_healthz():\n    assert client.get(\"/healthz\").json() == {\"ok\": True}\n\n\ndef test_signup_is_created():\n    resp = client.post(\"/v1/signups\", json={\"email\": \"Ada@Globex.example\", \"password\": \"correct-horse-battery\"})\n    assert resp.status_code == 201\n    assert resp.json()[\"status\"] == \"pending\"\n\n\ndef test_short_password_rejected():\n    resp = client.post(\"/v1/signups\", json={\"email\": \"a@globex.example\", \"password\": \"short\", \"accepted_terms\": True})\n    assert resp.status_code == 422\n",
+    },
+    env=R22_PY_ENV, project="globex/signup-api", **ROUND22,
+)
+
+case(
+    "py-flask-route-keyerror-500-in-test", "test", "python:3.11",
+    ["pip list 2>/dev/null | grep -i flask", "python -m pytest -p no:cacheprovider --tb=short tests"],
+    lab("test_assertion", [r"KeyError: 'sku'", r"^FAILED tests/test_orders\.py::test_list_orders"],
+        "pytest", "a Flask view reads row['sku'] but the store now returns 'product_sku'; Flask logs the KeyError and the test sees a 500"),
+    files={
+        "orders/__init__.py": "from flask import Flask, jsonify\n\nfrom .store import all_orders\n\n\ndef create_app():\n    app = Flask(__name__)\n\n    @app.get(\"/api/orders\")\n    def list_orders():\n        return jsonify([{\"id\": o[\"id\"], \"sku\": o[\"sku\"], \"qty\": o[\"qty\"]} for o in all_orders()])\n\n    @app.get(\"/healthz\")\n    def healthz():\n        return {\"ok\": True}\n\n    return app\n",
+        "orders/store.py": "def all_orders():\n    return [\n        {\"id\": 1, \"product_sku\": \"GLX-100\", \"qty\": 2},\n        {\"id\": 2, \"product_sku\": \"GLX-205\", \"qty\": 1},\n    ]\n",
+        "tests/__init__.py": "",
+        "tests/conftest.py": "import pytest\n\nfrom orders import create_app\n\n\n@pytest.fixture\ndef client():\n    app = create_app()\n    app.config.update(TESTING=False)\n    return app.test_client()\n",
+        "tests/test_orders.py": "def test_healthz(client):\n    assert client.get(\"/healthz\").status_code == 200\n\n\ndef test_list_orders(client):\n    resp = client.get(\"/api/orders\")\n    assert resp.status_code == 200\n    assert resp.json[0][\"sku\"] == \"GLX-100\"\n",
+    },
+    env=R22_PY_ENV, project="globex/orders", **ROUND22,
+)
+
+case(
+    "py-mypy-json-output-dataclass-call-arg", "lint:mypy", "python:3.11",
+    ["mypy --version", "mypy --output json --no-error-summary app/ | tee mypy.json"],
+    lab("type_error", [r"\"code\": \"call-arg\"", r"\"code\": \"arg-type\""],
+        "mypy", "mypy's JSON output (-O json) reports an unexpected keyword argument to a dataclass and a str passed where int is expected; the job fails when the report is non-empty",
+        accept=["lint_failure"]),
+    files={
+        "app/__init__.py": "",
+        "app/models.py": "from dataclasses import dataclass\n\n\n@dataclass(frozen=True)\nclass Invoice:\n    number: str\n    total_cents: int\n    currency: str = \"EUR\"\n",
+        "app/views.py": "from .models import Invoice\n\n\ndef from_form(form: dict[str, str]) -> Invoice:\n    return Invoice(number=form[\"number\"], total_cents=form[\"total\"], customer=form[\"customer\"])\n",
+    },
+    env=R22_PY_ENV, project="globex/invoicing", **ROUND22,
+)
+
+case(
+    "py-ruff-bandit-rules-pylint-format", "lint:security", "python:3.11-slim",
+    ["ruff --version", "ruff check --select S --output-format pylint app/"],
+    lab("lint_failure", [r"^app/reports\.py:\d+: \[S608\]", r"^app/settings\.py:\d+: \[S105\]"],
+        "ruff", "ruff's flake8-bandit rules (S) in pylint output format flag an f-string SQL query and a hard-coded password default"),
+    files={
+        "pyproject.toml": "[project]\nname = \"reports\"\nversion = \"1.3.0\"\nrequires-python = \">=3.11\"\n",
+        "app/__init__.py": "",
+        "app/settings.py": "import os\n\nDB_PATH = os.environ.get(\"DB_PATH\", \"reports.db\")\nADMIN_PASSWORD = \"changeme-2026\"\n",
+        "app/reports.py": "import sqlite3\n\nfrom .settings import DB_PATH\n\n\ndef revenue_for(region: str) -> int:\n    con = sqlite3.connect(DB_PATH)\n    row = con.execute(f\"SELECT SUM(total_cents) FROM orders WHERE region = '{region}'\").fetchone()\n    return row[0] or 0\n",
+    },
+    env=R22_PY_ENV, project="globex/reports", **ROUND22,
+)
+
+R22_ALEMBIC_INI = "[alembic]\nscript_location = migrations\nsqlalchemy.url = sqlite:///app.db\n\n[loggers]\nkeys = root,sqlalchemy,alembic\n\n[handlers]\nkeys = console\n\n[formatters]\nkeys = generic\n\n[logger_root]\nlevel = WARN\nhandlers = console\n\n[logger_sqlalchemy]\nlevel = WARN\nhandlers =\nqualname = sqlalchemy.engine\n\n[logger_alembic]\nlevel = INFO\nhandlers =\nqualname = alembic\n\n[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n\n[formatter_generic]\nformat = %(levelname)-5.5s [%(name)s] %(message)s\n"
+R22_ALEMBIC_ENV = '''from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+if config.config_file_name is not None:
+    from logging.config import fileConfig
+    fileConfig(config.config_file_name)
+
+
+def run_migrations_online():
+    connectable = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=None)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()
+'''
+R22_ALEMBIC_MAKO = '''"""${message}
+
+Revision ID: ${up_revision}
+Revises: ${down_revision | comma,n}
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+
+
+def upgrade():
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade():
+    ${downgrades if downgrades else "pass"}
+'''
+
+
+def r22_rev(rev, down, msg, body):
+    return (f'"""{msg}\n\nRevision ID: {rev}\nRevises: {down or ""}\n"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+            f'revision = {rev!r}\ndown_revision = {down!r}\n\n\ndef upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n')
+
+
+case(
+    "py-alembic-sqlite-unique-constraint-without-batch", "migrate:check", "python:3.11",
+    ["alembic --version", "alembic upgrade head"],
+    lab("other", [r"NotImplementedError: No support for ALTER of constraints in SQLite dialect"],
+        "alembic", "a migration adds a unique constraint with op.create_unique_constraint outside batch mode; SQLite cannot ALTER constraints and alembic raises NotImplementedError",
+        accept=["compile_error"]),
+    files={
+        "alembic.ini": R22_ALEMBIC_INI,
+        "migrations/env.py": R22_ALEMBIC_ENV,
+        "migrations/script.py.mako": R22_ALEMBIC_MAKO,
+        "migrations/versions/a1c0_create_accounts.py": r22_rev("a1c0", None, "create accounts",
+            "    op.create_table(\"accounts\", sa.Column(\"id\", sa.Integer, primary_key=True), sa.Column(\"email\", sa.String(255)), sa.Column(\"plan\", sa.String(32)))"),
+        "migrations/versions/b7e2_plan_not_null.py": r22_rev("b7e2", "a1c0", "plan is required",
+            "    op.execute(\"UPDATE accounts SET plan = 'free' WHERE plan IS NULL\")\n    op.create_unique_constraint(\"uq_accounts_email\", \"accounts\", [\"email\"])"),
+    },
+    env=R22_PY_ENV, project="globex/accounts", **ROUND22,
+)
+
+R22_DJANGO_SETTINGS = "SECRET_KEY = 'ci-only-not-secret'\nDEBUG = False\nALLOWED_HOSTS = ['*']\nINSTALLED_APPS = ['django.contrib.contenttypes', 'django.contrib.auth', 'shop']\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': 'db.sqlite3'}}\nUSE_TZ = True\nDEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\nROOT_URLCONF = 'site_urls'\n"
+
+case(
+    "py-django-migrate-two-leaf-migrations", "test:migrations", "python:3.11",
+    ["python -m django --version", "python manage.py migrate --noinput"],
+    lab("other", [r"CommandError: Conflicting migrations detected; multiple leaf nodes in the migration graph"],
+        "django", "two merge requests each added a 0003 migration to the shop app; after both merged, migrate refuses the two leaf nodes (needs makemigrations --merge)",
+        accept=["lint_failure"]),
+    files={
+        "manage.py": "#!/usr/bin/env python\nimport os\nimport sys\n\nif __name__ == '__main__':\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n",
+        "settings.py": R22_DJANGO_SETTINGS,
+        "site_urls.py": "urlpatterns = []\n",
+        "shop/__init__.py": "",
+        "shop/models.py": "from django.db import models\n\n\nclass Product(models.Model):\n    sku = models.CharField(max_length=32, unique=True)\n    name = models.CharField(max_length=200)\n    price_cents = models.IntegerField()\n    archived = models.BooleanField(default=False)\n    weight_grams = models.IntegerField(null=True)\n",
+        "shop/migrations/__init__.py": "",
+        "shop/migrations/0001_initial.py": "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = [\n        migrations.CreateModel(name='Product', fields=[\n            ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n            ('sku', models.CharField(max_length=32, unique=True)),\n            ('name', models.CharField(max_length=200)),\n        ]),\n    ]\n",
+        "shop/migrations/0002_product_price_cents.py": "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [('shop', '0001_initial')]\n    operations = [migrations.AddField(model_name='product', name='price_cents', field=models.IntegerField(default=0), preserve_default=False)]\n",
+        "shop/migrations/0003_product_archived.py": "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [('shop', '0002_product_price_cents')]\n    operations = [migrations.AddField(model_name='product', name='archived', field=models.BooleanField(default=False))]\n",
+        "shop/migrations/0003_product_weight_grams.py": "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [('shop', '0002_product_price_cents')]\n    operations = [migrations.AddField(model_name='product', name='weight_grams', field=models.IntegerField(null=True))]\n",
+    },
+    env=R22_PY_ENV, project="globex/shop", **ROUND22,
+)
+
+case(
+    "py-pytest-strict-config-misspelt-ini-key", "test:unit", "python:3.11-slim",
+    ["python -m pytest --version", "python -m pytest --strict-config -p no:cacheprovider"],
+    lab("github_actions_config", [r"Unknown config option: filterwarning\b"],
+        "pytest", "pyproject's [tool.pytest.ini_options] says `filterwarning` (missing s); with --strict-config pytest stops before collecting",
+        accept=["other", "lint_failure"]),
+    files={
+        "pyproject.toml": "[project]\nname = \"pricing\"\nversion = \"0.7.0\"\n\n[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\nfilterwarning = [\"error::DeprecationWarning\"]\n",
+        "pricing/__init__.py": "def with_vat(cents: int) -> int:\n    return cents * 120 // 100\n",
+        "tests/test_vat.py": "from pricing import with_vat\n\n\ndef test_vat():\n    assert with_vat(1000) == 1200\n",
+    },
+    env=R22_PY_ENV, project="globex/pricing", **ROUND22,
+)
+
+case(
+    "py-seed-script-sqlite-foreign-key-failed", "seed:demo-data", "python:3.11",
+    ["python -m app.schema db/demo.sqlite3", "python -m app.seed db/demo.sqlite3 fixtures/demo.json"],
+    lab("other", [r"sqlite3\.IntegrityError: FOREIGN KEY constraint failed"],
+        "python (sqlite3)", "the demo seed inserts subscriptions before the accounts they reference; foreign keys are enforced and the insert fails",
+        accept=["test_assertion"]),
+    files={
+        "app/__init__.py": "",
+        "app/schema.py": "import sqlite3\nimport sys\n\nDDL = '''\nCREATE TABLE accounts (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);\nCREATE TABLE subscriptions (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id), plan TEXT NOT NULL);\n'''\n\nif __name__ == '__main__':\n    con = sqlite3.connect(sys.argv[1])\n    con.executescript(DDL)\n    con.close()\n    print(f'schema created in {sys.argv[1]}')\n",
+        "app/seed.py": "import json\nimport sqlite3\nimport sys\n\n\ndef main(db, fixture):\n    data = json.load(open(fixture))\n    con = sqlite3.connect(db)\n    con.execute('PRAGMA foreign_keys = ON')\n    with con:\n        for table in ('subscriptions', 'accounts'):\n            rows = data[table]\n            cols = ', '.join(rows[0])\n            marks = ', '.join('?' for _ in rows[0])\n            con.executemany(f'INSERT INTO {table} ({cols}) VALUES ({marks})', [tuple(r.values()) for r in rows])\n            print(f'seeded {len(rows)} {table}')\n\n\nif __name__ == '__main__':\n    main(*sys.argv[1:3])\n",
+        "fixtures/demo.json": "{\n  \"accounts\": [{\"id\": 1, \"email\": \"demo@globex.example\"}, {\"id\": 2, \"email\": \"trial@globex.example\"}],\n  \"subscriptions\": [{\"id\": 10, \"account_id\": 1, \"plan\": \"pro\"}, {\"id\": 11, \"account_id\": 2, \"plan\": \"free\"}]\n}\n",
+        "db/.keep": "",
+    },
+    env=R22_PY_ENV, stage="seed", project="globex/demo-env", **ROUND22,
+)
+
+case(
+    "py-pydantic-v2-basesettings-import-moved", "test", "python:3.11",
+    ["python -c 'import pydantic; print(\"pydantic\", pydantic.VERSION)'", "python -m pytest -p no:cacheprovider -q"],
+    lab("dependency_install", [r"PydanticImportError: `BaseSettings` has been moved to the `pydantic-settings` package",
+                               r"^ERROR tests/test_config\.py"],
+        "pytest", "the lock file moved pydantic to v2; app/config.py still imports BaseSettings from pydantic, so collection errors",
+        accept=["compile_error", "test_assertion"]),
+    files={
+        "app/__init__.py": "",
+        "app/config.py": "from pydantic import BaseSettings\n\n\nclass Settings(BaseSettings):\n    database_url: str = 'sqlite:///app.db'\n    stripe_webhook_secret: str = ''\n\n\nsettings = Settings()\n",
+        "tests/test_config.py": "from app.config import Settings\n\n\ndef test_default_database():\n    assert Settings().database_url.startswith('sqlite')\n",
+        "tests/test_misc.py": "def test_truth():\n    assert 1 + 1 == 2\n",
+    },
+    env=R22_PY_ENV, project="globex/webhooks", **ROUND22,
+)
+
+R22_HEALTH_APP = '''import json
+import os
+import sqlite3
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+REQUIRED_SCHEMA = 4
+
+
+class Health(BaseHTTPRequestHandler):
+    def do_GET(self):
+        con = sqlite3.connect(os.environ.get("DB_PATH", "app.db"))
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        ok = version >= REQUIRED_SCHEMA
+        body = {"status": "ok" if ok else "degraded", "schema_version": version, "required": REQUIRED_SCHEMA}
+        if not ok:
+            body["error"] = f"database schema version {version} is older than required {REQUIRED_SCHEMA}; run migrations"
+        data = (json.dumps(body) + "\\n").encode()
+        self.send_response(200 if ok else 503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, fmt, *args):
+        print("app: " + fmt % args, flush=True)
+
+
+if __name__ == "__main__":
+    port = int(os.environ.get("APP_PORT", "8088"))
+    print(f"app: listening on 127.0.0.1:{port}", flush=True)
+    HTTPServer(("127.0.0.1", port), Health).serve_forever()
+'''
+
+case(
+    "sh-smoke-healthz-503-schema-behind", "smoke", "python:3.11-slim",
+    ["export APP_PORT=18422 DB_PATH=app.db",
+     "python -c 'import sqlite3; c = sqlite3.connect(\"app.db\"); c.execute(\"PRAGMA user_version = 3\"); c.close()'",
+     "timeout 60 python server.py > app.log 2>&1 &",
+     "for i in $(seq 1 40); do curl -s -o /dev/null http://127.0.0.1:$APP_PORT/ && break; sleep 0.25; done",
+     "curl -sS --fail-with-body http://127.0.0.1:$APP_PORT/healthz"],
+    lab("other", [r"\"error\": \"database schema version 3 is older than required 4; run migrations\"",
+                  r"curl: \(22\) The requested URL returned error: 503"],
+        "curl", "the smoke job starts the service on loopback against a database at schema 3; the service needs 4 and its health check answers 503 (the job's migration step was not added)",
+        accept=["test_assertion", "github_actions_config"]),
+    files={"server.py": R22_HEALTH_APP},
+    after_script=["cat app.log || true"],
+    env=R22_PY_ENV, stage="smoke", project="globex/healthcheck", **ROUND22,
+)
+
+case(
+    "go-test-shuffle-order-dependent-registry", "test:go", "golang:1.19",
+    ["go version", "go test -count=1 -shuffle=1765043200 ./internal/..."],
+    lab("test_assertion", [r"registry_test\.go:\d+: .*want 1 handler", r"^--- FAIL: TestRegisterOnce"],
+        "go test", "two tests share a package-level handler registry; with -shuffle the counting test runs after the registering one and sees two handlers"),
+    files={
+        "go.mod": "module globex.example/hooks\n\ngo 1.19\n",
+        "internal/registry/registry.go": "package registry\n\nimport \"net/http\"\n\nvar handlers = map[string]http.HandlerFunc{}\n\n// Register adds a webhook handler for an event name.\nfunc Register(event string, h http.HandlerFunc) {\n\thandlers[event] = h\n}\n\n// Count returns how many handlers are registered.\nfunc Count() int { return len(handlers) }\n",
+        "internal/registry/registry_test.go": "package registry\n\nimport (\n\t\"net/http\"\n\t\"testing\"\n)\n\nfunc noop(w http.ResponseWriter, r *http.Request) {}\n\nfunc TestRegisterOnce(t *testing.T) {\n\tRegister(\"invoice.paid\", noop)\n\tif got := Count(); got != 1 {\n\t\tt.Fatalf(\"Count() = %d, want 1 handler\", got)\n\t}\n}\n\nfunc TestRegisterRefund(t *testing.T) {\n\tRegister(\"refund.created\", noop)\n\tif Count() == 0 {\n\t\tt.Fatal(\"no handlers\")\n\t}\n}\n\nfunc TestRegisterOverwrite(t *testing.T) {\n\tRegister(\"refund.created\", noop)\n}\n",
+    },
+    env=R22_GO_ENV, project="globex/hooks", **ROUND22,
+)
+
+case(
+    "go-vet-lostcancel-and-struct-tag", "lint:vet", "golang:1.19",
+    ["go vet ./..."],
+    lab("lint_failure", [r"the cancel function returned by context\.WithTimeout should be called", r"struct field tag .* not compatible with reflect\.StructTag\.Get"],
+        "go vet", "go vet's lostcancel check (a timeout context whose cancel is dropped) and structtag check (a json tag missing its quotes)",
+        accept=["type_error"]),
+    files={
+        "go.mod": "module globex.example/pricing\n\ngo 1.19\n",
+        "client/client.go": "package client\n\nimport (\n\t\"context\"\n\t\"net/http\"\n\t\"time\"\n)\n\ntype Quote struct {\n\tSKU   string `json:\"sku\"`\n\tCents int64  `json:cents`\n}\n\nfunc Fetch(ctx context.Context, url string) (*http.Response, error) {\n\tctx, _ = context.WithTimeout(ctx, 3*time.Second)\n\treq, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n\treturn http.DefaultClient.Do(req)\n}\n",
+    },
+    env=R22_GO_ENV, project="globex/pricing-go", **ROUND22,
+)
+
+case(
+    "go-build-type-missing-interface-method", "build", "golang:1.19",
+    ["go build -o bin/ ./..."],
+    lab("compile_error", [r"cannot use store\.NewMem\(\) .* as type store\.Store", r"does not implement store\.Store \(missing (method )?Delete( method)?\)"],
+        "go build", "the Store interface gained Delete; the sqlite implementation was not updated and main's wiring no longer compiles"),
+    files={
+        "go.mod": "module globex.example/sessions\n\ngo 1.19\n",
+        "store/store.go": "package store\n\ntype Session struct {\n\tID     string\n\tUserID int64\n}\n\ntype Store interface {\n\tGet(id string) (*Session, error)\n\tPut(s *Session) error\n\tDelete(id string) error\n}\n",
+        "store/memory.go": "package store\n\ntype MemStore struct{ m map[string]*Session }\n\nfunc NewMem() *MemStore { return &MemStore{m: map[string]*Session{}} }\n\nfunc (s *MemStore) Get(id string) (*Session, error) { return s.m[id], nil }\nfunc (s *MemStore) Put(x *Session) error         { s.m[x.ID] = x; return nil }\n",
+        "cmd/sessiond/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"globex.example/sessions/store\"\n)\n\nfunc main() {\n\tvar st store.Store = store.NewMem()\n\t_ = st.Put(&store.Session{ID: \"s1\", UserID: 7})\n\tfmt.Println(\"sessiond ready\")\n}\n",
+    },
+    env=R22_GO_ENV, project="globex/sessions", **ROUND22,
+)
+
+case(
+    "go-generate-stringer-not-on-path", "generate", "golang:1.19",
+    ["go generate ./...", "git diff --exit-code"],
+    lab("dependency_install", [r"running \"stringer\": exec: \"stringer\": executable file not found in \$PATH"],
+        "go generate", "a //go:generate stringer directive runs in the job image, which has no stringer binary (go install golang.org/x/tools/cmd/stringer was not added)",
+        accept=["github_actions_config", "other"]),
+    files={
+        "go.mod": "module globex.example/orders\n\ngo 1.19\n",
+        "status/status.go": "package status\n\n//go:generate stringer -type=Status -trimprefix=Status\n\n// Status is an order's lifecycle state.\ntype Status int\n\nconst (\n\tStatusPending Status = iota\n\tStatusPaid\n\tStatusShipped\n\tStatusRefunded\n)\n",
+    },
+    setup="git init -q && git add -A && git -c user.email=ci@globex.example -c user.name=ci commit -qm init",
+    env=R22_GO_ENV, project="globex/orders-go", **ROUND22,
+)
+
+case(
+    "go-test-json-decode-field-type-changed", "test:go", "golang:1.19",
+    ["go test -count=1 -run 'TestDecode' -v ./api/..."],
+    lab("test_assertion", [r"json: cannot unmarshal string into Go struct field Order\.total_cents of type int64", r"^--- FAIL: TestDecodeOrderFixture"],
+        "go test", "the fixture (copied from the partner's new API) sends total_cents as a string; the Go struct expects int64"),
+    files={
+        "go.mod": "module globex.example/partner\n\ngo 1.19\n",
+        "api/order.go": "package api\n\nimport \"encoding/json\"\n\ntype Order struct {\n\tID         string `json:\"id\"`\n\tTotalCents int64  `json:\"total_cents\"`\n\tCurrency   string `json:\"currency\"`\n}\n\nfunc Decode(b []byte) (Order, error) {\n\tvar o Order\n\terr := json.Unmarshal(b, &o)\n\treturn o, err\n}\n",
+        "api/order_test.go": "package api\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestDecodeMinimal(t *testing.T) {\n\to, err := Decode([]byte(`{\"id\":\"o1\",\"total_cents\":1200,\"currency\":\"EUR\"}`))\n\tif err != nil || o.TotalCents != 1200 {\n\t\tt.Fatalf(\"Decode: %v %+v\", err, o)\n\t}\n}\n\nfunc TestDecodeOrderFixture(t *testing.T) {\n\tb, err := os.ReadFile(\"testdata/order_v2.json\")\n\tif err != nil {\n\t\tt.Fatal(err)\n\t}\n\tif _, err := Decode(b); err != nil {\n\t\tt.Fatalf(\"decode testdata/order_v2.json: %v\", err)\n\t}\n}\n",
+        "api/testdata/order_v2.json": "{\n  \"id\": \"ord_9f2c\",\n  \"total_cents\": \"4599\",\n  \"currency\": \"EUR\"\n}\n",
+    },
+    env=R22_GO_ENV, project="globex/partner-sync", **ROUND22,
+)
+
+R22_EXPRESS_APP = """const express = require('express');
+
+function createApp() {
+  const app = express();
+  app.use(express.json());
+  const users = [];
+
+  app.post('/v1/users', (req, res) => {
+    const { email, name } = req.body || {};
+    if (!email || !/^[^@\\\\s]+@[^@\\\\s]+$/.test(email)) {
+      return res.status(400).json({ error: 'invalid email' });
+    }
+    if (!name || name.length < 2) {
+      return res.status(400).json({ error: 'name is required' });
+    }
+    const user = { id: users.length + 1, email: email.toLowerCase(), name };
+    users.push(user);
+    return res.status(201).json(user);
+  });
+
+  app.get('/healthz', (req, res) => res.json({ ok: true }));
+  return app;
+}
+
+module.exports = { createApp };
+"""
+
+case(
+    "js-jest-supertest-expected-201-got-400", "test:api", "node:20",
+    ["node --version", "npx jest --ci --colors=false"],
+    lab("test_assertion", [r"expected 201 \"Created\", got 400 \"Bad Request\"", r"● POST /v1/users › creates a user from the signup form"],
+        "jest", "the users endpoint now requires `name`; the API test (supertest .expect(201)) still posts only an email"),
+    files={
+        "package.json": "{\n  \"name\": \"users-api\",\n  \"version\": \"2.3.0\",\n  \"private\": true,\n  \"scripts\": {\"test\": \"jest\"}\n}\n",
+        "src/app.js": R22_EXPRESS_APP,
+        "test/users.test.js": "const request = require('supertest');\nconst { createApp } = require('../src/app');\n\ndescribe('POST /v1/users', () => {\n  const app = createApp();\n\n  test('rejects a bad email', async () => {\n    await request(app).post('/v1/users').send({ email: 'nope', name: 'Ada' }).expect(400);\n  });\n\n  test('creates a user from the signup form', async () => {\n    const res = await request(app).post('/v1/users').send({ email: 'Ada@Globex.example' }).expect(201);\n    expect(res.body.email).toBe('ada@globex.example');\n  });\n});\n\ntest('healthz', async () => {\n  await request(createApp()).get('/healthz').expect(200, { ok: true });\n});\n",
+    },
+    setup=R22_NODE_LINK, env=R22_JS_ENV, project="globex/users-api", **ROUND22,
+)
+
+case(
+    "js-vitest-unhandled-rejection-after-pass", "test:unit", "node:20",
+    ["npx vitest run --reporter=dot"],
+    lab("test_assertion", [r"Vitest caught 1 unhandled error during the test run", r"Error: SMTP relay not configured"],
+        "vitest", "every test passes but a fire-and-forget sendWelcome() promise rejects after the test returns; vitest reports the unhandled rejection and exits 1"),
+    files={
+        "package.json": "{\n  \"name\": \"onboarding\",\n  \"type\": \"module\",\n  \"private\": true\n}\n",
+        "src/mailer.js": "export async function sendWelcome(user, transport = process.env.SMTP_URL) {\n  await new Promise((r) => setTimeout(r, 5));\n  if (!transport) {\n    throw new Error('SMTP relay not configured (SMTP_URL is empty)');\n  }\n  return { to: user.email, template: 'welcome' };\n}\n",
+        "src/signup.js": "import { sendWelcome } from './mailer.js';\n\nexport function signup(store, email) {\n  const user = { id: store.length + 1, email };\n  store.push(user);\n  sendWelcome(user);\n  return user;\n}\n",
+        "src/signup.test.js": "import { describe, expect, it } from 'vitest';\nimport { signup } from './signup.js';\n\ndescribe('signup', () => {\n  it('stores the user', async () => {\n    const store = [];\n    expect(signup(store, 'a@globex.example').id).toBe(1);\n    await new Promise((r) => setTimeout(r, 20));\n  });\n  it('numbers users', () => {\n    const store = [{ id: 1 }];\n    expect(signup(store, 'b@globex.example').id).toBe(2);\n  });\n});\n",
+    },
+    setup=R22_NODE_LINK, env=R22_JS_ENV, project="globex/onboarding", **ROUND22,
+)
+
+case(
+    "ts-tsc-status-literal-not-in-union-did-you-mean", "build:types", "node:20",
+    ["npx tsc --version", "npx tsc --noEmit --pretty false -p tsconfig.json"],
+    lab("type_error", [r"src/refunds\.ts\(\d+,\d+\): error TS2\d+: Type '\"cancelled\"' is not assignable to type 'OrderStatus'"],
+        "tsc", "a refund handler sets status 'cancelled', which is not a member of the OrderStatus union ('canceled' is)",
+        accept=["compile_error"]),
+    files={
+        "package.json": "{\n  \"name\": \"orders-service\",\n  \"version\": \"4.0.1\",\n  \"private\": true\n}\n",
+        "tsconfig.json": "{\n  \"compilerOptions\": {\n    \"target\": \"ES2022\",\n    \"module\": \"commonjs\",\n    \"strict\": true,\n    \"outDir\": \"dist\",\n    \"types\": []\n  },\n  \"include\": [\"src\"]\n}\n",
+        "src/types.ts": "export type OrderStatus = 'pending' | 'paid' | 'shipped' | 'canceled';\n\nexport interface Order {\n  id: string;\n  status: OrderStatus;\n  refundedCents: number;\n}\n",
+        "src/refunds.ts": "import { Order } from './types';\n\nexport function refundInFull(order: Order, amountCents: number): Order {\n  if (order.status === 'shipped') {\n    throw new Error('cannot auto-refund a shipped order');\n  }\n  return { ...order, status: 'cancelled', refundedCents: amountCents };\n}\n",
+    },
+    setup=R22_NODE_LINK, env=R22_JS_ENV, project="globex/orders-service", **ROUND22,
+)
+
+case(
+    "js-eslint-eqeqeq-prefer-const-routes", "lint", "node:20",
+    ["npx eslint --version", "npx eslint --max-warnings 0 src"],
+    lab("lint_failure", [r"error\s+Expected '(===|!==)' and instead saw '!?=='\s+eqeqeq", r"error\s+'limit' is never reassigned\. Use 'const' instead\s+prefer-const", r"✖ \d+ problems \(\d+ errors"],
+        "eslint", "the team config adds eqeqeq and prefer-const as errors; a new route compares with == and declares limit with let"),
+    files={
+        "package.json": "{\n  \"name\": \"catalog-api\",\n  \"version\": \"1.12.0\",\n  \"private\": true,\n  \"type\": \"commonjs\"\n}\n",
+        "eslint.config.js": "const js = require('@eslint/js');\nconst globals = require('globals');\n\nmodule.exports = [\n  js.configs.recommended,\n  {\n    files: ['src/**/*.js'],\n    languageOptions: { ecmaVersion: 2023, sourceType: 'commonjs', globals: { ...globals.node } },\n    rules: { eqeqeq: 'error', 'prefer-const': 'error' },\n  },\n];\n",
+        "src/routes/products.js": "function listProducts(req, res, db) {\n  let limit = Number(req.query.limit || 20);\n  const items = db.products.filter((p) => p.archived == false);\n  if (req.query.category != undefined) {\n    return res.json(items.filter((p) => p.category === req.query.category).slice(0, limit));\n  }\n  return res.json(items.slice(0, limit));\n}\n\nmodule.exports = { listProducts };\n",
+    },
+    setup=R22_NODE_LINK, env=R22_JS_ENV, project="globex/catalog-api", **ROUND22,
+)
+
+case(
+    "js-jest-mock-called-times-rate-limiter", "test", "node:20",
+    ["npm test -- --ci"],
+    lab("test_assertion", [r"expect\(jest\.fn\(\)\)\.toHaveBeenCalledTimes\(expected\)", r"● rateLimit › lets the 5th request through and blocks the 6th", r"Received number of calls: 4"],
+        "jest", "an off-by-one in a rate-limit middleware (>= instead of >) blocks the 5th request; the next() mock is called 4 times, not 5"),
+    files={
+        "package.json": "{\n  \"name\": \"gateway\",\n  \"version\": \"0.14.2\",\n  \"private\": true,\n  \"scripts\": {\"test\": \"jest\"}\n}\n",
+        "src/rateLimit.js": "function rateLimit({ max }) {\n  const hits = new Map();\n  return (req, res, next) => {\n    const n = (hits.get(req.ip) || 0) + 1;\n    hits.set(req.ip, n);\n    if (n >= max) {\n      return res.status(429).json({ error: 'too many requests' });\n    }\n    return next();\n  };\n}\n\nmodule.exports = { rateLimit };\n",
+        "src/rateLimit.test.js": "const { rateLimit } = require('./rateLimit');\n\nfunction res() {\n  const r = {};\n  r.status = jest.fn(() => r);\n  r.json = jest.fn(() => r);\n  return r;\n}\n\ndescribe('rateLimit', () => {\n  test('lets the 5th request through and blocks the 6th', () => {\n    const mw = rateLimit({ max: 5 });\n    const next = jest.fn();\n    const r = res();\n    for (let i = 0; i < 6; i++) mw({ ip: '10.0.0.7' }, r, next);\n    expect(next).toHaveBeenCalledTimes(5);\n    expect(r.status).toHaveBeenCalledWith(429);\n  });\n\n  test('counts clients separately', () => {\n    const mw = rateLimit({ max: 2 });\n    const next = jest.fn();\n    mw({ ip: 'a' }, res(), next);\n    mw({ ip: 'b' }, res(), next);\n    expect(next).toHaveBeenCalledTimes(2);\n  });\n});\n",
+    },
+    setup=R22_NODE_LINK, env=R22_JS_ENV, project="globex/gateway", **ROUND22,
+)
+
+case(
+    "py-uv-pip-install-index-read-timeout", "deps", "python:3.11-slim",
+    ["uv --version", "uv venv -q .venv", "uv pip install --python .venv -r requirements.txt"],
+    lab("network_or_flaky", [r"error: Request failed after \d+ retries", r"cause: operation timed out"], "uv",
+        "the team's package index mirror (a loopback stand-in) accepts the connection and never answers; uv gives up after its HTTP timeout",
+        infra=True, accept=["dependency_install"]),
+    files={"requirements.txt": "fastapi==0.115.6\nuvicorn[standard]==0.34.0\nsqlalchemy==2.0.36\n"},
+    env={**R22_PY_ENV, "UV_INDEX_URL": "http://127.0.0.1:{PORT_BLACKHOLE}/simple", "UV_HTTP_TIMEOUT": "5",
+         "UV_CACHE_DIR": "/tmp/r22-uv-cache-empty", "UV_NO_PROGRESS": "1"},
+    stage="build", project="globex/ledger-api", **ROUND22,
+)
+
+case(
+    "py-seed-fixtures-object-store-503-slowdown", "seed:staging-fixtures", "python:3.11",
+    ["python scripts/fetch_fixtures.py fixtures/"],
+    lab("network_or_flaky", [r"httpx\.HTTPStatusError: Server error '503 Service Unavailable' for url"], "python (httpx)",
+        "the seed step downloads fixtures from the S3-compatible object store (a loopback stand-in answering 503 SlowDown); raise_for_status stops it",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "scripts/fetch_fixtures.py": "import os\nimport pathlib\nimport sys\n\nimport httpx\n\nBUCKET = os.environ[\"FIXTURES_BUCKET_URL\"]\nNAMES = [\"accounts.json\", \"plans.json\", \"invoices.json\"]\n\n\ndef main(dest):\n    out = pathlib.Path(dest)\n    out.mkdir(parents=True, exist_ok=True)\n    with httpx.Client(timeout=10) as client:\n        for name in NAMES:\n            resp = client.get(f\"{BUCKET}/demo/{name}\")\n            resp.raise_for_status()\n            (out / name).write_bytes(resp.content)\n            print(f\"fetched {name} ({len(resp.content)} bytes)\")\n\n\nif __name__ == \"__main__\":\n    main(sys.argv[1])\n",
+    },
+    env={**R22_PY_ENV, "FIXTURES_BUCKET_URL": "http://127.0.0.1:{PORT_S3SLOWDOWN}/globex-fixtures"},
+    stage="seed", project="globex/staging-seed", **ROUND22,
+)
+
+case(
+    "py-pytest-partner-sandbox-httpx-read-timeout", "test:contract", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -p no:asyncio -q -x tests/contract"],
+    lab("network_or_flaky", [r"(httpx|httpcore)\.ReadTimeout: timed out", r"^FAILED tests/contract/test_partner\.py::test_quote_endpoint_contract"],
+        "pytest", "a contract test calls the shipping partner's sandbox (a loopback stand-in that accepts and never answers); httpx raises ReadTimeout after 3 s",
+        infra=True, accept=["test_assertion"]),
+    files={
+        "shipping/__init__.py": "",
+        "shipping/partner.py": "import os\n\nimport httpx\n\n\ndef quote(weight_grams: int, country: str) -> dict:\n    base = os.environ[\"PARTNER_SANDBOX_URL\"]\n    with httpx.Client(base_url=base, timeout=3.0) as client:\n        resp = client.post(\"/v2/quotes\", json={\"weight_grams\": weight_grams, \"country\": country})\n        resp.raise_for_status()\n        return resp.json()\n",
+        "tests/contract/test_partner.py": "from shipping.partner import quote\n\n\ndef test_quote_endpoint_contract():\n    body = quote(1200, \"DE\")\n    assert {\"price_cents\", \"currency\", \"eta_days\"} <= set(body)\n",
+    },
+    env={**R22_PY_ENV, "PARTNER_SANDBOX_URL": "http://127.0.0.1:{PORT_BLACKHOLE}"},
+    project="globex/shipping", **ROUND22,
+)
+
+case(
+    "go-test-integration-sandbox-no-such-host", "test:integration", "golang:1.19",
+    ["go test -count=1 -tags integration ./payments/..."],
+    lab("network_or_flaky", [r"dial tcp: lookup sandbox\.payments-partner\.invalid.*no such host"], "go test",
+        "an integration test calls the payment provider's sandbox; the runner cannot resolve its host name",
+        infra=True, accept=["test_assertion"]),
+    files={
+        "go.mod": "module globex.example/checkout\n\ngo 1.19\n",
+        "payments/client.go": "package payments\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\t\"net/http\"\n\t\"time\"\n)\n\ntype Client struct {\n\tBase string\n\tHTTP *http.Client\n}\n\nfunc (c *Client) Ping(ctx context.Context) error {\n\treq, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+\"/v1/ping\", nil)\n\tif err != nil {\n\t\treturn err\n\t}\n\tresp, err := c.HTTP.Do(req)\n\tif err != nil {\n\t\treturn fmt.Errorf(\"payments ping: %w\", err)\n\t}\n\tdefer resp.Body.Close()\n\tif resp.StatusCode != http.StatusOK {\n\t\treturn fmt.Errorf(\"payments ping: %s\", resp.Status)\n\t}\n\treturn nil\n}\n\nfunc New(base string) *Client {\n\treturn &Client{Base: base, HTTP: &http.Client{Timeout: 5 * time.Second}}\n}\n",
+        "payments/client_integration_test.go": "//go:build integration\n\npackage payments\n\nimport (\n\t\"context\"\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestSandboxPing(t *testing.T) {\n\tc := New(os.Getenv(\"PAYMENTS_SANDBOX_URL\"))\n\tif err := c.Ping(context.Background()); err != nil {\n\t\tt.Fatalf(\"sandbox unreachable: %v\", err)\n\t}\n}\n",
+    },
+    env={**R22_GO_ENV, "PAYMENTS_SANDBOX_URL": "https://sandbox.payments-partner.invalid"},
+    project="globex/checkout-go", **ROUND22,
+)
+
+
+case(
+    "py-pytest-junitxml-reports-volume-full", "test:unit", "python:3.11",
+    ["mkdir -p reports", "python -m pytest -p no:cacheprovider -p no:asyncio -q --junitxml=reports/junit.xml tests/"],
+    lab("infrastructure", [r"(?i)OSError: \[Errno 28\] No space left on device"], "pytest",
+        "the runner's reports volume (a 4 KiB tmpfs stand-in) is full; all tests pass but pytest cannot write the JUnit XML report",
+        infra=True, accept=["network_or_flaky"]),
+    files={
+        "currency/__init__.py": "RATES = {\"EUR\": 100, \"USD\": 108, \"GBP\": 85}\n\n\ndef convert(cents: int, to: str) -> int:\n    return cents * RATES[to] // 100\n",
+        "tests/test_convert.py": "import pytest\n\nfrom currency import convert\n\n\n@pytest.mark.parametrize(\"cents\", range(0, 100000, 1000))\n@pytest.mark.parametrize(\"to\", [\"EUR\", \"USD\", \"GBP\"])\ndef test_convert_is_monotonic(cents, to):\n    assert convert(cents + 1000, to) >= convert(cents, to)\n",
+    },
+    tmpfs=("reports", "4k"), env=R22_PY_ENV, project="globex/fx-service", **ROUND22,
+)
+
+case(
+    "js-smoke-listen-eaddrinuse-leftover-process", "smoke", "node:20",
+    ["node --version", "node scripts/smoke.js"],
+    lab("network_or_flaky", [r"Error: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+"], "node",
+        "the smoke script starts the express app on the port the job configures; a leftover process on the shell runner still holds that port",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "package.json": "{\n  \"name\": \"inventory-api\",\n  \"version\": \"3.2.0\",\n  \"private\": true\n}\n",
+        "src/app.js": "const express = require('express');\n\nconst app = express();\napp.get('/healthz', (req, res) => res.json({ ok: true, service: 'inventory-api' }));\n\nmodule.exports = app;\n",
+        "scripts/smoke.js": "const http = require('node:http');\nconst app = require('../src/app');\n\nconst port = Number(process.env.SMOKE_PORT || 3000);\nconst server = http.createServer(app);\nserver.listen(port, '127.0.0.1', async () => {\n  console.log(`inventory-api listening on 127.0.0.1:${port}`);\n  const res = await fetch(`http://127.0.0.1:${port}/healthz`);\n  console.log('GET /healthz ->', res.status, await res.text());\n  server.close();\n  process.exitCode = res.ok ? 0 : 1;\n});\n",
+    },
+    setup=R22_NODE_LINK, env={**R22_JS_ENV, "SMOKE_PORT": "{PORT_BLACKHOLE}"}, stage="smoke",
+    project="globex/inventory-api", **ROUND22,
+)
+
+case(
+    "js-npm-ci-egress-proxy-407", "install", "node:20",
+    ["npm --version", "npm ci --no-audit"],
+    lab("network_or_flaky", [r"npm error code E407", r"407 Proxy Authentication Required"], "npm",
+        "the runner's egress proxy (a loopback stand-in) demands credentials the job does not have; npm ci cannot fetch the one locked package",
+        infra=True, accept=["dependency_install", "permission_or_secret"]),
+    files={
+        "package.json": "{\n  \"name\": \"audit-log\",\n  \"version\": \"1.0.4\",\n  \"private\": true,\n  \"dependencies\": {\n    \"ms\": \"^2.1.3\"\n  }\n}\n",
+        "package-lock.json": "{\n  \"name\": \"audit-log\",\n  \"version\": \"1.0.4\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"audit-log\",\n      \"version\": \"1.0.4\",\n      \"dependencies\": {\n        \"ms\": \"^2.1.3\"\n      }\n    },\n    \"node_modules/ms\": {\n      \"version\": \"2.1.3\",\n      \"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\",\n      \"integrity\": \"sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==\",\n      \"license\": \"MIT\"\n    }\n  }\n}\n",
+    },
+    env={**R22_JS_ENV, "npm_config_cache": "/tmp/r22-npm-cache-407", "npm_config_fetch_retries": "1",
+         "npm_config_fetch_retry_mintimeout": "1000", "npm_config_fetch_retry_maxtimeout": "2000",
+         "HTTPS_PROXY": "http://127.0.0.1:{PORT_PROXY407}", "HTTP_PROXY": "http://127.0.0.1:{PORT_PROXY407}",
+         "https_proxy": "http://127.0.0.1:{PORT_PROXY407}", "http_proxy": "http://127.0.0.1:{PORT_PROXY407}"},
+    setup="rm -rf /tmp/r22-npm-cache-407", stage="build", project="globex/audit-log", **ROUND22,
+)
+
+R22_PLANS_MODELS = '''from sqlalchemy import Integer, String, create_engine, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    price_cents: Mapped[int] = mapped_column(Integer)
+
+
+def plan_price(url: str, code: str) -> int:
+    with Session(create_engine(url)) as s:
+        return s.scalars(select(Plan.price_cents).where(Plan.code == code)).one()
+'''
+
+case(
+    "py-alembic-failure-ignored-in-if-function-cascade", "test:db", "python:3.11",
+    ["bash scripts/prepare-db.sh", "python -m pytest -p no:cacheprovider -p no:asyncio -q --tb=short tests/"],
+    lab("other", [r"AttributeError: module 'sqlalchemy' has no attribute 'Sting'"], "alembic",
+        "prepare-db.sh calls its migrate function as an `if` condition, so set -e is off inside it: alembic's failure (a misspelt sa.String in the first migration) is ignored, the function returns 0, and the tests then fail on a missing table",
+        accept=["compile_error"]),
+    files={
+        "alembic.ini": R22_ALEMBIC_INI,
+        "migrations/env.py": R22_ALEMBIC_ENV,
+        "migrations/script.py.mako": R22_ALEMBIC_MAKO,
+        "migrations/versions/c310_plans.py": r22_rev("c310", None, "plans table",
+            "    op.create_table(\"plans\", sa.Column(\"code\", sa.Sting(16), primary_key=True), sa.Column(\"price_cents\", sa.Integer, nullable=False))\n    op.execute(\"INSERT INTO plans (code, price_cents) VALUES ('free', 0), ('pro', 2900)\")"),
+        "scripts/prepare-db.sh": "#!/usr/bin/env bash\nset -euo pipefail\n\nmigrate() {\n  rm -f app.db\n  alembic upgrade head\n  echo \"database at revision: $(alembic current 2>/dev/null | tail -n 1)\"\n}\n\nif migrate; then\n  echo \"schema ready\"\nelse\n  echo \"migrations failed\" >&2\n  exit 1\nfi\n",
+        "billing/__init__.py": "",
+        "billing/models.py": R22_PLANS_MODELS,
+        "tests/test_plans.py": "from billing.models import plan_price\n\n\ndef test_pro_price():\n    assert plan_price(\"sqlite:///app.db\", \"pro\") == 2900\n\n\ndef test_free_price():\n    assert plan_price(\"sqlite:///app.db\", \"free\") == 0\n",
+    },
+    env=R22_PY_ENV, project="globex/billing-db", **ROUND22,
+)
+
+case(
+    "go-for-list-go-list-failure-empty-coverage-cascade", "test:coverage", "golang:1.19",
+    ["mkdir -p cover",
+     "for pkg in $(go list ./... | grep -v /cmd/); do go test -count=1 -coverprofile=\"cover/$(basename \"$pkg\").out\" \"$pkg\"; done",
+     "echo 'mode: set' > coverage.out && tail -q -n +2 cover/*.out >> coverage.out",
+     "go tool cover -func=coverage.out | tail -n 1"],
+    lab("github_actions_config", [r"go\.mod:\d+: unknown directive: toolchain"], "go list",
+        "a developer's newer Go added a `toolchain` line to go.mod; the job's Go 1.19 rejects it in `go list`, but the failure sits in a for-loop's word list, so the loop runs zero times and the coverage merge then finds no profiles",
+        accept=["dependency_install", "compile_error", "other"]),
+    files={
+        "go.mod": "module globex.example/tax\n\ngo 1.19\n\ntoolchain go1.21.4\n",
+        "vat/vat.go": "package vat\n\nfunc Gross(net int64, rateBP int64) int64 { return net + net*rateBP/10000 }\n",
+        "vat/vat_test.go": "package vat\n\nimport \"testing\"\n\nfunc TestGross(t *testing.T) {\n\tif Gross(10000, 1900) != 11900 {\n\t\tt.Fatal(\"gross\")\n\t}\n}\n",
+        "cmd/taxd/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"globex.example/tax/vat\"\n)\n\nfunc main() { fmt.Println(vat.Gross(100, 1900)) }\n",
+    },
+    env=R22_GO_ENV, project="globex/tax-go", **ROUND22,
+)
+
+R22_UVICORN_MAIN = '''from fastapi import FastAPI
+
+from .routers import billing, customers
+
+app = FastAPI(title="crm")
+app.include_router(customers.router, prefix="/v1/customers")
+app.include_router(billing.router, prefix="/v1/billing")
+
+
+@app.get("/healthz")
+def healthz() -> dict:
+    return {"ok": True}
+'''
+
+case(
+    "py-uvicorn-startup-import-error-wait-loop-cascade", "test:e2e", "python:3.11",
+    ["timeout 60 uvicorn app.main:app --host 127.0.0.1 --port 18522 &",
+     "for i in $(seq 1 8); do curl -fsS http://127.0.0.1:18522/healthz && break; sleep 0.5; done",
+     "python -m pytest -p no:cacheprovider -p no:asyncio -q tests/e2e"],
+    lab("compile_error", [r"ImportError: cannot import name 'billing' from 'app\.routers'"], "uvicorn",
+        "the app imports a billing router whose module was not committed; uvicorn dies at startup, the health-check loop ends without failing the job, and the e2e tests then cannot connect",
+        accept=["test_assertion", "other"]),
+    files={
+        "app/__init__.py": "",
+        "app/main.py": R22_UVICORN_MAIN,
+        "app/routers/__init__.py": "",
+        "app/routers/customers.py": "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.get(\"/{customer_id}\")\ndef get_customer(customer_id: int) -> dict:\n    return {\"id\": customer_id, \"name\": \"Acme Corp\"}\n",
+        "tests/e2e/test_customers.py": "import httpx\n\nBASE = \"http://127.0.0.1:18522\"\n\n\ndef test_get_customer():\n    resp = httpx.get(f\"{BASE}/v1/customers/7\", timeout=5)\n    assert resp.status_code == 200\n    assert resp.json()[\"id\"] == 7\n",
+    },
+    env=R22_PY_ENV, project="globex/crm", **ROUND22,
+)
+
+case(
+    "ts-wait-two-pids-masks-tsc-error-cascade", "build", "node:20",
+    ["npx tsc --version",
+     "npx tsc -p tsconfig.json & TSC_PID=$!",
+     "node scripts/check-openapi.js openapi.json & SPEC_PID=$!",
+     "wait $TSC_PID $SPEC_PID",
+     "node dist/server.js --self-check"],
+    lab("type_error", [r"src/server\.ts\(\d+,\d+\): error TS2551: Property 'lenght' does not exist on type"], "tsc",
+        "tsc and an OpenAPI check run in the background; `wait $TSC_PID $SPEC_PID` returns only the last job's status, so tsc's error (noEmitOnError, no dist/) is masked and the self-check then cannot find dist/server.js",
+        accept=["compile_error"]),
+    files={
+        "package.json": "{\n  \"name\": \"quotes-api\",\n  \"version\": \"0.6.0\",\n  \"private\": true\n}\n",
+        "tsconfig.json": "{\n  \"compilerOptions\": {\n    \"target\": \"ES2022\",\n    \"module\": \"commonjs\",\n    \"strict\": true,\n    \"noEmitOnError\": true,\n    \"outDir\": \"dist\",\n    \"rootDir\": \"src\",\n    \"types\": []\n  },\n  \"include\": [\"src\"]\n}\n",
+        "src/server.ts": "declare const process: { argv: string[]; exitCode?: number };\ndeclare const console: { log(...a: unknown[]): void };\n\nexport function parseQuoteIds(raw: string): number[] {\n  const ids = raw.split(',').map((s) => Number(s.trim())).filter((n) => !Number.isNaN(n));\n  if (ids.lenght === 0) {\n    throw new Error('no quote ids');\n  }\n  return ids;\n}\n\nif (process.argv.includes('--self-check')) {\n  console.log('self-check', parseQuoteIds('1, 2, 3'));\n}\n",
+        "scripts/check-openapi.js": "const fs = require('node:fs');\n\nconst spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));\nconst paths = Object.keys(spec.paths || {});\nif (!spec.openapi || paths.length === 0) {\n  console.error('openapi spec has no paths');\n  process.exit(1);\n}\nconsole.log(`openapi ${spec.openapi}: ${paths.length} paths ok`);\n",
+        "openapi.json": "{\n  \"openapi\": \"3.1.0\",\n  \"info\": {\"title\": \"quotes\", \"version\": \"0.6.0\"},\n  \"paths\": {\"/v1/quotes\": {\"get\": {\"responses\": {\"200\": {\"description\": \"ok\"}}}}}\n}\n",
+    },
+    setup=R22_NODE_LINK, env=R22_JS_ENV, project="globex/quotes-api", **ROUND22,
+)
+
+case(
+    "py-bootstrap-subprocess-run-unchecked-alembic-cascade", "seed:review-app", "python:3.11",
+    ["python scripts/bootstrap_db.py"],
+    lab("github_actions_config", [r"FAILED: Path doesn't exist: '?.*migration'?"], "alembic",
+        "bootstrap_db.py runs `alembic upgrade head` with subprocess.run and no check=True; alembic fails (alembic.ini's script_location says `migration`, the folder is `migrations`), the script goes on and its seed insert fails on the missing table",
+        accept=["other"]),
+    files={
+        "alembic.ini": R22_ALEMBIC_INI.replace("script_location = migrations", "script_location = migration"),
+        "migrations/env.py": R22_ALEMBIC_ENV,
+        "migrations/script.py.mako": R22_ALEMBIC_MAKO,
+        "migrations/versions/d001_plans.py": r22_rev("d001", None, "plans table",
+            "    op.create_table(\"plans\", sa.Column(\"code\", sa.String(16), primary_key=True), sa.Column(\"price_cents\", sa.Integer, nullable=False))"),
+        "scripts/bootstrap_db.py": "import sqlite3\nimport subprocess\n\nSEED = [(\"free\", 0), (\"pro\", 2900), (\"team\", 9900)]\n\n\ndef main():\n    print(\"running migrations\", flush=True)\n    subprocess.run([\"alembic\", \"upgrade\", \"head\"])\n    con = sqlite3.connect(\"app.db\")\n    with con:\n        con.executemany(\"INSERT INTO plans (code, price_cents) VALUES (?, ?)\", SEED)\n    print(f\"seeded {len(SEED)} plans\")\n\n\nif __name__ == \"__main__\":\n    main()\n",
+    },
+    env=R22_PY_ENV, stage="seed", project="globex/review-apps", **ROUND22,
+)
