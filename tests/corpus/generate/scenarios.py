@@ -11176,3 +11176,533 @@ case(
     },
     env=R22_PY_ENV, stage="seed", project="globex/review-apps", **ROUND22,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 23: Rust workspaces and Python packaging/release jobs, by an author who had not read the
+# diagnoser's rules, its tests or earlier rounds' results.
+
+ROUND23 = dict(round=23)
+
+R23_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CACHE_DIR": "/tmp/diag23/pip-cache",
+              "PYTHONDONTWRITEBYTECODE": "1"}
+# tox's virtualenv keeps its app data here, not under the home directory.
+R23_TOX_ENV = dict(R23_PY_ENV, VIRTUALENV_OVERRIDE_APP_DATA="/tmp/diag23/virtualenv-app-data")
+R23_RUST_ENV = {"CARGO_TERM_COLOR": "always", "CARGO_INCREMENTAL": "0"}
+R23_GIT_ID = ("git init -q -b main && git config user.name 'Release Bot' && "
+              "git config user.email release-bot@umbrella.example")
+
+
+def r23_ws(members, extra=""):
+    ms = ", ".join(f'"{m}"' for m in members)
+    return f"[workspace]\nmembers = [{ms}]\nresolver = \"2\"\n{extra}"
+
+
+def r23_pkg(name, version="0.4.2", extra="", deps=""):
+    return (f"[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n{extra}\n"
+            f"[dependencies]\n{deps}")
+
+
+R23_CORE_LIB = '''//! Ledger primitives shared by the CLI and the API.
+
+/// One booked entry, in cents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub account: String,
+    pub cents: i64,
+}
+
+/// Parses `account;cents` lines, skipping blanks.
+pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (a, c) = l.split_once(';').ok_or_else(|| format!("no separator in {l:?}"))?;
+            let cents = c.trim().parse::<i64>().map_err(|e| format!("{c:?}: {e}"))?;
+            Ok(Entry { account: a.trim().to_string(), cents })
+        })
+        .collect()
+}
+
+/// Sum of all entries.
+pub fn balance(entries: &[Entry]) -> i64 {
+    entries.iter().map(|e| e.cents).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_two_lines() {
+        let e = parse("cash;100\\nbank;-40\\n").unwrap();
+        assert_eq!(balance(&e), 60);
+    }
+}
+'''
+
+R23_CLI_MAIN = '''fn main() {
+    let text = std::fs::read_to_string("entries.txt").unwrap_or_default();
+    match ledger_core::parse(&text) {
+        Ok(e) => println!("balance: {}", ledger_core::balance(&e)),
+        Err(e) => eprintln!("error: {e}"),
+    }
+}
+'''
+
+
+def r23_ledger_ws(core_lib=R23_CORE_LIB, core_extra="", cli_extra="", ws_extra=""):
+    return {
+        "Cargo.toml": r23_ws(["crates/ledger-core", "crates/ledger-cli"], ws_extra),
+        "crates/ledger-core/Cargo.toml": r23_pkg("ledger-core", extra=core_extra),
+        "crates/ledger-core/src/lib.rs": core_lib,
+        "crates/ledger-cli/Cargo.toml": r23_pkg("ledger-cli", extra=cli_extra,
+                                                deps='ledger-core = { path = "../ledger-core" }\n'),
+        "crates/ledger-cli/src/main.rs": R23_CLI_MAIN,
+        ".gitignore": "/target\n",
+    }
+
+
+R23_LOCK = "cargo generate-lockfile --offline -q"
+
+case(
+    "rust-test-p-package-spec-renamed", "test:core", "rust:1.95",
+    ["cargo --version", "cargo test --locked -p ledger-api --lib"],
+    lab("github_actions_config", [r"package ID specification `ledger-api` did not match any packages"],
+        "cargo", "the job tests `-p ledger-api`, but the crate was renamed ledger-core in the workspace; cargo matches no package",
+        accept=["other"]),
+    files=r23_ledger_ws(), setup=R23_LOCK, env=R23_RUST_ENV, project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "rust-clippy-workspace-lints-unwrap-used", "lint:clippy", "rust:1.95",
+    ["cargo clippy --version", "cargo clippy --workspace --all-targets --locked"],
+    lab("lint_failure", [r"^error: used `unwrap\(\)` on a `Result` value"],
+        "clippy", "the workspace's [workspace.lints.clippy] denies unwrap_used; a ledger-core unit test and the CLI's new loader unwrap Results",
+        accept=["compile_error"]),
+    files=dict(r23_ledger_ws(core_extra="\n[lints]\nworkspace = true\n", cli_extra="\n[lints]\nworkspace = true\n",
+                             ws_extra="\n[workspace.lints.clippy]\nunwrap_used = \"deny\"\n"),
+               **{"crates/ledger-cli/src/main.rs": "fn load() -> Result<String, std::io::Error> {\n    std::fs::read_to_string(\"entries.txt\")\n}\n\nfn main() {\n    let text = load().unwrap();\n    match ledger_core::parse(&text) {\n        Ok(e) => println!(\"balance: {}\", ledger_core::balance(&e)),\n        Err(e) => eprintln!(\"error: {e}\"),\n    }\n}\n"}),
+    setup=R23_LOCK, env=R23_RUST_ENV, project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "rust-doc-unclosed-html-tag-generic", "docs", "rust:1.95",
+    ["cargo doc --no-deps --workspace"],
+    lab("lint_failure", [r"^error: unclosed HTML tag `Entry`"],
+        "rustdoc", "a doc comment says Vec<Entry> without backticks; RUSTDOCFLAGS=-D warnings turns rustdoc::invalid_html_tags into an error",
+        accept=["compile_error"]),
+    files=r23_ledger_ws(core_lib=R23_CORE_LIB.replace("/// Sum of all entries.\n",
+                                                        "/// Sum of all entries.\n///\n/// Pass the Vec<Entry> returned by [`parse`]; an empty slice sums to zero.\n")),
+    env=dict(R23_RUST_ENV, RUSTDOCFLAGS="-D warnings"), project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "rust-doctest-question-mark-in-example", "test:doc", "rust:1.95",
+    ["cargo test --doc -p ledger-core"],
+    lab("compile_error", [r"the `\?` operator can only be used in a function that returns `Result` or `Option`",
+                          r"^test crates/ledger-core/src/lib\.rs - parse \(line \d+\) \.\.\. FAILED"],
+        "rustdoc", "a new doc example uses `?` without returning a Result; the doctest wrapper's main returns ()",
+        accept=["test_assertion"]),
+    files=r23_ledger_ws(core_lib=R23_CORE_LIB.replace("/// Parses `account;cents` lines, skipping blanks.\n",
+                                                        "/// Parses `account;cents` lines, skipping blanks.\n///\n/// ```\n/// let entries = ledger_core::parse(\"cash;100\\nbank;-40\")?;\n/// assert_eq!(ledger_core::balance(&entries), 60);\n/// ```\n")),
+    env=R23_RUST_ENV, project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "rust-unexpected-cfg-loom-deny-warnings", "build", "rust:1.95",
+    ["cargo build --workspace --locked"],
+    lab("compile_error", [r"^error: unexpected `cfg` condition name: `loom`"],
+        "rustc", "a `#[cfg(loom)]` block was added without declaring the cfg (check-cfg); RUSTFLAGS=-D warnings makes unexpected_cfgs fatal",
+        accept=["lint_failure"]),
+    files=r23_ledger_ws(core_lib=R23_CORE_LIB.replace("/// Sum of all entries.\n",
+                                                        "#[cfg(loom)]\npub(crate) use loom::sync::atomic::AtomicI64;\n#[cfg(not(loom))]\npub(crate) use std::sync::atomic::AtomicI64;\n\n/// Running total shared between threads.\npub static TOTAL: AtomicI64 = AtomicI64::new(0);\n\n/// Sum of all entries.\n")),
+    setup=R23_LOCK, env=dict(R23_RUST_ENV, RUSTFLAGS="-D warnings"), project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "rust-bench-no-run-feature-test-stable", "bench:compile", "rust:1.95",
+    ["rustc --version", "cargo bench --workspace --no-run"],
+    lab("compile_error", [r"^error\[E0554\]: `#!\[feature\]` may not be used on the stable release channel"],
+        "rustc", "a new benchmark uses the unstable libtest harness (#![feature(test)]); the job compiles benches on stable"),
+    files=dict(r23_ledger_ws(core_extra="\n[[bench]]\nname = \"parse\"\nharness = true\n"),
+               **{"crates/ledger-core/benches/parse.rs": "#![feature(test)]\nextern crate test;\n\nuse test::Bencher;\n\n#[bench]\nfn parse_thousand(b: &mut Bencher) {\n    let text = \"cash;100\\n\".repeat(1000);\n    b.iter(|| ledger_core::parse(&text).unwrap());\n}\n"}),
+    env={"CARGO_TERM_COLOR": "never"}, project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "rust-clippy-incompatible-msrv-is-none-or", "lint:msrv", "rust:1.95",
+    ["cargo clippy --all-targets -- -D warnings"],
+    lab("lint_failure", [r"current MSRV \(Minimum Supported Rust Version\) is `1\.70\.0` but this item is stable since `1\.82\.0`"],
+        "clippy", "the crate declares rust-version 1.70; new code calls Option::is_none_or (stable since 1.82) and clippy's incompatible_msrv fires",
+        accept=["compile_error", "github_actions_config"]),
+    files={
+        "Cargo.toml": r23_pkg("tally", version="1.2.0", extra='rust-version = "1.70"\n'),
+        "src/lib.rs": "/// Keeps entries at or above the floor (all of them when there is none).\npub fn above(values: &[i64], floor: Option<i64>) -> Vec<i64> {\n    values.iter().copied().filter(|v| floor.is_none_or(|f| *v >= f)).collect()\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn keeps_all_without_floor() {\n        assert_eq!(super::above(&[1, 2], None), vec![1, 2]);\n    }\n}\n",
+    },
+    env=R23_RUST_ENV, project="umbrella/tally", **ROUND23,
+)
+
+case(
+    "rust-test-fixture-path-from-workspace-root", "test", "rust:1.95",
+    ["cargo test --workspace --locked --no-fail-fast"],
+    lab("test_assertion", [r"read fixture crates/ledger-core/tests/fixtures/march\.txt: Os \{ code: 2, kind: NotFound",
+                           r"^test march_balances \.\.\. FAILED"],
+        "cargo test", "an integration test opens its fixture by a workspace-root-relative path; cargo runs tests from the package's directory",
+        accept=["other"]),
+    files=dict(r23_ledger_ws(), **{
+        "crates/ledger-core/tests/fixtures/march.txt": "cash;12000\nbank;-4500\nfees;-120\n",
+        "crates/ledger-core/tests/golden.rs": "const FIXTURE: &str = \"crates/ledger-core/tests/fixtures/march.txt\";\n\n#[test]\nfn empty_input_balances_to_zero() {\n    assert_eq!(ledger_core::balance(&ledger_core::parse(\"\").unwrap()), 0);\n}\n\n#[test]\nfn march_balances() {\n    let text = std::fs::read_to_string(FIXTURE).unwrap_or_else(|e| panic!(\"read fixture {FIXTURE}: {e:?}\"));\n    let entries = ledger_core::parse(&text).unwrap();\n    assert_eq!(ledger_core::balance(&entries), 7380);\n}\n"}),
+    setup=R23_LOCK, env=R23_RUST_ENV, project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "rust-cargo-package-dirty-after-version-bump", "release:package", "rust:1.95",
+    ['NEXT="0.5.0"',
+     'sed -i "s/^version = \\"0.4.2\\"/version = \\"$NEXT\\"/" crates/ledger-core/Cargo.toml',
+     "cargo package -p ledger-core --no-verify"],
+    lab("other", [r"^error: 1 files in the working directory contain changes that were not yet committed into git:",
+                  r"to proceed despite this and include the uncommitted changes, pass the `--allow-dirty` flag"],
+        "cargo package", "the release job bumps the version in Cargo.toml with sed and packages without committing it; cargo refuses a dirty tree",
+        accept=["github_actions_config"]),
+    files=r23_ledger_ws(core_extra='description = "Ledger primitives"\nlicense = "MIT"\n'),
+    setup=R23_LOCK + " && " + R23_GIT_ID + " && git add -A && git commit -q -m 'ledger 0.4.2'",
+    env=R23_RUST_ENV, project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "rust-build-feature-renamed-in-member", "build:release", "rust:1.95",
+    ["cargo build --release --locked -p ledger-cli --features json"],
+    lab("github_actions_config", [r"the package 'ledger-cli' does not contain this feature: json"],
+        "cargo", "the CLI's `json` feature was renamed `serde-json`; the release job still builds with --features json",
+        accept=["other"]),
+    files=r23_ledger_ws(cli_extra="\n[features]\nserde-json = []\n"),
+    setup=R23_LOCK, env=R23_RUST_ENV, project="umbrella/ledger", **ROUND23,
+)
+
+# --- Python packaging -----------------------------------------------------------------------
+
+R23_PKG_INIT = '"""Invoice numbering for the billing service."""\n\n__version__ = "2.1.0"\n\n\ndef next_number(prefix: str, last: int) -> str:\n    return f"{prefix}-{last + 1:06d}"\n'
+
+case(
+    "py-hatch-version-path-missing", "build:dist", "python:3.11",
+    ["python -m build --version", "python -m build"],
+    lab("other", [r"OSError: Error getting the version from source `regex`: file does not exist: src/invoicing/__about__\.py"],
+        "hatchling", "[tool.hatch.version] points at src/invoicing/__about__.py, which a refactor folded into __init__.py",
+        accept=["github_actions_config"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"invoicing\"\ndynamic = [\"version\"]\nrequires-python = \">=3.9\"\n\n[tool.hatch.version]\npath = \"src/invoicing/__about__.py\"\n",
+        "src/invoicing/__init__.py": R23_PKG_INIT,
+        "README.md": "# invoicing\n",
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-flit-module-without-docstring", "build:wheel", "python:3.11",
+    ["python -m build --wheel"],
+    lab("other", [r"Flit cannot package module without docstring, or empty docstring"],
+        "flit_core", "the project takes its description from the module docstring (dynamic); a cleanup removed the docstring",
+        accept=["github_actions_config", "compile_error"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"flit_core >=3.9,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n[project]\nname = \"invoicing\"\ndynamic = [\"version\", \"description\"]\nreadme = \"README.md\"\n",
+        "invoicing/__init__.py": R23_PKG_INIT.split("\n\n", 1)[1],
+        "README.md": "# invoicing\n",
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-tox-py39-interpreter-missing", "test:py39", "python:3.11",
+    ["tox --version", "tox run -e py39"],
+    lab("github_actions_config", [r"py39: failed with could not find python interpreter matching any of the specs py39"],
+        "tox", "the py39 job runs in the python:3.11 image; tox finds no 3.9 interpreter and skip_missing_interpreters is off",
+        accept=["infrastructure", "other"]),
+    files={
+        "tox.ini": "[tox]\nenvlist = py39, py311\nskip_missing_interpreters = false\n\n[testenv]\ndeps = pytest\ncommands = pytest -q {posargs}\n",
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+        "tests/test_numbers.py": "from invoicing import next_number\n\n\ndef test_next():\n    assert next_number(\"INV\", 41) == \"INV-000042\"\n",
+    },
+    env=R23_TOX_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-nox-session-name-not-found", "lint", "python:3.11",
+    ["nox --version", "nox --list", "nox -s lint"],
+    lab("github_actions_config", [r"Sessions not found: lint"],
+        "nox", "the noxfile's session was renamed lint_code; the CI job still asks for `-s lint`",
+        accept=["other"]),
+    files={
+        "noxfile.py": "import nox\n\nnox.options.default_venv_backend = \"venv\"\n\n\n@nox.session(python=False)\ndef tests(session):\n    session.run(\"python\", \"-m\", \"pytest\", \"-q\")\n\n\n@nox.session(python=False)\ndef lint_code(session):\n    session.run(\"python\", \"-m\", \"compileall\", \"-q\", \"invoicing\")\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-console-script-entry-point-wrong-function", "smoke:wheel", "python:3.11",
+    ["python -m venv .smoke-venv", ". .smoke-venv/bin/activate",
+     "pip install -q .", "invoice-number --version"],
+    lab("compile_error", [r"ImportError: cannot import name 'main' from 'invoicing\.cli'"],
+        "python", "the wheel's console script points at invoicing.cli:main, but the function was renamed run(); the installed command fails to import",
+        accept=["other"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\n\n[project.scripts]\ninvoice-number = \"invoicing.cli:main\"\n\n[tool.setuptools]\npackages = [\"invoicing\"]\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+        "invoicing/cli.py": "import argparse\n\nfrom invoicing import __version__, next_number\n\n\ndef run(argv=None):\n    p = argparse.ArgumentParser(prog=\"invoice-number\")\n    p.add_argument(\"--version\", action=\"version\", version=__version__)\n    p.add_argument(\"prefix\", nargs=\"?\", default=\"INV\")\n    p.add_argument(\"last\", nargs=\"?\", type=int, default=0)\n    a = p.parse_args(argv)\n    print(next_number(a.prefix, a.last))\n",
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-build-wheel-from-sdist-requirements-missing", "build:dist", "python:3.11",
+    ["python -m build"],
+    lab("other", [r"FileNotFoundError: \[Errno 2\] No such file or directory: 'requirements\.txt'"],
+        "python -m build", "setup.py reads requirements.txt, which the sdist does not ship (no MANIFEST.in); the wheel, built from the sdist, fails",
+        accept=["dependency_install", "github_actions_config"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+        "setup.py": "from setuptools import setup\n\nwith open(\"requirements.txt\") as f:\n    requirements = [line.strip() for line in f if line.strip() and not line.startswith(\"#\")]\n\nsetup(\n    name=\"invoicing\",\n    version=\"2.1.0\",\n    packages=[\"invoicing\"],\n    install_requires=requirements,\n)\n",
+        "requirements.txt": "# runtime\npython-dateutil>=2.8\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-setuptools-flat-layout-multiple-packages", "build:dist", "python:3.11",
+    ["python -m build --sdist --wheel"],
+    lab("other", [r"Multiple top-level packages discovered in a flat-layout: \['(invoicing|migrations)', '(invoicing|migrations)'\]"],
+        "setuptools", "a migrations/ package was added next to invoicing/ in a flat layout with automatic discovery; setuptools refuses to guess",
+        accept=["github_actions_config"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+        "migrations/__init__.py": "",
+        "migrations/m0001_numbers.py": "SQL = \"CREATE TABLE numbers (prefix TEXT PRIMARY KEY, last INTEGER NOT NULL)\"\n",
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-build-no-isolation-missing-hatch-vcs", "build:offline", "python:3.11",
+    ["python -m build --no-isolation --wheel"],
+    lab("dependency_install", [r"^ERROR Unmet dependencies \(checked against", r"^\s+hatch-vcs$"],
+        "python -m build", "the offline build job builds without isolation; the project's build requirements gained hatch-vcs, which the job's environment lacks",
+        accept=["github_actions_config"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"hatchling\", \"hatch-vcs\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"invoicing\"\ndynamic = [\"version\"]\n\n[tool.hatch.version]\nsource = \"vcs\"\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-twine-check-wheel-glob-sdist-only", "release:check", "python:3.11",
+    ["python -m build --sdist", "ls dist/", "twine check --strict dist/*.whl dist/*.tar.gz"],
+    lab("github_actions_config", [r"InvalidDistribution: Cannot find file \(or expand pattern\): 'dist/\*\.whl'"],
+        "twine", "the build step was changed to --sdist only; twine check is still given dist/*.whl, which matches nothing",
+        accept=["other"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\ndescription = \"Invoice numbering\"\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-setuptools-license-classifier-with-expression", "build:dist", "python:3.11",
+    ["python -m build --wheel"],
+    lab("other", [r"License classifiers have been superseded by license expressions", r"^\s*License :: OSI Approved :: MIT License\s*$"],
+        "setuptools", "pyproject moved to a PEP 639 license expression but kept the MIT license classifier; setuptools >= 77 rejects the pair",
+        accept=["github_actions_config"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=77\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\nlicense = \"MIT\"\nclassifiers = [\n    \"Programming Language :: Python :: 3\",\n    \"License :: OSI Approved :: MIT License\",\n]\n\n[tool.setuptools]\npackages = [\"invoicing\"]\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+# --- Infra and flaky ------------------------------------------------------------------------
+
+case(
+    "rust-cargo-build-egress-proxy-407", "build", "rust:1.95",
+    ["cargo build"],
+    lab("network_or_flaky", [r"CONNECT tunnel failed, response 407"],
+        "cargo", "the runner's egress proxy (CARGO_HTTP_PROXY) asks for credentials on every CONNECT; cargo cannot reach the crates.io index",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={
+        "Cargo.toml": r23_pkg("tally", version="1.2.0", deps='itoa = "1"\n'),
+        "src/main.rs": "fn main() {\n    let mut b = itoa::Buffer::new();\n    println!(\"{}\", b.format(42));\n}\n",
+    },
+    env=dict(R23_RUST_ENV, CARGO_HOME="/builds/umbrella/tally/.cargo-home",
+             CARGO_HTTP_PROXY="http://127.0.0.1:{PORT_PROXY407}", CARGO_NET_RETRY="1"),
+    project="umbrella/tally", **ROUND23,
+)
+
+case(
+    "rust-sparse-mirror-connection-reset", "build", "rust:1.95",
+    ["cat .cargo/config.toml", "cargo build"],
+    lab("network_or_flaky", [r"Connection reset by peer|Recv failure|partial file|connection reset"],
+        "cargo", "the crates.io sparse mirror in .cargo/config.toml resets the connection mid-body",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={
+        "Cargo.toml": r23_pkg("tally", version="1.2.0", deps='itoa = "1"\n'),
+        "src/main.rs": "fn main() {\n    let mut b = itoa::Buffer::new();\n    println!(\"{}\", b.format(42));\n}\n",
+    },
+    setup=("mkdir -p .cargo && printf '[source.crates-io]\\nreplace-with = \"umbrella-mirror\"\\n\\n[source.umbrella-mirror]\\n"
+           "registry = \"sparse+http://127.0.0.1:%s/index/\"\\n' \"$PORT_RESET\" > .cargo/config.toml"),
+    env=dict(R23_RUST_ENV, CARGO_HOME="/builds/umbrella/tally/.cargo-home", CARGO_NET_RETRY="1"),
+    project="umbrella/tally", **ROUND23,
+)
+
+case(
+    "rust-msrv-rustup-install-dist-503", "msrv", "rust:1.95",
+    ["rustup --version", "rustup toolchain install 1.70.0 --profile minimal --no-self-update",
+     "cargo +1.70.0 check --locked"],
+    lab("network_or_flaky", [r"http request returned an unsuccessful status code: 503"],
+        "rustup", "the MSRV job installs rust 1.70 through a dist mirror (RUSTUP_DIST_SERVER) that answers 503",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={
+        "Cargo.toml": r23_pkg("tally", version="1.2.0", extra='rust-version = "1.70"\n'),
+        "src/lib.rs": "pub fn double(x: i64) -> i64 {\n    x * 2\n}\n",
+    },
+    env={"RUSTUP_HOME": "/builds/umbrella/tally/.rustup", "CARGO_HOME": "/builds/umbrella/tally/.cargo-home",
+         "RUSTUP_DIST_SERVER": "http://127.0.0.1:{PORT_503}", "RUSTUP_MAX_RETRIES": "1"},
+    project="umbrella/tally", **ROUND23,
+)
+
+case(
+    "py-nox-session-install-index-reset", "test", "python:3.11",
+    ["nox -s tests"],
+    lab("network_or_flaky", [r"Connection broken: ConnectionResetError|Connection reset by peer|IncompleteRead"],
+        "nox / pip", "the nox session installs its deps from the package index mirror, which resets the connection mid-body",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={
+        "noxfile.py": "import nox\n\nnox.options.default_venv_backend = \"venv\"\n\n\n@nox.session\ndef tests(session):\n    session.install(\"pytest\", \"python-dateutil\")\n    session.run(\"pytest\", \"-q\")\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+    },
+    env=dict(R23_PY_ENV, PIP_INDEX_URL="http://127.0.0.1:{PORT_RESET}/simple/", PIP_RETRIES="1"),
+    project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-twine-upload-gitlab-registry-502", "release:publish", "python:3.11",
+    ["python -m build --sdist",
+     "TWINE_PASSWORD=${CI_JOB_TOKEN} TWINE_USERNAME=gitlab-ci-token twine upload --non-interactive --repository-url ${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/pypi dist/*"],
+    lab("network_or_flaky", [r"ERROR\s+HTTPError: 502 Bad Gateway from", r'WARNING\s+Received "502: Bad Gateway"'],
+        "twine", "the package registry's front proxy answers 502 to the upload",
+        accept=["infrastructure"], infra=True),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\ndescription = \"Invoice numbering\"\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+    },
+    env=dict(R23_PY_ENV, CI_API_V4_URL="http://127.0.0.1:{PORT_502}/api/v4", CI_PROJECT_ID="4121",
+             CI_JOB_TOKEN="glcbt-64_x7QmZr2sWcKdPq9vLt3N"),
+    project="umbrella/invoicing", stage="release", **ROUND23,
+)
+
+case(
+    "py-build-dist-volume-full", "build:dist", "python:3.11",
+    ["df -h dist", "python -m build --wheel --outdir dist/"],
+    lab("infrastructure", [r"No space left on device"],
+        "python -m build", "the dist/ volume on the runner is full; writing the wheel fails with ENOSPC",
+        accept=["network_or_flaky"], infra=True),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\n\n[tool.setuptools]\npackages = [\"invoicing\"]\n\n[tool.setuptools.package-data]\ninvoicing = [\"data/*.bin\"]\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+    },
+    setup="mkdir -p invoicing/data && head -c 600000 /dev/urandom > invoicing/data/rates.bin",
+    tmpfs=("dist", "96k"), env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "sh-git-fetch-tags-empty-reply", "release:version", "python:3.11",
+    ["git remote -v", "git fetch --tags --force origin", "python -m setuptools_scm"],
+    lab("network_or_flaky", [r"fatal: unable to access 'http://127\.0\.0\.1:\d+/umbrella/invoicing\.git/': Empty reply from server"],
+        "git", "the release job fetches tags for setuptools-scm; the GitLab front end closes the connection without answering",
+        accept=["infrastructure"], infra=True),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\", \"setuptools-scm>=8\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\ndynamic = [\"version\"]\n\n[tool.setuptools_scm]\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+    },
+    setup=R23_GIT_ID + " && git add -A && git commit -q -m 'invoicing' && git remote add origin \"http://127.0.0.1:$PORT_CLOSER/umbrella/invoicing.git\"",
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+# --- Cascades -------------------------------------------------------------------------------
+
+case(
+    "py-pip-extra-name-typo-pytest-absent-cascade", "test", "python:3.11",
+    ["python -m venv .venv", ". .venv/bin/activate", "pip install -q -e '.[test]'", "python -m pytest -q"],
+    lab("dependency_install", [r"WARNING: invoicing 2\.1\.0 does not provide the extra 'test'"],
+        "pip", "the job installs the `test` extra but the project calls it `tests`; pip only warns, so pytest is never installed and the next step finds no pytest",
+        accept=["github_actions_config", "other"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\n\n[project.optional-dependencies]\ntests = [\"pytest>=8\"]\n\n[tool.setuptools]\npackages = [\"invoicing\"]\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+        "tests/test_numbers.py": "from invoicing import next_number\n\n\ndef test_next():\n    assert next_number(\"INV\", 41) == \"INV-000042\"\n",
+    },
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "py-scm-shallow-clone-dev-version-cascade", "release:build", "python:3.11",
+    ["git log --oneline | head -3", "python -m build --wheel",
+     "python scripts/refuse_dev_version.py dist/*.whl"],
+    lab("github_actions_config", [r"is shallow and may cause errors"],
+        "setuptools-scm", "the job's clone is shallow (GIT_DEPTH) and has no tags; setuptools-scm warns and falls back to a 0.1.devN version, which the publish guard then refuses",
+        accept=["other"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\", \"setuptools-scm>=8\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\ndynamic = [\"version\"]\n\n[tool.setuptools]\npackages = [\"invoicing\"]\n\n[tool.setuptools_scm]\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+        "scripts/refuse_dev_version.py": "import re\nimport sys\n\nfor path in sys.argv[1:]:\n    version = path.split(\"/\")[-1].split(\"-\")[1]\n    if re.search(r\"\\.dev\\d+\", version):\n        sys.exit(f\"refusing to publish {path}: {version} is a development version\")\n    print(f\"ok: {path}\")\n",
+    },
+    setup=(R23_GIT_ID + " && git add -A && git commit -q -m 'invoicing 2.0.0' && git tag v2.0.0 && "
+           "echo '# invoicing' > README.md && git add README.md && git commit -q -m 'readme' && "
+           "T=$(mktemp -d) && git clone -q --depth 1 --no-tags \"file://$PWD\" \"$T/c\" && rm -rf .git && "
+           "mv \"$T/c/.git\" .git && rm -rf \"$T\""),
+    env=R23_PY_ENV, project="umbrella/invoicing", **ROUND23,
+)
+
+case(
+    "rust-test-binaries-process-substitution-cascade", "test:isolated", "rust:1.95",
+    ["set -u",
+     "mapfile -t bins < <(cargo test --workspace --no-run --message-format=json | jq -r 'select(.profile.test == true and .executable != null) | .executable')",
+     'echo "found ${#bins[@]} test binaries"',
+     '"${bins[0]}" --test-threads=1'],
+    lab("compile_error", [r"^error: could not compile `ledger-core` \(lib test\)"],
+        "cargo / bash", "cargo's JSON diagnostics go to jq, which keeps only executables; the compile failure inside the process substitution does not stop the job, and bash then trips on the empty array",
+        accept=["other"]),
+    files=r23_ledger_ws(core_lib=R23_CORE_LIB.replace("assert_eq!(balance(&e), 60);", "assert_eq!(balance(&e), total(60));")),
+    env={"CARGO_TERM_COLOR": "never"}, project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "rust-build-and-list-skips-set-e-cascade", "package:linux", "rust:1.95",
+    ["mkdir -p dist", "cargo build --release --locked -p ledger-cli && install -m 0755 target/release/ledger-cli dist/",
+     "tar czf ledger-cli-x86_64-linux.tar.gz -C dist ledger-cli"],
+    lab("compile_error", [r"^error\[E0425\]: cannot find function `summarize`"],
+        "cargo / bash", "the build fails inside an && list, which set -e does not stop on; the tar step then fails on the missing binary",
+        accept=["other"]),
+    files=dict(r23_ledger_ws(), **{"crates/ledger-cli/src/main.rs": R23_CLI_MAIN.replace("ledger_core::balance(&e)", "ledger_core::summarize(&e)")}),
+    setup=R23_LOCK, env=R23_RUST_ENV, project="umbrella/ledger", **ROUND23,
+)
+
+case(
+    "py-tox-dash-ignored-codegen-cascade", "test", "python:3.11",
+    ["tox run -e py311"],
+    lab("other", [r"json\.decoder\.JSONDecodeError: Expecting property name enclosed in double quotes"],
+        "tox / python", "tox's `-` prefix ignores the schema generator's failure (a trailing comma in schema.json); pytest then fails importing the module it should have written",
+        accept=["compile_error", "test_assertion"]),
+    files={
+        "tox.ini": "[tox]\nenvlist = py311\n\n[testenv]\nskip_install = true\ndeps = pytest\ncommands =\n    - python scripts/gen_schema.py\n    python -m pytest -q\n",
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\n\n[tool.setuptools]\npackages = [\"invoicing\"]\n",
+        "invoicing/__init__.py": R23_PKG_INIT,
+        "schema.json": "{\n  \"prefixes\": [\"INV\", \"CRN\"],\n  \"width\": 6,\n}\n",
+        "scripts/gen_schema.py": "import json\nimport pathlib\n\nschema = json.loads(pathlib.Path(\"schema.json\").read_text())\npathlib.Path(\"invoicing/_schema.py\").write_text(f\"PREFIXES = {schema['prefixes']!r}\\nWIDTH = {schema['width']!r}\\n\")\n",
+        "tests/test_schema.py": "from invoicing._schema import PREFIXES, WIDTH\n\n\ndef test_prefixes():\n    assert \"INV\" in PREFIXES and WIDTH == 6\n",
+    },
+    env=R23_TOX_ENV, project="umbrella/invoicing", **ROUND23,
+)
