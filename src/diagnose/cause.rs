@@ -275,6 +275,32 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit
         root.weight = root.weight.max(7);
         return Some(root);
     }
+    // A runner that said it went on past a failed command (tox's `-` prefix: "command failed
+    // but is marked ignore outcome"; make's `(ignored)`), then a module or file missing: the
+    // ignored command's own error, printed just before the runner said so, is the cause.
+    if let Some(marker) = ex
+        .hits
+        .iter()
+        .find(|h| h.rule == "ignored_failure" && h.line >= start && h.line < first_symptom.line)
+        // Hits are in line order: the lines just before the marker, by bisection.
+        && let Some(root) = ex.hits[ex
+            .hits
+            .partition_point(|h| h.line < start.max(marker.line.saturating_sub(IGNORED_REACH)))
+            ..ex.hits.partition_point(|h| h.line < marker.line)]
+            .iter()
+            .rev()
+            .find(|h| {
+                h.role == Role::Cause
+                    && h.category.is_some()
+                    && (h.weight >= 6
+                        || (matches!(h.rule, "py_exception" | "jvm_uncaught")
+                            && !h.text.starts_with([' ', '\t'])))
+            })
+    {
+        let mut root = root.clone();
+        root.weight = root.weight.max(7);
+        return Some(root);
+    }
     ex.hits
         .iter()
         .find(|h| {
@@ -290,6 +316,45 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit
             && !in_loop(ex, h.line)
         })
         .cloned()
+}
+
+/// How far before a runner's "ignored" line the ignored command's error is looked for.
+const IGNORED_REACH: usize = 60;
+
+/// The failing command asked a server the job itself started in the background (`server &`,
+/// then `curl http://127.0.0.1:...`) and got an HTTP error answer: the job's own service
+/// answered, so the network works and the service is what failed (a 503 from its health check
+/// saying why). A refused connection or a timeout is left as it is.
+pub fn own_service_answered(
+    ex: &Extraction,
+    (start, end): (usize, usize),
+    step: Option<&Hit>,
+) -> bool {
+    let Some(cmd) = step.and_then(|s| s.name.as_deref()) else {
+        return false;
+    };
+    let loopback = ["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .any(|h| cmd.contains(&format!("://{h}")));
+    let started_one = ex.hits.iter().any(|h| {
+        h.role == Role::Step
+            && h.line < start
+            && h.name
+                .as_deref()
+                .is_some_and(|c| c.trim_end().ends_with('&') && !c.trim_end().ends_with("&&"))
+    });
+    let net: Vec<&Hit> = ex
+        .hits
+        .iter()
+        .filter(|h| h.line >= start && h.line <= end)
+        .filter(|h| h.role == Role::Cause && h.category == Some(Category::NetworkOrFlaky))
+        .collect();
+    loopback
+        && started_one
+        && !net.is_empty()
+        && net
+            .iter()
+            .all(|h| h.rule == "http_5xx" && !is_refused_connection(h))
 }
 
 /// Whether `line` is output of a shell loop step (`for ...; do ...; done`).
@@ -383,9 +448,10 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
             None => continue,
         };
         // A background process writes while the next steps run: its error may come after them,
-        // up to the first refused connection.
+        // up to the first refused connection or the failing command, whose own output (a test
+        // run's tracebacks) is the symptom's.
         let until = if background {
-            symptom_line
+            symptom_line.min(start)
         } else {
             steps.get(i + 1).map_or(start, |next| next.line)
         };
@@ -397,6 +463,9 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
                 .iter()
                 .take_while(|h| h.line < until.min(symptom_line))
                 .filter(|h| h.role == Role::Cause && h.weight >= 3 && h.category.is_some())
+                // A background server's refused connections are the health check's, printed
+                // while it waited: the server's own error is the one to find.
+                .filter(|h| !(background && is_refused_connection(h)))
         };
         let Some(mut err) = output().max_by_key(|h| (h.weight, std::cmp::Reverse(h.line))) else {
             continue;

@@ -144,7 +144,7 @@ static RULES: &[Rule] = &[
     r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"No value for required variable|Error: Invalid value for (input )?variable|\b[A-Z][A-Z0-9_]{2,} must be set\b|^((?i:error): )?[A-Z][A-Z0-9_]{2,} (is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
     // The job asks a test runner for a path or target the repository does not have: the
     // job's command line, not a failing test (pytest exits 4, no test ran).
-    r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named "),
+    r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named |^error: package ID specification `[^`]+` did not match any packages|^error: package\(s\) `[^`]+` not found in workspace|Sessions? not found: \S|provided environments not found in configuration file|^ERROR: Unknown config option: \S"),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     // A JSON-schema validator's finding in the CI configuration itself (check-jsonschema's
     // `file::$.path: message`), not in the project's data.
@@ -152,6 +152,23 @@ static RULES: &[Rule] = &[
     // The same validator's finding in one of the project's own configuration files (YAML or
     // TOML: a policy, a deploy setting), weaker than a finding in the CI file itself.
     r("config_schema", Cause, Cat::Is(C::GithubActionsConfig), 6, r"^\s*\S+\.(ya?ml|toml)::\$\S*: .*\b(is not (of type|one of|valid under)|is a required property|Additional properties are not allowed|does not match|should be|must be|is (less|greater) than the (minimum|maximum)|is too (long|short))"),
+    // Go older than the module needs: `go.mod` directives it does not know, a `go` line above
+    // its own version (the job's image, not the code).
+    r("go_mod_too_new", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^go: errors parsing go\.mod:|go\.mod:\d+: unknown directive: \w+|go\.mod requires go >= [\d.]+ \(running go [\d.]+"),
+    // A clone too shallow for a version taken from git tags (setuptools-scm, hatch-vcs): the
+    // job's `GIT_DEPTH`, and a development version follows.
+    r("shallow_clone", Cause, Cat::Is(C::GithubActionsConfig), 7, r"\bis shallow and may cause errors\b"),
+    // alembic's own command errors: a script location or config it cannot find is the job's
+    // setup; a revision graph it cannot follow is the migrations'.
+    r("alembic_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^FAILED: (Path doesn't exist: \S+\s+Please use the 'init' command|No config file '[^']+' found)"),
+    r("alembic_revisions", Cause, Cat::Is(C::Other), 6, r"^FAILED: (Can't locate revision identified by|Multiple head revisions are present|Target database is not up to date)"),
+    // A runner that says it went on past a failed command (tox's `-` prefix, make's `-`):
+    // what the command printed before is a swallowed failure (`cause::cascade_root`).
+    r("ignored_failure", Detail, Cat::None, 0, r"command failed but is marked ignore outcome|^make(\[\d+\])?: \[[^\]]*\] Error \d+ \(ignored\)\s*$"),
+    // pip installed without an extra the command asked for: what the extra brings is missing.
+    r("pip_extra_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"does not provide the extra '[^']+'"),
+    // PyPA build checking the environment it was told not to isolate.
+    r("build_unmet", Cause, Cat::Is(C::DependencyInstall), 8, r"^ERROR (Unmet|Missing) dependencies\b"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
     // A tool's plugin subcommand the image does not have (git-lfs, docker buildx/compose, a
     // cargo or helm plugin): the same family as a missing command.
@@ -249,7 +266,7 @@ static RULES: &[Rule] = &[
     // container): the runner's state, not the code; a retry on another runner passes.
     r("port_in_use", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)\baddress already in use\b|\bEADDRINUSE\b|port is already allocated|Only one usage of each socket address"),
     r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock|(?i:\bdatabase is locked\b)|\bSQLITE_BUSY\b|Lock wait timeout exceeded|canceling statement due to lock timeout|could not obtain lock on (relation|row)|Could not get lock /var/lib/(dpkg|apt)/|Unable to acquire the dpkg frontend lock"),
-    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException|http\.Http(Connect)?TimeoutException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to |keyserver (receive|send|refresh|search) failed: (No keyserver available|Connection refused|Connection timed out|No route to host|Network is unreachable|Server indicated a failure|Try again later)|^Error querying OCSP responder|:BIO routines:BIO_wait:transfer timeout:|:SSL routines:\w+:unexpected eof while reading:|:BIO routines:BIO_(do_)?connect:(connect error|Connection refused):|^connect:errno=\d+|^Error connecting BIO\s*$"),
+    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Empty reply from server|^curl: \(52\) |java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException|http\.Http(Connect)?TimeoutException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to |keyserver (receive|send|refresh|search) failed: (No keyserver available|Connection refused|Connection timed out|No route to host|Network is unreachable|Server indicated a failure|Try again later)|^Error querying OCSP responder|:BIO routines:BIO_wait:transfer timeout:|:SSL routines:\w+:unexpected eof while reading:|:BIO routines:BIO_(do_)?connect:(connect error|Connection refused):|^connect:errno=\d+|^Error connecting BIO\s*$"),
     // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
     // asking for credentials, and a transfer the server cut short: each ecosystem's own words
     // for the network.
@@ -279,7 +296,7 @@ static RULES: &[Rule] = &[
     // resolvable (each is also what a skipped or failed install leaves behind).
     // An input file that is not there (what a skipped step leaves behind), as R and Node
     // report it.
-    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|stat|ls): .*(cannot stat|Cannot stat|cannot access|No such file or directory|Not found in archive)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '|\[Errno 2\] No such file or directory: '"),
+    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|md5sum|stat|ls|tail|head|wc|sort|diff|cmp): .*(cannot stat|Cannot stat|cannot access|No such file or directory|Not found in archive)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '|\[Errno 2\] No such file or directory: '"),
     r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package|dpkg-checkbuilddeps: error: Unmet build dependencies: |^The following packages have unmet dependencies:|dpkg: dependency problems prevent |meson\.build:\d+:\d+: ERROR: Dependency \x22[^\x22]+\x22 not found|^cabal: Could not resolve dependencies:|^! Couldn't find module or a distribution |^! Installing the dependencies failed: |Can't locate \S+\.pm in @INC"),
     // The image's interpreter is not the one the project declares (Ruby, PHP and its
     // extensions): the job's image, not the code.
@@ -306,7 +323,7 @@ static RULES: &[Rule] = &[
     // file imports: it is not installed (a plugin missing from package.json, an install step
     // skipped). Relative paths stay with the weaker rule: those are the project's own files.
     r("node_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"\bCannot find package '[^.'/][^']*' imported from "),
-    r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|Cannot find module '[^.']|Error: Cannot find package"),
+    r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|^\S*python[\d.]*: No module named [\w.]+\s*$|Cannot find module '[^.']|Error: Cannot find package"),
     // pip building a package from source: the build backend's subprocess failed.
     r("pip_build_failed", Cause, Cat::Is(C::DependencyInstall), 5, r"^\s*error: (metadata-generation-failed|subprocess-exited-with-error|legacy-install-failure|failed-wheel-build-for-install)\s*$|^\s*ERROR: (Failed building wheel for \S+|Could not build wheels for \S+)"),
     // The frame of that subprocess's output (`╰─> [18 lines of output]` ... `[end of output]`):
@@ -1307,6 +1324,9 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
         }
         if h.rule == "py_exception" {
             h.category = h.name.as_deref().and_then(python_exception_category);
+            if h.name.as_deref() == Some("ImportError") && imports_from_the_project(h.clean()) {
+                h.category = Some(Category::CompileError);
+            }
             // An uncaught exception ending a traceback (column 0) crashed the program; one
             // indented inside a test report is detail.
             if !h.text.starts_with([' ', '\t']) {
@@ -1662,6 +1682,40 @@ pub fn category_from_name(name: &str) -> Option<Category> {
         Some(Category::DependencyInstall)
     } else {
         None
+    }
+}
+
+/// `ImportError: cannot import name 'x' from 'pkg.mod' (path)` where the module is the
+/// project's own (its file is in the checkout, or installed from a directory named like the
+/// package): a name the code removed or renamed, not a missing dependency. A dependency's
+/// (`from 'markupsafe' (.../site-packages/markupsafe/__init__.py)`) stays one.
+fn imports_from_the_project(text: &str) -> bool {
+    let Some(rest) = text.split("cannot import name ").nth(1) else {
+        return false;
+    };
+    let Some(module) = rest
+        .split(" from '")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+    else {
+        return false;
+    };
+    let Some(path) = rest
+        .rsplit_once(" (")
+        .map(|(_, p)| p.trim_end().trim_end_matches(')'))
+    else {
+        return false;
+    };
+    let top = module.split('.').next().unwrap_or(module);
+    if top.is_empty() || !path.starts_with('/') {
+        return false;
+    }
+    match path
+        .find("/site-packages/")
+        .or_else(|| path.find("/dist-packages/"))
+    {
+        Some(at) => path[..at].contains(&format!("/{top}/")),
+        None => !path.contains("/lib/python"),
     }
 }
 

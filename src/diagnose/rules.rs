@@ -94,6 +94,16 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         }
     }
 
+    // The job's own server (started in the background) answered with an HTTP error: the
+    // service failed, not the network.
+    if !infra_reason
+        && cascade.is_none()
+        && category == Category::NetworkOrFlaky
+        && cause::own_service_answered(ex, region, failing_step.as_ref())
+    {
+        category = Category::Other;
+    }
+
     // The server the failing command needed did not start, and its log (printed afterwards)
     // says why.
     if !infra_reason

@@ -2133,3 +2133,104 @@ fn the_failing_programs_own_words_are_quoted() {
         ["render_all", "echo"]
     );
 }
+
+/// Rounds 22 and 23's misses as families, each on another tool or wording than the corpus case
+/// that showed it (they fail on the rules before the fix, but for four guards the old rules
+/// already met: a server's crash with no test output after it, curl's own empty reply, a
+/// dependency's ImportError, coreutils' missing file inside a script).
+#[test]
+fn round22_and_23_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // The job's own server answered its check with an HTTP error (the corpus has a Python
+        // server's 503): the service failed, the network worked.
+        (
+            "$ npm start > server.log 2>&1 &\n$ sleep 2\n$ curl -sS --fail http://localhost:3000/ready\ncurl: (22) The requested URL returned error: 500\nERROR: Job failed: exit code 22\n",
+            Category::Other,
+            "$ curl -sS --fail http://localhost:3000/ready",
+        ),
+        // The job's own server died as it started, and the check's refused connections follow
+        // (the corpus has uvicorn's ImportError; here a settings check).
+        (
+            "$ python -m billing.server &\nTraceback (most recent call last):\n  File \"/builds/acme/billing/billing/server.py\", line 9, in <module>\n    raise RuntimeError(\"DATABASE_URL must be a postgres:// URL\")\nRuntimeError: DATABASE_URL must be a postgres:// URL\n$ curl -fsS --retry 5 --retry-connrefused http://127.0.0.1:8000/healthz\ncurl: (7) Failed to connect to 127.0.0.1 port 8000 after 0 ms: Couldn't connect to server\nERROR: Job failed: exit code 7\n",
+            Category::Other,
+            "RuntimeError: DATABASE_URL must be a postgres:// URL",
+        ),
+        // The job's command names a package, environment or option that does not exist (the
+        // corpus has cargo's `-p`, nox's session and pytest's ini key).
+        (
+            "$ cargo test --workspace --exclude ledger-core\nerror: package(s) `ledger-core` not found in workspace `/builds/acme/ledger`\nERROR: Job failed: exit code 101\n",
+            Category::GithubActionsConfig,
+            "error: package(s) `ledger-core` not found in workspace",
+        ),
+        (
+            "$ tox run -e lint\nROOT: HandledError| provided environments not found in configuration file:\nlint\nERROR: Job failed: exit code 254\n",
+            Category::GithubActionsConfig,
+            "provided environments not found in configuration file",
+        ),
+        // An empty reply is the network (the corpus has `git fetch`'s; a clone's, and curl's
+        // own).
+        (
+            "$ git clone --depth 1 https://gitlab.acme.test/acme/schemas.git vendor/schemas\nCloning into 'vendor/schemas'...\nfatal: unable to access 'https://gitlab.acme.test/acme/schemas.git/': Empty reply from server\nERROR: Job failed: exit code 128\n",
+            Category::NetworkOrFlaky,
+            "Empty reply from server",
+        ),
+        (
+            "$ curl -fsS -o dist.tgz https://artifacts.acme.test/dist.tgz\ncurl: (52) Empty reply from server\nERROR: Job failed: exit code 52\n",
+            Category::NetworkOrFlaky,
+            "curl: (52) Empty reply from server",
+        ),
+        // pip installed without an extra, then its tool is missing (the corpus has pytest under
+        // `[test]`; ruff under `[dev]`).
+        (
+            "$ pip install -q -e '.[dev]'\nWARNING: acme-tool 1.4.0 does not provide the extra 'dev'\n$ python -m ruff check .\n/builds/acme/tool/.venv/bin/python: No module named ruff\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "does not provide the extra 'dev'",
+        ),
+        // PyPA build's environment check, older wording.
+        (
+            "$ python -m build --no-isolation\n* Getting build dependencies for sdist...\nERROR Missing dependencies:\n\tsetuptools-scm>=8\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "ERROR Missing dependencies:",
+        ),
+        // A name the project's own module no longer has (the corpus has an entry point and
+        // a router) ...
+        (
+            "$ python -c 'from acme.cli import run'\nTraceback (most recent call last):\n  File \"<string>\", line 1, in <module>\nImportError: cannot import name 'run' from 'acme.cli' (/builds/acme/tool/src/acme/cli.py)\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "cannot import name 'run' from 'acme.cli'",
+        ),
+        // ... while a dependency's stays a dependency problem.
+        (
+            "$ python -m sphinx -b html docs public\nTraceback (most recent call last):\n  File \"/builds/acme/docs/.venv/lib/python3.11/site-packages/jinja2/filters.py\", line 13, in <module>\n    from markupsafe import soft_unicode\nImportError: cannot import name 'soft_unicode' from 'markupsafe' (/builds/acme/docs/.venv/lib/python3.11/site-packages/markupsafe/__init__.py)\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "cannot import name 'soft_unicode' from 'markupsafe'",
+        ),
+        // Go older than go.mod asks (the corpus has an unknown `toolchain` directive).
+        (
+            "$ go build ./...\ngo: go.mod requires go >= 1.22 (running go 1.19.8; GOTOOLCHAIN=local)\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "go.mod requires go >= 1.22",
+        ),
+        // alembic's own setup errors (the corpus has a missing script folder).
+        (
+            "$ alembic upgrade head\nFAILED: No config file 'alembic.ini' found, or file has no '[alembic]' section\nERROR: Job failed: exit code 255\n",
+            Category::GithubActionsConfig,
+            "FAILED: No config file 'alembic.ini' found",
+        ),
+        // A runner that went on past a failed generator (the corpus has tox's `-` prefix;
+        // make's), then the module it should have written is missing.
+        (
+            "$ make gen test\npython3 tools/gen_states.py > fsm/states.py\nTraceback (most recent call last):\n  File \"/builds/acme/fsm/tools/gen_states.py\", line 7, in <module>\n    table = spec[\"states\"]\nKeyError: 'states'\nmake: [Makefile:4: gen] Error 1 (ignored)\npython3 -m pytest -q\nE   ModuleNotFoundError: No module named 'fsm.states'\nERROR: Job failed: exit code 2\n",
+            Category::Other,
+            "KeyError: 'states'",
+        ),
+        // coreutils reading a file that is not there, inside a script (the corpus has tail's
+        // in the step itself).
+        (
+            "$ ./ci/summarize.sh\nhead: cannot open 'results/summary.txt' for reading: No such file or directory\nError: the summary is empty\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "head: cannot open 'results/summary.txt' for reading",
+        ),
+    ];
+    assert_families(cases);
+}
