@@ -1347,8 +1347,45 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
         }
     }
     data_errors_quote_their_data(hits);
+    pytest_source_context(hits);
     pkgconfig_then_header(hits);
     go_run_last_words(log, hits);
+}
+
+/// pytest's long tracebacks print each frame's source, indented (`    except httpcore.
+/// ReadTimeout:`, a comment naming `ConnectTimeout`): code, not what happened. Inside a
+/// `=== FAILURES ===` or `=== ERRORS ===` section, up to its summary or the next step, an
+/// indented line is no cause; the `E   ` lines (column 0) and `path:line: Error` lines are.
+fn pytest_source_context(hits: &mut Vec<Hit>) {
+    let mut inside = false;
+    let mut drop = Vec::new();
+    for (i, h) in hits.iter().enumerate() {
+        if h.rule == "pytest_summary" {
+            let t = h.clean();
+            inside = t.contains("= FAILURES =") || t.contains("= ERRORS =");
+            continue;
+        }
+        if h.role == Role::Step {
+            inside = false;
+            continue;
+        }
+        if inside && h.role == Role::Cause && h.text.starts_with("    ") {
+            drop.push(i);
+        }
+    }
+    if drop.is_empty() {
+        return;
+    }
+    let mut k = 0;
+    let mut i = 0;
+    hits.retain(|_| {
+        let keep = drop.get(k) != Some(&i);
+        if !keep {
+            k += 1;
+        }
+        i += 1;
+        keep
+    });
 }
 
 /// A value error's message quotes the data it rejected (`ValueError: errors.def:5: ... got

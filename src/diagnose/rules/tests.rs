@@ -2234,3 +2234,18 @@ fn round22_and_23_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// pytest's long traceback prints library source around a failing call: a frame's `except
+/// httpcore.ReadTimeout:` is code, not a timeout that happened.
+#[test]
+fn pytest_source_context_is_not_a_cause() {
+    let d = run(
+        "$ python -m pytest -q tests/test_api.py\nF                                                                        [100%]\n=================================== FAILURES ===================================\n_________________________________ test_totals __________________________________\n\n    def test_totals():\n        resp = client.get(\"/totals\")\n>       assert resp.json()[\"sum\"] == 10\nE       assert 9 == 10\n\ntests/test_api.py:8: AssertionError\n_________________________________ test_export __________________________________\n\n    def send(self, request):\n        try:\n            return self._pool.handle_request(request)\n        except httpcore.ReadTimeout as exc:  # a ReadTimeout from the pool\n            raise ReadTimeout(str(exc)) from exc\n>       assert resp.status_code == 200\nE       assert 500 == 200\n\ntests/test_api.py:14: AssertionError\n=========================== short test summary info ============================\nFAILED tests/test_api.py::test_totals - assert 9 == 10\nFAILED tests/test_api.py::test_export - assert 500 == 200\n2 failed in 0.31s\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
+    assert!(
+        !quotes(&d).contains("except httpcore.ReadTimeout"),
+        "{}",
+        quotes(&d)
+    );
+}
