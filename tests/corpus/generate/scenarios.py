@@ -11706,3 +11706,493 @@ case(
     },
     env=R23_TOX_ENV, project="umbrella/invoicing", **ROUND23,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 24: Ruby, PHP and Perl teams' merge-request jobs (Debian's ruby 3.1, php 8.2, perl 5.36)
+
+ROUND24 = dict(round=24)
+
+R24_RB_ENV = {"TZ": "UTC"}
+R24_PHP_ENV = {"COMPOSER_NO_INTERACTION": "1", "COMPOSER_ALLOW_SUPERUSER": "1", "COMPOSER_HOME": "/tmp/r24-composer-home"}
+
+R24_PLAN_RB = '''module Billing
+  class PlanSerializer
+    def initialize(plan)
+      @plan = plan
+    end
+
+    def as_json
+      {
+        "id" => @plan[:id],
+        "name" => @plan[:name],
+        "amount_cents" => @plan[:price_cents],
+        "currency" => @plan.fetch(:currency, "EUR"),
+        "interval" => @plan.fetch(:interval, "month")
+      }
+    end
+  end
+end
+'''
+
+case(
+    "ruby-rspec-include-matcher-renamed-key", "test:rspec", "ruby:3.1",
+    ["ruby --version", "rspec --format documentation --no-color"],
+    lab("test_assertion", [r"^\s+expected \{.*\} to include \{\"price_cents\" ?=> ?1900\}", r"^rspec \./spec/plan_serializer_spec\.rb:\d+"],
+        "rspec 3.12", "the serializer renamed price_cents to amount_cents for the v2 API; the v1 contract spec still expects price_cents (include matcher, documentation formatter)"),
+    files={
+        ".rspec": "--require spec_helper\n",
+        "spec/spec_helper.rb": "$LOAD_PATH.unshift File.expand_path(\"../lib\", __dir__)\nRSpec.configure do |c|\n  c.disable_monkey_patching!\nend\n",
+        "lib/billing/plan_serializer.rb": R24_PLAN_RB,
+        "spec/plan_serializer_spec.rb": "require \"billing/plan_serializer\"\n\nRSpec.describe Billing::PlanSerializer do\n  let(:plan) { { id: 7, name: \"Team\", price_cents: 1900 } }\n\n  describe \"#as_json\" do\n    it \"defaults the currency to EUR\" do\n      expect(described_class.new(plan).as_json[\"currency\"]).to eq(\"EUR\")\n    end\n\n    it \"keeps the v1 price field\" do\n      expect(described_class.new(plan).as_json).to include(\"price_cents\" => 1900)\n    end\n\n    it \"bills monthly unless told otherwise\" do\n      expect(described_class.new(plan).as_json[\"interval\"]).to eq(\"month\")\n    end\n  end\nend\n",
+    },
+    env=R24_RB_ENV, project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "ruby-rspec-pending-example-now-passes", "test:rspec", "ruby:3.1",
+    ["rspec --format progress"],
+    lab("test_assertion", [r"Expected pending '.*' to fail\. No error was raised\.", r"^rspec \./spec/proration_spec\.rb:\d+"],
+        "rspec 3.12", "an example marked pending for a known proration bug now passes because the MR fixed the bug; RSpec fails a pending example that passes until the `pending` is removed"),
+    files={
+        "lib/proration.rb": "module Proration\n  module_function\n\n  # Cents owed for the rest of the period when upgrading mid-cycle.\n  def owed(price_cents, days_left, days_in_period)\n    (price_cents * days_left.to_r / days_in_period).round\n  end\nend\n",
+        "spec/proration_spec.rb": "require_relative \"../lib/proration\"\n\nRSpec.describe Proration do\n  it \"charges nothing on the last day\" do\n    expect(Proration.owed(1900, 0, 30)).to eq(0)\n  end\n\n  it \"charges half for half a period\" do\n    expect(Proration.owed(1900, 15, 30)).to eq(950)\n  end\n\n  it \"rounds a third of a period to the nearest cent\" do\n    pending \"integer division truncates (BILL-412)\"\n    expect(Proration.owed(1000, 10, 30)).to eq(333)\n    expect(Proration.owed(2000, 10, 30)).to eq(667)\n  end\nend\n",
+    },
+    env=R24_RB_ENV, project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "ruby-rake-test-timezone-dependent", "test", "ruby:3.1",
+    ["rake test"],
+    lab("test_assertion", [r"^Expected: \"09:30\"", r"^\s+Actual: \"08:30\"", r"ScheduleTest#test_label_uses_office_time"],
+        "minitest 5 (rake TestTask)", "a test hard-codes the Berlin office's local time; the code formats in the process's zone, which is UTC on the runner"),
+    files={
+        "Rakefile": "require \"rake/testtask\"\n\nRake::TestTask.new(:test) do |t|\n  t.libs << \"lib\" << \"test\"\n  t.test_files = FileList[\"test/**/*_test.rb\"]\n  t.warning = false\nend\n\ntask default: :test\n",
+        "lib/schedule.rb": "class Schedule\n  def initialize(at:)\n    @at = at\n  end\n\n  def label\n    @at.getlocal.strftime(\"%H:%M\")\n  end\n\n  def weekend?\n    @at.saturday? || @at.sunday?\n  end\nend\n",
+        "test/schedule_test.rb": "require \"minitest/autorun\"\nrequire \"schedule\"\n\nclass ScheduleTest < Minitest::Test\n  def test_weekend\n    assert Schedule.new(at: Time.utc(2026, 12, 5, 10)).weekend?\n  end\n\n  def test_label_uses_office_time\n    assert_equal \"09:30\", Schedule.new(at: Time.utc(2026, 12, 7, 8, 30)).label\n  end\nend\n",
+    },
+    env=R24_RB_ENV, project="cyberdyne/scheduler", **ROUND24,
+)
+
+case(
+    "ruby-minitest-nomethoderror-blank-cell", "test:unit", "ruby:3.1",
+    ["ruby -Ilib -Itest test/importer_test.rb -v"],
+    lab("test_assertion", [r"NoMethodError: undefined method `strip' for nil"],
+        "minitest 5", "the CSV importer strips every cell; a fixture row with an empty e-mail cell yields nil and the test errors (E) instead of failing", accept=["other"]),
+    files={
+        "lib/importer.rb": "require \"csv\"\n\nclass Importer\n  def self.rows(text)\n    CSV.parse(text, headers: true).map do |r|\n      { name: r[\"name\"].strip, email: r[\"email\"].strip.downcase }\n    end\n  end\nend\n",
+        "test/importer_test.rb": "require \"minitest/autorun\"\nrequire \"importer\"\n\nclass ImporterTest < Minitest::Test\n  def test_downcases_email\n    rows = Importer.rows(\"name,email\\nAda, ADA@Example.COM\\n\")\n    assert_equal \"ada@example.com\", rows.first[:email]\n  end\n\n  def test_keeps_contacts_without_email\n    rows = Importer.rows(\"name,email\\nGrace,\\nAlan,alan@example.com\\n\")\n    assert_equal 2, rows.size\n  end\nend\n",
+    },
+    env=R24_RB_ENV, project="cyberdyne/crm-sync", **ROUND24,
+)
+
+case(
+    "ruby-rubocop-lint-duplicate-hash-key", "lint:ruby", "ruby:3.1",
+    ["rubocop --version", "rubocop --lint --format emacs lib/"],
+    lab("lint_failure", [r"W: Lint/DuplicateHashKey: Duplicated key in hash literal", r"W: Lint/UselessAssignment: Useless assignment to variable"],
+        "rubocop 1.39", "a status map lists :past_due twice (the second silently wins) and a computed variable is never used; rubocop --lint in emacs format"),
+    files={
+        ".rubocop.yml": "AllCops:\n  TargetRubyVersion: 3.1\n  NewCops: disable\n  SuggestExtensions: false\n",
+        "lib/dunning.rb": "# frozen_string_literal: true\n\nmodule Dunning\n  LABELS = {\n    active: 'Active',\n    past_due: 'Payment overdue',\n    canceled: 'Canceled',\n    past_due: 'Past due'\n  }.freeze\n\n  def self.label(status)\n    fallback = status.to_s.capitalize\n    LABELS.fetch(status.to_sym)\n  end\nend\n",
+        "lib/retry_policy.rb": "# frozen_string_literal: true\n\nmodule RetryPolicy\n  DAYS = [1, 3, 7].freeze\n\n  def self.next_attempt(attempt)\n    DAYS[attempt]\n  end\nend\n",
+    },
+    env=R24_RB_ENV, project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "ruby-erb-template-missing-end", "check:templates", "ruby:3.1",
+    ["for t in deploy/templates/*.erb; do echo \"checking $t\"; erb -x -T - \"$t\" | ruby -c; done"],
+    lab("compile_error", [r"^-:\d+: syntax error, unexpected end-of-input"],
+        "erb / ruby -c", "the nginx vhost template opens `<% if @tls %>` without a closing `<% end %>`; the rendered Ruby does not parse"),
+    files={
+        "deploy/templates/app.env.erb": "RACK_ENV=<%= @env %>\nDATABASE_URL=<%= @database_url %>\n",
+        "deploy/templates/vhost.conf.erb": "server {\n  listen 80;\n  server_name <%= @host %>;\n<% if @tls %>\n  listen 443 ssl;\n  ssl_certificate /etc/ssl/<%= @host %>.pem;\n<% @aliases.each do |a| %>\n  server_name <%= a %>;\n<% end %>\n  location / {\n    proxy_pass http://127.0.0.1:<%= @port %>;\n  }\n}\n",
+    },
+    env=R24_RB_ENV, project="cyberdyne/storefront", **ROUND24,
+)
+
+case(
+    "ruby-rake-task-renamed-db-seed", "db:seed", "ruby:3.1",
+    ["rake --version", "rake db:seed"],
+    lab("github_actions_config", [r"^Don't know how to build task 'db:seed'"],
+        "rake 13", "the MR renamed the task to db:seed_demo; the job still calls db:seed", accept=["other"]),
+    files={
+        "Rakefile": "namespace :db do\n  desc \"Create the schema\"\n  task :schema do\n    sh \"sqlite3 tmp/dev.db < db/schema.sql\"\n  end\n\n  desc \"Load demo customers and plans\"\n  task seed_demo: :schema do\n    sh \"sqlite3 tmp/dev.db < db/demo.sql\"\n  end\nend\n",
+        "db/schema.sql": "CREATE TABLE IF NOT EXISTS plans (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n",
+        "db/demo.sql": "INSERT INTO plans (name) VALUES ('Starter'), ('Team');\n",
+    },
+    setup="mkdir -p tmp", env=R24_RB_ENV, project="cyberdyne/storefront", **ROUND24,
+)
+
+case(
+    "ruby-rspec-psych4-date-disallowed", "test:rspec", "ruby:3.1",
+    ["ruby -rpsych -e 'puts \"psych #{Psych::VERSION}\"'", "rspec --format progress"],
+    lab("other", [r"Psych::DisallowedClass:", r"Tried to load unspecified class: Date"],
+        "rspec 3.12 / psych 4", "the holiday fixture holds YAML dates; Ruby 3.1's Psych 4 makes YAML.load_file safe by default, so loading it raises Psych::DisallowedClass",
+        accept=["test_assertion", "dependency_install"]),
+    files={
+        "config/holidays.yml": "de:\n  - name: Neujahr\n    on: 2027-01-01\n  - name: Tag der Arbeit\n    on: 2027-05-01\n",
+        "lib/holidays.rb": "require \"yaml\"\n\nmodule Holidays\n  def self.for(country)\n    YAML.load_file(File.expand_path(\"../config/holidays.yml\", __dir__)).fetch(country)\n  end\n\n  def self.holiday?(country, date)\n    self.for(country).any? { |h| h[\"on\"] == date }\n  end\nend\n",
+        "spec/holidays_spec.rb": "require \"date\"\nrequire_relative \"../lib/holidays\"\n\nRSpec.describe Holidays do\n  it \"knows new year\" do\n    expect(Holidays.holiday?(\"de\", Date.new(2027, 1, 1))).to be(true)\n  end\n\n  it \"lists two German holidays\" do\n    expect(Holidays.for(\"de\").size).to eq(2)\n  end\nend\n",
+    },
+    env=R24_RB_ENV, project="cyberdyne/scheduler", **ROUND24,
+)
+
+R24_PHP_AUTOLOAD = '''<?php
+spl_autoload_register(function (string $class): void {
+    $prefix = 'Cyberdyne\\\\';
+    if (strncmp($class, $prefix, strlen($prefix)) === 0) {
+        require __DIR__ . '/' . str_replace('\\\\', '/', substr($class, strlen($prefix))) . '.php';
+    }
+});
+'''
+
+R24_PHP_CART = '''<?php
+declare(strict_types=1);
+
+namespace Cyberdyne\\Cart;
+
+final class LineItem
+{
+    public function __construct(public readonly string $sku, public readonly int $quantity, public readonly int $unitCents)
+    {
+        if ($quantity === 0) {
+            throw new \\InvalidArgumentException('quantity must not be zero');
+        }
+    }
+
+    public function totalCents(): int
+    {
+        return $this->quantity * $this->unitCents;
+    }
+}
+'''
+
+case(
+    "php-phpunit-expected-exception-not-thrown", "test:phpunit", "php:8.2-cli",
+    ["php --version | head -1", "phpunit --testdox --colors=never --bootstrap src/autoload.php tests"],
+    lab("test_assertion", [r"Failed asserting that exception of type \"InvalidArgumentException\" is thrown"],
+        "phpunit 9.6", "the line-item constructor now only rejects a zero quantity; the test expecting a negative quantity to throw fails (testdox output)"),
+    files={
+        "src/autoload.php": R24_PHP_AUTOLOAD,
+        "src/Cart/LineItem.php": R24_PHP_CART,
+        "tests/LineItemTest.php": "<?php\ndeclare(strict_types=1);\n\nuse Cyberdyne\\Cart\\LineItem;\nuse PHPUnit\\Framework\\TestCase;\n\nfinal class LineItemTest extends TestCase\n{\n    public function testTotal(): void\n    {\n        $this->assertSame(2598, (new LineItem('MUG-01', 2, 1299))->totalCents());\n    }\n\n    public function testRejectsZeroQuantity(): void\n    {\n        $this->expectException(InvalidArgumentException::class);\n        new LineItem('MUG-01', 0, 1299);\n    }\n\n    public function testRejectsNegativeQuantity(): void\n    {\n        $this->expectException(InvalidArgumentException::class);\n        new LineItem('MUG-01', -3, 1299);\n    }\n}\n",
+    },
+    env=R24_PHP_ENV, project="cyberdyne/checkout", **ROUND24,
+)
+
+case(
+    "php-phpcs-psr12-full-report", "lint:phpcs", "php:8.2-cli",
+    ["phpcs --version", "phpcs --standard=PSR12 --report=full -s src/"],
+    lab("lint_failure", [r"\| ERROR\s+\|", r"^FOUND \d+ ERRORS?"],
+        "PHP_CodeSniffer 3.7", "a new controller opens its class brace on the same line, omits visibility on a method and uses `else if`; the full report with sniff codes", accept=["formatting_failure"]),
+    files={
+        "src/Http/RefundController.php": "<?php\n\ndeclare(strict_types=1);\n\nnamespace Cyberdyne\\Http;\n\nclass RefundController {\n    function create(array $input): array\n    {\n        if ($input['amount'] <= 0) {\n            return ['error' => 'amount must be positive'];\n        } else if ($input['amount'] > 100000) {\n            return ['error' => 'needs approval'];\n        }\n        return ['status' => 'queued'];\n    }\n}\n",
+        "src/Http/HealthController.php": "<?php\n\ndeclare(strict_types=1);\n\nnamespace Cyberdyne\\Http;\n\nclass HealthController\n{\n    public function show(): array\n    {\n        return ['ok' => true];\n    }\n}\n",
+    },
+    env=R24_PHP_ENV, project="cyberdyne/payments", **ROUND24,
+)
+
+case(
+    "php-strict-types-seed-script-typeerror", "db:seed", "php:8.2-cli",
+    ["php bin/seed-plans.php fixtures/plans.csv"],
+    lab("other", [r"Uncaught TypeError: Cyberdyne\\Billing\\Plan::__construct\(\): Argument #2 \(\$priceCents\) must be of type int, string given"],
+        "php 8.2", "the seed script passes CSV cells (strings) to a constructor typed int under strict_types", accept=["type_error"]),
+    files={
+        "src/autoload.php": R24_PHP_AUTOLOAD,
+        "src/Billing/Plan.php": "<?php\ndeclare(strict_types=1);\n\nnamespace Cyberdyne\\Billing;\n\nfinal class Plan\n{\n    public function __construct(public readonly string $name, public readonly int $priceCents)\n    {\n    }\n}\n",
+        "bin/seed-plans.php": "<?php\ndeclare(strict_types=1);\n\nrequire __DIR__ . '/../src/autoload.php';\n\nuse Cyberdyne\\Billing\\Plan;\n\n$fh = fopen($argv[1], 'r');\nfgetcsv($fh);\n$plans = [];\nwhile (($row = fgetcsv($fh)) !== false) {\n    $plans[] = new Plan($row[0], $row[1]);\n}\nprintf(\"seeded %d plans\\n\", count($plans));\n",
+        "fixtures/plans.csv": "name,price_cents\nStarter,900\nTeam,1900\n",
+    },
+    env=R24_PHP_ENV, project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "php-composer-validate-stale-lock", "lint:composer", "php:8.2-cli",
+    ["composer --version", "composer validate --strict --no-check-publish"],
+    lab("dependency_install", [r"The lock file is not up to date with the latest changes in composer\.json"],
+        "composer 2.5", "the MR raised the PHP requirement and added ext-intl in composer.json without running composer update; the committed lock's content-hash no longer matches",
+        accept=["github_actions_config", "other"]),
+    files={
+        "composer.json": "{\n    \"name\": \"cyberdyne/payments\",\n    \"description\": \"Payment service\",\n    \"type\": \"project\",\n    \"license\": \"proprietary\",\n    \"require\": {\n        \"php\": \">=8.2\",\n        \"ext-intl\": \"*\"\n    },\n    \"autoload\": {\"psr-4\": {\"Cyberdyne\\\\Payments\\\\\": \"src/\"}},\n    \"repositories\": [{\"packagist.org\": false}]\n}\n",
+        "composer.lock": "{\n    \"_readme\": [\n        \"This file locks the dependencies of your project to a known state\",\n        \"Read more about it at https://getcomposer.org/doc/01-basic-usage.md#installing-dependencies\",\n        \"This file is @generated automatically\"\n    ],\n    \"content-hash\": \"3b1f0c9e7a52d4e86f0a1c2b9d7e4f53\",\n    \"packages\": [],\n    \"packages-dev\": [],\n    \"aliases\": [],\n    \"minimum-stability\": \"stable\",\n    \"stability-flags\": [],\n    \"prefer-stable\": false,\n    \"prefer-lowest\": false,\n    \"platform\": {\n        \"php\": \">=8.1\"\n    },\n    \"platform-dev\": [],\n    \"plugin-api-version\": \"2.3.0\"\n}\n",
+        "src/.gitkeep": "",
+    },
+    env=R24_PHP_ENV, project="cyberdyne/payments", **ROUND24,
+)
+
+case(
+    "php-phpunit-risky-test-fail-on-risky", "test:phpunit", "php:8.2-cli",
+    ["phpunit --colors=never"],
+    lab("test_assertion", [r"This test did not perform any assertions", r"^There was 1 risky test:"],
+        "phpunit 9.6", "a new test calls the formatter but forgot its assertion; phpunit.xml sets failOnRisky, so the risky test fails the job", accept=["other"]),
+    files={
+        "phpunit.xml": "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<phpunit bootstrap=\"src/autoload.php\" failOnRisky=\"true\" failOnWarning=\"true\" beStrictAboutTestsThatDoNotTestAnything=\"true\">\n  <testsuites>\n    <testsuite name=\"unit\">\n      <directory>tests</directory>\n    </testsuite>\n  </testsuites>\n</phpunit>\n",
+        "src/autoload.php": R24_PHP_AUTOLOAD,
+        "src/Money/Format.php": "<?php\ndeclare(strict_types=1);\n\nnamespace Cyberdyne\\Money;\n\nfinal class Format\n{\n    public static function eur(int $cents): string\n    {\n        return number_format($cents / 100, 2, ',', '.') . ' €';\n    }\n}\n",
+        "tests/FormatTest.php": "<?php\ndeclare(strict_types=1);\n\nuse Cyberdyne\\Money\\Format;\nuse PHPUnit\\Framework\\TestCase;\n\nfinal class FormatTest extends TestCase\n{\n    public function testThousands(): void\n    {\n        $this->assertSame('1.234,50 €', Format::eur(123450));\n    }\n\n    public function testNegative(): void\n    {\n        $formatted = Format::eur(-500);\n    }\n}\n",
+    },
+    env=R24_PHP_ENV, project="cyberdyne/checkout", **ROUND24,
+)
+
+case(
+    "php-phpunit-undefined-array-key-warning", "test:phpunit", "php:8.2-cli",
+    ["phpunit --colors=never --bootstrap src/autoload.php --log-junit report.xml tests"],
+    lab("test_assertion", [r"^Undefined array key \"currency\""],
+        "phpunit 9.6", "the webhook parser reads payload['currency'], absent from a refund event; PHPUnit 9 turns the PHP warning into a test error", accept=["other"]),
+    files={
+        "src/autoload.php": R24_PHP_AUTOLOAD,
+        "src/Webhook/Event.php": "<?php\ndeclare(strict_types=1);\n\nnamespace Cyberdyne\\Webhook;\n\nfinal class Event\n{\n    public static function amount(array $payload): string\n    {\n        return sprintf('%d %s', $payload['amount'], strtoupper($payload['currency']));\n    }\n}\n",
+        "tests/EventTest.php": "<?php\ndeclare(strict_types=1);\n\nuse Cyberdyne\\Webhook\\Event;\nuse PHPUnit\\Framework\\TestCase;\n\nfinal class EventTest extends TestCase\n{\n    public function testCharge(): void\n    {\n        $this->assertSame('1900 EUR', Event::amount(['type' => 'charge', 'amount' => 1900, 'currency' => 'eur']));\n    }\n\n    public function testRefund(): void\n    {\n        $this->assertSame('-1900 EUR', Event::amount(['type' => 'refund', 'amount' => -1900]));\n    }\n}\n",
+    },
+    env=R24_PHP_ENV, project="cyberdyne/payments", **ROUND24,
+)
+
+case(
+    "perl-prove-is-deeply-nested-structure", "test:perl", "perl:5.36",
+    ["prove --version", "prove -lv t/"],
+    lab("test_assertion", [r"#\s+Failed test 'customer tags are normalised'", r"#\s+Structures begin differing at:", r"\$got->\{tags\}\[0\] = 'annual'", r"\$expected->\{tags\}\[0\] = 'vip'"],
+        "prove / Test::More", "the tag normaliser now sorts tags; is_deeply against the expected (insertion-ordered) structure reports where they differ"),
+    files={
+        "lib/Cyberdyne/Customer.pm": "package Cyberdyne::Customer;\nuse strict;\nuse warnings;\n\nsub normalise {\n    my ($c) = @_;\n    my %seen;\n    my @tags = sort grep { !$seen{$_}++ } map { lc } @{ $c->{tags} };\n    return { name => $c->{name}, tags => \\@tags };\n}\n\n1;\n",
+        "t/customer.t": "use strict;\nuse warnings;\nuse Test::More;\nuse Cyberdyne::Customer;\n\nmy $c = Cyberdyne::Customer::normalise({ name => 'Acme', tags => ['VIP', 'beta', 'vip', 'Annual'] });\nis($c->{name}, 'Acme', 'name kept');\nis_deeply($c, { name => 'Acme', tags => ['vip', 'beta', 'annual'] }, 'customer tags are normalised');\n\ndone_testing;\n",
+    },
+    project="cyberdyne/crm-sync", **ROUND24,
+)
+
+case(
+    "perl-test-dies-method-renamed-no-plan", "test:perl", "perl:5.36",
+    ["prove -l t/"],
+    lab("test_assertion", [r"Can't locate object method \"new\" via package \"Cyberdyne::Invoice\""],
+        "prove / Test::More", "the invoice class's constructor was renamed to create(); the test script dies half-way, after two passing tests, without a plan", accept=["other", "compile_error"]),
+    files={
+        "lib/Cyberdyne/Invoice.pm": "package Cyberdyne::Invoice;\nuse strict;\nuse warnings;\n\nsub create {\n    my ($class, %args) = @_;\n    return bless { lines => [], %args }, $class;\n}\n\nsub number_for {\n    my ($year, $seq) = @_;\n    return sprintf('INV-%d-%05d', $year, $seq);\n}\n\nsub add_line {\n    my ($self, $cents) = @_;\n    push @{ $self->{lines} }, $cents;\n    return $self;\n}\n\nsub total { my $t = 0; $t += $_ for @{ $_[0]{lines} }; $t }\n\n1;\n",
+        "t/invoice.t": "use strict;\nuse warnings;\nuse Test::More;\nuse Cyberdyne::Invoice;\n\nis(Cyberdyne::Invoice::number_for(2026, 42), 'INV-2026-00042', 'number format');\nok(Cyberdyne::Invoice->can('add_line'), 'has add_line');\nmy $inv = Cyberdyne::Invoice->new(customer => 7);\n$inv->add_line(1900)->add_line(500);\nis($inv->total, 2400, 'total');\n\ndone_testing;\n",
+        "t/number.t": "use strict;\nuse warnings;\nuse Test::More tests => 1;\nuse Cyberdyne::Invoice;\n\nlike(Cyberdyne::Invoice::number_for(2027, 1), qr/^INV-2027-/, 'year prefix');\n",
+    },
+    project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "perl-podchecker-over-without-back", "lint:pod", "perl:5.36",
+    ["podchecker lib/Cyberdyne/Report.pm lib/Cyberdyne/Export.pm"],
+    lab("lint_failure", [r"\*\*\* ERROR: You forgot a '=back' before '=head1'", r"lib/Cyberdyne/Report\.pm has \d+ pod syntax errors?"],
+        "podchecker (Pod::Checker)", "a module's POD opens an =over list for the options and never closes it with =back"),
+    files={
+        "lib/Cyberdyne/Report.pm": "package Cyberdyne::Report;\nuse strict;\nuse warnings;\n\n1;\n\n__END__\n\n=head1 NAME\n\nCyberdyne::Report - monthly revenue report\n\n=head1 OPTIONS\n\n=over 4\n\n=item B<--month>\n\nThe month to report, as YYYY-MM.\n\n=item B<--currency>\n\nConvert amounts to this currency.\n\n=head1 AUTHOR\n\nBilling team\n\n=cut\n",
+        "lib/Cyberdyne/Export.pm": "package Cyberdyne::Export;\nuse strict;\nuse warnings;\n\n1;\n\n__END__\n\n=head1 NAME\n\nCyberdyne::Export - CSV export\n\n=cut\n",
+    },
+    project="cyberdyne/reports", **ROUND24,
+)
+
+case(
+    "perl-perltidy-assert-tidy", "lint:perltidy", "perl:5.36",
+    ["perltidy --version | head -1", "perltidy --profile=.perltidyrc --assert-tidy -se -st lib/Cyberdyne/Dunning.pm > /dev/null"],
+    lab("formatting_failure", [r"assertion failure: '--assert-tidy' is set but output differs from input"],
+        "perltidy 20220613", "a module was edited without running perltidy; --assert-tidy fails because tidying changes it", accept=["lint_failure"]),
+    files={
+        ".perltidyrc": "-l=100\n-i=4\n-ci=4\n-nolq\n-pt=2\n",
+        "lib/Cyberdyne/Dunning.pm": "package Cyberdyne::Dunning;\nuse strict;\nuse warnings;\n\nsub next_step{\nmy($days_overdue)=@_;\n  return 'remind' if $days_overdue<7;\n    return 'warn' if $days_overdue < 21 ;\nreturn 'suspend';\n}\n\n1;\n",
+    },
+    project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "sqlite-seed-foreign-key-make", "db:seed", "debian:bookworm",
+    ["sqlite3 --version", "make seed"],
+    lab("other", [r"^(Runtime|Parse) error near line \d+: FOREIGN KEY constraint failed"],
+        "sqlite3 3.40 / make", "the seed's invoices reference customer 7, which the customer seed no longer creates; foreign keys are on, sqlite3 -bail stops and make fails"),
+    files={
+        "Makefile": "DB := tmp/dev.db\n\n.PHONY: seed\nseed:\n\trm -f $(DB)\n\tsqlite3 -bail $(DB) < db/schema.sql\n\tsqlite3 -bail $(DB) < db/seed.sql\n\t@echo \"seeded $(DB)\"\n",
+        "db/schema.sql": "PRAGMA foreign_keys = ON;\nCREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\nCREATE TABLE invoices (\n  id INTEGER PRIMARY KEY,\n  customer_id INTEGER NOT NULL REFERENCES customers(id),\n  total_cents INTEGER NOT NULL\n);\n",
+        "db/seed.sql": "PRAGMA foreign_keys = ON;\nBEGIN;\nINSERT INTO customers (id, name) VALUES (1, 'Acme'), (2, 'Initrode'), (3, 'Globex');\nINSERT INTO invoices (customer_id, total_cents) VALUES (1, 1900);\nINSERT INTO invoices (customer_id, total_cents) VALUES (2, 4900);\nINSERT INTO invoices (customer_id, total_cents) VALUES (7, 990);\nCOMMIT;\n",
+    },
+    setup="mkdir -p tmp", project="cyberdyne/ledger", **ROUND24,
+)
+
+# Infra and flaky causes: the loopback stand-ins of gen.py's Servers (a server that never
+# answers, 429, 503, one that resets mid-body, one that closes without answering), a `.invalid`
+# host name and a tmpfs for a full disk.
+
+case(
+    "ruby-net-http-read-timeout-flags-service", "build:flags", "ruby:3.1",
+    ["ruby scripts/fetch_flags.rb"],
+    lab("network_or_flaky", [r"Net::ReadTimeout"],
+        "ruby net/http", "the feature-flag service accepts the connection and never answers; Net::HTTP gives up after its 5 s read timeout",
+        infra=True, accept=["timeout_or_oom", "infrastructure"]),
+    files={
+        "scripts/fetch_flags.rb": "require \"net/http\"\nrequire \"json\"\n\n$stdout.sync = true\nuri = URI(ENV.fetch(\"FLAGS_URL\"))\nputs \"fetching feature flags from #{uri}\"\nres = Net::HTTP.start(uri.host, uri.port, open_timeout: 5, read_timeout: 5) do |http|\n  http.get(uri.request_uri, \"Accept\" => \"application/json\")\nend\nflags = JSON.parse(res.body)\nFile.write(\"config/flags.json\", JSON.pretty_generate(flags))\nputs \"wrote #{flags.size} flags\"\n",
+    },
+    setup="mkdir -p config", env=dict(R24_RB_ENV, FLAGS_URL="http://127.0.0.1:{PORT_BLACKHOLE}/api/v1/flags?env=review"),
+    project="cyberdyne/storefront", **ROUND24,
+)
+
+case(
+    "php-rates-api-host-does-not-resolve", "build:rates", "php:8.2-cli",
+    ["php bin/fetch-rates.php"],
+    lab("network_or_flaky", [r"php_network_getaddresses: getaddrinfo for rates\.cyberdyne\.invalid failed"],
+        "php 8.2 (file_get_contents)", "the exchange-rate service's host name does not resolve from the runner; PHP's stream wrapper warns and the script gives up",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "bin/fetch-rates.php": "<?php\ndeclare(strict_types=1);\n\n$url = getenv('RATES_URL');\necho \"fetching rates from $url\\n\";\n$ctx = stream_context_create(['http' => ['timeout' => 10]]);\n$json = file_get_contents($url, false, $ctx);\nif ($json === false) {\n    fwrite(STDERR, \"could not fetch exchange rates\\n\");\n    exit(1);\n}\nfile_put_contents(__DIR__ . '/../var/rates.json', $json);\n",
+    },
+    setup="mkdir -p var", env=dict(R24_PHP_ENV, RATES_URL="http://rates.cyberdyne.invalid/v2/latest.json?base=EUR"),
+    project="cyberdyne/payments", **ROUND24,
+)
+
+case(
+    "perl-lwp-tax-api-429", "sync:tax-rates", "perl:5.36",
+    ["perl -MLWP -e 'print \"libwww-perl $LWP::VERSION\\n\"'", "perl scripts/sync_tax_rates.pl"],
+    lab("network_or_flaky", [r"429 Too Many Requests"],
+        "perl LWP::UserAgent", "the tax-rate provider rate-limits the shared egress address (429); the sync script dies with the status line",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "scripts/sync_tax_rates.pl": "#!/usr/bin/perl\nuse strict;\nuse warnings;\nuse LWP::UserAgent;\n\n$| = 1;\nmy $ua = LWP::UserAgent->new(timeout => 15, agent => 'cyberdyne-billing/3.2');\nmy $url = \"$ENV{TAX_API}/v1/rates?country=DE,AT,FR\";\nprint \"GET $url\\n\";\nmy $res = $ua->get($url);\ndie 'tax rate sync failed: ' . $res->status_line . \"\\n\" unless $res->is_success;\nprint $res->decoded_content;\n",
+    },
+    env={"TAX_API": "http://127.0.0.1:{PORT_429}"}, project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "ruby-rake-fixtures-disk-full", "test:fixtures", "ruby:3.1",
+    ["df -h tmp | tail -1", "rake fixtures:events"],
+    lab("infrastructure", [r"No space left on device"],
+        "rake / ruby", "the runner's scratch volume mounted at tmp/ is far too small (512K); writing the generated event fixtures fails with ENOSPC",
+        infra=True, accept=["timeout_or_oom"]),
+    files={
+        "Rakefile": "require \"json\"\nrequire \"fileutils\"\n\nnamespace :fixtures do\n  desc \"Generate synthetic billing events\"\n  task :events do\n    FileUtils.mkdir_p(\"tmp/fixtures\")\n    File.open(\"tmp/fixtures/events.ndjson\", \"w\") do |f|\n      40_000.times do |i|\n        f.puts JSON.generate(id: i, type: \"invoice.paid\", customer: \"cus_#{i % 500}\", amount_cents: 1900 + i % 7)\n      end\n    end\n    puts \"wrote tmp/fixtures/events.ndjson\"\n  end\nend\n",
+    },
+    tmpfs=("tmp", "512k"), env=R24_RB_ENV, project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "ruby-open-uri-schema-registry-503", "build:schemas", "ruby:3.1",
+    ["ruby scripts/fetch_schemas.rb"],
+    lab("network_or_flaky", [r"503 Service Unavailable"],
+        "ruby open-uri", "the internal schema registry answers 503 while the job downloads the shared event schemas",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "scripts/fetch_schemas.rb": "require \"open-uri\"\nrequire \"fileutils\"\n\n$stdout.sync = true\nFileUtils.mkdir_p(\"schemas\")\n%w[invoice.paid invoice.voided].each do |name|\n  url = \"#{ENV.fetch(\"SCHEMA_REGISTRY\")}/subjects/#{name}/versions/latest/schema\"\n  puts \"GET #{url}\"\n  File.write(\"schemas/#{name}.json\", URI.open(url, read_timeout: 10).read)\nend\n",
+    },
+    env=dict(R24_RB_ENV, SCHEMA_REGISTRY="http://127.0.0.1:{PORT_503}"), project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "php-curl-catalog-reset-by-peer", "build:cache", "php:8.2-cli",
+    ["php -r 'echo \"curl \", curl_version()[\"version\"], PHP_EOL;'", "php bin/warm-catalog.php"],
+    lab("network_or_flaky", [r"Connection reset by peer"],
+        "php 8.2 ext-curl", "the catalog CDN resets the connection half-way through the response body",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "bin/warm-catalog.php": "<?php\ndeclare(strict_types=1);\n\n$url = getenv('CATALOG_URL') . '/catalog/v3/products.json';\necho \"downloading $url\\n\";\n$ch = curl_init($url);\ncurl_setopt_array($ch, [CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT => 30, CURLOPT_FAILONERROR => true]);\n$body = curl_exec($ch);\nif ($body === false) {\n    throw new RuntimeException(sprintf('catalog download failed: cURL error %d: %s', curl_errno($ch), curl_error($ch)));\n}\nfile_put_contents(__DIR__ . '/../var/catalog.json', $body);\n",
+    },
+    setup="mkdir -p var", env=dict(R24_PHP_ENV, CATALOG_URL="http://127.0.0.1:{PORT_RESET}"), project="cyberdyne/storefront", **ROUND24,
+)
+
+case(
+    "perl-http-tiny-empty-reply-geo-api", "test:integration", "perl:5.36",
+    ["perl scripts/check_geo_api.pl"],
+    lab("network_or_flaky", [r"599 Internal Exception", r"^Unexpected end of stream while looking for line"],
+        "perl HTTP::Tiny", "the geolocation API's load balancer closes the connection without sending a response; HTTP::Tiny reports its internal 599",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "scripts/check_geo_api.pl": "use strict;\nuse warnings;\nuse HTTP::Tiny;\n\n$| = 1;\nmy $http = HTTP::Tiny->new(timeout => 10, agent => 'cyberdyne-crm/1.0');\nmy $url = \"$ENV{GEO_API}/v1/lookup?ip=192.0.2.10\";\nprint \"GET $url\\n\";\nmy $res = $http->get($url);\nunless ($res->{success}) {\n    die \"geo lookup failed: $res->{status} $res->{reason}\\n$res->{content}\";\n}\nprint $res->{content}, \"\\n\";\n",
+    },
+    env={"GEO_API": "http://127.0.0.1:{PORT_CLOSER}"}, project="cyberdyne/crm-sync", **ROUND24,
+)
+
+# Cascades: a function called on the left of || (set -e is off inside it), MakeMaker's
+# prerequisite warning, `export VAR=$(...)` masking a failed substitution, a rake task that
+# rescues and warns, `make -k`, and composer's PSR-4 "Skipping." warning.
+
+case(
+    "php-schema-function-or-guard-cascade", "test:phpunit", "php:8.2-cli",
+    [("load_schema || { echo 'schema load failed' >&2; exit 1; }",
+      "load_schema() {\n  rm -f var/test.db\n  sqlite3 var/test.db < db/schema.sql\n  echo \"schema loaded into var/test.db\"\n}\nload_schema || { echo 'schema load failed' >&2; exit 1; }"),
+     "phpunit --colors=never --bootstrap src/autoload.php tests"],
+    lab("other", [r"^Parse error near line \d+: near \"\)\": syntax error"],
+        "sqlite3 / bash / phpunit", "cascade: schema.sql has a trailing comma in the invoices table; sqlite3 fails inside a shell function called on the left of ||, where set -e does not apply, so the function's echo succeeds; the PHPUnit tests then fail on the missing table",
+        accept=["test_assertion"]),
+    files={
+        "db/schema.sql": "CREATE TABLE customers (\n  id INTEGER PRIMARY KEY,\n  name TEXT NOT NULL\n);\n\nCREATE TABLE invoices (\n  id INTEGER PRIMARY KEY,\n  customer_id INTEGER NOT NULL REFERENCES customers(id),\n  total_cents INTEGER NOT NULL,\n);\n",
+        "src/autoload.php": R24_PHP_AUTOLOAD,
+        "src/Billing/InvoiceRepository.php": "<?php\ndeclare(strict_types=1);\n\nnamespace Cyberdyne\\Billing;\n\nfinal class InvoiceRepository\n{\n    public function __construct(private \\PDO $db)\n    {\n    }\n\n    public function add(int $customerId, int $totalCents): int\n    {\n        $st = $this->db->prepare('INSERT INTO invoices (customer_id, total_cents) VALUES (?, ?)');\n        $st->execute([$customerId, $totalCents]);\n        return (int) $this->db->lastInsertId();\n    }\n\n    public function totalFor(int $customerId): int\n    {\n        $st = $this->db->prepare('SELECT COALESCE(SUM(total_cents), 0) FROM invoices WHERE customer_id = ?');\n        $st->execute([$customerId]);\n        return (int) $st->fetchColumn();\n    }\n}\n",
+        "tests/InvoiceRepositoryTest.php": "<?php\ndeclare(strict_types=1);\n\nuse Cyberdyne\\Billing\\InvoiceRepository;\nuse PHPUnit\\Framework\\TestCase;\n\nfinal class InvoiceRepositoryTest extends TestCase\n{\n    private InvoiceRepository $repo;\n\n    protected function setUp(): void\n    {\n        $db = new PDO('sqlite:' . __DIR__ . '/../var/test.db', null, null, [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);\n        $db->exec('DELETE FROM invoices');\n        $this->repo = new InvoiceRepository($db);\n    }\n\n    public function testAddReturnsId(): void\n    {\n        $this->assertGreaterThan(0, $this->repo->add(1, 1900));\n    }\n\n    public function testTotal(): void\n    {\n        $this->repo->add(2, 1900);\n        $this->repo->add(2, 500);\n        $this->assertSame(2400, $this->repo->totalFor(2));\n    }\n}\n",
+    },
+    setup="mkdir -p var", env=R24_PHP_ENV, project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "perl-makemaker-prereq-warning-cascade", "test:perl", "perl:5.36",
+    ["perl Makefile.PL", "make", "make test"],
+    lab("dependency_install", [r"^Warning: prerequisite Text::CSV_XS 1\.4\d* not found\."],
+        "ExtUtils::MakeMaker / prove", "cascade: the MR adds Text::CSV_XS to PREREQ_PM but the job image does not have it; Makefile.PL only warns and writes the Makefile, and make test then fails on Can't locate Text/CSV_XS.pm",
+        accept=["github_actions_config"]),
+    files={
+        "Makefile.PL": "use strict;\nuse warnings;\nuse ExtUtils::MakeMaker;\n\nWriteMakefile(\n    NAME         => 'Cyberdyne::Export',\n    VERSION_FROM => 'lib/Cyberdyne/Export.pm',\n    PREREQ_PM    => { 'Text::CSV_XS' => '1.40', 'JSON::PP' => 0 },\n    TEST_REQUIRES => { 'Test::More' => '0.98' },\n);\n",
+        "lib/Cyberdyne/Export.pm": "package Cyberdyne::Export;\nuse strict;\nuse warnings;\nuse Text::CSV_XS;\n\nour $VERSION = '1.7.0';\n\nsub to_csv {\n    my (@rows) = @_;\n    my $csv = Text::CSV_XS->new({ binary => 1, eol => \"\\n\" });\n    my $out = '';\n    for my $r (@rows) {\n        $csv->combine(@$r) or die $csv->error_diag;\n        $out .= $csv->string;\n    }\n    return $out;\n}\n\n1;\n",
+        "t/export.t": "use strict;\nuse warnings;\nuse Test::More;\nuse Cyberdyne::Export;\n\nis(Cyberdyne::Export::to_csv(['a', 'b,c']), qq{a,\"b,c\"\\n}, 'quotes a comma');\n\ndone_testing;\n",
+    },
+    project="cyberdyne/reports", **ROUND24,
+)
+
+case(
+    "ruby-export-cmdsubst-version-gem-build-cascade", "package:gem", "ruby:3.1",
+    ["export VERSION=\"$(ruby -Ilib -e 'require \"billing/version\"; print Billing::VERSION')\"",
+     "echo \"building billing-client ${VERSION}\"",
+     "gem build billing-client.gemspec",
+     "gem install --local --no-document --install-dir vendor/smoke \"billing-client-${VERSION}.gem\""],
+    lab("compile_error", [r"lib/billing/version\.rb:\d+: unterminated string meets end of file", r"lib/billing/version\.rb:\d+: syntax error, unexpected end-of-input"],
+        "ruby / gem build", "cascade: a merge left lib/billing/version.rb with an unterminated string; the failing ruby runs inside `export VERSION=$(...)`, whose status is export's, so the job goes on, gem build quietly builds version 0 and the smoke install cannot find billing-client-.gem",
+        accept=["other"]),
+    files={
+        "lib/billing/version.rb": "module Billing\n  VERSION = \"2.4.0\nend\n",
+        "lib/billing.rb": "require \"billing/version\"\n",
+        "billing-client.gemspec": "Gem::Specification.new do |s|\n  s.name = \"billing-client\"\n  s.version = ENV.fetch(\"VERSION\")\n  s.summary = \"Cyberdyne billing API client\"\n  s.authors = [\"Billing team\"]\n  s.files = Dir[\"lib/**/*.rb\"]\n  s.license = \"Nonstandard\"\nend\n",
+    },
+    env=R24_RB_ENV, project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "ruby-seed-rescue-warn-rspec-cascade", "test:rspec", "ruby:3.1",
+    ["rake db:seed", "rspec --format progress"],
+    lab("other", [r"Unclosed quoted field in line \d+"],
+        "rake / rspec", "cascade: a stray quote in db/plans.csv makes CSV raise; the seed task rescues it, warns and writes an empty plan list, so rake exits 0 and the specs then fail on the missing plans",
+        accept=["test_assertion"]),
+    files={
+        "Rakefile": "require \"csv\"\nrequire \"json\"\nrequire \"fileutils\"\n\nnamespace :db do\n  desc \"Seed the plan catalogue\"\n  task :seed do\n    plans = begin\n      CSV.read(\"db/plans.csv\", headers: true).map(&:to_h)\n    rescue CSV::MalformedCSVError => e\n      warn \"db:seed: skipping db/plans.csv: #{e.message}\"\n      []\n    end\n    FileUtils.mkdir_p(\"tmp\")\n    File.write(\"tmp/plans.json\", JSON.generate(plans))\n    puts \"db:seed: #{plans.size} plans written to tmp/plans.json\"\n  end\nend\n",
+        "db/plans.csv": "code,name,price_cents\nstarter,Starter,900\nteam,\"Team,1900\nenterprise,Enterprise,9900\n",
+        "spec/catalogue_spec.rb": "require \"json\"\n\nRSpec.describe \"plan catalogue\" do\n  let(:plans) { JSON.parse(File.read(\"tmp/plans.json\")) }\n\n  it \"has the three public plans\" do\n    expect(plans.map { |p| p[\"code\"] }).to eq(%w[starter team enterprise])\n  end\n\n  it \"prices the team plan at 19 EUR\" do\n    team = plans.find { |p| p[\"code\"] == \"team\" }\n    expect(team).not_to be_nil\n    expect(team[\"price_cents\"]).to eq(\"1900\")\n  end\nend\n",
+    },
+    env=R24_RB_ENV, project="cyberdyne/billing", **ROUND24,
+)
+
+case(
+    "perl-make-k-codegen-cascade", "build", "perl:5.36",
+    ["make -k"],
+    lab("other", [r"data/codes\.tsv line \d+: expected 3 tab-separated fields, got \d+"],
+        "perl / make -k / prove", "cascade: a new row in data/codes.tsv uses spaces instead of a tab; the generator dies half-way, the shell redirection has already written a truncated Codes.pm, and make -k goes on to run the tests, which fail compiling it",
+        accept=["test_assertion", "compile_error"]),
+    files={
+        "Makefile": ".PHONY: all test\n\nall: lib/Cyberdyne/Codes.pm test\n\nlib/Cyberdyne/Codes.pm: data/codes.tsv gen/codes.pl\n\tperl gen/codes.pl data/codes.tsv > $@\n\ntest:\n\tprove -l t/\n",
+        "data/codes.tsv": "R01\tinsufficient_funds\tretry\nR02\taccount_closed\tfail\nR03\tno_account\tfail\nR09 uncollected_funds retry\n",
+        "gen/codes.pl": "use strict;\nuse warnings;\n\nmy $file = shift;\nopen my $fh, '<', $file or die \"$file: $!\\n\";\nprint \"package Cyberdyne::Codes;\\nuse strict;\\nuse warnings;\\n\\nour %REASON = (\\n\";\nwhile (my $line = <$fh>) {\n    chomp $line;\n    my @f = split /\\t/, $line;\n    die \"$file line $.: expected 3 tab-separated fields, got \" . scalar(@f) . \"\\n\" unless @f == 3;\n    print \"    $f[0] => [qw($f[1] $f[2])],\\n\";\n}\nprint \");\\n\\n1;\\n\";\n",
+        "lib/Cyberdyne/Ach.pm": "package Cyberdyne::Ach;\nuse strict;\nuse warnings;\n\nsub is_return_code { return $_[0] =~ /^R\\d\\d$/ }\n\n1;\n",
+        "t/codes.t": "use strict;\nuse warnings;\nuse Test::More;\nuse Cyberdyne::Codes;\n\nis($Cyberdyne::Codes::REASON{R01}[1], 'retry', 'R01 is retried');\nis($Cyberdyne::Codes::REASON{R09}[0], 'uncollected_funds', 'R09 known');\n\ndone_testing;\n",
+    },
+    project="cyberdyne/payments", **ROUND24,
+)
+
+case(
+    "php-composer-psr4-filename-case-cascade", "test:phpunit", "php:8.2-cli",
+    ["composer dump-autoload --optimize", "phpunit --colors=never --bootstrap vendor/autoload.php tests"],
+    lab("compile_error", [r"Class Cyberdyne\\Billing\\Invoice\\InvoiceNumber located in \./src/Invoice/invoiceNumber\.php does not comply with psr-4 autoloading standard"],
+        "composer 2.5 / phpunit 9.6", "cascade: the new class's file is named invoiceNumber.php; composer only warns and skips it while dumping the autoloader, and the tests then fail with Class not found",
+        accept=["other", "test_assertion"]),
+    files={
+        "composer.json": "{\n    \"name\": \"cyberdyne/billing\",\n    \"type\": \"project\",\n    \"require\": {\"php\": \">=8.1\"},\n    \"autoload\": {\"psr-4\": {\"Cyberdyne\\\\Billing\\\\\": \"src/\"}},\n    \"repositories\": [{\"packagist.org\": false}]\n}\n",
+        "src/Invoice/invoiceNumber.php": "<?php\ndeclare(strict_types=1);\n\nnamespace Cyberdyne\\Billing\\Invoice;\n\nfinal class InvoiceNumber\n{\n    public static function format(int $year, int $seq): string\n    {\n        return sprintf('INV-%d-%05d', $year, $seq);\n    }\n}\n",
+        "src/Invoice/Totals.php": "<?php\ndeclare(strict_types=1);\n\nnamespace Cyberdyne\\Billing\\Invoice;\n\nfinal class Totals\n{\n    public static function sum(array $cents): int\n    {\n        return array_sum($cents);\n    }\n}\n",
+        "tests/InvoiceTest.php": "<?php\ndeclare(strict_types=1);\n\nuse Cyberdyne\\Billing\\Invoice\\InvoiceNumber;\nuse Cyberdyne\\Billing\\Invoice\\Totals;\nuse PHPUnit\\Framework\\TestCase;\n\nfinal class InvoiceTest extends TestCase\n{\n    public function testSum(): void\n    {\n        $this->assertSame(2400, Totals::sum([1900, 500]));\n    }\n\n    public function testNumber(): void\n    {\n        $this->assertSame('INV-2026-00042', InvoiceNumber::format(2026, 42));\n    }\n}\n",
+    },
+    env=R24_PHP_ENV, project="cyberdyne/billing", **ROUND24,
+)
