@@ -12196,3 +12196,533 @@ case(
     },
     env=R24_PHP_ENV, project="cyberdyne/billing", **ROUND24,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 25: TypeScript libraries and JavaScript monorepo tooling (an independent author)
+
+ROUND25 = dict(round=25)
+
+R25_PATH = ("/tmp/diag25/node/node_modules/.bin:/tmp/diag25/venv/bin:"
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+R25_ENV = {"PATH": R25_PATH, "npm_config_update_notifier": "false", "npm_config_fund": "false",
+           "npm_config_audit": "false", "npm_config_cache": "/tmp/diag25/npm-cache",
+           "XDG_CACHE_HOME": "/tmp/diag25/xdg/cache",
+           "XDG_DATA_HOME": "/tmp/diag25/xdg/data", "XDG_STATE_HOME": "/tmp/diag25/xdg/state",
+           "XDG_CONFIG_HOME": "/tmp/diag25/xdg/config", "COREPACK_HOME": "/tmp/diag25/corepack",
+           "TURBO_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1", "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0"}
+R25_LINK = "ln -s /tmp/diag25/node/node_modules node_modules"
+R25_GIT_ID = "git init -q -b main && git config user.email ci@soylent.example && git config user.name ci"
+
+
+def r25_env(**kw):
+    e = dict(R25_ENV)
+    e.update(kw)
+    return e
+
+
+def r25_pkg(name, version="1.0.0", **extra):
+    d = {"name": name, "version": version}
+    d.update(extra)
+    return json.dumps(d, indent=2) + "\n"
+
+
+import json  # noqa: E402
+
+R25_TSCONFIG_STRICT_EMIT = json.dumps({"compilerOptions": {"target": "ES2022", "module": "ES2022", "moduleResolution": "bundler",
+                                                           "strict": True, "declaration": True, "outDir": "dist", "rootDir": "src",
+                                                           "skipLibCheck": True, "noEmitOnError": True}, "include": ["src"]}, indent=2) + "\n"
+R25_TSCONFIG = json.dumps({"compilerOptions": {"target": "ES2022", "module": "ES2022", "moduleResolution": "bundler",
+                                               "strict": True, "declaration": True, "outDir": "dist", "rootDir": "src",
+                                               "skipLibCheck": True}, "include": ["src"]}, indent=2) + "\n"
+
+# --- Plain failures ---------------------------------------------------------------------------
+
+case(
+    "ts-tsc-declaration-private-mixin-member", "build:types", "node:20",
+    ["tsc --version", "tsc -p tsconfig.json"],
+    lab("compile_error", [r"error TS4094: Property 'attempts' of exported anonymous class type may not be private or protected"],
+        "tsc", "declaration emit of a mixin that returns a class expression with a private member: tsc cannot write it into a .d.ts",
+        accept=["type_error"]),
+    files={
+        "package.json": r25_pkg("@soylent/retry", "0.4.0", type="module", types="dist/index.d.ts"),
+        "tsconfig.json": R25_TSCONFIG,
+        "src/index.ts": "export type Ctor<T = object> = new (...args: any[]) => T;\n\nexport function withRetry<TBase extends Ctor>(Base: TBase) {\n  return class extends Base {\n    private attempts = 0;\n\n    nextAttempt(): number {\n      this.attempts += 1;\n      return this.attempts;\n    }\n  };\n}\n",
+    },
+    env=R25_ENV, project="soylent/retry", **ROUND25,
+)
+
+case(
+    "ts-tsc-p-referenced-project-not-built", "build:app", "node:20",
+    ["tsc --version", "tsc -p packages/app/tsconfig.json"],
+    lab("compile_error", [r"error TS6305: Output file '.*/packages/core/dist/index\.d\.ts' has not been built from source file"],
+        "tsc", "the app's tsconfig references packages/core; the job compiles the app with -p instead of --build, so core's declarations were never emitted",
+        accept=["github_actions_config", "type_error"]),
+    files={
+        "tsconfig.base.json": json.dumps({"compilerOptions": {"target": "ES2022", "module": "ES2022", "moduleResolution": "bundler", "strict": True, "declaration": True, "skipLibCheck": True}}, indent=2) + "\n",
+        "packages/core/tsconfig.json": json.dumps({"extends": "../../tsconfig.base.json", "compilerOptions": {"composite": True, "rootDir": "src", "outDir": "dist"}, "include": ["src"]}, indent=2) + "\n",
+        "packages/core/src/index.ts": "export function slugify(title: string): string {\n  return title.toLowerCase().trim().replace(/[^a-z0-9]+/g, \"-\").replace(/^-|-$/g, \"\");\n}\n",
+        "packages/app/tsconfig.json": json.dumps({"extends": "../../tsconfig.base.json", "compilerOptions": {"rootDir": "src", "outDir": "dist"}, "references": [{"path": "../core"}], "include": ["src"]}, indent=2) + "\n",
+        "packages/app/src/main.ts": "import { slugify } from \"../../core/src/index\";\n\nexport const permalink = (title: string) => `/posts/${slugify(title)}`;\n",
+    },
+    env=R25_ENV, project="soylent/blog", **ROUND25,
+)
+
+case(
+    "js-vitest-debounce-fake-timers-called-thrice", "test:unit", "node:20",
+    ["vitest --version", "vitest run --reporter=verbose"],
+    lab("test_assertion", [r"FAIL\s+src/debounce\.test\.ts > debounce > calls once after a burst", r"expected \"spy\" to be called 1 times, but got 3 times"],
+        "vitest", "debounce no longer clears the pending timer, so a burst of three calls fires three times under fake timers"),
+    files={
+        "package.json": r25_pkg("@soylent/timing", "2.0.1", type="module", private=True),
+        "src/debounce.ts": "export function debounce<A extends unknown[]>(fn: (...args: A) => void, wait: number) {\n  let timer: ReturnType<typeof setTimeout> | undefined;\n  return (...args: A) => {\n    timer = setTimeout(() => {\n      timer = undefined;\n      fn(...args);\n    }, wait);\n  };\n}\n",
+        "src/debounce.test.ts": "import { describe, expect, it, vi, beforeEach, afterEach } from \"vitest\";\nimport { debounce } from \"./debounce\";\n\ndescribe(\"debounce\", () => {\n  beforeEach(() => vi.useFakeTimers());\n  afterEach(() => vi.useRealTimers());\n\n  it(\"waits before calling\", () => {\n    const fn = vi.fn();\n    debounce(fn, 200)();\n    vi.advanceTimersByTime(199);\n    expect(fn).not.toHaveBeenCalled();\n  });\n\n  it(\"calls once after a burst\", () => {\n    const fn = vi.fn();\n    const d = debounce(fn, 200);\n    d(1);\n    d(2);\n    d(3);\n    vi.advanceTimersByTime(250);\n    expect(fn).toHaveBeenCalledTimes(1);\n    expect(fn).toHaveBeenLastCalledWith(3);\n  });\n});\n",
+    },
+    setup=R25_LINK, env=R25_ENV, project="soylent/timing", **ROUND25,
+)
+
+case(
+    "js-vitest-typecheck-expecttypeof-partial", "test:types", "node:20",
+    ["vitest run --typecheck.only"],
+    lab("type_error", [r"TypeCheckError: ", r"FAIL\s+test/config\.test-d\.ts > parseConfig returns a full Config"],
+        "vitest (typecheck)", "a type test asserts parseConfig returns Config; it was changed to return Partial<Config>",
+        accept=["test_assertion"]),
+    files={
+        "package.json": r25_pkg("@soylent/config", "1.3.0", type="module", private=True),
+        "tsconfig.json": json.dumps({"compilerOptions": {"target": "ES2022", "module": "ES2022", "moduleResolution": "bundler", "strict": True, "noEmit": True, "skipLibCheck": True}, "include": ["src", "test"]}, indent=2) + "\n",
+        "src/config.ts": "export interface Config {\n  endpoint: string;\n  retries: number;\n}\n\nexport function parseConfig(raw: Record<string, string>): Partial<Config> {\n  const out: Partial<Config> = {};\n  if (raw.ENDPOINT) out.endpoint = raw.ENDPOINT;\n  if (raw.RETRIES) out.retries = Number(raw.RETRIES);\n  return out;\n}\n",
+        "test/config.test-d.ts": "import { expectTypeOf, test } from \"vitest\";\nimport { parseConfig, type Config } from \"../src/config\";\n\ntest(\"parseConfig returns a full Config\", () => {\n  expectTypeOf(parseConfig({})).toEqualTypeOf<Config>();\n});\n",
+    },
+    setup=R25_LINK, env=R25_ENV, project="soylent/config", **ROUND25,
+)
+
+case(
+    "js-jest-test-path-pattern-matches-nothing", "test:billing", "node:20",
+    ["jest --version", "jest --ci --testPathPattern=src/__tests__/billing"],
+    lab("github_actions_config", [r"^No tests found, exiting with code 1"],
+        "jest", "the job filters tests by a path that was moved to test/billing; jest finds none and fails",
+        accept=["other"]),
+    files={
+        "package.json": r25_pkg("@soylent/invoices", "3.2.0", private=True, scripts={"test": "jest"}),
+        "src/total.js": "exports.total = (lines) => lines.reduce((s, l) => s + l.qty * l.unitCents, 0);\n",
+        "test/billing/total.test.js": "const { total } = require(\"../../src/total\");\n\ntest(\"sums lines\", () => {\n  expect(total([{ qty: 2, unitCents: 150 }, { qty: 1, unitCents: 99 }])).toBe(399);\n});\n",
+    },
+    setup=R25_LINK, env=R25_ENV, project="soylent/invoices", **ROUND25,
+)
+
+case(
+    "js-eslint9-compact-formatter-removed", "lint", "node:20",
+    ["eslint --version", "eslint --format compact src/"],
+    lab("github_actions_config", [r"The compact formatter is no longer part of core ESLint"],
+        "eslint", "the job still asks for the compact formatter, removed from core in ESLint 9 (after the flat-config upgrade)",
+        accept=["lint_failure", "other"]),
+    files={
+        "package.json": r25_pkg("@soylent/forms", "0.9.0", type="module", private=True),
+        "eslint.config.js": "import js from \"@eslint/js\";\n\nexport default [js.configs.recommended];\n",
+        "src/index.js": "export function required(value) {\n  return value !== undefined && value !== \"\";\n}\n",
+    },
+    setup=R25_LINK, env=R25_ENV, project="soylent/forms", **ROUND25,
+)
+
+case(
+    "js-eslint-restricted-deep-import-workspace", "lint", "node:20",
+    ["eslint --max-warnings 0 packages/"],
+    lab("lint_failure", [r"'@soylent/tokens/src/colors\.js' import is restricted from being used by a pattern"],
+        "eslint", "a package imports another workspace package's source file; the monorepo's no-restricted-imports pattern forbids deep imports"),
+    files={
+        "package.json": r25_pkg("soylent-design", "0.0.0", type="module", private=True, workspaces=["packages/*"]),
+        "eslint.config.js": "import js from \"@eslint/js\";\nimport globals from \"globals\";\n\nexport default [\n  js.configs.recommended,\n  {\n    languageOptions: { globals: globals.browser },\n    rules: {\n      \"no-restricted-imports\": [\"error\", {\n        patterns: [{ group: [\"@soylent/*/src/*\"], message: \"Import from the package entry point, not its source.\" }],\n      }],\n    },\n  },\n];\n",
+        "packages/tokens/package.json": r25_pkg("@soylent/tokens", "1.1.0", type="module", exports="./src/index.js"),
+        "packages/tokens/src/index.js": "export * from \"./colors.js\";\n",
+        "packages/tokens/src/colors.js": "export const brand = \"#2f6fed\";\nexport const danger = \"#d93025\";\n",
+        "packages/button/package.json": r25_pkg("@soylent/button", "1.4.0", type="module", exports="./src/index.js"),
+        "packages/button/src/index.js": "import { brand } from \"@soylent/tokens/src/colors.js\";\n\nexport function buttonStyle(kind = \"primary\") {\n  return kind === \"primary\" ? { background: brand, color: \"white\" } : { background: \"transparent\", color: brand };\n}\n",
+    },
+    setup=R25_LINK, env=R25_ENV, project="soylent/design", **ROUND25,
+)
+
+case(
+    "js-prettier-rc-printwidth-string", "lint:format", "node:20",
+    ["prettier --version", "prettier --check ."],
+    lab("other", [r"Invalid printWidth value\. Expected an integer, but received \"100\""],
+        "prettier", "the .prettierrc.json sets printWidth as the string \"100\"; prettier rejects the config before checking any file",
+        accept=["formatting_failure", "lint_failure", "github_actions_config"]),
+    files={
+        "package.json": r25_pkg("@soylent/forms", "0.9.0", type="module", private=True),
+        ".prettierrc.json": "{\n  \"printWidth\": \"100\",\n  \"singleQuote\": true,\n  \"trailingComma\": \"all\"\n}\n",
+        "src/index.ts": "export function required(value: unknown): boolean {\n  return value !== undefined && value !== '';\n}\n",
+    },
+    env=R25_ENV, project="soylent/forms", **ROUND25,
+)
+
+case(
+    "js-esbuild-top-level-await-es2020-target", "build:bundle", "node:20",
+    ["esbuild --version", "esbuild src/index.ts --bundle --format=esm --target=es2020 --outfile=dist/index.js"],
+    lab("compile_error", [r"Top-level await is not available in the configured target environment"],
+        "esbuild", "a module awaits a dynamic import at the top level; the bundle targets es2020, which has no top-level await"),
+    files={
+        "package.json": r25_pkg("@soylent/locale", "0.7.0", type="module", private=True),
+        "src/index.ts": "import { pick } from \"./pick\";\n\nconst messages = await import(\"./messages/en\");\n\nexport function t(key: string): string {\n  return pick(messages.default, key) ?? key;\n}\n",
+        "src/pick.ts": "export function pick(table: Record<string, string>, key: string): string | undefined {\n  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;\n}\n",
+        "src/messages/en.ts": "export default { greeting: \"Hello\", farewell: \"Goodbye\" } as Record<string, string>;\n",
+    },
+    env=R25_ENV, project="soylent/locale", **ROUND25,
+)
+
+case(
+    "js-rollup-iife-missing-name-fail-after-warnings", "build:cdn", "node:20",
+    ["rollup --version", "rollup -c rollup.config.mjs --failAfterWarnings"],
+    lab("compile_error", [r"If you do not supply \"output\.name\", you may not be able to access the exports of an IIFE bundle"],
+        "rollup", "a CDN build was added as an IIFE output without output.name; rollup warns, and the job's --failAfterWarnings turns the warning into a failure",
+        accept=["other", "lint_failure"]),
+    files={
+        "package.json": r25_pkg("@soylent/widget", "1.0.0", type="module", private=True),
+        "rollup.config.mjs": "export default {\n  input: \"src/index.js\",\n  output: [\n    { file: \"dist/widget.mjs\", format: \"es\" },\n    { file: \"dist/widget.iife.js\", format: \"iife\" },\n  ],\n};\n",
+        "src/index.js": "export function mount(el, props = {}) {\n  el.textContent = props.label ?? \"Subscribe\";\n  return () => { el.textContent = \"\"; };\n}\n",
+    },
+    env=R25_ENV, project="soylent/widget", **ROUND25,
+)
+
+case(
+    "js-webpack-esm-import-not-fully-specified", "build:web", "node:20",
+    ["webpack --mode production --entry ./src/index.js --output-path dist"],
+    lab("compile_error", [r"Module not found: Error: Can't resolve '\./format' in", r"failed to resolve only because it was resolved as fully specified"],
+        "webpack", "the package became \"type\": \"module\"; webpack treats .js as strict ESM and an extensionless relative import no longer resolves"),
+    files={
+        "package.json": r25_pkg("@soylent/receipts", "2.1.0", type="module", private=True),
+        "src/index.js": "import { money } from \"./format\";\n\nexport function receiptLine(label, cents) {\n  return `${label.padEnd(24, \".\")}${money(cents)}`;\n}\n",
+        "src/format.js": "export const money = (cents) => (cents / 100).toFixed(2);\n",
+    },
+    setup=R25_LINK, env=R25_ENV, project="soylent/receipts", **ROUND25,
+)
+
+case(
+    "js-tsup-dts-build-type-error", "build:lib", "node:20",
+    ["tsup src/index.ts --format esm,cjs --dts --clean"],
+    lab("type_error", [r"error TS2322: Type 'string' is not assignable to type 'number'"],
+        "tsup", "the JS bundles build (esbuild strips types) but the declaration build fails on a type error",
+        accept=["compile_error"]),
+    files={
+        "package.json": r25_pkg("@soylent/units", "0.3.2", type="module", private=True),
+        "tsconfig.json": json.dumps({"compilerOptions": {"target": "ES2022", "module": "ES2022", "moduleResolution": "bundler", "strict": True, "skipLibCheck": True}, "include": ["src"]}, indent=2) + "\n",
+        "src/index.ts": "export interface Quantity {\n  value: number;\n  unit: \"g\" | \"kg\";\n}\n\nexport function parseQuantity(text: string): Quantity {\n  const [value, unit] = text.trim().split(/\\s+/);\n  return { value: value, unit: unit === \"kg\" ? \"kg\" : \"g\" };\n}\n",
+    },
+    setup=R25_LINK, env=R25_ENV, project="soylent/units", **ROUND25,
+)
+
+case(
+    "js-vite-library-umd-without-name", "build:lib", "node:20",
+    ["vite --version", "vite build"],
+    lab("other", [r"Option \"build\.lib\.name\" is required when output formats include \"umd\" or \"iife\""],
+        "vite", "library mode adds a UMD output but the config gives no global name",
+        accept=["compile_error", "github_actions_config"]),
+    files={
+        "package.json": r25_pkg("@soylent/charts", "0.5.0", type="module", private=True),
+        "vite.config.js": "import { defineConfig } from \"vite\";\n\nexport default defineConfig({\n  build: {\n    lib: { entry: \"src/index.js\", formats: [\"es\", \"umd\"], fileName: \"charts\" },\n  },\n});\n",
+        "src/index.js": "export function sparkline(values) {\n  const max = Math.max(...values);\n  return values.map((v) => \"▁▂▃▄▅▆▇█\"[Math.round((v / max) * 7)]).join(\"\");\n}\n",
+    },
+    setup=R25_LINK, env=R25_ENV, project="soylent/charts", **ROUND25,
+)
+
+case(
+    "js-publint-exports-types-condition-last", "lint:package", "node:20",
+    ["publint --version", "publint --strict"],
+    lab("lint_failure", [r"types.* should be the first in the object", r"pkg\.exports\[\"\.\"\]\.require types is not exported"],
+        "publint", "package.json's exports list the types condition after import/require, so TypeScript never picks it",
+        accept=["other"]),
+    files={
+        "package.json": json.dumps({"name": "@soylent/dates", "version": "1.2.0", "type": "module", "main": "./dist/index.cjs", "module": "./dist/index.js", "types": "./dist/index.d.ts",
+                                    "exports": {".": {"import": "./dist/index.js", "require": "./dist/index.cjs", "types": "./dist/index.d.ts"}}, "files": ["dist"]}, indent=2) + "\n",
+        "dist/index.js": "export const isoDay = (d) => d.toISOString().slice(0, 10);\n",
+        "dist/index.cjs": "exports.isoDay = (d) => d.toISOString().slice(0, 10);\n",
+        "dist/index.d.ts": "export declare const isoDay: (d: Date) => string;\n",
+    },
+    env=R25_ENV, project="soylent/dates", **ROUND25,
+)
+
+case(
+    "js-attw-pack-esm-types-for-require", "lint:types-publish", "node:20",
+    ["attw --version", "attw --pack . --format table-flipped"],
+    lab("lint_failure", [r"Masquerading as (CJS|ESM)", r"Import resolved to an ESM type declaration file, but a CommonJS JavaScript file"],
+        "are-the-types-wrong", "one .d.ts is used for both the import and require conditions of a type: module package, so CommonJS consumers get ESM-typed declarations",
+        accept=["other", "type_error"]),
+    files={
+        "package.json": json.dumps({"name": "@soylent/dates", "version": "1.2.0", "type": "module", "main": "./dist/index.cjs", "types": "./dist/index.d.ts",
+                                    "exports": {".": {"types": "./dist/index.d.ts", "import": "./dist/index.js", "require": "./dist/index.cjs"}}, "files": ["dist"]}, indent=2) + "\n",
+        "dist/index.js": "export const isoDay = (d) => d.toISOString().slice(0, 10);\n",
+        "dist/index.cjs": "exports.isoDay = (d) => d.toISOString().slice(0, 10);\n",
+        "dist/index.d.ts": "export declare const isoDay: (d: Date) => string;\n",
+    },
+    env=R25_ENV, project="soylent/dates", **ROUND25,
+)
+
+case(
+    "js-changeset-status-missing-changeset", "check:changeset", "node:20",
+    ["git log --oneline main..HEAD", "changeset status --since=main"],
+    lab("other", [r"Some packages have been changed but no changesets were found"],
+        "changesets", "the merge request changes packages/core but adds no .changeset file; the release check fails",
+        accept=["lint_failure", "github_actions_config"]),
+    files={
+        "package.json": r25_pkg("soylent-kit", "0.0.0", private=True, workspaces=["packages/*"]),
+        ".changeset/config.json": json.dumps({"$schema": "https://unpkg.com/@changesets/config@3.0.0/schema.json", "changelog": "@changesets/cli/changelog", "commit": False, "access": "public", "baseBranch": "main", "updateInternalDependencies": "patch", "ignore": []}, indent=2) + "\n",
+        ".changeset/README.md": "# Changesets\n\nRun `npx changeset` to describe your change.\n",
+        "packages/core/package.json": r25_pkg("@soylent/core", "1.6.0"),
+        "packages/core/index.js": "exports.clamp = (n, lo, hi) => Math.min(hi, Math.max(lo, n));\n",
+        "packages/cli/package.json": r25_pkg("@soylent/cli", "1.2.0", dependencies={"@soylent/core": "^1.6.0"}),
+        "packages/cli/index.js": "const { clamp } = require(\"@soylent/core\");\nconsole.log(clamp(Number(process.argv[2]), 0, 100));\n",
+    },
+    setup=(R25_LINK + " && " + R25_GIT_ID + " && printf 'node_modules\\n' > .gitignore && git add -A && git commit -q -m 'kit' && git checkout -q -b feat/clamp-nan && "
+           "printf 'exports.clamp = (n, lo, hi) => (Number.isNaN(n) ? lo : Math.min(hi, Math.max(lo, n)));\\n' > packages/core/index.js && "
+           "git commit -q -am 'core: clamp NaN to the lower bound'"),
+    env=R25_ENV, project="soylent/kit", **ROUND25,
+)
+
+case(
+    "js-npm-publish-prerelease-without-tag", "release:dry-run", "node:20",
+    ["npm --version", "npm publish --dry-run --access public"],
+    lab("github_actions_config", [r"You must specify a tag using --tag when publishing a prerelease version"],
+        "npm", "the release candidate's version is 1.1.0-rc.1; npm 11 refuses to publish a prerelease without an explicit dist-tag, and the job passes none",
+        accept=["other"]),
+    files={
+        "package.json": r25_pkg("@soylent/money", "1.1.0-rc.1", main="index.js", files=["index.js"]),
+        "index.js": "exports.cents = (s) => Math.round(Number(s) * 100);\n",
+    },
+    env=R25_ENV, project="soylent/money", **ROUND25,
+)
+
+case(
+    "js-turbo-build-workspace-tsc-error", "build", "node:20",
+    ["turbo --version", "turbo run build --output-logs=errors-only"],
+    lab("type_error", [r"error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'"],
+        "turbo / tsc", "turbo builds the workspace; one package's tsc fails on a type error and turbo stops",
+        accept=["compile_error"]),
+    files={
+        "package.json": json.dumps({"name": "soylent-shop", "private": True, "packageManager": "npm@11.19.1", "workspaces": ["packages/*"]}, indent=2) + "\n",
+        "turbo.json": json.dumps({"$schema": "https://turbo.build/schema.json", "tasks": {"build": {"dependsOn": ["^build"], "outputs": ["dist/**"]}}}, indent=2) + "\n",
+        "packages/prices/package.json": r25_pkg("@soylent/prices", "1.0.0", type="module", scripts={"build": "tsc -p ."}),
+        "packages/prices/tsconfig.json": R25_TSCONFIG,
+        "packages/prices/src/index.ts": "export function withVat(cents: number, ratePercent: number): number {\n  return Math.round(cents * (1 + ratePercent / 100));\n}\n\nexport const shelfPrice = (raw: string) => withVat(raw, 20);\n",
+        "packages/labels/package.json": r25_pkg("@soylent/labels", "1.0.0", type="module", scripts={"build": "tsc -p ."}),
+        "packages/labels/tsconfig.json": R25_TSCONFIG,
+        "packages/labels/src/index.ts": "export const label = (name: string) => name.toUpperCase();\n",
+    },
+    setup="npm install --offline --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null",
+    env=R25_ENV, project="soylent/shop", **ROUND25,
+)
+
+case(
+    "js-pnpm-workspace-dependency-name-not-found", "install", "node:20",
+    ["pnpm --version", "pnpm install"],
+    lab("dependency_install", [r"ERR_PNPM_WORKSPACE_PKG_NOT_FOUND", r"no package named \"@soylent/utils\" is present in the workspace"],
+        "pnpm", "packages/app depends on @soylent/utils via workspace:*, but the package was renamed to @soylent/util"),
+    files={
+        "package.json": r25_pkg("soylent-portal", "0.0.0", private=True),
+        "pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n",
+        "packages/util/package.json": r25_pkg("@soylent/util", "2.0.0", main="index.js"),
+        "packages/util/index.js": "exports.uniq = (xs) => [...new Set(xs)];\n",
+        "packages/app/package.json": r25_pkg("@soylent/app", "1.0.0", private=True, dependencies={"@soylent/utils": "workspace:*"}),
+        "packages/app/index.js": "const { uniq } = require(\"@soylent/utils\");\nconsole.log(uniq([1, 1, 2]));\n",
+    },
+    env=R25_ENV, project="soylent/portal", **ROUND25,
+)
+
+case(
+    "ts-tsc-isolated-modules-type-reexport", "lint:types", "node:20",
+    ["tsc --noEmit -p ."],
+    lab("type_error", [r"error TS1205: Re-exporting a type when"],
+        "tsc", "isolatedModules is on (the library is built by esbuild); the index re-exports an interface without `export type`",
+        accept=["compile_error"]),
+    files={
+        "package.json": r25_pkg("@soylent/money", "1.1.0", type="module", private=True),
+        "tsconfig.json": json.dumps({"compilerOptions": {"target": "ES2022", "module": "ES2022", "moduleResolution": "bundler", "strict": True, "isolatedModules": True, "noEmit": True}, "include": ["src"]}, indent=2) + "\n",
+        "src/money.ts": "export interface Money {\n  cents: number;\n  currency: \"EUR\" | \"USD\";\n}\n\nexport const add = (a: Money, b: Money): Money => ({ cents: a.cents + b.cents, currency: a.currency });\n",
+        "src/index.ts": "export { Money, add } from \"./money\";\n",
+    },
+    env=R25_ENV, project="soylent/money", **ROUND25,
+)
+
+case(
+    "ts-tsc-nodenext-relative-import-extension", "build", "node:20",
+    ["tsc -p tsconfig.json --pretty false"],
+    lab("compile_error", [r"error TS2835: Relative import paths need explicit file extensions"],
+        "tsc", "the library moved to module/moduleResolution nodenext with type: module; an extensionless relative import is now an error",
+        accept=["type_error"]),
+    files={
+        "package.json": r25_pkg("@soylent/queue", "0.8.0", type="module", private=True),
+        "tsconfig.json": json.dumps({"compilerOptions": {"target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": True, "declaration": True, "outDir": "dist", "rootDir": "src"}, "include": ["src"]}, indent=2) + "\n",
+        "src/backoff.ts": "export const backoff = (attempt: number, baseMs = 100): number => Math.min(30_000, baseMs * 2 ** attempt);\n",
+        "src/index.ts": "import { backoff } from \"./backoff\";\n\nexport async function retry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {\n  for (let i = 0; ; i++) {\n    try {\n      return await fn();\n    } catch (err) {\n      if (i + 1 >= attempts) throw err;\n      await new Promise((r) => setTimeout(r, backoff(i)));\n    }\n  }\n}\n",
+    },
+    env=R25_ENV, project="soylent/queue", **ROUND25,
+)
+
+# --- Infrastructure and flaky causes ------------------------------------------------------------
+
+case(
+    "js-pnpm-install-registry-rate-limited", "install", "node:20",
+    ["pnpm --version", "pnpm install --reporter=append-only"],
+    lab("network_or_flaky", [r"ERR_PNPM_FETCH_429"],
+        "pnpm", "the registry mirror answers 429 Too Many Requests to the metadata request; pnpm's retries run out",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={
+        "package.json": r25_pkg("@soylent/status-page", "0.2.0", private=True, dependencies={"kleur": "^4.1.5"}),
+        ".npmrc": "fetch-retries=1\nfetch-retry-mintimeout=500\nfetch-retry-maxtimeout=1000\n",
+    },
+    env=r25_env(npm_config_registry="http://127.0.0.1:{PORT_429}/", XDG_DATA_HOME="/tmp/diag25/xdg-429/data",
+                XDG_CACHE_HOME="/tmp/diag25/xdg-429/cache"),
+    project="soylent/status-page", **ROUND25,
+)
+
+case(
+    "js-npm-publish-registry-bad-gateway", "release:publish", "node:20",
+    ["npm --version", "npm publish --registry \"$NPM_PUBLISH_REGISTRY\" --access public"],
+    lab("network_or_flaky", [r"npm error code E502", r"502 Bad Gateway - PUT http://127\.0\.0\.1:\d+/@soylent%2fmoney"],
+        "npm", "the tag pipeline publishes to the internal registry, whose proxy answers 502 Bad Gateway to the upload",
+        accept=["infrastructure"], infra=True),
+    files={
+        "package.json": r25_pkg("@soylent/money", "1.1.0", main="index.js", files=["index.js"]),
+        "index.js": "exports.cents = (s) => Math.round(Number(s) * 100);\n",
+        ".npmrc": "//127.0.0.1:${PORT_502}/:_authToken=${NPM_TOKEN}\n",
+    },
+    env=r25_env(NPM_PUBLISH_REGISTRY="http://127.0.0.1:{PORT_502}/", NPM_TOKEN="npm_0000000000000000000000000000000000000000",
+                npm_config_fetch_retries="0"),
+    project="soylent/money", **ROUND25,
+)
+
+case(
+    "js-esbuild-outfile-volume-full", "build:bundle", "node:20",
+    ["esbuild --version", "esbuild src/index.js --bundle --platform=browser --outfile=dist/search-index.js"],
+    lab("infrastructure", [r"no space left on device"],
+        "esbuild", "the bundle (a 200 KB generated search index) is written to a dist volume that is full",
+        accept=["timeout_or_oom"], infra=True),
+    files={
+        "package.json": r25_pkg("@soylent/docs-search", "0.1.0", private=True),
+        "src/index.js": "import { entries } from \"./entries.js\";\n\nexport function search(q) {\n  const needle = q.toLowerCase();\n  return entries.filter((e) => e.title.toLowerCase().includes(needle));\n}\n\nwindow.docsSearch = search;\n",
+    },
+    setup="python3 -c \"import json; print('export const entries = ' + json.dumps([{'title': f'Guide section {i}: configuring the billing export', 'url': f'/guide/{i}'} for i in range(2500)]) + ';')\" > src/entries.js",
+    tmpfs=("dist", "32k"), env=R25_ENV, project="soylent/docs-search", **ROUND25,
+)
+
+case(
+    "js-webpack-killed-runner-memory-limit", "build:web", "node:20",
+    ["node --version", "webpack --mode production --entry ./src/index.js --output-path dist"],
+    lab("timeout_or_oom", [r"Killed\s+webpack --mode production"],
+        "webpack", "the runner's memory limit (48 MiB) is below what webpack needs to start; the kernel kills it",
+        accept=["infrastructure"], infra=True),
+    files={
+        "package.json": r25_pkg("@soylent/receipts", "2.1.0", private=True),
+        "src/index.js": "import { money } from \"./format.js\";\n\nconst receiptLine = (label, cents) => `${label.padEnd(24, \".\")}${money(cents)}`;\ndocument.querySelectorAll(\"[data-cents]\").forEach((el) => { el.textContent = receiptLine(el.dataset.label, Number(el.dataset.cents)); });\n",
+        "src/format.js": "export const money = (cents) => (cents / 100).toFixed(2);\n",
+    },
+    setup=R25_LINK, memory_limit=48 * 1024 * 1024, env=R25_ENV, project="soylent/receipts", **ROUND25,
+)
+
+case(
+    "js-corepack-pnpm-download-503", "install", "node:20",
+    ["corepack --version", "corepack pnpm install --frozen-lockfile"],
+    lab("network_or_flaky", [r"503"],
+        "corepack", "corepack downloads the pnpm version pinned in packageManager from the npm mirror, which answers 503",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={
+        "package.json": json.dumps({"name": "soylent-portal", "private": True, "packageManager": "pnpm@9.12.3"}, indent=2) + "\n",
+        "pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n",
+    },
+    env=r25_env(COREPACK_NPM_REGISTRY="http://127.0.0.1:{PORT_503}", COREPACK_HOME="/tmp/diag25/corepack-empty", COREPACK_INTEGRITY_KEYS="0"),
+    project="soylent/portal", **ROUND25,
+)
+
+case(
+    "js-node-fixtures-object-store-slowdown", "test:integration", "node:20",
+    ["node scripts/fetch-fixtures.mjs", "node --test test/"],
+    lab("network_or_flaky", [r"<Code>SlowDown</Code>", r"GET .*/fixtures/rates-2026\.json: 503"],
+        "node (fetch)", "the fixture download from the S3-compatible bucket is throttled with 503 SlowDown",
+        accept=["infrastructure"], infra=True),
+    files={
+        "package.json": r25_pkg("@soylent/fx", "0.6.0", type="module", private=True),
+        "scripts/fetch-fixtures.mjs": "import { mkdir, writeFile } from \"node:fs/promises\";\n\nconst base = process.env.FIXTURES_URL;\nawait mkdir(\"test/fixtures\", { recursive: true });\nfor (const name of [\"rates-2026.json\"]) {\n  const url = `${base}/fixtures/${name}`;\n  const res = await fetch(url);\n  if (!res.ok) {\n    console.error(await res.text());\n    throw new Error(`GET ${url}: ${res.status} ${res.statusText}`);\n  }\n  await writeFile(`test/fixtures/${name}`, Buffer.from(await res.arrayBuffer()));\n  console.log(`fetched ${name}`);\n}\n",
+        "test/rates.test.mjs": "import { test } from \"node:test\";\nimport assert from \"node:assert/strict\";\nimport { readFileSync } from \"node:fs\";\n\ntest(\"EUR is the base\", () => {\n  const rates = JSON.parse(readFileSync(new URL(\"./fixtures/rates-2026.json\", import.meta.url)));\n  assert.equal(rates.base, \"EUR\");\n});\n",
+    },
+    env=r25_env(FIXTURES_URL="http://127.0.0.1:{PORT_S3SLOWDOWN}/soylent-ci-fixtures"),
+    project="soylent/fx", **ROUND25,
+)
+
+# --- Cascades -----------------------------------------------------------------------------------
+
+case(
+    "ts-find-exec-tsc-error-not-propagated-cascade", "test", "node:20",
+    ["find packages -mindepth 2 -maxdepth 2 -name tsconfig.json -exec tsc -p {} \\;", "node --test packages/app/test/"],
+    lab("type_error", [r"packages/geo/src/index\.ts\(\d+,\d+\): error TS2322"],
+        "find / tsc / node:test", "find -exec ... \\; ignores the exit status of tsc, so the geo package's type error does not stop the job; the app's tests then fail importing geo's missing dist",
+        accept=["compile_error", "other"]),
+    files={
+        "package.json": r25_pkg("soylent-maps", "0.0.0", private=True),
+        "packages/geo/package.json": r25_pkg("@soylent/geo", "1.0.0", type="module"),
+        "packages/geo/tsconfig.json": R25_TSCONFIG_STRICT_EMIT,
+        "packages/geo/src/index.ts": "export interface Point {\n  lat: number;\n  lon: number;\n}\n\nexport function parsePoint(text: string): Point {\n  const [lat, lon] = text.split(\",\");\n  return { lat: Number(lat), lon: lon };\n}\n",
+        "packages/app/package.json": r25_pkg("@soylent/maps-app", "1.0.0", type="module"),
+        "packages/app/test/point.test.mjs": "import { test } from \"node:test\";\nimport assert from \"node:assert/strict\";\nimport { parsePoint } from \"../../geo/dist/index.js\";\n\ntest(\"parses a point\", () => {\n  assert.deepEqual(parsePoint(\"52.5,13.4\"), { lat: 52.5, lon: 13.4 });\n});\n",
+    },
+    env=R25_ENV, project="soylent/maps", **ROUND25,
+)
+
+case(
+    "js-export-substitution-hides-dist-tag-script-cascade", "release:publish", "node:20",
+    ["export DIST_TAG=$(node scripts/dist-tag.mjs)", "echo \"publishing @soylent/money with dist-tag '${DIST_TAG}'\"",
+     "npm publish --dry-run --tag \"$DIST_TAG\""],
+    lab("other", [r"TypeError: Cannot read properties of undefined \(reading 'split'\)"],
+        "bash / node / npm", "the dist-tag script crashes on a version without a prerelease part; `export X=$(...)` hides its exit status, so npm is called with an empty tag",
+        accept=["github_actions_config"]),
+    files={
+        "package.json": r25_pkg("@soylent/money", "1.1.0", main="index.js", files=["index.js"]),
+        "index.js": "exports.cents = (s) => Math.round(Number(s) * 100);\n",
+        "scripts/dist-tag.mjs": "import { readFileSync } from \"node:fs\";\n\n// 1.2.0-beta.3 -> beta; 1.2.0 -> latest\nconst { version } = JSON.parse(readFileSync(\"package.json\", \"utf8\"));\nconst [, pre] = version.split(\"-\");\nconst id = pre.split(\".\")[0];\nconsole.log(id || \"latest\");\n",
+    },
+    env=R25_ENV, project="soylent/money", **ROUND25,
+)
+
+case(
+    "js-set-plus-e-tokens-build-ui-cascade", "build", "node:20",
+    ["set +e", "npm run build -w @soylent/tokens", "set -e", "npm run build -w @soylent/ui"],
+    lab("type_error", [r"src/index\.ts\(\d+,\d+\): error TS2353"],
+        "bash / npm workspaces / tsc / esbuild", "the tokens build is run with set +e (allowed to fail); its type error leaves no dist, and the ui bundle then cannot resolve @soylent/tokens",
+        accept=["compile_error", "other"]),
+    files={
+        "package.json": r25_pkg("soylent-design", "0.0.0", private=True, workspaces=["packages/*"]),
+        "packages/tokens/package.json": r25_pkg("@soylent/tokens", "1.2.0", type="module", exports="./dist/index.js", scripts={"build": "tsc -p ."}),
+        "packages/tokens/tsconfig.json": R25_TSCONFIG_STRICT_EMIT,
+        "packages/tokens/src/index.ts": "export interface Palette {\n  brand: string;\n  danger: string;\n}\n\nexport const palette: Palette = {\n  brand: \"#2f6fed\",\n  danger: \"#d93025\",\n  warning: \"#f9ab00\",\n};\n",
+        "packages/ui/package.json": r25_pkg("@soylent/ui", "1.5.0", type="module", scripts={"build": "esbuild src/index.js --bundle --format=esm --outfile=dist/ui.js"}, dependencies={"@soylent/tokens": "^1.2.0"}),
+        "packages/ui/src/index.js": "import { palette } from \"@soylent/tokens\";\n\nexport const badge = (text) => `<span style=\"color:${palette.brand}\">${text}</span>`;\n",
+    },
+    setup="npm install --offline --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null",
+    env=R25_ENV, project="soylent/design", **ROUND25,
+)
+
+case(
+    "js-rollup-unresolved-import-external-smoke-cascade", "build:lib", "node:20",
+    ["rollup -c", "node -e \"import('./dist/index.mjs').then((m) => console.log(m.formatPhone('+4930123456')))\""],
+    lab("compile_error", [r"\(!\) Unresolved dependencies", r"@soylent/strings \(imported by \"src/index\.js\"\)"],
+        "rollup / node", "the config has no node-resolve plugin, so rollup leaves the workspace helper it should inline as an external import (a warning only); the smoke test of the bundle then cannot find the package",
+        accept=["other", "dependency_install"]),
+    files={
+        "package.json": r25_pkg("@soylent/phone", "0.4.0", type="module", private=True),
+        "rollup.config.mjs": "export default {\n  input: \"src/index.js\",\n  output: { file: \"dist/index.mjs\", format: \"es\" },\n};\n",
+        "src/index.js": "import { chunk } from \"@soylent/strings\";\n\nexport function formatPhone(e164) {\n  const [cc, rest] = [e164.slice(0, 3), e164.slice(3)];\n  return `${cc} ${chunk(rest, 3).join(\" \")}`;\n}\n",
+        "vendor/strings/index.js": "export const chunk = (s, n) => s.match(new RegExp(`.{1,${n}}`, \"g\")) ?? [];\n",
+    },
+    env=R25_ENV, project="soylent/phone", **ROUND25,
+)
+
+case(
+    "js-curl-no-fail-openapi-503-codegen-cascade", "build:client", "node:20",
+    ["curl -s -o openapi.json -w 'GET %{url_effective} -> HTTP %{http_code}\\n' \"$OPENAPI_URL\"", "node scripts/gen-client.mjs openapi.json src/client.ts"],
+    lab("network_or_flaky", [r"-> HTTP 503$"],
+        "curl / node", "curl without --fail saves the API gateway's 503 page as openapi.json; the client generator then fails parsing HTML as JSON",
+        accept=["infrastructure", "other"], infra=True),
+    files={
+        "package.json": r25_pkg("@soylent/billing-client", "0.9.0", type="module", private=True),
+        "scripts/gen-client.mjs": "import { readFileSync, writeFileSync } from \"node:fs\";\n\nconst [src, out] = process.argv.slice(2);\nconst spec = JSON.parse(readFileSync(src, \"utf8\"));\nconst ops = [];\nfor (const [path, methods] of Object.entries(spec.paths)) {\n  for (const [method, op] of Object.entries(methods)) {\n    ops.push(`export const ${op.operationId} = (init?: RequestInit) => fetch(\\`\\${base}${path}\\`, { ...init, method: \"${method.toUpperCase()}\" });`);\n  }\n}\nwriteFileSync(out, `let base = \"\";\\nexport const setBase = (b: string) => { base = b; };\\n${ops.join(\"\\n\")}\\n`);\nconsole.log(`wrote ${ops.length} operations to ${out}`);\n",
+    },
+    env=r25_env(OPENAPI_URL="http://127.0.0.1:{PORT_503}/api/billing/v2/openapi.json"),
+    project="soylent/billing-client", **ROUND25,
+)
