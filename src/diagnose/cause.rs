@@ -134,7 +134,9 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
     }
     let t = h.clean();
     match h.rule {
-        "module_not_found" => true,
+        "module_not_found" | "node_pkg_missing" => true,
+        // PHP's autoloader found no file for a class.
+        "py_exception" if t.starts_with("Error: Class \"") && t.ends_with("\" not found") => true,
         "py_exception" => matches!(
             h.name.as_deref(),
             Some("ModuleNotFoundError" | "ImportError")
@@ -358,7 +360,7 @@ pub fn own_service_answered(
 }
 
 /// Whether `line` is output of a shell loop step (`for ...; do ...; done`).
-fn in_loop(ex: &Extraction, line: usize) -> bool {
+pub fn in_loop(ex: &Extraction, line: usize) -> bool {
     ex.hits[..ex.hits.partition_point(|h| h.line < line)]
         .iter()
         .rev()
@@ -442,9 +444,18 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         };
         // A failing step that says nothing of its own (a check's `exit 1`: `[ -s out ] ||
         // exit 1`) fails for what an earlier step did not make.
+        // The failing command reports the same outside failure an earlier command met and went
+        // past (`curl -s` saved a 503 page, which the generator then printed): the earlier
+        // report is where it happened. Only for the network and the runner, whose errors are
+        // the same event seen twice.
+        let same_outside = failed.filter(|f| {
+            f.category
+                .is_some_and(|c| matches!(c, Category::NetworkOrFlaky | Category::Infrastructure))
+        });
         let symptom_line = match symptom {
             Some(h) => h.line,
             None if failed.is_none() => start,
+            None if same_outside.is_some() => start,
             None => continue,
         };
         // A background process writes while the next steps run: its error may come after them,
@@ -480,6 +491,8 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
                 output().find(|h| {
                     matches!(h.rule, "py_exception" | "jvm_uncaught")
                         && !h.text.starts_with([' ', '\t'])
+                        // A warning (`Warning: prerequisite X not found.`) is no crash.
+                        && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
                 })
             };
             match output().find(|h| h.rule == "input_missing") {
@@ -489,6 +502,12 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
                     _ => continue,
                 },
             }
+        }
+        if symptom.is_none()
+            && let Some(f) = same_outside
+            && (f.category != err.category || err.weight < 7)
+        {
+            continue;
         }
         let mut root = err.clone();
         if root.category == Some(Category::Other) {

@@ -144,7 +144,7 @@ static RULES: &[Rule] = &[
     r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"No value for required variable|Error: Invalid value for (input )?variable|\b[A-Z][A-Z0-9_]{2,} must be set\b|^((?i:error): )?[A-Z][A-Z0-9_]{2,} (is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
     // The job asks a test runner for a path or target the repository does not have: the
     // job's command line, not a failing test (pytest exits 4, no test ran).
-    r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named |^error: package ID specification `[^`]+` did not match any packages|^error: package\(s\) `[^`]+` not found in workspace|Sessions? not found: \S|provided environments not found in configuration file|^ERROR: Unknown config option: \S"),
+    r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named |^error: package ID specification `[^`]+` did not match any packages|^error: package\(s\) `[^`]+` not found in workspace|Sessions? not found: \S|provided environments not found in configuration file|^ERROR: Unknown config option: \S|^No tests found, exiting with code 1"),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     // A JSON-schema validator's finding in the CI configuration itself (check-jsonschema's
     // `file::$.path: message`), not in the project's data.
@@ -167,8 +167,36 @@ static RULES: &[Rule] = &[
     r("ignored_failure", Detail, Cat::None, 0, r"command failed but is marked ignore outcome|^make(\[\d+\])?: \[[^\]]*\] Error \d+ \(ignored\)\s*$"),
     // pip installed without an extra the command asked for: what the extra brings is missing.
     r("pip_extra_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"does not provide the extra '[^']+'"),
+    // ExtUtils::MakeMaker's missing prerequisite: only a warning, and `make test` then cannot
+    // load the module.
+    r("perl_prereq_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^Warning: prerequisite \S+ [\d._]+ not found\."),
     // PyPA build checking the environment it was told not to isolate.
     r("build_unmet", Cause, Cat::Is(C::DependencyInstall), 8, r"^ERROR (Unmet|Missing) dependencies\b"),
+    // podchecker's findings (`*** ERROR: ... at line 25 in file x.pm`, `x.pm has 1 pod syntax
+    // error.`): documentation lint.
+    r("podchecker", Cause, Cat::Is(C::LintFailure), 7, r"^\*\*\* ERROR: .+ at line (\d+|EOF) in file \S+|\bhas [1-9]\d* pod syntax errors?\."),
+    // publint's numbered findings on a package's `exports`/`main`/`types`.
+    r("publint", Cause, Cat::Is(C::LintFailure), 6, r"^\s*\d+\. pkg\.[\w.\[\]\x22'-]+ (should|is|are|does|has|was) "),
+    // Ruby's own syntax errors (`file.rb:15: syntax error, unexpected end-of-input`; `ruby -c`
+    // reads `-`).
+    r("ruby_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\S+:\d+: syntax errors?(?: found|, unexpected|,)|^\S+\.rb:\d+: syntax error"),
+    // A Perl program that died at run time (`Can't locate object method "new" via package`,
+    // `Can't call method "x" on an undefined value`): its own words, at a file and line.
+    r("perl_die", Cause, Cat::Is(C::Other), 6, r"^(Can't locate object method \x22\w+\x22 via package|Can't call method \x22\w+\x22 on|Undefined subroutine &[\w:]+ called|Not an? (ARRAY|HASH|CODE|SCALAR) reference|Can't use an undefined value as|Illegal division by zero) .*\bat \S+ line \d+\.?\s*$"),
+    // Composer skipping a class whose file does not match PSR-4: `Class "X" not found` follows.
+    r("psr4_skip", Cause, Cat::Is(C::CompileError), 7, r"does not comply with psr-4 autoloading standard\. Skipping\."),
+    // Prettier rejecting its own configuration.
+    r("prettier_config", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\[error\] Invalid \w+ value\. Expected "),
+    // rollup's warnings (`(!) Unresolved dependencies`), which `--failAfterWarnings` makes the
+    // failure; an unresolved import is the bundle's missing module.
+    r("rollup_warning", Cause, Cat::Is(C::CompileError), 4, r"^\(!\) \S"),
+    r("rollup_unresolved", Cause, Cat::Is(C::CompileError), 7, r"^\(!\) Unresolved dependencies\s*$"),
+    r("rollup_fail_after_warnings", Summary, Cat::Is(C::CompileError), 6, r"Warnings occurred and --failAfterWarnings flag present"),
+    // pnpm's workspace and lockfile errors by code.
+    r("pnpm_code", Cause, Cat::Is(C::DependencyInstall), 8, r"\bERR_PNPM_(WORKSPACE_PKG_NOT_FOUND|NO_MATCHING_VERSION|OUTDATED_LOCKFILE|LOCKFILE_CONFIG_MISMATCH|PEER_DEP_ISSUES)\b"),
+    // sqlite3's shell reading a schema or seed file it cannot parse; Ruby's CSV on a malformed
+    // file (a seed task that rescues it only warns: strong enough to be a swallowed cause).
+    r("data_parse", Cause, Cat::Is(C::Other), 7, r"^Parse error near line \d+: |\bUnclosed quoted field in line \d+|\bIllegal quoting in line \d+|Any value after quoted field isn't allowed in line \d+"),
     r("cmd_not_found", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(^|:\s)(?P<n>[\w.+-]+): (command )?not found\s*$|command not found: (?P<n2>\S+)|(is not recognized as an internal or external command)|^make(\[\d+\])?: (?P<n3>[\w.+-]+): (No such file or directory|Command not found)\s*$"),
     // A tool's plugin subcommand the image does not have (git-lfs, docker buildx/compose, a
     // cargo or helm plugin): the same family as a missing command.
@@ -266,7 +294,7 @@ static RULES: &[Rule] = &[
     // container): the runner's state, not the code; a retry on another runner passes.
     r("port_in_use", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)\baddress already in use\b|\bEADDRINUSE\b|port is already allocated|Only one usage of each socket address"),
     r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock|(?i:\bdatabase is locked\b)|\bSQLITE_BUSY\b|Lock wait timeout exceeded|canceling statement due to lock timeout|could not obtain lock on (relation|row)|Could not get lock /var/lib/(dpkg|apt)/|Unable to acquire the dpkg frontend lock"),
-    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Empty reply from server|^curl: \(52\) |java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException|http\.Http(Connect)?TimeoutException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to |keyserver (receive|send|refresh|search) failed: (No keyserver available|Connection refused|Connection timed out|No route to host|Network is unreachable|Server indicated a failure|Try again later)|^Error querying OCSP responder|:BIO routines:BIO_wait:transfer timeout:|:SSL routines:\w+:unexpected eof while reading:|:BIO routines:BIO_(do_)?connect:(connect error|Connection refused):|^connect:errno=\d+|^Error connecting BIO\s*$"),
+    r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Empty reply from server|\b599 Internal Exception\b|Unexpected end of stream while looking for line|Could not connect to '[^']+:\d+': |^500 Can't connect to \S+:\d+|^curl: \(52\) |java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException|http\.Http(Connect)?TimeoutException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to |keyserver (receive|send|refresh|search) failed: (No keyserver available|Connection refused|Connection timed out|No route to host|Network is unreachable|Server indicated a failure|Try again later)|^Error querying OCSP responder|:BIO routines:BIO_wait:transfer timeout:|:SSL routines:\w+:unexpected eof while reading:|:BIO routines:BIO_(do_)?connect:(connect error|Connection refused):|^connect:errno=\d+|^Error connecting BIO\s*$"),
     // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
     // asking for credentials, and a transfer the server cut short: each ecosystem's own words
     // for the network.
@@ -340,7 +368,7 @@ static RULES: &[Rule] = &[
     r("could_not_compile", Summary, Cat::Is(C::CompileError), 6, r"error: could not compile `|COMPILATION ERROR|Compilation failed|compilation terminated\.|make(\[\d+\])?: \*\*\* \[.*\.o\] Error \d+|ninja: build stopped: subcommand failed"),
     // A formatter that reports as a compiler does (clang-format's `--Werror`, `dotnet format`'s
     // `error WHITESPACE`): formatting, though the line reads `file:l:c: error:`.
-    r("format_violation", Cause, Cat::Is(C::FormattingFailure), 8, r"\[-Wclang-format-violations\]|: error: code should be clang-formatted|^\S+\(\d+,\d+\): error (WHITESPACE|FINALNEWLINE|IMPORTS|CHARSET|ENDOFLINE): "),
+    r("format_violation", Cause, Cat::Is(C::FormattingFailure), 8, r"\[-Wclang-format-violations\]|'--assert-tidy' is set but output differs|: error: code should be clang-formatted|^\S+\(\d+,\d+\): error (WHITESPACE|FINALNEWLINE|IMPORTS|CHARSET|ENDOFLINE): "),
     // pkg-config's own "not found": weak alone (meson dumps its probes of optional libraries),
     // a cause when a missing header follows in the same step (`pkgconfig_then_header`).
     r("pkgconfig_missing", Cause, Cat::Is(C::DependencyInstall), 2, r"^Package \S+ was not found in the pkg-config search path|^Package '[^']+', required by '[^']+', not found|^No package '[^']+' found"),
@@ -523,6 +551,11 @@ static RULES: &[Rule] = &[
     r("junit4_console", Test, Cat::Is(C::TestAssertion), 6, r"^There (was|were) [1-9]\d* failures?:\s*$|^FAILURES!!!\s*$|^Tests run: \d+,\s+Failures: [1-9]\d*\s*$|^\d+\) (?P<t>\w+\([\w.$]+\))\s*$"),
     // A JVM program's uncaught exception: its category comes from its type (as Python's).
     r("jvm_uncaught", Cause, Cat::None, 5, r"^Exception in thread \x22[^\x22]+\x22 (?:[\w$]+\.)*(?P<n>[\w$]+)(: |\s*$)"),
+    // PHPUnit: `1) Class::method` headers, `There was 1 risky test:`, `Failed asserting that`.
+    r("phpunit_test", Test, Cat::Is(C::TestAssertion), 6, r"^\d+\) (?P<t>[\w\\]+::\w+)(?: with data set .+)?\s*$|^There (was|were) [1-9]\d* risky tests?:\s*$"),
+    r("phpunit_detail", Detail, Cat::Is(C::TestAssertion), 5, r"^\s*(│\s*)?Failed asserting that |^This test did not perform any assertions\s*$"),
+    // minitest's error header: `  1) Error:` then `Class#test_name:`.
+    r("minitest_header", Test, Cat::Is(C::TestAssertion), 6, r"^(?P<t>[A-Z][\w:]*#test_\w+)(?: \[[^\]]+\])?:\s*$"),
     r("test_headers", Test, Cat::Is(C::TestAssertion), 6, r"^\s*\d+\) test (?P<t>.+) \([\w.]+\)\s*$|^(Failure|Error) \('(?P<f>[^']+)'\): (?P<t2>.+)$|^\s*Assertion with \S+ failed|^rspec (?P<f2>\./\S+?):\d+ # (?P<t3>.+)$"),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
@@ -1348,8 +1381,135 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     }
     data_errors_quote_their_data(hits);
     pytest_source_context(hits);
+    rspec_exceptions(log, hits);
+    make_keep_going_last_words(log, hits);
     pkgconfig_then_header(hits);
     go_run_last_words(log, hits);
+}
+
+/// RSpec prints a failure's exception below its `Failure/Error:` line, indented: the class
+/// (`Psych::DisallowedClass:`) and its message on the next line. Both become details.
+fn rspec_exceptions(log: &LogIndex, hits: &mut Vec<Hit>) {
+    let mut found = Vec::new();
+    for h in hits.iter().filter(|h| h.rule == "expect_detail") {
+        if !h.text.contains("Failure/Error:") {
+            continue;
+        }
+        let mut seen = 0;
+        for j in h.line + 1..(h.line + 6).min(log.line_count()) {
+            let plain = log.plain_cow(j);
+            let body = strip_ci_timestamp(&plain);
+            let t = body.trim();
+            if t.is_empty() {
+                continue;
+            }
+            seen += 1;
+            let class = t.strip_suffix(':').is_some_and(|c| {
+                c.starts_with(|ch: char| ch.is_ascii_uppercase())
+                    && c.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'_')
+            });
+            if class && body.starts_with(' ') {
+                found.push(j);
+                if j + 1 < log.line_count() {
+                    found.push(j + 1);
+                }
+                break;
+            }
+            if seen >= 3 {
+                break;
+            }
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+    for j in found {
+        let plain = log.plain_cow(j);
+        let body = strip_ci_timestamp(&plain);
+        if body.trim().is_empty()
+            || hits
+                .iter()
+                .any(|h| h.line == j && h.rule == "rspec_exception")
+        {
+            continue;
+        }
+        hits.push(Hit {
+            line: j,
+            rule: "rspec_exception",
+            role: Role::Detail,
+            category: Some(Category::TestAssertion),
+            weight: 5,
+            text: HitText::new(
+                prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX),
+                log.shared_bytes(),
+            ),
+            clean_text: String::new(),
+            test: None,
+            file: None,
+            exit_code: None,
+            name: None,
+        });
+    }
+    hits.sort_by_key(|h| h.line);
+}
+
+/// `make -k` (or a parallel make) goes on past a failed recipe, and later targets fail for
+/// what it did not make: the first failed recipe's program said why on the line before make's
+/// `*** [target] Error N`, a cause even when no rule knows its wording (`data/codes.tsv line
+/// 4: expected 3 tab-separated fields, got 1`).
+fn make_keep_going_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
+    let Some(first) = hits.iter().position(|h| {
+        h.rule == "exit_code" && {
+            let t = h.clean();
+            t.starts_with("make") && t.contains(": *** [") && t.contains("] Error ")
+        }
+    }) else {
+        return;
+    };
+    let make_line = hits[first].line;
+    // Only when make went on: a later error before the next step.
+    let went_on = hits[first + 1..]
+        .iter()
+        .take_while(|h| h.role != Role::Step)
+        .any(|h| matches!(h.role, Role::Cause | Role::Test | Role::Summary) && h.weight >= 4);
+    if !went_on || make_line == 0 {
+        return;
+    }
+    let Some(j) = (make_line.saturating_sub(3)..make_line)
+        .rev()
+        .find(|&j| !log.plain_cow(j).trim().is_empty())
+    else {
+        return;
+    };
+    let plain = log.plain_cow(j);
+    let body = strip_ci_timestamp(&plain);
+    let at = hits.partition_point(|o| o.line < j);
+    let known = hits[at..]
+        .iter()
+        .take_while(|o| o.line == j)
+        .any(|o| o.role != Role::Cause || o.weight >= 5);
+    // A recipe's own echo (`cc -o x x.c`) carries no message; a program's error does.
+    if known || !body.contains(": ") || body.starts_with("$ ") || body.starts_with("make") {
+        return;
+    }
+    hits.push(Hit {
+        line: j,
+        rule: "program_error",
+        role: Role::Cause,
+        category: Some(Category::Other),
+        weight: 7,
+        text: HitText::new(
+            prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX),
+            log.shared_bytes(),
+        ),
+        clean_text: String::new(),
+        test: None,
+        file: None,
+        exit_code: None,
+        name: None,
+    });
+    hits.sort_by_key(|h| h.line);
 }
 
 /// pytest's long tracebacks print each frame's source, indented (`    except httpcore.

@@ -980,6 +980,22 @@ fn build_evidence(
     {
         add(h.line, &h.text, &mut picked);
     }
+    // 4b. an error an earlier command printed and the job went past (a seed task that only
+    //     warned it skipped a malformed file): what the failing command may have inherited.
+    //     Not the network's or the runner's (retries print those and succeed), not in a loop.
+    //     (Outside the failing command weights are 3 lower here: 7 as extracted.)
+    if cascade.is_none()
+        && let Some(h) = ex.hits.iter().find(|h| {
+            h.line < region.0
+                && h.role == Role::Cause
+                && h.weight >= 4
+                && h.category.is_some_and(|c| !c.is_infra_or_flaky())
+                && !in_after_section(log, h.line)
+                && !cause::in_loop(ex, h.line)
+        })
+    {
+        add(h.line, &h.text, &mut picked);
+    }
     // 5. failed tests of other kinds (symptoms) and the tools' final summaries
     for h in ex
         .hits
@@ -1152,7 +1168,14 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
         // lists (files to format, packages, hints).
         let follows_header = matches!(
             a.rule,
-            "rust_panic" | "jest_bullet" | "go_test_fail" | "unittest_fail" | "jest_fail_file"
+            "rust_panic"
+                | "jest_bullet"
+                | "go_test_fail"
+                | "unittest_fail"
+                | "jest_fail_file"
+                | "phpunit_test"
+                | "minitest_header"
+                | "junit4_console"
         ) || (a.role == Role::Cause && !python_error);
         let next_step = t.starts_with("##[")
             || t.starts_with("::")
@@ -1165,7 +1188,15 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
             break;
         }
         let lists = a.role == Role::Cause && !python_error;
-        if detail || (follows_header && (indented || lists)) {
+        // PHPUnit's, minitest's and JUnit 4's headers (`1) Class::method`) are followed by
+        // their message at column 0 (`Undefined array key "currency"`, `NoMethodError: ...`).
+        let message_below = taken == 0
+            && matches!(
+                a.rule,
+                "phpunit_test" | "minitest_header" | "junit4_console"
+            )
+            && a.test.is_some();
+        if detail || message_below || (follows_header && (indented || lists)) {
             out.push((i, t));
             taken += 1;
             if taken >= 3 {
