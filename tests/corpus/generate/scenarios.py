@@ -12728,3 +12728,434 @@ case(
     env=r25_env(OPENAPI_URL="http://127.0.0.1:{PORT_503}/api/billing/v2/openapi.json"),
     project="soylent/billing-client", **ROUND25,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 26: Python scientific and data-science jobs (numpy, pandas, scipy, scikit-learn, joblib,
+# hypothesis, mypy/pyright), by an author who had not read the diagnoser.
+
+ROUND26 = dict(round=26)
+
+R26_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+R26_PYPROJECT = "[project]\nname = \"{name}\"\nversion = \"{version}\"\nrequires-python = \">=3.11\"\n"
+
+case(
+    "py-numpy-assert-allclose-float32-smoothing", "test:unit", "python:3.11",
+    ["python -c 'import numpy; print(\"numpy\", numpy.__version__)'", "python -m pytest -p no:cacheprovider -q -rf tests/"],
+    lab("test_assertion", [r"^E\s+Not equal to tolerance rtol=1e-07, atol=0", r"^FAILED tests/test_smooth\.py::test_moving_average_matches_reference"],
+        "pytest + numpy.testing", "a smoothing function now casts to float32 to halve memory; assert_allclose against a float64 reference at rtol=1e-7 fails on most elements"),
+    files={
+        "pyproject.toml": R26_PYPROJECT.format(name="sensors", version="0.9.0"),
+        "sensors/__init__.py": "",
+        "sensors/smooth.py": "import numpy as np\n\n\ndef moving_average(x, window=5):\n    \"\"\"Centered moving average; float32 keeps the 50M-sample feeds in memory.\"\"\"\n    x = np.asarray(x, dtype=np.float32)\n    kernel = np.ones(window, dtype=np.float32) / window\n    return np.convolve(x, kernel, mode=\"valid\")\n",
+        "tests/test_smooth.py": "import numpy as np\n\nfrom sensors.smooth import moving_average\n\n\ndef test_window_length():\n    assert moving_average(np.arange(10.0), window=3).shape == (8,)\n\n\ndef test_moving_average_matches_reference():\n    rng = np.random.default_rng(7)\n    x = rng.normal(20.0, 3.0, size=200)\n    ref = np.array([x[i:i + 5].mean() for i in range(len(x) - 4)])\n    np.testing.assert_allclose(moving_average(x), ref, rtol=1e-7)\n",
+    },
+    env=R26_ENV, project="wonka/sensors", **ROUND26,
+)
+
+case(
+    "py-pandas3-default-string-dtype-frame-equal", "test", "python:3.11",
+    ["python -c 'import pandas; print(\"pandas\", pandas.__version__)'", "python -m pytest -p no:cacheprovider --tb=short -q tests/"],
+    lab("test_assertion", [r"^E\s+Attribute \"dtype\" are different", r"^FAILED tests/test_clean\.py::test_normalise_regions"],
+        "pytest + pandas", "pandas 3 infers the new default `str` dtype for text columns; a test's expected frame built with dtype=object no longer matches in assert_frame_equal"),
+    files={
+        "pyproject.toml": R26_PYPROJECT.format(name="etl-regions", version="1.4.2"),
+        "etl/__init__.py": "",
+        "etl/clean.py": "import pandas as pd\n\n\ndef normalise(df: pd.DataFrame) -> pd.DataFrame:\n    out = df.copy()\n    out[\"region\"] = out[\"region\"].str.strip().str.upper()\n    out[\"amount\"] = out[\"amount\"].astype(\"float64\")\n    return out\n",
+        "tests/test_clean.py": "import pandas as pd\n\nfrom etl.clean import normalise\n\n\ndef test_normalise_regions():\n    raw = pd.DataFrame({\"region\": [\" eu\", \"us \"], \"amount\": [10, 20]})\n    expected = pd.DataFrame({\"region\": pd.Series([\"EU\", \"US\"], dtype=object), \"amount\": [10.0, 20.0]})\n    pd.testing.assert_frame_equal(normalise(raw), expected)\n\n\ndef test_amount_is_float():\n    raw = pd.DataFrame({\"region\": [\"eu\"], \"amount\": [3]})\n    assert normalise(raw)[\"amount\"].dtype == \"float64\"\n",
+    },
+    env=R26_ENV, project="wonka/etl-regions", **ROUND26,
+)
+
+case(
+    "py-numpy-row-stack-deprecation-werror", "test:strict", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -W error::DeprecationWarning -q tests/"],
+    lab("test_assertion", [r"^E\s+DeprecationWarning: `row_stack` alias is deprecated\. Use `np\.vstack` directly\.", r"^FAILED tests/test_batches\.py::"],
+        "pytest + numpy", "the strict test job turns DeprecationWarning into errors; numpy 2.4 deprecates the np.row_stack alias the batching code uses", accept=["dependency_install"]),
+    files={
+        "featurize/__init__.py": "",
+        "featurize/batches.py": "import numpy as np\n\n\ndef stack_batches(batches):\n    \"\"\"Stacks per-day feature batches into one matrix.\"\"\"\n    return np.row_stack([np.atleast_2d(b) for b in batches])\n",
+        "tests/test_batches.py": "import numpy as np\n\nfrom featurize.batches import stack_batches\n\n\ndef test_stack_two_days():\n    out = stack_batches([np.ones((2, 3)), np.zeros((1, 3))])\n    assert out.shape == (3, 3)\n\n\ndef test_stack_single_row():\n    assert stack_batches([np.arange(3)]).shape == (1, 3)\n",
+    },
+    env=R26_ENV, project="wonka/featurize", **ROUND26,
+)
+
+case(
+    "py-sklearn-convergence-warning-filterwarnings-error", "test:model", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q --tb=line"],
+    lab("test_assertion", [r"ConvergenceWarning: lbfgs failed to converge", r"^FAILED tests/test_model\.py::test_fit_churn_model"],
+        "pytest + scikit-learn", "pyproject turns every warning into an error; LogisticRegression with max_iter=25 on unscaled features does not converge and its ConvergenceWarning fails the test",
+        accept=["other"]),
+    files={
+        "pyproject.toml": R26_PYPROJECT.format(name="churn-model", version="0.3.0") + "\n[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\nfilterwarnings = [\"error\"]\n",
+        "churn/__init__.py": "",
+        "churn/model.py": "from sklearn.linear_model import LogisticRegression\n\n\ndef fit(X, y):\n    return LogisticRegression(max_iter=25).fit(X, y)\n",
+        "tests/test_model.py": "import numpy as np\nfrom sklearn.datasets import make_classification\n\nfrom churn.model import fit\n\n\ndef test_fit_churn_model():\n    X, y = make_classification(n_samples=400, n_features=8, random_state=3)\n    X = X * np.array([1, 10, 100, 1000, 1, 10, 100, 5000])\n    model = fit(X, y)\n    assert model.score(X, y) > 0.6\n",
+    },
+    env=R26_ENV, project="wonka/churn-model", **ROUND26,
+)
+
+case(
+    "py-train-f1-below-gate", "train:evaluate", "python:3.11",
+    ["python train.py --seed 11 --min-f1 0.70"],
+    lab("test_assertion", [r"F1 0\.\d+ is below the release gate 0\.70"],
+        "python + scikit-learn", "a training job evaluates a gradient-boosting model on a held-out split and exits 1 because its F1 is under the merge-request gate",
+        accept=["other"]),
+    files={
+        "train.py": "import argparse\nimport logging\nimport sys\n\nfrom sklearn.datasets import make_classification\nfrom sklearn.ensemble import HistGradientBoostingClassifier\nfrom sklearn.metrics import f1_score, precision_score, recall_score\nfrom sklearn.model_selection import train_test_split\n\nlogging.basicConfig(level=logging.INFO, format=\"%(asctime)s %(levelname)s %(name)s: %(message)s\")\nlog = logging.getLogger(\"train\")\n\nap = argparse.ArgumentParser()\nap.add_argument(\"--seed\", type=int, default=0)\nap.add_argument(\"--min-f1\", type=float, required=True)\nargs = ap.parse_args()\n\nX, y = make_classification(n_samples=3000, n_features=20, n_informative=5, flip_y=0.12, weights=[0.8, 0.2], random_state=args.seed)\nX_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=args.seed, stratify=y)\nlog.info(\"train=%d test=%d positives=%.1f%%\", len(X_tr), len(X_te), 100 * y.mean())\nmodel = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1, random_state=args.seed).fit(X_tr, y_tr)\npred = model.predict(X_te)\nf1 = f1_score(y_te, pred)\nlog.info(\"precision=%.4f recall=%.4f f1=%.4f\", precision_score(y_te, pred), recall_score(y_te, pred), f1)\nif f1 < args.min_f1:\n    log.error(\"F1 %.4f is below the release gate %.2f\", f1, args.min_f1)\n    sys.exit(1)\nlog.info(\"model passes the gate\")\n",
+    },
+    env=R26_ENV, project="wonka/fraud-model", **ROUND26,
+)
+
+case(
+    "py-sklearn-feature-names-unseen-at-fit", "evaluate", "python:3.11",
+    ["python scripts/fit_baseline.py", "python scripts/evaluate.py"],
+    lab("other", [r"^ValueError: The feature names should match those that were passed during fit\.", r"^- tenure_days$"],
+        "python + scikit-learn", "the evaluation step builds features with the new tenure_days column while the baseline model was fitted without it; predict_proba rejects the frame",
+        accept=["test_assertion"]),
+    files={
+        "scripts/features.py": "import numpy as np\nimport pandas as pd\n\n\ndef build(n, seed, with_tenure=True):\n    rng = np.random.default_rng(seed)\n    df = pd.DataFrame({\n        \"monthly_spend\": rng.gamma(2.0, 30.0, n),\n        \"support_tickets\": rng.poisson(1.2, n),\n        \"seats\": rng.integers(1, 50, n),\n    })\n    if with_tenure:\n        df[\"tenure_days\"] = rng.integers(1, 2000, n)\n    y = (df[\"support_tickets\"] > 2).astype(int)\n    return df, y\n",
+        "scripts/fit_baseline.py": "import joblib\nfrom sklearn.linear_model import LogisticRegression\n\nfrom features import build\n\n# the baseline artifact as published by last week's pipeline (before tenure_days existed)\nX, y = build(500, seed=1, with_tenure=False)\nmodel = LogisticRegression(max_iter=500).fit(X, y)\njoblib.dump(model, \"baseline.joblib\")\nprint(f\"baseline fitted on {list(X.columns)}\")\n",
+        "scripts/evaluate.py": "import joblib\nfrom sklearn.metrics import roc_auc_score\n\nfrom features import build\n\nmodel = joblib.load(\"baseline.joblib\")\nX, y = build(300, seed=2)\nprint(f\"evaluating baseline on {X.shape[0]} rows, {X.shape[1]} features\")\nauc = roc_auc_score(y, model.predict_proba(X)[:, 1])\nprint(f\"baseline AUC {auc:.3f}\")\n",
+    },
+    env=R26_ENV, project="wonka/retention", **ROUND26,
+)
+
+case(
+    "py-mypy-strict-numpy-floating-return", "lint:mypy", "python:3.11",
+    ["mypy --version", "mypy --strict --no-error-summary pricing/"],
+    lab("type_error", [r"^pricing/stats\.py:\d+: error: Incompatible return value type \(got \"floating\[Any\]\", expected \"float\"\)"],
+        "mypy", "a helper annotated `-> float` returns np.mean(...) (numpy's floating[Any]); mypy --strict with numpy's own stubs rejects it",
+        accept=["lint_failure"]),
+    files={
+        "pricing/__init__.py": "",
+        "pricing/stats.py": "import numpy as np\nimport numpy.typing as npt\n\n\ndef mean_price(prices: npt.NDArray[np.float64]) -> float:\n    return np.mean(prices)\n\n\ndef spread(prices: npt.NDArray[np.float64]) -> float:\n    return float(prices.max() - prices.min())\n",
+    },
+    env=R26_ENV, project="wonka/pricing", **ROUND26,
+)
+
+case(
+    "py-pyright-pandas-index-not-list", "lint:pyright", "node:20",
+    ["pyright --version", "pyright --pythonpath \"$(command -v python)\" reports/"],
+    lab("type_error", [r"reports/top\.py:\d+:\d+ - error: Type \"Index\[Any\]\" is not assignable to return type \"list\[str\]\"", r"\(reportReturnType\)$"],
+        "pyright + pandas-stubs", "a function annotated -> list[str] returns a pandas Index (nlargest(...).index); pyright with pandas-stubs reports reportReturnType",
+        accept=["lint_failure"]),
+    files={
+        "reports/__init__.py": "",
+        "reports/top.py": "import pandas as pd\n\n\ndef top_regions(sales: pd.DataFrame, n: int = 3) -> list[str]:\n    totals = sales.groupby(\"region\")[\"amount\"].sum()\n    return totals.nlargest(n).index\n\n\ndef total(sales: pd.DataFrame) -> float:\n    return float(sales[\"amount\"].sum())\n",
+        "pyrightconfig.json": "{\n  \"include\": [\"reports\"],\n  \"typeCheckingMode\": \"standard\"\n}\n",
+    },
+    env=R26_ENV, project="wonka/sales-reports", **ROUND26,
+)
+
+case(
+    "py-hypothesis-numpy-zero-vector-normalise", "test:property", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q --hypothesis-seed=0 tests/"],
+    lab("test_assertion", [r"^(E\s+)?Failing test case: test_unit_norm\(", r"^(E)?\s*v=array\(\[0\.\]\),", r"and\s+array\(\[nan\]\) = normalise\(array\(\[0\.\]\)\)", r"^FAILED tests/test_vec\.py::test_unit_norm"],
+        "pytest + hypothesis", "a property test over hypothesis.extra.numpy arrays finds that normalising the zero vector gives NaN, not a unit vector"),
+    files={
+        "vec/__init__.py": "",
+        "vec/ops.py": "import numpy as np\n\n\ndef normalise(v):\n    return v / np.linalg.norm(v)\n",
+        "tests/test_vec.py": "import numpy as np\nfrom hypothesis import given, strategies as st\nfrom hypothesis.extra.numpy import arrays\n\nfrom vec.ops import normalise\n\n\n@given(arrays(np.float64, st.integers(1, 8), elements=st.floats(-1e3, 1e3)))\ndef test_unit_norm(v):\n    assert np.isclose(np.linalg.norm(normalise(v)), 1.0)\n",
+    },
+    env=R26_ENV, project="wonka/embeddings", **ROUND26,
+)
+
+case(
+    "py-scipy-minimize-maxiter-not-converged", "test", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -v tests/test_calibrate.py"],
+    lab("test_assertion", [r"^E\s+AssertionError: Maximum number of iterations has been exceeded\.", r"^FAILED tests/test_calibrate\.py::test_calibration_converges"],
+        "pytest + scipy", "a calibration wraps scipy.optimize.minimize (Nelder-Mead) with maxiter=60 on a 4-parameter problem; the test asserts res.success and prints the optimizer's message"),
+    files={
+        "calib/__init__.py": "",
+        "calib/fit.py": "import numpy as np\nfrom scipy.optimize import minimize, rosen\n\n\ndef calibrate(x0):\n    return minimize(rosen, np.asarray(x0, dtype=float), method=\"Nelder-Mead\", options={\"maxiter\": 60})\n",
+        "tests/test_calibrate.py": "from calib.fit import calibrate\n\n\ndef test_calibration_converges():\n    res = calibrate([1.3, 0.7, 0.8, 1.9])\n    assert res.success, res.message\n\n\ndef test_returns_four_parameters():\n    assert calibrate([1.0, 1.0, 1.0, 1.0]).x.shape == (4,)\n",
+    },
+    env=R26_ENV, project="wonka/calibration", **ROUND26,
+)
+
+case(
+    "py-default-rng-migration-golden-split", "test", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q -l tests/"],
+    lab("test_assertion", [r"^E\s+assert \[.*\] == \[.*\]", r"^FAILED tests/test_split\.py::test_split_is_stable"],
+        "pytest + numpy", "the split helper moved from np.random.seed/permutation to np.random.default_rng(seed); a golden test pinning the validation indices for seed 42 now fails"),
+    files={
+        "data/__init__.py": "",
+        "data/split.py": "import numpy as np\n\n\ndef train_val_indices(n, val_frac=0.2, seed=42):\n    rng = np.random.default_rng(seed)\n    idx = rng.permutation(n)\n    k = int(n * val_frac)\n    return sorted(idx[k:].tolist()), sorted(idx[:k].tolist())\n",
+        "tests/test_split.py": "from data.split import train_val_indices\n\n\ndef test_sizes():\n    tr, va = train_val_indices(50)\n    assert (len(tr), len(va)) == (40, 10)\n\n\ndef test_split_is_stable():\n    # pinned so that published validation scores stay comparable across releases\n    _, va = train_val_indices(20)\n    assert va == [0, 1, 5, 8]\n",
+    },
+    env=R26_ENV, project="wonka/datasets", **ROUND26,
+)
+
+case(
+    "py-doctest-numpy2-scalar-repr", "test:doctest", "python:3.11",
+    ["python -m pytest -p no:cacheprovider --doctest-modules -q metrics/"],
+    lab("test_assertion", [r"^Expected:$", r"^\s+1\.5$", r"^Got:$", r"^\s+np\.float64\(1\.5\)$", r"^FAILED metrics/weighted\.py::metrics\.weighted\.weighted_mean"],
+        "pytest --doctest-modules + numpy", "a docstring example written under NumPy 1 prints 1.5; NumPy 2 reprs the returned scalar as np.float64(1.5) and the doctest fails",
+        accept=["dependency_install"]),
+    files={
+        "metrics/__init__.py": "",
+        "metrics/weighted.py": "import numpy as np\n\n\ndef weighted_mean(values, weights):\n    \"\"\"Weighted mean of values.\n\n    >>> weighted_mean([1, 2], [1, 1])\n    1.5\n    >>> weighted_mean([10], [3])\n    10.0\n    \"\"\"\n    values = np.asarray(values, dtype=float)\n    weights = np.asarray(weights, dtype=float)\n    return np.sum(values * weights) / np.sum(weights)\n",
+    },
+    env=R26_ENV, project="wonka/metrics-lib", **ROUND26,
+)
+
+case(
+    "py-numpy2-float-alias-removed-collection", "test", "python:3.11",
+    ["pip install -q -r requirements.txt", "python -m pytest -p no:cacheprovider -q tests/"],
+    lab("dependency_install", [r"AttributeError: `np\.float_` was removed in the NumPy 2\.0 release\. Use `np\.float64` instead\."],
+        "pytest + numpy", "requirements allow numpy>=1.24, the job resolves NumPy 2; a module still using np.float_ fails at import, so collection errors out",
+        accept=["compile_error", "test_assertion", "other"]),
+    files={
+        "requirements.txt": "numpy>=1.24\npytest\n",
+        "geo/__init__.py": "",
+        "geo/grid.py": "import numpy as np\n\nCELL = np.float_(0.25)\n\n\ndef snap(lat, lon):\n    return (np.floor(np.asarray(lat) / CELL) * CELL, np.floor(np.asarray(lon) / CELL) * CELL)\n",
+        "tests/test_grid.py": "from geo.grid import snap\n\n\ndef test_snap():\n    lat, lon = snap(52.37, 4.89)\n    assert (float(lat), float(lon)) == (52.25, 4.75)\n",
+    },
+    env=R26_ENV, project="wonka/geo-grid", **ROUND26,
+)
+
+case(
+    "py-joblib-per-region-fit-single-class", "train:regions", "python:3.11",
+    ["python fit_regions.py"],
+    lab("other", [r"ValueError: This solver needs samples of at least 2 classes in the data, but the data contains only one class"],
+        "python + joblib + scikit-learn", "per-region chargeback models are fitted in joblib workers; the newly launched APAC region has no positive label yet and LogisticRegression.fit raises in a worker",
+        accept=["test_assertion"]),
+    files={
+        "fit_regions.py": "import numpy as np\nimport pandas as pd\nfrom joblib import Parallel, delayed\nfrom sklearn.linear_model import LogisticRegression\n\nrng = np.random.default_rng(5)\nn = 900\ndf = pd.DataFrame({\"region\": rng.choice([\"EMEA\", \"AMER\", \"APAC\"], n, p=[0.45, 0.45, 0.10]), \"amount_z\": rng.normal(size=n), \"velocity\": rng.normal(size=n)})\n# APAC went live in November: no chargeback has been reported there yet\ndf[\"chargeback\"] = ((df.amount_z + rng.normal(0, 1, n) > 1.2) & (df.region != \"APAC\")).astype(int)\n\n\ndef fit_region(region, part):\n    model = LogisticRegression(max_iter=500).fit(part[[\"amount_z\", \"velocity\"]], part[\"chargeback\"])\n    return region, len(part), model.score(part[[\"amount_z\", \"velocity\"]], part[\"chargeback\"])\n\n\nprint(f\"fitting {df.region.nunique()} regional models with 2 workers\")\nfor region, rows, acc in Parallel(n_jobs=2)(delayed(fit_region)(r, g) for r, g in df.groupby(\"region\")):\n    print(f\"{region}: {rows} rows, train accuracy {acc:.3f}\")\n",
+    },
+    env=R26_ENV, project="wonka/chargebacks", **ROUND26,
+)
+
+case(
+    "py-multiprocessing-pool-lambda-pickling", "test", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("test_assertion", [r"(PicklingError|AttributeError): Can't (pickle|get local object).*lambda", r"^FAILED tests/test_apply\.py::test_parallel_matches_serial"],
+        "pytest + multiprocessing", "a refactor passes a lambda to multiprocessing.Pool.map; the pool cannot pickle it and the test fails",
+        accept=["other"]),
+    files={
+        "batch/__init__.py": "",
+        "batch/apply.py": "from multiprocessing import Pool\n\n\ndef parallel_apply(rows, factor, processes=2):\n    with Pool(processes) as pool:\n        return pool.map(lambda r: r * factor, rows)\n",
+        "tests/test_apply.py": "from batch.apply import parallel_apply\n\n\ndef test_parallel_matches_serial():\n    rows = list(range(10))\n    assert parallel_apply(rows, 3) == [r * 3 for r in rows]\n",
+    },
+    env=R26_ENV, project="wonka/batch-scoring", **ROUND26,
+)
+
+case(
+    "py-sklearn-onehot-unknown-category-scoring", "score:batch", "python:3.11",
+    ["python score_batch.py data/train.csv data/batch-2026-12-06.csv"],
+    lab("other", [r"^ValueError: Found unknown categories \['APAC'\] in column 0 during transform"],
+        "python + scikit-learn", "the batch scoring pipeline's OneHotEncoder(handle_unknown='error') was fitted without the new APAC region; transform of today's batch fails",
+        accept=["test_assertion"]),
+    files={
+        "data/train.csv": "region,plan,seats,churned\nEMEA,pro,12,0\nAMER,basic,3,1\nEMEA,basic,5,0\nAMER,pro,40,0\nEMEA,pro,7,1\nAMER,basic,2,1\n",
+        "data/batch-2026-12-06.csv": "region,plan,seats\nEMEA,pro,9\nAPAC,basic,4\nAMER,pro,22\n",
+        "score_batch.py": "import sys\n\nimport pandas as pd\nfrom sklearn.compose import make_column_transformer\nfrom sklearn.linear_model import LogisticRegression\nfrom sklearn.pipeline import make_pipeline\nfrom sklearn.preprocessing import OneHotEncoder\n\ntrain = pd.read_csv(sys.argv[1])\nbatch = pd.read_csv(sys.argv[2])\nprint(f\"train rows={len(train)} batch rows={len(batch)}\")\npre = make_column_transformer((OneHotEncoder(handle_unknown=\"error\"), [\"region\", \"plan\"]), remainder=\"passthrough\")\nmodel = make_pipeline(pre, LogisticRegression()).fit(train[[\"region\", \"plan\", \"seats\"]], train[\"churned\"])\nbatch[\"p_churn\"] = model.predict_proba(batch)[:, 1]\nbatch.to_csv(\"scores.csv\", index=False)\nprint(batch)\n",
+    },
+    env=R26_ENV, project="wonka/churn-scoring", **ROUND26,
+)
+
+case(
+    "py-ruff-numpy-npy-rules", "lint:ruff", "python:3.11",
+    ["ruff --version", "ruff check --select E,F,NPY --output-format concise ."],
+    lab("lint_failure", [r"NPY201 (\[\*\] )?`np\.NaN` will be removed in NumPy 2\.0", r"NPY002 Replace legacy `np\.random\.\w+` call", r"^Found \d+ errors?\."],
+        "ruff", "ruff's NumPy rules flag np.NaN (NPY201, removed in NumPy 2) and legacy np.random calls (NPY002) in a preprocessing module"),
+    files={
+        "pyproject.toml": R26_PYPROJECT.format(name="prep", version="2.1.0") + "\n[tool.ruff]\nline-length = 100\n",
+        "prep/__init__.py": "",
+        "prep/impute.py": "import numpy as np\n\n\ndef mask_outliers(x, z=4.0):\n    x = np.asarray(x, dtype=float)\n    mu, sd = np.nanmean(x), np.nanstd(x)\n    return np.where(np.abs(x - mu) > z * sd, np.NaN, x)\n\n\ndef bootstrap_means(x, n=100, seed=0):\n    np.random.seed(seed)\n    return [np.random.choice(x, size=len(x)).mean() for _ in range(n)]\n",
+    },
+    env=R26_ENV, project="wonka/prep", **ROUND26,
+)
+
+case(
+    "py-pandas3-chained-assignment-copy-on-write", "test", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q -rA tests/"],
+    lab("test_assertion", [r"ChainedAssignmentError: A value is being set on a copy of a DataFrame or Series through chained assignment", r"^FAILED tests/test_prices\.py::test_negative_prices_clipped"],
+        "pytest + pandas", "pandas 3's Copy-on-Write makes `df['price'][mask] = 0` a no-op (ChainedAssignmentError warning); the clipping test then sees the negative price"),
+    files={
+        "prices/__init__.py": "",
+        "prices/clean.py": "import pandas as pd\n\n\ndef clip_negative(df: pd.DataFrame) -> pd.DataFrame:\n    df = df.copy()\n    df[\"price\"][df[\"price\"] < 0] = 0.0\n    return df\n",
+        "tests/test_prices.py": "import pandas as pd\n\nfrom prices.clean import clip_negative\n\n\ndef test_negative_prices_clipped():\n    df = pd.DataFrame({\"sku\": [\"a\", \"b\", \"c\"], \"price\": [4.5, -1.0, 2.0]})\n    assert clip_negative(df)[\"price\"].min() >= 0\n",
+    },
+    env=R26_ENV, project="wonka/price-feed", **ROUND26,
+)
+
+case(
+    "py-pytest-cdist-matrix-oom-killed", "test:similarity", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -v tests/"],
+    lab("timeout_or_oom", [r"Killed\s+python -m pytest"],
+        "pytest + scipy", "a similarity test builds a 6000x6000 float64 cdist matrix (~290 MB) in a job limited to 192 MB; the kernel OOM-kills pytest mid-test (memory cgroup)"),
+    files={
+        "simsearch/__init__.py": "",
+        "simsearch/knn.py": "import numpy as np\nfrom scipy.spatial.distance import cdist\n\n\ndef nearest(a, b, k=5):\n    d = cdist(a, b)\n    return np.argsort(d, axis=1)[:, :k]\n",
+        "tests/test_knn.py": "import numpy as np\n\nfrom simsearch.knn import nearest\n\n\ndef test_small():\n    a = np.eye(3)\n    assert nearest(a, a, k=1).ravel().tolist() == [0, 1, 2]\n\n\ndef test_catalogue_sized():\n    rng = np.random.default_rng(0)\n    a = rng.normal(size=(6000, 32))\n    assert nearest(a, a, k=1).ravel().tolist() == list(range(6000))\n",
+    },
+    env=R26_ENV, memory_limit=192 * 1024 * 1024, project="wonka/simsearch", **ROUND26,
+)
+
+case(
+    "py-joblib-loky-worker-oom-terminated", "features:build", "python:3.11",
+    ["python build_features.py"],
+    lab("timeout_or_oom", [r"TerminatedWorkerError: A worker process managed by the executor was unexpectedly terminated", r"SIGKILL\(-9\)"],
+        "joblib (loky)", "per-shard feature building in two loky workers each materialise a ~400 MB dense matrix in a job limited to 384 MB; the OOM killer kills a worker and joblib raises TerminatedWorkerError"),
+    files={
+        "build_features.py": "import numpy as np\nfrom joblib import Parallel, delayed\n\n\ndef shard_features(i):\n    rng = np.random.default_rng(i)\n    dense = rng.random((50_000, 1_000))  # one-hot expansion of the shard, float64\n    return i, float(dense.sum())\n\n\nprint(\"building features for 4 shards with 2 workers\")\nfor i, s in Parallel(n_jobs=2)(delayed(shard_features)(i) for i in range(4)):\n    print(f\"shard {i}: checksum {s:.1f}\")\n",
+    },
+    env=R26_ENV, memory_limit=384 * 1024 * 1024, project="wonka/feature-store", **ROUND26,
+)
+
+case(
+    "py-pooch-dataset-mirror-503", "data:fetch", "python:3.11",
+    ["python fetch_data.py"],
+    lab("network_or_flaky", [r"HTTPError: 503 Server Error: Service Unavailable for url: http://127\.0\.0\.1:\d+/datasets/"],
+        "pooch (requests)", "pooch fetches the training dataset from the team's dataset mirror, which answers 503 Service Unavailable", infra=True),
+    files={
+        "fetch_data.py": "import os\n\nimport pooch\n\nMIRROR = f\"http://127.0.0.1:{os.environ['PORT_503']}/datasets\"\nregistry = pooch.create(path=\"data\", base_url=MIRROR + \"/\", registry={\"churn-v3.parquet\": None, \"regions.csv\": None})\nfor name in registry.registry:\n    print(\"fetching\", name)\n    registry.fetch(name)\n",
+    },
+    env=R26_ENV, project="wonka/churn-data", **ROUND26,
+)
+
+case(
+    "py-joblib-dump-model-volume-full", "train", "python:3.11",
+    ["df -h models", "python train_forest.py"],
+    lab("infrastructure", [r"OSError: \[Errno 28\] No space left on device"],
+        "joblib", "joblib.dump of a fitted random forest fills the job's small models volume (tmpfs here)", infra=True, accept=["other"]),
+    files={
+        "train_forest.py": "import joblib\nfrom sklearn.datasets import make_regression\nfrom sklearn.ensemble import RandomForestRegressor\n\nX, y = make_regression(n_samples=2000, n_features=12, noise=5.0, random_state=0)\nmodel = RandomForestRegressor(n_estimators=60, random_state=0, n_jobs=1).fit(X, y)\nprint(f\"R^2 on train: {model.score(X, y):.3f}\")\njoblib.dump(model, \"models/demand-forest.joblib\", compress=0)\nprint(\"saved models/demand-forest.joblib\")\n",
+    },
+    tmpfs=("models", "256k"), env=R26_ENV, project="wonka/demand", **ROUND26,
+)
+
+case(
+    "py-requests-tracking-server-unresolvable", "train:report", "python:3.11",
+    ["python report_metrics.py metrics.json"],
+    lab("network_or_flaky", [r"NameResolutionError.*Failed to resolve 'mlflow\.ml-platform\.invalid'"],
+        "requests", "after a successful evaluation the job posts its metrics to the experiment-tracking server, whose host name does not resolve from the runner", infra=True),
+    files={
+        "metrics.json": "{\"auc\": 0.912, \"f1\": 0.804, \"logloss\": 0.281}\n",
+        "report_metrics.py": "import json\nimport sys\nimport time\n\nimport requests\n\nTRACKING = \"http://mlflow.ml-platform.invalid\"\nmetrics = json.load(open(sys.argv[1]))\nprint(f\"logging {len(metrics)} metrics to {TRACKING}\")\nfor key, value in metrics.items():\n    r = requests.post(f\"{TRACKING}/api/2.0/mlflow/runs/log-metric\", json={\"run_id\": \"4f1c0b9e\", \"key\": key, \"value\": value, \"timestamp\": int(time.time() * 1000)}, timeout=10)\n    r.raise_for_status()\n",
+    },
+    env=R26_ENV, project="wonka/ranker", **ROUND26,
+)
+
+case(
+    "py-pandas-read-csv-url-never-answers", "features:refresh", "python:3.11",
+    ["python refresh_features.py"],
+    lab("timeout_or_oom", [r"execution took longer than 1h0m0s seconds"],
+        "pandas + gitlab-runner", "pandas.read_csv on the export service's URL (no timeout) waits on a server that accepts but never answers until the runner's job timeout (short here)",
+        accept=["network_or_flaky"], infra=True, failure_reason="job_execution_timeout"),
+    files={
+        "refresh_features.py": "import os\n\nimport pandas as pd\n\nurl = f\"http://127.0.0.1:{os.environ['PORT_BLACKHOLE']}/exports/daily_usage.csv\"\nprint(\"loading\", url, flush=True)\ndf = pd.read_csv(url)\nprint(len(df), \"rows\")\n",
+    },
+    job_timeout=8, duration=3600, timeout_text="1h0m0s", env=R26_ENV, project="wonka/usage-features", **ROUND26,
+)
+
+case(
+    "py-pandas-read-csv-url-429", "data:snapshot", "python:3.11",
+    ["python snapshot.py"],
+    lab("network_or_flaky", [r"^urllib\.error\.HTTPError: HTTP Error 429: Too Many Requests"],
+        "pandas (urllib)", "pandas.read_csv reads the reference exchange-rate CSV over HTTP; the provider rate-limits the runner's egress address with 429", infra=True),
+    files={
+        "snapshot.py": "import os\n\nimport pandas as pd\n\nurl = f\"http://127.0.0.1:{os.environ['PORT_429']}/v1/rates/history.csv?base=EUR\"\nprint(\"reading\", url)\nrates = pd.read_csv(url, parse_dates=[\"date\"])\nrates.to_parquet(\"snapshots/rates.parquet\")\n",
+    },
+    env=R26_ENV, project="wonka/fx-snapshots", **ROUND26,
+)
+
+case(
+    "sh-curl-model-weights-empty-reply", "model:download", "python:3.11",
+    ["mkdir -p models",
+     "curl -fsS --retry 2 --retry-delay 1 -o models/encoder-v7.onnx \"http://127.0.0.1:$PORT_CLOSER/artifacts/encoder/v7/encoder.onnx\"",
+     "python -c 'import hashlib; print(hashlib.sha256(open(\"models/encoder-v7.onnx\",\"rb\").read()).hexdigest())'"],
+    lab("network_or_flaky", [r"^curl: \(52\) Empty reply from server"],
+        "curl", "the model-weights download from the artifact store gets its connection closed without any response (curl's --retry does not retry an empty reply)", infra=True),
+    env=R26_ENV, project="wonka/encoder-serving", **ROUND26,
+)
+
+case(
+    "py-urllib-embeddings-self-signed-cert", "data:embeddings", "python:3.11",
+    ["python load_embeddings.py"],
+    lab("network_or_flaky", [r"CERTIFICATE_VERIFY_FAILED\] certificate verify failed: self[- ]signed certificate"],
+        "python urllib", "the embeddings are fetched over HTTPS from a host presenting a self-signed certificate (an intercepting proxy); urllib refuses it",
+        infra=True, accept=["permission_or_secret"]),
+    files={
+        "load_embeddings.py": "import io\nimport os\nimport urllib.request\n\nimport numpy as np\n\nurl = f\"https://127.0.0.1:{os.environ['PORT_TLS']}/embeddings/products-768d.npy\"\nprint(\"downloading\", url)\nwith urllib.request.urlopen(url, timeout=20) as r:\n    emb = np.load(io.BytesIO(r.read()))\nprint(emb.shape)\n",
+    },
+    env=R26_ENV, project="wonka/product-search", **ROUND26,
+)
+
+# Cascades
+
+case(
+    "py-train-or-echo-nan-then-evaluate-missing-model-cascade", "train", "python:3.11",
+    ["python train.py || echo \"WARN: training failed, evaluating the previous model\"",
+     "python evaluate.py"],
+    lab("other", [r"^ValueError: Input X contains NaN\.", r"^LogisticRegression does not accept missing values encoded as NaN natively"],
+        "python + scikit-learn", "training fails because a new feature column has missing values (LogisticRegression rejects NaN); `|| echo` swallows it and the evaluation step then fails to find the model file",
+        accept=["test_assertion"]),
+    files={
+        "data/train.csv": "visits,basket,days_since_signup,converted\n3,20.5,10,1\n1,5.0,,0\n7,80.1,400,1\n2,,35,0\n5,33.3,90,1\n0,0.0,2,0\n",
+        "train.py": "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n\ndf = pd.read_csv(\"data/train.csv\")\nX, y = df.drop(columns=\"converted\"), df[\"converted\"]\nprint(f\"training on {len(df)} rows, features {list(X.columns)}\")\nmodel = LogisticRegression().fit(X, y)\njoblib.dump(model, \"model.joblib\")\n",
+        "evaluate.py": "import joblib\n\nmodel = joblib.load(\"model.joblib\")\nprint(model)\n",
+    },
+    env=R26_ENV, project="wonka/conversion", **ROUND26,
+)
+
+case(
+    "sh-local-assignment-masks-row-count-cascade", "data:validate", "python:3.11",
+    ["count_rows() {\n  local n=$(python scripts/count_rows.py \"$1\")\n  echo \"$n\"\n}\nrows=$(count_rows data/events.csv)\necho \"events.csv: $rows rows\"\n[ \"$rows\" -ge 1000 ] || { echo \"too few rows in events.csv ($rows < 1000)\"; exit 1; }"],
+    lab("other", [r"^pandas\.errors\.ParserError: Error tokenizing data\. C error: Expected 3 fields in line \d+, saw 4"],
+        "bash + pandas", "`local n=$(...)` discards the counting script's exit status; pandas cannot parse a row with an extra field, the count comes back empty and the row-count check then fails on an empty integer",
+        accept=["test_assertion"]),
+    files={
+        "data/events.csv": "user_id,event,ts\n1,login,2026-12-06T08:00:00\n2,view,2026-12-06T08:01:10\n3,purchase,2026-12-06T08:02:44,EUR\n4,view,2026-12-06T08:03:05\n",
+        "scripts/count_rows.py": "import sys\n\nimport pandas as pd\n\nprint(len(pd.read_csv(sys.argv[1])))\n",
+    },
+    env=R26_ENV, project="wonka/events", **ROUND26,
+)
+
+case(
+    "py-scoring-loop-logs-and-continues-cascade", "score", "python:3.11",
+    ["python score.py --out predictions.csv", "python check_predictions.py predictions.csv --expect 300"],
+    lab("other", [r"WARNING score: batch \d failed: KeyError: 'tenure_months'"],
+        "python + pandas", "the scoring loop catches every batch's exception, logs a warning and goes on; all batches fail on a renamed column (tenure_months), an empty predictions file is written and the row-count check fails",
+        accept=["test_assertion"]),
+    files={
+        "score.py": "import argparse\nimport logging\n\nimport numpy as np\nimport pandas as pd\n\nlogging.basicConfig(level=logging.INFO, format=\"%(levelname)s %(name)s: %(message)s\")\nlog = logging.getLogger(\"score\")\nap = argparse.ArgumentParser()\nap.add_argument(\"--out\")\nargs = ap.parse_args()\n\nrng = np.random.default_rng(0)\ncustomers = pd.DataFrame({\"customer_id\": np.arange(300), \"tenure_mo\": rng.integers(1, 60, 300), \"spend\": rng.gamma(2, 40, 300)})\n\n\ndef score(batch):\n    return 1 / (1 + np.exp(0.05 * batch[\"tenure_months\"] - 0.01 * batch[\"spend\"]))\n\n\nparts = []\nfor i, batch in enumerate(customers.iloc[s:s + 100] for s in range(0, len(customers), 100)):\n    try:\n        parts.append(batch.assign(p_churn=score(batch))[[\"customer_id\", \"p_churn\"]])\n    except Exception as e:  # one bad batch must not stop the nightly run\n        log.warning(\"batch %d failed: %s: %s\", i, type(e).__name__, e)\nout = pd.concat(parts) if parts else pd.DataFrame(columns=[\"customer_id\", \"p_churn\"])\nout.to_csv(args.out, index=False)\nlog.info(\"wrote %d predictions to %s\", len(out), args.out)\n",
+        "check_predictions.py": "import argparse\n\nimport pandas as pd\n\nap = argparse.ArgumentParser()\nap.add_argument(\"path\")\nap.add_argument(\"--expect\", type=int)\nargs = ap.parse_args()\npred = pd.read_csv(args.path)\nassert len(pred) == args.expect, f\"{args.path} has {len(pred)} rows, expected {args.expect}\"\nassert pred[\"p_churn\"].between(0, 1).all()\nprint(\"predictions ok\")\n",
+    },
+    env=R26_ENV, project="wonka/churn-nightly", **ROUND26,
+)
+
+case(
+    "sh-background-shards-bare-wait-cascade", "embed", "python:3.11",
+    [("for i in 0 1 2; do python embed_shard.py $i & done; wait", "for i in 0 1 2; do python embed_shard.py $i & done; wait"),
+     "python merge_shards.py"],
+    lab("other", [r"^ValueError: cannot reshape array of size \d+ into shape \(64\)"],
+        "bash + numpy", "three embedding shards run as background jobs; a bare `wait` returns 0 although shard 2 failed (its vectors do not reshape to 64 dims), and the merge step then misses shard-2.npy",
+        accept=["test_assertion"]),
+    files={
+        "embed_shard.py": "import sys\n\nimport numpy as np\n\ni = int(sys.argv[1])\nrng = np.random.default_rng(i)\nn = 1000 if i < 2 else 1003\nflat = rng.normal(size=n * 64 - (30 if i == 2 else 0)).astype(np.float32)\nvecs = flat.reshape(-1, 64)\nnp.save(f\"out/shard-{i}.npy\", vecs)\nprint(f\"shard {i}: {vecs.shape[0]} vectors\")\n",
+        "merge_shards.py": "import numpy as np\n\nparts = [np.load(f\"out/shard-{i}.npy\") for i in range(3)]\nnp.save(\"out/embeddings.npy\", np.concatenate(parts))\n",
+        "out/.keep": "",
+    },
+    env=R26_ENV, project="wonka/embedder", **ROUND26,
+)
+
+case(
+    "sh-process-substitution-partition-list-cascade", "data:build", "python:3.11",
+    ["mkdir -p staged",
+     "while read -r part; do cp \"raw/$part.csv\" staged/; done < <(python list_partitions.py manifest.json)",
+     "python build_dataset.py staged"],
+    lab("other", [r"^KeyError: 'partitions'"],
+        "bash + pandas", "the partition list comes from a process substitution, whose exit status bash ignores; list_partitions.py fails on a manifest whose key was renamed, nothing is staged and pd.concat then has no objects",
+        accept=["test_assertion"]),
+    files={
+        "manifest.json": "{\"dataset\": \"orders\", \"version\": 4, \"shards\": [\"2026-12-04\", \"2026-12-05\"]}\n",
+        "raw/2026-12-04.csv": "order_id,amount\n1,10.0\n2,12.5\n",
+        "raw/2026-12-05.csv": "order_id,amount\n3,8.0\n",
+        "list_partitions.py": "import json\nimport sys\n\nmanifest = json.load(open(sys.argv[1]))\nfor p in manifest[\"partitions\"]:\n    print(p)\n",
+        "build_dataset.py": "import glob\nimport sys\n\nimport pandas as pd\n\nfiles = sorted(glob.glob(f\"{sys.argv[1]}/*.csv\"))\nprint(f\"building from {len(files)} partitions\")\ndf = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)\ndf.to_parquet(\"orders.parquet\")\n",
+    },
+    env=R26_ENV, project="wonka/orders-data", **ROUND26,
+)
