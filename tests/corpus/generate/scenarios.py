@@ -13159,3 +13159,400 @@ case(
     },
     env=R26_ENV, project="wonka/orders-data", **ROUND26,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 27: the script glue of .gitlab-ci.yml jobs (bats-core, shellcheck, shfmt, git in CI, CI
+# variables, artifacts passed between jobs, envsubst/awk/sed/jq pipelines, make, and the
+# `set -euo pipefail` traps around them), by an independent author.
+
+ROUND27 = dict(round=27)
+
+R27_BIN = "/tmp/diag27/node/node_modules/.bin"
+R27_GIT = ("git init -q -b main . && git config user.email ci@vandelay.test && git config user.name 'Vandelay CI'"
+           " && git add -A && git commit -qm 'initial import'")
+R27_BATS_LIBS = ("mkdir -p test/test_helper && ln -s /tmp/diag27/node/node_modules/bats-support test/test_helper/bats-support"
+                 " && ln -s /tmp/diag27/node/node_modules/bats-assert test/test_helper/bats-assert")
+R27_SEMVER = '''#!/usr/bin/env bash
+# semver.sh: helpers sourced by the release jobs.
+
+semver_bump() {
+  local version=$1 part=$2 major minor patch
+  IFS=. read -r major minor patch <<<"$version"
+  case $part in
+    major) echo "$((major + 1)).0.0" ;;
+    minor) echo "$major.$((minor + 1)).$patch" ;;
+    patch) echo "$major.$minor.$((patch + 1))" ;;
+    *) echo "semver_bump: unknown part: $part" >&2; return 2 ;;
+  esac
+}
+
+semver_strip() {
+  echo "${1#v}"
+}
+'''
+
+# --- plain failures ---------------------------------------------------------------------------
+
+case(
+    "sh-bats-assert-output-minor-bump-keeps-patch", "test:bash-lib", "bats/bats:1.13.0",
+    ["bats --version", "bats --tap test/"],
+    lab("test_assertion", [r"^not ok 2 minor bump resets the patch number", r"^# -- output differs --", r"^# expected : 1\.5\.0", r"^# actual\s+: 1\.5\.3"],
+        "bats-core + bats-assert", "semver_bump minor keeps the patch number instead of resetting it to 0; assert_output reports expected 1.5.0, actual 1.5.3"),
+    files={
+        "lib/semver.sh": R27_SEMVER,
+        "test/semver.bats": "setup() {\n  load 'test_helper/bats-support/load'\n  load 'test_helper/bats-assert/load'\n  source \"$BATS_TEST_DIRNAME/../lib/semver.sh\"\n}\n\n@test \"major bump\" {\n  run semver_bump 1.4.3 major\n  assert_success\n  assert_output '2.0.0'\n}\n\n@test \"minor bump resets the patch number\" {\n  run semver_bump 1.4.3 minor\n  assert_success\n  assert_output '1.5.0'\n}\n\n@test \"patch bump\" {\n  run semver_bump 1.4.3 patch\n  assert_output '1.4.4'\n}\n\n@test \"strips a leading v\" {\n  run semver_strip v2.0.1\n  assert_output '2.0.1'\n}\n",
+    },
+    setup=R27_BATS_LIBS, project="vandelay/release-tools", **ROUND27,
+)
+
+case(
+    "sh-bats-junit-run-expected-status", "test:cli", "bats/bats:1.13.0",
+    ["bats --formatter junit test/"],
+    lab("test_assertion", [r"`run -2 semver_bump 1\.0\.0 build('|&#39;) failed, expected exit code 2, got 0", r"<failure type=\"failure\">"],
+        "bats-core (junit formatter)", "semver_bump was changed to ignore an unknown part and exit 0; a `run -2` expectation fails, reported in bats' JUnit XML"),
+    files={
+        "lib/semver.sh": R27_SEMVER.replace('    *) echo "semver_bump: unknown part: $part" >&2; return 2 ;;\n', '    *) echo "$version" ;;\n'),
+        "test/semver.bats": "bats_require_minimum_version 1.5.0\n\nsetup() {\n  source \"$BATS_TEST_DIRNAME/../lib/semver.sh\"\n}\n\n@test \"patch bump\" {\n  run semver_bump 1.0.0 patch\n  [ \"$output\" = \"1.0.1\" ]\n}\n\n@test \"rejects an unknown part\" {\n  run -2 semver_bump 1.0.0 build\n}\n",
+    },
+    project="vandelay/semver-cli", **ROUND27,
+)
+
+case(
+    "sh-shellcheck-checkstyle-deploy-lib", "lint:shell", "koalaman/shellcheck-alpine:v0.9.0",
+    ["shellcheck --version", "shellcheck --format=checkstyle --severity=warning ci/*.sh > shellcheck.xml || { cat shellcheck.xml; exit 1; }"],
+    lab("lint_failure", [r"source='ShellCheck\.SC2155'", r"source='ShellCheck\.SC2068'"],
+        "shellcheck (checkstyle output)", "a deploy helper masks a return value with `export X=$(...)` and passes $@ unquoted; checkstyle XML written for the MR widget and printed on failure"),
+    files={
+        "ci/deploy.sh": "#!/usr/bin/env bash\nset -euo pipefail\n\nexport RELEASE_SHA=$(git rev-parse --short HEAD)\n\ndeploy() {\n  cd /srv/releases\n  ./activate.sh $@\n}\n\ndeploy \"$RELEASE_SHA\" --restart\n",
+        "ci/notify.sh": "#!/usr/bin/env bash\nset -euo pipefail\nprintf 'deployed %s\\n' \"${1:?usage: notify.sh SHA}\"\n",
+    },
+    project="vandelay/deploy-scripts", **ROUND27,
+)
+
+case(
+    "sh-shfmt-diff-indent-case", "lint:shfmt", "mvdan/shfmt:v3.6.0",
+    ["shfmt --version", "shfmt -d -i 2 -ci -bn ci/"],
+    lab("formatting_failure", [r"^--- ci/build\.sh\.orig", r"^\+\+\+ ci/build\.sh"],
+        "shfmt", "a build script is indented with tabs and its case arms are not indented; shfmt -d prints the diff and exits 1", accept=["lint_failure"]),
+    files={
+        "ci/build.sh": "#!/usr/bin/env bash\nset -euo pipefail\n\ntarget=${1:-linux}\ncase $target in\nlinux)\n\tmake dist GOOS=linux ;;\ndarwin)\n\tmake dist GOOS=darwin ;;\n*)\n\techo \"unknown target $target\" >&2\n\texit 2 ;;\nesac\n",
+        "ci/env.sh": "#!/usr/bin/env bash\nexport DIST_DIR=${DIST_DIR:-dist}\n",
+    },
+    project="vandelay/importer-cli", **ROUND27,
+)
+
+case(
+    "git-merge-base-target-branch-not-fetched", "lint:changed-files", "buildpack-deps:bookworm-scm",
+    ["git merge-base HEAD \"origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME\"",
+     "git diff --name-only \"$(git merge-base HEAD \"origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME\")\" HEAD -- '*.sh'"],
+    lab("github_actions_config", [r"fatal: Not a valid object name origin/develop"],
+        "git merge-base", "an MR pipeline's checkout fetched only the source branch; origin/develop (the target) does not exist in the clone", accept=["other"]),
+    files={"scripts/lint.sh": "#!/bin/sh\nshellcheck \"$@\"\n"},
+    setup=R27_GIT + " && git update-ref refs/remotes/origin/feature/lint-changed HEAD && git checkout -q --detach",
+    env={"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "develop", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature/lint-changed"},
+    ref="refs/merge-requests/41/head", project="vandelay/ops-scripts", **ROUND27,
+)
+
+case(
+    "sh-test-unquoted-commit-title-too-many-args", "release:gate", "debian:12",
+    ["echo \"title: $CI_COMMIT_TITLE\"", "[ $CI_COMMIT_TITLE != \"WIP\" ]", "echo \"publishing\""],
+    lab("github_actions_config", [r"\[: too many arguments"],
+        "bash test builtin", "an unquoted $CI_COMMIT_TITLE with spaces splits into several words inside `[ ]`; the test errors out (status 2) and set -e ends the job", accept=["other"]),
+    files={"README.md": "release gate\n"},
+    env={"CI_COMMIT_TITLE": "Bump chart version to 2.3.0"}, project="vandelay/helm-charts", **ROUND27,
+)
+
+case(
+    "sh-arith-pass-rate-division-by-zero", "test:report", "debian:12",
+    ["./ci/pass-rate.sh reports/summary.txt"],
+    lab("other", [r"division by 0 \(error token is \"total\)\"|division by 0 \(error token is"],
+        "bash arithmetic", "the test summary of a job that ran no tests has total=0; the pass-rate script divides by it", accept=["github_actions_config"]),
+    files={
+        "ci/pass-rate.sh": "#!/usr/bin/env bash\nset -euo pipefail\nsummary=$1\npassed=$(awk -F= '$1==\"passed\"{print $2}' \"$summary\")\ntotal=$(awk -F= '$1==\"total\"{print $2}' \"$summary\")\necho \"passed=$passed total=$total\"\nrate=$(( 100 * passed / total ))\necho \"pass rate: ${rate}%\"\n[ \"$rate\" -ge 95 ]\n",
+        "reports/summary.txt": "suite=integration\ntotal=0\npassed=0\nskipped=0\n",
+    },
+    setup="chmod +x ci/pass-rate.sh", project="vandelay/latex-importer", **ROUND27,
+)
+
+case(
+    "sh-read-version-file-no-newline-set-e", "release:version", "debian:12",
+    ["./ci/read-version.sh"],
+    lab("other", [r"^\$ \./ci/read-version\.sh"],
+        "bash read", "VERSION was written without a trailing newline; `read -r version < VERSION` returns 1 at EOF although it filled the variable, and set -e ends the script silently", accept=["unknown", "github_actions_config"], echo_decisive=True),
+    files={
+        "ci/read-version.sh": "#!/usr/bin/env bash\nset -euo pipefail\necho \"reading release version\"\nread -r version < VERSION\necho \"version: $version\"\nprintf 'RELEASE_VERSION=%s\\n' \"$version\" > release.env\n",
+        "VERSION": "4.12.0",
+    },
+    setup="chmod +x ci/read-version.sh", project="vandelay/hub", **ROUND27,
+)
+
+case(
+    "sh-pipefail-grep-count-no-todo", "lint:todo", "debian:12",
+    ["todos=$(grep -rn 'TODO(release)' src/ | wc -l)", "echo \"release TODOs: $todos\"", "[ \"$todos\" -eq 0 ]"],
+    lab("other", [r"^\$ todos=\$\(grep -rn 'TODO\(release\)' src/ \| wc -l\)"],
+        "grep + pipefail", "the check wants zero release TODOs, but with pipefail grep's exit 1 on no match fails the assignment: the job dies at the very case it should pass", accept=["unknown", "github_actions_config"], echo_decisive=True),
+    files={"src/import.sh": "#!/bin/sh\n# TODO: handle gzip input\ncat \"$1\"\n", "src/export.sh": "#!/bin/sh\ncat \"$1\"\n"},
+    project="vandelay/import-export", **ROUND27,
+)
+
+case(
+    "sh-jq-exit-status-coverage-gate", "test:coverage-gate", "debian:12",
+    ["jq --version", "jq '.totals.percent_covered' coverage.json", "jq -e '.totals.percent_covered >= 85' coverage.json"],
+    lab("test_assertion", [r"^false$", r"^\$ jq -e '\.totals\.percent_covered >= 85' coverage\.json"],
+        "jq -e", "line coverage is 81.3% against an 85% gate; jq -e prints false and exits 1", accept=["other", "github_actions_config"], echo_decisive=True),
+    files={"coverage.json": "{\n  \"meta\": {\"version\": \"7.4.0\"},\n  \"totals\": {\"covered_lines\": 813, \"num_statements\": 1000, \"percent_covered\": 81.3}\n}\n"},
+    project="vandelay/latex-exporter", **ROUND27,
+)
+
+case(
+    "sh-jq-index-array-with-string", "deploy:render", "debian:12",
+    ["jq -r '.services.name' deploy/services.json"],
+    lab("other", [r"jq: error \(at deploy/services\.json:\d+\): Cannot index array with string \"name\""],
+        "jq", "services became a list of objects; the filter still indexes it like a single object", accept=["github_actions_config"]),
+    files={"deploy/services.json": "{\n  \"cluster\": \"eu-1\",\n  \"services\": [\n    {\"name\": \"api\", \"replicas\": 3},\n    {\"name\": \"worker\", \"replicas\": 2}\n  ]\n}\n"},
+    project="vandelay/deploy-config", **ROUND27,
+)
+
+case(
+    "sh-mawk-gensub-undefined", "build:changelog", "debian:12",
+    ["awk -W version 2>&1 | head -1", "awk '{ print gensub(/#([0-9]+)/, \"!\\\\1\", \"g\") }' CHANGELOG.md > CHANGELOG.gitlab.md"],
+    lab("github_actions_config", [r"function gensub never defined"],
+        "mawk", "the changelog rewrite uses gawk's gensub, but the image's awk is mawk", accept=["other", "dependency_install"]),
+    files={"CHANGELOG.md": "# Changelog\n\n## 2.1.0\n- fix import of empty files (#112)\n- faster export (#118)\n"},
+    project="vandelay/changelog", **ROUND27,
+)
+
+case(
+    "sh-sed-inplace-bsd-empty-suffix", "release:bump", "debian:12",
+    ["sed --version | head -1", "sed -i '' \"s/^version: .*/version: $NEW_VERSION/\" chart/Chart.yaml"],
+    lab("github_actions_config", [r"sed: can't read s/\^version: \.\*/version: 2\.3\.0/: No such file or directory"],
+        "GNU sed", "a macOS-style `sed -i ''` on GNU sed: '' becomes the (empty) script and the s/// expression is taken as a file name", accept=["other"]),
+    files={"chart/Chart.yaml": "apiVersion: v2\nname: hub\nversion: 2.2.0\n"},
+    env={"NEW_VERSION": "2.3.0"}, project="vandelay/hub-chart", **ROUND27,
+)
+
+case(
+    "sh-envsubst-default-syntax-json-invalid", "deploy:config", "python:3.11-slim",
+    ["envsubst < config/app.json.tmpl > config/app.json", "cat config/app.json", "python3 -m json.tool config/app.json > /dev/null"],
+    lab("other", [r"Expecting value: line 3 column 11"],
+        "envsubst + python json.tool", "the template uses ${API_PORT:-8080}; envsubst has no default syntax and leaves an empty value, so the rendered JSON is invalid", accept=["github_actions_config"]),
+    files={"config/app.json.tmpl": "{\n  \"host\": \"${API_HOST}\",\n  \"port\": ${API_PORT:-8080},\n  \"log_level\": \"${LOG_LEVEL}\"\n}\n"},
+    env={"API_HOST": "api.vandelay.test", "LOG_LEVEL": "info"}, project="vandelay/api-config", **ROUND27,
+)
+
+case(
+    "make-error-function-version-unset", "build:dist", "debian:12",
+    ["make dist"],
+    lab("github_actions_config", [r"Makefile:\d+: \*\*\* RELEASE_VERSION is not set \(run from a tag pipeline or pass RELEASE_VERSION=\)\.  Stop\."],
+        "GNU make $(error)", "the dist target guards RELEASE_VERSION with $(error); the branch pipeline does not set it", accept=["other"]),
+    files={"Makefile": "DIST := dist\n\n.PHONY: dist check-version\n\ndist: check-version\n\tmkdir -p $(DIST)\n\ttar -czf $(DIST)/tools-$(RELEASE_VERSION).tar.gz bin/\n\ncheck-version:\nifndef RELEASE_VERSION\n\t$(error RELEASE_VERSION is not set (run from a tag pipeline or pass RELEASE_VERSION=))\nendif\n",
+           "bin/tool": "#!/bin/sh\necho tool\n"},
+    project="vandelay/tools", **ROUND27,
+)
+
+case(
+    "make-recipe-cd-separate-line", "build:docs", "debian:12",
+    ["make docs"],
+    lab("other", [r"\./render\.sh: (not found|No such file or directory)", r"make: \*\*\* \[Makefile:\d+: docs\] Error 127"],
+        "GNU make", "the recipe does `cd docs` on one line and `./render.sh` on the next; each recipe line runs in its own shell, so render.sh is looked up in the project root", accept=["github_actions_config"]),
+    files={"Makefile": ".PHONY: docs\n\ndocs:\n\tcd docs\n\t./render.sh index.md > index.html\n",
+           "docs/render.sh": "#!/bin/sh\nsed 's/^# \\(.*\\)/<h1>\\1<\\/h1>/' \"$1\"\n",
+           "docs/index.md": "# Vandelay tools\n"},
+    setup="chmod +x docs/render.sh && mkdir -p public", project="vandelay/docs", **ROUND27,
+)
+
+case(
+    "git-push-version-bump-remote-moved", "release:bump", "buildpack-deps:bookworm-scm",
+    ["echo 2.8.1 > VERSION", "git commit -qam 'chore: release 2.8.1 [skip ci]'", "git push origin HEAD:main"],
+    lab("other", [r"! \[rejected\]\s+HEAD -> main \(fetch first\)", r"Updates were rejected because the remote contains work that you do"],
+        "git push", "the release job pushes a version-bump commit back over the project remote, but main moved since the pipeline started (another merge); the push is rejected as non-fast-forward",
+        accept=["github_actions_config", "network_or_flaky"]),
+    setup=("rm -rf /tmp/r27-bump-origin.git /tmp/r27-bump-other && git init -q --bare -b main /tmp/r27-bump-origin.git"
+           " && git clone -q /tmp/r27-bump-origin.git /tmp/r27-bump-other && cd /tmp/r27-bump-other && git config user.email dev@vandelay.test && git config user.name dev"
+           " && echo 2.8.0 > VERSION && git add VERSION && git commit -qm 'release 2.8.0' && git push -q origin HEAD:main && cd - >/dev/null"
+           " && git clone -q /tmp/r27-bump-origin.git . && git config user.email ci@vandelay.test && git config user.name 'Vandelay CI' && git checkout -q --detach"
+           " && cd /tmp/r27-bump-other && echo 'merge !57' > NOTES && git add NOTES && git commit -qm 'Merge branch feature/notes' && git push -q origin HEAD:main"),
+    project="vandelay/latex-tools", **ROUND27,
+)
+
+case(
+    "git-shallow-changelog-range-tag-missing", "release:notes", "buildpack-deps:bookworm-scm",
+    ["git log --oneline --no-decorate v1.2.0..HEAD > release-notes.txt", "cat release-notes.txt"],
+    lab("github_actions_config", [r"fatal: ambiguous argument 'v1\.2\.0\.\.HEAD': unknown revision or path not in the working tree"],
+        "git log", "the clone is shallow (GIT_DEPTH 1) and fetched no tags, so the previous release tag does not exist in the job", accept=["other"]),
+    setup=("rm -rf /tmp/r27-notes-origin && mkdir /tmp/r27-notes-origin && cd /tmp/r27-notes-origin && git init -q -b main && git config user.email dev@vandelay.test && git config user.name dev"
+           " && echo 1 > a && git add a && git commit -qm 'first' && git tag v1.2.0 && echo 2 > a && git commit -qam 'fix import' && echo 3 > a && git commit -qam 'add export' && cd - >/dev/null"
+           " && git clone -q --depth 1 --no-tags file:///tmp/r27-notes-origin . && git checkout -q --detach"),
+    env={"GIT_DEPTH": "1"}, project="vandelay/notes", **ROUND27,
+)
+
+case(
+    "git-detached-head-abbrev-ref-branch-guard", "publish", "buildpack-deps:bookworm-scm",
+    ["branch=$(git rev-parse --abbrev-ref HEAD)",
+     "if [ \"$branch\" != main ]; then echo \"ERROR: refusing to publish from branch '$branch' (only main publishes)\"; exit 1; fi",
+     "./ci/publish.sh"],
+    lab("github_actions_config", [r"^ERROR: refusing to publish from branch 'HEAD' \(only main publishes\)"],
+        "git rev-parse --abbrev-ref", "the runner checks out a detached HEAD, so the branch guard reads 'HEAD' on main; it should use $CI_COMMIT_BRANCH", accept=["other"]),
+    files={"ci/publish.sh": "#!/bin/sh\necho publish\n"},
+    setup=R27_GIT + " && git checkout -q --detach", env={"CI_COMMIT_BRANCH": "main"}, project="vandelay/publisher", **ROUND27,
+)
+
+case(
+    "sh-tar-nullglob-empty-archive", "report:bundle", "debian:12",
+    ["shopt -s nullglob\nreports=(reports/*.xml)\necho \"bundling ${#reports[@]} reports\"\ntar -czf junit-reports.tgz \"${reports[@]}\""],
+    lab("other", [r"tar: Cowardly refusing to create an empty archive"],
+        "GNU tar", "the test job's JUnit artifacts did not arrive (reports/ holds only a .txt); with nullglob the list is empty and tar refuses to create an empty archive", accept=["github_actions_config"]),
+    files={"reports/README.txt": "junit reports from test:unit land here\n"},
+    project="vandelay/reports", **ROUND27,
+)
+
+# --- infrastructure and flaky causes ----------------------------------------------------------
+
+case(
+    "sh-curl-generic-package-upload-reset", "publish:package", "buildpack-deps:bookworm-curl",
+    ["ls -l dist/", "curl --fail --show-error --silent --output /dev/null --write-out 'HTTP %{http_code}\\n' --header \"JOB-TOKEN: $CI_JOB_TOKEN\" --upload-file dist/release-tools-1.9.0.tar.gz \"$CI_API_V4_URL/projects/214/packages/generic/release-tools/1.9.0/release-tools-1.9.0.tar.gz\""],
+    lab("network_or_flaky", [r"curl: \(56\) Recv failure: Connection reset by peer"],
+        "curl", "the upload to the package registry is cut by a connection reset from the GitLab front end (the response headers, 200, arrived before the reset, hence the write-out line)", accept=["infrastructure"], infra=True),
+    files={"dist/release-tools-1.9.0.tar.gz": b"\x1f\x8b\x08\x00" + bytes(range(256)) * 64},
+    env={"CI_API_V4_URL": "http://127.0.0.1:{PORT_RESET}/api/v4", "CI_JOB_TOKEN": "glcbt-64_r27xxxxxxxxxxxxxxxxx"},
+    project="vandelay/release-tools", **ROUND27,
+)
+
+case(
+    "js-npm-install-bats-registry-503", "test:bash-lib", "node:20",
+    ["npm --version", "npm install --no-audit --no-fund --fetch-retries=1 --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=2000", "npx bats test/"],
+    lab("network_or_flaky", [r"npm (ERR!|error) 503 Service Unavailable - GET http://127\.0\.0\.1:\d+/bats"],
+        "npm", "the project's npm mirror (set in .npmrc) answers 503 while installing bats-core", accept=["dependency_install", "infrastructure"], infra=True),
+    files={
+        "package.json": "{\n  \"name\": \"ops-lib\",\n  \"version\": \"0.4.0\",\n  \"private\": true,\n  \"devDependencies\": {\n    \"bats\": \"1.13.0\",\n    \"bats-assert\": \"2.2.4\"\n  }\n}\n",
+        ".npmrc": "registry=http://127.0.0.1:${PORT_503}/\n",
+        "test/lib.bats": "@test \"true\" {\n  true\n}\n",
+    },
+    env={"npm_config_cache": "/tmp/r27-npm-cache-503", "npm_config_update_notifier": "false"},
+    project="vandelay/ops-lib", **ROUND27,
+)
+
+case(
+    "sh-wget-shfmt-binary-dns", "lint:shfmt", "debian:12",
+    ["mkdir -p .bin",
+     "wget -nv -O .bin/shfmt \"https://artifacts.vandelay.invalid/mirror/shfmt/v3.6.0/shfmt_v3.6.0_linux_amd64\"",
+     "chmod +x .bin/shfmt && .bin/shfmt -d -i 2 ci/"],
+    lab("network_or_flaky", [r"wget: unable to resolve host address .artifacts\.vandelay\.invalid."],
+        "wget", "the internal artifact mirror's name does not resolve from the runner", accept=["infrastructure"], infra=True),
+    files={"ci/build.sh": "#!/usr/bin/env bash\nmake dist\n"},
+    project="vandelay/lint-tools", **ROUND27,
+)
+
+case(
+    "sh-sort-unique-ids-tmpdir-full", "report:dedupe", "debian:12",
+    ["wc -l exports/order-ids.txt", "sort -u -S 1M exports/order-ids.txt > unique-ids.txt", "wc -l unique-ids.txt"],
+    lab("infrastructure", [r"sort: write failed: /builds/vandelay/order-exports/tmp/sort\w+: No space left on device"],
+        "GNU sort", "sort spills its runs to $TMPDIR, a small volume on the runner that fills up", accept=["timeout_or_oom", "other"], infra=True),
+    setup="mkdir -p exports && seq 1 400000 | sed 's/^/ORD-2026-/' | shuf --random-source=<(yes) > exports/order-ids.txt",
+    tmpfs=("tmp", "2m"), env={"TMPDIR": "/builds/vandelay/order-exports/tmp"},
+    project="vandelay/order-exports", **ROUND27,
+)
+
+case(
+    "sh-sed-join-build-log-oom-killed", "report:log-digest", "debian:12",
+    ["ls -lh build.log", "sed -n 'H;${x;s/\\n/ /g;p}' build.log > build-oneline.log", "wc -c build-oneline.log"],
+    lab("timeout_or_oom", [r"Killed\s+sed -n 'H;\$\{x;s/\\n/ /g;p\}' build\.log"],
+        "GNU sed", "sed accumulates the whole 96 MB log in its hold space and is killed by the job's memory limit (OOM killer)", accept=["infrastructure"], infra=True),
+    setup="yes '2026-12-06T21:14:03Z INFO compiled module vandelay/importer/latex in 41ms (cache hit)' | head -c 96000000 > build.log",
+    memory_limit=48 * 1024 * 1024, project="vandelay/log-digest", **ROUND27,
+)
+
+case(
+    "git-ls-remote-tags-too-slow", "release:version", "buildpack-deps:bookworm-scm",
+    ["git config http.lowSpeedLimit 1000 && git config http.lowSpeedTime 10",
+     "git ls-remote --tags origin 'v*' | tail -3"],
+    lab("network_or_flaky", [r"fatal: unable to access 'http://127\.0\.0\.1:\d+/vandelay/hub\.git/': Operation too slow\. Less than 1000 bytes/sec transferred the last 10 seconds"],
+        "git ls-remote", "the git server accepts the connection and never answers; git's low-speed limit gives up after 10 seconds", accept=["timeout_or_oom", "infrastructure"], infra=True),
+    setup=R27_GIT.replace("git add -A && ", "echo hub > README && git add -A && ") + " && git remote add origin \"http://127.0.0.1:$PORT_BLACKHOLE/vandelay/hub.git\" && git checkout -q --detach",
+    project="vandelay/hub", **ROUND27,
+)
+
+case(
+    "sh-curl-ci-helpers-archive-cert-expired", "test:bash-lib", "buildpack-deps:bookworm-curl",
+    ["curl -fsSL -o ci-helpers.tar.gz \"https://127.0.0.1:$PORT_EXPIRED/vandelay/ci-helpers/-/archive/v2/ci-helpers-v2.tar.gz\"",
+     "tar -xzf ci-helpers.tar.gz && ./ci-helpers-v2/bin/run-bats test/"],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "curl", "the internal git host's TLS certificate expired; the job's download of the shared helper archive fails verification", accept=["infrastructure", "permission_or_secret"], infra=True),
+    files={"test/lib.bats": "@test \"true\" {\n  true\n}\n"},
+    env={"CURL_CA_BUNDLE": "{R10_CA_FILE}"}, project="vandelay/ci-consumer", **ROUND27,
+)
+
+# --- cascades ---------------------------------------------------------------------------------
+
+case(
+    "sh-export-masks-describe-manifest-empty-cascade", "deploy:render", "buildpack-deps:bookworm-scm",
+    ["./ci/render-manifest.sh"],
+    lab("github_actions_config", [r"^fatal: No names found, cannot describe anything\."],
+        "git describe under `export X=$(...)`, then envsubst and grep", "cascade: the clone has no tags, so git describe fails, but `export APP_VERSION=$(...)` returns export's status and set -e does not fire; envsubst renders an empty version and the final check fails. The describe failure is the cause",
+        accept=["other"]),
+    files={
+        "ci/render-manifest.sh": "#!/usr/bin/env bash\nset -euo pipefail\nexport APP_VERSION=$(git describe --tags --abbrev=0)\nexport APP_NAME=hub\nenvsubst < deploy/manifest.tmpl > deploy/manifest.yaml\ncat deploy/manifest.yaml\nif ! grep -q '^version: [0-9]' deploy/manifest.yaml; then\n  echo \"ERROR: deploy/manifest.yaml has no version\" >&2\n  exit 1\nfi\n",
+        "deploy/manifest.tmpl": "name: ${APP_NAME}\nversion: ${APP_VERSION}\nimage: registry.vandelay.test/hub:${APP_VERSION}\n",
+    },
+    setup="chmod +x ci/render-manifest.sh && " + R27_GIT + " && git checkout -q --detach",
+    project="vandelay/hub-deploy", **ROUND27,
+)
+
+case(
+    "sh-process-substitution-jq-publish-none-cascade", "pages:publish", "debian:12",
+    ["./ci/publish.sh"],
+    lab("other", [r"^jq: error \(at dist/manifest\.json:\d+\): |^parse error: "],
+        "jq inside a process substitution, then a publish count check", "cascade: the build left a truncated dist/manifest.json; jq fails inside `< <(...)`, whose status set -e never sees, the loop copies nothing and the publish step then finds 0 files. jq's parse error is the cause",
+        accept=["github_actions_config"]),
+    files={
+        "ci/publish.sh": "#!/usr/bin/env bash\nset -euo pipefail\nmkdir -p public\nn=0\nwhile IFS= read -r f; do\n  cp \"dist/$f\" public/\n  n=$((n + 1))\ndone < <(jq -r '.files[]' dist/manifest.json)\necho \"published $n files\"\nif [ \"$n\" -eq 0 ]; then\n  echo \"ERROR: nothing to publish\" >&2\n  exit 1\nfi\n",
+        "dist/manifest.json": "{\n  \"build\": \"2026-12-06T21:40:11Z\",\n  \"files\": [\n    \"index.html\",\n    \"app.js\",\n",
+        "dist/index.html": "<!doctype html><title>hub</title>\n",
+        "dist/app.js": "console.log('hub');\n",
+    },
+    setup="chmod +x ci/publish.sh", project="vandelay/hub-web", **ROUND27,
+)
+
+case(
+    "sh-function-in-if-errexit-off-bundle-cascade", "package:bundle", "debian:12",
+    ["./ci/bundle.sh"],
+    lab("other", [r"cp: cannot stat 'dist/app\.css': No such file or directory"],
+        "bash (set -e inside a function called from `if !`)", "cascade: the build now emits dist/styles.css; cp fails inside bundle(), but set -e is ignored in a function called as an if condition, so bundle() 'succeeds' and the final bundle check fails. The cp error is the cause",
+        accept=["github_actions_config"]),
+    files={
+        "ci/bundle.sh": "#!/usr/bin/env bash\nset -euo pipefail\n\nbundle() {\n  mkdir -p bundle\n  cp dist/app.js dist/app.css bundle/\n  cp -r dist/assets bundle/\n  echo \"bundle ready\"\n}\n\nif ! bundle; then\n  echo \"ERROR: bundling failed\" >&2\n  exit 1\nfi\ntar -czf bundle.tgz -C bundle .\nfor f in app.js app.css assets/logo.svg; do\n  [ -e \"bundle/$f\" ] || { echo \"ERROR: bundle is missing $f\" >&2; exit 1; }\ndone\necho \"bundle.tgz ok\"\n",
+        "dist/app.js": "console.log('app');\n",
+        "dist/styles.css": "body { margin: 0 }\n",
+        "dist/assets/logo.svg": "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n",
+    },
+    setup="chmod +x ci/bundle.sh", project="vandelay/web-bundle", **ROUND27,
+)
+
+case(
+    "sh-background-wait-openapi-merge-cascade", "build:api-docs", "python:3.11-slim",
+    ["mkdir -p build",
+     "./ci/merge-openapi.sh > build/openapi.json &\n./ci/render-docs.sh &\nwait",
+     "python3 -m json.tool build/openapi.json > public-openapi.json"],
+    lab("other", [r"^jq: error \(at api/orders\.json:\d+\): |^parse error: .* at line \d+, column \d+"],
+        "jq in a background job, then `wait` and python -m json.tool", "cascade: one API fragment has a trailing comma; the merge runs in the background, a bare `wait` returns 0 whatever its status, and the next step finds build/openapi.json empty (json.tool: Expecting value). The merge's parse error is the cause",
+        accept=["github_actions_config"]),
+    files={
+        "ci/merge-openapi.sh": "#!/usr/bin/env bash\nset -euo pipefail\njq -s 'reduce .[] as $f ({openapi: \"3.0.3\", paths: {}}; .paths += $f.paths)' api/*.json\n",
+        "ci/render-docs.sh": "#!/usr/bin/env bash\nset -euo pipefail\nmkdir -p build/docs\nfor f in docs/*.md; do cp \"$f\" build/docs/; done\necho \"rendered $(ls build/docs | wc -l) pages\"\n",
+        "api/orders.json": "{\n  \"paths\": {\n    \"/orders\": {\"get\": {\"operationId\": \"listOrders\"}},\n  }\n}\n",
+        "api/users.json": "{\n  \"paths\": {\n    \"/users\": {\"get\": {\"operationId\": \"listUsers\"}}\n  }\n}\n",
+        "docs/index.md": "# API\n",
+    },
+    setup="chmod +x ci/*.sh", project="vandelay/api-docs", **ROUND27,
+)
+
+case(
+    "sh-for-ls-glob-junit-merge-none-cascade", "report:junit", "debian:12",
+    ["count=0\nfor f in $(ls reports/junit-*.xml); do\n  echo \"merging $f\"\n  count=$((count + 1))\ndone\necho \"merged $count reports\"\n[ \"$count\" -gt 0 ] || { echo \"ERROR: no JUnit reports to merge\"; exit 1; }"],
+    lab("other", [r"ls: cannot access 'reports/junit-\*\.xml': No such file or directory"],
+        "ls in a for list", "cascade: the test job's artifacts went to test-results/, not reports/; ls fails inside the for list's command substitution, which set -e ignores, the loop runs zero times and the count check fails. ls's error is the cause",
+        accept=["github_actions_config"]),
+    files={"reports/.gitkeep": ""},
+    project="vandelay/qa-reports", **ROUND27,
+)
