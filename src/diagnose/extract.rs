@@ -1039,6 +1039,35 @@ pub fn extract(log: &LogIndex) -> Extraction {
     }
 }
 
+/// A hit that a pass over the hits found (a line no rule matched, or a rule's line read
+/// again): the line's plain text, without captures.
+fn pass_hit(
+    log: &LogIndex,
+    line: usize,
+    body: &str,
+    rule: &'static str,
+    role: Role,
+    category: Category,
+    weight: u8,
+) -> Hit {
+    Hit {
+        line,
+        rule,
+        role,
+        category: Some(category),
+        weight,
+        text: HitText::new(
+            prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX),
+            log.shared_bytes(),
+        ),
+        clean_text: String::new(),
+        test: None,
+        file: None,
+        exit_code: None,
+        name: None,
+    }
+}
+
 /// `go run` reports its program's failure as a bare `exit status N` after the program's own
 /// output: the line before it is what the program said as it failed (a code generator's
 /// `genenum: states.txt:4: bad line ...`), a cause even when no rule knows its wording. Hits
@@ -1080,22 +1109,15 @@ fn go_run_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
         if known || body.starts_with("$ ") || is_runner_boilerplate(body) {
             continue;
         }
-        found.push(Hit {
-            line: j,
-            rule: "program_error",
-            role: Role::Cause,
-            category: Some(Category::Other),
-            weight: 7,
-            text: HitText::new(
-                prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX),
-                log.shared_bytes(),
-            ),
-            clean_text: String::new(),
-            test: None,
-            file: None,
-            exit_code: None,
-            name: None,
-        });
+        found.push(pass_hit(
+            log,
+            j,
+            body,
+            "program_error",
+            Role::Cause,
+            Category::Other,
+            7,
+        ));
     }
     if !found.is_empty() {
         hits.extend(found);
@@ -1434,22 +1456,15 @@ fn rspec_exceptions(log: &LogIndex, hits: &mut Vec<Hit>) {
         {
             continue;
         }
-        hits.push(Hit {
-            line: j,
-            rule: "rspec_exception",
-            role: Role::Detail,
-            category: Some(Category::TestAssertion),
-            weight: 5,
-            text: HitText::new(
-                prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX),
-                log.shared_bytes(),
-            ),
-            clean_text: String::new(),
-            test: None,
-            file: None,
-            exit_code: None,
-            name: None,
-        });
+        hits.push(pass_hit(
+            log,
+            j,
+            body,
+            "rspec_exception",
+            Role::Detail,
+            Category::TestAssertion,
+            5,
+        ));
     }
     hits.sort_by_key(|h| h.line);
 }
@@ -1493,22 +1508,15 @@ fn make_keep_going_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
     if known || !body.contains(": ") || body.starts_with("$ ") || body.starts_with("make") {
         return;
     }
-    hits.push(Hit {
-        line: j,
-        rule: "program_error",
-        role: Role::Cause,
-        category: Some(Category::Other),
-        weight: 7,
-        text: HitText::new(
-            prefix_at_char_boundary(body.trim_end(), HIT_TEXT_MAX),
-            log.shared_bytes(),
-        ),
-        clean_text: String::new(),
-        test: None,
-        file: None,
-        exit_code: None,
-        name: None,
-    });
+    hits.push(pass_hit(
+        log,
+        j,
+        body,
+        "program_error",
+        Role::Cause,
+        Category::Other,
+        7,
+    ));
     hits.sort_by_key(|h| h.line);
 }
 
