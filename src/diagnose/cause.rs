@@ -442,8 +442,6 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         } else {
             missing
         };
-        // A failing step that says nothing of its own (a check's `exit 1`: `[ -s out ] ||
-        // exit 1`) fails for what an earlier step did not make.
         // The failing command reports the same outside failure an earlier command met and went
         // past (`curl -s` saved a 503 page, which the generator then printed): the earlier
         // report is where it happened. Only for the network and the runner, whose errors are
@@ -452,6 +450,8 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
             f.category
                 .is_some_and(|c| matches!(c, Category::NetworkOrFlaky | Category::Infrastructure))
         });
+        // A failing step that says nothing of its own (a check's `exit 1`: `[ -s out ] ||
+        // exit 1`) fails for what an earlier step did not make.
         let symptom_line = match symptom {
             Some(h) => h.line,
             None if failed.is_none() => start,
