@@ -10,6 +10,26 @@
 use super::extract::{Extraction, Hit, Role};
 use super::model::Category;
 
+/// Where a command's program is among its words: past the wrappers that run the next word as
+/// the tool (`npx`, `poetry run`, `python -m`, `sudo`, `env` and its assignments) and their
+/// flags.
+pub fn program_index(words: &[&str]) -> usize {
+    let mut i = 0;
+    while i < words.len() {
+        match words[i] {
+            "npx" | "pnpx" | "bunx" | "poetry" | "uv" | "pipx" | "pdm" | "hatch" | "bundle"
+            | "exec" | "time" | "sudo" | "env" | "command" | "pipenv" => i += 1,
+            "run" if i > 0 => i += 1,
+            "python" | "python3" | "py" if words.get(i + 1) == Some(&"-m") => i += 2,
+            w if w.starts_with('-') && i > 0 => i += 1,
+            // `env A=1 cmd`: the assignments `env` takes.
+            w if w.contains('=') && i > 0 => i += 1,
+            _ => break,
+        }
+    }
+    i
+}
+
 /// The category of the tool a step runs (`$ cargo clippy -- -D warnings`, `##[group]Run npm
 /// ci`): the first program word after wrappers (`npx`, `python -m`, `poetry run`, env
 /// assignments). `None` for scripts and tools that can fail in many ways.
@@ -32,18 +52,7 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
     {
         return Some(Category::DependencyInstall);
     }
-    let mut i = 0;
-    // Wrappers that run the next word as the tool.
-    while i < words.len() {
-        match words[i] {
-            "npx" | "pnpx" | "bunx" | "poetry" | "uv" | "pipx" | "pdm" | "hatch" | "bundle"
-            | "exec" | "time" | "sudo" | "env" | "command" | "pipenv" => i += 1,
-            "run" if i > 0 => i += 1,
-            "python" | "python3" | "py" if words.get(i + 1) == Some(&"-m") => i += 2,
-            w if w.starts_with('-') && i > 0 => i += 1,
-            _ => break,
-        }
-    }
+    let i = program_index(&words);
     let w = |k: usize| words.get(i + k).copied().unwrap_or("");
     let base = w(0).rsplit('/').next().unwrap_or("");
     let sub = w(1);
@@ -749,18 +758,10 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
     // deadline exceeded`, pytest's `E   ConnectionError`) and no test reported anything else:
     // the tests failed because of it, so the `--- FAIL` lines after it are its consequence.
     let is_report = |h: &Hit| matches!(h.rule, "go_test_loc" | "pytest_e_line");
-    // Hits are in line order: a line's own are found by bisection, so a log of many reports
-    // costs no more than one pass.
     let network_on = |line: usize| {
-        let at = ex.hits.partition_point(|h| h.line < line);
-        ex.hits[at..]
-            .iter()
-            .take_while(|h| h.line == line)
-            .any(|h| {
-                h.role == Role::Cause
-                    && h.category == Some(Category::NetworkOrFlaky)
-                    && h.weight >= 7
-            })
+        ex.on_line(line).iter().any(|h| {
+            h.role == Role::Cause && h.category == Some(Category::NetworkOrFlaky) && h.weight >= 7
+        })
     };
     let reports: Vec<usize> = ex
         .hits
@@ -871,6 +872,10 @@ mod tests {
         assert_eq!(c("poetry run mypy src"), Some(Category::TypeError));
         assert_eq!(
             c("RUST_LOG=debug cargo test"),
+            Some(Category::TestAssertion)
+        );
+        assert_eq!(
+            c("env RUST_BACKTRACE=1 cargo test"),
             Some(Category::TestAssertion)
         );
         assert_eq!(c("npm ci --no-audit"), Some(Category::DependencyInstall));

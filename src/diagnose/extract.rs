@@ -936,9 +936,22 @@ pub struct Extraction {
     pub line_count: usize,
 }
 
+/// The hits on one line. Hits are in line order, so they are found by bisection: a pass that
+/// asks this of every line costs no more than one pass over the hits.
+pub fn hits_on(hits: &[Hit], line: usize) -> &[Hit] {
+    let from = hits.partition_point(|h| h.line < line);
+    let to = from + hits[from..].partition_point(|h| h.line == line);
+    &hits[from..to]
+}
+
 impl Extraction {
     pub fn by_role(&self, role: Role) -> impl Iterator<Item = &Hit> {
         self.hits.iter().filter(move |h| h.role == role)
+    }
+
+    /// The hits on one line ([`hits_on`]).
+    pub fn on_line(&self, line: usize) -> &[Hit] {
+        hits_on(&self.hits, line)
     }
 
     /// Line indexes that carry any error signal (weight > 0 or a test/summary/exit role).
@@ -1068,6 +1081,33 @@ fn pass_hit(
     }
 }
 
+/// What a program said as it failed, on the last non-blank line (of the three) before `line`
+/// where its runner reports the failure (`exit status 1`, make's `*** [...] Error 1`): a cause
+/// even when no rule knows its wording. `None` when a rule already knows that line, or it is a
+/// command's echo or the runner's own.
+fn last_words(log: &LogIndex, hits: &[Hit], line: usize) -> Option<Hit> {
+    let j = (line.saturating_sub(3)..line)
+        .rev()
+        .find(|&j| !log.plain_cow(j).trim().is_empty())?;
+    let known = hits_on(hits, j)
+        .iter()
+        .any(|o| o.role != Role::Cause || o.weight >= 5);
+    let plain = log.plain_cow(j);
+    let body = strip_ci_timestamp(&plain);
+    if known || body.starts_with("$ ") || is_runner_boilerplate(body) {
+        return None;
+    }
+    Some(pass_hit(
+        log,
+        j,
+        body,
+        "program_error",
+        Role::Cause,
+        Category::Other,
+        7,
+    ))
+}
+
 /// `go run` reports its program's failure as a bare `exit status N` after the program's own
 /// output: the line before it is what the program said as it failed (a code generator's
 /// `genenum: states.txt:4: bad line ...`), a cause even when no rule knows its wording. Hits
@@ -1093,31 +1133,9 @@ fn go_run_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
         if !bare {
             continue;
         }
-        let Some(j) = (h.line.saturating_sub(3)..h.line)
-            .rev()
-            .find(|&j| !log.plain_cow(j).trim().is_empty())
-        else {
-            continue;
-        };
-        let at = hits.partition_point(|o| o.line < j);
-        let known = hits[at..]
-            .iter()
-            .take_while(|o| o.line == j)
-            .any(|o| o.role != Role::Cause || o.weight >= 5);
-        let plain = log.plain_cow(j);
-        let body = strip_ci_timestamp(&plain);
-        if known || body.starts_with("$ ") || is_runner_boilerplate(body) {
-            continue;
+        if let Some(words) = last_words(log, hits, h.line) {
+            found.push(words);
         }
-        found.push(pass_hit(
-            log,
-            j,
-            body,
-            "program_error",
-            Role::Cause,
-            Category::Other,
-            7,
-        ));
     }
     if !found.is_empty() {
         hits.extend(found);
@@ -1446,14 +1464,12 @@ fn rspec_exceptions(log: &LogIndex, hits: &mut Vec<Hit>) {
     if found.is_empty() {
         return;
     }
+    found.sort_unstable();
+    found.dedup();
     for j in found {
         let plain = log.plain_cow(j);
         let body = strip_ci_timestamp(&plain);
-        if body.trim().is_empty()
-            || hits
-                .iter()
-                .any(|h| h.line == j && h.rule == "rspec_exception")
-        {
+        if body.trim().is_empty() {
             continue;
         }
         hits.push(pass_hit(
@@ -1491,32 +1507,13 @@ fn make_keep_going_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
     if !went_on || make_line == 0 {
         return;
     }
-    let Some(j) = (make_line.saturating_sub(3)..make_line)
-        .rev()
-        .find(|&j| !log.plain_cow(j).trim().is_empty())
+    // A recipe's own echo (`cc -o x x.c`) carries no message; a program's error does.
+    let Some(words) = last_words(log, hits, make_line)
+        .filter(|w| w.text.contains(": ") && !w.text.starts_with("make"))
     else {
         return;
     };
-    let plain = log.plain_cow(j);
-    let body = strip_ci_timestamp(&plain);
-    let at = hits.partition_point(|o| o.line < j);
-    let known = hits[at..]
-        .iter()
-        .take_while(|o| o.line == j)
-        .any(|o| o.role != Role::Cause || o.weight >= 5);
-    // A recipe's own echo (`cc -o x x.c`) carries no message; a program's error does.
-    if known || !body.contains(": ") || body.starts_with("$ ") || body.starts_with("make") {
-        return;
-    }
-    hits.push(pass_hit(
-        log,
-        j,
-        body,
-        "program_error",
-        Role::Cause,
-        Category::Other,
-        7,
-    ));
+    hits.push(words);
     hits.sort_by_key(|h| h.line);
 }
 
@@ -1525,34 +1522,16 @@ fn make_keep_going_last_words(log: &LogIndex, hits: &mut Vec<Hit>) {
 /// `=== FAILURES ===` or `=== ERRORS ===` section, up to its summary or the next step, an
 /// indented line is no cause; the `E   ` lines (column 0) and `path:line: Error` lines are.
 fn pytest_source_context(hits: &mut Vec<Hit>) {
+    // `retain` visits the hits in order: the section is tracked as it goes.
     let mut inside = false;
-    let mut drop = Vec::new();
-    for (i, h) in hits.iter().enumerate() {
+    hits.retain(|h| {
         if h.rule == "pytest_summary" {
             let t = h.clean();
             inside = t.contains("= FAILURES =") || t.contains("= ERRORS =");
-            continue;
-        }
-        if h.role == Role::Step {
+        } else if h.role == Role::Step {
             inside = false;
-            continue;
         }
-        if inside && h.role == Role::Cause && h.text.starts_with("    ") {
-            drop.push(i);
-        }
-    }
-    if drop.is_empty() {
-        return;
-    }
-    let mut k = 0;
-    let mut i = 0;
-    hits.retain(|_| {
-        let keep = drop.get(k) != Some(&i);
-        if !keep {
-            k += 1;
-        }
-        i += 1;
-        keep
+        !(inside && h.role == Role::Cause && h.text.starts_with("    "))
     });
 }
 

@@ -1072,23 +1072,26 @@ fn build_evidence(
 const OWN_WORDS: usize = 3;
 const OWN_WORDS_SCAN: usize = 20_000;
 
-/// The programs a step's command runs (`zstd -d x | tar -x -C out/` gives zstd and tar): the
-/// first word of each command of its pipes and lists, without its directory, an environment
-/// assignment or a wrapper (`sudo`, `time`, `env`, `timeout 60`).
+/// The programs a step's command runs (`zstd -d x | tar -x -C out/` gives zstd and tar): for
+/// each command of its pipes and lists, past the shell's own words (`if`, `!`, `timeout 60`)
+/// and environment assignments, the program [`cause::program_index`] finds, without its
+/// directory.
 fn step_programs(cmd: &str) -> Vec<&str> {
-    const WRAPPERS: [&str; 19] = [
-        "sudo", "time", "env", "nice", "nohup", "exec", "command", "timeout", "!", "{", "(", "if",
-        "then", "else", "elif", "fi", "do", "done", "}",
+    const SHELL: [&str; 15] = [
+        "!", "{", "}", "(", "if", "then", "else", "elif", "fi", "do", "done", "timeout", "nice",
+        "nohup", "time",
     ];
     let mut out: Vec<&str> = Vec::new();
     for seg in cmd.split(['|', '&', ';']) {
-        let first = seg.split_whitespace().find(|w| {
-            !(WRAPPERS.contains(w)
-                || w.contains('=')
-                || w.starts_with('-')
-                || w.starts_with(|c: char| c.is_ascii_digit()))
-        });
-        let Some(word) = first else { continue };
+        let words: Vec<&str> = seg
+            .split_whitespace()
+            .skip_while(|w| {
+                SHELL.contains(w) || w.contains('=') || w.starts_with(|c: char| c.is_ascii_digit())
+            })
+            .collect();
+        let Some(word) = words.get(cause::program_index(&words)) else {
+            continue;
+        };
         let name = word
             .rsplit('/')
             .next()
@@ -1159,10 +1162,10 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
         if t.trim().is_empty() {
             continue;
         }
-        let detail = ex
-            .hits
+        let on_line = ex.on_line(i);
+        let detail = on_line
             .iter()
-            .any(|h| h.line == i && matches!(h.role, Role::Detail | Role::Location));
+            .any(|h| matches!(h.role, Role::Detail | Role::Location));
         let indented = t.starts_with(' ') || t.starts_with('\t');
         // Test headers are followed by their (indented) message; an error message by what it
         // lists (files to format, packages, hints).
@@ -1180,10 +1183,9 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
         let next_step = t.starts_with("##[")
             || t.starts_with("::")
             || is_runner_boilerplate(&t)
-            || ex
-                .hits
+            || on_line
                 .iter()
-                .any(|h| h.line == i && matches!(h.role, Role::Step | Role::Exit));
+                .any(|h| matches!(h.role, Role::Step | Role::Exit));
         if next_step {
             break;
         }

@@ -35,6 +35,42 @@ TOOLS = os.environ.get("CORPUS_TOOLS", "/tmp/diag13")
 # ---------------------------------------------------------------------------------------------
 # Loopback servers that misbehave the way remote services do
 
+class _ApiHandler(http.server.BaseHTTPRequestHandler):
+    """An API stand-in's plumbing (rounds 16 and 21): nginx's name, the request body read and
+    dropped, and an answer with its length; each stand-in writes only its `_answer`."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "nginx"
+    sys_version = ""
+
+    def _read_body(self):
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        if n:
+            self.rfile.read(n)
+        elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                self.rfile.read(size + 2)
+                if size == 0:
+                    break
+
+    def _send(self, status, body, ctype="application/json", reason=None, extra=()):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body, separators=(",", ":"))
+        body = body.encode()
+        self.send_response(status, reason)
+        self.send_header("Content-Type", ctype)
+        for k, v in extra:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
 class Servers:
     def __init__(self):
         self.ports = {}
@@ -89,24 +125,9 @@ class Servers:
         self.ports["r21api"] = self._r21_api()
 
     def _r21_api(self):
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            server_version = "nginx"
-            sys_version = ""
-
-            def _send(self, status, body, ctype):
-                body = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
+        class H(_ApiHandler):
             def _answer(self):
-                n = int(self.headers.get("Content-Length", "0") or 0)
-                if n:
-                    self.rfile.read(n)
+                self._read_body()
                 path = self.path.split("?")[0]
                 if self.command == "POST" and path.startswith("/services/"):
                     return self._send(400, "invalid_blocks", "text/plain; charset=utf-8")
@@ -120,42 +141,14 @@ class Servers:
 
             do_GET = do_POST = do_PUT = do_HEAD = _answer
 
-            def log_message(self, *a):
-                pass
-
         return self._r12_serve(H)
 
     def _r16_api(self):
         import re as _re
 
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            server_version = "nginx"
-            sys_version = ""
-
-            def _send(self, status, body, ctype="application/json", reason=None, extra=()):
-                if isinstance(body, (dict, list)):
-                    body = json.dumps(body, separators=(",", ":"))
-                body = body.encode()
-                self.send_response(status, reason)
-                self.send_header("Content-Type", ctype)
-                for k, v in extra:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
+        class H(_ApiHandler):
             def _answer(self):
-                n = int(self.headers.get("Content-Length", "0") or 0)
-                if n:
-                    self.rfile.read(n)
-                elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    while True:
-                        size = int(self.rfile.readline().strip() or b"0", 16)
-                        self.rfile.read(size + 2)
-                        if size == 0:
-                            break
+                self._read_body()
                 path = self.path.split("?")[0]
                 m, reset = self.command, int(time.time()) + 60
                 if m == "POST" and _re.fullmatch(r"/api/v4/projects/[^/]+/releases", path):
@@ -190,9 +183,6 @@ class Servers:
                 return self._send(404, {"error": "404 Not Found"})
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _answer
-
-            def log_message(self, *a):
-                pass
 
         return self._r12_serve(H)
 
