@@ -731,12 +731,30 @@ pub fn wrapped_cause(
                     Some(Category::NetworkOrFlaky | Category::Infrastructure)
                 )
                 // In an image build, only the builder's own failures (a registry refusing the
-                // pull, a full disk, no daemon) are outside the code: a download that a
-                // Dockerfile's RUN step makes is part of the build the Dockerfile defines.
+                // pull, a full disk, no daemon, its own request for a base image's manifest or
+                // token failing) are outside the code: a download that a Dockerfile's RUN step
+                // makes is part of the build the Dockerfile defines.
                 && (category != Category::DockerBuild
-                    || matches!(h.rule, "pull_rate_limit" | "no_space" | "docker_daemon"))
+                    || matches!(h.rule, "pull_rate_limit" | "no_space" | "docker_daemon")
+                    || builder_request(h.clean()))
         })
         .and_then(|h| h.category)
+}
+
+/// BuildKit's and the docker client's words for their own registry requests (resolving a base
+/// image, fetching a token, pulling a layer), as opposed to a RUN step's output (`#5 0.412 ...`).
+fn builder_request(text: &str) -> bool {
+    [
+        "failed to resolve source metadata for ",
+        "failed to do request: ",
+        "failed to fetch anonymous token",
+        "failed to fetch oauth token",
+        "failed to authorize: ",
+        "error pulling image configuration: ",
+        "failed to copy: httpReadSeeker: ",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }
 
 /// Whether a network error inside the failing step was only a retried hiccup: a stronger,

@@ -91,6 +91,10 @@ static RULES: &[Rule] = &[
     r("job_timeout", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(exceeded the maximum (execution )?time|execution took longer than|ERROR: Job failed: .*timed? ?out|The job was (?:cancel+ed|not started) because .*time|job exceeded the maximum time limit)"),
     r("oom", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(out of memory|OutOfMemoryError|Cannot allocate memory|JavaScript heap out of memory|\bOOMKilled\b|oom[-_ ]kill|memory limit exceeded|\bENOMEM\b)"),
     r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|SIGKILL: kill|\b(exit code|exit status|code:?) 137\b|\b(terminated|killed) (with|by) signal 9\b|\[Killed\]\s*$|died with <Signals\.SIGKILL: 9>"),
+    // A compiler, a linker or a package manager's child killed by SIGKILL: gcc's driver, collect2
+    // for ld, cargo for rustc, npm and yarn for a script. The errors the tool prints next
+    // ("linking with `cc` failed", "could not compile") only report the kill.
+    r("tool_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r#"Killed signal terminated program|\b(?:ld|cc1\w*|collect2|lto1|rustc|javac) terminated with signal 9\b|\(signal: 9, SIGKILL: kill\)|(?:npm (?:ERR!|error)|Command failed with) signal:? "?SIGKILL\b"#),
     // The shell's report of a child killed by SIGKILL (the kernel's OOM killer, a cgroup limit).
     r("shell_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r"^\S*: line \d+: +\d+ Killed +\S"),
     // SIGTERM (exit 143) and SIGALRM from outside the command: a time limit or a cancellation
@@ -267,10 +271,11 @@ static RULES: &[Rule] = &[
     r("image_pull", Cause, Cat::Is(C::DockerBuild), 6, r"pull access denied|manifest unknown|manifest for \S+ not found|repository does not exist or may require"),
     r("dockerfile_loc", Location, Cat::None, 0, r"^(?P<f>(?:[\w./-]*/)?(?:Dockerfile|Containerfile)[\w.-]*):\d+\s*$"),
     // --- network and remote services
-    r("pull_rate_limit", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"toomanyrequests|pull rate limit|API rate limit exceeded|\b429 Too Many Requests\b|secondary rate limit|returned error: 429\b|HTTP error 429\b|(?i:\btoo many requests\b)|status code:? 429\b|\bHTTP 429\b|got 429\b|\bRESOURCE_EXHAUSTED\b|rateLimitExceeded|\bThrottlingException\b|\bSlowDown\b"),
-    // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go and npm print
-    // them: the request never got an answer.
-    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host"),
+    r("pull_rate_limit", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"toomanyrequests|pull rate limit|API rate limit exceeded|\b429 Too Many Requests\b|secondary rate limit|returned error: 429\b|HTTP error 429\b|(?i:\btoo many requests\b)|status code:? 429\b|\bHTTP 429\b|got 429\b|\bRESOURCE_EXHAUSTED\b|rateLimitExceeded|\bThrottlingException\b|\bSlowDown\b|\bTooManyRequests(?:Exception)?\b|\bRequestLimitExceeded\b|\(Throttling\)|\bRequestThrottled(?:Exception)?\b|\bProvisionedThroughputExceededException\b|\buserRateLimitExceeded\b|(?i:\brate exceeded\b)"),
+    // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go, npm and yarn,
+    // the JVM (`Connect timed out`, maven's bare `Connection reset`) and docker's layer
+    // downloads print them: the request never got an answer.
+    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host|lookup \S+ on \S+: server misbehaving|\bESOCKETTIMEDOUT\b|\bconnect timed out\b|: Connection reset(?: -> \[Help \d+\])?\s*$|download failed after attempts=\d+: "),
     // Go's resolver error when a tool wraps the line after `lookup` (terraform's error blocks):
     // the DNS server and port are still on the line.
     r("dns_no_such_host", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bon \[?[0-9a-f.:]+\]?:53: no such host"),
@@ -1918,7 +1923,8 @@ fn python_exception_category(name: &str) -> Option<Category> {
         "ModuleNotFoundError" | "ImportError" => Some(Category::DependencyInstall),
         "PermissionError" => Some(Category::PermissionOrSecret),
         "TimeoutError" => Some(Category::TimeoutOrOom),
-        "MemoryError" => Some(Category::TimeoutOrOom),
+        // numpy's `_ArrayMemoryError` and the like subclass MemoryError.
+        n if n.ends_with("MemoryError") => Some(Category::TimeoutOrOom),
         "ConnectionError" | "ConnectionResetError" | "ConnectionRefusedError" => {
             Some(Category::NetworkOrFlaky)
         }

@@ -153,6 +153,13 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         category = Category::Other;
     }
 
+    // The log was cut at the runner's output limit and nothing before the cut names a cause: the
+    // task's name (`make test`) is no evidence of what failed after it.
+    let truncated = truncated_at(log);
+    if truncated.is_some() && top < 4.0 && cascade.is_none() && !infra_reason {
+        category = Category::Unknown;
+    }
+
     let mut anchors = anchors(ex, category);
     if let Some(root) = cascade
         && !anchors.iter().any(|a| a.line == root.line)
@@ -161,7 +168,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     }
     let tests = collect_tests(ex);
     let files = collect_files(ex, &anchors, category, ctx);
-    let evidence = build_evidence(
+    let mut evidence = build_evidence(
         log,
         ex,
         &anchors,
@@ -170,6 +177,14 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         region,
         cascade,
     );
+    if let Some((line, _)) = truncated
+        && !evidence.iter().any(|e| e.line == line + 1)
+    {
+        evidence.push(Evidence {
+            line: line + 1,
+            text: log.plain_cow(line).trim().to_string(),
+        });
+    }
     let exit_code = ex.by_role(Role::Exit).filter_map(|h| h.exit_code).last();
     let conflict = ex
         .hits
@@ -191,6 +206,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
             .hits
             .iter()
             .any(|h| matches!(h.rule, "oom" | "killed") && h.weight >= 4),
+        truncated: truncated.map(|(_, limit)| limit),
         ctx,
     };
     let mut confidence = confidence(category, top, runner_up, ctx);
@@ -217,6 +233,12 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
             confidence = confidence.min(0.55);
         }
     }
+    // The runner stopped collecting output at its limit: whatever the job printed after the cut
+    // (often the failure and the test runner's summary) is not in the log, so no answer drawn
+    // from the lines before it can be sure.
+    if truncated.is_some() {
+        confidence = confidence.min(0.4);
+    }
     let (summary, root_cause, fix) = (summary(&facts), root_cause(&facts), fix(&facts));
     let mut d = Diagnosis {
         category,
@@ -235,6 +257,20 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     d.redact();
     policy::apply(&mut d, ctx);
     d
+}
+
+/// Where gitlab-runner wrote that the log exceeded its `output_limit`, and the limit in bytes.
+/// The runner writes nothing of the job's after it (runner 15+ adds "Job execution will continue
+/// but no more output will be collected."), so only the last lines are read.
+fn truncated_at(log: &LogIndex) -> Option<(usize, u64)> {
+    const MARK: &str = "Job's log exceeded limit of ";
+    let n = log.line_count();
+    (n.saturating_sub(12)..n).rev().find_map(|i| {
+        let line = log.plain_cow(i);
+        let rest = &line[line.find(MARK)? + MARK.len()..];
+        let digits = rest.split(' ').next()?;
+        Some((i, digits.parse().ok()?))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1237,6 +1273,8 @@ struct Facts<'a> {
     cascade: Option<&'a Hit>,
     /// An out-of-memory line fired (timeouts and OOM share a category, not a wording).
     memory: bool,
+    /// The runner's output limit, in bytes, when the log was cut at it.
+    truncated: Option<u64>,
     ctx: &'a JobContext,
 }
 
@@ -1292,6 +1330,9 @@ fn summary(f: &Facts<'_>) -> String {
             if f.tests.len() == 1 { "" } else { "s" },
             Facts::list(f.tests, 3)
         ),
+        Category::Unknown if f.truncated.is_some() => {
+            "the log was cut at the runner's output limit".to_string()
+        }
         Category::Unknown => "no error message in the log".to_string(),
         _ if f.anchors.first().is_some_and(|a| a.rule == "timeout_124") => format!(
             "`{}` was stopped by `timeout` (exit status 124)",
@@ -1347,6 +1388,9 @@ fn root_cause(f: &Facts<'_>) -> String {
             "The CI infrastructure failed (runner, executor or system error), not the job's \
              script."
         }
+        Category::Unknown if f.truncated.is_some() => {
+            "The log does not say why the job failed: it was cut before the failure."
+        }
         Category::Unknown => {
             "The log does not say why the job failed: the failing command printed no error message before it exited."
         }
@@ -1356,6 +1400,12 @@ fn root_cause(f: &Facts<'_>) -> String {
         Category::Other => "The job failed with an error that fits no known category.",
     };
     parts.push(explain.to_string());
+    if let Some(limit) = f.truncated {
+        parts.push(format!(
+            "The runner stopped collecting this log at its output limit ({limit} bytes): what \
+             the job printed after that, possibly the failure itself, is not in the log."
+        ));
+    }
     if let Some(root) = f.cascade {
         parts.push(format!(
             "The first error comes before the failing command: `{}`; the errors the failing command printed follow from it.",
@@ -1403,7 +1453,7 @@ fn fix(f: &Facts<'_>) -> String {
         .first()
         .map(|p| format!(" (start with `{p}`)"))
         .unwrap_or_default();
-    match f.category {
+    let fix = match f.category {
         Category::TestAssertion => format!(
             "Reproduce locally by running {}; compare expected vs actual in the evidence, then \
              fix the code or update the expectation{file_hint}.",
@@ -1460,6 +1510,13 @@ fn fix(f: &Facts<'_>) -> String {
             "Read the last lines of the log around the exit status to find the failing command."
                 .to_string()
         }
+    };
+    match f.truncated {
+        Some(_) => format!(
+            "Raise the runner's `output_limit` (config.toml) or make the job quieter (keep \
+             verbose output in a file saved as an artifact), then rerun to see the failure. {fix}"
+        ),
+        None => fix,
     }
 }
 

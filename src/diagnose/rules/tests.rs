@@ -2374,3 +2374,128 @@ fn round24_and_25_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// Infra and resource wordings of real tools, written from their documented output (not from
+/// any corpus round): a cloud API's throttling codes, Go's resolver SERVFAIL, request's socket
+/// timeout (yarn 1), the JVM's connect timeout and bare reset (maven), docker's layer download
+/// retries, BuildKit's own request for a base image's manifest, a compiler, linker or npm script
+/// killed by SIGKILL, numpy's array MemoryError.
+#[test]
+fn documented_infra_and_resource_wordings() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ aws cloudformation describe-stacks --stack-name app\n\nAn error occurred (Throttling) when calling the DescribeStacks operation (reached max retries: 4): Rate exceeded\nERROR: Job failed: exit code 254\n",
+            Category::NetworkOrFlaky,
+            "(Throttling)",
+        ),
+        (
+            "$ aws lambda invoke --function-name smoke out.json\n\nAn error occurred (TooManyRequestsException) when calling the Invoke operation (reached max retries: 4): Rate Exceeded.\nERROR: Job failed: exit code 254\n",
+            Category::NetworkOrFlaky,
+            "TooManyRequestsException",
+        ),
+        (
+            "$ aws ec2 describe-instances\n\nAn error occurred (RequestLimitExceeded) when calling the DescribeInstances operation (reached max retries: 4): Request limit exceeded.\nERROR: Job failed: exit code 254\n",
+            Category::NetworkOrFlaky,
+            "RequestLimitExceeded",
+        ),
+        (
+            "$ go mod download\ngo: github.com/spf13/cobra@v1.8.1: Get \"https://proxy.golang.org/github.com/spf13/cobra/@v/v1.8.1.mod\": dial tcp: lookup proxy.golang.org on 8.8.8.8:53: server misbehaving\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "server misbehaving",
+        ),
+        (
+            "$ yarn install --frozen-lockfile\nyarn install v1.22.22\n[1/4] Resolving packages...\n[2/4] Fetching packages...\nerror An unexpected error occurred: \"https://registry.yarnpkg.com/react/-/react-18.2.0.tgz: ESOCKETTIMEDOUT\".\ninfo If you think this is a bug, please open a bug report with the information provided in \"/builds/a/yarn-error.log\".\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "ESOCKETTIMEDOUT",
+        ),
+        (
+            "$ mvn -B verify\n[ERROR] Failed to execute goal on project app: Could not resolve dependencies for project com.acme:app:jar:1.0.0: Failed to collect dependencies at org.springframework:spring-core:jar:6.1.3: Failed to read artifact descriptor for org.springframework:spring-core:jar:6.1.3: Could not transfer artifact org.springframework:spring-core:pom:6.1.3 from/to central (https://repo.maven.apache.org/maven2): Connection reset -> [Help 1]\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            // The line is cut for the quote; its end (`Connection reset`) decides the category.
+            "Could not transfer artifact",
+        ),
+        (
+            "$ mvn -B package\n[ERROR] Plugin org.apache.maven.plugins:maven-surefire-plugin:3.2.5 or one of its dependencies could not be resolved: Could not transfer artifact org.apache.maven.surefire:surefire-api:pom:3.2.5 from/to central (https://repo.maven.apache.org/maven2): Connect timed out -> [Help 1]\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Connect timed out",
+        ),
+        (
+            "$ docker pull registry.gitlab.com/acme/app/builder:latest\nlatest: Pulling from acme/app/builder\na2318d6c47ec: Downloading  41.2MB/211.5MB\nerror pulling image configuration: download failed after attempts=6: unexpected EOF\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "download failed after attempts=6",
+        ),
+        (
+            "$ docker build -t app .\n#2 [internal] load metadata for docker.io/library/python:3.12-slim\n#2 ERROR: failed to do request: Head \"https://registry-1.docker.io/v2/library/python/manifests/3.12-slim\": received unexpected HTTP status: 502 Bad Gateway\nDockerfile:1\n--------------------\n   1 | >>> FROM python:3.12-slim\n--------------------\nERROR: failed to solve: python:3.12-slim: failed to resolve source metadata for docker.io/library/python:3.12-slim: failed to do request: Head \"https://registry-1.docker.io/v2/library/python/manifests/3.12-slim\": received unexpected HTTP status: 502 Bad Gateway\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "502 Bad Gateway",
+        ),
+        (
+            "$ cargo build --release\n   Compiling app v0.1.0 (/builds/a)\nerror: linking with `cc` failed: exit status: 1\n  |\n  = note: collect2: fatal error: ld terminated with signal 9 [Killed]\n          compilation terminated.\n\nerror: could not compile `app` (bin \"app\") due to 1 previous error\nERROR: Job failed: exit code 101\n",
+            Category::TimeoutOrOom,
+            "ld terminated with signal 9",
+        ),
+        (
+            "$ npm run build\n> app@1.0.0 build\n> next build\nnpm ERR! path /builds/a\nnpm ERR! command failed\nnpm ERR! signal SIGKILL\nnpm ERR! command sh -c next build\nERROR: Job failed: exit code 1\n",
+            Category::TimeoutOrOom,
+            "signal SIGKILL",
+        ),
+        (
+            "$ python train.py\nTraceback (most recent call last):\n  File \"/builds/a/train.py\", line 12, in <module>\n    x = np.zeros((200000, 200000))\nnumpy.core._exceptions._ArrayMemoryError: Unable to allocate 298. GiB for an array with shape (200000, 200000) and data type float64\nERROR: Job failed: exit code 1\n",
+            Category::TimeoutOrOom,
+            "_ArrayMemoryError",
+        ),
+    ];
+    assert_families(cases);
+    for (log, want, _) in cases {
+        assert_eq!(
+            run(log).infra_or_flaky,
+            *want == Category::NetworkOrFlaky,
+            "{log}"
+        );
+    }
+    // A RUN step's own download stays the image build's: the Dockerfile defines it.
+    let d = run(
+        "$ docker build -t app .\n#5 [2/3] RUN curl -fsSL https://example.com/tool.tgz | tar xz\n#5 0.412 curl: (22) The requested URL returned error: 502\n#5 ERROR: process \"/bin/sh -c curl -fsSL https://example.com/tool.tgz | tar xz\" did not complete successfully: exit code: 2\nERROR: failed to solve: process \"/bin/sh -c curl -fsSL https://example.com/tool.tgz | tar xz\" did not complete successfully: exit code: 2\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::DockerBuild, "{}", quotes(&d));
+}
+
+/// gitlab-runner stops collecting a job's output at its `output_limit` and writes why (runner
+/// 15+: two lines, earlier: one). What the job printed after the cut is gone: no answer drawn
+/// from the lines before it is sure, and a task's name is no evidence at all.
+#[test]
+fn a_log_cut_at_the_runner_output_limit_says_so() {
+    let cut_new = "\n\x1b[0;33;1mJob's log exceeded limit of 4194304 bytes.\nJob execution will continue but no more output will be collected.\x1b[0;m\n";
+    let cut_old = "\n\x1b[31;1mJob's log exceeded limit of 4194304 bytes.\x1b[0;m\n";
+    for cut in [cut_new, cut_old] {
+        let log = format!(
+            "\x1b[32;1m$ make test\x1b[0;m\nrunning 4000 tests\ntest_1 ok\ntest_2 ok\n{cut}"
+        );
+        let d = run(&log);
+        assert_eq!(d.category, Category::Unknown, "{}", quotes(&d));
+        assert!(d.confidence <= 0.4);
+        assert!(quotes(&d).contains("Job's log exceeded limit of 4194304 bytes."));
+        assert!(
+            d.root_cause.contains("output limit (4194304 bytes)"),
+            "{}",
+            d.root_cause
+        );
+        assert!(!d.root_cause.contains("tests ran"), "{}", d.root_cause);
+        assert!(d.fix.contains("output_limit"), "{}", d.fix);
+        assert!(!d.infra_or_flaky);
+    }
+    // An error before the cut is still the best answer, but not a confident one.
+    let log = format!(
+        "$ cargo build\nerror[E0425]: cannot find value `x` in this scope\n --> src/main.rs:2:5\n{cut_new}"
+    );
+    let d = run(&log);
+    assert_eq!(d.category, Category::CompileError);
+    assert!(d.confidence <= 0.4);
+    assert!(d.root_cause.contains("output limit"), "{}", d.root_cause);
+    // A job that printed the words inside its own output, far from the end, is not cut.
+    let log = "$ grep -r \"Job's log exceeded limit of\" docs/\ndocs/ci.md: Job's log exceeded limit of 4194304 bytes.\n".to_string()
+        + &"filler\n".repeat(20)
+        + "$ cargo build\nerror[E0425]: cannot find value `x` in this scope\nERROR: Job failed: exit code 101\n";
+    let d = run(&log);
+    assert!(!d.root_cause.contains("output limit"), "{}", d.root_cause);
+}
