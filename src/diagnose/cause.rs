@@ -117,8 +117,8 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
         (
             "eslint" | "ruff" | "flake8" | "pylint" | "golangci-lint" | "staticcheck"
             | "shellcheck" | "hadolint" | "rubocop" | "stylelint" | "cppcheck" | "clang-tidy"
-            | "markdownlint" | "yamllint" | "luacheck" | "phpstan" | "psalm" | "phpcs"
-            | "php-cs-fixer" | "standardrb" | "reek" | "sqlfluff" | "ktlint" | "detekt"
+            | "markdownlint" | "markdownlint-cli2" | "yamllint" | "luacheck" | "phpstan" | "psalm"
+            | "phpcs" | "php-cs-fixer" | "standardrb" | "reek" | "sqlfluff" | "ktlint" | "detekt"
             | "swiftlint" | "hlint" | "tflint" | "ansible-lint" | "actionlint" | "codespell"
             | "vale" | "oxlint" | "pycodestyle" | "pydocstyle" | "bandit" | "revive" | "lintian"
             | "perlcritic" | "commitlint",

@@ -87,6 +87,11 @@ static RULES: &[Rule] = &[
     // The runner host's limits, whatever tool meets them: a cloud or storage quota, a volume
     // mounted read-only, no process slot left. None of them is the code's doing.
     r("host_limits", Cause, Cat::Is(C::Infrastructure), 8, r"(?i)\bquota\b[^.]{0,60}\bexceeded\b|\bexceeded\b[^.]{0,40}\bquota\b|\bQuotaExceeded\b|Read-only file system|\bEROFS\b|fork: (retry: )?Resource temporarily unavailable|Cannot fork|The node was low on resource|\bpod .*\bEvicted\b"),
+    // The runner's upload of the job's artifacts to GitLab, after the script: a server error
+    // (GitLab or its object storage) is outside the job; an archive over the instance's
+    // maximum artifacts size is the job's `artifacts:` configuration.
+    r("artifact_upload_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^WARNING: Uploading artifacts(?: as \x22\w+\x22)? to coordinator\.\.\. .*\bresponseStatus=5\d\d\b"),
+    r("artifact_too_large", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: Uploading artifacts(?: as \x22\w+\x22)? to coordinator\.\.\. too large archive\b|^FATAL: [Tt]oo large\b"),
     r("docker_daemon", Cause, Cat::Is(C::Infrastructure), 8, r"Cannot connect to the Docker daemon|error during connect: .*docker"),
     r("job_timeout", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(exceeded the maximum (execution )?time|execution took longer than|ERROR: Job failed: .*timed? ?out|The job was (?:cancel+ed|not started) because .*time|job exceeded the maximum time limit)"),
     r("oom", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(out of memory|OutOfMemoryError|Cannot allocate memory|JavaScript heap out of memory|\bOOMKilled\b|oom[-_ ]kill|memory limit exceeded|\bENOMEM\b)"),
@@ -123,7 +128,8 @@ static RULES: &[Rule] = &[
     // credentials it needs were not given to it (pip's `User for host:`, git's prompt, ssh's
     // passphrase).
     r("cred_prompt", Cause, Cat::Is(C::PermissionOrSecret), 8, r"^(User|Username|Password) for '?[\w.:/@-]+'?: |could not read (Username|Password) for '|^Enter passphrase for (key )?'"),
-    r("cloud_auth", Cause, Cat::Is(C::PermissionOrSecret), 8, r"Unable to locate credentials|The security token included in the request is (invalid|expired)|SignatureDoesNotMatch|You do not currently have an active account selected|Could not automatically determine credentials|Request had insufficient authentication scopes|\bPERMISSION_DENIED\b|\bUNAUTHENTICATED\b|You must be logged in to the server|Error from server \((Forbidden|Unauthorized)\)|is forbidden: User \x22|\bunauthorized: |reason phrase: (Unauthorized|Forbidden)|status code:? 40[13]\b|got 40[13]\b|HTTP 40[13]\b|\(40[13] (Unauthorized|Forbidden)\)"),
+    // (semantic-release's codes for a release token the job was not given or that was refused.)
+    r("cloud_auth", Cause, Cat::Is(C::PermissionOrSecret), 8, r"Unable to locate credentials|The security token included in the request is (invalid|expired)|SignatureDoesNotMatch|You do not currently have an active account selected|Could not automatically determine credentials|Request had insufficient authentication scopes|\bPERMISSION_DENIED\b|\bUNAUTHENTICATED\b|You must be logged in to the server|Error from server \((Forbidden|Unauthorized)\)|is forbidden: User \x22|\bunauthorized: |reason phrase: (Unauthorized|Forbidden)|status code:? 40[13]\b|got 40[13]\b|HTTP 40[13]\b|\(40[13] (Unauthorized|Forbidden)\)|\bENO(?:GL|GH|NPM|GITEA)TOKEN\b|\bEINVALID(?:GL|GH|NPM)TOKEN\b|No (?:GitLab|GitHub|npm) token specified"),
     // --- CI configuration
     // A tool that found no configuration or was asked for something the project does not
     // define: the job's setup, not the code.
@@ -434,6 +440,8 @@ static RULES: &[Rule] = &[
     // Licence compliance gates: REUSE's lint, cargo-deny's licence check.
     r("licence_gate", Cause, Cat::Is(C::LintFailure), 7, r"^# MISSING COPYRIGHT AND LICENSING INFORMATION|your project is not compliant with version [\d.]+ of the REUSE Specification|^error\[(rejected|unlicensed)\]: |failed to satisfy license requirements"),
     // sqlfluff's findings (`L:   7 | P:   5 | LT01 | ...`, `PRS` for a section it cannot parse).
+    // markdownlint (and markdownlint-cli2): `file:line[:col] MD013/line-length Line length ...`.
+    r("markdownlint", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>\S+\.(?:md|markdown|mdx)):\d+(?::\d+)? MD\d{3}/[\w-]+ \S"),
     r("sqlfluff", Cause, Cat::Is(C::LintFailure), 6, r"^L:\s*\d+ \| P:\s*\d+ \|\s+[A-Z]{2,3}\d* \| \S"),
     // A bundle over its size budget (size-limit, bundlesize, webpack's performance hints as
     // errors).

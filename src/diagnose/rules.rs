@@ -60,7 +60,16 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         return nothing_failed(log, line, ctx);
     }
     let region = failure_region(log, &ex);
-    let failing_step = failing_step(log, &ex, region);
+    // The script passed and the runner failed the job while uploading its artifacts: no
+    // command of the script failed.
+    let artifacts_upload = log
+        .section_at(region.0)
+        .is_some_and(|s| s.start_line == region.0 && s.name == "upload_artifacts_on_success");
+    let failing_step = if artifacts_upload {
+        None
+    } else {
+        failing_step(log, &ex, region)
+    };
     // The cascade check reads the weights and categories as extracted, before the demotion
     // and the step's adjustments: taken now, kept as one hit.
     let cascade_candidate = cause::cascade_root(&ex, region);
@@ -207,6 +216,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
             .iter()
             .any(|h| matches!(h.rule, "oom" | "killed") && h.weight >= 4),
         truncated: truncated.map(|(_, limit)| limit),
+        artifacts_upload,
         ctx,
     };
     let mut confidence = confidence(category, top, runner_up, ctx);
@@ -331,6 +341,18 @@ const AFTER_SECTIONS: [&str; 7] = [
 /// tolerated warnings) did not fail the job.
 fn failure_region(log: &LogIndex, ex: &Extraction) -> (usize, usize) {
     let last = log.line_count().saturating_sub(1);
+    // The runner uploads artifacts "for successful job" only after the script passed: when that
+    // upload failed, the upload failed the job, not any command of the script.
+    if let Some(s) = log.sections().iter().find(|s| {
+        s.name == "upload_artifacts_on_success"
+            && ex.hits.iter().any(|h| {
+                matches!(h.rule, "artifact_upload_5xx" | "artifact_too_large")
+                    && h.line > s.start_line
+                    && s.end_line.is_none_or(|e| h.line <= e)
+            })
+    }) {
+        return (s.start_line, s.end_line.unwrap_or(last));
+    }
     // The last `##[error]` (GitHub) or `ERROR: Job failed` (GitLab) line; post-job cleanup
     // steps that follow it do not matter.
     let end = ex
@@ -1275,6 +1297,8 @@ struct Facts<'a> {
     memory: bool,
     /// The runner's output limit, in bytes, when the log was cut at it.
     truncated: Option<u64>,
+    /// The script passed; the runner's upload of its artifacts failed the job.
+    artifacts_upload: bool,
     ctx: &'a JobContext,
 }
 
@@ -1400,6 +1424,13 @@ fn root_cause(f: &Facts<'_>) -> String {
         Category::Other => "The job failed with an error that fits no known category.",
     };
     parts.push(explain.to_string());
+    if f.artifacts_upload {
+        parts.push(
+            "The script passed: the runner failed the job while uploading its artifacts to \
+             GitLab."
+                .to_string(),
+        );
+    }
     if let Some(limit) = f.truncated {
         parts.push(format!(
             "The runner stopped collecting this log at its output limit ({limit} bytes): what \
@@ -1511,6 +1542,12 @@ fn fix(f: &Facts<'_>) -> String {
                 .to_string()
         }
     };
+    if f.artifacts_upload && f.category == Category::GithubActionsConfig {
+        return "The artifacts archive is larger than the instance's maximum artifacts size: \
+                narrow `artifacts:paths` (or add `artifacts:exclude`), or have an administrator \
+                raise the limit."
+            .to_string();
+    }
     match f.truncated {
         Some(_) => format!(
             "Raise the runner's `output_limit` (config.toml) or make the job quieter (keep \

@@ -2499,3 +2499,56 @@ fn a_log_cut_at_the_runner_output_limit_says_so() {
     let d = run(&log);
     assert!(!d.root_cause.contains("output limit"), "{}", d.root_cause);
 }
+
+/// gitlab-runner uploads artifacts "for successful job" only after the script passed; when that
+/// upload fails the job fails, and no command of the script is to blame. A server error is
+/// GitLab's (a retry), an archive over the instance's limit is the job's `artifacts:`.
+#[test]
+fn a_failed_artifact_upload_after_a_passing_script() {
+    let job = |upload: &str| {
+        format!(
+            "section_start:1:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting \"step_script\" stage of the job script\x1b[0;m\n\
+\x1b[32;1m$ make dist\x1b[0;m\n\
+tar czf dist/app.tar.gz build/\n\
+section_end:2:step_script\r\x1b[0Ksection_start:2:upload_artifacts_on_success\r\x1b[0K\x1b[0K\x1b[36;1mUploading artifacts for successful job\x1b[0;m\n\
+\x1b[32;1mUploading artifacts...\x1b[0;m\n\
+dist/: found 3 matching artifact files and directories\x1b[0;m \n\
+{upload}\
+section_end:3:upload_artifacts_on_success\r\x1b[0Ksection_start:3:cleanup_file_variables\r\x1b[0K\x1b[0K\x1b[36;1mCleaning up project directory and file based variables\x1b[0;m\n\
+section_end:4:cleanup_file_variables\r\x1b[0K\x1b[31;1mERROR: Job failed: exit code 1\n\x1b[0;m\n"
+        )
+    };
+    let d = run(&job(
+        "\x1b[0;33mWARNING: Uploading artifacts as \"archive\" to coordinator... 502 Bad Gateway  id=4532 responseStatus=502 Bad Gateway status=502 token=glcbt-64\x1b[0;m\n\
+\x1b[0;33mWARNING: Retrying...                                context=artifacts-uploader error=invalid argument\x1b[0;m\n\
+\x1b[31;1mFATAL: invalid argument                            \x1b[0;m\n",
+    ));
+    assert_eq!(d.category, Category::NetworkOrFlaky, "{}", quotes(&d));
+    assert!(d.infra_or_flaky);
+    assert!(quotes(&d).contains("502 Bad Gateway"));
+    assert!(!quotes(&d).contains("$ make dist"), "{}", quotes(&d));
+    assert!(
+        d.root_cause.contains("The script passed"),
+        "{}",
+        d.root_cause
+    );
+    assert!(!d.root_cause.contains("Failing step"), "{}", d.root_cause);
+    let d = run(&job(
+        "\x1b[31;1mERROR: Uploading artifacts as \"archive\" to coordinator... too large archive  id=996 responseStatus=413 Request Entity Too Large status=413 token=glcbt-64\x1b[0;m\n\
+\x1b[31;1mFATAL: too large                                   \x1b[0;m\n",
+    ));
+    assert_eq!(d.category, Category::GithubActionsConfig, "{}", quotes(&d));
+    assert!(!d.infra_or_flaky);
+    assert!(quotes(&d).contains("too large archive"));
+    assert!(d.fix.contains("artifacts:paths"), "{}", d.fix);
+    // The same upload after a failed script: the script's failure is the cause.
+    let d = run(
+        "section_start:1:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting \"step_script\" stage of the job script\x1b[0;m\n\
+\x1b[32;1m$ cargo build\x1b[0;m\n\
+error[E0425]: cannot find value `x` in this scope\n\
+section_end:2:step_script\r\x1b[0Ksection_start:2:upload_artifacts_on_failure\r\x1b[0K\x1b[0K\x1b[36;1mUploading artifacts for failed job\x1b[0;m\n\
+\x1b[0;33mWARNING: Uploading artifacts as \"archive\" to coordinator... 502 Bad Gateway  id=4532 responseStatus=502 Bad Gateway status=502 token=glcbt-64\x1b[0;m\n\
+section_end:3:upload_artifacts_on_failure\r\x1b[0K\x1b[31;1mERROR: Job failed: exit code 1\n\x1b[0;m\n",
+    );
+    assert_eq!(d.category, Category::CompileError, "{}", quotes(&d));
+}
