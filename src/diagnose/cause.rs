@@ -7,7 +7,9 @@
 //! fail on `ModuleNotFoundError`. The symptom is what the failing command printed; the cause is
 //! the earliest error that explains it.
 
-use super::extract::{Extraction, Hit, Role};
+use super::boilerplate::is_runner_boilerplate;
+use super::extract::{self, Extraction, Hit, Role};
+use super::log::LogIndex;
 use super::model::Category;
 
 /// Where a command's program is among its words: past the wrappers that run the next word as
@@ -552,12 +554,19 @@ fn is_loop(cmd: &str) -> bool {
         .skip(1)
         .take_while(|w| !w.starts_with(';') && *w != "do")
         .collect();
-    list.first()
+    let counted = list
+        .first()
         .is_some_and(|w| w.starts_with("$(seq") || w.starts_with("{1.."))
         || (!list.is_empty()
             && list
                 .iter()
-                .all(|w| w.trim_end_matches(';').chars().all(|c| c.is_ascii_digit())))
+                .all(|w| w.trim_end_matches(';').chars().all(|c| c.is_ascii_digit())));
+    // A retry stops at the first success (`break`, `exit 0`); a counted loop that cannot stop
+    // early runs every iteration (shards started in the background, then one `wait`).
+    counted
+        && cmd
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .any(|w| w == "break" || w == "exit" || w == "return")
 }
 
 /// A connection refused: what tests report when the service they talk to is not running.
@@ -661,19 +670,16 @@ pub fn printed_later_cause(ex: &Extraction, (start, end): (usize, usize)) -> Opt
 
 /// The job ran into the runner's time limit while a download printed nothing: the last
 /// command before the limit fetches something (curl, wget, git, a package manager, docker
-/// pull, rsync) and no error came after it. A stalled transfer, retried, usually passes.
-pub fn stalled_fetch(ex: &Extraction) -> bool {
-    let Some(limit) = ex.hits.iter().find(|h| h.rule == "job_timeout") else {
-        return false;
-    };
-    let Some(step) = ex
+/// pull, rsync), or the program's last words announced a request to a URL, and no error came
+/// after it. A stalled transfer, retried, usually passes. Returns the line that shows the
+/// fetch: the command's echo, or the program's announcement.
+pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
+    let limit = ex.hits.iter().find(|h| h.rule == "job_timeout")?;
+    let step = ex
         .hits
         .iter()
         .rev()
-        .find(|h| h.role == Role::Step && h.line < limit.line)
-    else {
-        return false;
-    };
+        .find(|h| h.role == Role::Step && h.line < limit.line)?;
     let fetches = step.name.as_deref().is_some_and(|cmd| {
         let words: Vec<&str> = cmd.split_whitespace().collect();
         let tool = words
@@ -690,10 +696,31 @@ pub fn stalled_fetch(ex: &Extraction) -> bool {
                     | ("apt-get" | "apt", "update" | "install")
             )
     });
-    fetches
-        && !ex.hits.iter().any(|h| {
-            h.line > step.line && h.line < limit.line && h.role == Role::Cause && h.weight >= 3
-        })
+    let quiet_after = |line: usize| {
+        !ex.hits
+            .iter()
+            .any(|h| h.line > line && h.line < limit.line && h.role == Role::Cause && h.weight >= 3)
+    };
+    if fetches {
+        return quiet_after(step.line).then_some(step.line);
+    }
+    // A program's own last words before the limit announced a request (`loading
+    // http://host/export.csv`, `Downloading https://...`) and nothing came after it.
+    let last = (step.line + 1..limit.line).rev().find(|&i| {
+        let t = log.plain_cow(i);
+        !t.trim().is_empty() && !is_runner_boilerplate(extract::strip_ci_timestamp(&t))
+    })?;
+    let words = log.plain_cow(last).to_ascii_lowercase();
+    let announces = ["http://", "https://", "ftp://", "s3://", "gs://"]
+        .iter()
+        .any(|u| words.contains(u))
+        && [
+            "load", "download", "fetch", "get ", "request", "connect", "pull", "retriev", "read",
+            "open", "query", "call",
+        ]
+        .iter()
+        .any(|v| words.contains(v));
+    (announces && quiet_after(last)).then_some(last)
 }
 
 /// Inside the failing command, the error a wrapper reports was caused by an earlier network or

@@ -97,9 +97,11 @@ static RULES: &[Rule] = &[
     r("oom", Cause, Cat::Is(C::TimeoutOrOom), 9, r"(?i)(out of memory|OutOfMemoryError|Cannot allocate memory|JavaScript heap out of memory|\bOOMKilled\b|oom[-_ ]kill|memory limit exceeded|\bENOMEM\b)"),
     r("killed", Cause, Cat::Is(C::TimeoutOrOom), 7, r"(^|\s)Killed\s*$|Killed signal terminated program|signal: killed|SIGKILL: kill|\b(exit code|exit status|code:?) 137\b|\b(terminated|killed) (with|by) signal 9\b|\[Killed\]\s*$|died with <Signals\.SIGKILL: 9>"),
     // A compiler, a linker or a package manager's child killed by SIGKILL: gcc's driver, collect2
-    // for ld, cargo for rustc, npm and yarn for a script. The errors the tool prints next
-    // ("linking with `cc` failed", "could not compile") only report the kill.
-    r("tool_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r#"Killed signal terminated program|\b(?:ld|cc1\w*|collect2|lto1|rustc|javac) terminated with signal 9\b|\(signal: 9, SIGKILL: kill\)|(?:npm (?:ERR!|error)|Command failed with) signal:? "?SIGKILL\b"#),
+    // for ld, cargo for rustc, npm and yarn for a script, a worker pool for its worker (joblib's
+    // loky: "The exit codes of the workers are {SIGKILL(-9)}"). The errors the tool prints next
+    // ("linking with `cc` failed", "could not compile", TerminatedWorkerError) only report
+    // the kill.
+    r("tool_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r#"Killed signal terminated program|\b(?:ld|cc1\w*|collect2|lto1|rustc|javac) terminated with signal 9\b|\(signal: 9, SIGKILL: kill\)|(?:npm (?:ERR!|error)|Command failed with) signal:? "?SIGKILL\b|\bSIGKILL\(-9\)|\b(?:terminated|killed) by signal SIGKILL\b|\breceived signal SIGKILL\b"#),
     // The shell's report of a child killed by SIGKILL (the kernel's OOM killer, a cgroup limit).
     r("shell_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r"^\S*: line \d+: +\d+ Killed +\S"),
     // SIGTERM (exit 143) and SIGALRM from outside the command: a time limit or a cancellation
@@ -281,7 +283,7 @@ static RULES: &[Rule] = &[
     // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go, npm and yarn,
     // the JVM (`Connect timed out`, maven's bare `Connection reset`) and docker's layer
     // downloads print them: the request never got an answer.
-    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host|lookup \S+ on \S+: server misbehaving|\bESOCKETTIMEDOUT\b|\bconnect timed out\b|: Connection reset(?: -> \[Help \d+\])?\s*$|download failed after attempts=\d+: "),
+    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host|lookup \S+ on \S+: server misbehaving|\bESOCKETTIMEDOUT\b|\bconnect timed out\b|: Connection reset(?: -> \[Help \d+\])?\s*$|download failed after attempts=\d+: |Operation too slow\. Less than \d+ bytes/sec transferred|Operation timed out after \d+ milliseconds with \d+ "),
     // Go's resolver error when a tool wraps the line after `lookup` (terraform's error blocks):
     // the DNS server and port are still on the line.
     r("dns_no_such_host", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bon \[?[0-9a-f.:]+\]?:53: no such host"),
@@ -461,6 +463,10 @@ static RULES: &[Rule] = &[
     // a title naming the tool and a rule code.
     r("lint_annotation", Cause, Cat::Is(C::LintFailure), 7, r"^::(error|warning) title=[\w.-]+ \([A-Z]{1,4}\d{2,4}\)"),
     // Terraform's and other HCL formatters' `fmt -check -diff` print old/new file headers.
+    // A unified diff's file header (`--- ci/build.sh.orig`, `+++ b/src/app.py`): what a
+    // formatter's `-d`/`--diff`/`--check` says would change. No category of its own (a diff is
+    // also what a generated-code check prints): the failing step's tool gives it one.
+    r("diff_file_header", Cause, Cat::None, 3, r"^(?:---|\+\+\+) (?:[ab]/)?(?P<f>[\w./-]+\.\w+)(?:\.orig)?(?:\t.*)?\s*$"),
     r("hcl_fmt_diff", Cause, Cat::Is(C::LintFailure), 6, r"^(---|\+\+\+) (old|new)/(?P<f>\S+\.(tf|tfvars|hcl))\s*$"),
     r("tidy", Cause, Cat::Is(C::LintFailure), 7, r"^tidy error: |^some tidy checks failed"),
     r("formatter", Cause, Cat::Is(C::FormattingFailure), 7, r"(?i)Code style issues (found|were found)|Imports are incorrectly sorted|would reformat (?P<f>\S+)|would be reformatted|Formatting violations found|^Diff in (?P<f2>\S+?)( at line \d+|:\d+)|The following files? (are|is) not formatted|not properly formatted|Run `?\w*format\w*`? to fix|spotless\w*Check|mix format failed due to --check-formatted"),
@@ -489,6 +495,10 @@ static RULES: &[Rule] = &[
     // The frame of `os.environ[...]` raising KeyError: a missing environment variable.
     r("py_environ_frame", Detail, Cat::None, 0, r#"^\s*File "(<frozen os>|[^"]*/os\.py)", line \d+, in __getitem__"#),
     r("py_traceback_loc", Location, Cat::None, 0, r#"^\s*File "(?P<f>[^"]+)", line \d+"#),
+    // A program that caught an exception, logged it and went on (`WARNING score: batch 0
+    // failed: KeyError: 'tenure_months'`): a logger's level word, then what failed, then the
+    // exception's type and message. A later step that finds the data missing inherits it.
+    r("logged_exception", Cause, Cat::Is(C::Other), 7, r"(?i:^\W{0,2}(?:\S+ ){0,3}\W?(?:warn(?:ing)?|error|err|crit(?:ical)?)\b\W?) .*\b(?:failed|skipp(?:ed|ing)|could not \w+|error)\b[^:]{0,60}: (?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception): \S"),
     r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?(?P<n2>\w+(Error|Exception))\s*$"),
     r("js_uncaught", Cause, Cat::Is(C::Other), 4, r"^(?:Uncaught )?(TypeError|ReferenceError|RangeError|URIError): \S"),
     r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b|\b(exit code|exit status) 139\b|^\S*: line \d+: +\d+ (Aborted|Bus error|Illegal instruction|Floating point exception)\b"),

@@ -143,14 +143,16 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     }
 
     // The runner's time limit hit a download that printed nothing: the transfer stalled.
+    let mut stalled = None;
     if category == Category::TimeoutOrOom
         && ctx
             .failure_reason
             .as_ref()
             .is_none_or(|r| *r == FailureReason::JobExecutionTimeout)
-        && cause::stalled_fetch(ex)
+        && let Some(line) = cause::stalled_fetch(log, ex)
     {
         category = Category::NetworkOrFlaky;
+        stalled = Some(line);
     }
 
     // Nothing recognised, but the failing command said something before it failed (a script's
@@ -186,14 +188,20 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         region,
         cascade,
     );
-    if let Some((line, _)) = truncated
-        && !evidence.iter().any(|e| e.line == line + 1)
+    // What the runner's limits cut short: the fetch that stalled, the log's last words.
+    for line in [stalled, truncated.map(|(line, _)| line)]
+        .into_iter()
+        .flatten()
     {
-        evidence.push(Evidence {
-            line: line + 1,
-            text: log.plain_cow(line).trim().to_string(),
-        });
+        if !evidence.iter().any(|e| e.line == line + 1) {
+            let text = log.plain_cow(line);
+            evidence.push(Evidence {
+                line: line + 1,
+                text: extract::strip_ci_timestamp(&text).trim().to_string(),
+            });
+        }
     }
+    evidence.sort_by_key(|e| e.line);
     let exit_code = ex.by_role(Role::Exit).filter_map(|h| h.exit_code).last();
     let conflict = ex
         .hits
@@ -215,6 +223,10 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
             .hits
             .iter()
             .any(|h| matches!(h.rule, "oom" | "killed") && h.weight >= 4),
+        sigkill: ex
+            .hits
+            .iter()
+            .any(|h| matches!(h.rule, "shell_killed" | "tool_killed") && h.weight >= 4),
         truncated: truncated.map(|(_, limit)| limit),
         artifacts_upload,
         ctx,
@@ -438,10 +450,19 @@ fn adjust_for_step(
 ) -> Extraction {
     let Some(step) = step else { return ex };
     let cmd = step.name.as_deref().unwrap_or("");
-    if cause::tool_category(cmd) == Some(Category::LintFailure) {
+    let tool = cause::tool_category(cmd);
+    if tool == Some(Category::LintFailure) {
         for h in &mut ex.hits {
             if h.line >= start && h.line <= end && h.rule == "go_build" {
                 h.category = Some(Category::LintFailure);
+            }
+        }
+    }
+    // A formatter's diff (`shfmt -d`, `black --diff`) names the files it would change.
+    if let Some(c @ (Category::FormattingFailure | Category::LintFailure)) = tool {
+        for h in &mut ex.hits {
+            if h.line >= start && h.line <= end && h.rule == "diff_file_header" {
+                h.category = Some(c);
             }
         }
     }
@@ -1099,9 +1120,15 @@ fn build_evidence(
         }
     }
     // 7. nothing recognised: the failing command's last words are the most informative lines
+    //    (however short: `jq -e`'s `false` is all it says; not a lone `}`)
     if explained == 0 {
         for (l, t) in last_output_lines(log, region, 3) {
-            add(l, &t, &mut picked);
+            let short = t.trim().chars().count() < 8;
+            if short && t.chars().any(char::is_alphanumeric) && picked.len() < MAX_EVIDENCE {
+                picked.entry(l).or_insert_with(|| t.trim().to_string());
+            } else {
+                add(l, &t, &mut picked);
+            }
         }
     }
     // 8. the failing step, and the exit status only when nothing else speaks
@@ -1295,6 +1322,9 @@ struct Facts<'a> {
     cascade: Option<&'a Hit>,
     /// An out-of-memory line fired (timeouts and OOM share a category, not a wording).
     memory: bool,
+    /// A program was killed by SIGKILL, which the log does not explain: the OOM killer or a
+    /// hard limit (`timeout -s KILL`, a CPU limit).
+    sigkill: bool,
     /// The runner's output limit, in bytes, when the log was cut at it.
     truncated: Option<u64>,
     /// The script passed; the runner's upload of its artifacts failed the job.
@@ -1406,6 +1436,10 @@ fn root_cause(f: &Facts<'_>) -> String {
         }
         Category::TimeoutOrOom if f.memory => {
             "The job or a step was killed for exhausting its memory."
+        }
+        Category::TimeoutOrOom if f.sigkill => {
+            "A program was killed by SIGKILL: usually the kernel's OOM killer at the job's \
+             memory limit, else a hard time or CPU limit."
         }
         Category::TimeoutOrOom => "The job, a step or a test exceeded its time limit.",
         Category::Infrastructure => {
@@ -1530,6 +1564,10 @@ fn fix(f: &Facts<'_>) -> String {
              (a leak, too much parallelism); raise the limit only if the work legitimately needs \
              it."
         .to_string(),
+        Category::TimeoutOrOom if f.sigkill => "Check the killed program's peak memory against \
+             the job's memory limit (and any `timeout -s KILL` or CPU limit around it); reduce \
+             what it needs, and raise the limit only if the work legitimately needs it."
+            .to_string(),
         Category::TimeoutOrOom => "Find what hung or slowed down in the evidence (a deadlock, \
              a service that never answered, a slower dependency); raise the time limit only if \
              the work legitimately needs it."

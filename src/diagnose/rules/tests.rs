@@ -2552,3 +2552,72 @@ section_end:3:upload_artifacts_on_failure\r\x1b[0K\x1b[31;1mERROR: Job failed: e
     );
     assert_eq!(d.category, Category::CompileError, "{}", quotes(&d));
 }
+
+/// Rounds 26-27's misses as families, on other tools and wordings: a worker pool reporting its
+/// worker's SIGKILL; a program that logged a caught exception and went on, then a later step
+/// finding the data missing; shards started in the background by a counted loop without
+/// `break` (work, not a retry); a fetch announced by a program's last words before the job's
+/// time limit; libcurl's low-speed and operation timeouts through git; a formatter's unified
+/// diff; a check whose whole answer is one short word; a SIGKILL the log does not explain.
+#[test]
+fn round26_and_27_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ python train.py --folds 5\nTraceback (most recent call last):\n  File \"/builds/a/train.py\", line 40, in <module>\n    scores = cross_val_score(model, X, y, cv=5, n_jobs=4)\njoblib.externals.loky.process_executor.TerminatedWorkerError: A worker process managed by the executor was unexpectedly terminated. This could be caused by a segmentation fault while calling the function or by an excessive memory usage causing the Operating System to kill the worker.\n\nThe exit codes of the workers are {EXIT(1), SIGKILL(-9)}\nERROR: Job failed: exit code 1\n",
+            Category::TimeoutOrOom,
+            "SIGKILL(-9)",
+        ),
+        (
+            "$ python etl/load.py\n2026-12-07 10:00:01,123 ERROR etl.load: row 17 failed: ValueError: could not convert string to float: 'n/a'\n2026-12-07 10:00:01,130 INFO etl.load: loaded 0 rows into staging\n$ python etl/check.py --min-rows 100\nTraceback (most recent call last):\n  File \"/builds/a/etl/check.py\", line 8, in <module>\n    assert n >= args.min_rows, f\"staging has {n} rows\"\nAssertionError: staging has 0 rows\nERROR: Job failed: exit code 1\n",
+            // (The check is a script's assert, not a test suite: the data it lacked is why.)
+            Category::Other,
+            "row 17 failed: ValueError",
+        ),
+        (
+            "$ for s in 1 2 3 4; do ./render-tiles.sh $s & done; wait\nshard 1 done\nTraceback (most recent call last):\n  File \"/builds/a/tiles.py\", line 3, in <module>\n    raise SystemExit(main())\nRuntimeError: tile 3/4 has no features\nshard 2 done\n$ python stitch.py\nTraceback (most recent call last):\n  File \"/builds/a/stitch.py\", line 5, in <module>\n    parts = [open(f'out/tile-{i}.png', 'rb') for i in range(1, 5)]\nFileNotFoundError: [Errno 2] No such file or directory: 'out/tile-3.png'\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "RuntimeError: tile 3/4 has no features",
+        ),
+        (
+            "$ python fetch_model.py\nDownloading https://models.example.com/resnet50.onnx to cache/\nERROR: Job failed: execution took longer than 1h0m0s seconds\n",
+            Category::NetworkOrFlaky,
+            "Downloading https://models.example.com/resnet50.onnx",
+        ),
+        (
+            "$ git fetch --tags origin\nfatal: unable to access 'https://git.example.com/acme/app.git/': Operation timed out after 300000 milliseconds with 0 out of 0 bytes received\nERROR: Job failed: exit code 128\n",
+            Category::NetworkOrFlaky,
+            "Operation timed out after 300000 milliseconds",
+        ),
+        (
+            "$ yapf --diff --recursive src/\n--- src/app.py\t(original)\n+++ src/app.py\t(reformatted)\n@@ -1,3 +1,3 @@\n-def f( x ):\n+def f(x):\n     return x\nERROR: Job failed: exit code 1\n",
+            Category::FormattingFailure,
+            "--- src/app.py",
+        ),
+        (
+            "$ jq -e '.healthy' status.json\nnull\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "null",
+        ),
+    ];
+    assert_families(cases);
+    // The fetch that stalled is the network's, retried; the logged exception is no retry.
+    assert!(run(cases[3].0).infra_or_flaky);
+    assert!(!run(cases[1].0).infra_or_flaky);
+    // A SIGKILL the log does not explain is not called a time limit (nor surely memory).
+    let d = run(
+        "$ ./bin/index-build --all\nbash: line 4:  2211 Killed                  ./bin/index-build --all\nERROR: Job failed: exit code 137\n",
+    );
+    assert_eq!(d.category, Category::TimeoutOrOom);
+    assert!(d.root_cause.contains("SIGKILL"), "{}", d.root_cause);
+    assert!(!d.root_cause.contains("time limit."), "{}", d.root_cause);
+    // A retry loop's attempts stay attempts: its errors before the success are not a cause.
+    let d = run(
+        "$ for i in 1 2 3; do curl -fsS http://db:5432/health && break; echo retry; done\ncurl: (7) Failed to connect to db port 5432: Connection refused\nretry\nok\n$ pytest -q\nE   AssertionError: assert 2 == 3\nFAILED tests/test_api.py::test_count - AssertionError: assert 2 == 3\n1 failed in 0.12s\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
+    // A test report of an exception (no logger level word) is not a logged exception.
+    let d = run(
+        "$ pytest -q\nFAILED tests/test_io.py::test_load - KeyError: 'tenure_months'\n1 failed in 0.10s\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
+}
