@@ -13558,3 +13558,583 @@ case(
     files={"reports/.gitkeep": ""},
     project="vandelay/qa-reports", **ROUND27,
 )
+
+
+# =============================================================================================
+# Round 28: deployment and configuration jobs that SREs own (Ansible against localhost, config
+# validators, CloudFormation/CDK synth, database migrations against a database started in the
+# job, smoke tests over loopback), by an author who had not read the diagnoser.
+
+ROUND28 = dict(round=28)
+
+R28_ANSIBLE_ENV = {"ANSIBLE_HOME": "/tmp/r28-ansible", "ANSIBLE_LOCAL_TEMP": "/tmp/r28-ansible/tmp",
+                   "ANSIBLE_REMOTE_TEMP": "/tmp/r28-ansible/remote",
+                   "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_NOCOLOR": "1"}
+R28_LOCAL_INV = "[{group}]\nlocalhost ansible_connection=local ansible_python_interpreter=/tmp/diag28/venv/bin/python\n"
+
+case(
+    "ansible-check-mode-slurp-file-not-yet-written", "deploy:dry-run", "registry.dunder.example/ci/ansible:2.19",
+    ["ansible-playbook --version | sed -n 1p", "mkdir -p out",
+     "ansible-playbook -i inventories/ci/hosts.ini release.yml --check --diff"],
+    lab("other", [r"File not found: /builds/dunder/edge-deploy/out/release\.env"],
+        "ansible-playbook --check", "a dry run of the release playbook: the copy task only reports its diff in check mode and writes nothing, so the next task's slurp of out/release.env finds no file",
+        accept=["github_actions_config"]),
+    files={
+        "inventories/ci/hosts.ini": R28_LOCAL_INV.format(group="edge"),
+        "VERSION": "4.12.0\n",
+        "release.yml": "- name: Stamp the edge release\n  hosts: edge\n  gather_facts: false\n  tasks:\n    - name: Write the release env file\n      ansible.builtin.copy:\n        dest: \"{{ playbook_dir }}/out/release.env\"\n        content: \"RELEASE={{ lookup('file', playbook_dir + '/VERSION') }}\\nCHANNEL=stable\\n\"\n        mode: \"0644\"\n\n    - name: Read it back for the checksum annotation\n      ansible.builtin.slurp:\n        src: \"{{ playbook_dir }}/out/release.env\"\n      register: release_env\n\n    - name: Annotate the release\n      ansible.builtin.debug:\n        msg: \"release.env sha1 {{ release_env.content | b64decode | hash('sha1') }}\"\n",
+    },
+    env=R28_ANSIBLE_ENV, stage="deploy", project="dunder/edge-deploy", **ROUND28,
+)
+
+case(
+    "ansible-assert-replicas-over-quota", "deploy:staging", "registry.dunder.example/ci/ansible:2.19",
+    ["ansible-playbook -i inventories/staging/hosts.ini scale.yml -e @vars/release.yml --diff"],
+    lab("other", [r"web_replicas=12 exceeds the staging quota of 8"],
+        "ansible-playbook (assert)", "the release bumps web_replicas to 12; the playbook's assert task enforces the staging namespace quota of 8",
+        accept=["github_actions_config"]),
+    files={
+        "inventories/staging/hosts.ini": R28_LOCAL_INV.format(group="web"),
+        "inventories/staging/group_vars/web.yml": "quota_replicas: 8\nnamespace: shop-staging\n",
+        "vars/release.yml": "release: 2026.12.2\nweb_replicas: 12\n",
+        "scale.yml": "- name: Scale the web tier\n  hosts: web\n  gather_facts: false\n  tasks:\n    - name: Show the target\n      ansible.builtin.debug:\n        msg: \"{{ namespace }}: release {{ release }} with {{ web_replicas }} replicas\"\n\n    - name: Stay inside the namespace quota\n      ansible.builtin.assert:\n        that:\n          - web_replicas | int <= quota_replicas | int\n        fail_msg: \"web_replicas={{ web_replicas }} exceeds the staging quota of {{ quota_replicas }}\"\n        success_msg: \"{{ web_replicas }} replicas fit the quota\"\n\n    - name: Record the scale\n      ansible.builtin.copy:\n        dest: \"{{ playbook_dir }}/scale.txt\"\n        content: \"{{ web_replicas }}\\n\"\n        mode: \"0644\"\n",
+    },
+    env=R28_ANSIBLE_ENV, stage="deploy", project="dunder/web-fleet", **ROUND28,
+)
+
+case(
+    "ansible-template-validate-nginx-unknown-directive", "deploy:edge", "registry.dunder.example/ci/ansible:2.19",
+    ["mkdir -p out", "ansible-playbook -i inventories/ci/hosts.ini edge.yml"],
+    lab("github_actions_config", [r"Task failed: Module failed: failed to validate", r"unknown directive .{0,2}client_max_body_szie"],
+        "ansible-playbook (template with validate: nginx -t)", "the nginx template has a misspelt directive (client_max_body_szie); the template task's validate command (nginx -t) rejects the rendered file",
+        accept=["other", "lint_failure"]),
+    files={
+        "inventories/ci/hosts.ini": R28_LOCAL_INV.format(group="edge"),
+        "templates/nginx.conf.j2": "worker_processes 1;\nevents {\n    worker_connections 512;\n}\nhttp {\n    access_log off;\n    server {\n        listen {{ edge_port }};\n        server_name {{ edge_host }};\n        client_max_body_szie {{ upload_limit }};\n        location / {\n            proxy_pass http://127.0.0.1:{{ app_port }};\n            proxy_set_header Host $host;\n        }\n    }\n}\n",
+        "edge.yml": "- name: Edge proxy config\n  hosts: edge\n  gather_facts: false\n  vars:\n    edge_port: 8443\n    edge_host: shop.dunder.example\n    upload_limit: 20m\n    app_port: 9000\n  tasks:\n    - name: Render nginx.conf\n      ansible.builtin.template:\n        src: templates/nginx.conf.j2\n        dest: \"{{ playbook_dir }}/out/nginx.conf\"\n        mode: \"0644\"\n        validate: nginx -t -q -e stderr -c %s\n",
+    },
+    env=R28_ANSIBLE_ENV, stage="deploy", project="dunder/storefront-edge", **ROUND28,
+)
+
+case(
+    "ansible-lint-parseable-offline-backup-playbook", "lint:ansible", "registry.dunder.example/ci/ansible-lint:26",
+    ["ansible-lint --version", "ansible-lint --offline -f pep8 playbooks/"],
+    lab("lint_failure", [r"^playbooks/backup\.yml:\d+(:\d+)?: (fqcn|no-changed-when|risky-file-permissions|name)"],
+        "ansible-lint -f pep8", "a new backup playbook: short module names (fqcn), a command without changed_when, a file created without a mode, an unnamed task",
+        accept=["github_actions_config"]),
+    files={
+        "playbooks/backup.yml": "---\n- name: Nightly database backup\n  hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: Create the backup directory\n      file:\n        path: /var/backups/billing\n        state: directory\n\n    - name: Dump the database\n      ansible.builtin.command: pg_dump --format=custom --file=/var/backups/billing/billing.dump billing\n\n    - ansible.builtin.debug:\n        msg: backup written\n",
+        "playbooks/ping.yml": "---\n- name: Reachability\n  hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: Ping\n      ansible.builtin.ping:\n",
+    },
+    env=dict(R28_ANSIBLE_ENV, XDG_CACHE_HOME="/tmp/r28-ansible/cache", NO_COLOR="1"), stage="lint", project="dunder/db-ops", **ROUND28,
+)
+
+case(
+    "yaml-yamllint-github-format-duplicate-key", "lint:values", "registry.dunder.example/ci/yamllint:1.38",
+    ["yamllint --version", "yamllint -f github -c .yamllint.yml deploy/"],
+    lab("lint_failure", [r"\[key-duplicates\] duplication of key \"resources\""],
+        "yamllint -f github", "a merge of two branches left the production values file with two `resources:` keys (the later one silently wins in most parsers) and a bare `yes` (a truthy warning, not fatal without --strict)",
+        accept=["github_actions_config"]),
+    files={
+        ".yamllint.yml": "extends: default\nrules:\n  line-length:\n    max: 120\n  document-start: disable\n  truthy:\n    allowed-values: ['true', 'false']\n",
+        "deploy/values-prod.yaml": "image:\n  repository: registry.dunder.example/shop/api\n  tag: 2026.12.2\nreplicaCount: 4\nresources:\n  requests:\n    cpu: 250m\n    memory: 256Mi\nservice:\n  port: 8080\n  public: yes\nresources:\n  requests:\n    cpu: 500m\n    memory: 512Mi\n  limits:\n    memory: 768Mi\n",
+        "deploy/values-staging.yaml": "image:\n  repository: registry.dunder.example/shop/api\n  tag: 2026.12.2\nreplicaCount: 1\n",
+    },
+    stage="lint", project="dunder/helm-values", **ROUND28,
+)
+
+case(
+    "py-jinja2-haproxy-template-unclosed-for", "render:lb", "python:3.11-slim",
+    ["jinja2 --version", "mkdir -p build",
+     "jinja2 --format=yaml --strict -o build/haproxy.cfg templates/haproxy.cfg.j2 vars/prod.yaml"],
+    lab("github_actions_config", [r"TemplateSyntaxError: Unexpected end of template"],
+        "jinja2-cli", "the haproxy template's backend loop lost its {% endfor %} in a refactor; Jinja2 reports an unexpected end of template",
+        accept=["other", "compile_error"]),
+    files={
+        "templates/haproxy.cfg.j2": "global\n    maxconn 4096\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend fe_http\n    bind *:{{ listen_port }}\n    default_backend be_app\n\nbackend be_app\n    balance roundrobin\n{% for s in servers %}\n    server {{ s.name }} {{ s.addr }}:{{ s.port }} check\n{% if s.backup %}    # {{ s.name }} is a backup\n{% endif %}\n",
+        "vars/prod.yaml": "listen_port: 80\nservers:\n  - {name: app1, addr: 10.0.4.11, port: 8080, backup: false}\n  - {name: app2, addr: 10.0.4.12, port: 8080, backup: true}\n",
+    },
+    stage="build", project="dunder/lb-config", **ROUND28,
+)
+
+case(
+    "nginx-duplicate-location-included-site", "validate:nginx", "nginx:1.22",
+    ["nginx -v", "nginx -t -e stderr -p \"$CI_PROJECT_DIR/\" -c conf/nginx.conf"],
+    lab("github_actions_config", [r"\[emerg\] \d+#\d+: duplicate location \"/api/\" in .*conf/sites/shop\.conf:\d+"],
+        "nginx -t", "two merge requests each added a `location /api/` block to the shop vhost (one with a rate limit); nginx refuses the duplicate location",
+        accept=["other", "lint_failure"]),
+    files={
+        "conf/nginx.conf": "worker_processes 1;\npid /tmp/r28-nginx-shop.pid;\nevents {\n    worker_connections 256;\n}\nhttp {\n    access_log off;\n    limit_req_zone $binary_remote_addr zone=api:10m rate=20r/s;\n    include sites/*.conf;\n}\n",
+        "conf/sites/shop.conf": "upstream shop_api {\n    server 127.0.0.1:9001;\n    server 127.0.0.1:9002;\n}\n\nserver {\n    listen 8080;\n    server_name shop.dunder.example;\n\n    location / {\n        root html;\n    }\n\n    location /api/ {\n        proxy_pass http://shop_api;\n    }\n\n    location /api/ {\n        limit_req zone=api burst=40 nodelay;\n        proxy_pass http://shop_api;\n    }\n}\n",
+    },
+    stage="test", project="dunder/shop-edge", **ROUND28,
+)
+
+case(
+    "haproxy-check-missing-use-backend", "validate:haproxy", "haproxy:2.6",
+    ["haproxy -v | sed -n 1p", "haproxy -c -V -f deploy/haproxy.cfg"],
+    lab("github_actions_config", [r"unable to find required use_backend: 'be_api_v2'|be_api_v2"],
+        "haproxy -c", "a routing rule sends /v2 to be_api_v2, but the backend section was named be_api-v2",
+        accept=["other", "lint_failure"]),
+    files={
+        "deploy/haproxy.cfg": "global\n    maxconn 2048\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend fe_api\n    bind 127.0.0.1:18080\n    acl is_v2 path_beg /v2/\n    use_backend be_api_v2 if is_v2\n    default_backend be_api_v1\n\nbackend be_api_v1\n    server api1 127.0.0.1:9101 check\n\nbackend be_api-v2\n    server api2 127.0.0.1:9102 check\n",
+    },
+    stage="test", project="dunder/lb-edge", **ROUND28,
+)
+
+case(
+    "systemd-analyze-verify-worker-unit", "validate:units", "debian:12",
+    ["systemd-analyze --version | sed -n 1p", "systemd-analyze verify --man=no deploy/systemd/billing-worker.service"],
+    lab("github_actions_config", [r"Neither a valid executable name nor an absolute path: bin/billing-worker"],
+        "systemd-analyze verify", "the worker unit's ExecStart uses a relative path (bin/billing-worker); systemd rejects the unit",
+        accept=["other", "lint_failure"]),
+    files={
+        "deploy/systemd/billing-worker.service": "[Unit]\nDescription=Billing queue worker\nAfter=network-online.target\nWants=network-online.target\n\n[Service]\nType=simple\nUser=root\nWorkingDirectory=/opt/billing\nExecStart=bin/billing-worker --queue invoices --concurrency 4\nRestart=on-failure\nRestartSec=5\n\n[Install]\nWantedBy=multi-user.target\n",
+    },
+    stage="test", project="dunder/billing-worker", **ROUND28,
+)
+
+case(
+    "promtool-check-rules-by-inside-aggregation", "validate:alerts", "prom/prometheus:v2.42",
+    ["promtool --version | sed -n 1p", "promtool check rules rules/*.yml"],
+    lab("github_actions_config", [r"unclosed left parenthesis|could not parse expression|parse error"],
+        "promtool check rules", "an edited error-ratio alert has a parenthesis in the wrong place (the `by (service)` lands inside sum(...)); promtool cannot parse the expression",
+        accept=["lint_failure", "compile_error", "other"]),
+    files={
+        "rules/api.yml": "groups:\n  - name: api\n    rules:\n      - alert: ApiHighErrorRatio\n        expr: sum(rate(http_requests_total{job=\"api\",code=~\"5..\"}[5m])) by (service) / sum(rate(http_requests_total{job=\"api\"}[5m]) by (service) > 0.05\n        for: 10m\n        labels:\n          severity: page\n        annotations:\n          summary: \"{{ $labels.service }} error ratio above 5%\"\n",
+        "rules/node.yml": "groups:\n  - name: node\n    rules:\n      - alert: NodeDiskAlmostFull\n        expr: node_filesystem_avail_bytes{mountpoint=\"/\"} / node_filesystem_size_bytes{mountpoint=\"/\"} < 0.1\n        for: 15m\n        labels:\n          severity: ticket\n",
+    },
+    stage="test", project="dunder/alerts", **ROUND28,
+)
+
+case(
+    "promtool-test-rules-severity-label-mismatch", "test:alerts", "prom/prometheus:v2.42",
+    ["promtool test rules tests/slo_test.yml"],
+    lab("test_assertion", [r"FAILED:", r"alertname: CheckoutLatencyHigh|CheckoutLatencyHigh"],
+        "promtool test rules", "the latency alert's severity was lowered to ticket in the rule file; its unit test still expects severity page",
+        accept=["other"]),
+    files={
+        "rules/slo.yml": "groups:\n  - name: checkout-slo\n    rules:\n      - alert: CheckoutLatencyHigh\n        expr: histogram_quantile(0.99, sum(rate(checkout_request_seconds_bucket[5m])) by (le)) > 1.5\n        for: 5m\n        labels:\n          severity: ticket\n          team: payments\n        annotations:\n          summary: checkout p99 above 1.5s\n",
+        "tests/slo_test.yml": "rule_files:\n  - ../rules/slo.yml\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'checkout_request_seconds_bucket{le=\"0.5\"}'\n        values: '0+1x30'\n      - series: 'checkout_request_seconds_bucket{le=\"1\"}'\n        values: '0+2x30'\n      - series: 'checkout_request_seconds_bucket{le=\"2.5\"}'\n        values: '0+60x30'\n      - series: 'checkout_request_seconds_bucket{le=\"+Inf\"}'\n        values: '0+60x30'\n    alert_rule_test:\n      - eval_time: 20m\n        alertname: CheckoutLatencyHigh\n        exp_alerts:\n          - exp_labels:\n              severity: page\n              team: payments\n            exp_annotations:\n              summary: checkout p99 above 1.5s\n",
+    },
+    stage="test", project="dunder/alerts-slo", **ROUND28,
+)
+
+case(
+    "amtool-check-config-undefined-receiver", "validate:alertmanager", "prom/alertmanager:v0.25",
+    ["amtool --version 2>&1 | sed -n 1p", "amtool check-config deploy/alertmanager.yml"],
+    lab("github_actions_config", [r"undefined receiver \"pagerduty-sre\""],
+        "amtool check-config", "a route sends severity=page to pagerduty-sre, but the receiver was renamed pagerduty-oncall",
+        accept=["other", "lint_failure"]),
+    files={
+        "deploy/alertmanager.yml": "route:\n  receiver: slack-ops\n  group_by: [alertname, service]\n  routes:\n    - matchers:\n        - severity=\"page\"\n      receiver: pagerduty-sre\n    - matchers:\n        - severity=\"ticket\"\n      receiver: slack-ops\n\nreceivers:\n  - name: slack-ops\n    webhook_configs:\n      - url: http://127.0.0.1:9/hooks/ops\n  - name: pagerduty-oncall\n    webhook_configs:\n      - url: http://127.0.0.1:9/hooks/pager\n",
+    },
+    stage="test", project="dunder/alert-routing", **ROUND28,
+)
+
+case(
+    "cfn-lint-parseable-ref-and-property", "lint:cloudformation", "python:3.11",
+    ["cfn-lint --version", "cfn-lint --format parseable templates/*.yaml"],
+    lab("lint_failure", [r"^templates/queue-stack\.yaml:\d+:\d+:\d+:\d+:E\d+:"],
+        "cfn-lint --format parseable", "the queue stack refers to a DeadLetterQueue resource that was renamed and misspells VisibilityTimeout",
+        accept=["github_actions_config", "compile_error"]),
+    files={
+        "templates/queue-stack.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nDescription: Billing queues\nParameters:\n  Env:\n    Type: String\n    AllowedValues: [staging, production]\nResources:\n  InvoiceDLQ:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub 'billing-invoices-dlq-${Env}'\n  InvoiceQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub 'billing-invoices-${Env}'\n      VisibilityTimout: 120\n      RedrivePolicy:\n        deadLetterTargetArn: !GetAtt DeadLetterQueue.Arn\n        maxReceiveCount: 5\nOutputs:\n  QueueUrl:\n    Value: !Ref InvoiceQueue\n",
+    },
+    stage="lint", project="dunder/cfn-stacks", **ROUND28,
+)
+
+case(
+    "js-cdk-synth-aspect-bucket-versioning-error", "synth:cdk", "node:20",
+    ["node --version", "npx cdk --version", "npx cdk synth --no-notices --quiet"],
+    lab("other", [r"^ERROR S3 buckets in prod must enable versioning", r"^Synthesis finished with errors"],
+        "cdk synth (aws-cdk-lib, an Aspect)", "the team's platform-policy Aspect adds an error annotation to every prod bucket without versioning; the new exports bucket has none, so synth finishes with errors",
+        accept=["lint_failure", "github_actions_config"]),
+    files={
+        "cdk.json": "{\n  \"app\": \"node bin/app.js\"\n}\n",
+        "package.json": "{\n  \"name\": \"billing-infra\",\n  \"version\": \"1.3.0\",\n  \"private\": true\n}\n",
+        "bin/app.js": "#!/usr/bin/env node\nconst cdk = require('aws-cdk-lib');\nconst { ExportsStack } = require('../lib/exports-stack');\nconst { VersionedBucketsInProd } = require('../lib/policy/versioned-buckets');\n\nconst app = new cdk.App({ context: { stage: 'prod' } });\nnew ExportsStack(app, 'BillingExports-prod', { stage: 'prod', env: { account: '111111111111', region: 'eu-west-1' } });\ncdk.Aspects.of(app).add(new VersionedBucketsInProd());\n",
+        "lib/exports-stack.js": "const cdk = require('aws-cdk-lib');\nconst s3 = require('aws-cdk-lib/aws-s3');\n\nclass ExportsStack extends cdk.Stack {\n  constructor(scope, id, props) {\n    super(scope, id, props);\n    new s3.Bucket(this, 'Exports', {\n      bucketName: `dunder-billing-exports-${props.stage}`,\n      encryption: s3.BucketEncryption.S3_MANAGED,\n      lifecycleRules: [{ expiration: cdk.Duration.days(400) }],\n    });\n  }\n}\n\nmodule.exports = { ExportsStack };\n",
+        "lib/policy/versioned-buckets.js": "const cdk = require('aws-cdk-lib');\nconst s3 = require('aws-cdk-lib/aws-s3');\n\n// Platform policy: every bucket in a prod stage keeps object versions (restore after a bad export).\nclass VersionedBucketsInProd {\n  visit(node) {\n    if (node instanceof s3.CfnBucket) {\n      const stage = cdk.Stack.of(node).node.tryGetContext('stage');\n      const v = node.versioningConfiguration;\n      if (stage === 'prod' && (!v || v.status !== 'Enabled')) {\n        cdk.Annotations.of(node).addError('S3 buckets in prod must enable versioning (platform policy PLAT-S3-02)');\n      }\n    }\n  }\n}\n\nmodule.exports = { VersionedBucketsInProd };\n",
+    },
+    setup="ln -s /tmp/diag28/node/node_modules node_modules",
+    env={"HOME": "/tmp/r28-cdk-home", "CDK_DISABLE_CLI_TELEMETRY": "true", "npm_config_update_notifier": "false", "npm_config_cache": "/tmp/diag28/npm-cache"},
+    stage="build", project="dunder/cdk-infra", **ROUND28,
+)
+
+R28_PG1 = "/var/tmp/r28-pg1"
+
+case(
+    "pg-create-index-concurrently-single-transaction", "migrate:test", "postgres:15",
+    [f"mkdir -p {R28_PG1} && chown postgres {R28_PG1}",
+     f"runuser -u postgres -- initdb -D {R28_PG1}/data -A trust -U app > {R28_PG1}/initdb.log",
+     f"runuser -u postgres -- pg_ctl -D {R28_PG1}/data -o '-p 55481 -k {R28_PG1} -c listen_addresses=' -l {R28_PG1}/server.log -w start",
+     f"export PGHOST={R28_PG1} PGPORT=55481 PGUSER=app PGDATABASE=postgres",
+     "for f in migrations/*.sql; do echo \"== $f\"; psql -X -v ON_ERROR_STOP=1 --single-transaction -q -f \"$f\"; done"],
+    lab("other", [r"ERROR:  CREATE INDEX CONCURRENTLY cannot run inside a transaction block"],
+        "psql --single-transaction (PostgreSQL 15)", "the new migration builds an index CONCURRENTLY (to avoid locking the table in production), but the migration runner wraps every file in --single-transaction",
+        accept=["github_actions_config"]),
+    files={
+        "migrations/0001_orders.sql": "CREATE TABLE orders (\n    id bigserial PRIMARY KEY,\n    customer_id bigint NOT NULL,\n    status text NOT NULL DEFAULT 'new',\n    created_at timestamptz NOT NULL DEFAULT now()\n);\nINSERT INTO orders (customer_id, status) SELECT g % 50, 'paid' FROM generate_series(1, 500) g;\n",
+        "migrations/0002_orders_customer_idx.sql": "-- Large table in production: build the index without blocking writes.\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_idx ON orders (customer_id);\n",
+    },
+    setup=f"runuser -u postgres -- pg_ctl -D {R28_PG1}/data -m immediate stop >/dev/null 2>&1 || true; rm -rf {R28_PG1}",
+    after_script=[f"runuser -u postgres -- pg_ctl -D {R28_PG1}/data -m fast stop"],
+    stage="test", project="dunder/orders-db", **ROUND28,
+)
+
+R28_PG2 = "/var/tmp/r28-pg2"
+
+case(
+    "pg-create-extension-needs-superuser", "migrate:test", "postgres:15",
+    [f"mkdir -p {R28_PG2} && chown postgres {R28_PG2}",
+     f"runuser -u postgres -- initdb -D {R28_PG2}/data -A trust -U postgres > {R28_PG2}/initdb.log",
+     f"runuser -u postgres -- pg_ctl -D {R28_PG2}/data -o '-p 55482 -k {R28_PG2} -c listen_addresses=' -l {R28_PG2}/server.log -w start",
+     f"export PGHOST={R28_PG2} PGPORT=55482",
+     "psql -X -q -U postgres -v ON_ERROR_STOP=1 -c \"CREATE ROLE metrics_migrator LOGIN\" -c \"CREATE DATABASE metrics OWNER metrics_migrator\"",
+     "for f in migrations/*.sql; do echo \"applying $f as metrics_migrator\"; psql -X -U metrics_migrator -d metrics -v ON_ERROR_STOP=1 -f \"$f\"; done"],
+    lab("permission_or_secret", [r"ERROR:  permission denied to create extension \"pg_stat_statements\"", r"HINT:  Must be superuser to create this extension\."],
+        "psql (PostgreSQL 15)", "a migration enables pg_stat_statements, an untrusted extension; the migration role (like the production one) is not a superuser",
+        accept=["other"]),
+    files={
+        "migrations/0001_samples.sql": "CREATE TABLE samples (\n    id bigserial PRIMARY KEY,\n    name text NOT NULL,\n    value double precision NOT NULL,\n    at timestamptz NOT NULL DEFAULT now()\n);\n",
+        "migrations/0002_query_stats.sql": "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\nCREATE VIEW slow_queries AS SELECT query, calls, mean_exec_time FROM pg_stat_statements WHERE mean_exec_time > 100;\n",
+    },
+    setup=f"runuser -u postgres -- pg_ctl -D {R28_PG2}/data -m immediate stop >/dev/null 2>&1 || true; rm -rf {R28_PG2}",
+    after_script=[f"runuser -u postgres -- pg_ctl -D {R28_PG2}/data -m fast stop"],
+    stage="test", project="dunder/metrics-db", **ROUND28,
+)
+
+R28_MARIADB_INIT = ("mariadb-install-db --user=root --datadir=\"$PWD/.mysql/data\" --skip-test-db --auth-root-authentication-method=normal > .mysql/install.log 2>&1 && echo \"datadir initialised\"")
+R28_MARIADB_RUN = ("mariadbd --no-defaults --user=root --datadir=\"$PWD/.mysql/data\" --socket=\"$PWD/.mysql/mysqld.sock\" --skip-networking --pid-file=\"$PWD/.mysql/mysqld.pid\" --innodb-buffer-pool-size=16M --sql-mode=STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION > .mysql/server.log 2>&1 &")
+R28_MARIADB_WAIT = ("for i in $(seq 1 20); do mariadb-admin --socket=\"$PWD/.mysql/mysqld.sock\" ping >/dev/null 2>&1 && break; sleep 1; done; mariadb-admin --socket=\"$PWD/.mysql/mysqld.sock\" ping")
+R28_MARIADB_STOP = ["mariadb-admin --socket=\"$PWD/.mysql/mysqld.sock\" shutdown || true"]
+
+case(
+    "mariadb-enum-narrowing-data-truncated", "migrate:test", "mariadb:10.11",
+    ["mkdir -p .mysql", R28_MARIADB_INIT, R28_MARIADB_RUN, R28_MARIADB_WAIT,
+     "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -e 'CREATE DATABASE accounts'",
+     "for f in migrations/*.sql; do echo \"-- $f\"; mariadb --socket=\"$PWD/.mysql/mysqld.sock\" accounts < \"$f\"; done"],
+    lab("other", [r"^ERROR 1265 \(01000\) at line \d+: Data truncated for column 'status' at row \d+"],
+        "mariadb client (MariaDB 10.11, strict mode)", "a migration narrows the status ENUM to ('active','closed') but the seed data (like production) still has 'suspended' rows; strict mode refuses the truncation",
+        accept=["test_assertion"]),
+    files={
+        "migrations/001_accounts.sql": "CREATE TABLE accounts (\n  id INT AUTO_INCREMENT PRIMARY KEY,\n  email VARCHAR(190) NOT NULL UNIQUE,\n  status ENUM('active','suspended','closed') NOT NULL DEFAULT 'active'\n) ENGINE=InnoDB;\n",
+        "migrations/002_seed.sql": "INSERT INTO accounts (email, status) VALUES\n  ('a@dunder.example','active'),\n  ('b@dunder.example','closed'),\n  ('c@dunder.example','suspended'),\n  ('d@dunder.example','active');\n",
+        "migrations/003_drop_suspended.sql": "-- Suspension moved to the account_holds table.\nALTER TABLE accounts MODIFY status ENUM('active','closed') NOT NULL DEFAULT 'active';\n",
+    },
+    after_script=R28_MARIADB_STOP,
+    stage="test", project="dunder/accounts-db", **ROUND28,
+)
+
+R28_ORDERS_APP = '''import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REQUIRED = ("customer_id", "items", "currency")
+
+
+class Handler(BaseHTTPRequestHandler):
+    def _reply(self, status, payload):
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/healthz":
+            return self._reply(200, {"status": "ok", "version": "3.0.0"})
+        return self._reply(404, {"error": "not found"})
+
+    def do_POST(self):
+        if self.path != "/api/v2/orders":
+            return self._reply(404, {"error": "not found"})
+        order = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        missing = [k for k in REQUIRED if k not in order]
+        if missing:
+            return self._reply(422, {"error": "validation failed", "missing": missing})
+        return self._reply(201, {"id": 1, **order})
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("orders-api: " + fmt % args + "\\n")
+
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+'''
+
+case(
+    "sh-smoke-post-order-422-missing-currency", "smoke:review", "python:3.11-slim",
+    ["python3 app/server.py 18741 > orders-api.log 2>&1 &",
+     "for i in $(seq 1 20); do curl -fsS http://127.0.0.1:18741/healthz && break; sleep 0.5; done",
+     "echo",
+     "curl --fail-with-body -sS -H 'Content-Type: application/json' -d @smoke/order.json http://127.0.0.1:18741/api/v2/orders"],
+    lab("test_assertion", [r"\"missing\": \[\"currency\"\]", r"curl: \(22\) The requested URL returned error: 422"],
+        "curl --fail-with-body (smoke test)", "the review app's v2 order API now requires a currency; the smoke test's payload was not updated and the API answers 422 with the missing field",
+        accept=["other"]),
+    files={
+        "app/server.py": R28_ORDERS_APP,
+        "smoke/order.json": "{\"customer_id\": 42, \"items\": [{\"sku\": \"MUG-01\", \"qty\": 2}]}\n",
+    },
+    stage="deploy", project="dunder/orders-api", **ROUND28,
+)
+
+case(
+    "sh-sshd-config-test-bad-option", "validate:bastion", "debian:12",
+    ["ssh -V", "mkdir -p .ci && ssh-keygen -q -t ed25519 -N '' -f .ci/ssh_host_ed25519_key",
+     "/usr/sbin/sshd -t -f deploy/sshd_config -o HostKey=\"$PWD/.ci/ssh_host_ed25519_key\""],
+    lab("github_actions_config", [r"Bad configuration option: PermitRootLogins", r"terminating, 1 bad configuration options"],
+        "sshd -t", "the bastion's hardened sshd_config misspells PermitRootLogin; sshd's config test rejects it",
+        accept=["other", "lint_failure"]),
+    files={
+        "deploy/sshd_config": "# Bastion host: keys only, no root.\nPort 22\nAddressFamily inet\nPubkeyAuthentication yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogins no\nAllowGroups bastion-users\nClientAliveInterval 300\nClientAliveCountMax 2\nMaxAuthTries 3\nX11Forwarding no\nSubsystem sftp internal-sftp\n",
+    },
+    stage="test", project="dunder/bastion", **ROUND28,
+)
+
+case(
+    "ansible-vars-files-env-name-mismatch", "deploy:production", "registry.dunder.example/ci/ansible:2.19",
+    ["echo \"DEPLOY_ENV=$DEPLOY_ENV\"", "ansible-playbook -i inventories/ci/hosts.ini deploy.yml -e deploy_env=$DEPLOY_ENV"],
+    lab("github_actions_config", [r"'api_replicas' is undefined"],
+        "ansible-playbook (vars_files)", "the production job's DEPLOY_ENV variable is `prd`, but the vars files are named prod.yml and staging.yml; ansible-core 2.19 loads no vars/prd.yml without a word, and the first task then finds api_replicas undefined",
+        accept=["other"]),
+    files={
+        "inventories/ci/hosts.ini": R28_LOCAL_INV.format(group="payments"),
+        "vars/prod.yml": "api_replicas: 6\nlog_level: warn\n",
+        "vars/staging.yml": "api_replicas: 1\nlog_level: debug\n",
+        "deploy.yml": "- name: Deploy the payments API\n  hosts: payments\n  gather_facts: false\n  vars_files:\n    - \"vars/{{ deploy_env }}.yml\"\n  tasks:\n    - name: Show the rollout\n      ansible.builtin.debug:\n        msg: \"{{ deploy_env }}: {{ api_replicas }} replicas, log level {{ log_level }}\"\n",
+    },
+    env=dict(R28_ANSIBLE_ENV, DEPLOY_ENV="prd"), stage="deploy", ref="v2026.12.2", project="dunder/payments-deploy", **ROUND28,
+)
+
+# --- Round 28: infra and flaky -----------------------------------------------------------------
+
+case(
+    "ansible-galaxy-collection-install-proxy-502", "deploy:prepare", "registry.dunder.example/ci/ansible:2.19",
+    ["ansible-galaxy --version | sed -n 1p",
+     "ansible-galaxy collection install -r collections/requirements.yml -p collections/ --server \"http://127.0.0.1:$PORT_502/\" --no-cache"],
+    lab("network_or_flaky", [r"HTTP Code: 502"],
+        "ansible-galaxy collection install", "the company's Galaxy proxy (a loopback stand-in) answers 502 Bad Gateway: its upstream is down",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"collections/requirements.yml": "collections:\n  - name: community.general\n    version: \">=9.0.0\"\n  - name: ansible.posix\n    version: \">=1.5.0\"\n"},
+    setup="rm -rf /tmp/r28-ansible/galaxy_cache /tmp/r28-ansible/galaxy_token",
+    env=R28_ANSIBLE_ENV, stage="deploy", project="dunder/ops-collections", **ROUND28,
+)
+
+case(
+    "ansible-uri-healthcheck-lb-503-retries", "deploy:verify", "registry.dunder.example/ci/ansible:2.19",
+    ["ansible-playbook -i inventories/ci/hosts.ini verify.yml -e lb_port=$PORT_503"],
+    lab("network_or_flaky", [r"Status code was 503 and not \[200\]"],
+        "ansible-playbook (uri, retries)", "the post-deploy health check goes through the shared load balancer (a loopback stand-in), which answers 503 Service Unavailable to every retry",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "inventories/ci/hosts.ini": R28_LOCAL_INV.format(group="checkout"),
+        "verify.yml": "- name: Verify the checkout rollout\n  hosts: checkout\n  gather_facts: false\n  tasks:\n    - name: Wait for /healthz through the load balancer\n      ansible.builtin.uri:\n        url: \"http://127.0.0.1:{{ lb_port }}/healthz\"\n        status_code: 200\n        timeout: 5\n      register: health\n      retries: 3\n      delay: 1\n      until: health.status == 200\n",
+    },
+    env=R28_ANSIBLE_ENV, stage="deploy", project="dunder/checkout-deploy", **ROUND28,
+)
+
+case(
+    "amtool-silence-add-timeout", "release:silence", "prom/alertmanager:v0.25",
+    ["amtool --version 2>&1 | sed -n 1p",
+     "amtool --alertmanager.url=\"http://127.0.0.1:$PORT_BLACKHOLE\" --timeout=5s silence add --duration=30m --comment=\"release $CI_COMMIT_TAG\" --author=gitlab-ci service=checkout"],
+    lab("network_or_flaky", [r"context deadline exceeded|Client\.Timeout|timeout"],
+        "amtool silence add", "before the rollout the job silences the service's alerts; the Alertmanager (a loopback stand-in that accepts and never answers) does not answer within amtool's 5s timeout",
+        infra=True, accept=["infrastructure", "timeout_or_oom"]),
+    files={"README.md": "release train\n"},
+    env={"CI_COMMIT_TAG": "v2026.12.2"}, stage="deploy", ref="v2026.12.2", project="dunder/release-train", **ROUND28,
+)
+
+case(
+    "promtool-query-canary-gate-502", "canary:gate", "prom/prometheus:v2.42",
+    ["promtool query instant \"http://127.0.0.1:$PORT_502\" 'sum(rate(http_requests_total{job=\"checkout\",track=\"canary\",code=~\"5..\"}[5m]))'"],
+    lab("network_or_flaky", [r"502|Bad Gateway"],
+        "promtool query instant", "the canary gate asks Prometheus for the canary's error rate; the Prometheus ingress (a loopback stand-in) answers 502 Bad Gateway",
+        infra=True, accept=["infrastructure"]),
+    files={"README.md": "canary gate\n"},
+    stage="deploy", project="dunder/canary-gate", **ROUND28,
+)
+
+case(
+    "check-jsonschema-remote-schema-dns", "validate:catalog", "python:3.11",
+    ["check-jsonschema --version",
+     "check-jsonschema --schemafile https://schemas.platform.dunder.invalid/service/v3.json catalog/*.yaml"],
+    lab("network_or_flaky", [r"(NameResolutionError|Failed to resolve|Name or service not known|nodename nor servname|No address associated)"],
+        "check-jsonschema (remote schema)", "the service catalogue's schema is fetched from the platform team's schema host, whose name does not resolve from the runner (a `.invalid` stand-in for a DNS outage)",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "catalog/checkout.yaml": "name: checkout\nowner: team-payments\ntier: 1\nslo:\n  availability: 99.9\n",
+        "catalog/search.yaml": "name: search\nowner: team-discovery\ntier: 2\n",
+    },
+    env={"XDG_CACHE_HOME": "/tmp/r28-cjs-cache"}, setup="rm -rf /tmp/r28-cjs-cache",
+    stage="test", project="dunder/service-catalog", **ROUND28,
+)
+
+R28_RENDER_ALL = '''import pathlib
+import sys
+
+import jinja2
+import yaml
+
+env = jinja2.Environment(loader=jinja2.FileSystemLoader("templates"), undefined=jinja2.StrictUndefined)
+sites = yaml.safe_load(open("sites.yaml"))["sites"]
+out = pathlib.Path("out")
+for site in sites:
+    for name in ("nginx.conf", "app.env", "logrotate.conf"):
+        text = env.get_template(name + ".j2").render(site=site)
+        path = out / site["name"] / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    print(f"rendered {site['name']}", flush=True)
+print(f"{len(sites)} sites rendered", file=sys.stderr)
+'''
+
+case(
+    "py-jinja2-render-configs-disk-full", "render:configs", "python:3.11",
+    ["python3 -c 'import jinja2; print(\"jinja2\", jinja2.__version__)'", "df -h out | tail -n 1",
+     "python3 ci/render_all.py"],
+    lab("infrastructure", [r"OSError: \[Errno 28\] No space left on device"],
+        "python + jinja2 (render to disk)", "the runner's build volume (a 64k tmpfs stand-in) fills while rendering every site's configs; the write fails with ENOSPC",
+        infra=True, accept=["timeout_or_oom"]),
+    files={
+        "ci/render_all.py": R28_RENDER_ALL,
+        "templates/nginx.conf.j2": "# {{ site.name }}\n" + "# padding line for the generated header, kept for diff stability\n" * 40 + "server {\n    listen 80;\n    server_name {{ site.host }};\n    location / { proxy_pass http://127.0.0.1:{{ site.port }}; }\n}\n",
+        "templates/app.env.j2": "SITE={{ site.name }}\nPORT={{ site.port }}\n",
+        "templates/logrotate.conf.j2": "/var/log/{{ site.name }}/*.log {\n    daily\n    rotate 14\n    compress\n}\n",
+        "sites.yaml": "sites:\n" + "".join(f"  - {{name: shop-{i:02d}, host: shop-{i:02d}.dunder.example, port: {9000 + i}}}\n" for i in range(40)),
+    },
+    tmpfs=("out", "64k"), stage="build", project="dunder/config-render", **ROUND28,
+)
+
+R28_PG3 = "/var/tmp/r28-pg3"
+
+case(
+    "pg-migration-lock-timeout-held-by-other-session", "migrate:staging", "postgres:15",
+    ["psql -X -At -c \"SELECT 'connected to ' || current_database() || ' as ' || current_user || ', ' || split_part(version(), ' on ', 1)\"",
+     "for f in migrations/*.sql; do echo \"applying $f\"; psql -X -v ON_ERROR_STOP=1 -f \"$f\"; done"],
+    lab("timeout_or_oom", [r"ERROR:  canceling statement due to lock timeout"],
+        "psql (PostgreSQL 15, lock_timeout)", "the migration sets lock_timeout = 5s before its ALTER TABLE; another session on the shared staging database (a long report, started by the setup outside the job) holds a lock on ledger_entries, so the ALTER is cancelled. Retrying once the other transaction ends succeeds",
+        infra=True, accept=["infrastructure", "network_or_flaky"]),
+    files={
+        "migrations/0007_entries_currency.sql": "-- Fail fast rather than queue behind long transactions and block every writer.\nSET lock_timeout = '5s';\nALTER TABLE ledger_entries ADD COLUMN currency char(3) NOT NULL DEFAULT 'EUR';\n",
+    },
+    setup=(f"runuser -u postgres -- pg_ctl -D {R28_PG3}/data -m immediate stop >/dev/null 2>&1 || true; rm -rf {R28_PG3}; mkdir -p {R28_PG3}; chown postgres {R28_PG3}\n"
+           f"runuser -u postgres -- initdb -D {R28_PG3}/data -A trust -U ledger_owner\n"
+           f"runuser -u postgres -- pg_ctl -D {R28_PG3}/data -o '-p 55483 -k {R28_PG3} -c listen_addresses=127.0.0.1' -l {R28_PG3}/server.log -w start\n"
+           "psql -X -d postgres -c 'CREATE DATABASE ledger'\n"
+           "psql -X -c 'CREATE TABLE ledger_entries (id bigserial PRIMARY KEY, account text NOT NULL, cents bigint NOT NULL)' -c \"INSERT INTO ledger_entries (account, cents) SELECT 'acct-' || (g % 40), g FROM generate_series(1, 2000) g\"\n"
+           f"setsid nohup psql -X -c 'BEGIN' -c 'SELECT count(*) FROM ledger_entries' -c 'SELECT pg_sleep(90)' > {R28_PG3}/report.log 2>&1 < /dev/null &\n"
+           "sleep 1\n"),
+    teardown=f"runuser -u postgres -- pg_ctl -D {R28_PG3}/data -m immediate stop; rm -rf {R28_PG3}",
+    env={"PGHOST": "127.0.0.1", "PGPORT": "55483", "PGUSER": "ledger_owner", "PGDATABASE": "ledger"},
+    stage="deploy", project="dunder/ledger-db", **ROUND28,
+)
+
+# --- Round 28: cascades --------------------------------------------------------------------------
+
+case(
+    "ansible-ignore-errors-render-keyerror-copy-cascade", "deploy:staging", "registry.dunder.example/ci/ansible:2.19",
+    ["ansible-playbook -i inventories/ci/hosts.ini deploy.yml"],
+    lab("other", [r"KeyError: 'production'"],
+        "ansible-playbook (command with ignore_errors, then copy)", "cascade: the render task (ignore_errors: true) fails with KeyError because environments.json names the environment `prod`; ansible prints `...ignoring` and the copy task then cannot find out/notify.conf. The KeyError is the cause",
+        accept=["github_actions_config"]),
+    files={
+        "inventories/ci/hosts.ini": R28_LOCAL_INV.format(group="notify"),
+        "config/environments.json": "{\n  \"staging\": {\"smtp_host\": \"smtp.staging.dunder.example\", \"batch\": 50},\n  \"prod\": {\"smtp_host\": \"smtp.dunder.example\", \"batch\": 500}\n}\n",
+        "bin/render-config.py": "import json\nimport sys\n\nenv, dest = sys.argv[1], sys.argv[2]\nconf = json.load(open(\"config/environments.json\"))[env]\nwith open(dest, \"w\") as f:\n    for k, v in sorted(conf.items()):\n        f.write(f\"{k} = {v}\\n\")\nprint(f\"wrote {dest}\")\n",
+        "deploy.yml": "- name: Deploy the notifier\n  hosts: notify\n  gather_facts: false\n  vars:\n    target_env: production\n  tasks:\n    - name: Prepare output directories\n      ansible.builtin.file:\n        path: \"{{ playbook_dir }}/{{ item }}\"\n        state: directory\n        mode: \"0755\"\n      loop: [out, release]\n\n    - name: Render notify.conf (best effort, the template may be cached)\n      ansible.builtin.command: python3 bin/render-config.py {{ target_env }} out/notify.conf\n      args:\n        chdir: \"{{ playbook_dir }}\"\n      ignore_errors: true\n\n    - name: Install notify.conf into the release\n      ansible.builtin.copy:\n        src: \"{{ playbook_dir }}/out/notify.conf\"\n        dest: \"{{ playbook_dir }}/release/notify.conf\"\n        mode: \"0644\"\n",
+    },
+    env=R28_ANSIBLE_ENV, stage="deploy", project="dunder/notify-deploy", **ROUND28,
+)
+
+case(
+    "mariadb-force-migrations-unknown-column-smoke-cascade", "migrate:test", "mariadb:10.11",
+    ["mkdir -p .mysql", R28_MARIADB_INIT, R28_MARIADB_RUN, R28_MARIADB_WAIT,
+     "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -e 'CREATE DATABASE invoices'",
+     "cat migrations/*.sql | mariadb --socket=\"$PWD/.mysql/mysqld.sock\" --force invoices",
+     "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" invoices -e 'SELECT COUNT(*) AS unpaid FROM unpaid_invoices'"],
+    lab("other", [r"^ERROR 1054 \(42S22\) at line \d+: Unknown column 'settled_at' in 'invoices'"],
+        "mariadb client --force (MariaDB 10.11)", "cascade: the migrations are piped through `mariadb --force`, which goes on after an error and exits 0; 002 adds paid_at AFTER a column that was never created (settled_at), so the view in 003 fails too and the smoke query finds no unpaid_invoices view. The first ERROR (Unknown column 'settled_at') is the cause",
+        accept=["github_actions_config"]),
+    files={
+        "migrations/001_invoices.sql": "CREATE TABLE invoices (\n  id INT AUTO_INCREMENT PRIMARY KEY,\n  customer_id INT NOT NULL,\n  amount_cents INT NOT NULL,\n  issued_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP\n) ENGINE=InnoDB;\nINSERT INTO invoices (customer_id, amount_cents) VALUES (1, 1200), (2, 5400), (3, 990);\n",
+        "migrations/002_paid_at.sql": "ALTER TABLE invoices ADD COLUMN paid_at DATETIME NULL AFTER settled_at;\n",
+        "migrations/003_unpaid_view.sql": "CREATE VIEW unpaid_invoices AS SELECT id, customer_id, amount_cents FROM invoices WHERE paid_at IS NULL;\n",
+    },
+    after_script=R28_MARIADB_STOP,
+    stage="test", project="dunder/invoices-db", **ROUND28,
+)
+
+case(
+    "sh-retry-loop-falls-through-schema-404-cascade", "validate:manifests", "python:3.11",
+    ["mkdir -p schema",
+     "for attempt in 1 2 3; do\n  curl -fsSL -o schema/deploy.schema.json \"http://127.0.0.1:$PORT_404/platform/schemas/deploy/v$SCHEMA_VERSION.json\" && break\n  echo \"schema download failed (attempt $attempt/3), retrying\"\n  sleep 1\ndone",
+     "check-jsonschema --schemafile schema/deploy.schema.json deploy/*.yaml"],
+    lab("other", [r"curl: \(22\) The requested URL returned error: 404"],
+        "curl in a retry loop, then check-jsonschema", "cascade: SCHEMA_VERSION was bumped to 4.2, which the schema host does not publish (404); the retry loop ends on `sleep`, whose status is 0, so the job goes on and check-jsonschema finds no schema file. curl's 404 is the cause",
+        accept=["github_actions_config"]),
+    files={
+        "deploy/checkout.yaml": "service: checkout\nreplicas: 4\nimage: registry.dunder.example/shop/checkout:2026.12.2\n",
+    },
+    env={"SCHEMA_VERSION": "4.2", "XDG_CACHE_HOME": "/tmp/r28-cjs-cache2"},
+    stage="test", project="dunder/deploy-manifests", **ROUND28,
+)
+
+R28_LB_RENDER = '''import sys
+
+import jinja2
+import yaml
+
+env = jinja2.Environment(loader=jinja2.FileSystemLoader("templates"), undefined=jinja2.StrictUndefined)
+values = yaml.safe_load(open(sys.argv[1]))
+print(env.get_template("haproxy.cfg.j2").render(**values))
+'''
+
+case(
+    "sh-posix-sh-script-pipe-tee-haproxy-cascade", "render:lb", "haproxy:2.6",
+    ["sh ci/render.sh", "haproxy -c -f build/haproxy.cfg"],
+    lab("github_actions_config", [r"jinja2\.exceptions\.UndefinedError: 'stats_password' is undefined"],
+        "python + jinja2 under /bin/sh (pipe to tee), then haproxy -c", "cascade: ci/render.sh runs under /bin/sh (dash: set -e, no pipefail); the render fails on an undefined stats_password (a CI variable not passed into the values), tee still succeeds with an empty file and haproxy -c then finds no listener. The UndefinedError is the cause",
+        accept=["other"]),
+    files={
+        "ci/render.sh": "#!/bin/sh\nset -e\nmkdir -p build\npython3 ci/render.py vars/prod.yaml | tee build/haproxy.cfg\necho \"rendered build/haproxy.cfg\"\n",
+        "ci/render.py": R28_LB_RENDER,
+        "templates/haproxy.cfg.j2": "global\n    maxconn 2048\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend fe_web\n    bind 127.0.0.1:{{ listen_port }}\n    default_backend be_web\n\nlisten stats\n    bind 127.0.0.1:{{ stats_port }}\n    stats enable\n    stats auth admin:{{ stats_password }}\n\nbackend be_web\n{% for s in servers %}    server {{ s.name }} {{ s.addr }} check\n{% endfor %}",
+        "vars/prod.yaml": "listen_port: 18081\nstats_port: 18082\nservers:\n  - {name: web1, addr: \"127.0.0.1:9201\"}\n  - {name: web2, addr: \"127.0.0.1:9202\"}\n",
+    },
+    stage="build", project="dunder/lb-render", **ROUND28,
+)
+
+R28_CATALOG_MIGRATE = '''import sqlite3
+import sys
+
+STEPS = [
+    "CREATE TABLE IF NOT EXISTS products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price_cents INTEGER NOT NULL)",
+    "INSERT INTO products (name, price_cents) VALUES ('mug', 1200), ('poster', 900)",
+    "ALTER TABLE product ADD COLUMN sku TEXT",
+    "UPDATE products SET sku = 'SKU-' || id",
+]
+
+db = sqlite3.connect(sys.argv[1])
+for n, sql in enumerate(STEPS, 1):
+    print(f"step {n}: {sql.split('(')[0].strip()}", flush=True)
+    db.execute(sql)
+db.commit()
+print("migrated")
+'''
+
+case(
+    "ansible-block-rescue-swallows-migration-cascade", "deploy:review", "registry.dunder.example/ci/ansible:2.19",
+    ["rm -f catalog.db", "ansible-playbook -i inventories/ci/hosts.ini deploy.yml"],
+    lab("other", [r"sqlite3\.OperationalError: no such table: product\b"],
+        "ansible-playbook (block/rescue, then a smoke query)", "cascade: the migration task sits in a block whose rescue only prints a message, so its failure (ALTER TABLE on `product`, a typo for `products`) is rescued and the play goes on; the smoke query then finds no sku column. The first OperationalError is the cause",
+        accept=["github_actions_config", "test_assertion"]),
+    files={
+        "inventories/ci/hosts.ini": R28_LOCAL_INV.format(group="catalog"),
+        "migrate.py": R28_CATALOG_MIGRATE,
+        "smoke.py": "import sqlite3\nimport sys\n\nrows = sqlite3.connect(sys.argv[1]).execute(\"SELECT id, sku FROM products ORDER BY id\").fetchall()\nassert rows, \"no products\"\nprint(f\"smoke ok: {len(rows)} products\")\n",
+        "deploy.yml": "- name: Deploy the catalog review app\n  hosts: catalog\n  gather_facts: false\n  tasks:\n    - name: Schema\n      block:\n        - name: Apply migrations\n          ansible.builtin.command: python3 migrate.py catalog.db\n          args:\n            chdir: \"{{ playbook_dir }}\"\n      rescue:\n        - name: Keep the review app up on the current schema\n          ansible.builtin.debug:\n            msg: \"migration failed; continuing with the current schema\"\n\n    - name: Smoke query\n      ansible.builtin.command: python3 smoke.py catalog.db\n      args:\n        chdir: \"{{ playbook_dir }}\"\n      changed_when: false\n",
+    },
+    env=R28_ANSIBLE_ENV, stage="deploy", project="dunder/catalog-deploy", **ROUND28,
+)
