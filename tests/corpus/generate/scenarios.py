@@ -14138,3 +14138,514 @@ case(
     },
     env=R28_ANSIBLE_ENV, stage="deploy", project="dunder/catalog-deploy", **ROUND28,
 )
+
+
+# =============================================================================================
+# Round 29: documentation and static-site jobs (Sphinx, MkDocs, Hugo, Jekyll, VitePress, linters,
+# link checkers, pandoc, asciidoctor, OpenAPI, publishing), by an author who had not read the
+# diagnoser
+
+ROUND29 = dict(round=29)
+
+R29_PATH = ("/tmp/diag29/venv/bin:/tmp/diag29/node/node_modules/.bin:"
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+R29_PY_ENV = {"PATH": R29_PATH, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R29_JS_ENV = {"PATH": R29_PATH, "npm_config_update_notifier": "false", "npm_config_fund": "false",
+              "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
+R29_NODE_LINK = "ln -s /tmp/diag29/node/node_modules node_modules"
+R29_SPHINX_INDEX = ("Hooli Pay SDK\n=============\n\n.. toctree::\n   :maxdepth: 2\n\n   {pages}\n\n"
+                    "The SDK wraps the Hooli Pay REST API.\n")
+R29_HUGO_TOML = ('baseURL = "https://docs.hooli.example/"\nlanguageCode = "en-us"\ntitle = "Hooli Developer Docs"\n'
+                 'disableKinds = ["taxonomy", "term", "RSS"]\n')
+R29_HUGO_BASEOF = ("<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{{ .Title }} | {{ .Site.Title }}</title></head>\n"
+                   "<body>\n{{ block \"main\" . }}{{ end }}\n</body>\n</html>\n")
+R29_HUGO_LIST = "{{ define \"main\" }}<h1>{{ .Title }}</h1>\n<ul>{{ range .Pages }}<li><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></li>{{ end }}</ul>\n{{ end }}\n"
+R29_HUGO_SINGLE = "{{ define \"main\" }}<article>\n<h1>{{ .Title }}</h1>\n{{ .Content }}\n</article>\n{{ end }}\n"
+R29_HUGO_FILES = {
+    "hugo.toml": R29_HUGO_TOML,
+    "layouts/_default/baseof.html": R29_HUGO_BASEOF,
+    "layouts/_default/list.html": R29_HUGO_LIST,
+    "layouts/_default/single.html": R29_HUGO_SINGLE,
+    "layouts/index.html": "{{ define \"main\" }}<h1>{{ .Site.Title }}</h1>\n{{ .Content }}\n{{ end }}\n",
+    "content/_index.md": "---\ntitle: Hooli Developer Docs\n---\n\nStart with the [installation guide](docs/install/).\n",
+}
+R29_JEKYLL_CONFIG = "title: Hooli Engineering Blog\nurl: https://blog.hooli.example\nmarkdown: kramdown\npermalink: /:year/:month/:title/\n"
+R29_JEKYLL_POST_LAYOUT = "---\nlayout: default\n---\n<article>\n<h1>{{ page.title }}</h1>\n<p class=\"meta\">{{ page.date | date: \"%B %-d, %Y\" }}</p>\n{{ content }}\n</article>\n"
+R29_JEKYLL_DEFAULT = ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{{ page.title }} | {{ site.title }}</title>\n</head>\n<body>\n"
+                      "<header><a href=\"/\">{{ site.title }}</a></header>\n<main>{{ content }}</main>\n</body>\n</html>\n")
+R29_VP_CONFIG = ("export default {\n  title: 'Hooli SDK',\n  description: 'Client libraries for the Hooli Pay API',\n"
+                 "  themeConfig: {\n    nav: [{ text: 'Guide', link: '/guide/install' }],\n"
+                 "    sidebar: [{ text: 'Guide', items: [{ text: 'Install', link: '/guide/install' }, { text: 'Configure', link: '/guide/configure' }] }],\n"
+                 "  },\n}\n")
+R29_PKG = "{\n  \"name\": \"hooli-docs\",\n  \"version\": \"2.4.0\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n"
+R29_OPENAPI_HEAD = ("openapi: 3.0.3\ninfo:\n  title: Hooli Payouts API\n  version: 2.4.0\n  description: Payouts to connected accounts.\n"
+                    "  license:\n    name: Apache 2.0\n    url: https://www.apache.org/licenses/LICENSE-2.0\n"
+                    "servers:\n  - url: https://api.hooli.example/v2\n")
+
+# --- plain failures -------------------------------------------------------------------------
+
+case(
+    "py-sphinx-extension-not-in-docs-requirements", "docs:html", "python:3.11-slim",
+    ["sphinx-build --version", "sphinx-build -W --keep-going -b html docs public"],
+    lab("dependency_install", [r"Could not import extension sphinxcontrib\.mermaid"],
+        "sphinx-build", "conf.py gained sphinxcontrib.mermaid for a sequence diagram, but docs/requirements.txt (what the docs image installs) was not updated",
+        accept=["other"]),
+    files={
+        "docs/conf.py": "project = \"Hooli Pay SDK\"\nauthor = \"Hooli Platform Team\"\nextensions = [\n    \"sphinx.ext.autodoc\",\n    \"sphinx.ext.viewcode\",\n    \"sphinxcontrib.mermaid\",\n]\nhtml_theme = \"alabaster\"\n",
+        "docs/requirements.txt": "sphinx==9.0.4\n",
+        "docs/index.rst": R29_SPHINX_INDEX.format(pages="flows"),
+        "docs/flows.rst": "Payment flows\n=============\n\n.. mermaid::\n\n   sequenceDiagram\n       Client->>API: POST /charges\n       API-->>Client: 201 Created\n",
+    },
+    env=R29_PY_ENV, project="acme/pay-sdk-docs", **ROUND29,
+)
+
+case(
+    "py-sphinx-inline-literal-unterminated", "docs:build", "python:3.11",
+    ["sphinx-build -W --keep-going -q -b html docs _build/html"],
+    lab("other", [r"Inline literal start-string without end-string"],
+        "sphinx-build (docutils)", "a configuration page opens an inline literal (``PAYMENTS_URL) and never closes it; -W turns the docutils warning into a failed build",
+        accept=["lint_failure", "compile_error"]),
+    files={
+        "docs/conf.py": "project = \"Hooli Pay SDK\"\nhtml_theme = \"alabaster\"\n",
+        "docs/index.rst": R29_SPHINX_INDEX.format(pages="configuration"),
+        "docs/configuration.rst": "Configuration\n=============\n\nThe client reads its settings from the environment.\n\nSet ``PAYMENTS_URL to the API endpoint of your region.\n\nThe timeout defaults to 30 seconds.\n\n.. code-block:: shell\n\n   export PAYMENTS_URL=https://eu.api.hooli.example\n",
+    },
+    env=R29_PY_ENV, project="acme/pay-sdk-docs", **ROUND29,
+)
+
+case(
+    "py-sphinx-doctest-builder-currency-format", "docs:doctest", "python:3.11",
+    ["sphinx-build -b doctest docs _build/doctest"],
+    lab("test_assertion", [r"^File \".*usage\.rst\", line \d+, in default", r"^\s+1 failures? in tests"],
+        "sphinx-build -b doctest", "the usage page's doctest expects '1,234.50 EUR' but fmt() now puts the currency symbol first ('€1,234.50')"),
+    files={
+        "docs/conf.py": "import os\nimport sys\n\nsys.path.insert(0, os.path.abspath(\"../src\"))\n\nproject = \"hooli-money\"\nextensions = [\"sphinx.ext.doctest\"]\n",
+        "docs/index.rst": R29_SPHINX_INDEX.format(pages="usage"),
+        "docs/usage.rst": "Formatting amounts\n==================\n\n.. doctest::\n\n   >>> from hooli_money import fmt\n   >>> fmt(9.99, \"USD\")\n   '$9.99'\n   >>> fmt(1234.5)\n   '1,234.50 EUR'\n\nAmounts are rounded half-even before formatting.\n",
+        "src/hooli_money/__init__.py": "SYMBOLS = {\"EUR\": \"\\u20ac\", \"USD\": \"$\", \"GBP\": \"\\u00a3\"}\n\n\ndef fmt(amount, currency=\"EUR\"):\n    return f\"{SYMBOLS[currency]}{amount:,.2f}\"\n",
+    },
+    env=R29_PY_ENV, project="acme/money-docs", **ROUND29,
+)
+
+case(
+    "py-sphinx-conf-release-from-uninstalled-package", "pages:build", "python:3.12",
+    ["sphinx-build -M html docs build"],
+    lab("dependency_install", [r"PackageNotFoundError: No package metadata was found for hooli-pay-sdk",
+                               r"There is a programmable error in your configuration file"],
+        "sphinx-build", "conf.py reads the release from the installed package's metadata, but the docs job never runs pip install . before building",
+        accept=["other"]),
+    files={
+        "docs/conf.py": "from importlib.metadata import version as _version\n\nproject = \"Hooli Pay SDK\"\nrelease = _version(\"hooli-pay-sdk\")\nversion = \".\".join(release.split(\".\")[:2])\nhtml_theme = \"alabaster\"\n",
+        "docs/index.rst": R29_SPHINX_INDEX.format(pages="quickstart"),
+        "docs/quickstart.rst": "Quickstart\n==========\n\nInstall the SDK with pip.\n",
+        "pyproject.toml": "[project]\nname = \"hooli-pay-sdk\"\nversion = \"2.4.0\"\n",
+    },
+    env=R29_PY_ENV, project="acme/pay-sdk", **ROUND29,
+)
+
+case(
+    "py-mkdocs-plugin-missing-from-image", "docs", "python:3.11",
+    ["mkdocs --version", "mkdocs build --strict --site-dir public"],
+    lab("dependency_install", [r"The \"git-revision-date-localized\" plugin is not installed"],
+        "mkdocs", "mkdocs.yml enables the git-revision-date-localized plugin, which the docs image does not have",
+        accept=["other"]),
+    files={
+        "mkdocs.yml": "site_name: Hooli Handbook\nsite_url: https://handbook.hooli.example/\ntheme:\n  name: material\nplugins:\n  - search\n  - git-revision-date-localized:\n      enable_creation_date: true\nnav:\n  - Home: index.md\n  - On-call: on-call.md\n",
+        "docs/index.md": "# Hooli Handbook\n\nHow the platform team works.\n",
+        "docs/on-call.md": "# On-call\n\nThe rotation changes every Monday at 10:00.\n",
+    },
+    env=R29_PY_ENV, project="acme/handbook", **ROUND29,
+)
+
+case(
+    "py-mkdocs-material-strict-missing-anchor", "docs:strict", "python:3.11",
+    ["mkdocs build --strict"],
+    lab("other", [r"contains a link 'operations\.md#rotating-api-keys', but the doc 'operations\.md' does not contain an anchor '#rotating-api-keys'",
+                  r"Aborted with \d+ warnings? in strict mode"],
+        "mkdocs (material theme)", "a heading was renamed from 'Rotating API keys' to 'Rotate API keys'; the index still links to the old anchor and anchor validation is set to warn",
+        accept=["lint_failure", "compile_error"]),
+    files={
+        "mkdocs.yml": "site_name: Hooli Platform Docs\ntheme:\n  name: material\nvalidation:\n  anchors: warn\nnav:\n  - Home: index.md\n  - Operations: operations.md\n",
+        "docs/index.md": "# Platform docs\n\n- [Deploying](operations.md#deploying)\n- [Rotating API keys](operations.md#rotating-api-keys)\n",
+        "docs/operations.md": "# Operations\n\n## Deploying\n\nMerge to main; the pipeline deploys.\n\n## Rotate API keys\n\nKeys are rotated every 90 days with `keyctl rotate`.\n",
+    },
+    env=R29_PY_ENV, project="acme/platform-docs", **ROUND29,
+)
+
+case(
+    "py-mkdocs-superfences-custom-fence-typo", "docs", "python:3.12",
+    ["mkdocs build --strict --clean"],
+    lab("other", [r"cannot find 'fence_div_formatt' in the module 'pymdownx\.superfences'", r"^Error: MkDocs encountered an error parsing the configuration file"],
+        "mkdocs (PyYAML loader)", "a mermaid custom fence copied into mkdocs.yml names pymdownx.superfences.fence_div_formatt (typo for fence_div_format); the config does not load",
+        accept=["compile_error"]),
+    files={
+        "mkdocs.yml": "site_name: Hooli Architecture\ntheme:\n  name: material\nmarkdown_extensions:\n  - admonition\n  - pymdownx.superfences:\n      custom_fences:\n        - name: mermaid\n          class: mermaid\n          format: !!python/name:pymdownx.superfences.fence_div_formatt\nnav:\n  - Overview: index.md\n",
+        "docs/index.md": "# Architecture\n\n```mermaid\ngraph LR\n  api --> ledger\n```\n",
+    },
+    env=R29_PY_ENV, project="acme/architecture", **ROUND29,
+)
+
+case(
+    "go-hugo-template-function-not-defined", "pages", "debian:12",
+    ["hugo version", "hugo --minify --destination public"],
+    lab("other", [r"function \"plainifyy\" not defined"],
+        "hugo", "the single-page template pipes the summary through plainifyy (typo for plainify); template parsing fails",
+        accept=["compile_error"]),
+    files=dict(R29_HUGO_FILES, **{
+        "layouts/_default/single.html": "{{ define \"main\" }}<article>\n<h1>{{ .Title }}</h1>\n<p class=\"lead\">{{ .Summary | plainifyy }}</p>\n{{ .Content }}\n</article>\n{{ end }}\n",
+        "content/docs/install.md": "---\ntitle: Install\n---\n\nDownload the CLI from the releases page.\n",
+    }),
+    project="acme/dev-portal", **ROUND29,
+)
+
+case(
+    "go-hugo-toml-front-matter-unclosed-array", "pages", "debian:12",
+    ["hugo --gc --destination public"],
+    lab("other", [r"unmarshal failed: toml: array elements must be separated by commas"],
+        "hugo", "a release-notes page's TOML front matter leaves its tags array unclosed",
+        accept=["compile_error", "lint_failure"]),
+    files=dict(R29_HUGO_FILES, **{
+        "content/docs/install.md": "---\ntitle: Install\n---\n\nDownload the CLI from the releases page.\n",
+        "content/releases/v2-4.md": "+++\ntitle = \"Release 2.4\"\ndate = 2026-12-01\ntags = [\"release\", \"exports\"\ndraft = false\n+++\n\nExports are now streamed.\n",
+    }),
+    project="acme/dev-portal", **ROUND29,
+)
+
+case(
+    "go-hugo-ref-shortcode-renamed-page", "pages:build", "debian:12",
+    ["hugo --destination public"],
+    lab("other", [r"REF_NOT_FOUND: Ref \"docs/upgrade\.md\""],
+        "hugo", "the install page links with {{< ref \"docs/upgrade.md\" >}}, but the page was renamed to upgrading.md; refLinksErrorLevel is ERROR",
+        accept=["compile_error", "lint_failure"]),
+    files=dict(R29_HUGO_FILES, **{
+        "hugo.toml": R29_HUGO_TOML + "refLinksErrorLevel = \"ERROR\"\n",
+        "content/docs/install.md": "---\ntitle: Install\n---\n\nDownload the CLI from the releases page.\n\nComing from 1.x? Read the [upgrade guide]({{< ref \"docs/upgrade.md\" >}}) first.\n",
+        "content/docs/upgrading.md": "---\ntitle: Upgrading from 1.x\n---\n\nThe config file moved to `~/.config/hooli/`.\n",
+    }),
+    project="acme/dev-portal", **ROUND29,
+)
+
+case(
+    "rb-jekyll-liquid-if-never-closed", "pages", "debian:12",
+    ["jekyll --version", "jekyll build --destination public"],
+    lab("other", [r"'if' tag was never closed"],
+        "jekyll (Liquid)", "the default layout gained a table-of-contents block whose {% if %} has no {% endif %}",
+        accept=["compile_error"]),
+    files={
+        "_config.yml": R29_JEKYLL_CONFIG,
+        "_layouts/default.html": R29_JEKYLL_DEFAULT.replace("<main>{{ content }}</main>", "{% if page.toc %}\n<nav class=\"toc\">On this page</nav>\n<main>{{ content }}</main>"),
+        "_layouts/post.html": R29_JEKYLL_POST_LAYOUT,
+        "index.md": "---\nlayout: default\ntitle: Home\n---\n\nNotes from Hooli engineering.\n",
+        "_posts/2026-11-20-ledger-migration.md": "---\nlayout: post\ntitle: Migrating the ledger\ntoc: true\n---\n\nWe moved the ledger to the new cluster.\n",
+    },
+    env={"PATH": R29_PATH}, project="acme/eng-blog", **ROUND29,
+)
+
+case(
+    "rb-jekyll-strict-front-matter-flow-sequence", "pages", "debian:12",
+    ["jekyll build --strict_front_matter --destination public"],
+    lab("other", [r"YAML Exception reading .*2026-12-01-release-2-4\.md|did not find expected ',' or '\]'"],
+        "jekyll", "a post's tags list is missing its closing bracket; with --strict_front_matter the YAML error fails the build",
+        accept=["compile_error", "lint_failure"]),
+    files={
+        "_config.yml": R29_JEKYLL_CONFIG,
+        "_layouts/default.html": R29_JEKYLL_DEFAULT,
+        "_layouts/post.html": R29_JEKYLL_POST_LAYOUT,
+        "index.md": "---\nlayout: default\ntitle: Home\n---\n\nNotes from Hooli engineering.\n",
+        "_posts/2026-11-20-ledger-migration.md": "---\nlayout: post\ntitle: Migrating the ledger\n---\n\nWe moved the ledger to the new cluster.\n",
+        "_posts/2026-12-01-release-2-4.md": "---\nlayout: post\ntitle: \"Release 2.4: streamed exports\"\ntags: [release, exports\n---\n\nExports are now streamed.\n",
+    },
+    env={"PATH": R29_PATH}, project="acme/eng-blog", **ROUND29,
+)
+
+case(
+    "js-vitepress-dead-link-typo", "docs:build", "node:20",
+    ["npx vitepress build docs"],
+    lab("other", [r"Found dead link .*guide/instal\b", r"\d+ dead link\(s\) found"],
+        "vitepress", "the home page links to ./guide/instal (typo for install); VitePress fails the build on dead links",
+        accept=["lint_failure", "compile_error"]),
+    files={
+        "package.json": R29_PKG,
+        "docs/.vitepress/config.mjs": R29_VP_CONFIG,
+        "docs/index.md": "# Hooli SDK\n\nStart with [installing the SDK](./guide/instal), then [configure it](./guide/configure).\n",
+        "docs/guide/install.md": "# Install\n\n```sh\nnpm install @hooli/sdk\n```\n",
+        "docs/guide/configure.md": "# Configure\n\nSet `HOOLI_API_KEY`.\n",
+    },
+    setup=R29_NODE_LINK, env=R29_JS_ENV, project="acme/sdk-docs", **ROUND29,
+)
+
+case(
+    "js-markdownlint-cli2-ol-prefix-bare-url", "lint:markdown", "node:20",
+    ["npx markdownlint-cli2 \"docs/**/*.md\" \"#node_modules\""],
+    lab("lint_failure", [r"MD029/ol-prefix", r"MD034/no-bare-urls", r"MD009/no-trailing-spaces"],
+        "markdownlint-cli2", "a runbook's numbered list skips from 2 to 4, has a trailing space and a bare URL",
+        accept=["formatting_failure"]),
+    files={
+        "package.json": R29_PKG,
+        ".markdownlint-cli2.jsonc": "{\n  \"config\": {\n    \"default\": true,\n    \"MD013\": false\n  }\n}\n",
+        "docs/index.md": "# Runbooks\n\n- [Failed payouts](payouts.md)\n",
+        "docs/payouts.md": "# Runbook: failed payouts\n\nWhen a payout fails, the on-call engineer follows these steps. \n\n1. Open the payouts dashboard.\n2. Find the failed batch.\n4. Re-queue it with `payoutctl requeue`.\n\nThe dashboard lives at https://grafana.hooli.example/d/payouts.\n",
+    },
+    setup=R29_NODE_LINK, env=R29_JS_ENV, project="acme/runbooks", **ROUND29,
+)
+
+case(
+    "py-codespell-misspelled-file-name", "lint:spelling", "python:3.11-slim",
+    ["codespell --version", "codespell --check-filenames --skip '*.svg,./public' docs/"],
+    lab("lint_failure", [r"authentification ==> authentication"],
+        "codespell", "a guide was saved as authentification.md; --check-filenames flags the file name, and the index's link to it is flagged as text"),
+    files={
+        "docs/index.md": "# Guides\n\n- [Authentication](guides/authentification.md)\n",
+        "docs/guides/authentification.md": "# Authentication\n\nEvery request carries a bearer token.\n",
+        "docs/guides/webhooks.md": "# Webhooks\n\nWebhooks are signed with HMAC-SHA256.\n",
+    },
+    env=R29_PY_ENV, project="acme/api-guides", **ROUND29,
+)
+
+R29_SITE_INDEX = ("<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Hooli Docs</title></head>\n<body>\n<h1>Hooli Docs</h1>\n<ul>\n"
+                  "<li><a href=\"guide/setup.html\">Setup</a></li>\n{extra}</ul>\n</body>\n</html>\n")
+
+case(
+    "py-linkchecker-built-site-missing-page", "docs:links", "python:3.11",
+    ["linkchecker --version", "linkchecker --no-status --no-warnings public/index.html"],
+    lab("other", [r"^URL\s+`api/reference\.html'", r"^Result\s+Error: "],
+        "linkchecker", "the generated site's index links to api/reference.html, which the API reference generator no longer writes (it moved to api/index.html)",
+        accept=["lint_failure"]),
+    files={
+        "public/index.html": R29_SITE_INDEX.format(extra="<li><a href=\"api/reference.html\">API reference</a></li>\n"),
+        "public/guide/setup.html": "<!doctype html>\n<html><head><title>Setup</title></head><body><p>Setup</p></body></html>\n",
+        "public/api/index.html": "<!doctype html>\n<html><head><title>API</title></head><body><p>API</p></body></html>\n",
+    },
+    env=R29_PY_ENV, project="acme/docs-portal", **ROUND29,
+)
+
+case(
+    "sh-pandoc-lua-filter-div-without-class", "docs:html", "pandoc/core:2.17",
+    ["pandoc --version | head -1", "mkdir -p public", "pandoc --standalone --lua-filter filters/callouts.lua -o public/guide.html docs/guide.md"],
+    lab("other", [r"callouts\.lua:\d+: attempt to index a nil value"],
+        "pandoc (Lua filter)", "the callouts filter assumes every div has a class; a new fenced div with only an id makes el.classes[1] nil",
+        accept=["compile_error"]),
+    files={
+        "filters/callouts.lua": "-- Turns ::: note / ::: warning divs into labelled callouts.\nfunction Div(el)\n  local kind = el.classes[1]:lower()\n  if kind == \"note\" or kind == \"warning\" then\n    table.insert(el.content, 1, pandoc.Para{pandoc.Strong{pandoc.Str(kind:upper())}})\n  end\n  return el\nend\n",
+        "docs/guide.md": "---\ntitle: Operator guide\n---\n\n# Install\n\n::: note\nThe installer needs root.\n:::\n\n::: {#install-steps}\n1. Download the package.\n2. Run the installer.\n:::\n",
+    },
+    env={"PATH": R29_PATH}, project="acme/operator-guide", **ROUND29,
+)
+
+case(
+    "rb-asciidoctor-section-out-of-sequence", "docs:adoc", "debian:12",
+    ["asciidoctor --version | head -1", "asciidoctor --failure-level=WARN -D public docs/index.adoc"],
+    lab("other", [r"asciidoctor: WARNING: .*section title out of sequence"],
+        "asciidoctor", "a pasted section starts at level 3 (====) under a level-1 section; with --failure-level=WARN the warning fails the job",
+        accept=["lint_failure", "compile_error"]),
+    files={
+        "docs/index.adoc": "= Hooli Ledger Operations\n:toc:\n\n== Backups\n\nBackups run nightly at 02:00.\n\n==== Restoring a backup\n\nUse `ledgerctl restore --from <id>`.\n\n== Monitoring\n\nDashboards live in Grafana.\n",
+    },
+    env={"PATH": R29_PATH}, project="acme/ledger-ops", **ROUND29,
+)
+
+case(
+    "py-doc8-rst-long-line-trailing-whitespace", "lint:docs", "python:3.11",
+    ["doc8 --version", "doc8 --max-line-length 100 docs/"],
+    lab("lint_failure", [r"docs/deploy\.rst:\d+: D001 Line too long", r"docs/deploy\.rst:\d+: D002 Trailing whitespace"],
+        "doc8", "the deploy page has a 140-character line and a line with trailing whitespace",
+        accept=["formatting_failure"]),
+    files={
+        "docs/index.rst": "Ledger\n======\n\n.. toctree::\n\n   deploy\n",
+        "docs/deploy.rst": "Deploying\n=========\n\nThe ledger deploys from main through the release pipeline, which runs migrations first and then rolls the pods one by one.\n\nRollback \nis a redeploy of the previous tag.\n",
+    },
+    env=R29_PY_ENV, project="acme/ledger-docs", **ROUND29,
+)
+
+case(
+    "js-redocly-lint-schema-type-int", "lint:openapi", "node:20",
+    ["npx redocly lint openapi.yaml --format=stylish"],
+    lab("lint_failure", [r"error\s+struct\s+`type` can be one of the following only"],
+        "redocly lint", "a new schema property says type: int (not an OpenAPI type; integer is)",
+        accept=["other"]),
+    files={
+        "package.json": R29_PKG,
+        "openapi.yaml": R29_OPENAPI_HEAD + "security: []\npaths:\n  /payouts:\n    get:\n      operationId: listPayouts\n      summary: List payouts\n      responses:\n        '200':\n          description: A page of payouts.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Payout'\n        '400':\n          description: Bad request.\ncomponents:\n  schemas:\n    Payout:\n      type: object\n      properties:\n        id:\n          type: string\n        amountCents:\n          type: int\n",
+    },
+    setup=R29_NODE_LINK, env=R29_JS_ENV, project="acme/payouts-api", **ROUND29,
+)
+
+case(
+    "py-rstcheck-code-block-syntax", "lint:docs", "python:3.12",
+    ["rstcheck --version", "rstcheck --report-level warning -r docs/"],
+    lab("lint_failure", [r"docs/usage\.rst:\d+: \(ERROR/3\) \(python\)", r"docs/usage\.rst:\d+: \(ERROR/3\) \(json\)"],
+        "rstcheck", "rstcheck parses the usage page's code blocks: the Python example lost a colon and the JSON example has a trailing comma",
+        accept=["other"]),
+    files={
+        "docs/index.rst": "Hooli CLI\n=========\n\n.. toctree::\n\n   usage\n",
+        "docs/usage.rst": "Usage\n=====\n\nCreate a client:\n\n.. code-block:: python\n\n   from hooli import Client\n\n   client = Client(profile=\"prod\")\n   for payout in client.payouts.list(status=\"failed\")\n       print(payout.id)\n\nThe profile file looks like this:\n\n.. code-block:: json\n\n   {\n     \"profile\": \"prod\",\n     \"region\": \"eu\",\n   }\n",
+    },
+    env=R29_PY_ENV, project="acme/hooli-cli", **ROUND29,
+)
+
+# --- infrastructure and flaky causes ----------------------------------------------------------
+
+case(
+    "py-linkchecker-extern-read-timeout", "docs:links", "python:3.11",
+    ["linkchecker --check-extern --timeout 5 --no-status --no-warnings public/index.html"],
+    lab("network_or_flaky", [r"^Result\s+Error: ReadTimeout: HTTPConnectionPool\(host='127\.0\.0\.1', port=\d+\): Read timed out"],
+        "linkchecker", "the changelog host accepts the connection and never answers; linkchecker's 5-second read timeout fails the external link",
+        infra=True, accept=["other"]),
+    files={
+        "public/index.html": R29_SITE_INDEX.format(extra="<li><a href=\"http://127.0.0.1:@PORT@/changelog/2.4\">Changelog</a></li>\n"),
+        "public/guide/setup.html": "<!doctype html>\n<html><head><title>Setup</title></head><body><p>Setup</p></body></html>\n",
+    },
+    setup="sed -i \"s/@PORT@/$PORT_BLACKHOLE/\" public/index.html",
+    env=R29_PY_ENV, project="acme/docs-portal", **ROUND29,
+)
+
+case(
+    "js-markdown-link-check-socket-hang-up", "docs:links", "node:20",
+    ["npx markdown-link-check --verbose --retry docs/status.md"],
+    lab("network_or_flaky", [r"\[✖\] http://127\.0\.0\.1:\d+/\S* → Status: 0"],
+        "markdown-link-check", "the status-page host accepts the connection and closes it without an answer (a load balancer dropping idle backends)",
+        infra=True, accept=["other"]),
+    files={
+        "package.json": R29_PKG,
+        "docs/status.md": "# Service status\n\nLive status: [status page](http://127.0.0.1:@PORT@/incidents).\n\nSee also [the SLA](sla.md).\n",
+        "docs/sla.md": "# SLA\n\n99.95% monthly.\n",
+    },
+    setup=R29_NODE_LINK + "\nsed -i \"s/@PORT@/$PORT_CLOSER/\" docs/status.md",
+    env=R29_JS_ENV, project="acme/status-docs", **ROUND29,
+)
+
+case(
+    "py-mkdocs-gh-deploy-push-503", "pages:deploy", "python:3.11",
+    ["git log --oneline -1", "mkdocs gh-deploy --force --message \"docs: deploy {sha}\""],
+    lab("network_or_flaky", [r"The requested URL returned error: 503", r"^remote: .*503 Service Unavailable"],
+        "mkdocs gh-deploy (git push)", "the site builds, but pushing the gh-pages branch fails: the git host answers 503 Service Unavailable",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "mkdocs.yml": "site_name: Hooli Handbook\nsite_url: https://handbook.hooli.example/\nremote_branch: gh-pages\nremote_name: origin\nnav:\n  - Home: index.md\n",
+        "docs/index.md": "# Hooli Handbook\n\nHow the platform team works.\n",
+    },
+    setup=("git init -q -b main . && git config user.name 'GitLab CI' && git config user.email ci@hooli.example && "
+           "git add -A && git commit -q -m 'Handbook: on-call rotation' && "
+           "git remote add origin \"http://127.0.0.1:$PORT_503/acme/handbook.git\""),
+    env=dict(R29_PY_ENV, GIT_TERMINAL_PROMPT="0", NO_MKDOCS_2_WARNING="1"), project="acme/handbook-site", **ROUND29,
+)
+case(
+    "py-sphinx-build-volume-full", "docs:html", "python:3.11",
+    ["sphinx-build -b html docs _build/html"],
+    lab("infrastructure", [r"No space left on device"],
+        "sphinx-build", "the build volume (a 96 KiB tmpfs here) fills while Sphinx writes the HTML and copies its static files",
+        infra=True, accept=["other"]),
+    files={
+        "docs/conf.py": "project = \"Hooli Pay SDK\"\nhtml_theme = \"alabaster\"\n",
+        "docs/index.rst": R29_SPHINX_INDEX.format(pages="quickstart\n   reference"),
+        "docs/quickstart.rst": "Quickstart\n==========\n\n" + "Install the SDK and create a client with your API key. " * 40 + "\n",
+        "docs/reference.rst": "Reference\n=========\n\n" + "".join(f"``option_{i}``\n   Controls behaviour number {i} of the client.\n\n" for i in range(200)),
+    },
+    tmpfs=("_build", "96k"), env=R29_PY_ENV, project="acme/pay-sdk-docs", **ROUND29,
+)
+
+case(
+    "js-vitepress-build-oom-killed", "docs:build", "node:20",
+    ["vitepress build docs"],
+    lab("timeout_or_oom", [r"Killed"],
+        "kernel OOM killer", "the docs build runs under a 96 MiB memory cgroup (a runner with a low memory limit); node is killed during the build",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "package.json": R29_PKG,
+        "docs/.vitepress/config.mjs": R29_VP_CONFIG,
+        "docs/index.md": "# Hooli SDK\n\nStart with [installing the SDK](./guide/install).\n",
+        "docs/guide/install.md": "# Install\n\n```sh\nnpm install @hooli/sdk\n```\n",
+        "docs/guide/configure.md": "# Configure\n\nSet `HOOLI_API_KEY`.\n",
+    },
+    setup=R29_NODE_LINK, env=R29_JS_ENV, memory_limit=96 * 1024 * 1024, project="acme/sdk-docs", **ROUND29,
+)
+
+case(
+    "js-redocly-remote-ref-host-503", "lint:openapi", "node:20",
+    ["npx redocly lint openapi.yaml"],
+    lab("network_or_flaky", [r"Can't resolve \$ref: Failed to load http://127\.0\.0\.1:\d+/schemas/v3/money\.yaml: 503 Service Unavailable"],
+        "redocly lint", "the spec refers to the shared schema host for Money; that host answers 503, so the $ref cannot be resolved",
+        infra=True, accept=["other", "lint_failure"]),
+    files={
+        "package.json": R29_PKG,
+        "openapi.yaml": R29_OPENAPI_HEAD + "security: []\npaths:\n  /payouts:\n    get:\n      operationId: listPayouts\n      summary: List payouts\n      responses:\n        '200':\n          description: A page of payouts.\n          content:\n            application/json:\n              schema:\n                $ref: 'http://127.0.0.1:@PORT@/schemas/v3/money.yaml'\n        '400':\n          description: Bad request.\n",
+    },
+    setup=R29_NODE_LINK + "\nsed -i \"s/@PORT@/$PORT_503/\" openapi.yaml",
+    env=R29_JS_ENV, project="acme/payouts-api", **ROUND29,
+)
+
+case(
+    "py-sphinx-intersphinx-mirror-unresolvable", "docs:html", "python:3.11",
+    ["sphinx-build -W --keep-going -b html docs public"],
+    lab("network_or_flaky", [r"failed to reach any of the inventories", r"NameResolutionError|Failed to resolve 'pydocs\.mirror\.hooli\.invalid'"],
+        "sphinx-build (intersphinx)", "intersphinx fetches the Python inventory from the internal docs mirror, whose name does not resolve from the runner; -W fails the build on the warning",
+        infra=True, accept=["other"]),
+    files={
+        "docs/conf.py": "project = \"Hooli Pay SDK\"\nextensions = [\"sphinx.ext.intersphinx\"]\nintersphinx_mapping = {\n    \"python\": (\"https://pydocs.mirror.hooli.invalid/3/\", None),\n}\nintersphinx_timeout = 10\nhtml_theme = \"alabaster\"\n",
+        "docs/index.rst": R29_SPHINX_INDEX.format(pages="quickstart"),
+        "docs/quickstart.rst": "Quickstart\n==========\n\n:func:`~hooli_pay.charge` returns a :class:`dict`.\n",
+    },
+    env=R29_PY_ENV, project="acme/pay-sdk-docs", **ROUND29,
+)
+
+case(
+    "sh-retry-loop-ends-in-sleep-hugo-partial", "pages", "debian:12",
+    ["for attempt in 1 2 3; do\n  hugo --minify --destination public && break\n  echo \"hugo failed (attempt $attempt of 3), retrying in 2s\"\n  sleep 2\ndone",
+     "ls -l public/index.html"],
+    lab("other", [r"partial \"hero\.html\" not found"],
+        "hugo in a retry loop, then ls", "cascade: the home template calls a hero partial that was never committed; hugo fails three times, but the for loop's status is that of its last command (sleep), so the job goes on and ls finds no site",
+        accept=["compile_error"]),
+    files=dict(R29_HUGO_FILES, **{
+        "layouts/index.html": "{{ define \"main\" }}{{ partial \"hero.html\" . }}\n<h1>{{ .Site.Title }}</h1>\n{{ .Content }}\n{{ end }}\n",
+        "content/docs/install.md": "---\ntitle: Install\n---\n\nDownload the CLI from the releases page.\n",
+    }),
+    project="acme/dev-portal", **ROUND29,
+)
+
+case(
+    "py-mkdocs-strict-fallback-lenient-rebuild", "docs", "python:3.11",
+    ["mkdocs build --strict || { echo \"strict build failed; building without --strict so the preview still deploys\"; mkdocs build; }",
+     "linkchecker --no-status --no-warnings site/index.html"],
+    lab("other", [r"Doc file 'index\.md' contains a link 'deploy/rollback\.md', but the target is not found among documentation files"],
+        "mkdocs (strict, then a lenient rebuild), then linkchecker", "cascade: the rollback page was deleted; the strict build fails on the dangling link, the fallback rebuilds without --strict and succeeds, and linkchecker then fails on the missing page",
+        accept=["lint_failure", "compile_error"]),
+    files={
+        "mkdocs.yml": "site_name: Hooli Release Handbook\ntheme:\n  name: material\nnav:\n  - Home: index.md\n  - Deploy: deploy/index.md\n",
+        "docs/index.md": "# Release handbook\n\n- [Deploying](deploy/index.md)\n- [Rolling back](deploy/rollback.md)\n",
+        "docs/deploy/index.md": "# Deploying\n\nMerge to main; the pipeline deploys.\n",
+    },
+    env=dict(R29_PY_ENV, NO_MKDOCS_2_WARNING="1"), project="acme/release-handbook", **ROUND29,
+)
+
+case(
+    "py-make-oneshell-no-errexit-cli-reference", "docs:html", "python:3.11",
+    ["make docs"],
+    lab("other", [r"AttributeError: 'NoneType' object has no attribute 'strip'"],
+        "make (.ONESHELL), a Python generator, sphinx-build", "cascade: the Makefile uses .ONESHELL without -e in .SHELLFLAGS, so the recipe is one sh script whose status is its last line's; the CLI-reference generator crashes on an option without help text, and sphinx-build then fails on the missing reference page",
+        accept=["compile_error"]),
+    files={
+        "Makefile": ".ONESHELL:\n\n.PHONY: docs\n\ndocs:\n\tmkdir -p docs/reference\n\tpython3 scripts/gen_cli_reference.py docs/reference/cli.rst\n\tsphinx-build -W --keep-going -q -b html docs public\n",
+        "scripts/gen_cli_reference.py": "import sys\n\nsys.path.insert(0, \"src\")\n\nfrom hooli_cli.main import build_parser  # noqa: E402\n\nlines = [\"Command-line reference\", \"======================\", \"\"]\nfor action in build_parser()._actions:\n    if action.dest == \"help\":\n        continue\n    lines += [f\"``{', '.join(action.option_strings)}``\", f\"   {action.help.strip()}\", \"\"]\nwith open(sys.argv[1], \"w\") as f:\n    f.write(\"\\n\".join(lines))\nprint(f\"wrote {sys.argv[1]}\")\n",
+        "src/hooli_cli/__init__.py": "",
+        "src/hooli_cli/main.py": "import argparse\n\n\ndef build_parser():\n    p = argparse.ArgumentParser(prog=\"hooli\")\n    p.add_argument(\"--profile\", help=\"Configuration profile to use. \")\n    p.add_argument(\"--region\", help=\"API region (eu or us).\")\n    p.add_argument(\"--no-color\", action=\"store_true\")\n    return p\n",
+        "docs/conf.py": "project = \"hooli CLI\"\nhtml_theme = \"alabaster\"\n",
+        "docs/index.rst": R29_SPHINX_INDEX.format(pages="reference/cli"),
+    },
+    env=R29_PY_ENV, project="acme/hooli-cli", **ROUND29,
+)
+
+case(
+    "py-grep-or-true-covers-sphinx-linkcheck", "docs:links", "python:3.11",
+    ["sphinx-build -q -b linkcheck docs _build/linkcheck | grep -E '(broken|redirected)' || true",
+     "python3 scripts/links_report.py _build/linkcheck/output.json"],
+    lab("other", [r"There is a syntax error in your configuration file: .*conf\.py, line \d+"],
+        "sphinx-build -b linkcheck (piped to grep || true), then a report script", "cascade: a merge left conflict markers in conf.py; sphinx-build stops on the syntax error, but `|| true` (meant for grep finding no broken links) covers the whole pipeline, and the report script fails on the missing output.json",
+        accept=["compile_error"]),
+    files={
+        "docs/conf.py": "project = \"Hooli Pay SDK\"\nhtml_theme = \"alabaster\"\n<<<<<<< HEAD\nlinkcheck_timeout = 15\n=======\nlinkcheck_timeout = 30\nlinkcheck_retries = 2\n>>>>>>> docs/linkcheck-retries\n",
+        "docs/index.rst": R29_SPHINX_INDEX.format(pages="quickstart"),
+        "docs/quickstart.rst": "Quickstart\n==========\n\nSee https://docs.hooli.example/.\n",
+        "scripts/links_report.py": "import json\nimport sys\n\nbroken = []\nwith open(sys.argv[1]) as f:\n    for line in f:\n        entry = json.loads(line)\n        if entry[\"status\"] == \"broken\":\n            broken.append(entry)\nprint(f\"{len(broken)} broken links\")\nsys.exit(1 if broken else 0)\n",
+    },
+    env=R29_PY_ENV, project="acme/pay-sdk-docs", **ROUND29,
+)
