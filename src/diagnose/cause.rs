@@ -7,6 +7,10 @@
 //! fail on `ModuleNotFoundError`. The symptom is what the failing command printed; the cause is
 //! the earliest error that explains it.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::boilerplate::is_runner_boilerplate;
 use super::extract::{self, Extraction, Hit, Role};
 use super::log::LogIndex;
@@ -850,7 +854,16 @@ fn inside_any(start: usize, end: usize) -> impl Fn(&&Hit) -> bool {
 /// 1 failed ===`) or list (ctest's `The following tests FAILED:` then `  2 - name (Failed)`):
 /// it repeats the failures above it.
 fn is_run_summary(h: &Hit) -> bool {
+    // A tool's count of what it found (`Validation failed with 1 error.`, `✖ 3 problems (3
+    // errors, 0 warnings)`) restates its findings, whatever they were.
+    static COUNT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:failed with|found) [1-9]\d* (?:errors?|problems?|issues?)\b|^\W{0,3}[1-9]\d* problems? \(")
+            .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+    });
     let t = h.clean().trim_start();
+    if COUNT.is_match(t) {
+        return true;
+    }
     let ctest_list = h.rule == "ctest_fail"
         && t.split_once(" - ")
             .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));

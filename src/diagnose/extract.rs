@@ -264,11 +264,20 @@ static RULES: &[Rule] = &[
     r("db_unreachable", Cause, Cat::Is(C::Other), 4, r"connection to server (on socket|at) .* failed: |^\s*Is the server running (locally|on that host)|could not connect to server: |Can.t connect to local (MySQL |MariaDB )?server through socket |^ERROR 2002 \(HY000\)"),
     // A MySQL/MariaDB server's answer to a statement (a migration): the SQL, not the network
     // (the client's own 2xxx errors, no server to talk to, are `db_unreachable`).
-    r("sql_error", Cause, Cat::Is(C::Other), 6, r"^ERROR [13]\d{3} \([0-9A-Z]{5}\)( at line \d+)?: "),
+    r("sql_error", Cause, Cat::Is(C::Other), 7, r"^ERROR [13]\d{3} \([0-9A-Z]{5}\)( at line \d+)?: "),
     // Django's migration graph, a document's YAML metadata (pandoc): the project's own files.
     r("project_data_error", Cause, Cat::Is(C::Other), 7, r"django\.db\.migrations\.exceptions\.\w+: |InconsistentMigrationHistory: |Conflicting migrations detected|YAML parse exception at line \d+, column \d+"),
     // A web server whose configuration does not load (`nginx -t`, a server started for the
     // tests): the job's or the deployment's configuration, not the code.
+    // Config checkers run in CI: amtool's `Checking 'f'  FAILED: reason` (promtool's
+    // `  FAILED: parsing YAML file f: ...` on the line below), a
+    // systemd unit's `path.service:10: reason` (systemd-analyze verify) and its verdicts.
+    r("config_check_failed", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^Checking '?\S+?'?\s+FAILED: \S|^\s+FAILED: \S.*: |^(?P<f>\S+\.(?:service|socket|timer|mount|automount|path|target|slice)):\d+: \S|: Unit configuration has fatal error, unit will not be started\.|^Unit \S+ has a bad unit file setting\."),
+    // Sphinx's own error report ends with the exception, indented under `Traceback` / `=====`:
+    // an extension that does not import, a conf.py that does not parse.
+    r("sphinx_error", Cause, Cat::Is(C::Other), 7, r"^\s*sphinx\.errors\.(?P<n>\w+): \S"),
+    // MkDocs' `--strict` verdict (the warnings it counts are printed above it).
+    r("mkdocs_strict", Cause, Cat::Is(C::Other), 7, r"^Aborted with \d+ warnings? in strict mode!"),
     r("server_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"\[emerg\] \d+#\d+: |^nginx: \[emerg\] |^nginx: configuration file \S+ test failed|^AH00526: Syntax error on line \d+|Invalid command '\S+', perhaps misspelled"),
     r("npm_missing_script", Cause, Cat::Is(C::GithubActionsConfig), 8, r#"npm (ERR!|error) Missing script: "#),
     r("git_ref_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"error: pathspec '.+' did not match any file\(s\) known to git|fatal: You are not currently on a branch|fatal: ref HEAD is not a symbolic ref|fatal: No names found, cannot describe anything|fatal: No tags can describe |fatal: shallow update not allowed|fatal: couldn't find remote ref \S+|fatal: invalid reference: \S+"),
@@ -283,7 +292,7 @@ static RULES: &[Rule] = &[
     // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go, npm and yarn,
     // the JVM (`Connect timed out`, maven's bare `Connection reset`) and docker's layer
     // downloads print them: the request never got an answer.
-    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host|lookup \S+ on \S+: server misbehaving|\bESOCKETTIMEDOUT\b|\bconnect timed out\b|: Connection reset(?: -> \[Help \d+\])?\s*$|download failed after attempts=\d+: |Operation too slow\. Less than \d+ bytes/sec transferred|Operation timed out after \d+ milliseconds with \d+ "),
+    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host|lookup \S+ on \S+: server misbehaving|\bESOCKETTIMEDOUT\b|\bconnect timed out\b|: Connection reset(?: -> \[Help \d+\])?\s*$|download failed after attempts=\d+: |Operation too slow\. Less than \d+ bytes/sec transferred|Operation timed out after \d+ milliseconds with \d+ |\b(?:Get|Post|Put|Patch|Delete|Head) \x22?https?://[^\s\x22]+\x22?: (?:context deadline exceeded|EOF\b|read: connection reset)|(?:failed|unable|could not|couldn't) (?:to )?(?:load|fetch|download|retrieve|get) \x22?'?https?://\S+?:? (?:50[0234]\b|ECONN(?:REFUSED|RESET)|ETIMEDOUT|EAI_AGAIN|ENOTFOUND)"),
     // Go's resolver error when a tool wraps the line after `lookup` (terraform's error blocks):
     // the DNS server and port are still on the line.
     r("dns_no_such_host", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bon \[?[0-9a-f.:]+\]?:53: no such host"),
@@ -315,6 +324,10 @@ static RULES: &[Rule] = &[
     // git's transfer cut short: usually the network, but also what follows a refused push or an
     // oversized one, so weaker than the reason when the reason is printed.
     r("git_transfer_cut", Cause, Cat::Is(C::NetworkOrFlaky), 6, r"fatal: the remote end hung up unexpectedly|\bearly EOF\b|fatal: (fetch-pack|index-pack): (invalid index-pack output|unexpected disconnect)"),
+    // A server that answered that the request itself is wrong (422, 400, 409), as curl and
+    // wget report it: the job's request or the service's behaviour, not the network. (A test's
+    // own assertion on a status code is the test's.)
+    r("http_4xx_rejected", Cause, Cat::Is(C::Other), 7, r"returned error: 4(?:00|09|10|12|13|15|22|23)\b|\bERROR 4(?:00|09|10|12|13|15|22|23): [A-Z]"),
     r("http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\bHTTP 50[234]\b|\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP/\d(\.\d)? 50[234]\b|\bstatus(?: code)?:? 50[234]\b|returned error: 50[0234]\b|HTTP [Ee]rror 50[0234]\b|\b50[0234] Server Error\b|too many 50\d error responses|unexpected (HTTP )?status( code)?:? 50[234]\b|RPC failed; HTTP 50[234]\b|\((Bad Gateway|Service Unavailable|Gateway Timeout) \(50[234]\)|\bServiceUnavailable\b|\(HTTP [Cc]ode:? 50[0234]\b"),
     // A package registry or mirror answering 5xx to a client that reports the bare status
     // (cargo): as strong as a connection failure, so the dependency error it causes (`failed
@@ -443,6 +456,9 @@ static RULES: &[Rule] = &[
     r("licence_gate", Cause, Cat::Is(C::LintFailure), 7, r"^# MISSING COPYRIGHT AND LICENSING INFORMATION|your project is not compliant with version [\d.]+ of the REUSE Specification|^error\[(rejected|unlicensed)\]: |failed to satisfy license requirements"),
     // sqlfluff's findings (`L:   7 | P:   5 | LT01 | ...`, `PRS` for a section it cannot parse).
     // markdownlint (and markdownlint-cli2): `file:line[:col] MD013/line-length Line length ...`.
+    // A linter's coded finding at a file position: doc8's `f.rst:6: D002 Trailing whitespace`,
+    // cfn-lint's parseable `f.yaml:16:7:16:23:E3002:Additional properties ...`, pylint's.
+    r("coded_finding", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.[A-Za-z]\w*):\d+(?::\d+){0,3}:\s?[A-Z]{1,4}\d{2,5}(?::|\s)\s*\S"),
     r("markdownlint", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>\S+\.(?:md|markdown|mdx)):\d+(?::\d+)? MD\d{3}/[\w-]+ \S"),
     r("sqlfluff", Cause, Cat::Is(C::LintFailure), 6, r"^L:\s*\d+ \| P:\s*\d+ \|\s+[A-Z]{2,3}\d* \| \S"),
     // A bundle over its size budget (size-limit, bundlesize, webpack's performance hints as
@@ -486,6 +502,10 @@ static RULES: &[Rule] = &[
     r("cargo_test_result", Summary, Cat::Is(C::TestAssertion), 6, r"test result: FAILED\.|error: test failed, to rerun pass|\d+ tests? run: \d+ passed.* \d+ failed|^\s*\d+ of \d+ tests failed"),
     r("nextest_fail", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(FAIL|SIGSEGV|SIGABRT) \[\s*[\d.]+s\](?: \(\d+/\d+\))? (?P<t>\S.*?)\s*$"),
     r("rust_panic", Cause, Cat::Is(C::TestAssertion), 4, r"thread '(?P<t>[^']+)'(?: \(\d+\))? panicked at (?P<f>[^\s:]+):\d+"),
+    // Python's doctest report (Sphinx's doctest builder, `python -m doctest`): the example's
+    // file and name at column 0 (a traceback's frames are indented), then its summary.
+    r("doctest_failed", Test, Cat::Is(C::TestAssertion), 6, r#"^File "(?P<f>[^"]+)", line \d+, in (?P<t>\S+)\s*$"#),
+    r("doctest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^\*\*\*Test Failed\*\*\* \d+ failures?\.|^\s*\d+ failures? in tests\s*$"),
     r("pytest_failed", Test, Cat::Is(C::TestAssertion), 6, r"^(FAILED|ERROR) (?P<t>\S+::\S+?|\S+\.py)(\s+-\s|\s*$)"),
     r("pytest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^=+ .*\b\d+ (failed|errors?)\b.*=+\s*$|^=+ (FAILURES|ERRORS) =+$"),
     r("pytest_e_line", Detail, Cat::Is(C::TestAssertion), 3, r"^E\s{2,}\S.*"),
@@ -1442,6 +1462,16 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
             }
         }
     }
+    // Sphinx's report of an extension that does not import names the missing module.
+    for h in hits.iter_mut() {
+        if h.rule == "sphinx_error" && h.clean().contains("No module named") {
+            h.category = Some(Category::DependencyInstall);
+        }
+    }
+    // A template variable named like a secret that the template engine found undefined
+    // (`jinja2.exceptions.UndefinedError: 'stats_password' is undefined`) is the template's
+    // input, as any other undefined variable: not a credential a tool was refused for.
+    hits.retain(|h| !(h.rule == "secret_missing" && h.clean().contains("UndefinedError: ")));
     data_errors_quote_their_data(hits);
     pytest_source_context(hits);
     rspec_exceptions(log, hits);

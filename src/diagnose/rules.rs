@@ -1015,11 +1015,27 @@ fn build_evidence(
         && !is_runner_boilerplate(root.text.trim())
     {
         picked.insert(root.line, cut(root.text.trim(), QUOTE_MAX).to_string());
+        for (l, t) in lines_before(log, ex, root.line) {
+            add(l, &t, &mut picked);
+        }
     }
     // 1. the anchors (the cause, earliest first) and what explains them
     for a in anchors.iter().take(8) {
         add(a.line, &a.text, &mut picked);
         for (l, t) in context_lines(log, ex, a) {
+            add(l, &t, &mut picked);
+        }
+    }
+    // 1b. what the failing step's first error follows: tools state the specific finding just
+    //     above their verdict (`Checking 'f'  FAILED: ...` before `amtool: error: failed to
+    //     validate 1 file(s)`, a unit file's line before systemd's "fatal error")
+    if let Some(first) = anchors
+        .iter()
+        .filter(|a| a.line > region.0)
+        .map(|a| a.line)
+        .min()
+    {
+        for (l, t) in lines_before(log, ex, first) {
             add(l, &t, &mut picked);
         }
     }
@@ -1074,6 +1090,10 @@ fn build_evidence(
         })
     {
         add(h.line, &h.text, &mut picked);
+        // (MkDocs' WARNING above its "Aborted with 1 warnings in strict mode!")
+        for (l, t) in lines_before(log, ex, h.line) {
+            add(l, &t, &mut picked);
+        }
     }
     // 5. failed tests of other kinds (symptoms) and the tools' final summaries
     for h in ex
@@ -1193,6 +1213,41 @@ fn step_programs(cmd: &str) -> Vec<&str> {
 }
 
 /// The last `n` non-blank output lines of the failing command (0-based line, text).
+/// Up to 2 output lines just above `line` in its own step, when nothing above it in the step
+/// was recognised: the step's first error then often only sums up what those lines say.
+fn lines_before(log: &LogIndex, ex: &Extraction, line: usize) -> Vec<(usize, String)> {
+    let Some(echo) = ex
+        .hits
+        .iter()
+        .filter(|h| h.role == Role::Step && h.line < line)
+        .map(|h| h.line)
+        .next_back()
+    else {
+        return Vec::new();
+    };
+    let signal_between = ex
+        .hits
+        .iter()
+        .any(|h| h.line > echo && h.line < line && h.weight > 0 && h.role != Role::Location);
+    if signal_between {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for i in (echo + 1..line).rev() {
+        let t = log.plain_cow(i);
+        let body = extract::strip_ci_timestamp(&t);
+        if body.trim().is_empty() || is_runner_boilerplate(body) || in_after_section(log, i) {
+            continue;
+        }
+        out.push((i, body.to_string()));
+        if out.len() == 2 {
+            break;
+        }
+    }
+    out.reverse();
+    out
+}
+
 fn last_output_lines(
     log: &LogIndex,
     (start, end): (usize, usize),

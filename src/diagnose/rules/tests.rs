@@ -2621,3 +2621,96 @@ fn round26_and_27_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
 }
+
+/// Rounds 28-29's misses as families, on other tools and wordings: config checkers' findings
+/// (promtool, a systemd timer), Sphinx's own error report, a doctest report, MkDocs' strict
+/// verdict and the warning above it, linters' coded findings at a file position, a SQL client's
+/// `--force` errors in an earlier step, Go's HTTP client timing out, a tool that failed to load
+/// a URL, a request the server rejected as invalid, a template variable named like a secret,
+/// and a linter's count of findings after a network error. (Guards that already passed on
+/// 756003b's rules: Sphinx's ConfigError, wget's 409.)
+#[test]
+fn round28_and_29_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ promtool check config deploy/prometheus.yml\nChecking deploy/prometheus.yml\n  FAILED: parsing YAML file deploy/prometheus.yml: yaml: unmarshal errors:\n  line 14: field scrape_intervall not found in type config.ScrapeConfig\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "FAILED: parsing YAML file",
+        ),
+        (
+            "$ systemd-analyze verify deploy/backup.timer\n/builds/a/deploy/backup.timer:4: Unknown key name 'OnCalender' in section 'Timer', ignoring.\nbackup.timer: Timer unit lacks value setting. Refusing.\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Unknown key name 'OnCalender'",
+        ),
+        (
+            "$ sphinx-build -b html docs public\nRunning Sphinx v8.1.3\n\nConfiguration error!\n\nTraceback\n=========\n\n      File \"/usr/lib/python3/dist-packages/sphinx/config.py\", line 529, in eval_config_file\n        exec(code, namespace)\n    sphinx.errors.ConfigError: There is a programmable error in your configuration file:\nERROR: Job failed: exit code 2\n",
+            Category::Other,
+            "sphinx.errors.ConfigError",
+        ),
+        (
+            "$ sphinx-build -b html docs public\nExtension error!\n\nTraceback\n=========\n\n    sphinx.errors.ExtensionError: Could not import extension myst_parser (exception: No module named 'myst_parser')\nERROR: Job failed: exit code 2\n",
+            Category::DependencyInstall,
+            "No module named 'myst_parser'",
+        ),
+        (
+            "$ python -m doctest -o ELLIPSIS README.txt\n**********************************************************************\nFile \"README.txt\", line 12, in README.txt\nFailed example:\n    parse('1d')\nExpected:\n    86400\nGot:\n    864000\n**********************************************************************\n1 items had failures:\n   1 of   4 in README.txt\n***Test Failed*** 1 failures.\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "File \"README.txt\", line 12, in README.txt",
+        ),
+        (
+            "$ mkdocs build --strict || mkdocs build\nINFO    -  Building documentation to directory: /builds/a/site\nWARNING -  A reference to 'api/errors.md' is included in the 'nav' configuration, which is not found in the documentation files.\n\nAborted with 1 warnings in strict mode!\nINFO    -  Building documentation to directory: /builds/a/site\nINFO    -  Documentation built in 0.31 seconds\n$ htmlproofer site --disable-external\nsite/index.html: internally linking to api/errors.html, which does not exist\nHTML-Proofer found 1 failure!\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "A reference to 'api/errors.md' is included in the 'nav' configuration",
+        ),
+        (
+            "$ doc8 docs/\nScanning...\nValidating...\ndocs/install.txt:14: D001 Line too long\nTotal accumulated errors = 1\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "docs/install.txt:14: D001 Line too long",
+        ),
+        (
+            "$ cfn-lint --format parseable templates/api.json\ntemplates/api.json:12:5:12:30:E3012:Property Resources/Bucket/Properties/VersioningConfiguration should be of type Object\nERROR: Job failed: exit code 2\n",
+            Category::LintFailure,
+            "E3012:Property",
+        ),
+        (
+            "$ mysql --force billing < migrations/all.sql\nERROR 1064 (42000) at line 3: You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near 'COLUMN refund_cents' at line 1\n$ mysql billing -e 'SELECT refund_cents FROM payments LIMIT 1'\nERROR 1054 (42S22) at line 1: Unknown column 'refund_cents' in 'field list'\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "ERROR 1064 (42000) at line 3",
+        ),
+        (
+            "$ vault kv get -field=dsn secret/app/db\nError reading secret/data/app/db: Get \"https://vault.example.com/v1/secret/data/app/db\": context deadline exceeded\nERROR: Job failed: exit code 2\n",
+            Category::NetworkOrFlaky,
+            "context deadline exceeded",
+        ),
+        (
+            "$ node scripts/bundle-schemas.mjs\nError: unable to load https://schemas.example.com/v3/money.yaml: 503\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "unable to load https://schemas.example.com/v3/money.yaml",
+        ),
+        (
+            "$ wget --method=PUT --body-file=release.json https://releases.example.com/api/v1/releases/2.4.0\nHTTP request sent, awaiting response... 409 Conflict\n2026-12-07 01:02:03 ERROR 409: Conflict.\nERROR: Job failed: exit code 8\n",
+            Category::Other,
+            "ERROR 409: Conflict.",
+        ),
+        (
+            "$ python ci/render.py\nTraceback (most recent call last):\n  File \"/builds/a/ci/render.py\", line 9, in <module>\n    print(tpl.render(**values))\njinja2.exceptions.UndefinedError: 'api_token' is undefined\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "UndefinedError: 'api_token' is undefined",
+        ),
+        (
+            "$ spectral lint openapi.yaml\nopenapi.yaml\n 23:17  error  invalid-ref  Failed to fetch https://schemas.example.com/v3/money.yaml: 503 Service Unavailable  paths./payouts.get\n\n✖ 1 problem (1 error, 0 warnings, 0 infos, 0 hints)\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "503 Service Unavailable",
+        ),
+    ];
+    assert_families(cases);
+    // A server's 409 is no network flake: no retry. A variable named like a secret that a
+    // template lacks is the template's input, not a refused credential.
+    assert!(!run(cases[11].0).infra_or_flaky);
+    assert!(run(cases[13].0).infra_or_flaky);
+    // A test asserting on a 422 stays the test's failure.
+    let d = run(
+        "$ pytest -q\nE       assert 422 == 201\nE        +  where 422 = <Response [422 Unprocessable Entity]>.status_code\nFAILED tests/test_api.py::test_create - assert 422 == 201\n1 failed in 0.20s\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
+}
