@@ -14651,3 +14651,527 @@ case(
     },
     env=R29_PY_ENV, project="acme/pay-sdk-docs", **ROUND29,
 )
+
+
+# =============================================================================================
+ROUND30 = dict(round=30)
+
+# Round 30: Elixir/Erlang, Haskell, OCaml, R, Lua, Nim and Tcl jobs with Debian's toolchains.
+# Every job gets its own HOME and caches under /tmp, so nothing is written under /root.
+
+
+def r30_env(tag, **kw):
+    e = {"HOME": f"/tmp/r30-home-{tag}", "XDG_CACHE_HOME": f"/tmp/r30-home-{tag}/.cache",
+         "MIX_HOME": f"/tmp/r30-home-{tag}/.mix", "HEX_HOME": f"/tmp/r30-home-{tag}/.hex",
+         "REBAR_CACHE_DIR": f"/tmp/r30-home-{tag}/.cache/rebar3", "REBAR_GLOBAL_CONFIG_DIR": f"/tmp/r30-home-{tag}/.config/rebar3",
+         "CABAL_DIR": f"/tmp/r30-home-{tag}/.cabal", "DUNE_CACHE": "disabled"}
+    e.update(kw)
+    return e
+
+
+def r30_setup(tag, extra=""):
+    return f"rm -rf /tmp/r30-home-{tag} && mkdir -p /tmp/r30-home-{tag}" + (("\n" + extra) if extra else "")
+
+
+R30_MIX_ESCRIPT = """defmodule Ledger.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :ledger,
+      version: "0.6.0",
+      elixir: "~> 1.14",
+      escript: [main_module: Ledger.CLI],
+      deps: []
+    ]
+  end
+
+  def application do
+    [extra_applications: [:logger]]
+  end
+end
+"""
+
+R30_MIX_COVER = """defmodule Invoices.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :invoices,
+      version: "2.1.0",
+      elixir: "~> 1.14",
+      test_coverage: [summary: [threshold: 90]],
+      deps: []
+    ]
+  end
+
+  def application do
+    [extra_applications: [:logger]]
+  end
+end
+"""
+
+R30_EX_PARSER = """defmodule Invoices.Parser do
+  @moduledoc "Parses amounts and currencies from imported invoice rows."
+
+  def parse_amount(text) when is_binary(text) do
+    case Float.parse(String.trim(text)) do
+      {value, ""} -> round(value * 100)
+      _ -> raise ArgumentError, "not an amount: #{inspect(text)}"
+    end
+  end
+
+  def currency!(%{"currency" => c}) when is_binary(c), do: String.upcase(c)
+  def currency!(row), do: Map.fetch!(row, :currency)
+end
+"""
+
+# --- Elixir
+
+case(
+    "ex-exunit-assert-raise-got-keyerror", "test:elixir", "elixir:1.14",
+    ["elixir --version", "mix test --trace"],
+    lab("test_assertion", [r"Expected exception ArgumentError but got KeyError", r"test/parser_test\.exs:\d+$", r"^\d+ tests?, 1 failure"],
+        "mix test (ExUnit)", "the test expects ArgumentError for a row without a currency, but currency!/1 falls through to Map.fetch!/2, which raises KeyError"),
+    files={"mix.exs": r10_mix("Invoices", "invoices"),
+           "lib/invoices/parser.ex": R30_EX_PARSER,
+           "test/test_helper.exs": "ExUnit.start()\n",
+           "test/parser_test.exs": "defmodule Invoices.ParserTest do\n  use ExUnit.Case, async: true\n\n  alias Invoices.Parser\n\n  test \"parses a decimal amount into cents\" do\n    assert Parser.parse_amount(\" 19.90 \") == 1990\n  end\n\n  test \"rejects text that is not an amount\" do\n    assert_raise ArgumentError, fn -> Parser.parse_amount(\"19,90 EUR\") end\n  end\n\n  test \"upcases the currency\" do\n    assert Parser.currency!(%{\"currency\" => \"eur\"}) == \"EUR\"\n  end\n\n  test \"a row without a currency is rejected with ArgumentError\" do\n    assert_raise ArgumentError, fn -> Parser.currency!(%{\"amount\" => \"5.00\"}) end\n  end\nend\n"},
+    env=r30_env("ex1", MIX_ENV="test"), setup=r30_setup("ex1"), project="initrode/invoices", **ROUND30,
+)
+
+case(
+    "ex-mix-compile-undefined-local-function", "build", "elixir:1.14",
+    ["mix compile"],
+    lab("compile_error", [r"\*\* \(CompileError\) lib/invoices/summary\.ex:\d+: undefined function subtotal/1"],
+        "mix compile", "a helper was renamed from subtotal/1 to net_total/1 but one caller still uses the old name"),
+    files={"mix.exs": r10_mix("Invoices", "invoices"),
+           "lib/invoices/parser.ex": R30_EX_PARSER,
+           "lib/invoices/summary.ex": "defmodule Invoices.Summary do\n  @moduledoc \"Totals for a batch of invoice lines.\"\n\n  def net_total(lines), do: Enum.reduce(lines, 0, fn l, acc -> acc + l.qty * l.unit_cents end)\n\n  def gross_total(lines, vat_rate) do\n    net = subtotal(lines)\n    net + round(net * vat_rate)\n  end\nend\n"},
+    env=r30_env("ex2"), setup=r30_setup("ex2"), project="initrode/invoices", **ROUND30,
+)
+
+case(
+    "ex-exunit-doctest-iex-result-changed", "test:elixir", "elixir:1.14",
+    ["mix test --seed 0 --max-failures 5"],
+    lab("test_assertion", [r"doctest Invoices\.Format\.eur/1 \(1\)", r"Doctest failed", r"^\s*left:\s+\"1\.234,56"],
+        "mix test (ExUnit doctest)", "eur/1 now prints a non-breaking space before the euro sign; the iex> example in its @doc still shows the old output"),
+    files={"mix.exs": r10_mix("Invoices", "invoices"),
+           "lib/invoices/format.ex": "defmodule Invoices.Format do\n  @moduledoc \"Formatting of money amounts.\"\n\n  @doc \"\"\"\n  Formats cents as euros.\n\n      iex> Invoices.Format.eur(123456)\n      \"1.234,56 EUR\"\n  \"\"\"\n  def eur(cents) do\n    euros = div(cents, 100)\n    rest = rem(cents, 100) |> Integer.to_string() |> String.pad_leading(2, \"0\")\n    thousands = euros |> Integer.to_string() |> String.reverse() |> String.graphemes() |> Enum.chunk_every(3) |> Enum.join(\".\") |> String.reverse()\n    thousands <> \",\" <> rest <> \"\\u00a0\u20ac\"\n  end\nend\n",
+           "test/test_helper.exs": "ExUnit.start()\n",
+           "test/format_test.exs": "defmodule Invoices.FormatTest do\n  use ExUnit.Case, async: true\n  doctest Invoices.Format\n\n  test \"small amounts keep two decimals\" do\n    assert Invoices.Format.eur(5) =~ \"0,05\"\n  end\nend\n"},
+    env=r30_env("ex3", MIX_ENV="test"), setup=r30_setup("ex3"), project="initrode/invoices", **ROUND30,
+)
+
+case(
+    "ex-mix-test-cover-below-threshold", "test:coverage", "elixir:1.14",
+    ["mix test --cover"],
+    lab("test_assertion", [r"Coverage test failed, threshold not met", r"^\s*Coverage:\s+[\d.]+%", r"^\s*Threshold:\s+90\.00%"],
+        "mix test --cover", "all tests pass, but the new credit-note module has no tests and the project's coverage threshold (90%) is not met",
+        accept=["other"]),
+    files={"mix.exs": R30_MIX_COVER,
+           "lib/invoices/parser.ex": R30_EX_PARSER,
+           "lib/invoices/credit_note.ex": "defmodule Invoices.CreditNote do\n  @moduledoc \"Credit notes against issued invoices.\"\n\n  def issue(invoice, lines) do\n    total = Enum.reduce(lines, 0, fn l, acc -> acc + l.cents end)\n\n    cond do\n      total <= 0 -> {:error, :empty}\n      total > invoice.total -> {:error, :exceeds_invoice}\n      true -> {:ok, %{invoice_id: invoice.id, total: -total, lines: lines}}\n    end\n  end\n\n  def reason_text(:damaged), do: \"Goods damaged in transit\"\n  def reason_text(:late), do: \"Late delivery\"\n  def reason_text(:price), do: \"Price correction\"\n  def reason_text(other), do: \"Other: #{other}\"\nend\n",
+           "test/test_helper.exs": "ExUnit.start()\n",
+           "test/parser_test.exs": "defmodule Invoices.ParserTest do\n  use ExUnit.Case, async: true\n\n  alias Invoices.Parser\n\n  test \"parses amounts\" do\n    assert Parser.parse_amount(\"7.25\") == 725\n  end\n\n  test \"rejects garbage\" do\n    assert_raise ArgumentError, fn -> Parser.parse_amount(\"n/a\") end\n  end\n\n  test \"currency\" do\n    assert Parser.currency!(%{\"currency\" => \"chf\"}) == \"CHF\"\n  end\nend\n"},
+    env=r30_env("ex4", MIX_ENV="test"), setup=r30_setup("ex4"), project="initrode/invoices", **ROUND30,
+)
+
+case(
+    "ex-escript-build-and-echo-run-missing-cascade", "build:cli", "elixir:1.14",
+    ["mix escript.build && echo \"escript built: ./ledger\"",
+     "./ledger --summary priv/sample.csv"],
+    lab("compile_error", [r"\*\* \(SyntaxError\) lib/ledger/cli\.ex:\d+:\d+: unexpected reserved word: end\. The \"\(\" at line \d+ is missing terminator"],
+        "mix escript.build (in `a && b`), then the escript",
+        "a missing `end` (of an fn inside Enum.reduce) in the CLI module fails the escript build; `mix escript.build && echo ...` is not the last command, so errexit does not stop the job and running ./ledger then fails with no such file",
+        accept=["github_actions_config"]),
+    files={"mix.exs": R30_MIX_ESCRIPT,
+           "lib/ledger/cli.ex": "defmodule Ledger.CLI do\n  @moduledoc \"ledger --summary FILE\"\n\n  def main([\"--summary\", path]) do\n    rows = path |> File.stream!() |> Stream.map(&String.trim/1) |> Enum.reject(&(&1 == \"\"))\n\n    total =\n      Enum.reduce(rows, 0, fn row, acc ->\n        [_date, cents] = String.split(row, \",\")\n        acc + String.to_integer(cents)\n\n    IO.puts(\"rows=#{length(rows)} total=#{total}\")\n  end\n\n  def main(_), do: IO.puts(:stderr, \"usage: ledger --summary FILE\")\nend\n",
+           "priv/sample.csv": "2026-11-01,1200\n2026-11-02,-350\n2026-11-03,990\n"},
+    env=r30_env("ex5"), setup=r30_setup("ex5"), project="initrode/ledger", **ROUND30,
+)
+
+case(
+    "ex-mix-local-hex-mirror-503", "deps", "elixir:1.14",
+    ["echo \"using Hex mirror $HEX_MIRROR\"", "mix local.hex --force", "mix deps.get"],
+    lab("network_or_flaky", [r"Could not install Hex because Mix could not download metadata", r"(httpc request failed|503|Service Unavailable)"],
+        "mix local.hex", "the company's Hex mirror (HEX_MIRROR) answers 503 Service Unavailable, so Hex cannot be installed",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"mix.exs": r10_mix("Invoices", "invoices", "{:jason, \"~> 1.4\"}"),
+           "lib/invoices.ex": "defmodule Invoices do\n  @moduledoc false\n  def to_json(m), do: Jason.encode!(m)\nend\n"},
+    env=r30_env("ex6", HEX_MIRROR="http://127.0.0.1:{PORT_503}"), setup=r30_setup("ex6"), project="initrode/invoices", **ROUND30,
+)
+
+# --- Erlang / rebar3
+
+R30_REBAR_APP = "{application, tariff,\n [{description, \"Tariff calculation\"},\n  {vsn, \"1.2.0\"},\n  {registered, []},\n  {applications, [kernel, stdlib]},\n  {env, []},\n  {modules, []}\n ]}.\n"
+
+case(
+    "erl-rebar3-eunit-assert-equal-rounding", "test:eunit", "erlang:25",
+    ["rebar3 version", "rebar3 eunit"],
+    lab("test_assertion", [r"tariff_vat_tests:\w+_test/0", r"expected: 1189", r"got: 1188", r"Failure/Error: \?assertEqual\(1189, tariff_vat : gross", r"^4 tests, 1 failures"],
+        "rebar3 eunit", "gross/2 truncates with trunc/1 where it should round; an ?assertEqual on 9.99 + 19% VAT fails by one cent"),
+    files={"rebar.config": "{erl_opts, [debug_info]}.\n{deps, []}.\n",
+           "src/tariff.app.src": R30_REBAR_APP,
+           "src/tariff_vat.erl": "-module(tariff_vat).\n-export([gross/2, rate/1]).\n\nrate(standard) -> 19;\nrate(reduced) -> 7.\n\n%% Gross amount in cents for a net amount in cents.\ngross(NetCents, Kind) ->\n    trunc(NetCents * (100 + rate(Kind)) / 100).\n",
+           "test/tariff_vat_tests.erl": "-module(tariff_vat_tests).\n-include_lib(\"eunit/include/eunit.hrl\").\n\nstandard_rate_test() ->\n    ?assertEqual(19, tariff_vat:rate(standard)).\n\nwhole_euros_test() ->\n    ?assertEqual(11900, tariff_vat:gross(10000, standard)).\n\nrounds_to_nearest_cent_test() ->\n    ?assertEqual(1189, tariff_vat:gross(999, standard)).\n\nreduced_rate_test() ->\n    ?assertEqual(1070, tariff_vat:gross(1000, reduced)).\n"},
+    env=r30_env("erl1"), setup=r30_setup("erl1"), project="initrode/tariff", **ROUND30,
+)
+
+case(
+    "erl-rebar3-ct-case-badmatch", "test:ct", "erlang:25",
+    ["rebar3 ct --suite=test/tariff_zone_SUITE --readable=true"],
+    lab("test_assertion", [r"tariff_zone_SUITE ==> lookup_by_postcode: FAILED", r"\{badmatch,\{ok,zone_2\}\}", r"Failed 1 tests?\. Passed \d+ tests?\."],
+        "rebar3 ct (Common Test)", "postcode 80331 moved to zone 2 in the zone table, but the Common Test case still matches {ok, zone_1}"),
+    files={"rebar.config": "{erl_opts, [debug_info]}.\n{deps, []}.\n",
+           "src/tariff.app.src": R30_REBAR_APP,
+           "src/tariff_zone.erl": "-module(tariff_zone).\n-export([lookup/1]).\n\nlookup(Postcode) when is_integer(Postcode) ->\n    if\n        Postcode < 20000 -> {ok, zone_1};\n        Postcode < 90000 -> {ok, zone_2};\n        true -> {ok, zone_3}\n    end.\n",
+           "test/tariff_zone_SUITE.erl": "-module(tariff_zone_SUITE).\n-include_lib(\"common_test/include/ct.hrl\").\n-export([all/0, lookup_by_postcode/1, far_north/1]).\n\nall() -> [far_north, lookup_by_postcode].\n\nfar_north(_Config) ->\n    {ok, zone_1} = tariff_zone:lookup(10115).\n\nlookup_by_postcode(_Config) ->\n    {ok, zone_1} = tariff_zone:lookup(80331),\n    ok.\n"},
+    env=r30_env("erl2"), setup=r30_setup("erl2"), project="initrode/tariff", **ROUND30,
+)
+
+case(
+    "erl-rebar3-hex-cdn-502", "deps", "erlang:25",
+    ["rebar3 get-deps"],
+    lab("network_or_flaky", [r"Hex get_package request failed: \{ok,", r"^\s*\{502,$", r"Failed to update package jsx from repo hexpm"],
+        "rebar3 get-deps", "the Hex CDN mirror the runners use (HEX_CDN) answers 502 Bad Gateway (shown by DIAGNOSTIC=1); rebar3 then reports the jsx package as not found in any repo",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"rebar.config": "{erl_opts, [debug_info]}.\n{deps, [{jsx, \"3.1.0\"}]}.\n",
+           "src/tariff.app.src": R30_REBAR_APP,
+           "src/tariff_json.erl": "-module(tariff_json).\n-export([encode/1]).\n\nencode(M) -> jsx:encode(M).\n"},
+    env=r30_env("erl3", HEX_CDN="http://127.0.0.1:{PORT_502}", DIAGNOSTIC="1"), setup=r30_setup("erl3"), project="initrode/tariff", **ROUND30,
+)
+
+# --- Haskell (ghc, runghc with hspec, cabal with no remote repository)
+
+R30_CABAL_OFFLINE = "mkdir -p $CABAL_DIR && printf 'jobs: 1\\nremote-repo-cache: %s/packages\\n' \"$CABAL_DIR\" > $CABAL_DIR/config"
+
+R30_HS_SLUG = '''module Text.Slug (slugify) where
+
+import Data.Char (isAlphaNum, isSpace, toLower)
+
+-- | A URL slug: lower case, words joined by single dashes.
+slugify :: String -> String
+slugify = joinDashes . words . map clean
+  where
+    clean c
+      | isAlphaNum c = toLower c
+      | isSpace c = ' '
+      | otherwise = ' '
+    joinDashes [] = ""
+    joinDashes ws = foldr1 (\\a b -> a ++ "-" ++ b) ws
+'''
+
+case(
+    "hs-hspec-shouldbe-umlaut-slug", "test:hspec", "haskell:9.0",
+    ["ghc --numeric-version", "runghc -isrc test/Spec.hs --format=progress"],
+    lab("test_assertion", [r"^\s*test/Spec\.hs:\d+:\d+: $|^\s*test/Spec\.hs:\d+:\d+:", r"^\s*1\) Text\.Slug\.slugify transliterates German umlauts", r"^\s*expected: \"grosse-uebung\"", r"^\s*but got: \"gro-e-bung\"|^\s*but got: ", r"^\d+ examples, 1 failure"],
+        "hspec (runghc)", "slugify drops non-ASCII letters instead of transliterating them; the umlaut example fails, the others pass"),
+    files={"src/Text/Slug.hs": R30_HS_SLUG.replace("isAlphaNum c = toLower c", "isAlphaNum c && c < '\\128' = toLower c"),
+           "test/Spec.hs": '''import Test.Hspec
+import Text.Slug (slugify)
+
+main :: IO ()
+main = hspec $
+  describe "Text.Slug.slugify" $ do
+    it "lower-cases and joins words" $
+      slugify "Quarterly Report 2026" `shouldBe` "quarterly-report-2026"
+    it "collapses punctuation" $
+      slugify "Q&A -- notes!" `shouldBe` "q-a-notes"
+    it "transliterates German umlauts" $
+      slugify "Gro\\223e \\220bung" `shouldBe` "grosse-uebung"
+'''},
+    env=r30_env("hs1"), setup=r30_setup("hs1"), project="initrode/cms-hs", **ROUND30,
+)
+
+case(
+    "hs-ghc-no-instance-show-record", "build", "haskell:9.0",
+    ["mkdir -p _build", "ghc -isrc -outputdir _build -o _build/statement app/Main.hs"],
+    lab("type_error", [r"^app/Main\.hs:\d+:\d+: error:$", r"No instance for \(Show Statement\) arising from a use of .print."],
+        "ghc", "the new Statement record has no Show instance (deriving was left off) and main prints it", accept=["compile_error"]),
+    files={"src/Billing/Statement.hs": "module Billing.Statement (Statement (..), statementFor) where\n\ndata Statement = Statement\n  { customer :: String\n  , lines_ :: [(String, Int)]\n  , totalCents :: Int\n  }\n\nstatementFor :: String -> [(String, Int)] -> Statement\nstatementFor c ls = Statement c ls (sum (map snd ls))\n",
+           "app/Main.hs": "module Main (main) where\n\nimport Billing.Statement\n\nmain :: IO ()\nmain = do\n  let s = statementFor \"ACME-0042\" [(\"hosting\", 4900), (\"support\", 1500)]\n  putStrLn (\"statement for \" ++ customer s)\n  print s\n"},
+    env=r30_env("hs2"), setup=r30_setup("hs2"), project="initrode/billing-hs", **ROUND30,
+)
+
+case(
+    "hs-cabal-test-exitcode-suite-roundtrip", "test", "haskell:9.0",
+    ["cabal --version", "cabal test --offline --test-show-details=direct"],
+    lab("test_assertion", [r"^FAIL: parse \. render round trip for \"2026-12-07T00:00:00\+01:00\"", r"Test suite unit: FAIL", r"^\s*got:\s+Just"],
+        "cabal test (exitcode-stdio-1.0 suite)", "render drops the UTC offset, so parsing a rendered timestamp gives a different value; the hand-written test suite exits 1"),
+    files={"cabal.project": "packages: .\n",
+           "stamps.cabal": "cabal-version:      2.4\nname:               stamps\nversion:            0.2.0\nbuild-type:         Simple\n\nlibrary\n    exposed-modules:  Stamp\n    hs-source-dirs:   src\n    build-depends:    base >=4.14 && <5\n    default-language: Haskell2010\n\ntest-suite unit\n    type:             exitcode-stdio-1.0\n    main-is:          Main.hs\n    hs-source-dirs:   test\n    build-depends:    base >=4.14 && <5, stamps\n    default-language: Haskell2010\n",
+           "src/Stamp.hs": "module Stamp (Stamp (..), render, parse) where\n\nimport Text.Read (readMaybe)\n\ndata Stamp = Stamp { date :: String, time :: String, offsetMin :: Int }\n  deriving (Show, Eq)\n\nrender :: Stamp -> String\nrender (Stamp d t _) = d ++ \"T\" ++ t ++ \"Z\"\n\nparse :: String -> Maybe Stamp\nparse s = case break (== 'T') s of\n  (d, 'T' : rest) ->\n    let (t, off) = splitAt 8 rest\n     in Stamp d t <$> offsetOf off\n  _ -> Nothing\n  where\n    offsetOf \"Z\" = Just 0\n    offsetOf (sign : hh : hh' : ':' : mm) = do\n      h <- readMaybe [hh, hh']\n      m <- readMaybe mm\n      let v = h * 60 + m\n      pure (if sign == '-' then negate v else v)\n    offsetOf _ = Nothing\n",
+           "test/Main.hs": "module Main (main) where\n\nimport Control.Monad (unless)\nimport Stamp\nimport System.Exit (exitFailure)\n\ncheck :: String -> IO Bool\ncheck s = do\n  let back = parse s >>= parse . render\n  if back == parse s\n    then putStrLn (\"ok: round trip \" ++ show s) >> pure True\n    else do\n      putStrLn (\"FAIL: parse . render round trip for \" ++ show s)\n      putStrLn (\"  expected: \" ++ show (parse s))\n      putStrLn (\"  got:      \" ++ show back)\n      pure False\n\nmain :: IO ()\nmain = do\n  rs <- mapM check [\"2026-12-07T09:30:00Z\", \"2026-12-07T00:00:00+01:00\"]\n  unless (and rs) exitFailure\n"},
+    env=r30_env("hs3"), setup=r30_setup("hs3", R30_CABAL_OFFLINE), project="initrode/stamps", **ROUND30,
+)
+
+case(
+    "hs-cabal-update-hackage-mirror-503", "deps", "haskell:9.0",
+    ["cabal update"],
+    lab("network_or_flaky", [r"^Unexpected response 503 for http://127\.0\.0\.1:\d+/root\.json"],
+        "cabal update", "the Hackage mirror configured for the runners answers 503 Service Unavailable; cabal cannot download the package index",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"cabal.project": "packages: .\n",
+           "stamps.cabal": "cabal-version:      2.4\nname:               stamps\nversion:            0.2.0\nbuild-type:         Simple\n\nlibrary\n    exposed-modules:  Stamp\n    hs-source-dirs:   src\n    build-depends:    base >=4.14 && <5, time >=1.9\n    default-language: Haskell2010\n",
+           "src/Stamp.hs": "module Stamp where\n"},
+    env=r30_env("hs4"),
+    setup=r30_setup("hs4", "mkdir -p $CABAL_DIR && printf 'repository hackage.haskell.org\\n  url: http://127.0.0.1:%s/\\n\\nremote-repo-cache: %s/packages\\n' \"$PORT_503\" \"$CABAL_DIR\" > $CABAL_DIR/config"),
+    project="initrode/stamps", **ROUND30,
+)
+
+case(
+    "hs-runghc-process-substitution-module-list-cascade", "lint:typecheck", "haskell:9.0",
+    ["mods=()",
+     "while read -r m; do mods+=(\"$m\"); done < <(runghc scripts/ListModules.hs)",
+     "echo \"type-checking ${#mods[@]} modules\"",
+     "ghc -fno-code -isrc \"${mods[@]}\""],
+    lab("compile_error", [r"^scripts/ListModules\.hs:\d+:\d+: error:", r"^\s*Variable not in scope:$", r"^\s*listDirectoryRecursive :: String -> IO"],
+        "runghc (inside a process substitution), then ghc",
+        "the module-listing helper calls a function that does not exist; runghc fails inside `< <(...)`, whose exit status bash ignores, so the list is empty and ghc then fails with no input files",
+        accept=["github_actions_config", "other"]),
+    files={"scripts/ListModules.hs": "module Main (main) where\n\nimport Data.List (isSuffixOf)\nimport System.Directory (listDirectory)\n\nmain :: IO ()\nmain = do\n  files <- listDirectoryRecursive \"src\"\n  mapM_ putStrLn [f | f <- files, \".hs\" `isSuffixOf` f]\n",
+           "src/Billing/Statement.hs": "module Billing.Statement (total) where\n\ntotal :: [Int] -> Int\ntotal = sum\n",
+           "src/Billing/Dunning.hs": "module Billing.Dunning (level) where\n\nlevel :: Int -> Int\nlevel days\n  | days > 60 = 3\n  | days > 30 = 2\n  | days > 14 = 1\n  | otherwise = 0\n"},
+    env=r30_env("hs5"), setup=r30_setup("hs5"), project="initrode/billing-hs", **ROUND30,
+)
+
+# --- OCaml (dune 2.9, OCaml 4.13)
+
+R30_DUNE_BASE = {
+    "dune-project": "(lang dune 2.9)\n(name shipping)\n",
+    "lib/dune": "(library\n (name shipping))\n",
+    "lib/rate.ml": "type zone = Domestic | Eu | World\n\nlet base_cents = function Domestic -> 490 | Eu -> 1390 | World -> 2990\n\nlet per_kg_cents = function Domestic -> 0 | Eu -> 150 | World -> 420\n\nlet price zone grams =\n  let kg = (grams + 999) / 1000 in\n  base_cents zone + (max 0 (kg - 1) * per_kg_cents zone)\n",
+}
+
+case(
+    "ml-dune-dev-profile-unused-variable", "build", "ocaml/opam:debian-12-ocaml-4.13",
+    ["dune build @all"],
+    lab("compile_error", [r"^File \"lib/quote\.ml\", line \d+, characters \d+-\d+:", r"Error \(warning 26 \[unused-var\]\): unused variable discount\."],
+        "dune (dev profile)", "a discount is computed and never applied; dune's dev profile makes the unused-variable warning an error",
+        accept=["lint_failure"]),
+    files=dict(R30_DUNE_BASE, **{
+        "lib/quote.ml": "let quote ~zone ~grams ~loyal =\n  let price = Rate.price zone grams in\n  let discount = if loyal then price / 10 else 0 in\n  Printf.sprintf \"%d.%02d EUR\" (price / 100) (price mod 100)\n"}),
+    env=r30_env("ml1"), setup=r30_setup("ml1"), project="initrode/shipping", **ROUND30,
+)
+
+case(
+    "ml-dune-runtest-diff-expected-output", "test", "ocaml/opam:debian-12-ocaml-4.13",
+    ["dune runtest"],
+    lab("test_assertion", [r"^File \"test/rates\.expected\", line 1, characters 0-0:", r"^-\s*eu\s+2500g\s+14\.90$|^-eu", r"^\+\s*eu\s+2500g\s+16\.90$|^\+eu"],
+        "dune runtest (diff action)", "the EU per-kg rate changed, the rate table printed by the test no longer matches the committed expected file",
+        accept=[]),
+    files=dict(R30_DUNE_BASE, **{
+        "test/dune": "(executable\n (name print_rates)\n (libraries shipping))\n\n(rule\n (with-stdout-to rates.output (run ./print_rates.exe)))\n\n(rule\n (alias runtest)\n (action (diff rates.expected rates.output)))\n",
+        "test/print_rates.ml": "open Shipping\n\nlet () =\n  List.iter\n    (fun (name, zone, grams) ->\n      let c = Rate.price zone grams in\n      Printf.printf \"%-8s %5dg %3d.%02d\\n\" name grams (c / 100) (c mod 100))\n    [ (\"domestic\", Rate.Domestic, 800); (\"eu\", Rate.Eu, 2500); (\"world\", Rate.World, 1000) ]\n",
+        "test/rates.expected": "domestic   800g   4.90\neu        2500g  14.90\nworld     1000g  29.90\n"}),
+    env=r30_env("ml2"), setup=r30_setup("ml2"), project="initrode/shipping", **ROUND30,
+)
+
+case(
+    "ml-dune-link-str-no-implementations", "build", "ocaml/opam:debian-12-ocaml-4.13",
+    ["ocamlc -version", "dune build"],
+    lab("compile_error", [r"No implementations provided for the following modules:", r"^\s*Str referenced from"],
+        "dune (ocamlc)", "a new module uses the Str regex library but the library stanza does not list str; with OCaml 4.13 str.cmi sits in the stdlib directory, so it compiles and the executable then fails to link",
+        accept=["dependency_install"]),
+    files=dict(R30_DUNE_BASE, **{
+        "bin/dune": "(executable\n (name check_postcode)\n (libraries shipping))\n", "bin/check_postcode.ml": "let () =\n  Array.iteri (fun i a -> if i > 0 then Printf.printf \"%s %b\\n\" a (Shipping.Postcode.valid_de a)) Sys.argv\n", "lib/postcode.ml": "let de_postcode = Str.regexp \"^[0-9][0-9][0-9][0-9][0-9]$\"\n\nlet valid_de s = Str.string_match de_postcode s 0\n"}),
+    env=r30_env("ml3"), setup=r30_setup("ml3"), project="initrode/shipping", **ROUND30,
+)
+
+case(
+    "ml-dune-build-dir-no-space-left", "build", "ocaml/opam:debian-12-ocaml-4.13",
+    ["df -h _build | tail -1", "dune build"],
+    lab("infrastructure", [r"No space left on device"],
+        "dune (ocamlopt)", "the runner's build volume (mounted on _build) is full; the compiler cannot write its output",
+        infra=True, accept=["timeout_or_oom", "other"]),
+    files=dict(R30_DUNE_BASE, **{
+        "lib/quote.ml": "let quote ~zone ~grams =\n  let price = Rate.price zone grams in\n  Printf.sprintf \"%d.%02d EUR\" (price / 100) (price mod 100)\n"}),
+    tmpfs=("_build", "96k"), env=r30_env("ml4"), setup=r30_setup("ml4"), project="initrode/shipping", **ROUND30,
+)
+
+# --- R (Debian's r-base-core 4.2.2 with testthat and lintr)
+
+R30_FX_R = '''convert <- function(amount, from, to, rates) {
+  if (from == to) return(amount)
+  r_from <- rates[[from]]
+  r_to <- rates[[to]]
+  if (is.null(r_from) || is.null(r_to)) stop("unknown currency: ", if (is.null(r_from)) from else to)
+  round(amount / r_from * r_to, 2)
+}
+
+validate_iban <- function(iban) {
+  iban <- gsub(" ", "", toupper(iban))
+  if (!grepl("^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$", iban)) {
+    warning("malformed IBAN: ", iban)
+    return(FALSE)
+  }
+  TRUE
+}
+'''
+
+case(
+    "r-cmd-check-imports-package-not-available", "check:r", "rocker/r-ver:4.2.2",
+    ["R --version | head -1", "R CMD build --no-build-vignettes .", "R CMD check --no-manual fxtools_0.3.0.tar.gz"],
+    lab("dependency_install", [r"Package required but not available: .data\.table.", r"^\* checking package dependencies \.\.\. ERROR"],
+        "R CMD check", "DESCRIPTION now imports data.table for a faster rollup, but the CI image does not have it installed",
+        accept=["github_actions_config"]),
+    files={"DESCRIPTION": "Package: fxtools\nTitle: Currency Conversion Helpers\nVersion: 0.3.0\nAuthors@R: person(\"Initrode\", \"Finance\", email = \"finance@initrode.example\", role = c(\"aut\", \"cre\"))\nDescription: Converts amounts between currencies using a rate table and validates IBANs.\nLicense: MIT + file LICENSE\nEncoding: UTF-8\nImports: data.table (>= 1.14)\n",
+           "LICENSE": "YEAR: 2026\nCOPYRIGHT HOLDER: Initrode\n",
+           "NAMESPACE": "export(convert)\nexport(validate_iban)\nimportFrom(data.table, data.table)\n",
+           "R/fx.R": R30_FX_R},
+    env=r30_env("r1", _R_CHECK_FORCE_SUGGESTS_="false", R_PROFILE="/tmp/r30-home-r1/Rprofile.site"),
+    # The image's site profile points at the runners' CRAN snapshot (here an empty local one: there is no network).
+    setup=r30_setup("r1", "mkdir -p /tmp/r30-home-r1/cran/src/contrib && : > /tmp/r30-home-r1/cran/src/contrib/PACKAGES && echo 'options(repos = c(CRAN = \"file:///tmp/r30-home-r1/cran\"))' > /tmp/r30-home-r1/Rprofile.site"), project="initrode/fxtools", **ROUND30,
+)
+
+case(
+    "r-testthat-expect-error-not-thrown-summary", "test:r", "rocker/r-ver:4.2.2",
+    ["Rscript -e 'testthat::test_dir(\"tests/testthat\", reporter = \"summary\", stop_on_failure = TRUE)'"],
+    lab("test_assertion", [r"Failure \('test-fx\.R:\d+'\): a malformed IBAN is an error", r"`suppressWarnings\(validate_iban\(\"DE00 12\"\)\)` did not throw an error\."],
+        "testthat (summary reporter)", "the test expects validate_iban to stop() on a malformed IBAN, but the function only warns and returns FALSE",
+        accept=[]),
+    files={"R/fx.R": R30_FX_R,
+           "tests/testthat/setup.R": "source(file.path(\"..\", \"..\", \"R\", \"fx.R\"))\n",
+           "tests/testthat/test-fx.R": "rates <- list(EUR = 1, USD = 1.08, CHF = 0.94)\n\ntest_that(\"same currency is unchanged\", {\n  expect_equal(convert(10, \"EUR\", \"EUR\", rates), 10)\n})\n\ntest_that(\"converts through the base currency\", {\n  expect_equal(convert(108, \"USD\", \"CHF\", rates), 94)\n})\n\ntest_that(\"unknown currencies are rejected\", {\n  expect_error(convert(1, \"EUR\", \"GBP\", rates), \"unknown currency: GBP\")\n})\n\ntest_that(\"a malformed IBAN is an error\", {\n  expect_error(suppressWarnings(validate_iban(\"DE00 12\")))\n})\n"},
+    env=r30_env("r2"), setup=r30_setup("r2"), project="initrode/fxtools", **ROUND30,
+)
+
+case(
+    "r-lintr-object-name-and-assignment", "lint:r", "rocker/r-ver:4.2.2",
+    ["Rscript -e 'packageVersion(\"lintr\")'",
+     "Rscript -e 'lints <- lintr::lint_dir(\"R\"); print(lints); quit(status = as.integer(length(lints) > 0))'"],
+    lab("lint_failure", [r"^(rollup|fx)\.R:\d+:\d+: style: \[\w+_linter\]"],
+        "lintr", "a new rollup script uses a camelCase name and `=` for assignment, and an existing line is over 80 characters; lintr's default linters flag them and the job fails on any lint"),
+    files={"R/fx.R": R30_FX_R,
+           "R/rollup.R": "monthlyRollup <- function(df) {\n  totals = tapply(df$amount, df$month, sum)\n  data.frame(month = names(totals), amount = as.numeric(totals))\n}\n"},
+    env=r30_env("r3"), setup=r30_setup("r3"), project="initrode/fxtools", **ROUND30,
+)
+
+case(
+    "r-install-packages-cran-mirror-refused", "deps:r", "rocker/r-ver:4.2.2",
+    ["mkdir -p \"$R_LIBS_USER\"",
+     "Rscript -e 'install.packages(\"data.table\", repos = Sys.getenv(\"CRAN_MIRROR\"), lib = Sys.getenv(\"R_LIBS_USER\"))'",
+     "Rscript scripts/rollup.R"],
+    lab("network_or_flaky", [r"unable to access index for repository http://127\.0\.0\.1:\d+/src/contrib", r"cannot open URL 'http://127\.0\.0\.1:\d+/src/contrib/PACKAGES'"],
+        "install.packages, then Rscript",
+        "the CRAN mirror the runners use refuses connections; install.packages only warns that the package is not available and exits 0, and the rollup script then fails loading data.table",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"scripts/rollup.R": "suppressPackageStartupMessages(library(data.table))\n\ndt <- data.table(month = c(\"2026-10\", \"2026-10\", \"2026-11\"), amount = c(120, 80, 200))\nprint(dt[, .(total = sum(amount)), by = month])\n"},
+    env=r30_env("r4", CRAN_MIRROR="http://127.0.0.1:{PORT_DEAD}", R_LIBS_USER="/tmp/r30-home-r4/R/library"),
+    setup=r30_setup("r4"), project="initrode/fxtools", **ROUND30,
+)
+
+case(
+    "r-download-file-rates-timeout", "refresh:rates", "rocker/r-ver:4.2.2",
+    ["Rscript scripts/fetch_rates.R"],
+    lab("network_or_flaky", [r"Timeout of 8 seconds was reached", r"cannot open URL 'http://127\.0\.0\.1:\d+/stats/eurofxref/eurofxref-daily\.csv'"],
+        "R download.file", "the reference-rate service accepts the connection but never answers; download.file gives up after options(timeout = 8)",
+        infra=True, accept=["timeout_or_oom", "infrastructure"]),
+    files={"scripts/fetch_rates.R": "options(timeout = 8)\nurl <- Sys.getenv(\"RATES_URL\")\ndir.create(\"data\", showWarnings = FALSE)\ncat(\"fetching\", url, \"\\n\")\ndownload.file(url, \"data/eurofxref-daily.csv\", quiet = TRUE)\nrates <- read.csv(\"data/eurofxref-daily.csv\")\ncat(\"rates:\", ncol(rates) - 1, \"\\n\")\n"},
+    env=r30_env("r5", RATES_URL="http://127.0.0.1:{PORT_BLACKHOLE}/stats/eurofxref/eurofxref-daily.csv"),
+    setup=r30_setup("r5"), project="initrode/fxtools", **ROUND30,
+)
+
+case(
+    "r-try-source-helpers-swallowed-cascade", "report:monthly", "rocker/r-ver:4.2.2",
+    ["Rscript scripts/monthly_report.R"],
+    lab("compile_error", [r"R/helpers\.R:\d+:\d+: unexpected '\}'"],
+        "Rscript (source inside try())",
+        "the report wraps source(\"R/helpers.R\") in try() so a missing optional file would not stop it; the helpers file has a syntax error, try() prints it and goes on, and the report then fails because fmt_eur() was never defined",
+        accept=["other"]),
+    files={"scripts/monthly_report.R": "invisible(try(source(\"R/helpers.R\")))\n\nsales <- data.frame(region = c(\"north\", \"south\", \"west\"), cents = c(1234500L, 987000L, 45050L))\ncat(\"Monthly sales report\\n\")\nfor (i in seq_len(nrow(sales))) {\n  cat(sprintf(\"%-6s %s\\n\", sales$region[i], fmt_eur(sales$cents[i])))\n}\n",
+           "R/helpers.R": "fmt_eur <- function(cents) {\n  euros <- cents %/% 100\n  rest <- cents %% 100\n  paste0(format(euros, big.mark = \".\"), \",\", sprintf(\"%02d\", rest), \" EUR\"\n}\n\npct <- function(x, total) sprintf(\"%.1f%%\", 100 * x / total)\n"},
+    env=r30_env("r6"), setup=r30_setup("r6"), project="initrode/fxtools", **ROUND30,
+)
+
+# --- Lua (lua5.4, busted 2.1.1 on Debian's Lua 5.1, luacheck 1.1.0, luarocks 3.8)
+
+case(
+    "lua-busted-tap-index-nil-config", "test:lua", "debian:12",
+    ["busted --version", "busted --output=TAP spec/"],
+    lab("test_assertion", [r"^not ok \d+ - throttle reads the burst from the route config", r"src/throttle\.lua:\d+: attempt to index field 'limits' \(a nil value\)"],
+        "busted (TAP output)", "routes without a `limits` table crash throttle.burst_for, which indexes route.limits.burst without a nil check; one spec errors",
+        accept=["other"]),
+    files={"src/throttle.lua": "local M = {}\n\nM.default_burst = 20\n\nfunction M.burst_for(route)\n  local burst = route.limits.burst\n  return burst or M.default_burst\nend\n\nreturn M\n",
+           "spec/throttle_spec.lua": "package.path = 'src/?.lua;' .. package.path\nlocal throttle = require('throttle')\n\ndescribe('throttle', function()\n  it('uses the configured burst', function()\n    assert.are.equal(50, throttle.burst_for({ limits = { burst = 50 } }))\n  end)\n\n  it('reads the burst from the route config', function()\n    assert.are.equal(20, throttle.burst_for({ path = '/healthz' }))\n  end)\nend)\n"},
+    env=r30_env("lua1"), setup=r30_setup("lua1"), project="initrode/edge-gateway", **ROUND30,
+)
+
+case(
+    "lua-luacheck-plain-unused-and-shadowing", "lint:lua", "debian:12",
+    ["luacheck --formatter=plain --codes --no-color src/"],
+    lab("lint_failure", [r"^src/upstream\.lua:\d+:\d+: \((W211|W212|W421|W431)\)"],
+        "luacheck (plain formatter)", "the upstream picker has an unused variable, an unused argument and an inner `local host` that shadows the outer one"),
+    files={"src/upstream.lua": "local M = {}\n\nfunction M.pick(pool, key, now)\n  local host = pool[1]\n  local attempts = 0\n  for i = 1, #pool do\n    local host = pool[(key + i) % #pool + 1]\n    if host.healthy then\n      return host\n    end\n  end\n  return host\nend\n\nreturn M\n",
+           "src/util.lua": "local M = {}\n\nfunction M.split(s, sep)\n  local out = {}\n  for part in string.gmatch(s, '([^' .. sep .. ']+)') do\n    out[#out + 1] = part\n  end\n  return out\nend\n\nreturn M\n"},
+    env=r30_env("lua2"), setup=r30_setup("lua2"), project="initrode/edge-gateway", **ROUND30,
+)
+
+case(
+    "lua-luac-parse-end-expected", "check:syntax", "debian:12",
+    ["for f in src/*.lua; do luac5.4 -p \"$f\"; echo \"ok $f\"; done"],
+    lab("compile_error", [r"^luac5\.4: src/router\.lua:\d+: 'end' expected \(to close 'function' at line \d+\) near <eof>"],
+        "luac5.4 -p", "an `if` block in the router lost its `end`; luac's parse check fails"),
+    files={"src/auth.lua": "local M = {}\n\nfunction M.bearer(header)\n  return header and header:match('^Bearer%s+(.+)$')\nend\n\nreturn M\n",
+           "src/router.lua": "local M = {}\n\nfunction M.route(routes, path)\n  for prefix, handler in pairs(routes) do\n    if path:sub(1, #prefix) == prefix then\n      return handler\n  end\n  return nil\nend\n\nreturn M\n"},
+    env=r30_env("lua3"), setup=r30_setup("lua3"), project="initrode/edge-gateway", **ROUND30,
+)
+
+case(
+    "lua-luarocks-install-server-reset", "deps:lua", "debian:12",
+    ["luarocks --version | head -1",
+     "luarocks --lua-version=5.1 --tree=.rocks install --only-server=\"$LUAROCKS_SERVER\" lua-cjson 2.1.0"],
+    lab("network_or_flaky", [r"(Connection reset by peer|connection reset|Failed downloading|Failed fetching manifest)"],
+        "luarocks install", "the internal LuaRocks mirror resets the connection while the manifest is being downloaded",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"src/edge.lua": "local cjson = require('cjson')\nreturn { encode = cjson.encode }\n"},
+    env=r30_env("lua4", LUAROCKS_SERVER="http://127.0.0.1:{PORT_RESET}/rocks"), setup=r30_setup("lua4"),
+    project="initrode/edge-gateway", **ROUND30,
+)
+
+case(
+    "lua-function-in-or-list-errexit-off-cascade", "build:lua", "debian:12",
+    [("compile_bundle() { # collapsed multi-line command",
+     "compile_bundle() {\n  mkdir -p build\n  luac5.4 -s -o build/gateway.luac src/config.lua src/main.lua\n  echo \"compiled $(ls src/*.lua | wc -l) files into build/gateway.luac\"\n}\ncompile_bundle || { echo \"bundle compilation failed\"; exit 1; }"),
+     "lua5.4 build/gateway.luac --check-config"],
+    lab("compile_error", [r"^luac5\.4: src/config\.lua:\d+: '\}' expected \(to close '\{' at line \d+\) near"],
+        "luac5.4 inside a function called in an `||` list, then lua5.4",
+        "errexit is ignored inside a function called on the left of `||`: luac fails on a syntax error in config.lua, the function's last echo returns 0, and running the bundle then fails because build/gateway.luac was never written",
+        accept=["github_actions_config"]),
+    files={"src/config.lua": "local config = {\n  listen = '0.0.0.0:8080',\n  upstreams = { 'app-1:9000', 'app-2:9000' }\n  timeout_ms = 2500,\n}\nreturn config\n",
+           "src/main.lua": "print('gateway ready')\n"},
+    env=r30_env("lua5"), setup=r30_setup("lua5"), project="initrode/edge-gateway", **ROUND30,
+)
+
+# --- Nim (1.6.10) and Tcl (8.6, tcltest)
+
+case(
+    "nim-compile-type-mismatch-proc-call", "build", "nimlang/nim:1.6.10",
+    ["nim --version | head -1", "nim c --hints:off --nimcache:/tmp/r30-home-nim1/nimcache -o:bin/meter src/meter.nim"],
+    lab("type_error", [r"^/builds/initrode/meter-nim/src/meter\.nim\(\d+, \d+\) Error: type mismatch: got <string, int literal\(32\)>", r"but expression 'reading' is of type: string"],
+        "nim c", "a reading from the command line (a string) is passed to a proc that takes an int without parseInt", accept=["compile_error"]),
+    files={"src/meter.nim": "import os, strutils\n\nproc costCents(kwh: int, centsPerKwh: int): int =\n  kwh * centsPerKwh\n\nwhen isMainModule:\n  let reading = paramStr(1)\n  echo \"cost: \", costCents(reading, 32)\n"},
+    env=r30_env("nim1"), setup=r30_setup("nim1"), project="initrode/meter-nim", **ROUND30,
+)
+
+case(
+    "nim-unittest-check-failed-rounding", "test", "nimlang/nim:1.6.10",
+    ["nim c -r --hints:off --nimcache:/tmp/r30-home-nim2/nimcache tests/tbilling.nim"],
+    lab("test_assertion", [r"tests/tbilling\.nim\(\d+, \d+\): Check failed: ", r"^\s*\[FAILED\] splits a bill evenly"],
+        "nim unittest", "splitting 100.00 three ways with integer division loses a cent; a unittest check on the sum fails"),
+    files={"src/billing.nim": "proc split*(totalCents, ways: int): seq[int] =\n  for i in 0 ..< ways:\n    result.add(totalCents div ways)\n",
+           "tests/tbilling.nim": "import unittest, math\nimport ../src/billing\n\nsuite \"billing\":\n  test \"splits two ways\":\n    check split(1000, 2) == @[500, 500]\n\n  test \"splits a bill evenly\":\n    let parts = split(10000, 3)\n    check parts.len == 3\n    check sum(parts) == 10000\n"},
+    env=r30_env("nim2"), setup=r30_setup("nim2"), project="initrode/meter-nim", **ROUND30,
+)
+
+case(
+    "tcl-tcltest-result-mismatch", "test:tcl", "debian:12",
+    ["echo 'puts [info patchlevel]' | tclsh", "tclsh tests/all.tcl"],
+    lab("test_assertion", [r"^==== duration-1\.3 parse minutes and seconds FAILED", r"^---- Result was:", r"^---- Result should have been \(exact matching\):", r"^all\.tcl:\s+Total\s+\d+\s+Passed\s+\d+\s+Skipped\s+\d+\s+Failed\s+1"],
+        "tcltest", "the duration parser ignores the seconds part of \"2m30s\"; one tcltest case fails and all.tcl exits 1 when any test failed"),
+    files={"lib/duration.tcl": "namespace eval duration {}\n\nproc duration::parse {text} {\n    set total 0\n    if {[regexp {^(\\d+)h} $text -> h]} { incr total [expr {$h * 3600}] }\n    if {[regexp {(\\d+)m} $text -> m]} { incr total [expr {$m * 60}] }\n    return $total\n}\n",
+           "tests/duration.test": "package require tcltest\nnamespace import ::tcltest::*\nsource [file join [file dirname [info script]] .. lib duration.tcl]\n\ntest duration-1.1 {parse hours} -body {\n    duration::parse 2h\n} -result 7200\n\ntest duration-1.2 {parse minutes} -body {\n    duration::parse 15m\n} -result 900\n\ntest duration-1.3 {parse minutes and seconds} -body {\n    duration::parse 2m30s\n} -result 150\n\ncleanupTests\n",
+           "tests/all.tcl": "package require tcltest\nnamespace import ::tcltest::*\nconfigure -testdir [file dirname [file normalize [info script]]] -singleproc 1\nset failed 0\nproc tcltest::cleanupTestsHook {} {\n    variable numTests\n    upvar 1 failed failed\n    set ::failed [expr {$::failed + $numTests(Failed)}]\n}\nrunAllTests\nexit [expr {$failed > 0}]\n"},
+    env=r30_env("tcl1"), setup=r30_setup("tcl1"), project="initrode/ops-tcl", **ROUND30,
+)
