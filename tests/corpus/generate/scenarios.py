@@ -15175,3 +15175,524 @@ case(
            "tests/all.tcl": "package require tcltest\nnamespace import ::tcltest::*\nconfigure -testdir [file dirname [file normalize [info script]]] -singleproc 1\nset failed 0\nproc tcltest::cleanupTestsHook {} {\n    variable numTests\n    upvar 1 failed failed\n    set ::failed [expr {$::failed + $numTests(Failed)}]\n}\nrunAllTests\nexit [expr {$failed > 0}]\n"},
     env=r30_env("tcl1"), setup=r30_setup("tcl1"), project="initrode/ops-tcl", **ROUND30,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 31: Go services and CLIs and their protobuf plumbing, by an independent author
+
+ROUND31 = dict(round=31)
+
+R31_GO_ENV = {"GOPROXY": "off", "GOFLAGS": "-mod=mod", "GOCACHE": "/tmp/r31-gocache", "GOTOOLCHAIN": "local",
+              "GOPATH": "/tmp/r31-gopath", "GOSUMDB": "off"}
+
+# A private module on a file:// GOPROXY (the module zip layout `go mod download` expects), and
+# google.golang.org/protobuf v1.28.1 (Debian's source) on another, so generated .pb.go compiles.
+R31_PROXY_PY = '''import json, os, shutil, sys, zipfile
+root, big = sys.argv[1], int(sys.argv[2])
+shutil.rmtree(root, ignore_errors=True)
+mod, ver = "git.acme.internal/platform/auth", "v1.4.0"
+d = os.path.join(root, mod, "@v")
+os.makedirs(d)
+open(os.path.join(d, "list"), "w").write(ver + "\\n")
+json.dump({"Version": ver, "Time": "2026-11-02T10:15:00Z"}, open(os.path.join(d, ver + ".info"), "w"))
+gomod = "module " + mod + "\\n\\ngo 1.19\\n"
+open(os.path.join(d, ver + ".mod"), "w").write(gomod)
+with zipfile.ZipFile(os.path.join(d, ver + ".zip"), "w") as z:
+    p = mod + "@" + ver + "/"
+    z.writestr(p + "go.mod", gomod)
+    z.writestr(p + "token.go", "package auth\\n\\nimport \\"strings\\"\\n\\n// Verify reports whether a bearer token is well formed.\\nfunc Verify(token string) bool {\\n\\treturn strings.Count(token, \\".\\") == 2 && len(token) > 20\\n}\\n")
+    if big:
+        z.writestr(p + "testdata/jwks-fixtures.bin", os.urandom(big))
+'''
+R31_PB_PROXY_PY = '''import json, os, sys, zipfile
+root = sys.argv[1]
+mod, ver, src = "google.golang.org/protobuf", "v1.28.1", "/usr/share/gocode/src/google.golang.org/protobuf"
+d = os.path.join(root, mod, "@v")
+if not os.path.exists(os.path.join(d, ver + ".zip")):
+    os.makedirs(d, exist_ok=True)
+    gomod = "module " + mod + "\\n\\ngo 1.11\\n"
+    open(os.path.join(d, "list"), "w").write(ver + "\\n")
+    json.dump({"Version": ver, "Time": "2022-07-21T00:00:00Z"}, open(os.path.join(d, ver + ".info"), "w"))
+    open(os.path.join(d, ver + ".mod"), "w").write(gomod)
+    with zipfile.ZipFile(os.path.join(d, ver + ".zip"), "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(mod + "@" + ver + "/go.mod", gomod)
+        for base, dirs, files in os.walk(src):
+            dirs[:] = [x for x in dirs if x not in ("testdata", "integration", "cmd")]
+            for f in files:
+                if f.endswith(".go") and not f.endswith("_test.go") or f == "LICENSE":
+                    full = os.path.join(base, f)
+                    z.write(full, mod + "@" + ver + "/" + os.path.relpath(full, src))
+'''
+
+
+def r31_proxy(root, big=0):
+    return f"python3 - {root} {big} <<'EOF'\n{R31_PROXY_PY}EOF\n"
+
+
+R31_PB_PROXY = "/tmp/r31-goproxy-pb"
+R31_PB_SETUP = f"python3 - {R31_PB_PROXY} <<'EOF'\n{R31_PB_PROXY_PY}EOF\n"
+R31_PB_ENV = dict(R31_GO_ENV, GOPROXY="file://" + R31_PB_PROXY, GOFLAGS="-mod=mod", GONOSUMDB="*")
+
+R31_GATEWAY_FILES = {
+    "go.mod": "module acme.internal/gateway\n\ngo 1.19\n\nrequire git.acme.internal/platform/auth v1.4.0\n",
+    "main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n\t\"git.acme.internal/platform/auth\"\n)\n\nfunc main() {\n\tif !auth.Verify(os.Getenv(\"GATEWAY_TOKEN\")) {\n\t\tfmt.Fprintln(os.Stderr, \"invalid token\")\n\t\tos.Exit(1)\n\t}\n\tfmt.Println(\"ok\")\n}\n",
+}
+R31_GIT_INIT = ("git init -q -b main && git config user.name ci-bot && git config user.email ci-bot@acme.internal && "
+                "git add -A && git commit -q -m 'initial import'")
+
+R31_INVOICE_PROTO = ('syntax = "proto3";\n\npackage billing.v1;\n\noption go_package = "acme.internal/billing/gen/billing/v1;billingv1";\n\n'
+                     'message Invoice {\n  string id = 1;\n  string customer_id = 2;\n  int64 total_cents = 3;\n}\n')
+R31_BILLING_GOMOD = "module acme.internal/billing\n\ngo 1.19\n\nrequire google.golang.org/protobuf v1.28.1\n"
+R31_BILLING_MAIN = ("package main\n\nimport (\n\t\"fmt\"\n\n\t\"google.golang.org/protobuf/encoding/protojson\"\n\n"
+                    "\tbillingv1 \"acme.internal/billing/gen/billing/v1\"\n)\n\nfunc main() {\n"
+                    "\tinv := &billingv1.Invoice{Id: \"inv_1\", CustomerId: \"cus_9\", TotalCents: 1999}\n"
+                    "\tb, _ := protojson.Marshal(inv)\n\tfmt.Println(string(b))\n}\n")
+
+# --- plain failures ---------------------------------------------------------------------------
+
+case(
+    "go-test-count2-package-level-map-leak", "test:unit", "golang:1.19",
+    ["go version", "go test -count=2 -v ./ratelimit/..."],
+    lab("test_assertion", [r"limiter_test\.go:\d+: call 1 for tenant-a was rejected, want allowed", r"^--- FAIL: TestAllowUpToLimit", r"limiter_test\.go:\d+: first call for tenant-b rejected", r"^--- FAIL: TestSeparateKeys"],
+        "go test -count=2", "the limiter keeps its counters in a package-level map; both tests pass on the first run and fail on the second run of -count=2 because the counts carried over"),
+    files={
+        "go.mod": "module acme.internal/edge\n\ngo 1.19\n",
+        "ratelimit/limiter.go": "package ratelimit\n\nvar seen = map[string]int{}\n\n// Allow reports whether another call for key is within limit.\nfunc Allow(key string, limit int) bool {\n\tseen[key]++\n\treturn seen[key] <= limit\n}\n",
+        "ratelimit/limiter_test.go": "package ratelimit\n\nimport \"testing\"\n\nfunc TestAllowUpToLimit(t *testing.T) {\n\tfor i := 1; i <= 3; i++ {\n\t\tif !Allow(\"tenant-a\", 3) {\n\t\t\tt.Fatalf(\"call %d for tenant-a was rejected, want allowed (limit 3)\", i)\n\t\t}\n\t}\n\tif Allow(\"tenant-a\", 3) {\n\t\tt.Fatal(\"4th call for tenant-a was allowed, want rejected\")\n\t}\n}\n\nfunc TestSeparateKeys(t *testing.T) {\n\tif !Allow(\"tenant-b\", 1) {\n\t\tt.Fatal(\"first call for tenant-b rejected\")\n\t}\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/edge", **ROUND31,
+)
+
+case(
+    "go-test-cover-total-below-threshold", "test:coverage", "golang:1.19",
+    ["go test -covermode=atomic -coverprofile=coverage.out ./...",
+     "go tool cover -func=coverage.out | tail -n 4",
+     "total=$(go tool cover -func=coverage.out | awk '/^total:/ {sub(\"%\", \"\", $3); print $3}')",
+     "awk -v t=\"$total\" -v min=75 'BEGIN { if (t + 0 < min) { printf \"coverage %.1f%% is below the required %d%%\\n\", t, min; exit 1 } }'"],
+    lab("test_assertion", [r"coverage \d+\.\d% is below the required 75%"],
+        "go test -coverprofile + go tool cover + awk gate", "all tests pass, but a new refunds module has no tests and total statement coverage drops under the 75% gate",
+        accept=["other", "lint_failure"]),
+    files={
+        "go.mod": "module acme.internal/payments\n\ngo 1.19\n",
+        "money/money.go": "package money\n\nimport \"fmt\"\n\n// Format renders cents as a decimal amount.\nfunc Format(cents int64, currency string) string {\n\treturn fmt.Sprintf(\"%d.%02d %s\", cents/100, cents%100, currency)\n}\n",
+        "money/money_test.go": "package money\n\nimport \"testing\"\n\nfunc TestFormat(t *testing.T) {\n\tif got := Format(1999, \"EUR\"); got != \"19.99 EUR\" {\n\t\tt.Fatalf(\"got %q\", got)\n\t}\n}\n",
+        "refunds/refunds_test.go": "package refunds\n\nimport \"testing\"\n\nfunc TestWindow(t *testing.T) {\n\tif Window(40, 30) != ErrTooLate {\n\t\tt.Fatal(\"want ErrTooLate\")\n\t}\n}\n",
+        "refunds/refunds.go": "package refunds\n\nimport \"errors\"\n\nvar ErrTooLate = errors.New(\"refund window closed\")\n\n// Partial splits a refund into at most n instalments.\nfunc Partial(total int64, n int) ([]int64, error) {\n\tif n <= 0 {\n\t\treturn nil, errors.New(\"n must be positive\")\n\t}\n\tout := make([]int64, n)\n\tfor i := range out {\n\t\tout[i] = total / int64(n)\n\t}\n\tout[n-1] += total % int64(n)\n\treturn out, nil\n}\n\n// Window checks the refund window in days.\nfunc Window(ageDays, maxDays int) error {\n\tif ageDays > maxDays {\n\t\treturn ErrTooLate\n\t}\n\treturn nil\n}\n\n// Reason maps a code to a reason text.\nfunc Reason(code string) string {\n\tswitch code {\n\tcase \"dup\":\n\t\treturn \"duplicate charge\"\n\tcase \"fraud\":\n\t\treturn \"fraudulent\"\n\tcase \"req\":\n\t\treturn \"requested by customer\"\n\t}\n\treturn \"other\"\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/payments", **ROUND31,
+)
+
+case(
+    "go-vet-loopclosure-and-errorsas", "lint:vet", "golang:1.19",
+    ["go vet ./..."],
+    lab("lint_failure", [r"loop variable job captured by func literal", r"second argument to errors\.As must be a non-nil pointer"],
+        "go vet", "a worker pool's goroutine captures the range variable, and an errors.As call passes a struct value instead of a pointer"),
+    files={
+        "go.mod": "module acme.internal/worker\n\ngo 1.19\n",
+        "pool/pool.go": "package pool\n\nimport (\n\t\"errors\"\n\t\"io/fs\"\n\t\"log\"\n\t\"sync\"\n)\n\n// RunAll runs every job concurrently and waits for them.\nfunc RunAll(jobs []string, run func(string) error) {\n\tvar wg sync.WaitGroup\n\tfor _, job := range jobs {\n\t\twg.Add(1)\n\t\tgo func() {\n\t\t\tdefer wg.Done()\n\t\t\tif err := run(job); err != nil {\n\t\t\t\tlog.Printf(\"job %s: %v\", job, err)\n\t\t\t}\n\t\t}()\n\t}\n\twg.Wait()\n}\n\n// IsMissingFile reports whether err is about a missing path.\nfunc IsMissingFile(err error) bool {\n\tvar pe fs.PathError\n\treturn errors.As(err, pe)\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/worker", **ROUND31,
+)
+
+case(
+    "go-staticcheck-sa5011-nil-check-then-deref", "lint:staticcheck", "golang:1.19",
+    ["staticcheck -version", "staticcheck ./..."],
+    lab("lint_failure", [r"config\.go:\d+:\d+: possible nil pointer dereference \(SA5011\)"],
+        "staticcheck 2023.1", "a lookup logs when the config is nil but then dereferences it anyway; staticcheck reports SA5011"),
+    files={
+        "go.mod": "module acme.internal/flags\n\ngo 1.19\n",
+        "flags/config.go": "package flags\n\nimport \"log\"\n\n// Config holds feature flag values.\ntype Config struct {\n\tValues map[string]string\n}\n\n// Lookup returns the flag's value.\nfunc Lookup(cfg *Config, key string) string {\n\tif cfg == nil {\n\t\tlog.Printf(\"flags: nil config while looking up %q\", key)\n\t}\n\treturn cfg.Values[key]\n}\n",
+    },
+    env=dict(R31_GO_ENV, XDG_CACHE_HOME="/tmp/r31-xdg"), project="massive/flags", **ROUND31,
+)
+
+case(
+    "go-staticcheck-stylish-deprecated-unused-errstring", "lint:staticcheck", "golang:1.19",
+    ["staticcheck -checks inherit,ST1005 -f stylish ./..."],
+    lab("lint_failure", [r"SA1019\s+.*\"io/ioutil\" has been deprecated", r"U1000\s+func legacyChecksum is unused", r"ST1005\s+error strings should not be capitalized", r"✖ \d+ problems"],
+        "staticcheck 2023.1 (-f stylish)", "an exporter still uses io/ioutil, keeps an unused helper and returns a capitalised error string; stylish output groups them by file"),
+    files={
+        "go.mod": "module acme.internal/exporter\n\ngo 1.19\n",
+        "export/export.go": "package export\n\nimport (\n\t\"crypto/sha1\"\n\t\"errors\"\n\t\"fmt\"\n\t\"io\"\n\t\"io/ioutil\"\n)\n\n// ReadAll reads a report body.\nfunc ReadAll(r io.Reader) ([]byte, error) {\n\tb, err := ioutil.ReadAll(r)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n\tif len(b) == 0 {\n\t\treturn nil, errors.New(\"Empty report body\")\n\t}\n\treturn b, nil\n}\n\nfunc legacyChecksum(b []byte) string {\n\treturn fmt.Sprintf(\"%x\", sha1.Sum(b))\n}\n",
+    },
+    env=dict(R31_GO_ENV, XDG_CACHE_HOME="/tmp/r31-xdg"), project="massive/exporter", **ROUND31,
+)
+
+case(
+    "go-generate-stringer-type-renamed", "generate", "golang:1.19",
+    ["stringer -help 2>&1 | head -n 1 || true", "go generate -x ./..."],
+    lab("compile_error", [r"stringer: no values defined for type Phase"],
+        "go generate + stringer", "the Phase type was renamed to State but the go:generate directive still asks stringer for -type=Phase",
+        accept=["other"]),
+    files={
+        "go.mod": "module acme.internal/jobs\n\ngo 1.19\n",
+        "jobs/state.go": "package jobs\n\n//go:generate stringer -type=Phase -output=phase_string.go\n\n// State is a job's lifecycle state.\ntype State int\n\nconst (\n\tPending State = iota\n\tRunning\n\tSucceeded\n\tFailed\n)\n",
+    },
+    env=R31_GO_ENV, project="massive/jobs", **ROUND31,
+)
+
+case(
+    "go-protoc-import-not-on-include-path", "proto:generate", "golang:1.19",
+    ["protoc --version",
+     "protoc -I proto --go_out=gen --go_opt=paths=source_relative proto/orders/v1/orders.proto"],
+    lab("compile_error", [r"money/v1/money\.proto: File not found\.", r"Import \"money/v1/money\.proto\" was not found or had errors"],
+        "protoc 3.21", "orders.proto imports a shared money.proto that lives under third_party/proto, which is not passed with -I"),
+    files={
+        "go.mod": "module acme.internal/orders\n\ngo 1.19\n",
+        "proto/orders/v1/orders.proto": "syntax = \"proto3\";\n\npackage orders.v1;\n\nimport \"money/v1/money.proto\";\n\noption go_package = \"acme.internal/orders/gen/orders/v1;ordersv1\";\n\nmessage Order {\n  string id = 1;\n  money.v1.Money total = 2;\n}\n",
+        "third_party/proto/money/v1/money.proto": "syntax = \"proto3\";\n\npackage money.v1;\n\noption go_package = \"acme.internal/orders/gen/money/v1;moneyv1\";\n\nmessage Money {\n  string currency_code = 1;\n  int64 units = 2;\n  int32 nanos = 3;\n}\n",
+    },
+    setup="mkdir -p gen", env=R31_GO_ENV, project="massive/orders", **ROUND31,
+)
+
+case(
+    "go-protoc-proto3-required-label", "proto:generate", "golang:1.19",
+    ["mkdir -p gen", "protoc -I proto --go_out=gen --go_opt=paths=source_relative $(find proto -name '*.proto' | sort)"],
+    lab("compile_error", [r"Required fields are not allowed in proto3"],
+        "protoc 3.21", "a field copied from an old proto2 schema keeps its `required` label in a proto3 file"),
+    files={
+        "go.mod": "module acme.internal/shipping\n\ngo 1.19\n",
+        "proto/shipping/v1/parcel.proto": "syntax = \"proto3\";\n\npackage shipping.v1;\n\noption go_package = \"acme.internal/shipping/gen/shipping/v1;shippingv1\";\n\nmessage Parcel {\n  string id = 1;\n  required string tracking_number = 2;\n  int32 weight_grams = 3;\n}\n",
+        "proto/shipping/v1/carrier.proto": "syntax = \"proto3\";\n\npackage shipping.v1;\n\noption go_package = \"acme.internal/shipping/gen/shipping/v1;shippingv1\";\n\nmessage Carrier {\n  string code = 1;\n  string name = 2;\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/shipping", **ROUND31,
+)
+
+case(
+    "go-buf-lint-enum-zero-value-and-field-case", "proto:lint", "golang:1.19",
+    ["buf --version", "buf lint"],
+    lab("lint_failure", [r"Enum zero value name \"PAYMENT_STATUS_PENDING\" should be suffixed with \"_UNSPECIFIED\"", r"Field name \"customerId\" should be lower_snake_case"],
+        "buf 1.75 lint", "a new enum's zero value is a real state instead of *_UNSPECIFIED and a field is camelCase; buf's STANDARD rules reject both"),
+    files={
+        "buf.yaml": "version: v2\nmodules:\n  - path: proto\nlint:\n  use:\n    - STANDARD\nbreaking:\n  use:\n    - FILE\n",
+        "proto/payments/v1/payment.proto": "syntax = \"proto3\";\n\npackage payments.v1;\n\noption go_package = \"acme.internal/payments/gen/payments/v1;paymentsv1\";\n\nenum PaymentStatus {\n  PAYMENT_STATUS_PENDING = 0;\n  PAYMENT_STATUS_CAPTURED = 1;\n  PAYMENT_STATUS_REFUNDED = 2;\n}\n\nmessage Payment {\n  string id = 1;\n  string customerId = 2;\n  PaymentStatus status = 3;\n}\n",
+    },
+    env=dict(R31_GO_ENV, BUF_CACHE_DIR="/tmp/r31-buf-cache"), project="massive/payments-api", **ROUND31,
+)
+
+case(
+    "go-buf-breaking-json-field-type-changed", "proto:breaking", "golang:1.19",
+    ["buf breaking --against '.git#branch=main' --error-format=json"],
+    lab("lint_failure", [r"\"type\":\"FIELD_SAME_TYPE\""],
+        "buf 1.75 breaking (json)", "the merge request changes Invoice.total_cents from int64 to string; buf breaking against main reports FIELD_SAME_TYPE as JSON lines",
+        accept=["other"]),
+    files={
+        "buf.yaml": "version: v2\nmodules:\n  - path: proto\nlint:\n  use:\n    - STANDARD\nbreaking:\n  use:\n    - FILE\n",
+        "proto/billing/v1/invoice.proto": R31_INVOICE_PROTO,
+    },
+    setup=R31_GIT_INIT + " && git checkout -q -b feature/string-totals && sed -i 's/int64 total_cents = 3;/string total_cents = 3;/' proto/billing/v1/invoice.proto && git commit -q -am 'totals as decimal strings'",
+    env=dict(R31_GO_ENV, BUF_CACHE_DIR="/tmp/r31-buf-cache"), project="massive/billing-api", **ROUND31,
+)
+
+case(
+    "go-protoc-pb-go-stale-after-proto-change", "proto:check", "golang:1.19",
+    ["protoc -I proto --go_out=gen --go_opt=paths=source_relative proto/billing/v1/invoice.proto",
+     "git diff --exit-code --stat -- gen/ || { echo \"generated protobuf code is out of date: run 'make proto' and commit gen/\"; exit 1; }"],
+    lab("lint_failure", [r"generated protobuf code is out of date", r"gen/billing/v1/invoice\.pb\.go \| \d+"],
+        "protoc + protoc-gen-go v1.28.1 + git diff", "a due_date field was added to invoice.proto but the committed invoice.pb.go was not regenerated; the drift check shows the stat",
+        accept=["other"]),
+    files={"go.mod": R31_BILLING_GOMOD, "proto/billing/v1/invoice.proto": R31_INVOICE_PROTO},
+    setup=("mkdir -p gen && protoc -I proto --go_out=gen --go_opt=paths=source_relative proto/billing/v1/invoice.proto && "
+           + R31_GIT_INIT + " && sed -i 's/  int64 total_cents = 3;/  int64 total_cents = 3;\\n  string due_date = 4;/' proto/billing/v1/invoice.proto && git commit -q -am 'invoice: due date'"),
+    env=R31_GO_ENV, project="massive/billing-proto", **ROUND31,
+)
+
+case(
+    "go-work-module-not-in-use-list", "build", "golang:1.19",
+    ["cat go.work", "go build ./services/billing/..."],
+    lab("other", [r"directory prefix services/billing does not contain modules listed in go\.work"],
+        "go build (workspace mode)", "a new services/billing module was added to the repository but not to go.work's use list; in workspace mode go refuses to build it",
+        accept=["dependency_install", "compile_error"]),
+    files={
+        "go.work": "go 1.19\n\nuse (\n\t./services/api\n\t./libs/common\n)\n",
+        "services/api/go.mod": "module acme.internal/api\n\ngo 1.19\n",
+        "services/api/main.go": "package main\n\nfunc main() {}\n",
+        "libs/common/go.mod": "module acme.internal/common\n\ngo 1.19\n",
+        "libs/common/common.go": "package common\n\n// Name is the platform name.\nconst Name = \"acme\"\n",
+        "services/billing/go.mod": "module acme.internal/billing\n\ngo 1.19\n",
+        "services/billing/main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"billing\") }\n",
+    },
+    env=dict(R31_GO_ENV, GOFLAGS=""), project="massive/platform", **ROUND31,
+)
+
+case(
+    "go-cgo-librdkafka-header-missing", "build", "golang:1.19",
+    ["go env CGO_ENABLED CC", "go build -o bin/ingest ./cmd/ingest"],
+    lab("dependency_install", [r"fatal error: librdkafka/rdkafka\.h: No such file or directory"],
+        "go build (cgo, gcc 12)", "the Kafka consumer binds librdkafka through cgo, but the build image has no librdkafka-dev, so the C header is missing",
+        accept=["compile_error", "github_actions_config"]),
+    files={
+        "go.mod": "module acme.internal/ingest\n\ngo 1.19\n",
+        "kafka/kafka.go": "package kafka\n\n// #cgo LDFLAGS: -lrdkafka\n// #include <librdkafka/rdkafka.h>\nimport \"C\"\n\n// Version reports the linked librdkafka version.\nfunc Version() string {\n\treturn C.GoString(C.rd_kafka_version_str())\n}\n",
+        "cmd/ingest/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"acme.internal/ingest/kafka\"\n)\n\nfunc main() {\n\tfmt.Println(\"librdkafka\", kafka.Version())\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/ingest", **ROUND31,
+)
+
+case(
+    "go-cgo-arm64-cross-cc-not-installed", "build:arm64", "golang:1.19",
+    ["export CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc",
+     "go build -trimpath -o dist/metricsd-linux-arm64 ./cmd/metricsd"],
+    lab("github_actions_config", [r"cgo: C compiler \"aarch64-linux-gnu-gcc\" not found"],
+        "go build (cgo cross-compile)", "the arm64 build keeps cgo on and names a cross C compiler the build image does not have (no gcc-aarch64-linux-gnu package)",
+        accept=["dependency_install", "other", "compile_error"]),
+    files={
+        "go.mod": "module acme.internal/metricsd\n\ngo 1.19\n",
+        "sys/load.go": "package sys\n\n// #include <stdlib.h>\nimport \"C\"\n\n// Load1 returns the one-minute load average.\nfunc Load1() float64 {\n\tvar l [3]C.double\n\tif C.getloadavg(&l[0], 3) < 1 {\n\t\treturn -1\n\t}\n\treturn float64(l[0])\n}\n",
+        "cmd/metricsd/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"acme.internal/metricsd/sys\"\n)\n\nfunc main() { fmt.Println(sys.Load1()) }\n",
+    },
+    env=R31_GO_ENV, project="massive/metricsd", **ROUND31,
+)
+
+case(
+    "go-cross-compile-386-untyped-constant-overflows-int", "build:matrix", "golang:1.19",
+    ["for arch in amd64 386 arm64; do\n  echo \"building linux/$arch\"\n  GOOS=linux GOARCH=$arch CGO_ENABLED=0 go build -o dist/uploader-linux-$arch ./cmd/uploader\ndone"],
+    lab("compile_error", [r"cannot use maxUploadBytes \(untyped int constant 8589934592\) as int value .*\(overflows\)|constant 8589934592 overflows int"],
+        "go build (GOARCH=386)", "an 8 GiB upload limit is an untyped constant assigned to int; it builds on amd64 but overflows the 32-bit int on linux/386"),
+    files={
+        "go.mod": "module acme.internal/uploader\n\ngo 1.19\n",
+        "limits/limits.go": "package limits\n\nconst maxUploadBytes = 8 << 30\n\n// MaxUpload is the largest accepted upload.\nvar MaxUpload int = maxUploadBytes\n",
+        "cmd/uploader/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"acme.internal/uploader/limits\"\n)\n\nfunc main() { fmt.Println(limits.MaxUpload) }\n",
+    },
+    env=R31_GO_ENV, project="massive/uploader", **ROUND31,
+)
+
+case(
+    "go-test-race-with-cgo-disabled", "test:race", "golang:1.19",
+    ["go env CGO_ENABLED", "go test -race -count=1 ./..."],
+    lab("github_actions_config", [r"-race requires cgo; enable cgo by setting CGO_ENABLED=1"],
+        "go test -race", "the project's CI variables set CGO_ENABLED=0 for static binaries globally, and the race job inherits it; -race needs cgo",
+        accept=["other", "dependency_install"]),
+    files={
+        "go.mod": "module acme.internal/cache\n\ngo 1.19\n",
+        "lru/lru.go": "package lru\n\n// Cache is a fixed-size cache.\ntype Cache struct{ m map[string]string }\n\n// New makes a cache.\nfunc New() *Cache { return &Cache{m: map[string]string{}} }\n\n// Put stores v.\nfunc (c *Cache) Put(k, v string) { c.m[k] = v }\n",
+        "lru/lru_test.go": "package lru\n\nimport \"testing\"\n\nfunc TestPut(t *testing.T) {\n\tc := New()\n\tc.Put(\"a\", \"1\")\n\tif c.m[\"a\"] != \"1\" {\n\t\tt.Fatal(\"missing\")\n\t}\n}\n",
+    },
+    env=dict(R31_GO_ENV, CGO_ENABLED="0"), project="massive/cache", **ROUND31,
+)
+
+case(
+    "go-test-json-report-duration-parse", "test:unit", "golang:1.19",
+    ["go test -json ./... | tee test-report.jsonl"],
+    lab("test_assertion", [r"\"Output\":\"    parse_test\.go:\d+: ParseTTL\(\\\"1h30\\\"\) error: ", r"\"Action\":\"fail\",\"Package\":\"acme\.internal/dnscache/ttl\",\"Test\":\"TestParseTTL\""],
+        "go test -json | tee", "the TTL parser now delegates to time.ParseDuration, which rejects the bare '1h30' form the zone files use; the job prints go test's JSON events (kept as a report artifact)"),
+    files={
+        "go.mod": "module acme.internal/dnscache\n\ngo 1.19\n",
+        "ttl/parse.go": "package ttl\n\nimport \"time\"\n\n// ParseTTL parses a zone-file TTL.\nfunc ParseTTL(s string) (time.Duration, error) {\n\treturn time.ParseDuration(s)\n}\n",
+        "ttl/parse_test.go": "package ttl\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestParseTTL(t *testing.T) {\n\tfor in, want := range map[string]time.Duration{\"30s\": 30 * time.Second, \"1h30\": 90 * time.Minute} {\n\t\tgot, err := ParseTTL(in)\n\t\tif err != nil {\n\t\t\tt.Errorf(\"ParseTTL(%q) error: %v\", in, err)\n\t\t\tcontinue\n\t\t}\n\t\tif got != want {\n\t\t\tt.Errorf(\"ParseTTL(%q) = %v, want %v\", in, got, want)\n\t\t}\n\t}\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/dnscache", **ROUND31,
+)
+
+case(
+    "go-test-example-output-binary-units", "test:unit", "golang:1.19",
+    ["go test -v -run 'Test|Example' ./humanize/..."],
+    lab("test_assertion", [r"^--- FAIL: ExampleBytes", r"^1\.5 KB$"],
+        "go test (Example functions)", "Bytes switched from binary (KiB) to SI-style unit names; the documented Example's // Output: block no longer matches",
+        accept=[]),
+    files={
+        "go.mod": "module acme.internal/cli\n\ngo 1.19\n",
+        "humanize/bytes.go": "package humanize\n\nimport \"fmt\"\n\n// Bytes formats n with a binary unit.\nfunc Bytes(n int64) string {\n\tunits := []string{\"B\", \"KB\", \"MB\", \"GB\"}\n\tf, i := float64(n), 0\n\tfor f >= 1024 && i < len(units)-1 {\n\t\tf /= 1024\n\t\ti++\n\t}\n\tif i == 0 {\n\t\treturn fmt.Sprintf(\"%d B\", n)\n\t}\n\treturn fmt.Sprintf(\"%.1f %s\", f, units[i])\n}\n",
+        "humanize/bytes_test.go": "package humanize\n\nimport (\n\t\"fmt\"\n\t\"testing\"\n)\n\nfunc TestSmall(t *testing.T) {\n\tif Bytes(512) != \"512 B\" {\n\t\tt.Fatal(Bytes(512))\n\t}\n}\n\nfunc ExampleBytes() {\n\tfmt.Println(Bytes(1536))\n\tfmt.Println(Bytes(1 << 20))\n\t// Output:\n\t// 1.5 KiB\n\t// 1.0 MiB\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/cli", **ROUND31,
+)
+
+case(
+    "go-build-go-directive-newer-than-toolchain", "build", "golang:1.19",
+    ["go version", "go build ./..."],
+    lab("compile_error", [r"note: module requires Go 1\.21"],
+        "go build (go 1.19 toolchain)", "go.mod was bumped to `go 1.21` and the code now uses the min builtin, but the CI image still runs Go 1.19",
+        accept=["dependency_install", "github_actions_config", "other"]),
+    files={
+        "go.mod": "module acme.internal/quota\n\ngo 1.21\n",
+        "quota/quota.go": "package quota\n\n// Remaining returns what is left of the quota, never below zero.\nfunc Remaining(limit, used int) int {\n\treturn max(limit-used, 0)\n}\n\n// Clamp bounds a request size.\nfunc Clamp(n, hi int) int {\n\treturn min(n, hi)\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/quota", **ROUND31,
+)
+
+case(
+    "go-mod-private-module-public-sumdb-lookup", "build", "golang:1.19",
+    ["go env GOPROXY GOSUMDB GOPRIVATE", "go mod download", "go build ./..."],
+    lab("dependency_install", [r"verifying .*git\.acme\.internal/platform/auth@v1\.4\.0.*: reading http://127\.0\.0\.1:\d+/lookup/git\.acme\.internal/platform/auth@v1\.4\.0: 404 Not Found"],
+        "go mod download", "the internal module comes from the company proxy, but GOPRIVATE/GONOSUMDB is not set, so go asks the public checksum database about a private module and gets 404",
+        accept=["permission_or_secret", "other"]),
+    files=R31_GATEWAY_FILES,
+    setup=r31_proxy("/tmp/r31-proxy-sumdb"),
+    env=dict(R31_GO_ENV, GOPROXY="file:///tmp/r31-proxy-sumdb", GOSUMDB="sum.golang.org http://127.0.0.1:{PORT_404}",
+             GOMODCACHE="/tmp/r31-modcache-sumdb", GOFLAGS="-mod=mod", GOPRIVATE=""),
+    project="massive/gateway", **ROUND31,
+)
+
+case(
+    "go-mod-download-go-sum-checksum-mismatch", "build", "golang:1.19",
+    ["go mod download -x", "go build ./..."],
+    lab("dependency_install", [r"verifying git\.acme\.internal/platform/auth@v1\.4\.0: checksum mismatch", r"^SECURITY ERROR"],
+        "go mod download", "the v1.4.0 tag of the internal auth module was moved after go.sum recorded it; the proxy now serves a different zip",
+        accept=["other"]),
+    files=dict(R31_GATEWAY_FILES, **{"go.sum": "git.acme.internal/platform/auth v1.4.0 h1:3v0G5cUq9mXWb1n4oZ2rJtKq8yH7dLpE6sAaFfC0xYk=\n"}),
+    setup=r31_proxy("/tmp/r31-proxy-mismatch") + "chmod -R u+w /tmp/r31-modcache-mismatch 2>/dev/null || true\nrm -rf /tmp/r31-modcache-mismatch\n",
+    env=dict(R31_GO_ENV, GOPROXY="file:///tmp/r31-proxy-mismatch", GONOSUMDB="git.acme.internal",
+             GOMODCACHE="/tmp/r31-modcache-mismatch", GOFLAGS="-mod=mod"),
+    project="massive/gateway", **ROUND31,
+)
+
+# --- infrastructure and flaky causes ---------------------------------------------------------
+
+case(
+    "go-mod-download-athens-502-bad-gateway", "build", "golang:1.19",
+    ["go env GOPROXY", "go mod download", "go build -o bin/gateway ."],
+    lab("network_or_flaky", [r"reading http://127\.0\.0\.1:\d+/athens/git\.acme\.internal/platform/auth/@v/v1\.4\.0\.(mod|info|zip): 502 Bad Gateway"],
+        "go mod download", "the team's Athens module mirror answers 502 Bad Gateway (its upstream is down); nothing in the code changed",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files=R31_GATEWAY_FILES,
+    setup="chmod -R u+w /tmp/r31-modcache-502 2>/dev/null || true\nrm -rf /tmp/r31-modcache-502\n",
+    env=dict(R31_GO_ENV, GOPROXY="http://127.0.0.1:{PORT_502}/athens", GOMODCACHE="/tmp/r31-modcache-502", GOFLAGS="-mod=mod"),
+    project="massive/gateway", **ROUND31,
+)
+
+case(
+    "go-mod-download-proxy-truncated-response", "build", "golang:1.19",
+    ["go mod download -x"],
+    lab("network_or_flaky", [r"git\.acme\.internal/platform/auth@v1\.4\.0: .*unexpected EOF"],
+        "go mod download", "the module proxy sends response headers and then closes the connection without a body; go reports an unexpected EOF",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files=R31_GATEWAY_FILES,
+    setup="chmod -R u+w /tmp/r31-modcache-eof 2>/dev/null || true\nrm -rf /tmp/r31-modcache-eof\n",
+    env=dict(R31_GO_ENV, GOPROXY="http://127.0.0.1:{PORT_HDRCLOSE}/goproxy", GOMODCACHE="/tmp/r31-modcache-eof", GOFLAGS="-mod=mod"),
+    project="massive/gateway", **ROUND31,
+)
+
+case(
+    "go-mod-verify-shared-cache-dir-modified", "verify", "golang:1.19",
+    ["go env GOMODCACHE", "go mod verify"],
+    lab("infrastructure", [r"git\.acme\.internal/platform/auth v1\.4\.0: dir has been modified"],
+        "go mod verify", "the runner's shared module cache volume holds an extracted module whose files were altered on disk (a previous job edited it in place); go mod verify rejects the cache, not the code",
+        accept=["dependency_install", "network_or_flaky"], infra=True),
+    files=dict(R31_GATEWAY_FILES, **{"go.sum": ""}),
+    setup=(r31_proxy("/tmp/r31-proxy-verify") + "chmod -R u+w /tmp/r31-modcache-verify 2>/dev/null || true\nrm -rf /tmp/r31-modcache-verify\n"
+           "GOPROXY=file:///tmp/r31-proxy-verify GOMODCACHE=/tmp/r31-modcache-verify go mod download\n"
+           "d=/tmp/r31-modcache-verify/git.acme.internal/platform/auth@v1.4.0 && chmod u+w $d/token.go && sed -i 's/== 2/>= 2/' $d/token.go\n"),
+    env=dict(R31_GO_ENV, GOPROXY="file:///tmp/r31-proxy-verify", GOMODCACHE="/tmp/r31-modcache-verify", GOFLAGS="-mod=mod", GONOSUMDB="*"),
+    project="massive/gateway", **ROUND31,
+)
+
+case(
+    "go-mod-download-modcache-volume-full", "build", "golang:1.19",
+    ["df -h .cache | tail -n 1", "go mod download", "go build ./..."],
+    lab("infrastructure", [r"no space left on device"],
+        "go mod download", "GOMODCACHE sits on the runner's 2 MiB cache volume; the module's 3 MiB zip (test fixtures) does not fit, and writing it fails with ENOSPC",
+        accept=["network_or_flaky", "dependency_install"], infra=True),
+    files=R31_GATEWAY_FILES,
+    setup=r31_proxy("/tmp/r31-proxy-full", 3 << 20),
+    tmpfs=(".cache", "2m"),
+    env=dict(R31_GO_ENV, GOPROXY="file:///tmp/r31-proxy-full", GOMODCACHE="/builds/massive/gateway/.cache/go-mod", GOFLAGS="-mod=mod", GONOSUMDB="*"),
+    project="massive/gateway", **ROUND31,
+)
+
+case(
+    "go-govulncheck-vulndb-mirror-503", "security:vuln", "golang:1.19",
+    ["govulncheck ./..."],
+    lab("network_or_flaky", [r"^govulncheck: .*503"],
+        "govulncheck (Debian 0.0~git20230201)", "the vulnerability database mirror on the company network answers 503 Service Unavailable",
+        accept=["infrastructure"], infra=True),
+    files={"go.mod": "module acme.internal/cli\n\ngo 1.19\n", "main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"cli\") }\n"},
+    env=dict(R31_GO_ENV, GOVULNDB="http://127.0.0.1:{PORT_503}/vulndb", XDG_CACHE_HOME="/tmp/r31-xdg"), project="massive/cli", **ROUND31,
+)
+
+case(
+    "go-test-integration-redis-service-refused", "test:integration", "golang:1.19",
+    ["go test -tags integration -count=1 -v ./session/..."],
+    lab("network_or_flaky", [r"dial tcp 127\.0\.0\.1:9: connect: connection refused"],
+        "go test (integration tag)", "the redis service container did not come up, so the integration test's connection to it is refused; the unit tests pass",
+        accept=["infrastructure"], infra=True),
+    files={
+        "go.mod": "module acme.internal/session\n\ngo 1.19\n",
+        "session/store.go": "package session\n\nimport (\n\t\"bufio\"\n\t\"fmt\"\n\t\"net\"\n\t\"time\"\n)\n\n// Ping sends a RESP PING to a redis server.\nfunc Ping(addr string) error {\n\tc, err := net.DialTimeout(\"tcp\", addr, 2*time.Second)\n\tif err != nil {\n\t\treturn err\n\t}\n\tdefer c.Close()\n\tfmt.Fprint(c, \"*1\\r\\n$4\\r\\nPING\\r\\n\")\n\tline, err := bufio.NewReader(c).ReadString('\\n')\n\tif err != nil {\n\t\treturn err\n\t}\n\tif line != \"+PONG\\r\\n\" {\n\t\treturn fmt.Errorf(\"unexpected reply %q\", line)\n\t}\n\treturn nil\n}\n",
+        "session/store_test.go": "package session\n\nimport \"testing\"\n\nfunc TestKeyPrefix(t *testing.T) {\n\tif \"sess:\"+\"abc\" != \"sess:abc\" {\n\t\tt.Fatal(\"prefix\")\n\t}\n}\n",
+        "session/integration_test.go": "//go:build integration\n\npackage session\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestRedisPing(t *testing.T) {\n\taddr := os.Getenv(\"REDIS_ADDR\")\n\tif err := Ping(addr); err != nil {\n\t\tt.Fatalf(\"redis at %s: %v\", addr, err)\n\t}\n}\n",
+    },
+    env=dict(R31_GO_ENV, REDIS_ADDR="127.0.0.1:{PORT_DEAD}"), services=["redis:7-alpine"], project="massive/session", **ROUND31,
+)
+
+# --- cascades ---------------------------------------------------------------------------------
+
+case(
+    "go-bare-wait-masks-background-protoc", "build", "golang:1.19",
+    ["protoc -I proto --go_out=gen --go_opt=paths=source_relative proto/billing/v1/invoice.proto &\ngo mod download &\nwait",
+     "go build -o bin/billing ./cmd/billing"],
+    lab("other", [r"invoice\.proto:\d+:\d+: Expected \";\""],
+        "protoc and go mod download in the background, bare wait, then go build", "cascade: protoc fails on a missing semicolon in invoice.proto, but it runs in the background and a bare `wait` returns 0, so the job goes on and go build cannot find the generated package",
+        accept=["compile_error"]),
+    files={
+        "go.mod": R31_BILLING_GOMOD,
+        "proto/billing/v1/invoice.proto": R31_INVOICE_PROTO.replace("int64 total_cents = 3;", "int64 total_cents = 3\n  string currency = 4;"),
+        "cmd/billing/main.go": R31_BILLING_MAIN,
+    },
+    setup=R31_PB_SETUP + "mkdir -p gen", env=R31_PB_ENV, project="massive/billing", **ROUND31,
+)
+
+case(
+    "go-export-git-describe-empty-version", "release:build", "golang:1.19",
+    ["export VERSION=$(git describe --tags --abbrev=0)",
+     "go build -trimpath -ldflags \"-s -w -X main.version=${VERSION}\" -o \"dist/invoicer_${VERSION}_linux_amd64\" ./cmd/invoicer",
+     "sha256sum dist/invoicer_v*_linux_amd64 > dist/checksums.txt"],
+    lab("other", [r"fatal: No names found, cannot describe anything\."],
+        "git describe in export, go build, sha256sum", "cascade: the clone has no tags (shallow fetch without tags), git describe fails, but `export VAR=$(...)` returns export's status, so the build names the binary with an empty version and sha256sum's glob finds nothing",
+        accept=["github_actions_config"]),
+    files={
+        "go.mod": "module acme.internal/invoicer\n\ngo 1.19\n",
+        "cmd/invoicer/main.go": "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(\"invoicer\", version) }\n",
+    },
+    setup=R31_GIT_INIT, env=R31_GO_ENV, project="massive/invoicer", **ROUND31,
+)
+
+case(
+    "go-background-fake-api-compile-error-refused", "test:contract", "golang:1.19",
+    ["go run ./cmd/fakeapi -addr 127.0.0.1:18931 &", "sleep 4",
+     "API_URL=http://127.0.0.1:18931 go test -count=1 ./client/..."],
+    lab("other", [r"cmd/fakeapi/main\.go:\d+:\d+: .*declared (but|and) not used"],
+        "go run (background) then go test", "cascade: the fake API server started in the background does not compile (an unused variable), so nothing listens and the client contract tests fail with connection refused",
+        accept=["compile_error"]),
+    files={
+        "go.mod": "module acme.internal/accounts\n\ngo 1.19\n",
+        "cmd/fakeapi/main.go": "package main\n\nimport (\n\t\"flag\"\n\t\"log\"\n\t\"net/http\"\n)\n\nfunc main() {\n\taddr := flag.String(\"addr\", \"127.0.0.1:8080\", \"listen address\")\n\tflag.Parse()\n\tmux := http.NewServeMux()\n\tfixtures := map[string]string{\"/v1/accounts/acc_1\": `{\"id\":\"acc_1\",\"status\":\"active\"}`}\n\tmux.HandleFunc(\"/v1/accounts/acc_1\", func(w http.ResponseWriter, r *http.Request) {\n\t\tw.Header().Set(\"Content-Type\", \"application/json\")\n\t\tw.Write([]byte(`{\"id\":\"acc_1\",\"status\":\"active\"}`))\n\t})\n\tlog.Fatal(http.ListenAndServe(*addr, mux))\n}\n",
+        "client/client.go": "package client\n\nimport (\n\t\"encoding/json\"\n\t\"net/http\"\n)\n\n// Account is an account as the API returns it.\ntype Account struct {\n\tID     string `json:\"id\"`\n\tStatus string `json:\"status\"`\n}\n\n// Get fetches an account.\nfunc Get(base, id string) (*Account, error) {\n\tresp, err := http.Get(base + \"/v1/accounts/\" + id)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n\tdefer resp.Body.Close()\n\tvar a Account\n\treturn &a, json.NewDecoder(resp.Body).Decode(&a)\n}\n",
+        "client/client_test.go": "package client\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestGetAccount(t *testing.T) {\n\ta, err := Get(os.Getenv(\"API_URL\"), \"acc_1\")\n\tif err != nil {\n\t\tt.Fatalf(\"Get: %v\", err)\n\t}\n\tif a.Status != \"active\" {\n\t\tt.Fatalf(\"status = %q\", a.Status)\n\t}\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/accounts", **ROUND31,
+)
+
+case(
+    "go-make-dash-ignores-generate-failure", "build", "golang:1.19",
+    ["make build"],
+    lab("other", [r"open routes\.yaml: no such file or directory"],
+        "make (recipe line prefixed with -), go generate, go build", "cascade: the Makefile's generate step is prefixed with `-`, so when the route generator fails (routes.yaml was renamed to routes.yml) make prints `(ignored)` and runs go build, which fails on the missing generated function",
+        accept=["compile_error"]),
+    files={
+        "go.mod": "module acme.internal/router\n\ngo 1.19\n",
+        "Makefile": ".PHONY: build generate\n\nbuild: generate\n\tgo build -o bin/router ./cmd/router\n\ngenerate:\n\t-go generate ./...\n",
+        "routes/routes.go": "package routes\n\n//go:generate go run ../internal/genroutes -in routes.yaml -out routes_gen.go\n",
+        "routes/routes.yml": "- GET /healthz healthz\n- GET /v1/routes list\n",
+        "internal/genroutes/main.go": "package main\n\nimport (\n\t\"bufio\"\n\t\"flag\"\n\t\"fmt\"\n\t\"log\"\n\t\"os\"\n\t\"strings\"\n)\n\nfunc main() {\n\tin := flag.String(\"in\", \"\", \"routes file\")\n\tout := flag.String(\"out\", \"\", \"output\")\n\tflag.Parse()\n\tlog.SetFlags(0)\n\tlog.SetPrefix(\"genroutes: \")\n\tf, err := os.Open(*in)\n\tif err != nil {\n\t\tlog.Fatal(err)\n\t}\n\tdefer f.Close()\n\tvar b strings.Builder\n\tb.WriteString(\"// Code generated by genroutes; DO NOT EDIT.\\n\\npackage routes\\n\\n// Register lists the routes.\\nfunc Register() []string {\\n\\treturn []string{\\n\")\n\ts := bufio.NewScanner(f)\n\tfor s.Scan() {\n\t\tfmt.Fprintf(&b, \"\\t\\t%q,\\n\", strings.TrimPrefix(s.Text(), \"- \"))\n\t}\n\tb.WriteString(\"\\t}\\n}\\n\")\n\tif err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {\n\t\tlog.Fatal(err)\n\t}\n}\n",
+        "cmd/router/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"acme.internal/router/routes\"\n)\n\nfunc main() {\n\tfor _, r := range routes.Register() {\n\t\tfmt.Println(r)\n\t}\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/router", **ROUND31,
+)
+
+case(
+    "go-errexit-off-in-if-condition-function", "build", "golang:1.19",
+    ["build_all() {\n  mkdir -p bin\n  go build -o bin/ ./cmd/...\n  cp configs/*.yaml bin/\n  echo \"built: $(ls bin | tr '\\n' ' ')\"\n}\nif ! build_all; then\n  echo 'build failed' >&2\n  exit 1\nfi",
+     "./bin/reconciler --self-test"],
+    lab("other", [r"reconcile\.go:\d+:\d+: undefined: ledger\.Entry"],
+        "a shell function called as an if condition, then the binary", "cascade: bash ignores set -e inside a function called from an if condition, so the failing go build does not stop build_all, cp succeeds, the if passes, and running the binary that was never built fails",
+        accept=["compile_error"]),
+    files={
+        "go.mod": "module acme.internal/recon\n\ngo 1.19\n",
+        "configs/reconciler.yaml": "interval: 5m\nledger: postgres://ledger.acme.internal/ledger\n",
+        "ledger/ledger.go": "package ledger\n\n// Line is a ledger line.\ntype Line struct {\n\tAccount string\n\tCents   int64\n}\n",
+        "cmd/reconciler/main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\tif len(os.Args) > 1 && os.Args[1] == \"--self-test\" {\n\t\tfmt.Println(\"self-test ok:\", balance(nil))\n\t}\n}\n",
+        "cmd/reconciler/reconcile.go": "package main\n\nimport \"acme.internal/recon/ledger\"\n\nfunc balance(lines []ledger.Entry) int64 {\n\tvar sum int64\n\tfor _, l := range lines {\n\t\tsum += l.Cents\n\t}\n\treturn sum\n}\n",
+    },
+    env=R31_GO_ENV, project="massive/recon", **ROUND31,
+)
