@@ -106,7 +106,9 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
             | "zig",
             "test",
         ) => C::TestAssertion,
-        ("mix", "credo" | "dialyzer") | ("deno" | "dart", "lint" | "analyze") => C::LintFailure,
+        ("mix", "credo" | "dialyzer")
+        | ("deno" | "dart", "lint" | "analyze")
+        | ("buf", "lint" | "breaking" | "format") => C::LintFailure,
         (
             "pytest" | "py.test" | "tox" | "nox" | "jest" | "vitest" | "mocha" | "rspec"
             | "phpunit" | "unittest" | "ctest" | "busted" | "pest" | "ava" | "karma" | "prove"
@@ -123,11 +125,11 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
         (
             "eslint" | "ruff" | "flake8" | "pylint" | "golangci-lint" | "staticcheck"
             | "shellcheck" | "hadolint" | "rubocop" | "stylelint" | "cppcheck" | "clang-tidy"
-            | "markdownlint" | "markdownlint-cli2" | "yamllint" | "luacheck" | "phpstan" | "psalm"
-            | "phpcs" | "php-cs-fixer" | "standardrb" | "reek" | "sqlfluff" | "ktlint" | "detekt"
-            | "swiftlint" | "hlint" | "tflint" | "ansible-lint" | "actionlint" | "codespell"
-            | "vale" | "oxlint" | "pycodestyle" | "pydocstyle" | "bandit" | "revive" | "lintian"
-            | "perlcritic" | "commitlint",
+            | "markdownlint" | "markdownlint-cli2" | "lintr" | "yamllint" | "luacheck" | "phpstan"
+            | "psalm" | "phpcs" | "php-cs-fixer" | "standardrb" | "reek" | "sqlfluff" | "ktlint"
+            | "detekt" | "swiftlint" | "hlint" | "tflint" | "ansible-lint" | "actionlint"
+            | "codespell" | "vale" | "oxlint" | "pycodestyle" | "pydocstyle" | "bandit" | "revive"
+            | "lintian" | "perlcritic" | "commitlint",
             _,
         ) => C::LintFailure,
         (
@@ -510,7 +512,14 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
                         && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
                 })
             };
+            // A program the job should have built is missing, and this step's compiler
+            // rejected the code (`undefined: ledger.Entry` under a function whose errexit an
+            // `if` turned off): the build that did not happen is the cause.
+            let built_missing = symptom.is_some_and(|s| s.rule == "exec_missing")
+                && err.category == Some(Category::CompileError)
+                && err.weight >= 6;
             match output().find(|h| h.rule == "input_missing") {
+                _ if built_missing => {}
                 Some(h) if symptom.is_none() => err = h,
                 _ => match crashed() {
                     Some(h) if symptom.is_some() => err = h,

@@ -292,7 +292,7 @@ static RULES: &[Rule] = &[
     // Connection-level failures as curl, libcurl (cargo, git), urllib3 (pip), Go, npm and yarn,
     // the JVM (`Connect timed out`, maven's bare `Connection reset`) and docker's layer
     // downloads print them: the request never got an answer.
-    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host|lookup \S+ on \S+: server misbehaving|\bESOCKETTIMEDOUT\b|\bconnect timed out\b|: Connection reset(?: -> \[Help \d+\])?\s*$|download failed after attempts=\d+: |Operation too slow\. Less than \d+ bytes/sec transferred|Operation timed out after \d+ milliseconds with \d+ |\b(?:Get|Post|Put|Patch|Delete|Head) \x22?https?://[^\s\x22]+\x22?: (?:context deadline exceeded|EOF\b|read: connection reset)|(?:failed|unable|could not|couldn't) (?:to )?(?:load|fetch|download|retrieve|get) \x22?'?https?://\S+?:? (?:50[0234]\b|ECONN(?:REFUSED|RESET)|ETIMEDOUT|EAI_AGAIN|ENOTFOUND)"),
+    r("network_connect", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)spurious network error|\[(6|7|28|35|52|56)\] (Could not|Couldn't|Timeout was reached|Failure when receiving|SSL connect)|curl: \((5|6|7|28|35|52|56)\) |Failed to establish a new connection|NewConnectionError|NameResolutionError|ReadTimeoutError|ConnectTimeoutError|network timeout at: |ERR_SOCKET_TIMEOUT|\bENOTFOUND\b|dial tcp\b[^:]*:? .*(connection refused|i/o timeout|no such host|network is unreachable)|lookup \S+( on \S+)?: no such host|Could not resolve hostname|\bother side closed\b|\bUND_ERR_SOCKET\b|\bsocket hang up\b|Remote end closed connection without response|Connection closed by foreign host|lookup \S+ on \S+: server misbehaving|\bESOCKETTIMEDOUT\b|\bconnect timed out\b|: Connection reset(?: -> \[Help \d+\])?\s*$|download failed after attempts=\d+: |Operation too slow\. Less than \d+ bytes/sec transferred|Operation timed out after \d+ milliseconds with \d+ |\b(?:Get|Post|Put|Patch|Delete|Head) \x22?https?://[^\s\x22]+\x22?: (?:context deadline exceeded|EOF\b|read: connection reset)|\{:?bad_status_code, ?50[0234]\}|Unexpected response 50[0234] for https?://|cannot open URL '[^']+'|URL '[^']+': Timeout of \d+ seconds was reached|unable to access index for repository https?://|Failed downloading https?://\S+ - failed downloading|\bread \x22https?:/[^\x22]*\x22: (?:unexpected EOF|connection reset by peer)|(?:failed|unable|could not|couldn't) (?:to )?(?:load|fetch|download|retrieve|get) \x22?'?https?://\S+?:? (?:50[0234]\b|ECONN(?:REFUSED|RESET)|ETIMEDOUT|EAI_AGAIN|ENOTFOUND)"),
     // Go's resolver error when a tool wraps the line after `lookup` (terraform's error blocks):
     // the DNS server and port are still on the line.
     r("dns_no_such_host", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bon \[?[0-9a-f.:]+\]?:53: no such host"),
@@ -350,7 +350,9 @@ static RULES: &[Rule] = &[
     // resolvable (each is also what a skipped or failed install leaves behind).
     // An input file that is not there (what a skipped step leaves behind), as R and Node
     // report it.
-    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|md5sum|stat|ls|tail|head|wc|sort|diff|cmp): .*(cannot stat|Cannot stat|cannot access|No such file or directory|Not found in archive)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '|\[Errno 2\] No such file or directory: '"),
+    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^[\w.-]+: open \S+: no such file or directory\s*$|^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|md5sum|stat|ls|tail|head|wc|sort|diff|cmp): .*(cannot stat|Cannot stat|cannot access|No such file or directory|Not found in archive)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '|\[Errno 2\] No such file or directory: '"),
+    // R: `R CMD check`'s unmet dependencies.
+    r("r_pkg_unavailable", Cause, Cat::Is(C::DependencyInstall), 8, r"^Packages? required but not available: |^Packages? suggested but not available: "),
     r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package|dpkg-checkbuilddeps: error: Unmet build dependencies: |^The following packages have unmet dependencies:|dpkg: dependency problems prevent |meson\.build:\d+:\d+: ERROR: Dependency \x22[^\x22]+\x22 not found|^cabal: Could not resolve dependencies:|^! Couldn't find module or a distribution |^! Installing the dependencies failed: |Can't locate \S+\.pm in @INC"),
     // The image's interpreter is not the one the project declares (Ruby, PHP and its
     // extensions): the job's image, not the code.
@@ -415,6 +417,19 @@ static RULES: &[Rule] = &[
     r("truncated_archive", Cause, Cat::Is(C::Infrastructure), 7, r"^gzip: stdin: unexpected end of file|^tar: Unexpected EOF in archive|^xz: \(stdin\): Unexpected end of input|zip file is truncated|^\s*unexpected end of archive"),
     r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+"),
     // `go vet` reports the type checker's errors under its own prefix.
+    // Go's own refusals: `-race` without cgo is the job's environment; a module cache whose
+    // files changed on disk (a shared runner cache) is the runner's; go generate's report of a
+    // generator that failed (the generator's own words are just above it).
+    r("go_env_refused", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^go: -race requires cgo|^go: -(?:msan|asan) requires cgo"),
+    r("go_modcache_modified", Cause, Cat::Is(C::Infrastructure), 8, r"^\S+ v\S+: dir has been modified \(|: dir has been modified \(\S+@v"),
+    r("go_generate_failed", Cause, Cat::Is(C::Other), 6, r#"^(?P<f>\S+\.go):\d+: running "[^"]+": exit status \d+"#),
+    // Nim's compiler (`f.nim(8, 27) Error: type mismatch`) and unittest's `Check failed:`
+    // (its `[FAILED] name` reads like Ginkgo's `[FAILED] Timed out ...`: not used).
+    r("nim_type", Cause, Cat::Is(C::TypeError), 8, r"^(?P<f>\S+\.nim)\(\d+, \d+\) Error: type mismatch"),
+    r("nim_error", Cause, Cat::Is(C::CompileError), 7, r"^(?P<f>\S+\.nim)\(\d+, \d+\) Error: "),
+    r("nim_check", Cause, Cat::Is(C::TestAssertion), 7, r"^\s*(?P<f>\S+\.nim)\(\d+, \d+\): Check failed: "),
+    // Lua's parser (`luac5.4: f.lua:12: 'end' expected ... near <eof>`): a syntax error.
+    r("lua_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\S*lua(?:c|jit)?[\d.]*: (?P<f>[^:\s]+\.lua):\d+: .+ near (?:'.*'|<eof>)\s*$"),
     r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?:vet: )?(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
     // PHP's parser (`php -l`, a script), Erlang's compiler (erlc, rebar3) and Elixir's.
@@ -458,6 +473,9 @@ static RULES: &[Rule] = &[
     // markdownlint (and markdownlint-cli2): `file:line[:col] MD013/line-length Line length ...`.
     // A linter's coded finding at a file position: doc8's `f.rst:6: D002 Trailing whitespace`,
     // cfn-lint's parseable `f.yaml:16:7:16:23:E3002:Additional properties ...`, pylint's.
+    // Linters' `file:line:col: style: [rule_linter] message` (lintr) and buf's
+    // `f.proto:8:3:message`.
+    r("rule_finding", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.\w+):\d+:\d+: (?:style|warning|error|convention|refactor|info): \[\w+\] \S|^(?P<f2>[\w./-]+\.proto):\d+:\d+:[A-Z]"),
     r("coded_finding", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.[A-Za-z]\w*):\d+(?::\d+){0,3}:\s?[A-Z]{1,4}\d{2,5}(?::|\s)\s*\S"),
     r("markdownlint", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>\S+\.(?:md|markdown|mdx)):\d+(?::\d+)? MD\d{3}/[\w-]+ \S"),
     r("sqlfluff", Cause, Cat::Is(C::LintFailure), 6, r"^L:\s*\d+ \| P:\s*\d+ \|\s+[A-Z]{2,3}\d* \| \S"),
@@ -504,6 +522,12 @@ static RULES: &[Rule] = &[
     r("rust_panic", Cause, Cat::Is(C::TestAssertion), 4, r"thread '(?P<t>[^']+)'(?: \(\d+\))? panicked at (?P<f>[^\s:]+):\d+"),
     // Python's doctest report (Sphinx's doctest builder, `python -m doctest`): the example's
     // file and name at column 0 (a traceback's frames are indented), then its summary.
+    // ExUnit (`  1) test name (Module)`, doctests too), testthat 3 (`── 1. Failure ('f.R:16'):
+    // name ──`), tcltest (`==== name FAILED`), cabal's test-suite verdict.
+    r("exunit_failure", Test, Cat::Is(C::TestAssertion), 6, r"^\s+\d+\) (?:test|doctest|property) (?P<t>.+?) \([\w.]+\)\s*$"),
+    r("testthat_failure", Test, Cat::Is(C::TestAssertion), 6, r"^── \d+\. (?:Failure|Error) \('(?P<f>[^':]+):\d+'\): (?P<t>.+?) ─"),
+    r("tcltest_failed", Test, Cat::Is(C::TestAssertion), 6, r"^==== (?P<t>\S+) .*\bFAILED\s*$"),
+    r("test_suite_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^Test suite \S+: FAIL\s*$|^\S+:\s+Total\s+\d+\s+Passed\s+\d+\s+Skipped\s+\d+\s+Failed\s+[1-9]"),
     r("doctest_failed", Test, Cat::Is(C::TestAssertion), 6, r#"^File "(?P<f>[^"]+)", line \d+, in (?P<t>\S+)\s*$"#),
     r("doctest_summary", Summary, Cat::Is(C::TestAssertion), 6, r"^\*\*\*Test Failed\*\*\* \d+ failures?\.|^\s*\d+ failures? in tests\s*$"),
     r("pytest_failed", Test, Cat::Is(C::TestAssertion), 6, r"^(FAILED|ERROR) (?P<t>\S+::\S+?|\S+\.py)(\s+-\s|\s*$)"),

@@ -1225,10 +1225,11 @@ fn lines_before(log: &LogIndex, ex: &Extraction, line: usize) -> Vec<(usize, Str
     else {
         return Vec::new();
     };
+    // (A weak hit, an input a program could not open, does not count: it is what to quote.)
     let signal_between = ex
         .hits
         .iter()
-        .any(|h| h.line > echo && h.line < line && h.weight > 0 && h.role != Role::Location);
+        .any(|h| h.line > echo && h.line < line && h.weight >= 4 && h.role != Role::Location);
     if signal_between {
         return Vec::new();
     }

@@ -2714,3 +2714,127 @@ fn round28_and_29_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::TestAssertion, "{}", quotes(&d));
 }
+
+/// Rounds 30-31's misses as families, on other projects and wordings: ExUnit's, testthat's,
+/// tcltest's and cabal's failure reports, Nim's compiler and unittest, Lua's parser, R's
+/// unmet dependencies and unreachable repositories, lintr and buf findings, package managers
+/// of those ecosystems meeting a 5xx or a cut connection (Hex, Hackage, LuaRocks, a Go module
+/// proxy), Go's refusals (`-race` without cgo, a modified module cache), go generate's report
+/// under make's `-` with the generator's own words above it, and a build under a function whose
+/// errexit an `if` turned off, then its missing binary. (Guards that already passed on
+/// f701220's rules: the ExUnit failure with its assertion, cabal's suite verdict, a Go proxy's
+/// reset, rustc's error before the missing binary.)
+#[test]
+fn round30_and_31_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ mix test\n..\n\n  2) test rejects negative amounts (Billing.InvoiceTest)\n     test/invoice_test.exs:14\n     Assertion with == failed\n     code:  assert Invoice.total([-5]) == {:error, :negative}\n     left:  -5\n     right: {:error, :negative}\n\nFinished in 0.04 seconds\n3 tests, 1 failure\nERROR: Job failed: exit code 2\n",
+            Category::TestAssertion,
+            "2) test rejects negative amounts (Billing.InvoiceTest)",
+        ),
+        (
+            "$ mix deps.get\n** (Mix) httpc request failed with: {:bad_status_code, 502}\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "{:bad_status_code, 502}",
+        ),
+        (
+            "$ cabal update\nDownloading the latest package list from hackage.haskell.org\nUnexpected response 502 for https://hackage.haskell.org/timestamp.json\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Unexpected response 502",
+        ),
+        (
+            "$ cabal test spec\nRunning 1 test suites...\nTest suite spec: RUNNING...\nparses ISO dates FAILED [1]\nTest suite spec: FAIL\n0 of 1 test suites (0 of 1 test cases) passed.\ncabal: Tests failed for test:spec from dates-1.0.\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Test suite spec: FAIL",
+        ),
+        (
+            "$ lua5.1 scripts/deploy.lua\nlua5.1: scripts/deploy.lua:7: unexpected symbol near '='\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "unexpected symbol near '='",
+        ),
+        (
+            "$ luarocks install busted\nWarning: Failed searching manifest: Failed downloading https://luarocks.org/manifest-5.4 - failed downloading https://luarocks.org/manifest-5.4\nError: No results matching query were found for Lua 5.4.\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Failed downloading https://luarocks.org/manifest-5.4",
+        ),
+        (
+            "$ nim c src/app.nim\n/builds/a/src/app.nim(3, 1) Error: undeclared identifier: 'echoo'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "Error: undeclared identifier",
+        ),
+        (
+            "$ nim c -r tests/tparse.nim\n[Suite] parse\n    /builds/a/tests/tparse.nim(9, 12): Check failed: parse(\"1h\") == 3600\n    parse(\"1h\") was 60\nError: execution of an external program failed: '/builds/a/tests/tparse '\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Check failed: parse",
+        ),
+        (
+            "$ R CMD check --no-manual pkg_1.0.tar.gz\n* checking package dependencies ... ERROR\nPackages required but not available: 'dplyr', 'tidyr'\n\nStatus: 1 ERROR\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Packages required but not available",
+        ),
+        (
+            "$ Rscript -e 'install.packages(\"dplyr\")'\nWarning: unable to access index for repository https://cloud.r-project.org/src/contrib:\n  cannot open URL 'https://cloud.r-project.org/src/contrib/PACKAGES'\nWarning message:\npackage 'dplyr' is not available for this version of R\n$ Rscript report.R\nError in library(dplyr) : there is no package called 'dplyr'\nExecution halted\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "unable to access index for repository",
+        ),
+        (
+            "$ Rscript -e 'testthat::test_dir(\"tests/testthat\", stop_on_failure = TRUE)'\n── 2. Error ('test-io.R:8'): reads the ledger file ─────────────\nError in `read_ledger(\"x.csv\")`: file not found\nError: Test failures\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "2. Error ('test-io.R:8'): reads the ledger file",
+        ),
+        (
+            "$ Rscript -e 'quit(status = length(lintr::lint_dir(\"R\")) > 0)'\nR/io.R:3:1: warning: [object_usage_linter] local variable 'x' assigned but may not be used.\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "[object_usage_linter]",
+        ),
+        (
+            "$ tclsh tests/all.tcl\n==== parse-2.1 parse an empty string FAILED\n---- Result was:\n0\n---- Result should have been (exact matching):\n{}\n==== parse-2.1 FAILED\nall.tcl:\tTotal\t10\tPassed\t9\tSkipped\t0\tFailed\t1\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "==== parse-2.1 parse an empty string FAILED",
+        ),
+        (
+            "$ buf lint\nproto/billing/v1/invoice.proto:3:1:Package name \"billing\" should be suffixed with a correctly formed version, such as \"billing.v1\".\nERROR: Job failed: exit code 100\n",
+            Category::LintFailure,
+            "Package name",
+        ),
+        (
+            "$ go test -msan ./...\ngo: -msan requires cgo; enable cgo by setting CGO_ENABLED=1\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "-msan requires cgo",
+        ),
+        (
+            "$ go mod verify\ngithub.com/google/uuid v1.6.0: dir has been modified (/cache/go/pkg/mod/github.com/google/uuid@v1.6.0)\nERROR: Job failed: exit code 1\n",
+            Category::Infrastructure,
+            "dir has been modified",
+        ),
+        (
+            "$ go mod download\ngo: github.com/google/uuid@v1.6.0: read \"https://proxy.example.com/github.com/google/uuid/@v/v1.6.0.zip\": connection reset by peer\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "connection reset by peer",
+        ),
+        (
+            "$ make all\ngo generate ./...\nmockgen: open service/api.go: no such file or directory\nservice/mocks.go:3: running \"mockgen\": exit status 1\nmake: [Makefile:9: mocks] Error 1 (ignored)\ngo build ./...\n# acme/svc/service\nservice/handler_test.go:12:9: undefined: NewMockStore\nmake: *** [Makefile:4: all] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::Other,
+            "mockgen: open service/api.go: no such file or directory",
+        ),
+        (
+            "$ build() { # collapsed multi-line command\nerror[E0425]: cannot find value `cfg` in this scope\n --> src/main.rs:4:13\nerror: could not compile `gateway` (bin \"gateway\") due to 1 previous error\n$ ./target/release/gateway --check\nbash: line 9: ./target/release/gateway: No such file or directory\nERROR: Job failed: exit code 127\n",
+            Category::CompileError,
+            "cannot find value `cfg`",
+        ),
+    ];
+    assert_families(cases);
+    // The ecosystems' registries failing is the network's, retried; none of the others is.
+    for (log, want, _) in cases {
+        assert_eq!(
+            run(log).infra_or_flaky,
+            matches!(want, Category::NetworkOrFlaky | Category::Infrastructure),
+            "{log}"
+        );
+    }
+    // Ginkgo's `[FAILED] Timed out after 1.001s.` is a time limit, not a Nim test header.
+    let d = run(
+        "$ ginkgo ./...\n• [FAILED] [1.014 seconds]\nPubSub [It] should receive\n  [FAILED] Timed out after 1.001s.\n  Expected\n      <<-chan *redis.Message | len:0, cap:10>: 0xc0012d96c0\n  to receive something.\nFAIL! -- 9 Passed | 1 Failed\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::TimeoutOrOom, "{}", quotes(&d));
+}
