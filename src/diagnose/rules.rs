@@ -1212,25 +1212,25 @@ fn step_programs(cmd: &str) -> Vec<&str> {
     out
 }
 
-/// The last `n` non-blank output lines of the failing command (0-based line, text).
-/// Up to 2 output lines just above `line` in its own step, when nothing above it in the step
-/// was recognised: the step's first error then often only sums up what those lines say.
+/// Up to 2 output lines just above `line` in its own step, when nothing strong above it in the
+/// step was recognised: the step's first error then often only sums up what those lines say.
 fn lines_before(log: &LogIndex, ex: &Extraction, line: usize) -> Vec<(usize, String)> {
-    let Some(echo) = ex
-        .hits
-        .iter()
-        .filter(|h| h.role == Role::Step && h.line < line)
-        .map(|h| h.line)
-        .next_back()
-    else {
+    // Hits are in line order: the ones above `line`, nearest first.
+    let above = ex.hits[..ex.hits.partition_point(|h| h.line < line)].iter().rev();
+    let mut strong_between = false;
+    let mut echo = None;
+    for h in above {
+        if h.role == Role::Step {
+            echo = Some(h.line);
+            break;
+        }
+        // (A weak hit, an input a program could not open, does not count: it is what to quote.)
+        strong_between |= h.weight >= 4 && h.role != Role::Location;
+    }
+    let Some(echo) = echo else {
         return Vec::new();
     };
-    // (A weak hit, an input a program could not open, does not count: it is what to quote.)
-    let signal_between = ex
-        .hits
-        .iter()
-        .any(|h| h.line > echo && h.line < line && h.weight >= 4 && h.role != Role::Location);
-    if signal_between {
+    if strong_between {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -1249,6 +1249,7 @@ fn lines_before(log: &LogIndex, ex: &Extraction, line: usize) -> Vec<(usize, Str
     out
 }
 
+/// The last `n` non-blank output lines of the failing command (0-based line, text).
 fn last_output_lines(
     log: &LogIndex,
     (start, end): (usize, usize),
