@@ -15696,3 +15696,531 @@ case(
     },
     env=R31_GO_ENV, project="massive/recon", **ROUND31,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 32: Python packages with native code and their wheel builds (Cython, pybind11, nanobind,
+# cffi, PyO3/maturin, meson-python, scikit-build-core, setuptools' build_ext), written by an
+# author who had not read the diagnoser's rules, its tests or earlier rounds' results.
+
+ROUND32 = dict(round=32)
+
+R32_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1",
+              "PIP_CACHE_DIR": "/tmp/diag32/pip-cache"}
+R32_RUST_ENV = dict(R32_PY_ENV, CARGO_HOME="/tmp/diag32/cargo-home", CARGO_TARGET_DIR="/tmp/diag32/cargo-target",
+                    CARGO_TERM_COLOR="never", RUSTUP_HOME="/root/.rustup")
+
+
+def r32_setup_py(name, ext, sources, extra=""):
+    return (f"from setuptools import Extension, setup\n\n"
+            f"setup(\n    name=\"{name}\",\n    version=\"1.4.0\",\n    packages=[\"{name}\"],\n"
+            f"    ext_modules=[Extension(\"{name}.{ext}\", sources={sources!r}{extra})],\n)\n")
+
+
+R32_PYPROJECT_SETUPTOOLS = "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n"
+
+# --- plain failures ------------------------------------------------------------------------
+
+case(
+    "py-cython-str-literal-to-cdef-int", "build:ext", "python:3.11-bookworm",
+    ["cython --version", "cythonize -i -3 fastsum/_checksum.pyx"],
+    lab("compile_error", [r"_checksum\.pyx:3:21: Only single-character string literals can be coerced into ints"],
+        "cython", "a cdef int is initialised from a string literal; Cython refuses the conversion"),
+    files={
+        "fastsum/__init__.py": "",
+        "fastsum/_checksum.pyx": "def checksum(bytes data):\n    cdef int total = 0\n    cdef int width = \"16\"\n    for b in data:\n        total = (total + b) & ((1 << width) - 1)\n    return total\n",
+    },
+    env=R32_PY_ENV, project="stark/fastsum", **ROUND32,
+)
+
+case(
+    "py-cython-cpdef-int-overflow-in-test", "test:ext", "python:3.11-bookworm",
+    ["python setup.py -q build_ext --inplace", "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"OverflowError: value too large to convert to int", r"^FAILED tests/test_money\.py::test_scale_large_amount"],
+        "pytest", "a Cython cpdef function takes C ints; a test with an amount in cents above 2**31 overflows", accept=["other"]),
+    files={
+        "setup.py": "from Cython.Build import cythonize\nfrom setuptools import setup\n\nsetup(name=\"ledgerx\", packages=[\"ledgerx\"], ext_modules=cythonize(\"ledgerx/_money.pyx\", language_level=3))\n",
+        "ledgerx/__init__.py": "",
+        "ledgerx/_money.pyx": "cpdef long long scale(int cents, int factor):\n    return <long long>cents * factor\n",
+        "tests/test_money.py": "from ledgerx._money import scale\n\n\ndef test_scale_small():\n    assert scale(250, 4) == 1000\n\n\ndef test_scale_large_amount():\n    assert scale(3_000_000_000, 2) == 6_000_000_000\n",
+    },
+    env=R32_PY_ENV, project="stark/ledgerx", **ROUND32,
+)
+
+case(
+    "py-build-ext-lz4-header-missing", "build:wheel", "python:3.11-slim-bookworm",
+    ["gcc --version | head -n1", "pip wheel --no-build-isolation --no-deps -w dist ."],
+    lab("compile_error", [r"fatal error: lz4\.h: No such file or directory"],
+        "gcc", "the extension includes lz4.h but the image has no liblz4-dev", accept=["dependency_install"]),
+    files={
+        "pyproject.toml": R32_PYPROJECT_SETUPTOOLS,
+        "setup.py": r32_setup_py("packlog", "_lz4", ["packlog/_lz4.c"], ", libraries=[\"lz4\"]"),
+        "packlog/__init__.py": "",
+        "packlog/_lz4.c": "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n#include <lz4.h>\n\nstatic PyObject *bound(PyObject *self, PyObject *args) {\n    int n;\n    if (!PyArg_ParseTuple(args, \"i\", &n)) return NULL;\n    return PyLong_FromLong(LZ4_compressBound(n));\n}\n\nstatic PyMethodDef methods[] = {{\"bound\", bound, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_lz4\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__lz4(void) { return PyModule_Create(&mod); }\n",
+    },
+    env=R32_PY_ENV, project="stark/packlog", **ROUND32,
+)
+
+case(
+    "py-cffi-dlopen-hiredis-not-in-image", "test", "python:3.11-slim-bookworm",
+    ["python -m pytest -p no:cacheprovider -q -x tests/"],
+    lab("dependency_install", [r"cannot load library 'libhiredis\.so\.1\.1\.0'"],
+        "cffi", "the cffi ABI-mode binding dlopens libhiredis, which the test image does not install", accept=["other"]),
+    files={
+        "rediscount/__init__.py": "",
+        "rediscount/_ffi.py": "from cffi import FFI\n\nffi = FFI()\nffi.cdef(\"\"\"\n    typedef struct redisContext redisContext;\n    redisContext *redisConnect(const char *ip, int port);\n    void redisFree(redisContext *c);\n\"\"\")\nlib = ffi.dlopen(\"libhiredis.so.1.1.0\")\n",
+        "rediscount/counter.py": "from ._ffi import ffi, lib\n\n\ndef connect(host=\"127.0.0.1\", port=6379):\n    return lib.redisConnect(host.encode(), port)\n",
+        "tests/test_counter.py": "from rediscount import counter\n\n\ndef test_module_loads():\n    assert callable(counter.connect)\n",
+    },
+    env=R32_PY_ENV, project="stark/rediscount", **ROUND32,
+)
+
+R32_PYO3_LIB = "use pyo3::prelude::*;\n\n#[pyfunction]\nfn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {\n    let r = 6371.0_f64;\n    let (la1, lo1) = (a.0.to_radians(), a.1.to_radians());\n    let (la2, lo2) = (b.0.to_radians(), b.1.to_radians());\n    let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);\n    2.0 * r * h.sqrt().asin()\n}\n\n#[pymodule]\nfn {MOD}(m: &Bound<'_, PyModule>) -> PyResult<()> {\n    m.add_function(wrap_pyfunction!(haversine, m)?)?;\n    Ok(())\n}\n"
+
+case(
+    "rust-pyo3-0-20-python-3-13-too-new", "build:wheels", "python:3.13-bookworm",
+    ["python3.13 --version", "maturin --version", "maturin build --release --interpreter python3.13 --out dist"],
+    lab("compile_error", [r"the configured Python interpreter version \(3\.13\) is newer than PyO3's maximum supported version"],
+        "maturin/pyo3", "the wheel matrix adds Python 3.13 but the crate still pins pyo3 0.20, which supports up to 3.12",
+        accept=["dependency_install"]),
+    files={
+        "Cargo.toml": "[package]\nname = \"geodist\"\nversion = \"0.3.1\"\nedition = \"2021\"\n\n[lib]\nname = \"geodist\"\ncrate-type = [\"cdylib\"]\n\n[dependencies]\npyo3 = { version = \"=0.20.3\", features = [\"extension-module\"] }\n",
+        "pyproject.toml": "[build-system]\nrequires = [\"maturin>=1.4,<2\"]\nbuild-backend = \"maturin\"\n\n[project]\nname = \"geodist\"\nrequires-python = \">=3.9\"\n",
+        "src/lib.rs": "use pyo3::prelude::*;\n\n#[pyfunction]\nfn haversine(a: (f64, f64), b: (f64, f64)) -> f64 {\n    let h = ((b.0 - a.0).to_radians() / 2.0).sin().powi(2) + ((b.1 - a.1).to_radians() / 2.0).sin().powi(2);\n    2.0 * 6371.0 * h.sqrt().asin()\n}\n\n#[pymodule]\nfn geodist(_py: Python, m: &PyModule) -> PyResult<()> {\n    m.add_function(wrap_pyfunction!(haversine, m)?)?;\n    Ok(())\n}\n",
+    },
+    env=dict(R32_RUST_ENV, PATH="/root/.pyenv/versions/3.13.0/bin:/tmp/diag32/venv/bin:/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    project="stark/geodist", **ROUND32,
+)
+
+case(
+    "rust-maturin-module-name-pyinit-mismatch", "test:python", "python:3.11-bookworm",
+    ["maturin build --release --out dist", "pip install --force-reinstall dist/*.whl", "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("other", [r"Warning: Couldn't find the symbol .PyInit__native.", r"dynamic module does not define module export function \(PyInit__native\)"],
+        "maturin/pyo3", "pyproject sets module-name geoscan._native but the #[pymodule] function is still named geoscan, so the wheel's library exports PyInit_geoscan",
+        accept=["compile_error", "test_assertion"]),
+    files={
+        "Cargo.toml": "[package]\nname = \"geoscan\"\nversion = \"0.5.0\"\nedition = \"2021\"\n\n[lib]\nname = \"geoscan\"\ncrate-type = [\"cdylib\"]\n\n[dependencies]\npyo3 = { version = \"0.23\", features = [\"extension-module\"] }\n",
+        "pyproject.toml": "[build-system]\nrequires = [\"maturin>=1.7,<2\"]\nbuild-backend = \"maturin\"\n\n[project]\nname = \"geoscan\"\nrequires-python = \">=3.9\"\n\n[tool.maturin]\nmodule-name = \"geoscan._native\"\npython-source = \"python\"\n",
+        "python/geoscan/__init__.py": "from ._native import haversine\n\n__all__ = [\"haversine\"]\n",
+        "src/lib.rs": R32_PYO3_LIB.replace("{MOD}", "geoscan"),
+        "tests/test_distance.py": "import geoscan\n\n\ndef test_same_point():\n    assert geoscan.haversine((52.5, 13.4), (52.5, 13.4)) == 0.0\n",
+    },
+    env=R32_RUST_ENV, project="stark/geoscan", **ROUND32,
+)
+
+case(
+    "py-meson-python-extension-source-renamed", "build:wheel", "python:3.11-bookworm",
+    ["meson --version", "python -m build --wheel --no-isolation"],
+    lab("compile_error", [r"ERROR: File src/bitset/_bits\.c does not exist"],
+        "meson-python", "meson.build still lists _bits.c after the C file was renamed to bits.c", accept=["other"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"meson-python\"]\nbuild-backend = \"mesonpy\"\n\n[project]\nname = \"bitset\"\nversion = \"2.0.0\"\n",
+        "meson.build": "project('bitset', 'c', version: '2.0.0')\n\npy = import('python').find_installation(pure: false)\n\npy.extension_module('_bits', 'src/bitset/_bits.c', install: true, subdir: 'bitset')\npy.install_sources('src/bitset/__init__.py', subdir: 'bitset')\n",
+        "src/bitset/__init__.py": "from ._bits import popcount\n",
+        "src/bitset/bits.c": "#include <Python.h>\n\nstatic PyObject *popcount(PyObject *self, PyObject *arg) {\n    unsigned long long v = PyLong_AsUnsignedLongLong(arg);\n    if (PyErr_Occurred()) return NULL;\n    return PyLong_FromLong(__builtin_popcountll(v));\n}\n\nstatic PyMethodDef methods[] = {{\"popcount\", popcount, METH_O, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_bits\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__bits(void) { return PyModule_Create(&mod); }\n",
+    },
+    env=R32_PY_ENV, project="stark/bitset", **ROUND32,
+)
+
+R32_SKBUILD_PYPROJECT = "[build-system]\nrequires = [\"scikit-build-core>=0.10\"{EXTRA}]\nbuild-backend = \"scikit_build_core.build\"\n\n[project]\nname = \"{NAME}\"\nversion = \"0.9.0\"\nrequires-python = \">=3.9\"\n"
+
+case(
+    "py-scikit-build-core-link-undefined-cmake-target", "build:wheel", "python:3.11-bookworm",
+    ["cmake --version | head -n1", "pip wheel --no-build-isolation --no-deps -v -w dist ."],
+    lab("compile_error", [r"Target \"_core\" links to:?\s*$|fmt::fmt", r"but the target was not found"],
+        "cmake", "CMakeLists links the module to fmt::fmt without a find_package(fmt)", accept=["dependency_install"]),
+    files={
+        "pyproject.toml": R32_SKBUILD_PYPROJECT.replace("{EXTRA}", ", \"pybind11\"").replace("{NAME}", "tsfmt"),
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.18)\nproject(tsfmt LANGUAGES CXX)\n\nset(PYBIND11_FINDPYTHON ON)\nfind_package(pybind11 CONFIG REQUIRED)\n\npybind11_add_module(_core src/core.cpp)\ntarget_link_libraries(_core PRIVATE fmt::fmt)\ninstall(TARGETS _core DESTINATION tsfmt)\n",
+        "src/core.cpp": "#include <pybind11/pybind11.h>\n#include <fmt/format.h>\n\nstd::string stamp(long long ts) { return fmt::format(\"{:>12}\", ts); }\n\nPYBIND11_MODULE(_core, m) { m.def(\"stamp\", &stamp); }\n",
+        "src/tsfmt/__init__.py": "",
+    },
+    env=R32_PY_ENV, project="stark/tsfmt", **ROUND32,
+)
+
+case(
+    "py-build-ext-werror-unused-variable", "build", "python:3.11-bookworm",
+    ["python -m build --wheel --no-isolation"],
+    lab("compile_error", [r"error: unused variable .scale. \[-Werror=unused-variable\]"],
+        "gcc", "setup.py compiles with -Wall -Werror and a refactor left an unused local", accept=["lint_failure"]),
+    files={
+        "pyproject.toml": R32_PYPROJECT_SETUPTOOLS + "\n[project]\nname = \"quantile\"\nversion = \"1.4.0\"\n",
+        "setup.py": "from setuptools import Extension, setup\n\nsetup(packages=[\"quantile\"], ext_modules=[Extension(\"quantile._q\", [\"quantile/_q.c\"], extra_compile_args=[\"-Wall\", \"-Werror\"])])\n",
+        "quantile/__init__.py": "",
+        "quantile/_q.c": "#include <Python.h>\n\nstatic PyObject *midpoint(PyObject *self, PyObject *args) {\n    double lo, hi;\n    double scale = 0.5;\n    if (!PyArg_ParseTuple(args, \"dd\", &lo, &hi)) return NULL;\n    return PyFloat_FromDouble(lo + (hi - lo) / 2.0);\n}\n\nstatic PyMethodDef methods[] = {{\"midpoint\", midpoint, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_q\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__q(void) { return PyModule_Create(&mod); }\n",
+    },
+    env=R32_PY_ENV, project="stark/quantile", **ROUND32,
+)
+
+case(
+    "py-auditwheel-getrandom-too-recent-for-manylinux2014", "release:wheel", "python:3.11-bookworm",
+    ["pip wheel --no-build-isolation --no-deps -w dist .", "auditwheel --version", "auditwheel repair --plat manylinux2014_x86_64 -w wheelhouse dist/*.whl"],
+    lab("other", [r"cannot repair .* to \"manylinux2014_x86_64\" ABI because of the presence of too-recent versioned symbols"],
+        "auditwheel", "the extension calls getrandom() (glibc 2.25) and the release job repairs to manylinux2014 (glibc 2.17) on a bookworm image",
+        accept=["compile_error", "docker_build"]),
+    files={
+        "pyproject.toml": R32_PYPROJECT_SETUPTOOLS + "\n[project]\nname = \"nonce\"\nversion = \"0.2.0\"\n",
+        "setup.py": "from setuptools import Extension, setup\n\nsetup(packages=[\"nonce\"], ext_modules=[Extension(\"nonce._rand\", [\"nonce/_rand.c\"])])\n",
+        "nonce/__init__.py": "",
+        "nonce/_rand.c": "#include <Python.h>\n#include <sys/random.h>\n\nstatic PyObject *token(PyObject *self, PyObject *noargs) {\n    unsigned char buf[16];\n    if (getrandom(buf, sizeof buf, 0) != sizeof buf) return PyErr_SetFromErrno(PyExc_OSError);\n    return PyBytes_FromStringAndSize((const char *)buf, sizeof buf);\n}\n\nstatic PyMethodDef methods[] = {{\"token\", token, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_rand\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__rand(void) { return PyModule_Create(&mod); }\n",
+    },
+    env=R32_PY_ENV, project="stark/nonce", **ROUND32,
+)
+
+case(
+    "py-nanobind-vector-arg-without-stl-caster", "test:ext", "python:3.11-bookworm",
+    ["pip install --no-build-isolation --no-deps -q .", "python -m pytest -q -p no:cacheprovider --tb=short tests/"],
+    lab("test_assertion", [r"TypeError: percentile\(\): incompatible function arguments"],
+        "pytest", "a nanobind function takes std::vector<double> but the module does not include nanobind/stl/vector.h, so a Python list is rejected",
+        accept=["compile_error", "other"]),
+    files={
+        "pyproject.toml": R32_SKBUILD_PYPROJECT.replace("{EXTRA}", ", \"nanobind\"").replace("{NAME}", "rankstats"),
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.18)\nproject(rankstats LANGUAGES CXX)\n\nfind_package(Python 3.9 COMPONENTS Interpreter Development.Module REQUIRED)\nfind_package(nanobind CONFIG REQUIRED)\n\nnanobind_add_module(_stats src/stats.cpp)\ninstall(TARGETS _stats LIBRARY DESTINATION rankstats)\ninstall(FILES src/rankstats/__init__.py DESTINATION rankstats)\n",
+        "src/stats.cpp": "#include <algorithm>\n#include <vector>\n#include <nanobind/nanobind.h>\n\nnamespace nb = nanobind;\n\ndouble percentile(std::vector<double> xs, double q) {\n    std::sort(xs.begin(), xs.end());\n    size_t i = static_cast<size_t>(q * (xs.size() - 1));\n    return xs[i];\n}\n\nNB_MODULE(_stats, m) { m.def(\"percentile\", &percentile, nb::arg(\"xs\"), nb::arg(\"q\")); }\n",
+        "src/rankstats/__init__.py": "from ._stats import percentile\n",
+        "tests/test_stats.py": "from rankstats import percentile\n\n\ndef test_median():\n    assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0\n",
+    },
+    env=dict(R32_PY_ENV, CMAKE_BUILD_PARALLEL_LEVEL="1"), project="stark/rankstats", **ROUND32,
+)
+
+case(
+    "py-wheel-built-cp312-installed-on-311", "test:wheel", "python:3.11-bookworm",
+    ["python3.12 -m pip wheel --no-deps -q -w dist .", "ls dist/", "python --version", "pip install dist/*.whl"],
+    lab("dependency_install", [r"ERROR: ratelimit_native-0\.3\.0-cp312-cp312-linux_x86_64\.whl is not a supported wheel on this platform"],
+        "pip", "the wheel is built with python3.12 and installed into the job's Python 3.11 environment", accept=["other"]),
+    files={
+        "pyproject.toml": R32_PYPROJECT_SETUPTOOLS + "\n[project]\nname = \"ratelimit-native\"\nversion = \"0.3.0\"\n",
+        "setup.py": "from setuptools import Extension, setup\n\nsetup(packages=[\"ratelimit_native\"], ext_modules=[Extension(\"ratelimit_native._bucket\", [\"ratelimit_native/_bucket.c\"])])\n",
+        "ratelimit_native/__init__.py": "",
+        "ratelimit_native/_bucket.c": "#include <Python.h>\n\nstatic PyObject *refill(PyObject *self, PyObject *args) {\n    double tokens, rate, dt, cap;\n    if (!PyArg_ParseTuple(args, \"dddd\", &tokens, &rate, &dt, &cap)) return NULL;\n    double t = tokens + rate * dt;\n    return PyFloat_FromDouble(t > cap ? cap : t);\n}\n\nstatic PyMethodDef methods[] = {{\"refill\", refill, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_bucket\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__bucket(void) { return PyModule_Create(&mod); }\n",
+    },
+    env=dict(R32_PY_ENV, PATH="/tmp/diag32/venv/bin:/root/.pyenv/versions/3.12.1/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    project="stark/ratelimit", **ROUND32,
+)
+
+case(
+    "py-pybind11-def-overloaded-function-without-cast", "build:wheel", "python:3.11-bookworm",
+    ["python -m build --wheel --no-isolation"],
+    lab("compile_error", [r"error: no matching function for call to .pybind11::module_::def\(const char \[5\], <unresolved overloaded function type>"],
+        "g++/pybind11", "area() gained an overload and m.def binds &area without py::overload_cast"),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\", \"pybind11>=2.12\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"shapes\"\nversion = \"1.1.0\"\n",
+        "setup.py": "from pybind11.setup_helpers import Pybind11Extension\nfrom setuptools import setup\n\nsetup(packages=[\"shapes\"], ext_modules=[Pybind11Extension(\"shapes._geom\", [\"src/geom.cpp\"], cxx_std=17)])\n",
+        "shapes/__init__.py": "",
+        "src/geom.cpp": "#include <pybind11/pybind11.h>\n\nnamespace py = pybind11;\n\ndouble area(double r) { return 3.141592653589793 * r * r; }\ndouble area(double w, double h) { return w * h; }\n\nPYBIND11_MODULE(_geom, m) {\n    m.def(\"area\", &area, py::arg(\"r\"));\n}\n",
+    },
+    env=R32_PY_ENV, project="stark/shapes", **ROUND32,
+)
+
+case(
+    "py-cffi-cdef-define-expression", "build:ext", "python:3.11-bookworm",
+    ["python build_ring.py"],
+    lab("compile_error", [r"CDefError: only supports one of the following syntax", r"#define RING_BYTES \(4096 \* 2\)"],
+        "cffi", "the cdef copies a #define whose value is an expression, which cffi's parser does not accept", accept=["other"]),
+    files={
+        "build_ring.py": "from cffi import FFI\n\nffibuilder = FFI()\nffibuilder.cdef(\"\"\"\n    #define RING_BYTES (4096 * 2)\n    int ring_push(const char *buf, size_t n);\n\"\"\")\nffibuilder.set_source(\"ringbuf._ring\", '#include \"ring.h\"', sources=[\"src/ring.c\"], include_dirs=[\"src\"])\n\nif __name__ == \"__main__\":\n    ffibuilder.compile(verbose=True)\n",
+        "src/ring.h": "#include <stddef.h>\n#define RING_BYTES (4096 * 2)\nint ring_push(const char *buf, size_t n);\n",
+        "src/ring.c": "#include \"ring.h\"\nstatic char ring[RING_BYTES];\nstatic size_t head;\nint ring_push(const char *buf, size_t n) { for (size_t i = 0; i < n; i++) ring[(head + i) % RING_BYTES] = buf[i]; head = (head + n) % RING_BYTES; return (int)head; }\n",
+        "ringbuf/__init__.py": "",
+    },
+    env=R32_PY_ENV, project="stark/ringbuf", **ROUND32,
+)
+
+case(
+    "py-meson-dependency-libzstd-not-found", "build:wheel", "python:3.11-slim-bookworm",
+    ["pip wheel --no-build-isolation --no-deps -w dist ."],
+    lab("dependency_install", [r"ERROR: Dependency \"libzstd\" not found"],
+        "meson-python", "meson.build needs libzstd through pkg-config; the image has the runtime library but not libzstd-dev",
+        accept=["compile_error"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"meson-python\"]\nbuild-backend = \"mesonpy\"\n\n[project]\nname = \"zpack\"\nversion = \"0.7.0\"\n",
+        "meson.build": "project('zpack', 'c', version: '0.7.0')\n\npy = import('python').find_installation(pure: false)\nzstd = dependency('libzstd', version: '>=1.5')\n\npy.extension_module('_z', 'src/_z.c', dependencies: zstd, install: true, subdir: 'zpack')\n",
+        "src/_z.c": "#include <Python.h>\n#include <zstd.h>\n\nstatic PyObject *bound(PyObject *self, PyObject *arg) {\n    return PyLong_FromSize_t(ZSTD_compressBound(PyLong_AsSize_t(arg)));\n}\n\nstatic PyMethodDef methods[] = {{\"bound\", bound, METH_O, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_z\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__z(void) { return PyModule_Create(&mod); }\n",
+    },
+    env=R32_PY_ENV, project="stark/zpack", **ROUND32,
+)
+
+case(
+    "py-c-extension-segfault-on-line-without-delimiter", "test", "python:3.11-bookworm",
+    ["python setup.py -q build_ext --inplace", "python -X faulthandler -m pytest -p no:cacheprovider -v tests/"],
+    lab("test_assertion", [r"Fatal Python error: Segmentation fault", r"Segmentation fault\s+python -X faulthandler"],
+        "pytest", "the C field splitter dereferences strchr()'s NULL result for a line without a comma; the test process dies",
+        accept=["other"]),
+    files={
+        "setup.py": r32_setup_py("csvcut", "_split", ["csvcut/_split.c"]),
+        "csvcut/__init__.py": "",
+        "csvcut/_split.c": "#include <Python.h>\n#include <string.h>\n\nstatic PyObject *first_field(PyObject *self, PyObject *args) {\n    const char *line;\n    if (!PyArg_ParseTuple(args, \"s\", &line)) return NULL;\n    const char *comma = strchr(line, ',');\n    size_t n = (size_t)(comma - line);\n    volatile char c = *comma;\n    (void)c;\n    return PyUnicode_FromStringAndSize(line, n);\n}\n\nstatic PyMethodDef methods[] = {{\"first_field\", first_field, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_split\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__split(void) { return PyModule_Create(&mod); }\n",
+        "tests/test_split.py": "from csvcut._split import first_field\n\n\ndef test_two_fields():\n    assert first_field(\"a,b\") == \"a\"\n\n\ndef test_single_field():\n    assert first_field(\"only\") == \"only\"\n",
+    },
+    env=R32_PY_ENV, project="stark/csvcut", **ROUND32,
+)
+
+case(
+    "py-sdist-omits-header-wheel-from-sdist", "release:build", "python:3.11-bookworm",
+    ["python -m build --no-isolation"],
+    lab("compile_error", [r"fatal error: _parse\.h: No such file or directory"],
+        "python -m build", "the header is not in the sdist (no MANIFEST.in, not in depends), so the wheel built from the sdist cannot compile",
+        accept=["other"]),
+    files={
+        "pyproject.toml": R32_PYPROJECT_SETUPTOOLS + "\n[project]\nname = \"fastcsv\"\nversion = \"3.0.0\"\n",
+        "setup.py": "from setuptools import Extension, setup\n\nsetup(packages=[\"fastcsv\"], package_dir={\"\": \"src\"}, ext_modules=[Extension(\"fastcsv._parse\", [\"src/fastcsv/_parse.c\"], include_dirs=[\"src/fastcsv\"])])\n",
+        "src/fastcsv/__init__.py": "",
+        "src/fastcsv/_parse.h": "#define FASTCSV_SEP ','\n",
+        "src/fastcsv/_parse.c": "#include <Python.h>\n#include \"_parse.h\"\n\nstatic PyObject *count(PyObject *self, PyObject *args) {\n    const char *s; long n = 1;\n    if (!PyArg_ParseTuple(args, \"s\", &s)) return NULL;\n    for (; *s; s++) if (*s == FASTCSV_SEP) n++;\n    return PyLong_FromLong(n);\n}\n\nstatic PyMethodDef methods[] = {{\"count\", count, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_parse\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__parse(void) { return PyModule_Create(&mod); }\n",
+    },
+    env=R32_PY_ENV, project="stark/fastcsv", **ROUND32,
+)
+
+case(
+    "py-isolated-build-cython-not-in-build-requires", "build:wheel", "python:3.11-bookworm",
+    ["pip wheel --no-deps -w dist ."],
+    lab("dependency_install", [r"ModuleNotFoundError: No module named 'Cython'"],
+        "pip", "setup.py imports Cython but pyproject's build-system.requires lists only setuptools; pip's isolated build env lacks it",
+        accept=["compile_error"]),
+    files={
+        "pyproject.toml": R32_PYPROJECT_SETUPTOOLS + "\n[project]\nname = \"tokenize-fast\"\nversion = \"0.8.0\"\n",
+        "setup.py": "from Cython.Build import cythonize\nfrom setuptools import setup\n\nsetup(packages=[\"tokfast\"], ext_modules=cythonize(\"tokfast/_scan.pyx\", language_level=3))\n",
+        "tokfast/__init__.py": "",
+        "tokfast/_scan.pyx": "def count_words(str s):\n    return len(s.split())\n",
+    },
+    env=R32_PY_ENV, project="stark/tokfast", **ROUND32,
+)
+
+case(
+    "py-isolated-scikit-build-pybind11-config-missing", "build:wheel", "python:3.11-bookworm",
+    ["python -m build --wheel"],
+    lab("dependency_install", [r"Could not find a package configuration file provided by\s*\"?pybind11|By not providing \"Findpybind11\.cmake\""],
+        "scikit-build-core", "CMakeLists uses find_package(pybind11 CONFIG) but build-system.requires has only scikit-build-core; the isolated env has no pybind11",
+        accept=["compile_error"]),
+    files={
+        "pyproject.toml": R32_SKBUILD_PYPROJECT.replace("{EXTRA}", "").replace("{NAME}", "mathx"),
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.18)\nproject(mathx LANGUAGES CXX)\n\nset(PYBIND11_FINDPYTHON ON)\nfind_package(pybind11 CONFIG REQUIRED)\n\npybind11_add_module(_mathx src/mathx.cpp)\ninstall(TARGETS _mathx DESTINATION mathx)\n",
+        "src/mathx.cpp": "#include <pybind11/pybind11.h>\n\nint gcd(int a, int b) { return b ? gcd(b, a % b) : a; }\n\nPYBIND11_MODULE(_mathx, m) { m.def(\"gcd\", &gcd); }\n",
+    },
+    env=R32_PY_ENV, project="stark/mathx", **ROUND32,
+)
+
+case(
+    "py-numpy-extension-built-against-1x-run-on-2x", "test:ext", "python:3.11-bookworm",
+    ["python -m venv .venv && . .venv/bin/activate",
+     "pip install -q -r requirements-build.txt",
+     "python setup.py -q build_ext --inplace",
+     "pip install -q -r requirements-test.txt",
+     "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("dependency_install", [r"A module that was compiled using NumPy 1\.x cannot be run in\s*$|NumPy 2\.\d+\.\d+ as it may crash", r"numpy\.core\.multiarray failed to import"],
+        "numpy/pytest", "the extension is compiled against numpy 1.26 (requirements-build pins it) and the test requirements then upgrade numpy to 2.x",
+        accept=["compile_error", "other"]),
+    files={
+        "requirements-build.txt": "setuptools>=68\nnumpy==1.26.4\n",
+        "requirements-test.txt": "numpy>=2.0\npytest>=8\n",
+        "setup.py": "import numpy\nfrom setuptools import Extension, setup\n\nsetup(name=\"smoothing\", packages=[\"smoothing\"], ext_modules=[Extension(\"smoothing._ema\", [\"smoothing/_ema.c\"], include_dirs=[numpy.get_include()])])\n",
+        "smoothing/__init__.py": "",
+        "smoothing/_ema.c": "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n#include <numpy/arrayobject.h>\n\nstatic PyObject *ema(PyObject *self, PyObject *args) {\n    PyObject *in; double alpha;\n    if (!PyArg_ParseTuple(args, \"Od\", &in, &alpha)) return NULL;\n    PyArrayObject *a = (PyArrayObject *)PyArray_FROM_OTF(in, NPY_DOUBLE, NPY_ARRAY_IN_ARRAY);\n    if (!a) return NULL;\n    npy_intp n = PyArray_SIZE(a);\n    PyArrayObject *out = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_DOUBLE);\n    double *x = PyArray_DATA(a), *y = PyArray_DATA(out), acc = n ? x[0] : 0;\n    for (npy_intp i = 0; i < n; i++) { acc = alpha * x[i] + (1 - alpha) * acc; y[i] = acc; }\n    Py_DECREF(a);\n    return (PyObject *)out;\n}\n\nstatic PyMethodDef methods[] = {{\"ema\", ema, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_ema\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__ema(void) { import_array(); return PyModule_Create(&mod); }\n",
+        "tests/test_ema.py": "import numpy as np\n\nfrom smoothing._ema import ema\n\n\ndef test_constant_series():\n    assert np.allclose(ema(np.ones(4), 0.3), np.ones(4))\n",
+    },
+    env=R32_PY_ENV, project="stark/smoothing", **ROUND32,
+)
+
+case(
+    "py-stubtest-extension-stub-argument-renamed", "lint:stubs", "python:3.11-bookworm",
+    ["python setup.py -q build_ext --inplace", "python -m mypy.stubtest --concise hashring._ring"],
+    lab("type_error", [r"hashring\._ring\.lookup is inconsistent, stub (argument|parameter) \"key\" differs from runtime (argument|parameter) \"token\""],
+        "mypy stubtest", "the C function's keyword was renamed to token; the shipped .pyi stub still says key", accept=["lint_failure"]),
+    files={
+        "pyproject.toml": R32_PYPROJECT_SETUPTOOLS + "\n[project]\nname = \"hashring\"\nversion = \"1.0.2\"\n\n[tool.setuptools.package-data]\nhashring = [\"*.pyi\", \"py.typed\"]\n",
+        "setup.py": "from setuptools import Extension, setup\n\nsetup(packages=[\"hashring\"], ext_modules=[Extension(\"hashring._ring\", [\"hashring/_ring.c\"])])\n",
+        "hashring/__init__.py": "",
+        "hashring/py.typed": "",
+        "hashring/_ring.pyi": "def lookup(key: bytes, buckets: int) -> int: ...\n",
+        "hashring/_ring.c": "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n\nstatic PyObject *lookup(PyObject *self, PyObject *args, PyObject *kw) {\n    static char *kwlist[] = {\"token\", \"buckets\", NULL};\n    const char *t; Py_ssize_t n; int buckets;\n    if (!PyArg_ParseTupleAndKeywords(args, kw, \"y#i\", kwlist, &t, &n, &buckets)) return NULL;\n    unsigned long h = 5381;\n    for (Py_ssize_t i = 0; i < n; i++) h = h * 33 + (unsigned char)t[i];\n    return PyLong_FromLong((long)(h % (unsigned long)buckets));\n}\n\nstatic PyMethodDef methods[] = {{\"lookup\", (PyCFunction)(void (*)(void))lookup, METH_VARARGS | METH_KEYWORDS, \"lookup(token, buckets)\\n--\\n\\n\"}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_ring\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__ring(void) { return PyModule_Create(&mod); }\n",
+    },
+    env=R32_PY_ENV, project="stark/hashring", **ROUND32,
+)
+
+# --- Round 32: infra and flaky ----------------------------------------------------------------
+
+case(
+    "rust-maturin-crates-mirror-429", "build:wheels", "python:3.11-bookworm",
+    ["maturin --version", "maturin build --release --out dist"],
+    lab("network_or_flaky", [r"got 429|429 Too Many Requests"],
+        "cargo (via maturin)", "the runner's crates.io sparse mirror (a loopback stand-in) answers 429 Too Many Requests while cargo resolves pyo3",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={
+        "Cargo.toml": "[package]\nname = \"routeplan\"\nversion = \"0.2.0\"\nedition = \"2021\"\n\n[lib]\nname = \"routeplan\"\ncrate-type = [\"cdylib\"]\n\n[dependencies]\npyo3 = { version = \"0.23\", features = [\"extension-module\"] }\n",
+        "pyproject.toml": "[build-system]\nrequires = [\"maturin>=1.7,<2\"]\nbuild-backend = \"maturin\"\n\n[project]\nname = \"routeplan\"\nrequires-python = \">=3.9\"\n",
+        "src/lib.rs": R32_PYO3_LIB.replace("{MOD}", "routeplan"),
+    },
+    setup="rm -rf /tmp/diag32/cargo-home-429 && mkdir -p /tmp/diag32/cargo-home-429 && printf '[source.crates-io]\\nreplace-with = \"stark-mirror\"\\n\\n[source.stark-mirror]\\nregistry = \"sparse+http://127.0.0.1:%s/api/cargo/crates-remote/index/\"\\n\\n[net]\\nretry = 1\\n' \"$PORT_429\" > /tmp/diag32/cargo-home-429/config.toml",
+    env=dict(R32_RUST_ENV, CARGO_HOME="/tmp/diag32/cargo-home-429", CARGO_TARGET_DIR="/tmp/diag32/cargo-target-429"),
+    project="stark/routeplan", **ROUND32,
+)
+
+R32_PYBIND_BIG = "#include <map>\n#include <string>\n#include <vector>\n#include <pybind11/pybind11.h>\n#include <pybind11/stl.h>\n#include <pybind11/functional.h>\n\nnamespace py = pybind11;\n\nstruct Order { std::string sku; int qty; double price; };\n\nPYBIND11_MODULE(_orders, m) {\n    py::class_<Order>(m, \"Order\")\n        .def(py::init<std::string, int, double>())\n        .def_readwrite(\"sku\", &Order::sku)\n        .def_readwrite(\"qty\", &Order::qty)\n        .def_readwrite(\"price\", &Order::price);\n    m.def(\"total\", [](const std::vector<Order> &os) { double t = 0; for (auto &o : os) t += o.qty * o.price; return t; });\n    m.def(\"by_sku\", [](const std::vector<Order> &os) { std::map<std::string, int> r; for (auto &o : os) r[o.sku] += o.qty; return r; });\n    m.def(\"apply\", [](const std::vector<Order> &os, const std::function<double(const Order &)> &f) { std::vector<double> r; for (auto &o : os) r.push_back(f(o)); return r; });\n}\n"
+
+case(
+    "py-pybind11-cc1plus-killed-memory-limit", "build:wheel", "python:3.11-bookworm",
+    ["pip wheel --no-build-isolation --no-deps -w dist ."],
+    lab("timeout_or_oom", [r"fatal error: Killed signal terminated program cc1plus"],
+        "g++", "cc1plus compiling a pybind11 module with -O3 is killed by the OOM killer under the job's 160 MiB memory limit (cgroup)",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\", \"pybind11>=2.12\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"orders-native\"\nversion = \"2.3.0\"\n",
+        "setup.py": "from pybind11.setup_helpers import Pybind11Extension\nfrom setuptools import setup\n\nsetup(packages=[\"orders_native\"], ext_modules=[Pybind11Extension(\"orders_native._orders\", [\"src/orders.cpp\"], cxx_std=17, extra_compile_args=[\"-O3\"])])\n",
+        "orders_native/__init__.py": "",
+        "src/orders.cpp": R32_PYBIND_BIG,
+    },
+    memory_limit=160 * 1024 * 1024,
+    env=R32_PY_ENV, project="stark/orders-native", **ROUND32,
+)
+
+case(
+    "py-gcc-tmpdir-volume-full", "build:ext", "python:3.11-bookworm",
+    ["df -h \"$TMPDIR\" | tail -n1", "python setup.py build_ext --inplace"],
+    lab("infrastructure", [r"No space left on device"],
+        "g++", "TMPDIR points at the runner's small scratch volume; the assembler output of a pybind11 module does not fit",
+        infra=True, accept=["network_or_flaky"]),
+    files={
+        "setup.py": "from pybind11.setup_helpers import Pybind11Extension\nfrom setuptools import setup\n\nsetup(name=\"orders-native\", packages=[\"orders_native\"], ext_modules=[Pybind11Extension(\"orders_native._orders\", [\"src/orders.cpp\"], cxx_std=17)])\n",
+        "orders_native/__init__.py": "",
+        "src/orders.cpp": R32_PYBIND_BIG,
+    },
+    tmpfs=("scratch", "512k"),
+    env=dict(R32_PY_ENV, TMPDIR="/builds/stark/orders-cache/scratch"), project="stark/orders-cache", **ROUND32,
+)
+
+case(
+    "py-cmake-fetchcontent-git-host-unresolvable", "build:wheel", "python:3.11-bookworm",
+    ["pip wheel --no-build-isolation --no-deps -v -w dist ."],
+    lab("network_or_flaky", [r"Could not resolve host: git\.stark-mirror\.invalid"],
+        "cmake FetchContent", "FetchContent clones fmt from the internal git mirror, whose name does not resolve from the runner",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={
+        "pyproject.toml": R32_SKBUILD_PYPROJECT.replace("{EXTRA}", ", \"pybind11\"").replace("{NAME}", "logfmt"),
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.24)\nproject(logfmt LANGUAGES CXX)\n\ninclude(FetchContent)\nFetchContent_Declare(fmt\n  GIT_REPOSITORY https://git.stark-mirror.invalid/vendor/fmt.git\n  GIT_TAG 11.0.2\n  GIT_SHALLOW TRUE)\nFetchContent_MakeAvailable(fmt)\n\nset(PYBIND11_FINDPYTHON ON)\nfind_package(pybind11 CONFIG REQUIRED)\npybind11_add_module(_logfmt src/logfmt.cpp)\ntarget_link_libraries(_logfmt PRIVATE fmt::fmt)\ninstall(TARGETS _logfmt DESTINATION logfmt)\n",
+        "src/logfmt.cpp": "#include <pybind11/pybind11.h>\n#include <fmt/format.h>\n\nstd::string kv(const std::string &k, const std::string &v) { return fmt::format(\"{}={}\", k, v); }\n\nPYBIND11_MODULE(_logfmt, m) { m.def(\"kv\", &kv); }\n",
+    },
+    env=dict(R32_PY_ENV, GIT_TERMINAL_PROMPT="0"), project="stark/logfmt", **ROUND32,
+)
+
+case(
+    "py-build-isolation-egress-proxy-407", "build:sdist", "python:3.11-bookworm",
+    ["python -m build --sdist --wheel --outdir dist/"],
+    lab("network_or_flaky", [r"Tunnel connection failed: 407 Proxy Authentication"],
+        "python -m build (pip)", "installing the isolated build environment goes through the runner's egress proxy (a loopback stand-in), which wants credentials the job does not have",
+        infra=True, accept=["dependency_install", "infrastructure", "permission_or_secret"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\", \"cython>=3.0\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"varint\"\nversion = \"0.4.0\"\n",
+        "setup.py": "from Cython.Build import cythonize\nfrom setuptools import setup\n\nsetup(packages=[\"varint\"], ext_modules=cythonize(\"varint/_codec.pyx\", language_level=3))\n",
+        "varint/__init__.py": "",
+        "varint/_codec.pyx": "def encode(unsigned long long n):\n    out = bytearray()\n    while n >= 0x80:\n        out.append((n & 0x7F) | 0x80)\n        n >>= 7\n    out.append(n)\n    return bytes(out)\n",
+    },
+    env=dict(R32_PY_ENV, PIP_NO_CACHE_DIR="1", PIP_RETRIES="1", PIP_INDEX_URL="https://pypi.org/simple",
+             HTTPS_PROXY="http://127.0.0.1:{PORT_PROXY407}", https_proxy="http://127.0.0.1:{PORT_PROXY407}"),
+    project="stark/varint", **ROUND32,
+)
+
+case(
+    "py-pip-build-deps-index-cert-not-yet-valid", "build:wheel", "python:3.11-bookworm",
+    ["date -u", "pip wheel --no-deps -w dist ."],
+    lab("network_or_flaky", [r"certificate is not yet valid"],
+        "pip", "the runner's clock is behind: the internal index's certificate (loopback stand-in, CA given via PIP_CERT) is not valid yet, so the build requirements cannot be fetched",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\", \"cffi>=1.16\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"crcbind\"\nversion = \"1.2.0\"\ndependencies = [\"cffi>=1.16\"]\n",
+        "setup.py": "from setuptools import setup\n\nsetup(packages=[\"crcbind\"], cffi_modules=[\"build_crc.py:ffibuilder\"])\n",
+        "build_crc.py": "from cffi import FFI\n\nffibuilder = FFI()\nffibuilder.cdef(\"unsigned crc8(const unsigned char *p, size_t n);\")\nffibuilder.set_source(\"crcbind._crc\", \"unsigned crc8(const unsigned char *p, size_t n) { unsigned c = 0; while (n--) c ^= *p++; return c; }\")\n",
+        "crcbind/__init__.py": "",
+    },
+    env=dict(R32_PY_ENV, PIP_NO_CACHE_DIR="1", PIP_RETRIES="1", PIP_INDEX_URL="https://127.0.0.1:{PORT_NOTYET}/api/v4/groups/stark/-/packages/pypi/simple",
+             PIP_CERT="{R12_CA_FILE}"),
+    project="stark/crcbind", **ROUND32,
+)
+
+# --- Round 32: cascades -------------------------------------------------------------------------
+
+case(
+    "py-implicit-declaration-warning-then-undefined-symbol", "test:ext", "python:3.11-bookworm",
+    ["python setup.py build_ext --inplace", "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("compile_error", [r"warning: implicit declaration of function .crc32c_update."],
+        "gcc", "crc32c.c is missing from the Extension's sources; gcc only warns about the implicit declaration, the link of a shared object allows the undefined symbol, and the import in the tests fails",
+        accept=["other", "test_assertion"]),
+    files={
+        "setup.py": r32_setup_py("checksums", "_crc", ["checksums/_crc.c"]),
+        "checksums/__init__.py": "",
+        "checksums/crc32c.c": "#include <stddef.h>\n#include <stdint.h>\n\nuint32_t crc32c_update(uint32_t crc, const unsigned char *p, size_t n) {\n    crc = ~crc;\n    while (n--) { crc ^= *p++; for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u))); }\n    return ~crc;\n}\n",
+        "checksums/_crc.c": "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n\nstatic PyObject *crc32c(PyObject *self, PyObject *args) {\n    const unsigned char *p; Py_ssize_t n;\n    if (!PyArg_ParseTuple(args, \"y#\", &p, &n)) return NULL;\n    return PyLong_FromUnsignedLong(crc32c_update(0, p, (size_t)n));\n}\n\nstatic PyMethodDef methods[] = {{\"crc32c\", crc32c, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_crc\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__crc(void) { return PyModule_Create(&mod); }\n",
+        "tests/test_crc.py": "from checksums._crc import crc32c\n\n\ndef test_known_vector():\n    assert crc32c(b\"123456789\") == 0xE3069283\n",
+    },
+    env=R32_PY_ENV, project="stark/checksums", **ROUND32,
+)
+
+case(
+    "py-export-masks-missing-python-config", "test:ext", "python:3.11-bookworm",
+    ["set -u",
+     "export EXT_SUFFIX=$(python3.10-config --extension-suffix)",
+     "export PY_INC=$(python -c 'import sysconfig; print(sysconfig.get_paths()[\"include\"])')",
+     "gcc -O2 -shared -fPIC -I\"$PY_INC\" src/_hash.c -o \"fasthash/_hash${EXT_SUFFIX}\"",
+     "ls fasthash/",
+     "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("other", [r"python3\.10-config: command not found"],
+        "bash", "the job was written for a python:3.10 image; on 3.11 python3.10-config does not exist, export hides the failed substitution, the module is written without its suffix and cannot be imported",
+        accept=["dependency_install", "test_assertion"]),
+    files={
+        "fasthash/__init__.py": "",
+        "src/_hash.c": "#include <Python.h>\n\nstatic PyObject *fnv1a(PyObject *self, PyObject *arg) {\n    Py_ssize_t n; const char *s = PyUnicode_AsUTF8AndSize(arg, &n);\n    if (!s) return NULL;\n    unsigned long long h = 1469598103934665603ULL;\n    for (Py_ssize_t i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ULL; }\n    return PyLong_FromUnsignedLongLong(h);\n}\n\nstatic PyMethodDef methods[] = {{\"fnv1a\", fnv1a, METH_O, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_hash\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__hash(void) { return PyModule_Create(&mod); }\n",
+        "tests/test_hash.py": "from fasthash._hash import fnv1a\n\n\ndef test_empty():\n    assert fnv1a(\"\") == 1469598103934665603\n",
+    },
+    env=R32_PY_ENV, project="stark/fasthash", **ROUND32,
+)
+
+case(
+    "py-build-ext-rc-captured-never-checked", "test:ext", "python:3.11-bookworm",
+    ["python setup.py -q build_ext --inplace || rc=$?",
+     "echo \"build_ext finished (rc=${rc:-0}); running the test suite\"",
+     "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("compile_error", [r"error: conflicting types for .tokenize."],
+        "gcc", "the header declares tokenize() returning long, the C file defines it returning int; the build's exit status is stored in rc and never checked, and the tests then fail to import the module",
+        accept=["test_assertion"]),
+    files={
+        "setup.py": r32_setup_py("lexer", "_lex", ["lexer/_lex.c"]),
+        "lexer/__init__.py": "",
+        "lexer/lex.h": "long tokenize(const char *s);\n",
+        "lexer/_lex.c": "#include <Python.h>\n#include \"lex.h\"\n\nint tokenize(const char *s) {\n    int n = 0, in = 0;\n    for (; *s; s++) { if (*s == ' ') in = 0; else if (!in) { in = 1; n++; } }\n    return n;\n}\n\nstatic PyObject *count(PyObject *self, PyObject *args) {\n    const char *s;\n    if (!PyArg_ParseTuple(args, \"s\", &s)) return NULL;\n    return PyLong_FromLong(tokenize(s));\n}\n\nstatic PyMethodDef methods[] = {{\"count\", count, METH_VARARGS, NULL}, {NULL, NULL, 0, NULL}};\nstatic struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, \"_lex\", NULL, -1, methods};\nPyMODINIT_FUNC PyInit__lex(void) { return PyModule_Create(&mod); }\n",
+        "tests/test_lex.py": "from lexer._lex import count\n\n\ndef test_words():\n    assert count(\"a bb  ccc\") == 3\n",
+    },
+    env=R32_PY_ENV, project="stark/lexer", **ROUND32,
+)
+
+case(
+    "py-setup-py-silent-pure-python-fallback", "test", "python:3.11-bookworm",
+    ["python -m venv .venv && . .venv/bin/activate",
+     "pip install -q setuptools wheel pytest",
+     "pip install --no-build-isolation -v .",
+     "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("dependency_install", [r"WARNING: Cython is not installed; building tokenkit without the _speedups extension"],
+        "setup.py", "the job's fresh venv has no Cython; setup.py silently falls back to the pure-Python package and the test that checks the compiled speedups fails",
+        accept=["test_assertion", "other"]),
+    files={
+        "pyproject.toml": R32_PYPROJECT_SETUPTOOLS + "\n[project]\nname = \"tokenkit\"\nversion = \"5.1.0\"\n",
+        "setup.py": "import sys\n\nfrom setuptools import setup\n\ntry:\n    from Cython.Build import cythonize\nexcept ImportError:\n    print(\"WARNING: Cython is not installed; building tokenkit without the _speedups extension\", file=sys.stderr)\n    ext_modules = []\nelse:\n    ext_modules = cythonize(\"tokenkit/_speedups.pyx\", language_level=3)\n\nsetup(packages=[\"tokenkit\"], ext_modules=ext_modules)\n",
+        "tokenkit/__init__.py": "try:\n    from ._speedups import split_words\n    HAVE_SPEEDUPS = True\nexcept ImportError:\n    def split_words(s):\n        return s.split()\n    HAVE_SPEEDUPS = False\n",
+        "tokenkit/_speedups.pyx": "def split_words(str s):\n    return s.split()\n",
+        "tests/test_tokenkit.py": "import tokenkit\n\n\ndef test_split():\n    assert tokenkit.split_words(\"a b\") == [\"a\", \"b\"]\n\n\ndef test_release_build_uses_speedups():\n    assert tokenkit.HAVE_SPEEDUPS, \"tokenkit was installed without its compiled _speedups module\"\n",
+    },
+    env=R32_PY_ENV, project="stark/tokenkit", **ROUND32,
+)
+
+case(
+    "py-cythonize-piped-to-tee-without-pipefail", "test:ext", "python:3.11-bookworm",
+    ["set +o pipefail",
+     "cythonize -i -3 geo/_dist.pyx 2>&1 | tee cython.log",
+     "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("compile_error", [r"undeclared name not builtin: sqrt"],
+        "cython", "pipefail is switched off, so the failing cythonize piped into tee does not stop the job; the tests then cannot import geo._dist"),
+    files={
+        "geo/__init__.py": "",
+        "geo/_dist.pyx": "def euclid(double x1, double y1, double x2, double y2):\n    cdef double dx = x2 - x1\n    cdef double dy = y2 - y1\n    return sqrt(dx * dx + dy * dy)\n",
+        "tests/test_dist.py": "from geo._dist import euclid\n\n\ndef test_345():\n    assert euclid(0, 0, 3, 4) == 5.0\n",
+    },
+    env=R32_PY_ENV, project="stark/geo", **ROUND32,
+)
