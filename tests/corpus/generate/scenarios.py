@@ -16224,3 +16224,487 @@ case(
     },
     env=R32_PY_ENV, project="stark/geo", **ROUND32,
 )
+
+
+# =============================================================================================
+# Round 33: operating-system packaging jobs (Debian packages with dpkg-buildpackage/debhelper,
+# lintian, RPM packages with rpmbuild/rpmlint, reprepro, dpkg installs into a job chroot,
+# checksums and signatures), by an author who had not read the diagnoser's rules.
+
+ROUND33 = dict(round=33)
+
+R33_ENV = {"DEBFULLNAME": "Wayne Release", "DEBEMAIL": "release@wayne.example", "SOURCE_DATE_EPOCH": "1796000000"}
+R33_CLEAN = "rm -rf ../*_*.deb ../*_*.changes ../*_*.buildinfo ../*_*.dsc ../*_*.tar.* ../*_*.build"
+R33_RULES = "#!/usr/bin/make -f\n%:\n\tdh $@\n"
+R33_COPYRIGHT = ("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: {src}\n\n"
+                 "Files: *\nCopyright: 2026 Wayne Enterprises\nLicense: Expat\n Permission is hereby granted, free of charge, to any person.\n")
+R33_DATE = "Fri, 04 Dec 2026 10:00:00 +0000"
+
+
+def r33_control(src, pkgs, bd="debhelper-compat (= 13)"):
+    out = (f"Source: {src}\nSection: admin\nPriority: optional\nMaintainer: Wayne Release <release@wayne.example>\n"
+           f"Build-Depends: {bd}\nStandards-Version: 4.6.2\nRules-Requires-Root: no\n")
+    for name, arch, dep, desc in pkgs:
+        out += (f"\nPackage: {name}\nArchitecture: {arch}\nDepends: {dep}\nDescription: {desc}\n"
+                f" Part of the Wayne Enterprises platform tooling, built and shipped by the\n release team's pipeline.\n")
+    return out
+
+
+def r33_changelog(src, version, dist="bookworm", text="New upstream release.", trailer=None):
+    trailer = trailer or f" -- Wayne Release <release@wayne.example>  {R33_DATE}"
+    return f"{src} ({version}) {dist}; urgency=medium\n\n  * {text}\n\n{trailer}\n"
+
+
+def r33_deb(src, version, pkgs=None, fmt="3.0 (native)", changelog=None, rules=R33_RULES, **extra):
+    pkgs = pkgs or [(src, "all", "${misc:Depends}", "Wayne " + src + " tool")]
+    files = {"debian/control": r33_control(src, pkgs), "debian/rules": rules,
+             "debian/changelog": changelog or r33_changelog(src, version),
+             "debian/source/format": fmt + "\n", "debian/copyright": R33_COPYRIGHT.format(src=src)}
+    files.update(extra)
+    return files
+
+
+R33_SCRIPT_MAKEFILE = ("PREFIX ?= /usr\n\nall:\n\t@true\n\ninstall:\n"
+                       "\tinstall -D -m 0755 bin/{tool} $(DESTDIR)$(PREFIX)/bin/{tool}\n")
+R33_DEB_SETUP = "chmod +x debian/rules"
+
+
+def r33_spec(name, version, body_build="", body_install="", files="", check="", extra="", source="Source0:        %{name}-%{version}.tar.gz\n"):
+    return (f"Name:           {name}\nVersion:        {version}\nRelease:        1%{{?dist}}\nSummary:        Wayne {name} tool\n"
+            f"License:        MIT\nURL:            https://git.wayne.example/platform/{name}\n{source}{extra}\n"
+            f"%description\nPart of the Wayne Enterprises platform tooling.\n\n%prep\n%autosetup\n\n%build\n{body_build}\n\n"
+            f"%install\n{body_install}\n\n" + (f"%check\n{check}\n\n" if check else "") +
+            f"%files\n{files}\n\n%changelog\n* Fri Dec 04 2026 Wayne Release <release@wayne.example> - {version}-1\n- New upstream release.\n")
+
+
+R33_RPM = "rpmbuild --define \"_topdir $PWD/rpmbuild\" --define \"_tmppath $PWD/rpmbuild/tmp\""
+R33_RPM_TAR = "mkdir -p rpmbuild/SOURCES rpmbuild/tmp && tar -czf rpmbuild/SOURCES/{name}-{ver}.tar.gz --transform 's,^,{name}-{ver}/,' {what}"
+R33_CHROOT = ("mkdir -p chroot/var/lib/dpkg/info chroot/var/lib/dpkg/updates chroot/bin chroot/lib64 chroot/lib/x86_64-linux-gnu chroot/usr/bin chroot/tmp && "
+              "touch chroot/var/lib/dpkg/status && cp /bin/sh chroot/bin/sh && cp /lib/x86_64-linux-gnu/libc.so.6 chroot/lib/x86_64-linux-gnu/ && "
+              "cp /lib64/ld-linux-x86-64.so.2 chroot/lib64/")
+
+# --- plain failures: Debian packaging ------------------------------------------------------------
+
+case(
+    "deb-snapshot-version-from-branch-name", "package:snapshot", "debian:bookworm",
+    ["SNAPSHOT=\"2.4.0~git$(date -u +%Y%m%d).${CI_COMMIT_SHORT_SHA}.${CI_COMMIT_REF_NAME}\" && echo \"$SNAPSHOT\"",
+     "sed -i \"1s/(.*)/($SNAPSHOT)/\" debian/changelog && head -n1 debian/changelog",
+     "dpkg-buildpackage -us -uc -b"],
+    lab("github_actions_config", [r"version '2\.4\.0~git\d+\.3f9c2e1\.log_rotation' is invalid: version number contains illegal character '_'", r"^dpkg-buildpackage: error: version number does not start with digit"],
+        "dpkg-buildpackage", "the snapshot job builds the package version from the branch name; it uses CI_COMMIT_REF_NAME (not the slug), and the branch log_rotation has an underscore, which a Debian version may not contain",
+        accept=["other"]),
+    files=r33_deb("wayne-rotate", "2.4.0", **{"Makefile": R33_SCRIPT_MAKEFILE.format(tool="wayne-rotate"), "bin/wayne-rotate": "#!/bin/sh\nexec logrotate /etc/wayne/rotate.conf\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=dict(R33_ENV, CI_COMMIT_SHORT_SHA="3f9c2e1", CI_COMMIT_REF_NAME="log_rotation"), ref="log_rotation",
+    project="wayne/log-rotate", **ROUND33,
+)
+
+case(
+    "deb-dh-install-renamed-config-file", "package:deb", "debian:bookworm",
+    ["dpkg-buildpackage -us -uc -b --no-sign"],
+    lab("other", [r"dh_install: warning: Cannot find \(any matches for\) \"conf/shipper\.yaml\"", r"dh_install: error: missing files, aborting"],
+        "dh_install", "debian/wayne-shipper.install still lists conf/shipper.yaml after the file was renamed to conf/shipper.yml in the same merge request",
+        accept=["github_actions_config"]),
+    files=r33_deb("wayne-shipper", "1.7.0", **{
+        "Makefile": R33_SCRIPT_MAKEFILE.format(tool="wayne-shipper"),
+        "bin/wayne-shipper": "#!/bin/sh\nexec rsync -a /var/log/wayne/ \"$SHIP_TARGET\"\n",
+        "conf/shipper.yml": "target: backup.wayne.example\nretention_days: 14\n",
+        "debian/wayne-shipper.install": "conf/shipper.yaml etc/wayne/\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/log-shipper", **ROUND33,
+)
+
+R33_LIB_C = ("#include <string.h>\n#include <stdio.h>\n\nunsigned long wh_digest(const char *s) {\n    unsigned long h = 5381;\n"
+             "    while (*s) h = h * 33 + (unsigned char)*s++;\n    return h;\n}\n\nvoid wh_hex(unsigned long h, char out[17]) {\n"
+             "    snprintf(out, 17, \"%016lx\", h);\n}\n")
+case(
+    "deb-symbols-file-symbol-disappeared", "package:deb", "debian:bookworm",
+    ["gcc --version | head -n1", "dpkg-buildpackage -us -uc -b"],
+    lab("other", [r"dpkg-gensymbols: error: some symbols or patterns disappeared in the symbols file", r"^-\s*wh_legacy_md5@Base"],
+        "dpkg-gensymbols", "the library dropped wh_legacy_md5 (an ABI break) without a soname bump; debian/libwaynehash1.symbols still lists it and dpkg-gensymbols fails",
+        accept=["compile_error"]),
+    files=r33_deb("waynehash", "1.1.0", pkgs=[("libwaynehash1", "any", "${shlibs:Depends}, ${misc:Depends}", "Wayne hashing library")], **{
+        "Makefile": ("all: libwaynehash.so.1\n\nlibwaynehash.so.1: hash.c\n\t$(CC) $(CFLAGS) $(LDFLAGS) -fPIC -shared -Wl,-soname,libwaynehash.so.1 -o $@ hash.c\n\n"
+                     "install:\n\tinstall -D -m 0644 libwaynehash.so.1 $(DESTDIR)/usr/lib/libwaynehash.so.1\n"),
+        "hash.c": R33_LIB_C,
+        "debian/libwaynehash1.symbols": "libwaynehash.so.1 libwaynehash1 #MINVER#\n wh_digest@Base 1.0.0\n wh_hex@Base 1.0.0\n wh_legacy_md5@Base 1.0.0\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/hashlib", **ROUND33,
+)
+
+case(
+    "deb-quilt-source-no-orig-tarball", "package:source", "debian:bookworm",
+    ["dpkg-buildpackage -us -uc -S -d"],
+    lab("other", [r"dpkg-source: error: can't build with source format '3\.0 \(quilt\)': no upstream tarball found at \.\./wayne-fence_1\.4\.0\.orig\.tar"],
+        "dpkg-source", "the source package moved to 3.0 (quilt) but the job never creates ../wayne-fence_1.4.0.orig.tar.gz (no `origtargz`/`git archive` step)",
+        accept=["github_actions_config"]),
+    files=r33_deb("wayne-fence", "1.4.0-1", fmt="3.0 (quilt)", **{"Makefile": R33_SCRIPT_MAKEFILE.format(tool="wayne-fence"), "bin/wayne-fence": "#!/bin/sh\nexec nft -f /etc/wayne/fence.nft\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/fence", **ROUND33,
+)
+
+R33_SEMVER = ("#!/bin/sh\n# usage: wayne-semver bump VERSION major|minor|patch\nset -e\nv=$2\nma=${v%%.*}; rest=${v#*.}; mi=${rest%%.*}; pa=${rest#*.}\n"
+              "case $3 in\n  major) echo \"$((ma + 1)).0.0\" ;;\n  minor) echo \"$ma.$((mi + 1)).$pa\" ;;\n  patch) echo \"$ma.$mi.$((pa + 1))\" ;;\n"
+              "  *) echo \"unknown part: $3\" >&2; exit 2 ;;\nesac\n")
+R33_SEMVER_TEST = ("#!/bin/sh\nfail=0\ncheck() {\n  got=$(sh bin/wayne-semver bump \"$1\" \"$2\")\n  if [ \"$got\" = \"$3\" ]; then echo \"ok   bump $1 $2 -> $got\"\n"
+                   "  else echo \"FAIL bump $1 $2: expected $3, got $got\"; fail=1; fi\n}\ncheck 1.9.9 patch 1.9.10\ncheck 1.9.9 major 2.0.0\n"
+                   "check 1.9.9 minor 1.10.0\ncheck 0.1.0 minor 0.2.0\nexit $fail\n")
+case(
+    "deb-dh-auto-test-make-check-fails", "package:deb", "debian:bookworm",
+    ["dpkg-buildpackage -us -uc -b"],
+    lab("test_assertion", [r"^FAIL bump 1\.9\.9 minor: expected 1\.10\.0, got 1\.10\.9"],
+        "dh_auto_test (make check)", "the package's own `make check`, run by dh_auto_test during the build, fails: a minor bump keeps the patch number"),
+    files=r33_deb("wayne-semver", "0.6.0", **{
+        "Makefile": R33_SCRIPT_MAKEFILE.format(tool="wayne-semver") + "\ncheck:\n\tsh tests/run.sh\n",
+        "bin/wayne-semver": R33_SEMVER, "tests/run.sh": R33_SEMVER_TEST}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/semver", **ROUND33,
+)
+
+case(
+    "deb-debian-compat-file-and-virtual-package", "package:deb", "debian:bookworm",
+    ["dpkg-buildpackage -us -uc -b"],
+    lab("other", [r"dh: warning: Please specify the debhelper compat level exactly once", r"dh: error: debhelper compat level specified both in debian/compat and via build-dependency on debhelper-compat"],
+        "debhelper", "a merge brought back debian/compat (12) while debian/control build-depends on debhelper-compat (= 13); debhelper refuses both",
+        accept=["github_actions_config"]),
+    files=r33_deb("wayne-netcheck", "0.9.2", **{"Makefile": R33_SCRIPT_MAKEFILE.format(tool="wayne-netcheck"),
+                                                "bin/wayne-netcheck": "#!/bin/sh\nping -c1 -W2 \"$1\"\n", "debian/compat": "12\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/netcheck", **ROUND33,
+)
+
+case(
+    "deb-shlibdeps-private-library-no-rpath", "package:deb", "debian:bookworm",
+    ["dpkg-buildpackage -us -uc -b"],
+    lab("other", [r"dpkg-shlibdeps: error: cannot find library libwaynecore\.so\.0 needed by debian/wayne-agent/usr/bin/wayne-agent"],
+        "dpkg-shlibdeps", "the agent links a private libwaynecore.so.0 installed under /usr/lib/wayne-agent/ without an RPATH; dpkg-shlibdeps cannot resolve it",
+        accept=["compile_error"]),
+    files=r33_deb("wayne-agent", "5.0.0", pkgs=[("wayne-agent", "any", "${shlibs:Depends}, ${misc:Depends}", "Wayne host agent")], **{
+        "Makefile": ("all: wayne-agent\n\nlibwaynecore.so.0: core.c\n\t$(CC) $(CFLAGS) -fPIC -shared -Wl,-soname,libwaynecore.so.0 -o $@ core.c\n\n"
+                     "wayne-agent: main.c libwaynecore.so.0\n\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ main.c ./libwaynecore.so.0\n\n"
+                     "install:\n\tinstall -D -m 0755 wayne-agent $(DESTDIR)/usr/bin/wayne-agent\n"
+                     "\tinstall -D -m 0644 libwaynecore.so.0 $(DESTDIR)/usr/lib/wayne-agent/libwaynecore.so.0\n"),
+        "core.c": "int wc_version(void) { return 5; }\n",
+        "main.c": "#include <stdio.h>\nint wc_version(void);\nint main(void) { printf(\"wayne-agent %d\\n\", wc_version()); return 0; }\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/host-agent", **ROUND33,
+)
+
+case(
+    "deb-dh-missing-fail-missing-manpage", "package:deb", "debian:bookworm",
+    ["dpkg-buildpackage -us -uc -b"],
+    lab("other", [r"dh_missing: warning: usr/share/man/man1/wayne-vault\.1 exists in debian/tmp but is not installed to anywhere", r"dh_missing: error: missing files, aborting"],
+        "dh_missing", "upstream now installs a man page; neither .install file lists it and debian/rules runs dh_missing --fail-missing",
+        accept=["github_actions_config"]),
+    files=r33_deb("wayne-vault", "2.0.0",
+                  pkgs=[("wayne-vault", "all", "${misc:Depends}", "Wayne secrets CLI"), ("wayne-vault-examples", "all", "${misc:Depends}", "Wayne secrets CLI examples")],
+                  rules="#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_missing:\n\tdh_missing --fail-missing\n", **{
+        "Makefile": ("PREFIX ?= /usr\n\nall:\n\t@true\n\ninstall:\n\tinstall -D -m 0755 bin/wayne-vault $(DESTDIR)$(PREFIX)/bin/wayne-vault\n"
+                     "\tinstall -D -m 0644 examples/policy.hcl $(DESTDIR)$(PREFIX)/share/wayne-vault/examples/policy.hcl\n"
+                     "\tinstall -D -m 0644 doc/wayne-vault.1 $(DESTDIR)$(PREFIX)/share/man/man1/wayne-vault.1\n"),
+        "bin/wayne-vault": "#!/bin/sh\nexec vault \"$@\"\n", "examples/policy.hcl": "path \"secret/*\" { capabilities = [\"read\"] }\n",
+        "doc/wayne-vault.1": ".TH WAYNE-VAULT 1\n.SH NAME\nwayne-vault \\- Wayne secrets CLI\n",
+        "debian/wayne-vault.install": "usr/bin/wayne-vault\n",
+        "debian/wayne-vault-examples.install": "usr/share/wayne-vault/examples\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/vault-cli", **ROUND33,
+)
+
+case(
+    "deb-control-description-continuation-unindented", "package:deb", "debian:bookworm",
+    ["dpkg-buildpackage -us -uc -b"],
+    lab("other", [r"syntax error in debian/control at line \d+"],
+        "dpkg-buildpackage", "a second paragraph of the long Description was added without the leading space; debian/control no longer parses",
+        accept=["github_actions_config"]),
+    files=r33_deb("wayne-dnsctl", "1.2.0", **{"Makefile": R33_SCRIPT_MAKEFILE.format(tool="wayne-dnsctl"), "bin/wayne-dnsctl": "#!/bin/sh\nexec nsupdate -k /etc/wayne/dns.key\n",
+                  "debian/control": r33_control("wayne-dnsctl", [("wayne-dnsctl", "all", "${misc:Depends}, bind9-dnsutils", "Wayne DNS record updater")]) +
+                  " .\nSupports TSIG keys and dry runs since 1.2.0.\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/dnsctl", **ROUND33,
+)
+
+case(
+    "deb-lintian-fail-on-warning-no-manual-page", "package:lint", "debian:bookworm",
+    ["dpkg-buildpackage -us -uc -b", "lintian --version", "lintian --fail-on warning --display-info ../wayne-tz_1.3.0_amd64.changes"],
+    lab("lint_failure", [r"^W: wayne-tz: no-manual-page \[usr/bin/wayne-tz\]"],
+        "lintian", "the release job runs lintian with --fail-on warning; the new wayne-tz command ships without a manual page",
+        accept=["other"]),
+    files=r33_deb("wayne-tz", "1.3.0", 
+                  **{"Makefile": R33_SCRIPT_MAKEFILE.format(tool="wayne-tz"), "bin/wayne-tz": "#!/bin/sh\nexec timedatectl set-timezone \"$1\"\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/tz", **ROUND33,
+)
+
+case(
+    "deb-dpkg-deb-conffile-not-in-package", "package:deb", "debian:bookworm-slim",
+    ["install -D -m 0755 bin/wayne-ntp pkgroot/usr/bin/wayne-ntp", "install -D -m 0644 conf/ntp.toml pkgroot/etc/wayne/ntp.toml",
+     "cat pkgroot/DEBIAN/conffiles", "dpkg-deb --root-owner-group -Zxz --build pkgroot dist/wayne-ntp_4.1.0_all.deb"],
+    lab("other", [r"dpkg-deb: error: conffile '/etc/wayne/ntp\.conf' does not appear in package"],
+        "dpkg-deb", "the config moved from ntp.conf to ntp.toml; DEBIAN/conffiles still names /etc/wayne/ntp.conf",
+        accept=["github_actions_config"]),
+    files={"bin/wayne-ntp": "#!/bin/sh\nexec chronyc -a makestep\n", "conf/ntp.toml": "servers = [\"ntp1.wayne.example\"]\n",
+           "pkgroot/DEBIAN/control": "Package: wayne-ntp\nVersion: 4.1.0\nArchitecture: all\nMaintainer: Wayne Release <release@wayne.example>\nDepends: chrony\nDescription: Wayne time sync helper\n Steps the clock on first boot.\n",
+           "pkgroot/DEBIAN/conffiles": "/etc/wayne/ntp.conf\n", "dist/.keep": ""},
+    env=R33_ENV, project="wayne/ntp-helper", **ROUND33,
+)
+
+case(
+    "deb-install-chroot-postinst-adduser-missing", "test:install", "debian:bookworm-slim",
+    ["dpkg-deb --root-owner-group --build pkgroot dist/wayne-metricsd_1.0.0_all.deb",
+     "dpkg --root=\"$PWD/chroot\" --install dist/wayne-metricsd_1.0.0_all.deb"],
+    lab("other", [r"postinst: \d+: adduser: not found", r"post-installation script subprocess returned error exit status 127"],
+        "dpkg", "the install test in a minimal chroot: the postinst creates a system user with adduser, but the package does not depend on adduser",
+        accept=["dependency_install"]),
+    files={"pkgroot/usr/bin/wayne-metricsd": "#!/bin/sh\nexec node /usr/lib/wayne-metricsd/main.js\n",
+           "pkgroot/DEBIAN/control": "Package: wayne-metricsd\nVersion: 1.0.0\nArchitecture: all\nMaintainer: Wayne Release <release@wayne.example>\nDescription: Wayne metrics daemon\n Exposes host metrics to the collector.\n",
+           "pkgroot/DEBIAN/postinst": "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n    adduser --system --group --no-create-home wayne-metrics\nfi\n", "dist/.keep": ""},
+    setup="chmod 0755 pkgroot/DEBIAN/postinst pkgroot/usr/bin/wayne-metricsd && " + R33_CHROOT, env=R33_ENV, project="wayne/metricsd", **ROUND33,
+)
+
+case(
+    "deb-install-chroot-file-overwrite-conflict", "test:install", "debian:bookworm-slim",
+    ["for p in wayne-cli wayne-cli-legacy; do dpkg-deb --root-owner-group --build \"pkg/$p\" dist/; done",
+     "dpkg --root=\"$PWD/chroot\" --install dist/wayne-cli-legacy_3.9.0_all.deb",
+     "dpkg --root=\"$PWD/chroot\" --install dist/wayne-cli_4.0.0_all.deb"],
+    lab("other", [r"trying to overwrite '/usr/bin/wayne', which is also in package wayne-cli-legacy 3\.9\.0"],
+        "dpkg", "the renamed wayne-cli package ships /usr/bin/wayne, still owned by wayne-cli-legacy; it lacks Breaks/Replaces: wayne-cli-legacy",
+        accept=["dependency_install"]),
+    files={"pkg/wayne-cli/usr/bin/wayne": "#!/bin/sh\necho wayne 4\n", "pkg/wayne-cli-legacy/usr/bin/wayne": "#!/bin/sh\necho wayne 3\n",
+           "pkg/wayne-cli/DEBIAN/control": "Package: wayne-cli\nVersion: 4.0.0\nArchitecture: all\nMaintainer: Wayne Release <release@wayne.example>\nDescription: Wayne command line\n The platform CLI.\n",
+           "pkg/wayne-cli-legacy/DEBIAN/control": "Package: wayne-cli-legacy\nVersion: 3.9.0\nArchitecture: all\nMaintainer: Wayne Release <release@wayne.example>\nDescription: Wayne command line (old name)\n The platform CLI before the rename.\n",
+           "dist/.keep": ""},
+    setup="chmod 0755 pkg/*/usr/bin/wayne && " + R33_CHROOT, env=R33_ENV, project="wayne/cli", **ROUND33,
+)
+
+case(
+    "deb-apt-dry-run-depends-old-soname", "test:install", "debian:bookworm",
+    ["dpkg-deb --root-owner-group --build pkgroot dist/wayne-tlsprobe_2.2.0_amd64.deb",
+     "apt-get install --dry-run --no-install-recommends ./dist/wayne-tlsprobe_2.2.0_amd64.deb"],
+    lab("dependency_install", [r"wayne-tlsprobe : Depends: libssl1\.1 \(>= 1\.1\.1\) but it is not installable", r"^E: Unable to correct problems"],
+        "apt-get", "the control file was copied from the bullseye build and still depends on libssl1.1, which bookworm does not have (libssl3)",
+        accept=["other"]),
+    files={"pkgroot/usr/bin/wayne-tlsprobe": "#!/bin/sh\nexec openssl s_client -connect \"$1\" </dev/null\n",
+           "pkgroot/DEBIAN/control": "Package: wayne-tlsprobe\nVersion: 2.2.0\nArchitecture: amd64\nMaintainer: Wayne Release <release@wayne.example>\nDepends: libc6 (>= 2.31), libssl1.1 (>= 1.1.1)\nDescription: Wayne TLS probe\n Checks certificate expiry of platform endpoints.\n",
+           "dist/.keep": ""},
+    setup="chmod 0755 pkgroot/usr/bin/wayne-tlsprobe", env=R33_ENV, project="wayne/tlsprobe", **ROUND33,
+)
+
+# --- plain failures: RPM, repositories, signing -------------------------------------------------
+
+case(
+    "rpm-rpmbuild-check-section-test-fails", "package:rpm", "debian:bookworm",
+    [R33_RPM_TAR.format(name="wayne-durations", ver="0.4.0", what="durations.sh tests"),
+     R33_RPM + " -bb packaging/wayne-durations.spec"],
+    lab("test_assertion", [r"^FAIL: parse_duration 1h30m: expected 5400, got 1800"],
+        "rpmbuild (%check)", "the package's %check runs its shell tests; the duration parser drops the hours of a combined value",
+        accept=["other"]),
+    files={"durations.sh": ("parse_duration() {\n  s=$1; total=0\n  case $s in *h*) total=$(( ${s%%h*} * 3600 )); s=${s#*h} ;; esac\n"
+                            "  case $s in *m*) total=$(( ${s%%m*} * 60 )); s=${s#*m} ;; esac\n  case $s in *s) total=$(( total + ${s%s} )) ;; esac\n  echo $total\n}\n"),
+           "tests/test_durations.sh": (". ./durations.sh\nrc=0\nfor c in 90s:90 2m:120 1h30m:5400 1h:3600; do\n  in=${c%%:*}; want=${c#*:}\n  got=$(parse_duration \"$in\")\n"
+                                       "  if [ \"$got\" = \"$want\" ]; then echo \"ok: parse_duration $in = $got\"; else echo \"FAIL: parse_duration $in: expected $want, got $got\"; rc=1; fi\ndone\nexit $rc\n"),
+           "packaging/wayne-durations.spec": r33_spec("wayne-durations", "0.4.0", body_install="install -D -m 0644 durations.sh %{buildroot}%{_datadir}/wayne/durations.sh",
+                                                      files="%{_datadir}/wayne/durations.sh", check="sh tests/test_durations.sh", extra="BuildArch:      noarch\n")},
+    env=R33_ENV, project="wayne/durations", **ROUND33,
+)
+
+case(
+    "rpm-autosetup-tarball-top-directory", "package:rpm", "debian:bookworm",
+    ["mkdir -p rpmbuild/SOURCES rpmbuild/tmp", "git archive --format=tar.gz --prefix=wayne-sweeper/ -o rpmbuild/SOURCES/wayne-sweeper-2.1.0.tar.gz HEAD",
+     R33_RPM + " -bb packaging/wayne-sweeper.spec"],
+    lab("other", [r"cd: can't cd to wayne-sweeper-2\.1\.0", r"^error: Bad exit status from .*\(%prep\)"],
+        "rpmbuild (%autosetup)", "git archive's --prefix has no version, so the tarball unpacks to wayne-sweeper/ while %autosetup expects wayne-sweeper-2.1.0/",
+        accept=["github_actions_config"]),
+    files={"sweeper.sh": "#!/bin/sh\nfind /var/tmp/wayne -mtime +7 -delete\n",
+           "packaging/wayne-sweeper.spec": r33_spec("wayne-sweeper", "2.1.0", body_install="install -D -m 0755 sweeper.sh %{buildroot}%{_bindir}/wayne-sweeper", files="%{_bindir}/wayne-sweeper", extra="BuildArch:      noarch\n")},
+    setup="git init -q && git -c user.name=ci -c user.email=ci@wayne.example add -A && git -c user.name=ci -c user.email=ci@wayne.example commit -qm init",
+    env=R33_ENV, project="wayne/sweeper", **ROUND33,
+)
+
+case(
+    "rpmlint-spec-and-rpm-errors", "package:lint", "debian:bookworm",
+    [R33_RPM_TAR.format(name="wayne-backupd", ver="1.0.0", what="backupd.sh backupd.conf"),
+     R33_RPM + " -bb --quiet packaging/wayne-backupd.spec", "rpmlint --version", "rpmlint packaging/wayne-backupd.spec rpmbuild/RPMS/noarch/*.rpm"],
+    lab("lint_failure", [r"^wayne-backupd\.noarch: E: "], "rpmlint",
+        "first rpmlint gate on a new package: the script is installed 0644 (non-executable-script), the config 0600 (non-readable), and the package has no signature, Packager or Group tag; rpmlint exits 64 on errors"),
+    files={"backupd.sh": "#!/bin/sh\nexec restic backup /srv\n", "backupd.conf": "REPO=s3:backup.wayne.example/srv\n",
+           "packaging/wayne-backupd.spec": r33_spec("wayne-backupd", "1.0.0",
+                                                    body_install="install -D -m 0644 backupd.sh %{buildroot}%{_bindir}/wayne-backupd\ninstall -D -m 0600 backupd.conf %{buildroot}%{_sysconfdir}/wayne/backupd.conf",
+                                                    files="%{_bindir}/wayne-backupd\n%{_sysconfdir}/wayne/backupd.conf", extra="BuildArch:      noarch\n")},
+    env=R33_ENV, project="wayne/backupd", **ROUND33,
+)
+
+R33_REPO_CONF = "Origin: Wayne\nLabel: Wayne platform\nCodename: bookworm\nArchitectures: amd64 source\nComponents: main\nDescription: Wayne platform packages\n"
+R33_PKG_CTL = "Package: {p}\nVersion: {v}\nSection: admin\nPriority: optional\nArchitecture: all\nMaintainer: Wayne Release <release@wayne.example>\nDescription: Wayne {p}\n Platform tooling.\n"
+case(
+    "reprepro-includedeb-rebuilt-same-version", "publish:apt", "debian:bookworm",
+    ["dpkg-deb --root-owner-group --build pkgroot dist/wayne-ssh-ca_1.5.0_all.deb", "reprepro --version",
+     "reprepro -b repo -C main includedeb bookworm dist/wayne-ssh-ca_1.5.0_all.deb"],
+    lab("other", [r"^ERROR: 'dist/wayne-ssh-ca_1\.5\.0_all\.deb' cannot be included as", r"^Already existing files can only be included again, if they are the same"],
+        "reprepro", "a rebuilt wayne-ssh-ca 1.5.0 (changed content, same version) is published into a repository that already holds 1.5.0; the version was not bumped",
+        accept=["github_actions_config"]),
+    files={"pkgroot/usr/bin/wayne-ssh-ca": "#!/bin/sh\nexec ssh-keygen -s /etc/wayne/ca -I \"$1\" -V +8h \"$2\"\n",
+           "pkgroot/DEBIAN/control": R33_PKG_CTL.format(p="wayne-ssh-ca", v="1.5.0"), "repo/conf/distributions": R33_REPO_CONF, "dist/.keep": ""},
+    setup=("chmod 0755 pkgroot/usr/bin/wayne-ssh-ca && mkdir -p /tmp/diag33/old/usr/bin /tmp/diag33/old/DEBIAN && cp pkgroot/DEBIAN/control /tmp/diag33/old/DEBIAN/ && "
+           "printf '#!/bin/sh\\nexec ssh-keygen -s /etc/wayne/ca -I \"$1\" \"$2\"\\n' > /tmp/diag33/old/usr/bin/wayne-ssh-ca && chmod 0755 /tmp/diag33/old/usr/bin/wayne-ssh-ca && "
+           "dpkg-deb --root-owner-group --build /tmp/diag33/old /tmp/diag33/old.deb && reprepro -b repo -C main includedeb bookworm /tmp/diag33/old.deb && rm -rf /tmp/diag33/old /tmp/diag33/old.deb"),
+    env=R33_ENV, project="wayne/ssh-ca", **ROUND33,
+)
+
+case(
+    "reprepro-codename-from-ci-variable-unknown", "publish:apt", "debian:bookworm",
+    ["dpkg-deb --root-owner-group --build pkgroot dist/", "echo \"publishing to $APT_SUITE\"",
+     "reprepro -b repo -C main includedeb \"$APT_SUITE\" dist/wayne-quota_0.8.0_all.deb"],
+    lab("github_actions_config", [r"Cannot find definition of distribution 'trixie'!"],
+        "reprepro", "the pipeline's APT_SUITE variable was moved to trixie, but the repository's conf/distributions only defines bookworm",
+        accept=["other"]),
+    files={"pkgroot/usr/bin/wayne-quota": "#!/bin/sh\nexec repquota -a\n",
+           "pkgroot/DEBIAN/control": R33_PKG_CTL.format(p="wayne-quota", v="0.8.0"), "repo/conf/distributions": R33_REPO_CONF, "dist/.keep": ""},
+    setup="chmod 0755 pkgroot/usr/bin/wayne-quota", env=dict(R33_ENV, APT_SUITE="trixie"), project="wayne/quota", **ROUND33,
+)
+
+R33_GPG_SETUP = ("export GNUPGHOME=$(mktemp -d) && gpg --batch --passphrase '' --quick-gen-key 'Wayne Release Signing <release@wayne.example>' ed25519 sign 1y && "
+                 "mkdir -p keys && gpg --armor --export release@wayne.example > keys/release-signing.asc && rm -rf \"$GNUPGHOME\"")
+case(
+    "deb-dpkg-buildpackage-sign-public-key-only", "package:deb", "debian:bookworm",
+    ["export GNUPGHOME=\"$CI_PROJECT_DIR/.gnupg\" && mkdir -m 700 -p \"$GNUPGHOME\"",
+     "gpg --batch --import \"$RELEASE_SIGNING_KEY\"",
+     "dpkg-buildpackage -b --sign-key=release@wayne.example"],
+    lab("permission_or_secret", [r"No secret key", r"dpkg-buildpackage: error: failed to sign"],
+        "dpkg-buildpackage (gpg)", "the RELEASE_SIGNING_KEY file variable holds the exported public key, not the secret key; the build succeeds and signing the .buildinfo fails",
+        accept=["github_actions_config"]),
+    files=r33_deb("wayne-sysctl", "1.1.0", **{"Makefile": R33_SCRIPT_MAKEFILE.format(tool="wayne-sysctl"), "bin/wayne-sysctl": "#!/bin/sh\nexec sysctl --system\n"}),
+    setup=R33_DEB_SETUP + " && " + R33_GPG_SETUP, teardown=R33_CLEAN,
+    env=dict(R33_ENV, RELEASE_SIGNING_KEY="/builds/wayne/sysctl/keys/release-signing.asc"), project="wayne/sysctl", **ROUND33,
+)
+
+# --- infra and flaky causes ----------------------------------------------------------------------
+
+case(
+    "deb-origtargz-upstream-mirror-reset", "package:source", "debian:bookworm",
+    ["dpkg-parsechangelog -S Version",
+     "curl -fsSL --retry 2 -o ../wayne-geoip_2.0.0.orig.tar.gz \"http://127.0.0.1:$PORT_RESET/upstream/wayne-geoip-2.0.0.tar.gz\""],
+    lab("network_or_flaky", [r"curl: \(\d+\) .*(reset|Recv failure)"], "curl",
+        "the upstream tarball download for the source package is cut off mid-body by a connection reset at the mirror",
+        accept=["infrastructure"], infra=True),
+    files=r33_deb("wayne-geoip", "2.0.0-1", fmt="3.0 (quilt)"),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/geoip", **ROUND33,
+)
+
+case(
+    "sh-package-registry-upload-rate-limited", "publish:registry", "debian:bookworm-slim",
+    ["ls -1 dist/", "for f in dist/*.rpm; do curl -sS --fail-with-body -H \"PRIVATE-TOKEN: $PKG_TOKEN\" --upload-file \"$f\" \"http://127.0.0.1:$PORT_429/api/v4/projects/377/packages/generic/wayne-ingest/6.2.0/$(basename \"$f\")\"; done"],
+    lab("network_or_flaky", [r"Too Many Requests", r"curl: \(22\) The requested URL returned error: 429"], "curl",
+        "the package registry rate-limits the release's uploads (429 with Retry-After); retrying later is the fix",
+        accept=["infrastructure"], infra=True),
+    files={"dist/wayne-ingest-6.2.0-1.x86_64.rpm": b"\xed\xab\xee\xdb\x03\x00\x00\x00wayne-ingest", "dist/wayne-ingest-6.2.0-1.aarch64.rpm": b"\xed\xab\xee\xdb\x03\x00\x00\x00wayne-ingest"},
+    env=dict(R33_ENV, PKG_TOKEN="glpat-release-bot"), project="wayne/ingest", **ROUND33,
+)
+
+case(
+    "rpm-rpmbuild-rpms-volume-full", "package:rpm", "debian:bookworm",
+    [R33_RPM_TAR.format(name="wayne-maps", ver="3.3.0", what="maps.sh data"), "df -h rpmbuild/RPMS",
+     R33_RPM + " -bb --define '_binary_payload w1.gzdio' packaging/wayne-maps.spec"],
+    lab("infrastructure", [r"No space left on device"], "rpmbuild",
+        "the runner's volume for rpmbuild/RPMS is full; writing the binary package fails with ENOSPC",
+        accept=["network_or_flaky"], infra=True),
+    files={"maps.sh": "#!/bin/sh\nexec tileserver /usr/share/wayne/maps\n",
+           "packaging/wayne-maps.spec": r33_spec("wayne-maps", "3.3.0", body_install="install -D -m 0755 maps.sh %{buildroot}%{_bindir}/wayne-maps\nmkdir -p %{buildroot}%{_datadir}/wayne/maps\ncp -r data/* %{buildroot}%{_datadir}/wayne/maps/",
+                                                 files="%{_bindir}/wayne-maps\n%{_datadir}/wayne/maps", extra="BuildArch:      noarch\n")},
+    setup="mkdir -p data && head -c 3000000 /dev/urandom > data/tiles.bin && mkdir -p rpmbuild/RPMS",
+    tmpfs=("rpmbuild/RPMS", "1m"), env=R33_ENV, project="wayne/maps", **ROUND33,
+)
+
+case(
+    "deb-dpkg-deb-xz9-oom-killed", "package:deb", "debian:bookworm",
+    ["du -sh pkgroot/usr/share/wayne-models", "dpkg-deb --root-owner-group -Zxz -z9 -Sextreme --threads-max=2 --build pkgroot dist/"],
+    lab("timeout_or_oom", [r"[Kk]illed"], "dpkg-deb",
+        "xz -9e compression of the data member needs far more memory than the job's memory limit; the kernel's OOM killer kills dpkg-deb",
+        accept=["infrastructure"], infra=True),
+    files={"pkgroot/DEBIAN/control": R33_PKG_CTL.format(p="wayne-models", v="7.0.0"), "dist/.keep": ""},
+    setup="mkdir -p pkgroot/usr/share/wayne-models && head -c 40000000 /dev/urandom > pkgroot/usr/share/wayne-models/ranker.bin",
+    memory_limit=96 * 1024 * 1024, env=R33_ENV, project="wayne/models", **ROUND33,
+)
+
+case(
+    "sh-wget-mirror-release-file-read-timeout", "publish:mirror-check", "debian:bookworm-slim",
+    ["wget --version | head -n1", "wget --timeout=5 --tries=2 -O upstream-Release \"http://127.0.0.1:$PORT_BLACKHOLE/debian/dists/bookworm/Release\""],
+    lab("network_or_flaky", [r"Read error \(Connection timed out\) in headers", r"Giving up"], "wget",
+        "the upstream mirror accepts the connection but never answers; wget times out twice and gives up",
+        accept=["timeout_or_oom", "infrastructure"], infra=True),
+    files={}, env=R33_ENV, project="wayne/mirror-sync", **ROUND33,
+)
+
+case(
+    "deb-apt-update-private-mirror-dns", "test:install", "debian:bookworm",
+    ["mkdir -p apt/lists/partial apt/cache/archives/partial",
+     "echo 'deb [trusted=yes] http://apt.wayne-build.invalid/debian bookworm main' > apt/wayne.list",
+     "apt-get update -o Dir::Etc::sourcelist=\"$PWD/apt/wayne.list\" -o Dir::Etc::sourceparts=- -o Dir::State::lists=\"$PWD/apt/lists\" -o Dir::Cache=\"$PWD/apt/cache\" -o APT::Update::Error-Mode=any"],
+    lab("network_or_flaky", [r"Temporary failure resolving 'apt\.wayne-build\.invalid'|Could not resolve 'apt\.wayne-build\.invalid'"], "apt-get",
+        "the build farm's internal apt mirror name does not resolve from the runner",
+        accept=["infrastructure"], infra=True),
+    files={}, env=R33_ENV, project="wayne/install-test", **ROUND33,
+)
+
+case(
+    "sh-curl-upstream-signature-cert-expired", "package:source", "debian:bookworm-slim",
+    ["curl -fsS --cacert \"$R10_CA_FILE\" -o wayne-kmod-1.1.0.tar.gz.asc \"https://127.0.0.1:$PORT_EXPIRED/releases/wayne-kmod-1.1.0.tar.gz.asc\""],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"], "curl",
+        "the upstream release server's TLS certificate has expired; the signature download fails",
+        accept=["infrastructure"], infra=True),
+    files={}, env=dict(R33_ENV, R10_CA_FILE="{R10_CA_FILE}"), project="wayne/kmod", **ROUND33,
+)
+
+# --- cascades ------------------------------------------------------------------------------------
+
+case(
+    "deb-build-script-tee-masks-compile-error-cascade", "package:deb", "debian:bookworm",
+    ["bash ci/build-deb.sh", "lintian --fail-on error dist/*.deb"],
+    lab("compile_error", [r"undefined reference to `ping_service'", r"collect2: error: ld returned 1 exit status"], "gcc (under dpkg-buildpackage), then mv and lintian",
+        "cascade: ci/build-deb.sh has `set -e` but no pipefail, so `dpkg-buildpackage | tee` hides the link error (ping_service is called but defined nowhere); the script's mv of ../*.deb then fails to match, and lintian finds no package. The link error is the cause"),
+    files=r33_deb("wayne-watchdog", "1.0.4", pkgs=[("wayne-watchdog", "any", "${shlibs:Depends}, ${misc:Depends}", "Wayne watchdog")], **{
+        "ci/build-deb.sh": "#!/bin/bash\nset -e\nmkdir -p dist\ndpkg-buildpackage -us -uc -b 2>&1 | tee dist/build.log\nmv ../wayne-watchdog_*.deb dist/ || echo \"warning: no package to move\"\n",
+        "Makefile": "all: wayne-watchdog\n\nwayne-watchdog: watchdog.c\n\t$(CC) $(CFLAGS) -o $@ watchdog.c\n\ninstall:\n\tinstall -D -m 0755 wayne-watchdog $(DESTDIR)/usr/bin/wayne-watchdog\n",
+        "watchdog.c": "#include <stdio.h>\n#include <unistd.h>\n\nint main(void) {\n    unsigned int interval = 10;\n    for (;;) {\n        if (ping_service(\"api\") != 0)\n            fprintf(stderr, \"api down\\n\");\n        sleep(interval);\n    }\n}\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/watchdog", **ROUND33,
+)
+
+case(
+    "rpm-spec-build-or-true-install-cascade", "package:rpm", "debian:bookworm",
+    [R33_RPM_TAR.format(name="wayne-pinger", ver="0.2.1", what="pinger.c Makefile"),
+     R33_RPM + " -bb packaging/wayne-pinger.spec"],
+    lab("compile_error", [r"pinger\.c:\d+:\d+: error: "], "gcc (under rpmbuild %build), then install in %install",
+        "cascade: the spec's %build runs `make || :`, so the compile error does not stop rpmbuild; %install then cannot find the binary. The gcc error is the cause",
+        accept=["other"]),
+    files={"pinger.c": "#include <stdio.h>\n\nint main(int argc, char **argv) {\n    const char *host = argc > 1 ? argv[1] : \"localhost\";\n    printf(\"pinging %s\\n\", host)\n    return 0;\n}\n",
+           "Makefile": "wayne-pinger: pinger.c\n\t$(CC) -O2 -o $@ pinger.c\n",
+           "packaging/wayne-pinger.spec": r33_spec("wayne-pinger", "0.2.1", body_build="make || :", body_install="install -D -m 0755 wayne-pinger %{buildroot}%{_bindir}/wayne-pinger", files="%{_bindir}/wayne-pinger")},
+    env=R33_ENV, project="wayne/pinger", **ROUND33,
+)
+
+case(
+    "deb-rules-ignored-manpage-generator-cascade", "package:deb", "debian:bookworm",
+    ["dpkg-buildpackage -us -uc -b"],
+    lab("dependency_install", [r"ronn: No such file or directory", r"override_dh_auto_build\] Error 127 \(ignored\)"], "make (debian/rules), then dh_installman",
+        "cascade: debian/rules runs `-ronn` (errors ignored) to render the man page, but ronn is neither installed nor in Build-Depends; dh_installman then cannot find the page. The missing ronn is the cause",
+        accept=["other"]),
+    files=r33_deb("wayne-ports", "1.6.0", rules="#!/usr/bin/make -f\n%:\n\tdh $@\n\noverride_dh_auto_build:\n\tdh_auto_build\n\t-ronn --roff doc/wayne-ports.1.ronn\n", **{
+        "Makefile": R33_SCRIPT_MAKEFILE.format(tool="wayne-ports"), "bin/wayne-ports": "#!/bin/sh\nexec ss -ltnp\n",
+        "doc/wayne-ports.1.ronn": "wayne-ports(1) -- list listening ports\n======================================\n",
+        "debian/wayne-ports.manpages": "doc/wayne-ports.1\n"}),
+    setup=R33_DEB_SETUP, teardown=R33_CLEAN, env=R33_ENV, project="wayne/ports", **ROUND33,
+)
+
+case(
+    "sh-find-exec-detach-sign-no-secret-key-cascade", "publish:sign", "debian:bookworm-slim",
+    ["export GNUPGHOME=\"$CI_PROJECT_DIR/.gnupg\" && mkdir -m 700 -p \"$GNUPGHOME\" && gpg --batch --quiet --import keys/release-signing.asc",
+     "find dist -name '*.deb' -exec gpg --batch --yes --local-user release@wayne.example --detach-sign --armor {} \\;",
+     "for f in dist/*.deb; do gpg --verify \"$f.asc\" \"$f\"; done"],
+    lab("permission_or_secret", [r"gpg: signing failed: No secret key", r"gpg: skipped \"release@wayne\.example\": No secret key"], "gpg (under find -exec), then gpg --verify",
+        "cascade: only the public release key is in the job's keyring, so detach-signing fails, but `find -exec ... \\;` exits 0; the verify loop then finds no .asc. The missing secret key is the cause",
+        accept=["github_actions_config"]),
+    files={"dist/wayne-audit_2.3.0_all.deb": b"!<arch>\ndebian-binary   1796000000  0     0     100644  4         `\n2.0\n"},
+    setup=R33_GPG_SETUP, env=R33_ENV, project="wayne/audit", **ROUND33,
+)
+
+case(
+    "deb-process-substitution-hides-dpkg-deb-error-cascade", "package:verify", "debian:bookworm-slim",
+    ["dpkg-deb --root-owner-group --build pkgroot dist/",
+     "VERSION=$(sed -n 's/^Version: //p' debian-version.txt) && echo \"verifying wayne-shell $VERSION\"",
+     "n=0; while read -r mode owner size day time path; do case $path in ./usr/bin/*) n=$((n+1));; esac; done < <(dpkg-deb --contents \"dist/wayne-shell_${VERSION}_all.deb\"); if [ \"$n\" -eq 0 ]; then echo \"ERROR: package ships no executables under /usr/bin\"; exit 1; fi"],
+    lab("other", [r"dpkg-deb: error: failed to read archive 'dist/wayne-shell_2\.0\.0_all\.deb': No such file or directory"], "dpkg-deb (in a process substitution), then the check",
+        "cascade: the verify step takes the version from a stale debian-version.txt (2.0.0) while the package built is 2.1.0; dpkg-deb --contents fails inside `< <(...)`, which set -e does not see, and the check reports no executables. The dpkg-deb error is the cause",
+        accept=["github_actions_config"]),
+    files={"pkgroot/usr/bin/wayne-shell": "#!/bin/sh\nexec bash --rcfile /etc/wayne/shellrc\n",
+           "pkgroot/DEBIAN/control": R33_PKG_CTL.format(p="wayne-shell", v="2.1.0"), "debian-version.txt": "Version: 2.0.0\n", "dist/.keep": ""},
+    setup="chmod 0755 pkgroot/usr/bin/wayne-shell", env=R33_ENV, project="wayne/shell", **ROUND33,
+)
