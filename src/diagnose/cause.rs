@@ -600,12 +600,27 @@ fn is_refused_connection(h: &Hit) -> bool {
 /// `|| exit 0`, `cmd; echo "exit $?"`.
 fn ignores_failure(cmd: &str) -> bool {
     let carries_on = |alt: &str| {
+        let alt = alt.trim_start();
+        // A group (`|| { echo "failed"; make fallback; }`) carries on unless it stops the job.
+        let (alt, group) = match alt.strip_prefix('{') {
+            Some(inner) => (inner.trim_start(), true),
+            None => (alt, false),
+        };
+        if group
+            && alt.split([';', '&', '|', '}']).map(str::trim).any(|c| {
+                c == "false" || (c.starts_with("exit") && c != "exit 0") || c.starts_with("return")
+            })
+        {
+            return false;
+        }
         let w = alt.split_whitespace().next().unwrap_or("");
-        // Printing a log instead (`|| tail -n 20 build.log`) carries on just the same.
+        // Printing a log instead (`|| tail -n 20 build.log`) carries on just the same, and so
+        // does keeping the status for later (`|| rc=$?`) when nothing checks it in the step.
         matches!(
             w,
             "echo" | "printf" | "true" | ":" | "/bin/true" | "tail" | "cat" | "head"
-        ) || alt.trim_start().starts_with("exit 0")
+        ) || alt.starts_with("exit 0")
+            || (w.contains('=') && !w.starts_with('=') && !cmd.contains("exit"))
     };
     cmd.split("||").skip(1).any(carries_on)
         || cmd
@@ -752,11 +767,13 @@ pub fn wrapped_cause(
         return None;
     }
     let inside = |h: &&Hit| h.line >= start && h.line <= end;
+    // The wrapper's first real error: pip's `error: subprocess-exited-with-error` frame header
+    // (5) comes before the output it frames, which holds the cause.
     let first_wrapper = ex
         .hits
         .iter()
         .filter(inside)
-        .filter(|h| h.category == Some(category) && h.weight >= 4)
+        .filter(|h| h.category == Some(category) && h.weight >= 6)
         .map(|h| h.line)
         .min()?;
     ex.hits
@@ -766,10 +783,12 @@ pub fn wrapped_cause(
             h.line <= first_wrapper
                 && h.role == Role::Cause
                 && h.weight >= 7
-                && matches!(
+                && (matches!(
                     h.category,
                     Some(Category::NetworkOrFlaky | Category::Infrastructure)
                 )
+                    // A compiler the wrapper ran, killed for memory (cc1plus under pip).
+                    || matches!(h.rule, "tool_killed" | "oom" | "shell_killed"))
                 // In an image build, only the builder's own failures (a registry refusing the
                 // pull, a full disk, no daemon, its own request for a base image's manifest or
                 // token failing) are outside the code: a download that a Dockerfile's RUN step
@@ -840,8 +859,11 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
     ex.hits
         .iter()
         .filter(inside)
-        // A runner's summary of the failure the network error caused restates it.
-        .filter(|h| h.line > last_net && h.weight >= 6 && !is_run_summary(h))
+        // A runner's summary of the failure the network error caused restates it, and CMake's
+        // own error reports what a step it ran (FetchContent's clone) did.
+        .filter(|h| {
+            h.line > last_net && h.weight >= 6 && !is_run_summary(h) && h.rule != "cmake_error"
+        })
         .filter_map(|h| h.category)
         .find(|c| {
             matches!(

@@ -101,7 +101,7 @@ static RULES: &[Rule] = &[
     // loky: "The exit codes of the workers are {SIGKILL(-9)}"). The errors the tool prints next
     // ("linking with `cc` failed", "could not compile", TerminatedWorkerError) only report
     // the kill.
-    r("tool_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r#"Killed signal terminated program|\b(?:ld|cc1\w*|collect2|lto1|rustc|javac) terminated with signal 9\b|\(signal: 9, SIGKILL: kill\)|(?:npm (?:ERR!|error)|Command failed with) signal:? "?SIGKILL\b|\bSIGKILL\(-9\)|\b(?:terminated|killed) by signal SIGKILL\b|\breceived signal SIGKILL\b"#),
+    r("tool_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r#"Killed signal terminated program|\b(?:ld|cc1\w*|collect2|lto1|rustc|javac) terminated with signal 9\b|\(signal: 9, SIGKILL: kill\)|(?:npm (?:ERR!|error)|Command failed with) signal:? "?SIGKILL\b|\bSIGKILL\(-9\)|\b(?:terminated|killed) by signal SIGKILL\b|\breceived signal SIGKILL\b|subprocess was killed by signal \(Killed\)"#),
     // The shell's report of a child killed by SIGKILL (the kernel's OOM killer, a cgroup limit).
     r("shell_killed", Cause, Cat::Is(C::TimeoutOrOom), 8, r"^\S*: line \d+: +\d+ Killed +\S"),
     // SIGTERM (exit 143) and SIGALRM from outside the command: a time limit or a cancellation
@@ -430,6 +430,33 @@ static RULES: &[Rule] = &[
     r("nim_check", Cause, Cat::Is(C::TestAssertion), 7, r"^\s*(?P<f>\S+\.nim)\(\d+, \d+\): Check failed: "),
     // Lua's parser (`luac5.4: f.lua:12: 'end' expected ... near <eof>`): a syntax error.
     r("lua_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\S*lua(?:c|jit)?[\d.]*: (?P<f>[^:\s]+\.lua):\d+: .+ near (?:'.*'|<eof>)\s*$"),
+    // Cython's diagnostics (`f.pyx:3:21: message`, after "Error compiling Cython file:").
+    r("cython_error", Cause, Cat::Is(C::CompileError), 8, r"^(?P<f>\S+\.(?:pyx|pxd|pxi)):\d+:\d+: \S"),
+    // CMake's own errors (indented when pip or scikit-build runs it); the message follows,
+    // indented. Its category comes from the command it names (`cmake_error_category`).
+    r("cmake_error", Cause, Cat::None, 6, r"^\s*CMake Error(?: at (?P<f>\S+?):\d+ \((?P<n>\w+)\))?:"),
+    // A compiled extension that does not load: a symbol the build left undefined (an implicit
+    // declaration the compiler only warned about), or one built against NumPy 1.x.
+    r("extension_undefined_symbol", Cause, Cat::Is(C::CompileError), 8, r"ImportError: \S+\.so: undefined symbol: (?P<n>\w+)"),
+    r("implicit_declaration", Cause, Cat::Is(C::CompileError), 5, r"warning: implicit declaration of function"),
+    r("numpy_abi", Cause, Cat::Is(C::DependencyInstall), 8, r"A module that was compiled using NumPy 1\.x cannot be run in|numpy\.core\.multiarray failed to import|numpy\.core\._multiarray_umath failed to import"),
+    // A build that silently drops its compiled part (`WARNING: Cython is not installed;
+    // building x without the _speedups extension`).
+    r("build_degraded", Cause, Cat::Is(C::DependencyInstall), 7, r"(?i)\bwarning: \S+ is not installed[;,] building \S+ without\b"),
+    // mypy's stubtest: a stub that does not match the compiled module.
+    r("stubtest", Cause, Cat::Is(C::TypeError), 7, r"^(?:error: )?[\w.]+ is inconsistent, |^error: [\w.]+ is not present at runtime"),
+    // debhelper's test step (the package's `make check` under dh_auto_test).
+    r("dh_auto_test", Cause, Cat::Is(C::TestAssertion), 7, r"^dh_auto_test: error: "),
+    // A signing key whose secret part the job does not have (gpg, dpkg-buildpackage's signing).
+    r("gpg_no_secret_key", Cause, Cat::Is(C::PermissionOrSecret), 8, r"^gpg: .*: No secret key\s*$|^gpg: signing failed: No secret key|clear-sign failed: No secret key"),
+    // A cargo build script that failed (PyO3 refusing the interpreter, a C library's build).
+    // PyO3's build script refusing the interpreter it was given.
+    r("pyo3_interpreter", Cause, Cat::Is(C::CompileError), 8, r"^\s*error: the configured Python interpreter version \(\S+\) is (?:newer|older) than PyO3's (?:maximum|minimum) supported version"),
+    // rpmlint's findings (`pkg.noarch: E: no-signature`) and its verdict.
+    r("rpmlint", Cause, Cat::Is(C::LintFailure), 7, r"^\S+: E: [a-z][\w-]+|^\s*\d+ packages? and \d+ specfiles? checked; [1-9]\d* errors?"),
+    // A shell test's own failure line (`FAIL bump 1.9.9 minor: expected 1.10.0, got 1.10.9`).
+    r("shell_test_fail", Test, Cat::Is(C::TestAssertion), 6, r"^FAIL (?P<t>[^\t:][^:]*): (?:expected|got|want)\b"),
+    r("build_script_failed", Cause, Cat::Is(C::CompileError), 6, r"^error: failed to run custom build command for `"),
     r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?:vet: )?(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
     // PHP's parser (`php -l`, a script), Erlang's compiler (erlc, rebar3) and Elixir's.
@@ -1486,6 +1513,11 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
             }
         }
     }
+    for h in hits.iter_mut() {
+        if h.rule == "cmake_error" {
+            h.category = cmake_error_category(h);
+        }
+    }
     // Sphinx's report of an extension that does not import names the missing module.
     for h in hits.iter_mut() {
         if h.rule == "sphinx_error" && h.clean().contains("No module named") {
@@ -1496,12 +1528,61 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     // (`jinja2.exceptions.UndefinedError: 'stats_password' is undefined`) is the template's
     // input, as any other undefined variable: not a credential a tool was refused for.
     hits.retain(|h| !(h.rule == "secret_missing" && h.clean().contains("UndefinedError: ")));
+    implicit_declarations_then_undefined(hits);
     data_errors_quote_their_data(hits);
     pytest_source_context(hits);
     rspec_exceptions(log, hits);
     make_keep_going_last_words(log, hits);
     pkgconfig_then_header(hits);
     go_run_last_words(log, hits);
+}
+
+/// What a `CMake Error` is about, by the command it names: a target the build defines (the
+/// build's own code), a package it looks for (a dependency), none (`CMake Error: No such
+/// preset`, the invocation or the cache: the job's configuration). A `message()` says only
+/// what the project chose to print.
+fn cmake_error_category(h: &Hit) -> Option<Category> {
+    match h.name.as_deref() {
+        None => Some(Category::GithubActionsConfig),
+        Some(
+            "find_package" | "find_library" | "find_path" | "find_program" | "pkg_check_modules"
+            | "pkg_search_module",
+        ) => Some(Category::DependencyInstall),
+        Some(n)
+            if n.starts_with("target_")
+                || matches!(
+                    n,
+                    "add_library" | "add_executable" | "set_target_properties" | "add_subdirectory"
+                ) =>
+        {
+            Some(Category::CompileError)
+        }
+        Some(_) => None,
+    }
+}
+
+/// A compiled extension that does not load for an undefined symbol (`undefined symbol:
+/// crc32c_update`) that the compiler had only warned about (`implicit declaration of function
+/// ‘crc32c_update’`): the warning, in the build step the job went past, is the cause.
+fn implicit_declarations_then_undefined(hits: &mut [Hit]) {
+    let undefined: Vec<String> = hits
+        .iter()
+        .filter(|h| h.rule == "extension_undefined_symbol")
+        .filter_map(|h| h.name.clone())
+        .collect();
+    if undefined.is_empty() {
+        return;
+    }
+    for h in hits.iter_mut() {
+        if h.rule == "implicit_declaration"
+            && undefined.iter().any(|n| {
+                h.clean().contains(&format!("\u{2018}{n}\u{2019}"))
+                    || h.clean().contains(&format!("'{n}'"))
+            })
+        {
+            h.weight = 8;
+        }
+    }
 }
 
 /// RSpec prints a failure's exception below its `Failure/Error:` line, indented: the class
@@ -1991,7 +2072,9 @@ fn python_exception_category(name: &str) -> Option<Category> {
         | "UndefinedError"
         | "TemplateNotFound"
         | "TemplateAssertionError" => Some(Category::GithubActionsConfig),
-        "SyntaxError" | "IndentationError" | "TabError" => Some(Category::CompileError),
+        "SyntaxError" | "IndentationError" | "TabError" | "CompileError" => {
+            Some(Category::CompileError)
+        }
         "ModuleNotFoundError" | "ImportError" => Some(Category::DependencyInstall),
         "PermissionError" => Some(Category::PermissionOrSecret),
         "TimeoutError" => Some(Category::TimeoutOrOom),

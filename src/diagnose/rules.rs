@@ -458,6 +458,16 @@ fn adjust_for_step(
             }
         }
     }
+    // Building or installing an OS package: a program its scripts do not find (`make[1]: ronn:
+    // No such file or directory` under dpkg-buildpackage, `adduser: not found` in a postinst)
+    // is a dependency the package does not declare, not the job's image.
+    if builds_os_packages(cmd) {
+        for h in &mut ex.hits {
+            if h.line >= start && h.line <= end && h.rule == "cmd_not_found" {
+                h.category = Some(Category::DependencyInstall);
+            }
+        }
+    }
     // A formatter's diff (`shfmt -d`, `black --diff`) names the files it would change.
     if let Some(c @ (Category::FormattingFailure | Category::LintFailure)) = tool {
         for h in &mut ex.hits {
@@ -490,6 +500,24 @@ fn adjust_for_step(
         ex.hits.insert(at, h);
     }
     ex
+}
+
+/// Whether a command builds or installs OS packages (Debian's and RPM's tools).
+fn builds_os_packages(cmd: &str) -> bool {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let program = words
+        .get(cause::program_index(&words))
+        .map_or("", |w| w.rsplit('/').next().unwrap_or(w));
+    let sub = words
+        .get(cause::program_index(&words) + 1)
+        .copied()
+        .unwrap_or("");
+    matches!(
+        program,
+        "dpkg-buildpackage" | "debuild" | "sbuild" | "pdebuild" | "rpmbuild" | "mock"
+    ) || (program == "gbp" && sub == "buildpackage")
+        || (program == "dpkg" && words.iter().any(|w| *w == "-i" || *w == "--install"))
+        || (matches!(program, "apt-get" | "apt") && words.iter().any(|w| w.ends_with(".deb")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1074,6 +1102,9 @@ fn build_evidence(
         .take(4)
     {
         add(h.line, &h.text, &mut picked);
+        for (l, t) in context_lines(log, ex, h) {
+            add(l, &t, &mut picked);
+        }
     }
     // 4b. an error an earlier command printed and the job went past (a seed task that only
     //     warned it skipped a malformed file): what the failing command may have inherited.
@@ -1216,7 +1247,9 @@ fn step_programs(cmd: &str) -> Vec<&str> {
 /// step was recognised: the step's first error then often only sums up what those lines say.
 fn lines_before(log: &LogIndex, ex: &Extraction, line: usize) -> Vec<(usize, String)> {
     // Hits are in line order: the ones above `line`, nearest first.
-    let above = ex.hits[..ex.hits.partition_point(|h| h.line < line)].iter().rev();
+    let above = ex.hits[..ex.hits.partition_point(|h| h.line < line)]
+        .iter()
+        .rev();
     let mut strong_between = false;
     let mut echo = None;
     for h in above {

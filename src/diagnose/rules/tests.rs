@@ -2838,3 +2838,115 @@ fn round30_and_31_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::TimeoutOrOom, "{}", quotes(&d));
 }
+
+/// Rounds 32-33's misses as families, on other projects and wordings: Cython's diagnostics,
+/// CMake's errors by the command they name, an extension that does not load for a symbol the
+/// compiler only warned about or for NumPy's ABI, a build that silently drops its compiled
+/// part, stubtest, a pip build's compiler killed for memory, pip's TLS failure inside its build
+/// isolation, a build step whose status is kept and never checked (`|| rc=$?`), a fallback
+/// group that carries on, debhelper's test step, a signing key without its secret part,
+/// rpmlint, a program an OS package's scripts do not find, a compressor killed under dpkg-deb,
+/// PyO3's interpreter check, and a network failure under CMake's FetchContent. (Guards that
+/// already passed on d0e737d's rules: cc1plus killed under `pip wheel`, FetchContent's clone
+/// with no later CMake error.)
+#[test]
+fn round32_and_33_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ cythonize -i src/fast/_parse.pyx\n\nError compiling Cython file:\n------------------------------------------------------------\n...\n    cdef list out = {}\n                    ^\n------------------------------------------------------------\nsrc/fast/_parse.pyx:12:20: Cannot convert 'dict object' to 'list object'\nTraceback (most recent call last):\nCython.Compiler.Errors.CompileError: src/fast/_parse.pyx\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "src/fast/_parse.pyx:12:20: Cannot convert",
+        ),
+        (
+            "$ cmake -S . -B build\nCMake Error at CMakeLists.txt:14 (target_link_libraries):\n  Target \"app\" links to:\n\n    spdlog::spdlog\n\n  but the target was not found.\n-- Generating done\nCMake Generate step failed.  Build files cannot be regenerated correctly.\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "spdlog::spdlog",
+        ),
+        (
+            "$ cmake --preset ci-asan\nCMake Error: No such preset in /builds/a: \"ci-asan\"\nAvailable configure presets:\n  \"ci-release\"\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "No such preset",
+        ),
+        (
+            "$ python setup.py build_ext --inplace\nsrc/_hash.c:9:12: warning: implicit declaration of function \u{2018}xxh3_digest\u{2019} [-Wimplicit-function-declaration]\n$ pytest -q\nE   ImportError: /builds/a/fasthash/_hash.cpython-311-x86_64-linux-gnu.so: undefined symbol: xxh3_digest\nERROR tests/test_hash.py\n1 error in 0.10s\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "implicit declaration of function",
+        ),
+        (
+            "$ pytest -q\nE   ImportError: numpy.core.multiarray failed to import\nA module that was compiled using NumPy 1.x cannot be run in\nNumPy 2.1.0 as it may crash.\nERROR tests/test_kernels.py\nERROR: Job failed: exit code 2\n",
+            Category::DependencyInstall,
+            "compiled using NumPy 1.x",
+        ),
+        (
+            "$ pip install --no-build-isolation .\n  WARNING: pybind11 is not installed; building geokit without the _fast extension\n  Successfully installed geokit-2.0.0\n$ pytest -q\nFAILED tests/test_speed.py::test_uses_fast - AssertionError: geokit._fast missing\n1 failed in 0.20s\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "pybind11 is not installed; building geokit without",
+        ),
+        (
+            "$ python -m mypy.stubtest geokit._fast\nerror: geokit._fast.distance is inconsistent, runtime argument \"b\" has a default value but stub argument does not\nFound 1 error (checked 1 module)\nERROR: Job failed: exit code 1\n",
+            Category::TypeError,
+            "is inconsistent",
+        ),
+        (
+            "$ pip wheel --no-deps -w dist .\n  error: subprocess-exited-with-error\n  \u{2570}\u{2500}> [9 lines of output]\n      running build_ext\n      building 'geokit._fast' extension\n      c++: fatal error: Killed signal terminated program cc1plus\n      compilation terminated.\n      [end of output]\n  ERROR: Failed building wheel for geokit\nERROR: Job failed: exit code 1\n",
+            Category::TimeoutOrOom,
+            "Killed signal terminated program cc1plus",
+        ),
+        (
+            "$ pip install .\n  error: subprocess-exited-with-error\n  \u{2570}\u{2500}> [4 lines of output]\n      Could not fetch URL https://pypi.example.com/simple/setuptools/: There was a problem confirming the ssl certificate: HTTPSConnectionPool(host='pypi.example.com', port=443): Max retries exceeded with url: /simple/setuptools/ (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:1006)')))\n      ERROR: Could not find a version that satisfies the requirement setuptools>=68 (from versions: none)\n      ERROR: No matching distribution found for setuptools>=68\n      [end of output]\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "There was a problem confirming the ssl certificate",
+        ),
+        (
+            "$ make -C native || status=$?\nmake: Entering directory '/builds/a/native'\ncc -c ring.c -o ring.o\nring.c:7:1: error: unknown type name \u{2018}uint128\u{2019}\nmake: *** [Makefile:4: ring.o] Error 1\n$ python -c 'import ring'\nTraceback (most recent call last):\n  File \"<string>\", line 1, in <module>\nModuleNotFoundError: No module named 'ring'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "unknown type name",
+        ),
+        (
+            "$ dpkg-buildpackage -us -uc -b\n   dh_auto_test\n\tmake -j2 test\nok   parse empty\nFAIL parse 1.2.3-rc1: expected prerelease rc1, got none\nmake[1]: *** [Makefile:8: test] Error 1\ndh_auto_test: error: make -j2 test returned exit code 2\nERROR: Job failed: exit code 2\n",
+            Category::TestAssertion,
+            "FAIL parse 1.2.3-rc1: expected prerelease rc1",
+        ),
+        (
+            "$ debsign -k release@example.com ../app_1.0_amd64.changes\ngpg: skipped \"release@example.com\": No secret key\ngpg: signing failed: No secret key\ndebsign: gpg error occurred!  Aborting....\nERROR: Job failed: exit code 2\n",
+            Category::PermissionOrSecret,
+            "No secret key",
+        ),
+        (
+            "$ rpmlint dist/*.rpm\nagent.x86_64: E: zero-length /etc/agent/agent.conf\nagent.x86_64: W: no-manual-page-for-binary agent\n 1 packages and 0 specfiles checked; 1 errors, 1 warnings, 1 badness; has taken 0.1 s\nERROR: Job failed: exit code 66\n",
+            Category::LintFailure,
+            "E: zero-length",
+        ),
+        (
+            "$ apt-get install -y ./dist/agent_1.0_all.deb\nSetting up agent (1.0) ...\n/var/lib/dpkg/info/agent.postinst: 12: systemd-sysusers: not found\ndpkg: error processing package agent (--configure):\n installed agent package post-installation script subprocess returned error exit status 127\nE: Sub-process /usr/bin/dpkg returned an error code (1)\nERROR: Job failed: exit code 100\n",
+            Category::DependencyInstall,
+            "systemd-sysusers: not found",
+        ),
+        (
+            "$ dpkg-deb -Zzstd -z19 --build pkgroot dist/\ndpkg-deb: building package 'models' in 'dist/models_2.0_all.deb'.\ndpkg-deb: error: <compress> from tar -cf subprocess was killed by signal (Killed)\nERROR: Job failed: exit code 2\n",
+            Category::TimeoutOrOom,
+            "killed by signal (Killed)",
+        ),
+        (
+            "$ maturin build --interpreter python3.7\nerror: failed to run custom build command for `pyo3-ffi v0.22.0`\n\nCaused by:\n  --- stderr\n  error: the configured Python interpreter version (3.7) is older than PyO3's minimum supported version (3.8)\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "older than PyO3's minimum supported version",
+        ),
+        (
+            "$ cmake -S . -B build\nfatal: unable to access 'https://git.example.invalid/vendor/json.git/': Could not resolve host: git.example.invalid\nCMake Error at build/_deps/json-subbuild/json-populate-prefix/tmp/json-populate-gitclone.cmake:49 (message):\n  Failed to clone repository: 'https://git.example.invalid/vendor/json.git'\nCMake Error at /usr/share/cmake-3.25/Modules/FetchContent.cmake:1624 (message):\n  Build step for json failed: 2\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Could not resolve host",
+        ),
+    ];
+    assert_families(cases);
+    // A fallback that stops the job does not ignore the failure.
+    let d = run(
+        "$ make -C native || { echo 'native build failed'; exit 1; }\nring.c:7:1: error: unknown type name \u{2018}uint128\u{2019}\nnative build failed\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::CompileError, "{}", quotes(&d));
+    // A missing program outside OS packaging stays the job's image.
+    let d = run(
+        "$ ronn --roff doc/tool.1.ronn\nbash: line 3: ronn: command not found\nERROR: Job failed: exit code 127\n",
+    );
+    assert_eq!(d.category, Category::GithubActionsConfig, "{}", quotes(&d));
+}
