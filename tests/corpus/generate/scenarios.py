@@ -16714,3 +16714,886 @@ case(
            "pkgroot/DEBIAN/control": R33_PKG_CTL.format(p="wayne-shell", v="2.1.0"), "debian-version.txt": "Version: 2.0.0\n", "dist/.keep": ""},
     setup="chmod 0755 pkgroot/usr/bin/wayne-shell", env=R33_ENV, project="wayne/shell", **ROUND33,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 34: frontend web application jobs (React, Vue, Svelte with Vite; Next.js; Jest and
+# Vitest with Testing Library on jsdom; stylelint, Sass, PostCSS, Tailwind; i18n checks;
+# build-time env variables; npm, pnpm and yarn lockfile and peer-dependency problems), written
+# by an author who had not read the diagnoser. Tools in /tmp/diag34 (CORPUS_TOOLS=/tmp/diag34).
+
+ROUND34 = dict(round=34)
+
+R34_LINK = "ln -s /tmp/diag34/node/node_modules node_modules"
+# HOME and the package managers' caches point into /tmp/diag34: nothing is written under /root.
+R34_ENV = {"HOME": "/tmp/diag34/home", "npm_config_cache": "/tmp/diag34/npm-cache-jobs",
+           "npm_config_update_notifier": "false", "npm_config_fund": "false", "npm_config_audit": "false",
+           "XDG_CACHE_HOME": "/tmp/diag34/home/.cache", "XDG_DATA_HOME": "/tmp/diag34/home/.local/share",
+           "XDG_CONFIG_HOME": "/tmp/diag34/home/.config", "XDG_STATE_HOME": "/tmp/diag34/home/.local/state",
+           "YARN_CACHE_FOLDER": "/tmp/diag34/yarn-cache", "NEXT_TELEMETRY_DISABLED": "1"}
+
+
+def r34_pkg(name, version="1.0.0", module=True, scripts=None, deps=None, dev=None, extra=None):
+    out = ['{', f'  "name": "{name}",', f'  "version": "{version}",', '  "private": true']
+    if module:
+        out[-1] += ','
+        out.append('  "type": "module"')
+    for key, val in (("scripts", scripts), ("dependencies", deps), ("devDependencies", dev)):
+        if val:
+            out[-1] += ','
+            body = ",\n".join(f'    "{k}": "{v}"' for k, v in val.items())
+            out.append(f'  "{key}": {{\n{body}\n  }}')
+    for k, v in (extra or {}).items():
+        out[-1] += ','
+        out.append(f'  "{k}": {v}')
+    return "\n".join(out) + "\n}\n"
+
+
+R34_VITE_REACT = """import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+export default defineConfig({
+  plugins: [react()],
+  test: {
+    environment: 'jsdom',
+    globals: true,
+    setupFiles: ['./src/setupTests.js'],
+  },
+});
+"""
+R34_SETUP_JESTDOM = "import '@testing-library/jest-dom/vitest';\n"
+R34_INDEX_HTML = """<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8" />
+    <title>{title}</title>
+  </head>
+  <body>
+    <div id="app"></div>
+    <script type="module" src="/src/main.{ext}"></script>
+  </body>
+</html>
+"""
+
+case(
+    "js-vitest-rtl-getbyrole-button-renamed", "test:unit", "node:20",
+    ["npx vitest --version", "npx vitest run --reporter=verbose"],
+    lab("test_assertion", [r"Unable to find an accessible element with the role \"button\" and name `/\^save\$/i`",
+                           r"FAIL\s+src/components/DraftToolbar\.test\.jsx > DraftToolbar > saves the draft"],
+        "vitest + @testing-library/react", "the toolbar button was relabelled 'Save draft'; a Testing Library query by role and exact name /^save$/i finds no button"),
+    files={
+        "package.json": r34_pkg("@oscorp/editor-web", "3.2.0", scripts={"test": "vitest run"}),
+        "vite.config.js": R34_VITE_REACT,
+        "src/setupTests.js": R34_SETUP_JESTDOM,
+        "src/components/DraftToolbar.jsx": """export function DraftToolbar({ dirty, onSave, onDiscard }) {
+  return (
+    <div role="toolbar" aria-label="Draft actions">
+      <span>{dirty ? 'Unsaved changes' : 'All changes saved'}</span>
+      <button type="button" onClick={onDiscard} disabled={!dirty}>
+        Discard
+      </button>
+      <button type="button" onClick={onSave} disabled={!dirty}>
+        Save draft
+      </button>
+    </div>
+  );
+}
+""",
+        "src/components/DraftToolbar.test.jsx": """import { fireEvent, render, screen } from '@testing-library/react';
+import { vi } from 'vitest';
+import { DraftToolbar } from './DraftToolbar.jsx';
+
+describe('DraftToolbar', () => {
+  it('shows the saved state', () => {
+    render(<DraftToolbar dirty={false} onSave={() => {}} onDiscard={() => {}} />);
+    expect(screen.getByText('All changes saved')).toBeInTheDocument();
+  });
+
+  it('saves the draft', () => {
+    const onSave = vi.fn();
+    render(<DraftToolbar dirty onSave={onSave} onDiscard={() => {}} />);
+    fireEvent.click(screen.getByRole('button', { name: /^save$/i }));
+    expect(onSave).toHaveBeenCalledOnce();
+  });
+
+  it('discards changes', () => {
+    const onDiscard = vi.fn();
+    render(<DraftToolbar dirty onSave={() => {}} onDiscard={onDiscard} />);
+    fireEvent.click(screen.getByRole('button', { name: 'Discard' }));
+    expect(onDiscard).toHaveBeenCalledOnce();
+  });
+});
+""",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/editor-web", **ROUND34,
+)
+
+case(
+    "js-vitest-vue-testing-library-pay-button-enabled", "test:components", "node:20",
+    ["npx vitest run --reporter=dot"],
+    lab("test_assertion", [r"Received element is not disabled:", r"expect\(element\)\.toBeDisabled\(\)", r"FAIL\s+src/components/PaymentForm\.spec\.js > PaymentForm > keeps Pay disabled until the card holder is filled in"],
+        "vitest + @testing-library/vue", "the Pay button binds :disabled only to the submitting flag; the test expects it disabled while the form is incomplete (jest-dom toBeDisabled)"),
+    files={
+        "package.json": r34_pkg("@oscorp/checkout-vue", "1.14.0"),
+        "vite.config.js": "import { defineConfig } from 'vite';\nimport vue from '@vitejs/plugin-vue';\n\nexport default defineConfig({\n  plugins: [vue()],\n  test: { environment: 'jsdom', globals: true, setupFiles: ['./src/setupTests.js'] },\n});\n",
+        "src/setupTests.js": R34_SETUP_JESTDOM,
+        "src/components/PaymentForm.vue": """<script setup>
+import { computed, ref } from 'vue';
+
+const props = defineProps({ amount: { type: Number, required: true } });
+const emit = defineEmits(['pay']);
+const holder = ref('');
+const submitting = ref(false);
+const complete = computed(() => holder.value.trim().length > 1);
+const label = computed(() => `Pay ${(props.amount / 100).toFixed(2)} EUR`);
+
+function submit() {
+  submitting.value = true;
+  emit('pay', { holder: holder.value });
+}
+</script>
+
+<template>
+  <form @submit.prevent="submit">
+    <label for="holder">Card holder</label>
+    <input id="holder" v-model="holder" autocomplete="cc-name" />
+    <button type="submit" :disabled="submitting">{{ label }}</button>
+  </form>
+</template>
+""",
+        "src/components/PaymentForm.spec.js": """import { render, screen } from '@testing-library/vue';
+import PaymentForm from './PaymentForm.vue';
+
+describe('PaymentForm', () => {
+  it('shows the amount on the button', () => {
+    render(PaymentForm, { props: { amount: 4599 } });
+    expect(screen.getByRole('button')).toHaveTextContent('Pay 45.99 EUR');
+  });
+
+  it('keeps Pay disabled until the card holder is filled in', () => {
+    render(PaymentForm, { props: { amount: 4599 } });
+    expect(screen.getByRole('button', { name: /pay/i })).toBeDisabled();
+  });
+});
+""",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/checkout-vue", **ROUND34,
+)
+
+case(
+    "js-vitest-dom-helper-without-jsdom-environment", "test:unit", "node:20",
+    ["npx vitest run src/dom"],
+    lab("test_assertion", [r"document is not defined"],
+        "vitest", "a new DOM helper's tests run under vitest's default node environment (no environment: 'jsdom' in the config, no per-file docblock); document is undefined",
+        accept=["other"]),
+    files={
+        "package.json": r34_pkg("@oscorp/ui-utils", "0.8.1"),
+        "vitest.config.js": "import { defineConfig } from 'vitest/config';\n\nexport default defineConfig({\n  test: { include: ['src/**/*.test.js'] },\n});\n",
+        "src/dom/focusTrap.js": """const FOCUSABLE = 'a[href], button:not([disabled]), input, select, textarea, [tabindex]:not([tabindex="-1"])';
+
+export function focusableIn(root) {
+  return [...root.querySelectorAll(FOCUSABLE)];
+}
+
+export function createDialogRoot(id) {
+  const el = document.createElement('div');
+  el.id = id;
+  el.setAttribute('role', 'dialog');
+  document.body.append(el);
+  return el;
+}
+""",
+        "src/dom/focusTrap.test.js": """import { describe, expect, it } from 'vitest';
+import { createDialogRoot, focusableIn } from './focusTrap.js';
+
+describe('focus trap', () => {
+  it('creates the dialog root', () => {
+    const root = createDialogRoot('modal-root');
+    expect(root.getAttribute('role')).toBe('dialog');
+  });
+
+  it('lists focusable children', () => {
+    const root = createDialogRoot('modal-2');
+    root.innerHTML = '<button>OK</button><button disabled>Nope</button><a href="#x">Help</a>';
+    expect(focusableIn(root)).toHaveLength(2);
+  });
+});
+""",
+        "src/dom/classNames.test.js": "import { expect, it } from 'vitest';\n\nconst cx = (...a) => a.filter(Boolean).join(' ');\n\nit('joins truthy class names', () => {\n  expect(cx('btn', false, 'btn-primary', undefined)).toBe('btn btn-primary');\n});\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/ui-utils", **ROUND34,
+)
+
+R34_JEST_BABEL = "module.exports = {\n  presets: [\n    ['@babel/preset-env', { targets: { node: 'current' } }],\n    ['@babel/preset-react', { runtime: 'automatic' }],\n  ],\n};\n"
+
+case(
+    "js-jest-rtl-findbytext-status-wording", "test:jest", "node:20",
+    ["npx jest --version", "npx jest --ci --colors=false"],
+    lab("test_assertion", [r"Unable to find an element with the text: Order confirmed\.", r"● OrderStatus › shows the confirmation once the order is paid"],
+        "jest + @testing-library/react (jsdom)", "the paid state now renders 'Payment received'; findByText('Order confirmed') retries for 1000 ms and fails with the DOM dump"),
+    files={
+        "package.json": r34_pkg("@oscorp/shop-web", "5.0.3", module=False, scripts={"test": "jest"}),
+        "babel.config.js": R34_JEST_BABEL,
+        "jest.config.js": "module.exports = {\n  testEnvironment: 'jsdom',\n  setupFilesAfterEnv: ['@testing-library/jest-dom'],\n};\n",
+        "src/OrderStatus.jsx": """import { useEffect, useState } from 'react';
+
+const LABELS = { pending: 'Waiting for payment', paid: 'Payment received', shipped: 'On its way' };
+
+export function OrderStatus({ orderId, loadOrder }) {
+  const [order, setOrder] = useState(null);
+  useEffect(() => {
+    let live = true;
+    loadOrder(orderId).then((o) => live && setOrder(o));
+    return () => {
+      live = false;
+    };
+  }, [orderId, loadOrder]);
+  if (!order) return <p>Loading order {orderId}...</p>;
+  return (
+    <section aria-live="polite">
+      <h2>Order {order.id}</h2>
+      <p>{LABELS[order.status]}</p>
+    </section>
+  );
+}
+""",
+        "src/OrderStatus.test.jsx": """import { render, screen } from '@testing-library/react';
+import { OrderStatus } from './OrderStatus';
+
+const loader = (status) => () => Promise.resolve({ id: 'A-1042', status });
+
+describe('OrderStatus', () => {
+  test('shows a loading line first', () => {
+    render(<OrderStatus orderId="A-1042" loadOrder={loader('pending')} />);
+    expect(screen.getByText('Loading order A-1042...')).toBeInTheDocument();
+  });
+
+  test('shows the confirmation once the order is paid', async () => {
+    render(<OrderStatus orderId="A-1042" loadOrder={loader('paid')} />);
+    expect(await screen.findByText('Order confirmed')).toBeInTheDocument();
+  });
+});
+""",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/shop-web", **ROUND34,
+)
+
+case(
+    "js-jest-css-module-import-without-mapper", "test:jest", "node:20",
+    ["npx jest --ci --coverage=false"],
+    lab("test_assertion", [r"Jest encountered an unexpected token", r"FAIL src/components/Badge\.test\.jsx", r"src/components/Badge\.module\.css:1"],
+        "jest (babel-jest, jsdom)", "a component now imports a CSS module; jest.config has no moduleNameMapper for .css, so babel-jest hands the CSS to node and the suite cannot run",
+        accept=["other", "compile_error"]),
+    files={
+        "package.json": r34_pkg("@oscorp/design-system", "2.7.0", module=False),
+        "babel.config.js": R34_JEST_BABEL,
+        "jest.config.js": "module.exports = {\n  testEnvironment: 'jsdom',\n  setupFilesAfterEnv: ['@testing-library/jest-dom'],\n};\n",
+        "src/components/Badge.module.css": ".badge {\n  display: inline-flex;\n  padding: 0 0.5rem;\n  border-radius: 999px;\n}\n\n.warning {\n  background: #fff4ce;\n}\n",
+        "src/components/Badge.jsx": "import styles from './Badge.module.css';\n\nexport function Badge({ tone = 'neutral', children }) {\n  return <span className={`${styles.badge} ${styles[tone] ?? ''}`}>{children}</span>;\n}\n",
+        "src/components/Badge.test.jsx": "import { render, screen } from '@testing-library/react';\nimport { Badge } from './Badge';\n\ntest('renders its label', () => {\n  render(<Badge tone=\"warning\">Beta</Badge>);\n  expect(screen.getByText('Beta')).toBeInTheDocument();\n});\n",
+        "src/components/Button.test.jsx": "import { render, screen } from '@testing-library/react';\n\nfunction Button({ children }) {\n  return <button type=\"button\">{children}</button>;\n}\n\ntest('renders a button', () => {\n  render(<Button>Go</Button>);\n  expect(screen.getByRole('button', { name: 'Go' })).toBeInTheDocument();\n});\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/design-system", **ROUND34,
+)
+
+case(
+    "js-vite-build-jsx-in-dot-js-file", "build", "node:20",
+    ["npx vite --version", "npx vite build"],
+    lab("compile_error", [r"Failed to parse source for import analysis because the content contains invalid JS syntax", r"src/Header\.js"],
+        "vite", "a React component with JSX was saved as Header.js; vite only transforms JSX in .jsx/.tsx files"),
+    files={
+        "package.json": r34_pkg("@oscorp/landing", "1.1.0", scripts={"build": "vite build"}),
+        "vite.config.js": "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\n\nexport default defineConfig({ plugins: [react()] });\n",
+        "index.html": R34_INDEX_HTML.format(title="Oscorp", ext="jsx"),
+        "src/main.jsx": "import { createRoot } from 'react-dom/client';\nimport { Header } from './Header.js';\n\ncreateRoot(document.getElementById('app')).render(<Header title=\"Oscorp labs\" />);\n",
+        "src/Header.js": "export function Header({ title }) {\n  return (\n    <header className=\"site-header\">\n      <a href=\"/\">{title}</a>\n      <nav>\n        <a href=\"/careers\">Careers</a>\n      </nav>\n    </header>\n  );\n}\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/landing", **ROUND34,
+)
+
+case(
+    "js-vite-svelte-each-closed-with-if", "build", "node:20",
+    ["npx vite build --logLevel info"],
+    lab("compile_error", [r"src/lib/PlanList\.svelte.*Expected each", r"ParseError: Expected each"],
+        "vite + @sveltejs/vite-plugin-svelte (svelte 4)", "an {#each} block in a Svelte component is closed with {/if} after an edit"),
+    files={
+        "package.json": r34_pkg("@oscorp/pricing-svelte", "0.6.0"),
+        "vite.config.js": "import { defineConfig } from 'vite';\nimport { svelte } from '@sveltejs/vite-plugin-svelte';\n\nexport default defineConfig({ plugins: [svelte()] });\n",
+        "index.html": R34_INDEX_HTML.format(title="Pricing", ext="js"),
+        "src/main.js": "import App from './App.svelte';\n\nexport default new App({ target: document.getElementById('app') });\n",
+        "src/App.svelte": "<script>\n  import PlanList from './lib/PlanList.svelte';\n  const plans = [{ id: 'free', name: 'Free', cents: 0 }, { id: 'team', name: 'Team', cents: 1200, popular: true }];\n</script>\n\n<main>\n  <h1>Pricing</h1>\n  <PlanList {plans} />\n</main>\n",
+        "src/lib/PlanList.svelte": """<script>
+  export let plans = [];
+  const price = (cents) => (cents === 0 ? 'Free' : `${(cents / 100).toFixed(2)} EUR / month`);
+</script>
+
+<ul class="plans">
+  {#each plans as plan (plan.id)}
+    <li class:popular={plan.popular}>
+      <h2>{plan.name}</h2>
+      {#if plan.popular}
+        <span class="tag">Most popular</span>
+      {/if}
+      <p>{price(plan.cents)}</p>
+    </li>
+  {/if}
+</ul>
+""",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/pricing-svelte", **ROUND34,
+)
+
+case(
+    "js-vite-locale-json-trailing-comma", "build", "node:20",
+    ["npm run build"],
+    lab("compile_error", [r"\[vite:json\]", r"Failed to parse JSON file|Unexpected token|Expected double-quoted property name", r"src/locales/de\.json"],
+        "vite", "a translator's edit left a trailing comma in de.json, which the app imports as a JSON module",
+        accept=["other"]),
+    files={
+        "package.json": r34_pkg("@oscorp/account-web", "4.3.0", scripts={"build": "vite build"}),
+        "index.html": R34_INDEX_HTML.format(title="Account", ext="js"),
+        "src/main.js": "import { t } from './i18n.js';\n\ndocument.getElementById('app').textContent = t('account.title');\n",
+        "src/i18n.js": "import en from './locales/en.json';\nimport de from './locales/de.json';\n\nconst messages = { en, de };\nconst lang = navigator.language.startsWith('de') ? 'de' : 'en';\n\nexport function t(key) {\n  return key.split('.').reduce((o, k) => o?.[k], messages[lang]) ?? key;\n}\n",
+        "src/locales/en.json": "{\n  \"account\": {\n    \"title\": \"Your account\",\n    \"logout\": \"Sign out\",\n    \"delete\": \"Delete account\"\n  }\n}\n",
+        "src/locales/de.json": "{\n  \"account\": {\n    \"title\": \"Ihr Konto\",\n    \"logout\": \"Abmelden\",\n    \"delete\": \"Konto l\u00f6schen\",\n  }\n}\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/account-web", **ROUND34,
+)
+
+case(
+    "js-vite-config-requires-api-base-url", "build:review", "node:20",
+    ["echo \"building review app for $CI_COMMIT_REF_SLUG\"", "npx vite build --mode review"],
+    lab("github_actions_config", [r"VITE_API_BASE_URL is not set for mode \"review\""],
+        "vite (vite.config.js)", "the config refuses to bake an empty API URL into the bundle; VITE_API_BASE_URL is defined only for the production environment scope, not for review apps",
+        accept=["other", "permission_or_secret"]),
+    files={
+        "package.json": r34_pkg("@oscorp/portal", "2.0.0"),
+        "index.html": R34_INDEX_HTML.format(title="Portal", ext="js"),
+        "src/main.js": "const api = import.meta.env.VITE_API_BASE_URL;\n\nfetch(`${api}/v1/me`).then((r) => r.json()).then((me) => {\n  document.getElementById('app').textContent = `Hello ${me.name}`;\n});\n",
+        "vite.config.js": """import { defineConfig, loadEnv } from 'vite';
+
+export default defineConfig(({ mode }) => {
+  const env = loadEnv(mode, process.cwd(), 'VITE_');
+  if (!env.VITE_API_BASE_URL) {
+    throw new Error(`VITE_API_BASE_URL is not set for mode "${mode}" (define it in .env.${mode} or as a CI/CD variable)`);
+  }
+  return { build: { sourcemap: true } };
+});
+""",
+        ".env.production": "VITE_API_BASE_URL=https://api.oscorp.example\n",
+    },
+    setup=R34_LINK, env=dict(R34_ENV, CI_COMMIT_REF_SLUG="feat-profile-avatars"), project="oscorp/portal", **ROUND34,
+)
+
+R34_NEXT_PKG = r34_pkg("{name}", "0.1.0", module=False, scripts={"build": "next build", "start": "next start"})
+R34_NEXT_CONFIG = "/** @type {import('next').NextConfig} */\nmodule.exports = { reactStrictMode: true };\n"
+
+case(
+    "js-next-build-usestate-in-server-component", "build:next", "node:20",
+    ["npx next --version", "npx next build"],
+    lab("compile_error", [r"You're importing a component that needs useState\. It only works in a Client Component"],
+        "next build (Next.js 14, app router)", "a new newsletter widget uses useState without a 'use client' directive and is imported from a server component page"),
+    files={
+        "package.json": R34_NEXT_PKG.replace("{name}", "oscorp-marketing"),
+        "next.config.js": R34_NEXT_CONFIG,
+        "app/layout.jsx": "export const metadata = { title: 'Oscorp' };\n\nexport default function RootLayout({ children }) {\n  return (\n    <html lang=\"en\">\n      <body>{children}</body>\n    </html>\n  );\n}\n",
+        "app/page.jsx": "import NewsletterSignup from '../components/NewsletterSignup';\n\nexport default function Home() {\n  return (\n    <main>\n      <h1>Oscorp Industries</h1>\n      <NewsletterSignup />\n    </main>\n  );\n}\n",
+        "components/NewsletterSignup.jsx": """import { useState } from 'react';
+
+export default function NewsletterSignup() {
+  const [email, setEmail] = useState('');
+  const [sent, setSent] = useState(false);
+  if (sent) return <p>Thanks, check your inbox.</p>;
+  return (
+    <form onSubmit={(e) => { e.preventDefault(); setSent(true); }}>
+      <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+      <button type="submit">Subscribe</button>
+    </form>
+  );
+}
+""",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/marketing", **ROUND34,
+)
+
+case(
+    "js-next-build-prerender-window-not-defined", "build:next", "node:20",
+    ["npx next build"],
+    lab("compile_error", [r"Error occurred prerendering page \"/pricing\"", r"ReferenceError: window is not defined"],
+        "next build (Next.js 14, pages router)", "the pricing page reads window.localStorage during render; static prerendering runs it in node",
+        accept=["other"]),
+    files={
+        "package.json": R34_NEXT_PKG.replace("{name}", "oscorp-store"),
+        "next.config.js": R34_NEXT_CONFIG,
+        "pages/index.jsx": "export default function Home() {\n  return <h1>Oscorp store</h1>;\n}\n",
+        "pages/pricing.jsx": """const PLANS = [
+  { id: 'starter', eur: 9 },
+  { id: 'pro', eur: 29 },
+];
+
+export default function Pricing() {
+  const currency = window.localStorage.getItem('currency') || 'EUR';
+  return (
+    <ul>
+      {PLANS.map((p) => (
+        <li key={p.id}>
+          {p.id}: {p.eur} {currency}
+        </li>
+      ))}
+    </ul>
+  );
+}
+""",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/store", **ROUND34,
+)
+
+case(
+    "js-stylelint-bem-class-pattern-verbose", "lint:css", "node:20",
+    ["npx stylelint --version", "npx stylelint \"src/**/*.css\" --formatter verbose"],
+    lab("lint_failure", [r"Expected class selector \"\.card__title(--active)?\" to be kebab-case", r"selector-class-pattern"],
+        "stylelint 16 (stylelint-config-standard)", "a card component written with BEM class names (card__title--active) under stylelint-config-standard's kebab-case selector-class-pattern"),
+    files={
+        "package.json": r34_pkg("@oscorp/dashboard", "7.2.0"),
+        ".stylelintrc.json": "{\n  \"extends\": [\"stylelint-config-standard\"]\n}\n",
+        "src/styles/layout.css": ".page-grid {\n  display: grid;\n  grid-template-columns: 240px 1fr;\n  gap: 1rem;\n}\n",
+        "src/styles/card.css": ".card {\n  border: 1px solid #d0d7de;\n  border-radius: 6px;\n}\n\n.card__title {\n  font-weight: 600;\n}\n\n.card__title--active {\n  color: #0969da;\n}\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/dashboard", **ROUND34,
+)
+
+case(
+    "js-tailwind-apply-undefined-brand-shade", "build:css", "node:20",
+    ["node -p \"'tailwindcss ' + require('tailwindcss/package.json').version\"", "npx tailwindcss -i src/styles/app.css -o dist/app.css --minify"],
+    lab("compile_error", [r"The `bg-brand-500` class does not exist"],
+        "tailwindcss 3 CLI", "an @apply uses bg-brand-500, but the theme's brand palette only defines 600 and 700",
+        accept=["other", "lint_failure"]),
+    files={
+        "package.json": r34_pkg("@oscorp/help-center", "1.9.0", module=False),
+        "tailwind.config.js": "module.exports = {\n  content: ['./src/**/*.{html,js}'],\n  theme: {\n    extend: {\n      colors: {\n        brand: { 600: '#4f46e5', 700: '#4338ca' },\n      },\n    },\n  },\n};\n",
+        "src/styles/app.css": "@tailwind base;\n@tailwind components;\n@tailwind utilities;\n\n@layer components {\n  .btn-primary {\n    @apply rounded px-4 py-2 text-white bg-brand-500 hover:bg-brand-700;\n  }\n}\n",
+        "src/index.html": "<button class=\"btn-primary\">Contact support</button>\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/help-center", **ROUND34,
+)
+
+case(
+    "js-sass-undefined-variable-renamed-token", "build:css", "node:20",
+    ["npx sass --version", "npx sass --no-source-map --style=compressed src/scss/main.scss:dist/main.css"],
+    lab("compile_error", [r"Error: Undefined variable\.", r"\$color-primary"],
+        "dart-sass", "the design tokens renamed $color-primary to $brand-primary; a partial still uses the old name"),
+    files={
+        "package.json": r34_pkg("@oscorp/docs-theme", "0.12.0"),
+        "src/scss/_tokens.scss": "$brand-primary: #0b5fff;\n$brand-secondary: #00b3a4;\n$radius: 4px;\n",
+        "src/scss/_buttons.scss": "@use 'tokens' as *;\n\n.button {\n  border-radius: $radius;\n  background: $color-primary;\n  color: #fff;\n}\n",
+        "src/scss/main.scss": "@use 'tokens';\n@use 'buttons';\n\nbody {\n  font-family: system-ui, sans-serif;\n}\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/docs-theme", **ROUND34,
+)
+
+case(
+    "js-postcss-autoprefixer-browserslist-bad-query", "build:css", "node:20",
+    ["npx postcss --version", "npx postcss src/css/*.css --dir dist/css --use autoprefixer --no-map"],
+    lab("other", [r"Unknown browser query `maintained node version`"],
+        "postcss-cli + autoprefixer (browserslist)", "a .browserslistrc edit wrote 'maintained node version' (the query is 'maintained node versions'); browserslist rejects the whole config",
+        accept=["compile_error", "lint_failure"]),
+    files={
+        "package.json": r34_pkg("@oscorp/emails", "3.0.1"),
+        ".browserslistrc": "# supported browsers for the web app and the SSR renderer\n> 0.5% in DE\nlast 2 versions\nnot dead\nmaintained node version\n",
+        "src/css/base.css": ".hero {\n  display: flex;\n  user-select: none;\n  backdrop-filter: blur(4px);\n}\n",
+        "src/css/print.css": "@media print {\n  .no-print {\n    display: none;\n  }\n}\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/emails", **ROUND34,
+)
+
+case(
+    "ts-tsc-import-meta-env-without-vite-client-types", "lint:types", "node:20",
+    ["npx tsc --version", "npx tsc --noEmit -p tsconfig.app.json"],
+    lab("type_error", [r"error TS2339: Property 'env' does not exist on type 'ImportMeta'"],
+        "tsc 5", "the app's tsconfig sets types: [] and the vite-env.d.ts reference was deleted in a cleanup, so import.meta.env is untyped",
+        accept=["compile_error"]),
+    files={
+        "package.json": r34_pkg("@oscorp/ops-console", "1.4.2"),
+        "tsconfig.app.json": "{\n  \"compilerOptions\": {\n    \"target\": \"ES2022\",\n    \"module\": \"ESNext\",\n    \"moduleResolution\": \"bundler\",\n    \"lib\": [\"ES2022\", \"DOM\"],\n    \"types\": [],\n    \"strict\": true,\n    \"noEmit\": true\n  },\n  \"include\": [\"src\"]\n}\n",
+        "src/config.ts": "export const config = {\n  apiBaseUrl: import.meta.env.VITE_API_BASE_URL as string,\n  sentryDsn: import.meta.env.VITE_SENTRY_DSN ?? '',\n  release: import.meta.env.VITE_RELEASE ?? 'dev',\n};\n",
+        "src/main.ts": "import { config } from './config';\n\nconst el = document.querySelector<HTMLDivElement>('#app');\nif (el) el.textContent = `API: ${config.apiBaseUrl} (${config.release})`;\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/ops-console", **ROUND34,
+)
+
+case(
+    "js-eslint-react-hooks-conditional-effect", "lint", "node:20",
+    ["npx eslint --version", "npx eslint --max-warnings 0 src/"],
+    lab("lint_failure", [r"React Hook \"useEffect\" is called conditionally\. React Hooks must be called in the exact same order in every component render"],
+        "eslint 9 + eslint-plugin-react-hooks 5", "an early return for the logged-out case was added above a useEffect; rules-of-hooks errors (exhaustive-deps warns too)"),
+    files={
+        "package.json": r34_pkg("@oscorp/inbox-web", "2.3.0"),
+        "eslint.config.js": """import js from '@eslint/js';
+import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
+
+export default [
+  js.configs.recommended,
+  {
+    files: ['src/**/*.{js,jsx}'],
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'module',
+      globals: globals.browser,
+      parserOptions: { ecmaFeatures: { jsx: true } },
+    },
+    plugins: { 'react-hooks': reactHooks },
+    rules: { ...reactHooks.configs.recommended.rules, 'no-unused-vars': 'off' },
+  },
+];
+""",
+        "src/Inbox.jsx": """import { useEffect, useState } from 'react';
+
+export function Inbox({ user, fetchThreads }) {
+  const [threads, setThreads] = useState([]);
+  if (!user) {
+    return <p>Please sign in.</p>;
+  }
+  useEffect(() => {
+    fetchThreads(user.id).then(setThreads);
+  }, [user.id]);
+  return (
+    <ul>
+      {threads.map((t) => (
+        <li key={t.id}>{t.subject}</li>
+      ))}
+    </ul>
+  );
+}
+""",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/inbox-web", **ROUND34,
+)
+
+case(
+    "js-npm-install-override-conflicts-direct-dep", "install", "node:20",
+    ["npm --version", "npm install --no-audit --no-fund"],
+    lab("dependency_install", [r"npm error code EOVERRIDE", r"npm error Override for react@\^18\.2\.0 conflicts with direct dependency"],
+        "npm 11", "an override pins react to 18.3.1 while package.json depends on react ^18.2.0 directly; npm requires the same spec (or $react)",
+        accept=["other"]),
+    files={
+        "package.json": r34_pkg("@oscorp/admin-web", "6.1.0", deps={"react": "^18.2.0", "react-dom": "^18.2.0"},
+                                extra={"overrides": '{\n    "react": "18.3.1"\n  }'}),
+    },
+    env=R34_ENV, project="oscorp/admin-web", **ROUND34,
+)
+
+case(
+    "js-pnpm-strict-peer-react-dom-mismatch", "install", "node:20",
+    ["pnpm --version", "pnpm install --no-frozen-lockfile --reporter=append-only"],
+    lab("dependency_install", [r"ERR_PNPM_PEER_DEP_ISSUES", r"unmet peer react@\^18\.3\.1: found 17\.0\.2"],
+        "pnpm 9", "a Renovate bump moved react-dom to 18.3.1 but left react at 17.0.2; .npmrc sets strict-peer-dependencies=true"),
+    files={
+        "package.json": r34_pkg("@oscorp/legacy-admin", "1.0.0", deps={"react": "17.0.2", "react-dom": "18.3.1"}),
+        ".npmrc": "strict-peer-dependencies=true\nauto-install-peers=false\n",
+    },
+    env=dict(R34_ENV, npm_config_store_dir="/tmp/diag34/pnpm-store"), project="oscorp/legacy-admin", **ROUND34,
+)
+
+case(
+    "js-yarn-classic-frozen-lockfile-new-dep", "install", "node:20",
+    ["yarn --version", "yarn install --frozen-lockfile --non-interactive"],
+    lab("dependency_install", [r"error Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`"],
+        "yarn 1 (classic)", "clsx was added to package.json in the merge request without committing the updated yarn.lock"),
+    files={
+        "package.json": r34_pkg("@oscorp/careers-site", "2.2.0", deps={"dayjs": "^1.11.10", "clsx": "^2.1.0"}),
+        "yarn.lock": "# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.\n# yarn lockfile v1\n\n\ndayjs@^1.11.10:\n  version \"1.11.13\"\n  resolved \"https://registry.yarnpkg.com/dayjs/-/dayjs-1.11.13.tgz#92430b0139055c3ebb60150aa13e860a4b5a366c\"\n",
+    },
+    env=R34_ENV, project="oscorp/careers-site", **ROUND34,
+)
+
+# -- infra / flaky
+
+case(
+    "js-yarn-classic-registry-mirror-socket-timeout", "install", "node:20",
+    ["yarn --version", "yarn install --non-interactive --network-timeout 4000"],
+    lab("network_or_flaky", [r"ESOCKETTIMEDOUT|ETIMEDOUT|timeout of \d+ms exceeded", r"There appears to be trouble with your network connection"],
+        "yarn 1 (classic)", "the yarn registry mirror accepts connections and never answers; yarn retries and gives up",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={
+        "package.json": r34_pkg("@oscorp/newsroom", "1.3.0", deps={"date-fns": "^3.6.0"}),
+    },
+    env=dict(R34_ENV, YARN_REGISTRY="http://127.0.0.1:{PORT_BLACKHOLE}/", npm_config_registry="http://127.0.0.1:{PORT_BLACKHOLE}/"),
+    project="oscorp/newsroom", **ROUND34,
+)
+
+case(
+    "js-pnpm-install-mirror-host-not-found", "install", "node:20",
+    ["pnpm --version", "pnpm install --no-frozen-lockfile"],
+    lab("network_or_flaky", [r"ENOTFOUND.*npm-proxy\.oscorp\.invalid|npm-proxy\.oscorp\.invalid.*ENOTFOUND|getaddrinfo ENOTFOUND"],
+        "pnpm 9", "the runner's npm mirror host name does not resolve (DNS); pnpm cannot fetch package metadata",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={
+        "package.json": r34_pkg("@oscorp/status-board", "0.4.0", deps={"vue": "^3.5.0"}),
+    },
+    env=dict(R34_ENV, npm_config_registry="https://npm-proxy.oscorp.invalid/", npm_config_fetch_retries="1",
+             npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="2000",
+             npm_config_store_dir="/tmp/diag34/pnpm-store"),
+    project="oscorp/status-board", **ROUND34,
+)
+
+case(
+    "js-next-font-google-fetch-failed", "build:next", "node:20",
+    ["npx next build"],
+    lab("network_or_flaky", [r"Failed to fetch `Inter` from Google Fonts", r"fonts\.googleapis\.com.*failed, reason: getaddrinfo ENOTFOUND fonts\.googleapis\.com"],
+        "next build (next/font/google)", "next/font/google downloads the Inter font from fonts.googleapis.com at build time; the runner has no route to it",
+        accept=["infrastructure", "compile_error"], infra=True),
+    files={
+        "package.json": R34_NEXT_PKG.replace("{name}", "oscorp-blog"),
+        "next.config.js": R34_NEXT_CONFIG,
+        "app/layout.jsx": "import { Inter } from 'next/font/google';\n\nconst inter = Inter({ subsets: ['latin'] });\n\nexport const metadata = { title: 'Oscorp blog' };\n\nexport default function RootLayout({ children }) {\n  return (\n    <html lang=\"en\" className={inter.className}>\n      <body>{children}</body>\n    </html>\n  );\n}\n",
+        "app/page.jsx": "export default function Home() {\n  return <h1>Engineering at Oscorp</h1>;\n}\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/blog", **ROUND34,
+)
+
+case(
+    "js-next-build-cms-static-generation-timeout", "build:next", "node:20",
+    ["npx next build"],
+    lab("network_or_flaky", [r"Static page generation for /careers is still timing out after 3 attempts", r"Restarted static page generation for /careers because it took more than 8 seconds"],
+        "next build (Next.js 14, getStaticProps)", "getStaticProps fetches the job list from the headless CMS, which accepts the connection and never answers; next gives up after staticPageGenerationTimeout",
+        accept=["infrastructure", "timeout_or_oom"], infra=True),
+    files={
+        "package.json": R34_NEXT_PKG.replace("{name}", "oscorp-careers"),
+        "next.config.js": "/** @type {import('next').NextConfig} */\nmodule.exports = { reactStrictMode: true, staticPageGenerationTimeout: 8 };\n",
+        "pages/index.jsx": "export default function Home() {\n  return <h1>Work at Oscorp</h1>;\n}\n",
+        "pages/careers.jsx": """export async function getStaticProps() {
+  const res = await fetch(`${process.env.CMS_URL}/api/jobs?populate=team`);
+  const jobs = await res.json();
+  return { props: { jobs: jobs.data ?? [] }, revalidate: 600 };
+}
+
+export default function Careers({ jobs }) {
+  return (
+    <ul>
+      {jobs.map((j) => (
+        <li key={j.id}>{j.title}</li>
+      ))}
+    </ul>
+  );
+}
+""",
+    },
+    setup=R34_LINK, env=dict(R34_ENV, CMS_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project="oscorp/careers", **ROUND34,
+)
+
+case(
+    "js-vitest-junit-report-volume-full", "test:unit", "node:20",
+    ["df -h reports | tail -1", "npx vitest run --reporter=default --reporter=junit --outputFile.junit=reports/junit.xml"],
+    lab("infrastructure", [r"ENOSPC: no space left on device", r"code: 'ENOSPC'"],
+        "vitest (junit reporter)", "the reports volume on the runner is full; the tests pass but vitest cannot write the JUnit report",
+        accept=["network_or_flaky"], infra=True),
+    files={
+        "package.json": r34_pkg("@oscorp/format-utils", "1.0.4"),
+        "vitest.config.js": "import { defineConfig } from 'vitest/config';\n\nexport default defineConfig({ test: { include: ['src/**/*.test.js'] } });\n",
+        "src/currency.js": "export const formatCents = (cents, currency = 'EUR', locale = 'de-DE') =>\n  new Intl.NumberFormat(locale, { style: 'currency', currency }).format(cents / 100);\n",
+        "src/currency.test.js": "import { describe, expect, it } from 'vitest';\nimport { formatCents } from './currency.js';\n\ndescribe('formatCents in every supported locale', () => {\n" + "".join(
+            f"  it('formats {c} cents as a {cur} amount for locale {loc}', () => {{\n    expect(formatCents({c}, '{cur}', '{loc}')).toMatch(/\\d/);\n  }});\n"
+            for c in (0, 1, 99, 100, 12345, 999999) for cur in ("EUR", "USD", "GBP", "CHF") for loc in ("de-DE", "en-GB", "fr-FR")) + "});\n",
+    },
+    tmpfs=("reports", "4k"), setup=R34_LINK, env=R34_ENV, project="oscorp/format-utils", **ROUND34,
+)
+
+case(
+    "js-i18n-pull-translations-tms-rate-limited", "i18n:pull", "node:20",
+    ["node scripts/pull-translations.mjs de fr it"],
+    lab("network_or_flaky", [r"429 Too Many Requests"],
+        "team script (node fetch) against a translation management API", "the translation service rate-limits the export API (429 with Retry-After); nothing in the repository is wrong",
+        accept=["infrastructure"], infra=True),
+    files={
+        "package.json": r34_pkg("@oscorp/web-i18n", "1.0.0"),
+        "scripts/pull-translations.mjs": """import { mkdirSync, writeFileSync } from 'node:fs';
+
+const base = process.env.TMS_API_URL;
+const langs = process.argv.slice(2);
+mkdirSync('locales', { recursive: true });
+for (const lang of langs) {
+  const url = `${base}/api2/projects/oscorp-web/files/download?format=json&lang=${lang}`;
+  const res = await fetch(url, { headers: { 'X-Api-Token': process.env.TMS_TOKEN ?? '' } });
+  if (!res.ok) {
+    console.error(`pull-translations: GET ${url} -> ${res.status} ${res.statusText} (Retry-After: ${res.headers.get('retry-after') ?? '-'})`);
+    process.exit(1);
+  }
+  writeFileSync(`locales/${lang}.json`, await res.text());
+  console.log(`pull-translations: ${lang} ok`);
+}
+""",
+    },
+    env=dict(R34_ENV, TMS_API_URL="http://127.0.0.1:{PORT_429}", TMS_TOKEN="[MASKED]"), project="oscorp/web-i18n", **ROUND34,
+)
+
+case(
+    "js-npm-install-git-dependency-host-503", "install", "node:20",
+    ["npm install --no-audit --no-fund"],
+    lab("network_or_flaky", [r"The requested URL returned error: 503", r"npm error A git connection error occurred", r"npm error remote: .*503 Service Unavailable"],
+        "npm 11 (git dependency)", "the design tokens are a git dependency on the internal git host, which answers 503 to git ls-remote",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={
+        "package.json": r34_pkg("@oscorp/intranet", "3.5.0", deps={"@oscorp/design-tokens": "git+http://127.0.0.1:PORT_503/oscorp/design-tokens.git#v2.3.0"}),
+    },
+    setup="sed -i \"s/PORT_503/$PORT_503/\" package.json", env=R34_ENV, project="oscorp/intranet", **ROUND34,
+)
+
+# -- cascades
+
+case(
+    "js-heredoc-env-git-describe-empty-version-cascade", "build:release", "node:20",
+    ["cat > .env.production.local <<EOF\nVITE_APP_VERSION=$(git describe --tags)\nVITE_API_BASE_URL=https://api.oscorp.example\nEOF",
+     "cat .env.production.local",
+     "npx vite build"],
+    lab("github_actions_config", [r"fatal: No names found, cannot describe anything"],
+        "bash heredoc + git, then vite", "the shallow clone (GIT_DEPTH 20) fetched no tags, so git describe --tags inside the heredoc fails; a failing command substitution in a heredoc does not stop the job, VITE_APP_VERSION is written empty, and vite.config's release check fails later",
+        accept=["other", "compile_error"]),
+    files={
+        "package.json": r34_pkg("@oscorp/field-app", "4.0.0"),
+        "index.html": R34_INDEX_HTML.format(title="Field app", ext="js"),
+        "src/main.js": "document.getElementById('app').textContent = `Field app ${import.meta.env.VITE_APP_VERSION}`;\n",
+        "vite.config.js": """import { defineConfig, loadEnv } from 'vite';
+
+export default defineConfig(({ mode }) => {
+  const { VITE_APP_VERSION: release } = loadEnv(mode, process.cwd(), 'VITE_');
+  if (!/^(v\\d+\\.\\d+\\.\\d+|[0-9a-f]{7,40})/.test(release ?? '')) {
+    throw new Error(`release "${release}" is not a tag or commit: sourcemaps could not be matched to it`);
+  }
+  return { build: { sourcemap: 'hidden' } };
+});
+""",
+    },
+    setup=R34_LINK + " && git init -q && git add -A && git -c user.name=ci -c user.email=ci@oscorp.example commit -qm 'field app 4.0'",
+    env=R34_ENV, project="oscorp/field-app", **ROUND34,
+)
+
+R34_COMPILE_LOCALE = """import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+
+const file = process.argv[2];
+const lang = basename(file, '.json');
+const messages = JSON.parse(readFileSync(file, 'utf8'));
+for (const [key, msg] of Object.entries(messages)) {
+  let depth = 0;
+  for (const ch of msg) {
+    if (ch === '{') depth++;
+    if (ch === '}') depth--;
+  }
+  if (depth !== 0) {
+    console.error(`${file}: ${key}: unbalanced braces in ICU message: ${msg}`);
+    process.exit(1);
+  }
+}
+mkdirSync('src/compiled', { recursive: true });
+writeFileSync(`src/compiled/${lang}.js`, `export default ${JSON.stringify(messages)};\\n`);
+console.log(`compiled ${lang} (${Object.keys(messages).length} messages)`);
+"""
+
+case(
+    "js-cmdsubst-locale-loop-last-iteration-wins-cascade", "build", "node:20",
+    ["compiled=\"$(for f in locales/*.json; do node scripts/compile-locale.mjs \"$f\"; done)\"",
+     "echo \"$compiled\"",
+     "npx vite build"],
+    lab("other", [r"locales/de\.json: cart\.items: unbalanced braces in ICU message"],
+        "bash loop in a command substitution + node, then vite", "the ICU plural message in de.json misses a closing brace; bash does not carry set -e into $(...), the loop's status is its last iteration's (fr succeeds), so the assignment succeeds and vite cannot resolve the missing compiled/de.js",
+        accept=["compile_error", "lint_failure"]),
+    files={
+        "package.json": r34_pkg("@oscorp/shop-i18n", "2.0.0"),
+        "scripts/compile-locale.mjs": R34_COMPILE_LOCALE,
+        "locales/de.json": "{\n  \"cart.title\": \"Warenkorb\",\n  \"cart.items\": \"{count, plural, one {# Artikel} other {# Artikel}\"\n}\n",
+        "locales/en.json": "{\n  \"cart.title\": \"Cart\",\n  \"cart.items\": \"{count, plural, one {# item} other {# items}}\"\n}\n",
+        "locales/fr.json": "{\n  \"cart.title\": \"Panier\",\n  \"cart.items\": \"{count, plural, one {# article} other {# articles}}\"\n}\n",
+        "index.html": R34_INDEX_HTML.format(title="Shop", ext="js"),
+        "src/main.js": "import { messages } from './i18n.js';\n\ndocument.getElementById('app').textContent = messages.de['cart.title'];\n",
+        "src/i18n.js": "import de from './compiled/de.js';\nimport en from './compiled/en.js';\nimport fr from './compiled/fr.js';\n\nexport const messages = { de, en, fr };\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/shop-i18n", **ROUND34,
+)
+
+case(
+    "js-and-list-tokens-build-errexit-exempt-cascade", "build", "node:20",
+    ["npm run tokens && echo \"design tokens built\"",
+     "npx vite build"],
+    lab("other", [r"color\.button\.bg references \{color\.brand\.700\}, which is not defined"],
+        "npm run (node), then vite", "the design-token build fails on a dangling reference; under set -e a failing command on the left of && does not stop the job, and vite then cannot find the generated tokens.css",
+        accept=["compile_error"]),
+    files={
+        "package.json": r34_pkg("@oscorp/brand-site", "1.6.0", scripts={"tokens": "node scripts/build-tokens.mjs", "build": "vite build"}),
+        "tokens/color.json": "{\n  \"color.brand.600\": \"#4f46e5\",\n  \"color.brand.800\": \"#3730a3\",\n  \"color.button.bg\": \"{color.brand.700}\",\n  \"color.button.fg\": \"#ffffff\"\n}\n",
+        "scripts/build-tokens.mjs": """import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+const tokens = JSON.parse(readFileSync('tokens/color.json', 'utf8'));
+const resolve = (name, value) => {
+  const ref = /^\\{(.+)\\}$/.exec(value);
+  if (!ref) return value;
+  if (!(ref[1] in tokens)) throw new Error(`tokens/color.json: ${name} references {${ref[1]}}, which is not defined`);
+  return resolve(ref[1], tokens[ref[1]]);
+};
+const lines = Object.entries(tokens).map(([k, v]) => `  --${k.replaceAll('.', '-')}: ${resolve(k, v)};`);
+mkdirSync('src/generated', { recursive: true });
+writeFileSync('src/generated/tokens.css', `:root {\\n${lines.join('\\n')}\\n}\\n`);
+console.log(`wrote ${lines.length} tokens`);
+""",
+        "index.html": R34_INDEX_HTML.format(title="Brand", ext="js"),
+        "src/main.js": "import './generated/tokens.css';\nimport './site.css';\n\ndocument.getElementById('app').innerHTML = '<button class=\"cta\">Get started</button>';\n",
+        "src/site.css": ".cta {\n  background: var(--color-button-bg);\n  color: var(--color-button-fg);\n}\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/brand-site", **ROUND34,
+)
+
+case(
+    "js-icon-codegen-catch-and-warn-vite-missing-export-cascade", "build", "node:20",
+    ["node scripts/build-icons.mjs", "npx vite build"],
+    lab("other", [r"\[icons\] skipping icons/cart\.svg: no viewBox attribute"],
+        "node codegen script, then vite", "the icon generator catches each file's error, prints a warning and exits 0; cart.svg (exported without a viewBox) is left out and the build fails on the missing IconCart export",
+        accept=["compile_error"]),
+    files={
+        "package.json": r34_pkg("@oscorp/mobile-web", "9.1.0"),
+        "scripts/build-icons.mjs": """import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+const pascal = (f) => 'Icon' + f.replace('.svg', '').split('-').map((p) => p[0].toUpperCase() + p.slice(1)).join('');
+const out = [];
+for (const file of readdirSync('icons').filter((f) => f.endsWith('.svg')).sort()) {
+  try {
+    const svg = readFileSync(`icons/${file}`, 'utf8');
+    const viewBox = /viewBox="([^"]+)"/.exec(svg);
+    if (!viewBox) throw new Error('no viewBox attribute');
+    const body = svg.replace(/^[\\s\\S]*?<svg[^>]*>/, '').replace(/<\\/svg>\\s*$/, '').trim();
+    out.push(`export const ${pascal(file)} = { viewBox: ${JSON.stringify(viewBox[1])}, body: ${JSON.stringify(body)} };`);
+  } catch (err) {
+    console.warn(`[icons] skipping icons/${file}: ${err.message}`);
+  }
+}
+mkdirSync('src/icons', { recursive: true });
+writeFileSync('src/icons/index.js', out.join('\\n') + '\\n');
+console.log(`[icons] wrote ${out.length} icons to src/icons/index.js`);
+""",
+        "icons/arrow-left.svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 24 24\"><path d=\"M15 18l-6-6 6-6\"/></svg>\n",
+        "icons/cart.svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"24\" height=\"24\"><circle cx=\"9\" cy=\"21\" r=\"1\"/><path d=\"M1 1h4l2.7 13.4a2 2 0 0 0 2 1.6h9.7\"/></svg>\n",
+        "icons/search.svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 24 24\"><circle cx=\"11\" cy=\"11\" r=\"8\"/></svg>\n",
+        "index.html": R34_INDEX_HTML.format(title="Mobile", ext="js"),
+        "src/main.js": "import { IconArrowLeft, IconCart, IconSearch } from './icons/index.js';\n\nconst svg = (i) => `<svg viewBox=\"${i.viewBox}\" width=\"20\">${i.body}</svg>`;\ndocument.getElementById('app').innerHTML = [IconArrowLeft, IconSearch, IconCart].map(svg).join('');\n",
+    },
+    setup=R34_LINK, env=R34_ENV, project="oscorp/mobile-web", **ROUND34,
+)
+
+case(
+    "js-eval-public-env-script-failure-bundle-check-cascade", "build:review", "node:20",
+    ["eval \"$(node scripts/public-env.mjs \"$CI_ENVIRONMENT_TIER\")\"",
+     "npx vite build",
+     "node scripts/assert-bundle-env.mjs"],
+    lab("other", [r"ENOENT: no such file or directory, open 'config/environments/review\.json'"],
+        "bash eval + node, then a bundle check", "the env script has no config for the review tier and fails, but eval of its empty output succeeds; the build bakes in no API origin and the bundle check fails later",
+        accept=["github_actions_config", "permission_or_secret"]),
+    files={
+        "package.json": r34_pkg("@oscorp/partner-portal", "1.2.0"),
+        "config/environments/production.json": "{\n  \"VITE_API_BASE_URL\": \"https://api.oscorp.example\",\n  \"VITE_SENTRY_ENV\": \"production\"\n}\n",
+        "config/environments/staging.json": "{\n  \"VITE_API_BASE_URL\": \"https://api.staging.oscorp.example\",\n  \"VITE_SENTRY_ENV\": \"staging\"\n}\n",
+        "scripts/public-env.mjs": "import { readFileSync } from 'node:fs';\n\nconst tier = process.argv[2];\nconst vars = JSON.parse(readFileSync(`config/environments/${tier}.json`, 'utf8'));\nfor (const [k, v] of Object.entries(vars)) console.log(`export ${k}=${JSON.stringify(v)}`);\n",
+        "scripts/assert-bundle-env.mjs": "import { readdirSync, readFileSync } from 'node:fs';\n\nconst files = readdirSync('dist/assets').filter((f) => f.endsWith('.js'));\nconst hit = files.some((f) => /https:\\/\\/api\\.[a-z.]*oscorp\\.example/.test(readFileSync(`dist/assets/${f}`, 'utf8')));\nif (!hit) {\n  console.error(`assert-bundle-env: none of ${files.map((f) => `dist/assets/${f}`).join(', ')} contains an API origin; the bundle would call \"undefined/graphql\"`);\n  process.exit(1);\n}\nconsole.log('assert-bundle-env: API origin baked in');\n",
+        "index.html": R34_INDEX_HTML.format(title="Partners", ext="js"),
+        "src/main.js": "const endpoint = `${import.meta.env.VITE_API_BASE_URL}/graphql`;\n\nfetch(endpoint, { method: 'POST', body: JSON.stringify({ query: '{ me { name } }' }) });\n",
+    },
+    setup=R34_LINK, env=dict(R34_ENV, CI_ENVIRONMENT_TIER="review"), project="oscorp/partner-portal", **ROUND34,
+)
