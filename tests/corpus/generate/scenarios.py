@@ -17597,3 +17597,931 @@ case(
     },
     setup=R34_LINK, env=dict(R34_ENV, CI_ENVIRONMENT_TIER="review"), project="oscorp/partner-portal", **ROUND34,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 35: embedded and systems C/C++ jobs (cross-compiled firmware, linker scripts, size
+# budgets, host-side tests, static analysis, sanitizers, code generators), by an author who had
+# not read the diagnoser.
+
+ROUND35 = dict(round=35)
+
+R35_ENV = {"LC_ALL": "C.UTF-8"}
+
+
+def r35_ld(flash="64K", ram="8K", origin="0x08000000"):
+    return f"""/* Memory map of the STM32 target (bootloader occupies nothing here). */
+MEMORY
+{{
+  FLASH (rx)  : ORIGIN = {origin}, LENGTH = {flash}
+  RAM   (rwx) : ORIGIN = 0x20000000, LENGTH = {ram}
+}}
+
+ENTRY(Reset_Handler)
+_estack = ORIGIN(RAM) + LENGTH(RAM);
+
+SECTIONS
+{{
+  .isr_vector : {{ KEEP(*(.isr_vector)) }} > FLASH
+  .text : {{ *(.text*) *(.rodata*) . = ALIGN(4); _etext = .; }} > FLASH
+  _sidata = LOADADDR(.data);
+  .data : {{ _sdata = .; *(.data*) . = ALIGN(4); _edata = .; }} > RAM AT> FLASH
+  .bss : {{ _sbss = .; *(.bss*) *(COMMON) . = ALIGN(4); _ebss = .; }} > RAM
+}}
+"""
+
+
+R35_STARTUP = r'''#include <stdint.h>
+
+extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
+int main(void);
+
+/* no -ftree-loop-distribute-patterns here: there is no libc memcpy/memset to call yet */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+void Reset_Handler(void)
+{
+    uint32_t *src = &_sidata;
+    uint32_t *dst = &_sdata;
+    while (dst < &_edata)
+        *dst++ = *src++;
+    for (dst = &_sbss; dst < &_ebss;)
+        *dst++ = 0;
+    main();
+    for (;;) {
+    }
+}
+
+__attribute__((section(".isr_vector"), used))
+void (*const vectors[])(void) = {(void (*)(void))&_estack, Reset_Handler};
+'''
+
+
+def r35_fw_make(cpu="cortex-m4", extra_cflags="", ldflags="-nostdlib", objs="startup.o main.o", extra=""):
+    return f"""CROSS   ?= arm-none-eabi-
+CC      := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+SIZE    := $(CROSS)size
+CFLAGS  := -mcpu={cpu} -mthumb -Os -g -std=c11 -Wall -Wextra -ffunction-sections -fdata-sections{extra_cflags}
+LDFLAGS := -T stm32.ld -Wl,--gc-sections -Wl,-Map=build/fw.map {ldflags}
+OBJS    := $(addprefix build/,{objs})
+
+all: build/fw.elf
+
+build/fw.elf: $(OBJS) stm32.ld
+\t$(CC) $(CFLAGS) $(OBJS) $(LDFLAGS) -o $@
+
+build/%.o: src/%.c
+\t@mkdir -p build
+\t$(CC) $(CFLAGS) -Isrc -c $< -o $@
+
+hex: build/fw.elf
+\t$(OBJCOPY) -O ihex $< build/fw.hex
+{extra}
+.PHONY: all hex
+"""
+
+
+# --- plain failures ---------------------------------------------------------------------------
+
+case(
+    "fw-arm-ld-glyph-table-flash-overflow", "build:firmware", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["arm-none-eabi-gcc --version | head -n1", "make -j2"],
+    lab("compile_error", [r"will not fit in region `FLASH'", r"region `FLASH' overflowed by \d+ bytes"],
+        "arm-none-eabi-ld (GNU ld 2.40)",
+        "a second, larger glyph table for the new display is linked into a 16 KiB FLASH region (STM32F030-class part); ld reports the section will not fit and by how much",
+        accept=["other"]),
+    files={
+        "Makefile": r35_fw_make(cpu="cortex-m0", objs="startup.o main.o font.o"),
+        "stm32.ld": r35_ld(flash="16K", ram="4K"),
+        "src/startup.c": R35_STARTUP,
+        "src/font.c": "#include <stdint.h>\n\n/* 8x16 glyphs, 96 printable characters. */\nconst uint8_t font_8x16[96 * 16] = {0x00, 0x18, 0x3c, 0x3c, 0x18};\n\n/* 24x32 glyphs for the new 2.4\" panel, 96 printable characters. */\nconst uint8_t font_24x32[96 * 96 * 2] = {0x00, 0x7e, 0x81, 0xa5};\n",
+        "src/main.c": "#include <stdint.h>\n\nextern const uint8_t font_8x16[];\nextern const uint8_t font_24x32[];\n\nvolatile uint32_t sink;\n\nint main(void)\n{\n    for (unsigned i = 0; i < 96; i++)\n        sink += font_8x16[i * 16] + font_24x32[i * 192];\n    return 0;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/panel-fw", **ROUND35,
+)
+
+case(
+    "fw-arm-newlib-nano-malloc-sbrk-undefined", "build:firmware", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["make"],
+    lab("compile_error", [r"undefined reference to `_sbrk'"],
+        "arm-none-eabi-gcc / ld with newlib-nano",
+        "a new command parser calls malloc(); the link uses --specs=nano.specs without nosys.specs or a _sbrk syscall stub, so newlib's _sbrk_r has nothing to call",
+        accept=["other"]),
+    files={
+        "Makefile": r35_fw_make(cpu="cortex-m4", ldflags="-nostartfiles --specs=nano.specs", objs="startup.o main.o cmd.o"),
+        "stm32.ld": r35_ld(),
+        "src/startup.c": R35_STARTUP,
+        "src/cmd.c": "#include <stdlib.h>\n#include <string.h>\n#include \"cmd.h\"\n\nchar *cmd_dup_arg(const char *line)\n{\n    const char *sp = strchr(line, ' ');\n    if (!sp)\n        return NULL;\n    size_t n = strlen(sp + 1);\n    char *out = malloc(n + 1);\n    if (out)\n        memcpy(out, sp + 1, n + 1);\n    return out;\n}\n",
+        "src/cmd.h": "#pragma once\nchar *cmd_dup_arg(const char *line);\n",
+        "src/main.c": "#include <stdlib.h>\n#include \"cmd.h\"\n\nvolatile char first;\n\nint main(void)\n{\n    char *arg = cmd_dup_arg(\"set 115200\");\n    if (arg) {\n        first = arg[0];\n        free(arg);\n    }\n    return 0;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/shell-fw", **ROUND35,
+)
+
+R35_BUDGET_SH = r'''#!/usr/bin/env bash
+# Fails the pipeline when the application image outgrows its slot in the A/B flash layout.
+set -euo pipefail
+elf=$1
+slot_bytes=${APP_SLOT_BYTES:?}
+arm-none-eabi-size -A -d "$elf"
+read -r text data _ < <(arm-none-eabi-size -B -d "$elf" | awk 'NR == 2 {print $1, $2}')
+image=$((text + data))
+echo "image = text $text + data $data = $image bytes, slot = $slot_bytes bytes"
+if (( image > slot_bytes )); then
+    echo "error: application image is $((image - slot_bytes)) bytes over the ${slot_bytes}-byte slot" >&2
+    exit 1
+fi
+'''
+
+case(
+    "fw-arm-size-ab-slot-budget-exceeded", "check:size", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["make", "scripts/check-slot.sh build/fw.elf"],
+    lab("other", [r"^error: application image is \d+ bytes over the 12288-byte slot"],
+        "arm-none-eabi-size + a shell budget check",
+        "the application must fit one 12 KiB slot of an A/B layout; a new slicing-by-16 CRC-32 table (16 KiB) pushes text+data over it (the FLASH region itself is larger, so the link succeeds)",
+        accept=["test_assertion", "lint_failure"]),
+    files={
+        "Makefile": r35_fw_make(cpu="cortex-m4", objs="startup.o main.o crc.o"),
+        "stm32.ld": r35_ld(flash="64K"),
+        "src/startup.c": R35_STARTUP,
+        "src/crc.c": "#include <stdint.h>\n\n/* Slicing-by-16 CRC-32 (the bytewise version was too slow for OTA chunks). */\nconst uint32_t crc32_table[16][256] = {{0x00000000, 0x77073096, 0xee0e612c, 0x990951ba}};\n\nuint32_t crc32_update(uint32_t crc, const uint8_t *p, unsigned n)\n{\n    crc = ~crc;\n    while (n--)\n        crc = crc32_table[n & 15][(crc ^ *p++) & 0xff] ^ (crc >> 8);\n    return ~crc;\n}\n",
+        "src/main.c": "#include <stdint.h>\n\nuint32_t crc32_update(uint32_t crc, const uint8_t *p, unsigned n);\nstatic uint8_t rx[1024];\nuint32_t boot_count = 1;\nvolatile uint32_t result;\n\nint main(void)\n{\n    result = crc32_update(boot_count, rx, sizeof rx);\n    return 0;\n}\n",
+        "scripts/check-slot.sh": R35_BUDGET_SH,
+    },
+    setup="chmod +x scripts/check-slot.sh", env=dict(R35_ENV, APP_SLOT_BYTES="12288"), stage="build",
+    project="tyrell/ota-app", **ROUND35,
+)
+
+case(
+    "fw-avr-progmem-table-not-const", "build:avr", "registry.tyrell.dev/ci/avr-gcc:5.4",
+    ["avr-gcc --version | head -n1",
+     "avr-gcc -mmcu=atmega328p -DF_CPU=16000000UL -Os -Wall -std=gnu11 -c src/sine.c -o build/sine.o"],
+    lab("compile_error", [r"sine\.c:\d+:\d+: error: variable .sine_lut. must be const in order to be put into read-only section by means of .__attribute__\(\(progmem\)\)."],
+        "avr-gcc 5.4", "a sine lookup table moved to flash with PROGMEM but declared without const; avr-gcc refuses it"),
+    files={
+        "src/sine.c": "#include <avr/pgmspace.h>\n#include <stdint.h>\n\n/* Quarter-wave sine table in flash, 64 steps. */\nuint8_t sine_lut[64] PROGMEM = {\n    128, 131, 134, 137, 140, 143, 146, 149, 152, 155, 158, 162, 165, 167, 170, 173,\n    176, 179, 182, 185, 188, 190, 193, 196, 198, 201, 203, 206, 208, 211, 213, 215,\n    218, 220, 222, 224, 226, 228, 230, 232, 234, 235, 237, 238, 240, 241, 243, 244,\n    245, 246, 248, 249, 250, 250, 251, 252, 253, 253, 254, 254, 254, 255, 255, 255,\n};\n\nuint8_t sine_at(uint8_t i)\n{\n    return pgm_read_byte(&sine_lut[i & 63]);\n}\n",
+    },
+    setup="mkdir -p build", env=R35_ENV, stage="build", project="tyrell/synth-avr", **ROUND35,
+)
+
+case(
+    "fw-arm-werror-packed-member-address", "build:firmware", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["make CFLAGS_EXTRA=-Werror"],
+    lab("compile_error", [r"frame\.c:\d+:\d+: error: taking address of packed member of 'struct frame_hdr' may result in an unaligned pointer value \[-Werror=address-of-packed-member\]"],
+        "arm-none-eabi-gcc 12 (-Werror)",
+        "the radio frame parser passes &hdr->len (a member of a packed struct) to a helper taking uint16_t *; on Cortex-M0 an unaligned halfword access faults, and -Werror makes the warning an error",
+        accept=["lint_failure"]),
+    files={
+        "Makefile": r35_fw_make(cpu="cortex-m0plus", extra_cflags=" $(CFLAGS_EXTRA)", objs="startup.o main.o frame.o"),
+        "stm32.ld": r35_ld(),
+        "src/startup.c": R35_STARTUP,
+        "src/frame.h": "#pragma once\n#include <stdint.h>\n\nstruct frame_hdr {\n    uint8_t type;\n    uint16_t len;\n    uint8_t seq;\n} __attribute__((packed));\n\nunsigned frame_payload_len(const struct frame_hdr *hdr);\n",
+        "src/frame.c": "#include \"frame.h\"\n\nstatic uint16_t le16(const uint16_t *p)\n{\n    return (uint16_t)(*p);\n}\n\nunsigned frame_payload_len(const struct frame_hdr *hdr)\n{\n    return le16(&hdr->len);\n}\n",
+        "src/main.c": "#include \"frame.h\"\n\nstatic struct frame_hdr rx;\nvolatile unsigned n;\n\nint main(void)\n{\n    n = frame_payload_len(&rx);\n    return 0;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/radio-fw", **ROUND35,
+)
+
+R35_CONF_C = r'''#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+/* Reads the device tree overlay list, one name per line; returns the count or -1. */
+int conf_load_overlays(const char *path, char names[][32], int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *line = malloc(256);
+    if (!line) {
+        fclose(f);
+        return -1;
+    }
+    int n = 0;
+    while (fgets(line, 256, f)) {
+        if (n == max) {
+            fclose(f);
+            return -1;
+        }
+        line[strcspn(line, "\n")] = '\0';
+        strncpy(names[n], line, 31);
+        names[n][31] = '\0';
+        n++;
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+'''
+
+case(
+    "c-gcc-fanalyzer-leak-on-early-return", "lint:analyzer", "gcc:12",
+    ["gcc --version | head -n1",
+     "gcc -std=c11 -O1 -fanalyzer -Werror -Isrc -c src/conf.c -o /dev/null"],
+    lab("lint_failure", [r"conf\.c:\d+:\d+: error: leak of .line. \[CWE-401\] \[-Werror=analyzer-malloc-leak\]"],
+        "gcc 12 -fanalyzer",
+        "the overlay-list loader returns -1 when the list is too long without freeing the line buffer; the analyzer reports the leak on that path and -Werror fails the job",
+        accept=["compile_error"]),
+    files={"src/conf.h": "#pragma once\nint conf_load_overlays(const char *path, char names[][32], int max);\n", "src/conf.c": R35_CONF_C},
+    env=R35_ENV, stage="lint", project="tyrell/bootcfg", **ROUND35,
+)
+
+R35_TOOLCHAIN_NOSTATIC = """# Cross toolchain for the Cortex-M4 targets.
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR arm)
+set(CMAKE_C_COMPILER arm-none-eabi-gcc)
+set(CMAKE_CXX_COMPILER arm-none-eabi-g++)
+set(CMAKE_ASM_COMPILER arm-none-eabi-gcc)
+set(CMAKE_C_FLAGS_INIT "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft")
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+"""
+
+case(
+    "cmake-arm-toolchain-compiler-check-link-exit", "configure:firmware", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["cmake --version | head -n1",
+     "cmake -S . -B build -G 'Unix Makefiles' -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DCMAKE_BUILD_TYPE=MinSizeRel"],
+    lab("github_actions_config", [r"is not able to compile a simple test program", r"undefined reference to `_exit'"],
+        "cmake 3.25 + arm-none-eabi-gcc",
+        "a new toolchain file for the Cortex-M4 board lacks CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY (and any --specs); CMake's compiler check links a hosted test executable against newlib, which has no _exit, so configure fails",
+        accept=["compile_error", "other"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(sensor_hub C ASM)\nadd_executable(sensor_hub.elf src/main.c)\n",
+        "cmake/arm-none-eabi.cmake": R35_TOOLCHAIN_NOSTATIC,
+        "src/main.c": "int main(void)\n{\n    for (;;) {\n    }\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/sensor-hub", **ROUND35,
+)
+
+case(
+    "cmake-toolchain-file-hardcoded-opt-compiler", "configure:firmware", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["cmake --preset stm32-release"],
+    lab("github_actions_config", [r"^\s+/opt/arm-gnu-toolchain-13\.2\.rel1-x86_64-arm-none-eabi/bin/arm-none-eabi-gcc$", r"is not a full path to an existing compiler tool"],
+        "cmake 3.25 (presets, toolchain file)",
+        "the toolchain file now hard-codes the developer's /opt install of the 13.2 ARM toolchain; the CI image has Debian's arm-none-eabi-gcc 12.2 on PATH, so CMake rejects CMAKE_C_COMPILER",
+        accept=["dependency_install", "other"]),
+    files={
+        "CMakePresets.json": "{\n  \"version\": 3,\n  \"configurePresets\": [\n    {\n      \"name\": \"stm32-release\",\n      \"generator\": \"Unix Makefiles\",\n      \"binaryDir\": \"${sourceDir}/build/${presetName}\",\n      \"toolchainFile\": \"${sourceDir}/cmake/gcc-arm-none-eabi.cmake\",\n      \"cacheVariables\": {\"CMAKE_BUILD_TYPE\": \"MinSizeRel\"}\n    }\n  ]\n}\n",
+        "cmake/gcc-arm-none-eabi.cmake": "set(CMAKE_SYSTEM_NAME Generic)\nset(CMAKE_SYSTEM_PROCESSOR arm)\nset(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)\n\nset(TOOLCHAIN_ROOT /opt/arm-gnu-toolchain-13.2.rel1-x86_64-arm-none-eabi)\nset(CMAKE_C_COMPILER ${TOOLCHAIN_ROOT}/bin/arm-none-eabi-gcc)\nset(CMAKE_ASM_COMPILER ${TOOLCHAIN_ROOT}/bin/arm-none-eabi-gcc)\nset(CMAKE_OBJCOPY ${TOOLCHAIN_ROOT}/bin/arm-none-eabi-objcopy)\n",
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.21)\nproject(motor_ctl C ASM)\nadd_executable(motor_ctl.elf src/main.c)\n",
+        "src/main.c": "int main(void)\n{\n    return 0;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/motor-ctl", **ROUND35,
+)
+
+R35_TINYTEST_H = r'''/* tinytest: a minimal xUnit for host-side tests (vendored, public domain). */
+#pragma once
+#include <stdio.h>
+
+extern int tt_failures;
+extern const char *tt_current;
+
+#define TT_ASSERT_EQUAL_HEX16(expected, actual)                                              \
+    do {                                                                                     \
+        unsigned tt_e = (unsigned)(expected) & 0xffffu, tt_a = (unsigned)(actual) & 0xffffu; \
+        if (tt_e != tt_a) {                                                                  \
+            printf("%s:%d:%s:FAIL: Expected 0x%04X Was 0x%04X\n", __FILE__, __LINE__,       \
+                   tt_current, tt_e, tt_a);                                                  \
+            tt_failures++;                                                                   \
+            return;                                                                          \
+        }                                                                                    \
+    } while (0)
+
+#define TT_RUN(fn)                                                  \
+    do {                                                            \
+        int tt_before = tt_failures;                                \
+        tt_current = #fn;                                           \
+        fn();                                                       \
+        if (tt_failures == tt_before)                               \
+            printf("%s:%d:%s:PASS\n", __FILE__, __LINE__, #fn);     \
+    } while (0)
+
+#define TT_MAIN_END()                                                           \
+    printf("\n-----------------------\n%d Failures\n%s\n", tt_failures,         \
+           tt_failures ? "FAIL" : "OK");                                        \
+    return tt_failures ? 1 : 0
+'''
+
+R35_CRC16_C = r'''#include "crc16.h"
+
+/* CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no final xor. */
+uint16_t crc16_ccitt(const uint8_t *p, size_t n)
+{
+    uint16_t crc = 0x0000;
+    while (n--) {
+        crc ^= (uint16_t)(*p++ << 8);
+        for (int i = 0; i < 8; i++)
+            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+    }
+    return crc;
+}
+'''
+
+R35_CRC16_TEST = r'''#include <string.h>
+
+#include "crc16.h"
+#include "tinytest.h"
+
+int tt_failures;
+const char *tt_current;
+
+static void test_crc16_empty_is_init(void)
+{
+    TT_ASSERT_EQUAL_HEX16(0xFFFF, crc16_ccitt((const uint8_t *)"", 0));
+}
+
+static void test_crc16_check_value(void)
+{
+    const char *s = "123456789";
+    TT_ASSERT_EQUAL_HEX16(0x29B1, crc16_ccitt((const uint8_t *)s, strlen(s)));
+}
+
+static void test_crc16_single_zero_byte(void)
+{
+    const uint8_t z = 0;
+    TT_ASSERT_EQUAL_HEX16(0xE1F0, crc16_ccitt(&z, 1));
+}
+
+int main(void)
+{
+    TT_RUN(test_crc16_empty_is_init);
+    TT_RUN(test_crc16_check_value);
+    TT_RUN(test_crc16_single_zero_byte);
+    TT_MAIN_END();
+}
+'''
+
+case(
+    "ctest-tinytest-crc16-ccitt-init-value", "test:host", "gcc:12",
+    ["cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug > /dev/null",
+     "cmake --build build -j2",
+     "ctest --test-dir build --output-on-failure"],
+    lab("test_assertion", [r"test_crc16\.c:\d+:test_crc16_\w+:FAIL: Expected 0x[0-9A-F]{4} Was 0x[0-9A-F]{4}", r"Test\s+#1: crc16 \.+\*\*\*Failed"],
+        "ctest + a vendored minimal xUnit",
+        "the CRC-16/CCITT-FALSE routine was refactored with init 0x0000 instead of 0xFFFF; the host-side tests (a vendored tinytest header) print Expected/Was for every vector"),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(bootproto C)\nenable_testing()\nadd_library(crc STATIC src/crc16.c)\ntarget_include_directories(crc PUBLIC src)\nadd_executable(test_crc16 test/test_crc16.c)\ntarget_include_directories(test_crc16 PRIVATE test/vendor)\ntarget_link_libraries(test_crc16 crc)\nadd_test(NAME crc16 COMMAND test_crc16)\n",
+        "src/crc16.h": "#pragma once\n#include <stddef.h>\n#include <stdint.h>\n\nuint16_t crc16_ccitt(const uint8_t *p, size_t n);\n",
+        "src/crc16.c": R35_CRC16_C,
+        "test/vendor/tinytest.h": R35_TINYTEST_H,
+        "test/test_crc16.c": R35_CRC16_TEST,
+    },
+    env=R35_ENV, project="tyrell/bootproto", **ROUND35,
+)
+
+case(
+    "cppcheck-gpio-pin-mask-shift-32", "lint:cppcheck", "registry.tyrell.dev/ci/cppcheck:2.10",
+    ["cppcheck --version",
+     "cppcheck --enable=warning,portability --inline-suppr --error-exitcode=1 --quiet --template=gcc -Iinclude src/"],
+    lab("lint_failure", [r"gpio\.c:\d+:\d+: warning: Shifting 32-bit value by 32 bits is undefined behaviour \[shiftTooManyBits\]"],
+        "cppcheck 2.10 (--template=gcc)",
+        "the GPIO driver's all-pins mask is built as GPIO_PIN(32) on a 32-pin port; cppcheck flags the 32-bit shift by 32 as undefined behaviour"),
+    files={
+        "include/gpio.h": "#pragma once\n#include <stdint.h>\n\n#define GPIO_PIN(n) (1u << (n))\n#define GPIO_PORT_PINS 32\n\nuint32_t gpio_all_pins_mask(void);\n",
+        "src/gpio.c": "#include \"gpio.h\"\n\nuint32_t gpio_all_pins_mask(void)\n{\n    /* every pin of the port: pins 0 .. GPIO_PORT_PINS-1 */\n    return GPIO_PIN(GPIO_PORT_PINS) - 1u;\n}\n",
+        "src/uart.c": "#include <stdint.h>\n\nuint32_t uart_brr(uint32_t pclk, uint32_t baud)\n{\n    return (pclk + baud / 2u) / baud;\n}\n",
+    },
+    env=R35_ENV, stage="lint", project="tyrell/hal-gpio", **ROUND35,
+)
+
+case(
+    "c-clang-tidy-register-macro-parentheses", "lint:clang-tidy", "silkeh/clang:14",
+    ["clang-tidy --version",
+     "clang-tidy --quiet -checks='-*,bugprone-*,-bugprone-easily-swappable-parameters' -warnings-as-errors='*' src/timer.c -- -std=c11 -Isrc"],
+    lab("lint_failure", [r"timer\.c:\d+:\d+: error: macro argument should be enclosed in parentheses \[bugprone-macro-parentheses,-warnings-as-errors\]"],
+        "clang-tidy 14", "a new register-field macro uses its argument unparenthesised in a shift; clang-tidy's bugprone checks run with every warning as an error",
+        accept=["compile_error"]),
+    files={
+        "src/timer.c": "#include <stdint.h>\n\n#define TIM_CR1_CKD_Pos 8u\n#define TIM_CR1_CKD(div) (div << TIM_CR1_CKD_Pos)\n\nuint32_t timer_cr1(uint32_t div)\n{\n    return TIM_CR1_CKD(div + 1u);\n}\n",
+    },
+    env=R35_ENV, stage="lint", project="tyrell/hal-timer", **ROUND35,
+)
+
+R35_SCAN_C = r'''#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "uartcfg.h"
+
+unsigned long uart_cfg_baud(const char *name)
+{
+    const struct uart_cfg *cfg = uart_cfg_find(name);
+    if (cfg == NULL)
+        fprintf(stderr, "uart: no config for '%s', using defaults\n", name);
+    return cfg->baud;
+}
+'''
+
+case(
+    "c-scan-build-status-bugs-null-config", "lint:scan-build", "silkeh/clang:14",
+    ["scan-build --status-bugs -o build/scan-report make -s"],
+    lab("lint_failure", [r"uartcfg\.c:\d+:\d+: warning: Access to field 'baud' results in a dereference of a null pointer \(loaded from variable 'cfg'\) \[core\.NullDereference\]", r"scan-build: 1 bug found\."],
+        "scan-build 14 (--status-bugs)",
+        "the UART config lookup returns NULL for an unknown port; the caller logs a warning and dereferences it anyway; the clang static analyzer reports it and --status-bugs fails the job",
+        accept=["compile_error"]),
+    files={
+        "Makefile": "CC ?= cc\nCFLAGS ?= -std=c11 -O1 -Wall\n\nbuild/libuart.a: build/uartcfg.o build/uarttab.o\n\tar rcs $@ $^\n\nbuild/%.o: src/%.c src/uartcfg.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -Isrc -c $< -o $@\n",
+        "src/uartcfg.h": "#pragma once\n\nstruct uart_cfg {\n    const char *name;\n    unsigned long baud;\n    int bits;\n};\n\nconst struct uart_cfg *uart_cfg_find(const char *name);\nunsigned long uart_cfg_baud(const char *name);\n",
+        "src/uartcfg.c": R35_SCAN_C,
+        "src/uarttab.c": "#include <stddef.h>\n#include <string.h>\n\n#include \"uartcfg.h\"\n\nstatic const struct uart_cfg table[] = {\n    {\"console\", 115200, 8},\n    {\"gps\", 9600, 8},\n};\n\nconst struct uart_cfg *uart_cfg_find(const char *name)\n{\n    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)\n        if (strcmp(table[i].name, name) == 0)\n            return &table[i];\n    return NULL;\n}\n",
+    },
+    env=R35_ENV, stage="lint", artifacts=["build/scan-report/"], project="tyrell/uart-drv", **ROUND35,
+)
+
+R35_TLV_C = r'''#include <stdint.h>
+#include <string.h>
+
+#include "tlv.h"
+
+/* Value of the first TLV record of `type`, read as a little-endian u32 (host is LE). */
+int tlv_get_u32(const uint8_t *buf, size_t len, uint8_t type, uint32_t *out)
+{
+    size_t i = 0;
+    while (i + 2 <= len) {
+        uint8_t t = buf[i], l = buf[i + 1];
+        if (t == type && l == 4 && i + 2 + l <= len) {
+            *out = *(const uint32_t *)(buf + i + 2);
+            return 0;
+        }
+        i += 2u + l;
+    }
+    return -1;
+}
+'''
+
+case(
+    "c-ubsan-tlv-misaligned-u32-load", "test:ubsan", "gcc:12",
+    ["make check"],
+    lab("test_assertion", [r"tlv\.c:\d+:\d+: runtime error: load of misaligned address 0x[0-9a-f]+ for type 'const uint32_t', which requires 4 byte alignment"],
+        "gcc 12 UndefinedBehaviorSanitizer (-fsanitize=alignment, no recover)",
+        "the TLV parser reads a u32 value by casting buf+i+2 to uint32_t*; the host test under UBSan with -fno-sanitize-recover aborts on the misaligned load (on the Cortex-M0 target it would hard-fault)",
+        accept=["other"]),
+    files={
+        "Makefile": "CFLAGS = -std=c11 -g -O1 -Wall -fsanitize=undefined -fno-sanitize-recover=all\n\ncheck: build/test_tlv\n\t./build/test_tlv\n\nbuild/test_tlv: src/tlv.c test/test_tlv.c src/tlv.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -Isrc -o $@ src/tlv.c test/test_tlv.c\n\n.PHONY: check\n",
+        "src/tlv.h": "#pragma once\n#include <stddef.h>\n#include <stdint.h>\n\nint tlv_get_u32(const uint8_t *buf, size_t len, uint8_t type, uint32_t *out);\n",
+        "src/tlv.c": R35_TLV_C,
+        "test/test_tlv.c": "#include <assert.h>\n#include <stdio.h>\n\n#include \"tlv.h\"\n\nint main(void)\n{\n    _Alignas(4) uint8_t rec[] = {0x01, 0x01, 0x07, 0x02, 0x04, 0x78, 0x56, 0x34, 0x12};\n    uint32_t v = 0;\n    assert(tlv_get_u32(rec, sizeof rec, 0x02, &v) == 0);\n    assert(v == 0x12345678u);\n    puts(\"test_tlv: ok\");\n    return 0;\n}\n",
+    },
+    env=R35_ENV, project="tyrell/tlv", **ROUND35,
+)
+
+R35_GENREGS = r'''#!/usr/bin/env python3
+"""Generates a C register header from a JSON register map (one peripheral per file)."""
+import json
+import sys
+
+
+def main(path):
+    with open(path) as f:
+        per = json.load(f)
+    name = per["name"]
+    out = [f"/* generated from {path} by tools/gen_regs.py; do not edit */", "#pragma once", ""]
+    out.append(f"#define {name}_BASE 0x{per['base']:08X}u")
+    errors = []
+    for reg in per["registers"]:
+        rname = f"{name}_{reg['name']}"
+        out.append(f"#define {rname}_OFFSET 0x{reg['offset']:02X}u")
+        taken = {}
+        for fld in reg["fields"]:
+            lo, hi = fld["lsb"], fld["msb"]
+            for bit in range(lo, hi + 1):
+                if bit in taken:
+                    errors.append(f"{path}: {name}.{reg['name']}: field {fld['name']} bits [{hi}:{lo}] overlap field {taken[bit]}")
+                    break
+                taken[bit] = fld["name"]
+            width = hi - lo + 1
+            out.append(f"#define {rname}_{fld['name']}_Pos {lo}u")
+            out.append(f"#define {rname}_{fld['name']}_Msk (0x{(1 << width) - 1:X}u << {lo}u)")
+    if errors:
+        for e in errors:
+            print(f"gen_regs.py: error: {e}", file=sys.stderr)
+        return 1
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
+'''
+
+R35_UART_JSON = """{
+  "name": "USART2",
+  "base": 1073759232,
+  "registers": [
+    {"name": "SR", "offset": 0, "fields": [{"name": "RXNE", "lsb": 5, "msb": 5}, {"name": "TXE", "lsb": 7, "msb": 7}]},
+    {"name": "CR1", "offset": 12, "fields": [
+      {"name": "RE", "lsb": 2, "msb": 2},
+      {"name": "TE", "lsb": 3, "msb": 3},
+      {"name": "RXNEIE", "lsb": 5, "msb": 5},
+      {"name": "TCIE", "lsb": 6, "msb": 6},
+      {"name": "TXEIE", "lsb": 7, "msb": 7},
+      {"name": "PS", "lsb": 9, "msb": 9},
+      {"name": "M", "lsb": 12, "msb": 13},
+      {"name": "UE", "lsb": 13, "msb": 13}
+    ]}
+  ]
+}
+"""
+
+case(
+    "py-regmap-codegen-field-bits-overlap", "generate:headers", "python:3.11-slim",
+    ["mkdir -p build/gen",
+     "for map in regmap/*.json; do python3 tools/gen_regs.py \"$map\" > \"build/gen/$(basename \"$map\" .json)_regs.h\"; done",
+     "ls -l build/gen"],
+    lab("other", [r"gen_regs\.py: error: regmap/usart2\.json: USART2\.CR1: field UE bits \[13:13\] overlap field M"],
+        "a Python register-header generator",
+        "the USART2 register map gives the word-length field M bits 12..13, overlapping UE at bit 13 (M is one bit on this part); the generator validates the map and exits 1",
+        accept=["lint_failure", "compile_error"]),
+    files={"tools/gen_regs.py": R35_GENREGS, "regmap/usart2.json": R35_UART_JSON,
+           "regmap/gpioa.json": "{\"name\": \"GPIOA\", \"base\": 1073872896, \"registers\": [{\"name\": \"MODER\", \"offset\": 0, \"fields\": [{\"name\": \"MODE0\", \"lsb\": 0, \"msb\": 1}, {\"name\": \"MODE1\", \"lsb\": 2, \"msb\": 3}]}]}\n"},
+    env=R35_ENV, stage="build", project="tyrell/regmap", **ROUND35,
+)
+
+R35_TELEMETRY_PROTO = """syntax = "proto3";
+
+package tyrell.telemetry;
+
+message Telemetry {
+  uint32 device_id = 1;
+  // Renamed from temp_c: the sensor reports tenths of a degree now.
+  sint32 temperature_decic = 2;
+  uint32 battery_mv = 3;
+}
+"""
+
+case(
+    "c-protoc-c-renamed-field-old-member", "build:host", "gcc:12",
+    ["protoc-c --version",
+     "mkdir -p build/gen && protoc-c --c_out=build/gen -Iproto proto/telemetry.proto",
+     "gcc -std=c11 -Wall -Werror -Ibuild/gen -c src/report.c -o build/report.o"],
+    lab("compile_error", [r"report\.c:\d+:\d+: error: .Tyrell__Telemetry__Telemetry. has no member named .temp_c."],
+        "protoc-c 1.4.1 + gcc 12",
+        "the .proto field temp_c was renamed to temperature_decic; the C encoder still assigns msg.temp_c on the regenerated struct"),
+    files={
+        "proto/telemetry.proto": R35_TELEMETRY_PROTO,
+        "src/report.c": "#include <stdint.h>\n\n#include \"telemetry.pb-c.h\"\n\nsize_t report_pack(uint32_t id, int32_t temp, uint32_t mv, uint8_t *out)\n{\n    Tyrell__Telemetry__Telemetry msg = TYRELL__TELEMETRY__TELEMETRY__INIT;\n    msg.device_id = id;\n    msg.temp_c = temp;\n    msg.battery_mv = mv;\n    return tyrell__telemetry__telemetry__pack(&msg, out);\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/telemetry", **ROUND35,
+)
+
+case(
+    "fw-arm-static-assert-nvconfig-flash-row", "build:firmware", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["make"],
+    lab("compile_error", [r"nvconfig\.c:\d+:\d+: error: static assertion failed: \"struct nv_config must fill exactly one 64-byte flash row\""],
+        "arm-none-eabi-gcc 12",
+        "a new calibration field grows struct nv_config past the 64-byte flash row it is stored in; a _Static_assert guards the size"),
+    files={
+        "Makefile": r35_fw_make(cpu="cortex-m0plus", objs="startup.o main.o nvconfig.o"),
+        "stm32.ld": r35_ld(),
+        "src/startup.c": R35_STARTUP,
+        "src/nvconfig.h": "#pragma once\n#include <stdint.h>\n\nstruct nv_config {\n    uint32_t magic;\n    uint16_t version;\n    uint16_t flags;\n    uint8_t mac[6];\n    uint8_t node_id;\n    uint8_t channel;\n    int16_t adc_offset[8];\n    uint16_t adc_gain[8];\n    int16_t temp_coeff[4];\n    uint32_t crc;\n};\n",
+        "src/nvconfig.c": "#include \"nvconfig.h\"\n\n_Static_assert(sizeof(struct nv_config) == 64, \"struct nv_config must fill exactly one 64-byte flash row\");\n\nconst struct nv_config nv_defaults = {.magic = 0x4e56434bu, .version = 3};\n",
+        "src/main.c": "#include \"nvconfig.h\"\n\nextern const struct nv_config nv_defaults;\nvolatile uint32_t m;\n\nint main(void)\n{\n    m = nv_defaults.magic;\n    return 0;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/nvstore-fw", **ROUND35,
+)
+
+R35_VFP_MAKE = r35_fw_make(cpu="cortex-m4", objs="startup.o main.o", extra="""
+# CMSIS-DSP subset, built with the vendor's flags.
+DSP_CFLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -O2 -ffunction-sections
+build/fir.o: vendor/dsp/fir.c
+\t@mkdir -p build
+\t$(CC) $(DSP_CFLAGS) -c $< -o $@
+build/fw.elf: build/fir.o
+""").replace("$(CC) $(CFLAGS) $(OBJS) $(LDFLAGS) -o $@", "$(CC) $(CFLAGS) $(OBJS) build/fir.o $(LDFLAGS) -o $@")
+
+case(
+    "fw-arm-link-vfp-hard-float-abi-mismatch", "build:firmware", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["make"],
+    lab("compile_error", [r"error: build/fir\.o uses VFP register arguments, build/fw\.elf does not", r"failed to merge target specific data of file build/\w+\.o"],
+        "arm-none-eabi-ld (GNU ld 2.40)",
+        "a vendored DSP filter is compiled with -mfloat-abi=hard while the application uses the soft-float ABI; ld refuses to link objects with different float ABIs",
+        accept=["github_actions_config"]),
+    files={
+        "Makefile": R35_VFP_MAKE,
+        "stm32.ld": r35_ld(),
+        "src/startup.c": R35_STARTUP,
+        "vendor/dsp/fir.c": "float fir_q(const float *x, const float *h, int n)\n{\n    float acc = 0.0f;\n    for (int i = 0; i < n; i++)\n        acc += x[i] * h[i];\n    return acc;\n}\n",
+        "src/main.c": "float fir_q(const float *x, const float *h, int n);\n\nstatic float xs[8], hs[8] = {0.125f, 0.125f, 0.125f, 0.125f, 0.125f, 0.125f, 0.125f, 0.125f};\nvolatile float y;\n\nint main(void)\n{\n    y = fir_q(xs, hs, 8);\n    return 0;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/audio-fw", **ROUND35,
+)
+
+case(
+    "fw-arm-cortex-m0-ldrex-spinlock", "build:firmware-m0", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["make BOARD=nucleo-g071rb"],
+    lab("compile_error", [r"Error: selected processor does not support `(ldrex|strex) r\d+,(r\d+,)?\[r\d+\]' in Thumb mode"],
+        "arm-none-eabi-gcc 12 / GNU as",
+        "a spinlock written for the Cortex-M4 boards uses LDREX/STREX inline assembly; the new Cortex-M0+ board variant (ARMv6-M has no exclusive loads) fails in the assembler",
+        accept=["github_actions_config"]),
+    files={
+        "Makefile": r35_fw_make(cpu="cortex-m0plus", objs="startup.o main.o lock.o"),
+        "stm32.ld": r35_ld(),
+        "src/startup.c": R35_STARTUP,
+        "src/lock.c": "#include <stdint.h>\n\nint lock_try(volatile uint32_t *lock)\n{\n    uint32_t old, failed;\n    __asm__ volatile(\"ldrex %0, [%1]\" : \"=r\"(old) : \"r\"(lock) : \"memory\");\n    if (old != 0)\n        return 0;\n    __asm__ volatile(\"strex %0, %2, [%1]\" : \"=&r\"(failed) : \"r\"(lock), \"r\"(1u) : \"memory\");\n    return failed == 0;\n}\n",
+        "src/main.c": "#include <stdint.h>\n\nint lock_try(volatile uint32_t *lock);\nstatic volatile uint32_t bus_lock;\nvolatile int got;\n\nint main(void)\n{\n    got = lock_try(&bus_lock);\n    return 0;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/i2c-bus-fw", **ROUND35,
+)
+
+case(
+    "fw-avr-gcc-atmega4809-no-device-specs", "build:avr", "registry.tyrell.dev/ci/avr-gcc:5.4",
+    ["avr-gcc --version | head -n1",
+     "make MCU=atmega4809"],
+    lab("github_actions_config", [r"avr-gcc: error: device-specs/specs-atmega4809: No such file or directory"],
+        "avr-gcc 5.4 (Debian)",
+        "the board moved to the ATmega4809 (AVR-0 series); Debian's avr-gcc 5.4 ships no device specs for it, so every compile fails; the CI image's toolchain is too old for the MCU",
+        accept=["dependency_install", "compile_error"]),
+    files={
+        "Makefile": "MCU ?= atmega328p\nCC = avr-gcc\nCFLAGS = -mmcu=$(MCU) -Os -Wall -std=gnu11 -DF_CPU=16000000UL\n\nbuild/blink.elf: src/blink.c\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -o $@ $<\n",
+        "src/blink.c": "#include <avr/io.h>\n\nint main(void)\n{\n    for (;;) {\n    }\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/blink-avr", **ROUND35,
+)
+
+R35_COV_GATE = r'''#!/usr/bin/env bash
+set -euo pipefail
+min=${MIN_LINE_COVERAGE:-80}
+cd build
+gcov -n -o . ../src/ringbuf.c | tee gcov.txt
+pct=$(awk -F'[:%]' '/^Lines executed/ {print int($2); exit}' gcov.txt)
+if (( pct < min )); then
+    echo "coverage gate: src/ringbuf.c line coverage ${pct}% is below the required ${min}%" >&2
+    exit 1
+fi
+'''
+
+case(
+    "c-gcov-ringbuf-line-coverage-gate", "test:coverage", "gcc:12",
+    ["gcc -std=c11 -O0 --coverage -Isrc -c src/ringbuf.c -o build/ringbuf.o",
+     "gcc -std=c11 -O0 -Isrc -c test/test_ringbuf.c -o build/test_ringbuf.o",
+     "gcc --coverage -o build/test_ringbuf build/ringbuf.o build/test_ringbuf.o",
+     "(cd build && ./test_ringbuf)",
+     "scripts/coverage-gate.sh"],
+    lab("other", [r"coverage gate: src/ringbuf\.c line coverage \d+% is below the required 80%"],
+        "gcc --coverage + gcov 12 + a shell gate",
+        "the ring buffer gained peek/drop functions with no tests; gcov reports line coverage under the 80% the merge-request gate requires",
+        accept=["test_assertion"]),
+    files={
+        "src/ringbuf.h": "#pragma once\n#include <stddef.h>\n#include <stdint.h>\n\nstruct ringbuf {\n    uint8_t buf[16];\n    size_t head, len;\n};\n\nint rb_push(struct ringbuf *r, uint8_t c);\nint rb_pop(struct ringbuf *r, uint8_t *c);\nint rb_peek(const struct ringbuf *r, size_t i, uint8_t *c);\nsize_t rb_drop(struct ringbuf *r, size_t n);\n",
+        "src/ringbuf.c": "#include \"ringbuf.h\"\n\nint rb_push(struct ringbuf *r, uint8_t c)\n{\n    if (r->len == sizeof r->buf)\n        return -1;\n    r->buf[(r->head + r->len) % sizeof r->buf] = c;\n    r->len++;\n    return 0;\n}\n\nint rb_pop(struct ringbuf *r, uint8_t *c)\n{\n    if (r->len == 0)\n        return -1;\n    *c = r->buf[r->head];\n    r->head = (r->head + 1) % sizeof r->buf;\n    r->len--;\n    return 0;\n}\n\nint rb_peek(const struct ringbuf *r, size_t i, uint8_t *c)\n{\n    if (i >= r->len)\n        return -1;\n    *c = r->buf[(r->head + i) % sizeof r->buf];\n    return 0;\n}\n\nsize_t rb_drop(struct ringbuf *r, size_t n)\n{\n    if (n > r->len)\n        n = r->len;\n    r->head = (r->head + n) % sizeof r->buf;\n    r->len -= n;\n    return n;\n}\n",
+        "test/test_ringbuf.c": "#include <assert.h>\n#include <stdio.h>\n\n#include \"ringbuf.h\"\n\nint main(void)\n{\n    struct ringbuf r = {0};\n    uint8_t c;\n    assert(rb_push(&r, 7) == 0);\n    assert(rb_pop(&r, &c) == 0 && c == 7);\n    puts(\"test_ringbuf: 2 checks passed\");\n    return 0;\n}\n",
+        "scripts/coverage-gate.sh": R35_COV_GATE,
+    },
+    setup="mkdir -p build && chmod +x scripts/coverage-gate.sh", env=dict(R35_ENV, MIN_LINE_COVERAGE="80"),
+    project="tyrell/ringbuf", **ROUND35,
+)
+
+# --- infrastructure and flaky -----------------------------------------------------------------
+
+case(
+    "fw-curl-arm-toolchain-mirror-dns", "setup:toolchain", "debian:bookworm-slim",
+    ["mkdir -p .toolchain",
+     "curl -fsSL --retry 2 -o .toolchain/arm-gnu-toolchain.tar.xz \"https://toolchains.tyrell.invalid/arm/arm-gnu-toolchain-13.2.rel1-x86_64-arm-none-eabi.tar.xz\"",
+     "tar -xJf .toolchain/arm-gnu-toolchain.tar.xz -C .toolchain --strip-components=1"],
+    lab("network_or_flaky", [r"curl: \(6\) Could not resolve host: toolchains\.tyrell\.invalid"],
+        "curl 7.88",
+        "the job downloads the pinned ARM GNU toolchain from the internal mirror, whose name does not resolve from the runner (DNS)",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    env=R35_ENV, stage="build", project="tyrell/lidar-fw", **ROUND35,
+)
+
+case(
+    "cmake-fetchcontent-unity-tarball-reset", "test:host", "gcc:12",
+    ["cmake -S . -B build -DBUILD_TESTING=ON"],
+    lab("network_or_flaky", [r"Failure when receiving data from the peer|Connection reset by peer", r"Each download failed!"],
+        "cmake 3.25 FetchContent (URL download)",
+        "FetchContent downloads the Unity test framework tarball from the artifact mirror, which resets the connection mid-body; CMake reports every download attempt failed",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(pid_ctl C)\ninclude(FetchContent)\nFetchContent_Declare(unity\n  URL http://127.0.0.1:$ENV{PORT_RESET}/mirror/ThrowTheSwitch/Unity/archive/refs/tags/v2.6.0.tar.gz\n  URL_HASH SHA256=aa4c9cb3beb2ad5dc1e0a3da1d8a5c8eee4f0a67dc9e2cbd19a1e69d63bd7f94\n)\nFetchContent_MakeAvailable(unity)\nenable_testing()\nadd_library(pid src/pid.c)\nadd_executable(test_pid test/test_pid.c)\ntarget_link_libraries(test_pid pid unity)\nadd_test(NAME pid COMMAND test_pid)\n",
+        "src/pid.c": "float pid_step(float e) { return 0.5f * e; }\n",
+        "test/test_pid.c": "#include \"unity.h\"\nvoid setUp(void) {}\nvoid tearDown(void) {}\nint main(void) { UNITY_BEGIN(); return UNITY_END(); }\n",
+    },
+    env=R35_ENV, project="tyrell/pid-ctl", **ROUND35,
+)
+
+case(
+    "fw-curl-s3-firmware-upload-slowdown", "publish:firmware", "curlimages/curl:8.5.0",
+    ["sha256sum fw.bin | tee fw.bin.sha256",
+     "curl -sS --fail-with-body -T fw.bin \"$FW_BUCKET_URL/$CI_COMMIT_TAG/fw.bin\"",
+     "curl -sS --fail-with-body -T fw.bin.sha256 \"$FW_BUCKET_URL/$CI_COMMIT_TAG/fw.bin.sha256\""],
+    lab("network_or_flaky", [r"<Code>SlowDown</Code><Message>Please reduce your request rate\.</Message>", r"curl: \(22\) The requested URL returned error: 503"],
+        "curl 7.88 --fail-with-body against an S3-compatible bucket",
+        "the release job uploads the signed firmware image to the OTA distribution bucket, which throttles the request (503 SlowDown); curl prints S3's error body and fails",
+        infra=True, accept=["infrastructure"]),
+    setup="head -c 24576 /dev/urandom > fw.bin",
+    env=dict(R35_ENV, FW_BUCKET_URL="http://127.0.0.1:{PORT_S3SLOWDOWN}/tyrell-ota-images", CI_COMMIT_TAG="v3.8.0"),
+    stage="deploy", ref="v3.8.0", project="tyrell/ota-release", **ROUND35,
+)
+
+R35_HEX_LD = r35_ld(flash="128K")
+
+case(
+    "fw-objcopy-ihex-artifacts-volume-full", "build:release", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["make",
+     "arm-none-eabi-objcopy -O binary build/fw.elf out/fw.bin",
+     "arm-none-eabi-objcopy -O ihex build/fw.elf out/fw.hex",
+     "sha256sum out/fw.bin out/fw.hex > out/SHA256SUMS"],
+    lab("infrastructure", [r"objcopy: out/fw\.hex.*No space left on device|No space left on device"],
+        "arm-none-eabi-objcopy (binutils 2.40) on a full volume",
+        "the release job writes the .bin and then the .hex image into the artifacts volume, which is full (a small tmpfs); objcopy fails writing the hex file",
+        infra=True, accept=["network_or_flaky"]),
+    files={
+        "Makefile": r35_fw_make(cpu="cortex-m4", objs="startup.o main.o assets.o"),
+        "stm32.ld": R35_HEX_LD,
+        "src/startup.c": R35_STARTUP,
+        "src/assets.c": "#include <stdint.h>\n\n/* Boot splash, RGB565 80x60. */\nconst uint16_t splash[80 * 60] = {0xf800, 0x07e0, 0x001f};\n",
+        "src/main.c": "#include <stdint.h>\n\nextern const uint16_t splash[];\nvolatile uint16_t px;\n\nint main(void)\n{\n    for (unsigned i = 0; i < 80 * 60; i += 97)\n        px ^= splash[i];\n    return 0;\n}\n",
+    },
+    tmpfs=("out", "20k"), env=R35_ENV, stage="build", artifacts=["out/"], project="tyrell/kiosk-fw", **ROUND35,
+)
+
+R35_HIL = r'''#!/usr/bin/env python3
+"""Flashes an image onto the hardware-in-the-loop rig's board and waits for its ack."""
+import os
+import socket
+import sys
+
+rig = os.environ["HIL_RIG_HOST"]
+port = int(os.environ["HIL_RIG_PORT"])
+image = open(sys.argv[1], "rb").read()
+print(f"hil_flash: connecting to rig {rig}:{port} ({len(image)} bytes to flash)", flush=True)
+with socket.create_connection((rig, port), timeout=10) as s:
+    s.settimeout(8)
+    s.sendall(b"FLASH %d\n" % len(image))
+    ack = s.recv(64)
+    if not ack.startswith(b"READY"):
+        sys.exit(f"hil_flash: rig refused: {ack!r}")
+    s.sendall(image)
+    print(s.recv(64).decode().strip())
+'''
+
+case(
+    "py-hil-rig-flash-ack-socket-timeout", "test:hil", "python:3.11-slim",
+    ["ls -l fw.bin",
+     "python3 tools/hil_flash.py fw.bin",
+     "python3 tools/hil_run_suite.py --suite smoke"],
+    lab("network_or_flaky", [r"^TimeoutError: timed out"],
+        "python socket client of a hardware-in-the-loop rig",
+        "the HIL rig's flashing service accepts the TCP connection but never answers the FLASH command (the rig is wedged); the client's 8 s read timeout fires",
+        infra=True, accept=["infrastructure", "timeout_or_oom"]),
+    files={"tools/hil_flash.py": R35_HIL, "tools/hil_run_suite.py": "print('not reached')\n"},
+    setup="head -c 6144 /dev/urandom > fw.bin",
+    env=dict(R35_ENV, HIL_RIG_HOST="127.0.0.1", HIL_RIG_PORT="{PORT_BLACKHOLE}"), project="tyrell/hil-bench", **ROUND35,
+)
+
+case(
+    "fw-wget-cmsis-device-pack-429", "setup:packs", "debian:bookworm-slim",
+    ["mkdir -p packs",
+     "wget -nv --tries=2 --waitretry=1 -O packs/Keil.STM32F4xx_DFP.2.17.1.pack \"http://127.0.0.1:$PORT_429/packs/Keil/Keil.STM32F4xx_DFP.2.17.1.pack\"",
+     "unzip -q packs/Keil.STM32F4xx_DFP.2.17.1.pack -d packs/stm32f4"],
+    lab("network_or_flaky", [r"ERROR 429: Too Many Requests"],
+        "GNU wget 1.21",
+        "the job fetches the STM32F4 CMSIS device pack from the pack mirror, which rate-limits the runner's address (429 Too Many Requests)",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    env=R35_ENV, stage="build", project="tyrell/f4-bsp", **ROUND35,
+)
+
+case(
+    "cmake-file-download-svd-mirror-refused", "configure:debug", "gcc:12",
+    ["cmake -S . -B build"],
+    lab("network_or_flaky", [r"could not download STM32F401\.svd: 7;\"Couldn't connect to server\""],
+        "cmake 3.25 file(DOWNLOAD)",
+        "configure downloads the SVD register description for the debugger config from the internal mirror; nothing listens on the mirror's port (connection refused) and file(DOWNLOAD)'s STATUS reports curl error 7",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(f401_debug NONE)\nset(SVD_URL \"$ENV{SVD_MIRROR}/cmsis-svd/STMicro/STM32F401.svd\")\nfile(DOWNLOAD \"${SVD_URL}\" \"${CMAKE_BINARY_DIR}/STM32F401.svd\" STATUS svd_status TIMEOUT 30)\nlist(GET svd_status 0 svd_code)\nif(NOT svd_code EQUAL 0)\n  message(FATAL_ERROR \"could not download STM32F401.svd: ${svd_status}\")\nendif()\nconfigure_file(openocd.cfg.in openocd.cfg @ONLY)\n",
+        "openocd.cfg.in": "source [find target/stm32f4x.cfg]\n",
+    },
+    env=dict(R35_ENV, SVD_MIRROR="http://127.0.0.1:{PORT_DEAD}"), stage="build", project="tyrell/f401-debug", **ROUND35,
+)
+
+# --- cascades ---------------------------------------------------------------------------------
+
+case(
+    "fw-make-ignore-errors-adc-link-cascade", "build:firmware", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["make -i -j1",
+     "arm-none-eabi-size build/fw.elf"],
+    lab("compile_error", [r"adc\.c:\d+:\d+: error: 'ADC_CR_ADSTART' undeclared"],
+        "arm-none-eabi-gcc 12 under make -i",
+        "the job runs `make -i` (someone wanted to see every error at once): adc.c fails to compile on a register macro renamed in the HAL header, make ignores it and exits 0, the link then fails on the missing adc.o and arm-none-eabi-size on the missing ELF; the cause is the compile error",
+        accept=["other"]),
+    files={
+        "Makefile": r35_fw_make(cpu="cortex-m0plus", objs="startup.o main.o adc.o"),
+        "stm32.ld": r35_ld(),
+        "src/startup.c": R35_STARTUP,
+        "src/hal_adc.h": "#pragma once\n#include <stdint.h>\n\n#define ADC1_CR (*(volatile uint32_t *)0x40012408u)\n#define ADC1_DR (*(volatile uint32_t *)0x40012440u)\n/* renamed from ADC_CR_ADSTART in HAL 2.0 */\n#define ADC_CR_START_Msk (1u << 2)\n",
+        "src/adc.c": "#include \"hal_adc.h\"\n\nuint16_t adc_read_blocking(void)\n{\n    ADC1_CR |= ADC_CR_ADSTART;\n    while (ADC1_CR & ADC_CR_START_Msk) {\n    }\n    return (uint16_t)ADC1_DR;\n}\n",
+        "src/main.c": "#include <stdint.h>\n\nuint16_t adc_read_blocking(void);\nvolatile uint16_t sample;\n\nint main(void)\n{\n    sample = adc_read_blocking();\n    return 0;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/adc-fw", **ROUND35,
+)
+
+R35_GENREGS_KEY = r'''#!/usr/bin/env python3
+"""Emits C #defines for every register of a peripheral described in JSON."""
+import json
+import sys
+
+per = json.load(open(sys.argv[1]))
+print("#pragma once")
+for reg in per["registers"]:
+    print(f"#define {per['name']}_{reg['name']}_OFFSET 0x{reg['offset']:02X}u")
+'''
+
+case(
+    "c-make-dash-prefix-regmap-codegen-cascade", "build:host", "gcc:12",
+    ["make"],
+    lab("other", [r"^KeyError: 'offset'"],
+        "make (`-` recipe prefix) + a Python generator + gcc 12",
+        "the register header rule is prefixed with `-`, so make ignores the generator's KeyError (a register in the JSON map has `addr` instead of `offset`) and compiles against the empty header; the first cause is the generator's traceback, not the undeclared-macro errors after it",
+        accept=["compile_error"]),
+    files={
+        "Makefile": "CFLAGS = -std=c11 -Wall -Ibuild\n\nbuild/libspi.a: build/spi.o\n\tar rcs $@ $^\n\nbuild/spi_regs.h: regmap/spi.json tools/gen_regs.py\n\t@mkdir -p build\n\t-python3 tools/gen_regs.py regmap/spi.json > $@\n\nbuild/spi.o: src/spi.c build/spi_regs.h\n\t$(CC) $(CFLAGS) -c $< -o $@\n",
+        "tools/gen_regs.py": R35_GENREGS_KEY,
+        "regmap/spi.json": "{\n  \"name\": \"SPI1\",\n  \"registers\": [\n    {\"name\": \"CR1\", \"offset\": 0},\n    {\"name\": \"CR2\", \"offset\": 4},\n    {\"name\": \"SR\", \"addr\": 8},\n    {\"name\": \"DR\", \"offset\": 12}\n  ]\n}\n",
+        "src/spi.c": "#include <stdint.h>\n\n#include \"spi_regs.h\"\n\n#define SPI1_BASE 0x40013000u\n#define REG(off) (*(volatile uint32_t *)(SPI1_BASE + (off)))\n\nuint8_t spi_xfer(uint8_t b)\n{\n    REG(SPI1_DR_OFFSET) = b;\n    while (!(REG(SPI1_SR_OFFSET) & 1u)) {\n    }\n    return (uint8_t)REG(SPI1_DR_OFFSET);\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/spi-drv", **ROUND35,
+)
+
+case(
+    "fw-make-shell-date-source-epoch-unset-cascade", "build:firmware", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["make"],
+    lab("github_actions_config", [r"date: invalid date .@."],
+        "GNU make $(shell) + date + arm-none-eabi-gcc 12",
+        "the Makefile stamps BUILD_DATE with $(shell date -d @$(SOURCE_DATE_EPOCH) ...) for reproducible builds; the pipeline no longer exports SOURCE_DATE_EPOCH, date fails (make's $(shell) ignores the status), BUILD_DATE is empty and version.c fails to compile; the cause is the missing variable, shown by date's error",
+        accept=["compile_error", "other"]),
+    files={
+        "Makefile": r35_fw_make(cpu="cortex-m4", objs="startup.o main.o version.o").replace(
+            "OBJS    :=", "BUILD_DATE := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y%m%d)\nCFLAGS  += -DBUILD_DATE=$(BUILD_DATE)\nOBJS    :="),
+        "stm32.ld": r35_ld(),
+        "src/startup.c": R35_STARTUP,
+        "src/version.c": "#include <stdint.h>\n\n/* Read by the bootloader and shown in the device's info page. */\nconst uint32_t fw_build_date = BUILD_DATE;\nconst char fw_version[] = \"2.4.0\";\n",
+        "src/main.c": "#include <stdint.h>\n\nextern const uint32_t fw_build_date;\nvolatile uint32_t d;\n\nint main(void)\n{\n    d = fw_build_date;\n    return 0;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/gateway-fw", **ROUND35,
+)
+
+case(
+    "c-make-for-loop-protoc-c-alarm-cascade", "build:host", "gcc:12",
+    ["make"],
+    lab("compile_error", [r"alarm\.proto:\d+:\d+: "],
+        "make recipe for-loop + protoc-c 1.4.1 + gcc 12",
+        "the proto rule runs protoc-c in a shell for-loop; alarm.proto (first in the loop) has a syntax error but the loop's status is the last iteration's (telemetry.proto, fine), so make goes on and the C build fails on the missing alarm.pb-c.h; the cause is protoc-c's parse error",
+        accept=["other"]),
+    files={
+        "Makefile": "PROTOS := $(wildcard proto/*.proto)\nCFLAGS = -std=c11 -Wall -Ibuild/gen\n\nbuild/libmsg.a: build/events.o\n\tar rcs $@ $^\n\nbuild/gen/.stamp: $(PROTOS)\n\t@mkdir -p build/gen\n\tfor p in $(PROTOS); do protoc-c --c_out=build/gen -Iproto $$(basename $$p); done\n\ttouch $@\n\nbuild/events.o: src/events.c build/gen/.stamp\n\t$(CC) $(CFLAGS) -c $< -o $@\n",
+        "proto/alarm.proto": "syntax = \"proto3\";\n\npackage tyrell.events;\n\nmessage Alarm {\n  uint32 code = 1\n  string text = 2;\n}\n",
+        "proto/telemetry.proto": "syntax = \"proto3\";\n\npackage tyrell.events;\n\nmessage Sample {\n  uint32 device_id = 1;\n  sint32 value = 2;\n}\n",
+        "src/events.c": "#include \"alarm.pb-c.h\"\n#include \"telemetry.pb-c.h\"\n\nsize_t events_alarm_size(const Tyrell__Events__Alarm *a)\n{\n    return tyrell__events__alarm__get_packed_size(a);\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/events", **ROUND35,
+)
+
+R35_BUILD_BOARDS = """#!/usr/bin/env python3
+\"\"\"Builds the firmware for every supported board (one make per board).\"\"\"
+import subprocess
+
+BOARDS = ["nucleo-f401re", "nucleo-l432kc"]
+
+for board in BOARDS:
+    print(f"==> building {board}", flush=True)
+    subprocess.run(["make", "--no-print-directory", f"BOARD={board}"])
+print("==> done: " + ", ".join(BOARDS), flush=True)
+"""
+
+R35_BOARDS_MAKE = """BOARD ?= nucleo-f401re
+BUILD := build/$(BOARD)
+CC := arm-none-eabi-gcc
+CFLAGS := -mcpu=cortex-m4 -mthumb -Os -std=c11 -Wall -ffunction-sections -fdata-sections -DBOARD_$(subst -,_,$(BOARD))
+
+$(BUILD)/fw.hex: $(BUILD)/fw.elf
+\tarm-none-eabi-objcopy -O ihex $< $@
+
+$(BUILD)/fw.elf: src/startup.c src/main.c src/board.h stm32.ld
+\t@mkdir -p $(BUILD)
+\t$(CC) $(CFLAGS) -Isrc src/startup.c src/main.c -T stm32.ld -Wl,--gc-sections -nostdlib -o $@
+"""
+
+case(
+    "fw-py-board-build-driver-ignores-make-status-cascade", "build:all-boards", "registry.tyrell.dev/ci/arm-none-eabi:12.2",
+    ["python3 tools/build_boards.py",
+     "mkdir -p dist && for b in nucleo-f401re nucleo-l432kc; do cp \"build/$b/fw.hex\" \"dist/$b.hex\"; done"],
+    lab("compile_error", [r"board\.h:\d+:\d+: error: #error \"board\.h: no pin map for this BOARD"],
+        "a Python build driver (subprocess.run without check) + make + arm-none-eabi-gcc 12",
+        "the build driver runs make once per board and never checks the return code; the new nucleo-l432kc board has no pin map in board.h and hits its #error, the driver prints done, and the packaging loop's cp fails on the missing fw.hex; the cause is the #error",
+        accept=["other"]),
+    files={
+        "Makefile": R35_BOARDS_MAKE,
+        "stm32.ld": r35_ld(flash="256K", ram="64K"),
+        "tools/build_boards.py": R35_BUILD_BOARDS,
+        "src/startup.c": R35_STARTUP,
+        "src/board.h": "#pragma once\n\n#if defined(BOARD_nucleo_f401re)\n#define LED_GPIO_BASE 0x40020000u /* GPIOA */\n#define LED_PIN 5\n#elif defined(BOARD_nucleo_f446re)\n#define LED_GPIO_BASE 0x40020000u\n#define LED_PIN 5\n#else\n#error \"board.h: no pin map for this BOARD (add one when adding a board)\"\n#endif\n",
+        "src/main.c": "#include <stdint.h>\n\n#include \"board.h\"\n\n#define GPIO_ODR(base) (*(volatile uint32_t *)((base) + 0x14u))\n\nint main(void)\n{\n    for (;;)\n        GPIO_ODR(LED_GPIO_BASE) ^= 1u << LED_PIN;\n}\n",
+    },
+    env=R35_ENV, stage="build", project="tyrell/blinky-boards", **ROUND35,
+)
