@@ -209,8 +209,8 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
                 || t.contains("Unable to access jarfile")
         }
         // An input file a skipped step should have written (R's wording, Node's and Python's
-        // exceptions).
-        "input_missing" | "bundler_pkg_missing" => true,
+        // exceptions), a file or an export a bundler expected from a generator.
+        "input_missing" | "bundler_pkg_missing" | "bundler_file_missing" => true,
         // A program the job should have built (`./bin/app`, `dist/tool`): a relative path.
         "exec_missing" => h
             .name
@@ -238,7 +238,7 @@ fn can_cascade(c: Category) -> bool {
 /// line holds a strong error of a kind that leaves things missing (or the disk filled up
 /// earlier, which explains anything). Weights are the extracted
 /// ones, before the failing step's region demoted what lies outside it.
-pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
+pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
     // A full disk breaks whatever is written after it, in any way (truncated files, corrupt
     // archives): it explains any later failure.
     if let Some(full) = ex
@@ -252,7 +252,7 @@ pub fn cascade_root(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit
     {
         return Some(full.clone());
     }
-    if let Some(root) = swallowed_failure(ex, (start, end)) {
+    if let Some(root) = swallowed_failure(log, ex, (start, end)) {
         return Some(root);
     }
     let first_symptom = ex
@@ -393,7 +393,7 @@ pub fn in_loop(ex: &Extraction, line: usize) -> bool {
 /// started in the background (`server &`) that died is the cause of the refused connections
 /// after it. The error keeps its own category when it has one; a missing input file is the
 /// job's setup.
-fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
+fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
     let in_region = |h: &&Hit| h.line >= start && h.line <= end;
     let missing = ex
         .hits
@@ -496,6 +496,16 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
                 .filter(|h| !(background && is_refused_connection(h)))
         };
         let Some(mut err) = output().max_by_key(|h| (h.weight, std::cmp::Reverse(h.line))) else {
+            // `x="$(cmd)"` keeps cmd's standard output: what it printed to the log is its
+            // standard error, whatever its wording, and a later step misses what it made (a
+            // masked substitution, or a loop inside it whose last iteration's status hid the
+            // others').
+            if (masked || cmd.contains("$("))
+                && missing.is_some()
+                && let Some(h) = first_output(log, step.line, until.min(symptom_line))
+            {
+                return Some(h);
+            }
             continue;
         };
         if hidden && err.weight < 7 {
@@ -547,6 +557,32 @@ fn swallowed_failure(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hi
         return Some(root);
     }
     None
+}
+
+/// The first line a step printed (between its echo and `until`), as the cause of a cascade.
+fn first_output(log: &LogIndex, echo: usize, until: usize) -> Option<Hit> {
+    let line = (echo + 1..until).find(|&i| {
+        let t = log.plain_cow(i);
+        let body = extract::strip_ci_timestamp(&t);
+        !body.trim().is_empty() && !is_runner_boilerplate(body)
+    })?;
+    let text = log.plain_cow(line);
+    Some(Hit {
+        line,
+        rule: "substitution_stderr",
+        role: Role::Cause,
+        category: Some(Category::Other),
+        weight: 7,
+        text: extract::strip_ci_timestamp(&text)
+            .trim_end()
+            .to_string()
+            .into(),
+        clean_text: String::new(),
+        test: None,
+        file: None,
+        exit_code: None,
+        name: None,
+    })
 }
 
 /// A retry or readiness loop (`for i in $(seq 10); do ... && break; sleep 1; done`, `until
@@ -859,10 +895,14 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
     ex.hits
         .iter()
         .filter(inside)
-        // A runner's summary of the failure the network error caused restates it, and CMake's
-        // own error reports what a step it ran (FetchContent's clone) did.
+        // A runner's summary of the failure the network error caused restates it, and a build's
+        // verdict (CMake's own error, Next's "Failed to compile.") reports what a step it ran
+        // (FetchContent's clone, `next/font`'s fetch) did.
         .filter(|h| {
-            h.line > last_net && h.weight >= 6 && !is_run_summary(h) && h.rule != "cmake_error"
+            h.line > last_net
+                && h.weight >= 6
+                && !is_run_summary(h)
+                && !matches!(h.rule, "cmake_error" | "frontend_build_failed")
         })
         .filter_map(|h| h.category)
         .find(|c| {
@@ -976,40 +1016,42 @@ mod tests {
         assert_eq!(c("make"), None);
     }
 
-    fn ex(log: &str) -> Extraction {
-        extract(&LogIndex::parse(Arc::new(log.as_bytes().to_vec())))
+    fn ex(log: &str) -> (LogIndex, Extraction) {
+        let ix = LogIndex::parse(Arc::new(log.as_bytes().to_vec()));
+        let e = extract(&ix);
+        (ix, e)
     }
 
     #[test]
     fn a_missing_tool_explains_undefined_generated_names() {
-        let e = ex("$ make generate || echo skipped\n\
+        let (ix, e) = ex("$ make generate || echo skipped\n\
             make: protoc: No such file or directory\n\
             make: *** [Makefile:2: generate] Error 127\n\
             skipped\n\
             $ go build ./...\n\
             server/server.go:5:30: undefined: billingpb.Invoice\n");
-        let root = cascade_root(&e, (4, 5)).unwrap();
+        let root = cascade_root(&ix, &e, (4, 5)).unwrap();
         assert_eq!(root.line, 1);
         assert_eq!(root.category, Some(Category::GithubActionsConfig));
     }
 
     #[test]
     fn a_plain_compile_error_has_no_earlier_root() {
-        let e = ex("$ pip install -r req.txt\n\
+        let (ix, e) = ex("$ pip install -r req.txt\n\
             WARNING: Retrying after connection broken by 'NewConnectionError(Connection refused)'\n\
             Successfully installed x\n\
             $ go build ./...\n\
             main.go:10:22: undefined: invoiceSum\n");
-        assert!(cascade_root(&e, (3, 4)).is_none());
+        assert!(cascade_root(&ix, &e, (3, 4)).is_none());
     }
 
     #[test]
     fn a_retried_network_error_does_not_hide_a_test_failure() {
-        let e = ex("$ pytest\n\
+        let (_, e) = ex("$ pytest\n\
             WARNING: Retrying after connection broken by 'NewConnectionError(Connection refused)'\n\
             FAILED tests/test_a.py::test_b - assert 1 == 2\n");
         assert_eq!(network_recovered(&e, (0, 2)), Some(Category::TestAssertion));
-        let e = ex("$ pytest\n\
+        let (_, e) = ex("$ pytest\n\
             WARNING: Retrying after connection broken by 'NewConnectionError(Connection refused)'\n\
             E   ModuleNotFoundError: No module named 'x'\n\
             ERROR tests/test_a.py\n");

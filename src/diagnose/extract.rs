@@ -457,12 +457,31 @@ static RULES: &[Rule] = &[
     // A shell test's own failure line (`FAIL bump 1.9.9 minor: expected 1.10.0, got 1.10.9`).
     r("shell_test_fail", Test, Cat::Is(C::TestAssertion), 6, r"^FAIL (?P<t>[^\t:][^:]*): (?:expected|got|want)\b"),
     r("build_script_failed", Cause, Cat::Is(C::CompileError), 6, r"^error: failed to run custom build command for `"),
+    // Frontend builds: Next.js and webpack's "Failed to compile.", Vite's "Build failed in",
+    // a Vite plugin's located error (6: verdicts, weaker than what they report).
+    r("frontend_build_failed", Cause, Cat::Is(C::CompileError), 6, r"^Failed to compile\.\s*$|^> Build failed because of webpack errors|^x Build failed in \d+m?s|^\[(?:vite:|vite-plugin-|plugin )[\w:-]+\] (?:\[plugin [\w:-]+\] )?\S+ \(\d+:\d+\): \S"),
+    r("sass_error", Cause, Cat::Is(C::CompileError), 7, r"^Error: (?:Undefined (?:variable|mixin|function)|Can't find stylesheet to import|expected \S.*|Invalid CSS after )"),
+    // Next.js giving up on a page whose data fetch did not answer during static generation, and
+    // `next/font` failing to download a font.
+    r("next_static_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"Failed to fetch `[^`]+` from Google Fonts|Static page generation for \S+ is still timing out after \d+ attempts|Restarted static page generation for \S+ because it took more than"),
+    // The linker refusing objects built for another ABI; the toolchain lacking the target's
+    // device support (avr-gcc's device specs).
+    r("linker_abi", Cause, Cat::Is(C::CompileError), 7, r"\bld: error: \S+ uses VFP register arguments|\bld: failed to merge target specific data of file"),
+    r("toolchain_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r": error: device-specs/specs-\S+: No such file or directory|: error: unknown MCU '"),
+    // A program that skipped an input it could not use and went on (`[icons] skipping
+    // icons/cart.svg: no viewBox attribute`, `db:seed: skipping db/plans.csv: ...`).
+    r("skipped_input", Cause, Cat::Is(C::Other), 7, r"(?i)\bskipping \S+\.\w+: \S"),
+    // A core utility run by a recipe or script, in its own words (`date: invalid date '@'`).
+    r("coreutil_error", Cause, Cat::Is(C::Other), 6, r"^(?:date|touch|mkdir|ln|chmod|chown|install|realpath|readlink|base64|od|dd|sort|cut|tr|tee): \S.*"),
     r("go_build", Cause, Cat::Is(C::CompileError), 6, r"^(?:vet: )?(?P<f>[\w./-]+\.go):\d+:\d+: .+|\[build failed\]"),
     r("py_syntax", Cause, Cat::Is(C::CompileError), 7, r"^\s*(SyntaxError|IndentationError|TabError): .+"),
     // PHP's parser (`php -l`, a script), Erlang's compiler (erlc, rebar3) and Elixir's.
     r("beam_php_syntax", Cause, Cat::Is(C::CompileError), 7, r"^(PHP )?Parse error: |^Errors parsing \S+|^\S+\.[eh]rl:\d+:(\d+:)? (variable '[^']+' is unbound|function \S+ undefined|syntax error before|head mismatch|illegal |undefined )|^===> Compiling \S+ failed|== Compilation error in file \S+ ==|\*\* \((CompileError|SyntaxError|TokenMissingError)\) "),
     // A bundler that cannot find a *package* (a bare import, not `./x`): it is not installed.
     r("bundler_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 8, r"(Rolldown|Rollup) failed to resolve import \x22[^./\x22]|Could not resolve \x22[^./\x22][^\x22]*\x22|Module not found: Error: Can't resolve '[^./'][^']*'"),
+    // A bundler that cannot find a *file* the code imports (`./generated/tokens.css`) or a name
+    // a module does not export: often what an earlier generator step did not write.
+    r("bundler_file_missing", Cause, Cat::Is(C::CompileError), 7, r"Could not resolve \x22\.\.?/[^\x22]+\x22 from |Module not found: Error: Can't resolve '\.\.?/[^']+'|\x22[\w$]+\x22 is not exported by \x22[^\x22]+\x22"),
     // JS bundlers (esbuild, vite/rolldown, rollup, webpack), protoc, and rustc's errors that
     // have no code (a file `include_str!` cannot read; `cargo package`'s verify build).
     r("bundler_proto_error", Cause, Cat::Is(C::CompileError), 7, r"^\s*✘ \[ERROR\] |^\[(PARSE_ERROR|UNRESOLVED_IMPORT|MISSING_EXPORT|PLUGIN_ERROR)\] |^Build failed with \d+ errors?:|^ERROR in \S+|^Module parse failed: |RollupError: |^\[!\] (RollupError|Error): |Transform failed with \d+ errors?|^\S+\.proto:\d+:\d+: |^error: couldn't read `[^`]+`: |^error: failed to verify package tarball"),
@@ -502,6 +521,8 @@ static RULES: &[Rule] = &[
     // cfn-lint's parseable `f.yaml:16:7:16:23:E3002:Additional properties ...`, pylint's.
     // Linters' `file:line:col: style: [rule_linter] message` (lintr) and buf's
     // `f.proto:8:3:message`.
+    // stylelint's findings (`  6:1  ✖  Expected class selector ... kebab-case  rule-name`).
+    r("stylelint_finding", Cause, Cat::Is(C::LintFailure), 7, r"^\s*\d+:\d+\s+✖\s+\S.*\s{2,}[a-z][\w/-]+\s*$"),
     r("rule_finding", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.\w+):\d+:\d+: (?:style|warning|error|convention|refactor|info): \[\w+\] \S|^(?P<f2>[\w./-]+\.proto):\d+:\d+:[A-Z]"),
     r("coded_finding", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>[\w./-]+\.[A-Za-z]\w*):\d+(?::\d+){0,3}:\s?[A-Z]{1,4}\d{2,5}(?::|\s)\s*\S"),
     r("markdownlint", Cause, Cat::Is(C::LintFailure), 6, r"^(?P<f>\S+\.(?:md|markdown|mdx)):\d+(?::\d+)? MD\d{3}/[\w-]+ \S"),

@@ -72,7 +72,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     };
     // The cascade check reads the weights and categories as extracted, before the demotion
     // and the step's adjustments: taken now, kept as one hit.
-    let cascade_candidate = cause::cascade_root(&ex, region);
+    let cascade_candidate = cause::cascade_root(log, &ex, region);
     let printed_later = cause::printed_later_cause(&ex, region);
     let ex = &adjust_for_step(demote_outside(ex, region), failing_step.as_ref(), region);
     let scores = score_categories(ex, ctx, failing_step.as_ref());

@@ -2950,3 +2950,74 @@ fn round32_and_33_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::GithubActionsConfig, "{}", quotes(&d));
 }
+
+/// Rounds 34-35's misses as families, on other projects and wordings: frontend builds' verdicts
+/// (webpack's "Failed to compile.", Vite's "Build failed in", a Vite plugin's located error),
+/// dart-sass's errors, Next.js giving up on a page whose data did not come, stylelint's
+/// findings, a bundler missing a file or an export an earlier generator step did not write, a
+/// program that skipped an input it could not use, a loop inside `$(...)` whose last iteration
+/// hid an earlier one's error, a linker refusing another float ABI, a toolchain without the
+/// target's device support, and a core utility's own words inside a recipe. (Guards that
+/// already passed on 1061e4d's rules: stylelint's finding, `touch` inside a recipe.)
+#[test]
+fn round34_and_35_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ npx react-scripts build\nCreating an optimized production build...\nFailed to compile.\n\nModule not found: Error: Can't resolve './Checkout.css' in '/builds/a/src/components'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "Failed to compile.",
+        ),
+        (
+            "$ npx vite build\nvite v5.4.21 building for production...\nx Build failed in 80ms\nerror during build:\n[vite:vue] [plugin vite:vue] src/App.vue (12:3): Element is missing end tag.\nfile: /builds/a/src/App.vue:12:3\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "[vite:vue] [plugin vite:vue] src/App.vue (12:3)",
+        ),
+        (
+            "$ npx sass src/main.scss dist/main.css\nError: Can't find stylesheet to import.\n  \u{2577}\n2 \u{2502} @use 'tokens/colors';\n  \u{2502} ^^^^^^^^^^^^^^^^^^^^^\n  \u{2575}\n  src/main.scss 2:1  root stylesheet\nERROR: Job failed: exit code 65\n",
+            Category::CompileError,
+            "Can't find stylesheet to import",
+        ),
+        (
+            "$ npx next build\n   Generating static pages (2/6)\n \u{26a0} Restarted static page generation for /pricing because it took more than 60 seconds\n> Build error occurred\nError: Static page generation for /pricing is still timing out after 3 attempts.\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Restarted static page generation for /pricing",
+        ),
+        (
+            "$ npx stylelint \"**/*.scss\"\n\nsrc/nav.scss\n  12:3  \u{2716}  Unexpected unknown property \"colr\"  property-no-unknown\n\n\u{2716} 1 problem (1 error, 0 warnings)\nERROR: Job failed: exit code 2\n",
+            Category::LintFailure,
+            "Unexpected unknown property",
+        ),
+        (
+            "$ node scripts/gen-routes.mjs\n[routes] skipping pages/admin.mdx: missing frontmatter title\n[routes] wrote 4 routes\n$ npx vite build\nx Build failed in 40ms\nerror during build:\nsrc/router.js (3:9): \"AdminRoute\" is not exported by \"src/generated/routes.js\", imported by \"src/router.js\".\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "skipping pages/admin.mdx: missing frontmatter title",
+        ),
+        (
+            "$ bundle=\"$(for s in schemas/*.json; do node scripts/compile-schema.mjs \"$s\"; done)\"\nschemas/order.json: $ref '#/defs/money' does not resolve\n$ npx vite build\nx Build failed in 51ms\nerror during build:\nCould not resolve \"./generated/order.js\" from \"src/api.js\"\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "schemas/order.json: $ref '#/defs/money' does not resolve",
+        ),
+        (
+            "$ make\narm-none-eabi-gcc -mcpu=cortex-m7 -mthumb build/main.o build/dsp.o -T board.ld -o build/fw.elf\n/usr/lib/gcc/arm-none-eabi/12.2.1/../../../arm-none-eabi/bin/ld: error: build/dsp.o uses VFP register arguments, build/fw.elf does not\n/usr/lib/gcc/arm-none-eabi/12.2.1/../../../arm-none-eabi/bin/ld: failed to merge target specific data of file build/dsp.o\ncollect2: error: ld returned 1 exit status\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "uses VFP register arguments",
+        ),
+        (
+            "$ make MCU=attiny1616\navr-gcc -mmcu=attiny1616 -Os -o build/app.elf src/app.c\navr-gcc: error: device-specs/specs-attiny1616: No such file or directory\nmake: *** [Makefile:5: build/app.elf] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "device-specs/specs-attiny1616",
+        ),
+        (
+            "$ make firmware\ntouch: cannot touch 'build/stamp/version.h': No such file or directory\narm-none-eabi-gcc -c src/main.c -o build/main.o\nsrc/main.c:3:10: fatal error: stamp/version.h: No such file or directory\nmake: *** [Makefile:9: build/main.o] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "touch: cannot touch 'build/stamp/version.h'",
+        ),
+    ];
+    assert_families(cases);
+    // A `next/font` fetch that failed is the network's, whatever the build's verdict after it.
+    let d = run(
+        "$ npx next build\nrequest to https://fonts.googleapis.com/css2?family=Roboto failed, reason: getaddrinfo EAI_AGAIN fonts.googleapis.com\nFailed to compile.\n\n`next/font` error:\nFailed to fetch `Roboto` from Google Fonts.\n> Build failed because of webpack errors\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::NetworkOrFlaky, "{}", quotes(&d));
+    assert!(d.infra_or_flaky);
+}
