@@ -10,7 +10,7 @@ mod text;
 mod writer;
 
 use script::render_kind;
-use writer::{R, RED, W};
+use writer::{R, RED, Upload, W};
 
 /// What a job prints. Failing kinds end with the matching `ERROR: Job failed` line. Named in
 /// the scenario in snake case (`cargo_test_fail`).
@@ -39,6 +39,8 @@ pub enum LogKind {
     SecretLeak,
     Docs,
     DocsLinks,
+    /// The docs build passes, then the runner's artifact upload is refused as too large (413).
+    DocsArtifactsTooLarge,
     E2e,
 }
 
@@ -112,7 +114,12 @@ pub fn render(kind: LogKind, ctx: &LogCtx) -> Rendered {
         let footer = format!("{RED}{fail_line}\n{R}").into_bytes();
         return Rendered { body, footer };
     }
-    w.finish(ok, &fail_line, artifacts)
+    let upload = if kind == LogKind::DocsArtifactsTooLarge {
+        Upload::TooLarge
+    } else {
+        Upload::Created
+    };
+    w.finish(ok, &fail_line, artifacts, upload)
 }
 
 /// Adds about `bytes` of plain output lines to the end of the body (before the footer): the

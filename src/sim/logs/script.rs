@@ -331,11 +331,11 @@ pub(super) fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'s
             w.text("aws_invalid_token");
             (false, exit(254), None)
         }
-        LogKind::Docs | LogKind::DocsLinks => {
+        LogKind::Docs | LogKind::DocsLinks | LogKind::DocsArtifactsTooLarge => {
             w.prologue();
             w.sources();
             w.step_script();
-            if kind == LogKind::Docs {
+            if kind != LogKind::DocsLinks {
                 w.cmd("mdbook build docs");
                 w.text("mdbook");
                 (true, String::new(), Some("docs/book"))

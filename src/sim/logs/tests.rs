@@ -181,6 +181,10 @@ const PINNED: &[(&str, &str)] = &[
         "e600a58ecb5a1bd70b71216863efca3459a30bc5f2525273a17bb59fe66717cb",
     ),
     (
+        "docs_artifacts_too_large",
+        "52cef94f18634037f04f149bae3bafc009263a382f2062efb657495bfc8b0bc2",
+    ),
+    (
         "e2e",
         "bc605d71af701db2be98a90ae1b77edfa98b08b9c477b571c30f00ef98e7daef",
     ),
@@ -233,4 +237,31 @@ fn partial_log_is_a_line_aligned_prefix() {
     assert_eq!(half.last(), Some(&b'\n'));
     assert_eq!(partial(&r, 1.0), r.body);
     assert!(partial(&r, 0.0).len() < 200);
+}
+
+/// The runner refusing an artifacts archive over the instance's limit fails a job whose script
+/// passed: the upload section is "for successful job", its words are the runner's, and the
+/// diagnosis names the upload, not a command of the script.
+#[test]
+fn an_artifact_upload_refused_as_too_large_fails_a_passing_script() {
+    let r = render(LogKind::DocsArtifactsTooLarge, &ctx(30001));
+    let all = [r.body.as_slice(), r.footer.as_slice()].concat();
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.contains(":upload_artifacts_on_success\r"));
+    assert!(text.contains("to coordinator... too large archive"));
+    assert!(text.contains("FATAL: too large"));
+    assert!(text.contains("ERROR: Job failed: exit code 1"));
+    assert!(!text.contains("Job succeeded"));
+    let ix = crate::diagnose::log::LogIndex::parse(std::sync::Arc::new(all.clone()));
+    let d = crate::diagnose::rules::diagnose(&ix, &crate::diagnose::model::JobContext::default());
+    assert_eq!(
+        d.category,
+        crate::diagnose::model::Category::GithubActionsConfig
+    );
+    assert!(
+        d.root_cause.contains("The script passed"),
+        "{}",
+        d.root_cause
+    );
+    assert!(d.fix.contains("artifacts:paths"), "{}", d.fix);
 }

@@ -177,7 +177,13 @@ impl<'a> W<'a> {
         self.end(&name, frac + 0.01);
     }
 
-    pub(super) fn finish(mut self, ok: bool, fail_line: &str, artifacts: Option<&str>) -> Rendered {
+    pub(super) fn finish(
+        mut self,
+        ok: bool,
+        fail_line: &str,
+        artifacts: Option<&str>,
+        upload: Upload,
+    ) -> Rendered {
         let body = std::mem::take(&mut self.out);
         self.end("step_script", 0.95);
         if let Some(paths) = artifacts {
@@ -199,12 +205,34 @@ impl<'a> W<'a> {
                 "{paths}: found 1 matching artifact files and directories{R} "
             );
             let id = self.ctx.job_id;
-            let _ = writeln!(
-                self.out,
-                "Uploading artifacts as \"archive\" to coordinator... 201 Created{R}  id{R}={id} responseStatus{R}=201 Created token{R}=glcbt-64"
-            );
+            match upload {
+                Upload::Created => {
+                    let _ = writeln!(
+                        self.out,
+                        "Uploading artifacts as \"archive\" to coordinator... 201 Created{R}  id{R}={id} responseStatus{R}=201 Created token{R}=glcbt-64"
+                    );
+                }
+                // gitlab-runner's words when the instance refuses an archive over its maximum
+                // artifacts size: the job fails although its script passed.
+                Upload::TooLarge => {
+                    let _ = writeln!(
+                        self.out,
+                        "{RED}ERROR: Uploading artifacts as \"archive\" to coordinator... too large archive{R}  id{R}={id} responseStatus{R}=413 Request Entity Too Large status{R}=413 token{R}=glcbt-64"
+                    );
+                    let _ = writeln!(
+                        self.out,
+                        "{RED}FATAL: too large                                   {R}"
+                    );
+                }
+            }
             self.end(name, 0.98);
         }
+        let ok = ok && upload == Upload::Created;
+        let fail_line = if upload == Upload::TooLarge {
+            "ERROR: Job failed: exit code 1"
+        } else {
+            fail_line
+        };
         self.runner_section(
             "cleanup_file_variables",
             "Cleaning up project directory and file based variables",
@@ -222,6 +250,13 @@ impl<'a> W<'a> {
             footer: self.out.into_bytes(),
         }
     }
+}
+
+/// How the runner's upload of a job's artifacts ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Upload {
+    Created,
+    TooLarge,
 }
 
 impl W<'_> {
