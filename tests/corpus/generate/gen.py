@@ -713,8 +713,9 @@ def run_bash(script, cwd, env, timeout, cgroup):
 
     def pre():
         os.setsid()
-        if cgroup:
-            with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+        # Round 36: a list of cgroups (a memory and a cpu one); a single path as before.
+        for cg in ([cgroup] if isinstance(cgroup, str) else (cgroup or [])):
+            with open(os.path.join(cg, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
 
     p = subprocess.Popen(
@@ -757,6 +758,17 @@ def make_cgroup(name, limit):
 PROJECTS = ["storefront", "ledger", "api-gateway", "billing", "inventory", "platform", "web-app",
             "docs-site", "payments", "search", "notifier", "auth-service", "catalog", "scheduler",
             "reports", "mobile-backend", "data-pipeline", "checkout", "infra-tools", "analytics"]
+
+
+def make_cpu_cgroup(name, quota_us, period_us=100000):
+    """Round 36: a cgroup-v1 CPU quota (a runner container started with a small --cpus)."""
+    path = f"/sys/fs/cgroup/cpu/corpus-{name}"
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "cpu.cfs_period_us"), "w") as f:
+        f.write(str(period_us))
+    with open(os.path.join(path, "cpu.cfs_quota_us"), "w") as f:
+        f.write(str(quota_us))
+    return path
 
 
 def project_of(sc):
@@ -808,9 +820,11 @@ def run_case(sc, servers):
         os.makedirs(mounted, exist_ok=True)
         subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", mounted], check=True)
     cgroup = make_cgroup(name, sc["memory_limit"]) if sc.get("memory_limit") else None
+    cpu_cgroup = make_cpu_cgroup(name, sc["cpu_quota"]) if sc.get("cpu_quota") else None
     try:
         script = build_script(sc["script"], {})
-        out, code, timed_out = run_bash(script, d, env, sc.get("job_timeout", 600), cgroup)
+        out, code, timed_out = run_bash(script, d, env, sc.get("job_timeout", 600),
+                                        [c for c in (cgroup, cpu_cgroup) if c] if cpu_cgroup else cgroup)
         after = None
         if sc.get("after_script") is not None and not timed_out:
             a_out, _, _ = run_bash(build_script(sc["after_script"], {}).replace("set -eo pipefail\n", ""),
@@ -827,6 +841,11 @@ def run_case(sc, servers):
         if cgroup:
             try:
                 os.rmdir(cgroup)
+            except OSError:
+                pass
+        if cpu_cgroup:
+            try:
+                os.rmdir(cpu_cgroup)
             except OSError:
                 pass
     return out, code, timed_out, after, d

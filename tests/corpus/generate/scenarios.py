@@ -18525,3 +18525,1071 @@ case(
     },
     env=R35_ENV, stage="build", project="tyrell/blinky-boards", **ROUND35,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 36: performance and resource gates in merge-request pipelines (an independent author)
+
+ROUND36 = dict(round=36)
+
+R36_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8"}
+R36_GO_ENV = {"GOPROXY": "off", "GOFLAGS": "-mod=mod", "GOCACHE": "/tmp/r36-gocache", "GOTOOLCHAIN": "local"}
+R36_NODE_ENV = {"npm_config_update_notifier": "false", "NODE_ENV": "production"}
+
+R36_NORM_FAST = '''import re
+
+_WS = re.compile(r"\\s+")
+
+
+def normalize(text: str) -> str:
+    """Collapses runs of whitespace and lower-cases."""
+    return _WS.sub(" ", text).strip().lower()
+'''
+
+R36_NORM_SLOW = '''import unicodedata
+
+
+def normalize(text: str) -> str:
+    """Collapses runs of whitespace and lower-cases (now Unicode-aware)."""
+    out = ""
+    prev_space = False
+    for ch in unicodedata.normalize("NFKC", text):
+        if ch.isspace() or unicodedata.category(ch) == "Zs":
+            if not prev_space:
+                out += " "
+            prev_space = True
+        else:
+            out += ch.lower()
+            prev_space = False
+    return out.strip()
+'''
+
+case(
+    "py-pytest-benchmark-compare-fail-mean-regression", "perf:bench", "python:3.11",
+    ["pip list 2>/dev/null | grep -i pytest",
+     "python -m pytest benchmarks/ -p no:cacheprovider --benchmark-only --benchmark-compare=0001 --benchmark-compare-fail=mean:15% --benchmark-columns=min,mean,max,rounds"],
+    lab("test_assertion", [r"Field 'mean' has failed PercentageRegressionCheck", r"^pytest_benchmark\.session\.PerformanceRegression: Performance has regressed"],
+        "pytest 9 + pytest-benchmark 5.3",
+        "the text normalizer was rewritten to be Unicode-aware with per-character string concatenation; compared against the main branch's saved benchmark (0001_main) its mean is several times slower and --benchmark-compare-fail=mean:15% fails the run",
+        accept=["other"]),
+    files={
+        "textkit/__init__.py": "",
+        "textkit/norm.py": R36_NORM_SLOW,
+        "baseline_norm.py": R36_NORM_FAST,
+        "benchmarks/test_norm_bench.py": "from textkit.norm import normalize\n\nDOC = (\"  The   Quick brown\\tfox \\n jumps  over the lazy dog.  \" * 200)\n\n\ndef test_normalize_document(benchmark):\n    result = benchmark(normalize, DOC)\n    assert result.startswith(\"the quick brown fox\")\n",
+    },
+    setup="cp textkit/norm.py /tmp/r36-norm-slow.py && cp baseline_norm.py textkit/norm.py && python -m pytest benchmarks/ -q -p no:cacheprovider --benchmark-only --benchmark-save=main >/dev/null && cp /tmp/r36-norm-slow.py textkit/norm.py && rm baseline_norm.py",
+    env=R36_PY_ENV, stage="test", project="weyland/textkit", **ROUND36,
+)
+
+R36_CLI_STARTUP = '''"""geoq: answers postcode lookups from the command line."""
+import sys
+
+# Built at import time since the offline-mode change: every invocation pays for it.
+_TABLE = {f"{i:06d}": (i % 90 - 45.0, i % 180 - 90.0) for i in range(600_000)}
+
+
+def main(argv):
+    if argv[1:] == ["--version"]:
+        print("geoq 2.8.0")
+        return 0
+    print(_TABLE.get(argv[1], "unknown"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
+'''
+
+R36_STARTUP_GATE = '''#!/usr/bin/env bash
+set -euo pipefail
+budget_ms=${STARTUP_BUDGET_MS:-120}
+hyperfine --warmup 2 --runs 10 --style basic --export-json reports/startup.json 'python3 geoq.py --version'
+mean_ms=$(jq '.results[0].mean * 1000 | floor' reports/startup.json)
+if (( mean_ms > budget_ms )); then
+  echo "startup-budget: FAIL 'geoq --version' mean ${mean_ms} ms exceeds the ${budget_ms} ms budget"
+  exit 1
+fi
+echo "startup-budget: ok (${mean_ms} ms)"
+'''
+
+case(
+    "sh-hyperfine-cli-startup-budget-jq", "perf:startup", "python:3.11",
+    ["hyperfine --version", "mkdir -p reports", "ci/startup-budget.sh"],
+    lab("other", [r"startup-budget: FAIL 'geoq --version' mean \d+ ms exceeds the 120 ms budget"],
+        "hyperfine 1.15 + jq + a bash budget script",
+        "the CLI now builds a 600k-entry lookup table at import time, so even --version pays for it; the startup gate reads hyperfine's JSON export with jq and fails over its 120 ms budget",
+        accept=["test_assertion"]),
+    files={"geoq.py": R36_CLI_STARTUP, "ci/startup-budget.sh": R36_STARTUP_GATE},
+    setup="chmod +x ci/startup-budget.sh",
+    env=R36_PY_ENV, stage="test", project="weyland/geoq", **ROUND36,
+)
+
+case(
+    "sh-hyperfine-benchmarked-command-exit-2", "perf:render", "python:3.11",
+    ["hyperfine --version",
+     "hyperfine --warmup 1 --runs 5 --export-markdown bench.md 'python3 render.py --template templates/invoice.html --data fixtures/invoice.json'"],
+    lab("other", [r"^Error: Command terminated with non-zero exit code: 2"],
+        "hyperfine 1.15",
+        "the renderer's --data flag was renamed to --context in this branch, so the benchmarked command exits 2 (argparse) on its first warmup run; hyperfine hides the command's output and stops with its non-zero-exit error",
+        accept=["test_assertion"]),
+    files={
+        "render.py": "import argparse\nimport json\nimport string\n\n\ndef main():\n    ap = argparse.ArgumentParser(prog=\"render\")\n    ap.add_argument(\"--template\", required=True)\n    ap.add_argument(\"--context\", required=True, help=\"JSON file with the template variables\")\n    args = ap.parse_args()\n    with open(args.template) as t, open(args.context) as c:\n        print(string.Template(t.read()).substitute(json.load(c)))\n\n\nif __name__ == \"__main__\":\n    main()\n",
+        "templates/invoice.html": "<h1>Invoice $number</h1><p>Total: $total</p>\n",
+        "fixtures/invoice.json": "{\"number\": \"2026-0042\", \"total\": \"1,204.00 EUR\"}\n",
+    },
+    env=R36_PY_ENV, stage="test", project="weyland/invoicer", **ROUND36,
+)
+
+R36_CSV_OLD = "import csv\nimport sys\n\ntotal = 0.0\nwith open(sys.argv[1], newline=\"\") as f:\n    for row in csv.DictReader(f):\n        total += float(row[\"amount\"])\nprint(f\"{total:.2f}\")\n"
+R36_CSV_NEW = "import csv\nimport decimal\nimport sys\n\nrows = []\nwith open(sys.argv[1], newline=\"\") as f:\n    for row in csv.DictReader(f):\n        rows.append({k: v for k, v in row.items()})\ntotal = decimal.Decimal(0)\nfor row in rows:\n    ctx = decimal.Context(prec=28)\n    total = ctx.add(total, decimal.Decimal(row[\"amount\"]).quantize(decimal.Decimal(\"0.000001\")))\n    total = sum(decimal.Decimal(r[\"amount\"]) for r in rows[:0]) + total\nprint(f\"{total:.2f}\")\n"
+
+R36_RATIO = '''"""Fails the job when the candidate is slower than the baseline by more than the limit."""
+import json
+import sys
+
+LIMIT = 1.10
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+base, cand = res["baseline"], res["candidate"]
+ratio = cand["mean"] / base["mean"]
+print(f"baseline  {base['mean'] * 1000:8.1f} ms +- {base['stddev'] * 1000:.1f}")
+print(f"candidate {cand['mean'] * 1000:8.1f} ms +- {cand['stddev'] * 1000:.1f}")
+if ratio > LIMIT:
+    print(f"REGRESSION: candidate is {ratio:.2f}x slower than baseline (limit {LIMIT:.2f}x)")
+    sys.exit(1)
+print(f"ok: {ratio:.2f}x")
+'''
+
+case(
+    "py-hyperfine-named-commands-ratio-gate", "perf:compare", "python:3.11-slim",
+    ["python3 -c \"import csv,random; w=csv.writer(open('ledger.csv','w')); w.writerow(['id','amount']); [w.writerow([i, f'{random.random()*1000:.2f}']) for i in range(60000)]\"",
+     "hyperfine --warmup 1 --runs 6 -n baseline 'python3 sum_old.py ledger.csv' -n candidate 'python3 sum_new.py ledger.csv' --export-json compare.json --export-markdown compare.md",
+     "python3 ci/ratio_gate.py compare.json"],
+    lab("other", [r"^REGRESSION: candidate is [\d.]+x slower than baseline \(limit 1\.10x\)"],
+        "hyperfine 1.15 (-n names, --export-json) + a Python ratio gate",
+        "the ledger summer moved to Decimal with a per-row Context and a materialised row list; hyperfine runs baseline and candidate side by side and the ratio gate fails the candidate at several times the baseline's mean",
+        accept=["test_assertion"]),
+    files={"sum_old.py": R36_CSV_OLD, "sum_new.py": R36_CSV_NEW, "ci/ratio_gate.py": R36_RATIO},
+    env=R36_PY_ENV, stage="test", project="weyland/ledger-tools", **ROUND36,
+)
+
+R36_GO_MOD = "module example.com/weyland/{name}\n\ngo 1.19\n"
+
+R36_GO_RECORD = '''package wire
+
+import (
+	"fmt"
+	"strings"
+)
+
+type Record struct {
+	ID    int
+	Name  string
+	Score float64
+}
+
+// Encode renders a record as a tab-separated line.
+func Encode(r Record) string {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("%d", r.ID))
+	b.WriteString("\\t")
+	b.WriteString(strings.ToLower(r.Name))
+	b.WriteString("\\t")
+	b.WriteString(fmt.Sprintf("%.3f", r.Score))
+	return b.String()
+}
+'''
+
+R36_ALLOC_GATE = '''#!/usr/bin/env bash
+set -euo pipefail
+# allocs/op budgets per benchmark (bench/budgets.txt: name budget)
+status=0
+while read -r name budget; do
+  got=$(awk -v n="$name" '$1 ~ "^"n"(-[0-9]+)?$" { for (i = 1; i <= NF; i++) if ($i == "allocs/op") print $(i-1) }' bench.txt | sort -n | tail -n1)
+  if [[ -z "$got" ]]; then echo "alloc-budget: $name: no result"; status=1; continue; fi
+  if (( got > budget )); then
+    echo "alloc-budget: FAIL $name: $got allocs/op > budget $budget"
+    status=1
+  else
+    echo "alloc-budget: ok   $name: $got allocs/op (budget $budget)"
+  fi
+done < bench/budgets.txt
+exit $status
+'''
+
+case(
+    "go-bench-benchmem-allocs-budget-awk", "perf:go-bench", "golang:1.19",
+    ["go version", "go test -run '^$' -bench . -benchmem -count 3 ./wire/ | tee bench.txt", "bench/alloc-gate.sh"],
+    lab("other", [r"alloc-budget: FAIL BenchmarkEncode: \d+ allocs/op > budget 1"],
+        "go test -bench -benchmem (go 1.19) + an awk allocs/op budget",
+        "Encode was changed to build the line with fmt.Sprintf and strings.ToLower into a strings.Builder; the benchmark passes but the allocs/op budget gate (1 alloc/op) fails on its -benchmem column",
+        accept=["test_assertion"]),
+    files={
+        "go.mod": R36_GO_MOD.format(name="wire"),
+        "wire/record.go": R36_GO_RECORD,
+        "wire/record_test.go": "package wire\n\nimport \"testing\"\n\nvar sink string\n\nfunc BenchmarkEncode(b *testing.B) {\n\tr := Record{ID: 4711, Name: \"Ripley\", Score: 0.875}\n\tfor i := 0; i < b.N; i++ {\n\t\tsink = Encode(r)\n\t}\n}\n\nfunc BenchmarkEncodeShort(b *testing.B) {\n\tr := Record{ID: 1, Name: \"a\"}\n\tfor i := 0; i < b.N; i++ {\n\t\tsink = Encode(r)\n\t}\n}\n",
+        "bench/budgets.txt": "BenchmarkEncode 1\nBenchmarkEncodeShort 8\n",
+        "bench/alloc-gate.sh": R36_ALLOC_GATE,
+    },
+    setup="chmod +x bench/alloc-gate.sh",
+    env=R36_GO_ENV, stage="test", project="weyland/wire", **ROUND36,
+)
+
+case(
+    "go-test-allocsperrun-hot-path", "test:go", "golang:1.19",
+    ["go test -count=1 ./..."],
+    lab("test_assertion", [r"lookup_test\.go:\d+: Lookup allocates [\d.]+ times per call, want 0", r"^--- FAIL: TestLookupDoesNotAllocate"],
+        "go test (go 1.19), testing.AllocsPerRun",
+        "a zero-allocation test on the router's hot path fails after Lookup started joining the path segments with strings.Join for a debug field",
+        accept=["other"]),
+    files={
+        "go.mod": R36_GO_MOD.format(name="router"),
+        "router/lookup.go": "package router\n\nimport \"strings\"\n\ntype Route struct {\n\tHandler string\n\tdebug   string\n}\n\nvar routes = map[string]*Route{\"/v1/orders\": {Handler: \"orders\"}, \"/v1/users\": {Handler: \"users\"}}\n\n// Lookup finds the route for a request path.\nfunc Lookup(path string) *Route {\n\tr := routes[path]\n\tif r != nil {\n\t\tr.debug = strings.Join([]string{\"route\", path, r.Handler}, \":\")\n\t}\n\treturn r\n}\n",
+        "router/lookup_test.go": "package router\n\nimport \"testing\"\n\nfunc TestLookup(t *testing.T) {\n\tif r := Lookup(\"/v1/orders\"); r == nil || r.Handler != \"orders\" {\n\t\tt.Fatalf(\"Lookup(/v1/orders) = %v\", r)\n\t}\n}\n\nfunc TestLookupDoesNotAllocate(t *testing.T) {\n\tn := testing.AllocsPerRun(200, func() { Lookup(\"/v1/users\") })\n\tif n != 0 {\n\t\tt.Errorf(\"Lookup allocates %v times per call, want 0\", n)\n\t}\n}\n",
+    },
+    env=R36_GO_ENV, stage="test", project="weyland/router", **ROUND36,
+)
+
+R36_RUST_ENV = {"CARGO_TERM_COLOR": "never", "CARGO_BUILD_JOBS": "1"}
+
+case(
+    "rust-release-binary-size-budget-embedded-asset", "build:size", "rust:1.95-slim",
+    ["cargo build --release", "ci/size-budget.sh target/release/hud 768000"],
+    lab("other", [r"size-budget: target/release/hud is \d+ bytes, \d+ over the 768000-byte budget"],
+        "cargo build --release (rust 1.95) + a bash size budget",
+        "the HUD binary now embeds a 1.5 MB font atlas with include_bytes!; the release binary goes over the 750 KB size budget the kiosk image allows",
+        accept=["test_assertion"]),
+    files={
+        "Cargo.toml": "[package]\nname = \"hud\"\nversion = \"0.4.0\"\nedition = \"2021\"\n\n[profile.release]\nopt-level = \"s\"\n",
+        "src/main.rs": "static ATLAS: &[u8] = include_bytes!(\"../assets/atlas.bin\");\n\nfn main() {\n    let sum: u64 = ATLAS.iter().map(|&b| b as u64).sum();\n    println!(\"hud: atlas {} bytes, checksum {}\", ATLAS.len(), sum % 65521);\n}\n",
+        "ci/size-budget.sh": "#!/usr/bin/env bash\nset -euo pipefail\nbin=$1 budget=$2\nsize=$(stat -c %s \"$bin\")\necho \"size-budget: $bin: $size bytes (budget $budget)\"\nif (( size > budget )); then\n  echo \"size-budget: $bin is $size bytes, $(( size - budget )) over the $budget-byte budget\" >&2\n  exit 1\nfi\n",
+    },
+    setup="chmod +x ci/size-budget.sh && mkdir -p assets && head -c 1500000 /dev/urandom > assets/atlas.bin",
+    env=R36_RUST_ENV, stage="build", project="weyland/kiosk-hud", **ROUND36,
+)
+
+R36_ETL = '''"""Loads the nightly events export and prints per-type counts."""
+import collections
+import json
+import sys
+
+
+def main(path):
+    rows = [json.loads(line) for line in open(path)]  # was: streamed line by line
+    counts = collections.Counter(r["type"] for r in rows)
+    for k, v in sorted(counts.items()):
+        print(f"{k:10} {v}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
+'''
+
+R36_RSS_GATE = '''#!/usr/bin/env bash
+set -euo pipefail
+budget_kb=${RSS_BUDGET_KB:-196608}
+/usr/bin/time -v -o time.txt python3 etl.py events.ndjson
+cat time.txt
+rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' time.txt)
+if (( rss_kb > budget_kb )); then
+  echo "memory-budget: FAIL peak RSS ${rss_kb} kB > budget ${budget_kb} kB" >&2
+  exit 1
+fi
+'''
+
+case(
+    "py-time-v-maxrss-budget-materialised-rows", "perf:memory", "python:3.11",
+    ["python3 -c \"import json,random; f=open('events.ndjson','w'); [f.write(json.dumps({'id': i, 'type': random.choice(['view','click','buy']), 'payload': 'x'*80})+'\\n') for i in range(400000)]\"",
+     "ci/rss-budget.sh"],
+    lab("other", [r"memory-budget: FAIL peak RSS \d+ kB > budget 196608 kB"],
+        "GNU time 1.9 (-v) + a bash RSS budget",
+        "the ETL now materialises every row of the 400k-line export instead of streaming it; /usr/bin/time -v reports the peak RSS and the memory budget gate fails it",
+        accept=["test_assertion", "timeout_or_oom"]),
+    files={"etl.py": R36_ETL, "ci/rss-budget.sh": R36_RSS_GATE},
+    setup="chmod +x ci/rss-budget.sh",
+    env=R36_PY_ENV, stage="test", project="weyland/events-etl", **ROUND36,
+)
+
+R36_MASSIF_C = r'''#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Downscales a synthetic 1024x768 RGBA frame by 2; keeps every intermediate for the debug view. */
+int main(void)
+{
+    const int w = 1024, h = 768;
+    unsigned char *frames[4];
+    for (int level = 0; level < 4; level++) {
+        size_t n = (size_t)w * h * 4;
+        frames[level] = malloc(n);
+        memset(frames[level], level * 40, n);
+    }
+    unsigned long sum = 0;
+    for (int level = 0; level < 4; level++)
+        sum += frames[level][level * 7];
+    printf("thumbnail checksum %lu\n", sum);
+    for (int level = 0; level < 4; level++)
+        free(frames[level]);
+    return 0;
+}
+'''
+
+R36_MASSIF_GATE = '''#!/usr/bin/env bash
+set -euo pipefail
+budget=${HEAP_BUDGET_BYTES:-4194304}
+valgrind --tool=massif --massif-out-file=massif.out ./thumb
+ms_print massif.out | sed -n '1,12p'
+peak=$(grep -o 'mem_heap_B=[0-9]*' massif.out | cut -d= -f2 | sort -n | tail -n1)
+echo "heap-budget: peak heap ${peak} B (budget ${budget} B)"
+if (( peak > budget )); then
+  echo "heap-budget: FAIL peak heap exceeds the budget by $(( peak - budget )) B" >&2
+  exit 1
+fi
+'''
+
+case(
+    "c-valgrind-massif-peak-heap-budget", "perf:heap", "gcc:12",
+    ["gcc -O1 -g -o thumb thumb.c", "ci/heap-budget.sh"],
+    lab("other", [r"heap-budget: FAIL peak heap exceeds the budget by \d+ B", r"heap-budget: peak heap \d+ B \(budget 4194304 B\)"],
+        "valgrind 3.19 massif + ms_print + a bash heap budget",
+        "the thumbnailer keeps all four full-size RGBA intermediates alive at once (12 MiB); massif's peak mem_heap_B is over the 4 MiB heap budget",
+        accept=["test_assertion"]),
+    files={"thumb.c": R36_MASSIF_C, "ci/heap-budget.sh": R36_MASSIF_GATE},
+    setup="chmod +x ci/heap-budget.sh",
+    env={"LC_ALL": "C.UTF-8"}, stage="test", project="weyland/thumbnailer", **ROUND36,
+)
+
+R36_LEAK_C = r'''#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct entry { char *key; char *val; };
+static struct entry table[64];
+
+static void cache_put(const char *key, const char *val)
+{
+    unsigned h = 0;
+    for (const char *p = key; *p; p++)
+        h = h * 31 + (unsigned char)*p;
+    struct entry *e = &table[h % 64];
+    /* replaced entries are overwritten without freeing the old strings */
+    e->key = strdup(key);
+    e->val = strdup(val);
+}
+
+int main(void)
+{
+    char k[32], v[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(k, sizeof k, "user:%d", i % 100);
+        snprintf(v, sizeof v, "session-%d", i);
+        cache_put(k, v);
+    }
+    printf("bench: 2000 puts done\n");
+    for (int i = 0; i < 64; i++) {
+        free(table[i].key);
+        free(table[i].val);
+    }
+    return 0;
+}
+'''
+
+case(
+    "c-valgrind-memcheck-bench-harness-definite-leak", "perf:memcheck", "gcc:12",
+    ["gcc -O0 -g -o cache_bench cache_bench.c",
+     "valgrind --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --error-exitcode=3 -q ./cache_bench"],
+    lab("other", [r"bytes in [\d,]+ blocks are definitely lost in loss record", r"by 0x[0-9A-F]+: cache_put \(cache_bench\.c:\d+\)"],
+        "valgrind 3.19 memcheck (--errors-for-leak-kinds=definite --error-exitcode=3)",
+        "the cache benchmark harness runs under memcheck; cache_put overwrites colliding entries without freeing the old strdup'd key and value, and the definite leaks make valgrind exit 3",
+        accept=["test_assertion"]),
+    files={"cache_bench.c": R36_LEAK_C},
+    env={"LC_ALL": "C.UTF-8"}, stage="test", project="weyland/sessioncache", **ROUND36,
+)
+
+R36_HEAPTRACK_CPP = r'''#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+// Splits every line of a CSV payload into fields; returns the field count.
+static size_t parse(const std::string &payload)
+{
+    size_t fields = 0;
+    std::istringstream in(payload);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::vector<std::string> cols;  // a fresh vector (and strings) per line
+        std::istringstream ls(line);
+        std::string col;
+        while (std::getline(ls, col, ','))
+            cols.push_back(col);
+        fields += cols.size();
+    }
+    return fields;
+}
+
+int main()
+{
+    std::string payload;
+    for (int i = 0; i < 20000; i++)
+        payload += "4711,Ripley,Nostromo,warrant-officer,2122-06-03,a-longer-free-text-column\n";
+    std::cout << "fields: " << parse(payload) << std::endl;
+}
+'''
+
+R36_HEAPTRACK_GATE = '''#!/usr/bin/env bash
+set -euo pipefail
+budget=${ALLOC_CALL_BUDGET:-50000}
+heaptrack -o heaptrack.csvparse ./csvparse
+heaptrack_print -f heaptrack.csvparse.zst --print-peaks 0 --print-allocators 0 --print-temporary 0 --print-leaks 0 | tail -n 8 | tee summary.txt
+calls=$(awk '/^calls to allocation functions:/ {print $5}' summary.txt)
+if (( calls > budget )); then
+  echo "alloc-calls: FAIL ${calls} allocation calls > budget ${budget}" >&2
+  exit 1
+fi
+'''
+
+case(
+    "cpp-heaptrack-allocation-calls-budget", "perf:allocs", "gcc:12",
+    ["g++ -O2 -g -o csvparse csvparse.cpp", "ci/alloc-calls.sh"],
+    lab("other", [r"alloc-calls: FAIL \d+ allocation calls > budget 50000"],
+        "heaptrack 1.4 + heaptrack_print + a bash budget",
+        "the CSV parser builds a fresh vector of strings per line; heaptrack counts the allocation calls for a 20k-line payload and the budget gate fails",
+        accept=["test_assertion"]),
+    files={"csvparse.cpp": R36_HEAPTRACK_CPP, "ci/alloc-calls.sh": R36_HEAPTRACK_GATE},
+    setup="chmod +x ci/alloc-calls.sh",
+    env={"LC_ALL": "C.UTF-8"}, stage="test", project="weyland/csvparse", **ROUND36,
+)
+
+R36_BUILD_MJS = '''// Concatenates the sources into dist/app.js (the real build uses a bundler; same output shape).
+import { mkdirSync, readFileSync, writeFileSync, readdirSync } from "node:fs";
+
+mkdirSync("dist", { recursive: true });
+const parts = readdirSync("src").sort().map((f) => `// ${f}\\n` + readFileSync(`src/${f}`, "utf8"));
+writeFileSync("dist/app.js", parts.join("\\n"));
+console.log(`built dist/app.js from ${parts.length} modules`);
+'''
+
+R36_SIZE_MJS = '''import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+
+const budgets = JSON.parse(readFileSync("package.json", "utf8")).sizeBudgets;
+let failed = false;
+for (const [file, limitKb] of Object.entries(budgets)) {
+  const raw = readFileSync(file);
+  const gz = gzipSync(raw, { level: 9 }).length / 1000;
+  const ok = gz <= limitKb;
+  console.log(`${ok ? "\\u2714" : "\\u2716"} ${file}  ${(raw.length / 1000).toFixed(1)} kB raw, ${gz.toFixed(1)} kB gzip (budget ${limitKb} kB)`);
+  if (!ok) failed = true;
+}
+if (failed) {
+  console.error("size budget exceeded: see the \\u2716 lines above");
+  process.exit(1);
+}
+'''
+
+case(
+    "js-node-gzip-size-budget-locale-table", "size:bundle", "node:20",
+    ["node --version", "node build.mjs", "node scripts/check-size.mjs"],
+    lab("other", [r"^\u2716 dist/app\.js\s+[\d.]+ kB raw, [\d.]+ kB gzip \(budget 60 kB\)"],
+        "node 20 (a zlib gzip-size budget script)",
+        "a generated locale table with every timezone's names for 40 locales was added to the client bundle; the gzip size budget in package.json (60 kB) fails",
+        accept=["test_assertion"]),
+    files={
+        "package.json": "{\n  \"name\": \"booking-widget\",\n  \"version\": \"1.9.0\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"sizeBudgets\": {\"dist/app.js\": 60}\n}\n",
+        "build.mjs": R36_BUILD_MJS,
+        "scripts/check-size.mjs": R36_SIZE_MJS,
+        "src/app.js": "import { tzNames } from './tz.js';\nexport function label(tz, locale) {\n  return (tzNames[locale] || tzNames.en)[tz] || tz;\n}\n",
+    },
+    setup="node -e \"const L=[];for(let l=0;l<40;l++){const o={};for(let z=0;z<120;z++)o['Zone/'+z+'_'+Math.random().toString(36).slice(2,8)]=Math.random().toString(36).slice(2,14)+' '+Math.random().toString(36).slice(2,10);L.push(JSON.stringify('l'+l)+':'+JSON.stringify(o));}require('fs').writeFileSync('src/tz.js','export const tzNames = {'+L.join(',\\n')+'};\\n')\"",
+    env=R36_NODE_ENV, stage="test", project="weyland/booking-widget", **ROUND36,
+)
+
+R36_NODE_SERVER = '''import { createServer } from "node:http";
+import { pbkdf2Sync } from "node:crypto";
+
+const port = Number(process.env.PORT || 8300);
+createServer((req, res) => {
+  const url = new URL(req.url, "http://x");
+  if (url.pathname === "/api/search") {
+    // cache key hardening: derive a key per query (synchronous, on the event loop)
+    const key = pbkdf2Sync(url.searchParams.get("q") || "", "salt", 20000, 32, "sha256").toString("hex");
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ key: key.slice(0, 8), hits: [] }));
+    return;
+  }
+  res.writeHead(404).end();
+}).listen(port, "127.0.0.1", () => console.log(`search listening on 127.0.0.1:${port}`));
+'''
+
+R36_NODE_LOAD = '''// Small load generator: N requests at concurrency C, then latency percentiles and thresholds.
+const target = process.env.TARGET;
+const total = Number(process.env.REQUESTS || 300);
+const conc = Number(process.env.CONCURRENCY || 20);
+const p99Limit = Number(process.env.P99_MS || 150);
+const lat = [];
+let errors = 0, next = 0;
+
+async function worker() {
+  while (next < total) {
+    const i = next++;
+    const t0 = performance.now();
+    try {
+      const r = await fetch(`${target}/api/search?q=term${i}`, { signal: AbortSignal.timeout(5000) });
+      await r.text();
+      if (!r.ok) errors++;
+    } catch (e) {
+      errors++;
+      if (errors <= 3) console.error(`request ${i} failed: ${e.cause?.code || e.name}: ${e.cause?.message || e.message}`);
+    }
+    lat.push(performance.now() - t0);
+  }
+}
+
+await Promise.all(Array.from({ length: conc }, worker));
+lat.sort((a, b) => a - b);
+const pct = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))].toFixed(1);
+console.log(`requests=${total} concurrency=${conc} errors=${errors}`);
+console.log(`latency ms: p50=${pct(50)} p95=${pct(95)} p99=${pct(99)} max=${lat[lat.length - 1].toFixed(1)}`);
+let failed = false;
+if (errors / total > 0.01) { console.error(`THRESHOLD FAILED: error rate ${(100 * errors / total).toFixed(1)}% > 1%`); failed = true; }
+if (Number(pct(99)) > p99Limit) { console.error(`THRESHOLD FAILED: p99 ${pct(99)} ms > ${p99Limit} ms`); failed = true; }
+process.exit(failed ? 1 : 0);
+'''
+
+case(
+    "js-node-load-script-p99-sync-pbkdf2", "perf:load", "node:20",
+    ["node server.mjs > server.log 2>&1 & SRV=$!; trap 'kill $SRV' EXIT",
+     "for i in $(seq 20); do curl -fsS -o /dev/null http://127.0.0.1:8300/api/search?q=warmup && break; sleep 0.2; done",
+     "TARGET=http://127.0.0.1:8300 node scripts/load.mjs"],
+    lab("other", [r"^THRESHOLD FAILED: p99 [\d.]+ ms > 150 ms"],
+        "node 20 (a fetch-based load script) against the service started in the job",
+        "the search endpoint now derives a cache key with pbkdf2Sync on the event loop; every request serialises behind it and the load script's p99 threshold (150 ms) fails with no errors",
+        accept=["test_assertion"]),
+    files={"server.mjs": R36_NODE_SERVER, "scripts/load.mjs": R36_NODE_LOAD, "package.json": "{\n  \"name\": \"search-api\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n"},
+    after_script=["cat server.log"],
+    env=R36_NODE_ENV, stage="test", project="weyland/search-api", **ROUND36,
+)
+
+R36_CART_SERVER = '''import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Cart(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        items = body["items"]
+        # average unit price, shown in the cart summary
+        avg = sum(i["price"] * i["qty"] for i in items) / sum(i["qty"] for i in items)
+        out = json.dumps({"count": len(items), "avg_unit_price": round(avg, 2)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *a):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Cart).serve_forever()
+'''
+
+R36_CART_LOCUST = '''import random
+
+from locust import HttpUser, between, task
+
+
+class Shopper(HttpUser):
+    wait_time = between(0.01, 0.05)
+
+    @task
+    def update_cart(self):
+        items = [{"sku": f"SKU-{n}", "price": 9.99, "qty": random.choice([1, 2, 3])} for n in range(3)]
+        if random.random() < 0.02:
+            items = [{"sku": "SKU-1", "price": 9.99, "qty": 0}]  # a shopper who emptied the cart
+        self.client.post("/api/cart", json={"items": items})
+'''
+
+case(
+    "py-locust-headless-cart-500-error-report", "perf:locust", "python:3.11",
+    ["locust --version",
+     "python3 cart_server.py 8089 & SRV=$!; trap 'kill $SRV' EXIT; sleep 1",
+     "locust -f locustfile.py --headless -u 4 -r 4 -t 3s -H http://127.0.0.1:8089 --only-summary --exit-code-on-error 1 --loglevel WARNING"],
+    lab("test_assertion", [r"^ZeroDivisionError: float division by zero", r"POST /api/cart: RemoteDisconnected\('Remote end closed connection without response'\)"],
+        "locust 2.47 (headless) + a stdlib HTTP service in the job",
+        "the cart endpoint divides by the total quantity; load-test shoppers who empty their cart (qty 0) hit ZeroDivisionError, the handler dies without a response and locust's --exit-code-on-error fails the job with the error report",
+        accept=["other"]),
+    files={"cart_server.py": R36_CART_SERVER, "locustfile.py": R36_CART_LOCUST},
+    env=R36_PY_ENV, stage="test", project="weyland/cart", **ROUND36,
+)
+
+R36_REPORT_SERVER = '''import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ORDERS = [{"id": i, "customer": f"c{i % 1000}", "total": i % 97} for i in range(6000)]
+
+
+class Reports(BaseHTTPRequestHandler):
+    def do_GET(self):
+        # per-customer totals; the new version rescans the order list for each customer
+        customers = sorted({o["customer"] for o in ORDERS})
+        totals = {c: sum(o["total"] for o in ORDERS if o["customer"] == c) for c in customers}
+        out = json.dumps(totals).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *a):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Reports).serve_forever()
+'''
+
+R36_REPORT_LOCUST = '''import logging
+
+from locust import HttpUser, constant, events, task
+
+AVG_LIMIT_MS = 200
+
+
+class Analyst(HttpUser):
+    wait_time = constant(0.1)
+
+    @task
+    def customer_totals(self):
+        self.client.get("/reports/customer-totals")
+
+
+@events.quitting.add_listener
+def _(environment, **kw):
+    avg = environment.stats.total.avg_response_time
+    if environment.stats.total.fail_ratio > 0.01:
+        logging.error("Test failed due to failure ratio > 1%")
+        environment.process_exit_code = 1
+    elif avg > AVG_LIMIT_MS:
+        logging.error(f"Test failed due to average response time {avg:.0f} ms > {AVG_LIMIT_MS} ms")
+        environment.process_exit_code = 1
+'''
+
+case(
+    "py-locust-quitting-hook-avg-response-time", "perf:locust", "python:3.11-slim",
+    ["python3 report_server.py 8090 > server.log 2>&1 & SRV=$!; trap 'kill $SRV' EXIT",
+     "sleep 1 && locust -f locustfile.py --headless --users 8 --spawn-rate 8 --run-time 5s --host http://127.0.0.1:8090 --csv reports/load --only-summary"],
+    lab("other", [r"Test failed due to average response time \d+ ms > 200 ms"],
+        "locust 2.47 (a quitting-event threshold hook) + a stdlib HTTP service in the job",
+        "the customer-totals report rescans all orders per customer (quadratic); locust's quitting hook finds the average response time above 200 ms and sets the exit code",
+        accept=["test_assertion"]),
+    files={"report_server.py": R36_REPORT_SERVER, "locustfile.py": R36_REPORT_LOCUST, "reports/.keep": ""},
+    env=R36_PY_ENV, stage="test", project="weyland/reporting", **ROUND36,
+)
+
+R36_AB_SERVER = '''import hashlib
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Avatar(BaseHTTPRequestHandler):
+    def do_GET(self):
+        # identicon: hash the name 20k times for the pattern bits
+        h = self.path.encode()
+        for _ in range(60000):
+            h = hashlib.sha256(h).digest()
+        out = h.hex().encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *a):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Avatar).serve_forever()
+'''
+
+R36_AB_GATE = '''#!/usr/bin/env bash
+set -euo pipefail
+limit_ms=${P95_LIMIT_MS:-80}
+ab -n 200 -c 8 -q http://127.0.0.1:8091/avatar/ripley.svg | tee ab.txt
+p95=$(awk '$1 == "95%" {print $2}' ab.txt)
+if (( p95 > limit_ms )); then
+  echo "latency-gate: FAIL 95% of requests served within ${p95} ms, limit ${limit_ms} ms" >&2
+  exit 1
+fi
+'''
+
+case(
+    "sh-ab-percentile-gate-identicon-hashing", "perf:ab", "python:3.11",
+    ["ab -V | head -n1", "python3 avatar_server.py 8091 & SRV=$!; trap 'kill $SRV' EXIT; sleep 1", "ci/latency-gate.sh"],
+    lab("other", [r"latency-gate: FAIL 95% of requests served within \d+ ms, limit 80 ms"],
+        "ApacheBench 2.3 + a bash percentile gate + a stdlib HTTP service in the job",
+        "the avatar endpoint now iterates SHA-256 60,000 times per identicon; ab's 95th-percentile line is over the 80 ms gate",
+        accept=["test_assertion"]),
+    files={"avatar_server.py": R36_AB_SERVER, "ci/latency-gate.sh": R36_AB_GATE},
+    setup="chmod +x ci/latency-gate.sh",
+    env=R36_PY_ENV, stage="test", project="weyland/avatars", **ROUND36,
+)
+
+case(
+    "py-pytest-perf-counter-quadratic-dedupe", "test:perf", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q -rf tests/"],
+    lab("test_assertion", [r"^E\s+AssertionError: dedupe of 20000 ids took [\d.]+s \(budget 0\.25s\)", r"^FAILED tests/test_perf\.py::test_dedupe_is_linear"],
+        "pytest 9",
+        "a timing test guards the import dedupe: it was changed to keep order with a list membership check, quadratic in the id count, and takes seconds instead of milliseconds",
+        accept=["other"]),
+    files={
+        "importer/__init__.py": "",
+        "importer/dedupe.py": "def dedupe(ids):\n    \"\"\"Drops repeated ids, keeping the first occurrence's order.\"\"\"\n    out = []\n    for i in ids:\n        if i not in out:\n            out.append(i)\n    return out\n",
+        "tests/__init__.py": "",
+        "tests/test_perf.py": "import time\n\nfrom importer.dedupe import dedupe\n\n\ndef test_dedupe_keeps_order():\n    assert dedupe([3, 1, 3, 2, 1]) == [3, 1, 2]\n\n\ndef test_dedupe_is_linear():\n    ids = list(range(20000)) * 2\n    t0 = time.perf_counter()\n    dedupe(ids)\n    took = time.perf_counter() - t0\n    assert took < 0.25, f\"dedupe of 20000 ids took {took:.2f}s (budget 0.25s)\"\n",
+    },
+    env=R36_PY_ENV, stage="test", project="weyland/importer", **ROUND36,
+)
+
+case(
+    "py-pytest-tracemalloc-peak-export", "test:memory", "python:3.11-slim",
+    ["python -m pytest -p no:cacheprovider --tb=short tests/test_export_memory.py"],
+    lab("test_assertion", [r"^E\s+AssertionError: export peaked at [\d.]+ MiB of Python heap \(limit 8 MiB\)", r"^FAILED tests/test_export_memory\.py::test_export_streams"],
+        "pytest 9 + tracemalloc",
+        "a memory test checks that the CSV export streams; it was changed to build the whole document in a list before writing, and tracemalloc's peak is over the 8 MiB limit",
+        accept=["other", "timeout_or_oom"]),
+    files={
+        "exporter/__init__.py": "",
+        "exporter/csv_export.py": "import io\n\n\ndef export(rows, out):\n    lines = [\",\".join(str(v) for v in r) + \"\\n\" for r in rows]  # join once, write once\n    out.write(\"\".join(lines))\n",
+        "tests/__init__.py": "",
+        "tests/test_export_memory.py": "import io\nimport tracemalloc\n\nfrom exporter.csv_export import export\n\n\ndef rows(n):\n    for i in range(n):\n        yield (i, f\"customer-{i}\", i * 3 % 1000, \"EUR\")\n\n\nclass Null(io.TextIOBase):\n    def write(self, s):\n        return len(s)\n\n\ndef test_export_streams():\n    tracemalloc.start()\n    export(rows(200_000), Null())\n    _, peak = tracemalloc.get_traced_memory()\n    tracemalloc.stop()\n    assert peak < 8 * 2**20, f\"export peaked at {peak / 2**20:.1f} MiB of Python heap (limit 8 MiB)\"\n",
+    },
+    env=R36_PY_ENV, stage="test", project="weyland/exporter", **ROUND36,
+)
+
+case(
+    "js-node-test-event-loop-delay-histogram", "test:node", "node:20",
+    ["node --test --test-reporter=spec test/"],
+    lab("test_assertion", [r"event loop blocked for [\d.]+ ms \(limit 50 ms\)", r"^\s*\u2716 does not block the event loop while indexing"],
+        "node 20 test runner + perf_hooks.monitorEventLoopDelay",
+        "a test watches the event-loop delay histogram while the product index is rebuilt; the rebuild was changed from chunked setImmediate batches to one synchronous loop and blocks the loop for hundreds of ms",
+        accept=["other"]),
+    files={
+        "package.json": "{\n  \"name\": \"catalog-index\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+        "src/indexer.js": "export async function rebuildIndex(products) {\n  const index = new Map();\n  for (const p of products) {\n    for (const word of p.title.toLowerCase().split(/\\W+/)) {\n      if (!index.has(word)) index.set(word, new Set());\n      index.get(word).add(p.id);\n    }\n  }\n  return index;\n}\n",
+        "test/indexer.test.js": "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { monitorEventLoopDelay } from 'node:perf_hooks';\nimport { rebuildIndex } from '../src/indexer.js';\n\nconst products = Array.from({ length: 300000 }, (_, i) => ({ id: i, title: `Product ${i} deluxe edition model ${i % 977} colour ${i % 13}` }));\n\ntest('indexes titles by word', async () => {\n  const idx = await rebuildIndex(products.slice(0, 10));\n  assert.ok(idx.get('deluxe').has(3));\n});\n\ntest('does not block the event loop while indexing', async () => {\n  const h = monitorEventLoopDelay({ resolution: 10 });\n  h.enable();\n  await new Promise((r) => setTimeout(r, 50));\n  const tick = setInterval(() => {}, 5);\n  await rebuildIndex(products);\n  await new Promise((r) => setTimeout(r, 30));\n  clearInterval(tick);\n  h.disable();\n  const maxMs = h.max / 1e6;\n  assert.ok(maxMs < 50, `event loop blocked for ${maxMs.toFixed(1)} ms (limit 50 ms)`);\n});\n",
+    },
+    env=R36_NODE_ENV, stage="test", project="weyland/catalog-index", **ROUND36,
+)
+
+R36_CG_C = r'''#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* FNV-1a over the key, now byte by byte with a per-byte bounds check and lower-casing. */
+static uint64_t hash_key(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        for (int rounds = 0; rounds < 4; rounds++) {
+            h ^= c;
+            h *= 1099511628211ULL;
+        }
+    }
+    return h;
+}
+
+int main(void)
+{
+    char key[64];
+    uint64_t acc = 0;
+    for (int i = 0; i < 200000; i++) {
+        int n = snprintf(key, sizeof key, "tenant-%d/object-%d", i % 37, i);
+        acc ^= hash_key(key, (size_t)n);
+    }
+    printf("%016llx\n", (unsigned long long)acc);
+    return 0;
+}
+'''
+
+R36_CG_GATE = '''#!/usr/bin/env bash
+set -euo pipefail
+baseline=$(cat ci/ir-baseline.txt)
+tolerance_pct=3
+valgrind --tool=callgrind --callgrind-out-file=callgrind.out ./hashbench 2>&1 | grep -E '^==[0-9]+== (Collected|Events)' || true
+total=$(callgrind_annotate callgrind.out | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+delta=$(( (total - baseline) * 100 / baseline ))
+echo "instructions: ${total} Ir (baseline ${baseline}, ${delta}%)"
+if (( delta > tolerance_pct )); then
+  echo "ir-gate: FAIL instruction count is ${delta}% above the main-branch baseline (tolerance ${tolerance_pct}%)" >&2
+  exit 1
+fi
+'''
+
+case(
+    "c-callgrind-instruction-count-baseline-gate", "perf:callgrind", "gcc:12",
+    ["gcc -O2 -g -o hashbench hashbench.c", "ci/ir-gate.sh"],
+    lab("other", [r"ir-gate: FAIL instruction count is \d+% above the main-branch baseline \(tolerance 3%\)"],
+        "valgrind 3.19 callgrind + callgrind_annotate + a bash Ir baseline gate",
+        "the key hash now runs four multiply rounds per byte; the deterministic instruction count from callgrind is far above the main-branch baseline and the gate fails",
+        accept=["test_assertion"]),
+    files={"hashbench.c": R36_CG_C, "ci/ir-gate.sh": R36_CG_GATE, "ci/ir-baseline.txt": "118400000\n"},
+    setup="chmod +x ci/ir-gate.sh",
+    env={"LC_ALL": "C.UTF-8"}, stage="test", project="weyland/objstore-hash", **ROUND36,
+)
+
+# --- infrastructure and flaky causes ----------------------------------------------------------
+
+R36_NOISY_GATE = '''#!/usr/bin/env bash
+set -euo pipefail
+baseline_ms=$(cat ci/baseline-ms.txt)
+limit_pct=20
+hyperfine --warmup 1 --runs 8 --export-json reports/pack.json 'python3 pack.py'
+read -r mean_ms user_ms sys_ms < <(jq -r '.results[0] | "\\(.mean * 1000 | floor) \\(.user * 1000 | floor) \\(.system * 1000 | floor)"' reports/pack.json)
+cpu_share=$(( (user_ms + sys_ms) * 100 / mean_ms ))
+delta=$(( (mean_ms - baseline_ms) * 100 / baseline_ms ))
+echo "pack: mean ${mean_ms} ms, user ${user_ms} ms, sys ${sys_ms} ms (cpu share ${cpu_share}% of wall time), baseline ${baseline_ms} ms"
+if (( delta > limit_pct )); then
+  echo "perf-gate: FAIL mean is +${delta}% over the baseline (limit +${limit_pct}%)" >&2
+  exit 1
+fi
+'''
+
+case(
+    "sh-hyperfine-gate-contended-shared-runner", "perf:pack", "python:3.11",
+    ["nproc", "mkdir -p reports", "ci/perf-gate.sh"],
+    lab("network_or_flaky", [r"cpu share \d+% of wall time", r"perf-gate: FAIL mean is \+\d+% over the baseline"],
+        "hyperfine 1.15 + jq + a bash baseline gate",
+        "the shared runner was saturated by other jobs' CPU-bound processes (six busy loops started outside the job on the 2-core machine); the unchanged packer's wall time more than doubles while its user+sys time stays at the baseline, and the +20% gate fails",
+        accept=["infrastructure", "other"], infra=True),
+    files={
+        "pack.py": "import zlib\n\ndata = bytes(range(256)) * 4000\nfor level in range(1, 10):\n    for _ in range(6):\n        zlib.compress(data, level)\n",
+        "ci/perf-gate.sh": R36_NOISY_GATE,
+    },
+    setup="chmod +x ci/perf-gate.sh && cp /dev/null /tmp/r36-hogs.pids && python3 -c \"import subprocess,time; t=time.perf_counter(); subprocess.run(['python3','pack.py']); print(int((time.perf_counter()-t)*1000))\" > ci/baseline-ms.txt && for i in 1 2 3 4 5 6; do (setsid timeout 40 sh -c 'while :; do :; done' >/dev/null 2>&1 &) ; done; sleep 0.5; pgrep -f \"^sh -c while :; do :; done\" > /tmp/r36-hogs.pids || true",
+    teardown="[ -s /tmp/r36-hogs.pids ] && kill $(cat /tmp/r36-hogs.pids) 2>/dev/null; rm -f /tmp/r36-hogs.pids",
+    env=R36_PY_ENV, stage="test", project="weyland/packer", **ROUND36,
+)
+
+case(
+    "py-pytest-wall-deadline-cpu-quota-throttled", "test:deadline", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q tests/test_deadline.py"],
+    lab("network_or_flaky", [r"^E\s+AssertionError: price grid took [\d.]+s wall \([\d.]+s CPU\), budget 0\.25s", r"^FAILED tests/test_deadline\.py::test_price_grid_under_deadline"],
+        "pytest 9 under a cgroup CPU quota",
+        "the runner's container is limited to 5% of a CPU (cfs quota 5 ms per 100 ms, a --cpus=0.05 slot on an overcommitted runner); a wall-clock deadline test needs a few tens of ms of CPU and takes several times its 0.25 s budget in wall time, which the assertion's own CPU figure shows",
+        accept=["infrastructure", "test_assertion", "timeout_or_oom"], infra=True),
+    files={
+        "pricing/__init__.py": "",
+        "pricing/grid.py": "def build_grid(n=300):\n    return [[round((i * 0.97 + j * 1.03) % 17, 2) for j in range(n)] for i in range(n)]\n",
+        "tests/__init__.py": "",
+        "tests/test_deadline.py": "import time\n\nfrom pricing.grid import build_grid\n\n\ndef test_price_grid_under_deadline():\n    c0, t0 = time.process_time(), time.perf_counter()\n    grid = build_grid()\n    cpu, wall = time.process_time() - c0, time.perf_counter() - t0\n    assert len(grid) == 300\n    assert wall < 0.25, f\"price grid took {wall:.3f}s wall ({cpu:.3f}s CPU), budget 0.25s\"\n",
+    },
+    cpu_quota=5000, job_timeout=300,
+    env=R36_PY_ENV, stage="test", project="weyland/pricing", **ROUND36,
+)
+
+R36_STAGING_LOCUST = '''from locust import HttpUser, constant, task
+
+
+class Probe(HttpUser):
+    wait_time = constant(0.2)
+
+    @task
+    def quote(self):
+        self.client.get("/api/v2/quote?route=LV-426")
+'''
+
+case(
+    "py-locust-shared-staging-lb-503", "perf:staging", "python:3.11",
+    ["locust -f locustfile.py --headless -u 3 -r 3 -t 2s -H \"http://127.0.0.1:$PORT_503\" --only-summary"],
+    lab("network_or_flaky", [r"GET /api/v2/quote\?route=LV-426: HTTPError\('503 Server Error: Service Unavailable"],
+        "locust 2.47 (headless) against the shared staging load balancer (a loopback stand-in)",
+        "the nightly load test goes through the shared staging load balancer, which answers every request with 503 Service Unavailable (no healthy upstream); locust's error report lists them and it exits 1",
+        accept=["infrastructure"], infra=True),
+    files={"locustfile.py": R36_STAGING_LOCUST},
+    env=R36_PY_ENV, stage="test", project="weyland/quotes", **ROUND36,
+)
+
+case(
+    "sh-curl-bench-baseline-artifact-reset", "perf:compare", "python:3.11",
+    ["curl -fsS --retry 2 -o bench/baseline.json \"http://127.0.0.1:$PORT_RESET/api/v4/projects/77/jobs/artifacts/main/raw/bench/baseline.json?job=bench\"",
+     "python3 ci/compare.py bench/baseline.json bench/current.json"],
+    lab("network_or_flaky", [r"^curl: \(\d+\) .*"],
+        "curl 7.88",
+        "the comparison job downloads main's benchmark baseline from the artifacts API, and the connection is reset mid-body on every attempt",
+        accept=["infrastructure"], infra=True),
+    files={"bench/current.json": "{\"encode\": 1.02}\n", "ci/compare.py": "import json, sys\nprint(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))\n", "bench/.keep": ""},
+    env=R36_PY_ENV, stage="test", project="weyland/encoder", **ROUND36,
+)
+
+case(
+    "sh-hyperfine-export-json-no-space", "perf:cli", "python:3.11",
+    ["hyperfine -N --warmup 10 --runs 300 --export-json reports/hc.json './bin/hc --version'"],
+    lab("infrastructure", [r"No space left on device"],
+        "hyperfine 1.15",
+        "the reports volume the runner mounts for the job is full; hyperfine finishes the 300 runs and fails writing its JSON export",
+        accept=["network_or_flaky"], infra=True),
+    files={"bin/hc": "#!/bin/sh\necho hc 1.3.0\n", "reports/.keep": ""},
+    setup="chmod +x bin/hc",
+    tmpfs=("reports", "4k"),
+    env=R36_PY_ENV, stage="test", project="weyland/healthcheck-cli", **ROUND36,
+)
+
+case(
+    "sh-ab-staging-hostname-does-not-resolve", "perf:ab", "debian:bookworm",
+    ["ab -n 500 -c 20 -k http://perf-staging.weyland.invalid/health"],
+    lab("network_or_flaky", [r"apr_sockaddr_info_get\(\) for perf-staging\.weyland\.invalid"],
+        "ApacheBench 2.3",
+        "the load test targets the performance staging host, whose DNS name does not resolve from the runner",
+        accept=["infrastructure"], infra=True),
+    env={"LC_ALL": "C.UTF-8"}, stage="test", project="weyland/edge", **ROUND36,
+)
+
+case(
+    "js-node-load-script-staging-never-answers", "perf:load", "node:20",
+    ["TARGET=\"http://127.0.0.1:$PORT_BLACKHOLE\" REQUESTS=40 CONCURRENCY=20 node scripts/load.mjs"],
+    lab("network_or_flaky", [r"^request \d+ failed: TimeoutError: The operation was aborted due to timeout"],
+        "node 20 (a fetch-based load script)",
+        "the load test runs against the shared search staging endpoint, which accepts connections and never answers; every request hits the 5 s abort timeout and the error-rate threshold fails",
+        accept=["infrastructure", "timeout_or_oom"], infra=True),
+    files={"scripts/load.mjs": R36_NODE_LOAD, "package.json": "{\n  \"name\": \"search-load\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n"},
+    env=R36_NODE_ENV, stage="test", project="weyland/search-load", **ROUND36,
+)
+
+# --- cascades ---------------------------------------------------------------------------------
+
+case(
+    "js-node-server-missing-module-then-load-econnrefused", "perf:load", "node:20",
+    ["node server.mjs & SRV=$!; trap 'kill $SRV 2>/dev/null' EXIT",
+     "for i in $(seq 10); do curl -fsS -o /dev/null http://127.0.0.1:8310/api/search?q=warmup 2>/dev/null && break; sleep 0.3; done",
+     "TARGET=http://127.0.0.1:8310 REQUESTS=100 node scripts/load.mjs"],
+    lab("compile_error", [r"Error \[ERR_MODULE_NOT_FOUND\]: Cannot find module '/builds/weyland/search-svc/src/routes/search\.js'"],
+        "node 20 (an ES module server started in the background) + a fetch-based load script",
+        "the route module was renamed (search.js -> query.js) but the server still imports the old path; the background server dies at startup, the wait loop gives up silently, and the load script then reports ECONNREFUSED for every request and fails the error-rate threshold; the cause is the missing module",
+        accept=["other", "test_assertion"]),
+    files={
+        "server.mjs": "import { createServer } from 'node:http';\nimport { handleSearch } from './src/routes/search.js';\n\ncreateServer(handleSearch).listen(8310, '127.0.0.1');\n",
+        "src/routes/query.js": "export function handleSearch(req, res) {\n  res.writeHead(200, { 'content-type': 'application/json' });\n  res.end('{\"hits\":[]}');\n}\n",
+        "scripts/load.mjs": R36_NODE_LOAD,
+        "package.json": "{\n  \"name\": \"search-svc\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+    },
+    env=R36_NODE_ENV, stage="test", project="weyland/search-svc", **ROUND36,
+)
+
+case(
+    "c-make-bench-build-ignored-hyperfine-exit-127", "perf:lz", "gcc:12",
+    ["make bench-bin || echo 'warning: bench build failed; benchmarking the last good build'",
+     "hyperfine --warmup 1 --runs 5 --export-json lz.json './build/lz_bench corpus/sample.txt'"],
+    lab("compile_error", [r"src/lz\.c:\d+:\d+: error: "],
+        "make + gcc 12, then hyperfine 1.15",
+        "the benchmark binary fails to compile (a renamed struct member), the job echoes a warning and goes on to benchmark a binary that does not exist; hyperfine stops with exit code 127; the cause is the compile error",
+        accept=["other"]),
+    files={
+        "Makefile": "CFLAGS = -O2 -Wall\n\nbench-bin: build/lz_bench\n\nbuild/lz_bench: src/lz.c src/lz.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -o $@ src/lz.c\n",
+        "src/lz.h": "#pragma once\n#include <stddef.h>\n\nstruct lz_window {\n    size_t capacity;\n    size_t fill;\n};\n",
+        "src/lz.c": "#include <stdio.h>\n#include \"lz.h\"\n\nint main(int argc, char **argv)\n{\n    struct lz_window w = {.capacity = 1 << 16};\n    w.used = 0;\n    printf(\"%s: window %zu\\n\", argc > 1 ? argv[1] : \"-\", w.capacity);\n    return 0;\n}\n",
+        "corpus/sample.txt": "lorem ipsum dolor sit amet\n",
+    },
+    env={"LC_ALL": "C.UTF-8"}, stage="test", project="weyland/lzkit", **ROUND36,
+)
+
+R36_GO_COMPARE = '''#!/usr/bin/env bash
+set -euo pipefail
+# ns/op regression check: each benchmark's best ns/op against main's (bench/main.txt)
+best() { awk '/^Benchmark/ { n = $1; sub(/-[0-9]+$/, "", n); if (!(n in b) || $3 < b[n]) b[n] = $3 } END { for (n in b) print n, b[n] }' "$1" | sort; }
+best bench/main.txt > old.best
+best new.txt > new.best
+if [[ ! -s new.best ]]; then
+  echo "bench-compare: no benchmark results in new.txt" >&2
+  exit 1
+fi
+join old.best new.best | awk '{ d = ($3 - $2) * 100 / $2; printf "%-28s %10s -> %10s ns/op  %+.1f%%\\n", $1, $2, $3, d; if (d > 10) bad = 1 } END { exit bad }'
+'''
+
+case(
+    "go-bench-to-file-compile-error-compare-empty", "perf:go-bench", "golang:1.19",
+    ["go test -run '^$' -bench . -count 3 ./codec/ > new.txt 2>&1 || true",
+     "ci/bench-compare.sh || { echo '--- new.txt ---'; cat new.txt; exit 1; }"],
+    lab("compile_error", [r"codec/codec_test\.go:\d+:\d+: undefined: DecodeFrame"],
+        "go test -bench (go 1.19) into a file + a bash/awk comparison",
+        "the benchmark run's output goes to a file and its status is ignored; the benchmark file still calls DecodeFrame, renamed to Decode in this branch, so the test binary does not compile, the comparison finds no results, and the job prints new.txt last; the cause is the compile error",
+        accept=["other", "test_assertion"]),
+    files={
+        "go.mod": R36_GO_MOD.format(name="codec"),
+        "codec/codec.go": "package codec\n\n// Decode reads one length-prefixed frame.\nfunc Decode(b []byte) ([]byte, int) {\n\tif len(b) == 0 {\n\t\treturn nil, 0\n\t}\n\tn := int(b[0])\n\tif n+1 > len(b) {\n\t\treturn nil, 0\n\t}\n\treturn b[1 : n+1], n + 1\n}\n",
+        "codec/codec_test.go": "package codec\n\nimport \"testing\"\n\nvar frame = append([]byte{200}, make([]byte, 200)...)\n\nfunc BenchmarkDecode(b *testing.B) {\n\tfor i := 0; i < b.N; i++ {\n\t\tDecodeFrame(frame)\n\t}\n}\n",
+        "bench/main.txt": "goos: linux\ngoarch: amd64\npkg: example.com/weyland/codec/codec\nBenchmarkDecode-2   \t412345678\t         2.911 ns/op\nBenchmarkDecode-2   \t409876543\t         2.934 ns/op\nPASS\n",
+        "ci/bench-compare.sh": R36_GO_COMPARE,
+    },
+    setup="chmod +x ci/bench-compare.sh",
+    env=R36_GO_ENV, stage="test", project="weyland/codec", **ROUND36,
+)
+
+R36_KEEPGOING_BUILD = '''// Emits one chunk per entry module; keepGoing (meant for watch mode) logs a broken module and goes on.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+const { entries, keepGoing } = JSON.parse(readFileSync("build.config.json", "utf8"));
+mkdirSync("dist", { recursive: true });
+let built = 0;
+for (const [name, file] of Object.entries(entries)) {
+  try {
+    await import(pathToFileURL(file).href); // validates the module before emitting it
+    writeFileSync(`dist/${name}.js`, readFileSync(file));
+    built++;
+  } catch (e) {
+    console.error(`build: ${file}: ${e.name}: ${e.message}`);
+    if (!keepGoing) process.exit(1);
+  }
+}
+console.log(`build: ${built} chunk(s) written to dist/`);
+'''
+
+R36_CHUNK_SIZE = '''import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+
+const budgets = { "dist/app.js": 30, "dist/checkout.js": 20 };
+for (const [file, kb] of Object.entries(budgets)) {
+  const gz = gzipSync(readFileSync(file)).length / 1000;
+  console.log(`${file}: ${gz.toFixed(2)} kB gzip (budget ${kb} kB)`);
+  if (gz > kb) process.exitCode = 1;
+}
+'''
+
+case(
+    "js-keepgoing-build-skips-chunk-size-check-enoent", "size:chunks", "node:20",
+    ["node build.mjs", "node scripts/chunk-size.mjs"],
+    lab("compile_error", [r"^build: src/checkout\.js: SyntaxError: "],
+        "node 20 (a chunk build script in keep-going mode, then a size budget script)",
+        "the build's keepGoing flag, meant for watch mode, is on in the committed config: checkout.js has a syntax error, the build logs it and exits 0 with one chunk, and the chunk size check then dies with ENOENT on dist/checkout.js; the cause is the syntax error",
+        accept=["other"]),
+    files={
+        "package.json": "{\n  \"name\": \"storefront-chunks\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+        "build.config.json": "{\n  \"entries\": {\"app\": \"src/app.js\", \"checkout\": \"src/checkout.js\"},\n  \"keepGoing\": true\n}\n",
+        "build.mjs": R36_KEEPGOING_BUILD,
+        "scripts/chunk-size.mjs": R36_CHUNK_SIZE,
+        "src/app.js": "export const routes = ['/', '/cart', '/checkout'];\n",
+        "src/checkout.js": "export function total(items) {\n  return items.reduce((s, i) => s + i.price * i.qty, 0;\n}\n",
+    },
+    env=R36_NODE_ENV, stage="test", project="weyland/storefront-chunks", **ROUND36,
+)
+
+case(
+    "rust-make-ignored-error-prefix-size-stat", "build:size", "rust:1.95-slim",
+    ["make size-check"],
+    lab("compile_error", [r"^error\[E0425\]: cannot find value `FRAME_BUDGET_MS` in this scope"],
+        "make (a '-' ignore-errors recipe line) + cargo build --release (rust 1.95) + a bash size budget",
+        "the Makefile's size-check target prefixes cargo build with '-', so make ignores the compile error (E0425 after a constant was renamed) and runs the size budget, which fails on stat of the missing binary; the cause is the compile error",
+        accept=["other"]),
+    files={
+        "Cargo.toml": "[package]\nname = \"hud\"\nversion = \"0.5.0\"\nedition = \"2021\"\n",
+        "src/main.rs": "const FRAME_BUDGET_US: u64 = 16_667;\n\nfn main() {\n    println!(\"frame budget {} ms\", FRAME_BUDGET_MS / 1000);\n}\n",
+        "Makefile": "size-check:\n\t-cargo build --release\n\tci/size-budget.sh target/release/hud 768000\n",
+        "ci/size-budget.sh": "#!/usr/bin/env bash\nset -euo pipefail\nbin=$1 budget=$2\nsize=$(stat -c %s \"$bin\")\necho \"size-budget: $bin: $size bytes (budget $budget)\"\nif (( size > budget )); then\n  echo \"size-budget: $bin is $size bytes, $(( size - budget )) over the $budget-byte budget\" >&2\n  exit 1\nfi\n",
+    },
+    setup="chmod +x ci/size-budget.sh",
+    env=R36_RUST_ENV, stage="build", project="weyland/hud-size", **ROUND36,
+)
