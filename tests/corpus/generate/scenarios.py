@@ -19593,3 +19593,569 @@ case(
     setup="chmod +x ci/size-budget.sh",
     env=R36_RUST_ENV, stage="build", project="weyland/hud-size", **ROUND36,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 37: database-backed test jobs (PostgreSQL with pgTAP and sqitch, migra, Redis with RQ and
+# Celery, SQLite, DuckDB, SQLAlchemy/psycopg), written by an author who had not read the
+# diagnoser's rules or earlier rounds' results.
+
+ROUND37 = dict(round=37)
+
+R37_PY_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R37_SQITCH_ENV = {"SQITCH_FULLNAME": "GitLab CI", "SQITCH_EMAIL": "ci@genco.example", "TZ": "UTC"}
+
+
+def r37_pg(n, port, opts=""):
+    d = f"/var/tmp/r37-pg{n}"
+    return d, r16_pg_start(d, port, opts=opts)
+
+
+def r37_db_url(extra=""):
+    return 'export DATABASE_URL="postgresql+psycopg://app@/postgres?host=$PGHOST&port=$PGPORT' + extra + '"'
+
+
+R37_SQITCH_CONF = "[core]\n\tengine = pg\n\tplan_file = sqitch.plan\n\ttop_dir = .\n"
+
+
+def r37_plan(project, changes):
+    out = f"%syntax-version=1.0.0\n%project={project}\n\n"
+    for i, (name, req, note) in enumerate(changes):
+        reqs = f" [{' '.join(req)}]" if req else ""
+        out += f"{name}{reqs} 2026-11-{10 + i:02d}T09:{i:02d}:00Z GitLab CI <ci@genco.example> # {note}\n"
+    return out
+
+
+# --- pgTAP / pg_prove -----------------------------------------------------------------------
+
+R37_ORDERS_SQL = """CREATE TABLE accounts (
+    id bigserial PRIMARY KEY,
+    email text NOT NULL UNIQUE
+);
+
+CREATE TABLE orders (
+    id bigserial PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts (id),
+    status text NOT NULL DEFAULT 'pending',
+    total_cents numeric(12,2) NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+_d, _s = r37_pg(1, 57371)
+case(
+    "pg-pgtap-col-type-numeric-not-bigint", "test:pgtap", "postgres:15",
+    _s + ["psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pgtap' -f db/schema.sql",
+          "pg_prove --ext .sql -r t/"],
+    lab("test_assertion", [r"Failed test 3: \"Column orders\.total_cents should be type bigint\"", r"^#\s+have: numeric\(12,2\)"],
+        "pg_prove / pgTAP", "a schema test asserts orders.total_cents is bigint (integer cents); the schema change made it numeric(12,2); col_type_is fails among passing table and column tests"),
+    files={"db/schema.sql": R37_ORDERS_SQL,
+           "t/schema/orders.sql": "BEGIN;\nSELECT plan(5);\n\nSELECT has_table('orders');\nSELECT has_column('orders', 'total_cents');\nSELECT col_type_is('orders', 'total_cents', 'bigint');\nSELECT col_not_null('orders', 'status');\nSELECT fk_ok('orders', 'account_id', 'accounts', 'id');\n\nSELECT * FROM finish();\nROLLBACK;\n",
+           "t/schema/accounts.sql": "BEGIN;\nSELECT plan(3);\n\nSELECT has_table('accounts');\nSELECT col_is_pk('accounts', 'id');\nSELECT col_is_unique('accounts', 'email');\n\nSELECT * FROM finish();\nROLLBACK;\n"},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/orders", **ROUND37,
+)
+
+_d, _s = r37_pg(2, 57372)
+case(
+    "pg-pgtap-planned-six-ran-five", "test:pgtap", "postgres:15",
+    _s + ["psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pgtap' -f db/schema.sql -f db/functions.sql",
+          "pg_prove --verbose t/*.sql"],
+    lab("test_assertion", [r"# Looks like you planned 6 tests but ran 5", r"Bad plan\.\s+You planned 6 tests but ran 5"],
+        "pg_prove / pgTAP", "every assertion passes, but the test file still declares plan(6) after a test was removed in the MR; pgTAP reports the plan mismatch and pg_prove fails the file",
+        accept=["other"]),
+    files={"db/schema.sql": R37_ORDERS_SQL,
+           "db/functions.sql": "CREATE FUNCTION order_total_eur(p_order bigint) RETURNS numeric LANGUAGE sql STABLE AS $$\n    SELECT round(total_cents / 100.0, 2) FROM orders WHERE id = p_order\n$$;\n",
+           "t/order_total.sql": "BEGIN;\nSELECT plan(6);\n\nINSERT INTO accounts (id, email) VALUES (1, 'a@genco.example');\nINSERT INTO orders (id, account_id, total_cents) VALUES (10, 1, 1999), (11, 1, 0);\n\nSELECT has_function('order_total_eur', ARRAY['bigint']);\nSELECT function_returns('order_total_eur', ARRAY['bigint'], 'numeric');\nSELECT is(order_total_eur(10), 19.99, 'cents are converted to euros');\nSELECT is(order_total_eur(11), 0.00, 'a zero order is zero');\nSELECT is(order_total_eur(999), NULL, 'an unknown order has no total');\n\nSELECT * FROM finish();\nROLLBACK;\n"},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/orders", **ROUND37,
+)
+
+_d, _s = r37_pg(3, 57373)
+case(
+    "pg-pgtap-throws-ok-wrong-sqlstate", "test:db", "postgres:15",
+    _s + ["psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pgtap' -f db/schema.sql -f db/refunds.sql",
+          "pg_prove --timer --failures --ext .sql t/"],
+    lab("test_assertion", [r"Failed test 2: \"a refund larger than the order total is rejected\"", r"^#\s+caught: P0001: refund of \d+ exceeds order total", r"^#\s+wanted: 23514"],
+        "pg_prove / pgTAP", "throws_ok expects the check_violation (23514) the refunds table's CHECK used to raise; the MR moved the check into apply_refund(), which now raises a plain RAISE EXCEPTION (P0001)"),
+    files={"db/schema.sql": R37_ORDERS_SQL + "\nCREATE TABLE refunds (\n    id bigserial PRIMARY KEY,\n    order_id bigint NOT NULL REFERENCES orders (id),\n    cents bigint NOT NULL CHECK (cents > 0)\n);\n",
+           "db/refunds.sql": "CREATE FUNCTION apply_refund(p_order bigint, p_cents bigint) RETURNS bigint LANGUAGE plpgsql AS $$\nDECLARE\n    v_total numeric;\n    v_id bigint;\nBEGIN\n    SELECT total_cents INTO v_total FROM orders WHERE id = p_order FOR UPDATE;\n    IF p_cents > v_total THEN\n        RAISE EXCEPTION 'refund of % exceeds order total %', p_cents, v_total;\n    END IF;\n    INSERT INTO refunds (order_id, cents) VALUES (p_order, p_cents) RETURNING id INTO v_id;\n    RETURN v_id;\nEND\n$$;\n",
+           "t/refunds.sql": "BEGIN;\nSELECT plan(3);\n\nINSERT INTO accounts (id, email) VALUES (1, 'a@genco.example');\nINSERT INTO orders (id, account_id, total_cents) VALUES (10, 1, 5000);\n\nSELECT lives_ok($$SELECT apply_refund(10, 1200)$$, 'a partial refund is accepted');\nSELECT throws_ok($$SELECT apply_refund(10, 99999)$$, '23514', NULL, 'a refund larger than the order total is rejected');\nSELECT is((SELECT sum(cents) FROM refunds WHERE order_id = 10), 1200::numeric, 'only the accepted refund is stored');\n\nSELECT * FROM finish();\nROLLBACK;\n"},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/payments", **ROUND37,
+)
+
+_d, _s = r37_pg(4, 57374)
+case(
+    "pg-prove-runtests-results-eq-refund-month", "test:db-xunit", "postgres:15",
+    _s + ["psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pgtap' -f db/schema.sql -f db/reports.sql -f t/test_reports.sql",
+          "pg_prove --verbose --runtests --schema test"],
+    lab("test_assertion", [r"Failed test \d+: \"monthly_revenue nets refunds", r"^\s*#\s+Results differ beginning at row 2:", r"^\s*#\s+have: \(2026-11,103000\)", r"^\s*#\s+want: \(2026-11,98000\)"],
+        "pg_prove --runtests / pgTAP xUnit functions", "xUnit-style pgTAP test functions run by pg_prove --runtests; the monthly_revenue view adds refunds instead of subtracting them, results_eq reports the first differing row"),
+    files={"db/schema.sql": R37_ORDERS_SQL + "\nCREATE TABLE refunds (\n    id bigserial PRIMARY KEY,\n    order_id bigint NOT NULL REFERENCES orders (id),\n    cents bigint NOT NULL CHECK (cents > 0),\n    created_at timestamptz NOT NULL DEFAULT now()\n);\n",
+           "db/reports.sql": "CREATE VIEW monthly_revenue AS\nSELECT to_char(o.created_at, 'YYYY-MM') AS month,\n       (sum(o.total_cents) + coalesce(sum(r.cents), 0))::bigint AS revenue_cents\n  FROM orders o\n  LEFT JOIN refunds r ON r.order_id = o.id\n GROUP BY 1;\n",
+           "t/test_reports.sql": "CREATE SCHEMA test;\n\nCREATE FUNCTION test.setup_orders() RETURNS SETOF text LANGUAGE plpgsql AS $$\nBEGIN\n    INSERT INTO accounts (id, email) VALUES (1, 'a@genco.example');\n    INSERT INTO orders (id, account_id, total_cents, created_at) VALUES\n        (1, 1, 150000, '2026-10-03'), (2, 1, 60000, '2026-11-02'), (3, 1, 40500, '2026-11-20');\n    INSERT INTO refunds (order_id, cents) VALUES (3, 2500);\n    RETURN;\nEND $$;\n\nCREATE FUNCTION test.test_revenue_months() RETURNS SETOF text LANGUAGE plpgsql AS $$\nBEGIN\n    RETURN NEXT results_eq('SELECT month FROM monthly_revenue ORDER BY 1', ARRAY['2026-10', '2026-11'], 'one row per month');\nEND $$;\n\nCREATE FUNCTION test.test_revenue_nets_refunds() RETURNS SETOF text LANGUAGE plpgsql AS $$\nBEGIN\n    RETURN NEXT results_eq(\n        'SELECT month, revenue_cents FROM monthly_revenue ORDER BY month',\n        $q$VALUES ('2026-10'::text, 150000::bigint), ('2026-11', 98000)$q$,\n        'monthly_revenue nets refunds off the month''s orders');\nEND $$;\n"},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/reports", **ROUND37,
+)
+
+# --- sqitch -----------------------------------------------------------------------------------
+
+R37_SQ_ACCOUNTS = ("BEGIN;\n\nCREATE EXTENSION IF NOT EXISTS pgcrypto;\n\nCREATE TABLE accounts (\n    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),\n    email text NOT NULL UNIQUE,\n    created_at timestamptz NOT NULL DEFAULT now()\n);\n\nCOMMIT;\n",
+                   "BEGIN;\n\nDROP TABLE accounts;\n\nCOMMIT;\n",
+                   "SELECT id, email, created_at FROM accounts WHERE false;\n")
+
+_d, _s = r37_pg(5, 57375)
+case(
+    "pg-sqitch-deploy-fk-integer-to-uuid", "migrate:sqitch", "sqitch/sqitch:v1.3.1",
+    _s + ["sqitch --version", "sqitch deploy db:pg:postgres"],
+    lab("other", [r"ERROR:\s+foreign key constraint \"invoices_account_id_fkey\" cannot be implemented", r"DETAIL:\s+Key columns \"account_id\" and \"id\" are of incompatible types: integer and uuid"],
+        "sqitch deploy (pg engine)", "the new invoices change references accounts(id) with an integer column while accounts.id is a uuid; psql fails the deploy script and sqitch reverts the changes it deployed",
+        accept=["compile_error"]),
+    files={"sqitch.conf": R37_SQITCH_CONF,
+           "sqitch.plan": r37_plan("billing", [("accounts", [], "Accounts table"), ("invoices", ["accounts"], "Invoices per account")]),
+           "deploy/accounts.sql": R37_SQ_ACCOUNTS[0], "revert/accounts.sql": R37_SQ_ACCOUNTS[1], "verify/accounts.sql": R37_SQ_ACCOUNTS[2],
+           "deploy/invoices.sql": "BEGIN;\n\nCREATE TABLE invoices (\n    id bigserial PRIMARY KEY,\n    account_id integer NOT NULL REFERENCES accounts (id),\n    amount_cents bigint NOT NULL,\n    issued_on date NOT NULL DEFAULT current_date\n);\n\nCOMMIT;\n",
+           "revert/invoices.sql": "BEGIN;\n\nDROP TABLE invoices;\n\nCOMMIT;\n",
+           "verify/invoices.sql": "SELECT id, account_id, amount_cents, issued_on FROM invoices WHERE false;\n"},
+    env=R37_SQITCH_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), stage="migrate", project="genco/billing", **ROUND37,
+)
+
+_d, _s = r37_pg(6, 57376)
+case(
+    "pg-sqitch-verify-index-missing-division-by-zero", "migrate:verify", "sqitch/sqitch:v1.3.1",
+    _s + ["sqitch deploy db:pg:postgres", "sqitch verify db:pg:postgres"],
+    lab("test_assertion", [r"ERROR:\s+division by zero", r"Verify script \"verify/invoices_status_idx\.sql\" failed"],
+        "sqitch verify (pg engine)", "the invoices_status_idx change's deploy script creates the index under another name (invoices_state_idx); its verify script (SELECT 1/count(*) FROM pg_indexes ...) divides by zero",
+        accept=["other"]),
+    files={"sqitch.conf": R37_SQITCH_CONF,
+           "sqitch.plan": r37_plan("billing", [("accounts", [], "Accounts table"), ("invoices", ["accounts"], "Invoices per account"), ("invoices_status_idx", ["invoices"], "Index open invoices by status")]),
+           "deploy/accounts.sql": R37_SQ_ACCOUNTS[0], "revert/accounts.sql": R37_SQ_ACCOUNTS[1], "verify/accounts.sql": R37_SQ_ACCOUNTS[2],
+           "deploy/invoices.sql": "BEGIN;\n\nCREATE TABLE invoices (\n    id bigserial PRIMARY KEY,\n    account_id uuid NOT NULL REFERENCES accounts (id),\n    status text NOT NULL DEFAULT 'open',\n    amount_cents bigint NOT NULL\n);\n\nCOMMIT;\n",
+           "revert/invoices.sql": "BEGIN;\n\nDROP TABLE invoices;\n\nCOMMIT;\n",
+           "verify/invoices.sql": "SELECT id, account_id, status, amount_cents FROM invoices WHERE false;\n",
+           "deploy/invoices_status_idx.sql": "CREATE INDEX invoices_state_idx ON invoices (status) WHERE status <> 'paid';\n",
+           "revert/invoices_status_idx.sql": "DROP INDEX invoices_status_idx;\n",
+           "verify/invoices_status_idx.sql": "SELECT 1/count(*) FROM pg_indexes WHERE tablename = 'invoices' AND indexname = 'invoices_status_idx';\n"},
+    env=R37_SQITCH_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), stage="migrate", project="genco/billing", **ROUND37,
+)
+
+_d, _s = r37_pg(7, 57377)
+case(
+    "pg-sqitch-revert-column-view-depends", "migrate:roundtrip", "sqitch/sqitch:v1.3.1",
+    _s + ["sqitch deploy db:pg:postgres", "sqitch revert -y --to @HEAD^ db:pg:postgres", "sqitch deploy db:pg:postgres"],
+    lab("other", [r"ERROR:\s+cannot drop column vat_cents of table invoices because other objects depend on it", r"DETAIL:\s+view invoice_gross depends on column vat_cents of table invoices"],
+        "sqitch revert (pg engine)", "the round-trip job (deploy, revert the last change, deploy again) tests revert scripts; the vat change's revert drops the column but not the view it added on top of it",
+        accept=["compile_error"]),
+    files={"sqitch.conf": R37_SQITCH_CONF,
+           "sqitch.plan": r37_plan("billing", [("accounts", [], "Accounts table"), ("invoices", ["accounts"], "Invoices per account"), ("invoices_vat", ["invoices"], "VAT amount and gross view")]),
+           "deploy/accounts.sql": R37_SQ_ACCOUNTS[0], "revert/accounts.sql": R37_SQ_ACCOUNTS[1], "verify/accounts.sql": R37_SQ_ACCOUNTS[2],
+           "deploy/invoices.sql": "BEGIN;\n\nCREATE TABLE invoices (\n    id bigserial PRIMARY KEY,\n    account_id uuid NOT NULL REFERENCES accounts (id),\n    amount_cents bigint NOT NULL\n);\n\nCOMMIT;\n",
+           "revert/invoices.sql": "BEGIN;\n\nDROP TABLE invoices;\n\nCOMMIT;\n",
+           "verify/invoices.sql": "SELECT id, account_id, amount_cents FROM invoices WHERE false;\n",
+           "deploy/invoices_vat.sql": "BEGIN;\n\nALTER TABLE invoices ADD COLUMN vat_cents bigint NOT NULL DEFAULT 0;\n\nCREATE VIEW invoice_gross AS\nSELECT id, account_id, amount_cents + vat_cents AS gross_cents FROM invoices;\n\nCOMMIT;\n",
+           "revert/invoices_vat.sql": "BEGIN;\n\nALTER TABLE invoices DROP COLUMN vat_cents;\n\nCOMMIT;\n",
+           "verify/invoices_vat.sql": "SELECT vat_cents FROM invoices WHERE false;\nSELECT gross_cents FROM invoice_gross WHERE false;\n"},
+    env=R37_SQITCH_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), stage="migrate", project="genco/billing", **ROUND37,
+)
+
+# --- schema diff (migra), roles, seeding, statement timeout --------------------------------------
+
+_d, _s = r37_pg(8, 57378)
+case(
+    "pg-migra-migrations-behind-schema-sql", "check:schema-drift", "python:3.11",
+    _s + ["createdb migrated && createdb expected",
+          "for f in db/migrations/*.sql; do psql -X -q -v ON_ERROR_STOP=1 -d migrated -f \"$f\"; done",
+          "psql -X -q -v ON_ERROR_STOP=1 -d expected -f db/schema.sql",
+          "migra --unsafe \"postgresql://app@/migrated?host=$PGHOST&port=$PGPORT\" \"postgresql://app@/expected?host=$PGHOST&port=$PGPORT\""],
+    lab("other", [r"alter table \"public\"\.\"payouts\" add column \"currency\" text not null default 'EUR'", r"CREATE INDEX payouts_account_id_idx ON public\.payouts USING btree \(account_id\)"],
+        "migra", "db/schema.sql (what the models expect) has payouts.currency and an index on account_id, but no migration adds them; migra prints the statements that would close the gap and exits 2",
+        accept=["test_assertion"]),
+    files={"db/migrations/0001_accounts.sql": "CREATE TABLE accounts (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE);\n",
+           "db/migrations/0002_payouts.sql": "CREATE TABLE payouts (\n    id bigserial PRIMARY KEY,\n    account_id bigint NOT NULL REFERENCES accounts (id),\n    amount_cents bigint NOT NULL,\n    paid_at timestamptz\n);\n",
+           "db/schema.sql": "CREATE TABLE accounts (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE);\n\nCREATE TABLE payouts (\n    id bigserial PRIMARY KEY,\n    account_id bigint NOT NULL REFERENCES accounts (id),\n    amount_cents bigint NOT NULL,\n    currency text NOT NULL DEFAULT 'EUR',\n    paid_at timestamptz\n);\n\nCREATE INDEX payouts_account_id_idx ON payouts (account_id);\n"},
+    env=R37_PY_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/payouts", **ROUND37,
+)
+
+_d, _s = r37_pg(9, 57379)
+case(
+    "pg-createuser-role-then-roles-sql-duplicate", "test:integration", "postgres:15",
+    _s + ["createuser --no-superuser --no-createdb --login app_rw",
+          "psql -X -v ON_ERROR_STOP=1 -f db/roles.sql",
+          "psql -X -v ON_ERROR_STOP=1 -f db/schema.sql"],
+    lab("other", [r"psql:db/roles\.sql:\d+: ERROR:\s+role \"app_rw\" already exists"],
+        "createuser + psql", "the MR moved role creation into db/roles.sql but left the createuser step in the job; roles.sql's CREATE ROLE fails on the role the job just created",
+        accept=["github_actions_config"]),
+    files={"db/roles.sql": "CREATE ROLE app_ro NOLOGIN;\nCREATE ROLE app_rw LOGIN PASSWORD NULL;\nGRANT app_ro TO app_rw;\n",
+           "db/schema.sql": "CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL);\nGRANT SELECT ON notes TO app_ro;\nGRANT INSERT, UPDATE ON notes TO app_rw;\n"},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/notes", **ROUND37,
+)
+
+_d, _s = r37_pg(10, 57380)
+case(
+    "pg-report-query-statement-timeout", "test:report-queries", "postgres:15",
+    _s + ["psql -X -q -v ON_ERROR_STOP=1 -f db/schema.sql -f db/seed.sql",
+          "export PGOPTIONS='-c statement_timeout=3s'",
+          "for q in reports/*.sql; do echo \"== $q\"; psql -X -v ON_ERROR_STOP=1 -P pager=off -f \"$q\" | tail -n 3; done"],
+    lab("timeout_or_oom", [r"psql:reports/20_customer_ltv\.sql:\d+: ERROR:\s+canceling statement due to statement timeout"],
+        "psql (PostgreSQL 15)", "the report-query job runs every report under a 3 s statement_timeout; the new lifetime-value report uses a correlated subquery over 60k orders with no index on customer_id and is cancelled",
+        accept=["other"]),
+    files={"db/schema.sql": "CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id int NOT NULL, total_cents bigint NOT NULL, created_at date NOT NULL);\n",
+           "db/seed.sql": "INSERT INTO orders (customer_id, total_cents, created_at)\nSELECT (g * 7919) % 20000, 100 + (g * 31) % 9000, date '2026-01-01' + (g % 330) FROM generate_series(1, 60000) g;\nANALYZE orders;\n",
+           "reports/10_daily.sql": "SELECT created_at, count(*), sum(total_cents) FROM orders GROUP BY created_at ORDER BY created_at DESC LIMIT 3;\n",
+           "reports/20_customer_ltv.sql": "SELECT o.customer_id,\n       (SELECT sum(o2.total_cents) FROM orders o2 WHERE o2.customer_id = o.customer_id) AS ltv_cents\n  FROM orders o\n ORDER BY ltv_cents DESC\n LIMIT 10;\n"},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/reports", **ROUND37,
+)
+
+# --- SQLAlchemy / psycopg test suites -----------------------------------------------------------
+
+R37_CONFTEST = '''import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+
+@pytest.fixture(scope="session")
+def engine():
+    eng = create_engine(os.environ["DATABASE_URL"])
+    with eng.begin() as conn:
+        conn.execute(text(open("db/schema.sql").read()))
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine):
+    with engine.connect() as c:
+        tx = c.begin()
+        yield c
+        tx.rollback()
+'''
+
+_d, _s = r37_pg(11, 57381)
+case(
+    "py-sqlalchemy-insert-not-null-currency", "test:integration", "python:3.11",
+    _s + [r37_db_url(), "python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("test_assertion", [r"psycopg\.errors\.NotNullViolation\) null value in column \"currency\" of relation \"invoices\" violates not-null constraint", r"^FAILED tests/test_invoices\.py::test_issue_invoice"],
+        "pytest + SQLAlchemy 2 + psycopg 3", "the schema gained invoices.currency NOT NULL (no default) but the repository's insert does not set it; two tests fail with IntegrityError, one read-only test passes"),
+    files={"db/schema.sql": "CREATE TABLE invoices (\n    id bigserial PRIMARY KEY,\n    account_id bigint NOT NULL,\n    amount_cents bigint NOT NULL,\n    currency char(3) NOT NULL\n);\n",
+           "billing/__init__.py": "",
+           "billing/repo.py": "from sqlalchemy import text\n\n\ndef issue_invoice(conn, account_id: int, amount_cents: int) -> int:\n    row = conn.execute(\n        text(\"INSERT INTO invoices (account_id, amount_cents) VALUES (:a, :c) RETURNING id\"),\n        {\"a\": account_id, \"c\": amount_cents},\n    ).one()\n    return row.id\n\n\ndef open_total(conn, account_id: int) -> int:\n    return conn.execute(text(\"SELECT coalesce(sum(amount_cents), 0) FROM invoices WHERE account_id = :a\"), {\"a\": account_id}).scalar_one()\n",
+           "tests/conftest.py": R37_CONFTEST,
+           "tests/test_invoices.py": "from billing.repo import issue_invoice, open_total\n\n\ndef test_empty_account_total(conn):\n    assert open_total(conn, 42) == 0\n\n\ndef test_issue_invoice(conn):\n    invoice_id = issue_invoice(conn, 7, 12_000)\n    assert invoice_id > 0\n\n\ndef test_total_after_two_invoices(conn):\n    issue_invoice(conn, 8, 500)\n    issue_invoice(conn, 8, 700)\n    assert open_total(conn, 8) == 1200\n"},
+    env=R37_PY_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/invoicing", **ROUND37,
+)
+
+_d, _s = r37_pg(12, 57382)
+case(
+    "py-sqlalchemy-detached-lazy-load-invoices", "test:integration", "python:3.11",
+    _s + [r37_db_url(), "python -m pytest -p no:cacheprovider -x -rf tests/"],
+    lab("test_assertion", [r"sqlalchemy\.orm\.exc\.DetachedInstanceError: Parent instance <Account at 0x[0-9a-f]+> is not bound to a Session; lazy load operation of attribute 'invoices' cannot proceed", r"^FAILED tests/test_accounts\.py::test_account_summary_lists_invoices"],
+        "pytest + SQLAlchemy 2 ORM", "load_account() returns an ORM object from a session it closes; the summary code then touches the lazy invoices relationship on the detached instance"),
+    files={"billing/__init__.py": "",
+           "billing/models.py": "from sqlalchemy import ForeignKey\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass Account(Base):\n    __tablename__ = \"accounts\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n    email: Mapped[str]\n    invoices: Mapped[list[\"Invoice\"]] = relationship(back_populates=\"account\")\n\n\nclass Invoice(Base):\n    __tablename__ = \"invoices\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n    account_id: Mapped[int] = mapped_column(ForeignKey(\"accounts.id\"))\n    amount_cents: Mapped[int]\n    account: Mapped[Account] = relationship(back_populates=\"invoices\")\n",
+           "billing/service.py": "from sqlalchemy.orm import Session\n\nfrom .models import Account\n\n\ndef load_account(engine, account_id):\n    with Session(engine) as session:\n        return session.get(Account, account_id)\n\n\ndef account_summary(engine, account_id):\n    account = load_account(engine, account_id)\n    return {\"email\": account.email, \"invoices\": [i.amount_cents for i in account.invoices]}\n",
+           "tests/conftest.py": "import os\n\nimport pytest\nfrom sqlalchemy import create_engine\nfrom sqlalchemy.orm import Session\n\nfrom billing.models import Account, Base, Invoice\n\n\n@pytest.fixture(scope=\"session\")\ndef engine():\n    eng = create_engine(os.environ[\"DATABASE_URL\"])\n    Base.metadata.create_all(eng)\n    with Session(eng) as s:\n        s.add(Account(id=1, email=\"ops@genco.example\", invoices=[Invoice(amount_cents=1500), Invoice(amount_cents=990)]))\n        s.commit()\n    yield eng\n    Base.metadata.drop_all(eng)\n    eng.dispose()\n",
+           "tests/test_accounts.py": "from billing.service import account_summary, load_account\n\n\ndef test_load_account(engine):\n    assert load_account(engine, 1).email == \"ops@genco.example\"\n\n\ndef test_account_summary_lists_invoices(engine):\n    assert account_summary(engine, 1) == {\"email\": \"ops@genco.example\", \"invoices\": [1500, 990]}\n"},
+    env=R37_PY_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/accounts", **ROUND37,
+)
+
+_d, _s = r37_pg(13, 57383)
+case(
+    "py-pytest-committed-rows-leak-into-next-test", "test:integration", "python:3.11",
+    _s + [r37_db_url(), "python -m pytest -p no:cacheprovider -v --tb=short tests/"],
+    lab("test_assertion", [r"^E\s+AssertionError: assert 3 == 2", r"^FAILED tests/test_tags\.py::test_list_tags_for_article"],
+        "pytest + SQLAlchemy 2", "the fixture wraps each test in a transaction it rolls back, but add_tag() opens its own connection from the engine and commits; the first test's tag survives and the next test counts three tags instead of two",
+        accept=["other"]),
+    files={"db/schema.sql": "CREATE TABLE IF NOT EXISTS tags (id bigserial PRIMARY KEY, article_id bigint NOT NULL, name text NOT NULL);\n",
+           "blog/__init__.py": "",
+           "blog/tags.py": "from sqlalchemy import text\n\n\ndef add_tag(engine, article_id: int, name: str) -> None:\n    with engine.begin() as conn:\n        conn.execute(text(\"INSERT INTO tags (article_id, name) VALUES (:a, :n)\"), {\"a\": article_id, \"n\": name})\n\n\ndef tags_for(conn, article_id: int) -> list[str]:\n    return list(conn.execute(text(\"SELECT name FROM tags WHERE article_id = :a ORDER BY id\"), {\"a\": article_id}).scalars())\n",
+           "tests/conftest.py": R37_CONFTEST,
+           "tests/test_tags.py": "from sqlalchemy import text\n\nfrom blog.tags import add_tag, tags_for\n\n\ndef test_add_tag(engine, conn):\n    add_tag(engine, 1, \"postgres\")\n    assert \"postgres\" in tags_for(conn, 1)\n\n\ndef test_list_tags_for_article(conn):\n    conn.execute(text(\"INSERT INTO tags (article_id, name) VALUES (1, 'sql'), (1, 'ci')\"))\n    assert len(tags_for(conn, 1)) == 2\n"},
+    env=R37_PY_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/blog", **ROUND37,
+)
+
+_d, _s = r37_pg(14, 57384)
+case(
+    "py-sqlalchemy-queuepool-connections-leaked", "test:integration", "python:3.11",
+    _s + [r37_db_url(), "python -m pytest -p no:cacheprovider -q --tb=line tests/"],
+    lab("test_assertion", [r"QueuePool limit of size 2 overflow 0 reached, connection timed out, timeout 1\.00"],
+        "pytest + SQLAlchemy 2 (QueuePool)", "the export code checks a connection out per batch and never returns it; with the app's pool (size 2, no overflow, 1 s timeout) the third batch waits and times out",
+        accept=["timeout_or_oom", "other"]),
+    files={"db/schema.sql": "CREATE TABLE IF NOT EXISTS events (id bigserial PRIMARY KEY, kind text NOT NULL);\nINSERT INTO events (kind) SELECT 'click' FROM generate_series(1, 25);\n",
+           "exporter/__init__.py": "",
+           "exporter/db.py": "import os\n\nfrom sqlalchemy import create_engine\n\nengine = create_engine(os.environ[\"DATABASE_URL\"], pool_size=2, max_overflow=0, pool_timeout=1)\n",
+           "exporter/export.py": "from sqlalchemy import text\n\nfrom .db import engine\n\n\ndef export_batches(batch_size: int) -> list[int]:\n    sizes, offset = [], 0\n    while True:\n        conn = engine.connect()\n        rows = conn.execute(text(\"SELECT id FROM events ORDER BY id LIMIT :n OFFSET :o\"), {\"n\": batch_size, \"o\": offset}).all()\n        if not rows:\n            return sizes\n        sizes.append(len(rows))\n        offset += batch_size\n",
+           "tests/test_export.py": "from sqlalchemy import text\n\nfrom exporter.db import engine\nfrom exporter.export import export_batches\n\n\ndef setup_module():\n    with engine.begin() as c:\n        c.execute(text(open(\"db/schema.sql\").read()))\n\n\ndef test_single_batch():\n    assert export_batches(100) == [25]\n\n\ndef test_ten_per_batch():\n    assert export_batches(10) == [10, 10, 5]\n"},
+    env=R37_PY_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/exporter", **ROUND37,
+)
+
+_d, _s = r37_pg(15, 57385)
+case(
+    "py-psycopg-serializable-write-skew-no-retry", "test:concurrency", "python:3.11",
+    _s + ['export DATABASE_DSN="host=$PGHOST port=$PGPORT user=app dbname=postgres"',
+          "psql -X -q -v ON_ERROR_STOP=1 -f db/schema.sql",
+          "python -m pytest -p no:cacheprovider -ra --tb=short tests/"],
+    lab("test_assertion", [r"psycopg\.errors\.SerializationFailure: could not serialize access due to read/write dependencies among transactions", r"^FAILED tests/test_oncall\.py::test_two_concurrent_releases_keep_one_on_call"],
+        "pytest + psycopg 3 (SERIALIZABLE)", "go_off_call() runs at SERIALIZABLE but does not retry on serialization failure; the concurrency test's second transaction fails at commit instead of raising the domain error",
+        accept=["other"]),
+    files={"db/schema.sql": "CREATE TABLE on_call (doctor text PRIMARY KEY, on_duty boolean NOT NULL);\n",
+           "rota/__init__.py": "",
+           "rota/oncall.py": "import psycopg\nfrom psycopg import IsolationLevel\n\n\nclass NotEnoughOnCall(Exception):\n    pass\n\n\ndef go_off_call(dsn: str, doctor: str, after_read=None) -> None:\n    with psycopg.connect(dsn) as conn:\n        conn.isolation_level = IsolationLevel.SERIALIZABLE\n        with conn.transaction():\n            (on_duty,) = conn.execute(\"SELECT count(*) FROM on_call WHERE on_duty\").fetchone()\n            if after_read:\n                after_read()\n            if on_duty < 2:\n                raise NotEnoughOnCall(doctor)\n            conn.execute(\"UPDATE on_call SET on_duty = false WHERE doctor = %s\", (doctor,))\n",
+           "tests/test_oncall.py": "import os\nimport threading\nfrom concurrent.futures import ThreadPoolExecutor\n\nimport psycopg\nimport pytest\n\nfrom rota.oncall import NotEnoughOnCall, go_off_call\n\nDSN = os.environ[\"DATABASE_DSN\"]\n\n\n@pytest.fixture(autouse=True)\ndef two_on_call():\n    with psycopg.connect(DSN, autocommit=True) as c:\n        c.execute(\"TRUNCATE on_call\")\n        c.execute(\"INSERT INTO on_call VALUES ('alice', true), ('bob', true)\")\n\n\ndef test_one_release():\n    go_off_call(DSN, \"alice\")\n\n\ndef test_two_concurrent_releases_keep_one_on_call():\n    barrier = threading.Barrier(2)\n    with ThreadPoolExecutor(2) as pool:\n        futures = [pool.submit(go_off_call, DSN, d, barrier.wait) for d in (\"alice\", \"bob\")]\n    outcomes = []\n    for f in futures:\n        try:\n            f.result()\n            outcomes.append(\"ok\")\n        except NotEnoughOnCall:\n            outcomes.append(\"refused\")\n    assert sorted(outcomes) == [\"ok\", \"refused\"]\n"},
+    env=R37_PY_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/rota", **ROUND37,
+)
+
+# --- SQLite / DuckDB data checks -----------------------------------------------------------------
+
+case(
+    "py-sqlite-strict-table-real-into-integer", "test:import", "python:3.11-slim",
+    ["python -c 'import sqlite3; print(\"sqlite\", sqlite3.sqlite_version)'", "python -m pytest -p no:cacheprovider -q tests/"],
+    lab("test_assertion", [r"sqlite3\.IntegrityError: cannot store REAL value in INTEGER column order_lines\.qty", r"^FAILED tests/test_import\.py::test_import_fractional_export"],
+        "pytest + sqlite3 (STRICT tables)", "the schema moved order_lines to a STRICT table; the supplier's CSV has a quantity of 2.5 (sold by weight), which an INTEGER column of a STRICT table refuses"),
+    files={"shop/__init__.py": "",
+           "shop/schema.sql": "CREATE TABLE order_lines (\n    order_id INTEGER NOT NULL,\n    sku TEXT NOT NULL,\n    qty INTEGER NOT NULL CHECK (qty > 0)\n) STRICT;\n",
+           "shop/importer.py": "import csv\nimport sqlite3\nfrom pathlib import Path\n\n\ndef connect(path=\":memory:\"):\n    db = sqlite3.connect(path)\n    db.executescript(Path(__file__).with_name(\"schema.sql\").read_text())\n    return db\n\n\ndef import_lines(db, csv_path):\n    with open(csv_path, newline=\"\") as f:\n        rows = [(int(r[\"order_id\"]), r[\"sku\"], r[\"qty\"]) for r in csv.DictReader(f)]\n    with db:\n        db.executemany(\"INSERT INTO order_lines VALUES (?, ?, ?)\", rows)\n    return len(rows)\n",
+           "tests/data/lines.csv": "order_id,sku,qty\n1,APL-1,3\n1,PEAR-2,1\n2,APL-1,12\n",
+           "tests/data/lines_weighed.csv": "order_id,sku,qty\n7,CHEESE-KG,2.5\n7,BREAD,1\n",
+           "tests/test_import.py": "from shop.importer import connect, import_lines\n\n\ndef test_import_export():\n    db = connect()\n    assert import_lines(db, \"tests/data/lines.csv\") == 3\n    assert db.execute(\"SELECT sum(qty) FROM order_lines\").fetchone()[0] == 16\n\n\ndef test_import_fractional_export():\n    db = connect()\n    assert import_lines(db, \"tests/data/lines_weighed.csv\") == 2\n"},
+    env=R37_PY_ENV, project="genco/shop", **ROUND37,
+)
+
+case(
+    "py-duckdb-check-error-negative-payouts", "check:data-quality", "python:3.11",
+    ["python -c 'import duckdb; print(\"duckdb\", duckdb.__version__)'", "python checks/run_checks.py checks/sql"],
+    lab("test_assertion", [r"Invalid Input Error: 2 payouts with a negative amount \(ids: P-1044, P-1051\)"],
+        "DuckDB (Python) data checks", "a data-quality check written with DuckDB's error() fails on two negative payouts in the export; the runner prints the passing checks first",
+        accept=["other"]),
+    files={"data/payouts.csv": "id,partner,amount_eur,paid_on\nP-1040,acme,120.50,2026-11-02\nP-1041,globex,88.00,2026-11-02\nP-1044,initech,-15.00,2026-11-03\nP-1047,acme,310.25,2026-11-04\nP-1051,hooli,-2.10,2026-11-05\n",
+           "checks/sql/01_ids_unique.sql": "SELECT CASE WHEN count(*) <> count(DISTINCT id) THEN error('duplicate payout ids') END FROM read_csv('data/payouts.csv');\n",
+           "checks/sql/02_non_negative.sql": "SELECT CASE WHEN count(*) > 0 THEN error(printf('%d payouts with a negative amount (ids: %s)', count(*), string_agg(id, ', ' ORDER BY id))) END\n  FROM read_csv('data/payouts.csv') WHERE amount_eur < 0;\n",
+           "checks/sql/03_dates.sql": "SELECT CASE WHEN max(paid_on) > DATE '2026-12-31' THEN error('payout dated in the future') END FROM read_csv('data/payouts.csv');\n",
+           "checks/run_checks.py": "import pathlib\nimport sys\n\nimport duckdb\n\ncon = duckdb.connect()\nfor path in sorted(pathlib.Path(sys.argv[1]).glob(\"*.sql\")):\n    print(f\"check {path.name} ...\", flush=True)\n    con.execute(path.read_text()).fetchall()\n    print(f\"check {path.name} ok\", flush=True)\nprint(\"all checks passed\")\n"},
+    env=R37_PY_ENV, stage="check", project="genco/payouts", **ROUND37,
+)
+
+# --- Redis, RQ, Celery -------------------------------------------------------------------------
+
+def r37_redis(port, extra=""):
+    return [f"redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --logfile /tmp/r37-redis-{port}.log{extra}",
+            f"for i in $(seq 20); do redis-cli -p {port} ping | grep -q PONG && break; sleep 0.5; done",
+            f"export REDIS_URL=redis://127.0.0.1:{port}/0"]
+
+
+def r37_redis_stop(port):
+    return [f"redis-cli -p {port} shutdown nosave || true"]
+
+
+case(
+    "py-rq-job-failed-keyerror-vat-rate", "test:worker", "python:3.11",
+    r37_redis(57386) + ["python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("test_assertion", [r"KeyError: 'vat_rate'", r"AssertionError: render_invoice job failed"],
+        "pytest + RQ (SimpleWorker, burst) + redis-server 7", "the test enqueues the invoice job and runs an RQ worker in burst mode; the job raises KeyError because the payload builder renamed vat_rate to tax_rate; the test asserts the job finished and shows the job's stored traceback"),
+    files={"billing/__init__.py": "",
+           "billing/jobs.py": "def render_invoice(payload):\n    net = payload[\"net_cents\"]\n    vat = round(net * payload[\"vat_rate\"])\n    return {\"number\": payload[\"number\"], \"gross_cents\": net + vat}\n",
+           "billing/payload.py": "def invoice_payload(number, net_cents, rate):\n    return {\"number\": number, \"net_cents\": net_cents, \"tax_rate\": rate}\n",
+           "tests/test_jobs.py": "import os\n\nfrom redis import Redis\nfrom rq import Queue, SimpleWorker\n\nfrom billing.jobs import render_invoice\nfrom billing.payload import invoice_payload\n\n\ndef test_render_invoice_job():\n    redis = Redis.from_url(os.environ[\"REDIS_URL\"])\n    q = Queue(\"invoices\", connection=redis)\n    job = q.enqueue(render_invoice, invoice_payload(\"INV-2026-0412\", 10000, 0.19))\n    SimpleWorker([q], connection=redis).work(burst=True)\n    job.refresh()\n    assert job.is_finished, f\"render_invoice job failed:\\n{job.latest_result().exc_string}\"\n    assert job.return_value() == {\"number\": \"INV-2026-0412\", \"gross_cents\": 11900}\n"},
+    env=R37_PY_ENV, after_script=r37_redis_stop(57386), project="genco/billing", **ROUND37,
+)
+
+case(
+    "sh-redis-server-config-appendfsync-typo", "test:cache", "python:3.11",
+    ["redis-server --version", "redis-server ci/redis-test.conf", "python -m pytest -p no:cacheprovider -q tests/"],
+    lab("other", [r"\*\*\* FATAL CONFIG FILE ERROR \(Redis 7\.0\.\d+\) \*\*\*", r"^>>> 'appendfsync everysecond'", r"argument\(s\) must be one of the following: everysec, always, no"],
+        "redis-server 7.0", "the job starts its own Redis from a config file committed in the MR; appendfsync is misspelt (everysecond), redis-server refuses the file before the tests run",
+        accept=["github_actions_config"]),
+    files={"ci/redis-test.conf": "port 57387\nbind 127.0.0.1\nsave \"\"\nappendonly yes\nappendfsync everysecond\ndaemonize yes\nlogfile /tmp/r37-redis-57387.log\n",
+           "tests/test_cache.py": "import redis\n\n\ndef test_ping():\n    assert redis.Redis(port=57387).ping()\n"},
+    env=R37_PY_ENV, project="genco/sessions", **ROUND37,
+)
+
+case(
+    "py-redis-wrongtype-hset-on-string-key", "test:cache", "python:3.11",
+    r37_redis(57388) + ["python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("test_assertion", [r"redis\.exceptions\.ResponseError: WRONGTYPE Operation against a key holding the wrong kind of value", r"^FAILED tests/test_sessions\.py::test_touch_existing_session"],
+        "pytest + redis-py + redis-server 7", "the MR moved session storage from a JSON string (SET) to a hash (HSET) under the same key name; a test that creates a session the old way and touches it the new way gets WRONGTYPE"),
+    files={"sessions/__init__.py": "",
+           "sessions/store.py": "import json\nimport time\n\n\ndef legacy_save(r, sid, data):\n    r.set(f\"session:{sid}\", json.dumps(data), ex=3600)\n\n\ndef touch(r, sid):\n    r.hset(f\"session:{sid}\", \"last_seen\", int(time.time()))\n    r.expire(f\"session:{sid}\", 3600)\n\n\ndef save(r, sid, data):\n    r.hset(f\"session:{sid}\", mapping=data)\n",
+           "tests/test_sessions.py": "import os\n\nimport redis\n\nfrom sessions.store import legacy_save, save, touch\n\nr = redis.Redis.from_url(os.environ[\"REDIS_URL\"], decode_responses=True)\n\n\ndef test_save_and_touch():\n    save(r, \"a1\", {\"user\": \"17\"})\n    touch(r, \"a1\")\n    assert r.hget(\"session:a1\", \"user\") == \"17\"\n\n\ndef test_touch_existing_session():\n    legacy_save(r, \"b2\", {\"user\": \"18\"})\n    touch(r, \"b2\")\n    assert r.ttl(\"session:b2\") > 0\n"},
+    env=R37_PY_ENV, after_script=r37_redis_stop(57388), project="genco/sessions", **ROUND37,
+)
+
+# --- infrastructure and flaky causes -------------------------------------------------------------
+
+R37_PG16 = "/var/tmp/r37-pg16"
+case(
+    "pg-ctl-start-port-taken-by-leftover-postmaster", "test:db", "registry.genco.example/ci/postgres-runner:15",
+    [f"mkdir -p {R37_PG16} && chown postgres {R37_PG16}",
+     f"runuser -u postgres -- initdb -D {R37_PG16}/data -A trust -U app > /dev/null",
+     f"runuser -u postgres -- pg_ctl -D {R37_PG16}/data -o \"-p $PGPORT -k {R37_PG16} -c listen_addresses=127.0.0.1\" -l {R37_PG16}/server.log -w -t 20 start || {{ cat {R37_PG16}/server.log; exit 1; }}",
+     "psql -X -h 127.0.0.1 -U app -d postgres -f db/schema.sql"],
+    lab("infrastructure", [r"could not bind IPv4 address \"127\.0\.0\.1\": Address already in use", r"HINT:\s+Is another postmaster already running on port \d+\?"],
+        "pg_ctl / postgres 15", "the job starts its own PostgreSQL on the project's fixed CI port, but a server left running by an earlier job on the same runner host (host networking) already listens there; postgres cannot bind, pg_ctl gives up and the job prints the server log",
+        infra=True, accept=["network_or_flaky"]),
+    files={"db/schema.sql": "CREATE TABLE t (id int);\n"},
+    env={"PGPORT": "{PORT_BLACKHOLE}"}, setup=f"rm -rf {R37_PG16}", runner_name="genco-shell-runner-01", project="genco/ledger", **ROUND37,
+)
+
+case(
+    "pg-seed-could-not-extend-file-volume-full", "test:db", "postgres:15",
+    ["df -h pgdata", "chown postgres pgdata",
+     "runuser -u postgres -- initdb -D pgdata/data -A trust -U app --wal-segsize=1 > /dev/null",
+     "runuser -u postgres -- pg_ctl -D pgdata/data -o \"-p 57392 -k $CI_PROJECT_DIR/pgdata -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=4MB -c min_wal_size=2MB\" -l pgdata/server.log -w start",
+     "export PGHOST=$CI_PROJECT_DIR/pgdata PGPORT=57392 PGUSER=app PGDATABASE=postgres",
+     "psql -X -v ON_ERROR_STOP=1 -1 -f db/schema.sql -f db/seed.sql",
+     "python -m pytest -q tests/"],
+    lab("infrastructure", [r"ERROR:\s+could not extend file \"base/\d+/\d+\": No space left on device", r"HINT:\s+Check free disk space\."],
+        "psql seeding a PostgreSQL 15 cluster on a full build volume", "the job runs PostgreSQL with its data directory in the build directory; the runner's build volume (a 48 MiB tmpfs here) fills while the seed data is loaded",
+        infra=True, accept=["timeout_or_oom"]),
+    files={"db/schema.sql": "CREATE TABLE events (id bigserial PRIMARY KEY, kind text NOT NULL, payload text NOT NULL);\n",
+           "db/seed.sql": "INSERT INTO events (kind, payload) SELECT 'page_view', repeat(md5(g::text), 4) FROM generate_series(1, 200000) g;\n",
+           "tests/test_events.py": "def test_placeholder():\n    assert True\n"},
+    tmpfs=("pgdata", "48m"), after_script=["runuser -u postgres -- pg_ctl -D pgdata/data -m immediate stop || true"],
+    env=R37_PY_ENV, project="genco/analytics", **ROUND37,
+)
+
+case(
+    "py-redis-shared-ci-instance-maxmemory-oom", "test:cache", "python:3.11",
+    ["export REDIS_URL=redis://127.0.0.1:57393/3", "python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("infrastructure", [r"redis\.exceptions\.OutOfMemoryError: command not allowed when used memory > 'maxmemory'\."],
+        "pytest + redis-py against a shared CI Redis", "the integration tests use the runner fleet's shared Redis (db 3); other pipelines have filled it to its maxmemory under the noeviction policy, so every write is refused with OOM",
+        infra=True, accept=["network_or_flaky"]),
+    files={"ratelimit/__init__.py": "",
+           "ratelimit/bucket.py": "def hit(r, key, limit, window=60):\n    n = r.incr(f\"rl:{key}\")\n    if n == 1:\n        r.expire(f\"rl:{key}\", window)\n    return n <= limit\n",
+           "tests/test_bucket.py": "import os\nimport uuid\n\nimport redis\n\nfrom ratelimit.bucket import hit\n\nr = redis.Redis.from_url(os.environ[\"REDIS_URL\"])\n\n\ndef test_allows_up_to_limit():\n    key = uuid.uuid4().hex\n    assert [hit(r, key, 2) for _ in range(3)] == [True, True, False]\n"},
+    setup=("redis-server --port 57393 --bind 127.0.0.1 --save '' --daemonize yes --logfile /tmp/r37-redis-57393.log --enable-debug-command local\n"
+           "sleep 1\nredis-cli -p 57393 -n 5 DEBUG POPULATE 40000 ci:cache: 200\n"
+           "redis-cli -p 57393 CONFIG SET maxmemory 4mb\nredis-cli -p 57393 CONFIG SET maxmemory-policy noeviction\n"),
+    teardown="redis-cli -p 57393 shutdown nosave || true",
+    env=R37_PY_ENV, project="genco/ratelimit", **ROUND37,
+)
+
+case(
+    "py-sqlalchemy-ci-database-host-unresolvable", "test:integration", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("network_or_flaky", [r"pg-ci-primary\.genco\.invalid", ],
+        "pytest + SQLAlchemy 2 + psycopg 3", "the integration tests connect to the shared CI database by its internal DNS name; the runner's resolver cannot resolve it, every test errors in the engine fixture",
+        infra=True, accept=["infrastructure"]),
+    files={"db/schema.sql": "CREATE TABLE IF NOT EXISTS t (id int);\n",
+           "tests/conftest.py": R37_CONFTEST,
+           "tests/test_smoke.py": "from sqlalchemy import text\n\n\ndef test_select_one(conn):\n    assert conn.execute(text(\"SELECT 1\")).scalar_one() == 1\n\n\ndef test_schema_loaded(conn):\n    assert conn.execute(text(\"SELECT count(*) FROM t\")).scalar_one() == 0\n"},
+    env=dict(R37_PY_ENV, DATABASE_URL="postgresql+psycopg://ci:ci@pg-ci-primary.genco.invalid:5432/ci_4817?connect_timeout=10"),
+    project="genco/inventory", **ROUND37,
+)
+
+case(
+    "pg-sqitch-deploy-staging-connect-timeout", "deploy:staging-db", "sqitch/sqitch:v1.3.1",
+    ["sqitch --version", "sqitch status \"db:pg://sqitch@127.0.0.1:${STAGING_PG_PORT}/ledger\"",
+     "sqitch deploy --verify \"db:pg://sqitch@127.0.0.1:${STAGING_PG_PORT}/ledger\""],
+    lab("network_or_flaky", [r"timeout expired"],
+        "sqitch (DBD::Pg / libpq)", "the staging database does not answer (packets dropped: a loopback port that accepts nothing); libpq gives up after PGCONNECT_TIMEOUT=10 and sqitch reports the connection error",
+        infra=True, accept=["infrastructure"]),
+    files={"sqitch.conf": R37_SQITCH_CONF,
+           "sqitch.plan": r37_plan("ledger", [("entries", [], "Ledger entries")]),
+           "deploy/entries.sql": "CREATE TABLE entries (id bigserial PRIMARY KEY, cents bigint NOT NULL);\n",
+           "revert/entries.sql": "DROP TABLE entries;\n", "verify/entries.sql": "SELECT id, cents FROM entries WHERE false;\n"},
+    env=dict(R37_SQITCH_ENV, STAGING_PG_PORT="{PORT_BLACKHOLE}", PGCONNECT_TIMEOUT="10", PGPASSWORD="sq-ci-7d2b"),
+    job_timeout=120, stage="deploy", project="genco/ledger", **ROUND37,
+)
+
+case(
+    "pg-dump-replica-schema-server-closed-connection", "check:schema-drift", "postgres:15",
+    ["pg_dump --version",
+     "pg_dump --schema-only --no-owner --no-privileges -h 127.0.0.1 -p \"$REPLICA_PORT\" -U schema_reader -d ledger -f /tmp/replica-schema.sql",
+     "diff -u db/structure.sql /tmp/replica-schema.sql"],
+    lab("network_or_flaky", [r"server closed the connection unexpectedly"],
+        "pg_dump 15", "the drift check dumps the schema from the production replica through a bastion port-forward; the forward accepts the connection and drops it before the server answers",
+        infra=True, accept=["infrastructure"]),
+    files={"db/structure.sql": "CREATE TABLE entries (id bigint NOT NULL, cents bigint NOT NULL);\n"},
+    env={"REPLICA_PORT": "{PORT_CLOSER}", "PGPASSWORD": "sr-0e4c", "PGCONNECT_TIMEOUT": "10"}, stage="check", project="genco/ledger", **ROUND37,
+)
+
+R37_PG17 = "/var/tmp/r37-pg17"
+case(
+    "py-psycopg-shared-db-restarted-admin-shutdown", "test:integration", "python:3.11",
+    ['export DATABASE_DSN="host=127.0.0.1 port=57397 user=app dbname=postgres"',
+     "python -m pytest -p no:cacheprovider -v --tb=short tests/"],
+    lab("infrastructure", [r"AdminShutdown: terminating connection due to administrator command"],
+        "pytest + psycopg 3 against a shared CI PostgreSQL", "the shared CI database is restarted (fast shutdown, a maintenance window) while the materialised-view test runs; the server terminates the session",
+        infra=True, accept=["network_or_flaky"]),
+    files={"tests/test_rollups.py": "import os\n\nimport psycopg\n\nDSN = os.environ[\"DATABASE_DSN\"]\n\n\ndef test_connect():\n    with psycopg.connect(DSN) as c:\n        assert c.execute(\"SELECT 1\").fetchone() == (1,)\n\n\ndef test_refresh_daily_rollup():\n    with psycopg.connect(DSN) as c:\n        c.execute(\"CREATE TEMP TABLE hits AS SELECT g AS id, g % 97 AS page FROM generate_series(1, 1000) g\")\n        c.execute(\"SELECT pg_sleep(30)\")\n        (n,) = c.execute(\"SELECT count(DISTINCT page) FROM hits\").fetchone()\n        assert n == 97\n"},
+    setup=(f"rm -rf {R37_PG17} && mkdir -p {R37_PG17} && chown postgres {R37_PG17}\n"
+           f"runuser -u postgres -- initdb -D {R37_PG17}/data -A trust -U app\n"
+           f"runuser -u postgres -- pg_ctl -D {R37_PG17}/data -o '-p 57397 -k {R37_PG17} -c listen_addresses=127.0.0.1' -l {R37_PG17}/server.log -w start\n"
+           f"nohup bash -c 'sleep 8; runuser -u postgres -- pg_ctl -D {R37_PG17}/data -m fast stop' >/dev/null 2>&1 &\n"),
+    teardown=f"runuser -u postgres -- pg_ctl -D {R37_PG17}/data -m immediate stop || true",
+    env=R37_PY_ENV, project="genco/analytics", **ROUND37,
+)
+
+# --- cascades -------------------------------------------------------------------------------
+
+_d, _s = r37_pg(18, 57398)
+case(
+    "pg-createdb-locale-missing-and-list-cascade", "test:integration", "python:3.11",
+    _s + ["createdb --template=template0 --locale=de_DE.UTF-8 --encoding=UTF8 billing_test && psql -X -q -v ON_ERROR_STOP=1 -d billing_test -f db/schema.sql",
+          r37_db_url().replace("/postgres?", "/billing_test?"),
+          "python -m pytest -p no:cacheprovider -q --tb=line tests/"],
+    lab("other", [r"createdb: error: database creation failed: ERROR:\s+invalid locale name: \"de_DE\.UTF-8\""],
+        "createdb + psql + pytest", "cascade: the MR made the test database use a German collation; the image has no de_DE.UTF-8 locale, createdb fails, but it is the left side of an && list so set -e does not stop the job; the schema is never loaded and pytest then fails on the missing database",
+        accept=["github_actions_config", "dependency_install"]),
+    files={"db/schema.sql": "CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL);\n",
+           "tests/conftest.py": "import os\n\nimport pytest\nfrom sqlalchemy import create_engine\n\n\n@pytest.fixture(scope=\"session\")\ndef engine():\n    eng = create_engine(os.environ[\"DATABASE_URL\"])\n    yield eng\n    eng.dispose()\n",
+           "tests/test_sorting.py": "from sqlalchemy import text\n\n\ndef test_umlaut_sorting(engine):\n    with engine.begin() as c:\n        c.execute(text(\"INSERT INTO customers (name) VALUES ('Zeller'), ('Öztürk'), ('Ober')\"))\n        names = c.execute(text(\"SELECT name FROM customers ORDER BY name\")).scalars().all()\n    assert names == ['Ober', 'Öztürk', 'Zeller']\n"},
+    env=R37_PY_ENV, setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/crm", **ROUND37,
+)
+
+_d, _s = r37_pg(19, 57399)
+case(
+    "pg-do-block-swallows-postgis-then-geography-cascade", "test:migrations", "postgres:15",
+    _s + ["for f in db/migrations/*.sql; do echo \"applying $f\"; psql -X -q -v ON_ERROR_STOP=1 -f \"$f\"; done"],
+    lab("dependency_install", [r"NOTICE:\s+postgis not available, skipping: extension \"postgis\" is not available"],
+        "psql (PostgreSQL 15)", "cascade: the first migration creates the postgis extension inside a DO block whose EXCEPTION handler turns the error into a NOTICE (the image has no PostGIS packages); the next migration fails on the geography type that never came",
+        accept=["other", "infrastructure"]),
+    files={"db/migrations/0001_extensions.sql": "DO $$\nBEGIN\n    CREATE EXTENSION IF NOT EXISTS postgis;\nEXCEPTION WHEN others THEN\n    RAISE NOTICE 'postgis not available, skipping: %', SQLERRM;\nEND\n$$;\nCREATE EXTENSION IF NOT EXISTS pgcrypto;\n",
+           "db/migrations/0002_depots.sql": "CREATE TABLE depots (\n    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),\n    name text NOT NULL,\n    location geography(Point, 4326) NOT NULL\n);\n",
+           "db/migrations/0003_depots_idx.sql": "CREATE INDEX depots_location_idx ON depots USING gist (location);\n"},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/logistics", **ROUND37,
+)
+
+case(
+    "py-celery-worker-import-error-background-cascade", "test:worker", "python:3.11",
+    r37_redis(57389) + ["celery -A billing.celery_app worker --pool=solo --concurrency=1 --loglevel=INFO --without-gossip --without-mingle > worker.log 2>&1 &",
+                        "sleep 4; cat worker.log",
+                        "python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("dependency_install", [r"ModuleNotFoundError: No module named 'weasyprint'"],
+        "celery 5 worker + pytest", "cascade: the Celery worker is started in the background; its task module now imports weasyprint, which is not in the test image, so the worker dies on start-up (printed from its log); the test's result.get() then times out",
+        accept=["other"]),
+    files={"billing/__init__.py": "",
+           "billing/celery_app.py": "import os\n\nfrom celery import Celery\n\napp = Celery(\"billing\", broker=os.environ[\"REDIS_URL\"], backend=os.environ[\"REDIS_URL\"], include=[\"billing.tasks\"])\napp.conf.broker_connection_retry_on_startup = True\n",
+           "billing/tasks.py": "from weasyprint import HTML\n\nfrom .celery_app import app\n\n\n@app.task(name=\"billing.render_pdf\")\ndef render_pdf(invoice_no, html):\n    return {\"invoice\": invoice_no, \"bytes\": len(HTML(string=html).write_pdf())}\n\n\n@app.task(name=\"billing.add\")\ndef add(a, b):\n    return a + b\n",
+           "tests/test_worker.py": "import os\n\nfrom celery import Celery\n\nclient = Celery(\"client\", broker=os.environ[\"REDIS_URL\"], backend=os.environ[\"REDIS_URL\"])\n\n\ndef test_worker_adds():\n    result = client.send_task(\"billing.add\", args=(2, 3))\n    assert result.get(timeout=10) == 5\n"},
+    env=R37_PY_ENV, after_script=r37_redis_stop(57389), project="genco/billing", **ROUND37,
+)
+
+_d, _s = r37_pg(20, 57400)
+case(
+    "pg-migration-loop-break-on-error-cascade", "test:pgtap", "postgres:15",
+    _s + ["psql -X -q -c 'CREATE EXTENSION pgtap'",
+          "for f in db/migrations/*.sql; do psql -X -q -v ON_ERROR_STOP=1 -f \"$f\" || break; done",
+          "pg_prove --ext .sql -r t/"],
+    lab("other", [r"psql:db/migrations/0002_subscriptions\.sql:\d+: ERROR:\s+column \"plan\" does not exist"],
+        "psql + pg_prove", "cascade: the migration loop breaks out on the first failing file (0002 creates an index on a column it spells plan, the table has plan_code), which ends the for loop with status 0; the job carries on and pg_prove fails on the missing 0003 objects",
+        accept=["compile_error"]),
+    files={"db/migrations/0001_customers.sql": "CREATE TABLE customers (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE);\n",
+           "db/migrations/0002_subscriptions.sql": "CREATE TABLE subscriptions (\n    id bigserial PRIMARY KEY,\n    customer_id bigint NOT NULL REFERENCES customers (id),\n    plan_code text NOT NULL,\n    renews_on date NOT NULL\n);\nCREATE INDEX subscriptions_plan_idx ON subscriptions (plan);\n",
+           "db/migrations/0003_renewals_view.sql": "CREATE VIEW renewals_due AS\nSELECT s.id, c.email, s.renews_on FROM subscriptions s JOIN customers c ON c.id = s.customer_id\n WHERE s.renews_on <= current_date + 7;\n",
+           "t/renewals.sql": "BEGIN;\nSELECT plan(3);\nSELECT has_table('subscriptions');\nSELECT has_index('subscriptions', 'subscriptions_plan_idx');\nSELECT has_view('renewals_due');\nSELECT * FROM finish();\nROLLBACK;\n"},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d), project="genco/subscriptions", **ROUND37,
+)
+
+case(
+    "sh-redis-cli-seed-error-reply-exit-zero-cascade", "test:flags", "python:3.11",
+    r37_redis(57390) + ["redis-cli -p 57390 < ci/seed-flags.redis",
+                        "python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("other", [r"^ERR wrong number of arguments for 'hset' command"],
+        "redis-cli + pytest", "cascade: the feature-flag seed file has an HSET with a flag name but no value; redis-cli prints the error reply and still exits 0, so the job goes on and the flag test fails on the missing flag",
+        accept=["test_assertion"]),
+    files={"ci/seed-flags.redis": "SELECT 0\nHSET flags:default new_checkout on dark_mode off\nHSET flags:beta new_checkout\nSADD flags:beta:accounts 1042 1077\n",
+           "flags/__init__.py": "",
+           "flags/lookup.py": "def enabled(r, flag, account=None):\n    if account is not None and r.sismember(\"flags:beta:accounts\", account):\n        value = r.hget(\"flags:beta\", flag)\n        if value is not None:\n            return value == \"on\"\n    return r.hget(\"flags:default\", flag) == \"on\"\n",
+           "tests/test_flags.py": "import os\n\nimport redis\n\nfrom flags.lookup import enabled\n\nr = redis.Redis.from_url(os.environ[\"REDIS_URL\"], decode_responses=True)\n\n\ndef test_default_flag():\n    assert enabled(r, \"new_checkout\")\n\n\ndef test_beta_account_sees_beta_value():\n    assert r.hget(\"flags:beta\", \"new_checkout\") is not None, \"beta flags not seeded\"\n"},
+    env=R37_PY_ENV, after_script=r37_redis_stop(57390), project="genco/flags", **ROUND37,
+)
