@@ -500,7 +500,7 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             // standard error, whatever its wording, and a later step misses what it made (a
             // masked substitution, or a loop inside it whose last iteration's status hid the
             // others').
-            if (masked || cmd.contains("$("))
+            if (masked || assigns_substitution(cmd))
                 && missing.is_some()
                 && let Some(h) = first_output(log, step.line, until.min(symptom_line))
             {
@@ -557,6 +557,20 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         return Some(root);
     }
     None
+}
+
+/// `x=$(cmd)` / `x="$(cmd)"`: the step's whole output is captured, so what reaches the log is
+/// cmd's standard error. (`docker build -t app:$(git rev-parse HEAD) .` prints its own output.)
+fn assigns_substitution(cmd: &str) -> bool {
+    cmd.split_whitespace().next().is_some_and(|w| {
+        w.split_once('=').is_some_and(|(name, value)| {
+            !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && ["$(", "\"$(", "`", "\"`"]
+                    .iter()
+                    .any(|p| value.starts_with(p))
+        })
+    })
 }
 
 /// The first line a step printed (between its echo and `until`), as the cause of a cascade.
@@ -986,6 +1000,20 @@ mod tests {
     use crate::diagnose::extract::extract;
     use crate::diagnose::log::LogIndex;
     use std::sync::Arc;
+
+    #[test]
+    fn only_a_captured_substitution_prints_its_standard_error_alone() {
+        assert!(assigns_substitution(
+            "compiled=\"$(for f in a b; do x \"$f\"; done)\""
+        ));
+        assert!(assigns_substitution("v=$(git describe --tags)"));
+        assert!(assigns_substitution("v=`date`"));
+        assert!(!assigns_substitution(
+            "docker build -t app:$(git rev-parse HEAD) ."
+        ));
+        assert!(!assigns_substitution("echo \"$(date)\""));
+        assert!(!assigns_substitution("a=1"));
+    }
 
     #[test]
     fn tools_of_common_commands() {
