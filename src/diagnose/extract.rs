@@ -272,7 +272,7 @@ static RULES: &[Rule] = &[
     // Config checkers run in CI: amtool's `Checking 'f'  FAILED: reason` (promtool's
     // `  FAILED: parsing YAML file f: ...` on the line below), a
     // systemd unit's `path.service:10: reason` (systemd-analyze verify) and its verdicts.
-    r("config_check_failed", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^Checking '?\S+?'?\s+FAILED: \S|^\s+FAILED: \S.*: |^(?P<f>\S+\.(?:service|socket|timer|mount|automount|path|target|slice)):\d+: \S|: Unit configuration has fatal error, unit will not be started\.|^Unit \S+ has a bad unit file setting\."),
+    r("config_check_failed", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^Checking '?\S+?'?\s+FAILED: \S|^\s+FAILED: parsing |^(?P<f>\S+\.(?:service|socket|timer|mount|automount|path|target|slice)):\d+: \S|: Unit configuration has fatal error, unit will not be started\.|^Unit \S+ has a bad unit file setting\."),
     // Sphinx's own error report ends with the exception, indented under `Traceback` / `=====`:
     // an extension that does not import, a conf.py that does not parse.
     r("sphinx_error", Cause, Cat::Is(C::Other), 7, r"^\s*sphinx\.errors\.(?P<n>\w+): \S"),
