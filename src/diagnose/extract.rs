@@ -1535,14 +1535,13 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
         }
     }
     for h in hits.iter_mut() {
-        if h.rule == "cmake_error" {
-            h.category = cmake_error_category(h);
-        }
-    }
-    // Sphinx's report of an extension that does not import names the missing module.
-    for h in hits.iter_mut() {
-        if h.rule == "sphinx_error" && h.clean().contains("No module named") {
-            h.category = Some(Category::DependencyInstall);
+        match h.rule {
+            "cmake_error" => h.category = cmake_error_category(h),
+            // Sphinx's report of an extension that does not import names the missing module.
+            "sphinx_error" if h.clean().contains("No module named") => {
+                h.category = Some(Category::DependencyInstall);
+            }
+            _ => {}
         }
     }
     // A template variable named like a secret that the template engine found undefined
@@ -1586,20 +1585,22 @@ fn cmake_error_category(h: &Hit) -> Option<Category> {
 /// crc32c_update`) that the compiler had only warned about (`implicit declaration of function
 /// ‘crc32c_update’`): the warning, in the build step the job went past, is the cause.
 fn implicit_declarations_then_undefined(hits: &mut [Hit]) {
-    let undefined: Vec<String> = hits
+    // The symbols as gcc quotes them (typographic quotes, or ASCII in the C locale); a few
+    // distinct ones are plenty, and keep a hostile log's pairs bounded.
+    let mut quoted: Vec<String> = hits
         .iter()
         .filter(|h| h.rule == "extension_undefined_symbol")
-        .filter_map(|h| h.name.clone())
+        .filter_map(|h| h.name.as_deref())
+        .flat_map(|n| [format!("\u{2018}{n}\u{2019}"), format!("'{n}'")])
         .collect();
-    if undefined.is_empty() {
+    quoted.sort_unstable();
+    quoted.dedup();
+    quoted.truncate(32);
+    if quoted.is_empty() {
         return;
     }
     for h in hits.iter_mut() {
-        if h.rule == "implicit_declaration"
-            && undefined.iter().any(|n| {
-                h.clean().contains(&format!("\u{2018}{n}\u{2019}"))
-                    || h.clean().contains(&format!("'{n}'"))
-            })
+        if h.rule == "implicit_declaration" && quoted.iter().any(|q| h.clean().contains(q.as_str()))
         {
             h.weight = 8;
         }
