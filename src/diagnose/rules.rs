@@ -355,14 +355,13 @@ fn failure_region(log: &LogIndex, ex: &Extraction) -> (usize, usize) {
     let last = log.line_count().saturating_sub(1);
     // The runner uploads artifacts "for successful job" only after the script passed: when that
     // upload failed, the upload failed the job, not any command of the script.
-    if let Some(s) = log.sections().iter().find(|s| {
-        s.name == "upload_artifacts_on_success"
-            && ex.hits.iter().any(|h| {
-                matches!(h.rule, "artifact_upload_5xx" | "artifact_too_large")
-                    && h.line > s.start_line
-                    && s.end_line.is_none_or(|e| h.line <= e)
-            })
-    }) {
+    if let Some(s) = ex
+        .hits
+        .iter()
+        .filter(|h| matches!(h.rule, "artifact_upload_5xx" | "artifact_too_large"))
+        .find_map(|h| log.section_at(h.line))
+        .filter(|s| s.name == "upload_artifacts_on_success")
+    {
         return (s.start_line, s.end_line.unwrap_or(last));
     }
     // The last `##[error]` (GitHub) or `ERROR: Job failed` (GitLab) line; post-job cleanup
@@ -505,13 +504,11 @@ fn adjust_for_step(
 /// Whether a command builds or installs OS packages (Debian's and RPM's tools).
 fn builds_os_packages(cmd: &str) -> bool {
     let words: Vec<&str> = cmd.split_whitespace().collect();
+    let at = cause::program_index(&words);
     let program = words
-        .get(cause::program_index(&words))
+        .get(at)
         .map_or("", |w| w.rsplit('/').next().unwrap_or(w));
-    let sub = words
-        .get(cause::program_index(&words) + 1)
-        .copied()
-        .unwrap_or("");
+    let sub = words.get(at + 1).copied().unwrap_or("");
     matches!(
         program,
         "dpkg-buildpackage" | "debuild" | "sbuild" | "pdebuild" | "rpmbuild" | "mock"

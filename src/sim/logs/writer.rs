@@ -228,11 +228,6 @@ impl<'a> W<'a> {
             self.end(name, 0.98);
         }
         let ok = ok && upload == Upload::Created;
-        let fail_line = if upload == Upload::TooLarge {
-            "ERROR: Job failed: exit code 1"
-        } else {
-            fail_line
-        };
         self.runner_section(
             "cleanup_file_variables",
             "Cleaning up project directory and file based variables",
