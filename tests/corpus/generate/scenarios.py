@@ -20159,3 +20159,475 @@ case(
            "tests/test_flags.py": "import os\n\nimport redis\n\nfrom flags.lookup import enabled\n\nr = redis.Redis.from_url(os.environ[\"REDIS_URL\"], decode_responses=True)\n\n\ndef test_default_flag():\n    assert enabled(r, \"new_checkout\")\n\n\ndef test_beta_account_sees_beta_value():\n    assert r.hget(\"flags:beta\", \"new_checkout\") is not None, \"beta flags not seeded\"\n"},
     env=R37_PY_ENV, after_script=r37_redis_stop(57390), project="genco/flags", **ROUND37,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 38: less common compiled languages of scientific, embedded and legacy teams (Fortran,
+# Ada, D, Free Pascal, COBOL, Zig), by an author who had not read the diagnoser's rules.
+
+ROUND38 = dict(round=38)
+
+R38_ENV = {"HOME": "/tmp/diag38/home", "ZIG_GLOBAL_CACHE_DIR": "/tmp/diag38/zig-global"}
+
+# --- Fortran
+
+case(
+    "fortran-makefile-module-order-mod-not-found", "build", "gcc:12",
+    ["gfortran --version | sed -n 1p", "make -j1 all"],
+    lab("compile_error", [r"Fatal Error: Cannot open module file .physconst\.mod. for reading at \(1\): No such file or directory"],
+        "gfortran (GNU make)", "a new module physconst is listed after the file that uses it and the Makefile has no object dependency between them, so advect.f90 is compiled before physconst.mod exists",
+        accept=["github_actions_config"]),
+    files={"Makefile": "FC = gfortran\nFFLAGS = -O2 -Wall -std=f2018 -Jbuild\nOBJS = build/advect.o build/physconst.o build/main.o\n\nall: bin/advect\n\nbin/advect: $(OBJS) | bin\n\t$(FC) $(FFLAGS) -o $@ $(OBJS)\n\nbuild/%.o: src/%.f90 | build\n\t$(FC) $(FFLAGS) -c $< -o $@\n\nbuild/main.o: build/advect.o\n\nbuild bin:\n\tmkdir -p $@\n\n.PHONY: all\n",
+           "src/physconst.f90": "module physconst\n  implicit none\n  integer, parameter :: dp = kind(1.0d0)\n  real(dp), parameter :: gravity = 9.80665_dp\n  real(dp), parameter :: rho_water = 1000.0_dp\nend module physconst\n",
+           "src/advect.f90": "module advect\n  use physconst, only: dp, gravity\n  implicit none\ncontains\n  subroutine step(h, u, dt, dx)\n    real(dp), intent(inout) :: h(:)\n    real(dp), intent(in) :: u, dt, dx\n    h(2:) = h(2:) - u * dt / dx * (h(2:) - h(:size(h) - 1))\n  end subroutine step\n  pure function wave_speed(depth) result(c)\n    real(dp), intent(in) :: depth\n    real(dp) :: c\n    c = sqrt(gravity * depth)\n  end function wave_speed\nend module advect\n",
+           "src/main.f90": "program main\n  use advect\n  use physconst, only: dp\n  implicit none\n  real(dp) :: h(8) = 1.0_dp\n  h(1) = 2.0_dp\n  call step(h, 0.5_dp, 0.1_dp, 1.0_dp)\n  print '(8f7.3)', h\n  print '(a,f8.4)', 'c = ', wave_speed(10.0_dp)\nend program main\n"},
+    env=R38_ENV, project="aperture/estuary", **ROUND38,
+)
+
+case(
+    "fortran-fpm-test-error-stop-interpolation", "test", "registry.aperture.example/ci/fortran:gcc12-fpm0.12",
+    ["fpm --version", "fpm test --compiler gfortran --flag '-O0 -g -fcheck=bounds'"],
+    lab("test_assertion", [r"FAIL: interp_linear\(2\.25\) = +3\.125000 expected +2\.375000", r"ERROR STOP 1"],
+        "fpm 0.12 (fpm test, gfortran 12)", "a refactor of the linear interpolation weights the wrong neighbour; the plain fpm test program prints its own FAIL line and ends with error stop 1"),
+    files={"fpm.toml": "name = \"tablelookup\"\nversion = \"0.3.0\"\nlicense = \"BSD-3-Clause\"\n\n[build]\nauto-executables = false\nauto-tests = true\n\n[install]\nlibrary = true\n",
+           "src/tablelookup.f90": "module tablelookup\n  implicit none\n  private\n  public :: interp_linear\n  integer, parameter :: dp = kind(1.0d0)\ncontains\n  pure function interp_linear(xs, ys, x) result(y)\n    real(dp), intent(in) :: xs(:), ys(:), x\n    real(dp) :: y, t\n    integer :: i\n    do i = 1, size(xs) - 1\n      if (x <= xs(i + 1)) exit\n    end do\n    i = min(i, size(xs) - 1)\n    t = (x - xs(i)) / (xs(i + 1) - xs(i))\n    y = ys(i) * t + ys(i + 1) * (1.0_dp - t)\n  end function interp_linear\nend module tablelookup\n",
+           "test/check.f90": "program check\n  use tablelookup, only: interp_linear\n  implicit none\n  integer, parameter :: dp = kind(1.0d0)\n  real(dp) :: xs(4) = [1.0_dp, 2.0_dp, 3.0_dp, 4.0_dp]\n  real(dp) :: ys(4) = [1.0_dp, 2.0_dp, 3.5_dp, 3.0_dp]\n  real(dp) :: got\n  got = interp_linear(xs, ys, 2.25_dp)\n  if (abs(got - 2.375_dp) > 1.0e-12_dp) then\n    write (*, '(a,f10.6,a,f10.6)') 'FAIL: interp_linear(2.25) = ', got, ' expected ', 2.375_dp\n    error stop 1\n  end if\n  print '(a)', 'PASS: interp_linear'\nend program check\n"},
+    env=R38_ENV, project="aperture/tablelookup", **ROUND38,
+)
+
+case(
+    "fortran-ffpe-trap-sigfpe-empty-cell-average", "test:regression", "gcc:12",
+    ["gfortran -O0 -g -fbacktrace -ffpe-trap=invalid,zero,overflow -o regrid src/regrid.f90",
+     "./regrid data/stations.txt"],
+    lab("test_assertion", [r"Program received signal SIGFPE: Floating-point exception - erroneous arithmetic operation"],
+        "gfortran -ffpe-trap (regression run)", "a grid cell with no stations divides a zero sum by a zero count; the debug build traps the invalid operation (0/0) instead of writing NaN",
+        accept=["other"]),
+    files={"src/regrid.f90": "program regrid\n  implicit none\n  integer, parameter :: ncell = 4\n  real :: total(ncell) = 0.0, mean(ncell)\n  integer :: count(ncell) = 0, cell, ios, i\n  real :: value\n  character(len=256) :: path\n  call get_command_argument(1, path)\n  open (newunit=i, file=trim(path), status='old', action='read')\n  do\n    read (i, *, iostat=ios) cell, value\n    if (ios /= 0) exit\n    total(cell) = total(cell) + value\n    count(cell) = count(cell) + 1\n  end do\n  close (i)\n  print '(a,4i4)', 'stations per cell:', count\n  do cell = 1, ncell\n    mean(cell) = total(cell) / real(count(cell))\n  end do\n  print '(a,4f8.2)', 'cell means:', mean\nend program regrid\n",
+           "data/stations.txt": "1 12.5\n1 13.1\n2 11.0\n4 9.8\n4 10.4\n2 11.6\n"},
+    env=R38_ENV, project="aperture/regrid", **ROUND38,
+)
+
+case(
+    "fortran-c-routine-without-bind-c-underscore", "build", "gcc:12",
+    ["gcc -O2 -c -o build/crc32.o src/crc32.c", "gfortran -O2 -c -Jbuild -o build/checksum.o src/checksum.f90",
+     "gfortran -O2 -o bin/verify build/checksum.o build/crc32.o"],
+    lab("compile_error", [r"undefined reference to `crc32_update_'", r"collect2: error: ld returned 1 exit status"],
+        "gfortran + gcc (link)", "the Fortran code calls the C function crc32_update through an interface block without bind(C), so gfortran references the mangled name crc32_update_ that the C object does not define"),
+    setup="mkdir -p build bin",
+    files={"src/crc32.c": "#include <stdint.h>\n#include <stddef.h>\n\nuint32_t crc32_update(uint32_t crc, const unsigned char *buf, size_t len) {\n    crc = ~crc;\n    for (size_t i = 0; i < len; i++) {\n        crc ^= buf[i];\n        for (int k = 0; k < 8; k++)\n            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));\n    }\n    return ~crc;\n}\n",
+           "src/checksum.f90": "program verify\n  use, intrinsic :: iso_c_binding, only: c_int32_t, c_size_t, c_char\n  implicit none\n  interface\n    function crc32_update(crc, buf, len) result(r)\n      import :: c_int32_t, c_size_t, c_char\n      integer(c_int32_t), value :: crc\n      character(kind=c_char), intent(in) :: buf(*)\n      integer(c_size_t), value :: len\n      integer(c_int32_t) :: r\n    end function crc32_update\n  end interface\n  character(len=9) :: msg = '123456789'\n  print '(z8.8)', crc32_update(0_c_int32_t, msg, 9_c_size_t)\nend program verify\n"},
+    env=R38_ENV, project="aperture/telemetry-verify", **ROUND38,
+)
+
+case(
+    "fortran-namelist-renamed-variable-runtime", "test:smoke", "gcc:12",
+    ["gfortran -O1 -g -o ocean src/ocean.f90", "./ocean config/smoke.nml"],
+    lab("other", [r"Fortran runtime error: Cannot match namelist object name dt_seconds"],
+        "gfortran runtime (namelist read)", "the model's namelist variable dt_seconds was renamed to dt in the code; the smoke-run configuration in the repository still sets dt_seconds, so the namelist read fails at run time",
+        accept=["test_assertion", "github_actions_config"]),
+    files={"src/ocean.f90": "program ocean\n  implicit none\n  integer :: nsteps = 10, u\n  real :: dt = 60.0, diffusivity = 1.0e-4\n  character(len=256) :: path\n  namelist /run_params/ nsteps, dt, diffusivity\n  call get_command_argument(1, path)\n  open (newunit=u, file=trim(path), status='old', action='read')\n  read (u, nml=run_params)\n  close (u)\n  print '(a,i6,a,f8.2,a,es10.3)', 'nsteps=', nsteps, ' dt=', dt, ' kappa=', diffusivity\nend program ocean\n",
+           "config/smoke.nml": "&run_params\n  nsteps = 24\n  dt_seconds = 300.0\n  diffusivity = 2.5e-4\n/\n"},
+    env=R38_ENV, project="aperture/ocean-model", **ROUND38,
+)
+
+# --- Ada
+
+case(
+    "ada-gnatmake-missing-case-value-new-literal", "build", "registry.aperture.example/ci/gnat:12",
+    ["gnatmake --version", "gnatmake -q -gnat2012 -gnatwa -gnatwe -D obj -o bin/valvectl src/valvectl.adb -aIsrc"],
+    lab("compile_error", [r"valve_logic\.adb:\d+:\d+: (error: )?missing case value: \"Degraded\""],
+        "GNAT 12 (gnatmake)", "a new enumeration literal Degraded was added to Valve_State; the controller's case statement has no branch for it (Ada requires full coverage)"),
+    setup="mkdir -p obj bin",
+    files={"src/valve_types.ads": "package Valve_Types is\n   type Valve_State is (Closed, Opening, Open, Closing, Degraded, Fault);\n   subtype Percent is Integer range 0 .. 100;\nend Valve_Types;\n",
+           "src/valve_logic.ads": "with Valve_Types; use Valve_Types;\npackage Valve_Logic is\n   function Command_For (S : Valve_State) return Percent;\nend Valve_Logic;\n",
+           "src/valve_logic.adb": "package body Valve_Logic is\n   function Command_For (S : Valve_State) return Percent is\n   begin\n      case S is\n         when Closed | Closing => return 0;\n         when Opening => return 50;\n         when Open => return 100;\n         when Fault => return 0;\n      end case;\n   end Command_For;\nend Valve_Logic;\n",
+           "src/valvectl.adb": "with Ada.Text_IO; use Ada.Text_IO;\nwith Valve_Types; use Valve_Types;\nwith Valve_Logic;\nprocedure Valvectl is\nbegin\n   for S in Valve_State loop\n      Put_Line (Valve_State'Image (S) & Percent'Image (Valve_Logic.Command_For (S)));\n   end loop;\nend Valvectl;\n"},
+    env=R38_ENV, project="aperture/valve-controller", **ROUND38,
+)
+
+case(
+    "ada-gprbuild-imported-project-not-found", "build", "registry.aperture.example/ci/gnat:12",
+    ["gprbuild --version | sed -n 1p", "gprbuild -p -P telemetry.gpr -XBUILD_MODE=release"],
+    lab("github_actions_config", [r"telemetry\.gpr:\d+:\d+: (imported project file \"shared_units(\.gpr)?\" not found|unknown project file: \"shared_units(\.gpr)?\")"],
+        "gprbuild (GPRBUILD 18.0w, GNAT 12)", "the shared units project moved to libs/shared_units/ in this merge request, but telemetry.gpr still withs \"shared_units\" relative to the old ../shared location and GPR_PROJECT_PATH is not set",
+        accept=["compile_error", "other"]),
+    files={"telemetry.gpr": "with \"shared_units\";\n\nproject Telemetry is\n   type Mode_Type is (\"debug\", \"release\");\n   Mode : Mode_Type := external (\"BUILD_MODE\", \"debug\");\n   for Source_Dirs use (\"src\");\n   for Object_Dir use \"obj/\" & Mode;\n   for Exec_Dir use \"bin\";\n   for Main use (\"telemetry_main.adb\");\n   package Compiler is\n      for Default_Switches (\"Ada\") use (\"-gnat2012\", \"-gnatwa\");\n   end Compiler;\nend Telemetry;\n",
+           "libs/shared_units/shared_units.gpr": "project Shared_Units is\n   for Source_Dirs use (\"src\");\n   for Object_Dir use \"obj\";\nend Shared_Units;\n",
+           "libs/shared_units/src/frames.ads": "package Frames is\n   type Frame_Id is mod 2 ** 11;\nend Frames;\n",
+           "src/telemetry_main.adb": "with Ada.Text_IO;\nwith Frames;\nprocedure Telemetry_Main is\n   Id : constant Frames.Frame_Id := 16#7FF#;\nbegin\n   Ada.Text_IO.Put_Line (\"max frame id\" & Frames.Frame_Id'Image (Id));\nend Telemetry_Main;\n"},
+    env=R38_ENV, project="aperture/telemetry", **ROUND38,
+)
+
+R38_AUNIT_TESTS_BODY = """with AUnit.Assertions; use AUnit.Assertions;
+with Units; use Units;
+
+package body Conv_Tests is
+   use AUnit.Test_Cases.Registration;
+
+   procedure Test_Kelvin (T : in out AUnit.Test_Cases.Test_Case'Class) is
+      pragma Unreferenced (T);
+   begin
+      Assert (abs (To_Kelvin (0.0) - 273.15) < 0.001, "0 C should be 273.15 K");
+   end Test_Kelvin;
+
+   procedure Test_Fahrenheit (T : in out AUnit.Test_Cases.Test_Case'Class) is
+      pragma Unreferenced (T);
+      Got : constant Float := F_To_C (212.0);
+   begin
+      Assert (abs (Got - 100.0) < 0.001, "212 F should be 100 C, got" & Float'Image (Got));
+   end Test_Fahrenheit;
+
+   procedure Test_Freezing (T : in out AUnit.Test_Cases.Test_Case'Class) is
+      pragma Unreferenced (T);
+   begin
+      Assert (abs (F_To_C (32.0)) < 0.001, "32 F should be 0 C");
+   end Test_Freezing;
+
+   overriding procedure Register_Tests (T : in out Conv_Test) is
+   begin
+      Register_Routine (T, Test_Kelvin'Access, "Celsius to Kelvin");
+      Register_Routine (T, Test_Fahrenheit'Access, "Fahrenheit to Celsius (boiling)");
+      Register_Routine (T, Test_Freezing'Access, "Fahrenheit to Celsius (freezing)");
+   end Register_Tests;
+
+   overriding function Name (T : Conv_Test) return AUnit.Message_String is
+      pragma Unreferenced (T);
+   begin
+      return AUnit.Format ("Unit conversions");
+   end Name;
+end Conv_Tests;
+"""
+
+case(
+    "ada-aunit-failed-assertion-conversion", "test:aunit", "registry.aperture.example/ci/gnat:12-aunit",
+    ["gprbuild -q -p -P tests/tests.gpr", "./bin/test_main"],
+    lab("test_assertion", [r"^FAIL Unit conversions : Fahrenheit to Celsius \(boiling\)", r"212 F should be 100 C, got"],
+        "AUnit 22 text reporter (GNAT 12, gprbuild)", "F_To_C was changed to the rule-of-thumb (F - 32) / 2; the freezing-point test still passes, the boiling-point one fails (got 90)",
+        accept=[]),
+    files={"src/units.ads": "package Units is\n   function To_Kelvin (C : Float) return Float;\n   function F_To_C (F : Float) return Float;\nend Units;\n",
+           "src/units.adb": "package body Units is\n   function To_Kelvin (C : Float) return Float is (C + 273.15);\n   function F_To_C (F : Float) return Float is ((F - 32.0) / 2.0);\nend Units;\n",
+           "tests/tests.gpr": "with \"aunit\";\n\nproject Tests is\n   for Source_Dirs use (\"../src\", \".\");\n   for Object_Dir use \"../obj/tests\";\n   for Exec_Dir use \"../bin\";\n   for Main use (\"test_main.adb\");\n   package Compiler is\n      for Default_Switches (\"Ada\") use (\"-gnat2012\", \"-g\");\n   end Compiler;\nend Tests;\n",
+           "tests/conv_tests.ads": "with AUnit;\nwith AUnit.Test_Cases;\n\npackage Conv_Tests is\n   type Conv_Test is new AUnit.Test_Cases.Test_Case with null record;\n   overriding procedure Register_Tests (T : in out Conv_Test);\n   overriding function Name (T : Conv_Test) return AUnit.Message_String;\nend Conv_Tests;\n",
+           "tests/conv_tests.adb": R38_AUNIT_TESTS_BODY,
+           "tests/conv_suite.ads": "with AUnit.Test_Suites;\n\npackage Conv_Suite is\n   function Suite return AUnit.Test_Suites.Access_Test_Suite;\nend Conv_Suite;\n",
+           "tests/conv_suite.adb": "with Conv_Tests;\n\npackage body Conv_Suite is\n   use AUnit.Test_Suites;\n\n   function Suite return Access_Test_Suite is\n      Result : constant Access_Test_Suite := new Test_Suite;\n   begin\n      Result.Add_Test (new Conv_Tests.Conv_Test);\n      return Result;\n   end Suite;\nend Conv_Suite;\n",
+           "tests/test_main.adb": "with Ada.Command_Line;\nwith AUnit; use type AUnit.Status;\nwith AUnit.Reporter.Text;\nwith AUnit.Run;\nwith Conv_Suite;\n\nprocedure Test_Main is\n   function Runner is new AUnit.Run.Test_Runner_With_Status (Conv_Suite.Suite);\n   Reporter : AUnit.Reporter.Text.Text_Reporter;\nbegin\n   if Runner (Reporter) /= AUnit.Success then\n      Ada.Command_Line.Set_Exit_Status (Ada.Command_Line.Failure);\n   end if;\nend Test_Main;\n"},
+    env=R38_ENV, project="aperture/units", **ROUND38,
+)
+
+case(
+    "ada-precondition-failed-gnata-test-run", "test", "registry.aperture.example/ci/gnat:12",
+    ["gnatmake -q -gnat2012 -gnata -g -D obj -o bin/test_dosing tests/test_dosing.adb -aIsrc", "./bin/test_dosing"],
+    lab("test_assertion", [r"raised ADA\.ASSERTIONS\.ASSERTION_ERROR : failed precondition from dosing\.ads:\d+"],
+        "GNAT 12 (-gnata contracts, test program)", "the test doses 12 ml/min into a pump whose contract allows at most Max_Rate (10); the precondition Rate <= P.Max_Rate is checked under -gnata and raises",
+        accept=["other"]),
+    setup="mkdir -p obj bin",
+    files={"src/dosing.ads": "package Dosing is\n   subtype Rate_Ml is Natural range 0 .. 1000;\n   type Pump is record\n      Max_Rate : Rate_Ml := 10;\n      Current  : Rate_Ml := 0;\n   end record;\n   procedure Set_Rate (P : in out Pump; Rate : Rate_Ml)\n     with Pre => Rate <= P.Max_Rate,\n          Post => P.Current = Rate;\nend Dosing;\n",
+           "src/dosing.adb": "package body Dosing is\n   procedure Set_Rate (P : in out Pump; Rate : Rate_Ml) is\n   begin\n      P.Current := Rate;\n   end Set_Rate;\nend Dosing;\n",
+           "tests/test_dosing.adb": "with Ada.Text_IO; use Ada.Text_IO;\nwith Dosing; use Dosing;\nprocedure Test_Dosing is\n   P : Pump;\nbegin\n   Set_Rate (P, 8);\n   Put_Line (\"ok: rate 8\");\n   Set_Rate (P, 12);\n   Put_Line (\"ok: rate 12\");\nend Test_Dosing;\n"},
+    env=R38_ENV, project="aperture/dosing", **ROUND38,
+)
+
+# --- D
+
+case(
+    "d-ldc2-implicit-long-to-int-conversion", "build", "registry.aperture.example/ci/ldc:1.30",
+    ["ldc2 --version | sed -n 1p", "ldc2 -O -release -od=build -of=bin/tally src/app.d src/tally.d"],
+    lab("compile_error", [r"src/tally\.d\(\d+\): Error: cannot implicitly convert expression `.*` of type `long` to `int`"],
+        "ldc2 1.30 (D front end 2.100)", "the byte counter was widened to long in one module; a function still returns it as int and D refuses the narrowing without a cast"),
+    files={"src/tally.d": "module tally;\n\nstruct Tally\n{\n    long bytes;\n    int files;\n}\n\nint averageSize(const Tally t)\n{\n    if (t.files == 0)\n        return 0;\n    return t.bytes / t.files;\n}\n",
+           "src/app.d": "import std.stdio;\nimport tally;\n\nvoid main()\n{\n    auto t = Tally(4_500_000_000, 3);\n    writefln(\"avg %s bytes\", averageSize(t));\n}\n"},
+    env=R38_ENV, project="aperture/tally", **ROUND38,
+)
+
+case(
+    "d-dub-test-unittest-assert-error", "test", "registry.aperture.example/ci/ldc:1.30-dub",
+    ["dub --version", "dub test --compiler=ldc2"],
+    lab("test_assertion", [r"core\.exception\.AssertError@source/ringbuf\.d\(\d+\): Assertion failure", r"1/1 modules FAILED unittests"],
+        "dub 1.27 (dub test, ldc2 1.30)", "the ring buffer's wrap-around drops the oldest element one slot early; the module's unittest block asserts on the contents after overflow"),
+    files={"dub.json": "{\n  \"name\": \"ringbuf\",\n  \"description\": \"fixed-size sample ring buffer\",\n  \"license\": \"BSL-1.0\",\n  \"targetType\": \"library\"\n}\n",
+           "source/ringbuf.d": "module ringbuf;\n\nstruct Ring(T, size_t N)\n{\n    private T[N] buf;\n    private size_t head, count;\n\n    void push(T v)\n    {\n        buf[(head + count) % N] = v;\n        if (count < N - 1)\n            ++count;\n        else\n            head = (head + 1) % N;\n    }\n\n    T[] toArray() const\n    {\n        T[] result;\n        foreach (i; 0 .. count)\n            result ~= buf[(head + i) % N];\n        return result;\n    }\n}\n\nunittest\n{\n    Ring!(int, 3) r;\n    r.push(1);\n    r.push(2);\n    assert(r.toArray() == [1, 2]);\n    r.push(3);\n    r.push(4);\n    assert(r.toArray() == [2, 3, 4]);\n}\n"},
+    env=R38_ENV, project="aperture/ringbuf", **ROUND38,
+)
+
+case(
+    "d-array-index-error-histogram-bins", "test:smoke", "registry.aperture.example/ci/ldc:1.30",
+    ["ldc2 -g -of=bin/histo src/histo.d", "./bin/histo data/latencies.txt"],
+    lab("test_assertion", [r"core\.exception\.ArrayIndexError@src/histo\.d\(\d+\): index \[10\] is out of bounds for array of length 10"],
+        "ldc2 1.30 (bounds-checked debug build)", "a latency equal to the histogram's upper limit maps to bin 10 of a 10-bin array; D's bounds check throws at run time",
+        accept=["other"]),
+    files={"src/histo.d": "import std.stdio, std.conv, std.string, std.algorithm, std.range;\n\nenum bins = 10;\nenum limitMs = 500.0;\n\nvoid main(string[] args)\n{\n    size_t[bins] counts;\n    foreach (line; File(args[1]).byLine)\n    {\n        auto ms = line.strip.to!double;\n        auto bin = cast(size_t)(ms / limitMs * bins);\n        counts[bin]++;\n    }\n    foreach (i, c; counts[])\n        writefln(\"%4.0f ms %s\", i * limitMs / bins, \"#\".repeat(c).join);\n}\n",
+           "data/latencies.txt": "12.5\n48.0\n130.2\n77.7\n499.9\n500.0\n250.1\n"},
+    env=R38_ENV, project="aperture/latency-histo", **ROUND38,
+)
+
+# --- Free Pascal
+
+case(
+    "pascal-fpc-identifier-not-found-renamed-function", "build", "registry.aperture.example/ci/fpc:3.2.2",
+    ["fpc -iV", "mkdir -p build bin", "fpc -B -Mobjfpc -Sh -vewn -FUbuild -Fusrc -obin/ledger src/ledger.lpr"],
+    lab("compile_error", [r"reports\.pas\(\d+,\d+\) Error: Identifier not found \"FormatCents\"", r"Fatal: There were 1 errors compiling module, stopping"],
+        "Free Pascal 3.2.2", "money.pas renamed FormatCents to FormatAmount; reports.pas still calls the old name"),
+    files={"src/money.pas": "unit Money;\n\ninterface\n\nfunction FormatAmount(Cents: Int64): string;\n\nimplementation\n\nuses SysUtils;\n\nfunction FormatAmount(Cents: Int64): string;\nbegin\n  Result := Format('%d.%.2d', [Cents div 100, Abs(Cents mod 100)]);\nend;\n\nend.\n",
+           "src/reports.pas": "unit Reports;\n\ninterface\n\nprocedure PrintTotal(const Label_: string; Cents: Int64);\n\nimplementation\n\nuses Money;\n\nprocedure PrintTotal(const Label_: string; Cents: Int64);\nbegin\n  WriteLn(Label_, ': ', FormatCents(Cents));\nend;\n\nend.\n",
+           "src/ledger.lpr": "program Ledger;\n\n{$mode objfpc}{$H+}\n\nuses Reports;\n\nbegin\n  PrintTotal('opening', 125000);\n  PrintTotal('closing', 98713);\nend.\n"},
+    env=R38_ENV, project="aperture/ledger-pas", **ROUND38,
+)
+
+case(
+    "pascal-fpc-range-check-runtime-error-201", "test", "registry.aperture.example/ci/fpc:3.2.2",
+    ["fpc -Cr -Co -gl -Mobjfpc -vew -otests/test_monthly tests/test_monthly.pas -Fusrc", "./tests/test_monthly"],
+    lab("test_assertion", [r"^Runtime error 201 at \$[0-9A-F]+", r"line \d+ of src/monthly\.pas"],
+        "Free Pascal 3.2.2 (-Cr range checks, -gl line info)", "the fiscal-month index is computed 1-based from a 1-based month plus an offset without wrapping; month 12 with offset 1 indexes 13 of an array[1..12] and the range-checked test build stops with runtime error 201",
+        accept=["other"]),
+    files={"src/monthly.pas": "unit Monthly;\n\n{$mode objfpc}\n\ninterface\n\ntype\n  TMonthTotals = array[1..12] of Currency;\n\nprocedure AddBooking(var Totals: TMonthTotals; CalendarMonth, FiscalOffset: Integer; Amount: Currency);\n\nimplementation\n\nprocedure AddBooking(var Totals: TMonthTotals; CalendarMonth, FiscalOffset: Integer; Amount: Currency);\nvar\n  FiscalMonth: Integer;\nbegin\n  FiscalMonth := CalendarMonth + FiscalOffset;\n  Totals[FiscalMonth] := Totals[FiscalMonth] + Amount;\nend;\n\nend.\n",
+           "tests/test_monthly.pas": "program TestMonthly;\n\n{$mode objfpc}\n\nuses Monthly;\n\nvar\n  T: TMonthTotals;\n  I: Integer;\nbegin\n  for I := 1 to 12 do T[I] := 0;\n  AddBooking(T, 1, 1, 10.5);\n  WriteLn('ok: january booking');\n  AddBooking(T, 12, 1, 99.0);\n  WriteLn('ok: december booking');\n  if T[2] <> 10.5 then begin WriteLn('FAIL'); Halt(1); end;\n  WriteLn('all passed');\nend.\n"},
+    env=R38_ENV, project="aperture/fiscal-pas", **ROUND38,
+)
+
+case(
+    "pascal-fpc-cant-find-unit-cfg-search-path", "build", "registry.aperture.example/ci/fpc:3.2.2",
+    ["cat build.cfg", "fpc @build.cfg src/invoicer.lpr"],
+    lab("compile_error", [r"Fatal: Can't find unit TaxRules used by Invoicer"],
+        "Free Pascal 3.2.2 (@build.cfg)", "the tax units were moved from lib/ to src/tax/ in this merge request, but the project's fpc config file still lists -Fulib as the unit search path",
+        accept=["github_actions_config"]),
+    setup="mkdir -p build bin",
+    files={"build.cfg": "-Mobjfpc\n-Sh\n-O2\n-vewn\n-FUbuild\n-Fulib\n-obin/invoicer\n",
+           "src/tax/taxrules.pas": "unit TaxRules;\n\n{$mode objfpc}\n\ninterface\n\nfunction VatCents(NetCents: Int64; RatePermille: Integer): Int64;\n\nimplementation\n\nfunction VatCents(NetCents: Int64; RatePermille: Integer): Int64;\nbegin\n  Result := (NetCents * RatePermille + 500) div 1000;\nend;\n\nend.\n",
+           "src/invoicer.lpr": "program Invoicer;\n\n{$mode objfpc}{$H+}\n\nuses SysUtils, TaxRules;\n\nbegin\n  WriteLn('VAT on 100.00: ', VatCents(10000, 190));\nend.\n"},
+    env=R38_ENV, project="aperture/invoicer", **ROUND38,
+)
+
+# --- COBOL
+
+case(
+    "cobol-cobc-data-item-not-defined", "build", "registry.aperture.example/ci/gnucobol:3.1",
+    ["cobc --version | sed -n 1p", "cobc -x -std=default -Wall -o bin/payroll src/payroll.cbl"],
+    lab("compile_error", [r"src/payroll\.cbl:\d+: error: 'WS-GROSS-PAY' is not defined"],
+        "GnuCOBOL 3.1.2 (cobc)", "WS-GROSS-PAY was renamed WS-GROSS-AMT in WORKING-STORAGE; two PROCEDURE DIVISION statements still use the old name"),
+    setup="mkdir -p bin",
+    files={"src/payroll.cbl": "       IDENTIFICATION DIVISION.\n       PROGRAM-ID. PAYROLL.\n       DATA DIVISION.\n       WORKING-STORAGE SECTION.\n       01  WS-HOURS        PIC 9(3)V9  VALUE 37.5.\n       01  WS-RATE         PIC 9(3)V99 VALUE 21.40.\n       01  WS-GROSS-AMT    PIC 9(6)V99 VALUE ZERO.\n       01  WS-GROSS-DISP   PIC ZZZ,ZZ9.99.\n       PROCEDURE DIVISION.\n       MAIN-PARA.\n           COMPUTE WS-GROSS-PAY ROUNDED = WS-HOURS * WS-RATE\n           MOVE WS-GROSS-PAY TO WS-GROSS-DISP\n           DISPLAY 'GROSS PAY: ' WS-GROSS-DISP\n           STOP RUN.\n"},
+    env=R38_ENV, project="aperture/payroll", **ROUND38,
+)
+
+case(
+    "cobol-copybook-not-found-include-dir", "build", "registry.aperture.example/ci/gnucobol:3.1",
+    ["ls copybooks", "cobc -x -free -I copy -o bin/custrpt src/custrpt.cob"],
+    lab("compile_error", [r"src/custrpt\.cob:\d+: error: CUSTREC: No such file or directory"],
+        "GnuCOBOL 3.1.2 (cobc -I)", "the copybook directory was renamed copy/ -> copybooks/; the job's cobc command still passes -I copy, so COPY CUSTREC finds nothing",
+        accept=["github_actions_config"]),
+    setup="mkdir -p bin",
+    files={"copybooks/CUSTREC.cpy": "01  CUSTOMER-REC.\n    05  CUST-ID        PIC 9(6).\n    05  CUST-NAME      PIC X(30).\n    05  CUST-BALANCE   PIC S9(7)V99.\n",
+           "src/custrpt.cob": "IDENTIFICATION DIVISION.\nPROGRAM-ID. CUSTRPT.\nDATA DIVISION.\nWORKING-STORAGE SECTION.\nCOPY CUSTREC.\n01  WS-BAL-DISP PIC -Z,ZZZ,ZZ9.99.\nPROCEDURE DIVISION.\n    MOVE 4711 TO CUST-ID\n    MOVE 'ACME TOOLING' TO CUST-NAME\n    MOVE -1250.75 TO CUST-BALANCE\n    MOVE CUST-BALANCE TO WS-BAL-DISP\n    DISPLAY CUST-ID ' ' CUST-NAME ' ' WS-BAL-DISP\n    STOP RUN.\n"},
+    env=R38_ENV, project="aperture/customer-report", **ROUND38,
+)
+
+case(
+    "cobol-runtime-subscript-out-of-bounds-debug", "test", "registry.aperture.example/ci/gnucobol:3.1",
+    ["cobc -x -debug -o bin/ratecalc src/ratecalc.cbl", "./bin/ratecalc < tests/zones.txt"],
+    lab("test_assertion", [r"subscript of 'RATE-ENTRY' out of bounds: 13"],
+        "GnuCOBOL 3.1.2 (-debug runtime checks)", "zone 13 was added to the test input but the rate table still OCCURS 12 TIMES; the -debug build's subscript check stops the run",
+        accept=["other"]),
+    files={"src/ratecalc.cbl": "       IDENTIFICATION DIVISION.\n       PROGRAM-ID. RATECALC.\n       DATA DIVISION.\n       WORKING-STORAGE SECTION.\n       01  RATE-TABLE.\n           05  RATE-ENTRY OCCURS 12 TIMES PIC 9(3)V99.\n       01  WS-ZONE     PIC 99.\n       01  WS-EOF      PIC X VALUE 'N'.\n       01  WS-I        PIC 99.\n       01  WS-OUT      PIC ZZ9.99.\n       PROCEDURE DIVISION.\n       MAIN-PARA.\n           PERFORM VARYING WS-I FROM 1 BY 1 UNTIL WS-I > 12\n               COMPUTE RATE-ENTRY(WS-I) = 4.50 + WS-I * 1.25\n           END-PERFORM\n           PERFORM UNTIL WS-EOF = 'Y'\n               ACCEPT WS-ZONE\n               IF WS-ZONE = 0\n                   MOVE 'Y' TO WS-EOF\n               ELSE\n                   MOVE RATE-ENTRY(WS-ZONE) TO WS-OUT\n                   DISPLAY 'ZONE ' WS-ZONE ' RATE ' WS-OUT\n               END-IF\n           END-PERFORM\n           STOP RUN.\n",
+           "tests/zones.txt": "01\n07\n12\n13\n00\n"},
+    setup="mkdir -p bin", env=R38_ENV, project="aperture/shipping-rates", **ROUND38,
+)
+
+# --- Zig
+
+R38_ZIG_BUILD = """const std = @import("std");
+
+pub fn build(b: *std.Build) void {
+    const target = b.standardTargetOptions(.{});
+    const optimize = b.standardOptimizeOption(.{});
+    const mod = b.createModule(.{
+        .root_source_file = b.path("src/main.zig"),
+        .target = target,
+        .optimize = optimize,
+    });
+    const exe = b.addExecutable(.{ .name = "%s", .root_module = mod });
+    b.installArtifact(exe);
+    const tests = b.addTest(.{ .root_module = mod });
+    const run_tests = b.addRunArtifact(tests);
+    const test_step = b.step("test", "Run unit tests");
+    test_step.dependOn(&run_tests.step);
+}
+"""
+
+case(
+    "zig-build-test-expect-equal-duration", "test", "registry.aperture.example/ci/zig:0.17",
+    ["python -m ziglang version", "python -m ziglang build test --summary failures"],
+    lab("test_assertion", [r"expected 90, found 630", r"error: 'main\.test\.parses minutes and seconds' failed"],
+        "zig 0.17 (zig build test)", "the duration parser multiplies minutes by 600 instead of 60 (1m30s gives 630); std.testing.expectEqual reports the values"),
+    files={"build.zig": R38_ZIG_BUILD % "durparse",
+           "src/main.zig": "const std = @import(\"std\");\n\npub fn parseSeconds(s: []const u8) !u32 {\n    var total: u32 = 0;\n    var num: u32 = 0;\n    for (s) |c| switch (c) {\n        '0'...'9' => num = num * 10 + (c - '0'),\n        'h' => { total += num * 3600; num = 0; },\n        'm' => { total += num * 600; num = 0; },\n        's' => { total += num; num = 0; },\n        else => return error.InvalidDuration,\n    };\n    return total + num;\n}\n\npub fn main() !void {\n    std.debug.print(\"{d}\\n\", .{try parseSeconds(\"1h2m3s\")});\n}\n\ntest \"parses seconds\" {\n    try std.testing.expectEqual(@as(u32, 45), try parseSeconds(\"45s\"));\n}\n\ntest \"parses minutes and seconds\" {\n    try std.testing.expectEqual(@as(u32, 90), try parseSeconds(\"1m30s\"));\n}\n\ntest \"rejects units it does not know\" {\n    try std.testing.expectError(error.InvalidDuration, parseSeconds(\"3d\"));\n}\n"},
+    env=R38_ENV, project="aperture/durparse", **ROUND38,
+)
+
+case(
+    "zig-unused-local-constant-after-refactor", "build", "registry.aperture.example/ci/zig:0.17",
+    ["python -m ziglang build -Doptimize=ReleaseSafe"],
+    lab("compile_error", [r"src/main\.zig:\d+:\d+: error: unused local constant"],
+        "zig 0.17 (zig build)", "a refactor stopped using the parsed header's checksum; Zig rejects an unused local constant as a compile error"),
+    files={"build.zig": R38_ZIG_BUILD % "pktdump",
+           "src/main.zig": "const std = @import(\"std\");\n\nconst Header = struct { kind: u8, len: u16, checksum: u8 };\n\nfn parseHeader(b: []const u8) Header {\n    return .{ .kind = b[0], .len = std.mem.readInt(u16, b[1..3], .big), .checksum = b[3] };\n}\n\npub fn main() void {\n    const frame = [_]u8{ 0x02, 0x00, 0x10, 0x7f, 0xaa };\n    const hdr = parseHeader(&frame);\n    const checksum = hdr.checksum;\n    std.debug.print(\"kind={d} len={d}\\n\", .{ hdr.kind, hdr.len });\n}\n"},
+    env=R38_ENV, project="aperture/pktdump", **ROUND38,
+)
+
+case(
+    "zig-build-script-root-source-file-removed-field", "build", "registry.aperture.example/ci/zig:0.17",
+    ["python -m ziglang version", "python -m ziglang build --summary all"],
+    lab("compile_error", [r"build\.zig:\d+:\d+: error: no field named 'root_source_file' in struct 'Build\.ExecutableOptions'"],
+        "zig 0.17 (zig build, build.zig written for 0.13)", "the CI image moved to Zig 0.17 but build.zig still passes root_source_file to addExecutable (removed in favour of root_module)",
+        accept=["github_actions_config", "dependency_install"]),
+    files={"build.zig": "const std = @import(\"std\");\n\npub fn build(b: *std.Build) void {\n    const target = b.standardTargetOptions(.{});\n    const optimize = b.standardOptimizeOption(.{});\n    const exe = b.addExecutable(.{\n        .name = \"sensord\",\n        .root_source_file = b.path(\"src/main.zig\"),\n        .target = target,\n        .optimize = optimize,\n    });\n    b.installArtifact(exe);\n}\n",
+           "src/main.zig": "const std = @import(\"std\");\n\npub fn main() void {\n    std.debug.print(\"sensord starting\\n\", .{});\n}\n"},
+    env=R38_ENV, project="aperture/sensord", **ROUND38,
+)
+
+# --- Infra / flaky
+
+case(
+    "fortran-fpm-git-dependency-host-unresolvable", "build", "registry.aperture.example/ci/fortran:gcc12-fpm0.12",
+    ["fpm --version", "fpm build --compiler gfortran --profile release"],
+    lab("network_or_flaky", [r"Could not resolve host: gitlab\.aperture\.invalid"],
+        "fpm 0.12 (git dependency) + git", "fpm clones the csv-fortran dependency from the group's GitLab host, whose name the runner cannot resolve (DNS failure on the runner)",
+        infra=True, accept=["dependency_install"]),
+    files={"fpm.toml": "name = \"flowstats\"\nversion = \"1.2.0\"\n\n[build]\nauto-executables = true\n\n[dependencies]\ncsv-fortran = { git = \"https://gitlab.aperture.invalid/sci-libs/csv-fortran.git\", tag = \"v1.4.0\" }\n",
+           "src/flowstats.f90": "module flowstats\n  implicit none\ncontains\n  pure real function mean(x)\n    real, intent(in) :: x(:)\n    mean = sum(x) / max(1, size(x))\n  end function mean\nend module flowstats\n",
+           "app/main.f90": "program main\n  use flowstats\n  print *, mean([1.0, 2.0, 3.0])\nend program main\n"},
+    env=R38_ENV, project="aperture/flowstats", **ROUND38,
+)
+
+case(
+    "zig-build-dependency-fetch-connection-reset", "build", "registry.aperture.example/ci/zig:0.17",
+    ["python -m ziglang build -Doptimize=ReleaseFast"],
+    lab("network_or_flaky", [r"error: unable to unpack tarball to temporary directory: ReadFailed"],
+        "zig 0.17 (zig build, build.zig.zon url dependency)", "the package mirror sends the headers and part of the zstd tarball named in build.zig.zon, then resets the connection; zig reports the broken stream as ReadFailed while unpacking it",
+        infra=True, accept=["dependency_install"]),
+    setup="sed -i \"s/@PORT@/$PORT_RESET/\" build.zig.zon",
+    files={"build.zig": "const std = @import(\"std\");\n\npub fn build(b: *std.Build) void {\n    const target = b.standardTargetOptions(.{});\n    const optimize = b.standardOptimizeOption(.{});\n    const zstd = b.dependency(\"zstd\", .{ .target = target, .optimize = optimize });\n    const mod = b.createModule(.{ .root_source_file = b.path(\"src/main.zig\"), .target = target, .optimize = optimize });\n    mod.linkLibrary(zstd.artifact(\"zstd\"));\n    const exe = b.addExecutable(.{ .name = \"logpack\", .root_module = mod });\n    b.installArtifact(exe);\n}\n",
+           "build.zig.zon": ".{\n    .name = .logpack,\n    .fingerprint = 0xb5506e02a677c2bd,\n    .version = \"0.4.0\",\n    .minimum_zig_version = \"0.15.0\",\n    .dependencies = .{\n        .zstd = .{\n            .url = \"http://127.0.0.1:@PORT@/mirror/allyourcodebase/zstd/1.5.6-2.tar.gz\",\n            .hash = \"zstd-1.5.6-2-Nw3HhYBvAAC5YXPtBM7kLrkFQbUFgiDSjIdJfXcQe1m9\",\n        },\n    },\n    .paths = .{ \"build.zig\", \"build.zig.zon\", \"src\" },\n}\n",
+           "src/main.zig": "const std = @import(\"std\");\n\npub fn main() void {\n    std.debug.print(\"logpack\\n\", .{});\n}\n"},
+    env=R38_ENV, project="aperture/logpack", **ROUND38,
+)
+
+case(
+    "ada-apt-get-update-internal-mirror-503", "prepare:toolchain", "debian:bookworm-slim",
+    ["export APT_OPTS=\"-o Dir::Etc::SourceList=$CI_PROJECT_DIR/ci/apt/sources.list -o Dir::Etc::SourceParts=$CI_PROJECT_DIR/ci/apt/sources.list.d -o Dir::State=$CI_PROJECT_DIR/.apt/state -o Dir::State::status=$CI_PROJECT_DIR/.apt/state/status -o Dir::Cache=$CI_PROJECT_DIR/.apt/cache -o APT::Sandbox::User=root\"",
+     "apt-get $APT_OPTS update",
+     "apt-get $APT_OPTS install -y --no-install-recommends gnat-12 gprbuild libaunit22-dev"],
+    lab("network_or_flaky", [r"503\s+Service Unavailable"],
+        "apt-get (Debian 12)", "the team's internal Debian mirror answers 503 Service Unavailable to every index request while the job prepares its GNAT toolchain; apt-get update only warns and exits 0, so the install then finds no packages (apt state is kept in the project directory so the job starts from an empty image state)",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    setup="mkdir -p .apt/state/lists/partial .apt/cache/archives/partial ci/apt/sources.list.d && touch .apt/state/status && sed -i \"s/@PORT@/$PORT_503/\" ci/apt/sources.list",
+    files={"ci/apt/sources.list": "deb http://127.0.0.1:@PORT@/debian bookworm main\ndeb http://127.0.0.1:@PORT@/debian bookworm-updates main\n"},
+    env=R38_ENV, project="aperture/gnat-toolchain", **ROUND38,
+)
+
+case(
+    "pascal-fpc-unit-output-volume-full", "build", "registry.aperture.example/ci/fpc:3.2.2",
+    ["df -h build | tail -n 1", "fpc -B -Mobjfpc -O2 -vewn -FUbuild -Fusrc -obin/gridsim src/gridsim.lpr"],
+    lab("infrastructure", [r"Fatal: I/O error: Disk Full"],
+        "Free Pascal 3.2.2", "the runner's build volume (a small tmpfs here) fills up while fpc writes its unit output files",
+        infra=True),
+    tmpfs=("build", "24k"), setup="mkdir -p bin",
+    files={**{f"src/cells{i}.pas": "unit Cells%d;\n\n{$mode objfpc}\n\ninterface\n\nfunction Step%d(const A: array of Double): Double;\n\nimplementation\n\nuses Math, SysUtils;\n\nfunction Step%d(const A: array of Double): Double;\nvar\n  I: Integer;\nbegin\n  Result := 0;\n  for I := Low(A) to High(A) do\n    Result := Result + Power(A[I], %d) / (I + 1) + Sin(A[I]) * Cos(A[I]) - Ln(1 + Abs(A[I]));\n  Result := StrToFloat(FloatToStr(Result));\nend;\n\nend.\n" % (i, i, i, i % 3 + 1) for i in range(1, 9)},
+           "src/gridsim.lpr": "program GridSim;\n\n{$mode objfpc}{$H+}\n\nuses Cells1, Cells2, Cells3, Cells4, Cells5, Cells6, Cells7, Cells8;\n\nconst\n  A: array[0..3] of Double = (0.5, 1.5, 2.5, 3.5);\nbegin\n  WriteLn(Step1(A) + Step2(A) + Step3(A) + Step4(A) + Step5(A) + Step6(A) + Step7(A) + Step8(A):0:4);\nend.\n"},
+    env=R38_ENV, project="aperture/gridsim", **ROUND38,
+)
+
+case(
+    "cobol-generic-package-upload-429", "publish", "registry.aperture.example/ci/gnucobol:3.1",
+    ["cobc -x -O2 -o dist/payroll-batch src/payroll.cbl",
+     "tar -czf payroll-batch-2.7.0.tar.gz -C dist payroll-batch",
+     "curl --silent --show-error --fail-with-body --header \"JOB-TOKEN: $CI_JOB_TOKEN\" --upload-file payroll-batch-2.7.0.tar.gz \"$PACKAGE_REGISTRY_URL/payroll-batch/2.7.0/payroll-batch-2.7.0.tar.gz\""],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 429"],
+        "curl (GitLab generic package upload)", "the package registry rate-limits the upload (429 Too Many Requests, Retry-After 60) while several release jobs publish at once",
+        infra=True),
+    setup="mkdir -p dist",
+    files={"src/payroll.cbl": "       IDENTIFICATION DIVISION.\n       PROGRAM-ID. PAYROLL.\n       DATA DIVISION.\n       WORKING-STORAGE SECTION.\n       01  WS-GROSS    PIC 9(6)V99 VALUE 802.50.\n       01  WS-DISP     PIC ZZZ,ZZ9.99.\n       PROCEDURE DIVISION.\n           MOVE WS-GROSS TO WS-DISP\n           DISPLAY 'GROSS: ' WS-DISP\n           STOP RUN.\n"},
+    env=dict(R38_ENV, CI_JOB_TOKEN="glcbt-64_aperture-job-token", PACKAGE_REGISTRY_URL="http://127.0.0.1:{PORT_429}/api/v4/projects/4417/packages/generic"),
+    project="aperture/payroll-batch", stage="publish", **ROUND38,
+)
+
+case(
+    "ada-hil-simulator-socket-never-answers-job-timeout", "test:hil", "registry.aperture.example/ci/gnat:12",
+    ["gnatmake -q -gnat2012 -D obj -o bin/hil_check tests/hil_check.adb", "./bin/hil_check 127.0.0.1 \"$HIL_SIM_PORT\""],
+    lab("timeout_or_oom", [r"waiting for simulator reply to PING", r"execution took longer than"],
+        "GNAT 12 (GNAT.Sockets test program), runner job timeout", "the hardware-in-the-loop simulator accepts the TCP connection but never answers; the test blocks in Receive_Socket until the runner's job timeout kills it",
+        infra=True, accept=["network_or_flaky"]),
+    setup="mkdir -p obj bin", job_timeout=8, timeout_text="1h0m0s",
+    files={"tests/hil_check.adb": "with Ada.Text_IO; use Ada.Text_IO;\nwith Ada.Command_Line; use Ada.Command_Line;\nwith Ada.Streams; use Ada.Streams;\nwith GNAT.Sockets; use GNAT.Sockets;\n\nprocedure Hil_Check is\n   S    : Socket_Type;\n   Addr : Sock_Addr_Type;\n   Msg  : constant Stream_Element_Array := (80, 73, 78, 71, 10);\n   Buf  : Stream_Element_Array (1 .. 64);\n   Last : Stream_Element_Offset;\nbegin\n   Addr.Addr := Inet_Addr (Argument (1));\n   Addr.Port := Port_Type'Value (Argument (2));\n   Create_Socket (S);\n   Put_Line (\"connecting to HIL simulator \" & Argument (1) & \":\" & Argument (2));\n   Connect_Socket (S, Addr);\n   Send_Socket (S, Msg, Last);\n   Put_Line (\"waiting for simulator reply to PING\");\n   Receive_Socket (S, Buf, Last);\n   Put_Line (\"got\" & Stream_Element_Offset'Image (Last) & \" bytes\");\nend Hil_Check;\n"},
+    env=dict(R38_ENV, HIL_SIM_PORT="{PORT_BLACKHOLE}"), project="aperture/flight-io", **ROUND38,
+)
+
+case(
+    "d-dub-registry-closes-connection", "build", "registry.aperture.example/ci/ldc:1.30-dub",
+    ["dub --version", "dub build --compiler=ldc2 --build=release --registry=\"$DUB_REGISTRY\" --skip-registry=standard"],
+    lab("network_or_flaky", [r"Failed to download http://127\.0\.0\.1:\d+/api/packages/infos"],
+        "dub 1.27", "the team's dub registry mirror accepts the connection and closes it without answering while dub resolves the mir-algorithm dependency",
+        infra=True, accept=["dependency_install"]),
+    files={"dub.json": "{\n  \"name\": \"spectra\",\n  \"targetType\": \"executable\",\n  \"dependencies\": {\n    \"mir-algorithm\": \"~>3.22.0\"\n  }\n}\n",
+           "source/app.d": "import std.stdio;\n\nvoid main()\n{\n    writeln(\"spectra\");\n}\n"},
+    env=dict(R38_ENV, DUB_REGISTRY="http://127.0.0.1:{PORT_CLOSER}/"), project="aperture/spectra", **ROUND38,
+)
+
+# --- Cascades
+
+case(
+    "ada-gprbuild-under-script-tty-status-lost-cascade", "test", "registry.aperture.example/ci/gnat:12",
+    ["script -q -c \"gprbuild -p -P pumpctl.gpr\" /dev/null",
+     "./bin/test_pumpctl"],
+    lab("compile_error", [r"pump_control\.adb:\d+:\d+: (error: )?\"Flow_Limit\" is undefined"],
+        "gprbuild (GNAT 12) under util-linux script, then the test binary", "cascade: gprbuild is run under `script -q -c` to get a terminal (coloured output); script returns 0 whatever the command's status unless given -e, so the compile error on a misspelt constant does not stop the job, and the test binary that was never linked is not found",
+        accept=["other"]),
+    files={"pumpctl.gpr": "project Pumpctl is\n   for Source_Dirs use (\"src\", \"tests\");\n   for Object_Dir use \"obj\";\n   for Exec_Dir use \"bin\";\n   for Main use (\"test_pumpctl.adb\");\n   package Compiler is\n      for Default_Switches (\"Ada\") use (\"-gnat2012\", \"-gnata\");\n   end Compiler;\nend Pumpctl;\n",
+           "src/pump_control.ads": "package Pump_Control is\n   Flow_Limit_Lpm : constant := 120;\n   function Clamp (Requested : Natural) return Natural;\nend Pump_Control;\n",
+           "src/pump_control.adb": "package body Pump_Control is\n   function Clamp (Requested : Natural) return Natural is\n   begin\n      if Requested > Flow_Limit then\n         return Flow_Limit;\n      end if;\n      return Requested;\n   end Clamp;\nend Pump_Control;\n",
+           "tests/test_pumpctl.adb": "with Ada.Text_IO;\nwith Pump_Control;\nprocedure Test_Pumpctl is\nbegin\n   pragma Assert (Pump_Control.Clamp (200) = 120);\n   pragma Assert (Pump_Control.Clamp (80) = 80);\n   Ada.Text_IO.Put_Line (\"pump control: 2 checks passed\");\nend Test_Pumpctl;\n"},
+    env=R38_ENV, project="aperture/pumpctl", **ROUND38,
+)
+
+case(
+    "cobol-batch-ignores-file-status-35-report-diff-cascade", "test:batch", "registry.aperture.example/ci/gnucobol:3.1",
+    ["cobc -x -o bin/dailytot src/dailytot.cbl",
+     "export DD_TRANSIN=data/transactions.dat DD_RPTOUT=out/daily-report.txt",
+     "./bin/dailytot",
+     "diff -u expected/daily-report.txt out/daily-report.txt"],
+    lab("github_actions_config", [r"TRANSIN OPEN FAILED, FILE STATUS 35"],
+        "GnuCOBOL 3.1.2 batch program, then diff", "cascade: the job maps TRANSIN to data/transactions.dat but the fixture is committed as data/transactions.txt; the batch program prints file status 35 (file not found), carries on with no records and ends with return code 0; the report diff then fails on the zero totals",
+        accept=["other", "test_assertion"]),
+    setup="mkdir -p bin out",
+    files={"src/dailytot.cbl": "       IDENTIFICATION DIVISION.\n       PROGRAM-ID. DAILYTOT.\n       ENVIRONMENT DIVISION.\n       INPUT-OUTPUT SECTION.\n       FILE-CONTROL.\n           SELECT TRANS-FILE ASSIGN TO 'TRANSIN'\n               ORGANIZATION IS LINE SEQUENTIAL\n               FILE STATUS IS WS-TRN-ST.\n           SELECT REPORT-FILE ASSIGN TO 'RPTOUT'\n               ORGANIZATION IS LINE SEQUENTIAL.\n       DATA DIVISION.\n       FILE SECTION.\n       FD  TRANS-FILE.\n       01  TRANS-REC.\n           05  TR-ACCOUNT   PIC X(8).\n           05  TR-AMOUNT    PIC 9(5)V99.\n       FD  REPORT-FILE.\n       01  REPORT-LINE      PIC X(40).\n       WORKING-STORAGE SECTION.\n       01  WS-TRN-ST  PIC XX.\n       01  WS-EOF           PIC X VALUE 'N'.\n       01  WS-COUNT         PIC 9(5) VALUE ZERO.\n       01  WS-TOTAL         PIC 9(7)V99 VALUE ZERO.\n       01  WS-COUNT-DISP    PIC ZZZZ9.\n       01  WS-TOTAL-DISP    PIC Z,ZZZ,ZZ9.99.\n       PROCEDURE DIVISION.\n           OPEN INPUT TRANS-FILE\n           IF WS-TRN-ST NOT = '00'\n               DISPLAY 'TRANSIN OPEN FAILED, FILE STATUS ' WS-TRN-ST\n               MOVE 'Y' TO WS-EOF\n           END-IF\n           PERFORM UNTIL WS-EOF = 'Y'\n               READ TRANS-FILE\n                   AT END MOVE 'Y' TO WS-EOF\n                   NOT AT END\n                       ADD 1 TO WS-COUNT\n                       ADD TR-AMOUNT TO WS-TOTAL\n               END-READ\n           END-PERFORM\n           OPEN OUTPUT REPORT-FILE\n           MOVE SPACES TO REPORT-LINE\n           MOVE WS-COUNT TO WS-COUNT-DISP\n           MOVE WS-TOTAL TO WS-TOTAL-DISP\n           STRING 'TRANSACTIONS ' WS-COUNT-DISP\n               DELIMITED BY SIZE INTO REPORT-LINE\n           WRITE REPORT-LINE\n           MOVE SPACES TO REPORT-LINE\n           STRING 'TOTAL        ' WS-TOTAL-DISP\n               DELIMITED BY SIZE INTO REPORT-LINE\n           WRITE REPORT-LINE\n           CLOSE REPORT-FILE\n           IF WS-TRN-ST = '00'\n               CLOSE TRANS-FILE\n           END-IF\n           DISPLAY 'DAILYTOT DONE, ' WS-COUNT-DISP ' RECORDS'\n           STOP RUN.\n",
+           "data/transactions.txt": "ACC00017001250\nACC00042000999\nACC00017010000\n",
+           "expected/daily-report.txt": "TRANSACTIONS     3\nTOTAL             122.49\n"},
+    env=R38_ENV, project="aperture/daily-totals", **ROUND38,
+)
+
+
+case(
+    "fortran-make-dash-include-site-config-503-cascade", "build", "gcc:12",
+    ["make all"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 503"],
+        "GNU make (-include of a downloaded site.mk) + curl", "cascade: the Makefile downloads the group's shared site.mk (compiler and flags) from the build-config server, which answers 503; a `-include`d makefile that cannot be remade is silently skipped, so make goes on with its built-in FC=f77 (gfortran here), no flags and no LDLIBS, and the link fails on the LAPACK routine dgesv",
+        infra=True, accept=["github_actions_config", "other"]),
+    files={"Makefile": "# FC, FFLAGS and LDLIBS come from the group's shared site configuration.\n-include build/site.mk\n\nbuild/site.mk:\n\t@mkdir -p build\n\tcurl -fsS -o $@ \"$(SITE_MK_URL)\"\n\nall: bin/tides\n\nbin/tides: src/tides.f90\n\t@mkdir -p bin\n\t$(FC) $(FFLAGS) -o $@ src/tides.f90 $(LDLIBS)\n\n.PHONY: all\n",
+           "src/tides.f90": "program tides\n  ! least-squares fit of the M2 constituent: solve the 2x2 normal equations with LAPACK\n  implicit none\n  double precision :: a(2, 2), rhs(2), t, level\n  integer :: ipiv(2), info, h\n  double precision, parameter :: w = 2.0d0 * 3.14159265358979d0 / 12.42d0\n  a = 0.0d0\n  rhs = 0.0d0\n  do h = 0, 47\n    t = dble(h)\n    level = 1.2d0 * cos(w * t) + 0.3d0 * sin(w * t)\n    a(1, 1) = a(1, 1) + cos(w * t)**2\n    a(1, 2) = a(1, 2) + cos(w * t) * sin(w * t)\n    a(2, 2) = a(2, 2) + sin(w * t)**2\n    rhs = rhs + level * [cos(w * t), sin(w * t)]\n  end do\n  a(2, 1) = a(1, 2)\n  call dgesv(2, 1, a, 2, ipiv, rhs, 2, info)\n  print '(a,2f8.4,a,i0)', 'M2 amplitudes:', rhs, ' info=', info\nend program tides\n"},
+    env=dict(R38_ENV, SITE_MK_URL="http://127.0.0.1:{PORT_503}/ci-config/fortran/site-gcc12.mk"), project="aperture/tides", **ROUND38,
+)
+
+case(
+    "d-gdb-batch-crash-exit-zero-junit-missing-cascade", "test", "registry.aperture.example/ci/ldc:1.30",
+    ["ldc2 -g -of=bin/test_registry tests/test_registry.d src/registry.d",
+     "gdb -q -batch -ex run -ex bt --args ./bin/test_registry reports/junit.xml",
+     "python3 ci/check_junit.py reports/junit.xml"],
+    lab("test_assertion", [r"Program received signal SIGSEGV, Segmentation fault\."],
+        "ldc2 1.30 test program under gdb -batch, then a JUnit check", "cascade: the test program is run under `gdb -batch` to get a backtrace on crashes; it dereferences the null Sensor that find() returns for an unknown name and dies of SIGSEGV, but gdb -batch exits 0, so the job goes on and the JUnit check then finds no report",
+        accept=["other"]),
+    setup="mkdir -p bin reports",
+    files={"src/registry.d": "module registry;\n\nclass Sensor\n{\n    string name;\n    double offset = 0;\n\n    this(string name) { this.name = name; }\n\n    void calibrate(double reference, double reading)\n    {\n        offset = reference - reading;\n    }\n}\n\nclass Registry\n{\n    private Sensor[string] byName;\n\n    void add(Sensor s) { byName[s.name] = s; }\n\n    Sensor find(string name)\n    {\n        auto p = name in byName;\n        return p is null ? null : *p;\n    }\n}\n",
+           "tests/test_registry.d": "import std.stdio;\nimport registry;\n\nvoid main(string[] args)\n{\n    auto r = new Registry;\n    r.add(new Sensor(\"temp_inlet\"));\n    r.add(new Sensor(\"temp_outlet\"));\n    r.find(\"temp_inlet\").calibrate(20.0, 19.6);\n    writeln(\"ok: temp_inlet calibrated\");\n    r.find(\"pressure_inlet\").calibrate(1.013, 1.020);\n    writeln(\"ok: pressure_inlet calibrated\");\n    auto f = File(args[1], \"w\");\n    f.writeln(`<testsuite name=\"registry\" tests=\"2\" failures=\"0\"/>`);\n}\n",
+           "ci/check_junit.py": "import sys\nimport xml.etree.ElementTree as ET\n\nsuite = ET.parse(sys.argv[1]).getroot()\nfailed = int(suite.get(\"failures\", 0)) + int(suite.get(\"errors\", 0))\nprint(f\"{suite.get('name')}: {suite.get('tests')} tests, {failed} failed\")\nsys.exit(1 if failed else 0)\n"},
+    env=R38_ENV, project="aperture/sensor-registry", **ROUND38,
+)
