@@ -20631,3 +20631,504 @@ case(
            "ci/check_junit.py": "import sys\nimport xml.etree.ElementTree as ET\n\nsuite = ET.parse(sys.argv[1]).getroot()\nfailed = int(suite.get(\"failures\", 0)) + int(suite.get(\"errors\", 0))\nprint(f\"{suite.get('name')}: {suite.get('tests')} tests, {failed} failed\")\nsys.exit(1 if failed else 0)\n"},
     env=R38_ENV, project="aperture/sensor-registry", **ROUND38,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 39 (December 2026): JVM builds on Debian's packaged Java toolchain (OpenJDK 17, Ant 1.10
+# with JUnit 4, Gradle 4.4.1 offline with flatDir, Checkstyle 8.36, Groovy 2.4, javadoc, jdeps,
+# jlink, jpackage, jarsigner), written by an author who had not read the diagnoser.
+
+ROUND39 = dict(round=39)
+
+R39_JDK = "/usr/lib/jvm/java-17-openjdk-amd64"
+R39_ENV = {"JAVA_HOME": R39_JDK}
+R39_JUNIT = "/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar"
+R39_GRADLE_ENV = {"JAVA_HOME": R39_JDK, "GRADLE_USER_HOME": "/tmp/r39-gradle-home", "GRADLE_OPTS": "-Dorg.gradle.daemon=false"}
+
+
+def r39_ant(name, body, default="test", extra_props=""):
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<project name="{name}" default="{default}" basedir=".">\n'
+            '  <property name="build" value="build"/>\n' + extra_props +
+            '  <path id="test.cp">\n    <pathelement location="${build}/classes"/>\n    <pathelement location="${build}/test-classes"/>\n'
+            '    <pathelement location="/usr/share/java/junit4.jar"/>\n    <pathelement location="/usr/share/java/hamcrest-core.jar"/>\n  </path>\n\n'
+            '  <target name="compile">\n    <mkdir dir="${build}/classes"/>\n'
+            '    <javac srcdir="src/main/java" destdir="${build}/classes" includeantruntime="false" release="17" encoding="UTF-8"/>\n  </target>\n\n'
+            '  <target name="compile-tests" depends="compile">\n    <mkdir dir="${build}/test-classes"/>\n'
+            '    <javac srcdir="src/test/java" destdir="${build}/test-classes" classpathref="test.cp" includeantruntime="false" release="17"/>\n  </target>\n\n'
+            + body + '</project>\n')
+
+
+R39_ANT_JUNIT = '''  <target name="test" depends="compile-tests">
+    <mkdir dir="${build}/test-reports"/>
+    <junit printsummary="yes" haltonfailure="yes" fork="yes" forkmode="once">
+      <classpath refid="test.cp"/>
+      <formatter type="plain" usefile="false"/>
+      <formatter type="xml"/>
+      <batchtest todir="${build}/test-reports">
+        <fileset dir="src/test/java" includes="**/*Test.java"/>
+      </batchtest>
+    </junit>
+  </target>
+'''
+
+
+def r39_gradle(deps="", extra="", plugins="apply plugin: 'java'\n"):
+    return (plugins + "\nsourceCompatibility = 1.8\ntargetCompatibility = 1.8\n\nrepositories {\n    flatDir { dirs '/usr/share/java' }\n}\n\n"
+            "dependencies {\n    testCompile name: 'junit4'\n    testCompile name: 'hamcrest-core'\n" + deps + "}\n" + extra)
+
+
+R39_GRADLE_FULL = "\ntest {\n    testLogging {\n        events 'failed'\n        exceptionFormat 'full'\n    }\n}\n"
+
+# --- plain failures ---------------------------------------------------------------------------
+
+case(
+    "ant-junit4-batchtest-fx-rounding-down", "test:ant", "registry.monarch.example/ci/ant-jdk17:2026.12",
+    ["ant -version", "ant -noinput -buildfile build.xml test"],
+    lab("test_assertion", [r"expected:<12\.3\[5\]> but was:<12\.3\[4\]>", r"\[junit\] Testcase: roundsHalfUp took"],
+        "Apache Ant 1.10 <junit> (JUnit 4, plain formatter)", "the converter rounds with RoundingMode.DOWN; a JUnit 4 test expects half-up rounding of 10.29 EUR at 1.2001; Ant's batchtest halts on the failure"),
+    files={
+        "build.xml": r39_ant("fx-rates", R39_ANT_JUNIT),
+        "src/main/java/com/monarch/fx/Converter.java": "package com.monarch.fx;\n\nimport java.math.BigDecimal;\nimport java.math.RoundingMode;\n\npublic final class Converter {\n    public BigDecimal convert(BigDecimal amount, BigDecimal rate) {\n        return amount.multiply(rate).setScale(2, RoundingMode.DOWN);\n    }\n}\n",
+        "src/test/java/com/monarch/fx/ConverterTest.java": "package com.monarch.fx;\n\nimport static org.junit.Assert.assertEquals;\n\nimport java.math.BigDecimal;\nimport org.junit.Test;\n\npublic class ConverterTest {\n    private final Converter c = new Converter();\n\n    @Test\n    public void convertsWholeAmounts() {\n        assertEquals(\"12.00\", c.convert(new BigDecimal(\"10\"), new BigDecimal(\"1.2\")).toPlainString());\n    }\n\n    @Test\n    public void roundsHalfUp() {\n        assertEquals(\"12.35\", c.convert(new BigDecimal(\"10.29\"), new BigDecimal(\"1.2001\")).toPlainString());\n    }\n}\n",
+    },
+    env=R39_ENV, project="monarch/fx-rates", **ROUND39,
+)
+
+case(
+    "ant-build-xml-mismatched-end-tag", "build:ant", "registry.monarch.example/ci/ant-jdk17:2026.12",
+    ["ant -noinput -emacs jar"],
+    lab("github_actions_config", [r"build\.xml:\d+: The element type \"jar\" must be terminated by the matching end-tag \"</jar>\""],
+        "Apache Ant 1.10", "an MR edited the jar target of build.xml and closed the <jar> element with </target>; Ant cannot parse the build file",
+        accept=["other", "compile_error"]),
+    files={
+        "build.xml": '<?xml version="1.0" encoding="UTF-8"?>\n<project name="audit-log" default="jar" basedir=".">\n  <property name="build" value="build"/>\n\n  <target name="compile">\n    <mkdir dir="${build}/classes"/>\n    <javac srcdir="src" destdir="${build}/classes" includeantruntime="false" release="17"/>\n  </target>\n\n  <target name="jar" depends="compile">\n    <jar destfile="${build}/audit-log.jar" basedir="${build}/classes">\n      <manifest>\n        <attribute name="Main-Class" value="com.monarch.audit.Main"/>\n      </manifest>\n  </target>\n</project>\n',
+        "src/com/monarch/audit/Main.java": "package com.monarch.audit;\n\npublic class Main {\n    public static void main(String[] args) {\n        System.out.println(\"audit-log\");\n    }\n}\n",
+    },
+    env=R39_ENV, stage="build", project="monarch/audit-log", **ROUND39,
+)
+
+case(
+    "javac-public-class-in-wrongly-named-file", "build:java", "eclipse-temurin:17-jdk",
+    ["find src/main/java -name '*.java' > build-sources.txt", "wc -l < build-sources.txt",
+     "javac -d build/classes -encoding UTF-8 -Xmaxerrs 50 @build-sources.txt"],
+    lab("compile_error", [r"RateLimiter\.java:\d+: error: class TokenBucketLimiter is public, should be declared in a file named TokenBucketLimiter\.java"],
+        "javac 17 (@argfile)", "a class was renamed to TokenBucketLimiter in its source but the file was not renamed (RateLimiter.java)"),
+    files={
+        "src/main/java/com/monarch/gateway/RateLimiter.java": "package com.monarch.gateway;\n\npublic class TokenBucketLimiter {\n    private final int capacity;\n    private int tokens;\n\n    public TokenBucketLimiter(int capacity) {\n        this.capacity = capacity;\n        this.tokens = capacity;\n    }\n\n    public synchronized boolean tryAcquire() {\n        if (tokens == 0) {\n            return false;\n        }\n        tokens--;\n        return true;\n    }\n}\n",
+        "src/main/java/com/monarch/gateway/Gateway.java": "package com.monarch.gateway;\n\npublic final class Gateway {\n    private final TokenBucketLimiter limiter = new TokenBucketLimiter(100);\n\n    public boolean admit() {\n        return limiter.tryAcquire();\n    }\n}\n",
+    },
+    project="monarch/api-gateway", **ROUND39,
+)
+
+case(
+    "javac-switch-expression-new-enum-constant", "build:java", "eclipse-temurin:17-jdk",
+    ["javac --release 17 -Xlint:all -d build/classes $(find src/main/java -name '*.java')"],
+    lab("compile_error", [r"Invoices\.java:\d+: error: the switch expression does not cover all possible input values"],
+        "javac 17", "a new enum constant PARTIALLY_REFUNDED was added to InvoiceState; an exhaustive switch expression over the enum no longer covers every value"),
+    files={
+        "src/main/java/com/monarch/billing/InvoiceState.java": "package com.monarch.billing;\n\npublic enum InvoiceState {\n    DRAFT, OPEN, PAID, PARTIALLY_REFUNDED, VOID\n}\n",
+        "src/main/java/com/monarch/billing/Invoices.java": "package com.monarch.billing;\n\npublic final class Invoices {\n    private Invoices() {}\n\n    public static String badge(InvoiceState state) {\n        return switch (state) {\n            case DRAFT -> \"grey\";\n            case OPEN -> \"blue\";\n            case PAID -> \"green\";\n            case VOID -> \"red\";\n        };\n    }\n}\n",
+    },
+    project="monarch/billing", **ROUND39,
+)
+
+case(
+    "javac-module-info-requires-missing-module", "build:modules", "eclipse-temurin:17-jdk",
+    ["ls lib/", "javac --module-path lib -d build/mods/com.monarch.audit $(find src/com.monarch.audit -name '*.java')"],
+    lab("dependency_install", [r"module-info\.java:\d+: error: module not found: org\.slf4j"],
+        "javac 17 (module path)", "module-info.java now requires org.slf4j, but the lib/ directory the job puts on the module path holds only commons-lang3",
+        accept=["compile_error", "github_actions_config"]),
+    files={
+        "src/com.monarch.audit/module-info.java": "module com.monarch.audit {\n    requires org.apache.commons.lang3;\n    requires org.slf4j;\n    exports com.monarch.audit;\n}\n",
+        "src/com.monarch.audit/com/monarch/audit/AuditEvent.java": "package com.monarch.audit;\n\nimport org.apache.commons.lang3.StringUtils;\n\npublic record AuditEvent(String actor, String action) {\n    public String line() {\n        return StringUtils.rightPad(actor, 16) + action;\n    }\n}\n",
+    },
+    setup="mkdir -p lib && cp /usr/share/java/commons-lang3.jar lib/",
+    project="monarch/audit-log", **ROUND39,
+)
+
+case(
+    "jlink-automatic-module-on-module-path", "package:runtime", "eclipse-temurin:17-jdk",
+    ["jlink --version",
+     "jlink --module-path \"$JAVA_HOME/jmods:lib:build/mods\" --add-modules com.monarch.report --strip-debug --no-header-files --no-man-pages --compress=2 --output build/runtime"],
+    lab("other", [r"Error: automatic module cannot be used with jlink: org\.apache\.commons\.lang3 from file:///builds/monarch/reports/lib/commons-lang3\.jar"],
+        "jlink 17", "the custom-runtime job links the app module, which requires commons-lang3; that jar has no module-info (an automatic module), which jlink refuses",
+        accept=["github_actions_config", "dependency_install"]),
+    files={
+        "src/com.monarch.report/module-info.java": "module com.monarch.report {\n    requires org.apache.commons.lang3;\n    exports com.monarch.report;\n}\n",
+        "src/com.monarch.report/com/monarch/report/Main.java": "package com.monarch.report;\n\nimport org.apache.commons.lang3.StringUtils;\n\npublic final class Main {\n    public static void main(String[] args) {\n        System.out.println(StringUtils.center(\"monthly report\", 40, '='));\n    }\n}\n",
+    },
+    setup=("mkdir -p lib && cp /usr/share/java/commons-lang3.jar lib/ && "
+           "javac --module-path lib -d build/mods/com.monarch.report $(find src/com.monarch.report -name '*.java')"),
+    env=R39_ENV, stage="package", project="monarch/reports", **ROUND39,
+)
+
+case(
+    "jdeps-print-module-deps-missing-classpath", "package:runtime", "eclipse-temurin:17-jdk",
+    ["jar tf build/importer.jar | grep -c '\\.class$'",
+     "jdeps --print-module-deps --multi-release 17 build/importer.jar | tee build/jdk-modules.txt",
+     "echo \"modules: $(cat build/jdk-modules.txt)\""],
+    lab("dependency_install", [r"Error: Missing dependencies: classes not found from the module path and classpath\.", r"com\.monarch\.importer\.CsvImport\s+->\s+org\.apache\.commons\.io\.FileUtils\s+not found"],
+        "jdeps 17", "the runtime-image job asks jdeps for the app's JDK modules without putting the app's commons-io dependency on --class-path; jdeps stops on the missing classes",
+        accept=["github_actions_config", "other"]),
+    files={
+        "src/com/monarch/importer/CsvImport.java": "package com.monarch.importer;\n\nimport java.io.File;\nimport java.io.IOException;\nimport java.nio.charset.StandardCharsets;\nimport org.apache.commons.io.FileUtils;\n\npublic final class CsvImport {\n    public static void main(String[] args) throws IOException {\n        for (String line : FileUtils.readLines(new File(args[0]), StandardCharsets.UTF_8)) {\n            System.out.println(line.split(\",\").length);\n        }\n    }\n}\n",
+    },
+    setup=("javac -cp /usr/share/java/commons-io.jar -d build/classes src/com/monarch/importer/CsvImport.java && "
+           "jar --create --file build/importer.jar --main-class com.monarch.importer.CsvImport -C build/classes ."),
+    stage="package", project="monarch/data-pipeline", **ROUND39,
+)
+
+case(
+    "jpackage-deb-app-version-from-v-tag", "package:deb", "registry.monarch.example/ci/jdk17-packaging:2026.12",
+    ["echo \"packaging $CI_COMMIT_TAG\"",
+     "jpackage --type deb --name ledger-cli --app-version \"$CI_COMMIT_TAG\" --input build/libs --main-jar ledger-cli.jar --main-class com.monarch.ledger.Cli --dest dist"],
+    lab("github_actions_config", [r"Command \[fakeroot, dpkg-deb, -b, .*ledger-cli_v2\.4\.0-1_amd64\.deb\] exited with 2 code"],
+        "jpackage 17 (deb)", "the release job passes the git tag (v2.4.0) as --app-version; dpkg-deb rejects a Debian version that does not start with a digit and jpackage reports only the failed dpkg-deb command",
+        accept=["other"]),
+    files={"src/com/monarch/ledger/Cli.java": "package com.monarch.ledger;\n\npublic final class Cli {\n    public static void main(String[] args) {\n        System.out.println(\"ledger-cli\");\n    }\n}\n"},
+    setup=("javac -d build/classes src/com/monarch/ledger/Cli.java && mkdir -p build/libs && "
+           "jar --create --file build/libs/ledger-cli.jar -C build/classes ."),
+    env={"CI_COMMIT_TAG": "v2.4.0"}, stage="package", project="monarch/ledger", **ROUND39,
+)
+
+case(
+    "javadoc-link-to-renamed-method", "docs:javadoc", "eclipse-temurin:17-jdk",
+    ["javadoc -quiet -Xdoclint:all,-missing -d build/docs -sourcepath src -subpackages com.monarch.ledger"],
+    lab("lint_failure", [r"Ledger\.java:\d+: error: reference not found"],
+        "javadoc 17 (doclint)", "balanceOf(String) was renamed to balance(String); a {@link} in the class comment still names the old method and doclint fails the docs job"),
+    files={
+        "src/com/monarch/ledger/Ledger.java": "package com.monarch.ledger;\n\nimport java.util.HashMap;\nimport java.util.Map;\n\n/**\n * An in-memory ledger. Read an account with {@link #balanceOf(String)}.\n */\npublic final class Ledger {\n    private final Map<String, Long> balances = new HashMap<>();\n\n    /**\n     * Returns an account's balance in cents.\n     *\n     * @param account the account id\n     * @return the balance, 0 for an unknown account\n     */\n    public long balance(String account) {\n        return balances.getOrDefault(account, 0L);\n    }\n}\n",
+    },
+    stage="docs", project="monarch/ledger", **ROUND39,
+)
+
+R39_CHECKSTYLE = '''<?xml version="1.0"?>
+<!DOCTYPE module PUBLIC "-//Checkstyle//DTD Checkstyle Configuration 1.3//EN" "https://checkstyle.org/dtds/configuration_1_3.dtd">
+<module name="Checker">
+  <property name="severity" value="error"/>
+  <module name="FileTabCharacter"/>
+  <module name="TreeWalker">
+    <module name="UnusedImports"/>
+    <module name="AvoidStarImport"/>
+    <module name="ConstantName"/>
+    <module name="NeedBraces"/>
+  </module>
+</module>
+'''
+
+case(
+    "checkstyle-unused-import-and-braces", "lint:checkstyle", "registry.monarch.example/ci/checkstyle:8.36",
+    ["checkstyle --version", "checkstyle -c config/checkstyle.xml src/main/java"],
+    lab("lint_failure", [r"^\[ERROR\] .*Scheduler\.java:\d+:\d+: Unused import - java\.util\.List\. \[UnusedImports\]",
+                         r"^\[ERROR\] .*Scheduler\.java:\d+:\d+: 'if' construct must use '\{\}'s\. \[NeedBraces\]",
+                         r"^Checkstyle ends with \d+ errors\."],
+        "Checkstyle 8.36 (plain output)", "the team's Checkstyle config (severity error) flags an unused import and a brace-less if in a new scheduler class"),
+    files={
+        "config/checkstyle.xml": R39_CHECKSTYLE,
+        "src/main/java/com/monarch/jobs/Scheduler.java": "package com.monarch.jobs;\n\nimport java.time.Duration;\nimport java.util.List;\n\npublic final class Scheduler {\n    private static final Duration MAX_DELAY = Duration.ofMinutes(30);\n\n    public Duration backoff(int attempt) {\n        if (attempt <= 0)\n            return Duration.ZERO;\n        Duration d = Duration.ofSeconds(1L << Math.min(attempt, 20));\n        return d.compareTo(MAX_DELAY) > 0 ? MAX_DELAY : d;\n    }\n}\n",
+    },
+    stage="lint", project="monarch/scheduler", **ROUND39,
+)
+
+case(
+    "checkstyle-linelength-under-treewalker-config", "lint:checkstyle", "registry.monarch.example/ci/checkstyle:8.36",
+    ["checkstyle -c config/checkstyle.xml -f xml -o build/checkstyle-result.xml src/main/java"],
+    lab("github_actions_config", [r"TreeWalker is not allowed as a parent of LineLength"],
+        "Checkstyle 8.36 (xml output)", "the config copied from an old project nests LineLength under TreeWalker, which Checkstyle 8.24+ no longer allows; Checkstyle stops before checking anything",
+        accept=["lint_failure"]),
+    files={
+        "config/checkstyle.xml": R39_CHECKSTYLE.replace('    <module name="UnusedImports"/>\n', '    <module name="LineLength">\n      <property name="max" value="120"/>\n    </module>\n    <module name="UnusedImports"/>\n'),
+        "src/main/java/com/monarch/jobs/Retry.java": "package com.monarch.jobs;\n\npublic final class Retry {\n    public static int attempts() {\n        return 3;\n    }\n}\n",
+    },
+    setup="mkdir -p build", stage="lint", project="monarch/scheduler", **ROUND39,
+)
+
+case(
+    "groovy-release-notes-missing-property", "release:notes", "groovy:2.4-jdk17",
+    ["groovy --version", "groovy ci/release-notes.groovy CHANGES.md"],
+    lab("other", [r"^Caught: groovy\.lang\.MissingPropertyException: No such property: releseVersion for class: release-notes"],
+        "Groovy 2.4 script", "a misspelt variable (releseVersion) in the release-notes script fails at run time with MissingPropertyException",
+        accept=["compile_error"]),
+    files={
+        "CHANGES.md": "## 2.4.0\n- faster ledger export\n- fix rounding in fx converter\n",
+        "ci/release-notes.groovy": "def changes = new File(args[0]).readLines()\ndef releaseVersion = changes.find { it.startsWith('## ') }?.substring(3)\ndef items = changes.findAll { it.startsWith('- ') }\n\nprintln \"Release ${releseVersion}: ${items.size()} changes\"\nitems.each { println \"  * ${it.substring(2)}\" }\n",
+    },
+    env=R39_ENV, stage="release", project="monarch/ledger", **ROUND39,
+)
+
+case(
+    "groovy-script-startup-failed-unexpected-token", "build:codegen", "groovy:2.4-jdk17",
+    ["groovy ci/gen-endpoints.groovy api/endpoints.txt src/main/java/com/monarch/api/Endpoints.java"],
+    lab("compile_error", [r"MultipleCompilationErrorsException: startup failed:", r"gen-endpoints\.groovy: \d+: unexpected token: "],
+        "Groovy 2.4", "the code generator script has a Java-style lambda (x -> ...) that Groovy 2.4's parser does not accept",
+        accept=["other"]),
+    files={
+        "api/endpoints.txt": "GET /v1/invoices\nPOST /v1/invoices\nGET /v1/invoices/{id}\n",
+        "ci/gen-endpoints.groovy": "def lines = new File(args[0]).readLines().findAll { it.trim() }\ndef constants = lines.stream().map(l -> {\n    def (verb, path) = l.split(' ')\n    \"    public static final String ${verb}_${path.replaceAll('[^A-Za-z]', '_').toUpperCase()} = \\\"${path}\\\";\"\n}).collect()\nnew File(args[1]).text = \"package com.monarch.api;\\n\\npublic final class Endpoints {\\n${constants.join('\\n')}\\n}\\n\"\n",
+    },
+    env=R39_ENV, stage="build", project="monarch/invoicing-api", **ROUND39,
+)
+
+case(
+    "groovy-java-home-points-at-removed-jdk", "release:changelog", "registry.monarch.example/ci/jvm-tools:2026.12",
+    ["echo \"JAVA_HOME=$JAVA_HOME\"", "groovy ci/changelog.groovy"],
+    lab("github_actions_config", [r"groovy: JAVA_HOME is not defined correctly, can not execute: /usr/lib/jvm/java-11-openjdk-amd64/bin/java"],
+        "groovy 2.4 launcher", "the project's CI variables still set JAVA_HOME to the JDK 11 path; the rebuilt tools image has only JDK 17, so the groovy launcher cannot start java",
+        accept=["dependency_install", "infrastructure"]),
+    files={"ci/changelog.groovy": "println 'changelog'\n"},
+    env={"JAVA_HOME": "/usr/lib/jvm/java-11-openjdk-amd64"}, stage="release", project="monarch/ledger", **ROUND39,
+)
+
+case(
+    "java-junit4-timeout-retry-backoff", "test:junit", "registry.monarch.example/ci/jdk17-junit4:2026.12",
+    [f"javac -d build/classes -cp {R39_JUNIT} $(find src -name '*.java')",
+     f"java -cp build/classes:{R39_JUNIT} org.junit.runner.JUnitCore com.monarch.notify.RetryPolicyTest"],
+    lab("test_assertion", [r"org\.junit\.runners\.model\.TestTimedOutException: test timed out after 500 milliseconds", r"^1\) givesUpAfterThreeAttempts\(com\.monarch\.notify\.RetryPolicyTest\)"],
+        "JUnit 4.13 (JUnitCore)", "the retry policy's back-off base was changed from 10 ms to 1 s; a test with @Test(timeout = 500) that drives three failing attempts times out",
+        accept=["timeout_or_oom"]),
+    files={
+        "src/com/monarch/notify/RetryPolicy.java": "package com.monarch.notify;\n\nimport java.util.function.BooleanSupplier;\n\npublic final class RetryPolicy {\n    static final long BASE_DELAY_MS = 1000;\n    private final int maxAttempts;\n\n    public RetryPolicy(int maxAttempts) {\n        this.maxAttempts = maxAttempts;\n    }\n\n    public int run(BooleanSupplier attempt) throws InterruptedException {\n        for (int i = 1; i <= maxAttempts; i++) {\n            if (attempt.getAsBoolean()) {\n                return i;\n            }\n            Thread.sleep(BASE_DELAY_MS * i);\n        }\n        return -1;\n    }\n}\n",
+        "src/com/monarch/notify/RetryPolicyTest.java": "package com.monarch.notify;\n\nimport static org.junit.Assert.assertEquals;\n\nimport org.junit.Test;\n\npublic class RetryPolicyTest {\n    @Test\n    public void succeedsFirstTime() throws Exception {\n        assertEquals(1, new RetryPolicy(3).run(() -> true));\n    }\n\n    @Test(timeout = 500)\n    public void givesUpAfterThreeAttempts() throws Exception {\n        assertEquals(-1, new RetryPolicy(3).run(() -> false));\n    }\n}\n",
+    },
+    project="monarch/notifier", **ROUND39,
+)
+
+case(
+    "java-noclassdeffound-runtime-classpath-missing-jar", "smoke:cli", "eclipse-temurin:17-jre",
+    ["ls build/", "java -cp build/classes com.monarch.report.Main --month 2026-11"],
+    lab("dependency_install", [r"Exception in thread \"main\" java\.lang\.NoClassDefFoundError: org/apache/commons/lang3/StringUtils"],
+        "java 17", "the smoke job runs the compiled classes without the commons-lang3 jar the build compiled against; the first use of StringUtils fails",
+        accept=["github_actions_config", "other"]),
+    files={"src/com/monarch/report/Main.java": "package com.monarch.report;\n\nimport org.apache.commons.lang3.StringUtils;\n\npublic final class Main {\n    public static void main(String[] args) {\n        String month = args.length > 1 ? args[1] : \"current\";\n        System.out.println(\"building report for \" + month);\n        System.out.println(StringUtils.center(\" report \" + month + \" \", 40, '='));\n    }\n}\n"},
+    setup="javac -cp /usr/share/java/commons-lang3.jar -d build/classes src/com/monarch/report/Main.java",
+    stage="test", project="monarch/reports", **ROUND39,
+)
+
+case(
+    "java-assert-enabled-selfcheck-ledger-balance", "test:selfcheck", "eclipse-temurin:17-jdk",
+    ["javac -d build/classes $(find src -name '*.java')", "java -ea -cp build/classes com.monarch.ledger.SelfCheck fixtures/journal.csv"],
+    lab("test_assertion", [r"Exception in thread \"main\" java\.lang\.AssertionError: journal does not balance: debits 15000 != credits 14500"],
+        "java 17 (-ea)", "the self-check asserts that debits equal credits; the journal parser now skips reversal lines, so the fixture journal no longer balances",
+        accept=["other"]),
+    files={
+        "fixtures/journal.csv": "debit,cash,10000\ncredit,revenue,10000\ndebit,cash,5000\ncredit,revenue,5000\nreversal,revenue,500\n",
+        "src/com/monarch/ledger/SelfCheck.java": "package com.monarch.ledger;\n\nimport java.nio.file.Files;\nimport java.nio.file.Path;\n\npublic final class SelfCheck {\n    public static void main(String[] args) throws Exception {\n        long debits = 0, credits = 0;\n        for (String line : Files.readAllLines(Path.of(args[0]))) {\n            String[] f = line.split(\",\");\n            long cents = Long.parseLong(f[2]);\n            switch (f[0]) {\n                case \"debit\" -> debits += cents;\n                case \"credit\" -> credits += cents;\n                case \"reversal\" -> credits -= cents;\n                default -> throw new IllegalArgumentException(line);\n            }\n        }\n        assert debits == credits : \"journal does not balance: debits \" + debits + \" != credits \" + credits;\n        System.out.println(\"journal balances\");\n    }\n}\n",
+    },
+    project="monarch/ledger", **ROUND39,
+)
+
+case(
+    "jarsigner-keystore-password-incorrect", "release:sign", "eclipse-temurin:17-jdk",
+    ["jar tf build/libs/payments-sdk.jar | head -3",
+     "jarsigner -keystore ci/release.p12 -storepass \"$SIGNING_STORE_PASS\" -signedjar dist/payments-sdk.jar build/libs/payments-sdk.jar release"],
+    lab("permission_or_secret", [r"jarsigner error: java\.lang\.RuntimeException: keystore load: keystore password was incorrect"],
+        "jarsigner 17", "the release job's SIGNING_STORE_PASS variable holds the old keystore password after the signing key was rotated",
+        accept=["github_actions_config"]),
+    files={"src/com/monarch/pay/Client.java": "package com.monarch.pay;\n\npublic final class Client {\n    public String version() {\n        return \"3.1.0\";\n    }\n}\n"},
+    setup=("mkdir -p ci dist build/libs && keytool -genkeypair -alias release -keyalg EC -groupname secp256r1 -dname 'CN=Monarch Release, O=Monarch' "
+           "-validity 365 -storetype PKCS12 -keystore ci/release.p12 -storepass 'r0tated-2026-12' && "
+           "javac -d build/classes src/com/monarch/pay/Client.java && jar --create --file build/libs/payments-sdk.jar -C build/classes ."),
+    env={"SIGNING_STORE_PASS": "monarch-sign-2025"}, stage="release", project="monarch/payments", **ROUND39,
+)
+
+case(
+    "gradle-test-full-exception-format-tax-bracket", "test:gradle", "gradle:4.4-jdk17",
+    ["gradle --version | grep -E '^(Gradle|JVM)'", "gradle --offline --console=plain test"],
+    lab("test_assertion", [r"com\.monarch\.payroll\.TaxTableTest > bracketBoundaryIsInclusive FAILED", r"java\.lang\.AssertionError: expected:<10000> but was:<6000>"],
+        "Gradle 4.4.1 (test task, JUnit 4, exceptionFormat full)", "the tax table's bracket lookup uses > instead of >= at the 50 000 boundary; one JUnit 4 test fails and Gradle prints the full assertion"),
+    files={
+        "settings.gradle": "rootProject.name = 'payroll'\n",
+        "build.gradle": r39_gradle(extra=R39_GRADLE_FULL),
+        "src/main/java/com/monarch/payroll/TaxTable.java": "package com.monarch.payroll;\n\npublic final class TaxTable {\n    /** Tax in whole currency units: 12% up to 50 000, 20% from 50 000 on (flat, for the test table). */\n    public static long taxFor(long income) {\n        if (income > 50_000) {\n            return income * 20 / 100;\n        }\n        return income * 12 / 100;\n    }\n}\n",
+        "src/test/java/com/monarch/payroll/TaxTableTest.java": "package com.monarch.payroll;\n\nimport static org.junit.Assert.assertEquals;\n\nimport org.junit.Test;\n\npublic class TaxTableTest {\n    @Test\n    public void lowBracket() {\n        assertEquals(1200L, TaxTable.taxFor(10_000));\n    }\n\n    @Test\n    public void bracketBoundaryIsInclusive() {\n        assertEquals(10_000L, TaxTable.taxFor(50_000));\n    }\n}\n",
+    },
+    env=R39_GRADLE_ENV, project="monarch/payroll", **ROUND39,
+)
+
+case(
+    "gradle-build-script-unknown-property", "build:gradle", "gradle:4.4-jdk17",
+    ["gradle --offline --console=plain -PreleaseVersion=\"${CI_COMMIT_TAG#v}\" assemble"],
+    lab("github_actions_config", [r"Could not get unknown property 'buildNumber' for object of type org\.gradle\.api\.java\.archives\.internal\.DefaultManifest\.",
+                                  r"build\.gradle' line: \d+"],
+        "Gradle 4.4.1", "build.gradle now reads a buildNumber project property into the jar manifest; the CI job passes only -PreleaseVersion, so configuring the project fails",
+        accept=["other"]),
+    files={
+        "settings.gradle": "rootProject.name = 'inventory'\n",
+        "build.gradle": r39_gradle(extra="\nversion = releaseVersion\n\njar {\n    manifest {\n        attributes('Implementation-Version': version, 'Build-Number': buildNumber)\n    }\n}\n"),
+        "src/main/java/com/monarch/inventory/Stock.java": "package com.monarch.inventory;\n\npublic final class Stock {\n    public int reserve(int available, int wanted) {\n        return Math.min(available, wanted);\n    }\n}\n",
+    },
+    env=dict(R39_GRADLE_ENV, CI_COMMIT_TAG="v1.7.0"), stage="build", project="monarch/inventory", **ROUND39,
+)
+
+# --- infrastructure and flaky causes ----------------------------------------------------------
+
+case(
+    "ant-get-shared-checkstyle-rules-503", "lint:checkstyle", "registry.monarch.example/ci/ant-jdk17:2026.12",
+    ["ant -noinput fetch-rules"],
+    lab("network_or_flaky", [r"Server returned HTTP response code: 503", r"Can't get http://127\.0\.0\.1:\d+/platform/checkstyle/"],
+        "Apache Ant 1.10 <get>", "the shared Checkstyle rules are fetched from the internal Git host, which answers 503 Service Unavailable (a loopback stand-in) on every retry",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "build.xml": '<?xml version="1.0" encoding="UTF-8"?>\n<project name="scheduler" default="fetch-rules" basedir=".">\n  <property environment="env"/>\n\n  <target name="fetch-rules">\n    <mkdir dir="config"/>\n    <get src="${env.RULES_URL}" dest="config/monarch-checks.xml" retries="3" usetimestamp="true"/>\n  </target>\n</project>\n',
+    },
+    env=dict(R39_ENV, RULES_URL="http://127.0.0.1:{PORT_503}/platform/checkstyle/-/raw/main/monarch-checks.xml"),
+    stage="lint", project="monarch/scheduler", **ROUND39,
+)
+
+case(
+    "groovy-flags-export-connection-reset", "build:flags", "groovy:2.4-jdk17",
+    ["groovy ci/fetch-flags.groovy \"$FLAGS_EXPORT_URL\" src/main/resources/flags.json"],
+    lab("network_or_flaky", [r"Caught: java\.net\.SocketException: Connection reset"],
+        "Groovy 2.4 (URL.getText)", "the feature-flag service resets the connection part-way through the export download (a loopback server that sends part of the body, then RST)",
+        infra=True, accept=["infrastructure"]),
+    files={"ci/fetch-flags.groovy": "def (url, out) = args\nprintln \"fetching ${url}\"\ndef body = new URL(url).getText(connectTimeout: 5000, readTimeout: 15000, 'UTF-8')\nnew File(out).parentFile.mkdirs()\nnew File(out).text = body\nprintln \"wrote ${body.length()} chars to ${out}\"\n"},
+    env=dict(R39_ENV, FLAGS_EXPORT_URL="http://127.0.0.1:{PORT_RESET}/api/v2/flags/export?env=staging"),
+    stage="build", project="monarch/storefront", **ROUND39,
+)
+
+case(
+    "jar-assets-dist-volume-full", "package:assets", "eclipse-temurin:17-jdk",
+    ["du -sh build/resources", "df -h dist | tail -1",
+     "jar --create --file dist/catalog-assets.jar -C build/resources ."],
+    lab("infrastructure", [r"No space left on device"],
+        "jar 17", "the runner's dist volume (a 512 KiB tmpfs stand-in) fills up while jar writes a 3 MiB assets jar",
+        infra=True, accept=["network_or_flaky"]),
+    setup=("mkdir -p build/resources/images build/resources/fonts && head -c 2000000 /dev/urandom > build/resources/images/catalog-sprites.png && "
+           "head -c 1200000 /dev/urandom > build/resources/fonts/inter-variable.woff2 && echo 'catalog.version=2026.12' > build/resources/catalog.properties"),
+    tmpfs=("dist", "512k"), stage="package", project="monarch/catalog", **ROUND39,
+)
+
+case(
+    "jarsigner-tsa-host-unresolvable", "release:sign", "eclipse-temurin:17-jdk",
+    ["jarsigner -keystore ci/release.p12 -storepass:env SIGNING_STORE_PASS -tsa \"$TSA_URL\" -signedjar dist/payments-sdk.jar build/libs/payments-sdk.jar release"],
+    lab("network_or_flaky", [r"jarsigner: unable to sign jar: java\.lang\.RuntimeException: java\.net\.UnknownHostException: timestamp\.monarch-pki\.invalid"],
+        "jarsigner 17 (-tsa)", "the time-stamping authority's host name does not resolve from the runner (DNS failure), so the jar cannot be time-stamped and signing fails",
+        infra=True, accept=["infrastructure"]),
+    files={"src/com/monarch/pay/Client.java": "package com.monarch.pay;\n\npublic final class Client {\n    public String version() {\n        return \"3.1.0\";\n    }\n}\n"},
+    setup=("mkdir -p ci dist build/libs && keytool -genkeypair -alias release -keyalg EC -groupname secp256r1 -dname 'CN=Monarch Release, O=Monarch' "
+           "-validity 365 -storetype PKCS12 -keystore ci/release.p12 -storepass 'r0tated-2026-12' && "
+           "javac -d build/classes src/com/monarch/pay/Client.java && jar --create --file build/libs/payments-sdk.jar -C build/classes ."),
+    env={"SIGNING_STORE_PASS": "r0tated-2026-12", "TSA_URL": "http://timestamp.monarch-pki.invalid/tsa"},
+    stage="release", project="monarch/payments", **ROUND39,
+)
+
+case(
+    "java-schema-registry-https-cert-expired", "check:schemas", "eclipse-temurin:17-jdk",
+    ["java -Djavax.net.ssl.trustStore=build/ci-truststore.p12 -Djavax.net.ssl.trustStorePassword=changeit ci/CheckSchemas.java \"$SCHEMA_REGISTRY_URL\""],
+    lab("network_or_flaky", [r"javax\.net\.ssl\.SSLHandshakeException: PKIX path validation failed: java\.security\.cert\.CertPathValidatorException: validity check failed", r"java\.security\.cert\.CertificateExpiredException: NotAfter"],
+        "java 17 (source launcher, java.net.http)", "the internal schema registry's TLS certificate expired nine days ago; the JDK's TLS stack rejects it (the company CA is trusted)",
+        infra=True, accept=["infrastructure", "permission_or_secret"]),
+    files={"ci/CheckSchemas.java": "import java.net.URI;\nimport java.net.http.HttpClient;\nimport java.net.http.HttpRequest;\nimport java.net.http.HttpResponse;\n\npublic class CheckSchemas {\n    public static void main(String[] args) throws Exception {\n        HttpClient client = HttpClient.newHttpClient();\n        HttpRequest req = HttpRequest.newBuilder(URI.create(args[0] + \"/subjects\")).GET().build();\n        HttpResponse<String> resp = client.send(req, HttpResponse.BodyHandlers.ofString());\n        System.out.println(\"registry answered \" + resp.statusCode());\n    }\n}\n"},
+    setup="mkdir -p build && keytool -importcert -noprompt -alias monarch-root -file \"$R10_CA_FILE\" -storetype PKCS12 -keystore build/ci-truststore.p12 -storepass changeit",
+    env={"SCHEMA_REGISTRY_URL": "https://127.0.0.1:{PORT_EXPIRED}"}, stage="test", project="monarch/events", **ROUND39,
+)
+
+case(
+    "gradle-integration-test-inventory-service-refused", "test:integration", "gradle:4.4-jdk17",
+    ["gradle --offline --console=plain test"],
+    lab("network_or_flaky", [r"java\.net\.ConnectException: Connection refused"],
+        "Gradle 4.4.1 (JUnit 4 integration test)", "the integration test calls the inventory service the job expects as a service container; nothing listens on its port (the service did not come up), so the connection is refused",
+        infra=True, accept=["infrastructure", "test_assertion"]),
+    files={
+        "settings.gradle": "rootProject.name = 'checkout'\n",
+        "build.gradle": r39_gradle(extra=R39_GRADLE_FULL),
+        "src/main/java/com/monarch/checkout/InventoryClient.java": "package com.monarch.checkout;\n\nimport java.io.IOException;\nimport java.io.InputStream;\nimport java.net.HttpURLConnection;\nimport java.net.URL;\n\npublic final class InventoryClient {\n    private final String base;\n\n    public InventoryClient(String base) {\n        this.base = base;\n    }\n\n    public int stockOf(String sku) throws IOException {\n        HttpURLConnection c = (HttpURLConnection) new URL(base + \"/stock/\" + sku).openConnection();\n        c.setConnectTimeout(3000);\n        c.setReadTimeout(5000);\n        try (InputStream in = c.getInputStream()) {\n            return Integer.parseInt(new String(in.readAllBytes()).trim());\n        }\n    }\n}\n",
+        "src/test/java/com/monarch/checkout/InventoryClientIT.java": "package com.monarch.checkout;\n\nimport static org.junit.Assert.assertTrue;\n\nimport org.junit.Test;\n\npublic class InventoryClientIT {\n    @Test\n    public void reportsStockForKnownSku() throws Exception {\n        InventoryClient client = new InventoryClient(System.getenv(\"INVENTORY_URL\"));\n        assertTrue(client.stockOf(\"SKU-1001\") >= 0);\n    }\n}\n",
+    },
+    env=dict(R39_GRADLE_ENV, INVENTORY_URL="http://127.0.0.1:{PORT_DEAD}/api"), project="monarch/checkout", **ROUND39,
+)
+
+case(
+    "ant-junit-pricing-service-read-timed-out", "test:integration", "registry.monarch.example/ci/ant-jdk17:2026.12",
+    ["ant -noinput test"],
+    lab("network_or_flaky", [r"java\.net\.SocketTimeoutException: Read timed out"],
+        "Apache Ant 1.10 <junit> (JUnit 4)", "the pricing stub service accepts the connection but never answers (a loopback server that holds the socket); the integration test's 4 s read timeout expires",
+        infra=True, accept=["infrastructure", "timeout_or_oom", "test_assertion"]),
+    files={
+        "build.xml": r39_ant("quotes", R39_ANT_JUNIT),
+        "src/main/java/com/monarch/quotes/PriceClient.java": "package com.monarch.quotes;\n\nimport java.io.IOException;\nimport java.io.InputStream;\nimport java.net.HttpURLConnection;\nimport java.net.URL;\n\npublic final class PriceClient {\n    private final String base;\n\n    public PriceClient(String base) {\n        this.base = base;\n    }\n\n    public String quote(String sku) throws IOException {\n        HttpURLConnection c = (HttpURLConnection) new URL(base + \"/v1/price/\" + sku).openConnection();\n        c.setConnectTimeout(2000);\n        c.setReadTimeout(4000);\n        try (InputStream in = c.getInputStream()) {\n            return new String(in.readAllBytes());\n        }\n    }\n}\n",
+        "src/test/java/com/monarch/quotes/PriceClientTest.java": "package com.monarch.quotes;\n\nimport static org.junit.Assert.assertNotNull;\n\nimport org.junit.Test;\n\npublic class PriceClientTest {\n    @Test\n    public void quotesAKnownSku() throws Exception {\n        assertNotNull(new PriceClient(System.getenv(\"PRICING_URL\")).quote(\"SKU-77\"));\n    }\n}\n",
+    },
+    env=dict(R39_ENV, PRICING_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project="monarch/quotes", **ROUND39,
+)
+
+# --- cascades ---------------------------------------------------------------------------------
+
+case(
+    "java-codegen-worker-thread-exception-exit-zero-cascade", "build:java", "eclipse-temurin:17-jdk",
+    ["java ci/GenSources.java build/generated",
+     "javac -d build/classes $(find src/main/java build/generated -name '*.java')"],
+    lab("other", [r"Exception in thread \"gen-buildinfo\" java\.io\.UncheckedIOException: java\.nio\.file\.NoSuchFileException: version\.properties"],
+        "java source launcher (codegen), then javac", "cascade: the code generator writes each source in its own thread; the BuildInfo thread dies on a missing version.properties, the uncaught exception in a non-main thread does not change the JVM's exit status (0), and javac then cannot find the BuildInfo class",
+        accept=["compile_error"]),
+    files={
+        "ci/GenSources.java": "import java.io.IOException;\nimport java.io.UncheckedIOException;\nimport java.nio.file.Files;\nimport java.nio.file.Path;\nimport java.util.ArrayList;\nimport java.util.List;\nimport java.util.Properties;\n\npublic class GenSources {\n    static void write(Path out, String cls, String body) {\n        try {\n            Path dir = out.resolve(\"com/monarch/shipping\");\n            Files.createDirectories(dir);\n            Files.writeString(dir.resolve(cls + \".java\"), \"package com.monarch.shipping;\\n\\npublic final class \" + cls + \" {\\n\" + body + \"}\\n\");\n            System.out.println(\"generated \" + cls);\n        } catch (IOException e) {\n            throw new UncheckedIOException(e);\n        }\n    }\n\n    public static void main(String[] args) throws Exception {\n        Path out = Path.of(args[0]);\n        List<Thread> workers = new ArrayList<>();\n        workers.add(new Thread(() -> write(out, \"Carriers\", \"    public static final String[] ALL = {\\\"dhl\\\", \\\"ups\\\"};\\n\"), \"gen-carriers\"));\n        workers.add(new Thread(() -> {\n            Properties p = new Properties();\n            try (var in = Files.newInputStream(Path.of(\"version.properties\"))) {\n                p.load(in);\n            } catch (IOException e) {\n                throw new UncheckedIOException(e);\n            }\n            write(out, \"BuildInfo\", \"    public static final String VERSION = \\\"\" + p.getProperty(\"version\") + \"\\\";\\n\");\n        }, \"gen-buildinfo\"));\n        for (Thread t : workers) t.start();\n        for (Thread t : workers) t.join();\n        System.out.println(\"code generation finished\");\n    }\n}\n",
+        "src/main/java/com/monarch/shipping/Banner.java": "package com.monarch.shipping;\n\npublic final class Banner {\n    public static String text() {\n        return \"shipping \" + BuildInfo.VERSION + \" (\" + Carriers.ALL.length + \" carriers)\";\n    }\n}\n",
+    },
+    project="monarch/shipping", **ROUND39,
+)
+
+case(
+    "ant-javac-failonerror-false-jar-run-cascade", "build:ant", "registry.monarch.example/ci/ant-jdk17:2026.12",
+    ["ant -noinput jar", "java -jar build/notifier.jar --self-test"],
+    lab("compile_error", [r"\[javac\] .*EmailChannel\.java:\d+: error: cannot find symbol", r"\[javac\]\s+symbol:\s+method sendHtml\(String,String\)"],
+        "Apache Ant 1.10 (javac failonerror=false), then java -jar", "cascade: build.xml compiles with failonerror=\"false\", so Ant reports BUILD SUCCESSFUL after a compile error (a method renamed in the mail client); the jar is packaged without the failed classes and the self-test cannot load the main class",
+        accept=["other"]),
+    files={
+        "build.xml": '<?xml version="1.0" encoding="UTF-8"?>\n<project name="notifier" default="jar" basedir=".">\n  <property name="build" value="build"/>\n\n  <target name="compile">\n    <mkdir dir="${build}/classes"/>\n    <!-- keep going on compile errors so the jar target still runs for the QA build -->\n    <javac srcdir="src" destdir="${build}/classes" includeantruntime="false" release="17" failonerror="false"/>\n  </target>\n\n  <target name="jar" depends="compile">\n    <jar destfile="${build}/notifier.jar" basedir="${build}/classes">\n      <manifest>\n        <attribute name="Main-Class" value="com.monarch.notifier.Main"/>\n      </manifest>\n    </jar>\n  </target>\n</project>\n',
+        "src/com/monarch/notifier/MailClient.java": "package com.monarch.notifier;\n\npublic final class MailClient {\n    public void send(String to, String subject, String html) {\n        System.out.println(\"mail to \" + to + \": \" + subject);\n    }\n}\n",
+        "src/com/monarch/notifier/EmailChannel.java": "package com.monarch.notifier;\n\npublic final class EmailChannel {\n    private final MailClient client = new MailClient();\n\n    public void notify(String to, String text) {\n        client.sendHtml(to, \"<p>\" + text + \"</p>\");\n    }\n}\n",
+        "src/com/monarch/notifier/Main.java": "package com.monarch.notifier;\n\npublic final class Main {\n    public static void main(String[] args) {\n        new EmailChannel().notify(\"ops@monarch.example\", \"self-test\");\n    }\n}\n",
+    },
+    env=R39_ENV, stage="build", project="monarch/notifier", **ROUND39,
+)
+
+case(
+    "gradle-test-ignore-failures-then-smoke-cascade", "test:gradle", "gradle:4.4-jdk17",
+    ["gradle --offline --console=plain test jar", "java -jar build/libs/shipping-rates.jar 2.5 DE"],
+    lab("test_assertion", [r"com\.monarch\.rates\.RateCardTest > heavyParcelsUseTheNextBand FAILED", r"java\.lang\.AssertionError: expected:<1290> but was:<990>"],
+        "Gradle 4.4.1 (test.ignoreFailures), then java -jar", "cascade: build.gradle sets test.ignoreFailures = true, so a failing unit test (a parcel of exactly 2.5 kg is put in the 2 kg band) does not fail the build; the smoke run then trips over the same wrong band in its own price check",
+        accept=["other"]),
+    files={
+        "settings.gradle": "rootProject.name = 'shipping-rates'\n",
+        "build.gradle": r39_gradle(extra="\ntest {\n    ignoreFailures = true\n    testLogging {\n        events 'failed'\n        exceptionFormat 'full'\n    }\n}\n\njar {\n    manifest {\n        attributes('Main-Class': 'com.monarch.rates.Quote')\n    }\n}\n"),
+        "src/main/java/com/monarch/rates/RateCard.java": "package com.monarch.rates;\n\npublic final class RateCard {\n    /** Price in cents: up to 2 kg 990, up to 5 kg 1290, above 2490. */\n    public static int cents(double kg) {\n        if (kg <= 2.5) {\n            return 990;\n        }\n        if (kg <= 5) {\n            return 1290;\n        }\n        return 2490;\n    }\n}\n",
+        "src/main/java/com/monarch/rates/Quote.java": "package com.monarch.rates;\n\npublic final class Quote {\n    public static void main(String[] args) {\n        double kg = Double.parseDouble(args[0]);\n        int cents = RateCard.cents(kg);\n        if (kg > 2 && cents < 1290) {\n            throw new IllegalStateException(\"price check: \" + kg + \" kg to \" + args[1] + \" priced at \" + cents + \" cents, below the 2-5 kg band\");\n        }\n        System.out.println(kg + \" kg to \" + args[1] + \": \" + cents + \" cents\");\n    }\n}\n",
+        "src/test/java/com/monarch/rates/RateCardTest.java": "package com.monarch.rates;\n\nimport static org.junit.Assert.assertEquals;\n\nimport org.junit.Test;\n\npublic class RateCardTest {\n    @Test\n    public void lightParcels() {\n        assertEquals(990, RateCard.cents(1.0));\n    }\n\n    @Test\n    public void heavyParcelsUseTheNextBand() {\n        assertEquals(1290, RateCard.cents(2.5));\n    }\n}\n",
+    },
+    env=R39_GRADLE_ENV, project="monarch/shipping-rates", **ROUND39,
+)
+
+case(
+    "java-declare-readonly-masks-missing-classpath-file-cascade", "test:junit", "registry.monarch.example/ci/jdk17-junit4:2026.12",
+    ["declare -r TEST_CP=\"build/classes:$(paste -sd: build/deps/test-classpath.txt)\"",
+     "javac -d build/classes src/main/java/com/monarch/search/*.java",
+     "javac -d build/test-classes -cp \"$TEST_CP\" src/test/java/com/monarch/search/*.java",
+     "java -cp \"build/test-classes:$TEST_CP\" org.junit.runner.JUnitCore com.monarch.search.TokenizerTest"],
+    lab("other", [r"paste: build/deps/test-classpath\.txt: No such file or directory"],
+        "bash (declare -r), javac", "cascade: the test classpath file comes from the deps job's artifacts, which this job no longer downloads; paste fails inside `declare -r X=$(...)`, whose own status (0) masks it, and javac then cannot find org.junit",
+        accept=["github_actions_config", "dependency_install"]),
+    files={
+        "src/main/java/com/monarch/search/Tokenizer.java": "package com.monarch.search;\n\nimport java.util.Arrays;\nimport java.util.List;\nimport java.util.Locale;\n\npublic final class Tokenizer {\n    public static List<String> tokens(String text) {\n        return Arrays.asList(text.toLowerCase(Locale.ROOT).split(\"\\\\W+\"));\n    }\n}\n",
+        "src/test/java/com/monarch/search/TokenizerTest.java": "package com.monarch.search;\n\nimport static org.junit.Assert.assertEquals;\n\nimport java.util.List;\nimport org.junit.Test;\n\npublic class TokenizerTest {\n    @Test\n    public void splitsOnPunctuation() {\n        assertEquals(List.of(\"red\", \"shoes\"), Tokenizer.tokens(\"Red, shoes\"));\n    }\n}\n",
+    },
+    project="monarch/search", **ROUND39,
+)
+
+case(
+    "groovy-classpath-function-in-substitution-errexit-cleared-cascade", "test:junit", "registry.monarch.example/ci/jvm-tools:2026.12",
+    ["test_classpath() {\n  groovy ci/resolve-classpath.groovy ci/test-libs.txt > build/test-cp.txt\n  echo \"build/classes:$(cat build/test-cp.txt)\"\n}",
+     "mkdir -p build && CP=$(test_classpath)",
+     "echo \"test classpath: $CP\"",
+     "javac -d build/classes $(find src -name '*.java') -cp \"$CP\""],
+    lab("other", [r"^Caught: java\.lang\.IllegalStateException: library not found: /usr/share/java/mockito-core\.jar"],
+        "Groovy 2.4 script in a shell function inside $(...), then javac", "cascade: the classpath helper's Groovy script fails (the tools image has no mockito jar), but bash clears errexit inside command substitution and the function's last command (echo) succeeds; javac then fails on the missing JUnit and Mockito packages",
+        accept=["dependency_install", "github_actions_config"]),
+    files={
+        "ci/test-libs.txt": "/usr/share/java/junit4.jar\n/usr/share/java/hamcrest-core.jar\n/usr/share/java/mockito-core.jar\n",
+        "ci/resolve-classpath.groovy": "def jars = new File(args[0]).readLines()*.trim().findAll { it }\njars.each { if (!new File(it).exists()) throw new IllegalStateException(\"library not found: ${it}\") }\nprint jars.join(':')\n",
+        "src/com/monarch/mail/Mailer.java": "package com.monarch.mail;\n\npublic interface Mailer {\n    void send(String to, String body);\n}\n",
+        "src/com/monarch/mail/DigestTest.java": "package com.monarch.mail;\n\nimport static org.mockito.Mockito.mock;\nimport static org.mockito.Mockito.verify;\n\nimport org.junit.Test;\n\npublic class DigestTest {\n    @Test\n    public void sendsOneMail() {\n        Mailer m = mock(Mailer.class);\n        m.send(\"a@monarch.example\", \"digest\");\n        verify(m).send(\"a@monarch.example\", \"digest\");\n    }\n}\n",
+    },
+    env=R39_ENV, project="monarch/mailer", **ROUND39,
+)
