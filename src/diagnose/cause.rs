@@ -151,7 +151,7 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
     }
     let t = h.clean();
     match h.rule {
-        "module_not_found" | "node_pkg_missing" => true,
+        "module_not_found" | "node_pkg_missing" | "js_file_missing" => true,
         // PHP's autoloader found no file for a class.
         "py_exception" if t.starts_with("Error: Class \"") && t.ends_with("\" not found") => true,
         "py_exception" => matches!(
@@ -211,6 +211,12 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         // An input file a skipped step should have written (R's wording, Node's and Python's
         // exceptions), a file or an export a bundler expected from a generator.
         "input_missing" | "bundler_pkg_missing" | "bundler_file_missing" => true,
+        // pgTAP's existence checks (`has_index`, `has_view`: "Index x should exist"): the
+        // schema object a migration should have made.
+        "pgtap_failed" => t.ends_with("should exist\""),
+        // A database, table or role an earlier step should have created (PostgreSQL's
+        // wording, through any client).
+        _ if is_missing_db_object(t) => true,
         // A program the job should have built (`./bin/app`, `dist/tool`): a relative path.
         "exec_missing" => h
             .name
@@ -218,6 +224,49 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
             .is_some_and(|n| n.contains('/') && !n.starts_with('/')),
         _ => false,
     }
+}
+
+/// PostgreSQL's `database "x" does not exist` (also relation, role, schema, extension).
+fn is_missing_db_object(t: &str) -> bool {
+    [
+        "database \"",
+        "relation \"",
+        "role \"",
+        "schema \"",
+        "extension \"",
+    ]
+    .iter()
+    .any(|kind| {
+        t.split(kind).skip(1).any(|rest| {
+            rest.split_once('"')
+                .is_some_and(|(_, after)| after.starts_with(" does not exist"))
+        })
+    })
+}
+
+/// Whether a shell command line puts a program in the background: a lone `&` outside quotes
+/// (`server &`, `server & PID=$!; trap 'kill $PID' EXIT`), not `&&`, `2>&1` or `&>`.
+pub fn starts_background(cmd: &str) -> bool {
+    let b = cmd.as_bytes();
+    let mut quote = None;
+    for (i, &c) in b.iter().enumerate() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"') => quote = Some(c),
+            (None, b'&') => {
+                let prev = i.checked_sub(1).map(|j| b[j]);
+                let next = b.get(i + 1).copied();
+                if !matches!(prev, Some(b'&' | b'>' | b'<' | b'|'))
+                    && !matches!(next, Some(b'&' | b'>'))
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Categories whose failure makes later steps fail for want of what they should have
@@ -356,11 +405,7 @@ pub fn own_service_answered(
         .iter()
         .any(|h| cmd.contains(&format!("://{h}")));
     let started_one = ex.hits.iter().any(|h| {
-        h.role == Role::Step
-            && h.line < start
-            && h.name
-                .as_deref()
-                .is_some_and(|c| c.trim_end().ends_with('&') && !c.trim_end().ends_with("&&"))
+        h.role == Role::Step && h.line < start && h.name.as_deref().is_some_and(starts_background)
     });
     let net: Vec<&Hit> = ex
         .hits
@@ -374,6 +419,61 @@ pub fn own_service_answered(
         && net
             .iter()
             .all(|h| h.rule == "http_5xx" && !is_refused_connection(h))
+}
+
+/// The failing command talked to a server the job itself started in the background, the
+/// connection broke (closed without an answer, reset, refused), and the server printed an
+/// uncaught exception meanwhile (its output shares the job's log): the server's exception is
+/// the cause, the client's broken connections its symptom. Returns the first such exception.
+pub fn own_service_crashed(
+    ex: &Extraction,
+    (start, end): (usize, usize),
+    step: Option<&Hit>,
+) -> Option<Hit> {
+    let cmd = step.and_then(|s| s.name.as_deref())?;
+    let loopback = ["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .any(|h| cmd.contains(&format!("://{h}")));
+    let started_one = ex.hits.iter().any(|h| {
+        h.role == Role::Step && h.line < start && h.name.as_deref().is_some_and(starts_background)
+    });
+    if !(loopback && started_one) {
+        return None;
+    }
+    let region = || ex.hits.iter().filter(|h| h.line >= start && h.line <= end);
+    let broken = |h: &Hit| {
+        let t = h.clean();
+        is_refused_connection(h)
+            || [
+                "RemoteDisconnected",
+                "Connection reset",
+                "ECONNRESET",
+                "socket hang up",
+                "Server disconnected",
+                "closed connection without response",
+                "Empty reply from server",
+            ]
+            .iter()
+            .any(|w| t.contains(w))
+    };
+    let net: Vec<&Hit> = region()
+        .filter(|h| h.role == Role::Cause && h.category == Some(Category::NetworkOrFlaky))
+        .collect();
+    if net.is_empty() || !net.iter().all(|h| broken(h)) {
+        return None;
+    }
+    let mut root = region()
+        .find(|h| {
+            matches!(h.rule, "py_exception" | "jvm_uncaught")
+                && !h.text.starts_with([' ', '\t'])
+                && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
+                // The client's own report of the broken connection is not the server's.
+                && !broken(h)
+        })?
+        .clone();
+    root.category = Some(root.category.unwrap_or(Category::Other));
+    root.weight = root.weight.max(7);
+    Some(root)
 }
 
 /// Whether `line` is output of a shell loop step (`for ...; do ...; done`).
@@ -411,6 +511,11 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         .iter()
         .filter(in_region)
         .find(|h| h.role != Role::Step && h.weight >= 4 && h.category.is_some());
+    let waited = ex
+        .hits
+        .iter()
+        .filter(in_region)
+        .find(|h| matches!(h.rule, "timed_out" | "tests_timeout"));
     let refused_auth = ex
         .hits
         .iter()
@@ -435,7 +540,7 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             }
             _ => {}
         }
-        let background = cmd.ends_with('&') && !cmd.ends_with("&&");
+        let background = starts_background(cmd);
         let masked = masks_substitution(cmd) || cmd.contains("<(");
         // `set +e; cmd; set -e` on one line: errexit is off for that command.
         let inline_errexit_off = cmd.split(';').next().map(str::trim) == Some("set +e");
@@ -451,7 +556,8 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             continue;
         }
         let symptom = if background {
-            missing.or(refused)
+            // Tests that waited for a worker which never came up time out instead.
+            missing.or(refused).or(waited)
         } else if masked {
             // An empty value (a token, a version, a rendered file) is what the later command
             // then lacks, however it fails for want of it.
@@ -670,6 +776,9 @@ fn ignores_failure(cmd: &str) -> bool {
             w,
             "echo" | "printf" | "true" | ":" | "/bin/true" | "tail" | "cat" | "head"
         ) || alt.starts_with("exit 0")
+            // Leaving a loop (`for f in *.sql; do psql -f "$f" || break; done`): the loop's
+            // status is break's, 0.
+            || matches!(w.trim_end_matches(';'), "break" | "continue")
             || (w.contains('=') && !w.starts_with('=') && !cmd.contains("exit"))
     };
     cmd.split("||").skip(1).any(carries_on)

@@ -260,6 +260,35 @@ static RULES: &[Rule] = &[
     r("db_capacity", Cause, Cat::Is(C::Infrastructure), 8, r"sorry, too many clients already|remaining connection slots are reserved|the database system is (starting up|shutting down|in recovery mode)|^ERROR 1040 \(\w+\): Too many connections|\bFATAL: +too many connections for (role|database)"),
     // A client whose connection attempt timed out: the network or the server's host, not SQL.
     r("db_connect_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"connection to server (at|on socket) .* failed: (timeout expired|Connection timed out)|Can.t connect to MySQL server on \S+ \((110|4)\)|^ERROR 2013 \(HY000\): Lost connection to MySQL server"),
+    // A server that went away mid-session (a restart, a crash, a proxy that dropped it): the
+    // service or the network, not the statement.
+    r("db_server_gone", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"server closed the connection unexpectedly|SSL SYSCALL error: EOF detected|MySQL server has gone away|Lost connection to (MySQL|MariaDB) server during query"),
+    // An administrator (or an orchestrator) shut the database down under the tests
+    // (PostgreSQL's SQLSTATE 57P01): a shared server restarted, not the change.
+    r("db_admin_shutdown", Cause, Cat::Is(C::Infrastructure), 8, r"terminating connection due to administrator command|\bAdminShutdown\b"),
+    // A Redis at its `maxmemory` refuses writes: the shared instance is full, the job was not
+    // killed (its own OOM is `oom`, which `service_limits` drops on this line).
+    r("redis_maxmemory", Cause, Cat::Is(C::Infrastructure), 9, r"command not allowed when used memory > 'maxmemory'"),
+    // A client-side connection pool with no free connection (SQLAlchemy, HikariCP,
+    // psycopg_pool, Prisma, sqlx): connections held and not returned, or a pool too small for
+    // the code's concurrency. The code's resource budget, not the network: `service_limits`
+    // drops the network and timeout readings of this line.
+    r("db_pool_exhausted", Cause, Cat::Is(C::TimeoutOrOom), 8, r"QueuePool limit of size \d+ overflow -?\d+ reached|Connection is not available, request timed out after \d+ ?ms|PoolTimeout: couldn.t get a connection after|Timed out fetching a new connection from the connection pool|pool timed out while waiting for an open connection"),
+    // PostgreSQL's own clients reporting a statement the server refused (`psql -f` with
+    // ON_ERROR_STOP, createdb, createuser, pg_restore): the SQL or the setup, as MySQL's
+    // `sql_error`; a client that found no server is `db_unreachable`.
+    r("pg_client_error", Cause, Cat::Is(C::Other), 7, r"^psql:\S+?:\d+: (ERROR|FATAL): +\S|^(createdb|dropdb|createuser|dropuser|pg_restore|psql|vacuumdb|reindexdb|clusterdb): error: (database creation failed|creation of new role failed|database removal failed|removal of role \S+ failed|could not execute query|query failed|vacuuming of |reindexing of )"),
+    // A Redis error reply (`redis-cli` prints it and still exits 0 when reading commands from
+    // its input): the command or the data sent, not the server's health.
+    r("redis_error_reply", Cause, Cat::Is(C::Other), 7, r"^(\(error\) )?(ERR (wrong number of arguments|unknown command|syntax error|value is not an? |invalid )|WRONGTYPE Operation against a key|NOSCRIPT No matching script|BUSYKEY Target key name already exists|EXECABORT Transaction discarded)"),
+    // A timing that reports both wall-clock and CPU time (hyperfine's mean with User and
+    // System, GNU time's %CPU, a script's `0.8s wall (0.04s CPU)`): read by `starved_runner`.
+    r("cpu_time_report", Detail, Cat::None, 0, r"Time \(mean .{1,8}\):\s+[\d.]+ (ms|s|.s)\s.*\[User: [\d.]+ (ms|s|.s), System: [\d.]+ (ms|s|.s)\]|(?i)\b[\d.]+ ?m?s wall\b.{0,40}\b[\d.]+ ?m?s (of )?CPU\b|Percent of CPU this job got: \d+%|\b[\d.]+user [\d.]+system \S+elapsed \d+%CPU\b"),
+    // A measured value over the job's own budget (a p99 latency gate, a size budget, a
+    // benchmark compared with its baseline): the code got slower or bigger. Retrying does not
+    // help; a noisy runner is told apart by what the measurement says about it, not by this
+    // line (`contended_runner`).
+    r("budget_exceeded", Cause, Cat::Is(C::Other), 6, r"(?i)^\W*(THRESHOLDS? FAILED|BUDGET (FAILED|EXCEEDED)|PERF(ORMANCE)?[ -]GATE:? FAIL(ED)?)\b|thresholds on metrics '[^']+' (have been|were) crossed|^Performance has regressed:?\s*$|has failed (Percentage|Difference)RegressionCheck: |Package size limit has exceeded by |\b(exceeds|over) (its|the) (size |time |latency )?(budget|threshold)\b"),
     // A client that found no server (psql, libpq): a symptom; the server's own log says why.
     r("db_unreachable", Cause, Cat::Is(C::Other), 4, r"connection to server (on socket|at) .* failed: |^\s*Is the server running (locally|on that host)|could not connect to server: |Can.t connect to local (MySQL |MariaDB )?server through socket |^ERROR 2002 \(HY000\)"),
     // A MySQL/MariaDB server's answer to a statement (a migration): the SQL, not the network
@@ -306,7 +335,7 @@ static RULES: &[Rule] = &[
     // urllib's wrapped one, requests' Read/ConnectTimeout, undici's): the remote side did not
     // answer, unlike a test runner's or the job's own time limit (the code did not finish).
     r("socket_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^\s*(?:[\w.]+\.)?(?:TimeoutError|timeout): timed out\s*$|<urlopen error timed out>|\bRead timed out\b|\b(?:ReadTimeout|ConnectTimeout)\b|\bUND_ERR_(?:CONNECT|HEADERS|BODY)_TIMEOUT\b"),
-    r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '"),
+    r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '|The operation was aborted due to timeout|\bUND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT\b"),
     // More tools' words for a request that got no answer: the JVM's exceptions (maven, gradle),
     // Apache HttpClient's, kubectl's, helm's, the AWS CLI's, apt's, ssh's, git's, reqwest's,
     // docker's, musl's resolver, and the errno names.
@@ -379,7 +408,14 @@ static RULES: &[Rule] = &[
     // file imports: it is not installed (a plugin missing from package.json, an install step
     // skipped). Relative paths stay with the weaker rule: those are the project's own files.
     r("node_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"\bCannot find package '[^.'/][^']*' imported from "),
-    r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|^\S*python[\d.]*: No module named [\w.]+\s*$|Cannot find module '[^.']|Error: Cannot find package"),
+    r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|^\S*python[\d.]*: No module named [\w.]+\s*$|Cannot find module '[^./']|Error: Cannot find package"),
+    // Node could not find one of the project's own files (a path, not a package): a renamed
+    // or deleted source file, as a compiler's missing header (`installed_module_files` gives a path
+    // inside node_modules back to the install).
+    r("js_file_missing", Cause, Cat::Is(C::CompileError), 6, r"Cannot find module '(?:\.\.?/|/)[^']*'"),
+    // A build script's report of a syntax error in one of the project's files
+    // (`build: src/checkout.js: SyntaxError: ...`), which the script may survive.
+    r("js_file_syntax", Cause, Cat::Is(C::CompileError), 7, r"(?:^|: )\S+\.(?:[cm]?[jt]sx?|vue|svelte)(?::\d+(?::\d+)?)?: SyntaxError: \S"),
     // pip building a package from source: the build backend's subprocess failed.
     r("pip_build_failed", Cause, Cat::Is(C::DependencyInstall), 5, r"^\s*error: (metadata-generation-failed|subprocess-exited-with-error|legacy-install-failure|failed-wheel-build-for-install)\s*$|^\s*ERROR: (Failed building wheel for \S+|Could not build wheels for \S+)"),
     // The frame of that subprocess's output (`╰─> [18 lines of output]` ... `[end of output]`):
@@ -631,6 +667,10 @@ static RULES: &[Rule] = &[
     r("ctest_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^\d+% tests passed, [1-9]\d* tests? failed out of \d+|^Errors while running CTest"),
     r("tap_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^# fail [1-9]\d*\s*$|^ℹ fail [1-9]\d*\s*$"),
     // Perl's Test::More under prove.
+    // pgTAP through pg_prove: `# Failed test 2: "description"`, then `#   caught:`/`wanted:`,
+    // `have:`/`want:` lines.
+    r("pgtap_failed", Test, Cat::Is(C::TestAssertion), 6, r#"^\s*#\s+Failed (?:\(TODO\) )?test \d+: "(?P<t>.+)"\s*$"#),
+    r("pgtap_detail", Detail, Cat::Is(C::TestAssertion), 5, r"^\s*#\s{2,}(caught|wanted|have|want|got|expected|extra records|missing records|Results differ beginning at row \d+):"),
     r("perl_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^#\s+Failed test '(?P<t>[^']+)'|^#\s+Failed test at \S+ line \d+\.|^# Looks like you failed \d+ tests? of \d+"),
     r("perl_test_detail", Detail, Cat::Is(C::TestAssertion), 4, r"^#\s+(got|expected): "),
     r("prove_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^Failed \d+/\d+ subtests\s*$|^Result: FAIL\s*$|^Dubious, test returned [1-9]"),
@@ -1485,6 +1525,134 @@ fn scan_lines(
     }
 }
 
+/// A line that names a service's own limit (a Redis at `maxmemory`, a connection pool with no
+/// free connection) also reads as an OOM, a timeout or the network to the broader rules: the
+/// specific reading is the one kept.
+fn service_limits(hits: &mut Vec<Hit>) {
+    let lines: Vec<usize> = hits
+        .iter()
+        .filter(|h| matches!(h.rule, "redis_maxmemory" | "db_pool_exhausted"))
+        .map(|h| h.line)
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    hits.retain(|h| {
+        !(matches!(h.rule, "oom" | "network" | "timed_out" | "tests_timeout")
+            && lines.binary_search(&h.line).is_ok())
+    });
+}
+
+/// The share of one CPU a timing line says its command got over its wall-clock time.
+fn cpu_share(line: &str) -> Option<f64> {
+    static HYPERFINE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"Time \(mean .{1,8}\):\s+([\d.]+) (ms|s|.s)\s.*\[User: ([\d.]+) (ms|s|.s), System: ([\d.]+) (ms|s|.s)\]")
+            .unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
+    });
+    static WALL_CPU: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\b([\d.]+) ?(m?s) wall\b.{0,40}?\b([\d.]+) ?(m?s) (?:of )?CPU\b")
+            .unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
+    });
+    static PERCENT: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"Percent of CPU this job got: (\d+)%|elapsed (\d+)%CPU\b")
+            .unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
+    });
+    let secs = |v: &str, unit: &str| -> Option<f64> {
+        let v: f64 = v.parse().ok()?;
+        Some(match unit {
+            "s" => v,
+            "ms" => v / 1e3,
+            _ => v / 1e6,
+        })
+    };
+    let share = if let Some(c) = HYPERFINE.captures(line) {
+        let wall = secs(&c[1], &c[2])?;
+        (secs(&c[3], &c[4])? + secs(&c[5], &c[6])?) / wall
+    } else if let Some(c) = WALL_CPU.captures(line) {
+        secs(&c[3], &c[4].to_ascii_lowercase())? / secs(&c[1], &c[2].to_ascii_lowercase())?
+    } else {
+        let c = PERCENT.captures(line)?;
+        let pct: f64 = c.get(1).or(c.get(2))?.as_str().parse().ok()?;
+        pct / 100.0
+    };
+    share.is_finite().then_some(share)
+}
+
+/// Below this share of a CPU, a timing that missed its budget says the command mostly waited.
+const STARVED_SHARE: f64 = 0.35;
+
+/// How far after a timing line its budget verdict is looked for.
+const VERDICT_REACH: usize = 30;
+
+/// A time budget missed by a command that got a small share of a CPU over its wall time
+/// (`512 ms mean, User 121 ms + System 4 ms`): a CPU-bound benchmark or test that mostly
+/// waited ran on a starved runner (a CPU quota, noisy neighbours), not slower code. Only
+/// when the timing itself, or a verdict just after it, speaks of a budget or a baseline.
+fn starved_runner(hits: &mut [Hit]) {
+    let verdict = |h: &Hit| {
+        h.rule == "budget_exceeded" || {
+            let t = h.clean().to_ascii_lowercase();
+            ["budget", "baseline", "deadline", "threshold", "slower than"]
+                .iter()
+                .any(|w| t.contains(w))
+        }
+    };
+    let starved: Vec<usize> = (0..hits.len())
+        .filter(|&i| hits[i].rule == "cpu_time_report")
+        .filter(|&i| cpu_share(hits[i].clean()).is_some_and(|s| s < STARVED_SHARE))
+        .filter(|&i| {
+            let line = hits[i].line;
+            hits[i..]
+                .iter()
+                .take_while(|h| h.line <= line + VERDICT_REACH)
+                .any(verdict)
+        })
+        .collect();
+    for i in starved {
+        let h = &mut hits[i];
+        h.role = Role::Cause;
+        h.category = Some(Category::Infrastructure);
+        h.weight = 8;
+    }
+}
+
+/// A PostgreSQL client's error line says only that the server refused a statement; a rule
+/// that reads its message (a permission denied, a statement timeout) says what kind of
+/// refusal, and is the one kept, as strong as the client's own report.
+fn specific_pg_readings(hits: &mut Vec<Hit>) {
+    let reported: Vec<usize> = hits
+        .iter()
+        .filter(|h| h.rule == "pg_client_error")
+        .map(|h| h.line)
+        .collect();
+    if reported.is_empty() {
+        return;
+    }
+    let specific = |h: &Hit| {
+        h.rule != "pg_client_error"
+            && h.role == Role::Cause
+            && h.category.is_some()
+            && h.weight >= 5
+            && reported.binary_search(&h.line).is_ok()
+    };
+    let mut read = Vec::new();
+    for h in hits.iter_mut().filter(|h| specific(h)) {
+        h.weight = h.weight.max(7);
+        read.push(h.line);
+    }
+    hits.retain(|h| h.rule != "pg_client_error" || read.binary_search(&h.line).is_err());
+}
+
+/// A module path Node could not find inside `node_modules` is an installed package's file: the
+/// install, not the project's sources.
+fn installed_module_files(hits: &mut [Hit]) {
+    for h in hits.iter_mut().filter(|h| h.rule == "js_file_missing") {
+        if h.clean().contains("/node_modules/") {
+            h.category = Some(Category::DependencyInstall);
+        }
+    }
+}
+
 /// What needs every hit at once (and, for `go run`, the lines around them), after the per-line
 /// pass.
 fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
@@ -1493,6 +1661,10 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     if hits.iter().any(|h| h.rule == "pytest_failed") {
         hits.retain(|h| h.rule != "pytest_section");
     }
+    service_limits(hits);
+    installed_module_files(hits);
+    starved_runner(hits);
+    specific_pg_readings(hits);
     pip_subprocess_reason(hits);
     rustc_uncoded_errors(hits);
     workflow_diagnostics(hits);

@@ -23,6 +23,25 @@ const MAX_EVIDENCE: usize = 24;
 const MAX_FILES: usize = 12;
 const MAX_TESTS: usize = 15;
 
+/// The failing command's only time-outs are its own waits for something (a test's
+/// `TimeoutError` waiting on a worker's result, a client's timeout): a cause found earlier
+/// (the worker that never started) explains them. A job or step time limit, an OOM kill or
+/// an exhausted pool is a cause of its own.
+fn only_waited(ex: &Extraction, (start, end): (usize, usize)) -> bool {
+    let mut timeouts = ex.hits.iter().filter(|h| {
+        h.line >= start
+            && h.line <= end
+            && h.weight >= 4
+            && h.category == Some(Category::TimeoutOrOom)
+    });
+    let mut any = false;
+    let all_waits = timeouts.all(|h| {
+        any = true;
+        matches!(h.rule, "timed_out" | "tests_timeout")
+    });
+    any && all_waits
+}
+
 /// Diagnoses a log with the rules engine.
 pub fn diagnose(log: &LogIndex, ctx: &JobContext) -> Diagnosis {
     // The secrets scan renders and redacts every line again and needs nothing from the
@@ -83,13 +102,15 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         .failure_reason
         .as_ref()
         .is_some_and(|r| r.is_infrastructure() || *r == FailureReason::JobExecutionTimeout);
+    let own_crash: Option<Hit>;
     let mut cascade: Option<&Hit> = None;
     // Two plausible causes in the failing command (a network error, then a test failure).
     let mut contested = false;
     if !infra_reason {
         if let Some(root) = cascade_candidate.as_ref()
             && root.category.is_some_and(|c| c != category)
-            && !matches!(category, Category::TimeoutOrOom | Category::Infrastructure)
+            && (!matches!(category, Category::TimeoutOrOom | Category::Infrastructure)
+                || only_waited(ex, region))
         {
             category = root.category.unwrap_or(category);
             cascade = Some(root);
@@ -111,6 +132,18 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         && cause::own_service_answered(ex, region, failing_step.as_ref())
     {
         category = Category::Other;
+    }
+
+    // The job's own server threw while the failing command talked to it: the client saw a
+    // broken connection, the server's exception says why.
+    if !infra_reason
+        && cascade.is_none()
+        && category == Category::NetworkOrFlaky
+        && let Some(root) = cause::own_service_crashed(ex, region, failing_step.as_ref())
+    {
+        category = root.category.unwrap_or(Category::Other);
+        own_crash = Some(root);
+        cascade = own_crash.as_ref();
     }
 
     // The server the failing command needed did not start, and its log (printed afterwards)

@@ -3021,3 +3021,135 @@ fn round34_and_35_families_on_other_variants() {
     assert_eq!(d.category, Category::NetworkOrFlaky, "{}", quotes(&d));
     assert!(d.infra_or_flaky);
 }
+
+/// Rounds 36-37's families (time and resource budgets, the job's own services, database
+/// servers, cascades through `&&`, `|| break` and background workers), each on a variant that
+/// is not a corpus case: another tool, wording or shape. On the engine before them (d9ef17d)
+/// 14 of the 16 fail; size-limit's verdict and undici's connect timeout already passed and
+/// stay as guards.
+#[test]
+fn round36_and_37_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // A k6 threshold after a warm-up loop whose first attempts were refused: the gate, not
+        // the network.
+        (
+            "$ ./bin/api & API=$!; trap 'kill $API' EXIT\n$ until curl -fsS http://localhost:9000/healthz; do sleep 1; done\ncurl: (7) Failed to connect to localhost port 9000 after 0 ms: Connection refused\nok\n$ k6 run --quiet load/search.js\n     http_req_duration..............: avg=212ms p(95)=480ms\ntime=\"2026-12-07T03:00:00Z\" level=error msg=\"thresholds on metrics 'http_req_duration' have been crossed\"\nERROR: Job failed: exit code 99\n",
+            Category::Other,
+            "thresholds on metrics 'http_req_duration' have been crossed",
+        ),
+        (
+            "$ npx size-limit\n  Package size limit has exceeded by 4.2 kB\n  Size limit: 40 kB\n  Size:       44.2 kB with all dependencies, minified and gzipped\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "Package size limit has exceeded by 4.2 kB",
+        ),
+        // The job's own Flask app threw on every request; the client saw the connection closed.
+        (
+            "$ python app.py --port 5050 & echo started\nstarted\n$ python -m loadgen http://127.0.0.1:5050/quote\nException on /quote [GET]\nTraceback (most recent call last):\n  File \"/builds/a/app.py\", line 9, in quote\n    return str(PRICES[sku])\nKeyError: 'sku-7'\nrequests.exceptions.ConnectionError: ('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "KeyError: 'sku-7'",
+        ),
+        // undici's connect timeout against a staging host: the network.
+        (
+            "$ node scripts/smoke.mjs https://staging.example.com\nTypeError: fetch failed\n  [cause]: ConnectTimeoutError: Connect Timeout Error (attempted address: staging.example.com:443, timeout: 10000ms)\n    code: 'UND_ERR_CONNECT_TIMEOUT'\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "UND_ERR_CONNECT_TIMEOUT",
+        ),
+        (
+            "$ go test ./store/...\n--- FAIL: TestLedger (3.02s)\n    ledger_test.go:41: pq: terminating connection due to administrator command\nFAIL\nFAIL\tbilling/store\t3.1s\nERROR: Job failed: exit code 1\n",
+            Category::Infrastructure,
+            "terminating connection due to administrator command",
+        ),
+        (
+            "$ bundle exec rspec\n  1) Report totals\n     Failure/Error: Report.refresh!\n     ActiveRecord::StatementInvalid:\n       PG::ConnectionBad: PQconsumeInput() server closed the connection unexpectedly\nFinished in 2.1 seconds\n1 example, 1 failure\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "server closed the connection unexpectedly",
+        ),
+        (
+            "$ npm test\n  1) sessions\n       stores a session:\n     ReplyError: OOM command not allowed when used memory > 'maxmemory'.\n  0 passing (40ms)\n  1 failing\nERROR: Job failed: exit code 1\n",
+            Category::Infrastructure,
+            "command not allowed when used memory > 'maxmemory'",
+        ),
+        (
+            "$ ./gradlew test\nInvoiceRepositoryTest > exportsAll() FAILED\n    java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request timed out after 30004ms.\n1 test completed, 1 failed\nERROR: Job failed: exit code 1\n",
+            Category::TimeoutOrOom,
+            "Connection is not available, request timed out after 30004ms",
+        ),
+        // A migration loop that leaves at the first error, then pgTAP's existence checks.
+        (
+            "$ for m in migrations/*.sql; do psql -v ON_ERROR_STOP=1 -f \"$m\" || continue; done\npsql:migrations/004_orders.sql:3: ERROR:  relation \"customers\" does not exist\n$ pg_prove t/\nt/schema.sql .. \n# Failed test 1: \"Table orders should exist\"\n# Looks like you failed 1 test of 1\nResult: FAIL\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "psql:migrations/004_orders.sql:3: ERROR:  relation \"customers\" does not exist",
+        ),
+        // createuser failed inside an `&&` list (which errexit does not stop), then the app
+        // could not log in as that role.
+        (
+            "$ createuser --login reporting && psql -c 'GRANT SELECT ON ALL TABLES IN SCHEMA public TO reporting'\ncreateuser: error: creation of new role failed: ERROR:  permission denied to create role\n$ python -m pytest tests/\nE   psycopg2.OperationalError: connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  role \"reporting\" does not exist\n1 failed in 0.2s\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "createuser: error: creation of new role failed",
+        ),
+        // An RQ worker in the background that cannot import its tasks; the test's wait times out.
+        (
+            "$ rq worker --url redis://127.0.0.1:6379 exports > worker.log 2>&1 &\n$ sleep 2; cat worker.log\nTraceback (most recent call last):\n  File \"/usr/local/bin/rq\", line 8, in <module>\nModuleNotFoundError: No module named 'openpyxl'\n$ python -m pytest tests/test_exports.py\nE   TimeoutError: export job still queued after 20s\nFAILED tests/test_exports.py::test_export - TimeoutError: export job still queued after 20s\n1 failed in 20.3s\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "ModuleNotFoundError: No module named 'openpyxl'",
+        ),
+        // A build script that survives a syntax error; the next step misses the chunk.
+        (
+            "$ node scripts/build.mjs\nbuild: src/cart.tsx:14:7: SyntaxError: Unexpected token, expected \",\"\nbuild: done (3 of 4 entries)\n$ node scripts/check-entries.mjs\nError: ENOENT: no such file or directory, stat 'dist/cart.js'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "SyntaxError: Unexpected token",
+        ),
+        // A server whose entry imports a file that is not there (an absolute path): the code.
+        (
+            "$ node src/server.js & sleep 1\nnode:internal/modules/cjs/loader:1228\n  throw err;\nError: Cannot find module '/builds/a/src/handlers/orders.js'\nRequire stack:\n- /builds/a/src/server.js\n$ curl -fsS http://127.0.0.1:3000/orders\ncurl: (7) Failed to connect to 127.0.0.1 port 3000 after 0 ms: Couldn't connect to server\nERROR: Job failed: exit code 7\n",
+            Category::CompileError,
+            "Cannot find module '/builds/a/src/handlers/orders.js'",
+        ),
+        // pgTAP's results_eq inside a `runtests()` subtest, indented.
+        (
+            "$ pg_prove --runtests\n# Subtest: test.test_totals()\n    not ok 1 - totals match\n    # Failed test 1: \"totals match\"\n    #     Results differ beginning at row 1:\n    #         have: (10)\n    #         want: (12)\n    1..1\nnot ok 1 - test.test_totals\nResult: FAIL\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Results differ beginning at row 1",
+        ),
+        (
+            "$ redis-cli -h 127.0.0.1 < seed/flags.redis\nOK\nWRONGTYPE Operation against a key holding the wrong kind of value\n$ npm test\n  1) flags: beta users see the new checkout\n     AssertionError: expected undefined to equal 'on'\n  1 failing\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+        ),
+        // GNU time's report: 18% of a CPU for a CPU-bound job that missed its budget.
+        (
+            "$ /usr/bin/time ./bin/render-tiles --zoom 12\n0.41user 0.02system 0:02.35elapsed 18%CPU (0avgtext+0avgdata 51200maxresident)k\nrender-tiles: 2.35 s over the time budget of 1.0 s\nERROR: Job failed: exit code 1\n",
+            Category::Infrastructure,
+            "18%CPU",
+        ),
+    ];
+    assert_families(cases);
+    // The same budget missed by a command that had the CPU to itself (96%): slower code, no
+    // retry.
+    let d = run(
+        "$ hyperfine --export-json bench.json './target/release/pack data/'\nBenchmark 1: ./target/release/pack data/\n  Time (mean \u{b1} \u{3c3}):     412.0 ms \u{b1}   6.1 ms    [User: 391.2 ms, System: 5.0 ms]\n$ python ci/gate.py bench.json\nPERF GATE: FAIL mean 412 ms is +48% over the baseline 278 ms (limit +10%)\nERROR: Job failed: exit code 1\n",
+    );
+    assert_eq!(d.category, Category::Other, "{}", quotes(&d));
+    assert!(!d.infra_or_flaky);
+    // A pool exhausted is no network failure, whatever its wording says of connections.
+    let d = run(
+        "$ pytest -q\nE   sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00\n1 failed in 31.0s\nERROR: Job failed: exit code 1\n",
+    );
+    assert!(!d.infra_or_flaky, "{}", quotes(&d));
+}
+
+#[test]
+fn what_runs_in_the_background() {
+    assert!(cause::starts_background("node server.mjs &"));
+    assert!(cause::starts_background(
+        "python3 srv.py 8089 & SRV=$!; trap 'kill $SRV' EXIT; sleep 1"
+    ));
+    assert!(cause::starts_background("a & b & wait"));
+    assert!(!cause::starts_background("make && make test"));
+    assert!(!cause::starts_background("./run.sh > out.log 2>&1"));
+    assert!(!cause::starts_background("./run.sh &> out.log"));
+    assert!(!cause::starts_background(
+        "export URL=\"postgres://app@/db?host=$H&port=$P\""
+    ));
+    assert!(!cause::starts_background("curl 'http://x/?a=1&b=2'"));
+}
