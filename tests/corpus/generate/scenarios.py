@@ -21132,3 +21132,511 @@ case(
     },
     env=R39_ENV, project="monarch/mailer", **ROUND39,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 40: toolchains the corpus had none of, as small teams run them in merge-request jobs:
+# C# on Mono (mcs, xbuild, NUnit 2), Scala 2 (scalac), Clojure (clojure, leiningen offline with
+# Debian's jars), Guile, Racket, Common Lisp (SBCL, FiveAM) and SWI-Prolog (plunit).
+
+ROUND40 = dict(round=40)
+
+R40_HOME = "/tmp/diag40/home"
+R40_ENV = {"HOME": R40_HOME, "LEIN_HOME": R40_HOME + "/.lein", "MONO_REGISTRY_PATH": R40_HOME + "/.mono/registry"}
+R40_NUNIT = "/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll"
+R40_SBCL = "sbcl --noinform --non-interactive --no-sysinit --no-userinit"
+
+R40_DISCOUNT_CS = '''using System;
+
+namespace Billing
+{
+    public static class Discount
+    {
+        // Loyalty discount: 10 % off, but never below the floor price.
+        public static decimal Apply(decimal gross, decimal floor)
+        {
+            var discounted = Math.Round(gross * 0.9m, 2, MidpointRounding.AwayFromZero) - 0.01m;
+            return discounted < floor ? floor : discounted;
+        }
+
+        public static decimal Floor(decimal listPrice) => Math.Round(listPrice * 0.5m, 2);
+    }
+}
+'''
+
+case(
+    "cs-mcs-cs0029-split-length-tostring", "build:mono", "registry.dharma.example/ci/mono:6.8-bookworm",
+    ["set -euo pipefail", "mcs --version", "mkdir -p bin",
+     "mcs -target:library -langversion:7.2 -warn:4 -out:bin/Billing.dll src/*.cs"],
+    lab("compile_error", [r"^src/Csv\.cs\(\d+,\d+\): error CS0029: Cannot implicitly convert type `string' to `int'"],
+        "mcs (Mono C# compiler)", "a refactor of the CSV line counter assigns `.Length.ToString()` to an int"),
+    files={
+        "src/Discount.cs": R40_DISCOUNT_CS,
+        "src/Csv.cs": "using System;\nusing System.Linq;\n\nnamespace Billing\n{\n    public static class Csv\n    {\n        public static int DataLines(string text)\n        {\n            var lines = text.Split(new[] { '\\n' }, StringSplitOptions.RemoveEmptyEntries);\n            int count = lines.Skip(1).ToArray().Length.ToString();\n            return count;\n        }\n    }\n}\n",
+    },
+    env=R40_ENV, project="dharma/billing", **ROUND40,
+)
+
+case(
+    "cs-nunit2-decimal-discount-off-by-cent", "test:nunit", "registry.dharma.example/ci/mono:6.8-bookworm",
+    ["set -euo pipefail", "mkdir -p bin",
+     "mcs -target:library -out:bin/Billing.dll src/*.cs",
+     f"mcs -target:library -r:bin/Billing.dll -r:{R40_NUNIT} -out:bin/Billing.Tests.dll tests/*.cs",
+     "nunit-console -nologo -labels -xml=TestResult.xml bin/Billing.Tests.dll"],
+    lab("test_assertion", [r"^1\) Test Failure : Billing\.Tests\.DiscountTests\.TenPercentOffRoundPrice", r"^\s+Expected: 90m", r"^\s+But was:\s+89\.99m"],
+        "NUnit 2.6 console", "the discount code subtracts a stray cent after rounding; NUnit's AreEqual on decimals fails, other tests pass"),
+    files={
+        "src/Discount.cs": R40_DISCOUNT_CS,
+        "tests/DiscountTests.cs": "using NUnit.Framework;\n\nnamespace Billing.Tests\n{\n    [TestFixture]\n    public class DiscountTests\n    {\n        [Test]\n        public void TenPercentOffRoundPrice()\n        {\n            Assert.AreEqual(90.00m, Discount.Apply(100.00m, 10m));\n        }\n\n        [Test]\n        public void NeverBelowFloor()\n        {\n            Assert.AreEqual(50m, Discount.Apply(52m, 50m));\n        }\n\n        [Test]\n        public void FloorIsHalfTheListPrice()\n        {\n            Assert.AreEqual(12.5m, Discount.Floor(25m));\n        }\n    }\n}\n",
+    },
+    env=R40_ENV, project="dharma/billing-tests", **ROUND40,
+)
+
+case(
+    "cs-xbuild-csproj-compile-item-file-deleted", "build:xbuild", "registry.dharma.example/ci/mono:6.8-bookworm",
+    ["set -euo pipefail", "xbuild /version 2>/dev/null | head -1 || true",
+     "xbuild /nologo /verbosity:minimal /p:Configuration=Release Refunds.csproj"],
+    lab("compile_error", [r"error CS2001: Source file `Models[/\\]RefundReason\.cs' could not be found"],
+        "xbuild", "a merge request deleted Models/RefundReason.cs (folded into Refund.cs) but left its <Compile Include> in the hand-maintained .csproj",
+        accept=["github_actions_config"]),
+    files={
+        "Refunds.csproj": "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Project ToolsVersion=\"4.0\" DefaultTargets=\"Build\" xmlns=\"http://schemas.microsoft.com/developer/msbuild/2003\">\n  <PropertyGroup>\n    <Configuration Condition=\" '$(Configuration)' == '' \">Debug</Configuration>\n    <OutputType>Library</OutputType>\n    <RootNamespace>Refunds</RootNamespace>\n    <AssemblyName>Refunds</AssemblyName>\n    <TargetFrameworkVersion>v4.5</TargetFrameworkVersion>\n    <OutputPath>bin\\$(Configuration)\\</OutputPath>\n  </PropertyGroup>\n  <ItemGroup>\n    <Reference Include=\"System\" />\n    <Reference Include=\"System.Core\" />\n  </ItemGroup>\n  <ItemGroup>\n    <Compile Include=\"Models\\Refund.cs\" />\n    <Compile Include=\"Models\\RefundReason.cs\" />\n    <Compile Include=\"RefundPolicy.cs\" />\n  </ItemGroup>\n  <Import Project=\"$(MSBuildToolsPath)\\Microsoft.CSharp.targets\" />\n</Project>\n",
+        "Models/Refund.cs": "namespace Refunds.Models\n{\n    public enum RefundReason { Damaged, Late, Other }\n\n    public class Refund\n    {\n        public decimal Amount { get; set; }\n        public RefundReason Reason { get; set; }\n    }\n}\n",
+        "RefundPolicy.cs": "using Refunds.Models;\n\nnamespace Refunds\n{\n    public static class RefundPolicy\n    {\n        public static bool AutoApprove(Refund r) => r.Reason == RefundReason.Damaged && r.Amount < 50m;\n    }\n}\n",
+    },
+    env=R40_ENV, project="dharma/refunds", **ROUND40,
+)
+
+case(
+    "cs-mcs-warnaserror-unused-assigned-variable", "build:mono", "registry.dharma.example/ci/mono:6.8-bookworm",
+    ["set -euo pipefail", "mkdir -p bin",
+     "mcs -target:exe -warn:4 -warnaserror+ -out:bin/Exporter.exe src/*.cs"],
+    lab("compile_error", [r"^src/Export\.cs\(\d+,\d+\): error CS0219: Warning as Error: The variable `skipped' is assigned but its value is never used"],
+        "mcs", "the build treats warnings as errors; a leftover counter is assigned and never read (CS0219)", accept=["lint_failure"]),
+    files={
+        "src/Export.cs": "using System;\nusing System.IO;\n\nnamespace Exporter\n{\n    public static class Program\n    {\n        public static int Main(string[] args)\n        {\n            int written = 0;\n            int skipped = 0;\n            foreach (var line in new[] { \"a;1\", \"b;2\" })\n            {\n                Console.WriteLine(line.Replace(';', ','));\n                written++;\n            }\n            Console.Error.WriteLine($\"exported {written} rows\");\n            return 0;\n        }\n    }\n}\n",
+    },
+    env=R40_ENV, project="dharma/exporter", **ROUND40,
+)
+
+case(
+    "cs-mono-keynotfound-region-smoke-run", "smoke:exporter", "registry.dharma.example/ci/mono:6.8-bookworm",
+    ["set -euo pipefail", "mkdir -p bin",
+     "mcs -debug -target:exe -out:bin/Exporter.exe src/*.cs",
+     "mono --debug bin/Exporter.exe --dry-run config/export.ini"],
+    lab("other", [r"System\.Collections\.Generic\.KeyNotFoundException: The given key '?region'? was not present in the dictionary"],
+        "mono", "the smoke run of the exporter reads a config key `region` that the merge request renamed to `aws_region` in export.ini; mono prints the unhandled exception with file:line frames",
+        accept=["test_assertion"]),
+    files={
+        "src/Program.cs": "using System;\nusing System.Collections.Generic;\nusing System.IO;\n\nnamespace Exporter\n{\n    public static class Ini\n    {\n        public static Dictionary<string, string> Load(string path)\n        {\n            var d = new Dictionary<string, string>();\n            foreach (var raw in File.ReadAllLines(path))\n            {\n                var line = raw.Trim();\n                if (line.Length == 0 || line.StartsWith(\"#\")) continue;\n                var eq = line.IndexOf('=');\n                d[line.Substring(0, eq).Trim()] = line.Substring(eq + 1).Trim();\n            }\n            return d;\n        }\n    }\n\n    public static class Program\n    {\n        static string Bucket(Dictionary<string, string> cfg) => $\"s3://exports-{cfg[\"region\"]}/{cfg[\"prefix\"]}\";\n\n        public static int Main(string[] args)\n        {\n            var cfg = Ini.Load(args[args.Length - 1]);\n            Console.WriteLine($\"dry run: would upload to {Bucket(cfg)}\");\n            return 0;\n        }\n    }\n}\n",
+        "config/export.ini": "# exporter settings\naws_region = eu-central-1\nprefix = nightly\n",
+    },
+    env=R40_ENV, project="dharma/exporter-smoke", **ROUND40,
+)
+
+case(
+    "cs-mono-webclient-rates-fixture-429", "test:integration", "registry.dharma.example/ci/mono:6.8-bookworm",
+    ["set -euo pipefail", "mkdir -p bin fixtures",
+     "mcs -target:exe -out:bin/FetchFixtures.exe tools/FetchFixtures.cs",
+     "mono bin/FetchFixtures.exe \"http://127.0.0.1:$PORT_429/v1/rates/2026-12-01.json\" fixtures/rates.json"],
+    lab("network_or_flaky", [r"System\.Net\.WebException: The remote server returned an error: \(429\) Too Many Requests"],
+        "mono (System.Net.WebClient)", "the integration job downloads its exchange-rate fixture from the shared rates API (a loopback stand-in), which rate-limits the runner with 429",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "tools/FetchFixtures.cs": "using System;\nusing System.Net;\n\npublic static class FetchFixtures\n{\n    public static int Main(string[] args)\n    {\n        Console.WriteLine($\"fetching {args[0]}\");\n        using (var wc = new WebClient())\n        {\n            wc.Headers.Add(\"User-Agent\", \"dharma-ci/1.0\");\n            wc.DownloadFile(args[0], args[1]);\n        }\n        Console.WriteLine($\"saved {args[1]}\");\n        return 0;\n    }\n}\n",
+    },
+    env=R40_ENV, project="dharma/fx-rates", **ROUND40,
+)
+
+# --- Round 40: Scala 2 (scalac, scala) --------------------------------------------------------
+
+R40_FEES_SCALA = '''package payments
+
+sealed trait Method
+case object Card extends Method
+case object Sepa extends Method
+case object Wallet extends Method
+
+object Fees {
+  def fee(m: Method, cents: Long): Long = m match {
+    case Card => cents * 29 / 1000 + 30
+    case Sepa => 35
+  }
+}
+'''
+
+case(
+    "scala-scalac-option-int-type-mismatch", "build:scala", "registry.dharma.example/ci/scala:2.11-bookworm",
+    ["set -euo pipefail", "scalac -version", "mkdir -p out",
+     "scalac -encoding UTF-8 -deprecation -feature -d out $(find src -name '*.scala' | sort)"],
+    lab("type_error", [r"^src/payments/Settlement\.scala:\d+: error: type mismatch;", r"^ found\s+: Option\[Int\]", r"^ required: Int"],
+        "scalac 2.11", "a lookup now returns Option[Int] (headOption) and the caller still adds it to an Int", accept=["compile_error"]),
+    files={
+        "src/payments/Settlement.scala": "package payments\n\nobject Settlement {\n  private val cutoffs = Map(\"SEPA\" -> List(14, 16), \"CARD\" -> List(23))\n\n  def firstCutoff(rail: String): Option[Int] = cutoffs.getOrElse(rail, Nil).headOption\n\n  def settlementHour(rail: String, delayHours: Int): Int = {\n    val base: Int = firstCutoff(rail)\n    (base + delayHours) % 24\n  }\n}\n",
+        "src/payments/Main.scala": "package payments\n\nobject Main {\n  def main(args: Array[String]): Unit = println(Settlement.settlementHour(\"SEPA\", 2))\n}\n",
+    },
+    env=R40_ENV, project="dharma/settlement", **ROUND40,
+)
+
+case(
+    "scala-xfatal-warnings-sealed-match-new-case", "build:scala", "registry.dharma.example/ci/scala:2.11-bookworm",
+    ["set -euo pipefail", "mkdir -p out",
+     "scalac -deprecation -feature -unchecked -Xlint -Xfatal-warnings -d out src/*.scala"],
+    lab("compile_error", [r"^src/Fees\.scala:\d+: warning: match may not be exhaustive\.", r"^It would fail on the following input: Wallet", r"^error: No warnings can be incurred under -Xfatal-warnings\."],
+        "scalac 2.11", "a new case object Wallet was added to the sealed Method trait; the fee match does not handle it and -Xfatal-warnings turns the exhaustivity warning into an error",
+        accept=["lint_failure"]),
+    files={"src/Fees.scala": R40_FEES_SCALA},
+    env=R40_ENV, project="dharma/payments", **ROUND40,
+)
+
+case(
+    "scala-map-apply-key-not-found-eur", "report:reconcile", "registry.dharma.example/ci/scala:2.11-bookworm",
+    ["set -euo pipefail", "mkdir -p out", "scalac -d out src/Reconcile.scala",
+     "scala -cp out Reconcile data/settlements.csv"],
+    lab("other", [r"^java\.util\.NoSuchElementException: key not found: EUR"],
+        "scala 2.11 runner", "the nightly reconciliation converts every settlement to EUR through a rate map that has no EUR entry; EUR rows now appear in the input and Map.apply throws",
+        accept=["test_assertion"]),
+    files={
+        "src/Reconcile.scala": "import scala.io.Source\n\nobject Reconcile {\n  val rates = Map(\"USD\" -> BigDecimal(\"1.08\"), \"GBP\" -> BigDecimal(\"0.86\"), \"CHF\" -> BigDecimal(\"0.94\"))\n\n  def toEur(ccy: String, amount: BigDecimal): BigDecimal = (amount / rates(ccy)).setScale(2, BigDecimal.RoundingMode.HALF_EVEN)\n\n  def main(args: Array[String]): Unit = {\n    val rows = Source.fromFile(args(0)).getLines().drop(1).map(_.split(',')).toList\n    val total = rows.map { case Array(id, ccy, amt) => toEur(ccy, BigDecimal(amt)) }.sum\n    println(s\"reconciled ${rows.size} settlements, total EUR $total\")\n  }\n}\n",
+        "data/settlements.csv": "id,currency,amount\nS-1001,USD,108.00\nS-1002,GBP,43.00\nS-1003,EUR,50.00\nS-1004,CHF,94.00\n",
+    },
+    env=R40_ENV, project="dharma/reconcile", **ROUND40,
+)
+
+# --- Round 40: Clojure (clojure 1.11, leiningen 2.10 with Debian's maven-repo) -----------------
+
+R40_LEIN_PROJECT = '''(defproject dharma/{name} "0.3.0"
+  :description "{desc}"
+  :repositories ^:replace [["debian" {{:url "file:///usr/share/maven-repo"}}]]
+  :local-repo "/usr/share/maven-repo"
+  :offline? true
+  :dependencies [[org.clojure/clojure "1.11.1"]{deps}])
+'''
+R40_TAX_CLJ = "(ns billing.tax)\n\n(defn gross [net rate]\n  (* net (+ 1 rate)))\n\n(defn round2 [x]\n  (/ (Math/round (* x 100.0)) 100.0))\n"
+
+case(
+    "clj-lein-test-vat-float-equality", "test:clojure", "registry.dharma.example/ci/clojure:lein-2.10-bookworm",
+    ["set -euo pipefail", "lein version", "lein -o test"],
+    lab("test_assertion", [r"^FAIL in \(gross-test\) \(tax_test\.clj:\d+\)", r"^expected: \(= 11\.9 \(tax/gross 10 0\.19\)\)", r"^\s+actual: \(not \(= 11\.9 11\.899999999999999\)\)"],
+        "leiningen / clojure.test", "a new assertion compares an unrounded float product with `=`; 10 * 1.19 is 11.899999999999999"),
+    files={
+        "project.clj": R40_LEIN_PROJECT.format(name="billing", desc="VAT and invoice maths", deps=""),
+        "src/billing/tax.clj": R40_TAX_CLJ,
+        "test/billing/tax_test.clj": "(ns billing.tax-test\n  (:require [clojure.test :refer [deftest is testing]]\n            [billing.tax :as tax]))\n\n(deftest gross-test\n  (testing \"19% VAT\"\n    (is (= 119.0 (tax/round2 (tax/gross 100 0.19))))\n    (is (= 11.9 (tax/gross 10 0.19)))))\n\n(deftest round2-test\n  (is (= 1.5 (tax/round2 1.499999))))\n",
+    },
+    env=R40_ENV, project="dharma/billing-clj", **ROUND40,
+)
+
+case(
+    "clj-lein-check-unresolved-symbol-after-rename", "lint:check", "registry.dharma.example/ci/clojure:lein-2.10-bookworm",
+    ["set -euo pipefail", "lein -o check"],
+    lab("compile_error", [r"^Syntax error compiling at \(billing/report\.clj:\d+:\d+\)\.", r"^Unable to resolve symbol: fmt-money in this context"],
+        "leiningen (lein check)", "fmt-money was renamed to format-money in billing.money; the report namespace still calls the old name"),
+    files={
+        "project.clj": R40_LEIN_PROJECT.format(name="billing", desc="VAT and invoice maths", deps=""),
+        "src/billing/tax.clj": R40_TAX_CLJ,
+        "src/billing/money.clj": "(ns billing.money)\n\n(defn format-money [x]\n  (format \"%.2f\" (double x)))\n",
+        "src/billing/report.clj": "(ns billing.report\n  (:require [clojure.string :as str]\n            [billing.money :refer [format-money]]\n            [billing.tax :as tax]))\n\n(defn line [{:keys [sku net]}]\n  (str/join \";\" [sku (fmt-money (tax/gross net 0.19))]))\n",
+    },
+    env=R40_ENV, project="dharma/invoice-report", **ROUND40,
+)
+
+case(
+    "clj-lein-offline-data-json-not-in-image", "test:clojure", "registry.dharma.example/ci/clojure:lein-2.10-bookworm",
+    ["set -euo pipefail", "lein -o deps", "lein -o test"],
+    lab("dependency_install", [r"artifact org\.clojure:data\.json:jar:2\.4\.0 has not been downloaded", r"^Could not resolve dependencies"],
+        "leiningen (offline)", "the merge request adds org.clojure/data.json; the team's runner image builds offline from Debian's packaged jars, which do not include it",
+        accept=["github_actions_config"]),
+    files={
+        "project.clj": R40_LEIN_PROJECT.format(name="webhooks", desc="webhook payloads", deps="\n                 [org.clojure/data.json \"2.4.0\"]"),
+        "src/webhooks/payload.clj": "(ns webhooks.payload\n  (:require [clojure.data.json :as json]))\n\n(defn encode [event]\n  (json/write-str {:type (name (:type event)) :id (:id event)}))\n",
+    },
+    env=R40_ENV, project="dharma/webhooks", **ROUND40,
+)
+
+case(
+    "clj-lein-deps-nexus-mirror-503", "deps:clojure", "registry.dharma.example/ci/clojure:lein-2.10-bookworm",
+    ["set -euo pipefail", "lein deps"],
+    lab("network_or_flaky", [r"^Could not transfer artifact org\.clojure:clojure:(jar|pom):1\.11\.1 from/to nexus .*status: 503 Service Unavailable"],
+        "leiningen", "the team's Nexus mirror (a loopback stand-in) answers 503 Service Unavailable for every artifact",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={
+        "project.clj": "(require 'cemerick.pomegranate.aether)\n(cemerick.pomegranate.aether/register-wagon-factory!\n \"http\" #(org.apache.maven.wagon.providers.http.HttpWagon.))\n\n(defproject dharma/notifier \"1.2.0\"\n  :repositories ^:replace [[\"nexus\" {:url \"http://127.0.0.1:@PORT@/repository/clojure-group/\"}]]\n  :local-repo \".m2/repository\"\n  :dependencies [[org.clojure/clojure \"1.11.1\"]\n                 [org.clojure/tools.logging \"1.2.4\"]])\n",
+        "src/notifier/core.clj": "(ns notifier.core)\n\n(defn -main [& args]\n  (println \"notifier\" args))\n",
+    },
+    setup="sed -i \"s/@PORT@/$PORT_503/\" project.clj",
+    env=R40_ENV, project="dharma/notifier", **ROUND40,
+)
+
+case(
+    "clj-edn-config-generator-swallows-error-cascade", "test:config", "registry.dharma.example/ci/clojure:lein-2.10-bookworm",
+    ["set -euo pipefail", "mkdir -p resources",
+     "guile --no-auto-compile scripts/gen-config.scm > resources/config.edn",
+     "wc -c resources/config.edn",
+     "clojure -cp src:resources -m billing.boot"],
+    lab("github_actions_config", [r"^gen-config: error reading ci/services\.scm: .*No such file or directory"],
+        "guile, then clojure", "the config generator catches its own error (the services list moved from ci/services.scm to ci/services.d/), prints it to stderr and exits 0 after writing half a map; the Clojure boot check then fails reading the truncated EDN: the symptom",
+        accept=["other"]),
+    files={
+        "scripts/gen-config.scm": "(use-modules (ice-9 pretty-print))\n\n(define (emit-service s)\n  (format #t \"  ~s {:host ~s :port ~a}~%\" (car s) (cadr s) (caddr s)))\n\n(display \"{:env :ci\\n :services {\\n\")\n(catch #t\n  (lambda ()\n    (for-each emit-service (call-with-input-file \"ci/services.scm\" read))\n    (display \"  }}\\n\"))\n  (lambda (key . args)\n    (format (current-error-port) \"gen-config: error reading ci/services.scm: ~a ~s~%\" key args)))\n",
+        "ci/services.d/billing.scm": "((:db \"127.0.0.1\" 5432) (:cache \"127.0.0.1\" 6379))\n",
+        "src/billing/boot.clj": "(ns billing.boot\n  (:require [clojure.edn :as edn]\n            [clojure.java.io :as io]))\n\n(defn -main [& _]\n  (let [cfg (edn/read-string (slurp (io/resource \"config.edn\")))]\n    (println \"services:\" (keys (:services cfg)))))\n",
+    },
+    env=R40_ENV, project="dharma/billing-boot", **ROUND40,
+)
+
+# --- Round 40: Guile 3.0 ----------------------------------------------------------------------
+
+R40_SLUG_SCM = '''(define-module (site slug)
+  #:use-module (ice-9 regex)
+  #:export (slugify))
+
+(define (slugify title)
+  (regexp-substitute/global #f "[^a-z0-9]+" (string-downcase (string-trim-both title))
+                            'pre "-" 'post))
+'''
+
+case(
+    "guile-srfi64-slug-trailing-dash", "test:guile", "registry.dharma.example/ci/guile:3.0-bookworm",
+    ["set -euo pipefail", "guile --version | head -1",
+     "guile --no-auto-compile -L src tests/slug-test.scm"],
+    lab("test_assertion", [r"tests/slug-test\.scm:\d+: FAIL trailing punctuation", r"^# of unexpected failures\s+1"],
+        "guile SRFI-64", "the slug regexp replaces trailing punctuation with a dash instead of dropping it; one SRFI-64 test-equal fails among passing ones"),
+    files={
+        "src/site/slug.scm": R40_SLUG_SCM,
+        "tests/slug-test.scm": "(use-modules (srfi srfi-64) (site slug))\n\n(test-begin \"slug\")\n(test-equal \"lower case\" \"hello\" (slugify \"Hello\"))\n(test-equal \"spaces\" \"hello-world\" (slugify \"Hello World\"))\n(test-equal \"runs of punctuation\" \"a-b\" (slugify \"a -- b\"))\n(test-equal \"trailing punctuation\" \"release-notes\" (slugify \"Release notes!\"))\n(define fails (test-runner-fail-count (test-runner-current)))\n(test-end \"slug\")\n(exit (if (zero? fails) 0 1))\n",
+    },
+    env=R40_ENV, project="dharma/site-tools", **ROUND40,
+)
+
+case(
+    "guile-csv-amount-string-wrong-type-arg", "report:monthly", "registry.dharma.example/ci/guile:3.0-bookworm",
+    ["set -euo pipefail", "guile --no-auto-compile scripts/totals.scm data/orders-2026-11.csv"],
+    lab("other", [r"In procedure \+: Wrong type argument in position \d+: \"12\.50\""],
+        "guile", "the monthly totals script adds the CSV amount column without string->number; guile stops with wrong-type-arg and a backtrace",
+        accept=["test_assertion"]),
+    files={
+        "scripts/totals.scm": "(use-modules (ice-9 rdelim) (srfi srfi-1))\n\n(define (split-csv line) (string-split line #\\,))\n\n(define (read-rows port)\n  (let loop ((line (read-line port)) (acc '()))\n    (if (eof-object? line)\n        (reverse acc)\n        (loop (read-line port) (cons (split-csv line) acc)))))\n\n(define (total rows)\n  (fold (lambda (row sum) (+ sum (caddr row))) 0 rows))\n\n(define rows (cdr (call-with-input-file (cadr (command-line)) read-rows)))\n(format #t \"~a orders~%\" (length rows))\n(format #t \"total: ~a~%\" (total rows))\n",
+        "data/orders-2026-11.csv": "id,customer,amount\n1001,acme,12.50\n1002,globex,7.25\n1003,initech,30.00\n",
+    },
+    env=R40_ENV, project="dharma/monthly-report", **ROUND40,
+)
+
+case(
+    "guile-web-client-payments-sandbox-refused", "test:integration", "registry.dharma.example/ci/guile:3.0-bookworm",
+    ["set -euo pipefail", "echo \"sandbox: $PAYMENTS_SANDBOX_URL\"",
+     "guile --no-auto-compile tests/sandbox-smoke.scm"],
+    lab("network_or_flaky", [r"In procedure connect: Connection refused"],
+        "guile (web client)", "the integration smoke test calls the payment provider's sandbox (a loopback port nothing listens on): connection refused",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "tests/sandbox-smoke.scm": "(use-modules (web client) (web response) (ice-9 receive))\n\n(define base (getenv \"PAYMENTS_SANDBOX_URL\"))\n(format #t \"POST ~a/v1/charges~%\" base)\n(receive (resp body)\n    (http-post (string-append base \"/v1/charges\")\n               #:body \"{\\\"amount\\\": 100, \\\"currency\\\": \\\"EUR\\\"}\"\n               #:headers '((content-type . (application/json))))\n  (unless (= 201 (response-code resp))\n    (format (current-error-port) \"unexpected status ~a~%\" (response-code resp))\n    (exit 1)))\n(display \"sandbox charge ok\\n\")\n",
+    },
+    env=dict(R40_ENV, PAYMENTS_SANDBOX_URL="http://127.0.0.1:{PORT_DEAD}"), project="dharma/payments-guile", **ROUND40,
+)
+
+# --- Round 40: Racket 8.7 ---------------------------------------------------------------------
+
+case(
+    "racket-rackunit-slug-check-equal", "test:racket", "racket/racket:8.7",
+    ["set -euo pipefail", "racket --version", "raco make -v slug.rkt", "raco test --table slug.rkt"],
+    lab("test_assertion", [r"^name:\s+check-equal\?", r"^actual:\s+\"caf-latte\"", r"^expected:\s+\"cafe-latte\"", r"^1/3 test failures"],
+        "raco test / rackunit", "the slug function drops accented letters instead of transliterating them; one check-equal? in the test submodule fails"),
+    files={
+        "slug.rkt": "#lang racket/base\n(require racket/string)\n(provide slugify)\n\n(define (slugify title)\n  (string-trim (regexp-replace* #px\"[^a-z0-9]+\" (string-downcase title) \"-\") \"-\"))\n\n(module+ test\n  (require rackunit)\n  (check-equal? (slugify \"Hello World\") \"hello-world\")\n  (check-equal? (slugify \"  v2.1 release \") \"v2-1-release\")\n  (check-equal? (slugify \"Café Latte\") \"cafe-latte\"))\n",
+    },
+    env=R40_ENV, project="dharma/menu-site", **ROUND40,
+)
+
+case(
+    "racket-raco-make-unbound-identifier-helper", "build:racket", "racket/racket:8.7",
+    ["set -euo pipefail", "raco make -v main.rkt"],
+    lab("compile_error", [r"^invoice\.rkt:\d+:\d+: line-amount: unbound identifier"],
+        "raco make", "the invoice module calls line-amount, which a merge request moved to lines.rkt without adding the require"),
+    files={
+        "main.rkt": "#lang racket/base\n(require \"invoice.rkt\")\n(module+ main\n  (printf \"total: ~a\\n\" (invoice-total '((\"pen\" 2 150) (\"pad\" 1 320)))))\n",
+        "lines.rkt": "#lang racket/base\n(provide line-amount)\n(define (line-amount l) (* (cadr l) (caddr l)))\n",
+        "invoice.rkt": "#lang racket/base\n(provide invoice-total)\n\n(define (invoice-total lines)\n  (for/sum ([l (in-list lines)])\n    (line-amount l)))\n",
+    },
+    env=R40_ENV, project="dharma/invoice-rkt", **ROUND40,
+)
+
+case(
+    "racket-typed-string-to-number-union", "build:racket", "racket/racket:8.7",
+    ["set -euo pipefail", "raco make -v -j 1 pricing.rkt"],
+    lab("type_error", [r"^pricing\.rkt:\d+:\d+: Type Checker: (type mismatch|No function domains matched)", r"^Arguments: Integer \(U Complex False\)"],
+        "raco make (Typed Racket)", "a Typed Racket function multiplies by string->number's result, whose type is (U Complex False); the type checker rejects the module",
+        accept=["compile_error"]),
+    files={
+        "pricing.rkt": "#lang typed/racket\n(provide unit-price line-total)\n\n(: unit-price (-> String Integer))\n(define (unit-price cell)\n  (let ([n (string->number cell)])\n    (if (exact-integer? n) n 0)))\n\n(: line-total (-> Integer String Integer))\n(define (line-total qty cents-cell)\n  (* qty (string->number cents-cell)))\n",
+    },
+    env=R40_ENV, project="dharma/pricing-rkt", **ROUND40,
+)
+
+case(
+    "racket-raco-pkg-catalog-host-not-found", "deps:racket", "racket/racket:8.7",
+    ["set -euo pipefail", "raco pkg config catalogs",
+     "raco pkg install --batch --auto --scope user --catalog https://pkgs.racket-mirror.dharma.invalid/ gregor"],
+    lab("network_or_flaky", [r"^tcp-connect: host not found", r"hostname: pkgs\.racket-mirror\.dharma\.invalid", r"system error: Name or service not known"],
+        "raco pkg", "the job installs its packages from the team's catalog mirror, whose host name does not resolve from the runner (a DNS failure)",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"info.rkt": "#lang info\n(define collection \"schedule\")\n(define deps '(\"base\" \"gregor\"))\n"},
+    env=R40_ENV, project="dharma/schedule-rkt", **ROUND40,
+)
+
+# --- Round 40: Common Lisp (SBCL 2.2, ASDF, FiveAM) -------------------------------------------
+
+case(
+    "cl-sbcl-compile-file-arity-warning-failure", "build:lisp", "registry.dharma.example/ci/sbcl:2.2-bookworm",
+    ["set -euo pipefail", "sbcl --version", f"{R40_SBCL} --load build.lisp"],
+    lab("compile_error", [r"^;\s+The function LEDGER::ADD-LINE is called with three arguments, but wants exactly two\.|^;\s+The function ADD-LINE is called with three arguments, but wants exactly two\.", r"^build: compile-file reported failure for src/ledger\.lisp"],
+        "sbcl compile-file", "add-line lost its third (currency) parameter but one caller still passes three arguments; SBCL reports a full WARNING, compile-file returns failure-p and the build script exits 1"),
+    files={
+        "src/ledger.lisp": "(defpackage :ledger (:use :cl) (:export #:sum-lines))\n(in-package :ledger)\n\n(defun add-line (total amount)\n  (+ total amount))\n\n(defun sum-lines (lines)\n  (reduce (lambda (acc line) (add-line acc (getf line :amount) (getf line :currency)))\n          lines :initial-value 0))\n",
+        "build.lisp": "(dolist (f '(\"src/ledger.lisp\"))\n  (multiple-value-bind (fasl warnings-p failure-p) (compile-file f)\n    (declare (ignore warnings-p))\n    (when failure-p\n      (format *error-output* \"~&build: compile-file reported failure for ~a~%\" f)\n      (sb-ext:exit :code 1))\n    (load fasl)))\n(format t \"~&build ok~%\")\n",
+    },
+    env=R40_ENV, project="dharma/ledger-lisp", **ROUND40,
+)
+
+case(
+    "cl-fiveam-discount-floor-not-round", "test:lisp", "registry.dharma.example/ci/sbcl:2.2-bookworm",
+    ["set -euo pipefail", f"{R40_SBCL} --load run-tests.lisp"],
+    lab("test_assertion", [r"^\s*Running test LINE-TOTAL-ROUNDS-HALF-UP f$", r"^\s*LINE-TOTAL-ROUNDS-HALF-UP in CART \[\]:", r"^\(LINE-TOTAL 1 70\)$"],
+        "FiveAM on SBCL", "the 5 % discount uses floor instead of rounding half up; one FiveAM check fails among passing ones"),
+    files={
+        "cart.asd": "(asdf:defsystem \"cart\"\n  :components ((:file \"cart\")))\n\n(asdf:defsystem \"cart/tests\"\n  :depends-on (\"cart\" \"fiveam\")\n  :components ((:file \"cart-tests\")))\n",
+        "cart.lisp": "(defpackage :cart (:use :cl) (:export #:line-total #:subtotal))\n(in-package :cart)\n\n(defun line-total (qty cents)\n  \"Price of QTY items at CENTS each, with the 5 % member discount.\"\n  (floor (* qty cents 95) 100))\n\n(defun subtotal (lines)\n  (reduce #'+ lines :key (lambda (l) (line-total (first l) (second l)))))\n",
+        "cart-tests.lisp": "(defpackage :cart-tests (:use :cl :fiveam :cart))\n(in-package :cart-tests)\n\n(def-suite cart)\n(in-suite cart)\n\n(test line-total-even (is (= 190 (line-total 2 100))))\n(test line-total-rounds-half-up (is (= 67 (line-total 1 70))))\n(test subtotal-two-lines (is (= 285 (subtotal '((1 100) (2 100))))))\n",
+        "run-tests.lisp": "(require :asdf)\n(asdf:load-asd (merge-pathnames \"cart.asd\" *default-pathname-defaults*))\n(asdf:load-system \"cart/tests\")\n(unless (fiveam:run! 'cart-tests::cart)\n  (sb-ext:exit :code 1))\n",
+    },
+    setup=f"{R40_SBCL} --eval '(require :asdf)' --eval '(asdf:load-system :fiveam)' >/dev/null 2>&1",
+    env=dict(R40_ENV, XDG_CACHE_HOME="/tmp/diag40/cl-cache"), project="dharma/cart-lisp", **ROUND40,
+)
+
+case(
+    "cl-sbcl-dynamic-space-heap-exhausted", "report:events", "registry.dharma.example/ci/sbcl:2.2-bookworm",
+    ["set -euo pipefail", "sbcl --dynamic-space-size 128MB --noinform --non-interactive --no-sysinit --no-userinit --load report.lisp"],
+    lab("timeout_or_oom", [r"^Heap exhausted during garbage collection: \d+ bytes available, \d+ requested\.|^Heap exhausted \(no more space for allocation\)|Heap exhausted, game over\."],
+        "sbcl", "the event report loads every event as a 64-double array into one list; the job's 128 MB --dynamic-space-size (set for the small runners) is exhausted and SBCL dies in the GC",
+        accept=["infrastructure"]),
+    files={
+        "report.lisp": "(defun load-events (n)\n  (loop for i below n\n        collect (make-array 64 :element-type 'double-float :initial-element (float i 1d0))))\n\n(let ((events (load-events 400000)))\n  (format t \"loaded ~a events~%\" (length events))\n  (format t \"mean of first column: ~,3f~%\" (/ (reduce #'+ events :key (lambda (e) (aref e 0))) (length events))))\n",
+    },
+    env=R40_ENV, project="dharma/events-lisp", **ROUND40,
+)
+
+case(
+    "cl-sbcl-fasl-output-volume-full", "build:lisp", "registry.dharma.example/ci/sbcl:2.2-bookworm",
+    ["set -euo pipefail", "df -h build | tail -1", f"{R40_SBCL} --load build.lisp"],
+    lab("infrastructure", [r"^\s+Couldn't write to #<SB-SYS:FD-STREAM for \"file /builds/dharma/tables-lisp/build/tables\.fasl\"", r"^\s+No space left on device$"],
+        "sbcl compile-file", "the runner's small build volume (a tmpfs) fills while SBCL writes the fasl",
+        infra=True, accept=["other"]),
+    files={
+        "src/tables.lisp": "(defpackage :tables (:use :cl))\n(in-package :tables)\n\n" + "".join(f"(defun rate-{i} (x) (declare (type fixnum x)) (if (> x {i}) (* x {i + 3}) (+ x {i * 7})))\n" for i in range(400)),
+        "build.lisp": "(ensure-directories-exist \"build/\")\n(multiple-value-bind (fasl warnings-p failure-p)\n    (compile-file \"src/tables.lisp\" :output-file (merge-pathnames \"build/tables.fasl\"))\n  (declare (ignore warnings-p))\n  (when (or failure-p (null fasl))\n    (sb-ext:exit :code 1)))\n",
+    },
+    tmpfs=("build", "64k"), env=R40_ENV, project="dharma/tables-lisp", **ROUND40,
+)
+
+# --- Round 40: SWI-Prolog 9 (plunit) ----------------------------------------------------------
+
+case(
+    "prolog-plunit-wrong-answer-shipping-band", "test:prolog", "swipl:9.0",
+    ["set -euo pipefail", "swipl --version", "swipl -g run_tests -t halt shipping.pl tests/shipping_tests.pl"],
+    lab("test_assertion", [r"test heavy_parcel: wrong answer \(compared using ==\)", r"^ERROR:\s+Expected: 1290", r"^ERROR:\s+Got:\s+890"],
+        "SWI-Prolog plunit", "a weight band boundary was changed to =< 5 for the medium band; the 5 kg parcel now lands in the lighter band; plunit reports a wrong answer"),
+    files={
+        "shipping.pl": ":- module(shipping, [price/2]).\n\nband(W, light) :- W < 2.\nband(W, medium) :- W >= 2, W =< 5.\nband(W, heavy) :- W > 5.\n\nrate(light, 490).\nrate(medium, 890).\nrate(heavy, 1290).\n\nprice(Weight, Cents) :- band(Weight, B), rate(B, Cents), !.\n",
+        "tests/shipping_tests.pl": ":- use_module('../shipping').\n\n:- begin_tests(shipping).\n\ntest(letter, C == 490) :- price(0.1, C).\ntest(box, C == 890) :- price(3, C).\ntest(heavy_parcel, C == 1290) :- price(5, C).\n\n:- end_tests(shipping).\n",
+    },
+    env=R40_ENV, project="dharma/shipping-pl", **ROUND40,
+)
+
+case(
+    "prolog-plunit-number-codes-currency-suffix", "test:prolog", "swipl:9.0",
+    ["set -euo pipefail", "swipl -g run_tests -t halt parse.pl tests/parse_tests.pl"],
+    lab("test_assertion", [r"test amount_with_currency: received error: number_codes/2: Syntax error: Illegal number"],
+        "SWI-Prolog plunit", "the amount parser passes the whole cell, currency suffix included, to number_codes/2; the new test errors with a syntax error",
+        accept=["other"]),
+    files={
+        "parse.pl": ":- module(parse, [amount_cents/2]).\n\namount_cents(Cell, Cents) :-\n    split_string(Cell, \"\", \" \", [Trimmed]),\n    string_codes(Trimmed, Codes),\n    number_codes(X, Codes),\n    Cents is round(X * 100).\n",
+        "tests/parse_tests.pl": ":- use_module('../parse').\n\n:- begin_tests(parse).\n\ntest(plain, C == 1250) :- amount_cents(\"12.50\", C).\ntest(padded, C == 700) :- amount_cents(\" 7 \", C).\ntest(amount_with_currency, C == 1250) :- amount_cents(\"12.50 EUR\", C).\n\n:- end_tests(parse).\n",
+    },
+    env=R40_ENV, project="dharma/parse-pl", **ROUND40,
+)
+
+case(
+    "prolog-consult-syntax-error-missing-period-cascade", "test:prolog", "swipl:9.0",
+    ["set -euo pipefail", "swipl -q -g \"consult(tariffs), format('tariffs loaded~n')\" -t halt",
+     "swipl -g run_tests -t halt tariffs.pl tests/tariff_tests.pl"],
+    lab("compile_error", [r"tariffs\.pl:\d+:\d+: Syntax error: Operator expected"],
+        "SWI-Prolog", "a clause lost its closing period; SWI-Prolog reports the syntax error but goes on loading (the consult step exits 0), silently dropping the clause after it; the tests then fail on the missing net/2: the symptom"),
+    files={
+        "tariffs.pl": "total([], 0).\ntotal([X|Xs], T) :- total(Xs, T0), T is T0 + X\n\nnet(Gross, Net) :- Net is Gross / 1.19.\n\ngross(Net, Gross) :- Gross is Net * 1.19.\n",
+        "tests/tariff_tests.pl": ":- begin_tests(tariffs).\n\ntest(total) :- total([1, 2, 3], 6).\ntest(net, N =:= 100) :- net(119, N).\ntest(gross, G =:= 119) :- gross(100, G).\n\n:- end_tests(tariffs).\n",
+    },
+    env=R40_ENV, project="dharma/tariffs-pl", **ROUND40,
+)
+
+case(
+    "prolog-http-open-fixture-server-reset", "test:integration", "swipl:9.0",
+    ["set -euo pipefail", "echo \"fixtures: $FIXTURE_URL\"",
+     "swipl -g main -t halt tools/fetch_fixtures.pl"],
+    lab("network_or_flaky", [r"Socket error: Connection reset by peer"],
+        "SWI-Prolog http_open", "the integration job downloads its tariff fixtures from the shared fixture server (a loopback stand-in), which resets the connection mid-response",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "tools/fetch_fixtures.pl": ":- use_module(library(http/http_open)).\n\nmain :-\n    getenv('FIXTURE_URL', Base),\n    atom_concat(Base, '/fixtures/tariffs-2026.tar.gz', Url),\n    format(\"GET ~w~n\", [Url]),\n    setup_call_cleanup(http_open(Url, In, [timeout(20)]),\n                       setup_call_cleanup(open('fixtures.tar.gz', write, Out, [type(binary)]),\n                                          copy_stream_data(In, Out),\n                                          close(Out)),\n                       close(In)),\n    size_file('fixtures.tar.gz', Size),\n    format(\"saved fixtures.tar.gz (~d bytes)~n\", [Size]).\n",
+    },
+    env=dict(R40_ENV, FIXTURE_URL="http://127.0.0.1:{PORT_RESET}"), project="dharma/tariffs-fixtures", **ROUND40,
+)
+
+# --- Round 40: three more cascades (Mono/xbuild, Scala, Guile) ---------------------------------
+
+case(
+    "cs-xbuild-exec-continueonerror-codegen-crash-cascade", "build:xbuild", "registry.dharma.example/ci/mono:6.8-bookworm",
+    ["set -euo pipefail", "xbuild /nologo /verbosity:minimal Payments.csproj"],
+    lab("other", [r"^\s*System\.FormatException: Input string was not in a correct format\.", r"^\s*\[ERROR\] FATAL UNHANDLED EXCEPTION: System\.FormatException: Input string was not in a correct format\."],
+        "xbuild (Exec with ContinueOnError), mono, mcs", "the error-code generator run by a BeforeBuild <Exec ContinueOnError=\"true\"> crashes on a typo in error-codes.csv (40O3, a letter O); xbuild only warns, and the compile then fails on the half-written generated file (CS1525 end-of-file): the symptom",
+        accept=["compile_error"]),
+    files={
+        "Payments.csproj": "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Project ToolsVersion=\"4.0\" DefaultTargets=\"Build\" xmlns=\"http://schemas.microsoft.com/developer/msbuild/2003\">\n  <PropertyGroup>\n    <Configuration Condition=\" '$(Configuration)' == '' \">Debug</Configuration>\n    <OutputType>Library</OutputType>\n    <AssemblyName>Payments</AssemblyName>\n    <TargetFrameworkVersion>v4.5</TargetFrameworkVersion>\n    <OutputPath>bin\\$(Configuration)\\</OutputPath>\n  </PropertyGroup>\n  <ItemGroup>\n    <Reference Include=\"System\" />\n  </ItemGroup>\n  <ItemGroup>\n    <Compile Include=\"Generated\\ErrorCodes.cs\" />\n    <Compile Include=\"Decline.cs\" />\n  </ItemGroup>\n  <Import Project=\"$(MSBuildToolsPath)\\Microsoft.CSharp.targets\" />\n  <Target Name=\"BeforeBuild\">\n    <MakeDir Directories=\"Generated\" />\n    <Exec Command=\"mcs -nologo -out:tools/GenErrorCodes.exe tools/GenErrorCodes.cs\" />\n    <!-- codegen is best effort: a stale Generated/ErrorCodes.cs is better than no build -->\n    <Exec Command=\"mono tools/GenErrorCodes.exe error-codes.csv &gt; Generated/ErrorCodes.cs\" ContinueOnError=\"true\" />\n  </Target>\n</Project>\n",
+        "tools/GenErrorCodes.cs": "using System;\nusing System.IO;\n\npublic static class GenErrorCodes\n{\n    public static int Main(string[] args)\n    {\n        Console.WriteLine(\"namespace Payments.Generated {\");\n        Console.WriteLine(\"  public static class ErrorCodes {\");\n        foreach (var line in File.ReadAllLines(args[0]))\n        {\n            if (line.StartsWith(\"#\") || line.Trim().Length == 0) continue;\n            var parts = line.Split(',');\n            Console.WriteLine($\"    public const int {parts[0].Trim()} = {int.Parse(parts[1].Trim())};\");\n        }\n        Console.WriteLine(\"  }\");\n        Console.WriteLine(\"}\");\n        return 0;\n    }\n}\n",
+        "error-codes.csv": "# name, code\nCardDeclined, 4001\nInsufficientFunds, 4002\nExpiredCard, 40O3\nFraudSuspected, 4004\n",
+        "Decline.cs": "using Payments.Generated;\n\nnamespace Payments\n{\n    public static class Decline\n    {\n        public static bool Retryable(int code) => code == ErrorCodes.InsufficientFunds;\n    }\n}\n",
+    },
+    env=R40_ENV, project="dharma/payments-cs", **ROUND40,
+)
+
+case(
+    "scala-pipe-while-subshell-loses-failed-flag-cascade", "build:scala", "registry.dharma.example/ci/scala:2.11-bookworm",
+    ["set -euo pipefail", "mkdir -p out", "failed=0",
+     "ls -d modules/*/ | while read -r m; do echo \"compiling $m\"; scalac -d out \"$m\"*.scala || failed=1; done",
+     "if [ \"$failed\" -ne 0 ]; then echo 'some modules failed to compile'; exit 1; fi",
+     "scala -cp out payments.FeeReport 2026-11"],
+    lab("compile_error", [r"^modules/fees/FeeReport\.scala:\d+: error: not found: value roundHalfUp"],
+        "scalac (per module in a `| while read` loop), then scala", "the module loop runs in a pipeline's subshell, so `failed=1` is lost and the check after it passes; the fees module did not compile (a helper renamed) and the report run then cannot find payments.FeeReport: the symptom",
+        accept=["github_actions_config"]),
+    files={
+        "modules/export/Csv.scala": "package payments.export\n\nobject Csv {\n  def row(cells: Seq[String]): String = cells.map(c => if (c.contains(\",\")) \"\\\"\" + c + \"\\\"\" else c).mkString(\",\")\n}\n",
+        "modules/fees/Money.scala": "package payments\n\nobject Money {\n  def roundCents(x: BigDecimal): BigDecimal = x.setScale(2, BigDecimal.RoundingMode.HALF_UP)\n}\n",
+        "modules/fees/FeeReport.scala": "package payments\n\nobject FeeReport {\n  def main(args: Array[String]): Unit = {\n    val fees = Seq(BigDecimal(\"1.005\"), BigDecimal(\"2.4951\"))\n    println(s\"${args(0)} fees: ${roundHalfUp(fees.sum)}\")\n  }\n}\n",
+    },
+    env=R40_ENV, project="dharma/fee-report", **ROUND40,
+)
+
+case(
+    "guile-repl-stdin-build-script-exit-zero-cascade", "build:guile", "registry.dharma.example/ci/guile:3.0-bookworm",
+    ["set -euo pipefail", "mkdir -p build dist", "guile -q < build.scm",
+     "tar -czf dist/orders-go.tar.gz -C build orders"],
+    lab("github_actions_config", [r"No such file or directory: \"/builds/dharma/orders-guile/config/build-settings\.scm\""],
+        "guile REPL fed on stdin, then tar", "the build script is piped into guile's REPL, which reports each error, opens a new prompt and goes on, exiting 0 at end of input; the settings file it loads was moved by the merge request, so nothing is compiled and the packaging step then finds no build/orders: the symptom",
+        accept=["other"]),
+    files={
+        "build.scm": "(load \"config/build-settings.scm\")\n(for-each (lambda (m)\n            (compile-file (string-append \"src/\" m \".scm\")\n                          #:output-file (string-append output-dir \"/\" m \".go\")))\n          modules)\n(display \"build done\\n\")\n",
+        "ci/build-settings.scm": "(define output-dir \"build\")\n(define modules '(\"orders/line\" \"orders/totals\"))\n",
+        "src/orders/line.scm": "(define-module (orders line)\n  #:export (line-amount))\n\n(define (line-amount line) (cadr line))\n",
+        "src/orders/totals.scm": "(define-module (orders totals)\n  #:use-module (orders line)\n  #:export (order-total))\n\n(define (order-total lines)\n  (let loop ((ls lines) (acc 0))\n    (if (null? ls)\n        acc\n        (loop (cdr ls) (+ acc (line-amount (car ls)))))))\n",
+    },
+    env=R40_ENV, project="dharma/orders-guile", **ROUND40,
+)
