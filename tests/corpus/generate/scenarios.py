@@ -21640,3 +21640,584 @@ case(
     },
     env=R40_ENV, project="dharma/orders-guile", **ROUND40,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 41: scheduled SRE jobs (backups and restores, secrets glue, report munging, certificate
+# checks, log rotation, mirrors, maintenance scripts), by an author who had not read the
+# diagnoser's rules, its tests or earlier rounds' results. Every project is `oceanic/<name>`.
+
+ROUND41 = dict(round=41)
+
+
+def r41_env(proj, **extra):
+    """A job's tool state lives in its build directory (CI caches), never in the runner's HOME."""
+    base = {"RESTIC_CACHE_DIR": f"/builds/{proj}/.cache/restic", "GNUPGHOME": f"/builds/{proj}/.gnupg",
+            "BORG_BASE_DIR": f"/builds/{proj}/.borg", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PYTHONDONTWRITEBYTECODE": "1"}
+    base.update(extra)
+    return base
+
+
+def r41_pg(n):
+    d = f"/var/tmp/r41-pg{n}"
+    return d, r16_pg_start(d, 57940 + n)
+
+
+R41_SCHEMA = """CREATE TABLE invoices (id bigserial PRIMARY KEY, account text NOT NULL, cents bigint NOT NULL, issued_on date NOT NULL DEFAULT current_date);
+CREATE TABLE ledger_entries (id bigserial PRIMARY KEY, invoice_id bigint REFERENCES invoices (id), cents bigint NOT NULL);
+CREATE TABLE payouts (id bigserial PRIMARY KEY, account text NOT NULL, cents bigint NOT NULL);
+INSERT INTO invoices (account, cents) SELECT 'acct-' || g, g * 125 FROM generate_series(1, 200) g;
+INSERT INTO ledger_entries (invoice_id, cents) SELECT id, cents FROM invoices;
+INSERT INTO payouts (account, cents) SELECT 'acct-' || g, g * 90 FROM generate_series(1, 40) g;
+"""
+
+# --- plain failures --------------------------------------------------------------------------
+
+_d, _start = r41_pg(1)
+case(
+    "pg-dump-strict-names-table-renamed-by-migration", "backup:finance-tables", "postgres:15",
+    _start + ["psql -q -v ON_ERROR_STOP=1 -f db/schema.sql",
+              "mkdir -p backups",
+              "pg_dump --strict-names -t public.invoice -t public.ledger_entries -t public.payouts -Fc -f backups/finance-tables-$(date +%F).dump"],
+    lab("github_actions_config", [r'pg_dump: error: no matching tables were found for pattern "public\.invoice"'],
+        "pg_dump (PostgreSQL 15)", "the job's table list still names public.invoice, which migration 0042 renamed to invoices; --strict-names turns the unmatched pattern into an error",
+        accept=["other"]),
+    files={"db/schema.sql": R41_SCHEMA, "db/migrations/0042_rename_invoice.sql": "ALTER TABLE invoice RENAME TO invoices;\n"},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d),
+    teardown=f"runuser -u postgres -- pg_ctl -D {_d}/data -m immediate stop; rm -rf {_d}",
+    artifacts=["backups/"], stage="backup", project="oceanic/finance-db", **ROUND41,
+)
+
+_d, _start = r41_pg(2)
+case(
+    "pg-restore-drill-target-created-from-template", "restore-drill", "postgres:15",
+    _start + ["createdb billing && psql -q -v ON_ERROR_STOP=1 -d billing -f db/schema.sql",
+              "pg_dump -Fc -d billing -f billing.dump && ls -l billing.dump",
+              "createdb -T billing billing_restore_drill",
+              "pg_restore --single-transaction --exit-on-error --no-owner -d billing_restore_drill billing.dump"],
+    lab("other", [r'pg_restore: error: could not execute query: ERROR:  relation "\w+" already exists'],
+        "pg_restore (PostgreSQL 15)", "the drill creates its target database with -T billing (a copy of the source, tables and all) instead of an empty one, so the single-transaction restore stops on the first CREATE TABLE"),
+    files={"db/schema.sql": R41_SCHEMA},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d),
+    teardown=f"runuser -u postgres -- pg_ctl -D {_d}/data -m immediate stop; rm -rf {_d}",
+    stage="verify", project="oceanic/billing", **ROUND41,
+)
+
+_d, _start = r41_pg(3)
+case(
+    "pg-dump-directory-format-target-restored-from-cache", "backup:nightly", "postgres:15",
+    _start + ["psql -q -v ON_ERROR_STOP=1 -f db/schema.sql",
+              "ls -la backups/ backups/billing-nightly/",
+              "pg_dump -Fd -j 2 -Z 6 -f backups/billing-nightly"],
+    lab("other", [r'pg_dump: error: could not create directory "backups/billing-nightly": File exists'],
+        "pg_dump (PostgreSQL 15)", "the job caches backups/ between runs; the directory-format dump refuses the previous night's directory restored from the cache"),
+    files={"db/schema.sql": R41_SCHEMA, "backups/billing-nightly/toc.dat": b"PGDMP\x01\x0f\x00\x04\x08\x01\x01\x01" + bytes(200),
+           "backups/billing-nightly/3391.dat.gz": b"\x1f\x8b\x08\x00" + bytes(60)},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d),
+    teardown=f"runuser -u postgres -- pg_ctl -D {_d}/data -m immediate stop; rm -rf {_d}",
+    cache="pg-backups", stage="backup", project="oceanic/billing-backup", **ROUND41,
+)
+
+_R = "/var/tmp/r41-restic-4"
+case(
+    "restic-backup-password-rotated-without-key-add", "backup:exports", "restic/restic:0.14.0",
+    ["restic version", "restic backup --tag nightly --host billing-exports exports/"],
+    lab("permission_or_secret", [r"^Fatal: wrong password or no key found"],
+        "restic 0.14", "the RESTIC_PASSWORD CI variable was rotated to the new quarter's passphrase, but no key with it was added to the repository (restic key add) before the old one was replaced"),
+    files={"exports/payouts-2026-12-06.csv": "payout_id,account,cents\n1,acct-1,900\n2,acct-2,1800\n", "README.md": "nightly exports backup\n"},
+    env=r41_env("oceanic/exports", RESTIC_REPOSITORY=_R, RESTIC_PASSWORD="exports-2027-q1-Lw8v2"),
+    setup=(f"rm -rf {_R} && RESTIC_PASSWORD=exports-2026-q4-Tn3k9 restic init -q -r {_R} && "
+           f"RESTIC_PASSWORD=exports-2026-q4-Tn3k9 restic -q -r {_R} backup --no-cache --tag nightly README.md"),
+    teardown=f"rm -rf {_R}", stage="backup", project="oceanic/exports", **ROUND41,
+)
+
+_R = "/var/tmp/r41-restic-5"
+case(
+    "restic-forget-keep-within-days-suffix", "backup:retention", "restic/restic:0.14.0",
+    ["restic snapshots --compact --tag nightly",
+     "restic forget --tag nightly --keep-daily 7 --keep-weekly 5 --keep-within 30days --prune"],
+    lab("github_actions_config", [r'invalid argument "30days" for "--keep-within" flag'],
+        "restic 0.14", "the retention policy's --keep-within is written 30days; restic durations take y/m/d/h units (30d)",
+        accept=["other"]),
+    files={"README.md": "retention for the media backups\n"},
+    env=r41_env("oceanic/media-backup", RESTIC_REPOSITORY=_R, RESTIC_PASSWORD="media-Qx7p1"),
+    setup=(f"rm -rf {_R} && restic init -q -r {_R} && restic -q -r {_R} backup --no-cache --tag nightly README.md && "
+           f"restic -q -r {_R} backup --no-cache --tag nightly README.md"),
+    teardown=f"rm -rf {_R}", stage="maintenance", project="oceanic/media-backup", **ROUND41,
+)
+
+_R = "/var/tmp/r41-borg-6"
+case(
+    "borg-extract-archive-name-without-time-suffix", "restore-drill", "registry.oceanic.example/sre/backup-tools:2026.12",
+    ["borg --version", "borg list --short",
+     "mkdir -p restore && cd restore && borg extract --list ::billing-$(date -d yesterday +%F)"],
+    lab("other", [r"^Archive billing-\d{4}-\d\d-\d\d does not exist"],
+        "borg 1.2", "the drill extracts billing-<yesterday>, but the backup job names its archives billing-<date>T02:00"),
+    files={"README.md": "restore drill\n"},
+    env=r41_env("oceanic/restore-drill", BORG_REPO=_R, BORG_PASSPHRASE="drill-Fj2m8"),
+    setup=(f"rm -rf {_R} && mkdir -p srv && echo ok > srv/health && borg init -e repokey {_R} && "
+           f"borg create {_R}::billing-$(date -d '2 days ago' +%F)T02:00 srv && borg create {_R}::billing-$(date -d yesterday +%F)T02:00 srv && rm -rf srv"),
+    teardown=f"rm -rf {_R}", stage="verify", project="oceanic/restore-drill", **ROUND41,
+)
+
+case(
+    "age-decrypt-secrets-runner-key-not-a-recipient", "backup:offsite", "registry.oceanic.example/sre/backup-tools:2026.12",
+    ["age --version", "age --decrypt -i \"$AGE_IDENTITY_FILE\" -o offsite.env secrets/offsite.env.age",
+     ". ./offsite.env && echo \"uploading to $OFFSITE_BUCKET\""],
+    lab("permission_or_secret", [r"^age: error: no identity matched any of the recipients"],
+        "age 1.1", "secrets/offsite.env.age was re-encrypted to the team's new recipients list, which no longer includes the CI runner's key"),
+    files={"secrets/recipients.txt": "# sre team\n"},
+    env=r41_env("oceanic/offsite", AGE_IDENTITY_FILE="/var/tmp/r41-age7/ci-runner.key"),
+    setup=("rm -rf /var/tmp/r41-age7 && mkdir -p /var/tmp/r41-age7 && age-keygen -o /var/tmp/r41-age7/ci-runner.key && "
+           "age-keygen -o /var/tmp/r41-age7/alice.key && age-keygen -y /var/tmp/r41-age7/alice.key >> secrets/recipients.txt && "
+           "printf 'OFFSITE_BUCKET=oceanic-offsite\\nOFFSITE_KEY=redacted\\n' | age -R secrets/recipients.txt -o secrets/offsite.env.age"),
+    teardown="rm -rf /var/tmp/r41-age7", stage="backup", project="oceanic/offsite", **ROUND41,
+)
+
+case(
+    "gpg-decrypt-backup-staging-scoped-passphrase", "restore:ledger", "registry.oceanic.example/sre/backup-tools:2026.12",
+    ["gpg --version | head -n 1", "mkdir -p restore",
+     "gpg --batch --pinentry-mode loopback --passphrase \"$BACKUP_PASSPHRASE\" --output restore/ledger.sql --decrypt backups/ledger-2026-12-06.sql.gpg"],
+    lab("permission_or_secret", [r"^gpg: decryption failed: Bad session key"],
+        "gpg 2.2", "the production backup is symmetrically encrypted with the production passphrase; the restore job runs in the staging environment and gets the staging-scoped BACKUP_PASSPHRASE"),
+    files={"README.md": "ledger restore\n"},
+    env=r41_env("oceanic/ledger", BACKUP_PASSPHRASE="staging-bk-8Rw2"),
+    setup=("rm -rf /var/tmp/r41-gpg8 && mkdir -m 700 /var/tmp/r41-gpg8 && mkdir -p backups && "
+           "printf 'COPY ledger_entries FROM stdin;\\n1\\t12500\\n\\\\.\\n' | GNUPGHOME=/var/tmp/r41-gpg8 gpg --batch --pinentry-mode loopback "
+           "--passphrase prod-bk-4Kz9 --symmetric --cipher-algo AES256 -o backups/ledger-2026-12-06.sql.gpg && "
+           "GNUPGHOME=/var/tmp/r41-gpg8 gpgconf --kill gpg-agent; rm -rf /var/tmp/r41-gpg8"),
+    teardown="gpgconf --kill gpg-agent", stage="verify", project="oceanic/ledger", **ROUND41,
+)
+
+case(
+    "openssl-verify-ingress-cert-client-auth-only", "check:certificates", "registry.oceanic.example/sre/pki-tools:2026.12",
+    ["for c in certs/*.crt; do openssl x509 -in \"$c\" -noout -subject -enddate -ext extendedKeyUsage; done",
+     "openssl verify -CAfile certs/ca/oceanic-root.pem -purpose sslserver certs/ingress-payments.crt"],
+    lab("permission_or_secret", [r"error 26 at 0 depth lookup: unsuitable certificate purpose", r"^error certs/ingress-payments\.crt: verification failed"],
+        "openssl 3.0", "the renewed ingress certificate was requested from the client-certificate profile: its extendedKeyUsage is TLS Web Client Authentication only, so it fails the sslserver purpose check",
+        accept=["other"]),
+    files={"README.md": "certificates\n"},
+    setup=("mkdir -p certs/ca && cd certs && "
+           "openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/O=Oceanic/CN=Oceanic Internal Root CA' -keyout /tmp/r41-ca9.key -out ca/oceanic-root.pem && "
+           "openssl req -newkey rsa:2048 -nodes -subj '/CN=payments.oceanic.internal' -keyout /tmp/r41-l9.key -out /tmp/r41-l9.csr && "
+           "printf 'extendedKeyUsage=clientAuth\\nsubjectAltName=DNS:payments.oceanic.internal\\n' > /tmp/r41-l9.ext && "
+           "openssl x509 -req -in /tmp/r41-l9.csr -CA ca/oceanic-root.pem -CAkey /tmp/r41-ca9.key -CAcreateserial -CAserial /tmp/r41-ca9.srl -days 90 -extfile /tmp/r41-l9.ext -out ingress-payments.crt && "
+           "openssl req -newkey rsa:2048 -nodes -subj '/CN=api.oceanic.internal' -keyout /tmp/r41-a9.key -out /tmp/r41-a9.csr && "
+           "printf 'extendedKeyUsage=serverAuth\\nsubjectAltName=DNS:api.oceanic.internal\\n' > /tmp/r41-a9.ext && "
+           "openssl x509 -req -in /tmp/r41-a9.csr -CA ca/oceanic-root.pem -CAkey /tmp/r41-ca9.key -CAserial /tmp/r41-ca9.srl -days 200 -extfile /tmp/r41-a9.ext -out ingress-api.crt && "
+           "rm -f /tmp/r41-ca9.* /tmp/r41-l9.* /tmp/r41-a9.*"),
+    stage="test", project="oceanic/pki", **ROUND41,
+)
+
+case(
+    "openssl-enc-decrypt-without-pbkdf2", "restore:config-snapshot", "registry.oceanic.example/sre/backup-tools:2026.12",
+    ["mkdir -p restore",
+     "openssl enc -d -aes-256-cbc -in backups/config-snapshot.tar.gz.enc -out restore/config-snapshot.tar.gz -pass env:SNAPSHOT_KEY",
+     "tar -xzf restore/config-snapshot.tar.gz -C restore"],
+    lab("other", [r"^bad decrypt", r"ossl_cipher_unpadblock:bad decrypt"],
+        "openssl 3.0", "the snapshot job encrypts with -pbkdf2 -iter 200000; the restore decrypts without them, so openssl derives a different key (the legacy EVP_BytesToKey) and the padding check fails",
+        accept=["permission_or_secret"]),
+    files={"etc/haproxy.cfg": "global\n  maxconn 4096\n", "etc/app.yaml": "workers: 4\n"},
+    env=r41_env("oceanic/config-backup", SNAPSHOT_KEY="cfg-snap-9Hq2xV"),
+    setup=("mkdir -p backups && tar -czf /tmp/r41-cfg10.tar.gz etc && "
+           "openssl enc -aes-256-cbc -pbkdf2 -iter 200000 -salt -in /tmp/r41-cfg10.tar.gz -out backups/config-snapshot.tar.gz.enc -pass env:SNAPSHOT_KEY && "
+           "rm -f /tmp/r41-cfg10.tar.gz"),
+    stage="verify", project="oceanic/config-backup", **ROUND41,
+)
+
+R41_PAYOUTS = ("payout_id,account_id,currency,amount_cents,settled_at\n"
+               + "".join(f"{1000 + i},acct-{i % 17},{'EUR' if i % 3 else 'USD'},{(i * 137) % 9000 + 100},2026-11-{(i % 28) + 1:02d}\n" for i in range(60)))
+
+case(
+    "csvkit-csvcut-column-renamed-in-export", "report:payouts", "python:3.11-slim",
+    ["csvcut --version", "mkdir -p reports",
+     "csvcut -c customer_id,currency,amount_cents exports/payouts-2026-11.csv > reports/payouts.csv",
+     "csvstat --sum -c amount_cents reports/payouts.csv"],
+    lab("other", [r"Column 'customer_id' is invalid"],
+        "csvkit 2.2 (csvcut)", "the payouts export renamed customer_id to account_id; the monthly report still selects the old column"),
+    files={"exports/payouts-2026-11.csv": R41_PAYOUTS},
+    env=r41_env("oceanic/finance-reports"), artifacts=["reports/"], stage="report", project="oceanic/finance-reports", **ROUND41,
+)
+
+case(
+    "jq-argjson-policy-with-bare-keys", "backup:catalogue", "registry.oceanic.example/sre/backup-tools:2026.12",
+    ["jq --version",
+     "jq --argjson policy \"{retention_days: ${RETENTION_DAYS}, keep_monthly: 12}\" '.backups |= map(. + {policy: $policy})' catalogue.json > catalogue.next.json"],
+    lab("other", [r"^jq: invalid JSON text passed to --argjson"],
+        "jq 1.6", "the policy object passed to --argjson is written with unquoted keys (a JavaScript literal, not JSON)",
+        accept=["github_actions_config"]),
+    files={"catalogue.json": '{"backups": [{"id": "bk-20261205", "db": "billing"}, {"id": "bk-20261206", "db": "billing"}]}\n'},
+    env=r41_env("oceanic/backup-catalogue", RETENTION_DAYS="35"), stage="backup", project="oceanic/backup-catalogue", **ROUND41,
+)
+
+case(
+    "yq-schedule-alias-anchor-in-other-file", "check:schedules", "python:3.11-slim",
+    ["yq --version", "yq -y '.jobs[] | {name, cron}' ci/schedules/base.yml",
+     "yq -y '.jobs[] | {name, cron}' ci/schedules/nightly.yml"],
+    lab("other", [r"ComposerError: found undefined alias"],
+        "yq (python-yq, jq 1.6)", "nightly.yml merges *backup_defaults, an anchor that was moved into base.yml; YAML anchors do not cross files",
+        accept=["lint_failure", "github_actions_config"]),
+    files={"ci/schedules/base.yml": "defaults: &backup_defaults\n  timeout: 2h\n  retries: 1\njobs:\n  - name: weekly-full\n    cron: \"0 3 * * 0\"\n    <<: *backup_defaults\n",
+           "ci/schedules/nightly.yml": "jobs:\n  - name: nightly-billing\n    cron: \"0 2 * * *\"\n    <<: *backup_defaults\n  - name: nightly-media\n    cron: \"30 2 * * *\"\n    <<: *backup_defaults\n"},
+    env=r41_env("oceanic/schedules"), stage="test", project="oceanic/schedules", **ROUND41,
+)
+
+case(
+    "awk-volume-usage-report-zero-size-mount", "report:capacity", "debian:bookworm-slim",
+    ["awk --version | head -n 1", "mkdir -p reports",
+     "awk -f ci/usage.awk data/df-fleet-2026-12-06.txt | sort -t, -k3 -nr > reports/capacity.csv"],
+    lab("other", [r"fatal: division by zero attempted"],
+        "gawk 5.2", "the capacity report divides used by size for every df line; a new host's df snapshot has an autofs mount with 0 blocks"),
+    files={"ci/usage.awk": "# host,mount,percent used\nFNR == 1 { next }\n{\n    pct = 100 * $4 / $3\n    printf \"%s,%s,%.1f\\n\", $1, $7, pct\n}\n",
+           "data/df-fleet-2026-12-06.txt": ("host Filesystem 1024-blocks Used Available Capacity Mounted-on\n"
+                                            "db-1 /dev/nvme0n1p2 102687672 61023112 36405248 63% /\n"
+                                            "db-1 /dev/nvme1n1 515010816 401223360 87557040 83% /var/lib/postgresql\n"
+                                            "web-1 /dev/sda1 41152736 18002220 21036988 47% /\n"
+                                            "web-2 /dev/sda1 41152736 22770112 16269096 59% /\n"
+                                            "batch-3 /dev/vda1 82503044 30112044 48134768 39% /\n"
+                                            "batch-3 /etc/auto.data 0 0 0 - /data\n"
+                                            "batch-3 /dev/vdb 206292664 190011008 5773080 98% /scratch\n")},
+    artifacts=["reports/"], stage="report", project="oceanic/capacity", **ROUND41,
+)
+
+case(
+    "logrotate-debug-size-with-mb-unit", "check:logrotate", "debian:bookworm-slim",
+    ["logrotate --version | head -n 1",
+     "for f in ops/logrotate.d/*; do echo \"checking $f\"; logrotate --debug --state .logrotate.state \"$f\"; done"],
+    lab("other", [r"error: ops/logrotate\.d/ingest:\d+ unknown unit 'B'"],
+        "logrotate 3.21", "the new ingest config writes `size 250MB`; logrotate's size units are k, M and G",
+        accept=["lint_failure", "github_actions_config"]),
+    files={"ops/logrotate.d/api": "/var/log/oceanic/api/*.log {\n  daily\n  rotate 14\n  compress\n  delaycompress\n  missingok\n  notifempty\n}\n",
+           "ops/logrotate.d/ingest": "/var/log/oceanic/ingest/*.log {\n  daily\n  size 250MB\n  rotate 7\n  compress\n  missingok\n  copytruncate\n}\n"},
+    stage="test", project="oceanic/host-config", **ROUND41,
+)
+
+case(
+    "logrotate-postrotate-reload-pid-file-missing", "maintenance:rotate-ingest-logs", "registry.oceanic.example/sre/ops-tools:2026.12",
+    ["ls -l logs/", "logrotate --verbose --force --state .logrotate.state ops/ingest-logrotate.conf"],
+    lab("other", [r"cat: /builds/oceanic/ingest/run/ingest\.pid: No such file or directory", r"error: error running non-shared postrotate script for"],
+        "logrotate 3.21", "the postrotate hook signals the ingest daemon through run/ingest.pid, which the daemon no longer writes since it moved to a systemd unit"),
+    files={"ops/ingest-logrotate.conf": "/builds/oceanic/ingest/logs/*.log {\n  rotate 5\n  compress\n  missingok\n  postrotate\n    kill -USR1 \"$(cat /builds/oceanic/ingest/run/ingest.pid)\"\n  endscript\n}\n",
+           "logs/ingest.log": "".join(f"2026-12-06T0{i % 10}:00:00Z ingest batch {i} ok\n" for i in range(40)),
+           "run/.keep": ""},
+    stage="maintenance", project="oceanic/ingest", **ROUND41,
+)
+
+case(
+    "sha512sum-check-against-sha256-manifest", "mirror:verify", "debian:bookworm-slim",
+    ["cd mirror/backup-agent/2.4.1", "ls -l", "sha512sum --check --strict SHA256SUMS"],
+    lab("other", [r"sha512sum: SHA256SUMS: no properly formatted checksum lines found"],
+        "coreutils 9.1 (sha512sum)", "upstream switched its release manifest to SHA256SUMS; the verify step still runs sha512sum on it",
+        accept=["github_actions_config"]),
+    files={"mirror/backup-agent/2.4.1/backup-agent-2.4.1-linux-amd64.tar.gz": bytes(range(256)) * 40,
+           "mirror/backup-agent/2.4.1/backup-agent-2.4.1-linux-arm64.tar.gz": bytes(range(255, -1, -1)) * 40},
+    setup="cd mirror/backup-agent/2.4.1 && sha256sum *.tar.gz > SHA256SUMS",
+    stage="verify", project="oceanic/mirror", **ROUND41,
+)
+
+R41_PRUNE = '''"""Delete database dumps older than the retention window (scheduled pipeline)."""
+import datetime
+import pathlib
+import sys
+
+KEEP_DAYS = int(sys.argv[2]) if len(sys.argv) > 2 else 14
+
+
+def dump_time(path: pathlib.Path) -> datetime.datetime:
+    # billing-2026-12-01_0200.dump -> 2026-12-01 02:00
+    stamp = path.stem.split("-", 1)[1]
+    return datetime.datetime.strptime(stamp, "%Y-%m-%d_%H%M")
+
+
+def main() -> None:
+    root = pathlib.Path(sys.argv[1])
+    now = datetime.datetime(2026, 12, 7, 3, 0)
+    dumps = sorted(root.glob("*.dump"))
+    print(f"{len(dumps)} dumps in {root}, keeping {KEEP_DAYS} days")
+    for p in dumps:
+        age = now - dump_time(p)
+        if age.days > KEEP_DAYS:
+            print(f"removing {p.name} ({age.days} days old)")
+            p.unlink()
+    print("done")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+case(
+    "py-prune-dumps-strptime-new-name-format", "maintenance:prune-dumps", "python:3.11-slim",
+    ["python3 --version", "python3 ops/prune_dumps.py backups/ 14"],
+    lab("other", [r"^ValueError: time data '2026-12-06T0200' does not match format '%Y-%m-%d_%H%M'"],
+        "python 3.11 (datetime.strptime)", "the backup job now names dumps billing-2026-12-06T0200.dump (ISO-style); the prune script parses only the old _HHMM names"),
+    files={"ops/prune_dumps.py": R41_PRUNE},
+    setup=("mkdir -p backups && for d in 2026-11-10 2026-11-18 2026-11-25 2026-12-01 2026-12-04; do touch backups/billing-${d}_0200.dump; done && "
+           "touch backups/billing-2026-12-06T0200.dump"),
+    env=r41_env("oceanic/db-maintenance"), stage="maintenance", project="oceanic/db-maintenance", **ROUND41,
+)
+
+case(
+    "sh-arith-compound-assign-zero-errexit", "maintenance:purge-archived-logs", "debian:bookworm-slim",
+    ["removed=0",
+     "for host in web-1 web-2 db-1; do\n  n=$(find \"archive/$host\" -name '*.log.gz' -mtime +30 -print -delete | wc -l)\n  echo \"$host: removed $n\"\n  (( removed += n ))\ndone",
+     "echo \"purged $removed archived logs\""],
+    lab("other", [r"^\$ for host in web-1 web-2 db-1; do"],
+        "bash (arithmetic command under set -e)", "(( removed += n )) evaluates to 0 when the first host has nothing to purge, so the arithmetic command returns 1 and errexit ends the job silently",
+        echo_decisive=True, accept=["unknown", "github_actions_config"]),
+    files={"README.md": "log archive housekeeping\n"},
+    setup=("mkdir -p archive/web-1 archive/web-2 archive/db-1 && for h in web-1 web-2 db-1; do for i in 1 2 3; do echo x | gzip > archive/$h/app-$i.log.gz; done; done && "
+           "touch -d '45 days ago' archive/web-2/app-1.log.gz archive/db-1/app-1.log.gz archive/db-1/app-2.log.gz"),
+    stage="maintenance", project="oceanic/log-archive", **ROUND41,
+)
+
+R41_COMPACT = '''"""Compact the day's JSON-lines access logs: drop duplicate events, write one file per service."""
+import collections
+import json
+import pathlib
+import sys
+
+src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+events = []
+for f in sorted(src.glob("*.jsonl")):
+    print(f"loading {f}", flush=True)
+    with f.open() as fh:
+        events.extend(json.loads(line) for line in fh)
+print(f"{len(events)} events loaded", flush=True)
+seen = set()
+by_service = collections.defaultdict(list)
+for e in events:
+    key = (e["ts"], e["service"], e["path"])
+    if key not in seen:
+        seen.add(key)
+        by_service[e["service"]].append(e)
+out.mkdir(parents=True, exist_ok=True)
+for service, rows in by_service.items():
+    (out / f"{service}.jsonl").write_text("".join(json.dumps(r) + "\\n" for r in rows))
+print("compacted", flush=True)
+'''
+
+R41_MKLOGS = ("import json, random\nrandom.seed(4)\nfor part in range(3):\n    with open(f'logs/access-{part}.jsonl', 'w') as f:\n"
+              "        for i in range(120000):\n            f.write(json.dumps({'ts': f'2026-12-06T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z', 'service': random.choice(['api', 'web', 'ingest']), "
+              "'path': f'/v1/items/{random.randrange(100000)}', 'status': 200, 'bytes': random.randrange(100, 90000), 'ua': 'Mozilla/5.0 (X11; Linux x86_64)'}) + '\\n')\n")
+
+case(
+    "py-compact-access-logs-oom-killed", "maintenance:compact-logs", "python:3.11-slim",
+    ["ls -lh logs/", "python3 ops/compact_logs.py logs/ compacted/"],
+    lab("timeout_or_oom", [r"Killed\s+python3 ops/compact_logs\.py"],
+        "python 3.11 under a 96 MiB cgroup memory limit", "the compaction script parses all of the day's access logs into dicts at once; the job's memory limit kills it (OOM killer, exit 137)",
+        accept=["infrastructure"]),
+    files={"ops/compact_logs.py": R41_COMPACT, "ci/mklogs.py": R41_MKLOGS},
+    setup="mkdir -p logs && python3 ci/mklogs.py && rm ci/mklogs.py",
+    memory_limit=96 * 1024 * 1024, env=r41_env("oceanic/access-logs"), stage="maintenance", project="oceanic/access-logs", **ROUND41,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+_R = "/var/tmp/r41-restic-i1"
+case(
+    "restic-prune-repo-locked-by-running-backup", "backup:retention", "restic/restic:0.14.0",
+    ["restic snapshots --compact", "restic forget --keep-daily 7 --keep-weekly 4 --prune"],
+    lab("network_or_flaky", [r"unable to create lock in backend: repository is already locked by PID \d+"],
+        "restic 0.14", "the nightly backup of the same repository (another pipeline's job, streaming a dump on stdin) still runs and holds a lock; prune needs an exclusive lock",
+        accept=["infrastructure"], infra=True),
+    files={"README.md": "retention\n"},
+    env=r41_env("oceanic/warehouse-backup", RESTIC_REPOSITORY=_R, RESTIC_PASSWORD="wh-Pz4c1"),
+    setup=(f"rm -rf {_R} {_R}.fifo && restic init -q -r {_R} && restic -q -r {_R} backup --no-cache README.md && mkfifo {_R}.fifo && "
+           f"(nohup restic -q -r {_R} backup --no-cache --stdin --stdin-filename warehouse.sql < {_R}.fifo > /dev/null 2>&1 & echo $! > {_R}.pid1) && "
+           f"(nohup sleep 300 > {_R}.fifo 2>/dev/null & echo $! > {_R}.pid2) && sleep 3"),
+    teardown=f"kill $(cat {_R}.pid1) $(cat {_R}.pid2); sleep 1; rm -rf {_R} {_R}.fifo {_R}.pid1 {_R}.pid2",
+    stage="maintenance", project="oceanic/warehouse-backup", **ROUND41,
+)
+
+case(
+    "pg-dump-replica-host-unresolvable", "backup:billing", "postgres:15",
+    ["pg_dump --version", "mkdir -p backups",
+     "pg_dump -h \"$REPLICA_HOST\" -p 5432 -U backup -d billing -Fc -f backups/billing-$(date +%F).dump"],
+    lab("network_or_flaky", [r'could not translate host name "pg-replica-2\.db\.oceanic\.invalid" to address'],
+        "pg_dump (PostgreSQL 15)", "the runner's resolver cannot resolve the replica's name (DNS outage on the runner network)",
+        infra=True),
+    files={"README.md": "billing backup\n"},
+    env=r41_env("oceanic/billing-dumps", REPLICA_HOST="pg-replica-2.db.oceanic.invalid"), stage="backup", project="oceanic/billing-dumps", **ROUND41,
+)
+
+case(
+    "restic-rest-server-503", "backup:media", "restic/restic:0.14.0",
+    ["restic version", "restic backup --tag nightly media/"],
+    lab("network_or_flaky", [r"unexpected HTTP response \(503\)"],
+        "restic 0.14 (REST backend)", "the backup's REST server (rest-server behind nginx) answers 503 Service Unavailable",
+        accept=["infrastructure"], infra=True),
+    files={"media/index.json": "{}\n"},
+    env=r41_env("oceanic/media", RESTIC_REPOSITORY="rest:http://127.0.0.1:{PORT_503}/media/", RESTIC_PASSWORD="media-Bv6t0"),
+    stage="backup", project="oceanic/media", **ROUND41,
+)
+
+case(
+    "borg-create-backup-volume-full", "backup:uploads", "registry.oceanic.example/sre/backup-tools:2026.12",
+    ["df -h backup", "borg init --encryption=repokey-blake2 backup/borg",
+     "borg create --stats --compression lz4 ::'uploads-{now:%Y-%m-%d}' srv/uploads"],
+    lab("infrastructure", [r"No space left on device, cleaning up partial transaction", r"^OSError: \[Errno 28\] No space left on device"],
+        "borg 1.2", "the backup volume mounted into the job (a small tmpfs here) fills up during the first archive",
+        infra=True),
+    files={"README.md": "uploads backup\n"},
+    setup="mkdir -p srv/uploads && head -c 3500000 /dev/urandom > srv/uploads/batch-0001.bin",
+    tmpfs=("backup", "2m"),
+    env=r41_env("oceanic/uploads", BORG_REPO="/builds/oceanic/uploads/backup/borg", BORG_PASSPHRASE="up-Hn5w3"),
+    stage="backup", project="oceanic/uploads", **ROUND41,
+)
+
+case(
+    "rsync-ssh-offsite-mirror-refused", "mirror:offsite", "registry.oceanic.example/sre/backup-tools:2026.12",
+    ["rsync --version | head -n 1",
+     "rsync -az --delete -e \"ssh -p $MIRROR_SSH_PORT -o BatchMode=yes -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no\" backups/ backup@$MIRROR_HOST:/srv/mirror/billing/"],
+    lab("network_or_flaky", [r"ssh: connect to host 127\.0\.0\.1 port 9: Connection refused"],
+        "rsync 3.x over OpenSSH", "the offsite mirror's sshd is down (connection refused)",
+        accept=["infrastructure"], infra=True),
+    files={"backups/billing-2026-12-06.dump": "PGDMP" + "x" * 200},
+    env=r41_env("oceanic/offsite-mirror", MIRROR_HOST="127.0.0.1", MIRROR_SSH_PORT="{PORT_DEAD}"),
+    stage="backup", project="oceanic/offsite-mirror", **ROUND41,
+)
+
+R41_CERTPROBE = '''"""Warn before TLS certificates of internal endpoints expire."""
+import datetime
+import socket
+import ssl
+import sys
+
+WARN_DAYS = 21
+
+
+def days_left(name: str, addr: str, port: int) -> int:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((addr, port), timeout=5) as sock:
+        with ctx.wrap_socket(sock, server_hostname=name) as tls:
+            der = tls.getpeercert(binary_form=True)
+    from cryptography import x509
+    cert = x509.load_der_x509_certificate(der)
+    return (cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)).days
+
+
+def main() -> int:
+    bad = 0
+    for line in open(sys.argv[1]):
+        name, addr, port = line.split()
+        print(f"checking {name} ({addr}:{port})", flush=True)
+        left = days_left(name, addr, int(port))
+        print(f"  {left} days left")
+        if left < WARN_DAYS:
+            bad += 1
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+case(
+    "py-cert-expiry-probe-tls-handshake-timeout", "check:cert-expiry", "python:3.11-slim",
+    ["python3 ops/cert_expiry.py ops/endpoints.txt"],
+    lab("network_or_flaky", [r"The handshake operation timed out"],
+        "python 3.11 (ssl)", "the first endpoint (vault behind a load balancer) accepts the TCP connection but never answers the TLS handshake",
+        accept=["timeout_or_oom"], infra=True),
+    files={"ops/cert_expiry.py": R41_CERTPROBE},
+    setup="echo \"vault.oceanic.internal 127.0.0.1 $PORT_BLACKHOLE\" > ops/endpoints.txt",
+    env=r41_env("oceanic/cert-watch"), stage="test", project="oceanic/cert-watch", **ROUND41,
+)
+
+case(
+    "zstd-compress-export-offsite-volume-full", "export:events", "debian:bookworm-slim",
+    ["zstd --version", "ls -lh exports/",
+     "zstd -T2 -10 exports/events-2026-12-06.ndjson -o offsite/events-2026-12-06.ndjson.zst"],
+    lab("infrastructure", [r"No space left on device"],
+        "zstd 1.5", "the offsite staging volume (a 1 MiB tmpfs here) is full before the compressed export is written",
+        infra=True),
+    files={"README.md": "event exports\n"},
+    setup="mkdir -p exports && head -c 4000000 /dev/urandom | base64 -w 120 > exports/events-2026-12-06.ndjson",
+    tmpfs=("offsite", "1m"), stage="export", project="oceanic/events-export", **ROUND41,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+_R = "/var/tmp/r41-restic-c1"
+case(
+    "restic-env-heredoc-gpg-no-secret-key-cascade", "backup:verify", "registry.oceanic.example/sre/backup-tools:2026.12",
+    ["cat > restic.env <<EOF\nexport RESTIC_REPOSITORY=/var/tmp/r41-restic-c1\nexport RESTIC_PASSWORD=$(gpg --batch --decrypt ci/restic-password.gpg)\nEOF",
+     ". ./restic.env",
+     "restic snapshots --compact --tag nightly"],
+    lab("permission_or_secret", [r"^gpg: decryption failed: No secret key"],
+        "gpg 2.2 inside a here-document, then restic 0.14", "cascade: the restic password is decrypted by a command substitution inside a here-document, whose failure does not stop the job (the CI job's keyring has no secret key: the backup key was never imported); restic then runs with an empty password",
+        accept=["other"]),
+    files={"README.md": "backup verification\n"},
+    env=r41_env("oceanic/backup-verify"),
+    setup=(f"rm -rf {_R} /var/tmp/r41-gpgc1 && mkdir -m 700 /var/tmp/r41-gpgc1 && mkdir -p ci && "
+           "GNUPGHOME=/var/tmp/r41-gpgc1 gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key 'Oceanic Backups <backup-ops@oceanic.example>' rsa3072 encr never && "
+           "printf 'nightly-Kc83v' | GNUPGHOME=/var/tmp/r41-gpgc1 gpg --batch --trust-model always -r backup-ops@oceanic.example --encrypt -o ci/restic-password.gpg && "
+           "GNUPGHOME=/var/tmp/r41-gpgc1 gpgconf --kill gpg-agent; rm -rf /var/tmp/r41-gpgc1 && "
+           f"RESTIC_PASSWORD=nightly-Kc83v restic init -q -r {_R}"),
+    teardown=f"gpgconf --kill gpg-agent; rm -rf {_R}", stage="verify", project="oceanic/backup-verify", **ROUND41,
+)
+
+case(
+    "sh-run-parts-nightly-continues-after-sqlite-snapshot-cascade", "nightly:inventory", "registry.oceanic.example/sre/ops-tools:2026.12",
+    ["export OUT=\"$CI_PROJECT_DIR/out\" && mkdir -p \"$OUT\"", "run-parts --report ci/nightly.d"],
+    lab("other", [r'Error: unable to open database "data/inventory\.db": unable to open database file'],
+        "run-parts 5.7, sqlite3, zstd, sha256sum", "cascade: the snapshot step opens data/inventory.db, renamed to data/inventory.sqlite3 last week (the sqlite3 shell still writes an empty backup of its fallback in-memory database); run-parts goes on, and the verify step fails on the empty snapshot (no such table: stock)",
+        accept=["github_actions_config"]),
+    files={"ci/nightly.d/10-snapshot-db": "#!/bin/sh\nset -e\nsqlite3 -readonly \"${DB_PATH:-data/inventory.db}\" \".backup '$OUT/inventory.db'\"\necho \"snapshot written to $OUT/inventory.db\"\n",
+           "ci/nightly.d/20-verify": "#!/bin/sh\nset -e\nrows=$(sqlite3 -readonly \"$OUT/inventory.db\" 'SELECT count(*) FROM stock')\necho \"snapshot holds $rows stock rows\"\n",
+           "ci/nightly.d/30-compress": "#!/bin/sh\nset -e\nzstd -q --rm -19 \"$OUT/inventory.db\"\ncd \"$OUT\" && sha256sum -- *.zst > SHA256SUMS && cat SHA256SUMS\n"},
+    setup=("chmod +x ci/nightly.d/* && mkdir -p data && sqlite3 data/inventory.sqlite3 "
+           "\"CREATE TABLE stock (sku TEXT PRIMARY KEY, qty INTEGER); INSERT INTO stock VALUES ('A-1', 4), ('B-7', 12);\""),
+    artifacts=["out/"], stage="nightly", project="oceanic/inventory", **ROUND41,
+)
+
+_d, _start = r41_pg(5)
+case(
+    "pg-runuser-sh-c-dump-then-gzip-cascade", "backup:billing-verify", "postgres:15",
+    _start + ["createdb billing_main && psql -q -v ON_ERROR_STOP=1 -d billing_main -f db/schema.sql",
+              f"mkdir -p {_d}/dumps && chown postgres {_d}/dumps",
+              f"runuser -u postgres -- sh -c \"pg_dump -d ${{DB_NAME:-billing}} > {_d}/dumps/billing.sql; gzip -f {_d}/dumps/billing.sql\"",
+              f"ls -l {_d}/dumps/",
+              "createdb restore_check",
+              f"gunzip -c {_d}/dumps/billing.sql.gz | psql -q -v ON_ERROR_STOP=1 -d restore_check",
+              "psql -d restore_check -tAc 'SELECT count(*) FROM invoices'"],
+    lab("other", [r'FATAL:  database "billing" does not exist'],
+        "pg_dump (PostgreSQL 15) in a runuser sh -c string", "cascade: DB_NAME is only defined for the production environment, so the dump names database billing; the `sh -c` string runs pg_dump and gzip with `;` and no errexit, so the failed dump becomes an empty billing.sql.gz, the restore succeeds on nothing and the verification query finds no invoices table",
+        accept=["github_actions_config"]),
+    files={"db/schema.sql": R41_SCHEMA},
+    setup=f"rm -rf {_d}", after_script=r16_pg_stop(_d),
+    teardown=f"runuser -u postgres -- pg_ctl -D {_d}/data -m immediate stop; rm -rf {_d}",
+    stage="verify", project="oceanic/billing-verify", **ROUND41,
+)
+
+_R = "/var/tmp/r41-restic-c4"
+case(
+    "restic-snapshot-count-in-test-operand-cascade", "restore:nightly", "restic/restic:0.14.0",
+    ["restic version",
+     "if [ \"$(restic snapshots --json --tag nightly | jq length)\" -gt 0 ]; then\n  restic restore latest --tag nightly --target restore/\nelse\n  echo 'no nightly snapshot in the repository: run the backup job first' >&2\n  exit 1\nfi"],
+    lab("other", [r"^Fatal: unable to open config file: stat /var/tmp/r41-restic-c4/billing/config: no such file or directory"],
+        "restic 0.14, jq, bash test", "cascade: RESTIC_REPOSITORY still names the old path (the repository moved to billing-db); restic fails inside a command substitution used as a test operand, jq prints nothing, `[` reports an integer expression error and the script's else-branch blames missing snapshots",
+        accept=["github_actions_config"]),
+    files={"README.md": "restore\n"},
+    env=r41_env("oceanic/billing-restore", RESTIC_REPOSITORY=f"{_R}/billing", RESTIC_PASSWORD="rs-Wm2k8"),
+    setup=f"rm -rf {_R} && mkdir -p {_R} && restic init -q -r {_R}/billing-db && restic -q -r {_R}/billing-db backup --no-cache --tag nightly README.md",
+    teardown=f"rm -rf {_R}", stage="verify", project="oceanic/billing-restore", **ROUND41,
+)
+
+_R = "/var/tmp/r41-borg-c5"
+case(
+    "borg-create-rc1-tolerated-missing-source-cascade", "backup:uploads", "registry.oceanic.example/sre/backup-tools:2026.12",
+    ["borg create --stats ::'uploads-{now:%Y-%m-%d}' srv/uploads srv/config || [ $? -eq 1 ]",
+     "borg list --short ::uploads-$(date +%F) > archive-files.txt && wc -l < archive-files.txt",
+     "grep -q '^srv/uploads/' archive-files.txt || { echo \"restore check: no uploads in archive uploads-$(date +%F)\" >&2; exit 1; }"],
+    lab("other", [r"srv/uploads: \[Errno 2\] No such file or directory"],
+        "borg 1.2", "cascade: the job accepts borg's exit 1 as warnings-only, but the warning is the source directory missing (uploads moved to srv/media); the archive holds only srv/config and the restore check fails later",
+        accept=["github_actions_config"]),
+    files={"srv/config/app.yaml": "storage: srv/media\n", "srv/media/2026/12/a.jpg": "JFIF" + "x" * 500},
+    env=r41_env("oceanic/uploads-backup", BORG_REPO=_R, BORG_PASSPHRASE="ub-Tc5r1"),
+    setup=f"rm -rf {_R} && borg init -e repokey {_R}",
+    teardown=f"rm -rf {_R}", stage="backup", project="oceanic/uploads-backup", **ROUND41,
+)
