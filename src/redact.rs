@@ -176,7 +176,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
                 let key = &c[1];
                 let value = &c[3];
                 let lower = key.to_ascii_lowercase();
-                if lower == "pwd" || lower == "oldpwd" {
+                if lower == "pwd" || lower == "oldpwd" || is_source_location(key, value) {
                     return c[0].to_string();
                 }
                 let strict = ["pass", "pwd", "secret", "credential", "private"]
@@ -210,13 +210,33 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     ]
 });
 
-/// Values that are not secrets even under a secret-sounding key.
 /// GitLab's token prefixes (the `gitlab-token` rule's alternatives).
 const GITLAB_TOKEN_PREFIXES: [&str; 13] = [
     "glpat", "gloas", "gldt", "glrt", "glrtr", "glcbt", "glptt", "glft", "glimt", "glagent",
     "glsoat", "glffct", "glwt",
 ];
 
+/// A compiler's or a test runner's location (`TokenizerTest.java:3: error`,
+/// `password_test.go:41:`): a source file named after a secret, then a line number, is not a
+/// key and its value.
+fn is_source_location(key: &str, value: &str) -> bool {
+    const SOURCE: &[&str] = &[
+        "java", "kt", "kts", "scala", "groovy", "py", "go", "rs", "rb", "js", "mjs", "cjs", "ts",
+        "tsx", "jsx", "c", "h", "cc", "cpp", "hpp", "cs", "php", "swift", "ex", "exs", "erl", "hs",
+        "ml", "d", "zig", "pas", "f90", "adb", "ads", "lua", "pl", "pm", "sh", "sql",
+    ];
+    let is_source = key
+        .rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && SOURCE.contains(&ext));
+    let digits = value.trim_end_matches(':');
+    is_source
+        && !digits.is_empty()
+        && digits
+            .split(':')
+            .all(|p| !p.is_empty() && p.len() <= 7 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Values that are not secrets even under a secret-sounding key.
 fn keep_value(raw: &str, strict: bool) -> bool {
     let v = raw.trim_matches(|c| c == '"' || c == '\'');
     // JSON/YAML structure after a key (`"secrets": [`, `token: {`) opens a value, is none.
@@ -714,6 +734,8 @@ mod tests {
 
     /// One secret per entry, in the context it is usually found in; the needle must not survive.
     const SECRETS: &[(&str, &str)] = &[
+        // A key with a dot is still a key when no source file is named (`db.password`).
+        ("db.password: 20481024", "20481024"),
         (
             "export GITLAB_TOKEN=glpat-Abc123xYz789DefGhi012",
             "glpat-Abc123xYz789DefGhi012",
@@ -950,6 +972,9 @@ mod tests {
         "  \"secrets\": [",
         "  \"tokens\": {",
         "api_key: |",
+        // Source locations of files named after secrets.
+        "src/test/java/com/acme/search/TokenizerTest.java:3: error: package org.junit does not exist",
+        "tests/test_password_reset.py:41: AssertionError",
     ];
 
     #[test]

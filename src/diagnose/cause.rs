@@ -152,6 +152,8 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
     let t = h.clean();
     match h.rule {
         "module_not_found" | "node_pkg_missing" | "js_file_missing" => true,
+        // javac's classpath without a library: its packages and their names are missing.
+        "javac_error" => t.contains("error: package ") && t.contains(" does not exist"),
         // PHP's autoloader found no file for a class.
         "py_exception" if t.starts_with("Error: Class \"") && t.ends_with("\" not found") => true,
         "py_exception" => matches!(
@@ -802,7 +804,7 @@ fn masks_substitution(cmd: &str) -> bool {
         || matches!(
             first,
             Some("export" | "local" | "readonly" | "declare" | "typeset")
-        ) && words.any(|w| w.contains("=$(") || w.contains("=`"))
+        ) && words.any(|w| w.contains('=') && (w.contains("$(") || w.contains('`')))
 }
 
 /// A server the failing command could not reach (psql's missing socket, a refused

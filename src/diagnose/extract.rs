@@ -81,7 +81,7 @@ static RULES: &[Rule] = &[
     r("gitlab_system_failure", Cause, Cat::Is(C::Infrastructure), 9, r"ERROR: (Job failed \(system failure\)|Preparation failed|Job failed: failed to pull image)"),
     r("runner_lost", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)runner has received a shutdown signal|lost communication with the server|The runner .* (?:did not|failed to) (?:respond|start)|runner system failure"),
     // A full disk outranks whatever wrapper reports it (a docker build, a compile step).
-    r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|disk quota exceeded|\bENOSPC\b|\bEDQUOT\b|database or disk is full|\bSQLITE_FULL\b|not enough space on the disk|\berrno:? 28\b|\bErrcode: 28\b"),
+    r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|disk quota exceeded|\bENOSPC\b|\bEDQUOT\b|database or disk is full|\bSQLITE_FULL\b|not enough space on the disk|\berrno:? 28\b|\bErrcode: 28\b|\bI/O error: Disk Full\b"),
     // GNU tar's report of a short write: what a full disk looks like to it.
     r("short_write", Cause, Cat::Is(C::Infrastructure), 7, r"^tar: .*: Wrote only \d+ of \d+ bytes"),
     // The runner host's limits, whatever tool meets them: a cloud or storage quota, a volume
@@ -284,6 +284,34 @@ static RULES: &[Rule] = &[
     // A timing that reports both wall-clock and CPU time (hyperfine's mean with User and
     // System, GNU time's %CPU, a script's `0.8s wall (0.04s CPU)`): read by `starved_runner`.
     r("cpu_time_report", Detail, Cat::None, 0, r"Time \(mean .{1,8}\):\s+[\d.]+ (ms|s|.s)\s.*\[User: [\d.]+ (ms|s|.s), System: [\d.]+ (ms|s|.s)\]|(?i)\b[\d.]+ ?m?s wall\b.{0,40}\b[\d.]+ ?m?s (of )?CPU\b|Percent of CPU this job got: \d+%|\b[\d.]+user [\d.]+system \S+elapsed \d+%CPU\b"),
+    // A compiler that puts the location in parentheses before its verdict (Free Pascal's
+    // `unit.pas(13,25) Error:`, D's `app.d(13): Error:`, `Fatal:` for the ones that stop).
+    r("paren_loc_compile", Cause, Cat::Is(C::CompileError), 7, r"^\s*(?P<f>[\w./-]+\.[A-Za-z]\w{0,4})\(\d+(,\d+)?\):? (Error|Fatal): \S"),
+    // D's runtime errors and failed unittest assertions (`core.exception.AssertError@x.d(34):`,
+    // `ArrayIndexError@...`), and dub's summary.
+    r("d_runtime_error", Cause, Cat::Is(C::TestAssertion), 6, r"^(?:core\.exception|object|std\.[\w.]+)\.(?P<n>\w+(?:Error|Exception))@(?P<f>[\w./-]+\.d)\(\d+\)|^\d+/\d+ modules FAILED unittests"),
+    // Zig's test runner: `error: 'main.test.name' failed:` then std.testing's `expected X, found Y`.
+    r("zig_test_failed", Test, Cat::Is(C::TestAssertion), 6, r"^error: '(?P<t>[^']+)' failed:|^\d+ passed; \d+ skipped; [1-9]\d* failed\.?$"),
+    r("zig_expect_detail", Detail, Cat::Is(C::TestAssertion), 5, r"^expected .{1,200}, found .{1,200}$"),
+    // Zig's package fetch failing on the connection (`unable to unpack tarball to temporary
+    // directory: ReadFailed`, `unable to connect to server: ConnectionRefused`).
+    r("zig_fetch_network", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"error: unable to (connect to server|unpack tarball to temporary directory|fetch \S+): (ReadFailed|EndOfStream|ConnectionRefused|ConnectionResetByPeer|ConnectionTimedOut|TemporaryNameServerFailure|UnknownHostName|NetworkUnreachable)\b|error: bad HTTP response code: '5\d\d "),
+    // A test harness's `FAIL: name` / `FAIL name` line (automake's test driver, AUnit's text
+    // reporter, home-made runners); Fortran's `ERROR STOP` ends a program on an error.
+    r("fail_line", Test, Cat::Is(C::TestAssertion), 6, r"^FAIL:? (?P<t>[A-Za-z_][^\t]*\S)\s*$"),
+    r("error_stop", Cause, Cat::None, 5, r"^ERROR STOP\b"),
+    // javadoc's own complaints (javac's format, javadoc's messages): the docs, a lint gate.
+    r("javadoc_error", Cause, Cat::Is(C::LintFailure), 8, r"\.java:\d+: error: (reference not found|bad use of '[^']+'|unknown tag: |malformed HTML|self-closing element not allowed|unexpected end tag|element not closed|no summary or caption for table|heading used out of sequence|semicolon missing|bad HTML entity)"),
+    // The JDK's HTTP client's report of a 5xx (Ant's <get>, URLConnection).
+    r("jdk_http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"Server returned HTTP response code: (5\d\d|429) for URL"),
+    // dub and other package tools: the registry did not answer.
+    r("registry_download_failed", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"\bFailed to download https?://\S+"),
+    // A keystore opened with the wrong password (jarsigner, keytool).
+    r("keystore_password", Cause, Cat::Is(C::PermissionOrSecret), 8, r"keystore password was incorrect|Keystore was tampered with, or password was incorrect"),
+    // A JDK the job's environment points at that is not there.
+    r("java_home_invalid", Cause, Cat::Is(C::GithubActionsConfig), 8, r"JAVA_HOME is (set to an invalid directory|not defined correctly)|The JAVA_HOME environment variable is not defined correctly"),
+    // Checkstyle's configuration, not a finding (a module under the wrong parent).
+    r("checkstyle_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"CheckstyleException: cannot initialize module \S+|Unable to create Root Module: config"),
     // A measured value over the job's own budget (a p99 latency gate, a size budget, a
     // benchmark compared with its baseline): the code got slower or bigger. Retrying does not
     // help; a noisy runner is told apart by what the measurement says about it, not by this
@@ -451,7 +479,7 @@ static RULES: &[Rule] = &[
     // An archive cut short (a cache or artifact restored incompletely, a download that
     // stopped): the storage or the transfer, not the code.
     r("truncated_archive", Cause, Cat::Is(C::Infrastructure), 7, r"^gzip: stdin: unexpected end of file|^tar: Unexpected EOF in archive|^xz: \(stdin\): Unexpected end of input|zip file is truncated|^\s*unexpected end of archive"),
-    r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+"),
+    r("javac_error", Cause, Cat::Is(C::CompileError), 7, r"^\[ERROR\] (?P<f>\S+\.(java|kt|scala)):\[\d+(,\d+)?\] .+|^e: (file://)?(?P<f2>\S+\.kts?):\d+:\d+ .+|^(?P<f3>\S+\.java):\d+: error: .+|^\s*\[javac\] (?P<f4>\S+\.java):\d+: error: .+"),
     // `go vet` reports the type checker's errors under its own prefix.
     // Go's own refusals: `-race` without cgo is the job's environment; a module cache whose
     // files changed on disk (a shared runner cache) is the runner's; go generate's report of a
@@ -1643,6 +1671,32 @@ fn specific_pg_readings(hits: &mut Vec<Hit>) {
     hits.retain(|h| h.rule != "pg_client_error" || read.binary_search(&h.line).is_err());
 }
 
+/// `FAIL` lines that are not a harness naming a failed test: Python unittest's header
+/// `FAIL: test_x (pkg.Class.test_x)` (the unittest rules name the test from the dotted path),
+/// Jest's `FAIL test/slug.test.js` (a file, whose tests follow) and pytest-cov's `FAIL
+/// Required test coverage of 90% not reached`.
+fn other_fail_lines(hits: &mut Vec<Hit>) {
+    hits.retain(|h| {
+        if h.rule != "fail_line" {
+            return true;
+        }
+        let t = h.clean().trim_end();
+        let rest = t
+            .trim_start_matches("FAIL")
+            .trim_start_matches(':')
+            .trim_start();
+        let unittest = t.strip_suffix(')').is_some_and(|r| {
+            r.rsplit_once(" (")
+                .is_some_and(|(_, path)| path.contains('.') && !path.contains(' '))
+        });
+        // Jest's has no colon; automake's `FAIL: tests/parse` names a test by its path.
+        let file = !t.starts_with("FAIL:")
+            && !rest.contains(' ')
+            && (rest.contains('/') || rest.contains('.'));
+        !(unittest || file || rest.starts_with("Required test coverage"))
+    });
+}
+
 /// A module path Node could not find inside `node_modules` is an installed package's file: the
 /// install, not the project's sources.
 fn installed_module_files(hits: &mut [Hit]) {
@@ -1665,6 +1719,7 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     installed_module_files(hits);
     starved_runner(hits);
     specific_pg_readings(hits);
+    other_fail_lines(hits);
     pip_subprocess_reason(hits);
     rustc_uncoded_errors(hits);
     workflow_diagnostics(hits);

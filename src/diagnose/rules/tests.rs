@@ -3153,3 +3153,94 @@ fn what_runs_in_the_background() {
     ));
     assert!(!cause::starts_background("curl 'http://x/?a=1&b=2'"));
 }
+
+/// Rounds 38-39's families (compilers that put the location in parentheses, D's and Zig's test
+/// runners, harnesses' `FAIL:` lines, javadoc, the JDK's HTTP client, keystores, JAVA_HOME,
+/// Checkstyle's configuration, Ant's `[javac]` prefix, assignments that mask a substitution),
+/// each on a variant that is not a corpus case. All 14 fail on the engine rounds 38-39 were
+/// measured on (bfa941f).
+#[test]
+fn round38_and_39_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ fpc -Mobjfpc src/ledger.pp\nFree Pascal Compiler version 3.2.2\nsrc/ledger.pp(22,9) Error: Incompatible types: got \"ShortString\" expected \"LongInt\"\nsrc/ledger.pp(40) Fatal: There were 1 errors compiling module, stopping\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "Incompatible types: got",
+        ),
+        (
+            "$ dmd -unittest -main source/app.d\nsource/app.d(7,5): Error: undefined identifier `writefln`\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "undefined identifier `writefln`",
+        ),
+        (
+            "$ dub test\nRunning queue-test-library\ncore.exception.RangeError@source/queue.d(41): Range violation\n----------------\n??:? _d_arrayboundsp [0x55d1]\n1/3 modules FAILED unittests\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "core.exception.RangeError@source/queue.d(41)",
+        ),
+        (
+            "$ zig build test --summary all\nerror: 'queue.test.pop on empty returns null' failed:\nexpected null, found 3\nBuild Summary: 1/3 steps succeeded; 1 failed\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "'queue.test.pop on empty returns null' failed:",
+        ),
+        (
+            "$ zig build\n/builds/a/build.zig.zon:12:20: error: unable to connect to server: ConnectionRefused\n            .url = \"https://mirror.example.com/zlib-1.3.tar.gz\",\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "unable to connect to server: ConnectionRefused",
+        ),
+        (
+            "$ make check\nPASS: tests/lexer\nFAIL: tests/parse\n============================================================================\n# TOTAL: 2\n# PASS:  1\n# FAIL:  1\nERROR: Job failed: exit code 2\n",
+            Category::TestAssertion,
+            "FAIL: tests/parse",
+        ),
+        (
+            "$ javadoc -d build/docs -sourcepath src com.acme.api\nsrc/com/acme/api/Client.java:31: error: bad use of '>'\n     * Returns a -> b\n1 error\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "error: bad use of '>'",
+        ),
+        (
+            "$ ant fetch-deps\nfetch-deps:\n      [get] Getting: https://repo.example.com/libs/gson-2.10.jar\n      [get] Error getting https://repo.example.com/libs/gson-2.10.jar to /builds/a/lib/gson.jar\n\nBUILD FAILED\n/builds/a/build.xml:12: java.io.IOException: Server returned HTTP response code: 502 for URL: https://repo.example.com/libs/gson-2.10.jar\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Server returned HTTP response code: 502 for URL",
+        ),
+        (
+            "$ keytool -list -keystore release.p12 -storepass \"$KS_PASS\"\nkeytool error: java.io.IOException: Keystore was tampered with, or password was incorrect\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "Keystore was tampered with, or password was incorrect",
+        ),
+        (
+            "$ mvn -o -q package\nThe JAVA_HOME environment variable is not defined correctly,\nthis environment variable is needed to run this program.\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "The JAVA_HOME environment variable is not defined correctly",
+        ),
+        (
+            "$ checkstyle -c config/checks.xml src\ncom.puppycrawl.tools.checkstyle.api.CheckstyleException: cannot initialize module TreeWalker - Property 'fileExtensions' does not exist, please check the documentation\nERROR: Job failed: exit code 255\n",
+            Category::GithubActionsConfig,
+            "cannot initialize module TreeWalker",
+        ),
+        (
+            "$ ant -q compile\n    [javac] /builds/a/src/com/acme/Main.java:5: error: ';' expected\n    [javac] 1 error\n    [javac] Compile failed; see the compiler error output for details.\nBUILD SUCCESSFUL\n$ java -cp build com.acme.Main\nError: Could not find or load main class com.acme.Main\nCaused by: java.lang.ClassNotFoundException: com.acme.Main\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "Main.java:5: error: ';' expected",
+        ),
+        (
+            "$ declare CP=\"lib/*:$(cat build/deps.txt)\"\ncat: build/deps.txt: No such file or directory\n$ javac -cp \"$CP\" -d out src/com/acme/*.java\nsrc/com/acme/Json.java:3: error: package com.google.gson does not exist\nimport com.google.gson.Gson;\n1 error\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "cat: build/deps.txt: No such file or directory",
+        ),
+        (
+            "$ dub fetch vibe-d --version=0.9.7\nFetching vibe-d 0.9.7...\nFailed to download https://code.dlang.org/packages/vibe-d/0.9.7.zip\nERROR: Job failed: exit code 2\n",
+            Category::NetworkOrFlaky,
+            "Failed to download https://code.dlang.org/packages/vibe-d/0.9.7.zip",
+        ),
+    ];
+    assert_families(cases);
+    // Jest's per-file `FAIL path` and pytest-cov's `FAIL Required test coverage` name no test.
+    let d = run(
+        "$ npx jest\nFAIL test/cart.test.js\n  \u{25cf} cart \u{203a} totals\n    expect(received).toBe(expected)\nTests:       1 failed, 3 passed, 4 total\nERROR: Job failed: exit code 1\n",
+    );
+    assert!(
+        !d.tests.iter().any(|t| t.contains("cart.test.js")),
+        "{:?}",
+        d.tests
+    );
+}
