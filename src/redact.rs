@@ -170,13 +170,19 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             },
         ),
         // key = value where the key names a secret (env dumps, YAML, JSON, query strings).
+        // On the runner's artifacts line the group takes the line from `artifacts` on (see
+        // `runner_short_token`): the key is then its last word.
         rule(
-            r#"(?i)([A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|(?:master|signing|encryption|secret|ssh|deploy|license|session)[_\-]?key|credentials?|pwd)[A-Za-z0-9_.\-]*)(["']?[ \t]*(?:=>|:=|=|:)[ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\$\{[A-Za-z_][A-Za-z0-9_]*\}|[^\s"'`,;&<>(){}]+)"#,
+            r#"(?i)((?:artifacts [^\n]*?coordinator\.\.\.[^\n]*?[ \t]responseStatus=[^\n]*?[ \t])?[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|(?:master|signing|encryption|secret|ssh|deploy|license|session)[_\-]?key|credentials?|pwd)[A-Za-z0-9_.\-]*)(["']?[ \t]*(?:=>|:=|=|:)[ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\$\{[A-Za-z_][A-Za-z0-9_]*\}|[^\s"'`,;&<>(){}]+)"#,
             |c| {
                 let key = &c[1];
                 let value = &c[3];
-                let lower = key.to_ascii_lowercase();
-                if lower == "pwd" || lower == "oldpwd" || is_source_location(key, value) {
+                let (context, bare_key) = key.rsplit_once([' ', '\t']).unwrap_or(("", key));
+                if !context.is_empty() && runner_short_token(bare_key, value) {
+                    return c[0].to_string();
+                }
+                let lower = bare_key.to_ascii_lowercase();
+                if lower == "pwd" || lower == "oldpwd" || is_source_location(bare_key, value) {
                     return c[0].to_string();
                 }
                 let strict = ["pass", "pwd", "secret", "credential", "private"]
@@ -234,6 +240,21 @@ fn is_source_location(key: &str, value: &str) -> bool {
         && digits
             .split(':')
             .all(|p| !p.is_empty() && p.len() <= 7 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `token=<value>` at the end of gitlab-runner's own artifacts line, `Uploading artifacts as
+/// "archive" to coordinator... ok  id=1234567 responseStatus=201 Created token=A2Ehhxi2` (and
+/// `Downloading artifacts from coordinator...`): the runner logs the job token through
+/// `helpers.ShortenToken`, which keeps its first 8 characters (older runners) or 9 after the
+/// `glcbt-` prefix (runners from 2025 on). A prefix no one can use; reporting it as a leaked
+/// secret is a false alarm. Only in that line (the key=value rule's pattern matches it whole):
+/// `?token=A2Ehhxi2`, `-F token=…`, `--token=…` elsewhere stay secrets.
+fn runner_short_token(key: &str, value: &str) -> bool {
+    key.eq_ignore_ascii_case("token")
+        && matches!(value.len(), 8 | 9)
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Values that are not secrets even under a secret-sounding key.
@@ -906,6 +927,25 @@ mod tests {
             "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc",
             "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
         ),
+        // A short token is still a secret outside the runner's artifacts line.
+        (
+            "curl -F token=abcd1234 -F ref=main https://gitlab.example.com/api/v4/projects/1/trigger/pipeline",
+            "abcd1234",
+        ),
+        (
+            "GET https://hooks.example.com/deploy?token=A2Ehhxi2",
+            "A2Ehhxi2",
+        ),
+        ("$ ./release --token=A2Ehhxi2 --dry-run", "A2Ehhxi2"),
+        // On that line, a value longer than the runner's prefix, or under another key.
+        (
+            "Uploading artifacts as \"archive\" to coordinator... ok  id=1234567 responseStatus=201 Created token=A2Ehhxi2Zx9Yw8Vu7Ts6",
+            "A2Ehhxi2Zx9Yw8Vu7Ts6",
+        ),
+        (
+            "Uploading artifacts as \"archive\" to coordinator... ok  id=1234567 responseStatus=201 Created password=A2Ehhxi2",
+            "A2Ehhxi2",
+        ),
         (
             "$ docker login -u deploy -p Xq9vR2mT7kLp registry.example.com",
             "Xq9vR2mT7kLp",
@@ -964,6 +1004,11 @@ mod tests {
         "Uploading artifacts as \"archive\" to coordinator... 201 Created  id=4711 responseStatus=201 Created token=[REDACTED]",
         // The runner prints the job token cut short there: a prefix, not a credential.
         "Uploading artifacts as \"archive\" to coordinator... 201 Created  id=825434252 responseStatus=201 Created token=glcbt-64",
+        // Older runners keep the first 8 characters of a token without a prefix, newer ones 9
+        // after `glcbt-` (gitlab-runner's helpers/shorten_token.go).
+        "Uploading artifacts as \"archive\" to coordinator... ok  id=1234567 responseStatus=201 Created token=A2Ehhxi2",
+        "Uploading artifacts as \"archive\" to coordinator... ok  id=1234567 responseStatus=201 Created token=64_Zx9Yw8",
+        "Downloading artifacts from coordinator... ok  id=1234566 responseStatus=200 OK token=A2Ehhxi2",
         "docker login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY",
         "docker run -p 8080:80 nginx",
         "Bearer token was rejected",
@@ -994,6 +1039,21 @@ mod tests {
         for text in BENIGN {
             assert_eq!(redact(text), *text, "benign text changed");
         }
+    }
+
+    #[test]
+    fn the_runners_short_job_token_is_no_secret_finding() {
+        let log = "Uploading artifacts for successful job\n\
+                   Uploading artifacts as \"archive\" to coordinator... ok  id=1234567 responseStatus=201 Created token=A2Ehhxi2\n\
+                   Job succeeded\n";
+        let index = crate::diagnose::log::LogIndex::parse(std::sync::Arc::new(log.into()));
+        assert_eq!(crate::diagnose::secrets::scan(&index), vec![]);
+        // The same value in a URL on the next line is one.
+        let log = format!("{log}curl https://hooks.example.com/deploy?token=A2Ehhxi2\n");
+        let index = crate::diagnose::log::LogIndex::parse(std::sync::Arc::new(log.into()));
+        let found = crate::diagnose::secrets::scan(&index);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].lines, vec![4]);
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub enum LogKind {
     /// The docs build passes, then the runner's artifact upload is refused as too large (413).
     DocsArtifactsTooLarge,
     E2e,
+    /// Tests run with every SQL query logged at debug level: the runner stops collecting the
+    /// trace at its `output_limit` and writes why; nothing after that, not even the verdict.
+    CargoTestOutputLimit,
 }
 
 impl LogKind {
@@ -108,6 +111,14 @@ pub struct Rendered {
 pub fn render(kind: LogKind, ctx: &LogCtx) -> Rendered {
     let mut w = W::new(ctx);
     let (ok, fail_line, artifacts) = render_kind(kind, &mut w);
+    if kind == LogKind::CargoTestOutputLimit {
+        // The runner drops every write after the limit, its own lines too: no section ends,
+        // no cleanup, no `ERROR: Job failed` line. The job still fails (GitLab knows it).
+        return Rendered {
+            body: std::mem::take(&mut w.out).into_bytes(),
+            footer: Vec::new(),
+        };
+    }
     if kind == LogKind::RunnerSystemFailure {
         // A system failure never reaches the script: no cleanup sections follow.
         let body = std::mem::take(&mut w.out).into_bytes();

@@ -352,6 +352,51 @@ pub(super) fn render_kind(kind: LogKind, w: &mut W) -> (bool, String, Option<&'s
                 (true, String::new(), None)
             }
         }
+        LogKind::CargoTestOutputLimit => {
+            w.prologue();
+            w.sources();
+            w.cache("cargo-main");
+            w.step_script();
+            w.cmd("RUST_LOG=sqlx=debug cargo test --locked --workspace -- --nocapture");
+            cargo_compile(w, "test");
+            let total = w.next(380, 440);
+            let hash = w.hex(16);
+            w.fill("cargo_test_running", &[("hash", &hash), ("total", &total)]);
+            // A few hundred lines stand for the megabytes before the cut: the words matter.
+            let (debug, ok) = (block_of("sqlx_debug"), block_of("cargo_test_ok"));
+            let queries: Vec<&str> = list("sqlx_queries").collect();
+            for i in 0..100u64 {
+                for _ in 0..2 {
+                    let summary = queries[w.next(0, queries.len() as u64) as usize];
+                    let returned = w.next(0, 40);
+                    let elapsed = format!("{}.{}", w.next(90, 900), w.next(0, 10));
+                    w.fill_block(
+                        debug,
+                        &[
+                            ("summary", &summary),
+                            ("affected", &u64::from(!summary.starts_with("SELECT"))),
+                            ("returned", &returned),
+                            ("elapsed", &elapsed),
+                        ],
+                    );
+                }
+                let module = ["db", "billing", "api", "worker"][(i % 4) as usize];
+                w.fill_block(ok, &[("name", &CaseName(module, i))]);
+            }
+            // The write that crossed the limit is cut where the limit fell, mid-line.
+            let start = w.out.len();
+            w.fill_block(
+                debug,
+                &[("summary", &queries[0]), ("affected", &0), ("returned", &1)],
+            );
+            let cut = w.out[start..]
+                .find("db.statement")
+                .map_or(start, |i| start + i);
+            w.out.truncate(cut);
+            w.output_limit_exceeded(4_194_304);
+            // No verdict line: the runner writes nothing after the limit (see `render`).
+            (false, String::new(), None)
+        }
         LogKind::E2e => {
             w.prologue();
             w.sources();

@@ -25,8 +25,11 @@ fn every_kind_renders_with_sections_and_verdict() {
         let all = [r.body.as_slice(), r.footer.as_slice()].concat();
         let text = String::from_utf8_lossy(&all);
         assert!(text.contains("section_start:"), "{kind:?} has sections");
+        // A trace cut at the runner's output limit ends with the runner's reason instead.
         assert!(
-            text.contains("Job succeeded") || text.contains("ERROR: Job failed"),
+            text.contains("Job succeeded")
+                || text.contains("ERROR: Job failed")
+                || text.ends_with("no more output will be collected.\x1b[0;m\n"),
             "{kind:?} ends with a verdict"
         );
         assert_eq!(LogKind::parse(kind.name()), Some(*kind));
@@ -188,6 +191,10 @@ const PINNED: &[(&str, &str)] = &[
         "e2e",
         "bc605d71af701db2be98a90ae1b77edfa98b08b9c477b571c30f00ef98e7daef",
     ),
+    (
+        "cargo_test_output_limit",
+        "dabf9eda315b0e60ec9b2ae25758a05cebb6aa92b313de33a2bd576fe8414b42",
+    ),
 ];
 
 #[test]
@@ -264,4 +271,49 @@ fn an_artifact_upload_refused_as_too_large_fails_a_passing_script() {
         d.root_cause
     );
     assert!(d.fix.contains("artifacts:paths"), "{}", d.fix);
+}
+
+/// A noisy test job whose trace passed the runner's `output_limit`: the runner's two lines
+/// (helpers/trace/buffer.go) end the trace, after a line cut mid-way, and nothing follows them.
+/// The diagnosis says the log was cut and is not sure of anything.
+#[test]
+fn a_trace_cut_at_the_runner_output_limit_ends_with_the_runners_words() {
+    let r = render(LogKind::CargoTestOutputLimit, &ctx(30001));
+    assert!(
+        r.footer.is_empty(),
+        "the runner writes nothing after the limit"
+    );
+    let text = String::from_utf8_lossy(&r.body);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        (300..500).contains(&lines.len()),
+        "a small log: {} lines",
+        lines.len()
+    );
+    assert!(r.body.len() < 64 * 1024, "{} bytes", r.body.len());
+    assert_eq!(
+        lines[lines.len() - 2..],
+        [
+            "\x1b[33;1mJob's log exceeded limit of 4194304 bytes.",
+            "Job execution will continue but no more output will be collected.\x1b[0;m",
+        ]
+    );
+    assert!(
+        lines[lines.len() - 3].ends_with(
+            "summary=\"SELECT id, email, plan, created_at FROM accounts WHERE id = ?\" "
+        )
+    );
+    assert!(!text.contains("Job succeeded") && !text.contains("ERROR: Job failed"));
+    let ix = crate::diagnose::log::LogIndex::parse(std::sync::Arc::new(r.body.clone()));
+    let d = crate::diagnose::rules::diagnose(&ix, &crate::diagnose::model::JobContext::default());
+    assert_eq!(d.category, crate::diagnose::model::Category::Unknown);
+    assert!(
+        d.root_cause
+            .contains("stopped collecting this log at its output limit (4194304 bytes)"),
+        "{}",
+        d.root_cause
+    );
+    assert!(d.confidence <= 0.4, "{}", d.confidence);
+    assert!(d.fix.contains("output_limit"), "{}", d.fix);
+    assert!(d.secrets.is_empty(), "{:?}", d.secrets);
 }

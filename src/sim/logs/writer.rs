@@ -12,6 +12,7 @@ pub(super) const R: &str = "\x1b[0;m";
 pub(super) const GREEN: &str = "\x1b[32;1m";
 pub(super) const CYAN: &str = "\x1b[36;1m";
 pub(super) const RED: &str = "\x1b[31;1m";
+pub(super) const YELLOW: &str = "\x1b[33;1m";
 
 pub(super) struct W<'a> {
     pub(super) out: String,
@@ -163,6 +164,16 @@ impl<'a> W<'a> {
         let _ = writeln!(
             self.out,
             "\x1b[0KUsing docker image sha256:{digest} for {image} ...{R}"
+        );
+    }
+
+    /// gitlab-runner's words when a trace passes the runner's `output_limit` (bytes); it
+    /// collects nothing after them (helpers/trace/buffer.go, `writeLimitExceededMessage`).
+    pub(super) fn output_limit_exceeded(&mut self, limit: u64) {
+        let _ = writeln!(
+            self.out,
+            "\n{YELLOW}Job's log exceeded limit of {limit} bytes.\n\
+             Job execution will continue but no more output will be collected.{R}"
         );
     }
 
