@@ -22221,3 +22221,485 @@ case(
     setup=f"rm -rf {_R} && borg init -e repokey {_R}",
     teardown=f"rm -rf {_R}", stage="backup", project="oceanic/uploads-backup", **ROUND41,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 42: infrastructure as code validated offline in merge-request pipelines (AWS CDK in
+# TypeScript, cdk-nag, cdk8s, cfn-lint, kubernetes-validate, check-jsonschema, yamllint).
+
+ROUND42 = dict(round=42)
+
+R42_NODE = "ln -s /tmp/diag42/node/node_modules node_modules"
+R42_JS_ENV = {"HOME": "/tmp/diag42/home", "CDK_DISABLE_CLI_TELEMETRY": "true", "CDK_DISABLE_VERSION_CHECK": "1",
+              "AWS_EC2_METADATA_DISABLED": "true", "npm_config_update_notifier": "false",
+              "npm_config_fund": "false", "npm_config_cache": "/tmp/diag42/npm-cache"}
+R42_PY_ENV = {"HOME": "/tmp/diag42/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R42_TSCONFIG = ('{\n  "compilerOptions": {\n    "target": "ES2022",\n    "module": "commonjs",\n    "lib": ["es2022"],\n'
+                '    "strict": true,\n    "esModuleInterop": true,\n    "skipLibCheck": true,\n    "noEmitOnError": true,\n'
+                '    "types": ["node", "jest"],\n    "outDir": "dist"\n  },\n  "exclude": ["node_modules", "cdk.out", "dist"]\n}\n')
+R42_CDK_JSON = '{\n  "app": "npx ts-node --prefer-ts-exts bin/app.ts",\n  "context": {\n    "@aws-cdk/core:stackRelativeExports": true\n  }\n}\n'
+R42_JEST = "module.exports = {\n  testEnvironment: 'node',\n  roots: ['<rootDir>/test'],\n  transform: { '^.+\\\\.tsx?$': 'ts-jest' },\n};\n"
+
+
+def r42_pkg(name, scripts=None):
+    s = scripts or {"synth": "cdk synth", "test": "jest"}
+    body = ",\n".join(f'    "{k}": "{v}"' for k, v in s.items())
+    return f'{{\n  "name": "{name}",\n  "version": "0.7.0",\n  "private": true,\n  "scripts": {{\n{body}\n  }}\n}}\n'
+
+
+def r42_cdk(name, files, app=None):
+    d = {"package.json": r42_pkg(name), "tsconfig.json": R42_TSCONFIG, "cdk.json": app or R42_CDK_JSON}
+    d.update(files)
+    return d
+
+
+R42_SYNTH = ["npx cdk --version", "npx cdk synth --no-notices --quiet"]
+
+# --- plain failures: CDK synthesis -------------------------------------------------------------
+
+case(
+    "ts-cdk-synth-vpc-lookup-env-agnostic", "synth:cdk", "node:20",
+    R42_SYNTH,
+    lab("other", [r"Cannot retrieve value from context provider vpc-provider since account/region are not specified"],
+        "cdk synth (aws-cdk-lib)", "a new stack looks up the shared VPC with ec2.Vpc.fromLookup, but the stack is environment-agnostic (no env), so synth refuses the context lookup",
+        accept=["github_actions_config"]),
+    files=r42_cdk("payments-network", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport { ServiceStack } from '../lib/service-stack';\n\nconst app = new cdk.App();\nnew ServiceStack(app, 'Payments-staging', { stage: 'staging' });\n",
+        "lib/service-stack.ts": "import * as cdk from 'aws-cdk-lib';\nimport * as ec2 from 'aws-cdk-lib/aws-ec2';\nimport { Construct } from 'constructs';\n\nexport interface ServiceStackProps extends cdk.StackProps {\n  stage: string;\n}\n\nexport class ServiceStack extends cdk.Stack {\n  constructor(scope: Construct, id: string, props: ServiceStackProps) {\n    super(scope, id, props);\n    const vpc = ec2.Vpc.fromLookup(this, 'SharedVpc', { vpcName: `shared-${props.stage}` });\n    new ec2.SecurityGroup(this, 'ApiSg', { vpc, description: 'payments api', allowAllOutbound: false });\n  }\n}\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/payments-network", **ROUND42,
+)
+
+case(
+    "ts-cdk-synth-duplicate-construct-id-in-loop", "synth:cdk", "node:20",
+    R42_SYNTH,
+    lab("other", [r"There is already a Construct with name 'DeadLetters' in"],
+        "cdk synth (constructs)", "a loop creates one dead-letter queue per event type but gives every one the same construct id",
+        accept=["compile_error"]),
+    files=r42_cdk("billing-queues", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport { QueuesStack } from '../lib/queues-stack';\n\nconst app = new cdk.App();\nnew QueuesStack(app, 'Billing-queues', { events: ['invoice-created', 'invoice-paid', 'refund-issued'] });\n",
+        "lib/queues-stack.ts": "import * as cdk from 'aws-cdk-lib';\nimport * as sqs from 'aws-cdk-lib/aws-sqs';\nimport { Construct } from 'constructs';\n\nexport interface QueuesStackProps extends cdk.StackProps {\n  events: string[];\n}\n\nexport class QueuesStack extends cdk.Stack {\n  constructor(scope: Construct, id: string, props: QueuesStackProps) {\n    super(scope, id, props);\n    for (const event of props.events) {\n      const dlq = new sqs.Queue(this, 'DeadLetters', { retentionPeriod: cdk.Duration.days(14) });\n      new sqs.Queue(this, `Queue-${event}`, {\n        visibilityTimeout: cdk.Duration.seconds(120),\n        deadLetterQueue: { queue: dlq, maxReceiveCount: 5 },\n      });\n    }\n  }\n}\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/billing-queues", **ROUND42,
+)
+
+case(
+    "ts-cdk-tsc-queue-props-excess-property", "build:types", "node:20",
+    ["npx tsc --version", "npx tsc --noEmit --pretty false"],
+    lab("type_error", [r"lib/ingest-stack\.ts\(\d+,\d+\): error TS2561: Object literal may only specify known properties, but 'visibilityTimeoutSeconds' does not exist",
+                       r"lib/ingest-stack\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'Duration'"],
+        "tsc (aws-cdk-lib types)", "CDK props written CloudFormation-style: visibilityTimeoutSeconds on QueueProps and a plain number for a Lambda timeout", accept=["compile_error"]),
+    files=r42_cdk("ingest-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport { IngestStack } from '../lib/ingest-stack';\n\nconst app = new cdk.App();\nnew IngestStack(app, 'Ingest-dev');\n",
+        "lib/ingest-stack.ts": "import * as cdk from 'aws-cdk-lib';\nimport * as lambda from 'aws-cdk-lib/aws-lambda';\nimport * as sqs from 'aws-cdk-lib/aws-sqs';\nimport { Construct } from 'constructs';\n\nexport class IngestStack extends cdk.Stack {\n  constructor(scope: Construct, id: string, props?: cdk.StackProps) {\n    super(scope, id, props);\n    const queue = new sqs.Queue(this, 'Events', {\n      visibilityTimeoutSeconds: 180,\n    });\n    new lambda.Function(this, 'Parser', {\n      runtime: lambda.Runtime.NODEJS_20_X,\n      handler: 'index.handler',\n      code: lambda.Code.fromInline('exports.handler = async () => {};'),\n      timeout: 60,\n      environment: { QUEUE_URL: queue.queueUrl },\n    });\n  }\n}\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/ingest-infra", **ROUND42,
+)
+
+case(
+    "ts-cdk-nag-awssolutions-s10-ssl", "synth:nag", "node:20",
+    ["npx cdk synth --no-notices --quiet"],
+    lab("lint_failure", [r"^ERROR The S3 Bucket or bucket policy does not require requests to use SSL"],
+        "cdk synth with cdk-nag (AwsSolutionsChecks)", "the new exports bucket does not enforce SSL; the team acknowledged S1 (access logs) with a reason but not S10, so cdk-nag reports an error and synth finishes with errors",
+        accept=["other"]),
+    files=r42_cdk("reports-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport { AwsSolutionsChecks } from 'cdk-nag';\nimport { ReportsStack } from '../lib/reports-stack';\n\nconst app = new cdk.App();\nnew ReportsStack(app, 'Reports-dev', { env: { account: '210987654321', region: 'eu-central-1' } });\ncdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));\n",
+        "lib/reports-stack.ts": "import * as cdk from 'aws-cdk-lib';\nimport * as s3 from 'aws-cdk-lib/aws-s3';\nimport { Construct } from 'constructs';\n\nexport class ReportsStack extends cdk.Stack {\n  constructor(scope: Construct, id: string, props?: cdk.StackProps) {\n    super(scope, id, props);\n    const exportsBucket = new s3.Bucket(this, 'Exports', {\n      encryption: s3.BucketEncryption.S3_MANAGED,\n      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,\n      removalPolicy: cdk.RemovalPolicy.RETAIN,\n    });\n    cdk.Validations.of(exportsBucket).acknowledge({\n      id: 'AwsSolutions-S1',\n      reason: 'Exports are read through CloudTrail data events, no access logs',\n    });\n  }\n}\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/reports-infra", **ROUND42,
+)
+
+case(
+    "ts-cdk-jest-has-resource-properties-memory", "test:cdk", "node:20",
+    ["npx jest --ci"],
+    lab("test_assertion", [r"Template has 1 resources with type AWS::Lambda::Function, but none match as expected",
+                           r"Expected 1024 but received 512", r"● ThumbnailStack › resizer gets 1 GB of memory"],
+        "jest + aws-cdk-lib/assertions", "a fine-grained assertion expects the resizer function to get 1024 MB; the MR lowered it to 512 in the stack", accept=[]),
+    files=r42_cdk("media-infra", {
+        "jest.config.js": R42_JEST,
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport { ThumbnailStack } from '../lib/thumbnail-stack';\n\nconst app = new cdk.App();\nnew ThumbnailStack(app, 'Thumbnails-dev');\n",
+        "lib/thumbnail-stack.ts": "import * as cdk from 'aws-cdk-lib';\nimport * as lambda from 'aws-cdk-lib/aws-lambda';\nimport * as s3 from 'aws-cdk-lib/aws-s3';\nimport { Construct } from 'constructs';\n\nexport class ThumbnailStack extends cdk.Stack {\n  constructor(scope: Construct, id: string, props?: cdk.StackProps) {\n    super(scope, id, props);\n    const bucket = new s3.Bucket(this, 'Uploads', { enforceSSL: true });\n    const fn = new lambda.Function(this, 'Resizer', {\n      runtime: lambda.Runtime.NODEJS_20_X,\n      handler: 'index.handler',\n      code: lambda.Code.fromInline('exports.handler = async () => {};'),\n      memorySize: 512,\n      timeout: cdk.Duration.seconds(30),\n      environment: { BUCKET: bucket.bucketName },\n    });\n    bucket.grantReadWrite(fn);\n  }\n}\n",
+        "test/thumbnail-stack.test.ts": "import * as cdk from 'aws-cdk-lib';\nimport { Match, Template } from 'aws-cdk-lib/assertions';\nimport { ThumbnailStack } from '../lib/thumbnail-stack';\n\ndescribe('ThumbnailStack', () => {\n  const app = new cdk.App();\n  const template = Template.fromStack(new ThumbnailStack(app, 'Test'));\n\n  test('uploads bucket enforces SSL', () => {\n    template.hasResourceProperties('AWS::S3::BucketPolicy', {\n      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny' })]) },\n    });\n  });\n\n  test('resizer gets 1 GB of memory', () => {\n    template.hasResourceProperties('AWS::Lambda::Function', {\n      Runtime: 'nodejs20.x',\n      MemorySize: 1024,\n    });\n  });\n});\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="test", project="massive2/media-infra", **ROUND42,
+)
+
+case(
+    "ts-cdk-jest-template-snapshot-log-retention", "test:cdk", "node:20",
+    ["npx jest --ci --silent"],
+    lab("test_assertion", [r"› 1 snapshot failed", r"● AuditStack › synthesized template matches the snapshot"],
+        "jest toMatchSnapshot on Template.toJSON()", "the MR shortens the audit log group's retention from 365 to 90 days; the committed template snapshot still has 365, and --ci does not rewrite it",
+        accept=[]),
+    files=r42_cdk("audit-infra", {
+        "jest.config.js": R42_JEST,
+        "lib/audit-stack.ts": "import * as cdk from 'aws-cdk-lib';\nimport * as logs from 'aws-cdk-lib/aws-logs';\nimport { Construct } from 'constructs';\n\nexport class AuditStack extends cdk.Stack {\n  constructor(scope: Construct, id: string, props?: cdk.StackProps) {\n    super(scope, id, props);\n    new logs.LogGroup(this, 'AuditTrail', {\n      logGroupName: '/massive/audit/trail',\n      retention: logs.RetentionDays.ONE_YEAR,\n      removalPolicy: cdk.RemovalPolicy.RETAIN,\n    });\n  }\n}\n",
+        "test/audit-stack.test.ts": "import * as cdk from 'aws-cdk-lib';\nimport { Template } from 'aws-cdk-lib/assertions';\nimport { AuditStack } from '../lib/audit-stack';\n\ndescribe('AuditStack', () => {\n  test('synthesized template matches the snapshot', () => {\n    const app = new cdk.App();\n    const stack = new AuditStack(app, 'Audit');\n    expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();\n  });\n});\n",
+    }),
+    setup=R42_NODE + " && npx jest --ci=false >/dev/null 2>&1 && sed -i 's/ONE_YEAR/THREE_MONTHS/' lib/audit-stack.ts",
+    env=R42_JS_ENV, stage="test", project="massive2/audit-infra", **ROUND42,
+)
+
+case(
+    "ts-cdk-synth-invalid-bucket-name-underscore", "synth:cdk", "node:20",
+    ["npx cdk synth --no-notices --quiet Exports-staging"],
+    lab("other", [r"Invalid S3 bucket name \(value: massive_exports-staging\)", r"Bucket name must only contain lowercase characters"],
+        "cdk synth (aws-cdk-lib)", "the bucket name template uses an underscore; the S3 construct validates literal bucket names at synth time",
+        accept=["github_actions_config"]),
+    files=r42_cdk("exports-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport * as s3 from 'aws-cdk-lib/aws-s3';\n\nconst app = new cdk.App();\nfor (const stage of ['staging', 'prod']) {\n  const stack = new cdk.Stack(app, `Exports-${stage}`);\n  new s3.Bucket(stack, 'Exports', {\n    bucketName: `massive_exports-${stage}`,\n    versioned: stage === 'prod',\n    enforceSSL: true,\n  });\n}\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/exports-infra", **ROUND42,
+)
+
+case(
+    "ts-cdk-synth-cross-region-reference", "synth:cdk", "node:20",
+    R42_SYNTH,
+    lab("other", [r"Cannot use resource 'Assets-eu/Static' in a cross-environment fashion"],
+        "cdk synth (aws-cdk-lib)", "a role in the us-east-1 edge stack is granted the eu-west-1 assets bucket's objects directly; the bucket has a generated name, so CDK refuses the cross-environment use",
+        accept=["github_actions_config"]),
+    files=r42_cdk("cdn-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport * as iam from 'aws-cdk-lib/aws-iam';\nimport * as s3 from 'aws-cdk-lib/aws-s3';\n\nconst app = new cdk.App();\nconst account = '345678901234';\nconst assets = new cdk.Stack(app, 'Assets-eu', { env: { account, region: 'eu-west-1' } });\nconst bucket = new s3.Bucket(assets, 'Static', { enforceSSL: true });\n\nconst edge = new cdk.Stack(app, 'Edge-global', { env: { account, region: 'us-east-1' } });\nconst role = new iam.Role(edge, 'EdgeReader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });\nrole.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] }));\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/cdn-infra", **ROUND42,
+)
+
+case(
+    "ts-cdk-synth-lambda-asset-dir-missing", "synth:cdk", "node:20",
+    ["ls functions/resize", "npx cdk synth --no-notices --quiet"],
+    lab("other", [r"Cannot find asset at /builds/massive2/resize-infra/functions/resize/dist"],
+        "cdk synth (aws-cdk-lib assets)", "the stack packages functions/resize/dist, which only the function's own build creates; the synth job never builds it",
+        accept=["github_actions_config", "compile_error"]),
+    files=r42_cdk("resize-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as path from 'path';\nimport * as cdk from 'aws-cdk-lib';\nimport * as lambda from 'aws-cdk-lib/aws-lambda';\n\nconst app = new cdk.App();\nconst stack = new cdk.Stack(app, 'Resize-dev');\nnew lambda.Function(stack, 'Resize', {\n  runtime: lambda.Runtime.NODEJS_20_X,\n  handler: 'index.handler',\n  code: lambda.Code.fromAsset(path.join(__dirname, '..', 'functions', 'resize', 'dist')),\n  memorySize: 1024,\n});\n",
+        "functions/resize/src/index.ts": "export const handler = async (event: unknown) => ({ ok: true, event });\n",
+        "functions/resize/package.json": "{\n  \"name\": \"resize\",\n  \"private\": true,\n  \"scripts\": { \"build\": \"tsc -p . --outDir dist\" }\n}\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/resize-infra", **ROUND42,
+)
+
+case(
+    "ts-cdk-synth-required-context-stage-missing", "synth:cdk", "node:20",
+    ["npx cdk synth --no-notices --quiet -c region=eu-west-1"],
+    lab("github_actions_config", [r"No context value present for stage key"],
+        "cdk synth (constructs getContext)", "the app reads the required `stage` context value with node.getContext; the MR pipeline's synth command passes -c region but not -c stage, and cdk.json has no default",
+        accept=["other"]),
+    files=r42_cdk("search-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport * as sns from 'aws-cdk-lib/aws-sns';\n\nconst app = new cdk.App();\nconst stage: string = app.node.getContext('stage');\nconst region: string = app.node.getContext('region');\nconst stack = new cdk.Stack(app, `Search-${stage}`, { env: { account: '456789012345', region } });\nnew sns.Topic(stack, 'IndexerAlerts', { displayName: `search indexer alerts (${stage})` });\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/search-infra", **ROUND42,
+)
+
+case(
+    "ts-cdk-synth-then-cfn-lint-escape-hatch-typo", "lint:templates", "node:20",
+    ["npx cdk synth --no-notices --quiet", "cfn-lint --version", "cfn-lint cdk.out/*.template.json"],
+    lab("lint_failure", [r"Additional properties are not allowed \('VersioningConfigurations' was unexpected"],
+        "cdk synth, then cfn-lint on the synthesized template", "an escape-hatch property override on the L1 bucket misspells VersioningConfiguration; CDK's own template validation only warns, and cfn-lint on cdk.out rejects it (E3002)",
+        accept=["other"]),
+    files=r42_cdk("archive-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport * as s3 from 'aws-cdk-lib/aws-s3';\n\nconst app = new cdk.App();\nconst stack = new cdk.Stack(app, 'Archive-dev', { env: { account: '567890123456', region: 'eu-west-1' } });\nconst bucket = new s3.Bucket(stack, 'Archive', { enforceSSL: true });\nconst cfn = bucket.node.defaultChild as s3.CfnBucket;\ncfn.addPropertyOverride('VersioningConfigurations', { Status: 'Enabled' });\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="lint", project="massive2/archive-infra", **ROUND42,
+)
+
+# --- plain failures: cdk8s ---------------------------------------------------------------------
+
+R42_CDK8S_PKG = ('{\n  "name": "k8s-apps",\n  "version": "1.2.0",\n  "private": true,\n  "scripts": {\n'
+                 '    "synth": "ts-node main.ts",\n    "test": "jest"\n  }\n}\n')
+
+case(
+    "ts-cdk8s-plus-expose-without-port", "synth:cdk8s", "node:20",
+    ["npm run synth"],
+    lab("other", [r"Unable to expose deployment .* via a service: Deployment port cannot be determined"],
+        "cdk8s-plus (ts-node main.ts)", "the worker deployment is exposed through a service, but its container declares no port and exposeViaService is given none",
+        accept=["github_actions_config"]),
+    files={
+        "package.json": R42_CDK8S_PKG, "tsconfig.json": R42_TSCONFIG,
+        "main.ts": "import { App, Chart } from 'cdk8s';\nimport * as kplus from 'cdk8s-plus-31';\nimport { Construct } from 'constructs';\n\nclass Ledger extends Chart {\n  constructor(scope: Construct, id: string) {\n    super(scope, id);\n    const api = new kplus.Deployment(this, 'api', { replicas: 2 });\n    api.addContainer({ image: 'registry.massive.example/ledger-api:4.2.0', portNumber: 8080 });\n    api.exposeViaService();\n\n    const worker = new kplus.Deployment(this, 'worker', { replicas: 1 });\n    worker.addContainer({ image: 'registry.massive.example/ledger-worker:4.2.0', args: ['--queue', 'ledger'] });\n    worker.exposeViaService({ name: 'ledger-worker-metrics' });\n  }\n}\n\nconst app = new App();\nnew Ledger(app, 'ledger');\napp.synth();\n",
+    },
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/k8s-ledger", **ROUND42,
+)
+
+case(
+    "ts-cdk8s-jest-manifest-snapshot-image-tag", "test:cdk8s", "node:20",
+    ["npx jest --ci"],
+    lab("test_assertion", [r"› 1 snapshot failed", r"● gateway chart › renders the expected manifests"],
+        "jest + cdk8s Testing.synth snapshot", "the MR bumps the gateway image tag and replicas; the manifests snapshot was not updated",
+        accept=[]),
+    files={
+        "package.json": R42_CDK8S_PKG, "tsconfig.json": R42_TSCONFIG, "jest.config.js": R42_JEST,
+        "lib/gateway.ts": "import { Chart, ChartProps } from 'cdk8s';\nimport * as kplus from 'cdk8s-plus-31';\nimport { Construct } from 'constructs';\n\nexport class Gateway extends Chart {\n  constructor(scope: Construct, id: string, props: ChartProps = {}) {\n    super(scope, id, props);\n    const d = new kplus.Deployment(this, 'gateway', { replicas: 2 });\n    d.addContainer({ image: 'registry.massive.example/gateway:1.14.2', portNumber: 8443, securityContext: { user: 1000 } });\n  }\n}\n",
+        "test/gateway.test.ts": "import { Testing } from 'cdk8s';\nimport { Gateway } from '../lib/gateway';\n\ndescribe('gateway chart', () => {\n  test('renders the expected manifests', () => {\n    const chart = new Gateway(Testing.app(), 'gw');\n    expect(Testing.synth(chart)).toMatchSnapshot();\n  });\n});\n",
+    },
+    setup=R42_NODE + " && npx jest --ci=false >/dev/null 2>&1 && sed -i -e 's/gateway:1.14.2/gateway:1.15.0/' -e 's/replicas: 2/replicas: 3/' lib/gateway.ts",
+    env=R42_JS_ENV, stage="test", project="massive2/k8s-gateway", **ROUND42,
+)
+
+# --- plain failures: cfn-lint ------------------------------------------------------------------
+
+case(
+    "cfn-lint-json-format-lambda-memory-and-timeout", "lint:cloudformation", "python:3.11",
+    ["cfn-lint --version", "cfn-lint --format json templates/worker.yaml"],
+    lab("lint_failure", [r'"Message": "\'1GB\' is not of type \'integer\'"', r'"Message": "1200 is greater than the maximum of 900'],
+        "cfn-lint --format json", "the worker template gives MemorySize as '1GB' and a 20-minute Timeout (over Lambda's 900 s limit)",
+        accept=["github_actions_config"]),
+    files={
+        "templates/worker.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nDescription: Report worker\nResources:\n  WorkerRole:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Principal: { Service: lambda.amazonaws.com }\n            Action: sts:AssumeRole\n      ManagedPolicyArns:\n        - arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole\n  Worker:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python3.12\n      Handler: app.handler\n      Role: !GetAtt WorkerRole.Arn\n      MemorySize: 1GB\n      Timeout: 1200\n      Code:\n        ZipFile: |\n          def handler(event, context):\n              return {'ok': True}\n",
+    },
+    env=R42_PY_ENV, stage="lint", project="massive2/cfn-reports", **ROUND42,
+)
+
+case(
+    "cfn-lint-pretty-security-group-circular-dependency", "lint:cloudformation", "python:3.11",
+    ["cfn-lint --format pretty --regions eu-west-1 -- templates/network.yaml"],
+    lab("lint_failure", [r"E3004\s+Circular Dependencies for resource"],
+        "cfn-lint --format pretty", "the app and database security groups each name the other inline in their ingress rules, a circular dependency CloudFormation cannot create",
+        accept=["github_actions_config"]),
+    files={
+        "templates/network.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  VpcId:\n    Type: AWS::EC2::VPC::Id\nResources:\n  AppSecurityGroup:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: app tier\n      VpcId: !Ref VpcId\n      SecurityGroupIngress:\n        - IpProtocol: tcp\n          FromPort: 8080\n          ToPort: 8080\n          SourceSecurityGroupId: !Ref DbSecurityGroup\n  DbSecurityGroup:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: database tier\n      VpcId: !Ref VpcId\n      SecurityGroupIngress:\n        - IpProtocol: tcp\n          FromPort: 5432\n          ToPort: 5432\n          SourceSecurityGroupId: !Ref AppSecurityGroup\n",
+    },
+    env=R42_PY_ENV, stage="lint", project="massive2/cfn-network", **ROUND42,
+)
+
+case(
+    "cfn-lint-sam-deprecated-python-runtime", "lint:sam", "python:3.11",
+    ["cfn-lint -t 'sam/*.yaml'"],
+    lab("lint_failure", [r"^E2531 Runtime 'python3\.7' was deprecated|Runtime 'python3\.7'"],
+        "cfn-lint (SAM transform)", "an old SAM template copied into the repository still uses the python3.7 runtime, which Lambda no longer accepts for new functions",
+        accept=["github_actions_config"]),
+    files={
+        "sam/webhooks.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nDescription: Partner webhooks\nGlobals:\n  Function:\n    Timeout: 10\nResources:\n  ReceiveWebhook:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.7\n      Handler: webhooks.receive\n      InlineCode: |\n        def receive(event, context):\n            return {'statusCode': 204}\n      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            Path: /partners/{id}/events\n            Method: post\n",
+    },
+    env=R42_PY_ENV, stage="lint", project="massive2/partner-webhooks", **ROUND42,
+)
+
+# --- plain failures: Kubernetes manifests --------------------------------------------------------
+
+case(
+    "py-kubernetes-validate-strict-misspelt-probe", "validate:k8s", "python:3.11",
+    ["kubernetes-validate --version", "kubernetes-validate --strict -k 1.30.0 k8s/*.yaml"],
+    lab("lint_failure", [r"Additional properties are not allowed \('livenessprobe' was unexpected\)"],
+        "kubernetes-validate --strict", "a container's liveness probe is written `livenessprobe`; strict validation rejects the unknown field (the API server would silently drop it)",
+        accept=["github_actions_config"]),
+    files={
+        "k8s/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: invoices\n  labels: {app: invoices}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: invoices}\n  template:\n    metadata:\n      labels: {app: invoices}\n    spec:\n      containers:\n        - name: invoices\n          image: registry.massive.example/invoices:2.8.1\n          ports:\n            - containerPort: 8080\n          livenessprobe:\n            httpGet: {path: /healthz, port: 8080}\n          readinessProbe:\n            httpGet: {path: /ready, port: 8080}\n",
+        "k8s/service.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: invoices\nspec:\n  selector: {app: invoices}\n  ports:\n    - port: 80\n      targetPort: 8080\n",
+    },
+    env=R42_PY_ENV, stage="test", project="massive2/k8s-invoices", **ROUND42,
+)
+
+case(
+    "py-kubernetes-validate-cronjob-missing-schedule", "validate:k8s", "python:3.11",
+    ["kubernetes-validate --quiet -k 1.30.0 manifests/*.yaml"],
+    lab("lint_failure", [r"did not validate for resource cronjob/nightly-report .*'schedule' is a required property"],
+        "kubernetes-validate --quiet", "the MR turns the report job into a CronJob but puts the schedule under metadata.annotations instead of spec",
+        accept=["github_actions_config"]),
+    files={
+        "manifests/cronjob.yaml": "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly-report\n  annotations:\n    schedule: \"15 2 * * *\"\nspec:\n  concurrencyPolicy: Forbid\n  successfulJobsHistoryLimit: 3\n  jobTemplate:\n    spec:\n      backoffLimit: 2\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers:\n            - name: report\n              image: registry.massive.example/reports:1.9.0\n              args: [\"--since\", \"24h\"]\n",
+        "manifests/pdb.yaml": "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: checkout\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels: {app: checkout}\n",
+    },
+    env=R42_PY_ENV, stage="test", project="massive2/k8s-reports", **ROUND42,
+)
+
+case(
+    "py-check-jsonschema-helm-values-json-output", "validate:values", "python:3.11",
+    ["check-jsonschema --version", "check-jsonschema -o json --schemafile charts/orders/values.schema.json charts/orders/values-*.yaml"],
+    lab("lint_failure", [r"'3' is not of type 'integer'", r"'always' is not one of \['Always', 'IfNotPresent', 'Never'\]"],
+        "check-jsonschema -o json (the chart's own values.schema.json)", "the production values file quotes replicaCount and writes pullPolicy in lower case; the chart's schema rejects both",
+        accept=["github_actions_config"]),
+    files={
+        "charts/orders/values.schema.json": "{\n  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n  \"type\": \"object\",\n  \"required\": [\"replicaCount\", \"image\"],\n  \"properties\": {\n    \"replicaCount\": {\"type\": \"integer\", \"minimum\": 1},\n    \"image\": {\n      \"type\": \"object\",\n      \"required\": [\"repository\", \"tag\"],\n      \"properties\": {\n        \"repository\": {\"type\": \"string\"},\n        \"tag\": {\"type\": \"string\"},\n        \"pullPolicy\": {\"enum\": [\"Always\", \"IfNotPresent\", \"Never\"]}\n      }\n    },\n    \"resources\": {\"type\": \"object\"}\n  }\n}\n",
+        "charts/orders/values-staging.yaml": "replicaCount: 1\nimage:\n  repository: registry.massive.example/orders\n  tag: \"5.1.0\"\n  pullPolicy: IfNotPresent\n",
+        "charts/orders/values-production.yaml": "replicaCount: \"3\"\nimage:\n  repository: registry.massive.example/orders\n  tag: \"5.1.0\"\n  pullPolicy: always\nresources:\n  limits: {cpu: \"1\", memory: 1Gi}\n",
+    },
+    env=R42_PY_ENV, stage="test", project="massive2/helm-orders", **ROUND42,
+)
+
+case(
+    "yaml-yamllint-truthy-env-values-k8s", "lint:yaml", "python:3.11",
+    ["yamllint --version", "yamllint -f standard deploy/"],
+    lab("lint_failure", [r"error\s+truthy value should be one of \[false, true\]\s+\(truthy\)"],
+        "yamllint (project .yamllint)", "ConfigMap data and env values written as bare yes/on; the project config makes `truthy` an error (Kubernetes would reject the booleans anyway)",
+        accept=["formatting_failure"]),
+    files={
+        ".yamllint": "extends: default\nrules:\n  document-start: disable\n  line-length: {max: 140}\n  truthy:\n    level: error\n    check-keys: false\n",
+        "deploy/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: search-flags\ndata:\n  ENABLE_FACETS: yes\n  LEGACY_RANKING: \"false\"\n",
+        "deploy/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: search\nspec:\n  selector:\n    matchLabels:\n      app: search\n  template:\n    metadata:\n      labels:\n        app: search\n    spec:\n      containers:\n        - name: search\n          image: registry.massive.example/search:7.3.0\n          env:\n            - name: WARM_CACHE\n              value: on\n          envFrom:\n            - configMapRef:\n                name: search-flags\n",
+    },
+    env=R42_PY_ENV, stage="lint", project="massive2/k8s-search", **ROUND42,
+)
+
+case(
+    "sh-cdk-synth-protected-variable-unbound", "synth:prod", "node:20",
+    ["set -euo pipefail",
+     "echo \"synthesizing for account ${PROD_ACCOUNT_ID} (branch ${CI_COMMIT_REF_NAME:-unknown})\"",
+     "npx cdk synth --no-notices --quiet -c account=\"$PROD_ACCOUNT_ID\""],
+    lab("github_actions_config", [r"PROD_ACCOUNT_ID: unbound variable"],
+        "bash set -u", "PROD_ACCOUNT_ID is a protected CI/CD variable, not given to merge-request pipelines of an unprotected branch; under set -u the first use ends the job",
+        accept=["permission_or_secret"]),
+    files=r42_cdk("platform-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\n\nconst app = new cdk.App();\nnew cdk.Stack(app, 'Platform-prod', { env: { account: app.node.tryGetContext('account'), region: 'eu-west-1' } });\n",
+    }),
+    setup=R42_NODE, env=dict(R42_JS_ENV, CI_COMMIT_REF_NAME="feat/prod-synth"), stage="build", project="massive2/platform-infra", **ROUND42,
+)
+
+# --- infrastructure and flaky causes ------------------------------------------------------------
+
+case(
+    "js-npm-install-cdk-deps-registry-503", "install:deps", "node:20",
+    ["npm --version", "npm install --no-audit"],
+    lab("network_or_flaky", [r"npm error 503 Service Unavailable - GET http://127\.0\.0\.1:\d+/"],
+        "npm install (group registry mirror)", "the group's npm mirror answers 503 Service Unavailable while the MR pipeline installs the CDK dependencies (a loopback stand-in for the mirror being down)",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={
+        "package.json": '{\n  "name": "queues-infra",\n  "version": "0.3.0",\n  "private": true,\n  "dependencies": {\n    "aws-cdk-lib": "2.178.0",\n    "constructs": "^10.4.2"\n  },\n  "devDependencies": {\n    "aws-cdk": "2.1000.0",\n    "ts-node": "^10.9.2",\n    "typescript": "~5.6.3"\n  }\n}\n',
+        ".npmrc": "registry=${NPM_MIRROR}\nfetch-retries=1\nfetch-retry-mintimeout=2000\nfetch-retry-maxtimeout=4000\n",
+    },
+    setup="rm -rf /tmp/diag42/npm-cache-503",
+    env=dict(R42_JS_ENV, NPM_MIRROR="http://127.0.0.1:{PORT_503}/", npm_config_cache="/tmp/diag42/npm-cache-503"),
+    stage="build", project="massive2/queues-infra", **ROUND42,
+)
+
+case(
+    "js-npm-install-cdk8s-registry-dns", "install:deps", "node:20",
+    ["npm config get registry", "npm install --no-audit --no-fund"],
+    lab("network_or_flaky", [r"getaddrinfo ENOTFOUND npm\.artifacts\.massive2\.invalid"],
+        "npm install (private registry)", "the runner cannot resolve the private npm registry's host name (a `.invalid` stand-in for a DNS failure)",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={
+        "package.json": '{\n  "name": "k8s-apps",\n  "version": "1.2.0",\n  "private": true,\n  "dependencies": {\n    "cdk8s": "^2.70.0",\n    "cdk8s-plus-31": "^2.6.0",\n    "constructs": "^10.4.2"\n  }\n}\n',
+        ".npmrc": "registry=https://npm.artifacts.massive2.invalid/\nfetch-retries=1\nfetch-retry-mintimeout=2000\nfetch-retry-maxtimeout=4000\n",
+    },
+    setup="rm -rf /tmp/diag42/npm-cache-dns",
+    env=dict(R42_JS_ENV, npm_config_cache="/tmp/diag42/npm-cache-dns"),
+    stage="build", project="massive2/k8s-apps", **ROUND42,
+)
+
+case(
+    "py-pip-install-cfn-lint-proxy-407", "lint:cloudformation", "python:3.11",
+    ["python -m venv .venv && . .venv/bin/activate", "pip install --retries 1 -r requirements-lint.txt",
+     "cfn-lint templates/*.yaml"],
+    lab("network_or_flaky", [r"Tunnel connection failed: 407 Proxy Authentication Required"],
+        "pip (through the runner's HTTP proxy)", "the runner's egress proxy now wants credentials (407) and the job has none; pip cannot reach the index to install cfn-lint",
+        accept=["dependency_install", "infrastructure", "permission_or_secret"], infra=True),
+    files={
+        "requirements-lint.txt": "cfn-lint==1.58.0\n",
+        "templates/bucket.yaml": "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n",
+    },
+    env=dict(R42_PY_ENV, HTTPS_PROXY="http://127.0.0.1:{PORT_PROXY407}", HTTP_PROXY="http://127.0.0.1:{PORT_PROXY407}",
+             PIP_INDEX_URL="https://pypi.org/simple"),
+    stage="lint", project="massive2/cfn-storage", **ROUND42,
+)
+
+case(
+    "py-pip-index-certificate-not-yet-valid", "validate:k8s", "python:3.11",
+    ["python -m venv /tmp/kv && . /tmp/kv/bin/activate",
+     "pip install --retries 1 --cert \"$INTERNAL_CA\" --index-url \"https://127.0.0.1:${PORT_NOTYET}/simple\" kubernetes-validate==1.37.0",
+     "kubernetes-validate --strict k8s/"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate is not yet valid"],
+        "pip (internal index over TLS)", "the internal package index's certificate is valid from two days from now as seen by this runner (a runner whose clock is behind); pip refuses it",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={"k8s/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n"},
+    setup="rm -rf /tmp/kv",
+    env=dict(R42_PY_ENV, INTERNAL_CA="{R12_CA_FILE}"), stage="test", project="massive2/k8s-payments", **ROUND42,
+)
+
+case(
+    "py-check-jsonschema-remote-schema-connection-reset", "validate:kustomize", "python:3.11",
+    ["check-jsonschema --schemafile \"${SCHEMA_STORE}/kustomization.json\" overlays/*/kustomization.yaml"],
+    lab("network_or_flaky", [r"Connection reset by peer|ConnectionResetError|ChunkedEncodingError|IncompleteRead|Connection broken"],
+        "check-jsonschema (schema fetched over HTTP)", "the internal schema store resets the connection while check-jsonschema downloads the kustomization schema",
+        accept=["infrastructure"], infra=True),
+    files={
+        "overlays/staging/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\nimages:\n  - name: orders\n    newTag: 5.1.0\n",
+        "overlays/production/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\nreplicas:\n  - name: orders\n    count: 4\n",
+    },
+    env=dict(R42_PY_ENV, SCHEMA_STORE="http://127.0.0.1:{PORT_RESET}/schemas"), stage="test", project="massive2/kustomize-orders", **ROUND42,
+)
+
+case(
+    "sh-curl-crd-schema-mirror-timeout", "validate:crds", "python:3.11",
+    ["mkdir -p schemas",
+     "curl -fsS --max-time 15 -o schemas/certificate_v1.json \"${SCHEMA_MIRROR}/cert-manager.io/certificate_v1.json\"",
+     "check-jsonschema --schemafile schemas/certificate_v1.json k8s/certificate.yaml"],
+    lab("network_or_flaky", [r"curl: \(28\) Operation timed out after \d+ milliseconds"],
+        "curl (CRD schema mirror), then check-jsonschema", "the CRD schema mirror accepts the connection and never answers; curl gives up after its 15 s limit",
+        accept=["timeout_or_oom", "infrastructure"], infra=True),
+    files={"k8s/certificate.yaml": "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: api-tls\nspec:\n  secretName: api-tls\n  dnsNames: [api.massive.example]\n  issuerRef: {name: letsencrypt, kind: ClusterIssuer}\n"},
+    env=dict(R42_PY_ENV, SCHEMA_MIRROR="http://127.0.0.1:{PORT_BLACKHOLE}/crd-schemas"), stage="test", project="massive2/k8s-certs", **ROUND42,
+)
+
+case(
+    "ts-cdk-synth-cdk-out-disk-full", "synth:cdk", "node:20",
+    ["df -h cdk.out", "npx cdk synth --no-notices --quiet"],
+    lab("infrastructure", [r"ENOSPC: no space left on device"],
+        "cdk synth (cdk.out on a full volume)", "the runner's build volume is nearly full (a 64 KiB tmpfs stand-in); writing the synthesized template into cdk.out fails with ENOSPC",
+        accept=["network_or_flaky"], infra=True),
+    files=r42_cdk("params-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport * as ssm from 'aws-cdk-lib/aws-ssm';\n\nconst app = new cdk.App();\nconst stack = new cdk.Stack(app, 'Params-dev', { env: { account: '678901234567', region: 'eu-west-1' } });\nfor (let i = 0; i < 400; i++) {\n  new ssm.StringParameter(stack, `Flag${i}`, {\n    parameterName: `/massive/flags/feature-${i}`,\n    stringValue: i % 2 === 0 ? 'enabled' : 'disabled',\n    description: `feature flag ${i} for the storefront rollout plan`,\n  });\n}\n",
+    }),
+    tmpfs=("cdk.out", "64k"),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/params-infra", **ROUND42,
+)
+
+# --- cascades ------------------------------------------------------------------------------------
+
+case(
+    "sh-eval-stage-env-json-cascade", "synth:cdk", "node:20",
+    ["set -euo pipefail",
+     "eval \"$(node scripts/stage-env.js \"${CI_MERGE_REQUEST_TARGET_BRANCH_NAME:-main}\")\"",
+     "echo \"synthesizing ${CDK_STAGE} in ${CDK_REGION}\"",
+     "npx cdk synth --no-notices --quiet -c stage=\"$CDK_STAGE\""],
+    lab("github_actions_config", [r"SyntaxError: .*JSON"],
+        "node (inside eval \"$(...)\"), then bash set -u", "cascade: config/stages.json gained a trailing comma; the node helper that prints the stage's exports fails parsing it, but eval of the empty output succeeds (eval's status is 0), and the next line stops on the unset CDK_STAGE. The JSON syntax error is the cause",
+        accept=["other"]),
+    files=r42_cdk("orders-infra", {
+        "scripts/stage-env.js": "const fs = require('fs');\n\nconst branch = process.argv[2];\nconst stages = JSON.parse(fs.readFileSync('config/stages.json', 'utf8'));\nconst stage = stages.branches[branch] || stages.default;\nconsole.log(`export CDK_STAGE=${stage.name}`);\nconsole.log(`export CDK_REGION=${stage.region}`);\n",
+        "config/stages.json": "{\n  \"default\": { \"name\": \"dev\", \"region\": \"eu-west-1\" },\n  \"branches\": {\n    \"main\": { \"name\": \"staging\", \"region\": \"eu-west-1\" },\n    \"release\": { \"name\": \"prod\", \"region\": \"eu-central-1\" },\n  }\n}\n",
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport * as sqs from 'aws-cdk-lib/aws-sqs';\n\nconst app = new cdk.App();\nconst stage = app.node.getContext('stage');\nconst stack = new cdk.Stack(app, `Orders-${stage}`);\nnew sqs.Queue(stack, 'Orders');\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/orders-infra", **ROUND42,
+)
+
+case(
+    "ts-cdk-npm-script-semicolon-tsc-cascade", "synth:cdk", "node:20",
+    ["npm run synth"],
+    lab("type_error", [r"lib/api-stack\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'"],
+        "npm script (tsc; cdk synth)", "cascade: the synth script is `tsc; cdk synth -a 'node dist/bin/app.js'`; tsc fails on a string throttling limit and (noEmitOnError) writes nothing, the `;` goes on, and cdk synth then cannot find dist/bin/app.js. The type error is the cause",
+        accept=["compile_error"]),
+    files=dict(r42_cdk("gateway-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport { ApiStack } from '../lib/api-stack';\n\nconst app = new cdk.App();\nnew ApiStack(app, 'Gateway-dev', { stage: 'dev' });\n",
+        "lib/api-stack.ts": "import * as cdk from 'aws-cdk-lib';\nimport * as apigw from 'aws-cdk-lib/aws-apigateway';\nimport { Construct } from 'constructs';\n\nexport interface ApiStackProps extends cdk.StackProps {\n  stage: string;\n}\n\nexport class ApiStack extends cdk.Stack {\n  constructor(scope: Construct, id: string, props: ApiStackProps) {\n    super(scope, id, props);\n    const api = new apigw.RestApi(this, 'Api', {\n      deployOptions: { stageName: props.stage, throttlingRateLimit: process.env.RATE_LIMIT ?? '100' },\n    });\n    api.root.addMethod('GET', new apigw.MockIntegration());\n  }\n}\n",
+    }), **{"package.json": r42_pkg("gateway-infra", {"build": "tsc", "synth": "tsc; cdk synth --no-notices --quiet -a 'node dist/bin/app.js'"})}),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/gateway-infra", **ROUND42,
+)
+
+case(
+    "sh-posix-script-tee-hides-cdk8s-error-cascade", "synth:cdk8s", "node:20",
+    ["sh ci/synth.sh", "ls dist/ || true", "kubernetes-validate --strict dist/*.k8s.yaml"],
+    lab("type_error", [r"main\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'"],
+        "sh script (set -e, no pipefail) piping ts-node into tee, then kubernetes-validate", "cascade: ci/synth.sh runs under /bin/sh, which has no pipefail, and pipes the cdk8s app through tee; ts-node fails on a type error, tee's status 0 is the pipeline's, and kubernetes-validate then gets the unmatched glob. The type error is the cause",
+        accept=["compile_error"]),
+    files={
+        "package.json": R42_CDK8S_PKG, "tsconfig.json": R42_TSCONFIG,
+        "ci/synth.sh": "#!/bin/sh\nset -e\nmkdir -p reports\nnpx ts-node main.ts 2>&1 | tee reports/synth.log\necho \"synth log written to reports/synth.log\"\n",
+        "main.ts": "import { App, Chart } from 'cdk8s';\nimport * as kplus from 'cdk8s-plus-31';\nimport { Construct } from 'constructs';\n\nconst REPLICAS = process.env.REPLICAS ?? '2';\n\nclass Notifier extends Chart {\n  constructor(scope: Construct, id: string) {\n    super(scope, id);\n    const d = new kplus.Deployment(this, 'notifier', {\n      replicas: REPLICAS,\n    });\n    d.addContainer({ image: 'registry.massive.example/notifier:3.0.4', portNumber: 8080 });\n  }\n}\n\nconst app = new App();\nnew Notifier(app, 'notifier');\napp.synth();\n",
+    },
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/k8s-notifier", **ROUND42,
+)
+
+case(
+    "sh-set-plus-e-restored-too-late-fifo-queue-cascade", "synth:lint", "node:20",
+    ["set +e  # grep exits 1 when no legacy flag is set",
+     "LEGACY_FLAGS=$(grep -c '\": false' cdk.json)",
+     "echo \"legacy feature flags disabled in cdk.json: ${LEGACY_FLAGS}\"",
+     "npx cdk synth --no-notices --quiet",
+     "set -e",
+     "mkdir -p artifacts && cp cdk.out/Jobs-dev.template.json artifacts/"],
+    lab("other", [r"FIFO queue names must end in '\.fifo'"],
+        "bash (set +e undone one step too late), cdk synth, then cp", "cascade: the job turns errexit off for a grep and turns it back on only after the synth step; cdk synth fails because the new jobs queue is FIFO but its name lacks the .fifo suffix, the job goes on, and copying the template into the artifacts then fails (cannot stat). The queue name error is the cause",
+        accept=["github_actions_config"]),
+    files=r42_cdk("jobs-infra", {
+        "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport * as sqs from 'aws-cdk-lib/aws-sqs';\n\nconst app = new cdk.App();\nconst stack = new cdk.Stack(app, 'Jobs-dev', { env: { account: '789012345678', region: 'eu-west-1' } });\nnew sqs.Queue(stack, 'ExportJobs', {\n  queueName: 'massive-export-jobs-dev',\n  fifo: true,\n  contentBasedDeduplication: true,\n  visibilityTimeout: cdk.Duration.minutes(15),\n});\n",
+    }),
+    setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/jobs-infra", **ROUND42,
+)
