@@ -22703,3 +22703,587 @@ case(
     }),
     setup=R42_NODE, env=R42_JS_ENV, stage="build", project="massive2/jobs-infra", **ROUND42,
 )
+
+
+# =============================================================================================
+# Round 43: C libraries built with autotools, meson and ninja (an independent author)
+
+ROUND43 = dict(round=43)
+
+R43_ENV = {"HOME": "/tmp/diag43/home", "LC_ALL": "C.UTF-8"}
+
+R43_KV_H = """#ifndef KV_H
+#define KV_H
+
+#include <stddef.h>
+
+#if defined _WIN32
+# define KV_API __declspec(dllexport)
+#else
+# define KV_API __attribute__((visibility("default")))
+#endif
+
+typedef struct kv kv;
+
+KV_API kv *kv_new(void);
+KV_API int kv_put(kv *t, const char *key, const char *value);
+KV_API const char *kv_get(const kv *t, const char *key);
+KV_API size_t kv_len(const kv *t);
+KV_API void kv_free(kv *t);
+
+#endif
+"""
+
+R43_KV_C = """#include <stdlib.h>
+#include <string.h>
+#include "kv.h"
+
+struct entry {
+    char *key, *value;
+    struct entry *next;
+};
+
+struct kv {
+    struct entry *head;
+    size_t len;
+};
+
+unsigned long kv_hash(const char *s) {
+    unsigned long h = 5381;
+    while (*s)
+        h = h * 33 + (unsigned char)*s++;
+    return h;
+}
+
+kv *kv_new(void) {
+    return calloc(1, sizeof(kv));
+}
+
+static struct entry *find(const kv *t, const char *key) {
+    for (struct entry *e = t->head; e; e = e->next)
+        if (strcmp(e->key, key) == 0)
+            return e;
+    return NULL;
+}
+
+int kv_put(kv *t, const char *key, const char *value) {
+    struct entry *e = find(t, key);
+    if (e) {
+        free(e->value);
+        e->value = strdup(value);
+        return 0;
+    }
+    e = malloc(sizeof *e);
+    if (!e)
+        return -1;
+    e->key = strdup(key);
+    e->value = strdup(value);
+    e->next = t->head;
+    t->head = e;
+    t->len++;
+    return 0;
+}
+
+const char *kv_get(const kv *t, const char *key) {
+    struct entry *e = find(t, key);
+    return e ? e->value : NULL;
+}
+
+size_t kv_len(const kv *t) {
+    return t->len;
+}
+
+void kv_free(kv *t) {
+    struct entry *e = t->head;
+    while (e) {
+        struct entry *n = e->next;
+        free(e->key);
+        free(e->value);
+        free(e);
+        e = n;
+    }
+    free(t);
+}
+"""
+
+R43_TEST_KV = """#include <stdio.h>
+#include <string.h>
+#include "kv.h"
+
+int main(void) {
+    kv *t = kv_new();
+    kv_put(t, "region", "eu-west");
+    kv_put(t, "tier", "gold");
+    kv_put(t, "region", "us-east");
+    if (kv_len(t) != 2 || strcmp(kv_get(t, "region"), "us-east") != 0) {
+        fprintf(stderr, "kv basic: unexpected state\\n");
+        return 1;
+    }
+    kv_free(t);
+    puts("kv basic: ok");
+    return 0;
+}
+"""
+
+
+def r43_ac(extra="", name="libkv", version="1.4.0", files="Makefile"):
+    return ("AC_PREREQ([2.69])\n"
+            f"AC_INIT([{name}], [{version}], [libs@initech.example])\n"
+            "AC_CONFIG_SRCDIR([src/kv.c])\n"
+            "AC_CONFIG_AUX_DIR([build-aux])\n"
+            "AC_CONFIG_MACRO_DIRS([m4])\n"
+            "AM_INIT_AUTOMAKE([foreign subdir-objects -Wall])\n"
+            "AM_PROG_AR\n"
+            "LT_INIT([disable-static])\n"
+            "AC_PROG_CC\n"
+            + extra +
+            f"AC_CONFIG_FILES([{files}])\n"
+            "AC_OUTPUT\n")
+
+
+def r43_am(extra="", ldflags="-version-info 3:0:1", cflags="-fvisibility=hidden", tests="tests/test_kv", sources="src/kv.c src/kv.h"):
+    return ("ACLOCAL_AMFLAGS = -I m4\n\n"
+            "lib_LTLIBRARIES = src/libkv.la\n"
+            f"src_libkv_la_SOURCES = {sources}\n"
+            f"src_libkv_la_CFLAGS = {cflags}\n"
+            f"src_libkv_la_LDFLAGS = {ldflags}\n"
+            "include_HEADERS = src/kv.h\n\n"
+            f"check_PROGRAMS = {tests}\n"
+            + "".join(f"{t.replace('/', '_')}_CPPFLAGS = -I$(top_srcdir)/src\n{t.replace('/', '_')}_LDADD = src/libkv.la\n" for t in tests.split())
+            + f"TESTS = {tests}\n"
+            + extra)
+
+
+def r43_files(ac=None, am=None, **more):
+    d = {
+        "configure.ac": ac if ac is not None else r43_ac(),
+        "Makefile.am": am if am is not None else r43_am(),
+        "m4/.gitignore": "*\n!.gitignore\n",
+        "src/kv.h": R43_KV_H,
+        "src/kv.c": R43_KV_C,
+        "tests/test_kv.c": R43_TEST_KV,
+    }
+    d.update(more)
+    return d
+
+
+R43_MESON = """project('libkv', 'c', version : '1.4.0', license : 'MIT',
+  default_options : ['c_std=gnu11', 'warning_level=2', 'default_library=shared'])
+
+inc = include_directories('src')
+kv_lib = library('kv', 'src/kv.c', include_directories : inc,
+  gnu_symbol_visibility : 'hidden', version : '1.4.0', soversion : '1', install : true)
+kv_dep = declare_dependency(link_with : kv_lib, include_directories : inc)
+install_headers('src/kv.h')
+"""
+
+
+def r43_meson_files(extra="", head=R43_MESON, **more):
+    d = {"meson.build": head + extra, "src/kv.h": R43_KV_H, "src/kv.c": R43_KV_C, "tests/test_kv.c": R43_TEST_KV}
+    d.update(more)
+    return d
+
+
+# --- Round 43: plain failures -----------------------------------------------------------------
+
+case(
+    "c-automake-xfail-test-now-passes-xpass", "test:check", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet", "make -j2 V=0", "make check -j2"],
+    lab("test_assertion", [r"^XPASS: tests/test_utf8_keys$", r"^# XPASS:\s+1$"],
+        "automake parallel test harness (make check)", "an MR fixed UTF-8 key folding, so the test listed in XFAIL_TESTS now passes; automake counts the unexpected pass as a failure",
+        accept=["other"]),
+    files=r43_files(
+        am=r43_am(tests="tests/test_kv tests/test_utf8_keys", extra="XFAIL_TESTS = tests/test_utf8_keys\n"),
+        **{"tests/test_utf8_keys.c": "#include <stdio.h>\n#include <string.h>\n#include \"kv.h\"\n\n/* Known bug #212: keys are compared bytewise, so NFC and NFD forms differ. */\nint main(void) {\n    kv *t = kv_new();\n    kv_put(t, \"caf\\xc3\\xa9\", \"1\");\n    const char *v = kv_get(t, \"caf\\xc3\\xa9\");\n    printf(\"lookup: %s\\n\", v ? v : \"(null)\");\n    kv_free(t);\n    return v ? 0 : 1;\n}\n"}),
+    env=R43_ENV, project="initech2/libkv", **ROUND43,
+)
+
+case(
+    "c-automake-tap-driver-not-ok-overwrite", "test", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet --disable-silent-rules", "make -j2", "make check"],
+    lab("test_assertion", [r"^FAIL: tests/tap_kv 3 - kv_len counts an overwritten key once$"],
+        "automake TAP driver (tap-driver.sh)", "a TAP test of the key-value store: kv_put now appends on overwrite, so the length check (test 3 of 4) fails"),
+    files=r43_files(
+        ac=r43_ac("AC_REQUIRE_AUX_FILE([tap-driver.sh])\nAC_PROG_AWK\n"),
+        am=r43_am(tests="tests/tap_kv", extra="LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh\n"),
+        **{"src/kv.c": R43_KV_C.replace("    struct entry *e = find(t, key);\n    if (e) {\n        free(e->value);\n        e->value = strdup(value);\n        return 0;\n    }\n    e = malloc", "    struct entry *e = malloc"),
+           "tests/tap_kv.c": "#include <stdio.h>\n#include <string.h>\n#include \"kv.h\"\n\nstatic int n;\n\nstatic void ok(int cond, const char *what) {\n    printf(\"%sok %d - %s\\n\", cond ? \"\" : \"not \", ++n, what);\n}\n\nint main(void) {\n    kv *t = kv_new();\n    puts(\"1..4\");\n    ok(kv_put(t, \"a\", \"1\") == 0, \"kv_put returns 0\");\n    ok(strcmp(kv_get(t, \"a\"), \"1\") == 0, \"kv_get finds a fresh key\");\n    kv_put(t, \"a\", \"2\");\n    ok(kv_len(t) == 1, \"kv_len counts an overwritten key once\");\n    ok(strcmp(kv_get(t, \"a\"), \"2\") == 0, \"kv_get sees the new value\");\n    kv_free(t);\n    return 0;\n}\n"}),
+    env=R43_ENV, project="initech2/libkv-tap", **ROUND43,
+)
+
+case(
+    "c-automake-test-hard-error-99-fixture-renamed", "test:check", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet", "make -j2 V=0", "make check || { cat test-suite.log; exit 1; }"],
+    lab("test_assertion", [r"missing fixture \S*tests/data/sample\.kv", r"^ERROR: tests/test_load\.sh"],
+        "automake parallel test harness (make check)", "the MR renamed tests/data/sample.kv to basic.kv; the loader test exits 99 (automake's hard error) when its fixture is missing, and the job prints test-suite.log",
+        accept=["other"]),
+    files=r43_files(
+        am=r43_am(tests="tests/test_kv", extra="TESTS += tests/test_load.sh\nEXTRA_DIST = tests/test_load.sh tests/data/basic.kv\n"),
+        **{"tests/test_load.sh": "#!/bin/sh\nfixture=\"$srcdir/tests/data/sample.kv\"\nif [ ! -r \"$fixture\" ]; then\n    echo \"missing fixture $fixture\" >&2\n    exit 99\nfi\nn=$(grep -c '=' \"$fixture\")\necho \"loaded $n pairs\"\n[ \"$n\" -eq 3 ]\n",
+           "tests/data/basic.kv": "region=eu-west\ntier=gold\nowner=payments\n"}),
+    setup="chmod +x tests/test_load.sh",
+    env=R43_ENV, project="initech2/libkv-load", **ROUND43,
+)
+
+case(
+    "c-distcheck-internal-header-not-distributed", "release:distcheck", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet", "make -j2 V=0", "make distcheck V=0"],
+    lab("compile_error", [r"fatal error: kv_internal\.h: No such file or directory"],
+        "make distcheck (automake)", "a new private header src/kv_internal.h is not listed in any _SOURCES or noinst_HEADERS, so it is missing from the tarball and the build from it fails; the in-tree build passed",
+        accept=["other"]),
+    files=r43_files(**{
+        "src/kv_internal.h": "#ifndef KV_INTERNAL_H\n#define KV_INTERNAL_H\n\n#define KV_HASH_SEED 5381UL\n\n#endif\n",
+        "src/kv.c": R43_KV_C.replace("#include \"kv.h\"\n", "#include \"kv.h\"\n#include \"kv_internal.h\"\n", 1).replace("unsigned long h = 5381;", "unsigned long h = KV_HASH_SEED;")}),
+    env=R43_ENV, project="initech2/libkv-dist", **ROUND43,
+)
+
+case(
+    "c-distcheck-generated-file-left-after-distclean", "release:distcheck", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet", "make distcheck V=0"],
+    lab("other", [r"^ERROR: files left in build directory after distclean:", r"^\./libkv-abi\.txt$"],
+        "make distcheck (automake)", "an all-local rule writes libkv-abi.txt into the build directory, but the file is in no CLEANFILES, so distcheck's distclean check fails",
+        accept=["compile_error"]),
+    files=r43_files(am=r43_am(extra="\nall-local: libkv-abi.txt\n\nlibkv-abi.txt: $(top_srcdir)/src/kv.h\n\t$(AM_V_GEN)grep '^KV_API' $(top_srcdir)/src/kv.h > $@\n")),
+    env=R43_ENV, project="initech2/libkv-abi", **ROUND43,
+)
+
+case(
+    "c-configure-unexpanded-ax-macro-syntax-error", "build", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf --version | head -1", "autoreconf -fiv", "./configure", "make -j2"],
+    lab("dependency_install", [r"^\./configure: line \d+: syntax error near unexpected token `-fstack-clash-protection,'", r"^\./configure: line \d+: `AX_CHECK_COMPILE_FLAG\(-fstack-clash-protection,'"],
+        "autoreconf (autoconf 2.71)", "configure.ac now uses AX_CHECK_COMPILE_FLAG from autoconf-archive, which the CI image does not have and the project does not vendor under m4/; autoreconf passes the unknown macro through unexpanded and the generated configure dies with a shell syntax error",
+        accept=["compile_error", "github_actions_config"]),
+    files=r43_files(ac=r43_ac("AX_CHECK_COMPILE_FLAG([-fstack-clash-protection],\n  [AM_CFLAGS=\"$AM_CFLAGS -fstack-clash-protection\"])\nAC_SUBST([AM_CFLAGS])\n")),
+    env=R43_ENV, project="initech2/libkv-harden", **ROUND43,
+)
+
+case(
+    "c-configure-pkg-check-modules-libcurl-missing", "build", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --prefix=/usr --with-http", "make -j2"],
+    lab("dependency_install", [r"^configure: error: Package requirements \(libcurl >= 7\.80\.0\) were not met:", r"Package 'libcurl'.*not found|No package 'libcurl' found"],
+        "autoconf configure (PKG_CHECK_MODULES)", "the new --with-http backend needs libcurl's pkg-config file; the CI image has no libcurl4-openssl-dev",
+        accept=["github_actions_config"]),
+    files=r43_files(ac=r43_ac("AC_ARG_WITH([http], [AS_HELP_STRING([--with-http], [fetch remote stores over HTTP])])\nAS_IF([test \"x$with_http\" = xyes], [PKG_CHECK_MODULES([CURL], [libcurl >= 7.80.0])])\n")),
+    env=R43_ENV, project="initech2/libkv-remote", **ROUND43,
+)
+
+case(
+    "c-libtool-version-info-age-exceeds-current", "build", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet", "make -j2"],
+    lab("compile_error", [r"libtool:\s+error: AGE '4' is greater than the current interface number '3'", r"libtool:\s+error: '3:0:4' is not valid version information"],
+        "libtool (make)", "the release MR set -version-info 3:0:4; libtool refuses an AGE larger than CURRENT when linking libkv.la",
+        accept=["other", "github_actions_config"]),
+    files=r43_files(am=r43_am(ldflags="-version-info 3:0:4")),
+    env=R43_ENV, project="initech2/libkv-rel", **ROUND43,
+)
+
+case(
+    "c-soname-gate-objdump-major-bumped", "abi:soname", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet", "make -j2 V=0",
+     "soname=$(objdump -p src/.libs/libkv.so | awk '$1 == \"SONAME\" {print $2}')",
+     "echo \"SONAME: $soname\"",
+     "if [ \"$soname\" != \"$EXPECTED_SONAME\" ]; then echo \"ABI gate: SONAME is $soname, expected $EXPECTED_SONAME; bump EXPECTED_SONAME only in a major release\" >&2; exit 1; fi"],
+    lab("test_assertion", [r"^ABI gate: SONAME is libkv\.so\.3, expected libkv\.so\.2"],
+        "objdump -p (soname gate)", "adding kv_len bumped -version-info to 3:0:0 instead of 3:0:1, so the SONAME went from libkv.so.2 to libkv.so.3; the job's soname gate fails",
+        accept=["other"]),
+    files=r43_files(am=r43_am(ldflags="-version-info 3:0:0")),
+    env=dict(R43_ENV, EXPECTED_SONAME="libkv.so.2"), project="initech2/libkv-abi-gate", **ROUND43,
+)
+
+case(
+    "c-nm-exported-symbols-diff-internal-hash", "abi:symbols", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet", "make -j2 V=0",
+     "nm -D --defined-only src/.libs/libkv.so | awk '$2 == \"T\" {print $3}' | sort > exported.txt",
+     "diff -u abi/libkv.symbols exported.txt"],
+    lab("test_assertion", [r"^\+kv_hash$"],
+        "nm -D + diff (exported-symbol list)", "the MR dropped -fvisibility=hidden from the library's CFLAGS, so the internal kv_hash is exported; the exported-symbol list diff fails",
+        accept=["lint_failure", "other"]),
+    files=r43_files(am=r43_am(cflags="-O2"), **{"abi/libkv.symbols": "kv_free\nkv_get\nkv_len\nkv_new\nkv_put\n"}),
+    env=R43_ENV, project="initech2/libkv-syms", **ROUND43,
+)
+
+case(
+    "c-visibility-hidden-test-links-internal-symbol", "test:check", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet", "make -j2 check"],
+    lab("compile_error", [r"undefined reference to `kv_hash'"],
+        "libtool + ld (make check)", "a new unit test calls the internal kv_hash, which -fvisibility=hidden keeps out of libkv.so's dynamic symbols; linking the test fails",
+        accept=["other"]),
+    files=r43_files(am=r43_am(tests="tests/test_kv tests/test_hash"),
+                    **{"tests/test_hash.c": "#include <stdio.h>\n\nunsigned long kv_hash(const char *s);\n\nint main(void) {\n    if (kv_hash(\"\") != 5381UL) {\n        fprintf(stderr, \"hash of empty key changed\\n\");\n        return 1;\n    }\n    return kv_hash(\"a\") == kv_hash(\"b\");\n}\n"}),
+    env=R43_ENV, project="initech2/libkv-hash", **ROUND43,
+)
+
+R43_CROSS = """[binaries]
+c = 'x86_64-w64-mingw32-gcc'
+ar = 'x86_64-w64-mingw32-ar'
+strip = 'x86_64-w64-mingw32-strip'
+windres = 'x86_64-w64-mingw32-windres'
+pkg-config = 'false'
+
+[host_machine]
+system = 'windows'
+cpu_family = 'x86_64'
+cpu = 'x86_64'
+endian = 'little'
+"""
+
+case(
+    "meson-mingw-cross-winsock-imp-undefined", "build:windows", "registry.initech.example/ci/mingw-w64:bookworm",
+    ["x86_64-w64-mingw32-gcc --version | head -1", "meson setup build-win --cross-file ci/mingw64.ini", "meson compile -C build-win"],
+    lab("compile_error", [r"undefined reference to `__imp_\w+'"],
+        "meson + ninja + mingw-w64 ld", "the new network store backend uses Winsock, but meson.build links no ws2_32 for Windows hosts; the cross link of libkv-0.dll fails",
+        accept=["dependency_install"]),
+    files=r43_meson_files(head=R43_MESON.replace("library('kv', 'src/kv.c',", "library('kv', 'src/kv.c', 'src/net.c',"),
+        **{"ci/mingw64.ini": R43_CROSS,
+           "src/net.c": "#ifdef _WIN32\n#include <winsock2.h>\n#include <ws2tcpip.h>\n#else\n#include <sys/socket.h>\n#include <netinet/in.h>\n#include <unistd.h>\n#endif\n#include \"kv.h\"\n\nKV_API int kv_net_ping(unsigned short port) {\n#ifdef _WIN32\n    WSADATA wsa;\n    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0)\n        return -1;\n#endif\n    int fd = (int)socket(AF_INET, SOCK_STREAM, 0);\n    struct sockaddr_in sa = {0};\n    sa.sin_family = AF_INET;\n    sa.sin_port = htons(port);\n    sa.sin_addr.s_addr = htonl(0x7f000001);\n    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);\n#ifdef _WIN32\n    closesocket(fd);\n    WSACleanup();\n#else\n    close(fd);\n#endif\n    return rc;\n}\n"}),
+    env=R43_ENV, project="initech2/libkv-win", **ROUND43,
+)
+
+case(
+    "c-mingw-werror-format-lu-size-t-llp64", "build:win64", "registry.initech.example/ci/mingw-w64:bookworm",
+    ["make --version | head -1", "make CC=x86_64-w64-mingw32-gcc EXE=.exe"],
+    lab("compile_error", [r"error: format .%lu. expects argument of type .long unsigned int., but argument \d+ has type .size_t."],
+        "mingw-w64 gcc 12 (-Werror=format)", "kvdump prints a size_t with %lu, fine on LP64 Linux; on LLP64 Windows long is 32-bit and the cross build's -Werror=format stops it",
+        accept=["lint_failure"]),
+    files={
+        "Makefile": "CFLAGS ?= -O2 -Wall -Werror=format\nEXE ?=\n\nall: kvdump$(EXE)\n\nkvdump$(EXE): src/kvdump.c src/kv.c src/kv.h\n\t$(CC) $(CFLAGS) -Isrc -o $@ src/kvdump.c src/kv.c\n\nclean:\n\trm -f kvdump kvdump.exe\n",
+        "src/kv.h": R43_KV_H, "src/kv.c": R43_KV_C,
+        "src/kvdump.c": "#include <stdio.h>\n#include \"kv.h\"\n\nint main(int argc, char **argv) {\n    kv *t = kv_new();\n    for (int i = 1; i + 1 < argc; i += 2)\n        kv_put(t, argv[i], argv[i + 1]);\n    printf(\"%lu entries\\n\", kv_len(t));\n    kv_free(t);\n    return 0;\n}\n",
+    },
+    env=R43_ENV, project="initech2/kvdump", **ROUND43,
+)
+
+case(
+    "meson-setup-option-renamed-unknown", "build", "registry.initech.example/ci/c-meson:bookworm",
+    ["meson --version", "meson setup build -Dtests=true -Dbuildtype=debugoptimized", "meson compile -C build", "meson test -C build"],
+    lab("github_actions_config", [r"ERROR: Unknown options?: \"?tests\"?"],
+        "meson setup", "meson_options.txt renamed the 'tests' option to 'build_tests'; the CI job still passes -Dtests=true",
+        accept=["other"]),
+    files=r43_meson_files(extra="\nif get_option('build_tests')\n  test('kv', executable('test_kv', 'tests/test_kv.c', dependencies : kv_dep))\nendif\n",
+                          **{"meson_options.txt": "option('build_tests', type : 'boolean', value : false, description : 'build the unit tests')\n"}),
+    env=R43_ENV, project="initech2/libkv-meson", **ROUND43,
+)
+
+case(
+    "meson-subproject-submodule-not-checked-out", "build", "registry.initech.example/ci/c-meson:bookworm",
+    ["meson setup build --wrap-mode=nodownload", "meson compile -C build"],
+    lab("github_actions_config", [r"ERROR: Subproject exists but has no meson\.build file"],
+        "meson setup", "subprojects/kvcodec is a git submodule and the job has no GIT_SUBMODULE_STRATEGY, so the directory is empty; meson stops at the subproject() call",
+        accept=["dependency_install"]),
+    files=r43_meson_files(extra="\ncodec = subproject('kvcodec')\ncodec_dep = codec.get_variable('kvcodec_dep')\nexecutable('kvpack', 'src/kvpack.c', dependencies : [kv_dep, codec_dep])\n",
+                          **{".gitmodules": "[submodule \"subprojects/kvcodec\"]\n\tpath = subprojects/kvcodec\n\turl = ../kvcodec.git\n",
+                             "src/kvpack.c": "#include \"kv.h\"\n#include \"kvcodec.h\"\nint main(void) { return 0; }\n"}),
+    setup="mkdir -p subprojects/kvcodec",
+    env=R43_ENV, project="initech2/kvpack", **ROUND43,
+)
+
+case(
+    "meson-test-timeout-condvar-never-signalled", "test", "registry.initech.example/ci/c-meson:bookworm",
+    ["meson setup build", "meson compile -C build", "meson test -C build --print-errorlogs"],
+    lab("timeout_or_oom", [r"^\d+/\d+ waitq\s+TIMEOUT", r"^waitq time out"],
+        "meson test", "the work-queue test waits on a condition variable that the new drain path never signals; meson kills it at the test's 4 s timeout",
+        accept=["test_assertion"]),
+    files=r43_meson_files(extra="\nthreads = dependency('threads')\ntest('basic', executable('test_kv', 'tests/test_kv.c', dependencies : kv_dep), suite : 'kv')\ntest('waitq', executable('test_waitq', 'tests/test_waitq.c', dependencies : [kv_dep, threads]), suite : 'kv', timeout : 4)\n",
+                          **{"tests/test_waitq.c": "#include <pthread.h>\n#include <stdio.h>\n\nstatic pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;\nstatic pthread_cond_t drained = PTHREAD_COND_INITIALIZER;\nstatic int pending = 3;\n\nstatic void *worker(void *arg) {\n    (void)arg;\n    pthread_mutex_lock(&mu);\n    while (pending > 0)\n        pending--;\n    /* drain path: forgot pthread_cond_signal(&drained) */\n    pthread_mutex_unlock(&mu);\n    return NULL;\n}\n\nint main(void) {\n    pthread_t th;\n    pthread_mutex_lock(&mu);\n    pthread_create(&th, NULL, worker, NULL);\n    printf(\"waiting for drain\\n\");\n    fflush(stdout);\n    while (pending >= 0)\n        pthread_cond_wait(&drained, &mu);\n    pthread_mutex_unlock(&mu);\n    pthread_join(th, NULL);\n    return 0;\n}\n"}),
+    env=R43_ENV, project="initech2/libkv-queue", **ROUND43,
+)
+
+case(
+    "meson-test-should-fail-unexpected-pass", "test", "registry.initech.example/ci/c-meson:bookworm",
+    ["meson setup build", "meson compile -C build", "meson test -C build"],
+    lab("test_assertion", [r"^\d+/\d+ kv_rejects_empty_key\s+UNEXPECTEDPASS", r"^Unexpected Pass:\s+1\s*$"],
+        "meson test", "a should_fail test expects kvctl to reject an empty key; the MR made kv_put accept empty keys, so the test passes unexpectedly",
+        accept=["other"]),
+    files=r43_meson_files(extra="\nkvctl = executable('kvctl', 'src/kvctl.c', dependencies : kv_dep)\ntest('kv_basic', executable('test_kv', 'tests/test_kv.c', dependencies : kv_dep))\ntest('kv_rejects_empty_key', kvctl, args : ['put', '', 'x'], should_fail : true)\n",
+                          **{"src/kvctl.c": "#include <stdio.h>\n#include <string.h>\n#include \"kv.h\"\n\nint main(int argc, char **argv) {\n    if (argc != 4 || strcmp(argv[1], \"put\") != 0) {\n        fprintf(stderr, \"usage: kvctl put KEY VALUE\\n\");\n        return 2;\n    }\n    kv *t = kv_new();\n    int rc = kv_put(t, argv[2], argv[3]);\n    kv_free(t);\n    return rc == 0 ? 0 : 1;\n}\n"}),
+    env=R43_ENV, project="initech2/kvctl", **ROUND43,
+)
+
+case(
+    "meson-dist-version-bump-uncommitted", "release:dist", "registry.initech.example/ci/c-meson:bookworm",
+    ["sed -i \"s/version : '1.4.0'/version : '${CI_COMMIT_TAG#v}'/\" meson.build", "meson setup build", "meson dist -C build --formats xztar"],
+    lab("github_actions_config", [r"Repository has uncommitted changes that will not be included in the dist tarball"],
+        "meson dist", "the release job rewrites the version in meson.build from the tag before meson dist, which refuses a dirty git tree",
+        accept=["other"]),
+    files=r43_meson_files(extra="test('kv', executable('test_kv', 'tests/test_kv.c', dependencies : kv_dep))\n"),
+    setup="git init -q -b main . && git add -A && git -c user.name=ci -c user.email=ci@initech.example commit -qm 'libkv 1.4.0'",
+    env=dict(R43_ENV, CI_COMMIT_TAG="v1.4.1"), project="initech2/libkv-release", **ROUND43,
+)
+
+case(
+    "ninja-handwritten-duplicate-output-rule", "build", "registry.initech.example/ci/c-meson:bookworm",
+    ["ninja --version", "ninja -v"],
+    lab("compile_error", [r"ninja: error: build\.ninja:\d+: multiple rules generate obj/kv\.o"],
+        "ninja", "a hand-written build.ninja gains a second build edge for obj/kv.o (the -fPIC object for the shared library) instead of a separate obj/kv.pic.o",
+        accept=["other", "github_actions_config"]),
+    files={
+        "build.ninja": "cflags = -O2 -Wall -Isrc\n\nrule cc\n  command = gcc $cflags $extra -c $in -o $out\n  description = CC $out\n\nrule link\n  command = gcc $ldflags -o $out $in\n\nrule ar\n  command = ar rcs $out $in\n\nbuild obj/kv.o: cc src/kv.c\nbuild obj/kv.o: cc src/kv.c\n  extra = -fPIC\nbuild libkv.a: ar obj/kv.o\nbuild libkv.so: link obj/kv.o\n  ldflags = -shared -Wl,-soname,libkv.so.1\n\ndefault libkv.a libkv.so\n",
+        "src/kv.h": R43_KV_H, "src/kv.c": R43_KV_C,
+    },
+    env=R43_ENV, project="initech2/libkv-ninja", **ROUND43,
+)
+
+case(
+    "c-configure-fuse-ld-mold-cannot-create-executables", "build", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure CFLAGS=\"-O2 -g\" LDFLAGS=\"-fuse-ld=mold\"", "make -j2"],
+    lab("github_actions_config", [r"configure: error: C compiler cannot create executables", r"collect2: fatal error: cannot find 'ld'"],
+        "autoconf configure (AC_PROG_CC)", "the pipeline's LDFLAGS switch the linker to mold, which this image does not install; configure's first link test fails and it reports the compiler cannot create executables",
+        accept=["dependency_install"]),
+    files=r43_files(),
+    after_script=["grep -B2 -A6 'checking whether the C compiler works' config.log | tail -12"],
+    env=R43_ENV, project="initech2/libkv-mold", **ROUND43,
+)
+
+case(
+    "c-bulk-load-test-oom-killed-cgroup", "test:load", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --quiet", "make -j2 V=0 tests/load_bulk", "./tests/load_bulk 4000000"],
+    lab("timeout_or_oom", [r"Killed\s+\./tests/load_bulk 4000000"],
+        "bash (kernel OOM killer, cgroup memory limit)", "the bulk-load tool now keeps every imported key in memory (4 million strdup'd strings plus the pointer array) and exceeds the job's 64 MiB memory limit; the kernel kills it",
+        accept=["infrastructure"]),
+    files=r43_files(am=r43_am(tests="tests/test_kv", extra="noinst_PROGRAMS = tests/load_bulk\ntests_load_bulk_CPPFLAGS = -I$(top_srcdir)/src\ntests_load_bulk_LDADD = src/libkv.la\n"),
+                    **{"tests/load_bulk.c": "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n/* Bulk import: keep every key of the dump in memory to detect duplicates afterwards. */\nint main(int argc, char **argv) {\n    long n = argc > 1 ? atol(argv[1]) : 1000;\n    char **keys = malloc(n * sizeof *keys);\n    char buf[96];\n    for (long i = 0; i < n; i++) {\n        snprintf(buf, sizeof buf, \"tenant-%06ld/session/%09ld/last-seen\", i % 5000, i);\n        keys[i] = strdup(buf);\n        if (i % 500000 == 0) {\n            printf(\"loaded %ld keys\\n\", i);\n            fflush(stdout);\n        }\n    }\n    printf(\"loaded %ld keys\\n\", n);\n    return 0;\n}\n"}),
+    memory_limit=64 * 1024 * 1024,
+    env=R43_ENV, project="initech2/libkv-bulk", **ROUND43,
+)
+
+# --- Round 43: infra and flaky, on loopback stand-ins -----------------------------------------
+
+case(
+    "c-apt-get-update-mirror-503-autoconf-archive", "build", "debian:bookworm",
+    ["apt-get update -qq", "apt-get install -y -qq --no-install-recommends autoconf-archive", "autoreconf -fi", "./configure --quiet", "make -j2"],
+    lab("network_or_flaky", [r"^W: Failed to fetch http://127\.0\.0\.1:\d+/debian/dists/bookworm(-updates)?/InRelease\s+503\s+Service Unavailable", r"^W: Some index files failed to download"],
+        "apt-get", "the job installs autoconf-archive before autoreconf; the runner's Debian mirror (a loopback stand-in) answers 503 to every index request; apt-get update only warns and exits 0, so the failure surfaces as apt-get install finding no candidate",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files=r43_files(**{
+        "ci/apt.conf": "Dir::Etc::sourcelist \"/builds/initech2/libkv-deps/ci/sources.list\";\nDir::Etc::sourceparts \"/tmp/diag43/apt/empty.d\";\nDir::State::Lists \"/tmp/diag43/apt/lists\";\nDir::Cache \"/tmp/diag43/apt/cache\";\nDebug::NoLocking \"true\";\nAPT::Sandbox::User \"root\";\nAcquire::Retries \"0\";\n",
+        "ci/sources.list": "deb http://127.0.0.1:@PORT@/debian bookworm main\ndeb http://127.0.0.1:@PORT@/debian bookworm-updates main\n"}),
+    setup="sed -i \"s/@PORT@/$PORT_503/\" ci/sources.list && rm -rf /tmp/diag43/apt && mkdir -p /tmp/diag43/apt/lists/partial /tmp/diag43/apt/cache/archives/partial /tmp/diag43/apt/empty.d",
+    env=dict(R43_ENV, APT_CONFIG="/builds/initech2/libkv-deps/ci/apt.conf", DEBIAN_FRONTEND="noninteractive"),
+    project="initech2/libkv-deps", **ROUND43,
+)
+
+case(
+    "c-bootstrap-gnulib-clone-dns", "build", "registry.initech.example/ci/c-autotools:bookworm",
+    ["./bootstrap", "./configure --quiet", "make -j2"],
+    lab("network_or_flaky", [r"Could not resolve host: gnulib-mirror\.initech\.invalid"],
+        "git clone (bootstrap script)", "bootstrap clones gnulib from the internal mirror, whose name does not resolve from the runner (a DNS failure)",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files=r43_files(**{"bootstrap": "#!/bin/sh\n# Fetch gnulib and regenerate the build system.\nset -e\n: \"${GNULIB_URL:=https://gnulib-mirror.initech.invalid/git/gnulib.git}\"\nif [ ! -d gnulib ]; then\n    echo \"bootstrap: cloning gnulib from $GNULIB_URL\"\n    git clone --depth 1 \"$GNULIB_URL\" gnulib\nfi\ngnulib/gnulib-tool --import --lib=libgnu --source-base=lib --m4-base=m4 strchrnul\nautoreconf -fi\n"}),
+    setup="chmod +x bootstrap",
+    env=dict(R43_ENV, GIT_TERMINAL_PROMPT="0"), project="initech2/libkv-gnulib", **ROUND43,
+)
+
+case(
+    "c-make-dist-vpath-build-volume-full", "release:tarball", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "cd _build", "../configure --quiet", "make -j2 V=0", "make dist-xz"],
+    lab("infrastructure", [r"No space left on device"],
+        "make dist (tar/xz) on a full volume", "the job builds out of tree in _build, a small scratch volume on the runner that fills up while make dist writes the tarball",
+        infra=True, accept=["network_or_flaky"]),
+    files=r43_files(**{"doc/design.md": "# libkv design\n\n" + "The store keeps its pairs in a singly linked list; see kv.c.\n" * 400}),
+    tmpfs=("_build", "1600k"),
+    env=R43_ENV, project="initech2/libkv-tarball", **ROUND43,
+)
+
+case(
+    "c-make-tmpdir-full-gcc-temp-file", "build", "registry.initech.example/ci/c-autotools:bookworm",
+    ["gcc --version | head -1", "make -j2"],
+    lab("infrastructure", [r"No space left on device"],
+        "make + gcc (temporary files)", "the runner's TMPDIR is a small scratch volume that is full; gcc cannot write its temporary assembler file",
+        infra=True, accept=["network_or_flaky"]),
+    files={"Makefile": "CFLAGS ?= -O2 -Wall -fPIC -fvisibility=hidden\n\nall: libkv.so.1 test_kv\n\nlibkv.so.1: src/kv.c src/kv.h\n\t$(CC) $(CFLAGS) -shared -Wl,-soname,libkv.so.1 -o $@ src/kv.c\n\ntest_kv: tests/test_kv.c libkv.so.1\n\t$(CC) -O2 -Isrc -o $@ tests/test_kv.c ./libkv.so.1\n",
+           "src/kv.h": R43_KV_H, "src/kv.c": R43_KV_C, "tests/test_kv.c": R43_TEST_KV},
+    tmpfs=(".tmp", "4k"),
+    env=dict(R43_ENV, TMPDIR="/builds/initech2/libkv-tmp/.tmp"), project="initech2/libkv-tmp", **ROUND43,
+)
+
+case(
+    "c-replica-check-handshake-hangs-job-timeout", "test:integration", "registry.initech.example/ci/c-autotools:bookworm",
+    ["make replica_check", "./replica_check --replica \"127.0.0.1:$PORT_BLACKHOLE\""],
+    lab("timeout_or_oom", [r"replica_check: connected to 127\.0\.0\.1:\d+, waiting for handshake", r"execution took longer than"],
+        "gitlab-runner (job timeout)", "the integration check connects to the staging replica, which accepts the connection and never answers; the check has no read timeout and the runner's job timeout ends the job (run here with a short timeout)",
+        infra=True, accept=["network_or_flaky"], failure_reason="job_execution_timeout"),
+    files={
+        "Makefile": "CFLAGS ?= -O2 -Wall\n\nreplica_check: tools/replica_check.c\n\t$(CC) $(CFLAGS) -o $@ $<\n",
+        "tools/replica_check.c": "#include <arpa/inet.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <sys/socket.h>\n#include <unistd.h>\n\nint main(int argc, char **argv) {\n    if (argc != 3 || strcmp(argv[1], \"--replica\") != 0) {\n        fprintf(stderr, \"usage: replica_check --replica HOST:PORT\\n\");\n        return 2;\n    }\n    char host[64];\n    int port;\n    if (sscanf(argv[2], \"%63[^:]:%d\", host, &port) != 2)\n        return 2;\n    int fd = socket(AF_INET, SOCK_STREAM, 0);\n    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};\n    inet_pton(AF_INET, host, &sa.sin_addr);\n    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {\n        perror(\"replica_check: connect\");\n        return 1;\n    }\n    printf(\"replica_check: connected to %s:%d, waiting for handshake\\n\", host, port);\n    fflush(stdout);\n    char buf[128];\n    ssize_t n = read(fd, buf, sizeof buf);\n    printf(\"replica_check: got %zd bytes\\n\", n);\n    return n > 0 ? 0 : 1;\n}\n",
+    },
+    job_timeout=8, duration=3600,
+    env=R43_ENV, project="initech2/kv-replica", **ROUND43,
+)
+
+case(
+    "meson-subproject-git-submodule-update-503", "build", "registry.initech.example/ci/c-meson:bookworm",
+    ["git submodule sync --recursive", "git submodule update --init --recursive --depth 1", "meson setup build --wrap-mode=nodownload", "meson compile -C build"],
+    lab("network_or_flaky", [r"The requested URL returned error: 503", r"fatal: clone of 'http://127\.0\.0\.1:\d+/libs/kvcodec\.git' into submodule path '\S*subprojects/kvcodec' failed"],
+        "git submodule update", "the kvcodec subproject is a git submodule on the company git mirror (a loopback stand-in), which answers 503 Service Unavailable to the clone",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files=r43_meson_files(extra="\ncodec = subproject('kvcodec')\nexecutable('kvpack', 'src/kvpack.c', dependencies : [kv_dep, codec.get_variable('kvcodec_dep')])\n",
+                          **{".gitmodules": "[submodule \"subprojects/kvcodec\"]\n\tpath = subprojects/kvcodec\n\turl = http://127.0.0.1:@PORT@/libs/kvcodec.git\n",
+                             "src/kvpack.c": "#include \"kv.h\"\n#include \"kvcodec.h\"\nint main(void) { return 0; }\n"}),
+    setup=("sed -i \"s/@PORT@/$PORT_503/\" .gitmodules && git init -q -b main . && git add -A && "
+           "git update-index --add --cacheinfo 160000,3f1c9a7e52d04b8e6a1f0c2d9b7e4a5c6d8f0e1b,subprojects/kvcodec && "
+           "git -c user.name=ci -c user.email=ci@initech.example commit -qm 'kvpack: use kvcodec subproject'"),
+    env=dict(R43_ENV, GIT_TERMINAL_PROMPT="0"), project="initech2/kvpack-sub", **ROUND43,
+)
+
+case(
+    "c-gpg-recv-keys-no-keyserver-available-vendor-tarball", "vendor:verify", "registry.initech.example/ci/c-autotools:bookworm",
+    ["export GNUPGHOME=\"$CI_PROJECT_DIR/.gnupg\" && mkdir -p -m 700 \"$GNUPGHOME\"",
+     "gpg --batch --keyserver \"$KEYSERVER\" --recv-keys 0x4E2A9F7B3C1D8E05A6B7C8D9E0F1A2B3C4D5E6F7",
+     "gpg --batch --verify vendor/xxhash-0.8.2.tar.gz.sig vendor/xxhash-0.8.2.tar.gz"],
+    lab("network_or_flaky", [r"keyserver receive failed: No keyserver available"],
+        "gpg --recv-keys (dirmngr)", "the vendoring job fetches upstream's signing key before verifying the tarball; the keyserver (a loopback port where nothing listens) refuses the connection and dirmngr reports no keyserver available",
+        infra=True, accept=["infrastructure"]),
+    files={"vendor/xxhash-0.8.2.tar.gz": b"\x1f\x8b\x08\x00" + bytes(60), "vendor/xxhash-0.8.2.tar.gz.sig": b"\x89\x01\x33" + bytes(40), "vendor/README": "Vendored upstream sources, verified against upstream's key.\n"},
+    teardown="GNUPGHOME=$PWD/.gnupg gpgconf --kill all || true",
+    env=dict(R43_ENV, KEYSERVER="hkp://127.0.0.1:{PORT_DEAD}"), project="initech2/libkv-vendor", **ROUND43,
+)
+
+# --- Round 43: cascades -----------------------------------------------------------------------
+
+case(
+    "meson-setup-version-too-old-echo-compile-not-build-dir-cascade", "build", "registry.initech.example/ci/c-meson:bookworm",
+    ["meson setup build --buildtype=debugoptimized || echo \"build/ already configured, reusing it\"", "meson compile -C build", "meson test -C build"],
+    lab("github_actions_config", [r"Meson version is 1\.0\.1 but project requires >= ?1\.3"],
+        "meson setup, then meson compile", "project() now requires meson >= 1.3 (the CI image has 1.0.1); the setup failure is swallowed by an `|| echo` meant for re-runs, and meson compile then fails on a directory that is not a build directory",
+        accept=["dependency_install"]),
+    files=r43_meson_files(head=R43_MESON.replace("license : 'MIT',", "license : 'MIT', meson_version : '>= 1.3.0',")),
+    env=R43_ENV, project="initech2/libkv-m13", **ROUND43,
+)
+
+case(
+    "c-configure-check-lib-lz4-silent-no-header-cascade", "build", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --enable-silent-rules", "make -j2"],
+    lab("dependency_install", [r"^checking for LZ4_compress_default in -llz4\.\.\. no$"],
+        "autoconf configure, then make", "the MR added lz4 page compression with an AC_CHECK_LIB that has no action-if-not-found; configure reports 'no' and carries on, and the build fails later on the missing lz4.h",
+        accept=["compile_error"]),
+    files=r43_files(ac=r43_ac("AC_CHECK_LIB([lz4], [LZ4_compress_default])\n"),
+                    am=r43_am(sources="src/kv.c src/kv.h src/kv_lz4.c"),
+                    **{"src/kv_lz4.c": "#include <lz4.h>\n#include \"kv.h\"\n\nKV_API int kv_compress_bound(int n) {\n    return LZ4_compressBound(n);\n}\n"}),
+    env=R43_ENV, project="initech2/libkv-lz4", **ROUND43,
+)
+
+case(
+    "c-make-ignore-errors-member-renamed-test-missing-cascade", "test", "registry.initech.example/ci/c-autotools:bookworm",
+    ["make -i -j2 all", "./build/test_kv"],
+    lab("compile_error", [r"src/kv\.c:\d+:\d+: error: .kv. has no member named .len."],
+        "make -i + gcc, then the test binary", "kv.c's len counter was renamed to count in the struct but kv_len still reads t->len; make -i (ignore errors) carries on past the compile and link errors and exits 0, and the test step finds no binary",
+        accept=["other"]),
+    files={
+        "Makefile": "CFLAGS ?= -O2 -Wall -Isrc\n\nall: build/libkv.a build/test_kv\n\nbuild/%.o: src/%.c src/kv.h\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -c -o $@ $<\n\nbuild/libkv.a: build/kv.o\n\t$(AR) rcs $@ $^\n\nbuild/test_kv: tests/test_kv.c build/libkv.a\n\t$(CC) $(CFLAGS) -o $@ $^\n",
+        "src/kv.h": R43_KV_H,
+        "src/kv.c": R43_KV_C.replace("    size_t len;\n};", "    size_t count;\n};").replace("    t->len++;", "    t->count++;"),
+        "tests/test_kv.c": R43_TEST_KV,
+    },
+    env=R43_ENV, project="initech2/libkv-make", **ROUND43,
+)
+
+case(
+    "c-configure-gperf-missing-tail-config-log-no-makefile-cascade", "build", "registry.initech.example/ci/c-autotools:bookworm",
+    ["autoreconf -fi", "./configure --prefix=/usr || { echo \"configure failed; last lines of config.log:\"; tail -n 8 config.log; }", "make -j2"],
+    lab("dependency_install", [r"^configure: error: gperf is required to generate src/keywords\.c"],
+        "autoconf configure, then make", "configure needs gperf (not in the image) to generate the keyword table; the job's `||` handler prints config.log but returns 0, so make runs with no Makefile",
+        accept=["github_actions_config"]),
+    files=r43_files(ac=r43_ac("AC_PATH_PROG([GPERF], [gperf])\nAS_IF([test -z \"$GPERF\"], [AC_MSG_ERROR([gperf is required to generate src/keywords.c from src/keywords.gperf])])\n"),
+                    **{"src/keywords.gperf": "%%\nregion\ntier\nowner\n%%\n"}),
+    env=R43_ENV, project="initech2/libkv-keywords", **ROUND43,
+)
