@@ -46,7 +46,7 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
         crate::redact::redact_json(&mut v);
         out::print_json(&serde_json::to_string_pretty(&v)?)?;
     } else {
-        out::print(&redact(&render_human(&d)))?;
+        out::print(&redact_human(&d))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -105,6 +105,22 @@ async fn fetch_job_with(settings: &Settings, job_id: u64) -> anyhow::Result<(Vec
         out::eprintln(&format!("job {job_id}: {n}"));
     }
     Ok((bytes, ctx))
+}
+
+/// [`render_human`] redacted, but for the SECRETS warning: it names only kinds and line
+/// numbers (`this log printed secrets: credential (line 2)`), which the key=value rule would
+/// read as `SECRETS: this` and `secrets: credential` and print as `[REDACTED] log printed
+/// secrets: [REDACTED]`.
+pub fn redact_human(d: &Diagnosis) -> String {
+    let text = render_human(d);
+    let Some(warning) = d.secrets_warning() else {
+        return redact(&text).into_owned();
+    };
+    let line = format!("SECRETS:    {warning}\n");
+    match text.split_once(&line) {
+        Some((before, after)) => format!("{}{line}{}", redact(before), redact(after)),
+        None => redact(&text).into_owned(),
+    }
 }
 
 /// The terminal rendering: category, summary, evidence with line numbers, fix.
@@ -285,6 +301,13 @@ mod tests {
         );
         assert!(out.contains("rotate them"), "{out}");
         assert!(!out.contains("glpat-abc"), "{out}");
+        // What the command prints: redacted, with the warning still readable.
+        let printed = redact_human(&d);
+        assert!(
+            printed.contains("SECRETS:    this log printed secrets: gitlab-token (line 2)"),
+            "{printed}"
+        );
+        assert!(!printed.contains("glpat-abc"), "{printed}");
         let json = serde_json::to_value(&d).unwrap();
         assert_eq!(json["secrets"][0]["kind"], "gitlab-token");
         assert_eq!(json["secrets"][0]["lines"][0], 2);
