@@ -656,12 +656,21 @@ fn ignored_fetch_failure_explains_the_offline_build() {
     );
 }
 
-/// The big-log path (two extraction halves on two threads) gives the hits one pass gives,
-/// including the `##[group]Run` echo state carried across the split.
+/// The big-log path (a warm-up run, then two halves on two threads) gives the hits one pass
+/// gives, including the `##[group]Run` echo state carried across both boundaries.
 #[test]
 fn split_extraction_matches_one_pass() {
     let mut log = String::new();
+    // The warm-up run's end: the lines before the first echo group are one per `i`, and the
+    // four marker lines come after it.
+    let warm = (extract::PARALLEL_LINES + 14) / extract::WARM_SHARE;
     for i in 0..extract::PARALLEL_LINES + 10 {
+        if i == warm - 3 {
+            log.push_str("##[group]Run make lint\n");
+        }
+        if i == warm + 3 {
+            log.push_str("##[endgroup]\n");
+        }
         // A GitHub echo group open across the middle: its lines are not causes.
         if i == extract::PARALLEL_LINES / 2 - 3 {
             log.push_str("##[group]Run make test\n");
