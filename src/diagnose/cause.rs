@@ -400,27 +400,36 @@ pub fn own_service_answered(
     (start, end): (usize, usize),
     step: Option<&Hit>,
 ) -> bool {
-    let Some(cmd) = step.and_then(|s| s.name.as_deref()) else {
+    if !asks_own_server(ex, start, step) {
         return false;
-    };
-    let loopback = ["127.0.0.1", "localhost", "[::1]"]
-        .iter()
-        .any(|h| cmd.contains(&format!("://{h}")));
-    let started_one = ex.hits.iter().any(|h| {
-        h.role == Role::Step && h.line < start && h.name.as_deref().is_some_and(starts_background)
-    });
+    }
     let net: Vec<&Hit> = ex
         .hits
         .iter()
         .filter(|h| h.line >= start && h.line <= end)
         .filter(|h| h.role == Role::Cause && h.category == Some(Category::NetworkOrFlaky))
         .collect();
-    loopback
-        && started_one
-        && !net.is_empty()
+    !net.is_empty()
         && net
             .iter()
             .all(|h| h.rule == "http_5xx" && !is_refused_connection(h))
+}
+
+/// The failing command (`step`, from line `start`) asks a loopback address, and an earlier
+/// step started something in the background: the server it asks is the job's own.
+fn asks_own_server(ex: &Extraction, start: usize, step: Option<&Hit>) -> bool {
+    let Some(cmd) = step.and_then(|s| s.name.as_deref()) else {
+        return false;
+    };
+    let loopback = ["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .any(|h| cmd.contains(&format!("://{h}")));
+    loopback
+        && ex.hits.iter().any(|h| {
+            h.role == Role::Step
+                && h.line < start
+                && h.name.as_deref().is_some_and(starts_background)
+        })
 }
 
 /// The failing command talked to a server the job itself started in the background, the
@@ -432,14 +441,7 @@ pub fn own_service_crashed(
     (start, end): (usize, usize),
     step: Option<&Hit>,
 ) -> Option<Hit> {
-    let cmd = step.and_then(|s| s.name.as_deref())?;
-    let loopback = ["127.0.0.1", "localhost", "[::1]"]
-        .iter()
-        .any(|h| cmd.contains(&format!("://{h}")));
-    let started_one = ex.hits.iter().any(|h| {
-        h.role == Role::Step && h.line < start && h.name.as_deref().is_some_and(starts_background)
-    });
-    if !(loopback && started_one) {
+    if !asks_own_server(ex, start, step) {
         return None;
     }
     let region = || ex.hits.iter().filter(|h| h.line >= start && h.line <= end);

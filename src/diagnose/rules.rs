@@ -28,18 +28,20 @@ const MAX_TESTS: usize = 15;
 /// (the worker that never started) explains them. A job or step time limit, an OOM kill or
 /// an exhausted pool is a cause of its own.
 fn only_waited(ex: &Extraction, (start, end): (usize, usize)) -> bool {
-    let mut timeouts = ex.hits.iter().filter(|h| {
-        h.line >= start
-            && h.line <= end
-            && h.weight >= 4
-            && h.category == Some(Category::TimeoutOrOom)
-    });
-    let mut any = false;
-    let all_waits = timeouts.all(|h| {
-        any = true;
-        matches!(h.rule, "timed_out" | "tests_timeout")
-    });
-    any && all_waits
+    let timeouts: Vec<&Hit> = ex
+        .hits
+        .iter()
+        .filter(|h| {
+            h.line >= start
+                && h.line <= end
+                && h.weight >= 4
+                && h.category == Some(Category::TimeoutOrOom)
+        })
+        .collect();
+    !timeouts.is_empty()
+        && timeouts
+            .iter()
+            .all(|h| matches!(h.rule, "timed_out" | "tests_timeout"))
 }
 
 /// Diagnoses a log with the rules engine.
@@ -110,7 +112,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         if let Some(root) = cascade_candidate.as_ref()
             && root.category.is_some_and(|c| c != category)
             && (!matches!(category, Category::TimeoutOrOom | Category::Infrastructure)
-                || only_waited(ex, region))
+                || (category == Category::TimeoutOrOom && only_waited(ex, region)))
         {
             category = root.category.unwrap_or(category);
             cascade = Some(root);
