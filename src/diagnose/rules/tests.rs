@@ -3253,3 +3253,18 @@ fn round38_and_39_families_on_other_variants() {
         d.tests
     );
 }
+
+/// A tool no rule knows fails after an earlier command printed an error the job went past:
+/// the failing command's own last words are quoted too, not only the earlier line.
+#[test]
+fn an_unknown_tools_last_words_are_quoted_after_an_earlier_error() {
+    let d = run(
+        "$ ./setup.sh\nsetting up\nERROR: cache warm-up failed, continuing without it\ncontinuing\n$ frob build --all\nfrob 2.1 starting\nloading 14 modules\nwidget spline mismatch at node 7 (expected 3 arcs, got 2)\naborting build\nERROR: Job failed: exit code 3\n",
+    );
+    assert!(
+        quotes(&d).contains("widget spline mismatch at node 7"),
+        "{}",
+        quotes(&d)
+    );
+    assert!(d.confidence < 0.6, "{}", d.confidence);
+}
