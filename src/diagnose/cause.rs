@@ -691,22 +691,15 @@ fn first_output(log: &LogIndex, echo: usize, until: usize) -> Option<Hit> {
         !body.trim().is_empty() && !is_runner_boilerplate(body)
     })?;
     let text = log.plain_cow(line);
-    Some(Hit {
+    Some(extract::pass_hit(
+        log,
         line,
-        rule: "substitution_stderr",
-        role: Role::Cause,
-        category: Some(Category::Other),
-        weight: 7,
-        text: extract::strip_ci_timestamp(&text)
-            .trim_end()
-            .to_string()
-            .into(),
-        clean_text: String::new(),
-        test: None,
-        file: None,
-        exit_code: None,
-        name: None,
-    })
+        extract::strip_ci_timestamp(&text),
+        "substitution_stderr",
+        Role::Cause,
+        Category::Other,
+        7,
+    ))
 }
 
 /// A retry or readiness loop (`for i in $(seq 10); do ... && break; sleep 1; done`, `until

@@ -438,7 +438,7 @@ static RULES: &[Rule] = &[
     r("node_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"\bCannot find package '[^.'/][^']*' imported from "),
     r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|^\S*python[\d.]*: No module named [\w.]+\s*$|Cannot find module '[^./']|Error: Cannot find package"),
     // Node could not find one of the project's own files (a path, not a package): a renamed
-    // or deleted source file, as a compiler's missing header (`installed_module_files` gives a path
+    // or deleted source file, as a compiler's missing header (`finish` gives a path
     // inside node_modules back to the install).
     r("js_file_missing", Cause, Cat::Is(C::CompileError), 6, r"Cannot find module '(?:\.\.?/|/)[^']*'"),
     // A build script's report of a syntax error in one of the project's files
@@ -1255,7 +1255,7 @@ pub fn extract(log: &LogIndex) -> Extraction {
 
 /// A hit that a pass over the hits found (a line no rule matched, or a rule's line read
 /// again): the line's plain text, without captures.
-fn pass_hit(
+pub(crate) fn pass_hit(
     log: &LogIndex,
     line: usize,
     body: &str,
@@ -1607,7 +1607,7 @@ fn service_limits(hits: &mut Vec<Hit>) {
 /// The share of one CPU a timing line says its command got over its wall-clock time.
 fn cpu_share(line: &str) -> Option<f64> {
     static HYPERFINE: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"Time \(mean .{1,8}\):\s+([\d.]+) (ms|s|.s)\s.*\[User: ([\d.]+) (ms|s|.s), System: ([\d.]+) (ms|s|.s)\]")
+        regex::Regex::new(r"Time \(mean [^)]*\):\s+([\d.]+) ([^ ]*s)\s.*\[User: ([\d.]+) ([^ ]*s), System: ([\d.]+) ([^ ]*s)\]")
             .unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
     });
     static WALL_CPU: LazyLock<regex::Regex> = LazyLock::new(|| {
@@ -1730,16 +1730,6 @@ fn other_fail_lines(hits: &mut Vec<Hit>) {
     });
 }
 
-/// A module path Node could not find inside `node_modules` is an installed package's file: the
-/// install, not the project's sources.
-fn installed_module_files(hits: &mut [Hit]) {
-    for h in hits.iter_mut().filter(|h| h.rule == "js_file_missing") {
-        if h.clean().contains("/node_modules/") {
-            h.category = Some(Category::DependencyInstall);
-        }
-    }
-}
-
 /// What needs every hit at once (and, for `go run`, the lines around them), after the per-line
 /// pass.
 fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
@@ -1749,7 +1739,6 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
         hits.retain(|h| h.rule != "pytest_section");
     }
     service_limits(hits);
-    installed_module_files(hits);
     starved_runner(hits);
     specific_pg_readings(hits);
     other_fail_lines(hits);
@@ -1799,6 +1788,11 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
             "cmake_error" => h.category = cmake_error_category(h),
             // Sphinx's report of an extension that does not import names the missing module.
             "sphinx_error" if h.clean().contains("No module named") => {
+                h.category = Some(Category::DependencyInstall);
+            }
+            // A module path Node could not find inside `node_modules` is an installed
+            // package's file: the install, not the project's sources.
+            "js_file_missing" if h.clean().contains("/node_modules/") => {
                 h.category = Some(Category::DependencyInstall);
             }
             _ => {}

@@ -1175,7 +1175,6 @@ fn build_evidence(
     for h in summaries.iter().rev().take(3) {
         add(h.line, &h.text, &mut picked);
     }
-    let explained = picked.len();
     let explained_inside = picked.keys().any(|&l| l > region.0 && l <= region.1);
     // 6. the failing command's programs in their own words (`tar: x: Not found in archive`,
     //    `zstd: x: unsupported format`): GNU-style tools name themselves on their
@@ -1206,7 +1205,7 @@ fn build_evidence(
     // 7. nothing recognised in the failing command (nothing at all, or only an earlier
     //    command's error the job went past): its last words are the most informative lines
     //    (however short: `jq -e`'s `false` is all it says; not a lone `}`)
-    if explained == 0 || !explained_inside {
+    if !explained_inside {
         for (l, t) in last_output_lines(log, region, 3) {
             let short = t.trim().chars().count() < 8;
             if short && t.chars().any(char::is_alphanumeric) && picked.len() < MAX_EVIDENCE {
