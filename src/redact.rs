@@ -173,7 +173,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // On the runner's artifacts line the group takes the line from `artifacts` on (see
         // `runner_short_token`): the key is then its last word.
         rule(
-            r#"(?i)((?:artifacts [^\n]*?coordinator\.\.\.[^\n]*?[ \t]responseStatus=[^\n]*?[ \t])?[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|(?:master|signing|encryption|secret|ssh|deploy|license|session)[_\-]?key|credentials?|pwd)[A-Za-z0-9_.\-]*)(["']?[ \t]*(?:=>|:=|=|:)[ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\$\{[A-Za-z_][A-Za-z0-9_]*\}|[^\s"'`,;&<>(){}]+)"#,
+            r#"(?i)((?:artifacts [^\n]*?coordinator\.\.\.[^\n]*?[ \t]responseStatus=[^\n]*?[ \t])?[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|(?:master|signing|encryption|secret|ssh|deploy|license|session)[_\-]?key|credentials?|pwd)[A-Za-z0-9_.\-]*)(["']?[ \t]*(?:=>|:=|=|:)[ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\$\{[A-Za-z_][A-Za-z0-9_]*\}|unbound variable\b|parameter null or not set\b|[^\s"'`,;&<>(){}]+)"#,
             |c| {
                 let key = &c[1];
                 let value = &c[3];
@@ -182,7 +182,15 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
                     return c[0].to_string();
                 }
                 let lower = bare_key.to_ascii_lowercase();
-                if lower == "pwd" || lower == "oldpwd" || is_source_location(bare_key, value) {
+                // The shell's words about a variable it does not have (`set -u`, `${X:?}`):
+                // `DEPLOY_TOKEN: unbound variable` names the secret, it prints none.
+                let shell_says_unset =
+                    matches!(value, "unbound variable" | "parameter null or not set");
+                if lower == "pwd"
+                    || lower == "oldpwd"
+                    || shell_says_unset
+                    || is_source_location(bare_key, value)
+                {
                     return c[0].to_string();
                 }
                 let strict = ["pass", "pwd", "secret", "credential", "private"]
@@ -1020,6 +1028,9 @@ mod tests {
         // Source locations of files named after secrets.
         "src/test/java/com/acme/search/TokenizerTest.java:3: error: package org.junit does not exist",
         "tests/test_password_reset.py:41: AssertionError",
+        // The shell naming a variable it does not have.
+        "/builds/a/deploy.sh: line 9: DEPLOY_TOKEN: unbound variable",
+        "bash: line 3: REGISTRY_PASSWORD: parameter null or not set",
     ];
 
     #[test]

@@ -904,8 +904,26 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
         ]
         .iter()
         .any(|v| words.contains(v));
-    (announces && quiet_after(last)).then_some(last)
+    if announces && quiet_after(last) {
+        return Some(last);
+    }
+    // Or the program connected to a peer (`connected to 127.0.0.1:37213`, `connecting to HIL
+    // simulator 10.0.0.7:4000`) and its last words wait for the peer's answer (`waiting for
+    // handshake`, `waiting for simulator reply to PING`): the peer never answered.
+    let before = (step.line + 1..last).rev().find(|&i| {
+        let t = log.plain_cow(i);
+        !t.trim().is_empty() && !is_runner_boilerplate(extract::strip_ci_timestamp(&t))
+    });
+    let waits = words.contains("waiting for") || words.contains("awaiting ");
+    let peer = |i: usize| PEER.is_match(&log.plain_cow(i));
+    (waits && (peer(last) || before.is_some_and(peer)) && quiet_after(last)).then_some(last)
 }
+
+/// A peer a program talks to, as it names it: connected or connecting to host:port.
+static PEER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bconnect(?:ed|ing)? to\b.*?(?:\b\d{1,3}(?:\.\d{1,3}){3}|\blocalhost|\b[a-z][\w-]*(?:\.[\w-]+)+|\[[0-9a-f:]+\]):\d{2,5}\b")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
 
 /// Inside the failing command, the error a wrapper reports was caused by an earlier network or
 /// infrastructure error: pip's "no matching distribution" after its retries timed out, cargo's

@@ -363,7 +363,7 @@ static RULES: &[Rule] = &[
     // urllib's wrapped one, requests' Read/ConnectTimeout, undici's): the remote side did not
     // answer, unlike a test runner's or the job's own time limit (the code did not finish).
     r("socket_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^\s*(?:[\w.]+\.)?(?:TimeoutError|timeout): timed out\s*$|<urlopen error timed out>|\bRead timed out\b|\b(?:ReadTimeout|ConnectTimeout)\b|\bUND_ERR_(?:CONNECT|HEADERS|BODY)_TIMEOUT\b"),
-    r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '|The operation was aborted due to timeout|\bUND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT\b"),
+    r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|The handshake operation timed out|SSL handshake timed out|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '|The operation was aborted due to timeout|\bUND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT\b"),
     // More tools' words for a request that got no answer: the JVM's exceptions (maven, gradle),
     // Apache HttpClient's, kubectl's, helm's, the AWS CLI's, apt's, ssh's, git's, reqwest's,
     // docker's, musl's resolver, and the errno names.
@@ -372,7 +372,7 @@ static RULES: &[Rule] = &[
     // A port another job on the shared runner holds (a fixed port in a test, a service
     // container): the runner's state, not the code; a retry on another runner passes.
     r("port_in_use", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)\baddress already in use\b|\bEADDRINUSE\b|port is already allocated|Only one usage of each socket address"),
-    r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock|(?i:\bdatabase is locked\b)|\bSQLITE_BUSY\b|Lock wait timeout exceeded|canceling statement due to lock timeout|could not obtain lock on (relation|row)|Could not get lock /var/lib/(dpkg|apt)/|Unable to acquire the dpkg frontend lock"),
+    r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock|(?i:\bdatabase is locked\b)|\bSQLITE_BUSY\b|Lock wait timeout exceeded|canceling statement due to lock timeout|could not obtain lock on (relation|row)|Could not get lock /var/lib/(dpkg|apt)/|Unable to acquire the dpkg frontend lock|repository is already locked (?:exclusively )?by\b|unable to create lock in backend\b|Failed to create/acquire the lock"),
     r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Empty reply from server|\b599 Internal Exception\b|Unexpected end of stream while looking for line|Could not connect to '[^']+:\d+': |^500 Can't connect to \S+:\d+|^curl: \(52\) |java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException|http\.Http(Connect)?TimeoutException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to |keyserver (receive|send|refresh|search) failed: (No keyserver available|Connection refused|Connection timed out|No route to host|Network is unreachable|Server indicated a failure|Try again later)|^Error querying OCSP responder|:BIO routines:BIO_wait:transfer timeout:|:SSL routines:\w+:unexpected eof while reading:|:BIO routines:BIO_(do_)?connect:(connect error|Connection refused):|^connect:errno=\d+|^Error connecting BIO\s*$"),
     // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
     // asking for credentials, and a transfer the server cut short: each ecosystem's own words
@@ -740,6 +740,63 @@ static RULES: &[Rule] = &[
     // minitest's error header: `  1) Error:` then `Class#test_name:`.
     r("minitest_header", Test, Cat::Is(C::TestAssertion), 6, r"^(?P<t>[A-Z][\w:]*#test_\w+)(?: \[[^\]]+\])?:\s*$"),
     r("test_headers", Test, Cat::Is(C::TestAssertion), 6, r"^\s*\d+\) test (?P<t>.+) \([\w.]+\)\s*$|^(Failure|Error) \('(?P<f>[^']+)'\): (?P<t2>.+)$|^\s*Assertion with \S+ failed|^rspec (?P<f2>\./\S+?):\d+ # (?P<t3>.+)$"),
+    // --- the test frameworks, compilers and checkers of rounds 40-43's languages and tools
+    // Test runners' failure counts: FiveAM's `Fail: 1 (33%)`, SRFI-64's `# of unexpected
+    // failures  1`, RackUnit's `1/3 test failures`, clojure.test's `1 failures, 0 errors.`,
+    // plunit's `% 2 tests failed`, meson test's `Fail: 1` and `Unexpected Pass: 1`.
+    r("test_counts", Summary, Cat::Is(C::TestAssertion), 6, r"^\s*Fail: [1-9]\d* \(\d+%\)|^# of unexpected (failures|passes)\s+[1-9]|^[1-9]\d*/\d+ tests? failures?\s*$|^(?:[1-9]\d* failures, \d+|\d+ failures, [1-9]\d*) errors\.\s*$|^% [1-9]\d* tests? failed\b|^(?:Fail|Unexpected Pass):\s+[1-9]\d*\s*$"),
+    // Their failed tests: clojure.test's `FAIL in (gross-test) (tax_test.clj:8)`, SRFI-64's
+    // `slug-test.scm:7: FAIL name`, FiveAM's `NAME in SUITE []:`, RackUnit's `FAILURE`,
+    // meson test's `2/2 name UNEXPECTEDPASS 0.00s`, plunit's `test net: failed`.
+    r("test_fail_headers", Test, Cat::Is(C::TestAssertion), 6, r"^(?:FAIL|ERROR) in \((?P<t>[^)]+)\)|^\S+:\d+: FAIL (?P<t2>\S.*)$|^\s*(?P<t3>[A-Z][A-Z0-9-]+) in [A-Z][A-Z0-9-]+ \[.*\]:\s*$|^FAILURE\s*$|^\s*\d+/\d+ (?P<t4>\S+)\s+(?:FAIL|UNEXPECTEDPASS|TIMEOUT)\s+[\d.]+s\b|^\s+test (?P<t5>\w+): (?:failed|received error)\b"),
+    // A .NET program's uncaught exception under Mono (`Unhandled Exception:` then the type,
+    // Mono's `[ERROR] FATAL UNHANDLED EXCEPTION: System.FormatException: ...`): its category
+    // comes from its type, as a JVM program's does.
+    r("dotnet_uncaught", Cause, Cat::None, 6, r"^\s*(?:Unhandled Exception:\s*|\[ERROR\] FATAL UNHANDLED EXCEPTION: )?System(?:\.\w+)*\.(?P<n>\w*Exception): \S"),
+    // Guile's error report: `In procedure open-file: No such file or directory: "..."`.
+    r("guile_error", Cause, Cat::Is(C::Other), 6, r"^In procedure [^\s:]+: \S"),
+    // SBCL's compiler: a full WARNING or ERROR makes `compile-file` report failure.
+    r("sbcl_compile", Cause, Cat::Is(C::CompileError), 6, r"^; caught (?:ERROR|WARNING):\s*$|compile-file reported failure\b|^; compilation unit aborted\b"),
+    // A language runtime's heap ran out (SBCL's dynamic space, GHC's RTS, Boehm GC users,
+    // the BEAM): the program's memory use, not a crash of the runner.
+    r("heap_exhausted", Cause, Cat::Is(C::TimeoutOrOom), 8, r"(?i)\bheap exhausted\b|\bheap overflow\b|\bout of heap space\b|GC Warning: (?:Out of Memory|Failed to expand heap)|eheap_alloc: Cannot allocate"),
+    // A name the compiler cannot resolve: Clojure's `Unable to resolve symbol: x in this
+    // context`, Racket's `f.rkt:6:5: x: unbound identifier`, and their syntax errors.
+    r("unresolved_name", Cause, Cat::Is(C::CompileError), 7, r"Unable to resolve symbol: \S+ in this context|^Syntax error (?:compiling|macroexpanding)\b.* at \(|^\S+:\d+:\d+: \S+: unbound identifier\b|^ERROR: \S+:\d+:\d+: Syntax error: "),
+    // Typed Racket's checker.
+    r("racket_type_checker", Cause, Cat::Is(C::TypeError), 7, r"^\S+:\d+:\d+: Type Checker: "),
+    // The C# compiler under Mono (csc, mcs) and MSBuild/xbuild: `error CS2001: ...`.
+    r("csharp_error", Cause, Cat::Is(C::CompileError), 7, r"\berror CS\d{4}: "),
+    // An offline build (`lein -o`, `mvn -o`, gradle --offline) asked for an artifact it never
+    // downloaded: the image's dependency cache.
+    r("offline_artifact", Cause, Cat::Is(C::DependencyInstall), 7, r"in offline mode and the artifact \S+ has not been downloaded|^Could not resolve dependencies\s*$|No cached version of \S+ available for offline mode"),
+    // A secret that opened nothing: restic's and borg's repository password, gpg's passphrase.
+    r("wrong_password", Cause, Cat::Is(C::PermissionOrSecret), 8, r"^gpg: decryption failed: Bad session key|^gpg: .*\bBad passphrase\b|^Fatal: wrong password or no key found|^passphrase supplied in BORG_PASSPHRASE\b.*\bincorrect|^(?:[Ee]rror|[Ff]atal|FATAL|ERROR): (?:incorrect|invalid|bad|wrong) (?:password|passphrase)\b"),
+    // JSON Schema's own words (python-jsonschema; ajv's in its reports' `message` fields, as
+    // its bare `must be array` is also validate-pyproject's), whichever tool validates a file with
+    // it (check-jsonschema, kubernetes-validate, cfn-lint): the file breaks its schema. Below
+    // `config_schema`: a finding in the project's own YAML configuration stays configuration.
+    r("schema_violation", Cause, Cat::Is(C::LintFailure), 5, r"'[^']*' is not of type '\w+'|\bis not one of \[|'[^']+' is a required property|Additional properties are not allowed \(|\bis (?:greater|less) than the (?:maximum|minimum) of \d|is not valid under any of the given schemas|did not validate for resource \S+|\bmessage\x22?: [\x22']must (?:be|have|NOT|match|pass|contain)\b"),
+    // cfn-lint's default and pretty formats (`E3012 'x' is not of type`, `6:3:  E3004  ...`)
+    // and its count.
+    r("cfn_lint", Cause, Cat::Is(C::LintFailure), 7, r"^[EW]\d{4} \S|^\d+:\d+:\s+E\d{4}\s+\S|^Cfn-lint scanned \d+ templates? against \d+ rules and found [1-9]\d* errors?"),
+    // AWS CDK's validation errors at synthesis (`«InvalidBucketNameValue» Invalid S3 bucket
+    // name`): the app's own construct props.
+    r("cdk_validation", Cause, Cat::Is(C::Other), 7, "^\\[?\u{ab}\\w+\u{bb} \\S"),
+    // `set -u` met an environment variable (upper case, by convention) the job does not
+    // have: a CI/CD variable missing (a protected variable on an unprotected branch, a typo in
+    // its name). A script's own lower-case variable left unset is the script's doing.
+    r("unbound_variable", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^(?:\S+: )?(?:line \d+: )?[A-Z_][A-Z0-9_]*: unbound variable\s*$"),
+    // configure and its macros: a build tool the image lacks; an Autoconf Archive macro left
+    // unexpanded (autoconf-archive not installed: configure then fails as a shell script).
+    r("configure_tool_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^configure: error: (?:\S+ is required\b|(?:cannot find|could not find|no acceptable) \S+|\S+ (?:not found|is not installed)\b)|possibly undefined macro: A[XC]_\w+|^\./configure: line \d+: syntax error near unexpected token\b"),
+    r("compiler_cannot_link", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^configure: error: C\+* compiler cannot create executables"),
+    // automake's distcheck: the package's distribution is incomplete or leaves files behind.
+    r("distcheck_failed", Cause, Cat::Is(C::Other), 7, r"^ERROR: files left (?:in build directory )?after (?:distclean|uninstall):|^ERROR: distcleancheck\b"),
+    // The image's build tool is older than the project asks for.
+    r("tool_too_old", Cause, Cat::Is(C::GithubActionsConfig), 7, r"Meson version is \S+ but project requires\b|CMake [\d.]+ or higher is required\.\s+You are running version|^(?:configure\.ac:\d+: error: )?Autoconf version [\d.]+ or higher is required|require Automake [\d.]+, but have [\d.]+"),
+    // A subproject or submodule directory that was never checked out.
+    r("subproject_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"Subproject exists but has no meson\.build file|does not contain a CMakeLists\.txt file|fatal: no submodule mapping found in \.gitmodules"),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
     r("generic_error", Cause, Cat::None, 1, r"(?i)^\s*(\[?error\]?[:\s!]|fatal[:\s]|\berror\b.*\bfailed\b)|\bERROR\b|\bFAILURE\b|\bfailed with exit code\b|Error: Command failed"),
@@ -1751,7 +1808,7 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     go_panics(hits);
     // A Python exception's category depends on its type (a JVM program's uncaught one too).
     for h in hits.iter_mut() {
-        if h.rule == "jvm_uncaught" {
+        if matches!(h.rule, "jvm_uncaught" | "dotnet_uncaught") {
             h.category = Some(
                 h.name
                     .as_deref()

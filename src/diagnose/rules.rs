@@ -1086,6 +1086,12 @@ fn build_evidence(
             add(l, &t, &mut picked);
         }
     }
+    // 1a. a header or library the compiler or linker cannot find that the build's own probe
+    //     had already found missing (`checking for LZ4_compress_default in -llz4... no`):
+    //     the configure step went on without it, and that line says why
+    if let Some(line) = anchors.iter().find_map(|a| probe_said_no(log, a)) {
+        add(line, &log.plain_cow(line), &mut picked);
+    }
     // 1b. what the failing step's first error follows: tools state the specific finding just
     //     above their verdict (`Checking 'f'  FAILED: ...` before `amtool: error: failed to
     //     validate 1 file(s)`, a unit file's line before systemd's "fatal error")
@@ -1202,6 +1208,30 @@ fn build_evidence(
             }
         }
     }
+    // 6b. a failing `diff` (or `git diff --exit-code`): the lines it reports changed are the
+    //     finding (`+kv_hash`, a symbol the library now exports), not its last lines
+    if let Some(s) = step
+        && compares_files(s.name.as_deref().unwrap_or(""))
+    {
+        let last = region.1.min(log.line_count().saturating_sub(1));
+        let mut found = 0;
+        for i in (s.line + 1..=last).take(OWN_WORDS_SCAN) {
+            let plain = log.plain_cow(i);
+            let body = extract::strip_ci_timestamp(&plain);
+            if body.starts_with("$ ") {
+                break;
+            }
+            if is_changed_line(body) {
+                picked
+                    .entry(i)
+                    .or_insert_with(|| cut(body.trim(), QUOTE_MAX).to_string());
+                found += 1;
+                if found == OWN_WORDS || picked.len() >= MAX_EVIDENCE {
+                    break;
+                }
+            }
+        }
+    }
     // 7. nothing recognised in the failing command (nothing at all, or only an earlier
     //    command's error the job went past): its last words are the most informative lines
     //    (however short: `jq -e`'s `false` is all it says; not a lone `}`)
@@ -1274,6 +1304,70 @@ fn step_programs(cmd: &str) -> Vec<&str> {
         }
     }
     out
+}
+
+/// How far above a missing header the build's probes are looked for.
+const PROBE_SCAN: usize = 20_000;
+
+/// The line above `a` (a compiler's `fatal error: lz4.h: No such file or directory`, a
+/// linker's `cannot find -llz4`) where the build's probe for that library said no: autoconf's
+/// `checking for lz4.h... no`, meson's `Run-time dependency lz4 found: NO`.
+fn probe_said_no(log: &LogIndex, a: &Hit) -> Option<usize> {
+    let t = a.clean();
+    let name = if let Some(rest) = t.split("fatal error: ").nth(1)
+        && rest.contains(": No such file or directory")
+    {
+        let header = rest.split(':').next()?.trim();
+        let file = header.rsplit('/').next()?;
+        file.strip_suffix(".h")
+            .or_else(|| file.strip_suffix(".hpp"))?
+    } else if let Some(rest) = t.split("cannot find -l").nth(1) {
+        rest.split(|c: char| c.is_whitespace() || c == ':').next()?
+    } else {
+        return None;
+    };
+    let name = name.trim_start_matches("lib");
+    if name.len() < 2
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return None;
+    }
+    let lower = name.to_ascii_lowercase();
+    let names = |body: &str| {
+        body.to_ascii_lowercase()
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|w| w == lower || w == format!("l{lower}") || w == format!("lib{lower}"))
+    };
+    (a.line.saturating_sub(PROBE_SCAN)..a.line)
+        .rev()
+        .find(|&i| {
+            let plain = log.plain_cow(i);
+            let body = extract::strip_ci_timestamp(&plain).trim_end();
+            let said_no = (body.starts_with("checking ") && body.ends_with("... no"))
+                || (body.contains(" found: NO") || body.ends_with(": NO"));
+            said_no && names(body)
+        })
+}
+
+/// A command that compares files and fails on a difference: `diff`, `git diff --exit-code`
+/// (`--quiet` prints nothing to quote).
+fn compares_files(cmd: &str) -> bool {
+    let programs = step_programs(cmd);
+    programs.contains(&"diff")
+        || (programs.contains(&"git") && cmd.contains(" diff ") && cmd.contains("--exit-code"))
+}
+
+/// A line a unified or normal diff reports changed: `+kv_hash`, `-old`, `> new`; not the
+/// `+++ file` and `--- file` headers.
+fn is_changed_line(body: &str) -> bool {
+    let header = body.starts_with("+++ ") || body.starts_with("--- ");
+    let unified = (body.starts_with('+') || body.starts_with('-'))
+        && body.len() > 1
+        && !header
+        && body != "---";
+    unified || body.starts_with("> ") || body.starts_with("< ")
 }
 
 /// Up to 2 output lines just above `line` in its own step, when nothing strong above it in the
