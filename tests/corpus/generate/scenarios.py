@@ -23287,3 +23287,547 @@ case(
                     **{"src/keywords.gperf": "%%\nregion\ntier\nowner\n%%\n"}),
     env=R43_ENV, project="initech2/libkv-keywords", **ROUND43,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 44: configuration validation jobs of an SRE team's infrastructure repository, in
+# merge-request pipelines: Prometheus rules and their tests, Alertmanager, Grafana dashboards in
+# jsonnet, and the daemons' own config checks (nginx, haproxy, bind, unbound, rsyslog, systemd,
+# varnish, keepalived, dnsmasq), with the shell glue that renders templates first. Written by an
+# author who had not read the diagnoser's rules, its tests or earlier rounds' results.
+
+ROUND44 = dict(round=44)
+
+R44_ENV = {"HOME": "/tmp/diag44/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+R44_API_RULES = """groups:
+  - name: api
+    rules:
+      - record: job:http_requests:rate5m
+        expr: sum by (job) (rate(http_requests_total[5m]))
+      - record: job:http_errors:ratio5m
+        expr: sum by (job) (rate(http_requests_total{code=~"5.."}[5m])) / sum by (job) (rate(http_requests_total[5m]))
+      - alert: ApiHighErrorRatio
+        expr: job:http_errors:ratio5m{job="api"} > 0.05
+        for: 10m
+        labels:
+          severity: page
+        annotations:
+          summary: "API error ratio is {{ $value | humanizePercentage }}"
+"""
+
+R44_QUEUE_RULES = """groups:
+  - name: queue
+    rules:
+      - alert: QueueBacklogHigh
+        expr: sum by (queue) (rabbitmq_queue_messages_ready) > 1000
+        for: 15m
+        labels:
+          severity: page
+        annotations:
+          summary: "Queue {{ $labels.queue }} has a backlog"
+          runbook_url: "https://runbooks.cogswell.example/queue-backlog"
+"""
+
+R44_QUEUE_TEST = """rule_files:
+  - ../rules/queue.yml
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'rabbitmq_queue_messages_ready{queue="invoices",instance="mq-1"}'
+        values: '500 1500x20'
+      - series: 'rabbitmq_queue_messages_ready{queue="emails",instance="mq-1"}'
+        values: '10x20'
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: QueueBacklogHigh
+        exp_alerts:
+          - exp_labels:
+              severity: page
+              queue: invoices
+            exp_annotations:
+              summary: "Queue invoices has a backlog"
+              runbook_url: "https://runbooks.cogswell.example/queue-backlog"
+      - eval_time: 10m
+        alertname: QueueBacklogHigh
+        exp_alerts: []
+"""
+
+R44_PANELS = """{
+  timeseries(title, expr, unit='short'):: {
+    type: 'timeseries',
+    title: title,
+    datasource: { type: 'prometheus', uid: 'prom-main' },
+    fieldConfig: { defaults: { unit: unit } },
+    targets: [{ expr: expr, refId: 'A' }],
+  },
+  thresholds:: { warning: 0.8, critical: 0.95 },
+}
+"""
+
+R44_NGINX_MAIN = """worker_processes 1;
+pid {d}/run/nginx.pid;
+error_log {d}/logs/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    include conf.d/*.conf;
+}}
+"""
+
+R44_AM_CONF = """global:
+  resolve_timeout: 5m
+route:
+  receiver: slack-ops
+  group_by: ['alertname', 'service']
+  routes:
+    - matchers: ['severity="page"']
+      receiver: slack-ops
+receivers:
+  - name: slack-ops
+    slack_configs:
+      - api_url: https://hooks.slack.example/services/T000/B000/XXXX
+        channel: '#ops-alerts'
+        title: '{{ template "ops.title" . }}'
+        text: '{{ template "ops.text" . }}'
+templates:
+  - 'templates/*.tmpl'
+"""
+
+# --- Round 44: plain failures -------------------------------------------------------------------
+
+case(
+    "promtool-check-rules-group-name-repeated", "validate:prometheus-rules", "prom/prometheus:v2.42.0",
+    ["promtool --version", "promtool check rules rules/*.yml"],
+    lab("github_actions_config", [r'groupname: "node" is repeated in the same file'],
+        "promtool check rules", "a merge request appended a second `node` group to rules/node.yml instead of adding the disk alert to the existing group; promtool refuses a repeated group name",
+        accept=["other", "lint_failure"]),
+    files={
+        "rules/api.yml": R44_API_RULES,
+        "rules/node.yml": "groups:\n  - name: node\n    rules:\n      - alert: NodeDown\n        expr: up{job=\"node\"} == 0\n        for: 5m\n        labels:\n          severity: page\n  - name: node\n    rules:\n      - alert: NodeDiskAlmostFull\n        expr: node_filesystem_avail_bytes{fstype!~\"tmpfs|overlay\"} / node_filesystem_size_bytes < 0.05\n        for: 30m\n        labels:\n          severity: ticket\n",
+    },
+    env=R44_ENV, project="cogswell/monitoring", **ROUND44,
+)
+
+case(
+    "promtool-lint-fatal-duplicate-recording-rule", "lint:prometheus-rules", "prom/prometheus:v2.42.0",
+    ["promtool check rules --lint=duplicate-rules --lint-fatal rules/api.yml rules/api-slo.yml"],
+    lab("lint_failure", [r"lint error \d+ duplicate rule\(s\) found", r"^Metric: job:http_requests:rate5m"],
+        "promtool check rules --lint-fatal", "the SLO rule file copied the request-rate recording rule that rules/api.yml already records in the same file's group; promtool's duplicate-rules lint is fatal in this job (exit 3)",
+        accept=["github_actions_config", "other"]),
+    files={
+        "rules/api.yml": R44_API_RULES,
+        "rules/api-slo.yml": "groups:\n  - name: api-slo\n    rules:\n      - record: job:http_requests:rate5m\n        expr: sum by (job) (rate(http_requests_total[5m]))\n      - record: job:slo_availability:ratio30d\n        expr: 1 - (sum by (job) (increase(http_requests_total{code=~\"5..\"}[30d])) / sum by (job) (increase(http_requests_total[30d])))\n      - record: job:http_requests:rate5m\n        expr: sum by (job) (rate(http_requests_total[5m]))\n",
+    },
+    env=R44_ENV, project="cogswell/monitoring", timestamps=True, **ROUND44,
+)
+
+case(
+    "promtool-test-rules-for-duration-raised", "test:prometheus-rules", "prom/prometheus:v2.42.0",
+    ["promtool check rules rules/queue.yml", "promtool test rules tests/queue_test.yml"],
+    lab("test_assertion", [r"alertname: QueueBacklogHigh, time: 10m", r"^\s*got:\[\]"],
+        "promtool test rules", "the merge request raised the backlog alert's `for` from 5m to 15m to cut noise; the unit test still expects the alert firing at 10m and gets no alerts",
+        accept=["github_actions_config"]),
+    files={"rules/queue.yml": R44_QUEUE_RULES, "tests/queue_test.yml": R44_QUEUE_TEST.replace("      - eval_time: 10m\n        alertname: QueueBacklogHigh\n        exp_alerts: []\n", "      - eval_time: 3m\n        alertname: QueueBacklogHigh\n        exp_alerts: []\n")},
+    env=R44_ENV, project="cogswell/monitoring", **ROUND44,
+)
+
+case(
+    "promtool-check-config-duplicate-scrape-job", "validate:prometheus-config", "prom/prometheus:v2.42.0",
+    ["cd prometheus", "promtool check config --syntax-only prometheus.yml"],
+    lab("github_actions_config", [r'found multiple scrape configs with job name "node"'],
+        "promtool check config", "the new node-3 target was added as a second `node` scrape job instead of a target of the existing one",
+        accept=["other"]),
+    files={
+        "prometheus/prometheus.yml": "global:\n  scrape_interval: 30s\n  evaluation_interval: 30s\nrule_files:\n  - rules/*.yml\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['node-1.cogswell.example:9100', 'node-2.cogswell.example:9100']\n  - job_name: blackbox-https\n    metrics_path: /probe\n    params:\n      module: [http_2xx]\n    static_configs:\n      - targets: ['shop.cogswell.example:443']\n  - job_name: node\n    static_configs:\n      - targets: ['node-3.cogswell.example:9100']\n",
+        "prometheus/rules/api.yml": R44_API_RULES,
+    },
+    env=R44_ENV, project="cogswell/monitoring", **ROUND44,
+)
+
+case(
+    "amtool-check-config-template-define-unclosed", "validate:alertmanager", "prom/alertmanager:v0.25.0",
+    ["amtool --version", "amtool check-config alertmanager/alertmanager.yml"],
+    lab("github_actions_config", [r"template: ops\.tmpl:\d+: unexpected <define> in command"],
+        "amtool check-config", "the title template lost its closing {{ end }} when a firing-count was added; the next {{ define }} is parsed inside it",
+        accept=["other"]),
+    files={
+        "alertmanager/alertmanager.yml": R44_AM_CONF,
+        "alertmanager/templates/ops.tmpl": "{{ define \"ops.title\" }}[{{ .Status | toUpper }}{{ if eq .Status \"firing\" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}\n{{ define \"ops.text\" }}{{ range .Alerts }}*{{ .Labels.service }}*: {{ .Annotations.summary }}\n{{ end }}{{ end }}\n",
+    },
+    env=R44_ENV, project="cogswell/alerting", **ROUND44,
+)
+
+case(
+    "amtool-template-render-renamed-define", "test:alert-templates", "prom/alertmanager:v0.25.0",
+    ["mkdir -p out",
+     "amtool template render --template.glob='alertmanager/templates/*.tmpl' --template.text='{{ template \"ops.title\" . }}' > out/title.txt",
+     "amtool template render --template.glob='alertmanager/templates/*.tmpl' --template.text='{{ template \"ops.text\" . }}' > out/text.txt",
+     "diff -u golden/text.txt out/text.txt"],
+    lab("github_actions_config", [r'template "ops\.text" not defined'],
+        "amtool template render", "the templates file renamed ops.text to slack.ops.text; the golden-render test (and the receiver in alertmanager.yml) still asks for ops.text",
+        accept=["other", "test_assertion"]),
+    files={
+        "alertmanager/alertmanager.yml": R44_AM_CONF,
+        "alertmanager/templates/ops.tmpl": "{{ define \"ops.title\" }}[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}{{ end }}\n{{ define \"slack.ops.text\" }}{{ range .Alerts }}*{{ .Labels.service }}*: {{ .Annotations.summary }}\n{{ end }}{{ end }}\n",
+        "golden/text.txt": "*api*: API error ratio is 7.3%\n",
+    },
+    env=R44_ENV, project="cogswell/alerting", **ROUND44,
+)
+
+case(
+    "jsonnet-dashboard-field-typo", "build:dashboards", "cogswell/jsonnet-tools:0.18",
+    ["jsonnet --version", "mkdir -p out", "jsonnet -J lib dashboards/api.jsonnet -o out/api.json"],
+    lab("compile_error", [r"RUNTIME ERROR: field does not exist: critcal"],
+        "jsonnet", "the saturation panel reads panels.thresholds.critcal (a typo of critical); jsonnet fails when it manifests the dashboard",
+        accept=["other", "github_actions_config"]),
+    files={
+        "lib/panels.libsonnet": R44_PANELS,
+        "dashboards/api.jsonnet": "local panels = import 'panels.libsonnet';\n\n{\n  title: 'API overview',\n  uid: 'api-overview',\n  schemaVersion: 38,\n  panels: [\n    panels.timeseries('Requests', 'sum(rate(http_requests_total{job=\"api\"}[5m]))', unit='reqps'),\n    panels.timeseries('Saturation', 'avg(node_load1{job=\"node\"})')\n    + { options: { threshold: panels.thresholds.critcal } },\n  ],\n}\n",
+    },
+    env=R44_ENV, project="cogswell/dashboards", **ROUND44,
+)
+
+case(
+    "jsonnetfmt-test-unformatted-libsonnet", "lint:jsonnet", "cogswell/jsonnet-tools:0.18",
+    [("for f in $(find dashboards lib -name '*.jsonnet' -o -name '*.libsonnet' | sort); do # collapsed multi-line command",
+      "rc=0\nfor f in $(find dashboards lib -name '*.jsonnet' -o -name '*.libsonnet' | sort); do\n  if jsonnetfmt --test \"$f\"; then echo \"ok        $f\"; else echo \"UNFORMATTED $f (run: jsonnetfmt -i $f)\"; rc=1; fi\ndone\nexit $rc")],
+    lab("formatting_failure", [r"^UNFORMATTED lib/slo\.libsonnet"],
+        "jsonnetfmt --test", "a new library file uses double quotes and four-space indentation; jsonnetfmt --test exits non-zero silently and the loop names the file",
+        accept=["lint_failure"]),
+    files={
+        "lib/panels.libsonnet": R44_PANELS,
+        "lib/slo.libsonnet": "{\n    errorBudget(objective):: 1 - objective,\n    burnRate(window, objective):: \"sum(rate(http_requests_total{code=~\\\"5..\\\"}[%s])) / sum(rate(http_requests_total[%s])) / %s\" % [window, window, 1 - objective],\n}\n",
+        "dashboards/api.jsonnet": "local panels = import 'panels.libsonnet';\n\n{\n  title: 'API overview',\n  uid: 'api-overview',\n  panels: [\n    panels.timeseries('Requests', 'sum(rate(http_requests_total[5m]))', unit='reqps'),\n  ],\n}\n",
+    },
+    env=R44_ENV, project="cogswell/dashboards", **ROUND44,
+)
+
+case(
+    "jsonnet-import-without-vendor-jpath", "build:dashboards", "cogswell/jsonnet-tools:0.18",
+    ["mkdir -p out", "for d in dashboards/*.jsonnet; do jsonnet \"$d\" > \"out/$(basename \"$d\" .jsonnet).json\"; done"],
+    lab("github_actions_config", [r'RUNTIME ERROR: couldn\'t open import "grafonnet/grafana\.libsonnet"'],
+        "jsonnet", "a cleanup of .gitlab-ci.yml dropped `-J vendor` from the render loop; the grafonnet import is not found",
+        accept=["compile_error", "dependency_install"]),
+    files={
+        "vendor/grafonnet/grafana.libsonnet": "{\n  dashboard:: {\n    new(title, uid=null):: { title: title, uid: uid, panels: [], schemaVersion: 38 },\n  },\n}\n",
+        "dashboards/db.jsonnet": "local grafana = import 'grafonnet/grafana.libsonnet';\n\ngrafana.dashboard.new('Postgres', uid='pg-overview')\n",
+    },
+    env=R44_ENV, project="cogswell/dashboards", **ROUND44,
+)
+
+case(
+    "nginx-proxy-pass-upstream-underscore", "validate:nginx", "nginx:1.22",
+    ["nginx -v", "nginx -t -p \"$CI_PROJECT_DIR/nginx/\" -c nginx.conf"],
+    lab("github_actions_config", [r'host not found in upstream "api_backend"'],
+        "nginx -t", "the upstream is named api-backend but the new location proxies to http://api_backend; nginx takes it for a host name and cannot resolve it",
+        accept=["other"]),
+    files={
+        "nginx/nginx.conf": R44_NGINX_MAIN.format(d="/builds/cogswell/edge"),
+        "nginx/conf.d/api.conf": "upstream api-backend {\n    server 127.0.0.1:8080;\n    server 127.0.0.1:8081 backup;\n}\n\nserver {\n    listen 127.0.0.1:18080;\n    server_name api.cogswell.example;\n\n    location /v1/ {\n        proxy_pass http://api-backend;\n    }\n\n    location /v2/ {\n        proxy_set_header X-Request-Id $request_id;\n        proxy_pass http://api_backend;\n    }\n}\n",
+        "nginx/logs/.keep": "", "nginx/run/.keep": "",
+    },
+    env=R44_ENV, project="cogswell/edge", **ROUND44,
+)
+
+case(
+    "nginx-renewed-cert-with-old-key", "validate:nginx", "nginx:1.22",
+    ["openssl x509 -in nginx/certs/shop.crt -noout -subject -enddate", "nginx -t -p \"$CI_PROJECT_DIR/nginx/\" -c nginx.conf"],
+    lab("github_actions_config", [r"key values mismatch"],
+        "nginx -t", "the renewed certificate was committed with the old private key; nginx cannot load the key pair",
+        accept=["other", "permission_or_secret"]),
+    files={
+        "nginx/nginx.conf": R44_NGINX_MAIN.format(d="/builds/cogswell/storefront-edge"),
+        "nginx/conf.d/shop.conf": "server {\n    listen 127.0.0.1:18443 ssl;\n    server_name shop.cogswell.example;\n    ssl_certificate     certs/shop.crt;\n    ssl_certificate_key certs/shop.key;\n    ssl_protocols TLSv1.2 TLSv1.3;\n    location / {\n        root html;\n    }\n}\n",
+        "nginx/logs/.keep": "", "nginx/run/.keep": "",
+    },
+    setup=("cd nginx && mkdir -p certs && openssl req -x509 -newkey rsa:2048 -nodes -days 90 -subj /CN=shop.cogswell.example "
+           "-keyout /tmp/diag44/r44-new.key -out certs/shop.crt && openssl genrsa -out certs/shop.key 2048 && rm -f /tmp/diag44/r44-new.key"),
+    env=R44_ENV, project="cogswell/storefront-edge", **ROUND44,
+)
+
+case(
+    "haproxy-check-acl-not-declared", "validate:haproxy", "haproxy:2.6",
+    ["haproxy -v | head -1", "haproxy -c -V -f haproxy/haproxy.cfg"],
+    lab("github_actions_config", [r"no such ACL : 'from_office'"],
+        "haproxy -c", "the admin deny rule uses an office-network ACL that was never declared (the acl line went into another frontend)",
+        accept=["other"]),
+    files={
+        "haproxy/haproxy.cfg": "global\n    maxconn 2000\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend fe_internal\n    bind 127.0.0.1:18090\n    acl from_office src 10.20.0.0/16\n    default_backend be_app\n\nfrontend fe_public\n    bind 127.0.0.1:18088\n    acl is_admin path_beg /admin\n    http-request deny if is_admin !from_office\n    default_backend be_app\n\nbackend be_app\n    server app1 127.0.0.1:8080 check\n",
+    },
+    env=R44_ENV, project="cogswell/edge", **ROUND44,
+)
+
+case(
+    "named-checkzone-cname-and-other-data", "validate:dns", "cogswell/bind-tools:9.18",
+    [("for z in zones/*.zone; do named-checkzone -k fail \"$(basename \"$z\" .zone)\" \"$z\"; done", "for z in zones/*.zone; do named-checkzone -k fail \"$(basename \"$z\" .zone)\" \"$z\"; done")],
+    lab("github_actions_config", [r"CNAME and other data$"],
+        "named-checkzone", "a domain-verification TXT record was added at www, which is a CNAME; the zone no longer loads",
+        accept=["other"]),
+    files={
+        "zones/cogswell.example.zone": "$TTL 3600\n@   IN SOA ns1.cogswell.example. hostmaster.cogswell.example. ( 2026120701 3600 900 1209600 300 )\n    IN NS ns1.cogswell.example.\n    IN NS ns2.cogswell.example.\n    IN MX 10 mx1.cogswell.example.\nns1 IN A 192.0.2.53\nns2 IN A 198.51.100.53\nmx1 IN A 192.0.2.25\nlb  IN A 192.0.2.80\nwww IN CNAME lb.cogswell.example.\nwww IN TXT \"site-verification=3f9c1e7a\"\n",
+        "zones/aa-internal.example.zone": "$TTL 300\n@   IN SOA ns1.cogswell.example. hostmaster.cogswell.example. ( 2026120301 3600 900 1209600 300 )\n    IN NS ns1.cogswell.example.\ngitlab IN A 10.0.5.10\nvault  IN A 10.0.5.11\n",
+    },
+    env=R44_ENV, project="cogswell/dns", **ROUND44,
+)
+
+case(
+    "named-checkconf-missing-semicolon-acl", "validate:dns", "cogswell/bind-tools:9.18",
+    ["named-checkconf -v", "named-checkconf bind/named.conf"],
+    lab("github_actions_config", [r"named\.conf:\d+: missing ';' before 'listen-on'"],
+        "named-checkconf", "the new secondary's address was added to allow-transfer without the statement's closing semicolon",
+        accept=["other", "lint_failure"]),
+    files={
+        "bind/named.conf": "options {\n    directory \"/var/cache/bind\";\n    recursion no;\n    dnssec-validation auto;\n    allow-transfer { 192.0.2.54; 198.51.100.54; }\n    listen-on { any; };\n    listen-on-v6 { any; };\n};\n\nzone \"cogswell.example\" {\n    type primary;\n    file \"/etc/bind/zones/cogswell.example.zone\";\n};\n",
+    },
+    env=R44_ENV, project="cogswell/dns", timestamps=True, **ROUND44,
+)
+
+case(
+    "unbound-checkconf-access-control-permit", "validate:resolver", "cogswell/unbound:1.17",
+    ["unbound-checkconf unbound/unbound.conf"],
+    lab("github_actions_config", [r"error: expected deny, refuse, .* as access control action", r"read unbound/unbound\.conf failed: 1 errors"],
+        "unbound-checkconf", "the VPN range was added with `permit`, which is not an unbound access-control action (allow is)",
+        accept=["other"]),
+    files={
+        "unbound/unbound.conf": "server:\n    interface: 127.0.0.1\n    port: 5353\n    username: \"\"\n    chroot: \"\"\n    do-daemonize: no\n    access-control: 127.0.0.0/8 allow\n    access-control: 10.0.0.0/8 allow\n    access-control: 172.16.40.0/22 permit\n    local-zone: \"corp.cogswell.example.\" static\n    local-data: \"gitlab.corp.cogswell.example. IN A 10.0.5.10\"\n",
+    },
+    env=R44_ENV, project="cogswell/resolver", **ROUND44,
+)
+
+case(
+    "rsyslogd-n1-template-name-mismatch", "validate:rsyslog", "cogswell/rsyslog:8.2302",
+    ["rsyslogd -v | head -1", "rsyslogd -N1 -f rsyslog/rsyslog.conf"],
+    lab("github_actions_config", [r"Could not find template 0 'jsonline' - action disabled"],
+        "rsyslogd -N1", "the billing action names template jsonline; the template is defined as json_line",
+        accept=["other"]),
+    files={
+        "rsyslog/rsyslog.conf": "module(load=\"imuxsock\")\n\ntemplate(name=\"json_line\" type=\"list\") {\n  property(name=\"timereported\" dateFormat=\"rfc3339\")\n  constant(value=\" \")\n  property(name=\"msg\" format=\"json\")\n  constant(value=\"\\n\")\n}\n\nif $programname == \"billing\" then {\n  action(type=\"omfile\" file=\"/var/log/billing/app.log\" template=\"jsonline\")\n  stop\n}\n",
+    },
+    env=R44_ENV, project="cogswell/logging", **ROUND44,
+)
+
+case(
+    "systemd-verify-requires-unit-not-in-repo", "validate:units", "debian:bookworm",
+    ["systemd-analyze --version | head -1", "systemd-analyze verify --man=no units/reports-export.service units/reports-export.timer"],
+    lab("github_actions_config", [r"Unit reports-db-tunnel\.service not found"],
+        "systemd-analyze verify", "the export service now Requires= a db tunnel unit that the merge request did not add (it lives in another repository's branch)",
+        accept=["other"]),
+    files={
+        "units/reports-export.service": "[Unit]\nDescription=Nightly reports export\nRequires=reports-db-tunnel.service\nAfter=reports-db-tunnel.service\n\n[Service]\nType=oneshot\nExecStart=/usr/bin/true\n",
+        "units/reports-export.timer": "[Unit]\nDescription=Nightly reports export\n\n[Timer]\nOnCalendar=*-*-* 02:30:00\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
+    },
+    env=R44_ENV, project="cogswell/hosts", **ROUND44,
+)
+
+case(
+    "varnishd-vcl-beresp-in-vcl-recv", "validate:varnish", "varnish:7.1",
+    ["varnishd -V 2>&1 | head -1", "varnishd -C -f \"$CI_PROJECT_DIR/varnish/default.vcl\" -n \"$CI_PROJECT_DIR/.varnish\" > /dev/null"],
+    lab("github_actions_config", [r"Cannot be set in subroutine 'vcl_recv'", r"VCL compilation failed"],
+        "varnishd -C", "a static-asset TTL was set on beresp inside vcl_recv (it belongs in vcl_backend_response); the VCL compiler rejects it",
+        accept=["compile_error", "other"]),
+    files={
+        "varnish/default.vcl": "vcl 4.1;\n\nbackend app {\n    .host = \"127.0.0.1\";\n    .port = \"8080\";\n}\n\nsub vcl_recv {\n    if (req.url ~ \"^/static/\") {\n        unset req.http.Cookie;\n        set beresp.ttl = 1h;\n    }\n}\n\nsub vcl_backend_response {\n    set beresp.grace = 6h;\n}\n",
+    },
+    env=R44_ENV, project="cogswell/cache", **ROUND44,
+)
+
+case(
+    "keepalived-config-test-vrid-out-of-range", "validate:keepalived", "cogswell/keepalived:2.2",
+    ["keepalived --version 2>&1 | head -1", "keepalived --config-test -f \"$CI_PROJECT_DIR/keepalived/keepalived.conf\""],
+    lab("github_actions_config", [r"number '310' outside range \[1, 255\]", r"VRID '310' not valid"],
+        "keepalived --config-test", "the new VRRP instance took virtual_router_id 310 (a VLAN number); VRIDs are 1 to 255",
+        accept=["other"]),
+    files={
+        "keepalived/keepalived.conf": "global_defs {\n    router_id lb-1\n}\n\nvrrp_instance VI_INTERNAL {\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    advert_int 1\n    virtual_ipaddress {\n        10.0.9.100/24\n    }\n}\n\nvrrp_instance VI_PUBLIC {\n    state MASTER\n    interface eth0\n    virtual_router_id 310\n    priority 150\n    advert_int 1\n    virtual_ipaddress {\n        192.0.2.100/24\n    }\n}\n",
+    },
+    env=R44_ENV, project="cogswell/lb", **ROUND44,
+)
+
+case(
+    "dnsmasq-test-server-port-suffix", "validate:dnsmasq", "cogswell/dnsmasq:2.90",
+    ["dnsmasq --version | head -1", "dnsmasq --test --conf-file=dnsmasq/dnsmasq.conf"],
+    lab("github_actions_config", [r"bad port at line 8 of dnsmasq/dnsmasq\.conf"],
+        "dnsmasq --test", "the forwarder for the corp zone was written with a stray `s` after its port (#5353s)",
+        accept=["other"]),
+    files={
+        "dnsmasq/dnsmasq.conf": "domain-needed\nbogus-priv\ndhcp-range=10.0.8.50,10.0.8.150,12h\ndhcp-host=52:54:00:aa:bb:cc,build-01,10.0.8.21\ndhcp-option=option:router,10.0.8.1\ndhcp-option=option:dns-server,10.0.8.2,10.0.8.3\naddress=/metrics.cogswell.example/10.0.8.40\nserver=/corp.cogswell.example/10.0.5.53#5353s\n",
+    },
+    env=R44_ENV, project="cogswell/lab-network", **ROUND44,
+)
+
+# --- Round 44: infrastructure and flaky causes, on loopback stand-ins ---------------------------
+
+case(
+    "sh-dig-axfr-primary-no-answer", "check:zone-drift", "cogswell/bind-tools:9.18",
+    ["dig -v 2>&1",
+     "dig +tcp +tries=1 +time=3 -p \"$PORT_BLACKHOLE\" @127.0.0.1 cogswell.example AXFR | tee live.zone",
+     "named-compilezone -q -o live.canon cogswell.example live.zone",
+     "named-compilezone -q -o repo.canon cogswell.example zones/cogswell.example.zone",
+     "diff -u live.canon repo.canon"],
+    lab("network_or_flaky", [r"no servers could be reached|communications error to 127\.0\.0\.1#\d+: timed out"],
+        "dig AXFR", "the drift check transfers the live zone from the primary before diffing; the primary (a loopback stand-in that accepts and never answers) does not answer",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "zones/cogswell.example.zone": "$TTL 3600\n@   IN SOA ns1.cogswell.example. hostmaster.cogswell.example. ( 2026120701 3600 900 1209600 300 )\n    IN NS ns1.cogswell.example.\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.80\n",
+    },
+    env=R44_ENV, project="cogswell/dns", **ROUND44,
+)
+
+case(
+    "amtool-silence-query-alertmanager-503", "check:maintenance-silences", "prom/alertmanager:v0.25.0",
+    ["amtool check-config alertmanager/alertmanager.yml",
+     "amtool --alertmanager.url=\"http://127.0.0.1:$PORT_503\" silence query -o extended 'service=~\"billing|reports\"'"],
+    lab("network_or_flaky", [r"amtool: error: .*503|Service Unavailable"],
+        "amtool silence query", "before merging a routing change the job lists active maintenance silences; the Alertmanager's ingress (a loopback stand-in) answers 503 Service Unavailable",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "alertmanager/alertmanager.yml": R44_AM_CONF,
+        "alertmanager/templates/ops.tmpl": "{{ define \"ops.title\" }}[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}{{ end }}\n{{ define \"ops.text\" }}{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}{{ end }}\n",
+    },
+    env=R44_ENV, project="cogswell/alerting", **ROUND44,
+)
+
+case(
+    "py-pip-jinja2-cli-index-reset", "render:configs", "python:3.11-slim",
+    ["python3 -m venv .venv", ". .venv/bin/activate",
+     "pip install --retries 1 --timeout 10 jinja2-cli==0.8.2 pyyaml==6.0.2",
+     "mkdir -p build && jinja2 --strict templates/haproxy.cfg.j2 values/prod.yml > build/haproxy.cfg"],
+    lab("network_or_flaky", [r"Connection reset by peer"],
+        "pip", "the package mirror (PIP_INDEX_URL, a loopback stand-in) resets every connection mid-response",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={
+        "templates/haproxy.cfg.j2": "backend be_app\n{% for s in servers %}    server {{ s.name }} {{ s.addr }} check\n{% endfor %}",
+        "values/prod.yml": "servers:\n  - {name: app1, addr: '10.0.4.21:8080'}\n",
+    },
+    env=dict(R44_ENV, PIP_INDEX_URL="http://127.0.0.1:{PORT_RESET}/simple", PIP_NO_CACHE_DIR="1"),
+    project="cogswell/edge", **ROUND44,
+)
+
+case(
+    "sh-git-clone-grafonnet-mirror-dns", "build:dashboards", "cogswell/jsonnet-tools:0.18",
+    ["git --version",
+     "git clone --quiet --depth 1 --branch v9.4.0 https://git.cogswell.invalid/mirrors/grafonnet-lib.git vendor/grafonnet-lib",
+     "jsonnet -J vendor dashboards/db.jsonnet > out/db.json"],
+    lab("network_or_flaky", [r"Could not resolve host: git\.cogswell\.invalid"],
+        "git clone", "the job vendors grafonnet from the internal git mirror, whose name does not resolve from this runner",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={"dashboards/db.jsonnet": "local grafana = import 'grafonnet-lib/grafonnet/grafana.libsonnet';\n\ngrafana.dashboard.new('Postgres', uid='pg-overview')\n"},
+    env=dict(R44_ENV, GIT_TERMINAL_PROMPT="0"), project="cogswell/dashboards", **ROUND44,
+)
+
+case(
+    "promtool-check-metrics-exporter-no-answer", "lint:exporter-metrics", "prom/prometheus:v2.42.0",
+    ["curl --version | head -1",
+     "curl -sS --max-time 5 \"http://127.0.0.1:$PORT_BLACKHOLE/metrics\" | promtool check metrics"],
+    lab("network_or_flaky", [r"curl: \(28\) Operation timed out"],
+        "curl | promtool check metrics", "the metrics lint scrapes the review app's exporter; the review app (a loopback stand-in that accepts and never answers) does not respond within curl's 5 s limit",
+        infra=True, accept=["infrastructure", "timeout_or_oom"]),
+    files={"README.md": "exporter metrics lint\n"},
+    env=R44_ENV, project="cogswell/exporters", **ROUND44,
+)
+
+case(
+    "jsonnet-multi-output-volume-full", "build:dashboards", "cogswell/jsonnet-tools:0.18",
+    ["jsonnet --version", "jsonnet -J lib -m out dashboards/all.jsonnet"],
+    lab("infrastructure", [r"No space left on device|no space left"],
+        "jsonnet -m", "the runner's build volume (a 48k tmpfs stand-in over out/) fills while jsonnet writes every generated dashboard",
+        infra=True, accept=["network_or_flaky"]),
+    files={
+        "lib/panels.libsonnet": R44_PANELS,
+        "dashboards/all.jsonnet": "local panels = import 'panels.libsonnet';\n\nlocal services = ['api', 'billing', 'reports', 'search', 'auth', 'catalog', 'checkout', 'notifier'];\n\n{\n  [s + '.json']: {\n    title: s + ' overview',\n    uid: s + '-overview',\n    panels: [\n      panels.timeseries('%s %s p%d' % [s, m, q], 'histogram_quantile(0.%d, sum by (le) (rate(%s_%s_seconds_bucket[5m])))' % [q, s, m], unit='s')\n      for m in ['request', 'db_query', 'cache_lookup', 'upstream_call']\n      for q in [50, 90, 95, 99]\n    ],\n  }\n  for s in services\n}\n",
+    },
+    tmpfs=("out", "48k"), env=R44_ENV, project="cogswell/dashboards", **ROUND44,
+)
+
+case(
+    "sh-curl-grafana-api-cert-expired", "diff:dashboards", "cogswell/jsonnet-tools:0.18",
+    ["mkdir -p live",
+     "curl -fsS --cacert \"$GRAFANA_CA\" -H \"Authorization: Bearer $GRAFANA_TOKEN\" \"https://127.0.0.1:$PORT_EXPIRED/api/dashboards/uid/api-overview\" -o live/api-overview.json",
+     "jq -S .dashboard live/api-overview.json | diff -u - out/api.json"],
+    lab("network_or_flaky", [r"curl: \(60\) .*certificate has expired|SSL certificate problem: certificate has expired"],
+        "curl", "the dashboard diff fetches the live dashboard from Grafana; Grafana's certificate (a loopback stand-in signed by the CA the job trusts) expired",
+        infra=True, accept=["infrastructure", "permission_or_secret"]),
+    files={"out/api.json": "{}\n"},
+    env=dict(R44_ENV, GRAFANA_CA="{R10_CA_FILE}", GRAFANA_TOKEN="glsa_xxxxxxxxxxxxxxxxxxxxxxxx"), project="cogswell/dashboards", **ROUND44,
+)
+
+# --- Round 44: cascades (the first failure is masked; a later step fails because of it) ---------
+
+case(
+    "sh-local-assignment-masks-jinja-amtool-cascade", "validate:alertmanager", "cogswell/config-tools:1",
+    ["bash ci/render-alertmanager.sh"],
+    lab("github_actions_config", [r"UndefinedError: 'pagerduty_routing_key' is undefined"],
+        "jinja2-cli then amtool", "cascade: the render function does `local rendered=$(jinja2 --strict ...)`; `local` returns 0, so the strict-undefined error (values renamed pagerduty_routing_key to pd_routing_key) is lost, an empty alertmanager.yml is written and amtool then reports `no route provided in config`",
+        accept=["other"]),
+    files={
+        "ci/render-alertmanager.sh": "#!/usr/bin/env bash\nset -euo pipefail\n\nrender() {\n  local template=$1 values=$2 out=$3\n  local rendered=$(jinja2 --strict \"$template\" \"$values\")\n  printf '%s\\n' \"$rendered\" > \"$out\"\n  echo \"rendered $out from $template\"\n}\n\nmkdir -p build\nrender templates/alertmanager.yml.j2 values/prod.yml build/alertmanager.yml\namtool check-config build/alertmanager.yml\n",
+        "templates/alertmanager.yml.j2": "route:\n  receiver: pagerduty\n  group_by: ['alertname']\nreceivers:\n  - name: pagerduty\n    pagerduty_configs:\n      - routing_key: '{{ pagerduty_routing_key }}'\n        severity: '{{ default_severity }}'\n",
+        "values/prod.yml": "pd_routing_key: R0UT1NGKEYPLACEHOLDER\ndefault_severity: critical\n",
+    },
+    env=R44_ENV, project="cogswell/alerting", **ROUND44,
+)
+
+case(
+    "make-ignored-jsonnet-error-json-check-cascade", "build:dashboards", "cogswell/jsonnet-tools:0.18",
+    ["make --no-print-directory check"],
+    lab("compile_error", [r"RUNTIME ERROR: Expected token OPERATOR but got|STATIC ERROR: dashboards/db\.jsonnet|dashboards/db\.jsonnet:\d+:\d+"],
+        "make + jsonnet", "cascade: the Makefile's render recipe is prefixed with `-`, so make ignores jsonnet's syntax error in db.jsonnet (a missing comma), leaves an empty out/db.json and the JSON check fails on it",
+        accept=["other", "github_actions_config"]),
+    files={
+        "Makefile": "DASHBOARDS := $(patsubst dashboards/%.jsonnet,out/%.json,$(wildcard dashboards/*.jsonnet))\n\nall: $(DASHBOARDS)\n\nout/%.json: dashboards/%.jsonnet lib/panels.libsonnet\n\t@mkdir -p out\n\t-jsonnet -J lib $< > $@\n\ncheck: all\n\tpython3 ci/check_dashboards.py $(DASHBOARDS)\n",
+        "ci/check_dashboards.py": "import json\nimport sys\n\nbad = 0\nfor path in sys.argv[1:]:\n    try:\n        with open(path) as f:\n            d = json.load(f)\n    except json.JSONDecodeError as e:\n        print(f\"{path}: not valid JSON: {e}\")\n        bad += 1\n        continue\n    if not d.get(\"uid\") or not d.get(\"panels\"):\n        print(f\"{path}: missing uid or panels\")\n        bad += 1\n    else:\n        print(f\"{path}: ok ({len(d['panels'])} panels)\")\nsys.exit(1 if bad else 0)\n",
+        "lib/panels.libsonnet": R44_PANELS,
+        "dashboards/api.jsonnet": "local panels = import 'panels.libsonnet';\n\n{\n  title: 'API overview',\n  uid: 'api-overview',\n  panels: [\n    panels.timeseries('Requests', 'sum(rate(http_requests_total[5m]))', unit='reqps'),\n  ],\n}\n",
+        "dashboards/db.jsonnet": "local panels = import 'panels.libsonnet';\n\n{\n  title: 'Postgres',\n  uid: 'pg-overview'\n  panels: [\n    panels.timeseries('Connections', 'sum(pg_stat_activity_count)'),\n  ],\n}\n",
+    },
+    env=R44_ENV, project="cogswell/dashboards", **ROUND44,
+)
+
+case(
+    "sh-find-exec-render-rules-test-cascade", "test:prometheus-rules", "cogswell/config-tools:1",
+    ["mkdir -p rules",
+     "find templates -name '*.yml.j2' -exec sh -c 'jinja2 --strict \"$1\" values/prod.yml > \"rules/$(basename \"$1\" .j2)\"' _ {} \\;",
+     "promtool check rules rules/*.yml",
+     "promtool test rules tests/queue_test.yml"],
+    lab("github_actions_config", [r"UndefinedError: 'backlog_for' is undefined"],
+        "find -exec jinja2, promtool", "cascade: find -exec ... \\; does not pass on the render's exit status; the queue rules template needs backlog_for, which values/prod.yml renamed, so rules/queue.yml is empty, promtool check rules finds 0 rules and passes, and the unit test then gets no alerts",
+        accept=["other", "test_assertion"]),
+    files={
+        "templates/queue.yml.j2": R44_QUEUE_RULES.replace("for: 15m", "for: {{ backlog_for }}").replace("> 1000", "> {{ backlog_threshold }}").replace("{{ $labels.queue }}", "{{ '{{' }} $labels.queue {{ '}}' }}"),
+        "templates/api.yml.j2": R44_API_RULES.replace("for: 10m", "for: {{ api_error_for }}").replace("{{ $value | humanizePercentage }}", "{{ '{{' }} $value | humanizePercentage {{ '}}' }}"),
+        "values/prod.yml": "api_error_for: 10m\nbacklog_threshold: 1000\nqueue_backlog_for: 5m\n",
+        "tests/queue_test.yml": R44_QUEUE_TEST,
+    },
+    env=R44_ENV, project="cogswell/monitoring", **ROUND44,
+)
+
+case(
+    "sh-curl-without-fail-404-page-rules-cascade", "validate:prometheus-rules", "prom/prometheus:v2.42.0",
+    ["curl -sS -o rules/slo-shared.yml -w 'fetched %{url_effective}: HTTP %{http_code}, %{size_download} bytes\\n' \"http://127.0.0.1:$PORT_404/platform/slo-rules/v3.2.0/slo-shared.yml\"",
+     "promtool check rules rules/*.yml"],
+    lab("dependency_install", [r"^fetched http://127\.0\.0\.1:\d+/platform/slo-rules/v3\.2\.0/slo-shared\.yml: HTTP 404"],
+        "curl then promtool", "cascade: the shared SLO rules are fetched at a release tag that does not exist (v3.2.0; the platform team published 3.2.0 without the v); curl without --fail saves the 404 page as a rule file and promtool fails to parse it",
+        accept=["github_actions_config", "other"]),
+    files={"rules/api.yml": R44_API_RULES},
+    env=R44_ENV, project="cogswell/monitoring", **ROUND44,
+)
+
+case(
+    "sh-background-render-bare-wait-nginx-cascade", "validate:nginx", "cogswell/config-tools:1",
+    [("for f in templates/*.conf.j2; do # collapsed multi-line command",
+      "for f in templates/*.conf.j2; do\n  jinja2 --strict \"$f\" values/prod.yml > \"nginx/conf.d/$(basename \"$f\" .j2)\" &\ndone\nwait"),
+     "nginx -t -p \"$CI_PROJECT_DIR/nginx/\" -c nginx.conf"],
+    lab("github_actions_config", [r"UndefinedError: 'checkout_servers' is undefined"],
+        "jinja2-cli (background) then nginx -t", "cascade: the templates render in background jobs and a bare `wait` returns 0 whatever they exit with; the upstreams template fails (values renamed checkout_servers to checkout_backends), upstreams.conf is empty, and nginx -t then reports the upstream as an unknown host",
+        accept=["other"]),
+    files={
+        "nginx/nginx.conf": R44_NGINX_MAIN.format(d="/builds/cogswell/storefront-edge"),
+        "nginx/logs/.keep": "", "nginx/run/.keep": "", "nginx/conf.d/.keep": "",
+        "templates/upstreams.conf.j2": "upstream checkout_app {\n{% for s in checkout_servers %}    server {{ s }};\n{% endfor %}}\n",
+        "templates/shop.conf.j2": "server {\n    listen 127.0.0.1:{{ listen_port }};\n    server_name {{ server_name }};\n    location /checkout/ {\n        proxy_pass http://checkout_app;\n    }\n}\n",
+        "values/prod.yml": "listen_port: 18081\nserver_name: shop.cogswell.example\ncheckout_backends:\n  - 127.0.0.1:9001\n  - 127.0.0.1:9002\n",
+    },
+    env=R44_ENV, project="cogswell/storefront-edge", **ROUND44,
+)
