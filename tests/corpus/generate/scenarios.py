@@ -23831,3 +23831,573 @@ case(
     },
     env=R44_ENV, project="cogswell/storefront-edge", **ROUND44,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 45: API contract and schema jobs of an API platform team's merge-request pipelines
+# (protoc, buf, Spectral, Redocly, openapi-spec-validator, GraphQL Inspector, graphql-schema-linter,
+# ajv-cli, jsonschema, fastavro/avro, generated code checked for drift), by an author who had not
+# read the diagnoser. Tools live under /tmp/diag45 (a venv, an npm prefix); HOME is kept there too.
+
+ROUND45 = dict(round=45)
+
+R45_ENV = {"HOME": "/tmp/diag45/home", "BUF_CACHE_DIR": "/tmp/diag45/buf-cache",
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true",
+           "npm_config_update_notifier": "false", "npm_config_fund": "false"}
+R45_GIT_INIT = ("git init -q -b main . && git config user.email ci@nakatomi.example && git config user.name 'API CI' "
+                "&& git add -A && git commit -q -m 'main'")
+R45_BUF_YAML = "version: v2\nmodules:\n  - path: proto\nlint:\n  use:\n    - STANDARD\nbreaking:\n  use:\n    - FILE\n"
+
+R45_ORDERS_PROTO = '''syntax = "proto3";
+
+package orders.v1;
+
+message Order {
+  string id = 1;
+  string customer_id = 2;
+  int64 total_cents = 3;
+  string coupon_code = 4;
+}
+
+message GetOrderRequest {
+  string id = 1;
+}
+
+message GetOrderResponse {
+  Order order = 1;
+}
+
+service OrderService {
+  rpc GetOrder(GetOrderRequest) returns (GetOrderResponse);
+}
+'''
+
+R45_INVOICES_OAS = '''openapi: 3.0.3
+info:
+  title: Invoices API
+  version: 1.4.0
+  description: Invoices of the billing platform.
+  contact:
+    name: billing
+    email: billing@nakatomi.example
+servers:
+  - url: https://api.nakatomi.example/v1
+tags:
+  - name: invoices
+    description: Invoices
+paths:
+  /invoices/{invoiceId}:
+    get:
+      operationId: getInvoice
+      description: Fetch one invoice.
+      tags: [invoices]
+      parameters:
+        - name: invoiceId
+          in: path
+          required: true
+          schema:
+            type: string
+      responses:
+        '200':
+          description: The invoice
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Invoice'
+              example:
+                id: inv_123
+                total_cents: 1999
+                currency: EUR
+components:
+  schemas:
+    Invoice:
+      type: object
+      required: [id, total_cents, currency]
+      properties:
+        id:
+          type: string
+        total_cents:
+          type: integer
+          format: int64
+        currency:
+          type: string
+          minLength: 3
+          maxLength: 3
+'''
+
+R45_ORDER_SCHEMA = '''{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "$id": "https://schemas.nakatomi.example/events/order-placed.json",
+  "type": "object",
+  "required": ["id", "currency", "total_cents", "channel"],
+  "additionalProperties": false,
+  "properties": {
+    "id": {"type": "string", "pattern": "^ord_[a-z0-9]{8}$"},
+    "currency": {"type": "string", "enum": ["EUR", "USD", "GBP"]},
+    "total_cents": {"type": "integer", "minimum": 0},
+    "channel": {"type": "string", "enum": ["web", "app", "pos"]},
+    "placed_at": {"type": "string", "format": "date-time"}
+  }
+}
+'''
+
+R45_GQL_SCHEMA = '''"""An order placed by a customer."""
+type Order {
+  "Order id."
+  id: ID!
+  "Total in cents."
+  totalCents: Int!
+  "Who placed it."
+  customer: Customer!
+}
+
+"""A customer."""
+type Customer {
+  "Customer id."
+  id: ID!
+  "Contact addresses, primary first."
+  emails: [String!]!
+  "Display name."
+  name: String
+  "Legacy numeric id from the old shop."
+  legacyId: Int
+}
+
+"""Entry points."""
+type Query {
+  "Look up one order."
+  order("Order id." id: ID!): Order
+}
+'''
+
+# --- plain failures ------------------------------------------------------------------------
+
+case(
+    "proto-protoc-enum-value-sibling-scope-clash", "proto:generate", "debian:bookworm",
+    ["protoc --version", "mkdir -p gen/python", "protoc -I proto --python_out=gen/python proto/billing/v1/*.proto"],
+    lab("compile_error", [r"\"billing\.v1\.(UNKNOWN|PAID)\" is already defined in file \"billing/v1/invoice\.proto\"\.$", r"Note that enum values use C\+\+ scoping rules"],
+        "protoc 3.21", "a new PaymentStatus enum reuses the value names UNKNOWN and PAID of InvoiceStatus in the same package; protoc's C++ scoping makes enum values package siblings",
+        accept=["other"]),
+    files={
+        "proto/billing/v1/invoice.proto": 'syntax = "proto3";\n\npackage billing.v1;\n\nenum InvoiceStatus {\n  UNKNOWN = 0;\n  OPEN = 1;\n  PAID = 2;\n}\n\nmessage Invoice {\n  string id = 1;\n  InvoiceStatus status = 2;\n  int64 total_cents = 3;\n}\n',
+        "proto/billing/v1/payment.proto": 'syntax = "proto3";\n\npackage billing.v1;\n\nenum PaymentStatus {\n  UNKNOWN = 0;\n  PENDING = 1;\n  PAID = 2;\n  FAILED = 3;\n}\n\nmessage Payment {\n  string id = 1;\n  string invoice_id = 2;\n  PaymentStatus status = 3;\n}\n',
+    },
+    env=R45_ENV, project="nakatomi/billing-proto", **ROUND45,
+)
+
+case(
+    "proto-protoc-unqualified-imported-message", "proto:descriptor", "debian:bookworm",
+    ["protoc --version", "mkdir -p build",
+     "protoc -I proto --include_imports --descriptor_set_out=build/api.binpb proto/common/v1/money.proto proto/shipping/v1/quote.proto"],
+    lab("compile_error", [r"shipping/v1/quote\.proto:\d+:\d+: \"Money\" is not defined\."],
+        "protoc 3.21 (--descriptor_set_out)", "Money moved to package common.v1; quote.proto imports the file but still names the type unqualified, so it does not resolve from shipping.v1",
+        accept=["other"]),
+    files={
+        "proto/common/v1/money.proto": 'syntax = "proto3";\n\npackage common.v1;\n\nmessage Money {\n  string currency_code = 1;\n  int64 units = 2;\n  int32 nanos = 3;\n}\n',
+        "proto/shipping/v1/quote.proto": 'syntax = "proto3";\n\npackage shipping.v1;\n\nimport "common/v1/money.proto";\n\nmessage Quote {\n  string id = 1;\n  string carrier = 2;\n  Money price = 3;\n  int32 eta_days = 4;\n}\n',
+    },
+    env=R45_ENV, project="nakatomi/shipping-api", **ROUND45,
+)
+
+case(
+    "proto-buf-breaking-field-deleted-without-reserve", "proto:breaking", "bufbuild/buf:1.75",
+    ["buf --version", "git log --oneline -2", "buf breaking --against '.git#branch=main'"],
+    lab("lint_failure", [r"orders/v1/orders\.proto:\d+:\d+:Previously present field \"4\" with name \"coupon_code\" on message \"Order\" was deleted\."],
+        "buf 1.75 breaking (text)", "the merge request deletes Order.coupon_code without reserving its number or name; buf breaking against main (FILE rules) rejects it",
+        accept=["other"]),
+    files={"buf.yaml": R45_BUF_YAML, "proto/orders/v1/orders.proto": R45_ORDERS_PROTO},
+    setup=R45_GIT_INIT + " && git checkout -q -b feature/drop-coupons && sed -i '/coupon_code/d' proto/orders/v1/orders.proto && git commit -q -am 'orders: coupons moved to promotions service'",
+    env=R45_ENV, project="nakatomi/orders-api", ref="feature/drop-coupons", **ROUND45,
+)
+
+case(
+    "proto-buf-lint-rpc-request-response-naming", "proto:lint", "bufbuild/buf:1.75",
+    ["buf lint --error-format=text"],
+    lab("lint_failure", [r"Service name \"Orders\" should be suffixed with \"Service\"", r"RPC request type \"ListOrders\" should be named",
+                         r"RPC response type \"OrderList\" should be named"],
+        "buf 1.75 lint", "a second service added in the merge request uses its own naming (Orders, ListOrders, OrderList); STANDARD rules want *Service and <Rpc>Request/<Rpc>Response"),
+    files={"buf.yaml": R45_BUF_YAML,
+           "proto/orders/v1/orders.proto": R45_ORDERS_PROTO + '\nmessage ListOrders {\n  string customer_id = 1;\n  int32 page_size = 2;\n}\n\nmessage OrderList {\n  repeated Order orders = 1;\n  string next_page_token = 2;\n}\n\nservice Orders {\n  rpc List(ListOrders) returns (OrderList);\n}\n'},
+    env=R45_ENV, project="nakatomi/orders-api", **ROUND45,
+)
+
+case(
+    "proto-buf-format-diff-nested-indentation", "proto:format", "bufbuild/buf:1.75",
+    ["buf format --diff --exit-code"],
+    lab("formatting_failure", [r"^diff -u proto/catalog/v1/product\.proto\.orig proto/catalog/v1/product\.proto"],
+        "buf 1.75 format", "a nested message and an option were written with 4-space indentation and no space before '{'; buf format --diff --exit-code prints the diff and exits 100",
+        accept=["lint_failure"]),
+    files={"buf.yaml": R45_BUF_YAML,
+           "proto/catalog/v1/product.proto": 'syntax = "proto3";\n\npackage catalog.v1;\n\nmessage Product {\n  string sku = 1;\n  string title = 2;\n  message Dimensions{\n      int32 width_mm = 1;\n      int32 height_mm = 2;\n      int32 depth_mm = 3;\n  }\n  Dimensions dimensions = 3;\n  repeated string tags = 4 [deprecated=true];\n}\n'},
+    env=R45_ENV, project="nakatomi/catalog-api", **ROUND45,
+)
+
+case(
+    "py-grpc-tools-pb2-checked-in-stale", "proto:check-generated", "python:3.11",
+    ["python -m grpc_tools.protoc --version",
+     "python -m grpc_tools.protoc -I proto --python_out=src/orders_client/gen --pyi_out=src/orders_client/gen proto/orders/v1/orders.proto",
+     "changed=$(git status --porcelain -- src/orders_client/gen)",
+     "if [ -n \"$changed\" ]; then echo \"$changed\"; echo \"ERROR: checked-in protobuf stubs differ from proto/ (regenerate with 'make stubs' and commit)\"; exit 1; fi"],
+    lab("lint_failure", [r"ERROR: checked-in protobuf stubs differ from proto/", r"^ ?M src/orders_client/gen/orders/v1/orders_pb2\.pyi?$"],
+        "grpcio-tools 1.85 protoc + git status", "the merge request adds Order.currency_code to orders.proto but commits the old orders_pb2.py/.pyi; the drift check after regenerating lists them",
+        accept=["other"]),
+    files={"proto/orders/v1/orders.proto": R45_ORDERS_PROTO, "src/orders_client/__init__.py": ""},
+    setup=("mkdir -p src/orders_client/gen && /tmp/diag45/venv/bin/python -m grpc_tools.protoc -I proto --python_out=src/orders_client/gen --pyi_out=src/orders_client/gen proto/orders/v1/orders.proto && "
+           + R45_GIT_INIT + " && sed -i 's/  string coupon_code = 4;/  string coupon_code = 4;\\n  string currency_code = 5;/' proto/orders/v1/orders.proto && git commit -q -am 'orders: currency code'"),
+    env=R45_ENV, project="nakatomi/orders-client", **ROUND45,
+)
+
+case(
+    "js-spectral-oas-example-violates-schema", "lint:openapi", "node:20",
+    ["spectral --version", "spectral lint openapi.yaml"],
+    lab("lint_failure", [r"error\s+oas3-valid-media-example\s+\"total_cents\" property type must be integer"],
+        "spectral 6.16 (spectral:oas)", "the response example gives total_cents as the string \"1999\" while the schema says integer; spectral's oas ruleset fails the example"),
+    files={".spectral.yaml": "extends: [\"spectral:oas\"]\n",
+           "openapi.yaml": R45_INVOICES_OAS.replace("total_cents: 1999", "total_cents: \"1999\"")},
+    env=R45_ENV, project="nakatomi/invoices-api", **ROUND45,
+)
+
+case(
+    "js-spectral-custom-ruleset-snake-case-props", "lint:openapi-style", "node:20",
+    ["spectral lint --ruleset .spectral.yaml --format text --fail-severity warn openapi.yaml"],
+    lab("lint_failure", [r"openapi\.yaml:\d+:\d+ (error|warning) nakatomi-properties-snake-case \"Property names must be snake_case"],
+        "spectral 6.16 (custom ruleset, text format)", "the platform's style ruleset requires snake_case property names; a new schema uses dueDate and taxCents",
+        accept=["formatting_failure"]),
+    files={".spectral.yaml": "extends: [\"spectral:oas\"]\nrules:\n  nakatomi-properties-snake-case:\n    description: Property names must be snake_case\n    message: \"Property names must be snake_case: {{property}}\"\n    severity: warn\n    given: \"$.components.schemas..properties\"\n    then:\n      field: \"@key\"\n      function: casing\n      functionOptions:\n        type: snake\n",
+           "openapi.yaml": R45_INVOICES_OAS.replace("        currency:\n          type: string\n", "        currency:\n          type: string\n        dueDate:\n          type: string\n          format: date\n        taxCents:\n          type: integer\n")},
+    env=R45_ENV, project="nakatomi/invoices-api", **ROUND45,
+)
+
+R45_REDOCLY_ROOT = '''openapi: 3.1.0
+info:
+  title: Invoices API
+  version: 1.5.0
+  license:
+    name: Proprietary
+    url: https://nakatomi.example/license
+servers:
+  - url: https://api.nakatomi.example/v1
+security: []
+paths:
+  /invoices:
+    $ref: paths/invoices.yaml
+components:
+  schemas:
+    Invoice:
+      $ref: schemas/invoice.yaml
+'''
+R45_REDOCLY_PATHS = '''get:
+  operationId: listInvoices
+  summary: List invoices
+  responses:
+    '200':
+      description: Invoices
+      content:
+        application/json:
+          schema:
+            type: array
+            items:
+              $ref: ../schemas/invoice.yaml
+'''
+
+case(
+    "js-redocly-bundle-ref-to-unmoved-file", "build:openapi-bundle", "node:20",
+    ["redocly --version", "redocly bundle openapi/api.yaml -o dist/openapi.yaml"],
+    lab("lint_failure", [r"Can't resolve \$ref: ENOENT: no such file or directory '.*/openapi/schemas/currency\.yaml'",
+                         r"Errors encountered while bundling openapi/api\.yaml: bundle not created"],
+        "redocly 2.77 bundle", "invoice.yaml refers to ./currency.yaml, which the merge request moved to schemas/common/; the bundle is not created",
+        accept=["other", "compile_error"]),
+    files={"openapi/api.yaml": R45_REDOCLY_ROOT, "openapi/paths/invoices.yaml": R45_REDOCLY_PATHS,
+           "openapi/schemas/invoice.yaml": "type: object\nrequired: [id, currency]\nproperties:\n  id:\n    type: string\n  currency:\n    $ref: ./currency.yaml\n",
+           "openapi/schemas/common/currency.yaml": "type: string\npattern: '^[A-Z]{3}$'\n"},
+    env=R45_ENV, project="nakatomi/invoices-api", **ROUND45,
+)
+
+case(
+    "js-redocly-lint-strict-missing-4xx-response", "lint:openapi", "node:20",
+    ["redocly lint openapi/api.yaml --format=stylish --max-problems=50"],
+    lab("lint_failure", [r"error\s+operation-4xx-response\s+Operation must have at least one `4XX` response\.", r"Validation failed with \d+ errors?"],
+        "redocly 2.77 lint (recommended-strict, stylish)", "the team's redocly.yaml extends recommended-strict; the new list operation documents only its 200 response"),
+    files={"redocly.yaml": "extends:\n  - recommended-strict\n", "openapi/api.yaml": R45_REDOCLY_ROOT, "openapi/paths/invoices.yaml": R45_REDOCLY_PATHS,
+           "openapi/schemas/invoice.yaml": "type: object\nrequired: [id]\nproperties:\n  id:\n    type: string\n  currency:\n    type: string\n"},
+    env=R45_ENV, project="nakatomi/invoices-api", **ROUND45,
+)
+
+case(
+    "py-openapi-spec-validator-path-param-renamed", "lint:openapi", "python:3.11",
+    ["pip list 2>/dev/null | grep -i openapi-spec-validator", "openapi-spec-validator openapi.yaml"],
+    lab("lint_failure", [r"openapi\.yaml: Validation Error: Path parameter 'invoiceId' for 'get' operation in '/invoices/\{invoiceId\}' was not resolved"],
+        "openapi-spec-validator 0.9", "the path template says {invoiceId} but the parameter was renamed to invoice_id in the merge request",
+        accept=["other"]),
+    files={"openapi.yaml": R45_INVOICES_OAS.replace("        - name: invoiceId\n", "        - name: invoice_id\n")},
+    env=R45_ENV, project="nakatomi/invoices-api", **ROUND45,
+)
+
+case(
+    "py-pytest-jsonschema-unevaluated-properties", "test:contract", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q tests/"],
+    lab("test_assertion", [r"Unevaluated properties are not allowed \('legacy_id' was unexpected\)", r"^FAILED tests/test_contract\.py::test_response_matches_schema\[customer\]"],
+        "pytest + jsonschema 4.26 (Draft 2020-12)", "a contract test validates recorded API responses against the 2020-12 schemas; the customer response still carries legacy_id, which the schema's unevaluatedProperties: false now forbids"),
+    files={
+        "schemas/customer.json": '{\n  "$schema": "https://json-schema.org/draft/2020-12/schema",\n  "$id": "customer.json",\n  "type": "object",\n  "allOf": [{"$ref": "#/$defs/base"}],\n  "properties": {"name": {"type": "string"}, "emails": {"type": "array", "items": {"type": "string"}}},\n  "unevaluatedProperties": false,\n  "$defs": {"base": {"properties": {"id": {"type": "string"}, "created_at": {"type": "string"}}, "required": ["id"]}}\n}\n',
+        "schemas/order.json": '{\n  "$schema": "https://json-schema.org/draft/2020-12/schema",\n  "type": "object",\n  "required": ["id", "total_cents"],\n  "properties": {"id": {"type": "string"}, "total_cents": {"type": "integer"}}\n}\n',
+        "recorded/customer.json": '{"id": "cus_81", "name": "Holly Gennaro", "emails": ["holly@nakatomi.example"], "legacy_id": 4411, "created_at": "2026-11-02T09:00:00Z"}\n',
+        "recorded/order.json": '{"id": "ord_1a2b3c4d", "total_cents": 1999}\n',
+        "tests/test_contract.py": 'import json\nfrom pathlib import Path\n\nimport pytest\nfrom jsonschema import Draft202012Validator\n\nROOT = Path(__file__).parent.parent\n\n\n@pytest.mark.parametrize("name", ["customer", "order"])\ndef test_response_matches_schema(name):\n    schema = json.loads((ROOT / "schemas" / f"{name}.json").read_text())\n    Draft202012Validator.check_schema(schema)\n    instance = json.loads((ROOT / "recorded" / f"{name}.json").read_text())\n    Draft202012Validator(schema).validate(instance)\n',
+    },
+    env=R45_ENV, project="nakatomi/customers-api", **ROUND45,
+)
+
+case(
+    "js-ajv-strict-mode-unknown-keyword", "validate:events", "node:20",
+    ["ajv validate --spec=draft7 -s schemas/order-placed.json -d 'examples/*.json'"],
+    lab("lint_failure", [r"^schema schemas/order-placed\.json is invalid$", r"^error: strict mode: unknown keyword: \"example\""],
+        "ajv-cli 5 (strict mode)", "an 'example' annotation was added to the event schema; ajv's default strict mode rejects unknown keywords, so the schema does not compile",
+        accept=["other", "compile_error"]),
+    files={"schemas/order-placed.json": R45_ORDER_SCHEMA.replace('"minimum": 0}', '"minimum": 0, "example": 1999}'),
+           "examples/web-order.json": '{"id": "ord_1a2b3c4d", "currency": "EUR", "total_cents": 1999, "channel": "web"}\n'},
+    env=R45_ENV, project="nakatomi/events-schemas", **ROUND45,
+)
+
+case(
+    "js-ajv-new-required-property-json-errors", "validate:events", "node:20",
+    ["ajv validate --spec=draft7 -c ajv-formats --all-errors --errors=json -s schemas/order-placed.json -d 'examples/*.json'"],
+    lab("lint_failure", [r"^examples/(pos|web)-order\.json invalid$", r"\"message\": \"must have required property 'channel'\""],
+        "ajv-cli 5 (--errors=json)", "the merge request makes channel required in the event schema but does not update the example events that producers' docs are generated from",
+        accept=["test_assertion", "other"]),
+    files={"schemas/order-placed.json": R45_ORDER_SCHEMA,
+           "examples/web-order.json": '{"id": "ord_1a2b3c4d", "currency": "EUR", "total_cents": 1999, "placed_at": "2026-12-01T10:00:00Z"}\n',
+           "examples/pos-order.json": '{"id": "ord_9z8y7x6w", "currency": "USD", "total_cents": 500}\n'},
+    setup="ln -s /tmp/diag45/node/node_modules node_modules",
+    env=R45_ENV, project="nakatomi/events-schemas", **ROUND45,
+)
+
+case(
+    "js-graphql-inspector-validate-unknown-field", "graphql:validate", "node:20",
+    ["graphql-inspector validate 'src/**/*.graphql' schema.graphql"],
+    lab("type_error", [r"Cannot query field email on type Customer\. Did you mean emails\?"],
+        "graphql-inspector 7 validate", "a client query still selects Customer.email after the schema's field became emails",
+        accept=["compile_error", "lint_failure"]),
+    files={"schema.graphql": R45_GQL_SCHEMA,
+           "src/orders/OrderSummary.graphql": "query OrderSummary($id: ID!) {\n  order(id: $id) {\n    id\n    totalCents\n    customer {\n      email\n      name\n    }\n  }\n}\n",
+           "src/orders/OrderTotals.graphql": "query OrderTotals($id: ID!) {\n  order(id: $id) {\n    id\n    totalCents\n  }\n}\n"},
+    env=R45_ENV, project="nakatomi/storefront-graph", **ROUND45,
+)
+
+case(
+    "js-graphql-inspector-diff-git-field-removed", "graphql:breaking", "node:20",
+    ["graphql-inspector diff 'git:origin/main:schema.graphql' schema.graphql"],
+    lab("lint_failure", [r"Field legacyId was removed from object type Customer", r"Detected 1 breaking change"],
+        "graphql-inspector 7 diff", "the merge request drops Customer.legacyId; graphql-inspector diff against main's schema reports the breaking removal",
+        accept=["other"]),
+    files={"schema.graphql": R45_GQL_SCHEMA},
+    setup=(R45_GIT_INIT + " && git update-ref refs/remotes/origin/main HEAD && git checkout -q -b feature/drop-legacy-id && "
+           "sed -i '/Legacy numeric id/d; /legacyId: Int/d' schema.graphql && git commit -q -am 'schema: drop legacyId'"),
+    env=R45_ENV, project="nakatomi/storefront-graph", ref="feature/drop-legacy-id", **ROUND45,
+)
+
+case(
+    "js-graphql-schema-linter-missing-descriptions", "graphql:lint", "node:20",
+    ["graphql-schema-linter --format text schema/*.graphql"],
+    lab("lint_failure", [r"The object type `Shipment` is missing a description\.\s+types-have-descriptions", r"The field `Shipment\.\w+` is missing a description\.\s+fields-have-descriptions",
+                         r"✖ \d+ errors detected"],
+        "graphql-schema-linter 3", "the new Shipment type was added without descriptions; the team's linter config enforces them"),
+    files={"schema/orders.graphql": R45_GQL_SCHEMA,
+           "schema/shipping.graphql": "type Shipment {\n  id: ID!\n  carrier: String!\n  trackingUrl: String\n}\n\nextend type Order {\n  \"Shipments of this order.\"\n  shipments: [Shipment!]!\n}\n",
+           ".graphql-schema-linterrc": '{\n  "rules": ["types-have-descriptions", "fields-have-descriptions", "enum-values-have-descriptions"]\n}\n'},
+    env=R45_ENV, project="nakatomi/storefront-graph", **ROUND45,
+)
+
+case(
+    "py-pytest-fastavro-reader-field-no-default", "test:avro-compat", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("test_assertion", [r"SchemaResolutionError: No default value for field region in com\.nakatomi\.orders\.OrderPlaced", r"^FAILED tests/test_compat\.py::test_new_reader_reads_old_events"],
+        "pytest + fastavro 1.13", "the new OrderPlaced schema adds a required region field with no default; reading events written with main's schema fails",
+        accept=["other", "lint_failure"]),
+    files={
+        "schemas/order_placed.avsc": '{\n  "type": "record",\n  "name": "OrderPlaced",\n  "namespace": "com.nakatomi.orders",\n  "fields": [\n    {"name": "id", "type": "string"},\n    {"name": "total_cents", "type": "long"},\n    {"name": "region", "type": "string"}\n  ]\n}\n',
+        "tests/fixtures/order_placed_v3.avsc": '{\n  "type": "record",\n  "name": "OrderPlaced",\n  "namespace": "com.nakatomi.orders",\n  "fields": [\n    {"name": "id", "type": "string"},\n    {"name": "total_cents", "type": "long"}\n  ]\n}\n',
+        "tests/test_compat.py": 'import io\nimport json\nfrom pathlib import Path\n\nimport fastavro\n\nHERE = Path(__file__).parent\n\n\ndef load(p):\n    return fastavro.parse_schema(json.loads(Path(p).read_text()))\n\n\ndef test_schema_parses():\n    assert load("schemas/order_placed.avsc")["name"] == "com.nakatomi.orders.OrderPlaced"\n\n\ndef test_new_reader_reads_old_events():\n    old, new = load(HERE / "fixtures/order_placed_v3.avsc"), load("schemas/order_placed.avsc")\n    buf = io.BytesIO()\n    fastavro.writer(buf, old, [{"id": "ord_1", "total_cents": 1999}, {"id": "ord_2", "total_cents": 500}])\n    buf.seek(0)\n    records = list(fastavro.reader(buf, reader_schema=new))\n    assert [r["id"] for r in records] == ["ord_1", "ord_2"]\n',
+    },
+    env=R45_ENV, project="nakatomi/order-events", **ROUND45,
+)
+
+case(
+    "py-fastavro-default-null-on-non-union", "build:avro-registry-bundle", "python:3.11",
+    ["python tools/bundle_schemas.py schemas/ dist/schemas.json"],
+    lab("compile_error", [r"SchemaParseException: Default value <None> must match schema type: long"],
+        "fastavro 1.13 parse_schema", "a new discount_cents field is declared as plain long with default null (it needed [\"null\", \"long\"]); fastavro refuses the schema while bundling",
+        accept=["other", "lint_failure"]),
+    files={
+        "schemas/order_placed.avsc": '{\n  "type": "record",\n  "name": "OrderPlaced",\n  "namespace": "com.nakatomi.orders",\n  "fields": [\n    {"name": "id", "type": "string"},\n    {"name": "total_cents", "type": "long"},\n    {"name": "discount_cents", "type": "long", "default": null}\n  ]\n}\n',
+        "schemas/order_cancelled.avsc": '{\n  "type": "record",\n  "name": "OrderCancelled",\n  "namespace": "com.nakatomi.orders",\n  "fields": [\n    {"name": "id", "type": "string"},\n    {"name": "reason", "type": "string", "default": ""}\n  ]\n}\n',
+        "tools/bundle_schemas.py": 'import json\nimport sys\nfrom pathlib import Path\n\nfrom fastavro import parse_schema\n\nsrc, out = Path(sys.argv[1]), Path(sys.argv[2])\nbundle = {}\nfor path in sorted(src.glob("*.avsc")):\n    print(f"parsing {path}")\n    parsed = parse_schema(json.loads(path.read_text()))\n    bundle[parsed["name"]] = parsed\nout.parent.mkdir(parents=True, exist_ok=True)\nout.write_text(json.dumps(bundle, indent=2))\nprint(f"wrote {len(bundle)} schemas to {out}")\n',
+    },
+    env=R45_ENV, project="nakatomi/order-events", **ROUND45,
+)
+
+case(
+    "js-openapi-typescript-types-out-of-date", "build:client-types", "node:20",
+    ["npx openapi-typescript --version", "npx openapi-typescript openapi.yaml -o src/api/schema.d.ts",
+     "git diff --exit-code -- src/api/schema.d.ts"],
+    lab("lint_failure", [r"^diff --git a/src/api/schema\.d\.ts b/src/api/schema\.d\.ts"],
+        "openapi-typescript 7 + git diff --exit-code", "the merge request adds a status property to Invoice in openapi.yaml but commits the old generated schema.d.ts; regenerating shows the diff",
+        accept=["other"]),
+    files={"openapi.yaml": R45_INVOICES_OAS, "package.json": '{\n  "name": "invoices-client",\n  "private": true,\n  "version": "1.4.0"\n}\n'},
+    setup=("ln -s /tmp/diag45/node/node_modules node_modules && mkdir -p src/api && /tmp/diag45/node/node_modules/.bin/openapi-typescript openapi.yaml -o src/api/schema.d.ts >/dev/null 2>&1 && "
+           "printf 'node_modules\\n' > .gitignore && " + R45_GIT_INIT + " && sed -i 's/        currency:\\n/&/; s/^          maxLength: 3$/          maxLength: 3\\n        status:\\n          type: string\\n          enum: [draft, open, paid, void]/' openapi.yaml && git commit -q -am 'invoice status'"),
+    env=R45_ENV, project="nakatomi/invoices-client", **ROUND45,
+)
+
+# --- infrastructure and flaky causes -------------------------------------------------------
+
+case(
+    "proto-buf-breaking-against-remote-git-dns", "proto:breaking", "bufbuild/buf:1.75",
+    ["buf breaking --against 'https://git.nakatomi.invalid/platform/apis.git#branch=main,subdir=proto'"],
+    lab("network_or_flaky", [r"Could not resolve host: git\.nakatomi\.invalid", r"^Failure: could not clone https://git\.nakatomi\.invalid/platform/apis\.git"],
+        "buf 1.75 breaking (remote git input)", "buf clones the central API repository to compare against, and the runner cannot resolve the git host",
+        accept=["infrastructure"], infra=True),
+    files={"buf.yaml": R45_BUF_YAML, "proto/orders/v1/orders.proto": R45_ORDERS_PROTO},
+    env=R45_ENV, project="nakatomi/orders-api", **ROUND45,
+)
+
+case(
+    "proto-git-fetch-main-502-before-buf-breaking", "proto:breaking", "bufbuild/buf:1.75",
+    ["git fetch --depth=1 origin main", "buf breaking --against '.git#ref=FETCH_HEAD'"],
+    lab("network_or_flaky", [r"fatal: unable to access 'http://127\.0\.0\.1:\d+/platform/orders-api\.git/': The requested URL returned error: 502"],
+        "git fetch (smart HTTP) before buf 1.75 breaking", "the breaking-change gate fetches main from the GitLab host first, and the host's load balancer answers 502 Bad Gateway",
+        accept=["infrastructure"], infra=True),
+    files={"buf.yaml": R45_BUF_YAML, "proto/orders/v1/orders.proto": R45_ORDERS_PROTO},
+    setup=R45_GIT_INIT + " && git remote add origin \"http://127.0.0.1:$PORT_502/platform/orders-api.git\"",
+    env=R45_ENV, project="nakatomi/orders-api", **ROUND45,
+)
+
+case(
+    "js-graphql-inspector-diff-live-endpoint-hang-up", "graphql:breaking", "node:20",
+    ["graphql-inspector diff \"http://127.0.0.1:$PORT_CLOSER/graphql\" schema.graphql"],
+    lab("network_or_flaky", [r"^\s*(- |Error: )socket hang up$"],
+        "graphql-inspector 7 diff (introspection over HTTP)", "the breaking-change gate introspects the production gateway, which accepts the connection and closes it without answering (socket hang up)",
+        accept=["infrastructure"], infra=True),
+    files={"schema.graphql": R45_GQL_SCHEMA},
+    env=R45_ENV, project="nakatomi/storefront-graph", **ROUND45,
+)
+
+case(
+    "proto-protoc-descriptor-set-build-volume-full", "proto:descriptor", "debian:bookworm",
+    ["protoc --version", "df -h build | tail -1",
+     "protoc -I proto --include_imports --include_source_info --descriptor_set_out=build/gateway.binpb $(find proto -name '*.proto' | sort)"],
+    lab("infrastructure", [r"build/gateway\.binpb: No space left on device"],
+        "protoc 3.21 on a full volume", "the descriptor set for the gateway's transcoder is written to a build volume with no space left (16k tmpfs)",
+        accept=["network_or_flaky"], infra=True),
+    files={"proto/catalog/v1/.keep": ""},
+    setup=("python3 -c \"\nprint('syntax = \\\"proto3\\\";\\n\\npackage catalog.v1;\\n')\nfor i in range(120):\n"
+           "    print(f'// Attribute group {i} of the product catalogue.\\nmessage AttributeGroup{i} {{\\n  string id = 1;\\n  string label = 2;\\n  repeated string values = 3;\\n  int64 updated_at_unix = 4;\\n}}\\n')\n"
+           "\" > proto/catalog/v1/attributes.proto && rm proto/catalog/v1/.keep"),
+    tmpfs=("build", "16k"), env=R45_ENV, project="nakatomi/catalog-gateway", **ROUND45,
+)
+
+case(
+    "py-jsonschema-remote-ref-read-timeout", "validate:payloads", "python:3.11",
+    ["python tools/validate_payloads.py samples/"],
+    lab("network_or_flaky", [r"TimeoutError: timed out|socket\.timeout|The read operation timed out", r"Unretrievable: 'http://127\.0\.0\.1:\d+/schemas/money/v2\.json'"],
+        "jsonschema 4.26 + referencing (remote $ref)", "the payload schemas $ref the shared money schema on the schema host, which accepts the connection and never answers; the read times out after 5s",
+        accept=["timeout_or_oom", "infrastructure"], infra=True),
+    files={
+        "schemas/refund.json": '{\n  "$schema": "https://json-schema.org/draft/2020-12/schema",\n  "type": "object",\n  "required": ["id", "amount"],\n  "properties": {\n    "id": {"type": "string"},\n    "amount": {"$ref": "SCHEMA_HOST/schemas/money/v2.json"}\n  }\n}\n',
+        "samples/refund-1.json": '{"id": "rf_1", "amount": {"currency": "EUR", "units": 12}}\n',
+        "tools/validate_payloads.py": 'import json\nimport os\nimport sys\nimport urllib.request\nfrom pathlib import Path\n\nfrom jsonschema import Draft202012Validator\nfrom referencing import Registry, Resource\n\nHOST = f"http://127.0.0.1:{os.environ[\'PORT_BLACKHOLE\']}"\n\n\ndef retrieve(uri):\n    with urllib.request.urlopen(uri, timeout=5) as resp:\n        return Resource.from_contents(json.load(resp))\n\n\nregistry = Registry(retrieve=retrieve)\nschema = json.loads(Path("schemas/refund.json").read_text().replace("SCHEMA_HOST", HOST))\nvalidator = Draft202012Validator(schema, registry=registry)\nfor sample in sorted(Path(sys.argv[1]).glob("*.json")):\n    errors = list(validator.iter_errors(json.loads(sample.read_text())))\n    print(f"{sample}: {len(errors)} errors")\n    for e in errors:\n        print(f"  {e.json_path}: {e.message}")\n',
+    },
+    env=R45_ENV, project="nakatomi/refunds-api", **ROUND45,
+)
+
+case(
+    "py-avro-schema-registry-compat-429", "avro:compat", "python:3.11",
+    ["python tools/registry_compat.py orders-value schemas/order_placed.avsc"],
+    lab("network_or_flaky", [r"HTTPError: HTTP Error 429: Too Many Requests"],
+        "python urllib against a schema registry", "the compatibility check posts the new schema to the shared schema registry, which rate-limits the runner with 429",
+        accept=["infrastructure"], infra=True),
+    files={
+        "schemas/order_placed.avsc": '{\n  "type": "record",\n  "name": "OrderPlaced",\n  "namespace": "com.nakatomi.orders",\n  "fields": [\n    {"name": "id", "type": "string"},\n    {"name": "total_cents", "type": "long"},\n    {"name": "region", "type": ["null", "string"], "default": null}\n  ]\n}\n',
+        "tools/registry_compat.py": 'import json\nimport os\nimport sys\nimport urllib.request\n\nimport avro.schema\n\nREGISTRY = os.environ.get("SCHEMA_REGISTRY_URL", f"http://127.0.0.1:{os.environ[\'PORT_429\']}")\nsubject, path = sys.argv[1], sys.argv[2]\nschema = avro.schema.parse(open(path).read())\nprint(f"checking {schema.fullname} against {subject} (latest) at {REGISTRY}")\nreq = urllib.request.Request(\n    f"{REGISTRY}/compatibility/subjects/{subject}/versions/latest",\n    data=json.dumps({"schema": json.dumps(schema.to_json())}).encode(),\n    headers={"Content-Type": "application/vnd.schemaregistry.v1+json"},\n    method="POST",\n)\nwith urllib.request.urlopen(req, timeout=10) as resp:\n    result = json.load(resp)\nif not result.get("is_compatible"):\n    sys.exit(f"{subject}: new schema is NOT compatible: {result.get(\'messages\')}")\nprint(f"{subject}: compatible")\n',
+    },
+    env=R45_ENV, project="nakatomi/order-events", **ROUND45,
+)
+
+case(
+    "js-spectral-upstream-spec-cert-not-yet-valid", "lint:openapi-upstream", "node:20",
+    ["date -u", "NODE_EXTRA_CA_CERTS=\"$R12_CA_FILE\" spectral lint \"https://127.0.0.1:$PORT_NOTYET/specs/payments/v2/openapi.yaml\""],
+    lab("network_or_flaky", [r"request to https://127\.0\.0\.1:\d+/specs/payments/v2/openapi\.yaml failed, reason: certificate is not yet valid"],
+        "spectral 6.16 (remote spec over HTTPS)", "the upstream payments spec is linted by URL; the spec host's certificate is not valid until two days from now, as seen from a runner whose clock is behind",
+        accept=["infrastructure"], infra=True),
+    files={".spectral.yaml": "extends: [\"spectral:oas\"]\n"},
+    env=R45_ENV, project="nakatomi/payments-gateway", **ROUND45,
+)
+
+# --- cascades ------------------------------------------------------------------------------
+
+case(
+    "sh-local-assignment-masks-redocly-bundle-cascade", "build:client-types", "node:20",
+    ["bundle_spec() {\n  local spec=\"$(redocly bundle openapi/api.yaml --ext json)\"\n  printf '%s' \"$spec\" > dist/openapi.json\n}",
+     "mkdir -p dist src/api && bundle_spec",
+     "openapi-typescript dist/openapi.json -o src/api/schema.d.ts"],
+    lab("lint_failure", [r"Can't resolve \$ref: ENOENT: no such file or directory '.*/openapi/schemas/money\.yaml'",
+                         r"Errors encountered while bundling openapi/api\.yaml: bundle not created"],
+        "redocly 2.77 bundle, then openapi-typescript 7", "`local spec=\"$(redocly bundle ...)\"` returns local's status, so the failed bundle (a $ref to a missing money.yaml) goes unnoticed; openapi-typescript then fails on the empty dist/openapi.json",
+        accept=["other", "compile_error"]),
+    files={"openapi/api.yaml": R45_REDOCLY_ROOT, "openapi/paths/invoices.yaml": R45_REDOCLY_PATHS,
+           "openapi/schemas/invoice.yaml": "type: object\nrequired: [id, total]\nproperties:\n  id:\n    type: string\n  total:\n    $ref: ./money.yaml\n"},
+    env=R45_ENV, project="nakatomi/invoices-client", **ROUND45,
+)
+
+case(
+    "sh-heredoc-substitution-schema-export-cascade", "build:event-schemas", "node:20",
+    ["mkdir -p dist", "cat > dist/order-placed.schema.json <<EOF\n$(python3 tools/export_schema.py OrderPlaced)\nEOF",
+     "ajv compile --spec=draft2020 -s dist/order-placed.schema.json"],
+    lab("other", [r"KeyError: 'currency_code'"],
+        "python3 schema export, then ajv-cli 5", "the exporter fails (a KeyError on a field the merge request renamed), but a command substitution inside a here-document does not stop the job; ajv then fails on the truncated JSON it wrote",
+        accept=["compile_error"]),
+    files={
+        "tools/export_schema.py": 'import json\nimport sys\n\nFIELDS = {\n    "OrderPlaced": ["id", "currency_code", "total_cents"],\n}\nTYPES = {"id": "string", "currency": "string", "total_cents": "integer"}\n\nname = sys.argv[1]\nprint("{")\nprint(f\'  "$id": "https://schemas.nakatomi.example/{name}.json",\')\nprint(\'  "type": "object",\')\nprops = {f: {"type": TYPES[f]} for f in FIELDS[name]}\nprint(f\'  "properties": {json.dumps(props)},\')\nprint(f\'  "required": {json.dumps(FIELDS[name])}\')\nprint("}")\n',
+    },
+    env=R45_ENV, project="nakatomi/events-schemas", **ROUND45,
+)
+
+case(
+    "sh-function-in-and-list-skips-errexit-protoc-cascade", "test:client", "python:3.11",
+    ["regen() {\n  mkdir -p src/gen\n  protoc -I proto --python_out=src/gen proto/inventory/v1/stock.proto\n  touch src/gen/.stamp\n}",
+     "regen && echo 'protobuf stubs regenerated'",
+     "PYTHONPATH=src/gen python -m pytest -p no:cacheprovider -q tests/"],
+    lab("compile_error", [r"inventory/v1/stock\.proto:\d+:\d+: Expected \";\"\."],
+        "protoc 3.21, then pytest", "a missing semicolon makes protoc fail, but set -e does not apply inside a function called on the left of &&, so the job reports the stubs regenerated and pytest fails importing stock_pb2",
+        accept=["other"]),
+    files={
+        "proto/inventory/v1/stock.proto": 'syntax = "proto3";\n\npackage inventory.v1;\n\nmessage StockLevel {\n  string sku = 1;\n  string warehouse = 2\n  int32 on_hand = 3;\n  int32 reserved = 4;\n}\n',
+        "tests/test_stock.py": 'from inventory.v1 import stock_pb2\n\n\ndef test_available():\n    level = stock_pb2.StockLevel(sku="A-1", warehouse="dub", on_hand=10, reserved=3)\n    assert level.on_hand - level.reserved == 7\n',
+    },
+    env=R45_ENV, project="nakatomi/inventory-api", **ROUND45,
+)
+
+case(
+    "sh-readarray-process-substitution-buf-cascade", "proto:generate", "bufbuild/buf:1.75",
+    ["readarray -t protos < <(buf ls-files)",
+     "echo \"generating ${#protos[@]} files\"",
+     "mkdir -p gen && protoc -I proto --python_out=gen \"${protos[@]}\""],
+    lab("github_actions_config", [r"^Failure: decode buf\.yaml: unknown file version: \"v3\""],
+        "buf 1.75 ls-files, then protoc 3.21", "buf.yaml declares an unknown config version, so buf ls-files fails inside a process substitution, whose status nobody checks; protoc is then called with no files",
+        accept=["other", "lint_failure"]),
+    files={"buf.yaml": R45_BUF_YAML.replace("version: v2", "version: v3"), "proto/orders/v1/orders.proto": R45_ORDERS_PROTO},
+    env=R45_ENV, project="nakatomi/orders-api", **ROUND45,
+)
+
+case(
+    "sh-eval-substitution-unbound-version-cascade", "publish:spec", "python:3.11",
+    ["set -u", "eval \"$(python3 tools/spec_env.py openapi.yaml)\"",
+     "echo \"publishing Invoices API $API_VERSION to the developer portal\""],
+    lab("other", [r"KeyError: 'x-api-id'"],
+        "python3 + bash eval", "the script that exports the spec's version and id fails on a vendor extension the merge request removed; eval of the empty output succeeds, and the next line trips set -u on API_VERSION",
+        accept=["github_actions_config"]),
+    files={"openapi.yaml": R45_INVOICES_OAS,
+           "tools/spec_env.py": 'import shlex\nimport sys\n\nimport yaml\n\nwith open(sys.argv[1]) as f:\n    spec = yaml.safe_load(f)\ninfo = spec["info"]\nversion, api_id = info["version"], info["x-api-id"]\nprint(f"export API_VERSION={shlex.quote(version)}")\nprint(f"export API_ID={shlex.quote(api_id)}")\n'},
+    env=R45_ENV, project="nakatomi/invoices-api", **ROUND45,
+)
