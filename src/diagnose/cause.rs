@@ -161,6 +161,8 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
             Some("ModuleNotFoundError" | "ImportError")
         ),
         "tsc" => t.contains("error TS2307:") || t.contains("error TS2792:"),
+        // An input that does not parse because it is empty or cut short.
+        "json_parse" | "malformed_input" => true,
         "go_build" => {
             // `undefined: pkg.Name` (a package-qualified name: the package is empty or absent),
             // a package no module provides.
@@ -368,6 +370,26 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
             })
     {
         let mut root = root.clone();
+        root.weight = root.weight.max(7);
+        return Some(root);
+    }
+    // An input that does not parse (empty JSON, a 404 page where rules were expected) after an
+    // earlier command crashed or failed without stopping the job (a heredoc's command
+    // substitution, `local x=$(...)`): the nearest such failure made that input.
+    if matches!(first_symptom.rule, "json_parse" | "malformed_input")
+        && let Some(root) = ex.hits[..ex.hits.partition_point(|h| h.line < start)]
+            .iter()
+            .rev()
+            .find(|h| {
+                h.role == Role::Cause
+                    && !in_loop(ex, h.line)
+                    && (h.weight >= 7 && h.category.is_some()
+                        || (matches!(h.rule, "py_exception" | "jvm_uncaught" | "dotnet_uncaught")
+                            && !h.text.starts_with([' ', '\t'])))
+            })
+    {
+        let mut root = root.clone();
+        root.category = root.category.or(Some(Category::Other));
         root.weight = root.weight.max(7);
         return Some(root);
     }

@@ -144,9 +144,9 @@ static RULES: &[Rule] = &[
     // A YAML file the job's tools read that does not parse (PyYAML's wording): the job's
     // configuration, not the code.
     r("config_parse", Cause, Cat::Is(C::GithubActionsConfig), 7, r"(^|^=+> |\]\s+ERROR\s+)while (parsing|scanning) a (flow sequence|flow mapping|block mapping|block collection|simple key|quoted scalar)\b|^expected ',' or '[\]}]', but got |^mapping values are not allowed here|^found character that cannot start any token"),
-    // A JSON file that does not parse (V8's JSON.parse wording): a config file or the data a
+    // A JSON file that does not parse (V8's JSON.parse wording, jq's): a config file or the data a
     // generator reads; not the program's own syntax, which `SyntaxError:` alone would say.
-    r("json_parse", Cause, Cat::Is(C::Other), 8, r"\bis not valid JSON\s*$|\bin JSON at position \d+|Unexpected end of JSON input"),
+    r("json_parse", Cause, Cat::Is(C::Other), 8, r"\bis not valid JSON\s*$|\bin JSON at position \d+|Unexpected end of JSON input|^(?:jq: error \(at [^)]*\): )?parse error: .+ at line \d+, column \d+\s*$"),
     r("manifest_yaml", Cause, Cat::Is(C::GithubActionsConfig), 8, r"error converting YAML to JSON: yaml: |^Error: YAML parse error on \S+|^Error: (INSTALLATION|UPGRADE) FAILED: (YAML parse error|unable to build kubernetes objects)|^error: error (parsing|validating) \x22?\S+\.ya?ml\x22?: "),
     // A required environment variable the job does not define, as programs and build scripts
     // report it (Rust's `env::var` error is `NotPresent`): the job's variables, not the code.
@@ -797,6 +797,37 @@ static RULES: &[Rule] = &[
     r("tool_too_old", Cause, Cat::Is(C::GithubActionsConfig), 7, r"Meson version is \S+ but project requires\b|CMake [\d.]+ or higher is required\.\s+You are running version|^(?:configure\.ac:\d+: error: )?Autoconf version [\d.]+ or higher is required|require Automake [\d.]+, but have [\d.]+"),
     // A subproject or submodule directory that was never checked out.
     r("subproject_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"Subproject exists but has no meson\.build file|does not contain a CMakeLists\.txt file|fatal: no submodule mapping found in \.gitmodules"),
+    // --- the configuration checks and API contract tools of rounds 44-45
+    // jsonnet: a syntax error, an import the library path lacks (vendored libraries not
+    // installed, `-J vendor` dropped), an evaluation error.
+    r("jsonnet_static", Cause, Cat::Is(C::CompileError), 7, r"^STATIC ERROR: \S"),
+    r("jsonnet_import", Cause, Cat::Is(C::DependencyInstall), 7, r"^RUNTIME ERROR: couldn't open import \x22"),
+    r("jsonnet_runtime", Cause, Cat::Is(C::CompileError), 6, r"^RUNTIME ERROR: \S"),
+    // A format check's own verdict on a file (`UNFORMATTED lib/slo.libsonnet`).
+    r("unformatted_file", Cause, Cat::Is(C::FormattingFailure), 6, r"^\W*(?:UNFORMATTED|[Nn]ot formatted|[Nn]eeds formatting):? \S"),
+    // promtool's rule unit tests: the alert or expression that failed, and what it got.
+    r("promtool_test", Test, Cat::Is(C::TestAssertion), 6, r"^\s*alertname: (?P<t>[\w:]+), time: \S+,|^\s*expr: (?P<t2>.+), time: \S+,?\s*$"),
+    r("promtool_got", Detail, Cat::Is(C::TestAssertion), 5, r"^\s*(?:exp|got):\[\]?\s*$"),
+    // A fetch that reported its HTTP status (`curl -w`, a script's log): a 404 is an artifact
+    // or release that is not there; a 5xx the server's failure.
+    r("fetch_status_404", Cause, Cat::Is(C::DependencyInstall), 7, r"(?i)\b(?:fetched|downloaded|downloading|GET)\b.*\bHTTP(?:/[\d.]+)?:? (?:status |code )?404\b"),
+    r("fetch_status_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)\b(?:fetched|downloaded|downloading|GET)\b.*\bHTTP(?:/[\d.]+)?:? (?:status |code )?5\d\d\b"),
+    // dig's report of a server that never answered or refused.
+    r("dig_no_answer", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^;; (?:communications error to \S+: (?:timed out|connection refused|end of file|host unreachable)|no servers could be reached|connection timed out; no servers could be reached)"),
+    // A daemon's configuration check at a file position (`unbound.conf:9: error: ...`) and
+    // its count: the service's configuration, as nginx's and HAProxy's are.
+    r("config_file_error", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\S+\.(?:conf|cfg|cnf|ini|zone)(?::\d+)+: (?:error|fatal|syntax error)\b|\bread \S+ failed: [1-9]\d* errors? in configuration file"),
+    // GraphQL validation (graphql-js's words, GraphQL Inspector's count): a query that does not
+    // type-check against the schema.
+    r("graphql_invalid", Cause, Cat::Is(C::TypeError), 7, r"Cannot query field \x22?\w+\x22? on type \x22?\w+|Unknown type \x22\w+\x22\.|Unknown argument \x22\w+\x22 on field|must have a selection of subfields|^Detected [1-9]\d* invalid documents?:"),
+    // Linters' `line:col message  rule-id` findings (graphql-schema-linter's text format) and
+    // their `✖ N errors detected`; Spectral's text format (`f.yaml:50:17 warning rule "msg"`).
+    r("lint_rule_finding", Cause, Cat::Is(C::LintFailure), 6, "^\\s*\\d+:\\d+ \\S.*\\S\\s{2,}[a-z]+(?:-[a-z]+)+\\s*$|^\u{2716} [1-9]\\d* errors? detected|^\\S+:\\d+:\\d+ (?:error|warning|information|hint) [\\w.-]+ \\x22"),
+    // An API description whose `$ref` does not resolve (Redocly, json-schema-ref-parser).
+    r("unresolved_ref", Cause, Cat::Is(C::LintFailure), 7, r"Can't resolve \$ref\b|Error resolving \$ref pointer|\bMissingPointerError\b|Errors encountered while bundling \S+"),
+    // A parser given an empty or truncated input (Python's json, YAML into a Go struct, jq):
+    // what an earlier step that failed quietly left behind.
+    r("malformed_input", Cause, Cat::Is(C::Other), 5, r"Expecting value: line 1 column 1 \(char 0\)|cannot unmarshal !!str\b|parse error: Invalid numeric literal at line 1, column|Premature end of data|\bDocument is empty\b"),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
     r("generic_error", Cause, Cat::None, 1, r"(?i)^\s*(\[?error\]?[:\s!]|fatal[:\s]|\berror\b.*\bfailed\b)|\bERROR\b|\bFAILURE\b|\bfailed with exit code\b|Error: Command failed"),

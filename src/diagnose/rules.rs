@@ -1221,7 +1221,8 @@ fn build_evidence(
             if body.starts_with("$ ") {
                 break;
             }
-            if is_changed_line(body) {
+            // (`git diff` names the file first: `diff --git a/x b/x`.)
+            if is_changed_line(body) || body.starts_with("diff --git ") {
                 picked
                     .entry(i)
                     .or_insert_with(|| cut(body.trim(), QUOTE_MAX).to_string());

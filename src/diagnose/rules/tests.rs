@@ -3441,3 +3441,85 @@ fn round40_to_43_families_on_other_variants() {
     );
     assert_eq!(d.category, Category::TimeoutOrOom);
 }
+
+/// Rounds 44-45's families (jsonnet, format checks, promtool's rule tests, a fetch's reported
+/// status, dig, daemons' config checks, GraphQL validation, linters' rule-id findings, `$ref`s
+/// that do not resolve, an empty input after an earlier failure), each on a variant no corpus
+/// log has. 13 of the 14 fail on the engine before these rules (fc6dd65); the empty input
+/// after an exception it already quoted as an earlier error: a guard for the cascade.
+#[test]
+fn round44_and_45_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ jsonnet -J vendor dashboards/api.jsonnet > out/api.json\nSTATIC ERROR: dashboards/api.jsonnet:14:7-8: unexpected: \"}\" while parsing field definition\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "STATIC ERROR: dashboards/api.jsonnet:14:7-8",
+        ),
+        (
+            "$ jsonnet dashboards/slo.jsonnet\nRUNTIME ERROR: couldn't open import \"github.com/grafana/jsonnet-libs/mixin-utils/utils.libsonnet\": no match locally or in the Jsonnet library paths.\n\tdashboards/slo.jsonnet:2:15-80\tthunk <utils>\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "couldn't open import \"github.com/grafana/jsonnet-libs",
+        ),
+        (
+            "$ jsonnet dashboards/slo.jsonnet\nRUNTIME ERROR: field does not exist: latencyPanel\n\tdashboards/slo.jsonnet:31:9-28\tobject <anonymous>\n\tDuring manifestation\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "RUNTIME ERROR: field does not exist: latencyPanel",
+        ),
+        (
+            "$ ./ci/check-format.sh\nchecking 12 files\nnot formatted: alerts/queue.libsonnet\nERROR: Job failed: exit code 1\n",
+            Category::FormattingFailure,
+            "not formatted: alerts/queue.libsonnet",
+        ),
+        (
+            "$ promtool test rules tests/latency_test.yml\nUnit Testing:  tests/latency_test.yml\n  FAILED:\n    expr: \"job:request_latency_seconds:p99\", time: 5m,\n        exp:\"{job=\\\"api\\\"} 0.25\",\n        got:\"{job=\\\"api\\\"} 0.3\"\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "expr: \"job:request_latency_seconds:p99\", time: 5m,",
+        ),
+        (
+            "$ ./ci/fetch-vendor.sh\ndownloading https://artifacts.example.com/mixins/kube-mixin-1.4.tar.gz: HTTP 404\n$ tar -xzf kube-mixin-1.4.tar.gz\ngzip: stdin: not in gzip format\ntar: Child returned status 1\ntar: Error is not recoverable: exiting now\nERROR: Job failed: exit code 2\n",
+            Category::DependencyInstall,
+            "downloading https://artifacts.example.com/mixins/kube-mixin-1.4.tar.gz: HTTP 404",
+        ),
+        (
+            "$ dig +short @ns1.corp.example corp.example SOA\n;; communications error to 10.1.2.3#53: end of file\n;; no servers could be reached\nERROR: Job failed: exit code 9\n",
+            Category::NetworkOrFlaky,
+            "no servers could be reached",
+        ),
+        (
+            "$ chronyd -Q -f chrony/chrony.conf\n$ keepalived -t -f keepalived/keepalived.conf\n$ ./ci/check-proxy.sh\nproxy/squid.conf:41: error: unknown directive 'http_acess'\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "proxy/squid.conf:41: error: unknown directive",
+        ),
+        (
+            "$ npx graphql-inspector validate 'src/**/*.graphql' schema.graphql\n[log]\nDetected 2 invalid documents:\n[log] error\n[log] in src/cart/Cart.graphql:\n[log]  - Unknown argument \"currency\" on field \"Query.cart\".\nERROR: Job failed: exit code 1\n",
+            Category::TypeError,
+            "Unknown argument \"currency\" on field",
+        ),
+        (
+            "$ npx some-schema-lint schema/orders.graphql\n/builds/a/schema/orders.graphql\n7:3 The enum value `OrderState.open` should be uppercase.    enum-values-all-caps\n\n\u{2716} 1 error detected\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "should be uppercase.    enum-values-all-caps",
+        ),
+        (
+            "$ spectral lint --format text openapi.yaml\n/builds/a/openapi.yaml:12:9 error operation-operationId \"Operation must have \\\"operationId\\\".\"\n/builds/a/openapi.yaml:30:13 error oas3-valid-media-example \"\\\"total\\\" property type must be integer\"\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "error operation-operationId",
+        ),
+        (
+            "$ npx json-schema-ref-parser bundle schemas/order.json\nMissingPointerError: Token \"Money\" does not exist.\n    at Pointer.resolve (/builds/a/node_modules/@apidevtools/json-schema-ref-parser/lib/pointer.js:102:15)\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "MissingPointerError: Token \"Money\" does not exist.",
+        ),
+        (
+            "$ python3 tools/export.py > dist/events.json || echo \"export failed, continuing\"\nTraceback (most recent call last):\n  File \"/builds/a/tools/export.py\", line 8, in <module>\n    fields = SCHEMAS[name]\nLookupError: unknown event order.refunded\nexport failed, continuing\n$ python3 ci/check_events.py dist/events.json\nTraceback (most recent call last):\n  File \"/builds/a/ci/check_events.py\", line 4, in <module>\n    doc = json.load(open(sys.argv[1]))\njson.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "LookupError: unknown event order.refunded",
+        ),
+        (
+            "$ git diff --exit-code -- gen/\ndiff --git a/gen/orders_pb2.py b/gen/orders_pb2.py\nindex 1a2b3c4..5d6e7f8 100644\n--- a/gen/orders_pb2.py\n+++ b/gen/orders_pb2.py\n@@ -12,7 +12,7 @@ _sym_db = _symbol_database.Default()\n DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'...')\n _globals = globals()\n _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)\n _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'orders_pb2', _globals)\n if _descriptor._USE_C_DESCRIPTORS == False:\n   DESCRIPTOR._options = None\n   _globals['_ORDER']._serialized_start=40\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "diff --git a/gen/orders_pb2.py b/gen/orders_pb2.py",
+        ),
+    ];
+    assert_families(cases);
+}
