@@ -24401,3 +24401,481 @@ case(
            "tools/spec_env.py": 'import shlex\nimport sys\n\nimport yaml\n\nwith open(sys.argv[1]) as f:\n    spec = yaml.safe_load(f)\ninfo = spec["info"]\nversion, api_id = info["version"], info["x-api-id"]\nprint(f"export API_VERSION={shlex.quote(version)}")\nprint(f"export API_ID={shlex.quote(api_id)}")\n'},
     env=R45_ENV, project="nakatomi/invoices-api", **ROUND45,
 )
+
+
+ROUND46 = dict(round=46)
+
+# Round 46: build, test and lint jobs of functional-language projects (Haskell, OCaml, Erlang,
+# Elixir) and their shell glue, with Debian's toolchains. Every job gets its own HOME and caches
+# under /tmp/diag46/home, so nothing is written under /root.
+
+
+def r46_env(tag, **kw):
+    h = f"/tmp/diag46/home/{tag}"
+    e = {"HOME": h, "XDG_CACHE_HOME": f"{h}/.cache", "MIX_HOME": f"{h}/.mix", "HEX_HOME": f"{h}/.hex",
+         "REBAR_CACHE_DIR": f"{h}/.cache/rebar3", "REBAR_GLOBAL_CONFIG_DIR": f"{h}/.config/rebar3",
+         "CABAL_DIR": f"{h}/.cabal", "DUNE_CACHE": "disabled"}
+    e.update(kw)
+    return e
+
+
+def r46_setup(tag, extra=""):
+    return f"rm -rf /tmp/diag46/home/{tag} && mkdir -p /tmp/diag46/home/{tag}" + (("\n" + extra) if extra else "")
+
+
+R46_CABAL_OFFLINE = "mkdir -p $CABAL_DIR && printf 'jobs: 1\\nremote-repo-cache: %s/packages\\n' \"$CABAL_DIR\" > $CABAL_DIR/config"
+
+
+def r46_cabal(name, lib_mods, deps="base >=4.14 && <5", exe=None):
+    s = (f"cabal-version:      2.4\nname:               {name}\nversion:            0.3.1\nbuild-type:         Simple\n\n"
+         f"library\n    exposed-modules:  {lib_mods}\n    hs-source-dirs:   src\n    build-depends:    {deps}\n"
+         f"    default-language: Haskell2010\n    ghc-options:      -Wall\n")
+    if exe:
+        s += (f"\nexecutable {exe}\n    main-is:          Main.hs\n    hs-source-dirs:   app\n"
+              f"    build-depends:    base >=4.14 && <5, {name}\n    default-language: Haskell2010\n")
+    return s
+
+
+R46_MIX = """defmodule {mod}.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :{app},
+      version: "1.4.0",
+      elixir: "~> 1.14",
+      start_permanent: Mix.env() == :prod,
+      deps: deps()
+    ]
+  end
+
+  def application do
+    [extra_applications: [{apps}]]
+  end
+
+  defp deps do
+    [{deps}]
+  end
+end
+"""
+
+
+def r46_mix(mod, app, deps="", apps=":logger"):
+    return R46_MIX.replace("{mod}", mod).replace("{app}", app).replace("{deps}", deps).replace("{apps}", apps)
+
+
+def r46_app_src(app, desc):
+    return (f"{{application, {app},\n [{{description, \"{desc}\"}},\n  {{vsn, \"0.9.0\"}},\n  {{registered, []}},\n"
+            f"  {{applications, [kernel, stdlib]}},\n  {{env, []}},\n  {{modules, []}}\n ]}}.\n")
+
+
+R46_DUNE_PROJECT = "(lang dune 2.9)\n"
+
+# --- Haskell: plain failures
+
+case(
+    "hs-ghc-ambiguous-occurrence-map-lookup", "build", "haskell:9.0",
+    ["ghc --numeric-version", "mkdir -p _build", "ghc -Wall -isrc -outputdir _build -o _build/menu app/Main.hs"],
+    lab("compile_error", [r"Ambiguous occurrence .lookup.", r"^app/Main\.hs:\d+:\d+: error:"],
+        "ghc", "Main imports Data.Map.Strict unqualified next to the Prelude, so `lookup` is ambiguous (Prelude.lookup or Data.Map.Strict.lookup)",
+        accept=["type_error"]),
+    files={"src/Menu/Prices.hs": "module Menu.Prices (priceList) where\n\nimport qualified Data.Map.Strict as M\n\npriceList :: M.Map String Int\npriceList = M.fromList [(\"espresso\", 220), (\"flat white\", 340), (\"tea\", 250)]\n",
+           "app/Main.hs": "module Main (main) where\n\nimport Data.Map.Strict\nimport Menu.Prices (priceList)\n\nmain :: IO ()\nmain = do\n  let order = [\"tea\", \"espresso\"]\n  mapM_ (\\item -> print (item, lookup item priceList)) order\n",
+           },
+    env=r46_env("hs1"), setup=r46_setup("hs1"), project="sirius/menu", **ROUND46,
+)
+
+case(
+    "hs-quickcheck-csv-roundtrip-falsified", "test:props", "haskell:9.0",
+    ["runghc -isrc test/Props.hs"],
+    lab("test_assertion", [r"^\*\*\* Failed! Falsified \(after \d+ tests? and \d+ shrinks?\):", r"/= \[\",\"\]"],
+        "QuickCheck (runghc)", "the CSV row encoder does not quote fields containing a comma; QuickCheck's round-trip property is falsified and shrinks to [\",\"]; the other property passes"),
+    files={"src/Csv/Row.hs": "module Csv.Row (encodeRow, decodeRow) where\n\nimport Data.List (intercalate)\n\nencodeRow :: [String] -> String\nencodeRow = intercalate \",\"\n\ndecodeRow :: String -> [String]\ndecodeRow s = case break (== ',') s of\n  (a, []) -> [a]\n  (a, _ : rest) -> a : decodeRow rest\n",
+           "test/Props.hs": "import Csv.Row\nimport Control.Monad (unless)\nimport System.Exit (exitFailure)\nimport Test.QuickCheck\n\nprop_singleFieldWithoutComma :: String -> Property\nprop_singleFieldWithoutComma s = notElem ',' s ==> decodeRow (encodeRow [s]) === [s]\n\nprop_roundTrip :: [String] -> Property\nprop_roundTrip xs = not (null xs) ==> decodeRow (encodeRow xs) === xs\n\nmain :: IO ()\nmain = do\n  r1 <- quickCheckResult prop_singleFieldWithoutComma\n  r2 <- quickCheckWithResult stdArgs {maxSuccess = 300} prop_roundTrip\n  unless (all isSuccess [r1, r2]) exitFailure\n"},
+    env=r46_env("hs2"), setup=r46_setup("hs2"), timestamps=True, project="sirius/csvkit", **ROUND46,
+)
+
+case(
+    "hs-hspec-shouldthrow-port-out-of-range", "test:hspec", "haskell:9.0",
+    ["runghc -isrc test/Spec.hs --format=specdoc"],
+    lab("test_assertion", [r"did not get expected exception: ErrorCall", r"^\s*1\) Config\.Port\.parsePort rejects ports above 65535", r"^\d+ examples, 1 failure"],
+        "hspec (runghc)", "the test expects parsePort \"70000\" to throw an ErrorCall, but parsePort only reads the number and accepts any Int"),
+    files={"src/Config/Port.hs": "module Config.Port (parsePort) where\n\n-- | A TCP port from the environment.\nparsePort :: String -> Int\nparsePort s = case reads s of\n  [(n, \"\")] | n > 0 -> n\n  _ -> error (\"not a port: \" ++ s)\n",
+           "test/Spec.hs": "import Config.Port (parsePort)\nimport Control.Exception (evaluate)\nimport Test.Hspec\n\nmain :: IO ()\nmain = hspec $\n  describe \"Config.Port.parsePort\" $ do\n    it \"parses 8080\" $\n      parsePort \"8080\" `shouldBe` 8080\n    it \"rejects text\" $\n      evaluate (parsePort \"http\") `shouldThrow` anyErrorCall\n    it \"rejects ports above 65535\" $\n      evaluate (parsePort \"70000\") `shouldThrow` anyErrorCall\n"},
+    env=r46_env("hs3"), setup=r46_setup("hs3"), project="sirius/gateway-hs", **ROUND46,
+)
+
+case(
+    "hs-hlint-warnings-report-module", "lint:hlint", "haskell:9.0",
+    ["hlint --version", "hlint src/"],
+    lab("lint_failure", [r"^src/Report/Table\.hs:\d+:\d+(-\d+)?: (Warning|Suggestion): "],
+        "hlint", "hlint reports a concatMap and a redundant-bracket hint in the report module and exits 1", accept=["formatting_failure"]),
+    files={"src/Report/Table.hs": "module Report.Table (renderRows, header) where\n\nimport Data.List (intercalate)\n\nheader :: [String] -> String\nheader cols = (intercalate \" | \" cols)\n\nrenderRows :: [[String]] -> String\nrenderRows rows = concat (map (\\r -> intercalate \" | \" r ++ \"\\n\") rows)\n"},
+    env=r46_env("hs4"), setup=r46_setup("hs4"), project="sirius/reports-hs", **ROUND46,
+)
+
+case(
+    "hs-cabal-hidden-package-containers", "build", "haskell:9.0",
+    ["cabal --version", "cabal build --offline all"],
+    lab("compile_error", [r"^src/Stock/Index\.hs:\d+:\d+: error:", r"Could not load module .Data\.Map\.Strict.", r"It is a member of the hidden package .containers-", r"Perhaps you need to add .containers. to the build-depends"],
+        "cabal build (ghc)", "a new module imports Data.Map.Strict but containers was never added to the library's build-depends", accept=["dependency_install"]),
+    files={"cabal.project": "packages: .\n",
+           "inventory.cabal": r46_cabal("inventory", "Stock, Stock.Index"),
+           "src/Stock.hs": "module Stock (Item (..), totalQty) where\n\ndata Item = Item {sku :: String, qty :: Int} deriving (Show, Eq)\n\ntotalQty :: [Item] -> Int\ntotalQty = sum . map qty\n",
+           "src/Stock/Index.hs": "module Stock.Index (bySku) where\n\nimport qualified Data.Map.Strict as M\nimport Stock\n\nbySku :: [Item] -> M.Map String Int\nbySku items = M.fromListWith (+) [(sku i, qty i) | i <- items]\n"},
+    env=r46_env("hs5"), setup=r46_setup("hs5", R46_CABAL_OFFLINE), project="sirius/inventory-hs", **ROUND46,
+)
+
+case(
+    "hs-ghc-rigid-type-variable-mean", "build", "haskell:9.0",
+    ["ghc -isrc -fno-code src/Stats/Summary.hs"],
+    lab("type_error", [r"Couldn't match (expected )?type .(a|Double). with (actual type )?.(a|Double).", r"^src/Stats/Summary\.hs:\d+:\d+: error:"],
+        "ghc", "mean is declared for any [a] but divides the sum as a Double; a is a rigid type variable", accept=["compile_error"]),
+    files={"src/Stats/Summary.hs": "module Stats.Summary (mean, spread) where\n\n-- | Arithmetic mean of the samples.\nmean :: [a] -> Double\nmean xs = sum xs / fromIntegral (length xs)\n\nspread :: [Double] -> Double\nspread xs = maximum xs - minimum xs\n"},
+    env=r46_env("hs6"), setup=r46_setup("hs6"), project="sirius/stats-hs", **ROUND46,
+)
+
+# --- OCaml: plain failures
+
+case(
+    "ml-dune-mli-value-signature-mismatch", "build", "ocaml:4.13",
+    ["dune --version", "dune build 2>&1"],
+    lab("compile_error", [r"^Error: The implementation src/ledger\.ml", r"does not match the interface", r"Values do not match"],
+        "dune (ocamlc)", "balance gained an optional ?opening argument in ledger.ml, but ledger.mli still declares the old signature"),
+    files={"dune-project": R46_DUNE_PROJECT,
+           "src/dune": "(library\n (name ledger))\n",
+           "src/ledger.mli": "type entry = { account : string; cents : int }\n\nval balance : entry list -> int\n",
+           "src/ledger.ml": "type entry = { account : string; cents : int }\n\nlet balance ?(opening = 0) entries =\n  List.fold_left (fun acc e -> acc + e.cents) opening entries\n"},
+    env=r46_env("ml1"), setup=r46_setup("ml1"), project="sirius/ledger-ml", **ROUND46,
+)
+
+case(
+    "ml-alcotest-float-interest-check", "test", "ocaml:4.13",
+    ["dune test --force"],
+    lab("test_assertion", [r"\[FAIL\]\s+interest\s+\d+\s+compound", r"^\s*Expected: `1102\.5", r"^\s*Received: `1100'"],
+        "dune test (alcotest)", "compound interest rounds each year's interest to whole tens (a leftover currency-rounding helper), so two years at 5% give 1100 instead of 1102.5; the alcotest float check fails, the other cases pass"),
+    files={"dune-project": R46_DUNE_PROJECT,
+           "src/dune": "(library\n (name savings))\n",
+           "src/savings.ml": "let simple ~rate principal years = principal *. (1. +. (rate *. float_of_int years))\n\nlet compound ~rate principal years =\n  let rec go p n = if n = 0 then p else go (p +. Float.round (p *. rate /. 10.) *. 10.) (n - 1) in\n  go principal years\n",
+           "test/dune": "(test\n (name test_savings)\n (libraries savings alcotest))\n",
+           "test/test_savings.ml": "let eps = Alcotest.float 0.001\n\nlet simple () = Alcotest.check eps \"5% over 2 years\" 1100. (Savings.simple ~rate:0.05 1000. 2)\nlet compound_one () = Alcotest.check eps \"5% over 1 year\" 1050. (Savings.compound ~rate:0.05 1000. 1)\nlet compound_two () = Alcotest.check eps \"5% over 2 years\" 1102.5 (Savings.compound ~rate:0.05 1000. 2)\n\nlet () =\n  Alcotest.run \"savings\"\n    [ (\"interest\", [ Alcotest.test_case \"simple\" `Quick simple;\n                     Alcotest.test_case \"compound one year\" `Quick compound_one;\n                     Alcotest.test_case \"compound two years\" `Quick compound_two ]) ]\n"},
+    env=r46_env("ml2"), setup=r46_setup("ml2"), project="sirius/savings-ml", **ROUND46,
+)
+
+case(
+    "ml-dune-test-uncaught-not-found-currency", "test", "ocaml:4.13",
+    ["dune build", "dune test"],
+    lab("test_assertion", [r"Fatal error: exception Not_found"],
+        "dune test", "the rate lookup uses List.assoc and the new test converts CHF, which the rate table does not have; the test executable dies with an uncaught Not_found",
+        accept=["other"]),
+    files={"dune-project": R46_DUNE_PROJECT,
+           "src/dune": "(library\n (name fx))\n",
+           "src/fx.ml": "let rates = [ (\"EUR\", 1.0); (\"USD\", 1.08); (\"GBP\", 0.86) ]\n\nlet convert ~from ~into amount =\n  amount /. List.assoc from rates *. List.assoc into rates\n",
+           "test/dune": "(test\n (name test_fx)\n (libraries fx))\n",
+           "test/test_fx.ml": "let () =\n  let usd = Fx.convert ~from:\"EUR\" ~into:\"USD\" 100. in\n  Printf.printf \"EUR->USD ok: %.2f\\n\" usd;\n  let chf = Fx.convert ~from:\"EUR\" ~into:\"CHF\" 100. in\n  Printf.printf \"EUR->CHF ok: %.2f\\n\" chf\n"},
+    env=r46_env("ml3"), setup=r46_setup("ml3"), project="sirius/fx-ml", **ROUND46,
+)
+
+case(
+    "ml-dune-module-dependency-cycle", "build", "ocaml:4.13",
+    ["dune build 2>&1"],
+    lab("compile_error", [r"[Dd]ependency cycle"],
+        "dune", "Invoice now calls Order.total and Order already calls Invoice.number: a cycle between two modules of one library"),
+    files={"dune-project": R46_DUNE_PROJECT,
+           "src/dune": "(library\n (name shop))\n",
+           "src/order.ml": "type t = { id : int; lines : (string * int) list }\n\nlet total o = List.fold_left (fun acc (_, c) -> acc + c) 0 o.lines\nlet label o = Printf.sprintf \"order %s\" (Invoice.number o.id)\n",
+           "src/invoice.ml": "let number id = Printf.sprintf \"INV-%06d\" id\nlet amount_due (o : Order.t) = Order.total o\n"},
+    env=r46_env("ml4"), setup=r46_setup("ml4"), timestamps=True, project="sirius/shop-ml", **ROUND46,
+)
+
+case(
+    "ml-dune-unknown-field-libaries", "build", "ocaml:4.13",
+    ["dune build --display short"],
+    lab("compile_error", [r"^Error: Unknown field libaries"],
+        "dune", "a typo in the dune file (libaries for libraries) after adding the str dependency",
+        accept=["other"]),
+    files={"dune-project": R46_DUNE_PROJECT,
+           "bin/dune": "(executable\n (name slugify)\n (libaries str))\n",
+           "bin/slugify.ml": "let () =\n  let s = String.lowercase_ascii Sys.argv.(1) in\n  print_endline (Str.global_replace (Str.regexp \"[^a-z0-9]+\") \"-\" s)\n"},
+    env=r46_env("ml5"), setup=r46_setup("ml5"), project="sirius/slug-ml", **ROUND46,
+)
+
+# --- Erlang: plain failures
+
+case(
+    "erl-rebar3-dialyzer-contract-float-return", "lint:dialyzer", "erlang:25",
+    ["rebar3 dialyzer"],
+    lab("type_error", [r"[Ii]nvalid type specification for function cart:average_price/1|contract.*cart:average_price|average_price.*(contract|specification)"],
+        "rebar3 dialyzer", "average_price/1 is specced to return integer() but divides with /, which returns a float; dialyzer rejects the spec", accept=["lint_failure"]),
+    files={"rebar.config": "{erl_opts, [debug_info]}.\n{deps, []}.\n{dialyzer, [{warnings, [unmatched_returns]}]}.\n",
+           "src/cart.app.src": r46_app_src("cart", "Shopping cart"),
+           "src/cart.erl": "-module(cart).\n-export([total/1, average_price/1]).\n\n-spec total([{atom(), pos_integer(), non_neg_integer()}]) -> non_neg_integer().\ntotal(Lines) ->\n    lists:sum([Qty * Price || {_Sku, Qty, Price} <- Lines]).\n\n-spec average_price([{atom(), pos_integer(), non_neg_integer()}]) -> non_neg_integer().\naverage_price([]) -> 0.0;\naverage_price(Lines) ->\n    total(Lines) / length(Lines).\n"},
+    env=r46_env("erl1"), setup=r46_setup("erl1"), project="sirius/cart", **ROUND46,
+)
+
+case(
+    "erl-rebar3-xref-undefined-renamed-function", "lint:xref", "erlang:25",
+    ["rebar3 xref"],
+    lab("lint_failure", [r"calls undefined function billing_tax:vat/2", r"billing_tax:vat/2 is undefined function"],
+        "rebar3 xref", "billing_tax:vat/2 was renamed to vat_for/2; billing_invoice still calls the old name, which compiles but xref reports it", accept=["compile_error"]),
+    files={"rebar.config": "{erl_opts, [debug_info]}.\n{deps, []}.\n{xref_checks, [undefined_function_calls, undefined_functions, locals_not_used, deprecated_function_calls]}.\n",
+           "src/billing.app.src": r46_app_src("billing", "Invoices"),
+           "src/billing_tax.erl": "-module(billing_tax).\n-export([vat_for/2]).\n\nvat_for(Cents, standard) -> Cents * 19 div 100;\nvat_for(Cents, reduced) -> Cents * 7 div 100.\n",
+           "src/billing_invoice.erl": "-module(billing_invoice).\n-export([gross/2]).\n\ngross(NetCents, Kind) ->\n    NetCents + billing_tax:vat(NetCents, Kind).\n"},
+    env=r46_env("erl2"), setup=r46_setup("erl2"), timestamps=True, project="sirius/billing-erl", **ROUND46,
+)
+
+case(
+    "erl-rebar3-warnings-as-errors-unused-var", "build", "erlang:25",
+    ["rebar3 compile"],
+    lab("compile_error", [r"src/session_store\.erl:\d+:\d+: ([Ww]arning: )?variable 'Opts' is unused"],
+        "rebar3 compile (erlc)", "erl_opts has warnings_as_errors; a new start_link/1 ignores its Opts argument, so the unused-variable warning fails the build", accept=["lint_failure"]),
+    files={"rebar.config": "{erl_opts, [debug_info, warnings_as_errors, warn_unused_vars]}.\n{deps, []}.\n",
+           "src/session.app.src": r46_app_src("session", "Session store"),
+           "src/session_store.erl": "-module(session_store).\n-behaviour(gen_server).\n-export([start_link/1, init/1, handle_call/3, handle_cast/2]).\n\nstart_link(Opts) ->\n    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).\n\ninit([]) -> {ok, #{}}.\n\nhandle_call({get, K}, _From, S) -> {reply, maps:find(K, S), S}.\n\nhandle_cast({put, K, V}, S) -> {noreply, S#{K => V}}.\n"},
+    env=r46_env("erl3"), setup=r46_setup("erl3"), project="sirius/session", **ROUND46,
+)
+
+case(
+    "erl-rebar3-eunit-assertmatch-status", "test:eunit", "erlang:25",
+    ["rebar3 eunit --verbose"],
+    lab("test_assertion", [r"active_account_test\.\.\.\*failed\*", r"^\*\*error:\{assertMatch,", r"\{pattern,\"\{ ok , # \{ status := active \} \}\"\}", r"\{value,\{ok,#\{.*status => <<\"active\">>", r"Failed: 1\.\s+Skipped: 0\.\s+Passed: \d+\."],
+        "rebar3 eunit", "accounts:load/1 now returns the account's status as the binary <<\"active\">> instead of the atom, so the ?assertMatch pattern no longer matches"),
+    files={"rebar.config": "{erl_opts, [debug_info]}.\n{deps, []}.\n",
+           "src/accounts.app.src": r46_app_src("accounts", "Accounts"),
+           "src/accounts.erl": "-module(accounts).\n-export([load/1]).\n\nload(42) -> {ok, #{id => 42, status => <<\"active\">>, plan => pro}};\nload(_) -> {error, not_found}.\n",
+           "test/accounts_tests.erl": "-module(accounts_tests).\n-include_lib(\"eunit/include/eunit.hrl\").\n\nmissing_test() ->\n    ?assertEqual({error, not_found}, accounts:load(7)).\n\nactive_account_test() ->\n    ?assertMatch({ok, #{status := active}}, accounts:load(42)).\n"},
+    env=r46_env("erl4"), setup=r46_setup("erl4"), project="sirius/accounts-erl", **ROUND46,
+)
+
+case(
+    "erl-rebar3-ct-init-per-suite-missing-fixture", "test:ct", "erlang:25",
+    ["rebar3 ct --readable=true"],
+    lab("test_assertion", [r"rates_SUITE ==> init_per_suite: FAILED", r"^%%% rates_SUITE ==> \{\{badmatch,\{error,enoent\}\}"],
+        "rebar3 ct (Common Test)", "init_per_suite reads a fixture from the suite's data dir that was never committed; every case is auto-skipped and rebar3 ct fails",
+        accept=["other"]),
+    files={"rebar.config": "{erl_opts, [debug_info]}.\n{deps, []}.\n",
+           "src/rates.app.src": r46_app_src("rates", "Rates"),
+           "src/rates.erl": "-module(rates).\n-export([parse/1]).\n\nparse(Bin) -> [binary_to_integer(X) || X <- binary:split(Bin, <<\",\">>, [global, trim])].\n",
+           "test/rates_SUITE.erl": "-module(rates_SUITE).\n-include_lib(\"common_test/include/ct.hrl\").\n-export([all/0, init_per_suite/1, end_per_suite/1, parses_all/1, parses_first/1]).\n\nall() -> [parses_all, parses_first].\n\ninit_per_suite(Config) ->\n    {ok, Bin} = file:read_file(filename:join(?config(data_dir, Config), \"rates.csv\")),\n    [{rates, Bin} | Config].\n\nend_per_suite(_Config) -> ok.\n\nparses_all(Config) ->\n    [_ | _] = rates:parse(?config(rates, Config)).\n\nparses_first(Config) ->\n    [19 | _] = rates:parse(?config(rates, Config)).\n",
+           "test/rates_SUITE_data/README": "fixtures for rates_SUITE\n"},
+    env=r46_env("erl5"), setup=r46_setup("erl5"), project="sirius/rates-erl", **ROUND46,
+)
+
+# --- Elixir: plain failures
+
+case(
+    "ex-mix-compile-unknown-struct-key", "build", "elixir:1.14",
+    ["mix compile"],
+    lab("compile_error", [r"\*\* \(KeyError\) key :emial not found", r"expanding struct: Shop\.User\.__struct__/1", r"== Compilation error in file lib/shop/signup\.ex =="],
+        "mix compile", "a typo in a struct literal (%Shop.User{emial: ...}); struct keys are checked at compile time"),
+    files={"mix.exs": r46_mix("Shop", "shop"),
+           "lib/shop/user.ex": "defmodule Shop.User do\n  @moduledoc \"A customer account.\"\n  defstruct [:email, :name, newsletter: false]\nend\n",
+           "lib/shop/signup.ex": "defmodule Shop.Signup do\n  @moduledoc \"Sign-up form handling.\"\n  alias Shop.User\n\n  def build(%{\"email\" => email, \"name\" => name}) do\n    %User{emial: String.downcase(email), name: name}\n  end\nend\n"},
+    env=r46_env("ex1"), setup=r46_setup("ex1"), project="sirius/shop", **ROUND46,
+)
+
+case(
+    "ex-exunit-setup-all-missing-app-env", "test:elixir", "elixir:1.14",
+    ["mix test --color"],
+    lab("test_assertion", [r"failure on setup_all callback", r"could not fetch application environment :api_base for application :catalog"],
+        "mix test (ExUnit)", "setup_all reads :api_base with Application.fetch_env!/2, but config/test.exs never sets it; every test in the module is invalidated",
+        accept=["other"]),
+    files={"mix.exs": r46_mix("Catalog", "catalog"),
+           "config/config.exs": "import Config\n\nconfig :catalog, page_size: 50\n\nimport_config \"#{config_env()}.exs\"\n",
+           "config/test.exs": "import Config\n\nconfig :catalog, page_size: 5\n",
+           "config/dev.exs": "import Config\n",
+           "lib/catalog/client.ex": "defmodule Catalog.Client do\n  @moduledoc \"Builds catalogue API URLs.\"\n  def products_url(base, page), do: \"#{base}/products?page=#{page}&per_page=#{Application.fetch_env!(:catalog, :page_size)}\"\nend\n",
+           "test/test_helper.exs": "ExUnit.start()\n",
+           "test/catalog/client_test.exs": "defmodule Catalog.ClientTest do\n  use ExUnit.Case, async: true\n\n  setup_all do\n    %{base: Application.fetch_env!(:catalog, :api_base)}\n  end\n\n  test \"first page\", %{base: base} do\n    assert Catalog.Client.products_url(base, 1) =~ \"page=1&per_page=5\"\n  end\n\n  test \"second page\", %{base: base} do\n    assert Catalog.Client.products_url(base, 2) =~ \"page=2\"\n  end\nend\n"},
+    env=r46_env("ex2", MIX_ENV="test"), setup=r46_setup("ex2"), project="sirius/catalog", **ROUND46,
+)
+
+case(
+    "ex-exunit-assert-receive-wrong-message", "test:elixir", "elixir:1.14",
+    ["mix test --trace"],
+    lab("test_assertion", [r"Assertion failed, no matching message after 200ms", r"code: assert_receive \{:processed, \^id\}", r"value:\s+\{:done, 42\}", r"^\s*1\) test notifies the caller when the job is processed", r"^\d+ tests?, 1 failure"],
+        "mix test (ExUnit)", "the worker now notifies {:done, id}; the test waits for {:processed, id} with assert_receive and times out after 200ms, showing the message that did arrive"),
+    files={"mix.exs": r46_mix("Jobs", "jobs"),
+           "lib/jobs/worker.ex": "defmodule Jobs.Worker do\n  @moduledoc \"Runs a job and notifies the caller.\"\n  def run(id, notify) do\n    spawn(fn ->\n      Process.sleep(10)\n      send(notify, {:done, id})\n    end)\n    :ok\n  end\nend\n",
+           "test/test_helper.exs": "ExUnit.start()\n",
+           "test/jobs/worker_test.exs": "defmodule Jobs.WorkerTest do\n  use ExUnit.Case, async: true\n\n  test \"run/2 returns :ok at once\" do\n    assert Jobs.Worker.run(1, self()) == :ok\n  end\n\n  test \"notifies the caller when the job is processed\" do\n    id = 42\n    :ok = Jobs.Worker.run(id, self())\n    assert_receive {:processed, ^id}, 200\n  end\nend\n"},
+    env=r46_env("ex3", MIX_ENV="test"), setup=r46_setup("ex3"), project="sirius/jobs", **ROUND46,
+)
+
+case(
+    "ex-mix-path-dependency-directory-missing", "build", "elixir:1.14",
+    ["mix deps", "mix compile"],
+    lab("dependency_install", [r"the dependency is not available|does not exist|could not find", r"^\* money_fmt \(\.\./money_fmt\)"],
+        "mix compile", "the umbrella's sibling app money_fmt was moved to apps/money_fmt, but mix.exs still points the path dependency at ../money_fmt, which the checkout does not have"),
+    files={"mix.exs": r46_mix("Checkout", "checkout", deps="{:money_fmt, path: \"../money_fmt\"}"),
+           "lib/checkout.ex": "defmodule Checkout do\n  @moduledoc false\n  def total_label(cents), do: MoneyFmt.eur(cents)\nend\n"},
+    env=r46_env("ex4"), setup=r46_setup("ex4"), timestamps=True, project="sirius/checkout", **ROUND46,
+)
+
+# --- infrastructure and flaky causes
+
+case(
+    "hs-cabal-update-mirror-dns-invalid", "deps", "haskell:9.0",
+    ["cabal update"],
+    lab("network_or_flaky", [r"hackage-mirror\.sirius\.invalid.*(resolve|Name or service not known|not known)|[Cc]ould not resolve host"],
+        "cabal update", "the runners' Hackage mirror host name does not resolve (DNS); cabal cannot fetch the index",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"cabal.project": "packages: .\n",
+           "inventory.cabal": r46_cabal("inventory", "Stock"),
+           "src/Stock.hs": "module Stock where\n"},
+    env=r46_env("hs7"),
+    setup=r46_setup("hs7", "mkdir -p $CABAL_DIR && printf 'repository hackage.haskell.org\\n  url: http://hackage-mirror.sirius.invalid/\\n\\nremote-repo-cache: %s/packages\\n' \"$CABAL_DIR\" > $CABAL_DIR/config"),
+    project="sirius/inventory-hs", **ROUND46,
+)
+
+case(
+    "erl-checkouts-git-clone-connection-reset", "deps", "erlang:25",
+    ["mkdir -p _checkouts",
+     "git clone --depth 1 --branch v1.8.0 \"$GIT_MIRROR/erlang/jsone.git\" _checkouts/jsone",
+     "rebar3 compile"],
+    lab("network_or_flaky", [r"[Rr]ecv failure: Connection reset by peer|RPC failed|early EOF|unexpected disconnect"],
+        "git clone (rebar3 _checkouts)", "the job clones a pinned dependency into _checkouts from the internal git mirror; the mirror resets the connection mid-transfer",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"rebar.config": "{erl_opts, [debug_info]}.\n{deps, [jsone]}.\n",
+           "src/events.app.src": r46_app_src("events", "Event export"),
+           "src/events.erl": "-module(events).\n-export([to_json/1]).\n\nto_json(M) -> jsone:encode(M).\n"},
+    env=r46_env("erl6", GIT_MIRROR="http://127.0.0.1:{PORT_RESET}", GIT_TERMINAL_PROMPT="0"), setup=r46_setup("erl6"), project="sirius/events", **ROUND46,
+)
+
+case(
+    "ex-mix-deps-get-git-mirror-503", "deps", "elixir:1.14",
+    ["mix deps.get"],
+    lab("network_or_flaky", [r"The requested URL returned error: 503"],
+        "mix deps.get (git)", "the only dependency is a git dependency on the internal mirror (DEPS_GIT_MIRROR), which answers 503 Service Unavailable",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"mix.exs": r46_mix("Notify", "notify", deps="{:mailer_core, git: System.fetch_env!(\"DEPS_GIT_MIRROR\") <> \"/platform/mailer_core.git\", tag: \"v2.3.0\"}"),
+           "lib/notify.ex": "defmodule Notify do\n  @moduledoc false\n  def send_welcome(to), do: MailerCore.deliver(to, :welcome)\nend\n"},
+    env=r46_env("ex5", DEPS_GIT_MIRROR="http://127.0.0.1:{PORT_503}", GIT_TERMINAL_PROMPT="0"), setup=r46_setup("ex5"), project="sirius/notify", **ROUND46,
+)
+
+case(
+    "hs-cabal-build-dist-newstyle-no-space", "build", "haskell:9.0",
+    ["cabal build --offline all"],
+    lab("infrastructure", [r"[Nn]o space left on device|resource exhausted"],
+        "cabal build (ghc)", "the runner's build volume (dist-newstyle, a tiny tmpfs here) is full; cabal cannot even write its build-plan cache (hClose: resource exhausted, No space left on device)",
+        infra=True, accept=["other", "timeout_or_oom"]),
+    files={"cabal.project": "packages: .\n",
+           "tables.cabal": r46_cabal("tables", "Tables.Zones"),
+           "src/Tables/Zones.hs": "module Tables.Zones (zones) where\n\nzones :: [(Int, String)]\nzones =\n" +
+               "".join(f"  {'[' if i == 0 else ','} ({10000 + i * 37}, \"zone-{i % 9}-{i}\")\n" for i in range(400)) + "  ]\n"},
+    tmpfs=("dist-newstyle", "96k"),
+    env=r46_env("hs8"), setup=r46_setup("hs8", R46_CABAL_OFFLINE), project="sirius/tables-hs", **ROUND46,
+)
+
+case(
+    "erl-ct-redis-service-recv-timeout", "test:ct", "erlang:25",
+    ["rebar3 ct --suite=test/cache_SUITE"],
+    lab("network_or_flaky", [r"\{badmatch,\{error,timeout\}\}"],
+        "rebar3 ct (Common Test)", "the suite's Redis service (REDIS_PORT) accepts the connection but never answers PING; gen_tcp:recv times out in every case",
+        infra=True, accept=["test_assertion", "infrastructure", "timeout_or_oom"]),
+    files={"rebar.config": "{erl_opts, [debug_info]}.\n{deps, []}.\n",
+           "src/cache.app.src": r46_app_src("cache", "Cache client"),
+           "src/cache.erl": "-module(cache).\n-export([ping/2]).\n\nping(Host, Port) ->\n    {ok, S} = gen_tcp:connect(Host, Port, [binary, {active, false}], 2000),\n    ok = gen_tcp:send(S, <<\"PING\\r\\n\">>),\n    {ok, Reply} = gen_tcp:recv(S, 0, 3000),\n    gen_tcp:close(S),\n    Reply.\n",
+           "test/cache_SUITE.erl": "-module(cache_SUITE).\n-export([all/0, ping/1]).\n\nall() -> [ping].\n\nping(_Config) ->\n    Port = list_to_integer(os:getenv(\"REDIS_PORT\")),\n    <<\"+PONG\\r\\n\">> = cache:ping(\"127.0.0.1\", Port).\n"},
+    env=r46_env("erl7", REDIS_PORT="{PORT_BLACKHOLE}"), setup=r46_setup("erl7"), timestamps=True, project="sirius/cache-erl", **ROUND46,
+)
+
+case(
+    "ex-exunit-httpc-stub-econnrefused", "test:integration", "elixir:1.14",
+    ["mix test test/integration --trace"],
+    lab("network_or_flaky", [r"econnrefused", r"\{:failed_connect,"],
+        "mix test (ExUnit, :httpc)", "the integration tests call the pricing stub service (PRICING_URL) that the job's service container should provide; nothing listens there and every request is refused",
+        infra=True, accept=["test_assertion", "infrastructure"]),
+    files={"mix.exs": r46_mix("Pricing", "pricing", apps=":logger, :inets"),
+           "lib/pricing/client.ex": "defmodule Pricing.Client do\n  @moduledoc \"Talks to the pricing service.\"\n  def health(base) do\n    :httpc.request(:get, {String.to_charlist(base <> \"/health\"), []}, [timeout: 2000], [])\n  end\nend\n",
+           "test/test_helper.exs": "ExUnit.start()\n",
+           "test/integration/health_test.exs": "defmodule Pricing.HealthTest do\n  use ExUnit.Case\n\n  test \"the pricing service reports healthy\" do\n    base = System.fetch_env!(\"PRICING_URL\")\n    assert {:ok, {{_, 200, _}, _headers, _body}} = Pricing.Client.health(base)\n  end\nend\n"},
+    env=r46_env("ex6", MIX_ENV="test", PRICING_URL="http://127.0.0.1:{PORT_DEAD}"), setup=r46_setup("ex6"), project="sirius/pricing", **ROUND46,
+)
+
+case(
+    "sh-curl-hlint-release-download-429", "lint:hlint", "debian:bookworm",
+    ["set -euo pipefail; mkdir -p .tools; curl -fsSL --retry 0 -o .tools/hlint.tar.gz \"$TOOLS_MIRROR/ndmitchell/hlint/releases/download/v3.5/hlint-3.5-x86_64-linux.tar.gz\"",
+     "tar -xzf .tools/hlint.tar.gz -C .tools --strip-components=1",
+     ".tools/hlint src/"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 429"],
+        "curl (shell glue)", "the job downloads a pinned hlint release through the tools mirror, which rate-limits the runner (429 Too Many Requests)",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={"src/Main.hs": "main :: IO ()\nmain = putStrLn \"hi\"\n"},
+    env=r46_env("sh1", TOOLS_MIRROR="http://127.0.0.1:{PORT_429}"), setup=r46_setup("sh1"), project="sirius/lint-tools", **ROUND46,
+)
+
+# --- cascades
+
+case(
+    "erl-erlc-loop-skips-module-eunit-undef", "test:eunit", "erlang:25",
+    ["set -euo pipefail; mkdir -p ebin",
+     "for f in src/*.erl test/*.erl; do erlc -o ebin \"$f\" || echo \"WARN: $f did not compile, continuing\"; done",
+     "erl -noshell -pa ebin -eval 'case eunit:test([invoice_tests], [verbose]) of ok -> halt(0); _ -> halt(1) end'"],
+    lab("compile_error", [r"^src/invoice\.erl:\d+:\d+: syntax error before"],
+        "erlc, eunit", "a compile loop ignores erlc's failure on invoice.erl (a missing comma); eunit then fails with undef because the module was never built; the syntax error is the cause"),
+    files={"src/invoice.erl": "-module(invoice).\n-export([total/1]).\n\ntotal(Lines) ->\n    Net = lists:sum([Q * P || {Q, P} <- Lines])\n    Net + Net * 19 div 100.\n",
+           "src/invoice_fmt.erl": "-module(invoice_fmt).\n-export([cents/1]).\n\ncents(C) -> io_lib:format(\"~B.~2..0B\", [C div 100, C rem 100]).\n",
+           "test/invoice_tests.erl": "-module(invoice_tests).\n-include_lib(\"eunit/include/eunit.hrl\").\n\ntotal_test() ->\n    ?assertEqual(119, invoice:total([{1, 100}])).\n"},
+    env=r46_env("erl8"), setup=r46_setup("erl8"), project="sirius/invoice-erl", **ROUND46,
+)
+
+case(
+    "ml-codegen-float-of-string-partial-file", "build", "ocaml:4.13",
+    ["set -euo pipefail; ocaml scripts/gen_rates.ml > src/rates.ml || echo \"rate table generator failed; building with what it wrote\"",
+     "dune build 2>&1"],
+    lab("compile_error", [r"^Exception: Failure \"float_of_string\"\."],
+        "ocaml (script), dune", "the rate-table generator crashes on a decimal comma in data/rates.csv; its partial output is kept and dune then fails on a syntax error in the generated src/rates.ml. The generator's exception is the cause",
+        accept=["other"]),
+    files={"dune-project": R46_DUNE_PROJECT,
+           "src/dune": "(library\n (name vat))\n",
+           "src/vat.ml": "let gross country net = net *. (1. +. List.assoc country Rates.table)\n",
+           "data/rates.csv": "DE;0.19\nAT;0.20\nFR;0.20\nLU;0,17\nNL;0.21\n",
+           "scripts/gen_rates.ml": "let () =\n  print_endline \"(* generated by scripts/gen_rates.ml *)\";\n  print_endline \"let table = [\";\n  let ic = open_in \"data/rates.csv\" in\n  (try\n     while true do\n       match String.split_on_char ';' (input_line ic) with\n       | [ c; r ] -> Printf.printf \"  (%S, %h);\\n%!\" c (float_of_string r)\n       | _ -> ()\n     done\n   with End_of_file -> ());\n  print_endline \"]\"\n"},
+    env=r46_env("ml6"), setup=r46_setup("ml6"), project="sirius/vat-ml", **ROUND46,
+)
+
+case(
+    "hs-cabal-list-bin-after-failed-build", "report", "haskell:9.0",
+    ["if ! cabal build --offline exe:report-gen; then echo \"build failed; falling back to the cached binary\"; fi",
+     "BIN=$(cabal list-bin --offline exe:report-gen)",
+     "\"$BIN\" --self-test"],
+    lab("type_error", [r"^src/Report/Totals\.hs:\d+:\d+: error:", r"Couldn't match (expected )?type"],
+        "cabal build (ghc), bash", "the build fails on a type error and the script falls through to run the binary cabal list-bin names, which was never built (No such file or directory); the ghc error is the cause",
+        accept=["compile_error"]),
+    files={"cabal.project": "packages: .\n",
+           "reports.cabal": r46_cabal("reports", "Report.Totals", exe="report-gen"),
+           "src/Report/Totals.hs": "module Report.Totals (grandTotal) where\n\ngrandTotal :: [(String, Int)] -> Int\ngrandTotal rows = show (sum (map snd rows))\n",
+           "app/Main.hs": "module Main (main) where\n\nimport Report.Totals\n\nmain :: IO ()\nmain = print (grandTotal [(\"a\", 1), (\"b\", 2)])\n"},
+    env=r46_env("hs9"), setup=r46_setup("hs9", R46_CABAL_OFFLINE), project="sirius/reports-hs", **ROUND46,
+)
+
+case(
+    "ex-fixture-script-write-masked-test-enoent", "test:elixir", "elixir:1.14",
+    ["mix run priv/gen_fixtures.exs || true",
+     "mix test"],
+    lab("other", [r"could not write to file \"test/fixtures/generated/prices\.json\""],
+        "mix run, mix test (ExUnit)", "the fixture generator cannot write into test/fixtures/generated (the directory is not created and not in git) and its failure is masked with || true; the tests then fail reading the fixture that was never written",
+        accept=["test_assertion"]),
+    files={"mix.exs": r46_mix("Prices", "prices"),
+           "lib/prices.ex": "defmodule Prices do\n  @moduledoc false\n  def cheapest(list), do: Enum.min_by(list, & &1[\"cents\"])\nend\n",
+           "priv/gen_fixtures.exs": "rows = for {sku, cents} <- [{\"A-1\", 990}, {\"B-2\", 450}, {\"C-3\", 1200}], do: ~s({\"sku\": \"#{sku}\", \"cents\": #{cents}})\nFile.write!(\"test/fixtures/generated/prices.json\", \"[\" <> Enum.join(rows, \",\") <> \"]\")\nIO.puts(\"wrote fixtures\")\n",
+           "test/test_helper.exs": "ExUnit.start()\n",
+           "test/prices_test.exs": "defmodule PricesTest do\n  use ExUnit.Case\n\n  test \"the fixture has three rows\" do\n    body = File.read!(\"test/fixtures/generated/prices.json\")\n    assert length(String.split(body, \"},\")) == 3\n  end\nend\n"},
+    env=r46_env("ex7", MIX_ENV="test"), setup=r46_setup("ex7"), project="sirius/prices", **ROUND46,
+)
+
+case(
+    "ml-exit-trap-log-archive-after-test-failure", "test", "ocaml:4.13",
+    ["set -euo pipefail; trap 'echo \"collecting test logs\"; tar -czf test-logs.tgz _build/default/test/*.output' EXIT; dune test"],
+    lab("test_assertion", [r"\[FAIL\]\s+slug\s+\d+\s+", r"^\s*Expected: `\"creme-brulee\"'", r"^\s*Received: `\"cr-me-br-l-e\"'"],
+        "dune test (alcotest), bash EXIT trap", "an alcotest string check fails (accented letters are dropped, not transliterated); the job's EXIT trap then runs tar on test output files that are not where it looks (Cannot stat), and tar's status 2 becomes the job's exit code. The test failure is the cause",
+        accept=[]),
+    files={"dune-project": R46_DUNE_PROJECT,
+           "src/dune": "(library\n (name slug))\n",
+           "src/slug.ml": "let of_string s =\n  let b = Buffer.create (String.length s) in\n  String.iter (fun c ->\n      match Char.lowercase_ascii c with\n      | ('a' .. 'z' | '0' .. '9') as c -> Buffer.add_char b c\n      | _ -> if Buffer.length b > 0 && Buffer.nth b (Buffer.length b - 1) <> '-' then Buffer.add_char b '-')\n    s;\n  Buffer.contents b\n",
+           "test/dune": "(test\n (name test_slug)\n (libraries slug alcotest))\n",
+           "test/test_slug.ml": "let ascii () = Alcotest.(check string) \"plain words\" \"hello-world\" (Slug.of_string \"Hello World\")\nlet accents () = Alcotest.(check string) \"accents\" \"creme-brulee\" (Slug.of_string \"Cr\\xc3\\xa8me br\\xc3\\xbbl\\xc3\\xa9e\")\n\nlet () = Alcotest.run \"slug\" [ (\"slug\", [ Alcotest.test_case \"ascii\" `Quick ascii; Alcotest.test_case \"accents\" `Quick accents ]) ]\n"},
+    env=r46_env("ml7"), setup=r46_setup("ml7"), project="sirius/slug-ml", **ROUND46,
+)
