@@ -24879,3 +24879,739 @@ case(
            "test/test_slug.ml": "let ascii () = Alcotest.(check string) \"plain words\" \"hello-world\" (Slug.of_string \"Hello World\")\nlet accents () = Alcotest.(check string) \"accents\" \"creme-brulee\" (Slug.of_string \"Cr\\xc3\\xa8me br\\xc3\\xbbl\\xc3\\xa9e\")\n\nlet () = Alcotest.run \"slug\" [ (\"slug\", [ Alcotest.test_case \"ascii\" `Quick ascii; Alcotest.test_case \"accents\" `Quick accents ]) ]\n"},
     env=r46_env("ml7"), setup=r46_setup("ml7"), project="sirius/slug-ml", **ROUND46,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 47: embedded firmware jobs (arm-none-eabi and avr cross builds, linker scripts, size
+# budgets, map files, objcopy, host-side unit tests, cppcheck, CMake toolchain files, shell glue)
+
+ROUND47 = dict(round=47)
+
+R47_ENV = {"LC_ALL": "C.UTF-8", "HOME": "/tmp/diag47/home"}
+R47_IMG = "registry.virtucon.io/fw/arm-none-eabi:12.2-bookworm"
+R47_AVR = "registry.virtucon.io/fw/avr-gcc:5.4-bookworm"
+R47_HOST = "gcc:12-bookworm"
+
+
+def r47_ld(flash="128K", ram="16K", data="> RAM AT> FLASH", extra="", tail=""):
+    return f"""/* Memory layout of the board's MCU. */
+MEMORY
+{{
+  FLASH (rx)  : ORIGIN = 0x08000000, LENGTH = {flash}
+  RAM   (rwx) : ORIGIN = 0x20000000, LENGTH = {ram}
+}}
+
+ENTRY(reset_handler)
+__stack_top = ORIGIN(RAM) + LENGTH(RAM);
+
+SECTIONS
+{{
+  .vectors : {{ KEEP(*(.vectors)) }} > FLASH
+  .text : {{ *(.text .text.*) *(.rodata .rodata.*) . = ALIGN(4); }} > FLASH
+{extra}  __data_load = LOADADDR(.data);
+  .data : {{ __data_start = .; *(.data .data.*) . = ALIGN(4); __data_end = .; }} {data}
+  .bss (NOLOAD) : {{ __bss_start = .; *(.bss .bss.*) *(COMMON) . = ALIGN(4); __bss_end = .; }} > RAM
+{tail}}}
+"""
+
+
+R47_STARTUP = r'''#include <stdint.h>
+
+extern uint32_t __stack_top, __data_load, __data_start, __data_end, __bss_start, __bss_end;
+int main(void);
+
+/* no loop-to-memcpy/memset rewriting: there is no libc here */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+void reset_handler(void)
+{
+    uint32_t *s = &__data_load, *d = &__data_start;
+    while (d < &__data_end)
+        *d++ = *s++;
+    for (d = &__bss_start; d < &__bss_end;)
+        *d++ = 0;
+    (void)main();
+    for (;;) {
+    }
+}
+
+__attribute__((section(".vectors"), used))
+void (*const vector_table[])(void) = {(void (*)(void))&__stack_top, reset_handler};
+'''
+
+
+def r47_make(cpu="cortex-m4", objs="startup.o main.o", cflags="", ldflags="", extra="", fpu=""):
+    return f"""CROSS   ?= arm-none-eabi-
+CC      := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+SIZE    := $(CROSS)size
+ARCH    := -mcpu={cpu} -mthumb{fpu}
+CFLAGS  := $(ARCH) -Os -std=c11 -Wall -Wextra -ffunction-sections -fdata-sections{cflags}
+LDFLAGS := -T board.ld -nostdlib -Wl,--gc-sections -Wl,-Map=build/fw.map{ldflags}
+OBJS    := $(addprefix build/,{objs})
+
+all: build/fw.elf
+
+build/fw.elf: $(OBJS) board.ld
+\t$(CC) $(ARCH) $(OBJS) $(LDFLAGS) -o $@
+\t$(SIZE) $@
+
+build/%.o: src/%.c
+\t@mkdir -p build
+\t$(CC) $(CFLAGS) -Isrc -c $< -o $@
+{extra}
+.PHONY: all
+"""
+
+
+R47_MAIN = "#include <stdint.h>\n\nvolatile uint32_t ticks;\n\nint main(void)\n{\n    for (;;)\n        ticks++;\n}\n"
+
+# --- plain failures ---------------------------------------------------------------------------
+
+case(
+    "fw-arm-ld-orphan-ramfunc-section-unplaced", "build:firmware", R47_IMG,
+    ["make"],
+    lab("compile_error", [r"unplaced orphan section `\.ramfunc' from `build/flash\.o'"],
+        "arm-none-eabi-ld (GNU ld 2.40) with --orphan-handling=error",
+        "the flash driver's programming routine is put in a new `.ramfunc` section so it runs from RAM, but the linker script has no output section for it; with --orphan-handling=error ld refuses to place it anywhere",
+        accept=["other", "github_actions_config"]),
+    files={
+        "Makefile": r47_make(objs="startup.o main.o flash.o", ldflags=" -Wl,--orphan-handling=error"),
+        "board.ld": r47_ld(tail="  /DISCARD/ : { *(.comment) *(.ARM.attributes) *(.ARM.exidx*) *(.glue_7) *(.glue_7t) *(.vfp11_veneer) *(.v4_bx) *(.iplt) *(.rel.iplt) *(.igot.plt) }\n"),
+        "src/startup.c": R47_STARTUP,
+        "src/flash.c": "#include <stdint.h>\n\n#define FLASH_SR (*(volatile uint32_t *)0x40023C0Cu)\n#define FLASH_CR (*(volatile uint32_t *)0x40023C10u)\n\n/* Runs from RAM: the flash bank is busy while it is being programmed. */\n__attribute__((section(\".ramfunc\"), noinline))\nvoid flash_program_word(volatile uint32_t *addr, uint32_t value)\n{\n    FLASH_CR |= 1u;\n    *addr = value;\n    while (FLASH_SR & (1u << 16)) {\n    }\n    FLASH_CR &= ~1u;\n}\n",
+        "src/main.c": "#include <stdint.h>\n\nvoid flash_program_word(volatile uint32_t *addr, uint32_t value);\n\nint main(void)\n{\n    flash_program_word((volatile uint32_t *)0x08060000u, 0xA5A5A5A5u);\n    for (;;) {\n    }\n}\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/bootctl-fw", **ROUND47,
+)
+
+case(
+    "fw-arm-ld-assert-stack-heap-reserve-ram", "build:firmware", R47_IMG,
+    ["make"],
+    lab("compile_error", [r"ld: RAM: \.data \+ \.bss leave less than the 2 KiB stack and 1 KiB heap"],
+        "arm-none-eabi-ld (GNU ld 2.40), linker-script ASSERT, --print-memory-usage",
+        "a 6 KiB DMA buffer added to .bss still fits in the 8 KiB RAM region (ld's memory usage shows 75%), but the linker script's ASSERT that reserves 2 KiB of stack and 1 KiB of heap fails",
+        accept=["other"]),
+    files={
+        "Makefile": r47_make(cpu="cortex-m3", objs="startup.o main.o audio.o", ldflags=" -Wl,--print-memory-usage"),
+        "board.ld": r47_ld(flash="64K", ram="8K", tail="\n  _min_stack = 0x800;\n  _min_heap = 0x400;\n  ASSERT(__bss_end + _min_heap + _min_stack <= __stack_top, \"RAM: .data + .bss leave less than the 2 KiB stack and 1 KiB heap\")\n"),
+        "src/startup.c": R47_STARTUP,
+        "src/audio.c": "#include <stdint.h>\n\n/* I2S DMA double buffer: 2 x 768 stereo 16-bit frames. */\nint16_t i2s_dma_buf[2][768][2];\n\nvoid audio_start(void)\n{\n    i2s_dma_buf[0][0][0] = 0;\n}\n",
+        "src/main.c": "void audio_start(void);\n\nint main(void)\n{\n    audio_start();\n    for (;;) {\n    }\n}\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/earpiece-fw", **ROUND47,
+)
+
+R47_AVR_SRAM_GATE = r'''#!/usr/bin/env bash
+# Fails the job when static SRAM use leaves too little room for the stack.
+set -euo pipefail
+elf=$1 mcu=$2 budget=$3
+avr-size -C --mcu="$mcu" "$elf"
+pct=$(avr-size -C --mcu="$mcu" "$elf" | awk '/^Data:/ { gsub(/[(%]/, "", $4); print $4 }')
+if awk -v p="$pct" -v b="$budget" 'BEGIN { exit !(p > b) }'; then
+  echo "sram-budget: FAIL: $elf uses ${pct}% of $mcu SRAM; budget is ${budget}% (the rest is stack)" >&2
+  exit 1
+fi
+echo "sram-budget: ok (${pct}% <= ${budget}%)"
+'''
+
+case(
+    "fw-avr-size-sram-percent-over-budget", "check:size", R47_AVR,
+    ["avr-gcc -mmcu=atmega328p -DF_CPU=16000000UL -Os -Wall -std=gnu11 -o build/logger.elf src/logger.c",
+     "scripts/sram-budget.sh build/logger.elf atmega328p 75"],
+    lab("other", [r"sram-budget: FAIL: build/logger\.elf uses [\d.]+% of atmega328p SRAM; budget is 75%"],
+        "avr-size (binutils-avr 2.26, Atmel -C format) + bash gate",
+        "a larger sample ring buffer pushes static SRAM use of the ATmega328P logger to about 84%; the job's budget script (75%, the rest kept for the stack) fails",
+        accept=["lint_failure"]),
+    files={
+        "scripts/sram-budget.sh": R47_AVR_SRAM_GATE,
+        "src/logger.c": "#include <avr/io.h>\n#include <stdint.h>\n\n#define SAMPLES 860\n\nstatic volatile uint16_t ring[SAMPLES];\nstatic volatile uint16_t head;\n\nint main(void)\n{\n    ADMUX = _BV(REFS0);\n    ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1);\n    for (;;) {\n        ADCSRA |= _BV(ADSC);\n        while (ADCSRA & _BV(ADSC)) {\n        }\n        ring[head] = ADC;\n        head = (uint16_t)((head + 1) % SAMPLES);\n    }\n}\n",
+    },
+    setup="mkdir -p build && chmod +x scripts/sram-budget.sh",
+    env=R47_ENV, stage="test", project="virtucon/soil-logger", **ROUND47,
+)
+
+case(
+    "fw-arm-werror-double-promotion-biquad", "build:firmware", R47_IMG,
+    ["arm-none-eabi-gcc --version | head -n1", "make"],
+    lab("compile_error", [r"biquad\.c:\d+:\d+: error: implicit conversion from .float. to .double. to match other operand of binary expression \[-Werror=double-promotion\]"],
+        "arm-none-eabi-gcc 12.2 -Wdouble-promotion -Werror, -fdiagnostics-plain-output",
+        "a biquad filter on a Cortex-M4F (single-precision FPU) multiplies a float by an unsuffixed double constant; the project's -Wdouble-promotion -Werror rejects it",
+        accept=["lint_failure"]),
+    files={
+        "Makefile": r47_make(objs="startup.o main.o biquad.o", fpu=" -mfpu=fpv4-sp-d16 -mfloat-abi=hard",
+                             cflags=" -Wdouble-promotion -Werror -fdiagnostics-plain-output"),
+        "board.ld": r47_ld(),
+        "src/startup.c": R47_STARTUP,
+        "src/biquad.h": "#pragma once\n\nstruct biquad {\n    float b0, b1, b2, a1, a2;\n    float z1, z2;\n};\n\nfloat biquad_step(struct biquad *f, float x);\n",
+        "src/biquad.c": "#include \"biquad.h\"\n\n/* Transposed direct form II. */\nfloat biquad_step(struct biquad *f, float x)\n{\n    float y = f->b0 * x + f->z1;\n    f->z1 = f->b1 * x - f->a1 * y + f->z2;\n    f->z2 = f->b2 * x - f->a2 * y;\n    /* keep the output inside the DAC's range */\n    return y * 0.98;\n}\n",
+        "src/main.c": "#include \"biquad.h\"\n\nvolatile float in, out;\n\nint main(void)\n{\n    struct biquad lp = {0.0675f, 0.1349f, 0.0675f, -1.1430f, 0.4128f, 0.0f, 0.0f};\n    for (;;)\n        out = biquad_step(&lp, in);\n}\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/dsp-fw", **ROUND47,
+)
+
+case(
+    "cppcheck-xml-uninitvar-crc-branch", "lint:cppcheck", R47_IMG,
+    ["cppcheck --version",
+     "cppcheck --enable=warning --std=c99 --xml --xml-version=2 --error-exitcode=2 -Isrc src/"],
+    lab("lint_failure", [r'<error id="uninitvar" severity="\w+" msg="Uninitialized variable: crc"'],
+        "cppcheck 2.10 (XML v2 report on stderr)",
+        "a packet CRC routine only seeds its accumulator when the length is non-zero; cppcheck reports the uninitialized variable in its XML format and exits 2",
+        accept=["compile_error"]),
+    files={
+        "src/packet.c": "#include <stddef.h>\n#include <stdint.h>\n\nuint16_t packet_crc(const uint8_t *buf, size_t len)\n{\n    uint16_t crc;\n    if (len > 0)\n        crc = 0xFFFFu;\n    for (size_t i = 0; i < len; i++) {\n        crc ^= (uint16_t)buf[i] << 8;\n        for (int b = 0; b < 8; b++)\n            crc = (crc & 0x8000u) ? (uint16_t)((crc << 1) ^ 0x1021u) : (uint16_t)(crc << 1);\n    }\n    return crc;\n}\n",
+    },
+    env=R47_ENV, stage="lint", project="virtucon/radio-link", **ROUND47,
+)
+
+case(
+    "cppcheck-inline-suppress-unmatched-after-fix", "lint:cppcheck", R47_IMG,
+    ["cppcheck --enable=warning,information --inline-suppr --error-exitcode=1 --suppress=missingIncludeSystem --template='{file}:{line}: {severity}: {message} [{id}]' -q src/"],
+    lab("lint_failure", [r"src/spi\.c:\d+: information: Unmatched suppression: nullPointer \[unmatchedSuppression\]"],
+        "cppcheck 2.10 with --inline-suppr and information checks",
+        "the merge request fixed the null dereference in the SPI driver but left its `// cppcheck-suppress nullPointer` comment; with information checks enabled cppcheck reports the unmatched suppression and fails",
+        accept=["other"]),
+    files={
+        "src/spi.c": "#include <stddef.h>\n#include <stdint.h>\n\nstruct spi_dev {\n    volatile uint32_t *dr;\n    uint8_t cs_pin;\n};\n\nint spi_xfer(struct spi_dev *dev, const uint8_t *tx, size_t n)\n{\n    if (dev == NULL || tx == NULL)\n        return -1;\n    for (size_t i = 0; i < n; i++)\n        // cppcheck-suppress nullPointer\n        *dev->dr = tx[i];\n    return 0;\n}\n",
+    },
+    env=R47_ENV, stage="lint", project="virtucon/sensor-hub", **ROUND47,
+)
+
+R47_HARNESS = r'''#pragma once
+#include <stdio.h>
+
+static int h_tests, h_failures, h_current_failed;
+
+#define TEST_ASSERT_EQUAL_HEX8(exp, act) do { unsigned _e = (unsigned)(exp) & 0xFFu, _a = (unsigned)(act) & 0xFFu; \
+    if (_e != _a) { printf("%s:%d:%s:FAIL: Expected 0x%02X Was 0x%02X\n", __FILE__, __LINE__, h_name, _e, _a); \
+        h_current_failed = 1; return; } } while (0)
+#define TEST_ASSERT_EQUAL_UINT(exp, act) do { unsigned long _e = (exp), _a = (act); \
+    if (_e != _a) { printf("%s:%d:%s:FAIL: Expected %lu Was %lu\n", __FILE__, __LINE__, h_name, _e, _a); \
+        h_current_failed = 1; return; } } while (0)
+#define TEST(fn) static void fn(const char *h_name)
+#define RUN_TEST(fn) do { h_tests++; h_current_failed = 0; fn(#fn); \
+    if (h_current_failed) h_failures++; else printf("%s:%d:%s:PASS\n", __FILE__, __LINE__, #fn); } while (0)
+#define TEST_END() (printf("\n-----------------------\n%d Tests %d Failures 0 Ignored\n%s\n", h_tests, h_failures, \
+    h_failures ? "FAIL" : "OK"), h_failures != 0)
+'''
+
+case(
+    "c-host-cobs-254-byte-run-code-byte", "test:host", R47_HOST,
+    ["gcc --version | head -n1",
+     "gcc -std=c11 -Wall -Wextra -Werror -Isrc -Itest -o build/test_cobs src/cobs.c test/test_cobs.c",
+     "./build/test_cobs"],
+    lab("test_assertion", [r"test_cobs\.c:\d+:test_encode_254_nonzero_bytes:FAIL: Expected 0xFF Was 0xFE", r"^4 Tests 1 Failures 0 Ignored"],
+        "gcc 12 + a Unity-style hand-written harness",
+        "the COBS encoder starts a new block one byte early (code 0xFE instead of 0xFF), so a run of 254 non-zero bytes is split; the host test reports it in Unity's format",
+        accept=["other"]),
+    files={
+        "src/cobs.h": "#pragma once\n#include <stddef.h>\n#include <stdint.h>\n\nsize_t cobs_encode(const uint8_t *in, size_t len, uint8_t *out);\n",
+        "src/cobs.c": "#include \"cobs.h\"\n\nsize_t cobs_encode(const uint8_t *in, size_t len, uint8_t *out)\n{\n    size_t code_at = 0, o = 1;\n    uint8_t code = 1;\n    for (size_t i = 0; i < len; i++) {\n        if (in[i] == 0) {\n            out[code_at] = code;\n            code_at = o++;\n            code = 1;\n            continue;\n        }\n        out[o++] = in[i];\n        if (++code == 0xFE) {\n            out[code_at] = code;\n            code_at = o++;\n            code = 1;\n        }\n    }\n    out[code_at] = code;\n    return o;\n}\n",
+        "test/test_cobs.c": "#include <string.h>\n\n#include \"cobs.h\"\n#include \"harness.h\"\n\nTEST(test_encode_empty)\n{\n    uint8_t out[4];\n    TEST_ASSERT_EQUAL_UINT(1, cobs_encode(NULL, 0, out));\n    TEST_ASSERT_EQUAL_HEX8(0x01, out[0]);\n}\n\nTEST(test_encode_single_zero)\n{\n    uint8_t in[] = {0x00}, out[4];\n    TEST_ASSERT_EQUAL_UINT(2, cobs_encode(in, 1, out));\n    TEST_ASSERT_EQUAL_HEX8(0x01, out[0]);\n    TEST_ASSERT_EQUAL_HEX8(0x01, out[1]);\n}\n\nTEST(test_encode_mixed)\n{\n    uint8_t in[] = {0x11, 0x22, 0x00, 0x33}, out[8];\n    TEST_ASSERT_EQUAL_UINT(5, cobs_encode(in, 4, out));\n    TEST_ASSERT_EQUAL_HEX8(0x03, out[0]);\n    TEST_ASSERT_EQUAL_HEX8(0x02, out[3]);\n}\n\nTEST(test_encode_254_nonzero_bytes)\n{\n    uint8_t in[254], out[260];\n    memset(in, 0xAB, sizeof in);\n    size_t n = cobs_encode(in, sizeof in, out);\n    TEST_ASSERT_EQUAL_HEX8(0xFF, out[0]);\n    TEST_ASSERT_EQUAL_UINT(256, n);\n}\n\nint main(void)\n{\n    RUN_TEST(test_encode_empty);\n    RUN_TEST(test_encode_single_zero);\n    RUN_TEST(test_encode_mixed);\n    RUN_TEST(test_encode_254_nonzero_bytes);\n    return TEST_END();\n}\n",
+        "test/harness.h": R47_HARNESS,
+    },
+    setup="mkdir -p build",
+    env=R47_ENV, project="virtucon/uart-framing", **ROUND47,
+)
+
+case(
+    "c-host-tap-q15-mul-saturation", "test:host", R47_HOST,
+    ["make -s -C test",
+     "./test/build/test_fixed | tee test/build/test_fixed.tap"],
+    lab("test_assertion", [r"^not ok 3 - q15_mul\(-1\.0, -1\.0\) saturates to 0x7fff \(got -32768\)"],
+        "gcc 12 host build, a TAP-printing test binary",
+        "the Q15 multiply does not saturate the one overflowing product (-1.0 * -1.0) and wraps to -32768; the TAP test reports `not ok 3` and the binary exits non-zero through the tee pipeline",
+        accept=["other"]),
+    files={
+        "src/fixed.h": "#pragma once\n#include <stdint.h>\n\ntypedef int16_t q15_t;\n\nq15_t q15_mul(q15_t a, q15_t b);\nq15_t q15_add(q15_t a, q15_t b);\n",
+        "src/fixed.c": "#include \"fixed.h\"\n\nq15_t q15_mul(q15_t a, q15_t b)\n{\n    int32_t p = ((int32_t)a * b) >> 15;\n    return (q15_t)p;\n}\n\nq15_t q15_add(q15_t a, q15_t b)\n{\n    int32_t s = (int32_t)a + b;\n    if (s > INT16_MAX)\n        return INT16_MAX;\n    if (s < INT16_MIN)\n        return INT16_MIN;\n    return (q15_t)s;\n}\n",
+        "test/Makefile": "CFLAGS = -std=c11 -O1 -Wall -Wextra -I../src\n\nbuild/test_fixed: test_fixed.c ../src/fixed.c\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) $^ -o $@\n",
+        "test/test_fixed.c": "#include <stdio.h>\n\n#include \"fixed.h\"\n\nstatic int n, failed;\n\nstatic void ok(int cond, const char *what, int got)\n{\n    n++;\n    if (cond) {\n        printf(\"ok %d - %s\\n\", n, what);\n    } else {\n        printf(\"not ok %d - %s (got %d)\\n\", n, what, got);\n        failed++;\n    }\n}\n\nint main(void)\n{\n    printf(\"TAP version 13\\n1..5\\n\");\n    q15_t r;\n    r = q15_mul(16384, 16384);\n    ok(r == 8192, \"q15_mul(0.5, 0.5) == 0.25\", r);\n    r = q15_mul(-16384, 16384);\n    ok(r == -8192, \"q15_mul(-0.5, 0.5) == -0.25\", r);\n    r = q15_mul(-32768, -32768);\n    ok(r == 32767, \"q15_mul(-1.0, -1.0) saturates to 0x7fff\", r);\n    r = q15_add(30000, 10000);\n    ok(r == 32767, \"q15_add saturates high\", r);\n    r = q15_add(-30000, -10000);\n    ok(r == -32768, \"q15_add saturates low\", r);\n    return failed != 0;\n}\n",
+    },
+    env=R47_ENV, project="virtucon/motor-ctl", **ROUND47,
+)
+
+R47_BIN_GATE = r'''#!/usr/bin/env bash
+set -euo pipefail
+bin=$1 limit=$2
+size=$(stat -c %s "$bin")
+echo "$bin: $size bytes (flash: $limit bytes)"
+if [ "$size" -gt "$limit" ]; then
+  echo "ERROR: $bin ($size bytes) is larger than the flash ($limit bytes); refusing to publish it" >&2
+  exit 1
+fi
+'''
+
+case(
+    "fw-objcopy-bin-spans-ram-data-no-lma", "build:release", R47_IMG,
+    ["make",
+     "arm-none-eabi-objcopy -O binary build/fw.elf build/fw.bin",
+     "scripts/check-bin.sh build/fw.bin 131072"],
+    lab("other", [r"ERROR: build/fw\.bin \(\d+ bytes\) is larger than the flash \(131072 bytes\); refusing to publish it"],
+        "arm-none-eabi-objcopy -O binary + a size gate",
+        "the linker script was 'simplified' and .data lost its `AT> FLASH`, so its load address is in RAM at 0x20000000; objcopy -O binary pads the image from 0x08000000 up to RAM (about 384 MiB) and the job's size gate refuses it",
+        accept=["compile_error", "github_actions_config"]),
+    files={
+        "Makefile": r47_make(objs="startup.o main.o"),
+        "board.ld": r47_ld(data="> RAM"),
+        "src/startup.c": R47_STARTUP,
+        "src/main.c": "#include <stdint.h>\n\nuint32_t blink_period_ms = 500;\nvolatile uint32_t ticks;\n\nint main(void)\n{\n    for (;;)\n        ticks += blink_period_ms;\n}\n",
+        "scripts/check-bin.sh": R47_BIN_GATE,
+    },
+    setup="chmod +x scripts/check-bin.sh",
+    env=R47_ENV, stage="build", artifacts=["build/fw.bin", "build/fw.map"], project="virtucon/beacon-fw", **ROUND47,
+)
+
+case(
+    "fw-arm-map-file-printf-float-gate", "check:map", R47_IMG,
+    ["make LDLIBS='--specs=nano.specs --specs=nosys.specs -u _printf_float'",
+     "if grep -n '_printf_float' build/fw.map | head -n 3; then echo 'map-check: release image links newlib-nano float printf (_printf_float, ~10 KiB); remove -u _printf_float or log fixed-point' >&2; exit 1; fi"],
+    lab("other", [r"map-check: release image links newlib-nano float printf"],
+        "arm-none-eabi-gcc 12.2 newlib-nano, a grep gate on the linker map",
+        "a debug log with %f made someone link newlib-nano's float printf (-u _printf_float); the release job's map-file gate finds _printf_float in fw.map and fails",
+        accept=["lint_failure"]),
+    files={
+        "Makefile": "CC := arm-none-eabi-gcc\nARCH := -mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard\nCFLAGS := $(ARCH) -Os -Wall -ffunction-sections -fdata-sections\n\nbuild/fw.elf: src/main.c\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) $< -Wl,--gc-sections -Wl,-Map=build/fw.map $(LDLIBS) -o $@\n\tarm-none-eabi-size $@\n",
+        "src/main.c": "#include <stdio.h>\n\nvolatile float temp_c = 21.5f;\n\nint main(void)\n{\n    printf(\"temp=%.2f\\n\", (double)temp_c);\n    return 0;\n}\n",
+    },
+    env=R47_ENV, stage="test", project="virtucon/thermo-fw", **ROUND47,
+)
+
+R47_TC = "set(CMAKE_SYSTEM_NAME Generic)\nset(CMAKE_SYSTEM_PROCESSOR arm)\nset(CMAKE_C_COMPILER arm-none-eabi-gcc)\nset(CMAKE_ASM_COMPILER arm-none-eabi-gcc)\nset(CMAKE_OBJCOPY arm-none-eabi-objcopy)\nset(CMAKE_SIZE arm-none-eabi-size)\nset(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)\nset(CMAKE_C_FLAGS_INIT \"-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard\")\n"
+
+case(
+    "cmake-arm-linker-script-relative-to-build-dir", "build:firmware", R47_IMG,
+    ["cmake -S . -B build -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DCMAKE_BUILD_TYPE=MinSizeRel",
+     "cmake --build build -j2"],
+    lab("compile_error", [r"cannot open linker script file stm32f401\.ld: No such file or directory"],
+        "cmake 3.25 + arm-none-eabi-gcc 12.2 (GNU ld 2.40)",
+        "the merge request moved the link options into target_link_options with a bare `-T stm32f401.ld`; the link runs in the build directory, so ld cannot open the script",
+        accept=["github_actions_config", "other"]),
+    files={
+        "cmake/arm-none-eabi.cmake": R47_TC,
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(gate_fw C)\n\nadd_executable(gate_fw.elf src/startup.c src/main.c)\ntarget_compile_options(gate_fw.elf PRIVATE -Wall -ffunction-sections -fdata-sections)\ntarget_link_options(gate_fw.elf PRIVATE -T stm32f401.ld -nostdlib -Wl,--gc-sections -Wl,-Map=gate_fw.map)\n",
+        "stm32f401.ld": r47_ld(flash="256K", ram="64K"),
+        "src/startup.c": R47_STARTUP,
+        "src/main.c": R47_MAIN,
+    },
+    env=R47_ENV, stage="build", project="virtucon/gate-fw", timestamps=True, **ROUND47,
+)
+
+case(
+    "cmake-board-variable-unknown-board-dir", "configure:firmware", R47_IMG,
+    ["echo \"BOARD=$BOARD\"",
+     "cmake -S . -B build/$BOARD -DBOARD=$BOARD -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake"],
+    lab("github_actions_config", [r"Unknown BOARD 'nucleo_h743zi'"],
+        "cmake 3.25",
+        "the pipeline's BOARD variable names a board the firmware has no directory for (nucleo_h743zi); the project's CMakeLists stops with FATAL_ERROR listing the known boards",
+        accept=["other"]),
+    files={
+        "cmake/arm-none-eabi.cmake": R47_TC,
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\n\nif(NOT DEFINED BOARD)\n  set(BOARD nucleo_f401re)\nendif()\nfile(GLOB _boards RELATIVE ${CMAKE_SOURCE_DIR}/boards ${CMAKE_SOURCE_DIR}/boards/*)\nif(NOT EXISTS ${CMAKE_SOURCE_DIR}/boards/${BOARD}/board.cmake)\n  message(FATAL_ERROR \"Unknown BOARD '${BOARD}'. Boards in boards/: ${_boards}\")\nendif()\n\nproject(relay_fw C)\ninclude(boards/${BOARD}/board.cmake)\nadd_executable(relay_fw.elf src/main.c)\n",
+        "boards/nucleo_f401re/board.cmake": "set(FLASH_SIZE 512K)\n",
+        "boards/nucleo_l432kc/board.cmake": "set(FLASH_SIZE 256K)\n",
+        "src/main.c": R47_MAIN,
+    },
+    env=dict(R47_ENV, BOARD="nucleo_h743zi"), stage="build", project="virtucon/relay-fw", **ROUND47,
+)
+
+case(
+    "fw-arm-cortex-m3-hard-float-abi-no-fpu", "build:firmware", R47_IMG,
+    ["make CPUFLAGS='-mcpu=cortex-m3 -mthumb -mfloat-abi=hard'"],
+    lab("compile_error", [r"error: .-mfloat-abi=hard.: selected architecture lacks an FPU"],
+        "arm-none-eabi-gcc 12.2",
+        "the Makefile takes the CPU flags from the CI matrix, and the new Cortex-M3 board's entry was copied from an M4F board with -mfloat-abi=hard; the M3 has no FPU, so arm-none-eabi-gcc refuses the hard-float ABI",
+        accept=["github_actions_config"]),
+    files={
+        "Makefile": "CC := arm-none-eabi-gcc\nCPUFLAGS ?= -mcpu=cortex-m3 -mthumb\nCFLAGS := $(CPUFLAGS) -Os -Wall -ffunction-sections\n\nbuild/%.o: src/%.c\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -c $< -o $@\n\nbuild/fw.elf: build/startup.o build/main.o\n\t$(CC) $(CPUFLAGS) $^ -T board.ld -nostdlib -o $@\n",
+        "board.ld": r47_ld(),
+        "src/startup.c": R47_STARTUP,
+        "src/main.c": R47_MAIN,
+    },
+    env=R47_ENV, stage="build", project="virtucon/valve-fw", **ROUND47,
+)
+
+case(
+    "fw-avr-delay-ms-runtime-argument", "build:avr", R47_AVR,
+    ["avr-gcc --version | head -n1",
+     "avr-gcc -mmcu=attiny85 -DF_CPU=8000000UL -Os -Wall -std=gnu99 -c src/buzzer.c -o build/buzzer.o"],
+    lab("compile_error", [r"error: __builtin_avr_delay_cycles expects a compile time integer constant"],
+        "avr-gcc 5.4 + avr-libc 2.0 <util/delay.h>",
+        "the buzzer driver now passes its beep length as a function argument to _delay_ms, which needs a compile-time constant; avr-gcc rejects the inlined __builtin_avr_delay_cycles",
+        accept=["other"]),
+    files={
+        "src/buzzer.c": "#include <avr/io.h>\n#include <stdint.h>\n#include <util/delay.h>\n\n#define BUZZER PB1\n\nvoid beep(uint16_t ms)\n{\n    PORTB |= _BV(BUZZER);\n    _delay_ms(ms);\n    PORTB &= (uint8_t)~_BV(BUZZER);\n}\n",
+    },
+    setup="mkdir -p build",
+    env=R47_ENV, stage="build", project="virtucon/doorbell-avr", **ROUND47,
+)
+
+case(
+    "fw-avr-werror-misspelled-isr-vector-name", "build:avr", R47_AVR,
+    ["make MCU=atmega328p"],
+    lab("compile_error", [r".USART_RX_vec. appears to be a misspelled signal handler, missing __vector prefix \[-Werror=misspelled-isr\]"],
+        "avr-gcc 5.4 -Werror",
+        "the UART receive interrupt is declared ISR(USART_RX_vec) (missing the final t), so it would never be wired to the vector; avr-gcc's misspelled-isr warning is an error under -Werror",
+        accept=["lint_failure"]),
+    files={
+        "Makefile": "MCU ?= atmega328p\nCC := avr-gcc\nCFLAGS := -mmcu=$(MCU) -DF_CPU=16000000UL -Os -Wall -Wextra -Werror -std=gnu11\n\nbuild/modem.elf: build/uart.o build/main.o\n\t$(CC) -mmcu=$(MCU) $^ -o $@\n\tavr-size $@\n\nbuild/%.o: src/%.c\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -c $< -o $@\n",
+        "src/uart.c": "#include <avr/interrupt.h>\n#include <avr/io.h>\n#include <stdint.h>\n\nvolatile uint8_t rx_buf[32];\nvolatile uint8_t rx_head;\n\nvoid uart_init(void)\n{\n    UBRR0 = 103; /* 9600 baud at 16 MHz */\n    UCSR0B = _BV(RXEN0) | _BV(TXEN0) | _BV(RXCIE0);\n}\n\nISR(USART_RX_vec)\n{\n    rx_buf[rx_head++ & 31u] = UDR0;\n}\n",
+        "src/main.c": "#include <avr/interrupt.h>\n\nvoid uart_init(void);\n\nint main(void)\n{\n    uart_init();\n    sei();\n    for (;;) {\n    }\n}\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/modem-avr", **ROUND47,
+)
+
+case(
+    "fw-arm-werror-stack-usage-frame-buffer", "build:firmware", R47_IMG,
+    ["make"],
+    lab("compile_error", [r"display\.c:\d+:\d+: error: stack usage is \d+ bytes \[-Werror=stack-usage=\]"],
+        "arm-none-eabi-gcc 12.2 -Wstack-usage=512 -Werror",
+        "a display routine renders a line into a 1 KiB local buffer; the firmware's per-function stack budget (-Wstack-usage=512 with -Werror) rejects it",
+        accept=["lint_failure"]),
+    files={
+        "Makefile": r47_make(cpu="cortex-m0plus", objs="startup.o main.o display.o", cflags=" -Wstack-usage=512 -Werror"),
+        "board.ld": r47_ld(flash="64K", ram="8K"),
+        "src/startup.c": R47_STARTUP,
+        "src/display.c": "#include <stdint.h>\n#include <string.h>\n\n#define LCD_DATA (*(volatile uint16_t *)0x60020000u)\n\nvoid display_draw_line(uint16_t y, uint16_t colour)\n{\n    uint16_t line[512];\n    for (unsigned x = 0; x < 512; x++)\n        line[x] = (uint16_t)(colour ^ (x + y));\n    for (unsigned x = 0; x < 512; x++)\n        LCD_DATA = line[x];\n}\n",
+        "src/main.c": "#include <stdint.h>\n\nvoid display_draw_line(uint16_t y, uint16_t colour);\n\nint main(void)\n{\n    for (uint16_t y = 0;; y++)\n        display_draw_line(y & 255u, 0xF800u);\n}\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/panel-ui-fw", **ROUND47,
+)
+
+case(
+    "c-host-test-format-lu-uint32-host-width", "test:host", R47_HOST,
+    ["gcc -std=c11 -Wall -Wformat=2 -Werror -Isrc -o build/test_log src/log.c test/test_log.c",
+     "./build/test_log"],
+    lab("compile_error", [r"log\.c:\d+:\d+: error: format .%lu. expects argument of type .long unsigned int., but argument \d+ has type .uint32_t. \{aka .unsigned int.\} \[-Werror=format=\]"],
+        "gcc 12 (x86_64 host) -Werror",
+        "the logging module prints a uint32_t with %lu, which is right on arm-none-eabi (uint32_t is long there) but wrong on the x86_64 host where the unit tests build it; -Werror=format stops the host test build",
+        accept=["type_error"]),
+    files={
+        "src/log.h": "#pragma once\n#include <stddef.h>\n#include <stdint.h>\n\nint log_uptime(char *buf, size_t n, uint32_t ms);\n",
+        "src/log.c": "#include <stdio.h>\n\n#include \"log.h\"\n\nint log_uptime(char *buf, size_t n, uint32_t ms)\n{\n    return snprintf(buf, n, \"[%8lu] \", ms);\n}\n",
+        "test/test_log.c": "#include <stdio.h>\n#include <string.h>\n\n#include \"log.h\"\n\nint main(void)\n{\n    char buf[32];\n    log_uptime(buf, sizeof buf, 1234u);\n    if (strcmp(buf, \"[    1234] \") != 0) {\n        printf(\"FAIL: got '%s'\\n\", buf);\n        return 1;\n    }\n    puts(\"PASS\");\n    return 0;\n}\n",
+    },
+    setup="mkdir -p build",
+    env=R47_ENV, project="virtucon/telemetry-fw", **ROUND47,
+)
+
+case(
+    "ctest-pid-step-response-overshoot", "test:host", R47_HOST,
+    ["cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON",
+     "cmake --build build -j2",
+     "ctest --test-dir build --output-on-failure --no-tests=error"],
+    lab("test_assertion", [r"step_response: overshoot [\d.]+% exceeds the 10\.0% limit"],
+        "cmake 3.25 + ctest, gcc 12 host build",
+        "the merge request removed the PID controller's integrator clamp; the host-side step-response test simulates a first-order plant and fails on overshoot",
+        accept=["other"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(heater_ctl C)\ninclude(CTest)\nadd_library(pid src/pid.c)\ntarget_include_directories(pid PUBLIC src)\nif(BUILD_TESTING)\n  add_executable(test_pid test/test_pid.c)\n  target_link_libraries(test_pid pid m)\n  add_test(NAME pid_step_response COMMAND test_pid step)\n  add_test(NAME pid_zero_error COMMAND test_pid zero)\nendif()\n",
+        "src/pid.h": "#pragma once\n\nstruct pid {\n    float kp, ki, kd;\n    float out_min, out_max;\n    float integ, prev_err;\n};\n\nfloat pid_update(struct pid *p, float setpoint, float measured, float dt);\n",
+        "src/pid.c": "#include \"pid.h\"\n\nfloat pid_update(struct pid *p, float setpoint, float measured, float dt)\n{\n    float err = setpoint - measured;\n    p->integ += err * dt;\n    float der = (err - p->prev_err) / dt;\n    p->prev_err = err;\n    float out = p->kp * err + p->ki * p->integ + p->kd * der;\n    if (out > p->out_max)\n        out = p->out_max;\n    if (out < p->out_min)\n        out = p->out_min;\n    return out;\n}\n",
+        "test/test_pid.c": "#include <stdio.h>\n#include <string.h>\n\n#include \"pid.h\"\n\nstatic int step(void)\n{\n    struct pid p = {2.0f, 1.5f, 0.0f, 0.0f, 1.0f, 0.0f, 0.0f};\n    float temp = 0.0f, peak = 0.0f;\n    for (int i = 0; i < 4000; i++) {\n        float u = pid_update(&p, 50.0f, temp, 0.01f);\n        temp += (u * 100.0f - temp) * 0.01f * 0.5f;\n        if (temp > peak)\n            peak = temp;\n    }\n    float overshoot = (peak - 50.0f) / 50.0f * 100.0f;\n    printf(\"step_response: peak %.2f C, settled %.2f C\\n\", peak, temp);\n    if (overshoot > 10.0f) {\n        printf(\"step_response: overshoot %.1f%% exceeds the 10.0%% limit\\n\", overshoot);\n        return 1;\n    }\n    return 0;\n}\n\nstatic int zero(void)\n{\n    struct pid p = {2.0f, 1.5f, 0.0f, 0.0f, 1.0f, 0.0f, 0.0f};\n    return pid_update(&p, 20.0f, 20.0f, 0.01f) != 0.0f;\n}\n\nint main(int argc, char **argv)\n{\n    if (argc > 1 && strcmp(argv[1], \"step\") == 0)\n        return step();\n    return zero();\n}\n",
+    },
+    env=R47_ENV, project="virtucon/heater-ctl", **ROUND47,
+)
+
+R47_LUTGEN = r'''#!/usr/bin/env python3
+"""Generates the colour-correction lookup table (gamma x white-balance) as a C array."""
+import math
+import sys
+
+GAMMA = 2.2
+STEPS = 4096
+
+def main(out):
+    # every (input, white-point) pair, then reduced to the 256-entry table the LED driver uses
+    table = [[(i / (STEPS - 1)) ** GAMMA * (w / (STEPS - 1)) for w in range(STEPS)] for i in range(STEPS)]
+    lut = [round(255 * max(row)) for row in table[:: STEPS // 256]]
+    with open(out, "w") as f:
+        f.write("#include <stdint.h>\nconst uint8_t gamma_lut[256] = {%s};\n" % ", ".join(map(str, lut)))
+
+main(sys.argv[1])
+'''
+
+case(
+    "fw-py-gamma-lut-generator-oom-killed", "generate:tables", R47_IMG,
+    ["mkdir -p build/gen",
+     "python3 tools/gen_lut.py build/gen/gamma_lut.c",
+     "make"],
+    lab("timeout_or_oom", [r"Killed\s+python3 tools/gen_lut\.py build/gen/gamma_lut\.c"],
+        "python3 under a 96 MiB cgroup-v1 memory limit",
+        "the LED firmware's table generator now builds a 4096 x 4096 float table in memory before reducing it to 256 entries; the job's container hits its memory limit and the kernel kills python (exit 137)",
+        accept=["infrastructure"]),
+    files={
+        "tools/gen_lut.py": R47_LUTGEN,
+        "Makefile": "all:\n\t@echo built\n",
+    },
+    memory_limit=96 * 1024 * 1024,
+    env=R47_ENV, stage="build", project="virtucon/ledstrip-fw", **ROUND47,
+)
+
+case(
+    "fw-avr-bootloader-section-overlaps-text", "build:avr", R47_AVR,
+    ["make"],
+    lab("compile_error", [r"section \.bootloader loaded at \[0+7000,0+[0-9a-f]+\] overlaps section \.text loaded at \[0+,0+[0-9a-f]+\]"],
+        "avr-gcc 5.4 / avr-ld (binutils-avr 2.26)",
+        "the application grew past 28 KiB while the serial bootloader stub is placed at 0x7000 with --section-start; avr-ld reports the two sections' load addresses overlap",
+        accept=["other"]),
+    files={
+        "Makefile": "CC := avr-gcc\nMCU := atmega328p\nCFLAGS := -mmcu=$(MCU) -DF_CPU=16000000UL -Os -Wall -std=gnu11\nLDFLAGS := -mmcu=$(MCU) -Wl,--section-start=.bootloader=0x7000\n\nbuild/station.elf: src/main.c src/boot.c src/font.c\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) $^ $(LDFLAGS) -o $@\n\tavr-size $@\n",
+        "src/boot.c": "#include <avr/boot.h>\n#include <avr/io.h>\n\n__attribute__((section(\".bootloader\"), used, noinline))\nvoid boot_jump(void)\n{\n    MCUSR = 0;\n    asm volatile(\"jmp 0\");\n}\n",
+        "src/font.c": "#include <avr/pgmspace.h>\n#include <stdint.h>\n\n/* 16x24 glyphs for the weather station's big digits and icons. */\nconst uint8_t font_big[29 * 1024] PROGMEM = {0x00, 0x3c, 0x66};\n",
+        "src/main.c": "#include <avr/pgmspace.h>\n#include <stdint.h>\n\nextern const uint8_t font_big[];\nvolatile uint8_t sink;\n\nint main(void)\n{\n    for (uint16_t i = 0;; i += 97)\n        sink = pgm_read_byte(&font_big[i % (29u * 1024u)]);\n}\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/weather-station", **ROUND47,
+)
+
+case(
+    "c-host-uart-txe-spin-timeout-verbose", "test:host", R47_HOST,
+    ["make -s -C test",
+     "timeout --verbose 10 ./test/build/test_uart"],
+    lab("timeout_or_oom", [r"^timeout: sending signal TERM to command .\./test/build/test_uart."],
+        "coreutils timeout 9.1 --verbose, gcc 12 host test",
+        "the UART driver now waits for the TXE flag before every byte, and the host test's fake register block never sets it; the test spins until coreutils timeout kills it after 10 s (exit 124)",
+        accept=["test_assertion"]),
+    files={
+        "src/uart.h": "#pragma once\n#include <stddef.h>\n#include <stdint.h>\n\nstruct uart_regs {\n    volatile uint32_t sr;\n    volatile uint32_t dr;\n};\n#define UART_SR_TXE (1u << 7)\n\nvoid uart_write(struct uart_regs *u, const uint8_t *buf, size_t n);\n",
+        "src/uart.c": "#include \"uart.h\"\n\nvoid uart_write(struct uart_regs *u, const uint8_t *buf, size_t n)\n{\n    for (size_t i = 0; i < n; i++) {\n        while (!(u->sr & UART_SR_TXE)) {\n        }\n        u->dr = buf[i];\n    }\n}\n",
+        "test/Makefile": "build/test_uart: test_uart.c ../src/uart.c\n\t@mkdir -p build\n\t$(CC) -std=c11 -O1 -Wall -I../src $^ -o $@\n",
+        "test/test_uart.c": "#include <stdio.h>\n\n#include \"uart.h\"\n\nint main(void)\n{\n    struct uart_regs fake = {0, 0};\n    const uint8_t msg[] = \"AT\\r\\n\";\n    printf(\"[ RUN      ] uart_write_sends_all_bytes\\n\");\n    fflush(stdout);\n    uart_write(&fake, msg, 4);\n    printf(\"[       OK ] uart_write_sends_all_bytes\\n\");\n    return fake.dr == '\\n' ? 0 : 1;\n}\n",
+    },
+    env=R47_ENV, project="virtucon/modem-driver", **ROUND47,
+)
+
+# --- infrastructure and flaky causes ----------------------------------------------------------
+
+case(
+    "fw-apt-get-update-mirror-accepts-never-answers", "setup:toolchain", "debian:bookworm-slim",
+    ["mkdir -p .apt/lists/partial .apt/cache/archives/partial .apt/state",
+     "echo \"deb http://127.0.0.1:$PORT_BLACKHOLE/debian bookworm main\" > .apt/sources.list",
+     "cat .apt/apt.conf",
+     "export APT_CONFIG=$CI_PROJECT_DIR/.apt/apt.conf",
+     "apt-get update --error-on=any",
+     "apt-get install -y --no-install-recommends gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi"],
+    lab("network_or_flaky", [r"^Err:\d+ http://127\.0\.0\.1:\d+/debian bookworm InRelease", r"^[EW]: Failed to fetch http://127\.0\.0\.1:\d+/debian/dists/bookworm/InRelease"],
+        "apt-get (apt 2.6) against a mirror that accepts and never answers",
+        "the job installs the ARM toolchain from the company's Debian mirror, which accepts connections but never answers (a hung proxy); apt-get update times out on the InRelease file",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={".apt/apt.conf": "// the runner image's apt setup: the internal Debian mirror, a short timeout\nDir::Etc::SourceList \"/builds/virtucon/toolchain-images/.apt/sources.list\";\nDir::Etc::SourceParts \"/dev/null\";\nDir::State \"/builds/virtucon/toolchain-images/.apt/state\";\nDir::State::Lists \"/builds/virtucon/toolchain-images/.apt/lists\";\nDir::State::status \"/var/lib/dpkg/status\";\nDir::Cache \"/builds/virtucon/toolchain-images/.apt/cache\";\nAcquire::http::Timeout \"8\";\nAcquire::Retries \"0\";\n"},
+    env=R47_ENV, stage="build", project="virtucon/toolchain-images", **ROUND47,
+)
+
+case(
+    "fw-wget-segger-jlink-package-read-timeout", "setup:flash-tools", "debian:bookworm-slim",
+    ["mkdir -p .tools",
+     "wget --progress=dot:giga --read-timeout=5 --tries=2 --waitretry=1 -O .tools/JLink_Linux_V794_x86_64.tgz \"http://127.0.0.1:$PORT_TRICKLE/vendor/segger/JLink_Linux_V794_x86_64.tgz\"",
+     "tar -xzf .tools/JLink_Linux_V794_x86_64.tgz -C .tools"],
+    lab("network_or_flaky", [r"Read error at byte \d+/\d+ \(Connection timed out\)\. (Retrying|Giving up)\."],
+        "GNU Wget 1.21.3 against a mirror that trickles the body",
+        "the flashing job downloads the J-Link tools from the internal vendor mirror, which answers but sends the archive far slower than wget's 5 s read timeout; wget retries once and gives up",
+        infra=True, accept=["infrastructure"]),
+    env=R47_ENV, stage="build", project="virtucon/flash-station", **ROUND47,
+)
+
+case(
+    "fw-arm-ld-final-link-output-volume-full", "build:firmware", R47_IMG,
+    ["make"],
+    lab("infrastructure", [r"No space left on device"],
+        "arm-none-eabi-ld (GNU ld 2.40) writing to a full volume",
+        "the objects compile, but the output volume for the debug ELF (a small tmpfs standing in for the runner's full build disk) is full; ld's final link fails with ENOSPC",
+        infra=True, accept=["network_or_flaky"]),
+    files={
+        "Makefile": "CC := arm-none-eabi-gcc\nARCH := -mcpu=cortex-m4 -mthumb\nCFLAGS := $(ARCH) -Og -g3 -Wall -ffunction-sections -fdata-sections\n\nout/fw.elf: obj/startup.o obj/main.o obj/assets.o board.ld\n\t$(CC) $(ARCH) $(filter %.o,$^) -T board.ld -nostdlib -Wl,--gc-sections -o $@\n\tarm-none-eabi-size $@\n\nobj/%.o: src/%.c\n\t@mkdir -p obj\n\t$(CC) $(CFLAGS) -c $< -o $@\n",
+        "board.ld": r47_ld(flash="512K", ram="64K"),
+        "src/startup.c": R47_STARTUP,
+        "src/assets.c": "#include <stdint.h>\n\n/* Boot logo, RGB565 120x80. */\nconst uint16_t boot_logo[120 * 80] = {0x001f, 0x07e0, 0xf800};\n",
+        "src/main.c": "#include <stdint.h>\n\nextern const uint16_t boot_logo[];\nvolatile uint16_t px;\n\nint main(void)\n{\n    for (unsigned i = 0;; i = (i + 1) % (120u * 80u))\n        px = boot_logo[i];\n}\n",
+    },
+    tmpfs=("out", "12k"), env=R47_ENV, stage="build", project="virtucon/kiosk-display", **ROUND47,
+)
+
+case(
+    "fw-git-clone-cmsis-low-speed-abort", "setup:vendor", R47_IMG,
+    ["git --version",
+     "git -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=10 clone --depth 1 \"http://127.0.0.1:$PORT_GITSTALL/mirrors/CMSIS_5.git\" vendor/CMSIS_5"],
+    lab("network_or_flaky", [r"Operation too slow|RPC failed|early EOF|fetch-pack: invalid index-pack output|unexpected disconnect"],
+        "git 2.47 (libcurl) against a git mirror that stalls mid-pack",
+        "the vendor step clones CMSIS from the internal git mirror, which starts sending the pack and then stalls; git's low-speed limit (1000 B/s over 10 s) aborts the transfer",
+        infra=True, accept=["infrastructure"]),
+    env=R47_ENV, stage="build", project="virtucon/cmsis-vendor", **ROUND47,
+)
+
+case(
+    "fw-curl-unity-release-mirror-cert-expired", "setup:test-deps", R47_HOST,
+    ["mkdir -p vendor",
+     "curl -fsSL --retry 2 -o vendor/unity-2.6.0.tar.gz \"https://127.0.0.1:$PORT_EXPIRED/mirror/ThrowTheSwitch/Unity/archive/refs/tags/v2.6.0.tar.gz\""],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "curl 7.88 (OpenSSL 3)",
+        "the host-test job downloads the Unity test framework from the internal release mirror, whose TLS certificate expired; curl refuses the connection",
+        infra=True, accept=["infrastructure", "permission_or_secret"]),
+    env=dict(R47_ENV, CURL_CA_BUNDLE="{R10_CA_FILE}"), project="virtucon/unit-fw", **ROUND47,
+)
+
+R47_FETCH_BOOT = r'''#!/usr/bin/env python3
+"""Downloads the signed bootloader image the release bundle ships with."""
+import os
+import sys
+import urllib.request
+
+url = f"{os.environ['ARTIFACT_URL']}/bootloader/v3.2.1/boot-signed.bin"
+print(f"fetching {url}")
+with urllib.request.urlopen(url, timeout=20) as r, open(sys.argv[1], "wb") as f:
+    f.write(r.read())
+print(f"wrote {sys.argv[1]}")
+'''
+
+case(
+    "fw-py-urllib-bootloader-artifact-remote-disconnected", "package:release", R47_IMG,
+    ["mkdir -p dist",
+     "python3 tools/fetch_bootloader.py dist/boot-signed.bin",
+     "cat dist/boot-signed.bin build/app.bin > dist/factory.bin"],
+    lab("network_or_flaky", [r"http\.client\.RemoteDisconnected: Remote end closed connection without response"],
+        "python3.11 urllib",
+        "the release job fetches the signed bootloader from the artifact server, which closes the connection without answering (a restarting backend behind the load balancer); urllib raises RemoteDisconnected",
+        infra=True, accept=["infrastructure"]),
+    files={"tools/fetch_bootloader.py": R47_FETCH_BOOT},
+    env=dict(R47_ENV, ARTIFACT_URL="http://127.0.0.1:{PORT_CLOSER}/artifacts"), stage="package",
+    project="virtucon/release-bundle", timestamps=True, **ROUND47,
+)
+
+# --- cascades ---------------------------------------------------------------------------------
+
+R47_BOARDS_MAKE = """BOARD ?= nucleo_f401re
+CC := arm-none-eabi-gcc
+CFLAGS := -mcpu=cortex-m4 -mthumb -Os -Wall -std=c11 -Iboards/$(BOARD) -Isrc
+B := build/$(BOARD)
+
+$(B)/fw.elf: $(B)/startup.o $(B)/main.o
+\t$(CC) -mcpu=cortex-m4 -mthumb $^ -T board.ld -nostdlib -o $@
+
+$(B)/%.o: src/%.c
+\t@mkdir -p $(B)
+\t$(CC) $(CFLAGS) -c $< -o $@
+"""
+
+case(
+    "fw-make-two-boards-background-bare-wait-cascade", "build:boards", R47_IMG,
+    ["make BOARD=nucleo_f401re & make BOARD=nucleo_l432kc & wait",
+     "mkdir -p dist && for b in nucleo_f401re nucleo_l432kc; do arm-none-eabi-objcopy -O ihex build/$b/fw.elf dist/$b.hex; done"],
+    lab("compile_error", [r"main\.c:\d+:\d+: error: .LED_PORT. undeclared"],
+        "GNU make 4.3 + arm-none-eabi-gcc 12.2 in background jobs, bash `wait`",
+        "both boards are built in parallel with `&` and a bare `wait`, which returns 0 whatever the jobs did; the L432KC build fails to compile (its board header has no LED_PORT after a rename), and objcopy then fails on the missing ELF; the cause is the compile error",
+        accept=["other"]),
+    files={
+        "Makefile": R47_BOARDS_MAKE,
+        "board.ld": r47_ld(),
+        "boards/nucleo_f401re/board.h": "#pragma once\n#define LED_PORT 0x40020000u /* GPIOA */\n#define LED_PIN 5\n",
+        "boards/nucleo_l432kc/board.h": "#pragma once\n#define LED_GPIO_BASE 0x48000400u /* GPIOB */\n#define LED_PIN 3\n",
+        "src/startup.c": R47_STARTUP,
+        "src/main.c": "#include <stdint.h>\n\n#include \"board.h\"\n\n#define ODR(port) (*(volatile uint32_t *)((port) + 0x14u))\n\nint main(void)\n{\n    for (;;)\n        ODR(LED_PORT) ^= 1u << LED_PIN;\n}\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/blinky-boards", **ROUND47,
+)
+
+case(
+    "fw-find-exec-compile-status-lost-link-cascade", "build:firmware", R47_IMG,
+    ["mkdir -p build",
+     "find src -name '*.c' -exec sh -c 'echo \"CC $1\"; arm-none-eabi-gcc -mcpu=cortex-m0plus -mthumb -Os -Wall -std=c11 -Isrc -c \"$1\" -o \"build/$(basename \"$1\" .c).o\"' _ {} \\;",
+     "arm-none-eabi-gcc -mcpu=cortex-m0plus -mthumb build/*.o -T board.ld -nostdlib -Wl,--gc-sections -o build/fw.elf"],
+    lab("compile_error", [r"i2c\.c:\d+:\d+: error: (unknown type name .i2c_status_t.|.I2C_STATUS_NACK. undeclared)"],
+        "find -exec ... \\; + arm-none-eabi-gcc 12.2",
+        "sources are compiled one by one with `find -exec ... \\;`, whose exit status ignores the commands' failures; i2c.c does not compile (a type renamed in the header), find exits 0, and the link then fails with an undefined reference to i2c_read_reg; the cause is the compile error",
+        accept=["other"]),
+    files={
+        "board.ld": r47_ld(flash="64K", ram="8K"),
+        "src/startup.c": R47_STARTUP,
+        "src/i2c.h": "#pragma once\n#include <stdint.h>\n\ntypedef enum { I2C_OK = 0, I2C_ERR_NACK, I2C_ERR_TIMEOUT } i2c_result_t;\n\ni2c_result_t i2c_read_reg(uint8_t addr, uint8_t reg, uint8_t *val);\n",
+        "src/i2c.c": "#include \"i2c.h\"\n\n#define I2C_ISR (*(volatile uint32_t *)0x40005418u)\n#define I2C_RXDR (*(volatile uint32_t *)0x40005424u)\n\ni2c_status_t i2c_read_reg(uint8_t addr, uint8_t reg, uint8_t *val)\n{\n    (void)addr;\n    (void)reg;\n    if (I2C_ISR & (1u << 4))\n        return I2C_STATUS_NACK;\n    *val = (uint8_t)I2C_RXDR;\n    return I2C_OK;\n}\n",
+        "src/main.c": "#include \"i2c.h\"\n\nvolatile uint8_t who_am_i;\n\nint main(void)\n{\n    uint8_t v = 0;\n    if (i2c_read_reg(0x68, 0x75, &v) == I2C_OK)\n        who_am_i = v;\n    for (;;) {\n    }\n}\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/imu-fw", **ROUND47,
+)
+
+R47_GEN_CRC = r'''#!/usr/bin/env python3
+"""Emits the CRC-8 (poly from the protocol spec) lookup table as a C header."""
+import json
+import sys
+
+spec = json.load(open(sys.argv[1]))
+poly = int(spec["crc8"]["polynomial"], 16)
+table = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = ((c << 1) ^ poly) & 0xFF if c & 0x80 else (c << 1) & 0xFF
+    table.append(c)
+print("#pragma once\n#include <stdint.h>\nstatic const uint8_t crc8_table[256] = {")
+print(",\n".join(", ".join(f"0x{v:02x}" for v in table[r:r + 8]) for r in range(0, 256, 8)))
+print("};")
+'''
+
+case(
+    "fw-make-oneshell-codegen-status-lost-cascade", "build:firmware", R47_IMG,
+    ["make"],
+    lab("other", [r"^KeyError: 'polynomial'"],
+        "GNU make 4.3 .ONESHELL + python3, then arm-none-eabi-gcc 12.2",
+        "the Makefile uses .ONESHELL, so a recipe's lines run in one shell without -e and only the last line's status counts; the CRC table generator fails on a key the protocol spec renamed (`polynomial` -> `poly`), the recipe's final `echo` succeeds, and the compile then fails on the empty header's missing crc8_table; the cause is the generator's KeyError",
+        accept=["compile_error"]),
+    files={
+        "Makefile": ".ONESHELL:\nCC := arm-none-eabi-gcc\nCFLAGS := -mcpu=cortex-m0 -mthumb -Os -Wall -std=c11 -Ibuild/gen\n\nbuild/crc8.o: src/crc8.c build/gen/crc8_table.h\n\t$(CC) $(CFLAGS) -c $< -o $@\n\nbuild/gen/crc8_table.h: spec/protocol.json tools/gen_crc.py\n\tmkdir -p build/gen\n\tpython3 tools/gen_crc.py $< > $@\n\techo \"generated $@\"\n",
+        "tools/gen_crc.py": R47_GEN_CRC,
+        "spec/protocol.json": "{\n  \"name\": \"fieldbus\",\n  \"version\": 3,\n  \"crc8\": {\"poly\": \"0x07\", \"init\": \"0x00\"}\n}\n",
+        "src/crc8.c": "#include <stddef.h>\n#include <stdint.h>\n\n#include \"crc8_table.h\"\n\nuint8_t crc8(const uint8_t *p, size_t n)\n{\n    uint8_t c = 0;\n    while (n--)\n        c = crc8_table[c ^ *p++];\n    return c;\n}\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/fieldbus-fw", **ROUND47,
+)
+
+R47_MKIMAGE = r'''#!/usr/bin/env python3
+"""Prepends the bootloader's image header (magic, version, length, CRC32) to an app binary."""
+import struct
+import sys
+import zlib
+
+version, src, dst = sys.argv[1], sys.argv[2], sys.argv[3]
+major, minor, patch = (int(x) for x in version.lstrip("v").split("-")[0].split("."))
+body = open(src, "rb").read()
+hdr = struct.pack("<4sBBHII", b"VTCN", major, minor, patch, len(body), zlib.crc32(body))
+open(dst, "wb").write(hdr + body)
+print(f"{dst}: v{major}.{minor}.{patch}, {len(body)} bytes")
+'''
+
+case(
+    "fw-echo-git-describe-substitution-mkimage-cascade", "package:image", R47_IMG,
+    ["echo \"FW_VERSION=$(git describe --tags --match 'v*' --abbrev=0)\" > build.env",
+     "cat build.env",
+     "source build.env",
+     "arm-none-eabi-objcopy -O binary build/fw.elf build/fw.bin",
+     "python3 tools/mkimage.py \"$FW_VERSION\" build/fw.bin build/fw.img"],
+    lab("github_actions_config", [r"^fatal: No names found, cannot describe anything\."],
+        "git 2.47 describe in a command substitution, then python3",
+        "the job writes the version from `git describe` inside an echo's command substitution, whose failure set -e does not see; the pipeline's shallow clone has no tags, so describe fails, FW_VERSION is empty, and mkimage.py then fails parsing it; the cause is the missing tag (GIT_DEPTH / tag fetch)",
+        accept=["other"]),
+    files={
+        "tools/mkimage.py": R47_MKIMAGE,
+        "build/fw.elf": b"",
+    },
+    setup="git init -q -b main . && git -c user.name=ci -c user.email=ci@virtucon.invalid add tools && git -c user.name=ci -c user.email=ci@virtucon.invalid commit -q -m 'firmware image tool' && printf 'int main(void){for(;;){}}\\n' > /tmp/diag47/m47.c && arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -nostdlib -Wl,-e,main /tmp/diag47/m47.c -o build/fw.elf",
+    env=dict(R47_ENV, GIT_DEPTH="20"), stage="package", project="virtucon/sensor-node", **ROUND47,
+)
+
+case(
+    "fw-ld-noinhibit-exec-overflow-mkimage-slot-cascade", "build:firmware", R47_IMG,
+    ["make",
+     "arm-none-eabi-objcopy -O binary build/fw.elf build/fw.bin",
+     "python3 tools/slot_check.py build/fw.bin 0x18000"],
+    lab("compile_error", [r"section `\.text' will not fit in region `FLASH'", r"region `FLASH' overflowed by \d+ bytes"],
+        "arm-none-eabi-ld (GNU ld 2.40) with --noinhibit-exec, then python3",
+        "someone added -Wl,--noinhibit-exec to get a map file out of failing links; ld now reports the FLASH overflow but writes the ELF and exits 0, so make succeeds and the later slot check fails on the oversized image; the cause is the linker's region overflow",
+        accept=["other"]),
+    files={
+        "Makefile": r47_make(objs="startup.o main.o tables.o", ldflags=" -Wl,--noinhibit-exec"),
+        "board.ld": r47_ld(flash="96K", ram="16K"),
+        "src/startup.c": R47_STARTUP,
+        "src/tables.c": "#include <stdint.h>\n\n/* Voice prompts, 8 kHz u-law. */\nconst uint8_t prompt_welcome[52000] = {0xff, 0x7f};\nconst uint8_t prompt_goodbye[48000] = {0xff, 0x7e};\n",
+        "src/main.c": "#include <stdint.h>\n\nextern const uint8_t prompt_welcome[], prompt_goodbye[];\nvolatile uint8_t dac;\n\nint main(void)\n{\n    for (unsigned i = 0;; i++)\n        dac = prompt_welcome[i % 52000u] ^ prompt_goodbye[i % 48000u];\n}\n",
+        "tools/slot_check.py": "import os\nimport sys\n\npath, slot = sys.argv[1], int(sys.argv[2], 0)\nsize = os.path.getsize(path)\nif size > slot:\n    sys.exit(f\"slot_check: {path} is {size} bytes; the application slot holds {slot}\")\nprint(f\"slot_check: {path} {size}/{slot} bytes\")\n",
+    },
+    env=R47_ENV, stage="build", project="virtucon/intercom-fw", **ROUND47,
+)
