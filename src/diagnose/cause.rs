@@ -199,7 +199,14 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         "apt_missing" => {
             t.contains("Unable to locate package") || t.contains("has no installation candidate")
         }
-        "linker" => t.contains("cannot find -l") || t.contains("unable to find library"),
+        // A library the link lacks, or a function whose object did not compile.
+        "linker" => {
+            t.contains("cannot find -l")
+                || t.contains("unable to find library")
+                || t.contains("undefined reference to `")
+        }
+        // A file an ExUnit test could not read (a fixture an earlier step should have made).
+        "elixir_file_missing" => true,
         // A gem, a Hex package or an R package that is not there (`cannot load such file`,
         // `Could not find Hex`, `there is no package called`).
         "pkg_missing_ecosystems" => !t.contains("Your requirements could not be resolved"),
@@ -221,11 +228,23 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         // A database, table or role an earlier step should have created (PostgreSQL's
         // wording, through any client).
         _ if is_missing_db_object(t) => true,
-        // A program the job should have built (`./bin/app`, `dist/tool`): a relative path.
-        "exec_missing" => h
-            .name
-            .as_deref()
-            .is_some_and(|n| n.contains('/') && !n.starts_with('/')),
+        // A program the job should have built (`./bin/app`, `dist/tool`): a relative path, or
+        // one inside the job's checkout or a build tree (`/builds/g/p/dist-newstyle/...`).
+        "exec_missing" => h.name.as_deref().is_some_and(|n| {
+            n.contains('/')
+                && (!n.starts_with('/')
+                    || n.starts_with("/builds/")
+                    || n.starts_with("/home/runner/work/")
+                    || [
+                        "/dist-newstyle/",
+                        "/target/",
+                        "/_build/",
+                        "/build/",
+                        "/dist/",
+                    ]
+                    .iter()
+                    .any(|d| n.contains(d)))
+        }),
         _ => false,
     }
 }
@@ -365,7 +384,7 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
                 h.role == Role::Cause
                     && h.category.is_some()
                     && (h.weight >= 6
-                        || (matches!(h.rule, "py_exception" | "jvm_uncaught")
+                        || (matches!(h.rule, "py_exception" | "jvm_uncaught" | "dotnet_uncaught" | "beam_ocaml_uncaught")
                             && !h.text.starts_with([' ', '\t'])))
             })
     {
@@ -490,7 +509,7 @@ pub fn own_service_crashed(
     }
     let mut root = region()
         .find(|h| {
-            matches!(h.rule, "py_exception" | "jvm_uncaught")
+            matches!(h.rule, "py_exception" | "jvm_uncaught" | "dotnet_uncaught" | "beam_ocaml_uncaught")
                 && !h.text.starts_with([' ', '\t'])
                 && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
                 // The client's own report of the broken connection is not the server's.
@@ -589,7 +608,20 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             // then lacks, however it fails for want of it.
             missing.or(refused_auth).or(failed)
         } else {
-            missing
+            // A file this step wrote (`gen.ml > src/rates.ml || echo ...`) that the failing
+            // command then rejects (`File "src/rates.ml", line 6: Syntax error`): the step
+            // that failed while writing it left it broken.
+            missing.or_else(|| {
+                let wrote = redirect_targets(cmd);
+                // (OCaml and dune name the file on the line above the error.)
+                failed.filter(|f| {
+                    !wrote.is_empty()
+                        && (f.line.saturating_sub(NAMED_ABOVE).max(start + 1)..=f.line).any(|i| {
+                            let t = log.plain_cow(i);
+                            wrote.iter().any(|w| t.contains(w))
+                        })
+                })
+            })
         };
         // The failing command reports the same outside failure an earlier command met and went
         // past (`curl -s` saved a 503 page, which the generator then printed): the earlier
@@ -648,7 +680,7 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             // does not check) as readily.
             let crashed = || {
                 output().find(|h| {
-                    matches!(h.rule, "py_exception" | "jvm_uncaught")
+                    matches!(h.rule, "py_exception" | "jvm_uncaught" | "dotnet_uncaught" | "beam_ocaml_uncaught")
                         && !h.text.starts_with([' ', '\t'])
                         // A warning (`Warning: prerequisite X not found.`) is no crash.
                         && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
@@ -657,7 +689,9 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             // A program the job should have built is missing, and this step's compiler
             // rejected the code (`undefined: ledger.Entry` under a function whose errexit an
             // `if` turned off): the build that did not happen is the cause.
-            let built_missing = symptom.is_some_and(|s| s.rule == "exec_missing")
+            // (Or the link lacks a function whose object did not compile.)
+            let built_missing = symptom
+                .is_some_and(|s| matches!(s.rule, "exec_missing" | "linker"))
                 && err.category == Some(Category::CompileError)
                 && err.weight >= 6;
             match output().find(|h| h.rule == "input_missing") {
@@ -689,6 +723,35 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         return Some(root);
     }
     None
+}
+
+/// How far above a failing command's first error the file it rejects may be named.
+const NAMED_ABOVE: usize = 3;
+
+/// The files a command's output redirections write (`> src/rates.ml`, `>>out.log`), not a
+/// descriptor (`2>&1`) or /dev/null. Only paths with a directory or an extension, as a
+/// compiler would name them.
+fn redirect_targets(cmd: &str) -> Vec<&str> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let Some(pos) = w.find('>') else {
+            continue;
+        };
+        // `2>&1`, `&>`, `>|`: the rest after the operator, or the next word.
+        let rest = w[pos..].trim_start_matches(['>', '|']);
+        let target = if rest.is_empty() {
+            words.get(i + 1).copied().unwrap_or("")
+        } else {
+            rest
+        };
+        let target = target.trim_matches(['"', '\'', ';', ')']);
+        let file = !target.starts_with('&') && !target.starts_with("/dev/");
+        if file && target.len() >= 3 && (target.contains('/') || target.contains('.')) {
+            out.push(target);
+        }
+    }
+    out
 }
 
 /// `x=$(cmd)` / `x="$(cmd)"`: the step's whole output is captured, so what reaches the log is

@@ -828,6 +828,24 @@ static RULES: &[Rule] = &[
     // A parser given an empty or truncated input (Python's json, YAML into a Go struct, jq):
     // what an earlier step that failed quietly left behind.
     r("malformed_input", Cause, Cat::Is(C::Other), 5, r"Expecting value: line 1 column 1 \(char 0\)|cannot unmarshal !!str\b|parse error: Invalid numeric literal at line 1, column|Premature end of data|\bDocument is empty\b"),
+    // --- the functional languages and firmware builds of rounds 46-47
+    // Erlang's dialyzer (type discrepancies) and xref (calls to undefined functions).
+    r("dialyzer", Cause, Cat::Is(C::TypeError), 7, r"Invalid type specification for function \S+|The success typing is |^===> Warnings occurred running dialyzer: [1-9]|has no local return\b|can never match the type|will never return since it differs in"),
+    r("xref", Cause, Cat::Is(C::LintFailure), 7, r"calls undefined function \S+ \(Xref\)|is undefined function \(Xref\)|^===> Xref failed\b"),
+    // QuickCheck's falsified property and its counterexample's comparison.
+    r("quickcheck_failed", Test, Cat::Is(C::TestAssertion), 7, r"^\*\*\* Failed! (?:Falsified|Exception thrown|Gave up)\b|^\s*Falsifiable \(after \d+ tests?"),
+    r("quickcheck_detail", Detail, Cat::Is(C::TestAssertion), 4, r"^\S.* /= \S"),
+    // HLint's hints: `src/A.hs:6:15-38: Suggestion: Redundant bracket`.
+    r("hlint", Cause, Cat::Is(C::LintFailure), 7, r"^\S+\.l?hs:\d+:\d+(?:-\d+)?: (?:Suggestion|Warning|Error): \S"),
+    // An uncaught exception of an Elixir script (`** (File.Error) could not write ...`) or of
+    // an OCaml program (`Exception: Failure "..."`, `Fatal error: exception Not_found`), below
+    // a test runner's own verdict when there is one; a file an ExUnit test could not read.
+    r("beam_ocaml_uncaught", Cause, Cat::Is(C::Other), 5, r"^\*\* \([\w.]+\) \S|^Exception: [A-Z][\w.]*|^Fatal error: exception [A-Z][\w.]*"),
+    r("elixir_file_missing", Cause, Cat::None, 3, r"^\s+\*\* \(File\.Error\) could not (?:read|open|stat) .*: no such file or directory"),
+    // GNU ld's own diagnostics (a memory region overflowed, a section that fits nowhere, a
+    // linker script's ASSERT message `ld: RAM: ...`), not its warnings nor its context lines
+    // (`ld: build/main.o: in function`).
+    r("ld_message", Cause, Cat::Is(C::CompileError), 7, r"will not fit in region \x60\w+'|region \x60\w+' overflowed by \d+ bytes?|section \x60[^']+' overlaps section|^(?:\S*/)?(?:[\w-]+-)?ld(?:\.bfd)?: (?:[^w/\s.]|w[^a]|wa[^r])[^:/.]*: \S"),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
     r("generic_error", Cause, Cat::None, 1, r"(?i)^\s*(\[?error\]?[:\s!]|fatal[:\s]|\berror\b.*\bfailed\b)|\bERROR\b|\bFAILURE\b|\bfailed with exit code\b|Error: Command failed"),

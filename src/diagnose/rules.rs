@@ -1433,6 +1433,9 @@ fn last_output_lines(
     out
 }
 
+/// How far below a failed ctest test its output is read.
+const CTEST_OUTPUT_SCAN: usize = 200;
+
 /// Lines around an anchor that carry its meaning: the frames before a Python exception, the
 /// message after a panic or a test header, assertion details just below.
 fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String)> {
@@ -1456,6 +1459,24 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
         {
             out.push((h.line, h.text.to_string()));
         }
+    }
+    // ctest --output-on-failure prints the failed test's own output right below its line, at
+    // column 0, up to a blank line: its last lines are the test's words for what failed
+    // (`overshoot 34.2% exceeds the 10.0% limit`).
+    if a.rule == "ctest_fail" && a.test.is_some() {
+        let end = (a.line + 1 + CTEST_OUTPUT_SCAN).min(log.line_count());
+        let mut block = Vec::new();
+        for i in a.line + 1..end {
+            let t = body(i);
+            let next_test = t.trim_start().starts_with("Start ") || t.contains(" Test #");
+            if t.trim().is_empty() || next_test || is_runner_boilerplate(&t) {
+                break;
+            }
+            block.push((i, t));
+        }
+        let from = block.len().saturating_sub(2);
+        out.extend(block.drain(from..));
+        return out;
     }
     // Up to 3 following non-blank lines while they stay indented or are known details.
     let mut taken = 0;

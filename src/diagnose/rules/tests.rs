@@ -3523,3 +3523,71 @@ fn round44_and_45_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// Rounds 46-47's families (dialyzer, xref, QuickCheck, HLint, Elixir's and OCaml's uncaught
+/// exceptions in a step the job went past, GNU ld's own diagnostics, a failed test's output
+/// under ctest, a missing program inside the checkout, a link missing what did not compile,
+/// a file a failed generator wrote), each on a variant no corpus log has. 10 of the 11 fail on
+/// the engine before these rules (9c27c52); cabal's test-suite verdict already named the
+/// QuickCheck failure: a guard.
+#[test]
+fn round46_and_47_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ rebar3 dialyzer\n===> Verifying dependencies...\n===> Analyzing 3 files with _build/default/rebar3_25.2.3_plt...\n\nsrc/ledger.erl\nLine 14 Column 1: Function post/2 has no local return\n===> Warnings written to _build/default/25.2.3.dialyzer_warnings\n===> Warnings occurred running dialyzer: 1\nERROR: Job failed: exit code 1\n",
+            Category::TypeError,
+            "Function post/2 has no local return",
+        ),
+        (
+            "$ rebar3 xref\n===> Running cross reference analysis...\n===> src/orders.erl:22: Warning: orders:place/1 calls undefined function inventory:reserve/3 (Xref)\n===> Xref failed\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "calls undefined function inventory:reserve/3 (Xref)",
+        ),
+        (
+            "$ cabal test --offline\nRunning 1 test suites...\nTest suite props: RUNNING...\nprop_parse_roundtrip: *** Failed! Falsified (after 31 tests and 5 shrinks):\n\"a,\\\"b\"\n[\"a\",\"b\"] /= [\"a\",\"\\\"b\"]\nTest suite props: FAIL\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "[\"a\",\"b\"] /= [\"a\",\"\\\"b\"]",
+        ),
+        (
+            "$ hlint lib/ app/\nlib/Ledger/Post.hs:22:9-40: Warning: Use fmap\nFound:\n  map f <$> xs\nPerhaps:\n  fmap f <$> xs\n\n1 hint\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "lib/Ledger/Post.hs:22:9-40: Warning: Use fmap",
+        ),
+        (
+            "$ make firmware\narm-none-eabi-gcc -mcpu=cortex-m4 -mthumb build/main.o -T stm32.ld -nostdlib -o build/fw.elf\n/usr/lib/gcc/arm-none-eabi/12.2.1/../../../arm-none-eabi/bin/ld: build/fw.elf section `.bss' will not fit in region `RAM'\n/usr/lib/gcc/arm-none-eabi/12.2.1/../../../arm-none-eabi/bin/ld: region `RAM' overflowed by 512 bytes\ncollect2: error: ld returned 1 exit status\nmake: *** [Makefile:20: build/fw.elf] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "region `RAM' overflowed by 512 bytes",
+        ),
+        (
+            "$ make\navr-gcc -mmcu=atmega328p build/main.o -T app.ld -o build/app.elf\n/usr/lib/avr/bin/ld: BOOT: bootloader area must stay below 0x7000\ncollect2: error: ld returned 1 exit status\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "ld: BOOT: bootloader area must stay below 0x7000",
+        ),
+        (
+            "$ ctest --test-dir build --output-on-failure\nTest project /builds/a/build\n    Start 1: crc_vectors\n1/1 Test #1: crc_vectors ......................***Failed    0.01 sec\ncrc_vectors: vector 3 of 8\ncrc_vectors: want 0x29B1, got 0x31C3\n\n0% tests passed, 1 tests failed out of 1\n\nThe following tests FAILED:\n\t  1 - crc_vectors (Failed)\nErrors while running CTest\nERROR: Job failed: exit code 8\n",
+            Category::TestAssertion,
+            "crc_vectors: want 0x29B1, got 0x31C3",
+        ),
+        (
+            "$ if ! go build -o /builds/a/svc/bin/svc ./cmd/svc; then echo \"build failed, trying the last good binary\"; fi\n# github.com/a/svc/cmd/svc\ncmd/svc/main.go:14:2: undefined: config.Load\nbuild failed, trying the last good binary\n$ /builds/a/svc/bin/svc --check\nbash: line 3: /builds/a/svc/bin/svc: No such file or directory\nERROR: Job failed: exit code 127\n",
+            Category::CompileError,
+            "cmd/svc/main.go:14:2: undefined: config.Load",
+        ),
+        (
+            "$ for f in src/*.c; do cc -c \"$f\" -o \"build/$(basename \"$f\" .c).o\" || echo \"skipping $f\"; done\nsrc/uart.c:9:5: error: 'UART_BAUD' undeclared (first use in this function)\nskipping src/uart.c\n$ cc build/*.o -o build/fw\n/usr/bin/ld: build/main.o: in function `main':\nmain.c:(.text+0x15): undefined reference to `uart_init'\ncollect2: error: ld returned 1 exit status\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "src/uart.c:9:5: error: 'UART_BAUD' undeclared",
+        ),
+        (
+            "$ mix run priv/seed_fixtures.exs || echo \"seed failed, continuing\"\n** (File.Error) could not write to file \"test/fixtures/seed/users.json\": no such file or directory\n    (elixir 1.14.0) lib/file.ex:1104: File.write!/3\nseed failed, continuing\n$ mix test\n  1) test loads users (UsersTest)\n     test/users_test.exs:4\n     ** (File.Error) could not read file \"test/fixtures/seed/users.json\": no such file or directory\n\n1 test, 1 failure\nERROR: Job failed: exit code 2\n",
+            Category::Other,
+            "** (File.Error) could not write to file",
+        ),
+        (
+            "$ ocaml gen/tables.ml > lib/tables.ml || true\nFatal error: exception Invalid_argument(\"index out of bounds\")\n$ dune build\nFile \"lib/tables.ml\", line 12, characters 0-0:\nError: Syntax error\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "Fatal error: exception Invalid_argument(\"index out of bounds\")",
+        ),
+    ];
+    assert_families(cases);
+}
