@@ -25615,3 +25615,627 @@ case(
     },
     env=R47_ENV, stage="build", project="virtucon/intercom-fw", **ROUND47,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 48: internationalisation and localisation jobs (GNU gettext, Babel, Django, i18next,
+# FormatJS, Qt Linguist, locale-file gates in jq and Python), by an author who had not read the
+# diagnoser's rules, its tests or earlier rounds' results.
+
+ROUND48 = dict(round=48)
+
+R48_ENV = {"HOME": "/tmp/diag48/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           "npm_config_cache": "/tmp/diag48/npm-cache", "npm_config_update_notifier": "false",
+           "npm_config_fund": "false", "npm_config_audit": "false"}
+R48_NODE_LINK = "ln -s /tmp/diag48/node/node_modules node_modules"
+R48_GIT = "git -c user.name=ci -c user.email=ci@tessier.invalid"
+
+
+def r48_po(lang, body, project="storefront 3.2", plural="nplurals=2; plural=(n != 1);", fuzzy=False):
+    hdr = ("# " + lang + " translation of " + project.split()[0] + ".\n" + ("#, fuzzy\n" if fuzzy else "") +
+           "msgid \"\"\nmsgstr \"\"\n"
+           "\"Project-Id-Version: " + project + "\\n\"\n"
+           "\"Report-Msgid-Bugs-To: l10n@tessier.example\\n\"\n"
+           "\"POT-Creation-Date: 2026-11-30 09:12+0000\\n\"\n"
+           "\"PO-Revision-Date: 2026-12-03 14:40+0100\\n\"\n"
+           "\"Last-Translator: Translation Team <l10n@tessier.example>\\n\"\n"
+           "\"Language-Team: " + lang + " <l10n@tessier.example>\\n\"\n"
+           "\"Language: " + lang + "\\n\"\n"
+           "\"MIME-Version: 1.0\\n\"\n"
+           "\"Content-Type: text/plain; charset=UTF-8\\n\"\n"
+           "\"Content-Transfer-Encoding: 8bit\\n\"\n")
+    if plural:
+        hdr += "\"Plural-Forms: " + plural + "\\n\"\n"
+    return hdr + "\n" + body
+
+
+R48_DE_BASIC = ("#: shop/cart.py:12\nmsgid \"Your cart is empty\"\nmsgstr \"Ihr Warenkorb ist leer\"\n\n"
+                "#: shop/cart.py:18\nmsgid \"Checkout\"\nmsgstr \"Zur Kasse\"\n\n")
+
+case(
+    "po-msgfmt-plural-entry-header-lacks-plural-forms", "i18n:compile", "debian:12",
+    ["msgfmt --version | head -1",
+     "mkdir -p build/locale/pl/LC_MESSAGES",
+     "msgfmt --check --statistics -o build/locale/pl/LC_MESSAGES/storefront.mo po/pl.po"],
+    lab("compile_error", [r"message catalog has plural form translations", r"header entry lacks a \"(plural=EXPRESSION|nplurals=INTEGER)\" attribute", r"^msgfmt: found 2 fatal errors"],
+        "msgfmt (GNU gettext 0.21) --check",
+        "the new Polish catalog was started from a copy without the Plural-Forms header line; its first ngettext entry makes msgfmt --check refuse it", accept=["lint_failure"]),
+    files={"po/pl.po": r48_po("pl", "#: shop/cart.py:12\nmsgid \"Your cart is empty\"\nmsgstr \"Tw\u00f3j koszyk jest pusty\"\n\n"
+                              "#: shop/cart.py:31\n#, python-format\nmsgid \"%(n)d item\"\nmsgid_plural \"%(n)d items\"\n"
+                              "msgstr[0] \"%(n)d produkt\"\nmsgstr[1] \"%(n)d produkty\"\nmsgstr[2] \"%(n)d produkt\u00f3w\"\n", plural=None)},
+    env=R48_ENV, stage="build", project="tessier/storefront", **ROUND48,
+)
+
+case(
+    "po-msgfmt-duplicate-msgid-after-branch-merge", "i18n:compile", "debian:12",
+    ["for po in po/*.po; do echo \"== $po\"; msgfmt --statistics -o /dev/null \"$po\"; done"],
+    lab("compile_error", [r"po/de\.po:\d+: duplicate message definition", r"po/de\.po:\d+: \.\.\.this is the location of the first definition", r"^msgfmt: found 1 fatal error"],
+        "msgfmt (GNU gettext 0.21)",
+        "two merged branches each added the 'Apply voucher' string to de.po with different translations; msgfmt refuses the duplicate msgid"),
+    files={"po/de.po": r48_po("de", R48_DE_BASIC + "#: shop/voucher.py:9\nmsgid \"Apply voucher\"\nmsgstr \"Gutschein einl\u00f6sen\"\n\n"
+                              "#: shop/voucher.py:22\nmsgid \"Voucher expired\"\nmsgstr \"Gutschein abgelaufen\"\n\n"
+                              "#: shop/voucher.py:9\nmsgid \"Apply voucher\"\nmsgstr \"Gutschein anwenden\"\n"),
+           "po/fr.po": r48_po("fr", "#: shop/cart.py:12\nmsgid \"Your cart is empty\"\nmsgstr \"Votre panier est vide\"\n\n"
+                              "#: shop/voucher.py:9\nmsgid \"Apply voucher\"\nmsgstr \"Appliquer le bon\"\n", plural="nplurals=2; plural=(n > 1);")},
+    env=R48_ENV, stage="build", project="tessier/storefront-web", **ROUND48,
+)
+
+case(
+    "po-msgfmt-git-conflict-markers-in-catalog", "i18n:check", "debian:12",
+    ["msgfmt -c -v -o /dev/null po/nl.po"],
+    lab("compile_error", [r"^po/nl\.po:\d+:\d+: syntax error", r"keyword \"(HEAD|l10n)\" unknown", r"^msgfmt: found \d+ fatal errors"],
+        "msgfmt (GNU gettext 0.21) -c -v",
+        "a rebase left git conflict markers (<<<<<<< HEAD / >>>>>>> l10n/nl-december) in nl.po; msgfmt reports syntax errors at the markers", accept=["other"]),
+    files={"po/nl.po": r48_po("nl", "#: shop/cart.py:12\nmsgid \"Your cart is empty\"\nmsgstr \"Je winkelwagen is leeg\"\n\n"
+                              "<<<<<<< HEAD\n#: shop/cart.py:18\nmsgid \"Checkout\"\nmsgstr \"Afrekenen\"\n=======\n#: shop/cart.py:18\nmsgid \"Checkout\"\nmsgstr \"Naar de kassa\"\n>>>>>>> l10n/nl-december\n\n"
+                              "#: shop/account.py:40\nmsgid \"Sign out\"\nmsgstr \"Uitloggen\"\n")},
+    env=R48_ENV, project="tessier/storefront", **ROUND48,
+)
+
+case(
+    "po-msgfmt-check-accelerators-mark-dropped", "i18n:desktop", "debian:12",
+    ["for po in po/*.po; do msgfmt --check-format --check-accelerators='&' -o \"build/$(basename \"$po\" .po).gmo\" \"$po\"; done"],
+    lab("compile_error", [r"po/sv\.po:\d+: msgstr lacks the keyboard accelerator mark '&'", r"^msgfmt: found 1 fatal error"],
+        "msgfmt (GNU gettext 0.21) --check-accelerators",
+        "the desktop client's menu labels carry '&' accelerators; the Swedish translation of '&Export report...' dropped the mark, which the job checks",
+        accept=["lint_failure"]),
+    files={"po/da.po": r48_po("da", "#: src/menu.c:41\nmsgid \"&File\"\nmsgstr \"&Fil\"\n\n#: src/menu.c:44\nmsgid \"&Export report...\"\nmsgstr \"&Eksport\u00e9r rapport...\"\n", project="ledger-desktop 5.0"),
+           "po/sv.po": r48_po("sv", "#: src/menu.c:41\nmsgid \"&File\"\nmsgstr \"&Arkiv\"\n\n#: src/menu.c:44\nmsgid \"&Export report...\"\nmsgstr \"Exportera rapport...\"\n\n#: src/menu.c:47\nmsgid \"&Quit\"\nmsgstr \"&Avsluta\"\n", project="ledger-desktop 5.0"),
+           "build/.keep": ""},
+    env=R48_ENV, stage="build", project="tessier/ledger-desktop", **ROUND48,
+)
+
+case(
+    "po-msgfmt-check-leading-newline-mismatch", "i18n:compile", "debian:12",
+    ["msgfmt --check --output-file=locale/es/LC_MESSAGES/synctool.mo po/es.po"],
+    lab("compile_error", [r"po/es\.po:\d+: 'msgid' and 'msgstr' entries do not both begin with '\\n'", r"^msgfmt: found 1 fatal error"],
+        "msgfmt (GNU gettext 0.21) --check",
+        "a CLI's usage text starts with a newline; the Spanish msgstr dropped it, and msgfmt --check rejects the mismatch"),
+    files={"po/es.po": r48_po("es", "#: src/main.c:88\n#, c-format\nmsgid \"\\nUsage: %s [OPTIONS] SOURCE DEST\\n\"\nmsgstr \"Uso: %s [OPCIONES] ORIGEN DESTINO\\n\"\n\n"
+                              "#: src/main.c:97\nmsgid \"  -n, --dry-run   show what would be copied\\n\"\nmsgstr \"  -n, --dry-run   muestra lo que se copiar\u00eda\\n\"\n", project="synctool 1.9"),
+           "locale/es/LC_MESSAGES/.keep": ""},
+    env=R48_ENV, stage="build", project="tessier/synctool", **ROUND48,
+)
+
+case(
+    "po-xgettext-non-ascii-msgid-no-from-code", "i18n:extract", "debian:12",
+    ["xgettext --version | head -1",
+     "xgettext --language=C --keyword=_ --keyword=N_ --add-comments=TRANSLATORS: --package-name=atelier --output=po/atelier.pot $(find src -name '*.c' | sort)"],
+    lab("compile_error", [r"^xgettext: Non-ASCII string at src/sizes\.c:\d+\.", r"Please specify the source encoding through --from-code"],
+        "xgettext (GNU gettext 0.21)",
+        "a new C source string contains non-ASCII text (a size label with '\u00d7' and '\u00e9'); xgettext refuses it because the job does not pass --from-code=UTF-8",
+        accept=["github_actions_config", "other"]),
+    files={"src/i18n.h": "#include <libintl.h>\n#define _(s) gettext(s)\n#define N_(s) (s)\n",
+           "src/main.c": "#include <stdio.h>\n#include \"i18n.h\"\n\nint main(void)\n{\n    puts(_(\"Your gallery\"));\n    return 0;\n}\n",
+           "src/sizes.c": "#include \"i18n.h\"\n\nconst char *sizes[] = {\n    N_(\"A4 print, 21 \u00d7 29.7 cm\"),\n    N_(\"Poster, mat finish\"),\n    N_(\"Greeting card (pli\u00e9)\"),\n};\n",
+           "po/.keep": ""},
+    env=R48_ENV, stage="build", project="tessier/atelier", **ROUND48,
+)
+
+case(
+    "po-pot-template-stale-git-diff-check", "i18n:pot-up-to-date", "debian:12",
+    ["xgettext --from-code=UTF-8 -L Python -k_ -kngettext:1,2 --omit-header --sort-by-file -o po/booking.pot booking/*.py",
+     "git diff --exit-code --stat -- po/booking.pot || { git diff -- po/booking.pot; echo \"po/booking.pot is out of date: run 'make pot' and commit the result\"; exit 1; }"],
+    lab("lint_failure", [r"po/booking\.pot is out of date: run 'make pot' and commit the result", r"^\+msgid \"Cancel this booking\?\"", r"^\+msgid \"Booking reference\""],
+        "xgettext (GNU gettext 0.21), git diff --exit-code",
+        "the MR added two translatable strings but did not regenerate the committed POT template; the freshness check's diff shows the new msgids",
+        accept=["other", "formatting_failure"]),
+    files={"booking/__init__.py": "",
+           "booking/views.py": "from gettext import gettext as _\n\n\ndef heading():\n    return _(\"Your bookings\")\n\n\ndef confirm_cancel():\n    return _(\"Cancel this booking?\")\n\n\ndef reference_label():\n    return _(\"Booking reference\")\n",
+           "po/booking.pot": "#: booking/views.py:5\nmsgid \"Your bookings\"\nmsgstr \"\"\n"},
+    setup=f"git init -q -b main . && {R48_GIT} add -A && {R48_GIT} commit -q -m 'booking views'",
+    env=R48_ENV, project="tessier/booking", **ROUND48,
+)
+
+case(
+    "po-msgcmp-template-msgids-missing-in-catalog", "i18n:coverage", "debian:12",
+    ["msgcmp --version | head -1", "msgcmp po/it.po po/storefront.pot"],
+    lab("other", [r"po/storefront\.pot:\d+: this message is used but not defined in po/it\.po", r"po/it\.po:\d+: this message is untranslated", r"^msgcmp: found \d+ fatal errors"],
+        "msgcmp (GNU gettext 0.21)",
+        "the POT gained three strings; it.po was not updated (two are missing) and one existing entry is still untranslated",
+        accept=["lint_failure"]),
+    files={"po/storefront.pot": "msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\n"
+                                "#: shop/cart.py:12\nmsgid \"Your cart is empty\"\nmsgstr \"\"\n\n#: shop/cart.py:18\nmsgid \"Checkout\"\nmsgstr \"\"\n\n"
+                                "#: shop/gift.py:7\nmsgid \"Add gift wrapping\"\nmsgstr \"\"\n\n#: shop/gift.py:15\nmsgid \"Gift message (optional)\"\nmsgstr \"\"\n\n"
+                                "#: shop/account.py:40\nmsgid \"Sign out\"\nmsgstr \"\"\n",
+           "po/it.po": r48_po("it", "#: shop/cart.py:12\nmsgid \"Your cart is empty\"\nmsgstr \"Il carrello \u00e8 vuoto\"\n\n#: shop/cart.py:18\nmsgid \"Checkout\"\nmsgstr \"Cassa\"\n\n"
+                              "#: shop/account.py:40\nmsgid \"Sign out\"\nmsgstr \"\"\n")},
+    env=R48_ENV, project="tessier/storefront", **ROUND48,
+)
+
+R48_STATS_GATE = r'''#!/usr/bin/env bash
+# Release locales must be complete; the others may lag.
+set -euo pipefail
+release_locales=(de fr ja)
+fail=0
+for lang in "${release_locales[@]}"; do
+  stats=$(msgfmt --statistics -o /dev/null "po/$lang.po" 2>&1)
+  echo "$lang: $stats"
+  untranslated=$(sed -n 's/.* \([0-9][0-9]*\) untranslated message.*/\1/p' <<<"$stats")
+  fuzzy=$(sed -n 's/.* \([0-9][0-9]*\) fuzzy translation.*/\1/p' <<<"$stats")
+  if [ "${untranslated:-0}" -gt 0 ] || [ "${fuzzy:-0}" -gt 0 ]; then
+    echo "ERROR: release locale '$lang' is incomplete (${fuzzy:-0} fuzzy, ${untranslated:-0} untranslated)"
+    fail=1
+  fi
+done
+exit $fail
+'''
+
+case(
+    "po-release-locale-completeness-gate-fuzzy", "i18n:release-gate", "debian:12",
+    ["bash ci/l10n-completeness.sh"],
+    lab("other", [r"ERROR: release locale 'ja' is incomplete \(2 fuzzy, 1 untranslated\)"],
+        "msgfmt --statistics in a team completeness gate (bash)",
+        "the release branch requires 100% for de, fr and ja; msgmerge marked two changed Japanese strings fuzzy and one new string is untranslated",
+        accept=["lint_failure"]),
+    files={"ci/l10n-completeness.sh": R48_STATS_GATE,
+           "po/de.po": r48_po("de", R48_DE_BASIC + "#: shop/gift.py:7\nmsgid \"Add gift wrapping\"\nmsgstr \"Geschenkverpackung hinzuf\u00fcgen\"\n"),
+           "po/fr.po": r48_po("fr", "#: shop/cart.py:12\nmsgid \"Your cart is empty\"\nmsgstr \"Votre panier est vide\"\n\n#: shop/cart.py:18\nmsgid \"Checkout\"\nmsgstr \"Paiement\"\n\n#: shop/gift.py:7\nmsgid \"Add gift wrapping\"\nmsgstr \"Ajouter un emballage cadeau\"\n", plural="nplurals=2; plural=(n > 1);"),
+           "po/ja.po": r48_po("ja", "#: shop/cart.py:12\n#, fuzzy\n#| msgid \"Your basket is empty\"\nmsgid \"Your cart is empty\"\nmsgstr \"\u30d0\u30b9\u30b1\u30c3\u30c8\u306f\u7a7a\u3067\u3059\"\n\n"
+                              "#: shop/cart.py:18\n#, fuzzy\n#| msgid \"Check out\"\nmsgid \"Checkout\"\nmsgstr \"\u30c1\u30a7\u30c3\u30af\u30a2\u30a6\u30c8\"\n\n"
+                              "#: shop/gift.py:7\nmsgid \"Add gift wrapping\"\nmsgstr \"\"\n\n#: shop/account.py:40\nmsgid \"Sign out\"\nmsgstr \"\u30b5\u30a4\u30f3\u30a2\u30a6\u30c8\"\n", plural="nplurals=1; plural=0;")},
+    env=R48_ENV, stage="release", project="tessier/storefront", **ROUND48,
+)
+
+R48_BABEL_PO_DE = r48_po("de", "#: portal/notify.py:8\n#, python-format\nmsgid \"%(count)d files synced\"\nmsgstr \"%(anzahl)d Dateien synchronisiert\"\n\n"
+                         "#: portal/notify.py:12\nmsgid \"Sync complete\"\nmsgstr \"Synchronisierung abgeschlossen\"\n", project="portal 4.1")
+
+case(
+    "py-pybabel-compile-unknown-named-placeholder", "i18n:compile", "python:3.11-slim",
+    ["pybabel --version", "pybabel compile --directory portal/translations --domain messages --statistics"],
+    lab("compile_error", [r"^error: portal/translations/de/LC_MESSAGES/messages\.po:\d+: unknown named placeholder 'anzahl'", r"^1 errors encountered\."],
+        "pybabel compile (Babel 2.19)",
+        "the German translator translated the placeholder name %(count)d to %(anzahl)d; Babel's python-format checker rejects the unknown named placeholder",
+        accept=["lint_failure"]),
+    files={"portal/__init__.py": "", "portal/translations/de/LC_MESSAGES/messages.po": R48_BABEL_PO_DE,
+           "portal/translations/fr/LC_MESSAGES/messages.po": r48_po("fr", "#: portal/notify.py:8\n#, python-format\nmsgid \"%(count)d files synced\"\nmsgstr \"%(count)d fichiers synchronis\u00e9s\"\n", project="portal 4.1", plural="nplurals=2; plural=(n > 1);")},
+    env=R48_ENV, stage="build", project="tessier/portal", **ROUND48,
+)
+
+case(
+    "py-pybabel-extract-jinja2-method-not-installed", "i18n:extract", "python:3.11-slim",
+    ["pip list 2>/dev/null | grep -i -E '^(babel|jinja2) ' || true",
+     "pybabel extract --mapping-file babel.cfg --keywords lazy_gettext --output-file portal/translations/messages.pot ."],
+    lab("dependency_install", [r"^ValueError: Unknown extraction method 'jinja2'"],
+        "pybabel extract (Babel 2.19)",
+        "babel.cfg maps templates/**.html to the jinja2 extractor, which Jinja2 provides; the i18n job's slim image installs only Babel",
+        accept=["github_actions_config", "other"]),
+    files={"babel.cfg": "[python: portal/**.py]\n\n[jinja2: portal/templates/**.html]\nextensions = jinja2.ext.i18n\n",
+           "portal/__init__.py": "",
+           "portal/views.py": "from flask_babel import lazy_gettext, gettext as _\n\nTITLE = lazy_gettext(\"Customer portal\")\n\n\ndef greet(name):\n    return _(\"Welcome back, %(name)s\", name=name)\n",
+           "portal/templates/index.html": "<h1>{{ _('Your documents') }}</h1>\n<p>{% trans %}Nothing uploaded yet.{% endtrans %}</p>\n",
+           "portal/translations/.keep": ""},
+    env=R48_ENV, stage="build", project="tessier/portal", **ROUND48,
+)
+
+case(
+    "py-pybabel-update-check-catalogs-out-of-date", "i18n:check", "python:3.11-slim",
+    ["pybabel extract -F babel.cfg -k _l -o /tmp/messages.pot --no-location --sort-output --omit-header .",
+     "pybabel update --check -i /tmp/messages.pot -d portal/translations --no-wrap"],
+    lab("lint_failure", [r"Catalog portal/translations/\w+/LC_MESSAGES/messages\.po is out of date\.", r"BaseError: Some catalogs are out of date\."],
+        "pybabel update --check (Babel 2.19)",
+        "a new string ('Download all as ZIP') was added to the code without running pybabel update; the check mode reports the catalogs out of date (with a traceback)",
+        accept=["other"]),
+    files={"babel.cfg": "[python: portal/**.py]\n",
+           "portal/__init__.py": "",
+           "portal/views.py": "def _(s):\n    return s\n\n\ndef _l(s):\n    return s\n\n\nTITLE = _l(\"Your documents\")\n\n\ndef actions():\n    return [_(\"Upload\"), _(\"Download all as ZIP\")]\n",
+           "portal/translations/de/LC_MESSAGES/messages.po": r48_po("de", "msgid \"Upload\"\nmsgstr \"Hochladen\"\n\nmsgid \"Your documents\"\nmsgstr \"Ihre Dokumente\"\n", project="portal 4.1")},
+    env=R48_ENV, project="tessier/portal", **ROUND48,
+)
+
+R48_DJ_SETTINGS = '''from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECRET_KEY = "ci-only-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["localhost"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "bookings"]
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Fran\\u00e7ais")]
+{locale_paths}DATABASES = {{}}
+'''
+R48_DJ_FILES = {
+    "manage.py": "#!/usr/bin/env python\nimport os\nimport sys\n\nif __name__ == \"__main__\":\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"config.settings\")\n    from django.core.management import execute_from_command_line\n\n    execute_from_command_line(sys.argv)\n",
+    "config/__init__.py": "",
+    "bookings/__init__.py": "",
+    "bookings/views.py": "from django.utils.translation import gettext as _, ngettext\n\n\ndef summary(n):\n    return ngettext(\"%(count)d booking\", \"%(count)d bookings\", n) % {\"count\": n}\n\n\ndef title():\n    return _(\"Upcoming bookings\")\n",
+}
+
+case(
+    "py-django-compilemessages-placeholder-renamed", "i18n:compile", "python:3.11",
+    ["python -m django --version",
+     "python manage.py compilemessages --locale de --locale fr"],
+    lab("compile_error", [r"a format specification for argument 'nombre'", r"^CommandError: compilemessages generated one or more errors\."],
+        "Django 5.2 compilemessages (msgfmt --check-format)",
+        "the French plural translation renamed %(count)d to %(nombre)d; msgfmt's format check, run by compilemessages, rejects it",
+        accept=["lint_failure"]),
+    files={**R48_DJ_FILES,
+           "config/settings.py": R48_DJ_SETTINGS.format(locale_paths="LOCALE_PATHS = [BASE_DIR / \"locale\"]\n"),
+           "locale/de/LC_MESSAGES/django.po": r48_po("de", "#: bookings/views.py:5\n#, python-format\nmsgid \"%(count)d booking\"\nmsgid_plural \"%(count)d bookings\"\nmsgstr[0] \"%(count)d Buchung\"\nmsgstr[1] \"%(count)d Buchungen\"\n\n#: bookings/views.py:9\nmsgid \"Upcoming bookings\"\nmsgstr \"Anstehende Buchungen\"\n", project="bookings 2.0"),
+           "locale/fr/LC_MESSAGES/django.po": r48_po("fr", "#: bookings/views.py:5\n#, python-format\nmsgid \"%(count)d booking\"\nmsgid_plural \"%(count)d bookings\"\nmsgstr[0] \"%(nombre)d r\u00e9servation\"\nmsgstr[1] \"%(nombre)d r\u00e9servations\"\n\n#: bookings/views.py:9\nmsgid \"Upcoming bookings\"\nmsgstr \"R\u00e9servations \u00e0 venir\"\n", project="bookings 2.0", plural="nplurals=2; plural=(n > 1);")},
+    env=R48_ENV, stage="build", project="tessier/bookings", **ROUND48,
+)
+
+case(
+    "py-django-makemessages-no-locale-path", "i18n:extract", "python:3.11",
+    ["python manage.py makemessages --locale de --locale fr --no-obsolete --ignore 'venv/*'"],
+    lab("other", [r"^CommandError: Unable to find a locale path to store translations for file bookings/"],
+        "Django 5.2 makemessages",
+        "the project's translations moved to a top-level locale/ directory in this MR, but settings has no LOCALE_PATHS and the directory is not committed (it was empty), so makemessages has nowhere to write",
+        accept=["github_actions_config", "compile_error"]),
+    files={**R48_DJ_FILES, "config/settings.py": R48_DJ_SETTINGS.format(locale_paths="")},
+    env=R48_ENV, project="tessier/bookings", **ROUND48,
+)
+
+case(
+    "js-i18next-parser-fail-on-update-new-keys", "i18n:extract", "node:20",
+    ["npx i18next --version", "npx i18next --config i18next-parser.config.cjs --fail-on-update"],
+    lab("lint_failure", [r"(?i)fail.?on.?update|Some translations was updated and failOnUpdate option is enabled|Exiting"],
+        "i18next-parser 9.4",
+        "two components gained t() keys (checkout.giftCard.*) that the committed locale files lack; the parser's --fail-on-update mode fails because extraction would change them",
+        accept=["other"]),
+    files={"package.json": "{\n  \"name\": \"@tessier/checkout-web\",\n  \"version\": \"6.3.0\",\n  \"private\": true\n}\n",
+           "i18next-parser.config.cjs": "module.exports = {\n  locales: ['en', 'de'],\n  defaultNamespace: 'common',\n  input: ['src/**/*.{js,jsx}'],\n  output: 'public/locales/$LOCALE/$NAMESPACE.json',\n  keySeparator: '.',\n  sort: true,\n  createOldCatalogs: false,\n};\n",
+           "src/Cart.jsx": "import { useTranslation } from 'react-i18next';\n\nexport function Cart({ items }) {\n  const { t } = useTranslation();\n  return <h2>{items.length ? t('cart.title') : t('cart.empty')}</h2>;\n}\n",
+           "src/GiftCard.jsx": "import { useTranslation } from 'react-i18next';\n\nexport function GiftCard() {\n  const { t } = useTranslation();\n  return (\n    <form>\n      <label>{t('checkout.giftCard.code')}</label>\n      <button>{t('checkout.giftCard.redeem')}</button>\n    </form>\n  );\n}\n",
+           "public/locales/en/common.json": "{\n  \"cart\": {\n    \"empty\": \"Your cart is empty\",\n    \"title\": \"Your cart\"\n  }\n}\n",
+           "public/locales/de/common.json": "{\n  \"cart\": {\n    \"empty\": \"Ihr Warenkorb ist leer\",\n    \"title\": \"Ihr Warenkorb\"\n  }\n}\n"},
+    setup=R48_NODE_LINK, env=R48_ENV, project="tessier/checkout-web", **ROUND48,
+)
+
+case(
+    "js-formatjs-extract-duplicate-id-different-message", "i18n:extract", "node:20",
+    ["npx formatjs --version",
+     "npx formatjs extract 'src/**/*.tsx' --out-file lang/en.json --format simple --throws"],
+    lab("compile_error", [r"(?i)duplicate message id.*cart\.title|\[@formatjs/cli\] \[ERROR\].*cart\.title"],
+        "@formatjs/cli 6 extract",
+        "two components declare the explicit message id 'cart.title' with different defaultMessages; formatjs extract refuses the conflicting duplicate",
+        accept=["lint_failure"]),
+    files={"package.json": "{\n  \"name\": \"@tessier/shop-ui\",\n  \"version\": \"2.8.0\",\n  \"private\": true\n}\n",
+           "src/CartHeader.tsx": "import { FormattedMessage } from 'react-intl';\n\nexport const CartHeader = () => (\n  <h2>\n    <FormattedMessage id=\"cart.title\" defaultMessage=\"Your cart\" description=\"Heading of the cart drawer\" />\n  </h2>\n);\n",
+           "src/MiniCart.tsx": "import { defineMessages, useIntl } from 'react-intl';\n\nconst messages = defineMessages({\n  title: { id: 'cart.title', defaultMessage: 'Cart ({count})', description: 'Mini cart button' },\n  empty: { id: 'cart.empty', defaultMessage: 'Nothing here yet' },\n});\n\nexport function MiniCart({ count }: { count: number }) {\n  const intl = useIntl();\n  return <button>{count ? intl.formatMessage(messages.title, { count }) : intl.formatMessage(messages.empty)}</button>;\n}\n",
+           "lang/.keep": ""},
+    setup=R48_NODE_LINK, env=R48_ENV, project="tessier/shop-ui", **ROUND48,
+)
+
+case(
+    "js-formatjs-compile-plural-missing-other", "i18n:compile", "node:20",
+    ["mkdir -p compiled-lang",
+     "for f in lang/*.json; do npx formatjs compile \"$f\" --format simple --ast --out-file \"compiled-lang/$(basename \"$f\")\"; done"],
+    lab("compile_error", [r"MISSING_OTHER_CLAUSE"],
+        "@formatjs/cli 6 compile",
+        "the Czech translation of the cart counter lists one/few/many plural branches but no 'other' clause, which ICU MessageFormat requires"),
+    files={"package.json": "{\n  \"name\": \"@tessier/shop-ui\",\n  \"version\": \"2.8.0\",\n  \"private\": true\n}\n",
+           "lang/en.json": "{\n  \"cart.count\": \"{count, plural, one {# item} other {# items}}\",\n  \"cart.title\": \"Your cart\"\n}\n",
+           "lang/cs.json": "{\n  \"cart.count\": \"{count, plural, one {# polo\u017eka} few {# polo\u017eky} many {# polo\u017eek}}\",\n  \"cart.title\": \"V\u00e1\u0161 ko\u0161\u00edk\"\n}\n",
+           "lang/de.json": "{\n  \"cart.count\": \"{count, plural, one {# Artikel} other {# Artikel}}\",\n  \"cart.title\": \"Ihr Warenkorb\"\n}\n"},
+    setup=R48_NODE_LINK, env=R48_ENV, stage="build", project="tessier/shop-ui", **ROUND48,
+)
+
+case(
+    "js-formatjs-verify-missing-keys-ja", "i18n:verify", "node:20",
+    ["npx formatjs verify --source-locale en --missing-keys --extra-keys lang/en.json lang/fr.json lang/ja.json"],
+    lab("other", [r"(?i)missing.*(ja|lang/ja\.json)|order\.refund\.(title|body)"],
+        "@formatjs/cli 6 verify",
+        "two refund strings were added to en.json and fr.json but not to ja.json; formatjs verify --missing-keys fails",
+        accept=["lint_failure"]),
+    files={"package.json": "{\n  \"name\": \"@tessier/orders-ui\",\n  \"version\": \"1.12.0\",\n  \"private\": true\n}\n",
+           "lang/en.json": "{\n  \"order.title\": \"Order {id}\",\n  \"order.refund.title\": \"Request a refund\",\n  \"order.refund.body\": \"Refunds take up to {days} days.\"\n}\n",
+           "lang/fr.json": "{\n  \"order.title\": \"Commande {id}\",\n  \"order.refund.title\": \"Demander un remboursement\",\n  \"order.refund.body\": \"Le remboursement prend jusqu'\u00e0 {days} jours.\"\n}\n",
+           "lang/ja.json": "{\n  \"order.title\": \"\u6ce8\u6587 {id}\"\n}\n"},
+    setup=R48_NODE_LINK, env=R48_ENV, project="tessier/orders-ui", **ROUND48,
+)
+
+R48_YAML_GATE = '''"""Every key of a translated locale must exist in the source locale (en)."""
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def keys(node, prefix=""):
+    for k, v in node.items():
+        if isinstance(v, dict):
+            yield from keys(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}"
+
+
+root = Path(sys.argv[1])
+source = set(keys(yaml.safe_load((root / "en.yml").read_text())["en"]))
+failed = False
+for path in sorted(root.glob("*.yml")):
+    lang = path.stem
+    if lang == "en":
+        continue
+    extra = sorted(set(keys(yaml.safe_load(path.read_text())[lang])) - source)
+    if extra:
+        failed = True
+        print(f"{path}: {len(extra)} keys are not in en.yml (removed strings? delete them):")
+        for k in extra:
+            print(f"  - {k}")
+    else:
+        print(f"{path}: ok")
+sys.exit(1 if failed else 0)
+'''
+
+case(
+    "py-yaml-locale-obsolete-keys-gate", "i18n:lint", "python:3.11",
+    ["python scripts/check_locale_keys.py config/locales"],
+    lab("other", [r"config/locales/fr\.yml: 2 keys are not in en\.yml", r"^\s+- (orders\.export\.csv_button|orders\.export\.pdf_button)$"],
+        "team locale key gate (python, PyYAML)",
+        "the MR replaced the orders export buttons with a menu and deleted their keys from en.yml; fr.yml still carries the two obsolete keys",
+        accept=["lint_failure", "test_assertion"]),
+    files={"scripts/check_locale_keys.py": R48_YAML_GATE,
+           "config/locales/en.yml": "en:\n  orders:\n    title: \"Orders\"\n    export:\n      menu: \"Export\"\n",
+           "config/locales/de.yml": "de:\n  orders:\n    title: \"Bestellungen\"\n    export:\n      menu: \"Exportieren\"\n",
+           "config/locales/fr.yml": "fr:\n  orders:\n    title: \"Commandes\"\n    export:\n      menu: \"Exporter\"\n      csv_button: \"Exporter en CSV\"\n      pdf_button: \"Exporter en PDF\"\n"},
+    env=R48_ENV, project="tessier/orders", **ROUND48,
+)
+
+R48_JQ_PLACEHOLDERS = r'''jq -rn --slurpfile en locales/en.json --slurpfile tr "locales/$LANG_CODE.json" '
+  def vars: [scan("\\{\\{\\s*([A-Za-z_]+)\\s*\\}\\}") | .[0]] | unique;
+  $en[0] | to_entries[]
+  | select(($tr[0][.key] // null) != null)
+  | select((.value | vars) != ($tr[0][.key] | vars))
+  | "\(.key): en uses \(.value | vars | join(",")) but '"$LANG_CODE"' uses \($tr[0][.key] | vars | join(","))"
+' > placeholder-mismatches.txt'''
+
+case(
+    "sh-jq-i18next-interpolation-placeholder-mismatch", "i18n:lint", "node:20",
+    ["jq --version",
+     R48_JQ_PLACEHOLDERS,
+     "if [ -s placeholder-mismatches.txt ]; then cat placeholder-mismatches.txt; echo \"ERROR: $(wc -l < placeholder-mismatches.txt) messages in locales/$LANG_CODE.json use different {{placeholders}} than en\"; exit 1; fi"],
+    lab("other", [r"^email\.welcome: en uses name,shop but pt uses nome,shop$", r"^ERROR: 1 messages in locales/pt\.json use different \{\{placeholders\}\} than en$"],
+        "jq 1.6 placeholder gate",
+        "the Portuguese translator translated the interpolation variable {{name}} to {{nome}}; i18next would render it literally, and the team's jq gate compares placeholder sets",
+        accept=["lint_failure", "test_assertion"]),
+    files={"locales/en.json": "{\n  \"email.welcome\": \"Hi {{name}}, welcome to {{shop}}!\",\n  \"email.reset\": \"Reset your password within {{hours}} hours.\"\n}\n",
+           "locales/pt.json": "{\n  \"email.welcome\": \"Ol\u00e1 {{nome}}, bem-vindo \u00e0 {{shop}}!\",\n  \"email.reset\": \"Redefina a sua senha em at\u00e9 {{hours}} horas.\"\n}\n"},
+    env=dict(R48_ENV, LANG_CODE="pt"), project="tessier/mailer", **ROUND48,
+)
+
+case(
+    "qt-lrelease-ts-file-mismatched-tag", "i18n:qt", "debian:12",
+    ["lrelease -version", "lrelease -removeidentical translations/inspector_de.ts translations/inspector_ja.ts"],
+    lab("compile_error", [r"(?i)parse error at .*translations/inspector_ja\.ts|Opening and ending tag mismatch|mismatch"],
+        "lrelease (Qt 5.15 Linguist)",
+        "a hand edit of the Japanese .ts file closed a <translation> element with </source>; lrelease cannot parse the XML",
+        accept=["other"]),
+    files={"translations/inspector_de.ts": "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!DOCTYPE TS>\n<TS version=\"2.1\" language=\"de_DE\">\n<context>\n    <name>MainWindow</name>\n    <message>\n        <location filename=\"../src/mainwindow.cpp\" line=\"42\"/>\n        <source>Open project...</source>\n        <translation>Projekt \u00f6ffnen...</translation>\n    </message>\n</context>\n</TS>\n",
+           "translations/inspector_ja.ts": "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!DOCTYPE TS>\n<TS version=\"2.1\" language=\"ja_JP\">\n<context>\n    <name>MainWindow</name>\n    <message>\n        <location filename=\"../src/mainwindow.cpp\" line=\"42\"/>\n        <source>Open project...</source>\n        <translation>\u30d7\u30ed\u30b8\u30a7\u30af\u30c8\u3092\u958b\u304f...</source>\n    </message>\n</context>\n</TS>\n"},
+    env=R48_ENV, stage="build", project="tessier/inspector", **ROUND48,
+)
+
+# --- infrastructure / flaky
+
+case(
+    "sh-git-clone-translations-repo-dns", "i18n:sync", "debian:12",
+    ["git clone --depth 1 --branch main https://l10n.tessier.invalid/web/storefront-translations.git translations",
+     "cp translations/po/*.po po/"],
+    lab("network_or_flaky", [r"^fatal: unable to access 'https://l10n\.tessier\.invalid/web/storefront-translations\.git/': Could not resolve host: l10n\.tessier\.invalid"],
+        "git 2.47 clone", "the translations repository's host does not resolve from the runner (DNS)", accept=["infrastructure"], infra=True),
+    files={"po/.keep": ""},
+    env=R48_ENV, project="tessier/storefront", **ROUND48,
+)
+
+case(
+    "py-pybabel-compile-mo-output-disk-full", "i18n:compile", "python:3.11-slim",
+    ["df -h build/locale | tail -1",
+     "for po in po/*.po; do lang=$(basename \"$po\" .po); mkdir -p \"build/locale/$lang/LC_MESSAGES\"; pybabel compile -l \"$lang\" -i \"$po\" -o \"build/locale/$lang/LC_MESSAGES/helpcenter.mo\"; done"],
+    lab("infrastructure", [r"^OSError: \[Errno 28\] No space left on device"],
+        "pybabel compile (Babel 2.19)", "the runner's build volume is full (a tiny tmpfs over build/locale); pybabel cannot write the .mo file",
+        infra=True),
+    files={f"po/{lang}.po": r48_po(lang, "".join(f"#: help/articles.py:{i}\nmsgid \"Help article {i}: how to configure the billing export and notification schedule for your team\"\nmsgstr \"[{lang}] Hilfeartikel {i}: Abrechnungsexport und Benachrichtigungsplan f\u00fcr Ihr Team einrichten\"\n\n" for i in range(1, 900)), project="helpcenter 8.0")
+           for lang in ("de", "fr", "it")},
+    tmpfs=("build/locale", "96k"),
+    env=R48_ENV, stage="build", project="tessier/helpcenter", **ROUND48,
+)
+
+case(
+    "js-npm-install-i18n-tools-registry-reset", "i18n:extract", "node:20",
+    ["npm --version",
+     ("npm install --no-save --registry http://npm-mirror.tessier.internal:4873/ i18next-parser@9.4.0",
+      "npm install --no-save --fetch-retries=1 --fetch-retry-mintimeout=500 --fetch-retry-maxtimeout=1000 --registry http://127.0.0.1:$PORT_RESET/ i18next-parser@9.4.0")],
+    lab("network_or_flaky", [r"^npm error code ECONNRESET", r"^npm error network Invalid response body while trying to fetch .*: read ECONNRESET"],
+        "npm 11.19", "the npm mirror resets the connection mid-response while the job installs the extraction tooling", accept=["infrastructure", "dependency_install"], infra=True),
+    files={"package.json": "{\n  \"name\": \"@tessier/checkout-web\",\n  \"version\": \"6.3.0\",\n  \"private\": true\n}\n"},
+    env=R48_ENV, project="tessier/checkout-web", **ROUND48,
+)
+
+R48_TMS_PULL = '''"""Downloads reviewed translations from the translation management system."""
+import json
+import os
+import urllib.request
+
+base = os.environ["TMS_URL"]
+for lang in ("de", "fr", "es"):
+    url = f"{base}/api/v2/projects/helpcenter/translations/{lang}?status=reviewed"
+    print(f"pulling {lang} from {url}", flush=True)
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {os.environ['TMS_TOKEN']}"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        data = json.load(resp)
+    with open(f"po/{lang}.json", "w") as f:
+        json.dump(data, f)
+'''
+
+case(
+    "py-tms-pull-translations-read-timeout", "i18n:pull", "python:3.11-slim",
+    ["python scripts/pull_translations.py"],
+    lab("network_or_flaky", [r"^TimeoutError: (timed out|The read operation timed out)"],
+        "team script (python urllib) against the TMS API", "the translation management system accepts the connection but never answers; urllib's 5 s read timeout fires",
+        accept=["infrastructure", "timeout_or_oom"], infra=True),
+    files={"scripts/pull_translations.py": R48_TMS_PULL, "po/.keep": ""},
+    env=dict(R48_ENV, TMS_URL="http://127.0.0.1:{PORT_BLACKHOLE}", TMS_TOKEN="tms-ci-readonly"), project="tessier/helpcenter", **ROUND48,
+)
+
+case(
+    "py-pip-install-babel-mirror-cert-expired", "i18n:compile", "python:3.11-slim",
+    [("pip install --index-url https://pypi-mirror.tessier.internal/simple --retries 1 'Babel==2.17.0'",
+      "pip install --index-url https://127.0.0.1:$PORT_EXPIRED/simple --retries 1 --timeout 5 'Babel==2.17.0'"),
+     "pybabel compile -d portal/translations"],
+    lab("network_or_flaky", [r"certificate has expired"],
+        "pip 23", "the team's PyPI mirror serves an expired TLS certificate (the CA is trusted via PIP_CERT); pip cannot fetch Babel", accept=["infrastructure", "dependency_install"], infra=True),
+    files={"portal/translations/.keep": ""},
+    env=dict(R48_ENV, PIP_CERT="{R10_CA_FILE}"), stage="build", project="tessier/portal", **ROUND48,
+)
+
+case(
+    "sh-curl-upload-pot-tms-empty-reply", "i18n:push", "debian:12",
+    [("curl -sS --fail-with-body -X POST -H \"Authorization: Bearer $TMS_TOKEN\" -F \"file=@po/storefront.pot\" -F update_strings=true https://tms.tessier.example/api/v2/projects/storefront/source",
+      "curl -sS --fail-with-body -X POST -H \"Authorization: Bearer $TMS_TOKEN\" -F \"file=@po/storefront.pot\" -F update_strings=true http://127.0.0.1:$PORT_CLOSER/api/v2/projects/storefront/source")],
+    lab("network_or_flaky", [r"^curl: \(52\) Empty reply from server"],
+        "curl 7.88.1", "the TMS (behind its load balancer) closes the connection without answering the upload", accept=["infrastructure"], infra=True),
+    files={"po/storefront.pot": "msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\n#: shop/cart.py:12\nmsgid \"Your cart is empty\"\nmsgstr \"\"\n"},
+    env=dict(R48_ENV, TMS_TOKEN="tms-ci-push"), stage="deploy", project="tessier/storefront", **ROUND48,
+)
+
+case(
+    "sh-wget-translation-bundle-cdn-502", "i18n:bundle", "debian:12",
+    [("wget --tries=2 --waitretry=1 -O /tmp/l10n-bundle.tar.gz https://cdn.tessier.example/l10n/storefront/bundle-2026.12.tar.gz",
+      "wget --tries=2 --waitretry=1 -O /tmp/l10n-bundle.tar.gz http://127.0.0.1:$PORT_502/l10n/storefront/bundle-2026.12.tar.gz"),
+     "tar -xzf /tmp/l10n-bundle.tar.gz -C po/"],
+    lab("network_or_flaky", [r"ERROR 502: Bad Gateway\."],
+        "GNU Wget 1.21.3", "the CDN in front of the translation bundles answers 502 Bad Gateway on both tries", accept=["infrastructure"], infra=True),
+    files={"po/.keep": ""},
+    env=R48_ENV, stage="build", project="tessier/storefront", **ROUND48,
+)
+
+# --- cascades
+
+case(
+    "py-pybabel-compile-skips-fuzzy-catalog-test-cascade", "test:i18n", "python:3.11-slim",
+    ["pybabel compile -d portal/translations -D messages",
+     "python -m unittest -v tests.test_i18n"],
+    lab("other", [r"catalog portal/translations/de/LC_MESSAGES/messages\.po is marked as fuzzy, skipping"],
+        "pybabel compile (Babel 2.19), then unittest",
+        "after a msgmerge the German catalog's header carries '#, fuzzy'; pybabel compile skips it without failing (no --use-fuzzy), so no German .mo exists and the German rendering test gets the English fallback",
+        accept=["test_assertion", "compile_error"]),
+    files={"portal/__init__.py": "",
+           "portal/i18n.py": "import gettext\nfrom pathlib import Path\n\nDIR = Path(__file__).parent / \"translations\"\n\n\ndef translator(lang):\n    return gettext.translation(\"messages\", DIR, languages=[lang], fallback=True)\n",
+           "portal/translations/de/LC_MESSAGES/messages.po": r48_po("de", "#: portal/views.py:8\nmsgid \"Your documents\"\nmsgstr \"Ihre Dokumente\"\n\n#: portal/views.py:12\nmsgid \"Upload\"\nmsgstr \"Hochladen\"\n", project="portal 4.1", fuzzy=True),
+           "portal/translations/fr/LC_MESSAGES/messages.po": r48_po("fr", "#: portal/views.py:8\nmsgid \"Your documents\"\nmsgstr \"Vos documents\"\n\n#: portal/views.py:12\nmsgid \"Upload\"\nmsgstr \"T\u00e9l\u00e9verser\"\n", project="portal 4.1", plural="nplurals=2; plural=(n > 1);"),
+           "tests/__init__.py": "",
+           "tests/test_i18n.py": "import unittest\n\nfrom portal.i18n import translator\n\n\nclass RenderTest(unittest.TestCase):\n    def test_french_heading(self):\n        self.assertEqual(translator(\"fr\").gettext(\"Your documents\"), \"Vos documents\")\n\n    def test_german_heading(self):\n        self.assertEqual(translator(\"de\").gettext(\"Your documents\"), \"Ihre Dokumente\")\n\n    def test_german_upload(self):\n        self.assertEqual(translator(\"de\").gettext(\"Upload\"), \"Hochladen\")\n\n\nif __name__ == \"__main__\":\n    unittest.main()\n"},
+    env=R48_ENV, project="tessier/portal", **ROUND48,
+)
+
+case(
+    "sh-msgfmt-status-threshold-treats-error-as-warning-cascade", "i18n:build", "debian:12",
+    ["mkdir -p locale/fr/LC_MESSAGES locale/de/LC_MESSAGES",
+     "rc=0; for po in po/*.po; do lang=$(basename \"$po\" .po); msgfmt --check -o \"locale/$lang/LC_MESSAGES/agenda.mo\" \"$po\" || rc=$?; done",
+     "if [ \"$rc\" -gt 1 ]; then echo \"msgfmt failed with status $rc\"; exit \"$rc\"; fi; echo \"msgfmt done (status $rc: warnings only)\"",
+     "python3 -m unittest -v tests/test_catalogs.py"],
+    lab("compile_error", [r"po/fr\.po:\d+: nplurals = 2\.\.\.", r"po/fr\.po:\d+: \.\.\.but some messages have only one plural form|po/fr\.po:\d+: \.\.\.but some messages have one plural form", r"^msgfmt: found \d+ fatal errors?"],
+        "msgfmt (GNU gettext 0.21), then unittest",
+        "the job treats msgfmt's status 1 as 'warnings only' (only >1 fails); msgfmt exits 1 on a real error (a French plural entry with one msgstr form for nplurals=2), still writes a .mo without the entry, and the catalog test then finds the French plural untranslated",
+        accept=["other", "test_assertion"]),
+    files={"po/de.po": r48_po("de", "#: agenda/views.py:10\n#, python-format\nmsgid \"%(n)d meeting\"\nmsgid_plural \"%(n)d meetings\"\nmsgstr[0] \"%(n)d Termin\"\nmsgstr[1] \"%(n)d Termine\"\n", project="agenda 1.4"),
+           "po/fr.po": r48_po("fr", "#: agenda/views.py:10\n#, python-format\nmsgid \"%(n)d meeting\"\nmsgid_plural \"%(n)d meetings\"\nmsgstr[0] \"%(n)d r\u00e9union\"\n\n#: agenda/views.py:14\nmsgid \"Today\"\nmsgstr \"Aujourd'hui\"\n", project="agenda 1.4", plural="nplurals=2; plural=(n > 1);"),
+           "tests/test_catalogs.py": "import gettext\nimport unittest\n\n\nclass CatalogTest(unittest.TestCase):\n    def test_plurals_translated(self):\n        for lang in (\"de\", \"fr\"):\n            t = gettext.translation(\"agenda\", \"locale\", languages=[lang])\n            for n in (1, 2, 5):\n                with self.subTest(lang=lang, n=n):\n                    english = (\"%(n)d meeting\" if n == 1 else \"%(n)d meetings\") % {\"n\": n}\n                    self.assertNotEqual(t.ngettext(\"%(n)d meeting\", \"%(n)d meetings\", n) % {\"n\": n}, english)\n\n\nif __name__ == \"__main__\":\n    unittest.main()\n"},
+    env=R48_ENV, stage="build", project="tessier/agenda", **ROUND48,
+)
+
+R48_COMPILE_ALL = '''import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+
+mkdirSync('compiled-lang', { recursive: true });
+for (const file of readdirSync('lang').filter((f) => f.endsWith('.json'))) {
+  const locale = file.replace(/\\.json$/, '');
+  const r = spawnSync('formatjs', ['compile', `lang/${file}`, '--format', 'simple', '--ast', '--out-file', `compiled-lang/${file}`], { stdio: 'inherit' });
+  if (r.error) {
+    console.error(`could not run formatjs: ${r.error.message}`);
+    process.exit(1);
+  }
+  console.log(`compiled ${locale}`);
+}
+'''
+
+case(
+    "js-spawnsync-status-unchecked-formatjs-compile-test-cascade", "build:i18n", "node:20",
+    ["node scripts/compile-lang.mjs", "node --test test/"],
+    lab("compile_error", [r"INVALID_ARGUMENT_TYPE|invalid argument type|nubmer"],
+        "@formatjs/cli 6 compile driven by a node script, then node --test",
+        "the compile script checks only spawnSync's .error, not the child's exit status; formatjs rejects the German price message ({price, nubmer, ...}) and writes nothing, the script still prints 'compiled de', and the test then fails loading compiled-lang/de.json",
+        accept=["other", "test_assertion"]),
+    files={"package.json": "{\n  \"name\": \"@tessier/pricing-ui\",\n  \"version\": \"0.7.0\",\n  \"private\": true,\n  \"type\": \"module\"\n}\n",
+           "scripts/compile-lang.mjs": R48_COMPILE_ALL,
+           "lang/en.json": "{\n  \"plan.price\": \"{price, number, ::currency/EUR} per month\",\n  \"plan.cta\": \"Choose plan\"\n}\n",
+           "lang/de.json": "{\n  \"plan.price\": \"{price, nubmer, ::currency/EUR} pro Monat\",\n  \"plan.cta\": \"Tarif w\u00e4hlen\"\n}\n",
+           "test/lang.test.mjs": "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { readFileSync } from 'node:fs';\n\nfor (const locale of ['de', 'en']) {\n  test(`compiled ${locale} has every message`, () => {\n    const compiled = JSON.parse(readFileSync(`compiled-lang/${locale}.json`, 'utf8'));\n    assert.deepEqual(Object.keys(compiled).sort(), ['plan.cta', 'plan.price']);\n  });\n}\n"},
+    setup=R48_NODE_LINK, env=R48_ENV, stage="build", project="tessier/pricing-ui", **ROUND48,
+)
+
+R48_CI_LIB = '''# Shared helpers for CI jobs (sourced).
+# `yes | head -n1` in confirm() kills yes with SIGPIPE, which pipefail turns into a failure.
+set +o pipefail
+log() { printf '[%s] %s\\n' "$(date -u +%H:%M:%S)" "$*"; }
+confirm() { yes | head -n1 >/dev/null; }
+'''
+R48_FLATTEN = '''import json
+import sys
+
+def flat(node, prefix=""):
+    out = {}
+    for k, v in node.items():
+        if isinstance(v, dict):
+            out.update(flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+data = json.loads(sys.stdin.read() or "{}")
+json.dump(flat(data), sys.stdout, ensure_ascii=False, sort_keys=True)
+'''
+R48_CHECK_FLAT = '''import json
+import sys
+from pathlib import Path
+
+build = Path(sys.argv[1])
+source = set(json.loads((build / "en.json").read_text()))
+bad = False
+for path in sorted(build.glob("*.json")):
+    missing = sorted(source - set(json.loads(path.read_text())))
+    if missing:
+        bad = True
+        print(f"{path.stem}: {len(missing)} of {len(source)} keys missing: {', '.join(missing)}")
+sys.exit(1 if bad else 0)
+'''
+
+case(
+    "sh-sourced-lib-disables-pipefail-jq-parse-error-cascade", "i18n:lint", "python:3.11",
+    ["source ci/lib.sh",
+     "log \"flattening locales\"",
+     "mkdir -p build; for f in locales/*.json; do jq -c . \"$f\" | python3 scripts/flatten.py > \"build/$(basename \"$f\")\"; done",
+     "python3 scripts/check_keys.py build"],
+    lab("compile_error", [r"^jq: error \(at locales/de\.json:\d+\)|^parse error: .* at line \d+, column \d+"],
+        "jq 1.6 in a pipeline, then python key check",
+        "ci/lib.sh, sourced first, switches pipefail off; jq's parse error on de.json (a missing comma) is lost in the pipe to flatten.py, which turns the empty input into {}, so the later key check reports every German key missing",
+        accept=["other", "lint_failure"]),
+    files={"ci/lib.sh": R48_CI_LIB, "scripts/flatten.py": R48_FLATTEN, "scripts/check_keys.py": R48_CHECK_FLAT,
+           "locales/en.json": "{\n  \"nav\": {\"home\": \"Home\", \"orders\": \"Orders\"},\n  \"orders\": {\"empty\": \"No orders yet\", \"reorder\": \"Order again\"}\n}\n",
+           "locales/de.json": "{\n  \"nav\": {\"home\": \"Start\", \"orders\": \"Bestellungen\"}\n  \"orders\": {\"empty\": \"Noch keine Bestellungen\", \"reorder\": \"Erneut bestellen\"}\n}\n",
+           "locales/fr.json": "{\n  \"nav\": {\"home\": \"Accueil\", \"orders\": \"Commandes\"},\n  \"orders\": {\"empty\": \"Aucune commande\", \"reorder\": \"Commander \u00e0 nouveau\"}\n}\n"},
+    env=R48_ENV, project="tessier/account-web", **ROUND48,
+)
