@@ -26239,3 +26239,576 @@ case(
            "locales/fr.json": "{\n  \"nav\": {\"home\": \"Accueil\", \"orders\": \"Commandes\"},\n  \"orders\": {\"empty\": \"Aucune commande\", \"reorder\": \"Commander \u00e0 nouveau\"}\n}\n"},
     env=R48_ENV, project="tessier/account-web", **ROUND48,
 )
+
+
+# =============================================================================================
+# Round 49: less common scripting languages' test and lint jobs (Tcl, Raku, GNU Octave, Lua 5.4
+# with busted and luacheck, Bash with bats/shfmt/shellcheck, GNU awk), by an independent author.
+
+ROUND49 = dict(round=49)
+R49_ENV = {"HOME": "/tmp/diag49/home"}
+
+R49_TCL_ALL = r'''package require tcltest 2.5
+namespace import ::tcltest::*
+configure {*}$argv -testdir [file dirname [file normalize [info script]]]
+exit [runAllTests]
+'''
+
+# --- Round 49: plain failures ---------------------------------------------------------------
+
+case(
+    "tcl-tcltest-return-codes-error-now-returns-empty", "test:tcl", "debian:bookworm-slim",
+    ["tclsh <<< 'puts [info patchlevel]'", "tclsh tests/all.tcl -verbose bpe"],
+    lab("test_assertion", [r"^==== keys-2\.2 .*FAILED", r"^---- Test completed normally; Return code was: 0", r"^---- Return code should have been one of: 1"],
+        "tcltest", "parse_key was changed to return an empty list for a key without a colon instead of raising an error; a tcltest case with -returnCodes error fails and all.tcl exits 1"),
+    files={
+        "lib/keys.tcl": r'''namespace eval ::keys {
+    namespace export parse_key
+}
+
+# parse_key "vault:payments/stripe" -> {vault payments/stripe}
+proc ::keys::parse_key {spec} {
+    if {$spec eq ""} {
+        error "malformed key \"\": empty spec"
+    }
+    set idx [string first : $spec]
+    if {$idx < 0} {
+        # tolerate bare names (MR !412): treat as "no backend"
+        return {}
+    }
+    return [list [string range $spec 0 [expr {$idx - 1}]] [string range $spec [expr {$idx + 1}] end]]
+}
+''',
+        "tests/all.tcl": R49_TCL_ALL,
+        "tests/keys.test": r'''package require tcltest 2.5
+namespace import ::tcltest::*
+source [file join [file dirname [file normalize [info script]]] .. lib keys.tcl]
+
+test keys-1.1 {backend and path} -body {
+    keys::parse_key vault:payments/stripe
+} -result {vault payments/stripe}
+
+test keys-1.2 {path keeps later colons} -body {
+    keys::parse_key env:DSN:primary
+} -result {env DSN:primary}
+
+test keys-2.1 {empty spec is an error} -body {
+    keys::parse_key ""
+} -returnCodes error -match glob -result {malformed key*}
+
+test keys-2.2 {a key without a backend is an error} -body {
+    keys::parse_key stripe_secret
+} -returnCodes error -result {malformed key "stripe_secret": expected BACKEND:PATH}
+
+cleanupTests
+''',
+    },
+    env=R49_ENV, project="gringotts/vault-keys", **ROUND49,
+)
+
+case(
+    "tcl-clock-scan-input-does-not-match-format", "test:tcl", "debian:bookworm-slim",
+    ["tclsh tests/all.tcl"],
+    lab("test_assertion", [r"^==== sched-1\.3 .*FAILED", r"^---- errorInfo: input string does not match supplied format"],
+        "tcltest", "the schedule parser scans ISO timestamps with -format {%Y-%m-%d %H:%M}; a test feeds a 'T'-separated timestamp and clock scan raises", accept=["other"]),
+    files={
+        "lib/sched.tcl": r'''proc next_window {start minutes} {
+    set t [clock scan $start -format {%Y-%m-%d %H:%M} -timezone :UTC]
+    return [clock format [expr {$t + 60 * $minutes}] -format {%Y-%m-%d %H:%M} -timezone :UTC]
+}
+''',
+        "tests/all.tcl": R49_TCL_ALL,
+        "tests/sched.test": r'''package require tcltest 2.5
+namespace import ::tcltest::*
+source [file join [file dirname [file normalize [info script]]] .. lib sched.tcl]
+
+test sched-1.1 {plain window} -body {
+    next_window "2026-12-01 10:00" 30
+} -result {2026-12-01 10:30}
+
+test sched-1.2 {crosses midnight} -body {
+    next_window "2026-12-01 23:50" 20
+} -result {2026-12-02 00:10}
+
+test sched-1.3 {accepts the API's ISO form} -body {
+    next_window "2026-12-01T10:00" 15
+} -result {2026-12-01 10:15}
+
+cleanupTests
+''',
+    },
+    env=R49_ENV, project="gringotts/batch-windows", **ROUND49,
+)
+
+case(
+    "tcl-package-require-in-repo-version-not-bumped", "test:cli", "debian:bookworm-slim",
+    ["export TCLLIBPATH=$CI_PROJECT_DIR/lib", "tclsh bin/ledgerctl.tcl --self-test"],
+    lab("dependency_install", [r"can't find package ledger 2\.0|version conflict for package \"ledger\""],
+        "tclsh", "bin/ledgerctl.tcl now requires ledger 2.0, but lib/ledger/pkgIndex.tcl and the package still provide 1.4 (the version bump was left out of the MR)",
+        accept=["compile_error", "github_actions_config"]),
+    files={
+        "lib/ledger/pkgIndex.tcl": "package ifneeded ledger 1.4 [list source [file join $dir ledger.tcl]]\n",
+        "lib/ledger/ledger.tcl": "package provide ledger 1.4\nnamespace eval ::ledger {}\nproc ::ledger::balance {entries} {\n    set sum 0\n    foreach e $entries { incr sum [lindex $e 1] }\n    return $sum\n}\n",
+        "bin/ledgerctl.tcl": "#!/usr/bin/env tclsh\npackage require Tcl 8.6\npackage require ledger 2.0\n\nif {[lindex $argv 0] eq \"--self-test\"} {\n    puts \"balance: [ledger::balance {{a 10} {b -4}}]\"\n}\n",
+    },
+    env=R49_ENV, project="gringotts/ledgerctl", **ROUND49,
+)
+
+R49_RAKU_PROVE = "prove -e 'raku -Ilib' --ext .rakutest -r t/"
+
+case(
+    "raku-prove-is-deeply-hash-extra-key", "test:raku", "debian:bookworm-slim",
+    ["raku --version", R49_RAKU_PROVE],
+    lab("test_assertion", [r"^# Failed test 'parses a full DSN'", r"^t/02-dsn\.rakutest \.+ *Dubious|^Failed 1/4 subtests"],
+        "prove (raku)", "parse-dsn now also returns a :port key defaulting to 5432; the is-deeply expectation in t/02-dsn.rakutest has no port"),
+    files={
+        "lib/Gringotts/DSN.rakumod": r'''unit module Gringotts::DSN;
+
+sub parse-dsn(Str $dsn --> Hash) is export {
+    $dsn ~~ /^ (\w+) '://' (<-[@]>+) '@' (<-[/:]>+) [ ':' (\d+) ]? '/' (\w+) $/
+        or die "bad DSN: $dsn";
+    my %h = scheme => ~$0, user => ~$1, host => ~$2, db => ~$4;
+    %h<port> = $3 ?? +$3 !! 5432;
+    return %h;
+}
+''',
+        "t/01-load.rakutest": "use Test;\nuse Gringotts::DSN;\nplan 1;\nok &parse-dsn.defined, 'exports parse-dsn';\n",
+        "t/02-dsn.rakutest": r'''use Test;
+use Gringotts::DSN;
+
+plan 4;
+
+is parse-dsn('pg://app@db1/ledger')<host>, 'db1', 'host';
+is parse-dsn('pg://app@db1:6432/ledger')<port>, 6432, 'explicit port';
+dies-ok { parse-dsn('nonsense') }, 'rejects garbage';
+is-deeply parse-dsn('pg://app@db1/ledger'),
+    %(scheme => 'pg', user => 'app', host => 'db1', db => 'ledger'),
+    'parses a full DSN';
+''',
+    },
+    env=R49_ENV, project="gringotts/dsn", **ROUND49,
+)
+
+case(
+    "raku-compile-undeclared-routine-renamed-helper", "lint:raku", "debian:bookworm-slim",
+    ["for m in lib/Gringotts/*.rakumod; do echo \"checking $m\"; raku -Ilib -c \"$m\"; done"],
+    lab("compile_error", [r"===SORRY!=== Error while compiling .*Invoice\.rakumod", r"Undeclared routine:", r"round-cents used at line \d+"],
+        "raku -c", "the MR renamed round-cents to round-to-cents in Money.rakumod; Invoice.rakumod still calls the old name and raku -c fails to compile it"),
+    files={
+        "lib/Gringotts/Money.rakumod": "unit module Gringotts::Money;\n\nsub round-to-cents(Rat() $x --> Rat) is export {\n    ($x * 100).round / 100\n}\n",
+        "lib/Gringotts/Invoice.rakumod": "unit module Gringotts::Invoice;\nuse Gringotts::Money;\n\nsub invoice-total(@lines --> Rat) is export {\n    my $sum = [+] @lines.map({ .<qty> * .<unit-price> });\n    round-cents($sum * 1.19)\n}\n",
+    },
+    env=R49_ENV, project="gringotts/invoicing", **ROUND49,
+)
+
+case(
+    "raku-type-check-failed-binding-str-qty", "test:raku", "debian:bookworm-slim",
+    ["raku -Ilib t/cart.rakutest"],
+    lab("test_assertion", [r"Type check failed in binding to parameter '\$qty'; expected Int but got Str \(\"3\"\)"],
+        "raku", "the CSV importer now passes quantities through as strings; add-line's `Int $qty` parameter rejects \"3\" and the test file dies", accept=["type_error", "other"]),
+    files={
+        "lib/Cart.rakumod": r'''unit module Cart;
+
+sub add-line(%cart, Str $sku, Int $qty) is export {
+    %cart{$sku} += $qty;
+    %cart
+}
+
+sub import-csv(Str $text) is export {
+    my %cart;
+    for $text.lines -> $line {
+        my ($sku, $qty) = $line.split(',');
+        add-line(%cart, $sku, $qty.trim);
+    }
+    %cart
+}
+''',
+        "t/cart.rakutest": "use Test;\nuse Cart;\n\nplan 3;\n\nmy %c;\nadd-line(%c, 'BOOK', 2);\nis %c<BOOK>, 2, 'adds a line';\nadd-line(%c, 'BOOK', 1);\nis %c<BOOK>, 3, 'accumulates';\nis-deeply import-csv(\"PEN, 3\\nINK,1\"), %(PEN => 3, INK => 1), 'imports csv';\n",
+    },
+    env=R49_ENV, project="gringotts/cart", **ROUND49,
+)
+
+case(
+    "octave-test-block-assert-tolerance", "test:octave", "gnuoctave/octave:7.3.0",
+    ["octave-cli --version | head -n 1", "octave-cli --no-gui --norc --eval 'addpath(\"src\"); ok = test(\"movavg\", \"quiet\", stdout); exit(!ok)'"],
+    lab("test_assertion", [r"^!!!!! test failed", r"ASSERT errors for:\s+assert \(movavg \(\[1, 2, 3, 4, 5\], 2\)", r"Abs err .* exceeds tol"],
+        "octave test", "movavg's edge handling changed (it now averages over a shrinking window at the start); one %!assert block's expected vector no longer matches within tolerance"),
+    files={
+        "src/movavg.m": r'''## -*- texinfo -*-
+## @deftypefn {} {@var{y} =} movavg (@var{x}, @var{k})
+## Trailing moving average of @var{x} over @var{k} samples.
+## @end deftypefn
+function y = movavg (x, k)
+  if (nargin != 2)
+    print_usage ();
+  endif
+  y = zeros (size (x));
+  for i = 1:numel (x)
+    lo = max (1, i - k + 1);
+    y(i) = mean (x(lo:i));
+  endfor
+endfunction
+
+%!assert (movavg ([2, 2, 2], 2), [2, 2, 2])
+%!assert (movavg ([1, 2, 3, 4, 5], 2), [0.5, 1.5, 2.5, 3.5, 4.5], 1e-12)
+%!error movavg ([1, 2])
+''',
+    },
+    env=R49_ENV, project="gringotts/signals", **ROUND49,
+)
+
+case(
+    "octave-parse-error-missing-endif", "test:octave", "gnuoctave/octave:7.3.0",
+    ["octave-cli --no-gui --norc tests/run_all.m"],
+    lab("compile_error", [r"parse error near line \d+ of file .*clip_range\.m", r"'endif' command matched by 'endfunction'"],
+        "octave", "clip_range.m lost an endif when a new branch was added; Octave cannot parse the function file when the test script calls it"),
+    files={
+        "src/clip_range.m": "function y = clip_range (x, lo, hi)\n  y = x;\n  if (lo > hi)\n    error (\"clip_range: LO must not exceed HI\");\n  y(y < lo) = lo;\n  if (any (isnan (x)))\n    y(isnan (x)) = lo;\n  endif\n  y(y > hi) = hi;\nendfunction\n",
+        "tests/run_all.m": "addpath (fullfile (pwd, \"src\"));\nassert (clip_range ([1 5 9], 2, 8), [2 5 8]);\nassert (clip_range ([NaN 3], 0, 1), [0 1]);\ndisp (\"all tests passed\");\n",
+    },
+    env=R49_ENV, project="gringotts/clipper", **ROUND49,
+)
+
+case(
+    "octave-nonconformant-row-vs-column", "test:octave", "gnuoctave/octave:7.3.0",
+    ["octave-cli --no-gui --norc --eval 'addpath(\"src\"); run_tests'"],
+    lab("test_assertion", [r"error: operator \*: nonconformant arguments \(op1 is 1x3, op2 is 1x3\)", r"^\s+weighted_score at line \d+"],
+        "octave", "weighted_score now receives weights as a row vector (the loader stopped transposing them); the matrix product of two 1x3 rows is nonconformant", accept=["other"]),
+    files={
+        "src/weighted_score.m": "function s = weighted_score (scores, weights)\n  s = scores * weights;\nendfunction\n",
+        "src/load_weights.m": "function w = load_weights ()\n  w = [0.5 0.3 0.2];\nendfunction\n",
+        "src/run_tests.m": "function run_tests ()\n  assert (weighted_score ([1 1 1], [0.5; 0.3; 0.2]), 1, 1e-12);\n  assert (weighted_score ([10 0 5], load_weights ()), 6, 1e-12);\n  printf (\"ok\\n\");\nendfunction\n",
+    },
+    env=R49_ENV, project="gringotts/scoring", **ROUND49,
+)
+
+case(
+    "lua-busted-gtest-same-nested-table", "test:lua", "debian:bookworm-slim",
+    ["busted --version", "busted --output=gtest spec/"],
+    lab("test_assertion", [r"^\[  FAILED  \] spec/router_spec\.lua @ \d+: router builds the route table", r"Expected objects to be the same\."],
+        "busted", "the router now lower-cases path segments; assert.are.same on the nested route table fails (gtest output handler)"),
+    files={
+        "src/router.lua": "local M = {}\n\nfunction M.build(routes)\n  local t = {}\n  for _, r in ipairs(routes) do\n    local method, path = r:match('^(%u+)%s+(%S+)')\n    t[method] = t[method] or {}\n    t[method][#t[method] + 1] = { path = path:lower(), handler = r:match('->%s*(%w+)') }\n  end\n  return t\nend\n\nreturn M\n",
+        "spec/router_spec.lua": "package.path = 'src/?.lua;' .. package.path\nlocal router = require('router')\n\ndescribe('router', function()\n  it('groups by method', function()\n    local t = router.build({ 'GET /a -> a', 'POST /b -> b' })\n    assert.are.equal(1, #t.GET)\n  end)\n\n  it('builds the route table', function()\n    local t = router.build({ 'GET /Accounts/{id} -> show' })\n    assert.are.same({ GET = { { path = '/Accounts/{id}', handler = 'show' } } }, t)\n  end)\nend)\n",
+    },
+    env=R49_ENV, project="gringotts/router", **ROUND49,
+)
+
+case(
+    "lua-luacheck-cyclomatic-complexity-limit", "lint:lua", "debian:bookworm-slim",
+    ["luacheck --version", "luacheck --codes --max-cyclomatic-complexity 6 src/"],
+    lab("lint_failure", [r"src/fees\.lua:\d+:\d+: \(W561\) cyclomatic complexity of function M\.fee_for is too high \(\d+ > 6\)", r"^Total: 1 warning / 0 errors in 2 files"],
+        "luacheck", "a new branch in fee_for pushes its cyclomatic complexity over the project's limit of 6 (W561)"),
+    files={
+        "src/fees.lua": "local M = {}\n\nfunction M.fee_for(kind, amount, region, vip)\n  if vip then\n    return 0\n  end\n  if kind == 'wire' then\n    if region == 'eu' then\n      return 1.5\n    elseif region == 'us' then\n      return 3\n    else\n      return 5\n    end\n  elseif kind == 'card' then\n    if amount > 1000 then\n      return amount * 0.01\n    end\n    return amount * 0.029 + 0.3\n  elseif kind == 'crypto' and amount > 0 then\n    return amount * 0.015\n  end\n  return 0\nend\n\nreturn M\n",
+        "src/init.lua": "return { fees = require('fees') }\n",
+    },
+    env=R49_ENV, project="gringotts/fees", **ROUND49,
+)
+
+case(
+    "lua-busted-spy-called-with-wrong-args", "test:lua", "debian:bookworm-slim",
+    ["busted -o plainTerminal --verbose"],
+    lab("test_assertion", [r"Function was never called with matching arguments\.", r"^Failure -> spec/notify_spec\.lua @ \d+"],
+        "busted", "notify.alert now passes a table of options instead of the channel string; the spy assertion called_with(send, '#oncall', msg) fails (plainTerminal output)"),
+    files={
+        ".busted": "return {\n  default = {\n    lpath = './src/?.lua',\n    ROOT = { 'spec' },\n  },\n}\n",
+        "src/notify.lua": "local M = { transport = { send = function() end } }\n\nfunction M.alert(msg)\n  M.transport.send({ channel = '#oncall', urgent = true }, msg)\nend\n\nreturn M\n",
+        "spec/notify_spec.lua": "local notify = require('notify')\n\ndescribe('notify.alert', function()\n  it('sends to the on-call channel', function()\n    local s = spy.on(notify.transport, 'send')\n    notify.alert('disk 91%')\n    assert.spy(s).was.called(1)\n    assert.spy(s).was.called_with('#oncall', 'disk 91%')\n  end)\nend)\n",
+    },
+    env=R49_ENV, project="gringotts/pager", **ROUND49,
+)
+
+case(
+    "lua54-busted-format-d-no-integer-representation", "test:lua54", "debian:bookworm-slim",
+    ["lua5.4 -v", "busted --lua=lua5.4 -o utfTerminal spec/"],
+    lab("test_assertion", [r"bad argument #\d+ to 'format' \(number has no integer representation\)"],
+        "busted (Lua 5.4)", "the receipt formatter uses string.format('%d', ...) on a computed average; Lua 5.4 refuses a float without an integer representation (5.1 truncated it)", accept=["other"]),
+    files={
+        "src/receipt.lua": "local M = {}\n\nfunction M.line(items)\n  local total = 0\n  for _, it in ipairs(items) do total = total + it.qty end\n  return string.format('%d items, %d avg', total, total / #items)\nend\n\nreturn M\n",
+        "spec/receipt_spec.lua": "package.path = 'src/?.lua;' .. package.path\nlocal receipt = require('receipt')\n\ndescribe('receipt.line', function()\n  it('formats even splits', function()\n    assert.are.equal('4 items, 2 avg', receipt.line({ { qty = 2 }, { qty = 2 } }))\n  end)\n  it('formats uneven splits', function()\n    assert.are.equal('3 items, 1 avg', receipt.line({ { qty = 2 }, { qty = 1 } }))\n  end)\nend)\n",
+    },
+    env=R49_ENV, project="gringotts/receipts", **ROUND49,
+)
+
+case(
+    "sh-bats-setup-file-fixture-dir-exists", "test:bats", "bats/bats:1.8.2",
+    ["bats --version", "bats --tap test/"],
+    lab("test_assertion", [r"^not ok 1 setup_file failed", r"fixtures: refusing to overwrite"],
+        "bats", "setup_file refuses to create its scratch fixture directory because the MR committed a test/fixtures/ placeholder at that path; bats reports `setup_file failed` and runs none of the file's tests",
+        accept=["other"]),
+    files={
+        "bin/mkrelease": "#!/usr/bin/env bash\nset -euo pipefail\necho \"release ${1:?version}\"\n",
+        "test/fixtures/README": "placeholder\n",
+        "test/release.bats": "setup_file() {\n  export FIXTURES=\"$BATS_TEST_DIRNAME/fixtures\"\n  if [ -e \"$FIXTURES\" ]; then\n    echo \"fixtures: refusing to overwrite $FIXTURES\" >&2\n    return 1\n  fi\n  mkdir \"$FIXTURES\"\n}\n\n@test \"prints the version\" {\n  run \"$BATS_TEST_DIRNAME/../bin/mkrelease\" 1.2.3\n  [ \"$status\" -eq 0 ]\n  [ \"$output\" = \"release 1.2.3\" ]\n}\n\n@test \"needs a version\" {\n  run \"$BATS_TEST_DIRNAME/../bin/mkrelease\"\n  [ \"$status\" -ne 0 ]\n}\n",
+    },
+    setup="chmod +x bin/mkrelease",
+    env=R49_ENV, project="gringotts/release-tools", **ROUND49,
+)
+
+case(
+    "sh-shfmt-posix-dialect-bash-array", "lint:shfmt", "mvdan/shfmt:v3.6.0",
+    ["shfmt --version", "shfmt -ln posix -i 2 -d scripts/"],
+    lab("lint_failure", [r"scripts/install\.sh:\d+:\d+: arrays are a bash/mksh feature"],
+        "shfmt", "scripts/ are POSIX sh (`-ln posix`); the MR adds a bash array to install.sh and shfmt refuses to parse it", accept=["compile_error", "formatting_failure"]),
+    files={
+        "scripts/install.sh": "#!/bin/sh\nset -eu\n\nprefix=${PREFIX:-/usr/local}\ntargets=(bin/vaultctl bin/vault-rotate)\nfor t in \"${targets[@]}\"; do\n  install -m 0755 \"$t\" \"$prefix/bin/\"\ndone\n",
+        "scripts/uninstall.sh": "#!/bin/sh\nset -eu\n\nprefix=${PREFIX:-/usr/local}\nrm -f \"$prefix/bin/vaultctl\" \"$prefix/bin/vault-rotate\"\n",
+    },
+    env=R49_ENV, project="gringotts/vaultctl", **ROUND49,
+)
+
+case(
+    "sh-shellcheck-diff-format-unquoted-expansion", "lint:shellcheck", "koalaman/shellcheck-alpine:v0.9.0",
+    ["shellcheck --version | sed -n 2p", "shellcheck --format=diff ci/*.sh"],
+    lab("lint_failure", [r"^--- a/ci/publish\.sh", r"^\+\+\+ b/ci/publish\.sh"],
+        "shellcheck", "the lint job prints shellcheck's auto-fix diff (--format=diff): two unquoted expansions (SC2086) in ci/publish.sh", accept=["formatting_failure"]),
+    files={
+        "ci/publish.sh": "#!/usr/bin/env bash\nset -euo pipefail\n\nversion=$(cat VERSION)\ndest=$ARTIFACT_DIR/gringotts-$version\nmkdir -p $dest\ncp dist/*.tar.gz $dest/\n",
+        "ci/lint.sh": "#!/usr/bin/env bash\nset -euo pipefail\nshfmt -d .\n",
+    },
+    env=R49_ENV, project="gringotts/publisher", **ROUND49,
+)
+
+case(
+    "sh-pipefail-head-sigpipe-err-trap", "test:fixtures", "debian:bookworm-slim",
+    ["./ci/make-fixtures.sh"],
+    lab("other", [r"ci/make-fixtures\.sh:\d+: `.*head -c 4096.*` exited 141"],
+        "bash", "the fixture generator pipes a large stream into `head -c 4096` under set -o pipefail; the writer dies of SIGPIPE (141) and the ERR trap reports it", accept=["github_actions_config"]),
+    files={
+        "ci/make-fixtures.sh": "#!/usr/bin/env bash\nset -Eeuo pipefail\ntrap 'echo \"ci/make-fixtures.sh:${LINENO}: \\`${BASH_COMMAND}\\` exited $?\" >&2' ERR\n\nmkdir -p tests/fixtures\necho \"generating fixtures\"\nseq 1 200000 | sed 's/^/row-/' | head -c 4096 > tests/fixtures/rows.txt\necho \"wrote $(wc -l < tests/fixtures/rows.txt) rows\"\n",
+    },
+    setup="chmod +x ci/make-fixtures.sh",
+    env=R49_ENV, project="gringotts/fixtures", **ROUND49,
+)
+
+R49_AWK_SUMMARISE = r'''#!/usr/bin/gawk -f
+# summarise.awk: per-currency totals of a ledger export (date;account;currency;amount)
+BEGIN { FS = ";"; OFS = "\t" }
+NR == 1 { next }
+{ total[$3] += $4; n[$3]++ }
+END {
+    PROCINFO["sorted_in"] = "@ind_str_asc"
+    for (c in total)
+        printf "%s\t%d\t%.2f\n", c, n[c], total[c]
+}
+'''
+
+case(
+    "awk-golden-harness-print-drops-decimals", "test:awk", "debian:bookworm-slim",
+    ["gawk --version | head -n 1", "./t/run.sh"],
+    lab("test_assertion", [r"^FAIL t/02-multi-currency", r"^-USD\t1\t3\.00$", r"^\+USD\t1\t3$"],
+        "gawk (project test harness)", "a refactor of summarise.awk replaced the printf with print (OFS tab), so whole amounts lose their two decimals (3 instead of 3.00); the golden-file harness diffs one case"),
+    files={
+        "bin/summarise.awk": R49_AWK_SUMMARISE.replace('printf "%s\\t%d\\t%.2f\\n", c, n[c], total[c]', 'print c, n[c], total[c]'),
+        "t/01-single.in": "date;account;currency;amount\n2026-11-01;a;GBP;10.50\n2026-11-02;b;GBP;4.75\n",
+        "t/01-single.out": "GBP\t2\t15.25\n",
+        "t/02-multi-currency.in": "date;account;currency;amount\n2026-11-01;a;EUR;10.10\n2026-11-01;b;USD;3\n2026-11-02;a;EUR;4.95\n2026-11-03;c;EUR;4.96\n",
+        "t/02-multi-currency.out": "EUR\t3\t20.01\nUSD\t1\t3.00\n",
+        "t/run.sh": "#!/usr/bin/env bash\nset -uo pipefail\nfail=0\nfor in in t/*.in; do\n  name=${in%.in}\n  if out=$(gawk -f bin/summarise.awk \"$in\" | diff -u \"$name.out\" -); then\n    echo \"ok   $name\"\n  else\n    echo \"FAIL $name\"\n    printf '%s\\n' \"$out\"\n    fail=1\n  fi\ndone\nexit $fail\n",
+    },
+    setup="chmod +x t/run.sh",
+    env=R49_ENV, project="gringotts/ledger-awk", **ROUND49,
+)
+
+case(
+    "awk-lint-fatal-uninitialized-variable", "lint:awk", "debian:bookworm-slim",
+    ["gawk --lint=fatal -f bin/aging.awk data/sample.tsv > /dev/null"],
+    lab("lint_failure", [r"gawk: bin/aging\.awk:\d+: .*fatal: reference to uninitialized variable `ovedue'"],
+        "gawk --lint=fatal", "a typo (ovedue for overdue) in the aging report; the CI job runs gawk with --lint=fatal on a sample and the lint warning is fatal", accept=["compile_error"]),
+    files={
+        "bin/aging.awk": "BEGIN { FS = OFS = \"\\t\"; overdue = 0; total = 0 }\n$4 > 30 { overdue++ }\n{ total++ }\nEND {\n    printf \"overdue %d of %d (%.1f%%)\\n\", ovedue, total, 100 * overdue / total\n}\n",
+        "data/sample.tsv": "inv-1\tacme\t120.00\t12\ninv-2\tglobex\t80.00\t45\ninv-3\tinitech\t15.50\t31\n",
+    },
+    env=R49_ENV, project="gringotts/aging", **ROUND49,
+)
+
+case(
+    "awk-division-by-zero-empty-bucket", "test:report", "debian:bookworm-slim",
+    ["gawk -f bin/rates.awk data/2026-11.tsv"],
+    lab("test_assertion", [r"gawk: bin/rates\.awk:\d+: \(FILENAME=data/2026-11\.tsv FNR=\d+\) fatal: division by zero attempted"],
+        "gawk", "the success-rate report divides by the attempts of each hour; November's export has a line with zero attempts (a maintenance window) and gawk aborts", accept=["other"]),
+    files={
+        "bin/rates.awk": "BEGIN { FS = \"\\t\" }\nNR > 1 {\n    hour = $1; attempts = $2; ok = $3\n    printf \"%s %.1f%%\\n\", hour, 100 * ok / attempts\n}\n",
+        "data/2026-11.tsv": "hour\tattempts\tok\n00\t120\t118\n01\t98\t98\n02\t0\t0\n03\t110\t109\n",
+    },
+    env=R49_ENV, project="gringotts/rates", **ROUND49,
+)
+
+# --- Round 49: infra and flaky, on loopback stand-ins -----------------------------------------
+
+case(
+    "tcl-http-geturl-fixtures-host-dns", "test:integration", "debian:bookworm-slim",
+    ["tclsh tools/fetch_fixtures.tcl", "tclsh tests/all.tcl"],
+    lab("network_or_flaky", [r"couldn't open socket: .*(not known|resolv|unreachable|Temporary failure)"],
+        "tclsh (http package)", "the fixture download host (a .invalid name here) does not resolve from the runner; http::geturl raises before any test runs",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "tools/fetch_fixtures.tcl": "package require http 2\n\nset url http://fixtures.gringotts-ci.invalid/rates/2026-11.json\nfile mkdir tests/fixtures\nset tok [http::geturl $url -timeout 15000 -binary 1]\nif {[http::ncode $tok] != 200} {\n    error \"GET $url: [http::code $tok]\"\n}\nset fh [open tests/fixtures/rates.json wb]\nputs -nonewline $fh [http::data $tok]\nclose $fh\nhttp::cleanup $tok\nputs \"fetched $url\"\n",
+        "tests/all.tcl": R49_TCL_ALL,
+        "tests/rates.test": "package require tcltest 2.5\nnamespace import ::tcltest::*\ntest rates-1 {fixture present} -body {file exists [file join [testsDirectory] fixtures rates.json]} -result 1\ncleanupTests\n",
+    },
+    env=R49_ENV, project="gringotts/fx-rates", **ROUND49,
+)
+
+case(
+    "octave-webread-rates-api-503", "test:octave", "gnuoctave/octave:7.3.0",
+    ["octave-cli --no-gui --norc --eval 'addpath(\"src\"); r = fetch_rates(getenv(\"RATES_API_URL\")); assert (isfield (r, \"EUR\"))'"],
+    lab("network_or_flaky", [r"^error: __restful_service__: HTTP response code said error"],
+        "octave webread", "the rates API (a loopback stand-in) answers 503 Service Unavailable; webread raises and the integration test never runs",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "src/fetch_rates.m": "function r = fetch_rates (url)\n  opts = weboptions (\"Timeout\", 10, \"ContentType\", \"json\");\n  r = webread (url, opts);\nendfunction\n",
+    },
+    env=dict(R49_ENV, RATES_API_URL="http://127.0.0.1:{PORT_503}/v1/rates?base=GBP"), project="gringotts/fx-octave", **ROUND49,
+)
+
+case(
+    "raku-inet-socket-redis-service-refused", "test:raku", "debian:bookworm-slim",
+    ["raku -Ilib t/queue.rakutest"],
+    lab("network_or_flaky", [r"^Could not connect to socket: Connection refused"],
+        "raku (IO::Socket::INET)", "the job's redis service container did not come up (nothing listens on the port); the queue test's IO::Socket::INET.new dies with connection refused",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "lib/Queue.rakumod": "unit class Queue;\n\nhas $.host = %*ENV<REDIS_HOST> // '127.0.0.1';\nhas $.port = +(%*ENV<REDIS_PORT> // 6379);\nhas $!sock;\n\nmethod connect {\n    $!sock = IO::Socket::INET.new(:host($!host), :port($!port));\n    self\n}\n\nmethod ping {\n    $!sock.print(\"PING\\r\\n\");\n    $!sock.get\n}\n",
+        "t/queue.rakutest": "use Test;\nuse Queue;\n\nplan 1;\n\nmy $q = Queue.new.connect;\nis $q.ping, '+PONG', 'redis answers PING';\n",
+    },
+    env=dict(R49_ENV, REDIS_HOST="127.0.0.1", REDIS_PORT="{PORT_DEAD}"), project="gringotts/jobqueue", **ROUND49,
+)
+
+case(
+    "lua-luarocks-install-rocks-mirror-503", "test:lua", "debian:bookworm-slim",
+    ["luarocks --version | head -n 1", "luarocks --tree=.rocks --only-server=$ROCKS_MIRROR install inspect 3.1.3-0", "eval \"$(luarocks --tree=.rocks path)\"", "busted spec/"],
+    lab("network_or_flaky", [r"^Warning: Failed searching manifest: Failed downloading http://127\.0\.0\.1:\d+/artifactory/", r"^Error: No results matching query were found for Lua \d\.\d\."],
+        "luarocks", "the internal LuaRocks mirror (a loopback stand-in) answers 503 Service Unavailable for its manifest; luarocks finds no rock to install",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={
+        "spec/dump_spec.lua": "local inspect = require('inspect')\n\ndescribe('dump', function()\n  it('renders a table', function()\n    assert.are.equal('{ 1, 2 }', inspect({ 1, 2 }))\n  end)\nend)\n",
+    },
+    env=dict(R49_ENV, ROCKS_MIRROR="http://127.0.0.1:{PORT_503}/artifactory/api/luarocks/rocks-remote"), project="gringotts/inspector", **ROUND49,
+)
+
+case(
+    "awk-split-report-volume-no-space", "report:split", "debian:bookworm-slim",
+    ["mkdir -p reports && df -h reports | tail -n 1", "gawk -f bin/split_by_region.awk data/events.tsv", "ls -l reports/"],
+    lab("infrastructure", [r"gawk: bin/split_by_region\.awk:\d+: .*fatal: print to \"reports/[a-z-]+\.tsv\" failed: No space left on device"],
+        "gawk", "the runner's report volume (a 32 KiB tmpfs here) fills up while gawk writes the per-region files; print fails with ENOSPC",
+        infra=True, accept=["network_or_flaky"]),
+    files={
+        "bin/split_by_region.awk": "BEGIN { FS = \"\\t\" }\nNR > 1 {\n    out = \"reports/\" $2 \".tsv\"\n    print > out\n}\nEND { for (f in seen) close(f) }\n",
+    },
+    setup="mkdir -p data && { printf 'ts\\tregion\\tevent\\tpayload\\n'; for i in $(seq 1 3000); do printf '2026-11-%02d\\t%s\\tcharge\\tamount=%d;currency=GBP;merchant=m-%05d\\n' $((i % 28 + 1)) $(case $((i % 3)) in 0) echo eu-west;; 1) echo us-east;; *) echo ap-south;; esac) $i $i; done; } > data/events.tsv",
+    tmpfs=("reports", "32k"),
+    env=R49_ENV, project="gringotts/event-split", **ROUND49,
+)
+
+case(
+    "sh-bats-helpers-submodule-mirror-502", "test:bats", "bats/bats:1.8.2",
+    ["git submodule sync --recursive", "git submodule update --init --depth 1 test/libs/bats-assert", "bats test/"],
+    lab("network_or_flaky", [r"^remote: .*502 Bad Gateway", r"The requested URL returned error: 502", r"fatal: clone of '.*bats-assert.*' into submodule path '.*' failed"],
+        "git submodule", "the self-hosted git mirror that serves the bats-assert submodule (a loopback stand-in) answers 502 Bad Gateway",
+        infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "bin/greet": "#!/usr/bin/env bash\necho \"hello ${1:-world}\"\n",
+        "test/greet.bats": "load 'libs/bats-support/load'\nload 'libs/bats-assert/load'\n\n@test \"greets\" {\n  run bin/greet vault\n  assert_output 'hello vault'\n}\n",
+    },
+    setup=("git init -q -b main . && printf '[submodule \"test/libs/bats-assert\"]\\n\\tpath = test/libs/bats-assert\\n\\turl = http://127.0.0.1:%s/mirrors/bats-core/bats-assert.git\\n' \"$PORT_502\" > .gitmodules"
+           " && git add .gitmodules bin test"
+           " && git update-index --add --cacheinfo 160000,e2d855bc78619ee15b0c702b5c30fb074101159f,test/libs/bats-assert && git -c user.name=ci -c user.email=ci@gringotts.example -c commit.gpgsign=false commit -q -m 'add bats-assert'"),
+    env=dict(R49_ENV, GIT_TERMINAL_PROMPT="0"), project="gringotts/greeter", **ROUND49,
+)
+
+case(
+    "sh-flock-shared-hsm-lock-wait-timeout", "test:hsm", "debian:bookworm-slim",
+    ["flock --verbose --wait 5 /run/lock/gringotts-hsm.lock ./t/hsm-integration.sh"],
+    lab("infrastructure", [r"^flock: timeout while waiting to get lock"],
+        "flock", "the shell runner's single HSM simulator is serialised with a host lock; another pipeline's job holds it and flock gives up after 5 s",
+        infra=True, accept=["network_or_flaky", "timeout_or_oom"]),
+    files={
+        "t/hsm-integration.sh": "#!/usr/bin/env bash\nset -euo pipefail\necho \"signing with slot 0\"\n",
+    },
+    setup="chmod +x t/hsm-integration.sh && (setsid flock /run/lock/gringotts-hsm.lock sleep 30 >/dev/null 2>&1 & echo $! > /tmp/diag49/r49-hsm-holder.pid) && sleep 0.5",
+    teardown="kill $(cat /tmp/diag49/r49-hsm-holder.pid) 2>/dev/null; pkill -P $(cat /tmp/diag49/r49-hsm-holder.pid) 2>/dev/null; rm -f /tmp/diag49/r49-hsm-holder.pid /run/lock/gringotts-hsm.lock",
+    env=R49_ENV, project="gringotts/hsm-signer", **ROUND49,
+)
+
+# --- Round 49: cascades ------------------------------------------------------------------------
+
+case(
+    "lua-make-ignored-codegen-error-busted-cascade", "test:lua", "debian:bookworm-slim",
+    ["make test"],
+    lab("other", [r"^lua5\.4: tools/gen_codes\.lua:\d+: attempt to index a nil value", r"^make: \[Makefile:\d+: src/codes\.lua\] Error 1 \(ignored\)"],
+        "make + lua5.4 + busted", "cascade: the MR adds a currency row without a name to data/codes.csv; the generator crashes on it, but its Makefile recipe is prefixed with `-` so make ignores the error, writes an empty src/codes.lua, and busted then fails on the empty module",
+        accept=["test_assertion", "compile_error"]),
+    files={
+        "Makefile": ".PHONY: test\ntest: src/codes.lua\n\tbusted -o plainTerminal spec/\n\nsrc/codes.lua: tools/gen_codes.lua data/codes.csv\n\t-lua5.4 tools/gen_codes.lua data/codes.csv > $@\n",
+        "tools/gen_codes.lua": "local out = { 'return {' }\nfor line in io.lines(arg[1]) do\n  local code, name = line:match('^(%u%u%u),(.*)$')\n  if code then\n    local label = name:match('^%s*(%S.-)%s*$')\n    out[#out + 1] = string.format('  %s = %q,', code, label:upper())\n  end\nend\nout[#out + 1] = '}'\nio.write(table.concat(out, '\\n'), '\\n')\n",
+        "src/.gitignore": "codes.lua\n",
+        "data/codes.csv": "GBP,pound sterling\nEUR,euro\nUSD,us dollar\nXAU,\n",
+        "spec/codes_spec.lua": "package.path = 'src/?.lua;' .. package.path\nlocal codes = require('codes')\n\ndescribe('codes', function()\n  it('names GBP', function()\n    assert.are.equal('POUND STERLING', codes.GBP)\n  end)\nend)\n",
+    },
+    env=R49_ENV, project="gringotts/currencies", **ROUND49,
+)
+
+case(
+    "tcl-all-tcl-without-exit-status-smoke-cascade", "test:tcl", "debian:bookworm-slim",
+    ["tclsh tests/all.tcl", "tclsh bin/statement.tcl tests/fixtures/nov.csv > statement.txt", "diff -u tests/fixtures/nov.expected statement.txt"],
+    lab("test_assertion", [r"^==== fmt-1\.3 negative amounts FAILED", r"^---- Result was:", r"^--5\.00$", r"^Files with failing tests: fmt\.test"],
+        "tcltest", "cascade: tests/all.tcl calls runAllTests without `exit [runAllTests]`, so the failing tcltest case (negative amounts formatted as --5.00) leaves the step green; the statement smoke diff then fails on the same bug",
+        accept=[]),
+    files={
+        "lib/fmt.tcl": "proc fmt_amount {cents} {\n    set sign [expr {$cents < 0 ? \"-\" : \"\"}]\n    return [format \"%s%d.%02d\" $sign [expr {$cents / 100}] [expr {abs($cents) % 100}]]\n}\n",
+        "tests/all.tcl": "package require tcltest 2.5\nnamespace import ::tcltest::*\nconfigure {*}$argv -testdir [file dirname [file normalize [info script]]]\nrunAllTests\n",
+        "tests/fmt.test": "package require tcltest 2.5\nnamespace import ::tcltest::*\nsource [file join [file dirname [file normalize [info script]]] .. lib fmt.tcl]\n\ntest fmt-1.1 {whole amounts} -body {fmt_amount 500} -result 5.00\ntest fmt-1.2 {cents} -body {fmt_amount 1234} -result 12.34\ntest fmt-1.3 {negative amounts} -body {fmt_amount -500} -result -5.00\ncleanupTests\n",
+        "bin/statement.tcl": "source [file join [file dirname [file normalize [info script]]] .. lib fmt.tcl]\nset fh [open [lindex $argv 0]]\nforeach line [split [string trim [read $fh]] \\n] {\n    lassign [split $line ,] date what cents\n    puts [format \"%-10s %-12s %10s\" $date $what [fmt_amount $cents]]\n}\nclose $fh\n",
+        "tests/fixtures/nov.csv": "2026-11-01,deposit,120000\n2026-11-03,fee,-500\n2026-11-09,transfer,-2550\n",
+        "tests/fixtures/nov.expected": "2026-11-01 deposit         1200.00\n2026-11-03 fee               -5.00\n2026-11-09 transfer         -25.50\n",
+    },
+    env=R49_ENV, project="gringotts/statements", **ROUND49,
+)
+
+case(
+    "tcl-catch-exec-po2msg-awk-warning-cascade", "test:i18n", "debian:bookworm-slim",
+    ["tclsh tools/build_msgs.tcl", "tclsh tests/all.tcl"],
+    lab("compile_error", [r"^warning: po2msg failed for po/de\.po: gawk: tools/po2msg\.awk:\d+:", r"syntax error"],
+        "tclsh + gawk + tcltest", "cascade: the MR breaks tools/po2msg.awk (an unbalanced brace); build_msgs.tcl wraps the exec in catch and only prints a warning, so no de.msg is written and the msgcat test then gets the English string",
+        accept=["test_assertion", "other"]),
+    files={
+        "tools/po2msg.awk": "# po2msg.awk: gettext .po -> msgcat .msg\n/^msgid / { id = substr($0, 7) }\n/^msgstr / {\n    str = substr($0, 8)\n    if (id != \"\\\"\\\"\" {\n        printf \"::msgcat::mcset %s %s %s\\n\", lang, id, str\n    }\n}\n",
+        "tools/build_msgs.tcl": "file mkdir msgs\nforeach po [glob po/*.po] {\n    set lang [file rootname [file tail $po]]\n    if {[catch {exec gawk -v lang=$lang -f tools/po2msg.awk $po > msgs/$lang.msg} err]} {\n        puts \"warning: po2msg failed for $po: $err\"\n        file delete msgs/$lang.msg\n        continue\n    }\n    puts \"built msgs/$lang.msg\"\n}\n",
+        "po/de.po": "msgid \"Balance\"\nmsgstr \"Kontostand\"\n\nmsgid \"Statement\"\nmsgstr \"Kontoauszug\"\n",
+        "tests/all.tcl": R49_TCL_ALL,
+        "tests/i18n.test": "package require tcltest 2.5\npackage require msgcat\nnamespace import ::tcltest::*\n::msgcat::mclocale de\n::msgcat::mcload [file join [testsDirectory] .. msgs]\n\ntest i18n-1 {German balance label} -body {::msgcat::mc Balance} -result Kontostand\ncleanupTests\n",
+    },
+    env=R49_ENV, project="gringotts/i18n", **ROUND49,
+)
+
+case(
+    "octave-try-catch-calibration-defaults-cascade", "test:octave", "gnuoctave/octave:7.3.0",
+    ["octave-cli --no-gui --norc tests/run_calibrated.m"],
+    lab("other", [r"^warning: calibration: load: unable to (find|open) .*calib\.txt.*using defaults"],
+        "octave", "cascade: the MR moved data/calib.txt to data/sensors/calib.txt; the loader catches the load error, warns and falls back to gain 1 / offset 0, and the calibrated-reading assertion then fails",
+        accept=["test_assertion", "github_actions_config"]),
+    files={
+        "src/load_calibration.m": "function cal = load_calibration (path)\n  try\n    m = load (path);\n    cal = struct (\"gain\", m(1), \"offset\", m(2));\n  catch err\n    warning (\"calibration: %s; using defaults\", err.message);\n    cal = struct (\"gain\", 1, \"offset\", 0);\n  end_try_catch\nendfunction\n",
+        "src/calibrate.m": "function y = calibrate (x, cal)\n  y = cal.gain .* x + cal.offset;\nendfunction\n",
+        "data/sensors/calib.txt": "1.25 -0.5\n",
+        "tests/run_calibrated.m": "addpath (fullfile (pwd, \"src\"));\ncal = load_calibration (\"data/calib.txt\");\nassert (calibrate ([0 2 4], cal), [-0.5 2 4.5], 1e-12);\ndisp (\"calibration ok\");\n",
+    },
+    env=R49_ENV, project="gringotts/sensors", **ROUND49,
+)
+
+case(
+    "awk-directory-argument-skipped-region-unset-cascade", "report:totals", "debian:bookworm-slim",
+    ["gawk -f bin/totals.awk \"data/${REPORT_REGION:-}\" > totals.tsv", "./ci/check-totals.sh totals.tsv"],
+    lab("github_actions_config", [r"^gawk: .*warning: command line argument `data/' is a directory: skipped"],
+        "gawk", "cascade: REPORT_REGION is only defined for scheduled pipelines; in the MR pipeline the path is just data/, which gawk skips with a warning and exit 0, and the totals check then fails on the empty file",
+        accept=["other"]),
+    files={
+        "bin/totals.awk": "BEGIN { FS = OFS = \"\\t\" }\n{ sum[$1] += $2 }\nEND { for (k in sum) print k, sum[k] }\n",
+        "data/eu-west.tsv": "cards\t120\nwires\t30\nfees\t4\n",
+        "ci/check-totals.sh": "#!/usr/bin/env bash\nset -euo pipefail\nn=$(wc -l < \"$1\")\nif [ \"$n\" -lt 3 ]; then\n  echo \"check-totals: $1 has $n rows, expected at least 3\" >&2\n  exit 1\nfi\necho \"check-totals: $n rows\"\n",
+    },
+    setup="chmod +x ci/check-totals.sh",
+    env=R49_ENV, project="gringotts/totals", **ROUND49,
+)
