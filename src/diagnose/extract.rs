@@ -372,7 +372,7 @@ static RULES: &[Rule] = &[
     // A port another job on the shared runner holds (a fixed port in a test, a service
     // container): the runner's state, not the code; a retry on another runner passes.
     r("port_in_use", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"(?i)\baddress already in use\b|\bEADDRINUSE\b|port is already allocated|Only one usage of each socket address"),
-    r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock|(?i:\bdatabase is locked\b)|\bSQLITE_BUSY\b|Lock wait timeout exceeded|canceling statement due to lock timeout|could not obtain lock on (relation|row)|Could not get lock /var/lib/(dpkg|apt)/|Unable to acquire the dpkg frontend lock|repository is already locked (?:exclusively )?by\b|unable to create lock in backend\b|Failed to create/acquire the lock"),
+    r("lock_held", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Error acquiring the state lock|\bstate already locked\b|the stack is currently locked by \d+ lock|another operation \(install/upgrade/rollback\) is in progress|Could not acquire change ?log lock|Waiting for changelog lock|(?i:\bdatabase is locked\b)|\bSQLITE_BUSY\b|Lock wait timeout exceeded|canceling statement due to lock timeout|could not obtain lock on (relation|row)|Could not get lock /var/lib/(dpkg|apt)/|Unable to acquire the dpkg frontend lock|^flock: (?:timeout while waiting to get lock|failed to get lock)|repository is already locked (?:exclusively )?by\b|unable to create lock in backend\b|Failed to create/acquire the lock"),
     r("network_tools", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Empty reply from server|\b599 Internal Exception\b|Unexpected end of stream while looking for line|Could not connect to '[^']+:\d+': |^500 Can't connect to \S+:\d+|^curl: \(52\) |java\.net\.(UnknownHostException|ConnectException|SocketTimeoutException|NoRouteToHostException|SocketException|http\.Http(Connect)?TimeoutException)|\bUnknown host \S+|Connect to \S+ \[[^\]]*\] failed: |The connection to the server \S+ was refused|Unable to connect to the server: |Kubernetes cluster unreachable|Could not connect to the endpoint URL|Temporary failure resolving '|^(Err|E|W):.*\b(Could not connect to|Could not resolve|Unable to connect to) |^E: Some index files failed to download|ssh: connect to host \S+ port \d+: |kex_exchange_identification: |Connection closed by \S+ port \d+|RPC failed; (curl \d+|HTTP 5\d\d)|error sending request for url|\bE(HOST|NET)UNREACH\b|No route to host|Name does not resolve|nodename nor servname provided|No address associated with hostname|npm (ERR!|error) network |proxyconnect tcp|Client\.Timeout exceeded|request canceled while waiting for connection|\bProxyError\b|unable to resolve host address|getaddrinfo failed|Failed to connect to \S+ port \d+( after \d+ ms)?: |Couldn't connect to server|Connection timed out after \d+ milliseconds|Resolving timed out after \d+ milliseconds|rsync error: (timeout in data send/receive|error in socket IO|timeout waiting for daemon connection) \(code \d+\)|\bio timeout after \d+ seconds\b|^rsync: failed to connect to |keyserver (receive|send|refresh|search) failed: (No keyserver available|Connection refused|Connection timed out|No route to host|Network is unreachable|Server indicated a failure|Try again later)|^Error querying OCSP responder|:BIO routines:BIO_wait:transfer timeout:|:SSL routines:\w+:unexpected eof while reading:|:BIO routines:BIO_(do_)?connect:(connect error|Connection refused):|^connect:errno=\d+|^Error connecting BIO\s*$"),
     // Erlang/Elixir (httpc, hex), rubygems and bundler, PHP streams (composer), an egress proxy
     // asking for credentials, and a transfer the server cut short: each ecosystem's own words
@@ -846,6 +846,37 @@ static RULES: &[Rule] = &[
     // linker script's ASSERT message `ld: RAM: ...`), not its warnings nor its context lines
     // (`ld: build/main.o: in function`).
     r("ld_message", Cause, Cat::Is(C::CompileError), 7, r"will not fit in region \x60\w+'|region \x60\w+' overflowed by \d+ bytes?|section \x60[^']+' overlaps section|^(?:\S*/)?(?:[\w-]+-)?ld(?:\.bfd)?: (?:[^w/\s.]|w[^a]|wa[^r])[^:/.]*: \S"),
+    // --- the localisation jobs and scripting languages of rounds 48-49
+    // Message catalogs that do not compile: msgfmt's and pybabel's findings at a `.po`
+    // position, their counts, Django's wrapper; ICU MessageFormat's syntax errors and
+    // FormatJS's duplicate ids.
+    r("catalog_compile", Cause, Cat::Is(C::CompileError), 7, r"^(?:error: |Execution of msgfmt failed: )?\S+\.pot?(?::\d+)+: \S|^msgfmt: found [1-9]\d* fatal errors?|compilemessages generated one or more errors|^[1-9]\d* errors? encountered\.\s*$|SyntaxError: [A-Z][A-Z_]{3,} at line \d+, column \d+|Duplicate message id: \x22"),
+    // msgcmp's completeness check (messages the template has and the catalog lacks): the
+    // translations, not a catalog that does not compile; above `catalog_compile` on its lines.
+    r("catalog_incomplete", Cause, Cat::Is(C::LintFailure), 8, r"this message is used but not defined in \S+|: this message is untranslated\s*$|^msgcmp: found [1-9]\d* fatal errors?"),
+    // pybabel skipping a catalog still marked fuzzy: the translations it holds are not built.
+    r("catalog_fuzzy_skipped", Cause, Cat::Is(C::Other), 7, r"^catalog \S+ is marked as fuzzy, skipping"),
+    // gawk's lint made fatal (`--lint=fatal`), and its syntax errors.
+    r("awk_lint_fatal", Cause, Cat::Is(C::LintFailure), 7, r"^g?awk: .*\bfatal: reference to uninitialized (?:variable|element)\b"),
+    // An input path that named a directory (an empty variable in `data/${REGION:-}`): gawk
+    // warns, skips it and exits 0; a later check then finds nothing.
+    r("awk_dir_skipped", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^g?awk: .*warning: command line argument \x60[^']*' is a directory: skipped"),
+    r("awk_syntax", Cause, Cat::Is(C::CompileError), 7, r"^g?awk: (?:cmd\. line|\S+):\d+: .*\bsyntax error\b"),
+    // GNU Octave: a file that does not parse; webread's failed request.
+    r("octave_parse", Cause, Cat::Is(C::CompileError), 7, r"^error: parse error near line \d+ of file \S+"),
+    r("octave_http", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"HTTP response code said error\b|^error: webread: "),
+    // Raku: the compiler's `===SORRY!===`, a type check at run time, Test's plan not met.
+    r("raku_compile", Cause, Cat::Is(C::CompileError), 7, r"^===SORRY!=== Error while compiling \S+"),
+    r("raku_type_check", Cause, Cat::Is(C::TypeError), 6, r"^Type check failed in (?:binding|assignment) to "),
+    r("tap_plan", Summary, Cat::Is(C::TestAssertion), 6, r"^# You planned \d+ tests?, but ran \d+|^# Looks like you failed [1-9]\d* tests? of \d+"),
+    // Tcl's package search: the version a script requires is not on the library path.
+    r("tcl_package_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^can't find package \S+"),
+    // busted's failure headers and the assertion message on the spec line below.
+    r("busted_failure", Test, Cat::Is(C::TestAssertion), 6, r"^(?:Failure|Error) -> (?P<t>\S+ @ \d+)\s*$"),
+    r("busted_message", Detail, Cat::Is(C::TestAssertion), 5, r"^\S+_spec\.lua:\d+: \S"),
+    // A program that could not read an input and went on with defaults (`load: unable to find
+    // file data/calib.txt; using defaults`): what it then computes is wrong.
+    r("fell_back_to_defaults", Cause, Cat::Is(C::Other), 6, r"(?i)(?:unable to (?:find|open|read)|not found|no such file|cannot (?:open|read)|could not (?:find|open|read))[^;]*[;,] (?:using|falling back to) (?:the )?defaults?\b"),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
     r("generic_error", Cause, Cat::None, 1, r"(?i)^\s*(\[?error\]?[:\s!]|fatal[:\s]|\berror\b.*\bfailed\b)|\bERROR\b|\bFAILURE\b|\bfailed with exit code\b|Error: Command failed"),
@@ -1811,10 +1842,26 @@ fn specific_pg_readings(hits: &mut Vec<Hit>) {
 }
 
 /// `FAIL` lines that are not a harness naming a failed test: Python unittest's header
-/// `FAIL: test_x (pkg.Class.test_x)` (the unittest rules name the test from the dotted path),
-/// Jest's `FAIL test/slug.test.js` (a file, whose tests follow) and pytest-cov's `FAIL
-/// Required test coverage of 90% not reached`.
+/// `FAIL: test_x (pkg.Class.test_x)` (the unittest rules name the test from the dotted path)
+/// and pytest-cov's `FAIL Required test coverage of 90% not reached` are dropped; Jest's `FAIL
+/// test/slug.test.js` and a home-made harness's `FAIL t/02-multi-currency` name a file, not a
+/// test: they stay a test failure's summary.
 fn other_fail_lines(hits: &mut Vec<Hit>) {
+    for h in hits.iter_mut().filter(|h| h.rule == "fail_line") {
+        let t = h.clean().trim_end();
+        let rest = t
+            .trim_start_matches("FAIL")
+            .trim_start_matches(':')
+            .trim_start();
+        // Jest's has no colon; automake's `FAIL: tests/parse` names a test by its path.
+        let file = !t.starts_with("FAIL:")
+            && !rest.contains(' ')
+            && (rest.contains('/') || rest.contains('.'));
+        if file {
+            h.role = Role::Summary;
+            h.test = None;
+        }
+    }
     hits.retain(|h| {
         if h.rule != "fail_line" {
             return true;
@@ -1828,11 +1875,7 @@ fn other_fail_lines(hits: &mut Vec<Hit>) {
             r.rsplit_once(" (")
                 .is_some_and(|(_, path)| path.contains('.') && !path.contains(' '))
         });
-        // Jest's has no colon; automake's `FAIL: tests/parse` names a test by its path.
-        let file = !t.starts_with("FAIL:")
-            && !rest.contains(' ')
-            && (rest.contains('/') || rest.contains('.'));
-        !(unittest || file || rest.starts_with("Required test coverage"))
+        !(unittest || rest.starts_with("Required test coverage"))
     });
 }
 

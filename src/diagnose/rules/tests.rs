@@ -3591,3 +3591,81 @@ fn round46_and_47_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// Rounds 48-49's families (message catalogs that do not compile or are incomplete, ICU
+/// syntax, fuzzy catalogs skipped, gawk's fatal lint and skipped directories, Octave, Raku,
+/// Tcl packages, busted, flock, a program that went on with defaults, a home-made harness's
+/// `FAIL path`), each on a variant no corpus log has. 11 of the 13 fail on the engine before
+/// these rules (c982fcc); busted's summary and a script's last words already carried the other
+/// two: guards.
+#[test]
+fn round48_and_49_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ msgfmt --check -o build/de.mo po/de.po\npo/de.po:41: 'msgstr' is not a valid C format string, unlike 'msgid'. Reason: In the directive number 1, the character 'y' is not a valid conversion specifier.\nmsgfmt: found 1 fatal error\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "po/de.po:41: 'msgstr' is not a valid C format string",
+        ),
+        (
+            "$ npx formatjs compile lang/pl.json --out-file compiled/pl.json\nError: SyntaxError: EXPECT_ARGUMENT_CLOSING_BRACE at line 1, column 14: Masz {count przedmiot\n    at compileWithNative (file:///builds/a/node_modules/@formatjs/cli/bin/formatjs:12337:22)\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "SyntaxError: EXPECT_ARGUMENT_CLOSING_BRACE at line 1, column 14",
+        ),
+        (
+            "$ msgcmp po/es.po po/app.pot\npo/app.pot:88: this message is used but not defined in po/es.po\nmsgcmp: found 1 fatal error\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "this message is used but not defined in po/es.po",
+        ),
+        (
+            "$ pybabel compile -d app/translations\ncatalog app/translations/nl/LC_MESSAGES/messages.po is marked as fuzzy, skipping\n$ pytest -q tests/test_i18n.py\nF\n=================================== FAILURES ===================================\n______________________________ test_dutch_title ______________________________\n    def test_dutch_title():\n>       assert t(\"nl\", \"Home\") == \"Start\"\nE       AssertionError: assert 'Home' == 'Start'\n1 failed in 0.05s\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "is marked as fuzzy, skipping",
+        ),
+        (
+            "$ gawk --lint=fatal -f report.awk data.csv\ngawk: report.awk:12: (FILENAME=data.csv FNR=1) fatal: reference to uninitialized variable `totl'\nERROR: Job failed: exit code 2\n",
+            Category::LintFailure,
+            "fatal: reference to uninitialized variable `totl'",
+        ),
+        (
+            "$ gawk -f bin/sum.awk \"in/${SHARD:-}\" > out.tsv\ngawk: bin/sum.awk:1: warning: command line argument `in/' is a directory: skipped\n$ test -s out.tsv\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "is a directory: skipped",
+        ),
+        (
+            "$ octave-cli --no-gui tests/run.m\nerror: parse error near line 22 of file /builds/a/src/smooth.m\n\n  syntax error\n\n>>>     y = x(1:end-1) .* w';\n                          ^\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "error: parse error near line 22 of file",
+        ),
+        (
+            "$ raku -Ilib -c lib/Shop/Cart.rakumod\n===SORRY!=== Error while compiling /builds/a/lib/Shop/Cart.rakumod\nVariable '$totl' is not declared.  Did you mean '$total'?\nat /builds/a/lib/Shop/Cart.rakumod:9\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "===SORRY!=== Error while compiling",
+        ),
+        (
+            "$ tclsh tests/all.tcl\ncan't find package json 1.3\n    while executing\n\"package require json 1.3\"\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "can't find package json 1.3",
+        ),
+        (
+            "$ busted --output=plainTerminal\n0 successes / 1 failure / 0 errors / 0 pending : 0.002 seconds\n\nFailure -> spec/rate_spec.lua @ 3\nrate limiter refills after the window\nspec/rate_spec.lua:9: Expected objects to be equal.\nPassed in:\n(number) 0\nExpected:\n(number) 5\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "spec/rate_spec.lua:9: Expected objects to be equal.",
+        ),
+        (
+            "$ flock --wait 30 /var/lock/shared-db.lock ./ci/migrate.sh\nflock: failed to get lock\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "flock: failed to get lock",
+        ),
+        (
+            "$ python3 tools/report.py\nwarning: thresholds.yaml not found, using defaults\nchecking 12 services\nservice billing: error budget 140% consumed\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "thresholds.yaml not found, using defaults",
+        ),
+        (
+            "$ ./tests/run-golden.sh\nok   tests/01-basic\nFAIL tests/02-rounding\n--- tests/02-rounding.out\n+++ -\n@@ -1 +1 @@\n-total 3.00\n+total 3\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "FAIL tests/02-rounding",
+        ),
+    ];
+    assert_families(cases);
+}
