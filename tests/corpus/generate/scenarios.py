@@ -26812,3 +26812,816 @@ case(
     setup="chmod +x ci/check-totals.sh",
     env=R49_ENV, project="gringotts/totals", **ROUND49,
 )
+
+
+# =============================================================================================
+# Round 50 (December 2026): Node.js backend services' merge-request jobs (TypeScript services on
+# Express 5 and Fastify 5, NestJS, supertest with jest/vitest/node --test, knex, TypeORM and Prisma
+# against SQLite, zod and ajv validation, OpenAPI generation, pino, tsx start-up checks), by an
+# independent author. Tools under /tmp/diag50 (an npm prefix); projects under stark2/.
+
+ROUND50 = dict(round=50)
+R50_ENV = {"HOME": "/tmp/diag50/home", "npm_config_cache": "/tmp/diag50/npm-cache",
+           "npm_config_update_notifier": "false", "npm_config_fund": "false"}
+R50_LINK = "ln -s /tmp/diag50/node/node_modules node_modules"
+
+R50_TSCONFIG_ESM = """{
+  "compilerOptions": {
+    "target": "es2022",
+    "module": "nodenext",
+    "moduleResolution": "nodenext",
+    "strict": true,
+    "outDir": "dist",
+    "rootDir": "src",
+    "types": ["node"],
+    "skipLibCheck": true,
+    "noEmitOnError": true
+  },
+  "include": ["src"]
+}
+"""
+
+# --- Round 50: plain failures -----------------------------------------------------------------
+
+case(
+    "ts-vitest-supertest-zod4-errors-property-removed", "test:api", "node:20-bookworm",
+    ["node --version", "npx vitest run --reporter=default"],
+    lab("test_assertion", [r"TypeError: Cannot read properties of undefined \(reading 'map'\)", r'expected 400 "Bad Request", got 500 "Internal Server Error"'],
+        "vitest + supertest", "the Renovate MR bumps zod 3 to 4, which dropped ZodError.errors (it is .issues); the error middleware's err.errors.map throws, express answers 500 and the validation test's .expect(400) fails (vitest strips types, so nothing type-checks the call)",
+        accept=["other"]),
+    files={
+        "package.json": '{\n  "name": "orders-api",\n  "private": true,\n  "type": "module",\n  "scripts": {"test": "vitest run"},\n  "dependencies": {"express": "^5.1.0", "zod": "^4.1.0"},\n  "devDependencies": {"supertest": "^7.1.0", "vitest": "^4.0.0", "typescript": "^6.0.0"}\n}\n',
+        "src/app.ts": r"""import express, { type NextFunction, type Request, type Response } from 'express';
+import { z, ZodError } from 'zod';
+
+const NewOrder = z.object({
+  customerId: z.string().uuid(),
+  items: z.array(z.object({ sku: z.string().min(1), qty: z.number().int().positive() })).min(1),
+});
+
+export function createApp() {
+  const app = express();
+  app.use(express.json());
+
+  app.post('/v1/orders', (req: Request, res: Response) => {
+    const order = NewOrder.parse(req.body);
+    res.status(201).json({ id: 'ord_01JBQ3', lines: order.items.length });
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (err instanceof ZodError) {
+      const details = err.errors.map((e) => ({ path: e.path.join('.'), message: e.message }));
+      res.status(400).json({ error: 'validation_failed', details });
+      return;
+    }
+    next(err);
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    console.error(`unhandled error on ${req.method} ${req.path}:`, err);
+    res.status(500).json({ error: 'internal' });
+  });
+  return app;
+}
+""",
+        "test/orders.test.ts": r"""import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../src/app';
+
+const app = createApp();
+const customerId = '5f0c7a8e-3b1d-4c2a-9e7f-1a2b3c4d5e6f';
+
+describe('POST /v1/orders', () => {
+  it('creates an order', async () => {
+    const res = await request(app).post('/v1/orders').send({ customerId, items: [{ sku: 'TEA-01', qty: 2 }] }).expect(201);
+    expect(res.body.lines).toBe(1);
+  });
+
+  it('rejects an order without items', async () => {
+    const res = await request(app).post('/v1/orders').send({ customerId, items: [] }).expect(400);
+    expect(res.body.error).toBe('validation_failed');
+    expect(res.body.details[0].path).toBe('items');
+  });
+});
+""",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/orders-api", **ROUND50,
+)
+
+case(
+    "js-fastify-response-schema-required-field-500", "test:api", "node:20",
+    ["node --test --test-reporter=spec test/"],
+    lab("test_assertion", [r'"currency\\" is required!', r"^\s*500 !== 200"],
+        "node --test + fastify inject", "the invoice rows were migrated to currency_code; the handler still reads row.currency, so fastify's response serializer throws '\"currency\" is required!' and the route answers 500 where the test expects 200",
+        accept=["other"]),
+    files={
+        "package.json": '{\n  "name": "invoices-api",\n  "version": "2.3.0",\n  "private": true,\n  "scripts": {"test": "node --test test/"},\n  "dependencies": {"fastify": "^5.2.0"}\n}\n',
+        "src/app.js": r"""'use strict';
+const Fastify = require('fastify');
+
+const invoiceSchema = {
+  type: 'object',
+  required: ['id', 'totalCents', 'currency'],
+  properties: {
+    id: { type: 'string' },
+    totalCents: { type: 'integer' },
+    currency: { type: 'string' },
+  },
+};
+
+// rows as the repository returns them since the storage migration (!218)
+const rows = new Map([
+  ['inv_1', { id: 'inv_1', total_cents: 1999, currency_code: 'EUR' }],
+]);
+
+function buildApp() {
+  const app = Fastify({ logger: { level: 'error' } });
+  app.get('/v1/invoices/:id', { schema: { response: { 200: invoiceSchema } } }, async (req, reply) => {
+    const row = rows.get(req.params.id);
+    if (!row) return reply.code(404).send({ error: 'not_found' });
+    return { id: row.id, totalCents: row.total_cents, currency: row.currency };
+  });
+  return app;
+}
+
+module.exports = { buildApp };
+""",
+        "test/invoices.test.js": r"""'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { buildApp } = require('../src/app');
+
+test('GET /v1/invoices/:id returns the invoice', async () => {
+  const app = buildApp();
+  const res = await app.inject({ method: 'GET', url: '/v1/invoices/inv_1' });
+  assert.equal(res.statusCode, 200);
+  assert.deepEqual(res.json(), { id: 'inv_1', totalCents: 1999, currency: 'EUR' });
+  await app.close();
+});
+
+test('an unknown invoice is a 404', async () => {
+  const app = buildApp();
+  const res = await app.inject({ method: 'GET', url: '/v1/invoices/nope' });
+  assert.equal(res.statusCode, 404);
+  await app.close();
+});
+""",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/invoices-api", **ROUND50,
+)
+
+case(
+    "ts-fastify-check-duplicated-route-legacy-plugin", "build", "node:20-bookworm",
+    ["npx tsc -p tsconfig.json", "node dist/server.js --check"],
+    lab("other", [r"Method 'GET' already declared for route '/v1/invoices/:id'", r"code: 'FST_ERR_DUPLICATED_ROUTE'"],
+        "fastify (start-up check)", "the MR adds a legacy-alias plugin that copies the invoice routes, including GET /invoices/:id, under the same /v1 prefix; tsc passes and fastify refuses the duplicate route when the start-up check registers the plugins",
+        accept=["compile_error"]),
+    files={
+        "package.json": '{\n  "name": "billing-gateway",\n  "private": true,\n  "type": "module",\n  "dependencies": {"fastify": "^5.2.0"},\n  "devDependencies": {"typescript": "^6.0.0", "@types/node": "^26.0.0"}\n}\n',
+        "tsconfig.json": R50_TSCONFIG_ESM,
+        "src/routes/invoices.ts": r"""import type { FastifyInstance } from 'fastify';
+
+export async function invoiceRoutes(app: FastifyInstance) {
+  app.get('/invoices', async () => ({ items: [] }));
+  app.get<{ Params: { id: string } }>('/invoices/:id', async (req) => ({ id: req.params.id }));
+  app.post('/invoices', async (_req, reply) => reply.code(201).send({ id: 'inv_new' }));
+}
+""",
+        "src/routes/legacy.ts": r"""import type { FastifyInstance } from 'fastify';
+
+// Aliases kept for the mobile app 4.x until it is retired (BILL-771).
+export async function legacyRoutes(app: FastifyInstance) {
+  app.get<{ Params: { id: string } }>('/invoice/:id', async (req, reply) => reply.redirect(`/v1/invoices/${req.params.id}`, 301));
+  app.get<{ Params: { id: string } }>('/invoices/:id', async (req) => ({ id: req.params.id, legacy: true }));
+}
+""",
+        "src/server.ts": r"""import Fastify from 'fastify';
+import { invoiceRoutes } from './routes/invoices.js';
+import { legacyRoutes } from './routes/legacy.js';
+
+export async function build() {
+  const app = Fastify({ logger: false });
+  await app.register(invoiceRoutes, { prefix: '/v1' });
+  await app.register(legacyRoutes, { prefix: '/v1' });
+  await app.ready();
+  return app;
+}
+
+if (process.argv.includes('--check')) {
+  const app = await build();
+  console.log(app.printRoutes({ commonPrefix: false }));
+  await app.close();
+  console.log('start-up check ok');
+}
+""",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/billing-gateway", **ROUND50,
+)
+
+case(
+    "js-knex-migrate-duplicate-column-sqlite", "db:migrate", "node:20",
+    ["npx knex --version", "npx knex migrate:latest --knexfile knexfile.js --env test"],
+    lab("other", [r"duplicate column name: currency", r"migration file \"20261204101500_add_currency_to_invoices\.js\" failed"],
+        "knex (better-sqlite3)", "a new migration adds invoices.currency, but the column was already added to the create-table migration in an earlier MR; SQLite refuses the ALTER TABLE and knex stops",
+        accept=["compile_error"]),
+    files={
+        "package.json": '{\n  "name": "ledger-db",\n  "private": true,\n  "dependencies": {"knex": "^3.1.0", "better-sqlite3": "^12.0.0"}\n}\n',
+        "knexfile.js": "module.exports = {\n  test: {\n    client: 'better-sqlite3',\n    connection: { filename: './var/test.sqlite3' },\n    useNullAsDefault: true,\n    migrations: { directory: './migrations' },\n  },\n};\n",
+        "var/.keep": "",
+        "migrations/20261120090000_create_invoices.js": "exports.up = (knex) =>\n  knex.schema.createTable('invoices', (t) => {\n    t.increments('id');\n    t.string('customer_id', 36).notNullable().index();\n    t.integer('total_cents').notNullable();\n    t.string('currency', 3).notNullable().defaultTo('EUR');\n    t.timestamps(true, true);\n  });\n\nexports.down = (knex) => knex.schema.dropTable('invoices');\n",
+        "migrations/20261204101500_add_currency_to_invoices.js": "exports.up = (knex) =>\n  knex.schema.alterTable('invoices', (t) => {\n    t.string('currency', 3).notNullable().defaultTo('EUR');\n    t.string('status', 16).notNullable().defaultTo('draft');\n  });\n\nexports.down = (knex) =>\n  knex.schema.alterTable('invoices', (t) => {\n    t.dropColumn('status');\n    t.dropColumn('currency');\n  });\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/ledger-db", timestamps=True, **ROUND50,
+)
+
+R50_TSCONFIG_CJS_DECOR = """{
+  "compilerOptions": {
+    "target": "es2022",
+    "module": "commonjs",
+    "moduleResolution": "node10",
+    "ignoreDeprecations": "6.0",
+    "strict": true,
+    "strictPropertyInitialization": false,
+    "experimentalDecorators": true,
+    "emitDecoratorMetadata": true,
+    "outDir": "dist",
+    "rootDir": ".",
+    "types": ["node"],
+    "skipLibCheck": true
+  },
+  "include": ["src", "test"]
+}
+"""
+
+case(
+    "ts-typeorm-entity-missing-from-datasource", "test:integration", "node:20-bookworm",
+    ["npx tsc -p tsconfig.json", "node --test dist/test/"],
+    lab("test_assertion", [r"No metadata for \"Refund\" was found", r"not ok \d+ - a partial refund is recorded"],
+        "node --test + TypeORM (sql.js)", "the MR adds a Refund entity and a repository test, but the DataSource's entities list was not updated; TypeORM throws EntityMetadataNotFoundError",
+        accept=["other"]),
+    files={
+        "package.json": '{\n  "name": "payments-core",\n  "private": true,\n  "dependencies": {"typeorm": "^1.1.0", "reflect-metadata": "^0.2.2", "sql.js": "^1.10.0"}\n}\n',
+        "tsconfig.json": R50_TSCONFIG_CJS_DECOR,
+        "src/entities/payment.ts": "import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';\n\n@Entity('payments')\nexport class Payment {\n  @PrimaryGeneratedColumn()\n  id: number;\n\n  @Column('integer')\n  amountCents: number;\n\n  @Column('varchar', { length: 3 })\n  currency: string;\n}\n",
+        "src/entities/refund.ts": "import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';\n\n@Entity('refunds')\nexport class Refund {\n  @PrimaryGeneratedColumn()\n  id: number;\n\n  @Column('integer')\n  paymentId: number;\n\n  @Column('integer')\n  amountCents: number;\n\n  @Column('varchar', { length: 64, nullable: true })\n  reason: string | null;\n}\n",
+        "src/data-source.ts": "import 'reflect-metadata';\nimport { DataSource } from 'typeorm';\nimport { Payment } from './entities/payment';\n\nexport function testDataSource(): DataSource {\n  return new DataSource({ type: 'sqljs', synchronize: true, logging: false, entities: [Payment] });\n}\n",
+        "src/refunds.ts": "import { DataSource } from 'typeorm';\nimport { Refund } from './entities/refund';\n\nexport async function recordRefund(ds: DataSource, paymentId: number, amountCents: number, reason?: string) {\n  const repo = ds.getRepository(Refund);\n  return repo.save(repo.create({ paymentId, amountCents, reason: reason ?? null }));\n}\n",
+        "test/payments.test.ts": "import test from 'node:test';\nimport assert from 'node:assert/strict';\nimport { testDataSource } from '../src/data-source';\nimport { Payment } from '../src/entities/payment';\n\ntest('payments are stored', async () => {\n  const ds = await testDataSource().initialize();\n  await ds.getRepository(Payment).save({ amountCents: 2599, currency: 'EUR' });\n  assert.equal(await ds.getRepository(Payment).count(), 1);\n  await ds.destroy();\n});\n",
+        "test/refunds.test.ts": "import test from 'node:test';\nimport assert from 'node:assert/strict';\nimport { testDataSource } from '../src/data-source';\nimport { recordRefund } from '../src/refunds';\n\ntest('refunds', async (t) => {\n  const ds = await testDataSource().initialize();\n  await t.test('a partial refund is recorded', async () => {\n    const r = await recordRefund(ds, 1, 500, 'damaged');\n    assert.equal(r.amountCents, 500);\n  });\n  await ds.destroy();\n});\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/payments-core", **ROUND50,
+)
+
+case(
+    "ts-nestjs-testing-module-unresolved-provider", "test:unit", "node:20",
+    ["npx jest --ci --colors=false"],
+    lab("test_assertion", [r"Nest can't resolve dependencies of the InvoicesService \(\?", r"argument PaymentsClient at index \[0\] is available in the RootTestModule"],
+        "jest + ts-jest (NestJS testing module)", "InvoicesService gained a PaymentsClient constructor dependency; the spec's Test.createTestingModule still provides only InvoicesService, so Nest cannot resolve it",
+        accept=["other"]),
+    files={
+        "package.json": '{\n  "name": "invoices-service",\n  "private": true,\n  "jest": {"preset": "ts-jest", "testEnvironment": "node", "rootDir": "src", "testRegex": ".*\\\\.spec\\\\.ts$"},\n  "dependencies": {"@nestjs/common": "^11.0.0", "@nestjs/core": "^11.0.0", "reflect-metadata": "^0.2.0", "rxjs": "^7.8.0"},\n  "devDependencies": {"@nestjs/testing": "^11.0.0", "jest": "^30.0.0", "ts-jest": "^29.0.0", "typescript": "^5.9.0"}\n}\n',
+        "tsconfig.json": R50_TSCONFIG_CJS_DECOR.replace('"include": ["src", "test"]', '"include": ["src"]').replace('"types": ["node"]', '"types": ["node", "jest"]'),
+        "src/payments.client.ts": "import { Injectable } from '@nestjs/common';\n\n@Injectable()\nexport class PaymentsClient {\n  async capture(invoiceId: string): Promise<boolean> {\n    return invoiceId.length > 0;\n  }\n}\n",
+        "src/invoices.service.ts": "import { Injectable } from '@nestjs/common';\nimport { PaymentsClient } from './payments.client';\n\n@Injectable()\nexport class InvoicesService {\n  constructor(private readonly payments: PaymentsClient) {}\n\n  async settle(id: string): Promise<'paid' | 'open'> {\n    return (await this.payments.capture(id)) ? 'paid' : 'open';\n  }\n\n  total(lines: { cents: number; qty: number }[]): number {\n    return lines.reduce((s, l) => s + l.cents * l.qty, 0);\n  }\n}\n",
+        "src/invoices.service.spec.ts": "import 'reflect-metadata';\nimport { Test } from '@nestjs/testing';\nimport { InvoicesService } from './invoices.service';\n\ndescribe('InvoicesService', () => {\n  let service: InvoicesService;\n\n  beforeEach(async () => {\n    const moduleRef = await Test.createTestingModule({ providers: [InvoicesService] }).compile();\n    service = moduleRef.get(InvoicesService);\n  });\n\n  it('sums invoice lines', () => {\n    expect(service.total([{ cents: 1000, qty: 2 }, { cents: 250, qty: 1 }])).toBe(2250);\n  });\n});\n",
+    },
+    setup="ln -s /tmp/diag50/nest11/node_modules node_modules", env=R50_ENV, project="stark2/invoices-service", **ROUND50,
+)
+
+case(
+    "ts-eslint-no-floating-promises-audit-call", "lint", "node:20-bookworm",
+    ["npx eslint --version", "npx eslint --max-warnings 0 src"],
+    lab("lint_failure", [r"error\s+Promises must be awaited.*@typescript-eslint/no-floating-promises", r"✖ \d+ problems? \(\d+ errors?"],
+        "eslint + typescript-eslint (type-checked)", "a new refund route calls the async audit.record() without awaiting or handling it; the type-aware no-floating-promises rule fails the lint job"),
+    files={
+        "package.json": '{\n  "name": "refunds-api",\n  "private": true,\n  "type": "module",\n  "devDependencies": {"eslint": "^10.0.0", "typescript-eslint": "^8.0.0", "@eslint/js": "^10.0.0", "typescript": "^6.0.0"}\n}\n',
+        "eslint.config.js": "import js from '@eslint/js';\nimport tseslint from 'typescript-eslint';\n\nexport default tseslint.config(\n  js.configs.recommended,\n  ...tseslint.configs.recommendedTypeChecked,\n  {\n    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },\n  },\n  { ignores: ['dist/', 'eslint.config.js'] },\n);\n",
+        "tsconfig.json": R50_TSCONFIG_ESM,
+        "src/audit.ts": "export interface AuditEvent {\n  actor: string;\n  action: string;\n  target: string;\n}\n\nexport const audit = {\n  async record(event: AuditEvent): Promise<void> {\n    await new Promise((resolve) => setTimeout(resolve, 1));\n    process.stdout.write(JSON.stringify(event) + '\\n');\n  },\n};\n",
+        "src/refunds.ts": "import { audit } from './audit.js';\n\nexport interface RefundRequest {\n  paymentId: string;\n  amountCents: number;\n  actor: string;\n}\n\nexport function refund(req: RefundRequest): { id: string } {\n  if (req.amountCents <= 0) {\n    throw new Error('amount must be positive');\n  }\n  const id = `rf_${req.paymentId}_${Date.now()}`;\n  audit.record({ actor: req.actor, action: 'refund.create', target: id });\n  return { id };\n}\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/refunds-api", **ROUND50,
+)
+
+case(
+    "ts-tsc-zod-infer-optional-field-not-assignable", "build:types", "node:20",
+    ["npx tsc --version", "npx tsc --noEmit -p tsconfig.json"],
+    lab("type_error", [r"src/webhooks/stripe\.ts\(\d+,\d+\): error TS2345: Argument of type", r"Type 'string \| undefined' is not assignable to type 'string'"],
+        "tsc", "the webhook body schema made currency optional (.optional()) for a new event type; the inferred type no longer fits createPayment's NewPayment, which requires currency"),
+    files={
+        "package.json": '{\n  "name": "webhooks",\n  "private": true,\n  "type": "module",\n  "dependencies": {"zod": "^4.1.0"},\n  "devDependencies": {"typescript": "^6.0.0", "@types/node": "^26.0.0"}\n}\n',
+        "tsconfig.json": R50_TSCONFIG_ESM,
+        "src/payments/repo.ts": "export interface NewPayment {\n  externalId: string;\n  amountCents: number;\n  currency: string;\n}\n\nconst rows: NewPayment[] = [];\n\nexport function createPayment(p: NewPayment): number {\n  rows.push(p);\n  return rows.length;\n}\n",
+        "src/webhooks/schema.ts": "import { z } from 'zod';\n\nexport const PaymentSucceeded = z.object({\n  id: z.string(),\n  amount: z.number().int().nonnegative(),\n  // absent on payout.paid events (STRK-1289)\n  currency: z.string().length(3).optional(),\n});\n\nexport type PaymentSucceeded = z.infer<typeof PaymentSucceeded>;\n",
+        "src/webhooks/stripe.ts": "import { createPayment } from '../payments/repo.js';\nimport { PaymentSucceeded } from './schema.js';\n\nexport function onPaymentSucceeded(body: unknown): number {\n  const evt = PaymentSucceeded.parse(body);\n  return createPayment({\n    externalId: evt.id,\n    amountCents: evt.amount,\n    currency: evt.currency,\n  });\n}\n\nexport function onPaymentSucceededLegacy(body: unknown): number {\n  const evt = PaymentSucceeded.parse(body);\n  const row = { externalId: evt.id, amountCents: evt.amount, currency: evt.currency };\n  return createPayment(row);\n}\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/webhooks", **ROUND50,
+)
+
+case(
+    "js-node-test-pino-redact-header-case", "test:unit", "node:20",
+    ["node --test test/"],
+    lab("test_assertion", [r"authorization header leaked into the access log", r"^not ok \d+ - access log redacts the bearer token"],
+        "node --test (TAP) + pino", "the access logger's redact path is req.headers.Authorization, but node lower-cases incoming header names, so pino never redacts the bearer token; the test that scans the log line fails"),
+    files={
+        "package.json": '{\n  "name": "edge-proxy",\n  "private": true,\n  "dependencies": {"pino": "^10.0.0"}\n}\n',
+        "src/logger.js": r"""'use strict';
+const pino = require('pino');
+
+function accessLogger(destination) {
+  return pino(
+    {
+      base: { service: 'edge-proxy' },
+      redact: { paths: ['req.headers.Authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      timestamp: false,
+    },
+    destination,
+  );
+}
+
+function logRequest(log, req, statusCode) {
+  log.info({ req: { method: req.method, url: req.url, headers: req.headers }, statusCode }, 'request completed');
+}
+
+module.exports = { accessLogger, logRequest };
+""",
+        "test/logger.test.js": r"""'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { Writable } = require('node:stream');
+const http = require('node:http');
+const { accessLogger, logRequest } = require('../src/logger');
+
+function capture() {
+  const lines = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(chunk.toString()); cb(); } });
+  return { lines, stream };
+}
+
+test('access log has method and status', () => {
+  const { lines, stream } = capture();
+  logRequest(accessLogger(stream), { method: 'GET', url: '/healthz', headers: {} }, 200);
+  const entry = JSON.parse(lines[0]);
+  assert.equal(entry.req.method, 'GET');
+  assert.equal(entry.statusCode, 200);
+});
+
+test('access log redacts the bearer token', async () => {
+  const { lines, stream } = capture();
+  const log = accessLogger(stream);
+  const server = http.createServer((req, res) => { logRequest(log, req, 204); res.writeHead(204).end(); });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  await fetch(`http://127.0.0.1:${port}/v1/charges`, { headers: { Authorization: 'Bearer sk_live_51H8xQ2eZvKYlo2C' } });
+  server.close();
+  assert.ok(!lines.join('').includes('sk_live_51H8xQ2eZvKYlo2C'), 'authorization header leaked into the access log');
+});
+""",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/edge-proxy", **ROUND50,
+)
+
+case(
+    "ts-zod-openapi-extend-after-schema-import", "docs:openapi", "node:20-bookworm",
+    ["npx tsx --version", "npx tsx scripts/openapi.ts > openapi.json", "jq '.paths | keys' openapi.json"],
+    lab("other", [r"TypeError: .*\.openapi is not a function"],
+        "tsx + @asteasolutions/zod-to-openapi", "the MR moved extendZodWithOpenApi(z) into registry.ts, which the generator imports after the schema module; the schemas call .openapi() before zod is extended and the OpenAPI generation script crashes",
+        accept=["compile_error"]),
+    files={
+        "package.json": '{\n  "name": "catalog-api",\n  "private": true,\n  "type": "module",\n  "dependencies": {"zod": "^4.1.0", "@asteasolutions/zod-to-openapi": "^9.0.0"},\n  "devDependencies": {"tsx": "^4.19.0"}\n}\n',
+        "src/schemas.ts": "import { z } from 'zod';\n\nexport const Product = z\n  .object({\n    sku: z.string().openapi({ example: 'TEA-01' }),\n    name: z.string(),\n    priceCents: z.number().int(),\n  })\n  .openapi('Product');\n",
+        "src/registry.ts": "import { OpenAPIRegistry, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';\nimport { z } from 'zod';\n\nextendZodWithOpenApi(z);\n\nexport const registry = new OpenAPIRegistry();\n",
+        "scripts/openapi.ts": "import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';\nimport { z } from 'zod';\nimport { Product } from '../src/schemas.js';\nimport { registry } from '../src/registry.js';\n\nregistry.registerPath({\n  method: 'get',\n  path: '/v1/products/{sku}',\n  request: { params: z.object({ sku: z.string() }) },\n  responses: { 200: { description: 'A product', content: { 'application/json': { schema: Product } } } },\n});\n\nconst doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({\n  openapi: '3.1.0',\n  info: { title: 'Catalog API', version: '1.12.0' },\n});\nprocess.stdout.write(JSON.stringify(doc, null, 2) + '\\n');\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/catalog-api", **ROUND50,
+)
+
+case(
+    "ts-tsc-ts6-typeorm-decorators-without-experimental", "build", "node:20",
+    ["npx tsc --version", "npx tsc -p tsconfig.build.json"],
+    lab("type_error", [r"src/entities/customer\.ts\(\d+,\d+\): error TS1240: Unable to resolve signature of property decorator"],
+        "tsc 6", "the MR split tsconfig.build.json out of tsconfig.json and left experimentalDecorators behind; TypeScript then checks TypeORM's legacy decorators as standard ECMAScript decorators and rejects every property decorator",
+        accept=["compile_error", "github_actions_config"]),
+    files={
+        "package.json": '{\n  "name": "crm-sync",\n  "private": true,\n  "dependencies": {"typeorm": "^1.1.0", "reflect-metadata": "^0.2.2"},\n  "devDependencies": {"typescript": "^6.0.0"}\n}\n',
+        "tsconfig.json": R50_TSCONFIG_CJS_DECOR,
+        "tsconfig.build.json": '{\n  "compilerOptions": {\n    "target": "es2022",\n    "module": "commonjs",\n    "moduleResolution": "node10",\n    "ignoreDeprecations": "6.0",\n    "strict": true,\n    "strictPropertyInitialization": false,\n    "outDir": "dist",\n    "rootDir": "src",\n    "types": ["node"],\n    "skipLibCheck": true\n  },\n  "include": ["src"]\n}\n',
+        "src/entities/customer.ts": "import { Column, Entity, PrimaryColumn } from 'typeorm';\n\n@Entity('customers')\nexport class Customer {\n  @PrimaryColumn('varchar', { length: 36 })\n  id: string;\n\n  @Column('varchar', { length: 200 })\n  name: string;\n\n  @Column('varchar', { length: 254, nullable: true })\n  email: string | null;\n}\n",
+        "src/index.ts": "import 'reflect-metadata';\nexport { Customer } from './entities/customer';\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/crm-sync", **ROUND50,
+)
+
+case(
+    "ts-tsx-startup-check-env-missing-webhook-secret", "check:startup", "node:20-bookworm",
+    ["npx tsx src/server.ts --check"],
+    lab("github_actions_config", [r"^invalid environment", r"✖ Invalid input: expected string, received undefined", r"→ at PAYMENTS_WEBHOOK_SECRET"],
+        "tsx + zod (env validation)", "the MR adds a required PAYMENTS_WEBHOOK_SECRET to the env schema; the pipeline's variables (and .env.ci) were not updated, so the start-up check rejects the environment",
+        accept=["permission_or_secret", "other"]),
+    files={
+        "package.json": '{\n  "name": "checkout-api",\n  "private": true,\n  "type": "module",\n  "dependencies": {"zod": "^4.1.0", "pino": "^10.0.0"},\n  "devDependencies": {"tsx": "^4.19.0"}\n}\n',
+        "src/config.ts": "import { z } from 'zod';\n\nconst Env = z.object({\n  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),\n  PORT: z.coerce.number().int().default(3000),\n  DATABASE_URL: z.string().url(),\n  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),\n  PAYMENTS_WEBHOOK_SECRET: z.string().min(16),\n});\n\nexport type Config = z.infer<typeof Env>;\n\nexport function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {\n  const parsed = Env.safeParse(env);\n  if (!parsed.success) {\n    console.error('invalid environment:\\n' + z.prettifyError(parsed.error));\n    process.exit(1);\n  }\n  return parsed.data;\n}\n",
+        "src/server.ts": "import { createServer } from 'node:http';\nimport pino from 'pino';\nimport { loadConfig } from './config.js';\n\nconst config = loadConfig();\nconst log = pino({ level: config.LOG_LEVEL });\n\nif (process.argv.includes('--check')) {\n  log.info({ port: config.PORT }, 'configuration ok');\n  process.exit(0);\n}\n\ncreateServer((_req, res) => res.end('ok')).listen(config.PORT, () => log.info('listening'));\n",
+    },
+    setup=R50_LINK, env=dict(R50_ENV, NODE_ENV="test", DATABASE_URL="postgres://checkout:checkout@db:5432/checkout_test", LOG_LEVEL="info"),
+    project="stark2/checkout-api", timestamps=True, **ROUND50,
+)
+
+case(
+    "ts-jest-diagnostics-ts2554-signature-changed", "test:unit", "node:20",
+    ["npx jest --ci"],
+    lab("type_error", [r"src/pricing\.spec\.ts:\d+:\d+ - error TS2554: Expected 2 arguments, but got 1\."],
+        "jest + ts-jest", "applyDiscount gained a required `now` parameter; the spec still calls it with one argument and ts-jest's type check fails the suite before any test runs",
+        accept=["test_assertion", "compile_error"]),
+    files={
+        "package.json": '{\n  "name": "pricing",\n  "private": true,\n  "jest": {"preset": "ts-jest", "testEnvironment": "node", "rootDir": "src"},\n  "devDependencies": {"jest": "^30.0.0", "ts-jest": "^29.0.0", "typescript": "^6.0.0", "@types/jest": "^30.0.0"}\n}\n',
+        "tsconfig.json": '{\n  "compilerOptions": {\n    "target": "es2022",\n    "module": "commonjs",\n    "strict": true,\n    "esModuleInterop": true,\n    "types": ["jest", "node"],\n    "skipLibCheck": true\n  },\n  "include": ["src"]\n}\n',
+        "src/pricing.ts": "export interface Order {\n  subtotalCents: number;\n  coupon?: { percent: number; expiresAt: Date };\n}\n\nexport function applyDiscount(order: Order, now: Date): number {\n  const c = order.coupon;\n  if (!c || c.expiresAt.getTime() < now.getTime()) {\n    return order.subtotalCents;\n  }\n  return Math.round(order.subtotalCents * (1 - c.percent / 100));\n}\n",
+        "src/pricing.spec.ts": "import { applyDiscount } from './pricing';\n\ndescribe('applyDiscount', () => {\n  it('applies a valid coupon', () => {\n    const order = { subtotalCents: 10000, coupon: { percent: 15, expiresAt: new Date('2099-01-01') } };\n    expect(applyDiscount(order)).toBe(8500);\n  });\n\n  it('ignores an order without a coupon', () => {\n    expect(applyDiscount({ subtotalCents: 500 }, new Date())).toBe(500);\n  });\n});\n",
+        "src/format.spec.ts": "describe('cents formatting', () => {\n  it('formats two decimals', () => {\n    expect((1999 / 100).toFixed(2)).toBe('19.99');\n  });\n});\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/pricing", **ROUND50,
+)
+
+case(
+    "js-express-error-handler-three-params-html-body", "test:api", "node:20",
+    ["node --test --test-reporter=spec"],
+    lab("test_assertion", [r"✖ GET /v1/accounts/:id answers 404 JSON for an unknown account", r"Expected values to be strictly deep-equal"],
+        "node --test + supertest (express 5)", "the error middleware was rewritten as (err, req, res) without next; express only treats four-parameter functions as error handlers, so the NotFound error falls through to express's default handler, which answers the 404 with its HTML page, and the test's JSON body comparison gets {}"),
+    files={
+        "package.json": '{\n  "name": "accounts-api",\n  "private": true,\n  "dependencies": {"express": "^5.1.0"},\n  "devDependencies": {"supertest": "^7.1.0"}\n}\n',
+        "src/app.js": r"""'use strict';
+const express = require('express');
+
+class NotFound extends Error {
+  constructor(what) {
+    super(`${what} not found`);
+    this.status = 404;
+    this.code = 'not_found';
+  }
+}
+
+const accounts = new Map([['acc_1', { id: 'acc_1', owner: 'Pepper Potts', balanceCents: 125000 }]]);
+
+function createApp() {
+  const app = express();
+  app.get('/v1/accounts/:id', (req, res) => {
+    const acc = accounts.get(req.params.id);
+    if (!acc) throw new NotFound(`account ${req.params.id}`);
+    res.json(acc);
+  });
+  // JSON errors for API clients
+  app.use((err, req, res) => {
+    res.status(err.status || 500).json({ error: err.code || 'internal', message: err.message });
+  });
+  return app;
+}
+
+module.exports = { createApp };
+""",
+        "test/accounts.test.js": r"""'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const request = require('supertest');
+const { createApp } = require('../src/app');
+
+process.env.NODE_ENV = 'test';
+const app = createApp();
+
+test('GET /v1/accounts/:id returns the account', async () => {
+  const res = await request(app).get('/v1/accounts/acc_1');
+  assert.equal(res.status, 200);
+  assert.equal(res.body.owner, 'Pepper Potts');
+});
+
+test('GET /v1/accounts/:id answers 404 JSON for an unknown account', async () => {
+  const res = await request(app).get('/v1/accounts/acc_404');
+  assert.equal(res.status, 404);
+  assert.deepEqual(res.body, { error: 'not_found', message: 'account acc_404 not found' });
+});
+""",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/accounts-api", **ROUND50,
+)
+
+case(
+    "ts-tsc-ts6-types-default-empty-node-globals", "build:types", "node:20-bookworm",
+    ["npx tsc --version", "npx tsc --noEmit"],
+    lab("type_error", [r"error TS2591: Cannot find name 'process'", r"error TS2591: Cannot find name '(node:http|Buffer)'"],
+        "tsc 6", "the Renovate MR bumps TypeScript 5.9 to 6.0, whose `types` default is now empty; the tsconfig never listed \"node\", so @types/node is no longer loaded and every Node global and node: import fails",
+        accept=["compile_error", "dependency_install", "github_actions_config"]),
+    files={
+        "package.json": '{\n  "name": "notify-worker",\n  "private": true,\n  "type": "module",\n  "devDependencies": {"typescript": "^6.0.0", "@types/node": "^26.0.0"}\n}\n',
+        "tsconfig.json": '{\n  "compilerOptions": {\n    "target": "es2022",\n    "module": "nodenext",\n    "moduleResolution": "nodenext",\n    "strict": true,\n    "outDir": "dist",\n    "rootDir": "src",\n    "skipLibCheck": true\n  },\n  "include": ["src"]\n}\n',
+        "src/worker.ts": "import { createServer } from 'node:http';\n\nconst port = Number(process.env.PORT ?? 8081);\n\nexport function signature(body: string, secret: string): string {\n  return Buffer.from(`${secret}:${body}`).toString('base64url');\n}\n\ncreateServer((req, res) => {\n  res.writeHead(204).end();\n}).listen(port);\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/notify-worker", **ROUND50,
+)
+
+case(
+    "sh-openapi-duplicate-operation-id-gate", "lint:openapi", "node:20-bookworm",
+    ["node scripts/build-openapi.js > openapi.json", "./ci/check-openapi.sh openapi.json"],
+    lab("lint_failure", [r"^check-openapi: duplicate operationId 'listInvoices'"],
+        "bash + jq (spec gate)", "the MR adds /v2/invoices by copying the v1 route module, operationId included; the client generator needs unique operationIds and the gate script fails",
+        accept=["other"]),
+    files={
+        "package.json": '{\n  "name": "invoices-spec",\n  "private": true\n}\n',
+        "routes/v1.js": "module.exports = {\n  '/v1/invoices': { get: { operationId: 'listInvoices', summary: 'List invoices', responses: { 200: { description: 'ok' } } } },\n  '/v1/invoices/{id}': { get: { operationId: 'getInvoice', summary: 'Get an invoice', responses: { 200: { description: 'ok' }, 404: { description: 'not found' } } } },\n};\n",
+        "routes/v2.js": "module.exports = {\n  '/v2/invoices': { get: { operationId: 'listInvoices', summary: 'List invoices (cursor pagination)', responses: { 200: { description: 'ok' } } } },\n};\n",
+        "scripts/build-openapi.js": "const paths = { ...require('../routes/v1'), ...require('../routes/v2') };\nconst doc = { openapi: '3.1.0', info: { title: 'Invoices', version: '2.0.0' }, paths };\nprocess.stdout.write(JSON.stringify(doc, null, 2) + '\\n');\n",
+        "ci/check-openapi.sh": "#!/usr/bin/env bash\nset -euo pipefail\nspec=$1\nops=$(jq '[.paths[][] | .operationId] | length' \"$spec\")\necho \"check-openapi: $ops operations in $spec\"\ndups=$(jq -r '[.paths | to_entries[] | .key as $p | .value | to_entries[] | {id: .value.operationId, where: \"\\(.key | ascii_upcase) \\($p)\"}] | group_by(.id)[] | select(length > 1) | \"\\(.[0].id)\\t\\(map(.where) | join(\", \"))\"' \"$spec\")\nif [ -n \"$dups\" ]; then\n  while IFS=$'\\t' read -r id where; do\n    echo \"check-openapi: duplicate operationId '$id' ($where)\" >&2\n  done <<< \"$dups\"\n  exit 1\nfi\necho \"check-openapi: ok\"\n",
+    },
+    setup="chmod +x ci/check-openapi.sh", env=R50_ENV, project="stark2/invoices-spec", **ROUND50,
+)
+
+case(
+    "js-jest-supertest-json-body-limit-413", "test:api", "node:20",
+    ["npx jest --ci --verbose"],
+    lab("test_assertion", [r'expected 202 "Accepted", got 413 "Payload Too Large"', r"✕ accepts a batch of 1000 price updates"],
+        "jest + supertest (express 5)", "the bulk price-import endpoint uses express.json() with its default 100 kB limit; the new 1000-row batch test body is about 150 kB and is rejected with 413"),
+    files={
+        "package.json": '{\n  "name": "pricing-import",\n  "private": true,\n  "dependencies": {"express": "^5.1.0"},\n  "devDependencies": {"jest": "^30.0.0", "supertest": "^7.1.0"}\n}\n',
+        "src/app.js": "const express = require('express');\n\nfunction createApp(store = new Map()) {\n  const app = express();\n  app.use(express.json());\n  app.post('/v1/prices:batch', (req, res) => {\n    for (const row of req.body.rows) store.set(row.sku, row.priceCents);\n    res.status(202).json({ accepted: req.body.rows.length });\n  });\n  return app;\n}\n\nmodule.exports = { createApp };\n",
+        "test/prices.test.js": "const request = require('supertest');\nconst { createApp } = require('../src/app');\n\nfunction rows(n) {\n  return Array.from({ length: n }, (_, i) => ({ sku: `SKU-${String(i).padStart(6, '0')}`, priceCents: 1000 + i, currency: 'EUR', validFrom: '2027-01-01T00:00:00.000Z', note: 'annual list price review' }));\n}\n\ndescribe('POST /v1/prices:batch', () => {\n  test('accepts a small batch', async () => {\n    const res = await request(createApp()).post('/v1/prices:batch').send({ rows: rows(10) }).expect(202);\n    expect(res.body.accepted).toBe(10);\n  });\n\n  test('accepts a batch of 1000 price updates', async () => {\n    const res = await request(createApp()).post('/v1/prices:batch').send({ rows: rows(1000) }).expect(202);\n    expect(res.body.accepted).toBe(1000);\n  });\n});\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/pricing-import", **ROUND50,
+)
+
+case(
+    "js-zod-coerce-boolean-query-false-is-true", "test:api", "node:20",
+    ["node --test test/"],
+    lab("test_assertion", [r"^not ok \d+ - \?paid=false lists only unpaid invoices", r"error: 'expected only unpaid invoices'"],
+        "node --test (TAP) + supertest + zod", "the MR parses the paid query flag with z.coerce.boolean(), which is Boolean(value): the string 'false' coerces to true, so ?paid=false returns the paid invoices and the filter test fails"),
+    files={
+        "package.json": '{\n  "name": "invoice-search",\n  "private": true,\n  "dependencies": {"express": "^5.1.0", "zod": "^4.1.0"},\n  "devDependencies": {"supertest": "^7.1.0"}\n}\n',
+        "src/app.js": """const express = require('express');
+const { z } = require('zod');
+
+const invoices = [
+  { id: 'inv_1', customer: 'c_1', paid: true },
+  { id: 'inv_2', customer: 'c_1', paid: false },
+  { id: 'inv_3', customer: 'c_2', paid: false },
+];
+
+const ListQuery = z.object({
+  customer: z.string().optional(),
+  paid: z.coerce.boolean().optional(),
+});
+
+function createApp() {
+  const app = express();
+  app.get('/v1/invoices', (req, res) => {
+    const q = ListQuery.parse(req.query);
+    let items = invoices;
+    if (q.customer) items = items.filter((i) => i.customer === q.customer);
+    if (q.paid !== undefined) items = items.filter((i) => i.paid === q.paid);
+    res.json({ items });
+  });
+  return app;
+}
+
+module.exports = { createApp };
+""",
+        "test/invoices.test.js": """const test = require('node:test');
+const assert = require('node:assert/strict');
+const request = require('supertest');
+const { createApp } = require('../src/app');
+
+const app = createApp();
+
+test('lists all invoices of a customer', async () => {
+  const res = await request(app).get('/v1/invoices?customer=c_1').expect(200);
+  assert.equal(res.body.items.length, 2);
+});
+
+test('?paid=true lists only paid invoices', async () => {
+  const res = await request(app).get('/v1/invoices?paid=true').expect(200);
+  assert.deepEqual(res.body.items.map((i) => i.id), ['inv_1']);
+});
+
+test('?paid=false lists only unpaid invoices', async () => {
+  const res = await request(app).get('/v1/invoices?paid=false').expect(200);
+  assert.ok(res.body.items.every((i) => !i.paid), 'expected only unpaid invoices');
+  assert.equal(res.body.items.length, 2);
+});
+""",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/invoice-search", **ROUND50,
+)
+
+case(
+    "js-ajv-unknown-format-uuid-startup-check", "check:startup", "node:20",
+    ["node src/server.js --check"],
+    lab("other", [r'unknown format "uuid" ignored in schema at path "#/properties/customerId"'],
+        "ajv (start-up check)", "a new request schema uses format: uuid, but the service's Ajv instance never had ajv-formats added; ajv's strict mode refuses to compile the schema when the server starts",
+        accept=["compile_error"]),
+    files={
+        "package.json": '{\n  "name": "quotes-api",\n  "private": true,\n  "dependencies": {"ajv": "^8.17.0"}\n}\n',
+        "src/validation.js": "const Ajv = require('ajv');\n\nconst ajv = new Ajv({ allErrors: true });\n\nconst schemas = {\n  createQuote: {\n    type: 'object',\n    required: ['customerId', 'lines'],\n    additionalProperties: false,\n    properties: {\n      customerId: { type: 'string', format: 'uuid' },\n      lines: {\n        type: 'array',\n        minItems: 1,\n        items: {\n          type: 'object',\n          required: ['sku', 'qty'],\n          properties: { sku: { type: 'string' }, qty: { type: 'integer', minimum: 1 } },\n        },\n      },\n    },\n  },\n};\n\nfunction compileAll() {\n  return Object.fromEntries(Object.entries(schemas).map(([name, s]) => [name, ajv.compile(s)]));\n}\n\nmodule.exports = { compileAll };\n",
+        "src/server.js": "const http = require('node:http');\nconst { compileAll } = require('./validation');\n\nconst validators = compileAll();\n\nif (process.argv.includes('--check')) {\n  console.log(`compiled ${Object.keys(validators).length} request schemas`);\n  process.exit(0);\n}\n\nhttp.createServer((req, res) => res.end()).listen(process.env.PORT || 3000);\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/quotes-api", **ROUND50,
+)
+
+case(
+    "js-express5-wildcard-route-missing-parameter-name", "check:startup", "node:20-bookworm",
+    ["node -e \"console.log('express', require('express/package.json').version)\"", "node src/server.js --check"],
+    lab("other", [r"Missing parameter name at index \d+: /api/\*"],
+        "express 5 (path-to-regexp 8)", "the Renovate MR upgrades express 4 to 5; the catch-all proxy route '/api/*' is no longer valid path syntax (a wildcard needs a name, '/api/*path'), and the app throws while registering its routes",
+        accept=["compile_error", "dependency_install"]),
+    files={
+        "package.json": '{\n  "name": "bff",\n  "private": true,\n  "dependencies": {"express": "^5.1.0"}\n}\n',
+        "src/app.js": "const express = require('express');\n\nfunction createApp() {\n  const app = express();\n  app.get('/healthz', (req, res) => res.send('ok'));\n  app.get('/me', (req, res) => res.json({ user: 'tony' }));\n  // everything else goes to the upstream API\n  app.all('/api/*', (req, res) => {\n    res.status(502).json({ error: 'upstream_not_configured', path: req.path });\n  });\n  return app;\n}\n\nmodule.exports = { createApp };\n",
+        "src/server.js": "const { createApp } = require('./app');\n\nconst app = createApp();\n\nif (process.argv.includes('--check')) {\n  console.log('app created');\n  process.exit(0);\n}\n\napp.listen(process.env.PORT || 3000);\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/bff", **ROUND50,
+)
+
+# --- Round 50: infrastructure and flaky causes ---------------------------------------------------
+
+case(
+    "ts-prisma-generate-engine-download-dns", "build", "node:20-bookworm",
+    ["npx prisma --version || true", "npx prisma generate"],
+    lab("network_or_flaky", [r"request to https://binaries\.prisma\.sh/.* failed, reason: getaddrinfo (ENOTFOUND|EAI_AGAIN) binaries\.prisma\.sh"],
+        "prisma generate", "prisma generate downloads its schema engine from binaries.prisma.sh at run time; the runner has no route to it (its DNS does not resolve the host), so generation fails before reading the schema",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={
+        "package.json": '{\n  "name": "members",\n  "private": true,\n  "devDependencies": {"prisma": "^7.0.0"},\n  "dependencies": {"@prisma/client": "^7.0.0"}\n}\n',
+        "prisma.config.ts": "import { defineConfig } from 'prisma/config';\n\nexport default defineConfig({\n  schema: 'prisma/schema.prisma',\n  datasource: { url: 'file:./dev.db' },\n});\n",
+        "prisma/schema.prisma": "generator client {\n  provider = \"prisma-client-js\"\n}\n\ndatasource db {\n  provider = \"sqlite\"\n}\n\nmodel Member {\n  id       Int     @id @default(autoincrement())\n  email    String  @unique\n  name     String?\n  isActive Boolean @default(true)\n}\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/members", **ROUND50,
+)
+
+case(
+    "js-node-test-pg-shared-ci-database-dns", "test:integration", "node:20",
+    ["node --test --test-reporter=spec test/"],
+    lab("network_or_flaky", [r"getaddrinfo (ENOTFOUND|EAI_AGAIN) pg-ci\.stark2\.invalid"],
+        "node --test + pg", "the integration tests connect to the team's shared CI PostgreSQL host, whose name the runner's resolver cannot resolve (a `.invalid` stand-in for an internal DNS outage); no query runs",
+        accept=["infrastructure"], infra=True),
+    files={
+        "package.json": '{\n  "name": "loyalty",\n  "private": true,\n  "dependencies": {"pg": "^8.13.0"}\n}\n',
+        "src/points.js": "async function balance(client, memberId) {\n  const { rows } = await client.query('select coalesce(sum(delta), 0)::int as points from loyalty_ledger where member_id = $1', [memberId]);\n  return rows[0].points;\n}\n\nmodule.exports = { balance };\n",
+        "test/points.test.js": "const { test, before, after } = require('node:test');\nconst assert = require('node:assert/strict');\nconst { Client } = require('pg');\nconst { balance } = require('../src/points');\n\nconst client = new Client({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 5000 });\n\nbefore(async () => {\n  await client.connect();\n  await client.query('create temp table loyalty_ledger (member_id text, delta int)');\n});\nafter(() => client.end());\n\ntest('an unknown member has no points', async () => {\n  assert.equal(await balance(client, 'm_none'), 0);\n});\n",
+    },
+    setup=R50_LINK, env=dict(R50_ENV, DATABASE_URL="postgres://loyalty:loyalty@pg-ci.stark2.invalid:5432/loyalty_test"),
+    project="stark2/loyalty", **ROUND50,
+)
+
+case(
+    "js-knex-seed-sqlite-database-or-disk-full", "test:integration", "node:20-bookworm",
+    ["npx knex migrate:latest --knexfile knexfile.js", "npx knex seed:run --knexfile knexfile.js"],
+    lab("infrastructure", [r"database or disk is full"],
+        "knex (better-sqlite3)", "the job's scratch volume for the test database (a 96 KiB tmpfs stand-in for a full runner disk) fills while the seed inserts the catalogue; SQLite reports SQLITE_FULL",
+        accept=["network_or_flaky"], infra=True),
+    files={
+        "package.json": '{\n  "name": "catalog-db",\n  "private": true,\n  "dependencies": {"knex": "^3.1.0", "better-sqlite3": "^12.0.0"}\n}\n',
+        "knexfile.js": "module.exports = {\n  client: 'better-sqlite3',\n  connection: { filename: './tmp/db/catalog.sqlite3' },\n  useNullAsDefault: true,\n  migrations: { directory: './migrations' },\n  seeds: { directory: './seeds' },\n};\n",
+        "migrations/20261101000000_products.js": "exports.up = (knex) =>\n  knex.schema.createTable('products', (t) => {\n    t.increments('id');\n    t.string('sku', 32).notNullable().unique();\n    t.string('title', 200).notNullable();\n    t.text('description');\n    t.integer('price_cents').notNullable();\n  });\n\nexports.down = (knex) => knex.schema.dropTable('products');\n",
+        "seeds/01_products.js": "exports.seed = async (knex) => {\n  await knex('products').del();\n  const rows = Array.from({ length: 3000 }, (_, i) => ({\n    sku: `SKU-${String(i).padStart(6, '0')}`,\n    title: `Catalogue item ${i}`,\n    description: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(4),\n    price_cents: 500 + (i % 97) * 25,\n  }));\n  await knex.batchInsert('products', rows, 200);\n  console.log(`seeded ${rows.length} products`);\n};\n",
+    },
+    setup=R50_LINK, tmpfs=("tmp/db", "96k"), env=R50_ENV, project="stark2/catalog-db", **ROUND50,
+)
+
+case(
+    "ts-vitest-jwks-identity-provider-502", "test:integration", "node:20-bookworm",
+    ["npx vitest run --reporter=verbose"],
+    lab("network_or_flaky", [r"JWKS fetch from http://127\.0\.0\.1:\d+/\.well-known/jwks\.json failed: 502 Bad Gateway"],
+        "vitest", "the auth middleware's integration tests fetch signing keys from the staging identity provider, whose gateway answers 502 Bad Gateway (a loopback stand-in); nothing in the repository changed how keys are fetched",
+        accept=["infrastructure"], infra=True),
+    files={
+        "package.json": '{\n  "name": "auth-middleware",\n  "private": true,\n  "type": "module",\n  "devDependencies": {"vitest": "^4.0.0"}\n}\n',
+        "src/jwks.ts": "export interface Jwk { kid: string; kty: string; n?: string; e?: string }\n\nexport async function fetchJwks(issuer: string): Promise<Jwk[]> {\n  const url = `${issuer}/.well-known/jwks.json`;\n  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });\n  if (!res.ok) {\n    throw new Error(`JWKS fetch from ${url} failed: ${res.status} ${res.statusText}`);\n  }\n  const body = (await res.json()) as { keys: Jwk[] };\n  return body.keys;\n}\n\nexport function pickKey(keys: Jwk[], kid: string): Jwk | undefined {\n  return keys.find((k) => k.kid === kid);\n}\n",
+        "test/jwks.test.ts": "import { describe, expect, it } from 'vitest';\nimport { fetchJwks, pickKey } from '../src/jwks';\n\nconst issuer = process.env.IDP_ISSUER ?? 'https://id.staging.stark2.example';\n\ndescribe('jwks', () => {\n  it('picks a key by kid', () => {\n    expect(pickKey([{ kid: 'a', kty: 'RSA' }], 'a')?.kty).toBe('RSA');\n  });\n\n  it('loads the staging signing keys', async () => {\n    const keys = await fetchJwks(issuer);\n    expect(keys.length).toBeGreaterThan(0);\n    expect(keys.every((k) => k.kty === 'RSA')).toBe(true);\n  });\n});\n",
+    },
+    setup=R50_LINK, env=dict(R50_ENV, IDP_ISSUER="http://127.0.0.1:{PORT_502}"), project="stark2/auth-middleware", **ROUND50,
+)
+
+case(
+    "js-npx-redocly-registry-mirror-reset", "lint:openapi", "node:20",
+    ["npx --yes @redocly/cli@2 lint openapi.yaml"],
+    lab("network_or_flaky", [r"npm error code ECONNRESET", r"npm error network .*(reset|socket hang up|ECONNRESET)"],
+        "npx (npm 11)", "the lint job fetches @redocly/cli with npx on every run; the group's npm mirror (a loopback stand-in) resets the connection mid-response and npx gives up after its retry",
+        accept=["dependency_install"], infra=True),
+    files={
+        "openapi.yaml": "openapi: 3.1.0\ninfo:\n  title: Shipping API\n  version: 1.4.0\npaths:\n  /v1/shipments/{id}:\n    get:\n      operationId: getShipment\n      parameters:\n        - name: id\n          in: path\n          required: true\n          schema: { type: string }\n      responses:\n        '200':\n          description: A shipment\n",
+        ".npmrc": "registry=http://127.0.0.1:${PORT_RESET}/\nfetch-retries=1\nfetch-retry-mintimeout=1000\nfetch-retry-maxtimeout=2000\n",
+    },
+    env=dict(R50_ENV, npm_config_cache="/tmp/diag50/npx-empty-cache"), setup="rm -rf /tmp/diag50/npx-empty-cache",
+    project="stark2/shipping-api", timestamps=True, **ROUND50,
+)
+
+case(
+    "js-node-test-provider-spec-self-signed-certificate", "test:contract", "node:20",
+    ["node --test --test-reporter=spec test/"],
+    lab("network_or_flaky", [r"self[- ]signed certificate", r"DEPTH_ZERO_SELF_SIGNED_CERT"],
+        "node --test (fetch)", "the contract test downloads the provider's published OpenAPI document from the artifacts host, which now presents a self-signed certificate the image does not trust (a loopback stand-in)",
+        accept=["infrastructure"], infra=True),
+    files={
+        "package.json": '{\n  "name": "shipping-client",\n  "private": true\n}\n',
+        "src/client.js": "const OPERATIONS = ['getShipment', 'listShipments', 'cancelShipment'];\n\nmodule.exports = { OPERATIONS };\n",
+        "test/contract.test.js": "const test = require('node:test');\nconst assert = require('node:assert/strict');\nconst { OPERATIONS } = require('../src/client');\n\nconst SPEC_URL = process.env.PROVIDER_SPEC_URL;\n\ntest('every client operation exists in the provider spec', async () => {\n  const res = await fetch(SPEC_URL);\n  const spec = await res.json();\n  const ids = Object.values(spec.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));\n  for (const op of OPERATIONS) assert.ok(ids.includes(op), `${op} missing from provider spec`);\n});\n",
+    },
+    setup=R50_LINK, env=dict(R50_ENV, PROVIDER_SPEC_URL="https://127.0.0.1:{PORT_TLS}/shipping/openapi.json"),
+    project="stark2/shipping-client", **ROUND50,
+)
+
+case(
+    "js-jest-e2e-payments-sandbox-rate-limited", "test:e2e", "node:20",
+    ["npx jest --ci test/e2e"],
+    lab("network_or_flaky", [r"payments sandbox answered 429 Too Many Requests \(retry after 60s\)"],
+        "jest", "the e2e suite creates a charge in the payment provider's shared sandbox, which rate-limits the runner's egress address (429 with Retry-After: 60; a loopback stand-in)",
+        accept=["infrastructure"], infra=True),
+    files={
+        "package.json": '{\n  "name": "checkout-e2e",\n  "private": true,\n  "devDependencies": {"jest": "^30.0.0"}\n}\n',
+        "src/sandbox.js": "async function createCharge(baseUrl, amountCents) {\n  const res = await fetch(`${baseUrl}/v1/charges`, {\n    method: 'POST',\n    headers: { 'content-type': 'application/json', authorization: 'Bearer sk_test_ci' },\n    body: JSON.stringify({ amount: amountCents, currency: 'eur', source: 'tok_visa' }),\n  });\n  if (res.status === 429) {\n    throw new Error(`payments sandbox answered 429 Too Many Requests (retry after ${res.headers.get('retry-after')}s)`);\n  }\n  if (!res.ok) throw new Error(`payments sandbox answered ${res.status}`);\n  return res.json();\n}\n\nmodule.exports = { createCharge };\n",
+        "test/e2e/charge.test.js": "const { createCharge } = require('../../src/sandbox');\n\nconst base = process.env.PAYMENTS_SANDBOX_URL;\n\ndescribe('checkout against the payments sandbox', () => {\n  test('a card charge succeeds', async () => {\n    const charge = await createCharge(base, 4200);\n    expect(charge.status).toBe('succeeded');\n  });\n});\n",
+    },
+    setup=R50_LINK, env=dict(R50_ENV, PAYMENTS_SANDBOX_URL="http://127.0.0.1:{PORT_429}"), project="stark2/checkout-e2e", **ROUND50,
+)
+
+case(
+    "js-knex-migrate-pg-acquire-connection-timeout", "db:migrate", "node:20-bookworm",
+    ["npx knex migrate:latest --knexfile knexfile.js"],
+    lab("network_or_flaky", [r"^Acquire connection error: Error: operation timed out", r"Knex: Timeout acquiring a connection\. The pool is probably full"],
+        "knex (pg)", "the review-app database's proxy accepts TCP connections but never completes the PostgreSQL handshake (a loopback server that never answers); knex gives up acquiring a connection after its 5 s timeout",
+        accept=["infrastructure", "timeout_or_oom"], infra=True),
+    files={
+        "package.json": '{\n  "name": "review-apps-db",\n  "private": true,\n  "dependencies": {"knex": "^3.1.0", "pg": "^8.13.0"}\n}\n',
+        "knexfile.js": "module.exports = {\n  client: 'pg',\n  connection: process.env.DATABASE_URL,\n  acquireConnectionTimeout: 5000,\n  pool: { min: 0, max: 2 },\n  migrations: { directory: './migrations' },\n};\n",
+        "migrations/20261128120000_orders.js": "exports.up = (knex) => knex.schema.createTable('orders', (t) => {\n  t.bigIncrements('id');\n  t.string('status', 16).notNullable();\n});\n\nexports.down = (knex) => knex.schema.dropTable('orders');\n",
+    },
+    setup=R50_LINK, env=dict(R50_ENV, DATABASE_URL="postgres://review:review@127.0.0.1:{PORT_BLACKHOLE}/review_mr_1482"),
+    project="stark2/review-apps-db", **ROUND50,
+)
+
+# --- Round 50: cascades (the first failure is ignored or masked; a later step fails because of it)
+
+case(
+    "js-make-ignored-knex-migrate-error-vitest-cascade", "test:integration", "node:20-bookworm",
+    ["make test"],
+    lab("other", [r'migration file "20261203141000_create_refunds\.cjs" failed', r'near "\)": syntax error'],
+        "make + knex + vitest", "cascade: the Makefile's db target runs the migrations with make's '-' prefix (errors ignored, meant for 'already migrated' reruns); the new refunds migration has a trailing comma in its raw SQL, make prints 'Error 1 (ignored)', and the repository tests then fail with 'no such table: refunds'",
+        accept=["compile_error", "test_assertion"]),
+    files={
+        "package.json": '{\n  "name": "refunds-ledger",\n  "private": true,\n  "type": "module",\n  "dependencies": {"knex": "^3.1.0", "better-sqlite3": "^12.0.0"},\n  "devDependencies": {"vitest": "^4.0.0"}\n}\n',
+        "Makefile": ".PHONY: test db\n\ntest: db\n\tnpx vitest run\n\ndb:\n\tmkdir -p var\n\t-npx knex migrate:latest --knexfile knexfile.cjs\n",
+        "knexfile.cjs": "module.exports = {\n  client: 'better-sqlite3',\n  connection: { filename: './var/test.sqlite3' },\n  useNullAsDefault: true,\n  migrations: { directory: './migrations', loadExtensions: ['.cjs'] },\n};\n",
+        "migrations/20261120090000_create_payments.cjs": "exports.up = (knex) => knex.schema.createTable('payments', (t) => {\n  t.increments('id');\n  t.integer('amount_cents').notNullable();\n});\n\nexports.down = (knex) => knex.schema.dropTable('payments');\n",
+        "migrations/20261203141000_create_refunds.cjs": "exports.up = (knex) => knex.raw(`\n  CREATE TABLE refunds (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,\n    payment_id INTEGER NOT NULL REFERENCES payments(id),\n    amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),\n    status TEXT NOT NULL DEFAULT 'pending',\n  )\n`);\n\nexports.down = (knex) => knex.raw('DROP TABLE refunds');\n",
+        "src/refunds.js": "export function pendingTotal(db) {\n  return db.prepare(\"SELECT coalesce(sum(amount_cents), 0) AS total FROM refunds WHERE status = 'pending'\").get().total;\n}\n",
+        "test/refunds.test.js": "import Database from 'better-sqlite3';\nimport { describe, expect, it } from 'vitest';\nimport { pendingTotal } from '../src/refunds.js';\n\nconst db = new Database('var/test.sqlite3');\n\ndescribe('refunds', () => {\n  it('has no pending refunds on a fresh database', () => {\n    expect(pendingTotal(db)).toBe(0);\n  });\n});\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/refunds-ledger", **ROUND50,
+)
+
+case(
+    "js-jest-globalsetup-swallows-schema-error-cascade", "test:integration", "node:20",
+    ["npx jest --ci"],
+    lab("other", [r'global-setup: could not load db/schema\.sql \(near "TYPE": syntax error\)'],
+        "jest + better-sqlite3", "cascade: db/schema.sql was copied from the production PostgreSQL schema and starts with CREATE TYPE ... AS ENUM, which SQLite cannot parse; jest's globalSetup catches the error, prints a warning and carries on, and every repository test then fails with 'no such table: payouts'",
+        accept=["compile_error", "test_assertion"]),
+    files={
+        "package.json": '{\n  "name": "payouts",\n  "private": true,\n  "dependencies": {"better-sqlite3": "^12.0.0"},\n  "devDependencies": {"jest": "^30.0.0"}\n}\n',
+        "jest.config.js": "module.exports = {\n  testEnvironment: 'node',\n  globalSetup: './test/global-setup.js',\n};\n",
+        "db/schema.sql": "CREATE TYPE payout_status AS ENUM ('scheduled', 'paid', 'failed');\n\nCREATE TABLE payouts (\n  id INTEGER PRIMARY KEY,\n  merchant_id TEXT NOT NULL,\n  amount_cents INTEGER NOT NULL,\n  status TEXT NOT NULL DEFAULT 'scheduled'\n);\n\nCREATE INDEX payouts_merchant ON payouts (merchant_id);\n",
+        "test/global-setup.js": "const fs = require('node:fs');\nconst Database = require('better-sqlite3');\n\nmodule.exports = async () => {\n  fs.mkdirSync('var', { recursive: true });\n  const db = new Database('var/test.sqlite3');\n  try {\n    db.exec(fs.readFileSync('db/schema.sql', 'utf8'));\n    console.log('global-setup: schema loaded');\n  } catch (err) {\n    // a re-run finds the tables already there; keep going\n    console.warn(`global-setup: could not load db/schema.sql (${err.message}); using the existing database`);\n  }\n  db.close();\n};\n",
+        "src/payouts.js": "function scheduledTotal(db, merchantId) {\n  return db.prepare(\"SELECT coalesce(sum(amount_cents), 0) AS t FROM payouts WHERE merchant_id = ? AND status = 'scheduled'\").get(merchantId).t;\n}\n\nfunction schedule(db, merchantId, amountCents) {\n  return db.prepare('INSERT INTO payouts (merchant_id, amount_cents) VALUES (?, ?)').run(merchantId, amountCents).lastInsertRowid;\n}\n\nmodule.exports = { scheduledTotal, schedule };\n",
+        "test/payouts.test.js": "const Database = require('better-sqlite3');\nconst { schedule, scheduledTotal } = require('../src/payouts');\n\nconst db = new Database('var/test.sqlite3');\n\ntest('a new merchant has nothing scheduled', () => {\n  expect(scheduledTotal(db, 'm_new')).toBe(0);\n});\n\ntest('scheduled payouts add up', () => {\n  schedule(db, 'm_1', 1500);\n  schedule(db, 'm_1', 2500);\n  expect(scheduledTotal(db, 'm_1')).toBe(4000);\n});\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/payouts", **ROUND50,
+)
+
+case(
+    "js-jest-pass-with-no-tests-coverage-gate-cascade", "test:coverage", "node:20-bookworm",
+    ["npx jest src/billing --ci --passWithNoTests --coverage --coverageReporters=json-summary",
+     "node scripts/coverage-gate.js 80"],
+    lab("github_actions_config", [r"^No tests found, exiting with code 0"],
+        "jest + a coverage gate script", "cascade: the MR moved the billing tests from src/billing/ to test/billing/, but the job still passes src/billing as the test path; with --passWithNoTests jest runs nothing and exits 0, its coverage summary has no percentage (Unknown), and the coverage gate then fails",
+        accept=["test_assertion", "other"]),
+    files={
+        "package.json": '{\n  "name": "billing-core",\n  "private": true,\n  "devDependencies": {"jest": "^30.0.0"}\n}\n',
+        "src/billing/tax.js": "function vat(cents, rate = 0.19) {\n  return Math.round(cents * rate);\n}\n\nmodule.exports = { vat };\n",
+        "test/billing/tax.test.js": "const { vat } = require('../../src/billing/tax');\n\ntest('19% VAT', () => {\n  expect(vat(10000)).toBe(1900);\n});\n",
+        "scripts/coverage-gate.js": "const fs = require('node:fs');\n\nconst min = Number(process.argv[2] || 80);\nconst summary = JSON.parse(fs.readFileSync('coverage/coverage-summary.json', 'utf8'));\nconst pct = summary.total.lines.pct;\nif (typeof pct !== 'number' || pct < min) {\n  console.error(`coverage gate: line coverage ${pct}% is below the ${min}% minimum`);\n  process.exit(1);\n}\nconsole.log(`coverage gate: line coverage ${pct}% (minimum ${min}%)`);\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/billing-core", **ROUND50,
+)
+
+case(
+    "ts-npm-script-ampersand-api-tsc-error-check-cascade", "build", "node:20",
+    ["npm run build", "node dist/api/server.js --check"],
+    lab("type_error", [r"src/api/server\.ts\(\d+,\d+\): error TS2339: Property 'port' does not exist on type"],
+        "npm script + tsc", "cascade: the build script is `tsc -p tsconfig.api.json & tsc -p tsconfig.worker.json`; sh returns only the worker compile's status, so the api's type error (noEmitOnError: nothing emitted) does not fail npm run build, and the start-up check then cannot find dist/api/server.js",
+        accept=["compile_error"]),
+    files={
+        "package.json": '{\n  "name": "dispatch",\n  "private": true,\n  "type": "module",\n  "scripts": {\n    "build": "tsc -p tsconfig.api.json & tsc -p tsconfig.worker.json"\n  },\n  "dependencies": {"fastify": "^5.2.0", "express": "^5.1.0"},\n  "devDependencies": {"typescript": "^6.0.0", "@types/node": "^26.0.0", "@types/express": "^5.0.0"}\n}\n',
+        "tsconfig.api.json": R50_TSCONFIG_ESM.replace('"outDir": "dist"', '"outDir": "dist/api"').replace('"rootDir": "src"', '"rootDir": "src/api"').replace('"include": ["src"]', '"include": ["src/api"]'),
+        "tsconfig.worker.json": R50_TSCONFIG_ESM.replace('"outDir": "dist"', '"outDir": "dist/worker"').replace('"rootDir": "src"', '"rootDir": "src/worker"').replace('"include": ["src"]', '"include": ["src/worker"]').replace('"skipLibCheck": true', '"skipLibCheck": false'),
+        "src/api/config.ts": "export interface ApiConfig {\n  listenPort: number;\n  host: string;\n}\n\nexport const config: ApiConfig = {\n  listenPort: Number(process.env.PORT ?? 8080),\n  host: process.env.HOST ?? '0.0.0.0',\n};\n",
+        "src/api/server.ts": "import { config } from './config.js';\n\nif (process.argv.includes('--check')) {\n  console.log(`api would listen on ${config.host}:${config.port}`);\n  process.exit(0);\n}\n",
+        "src/worker/queue.ts": "import type { FastifyInstance } from 'fastify';\nimport type { Request, Response } from 'express';\n\nexport function registerHealth(app: FastifyInstance): void {\n  app.get('/healthz', async () => ({ ok: true }));\n}\n\nexport function legacyHealth(_req: Request, res: Response): void {\n  res.json({ ok: true });\n}\n",
+        "src/worker/main.ts": "import { registerHealth } from './queue.js';\n\nexport { registerHealth };\nconsole.log('worker ready');\n",
+    },
+    setup=R50_LINK, env=R50_ENV, project="stark2/dispatch", **ROUND50,
+)
