@@ -27625,3 +27625,617 @@ case(
     },
     setup=R50_LINK, env=R50_ENV, project="stark2/dispatch", **ROUND50,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 51: technical-writing pipelines (LaTeX with latexmk, bibliographies, pandoc, Graphviz,
+# PlantUML, man pages) by an independent author.
+
+ROUND51 = dict(round=51)
+
+R51_ENV = {"HOME": "/tmp/diag51/home"}
+R51_TEX = "registry.wernham.example/docs/texlive:2022"
+R51_PANDOC = "pandoc/latex:2.17"
+R51_DEB = "debian:12"
+R51_LATEXMK = "latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir=build"
+
+R51_REPORT_PRE = r"""\documentclass[11pt,a4paper]{article}
+\usepackage[T1]{fontenc}
+\usepackage{lmodern}
+\usepackage{graphicx}
+\usepackage{booktabs}
+\usepackage{hyperref}
+\title{Wernham Hogg Paper Logistics: Quarterly Operations Report}
+\author{Operations Team}
+\date{Q4 2026}
+"""
+
+case(
+    "tex-pdflatex-unescaped-ampersand-in-prose", "docs:report", R51_TEX,
+    ["latexmk -v | head -n 1", R51_LATEXMK + " report.tex"],
+    lab("compile_error", [r"^! Misplaced alignment tab character &\.", r"^l\.\d+ .*R&"],
+        "latexmk (pdflatex)", "a new paragraph mentions the R&D budget with a bare & outside any tabular; pdflatex stops on it under -halt-on-error",
+        accept=["other"]),
+    files={
+        "report.tex": R51_REPORT_PRE + r"""\begin{document}
+\maketitle
+
+\section{Summary}
+Deliveries rose by 4\% against the previous quarter, while returns fell to 1.2\%.
+
+\section{Spending}
+The R&D budget for the new recycled stock was moved into Q1 so that the mill trial can finish.
+
+\begin{table}[h]
+\centering
+\begin{tabular}{lrr}
+\toprule
+Branch & Orders & Returns \\
+\midrule
+Slough & 1\,204 & 14 \\
+Swindon & 987 & 9 \\
+\bottomrule
+\end{tabular}
+\end{table}
+\end{document}
+""",
+    },
+    env=R51_ENV, artifacts=["build/report.pdf"], project="wernham/ops-report", **ROUND51,
+)
+
+case(
+    "tex-latexmk-pdflatex-on-fontspec-document", "docs:pdf", R51_TEX,
+    ["latexmk -v | head -n 1", R51_LATEXMK + " handbook.tex"],
+    lab("github_actions_config", [r"^! Fatal Package fontspec Error: The fontspec package requires either XeTeX or$", r"^\(fontspec\)\s+LuaTeX\."],
+        "latexmk (pdflatex)", "the handbook switched to fontspec for its corporate fonts but the job still runs latexmk -pdf (pdflatex) instead of -xelatex/-lualatex",
+        accept=["compile_error", "other"]),
+    files={
+        "handbook.tex": r"""\documentclass[a4paper]{article}
+\usepackage{fontspec}
+\setmainfont{DejaVu Serif}
+\title{Staff Handbook}
+\author{Wernham Hogg HR}
+\begin{document}
+\maketitle
+\section{Working hours}
+The office is open from 8:30 to 17:30.
+\end{document}
+""",
+    },
+    env=R51_ENV, project="wernham/staff-handbook", **ROUND51,
+)
+
+case(
+    "tex-xelatex-setmainfont-family-not-installed", "docs:pdf", R51_TEX,
+    ["fc-list : family | sort | head -n 5", "latexmk -xelatex -interaction=nonstopmode -halt-on-error -outdir=build brochure.tex"],
+    lab("dependency_install", [r"^! Package fontspec Error: The font \"Source Serif Pro\" cannot be found\."],
+        "latexmk (xelatex, fontspec)", "the brochure asks fontspec for Source Serif Pro by family name; the CI image has no such font installed (only the TeX and DejaVu fonts)",
+        accept=["compile_error", "other"]),
+    files={
+        "brochure.tex": r"""\documentclass[a4paper]{article}
+\usepackage{fontspec}
+\setmainfont{Source Serif Pro}
+\setsansfont{DejaVu Sans}
+\begin{document}
+\section*{Recycled copier paper}
+Eighty grams per square metre, FSC certified.
+\end{document}
+""",
+    },
+    env=R51_ENV, project="wernham/brochure", **ROUND51,
+)
+
+case(
+    "tex-lualatex-directlua-misspelled-string-function", "docs:pdf", R51_TEX,
+    ["lualatex --version | head -n 1", "latexmk -lualatex -interaction=nonstopmode -halt-on-error -outdir=build pricelist.tex"],
+    lab("compile_error", [r"attempt to call a nil value \(field 'formt'\)"],
+        "latexmk (lualatex)", "a Lua helper loaded with \\directlua formats prices with string.formt (typo for string.format); LuaTeX reports the Lua error and stops",
+        accept=["other"]),
+    files={
+        "lua/prices.lua": "-- Formats prices given in pence.\nfunction price(pence)\n  tex.sprint(string.formt(\"%.2f GBP\", pence / 100))\nend\n",
+        "pricelist.tex": r"""\documentclass{article}
+\directlua{dofile("lua/prices.lua")}
+\newcommand{\price}[1]{\directlua{price(#1)}}
+\begin{document}
+\section*{Price list}
+A4 copier paper, box of 2500 sheets: \price{2499}.
+
+A3 copier paper, box of 1250 sheets: \price{3150}.
+\end{document}
+""",
+    },
+    env=R51_ENV, project="wernham/pricelist", **ROUND51,
+)
+
+case(
+    "tex-pdflatex-unicode-geq-sign-not-set-up", "docs:report", R51_TEX,
+    [R51_LATEXMK + " runbook.tex"],
+    lab("compile_error", [r"^! LaTeX Error: Unicode character ≥ \(U\+2265\)$", r"not set up for use with LaTeX\."],
+        "latexmk (pdflatex)", "a step pasted from a wiki uses a ≥ sign in prose; pdflatex's utf8 input has no definition for U+2265 outside math",
+        accept=["other"]),
+    files={
+        "runbook.tex": r"""\documentclass{article}
+\usepackage[T1]{fontenc}
+\usepackage{lmodern}
+\begin{document}
+\section{Restarting the label printer}
+\begin{enumerate}
+  \item Open the print queue on the depot PC.
+  \item Wait until the queue shows ≥ 1 job, then choose Cancel all documents.
+  \item Switch the printer off and on again.
+\end{enumerate}
+\end{document}
+""",
+    },
+    env=R51_ENV, project="wernham/depot-runbook", **ROUND51,
+)
+
+case(
+    "tex-pdflatex-includegraphics-svg-extension", "docs:report", R51_TEX,
+    ["ls figures/", R51_LATEXMK + " architecture.tex"],
+    lab("compile_error", [r"^! LaTeX Error: Unknown graphics extension: \.svg\."],
+        "latexmk (pdflatex, graphicx)", "a new figure is committed as SVG and included with \\includegraphics{figures/flow.svg}; pdflatex's graphicx driver cannot include SVG",
+        accept=["other"]),
+    files={
+        "figures/flow.svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"40\"><rect width=\"120\" height=\"40\" fill=\"#ddd\"/><text x=\"10\" y=\"25\">order flow</text></svg>\n",
+        "architecture.tex": r"""\documentclass{article}
+\usepackage{graphicx}
+\begin{document}
+\section{Order flow}
+\begin{figure}[h]
+  \centering
+  \includegraphics[width=.8\linewidth]{figures/flow.svg}
+  \caption{Orders from the web shop to the depot.}
+\end{figure}
+\end{document}
+""",
+    },
+    env=R51_ENV, project="wernham/architecture-notes", **ROUND51,
+)
+
+case(
+    "tex-latexmk-werror-label-multiply-defined", "docs:pdf", R51_TEX,
+    ["latexmk -pdf -Werror -interaction=nonstopmode -outdir=build manual.tex"],
+    lab("compile_error", [r"LaTeX Warning: Label `sec:setup' multiply defined\.", r"Warning\(s\) from latex \(or c\.\) for 'manual\.tex'; treated as error"],
+        "latexmk -Werror (pdflatex)", "a chapter copied from the installation guide repeats \\label{sec:setup}; latexmk -Werror turns the multiply-defined label warning into a failure",
+        accept=["lint_failure", "other"]),
+    files={
+        "manual.tex": r"""\documentclass{article}
+\begin{document}
+\section{Setup}\label{sec:setup}
+Install the client as described in Section~\ref{sec:setup}.
+\input{chapters/scanner}
+\end{document}
+""",
+        "chapters/scanner.tex": r"""\section{Scanner setup}\label{sec:setup}
+Pair the barcode scanner with the depot PC.
+""",
+    },
+    env=R51_ENV, project="wernham/scanner-manual", **ROUND51,
+)
+
+case(
+    "tex-log-grep-gate-citation-key-typo", "docs:paper", R51_TEX,
+    ["latexmk -pdf -interaction=nonstopmode -outdir=build paper.tex >/dev/null 2>&1 || true",
+     "if grep -nE 'Citation .* undefined' build/paper.log; then\n  echo 'undefined citations: fix the keys in paper.tex or refs.bib' >&2\n  exit 1\nfi"],
+    lab("compile_error", [r"LaTeX Warning: Citation 'lamport94' on page 1 undefined"],
+        "latexmk (pdflatex, biblatex/biber), grep gate", "the paper cites lamport94 while the bibliography key is lamport1994; the build is lenient, the grep gate on the .log finds the undefined citation",
+        accept=["lint_failure", "other"]),
+    files={
+        "paper.tex": r"""\documentclass{article}
+\usepackage[backend=biber,style=numeric]{biblatex}
+\addbibresource{refs.bib}
+\begin{document}
+Our style follows the \LaTeX{} manual~\cite{lamport94}.
+\printbibliography
+\end{document}
+""",
+        "refs.bib": "@book{lamport1994,\n  author    = {Leslie Lamport},\n  title     = {{\\LaTeX}: A Document Preparation System},\n  publisher = {Addison-Wesley},\n  year      = {1994},\n}\n",
+    },
+    env=R51_ENV, project="wernham/style-paper", **ROUND51,
+)
+
+case(
+    "tex-biber-bib-entry-missing-comma", "docs:paper", R51_TEX,
+    ["biber --version", "latexmk -pdf -interaction=nonstopmode -outdir=build whitepaper.tex"],
+    lab("compile_error", [r"ERROR - BibTeX subsystem: .*, line \d+, syntax error: found \"institution\", expected end of entry"],
+        "latexmk (pdflatex, biber)", "a new refs.bib entry lacks the comma after its title field; biber's BibTeX parser rejects it and latexmk fails",
+        accept=["other"]),
+    files={
+        "whitepaper.tex": r"""\documentclass{article}
+\usepackage[backend=biber]{biblatex}
+\addbibresource{refs.bib}
+\begin{document}
+Paper weight is discussed in \cite{iso536} and recycling in \cite{fsc2020}.
+\printbibliography
+\end{document}
+""",
+        "refs.bib": "@standard{iso536,\n  title        = {Paper and board -- Determination of grammage},\n  organization = {ISO},\n  number       = {536},\n  year         = {2019},\n}\n\n@report{fsc2020,\n  author      = {{Forest Stewardship Council}},\n  title       = {Chain of Custody Certification}\n  institution = {FSC},\n  year        = {2020},\n}\n",
+    },
+    env=R51_ENV, project="wernham/whitepaper", **ROUND51,
+)
+
+case(
+    "tex-bibtex-repeated-entry-natbib", "docs:thesis", R51_TEX,
+    ["latexmk -pdf -bibtex -interaction=nonstopmode -outdir=build thesis.tex"],
+    lab("compile_error", [r"^Repeated entry---line \d+ of file refs\.bib"],
+        "latexmk (pdflatex, bibtex, natbib)", "two merged branches both added the entry smith2019 to refs.bib; bibtex reports a repeated entry (an error), latexmk fails",
+        accept=["other"]),
+    files={
+        "thesis.tex": r"""\documentclass{report}
+\usepackage{natbib}
+\begin{document}
+\chapter{Introduction}
+Paper supply chains were surveyed by \citet{smith2019} and \citet{jones2021}.
+\bibliographystyle{plainnat}
+\bibliography{refs}
+\end{document}
+""",
+        "refs.bib": "@article{smith2019,\n  author  = {Jan Smith},\n  title   = {Paper Supply Chains in Europe},\n  journal = {Logistics Review},\n  year    = {2019},\n  volume  = {12},\n  pages   = {1--20},\n}\n\n@article{jones2021,\n  author  = {Amy Jones},\n  title   = {Warehouse Automation},\n  journal = {Logistics Review},\n  year    = {2021},\n  volume  = {14},\n  pages   = {33--41},\n}\n\n@article{smith2019,\n  author  = {Jan Smith and Li Wei},\n  title   = {Paper Supply Chains in Europe, revisited},\n  journal = {Logistics Review},\n  year    = {2019},\n  volume  = {12},\n  pages   = {88--97},\n}\n",
+    },
+    env=R51_ENV, project="wernham/thesis", **ROUND51,
+)
+
+case(
+    "tex-chktex-quiet-warnings-in-chapters", "lint:tex", R51_TEX,
+    ["chktex --version | head -n 1", "chktex -q -n 8 -l .chktexrc chapters/*.tex"],
+    lab("lint_failure", [r"^Warning 1 in chapters/\S+ line \d+: Command terminated with space\.", r"^Warning 2 in chapters/\S+ line \d+: Non-breaking space"],
+        "chktex", "chktex (warnings exit 2) finds a macro swallowing the following space and a reference without a non-breaking space",
+        accept=["formatting_failure"]),
+    files={
+        ".chktexrc": "# project chktex settings\n",
+        "chapters/intro.tex": "\\section{Introduction}\\label{sec:intro}\nThis guide was written with \\LaTeX in mind.\n",
+        "chapters/usage.tex": "\\section{Usage}\nSee Section \\ref{sec:intro} for the background.\n",
+    },
+    env=R51_ENV, project="wernham/user-guide", **ROUND51,
+)
+
+case(
+    "tex-pdflatex-runaway-argument-unclosed-textbf", "docs:report", R51_TEX,
+    [R51_LATEXMK + " minutes.tex"],
+    lab("compile_error", [r"^Runaway argument\?", r"^! File ended while scanning use of \\textbf ?\."],
+        "latexmk (pdflatex)", "a \\textbf{ in the meeting minutes is never closed; the argument runs to the end of the file",
+        accept=["other"]),
+    files={
+        "minutes.tex": r"""\documentclass{article}
+\begin{document}
+\section*{Minutes of the branch meeting}
+\textbf{Present: David, Gareth, Tim, Dawn.
+
+\textbf{Actions}: order more toner; fix the fire door.
+\end{document}
+""",
+    },
+    env=R51_ENV, project="wernham/minutes", **ROUND51,
+)
+
+case(
+    "pandoc-html-template-if-without-endif", "docs:html", R51_PANDOC,
+    ["pandoc --version | head -n 1", "mkdir -p public", "pandoc --standalone --template templates/page.html --metadata title='Release notes' -o public/release-notes.html docs/release-notes.md"],
+    lab("other", [r"^Error compiling template \"templates/page\.html\" \(line \d+, column \d+\):", r"^unexpected end of input$"],
+        "pandoc (custom template)", "the HTML template gained an $if(subtitle)$ block without its $endif$; pandoc cannot parse the template",
+        accept=["compile_error"]),
+    files={
+        "templates/page.html": "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>$title$</title>\n</head>\n<body>\n<h1>$title$</h1>\n$if(subtitle)$\n<p class=\"subtitle\">$subtitle$</p>\n$body$\n</body>\n</html>\n",
+        "docs/release-notes.md": "## 2.4.0\n\n- Faster label printing.\n- The depot map shows loading bays.\n",
+    },
+    env=R51_ENV, project="wernham/release-notes", **ROUND51,
+)
+
+case(
+    "pandoc-citeproc-fail-if-warnings-unknown-key", "docs:html", R51_PANDOC,
+    ["mkdir -p public", "pandoc --citeproc --bibliography refs.bib --fail-if-warnings -s -o public/whitepaper.html whitepaper.md"],
+    lab("other", [r"\[WARNING\] Citeproc: citation okonkwo2022 not found", r"^Failing because there were warnings\."],
+        "pandoc --citeproc", "the whitepaper cites @okonkwo2022, which is not in refs.bib; --fail-if-warnings turns citeproc's warning into a failure",
+        accept=["compile_error", "lint_failure"]),
+    files={
+        "whitepaper.md": "---\ntitle: Paper weights\n---\n\nGrammage is measured as in ISO 536 [@iso536]. Recycled stock performs\nwell in laser printers [@okonkwo2022].\n",
+        "refs.bib": "@misc{iso536,\n  title  = {Paper and board -- Determination of grammage},\n  author = {{ISO}},\n  year   = {2019},\n}\n",
+    },
+    env=R51_ENV, project="wernham/paper-weights", **ROUND51,
+)
+
+case(
+    "pandoc-python-filter-keyerror-admonition", "docs:html", R51_PANDOC,
+    ["python3 -c 'import pandocfilters; print(pandocfilters.__file__)' >/dev/null", "mkdir -p public",
+     "pandoc --filter filters/admonition.py -s -o public/guide.html docs/guide.md"],
+    lab("other", [r"^KeyError: 'tip'", r"^Error running filter filters/admonition\.py:?"],
+        "pandoc (Python JSON filter, pandocfilters)", "the admonition filter maps div classes to titles from a dict; a new ::: tip div has no entry and the filter raises KeyError",
+        accept=["compile_error"]),
+    files={
+        "filters/admonition.py": "#!/usr/bin/env python3\n\"\"\"Turns ::: note / ::: warning divs into titled admonitions.\"\"\"\nfrom pandocfilters import Div, Para, Strong, Str, toJSONFilter\n\nTITLES = {\"note\": \"Note\", \"warning\": \"Warning\"}\n\n\ndef admonition(key, value, fmt, meta):\n    if key != \"Div\":\n        return None\n    (ident, classes, attrs), blocks = value\n    if not classes:\n        return None\n    title = TITLES[classes[0]]\n    return Div([ident, classes + [\"admonition\"], attrs], [Para([Strong([Str(title)])])] + blocks)\n\n\nif __name__ == \"__main__\":\n    toJSONFilter(admonition)\n",
+        "docs/guide.md": "---\ntitle: Depot guide\n---\n\n::: note\nThe depot opens at seven.\n:::\n\n::: tip\nPark in bay four.\n:::\n",
+    },
+    setup="chmod +x filters/admonition.py",
+    env=dict(R51_ENV, PATH="/tmp/diag51/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    project="wernham/depot-guide", **ROUND51,
+)
+
+case(
+    "pandoc-defaults-file-unknown-option", "docs:html", R51_PANDOC,
+    ["cat defaults/html.yaml", "pandoc --defaults defaults/html.yaml -o public/index.html docs/index.md"],
+    lab("other", [r"Unknown option \"table-of-content\""],
+        "pandoc --defaults", "the defaults file spells table-of-contents as table-of-content; pandoc rejects the unknown key",
+        accept=["github_actions_config", "compile_error"]),
+    files={
+        "defaults/html.yaml": "from: markdown\nto: html5\nstandalone: true\ntoc-depth: 2\ntable-of-content: true\nmetadata:\n  title: Wernham Hogg intranet\n",
+        "docs/index.md": "# Welcome\n\n## Holidays\n\nBook leave through HR.\n",
+    },
+    setup="mkdir -p public", env=R51_ENV, project="wernham/intranet", **ROUND51,
+)
+
+case(
+    "pandoc-pdf-raw-latex-undefined-todo-macro", "docs:pdf", R51_PANDOC,
+    ["mkdir -p public", "pandoc --pdf-engine=pdflatex -V geometry:margin=2cm -o public/proposal.pdf proposal.md"],
+    lab("compile_error", [r"^! Undefined control sequence\.", r"^l\.\d+ \\todo"],
+        "pandoc (pdflatex)", "an author left a raw \\todo{...} note (from the todonotes package they use locally) in the Markdown; pandoc's template does not load todonotes",
+        accept=["other"]),
+    files={
+        "proposal.md": "---\ntitle: Proposal for a paperless depot\n---\n\n# Aim\n\nReplace paper delivery notes with tablets.\n\n# Costs\n\n\\todo{ask finance for the tablet quote}\n\nThe pilot needs twelve tablets.\n",
+    },
+    env=R51_ENV, project="wernham/proposals", **ROUND51,
+)
+
+case(
+    "dot-edge-attribute-list-unclosed", "docs:diagrams", R51_DEB,
+    ["dot -V", "mkdir -p build/diagrams", "for f in diagrams/*.dot; do dot -Tsvg \"$f\" -o \"build/diagrams/$(basename \"$f\" .dot).svg\"; done"],
+    lab("compile_error", [r"^Error: diagrams/order-flow\.dot: syntax error in line \d+ near"],
+        "graphviz dot", "an edge's attribute list in order-flow.dot misses its closing bracket; dot stops with a syntax error (the first diagram rendered)",
+        accept=["other"]),
+    files={
+        "diagrams/depots.dot": "graph depots {\n  Slough -- Swindon [label=\"M4\"];\n  Swindon -- Reading;\n}\n",
+        "diagrams/order-flow.dot": "digraph order_flow {\n  rankdir=LR;\n  shop -> api [label=\"POST /orders\"];\n  api -> queue [label=\"enqueue\" color=blue;\n  queue -> depot;\n}\n",
+    },
+    env=R51_ENV, project="wernham/diagrams", **ROUND51,
+)
+
+case(
+    "plantuml-sequence-participant-keyword-typo", "docs:diagrams", "plantuml/plantuml:1.2020.2",
+    ["plantuml -version | head -n 1", "plantuml -tsvg -o ../public docs/*.puml"],
+    lab("compile_error", [r"^Error line \d+ in file: .*docs/checkout\.puml$", r"^Some diagram description contains errors"],
+        "plantuml", "a participant declaration in the checkout sequence diagram is misspelled (partcipant); PlantUML reports the syntax error and exits 200",
+        accept=["other"]),
+    files={
+        "docs/login.puml": "@startuml\nactor Clerk\nClerk -> Till : sign in\nTill --> Clerk : ok\n@enduml\n",
+        "docs/checkout.puml": "@startuml\nactor Clerk\nparticipant Till\npartcipant Stock\nClerk -> Till : scan item\nTill -> Stock : reserve(sku)\nStock --> Till : reserved\n@enduml\n",
+    },
+    env=R51_ENV, project="wernham/till-docs", **ROUND51,
+)
+
+case(
+    "man-mandoc-lint-empty-paragraph-macros", "lint:man", R51_DEB,
+    ["mandoc -Tlint -Wwarning man/*.1 man/*.5"],
+    lab("lint_failure", [r"^mandoc: man/wctl\.1:\d+:\d+: WARNING: skipping paragraph macro"],
+        "mandoc -Tlint", "mandoc's lint at warning level finds empty and misplaced .PP/.IP macros in the new wctl(1) page (exit 2)",
+        accept=["formatting_failure"]),
+    files={
+        "man/wctl.1": ".TH WCTL 1 2026-12-01 \"wctl 2.3\" \"User Commands\"\n.SH NAME\nwctl \\- control the warehouse label printers\n.SH SYNOPSIS\n.B wctl\n.RI [ options ]\n.I command\n.PP\n.SH DESCRIPTION\n.PP\n.B wctl\nsends jobs to the depot printers.\n.SH OPTIONS\n.TP\n.B \\-v\nBe verbose.\n.IP\n.SH SEE ALSO\n.BR wctl.conf (5)\n",
+        "man/wctl.conf.5": ".TH WCTL.CONF 5 2026-12-01 \"wctl 2.3\" \"File Formats\"\n.SH NAME\nwctl.conf \\- wctl configuration\n.SH DESCRIPTION\nOne printer per line.\n.SH SEE ALSO\n.BR wctl (1)\n",
+    },
+    env=R51_ENV, project="wernham/wctl", **ROUND51,
+)
+
+case(
+    "man-groff-warnings-gate-undefined-macro", "lint:man", R51_DEB,
+    ["groff --version | head -n 1",
+     "groff -man -ww -z man/wsync.8 2>&1 | tee groff-warnings.txt",
+     "test ! -s groff-warnings.txt"],
+    lab("lint_failure", [r"warning: macro '(Sh|Bl)' not defined"],
+        "groff -ww (gate on its output)", "the wsync(8) page mixes mdoc macros (.Sh, .Bl) into a man(7) page; groff warns that the macros are not defined and the gate fails on any warning",
+        accept=["formatting_failure", "compile_error"]),
+    files={
+        "man/wsync.8": ".TH WSYNC 8 2026-12-01 \"wsync 1.1\" \"System Administration\"\n.SH NAME\nwsync \\- sync depot stock counts\n.SH SYNOPSIS\n.B wsync\n.RB [ \\-n ]\n.Sh DESCRIPTION\n.B wsync\nuploads the stock counts of a depot.\n.Bl -tag -width Ds\n.SH FILES\n.I /etc/wsync.conf\n",
+    },
+    env=R51_ENV, project="wernham/wsync", **ROUND51,
+)
+
+# --- infrastructure and flaky causes ---------------------------------------------------------
+
+case(
+    "tex-tlmgr-usermode-mirror-unresolvable", "docs:pdf", R51_TEX,
+    ["tlmgr init-usertree",
+     "tlmgr --usermode --repository http://ctan.mirror.wernham.invalid/systems/texlive/tlnet install tabularray",
+     "latexmk -pdf -interaction=nonstopmode -outdir=build rates.tex"],
+    lab("network_or_flaky", [r"TLPDB::from_file could not initialize from: http://ctan\.mirror\.wernham\.invalid/"],
+        "tlmgr (user mode)", "the job installs a LaTeX package into a user tree from the internal CTAN mirror; the mirror's host name does not resolve, tlmgr cannot load the package database",
+        infra=True, accept=["dependency_install"]),
+    files={
+        "rates.tex": "\\documentclass{article}\n\\usepackage{tabularray}\n\\begin{document}\n\\begin{tblr}{lr}\nA4 & 24.99 \\\\\n\\end{tblr}\n\\end{document}\n",
+    },
+    env=dict(R51_ENV, TEXMFHOME="/builds/wernham/rates/.texmf"), project="wernham/rates", **ROUND51,
+)
+
+case(
+    "tex-biber-remote-bibliography-503", "docs:paper", R51_TEX,
+    ["mkdir -p build", "pdflatex -interaction=nonstopmode -output-directory=build survey.tex > /dev/null",
+     "biber --input-directory build --output-directory build survey"],
+    lab("network_or_flaky", [r"ERROR - .*(503|Service Unavailable)"],
+        "biber (remote data source)", "the survey's bibliography is a remote data source on the team's reference server; biber fetches it at build time and the server answers 503",
+        infra=True),
+    files={
+        "survey.tex": r"""\documentclass{article}
+\usepackage[backend=biber]{biblatex}
+\addbibresource[location=remote]{http://127.0.0.1:{PORT_503}/groups/logistics/refs.bib}
+\begin{document}
+Earlier surveys \cite{smith2019} cover European depots.
+\printbibliography
+\end{document}
+""",
+    },
+    setup="sed -i \"s/{PORT_503}/$PORT_503/\" survey.tex", env=R51_ENV, project="wernham/depot-survey", **ROUND51,
+)
+
+case(
+    "pandoc-remote-csl-connection-reset", "docs:paper", R51_PANDOC,
+    ["mkdir -p public", "pandoc --citeproc --bibliography refs.bib --csl \"http://127.0.0.1:$PORT_RESET/styles/ieee.csl\" -s -o public/paper.html paper.md"],
+    lab("network_or_flaky", [r"Connection reset by peer|ConnectionFailure|resource vanished"],
+        "pandoc --citeproc --csl URL", "the CSL style is fetched from the style repository's mirror at build time; the connection is reset mid-transfer",
+        infra=True),
+    files={
+        "paper.md": "---\ntitle: Grammage\n---\n\nSee [@iso536].\n",
+        "refs.bib": "@misc{iso536,\n  title  = {Paper and board -- Determination of grammage},\n  author = {{ISO}},\n  year   = {2019},\n}\n",
+    },
+    env=R51_ENV, project="wernham/grammage-paper", **ROUND51,
+)
+
+case(
+    "sh-curl-font-archive-mirror-stalls", "docs:pdf", R51_TEX,
+    ["mkdir -p fonts",
+     "curl -fsSL --connect-timeout 10 --max-time 20 -o fonts/source-serif.zip \"http://127.0.0.1:$PORT_TRICKLE/fonts/source-serif-4.005.zip\"",
+     "unzip -q fonts/source-serif.zip -d fonts", "latexmk -xelatex -outdir=build brochure.tex"],
+    lab("network_or_flaky", [r"^curl: \(28\) Operation timed out after \d+ milliseconds with \d+ (out of \d+ )?bytes received"],
+        "curl", "the job downloads the brand font archive from the internal artefact mirror; the mirror trickles the body and curl's --max-time expires",
+        infra=True, accept=["timeout_or_oom"]),
+    files={"brochure.tex": "\\documentclass{article}\n\\begin{document}\nx\n\\end{document}\n"},
+    env=R51_ENV, project="wernham/brand-brochure", **ROUND51,
+)
+
+case(
+    "tex-latexmk-build-volume-full", "docs:thesis", R51_TEX,
+    ["latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir=build catalogue.tex"],
+    lab("infrastructure", [r"^!pdfTeX error: pdflatex: \w+\(\) failed \(No space left on device\)"],
+        "latexmk (pdflatex)", "the build directory sits on a small volume that is full; pdflatex cannot write the PDF",
+        infra=True),
+    files={
+        "catalogue.tex": "\\documentclass{article}\n\\usepackage{lipsum}\n\\begin{document}\n\\section{Catalogue}\n\\lipsum[1-60]\n\\end{document}\n",
+    },
+    after_script=["df -h build"],
+    tmpfs=("build", "32k"), env=R51_ENV, project="wernham/catalogue", **ROUND51,
+)
+
+case(
+    "js-npm-mermaid-cli-registry-502", "docs:diagrams", "node:20",
+    ["node --version", "npm install --no-audit --no-fund @mermaid-js/mermaid-cli@10.9.1",
+     "npx mmdc -i docs/flow.mmd -o public/flow.svg"],
+    lab("network_or_flaky", [r"^npm (ERR!|error) 502 Bad Gateway - GET "],
+        "npm", "the job installs mermaid-cli from the company npm proxy, which answers 502 Bad Gateway",
+        infra=True, accept=["dependency_install"]),
+    files={
+        "package.json": "{\n  \"name\": \"flow-docs\",\n  \"private\": true\n}\n",
+        "docs/flow.mmd": "flowchart LR\n  shop --> api --> depot\n",
+    },
+    env=dict(R51_ENV, npm_config_registry="http://127.0.0.1:{PORT_502}/", npm_config_cache="/tmp/diag51/npm-cache-502",
+             npm_config_update_notifier="false", npm_config_fetch_retries="1", npm_config_fetch_retry_mintimeout="1000",
+             npm_config_fetch_retry_maxtimeout="2000"),
+    project="wernham/flow-docs", **ROUND51,
+)
+
+case(
+    "plantuml-c4-include-mirror-503", "docs:diagrams", "plantuml/plantuml:1.2020.2",
+    ["plantuml -tsvg -o ../public docs/context.puml"],
+    lab("network_or_flaky", [r"Server returned HTTP response code: 503", r"java\.io\.IOException"],
+        "plantuml (!include over HTTP)", "the context diagram includes the C4-PlantUML library from the internal mirror at render time; the mirror answers 503 and PlantUML fails on the include",
+        infra=True),
+    files={
+        "docs/context.puml": "@startuml\n!include http://127.0.0.1:{PORT_503}/c4-plantuml/v2.8.0/C4_Context.puml\nPerson(clerk, \"Depot clerk\")\nSystem(wms, \"Warehouse system\")\nRel(clerk, wms, \"books deliveries\")\n@enduml\n",
+    },
+    setup="sed -i \"s/{PORT_503}/$PORT_503/\" docs/context.puml", env=R51_ENV, project="wernham/context-docs", **ROUND51,
+)
+
+# --- cascades ----------------------------------------------------------------------------------
+
+case(
+    "tex-latexmk-force-pdf-exists-check-undefined-ref-cascade", "docs:manual", R51_TEX,
+    ["latexmk -pdf -f -interaction=nonstopmode -outdir=build manual.tex || test -f build/manual.pdf",
+     "echo \"PDF built: $(du -h build/manual.pdf | cut -f1)\"",
+     "if grep -n 'undefined' build/manual.log; then\n  echo 'unresolved references in the manual' >&2\n  exit 1\nfi"],
+    lab("compile_error", [r"^! Undefined control sequence\.", r"^l\.\d+ \\section\{Returns\}\\lable"],
+        "latexmk -f (pdflatex), then a grep gate",
+        "a typo \\lable{sec:returns} is an undefined control sequence; latexmk -f still writes a PDF, the job accepts any existing PDF ('|| test -f'), and the later gate fails on the reference that the missing label left undefined",
+        accept=["other", "lint_failure"]),
+    files={
+        "manual.tex": r"""\documentclass{article}
+\begin{document}
+\section{Deliveries}
+Damaged deliveries are handled as in Section~\ref{sec:returns}.
+\section{Returns}\lable{sec:returns}
+Fill in the returns form within five days.
+\end{document}
+""",
+    },
+    env=R51_ENV, project="wernham/depot-manual", **ROUND51,
+)
+
+R51_MAKE_HTML = """PAGES := $(patsubst docs/%.md,site/%.html,$(wildcard docs/*.md))
+
+html: $(PAGES)
+
+site/%.html: docs/%.md
+\t@mkdir -p site
+\tpandoc --standalone --metadata pagetitle=$* --lua-filter filters/links.lua $< > $@
+
+.PHONY: html
+"""
+
+case(
+    "pandoc-make-retry-keeps-empty-page-cascade", "docs:site", R51_PANDOC,
+    ["make html || make html",
+     "python3 check_site.py site"],
+    lab("other", [r"links\.lua:\d+: attempt to concatenate a nil value"],
+        "make + pandoc (Lua filter), then a page check",
+        "the links filter fails on a link without a title to an unknown host (nil label); the shell redirect already created an empty site/returns.html, the job's 'make html || make html' retry finds it up to date, and the page check fails on the empty page",
+        accept=["compile_error"]),
+    files={
+        "Makefile": R51_MAKE_HTML,
+        "filters/links.lua": "-- Adds the site name after external links for the printed site.\nlocal SITES = {['carriers.example'] = 'Carrier portal'}\n\nfunction Link(el)\n  local host = el.target:match('^https?://([^/]+)')\n  if host then\n    local label = el.title ~= '' and el.title or SITES[host]\n    return {el, pandoc.Str(' (' .. label .. ')')}\n  end\nend\n",
+        "docs/deliveries.md": "# Deliveries\n\nSee the [carrier portal](https://carriers.example \"Carrier portal\").\n",
+        "docs/returns.md": "# Returns\n\nUse the [returns form](https://forms.example/returns).\n",
+        "check_site.py": "import pathlib\nimport sys\n\nbad = 0\nfor page in sorted(pathlib.Path(sys.argv[1]).glob('*.html')):\n    text = page.read_text()\n    if '<title>' not in text:\n        print(f'{page}: no <title> ({len(text)} bytes)')\n        bad += 1\n    else:\n        print(f'{page}: ok')\nsys.exit(1 if bad else 0)\n",
+    },
+    env=R51_ENV, project="wernham/depot-site", **ROUND51,
+)
+
+case(
+    "pandoc-loop-failed-flag-compared-to-wrong-value-cascade", "docs:html", R51_PANDOC,
+    ["mkdir -p public",
+     "failed=0\nfor page in docs/*.md; do\n  pandoc -s --metadata-file=docs/meta.yaml \"$page\" -o \"public/$(basename \"$page\" .md).html\" || failed=1\ndone\nif [ \"$failed\" = \"true\" ]; then echo 'some pages failed' >&2; exit 1; fi",
+     "tar -czf site.tgz -C public index.html onboarding.html security.html"],
+    lab("other", [r"^YAML parse exception at line \d+, column \d+", r"^did not find expected ',' or '\]'"],
+        "pandoc (in a loop with a failure flag), then tar",
+        "onboarding.md's front matter has a broken YAML line; pandoc fails, the loop sets failed=1 but the check compares the flag with 'true', so the job goes on and tar cannot find onboarding.html",
+        accept=["compile_error", "lint_failure"]),
+    files={
+        "docs/meta.yaml": "lang: en-GB\nauthor: Wernham Hogg IT\n",
+        "docs/index.md": "---\ntitle: IT handbook\n---\n\nStart here.\n",
+        "docs/onboarding.md": "---\ntitle: Onboarding\ntags: [laptops, badges\nowner: it-desk\n---\n\nCollect your badge from reception.\n",
+        "docs/security.md": "---\ntitle: Security\n---\n\nLock your screen.\n",
+    },
+    env=R51_ENV, project="wernham/it-handbook", **ROUND51,
+)
+
+R51_MAKE_FIGS = """DOTS := $(wildcard figures/*.dot)
+
+all: report.pdf
+
+figures: $(DOTS)
+\tfor f in $(DOTS); do dot -Tpdf $$f -o $${f%.dot}.pdf; done
+
+report.pdf: report.tex figures
+\tlatexmk -pdf -interaction=nonstopmode -halt-on-error report.tex
+
+.PHONY: all figures
+"""
+
+case(
+    "tex-make-recipe-for-loop-dot-status-lost-cascade", "docs:report", R51_TEX,
+    ["make"],
+    lab("compile_error", [r"^Error: figures/network\.dot: syntax error in line \d+"],
+        "make (shell for-loop over dot), then latexmk (pdflatex)",
+        "network.dot has a syntax error; the Makefile renders figures in a shell for-loop whose status is the last iteration's, so make goes on and pdflatex fails on the missing figures/network.pdf",
+        accept=["other"]),
+    files={
+        "Makefile": R51_MAKE_FIGS,
+        "figures/network.dot": "digraph network {\n  router -> switch\n  switch -> { printer1 printer2\n}\n",
+        "figures/racks.dot": "digraph racks {\n  rack1 -> rack2;\n}\n",
+        "report.tex": r"""\documentclass{article}
+\usepackage{graphicx}
+\begin{document}
+\section{Network}
+\includegraphics[width=.6\linewidth]{figures/network.pdf}
+\section{Racks}
+\includegraphics[width=.4\linewidth]{figures/racks.pdf}
+\end{document}
+""",
+    },
+    env=R51_ENV, project="wernham/network-report", **ROUND51,
+)
