@@ -249,8 +249,13 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
     }
 }
 
-/// PostgreSQL's `database "x" does not exist` (also relation, role, schema, extension).
+/// PostgreSQL's `database "x" does not exist` (also relation, role, schema, extension),
+/// SQLite's `no such table: x`.
 fn is_missing_db_object(t: &str) -> bool {
+    // SQLite's wording (through any client: better-sqlite3, sqlite3, Python's).
+    if t.contains("no such table: ") || t.contains("no such column: ") {
+        return true;
+    }
     [
         "database \"",
         "relation \"",

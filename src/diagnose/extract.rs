@@ -156,7 +156,7 @@ static RULES: &[Rule] = &[
     r("env_var_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"No value for required variable|Error: Invalid value for (input )?variable|\b[A-Z][A-Z0-9_]{2,} must be set\b|^((?i:error): )?[A-Z][A-Z0-9_]{2,} (is not set|is required)\b|: NotPresent\s*$|environment variable `?[A-Z][A-Z0-9_]+`? (is )?not (set|defined|found)"),
     // The job asks a test runner for a path or target the repository does not have: the
     // job's command line, not a failing test (pytest exits 4, no test ran).
-    r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named |^error: package ID specification `[^`]+` did not match any packages|^error: package\(s\) `[^`]+` not found in workspace|Sessions? not found: \S|provided environments not found in configuration file|^ERROR: Unknown config option: \S|^No tests found, exiting with code 1"),
+    r("test_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: (file or directory not found|not found): \S+|^error: no (test|bench|example|bin) target named |^error: package ID specification `[^`]+` did not match any packages|^error: package\(s\) `[^`]+` not found in workspace|Sessions? not found: \S|provided environments not found in configuration file|^ERROR: Unknown config option: \S|^No tests found, exiting with code [01]\b"),
     r("ci_config", Cause, Cat::Is(C::GithubActionsConfig), 9, r"(?i)Invalid workflow file|Unable to resolve action|The workflow is not valid|Unrecognized named-value|This GitLab CI configuration is invalid|config contains unknown keys|jobs:\S+ config|Unknown input|Unexpected input\(s\)|Required property is missing"),
     // A JSON-schema validator's finding in the CI configuration itself (check-jsonschema's
     // `file::$.path: message`), not in the project's data.
@@ -524,7 +524,7 @@ static RULES: &[Rule] = &[
     // Frontend builds: Next.js and webpack's "Failed to compile.", Vite's "Build failed in",
     // a Vite plugin's located error (6: verdicts, weaker than what they report).
     r("frontend_build_failed", Cause, Cat::Is(C::CompileError), 6, r"^Failed to compile\.\s*$|^> Build failed because of webpack errors|^x Build failed in \d+m?s|^\[(?:vite:|vite-plugin-|plugin )[\w:-]+\] (?:\[plugin [\w:-]+\] )?\S+ \(\d+:\d+\): \S"),
-    r("sass_error", Cause, Cat::Is(C::CompileError), 7, r"^Error: (?:Undefined (?:variable|mixin|function)|Can't find stylesheet to import|expected \S.*|Invalid CSS after )"),
+    r("sass_error", Cause, Cat::Is(C::CompileError), 7, r"^Error: (?:Undefined (?:variable|mixin|function)|Can't find stylesheet to import|expected (?:\x22[^\x22]*\x22|[a-z][\w ]*)\.\s*$|Invalid CSS after )"),
     // Next.js giving up on a page whose data fetch did not answer during static generation, and
     // `next/font` failing to download a font.
     r("next_static_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"Failed to fetch `[^`]+` from Google Fonts|Static page generation for \S+ is still timing out after \d+ attempts|Restarted static page generation for \S+ because it took more than"),
@@ -877,6 +877,32 @@ static RULES: &[Rule] = &[
     // A program that could not read an input and went on with defaults (`load: unable to find
     // file data/calib.txt; using defaults`): what it then computes is wrong.
     r("fell_back_to_defaults", Cause, Cat::Is(C::Other), 6, r"(?i)(?:unable to (?:find|open|read)|not found|no such file|cannot (?:open|read)|could not (?:find|open|read))[^;]*[;,] (?:using|falling back to) (?:the )?defaults?\b"),
+    // --- the Node.js services and technical-writing pipelines of rounds 50-51
+    // TeX's errors (`! LaTeX Error: ...`, `! Undefined control sequence.`, `Runaway argument?`,
+    // `-file-line-error`'s `f.tex:12:`), LuaTeX's Lua errors (printed after TeX's `)`, not a
+    // Lua program's own runtime errors), BibTeX's and biber's.
+    r("tex_error", Cause, Cat::Is(C::CompileError), 7, r"^! (?:LaTeX Error: |LaTeX3 Error: |Package [\w-]+ Error: |Class [\w-]+ Error: |Undefined control sequence|Misplaced alignment tab character|File ended while scanning use of |Missing \S+ inserted|Paragraph ended before |Too many \}'s|Extra \}, or forgotten |Illegal unit of measure|Font \S+ not loadable|I can't find file |Argument of \S+ has an extra \}|Emergency stop)|^Runaway argument\?\s*$|^\S+\.(?:tex|sty|cls):\d+: \S|^\[\\directlua\]:\d+: |^\)\S+\.lua:\d+: attempt to "),
+    // A LaTeX package or class the TeX installation lacks.
+    r("tex_package_missing", Cause, Cat::Is(C::DependencyInstall), 8, r"^! LaTeX Error: File \x60[^']+\.(?:sty|cls|def|fd|cfg)' not found"),
+    r("tex_line", Detail, Cat::Is(C::CompileError), 4, r"^l\.\d+ \S"),
+    r("bibtex_error", Cause, Cat::Is(C::CompileError), 7, r"^Repeated entry---line \d+ of file \S+|^I was expecting a \x60,' or a \x60\}'|^I couldn't open (?:database|style) file \S+|^ERROR - (?:BibTeX subsystem|Cannot find|.*\bsyntax error\b)"),
+    // Documentation linters: chktex's warnings, mandoc's lint, groff's warnings (`-ww`).
+    r("doc_lint", Cause, Cat::Is(C::LintFailure), 7, r"^Warning \d+ in \S+ line \d+: \S|^mandoc: \S+:\d+:\d+: (?:WARNING|ERROR|STYLE|UNSUPP): |^(?:troff|groff|grotty): (?:<standard input>|\S+):\d+: warning: "),
+    // TeX Live's manager could not read the repository it was given.
+    r("tlmgr_repository", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"TLPDB::from_file could not initialize from: (?:https?|ftp)://"),
+    // knex and its pool (tarn): the database never gave a connection.
+    r("db_pool_timeout_knex", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"KnexTimeoutError: Knex: Timeout acquiring a connection|^Acquire connection error: "),
+    // A service's start-up check of its environment (zod's report names the variable).
+    r("env_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"(?i)^\W*invalid environment(?: variables)?:?\s*$|^\W*missing required environment variables?\b|^\s*→ at [A-Z][A-Z0-9_]{2,}\s*$"),
+    // Node's uncaught error with a code (`PathError [TypeError]: Missing parameter name`): its
+    // category comes from its type, as a JVM program's does.
+    r("node_error_code", Cause, Cat::None, 6, r"^(?P<n>[A-Z]\w*(?:Error|Exception)) \[\w+\]: \S"),
+    // A JSON log line at pino's or bunyan's error or fatal level: the service's own account.
+    r("json_log_error", Cause, Cat::Is(C::Other), 6, r#"^\{"level":(?:50|60),"#),
+    // knex's migration that failed (its SQL error from SQLite or PostgreSQL below it).
+    r("knex_migration_failed", Cause, Cat::Is(C::Other), 7, r#"^migration file "[^"]+" failed|^migration failed with error:|^\s*- near "[^"]*": syntax error"#),
+    // supertest's status assertion: what the service answered instead.
+    r("supertest_status", Detail, Cat::Is(C::TestAssertion), 5, r#"^\s*Error: expected \d{3} "[^"]+", got \d{3} "[^"]+""#),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
     r("generic_error", Cause, Cat::None, 1, r"(?i)^\s*(\[?error\]?[:\s!]|fatal[:\s]|\berror\b.*\bfailed\b)|\bERROR\b|\bFAILURE\b|\bfailed with exit code\b|Error: Command failed"),
@@ -1900,7 +1926,10 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     go_panics(hits);
     // A Python exception's category depends on its type (a JVM program's uncaught one too).
     for h in hits.iter_mut() {
-        if matches!(h.rule, "jvm_uncaught" | "dotnet_uncaught") {
+        if matches!(
+            h.rule,
+            "jvm_uncaught" | "dotnet_uncaught" | "node_error_code"
+        ) {
             h.category = Some(
                 h.name
                     .as_deref()

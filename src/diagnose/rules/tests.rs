@@ -3669,3 +3669,77 @@ fn round48_and_49_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// Rounds 50-51's families (TeX's, BibTeX's and biber's errors, a LaTeX package missing,
+/// documentation linters, a warnings gate over a file an earlier step wrote, tlmgr's
+/// repository, knex's pool, a start-up check of the environment, Node's coded errors, a
+/// service's error log line, supertest's status, a failed knex migration make ignored, jest's
+/// `--passWithNoTests`), each on a variant no corpus log has. 11 of the 12 fail on the engine
+/// before these rules (5336381); jest's own report already carried supertest's status: a
+/// guard.
+#[test]
+fn round50_and_51_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ latexmk -pdf -interaction=nonstopmode -halt-on-error paper.tex\nRunning 'pdflatex  -interaction=nonstopmode -halt-on-error -recorder  \"paper.tex\"'\nThis is pdfTeX, Version 3.141592653-2.6-1.40.24 (TeX Live 2022/Debian)\n(./paper.tex\nLaTeX2e <2022-11-01> patch level 1\n(/usr/share/texlive/texmf-dist/tex/latex/base/article.cls\nDocument Class: article 2022/07/02 v1.4n Standard LaTeX document class\n)\n! Undefined control sequence.\nl.12 The \\textbff\n                {result} holds.\n!  ==> Fatal error occurred, no output PDF file produced!\nTranscript written on paper.log.\nLatexmk: Errors, so I did not complete making targets\nERROR: Job failed: exit code 12\n",
+            Category::CompileError,
+            "! Undefined control sequence.",
+        ),
+        (
+            "$ pdflatex -interaction=nonstopmode slides.tex\nThis is pdfTeX, Version 3.141592653-2.6-1.40.24 (TeX Live 2022/Debian)\n(./slides.tex\n! LaTeX Error: File `beamerthemeMetropolis.sty' not found.\n\nType X to quit or <RETURN> to proceed,\nor enter new name. (Default extension: sty)\n\n! Emergency stop.\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "! LaTeX Error: File `beamerthemeMetropolis.sty' not found.",
+        ),
+        (
+            "$ bibtex build/thesis\nThis is BibTeX, Version 0.99d (TeX Live 2022/Debian)\nThe top-level auxiliary file: build/thesis.aux\nDatabase file #1: refs.bib\nI was expecting a `,' or a `}'---line 31 of file refs.bib\n :   title = {Fast paths}\n :                         year = 2021\nI'm skipping whatever remains of this entry\n(There was 1 error message)\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "I was expecting a `,' or a `}'---line 31 of file refs.bib",
+        ),
+        (
+            "$ mandoc -Tlint -Wwarning man/app.1\nmandoc: man/app.1:14:2: WARNING: skipping empty macro: B\nmandoc: man/app.1:22:5: ERROR: skipping end of block that is not open: RE\nERROR: Job failed: exit code 3\n",
+            Category::LintFailure,
+            "mandoc: man/app.1:22:5: ERROR: skipping end of block that is not open: RE",
+        ),
+        (
+            "$ chktex -q docs/*.tex | tee chktex.txt\nWarning 13 in docs/intro.tex line 4: Intersentence spacing (`\\@') should perhaps be used.\n$ test ! -s chktex.txt\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "Warning 13 in docs/intro.tex line 4",
+        ),
+        (
+            "$ tlmgr --usermode --repository https://mirror.ctan.example/tlnet install siunitx\n/usr/bin/tlmgr: TLPDB::from_file could not initialize from: https://mirror.ctan.example/tlnet/tlpkg/texlive.tlpdb\n/usr/bin/tlmgr: Maybe the repository setting should be changed.\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "TLPDB::from_file could not initialize from",
+        ),
+        (
+            "$ npx knex migrate:latest\nKnexTimeoutError: Knex: Timeout acquiring a connection. The pool is probably full. Are you missing a .transacting(trx) call?\n    at Client_PG.acquireConnection (/builds/a/node_modules/knex/lib/client.js:493:26)\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "KnexTimeoutError: Knex: Timeout acquiring a connection",
+        ),
+        (
+            "$ node dist/server.js --check\nMissing required environment variables: STRIPE_WEBHOOK_SECRET, DATABASE_URL\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Missing required environment variables: STRIPE_WEBHOOK_SECRET",
+        ),
+        (
+            "$ node src/server.js --check\n/builds/a/node_modules/fastify/lib/route.js:301\n      throw new FST_ERR_DUPLICATED_ROUTE(opts.method, opts.url)\n      ^\n\nFastifyError [FST_ERR_DUPLICATED_ROUTE]: Method 'GET' already declared for route '/health'\n    at Object.addNewRoute (/builds/a/node_modules/fastify/lib/route.js:301:13)\n    at Object.route (/builds/a/node_modules/fastify/lib/route.js:216:19)\n\nNode.js v20.20.2\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "FastifyError [FST_ERR_DUPLICATED_ROUTE]: Method 'GET' already declared",
+        ),
+        (
+            "$ npx jest test/refunds.test.ts\n  \u{25cf} refunds \u{203a} rejects a refund over the payment\n\n    expected 422 \"Unprocessable Entity\", got 201 \"Created\"\n\n      at Test._assertStatus (node_modules/supertest/lib/test.js:252:14)\n\nTests:       1 failed, 3 passed, 4 total\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "expected 422 \"Unprocessable Entity\", got 201 \"Created\"",
+        ),
+        (
+            "$ make ci\nnpx knex migrate:latest\nmigration file \"20261201_add_index.cjs\" failed\nmigration failed with error: create index idx_refunds on refunds (payment_id, ) - near \")\": syntax error\nmake: [Makefile:4: migrate] Error 1 (ignored)\nnpx vitest run\n FAIL  test/refunds.test.ts > lists refunds\nSqliteError: no such table: refunds\n Test Files  1 failed (1)\nmake: *** [Makefile:7: ci] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::Other,
+            "migration file \"20261201_add_index.cjs\" failed",
+        ),
+        (
+            "$ npx jest --ci --passWithNoTests src/ledger\nNo tests found, exiting with code 0\n$ node scripts/check-coverage.js 85\ncoverage: line coverage Unknown% is below 85%\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "No tests found, exiting with code 0",
+        ),
+    ];
+    assert_families(cases);
+}
