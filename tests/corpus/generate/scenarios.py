@@ -28239,3 +28239,500 @@ case(
     },
     env=R51_ENV, project="wernham/network-report", **ROUND51,
 )
+
+
+# =============================================================================================
+# Round 52: data pipeline jobs in Python (pandas, polars, pyarrow, DuckDB, dbt-duckdb, sqlfluff,
+# pandera, jq fixture checks), by an author who had not read the diagnoser's rules
+
+ROUND52 = dict(round=52)
+
+R52_ENV = {"HOME": "/tmp/diag52/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R52_DBT_ENV = dict(R52_ENV, DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_PROFILES_DIR=".", DO_NOT_TRACK="1")
+R52_PY = "python:3.11-slim"
+R52_DBT_IMG = "registry.duff.example/data/dbt-duckdb:1.10"
+
+R52_DBT_PROJECT = """name: lakehouse
+version: "2.7.0"
+config-version: 2
+profile: lakehouse
+model-paths: ["models"]
+seed-paths: ["seeds"]
+test-paths: ["tests"]
+macro-paths: ["macros"]
+target-path: "target"
+clean-targets: ["target", "dbt_packages"]
+"""
+R52_DBT_PROFILES = """lakehouse:
+  target: ci
+  outputs:
+    ci:
+      type: duckdb
+      path: "ci.duckdb"
+      threads: 2
+"""
+R52_DBT_SEEDS = {
+    "seeds/raw_shipments.csv": "shipment_id,order_id,carrier,status,shipped_at,weight_g\nS-100,5001,dhl,delivered,2026-11-28 09:12:00,1200\nS-101,5002,ups,in_transit,2026-11-29 14:40:00,450\nS-102,5003,dhl,delivered,2026-11-30 08:05:00,3100\nS-103,5004,gls,returned,2026-12-01 11:30:00,800\nS-104,5005,ups,delivered,2026-12-02 16:20:00,2250\n",
+    "seeds/raw_orders.csv": "order_id,customer_id,placed_at,total_cents\n5001,31,2026-11-27,4599\n5002,32,2026-11-28,1250\n5003,31,2026-11-29,8800\n5004,33,2026-11-30,1999\n5005,34,2026-12-01,6400\n",
+}
+
+
+def r52_dbt(models, seeds=None, extra=None):
+    files = {"dbt_project.yml": R52_DBT_PROJECT, "profiles.yml": R52_DBT_PROFILES}
+    files.update(R52_DBT_SEEDS if seeds is None else seeds)
+    files.update(models)
+    files.update(extra or {})
+    return files
+
+
+R52_STG_SHIPMENTS = "select\n    shipment_id,\n    order_id,\n    carrier,\n    status,\n    cast(shipped_at as timestamp) as shipped_at,\n    weight_g\nfrom {{ ref('raw_shipments') }}\n"
+
+# --- Round 52: plain failures -------------------------------------------------------------------
+
+case(
+    "py-polars-select-customer-id-renamed-upstream", "test:transforms", R52_PY,
+    ["python -c 'import polars; print(\"polars\", polars.__version__)'", "python -m pytest -p no:cacheprovider -q --tb=short tests/"],
+    lab("test_assertion", [r"ColumnNotFoundError: .*customer_id", r"^FAILED tests/test_ltv\.py::test_lifetime_value_per_customer"],
+        "pytest (polars)", "the CRM export renamed customer_id to account_id in the fixture the team refreshed; the lifetime-value transform still selects customer_id and polars raises ColumnNotFoundError",
+        accept=["other"]),
+    files={
+        "pipeline/__init__.py": "",
+        "pipeline/ltv.py": "import polars as pl\n\n\ndef lifetime_value(orders: pl.DataFrame) -> pl.DataFrame:\n    return (\n        orders.group_by(\"customer_id\")\n        .agg(pl.col(\"total_cents\").sum().alias(\"ltv_cents\"), pl.len().alias(\"orders\"))\n        .sort(\"customer_id\")\n    )\n",
+        "tests/fixtures/orders.csv": "order_id,account_id,placed_at,total_cents\n5001,31,2026-11-27,4599\n5002,32,2026-11-28,1250\n5003,31,2026-11-29,8800\n",
+        "tests/test_ltv.py": "from pathlib import Path\n\nimport polars as pl\n\nfrom pipeline.ltv import lifetime_value\n\nFIX = Path(__file__).parent / \"fixtures\"\n\n\ndef test_fixture_has_rows():\n    assert pl.read_csv(FIX / \"orders.csv\").height == 3\n\n\ndef test_lifetime_value_per_customer():\n    out = lifetime_value(pl.read_csv(FIX / \"orders.csv\"))\n    assert out.row(0, named=True)[\"ltv_cents\"] == 13399\n",
+    },
+    env=R52_ENV, project="duff/customer-ltv", **ROUND52,
+)
+
+case(
+    "py-pyarrow-unify-schemas-amount-int32-int64", "transform:compact", R52_PY,
+    ["python -c 'import pyarrow; print(\"pyarrow\", pyarrow.__version__)'", "python scripts/make_partitions.py", "python scripts/compact.py data/ledger out/ledger.parquet"],
+    lab("other", [r"ArrowTypeError: Unable to merge: Field amount_cents has incompatible types: int32 vs int64|ArrowTypeError: .*amount_cents.*int32.*int64"],
+        "pyarrow", "the ledger writer widened amount_cents from int32 to int64 for new partitions; the compaction step unifies the partition schemas without type promotion and pyarrow refuses",
+        accept=[]),
+    files={
+        "scripts/make_partitions.py": "import pyarrow as pa\nimport pyarrow.parquet as pq\nfrom pathlib import Path\n\n# stand-in for the partitions the ledger writer left in the bucket: the old writer used int32\nroot = Path(\"data/ledger\")\nfor day, typ in ((\"2026-12-04\", pa.int32()), (\"2026-12-05\", pa.int64())):\n    d = root / f\"day={day}\"\n    d.mkdir(parents=True, exist_ok=True)\n    t = pa.table({\"entry_id\": pa.array([1, 2, 3], pa.int64()), \"amount_cents\": pa.array([1250, -300, 99900], typ)})\n    pq.write_table(t, d / \"part-0.parquet\")\n    print(f\"wrote {d}/part-0.parquet ({typ})\")\n",
+        "scripts/compact.py": "import sys\nfrom pathlib import Path\n\nimport pyarrow as pa\nimport pyarrow.parquet as pq\n\nsrc, dst = Path(sys.argv[1]), Path(sys.argv[2])\nfiles = sorted(src.glob(\"day=*/*.parquet\"))\nprint(f\"compacting {len(files)} partitions from {src}\")\nschemas = [pq.read_schema(f) for f in files]\nschema = pa.unify_schemas(schemas)\ntables = [pq.read_table(f).cast(schema) for f in files]\ndst.parent.mkdir(parents=True, exist_ok=True)\npq.write_table(pa.concat_tables(tables), dst)\nprint(f\"wrote {dst}\")\n",
+    },
+    env=R52_ENV, stage="transform", project="duff/ledger-lake", **ROUND52,
+)
+
+case(
+    "py-pyarrow-parquetwriter-all-null-batch-middle-name", "export:parquet", R52_PY,
+    ["python export/to_parquet.py data/customers.jsonl out/customers.parquet"],
+    lab("other", [r"ValueError: Table schema does not match schema used to create file", r"^middle_name: null$"],
+        "pyarrow", "the export streams JSON lines into one ParquetWriter batch by batch; the second batch has a null middle_name, so pyarrow infers a different (null-typed) field and the writer refuses the batch",
+        accept=[]),
+    files={
+        "export/to_parquet.py": "import json\nimport sys\n\nimport pyarrow as pa\nimport pyarrow.parquet as pq\n\nsrc, dst = sys.argv[1], sys.argv[2]\nrows = [json.loads(line) for line in open(src)]\nwriter = None\nfor start in range(0, len(rows), 2):\n    batch = pa.Table.from_pylist(rows[start:start + 2])\n    if writer is None:\n        import os\n        os.makedirs(os.path.dirname(dst), exist_ok=True)\n        writer = pq.ParquetWriter(dst, batch.schema)\n    writer.write_table(batch)\n    print(f\"wrote rows {start}..{start + batch.num_rows - 1}\")\nwriter.close()\n",
+        "data/customers.jsonl": "{\"id\": 1, \"first_name\": \"Ada\", \"middle_name\": \"K\", \"country\": \"GB\"}\n{\"id\": 2, \"first_name\": \"Bo\", \"middle_name\": \"L\", \"country\": \"SE\"}\n{\"id\": 3, \"first_name\": \"Cy\", \"middle_name\": null, \"country\": \"DE\"}\n{\"id\": 4, \"first_name\": \"Di\", \"middle_name\": null, \"country\": \"FR\"}\n",
+    },
+    env=R52_ENV, stage="export", project="duff/crm-export", **ROUND52,
+)
+
+case(
+    "py-pandas-merge-validate-many-to-one-duplicate-sku", "test:unit", R52_PY,
+    ["python -m pytest -p no:cacheprovider --tb=short tests/test_enrich.py"],
+    lab("test_assertion", [r"MergeError: Merge keys are not unique in right dataset; not a many-to-one merge", r"^FAILED tests/test_enrich\.py::test_enrich_adds_category"],
+        "pytest (pandas)", "the product dimension fixture gained a second row for SKU-2 (a re-listed product); the enrichment's merge(validate='many_to_one') refuses it",
+        accept=["other"]),
+    files={
+        "pipeline/__init__.py": "",
+        "pipeline/enrich.py": "import pandas as pd\n\n\ndef enrich(sales: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:\n    return sales.merge(products[[\"sku\", \"category\"]], on=\"sku\", how=\"left\", validate=\"many_to_one\")\n",
+        "tests/test_enrich.py": "import io\n\nimport pandas as pd\n\nfrom pipeline.enrich import enrich\n\nSALES = \"sku,qty\\nSKU-1,3\\nSKU-2,1\\nSKU-3,7\\n\"\nPRODUCTS = \"sku,category,listed_on\\nSKU-1,paper,2025-01-01\\nSKU-2,toner,2025-03-01\\nSKU-2,toner,2026-11-20\\nSKU-3,paper,2025-06-01\\n\"\n\n\ndef test_enrich_keeps_rows():\n    assert len(pd.read_csv(io.StringIO(SALES))) == 3\n\n\ndef test_enrich_adds_category():\n    out = enrich(pd.read_csv(io.StringIO(SALES)), pd.read_csv(io.StringIO(PRODUCTS)))\n    assert list(out[\"category\"]) == [\"paper\", \"toner\", \"paper\"]\n",
+    },
+    env=R52_ENV, project="duff/sales-enrich", **ROUND52,
+)
+
+case(
+    "py-pandas-frame-equal-qty-float-after-left-join", "test:unit", R52_PY,
+    ["python -m pytest -p no:cacheprovider -v tests/"],
+    lab("test_assertion", [r'Attributes of DataFrame\.iloc\[:, \d\] \(column name="qty"\) are different', r"^FAILED tests/test_stock\.py::test_stock_report_shape"],
+        "pytest (pandas)", "a warehouse with no stock movements makes the left join put NaN in qty, so the column becomes float64; assert_frame_equal wants int64",
+        accept=["other"]),
+    files={
+        "pipeline/__init__.py": "",
+        "pipeline/stock.py": "import pandas as pd\n\n\ndef stock_report(warehouses: pd.DataFrame, moves: pd.DataFrame) -> pd.DataFrame:\n    qty = moves.groupby(\"warehouse\", as_index=False)[\"qty\"].sum()\n    return warehouses.merge(qty, on=\"warehouse\", how=\"left\")\n",
+        "tests/test_stock.py": "import pandas as pd\nimport pandas.testing as pdt\n\nfrom pipeline.stock import stock_report\n\n\ndef test_all_warehouses_listed():\n    wh = pd.DataFrame({\"warehouse\": [\"SLO\", \"SWI\", \"RDG\"]})\n    mv = pd.DataFrame({\"warehouse\": [\"SLO\", \"SWI\"], \"qty\": [5, 2]})\n    assert list(stock_report(wh, mv)[\"warehouse\"]) == [\"SLO\", \"SWI\", \"RDG\"]\n\n\ndef test_stock_report_shape():\n    wh = pd.DataFrame({\"warehouse\": [\"SLO\", \"SWI\", \"RDG\"], \"region\": [\"S\", \"W\", \"S\"]})\n    mv = pd.DataFrame({\"warehouse\": [\"SLO\", \"SLO\", \"SWI\"], \"qty\": [5, -1, 2]})\n    expected = pd.DataFrame({\"warehouse\": [\"SLO\", \"SWI\", \"RDG\"], \"region\": [\"S\", \"W\", \"S\"], \"qty\": [4, 2, 0]})\n    pdt.assert_frame_equal(stock_report(wh, mv), expected)\n",
+    },
+    env=R52_ENV, project="duff/stock-report", **ROUND52,
+)
+
+case(
+    "py-polars-assert-frame-equal-revenue-fx-rounding", "test:unit", R52_PY,
+    ["python -m pytest -p no:cacheprovider -q -rf tests/"],
+    lab("test_assertion", [r"^FAILED tests/test_fx\.py::test_revenue_in_eur", r"value mismatch for column 'revenue_eur'|DataFrames are different \(value mismatch for column"],
+        "pytest (polars)", "the FX conversion now rounds each line before summing instead of the total; polars.testing.assert_frame_equal reports a value mismatch for revenue_eur",
+        accept=["other"]),
+    files={
+        "pipeline/__init__.py": "",
+        "pipeline/fx.py": "import polars as pl\n\n\ndef revenue_in_eur(lines: pl.DataFrame, rate: float) -> pl.DataFrame:\n    return (\n        lines.with_columns((pl.col(\"amount\") * rate).round(0).alias(\"eur\"))\n        .group_by(\"country\", maintain_order=True)\n        .agg(pl.col(\"eur\").sum().alias(\"revenue_eur\"))\n    )\n",
+        "tests/test_fx.py": "import polars as pl\nfrom polars.testing import assert_frame_equal\n\nfrom pipeline.fx import revenue_in_eur\n\n\ndef test_countries_kept():\n    lines = pl.DataFrame({\"country\": [\"GB\", \"IE\"], \"amount\": [10.0, 20.0]})\n    assert revenue_in_eur(lines, 1.0)[\"country\"].to_list() == [\"GB\", \"IE\"]\n\n\ndef test_revenue_in_eur():\n    lines = pl.DataFrame({\"country\": [\"GB\", \"GB\", \"GB\", \"IE\"], \"amount\": [0.4, 0.4, 0.4, 5.0]})\n    expected = pl.DataFrame({\"country\": [\"GB\", \"IE\"], \"revenue_eur\": [1.0, 5.0]})\n    assert_frame_equal(revenue_in_eur(lines, 1.0), expected)\n",
+    },
+    env=R52_ENV, project="duff/fx-revenue", **ROUND52,
+)
+
+case(
+    "py-dbt-test-accepted-values-new-shipment-status", "dbt:test", R52_DBT_IMG,
+    ["dbt --version", "dbt seed --target ci", "dbt run --target ci", "dbt test --target ci --select stg_shipments"],
+    lab("test_assertion", [r"Failure in test accepted_values_stg_shipments_status__", r"Got 1 result, configured to fail if != 0"],
+        "dbt test (dbt-duckdb)", "the carrier feed started sending a new shipment status (lost_in_transit); the accepted_values test on stg_shipments.status fails",
+        accept=[]),
+    files=r52_dbt({
+        "models/staging/stg_shipments.sql": R52_STG_SHIPMENTS,
+        "models/staging/schema.yml": "version: 2\n\nmodels:\n  - name: stg_shipments\n    columns:\n      - name: shipment_id\n        data_tests:\n          - unique\n          - not_null\n      - name: status\n        data_tests:\n          - accepted_values:\n              arguments:\n                values: ['in_transit', 'delivered', 'returned']\n",
+    }, seeds={"seeds/raw_shipments.csv": R52_DBT_SEEDS["seeds/raw_shipments.csv"] + "S-105,5006,gls,lost_in_transit,2026-12-03 10:00:00,640\n",
+              "seeds/raw_orders.csv": R52_DBT_SEEDS["seeds/raw_orders.csv"]}),
+    env=R52_DBT_ENV, stage="test", project="duff/logistics-dbt", **ROUND52,
+)
+
+case(
+    "py-dbt-build-warn-error-relationships-orphan-shipment", "dbt:build", R52_DBT_IMG,
+    ["dbt build --target ci --warn-error"],
+    lab("test_assertion", [r"Failure in test relationships_stg_shipments_order_id__order_id__ref_stg_orders_", r"Got 1 result, configured to fail if != 0"],
+        "dbt build (dbt-duckdb)", "a shipment references order 5009, which the orders seed does not have; the relationships test has severity warn, and the merge-request job runs dbt build --warn-error, so the warning fails the build",
+        accept=[]),
+    files=r52_dbt({
+        "models/staging/stg_shipments.sql": R52_STG_SHIPMENTS,
+        "models/staging/stg_orders.sql": "select order_id, customer_id, cast(placed_at as date) as placed_at, total_cents\nfrom {{ ref('raw_orders') }}\n",
+        "models/staging/schema.yml": "version: 2\n\nmodels:\n  - name: stg_orders\n    columns:\n      - name: order_id\n        data_tests: [unique, not_null]\n  - name: stg_shipments\n    columns:\n      - name: order_id\n        data_tests:\n          - relationships:\n              arguments:\n                to: ref('stg_orders')\n                field: order_id\n              config:\n                severity: warn\n",
+    }, seeds={"seeds/raw_shipments.csv": R52_DBT_SEEDS["seeds/raw_shipments.csv"] + "S-106,5009,dhl,in_transit,2026-12-03 12:00:00,900\n",
+              "seeds/raw_orders.csv": R52_DBT_SEEDS["seeds/raw_orders.csv"]}),
+    env=R52_DBT_ENV, stage="test", project="duff/logistics-dbt", **ROUND52,
+)
+
+case(
+    "py-dbt-parse-schema-yml-tab-indentation", "dbt:parse", R52_DBT_IMG,
+    ["dbt parse --target ci"],
+    lab("github_actions_config", [r"Syntax error near line \d+", r"found a tab character that violates indentation"],
+        "dbt parse (dbt-duckdb)", "an editor inserted a tab to indent a new column's description in models/marts/schema.yml; YAML forbids tabs and dbt cannot parse the project",
+        accept=["compile_error", "lint_failure"]),
+    files=r52_dbt({
+        "models/staging/stg_shipments.sql": R52_STG_SHIPMENTS,
+        "models/marts/fct_deliveries.sql": "select carrier, count(*) as delivered\nfrom {{ ref('stg_shipments') }}\nwhere status = 'delivered'\ngroup by carrier\n",
+        "models/marts/schema.yml": "version: 2\n\nmodels:\n  - name: fct_deliveries\n    description: Delivered shipments per carrier.\n    columns:\n      - name: carrier\n        description: Carrier code.\n      - name: delivered\n\tdescription: Number of delivered shipments.\n",
+    }),
+    env=R52_DBT_ENV, stage="build", project="duff/logistics-dbt", **ROUND52,
+)
+
+case(
+    "py-dbt-source-freshness-stale-carrier-feed", "dbt:freshness", R52_DBT_IMG,
+    ["python scripts/load_landing.py", "dbt source freshness --target ci"],
+    lab("test_assertion", [r"ERROR STALE freshness of landing\.carrier_events", r"Failure in source carrier_events"],
+        "dbt source freshness (dbt-duckdb)", "the landing table's newest loaded_at is from 2026-11-30; the source's error_after of 24 hours fails freshness",
+        accept=["other"]),
+    files=r52_dbt({
+        "models/sources.yml": "version: 2\n\nsources:\n  - name: landing\n    schema: landing\n    loaded_at_field: loaded_at\n    freshness:\n      warn_after: {count: 12, period: hour}\n      error_after: {count: 24, period: hour}\n    tables:\n      - name: carrier_events\n      - name: orders_cdc\n        freshness: null\n",
+        "models/staging/stg_carrier_events.sql": "select * from {{ source('landing', 'carrier_events') }}\n",
+        "scripts/load_landing.py": "import duckdb\n\n# the runner's stand-in for the nightly loader's landing schema, restored from its snapshot\ncon = duckdb.connect(\"ci.duckdb\")\ncon.execute(\"create schema if not exists landing\")\ncon.execute(\"create or replace table landing.carrier_events as select * from (values (1, 'S-100', timestamp '2026-11-30 03:10:00'), (2, 'S-101', timestamp '2026-11-30 03:12:00')) t(event_id, shipment_id, loaded_at)\")\ncon.execute(\"create or replace table landing.orders_cdc as select 1 as id, now() as loaded_at\")\nprint(con.execute(\"select max(loaded_at) from landing.carrier_events\").fetchone())\n",
+    }, seeds={}),
+    env=R52_DBT_ENV, stage="test", project="duff/logistics-dbt", **ROUND52,
+)
+
+case(
+    "py-dbt-contract-enforced-weight-type-mismatch", "dbt:run", R52_DBT_IMG,
+    ["dbt seed --target ci --quiet", "dbt run --target ci --select fct_shipments"],
+    lab("compile_error", [r"This model has an enforced contract that failed", r"\| weight_kg\s+\|.*(INTEGER|DOUBLE)"],
+        "dbt run (dbt-duckdb)", "fct_shipments has an enforced contract declaring weight_kg as integer, but the model now divides weight_g by 1000.0 (a double); dbt refuses the model",
+        accept=["other", "test_assertion"]),
+    files=r52_dbt({
+        "models/marts/fct_shipments.sql": "select\n    shipment_id,\n    carrier,\n    weight_g / 1000.0 as weight_kg\nfrom {{ ref('raw_shipments') }}\n",
+        "models/marts/schema.yml": "version: 2\n\nmodels:\n  - name: fct_shipments\n    config:\n      contract:\n        enforced: true\n    columns:\n      - name: shipment_id\n        data_type: varchar\n      - name: carrier\n        data_type: varchar\n      - name: weight_kg\n        data_type: integer\n",
+    }),
+    env=R52_DBT_ENV, stage="build", project="duff/logistics-dbt", **ROUND52,
+)
+
+case(
+    "py-dbt-unit-test-business-days-expected-rows", "dbt:unit-tests", R52_DBT_IMG,
+    ["dbt seed --target ci --quiet", "dbt run --target ci --empty --quiet", "dbt test --target ci --select test_type:unit"],
+    lab("test_assertion", [r"Failure in unit_test test_transit_days_excludes_weekend", r"actual differs from expected"],
+        "dbt unit tests (dbt-duckdb)", "the transit-days model counts calendar days; its unit test expects a Friday-to-Monday shipment to take 1 business day",
+        accept=[]),
+    files=r52_dbt({
+        "models/staging/stg_shipments.sql": R52_STG_SHIPMENTS,
+        "models/marts/fct_transit.sql": "select\n    shipment_id,\n    datediff('day', cast(shipped_at as date), cast(delivered_at as date)) as transit_days\nfrom {{ ref('stg_deliveries') }}\n",
+        "models/staging/stg_deliveries.sql": "select shipment_id, shipped_at, shipped_at + interval 2 day as delivered_at\nfrom {{ ref('stg_shipments') }}\n",
+        "models/marts/unit_tests.yml": "unit_tests:\n  - name: test_transit_days_excludes_weekend\n    model: fct_transit\n    given:\n      - input: ref('stg_deliveries')\n        rows:\n          - {shipment_id: S-1, shipped_at: '2026-12-04 10:00:00', delivered_at: '2026-12-07 09:00:00'}\n          - {shipment_id: S-2, shipped_at: '2026-12-08 10:00:00', delivered_at: '2026-12-09 09:00:00'}\n    expect:\n      rows:\n        - {shipment_id: S-1, transit_days: 1}\n        - {shipment_id: S-2, transit_days: 1}\n",
+    }),
+    env=R52_DBT_ENV, stage="test", project="duff/logistics-dbt", **ROUND52,
+)
+
+case(
+    "sql-sqlfluff-jinja-undefined-var-github-annotations", "lint:sql", R52_PY,
+    ["sqlfluff version", "sqlfluff lint models/ --dialect duckdb --templater jinja --format github-annotation-native --annotation-level failure"],
+    lab("lint_failure", [r"Undefined jinja template variable: 'lookback_days'"],
+        "sqlfluff", "a model uses {{ lookback_days }} that the dbt project passes as a var; the lint job runs the plain jinja templater with no such context, and sqlfluff reports the undefined variable",
+        accept=["github_actions_config"]),
+    files={
+        ".sqlfluff": "[sqlfluff]\ndialect = duckdb\ntemplater = jinja\nmax_line_length = 100\n\n[sqlfluff:templater:jinja:context]\ncarrier_list = 'dhl','ups'\n",
+        "models/recent_shipments.sql": "select\n    shipment_id,\n    carrier\nfrom raw_shipments\nwhere shipped_at >= current_date - interval {{ lookback_days }} day\n    and carrier in ({{ carrier_list }})\n",
+        "models/carriers.sql": "select distinct carrier\nfrom raw_shipments\n",
+    },
+    env=R52_ENV, stage="lint", project="duff/logistics-sql", **ROUND52,
+)
+
+case(
+    "sql-sqlfluff-yaml-report-select-star-unqualified-join", "lint:sql", R52_PY,
+    ["sqlfluff lint models/ --dialect duckdb --rules AM04,RF02 --format yaml"],
+    lab("lint_failure", [r"code: (AM04|RF02)", r"description: (Query produces an unknown number of result columns|Unqualified reference)"],
+        "sqlfluff", "a new mart selects * over a join and references unqualified columns from two tables; the team's AM04/RF02 rules fail (YAML report format)",
+        accept=[]),
+    files={
+        "models/fct_order_shipments.sql": "select *\nfrom orders as o\ninner join shipments as s on o.order_id = s.order_id\nwhere carrier = 'dhl'\n",
+        "models/dim_carriers.sql": "select distinct s.carrier\nfrom shipments as s\n",
+    },
+    env=R52_ENV, stage="lint", project="duff/logistics-sql", **ROUND52,
+)
+
+case(
+    "py-pandera-polars-non-nullable-email", "data:contract", R52_PY,
+    ["python -c 'import pandera; print(\"pandera\", pandera.__version__)'", "python contracts/check_signups.py data/signups.csv"],
+    lab("test_assertion", [r"non-nullable column 'email' contains null|SchemaError: .*email.*null"],
+        "pandera (polars)", "the signups extract has two rows without an e-mail address; the pandera polars contract declares email non-nullable",
+        accept=["other"]),
+    files={
+        "contracts/check_signups.py": "import sys\n\nimport pandera.polars as pa\nimport polars as pl\n\n\nclass Signups(pa.DataFrameModel):\n    signup_id: int = pa.Field(unique=True)\n    email: str = pa.Field(nullable=False)\n    plan: str = pa.Field(isin=[\"free\", \"team\", \"enterprise\"])\n\n\ndf = pl.read_csv(sys.argv[1])\nprint(f\"validating {df.height} rows from {sys.argv[1]}\")\nSignups.validate(df)\nprint(\"contract ok\")\n",
+        "data/signups.csv": "signup_id,email,plan\n1,ana@duff.example,free\n2,,team\n3,cy@duff.example,enterprise\n4,,free\n",
+    },
+    env=R52_ENV, stage="check", project="duff/signups", **ROUND52,
+)
+
+case(
+    "py-polars-scan-parquet-extra-column-new-partition", "transform:daily", R52_PY,
+    ["python scripts/seed_partitions.py", "python transforms/daily_sessions.py 'lake/sessions/*.parquet'"],
+    lab("other", [r"SchemaError: .*(extra column|discount|schema|mismatch)|ColumnNotFoundError"],
+        "polars", "the app team added a utm_source column to new session files; scan_parquet over the glob takes the schema from the first file and refuses the extra column",
+        accept=[]),
+    files={
+        "scripts/seed_partitions.py": "from pathlib import Path\n\nimport polars as pl\n\nroot = Path(\"lake/sessions\")\nroot.mkdir(parents=True, exist_ok=True)\npl.DataFrame({\"session_id\": [1, 2], \"user_id\": [10, 11], \"seconds\": [30, 95]}).write_parquet(root / \"2026-12-04.parquet\")\npl.DataFrame({\"session_id\": [3, 4], \"user_id\": [10, 12], \"seconds\": [12, 400], \"utm_source\": [\"mail\", None]}).write_parquet(root / \"2026-12-05.parquet\")\nprint(\"seeded\", sorted(p.name for p in root.iterdir()))\n",
+        "transforms/daily_sessions.py": "import sys\n\nimport polars as pl\n\nlf = pl.scan_parquet(sys.argv[1])\nout = lf.group_by(\"user_id\").agg(pl.col(\"seconds\").sum()).sort(\"user_id\").collect()\nprint(out)\n",
+    },
+    env=R52_ENV, stage="transform", project="duff/sessions", **ROUND52,
+)
+
+case(
+    "py-polars-strict-cast-qty-trailing-space", "transform:orders", R52_PY,
+    ["python transforms/normalise_orders.py data/orders_2026-12-06.csv"],
+    lab("other", [r"InvalidOperationError: conversion from `str` to `i64` failed in column 'qty'"],
+        "polars", "a vendor's export pads two quantities with a trailing space; the strict cast of qty to Int64 fails",
+        accept=["test_assertion"]),
+    files={
+        "transforms/normalise_orders.py": "import sys\n\nimport polars as pl\n\ndf = pl.read_csv(sys.argv[1], schema_overrides={\"qty\": pl.String})\nout = df.with_columns(pl.col(\"qty\").cast(pl.Int64))\nprint(out.select(pl.col(\"qty\").sum()))\n",
+        "data/orders_2026-12-06.csv": "order_id,sku,qty\n7001,A-1,3\n7002,B-7,12 \n7003,A-1,1\n7004,C-2,4 \n",
+    },
+    env=R52_ENV, stage="transform", project="duff/orders-etl", **ROUND52,
+)
+
+case(
+    "py-pandas-to-parquet-mixed-int-str-sku", "export:parquet", R52_PY,
+    ["python export/catalogue.py"],
+    lab("other", [r"ArrowTypeError: .*Conversion failed for column sku with type object|Expected bytes, got a 'int' object"],
+        "pandas / pyarrow", "the catalogue export concatenates a JSON feed where new SKUs are bare numbers with the CSV where they are strings; to_parquet cannot convert the mixed object column",
+        accept=[]),
+    files={
+        "export/catalogue.py": "import json\nfrom pathlib import Path\n\nimport pandas as pd\n\nlegacy = pd.read_csv(\"data/catalogue.csv\", dtype={\"sku\": object})\nfeed = pd.DataFrame(json.loads(Path(\"data/new_items.json\").read_text()))\ncat = pd.concat([legacy, feed], ignore_index=True)\nPath(\"out\").mkdir(exist_ok=True)\ncat.to_parquet(\"out/catalogue.parquet\", index=False)\nprint(len(cat), \"items\")\n",
+        "data/catalogue.csv": "sku,name,price_cents\nA-100,Copier paper A4,499\nA-101,Copier paper A3,899\n",
+        "data/new_items.json": "[{\"sku\": 40012, \"name\": \"Toner black\", \"price_cents\": 5999}, {\"sku\": \"B-17\", \"name\": \"Stapler\", \"price_cents\": 1299}]\n",
+    },
+    env=R52_ENV, stage="export", project="duff/catalogue", **ROUND52,
+)
+
+case(
+    "py-duckdb-read-parquet-glob-column-added", "transform:sql", R52_PY,
+    ["python scripts/seed_events.py", "python run_models.py models/"],
+    lab("compile_error", [r"Binder Error: Referenced column \"discount_cents\" not found in FROM clause"],
+        "DuckDB (Python)", "the SQL model reads the events glob with read_parquet and selects the new discount_cents column, which only the newest file has; without union_by_name DuckDB takes the columns of the first file and the binder cannot find it",
+        accept=["other"]),
+    files={
+        "scripts/seed_events.py": "from pathlib import Path\n\nimport duckdb\n\nPath(\"lake/events\").mkdir(parents=True, exist_ok=True)\ncon = duckdb.connect()\ncon.execute(\"copy (select * from (values (1, 'view', 0), (2, 'buy', 1999)) t(id, kind, amount_cents)) to 'lake/events/2026-12-05.parquet' (format parquet)\")\ncon.execute(\"copy (select * from (values (3, 'buy', 2500, 500), (4, 'view', 0, 0)) t(id, kind, amount_cents, discount_cents)) to 'lake/events/2026-12-06.parquet' (format parquet)\")\nprint(\"seeded 2 event files\")\n",
+        "models/01_sales.sql": "create or replace table sales as\nselect id, amount_cents, discount_cents\nfrom read_parquet('lake/events/*.parquet')\nwhere kind = 'buy';\n",
+        "run_models.py": "import pathlib\nimport sys\n\nimport duckdb\n\ncon = duckdb.connect(\"warehouse.duckdb\")\nfor path in sorted(pathlib.Path(sys.argv[1]).glob(\"*.sql\")):\n    print(f\"running {path}\", flush=True)\n    con.execute(path.read_text())\nprint(\"done\")\n",
+    },
+    env=R52_ENV, stage="transform", project="duff/events-lake", **ROUND52,
+)
+
+case(
+    "sh-jq-error-fixture-amount-cents-string", "check:fixtures", R52_PY,
+    ["jq --version",
+     "for f in fixtures/*.json; do echo \"checking $f\"; jq '.[] | if (.amount_cents | type) != \"number\" then error(\"row \\(.id): amount_cents is \\(.amount_cents | type)\") else empty end' \"$f\"; done"],
+    lab("other", [r"^jq: error \(at fixtures/refunds\.json:\d+\): row R-3: amount_cents is string"],
+        "jq", "a refunds fixture added for the new test has amount_cents written as a string (\"1500\"); the fixture check's jq error() names the row",
+        accept=["test_assertion", "lint_failure"]),
+    files={
+        "fixtures/payments.json": "[\n  {\"id\": \"P-1\", \"amount_cents\": 4599},\n  {\"id\": \"P-2\", \"amount_cents\": 1250}\n]\n",
+        "fixtures/refunds.json": "[\n  {\"id\": \"R-1\", \"amount_cents\": 800},\n  {\"id\": \"R-2\", \"amount_cents\": 120},\n  {\"id\": \"R-3\", \"amount_cents\": \"1500\"}\n]\n",
+    },
+    env=R52_ENV, stage="check", project="duff/payments-fixtures", **ROUND52,
+)
+
+case(
+    "py-duckdb-pytest-dedupe-keeps-oldest-version", "test:sql", R52_PY,
+    ["python -m pytest -p no:cacheprovider -q tests/"],
+    lab("test_assertion", [r"^FAILED tests/test_dedupe\.py::test_latest_version_wins", r"At index 0 diff: \('C-1', 'old@duff\.example'\) != \('C-1', 'new@duff\.example'\)"],
+        "pytest (DuckDB)", "the customer dedupe model orders row_number() by updated_at ascending, so it keeps the oldest version of each customer",
+        accept=[]),
+    files={
+        "models/dim_customers.sql": "select customer_id, email\nfrom raw_customers\nqualify row_number() over (partition by customer_id order by updated_at) = 1\norder by customer_id\n",
+        "tests/test_dedupe.py": "from pathlib import Path\n\nimport duckdb\n\nSQL = (Path(__file__).parent.parent / \"models\" / \"dim_customers.sql\").read_text()\n\n\ndef _con():\n    con = duckdb.connect()\n    con.execute(\"create table raw_customers as select * from (values ('C-1', 'old@duff.example', timestamp '2026-01-01'), ('C-1', 'new@duff.example', timestamp '2026-11-01'), ('C-2', 'bo@duff.example', timestamp '2026-05-05')) t(customer_id, email, updated_at)\")\n    return con\n\n\ndef test_one_row_per_customer():\n    assert len(_con().execute(SQL).fetchall()) == 2\n\n\ndef test_latest_version_wins():\n    assert _con().execute(SQL).fetchall() == [(\"C-1\", \"new@duff.example\"), (\"C-2\", \"bo@duff.example\")]\n",
+    },
+    env=R52_ENV, project="duff/customers-dim", **ROUND52,
+)
+
+# --- Round 52: infra and flaky, on loopback stand-ins --------------------------------------------
+
+case(
+    "py-duckdb-install-httpfs-extension-mirror-503", "transform:remote", R52_PY,
+    ["python scripts/load_remote_events.py"],
+    lab("network_or_flaky", [r"HTTP Error: Failed to download extension \"httpfs\"|Failed to download extension.*503|HTTP 503"],
+        "DuckDB (Python)", "the company's DuckDB extension mirror (custom_extension_repository, a loopback stand-in) answers 503 while the job installs httpfs",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={
+        "scripts/load_remote_events.py": "import os\n\nimport duckdb\n\ncon = duckdb.connect()\ncon.execute(f\"SET custom_extension_repository = '{os.environ['DUCKDB_EXTENSION_MIRROR']}'\")\nprint(\"installing httpfs from\", os.environ[\"DUCKDB_EXTENSION_MIRROR\"], flush=True)\ncon.execute(\"INSTALL httpfs\")\ncon.execute(\"LOAD httpfs\")\nprint(con.execute(\"select count(*) from read_parquet('s3://duff-lake/events/2026-12-06/*.parquet')\").fetchone())\n",
+    },
+    setup="rm -rf /tmp/diag52/home/.duckdb",
+    env=dict(R52_ENV, DUCKDB_EXTENSION_MIRROR="http://127.0.0.1:{PORT_503}/duckdb-extensions"),
+    stage="transform", project="duff/events-remote", **ROUND52,
+)
+
+case(
+    "py-dbt-deps-package-hub-429", "dbt:deps", R52_DBT_IMG,
+    ["dbt deps"],
+    lab("network_or_flaky", [r"External connection exception occurred: 429 Client Error: Too Many Requests"],
+        "dbt deps", "the dbt package hub (DBT_PACKAGE_HUB_URL, a loopback stand-in for the hub's proxy) rate-limits the runner with 429",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files=r52_dbt({"packages.yml": "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n",
+                   "models/staging/stg_shipments.sql": R52_STG_SHIPMENTS}),
+    env=dict(R52_DBT_ENV, DBT_PACKAGE_HUB_URL="http://127.0.0.1:{PORT_429}/"),
+    stage="build", project="duff/logistics-dbt", **ROUND52,
+)
+
+case(
+    "py-pyarrow-s3-read-parquet-slowdown", "transform:lake", R52_PY,
+    ["python scripts/read_lake.py duff-lake/orders/dt=2026-12-06/part-0.parquet"],
+    lab("network_or_flaky", [r"AWS Error UNKNOWN \(HTTP status 503\) during HeadObject operation"],
+        "pyarrow (S3FileSystem)", "the object store (an S3-compatible loopback stand-in) answers 503 SlowDown to the parquet read; the HeadObject reply has no body, so the AWS SDK in pyarrow reports an UNKNOWN error with HTTP status 503 after its two attempts",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "scripts/read_lake.py": "import os\nimport sys\n\nimport pyarrow.parquet as pq\nfrom pyarrow import fs\n\ns3 = fs.S3FileSystem(endpoint_override=os.environ[\"S3_ENDPOINT\"], scheme=\"http\", region=\"eu-west-1\",\n                     access_key=\"ci-reader\", secret_key=\"ci-reader-secret\",\n                     retry_strategy=fs.AwsStandardS3RetryStrategy(max_attempts=2))\ntable = pq.read_table(sys.argv[1], filesystem=s3)\nprint(table.num_rows, \"rows\")\n",
+    },
+    env=dict(R52_ENV, S3_ENDPOINT="127.0.0.1:{PORT_S3SLOWDOWN}"),
+    stage="transform", project="duff/orders-lake", **ROUND52,
+)
+
+case(
+    "py-polars-write-parquet-artifacts-volume-full", "export:snapshot", R52_PY,
+    ["df -h out", "python export/snapshot.py out/clicks.parquet"],
+    lab("infrastructure", [r"No space left on device"],
+        "polars", "the runner's out/ volume (a 256 KiB tmpfs here) is full; polars' write_parquet fails with ENOSPC",
+        infra=True, accept=["other"]),
+    files={
+        "export/snapshot.py": "import sys\n\nimport polars as pl\n\nn = 400_000\ndf = pl.DataFrame({\"click_id\": range(n), \"user_id\": [i * 7919 % 100_003 for i in range(n)], \"url\": [f\"/p/{i * 31 % 9973}\" for i in range(n)]})\nprint(f\"writing {df.height} rows to {sys.argv[1]}\", flush=True)\ndf.write_parquet(sys.argv[1], compression=\"uncompressed\")\nprint(\"done\")\n",
+    },
+    tmpfs=("out", "256k"), env=R52_ENV, stage="export", project="duff/clickstream", **ROUND52,
+)
+
+case(
+    "py-urllib-fx-rates-export-connection-reset", "transform:fx", R52_PY,
+    ["python transforms/load_rates.py"],
+    lab("network_or_flaky", [r"[Cc]onnection reset by peer|ConnectionResetError|IncompleteRead"],
+        "Python urllib / polars", "the rates loader downloads the treasury team's export over HTTP (urllib) before parsing it with polars; the export service (a loopback stand-in) resets the connection mid-body",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "transforms/load_rates.py": "import io\nimport os\nimport urllib.request\n\nimport polars as pl\n\nurl = os.environ[\"RATES_URL\"]\nprint(\"downloading\", url, flush=True)\nwith urllib.request.urlopen(url, timeout=30) as resp:\n    body = resp.read()\nrates = pl.read_csv(io.BytesIO(body))\nprint(rates.head())\n",
+    },
+    env=dict(R52_ENV, RATES_URL="http://127.0.0.1:{PORT_RESET}/exports/fx_rates_2026-12-06.csv"),
+    stage="transform", project="duff/fx-rates", **ROUND52,
+)
+
+case(
+    "py-dbt-duckdb-warehouse-lock-held-by-other-job", "dbt:run", R52_DBT_IMG,
+    ["ls -l /tmp/diag52/runner-cache/", "dbt run --target shared"],
+    lab("infrastructure", [r"Could not set lock on file .*warehouse\.duckdb", r"Conflicting lock is held"],
+        "dbt run (dbt-duckdb)", "the runner's shared cache volume holds the warehouse file, and another job's process on the same runner still has it open; DuckDB cannot take the file lock",
+        infra=True, accept=["network_or_flaky"]),
+    files=r52_dbt({"models/staging/stg_shipments.sql": R52_STG_SHIPMENTS,
+                   "profiles.yml": R52_DBT_PROFILES + "    shared:\n      type: duckdb\n      path: \"/tmp/diag52/runner-cache/warehouse.duckdb\"\n      threads: 2\n"}),
+    setup="mkdir -p /tmp/diag52/runner-cache && rm -f /tmp/diag52/runner-cache/warehouse.duckdb* && (cd /tmp && exec python -c 'import duckdb, time; c = duckdb.connect(\"/tmp/diag52/runner-cache/warehouse.duckdb\"); time.sleep(90)' >/dev/null 2>&1 < /dev/null & echo $! > /tmp/diag52/lockholder.pid) && sleep 3",
+    teardown="kill $(cat /tmp/diag52/lockholder.pid) 2>/dev/null; rm -rf /tmp/diag52/runner-cache /tmp/diag52/lockholder.pid",
+    env=R52_DBT_ENV, stage="build", project="duff/logistics-dbt", **ROUND52,
+)
+
+case(
+    "py-pandas-read-json-partner-api-cert-expired", "transform:partners", R52_PY,
+    ["python transforms/partner_prices.py"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "pandas (urllib)", "pandas.read_json pulls the partner's price list over HTTPS; the partner API's certificate (a loopback stand-in, its CA trusted through SSL_CERT_FILE) expired",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "transforms/partner_prices.py": "import os\n\nimport pandas as pd\n\nurl = os.environ[\"PARTNER_PRICES_URL\"]\nprint(\"fetching\", url, flush=True)\nprices = pd.read_json(url)\nprint(prices.describe())\n",
+    },
+    env=dict(R52_ENV, PARTNER_PRICES_URL="https://127.0.0.1:{PORT_EXPIRED}/v2/price-list.json", SSL_CERT_FILE="{R10_CA_FILE}"),
+    stage="transform", project="duff/partner-prices", **ROUND52,
+)
+
+# --- Round 52: cascades -------------------------------------------------------------------------
+
+case(
+    "sh-exit-trap-exit-zero-masks-extract-decode-error-cascade", "transform:carriers", R52_PY,
+    ["bash scripts/extract_carriers.sh", "python run_models.py models/"],
+    lab("other", [r"UnicodeDecodeError: 'utf-8' codec can't decode byte 0xe9"],
+        "bash / Python / DuckDB", "cascade: extract_carriers.sh's EXIT trap ends with `exit 0`, so the extract's UnicodeDecodeError (the carrier file is Latin-1) leaves the script with status 0; the DuckDB model then finds no landing parquet. The decode error is the cause",
+        accept=[]),
+    files={
+        "scripts/extract_carriers.sh": "#!/usr/bin/env bash\nset -euo pipefail\n\nworkdir=$(mktemp -d)\ncleanup() {\n  rm -rf \"$workdir\"\n  exit 0\n}\ntrap cleanup EXIT\n\nmkdir -p landing\npython scripts/to_parquet.py vendor/carriers.csv \"$workdir/carriers.parquet\"\nmv \"$workdir/carriers.parquet\" landing/carriers.parquet\necho \"extracted carriers\"\n",
+        "scripts/to_parquet.py": "import sys\n\nimport pyarrow.csv as pcsv\nimport pyarrow.parquet as pq\n\nrows = open(sys.argv[1], encoding=\"utf-8\").read().splitlines()\nprint(f\"read {len(rows)} lines\")\npq.write_table(pcsv.read_csv(sys.argv[1]), sys.argv[2])\n",
+        "vendor/carriers.csv": "carrier,name,country\ndhl,DHL Express,DE\ngls,GLS Soci\xe9t\xe9,FR\nups,UPS,US\n".encode("latin-1"),
+        "models/01_dim_carriers.sql": "create or replace table dim_carriers as\nselect carrier, name, country from read_parquet('landing/carriers.parquet');\n",
+        "run_models.py": "import pathlib\nimport sys\n\nimport duckdb\n\ncon = duckdb.connect(\"warehouse.duckdb\")\nfor path in sorted(pathlib.Path(sys.argv[1]).glob(\"*.sql\")):\n    print(f\"running {path}\", flush=True)\n    con.execute(path.read_text())\nprint(\"done\")\n",
+    },
+    env=R52_ENV, stage="transform", project="duff/carriers", **ROUND52,
+)
+
+case(
+    "py-pandas-on-bad-lines-warn-reconcile-count-cascade", "load:returns", R52_PY,
+    ["python pipeline/load_returns.py data/returns_2026-12-06.csv out/returns.parquet", "python checks/reconcile.py out/returns.parquet data/returns_2026-12-06.ctl"],
+    lab("other", [r"Skipping line \d+: expected 4 fields, saw 5"],
+        "pandas", "cascade: a return reason contains an unquoted comma; the loader reads with on_bad_lines='warn', so pandas only warns and drops the row, and the reconciliation against the control file then fails (4 rows vs 5). The skipped line is the cause",
+        accept=["test_assertion"]),
+    files={
+        "pipeline/load_returns.py": "import sys\nfrom pathlib import Path\n\nimport pandas as pd\n\ndf = pd.read_csv(sys.argv[1], on_bad_lines=\"warn\")\nPath(sys.argv[2]).parent.mkdir(parents=True, exist_ok=True)\ndf.to_parquet(sys.argv[2], index=False)\nprint(f\"loaded {len(df)} returns into {sys.argv[2]}\")\n",
+        "checks/reconcile.py": "import sys\n\nimport pandas as pd\n\nrows = len(pd.read_parquet(sys.argv[1]))\nexpected = int(open(sys.argv[2]).read().split(\"=\")[1])\nprint(f\"reconcile: loaded={rows} control={expected}\")\nif rows != expected:\n    print(f\"reconcile FAILED: {expected - rows} row(s) missing from {sys.argv[1]}\")\n    sys.exit(1)\n",
+        "data/returns_2026-12-06.csv": "return_id,order_id,amount_cents,reason\n1,5001,4599,damaged\n2,5002,1250,late\n3,5004,1999,wrong size, too small\n4,5005,800,other\n5,5006,640,damaged\n",
+        "data/returns_2026-12-06.ctl": "rows=5\n",
+    },
+    env=R52_ENV, stage="load", project="duff/returns", **ROUND52,
+)
+
+case(
+    "py-dbt-warn-severity-null-order-id-downstream-not-null-cascade", "dbt:build", R52_DBT_IMG,
+    ["dbt build --target ci"],
+    lab("test_assertion", [r"Warning in test not_null_stg_shipments_order_id", r"Got 2 results, configured to warn if != 0"],
+        "dbt build (dbt-duckdb)", "cascade: the carrier feed now sends two shipments without an order_id; the staging not_null test is severity warn, so dbt only warns and builds the mart, whose own not_null test on order_id then fails. The staging warning is the cause",
+        accept=["other"]),
+    files=r52_dbt({
+        "models/staging/stg_shipments.sql": R52_STG_SHIPMENTS,
+        "models/marts/fct_shipment_orders.sql": "select s.shipment_id, s.order_id, s.carrier, o.total_cents\nfrom {{ ref('stg_shipments') }} s\nleft join {{ ref('raw_orders') }} o using (order_id)\n",
+        "models/staging/schema.yml": "version: 2\n\nmodels:\n  - name: stg_shipments\n    columns:\n      - name: order_id\n        data_tests:\n          - not_null:\n              config:\n                severity: warn\n",
+        "models/marts/schema.yml": "version: 2\n\nmodels:\n  - name: fct_shipment_orders\n    columns:\n      - name: shipment_id\n        data_tests: [unique]\n      - name: order_id\n        data_tests: [not_null]\n",
+    }, seeds={"seeds/raw_shipments.csv": R52_DBT_SEEDS["seeds/raw_shipments.csv"] + "S-107,,dhl,in_transit,2026-12-04 08:00:00,300\nS-108,,ups,in_transit,2026-12-04 09:30:00,1500\n",
+              "seeds/raw_orders.csv": R52_DBT_SEEDS["seeds/raw_orders.csv"]}),
+    env=R52_DBT_ENV, stage="test", project="duff/logistics-dbt", **ROUND52,
+)
+
+case(
+    "sh-or-test-s-stale-cached-rates-parquet-cascade", "transform:fx", R52_PY,
+    ["python scripts/build_rates.py config/currencies.json out/rates.parquet || test -s out/rates.parquet",
+     "python -m pytest -p no:cacheprovider -q tests/"],
+    lab("github_actions_config", [r"JSONDecodeError: (Expecting property name enclosed in double quotes|Illegal trailing comma)"],
+        "bash / Python / polars", "cascade: config/currencies.json got a trailing comma in this merge request; build_rates.py fails, but the `|| test -s out/rates.parquet` fallback finds yesterday's file in the runner cache (old column name rate), and the conversion test then cannot find eur_rate. The JSON error is the cause",
+        accept=["other"]),
+    files={
+        "config/currencies.json": "{\n  \"base\": \"EUR\",\n  \"rates\": {\"GBP\": 0.85, \"USD\": 1.08, \"SEK\": 11.4,}\n}\n",
+        "scripts/build_rates.py": "import json\nimport sys\n\nimport polars as pl\n\ncfg = json.load(open(sys.argv[1]))\nrates = pl.DataFrame({\"currency\": list(cfg[\"rates\"]), \"eur_rate\": list(cfg[\"rates\"].values())})\nrates.write_parquet(sys.argv[2])\nprint(f\"wrote {rates.height} rates\")\n",
+        "pipeline/__init__.py": "",
+        "pipeline/convert.py": "import polars as pl\n\n\ndef to_eur(lines: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:\n    return lines.join(rates, on=\"currency\").with_columns((pl.col(\"amount\") / pl.col(\"eur_rate\")).round(2).alias(\"amount_eur\"))\n",
+        "tests/test_convert.py": "import polars as pl\n\nfrom pipeline.convert import to_eur\n\n\ndef test_gbp_to_eur():\n    rates = pl.read_parquet(\"out/rates.parquet\")\n    out = to_eur(pl.DataFrame({\"currency\": [\"GBP\"], \"amount\": [85.0]}), rates)\n    assert out[\"amount_eur\"].to_list() == [100.0]\n",
+    },
+    setup="mkdir -p out && python -c 'import polars as pl; pl.DataFrame({\"currency\": [\"GBP\", \"USD\"], \"rate\": [0.86, 1.07]}).write_parquet(\"out/rates.parquet\")'",
+    cache="fx-rates-v1", env=R52_ENV, stage="transform", project="duff/fx-convert", **ROUND52,
+)
