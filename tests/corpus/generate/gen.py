@@ -707,7 +707,7 @@ def build_script(cmds, env):
     return "\n".join(lines) + "\n"
 
 
-def run_bash(script, cwd, env, timeout, cgroup):
+def run_bash(script, cwd, env, timeout, cgroup, rlimit_as=None):
     # A job starts from the image's environment, not this machine's: only what the job sets.
     full_env = dict(env)
 
@@ -717,6 +717,11 @@ def run_bash(script, cwd, env, timeout, cgroup):
         for cg in ([cgroup] if isinstance(cgroup, str) else (cgroup or [])):
             with open(os.path.join(cg, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
+        # Round 53: a runner whose containers start with a virtual-memory ulimit (docker
+        # `--ulimit` / the runner's `ulimit -v`), not visible in the job script.
+        if rlimit_as:
+            import resource
+            resource.setrlimit(resource.RLIMIT_AS, (rlimit_as, rlimit_as))
 
     p = subprocess.Popen(
         ["bash", "-c", script],
@@ -824,7 +829,8 @@ def run_case(sc, servers):
     try:
         script = build_script(sc["script"], {})
         out, code, timed_out = run_bash(script, d, env, sc.get("job_timeout", 600),
-                                        [c for c in (cgroup, cpu_cgroup) if c] if cpu_cgroup else cgroup)
+                                        [c for c in (cgroup, cpu_cgroup) if c] if cpu_cgroup else cgroup,
+                                        sc.get("rlimit_as"))
         after = None
         if sc.get("after_script") is not None and not timed_out:
             a_out, _, _ = run_bash(build_script(sc["after_script"], {}).replace("set -eo pipefail\n", ""),

@@ -28736,3 +28736,815 @@ case(
     setup="mkdir -p out && python -c 'import polars as pl; pl.DataFrame({\"currency\": [\"GBP\", \"USD\"], \"rate\": [0.86, 1.07]}).write_parquet(\"out/rates.parquet\")'",
     cache="fx-rates-v1", env=R52_ENV, stage="transform", project="duff/fx-convert", **ROUND52,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 53: C++ projects built with CMake: presets, GoogleTest and Catch2, sanitizers,
+# clang-tidy and clang-format gates, -Werror with GCC and Clang, header-only installs and
+# find_package config files, conan 2, and the shell glue under `set -euo pipefail`.
+
+ROUND53 = dict(round=53)
+
+R53_ENV = {"HOME": "/tmp/diag53/home"}
+R53_IMAGE = "registry.kwik.example/ci/cpp-build:bookworm-2026.12"
+R53_CLANG_IMAGE = "registry.kwik.example/ci/cpp-clang:14-bookworm"
+
+R53_GTEST_CMAKE = """cmake_minimum_required(VERSION 3.20)
+project({name} LANGUAGES CXX)
+
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+
+find_package(GTest REQUIRED)
+enable_testing()
+
+add_library({name} {srcs})
+target_include_directories({name} PUBLIC include)
+
+add_executable({test} {tests})
+target_link_libraries({test} PRIVATE {name} {gtest})
+{extra}"""
+
+
+def r53_gtest_cmake(name, srcs, test, tests, gtest="GTest::gtest_main", extra=""):
+    return R53_GTEST_CMAKE.format(name=name, srcs=srcs, test=test, tests=tests, gtest=gtest, extra=extra)
+
+
+R53_MONEY_HPP = """#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace kwik {
+// Splits an amount in cents into `ways` shares that add back up to the amount.
+std::vector<std::int64_t> split(std::int64_t cents, int ways);
+std::int64_t apply_rate(std::int64_t cents, double rate);
+}  // namespace kwik
+"""
+
+R53_MONEY_CPP = """#include "money.hpp"
+
+#include <cmath>
+
+namespace kwik {
+std::vector<std::int64_t> split(std::int64_t cents, int ways) {
+    std::vector<std::int64_t> out(ways, cents / ways);
+    return out;
+}
+
+std::int64_t apply_rate(std::int64_t cents, double rate) {
+    return static_cast<std::int64_t>(std::llround(cents * (1.0 + rate)));
+}
+}  // namespace kwik
+"""
+
+case(
+    "cpp-gtest-brief-expect-eq-split-remainder", "test:unit", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug > /dev/null",
+     "cmake --build build",
+     "./build/money_test --gtest_brief=1 --gtest_color=no"],
+    lab("test_assertion", [r"tests/money_test\.cpp:\d+: Failure", r"^\[  FAILED  \] Money\.SplitKeepsTheRemainder \(\d+ ms\)"],
+        "GoogleTest 1.12 (--gtest_brief=1)",
+        "splitting 1000 cents three ways drops the remainder cent; an EXPECT_EQ on the vector fails among passing tests that brief mode does not print"),
+    files={
+        "CMakeLists.txt": r53_gtest_cmake("money", "src/money.cpp", "money_test", "tests/money_test.cpp"),
+        "include/money.hpp": R53_MONEY_HPP,
+        "src/money.cpp": R53_MONEY_CPP,
+        "tests/money_test.cpp": "#include <gtest/gtest.h>\n\n#include \"money.hpp\"\n\nusing kwik::split;\n\nTEST(Money, SplitEvenly) {\n    EXPECT_EQ(split(900, 3), (std::vector<std::int64_t>{300, 300, 300}));\n}\n\nTEST(Money, SplitKeepsTheRemainder) {\n    EXPECT_EQ(split(1000, 3), (std::vector<std::int64_t>{334, 333, 333}));\n}\n\nTEST(Money, ApplyRate) {\n    EXPECT_EQ(kwik::apply_rate(1000, 0.19), 1190);\n}\n",
+    },
+    env=R53_ENV, project="kwik/billing", **ROUND53,
+)
+
+R53_DUR_CPP = """#include "duration.hpp"
+
+#include <cctype>
+#include <stdexcept>
+
+namespace kwik {
+// Parses "90s", "250ms", "1m30s" into milliseconds.
+long parse_ms(const std::string& text) {
+    long total = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t j = i;
+        while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+        if (j == i) throw std::invalid_argument("bad duration: " + text);
+        long n = std::stol(text.substr(i, j - i));
+        std::size_t k = j;
+        while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
+        std::string unit = text.substr(j, k - j);
+        if (unit == "ms") total += n;
+        else if (unit == "s") total += n * 1000;
+        else if (unit == "m") total += n * 6000;
+        else throw std::invalid_argument("bad unit: " + unit);
+        i = k;
+    }
+    return total;
+}
+}  // namespace kwik
+"""
+
+R53_PRESETS_V3 = """{
+  "version": 3,
+  "configurePresets": [
+    {
+      "name": "ci",
+      "generator": "Ninja",
+      "binaryDir": "${sourceDir}/build/ci",
+      "cacheVariables": {"CMAKE_BUILD_TYPE": "RelWithDebInfo"}
+    }
+  ],
+  "buildPresets": [{"name": "ci", "configurePreset": "ci"}],
+  "testPresets": [
+    {
+      "name": "ci",
+      "configurePreset": "ci",
+      "output": {"outputOnFailure": true},
+      "execution": {"noTestsAction": "error"}
+    }
+  ]
+}
+"""
+
+case(
+    "cpp-ctest-preset-gtest-discover-param-case", "test", R53_IMAGE,
+    ["cmake --version | head -1", "cmake --preset ci", "cmake --build --preset ci", "ctest --preset ci"],
+    lab("test_assertion", [r"tests/duration_test\.cpp:\d+: Failure", r"^\s*\d+ - Units/ParseTest\.Parses/(1m30s|2m)\b.*\(Failed\)$"],
+        "ctest --preset (gtest_discover_tests)",
+        "two parameterized GoogleTest cases (`1m30s`, `2m`) fail: the minutes factor lost a zero (6000); ctest runs each discovered case and prints the failing one's output"),
+    files={
+        "CMakeLists.txt": r53_gtest_cmake("duration", "src/duration.cpp", "duration_test", "tests/duration_test.cpp",
+                                          extra="include(GoogleTest)\ngtest_discover_tests(duration_test)\n"),
+        "CMakePresets.json": R53_PRESETS_V3,
+        "include/duration.hpp": "#pragma once\n#include <string>\n\nnamespace kwik {\nlong parse_ms(const std::string& text);\n}\n",
+        "src/duration.cpp": R53_DUR_CPP,
+        "tests/duration_test.cpp": "#include <gtest/gtest.h>\n\n#include \"duration.hpp\"\n\nstruct Case {\n    const char* text;\n    long ms;\n};\n\nclass ParseTest : public ::testing::TestWithParam<Case> {};\n\nTEST_P(ParseTest, Parses) {\n    EXPECT_EQ(kwik::parse_ms(GetParam().text), GetParam().ms) << \"input: \" << GetParam().text;\n}\n\nvoid PrintTo(const Case& c, std::ostream* os) { *os << '\"' << c.text << '\"'; }\n\nINSTANTIATE_TEST_SUITE_P(Units, ParseTest,\n                         ::testing::Values(Case{\"250ms\", 250}, Case{\"90s\", 90000}, Case{\"1m30s\", 90000},\n                                           Case{\"2m\", 120000}),\n                         [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.text); });\n\nTEST(ParseErrors, RejectsUnknownUnit) {\n    EXPECT_THROW(kwik::parse_ms(\"3h\"), std::invalid_argument);\n}\n",
+    },
+    env=R53_ENV, project="kwik/scheduler", **ROUND53,
+)
+
+case(
+    "cpp-gtest-death-test-threw-instead-of-dying", "test:unit", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja > /dev/null",
+     "cmake --build build",
+     "./build/ring_test --gtest_filter='RingBuffer*' --gtest_color=no"],
+    lab("test_assertion", [r"Result: threw an exception\.", r"tests/ring_test\.cpp:\d+: Failure",
+                           r"Caught std::exception-derived exception escaping the death test statement\. Exception message: ring index 3 >= size 1"],
+        "GoogleTest death test",
+        "RingBuffer::at() now throws std::out_of_range instead of aborting on a bad index; the EXPECT_DEATH test reports that the statement threw rather than died"),
+    files={
+        "CMakeLists.txt": r53_gtest_cmake("ring", "src/ring.cpp", "ring_test", "tests/ring_test.cpp"),
+        "include/ring.hpp": "#pragma once\n#include <array>\n#include <cstddef>\n\nnamespace kwik {\nclass RingBuffer {\n  public:\n    void push(int v);\n    int at(std::size_t i) const;\n    std::size_t size() const { return size_; }\n\n  private:\n    std::array<int, 8> data_{};\n    std::size_t head_ = 0;\n    std::size_t size_ = 0;\n};\n}  // namespace kwik\n",
+        "src/ring.cpp": "#include \"ring.hpp\"\n\n#include <stdexcept>\n#include <string>\n\nnamespace kwik {\nvoid RingBuffer::push(int v) {\n    data_[(head_ + size_) % data_.size()] = v;\n    if (size_ < data_.size()) ++size_;\n    else head_ = (head_ + 1) % data_.size();\n}\n\nint RingBuffer::at(std::size_t i) const {\n    if (i >= size_) throw std::out_of_range(\"ring index \" + std::to_string(i) + \" >= size \" + std::to_string(size_));\n    return data_[(head_ + i) % data_.size()];\n}\n}  // namespace kwik\n",
+        "tests/ring_test.cpp": "#include <gtest/gtest.h>\n\n#include \"ring.hpp\"\n\nTEST(RingBuffer, Wraps) {\n    kwik::RingBuffer r;\n    for (int i = 0; i < 10; ++i) r.push(i);\n    EXPECT_EQ(r.at(0), 2);\n    EXPECT_EQ(r.size(), 8u);\n}\n\nTEST(RingBufferDeathTest, AbortsOnBadIndex) {\n    kwik::RingBuffer r;\n    r.push(1);\n    EXPECT_DEATH(r.at(3), \"index out of range\");\n}\n",
+    },
+    env=R53_ENV, project="kwik/telemetry", **ROUND53,
+)
+
+case(
+    "cpp-gtest-assert-throw-wrong-exception-type-xml", "test:unit", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null",
+     "cmake --build build",
+     "./build/netcfg_test --gtest_output=xml:build/junit.xml"],
+    lab("test_assertion", [r"Expected: kwik::parse_port\(\"70000\"\) throws an exception of type std::out_of_range\.",
+                           r"Actual: it throws std::invalid_argument with description"],
+        "GoogleTest (--gtest_output=xml)",
+        "parse_port() now reports an out-of-range port as std::invalid_argument; ASSERT_THROW expects std::out_of_range"),
+    files={
+        "CMakeLists.txt": r53_gtest_cmake("netcfg", "src/port.cpp", "netcfg_test", "tests/port_test.cpp"),
+        "include/port.hpp": "#pragma once\n#include <string>\n\nnamespace kwik {\nint parse_port(const std::string& s);\n}\n",
+        "src/port.cpp": "#include \"port.hpp\"\n\n#include <stdexcept>\n\nnamespace kwik {\nint parse_port(const std::string& s) {\n    std::size_t used = 0;\n    long v = std::stol(s, &used);\n    if (used != s.size()) throw std::invalid_argument(\"trailing characters in port: \" + s);\n    if (v < 1 || v > 65535) throw std::invalid_argument(\"port out of range: \" + s);\n    return static_cast<int>(v);\n}\n}  // namespace kwik\n",
+        "tests/port_test.cpp": "#include <gtest/gtest.h>\n\n#include <stdexcept>\n\n#include \"port.hpp\"\n\nTEST(Port, ParsesValid) { EXPECT_EQ(kwik::parse_port(\"8443\"), 8443); }\n\nTEST(Port, RejectsTrailingJunk) { EXPECT_THROW(kwik::parse_port(\"80x\"), std::invalid_argument); }\n\nTEST(Port, RejectsOutOfRange) {\n    ASSERT_THROW(kwik::parse_port(\"70000\"), std::out_of_range);\n}\n",
+    },
+    env=R53_ENV, project="kwik/netcfg", **ROUND53,
+)
+
+case(
+    "cpp-gmock-expect-call-never-called-severity-filter", "test:unit", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja > /dev/null",
+     "cmake --build build",
+     "./build/alerts_test --gtest_color=no"],
+    lab("test_assertion", [r"Actual function call count doesn't match EXPECT_CALL\(notifier, Send\(HasSubstr\(\"disk\"\)\)\)",
+                           r"Actual: never called - unsatisfied and active"],
+        "GoogleMock",
+        "the alert router's severity comparison was inverted, so a critical disk alert is never sent; the mock's EXPECT_CALL(...).Times(1) is unsatisfied"),
+    files={
+        "CMakeLists.txt": r53_gtest_cmake("alerts", "src/router.cpp", "alerts_test", "tests/router_test.cpp", gtest="GTest::gmock_main"),
+        "include/router.hpp": "#pragma once\n#include <string>\n\nnamespace kwik {\nenum class Severity { Info = 0, Warning = 1, Critical = 2 };\n\nclass Notifier {\n  public:\n    virtual ~Notifier() = default;\n    virtual void Send(const std::string& text) = 0;\n};\n\nclass Router {\n  public:\n    Router(Notifier& n, Severity min) : n_(n), min_(min) {}\n    void Route(Severity s, const std::string& text);\n\n  private:\n    Notifier& n_;\n    Severity min_;\n};\n}  // namespace kwik\n",
+        "src/router.cpp": "#include \"router.hpp\"\n\nnamespace kwik {\nvoid Router::Route(Severity s, const std::string& text) {\n    if (s <= min_) {\n        n_.Send(\"[\" + std::to_string(static_cast<int>(s)) + \"] \" + text);\n    }\n}\n}  // namespace kwik\n",
+        "tests/router_test.cpp": "#include <gmock/gmock.h>\n#include <gtest/gtest.h>\n\n#include \"router.hpp\"\n\nusing ::testing::_;\nusing ::testing::HasSubstr;\n\nclass MockNotifier : public kwik::Notifier {\n  public:\n    MOCK_METHOD(void, Send, (const std::string& text), (override));\n};\n\nTEST(Router, SendsCriticalAlerts) {\n    MockNotifier notifier;\n    EXPECT_CALL(notifier, Send(HasSubstr(\"disk\"))).Times(1);\n    kwik::Router router(notifier, kwik::Severity::Warning);\n    router.Route(kwik::Severity::Critical, \"disk /var at 97%\");\n}\n",
+    },
+    env=R53_ENV, project="kwik/alerting", **ROUND53,
+)
+
+R53_CATCH_CMAKE = """cmake_minimum_required(VERSION 3.20)
+project({name} LANGUAGES CXX)
+
+set(CMAKE_CXX_STANDARD 17)
+find_package(Catch2 REQUIRED)
+
+add_library({name} {srcs})
+target_include_directories({name} PUBLIC include)
+
+add_executable({test} tests/main.cpp {tests})
+target_link_libraries({test} PRIVATE {name} Catch2::Catch2)
+"""
+
+R53_CATCH_MAIN = "#define CATCH_CONFIG_MAIN\n#include <catch2/catch.hpp>\n"
+
+case(
+    "cpp-catch2-require-approx-sample-stddev", "test:unit", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja > /dev/null",
+     "cmake --build build",
+     "./build/stats_tests --use-colour no"],
+    lab("test_assertion", [r"tests/stats_test\.cpp:\d+: FAILED:", r"^\s*1\.5811388301 == Approx\( 1\.4142135624 \)"],
+        "Catch2 2.13 (console reporter)",
+        "stddev() was changed to the sample formula (n-1); the test expects the population standard deviation of 1..5"),
+    files={
+        "CMakeLists.txt": R53_CATCH_CMAKE.format(name="stats", srcs="src/stats.cpp", test="stats_tests", tests="tests/stats_test.cpp"),
+        "include/stats.hpp": "#pragma once\n#include <vector>\n\nnamespace kwik {\ndouble mean(const std::vector<double>& v);\ndouble stddev(const std::vector<double>& v);\n}\n",
+        "src/stats.cpp": "#include \"stats.hpp\"\n\n#include <cmath>\n#include <numeric>\n\nnamespace kwik {\ndouble mean(const std::vector<double>& v) {\n    return std::accumulate(v.begin(), v.end(), 0.0) / v.size();\n}\n\ndouble stddev(const std::vector<double>& v) {\n    const double m = mean(v);\n    double acc = 0;\n    for (double x : v) acc += (x - m) * (x - m);\n    return std::sqrt(acc / (v.size() - 1));\n}\n}  // namespace kwik\n",
+        "tests/main.cpp": R53_CATCH_MAIN,
+        "tests/stats_test.cpp": "#include <catch2/catch.hpp>\n\n#include \"stats.hpp\"\n\nTEST_CASE(\"mean of a series\", \"[stats]\") {\n    REQUIRE(kwik::mean({1, 2, 3, 4, 5}) == Approx(3.0));\n}\n\nTEST_CASE(\"population stddev of 1..5\", \"[stats]\") {\n    const std::vector<double> v{1, 2, 3, 4, 5};\n    REQUIRE(kwik::stddev(v) == Approx(1.4142135624));\n}\n\nTEST_CASE(\"stddev of a constant series is zero\", \"[stats]\") {\n    REQUIRE(kwik::stddev({7, 7, 7}) == Approx(0.0));\n}\n",
+    },
+    env=R53_ENV, project="kwik/metrics", **ROUND53,
+)
+
+case(
+    "cpp-catch2-compact-check-throws-as-unexpected-type", "test:unit", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja > /dev/null",
+     "cmake --build build",
+     "./build/http_tests -r compact --use-colour no"],
+    lab("test_assertion", [r"tests/header_test\.cpp:\d+: failed: unexpected exception with message: 'stoul'"],
+        "Catch2 2.13 (compact reporter)",
+        "a non-numeric Content-Length now escapes from std::stoul as std::invalid_argument instead of the parser's own ParseError; CHECK_THROWS_AS reports an unexpected exception"),
+    files={
+        "CMakeLists.txt": R53_CATCH_CMAKE.format(name="http", srcs="src/header.cpp", test="http_tests", tests="tests/header_test.cpp"),
+        "include/header.hpp": "#pragma once\n#include <cstddef>\n#include <stdexcept>\n#include <string>\n\nnamespace kwik {\nstruct ParseError : std::runtime_error {\n    using std::runtime_error::runtime_error;\n};\n\nstd::size_t content_length(const std::string& line);\n}\n",
+        "src/header.cpp": "#include \"header.hpp\"\n\nnamespace kwik {\nstd::size_t content_length(const std::string& line) {\n    const auto colon = line.find(':');\n    if (colon == std::string::npos) throw ParseError(\"no colon in header: \" + line);\n    return std::stoul(line.substr(colon + 1));\n}\n}  // namespace kwik\n",
+        "tests/main.cpp": R53_CATCH_MAIN,
+        "tests/header_test.cpp": "#include <catch2/catch.hpp>\n\n#include \"header.hpp\"\n\nusing kwik::content_length;\nusing kwik::ParseError;\n\nTEST_CASE(\"content length\", \"[http]\") {\n    CHECK(content_length(\"Content-Length: 42\") == 42);\n    CHECK_THROWS_AS(content_length(\"Content-Length 42\"), ParseError);\n    CHECK_THROWS_AS(content_length(\"Content-Length: abc\"), ParseError);\n}\n",
+    },
+    env=R53_ENV, project="kwik/edge-proxy", **ROUND53,
+)
+
+case(
+    "cpp-catch2-warn-no-assertions-empty-fixture-dir", "test:unit", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja > /dev/null",
+     "cmake --build build",
+     "cd build && ./codec_tests --warn NoAssertions --use-colour no"],
+    lab("test_assertion", [r"No assertions in test case 'every fixture round-trips'"],
+        "Catch2 2.13 (-w NoAssertions)",
+        "the round-trip test iterates over tests/fixtures relative to the working directory; run from build/ it finds no fixtures, asserts nothing, and the job's -w NoAssertions fails it",
+        accept=["other"]),
+    files={
+        "CMakeLists.txt": R53_CATCH_CMAKE.format(name="codec", srcs="src/codec.cpp", test="codec_tests", tests="tests/codec_test.cpp"),
+        "include/codec.hpp": "#pragma once\n#include <string>\n\nnamespace kwik {\nstd::string encode(const std::string& s);\nstd::string decode(const std::string& s);\n}\n",
+        "src/codec.cpp": "#include \"codec.hpp\"\n\nnamespace kwik {\nstd::string encode(const std::string& s) {\n    std::string out;\n    for (char c : s) out += (c == '%' ? std::string(\"%25\") : std::string(1, c));\n    return out;\n}\n\nstd::string decode(const std::string& s) {\n    std::string out;\n    for (std::size_t i = 0; i < s.size(); ++i) {\n        if (s.compare(i, 3, \"%25\") == 0) { out += '%'; i += 2; } else out += s[i];\n    }\n    return out;\n}\n}  // namespace kwik\n",
+        "tests/main.cpp": R53_CATCH_MAIN,
+        "tests/codec_test.cpp": "#include <catch2/catch.hpp>\n\n#include <filesystem>\n#include <fstream>\n#include <sstream>\n\n#include \"codec.hpp\"\n\nnamespace fs = std::filesystem;\n\nTEST_CASE(\"percent sign is escaped\", \"[codec]\") {\n    REQUIRE(kwik::encode(\"100%\") == \"100%25\");\n}\n\nTEST_CASE(\"every fixture round-trips\", \"[codec][fixtures]\") {\n    if (!fs::exists(\"tests/fixtures\")) return;\n    for (const auto& e : fs::directory_iterator(\"tests/fixtures\")) {\n        std::ifstream in(e.path());\n        std::stringstream ss;\n        ss << in.rdbuf();\n        CHECK(kwik::decode(kwik::encode(ss.str())) == ss.str());\n    }\n}\n",
+        "tests/fixtures/plain.txt": "hello\n",
+        "tests/fixtures/percent.txt": "50% off, 25%25 literal\n",
+    },
+    env=R53_ENV, project="kwik/codec", **ROUND53,
+)
+
+case(
+    "cmake-presets-version-newer-than-image-cmake", "build", R53_IMAGE,
+    ["cmake --version | head -1", "cmake --preset ci"],
+    lab("github_actions_config", [r"CMake Error: Could not read presets from /builds/kwik/\S+:", r"Unrecognized \"version\" field"],
+        "cmake 3.25 --preset",
+        "CMakePresets.json was bumped to schema version 8 (a developer's CMake 3.28 feature, `$schema`); the CI image's CMake 3.25 cannot read it",
+        accept=["other", "dependency_install"]),
+    files={
+        "CMakePresets.json": "{\n  \"$schema\": \"https://cmake.org/cmake/help/latest/_downloads/3e2d73bff478d88a7de0de736ba5e361/schema.json\",\n  \"version\": 8,\n  \"configurePresets\": [\n    {\n      \"name\": \"ci\",\n      \"generator\": \"Ninja\",\n      \"binaryDir\": \"${sourceDir}/build/ci\",\n      \"cacheVariables\": {\"CMAKE_BUILD_TYPE\": \"Release\"}\n    }\n  ]\n}\n",
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(gateway LANGUAGES CXX)\nadd_executable(gateway src/main.cpp)\n",
+        "src/main.cpp": "int main() { return 0; }\n",
+    },
+    env=R53_ENV, project="kwik/gateway", **ROUND53,
+)
+
+R53_SAN_PRESETS = """{
+  "version": 3,
+  "configurePresets": [
+    {
+      "name": "asan",
+      "generator": "Ninja",
+      "binaryDir": "${sourceDir}/build/asan",
+      "cacheVariables": {
+        "CMAKE_BUILD_TYPE": "Debug",
+        "CMAKE_CXX_COMPILER": "%(cxx)s",
+        "CMAKE_CXX_FLAGS": "%(flags)s"
+      }
+    }
+  ],
+  "buildPresets": [{"name": "asan", "configurePreset": "asan"}],
+  "testPresets": [{"name": "asan", "configurePreset": "asan", "output": {"outputOnFailure": true}}]
+}
+"""
+
+R53_PLAIN_TEST_CMAKE = """cmake_minimum_required(VERSION 3.20)
+project({name} LANGUAGES CXX)
+set(CMAKE_CXX_STANDARD 17)
+enable_testing()
+add_library({name} {srcs})
+target_include_directories({name} PUBLIC include)
+add_executable({test} {tests})
+target_link_libraries({test} PRIVATE {name})
+add_test(NAME {test} COMMAND {test})
+"""
+
+case(
+    "cpp-asan-stack-use-after-scope-string-view-temporary", "test:asan", R53_IMAGE,
+    ["cmake --preset asan > /dev/null", "cmake --build --preset asan", "ctest --preset asan"],
+    lab("test_assertion", [r"ERROR: AddressSanitizer: stack-use-after-scope on address", r"^SUMMARY: AddressSanitizer: stack-use-after-scope "],
+        "AddressSanitizer (GCC 12, ctest --preset)",
+        "Registry::has binds a std::string_view to the temporary std::string make_key() returns; the temporary dies at the end of the statement and the lookup reads its stack buffer",
+        accept=["other"]),
+    files={
+        "CMakePresets.json": R53_SAN_PRESETS % {"cxx": "g++", "flags": "-fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g"},
+        "CMakeLists.txt": R53_PLAIN_TEST_CMAKE.format(name="tenancy", srcs="src/registry.cpp", test="registry_test", tests="tests/registry_test.cpp"),
+        "include/registry.hpp": "#pragma once\n#include <set>\n#include <string>\n\nnamespace kwik {\nclass Registry {\n  public:\n    void add(const std::string& tenant, const std::string& name);\n    bool has(const std::string& tenant, const std::string& name) const;\n\n  private:\n    std::set<std::string> keys_;\n};\n}  // namespace kwik\n",
+        "src/registry.cpp": "#include \"registry.hpp\"\n\n#include <string_view>\n\nnamespace kwik {\nnamespace {\nstd::string make_key(const std::string& tenant, const std::string& name) { return tenant + \":\" + name; }\n}  // namespace\n\nvoid Registry::add(const std::string& tenant, const std::string& name) { keys_.insert(make_key(tenant, name)); }\n\nbool Registry::has(const std::string& tenant, const std::string& name) const {\n    std::string_view key = make_key(tenant, name);\n    return keys_.count(std::string(key)) > 0;\n}\n}  // namespace kwik\n",
+        "tests/registry_test.cpp": "#include <cstdio>\n\n#include \"registry.hpp\"\n\nint main() {\n    kwik::Registry r;\n    r.add(\"acme\", \"db\");\n    if (!r.has(\"acme\", \"db\")) {\n        std::puts(\"FAIL: acme:db not found\");\n        return 1;\n    }\n    std::puts(\"ok\");\n    return 0;\n}\n",
+    },
+    env=R53_ENV, project="kwik/tenancy", **ROUND53,
+)
+
+case(
+    "cpp-ubsan-vptr-downcast-wrong-shape-clang", "test:ubsan", R53_CLANG_IMAGE,
+    ["cmake --preset asan > /dev/null", "cmake --build --preset asan", "ctest --preset asan"],
+    lab("test_assertion", [r"runtime error: downcast of address 0x[0-9a-f]+ which does not point to an object of type 'const kwik::Circle'", r"note: object is of type 'kwik::Square'"],
+        "UndefinedBehaviorSanitizer (clang 14, vptr)",
+        "the area report static_casts every Shape& to Circle& behind a kind check that compares the wrong field; UBSan's vptr check stops the test at the first Square",
+        accept=["other"]),
+    files={
+        "CMakePresets.json": R53_SAN_PRESETS % {"cxx": "clang++", "flags": "-fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"},
+        "CMakeLists.txt": R53_PLAIN_TEST_CMAKE.format(name="shapes", srcs="src/report.cpp", test="report_test", tests="tests/report_test.cpp"),
+        "include/shapes.hpp": "#pragma once\n#include <memory>\n#include <vector>\n\nnamespace kwik {\nenum class Kind { Circle, Square };\n\nstruct Shape {\n    explicit Shape(Kind k) : kind(k) {}\n    virtual ~Shape() = default;\n    virtual double area() const = 0;\n    Kind kind;\n};\n\nstruct Circle : Shape {\n    explicit Circle(double r) : Shape(Kind::Circle), radius(r) {}\n    double area() const override { return 3.14159265 * radius * radius; }\n    double radius;\n};\n\nstruct Square : Shape {\n    explicit Square(double s) : Shape(Kind::Square), side(s) {}\n    double area() const override { return side * side; }\n    double side;\n};\n\ndouble total_radius(const std::vector<std::unique_ptr<Shape>>& shapes);\n}  // namespace kwik\n",
+        "src/report.cpp": "#include \"shapes.hpp\"\n\nnamespace kwik {\ndouble total_radius(const std::vector<std::unique_ptr<Shape>>& shapes) {\n    double sum = 0;\n    for (const auto& s : shapes) {\n        if (s->kind != Kind::Square || s->area() > 0) {\n            sum += static_cast<const Circle&>(*s).radius;\n        }\n    }\n    return sum;\n}\n}  // namespace kwik\n",
+        "tests/report_test.cpp": "#include <cstdio>\n\n#include \"shapes.hpp\"\n\nint main() {\n    std::vector<std::unique_ptr<kwik::Shape>> v;\n    v.push_back(std::make_unique<kwik::Circle>(1.0));\n    v.push_back(std::make_unique<kwik::Square>(2.0));\n    v.push_back(std::make_unique<kwik::Circle>(0.5));\n    std::printf(\"total radius %.2f\\n\", kwik::total_radius(v));\n    return kwik::total_radius(v) == 1.5 ? 0 : 1;\n}\n",
+    },
+    env=R53_ENV, project="kwik/geometry", **ROUND53,
+)
+
+R53_TIDY_CMAKE = """cmake_minimum_required(VERSION 3.20)
+project(ingest LANGUAGES CXX)
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+add_library(ingest src/batch.cpp src/route.cpp)
+target_include_directories(ingest PUBLIC include)
+"""
+
+case(
+    "cpp-run-clang-tidy-performance-unnecessary-value-param", "lint:clang-tidy", R53_CLANG_IMAGE,
+    ["cmake -S . -B build -G Ninja -DCMAKE_CXX_COMPILER=clang++ > /dev/null",
+     "run-clang-tidy -p build -quiet 'src/.*'"],
+    lab("lint_failure", [r"src/route\.cpp:\d+:\d+: error: the parameter 'rules' is copied for each invocation but only used as a const reference; consider making it a const reference \[performance-unnecessary-value-param,-warnings-as-errors\]"],
+        "run-clang-tidy (clang-tidy 14)",
+        "a new routing function takes a std::vector<Rule> by value; .clang-tidy runs performance-* with warnings as errors over the compile database"),
+    files={
+        ".clang-tidy": "Checks: '-*,performance-*'\nWarningsAsErrors: 'performance-*'\n",
+        "CMakeLists.txt": R53_TIDY_CMAKE,
+        "include/route.hpp": "#pragma once\n#include <string>\n#include <vector>\n\nnamespace kwik {\nstruct Rule {\n    std::string prefix;\n    std::string target;\n};\n\nstd::string route(std::vector<Rule> rules, const std::string& path);\n}  // namespace kwik\n",
+        "src/route.cpp": "#include \"route.hpp\"\n\nnamespace kwik {\nstd::string route(std::vector<Rule> rules, const std::string& path) {\n    for (const auto& r : rules) {\n        if (path.rfind(r.prefix, 0) == 0) return r.target;\n    }\n    return \"default\";\n}\n}  // namespace kwik\n",
+        "src/batch.cpp": "#include <cstddef>\n#include <string>\n#include <vector>\n\nnamespace kwik {\nstd::size_t batch_bytes(const std::vector<std::string>& rows) {\n    std::size_t n = 0;\n    for (const auto& r : rows) n += r.size();\n    return n;\n}\n}  // namespace kwik\n",
+    },
+    env=R53_ENV, project="kwik/ingest", **ROUND53,
+)
+
+case(
+    "cpp-cmake-cxx-clang-tidy-modernize-use-nullptr", "build:tidy", R53_CLANG_IMAGE,
+    ["cmake -S . -B build -G Ninja -DCMAKE_CXX_COMPILER=clang++ '-DCMAKE_CXX_CLANG_TIDY=clang-tidy;--warnings-as-errors=*' > /dev/null",
+     "cmake --build build"],
+    lab("lint_failure", [r"src/pool\.cpp:\d+:\d+: error: use nullptr \[modernize-use-nullptr,-warnings-as-errors\]"],
+        "clang-tidy 14 via CMAKE_CXX_CLANG_TIDY (ninja)",
+        "the build runs clang-tidy on every translation unit; a new connection-pool file compares and assigns pointers with NULL and 0, which .clang-tidy's modernize-use-nullptr flags and --warnings-as-errors=* fails",
+        accept=["compile_error"]),
+    files={
+        ".clang-tidy": "Checks: '-*,modernize-use-nullptr,modernize-use-override'\nHeaderFilterRegex: 'include/.*'\n",
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(dbpool LANGUAGES CXX)\nset(CMAKE_CXX_STANDARD 17)\nadd_library(dbpool src/pool.cpp src/conn.cpp)\ntarget_include_directories(dbpool PUBLIC include)\n",
+        "include/pool.hpp": "#pragma once\n#include <cstddef>\n\nnamespace kwik {\nstruct Conn {\n    int fd;\n    Conn* next;\n};\n\nclass Pool {\n  public:\n    Conn* acquire();\n    void release(Conn* c);\n\n  private:\n    Conn* free_ = nullptr;\n    std::size_t in_use_ = 0;\n};\n}  // namespace kwik\n",
+        "src/conn.cpp": "#include \"pool.hpp\"\n\nnamespace kwik {\nint conn_fd(const Conn* c) { return c != nullptr ? c->fd : -1; }\n}  // namespace kwik\n",
+        "src/pool.cpp": "#include <cstdlib>\n\n#include \"pool.hpp\"\n\nnamespace kwik {\nConn* Pool::acquire() {\n    if (free_ == NULL) return 0;\n    Conn* c = free_;\n    free_ = c->next;\n    c->next = NULL;\n    ++in_use_;\n    return c;\n}\n\nvoid Pool::release(Conn* c) {\n    c->next = free_;\n    free_ = c;\n    --in_use_;\n}\n}  // namespace kwik\n",
+    },
+    env=R53_ENV, project="kwik/dbpool", **ROUND53,
+)
+
+case(
+    "cpp-clang-format-inplace-then-git-diff-exit-code", "lint:format", R53_CLANG_IMAGE,
+    ["clang-format --version",
+     "git ls-files -- '*.cpp' '*.hpp' | xargs clang-format -i --style=file",
+     "git --no-pager diff --exit-code"],
+    lab("formatting_failure", [r"^diff --git a/src/lease\.cpp b/src/lease\.cpp"],
+        "clang-format 14 -i, then git diff --exit-code",
+        "the job formats in place and fails if anything changed; lease.cpp was committed with a one-line if body and a misplaced pointer star the project's .clang-format (Google based) rewrites",
+        accept=["lint_failure"]),
+    files={
+        ".clang-format": "BasedOnStyle: Google\nColumnLimit: 100\nDerivePointerAlignment: false\nPointerAlignment: Left\nAllowShortIfStatementsOnASingleLine: Never\n",
+        "include/lease.hpp": "#pragma once\n#include <chrono>\n\nnamespace kwik {\nbool expired(const std::chrono::steady_clock::time_point* deadline);\n}  // namespace kwik\n",
+        "src/lease.cpp": "#include \"lease.hpp\"\n\nnamespace kwik {\nbool expired(const std::chrono::steady_clock::time_point *deadline) {\n  if (deadline == nullptr) return false;\n  return std::chrono::steady_clock::now() >= *deadline;\n}\n}  // namespace kwik\n",
+    },
+    setup=("git init -q -b main . && git -c user.email=ci@kwik.example -c user.name='Kwik CI' add -A"
+           " && git -c user.email=ci@kwik.example -c user.name='Kwik CI' commit -q -m 'Lease expiry helper'"),
+    env=R53_ENV, project="kwik/leases", **ROUND53,
+)
+
+case(
+    "cpp-gcc-werror-range-loop-construct-temporary-pair", "build:gcc", R53_IMAGE,
+    ["g++ --version | head -1", "cmake -S . -B build -G Ninja > /dev/null", "cmake --build build"],
+    lab("compile_error", [r"src/quota\.cpp:\d+:\d+: error: loop variable .entry. of type .const std::pair<std::__cxx11::basic_string<char>, long int>&. binds to a temporary constructed from type .const std::pair<const std::__cxx11::basic_string<char>, long int>. \[-Werror=range-loop-construct\]"],
+        "g++ 12 (-Wall -Werror)",
+        "a range-for over a std::map spells the element type without the const key, so each element is copied into a temporary pair; -Wall's -Wrange-loop-construct is an error under -Werror",
+        accept=["lint_failure"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(quota LANGUAGES CXX)\nset(CMAKE_CXX_STANDARD 17)\nadd_library(quota src/quota.cpp)\ntarget_include_directories(quota PUBLIC include)\ntarget_compile_options(quota PRIVATE -Wall -Wextra -Werror)\n",
+        "include/quota.hpp": "#pragma once\n#include <map>\n#include <string>\n\nnamespace kwik {\nlong total_used(const std::map<std::string, long>& by_tenant);\n}\n",
+        "src/quota.cpp": "#include \"quota.hpp\"\n\n#include <utility>\n\nnamespace kwik {\nlong total_used(const std::map<std::string, long>& by_tenant) {\n    long sum = 0;\n    for (const std::pair<std::string, long>& entry : by_tenant) {\n        sum += entry.second;\n    }\n    return sum;\n}\n}  // namespace kwik\n",
+    },
+    env=R53_ENV, project="kwik/quota", **ROUND53,
+)
+
+case(
+    "cpp-clang-werror-unused-private-field-makefiles", "build:clang", R53_CLANG_IMAGE,
+    ["clang++ --version | head -1",
+     "cmake -S . -B build -G 'Unix Makefiles' -DCMAKE_CXX_COMPILER=clang++ > /dev/null",
+     "cmake --build build -- --no-print-directory"],
+    lab("compile_error", [r"include/backoff\.hpp:\d+:\d+: error: private field 'max_retries_' is not used \[-Werror,-Wunused-private-field\]"],
+        "clang++ 14 (-Wall -Werror, Unix Makefiles)",
+        "a refactor moved the retry limit out of Backoff's logic but left the private field; clang's -Wunused-private-field (in -Wall) is an error under -Werror",
+        accept=["lint_failure"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(backoff LANGUAGES CXX)\nset(CMAKE_CXX_STANDARD 17)\nadd_library(backoff src/backoff.cpp)\ntarget_include_directories(backoff PUBLIC include)\ntarget_compile_options(backoff PRIVATE -Wall -Werror)\n",
+        "include/backoff.hpp": "#pragma once\n#include <chrono>\n\nnamespace kwik {\nclass Backoff {\n  public:\n    Backoff(std::chrono::milliseconds base, int max_retries) : base_(base), max_retries_(max_retries) {}\n    std::chrono::milliseconds delay(int attempt) const;\n\n  private:\n    std::chrono::milliseconds base_;\n    int max_retries_;\n};\n}  // namespace kwik\n",
+        "src/backoff.cpp": "#include \"backoff.hpp\"\n\nnamespace kwik {\nstd::chrono::milliseconds Backoff::delay(int attempt) const {\n    return base_ * (1 << (attempt < 10 ? attempt : 10));\n}\n}  // namespace kwik\n",
+    },
+    env=R53_ENV, project="kwik/retry", **ROUND53,
+)
+
+R53_KWIKJSON_LIB = """cmake_minimum_required(VERSION 3.20)
+project(kwikjson VERSION 1.4.0 LANGUAGES CXX)
+
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+add_library(kwikjson INTERFACE)
+add_library(kwik::json ALIAS kwikjson)
+target_compile_features(kwikjson INTERFACE cxx_std_17)
+target_include_directories(kwikjson INTERFACE
+{incdirs})
+
+install(TARGETS kwikjson EXPORT kwikjsonTargets)
+install(DIRECTORY include/ DESTINATION ${{CMAKE_INSTALL_INCLUDEDIR}})
+install(EXPORT kwikjsonTargets NAMESPACE kwik:: DESTINATION ${{CMAKE_INSTALL_DATADIR}}/kwikjson/cmake)
+write_basic_package_version_file(kwikjsonConfigVersion.cmake COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
+configure_package_config_file(cmake/kwikjsonConfig.cmake.in kwikjsonConfig.cmake
+  INSTALL_DESTINATION ${{CMAKE_INSTALL_DATADIR}}/kwikjson/cmake)
+install(FILES ${{CMAKE_CURRENT_BINARY_DIR}}/kwikjsonConfig.cmake ${{CMAKE_CURRENT_BINARY_DIR}}/kwikjsonConfigVersion.cmake
+  DESTINATION ${{CMAKE_INSTALL_DATADIR}}/kwikjson/cmake)
+"""
+
+R53_KWIKJSON_FILES = {
+    "libs/kwikjson/cmake/kwikjsonConfig.cmake.in": "@PACKAGE_INIT@\ninclude(\"${CMAKE_CURRENT_LIST_DIR}/kwikjsonTargets.cmake\")\ncheck_required_components(kwikjson)\n",
+    "libs/kwikjson/include/kwik/json.hpp": "#pragma once\n#include <string>\n\nnamespace kwik::json {\ninline std::string quote(const std::string& s) { return '\"' + s + '\"'; }\n}  // namespace kwik::json\n",
+    "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(exporter LANGUAGES CXX)\nfind_package(kwikjson 2.0 CONFIG REQUIRED)\nadd_executable(exporter src/main.cpp)\ntarget_link_libraries(exporter PRIVATE kwik::kwikjson)\n",
+    "src/main.cpp": "#include <iostream>\n#include <kwik/json.hpp>\n\nint main() { std::cout << kwik::json::quote(\"ok\") << '\\n'; }\n",
+}
+
+case(
+    "cmake-find-package-header-only-config-version-rejected", "build", R53_IMAGE,
+    ["cmake -S libs/kwikjson -B build/kwikjson -G Ninja > /dev/null",
+     "cmake --install build/kwikjson --prefix \"$CI_PROJECT_DIR/stage\"",
+     "cmake -S . -B build/app -G Ninja -DCMAKE_PREFIX_PATH=\"$CI_PROJECT_DIR/stage\""],
+    lab("dependency_install", [r"Could not find a configuration file for package \"kwikjson\" that is$",
+                               r"compatible with requested version \"2\.0\"\.", r"kwikjsonConfig\.cmake, version: 1\.4\.0$"],
+        "cmake find_package (CONFIG, version file)",
+        "the exporter asks for kwikjson 2.0 but the vendored header-only library still installs 1.4.0 with SameMajorVersion compatibility; CMake lists the rejected config file and its version",
+        accept=["github_actions_config", "compile_error"]),
+    files={"libs/kwikjson/CMakeLists.txt": R53_KWIKJSON_LIB.format(
+        incdirs="  $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>\n  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>"),
+           **R53_KWIKJSON_FILES},
+    env=R53_ENV, project="kwik/exporter", **ROUND53,
+)
+
+case(
+    "cmake-install-export-interface-include-in-source-dir", "package:headers", R53_IMAGE,
+    ["cmake -S libs/kwikjson -B build/kwikjson -G Ninja"],
+    lab("compile_error", [r"Target \"kwikjson\" INTERFACE_INCLUDE_DIRECTORIES property contains path:",
+                          r"which is prefixed in the source directory\."],
+        "cmake (install(EXPORT) generation)",
+        "the header-only target's include directory is the plain source path, without $<BUILD_INTERFACE>/$<INSTALL_INTERFACE>; exporting it for install is refused at generate time",
+        accept=["other", "github_actions_config"]),
+    files={"libs/kwikjson/CMakeLists.txt": R53_KWIKJSON_LIB.format(incdirs="  ${CMAKE_CURRENT_SOURCE_DIR}/include"),
+           **R53_KWIKJSON_FILES},
+    env=R53_ENV, project="kwik/jsonlib", **ROUND53,
+)
+
+case(
+    "conan-install-no-default-profile-fresh-home", "deps:conan", R53_IMAGE,
+    ["conan --version",
+     "conan install . --output-folder=build --build=missing -s build_type=Release"],
+    lab("github_actions_config", [r"ERROR: The default build profile '\S+/profiles/default' doesn't exist\."],
+        "conan 2 install",
+        "CONAN_HOME was moved into the project directory (for the CI cache) and starts empty; the job never runs `conan profile detect`, so there is no default profile",
+        accept=["other", "dependency_install"]),
+    files={
+        "conanfile.txt": "[requires]\nfmt/10.2.1\nspdlog/1.14.1\n\n[generators]\nCMakeDeps\nCMakeToolchain\n\n[layout]\ncmake_layout\n",
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(logship LANGUAGES CXX)\nfind_package(spdlog REQUIRED)\nadd_executable(logship src/main.cpp)\ntarget_link_libraries(logship PRIVATE spdlog::spdlog)\n",
+        "src/main.cpp": "#include <spdlog/spdlog.h>\n\nint main() { spdlog::info(\"logship starting\"); }\n",
+    },
+    env={**R53_ENV, "CONAN_HOME": "/builds/kwik/logship/.conan2"}, project="kwik/logship", **ROUND53,
+)
+
+case(
+    "cpp-cmake-links-conan-style-gtest-target-not-found", "build:test", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja"],
+    lab("compile_error", [r"Target \"inventory_test\" links to:", r"^\s*gtest::gtest_main$", r"but the target was not found\."],
+        "cmake (target_link_libraries)",
+        "the project moved from conan's GoogleTest package to the system one; find_package(GTest) now provides GTest::gtest_main but the test still links conan's lower-case gtest::gtest_main",
+        accept=["dependency_install", "other"]),
+    files={
+        "CMakeLists.txt": r53_gtest_cmake("inventory", "src/stock.cpp", "inventory_test", "tests/stock_test.cpp", gtest="gtest::gtest_main"),
+        "include/stock.hpp": "#pragma once\nnamespace kwik {\nint reorder_point(int daily, int lead_days);\n}\n",
+        "src/stock.cpp": "#include \"stock.hpp\"\nnamespace kwik {\nint reorder_point(int daily, int lead_days) { return daily * lead_days; }\n}\n",
+        "tests/stock_test.cpp": "#include <gtest/gtest.h>\n#include \"stock.hpp\"\n\nTEST(Stock, ReorderPoint) { EXPECT_EQ(kwik::reorder_point(5, 3), 15); }\n",
+    },
+    env=R53_ENV, project="kwik/inventory", **ROUND53,
+)
+
+R53_BUILD_SH = """#!/usr/bin/env bash
+# Configures, builds and tests with the preset the pipeline picked.
+set -euo pipefail
+
+preset="${CMAKE_PRESET}"
+echo "building with preset ${preset}"
+cmake --preset "$preset"
+cmake --build --preset "$preset"
+"""
+
+case(
+    "sh-set-u-unbound-cmake-preset-variable", "build", R53_IMAGE,
+    ["./ci/build.sh"],
+    lab("github_actions_config", [r"ci/build\.sh: line \d+: CMAKE_PRESET: unbound variable"],
+        "bash (set -u)",
+        "CMAKE_PRESET is defined only by the default-branch rules of .gitlab-ci.yml; on a merge-request pipeline it is unset and the build script's set -u stops it",
+        accept=["other"]),
+    files={"ci/build.sh": R53_BUILD_SH, "CMakePresets.json": R53_PRESETS_V3,
+           "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(pricing LANGUAGES CXX)\nadd_executable(pricing src/main.cpp)\n",
+           "src/main.cpp": "int main() { return 0; }\n"},
+    setup="chmod +x ci/build.sh", ref="feature/tiered-pricing",
+    env=R53_ENV, project="kwik/pricing", **ROUND53,
+)
+
+# Round 53 infra / flaky
+
+case(
+    "conan-install-artifactory-remote-503", "deps:conan", R53_IMAGE,
+    ["conan profile detect --force",
+     "conan remote remove conancenter",
+     "conan remote add kwik-conan \"$CONAN_REMOTE_URL\"",
+     "conan install . --output-folder=build --build=missing -s build_type=Release"],
+    lab("network_or_flaky", [r"^ERROR: Package 'fmt/10\.2\.1' not resolved: .*too many 503 error responses"], "conan 2 install",
+        "the team's Artifactory conan remote answers 503 Service Unavailable while conan resolves fmt; nothing in the project changed",
+        infra=True, accept=["dependency_install"]),
+    files={
+        "conanfile.txt": "[requires]\nfmt/10.2.1\n\n[generators]\nCMakeDeps\nCMakeToolchain\n",
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(reporter LANGUAGES CXX)\nfind_package(fmt REQUIRED)\nadd_executable(reporter src/main.cpp)\ntarget_link_libraries(reporter PRIVATE fmt::fmt)\n",
+        "src/main.cpp": "#include <fmt/core.h>\n\nint main() { fmt::print(\"ok\\n\"); }\n",
+    },
+    env={**R53_ENV, "CONAN_HOME": "/builds/kwik/reporter/.conan2",
+         "CONAN_REMOTE_URL": "http://127.0.0.1:{PORT_503}/artifactory/api/conan/conan-local"},
+    project="kwik/reporter", **ROUND53,
+)
+
+R53_GTEST_MANY = {
+    f"tests/{n}_test.cpp": ("#include <gtest/gtest.h>\n\n#include <map>\n#include <string>\n#include <vector>\n\n#include \"ledger.hpp\"\n\n"
+                           + "".join(f"TEST({n.capitalize()}, Case{i}) {{\n    std::map<std::string, std::vector<long>> m{{{{\"a\", {{1, 2, {i}}}}}}};\n    EXPECT_EQ(kwik::sum(m[\"a\"]), 3 + {i});\n    EXPECT_NE(kwik::sum(m[\"a\"]), -{i + 1});\n}}\n\n" for i in range(40)))
+    for n in ("accounts", "postings", "balances", "journal")
+}
+
+case(
+    "cpp-asan-debug-objects-build-volume-full", "test:asan", R53_IMAGE,
+    ["df -h build | tail -1",
+     "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS='-fsanitize=address -g3' > /dev/null",
+     "cmake --build build"],
+    lab("infrastructure", [r"[Nn]o space left on device"], "g++ / as (ninja build)",
+        "the runner's build volume (a small tmpfs here) fills up while the assembler writes the ASan debug objects of the GoogleTest suites",
+        infra=True, accept=["network_or_flaky"]),
+    files={
+        "CMakeLists.txt": r53_gtest_cmake("ledger", "src/ledger.cpp", "ledger_test", " ".join(sorted(R53_GTEST_MANY))),
+        "include/ledger.hpp": "#pragma once\n#include <vector>\n\nnamespace kwik {\nlong sum(const std::vector<long>& v);\n}\n",
+        "src/ledger.cpp": "#include \"ledger.hpp\"\n\n#include <numeric>\n\nnamespace kwik {\nlong sum(const std::vector<long>& v) { return std::accumulate(v.begin(), v.end(), 0L); }\n}\n",
+        **R53_GTEST_MANY,
+    },
+    tmpfs=("build", "6m"), env=R53_ENV, project="kwik/ledger", **ROUND53,
+)
+
+case(
+    "cmake-externalproject-zstd-mirror-connection-reset", "build", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja -DTHIRDPARTY_MIRROR=\"$THIRDPARTY_MIRROR\" > /dev/null",
+     "cmake --build build"],
+    lab("network_or_flaky", [r"Connection reset by peer|Failure when receiving data from the peer|status_code: 56"],
+        "cmake ExternalProject (download step, at build time)",
+        "the build downloads the zstd tarball from the team's third-party mirror, which resets the connection mid-body",
+        infra=True, accept=["dependency_install"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(archiver LANGUAGES CXX)\n\ninclude(ExternalProject)\nExternalProject_Add(zstd_ext\n  URL ${THIRDPARTY_MIRROR}/zstd/zstd-1.5.6.tar.gz\n  URL_HASH SHA256=8c29e06cf42aacc1eafc4077ae2ec6c6fcb96a626157e0593d5e82a34fd403c1\n  SOURCE_SUBDIR build/cmake\n  CMAKE_ARGS -DZSTD_BUILD_PROGRAMS=OFF -DCMAKE_INSTALL_PREFIX=<INSTALL_DIR>)\n\nadd_executable(archiver src/main.cpp)\nadd_dependencies(archiver zstd_ext)\n",
+        "src/main.cpp": "int main() { return 0; }\n",
+    },
+    env={**R53_ENV, "THIRDPARTY_MIRROR": "http://127.0.0.1:{PORT_RESET}/thirdparty"},
+    project="kwik/archiver", **ROUND53,
+)
+
+case(
+    "cpp-gtest-cache-service-hangs-ctest-timeout", "test:integration", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja > /dev/null", "cmake --build build > /dev/null",
+     "ctest --test-dir build --output-on-failure"],
+    lab("network_or_flaky", [r"Test +#\d+: CacheIT\.PingsTheCache \.+\*\*\*Timeout", r"CacheIT: connected to 127\.0\.0\.1:\d+, waiting for \+PONG"],
+        "ctest (TIMEOUT property) + GoogleTest",
+        "the integration test's cache service (the job's redis service) accepts the connection but never answers PING; ctest kills the test at its 5 s TIMEOUT",
+        infra=True, accept=["timeout_or_oom"]),
+    files={
+        "CMakeLists.txt": r53_gtest_cmake("cacheclient", "src/client.cpp", "cache_it", "tests/cache_it.cpp",
+                                          extra="include(GoogleTest)\ngtest_discover_tests(cache_it PROPERTIES TIMEOUT 5 ENVIRONMENT KWIK_CACHE_PORT=$ENV{KWIK_CACHE_PORT})\n"),
+        "include/client.hpp": "#pragma once\n#include <string>\n\nnamespace kwik {\nstd::string ping(const std::string& host, int port);\n}\n",
+        "src/client.cpp": "#include \"client.hpp\"\n\n#include <arpa/inet.h>\n#include <netinet/in.h>\n#include <sys/socket.h>\n#include <unistd.h>\n\n#include <cstdio>\n#include <stdexcept>\n\nnamespace kwik {\nstd::string ping(const std::string& host, int port) {\n    int fd = ::socket(AF_INET, SOCK_STREAM, 0);\n    sockaddr_in a{};\n    a.sin_family = AF_INET;\n    a.sin_port = htons(static_cast<uint16_t>(port));\n    ::inet_pton(AF_INET, host.c_str(), &a.sin_addr);\n    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error(\"connect failed\");\n    std::printf(\"CacheIT: connected to %s:%d, waiting for +PONG\\n\", host.c_str(), port);\n    std::fflush(stdout);\n    ::send(fd, \"PING\\r\\n\", 6, 0);\n    char buf[64] = {};\n    ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);\n    ::close(fd);\n    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();\n}\n}  // namespace kwik\n",
+        "tests/cache_it.cpp": "#include <gtest/gtest.h>\n\n#include <cstdlib>\n\n#include \"client.hpp\"\n\nTEST(CacheIT, PingsTheCache) {\n    const int port = std::atoi(std::getenv(\"KWIK_CACHE_PORT\"));\n    EXPECT_EQ(kwik::ping(\"127.0.0.1\", port), \"+PONG\\r\\n\");\n}\n",
+    },
+    services=["redis:7-alpine"],
+    env={**R53_ENV, "KWIK_CACHE_PORT": "{PORT_BLACKHOLE}"}, project="kwik/cacheclient", **ROUND53,
+)
+
+case(
+    "cpp-git-clone-googletest-mirror-stalls-job-timeout", "test", R53_IMAGE,
+    ["git clone --depth 1 \"$GTEST_MIRROR\" third_party/googletest",
+     "cmake -S . -B build -G Ninja -DKWIK_GTEST_DIR=third_party/googletest",
+     "cmake --build build"],
+    lab("network_or_flaky", [r"^Cloning into 'third_party/googletest'\.\.\.$", r"ERROR: Job failed: execution took longer than 1h0m0s seconds"],
+        "git clone (smart HTTP) / runner job timeout",
+        "the internal git mirror sends part of the googletest pack and then stalls; the clone hangs until the runner's job timeout",
+        infra=True, accept=["timeout_or_oom"]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(planner LANGUAGES CXX)\nadd_subdirectory(${KWIK_GTEST_DIR})\n",
+    },
+    env={**R53_ENV, "GTEST_MIRROR": "http://127.0.0.1:{PORT_GITSTALL}/mirrors/googletest.git", "GIT_TERMINAL_PROMPT": "0"},
+    job_timeout=10, duration=3600, timeout_text="1h0m0s", project="kwik/planner", **ROUND53,
+)
+
+case(
+    "cpp-asan-shadow-memory-runner-ulimit-v", "test:asan", R53_IMAGE,
+    ["cmake --preset asan > /dev/null", "cmake --build --preset asan", "ctest --preset asan"],
+    lab("infrastructure", [r"ReserveShadowMemoryRange failed while trying to map 0x[0-9a-f]+ bytes\. Perhaps you're using ulimit -v",
+                           r"AddressSanitizer failed to allocate 0x[0-9a-f]+"],
+        "AddressSanitizer runtime (ctest --preset)",
+        "the runner's containers start with a virtual-memory ulimit (4 GiB); ASan cannot reserve its shadow memory, so every sanitized test dies before main",
+        infra=True, accept=["timeout_or_oom"]),
+    files={
+        "CMakePresets.json": R53_SAN_PRESETS % {"cxx": "g++", "flags": "-fsanitize=address -fno-omit-frame-pointer -g"},
+        "CMakeLists.txt": R53_PLAIN_TEST_CMAKE.format(name="tenancy", srcs="src/registry.cpp", test="registry_test", tests="tests/registry_test.cpp"),
+        "include/registry.hpp": "#pragma once\n#include <set>\n#include <string>\n\nnamespace kwik {\nclass Registry {\n  public:\n    void add(const std::string& tenant, const std::string& name);\n    bool has(const std::string& tenant, const std::string& name) const;\n\n  private:\n    std::set<std::string> keys_;\n};\n}  // namespace kwik\n",
+        "src/registry.cpp": "#include \"registry.hpp\"\n\nnamespace kwik {\nvoid Registry::add(const std::string& tenant, const std::string& name) { keys_.insert(tenant + \":\" + name); }\n\nbool Registry::has(const std::string& tenant, const std::string& name) const {\n    return keys_.count(tenant + \":\" + name) > 0;\n}\n}  // namespace kwik\n",
+        "tests/registry_test.cpp": "#include <cstdio>\n\n#include \"registry.hpp\"\n\nint main() {\n    kwik::Registry r;\n    r.add(\"acme\", \"db\");\n    std::puts(r.has(\"acme\", \"db\") ? \"ok\" : \"FAIL\");\n    return r.has(\"acme\", \"db\") ? 0 : 1;\n}\n",
+    },
+    rlimit_as=4 * 1024 ** 3, runner_name="kwik-docker-runner-07",
+    env=R53_ENV, project="kwik/tenants", **ROUND53,
+)
+
+# Round 53 cascades
+
+R53_TEST_SH = """#!/usr/bin/env bash
+# Configure, build and run the unit tests; JUnit report in build/junit.xml.
+set -euo pipefail
+
+build_and_test() {
+    cmake -S . -B build -G Ninja
+    cmake --build build
+    ctest --test-dir build --output-junit junit.xml
+}
+
+if ! build_and_test; then
+    echo "unit tests failed" >&2
+    exit 1
+fi
+"""
+
+R53_JUNIT_SUMMARY = """import sys
+import xml.etree.ElementTree as ET
+
+root = ET.parse(sys.argv[1]).getroot()
+tests, failures = int(root.get("tests", 0)), int(root.get("failures", 0))
+print(f"{tests} tests, {failures} failures")
+if tests == 0:
+    sys.exit("junit_summary: the report has no tests")
+sys.exit(1 if failures else 0)
+"""
+
+case(
+    "sh-if-negated-function-errexit-off-catch2-v3-missing-cascade", "test:unit", R53_IMAGE,
+    ["./ci/test.sh", "python3 ci/junit_summary.py build/junit.xml"],
+    lab("dependency_install", [r"Could not find a configuration file for package \"Catch2\" that is compatible$",
+                               r"with requested version \"3\"\.", r"Catch2Config\.cmake, version: 2\.13\.10$"],
+        "bash (function called from `if !`), cmake, ctest, a JUnit summary",
+        "the tests were ported to Catch2 v3 (find_package(Catch2 3)) but the image has Catch2 2.13; the configure fails inside a function called as `if ! build_and_test`, where set -e is off, so the build and ctest run on, ctest finds no tests and the function returns 0; the JUnit summary then fails on an empty report",
+        accept=["compile_error", "github_actions_config"]),
+    files={
+        "ci/test.sh": R53_TEST_SH,
+        "ci/junit_summary.py": R53_JUNIT_SUMMARY,
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(geo LANGUAGES CXX)\nset(CMAKE_CXX_STANDARD 17)\nenable_testing()\nfind_package(Catch2 3 REQUIRED)\nadd_executable(geo_tests tests/geo_test.cpp)\ntarget_link_libraries(geo_tests PRIVATE Catch2::Catch2WithMain)\ninclude(Catch)\ncatch_discover_tests(geo_tests)\n",
+        "tests/geo_test.cpp": "#include <catch2/catch_test_macros.hpp>\n\nTEST_CASE(\"equator\", \"[geo]\") { REQUIRE(0 == 0); }\n",
+    },
+    setup="chmod +x ci/test.sh", env=R53_ENV, project="kwik/geo", **ROUND53,
+)
+
+R53_MERGE_JUNIT = """import pathlib
+import sys
+
+reports = sorted(pathlib.Path(sys.argv[1]).glob("*.xml"))
+if not reports:
+    sys.exit(f"merge_junit: no JUnit reports in {sys.argv[1]}/")
+print(f"merged {len(reports)} reports")
+"""
+
+case(
+    "sh-process-substitution-gtest-list-static-init-abort-cascade", "test:sharded", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja > /dev/null", "cmake --build build > /dev/null",
+     "mapfile -t suites < <(./build/limits_test --gtest_list_tests | grep -E '^[A-Za-z]' | tr -d '.')",
+     "mkdir -p reports\nfor s in \"${suites[@]}\"; do\n  ./build/limits_test --gtest_filter=\"$s.*\" --gtest_output=\"xml:reports/$s.xml\"\ndone",
+     "python3 ci/merge_junit.py reports"],
+    lab("test_assertion", [r"terminate called after throwing an instance of 'std::invalid_argument'", r"^\s*what\(\):\s+stoi$"],
+        "GoogleTest binary (in a bash process substitution), then a JUnit merge script",
+        "a default-limits string gained an empty value (retry_ms=); the test binary throws from std::stoi during static initialisation and aborts while listing its tests inside `< <(...)`, whose status bash ignores; no suite runs and the merge step finds no reports",
+        accept=["other"]),
+    files={
+        "CMakeLists.txt": r53_gtest_cmake("limits", "src/limits.cpp", "limits_test", "tests/limits_test.cpp"),
+        "include/limits.hpp": "#pragma once\n#include <map>\n#include <string>\n\nnamespace kwik {\nusing Limits = std::map<std::string, int>;\nLimits parse_limits(const std::string& text);\nconst Limits& default_limits();\n}  // namespace kwik\n",
+        "src/limits.cpp": "#include \"limits.hpp\"\n\n#include <sstream>\n\nnamespace kwik {\nLimits parse_limits(const std::string& text) {\n    Limits out;\n    std::stringstream ss(text);\n    std::string item;\n    while (std::getline(ss, item, ';')) {\n        const auto eq = item.find('=');\n        out[item.substr(0, eq)] = std::stoi(item.substr(eq + 1));\n    }\n    return out;\n}\n\nnamespace {\nconst Limits kDefaults = parse_limits(\"max_conns=512;retry_ms=;burst=32\");\n}\n\nconst Limits& default_limits() { return kDefaults; }\n}  // namespace kwik\n",
+        "tests/limits_test.cpp": "#include <gtest/gtest.h>\n\n#include \"limits.hpp\"\n\nTEST(Limits, ParsesPairs) { EXPECT_EQ(kwik::parse_limits(\"a=1;b=2\").at(\"b\"), 2); }\n\nTEST(Defaults, MaxConns) { EXPECT_EQ(kwik::default_limits().at(\"max_conns\"), 512); }\n",
+        "ci/merge_junit.py": R53_MERGE_JUNIT,
+    },
+    env=R53_ENV, project="kwik/ratelimit", **ROUND53,
+)
+
+case(
+    "sh-background-builds-bare-wait-checked-build-error-cascade", "test:checked", R53_IMAGE,
+    ["cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null",
+     "cmake -S . -B build/checked -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKWIK_CHECKED=ON > /dev/null",
+     "cmake --build build/release &\ncmake --build build/checked &\nwait",
+     "ctest --test-dir build/checked --output-on-failure"],
+    lab("compile_error", [r"src/pool\.cpp:\d+:\d+: error: .capacity_. was not declared in this scope"],
+        "ninja builds in the background (bare `wait`), then ctest",
+        "the checked build (KWIK_CHECKED) still reads the member renamed from capacity_ to cap_; both builds run as background jobs and a bare `wait` returns 0 whatever they returned, so ctest then runs the checked tests and finds no executable",
+        accept=[]),
+    files={
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(bufpool LANGUAGES CXX)\nset(CMAKE_CXX_STANDARD 17)\nenable_testing()\noption(KWIK_CHECKED \"bounds checks\" OFF)\nadd_library(bufpool src/pool.cpp)\ntarget_include_directories(bufpool PUBLIC include)\nif(KWIK_CHECKED)\n  target_compile_definitions(bufpool PUBLIC KWIK_CHECKED=1)\nendif()\nadd_executable(pool_test tests/pool_test.cpp)\ntarget_link_libraries(pool_test PRIVATE bufpool)\nadd_test(NAME pool_test COMMAND pool_test)\n",
+        "include/pool.hpp": "#pragma once\n#include <cstddef>\n#include <vector>\n\nnamespace kwik {\nclass Pool {\n  public:\n    explicit Pool(std::size_t cap) : cap_(cap) {}\n    bool take();\n    std::size_t used() const { return used_; }\n\n  private:\n    std::size_t cap_;\n    std::size_t used_ = 0;\n};\n}  // namespace kwik\n",
+        "src/pool.cpp": "#include \"pool.hpp\"\n\n#include <cassert>\n\nnamespace kwik {\nbool Pool::take() {\n#if KWIK_CHECKED\n    assert(used_ <= capacity_);\n#endif\n    if (used_ == cap_) return false;\n    ++used_;\n    return true;\n}\n}  // namespace kwik\n",
+        "tests/pool_test.cpp": "#include \"pool.hpp\"\n\nint main() {\n    kwik::Pool p(2);\n    return (p.take() && p.take() && !p.take()) ? 0 : 1;\n}\n",
+    },
+    env=R53_ENV, project="kwik/bufpool", **ROUND53,
+)
+
+R53_GEN_OPCODES = """import csv
+import sys
+
+print("#pragma once")
+print("namespace kwik::op {")
+with open(sys.argv[1], newline="") as f:
+    for row in csv.DictReader(f):
+        print(f"constexpr unsigned char {row['name']} = {int(row['code'], 16)};")
+print("}  // namespace kwik::op")
+"""
+
+case(
+    "sh-status-captured-after-echo-opcode-codegen-cascade", "build", R53_IMAGE,
+    ["mkdir -p build/gen",
+     "set +e\npython3 tools/gen_opcodes.py spec/opcodes.csv > build/gen/opcodes.hpp\necho \"generated build/gen/opcodes.hpp\"; rc=$?\nset -e\n[ \"$rc\" -eq 0 ] || exit \"$rc\"",
+     "cmake -S . -B build -G Ninja > /dev/null",
+     "cmake --build build"],
+    lab("compile_error", [r"ValueError: invalid literal for int\(\) with base 16: '0x1G'"],
+        "python code generator (status read after an echo), then g++",
+        "a new row in spec/opcodes.csv has the code 0x1G; the generator raises, but the job takes $? after the echo that follows it, so the check passes and the build fails on the truncated header",
+        accept=["other"]),
+    files={
+        "tools/gen_opcodes.py": R53_GEN_OPCODES,
+        "spec/opcodes.csv": "name,code\nNOP,0x00\nPUSH,0x01\nPOP,0x02\nJMP,0x1G\nHALT,0xFF\n",
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(vm LANGUAGES CXX)\nset(CMAKE_CXX_STANDARD 17)\nadd_executable(vm src/vm.cpp)\ntarget_include_directories(vm PRIVATE ${CMAKE_BINARY_DIR}/gen)\n",
+        "src/vm.cpp": "#include <cstdio>\n\n#include \"opcodes.hpp\"\n\nint main() {\n    std::printf(\"%d %d\\n\", kwik::op::JMP, kwik::op::HALT);\n    return 0;\n}\n",
+    },
+    env=R53_ENV, project="kwik/vm", **ROUND53,
+)
+
+case(
+    "sh-command-substitution-in-argument-version-file-moved-cascade", "build:release", R53_IMAGE,
+    ["cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DKWIK_VERSION=\"$(cat VERSION)\"",
+     "cmake --build build"],
+    lab("github_actions_config", [r"^cat: VERSION: No such file or directory"],
+        "bash command substitution in an argument, then cmake project(VERSION)",
+        "VERSION moved to cmake/VERSION; `$(cat VERSION)` inside cmake's argument list fails without stopping the job (set -e does not see it), project() only warns about the empty VERSION, and the ABI number computed from the version components then fails in math(EXPR)",
+        accept=["other"]),
+    files={
+        "cmake/VERSION": "2.7.1\n",
+        "CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(relayd VERSION ${KWIK_VERSION} LANGUAGES CXX)\nmath(EXPR RELAYD_ABI \"${PROJECT_VERSION_MAJOR} * 100 + ${PROJECT_VERSION_MINOR}\")\nadd_executable(relayd src/main.cpp)\ntarget_compile_definitions(relayd PRIVATE RELAYD_VERSION=\"${PROJECT_VERSION}\" RELAYD_ABI=${RELAYD_ABI})\n",
+        "src/main.cpp": "#include <cstdio>\n\nint main() { std::puts(RELAYD_VERSION); }\n",
+    },
+    env=R53_ENV, project="kwik/relayd", **ROUND53,
+)
