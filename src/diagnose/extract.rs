@@ -903,6 +903,29 @@ static RULES: &[Rule] = &[
     r("knex_migration_failed", Cause, Cat::Is(C::Other), 7, r#"^migration file "[^"]+" failed|^migration failed with error:|^\s*- near "[^"]*": syntax error"#),
     // supertest's status assertion: what the service answered instead.
     r("supertest_status", Detail, Cat::Is(C::TestAssertion), 5, r#"^\s*Error: expected \d{3} "[^"]+", got \d{3} "[^"]+""#),
+    // --- the data pipelines and C++ test frameworks of rounds 52-53
+    // GoogleTest: a failed test (`[  FAILED  ] Suite.Name (0 ms)`), its count, the assertion's
+    // position and what it says (`f.cpp:12: Failure`, `Expected equality of these values:`,
+    // a death test's `Result: threw an exception.`).
+    r("gtest_failed", Test, Cat::Is(C::TestAssertion), 7, r"^\[  FAILED  \] (?P<t>[\w/.]+)(?:, where \S.*)? \(\d+ ms\)\s*$|^\[  FAILED  \] [1-9]\d* tests?, listed below:"),
+    r("gtest_failure", Detail, Cat::Is(C::TestAssertion), 5, r"^\S+:\d+: Failure\s*$|^Expected equality of these values:|^\s*Result: (?:threw an exception|died but not with expected|failed to die)|^Value of: |^Actual function call count doesn't match "),
+    // Catch2: the console reporter's `f.cpp:11: FAILED:`, the compact reporter's `f.cpp:11:
+    // failed: ...`, the totals.
+    r("catch2_failed", Test, Cat::Is(C::TestAssertion), 7, r"^\S+:\d+: FAILED:\s*$|^\S+:\d+: failed: \S|^test cases: \d+ \| (?:\d+ passed \| )?[1-9]\d* failed|^Failed [1-9]\d* test cases?, failed \d+ assertions?\.|^\S+:\d+: warning:\s*$"),
+    r("catch2_expansion", Detail, Cat::Is(C::TestAssertion), 4, r"^with expansion:\s*$"),
+    // A sanitizer that could not reserve its shadow memory: the runner's address-space limit
+    // (`ulimit -v`), not the code.
+    r("sanitizer_shadow", Cause, Cat::Is(C::Infrastructure), 9, r"AddressSanitizer failed to allocate 0x[0-9a-f]+|ReserveShadowMemoryRange failed while trying to map|Perhaps you're using ulimit -v"),
+    // ctest asked for a test binary the build did not make.
+    r("ctest_exec_missing", Cause, Cat::Is(C::CompileError), 5, r"^Could not find executable \S+"),
+    // DuckDB's database file locked by another process (a shared cache another job holds).
+    r("duckdb_lock", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"Could not set lock on file \S+: Conflicting lock is held in "),
+    // dbt: a data or unit test that failed (`Failure in unit_test name (path)`, `1 of 3 FAIL 2
+    // name`), and a project file that does not parse (YAML).
+    r("dbt_test_failed", Test, Cat::Is(C::TestAssertion), 7, r"Failure in (?:unit_test|test) (?P<t>\S+) \(|^(?:\d\d:\d\d:\d\d\s+)?\d+ of \d+ FAIL \d+ (?P<t2>\S+)"),
+    r("dbt_parse_error", Cause, Cat::Is(C::GithubActionsConfig), 7, r"found a tab character that violates indentation|^(?:\d\d:\d\d:\d\d\s+)?Parsing Error\s*$"),
+    // sqlfluff's YAML and JSON reports: a violation's rule code (`code: AM04`).
+    r("sqlfluff_code", Cause, Cat::Is(C::LintFailure), 6, r#"^\s*-?\s*"?code"?: "?(?:AL|AM|CP|CV|JJ|LT|RF|ST|TQ|PRS|TMP)\d{2}"?,?\s*$"#),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
     r("generic_error", Cause, Cat::None, 1, r"(?i)^\s*(\[?error\]?[:\s!]|fatal[:\s]|\berror\b.*\bfailed\b)|\bERROR\b|\bFAILURE\b|\bfailed with exit code\b|Error: Command failed"),

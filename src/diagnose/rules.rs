@@ -190,6 +190,33 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
         stalled = Some(line);
     }
 
+    // A test that timed out waiting for a peer it had connected to: the peer never answered.
+    if stalled.is_none()
+        && category == Category::TimeoutOrOom
+        && !infra_reason
+        && let Some(line) = cause::test_waited_on_peer(log, ex, region)
+    {
+        category = Category::NetworkOrFlaky;
+        stalled = Some(line);
+    }
+
+    // `git diff --exit-code` (or `diff`) failing after an earlier command of the job rewrote the
+    // sources with a formatter (`clang-format -i`, `gofmt -w`, `prettier --write`): the files
+    // it reports changed are the formatter's changes, the code is not formatted. (Only when
+    // nothing but a generic word was recognised.)
+    if (category == Category::Unknown || (category == Category::Other && top < 2.0))
+        && let Some(step) = failing_step.as_ref()
+        && compares_files(step.name.as_deref().unwrap_or(""))
+        && ex.hits.iter().any(|h| {
+            matches!(h.rule, "gha_step" | "shell_step")
+                && h.line < step.line
+                && !in_after_section(log, h.line)
+                && formats_in_place(h.name.as_deref().unwrap_or(""))
+        })
+    {
+        category = Category::FormattingFailure;
+    }
+
     // Nothing recognised, but the failing command said something before it failed (a script's
     // own check): that is some failure, not no information.
     if category == Category::Unknown
@@ -1358,6 +1385,50 @@ fn compares_files(cmd: &str) -> bool {
     let programs = step_programs(cmd);
     programs.contains(&"diff")
         || (programs.contains(&"git") && cmd.contains(" diff ") && cmd.contains("--exit-code"))
+}
+
+/// A command that runs a formatter that rewrites the files it is given (`clang-format -i`,
+/// `gofmt -w`, `prettier --write`, `black src`), not one that only checks or prints a diff.
+fn formats_in_place(cmd: &str) -> bool {
+    let words: Vec<&str> = cmd
+        .split_whitespace()
+        .map(|w| w.rsplit('/').next().unwrap_or(w))
+        .collect();
+    let has = |w: &str| words.contains(&w);
+    let checks_only = words.iter().any(|w| {
+        matches!(
+            *w,
+            "--check"
+                | "-check"
+                | "--dry-run"
+                | "--diff"
+                | "-l"
+                | "--list-different"
+                | "--check-formatted"
+                | "--output-replacements-xml"
+        )
+    });
+    if checks_only {
+        return false;
+    }
+    let write_flag = has("-i") || has("-w") || has("--write") || has("--in-place");
+    let rewrites_with_flag = [
+        "clang-format",
+        "gofmt",
+        "goimports",
+        "prettier",
+        "shfmt",
+        "yapf",
+        "autopep8",
+        "swift-format",
+        "biome",
+        "dprint",
+    ];
+    let rewrites_by_default = ["black", "rustfmt", "isort", "stylua", "nixfmt", "alejandra"];
+    (write_flag && rewrites_with_flag.iter().any(|p| has(p)))
+        || rewrites_by_default.iter().any(|p| has(p))
+        || (has("fmt") && (has("cargo") || has("terraform") || has("tofu") || has("dprint")))
+        || (has("format") && (has("ruff") || has("mix") || has("dart") || has("buf")))
 }
 
 /// A line a unified or normal diff reports changed: `+kv_hash`, `-old`, `> new`; not the

@@ -3743,3 +3743,69 @@ fn round50_and_51_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// Rounds 52-53's families (GoogleTest, Catch2, a sanitizer's shadow memory, ctest's missing
+/// binary after a failed build, DuckDB's lock, dbt's tests and parse errors, sqlfluff's reports,
+/// a test that timed out waiting on its peer, a fallback to a stale file) on logs of other tools
+/// and projects than the corpus's.
+#[test]
+fn round52_and_53_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ ctest --test-dir build --output-on-failure\nTest project /builds/a/build\n    Start 1: parser_test\n1/1 Test #1: parser_test ......................***Failed    0.02 sec\n[==========] Running 3 tests from 1 test suite.\n[ RUN      ] Parser.RejectsTrailingComma\n/builds/a/test/parser_test.cpp:41: Failure\nExpected equality of these values:\n  result.ok()\n    Which is: true\n  false\n[  FAILED  ] Parser.RejectsTrailingComma (0 ms)\n[==========] 3 tests from 1 test suite ran. (1 ms total)\n[  PASSED  ] 2 tests.\n[  FAILED  ] 1 test, listed below:\n[  FAILED  ] Parser.RejectsTrailingComma\n\n 1 FAILED TEST\n\n0% tests passed, 1 tests failed out of 1\n\nThe following tests FAILED:\n\t  1 - parser_test (Failed)\nErrors while running CTest\nERROR: Job failed: exit code 8\n",
+            Category::TestAssertion,
+            "/builds/a/test/parser_test.cpp:41: Failure",
+        ),
+        (
+            "$ ./build/tests/unit_tests --reporter console\n\n~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\nunit_tests is a Catch2 v3.5.2 host application.\nRun with -? for options\n\n-------------------------------------------------------------------------------\nring buffer wraps around\n-------------------------------------------------------------------------------\n/builds/a/tests/ring_test.cpp:27\n...............................................................................\n\n/builds/a/tests/ring_test.cpp:33: FAILED:\n  REQUIRE( rb.size() == 4 )\nwith expansion:\n  5 == 4\n\n===============================================================================\ntest cases: 12 | 11 passed | 1 failed\nassertions: 40 | 39 passed | 1 failed\n\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "/builds/a/tests/ring_test.cpp:33: FAILED:",
+        ),
+        (
+            "$ ulimit -v 4000000 && ./build-asan/tests/codec_tests\n==412==ERROR: AddressSanitizer failed to allocate 0xdfff0001000 (15392894357504) bytes at address 2008fff7000 (errno: 12)\n==412==ReserveShadowMemoryRange failed while trying to map 0xdfff0001000 bytes. Perhaps you're using ulimit -v\nERROR: Job failed: exit code 1\n",
+            Category::Infrastructure,
+            "AddressSanitizer failed to allocate 0xdfff0001000",
+        ),
+        (
+            "$ cmake --build build -j2 || true\n[ 40%] Building CXX object src/CMakeFiles/codec.dir/frame.cpp.o\n/builds/a/src/frame.cpp:88:5: error: 'span' is not a member of 'std'\n   88 |     std::span<const uint8_t> view(buf);\n      |     ^~~~\ngmake[2]: *** [src/CMakeFiles/codec.dir/build.make:90: src/CMakeFiles/codec.dir/frame.cpp.o] Error 1\ngmake: *** [Makefile:136: all] Error 2\n$ ctest --test-dir build --output-on-failure\nTest project /builds/a/build\n    Start 1: frame_tests\nCould not find executable /builds/a/build/tests/frame_tests\nLooked in the following places:\n/builds/a/build/tests/frame_tests\nUnable to find executable: /builds/a/build/tests/frame_tests\n1/1 Test #1: frame_tests ......................***Not Run   0.00 sec\n\n0% tests passed, 1 tests failed out of 1\nErrors while running CTest\nERROR: Job failed: exit code 8\n",
+            Category::CompileError,
+            "/builds/a/src/frame.cpp:88:5: error: 'span' is not a member of 'std'",
+        ),
+        (
+            "$ python -m etl.load --db /cache/warehouse.duckdb\nTraceback (most recent call last):\n  File \"/builds/a/etl/load.py\", line 14, in main\n    con = duckdb.connect(args.db)\nduckdb.duckdb.IOException: IO Error: Could not set lock on file \"/cache/warehouse.duckdb\": Conflicting lock is held in /usr/local/bin/python3.11 (PID 2231). See also https://duckdb.org/docs/connect/concurrency\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Could not set lock on file \"/cache/warehouse.duckdb\": Conflicting lock is held in",
+        ),
+        (
+            "$ dbt build --select orders\n12:01:10  Running with dbt=1.8.7\n12:01:12  1 of 3 START sql table model main.orders ..................................... [RUN]\n12:01:12  1 of 3 OK created sql table model main.orders ................................ [OK in 0.21s]\n12:01:12  2 of 3 START test not_null_orders_customer_id ................................ [RUN]\n12:01:12  2 of 3 FAIL 3 not_null_orders_customer_id .................................... [FAIL 3 in 0.05s]\n12:01:12  3 of 3 START test unique_orders_order_id ..................................... [RUN]\n12:01:12  3 of 3 PASS unique_orders_order_id ........................................... [PASS in 0.04s]\n12:01:12  \n12:01:12  Completed with 1 error and 0 warnings:\n12:01:12  \n12:01:12  Failure in test not_null_orders_customer_id (models/schema.yml)\n12:01:12    Got 3 results, configured to fail if != 0\n12:01:12  \n12:01:12  Done. PASS=2 WARN=0 ERROR=1 SKIP=0 TOTAL=3\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Failure in test not_null_orders_customer_id (models/schema.yml)",
+        ),
+        (
+            "$ dbt parse\n09:14:02  Running with dbt=1.8.7\n09:14:03  Encountered an error:\nParsing Error\n  Error reading shop: marts/schema.yml - Runtime Error\n    Syntax error near line 12\n    ------------------------------\n    11 |       - name: order_total\n    12 | \t        description: gross\n    \n    Raw Error:\n    ------------------------------\n    while scanning for the next token\n    found character '\\t' that cannot start any token\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "Parsing Error",
+        ),
+        (
+            "$ sqlfluff lint models/ --format yaml --nofail > lint.yml; python scripts/gate.py lint.yml\n- filepath: models/staging/stg_payments.sql\n  violations:\n  - start_line_no: 7\n    start_line_pos: 5\n    code: CV03\n    description: Trailing comma in select statement forbidden.\n    name: convention.select_trailing_comma\ngate: 1 violation(s) at or above warning\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "code: CV03",
+        ),
+        (
+            "$ ctest --test-dir build -R integration --timeout 60 --output-on-failure\nTest project /builds/a/build\n    Start 3: broker_integration\n[broker] connected to 127.0.0.1:5672, waiting for connection.open-ok\n1/1 Test #3: broker_integration ...............***Timeout  60.01 sec\n\n0% tests passed, 1 tests failed out of 1\n\nThe following tests FAILED:\n\t  3 - broker_integration (Timeout)\nErrors while running CTest\nERROR: Job failed: exit code 8\n",
+            Category::NetworkOrFlaky,
+            "[broker] connected to 127.0.0.1:5672, waiting for connection.open-ok",
+        ),
+        (
+            "$ python tools/make_lookup.py data/regions.json build/lookup.csv || test -f build/lookup.csv\nTraceback (most recent call last):\n  File \"/builds/a/tools/make_lookup.py\", line 6, in <module>\n    regions = json.load(open(sys.argv[1]))\n  File \"/usr/local/lib/python3.11/json/__init__.py\", line 293, in load\n    return loads(fp.read(),\njson.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 4 column 1 (char 61)\n$ python -m pytest -q tests/test_lookup.py\nF                                                                        [100%]\n=================================== FAILURES ===================================\n______________________________ test_eu_regions _________________________________\n\n    def test_eu_regions():\n        lookup = pd.read_csv(\"build/lookup.csv\")\n>       assert set(lookup[\"region_code\"]) >= {\"eu-west\", \"eu-north\"}\nE       KeyError: 'region_code'\n\ntests/test_lookup.py:7: KeyError\n=========================== short test summary info ============================\nFAILED tests/test_lookup.py::test_eu_regions - KeyError: 'region_code'\n1 failed in 0.41s\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes",
+        ),
+        (
+            "$ gofmt -w $(git ls-files '*.go')\n$ git diff --exit-code\ndiff --git a/internal/quota/limit.go b/internal/quota/limit.go\nindex 3b1c2d0..9e8f7a1 100644\n--- a/internal/quota/limit.go\n+++ b/internal/quota/limit.go\n@@ -9,7 +9,7 @@ type Limit struct {\n }\n \n func (l Limit) Allows(n int) bool {\n-    return n<=l.Max\n+\treturn n <= l.Max\n }\nERROR: Job failed: exit code 1\n",
+            Category::FormattingFailure,
+            "diff --git a/internal/quota/limit.go b/internal/quota/limit.go",
+        ),
+    ];
+    assert_families(cases);
+}
