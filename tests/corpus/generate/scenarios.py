@@ -30234,3 +30234,694 @@ case(
                             "tests/test_segments.py": "import sqlite3\n\n\ndef test_segments_table_exists():\n    db = sqlite3.connect(\"app.db\")\n    assert db.execute(\"select count(*) from segments\").fetchone()[0] == 0\n"}),
     env=R54_ENV, project="globo/crm", **ROUND54,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 55: repository hygiene gates in merge-request pipelines (commit messages, DCO, CODEOWNERS,
+# MR templates, licensing headers, spelling, markdown, changelog and version checks, large files
+# and secret patterns), written by an author who had not read the diagnoser.
+
+ROUND55 = dict(round=55)
+
+R55_ENV = {"HOME": "/tmp/diag55/home", "npm_config_cache": "/tmp/diag55/npm-cache",
+           "npm_config_update_notifier": "false", "npm_config_fund": "false",
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R55_NODE = "ln -s /tmp/diag55/node/node_modules node_modules && "
+R55_INIT = ("git init -q -b main && git config user.name 'Lucille Bluth' && git config user.email lucille@bluth.example && "
+            "git config commit.gpgsign false && printf 'node_modules\\n.scan/\\n' >> .git/info/exclude && git add -A && "
+            "git commit -q -m 'chore: initial import' && git update-ref refs/remotes/origin/main HEAD && git checkout -q -b ")
+R55_PKG = "{\n  \"name\": \"@bluth/%s\",\n  \"version\": \"%s\",\n  \"private\": true\n}\n"
+R55_COMMITLINT = "{\n  \"extends\": [\"@commitlint/config-conventional\"]\n}\n"
+
+R55_DCO_SH = r'''#!/usr/bin/env bash
+# DCO gate: every commit in the merge request must carry a Signed-off-by trailer for its author.
+set -euo pipefail
+base="${1:?usage: check-dco.sh BASE}"
+fail=0
+for sha in $(git rev-list --no-merges --reverse "$base"..HEAD); do
+  short="$(git log -1 --format='%h %s' "$sha")"
+  author="$(git log -1 --format='%an <%ae>' "$sha")"
+  signoffs="$(git log -1 --format='%(trailers:key=Signed-off-by,valueonly,separator=%x2C )' "$sha")"
+  if [ -z "$signoffs" ]; then
+    echo "✗ $short: no Signed-off-by trailer"
+    fail=1
+  elif ! grep -qF "$author" <<<"$signoffs"; then
+    echo "✗ $short: Signed-off-by ($signoffs) does not match author ($author)"
+    fail=1
+  else
+    echo "✓ $short"
+  fi
+done
+if [ "$fail" -ne 0 ]; then
+  echo "DCO check failed: sign off every commit with 'git commit -s' (see CONTRIBUTING.md#dco)"
+  exit 1
+fi
+echo "DCO check passed"
+'''
+
+case(
+    "js-commitlint-header-max-length-mr-range", "lint:commits", "node:20",
+    ["npx commitlint --version", "npx commitlint --from origin/main --to HEAD --verbose"],
+    lab("lint_failure", [r"✖\s+header must not be longer than 100 characters, current length is \d+ \[header-max-length\]"],
+        "commitlint (config-conventional)",
+        "of three commits in the merge request, one has a 106-character header (a whole sentence in the subject); the other two pass"),
+    files={"package.json": R55_PKG % ("invoices", "1.8.0"), ".commitlintrc.json": R55_COMMITLINT,
+           "src/invoices.js": "export const pageSize = 50;\n"},
+    setup=R55_NODE + R55_INIT + "feat/invoice-pagination && "
+          "echo 'export const maxPages = 20;' >> src/invoices.js && git commit -qam 'feat(api): paginate the invoice list' && "
+          "echo 'export const emptyPageIsLast = true;' >> src/invoices.js && git commit -qam 'fix(api): stop paging when the upstream invoice service returns an empty page without a next cursor header' && "
+          "echo '# invoices' > README.md && git add README.md && git commit -qm 'docs: describe the page size'",
+    env=R55_ENV, project="bluth/invoices", **ROUND55,
+)
+
+case(
+    "js-commitlint-scope-enum-unknown-scope-last", "lint:commits", "node:20",
+    ["npx commitlint --last --verbose"],
+    lab("lint_failure", [r"✖\s+scope must be one of \[api, web, deps, ci\] \[scope-enum\]"],
+        "commitlint (config-conventional plus a scope-enum rule)",
+        "the project restricts scopes to api, web, deps and ci; the last commit uses the scope 'billing'"),
+    files={"package.json": R55_PKG % ("storefront", "4.2.1"),
+           "commitlint.config.cjs": "module.exports = {\n  extends: ['@commitlint/config-conventional'],\n  rules: {\n    'scope-enum': [2, 'always', ['api', 'web', 'deps', 'ci']],\n  },\n};\n",
+           "web/cart.js": "export const currency = 'USD';\n"},
+    setup=R55_NODE + R55_INIT + "fix/tax-rounding && echo 'export const roundPerLine = true;' >> web/cart.js && "
+          "git commit -qam 'fix(billing): round tax per line instead of per cart'",
+    env=R55_ENV, project="bluth/storefront", **ROUND55,
+)
+
+case(
+    "js-commitlint-body-max-line-length-stdin", "lint:commits", "node:20",
+    ["git log -1 --format=%B | npx commitlint"],
+    lab("lint_failure", [r"✖\s+body's lines must not be longer than 100 characters \[body-max-line-length\]"],
+        "commitlint (config-conventional, message on stdin)",
+        "the commit body quotes a long log line from the incident it fixes; config-conventional limits body lines to 100"),
+    files={"package.json": R55_PKG % ("payouts", "2.0.3"), ".commitlintrc.json": R55_COMMITLINT,
+           "src/payouts.js": "export const batchSize = 100;\n"},
+    setup=R55_NODE + R55_INIT + "fix/payout-retry && echo 'export const retryOn409 = false;' >> src/payouts.js && git add -A && "
+          "git commit -q -m 'fix(payouts): do not retry a payout the bank already accepted' "
+          "-m 'The worker logged this before sending the payout twice:' "
+          "-m '2026-11-30T04:12:55.118Z ERROR payouts.worker batch=7f3e2c1a attempt=2 status=409 body={\"code\":\"duplicate_payout\",\"message\":\"payout po_88213 already accepted at 04:12:51\"} retrying' "
+          "-m 'Refs: PAY-412'",
+    env=R55_ENV, project="bluth/payouts", **ROUND55,
+)
+
+case(
+    "js-commitlint-strict-warning-body-leading-blank", "lint:commits", "node:20",
+    ["npx commitlint --version", "npx commitlint --from origin/main --to HEAD --strict"],
+    lab("lint_failure", [r"⚠\s+body must have leading blank line \[body-leading-blank\]"],
+        "commitlint --strict (config-conventional)",
+        "the only finding is a warning (no blank line between subject and body); --strict turns warnings into a failing exit code (2)"),
+    files={"package.json": R55_PKG % ("banana-stand", "0.9.0"), ".commitlintrc.json": R55_COMMITLINT,
+           "src/stand.js": "export const opens = '09:00';\n"},
+    setup=R55_NODE + R55_INIT + "feat/closing-time && echo \"export const closes = '18:00';\" >> src/stand.js && git add -A && "
+          "printf 'feat(stand): add a closing time\\nThe stand closed at dusk, which varied by season.\\nUse a fixed 18:00 instead.\\n' > .git/MSG55 && "
+          "git commit -q --cleanup=verbatim -F .git/MSG55",
+    env=R55_ENV, project="bluth/banana-stand", **ROUND55,
+)
+
+case(
+    "sh-dco-check-missing-signoff-trailer", "check:dco", "alpine/git:2.47",
+    ["bash scripts/check-dco.sh origin/main"],
+    lab("lint_failure", [r"^✗ [0-9a-f]{7,} feat\(export\): add CSV export of ledger entries: no Signed-off-by trailer", r"^DCO check failed: sign off every commit"],
+        "shell DCO check (git log trailers)",
+        "two of the merge request's three commits are signed off; the middle one was committed without -s",
+        accept=["other"]),
+    files={"scripts/check-dco.sh": R55_DCO_SH, "ledger/export.py": "FIELDS = ['date', 'amount']\n"},
+    setup=R55_INIT + "feat/csv-export && "
+          "echo \"SEP = ','\" >> ledger/export.py && git commit -qsam 'refactor(export): name the separator' && "
+          "echo 'def to_csv(rows): return [SEP.join(map(str, r)) for r in rows]' >> ledger/export.py && git commit -qam 'feat(export): add CSV export of ledger entries' && "
+          "echo '# export' > ledger/README.md && git add -A && git commit -qsm 'docs(export): document the CSV columns'",
+    env=R55_ENV, project="bluth/ledger", **ROUND55,
+)
+
+case(
+    "sh-dco-check-signoff-email-mismatch", "check:dco", "alpine/git:2.47",
+    ["git log --format='%h %an <%ae>%n%(trailers:key=Signed-off-by)' origin/main..HEAD", "bash scripts/check-dco.sh origin/main"],
+    lab("lint_failure", [r"^✗ [0-9a-f]{7,} fix\(audit\): .*: Signed-off-by \(Maeby Funke <maeby\.funke@mail\.example>\) does not match author \(Maeby Fünke <maeby@bluth\.example>\)"],
+        "shell DCO check (git log trailers)",
+        "the commit is authored with the work address but signed off by hand with a personal address and a different spelling of the name",
+        accept=["other"]),
+    files={"scripts/check-dco.sh": R55_DCO_SH, "audit/log.py": "RETENTION_DAYS = 30\n"},
+    setup=R55_INIT + "fix/audit-retention && echo 'RETENTION_DAYS = 400' > audit/log.py && git add -A && "
+          "git -c user.name='Maeby Fünke' -c user.email=maeby@bluth.example commit -q -m 'fix(audit): keep audit logs for 400 days' "
+          "-m 'Required by the SOC 2 retention policy.' -m 'Signed-off-by: Maeby Funke <maeby.funke@mail.example>'",
+    env=R55_ENV, project="bluth/audit", **ROUND55,
+)
+
+R55_CODEOWNERS_PY = r'''#!/usr/bin/env python3
+"""Fails when a changed file has no owner in .gitlab/CODEOWNERS (the last matching rule wins, as in GitLab)."""
+import argparse
+import fnmatch
+import re
+import sys
+from pathlib import Path
+
+OWNER = re.compile(r"^(@[\w.\-/]+|[^@\s]+@[^@\s]+\.\w+)$")
+
+
+def load_rules(path):
+    rules = []
+    for n, raw in enumerate(Path(path).read_text().splitlines(), 1):
+        line = raw.split(" #")[0].strip()
+        if not line or line.startswith("#") or line.startswith("["):
+            continue
+        pattern, *owners = line.split()
+        bad = [o for o in owners if not OWNER.match(o)]
+        if bad:
+            print(f"warning: {path}:{n}: {' '.join(bad)} is not a @user, @group or email; rule ignored", file=sys.stderr)
+            continue
+        rules.append((pattern, owners))
+    return rules
+
+
+def matches(pattern, path):
+    anchored = pattern.startswith("/")
+    pat = pattern.lstrip("/")
+    if pat.endswith("/"):
+        return path.startswith(pat) if anchored else (path.startswith(pat) or f"/{pat}" in f"/{path}")
+    if fnmatch.fnmatch(path, pat):
+        return True
+    return not anchored and "/" not in pat and fnmatch.fnmatch(path.rsplit("/", 1)[-1], pat)
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="check_codeowners.py")
+    ap.add_argument("--codeowners", default=".gitlab/CODEOWNERS")
+    ap.add_argument("paths", nargs="+")
+    args = ap.parse_args()
+    rules = load_rules(args.codeowners)
+    unowned = []
+    for p in args.paths:
+        owners = None
+        for pattern, o in rules:
+            if matches(pattern, p):
+                owners = o
+        print(f"{p}: {' '.join(owners) if owners else '(no owner)'}")
+        if not owners:
+            unowned.append(p)
+    sys.stdout.flush()
+    if unowned:
+        print(f"error: {len(unowned)} changed file(s) have no code owner in {args.codeowners}; add a rule before merging", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+R55_CODEOWNERS = ("# Default owners\n* @bluth/platform\n\n[Backend][2]\n/services/billing/ @bluth/billing\n/services/payouts/ @bluth/payments\n\n"
+                  "[Docs]\n*.md @bluth/docs\n")
+
+case(
+    "py-codeowners-new-service-directory-unowned", "check:codeowners", "python:3.12-slim",
+    ["python3 scripts/check_codeowners.py $(git diff --name-only --diff-filter=AMR origin/main...HEAD)"],
+    lab("other", [r"^services/ledger/app\.py: \(no owner\)", r"^error: 3 changed file\(s\) have no code owner in \.gitlab/CODEOWNERS"],
+        "python CODEOWNERS check",
+        "the MR removes CODEOWNERS' default '*' rule and adds services/ledger/ without a rule of its own: the new service's files and CODEOWNERS itself are left without an owner",
+        accept=["lint_failure"]),
+    files={"scripts/check_codeowners.py": R55_CODEOWNERS_PY, ".gitlab/CODEOWNERS": R55_CODEOWNERS,
+           "services/billing/app.py": "PORT = 8080\n"},
+    setup=R55_INIT + "feat/ledger-service && "
+          "mkdir -p services/ledger && echo 'PORT = 8081' > services/ledger/app.py && echo 'flask==3.1.0' > services/ledger/requirements.txt && "
+          "sed -i '/^# Default owners/d; /^\\* @bluth\\/platform/d' .gitlab/CODEOWNERS && echo 'PORT = 8090' > services/billing/app.py && "
+          "git add -A && git commit -qm 'feat(ledger): add the ledger service'",
+    env=R55_ENV, project="bluth/services", **ROUND55,
+)
+
+R55_MR_CHECK = r'''#!/usr/bin/env bash
+# Checks the merge request description against .gitlab/merge_request_templates/Default.md.
+set -euo pipefail
+desc="${CI_MERGE_REQUEST_DESCRIPTION:?not a merge request pipeline}"
+fail=0
+for section in "## What" "## Why" "## Rollback"; do
+  if ! grep -qxF "$section" <<<"$desc"; then
+    echo "MR description is missing the '$section' section of the template"
+    fail=1
+  fi
+done
+unchecked="$(grep -nE '^[[:space:]]*- \[ \]' <<<"$desc" || true)"
+if [ -n "$unchecked" ]; then
+  echo "unchecked items in the MR checklist:"
+  sed 's/^/  line /' <<<"$unchecked"
+  fail=1
+fi
+exit "$fail"
+'''
+
+case(
+    "sh-mr-template-checklist-unchecked-items", "check:mr-description", "alpine:3.20",
+    ["bash scripts/check-mr-description.sh"],
+    lab("other", [r"^unchecked items in the MR checklist:", r"^  line \d+:- \[ \] Migration tested against a production snapshot", r"^  line \d+:- \[ \] Runbook updated"],
+        "shell MR description check",
+        "the description keeps the template's sections, but two checklist items (migration tested on a snapshot, runbook updated) are left unticked",
+        accept=["lint_failure"]),
+    files={"scripts/check-mr-description.sh": R55_MR_CHECK},
+    env=dict(R55_ENV, CI_MERGE_REQUEST_IID="231", CI_MERGE_REQUEST_TITLE="Add index on invoices.customer_id",
+             CI_MERGE_REQUEST_DESCRIPTION="## What\nAdds a concurrent index on invoices.customer_id.\n\n## Why\nThe statement export scans the table.\n\n## Rollback\nDrop the index.\n\n## Checklist\n- [x] Tests added\n- [ ] Migration tested against a production snapshot\n- [x] Changelog entry\n- [ ] Runbook updated\n"),
+    project="bluth/invoices-db", **ROUND55,
+)
+
+R55_APACHE = "                                 Apache License\n                           Version 2.0, January 2004\n                        http://www.apache.org/licenses/\n"
+R55_MIT = "MIT License\n\nCopyright (c) <year> <copyright holders>\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software.\n"
+
+case(
+    "reuse-lint-bad-license-identifier-apache2", "lint:licensing", "python:3.12",
+    ["reuse --version", "reuse lint"],
+    lab("lint_failure", [r"^'Apache2\.0' found in:", r"^\* sync/worker\.py"],
+        "reuse lint",
+        "a new file's header says SPDX-License-Identifier: Apache2.0 (no such SPDX identifier, and no such file under LICENSES/)"),
+    files={"LICENSES/Apache-2.0.txt": R55_APACHE,
+           "sync/__init__.py": "# SPDX-FileCopyrightText: 2026 Bluth Company\n#\n# SPDX-License-Identifier: Apache-2.0\n",
+           "sync/worker.py": "# SPDX-FileCopyrightText: 2026 Bluth Company\n#\n# SPDX-License-Identifier: Apache2.0\n\nINTERVAL = 30\n",
+           "README.md": "<!--\nSPDX-FileCopyrightText: 2026 Bluth Company\n\nSPDX-License-Identifier: Apache-2.0\n-->\n# sync\n"},
+    setup=R55_INIT + "feat/worker",
+    env=R55_ENV, project="bluth/sync", **ROUND55,
+)
+
+case(
+    "reuse-lint-lines-copyright-missing-unused-license", "lint:licensing", "python:3.12",
+    ["reuse lint --lines"],
+    lab("lint_failure", [r"^deploy/rollout\.sh: no copyright notice", r"^LICENSES/MIT\.txt: unused license"],
+        "reuse lint --lines",
+        "a new deploy script has a license identifier but no copyright line, and LICENSES/MIT.txt is left over after the vendored MIT code was removed"),
+    files={"LICENSES/Apache-2.0.txt": R55_APACHE, "LICENSES/MIT.txt": R55_MIT,
+           "deploy/rollout.sh": "#!/bin/sh\n# SPDX-License-Identifier: Apache-2.0\nkubectl rollout restart deploy/web\n",
+           "deploy/values.yaml": "# SPDX-FileCopyrightText: 2026 Bluth Company\n# SPDX-License-Identifier: Apache-2.0\nreplicas: 3\n"},
+    setup=R55_INIT + "chore/rollout",
+    env=R55_ENV, project="bluth/deploy", **ROUND55,
+)
+
+case(
+    "py-codespell-count-builtin-code-dictionary", "lint:spelling", "python:3.12-slim",
+    ["codespell --version", "codespell --count --builtin clear,rare,code --ignore-words-list=crate src/"],
+    lab("lint_failure", [r"^src/reconcile\.py:\d+: retreive ==> retrieve", r"^src/reconcile\.py:\d+: occurence ==> occurrence", r"^src/ledger\.py:\d+: mis-match ==> mismatch"],
+        "codespell (clear, rare and code dictionaries, --count)",
+        "three misspellings in comments and a log message of the reconciliation code; --count prints the total at the end"),
+    files={"src/ledger.py": "CRATE_SIZE = 12\n\n\ndef check(a, b):\n    if a != b:\n        raise ValueError(\"balance mis-match between ledger and bank\")\n",
+           "src/reconcile.py": "# Retreive the bank statement and match each occurence of a payment id.\nimport logging\n\nlog = logging.getLogger(__name__)\n\n\ndef reconcile(rows):\n    # retreive rows lazily\n    for r in rows:\n        log.info(\"first occurence of %s\", r)\n"},
+    env=R55_ENV, project="bluth/reconcile", **ROUND55,
+)
+
+case(
+    "py-codespell-skip-glob-misses-dot-slash-paths", "lint:spelling", "python:3.12-slim",
+    ["cat .codespellrc", "codespell ."],
+    lab("lint_failure", [r"tests/fixtures/typos\.txt:\d+: teh ==> the", r"tests/fixtures/typos\.txt:\d+: adress ==> address"],
+        "codespell (.codespellrc)",
+        "the test fixture of deliberate typos is meant to be skipped, but the skip glob 'tests/fixtures/*' does not match the './tests/fixtures/...' paths codespell walks",
+        accept=["github_actions_config"]),
+    files={".codespellrc": "[codespell]\nskip = tests/fixtures/*,*.lock\nignore-words-list = nd\n",
+           "tests/fixtures/typos.txt": "teh quick brown fox\nplease update your adress\n",
+           "tests/test_autocorrect.py": "from pathlib import Path\n\n\ndef test_fixture_has_two_lines():\n    assert len(Path('tests/fixtures/typos.txt').read_text().splitlines()) == 2\n",
+           "README.md": "# autocorrect\n\nSuggests corrections for common typos.\n"},
+    env=R55_ENV, project="bluth/autocorrect", **ROUND55,
+)
+
+R55_MDL_CFG = "{\n  // docs lint for the handbook\n  \"config\": {\n    \"default\": true,\n    \"MD013\": false\n  },\n  \"ignores\": [\"node_modules/**\"]\n}\n"
+
+case(
+    "js-markdownlint-cli2-heading-increment-fence-language", "lint:docs", "node:20",
+    ["npx markdownlint-cli2 \"handbook/**/*.md\""],
+    lab("lint_failure", [r"handbook/oncall\.md:\d+(:\d+)? (error )?MD001/heading-increment", r"handbook/oncall\.md:\d+(:\d+)? (error )?MD040/fenced-code-language"],
+        "markdownlint-cli2 (.markdownlint-cli2.jsonc)",
+        "the on-call page jumps from a level-1 to a level-3 heading and has a fenced block without a language"),
+    files={".markdownlint-cli2.jsonc": R55_MDL_CFG,
+           "handbook/index.md": "# Handbook\n\n- [On call](oncall.md)\n",
+           "handbook/oncall.md": "# On call\n\n### Paging\n\nPage the secondary after 15 minutes.\n\n```\nbluthctl page --team platform\n```\n"},
+    setup=R55_NODE.rstrip("& "),
+    env=R55_ENV, project="bluth/handbook", **ROUND55,
+)
+
+case(
+    "js-markdownlint-cli2-changelog-duplicate-headings", "lint:docs", "node:20",
+    ["npx markdownlint-cli2 CHANGELOG.md"],
+    lab("lint_failure", [r"CHANGELOG\.md:\d+(:\d+)? (error )?MD024/no-duplicate-heading"],
+        "markdownlint-cli2 (default rules)",
+        "a keep-a-changelog file repeats '### Fixed' and '### Added' under each release; MD024 flags them because siblings_only is not set"),
+    files={"CHANGELOG.md": "# Changelog\n\n## [1.4.0] - 2026-12-01\n\n### Added\n\n- Export to CSV.\n\n### Fixed\n\n- Rounding of tax per line.\n\n## [1.3.2] - 2026-11-10\n\n### Fixed\n\n- Crash on empty carts.\n"},
+    setup=R55_NODE.rstrip("& "),
+    env=R55_ENV, project="bluth/cart", **ROUND55,
+)
+
+R55_TOWNCRIER = "[tool.towncrier]\npackage = \"seal\"\ndirectory = \"changes\"\nfilename = \"CHANGELOG.md\"\n\n[[tool.towncrier.type]]\ndirectory = \"feature\"\nname = \"Features\"\nshowcontent = true\n\n[[tool.towncrier.type]]\ndirectory = \"fix\"\nname = \"Fixes\"\nshowcontent = true\n"
+
+case(
+    "py-towncrier-check-invalid-fragment-type-name", "check:changelog", "python:3.12",
+    ["towncrier --version", "towncrier check --compare-with origin/main"],
+    lab("lint_failure", [r"Invalid news fragment name: 412\.bugfix\.md"],
+        "towncrier check",
+        "the newsfragment is named 412.bugfix.md but the project's fragment types are feature and fix",
+        accept=["other"]),
+    files={"pyproject.toml": "[project]\nname = \"seal\"\nversion = \"3.0.2\"\n\n" + R55_TOWNCRIER,
+           "seal/__init__.py": "__version__ = '3.0.2'\n", "CHANGELOG.md": "# Changelog\n\n<!-- towncrier release notes start -->\n",
+           "changes/409.feature.md": "Seals can be stamped in bulk.\n"},
+    setup=R55_INIT + "fix/last-page && echo \"__version__ = '3.0.3'\" > seal/__init__.py && echo 'Stamping no longer drops the last page.' > changes/412.bugfix.md && "
+          "git add -A && git commit -qm 'fix: keep the last page'",
+    env=R55_ENV, project="bluth/seal", **ROUND55,
+)
+
+def r55_pkg(name, version, **extra):
+    d = {"name": name, "version": version}
+    d.update(extra)
+    return json.dumps(d, indent=2) + "\n"
+
+
+case(
+    "js-changeset-status-renamed-package-not-in-workspace", "check:changeset", "node:20",
+    ["changeset --version", "changeset status --since=origin/main"],
+    lab("other", [r"@bluth/billing-ui"],
+        "changesets",
+        "the merge request renames packages/billing-ui to @bluth/billing-web but its changeset still names @bluth/billing-ui",
+        accept=["lint_failure"]),
+    files={"package.json": r55_pkg("bluth-web", "0.0.0", private=True, workspaces=["packages/*"]),
+           ".changeset/config.json": json.dumps({"changelog": "@changesets/cli/changelog", "commit": False, "access": "restricted", "baseBranch": "main", "updateInternalDependencies": "patch", "ignore": []}, indent=2) + "\n",
+           "packages/billing-ui/package.json": r55_pkg("@bluth/billing-ui", "2.3.0"),
+           "packages/billing-ui/index.js": "module.exports = { title: 'Billing' };\n"},
+    setup=R55_NODE + R55_INIT + "refactor/billing-web && git mv packages/billing-ui packages/billing-web && "
+          "sed -i 's/billing-ui/billing-web/' packages/billing-web/package.json && "
+          "printf -- '---\\n\"@bluth/billing-ui\": minor\\n---\\n\\nRename the billing UI package to billing-web.\\n' > .changeset/brave-owls-dance.md && "
+          "git add -A && git commit -qm 'refactor: rename billing-ui to billing-web'",
+    env=R55_ENV, project="bluth/web", **ROUND55,
+)
+
+R55_BUMP_SH = r'''#!/usr/bin/env bash
+# Release gate: a merge request that changes the package must bump its version.
+set -euo pipefail
+target="origin/${CI_MERGE_REQUEST_TARGET_BRANCH_NAME:-main}"
+old="$(git show "$target:pyproject.toml" | sed -n 's/^version = "\(.*\)"$/\1/p')"
+new="$(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml)"
+changed="$(git diff --name-only "$target"...HEAD -- src/ | wc -l)"
+echo "version on $target: $old, in this MR: $new, changed files under src/: $changed"
+if [ "$changed" -gt 0 ] && [ "$old" = "$new" ]; then
+  echo "error: src/ changed but the version in pyproject.toml is still $old; bump it (e.g. 'hatch version patch')" >&2
+  exit 1
+fi
+'''
+
+case(
+    "sh-version-bump-required-pyproject-unchanged", "check:version", "python:3.12-slim",
+    ["bash scripts/require-version-bump.sh"],
+    lab("other", [r"^error: src/ changed but the version in pyproject\.toml is still 1\.12\.0"],
+        "shell version-bump gate (git show, sed)",
+        "the merge request changes src/ but leaves the version at 1.12.0",
+        accept=["lint_failure"]),
+    files={"scripts/require-version-bump.sh": R55_BUMP_SH, "pyproject.toml": "[project]\nname = \"bluth-cornballer\"\nversion = \"1.12.0\"\n",
+           "src/cornballer/__init__.py": "HEAT = 'high'\n"},
+    setup=R55_INIT + "fix/heat && echo \"HEAT = 'medium'\" > src/cornballer/__init__.py && git commit -qam 'fix: lower the default heat'",
+    env=dict(R55_ENV, CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main"), project="bluth/cornballer", **ROUND55,
+)
+
+R55_LARGE = r'''git rev-list --objects origin/main..HEAD | git cat-file --batch-check='%(objecttype) %(objectname) %(objectsize) %(rest)' | awk -v max=$((5*1024*1024)) '$1 == "blob" && $3 > max { printf "too large: %s (%.1f MiB, limit 5.0 MiB) blob %s\n", $4, $3/1048576, substr($2, 1, 12); bad = 1 } END { if (bad) { print "move large files to Git LFS or the artifact store"; exit 1 } }' '''
+
+case(
+    "sh-large-blob-rev-list-cat-file-batch-check", "check:large-files", "alpine/git:2.47",
+    [R55_LARGE.strip()],
+    lab("other", [r"^too large: fixtures/statements-2026-11\.sqlite \(\d+\.\d MiB, limit 5\.0 MiB\)"],
+        "git rev-list --objects | git cat-file --batch-check | awk",
+        "a 7 MiB SQLite fixture is committed on the branch; the large-file gate's limit is 5 MiB",
+        accept=["lint_failure"]),
+    files={"fixtures/README.md": "Small fixtures only.\n"},
+    setup=R55_INIT + "test/statement-fixture && head -c 7340032 /dev/urandom > fixtures/statements-2026-11.sqlite && "
+          "echo 'x' >> fixtures/README.md && git add -A && git commit -qm 'test: add November statements fixture'",
+    env=R55_ENV, project="bluth/statements", **ROUND55,
+)
+
+R55_PRIVKEY_SH = r'''#!/usr/bin/env bash
+# Secret gate: no private keys in lines added by the merge request.
+set -euo pipefail
+hits="$(git diff --unified=0 --no-color origin/main...HEAD | awk '/^\+\+\+ b\// { file = substr($0, 7) } /^\+.*-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/ { print file }' | sort -u)"
+if [ -n "$hits" ]; then
+  while read -r f; do echo "secret-scan: private key block added in $f"; done <<<"$hits"
+  echo "secret-scan: remove the key, rotate it, and purge it from the branch history"
+  exit 1
+fi
+echo "secret-scan: no private keys added"
+'''
+
+R55_FAKE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBUZXN0S2V5Rm9yQ29ycHVzT25seU5vdEFSZWFsS2V5AAAAAAAAAAA=\n-----END OPENSSH PRIVATE KEY-----\n"
+
+case(
+    "sh-secret-scan-private-key-block-added", "check:secrets", "alpine/git:2.47",
+    ["bash scripts/no-private-keys.sh"],
+    lab("permission_or_secret", [r"^secret-scan: private key block added in deploy/staging/id_ed25519"],
+        "shell secret gate (git diff | awk)",
+        "a deploy key for staging was committed with the Ansible inventory",
+        accept=["lint_failure", "other"]),
+    files={"scripts/no-private-keys.sh": R55_PRIVKEY_SH, "deploy/staging/hosts.ini": "[web]\nweb1.staging.bluth.example\n"},
+    setup=R55_INIT + "chore/staging-deploy-key && printf -- '" + R55_FAKE_KEY.replace("\n", "\\n") + "' > deploy/staging/id_ed25519 && "
+          "echo 'ansible_ssh_private_key_file=id_ed25519' >> deploy/staging/hosts.ini && git add -A && git commit -qm 'chore(deploy): add staging key'",
+    env=R55_ENV, project="bluth/deploy-staging", **ROUND55,
+)
+
+case(
+    "sh-git-diff-check-leftover-conflict-marker", "check:whitespace", "alpine/git:2.47",
+    ["git diff --check origin/main...HEAD"],
+    lab("lint_failure", [r"^pricing/rules\.py:\d+: leftover conflict marker"],
+        "git diff --check",
+        "a rebase conflict in pricing/rules.py was committed with its markers",
+        accept=["compile_error", "other"]),
+    files={"pricing/rules.py": "DISCOUNT = 0.05\nMAX_DISCOUNT = 0.3\n"},
+    setup=R55_INIT + "fix/discount-cap && printf 'DISCOUNT = 0.05\\n<<<<<<< HEAD\\nMAX_DISCOUNT = 0.25\\n=======\\nMAX_DISCOUNT = 0.35\\n>>>>>>> 3f1c2ab (raise the cap)\\n' > pricing/rules.py && "
+          "git commit -qam 'fix(pricing): cap discounts'",
+    env=R55_ENV, project="bluth/pricing", **ROUND55,
+)
+
+case(
+    "sh-git-grep-gitlab-token-in-env-example", "check:secrets", "alpine/git:2.47",
+    ["! git grep -nE 'glpat-[0-9A-Za-z_-]{20}' HEAD -- . ':!docs/' || { echo 'secret-scan: GitLab personal access token committed; revoke it in User Settings > Access Tokens'; exit 1; }"],
+    lab("permission_or_secret", [r"^HEAD:\.env\.example:\d+:GITLAB_TOKEN=glpat-", r"^secret-scan: GitLab personal access token committed"],
+        "git grep",
+        "a real-looking personal access token was pasted into .env.example instead of a placeholder",
+        accept=["lint_failure", "other"]),
+    files={".env.example": "APP_ENV=development\nGITLAB_URL=https://gitlab.bluth.example\n",
+           "docs/tokens.md": "Tokens look like `glpat-xxxxxxxxxxxxxxxxxxxx`.\n"},
+    setup=R55_INIT + "chore/env-example && echo 'GITLAB_TOKEN=glpat-7hQm2Rk9VxLp4TzWc8Ya' >> .env.example && git commit -qam 'chore: document GITLAB_TOKEN'",
+    env=R55_ENV, project="bluth/release-bot", **ROUND55,
+)
+
+# Round 55 infrastructure and flaky causes
+
+case(
+    "js-npx-commitlint-fetch-registry-503", "lint:commits", "node:20",
+    ["npx --yes @commitlint/cli@19.8.1 --from origin/main --to HEAD"],
+    lab("network_or_flaky", [r"npm (error|ERR!) code E503", r"npm (error|ERR!) 503 Service Unavailable"],
+        "npx (npm registry)",
+        "the job runs commitlint through npx without a lockfile; the npm registry (mirror) answers 503 while npx resolves the package",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"package.json": R55_PKG % ("loose-seal", "0.3.0"), ".commitlintrc.json": R55_COMMITLINT},
+    setup="rm -rf /tmp/diag55/npm-cache-r55-503 && " + R55_INIT + "feat/x && git commit -q --allow-empty -m 'feat: empty'",
+    env=dict(R55_ENV, npm_config_cache="/tmp/diag55/npm-cache-r55-503", npm_config_registry="http://127.0.0.1:{PORT_503}/",
+             npm_config_fetch_retries="1", npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="2000"),
+    project="bluth/loose-seal", **ROUND55,
+)
+
+case(
+    "sh-git-fetch-target-branch-expired-certificate", "check:dco", "alpine/git:2.47",
+    ["git remote -v", "git fetch --depth=50 origin main", "bash scripts/check-dco.sh FETCH_HEAD"],
+    lab("network_or_flaky", [r"^fatal: unable to access 'https://127\.0\.0\.1:\d+/bluth/lighthouse\.git/': server certificate verification failed"],
+        "git fetch (HTTPS, GnuTLS)",
+        "the Git host's TLS certificate has expired (git built with GnuTLS says only that verification failed); the DCO job's fetch of the target branch fails before any check runs",
+        infra=True, accept=["infrastructure"]),
+    files={"scripts/check-dco.sh": R55_DCO_SH, "README.md": "# lighthouse\n"},
+    setup=R55_INIT + "feat/beam && git remote add origin \"https://127.0.0.1:$PORT_EXPIRED/bluth/lighthouse.git\"",
+    env=dict(R55_ENV, GIT_SSL_CAINFO="{R10_CA_FILE}"), project="bluth/lighthouse", **ROUND55,
+)
+
+case(
+    "py-pip-install-codespell-proxy-407", "lint:spelling", "python:3.12-slim",
+    ["pip install --retries 1 --timeout 10 codespell==2.3.0", "codespell docs/"],
+    lab("network_or_flaky", [r"407 Proxy Authentication Required"],
+        "pip (through an HTTP proxy)",
+        "the runner's egress proxy wants credentials the job does not have; pip cannot reach the index to install codespell",
+        infra=True, accept=["dependency_install", "infrastructure"]),
+    files={"docs/index.md": "# Docs\n"},
+    env=dict(R55_ENV, HTTPS_PROXY="http://127.0.0.1:{PORT_PROXY407}", HTTP_PROXY="http://127.0.0.1:{PORT_PROXY407}",
+             PIP_INDEX_URL="https://pypi.org/simple"),
+    project="bluth/docs-site", **ROUND55,
+)
+
+case(
+    "sh-history-scan-clone-tmpfs-no-space", "check:large-files", "alpine/git:2.47",
+    ["df -h .scan | tail -n 1", "git clone --quiet --no-local --mirror . .scan/history.git",
+     "git -C .scan/history.git rev-list --objects --all | wc -l"],
+    lab("infrastructure", [r"No space left on device"],
+        "git clone (scratch volume)",
+        "the job clones the repository into a 1 MiB scratch volume to scan its history; the pack does not fit",
+        infra=True, accept=["network_or_flaky"]),
+    files={"README.md": "# assets\n"},
+    setup="head -c 3145728 /dev/urandom > assets.bin && " + R55_INIT + "feat/assets",
+    tmpfs=(".scan", "1m"),
+    env=R55_ENV, project="bluth/assets", **ROUND55,
+)
+
+case(
+    "sh-curl-mr-approvals-api-timeout", "check:approvals", "curlimages/curl:8.11.0",
+    ["curl -sS --fail --max-time 10 -H \"PRIVATE-TOKEN: $APPROVALS_TOKEN\" \"$CI_API_V4_URL/projects/$CI_PROJECT_ID/merge_requests/$CI_MERGE_REQUEST_IID/approval_state\" -o approval_state.json",
+     "python3 -c 'import json; s = json.load(open(\"approval_state.json\")); print(s)'"],
+    lab("network_or_flaky", [r"curl: \(28\) (Operation|Connection) timed out after \d+ milliseconds"],
+        "curl (GitLab API)",
+        "the GitLab API does not answer within curl's 10 s limit while the job reads the merge request's approval state",
+        infra=True, accept=["timeout_or_oom", "infrastructure"]),
+    env=dict(R55_ENV, APPROVALS_TOKEN="masked", CI_API_V4_URL="http://127.0.0.1:{PORT_BLACKHOLE}/api/v4", CI_PROJECT_ID="4127", CI_MERGE_REQUEST_IID="88"),
+    project="bluth/approvals", **ROUND55,
+)
+
+R55_MR_API_PY = r'''import json
+import os
+import urllib.request
+
+url = f"{os.environ['CI_API_V4_URL']}/projects/{os.environ['CI_PROJECT_ID']}/merge_requests/{os.environ['CI_MERGE_REQUEST_IID']}"
+req = urllib.request.Request(url, headers={"PRIVATE-TOKEN": os.environ["MR_LINT_TOKEN"]})
+print(f"GET {url}")
+with urllib.request.urlopen(req, timeout=15) as r:
+    mr = json.load(r)
+missing = [h for h in ("## What", "## Why", "## Rollback") if h not in mr["description"]]
+if missing:
+    raise SystemExit(f"MR description lacks: {', '.join(missing)}")
+print("MR description follows the template")
+'''
+
+case(
+    "py-mr-description-api-rate-limited-429", "check:mr-description", "python:3.12-slim",
+    ["python3 scripts/mr_template_check.py"],
+    lab("network_or_flaky", [r"urllib\.error\.HTTPError: HTTP Error 429: Too Many Requests"],
+        "python urllib (GitLab API)",
+        "the GitLab API rate-limits the token the MR template check reads the description with",
+        infra=True, accept=["infrastructure"]),
+    files={"scripts/mr_template_check.py": R55_MR_API_PY},
+    env=dict(R55_ENV, MR_LINT_TOKEN="masked", CI_API_V4_URL="http://127.0.0.1:{PORT_429}/api/v4", CI_PROJECT_ID="4127", CI_MERGE_REQUEST_IID="89"),
+    project="bluth/mr-lint", **ROUND55,
+)
+
+# Round 55 cascades
+
+R55_CHANGED_PY = r'''import os
+import subprocess
+
+target = os.environ["CI_MERGE_REQUEST_TARGET_BRANCH_NAME"]
+out = subprocess.run(["git", "diff", "--name-only", f"origin/{target}...HEAD"], check=True, capture_output=True, text=True).stdout
+print(" ".join(out.split()))
+'''
+
+case(
+    "py-changed-files-keyerror-masked-by-export-cascade", "check:codeowners", "python:3.12-slim",
+    ["export CHANGED_FILES=\"$(python3 scripts/changed_files.py)\"", "python3 scripts/check_codeowners.py $CHANGED_FILES"],
+    lab("github_actions_config", [r"^KeyError: 'CI_MERGE_REQUEST_TARGET_BRANCH_NAME'"],
+        "python helper in `export VAR=$(...)`, then the CODEOWNERS check",
+        "the job runs in a branch pipeline, where CI_MERGE_REQUEST_TARGET_BRANCH_NAME is not set; the helper's KeyError is masked by `export` (its status is export's), and the CODEOWNERS check then gets no paths and fails on its arguments",
+        accept=["other"]),
+    files={"scripts/changed_files.py": R55_CHANGED_PY, "scripts/check_codeowners.py": R55_CODEOWNERS_PY,
+           ".gitlab/CODEOWNERS": R55_CODEOWNERS, "services/billing/app.py": "PORT = 8080\n"},
+    setup=R55_INIT + "fix/port && echo 'PORT = 8088' > services/billing/app.py && git commit -qam 'fix: port'",
+    env=dict(R55_ENV, CI_PIPELINE_SOURCE="push", CI_COMMIT_BRANCH="fix/port"), project="bluth/services-branch", **ROUND55,
+)
+
+R55_DCO_FN_SH = r'''#!/usr/bin/env bash
+set -euo pipefail
+collect() {
+  git rev-list --no-merges origin/main..HEAD > .dco-commits
+  git log --no-walk=unsorted --format='%H%x09%ae%x09%(trailers:key=Signed-off-by,valueonly,separator=%x2C)' --stdin < .dco-commits > .dco-signoffs
+  echo "collected $(wc -l < .dco-commits) commit(s)"
+}
+collect || { echo "could not list the merge request's commits" >&2; exit 1; }
+python3 scripts/dco_report.py .dco-signoffs
+'''
+R55_DCO_REPORT = r'''import sys
+
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+signed = sum(1 for sha, email, trailers in rows if email in trailers)
+pct = 100 * signed / len(rows)
+print(f"{signed}/{len(rows)} commits signed off ({pct:.0f}%)")
+sys.exit(0 if signed == len(rows) else 1)
+'''
+
+case(
+    "sh-dco-function-in-or-list-dubious-ownership-cascade", "check:dco", "python:3.12-slim",
+    ["bash scripts/dco.sh"],
+    lab("infrastructure", [r"fatal: detected dubious ownership in repository at '/builds/bluth/dco-gate'"],
+        "bash function called in an `||` list (errexit off inside it), then a python report",
+        "the checkout belongs to another uid than the job's user, so git refuses the repository; the function that lists the commits runs with errexit suspended (it is the left side of `||`), reports 0 commits as success, and the report then divides by zero",
+        infra=True, accept=["github_actions_config"]),
+    files={"scripts/dco.sh": R55_DCO_FN_SH, "scripts/dco_report.py": R55_DCO_REPORT, "README.md": "# dco gate\n"},
+    setup=R55_INIT + "feat/x && git commit -q -s --allow-empty -m 'feat: x' && chown -R 1000:1000 .",
+    env=R55_ENV, project="bluth/dco-gate", **ROUND55,
+)
+
+R55_MAKEFILE = "BASE ?= origin/main\n\n.PHONY: lint-commits\nlint-commits:\n\t-git fetch --quiet --depth=100 origin main:refs/remotes/origin/main\n\tcommitlint --from $(BASE) --to HEAD\n"
+
+case(
+    "make-ignored-fetch-dns-then-commitlint-cascade", "lint:commits", "node:20",
+    ["git remote get-url origin", "make lint-commits"],
+    lab("network_or_flaky", [r"Could not resolve host: gitlab\.bluth\.invalid"],
+        "make (recipe line prefixed with -), git fetch, commitlint",
+        "the fetch of the target branch fails on DNS; make ignores its error (the recipe line starts with '-'), and commitlint then fails because origin/main does not exist in the clone",
+        infra=True, accept=["github_actions_config"]),
+    files={"Makefile": R55_MAKEFILE, "package.json": R55_PKG % ("sudden-valley", "1.0.0"), ".commitlintrc.json": R55_COMMITLINT},
+    setup=R55_NODE + R55_INIT.replace(" && git update-ref refs/remotes/origin/main HEAD", "") + "feat/x && git commit -q --allow-empty -m 'feat: model home' && "
+          "git remote add origin https://gitlab.bluth.invalid/bluth/sudden-valley.git",
+    env=R55_ENV, project="bluth/sudden-valley", **ROUND55,
+)
+
+R55_CODEOWNERS_BAD = ("* @bluth/platform\n\n[Backend][2]\n/services/billing/ @bluth/billing\n/services/ledger/ bluth/ledger-team\n\n"
+                      "[Docs]\n*.md @bluth/docs\n")
+R55_CO_RULE_CHECK = r'''import sys
+sys.path.insert(0, "scripts")
+from check_codeowners import load_rules, matches
+
+rules = load_rules(".gitlab/CODEOWNERS")
+bad = 0
+for path in sys.argv[1:]:
+    owners = None
+    for pattern, o in rules:
+        if matches(pattern, path):
+            owners = o
+    if path.startswith("services/") and owners == ["@bluth/platform"]:
+        print(f"error: {path} falls back to the default owner; every service needs its own team in CODEOWNERS")
+        bad += 1
+sys.exit(1 if bad else 0)
+'''
+
+case(
+    "py-codeowners-owner-without-at-rule-ignored-cascade", "check:codeowners", "python:3.12-slim",
+    ["python3 scripts/service_owners.py $(git diff --name-only origin/main...HEAD)"],
+    lab("other", [r"^warning: \.gitlab/CODEOWNERS:5: bluth/ledger-team is not a @user, @group or email; rule ignored"],
+        "python CODEOWNERS service-ownership check",
+        "the MR adds a CODEOWNERS rule for services/ledger/ whose owner lacks the leading @; the loader only warns and drops the rule, so the ledger files fall back to the default owner and the ownership gate fails on them",
+        accept=["lint_failure"]),
+    files={"scripts/check_codeowners.py": R55_CODEOWNERS_PY, "scripts/service_owners.py": R55_CO_RULE_CHECK,
+           ".gitlab/CODEOWNERS": R55_CODEOWNERS.replace("/services/payouts/ @bluth/payments\n", ""), "services/billing/app.py": "PORT = 8080\n"},
+    setup=R55_INIT + "feat/ledger-owners && cp /dev/null .gitlab/CODEOWNERS && printf '%s' " + "'" + R55_CODEOWNERS_BAD + "'" + " > .gitlab/CODEOWNERS && "
+          "mkdir -p services/ledger && echo 'PORT = 8081' > services/ledger/app.py && echo 'sqlalchemy==2.0.36' > services/ledger/requirements.txt && "
+          "git add -A && git commit -qm 'feat(ledger): add ledger service and owners'",
+    env=R55_ENV, project="bluth/services-owners", **ROUND55,
+)
+
+R55_DCO_PS_SH = r'''#!/usr/bin/env bash
+set -euo pipefail
+checked=0
+unsigned=0
+while read -r sha email; do
+  checked=$((checked + 1))
+  if ! git log -1 --format=%B "$sha" | grep -q "^Signed-off-by: .*<$email>\$"; then
+    echo "missing sign-off: $sha ($email)"
+    unsigned=$((unsigned + 1))
+  fi
+done < <(git log --no-merges --format='%H %ae' "${CI_MERGE_REQUEST_DIFF_BASE_SHA}..HEAD")
+if [ "$checked" -eq 0 ]; then
+  echo "error: no commits found between the merge request base and HEAD; refusing to pass an empty DCO check" >&2
+  exit 2
+fi
+echo "$checked commit(s) checked, $unsigned without sign-off"
+[ "$unsigned" -eq 0 ]
+'''
+
+case(
+    "sh-process-substitution-missing-base-sha-cascade", "check:dco", "alpine/git:2.47",
+    ["echo \"diff base: $CI_MERGE_REQUEST_DIFF_BASE_SHA, depth: $GIT_DEPTH\"", "bash scripts/dco-signoff.sh"],
+    lab("github_actions_config", [r"^fatal: (bad revision|Invalid revision range) '?9f2c4e1a7d3b5c8e0f6a2b4d1c3e5f7a9b0c2d4e"],
+        "bash while-loop reading a process substitution (git log), then the script's empty-range guard",
+        "the merge request's diff base SHA is not in the job's clone (the job fetches with GIT_DEPTH 1); git log fails inside `< <(...)`, which neither errexit nor pipefail sees, the loop reads nothing, and the empty-range guard fails the job",
+        accept=["other"]),
+    files={"scripts/dco-signoff.sh": R55_DCO_PS_SH, "README.md": "# gate\n"},
+    setup=R55_INIT + "feat/x && git commit -q -s --allow-empty -m 'feat: x'",
+    env=dict(R55_ENV, CI_MERGE_REQUEST_DIFF_BASE_SHA="9f2c4e1a7d3b5c8e0f6a2b4d1c3e5f7a9b0c2d4e", GIT_DEPTH="1"),
+    project="bluth/signoff-gate", **ROUND55,
+)
