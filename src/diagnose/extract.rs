@@ -113,6 +113,10 @@ static RULES: &[Rule] = &[
     r("tests_timeout", Cause, Cat::Is(C::TimeoutOrOom), 7, r"\b(FAIL(URE|ED)?|ERROR)\b.*(?i:\btime(d ?out|out)\b)|(?i:\btests? (run )?timed out\b)"),
     r("timed_out", Cause, Cat::Is(C::TimeoutOrOom), 5, r"(?i)\btimed out after\b|\bTimeout \(\d+\) while\b|\btimeout of \d+ ?ms exceeded|\bdeadline exceeded\b|\bTimeoutError\b|Exceeded timeout of \d+"),
     // --- permissions and secrets
+    // git refusing a checkout owned by another user than the one running it (a non-root
+    // image, a builds directory kept from another uid). LogDx-CI labels it a permission
+    // problem, round 55's author the runner's (infrastructure): the two references disagree
+    // and the permission reading, ownership, is kept.
     r("dubious_ownership", Cause, Cat::Is(C::PermissionOrSecret), 9, r"detected dubious ownership in repository"),
     r("http_403", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i)Resource not accessible by integration|: unauthorized\x22?\s*$|\(HTTP 40[13]\)|\b40[13] Forbidden\b|returned error: 40[13]\b|\b401 Unauthorized\b|Bad credentials|remote: Permission to .* denied|denied: requested access to the resource is denied|unauthorized: (authentication required|incorrect username or password)|HTTP Basic: Access denied|Authentication failed for|could not read Username for"),
     // An HTTP client's report of a 401/403 answer (Python urllib and requests, npm): the
@@ -655,7 +659,9 @@ static RULES: &[Rule] = &[
     // failed: KeyError: 'tenure_months'`): a logger's level word, then what failed, then the
     // exception's type and message. A later step that finds the data missing inherits it.
     r("logged_exception", Cause, Cat::Is(C::Other), 7, r"(?i:^\W{0,2}(?:\S+ ){0,3}\W?(?:warn(?:ing)?|error|err|crit(?:ical)?)\b\W?) .*\b(?:failed|skipp(?:ed|ing)|could not \w+|error)\b[^:]{0,60}: (?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception): \S"),
-    r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?(?P<n2>\w+(Error|Exception))\s*$"),
+    // (A package's own exceptions module names some without the suffix: `django.urls.
+    // exceptions.NoReverseMatch: ...`, `django.template.exceptions.TemplateDoesNotExist: ...`.)
+    r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?(?P<n2>\w+(Error|Exception))\s*$|^(?:[a-z_]\w*\.)+(?:exceptions|exc|errors)\.(?P<n3>[A-Z]\w+): \S.*"),
     r("js_uncaught", Cause, Cat::Is(C::Other), 4, r"^(?:Uncaught )?(TypeError|ReferenceError|RangeError|URIError): \S"),
     r("segfault", Cause, Cat::Is(C::TestAssertion), 5, r"Fatal Python error: Segmentation fault|Segmentation fault( \(core dumped\))?|SIGSEGV|signal 11\b|\b(exit code|exit status) 139\b|^\S*: line \d+: +\d+ (Aborted|Bus error|Illegal instruction|Floating point exception)\b"),
     // A sanitizer build's report (ASan, LSan, UBSan, TSan): the code under test is wrong,
@@ -926,6 +932,23 @@ static RULES: &[Rule] = &[
     r("dbt_parse_error", Cause, Cat::Is(C::GithubActionsConfig), 7, r"found a tab character that violates indentation|^(?:\d\d:\d\d:\d\d\s+)?Parsing Error\s*$"),
     // sqlfluff's YAML and JSON reports: a violation's rule code (`code: AM04`).
     r("sqlfluff_code", Cause, Cat::Is(C::LintFailure), 6, r#"^\s*-?\s*"?code"?: "?(?:AL|AM|CP|CV|JJ|LT|RF|ST|TQ|PRS|TMP)\d{2}"?,?\s*$"#),
+    // --- the Python web applications and repository hygiene gates of rounds 54-55
+    // Django's system checks (`manage.py check`): an object and a check id, `<class 'x.Admin'>:
+    // (admin.E108) ...`, `?: (security.W012) ...`. An error is the project's configuration
+    // (models, admin, urls); a warning fails only a gate that asked (`--fail-level WARNING`,
+    // `check --deploy`): a lint-like finding.
+    r("django_check", Cause, Cat::Is(C::Other), 6, r"^(?:<[^>]+>|\?|[\w.]+): \((?:[a-z_]+\.)?E\d{3}\) \S"),
+    r("django_check_warning", Cause, Cat::Is(C::LintFailure), 6, r"^(?:<[^>]+>|\?|[\w.]+): \((?:[a-z_]+\.)?W\d{3}\) \S"),
+    // towncrier's changelog gate: a change without a news fragment, or a fragment whose name
+    // is not `<issue>.<type>` with a configured type.
+    r("towncrier_check", Cause, Cat::Is(C::LintFailure), 7, r"^Error: Invalid news fragment name: \S|^No new newsfragments found on this branch\."),
+    // `reuse lint`: its report's sections (`'Apache2.0' found in:` above the files, the files
+    // with no copyright or licensing information) and `--lines`'s `path: unused license`.
+    r("reuse_lint", Cause, Cat::Is(C::LintFailure), 7, r"^'[^']+' found in:\s*$|^The following files have no (?:copyright|licensing|copyright and licensing) information:|^\S+: (?:unused license|no copyright notice|no license identifier|(?:bad|missing|deprecated) license\b.*|license without file extension|invalid SPDX License Expression\b.*)\s*$"),
+    // pydantic v2's validation errors: each field's message and what it got (`Extra inputs are
+    // not permitted [type=extra_forbidden, input_value='cus_1193', input_type=str]`), under
+    // the `1 validation error for Model` line.
+    r("pydantic_error", Detail, Cat::None, 4, r"^\s*\S.* \[type=[a-z_]+, input_value=.*, input_type=\w+\]\s*$"),
     // --- generic error lines, exits and step echoes
     r("annotation", Cause, Cat::None, 2, r"^(##\[error\]|::error( [^:]*)?::)(?P<n>.+)"),
     r("generic_error", Cause, Cat::None, 1, r"(?i)^\s*(\[?error\]?[:\s!]|fatal[:\s]|\berror\b.*\bfailed\b)|\bERROR\b|\bFAILURE\b|\bfailed with exit code\b|Error: Command failed"),
@@ -2166,8 +2189,17 @@ fn pytest_source_context(hits: &mut Vec<Hit>) {
         } else if h.role == Role::Step {
             inside = false;
         }
-        !(inside && h.role == Role::Cause && h.text.starts_with("    "))
+        let source = inside && h.text.starts_with("    ");
+        !(h.role == Role::Cause && (source || is_assert_introspection(&h.text)))
     });
+}
+
+/// pytest's assertion rewriting explains the values it compared (`E    +  where 401 =
+/// <Response [401 Unauthorized]>.status_code`, repeated under the short summary): a status or
+/// an error named there is what the test got, not what failed the job.
+fn is_assert_introspection(text: &str) -> bool {
+    let t = text.strip_prefix('E').unwrap_or(text).trim_start();
+    t.starts_with("+  where ") || t.starts_with("+    where ") || t.starts_with("+  and ")
 }
 
 /// A value error's message quotes the data it rejected (`ValueError: errors.def:5: ... got

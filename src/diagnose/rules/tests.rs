@@ -3809,3 +3809,59 @@ fn round52_and_53_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// Rounds 54-55's families (an HTTP status in pytest's assertion rewriting is what the test got,
+/// a silent command piped into grep, Django's system checks, a package's exceptions module,
+/// unittest's traceback ending, pydantic's field errors, towncrier's and reuse's gates) on logs of
+/// other projects than the corpus's.
+#[test]
+fn round54_and_55_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ python -m pytest -q tests/api\n.F.                                                                      [100%]\n=================================== FAILURES ===================================\n_____________________________ test_admin_can_export ____________________________\n\nclient = <starlette.testclient.TestClient object at 0x7f3a2c1d0>\n\n    def test_admin_can_export(client):\n        resp = client.get(\"/admin/export\", headers=admin_headers())\n>       assert resp.status_code == 200\nE       assert 403 == 200\nE        +  where 403 = <Response [403 Forbidden]>.status_code\n\ntests/api/test_export.py:22: AssertionError\n=========================== short test summary info ============================\nFAILED tests/api/test_export.py::test_admin_can_export - assert 403 == 200\n1 failed, 2 passed in 0.41s\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "E       assert 403 == 200",
+        ),
+        (
+            "$ set -eo pipefail\n$ stale=$(git log --format=%s origin/main..HEAD | grep -ci 'wip')\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "$ stale=$(git log --format=%s origin/main..HEAD | grep -ci 'wip')",
+        ),
+        (
+            "$ python manage.py check\nSystemCheckError: System check identified some issues:\n\nERRORS:\nbilling.Invoice.customer: (fields.E300) Field defines a relation with model 'Customer', which is either not installed, or is abstract.\nbilling.Invoice.customer: (fields.E307) The field billing.Invoice.customer was declared with a lazy reference to 'billing.customer', but app 'billing' doesn't provide model 'customer'.\n\nSystem check identified 2 issues (0 silenced).\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "billing.Invoice.customer: (fields.E300) Field defines a relation with model 'Customer'",
+        ),
+        (
+            "$ python manage.py check --deploy --fail-level WARNING\nSystemCheckError: System check identified some issues:\n\nWARNINGS:\n?: (security.W004) You have not set a value for the SECURE_HSTS_SECONDS setting. If your entire site is served only over SSL, you may want to consider setting a value and enabling HTTP Strict Transport Security.\n?: (security.W008) Your SECURE_SSL_REDIRECT setting is not set to True. Unless your site should be available over both SSL and non-SSL connections, you may want to either set this setting True or configure a load balancer or reverse-proxy server to redirect all connections to HTTPS.\n\nSystem check identified 2 issues (0 silenced).\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "?: (security.W004) You have not set a value for the SECURE_HSTS_SECONDS setting.",
+        ),
+        (
+            "$ python manage.py test accounts\nCreating test database for alias 'default'...\nSystem check identified no issues (0 silenced).\nE\n======================================================================\nERROR: test_profile_page (accounts.tests.ProfileTests.test_profile_page)\n----------------------------------------------------------------------\nTraceback (most recent call last):\n  File \"/builds/a/accounts/tests.py\", line 31, in test_profile_page\n    resp = self.client.get(\"/accounts/profile/\")\n  File \"/usr/local/lib/python3.12/site-packages/django/test/client.py\", line 1129, in get\n    response = super().get(path, data=data, secure=secure, headers=headers, **extra)\n             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n  File \"/usr/local/lib/python3.12/site-packages/django/template/loader.py\", line 19, in get_template\n    raise TemplateDoesNotExist(template_name, chain=chain)\ndjango.template.exceptions.TemplateDoesNotExist: accounts/profile_detail.html\n\n----------------------------------------------------------------------\nRan 1 test in 0.031s\n\nFAILED (errors=1)\nDestroying test database for alias 'default'...\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "django.template.exceptions.TemplateDoesNotExist: accounts/profile_detail.html",
+        ),
+        (
+            "$ python -m pytest -q --tb=line tests/test_settings.py\nF                                                                        [100%]\n=================================== FAILURES ===================================\nE   pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings\n    redis_url\n      Input should be a valid URL, relative URL without a base [type=url_parsing, input_value='redis-primary:6379', input_type=str]\n        For further information visit https://errors.pydantic.dev/2.11/v/url_parsing\n/builds/a/tests/test_settings.py:8: pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings\n=========================== short test summary info ============================\nFAILED tests/test_settings.py::test_defaults - pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings\n1 failed in 0.12s\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Input should be a valid URL, relative URL without a base [type=url_parsing",
+        ),
+        (
+            "$ towncrier check --compare-with origin/develop\nLooking at these files:\n----\n1. /builds/a/src/pkg/cli.py\n2. /builds/a/newsfragments/+cli.feature\n----\nError: Invalid news fragment name: +cli.feature\nIf this filename is deliberate, add it to 'ignore' in your configuration.\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "Error: Invalid news fragment name: +cli.feature",
+        ),
+        (
+            "$ reuse lint --lines\nsrc/pkg/__init__.py: no license identifier\nsrc/pkg/vendored/six.py: no copyright notice\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "src/pkg/__init__.py: no license identifier",
+        ),
+        (
+            "$ reuse lint\n# MISSING LICENSES\n\n'GPL-3.0-or-later' found in:\n* tools/gen_docs.py\n\n# SUMMARY\n\n* Bad licenses: 0\n* Missing licenses: GPL-3.0-or-later\n* Used licenses: GPL-3.0-or-later, MIT\n\nUnfortunately, your project is not compliant with version 3.3 of the REUSE Specification :-(\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "'GPL-3.0-or-later' found in:",
+        ),
+    ];
+    assert_families(cases);
+}
