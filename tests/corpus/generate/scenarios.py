@@ -30925,3 +30925,996 @@ case(
     env=dict(R55_ENV, CI_MERGE_REQUEST_DIFF_BASE_SHA="9f2c4e1a7d3b5c8e0f6a2b4d1c3e5f7a9b0c2d4e", GIT_DEPTH="1"),
     project="bluth/signoff-gate", **ROUND55,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 56: Python asyncio services and their test suites (asyncio, pytest-asyncio, anyio, trio,
+# aiohttp, httpx, websockets, aiosqlite, asyncpg against a local PostgreSQL 15), by an author
+# who had not read the diagnoser's rules, its tests or earlier rounds' results.
+
+ROUND56 = dict(round=56, job_timeout=150)
+
+R56_PATH = "/tmp/diag56/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+R56_ENV = {"HOME": "/tmp/diag56/home", "PATH": R56_PATH, "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+R56_PYT = "python -m pytest -p no:cacheprovider "
+
+
+def r56_pg(d, port):
+    """A throwaway PostgreSQL 15 cluster started inside the job (no service container)."""
+    return [f"mkdir -p {d} && chown postgres {d}",
+            f"runuser -u postgres -- initdb -D {d}/data -A trust -U app > /dev/null",
+            f"runuser -u postgres -- pg_ctl -D {d}/data -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
+            f"export DATABASE_URL=postgresql://app@127.0.0.1:{port}/postgres"]
+
+
+def r56_pg_stop(d):
+    return f"runuser -u postgres -- pg_ctl -D {d}/data -m immediate stop; rm -rf {d}"
+
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "py-pytest-asyncio-event-loop-fixture-gone-after-upgrade", "test:unit", "python:3.11",
+    ["pip list 2>/dev/null | grep -i '^pytest-asyncio '", R56_PYT + "-q tests/"],
+    lab("other", [r"fixture 'event_loop' not found"], "pytest 9 + pytest-asyncio 1.5",
+        "a sync fixture still requests pytest-asyncio's `event_loop` fixture to run the relay's close(); pytest-asyncio 1.0 removed that fixture and the lock file now pins 1.5, so every test using the fixture errors at setup",
+        accept=["test_assertion", "dependency_install"]),
+    files={
+        "requirements-dev.txt": "pytest==9.2.0\npytest-asyncio==1.5.0\n",
+        "pytest.ini": "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n",
+        "outbox/__init__.py": "",
+        "outbox/relay.py": "import asyncio\n\n\nclass Relay:\n    def __init__(self, batch_size=10):\n        self.batch_size = batch_size\n        self.sent = []\n        self._closed = False\n\n    async def send(self, messages):\n        for i in range(0, len(messages), self.batch_size):\n            await asyncio.sleep(0)\n            self.sent.append(messages[i:i + self.batch_size])\n        return len(self.sent)\n\n    async def close(self):\n        self._closed = True\n",
+        "tests/__init__.py": "",
+        "tests/test_relay.py": "import pytest\n\nfrom outbox.relay import Relay\n\n\n@pytest.fixture\ndef relay(event_loop):\n    r = Relay(batch_size=2)\n    yield r\n    event_loop.run_until_complete(r.close())\n\n\n@pytest.mark.asyncio\nasync def test_batches_messages(relay):\n    assert await relay.send(list(range(5))) == 3\n\n\n@pytest.mark.asyncio\nasync def test_empty_send(relay):\n    assert await relay.send([]) == 0\n\n\ndef test_default_batch_size():\n    assert Relay().batch_size == 10\n",
+    },
+    env=R56_ENV, project="dinsmore/outbox", **ROUND56,
+)
+
+case(
+    "py-taskgroup-exceptiongroup-escapes-except-clause", "test", "python:3.11-slim",
+    [R56_PYT + "-q --tb=short -o asyncio_mode=auto"],
+    lab("test_assertion", [r"^FAILED tests/test_quotes\.py::test_sku_without_quote_is_left_out", r"ExceptionGroup: unhandled errors in a TaskGroup \(1 sub-exception\)", r"QuoteUnavailable: ZZ-404"],
+        "pytest (asyncio.TaskGroup)",
+        "fetch_all was moved from gather() to asyncio.TaskGroup but still catches QuoteUnavailable with a plain `except`; the TaskGroup wraps it in an ExceptionGroup, which escapes (needs `except*`)",
+        accept=["other"]),
+    files={
+        "quotes/__init__.py": "",
+        "quotes/fetch.py": "import asyncio\n\n\nclass QuoteUnavailable(Exception):\n    pass\n\n\nasync def fetch_quote(sku, source):\n    await asyncio.sleep(0.01)\n    if sku not in source:\n        raise QuoteUnavailable(sku)\n    return source[sku]\n\n\nasync def fetch_all(skus, source):\n    \"\"\"Quotes for every sku; a sku without a quote is left out.\"\"\"\n    tasks = {}\n    try:\n        async with asyncio.TaskGroup() as tg:\n            for sku in skus:\n                tasks[sku] = tg.create_task(fetch_quote(sku, source))\n    except QuoteUnavailable:\n        pass\n    return {sku: t.result() for sku, t in tasks.items() if t.done() and not t.cancelled() and t.exception() is None}\n",
+        "tests/__init__.py": "",
+        "tests/test_quotes.py": "from quotes.fetch import fetch_all\n\nSOURCE = {\"AB-100\": 12.5, \"AB-200\": 7.25}\n\n\nasync def test_all_skus_quoted():\n    assert await fetch_all([\"AB-100\", \"AB-200\"], SOURCE) == SOURCE\n\n\nasync def test_sku_without_quote_is_left_out():\n    assert await fetch_all([\"AB-100\", \"ZZ-404\"], SOURCE) == {\"AB-100\": 12.5}\n",
+    },
+    env=R56_ENV, project="dinsmore/quotes", **ROUND56,
+)
+
+case(
+    "py-mypy-strict-httpx-get-not-awaited", "lint:mypy", "python:3.11",
+    ["mypy --version", "mypy --strict invoices/"],
+    lab("type_error", [r"^invoices/client\.py:\d+: error: \"Coroutine\[Any, Any, Response\]\" has no attribute \"raise_for_status\"", r"^invoices/client\.py:\d+: error: \"Coroutine\[Any, Any, Response\]\" has no attribute \"json\"", r"^Found \d+ errors? in 1 file"],
+        "mypy --strict (httpx stubs)",
+        "an async client method calls `self._http.get(...)` without `await`; mypy --strict sees a Coroutine where a Response is used",
+        accept=["lint_failure"]),
+    files={
+        "invoices/__init__.py": "",
+        "invoices/client.py": "from typing import Any\n\nimport httpx\n\n\nclass InvoiceClient:\n    def __init__(self, base_url: str) -> None:\n        self._http = httpx.AsyncClient(base_url=base_url, timeout=5.0)\n\n    async def get_invoice(self, invoice_id: int) -> dict[str, Any]:\n        resp = self._http.get(f\"/invoices/{invoice_id}\")\n        resp.raise_for_status()\n        data: dict[str, Any] = resp.json()\n        return data\n\n    async def aclose(self) -> None:\n        await self._http.aclose()\n",
+    },
+    env=R56_ENV, project="dinsmore/invoices", **ROUND56,
+)
+
+case(
+    "py-aiohttp-unclosed-client-session-filterwarnings-error", "test", "python:3.11",
+    [R56_PYT + "-q -rfE tests/"],
+    lab("test_assertion", [r"ResourceWarning: Unclosed (client session|connector)", r"^FAILED tests/test_rates\.py::test_fetch_rates"],
+        "pytest (filterwarnings = error) + aiohttp",
+        "fetch_rates creates an aiohttp.ClientSession and never closes it; the ResourceWarning aiohttp emits on collection becomes an error under the project's `filterwarnings = error`",
+        accept=["other"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\nfilterwarnings =\n    error\n",
+        "rates/__init__.py": "",
+        "rates/client.py": "import aiohttp\n\n\nasync def fetch_rates(url):\n    session = aiohttp.ClientSession()\n    resp = await session.get(url)\n    resp.raise_for_status()\n    return await resp.json()\n",
+        "tests/__init__.py": "",
+        "tests/test_rates.py": "import gc\n\nfrom aiohttp import web\n\nfrom rates.client import fetch_rates\n\n\nasync def rates(request):\n    return web.json_response({\"EUR\": 1.0, \"USD\": 1.08})\n\n\nasync def test_fetch_rates(aiohttp_server):\n    app = web.Application()\n    app.router.add_get(\"/rates\", rates)\n    server = await aiohttp_server(app)\n    data = await fetch_rates(str(server.make_url(\"/rates\")))\n    assert data[\"USD\"] == 1.08\n    gc.collect()\n",
+    },
+    env=R56_ENV, project="dinsmore/fx-rates", **ROUND56,
+)
+
+case(
+    "py-pytest-W-error-loop-scope-deprecation-internalerror", "test:unit", "python:3.11",
+    ["python -m pytest --version", R56_PYT + "-W error --strict-markers -q"],
+    lab("github_actions_config", [r"^INTERNALERROR> pytest\.PytestDeprecationWarning: The configuration option \"asyncio_default_fixture_loop_scope\" is unset\."],
+        "pytest -W error + pytest-asyncio 1.5",
+        "the merge request adds `-W error` to the test job; pytest-asyncio warns at configure time that asyncio_default_fixture_loop_scope is unset, and as an error that warning is an INTERNALERROR before any test runs",
+        accept=["other"]),
+    files={
+        "pyproject.toml": "[project]\nname = \"notify-worker\"\nversion = \"0.9.0\"\n\n[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\nasyncio_mode = \"auto\"\n",
+        "worker/__init__.py": "",
+        "worker/backoff.py": "import asyncio\n\n\nasync def retry(fn, attempts=3, base=0.01):\n    for i in range(attempts):\n        try:\n            return await fn()\n        except ConnectionError:\n            if i == attempts - 1:\n                raise\n            await asyncio.sleep(base * 2 ** i)\n",
+        "tests/__init__.py": "",
+        "tests/test_backoff.py": "import pytest\n\nfrom worker.backoff import retry\n\n\nasync def test_retries_then_succeeds():\n    calls = []\n\n    async def flaky():\n        calls.append(1)\n        if len(calls) < 3:\n            raise ConnectionError\n        return \"ok\"\n\n    assert await retry(flaky) == \"ok\"\n\n\nasync def test_gives_up():\n    async def down():\n        raise ConnectionError\n\n    with pytest.raises(ConnectionError):\n        await retry(down)\n",
+    },
+    env=R56_ENV, project="dinsmore/notify-worker", **ROUND56,
+)
+
+case(
+    "py-coroutine-never-awaited-audit-hook-W-error", "test:unit", "python:3.11-slim",
+    ["python -m pytest --version", R56_PYT + "-W error -q tests/"],
+    lab("test_assertion", [r"coroutine 'AuditLog\.record' was never awaited", r"^FAILED tests/test_orders\.py::test_paid_order_is_audited"],
+        "pytest -W error",
+        "a sync order callback calls the now-async AuditLog.record() without awaiting it; the coroutine's RuntimeWarning is an error under -W error and the audit assertion fails",
+        accept=["other"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_default_fixture_loop_scope = function\ntestpaths = tests\n",
+        "orders/__init__.py": "",
+        "orders/audit.py": "import asyncio\n\n\nclass AuditLog:\n    def __init__(self):\n        self.entries = []\n\n    async def record(self, event, order_id):\n        await asyncio.sleep(0)\n        self.entries.append((event, order_id))\n",
+        "orders/events.py": "from orders.audit import AuditLog\n\naudit = AuditLog()\n\n\ndef on_order_paid(order):\n    order[\"status\"] = \"paid\"\n    audit.record(\"order.paid\", order[\"id\"])\n    return order\n",
+        "tests/__init__.py": "",
+        "tests/test_orders.py": "from orders.events import audit, on_order_paid\n\n\ndef test_paid_order_is_audited():\n    order = on_order_paid({\"id\": 1042, \"status\": \"open\"})\n    assert order[\"status\"] == \"paid\"\n    assert (\"order.paid\", 1042) in audit.entries\n",
+    },
+    env=R56_ENV, project="dinsmore/orders", **ROUND56,
+)
+
+R56_LIMITS = '''import asyncio
+
+
+async def with_deadline(fn, seconds):
+    """Run fn() and give up after `seconds`; returns None on timeout."""
+    try:
+        return await asyncio.wait_for(fn(), seconds)
+    except TimeoutError:
+        return None
+'''
+
+case(
+    "py-anyio-trio-backend-asyncio-wait-for", "test", "python:3.11",
+    [R56_PYT + "-v --tb=line tests/"],
+    lab("test_assertion", [r"^FAILED tests/test_limits\.py::test_\w+\[trio\]", r"RuntimeError: no running event loop"],
+        "pytest + anyio plugin (asyncio and trio backends)",
+        "the library's tests run on both anyio backends; the new deadline helper calls asyncio.wait_for, which has no event loop under trio, so the trio-parametrized tests fail while the asyncio ones pass",
+        accept=["other"]),
+    files={
+        "ratelimit/__init__.py": "",
+        "ratelimit/limits.py": R56_LIMITS,
+        "tests/__init__.py": "",
+        "tests/conftest.py": "import pytest\n\n\n@pytest.fixture(params=[\"asyncio\", \"trio\"])\ndef anyio_backend(request):\n    return request.param\n",
+        "tests/test_limits.py": "import anyio\nimport pytest\n\nfrom ratelimit.limits import with_deadline\n\npytestmark = pytest.mark.anyio\n\n\nasync def test_fast_call_returns_value():\n    async def fast():\n        await anyio.sleep(0)\n        return 7\n\n    assert await with_deadline(fast, 1) == 7\n\n\nasync def test_slow_call_times_out():\n    async def slow():\n        await anyio.sleep(5)\n\n    assert await with_deadline(slow, 0.05) is None\n\n\nasync def test_sleep_is_cooperative():\n    await anyio.sleep(0)\n",
+    },
+    env=R56_ENV, project="dinsmore/ratelimit", **ROUND56,
+)
+
+R56_DISPATCH = '''import asyncio
+
+
+class Dispatcher:
+    """Fans events out to subscribers from one background task."""
+
+    def __init__(self):
+        self._queue = None
+        self._subscribers = []
+        self._task = None
+        self._loop = None
+
+    async def start(self):
+        self._loop = asyncio.get_running_loop()
+        self._queue = asyncio.Queue()
+        self._task = self._loop.create_task(self._run())
+
+    async def _run(self):
+        while True:
+            event, done = await self._queue.get()
+            for sub in self._subscribers:
+                sub(event)
+            done.set_result(len(self._subscribers))
+
+    def subscribe(self, fn):
+        self._subscribers.append(fn)
+
+    async def publish(self, event):
+        """Deliver an event; returns how many subscribers saw it."""
+        done = self._loop.create_future()
+        self._queue.put_nowait((event, done))
+        return await done
+
+    async def stop(self):
+        self._task.cancel()
+'''
+
+case(
+    "py-pytest-asyncio-module-fixture-future-on-other-loop", "test:unit", "python:3.11",
+    [R56_PYT + "-q --tb=short tests/"],
+    lab("test_assertion", [r"got Future <Future pending> attached to a different loop", r"^FAILED tests/test_dispatch\.py::test_publish_reaches_subscriber"],
+        "pytest + pytest-asyncio 1.5 (loop scopes)",
+        "a module-scoped async fixture starts the dispatcher on the module's event loop (asyncio_default_fixture_loop_scope = module), but the tests run in function-scoped loops; awaiting the dispatcher's queue from a test's loop fails",
+        accept=["other", "github_actions_config"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = module\n",
+        "events/__init__.py": "",
+        "events/dispatch.py": R56_DISPATCH,
+        "tests/__init__.py": "",
+        "tests/test_dispatch.py": "import pytest_asyncio\n\nfrom events.dispatch import Dispatcher\n\n\n@pytest_asyncio.fixture(scope=\"module\")\nasync def dispatcher():\n    d = Dispatcher()\n    await d.start()\n    yield d\n    await d.stop()\n\n\ndef test_no_subscribers_initially():\n    assert Dispatcher()._subscribers == []\n\n\nasync def test_publish_reaches_subscriber(dispatcher):\n    seen = []\n    dispatcher.subscribe(seen.append)\n    await dispatcher.publish({\"type\": \"invoice.created\", \"id\": 7})\n    assert seen == [{\"type\": \"invoice.created\", \"id\": 7}]\n",
+    },
+    env=R56_ENV, project="dinsmore/events", **ROUND56,
+)
+
+R56_LEDGER = '''import asyncio
+
+
+class Ledger:
+    def __init__(self):
+        self._lock = asyncio.Lock()
+        self.balances = {}
+
+    async def deposit(self, account, amount):
+        async with self._lock:
+            await asyncio.sleep(0)
+            self.balances[account] = self.balances.get(account, 0) + amount
+
+    async def transfer(self, src, dst, amount):
+        # Both legs under one lock so no reader sees half a transfer.
+        async with self._lock:
+            if self.balances.get(src, 0) < amount:
+                raise ValueError("insufficient funds")
+            await self.deposit(src, -amount)
+            await self.deposit(dst, amount)
+'''
+
+case(
+    "py-asyncio-lock-reacquired-transfer-pytest-timeout", "test", "python:3.11-slim",
+    [R56_PYT + "-q --timeout=20 tests/"],
+    lab("timeout_or_oom", [r"Failed: Timeout \(>20\.0s\) from pytest-timeout"],
+        "pytest-timeout 2.4 (signal method)",
+        "transfer() holds the ledger's asyncio.Lock and calls deposit(), which acquires the same non-reentrant lock: the test deadlocks and pytest-timeout fails it after 20 s",
+        accept=["test_assertion"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "ledger/__init__.py": "",
+        "ledger/book.py": R56_LEDGER,
+        "tests/__init__.py": "",
+        "tests/test_book.py": "from ledger.book import Ledger\n\n\nasync def test_deposit():\n    led = Ledger()\n    await led.deposit(\"acc-1\", 100)\n    assert led.balances == {\"acc-1\": 100}\n\n\nasync def test_transfer_moves_money():\n    led = Ledger()\n    await led.deposit(\"acc-1\", 100)\n    await led.transfer(\"acc-1\", \"acc-2\", 40)\n    assert led.balances == {\"acc-1\": 60, \"acc-2\": 40}\n",
+    },
+    env=R56_ENV, project="dinsmore/ledger", duration=24, **ROUND56,
+)
+
+case(
+    "py-asyncio-run-called-inside-report-coroutine", "test:unit", "python:3.11",
+    [R56_PYT + "-q -rf tests/"],
+    lab("test_assertion", [r"RuntimeError: asyncio\.run\(\) cannot be called from a running event loop", r"^FAILED tests/test_report\.py::test_report_totals_in_eur"],
+        "pytest + pytest-asyncio",
+        "a sync currency helper wraps its async rate lookup in asyncio.run(); the report builder became a coroutine and calls the helper from inside the running loop",
+        accept=["other"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "reports/__init__.py": "",
+        "reports/currency.py": "import asyncio\n\nRATES = {\"EUR\": 1.0, \"USD\": 0.92, \"GBP\": 1.17}\n\n\nasync def _fetch_rate(currency):\n    await asyncio.sleep(0)\n    return RATES[currency]\n\n\ndef to_eur(amount, currency):\n    return round(amount * asyncio.run(_fetch_rate(currency)), 2)\n",
+        "reports/build.py": "from reports.currency import to_eur\n\n\nasync def build_report(rows):\n    return {\"total_eur\": round(sum(to_eur(r[\"amount\"], r[\"currency\"]) for r in rows), 2), \"rows\": len(rows)}\n",
+        "tests/__init__.py": "",
+        "tests/test_report.py": "from reports.build import build_report\nfrom reports.currency import to_eur\n\n\ndef test_to_eur():\n    assert to_eur(100, \"USD\") == 92.0\n\n\nasync def test_report_totals_in_eur():\n    report = await build_report([{\"amount\": 100, \"currency\": \"USD\"}, {\"amount\": 10, \"currency\": \"EUR\"}])\n    assert report == {\"total_eur\": 102.0, \"rows\": 2}\n",
+    },
+    env=R56_ENV, project="dinsmore/reports", **ROUND56,
+)
+
+case(
+    "py-pytest-ini-shadows-pyproject-asyncio-mode", "test", "python:3.11",
+    ["python -m pytest --version", R56_PYT + "-rf"],
+    lab("github_actions_config", [r"async def functions are not natively supported", r"^FAILED tests/test_sessions\.py::"],
+        "pytest 9 (pytest.ini over pyproject.toml)",
+        "the merge request sets asyncio_mode = auto under [tool.pytest.ini_options] in pyproject.toml, but the repository's pytest.ini takes precedence and has no asyncio_mode; the new unmarked async tests fail as unsupported",
+        accept=["other", "test_assertion"]),
+    files={
+        "pytest.ini": "[pytest]\ntestpaths = tests\naddopts = --strict-markers\nasyncio_default_fixture_loop_scope = function\n",
+        "pyproject.toml": "[project]\nname = \"sessions\"\nversion = \"1.3.0\"\n\n[tool.pytest.ini_options]\nasyncio_mode = \"auto\"\n",
+        "sessions/__init__.py": "",
+        "sessions/store.py": "import asyncio\nimport time\n\n\nclass SessionStore:\n    def __init__(self, ttl):\n        self.ttl = ttl\n        self._data = {}\n\n    async def put(self, sid, value):\n        await asyncio.sleep(0)\n        self._data[sid] = (value, time.monotonic() + self.ttl)\n\n    async def get(self, sid):\n        await asyncio.sleep(0)\n        value, expires = self._data.get(sid, (None, 0))\n        return value if time.monotonic() < expires else None\n",
+        "tests/__init__.py": "",
+        "tests/test_sessions.py": "from sessions.store import SessionStore\n\n\ndef test_ttl_is_kept():\n    assert SessionStore(30).ttl == 30\n\n\nasync def test_put_then_get():\n    store = SessionStore(30)\n    await store.put(\"s1\", {\"user\": 4})\n    assert await store.get(\"s1\") == {\"user\": 4}\n\n\nasync def test_expired_session_is_none():\n    store = SessionStore(0)\n    await store.put(\"s1\", {\"user\": 4})\n    assert await store.get(\"s1\") is None\n",
+    },
+    env=R56_ENV, project="dinsmore/sessions", **ROUND56,
+)
+
+case(
+    "py-ruff-flake8-async-blocking-calls-concise", "lint:ruff", "python:3.11-slim",
+    ["ruff --version", "ruff check --select E,F,ASYNC --output-format concise ."],
+    lab("lint_failure", [r"ASYNC2\d\d ", r"^Found \d+ errors?\."],
+        "ruff 0.17 (flake8-async rules)",
+        "the webhook worker's async handlers call time.sleep, open() and urllib's urlopen directly; ruff's ASYNC rules flag each blocking call",
+        accept=[]),
+    files={
+        "pyproject.toml": "[project]\nname = \"hooks\"\nversion = \"0.4.0\"\n\n[tool.ruff]\nline-length = 110\n",
+        "hooks/__init__.py": "",
+        "hooks/worker.py": "import json\nimport time\nimport urllib.request\n\n\nasync def deliver(url, payload, attempts=3):\n    body = json.dumps(payload).encode()\n    for i in range(attempts):\n        try:\n            with urllib.request.urlopen(url, data=body, timeout=5) as resp:\n                return resp.status\n        except OSError:\n            time.sleep(2 ** i)\n    return None\n\n\nasync def load_endpoints(path):\n    with open(path) as f:\n        return json.load(f)\n",
+    },
+    env=R56_ENV, project="dinsmore/hooks", **ROUND56,
+)
+
+R56_POOL = '''import asyncio
+
+
+class Connection:
+    def __init__(self, n):
+        self.n = n
+
+    async def execute(self, sql, *args):
+        await asyncio.sleep(0)
+        return f"conn{self.n}: {sql} {args}"
+
+
+class _Acquire:
+    def __init__(self, pool):
+        self._pool = pool
+        self._conn = None
+
+    async def __aenter__(self):
+        self._conn = await self._pool._free.get()
+        return self._conn
+
+    async def __aexit__(self, *exc):
+        self._pool._free.put_nowait(self._conn)
+
+
+class Pool:
+    def __init__(self, size=2):
+        self._free = asyncio.Queue()
+        for n in range(size):
+            self._free.put_nowait(Connection(n))
+
+    def acquire(self):
+        return _Acquire(self)
+'''
+
+case(
+    "py-sync-with-on-async-pool-acquire", "test", "python:3.11",
+    [R56_PYT + "--tb=short -q tests/"],
+    lab("test_assertion", [r"TypeError: '_Acquire' object does not support the context manager protocol", r"^FAILED tests/test_repo\.py::test_mark_shipped"],
+        "pytest + pytest-asyncio",
+        "a new repository method enters the pool's async acquire() with a plain `with` instead of `async with`",
+        accept=["other"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "shipping/__init__.py": "",
+        "shipping/pool.py": R56_POOL,
+        "shipping/repo.py": "from shipping.pool import Pool\n\n\nclass ShipmentRepo:\n    def __init__(self, pool: Pool):\n        self.pool = pool\n\n    async def get(self, shipment_id):\n        async with self.pool.acquire() as conn:\n            return await conn.execute(\"SELECT * FROM shipments WHERE id = $1\", shipment_id)\n\n    async def mark_shipped(self, shipment_id):\n        with self.pool.acquire() as conn:\n            return await conn.execute(\"UPDATE shipments SET state = 'shipped' WHERE id = $1\", shipment_id)\n",
+        "tests/__init__.py": "",
+        "tests/test_repo.py": "from shipping.pool import Pool\nfrom shipping.repo import ShipmentRepo\n\n\nasync def test_get():\n    assert \"SELECT\" in await ShipmentRepo(Pool()).get(3)\n\n\nasync def test_mark_shipped():\n    assert \"UPDATE\" in await ShipmentRepo(Pool()).mark_shipped(3)\n",
+    },
+    env=R56_ENV, project="dinsmore/shipping", **ROUND56,
+)
+
+R56_PAGES = '''import asyncio
+import logging
+
+log = logging.getLogger("exporter")
+
+
+async def fetch_page(cursor):
+    await asyncio.sleep(0)
+    start = int(cursor or 0)
+    rows = [{"id": n} for n in range(start, min(start + 50, 180))]
+    return rows, (str(start + 50) if start + 50 < 180 else None)
+
+
+async def iter_rows(max_retries=3):
+    """Every customer row, page by page; a failed page is retried."""
+    cursor, retries = None, 0
+    while True:
+        try:
+            rows, cursor = await fetch_page(cursor)
+            for row in rows:
+                yield row
+            if cursor is None:
+                return
+        except BaseException as exc:  # keep the export going on flaky pages
+            retries += 1
+            log.warning("page after %s failed (%r), retrying", cursor, exc)
+            if retries > max_retries:
+                raise
+'''
+
+case(
+    "py-async-generator-ignored-generatorexit-retry-loop", "test:unit", "python:3.11-slim",
+    [R56_PYT + "-q --tb=short -p no:logging tests/"],
+    lab("test_assertion", [r"RuntimeError: async generator ignored GeneratorExit", r"^FAILED tests/test_export\.py::test_first_rows_only"],
+        "pytest + pytest-asyncio",
+        "the paging async generator's retry loop catches BaseException, so the GeneratorExit that aclose() throws in (the test stops after ten rows) is swallowed and the generator yields again",
+        accept=["other"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "exporter/__init__.py": "",
+        "exporter/pages.py": R56_PAGES,
+        "tests/__init__.py": "",
+        "tests/test_export.py": "from contextlib import aclosing\n\nfrom exporter.pages import iter_rows\n\n\nasync def test_all_rows():\n    assert len([r async for r in iter_rows()]) == 180\n\n\nasync def test_first_rows_only():\n    first = []\n    async with aclosing(iter_rows()) as rows:\n        async for row in rows:\n            first.append(row[\"id\"])\n            if len(first) == 10:\n                break\n    assert first == list(range(10))\n",
+    },
+    env=R56_ENV, project="dinsmore/exporter", **ROUND56,
+)
+
+case(
+    "py-websockets-17-handler-path-argument", "test:ws", "python:3.11",
+    ["pip list 2>/dev/null | grep -i '^websockets '", R56_PYT + "-q --tb=short tests/"],
+    lab("other", [r"TypeError: handler\(\) missing 1 required positional argument: 'path'"],
+        "pytest + websockets 17",
+        "the ticker server's handler still takes (websocket, path); websockets 14+ calls handlers with the connection only, so each connection's handler fails and the client sees a 1011 close",
+        accept=["test_assertion", "dependency_install"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "ticker/__init__.py": "",
+        "ticker/server.py": "import json\n\nimport websockets\n\n\nasync def handler(websocket, path):\n    symbol = path.rsplit(\"/\", 1)[-1] or \"EURUSD\"\n    async for message in websocket:\n        req = json.loads(message)\n        await websocket.send(json.dumps({\"symbol\": symbol, \"echo\": req}))\n\n\ndef serve(host=\"127.0.0.1\", port=0):\n    return websockets.serve(handler, host, port)\n",
+        "tests/__init__.py": "",
+        "tests/test_ticker.py": "import json\n\nimport websockets\n\nfrom ticker.server import serve\n\n\nasync def test_echo_with_symbol():\n    async with serve() as server:\n        port = server.sockets[0].getsockname()[1]\n        async with websockets.connect(f\"ws://127.0.0.1:{port}/ticks/GBPUSD\") as ws:\n            await ws.send(json.dumps({\"subscribe\": True}))\n            reply = json.loads(await ws.recv())\n    assert reply[\"symbol\"] == \"GBPUSD\"\n",
+    },
+    env=R56_ENV, project="dinsmore/ticker", **ROUND56,
+)
+
+case(
+    "py-aiohttp-handler-keyerror-500-status-assert", "test:api", "python:3.11-slim",
+    [R56_PYT + "-q --tb=line tests/"],
+    lab("test_assertion", [r"KeyError: 'currency'", r"assert 500 == 201"],
+        "pytest + pytest-aiohttp (aiohttp 3.14)",
+        "the create-invoice handler reads body['currency'], which the client in the test (like old mobile clients) does not send; aiohttp answers 500 and the status assertion fails; the handler's KeyError is in the captured log",
+        accept=["other"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\nlog_level = ERROR\n",
+        "billing/__init__.py": "",
+        "billing/api.py": "from aiohttp import web\n\nroutes = web.RouteTableDef()\n\n\n@routes.post(\"/invoices\")\nasync def create_invoice(request):\n    body = await request.json()\n    invoice = {\"customer\": body[\"customer\"], \"amount\": body[\"amount\"], \"currency\": body[\"currency\"].upper()}\n    return web.json_response(invoice, status=201)\n\n\ndef create_app():\n    app = web.Application()\n    app.add_routes(routes)\n    return app\n",
+        "tests/__init__.py": "",
+        "tests/test_api.py": "from billing.api import create_app\n\n\nasync def test_create_invoice_defaults_currency(aiohttp_client):\n    client = await aiohttp_client(create_app())\n    resp = await client.post(\"/invoices\", json={\"customer\": \"c-19\", \"amount\": 1250})\n    assert resp.status == 201\n    assert (await resp.json())[\"currency\"] == \"EUR\"\n",
+    },
+    env=R56_ENV, project="dinsmore/billing-api", **ROUND56,
+)
+
+R56_PG1 = "/var/tmp/r56-pg-orders"
+
+case(
+    "py-asyncpg-path-param-str-for-bigint", "test:integration", "python:3.11",
+    r56_pg(R56_PG1, 56431) + [
+        "psql \"$DATABASE_URL\" -q -v ON_ERROR_STOP=1 -f schema.sql",
+        R56_PYT + "-q --tb=short tests/"],
+    lab("test_assertion", [r"DataError: invalid input for query argument \$1: '4207'", r"^E\s+TypeError: 'str' object cannot be interpreted as an integer", r"^FAILED tests/test_orders\.py::test_order_by_path_id"],
+        "pytest + asyncpg 0.32 (PostgreSQL 15 started in the job)",
+        "the order lookup passes the id taken from the URL path (a str) to asyncpg, which encodes bigint parameters from ints only; the integration test against a local PostgreSQL fails",
+        accept=["other"]),
+    files={
+        "schema.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL, total_cents integer NOT NULL);\nINSERT INTO orders VALUES (4207, 'c-19', 12500), (4208, 'c-20', 990);\n",
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "orders/__init__.py": "",
+        "orders/repo.py": "import os\n\nimport asyncpg\n\n\nasync def get_order(conn, order_id):\n    row = await conn.fetchrow(\"SELECT id, customer, total_cents FROM orders WHERE id = $1\", order_id)\n    return dict(row) if row else None\n\n\nasync def order_from_path(conn, path):\n    # /orders/<id>\n    return await get_order(conn, path.rstrip(\"/\").rsplit(\"/\", 1)[-1])\n\n\nasync def connect():\n    return await asyncpg.connect(os.environ[\"DATABASE_URL\"])\n",
+        "tests/__init__.py": "",
+        "tests/test_orders.py": "import pytest_asyncio\n\nfrom orders.repo import connect, get_order, order_from_path\n\n\n@pytest_asyncio.fixture\nasync def conn():\n    c = await connect()\n    yield c\n    await c.close()\n\n\nasync def test_get_order(conn):\n    assert (await get_order(conn, 4207))[\"customer\"] == \"c-19\"\n\n\nasync def test_order_by_path_id(conn):\n    assert (await order_from_path(conn, \"/orders/4207\"))[\"total_cents\"] == 12500\n",
+    },
+    after_script=[f"runuser -u postgres -- pg_ctl -D {R56_PG1}/data -m fast stop"],
+    teardown=r56_pg_stop(R56_PG1),
+    env=R56_ENV, project="dinsmore/orders-db", **ROUND56,
+)
+
+case(
+    "py-aiosqlite-second-connection-database-locked", "test", "python:3.11-slim",
+    [R56_PYT + "-q -rf tests/"],
+    lab("test_assertion", [r"sqlite3\.OperationalError: database is locked", r"^FAILED tests/test_inventory\.py::test_reserve_writes_audit_row"],
+        "pytest + aiosqlite 0.22",
+        "reserve() holds a write transaction on its connection and calls the audit helper, which opens a second aiosqlite connection to the same file and tries to insert; the second writer waits out its 0.5 s busy timeout",
+        accept=["other"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "inventory/__init__.py": "",
+        "inventory/store.py": "import aiosqlite\n\nSCHEMA = \"\"\"\nCREATE TABLE IF NOT EXISTS stock (sku TEXT PRIMARY KEY, qty INTEGER NOT NULL);\nCREATE TABLE IF NOT EXISTS audit (sku TEXT, delta INTEGER);\n\"\"\"\n\n\nasync def init(path):\n    async with aiosqlite.connect(path) as db:\n        await db.executescript(SCHEMA)\n        await db.execute(\"INSERT INTO stock VALUES ('AB-100', 10)\")\n        await db.commit()\n\n\nasync def write_audit(path, sku, delta):\n    async with aiosqlite.connect(path, timeout=0.5) as db:\n        await db.execute(\"INSERT INTO audit VALUES (?, ?)\", (sku, delta))\n        await db.commit()\n\n\nasync def reserve(path, sku, qty):\n    async with aiosqlite.connect(path, timeout=0.5) as db:\n        await db.execute(\"BEGIN IMMEDIATE\")\n        await db.execute(\"UPDATE stock SET qty = qty - ? WHERE sku = ?\", (qty, sku))\n        await write_audit(path, sku, -qty)\n        await db.commit()\n",
+        "tests/__init__.py": "",
+        "tests/test_inventory.py": "import aiosqlite\n\nfrom inventory.store import init, reserve\n\n\nasync def test_reserve_writes_audit_row(tmp_path):\n    path = tmp_path / \"inv.db\"\n    await init(path)\n    await reserve(path, \"AB-100\", 3)\n    async with aiosqlite.connect(path) as db:\n        rows = await (await db.execute(\"SELECT sku, delta FROM audit\")).fetchall()\n    assert rows == [(\"AB-100\", -3)]\n",
+    },
+    env=R56_ENV, project="dinsmore/inventory", **ROUND56,
+)
+
+R56_REPLAY = '''import asyncio
+import sys
+
+
+async def produce(queue, n):
+    for i in range(n):
+        # one decoded event: a 4 KiB payload plus its metadata
+        await queue.put({"seq": i, "payload": bytes(4096), "topic": "orders"})
+
+
+async def consume(queue, out):
+    while True:
+        event = await queue.get()
+        await asyncio.sleep(0.001)  # the sink's write
+        out.append(event["seq"])
+        queue.task_done()
+
+
+async def main(n):
+    queue = asyncio.Queue()  # unbounded
+    out = []
+    workers = [asyncio.create_task(consume(queue, out)) for _ in range(4)]
+    await produce(queue, n)
+    print(f"produced {n} events, {queue.qsize()} queued", flush=True)
+    await queue.join()
+    for w in workers:
+        w.cancel()
+    print(f"replayed {len(out)} events")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1])))
+'''
+
+case(
+    "py-asyncio-unbounded-queue-replay-oom-killed", "replay:staging", "python:3.11-slim",
+    ["echo \"replaying $REPLAY_EVENTS events from the dead-letter export\"", "python -m replay.run \"$REPLAY_EVENTS\""],
+    lab("timeout_or_oom", [r"Killed\s+python -m replay\.run"],
+        "python asyncio (cgroup memory limit)",
+        "the replay producer fills an unbounded asyncio.Queue far faster than four consumers drain it; 200,000 queued 4 KiB events exceed the job's 128 MiB memory limit and the OOM killer ends python (exit 137)",
+        accept=["infrastructure"]),
+    files={"replay/__init__.py": "", "replay/run.py": R56_REPLAY},
+    memory_limit=128 * 1024 * 1024,
+    env=dict(R56_ENV, REPLAY_EVENTS="200000"), project="dinsmore/replay", **ROUND56,
+)
+
+case(
+    "py-pytest-asyncio-strict-async-fixture-plain-decorator", "test:unit", "python:3.11",
+    [R56_PYT + "-q -rfE tests/"],
+    lab("test_assertion", [r"requested an async fixture 'repo', with no plugin or hook that handled it"],
+        "pytest 9 + pytest-asyncio 1.5 (strict mode)",
+        "in strict mode a new async fixture is decorated with @pytest.fixture instead of @pytest_asyncio.fixture, so pytest-asyncio does not run it and the tests get no repository",
+        accept=["other"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n",
+        "catalog/__init__.py": "",
+        "catalog/repo.py": "import asyncio\n\n\nclass CatalogRepo:\n    def __init__(self):\n        self._items = {}\n\n    async def add(self, sku, title):\n        await asyncio.sleep(0)\n        self._items[sku] = title\n\n    async def title(self, sku):\n        await asyncio.sleep(0)\n        return self._items.get(sku)\n",
+        "tests/__init__.py": "",
+        "tests/test_catalog.py": "import pytest\n\nfrom catalog.repo import CatalogRepo\n\n\n@pytest.fixture\nasync def repo():\n    r = CatalogRepo()\n    await r.add(\"AB-100\", \"Desk lamp\")\n    return r\n\n\n@pytest.mark.asyncio\nasync def test_title(repo):\n    assert await repo.title(\"AB-100\") == \"Desk lamp\"\n\n\n@pytest.mark.asyncio\nasync def test_unknown_sku(repo):\n    assert await repo.title(\"ZZ-1\") is None\n",
+    },
+    env=R56_ENV, project="dinsmore/catalog", **ROUND56,
+)
+
+R56_BATCHER = '''import asyncio
+
+
+class Batcher:
+    """Collects items and hands them to the flusher in batches."""
+
+    def __init__(self, size):
+        self.size = size
+        self.items = []
+        self.cond = asyncio.Condition()
+        self.flushed = []
+
+    async def add(self, item):
+        async with self.cond:
+            self.items.append(item)
+            if len(self.items) >= self.size:
+                self.cond.notify_all()
+
+    async def flush_when_full(self):
+        async with self.cond:
+            await self.cond.wait()
+            self.flushed.append(self.items)
+            self.items = []
+'''
+
+case(
+    "py-asyncio-condition-lost-wakeup-timeout-sigint", "test", "python:3.11",
+    ["timeout -s INT 25 python -m pytest -p no:cacheprovider -v tests/"],
+    lab("timeout_or_oom", [r"^tests/test_batcher\.py::test_full_batch_is_flushed\s*$", r"^!+ KeyboardInterrupt !+$", r"runners\.py:\d+: KeyboardInterrupt$"],
+        "coreutils timeout (SIGINT) + pytest",
+        "the batch is filled before the flusher task starts waiting, so notify_all() wakes nobody and cond.wait() waits forever; the job's `timeout -s INT 25` interrupts pytest in the hanging test (exit 124)",
+        accept=["test_assertion"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "batching/__init__.py": "",
+        "batching/batcher.py": R56_BATCHER,
+        "tests/__init__.py": "",
+        "tests/test_batcher.py": "import asyncio\n\nfrom batching.batcher import Batcher\n\n\nasync def test_size():\n    assert Batcher(3).size == 3\n\n\nasync def test_full_batch_is_flushed():\n    b = Batcher(2)\n    await b.add(\"a\")\n    await b.add(\"b\")\n    flusher = asyncio.create_task(b.flush_when_full())\n    await flusher\n    assert b.flushed == [[\"a\", \"b\"]]\n",
+    },
+    env=R56_ENV, project="dinsmore/batching", duration=27, **ROUND56,
+)
+
+# ---- infrastructure and flaky causes ---------------------------------------------------------
+
+R56_CATALOG_SYNC = '''import asyncio
+import json
+import os
+
+import aiohttp
+
+
+async def main():
+    url = os.environ["CATALOG_UPSTREAM_URL"]
+    timeout = aiohttp.ClientTimeout(total=20)
+    async with aiohttp.ClientSession(timeout=timeout, raise_for_status=True) as session:
+        async with session.get(url, params={"since": "2026-12-06T00:00:00Z", "limit": "500"}) as resp:
+            items = await resp.json()
+    with open("catalog-delta.json", "w") as f:
+        json.dump(items, f)
+    print(f"synced {len(items)} catalog items")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+'''
+
+case(
+    "py-aiohttp-catalog-sync-upstream-503", "sync:catalog", "python:3.11-slim",
+    ["python -m catalog.sync"],
+    lab("network_or_flaky", [r"ClientResponseError: 503, message='Service Unavailable'"],
+        "aiohttp 3.14 client (raise_for_status)",
+        "the nightly catalog sync asks the supplier's catalog API for the day's changes; the upstream answers 503 (a loopback stand-in) and aiohttp raises",
+        infra=True, accept=["infrastructure"]),
+    files={"catalog/__init__.py": "", "catalog/sync.py": R56_CATALOG_SYNC},
+    env=dict(R56_ENV, CATALOG_UPSTREAM_URL="http://127.0.0.1:{PORT_503}/v2/catalog/items"),
+    stage="sync", project="dinsmore/catalog-sync", **ROUND56,
+)
+
+case(
+    "py-httpx-contract-test-partner-sandbox-dns", "test:contract", "python:3.11",
+    ["echo \"partner sandbox: $PARTNER_SANDBOX_URL\"", R56_PYT + "-q --tb=short -m contract tests/"],
+    lab("network_or_flaky", [r"(httpx|httpcore)\.ConnectError: \[Errno -2\] Name or service not known"],
+        "pytest + httpx 0.29 AsyncClient",
+        "the contract tests call the fulfilment partner's sandbox; its host name does not resolve from the runner (a `.invalid` stand-in), so httpx cannot connect",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\nmarkers =\n    contract: calls the partner sandbox\n",
+        "fulfil/__init__.py": "",
+        "fulfil/client.py": "import os\n\nimport httpx\n\n\nclass PartnerClient:\n    def __init__(self):\n        self._http = httpx.AsyncClient(base_url=os.environ[\"PARTNER_SANDBOX_URL\"], timeout=10.0,\n                                       headers={\"Authorization\": \"Bearer sandbox-token\"})\n\n    async def create_shipment(self, order_id, items):\n        resp = await self._http.post(\"/v1/shipments\", json={\"order\": order_id, \"items\": items})\n        resp.raise_for_status()\n        return resp.json()\n\n    async def aclose(self):\n        await self._http.aclose()\n",
+        "tests/__init__.py": "",
+        "tests/test_partner_contract.py": "import pytest\nimport pytest_asyncio\n\nfrom fulfil.client import PartnerClient\n\n\n@pytest_asyncio.fixture\nasync def partner():\n    c = PartnerClient()\n    yield c\n    await c.aclose()\n\n\n@pytest.mark.contract\nasync def test_create_shipment_returns_tracking_id(partner):\n    body = await partner.create_shipment(\"ord-7731\", [{\"sku\": \"AB-100\", \"qty\": 2}])\n    assert body[\"tracking_id\"].startswith(\"TRK\")\n",
+    },
+    env=dict(R56_ENV, PARTNER_SANDBOX_URL="https://sandbox.api.fulfilment-partner.invalid"),
+    project="dinsmore/fulfilment", **ROUND56,
+)
+
+R56_WS_SMOKE = '''import asyncio
+import json
+import os
+import sys
+
+import websockets
+
+
+async def main():
+    uri = os.environ["MARKET_FEED_URL"]
+    print(f"connecting to {uri}", flush=True)
+    async with websockets.connect(uri, open_timeout=5) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "channels": ["quotes.EURUSD"]}))
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if reply.get("op") != "subscribed":
+            sys.exit(f"unexpected reply: {reply}")
+    print("market feed smoke test passed")
+
+
+asyncio.run(main())
+'''
+
+case(
+    "py-websockets-market-feed-opening-handshake-timeout", "smoke:staging", "python:3.11-slim",
+    ["python scripts/ws_smoke.py"],
+    lab("network_or_flaky", [r"TimeoutError: timed out during opening handshake"],
+        "websockets 17 client",
+        "the post-deploy smoke test opens a websocket to the staging market-data feed; the gateway accepts the TCP connection but never answers the HTTP upgrade (a loopback stand-in), and the client's 5 s open_timeout fires",
+        infra=True, accept=["infrastructure", "timeout_or_oom"]),
+    files={"scripts/ws_smoke.py": R56_WS_SMOKE},
+    env=dict(R56_ENV, MARKET_FEED_URL="ws://127.0.0.1:{PORT_BLACKHOLE}/v1/stream"),
+    stage="smoke", project="dinsmore/market-feed", **ROUND56,
+)
+
+case(
+    "py-aiohttp-identity-service-server-disconnected", "test:integration", "python:3.11",
+    [R56_PYT + "-q --tb=short -rf tests/"],
+    lab("network_or_flaky", [r"aiohttp\.client_exceptions\.ServerDisconnectedError: Server disconnected|ServerDisconnectedError: Server disconnected"],
+        "pytest + aiohttp 3.14 client",
+        "the integration tests exchange a token with the shared staging identity service, which accepts the connection and closes it without an answer (a loopback stand-in); aiohttp reports the server disconnected",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "authn/__init__.py": "",
+        "authn/tokens.py": "import os\n\nimport aiohttp\n\n\nasync def client_credentials(scope):\n    url = os.environ[\"IDENTITY_URL\"] + \"/oauth2/token\"\n    async with aiohttp.ClientSession() as session:\n        async with session.post(url, data={\"grant_type\": \"client_credentials\", \"scope\": scope}) as resp:\n            resp.raise_for_status()\n            return (await resp.json())[\"access_token\"]\n",
+        "tests/__init__.py": "",
+        "tests/test_tokens.py": "from authn.tokens import client_credentials\n\n\nasync def test_token_for_billing_scope():\n    token = await client_credentials(\"billing:read\")\n    assert token.count(\".\") == 2\n",
+    },
+    env=dict(R56_ENV, IDENTITY_URL="http://127.0.0.1:{PORT_CLOSER}"),
+    project="dinsmore/authn", **ROUND56,
+)
+
+R56_WAIT_FOR = '''"""Wait until a TCP service accepts connections (used for the job's service containers)."""
+import asyncio
+import sys
+
+
+async def wait_for(host, port, attempts, delay):
+    for attempt in range(1, attempts + 1):
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2)
+        except (OSError, asyncio.TimeoutError) as exc:
+            print(f"waiting for {host}:{port} (attempt {attempt}/{attempts}): {exc}", flush=True)
+            await asyncio.sleep(delay)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        print(f"{host}:{port} is up")
+        return True
+    return False
+
+
+if __name__ == "__main__":
+    host, port = sys.argv[1], int(sys.argv[2])
+    if not asyncio.run(wait_for(host, port, attempts=6, delay=0.5)):
+        sys.exit(f"error: {host}:{port} did not come up after 6 attempts")
+'''
+
+case(
+    "py-asyncio-wait-for-redis-service-refused", "test:worker", "python:3.11",
+    ["python scripts/wait_for.py \"$REDIS_HOST\" \"$REDIS_PORT\"", R56_PYT + "-q tests/"],
+    lab("infrastructure", [r"did not come up after 6 attempts", r"Connect call failed \('127\.0\.0\.1', 9\)"],
+        "python asyncio open_connection wait loop (GitLab service container)",
+        "the job's redis service container never accepts connections (nothing listens; connection refused); the asyncio wait script gives up before the worker tests run",
+        infra=True, accept=["network_or_flaky"]),
+    files={"scripts/wait_for.py": R56_WAIT_FOR, "tests/test_noop.py": "def test_noop():\n    assert True\n"},
+    services=["redis:7-alpine"],
+    env=dict(R56_ENV, REDIS_HOST="127.0.0.1", REDIS_PORT="{PORT_DEAD}"),
+    project="dinsmore/worker", **ROUND56,
+)
+
+R56_INDEX = '''import asyncio
+import sys
+
+import aiosqlite
+
+WORDS = "lamp desk oak walnut brass linen wool chair shelf mirror rug vase".split()
+
+
+async def build(path, n):
+    async with aiosqlite.connect(path) as db:
+        await db.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, sku TEXT, title TEXT, body TEXT)")
+        await db.execute("CREATE INDEX docs_title ON docs (title)")
+        for start in range(0, n, 500):
+            rows = [(i, f"SKU-{i:06d}", " ".join(WORDS[(i + k) % len(WORDS)] for k in range(6)),
+                     " ".join(WORDS[(i * k) % len(WORDS)] for k in range(60))) for i in range(start, min(start + 500, n))]
+            await db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", rows)
+            await db.commit()
+            print(f"indexed {min(start + 500, n)}/{n} documents", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(build(sys.argv[1], int(sys.argv[2])))
+'''
+
+case(
+    "py-aiosqlite-search-index-build-volume-full", "build:index", "python:3.11-slim",
+    ["df -h build | tail -1", "python -m search.build_index build/search.db 20000"],
+    lab("infrastructure", [r"sqlite3\.OperationalError: database or disk is full"],
+        "aiosqlite 0.22 (SQLite)",
+        "the job builds the search index into the runner's build volume (a 512 KiB tmpfs stand-in), which fills up after the first batches; SQLite reports the disk full",
+        infra=True, accept=["network_or_flaky"]),
+    files={"search/__init__.py": "", "search/build_index.py": R56_INDEX},
+    tmpfs=("build", "512k"),
+    env=R56_ENV, stage="build", project="dinsmore/search-index", **ROUND56,
+)
+
+R56_STATUS = '''import asyncio
+import os
+
+import httpx
+
+
+async def main():
+    async with httpx.AsyncClient(base_url=os.environ["STATUSPAGE_API"], timeout=10) as client:
+        resp = await client.post("/api/v1/pages/dinsmore/incidents/maintenance",
+                                 json={"name": "Deploy 2026.12.07", "status": "scheduled", "components": ["checkout"]})
+        resp.raise_for_status()
+        print("maintenance window announced:", resp.json()["id"])
+
+
+asyncio.run(main())
+'''
+
+case(
+    "py-httpx-statuspage-maintenance-429", "deploy:announce", "python:3.11-slim",
+    ["python scripts/announce_maintenance.py"],
+    lab("network_or_flaky", [r"httpx\.HTTPStatusError: Client error '429 Too Many Requests' for url"],
+        "httpx 0.29 AsyncClient (raise_for_status)",
+        "the deploy job announces a maintenance window on the status page API, which rate-limits the shared token (429 with Retry-After; a loopback stand-in)",
+        infra=True, accept=["infrastructure"]),
+    files={"scripts/announce_maintenance.py": R56_STATUS},
+    env=dict(R56_ENV, STATUSPAGE_API="http://127.0.0.1:{PORT_429}"),
+    stage="deploy", project="dinsmore/checkout-deploy", **ROUND56,
+)
+
+# ---- cascades ----------------------------------------------------------------------------------
+
+R56_PG2 = "/var/tmp/r56-pg-seed"
+
+R56_SEED = '''import asyncio
+import os
+
+import asyncpg
+
+SEEDS = {
+    "customers": ("INSERT INTO customers (id, email) VALUES ($1, $2)",
+                  [(1, "ann@dinsmore.example"), (2, "bo@dinsmore.example")]),
+    "plans": ("INSERT INTO plans (code, tier, price_cents) VALUES ($1, $2, $3)",
+              [("free", 0, 0), ("team", 1, 1900), ("pro", 2, 4900)]),
+}
+
+
+async def seed_table(pool, name, sql, rows):
+    async with pool.acquire() as conn:
+        await conn.executemany(sql, rows)
+    return name, len(rows)
+
+
+async def main():
+    pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=4)
+    results = await asyncio.gather(*(seed_table(pool, name, *spec) for name, spec in SEEDS.items()),
+                                   return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            print(f"seed: warning: {type(result).__name__}: {result}")
+        else:
+            print(f"seed: {result[0]}: {result[1]} rows")
+    await pool.close()
+
+
+asyncio.run(main())
+'''
+
+case(
+    "py-asyncpg-seed-gather-return-exceptions-cascade", "test:integration", "python:3.11",
+    r56_pg(R56_PG2, 56432) + [
+        "psql \"$DATABASE_URL\" -q -v ON_ERROR_STOP=1 -f migrations/0001_init.sql -f migrations/0002_plan_levels.sql",
+        "python scripts/seed.py",
+        R56_PYT + "-q --tb=short tests/"],
+    lab("other", [r"^seed: warning: UndefinedColumnError: column \"tier\" of relation \"plans\" does not exist"],
+        "asyncpg 0.32 seed script (asyncio.gather return_exceptions=True), then pytest",
+        "cascade: migration 0002 renamed plans.tier to level, but the seed script still inserts tier; it runs its inserts with gather(return_exceptions=True) and only prints the failure as a warning, exits 0, and the pricing tests then find no plans",
+        accept=["test_assertion"]),
+    files={
+        "migrations/0001_init.sql": "CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL UNIQUE);\nCREATE TABLE plans (code text PRIMARY KEY, tier integer NOT NULL, price_cents integer NOT NULL);\n",
+        "migrations/0002_plan_levels.sql": "ALTER TABLE plans RENAME COLUMN tier TO level;\n",
+        "scripts/seed.py": R56_SEED,
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "tests/__init__.py": "",
+        "tests/test_pricing.py": "import os\n\nimport asyncpg\nimport pytest_asyncio\n\n\n@pytest_asyncio.fixture\nasync def conn():\n    c = await asyncpg.connect(os.environ[\"DATABASE_URL\"])\n    yield c\n    await c.close()\n\n\nasync def test_customers_seeded(conn):\n    assert await conn.fetchval(\"SELECT count(*) FROM customers\") == 2\n\n\nasync def test_pro_plan_price(conn):\n    row = await conn.fetchrow(\"SELECT price_cents FROM plans WHERE code = 'pro'\")\n    assert row[\"price_cents\"] == 4900\n\n\nasync def test_plans_ordered_by_level(conn):\n    codes = [r[\"code\"] for r in await conn.fetch(\"SELECT code FROM plans ORDER BY level\")]\n    assert codes == [\"free\", \"team\", \"pro\"]\n",
+    },
+    after_script=[f"runuser -u postgres -- pg_ctl -D {R56_PG2}/data -m fast stop"],
+    teardown=r56_pg_stop(R56_PG2),
+    env=R56_ENV, project="dinsmore/plans", **ROUND56,
+)
+
+R56_PRICES = '''import asyncio
+
+
+class PriceService:
+    def __init__(self, feed):
+        self.feed = feed
+        self.cache = {}
+
+    async def start(self):
+        # warm the cache in the background so start-up is not blocked
+        asyncio.create_task(self._warm())
+
+    async def _warm(self):
+        await asyncio.sleep(0)
+        for item in self.feed["items"]:
+            self.cache[item["sku"]] = item["price"]["amount"]
+
+    async def price(self, sku):
+        try:
+            return self.cache[sku]
+        except KeyError:
+            raise LookupError(f"no price cached for {sku!r}") from None
+'''
+
+R56_SMOKE = '''import asyncio
+import json
+import sys
+
+from pricing.service import PriceService
+
+
+async def main():
+    with open("fixtures/price-feed.json") as f:
+        feed = json.load(f)
+    svc = PriceService(feed)
+    await svc.start()
+    await asyncio.sleep(0.2)
+    for sku in sys.argv[1:]:
+        print(f"{sku}: {await svc.price(sku)}")
+
+
+asyncio.run(main())
+'''
+
+case(
+    "py-asyncio-fire-and-forget-warmup-task-exception-cascade", "smoke", "python:3.11-slim",
+    ["python -m pricing.smoke AB-100 AB-200"],
+    lab("other", [r"^Task exception was never retrieved", r"^KeyError: 'price'"],
+        "python asyncio (create_task without awaiting)",
+        "cascade: the price feed's items now carry price_cents instead of price.amount; the cache warm-up runs as a fire-and-forget task, so its KeyError is only logged by asyncio as never retrieved, and the smoke lookup then fails on an empty cache",
+        accept=["test_assertion"]),
+    files={
+        "pricing/__init__.py": "",
+        "pricing/service.py": R56_PRICES,
+        "pricing/smoke.py": R56_SMOKE,
+        "fixtures/price-feed.json": "{\"currency\": \"EUR\", \"items\": [{\"sku\": \"AB-100\", \"price_cents\": 1250}, {\"sku\": \"AB-200\", \"price_cents\": 725}]}\n",
+    },
+    env=R56_ENV, stage="smoke", project="dinsmore/pricing", **ROUND56,
+)
+
+R56_WEB = '''import os
+
+from aiohttp import web
+
+
+async def health(request):
+    return web.json_response({"status": "ok"})
+
+
+def create_app():
+    app = web.Application()
+    app["session_secret"] = os.environ["SESSION_SECRET"].encode()
+    app.router.add_get("/healthz", health)
+    return app
+
+
+if __name__ == "__main__":
+    print("starting web on :56561", flush=True)
+    web.run_app(create_app(), host="127.0.0.1", port=56561, print=None)
+'''
+
+case(
+    "sh-background-server-log-only-in-after-script-cascade", "test:e2e", "python:3.11",
+    ["python -m web.server > server.log 2>&1 &",
+     "timeout 10 bash -c 'until curl -fsS http://127.0.0.1:56561/healthz; do sleep 2; done'",
+     R56_PYT + "-q tests/e2e"],
+    lab("permission_or_secret", [r"^KeyError: 'SESSION_SECRET'"],
+        "bash background job + timeout/curl wait loop + after_script (aiohttp server)",
+        "cascade: the e2e job starts the aiohttp server in the background with its output in server.log; the server exits at start-up because the SESSION_SECRET variable is not defined for this job, the wait loop times out (exit 124), and only the after_script's `cat server.log` shows the cause",
+        accept=["github_actions_config", "other"]),
+    files={"web/__init__.py": "", "web/server.py": R56_WEB,
+           "tests/e2e/test_health.py": "import urllib.request\n\n\ndef test_health():\n    with urllib.request.urlopen(\"http://127.0.0.1:56561/healthz\") as r:\n        assert r.status == 200\n"},
+    after_script=["cat server.log"],
+    env=R56_ENV, project="dinsmore/web", **ROUND56,
+)
+
+R56_PG3 = "/var/tmp/r56-pg-migrate"
+
+R56_MIGRATE = '''import asyncio
+import os
+import pathlib
+
+import asyncpg
+
+
+async def main():
+    conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        for path in sorted(pathlib.Path("migrations").glob("*.sql")):
+            print(f"migrate: applying {path.name}", flush=True)
+            async with conn.transaction():
+                await conn.execute(path.read_text())
+        print("migrate: done")
+    finally:
+        await conn.close()
+
+
+asyncio.run(main())
+'''
+
+case(
+    "sh-background-migration-status-never-collected-cascade", "test:integration", "python:3.11",
+    r56_pg(R56_PG3, 56433) + [
+        "python -m app.migrate &",
+        R56_PYT + "-q --tb=line tests/"],
+    lab("other", [r"asyncpg\.exceptions\.UndefinedObjectError: type \"citext\" does not exist"],
+        "bash background job (no wait) + asyncpg migrations, then pytest",
+        "cascade: the migrations are started in the background and their exit status is never collected; the first migration uses the citext type without creating the extension and fails, and the tests then fail on the missing customers table",
+        accept=["test_assertion"]),
+    files={
+        "app/__init__.py": "",
+        "app/migrate.py": R56_MIGRATE,
+        "migrations/0001_customers.sql": "CREATE TABLE customers (\n    id bigserial PRIMARY KEY,\n    email citext NOT NULL UNIQUE,\n    created_at timestamptz NOT NULL DEFAULT now()\n);\n",
+        "migrations/0002_orders.sql": "CREATE TABLE orders (\n    id bigserial PRIMARY KEY,\n    customer_id bigint NOT NULL REFERENCES customers (id),\n    total_cents integer NOT NULL\n);\n",
+        "pytest.ini": "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n",
+        "tests/__init__.py": "",
+        "tests/test_customers.py": "import os\n\nimport asyncpg\n\n\nasync def test_email_is_case_insensitive():\n    conn = await asyncpg.connect(os.environ[\"DATABASE_URL\"])\n    try:\n        await conn.execute(\"INSERT INTO customers (email) VALUES ('Ann@Dinsmore.example')\")\n        assert await conn.fetchval(\"SELECT count(*) FROM customers WHERE email = 'ann@dinsmore.example'\") == 1\n    finally:\n        await conn.close()\n",
+    },
+    after_script=[f"runuser -u postgres -- pg_ctl -D {R56_PG3}/data -m fast stop"],
+    teardown=r56_pg_stop(R56_PG3),
+    env=R56_ENV, project="dinsmore/customers", **ROUND56,
+)
