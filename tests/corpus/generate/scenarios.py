@@ -31918,3 +31918,1643 @@ case(
     teardown=r56_pg_stop(R56_PG3),
     env=R56_ENV, project="dinsmore/customers", **ROUND56,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 57: Rust async services and their CI jobs (tokio, axum, tower, hyper/reqwest against
+# loopback servers, serde/serde_json, sqlx on SQLite, tracing, figment, cargo-nextest, insta,
+# proptest, clippy, feature-flag builds). Every crate has the same dependency set and Cargo.lock
+# (copied in by the setup from /tmp/diag57/proto, with the package's own name) and one shared
+# CARGO_TARGET_DIR, so the dependencies were compiled once and each job builds only its crate.
+
+ROUND57 = dict(round=57)
+
+R57_DEPS = '''anyhow = "1"
+axum = { version = "0.8", default-features = false, features = ["http1", "tokio", "json", "query"] }
+figment = { version = "0.10", features = ["toml", "env"] }
+reqwest = { version = "0.12", default-features = false, features = ["json"] }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+sqlx = { version = "0.8", default-features = false, features = ["runtime-tokio", "sqlite", "macros", "migrate"] }
+thiserror = "2"
+tokio = { version = "1", features = ["rt", "rt-multi-thread", "macros", "time", "net", "sync", "io-util"] }
+tower = { version = "0.5", features = ["timeout", "util"] }
+tracing = "0.1"
+tracing-subscriber = "0.3"
+
+[dev-dependencies]
+insta = { version = "1", features = ["json"] }
+proptest = "1"
+'''
+
+
+def r57_toml(name, extra="", deps_extra=""):
+    return (f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n'
+            f'[dependencies]\n{deps_extra}{R57_DEPS}{extra}')
+
+
+def r57_lock(name):
+    return f"sed 's/^name = \"proto\"$/name = \"{name}\"/' /tmp/diag57/proto/Cargo.lock > Cargo.lock"
+
+
+R57_ENV = {"HOME": "/tmp/diag57/home", "RUSTUP_HOME": "/root/.rustup", "CARGO_HOME": "/tmp/diag57/cargo",
+           "CARGO_TARGET_DIR": "/tmp/diag57/target"}
+
+
+def r57_env(**kw):
+    e = dict(R57_ENV)
+    e.update(kw)
+    return e
+
+# --- plain failures ---------------------------------------------------------------------------
+
+case(
+    "rust-tokio-block-on-inside-async-test", "test", "rust:1.95-bookworm",
+    ["cargo --version", "cargo test"],
+    lab("test_assertion", [r"Cannot start a runtime from within a runtime", r"panicked at .*/tokio-1\.\d+\.\d+/src/runtime/",
+                           r"^test tests::(quotes_in_usd|unknown_currency_has_no_quote) \.\.\. FAILED"],
+        "cargo test", "quote() (async) now calls RateCache::load_blocking(), which builds its own tokio Runtime and "
+        "block_on()s it; inside the #[tokio::test] runtime that panics (the sync CLI test passes)"),
+    files={
+        "Cargo.toml": r57_toml("pricing"),
+        "src/lib.rs": r'''use std::collections::HashMap;
+use std::time::Duration;
+
+pub struct RateCache {
+    rates: HashMap<String, f64>,
+}
+
+impl RateCache {
+    /// Loads the rates from synchronous code (the CLI).
+    pub fn load_blocking() -> RateCache {
+        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+        rt.block_on(RateCache::load())
+    }
+
+    pub async fn load() -> RateCache {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let mut rates = HashMap::new();
+        rates.insert("EUR".to_string(), 1.0);
+        rates.insert("USD".to_string(), 1.08);
+        rates.insert("GBP".to_string(), 0.86);
+        RateCache { rates }
+    }
+
+    pub fn get(&self, currency: &str) -> Option<f64> {
+        self.rates.get(currency).copied()
+    }
+}
+
+/// Converts an amount in EUR, rounded to cents.
+pub async fn quote(amount: f64, currency: &str) -> Option<f64> {
+    let cache = RateCache::load_blocking();
+    cache.get(currency).map(|r| (amount * r * 100.0).round() / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_loads_rates() {
+        assert_eq!(RateCache::load_blocking().get("USD"), Some(1.08));
+    }
+
+    #[tokio::test]
+    async fn quotes_in_usd() {
+        assert_eq!(quote(10.0, "USD").await, Some(10.8));
+    }
+
+    #[tokio::test]
+    async fn unknown_currency_has_no_quote() {
+        assert_eq!(quote(10.0, "XXX").await, None);
+    }
+}
+''',
+    },
+    setup=r57_lock("pricing"), env=r57_env(CARGO_TERM_COLOR="always"), project="funke/pricing", **ROUND57,
+)
+
+case(
+    "rust-tokio-block-in-place-current-thread-test", "test:nextest", "rust:1.95",
+    ["cargo nextest --version", "cargo nextest run --no-fail-fast"],
+    lab("test_assertion", [r"can call blocking only when running on the multi-threaded runtime", r"panicked at src/lib\.rs:8:5:",
+                           r"^\s*FAIL \[ *[\d.]+s\] .*tests::empty_upload_checksum_is_zero"],
+        "cargo-nextest", "upload_checksum() now wraps the hashing in tokio::task::block_in_place; the multi_thread "
+        "test passes, the plain #[tokio::test] (current_thread flavour) panics"),
+    files={
+        "Cargo.toml": r57_toml("thumbnails"),
+        "src/lib.rs": r'''/// A cheap rolling checksum of an upload (for deduplication, not security).
+pub fn checksum(data: &[u8]) -> u32 {
+    data.iter().fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(*b as u32))
+}
+
+/// Hashes a large upload without stalling the other tasks on this worker.
+pub async fn upload_checksum(data: Vec<u8>) -> u32 {
+    tokio::task::block_in_place(|| checksum(&data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_is_stable() {
+        assert_eq!(checksum(b"abc"), 96354);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn large_upload_checksum() {
+        let data = vec![7u8; 1 << 20];
+        assert_eq!(upload_checksum(data.clone()).await, checksum(&data));
+    }
+
+    #[tokio::test]
+    async fn empty_upload_checksum_is_zero() {
+        assert_eq!(upload_checksum(Vec::new()).await, 0);
+    }
+}
+''',
+    },
+    setup=r57_lock("thumbnails"), env=r57_env(), project="funke/thumbnails", **ROUND57,
+)
+
+case(
+    "rust-tokio-spawned-task-panic-join-error", "test", "rust:1.95-slim-bookworm",
+    ["cargo test -- --test-threads=1"],
+    lab("test_assertion", [r"byte index 3 is not a char boundary", r"panicked at src/lib\.rs:3:\d+:", r"JoinError::Panic\(",
+                           r"^test tests::prefixes_of_accented_skus \.\.\. FAILED"],
+        "cargo test", "each import line is parsed in a tokio::spawn'ed task that slices the first 3 bytes of the SKU; "
+        "an accented SKU (ÉÇL-3) panics in the task and the test's handle.await.unwrap() reports the JoinError"),
+    files={
+        "Cargo.toml": r57_toml("ingest"),
+        "src/lib.rs": r'''/// The warehouse prefix of a SKU line (`ABC-123,4` -> `ABC`).
+pub fn sku_prefix(line: &str) -> &str {
+    &line[..3]
+}
+
+/// Parses the lines concurrently (the real parser also looks the SKU up).
+pub async fn prefixes(lines: Vec<String>) -> Vec<String> {
+    let mut handles = Vec::new();
+    for line in lines {
+        handles.push(tokio::spawn(async move { sku_prefix(&line).to_string() }));
+    }
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn prefixes_of_ascii_skus() {
+        let got = prefixes(vec!["ABC-1,4".into(), "XYZ-2,1".into()]).await;
+        assert_eq!(got, vec!["ABC", "XYZ"]);
+    }
+
+    #[tokio::test]
+    async fn prefixes_of_accented_skus() {
+        let got = prefixes(vec!["ABC-1,4".into(), "ÉÇL-3,2".into()]).await;
+        assert_eq!(got, vec!["ABC", "ÉÇL"]);
+    }
+}
+''',
+    },
+    setup=r57_lock("ingest"), env=r57_env(), project="funke/ingest", **ROUND57,
+)
+
+case(
+    "rust-tokio-mutex-relock-expire-timeout", "test:unit", "rust:1.95",
+    ["cargo test --lib"],
+    lab("test_assertion", [r"expire\(\) did not finish within 2s: Elapsed\(\(\)\)", r"^test tests::expires_idle_sessions \.\.\. FAILED"],
+        "cargo test", "Sessions::expire() holds the tokio Mutex guard and awaits record_expired(), which locks the same "
+        "mutex again: the task waits on itself; the test's tokio::time::timeout gives up after 2 s",
+        accept=["timeout_or_oom"]),
+    files={
+        "Cargo.toml": r57_toml("sessions"),
+        "src/lib.rs": r'''use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+#[derive(Clone, Default)]
+pub struct Sessions {
+    inner: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+impl Sessions {
+    pub async fn touch(&self, id: &str, now: u64) {
+        let mut map = self.inner.lock().await;
+        map.insert(id.to_string(), now);
+    }
+
+    /// Drops sessions idle for `ttl` seconds or more; returns how many were dropped.
+    pub async fn expire(&self, now: u64, ttl: u64) -> usize {
+        let mut map = self.inner.lock().await;
+        let before = map.len();
+        map.retain(|_, seen| now - *seen < ttl);
+        let removed = before - map.len();
+        if removed > 0 {
+            self.record_expired(removed).await;
+        }
+        removed
+    }
+
+    async fn record_expired(&self, n: usize) {
+        let map = self.inner.lock().await;
+        tracing::info!(expired = n, remaining = map.len(), "sessions expired");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn keeps_fresh_sessions() {
+        let s = Sessions::default();
+        s.touch("a", 950).await;
+        let removed = tokio::time::timeout(Duration::from_secs(2), s.expire(1000, 300))
+            .await
+            .expect("expire() did not finish within 2s");
+        assert_eq!(removed, 0);
+    }
+
+    #[tokio::test]
+    async fn expires_idle_sessions() {
+        let s = Sessions::default();
+        s.touch("a", 100).await;
+        s.touch("b", 900).await;
+        let removed = tokio::time::timeout(Duration::from_secs(2), s.expire(1000, 300))
+            .await
+            .expect("expire() did not finish within 2s");
+        assert_eq!(removed, 1);
+    }
+}
+''',
+    },
+    setup=r57_lock("sessions"), env=r57_env(CARGO_TERM_COLOR="always"), project="funke/sessions", **ROUND57,
+)
+
+case(
+    "rust-axum-merge-overlapping-health-route", "smoke:router", "rust:1.95-bookworm",
+    ["cargo build --bin gateway", "cargo run --quiet --bin gateway -- --check"],
+    lab("other", [r"Overlapping method route\. Handler for `GET /health` already exists",
+                  r"panicked at src/main\.rs:\d+:\d+:"],
+        "axum", "the orders router copied a /health route from the root router; Router::merge panics at start-up "
+        "on the overlapping GET /health (the smoke step builds the router and exits)", accept=["test_assertion"]),
+    files={
+        "Cargo.toml": r57_toml("gateway"),
+        "src/main.rs": r'''use axum::{routing::get, Router};
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn ready() -> &'static str {
+    "ready"
+}
+
+async fn list_orders() -> &'static str {
+    "[]"
+}
+
+async fn order_health() -> &'static str {
+    "orders ok"
+}
+
+fn orders_routes() -> Router {
+    Router::new()
+        .route("/orders", get(list_orders))
+        .route("/health", get(order_health))
+}
+
+fn app() -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .merge(orders_routes())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_target(false).init();
+    let app = app();
+    if std::env::args().any(|a| a == "--check") {
+        tracing::info!("router built; --check given, not serving");
+        return Ok(());
+    }
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+''',
+    },
+    setup=r57_lock("gateway"), env=r57_env(CARGO_TERM_COLOR="always"), project="funke/gateway", **ROUND57,
+)
+
+case(
+    "rust-axum-08-colon-capture-route-tests", "test", "rust:1.95",
+    ["cargo test --test api"],
+    lab("test_assertion", [r"Path segments must not start with `:`\. For capture groups, use `\{capture\}`", r"panicked at src/lib\.rs:\d+:\d+:",
+                           r"^test (fetches_a_user|health_is_ok) \.\.\. FAILED"],
+        "cargo test", "the merge request moves the service to axum 0.8 but keeps the 0.7 route syntax /users/:id; "
+        "Router::route panics while the test builds the app, so both API tests fail",
+        accept=["other"]),
+    files={
+        "Cargo.toml": r57_toml("accounts"),
+        "src/lib.rs": r'''use axum::{extract::Path, routing::get, Json, Router};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct User {
+    id: u64,
+    name: String,
+}
+
+async fn get_user(Path(id): Path<u64>) -> Json<User> {
+    Json(User { id, name: format!("user-{id}") })
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+pub fn app() -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/users/:id", get(get_user))
+}
+''',
+        "tests/api.rs": r'''use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
+
+#[tokio::test]
+async fn health_is_ok() {
+    let resp = accounts::app()
+        .oneshot(Request::get("/health").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn fetches_a_user() {
+    let resp = accounts::app()
+        .oneshot(Request::get("/users/7").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+''',
+    },
+    setup=r57_lock("accounts"), env=r57_env(), project="funke/accounts", **ROUND57,
+)
+
+case(
+    "rust-axum-handler-json-before-state", "build", "rust:1.95-bookworm",
+    ["cargo build --all-targets"],
+    lab("compile_error", [r"^error\[E0277\]: the trait bound `fn\(Json<NewOrder>, State<\.\.\.>\) -> \.\.\. \{create_order\}: Handler<_, _>` is not satisfied",
+                            r"the trait `Handler<_, _>` is not implemented for fn item `fn\((axum::)?Json<NewOrder>, State<AppState>\)"],
+        "rustc", "create_order takes Json<NewOrder> before State<AppState>; the body extractor must come last, so "
+        "the function is not an axum Handler and post(create_order) does not compile"),
+    files={
+        "Cargo.toml": r57_toml("orders"),
+        "src/lib.rs": r'''use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: sqlx::SqlitePool,
+}
+
+#[derive(Deserialize)]
+pub struct NewOrder {
+    sku: String,
+    qty: u32,
+}
+
+async fn create_order(Json(order): Json<NewOrder>, State(state): State<AppState>) -> StatusCode {
+    let res = sqlx::query("INSERT INTO orders (sku, qty) VALUES (?, ?)")
+        .bind(&order.sku)
+        .bind(order.qty)
+        .execute(&state.db)
+        .await;
+    match res {
+        Ok(_) => StatusCode::CREATED,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new().route("/orders", post(create_order)).with_state(state)
+}
+''',
+    },
+    setup=r57_lock("orders"), env=r57_env(CARGO_TERM_COLOR="always"), project="funke/orders", **ROUND57,
+)
+
+case(
+    "rust-axum-signup-test-422-missing-email", "test", "rust:1.95",
+    ["cargo test -q"],
+    lab("test_assertion", [r"assertion `left == right` failed: response body: Failed to deserialize the JSON body into the target type: missing field `email`",
+                           r"^\s+left: 422$", r"panicked at src/lib\.rs:\d+:\d+:"],
+        "cargo test", "SignUp now requires an email; the handler test still posts only a name, axum's Json extractor "
+        "rejects it with 422 and the test expected 201 (it prints the rejection body)"),
+    files={
+        "Cargo.toml": r57_toml("signup"),
+        "src/lib.rs": r'''use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+pub struct SignUp {
+    name: String,
+    email: String,
+}
+
+async fn sign_up(Json(s): Json<SignUp>) -> (StatusCode, Json<Value>) {
+    (StatusCode::CREATED, Json(json!({ "name": s.name, "email": s.email })))
+}
+
+pub fn app() -> Router {
+    Router::new().route("/signup", post(sign_up))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    async fn post_json(body: &'static str) -> (StatusCode, String) {
+        let resp = app()
+            .oneshot(
+                Request::post("/signup")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn rejects_non_json() {
+        let (status, _) = post_json("name=ada").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn signs_up_a_user() {
+        let (status, body) = post_json(r#"{"name":"Ada Lovelace"}"#).await;
+        assert_eq!(status, StatusCode::CREATED, "response body: {body}");
+    }
+}
+''',
+    },
+    setup=r57_lock("signup"), env=r57_env(), project="funke/signup", **ROUND57,
+)
+
+case(
+    "rust-serde-webhook-fixture-unknown-variant", "test:nextest", "rust:1.95-bookworm",
+    ["cargo nextest run --profile ci"],
+    lab("test_assertion", [r"unknown variant `charge\.refunded`, expected `charge\.succeeded` or `charge\.failed`",
+                           r"^\s*FAIL \[ *[\d.]+s\] .*every_recorded_event_parses"],
+        "cargo-nextest", "the merge request records the provider's new charge.refunded webhook as a fixture; the "
+        "internally tagged Event enum has no such variant, so serde_json rejects it"),
+    files={
+        "Cargo.toml": r57_toml("payments"),
+        ".config/nextest.toml": "[profile.ci]\nfail-fast = false\nfailure-output = \"immediate-final\"\n",
+        "src/lib.rs": r'''use serde::Deserialize;
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    #[serde(rename = "charge.succeeded")]
+    ChargeSucceeded { id: String, amount: u64 },
+    #[serde(rename = "charge.failed")]
+    ChargeFailed { id: String, reason: String },
+}
+
+pub fn parse(body: &str) -> Result<Event, serde_json::Error> {
+    serde_json::from_str(body)
+}
+''',
+        "tests/webhooks.rs": r'''use payments::{parse, Event};
+
+const FIXTURES: &[(&str, &str)] = &[
+    ("charge_succeeded.json", include_str!("fixtures/charge_succeeded.json")),
+    ("charge_failed.json", include_str!("fixtures/charge_failed.json")),
+    ("charge_refunded.json", include_str!("fixtures/charge_refunded.json")),
+];
+
+#[test]
+fn parses_a_successful_charge() {
+    let ev = parse(FIXTURES[0].1).unwrap();
+    assert_eq!(ev, Event::ChargeSucceeded { id: "ch_3Nq".into(), amount: 4200 });
+}
+
+#[test]
+fn every_recorded_event_parses() {
+    for (name, body) in FIXTURES {
+        parse(body).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+''',
+        "tests/fixtures/charge_succeeded.json": '{\n  "type": "charge.succeeded",\n  "data": {"id": "ch_3Nq", "amount": 4200}\n}\n',
+        "tests/fixtures/charge_failed.json": '{\n  "type": "charge.failed",\n  "data": {"id": "ch_3Nr", "reason": "card_declined"}\n}\n',
+        "tests/fixtures/charge_refunded.json": '{\n  "type": "charge.refunded",\n  "data": {"id": "ch_3Nq", "amount_refunded": 4200}\n}\n',
+    },
+    setup=r57_lock("payments"), env=r57_env(), project="funke/payments", **ROUND57,
+)
+
+case(
+    "rust-figment-config-unknown-field-production", "validate:config", "rust:1.95-slim",
+    ["for f in config/*.toml; do echo \"checking $f\"; cargo run --quiet -- check-config \"$f\"; done"],
+    lab("other", [r"unknown field.*`pool`", r"^Error: "],
+        "figment", "Settings is #[serde(deny_unknown_fields)]; the merge request renamed smtp.pool to smtp.pool_size "
+        "and updated staging.toml but not production.toml, whose stale key figment rejects",
+        accept=["github_actions_config", "test_assertion"]),
+    files={
+        "Cargo.toml": r57_toml("notifier"),
+        "config/production.toml": "[smtp]\nhost = \"smtp.funke.internal\"\nport = 587\npool = 8\n\n[queue]\nbatch = 200\n",
+        "config/staging.toml": "[smtp]\nhost = \"smtp.staging.funke.internal\"\nport = 2525\npool_size = 2\n\n[queue]\nbatch = 20\n",
+        "src/main.rs": r'''use anyhow::Context;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Smtp {
+    host: String,
+    port: u16,
+    pool_size: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Queue {
+    batch: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    smtp: Smtp,
+    queue: Queue,
+}
+
+fn load(path: &str) -> anyhow::Result<Settings> {
+    Figment::new()
+        .merge(Toml::file_exact(path))
+        .merge(Env::prefixed("NOTIFIER_").split("__"))
+        .extract()
+        .with_context(|| format!("invalid configuration {path}"))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("check-config") => {
+            let s = load(&args[2])?;
+            println!("ok: smtp {}:{} (pool {}), batch {}", s.smtp.host, s.smtp.port, s.smtp.pool_size, s.queue.batch);
+            Ok(())
+        }
+        _ => anyhow::bail!("usage: notifier check-config FILE"),
+    }
+}
+''',
+    },
+    setup=r57_lock("notifier"), env=r57_env(), project="funke/notifier", **ROUND57,
+)
+
+case(
+    "rust-sqlx-offline-query-not-prepared", "build", "rust:1.95-bookworm",
+    ["echo \"SQLX_OFFLINE=$SQLX_OFFLINE\"", "ls -a .sqlx/", "cargo build --locked"],
+    lab("compile_error", [r"SQLX_OFFLINE=true` but there is no cached data for this query"],
+        "sqlx (query! macro)", "the merge request adds a query! for account balances but did not run `cargo sqlx "
+        "prepare`; the CI build is offline (SQLX_OFFLINE=true) and .sqlx/ has only the older queries' data",
+        accept=["github_actions_config"]),
+    files={
+        "Cargo.toml": r57_toml("ledger-api"),
+        "src/lib.rs": r'''use sqlx::SqlitePool;
+
+pub async fn account_name(pool: &SqlitePool, id: i64) -> sqlx::Result<String> {
+    let row: (String,) = sqlx::query_as("SELECT name FROM accounts WHERE id = ?")
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+    Ok(row.0)
+}
+
+pub async fn balance_cents(pool: &SqlitePool, account: i64) -> sqlx::Result<i64> {
+    let row = sqlx::query!(
+        "SELECT COALESCE(SUM(amount_cents), 0) AS total FROM entries WHERE account_id = ?",
+        account
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(row.total)
+}
+''',
+        ".sqlx/.gitkeep": "",
+    },
+    setup=r57_lock("ledger-api"), env=r57_env(SQLX_OFFLINE="true", CARGO_TERM_COLOR="always"), project="funke/ledger-api", **ROUND57,
+)
+
+case(
+    "rust-sqlx-migration-add-unique-column", "test:db", "rust:1.95",
+    ["ls migrations", "cargo test --test migrations -- --nocapture"],
+    lab("other", [r"Cannot add a UNIQUE column"],
+        "sqlx (migrate!)", "the new migration adds invoices.external_ref as a UNIQUE column (for idempotent imports); SQLite's "
+        "ALTER TABLE cannot add a UNIQUE column, and the embedded migrator fails when the test applies the migrations",
+        accept=["test_assertion"]),
+    files={
+        "Cargo.toml": r57_toml("invoicing"),
+        "src/lib.rs": "pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();\n",
+        "migrations/20261101090000_create_invoices.sql": "CREATE TABLE invoices (\n    id INTEGER PRIMARY KEY,\n    number TEXT NOT NULL UNIQUE,\n    total_cents INTEGER NOT NULL\n);\n",
+        "migrations/20261115120000_add_customer.sql": "ALTER TABLE invoices ADD COLUMN customer_id INTEGER REFERENCES customers(id);\n",
+        "migrations/20261205101500_add_external_ref.sql": "-- Imports from the billing provider are retried; the provider's id makes them idempotent.\nALTER TABLE invoices ADD COLUMN external_ref TEXT UNIQUE;\n",
+        "tests/migrations.rs": r'''use sqlx::sqlite::SqlitePoolOptions;
+
+#[tokio::test]
+async fn migrations_apply_to_an_empty_database() {
+    let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+    invoicing::MIGRATOR.run(&pool).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM invoices").fetch_one(&pool).await.unwrap();
+    assert_eq!(n, 0);
+}
+''',
+    },
+    setup=r57_lock("invoicing"), env=r57_env(), project="funke/invoicing", **ROUND57,
+)
+
+case(
+    "rust-insta-json-snapshot-price-cents", "test", "rust:1.95-bookworm",
+    ["cargo test --all-features"],
+    lab("test_assertion", [r"snapshot assertion for 'product_listing' failed in line \d+"],
+        "insta", "the listing now serialises price_cents (an integer) and a currency instead of the price string; "
+        "the committed JSON snapshot was not updated, and insta in CI does not accept new snapshots"),
+    files={
+        "Cargo.toml": r57_toml("catalog"),
+        "src/lib.rs": r'''use serde::Serialize;
+
+pub struct Product {
+    pub sku: &'static str,
+    pub name: &'static str,
+    pub cents: u64,
+    pub hidden: bool,
+}
+
+#[derive(Serialize)]
+pub struct ListingItem {
+    sku: String,
+    name: String,
+    price_cents: u64,
+    currency: &'static str,
+}
+
+pub fn listing(products: &[Product]) -> Vec<ListingItem> {
+    products
+        .iter()
+        .filter(|p| !p.hidden)
+        .map(|p| ListingItem { sku: p.sku.into(), name: p.name.into(), price_cents: p.cents, currency: "EUR" })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Vec<Product> {
+        vec![
+            Product { sku: "TEA-001", name: "Sencha", cents: 450, hidden: false },
+            Product { sku: "TEA-002", name: "Assam", cents: 390, hidden: false },
+            Product { sku: "TEA-900", name: "Sample box", cents: 0, hidden: true },
+        ]
+    }
+
+    #[test]
+    fn hidden_products_are_not_listed() {
+        assert_eq!(listing(&catalog()).len(), 2);
+    }
+
+    #[test]
+    fn product_listing() {
+        insta::assert_json_snapshot!("product_listing", listing(&catalog()));
+    }
+}
+''',
+        "src/snapshots/catalog__tests__product_listing.snap": '''---
+source: src/lib.rs
+expression: listing(&catalog())
+---
+[
+  {
+    "sku": "TEA-001",
+    "name": "Sencha",
+    "price": "4.50"
+  },
+  {
+    "sku": "TEA-002",
+    "name": "Assam",
+    "price": "3.90"
+  }
+]
+''',
+    },
+    setup=r57_lock("catalog"), env=r57_env(CARGO_TERM_COLOR="always"), project="funke/catalog", **ROUND57,
+)
+
+case(
+    "rust-proptest-slug-roundtrip-plus-sign", "test:property", "rust:1.95",
+    ["cargo test --release --lib -- slug"],
+    lab("test_assertion", [r"minimal failing input: s = \"\+\"", r"panicked at src/lib\.rs:\d+:\d+:", r"^Test failed: assertion failed: `\(left == right\)`",
+                           r"^test tests::slug_roundtrips \.\.\. FAILED"],
+        "proptest", "the merge request lets '+' through the slug encoder unescaped (for tags like c++); the decoder "
+        "still maps '+' to a space, and proptest's round-trip property fails and shrinks to \"+\""),
+    files={
+        "Cargo.toml": r57_toml("slugs"),
+        "src/lib.rs": r'''/// Encodes a tag for use in a URL path segment.
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'+' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub fn decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn slug_examples() {
+        assert_eq!(encode("rust async"), "rust+async");
+        assert_eq!(encode("c++"), "c++");
+    }
+
+    proptest! {
+        #[test]
+        fn slug_roundtrips(s in "\\PC*") {
+            prop_assert_eq!(decode(&encode(&s)), Some(s));
+        }
+    }
+}
+''',
+    },
+    setup=r57_lock("slugs"), env=r57_env(), project="funke/slugs", **ROUND57,
+)
+
+case(
+    "rust-clippy-await-holding-std-mutex-guard", "lint:clippy", "rust:1.95-bookworm",
+    ["cargo clippy --version", "cargo clippy --all-targets --all-features -- -D warnings"],
+    lab("lint_failure", [r"^error: this `MutexGuard` is held across an await point", r"-D clippy::await-holding-lock"],
+        "clippy", "the rate limiter now sleeps (tokio::time::sleep().await) for clients over the limit while still "
+        "holding the std::sync::Mutex guard; clippy's await_holding_lock is denied by -D warnings"),
+    files={
+        "Cargo.toml": r57_toml("limiter"),
+        "src/lib.rs": r'''use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub struct Limiter {
+    hits: Mutex<HashMap<String, u32>>,
+    limit: u32,
+}
+
+impl Limiter {
+    pub fn new(limit: u32) -> Self {
+        Limiter { hits: Mutex::new(HashMap::new()), limit }
+    }
+
+    /// Counts a request; clients over the limit are slowed down, then refused.
+    pub async fn check(&self, client: &str) -> bool {
+        let mut hits = self.hits.lock().unwrap();
+        let n = hits.entry(client.to_string()).or_insert(0);
+        *n += 1;
+        if *n > self.limit {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            return false;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn third_request_is_refused() {
+        let l = Limiter::new(2);
+        assert!(l.check("a").await);
+        assert!(l.check("a").await);
+        assert!(!l.check("a").await);
+    }
+}
+''',
+    },
+    setup=r57_lock("limiter"), env=r57_env(), project="funke/limiter", **ROUND57,
+)
+
+case(
+    "rust-tokio-spawn-rc-refcell-not-send", "check", "rust:1.95-slim",
+    ["cargo check --all-targets --message-format short"],
+    lab("compile_error", [r"src/lib\.rs:\d+:\d+: error: future cannot be sent between threads safely"],
+        "rustc", "the batch fetcher collects results in an Rc<RefCell<Vec<_>>> inside a tokio::spawn'ed future "
+        "that awaits between pushes; the future is not Send (short message format)"),
+    files={
+        "Cargo.toml": r57_toml("prefetch"),
+        "src/lib.rs": r'''use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+pub async fn fetch(id: u32) -> u32 {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    id * 2
+}
+
+/// Prefetches the given ids in the background.
+pub fn start(ids: Vec<u32>) -> tokio::task::JoinHandle<Vec<u32>> {
+    tokio::spawn(async move {
+        let results = Rc::new(RefCell::new(Vec::new()));
+        for id in ids {
+            let v = fetch(id).await;
+            results.borrow_mut().push(v);
+        }
+        Rc::try_unwrap(results).unwrap().into_inner()
+    })
+}
+''',
+    },
+    setup=r57_lock("prefetch"), env=r57_env(), project="funke/prefetch", **ROUND57,
+)
+
+case(
+    "rust-clippy-no-default-features-unused-import", "lint:features", "rust:1.95",
+    ["cargo clippy --all-targets -- -D warnings", "cargo clippy --all-targets --no-default-features -- -D warnings"],
+    lab("lint_failure", [r"^error: unused import: `tracing::Level`", r"`-D unused-imports` implied by `-D warnings`"],
+        "clippy", "Level is imported at the top of the module but used only in the cfg(feature = \"structured\") "
+        "init(); the default-features clippy run passes, the --no-default-features run denies the unused import",
+        accept=["compile_error"]),
+    files={
+        "Cargo.toml": r57_toml("telemetry", extra='\n[features]\ndefault = ["structured"]\nstructured = []\n'),
+        "src/lib.rs": r'''use tracing::Level;
+
+/// Installs the process-wide subscriber.
+#[cfg(feature = "structured")]
+pub fn init(verbose: bool) {
+    let level = if verbose { Level::DEBUG } else { Level::INFO };
+    tracing_subscriber::fmt().with_max_level(level).with_target(true).with_ansi(false).init();
+}
+
+#[cfg(not(feature = "structured"))]
+pub fn init(_verbose: bool) {
+    tracing_subscriber::fmt().init();
+}
+
+pub fn startup_banner(service: &str, version: &str) {
+    tracing::info!(service, version, "starting");
+}
+''',
+    },
+    setup=r57_lock("telemetry"), env=r57_env(CARGO_TERM_COLOR="always"), project="funke/telemetry", **ROUND57,
+)
+
+case(
+    "rust-tower-timeout-layer-on-axum-router", "build", "rust:1.95",
+    ["cargo build"],
+    lab("compile_error", [r"^error\[E0277\]: the trait bound `Infallible: From<Box<\(dyn StdError"],
+        "rustc", "tower's TimeoutLayer is added straight to the axum Router; its service fails with a boxed error "
+        "instead of Infallible, so axum will not accept the layer (it needs HandleErrorLayer or axum's own timeout)"),
+    files={
+        "Cargo.toml": r57_toml("search"),
+        "src/lib.rs": r'''use std::time::Duration;
+
+use axum::extract::Query;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use tower::timeout::TimeoutLayer;
+
+#[derive(Deserialize)]
+pub struct Q {
+    q: String,
+}
+
+async fn search(Query(q): Query<Q>) -> Json<Vec<String>> {
+    Json(vec![format!("result for {}", q.q)])
+}
+
+pub fn app() -> Router {
+    Router::new()
+        .route("/search", get(search))
+        .layer(TimeoutLayer::new(Duration::from_secs(5)))
+}
+''',
+    },
+    setup=r57_lock("search"), env=r57_env(CARGO_TERM_COLOR="always"), project="funke/search", **ROUND57,
+)
+
+case(
+    "rust-nextest-retries-interval-tick-count", "test:nextest", "rust:1.95-bookworm",
+    ["cargo nextest run --profile ci --no-fail-fast"],
+    lab("test_assertion", [r"^\s*(TRY 3 )?FAIL \[ *[\d.]+s\] .*poller_ticks_three_times_in_a_window",
+                           r"^\s*left: 4$", r"panicked at src/lib\.rs:\d+:\d+:"],
+        "cargo-nextest", "the poller counts interval ticks but tokio's interval fires its first tick at once, so a "
+        "60 ms window at a 20 ms period sees 4 ticks; the ci profile's retries fail the same way three times"),
+    files={
+        "Cargo.toml": r57_toml("feeds"),
+        ".config/nextest.toml": "[profile.ci]\nretries = 2\nfailure-output = \"final\"\n",
+        "src/lib.rs": r'''use std::time::Duration;
+
+use tokio::time::{interval, Instant};
+
+/// How many polls the feed poller makes in `window` at one poll per `period`.
+pub async fn polls_in(window: Duration, period: Duration) -> usize {
+    let mut ticker = interval(period);
+    let start = Instant::now();
+    let mut n = 0;
+    while start.elapsed() < window {
+        ticker.tick().await;
+        n += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn zero_window_polls_nothing() {
+        assert_eq!(polls_in(Duration::ZERO, Duration::from_millis(20)).await, 0);
+    }
+
+    #[tokio::test]
+    async fn poller_ticks_three_times_in_a_window() {
+        let n = polls_in(Duration::from_millis(60), Duration::from_millis(20)).await;
+        assert_eq!(n, 3);
+    }
+}
+''',
+    },
+    setup=r57_lock("feeds"), env=r57_env(), project="funke/feeds", **ROUND57,
+)
+
+case(
+    "rust-reqwest-client-contract-missing-field", "test:contract", "rust:1.95",
+    ["cargo test --test contract"],
+    lab("test_assertion", [r"reqwest::Error \{ kind: Decode, source: Error\(\"missing field `rates`\"",
+                           r"^test latest_rates_match_the_provider_contract \.\.\. FAILED"],
+        "cargo test", "the provider's recorded v2 response (the contract fixture served by an in-test axum stub) "
+        "nests the rates under data; the client still deserialises a top-level rates map"),
+    files={
+        "Cargo.toml": r57_toml("fx-client"),
+        "src/lib.rs": r'''use std::collections::HashMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct Rates {
+    pub base: String,
+    pub rates: HashMap<String, f64>,
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl Client {
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Client { http: reqwest::Client::new(), base_url: base_url.into() }
+    }
+
+    pub async fn latest(&self) -> reqwest::Result<Rates> {
+        self.http
+            .get(format!("{}/v2/latest?base=EUR", self.base_url))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+}
+''',
+        "tests/contract.rs": r'''use axum::routing::get;
+use axum::Router;
+
+const LATEST_V2: &str = include_str!("fixtures/latest_v2.json");
+
+async fn stub() -> String {
+    let app = Router::new().route(
+        "/v2/latest",
+        get(|| async { ([("content-type", "application/json")], LATEST_V2) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn latest_rates_match_the_provider_contract() {
+    let client = fx_client::Client::new(stub().await);
+    let rates = client.latest().await.unwrap();
+    assert_eq!(rates.base, "EUR");
+    assert!(rates.rates.contains_key("USD"));
+}
+''',
+        "tests/fixtures/latest_v2.json": '{"base":"EUR","date":"2026-12-04","data":{"USD":1.0842,"GBP":0.8571,"CHF":0.9377}}\n',
+    },
+    setup=r57_lock("fx-client"), env=r57_env(), project="funke/fx-client", **ROUND57,
+)
+
+# --- infrastructure and flaky causes -----------------------------------------------------------
+
+R57_SHIPPING_LIB = r'''use anyhow::Context;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct Rate {
+    pub service: String,
+    pub cents: u64,
+}
+
+pub struct Carrier {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl Carrier {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let base_url = std::env::var("CARRIER_SANDBOX_URL").context("CARRIER_SANDBOX_URL is not set")?;
+        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build()?;
+        Ok(Carrier { http, base_url })
+    }
+
+    pub async fn rates(&self, from: &str, to: &str, grams: u32) -> anyhow::Result<Vec<Rate>> {
+        let rates = self
+            .http
+            .get(format!("{}/v1/rates", self.base_url))
+            .query(&[("from", from), ("to", to), ("grams", &grams.to_string())])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(rates)
+    }
+}
+'''
+
+case(
+    "rust-reqwest-carrier-sandbox-502", "test:sandbox", "rust:1.95-bookworm",
+    ["cargo test --test carrier_sandbox"],
+    lab("network_or_flaky", [r"HTTP status server error \(502 Bad Gateway\) for url \(http://127\.0\.0\.1:\d+/v1/rates"],
+        "cargo test (reqwest)", "the sandbox test calls the parcel carrier's sandbox API (a loopback stand-in), whose "
+        "gateway answers 502 Bad Gateway; the test returns the error", infra=True, accept=["infrastructure"]),
+    files={
+        "Cargo.toml": r57_toml("shipping"),
+        "src/lib.rs": R57_SHIPPING_LIB,
+        "tests/carrier_sandbox.rs": r'''use shipping::Carrier;
+
+#[tokio::test]
+async fn quotes_a_parcel_to_austria() -> anyhow::Result<()> {
+    let carrier = Carrier::from_env()?;
+    let rates = carrier.rates("DE", "AT", 2500).await?;
+    assert!(rates.iter().any(|r| r.service == "standard"));
+    Ok(())
+}
+''',
+    },
+    setup=r57_lock("shipping"), env=r57_env(CARRIER_SANDBOX_URL="http://127.0.0.1:{PORT_502}"),
+    project="funke/shipping", **ROUND57,
+)
+
+case(
+    "rust-reqwest-tax-service-read-timeout", "test:integration", "rust:1.95",
+    ["cargo nextest run --test tax_service"],
+    lab("network_or_flaky", [r"error sending request for url \(http://127\.0\.0\.1:\d+/v1/rates", r"^\s*operation timed out$"],
+        "cargo-nextest (reqwest)", "the tax service's staging API (a loopback server that accepts the connection and "
+        "never answers) does not respond; reqwest's 3 s timeout fires in the integration test",
+        infra=True, accept=["timeout_or_oom", "infrastructure"]),
+    files={
+        "Cargo.toml": r57_toml("tax-client"),
+        "src/lib.rs": r'''use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct VatRate {
+    pub country: String,
+    pub standard: f64,
+}
+
+pub async fn vat_rate(base_url: &str, country: &str) -> anyhow::Result<VatRate> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(3)).build()?;
+    let rate = http
+        .get(format!("{base_url}/v1/rates/{country}"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
+        .with_context(|| format!("decoding the {country} rate"))?;
+    Ok(rate)
+}
+''',
+        "tests/tax_service.rs": r'''#[tokio::test]
+async fn german_standard_rate() -> anyhow::Result<()> {
+    let base = std::env::var("TAX_SERVICE_URL")?;
+    let rate = tax_client::vat_rate(&base, "DE").await?;
+    assert_eq!(rate.standard, 0.19);
+    Ok(())
+}
+''',
+    },
+    setup=r57_lock("tax-client"), env=r57_env(TAX_SERVICE_URL="http://127.0.0.1:{PORT_BLACKHOLE}"),
+    project="funke/tax-client", **ROUND57,
+)
+
+case(
+    "rust-reqwest-deploy-notice-connection-closed", "notify:deploy", "rust:1.95-slim-bookworm",
+    ["cargo run --quiet --bin notify -- --environment staging --version \"$CI_COMMIT_SHORT_SHA\""],
+    lab("network_or_flaky", [r"connection closed before message completed", r"^Error: posting the deployment notice to http://127\.0\.0\.1:\d+/"],
+        "reqwest (hyper)", "the chat relay (a loopback server that reads the request and closes the connection "
+        "without answering) drops the deployment notice; hyper reports the incomplete message",
+        infra=True, accept=["infrastructure"]),
+    files={
+        "Cargo.toml": r57_toml("release-notices"),
+        "src/bin/notify.rs": r'''use anyhow::Context;
+use serde_json::json;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let env = args.iter().position(|a| a == "--environment").map(|i| args[i + 1].clone()).unwrap_or_default();
+    let version = args.iter().position(|a| a == "--version").map(|i| args[i + 1].clone()).unwrap_or_default();
+    let url = std::env::var("CHAT_RELAY_URL").context("CHAT_RELAY_URL is not set")?;
+    let body = json!({ "text": format!("release-notices {version} deployed to {env}") });
+    reqwest::Client::new()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .with_context(|| format!("posting the deployment notice to {url}"))?
+        .error_for_status()?;
+    println!("notice posted");
+    Ok(())
+}
+''',
+    },
+    setup=r57_lock("release-notices"),
+    env=r57_env(CHAT_RELAY_URL="http://127.0.0.1:{PORT_CLOSER}/hooks/deployments", CI_COMMIT_SHORT_SHA="4be81d0c"),
+    project="funke/release-notices", **ROUND57,
+)
+
+case(
+    "rust-cargo-git-dependency-forge-503", "build", "rust:1.95-bookworm",
+    ["cargo build --release"],
+    lab("network_or_flaky", [r"unexpected http status code: 503", r"failed to load source for dependency `tower-authz`"],
+        "cargo", "the service depends on the platform team's tower-authz crate by git tag; the internal git forge "
+        "(a loopback stand-in) answers 503 Service Unavailable to the clone", infra=True,
+        accept=["infrastructure", "dependency_install"]),
+    files={
+        "Cargo.toml": r57_toml("edge-proxy", deps_extra='tower-authz = { git = "http://127.0.0.1:@PORT@/platform/tower-authz.git", tag = "v0.4.1" }\n'),
+        "src/main.rs": "fn main() {\n    println!(\"edge-proxy\");\n}\n",
+    },
+    setup=r57_lock("edge-proxy") + " && sed -i \"s/@PORT@/$PORT_503/\" Cargo.toml",
+    env=r57_env(CARGO_NET_RETRY="1"), project="funke/edge-proxy", **ROUND57,
+)
+
+case(
+    "rust-sqlx-sqlite-scratch-volume-full", "test:import", "rust:1.95",
+    ["df -h \"$TMPDIR\" | tail -n 1", "cargo test --test import"],
+    lab("infrastructure", [r"database or disk is full"],
+        "cargo test (sqlx, SQLite)", "the import test writes its SQLite database under TMPDIR, the runner's scratch "
+        "volume (a 256 KiB tmpfs here), which fills up; SQLite reports SQLITE_FULL (code 13)", infra=True),
+    files={
+        "Cargo.toml": r57_toml("archive"),
+        "src/lib.rs": r'''use sqlx::SqlitePool;
+
+/// Imports (id, payload) rows in one transaction.
+pub async fn import(pool: &SqlitePool, rows: &[(i64, String)]) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+        .execute(&mut *tx)
+        .await?;
+    let mut n = 0;
+    for (id, payload) in rows {
+        n += sqlx::query("INSERT INTO events (id, payload) VALUES (?, ?)")
+            .bind(id)
+            .bind(payload)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+''',
+        "tests/import.rs": r'''use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+#[tokio::test]
+async fn imports_a_day_of_events() {
+    let path = std::env::temp_dir().join(format!("archive-import-{}.db", std::process::id()));
+    let opts = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.unwrap();
+    let rows: Vec<(i64, String)> = (0..4000).map(|i| (i, format!("{{\"event\":\"page_view\",\"seq\":{i},\"pad\":\"{}\"}}", "x".repeat(80)))).collect();
+    let n = archive::import(&pool, &rows).await.expect("import into the scratch database");
+    assert_eq!(n, 4000);
+}
+''',
+    },
+    setup=r57_lock("archive"), tmpfs=(".scratch", "256k"),
+    env=r57_env(TMPDIR="/builds/funke/archive/.scratch"), project="funke/archive", **ROUND57,
+)
+
+case(
+    "rust-cargo-home-cache-truncated-crate", "build", "rust:1.95-bookworm",
+    ["echo \"CARGO_HOME=$CARGO_HOME\"", "cargo build --locked"],
+    lab("infrastructure", [r"failed to unpack package `serde_json v1\.0\.\d+`", r"^error: failed to download `serde_json v1\.0\.\d+`", r"unexpected end of file|failed to iterate over archive|corrupt deflate stream"],
+        "cargo", "the job's CARGO_HOME (.cargo in the project, restored from the runner cache) holds a serde_json "
+        ".crate archive that was cut short when the cache was saved; cargo cannot unpack it",
+        infra=True, accept=["network_or_flaky", "dependency_install"]),
+    files={
+        "Cargo.toml": r57_toml("relay"),
+        "src/main.rs": "fn main() {\n    let v = serde_json::json!({\"relay\": \"up\"});\n    println!(\"{v}\");\n}\n",
+    },
+    setup=r57_lock("relay") + " && mkdir -p .cargo/registry && cp -r /tmp/diag57/cargo/registry/cache .cargo/registry/"
+          " && f=$(ls .cargo/registry/cache/*/serde_json-1.*.crate) && truncate -s 24000 \"$f\"",
+    env=r57_env(CARGO_HOME="/builds/funke/relay/.cargo", CARGO_TARGET_DIR="/builds/funke/relay/target"),
+    cache="cargo-home-1-95", project="funke/relay", **ROUND57,
+)
+
+case(
+    "rust-nextest-download-artifact-mirror-dns", "test:nextest", "rust:1.95-slim",
+    ["curl -fsSL https://artifacts.funke.invalid/tools/cargo-nextest/0.9.143/cargo-nextest-0.9.143-x86_64-unknown-linux-gnu.tar.gz | tar xzf - -C \"$CARGO_HOME/bin\"",
+     "cargo nextest run --profile ci"],
+    lab("network_or_flaky", [r"curl: \(6\) Could not resolve host: artifacts\.funke\.invalid"],
+        "curl", "the job downloads cargo-nextest from the company's artifact mirror, whose name does not resolve "
+        "(DNS); tar then reads an empty stream", infra=True, accept=["infrastructure", "dependency_install"]),
+    files={
+        "Cargo.toml": r57_toml("loyalty"),
+        "src/lib.rs": "pub fn points(cents: u64) -> u64 {\n    cents / 100\n}\n",
+    },
+    setup=r57_lock("loyalty"), env=r57_env(), project="funke/loyalty", **ROUND57,
+)
+
+# --- cascades ----------------------------------------------------------------------------------
+
+case(
+    "rust-eval-env-script-unknown-profile-cascade", "test:integration", "rust:1.95-bookworm",
+    ["eval \"$(sh ci/env.sh test)\"", "cargo test --test sync"],
+    lab("github_actions_config", [r"^ci/env\.sh: unknown profile 'test' \(known: dev, staging\)"],
+        "sh + cargo test", "cascade: the job asks ci/env.sh for a `test` profile it does not have; the script fails, "
+        "but `eval \"$(...)\"` returns the status of evaluating the empty output (0), so set -e does not stop the job "
+        "and the integration test then panics on the unset DATABASE_URL", accept=["other"]),
+    files={
+        "Cargo.toml": r57_toml("ledger-sync"),
+        "ci/env.sh": '''#!/bin/sh
+# Prints the export lines of a deployment profile: eval "$(sh ci/env.sh PROFILE)".
+set -eu
+profile="${1:?usage: ci/env.sh PROFILE}"
+case "$profile" in
+  dev)     db="sqlite://data/dev.db?mode=rwc" ;;
+  staging) db="sqlite:///var/lib/ledger-sync/staging.db" ;;
+  *) echo "ci/env.sh: unknown profile '$profile' (known: dev, staging)" >&2; exit 2 ;;
+esac
+echo "export DATABASE_URL='$db'"
+echo "export LEDGER_SYNC_BATCH=500"
+''',
+        "src/lib.rs": r'''use sqlx::SqlitePool;
+
+pub async fn record_batch(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<u64> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS synced (id INTEGER PRIMARY KEY)").execute(pool).await?;
+    let mut n = 0;
+    for id in ids {
+        n += sqlx::query("INSERT OR IGNORE INTO synced (id) VALUES (?)").bind(id).execute(pool).await?.rows_affected();
+    }
+    Ok(n)
+}
+''',
+        "tests/sync.rs": r'''use sqlx::sqlite::SqlitePoolOptions;
+
+#[tokio::test]
+async fn records_a_batch_once() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL must be set (eval \"$(sh ci/env.sh PROFILE)\")");
+    let pool = SqlitePoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+    assert_eq!(ledger_sync::record_batch(&pool, &[1, 2, 3]).await.unwrap(), 3);
+    assert_eq!(ledger_sync::record_batch(&pool, &[3, 4]).await.unwrap(), 1);
+}
+''',
+    },
+    setup=r57_lock("ledger-sync"), env=r57_env(), project="funke/ledger-sync", **ROUND57,
+)
+
+case(
+    "rust-detached-loader-task-panic-price-404-cascade", "test", "rust:1.95",
+    ["cargo test --test prices"],
+    lab("test_assertion", [r"price table data/prices\.csv: No such file or directory \(os error 2\)",
+                           r"^thread 'tokio-rt-worker' .*panicked at src/lib\.rs:\d+:\d+:"],
+        "cargo test", "cascade: the price list was renamed data/price-list.csv; the loader runs in a tokio::spawn'ed "
+        "task whose JoinHandle is dropped, so its panic only kills that task, the router starts with an empty table "
+        "and the request test gets 404 instead of 200", accept=["other"]),
+    files={
+        "Cargo.toml": r57_toml("pricing-api"),
+        "data/price-list.csv": "sku,cents\nTEA-001,450\nTEA-002,390\n",
+        "src/lib.rs": r'''use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+
+#[derive(Clone, Default)]
+pub struct AppState {
+    prices: Arc<RwLock<HashMap<String, u64>>>,
+}
+
+async fn load_price_table(state: AppState, path: &'static str) {
+    let text = tokio::fs::read_to_string(path)
+        .await
+        .unwrap_or_else(|e| panic!("price table {path}: {e}"));
+    let mut prices = state.prices.write().unwrap();
+    for line in text.lines().skip(1) {
+        if let Some((sku, cents)) = line.split_once(',') {
+            prices.insert(sku.to_string(), cents.trim().parse().unwrap_or(0));
+        }
+    }
+    tracing::info!(count = prices.len(), "price table loaded");
+}
+
+async fn price(State(state): State<AppState>, Path(sku): Path<String>) -> Result<Json<u64>, StatusCode> {
+    state.prices.read().unwrap().get(&sku).copied().map(Json).ok_or(StatusCode::NOT_FOUND)
+}
+
+/// Builds the router; the price table loads in the background.
+pub fn app() -> Router {
+    let state = AppState::default();
+    tokio::spawn(load_price_table(state.clone(), "data/prices.csv"));
+    Router::new().route("/price/{sku}", get(price)).with_state(state)
+}
+''',
+        "tests/prices.rs": r'''use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_a_known_price() {
+    let app = pricing_api::app();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let resp = app.oneshot(Request::get("/price/TEA-001").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "GET /price/TEA-001");
+}
+''',
+    },
+    setup=r57_lock("pricing-api"), env=r57_env(), project="funke/pricing-api", **ROUND57,
+)
+
+case(
+    "rust-migrate-failure-tolerated-off-default-branch-cascade", "test:db", "rust:1.95-bookworm",
+    ["set +e", "cargo run --quiet --bin migrate", "status=$?", "set -e",
+     "if [ \"$status\" -ne 0 ] && [ \"$CI_COMMIT_BRANCH\" = \"$CI_DEFAULT_BRANCH\" ]; then exit \"$status\"; fi",
+     "cargo test --test tags"],
+    lab("other", [r"^Error: while executing migration 20261204113000: error returned from database: \(code: 1\) near \"\)\": syntax error"],
+        "cargo run (sqlx migrate) + cargo test", "cascade: the new tags migration has a trailing comma in its CREATE "
+        "TABLE; the job tolerates a failed migration except on the default branch (a leftover from shared staging "
+        "databases), so in the merge-request pipeline it goes on and the tags test fails on the missing table",
+        accept=["github_actions_config", "test_assertion"]),
+    files={
+        "Cargo.toml": r57_toml("tickets"),
+        "migrations/20261101080000_create_tickets.sql": "CREATE TABLE tickets (\n    id INTEGER PRIMARY KEY,\n    title TEXT NOT NULL,\n    status TEXT NOT NULL DEFAULT 'open'\n);\n",
+        "migrations/20261204113000_create_tags.sql": "CREATE TABLE tags (\n    id INTEGER PRIMARY KEY,\n    ticket_id INTEGER NOT NULL REFERENCES tickets(id),\n    name TEXT NOT NULL,\n);\n",
+        "src/lib.rs": "pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();\n",
+        "src/bin/migrate.rs": r'''use sqlx::sqlite::SqlitePoolOptions;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL")?;
+    let pool = SqlitePoolOptions::new().max_connections(1).connect(&url).await?;
+    tickets::MIGRATOR.run(&pool).await?;
+    println!("migrations applied");
+    Ok(())
+}
+''',
+        "tests/tags.rs": r'''use sqlx::sqlite::SqlitePoolOptions;
+
+#[tokio::test]
+async fn tags_a_ticket() {
+    let pool = SqlitePoolOptions::new().max_connections(1).connect(&std::env::var("DATABASE_URL").unwrap()).await.unwrap();
+    sqlx::query("INSERT INTO tickets (id, title) VALUES (1, 'printer on fire')").execute(&pool).await.unwrap();
+    sqlx::query("INSERT INTO tags (ticket_id, name) VALUES (1, 'hardware')").execute(&pool).await.unwrap();
+}
+''',
+    },
+    setup=r57_lock("tickets"),
+    env=r57_env(DATABASE_URL="sqlite://ci.db?mode=rwc", CI_DEFAULT_BRANCH="main", CI_MERGE_REQUEST_IID="412",
+                CI_PIPELINE_SOURCE="merge_request_event"),
+    ref="refs/merge-requests/412/head", project="funke/tickets", **ROUND57,
+)
+
+case(
+    "rust-lazylock-fixture-poisoned-cascade", "test", "rust:1.95-bookworm",
+    ["cargo test --test refunds"],
+    lab("test_assertion", [r"tests/fixtures/orders\.json: Error\(\"invalid type: string \\\"1250\\\", expected u64\"", r"panicked at tests/refunds\.rs:13:\d+:"],
+        "cargo test", "cascade: the order fixtures were regenerated from the new export, where amounts are strings; "
+        "the shared LazyLock fixture panics in the first test that touches it and every other test then fails on the "
+        "poisoned LazyLock", accept=["other"]),
+    files={
+        "Cargo.toml": r57_toml("refunds"),
+        "src/lib.rs": r'''/// What can still be refunded on an order.
+pub fn refundable(amount_cents: u64, refunded_cents: u64) -> u64 {
+    amount_cents.saturating_sub(refunded_cents)
+}
+''',
+        "tests/refunds.rs": r'''use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+struct Order {
+    id: String,
+    amount_cents: u64,
+    refunded_cents: u64,
+}
+
+static ORDERS: LazyLock<Vec<Order>> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("fixtures/orders.json")).expect("tests/fixtures/orders.json")
+});
+
+fn order(id: &str) -> &'static Order {
+    ORDERS.iter().find(|o| o.id == id).unwrap()
+}
+
+#[test]
+fn untouched_order_is_fully_refundable() {
+    let o = order("ord_1001");
+    assert_eq!(refunds::refundable(o.amount_cents, o.refunded_cents), 1250);
+}
+
+#[test]
+fn partly_refunded_order() {
+    let o = order("ord_1002");
+    assert_eq!(refunds::refundable(o.amount_cents, o.refunded_cents), 500);
+}
+
+#[test]
+fn fully_refunded_order() {
+    let o = order("ord_1003");
+    assert_eq!(refunds::refundable(o.amount_cents, o.refunded_cents), 0);
+}
+
+#[test]
+fn every_order_has_an_id() {
+    assert!(ORDERS.iter().all(|o| o.id.starts_with("ord_")));
+}
+''',
+        "tests/fixtures/orders.json": '''[
+  {
+    "id": "ord_1001",
+    "amount_cents": "1250",
+    "refunded_cents": "0"
+  },
+  {
+    "id": "ord_1002",
+    "amount_cents": "900",
+    "refunded_cents": "400"
+  },
+  {
+    "id": "ord_1003",
+    "amount_cents": "300",
+    "refunded_cents": "300"
+  }
+]
+''',
+    },
+    setup=r57_lock("refunds"), env=r57_env(), project="funke/refunds", **ROUND57,
+)
+
+case(
+    "rust-make-recipe-semicolon-seed-error-cascade", "test", "rust:1.95-bookworm",
+    ["make ci-test"],
+    lab("other", [r"^Error: parsing fixtures/dishes\.json$", r"^\s+trailing comma at line \d+ column \d+$"],
+        "make + cargo run + cargo test", "cascade: the ci-test recipe runs the seeder and the tests on one line joined "
+        "with `;`, so make only sees the test's status; the dishes fixture has a trailing comma, the seeder fails "
+        "after creating the table, and the menu test then finds no dishes", accept=["test_assertion"]),
+    files={
+        "Cargo.toml": r57_toml("menu"),
+        "Makefile": "DATABASE_URL ?= sqlite://ci.db?mode=rwc\nexport DATABASE_URL\n\n.PHONY: ci-test\nci-test:\n\trm -f ci.db\n\tcargo run --quiet --bin seed -- fixtures/dishes.json; cargo test --test menu\n",
+        "fixtures/dishes.json": '''[
+  {"name": "Lentil soup", "menu": "lunch", "cents": 650},
+  {"name": "Schnitzel", "menu": "lunch", "cents": 1490},
+  {"name": "Apple strudel", "menu": "dessert", "cents": 550},
+]
+''',
+        "src/lib.rs": r'''use sqlx::SqlitePool;
+
+pub async fn menu(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT name, cents FROM dishes WHERE menu = ? ORDER BY name")
+        .bind(name)
+        .fetch_all(pool)
+        .await
+}
+''',
+        "src/bin/seed.rs": r'''use anyhow::Context;
+use serde::Deserialize;
+use sqlx::sqlite::SqlitePoolOptions;
+
+#[derive(Deserialize)]
+struct Dish {
+    name: String,
+    menu: String,
+    cents: i64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let path = std::env::args().nth(1).context("usage: seed FILE")?;
+    let pool = SqlitePoolOptions::new().max_connections(1).connect(&std::env::var("DATABASE_URL")?).await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS dishes (name TEXT PRIMARY KEY, menu TEXT NOT NULL, cents INTEGER NOT NULL)")
+        .execute(&pool)
+        .await?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    let dishes: Vec<Dish> = serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
+    for d in &dishes {
+        sqlx::query("INSERT INTO dishes (name, menu, cents) VALUES (?, ?, ?)")
+            .bind(&d.name)
+            .bind(&d.menu)
+            .bind(d.cents)
+            .execute(&pool)
+            .await?;
+    }
+    println!("seeded {} dishes", dishes.len());
+    Ok(())
+}
+''',
+        "tests/menu.rs": r'''use sqlx::sqlite::SqlitePoolOptions;
+
+#[tokio::test]
+async fn lunch_menu_lists_its_dishes() {
+    let url = std::env::var("DATABASE_URL").unwrap();
+    let pool = SqlitePoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+    let dishes = menu::menu(&pool, "lunch").await.unwrap();
+    assert_eq!(dishes.len(), 2, "lunch dishes: {dishes:?}");
+}
+''',
+    },
+    setup=r57_lock("menu"), env=r57_env(), project="funke/menu", **ROUND57,
+)
