@@ -231,8 +231,8 @@ const GITLAB_TOKEN_PREFIXES: [&str; 13] = [
 ];
 
 /// A compiler's or a test runner's location (`TokenizerTest.java:3: error`,
-/// `password_test.go:41:`): a source file named after a secret, then a line number, is not a
-/// key and its value.
+/// `password_test.go:41:`, pytest's `test_tokens.py::test_refresh`): a source file named after
+/// a secret, then a line number or a test's name, is not a key and its value.
 fn is_source_location(key: &str, value: &str) -> bool {
     const SOURCE: &[&str] = &[
         "java", "kt", "kts", "scala", "groovy", "py", "go", "rs", "rb", "js", "mjs", "cjs", "ts",
@@ -242,6 +242,15 @@ fn is_source_location(key: &str, value: &str) -> bool {
     let is_source = key
         .rsplit_once('.')
         .is_some_and(|(stem, ext)| !stem.is_empty() && SOURCE.contains(&ext));
+    // pytest's node id, `tests/test_tokens.py::test_token_refresh`: the file, then the test.
+    let node_id = value.strip_prefix(':').is_some_and(|t| {
+        !t.is_empty()
+            && t.split("::")
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    });
+    if is_source && node_id {
+        return true;
+    }
     let digits = value.trim_end_matches(':');
     is_source
         && !digits.is_empty()
@@ -1028,6 +1037,8 @@ mod tests {
         // Source locations of files named after secrets.
         "src/test/java/com/acme/search/TokenizerTest.java:3: error: package org.junit does not exist",
         "tests/test_password_reset.py:41: AssertionError",
+        "FAILED tests/test_tokens.py::test_token_for_billing_scope - ServerDisconnectedError",
+        "tests/auth/test_secrets.py::TestRotation::test_rotates PASSED",
         // The shell naming a variable it does not have.
         "/builds/a/deploy.sh: line 9: DEPLOY_TOKEN: unbound variable",
         "bash: line 3: REGISTRY_PASSWORD: parameter null or not set",

@@ -556,6 +556,13 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         .iter()
         .filter(in_region)
         .find(|h| is_refused_connection(h));
+    // A variable the failing command needs and does not have (`DATABASE_URL must be set`):
+    // what an `eval "$(env.sh)"` that printed nothing to its standard output left unset.
+    let unset = ex
+        .hits
+        .iter()
+        .filter(in_region)
+        .find(|h| h.rule == "env_var_missing");
     // Whatever the failing command reported first.
     let failed = ex
         .hits
@@ -612,7 +619,7 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         } else if masked {
             // An empty value (a token, a version, a rendered file) is what the later command
             // then lacks, however it fails for want of it.
-            missing.or(refused_auth).or(failed)
+            missing.or(refused_auth).or(unset).or(failed)
         } else {
             // A file this step wrote (`gen.ml > src/rates.ml || echo ...`) that the failing
             // command then rejects (`File "src/rates.ml", line 6: Syntax error`): the step
@@ -684,9 +691,13 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             // masked substitution, or a loop inside it whose last iteration's status hid the
             // others').
             if (masked || assigns_substitution(cmd))
-                && missing.is_some()
-                && let Some(h) = first_output(log, step.line, until.min(symptom_line))
+                && (missing.is_some() || (masked && unset.is_some()))
+                && let Some(mut h) = first_output(log, step.line, until.min(symptom_line))
             {
+                // (A script that was to set the job's variables: its error is the job's setup.)
+                if missing.is_none() {
+                    h.category = Some(Category::GithubActionsConfig);
+                }
                 return Some(h);
             }
             continue;
@@ -937,16 +948,45 @@ fn masks_substitution(cmd: &str) -> bool {
 /// A server the failing command could not reach (psql's missing socket, a refused
 /// connection) whose own log, printed after the failure (`after_script: cat server.log`),
 /// says why it is not running: that reason, not the client's error.
-pub fn server_log_cause(ex: &Extraction, (start, end): (usize, usize)) -> Option<&Hit> {
+pub fn server_log_cause(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
     let unreachable = ex.hits.iter().any(|h| {
         h.line >= start && h.line <= end && (h.rule == "db_unreachable" || is_refused_connection(h))
     });
     if !unreachable {
         return None;
     }
-    ex.hits
+    if let Some(fatal) = ex
+        .hits
         .iter()
         .find(|h| h.line > end && h.rule == "db_server_fatal")
+    {
+        return Some(fatal.clone());
+    }
+    // A server the job started in the background (`python -m web.server > server.log 2>&1 &`)
+    // that never answered, and whose log, shown afterwards, ends in an error: the first such
+    // error (an uncaught exception is the code's, `Other`, unless a rule knows better).
+    let started = ex.hits.iter().any(|h| {
+        h.role == Role::Step && h.line < start && h.name.as_deref().is_some_and(starts_background)
+    });
+    if !started {
+        return None;
+    }
+    let mut root = ex
+        .hits
+        .iter()
+        .find(|h| {
+            h.line > end
+                && h.role == Role::Cause
+                && !h.category.is_some_and(Category::is_infra_or_flaky)
+                && (h.weight >= 7
+                    || (matches!(h.rule, "py_exception" | "jvm_uncaught" | "js_uncaught")
+                        && !h.text.starts_with([' ', '\t'])
+                        && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))))
+        })?
+        .clone();
+    root.category = Some(root.category.unwrap_or(Category::Other));
+    root.weight = root.weight.max(7);
+    Some(root)
 }
 
 /// The failing command missed something (a program the job should have built, an input
@@ -1194,6 +1234,14 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
                 && h.weight >= 6
                 && !is_run_summary(h)
                 && !matches!(h.rule, "cmake_error" | "frontend_build_failed")
+                // nextest lists each failed test again under its closing `Summary`: a test
+                // whose failure (and output, the network error) came before.
+                && !(h.rule == "nextest_fail"
+                    && ex.hits.iter().any(|e| {
+                        e.rule == "nextest_fail"
+                            && e.line < last_net
+                            && e.clean().trim() == h.clean().trim()
+                    }))
         })
         .filter_map(|h| h.category)
         .find(|c| {

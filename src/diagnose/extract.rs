@@ -394,6 +394,15 @@ static RULES: &[Rule] = &[
     // (cargo): as strong as a connection failure, so the dependency error it causes (`failed
     // to get `x` as a dependency`) does not win.
     r("registry_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"failed to get successful HTTP response from .*, got 50[0234]\b|ERR_PNPM_FETCH_50[0234]\b|\b(Bad Gateway|Service Unavailable|Gateway Time-?out) - 50[234]\b|the server is currently unable to handle the request|failed to download openapi: "),
+    // Python's asyncio HTTP and WebSocket clients: aiohttp's connection errors and a gateway's
+    // status (`ClientResponseError: 503, message='Service Unavailable'`; a 500 is the
+    // service's own error), websockets' handshake that timed out or was refused by a gateway,
+    // asyncio's own words for a refused or unreachable peer (`[Errno 111] Connect call failed`).
+    r("py_async_network", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\b(?:ServerDisconnectedError|ClientConnectorError|ClientConnectorDNSError|ClientConnectionResetError|ServerTimeoutError|ConnectionTimeoutError|SocketTimeoutError|ClientPayloadError|ClientOSError)\b(?::|\s*$)|\bClientResponseError: (?:50[234]|429), message=|timed out during opening handshake|server rejected WebSocket connection: HTTP (?:50[234]|429)\b|\[Errno (?:111|113|101)\] Connect call failed \("),
+    // cargo that could not unpack a crate archive it already had (a runner cache restored with
+    // a truncated `.crate`: `failed to unpack package`, then `unexpected end of file`): the
+    // cache, not the dependency's version or the code.
+    r("cargo_unpack", Cause, Cat::Is(C::Infrastructure), 8, r"^\s*failed to unpack package `[^`]+`"),
     // --- dependency installation
     r("npm_code", Cause, Cat::Is(C::DependencyInstall), 7, r"npm (ERR!|error) code (ERESOLVE|E404|ETARGET|ENOVERSIONS|EINTEGRITY|E40[13]|EBADENGINE)|npm (ERR!|error) 404 Not Found|ERR_PNPM_(NO_MATCHING_VERSION|FETCH_404|PEER_DEP|OUTDATED_LOCKFILE|LOCKFILE|FROZEN_LOCKFILE|NO_OFFLINE|TARBALL)\w*|Your lockfile needs to be updated|lockfile (is )?(out of date|needs to be updated)|Lockfile is not up to date|`npm ci` can only install packages when your package\.json and package-lock\.json"),
     // Any other npm error code: npm failed to install (the network's and permissions' codes
@@ -657,8 +666,9 @@ static RULES: &[Rule] = &[
     r("py_traceback_loc", Location, Cat::None, 0, r#"^\s*File "(?P<f>[^"]+)", line \d+"#),
     // A program that caught an exception, logged it and went on (`WARNING score: batch 0
     // failed: KeyError: 'tenure_months'`): a logger's level word, then what failed, then the
-    // exception's type and message. A later step that finds the data missing inherits it.
-    r("logged_exception", Cause, Cat::Is(C::Other), 7, r"(?i:^\W{0,2}(?:\S+ ){0,3}\W?(?:warn(?:ing)?|error|err|crit(?:ical)?)\b\W?) .*\b(?:failed|skipp(?:ed|ing)|could not \w+|error)\b[^:]{0,60}: (?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception): \S"),
+    // exception's type and message (or a script's `seed: warning: UndefinedColumnError: ...`).
+    // A later step that finds the data missing inherits it.
+    r("logged_exception", Cause, Cat::Is(C::Other), 7, r"(?i:^\W{0,2}(?:\S+ ){0,3}\W?(?:warn(?:ing)?|error|err|crit(?:ical)?)\b\W?) .*\b(?:failed|skipp(?:ed|ing)|could not \w+|error)\b[^:]{0,60}: (?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception): \S|^[\w.-]+: (?i:warning|warn|error): (?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception): \S"),
     // (A package's own exceptions module names some without the suffix: `django.urls.
     // exceptions.NoReverseMatch: ...`, `django.template.exceptions.TemplateDoesNotExist: ...`.)
     r("py_exception", Cause, Cat::None, 3, r"^\s*(?:[\w.]+\.)?(?P<n>\w*(Error|Exception|Failure|Warning)): \S.*|^\s*(?:[\w.]+\.)?(?P<n2>\w+(Error|Exception))\s*$|^(?:[a-z_]\w*\.)+(?:exceptions|exc|errors)\.(?P<n3>[A-Z]\w+): \S.*"),
@@ -939,6 +949,13 @@ static RULES: &[Rule] = &[
     // `check --deploy`): a lint-like finding.
     r("django_check", Cause, Cat::Is(C::Other), 6, r"^(?:<[^>]+>|\?|[\w.]+): \((?:[a-z_]+\.)?E\d{3}\) \S"),
     r("django_check_warning", Cause, Cat::Is(C::LintFailure), 6, r"^(?:<[^>]+>|\?|[\w.]+): \((?:[a-z_]+\.)?W\d{3}\) \S"),
+    // pytest's own crash before any test ran (`INTERNALERROR> ...Error: ...`): a plugin or an
+    // option of the run (`-W error` turning a plugin's deprecation into an error), its setup.
+    r("pytest_internalerror", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^INTERNALERROR> (?:[\w.]+\.)?\w*(?:Error|Exception|Warning): \S"),
+    // pytest stopped by SIGINT (`timeout -s INT`, a cancelled job): its banner, and in verbose
+    // mode the test that was running, named without a result.
+    r("pytest_interrupted", Cause, Cat::Is(C::TimeoutOrOom), 6, r"^!{5,} KeyboardInterrupt !{5,}\s*$"),
+    r("pytest_unfinished", Detail, Cat::Is(C::TimeoutOrOom), 4, r"^(?P<t>\S+\.py::\S+) ?$"),
     // towncrier's changelog gate: a change without a news fragment, or a fragment whose name
     // is not `<issue>.<type>` with a configured type.
     r("towncrier_check", Cause, Cat::Is(C::LintFailure), 7, r"^Error: Invalid news fragment name: \S|^No new newsfragments found on this branch\."),
@@ -2029,6 +2046,7 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     implicit_declarations_then_undefined(hits);
     data_errors_quote_their_data(hits);
     pytest_source_context(hits);
+    sqlite_locks_in_tests(hits);
     rspec_exceptions(log, hits);
     make_keep_going_last_words(log, hits);
     pkgconfig_then_header(hits);
@@ -2200,6 +2218,23 @@ fn pytest_source_context(hits: &mut Vec<Hit>) {
 fn is_assert_introspection(text: &str) -> bool {
     let t = text.strip_prefix('E').unwrap_or(text).trim_start();
     t.starts_with("+  where ") || t.starts_with("+    where ") || t.starts_with("+  and ")
+}
+
+/// SQLite's `database is locked` reported by pytest as a test's error (`E   sqlite3.
+/// OperationalError: database is locked`, `FAILED t.py::test - ...`): a test's database is its
+/// own file, so the other connection holding the lock is the code's own (a second connection
+/// inside an open write transaction), not another job. Left to the test's report.
+fn sqlite_locks_in_tests(hits: &mut Vec<Hit>) {
+    let reported: std::collections::HashSet<usize> = hits
+        .iter()
+        .filter(|h| matches!(h.rule, "pytest_e_line" | "pytest_failed"))
+        .map(|h| h.line)
+        .collect();
+    hits.retain(|h| {
+        !(h.rule == "lock_held"
+            && reported.contains(&h.line)
+            && (h.text.contains("database is locked") || h.text.contains("SQLITE_BUSY")))
+    });
 }
 
 /// A value error's message quotes the data it rejected (`ValueError: errors.def:5: ... got

@@ -95,6 +95,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     // and the step's adjustments: taken now, kept as one hit.
     let cascade_candidate = cause::cascade_root(log, &ex, region);
     let printed_later = cause::printed_later_cause(&ex, region);
+    let server_log = cause::server_log_cause(&ex, region);
     let ex = &adjust_for_step(demote_outside(ex, region), failing_step.as_ref(), region);
     let scores = score_categories(ex, ctx, failing_step.as_ref());
     let (mut category, top, runner_up) = pick(&scores, ex, ctx, failing_step.as_ref());
@@ -152,7 +153,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     // says why.
     if !infra_reason
         && cascade.is_none()
-        && let Some(root) = cause::server_log_cause(ex, region)
+        && let Some(root) = server_log.as_ref()
     {
         category = root.category.unwrap_or(category);
         cascade = Some(root);
@@ -1173,6 +1174,26 @@ fn build_evidence(
     {
         add(h.line, &h.text, &mut picked);
     }
+    // 3b. an exception a failed test's captured log or stderr ends with (`--- Captured log call
+    //     ---`, then a server's `TypeError: handler() missing 1 required positional argument`):
+    //     the other side of what the test saw (a closed connection, a 500)
+    if category == Category::TestAssertion {
+        for h in ex
+            .hits
+            .iter()
+            .filter(|h| {
+                h.rule == "py_exception"
+                    && h.line >= region.0
+                    && h.line <= region.1
+                    && !h.text.starts_with([' ', '\t'])
+                    && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
+                    && in_captured_output(log, h.line)
+            })
+            .take(2)
+        {
+            add(h.line, &h.text, &mut picked);
+        }
+    }
     // 4. strong causes of other kinds inside the failing step: what a wrapper error wraps
     //    (the 502 inside a docker build, the refused push inside a script)
     for h in ex
@@ -1688,6 +1709,26 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
     }
     out
 }
+
+/// Whether `line` is inside a section of pytest's captured output (`----- Captured log call
+/// -----`, `Captured stderr setup`) of the failure it belongs to.
+fn in_captured_output(log: &LogIndex, line: usize) -> bool {
+    for i in (line.saturating_sub(CAPTURED_SCAN)..line).rev() {
+        let t = log.plain_cow(i);
+        let t = t.trim();
+        if t.starts_with('-') && t.contains(" Captured ") {
+            return true;
+        }
+        // The failure's own header (`____ test_x ____`) or its `E   ` lines come first.
+        if t.starts_with("___") || t.starts_with("E ") || t.starts_with("===") {
+            return false;
+        }
+    }
+    false
+}
+
+/// How far above an exception pytest's `Captured ...` header is looked for.
+const CAPTURED_SCAN: usize = 60;
 
 fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {

@@ -3865,3 +3865,70 @@ fn round54_and_55_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// Rounds 56-57's families (SQLite's lock inside a test's own report, aiohttp's and websockets'
+/// network errors, asyncio's refused connect call, pytest's INTERNALERROR, an interrupted pytest run's
+/// unfinished test, a script's logged exception before the tests, an exception in a failed test's
+/// captured log, cargo's corrupt crate archive, a network error in nextest's stderr, an env script
+/// behind `eval "$(...)"` that set nothing) on logs of other projects than the corpus's.
+#[test]
+fn round56_and_57_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ python -m pytest -q tests/test_ledger.py\nF                                                                        [100%]\n=================================== FAILURES ===================================\n____________________________ test_post_and_reverse _____________________________\n\n    def test_post_and_reverse(tmp_path):\n        ledger = Ledger(tmp_path / \"ledger.sqlite\")\n>       ledger.post_and_reverse(\"inv-7\", 1200)\n\ntests/test_ledger.py:14: \n_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ \nledger/core.py:41: in post_and_reverse\n    self._audit.execute(\"INSERT INTO audit VALUES (?, ?)\", (ref, -amount))\nE   sqlite3.OperationalError: database is locked\n=========================== short test summary info ============================\nFAILED tests/test_ledger.py::test_post_and_reverse - sqlite3.OperationalError: database is locked\n1 failed in 5.12s\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "E   sqlite3.OperationalError: database is locked",
+        ),
+        (
+            "$ python -m jobs.refresh_prices\nTraceback (most recent call last):\n  File \"/builds/a/jobs/refresh_prices.py\", line 31, in <module>\n    asyncio.run(main())\n  File \"/builds/a/jobs/refresh_prices.py\", line 22, in main\n    async with session.get(PRICES_URL) as resp:\n  File \"/usr/local/lib/python3.12/site-packages/aiohttp/client_reqrep.py\", line 1161, in raise_for_status\n    raise ClientResponseError(\naiohttp.client_exceptions.ClientResponseError: 502, message='Bad Gateway', url='https://prices.internal.example/v1/eur'\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "ClientResponseError: 502, message='Bad Gateway'",
+        ),
+        (
+            "$ python -m pytest -q tests/integration\nF.                                                                       [100%]\n=================================== FAILURES ===================================\n____________________________ test_fetch_profile ________________________________\ntests/integration/test_profile.py:9: in test_fetch_profile\n    profile = await client.fetch(\"u-42\")\nE   aiohttp.client_exceptions.ClientConnectorError: Cannot connect to host users.svc.example:443 ssl:default [Connection reset by peer]\n=========================== short test summary info ============================\nFAILED tests/integration/test_profile.py::test_fetch_profile - aiohttp.client_exceptions.ClientConnectorError: Cannot connect to host users.svc.example:443 ssl:default [Connection reset by peer]\n1 failed, 1 passed in 1.02s\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "ClientConnectorError: Cannot connect to host users.svc.example:443",
+        ),
+        (
+            "$ python scripts/wait_for_db.py\nattempt 1: OSError: Multiple exceptions: [Errno 111] Connect call failed ('127.0.0.1', 5432), [Errno 99] Cannot assign requested address\nattempt 2: ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 5432)\ngiving up after 2 attempts\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "[Errno 111] Connect call failed ('127.0.0.1', 5432)",
+        ),
+        (
+            "$ python -m pytest -q\nINTERNALERROR> Traceback (most recent call last):\nINTERNALERROR>   File \"/usr/local/lib/python3.12/site-packages/_pytest/main.py\", line 283, in wrap_session\nINTERNALERROR>     config._do_configure()\nINTERNALERROR>   File \"/usr/local/lib/python3.12/site-packages/_pytest/config/argparsing.py\", line 118, in addoption\nINTERNALERROR>     raise ValueError(f\"option names {conflict} already added\")\nINTERNALERROR> ValueError: option names {'--env'} already added\nERROR: Job failed: exit code 3\n",
+            Category::GithubActionsConfig,
+            "INTERNALERROR> ValueError: option names {'--env'} already added",
+        ),
+        (
+            "$ timeout -s INT 300 python -m pytest -v tests/test_worker.py\n============================= test session starts ==============================\ncollecting ... collected 3 items\n\ntests/test_worker.py::test_enqueue PASSED                                [ 33%]\ntests/test_worker.py::test_drain_on_shutdown \n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!! KeyboardInterrupt !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n/usr/local/lib/python3.12/selectors.py:468: KeyboardInterrupt\n(to show a full traceback on KeyboardInterrupt use --full-trace)\n============================== 1 passed in 299.87s =============================\nERROR: Job failed: exit code 124\n",
+            Category::TimeoutOrOom,
+            "tests/test_worker.py::test_drain_on_shutdown",
+        ),
+        (
+            "$ python manage.py load_fixtures\nloader: error: IntegrityError: UNIQUE constraint failed: catalog_item.sku\n$ python -m pytest -q tests/test_catalog.py\nF                                                                        [100%]\n=================================== FAILURES ===================================\n_____________________________ test_item_count __________________________________\ntests/test_catalog.py:6: in test_item_count\n    assert Item.objects.count() == 12\nE   AssertionError: assert 0 == 12\n=========================== short test summary info ============================\nFAILED tests/test_catalog.py::test_item_count - AssertionError: assert 0 == 12\n1 failed in 0.31s\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "loader: error: IntegrityError: UNIQUE constraint failed: catalog_item.sku",
+        ),
+        (
+            "$ python -m pytest -q tests/test_api.py\nF                                                                        [100%]\n=================================== FAILURES ===================================\n______________________________ test_create_order _______________________________\ntests/test_api.py:18: in test_create_order\n    assert resp.status == 201\nE   AssertionError: assert 500 == 201\nE    +  where 500 = <ClientResponse(http://127.0.0.1:40411/orders) [500 Internal Server Error]>.status\n------------------------------ Captured log call -------------------------------\nERROR    aiohttp.server:web_protocol.py:451 Error handling request\nTraceback (most recent call last):\n  File \"/usr/local/lib/python3.12/site-packages/aiohttp/web_protocol.py\", line 480, in _handle_request\n    resp = await request_handler(request)\n  File \"/builds/a/shop/views.py\", line 27, in create_order\n    total = sum(line[\"price\"] for line in body[\"lines\"])\nKeyError: 'price'\n=========================== short test summary info ============================\nFAILED tests/test_api.py::test_create_order - AssertionError: assert 500 == 201\n1 failed in 0.44s\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "KeyError: 'price'",
+        ),
+        (
+            "$ cargo build --release --locked\n    Updating crates.io index\nerror: failed to download `tokio v1.54.1`\n\nCaused by:\n  unable to get packages from source\n\nCaused by:\n  failed to unpack package `tokio v1.54.1`\n\nCaused by:\n  failed to iterate over archive\n\nCaused by:\n  corrupt deflate stream\nERROR: Job failed: exit code 101\n",
+            Category::Infrastructure,
+            "failed to unpack package `tokio v1.54.1`",
+        ),
+        (
+            "$ cargo nextest run --profile ci\n    Finished `test` profile [unoptimized + debuginfo] target(s) in 0.41s\n    Starting 4 tests across 2 binaries\n        PASS [   0.012s] billing::invoice totals_add_up\n        FAIL [   5.004s] billing::gateway charges_a_card\n  stdout ───\n\n    running 1 test\n    test charges_a_card ... FAILED\n\n  stderr ───\n    Error: error sending request for url (https://sandbox.payments.example/v1/charges)\n\n    Caused by:\n        0: client error (Connect)\n        1: tcp connect error: Connection refused (os error 111)\n\n     Summary [   5.020s] 4 tests run: 3 passed, 1 failed, 0 skipped\n        FAIL [   5.004s] billing::gateway charges_a_card\nerror: test run failed\nERROR: Job failed: exit code 100\n",
+            Category::NetworkOrFlaky,
+            "Error: error sending request for url (https://sandbox.payments.example/v1/charges)",
+        ),
+        (
+            "$ eval \"$(./ci/export-env.sh review)\"\n./ci/export-env.sh: no settings file ci/env/review.env\n$ cargo test --test api\n   Compiling api v0.3.0 (/builds/a/api)\n    Finished `test` profile [unoptimized + debuginfo] target(s) in 1.20s\n     Running tests/api.rs (target/debug/deps/api-3f2a9c1b7d0e4a55)\n\nrunning 1 test\ntest health_is_ok ... FAILED\n\nfailures:\n\n---- health_is_ok stdout ----\n\nthread 'health_is_ok' panicked at tests/api.rs:4:42:\nAPI_BASE_URL must be set: NotPresent\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\nfailures:\n    health_is_ok\n\ntest result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\nerror: test failed, to rerun pass `--test api`\nERROR: Job failed: exit code 101\n",
+            Category::GithubActionsConfig,
+            "./ci/export-env.sh: no settings file ci/env/review.env",
+        ),
+    ];
+    assert_families(cases);
+}
