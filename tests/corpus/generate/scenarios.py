@@ -33558,3 +33558,588 @@ async fn lunch_menu_lists_its_dishes() {
     },
     setup=r57_lock("menu"), env=r57_env(), project="funke/menu", **ROUND57,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 58: Ansible and configuration management in merge-request pipelines (ansible-core 2.19,
+# ansible-lint 26, yamllint 1.38, molecule 26), by an author who had not read the diagnoser.
+
+ROUND58 = dict(round=58)
+
+R58_ENV = {"HOME": "/tmp/diag58/home", "ANSIBLE_REMOTE_TMP": "/tmp/diag58/home/.ansible/tmp", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R58_IMAGE = "registry.sitwell.example/platform/ansible-ci:2.19"
+R58_LINT_IMAGE = "registry.sitwell.example/platform/ansible-lint:26"
+R58_CFG = "[defaults]\ninventory = inventory/local.ini\nretry_files_enabled = False\ninterpreter_python = auto_silent\n"
+R58_INV = "[local]\nlocalhost ansible_connection=local\n"
+
+
+def r58_env(**kw):
+    e = dict(R58_ENV)
+    e.update(kw)
+    return e
+
+
+def r58_files(files, cfg=R58_CFG, inv=R58_INV):
+    f = {"ansible.cfg": cfg, "inventory/local.ini": inv}
+    f.update(files)
+    return f
+
+
+def r58_vault(path, password, plain):
+    """Setup lines that write `plain` to `path` and vault-encrypt it with `password`."""
+    return (f"mkdir -p $(dirname {path}) && printf '%s' {shq58(plain)} > {path} && "
+            f"printf '%s\\n' {shq58(password)} > /tmp/diag58/vpw.$$ && "
+            f"env -u ANSIBLE_VAULT_PASSWORD_FILE ansible-vault encrypt --vault-password-file /tmp/diag58/vpw.$$ {path} && rm -f /tmp/diag58/vpw.$$")
+
+
+def json_dumps58(x):
+    import json
+    return json.dumps(x, indent=2) + "\n"
+
+
+def shq58(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def r58_secret_file(name, content):
+    """A GitLab file-type CI/CD variable: the runner writes it next to the build dir."""
+    return f"mkdir -p \"$CI_PROJECT_DIR.tmp\" && printf '%s\\n' {shq58(content)} > \"$CI_PROJECT_DIR.tmp/{name}\""
+
+
+# --- plain failures ---------------------------------------------------------------------------
+
+case(
+    "ansible-syntax-check-renamed-role-not-found", "lint:syntax", R58_IMAGE,
+    ["ansible-playbook --version | head -1", "ansible-playbook --syntax-check edge.yml"],
+    lab("github_actions_config", [r"the role 'nginx_proxy' was not found"],
+        "ansible-playbook --syntax-check", "the merge request renames roles/nginx_proxy to roles/edge_proxy; edge.yml still lists the old role name",
+        accept=["other", "lint_failure"]),
+    files=r58_files({
+        "edge.yml": "---\n- name: Configure the edge proxies\n  hosts: local\n  gather_facts: false\n  roles:\n    - role: common\n    - role: nginx_proxy\n      vars:\n        proxy_upstreams: [api, web]\n",
+        "roles/common/tasks/main.yml": "---\n- name: Ensure the motd names the fleet\n  ansible.builtin.debug:\n    msg: edge fleet\n",
+        "roles/edge_proxy/tasks/main.yml": "---\n- name: Render the upstream list\n  ansible.builtin.debug:\n    msg: \"{{ proxy_upstreams | join(',') }}\"\n",
+    }),
+    env=r58_env(), project="sitwell/edge-config", stage="lint", **ROUND58,
+)
+
+case(
+    "ansible-list-tasks-import-tasks-moved-file", "lint:list-tasks", R58_IMAGE,
+    ["ansible-playbook --list-tasks --list-tags hardening.yml"],
+    lab("github_actions_config", [r"Could not find or access '.*tasks/firewall\.yml'"],
+        "ansible-playbook --list-tasks", "tasks/firewall.yml moved to tasks/security/firewall.yml in the merge request; hardening.yml's import_tasks still names the old path",
+        accept=["other"]),
+    files=r58_files({
+        "hardening.yml": "---\n- name: Baseline hardening\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Kernel parameters\n      ansible.builtin.import_tasks: tasks/sysctl.yml\n      tags: [sysctl]\n    - name: Host firewall\n      ansible.builtin.import_tasks: tasks/firewall.yml\n      tags: [firewall]\n",
+        "tasks/sysctl.yml": "---\n- name: Disable IP forwarding\n  ansible.builtin.debug:\n    msg: net.ipv4.ip_forward=0\n",
+        "tasks/security/firewall.yml": "---\n- name: Allow ssh from the bastion only\n  ansible.builtin.debug:\n    msg: allow 22/tcp from 10.20.0.5\n",
+    }),
+    env=r58_env(), project="sitwell/baseline", stage="lint", **ROUND58,
+)
+
+case(
+    "ansible-inventory-yaml-hosts-as-list", "validate:inventory", R58_IMAGE,
+    ["ansible-inventory -i inventories/staging/hosts.yml --graph"],
+    lab("github_actions_config", [r"Invalid \"hosts\" entry for \"web\" group, requires a dictionary"],
+        "ansible-inventory", "the new staging inventory lists the web group's hosts as a YAML list; the yaml inventory plugin wants a mapping of host names (ansible.cfg makes an unparsable inventory fatal)",
+        accept=["other", "lint_failure"]),
+    files=r58_files({
+        "inventories/staging/hosts.yml": "---\nall:\n  children:\n    web:\n      hosts:\n        - web-01.staging.sitwell.internal\n        - web-02.staging.sitwell.internal\n    db:\n      hosts:\n        db-01.staging.sitwell.internal:\n          postgres_role: primary\n",
+    }, cfg=R58_CFG + "\n[inventory]\nunparsed_is_failed = True\n"),
+    env=r58_env(), project="sitwell/fleet-inventory", stage="validate", **ROUND58,
+)
+
+R58_NETBOX = '''#!/usr/bin/env python3
+"""Dynamic inventory from the NetBox export committed by the sync job."""
+import json
+import sys
+
+with open("inventories/netbox-export.json") as f:
+    devices = json.load(f)
+
+print(f"DEBUG: loaded {len(devices)} devices from the export")
+groups = {"_meta": {"hostvars": {}}}
+for d in devices:
+    groups.setdefault(d["role"], {"hosts": []})["hosts"].append(d["name"])
+    groups["_meta"]["hostvars"][d["name"]] = {"ansible_host": d["primary_ip"], "site": d["site"]}
+
+if "--list" in sys.argv:
+    print(json.dumps(groups))
+else:
+    print(json.dumps({}))
+'''
+
+case(
+    "ansible-dynamic-inventory-script-debug-print", "validate:inventory", R58_IMAGE,
+    ["ansible-inventory -i inventories/netbox.py --list --yaml"],
+    lab("github_actions_config", [r"Unable to get JSON decoder for inventory script result: .*Expecting value"],
+        "ansible-inventory (script plugin)", "a debugging print left in the NetBox inventory script goes to stdout before the JSON; the script inventory plugin cannot parse the output (unparsed inventories are fatal in ansible.cfg)",
+        accept=["other"]),
+    files=r58_files({
+        "inventories/netbox.py": R58_NETBOX,
+        "inventories/netbox-export.json": json_dumps58([
+            {"name": "sw-core-01", "role": "switch", "primary_ip": "10.40.0.2", "site": "fra1"},
+            {"name": "sw-core-02", "role": "switch", "primary_ip": "10.40.0.3", "site": "fra1"},
+            {"name": "fw-edge-01", "role": "firewall", "primary_ip": "10.40.0.1", "site": "fra1"}]),
+    }, cfg=R58_CFG + "\n[inventory]\nunparsed_is_failed = True\n"),
+    setup="chmod +x inventories/netbox.py",
+    env=r58_env(), project="sitwell/netops", stage="validate", **ROUND58,
+)
+
+case(
+    "ansible-template-quoted-port-plus-loop-index", "deploy:review", R58_IMAGE,
+    ["ansible-playbook site.yml --diff"],
+    lab("other", [r"can only concatenate str \(not \\?\"int\\?\"\) to str"],
+        "ansible-playbook (template)", "group_vars quotes worker_port_base (\"9100\"); the supervisor template adds the loop index to it, str + int",
+        accept=["github_actions_config", "type_error"]),
+    files=r58_files({
+        "site.yml": "---\n- name: Render the queue workers' supervisor config\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Create the output directory\n      ansible.builtin.file:\n        path: out\n        state: directory\n        mode: \"0755\"\n    - name: Render supervisor config\n      ansible.builtin.template:\n        src: templates/workers.conf.j2\n        dest: out/workers.conf\n        mode: \"0644\"\n",
+        "group_vars/local.yml": "---\nqueue_workers: 3\nworker_port_base: \"9100\"\nworker_queue: invoices\n",
+        "templates/workers.conf.j2": "# managed by ansible\n{% for i in range(queue_workers) %}\n[program:worker-{{ i }}]\ncommand=/opt/billing/bin/worker --queue {{ worker_queue }} --metrics-port {{ worker_port_base + i }}\nautorestart=true\n\n{% endfor %}\n",
+    }),
+    env=r58_env(), project="sitwell/billing-deploy", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-vault-rekeyed-ci-password-stale", "deploy:staging", R58_IMAGE,
+    ["ansible-playbook --vault-password-file \"$ANSIBLE_VAULT_PASSWORD_FILE\" db.yml"],
+    lab("permission_or_secret", [r"Decryption failed \(no vault secrets were found that could decrypt\)"],
+        "ansible-playbook (vault)", "the merge request rekeys group_vars/local/vault.yml with this quarter's vault password; the CI/CD file variable still holds the old one",
+        accept=["github_actions_config"]),
+    files=r58_files({
+        "db.yml": "---\n- name: Configure the reporting database users\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Show which role gets a password\n      ansible.builtin.debug:\n        msg: \"reporting user {{ reporting_db_user }} ({{ reporting_db_password | length }} chars)\"\n",
+        "group_vars/local/vars.yml": "---\nreporting_db_user: reporting_ro\n",
+    }),
+    setup=r58_vault("group_vars/local/vault.yml", "sitwell-vault-2026-q4", "---\nreporting_db_password: Jq7-wY2pXcS9vRb4\n")
+    + " && " + r58_secret_file("ANSIBLE_VAULT_PASSWORD_FILE", "sitwell-vault-2026-q3"),
+    env=r58_env(ANSIBLE_VAULT_PASSWORD_FILE="/builds/sitwell/reporting-db.tmp/ANSIBLE_VAULT_PASSWORD_FILE"),
+    project="sitwell/reporting-db", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-vault-view-secrets-file-committed-plaintext", "check:vault", R58_IMAGE,
+    ["for f in $(git ls-files '*vault.yml'); do echo \"checking $f\"; ansible-vault view --vault-password-file \"$ANSIBLE_VAULT_PASSWORD_FILE\" \"$f\" > /dev/null; done"],
+    lab("permission_or_secret", [r"(?i)input is not vault encrypted data"],
+        "ansible-vault view", "the check job opens every vault.yml; the new production one was committed unencrypted (its secrets are now in the merge request's history)",
+        accept=["other", "lint_failure"]),
+    files=r58_files({
+        "group_vars/prod/vars.yml": "---\nsmtp_relay: smtp.sitwell.internal\n",
+        "group_vars/prod/vault.yml": "---\nsmtp_password: \"t6!rPa8wqLm2\"\nldap_bind_password: \"Hn4$v0Kq-7bE\"\n",
+        "group_vars/staging/vars.yml": "---\nsmtp_relay: smtp.staging.sitwell.internal\n",
+    }),
+    setup=r58_vault("group_vars/staging/vault.yml", "sitwell-ci-vault", "---\nsmtp_password: staging-only\nldap_bind_password: staging-bind\n")
+    + " && " + r58_secret_file("ANSIBLE_VAULT_PASSWORD_FILE", "sitwell-ci-vault")
+    + " && git init -q && git add -A",
+    env=r58_env(ANSIBLE_VAULT_PASSWORD_FILE="/builds/sitwell/mail-relay.tmp/ANSIBLE_VAULT_PASSWORD_FILE"),
+    project="sitwell/mail-relay", stage="test", **ROUND58,
+)
+
+case(
+    "ansible-notify-handler-name-mismatch", "deploy:review", R58_IMAGE,
+    ["ansible-playbook -v ntp.yml"],
+    lab("github_actions_config", [r"The requested handler 'Restart chrony' was not found"],
+        "ansible-playbook (handlers)", "the task notifies 'Restart chrony' but the handler is named 'restart chronyd'; the file changes, the notify fails",
+        accept=["other"]),
+    files=r58_files({
+        "ntp.yml": "---\n- name: Time sync\n  hosts: local\n  gather_facts: false\n  vars:\n    ntp_servers: [ntp1.sitwell.internal, ntp2.sitwell.internal]\n  tasks:\n    - name: Create the output directory\n      ansible.builtin.file:\n        path: out\n        state: directory\n        mode: \"0755\"\n    - name: Render chrony.conf\n      ansible.builtin.template:\n        src: chrony.conf.j2\n        dest: out/chrony.conf\n        mode: \"0644\"\n      notify: Restart chrony\n  handlers:\n    - name: restart chronyd\n      ansible.builtin.debug:\n        msg: systemctl restart chronyd\n",
+        "chrony.conf.j2": "{% for s in ntp_servers %}\nserver {{ s }} iburst\n{% endfor %}\ndriftfile /var/lib/chrony/drift\nmakestep 1.0 3\n",
+    }),
+    env=r58_env(), project="sitwell/baseline-ntp", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-lint-production-profile-pep8", "lint:ansible", R58_LINT_IMAGE,
+    ["ansible-lint --version", "ansible-lint --offline --profile production -f pep8 playbooks/"],
+    lab("lint_failure", [r"^playbooks/\S+\.yml:\d+:\d*:? ?\S*[\[:]"],
+        "ansible-lint", "a new log-rotation playbook: `become: yes` (yaml[truthy]), a lower-case task name (name[casing]), a command without changed_when (no-changed-when), a copy without mode (risky-file-permissions); the production profile is required and only min passes",
+        accept=["github_actions_config", "formatting_failure"]),
+    files=r58_files({
+        "playbooks/logrotate.yml": "---\n- name: Log rotation for the api hosts\n  hosts: local\n  become: yes\n  gather_facts: false\n  tasks:\n    - name: install logrotate\n      ansible.builtin.package:\n        name: logrotate\n        state: present\n    - name: Force a rotation\n      ansible.builtin.command: logrotate -f /etc/logrotate.d/api\n    - name: Ship the api rotation policy\n      ansible.builtin.copy:\n        content: \"/var/log/api/*.log {\\n  daily\\n  rotate 14\\n}\\n\"\n        dest: /etc/logrotate.d/api\n",
+    }),
+    env=r58_env(), project="sitwell/api-hosts", stage="lint", **ROUND58,
+)
+
+case(
+    "ansible-lint-role-meta-schema-galaxy-info", "lint:roles", R58_LINT_IMAGE,
+    ["ansible-lint --offline -f full roles/postgres_exporter"],
+    lab("lint_failure", [r"schema\[meta\]|meta-", r"^roles/postgres_exporter/meta/main\.yml"],
+        "ansible-lint", "a new role's meta/main.yml gives min_ansible_version as a YAML number (2.15); the meta schema wants a string, and schema errors stop the file's processing",
+        accept=["github_actions_config"]),
+    files=r58_files({
+        "roles/postgres_exporter/meta/main.yml": "---\ngalaxy_info:\n  author: platform-team\n  description: Prometheus postgres_exporter\n  license: MIT\n  min_ansible_version: 2.15\n  platforms:\n    - name: Debian\n      versions:\n        - trixie-ish\n  galaxy_tags: [monitoring]\ndependencies: []\n",
+        "roles/postgres_exporter/tasks/main.yml": "---\n- name: Render the exporter environment file\n  ansible.builtin.template:\n    src: exporter.env.j2\n    dest: /etc/default/postgres_exporter\n    mode: \"0600\"\n",
+        "roles/postgres_exporter/templates/exporter.env.j2": "DATA_SOURCE_NAME=postgresql://exporter@localhost:5432/postgres?sslmode=disable\n",
+        "roles/postgres_exporter/defaults/main.yml": "---\npostgres_exporter_port: 9187\n",
+    }),
+    env=r58_env(), project="sitwell/monitoring-roles", stage="lint", **ROUND58,
+)
+
+case(
+    "yaml-yamllint-implicit-octal-file-modes", "lint:yaml", R58_LINT_IMAGE,
+    ["yamllint --version", "yamllint -f standard ."],
+    lab("lint_failure", [r"forbidden implicit octal value \"0\d+\"\s+\(octal-values\)"],
+        "yamllint", "the repository's .yamllint forbids implicit octals; two file tasks write `mode: 0640` (YAML 1.1 reads it as the decimal 416)",
+        accept=["formatting_failure"]),
+    files=r58_files({
+        ".yamllint": "---\nextends: default\nrules:\n  line-length:\n    max: 140\n  octal-values:\n    forbid-implicit-octal: true\n    forbid-explicit-octal: true\n  truthy:\n    allowed-values: ['true', 'false']\n",
+        "roles/sudoers/tasks/main.yml": "---\n- name: Render the ops sudoers drop-in\n  ansible.builtin.template:\n    src: ops.j2\n    dest: /etc/sudoers.d/ops\n    mode: 0440\n    validate: visudo -cf %s\n\n- name: Audit log directory\n  ansible.builtin.file:\n    path: /var/log/sudo-io\n    state: directory\n    mode: 0750\n",
+        "roles/sudoers/defaults/main.yml": "---\nsudoers_ops_group: ops\nsudoers_requiretty: false\n",
+    }),
+    env=r58_env(), project="sitwell/access-config", stage="lint", **ROUND58,
+)
+
+case(
+    "ansible-block-rescue-json-trailing-comma-restores", "deploy:review", R58_IMAGE,
+    ["ansible-playbook flags.yml"],
+    lab("other", [r"Expecting property name enclosed in double quotes"],
+        "ansible-playbook (block/rescue)", "the flags template emits a comma after every entry of its loop, also after the last; the block's json.tool check fails, the rescue restores the previous file and then fails the play on purpose",
+        accept=["github_actions_config"]),
+    files=r58_files({
+        "flags.yml": "---\n- name: Publish feature flags\n  hosts: local\n  gather_facts: false\n  vars:\n    flags:\n      new_checkout: true\n      invoice_pdf_v2: false\n      search_suggest: true\n  tasks:\n    - name: Render and validate the flags file\n      block:\n        - name: Render flags.json\n          ansible.builtin.template:\n            src: flags.json.j2\n            dest: out/flags.json\n            mode: \"0644\"\n            backup: true\n        - name: Validate flags.json\n          ansible.builtin.command: python3 -m json.tool out/flags.json\n          changed_when: false\n      rescue:\n        - name: Restore the previous flags file\n          ansible.builtin.copy:\n            src: out/flags.json.last-good\n            dest: out/flags.json\n            mode: \"0644\"\n        - name: Stop the rollout\n          ansible.builtin.fail:\n            msg: \"flags.json did not validate; restored the last good copy\"\n",
+        "flags.json.j2": "{\n  \"flags\": {\n{% for name, on in flags.items() %}\n    \"{{ name }}\": {{ on | lower }},\n{% endfor %}\n  }\n}\n",
+        "out/flags.json.last-good": "{\n  \"flags\": {\n    \"new_checkout\": false\n  }\n}\n",
+    }),
+    env=r58_env(), project="sitwell/feature-flags", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-until-string-compared-to-int", "deploy:verify", R58_IMAGE,
+    ["ansible-playbook -i inventory/local.ini verify.yml"],
+    lab("other", [r"'<' not supported between instances of 'str' and 'int'"],
+        "ansible-playbook (until)", "the replica-lag wait compares the command's stdout (a string) with 5 in its until condition",
+        accept=["github_actions_config", "type_error"]),
+    files=r58_files({
+        "verify.yml": "---\n- name: Verify the replica caught up\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Wait for replication lag under 5 seconds\n      ansible.builtin.command: python3 scripts/replica_lag.py\n      register: lag\n      changed_when: false\n      until: lag.stdout < 5\n      retries: 3\n      delay: 1\n",
+        "scripts/replica_lag.py": "# Reads the lag the monitoring export recorded for the reporting replica.\nimport json\n\nwith open('scripts/lag.json') as f:\n    print(json.load(f)['reporting-replica-1']['lag_seconds'])\n",
+        "scripts/lag.json": "{\"reporting-replica-1\": {\"lag_seconds\": 2}}\n",
+    }),
+    env=r58_env(), project="sitwell/reporting-db", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-unquoted-jinja-value-at-start", "deploy:review", R58_IMAGE,
+    ["ansible-playbook release.yml -e release_version=4.12.0"],
+    lab("github_actions_config", [r"(?i)(unhashable|quote|mapping|Syntax Error while loading YAML|could not parse|A mapping)"],
+        "ansible-playbook", "a new debug task writes `msg: {{ release_version }}` without quotes; YAML reads a value starting with { as a mapping",
+        accept=["other", "lint_failure"]),
+    files=r58_files({
+        "release.yml": "---\n- name: Tag the release on the app hosts\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Write the release marker\n      ansible.builtin.copy:\n        content: \"{{ release_version }}\\n\"\n        dest: out/RELEASE\n        mode: \"0644\"\n    - name: Announce\n      ansible.builtin.debug:\n        msg: {{ release_version }}\n",
+    }),
+    setup="mkdir -p out",
+    env=r58_env(), project="sitwell/app-release", stage="deploy", **ROUND58,
+)
+
+R58_MOLECULE = """---
+driver:
+  name: default
+  options:
+    managed: false
+platforms:
+  - name: instance
+provisioner:
+  name: ansible
+  env:
+    ANSIBLE_ROLES_PATH: ${MOLECULE_PROJECT_DIRECTORY}/roles
+  inventory:
+    hosts:
+      all:
+        hosts:
+          instance:
+            ansible_connection: local
+            ansible_python_interpreter: /usr/bin/python3
+dependency:
+  name: galaxy
+  enabled: false
+verifier:
+  name: ansible
+"""
+
+case(
+    "ansible-molecule-delegated-idempotence-shell-append", "test:molecule", R58_LINT_IMAGE,
+    ["molecule --version", "molecule test -s default"],
+    lab("test_assertion", [r"Idempotence test failed because of the following tasks", r"^\*\s+=> motd : Record the build stamp"],
+        "molecule (delegated driver)", "the motd role appends a build stamp with a shell task on every run; molecule's idempotence step runs converge twice and the second run reports changed",
+        accept=["other", "lint_failure"]),
+    files=r58_files({
+        "molecule/default/molecule.yml": R58_MOLECULE,
+        "molecule/default/converge.yml": "---\n- name: Converge\n  hosts: all\n  gather_facts: false\n  roles:\n    - role: motd\n",
+        "roles/motd/tasks/main.yml": "---\n- name: Render the motd\n  ansible.builtin.copy:\n    content: \"Managed by the platform team. Unauthorised access is prohibited.\\n\"\n    dest: \"{{ motd_path }}\"\n    mode: \"0644\"\n\n- name: Record the build stamp\n  ansible.builtin.shell: echo \"built $(date -u +%F)\" >> {{ motd_path }}.stamps\n",
+        "roles/motd/defaults/main.yml": "---\nmotd_path: /tmp/sitwell-motd-test/motd\n",
+    }),
+    setup="mkdir -p /tmp/sitwell-motd-test", teardown="rm -rf /tmp/sitwell-motd-test",
+    env=r58_env(NO_COLOR="1"), project="sitwell/role-motd", stage="test", **ROUND58,
+)
+
+case(
+    "ansible-loop-user-entry-missing-shell-key", "deploy:review", R58_IMAGE,
+    ["ansible-playbook users.yml --check --diff"],
+    lab("other", [r"has no attribute 'shell'"],
+        "ansible-playbook (loop)", "a new entry in group_vars' ops_users has no shell key; the loop's lineinfile line template reads item.shell for every user",
+        accept=["github_actions_config"]),
+    files=r58_files({
+        "users.yml": "---\n- name: Ops accounts on the bastion\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Passwd entries for the ops team\n      ansible.builtin.lineinfile:\n        path: out/passwd.ops\n        create: true\n        mode: \"0644\"\n        regexp: \"^{{ item.name }}:\"\n        line: \"{{ item.name }}:x:{{ item.uid }}:{{ item.uid }}:{{ item.comment }}:/home/{{ item.name }}:{{ item.shell }}\"\n      loop: \"{{ ops_users }}\"\n      loop_control:\n        label: \"{{ item.name }}\"\n",
+        "group_vars/local.yml": "---\nops_users:\n  - {name: akovacs, uid: 2101, comment: Anna Kovacs, shell: /bin/bash}\n  - {name: tnguyen, uid: 2102, comment: Thanh Nguyen, shell: /bin/zsh}\n  - {name: rbello, uid: 2103, comment: Rui Bello}\n",
+    }),
+    setup="mkdir -p out",
+    env=r58_env(), project="sitwell/bastion", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-cfg-timeout-with-unit-suffix", "deploy:review", R58_IMAGE,
+    ["ansible-playbook ping.yml"],
+    lab("github_actions_config", [r"(?i)(timeout.*(invalid|could not|not a valid)|invalid.*timeout)"],
+        "ansible-playbook (ansible.cfg)", "the merge request sets `timeout = 30s` in ansible.cfg; the option is an integer number of seconds",
+        accept=["other"]),
+    files=r58_files({
+        "ping.yml": "---\n- name: Reachability\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Ping\n      ansible.builtin.ping:\n",
+    }, cfg=R58_CFG + "forks = 20\ntimeout = 30s\n"),
+    env=r58_env(), project="sitwell/fleet-ops", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-template-include-renamed-snippet", "deploy:review", R58_IMAGE,
+    ["ANSIBLE_FORCE_COLOR=1 ansible-playbook proxy.yml"],
+    lab("other", [r"snippets/tls\.conf\.j2"],
+        "ansible-playbook (template include)", "templates/snippets/tls.conf.j2 was renamed ssl.conf.j2; the vhost template still includes the old name",
+        accept=["github_actions_config"]),
+    files=r58_files({
+        "proxy.yml": "---\n- name: Reverse proxy vhosts\n  hosts: local\n  gather_facts: false\n  vars:\n    vhosts:\n      - {name: api, upstream: 10.30.1.10:8080}\n  tasks:\n    - name: Render the vhosts\n      ansible.builtin.template:\n        src: vhost.conf.j2\n        dest: \"out/{{ item.name }}.conf\"\n        mode: \"0644\"\n      loop: \"{{ vhosts }}\"\n",
+        "templates/vhost.conf.j2": "server {\n    listen 443 ssl;\n    server_name {{ item.name }}.sitwell.example;\n{% include 'snippets/tls.conf.j2' %}\n    location / {\n        proxy_pass http://{{ item.upstream }};\n    }\n}\n",
+        "templates/snippets/ssl.conf.j2": "    ssl_certificate /etc/ssl/sitwell/{{ item.name }}.pem;\n    ssl_certificate_key /etc/ssl/sitwell/{{ item.name }}.key;\n    ssl_protocols TLSv1.2 TLSv1.3;\n",
+    }),
+    setup="mkdir -p out",
+    env=r58_env(), project="sitwell/edge-proxy", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-ipaddr-filter-collection-not-installed", "deploy:review", R58_IMAGE,
+    ["ansible-galaxy collection list 2>/dev/null | head -5 || true", "ansible-playbook network.yml"],
+    lab("dependency_install", [r"(?i)(no filter named|could not load).*ipaddr"],
+        "ansible-playbook (filter)", "the interfaces template starts using ansible.utils.ipaddr; collections/requirements.yml was not updated and the job's image has only ansible-core",
+        accept=["github_actions_config", "other"]),
+    files=r58_files({
+        "network.yml": "---\n- name: Interface config for the storage VLAN\n  hosts: local\n  gather_facts: false\n  vars:\n    storage_cidr: 10.60.8.0/22\n    storage_host_index: 14\n  tasks:\n    - name: Render the interface file\n      ansible.builtin.template:\n        src: storage.nmconnection.j2\n        dest: out/storage.nmconnection\n        mode: \"0600\"\n",
+        "storage.nmconnection.j2": "[ipv4]\nmethod=manual\naddress1={{ storage_cidr | ansible.utils.ipaddr(storage_host_index) }}\n",
+        "collections/requirements.yml": "---\ncollections:\n  - name: community.general\n    version: \">=9.0.0\"\n",
+    }),
+    setup="mkdir -p out",
+    env=r58_env(), project="sitwell/storage-net", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-ssh-deploy-key-not-authorized", "deploy:staging", R58_IMAGE,
+    ["chmod 600 \"$SSH_DEPLOY_KEY\"",
+     "ansible bastion -i inventories/staging.ini -m ansible.builtin.ping -e ansible_port=$PORT_SSH --private-key \"$SSH_DEPLOY_KEY\""],
+    lab("permission_or_secret", [r"Permission denied \(publickey"],
+        "ansible (ssh connection)", "the deploy key in the SSH_DEPLOY_KEY file variable was regenerated in the merge request's CI settings but its public half was never added to the bastion's authorized_keys",
+        accept=["network_or_flaky"]),
+    files=r58_files({
+        "inventories/staging.ini": "[bastion]\nbastion-01 ansible_host=127.0.0.1 ansible_user=deploy\n\n[bastion:vars]\nansible_ssh_common_args=-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null\n",
+    }),
+    setup="rm -rf \"$CI_PROJECT_DIR.tmp\" && mkdir -p \"$CI_PROJECT_DIR.tmp\" && ssh-keygen -q -t ed25519 -N '' -C 'gitlab-ci deploy' -f \"$CI_PROJECT_DIR.tmp/SSH_DEPLOY_KEY\" && rm -f \"$CI_PROJECT_DIR.tmp/SSH_DEPLOY_KEY.pub\"",
+    env=r58_env(SSH_DEPLOY_KEY="/builds/sitwell/bastion-access.tmp/SSH_DEPLOY_KEY"),
+    project="sitwell/bastion-access", stage="deploy", **ROUND58,
+)
+
+# --- infrastructure and flaky causes ----------------------------------------------------------
+
+R58_COLL_REQ = "---\ncollections:\n  - name: community.general\n    version: \">=9.0.0,<10.0.0\"\n  - name: ansible.posix\n    version: \"1.6.2\"\n"
+
+case(
+    "ansible-galaxy-private-hub-dns-unresolvable", "prepare:collections", R58_IMAGE,
+    ["ansible-galaxy --version | head -1", "ansible-galaxy collection install -r collections/requirements.yml -p collections/"],
+    lab("network_or_flaky", [r"(?i)(Name or service not known|Temporary failure in name resolution|nodename nor servname)"],
+        "ansible-galaxy", "ansible.cfg points ansible-galaxy at the company's Automation Hub mirror, whose name does not resolve from the runner (a `.invalid` stand-in for a DNS outage)",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files=r58_files({
+        "collections/requirements.yml": R58_COLL_REQ,
+    }, cfg=R58_CFG + "\n[galaxy]\nserver_list = sitwell_hub\n\n[galaxy_server.sitwell_hub]\nurl = https://hub.sitwell.invalid/api/galaxy/content/published/\n"),
+    env=r58_env(), project="sitwell/fleet-ops", stage="prepare", **ROUND58,
+)
+
+case(
+    "ansible-galaxy-role-git-mirror-stalls-low-speed", "prepare:roles", R58_IMAGE,
+    ["git --version", "ansible-galaxy role install -r roles/requirements.yml -p roles/"],
+    lab("network_or_flaky", [r"(?i)(Operation too slow|RPC failed|early EOF|unexpected disconnect)"],
+        "ansible-galaxy role install (git)", "the internal git mirror serving the chrony role (a loopback stand-in) starts sending the pack and stalls; the job's GIT_HTTP_LOW_SPEED_* variables make git give up after 10 s below 1 kB/s",
+        accept=["infrastructure", "dependency_install", "timeout_or_oom"], infra=True),
+    files=r58_files({"roles/requirements.yml": "---\n- name: chrony\n  src: git+http://127.0.0.1:PORT/platform.git\n  version: main\n"}),
+    setup="sed -i \"s/PORT/$PORT_GITSTALL/\" roles/requirements.yml",
+    env=r58_env(GIT_HTTP_LOW_SPEED_LIMIT="1000", GIT_HTTP_LOW_SPEED_TIME="10", GIT_TERMINAL_PROMPT="0"),
+    project="sitwell/baseline", stage="prepare", duration=40, **ROUND58,
+)
+
+case(
+    "ansible-get-url-egress-proxy-wants-credentials", "deploy:review", R58_IMAGE,
+    ["ansible-playbook exporter.yml"],
+    lab("network_or_flaky", [r"407 Proxy Authentication Required"],
+        "ansible-playbook (get_url)", "the runner's egress proxy (HTTPS_PROXY, a loopback stand-in) answers 407 to the tunnel request: the runner's proxy credentials are not configured",
+        accept=["infrastructure", "permission_or_secret"], infra=True),
+    files=r58_files({
+        "exporter.yml": "---\n- name: Stage node_exporter\n  hosts: local\n  gather_facts: false\n  vars:\n    node_exporter_version: 1.8.2\n  tasks:\n    - name: Download the release tarball\n      ansible.builtin.get_url:\n        url: \"https://github.com/prometheus/node_exporter/releases/download/v{{ node_exporter_version }}/node_exporter-{{ node_exporter_version }}.linux-amd64.tar.gz\"\n        dest: out/node_exporter.tar.gz\n        checksum: sha256:6809dd0b3ec45fd6e992c19071d6b5253aed3ead7bf0686885a51d85c6643c66\n        mode: \"0644\"\n",
+    }),
+    setup="mkdir -p out",
+    env=r58_env(HTTPS_PROXY="http://127.0.0.1:{PORT_PROXY407}", HTTP_PROXY="http://127.0.0.1:{PORT_PROXY407}", NO_PROXY="localhost,127.0.0.1,.sitwell.internal"),
+    project="sitwell/monitoring-roles", stage="deploy", **ROUND58,
+)
+
+case(
+    "ansible-template-hosts-blocklist-volume-full", "build:configs", R58_IMAGE,
+    ["df -h out/ | tail -1", "ansible-playbook dns.yml"],
+    lab("infrastructure", [r"(?i)no space left on device"],
+        "ansible-playbook (template)", "the runner's build volume is full (a 64k tmpfs stand-in over out/); writing the rendered blocklist fails with ENOSPC",
+        accept=["network_or_flaky"], infra=True),
+    files=r58_files({
+        "dns.yml": "---\n- name: Resolver blocklist\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Render the unbound blocklist\n      ansible.builtin.template:\n        src: blocklist.conf.j2\n        dest: out/blocklist.conf\n        mode: \"0644\"\n",
+        "blocklist.conf.j2": "server:\n{% for n in range(6000) %}\n    local-zone: \"tracker{{ n }}.ads.example\" always_nxdomain\n{% endfor %}\n",
+    }),
+    tmpfs=("out", "64k"),
+    env=r58_env(), project="sitwell/resolvers", stage="build", **ROUND58,
+)
+
+case(
+    "ansible-galaxy-role-tarball-host-cert-expired", "prepare:roles", R58_IMAGE,
+    ["ansible-galaxy role install -p roles/ \"$ROLE_MIRROR/sitwell-chrony-2.3.1.tar.gz,v2.3.1,chrony\""],
+    lab("network_or_flaky", [r"(?i)certificate has expired|CERTIFICATE_VERIFY_FAILED"],
+        "ansible-galaxy role install", "the internal artifact host serving role tarballs presents a certificate that expired (a loopback stand-in; its CA is trusted through SSL_CERT_FILE)",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files=r58_files({}),
+    env=r58_env(ROLE_MIRROR="https://127.0.0.1:{PORT_EXPIRED}/roles", SSL_CERT_FILE="{R10_CA_FILE}"),
+    project="sitwell/baseline-ntp", stage="prepare", **ROUND58,
+)
+
+case(
+    "ansible-uri-vault-sealed-before-render", "deploy:staging", R58_IMAGE,
+    ["ansible-playbook secrets.yml"],
+    lab("network_or_flaky", [r"Status code was 503", r"Vault is sealed"],
+        "ansible-playbook (uri)", "the secrets lookup goes to HashiCorp Vault's HTTP API (a loopback stand-in), which answers 503: the Vault is sealed",
+        accept=["infrastructure"], infra=True),
+    files=r58_files({
+        "secrets.yml": "---\n- name: Render the SMTP relay credentials\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Read the relay secret from Vault\n      ansible.builtin.uri:\n        url: \"{{ lookup('ansible.builtin.env', 'VAULT_ADDR') }}/v1/kv/data/platform/smtp-relay\"\n        headers:\n          X-Vault-Token: \"{{ lookup('ansible.builtin.env', 'VAULT_TOKEN') }}\"\n        return_content: true\n      register: relay_secret\n    - name: Render sasl_passwd\n      ansible.builtin.copy:\n        content: \"[smtp.sitwell.internal]:587 {{ relay_secret.json.data.data.user }}:{{ relay_secret.json.data.data.password }}\\n\"\n        dest: out/sasl_passwd\n        mode: \"0600\"\n",
+    }),
+    setup="mkdir -p out",
+    env=r58_env(VAULT_ADDR="http://127.0.0.1:{PORT_VAULT503}", VAULT_TOKEN="hvs.CAESIJ0mK4f"),
+    project="sitwell/mail-relay", stage="deploy", **ROUND58,
+)
+
+case(
+    "py-pip-install-ansible-lint-mirror-drops-connection", "lint:ansible", "python:3.11-slim",
+    ["python3 -m venv /tmp/lint-venv", "/tmp/lint-venv/bin/pip install -r requirements-lint.txt"],
+    lab("network_or_flaky", [r"RemoteDisconnected\('Remote end closed connection without response'\)", r"No matching distribution found for ansible-lint"],
+        "pip", "the package mirror (PIP_INDEX_URL, a loopback stand-in) accepts every connection and closes it without an answer",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files=r58_files({"requirements-lint.txt": "ansible-lint==26.10.1\nyamllint==1.38.0\n"}),
+    teardown="rm -rf /tmp/lint-venv",
+    env=r58_env(PIP_INDEX_URL="http://127.0.0.1:{PORT_CLOSER}/simple/"), project="sitwell/access-config", stage="lint", **ROUND58,
+)
+
+# --- cascades ---------------------------------------------------------------------------------
+
+case(
+    "ansible-failed-when-false-hides-script-then-from-json", "deploy:review", R58_IMAGE,
+    ["ansible-playbook -v migrate.yml"],
+    lab("other", [r"FileNotFoundError: \[Errno 2\] No such file or directory: 'state/schema\.json'"],
+        "ansible-playbook (failed_when: false, then from_json)",
+        "cascade: the schema-version task has failed_when: false, so the script's FileNotFoundError (the merge request moved state/ to var/state/) shows only in the -v result of an `ok` task; the next task's from_json then fails on the empty stdout. The FileNotFoundError is the cause",
+        accept=["github_actions_config"]),
+    files=r58_files({
+        "migrate.yml": "---\n- name: Plan the reporting schema migration\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Read the deployed schema version\n      ansible.builtin.command: python3 scripts/schema_version.py\n      register: schema\n      changed_when: false\n      failed_when: false\n    - name: Decide the migration plan\n      ansible.builtin.set_fact:\n        schema_current: \"{{ (schema.stdout | from_json).version }}\"\n    - name: Show the plan\n      ansible.builtin.debug:\n        msg: \"migrating from {{ schema_current }} to 42\"\n",
+        "scripts/schema_version.py": "import json\n\nwith open('state/schema.json') as f:\n    print(json.dumps({'version': json.load(f)['version']}))\n",
+        "var/state/schema.json": "{\"version\": 41, \"applied\": \"2026-11-30T09:12:44Z\"}\n",
+    }),
+    env=r58_env(), project="sitwell/reporting-db", stage="deploy", **ROUND58,
+)
+
+R58_EXPORT = '''"""Prints the api upstreams (host:port) from the service catalogue export."""
+import json
+
+with open("catalogue/services.json") as f:
+    services = json.load(f)
+
+for svc in services["api"]["instances"]:
+    print(f"{svc['address']}:{svc['port']}")
+'''
+
+case(
+    "ansible-shell-task-pipe-tee-hides-keyerror-then-assert", "deploy:review", R58_IMAGE,
+    ["ansible-playbook -v upstreams.yml"],
+    lab("other", [r"^ok: \[localhost\] => .*\"stdout\": \"Traceback .*KeyError: 'port'"],
+        "ansible-playbook (shell task with a pipe, then assert)",
+        "cascade: the shell task runs `python3 scripts/export_upstreams.py 2>&1 | tee ...` under /bin/sh without pipefail, so the script's KeyError (the catalogue export renamed port to http_port) leaves the task ok with rc 0; the assert on the upstream list then rejects the traceback's lines. The KeyError is the cause",
+        accept=["github_actions_config", "test_assertion"]),
+    files=r58_files({
+        "upstreams.yml": "---\n- name: Render the api upstream pool\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Export the upstreams from the catalogue\n      ansible.builtin.shell: python3 scripts/export_upstreams.py 2>&1 | tee out/upstreams.txt\n      register: export\n      changed_when: false\n    - name: Every upstream is host:port\n      ansible.builtin.assert:\n        that: item is match('^[0-9.]+:[0-9]+$')\n        fail_msg: \"not an upstream: {{ item }}\"\n        quiet: true\n      loop: \"{{ export.stdout_lines }}\"\n",
+        "scripts/export_upstreams.py": R58_EXPORT,
+        "catalogue/services.json": json_dumps58({"api": {"instances": [
+            {"address": "10.30.1.10", "http_port": 8080, "zone": "fra1-a"},
+            {"address": "10.30.1.11", "http_port": 8080, "zone": "fra1-b"}]}}),
+    }),
+    setup="mkdir -p out",
+    env=r58_env(), project="sitwell/edge-proxy", stage="deploy", **ROUND58,
+)
+
+R58_RENDER = "---\n- name: Render the postfix main.cf\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Output directory\n      ansible.builtin.file:\n        path: \"rendered/{{ env_name }}\"\n        state: directory\n        mode: \"0755\"\n    - name: Render main.cf\n      ansible.builtin.template:\n        src: main.cf.j2\n        dest: \"rendered/{{ env_name }}/main.cf\"\n        mode: \"0644\"\n"
+
+case(
+    "sh-xargs-sh-c-render-envs-echo-masks-then-tar", "build:configs", R58_IMAGE,
+    ["ls inventories | xargs -I{} sh -c 'echo \"== {}\"; ansible-playbook -i inventories/{}/hosts.ini -e env_name={} render.yml; echo \"== {} done\"'",
+     "tar -czf rendered.tgz -C rendered production/main.cf staging/main.cf"],
+    lab("other", [r"'relayhost' is undefined"],
+        "ansible-playbook under xargs sh -c, then tar",
+        "cascade: production's group_vars renamed relayhost to postfix_relayhost; the render for production fails inside `xargs -I{} sh -c '...; echo ...'`, where the trailing echo's status replaces ansible-playbook's, so xargs and the job go on and tar finds no production/main.cf. The undefined variable is the cause",
+        accept=["github_actions_config"]),
+    files=r58_files({
+        "render.yml": R58_RENDER,
+        "main.cf.j2": "myhostname = mx.{{ env_name }}.sitwell.example\nrelayhost = {{ relayhost }}\nsmtp_tls_security_level = encrypt\n",
+        "inventories/production/hosts.ini": "[local]\nlocalhost ansible_connection=local\n",
+        "inventories/production/group_vars/all.yml": "---\npostfix_relayhost: \"[smtp-out.sitwell.internal]:587\"\n",
+        "inventories/staging/hosts.ini": "[local]\nlocalhost ansible_connection=local\n",
+        "inventories/staging/group_vars/all.yml": "---\nrelayhost: \"[smtp-out.staging.sitwell.internal]:587\"\n",
+    }),
+    env=r58_env(), project="sitwell/mail-relay", stage="build", **ROUND58,
+)
+
+R58_STRENGTH = '''"""Refuses weak secrets before they reach the hosts (min length 12)."""
+import sys
+
+import yaml
+
+bad = 0
+for path in sys.argv[1:]:
+    with open(path) as f:
+        data = yaml.safe_load(f)
+    for key, value in data.items():
+        if len(str(value)) < 12:
+            print(f"{path}: {key} is shorter than 12 characters")
+            bad += 1
+sys.exit(1 if bad else 0)
+'''
+
+case(
+    "sh-find-exec-vault-decrypt-status-lost-then-check", "check:secrets", R58_IMAGE,
+    ["find group_vars -name vault.yml -exec ansible-vault decrypt --vault-password-file \"$ANSIBLE_VAULT_PASSWORD_FILE\" {} \\;",
+     "python3 scripts/check_secret_strength.py group_vars/*/vault.yml"],
+    lab("permission_or_secret", [r"Decryption failed \(no vault secrets were found that could decrypt\)"],
+        "ansible-vault decrypt via find -exec, then a python check",
+        "cascade: find -exec ... \\; does not pass on the command's status, so ansible-vault's failure to decrypt the production vault (encrypted with another password) is lost; the strength check then loads the still-encrypted file as a plain string and crashes with AttributeError. The decryption failure is the cause",
+        accept=["github_actions_config"]),
+    files=r58_files({"scripts/check_secret_strength.py": R58_STRENGTH}),
+    setup=r58_vault("group_vars/staging/vault.yml", "sitwell-ci-vault", "---\ngrafana_admin_password: sT4ging-0nly-x7q\n")
+    + " && " + r58_vault("group_vars/production/vault.yml", "sitwell-prod-vault-2026", "---\ngrafana_admin_password: Pv9!mQ2#tLx8wZ\n")
+    + " && " + r58_secret_file("ANSIBLE_VAULT_PASSWORD_FILE", "sitwell-ci-vault"),
+    env=r58_env(ANSIBLE_VAULT_PASSWORD_FILE="/builds/sitwell/grafana-config.tmp/ANSIBLE_VAULT_PASSWORD_FILE"),
+    project="sitwell/grafana-config", stage="test", **ROUND58,
+)
+
+case(
+    "ansible-inventory-tab-warning-then-jq-empty-group", "validate:inventory", R58_IMAGE,
+    ["ansible-inventory -i inventories/production.yml --list > inventory.json",
+     "jq -e '.web.hosts | length >= 2' inventory.json"],
+    lab("github_actions_config", [r"YAML parsing failed: Tabs are usually invalid in YAML"],
+        "ansible-inventory, then jq",
+        "cascade: a host added to the production inventory is indented with a tab; every inventory plugin only warns, ansible-inventory writes an empty inventory and exits 0, and the jq check of the web group then prints false. The YAML tab error is the cause",
+        accept=["other", "lint_failure"]),
+    files=r58_files({
+        "inventories/production.yml": "---\nall:\n  children:\n    web:\n      hosts:\n        web-01.prod.sitwell.internal:\n        web-02.prod.sitwell.internal:\n\tweb-03.prod.sitwell.internal:\n    db:\n      hosts:\n        db-01.prod.sitwell.internal:\n",
+    }),
+    env=r58_env(), project="sitwell/fleet-inventory", stage="validate", **ROUND58,
+)
