@@ -34143,3 +34143,904 @@ case(
     }),
     env=r58_env(), project="sitwell/fleet-inventory", stage="validate", **ROUND58,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 59: MLOps pipelines (DVC, MLflow, scikit-learn, ONNX, pandera, papermill/nbconvert)
+
+ROUND59 = dict(round=59)
+
+R59_ENV = {"HOME": "/tmp/diag59/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           "DVC_NO_ANALYTICS": "1", "DVC_SITE_CACHE_DIR": "/tmp/diag59/dvc-site", "MLFLOW_DISABLE_TELEMETRY": "true",
+           "DO_NOT_TRACK": "1", "JUPYTER_PLATFORM_DIRS": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+
+
+def r59_env(**kw):
+    e = dict(R59_ENV)
+    e.update(kw)
+    return e
+
+
+def r59_churn_csv(n=400, seed=59, nan_rows=(), spend_scale=1.0):
+    import random as _random
+    rnd = _random.Random(seed)
+    rows = ["customer_id,tenure_months,monthly_spend,support_tickets,plan,churned"]
+    for i in range(n):
+        tenure = rnd.randint(1, 72)
+        spend = round(rnd.uniform(12, 140), 2)
+        tickets = rnd.randint(0, 9)
+        plan = rnd.choice(["basic", "basic", "plus", "pro"])
+        score = 0.9 * tickets / 9 + 0.8 * (1 - tenure / 72) + (0.3 if plan == "basic" else 0) + rnd.uniform(-0.35, 0.35)
+        churned = 1 if score > 0.95 else 0
+        s = "" if i in nan_rows else f"{spend * spend_scale:.2f}"
+        rows.append(f"C{100000 + i},{tenure},{s},{tickets},{plan},{churned}")
+    return "\n".join(rows) + "\n"
+
+
+R59_FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+
+R59_PREPARE = '''import sys
+
+import pandas as pd
+import yaml
+from sklearn.model_selection import train_test_split
+
+params = yaml.safe_load(open("params.yaml"))["prepare"]
+df = pd.read_csv("data/churn.csv")
+train, test = train_test_split(df, test_size=params["test_size"], random_state=params["seed"], stratify=df["churned"])
+train.to_csv("data/train.csv", index=False)
+test.to_csv("data/test.csv", index=False)
+print(f"prepare: {len(train)} train rows, {len(test)} test rows", file=sys.stderr)
+'''
+
+R59_TRAIN = '''import json
+import os
+
+import joblib
+import pandas as pd
+import yaml
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import accuracy_score, f1_score
+
+FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+params = yaml.safe_load(open("params.yaml"))["train"]
+train = pd.read_csv("data/train.csv")
+test = pd.read_csv("data/test.csv")
+model = RandomForestClassifier(n_estimators=params["n_estimators"], max_depth=params["max_depth"], random_state=7)
+model.fit(train[FEATURES], train["churned"])
+pred = model.predict(test[FEATURES])
+os.makedirs("models", exist_ok=True)
+joblib.dump(model, "models/MODEL_FILE")
+metrics = {"accuracy": round(accuracy_score(test["churned"], pred), 4), "f1": round(f1_score(test["churned"], pred), 4)}
+json.dump(metrics, open("metrics.json", "w"), indent=2)
+print("train:", metrics)
+'''
+
+
+def r59_train(model_file="model.pkl"):
+    return R59_TRAIN.replace("MODEL_FILE", model_file)
+
+
+R59_PARAMS = "prepare:\n  test_size: 0.25\n  seed: 42\n\ntrain:\n  n_estimators: 120\n  max_depth: 6\n"
+
+R59_DVC_YAML = '''stages:
+  prepare:
+    cmd: python src/prepare.py
+    deps:
+      - data/churn.csv
+      - src/prepare.py
+    params:
+      - prepare.test_size
+      - prepare.seed
+    outs:
+      - data/train.csv
+      - data/test.csv
+  train:
+    cmd: python src/train.py
+    deps:
+      - data/train.csv
+      - data/test.csv
+      - src/train.py
+    params:
+      - train.n_estimators
+      - train.max_depth
+    outs:
+      - models/model.pkl
+    metrics:
+      - metrics.json:
+          cache: false
+'''
+
+
+def r59_dvc_files(**over):
+    f = {"data/churn.csv": r59_churn_csv(), "src/prepare.py": R59_PREPARE, "src/train.py": r59_train(),
+         "params.yaml": R59_PARAMS, "dvc.yaml": R59_DVC_YAML, ".gitignore": "__pycache__/\n"}
+    f.update(over)
+    return f
+
+
+R59_GIT = ("git init -q -b main && git config user.email ci@loblaw.example && git config user.name 'Loblaw CI' && "
+           "dvc init -q && git add -A && git commit -qm 'churn pipeline'")
+
+
+def r59_git(then=""):
+    return R59_GIT + ("\n" + then if then else "")
+
+
+def r59_nb(*cells, params=None):
+    import json as _json
+    out = []
+    if params is not None:
+        out.append({"cell_type": "code", "execution_count": None, "id": "params", "metadata": {"tags": ["parameters"]},
+                    "outputs": [], "source": params})
+    for i, c in enumerate(cells):
+        out.append({"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}, "outputs": [], "source": c})
+    nb = {"cells": out, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                                     "language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    return _json.dumps(nb, indent=1) + "\n"
+
+# --- DVC plain failures
+
+case(
+    "py-dvc-repro-params-key-renamed", "train:repro", "python:3.11-slim",
+    ["dvc --version", "dvc repro"],
+    lab("other", [r"ERROR: failed to reproduce 'train': Parameters 'train\.max_depth' are missing from 'params\.yaml'"],
+        "dvc repro", "an MR renamed train.max_depth to train.depth in params.yaml; dvc.yaml still lists train.max_depth, so "
+        "the prepare stage runs and the train stage is refused", accept=["compile_error"]),
+    files=r59_dvc_files(**{"params.yaml": R59_PARAMS.replace("max_depth: 6", "depth: 6")}),
+    setup=r59_git(), env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+case(
+    "py-dvc-stage-out-path-mismatch", "train", "python:3.11-slim",
+    ["dvc repro train"],
+    lab("other", [r"ERROR: failed to reproduce 'train': output 'models/model\.pkl' does not exist"],
+        "dvc repro", "train.py was changed to save models/model.joblib but the train stage still declares models/model.pkl "
+        "as its output"),
+    files=r59_dvc_files(**{"src/train.py": r59_train("model.joblib")}),
+    setup=r59_git(), env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+case(
+    "py-dvc-yaml-outputs-key-not-allowed", "pipeline:check", "python:3.11-slim",
+    ["dvc dag"],
+    lab("other", [r"'\./dvc\.yaml' validation failed", r"extra keys not allowed, in stages -> evaluate -> outputs"],
+        "dvc dag", "a new evaluate stage lists its files under `outputs:` instead of `outs:`; dvc's schema check rejects dvc.yaml",
+        accept=["lint_failure"]),
+    files=r59_dvc_files(**{"dvc.yaml": R59_DVC_YAML + "  evaluate:\n    cmd: python src/evaluate.py\n    deps:\n      - models/model.pkl\n      - data/test.csv\n    outputs:\n      - reports/confusion.csv\n"}),
+    setup=r59_git(), env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+case(
+    "py-dvc-status-lock-stale-after-params-edit", "pipeline:up-to-date", "python:3.11-slim",
+    ["dvc status", "dvc status --quiet || { echo 'dvc.lock does not match the workspace: run `dvc repro` and commit dvc.lock'; exit 1; }"],
+    lab("other", [r"^\s+modified:\s+train\.n_estimators", r"^\s+changed deps:", r"^dvc\.lock does not match the workspace"],
+        "dvc status", "the MR raised train.n_estimators in params.yaml without running dvc repro, so dvc.lock still records "
+        "the old value; the up-to-date gate fails", accept=["lint_failure", "test_assertion"]),
+    files=r59_dvc_files(),
+    setup=r59_git("dvc repro -q && git add -A && git commit -qm 'repro' && sed -i 's/n_estimators: 120/n_estimators: 300/' params.yaml && git commit -qam 'more trees'"),
+    env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+case(
+    "py-dvc-push-remote-added-without-default", "data:push", "python:3.11-slim",
+    ["dvc remote list", "dvc push -j 4"],
+    lab("other", [r"ERROR: failed to push data to the cloud - config file error: no remote specified"],
+        "dvc push", "the MR added the team's remote with `dvc remote add` but without -d, so .dvc/config has no core.remote "
+        "and `dvc push` has nowhere to push", accept=["permission_or_secret"]),
+    files=r59_dvc_files(),
+    setup=r59_git("dvc remote add nas /mnt/ml-nas/dvc-store && dvc repro -q && git add -A && git commit -qm 'repro'"),
+    env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+R59_GATE = '''import json
+import subprocess
+import sys
+
+base = sys.argv[1]
+out = subprocess.run(["dvc", "metrics", "diff", base, "--json"], check=True, capture_output=True, text=True).stdout
+diff = json.loads(out)["metrics.json"]
+failed = False
+for name, max_drop in (("accuracy", 0.01), ("f1", 0.02)):
+    d = diff.get(name, {})
+    change = d.get("diff") or 0.0
+    status = "ok"
+    if change < -max_drop:
+        status = "FAIL"
+        failed = True
+    print(f"{name:9} {d.get('old')} -> {d.get('new')} ({change:+.4f}, allowed drop {max_drop}) {status}")
+if failed:
+    print(f"metrics gate: the candidate model is worse than {base} beyond the allowed drop", file=sys.stderr)
+    sys.exit(1)
+'''
+
+case(
+    "py-dvc-metrics-diff-f1-drop-gate", "evaluate:gate", "python:3.11-slim",
+    ["dvc metrics diff main --md", "python ci/metrics_gate.py main"],
+    lab("test_assertion", [r"^(accuracy|f1)\s+\S+ -> \S+ \(-\S+, allowed drop 0\.0\d\) FAIL", r"^metrics gate: the candidate model is worse than main"],
+        "dvc metrics diff + gate script", "the MR cut max_depth to 2 and n_estimators to 10; dvc metrics diff against main shows "
+        "accuracy and F1 falling by more than the allowed drops and the gate fails", accept=["other"]),
+    files=r59_dvc_files(**{"ci/metrics_gate.py": R59_GATE}),
+    setup=r59_git("dvc repro -q && git add -A && git commit -qm 'baseline' && git checkout -q -b shallow-forest && "
+                  "sed -i 's/n_estimators: 120/n_estimators: 10/; s/max_depth: 6/max_depth: 2/' params.yaml && dvc repro -q && git add -A && git commit -qm 'smaller model'"),
+    env=r59_env(), project="loblaw/churn-model", ref="shallow-forest", **ROUND59,
+)
+# --- MLflow plain failures
+
+R59_MLF_TRAIN = '''import os
+
+import mlflow
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import train_test_split
+
+FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+df = pd.read_csv("data/churn.csv")
+X_train, X_test, y_train, y_test = train_test_split(df[FEATURES], df["churned"], test_size=0.25, random_state=1)
+mlflow.set_experiment("churn-nightly")
+with mlflow.start_run(run_name=os.environ.get("CI_PIPELINE_ID", "local")):
+    mlflow.log_params({"C": 0.5, "max_iter": 500})
+    model = LogisticRegression(C=0.5, max_iter=500).fit(X_train, y_train)
+    f1 = f1_score(y_test, model.predict(X_test))
+    mlflow.log_metric("f1", f1)
+    print(f"logged f1={f1:.4f}")
+'''
+
+case(
+    "py-mlflow-file-store-maintenance-mode", "train:nightly", "python:3.11",
+    ["pip list 2>/dev/null | grep -i '^mlflow'", "echo \"tracking: $MLFLOW_TRACKING_URI\"", "python train.py"],
+    lab("other", [r"MlflowException: The filesystem tracking backend \(e\.g\., '\./mlruns'\) is in maintenance mode"],
+        "mlflow", "the image's mlflow was bumped to 3.18; the job still tracks to a ./mlruns file store, which that version "
+        "refuses unless MLFLOW_ALLOW_FILE_STORE is set", accept=["dependency_install"]),
+    files={"data/churn.csv": r59_churn_csv(), "train.py": R59_MLF_TRAIN},
+    env=r59_env(MLFLOW_TRACKING_URI="./mlruns"), project="loblaw/churn-nightly", **ROUND59,
+)
+
+case(
+    "py-mlflow-param-relogged-after-early-stopping", "train", "python:3.11",
+    ["python train_gbm.py"],
+    lab("other", [r"MlflowException: Changing param values is not allowed\. Param with key='max_iter'"],
+        "mlflow", "the training script logs max_iter=400 up front and logs it again with the early-stopped iteration count "
+        "in the same run; MLflow refuses to change a logged param"),
+    files={"data/churn.csv": r59_churn_csv(), "train_gbm.py": '''import mlflow
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+
+FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+params = {"learning_rate": 0.1, "max_iter": 400, "early_stopping": True, "validation_fraction": 0.2, "n_iter_no_change": 5}
+df = pd.read_csv("data/churn.csv")
+X_train, X_test, y_train, y_test = train_test_split(df[FEATURES], df["churned"], test_size=0.25, random_state=3)
+mlflow.set_experiment("churn-gbm")
+with mlflow.start_run():
+    mlflow.log_params(params)
+    model = HistGradientBoostingClassifier(random_state=0, **params).fit(X_train, y_train)
+    auc = roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])
+    print(f"stopped after {model.n_iter_} iterations, auc={auc:.4f}")
+    mlflow.log_metric("auc", auc)
+    # record what was actually used
+    mlflow.log_param("max_iter", model.n_iter_)
+'''},
+    env=r59_env(MLFLOW_TRACKING_URI="sqlite:///mlflow.db"), project="loblaw/churn-gbm", **ROUND59,
+)
+
+R59_MLF_LOG_MODEL = '''import mlflow
+import pandas as pd
+from mlflow.models import infer_signature
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+df = pd.read_csv("data/churn.csv")
+X, y = df[FEATURES].astype("float64"), df["churned"]
+model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+mlflow.set_experiment("churn-serving")
+with mlflow.start_run() as run:
+    info = mlflow.sklearn.log_model(model, name="model", signature=infer_signature(X, model.predict(X)),
+                                    input_example=X.head(2), registered_model_name="churn-classifier")
+    ALIAS_LINE
+print(f"registered churn-classifier version {info.registered_model_version}")
+'''
+
+case(
+    "py-mlflow-pyfunc-signature-missing-input", "model:smoke", "python:3.11",
+    ["python log_model.py 2>&1 | grep -v 'Successfully registered\\|Created version'", "python smoke_test.py fixtures/request.json"],
+    lab("other", [r"MlflowException: Failed to enforce schema of data", r"Model is missing inputs \['tenure_months'\]"],
+        "mlflow pyfunc", "the serving request fixture was moved to the API's new field name `tenure`; the logged model's "
+        "signature still requires tenure_months and pyfunc's schema enforcement rejects the request", accept=["test_assertion"]),
+    files={"data/churn.csv": r59_churn_csv(), "log_model.py": R59_MLF_LOG_MODEL.replace("    ALIAS_LINE\n", ""),
+           "fixtures/request.json": '{"dataframe_records": [{"tenure": 14, "monthly_spend": 79.9, "support_tickets": 3}, {"tenure": 61, "monthly_spend": 24.5, "support_tickets": 0}]}\n',
+           "smoke_test.py": '''import json
+import sys
+
+import mlflow.pyfunc
+import pandas as pd
+
+payload = json.load(open(sys.argv[1]))
+model = mlflow.pyfunc.load_model("models:/churn-classifier/latest")
+print("loaded", model.metadata.run_id)
+print(model.predict(pd.DataFrame(payload["dataframe_records"])))
+'''},
+    env=r59_env(MLFLOW_TRACKING_URI="sqlite:///mlflow.db"), project="loblaw/churn-serving", **ROUND59,
+)
+
+case(
+    "py-mlflow-promote-alias-never-set", "model:promote", "python:3.11",
+    ["python log_model.py 2>&1 | tail -n 1", "python promote.py --from challenger --to champion"],
+    lab("other", [r"MlflowException: Registered model alias challenger not found"],
+        "mlflow model registry", "the training step tags the new version with the alias `candidate`; the promotion script "
+        "looks up the alias `challenger`, which no version has"),
+    files={"data/churn.csv": r59_churn_csv(),
+           "log_model.py": R59_MLF_LOG_MODEL.replace("ALIAS_LINE", "mlflow.MlflowClient().set_registered_model_alias(\"churn-classifier\", \"candidate\", info.registered_model_version)"),
+           "promote.py": '''import argparse
+
+from mlflow import MlflowClient
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--from", dest="src", required=True)
+ap.add_argument("--to", dest="dst", required=True)
+args = ap.parse_args()
+client = MlflowClient()
+mv = client.get_model_version_by_alias("churn-classifier", args.src)
+client.set_registered_model_alias("churn-classifier", args.dst, mv.version)
+print(f"churn-classifier v{mv.version}: {args.src} -> {args.dst}")
+'''},
+    env=r59_env(MLFLOW_TRACKING_URI="sqlite:///mlflow.db"), project="loblaw/churn-serving", **ROUND59,
+)
+# --- scikit-learn, serialisation, ONNX, validation plain failures
+
+R59_FEATURES_PY = '''import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+
+class RatioFeatures(BaseEstimator, TransformerMixin):
+    """Adds spend per month of tenure and tickets per year of tenure."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X, dtype=float)
+        tenure = np.maximum(X[:, 0], 1.0)
+        return np.c_[X, X[:, 1] / tenure, 12 * X[:, 2] / tenure]
+'''
+
+R59_BUILD_MODEL = '''import sys
+
+import joblib
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from churn.features import RatioFeatures
+
+FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+df = pd.read_csv("data/churn.csv")
+pipe = Pipeline([("ratios", RatioFeatures()), ("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=500))])
+pipe.fit(df[FEATURES], df["churned"])
+joblib.dump(pipe, sys.argv[1])
+'''
+
+R59_SCORE = '''import argparse
+
+import joblib
+import pandas as pd
+
+FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+ap = argparse.ArgumentParser()
+ap.add_argument("--model", required=True)
+ap.add_argument("--input", required=True)
+args = ap.parse_args()
+model = joblib.load(args.model)
+df = pd.read_csv(args.input)
+df["churn_probability"] = model.predict_proba(df[FEATURES])[:, 1]
+print(df[["customer_id", "churn_probability"]].head().to_string(index=False))
+'''
+
+case(
+    "py-joblib-load-transformer-class-renamed", "score:holdout", "python:3.11-slim",
+    ["ls -l models/", "python -m churn.score --model models/churn-2026-11.joblib --input data/holdout.csv"],
+    lab("other", [r"AttributeError: Can't get attribute 'RatioFeatures' on <module 'churn\.features'"],
+        "joblib / pickle", "the production model was pickled when the custom transformer was called RatioFeatures; the MR "
+        "renamed the class to TenureSpendRatio, so unpickling the stored pipeline fails", accept=["compile_error"]),
+    files={"data/churn.csv": r59_churn_csv(), "data/holdout.csv": r59_churn_csv(n=40, seed=7), "churn/__init__.py": "",
+           "churn/features.py": R59_FEATURES_PY, "churn/score.py": R59_SCORE, "build_model.py": R59_BUILD_MODEL},
+    setup="mkdir -p models && python build_model.py models/churn-2026-11.joblib && rm build_model.py && "
+          "sed -i 's/RatioFeatures/TenureSpendRatio/' churn/features.py",
+    env=r59_env(), project="loblaw/churn-scoring", **ROUND59,
+)
+
+case(
+    "py-sklearn-unpickle-older-version-warning-error", "score:batch", "python:3.11-slim",
+    ["python -c 'import sklearn; print(\"scikit-learn\", sklearn.__version__)'", "python -W error::UserWarning -m churn.score --model models/churn-prod.joblib --input data/holdout.csv"],
+    lab("other", [r"InconsistentVersionWarning: Trying to unpickle estimator \w+ from version 1\.5\.2 when using version 1\.9\.1"],
+        "scikit-learn / joblib", "the registry's production model was pickled with scikit-learn 1.5.2; the scoring image now "
+        "has 1.9.1 and the job turns warnings into errors, so the version-mismatch warning aborts the load",
+        accept=["dependency_install"]),
+    files={"data/churn.csv": r59_churn_csv(), "data/holdout.csv": r59_churn_csv(n=40, seed=7), "churn/__init__.py": "",
+           "churn/features.py": R59_FEATURES_PY, "churn/score.py": R59_SCORE, "build_model.py": R59_BUILD_MODEL},
+    # The stored model as the registry holds it: fitted and pickled by an older scikit-learn (its version stamp).
+    setup="mkdir -p models && python build_model.py models/churn-prod.joblib && rm build_model.py && "
+          "python -c \"import sys; p='models/churn-prod.joblib'; b=open(p,'rb').read(); open(p,'wb').write(b.replace(b'1.9.1', b'1.5.2'))\"",
+    env=r59_env(), project="loblaw/churn-scoring", **ROUND59,
+)
+
+case(
+    "py-skl2onnx-custom-transformer-no-converter", "export:onnx", "python:3.11",
+    ["python -c 'import skl2onnx, onnx; print(\"skl2onnx\", skl2onnx.__version__, \"onnx\", onnx.__version__)'", "python export_onnx.py models/churn.onnx"],
+    lab("other", [r"MissingShapeCalculator: Unable to find a shape calculator for type '<class 'churn\.features\.RatioFeatures'>'"],
+        "skl2onnx", "the pipeline gained a custom RatioFeatures transformer; skl2onnx has no converter or shape calculator "
+        "registered for it and the ONNX export fails", accept=["compile_error"]),
+    files={"data/churn.csv": r59_churn_csv(), "churn/__init__.py": "", "churn/features.py": R59_FEATURES_PY,
+           "export_onnx.py": R59_BUILD_MODEL.replace("joblib.dump(pipe, sys.argv[1])\n", "") .replace("import joblib\n", "import numpy as np\nfrom skl2onnx import to_onnx\n") + '''
+onx = to_onnx(pipe, df[FEATURES].to_numpy(dtype=np.float32)[:1], target_opset=17)
+with open(sys.argv[1], "wb") as f:
+    f.write(onx.SerializeToString())
+print("wrote", sys.argv[1])
+'''},
+    env=r59_env(), project="loblaw/churn-export", **ROUND59,
+)
+
+case(
+    "py-onnx-parity-test-float32-tolerance", "test:onnx-parity", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q --tb=short -rf tests/"],
+    lab("test_assertion", [r"^FAILED tests/test_parity\.py::test_probabilities_match", r"^E\s+Not equal to tolerance rtol=1e-07"],
+        "pytest + onnxruntime", "the parity test compares sklearn's float64 probabilities with onnxruntime's float32 output "
+        "at rtol=1e-7; float32 rounding puts every row outside that tolerance"),
+    files={"data/churn.csv": r59_churn_csv(), "tests/__init__.py": "", "tests/test_parity.py": '''import numpy as np
+import onnxruntime as ort
+import pandas as pd
+import pytest
+from skl2onnx import to_onnx
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+
+
+@pytest.fixture(scope="module")
+def models():
+    df = pd.read_csv("data/churn.csv")
+    X = df[FEATURES].to_numpy(dtype=np.float32)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, df["churned"])
+    onx = to_onnx(pipe, X[:1], options={id(pipe): {"zipmap": False}}, target_opset=17)
+    sess = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    return pipe, sess, X
+
+
+def test_labels_match(models):
+    pipe, sess, X = models
+    labels, _ = sess.run(None, {"X": X})
+    assert (labels == pipe.predict(X)).all()
+
+
+def test_probabilities_match(models):
+    pipe, sess, X = models
+    _, proba = sess.run(None, {"X": X})
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), rtol=1e-7)
+'''},
+    env=r59_env(), project="loblaw/churn-export", **ROUND59,
+)
+
+case(
+    "py-pandera-strict-schema-unexpected-columns", "data:validate", "python:3.11",
+    ["python validate.py data/extract-2026-12-06.csv"],
+    lab("test_assertion", [r"COLUMN_NOT_IN_SCHEMA", r"\"error\": \"column '(acquisition_channel|promo_code)' not in DataFrameSchema"],
+        "pandera", "the nightly extract gained two columns (acquisition_channel, promo_code); the training schema is strict "
+        "and the lazy validation reports both as not in the schema", accept=["other"]),
+    files={"data/extract-2026-12-06.csv": "customer_id,tenure_months,monthly_spend,support_tickets,plan,churned,acquisition_channel,promo_code\n"
+           + "".join(f"C{200000 + i},{(i * 7) % 72 + 1},{20 + (i * 13) % 90}.50,{i % 6},{['basic', 'plus', 'pro'][i % 3]},{i % 2},{['web', 'partner', 'store'][i % 3]},{'XMAS26' if i % 4 == 0 else ''}\n" for i in range(30)),
+           "validate.py": '''import sys
+
+import pandas as pd
+import pandera.pandas as pa
+
+schema = pa.DataFrameSchema(
+    {
+        "customer_id": pa.Column(str, pa.Check.str_matches(r"^C\\d{6}$"), unique=True),
+        "tenure_months": pa.Column(int, pa.Check.in_range(1, 120)),
+        "monthly_spend": pa.Column(float, pa.Check.ge(0)),
+        "support_tickets": pa.Column(int, pa.Check.ge(0)),
+        "plan": pa.Column(str, pa.Check.isin(["basic", "plus", "pro"])),
+        "churned": pa.Column(int, pa.Check.isin([0, 1])),
+    },
+    strict=True,
+    name="churn_training_extract",
+)
+
+df = pd.read_csv(sys.argv[1])
+schema.validate(df, lazy=True)
+print(f"{sys.argv[1]}: {len(df)} rows valid")
+'''},
+    env=r59_env(), project="loblaw/churn-data", **ROUND59,
+)
+
+case(
+    "py-drift-ks-monthly-spend-units-changed", "retrain:drift-check", "python:3.11",
+    ["python drift_check.py --reference data/reference.csv --current data/current.csv --p-threshold 0.01"],
+    lab("other", [r"^monthly_spend\s+.*DRIFT", r"^drift check failed: monthly_spend"],
+        "scipy ks_2samp drift gate", "the billing export switched monthly_spend from euros to cents; the KS test finds the "
+        "feature's distribution shifted and the scheduled retrain stops", accept=["test_assertion"]),
+    files={"data/reference.csv": r59_churn_csv(n=300, seed=11), "data/current.csv": r59_churn_csv(n=300, seed=12, spend_scale=100.0),
+           "drift_check.py": '''import argparse
+import sys
+
+import pandas as pd
+from scipy.stats import ks_2samp
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--reference", required=True)
+ap.add_argument("--current", required=True)
+ap.add_argument("--p-threshold", type=float, default=0.01)
+args = ap.parse_args()
+ref, cur = pd.read_csv(args.reference), pd.read_csv(args.current)
+drifted = []
+print(f"{'feature':16} {'ks':>6} {'p-value':>10}  status")
+for col in ["tenure_months", "monthly_spend", "support_tickets"]:
+    res = ks_2samp(ref[col], cur[col])
+    status = "DRIFT" if res.pvalue < args.p_threshold else "ok"
+    if status == "DRIFT":
+        drifted.append(col)
+    print(f"{col:16} {res.statistic:6.3f} {res.pvalue:10.3g}  {status}")
+if drifted:
+    print(f"drift check failed: {', '.join(drifted)} (p < {args.p_threshold}); not retraining on this extract")
+    sys.exit(3)
+'''},
+    env=r59_env(), project="loblaw/churn-retrain", **ROUND59,
+)
+
+case(
+    "py-sklearn-stratify-rare-churn-reason", "train:reasons", "python:3.11-slim",
+    ["python train_reasons.py"],
+    lab("other", [r"ValueError: The least populated classes? in y ha(s|ve) only 1 member"],
+        "scikit-learn", "the churn-reason model splits with stratify=y; this month's labels have a single `relocation` "
+        "example and train_test_split refuses to stratify"),
+    files={"data/reasons.csv": "customer_id,tenure_months,monthly_spend,support_tickets,reason\n" + "".join(
+        f"C{300000 + i},{(i * 5) % 70 + 1},{30 + (i * 11) % 80}.0,{i % 7},{['price', 'price', 'service', 'competitor'][i % 4]}\n" for i in range(47))
+        + "C300047,3,99.0,1,relocation\n",
+           "train_reasons.py": '''import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
+
+df = pd.read_csv("data/reasons.csv")
+print(df["reason"].value_counts().to_string())
+X, y = df[["tenure_months", "monthly_spend", "support_tickets"]], df["reason"]
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+model = RandomForestClassifier(n_estimators=50, random_state=0).fit(X_train, y_train)
+print("accuracy", model.score(X_test, y_test))
+'''},
+    env=r59_env(), project="loblaw/churn-reasons", **ROUND59,
+)
+
+case(
+    "py-gridsearch-pipeline-param-typo", "train:tune", "python:3.11",
+    ["python tune.py --cv 3"],
+    lab("other", [r"ValueError: Invalid parameter 'max_detph' for estimator RandomForestClassifier"],
+        "scikit-learn GridSearchCV", "the search grid names clf__max_detph (a typo of max_depth); GridSearchCV fails setting "
+        "the parameter on the pipeline's classifier"),
+    files={"data/churn.csv": r59_churn_csv(), "tune.py": '''import argparse
+
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--cv", type=int, default=5)
+args = ap.parse_args()
+df = pd.read_csv("data/churn.csv")
+X, y = df[["tenure_months", "monthly_spend", "support_tickets"]], df["churned"]
+pipe = Pipeline([("scale", StandardScaler()), ("clf", RandomForestClassifier(random_state=0))])
+grid = {"clf__n_estimators": [50, 100], "clf__max_detph": [4, 8, None], "clf__min_samples_leaf": [1, 5]}
+search = GridSearchCV(pipe, grid, cv=args.cv, scoring="f1", n_jobs=1, error_score="raise")
+search.fit(X, y)
+print("best", search.best_params_, round(search.best_score_, 4))
+'''},
+    env=r59_env(), project="loblaw/churn-tuning", **ROUND59,
+)
+# --- notebooks
+
+case(
+    "py-papermill-train-notebook-nan-input", "report:train-notebook", "python:3.11",
+    ["papermill --version", "mkdir -p out && papermill notebooks/train.ipynb out/train-2026-11.ipynb -p extract data/churn-2026-11.csv -p C 0.5 --log-output --no-progress-bar"],
+    lab("other", [r"ValueError: Input X contains NaN"],
+        "papermill + scikit-learn", "November's extract has empty monthly_spend values; the notebook fits LogisticRegression "
+        "without imputing and the cell fails", accept=["test_assertion"]),
+    files={"data/churn-2026-11.csv": r59_churn_csv(n=200, seed=21, nan_rows=(17, 88, 131)),
+           "notebooks/train.ipynb": r59_nb(
+               "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\nfrom sklearn.metrics import f1_score",
+               "df = pd.read_csv(extract)\nX, y = df[[\"tenure_months\", \"monthly_spend\", \"support_tickets\"]], df[\"churned\"]\nprint(df.shape)",
+               "model = LogisticRegression(C=C, max_iter=500).fit(X, y)",
+               "print(\"train f1\", round(f1_score(y, model.predict(X)), 4))",
+               params="extract = \"data/churn.csv\"\nC = 1.0")},
+    env=r59_env(), project="loblaw/churn-notebooks", **ROUND59,
+)
+
+case(
+    "py-nbconvert-evaluate-recall-assert-cell", "evaluate:notebook", "python:3.11",
+    ["jupyter nbconvert --version", "jupyter nbconvert --to html --execute --output-dir public notebooks/evaluate.ipynb"],
+    lab("test_assertion", [r"AssertionError: recall 0\.\d+ below the 0\.80 release bar"],
+        "jupyter nbconvert --execute", "the evaluation notebook's last cell asserts recall >= 0.80 on the holdout; the "
+        "shallow model reaches less and nbconvert stops with CellExecutionError", accept=["other"]),
+    files={"data/churn.csv": r59_churn_csv(),
+           "notebooks/evaluate.ipynb": r59_nb(
+               "import pandas as pd\nfrom sklearn.metrics import classification_report, recall_score\nfrom sklearn.model_selection import train_test_split\nfrom sklearn.tree import DecisionTreeClassifier",
+               "df = pd.read_csv(\"../data/churn.csv\")\nX, y = df[[\"tenure_months\", \"monthly_spend\", \"support_tickets\"]], df[\"churned\"]\nX_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=5)\nmodel = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X_tr, y_tr)\nprint(classification_report(y_te, model.predict(X_te)))",
+               "recall = recall_score(y_te, model.predict(X_te))\nassert recall >= 0.80, f\"recall {recall:.3f} below the 0.80 release bar\"")},
+    env=r59_env(), project="loblaw/churn-notebooks", **ROUND59,
+)
+
+case(
+    "py-papermill-feature-cross-kernel-oom", "report:features", "python:3.11",
+    ["mkdir -p out && papermill notebooks/features.ipynb out/features.ipynb --log-output --no-progress-bar --execution-timeout 120"],
+    lab("timeout_or_oom", [r"DeadKernelError: Kernel died", r"^Kernel died while waiting for execute reply"],
+        "papermill (cgroup memory limit)", "a notebook cell builds a dense pairwise customer-similarity matrix (12000 x 12000 "
+        "float64, ~1.1 GiB) in a job limited to 512 MiB; the kernel is OOM-killed and papermill reports a dead kernel",
+        accept=["infrastructure"]),
+    files={"notebooks/features.ipynb": r59_nb(
+        "import numpy as np\nrng = np.random.default_rng(0)\nemb = rng.normal(size=(12000, 16))\nprint(emb.shape)",
+        "sim = emb @ emb.T\nsim += 1.0\nprint(sim.mean())",
+        "print(\"done\")")},
+    memory_limit=512 * 1024 * 1024, env=r59_env(), project="loblaw/churn-notebooks", **ROUND59,
+)
+
+# --- infra / flaky
+
+case(
+    "py-dvc-push-http-remote-503", "data:push", "python:3.11-slim",
+    ["dvc remote list", "dvc push"],
+    lab("network_or_flaky", [r"ERROR: failed to transfer '[0-9a-f]+' - 503, message='Service Unavailable'",
+                             r"ERROR: failed to push data to the cloud - \d+ files? failed to upload"],
+        "dvc push (HTTP remote)", "the team's HTTP DVC store answers 503 Service Unavailable to every upload", infra=True),
+    files=r59_dvc_files(),
+    setup=r59_git("dvc remote add -d store http://127.0.0.1:$PORT_503/dvc/churn && dvc repro -q && git add -A && git commit -qm 'repro'"),
+    env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+case(
+    "py-dvc-pull-http-remote-reset-mid-download", "train:pull", "python:3.11-slim",
+    ["dvc pull -j 2"],
+    lab("network_or_flaky", [r"ConnectionResetError\(104, 'Connection reset by peer'\)", r"ERROR: failed to pull data from the cloud - \d+ files? failed to download"],
+        "dvc pull (HTTP remote)", "the HTTP DVC store resets the connection partway through each download", infra=True),
+    files=r59_dvc_files(),
+    setup=r59_git("dvc remote add -d store http://127.0.0.1:$PORT_RESET/dvc/churn && dvc repro -q && git add -A && git commit -qm 'repro' && "
+                  "rm -rf .dvc/cache data/train.csv data/test.csv models"),
+    env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+case(
+    "py-dvc-cache-volume-full", "train:repro", "python:3.11-slim",
+    ["df -h .dvc/cache | tail -n 1", "dvc repro"],
+    lab("infrastructure", [r"No space left on device"],
+        "dvc repro (tmpfs cache)", "the runner's DVC cache volume (a small tmpfs) fills up when dvc commits the prepare stage's "
+        "outputs to the cache", infra=True, accept=["other"]),
+    files=r59_dvc_files(**{"data/churn.csv": r59_churn_csv(n=60000)}),
+    setup=r59_git(), tmpfs=(".dvc/cache", "1m"), env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+case(
+    "py-mlflow-tracking-server-502", "train:nightly", "python:3.11",
+    ["echo \"tracking: $MLFLOW_TRACKING_URI\"", "python train.py"],
+    lab("network_or_flaky", [r"failed with error code 502 != 200"], "mlflow (tracking server)", "the MLflow tracking server behind the ingress answers "
+        "502 Bad Gateway to the client's first call", infra=True),
+    files={"data/churn.csv": r59_churn_csv(), "train.py": R59_MLF_TRAIN},
+    env=r59_env(MLFLOW_TRACKING_URI="http://127.0.0.1:{PORT_502}", MLFLOW_HTTP_REQUEST_MAX_RETRIES="2",
+                MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="1", MLFLOW_HTTP_REQUEST_TIMEOUT="20"),
+    project="loblaw/churn-nightly", **ROUND59,
+)
+
+R59_FETCH_REF = '''import os
+import sys
+
+import requests
+
+url = os.environ["REFERENCE_URL"]
+print(f"fetching reference sample {url}")
+with requests.get(url, stream=True, timeout=(5, 5)) as r:
+    r.raise_for_status()
+    size = 0
+    with open(sys.argv[1], "wb") as f:
+        for chunk in r.iter_content(1 << 16):
+            f.write(chunk)
+            size += len(chunk)
+print(f"saved {size} bytes to {sys.argv[1]}")
+'''
+
+case(
+    "py-requests-reference-sample-read-timeout", "retrain:drift-check", "python:3.11",
+    ["mkdir -p data", "python fetch_reference.py data/reference.parquet"],
+    lab("network_or_flaky", [r"(ReadTimeoutError|ConnectionError): HTTPConnectionPool\(.*\): Read timed out\."], "requests", "the artifact store sends the reference sample's headers and "
+        "then only a trickle of bytes; requests' 5 s read timeout expires", infra=True),
+    files={"fetch_reference.py": R59_FETCH_REF},
+    env=r59_env(REFERENCE_URL="http://127.0.0.1:{PORT_TRICKLE}/ml-artifacts/churn/reference-2026-11.parquet"),
+    project="loblaw/churn-retrain", **ROUND59,
+)
+
+case(
+    "py-requests-model-store-cert-not-yet-valid", "deploy:fetch-model", "python:3.11",
+    ["date -u", "python fetch_reference.py models/churn.onnx"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate is not yet valid"], "requests",
+        "the runner's clock is behind: the model store's freshly issued certificate is not valid yet from the runner's point "
+        "of view, and the TLS handshake fails", infra=True, accept=["infrastructure"]),
+    files={"fetch_reference.py": R59_FETCH_REF.replace("reference sample", "model"), "models/.gitkeep": ""},
+    env=r59_env(REFERENCE_URL="https://127.0.0.1:{PORT_NOTYET}/models/churn/7/churn.onnx", REQUESTS_CA_BUNDLE="{R12_CA_FILE}"),
+    project="loblaw/churn-serving", **ROUND59,
+)
+# --- cascades
+
+case(
+    "py-dvc-stage-cmd-pipe-tee-masks-featurize-error-cascade", "train:repro", "python:3.11-slim",
+    ["dvc repro"],
+    lab("other", [r"KeyError: 'plan_tier'"],
+        "dvc repro", "cascade: the featurize stage's cmd pipes the script into tee (dvc runs it under sh, no pipefail), so "
+        "featurize.py's KeyError on a column the extract renamed leaves a header-only features file and the stage counts "
+        "as done; the train stage then fails on zero samples", accept=["test_assertion"]),
+    files=r59_dvc_files(**{
+        "src/featurize.py": '''import csv
+
+import pandas as pd
+
+df = pd.read_csv("data/churn.csv")
+TIERS = {"basic": 0, "plus": 1, "pro": 2}
+with open("data/features.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["tenure_months", "monthly_spend", "support_tickets", "tier", "churned"])
+    for _, row in df.iterrows():
+        w.writerow([row["tenure_months"], row["monthly_spend"], row["support_tickets"], TIERS[row["plan_tier"]], row["churned"]])
+print(f"featurize: {len(df)} rows")
+''',
+        "src/train.py": '''import json
+import os
+
+import joblib
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+df = pd.read_csv("data/features.csv")
+X, y = df.drop(columns=["churned"]), df["churned"]
+model = LogisticRegression(max_iter=500).fit(X, y)
+os.makedirs("models", exist_ok=True)
+joblib.dump(model, "models/model.pkl")
+json.dump({"train_accuracy": model.score(X, y)}, open("metrics.json", "w"))
+''',
+        "dvc.yaml": '''stages:
+  featurize:
+    cmd: mkdir -p logs && python src/featurize.py 2>&1 | tee logs/featurize.log
+    deps:
+      - data/churn.csv
+      - src/featurize.py
+    outs:
+      - data/features.csv
+  train:
+    cmd: python src/train.py
+    deps:
+      - data/features.csv
+      - src/train.py
+    outs:
+      - models/model.pkl
+    metrics:
+      - metrics.json:
+          cache: false
+'''}),
+    setup=r59_git(), env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+case(
+    "py-dvc-pull-allow-missing-unpushed-extract-cascade", "train:repro", "python:3.11-slim",
+    ["dvc pull --allow-missing", "dvc repro"],
+    lab("other", [r"WARNING: Some of the cache files do not exist neither locally nor on remote"],
+        "dvc pull + dvc repro", "cascade: the MR updated data/churn.csv.dvc to December's extract but its author never ran "
+        "`dvc push`; `dvc pull --allow-missing` only warns that the object is in neither cache nor remote, and `dvc repro` "
+        "then fails on the missing data", accept=["dependency_install"]),
+    files=r59_dvc_files(),
+    setup=("rm -rf /tmp/diag59/remotes/churn && mkdir -p /tmp/diag59/remotes/churn && git init -q -b main && "
+           "git config user.email ci@loblaw.example && git config user.name 'Loblaw CI' && dvc init -q && "
+           "dvc remote add -d -q nas /tmp/diag59/remotes/churn && dvc add -q data/churn.csv && dvc push -q && git add -A && "
+           "git commit -qm 'november extract' && echo 'C999001,2,131.20,6,basic,1' >> data/churn.csv && dvc add -q data/churn.csv && "
+           "git add -A && git commit -qm 'december extract' && rm -rf .dvc/cache data/churn.csv"),
+    teardown="rm -rf /tmp/diag59/remotes/churn", env=r59_env(), project="loblaw/churn-model", **ROUND59,
+)
+
+case(
+    "py-evaluate-model-load-fallback-baseline-gate-cascade", "evaluate:gate", "python:3.11-slim",
+    ["python evaluate.py --model models/candidate.joblib --min-f1 0.60"],
+    lab("other", [r"could not load candidate model .*No module named 'churn\.transformers'"],
+        "scikit-learn / joblib", "cascade: the candidate model pickled a transformer from churn.transformers, a module the "
+        "MR moved to churn.features; evaluate.py catches the load error, logs a warning and scores a constant "
+        "baseline (nobody churns) instead, whose F1 of 0 fails the gate", accept=["test_assertion"]),
+    files={"data/churn.csv": r59_churn_csv(), "churn/__init__.py": "", "churn/transformers.py": R59_FEATURES_PY,
+           "build_model.py": R59_BUILD_MODEL.replace("churn.features", "churn.transformers"),
+           "evaluate.py": '''import argparse
+import logging
+import sys
+
+import joblib
+import pandas as pd
+from sklearn.dummy import DummyClassifier
+from sklearn.metrics import f1_score
+from sklearn.model_selection import train_test_split
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("evaluate")
+FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--model", required=True)
+ap.add_argument("--min-f1", type=float, required=True)
+args = ap.parse_args()
+df = pd.read_csv("data/churn.csv")
+X_tr, X_te, y_tr, y_te = train_test_split(df[FEATURES], df["churned"], test_size=0.3, random_state=2)
+try:
+    model = joblib.load(args.model)
+    name = args.model
+except Exception as exc:  # keep the nightly report going
+    log.warning("could not load candidate model %s (%s: %s); scoring the baseline instead", args.model, type(exc).__name__, exc)
+    model = DummyClassifier(strategy="constant", constant=0).fit(X_tr, y_tr)
+    name = "baseline"
+f1 = f1_score(y_te, model.predict(X_te), zero_division=0)
+log.info("%s: f1=%.4f on %d holdout rows", name, f1, len(y_te))
+if f1 < args.min_f1:
+    log.error("f1 %.4f is below the release threshold %.2f", f1, args.min_f1)
+    sys.exit(1)
+'''},
+    setup="mkdir -p models && python build_model.py models/candidate.joblib && rm build_model.py && "
+          "mv churn/transformers.py churn/features.py",
+    env=r59_env(), project="loblaw/churn-scoring", **ROUND59,
+)
+
+case(
+    "py-mlflow-register-error-swallowed-deploy-cascade", "model:release", "python:3.11",
+    ["python train_and_register.py", "python deploy_check.py"],
+    lab("other", [r"Unable to find a logged_model with artifact_path model under run"],
+        "mlflow model registry", "cascade: the training script logs the model under the name sk_model but registers "
+        "runs:/<id>/model; the registration error is caught and printed as a warning, the step exits 0, and the deploy "
+        "check then finds no version of churn-classifier"),
+    files={"data/churn.csv": r59_churn_csv(), "train_and_register.py": '''import mlflow
+import mlflow.sklearn
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from sklearn.linear_model import LogisticRegression
+
+FEATURES = ["tenure_months", "monthly_spend", "support_tickets"]
+df = pd.read_csv("data/churn.csv")
+model = LogisticRegression(max_iter=500).fit(df[FEATURES], df["churned"])
+mlflow.set_experiment("churn-release")
+with mlflow.start_run() as run:
+    mlflow.log_metric("train_accuracy", model.score(df[FEATURES], df["churned"]))
+    mlflow.sklearn.log_model(model, name="sk_model", input_example=df[FEATURES].head(2))
+try:
+    mv = mlflow.register_model(f"runs:/{run.info.run_id}/model", "churn-classifier")
+    print(f"registered churn-classifier v{mv.version}")
+except MlflowException as exc:
+    print(f"warning: registration skipped: {exc}")
+print(f"run {run.info.run_id} finished")
+''', "deploy_check.py": '''import mlflow.pyfunc
+import pandas as pd
+
+model = mlflow.pyfunc.load_model("models:/churn-classifier/latest")
+sample = pd.DataFrame([{"tenure_months": 5, "monthly_spend": 99.0, "support_tickets": 4}])
+print("prediction", model.predict(sample))
+'''},
+    env=r59_env(MLFLOW_TRACKING_URI="sqlite:///mlflow.db"), project="loblaw/churn-release", **ROUND59,
+)
+
+case(
+    "py-papermill-notebook-pip-magic-index-down-cascade", "report:segments", "python:3.11",
+    ["mkdir -p out && papermill notebooks/segments.ipynb out/segments.ipynb --log-output --no-progress-bar"],
+    lab("network_or_flaky", [r"Failed to establish a new connection: \[Errno -2\] Name or service not known"],
+        "papermill + pip (shell escape in a cell)", "cascade: the notebook's first cell runs `!pip install` against the "
+        "package mirror, whose host name does not resolve from the runner; a `!` shell escape never fails the cell, so the next cell's import of the "
+        "package fails with ModuleNotFoundError", infra=True, accept=["dependency_install"]),
+    files={"data/churn.csv": r59_churn_csv(), "notebooks/segments.ipynb": r59_nb(
+        "!pip install --retries 1 --timeout 5 kmodes==0.12.2",
+        "from kmodes.kprototypes import KPrototypes\nimport pandas as pd",
+        "df = pd.read_csv(\"data/churn.csv\")\nkp = KPrototypes(n_clusters=4, random_state=0)\ndf[\"segment\"] = kp.fit_predict(df[[\"tenure_months\", \"monthly_spend\", \"plan\"]], categorical=[2])\ndf.groupby(\"segment\").churned.mean()")},
+    env=r59_env(PIP_INDEX_URL="https://pypi-mirror.ml-platform.loblaw.invalid/simple", PIP_NO_CACHE_DIR="1"),
+    project="loblaw/churn-notebooks", **ROUND59,
+)
