@@ -395,10 +395,11 @@ static RULES: &[Rule] = &[
     // to get `x` as a dependency`) does not win.
     r("registry_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"failed to get successful HTTP response from .*, got 50[0234]\b|ERR_PNPM_FETCH_50[0234]\b|\b(Bad Gateway|Service Unavailable|Gateway Time-?out) - 50[234]\b|the server is currently unable to handle the request|failed to download openapi: "),
     // Python's asyncio HTTP and WebSocket clients: aiohttp's connection errors and a gateway's
-    // status (`ClientResponseError: 503, message='Service Unavailable'`; a 500 is the
+    // status (`ClientResponseError: 503, message='Service Unavailable'`, or only its message
+    // as DVC's HTTP remote quotes it, `- 503, message='...', url='...'`; a 500 is the
     // service's own error), websockets' handshake that timed out or was refused by a gateway,
     // asyncio's own words for a refused or unreachable peer (`[Errno 111] Connect call failed`).
-    r("py_async_network", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\b(?:ServerDisconnectedError|ClientConnectorError|ClientConnectorDNSError|ClientConnectionResetError|ServerTimeoutError|ConnectionTimeoutError|SocketTimeoutError|ClientPayloadError|ClientOSError)\b(?::|\s*$)|\bClientResponseError: (?:50[234]|429), message=|timed out during opening handshake|server rejected WebSocket connection: HTTP (?:50[234]|429)\b|\[Errno (?:111|113|101)\] Connect call failed \("),
+    r("py_async_network", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\b(?:ServerDisconnectedError|ClientConnectorError|ClientConnectorDNSError|ClientConnectionResetError|ServerTimeoutError|ConnectionTimeoutError|SocketTimeoutError|ClientPayloadError|ClientOSError)\b(?::|\s*$)|\bClientResponseError: (?:50[234]|429), message=|\b(?:50[234]|429), message='[^']*', url='|timed out during opening handshake|server rejected WebSocket connection: HTTP (?:50[234]|429)\b|\[Errno (?:111|113|101)\] Connect call failed \("),
     // cargo that could not unpack a crate archive it already had (a runner cache restored with
     // a truncated `.crate`: `failed to unpack package`, then `unexpected end of file`): the
     // cache, not the dependency's version or the code.
@@ -949,6 +950,30 @@ static RULES: &[Rule] = &[
     // `check --deploy`): a lint-like finding.
     r("django_check", Cause, Cat::Is(C::Other), 6, r"^(?:<[^>]+>|\?|[\w.]+): \((?:[a-z_]+\.)?E\d{3}\) \S"),
     r("django_check_warning", Cause, Cat::Is(C::LintFailure), 6, r"^(?:<[^>]+>|\?|[\w.]+): \((?:[a-z_]+\.)?W\d{3}\) \S"),
+    // Ansible: a task that failed (ansible-core 2.19's `[ERROR]: Task failed: 'x' is undefined`,
+    // the older `fatal: [host]: FAILED! => {...}`; a network or permission word in its message
+    // has its own, stronger rule), and an inventory no plugin could parse (the job's
+    // configuration: the yaml, ini, toml or script plugin's reason; `auto`'s is about plugin
+    // config files).
+    r("ansible_task_failed", Cause, Cat::Is(C::Other), 7, r"^\[ERROR\]: Task failed: \S|^fatal: \[[^\]]+\]: FAILED! => "),
+    r("ansible_inventory", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\[WARNING\]: Failed to parse inventory with '(?:yaml|ini|toml|script|host_list)' plugin: \S|^\[(?:ERROR|WARNING)\]: No inventory was parsed\b"),
+    // A pickled model (joblib, pickle) that no longer loads because the code it names moved
+    // (`could not load ... model.joblib (ModuleNotFoundError: No module named 'churn.x')`,
+    // pickle's `Can't get attribute 'X' on <module ...>`): the artifact and the code disagree,
+    // not a package the job failed to install.
+    r("model_unpickle", Cause, Cat::Is(C::Other), 6, r"(?i:could not|failed to|cannot|unable to) (?i:load|unpickle|deserializ\w+|read) .*\.(?:joblib|pkl|pickle)\b.*\b(?:ModuleNotFoundError|Can't get attribute)\b|^AttributeError: Can't get attribute '\w+' on <module "),
+    // A Jupyter kernel that died under papermill or nbconvert (`Kernel died while waiting for
+    // execute reply.`, nbclient's `DeadKernelError`): killed, most often at the memory limit.
+    r("kernel_died", Cause, Cat::Is(C::TimeoutOrOom), 7, r"^Kernel died while waiting for execute reply\.|\bDeadKernelError: Kernel died\b|^The kernel appears to have died\."),
+    // DVC: data the cache and the remote both lack (`dvc pull --allow-missing` goes on
+    // without it; a stage then misses it): the data was never pushed.
+    r("dvc_missing_cache", Cause, Cat::Is(C::Other), 7, r"^WARNING: Some of the cache files do not exist neither locally nor on remote\."),
+    r("dvc_missing_data", Cause, Cat::Is(C::Other), 6, r"^ERROR: failed to reproduce '[^']+': missing data '"),
+    // pandera's lazy validation report (`SchemaErrors: {` then JSON): each failure's "error".
+    r("pandera_error", Cause, Cat::Is(C::TestAssertion), 6, r#"^\s*"error": "(?:column '[^']+' not in DataFrameSchema|[Cc]olumn '[^']+' failed|expected series '[^']+' to have type|non-nullable series '[^']+' contains null)"#),
+    // A script's own note that it skipped a step and why (`warning: registration skipped:
+    // Unable to find a logged_model ...`): what a later step then misses.
+    r("step_skipped", Cause, Cat::Is(C::Other), 5, r"^(?:warning|WARNING|error|ERROR): [\w .-]{1,40} skipped: \S"),
     // pytest's own crash before any test ran (`INTERNALERROR> ...Error: ...`): a plugin or an
     // option of the run (`-W error` turning a plugin's deprecation into an error), its setup.
     r("pytest_internalerror", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^INTERNALERROR> (?:[\w.]+\.)?\w*(?:Error|Exception|Warning): \S"),

@@ -298,10 +298,9 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
             .hits
             .iter()
             .any(|h| matches!(h.rule, "oom" | "killed") && h.weight >= 4),
-        sigkill: ex
-            .hits
-            .iter()
-            .any(|h| matches!(h.rule, "shell_killed" | "tool_killed") && h.weight >= 4),
+        sigkill: ex.hits.iter().any(|h| {
+            matches!(h.rule, "shell_killed" | "tool_killed" | "kernel_died") && h.weight >= 4
+        }),
         truncated: truncated.map(|(_, limit)| limit),
         artifacts_upload,
         silent_grep,
@@ -1756,8 +1755,8 @@ struct Facts<'a> {
     cascade: Option<&'a Hit>,
     /// An out-of-memory line fired (timeouts and OOM share a category, not a wording).
     memory: bool,
-    /// A program was killed by SIGKILL, which the log does not explain: the OOM killer or a
-    /// hard limit (`timeout -s KILL`, a CPU limit).
+    /// A program was killed by SIGKILL (or a Jupyter kernel died), which the log does not
+    /// explain: the OOM killer or a hard limit (`timeout -s KILL`, a CPU limit).
     sigkill: bool,
     /// The runner's output limit, in bytes, when the log was cut at it.
     truncated: Option<u64>,
@@ -1874,8 +1873,9 @@ fn root_cause(f: &Facts<'_>) -> String {
             "The job or a step was killed for exhausting its memory."
         }
         Category::TimeoutOrOom if f.sigkill => {
-            "A program was killed by SIGKILL: usually the kernel's OOM killer at the job's \
-             memory limit, else a hard time or CPU limit."
+            "A program was killed without a word of its own (SIGKILL, or a notebook's kernel \
+             that died): usually the kernel's OOM killer at the job's memory limit, else a hard \
+             time or CPU limit."
         }
         Category::TimeoutOrOom => "The job, a step or a test exceeded its time limit.",
         Category::Infrastructure => {

@@ -3932,3 +3932,54 @@ fn round56_and_57_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// Rounds 58-59's families (Ansible's failed task and unparsable inventory, DVC's HTTP remote's
+/// gateway errors, a pickled model that no longer loads, a Jupyter kernel that died, pandera's lazy
+/// report, a script's own "skipped:" note, DVC data missing from cache and remote) on logs of
+/// other projects than the corpus's.
+#[test]
+fn round58_and_59_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ ansible-playbook -i inventories/ci/hosts.ini site.yml --check --diff\n\nPLAY [Configure the web tier] **************************************************\n\nTASK [Gathering Facts] *********************************************************\nok: [localhost]\n\nTASK [nginx : Render the vhost] ************************************************\n[ERROR]: Task failed: 'upstream_port' is undefined\n\nTask failed.\nOrigin: /builds/a/roles/nginx/tasks/main.yml:4:3\n\n<<< caused by >>>\n\n'upstream_port' is undefined\nOrigin: /builds/a/roles/nginx/templates/vhost.conf.j2\n\nfatal: [localhost]: FAILED! => {\"changed\": false, \"msg\": \"Task failed: 'upstream_port' is undefined\"}\n\nPLAY RECAP *********************************************************************\nlocalhost                  : ok=1    changed=0    unreachable=0    failed=1    skipped=0    rescued=0    ignored=0\nERROR: Job failed: exit code 2\n",
+            Category::Other,
+            "[ERROR]: Task failed: 'upstream_port' is undefined",
+        ),
+        (
+            "$ ansible-inventory -i inventories/prod/hosts.ini --list > inv.json\n[WARNING]: Failed to parse inventory with 'ini' plugin: /builds/a/inventories/prod/hosts.ini:7: Section [db:children] includes undefined group: dbs\n[WARNING]: Unable to parse /builds/a/inventories/prod/hosts.ini as an inventory source\n[ERROR]: No inventory was parsed, please check your configuration and options.\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Failed to parse inventory with 'ini' plugin: /builds/a/inventories/prod/hosts.ini:7",
+        ),
+        (
+            "$ dvc pull -r s3cache\nERROR: failed to transfer 'a3f1e0b2c4d5e6f708192a3b4c5d6e7f' - 502, message='Bad Gateway', url='https://cache.data.example/dvc/files/md5/a3/f1e0b2c4d5e6f708192a3b4c5d6e7f'\nERROR: failed to pull data from the cloud - 1 files failed to download\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "502, message='Bad Gateway', url='https://cache.data.example/dvc/files/md5/a3",
+        ),
+        (
+            "$ python score.py --model artifacts/model.pkl\nTraceback (most recent call last):\n  File \"/builds/a/score.py\", line 9, in <module>\n    model = pickle.load(fh)\n            ^^^^^^^^^^^^^^^\nAttributeError: Can't get attribute 'TenureBucketer' on <module 'features.transform' from '/builds/a/features/transform.py'>\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "AttributeError: Can't get attribute 'TenureBucketer' on <module 'features.transform'",
+        ),
+        (
+            "$ jupyter nbconvert --to notebook --execute reports/weekly.ipynb --output out/weekly.ipynb\n[NbConvertApp] Converting notebook reports/weekly.ipynb to notebook\nTraceback (most recent call last):\n  File \"/usr/local/lib/python3.12/site-packages/nbclient/client.py\", line 1009, in async_execute_cell\n    raise DeadKernelError(\"Kernel died\") from None\nnbclient.exceptions.DeadKernelError: Kernel died\nERROR: Job failed: exit code 1\n",
+            Category::TimeoutOrOom,
+            "nbclient.exceptions.DeadKernelError: Kernel died",
+        ),
+        (
+            "$ python checks/validate_orders.py\nTraceback (most recent call last):\n  File \"/builds/a/checks/validate_orders.py\", line 21, in <module>\n    schema.validate(df, lazy=True)\npandera.errors.SchemaErrors: {\n    \"DATA\": {\n        \"DATAFRAME_CHECK\": [\n            {\n                \"schema\": \"orders\",\n                \"column\": \"amount\",\n                \"check\": \"greater_than_or_equal_to(0)\",\n                \"error\": \"Column 'amount' failed element-wise validator number 0: greater_than_or_equal_to(0) failure cases: -12.5\"\n            }\n        ]\n    }\n}\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Column 'amount' failed element-wise validator number 0",
+        ),
+        (
+            "$ python publish_model.py\nuploading model artifacts\nwarning: upload skipped: 403 from the artifact store for s3://models/churn/v12\ndone\n$ python verify_release.py v12\nrelease v12: model file missing from the artifact store\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "warning: upload skipped: 403 from the artifact store",
+        ),
+        (
+            "$ dvc pull --allow-missing\nWARNING: Some of the cache files do not exist neither locally nor on remote. Missing cache files:\nmd5: 0c1d2e3f405162738495a6b7c8d9e0f1\nEverything is up to date.\n$ python train.py\nTraceback (most recent call last):\n  File \"/builds/a/train.py\", line 5, in <module>\n    df = pd.read_parquet(\"data/features.parquet\")\nFileNotFoundError: [Errno 2] No such file or directory: 'data/features.parquet'\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "WARNING: Some of the cache files do not exist neither locally nor on remote.",
+        ),
+    ];
+    assert_families(cases);
+}
