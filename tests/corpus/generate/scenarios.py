@@ -35044,3 +35044,1060 @@ case(
     env=r59_env(PIP_INDEX_URL="https://pypi-mirror.ml-platform.loblaw.invalid/simple", PIP_NO_CACHE_DIR="1"),
     project="loblaw/churn-notebooks", **ROUND59,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 60: WebAssembly toolchains in merge-request pipelines (AssemblyScript, WABT, binaryen,
+# wasmtime's Python package, Emscripten from Debian, Node's WebAssembly API)
+
+ROUND60 = dict(round=60)
+
+R60_ENV = {"HOME": "/tmp/diag60/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           "npm_config_update_notifier": "false", "npm_config_fund": "false", "npm_config_audit": "false",
+           "npm_config_cache": "/tmp/diag60/npm-job-cache"}
+R60_NODE_LINK = "ln -s /tmp/diag60/node/node_modules node_modules"
+
+
+def r60_env(**kw):
+    e = dict(R60_ENV)
+    e.update(kw)
+    return e
+
+
+# Emscripten 3.1.6 from Debian: its JS optimizer needs Debian's node-acorn (NODE_PATH), and its
+# runtime, older than Node 18's global fetch, is built with synchronous compilation for node.
+R60_EM_ENV = {"NODE_PATH": "/usr/share/nodejs"}
+
+R60_AS_PKG = '''{
+  "name": "@gothe/%s",
+  "version": "%s",
+  "private": true,
+  "type": "module",
+  "scripts": {
+    "asbuild": "asc assembly/index.ts --config asconfig.json --target release",
+    "test": "node --test tests/"
+  },
+  "devDependencies": {"assemblyscript": "^0.28.2"}
+}
+'''
+
+R60_ASCONFIG = '''{
+  "targets": {
+    "debug": {"outFile": "build/debug.wasm", "textFile": "build/debug.wat", "sourceMap": true, "debug": true},
+    "release": {"outFile": "build/release.wasm", "textFile": "build/release.wat", "sourceMap": true, "optimizeLevel": 3, "shrinkLevel": 0, "noAssert": false}
+  },
+  "options": {"bindings": "esm"}
+}
+'''
+
+# 1. wat2wasm: an i64 local fed to i32.add
+case(
+    "wat-wat2wasm-i64-local-in-i32-add", "build:wasm", "debian:bookworm",
+    ["wat2wasm --version", "mkdir -p build", "wat2wasm src/checksum.wat -o build/checksum.wasm",
+     "wasm-validate build/checksum.wasm"],
+    lab("compile_error", [r"src/checksum\.wat:\d+:\d+: error: type mismatch in i32\.add, expected \[i32, i32\] but got \[i64, i32\]"],
+        "wat2wasm (WABT 1.0.32)", "a hand-written WAT checksum widened its accumulator local to i64 but still adds it with i32.add"),
+    files={"src/checksum.wat": ''';; Adler-style rolling checksum over linear memory.
+(module
+  (memory (export "memory") 1)
+  (func $checksum (export "checksum") (param $ptr i32) (param $len i32) (result i32)
+    (local $acc i64)
+    (local $i i32)
+    (local.set $acc (i64.const 1))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+        (local.set $acc
+          (i64.add (local.get $acc)
+                   (i64.extend_i32_u (i32.load8_u (i32.add (local.get $ptr) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.add (local.get $acc) (local.get $len)))
+)
+'''},
+    env=r60_env(), project="gothe/checksum-wasm", stage="build", **ROUND60,
+)
+
+# 2. wat2wasm through make: a call to a renamed import
+case(
+    "wat-make-wat2wasm-undefined-function-variable", "build", "debian:bookworm",
+    ["make --version | head -1", "make -j1 all"],
+    lab("compile_error", [r"src/logger\.wat:\d+:\d+: error: undefined function variable \"\$log_value\""],
+        "wat2wasm via GNU make", "the host import was renamed from $log_value to $host_log in one WAT file; a second file still calls the old name"),
+    files={"Makefile": '''WAT := $(wildcard src/*.wat)
+WASM := $(patsubst src/%.wat,build/%.wasm,$(WAT))
+
+all: $(WASM)
+
+build/%.wasm: src/%.wat | build
+\twat2wasm --debug-names $< -o $@
+
+build:
+\tmkdir -p build
+
+.PHONY: all
+''', "src/counter.wat": '''(module
+  (import "host" "log" (func $host_log (param i32)))
+  (global $n (mut i32) (i32.const 0))
+  (func (export "bump") (result i32)
+    (global.set $n (i32.add (global.get $n) (i32.const 1)))
+    (call $host_log (global.get $n))
+    (global.get $n)))
+''', "src/logger.wat": '''(module
+  (import "host" "log" (func $host_log (param i32)))
+  (func (export "log_pair") (param $a i32) (param $b i32)
+    (call $log_value (local.get $a))
+    (call $log_value (local.get $b))))
+'''},
+    env=r60_env(), project="gothe/wat-kit", stage="build", **ROUND60,
+)
+
+# 3. wasm-validate: a module built with threads validated without the feature
+case(
+    "wat-wasm-validate-shared-memory-threads-flag", "verify:wasm", "debian:bookworm",
+    ["wat2wasm --enable-threads src/ring.wat -o build/ring.wasm", "ls -l build/ring.wasm",
+     "for f in build/*.wasm; do echo \"validating $f\"; wasm-validate \"$f\"; done"],
+    lab("github_actions_config", [r"error: memory may not be shared: threads not allowed"],
+        "wasm-validate (WABT 1.0.32)", "the build enables the threads proposal (shared memory for a ring buffer) but the validation step of the job runs wasm-validate without --enable-threads",
+        accept=["compile_error", "other"]),
+    files={"src/ring.wat": '''(module
+  (memory (export "memory") 1 16 shared)
+  (func (export "push") (param $slot i32) (param $v i32)
+    (i32.atomic.store (i32.shl (local.get $slot) (i32.const 2)) (local.get $v)))
+  (func (export "pop") (param $slot i32) (result i32)
+    (i32.atomic.load (i32.shl (local.get $slot) (i32.const 2)))))
+'''},
+    setup="mkdir -p build", env=r60_env(), project="gothe/ringbuf", stage="test", **ROUND60,
+)
+
+# 4. wasm-opt from Debian's binaryen: bulk-memory instructions with the default feature set
+case(
+    "wasm-opt-bulk-memory-disabled-validator", "optimize", "debian:bookworm",
+    ["/usr/bin/wasm-opt --version", "wat2wasm src/blit.wat -o build/blit.wasm",
+     "/usr/bin/wasm-opt -Oz --strip-debug build/blit.wasm -o dist/blit.wasm"],
+    lab("compile_error", [r"\[wasm-validator error in function \d+\] unexpected false: Bulk memory operation \(bulk memory is disabled\)",
+                          r"^Fatal: error validating input"],
+        "wasm-opt (binaryen 108)", "wat2wasm 1.0.32 enables bulk memory by default, so memory.copy assembles; binaryen 108's wasm-opt runs with the MVP feature set unless told (--enable-bulk-memory) and rejects the module",
+        accept=["github_actions_config"]),
+    files={"src/blit.wat": '''(module
+  (memory (export "memory") 4)
+  (func (export "blit") (param $dst i32) (param $src i32) (param $len i32)
+    (memory.copy (local.get $dst) (local.get $src) (local.get $len)))
+  (func (export "clear") (param $dst i32) (param $len i32)
+    (memory.fill (local.get $dst) (i32.const 0) (local.get $len))))
+'''},
+    setup="mkdir -p build dist", env=r60_env(), project="gothe/sprite-blit", stage="build", **ROUND60,
+)
+
+# 5. wasm-objdump: the exports contract check
+case(
+    "wasm-objdump-exports-contract-missing-alloc", "verify:abi", "debian:bookworm",
+    ["wat2wasm src/codec.wat -o build/codec.wasm", "wasm-objdump -j Export -x build/codec.wasm",
+     "./ci/check-exports.sh build/codec.wasm abi/exports.txt"],
+    lab("other", [r"^missing export: alloc \(required by abi/exports\.txt\)", r"^ABI check failed: 1 of 4 required exports missing"],
+        "wasm-objdump + shell check", "the JS host calls alloc/dealloc; a refactor renamed the export to malloc and the exports contract check fails",
+        accept=["test_assertion"]),
+    files={"src/codec.wat": '''(module
+  (memory (export "memory") 2)
+  (global $top (mut i32) (i32.const 1024))
+  (func (export "malloc") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $top))
+    (global.set $top (i32.add (global.get $top) (local.get $n)))
+    (local.get $p))
+  (func (export "dealloc") (param $p i32) (param $n i32))
+  (func (export "encode") (param $p i32) (param $n i32) (result i32) (local.get $n)))
+''', "abi/exports.txt": "memory\nalloc\ndealloc\nencode\n", "ci/check-exports.sh": '''#!/bin/bash
+# Checks that a module exports every name the JS host relies on.
+set -u
+wasm="$1"; want="$2"
+have=$(wasm-objdump -j Export -x "$wasm" | sed -n 's/.* -> "\\(.*\\)"$/\\1/p')
+missing=0; total=0
+while read -r name; do
+  total=$((total + 1))
+  if ! grep -qx "$name" <<<"$have"; then
+    echo "missing export: $name (required by $want)"
+    missing=$((missing + 1))
+  fi
+done < "$want"
+if [ "$missing" -gt 0 ]; then
+  echo "ABI check failed: $missing of $total required exports missing"
+  exit 1
+fi
+echo "ABI check passed: $total exports"
+'''},
+    setup="mkdir -p build && chmod +x ci/check-exports.sh", env=r60_env(), project="gothe/codec-wasm", stage="test", **ROUND60,
+)
+
+# 6. asc: AS200 implicit f64 -> i32
+case(
+    "js-asc-as200-f64-to-i32-return", "build:as", "node:20",
+    ["npx asc --version", "npm run asbuild"],
+    lab("compile_error", [r"^ERROR AS200: Conversion from type 'f64' to 'i32' requires an explicit cast\.", r"in assembly/index\.ts\(\d+,\d+\)"],
+        "asc (AssemblyScript 0.28)", "a mean function returns an f64 expression where its signature says i32; AssemblyScript needs an explicit cast",
+        accept=["type_error"]),
+    files={"package.json": R60_AS_PKG % ("stats-wasm", "1.4.0"), "asconfig.json": R60_ASCONFIG,
+           "assembly/index.ts": '''export function sum(xs: Float64Array): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s;
+}
+
+export function mean(xs: Float64Array): i32 {
+  if (xs.length == 0) return 0;
+  return sum(xs) / xs.length;
+}
+'''},
+    setup=R60_NODE_LINK, env=r60_env(), project="gothe/stats-wasm", stage="build", **ROUND60,
+)
+
+# 7. asc: AS100 closures
+case(
+    "js-asc-as100-closure-captures-local", "build:as", "node:20",
+    ["npm run asbuild -- --stats"],
+    lab("compile_error", [r"^ERROR AS100: Not implemented: Closures", r"in assembly/index\.ts\(\d+,\d+\)"],
+        "asc (AssemblyScript 0.28)", "an arrow function passed to Int32Array.map captures the parameter k; AssemblyScript has no closures"),
+    files={"package.json": R60_AS_PKG % ("imaging-wasm", "0.9.2"), "asconfig.json": R60_ASCONFIG,
+           "assembly/index.ts": '''export function brighten(px: Int32Array, k: i32): Int32Array {
+  return px.map((v: i32) => min(255, v + k));
+}
+
+export function invert(px: Int32Array): Int32Array {
+  return px.map((v: i32) => 255 - v);
+}
+'''},
+    setup=R60_NODE_LINK, env=r60_env(), project="gothe/imaging-wasm", stage="build", **ROUND60,
+)
+
+# 8. AssemblyScript runtime abort under node --test
+case(
+    "js-as-node-test-array-index-out-of-range-abort", "test:wasm", "node:20",
+    ["npm run asbuild", "npm test"],
+    lab("test_assertion", [r"error: 'Index out of range in ~lib/array\.ts:\d+:\d+'", r"^not ok 3 - platinum tier gets 25% off"],
+        "node --test + AssemblyScript runtime", "a tier lookup indexes a four-entry table with tier 4; AssemblyScript's bounds check aborts through the env.abort import the ESM bindings provide",
+        accept=["other"]),
+    files={"package.json": R60_AS_PKG % ("tier-pricing", "2.0.1"), "asconfig.json": R60_ASCONFIG,
+           "assembly/index.ts": '''const MULTIPLIER: i32[] = [100, 95, 90, 80];
+
+export function price(cents: i32, tier: i32): i32 {
+  return cents * MULTIPLIER[tier] / 100;
+}
+''', "tests/price.test.js": '''import test from "node:test";
+import assert from "node:assert/strict";
+import { price } from "../build/release.js";
+
+test("standard tier pays list price", () => {
+  assert.equal(price(1000, 0), 1000);
+});
+
+test("gold tier gets 20% off", () => {
+  assert.equal(price(1000, 3), 800);
+});
+
+test("platinum tier gets 25% off", () => {
+  assert.equal(price(1000, 4), 750);
+});
+'''},
+    setup=R60_NODE_LINK, env=r60_env(), project="gothe/tier-pricing", **ROUND60,
+)
+
+R60_WT_HOST = '''"""Loads the scoring module into wasmtime for the Python service."""
+import pathlib
+
+import wasmtime
+
+WASM = pathlib.Path(__file__).resolve().parent.parent / "build" / "%s"
+
+
+def load(**store_opts):
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    module = wasmtime.Module.from_file(engine, str(WASM))
+    linker = wasmtime.Linker(engine)
+%s    instance = linker.instantiate(store, module)
+    return store, instance.exports(store)
+'''
+
+# 9. wasmtime: the AssemblyScript module's env.abort import not defined in the Python host
+case(
+    "py-wasmtime-linker-env-abort-not-defined", "test:python", "python:3.11",
+    ["npx asc assembly/score.ts -o build/score.wasm --optimize", "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"unknown import: `env::abort` has not been defined"],
+        "pytest + wasmtime 51 (Python)", "the module is now compiled by asc, whose output imports env.abort; the Python host's Linker defines no such function, so every test fails at instantiation",
+        accept=["other"]),
+    files={"assembly/score.ts": '''export function score(clicks: i32, views: i32): i32 {
+  assert(views > 0, "views must be positive");
+  return clicks * 1000 / views;
+}
+''', "scoring/__init__.py": "", "scoring/host.py": R60_WT_HOST % ("score.wasm", ""),
+        "tests/test_score.py": '''from scoring.host import load
+
+
+def test_ctr_per_mille():
+    store, ex = load()
+    assert ex["score"](store, 12, 400) == 30
+
+
+def test_zero_clicks():
+    store, ex = load()
+    assert ex["score"](store, 0, 10) == 0
+'''},
+    setup=R60_NODE_LINK, env=r60_env(), project="gothe/ad-scoring", **ROUND60,
+)
+
+# 10. wasmtime: unreachable trap from a Rust-style panic path in WAT
+case(
+    "py-wasmtime-trap-unreachable-in-decode", "test:python", "python:3.11",
+    ["wat2wasm src/varint.wat -o build/varint.wasm", "python -m pytest -p no:cacheprovider --tb=short tests/test_varint.py"],
+    lab("test_assertion", [r"wasm trap: wasm `unreachable` instruction executed", r"^FAILED tests/test_varint\.py::test_decode_ten_byte_varint"],
+        "pytest + wasmtime 51 (Python)", "the varint decoder traps (unreachable) on a 10-byte varint, which the protocol allows; the guard allows only 9 bytes",
+        accept=["other"]),
+    files={"src/varint.wat": '''(module
+  (memory (export "memory") 1)
+  ;; decode an unsigned LEB128 at $p; traps on overlong input
+  (func $decode (export "decode") (param $p i32) (result i64)
+    (local $result i64) (local $shift i64) (local $b i32) (local $n i32)
+    (block $done
+      (loop $next
+        (if (i32.ge_u (local.get $n) (i32.const 9)) (then (unreachable)))
+        (local.set $b (i32.load8_u (i32.add (local.get $p) (local.get $n))))
+        (local.set $result (i64.or (local.get $result)
+          (i64.shl (i64.extend_i32_u (i32.and (local.get $b) (i32.const 0x7f))) (local.get $shift))))
+        (local.set $shift (i64.add (local.get $shift) (i64.const 7)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $next (i32.and (local.get $b) (i32.const 0x80)))))
+    (local.get $result)))
+''', "varint/__init__.py": "", "varint/host.py": R60_WT_HOST % ("varint.wasm", ""),
+        "tests/test_varint.py": '''import pytest
+
+from varint.host import load
+
+
+def encode(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+@pytest.mark.parametrize("value", [0, 1, 300, 2**32, 2**56])
+def test_round_trip(value):
+    store, ex = load()
+    ex["memory"].write(store, encode(value), 0)
+    assert ex["decode"](store, 0) == value
+
+
+def test_decode_ten_byte_varint():
+    store, ex = load()
+    ex["memory"].write(store, encode(2**63 + 5), 0)
+    assert ex["decode"](store, 0) & 0xFFFFFFFFFFFFFFFF == 2**63 + 5
+'''},
+    setup="mkdir -p build", env=r60_env(), project="gothe/varint-wasm", **ROUND60,
+)
+
+# 11. wasmtime: out-of-bounds memory access in a smoke script
+case(
+    "py-wasmtime-oob-memory-fault-smoke", "smoke", "python:3.11-slim",
+    ["wat2wasm src/table.wat -o build/table.wasm", "python ci/smoke.py build/table.wasm fixtures/rates.bin"],
+    lab("test_assertion", [r"memory fault at wasm address 0x[0-9a-f]+ in linear memory of size 0x10000", r"wasm trap: out of bounds memory access"],
+        "wasmtime 51 (Python)", "the smoke script copies a 96 KiB rates table into a module whose memory is one 64 KiB page; the lookup reads past the end",
+        accept=["other"]),
+    files={"src/table.wat": '''(module
+  (memory (export "memory") 1)
+  (func (export "rate") (param $i i32) (result i32)
+    (i32.load (i32.shl (local.get $i) (i32.const 2)))))
+''', "ci/smoke.py": '''import sys
+
+import wasmtime
+
+wasm_path, table_path = sys.argv[1], sys.argv[2]
+engine = wasmtime.Engine()
+store = wasmtime.Store(engine)
+inst = wasmtime.Instance(store, wasmtime.Module.from_file(engine, wasm_path), [])
+mem = inst.exports(store)["memory"]
+rate = inst.exports(store)["rate"]
+table = open(table_path, "rb").read()
+print(f"table {len(table)} bytes, memory {mem.data_len(store)} bytes")
+mem.write(store, table[: mem.data_len(store)], 0)
+for i in (0, 1000, len(table) // 4 - 1):
+    print(f"rate[{i}] = {rate(store, i)}")
+print("smoke ok")
+'''},
+    setup="mkdir -p build fixtures && python3 -c \"import struct; open('fixtures/rates.bin','wb').write(b''.join(struct.pack('<i', 1000 + i % 97) for i in range(24576)))\"",
+    env=r60_env(), project="gothe/rates-wasm", **ROUND60,
+)
+
+# 12. wasmtime fuel budget gate
+case(
+    "py-wasmtime-fuel-budget-exhausted", "perf:budget", "python:3.11",
+    ["wat2wasm src/sort.wat -o build/sort.wasm", "python ci/fuel_budget.py --fuel 2000000 build/sort.wasm"],
+    lab("other", [r"wasm trap: all fuel consumed by WebAssembly", r"^sort_1000 exceeded its fuel budget of 2000000"],
+        "wasmtime 51 (Python), fuel metering", "the sort routine was switched from insertion sort with early exit to a full bubble sort; sorting 1000 items now costs more fuel than the CI budget",
+        accept=["test_assertion", "timeout_or_oom"]),
+    files={"src/sort.wat": '''(module
+  (memory (export "memory") 1)
+  ;; bubble sort of $n i32 values at address 0, no early exit
+  (func (export "sort") (param $n i32)
+    (local $i i32) (local $j i32) (local $a i32) (local $b i32)
+    (block $outer_done
+      (loop $outer
+        (br_if $outer_done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $j (i32.const 0))
+        (block $inner_done
+          (loop $inner
+            (br_if $inner_done (i32.ge_u (local.get $j) (i32.sub (local.get $n) (i32.const 1))))
+            (local.set $a (i32.load (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $b (i32.load (i32.shl (i32.add (local.get $j) (i32.const 1)) (i32.const 2))))
+            (if (i32.gt_s (local.get $a) (local.get $b))
+              (then
+                (i32.store (i32.shl (local.get $j) (i32.const 2)) (local.get $b))
+                (i32.store (i32.shl (i32.add (local.get $j) (i32.const 1)) (i32.const 2)) (local.get $a))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $inner)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $outer))))
+)
+''', "ci/fuel_budget.py": '''import argparse
+import random
+import struct
+import sys
+
+import wasmtime
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--fuel", type=int, required=True)
+ap.add_argument("wasm")
+args = ap.parse_args()
+
+cfg = wasmtime.Config()
+cfg.consume_fuel = True
+engine = wasmtime.Engine(cfg)
+module = wasmtime.Module.from_file(engine, args.wasm)
+failed = False
+for n in (10, 100, 1000):
+    store = wasmtime.Store(engine)
+    store.set_fuel(args.fuel)
+    inst = wasmtime.Instance(store, module, [])
+    data = [random.Random(n).randint(-10**6, 10**6) for _ in range(n)]
+    inst.exports(store)["memory"].write(store, struct.pack(f"<{n}i", *data), 0)
+    try:
+        inst.exports(store)["sort"](store, n)
+    except wasmtime.Trap as trap:
+        print(trap)
+        print(f"sort_{n} exceeded its fuel budget of {args.fuel}")
+        failed = True
+        continue
+    used = args.fuel - store.get_fuel()
+    print(f"sort_{n}: {used} fuel ({100 * used / args.fuel:.1f}% of budget)")
+sys.exit(1 if failed else 0)
+'''},
+    setup="mkdir -p build", env=r60_env(), project="gothe/sortkit", stage="test", **ROUND60,
+)
+
+# 13. wasmtime store limits: the module's initial memory exceeds the sandbox's cap
+case(
+    "py-wasmtime-store-limit-initial-memory-pages", "test:sandbox", "python:3.11",
+    ["wat2wasm src/plugin.wat -o build/plugin.wasm", "wasm-objdump -j Memory -x build/plugin.wasm",
+     "python -m pytest -q -p no:cacheprovider -rf tests/"],
+    lab("test_assertion", [r"memory minimum size of 40 pages exceeds memory limits"],
+        "pytest + wasmtime 51 (Python), Store.set_limits", "the plugin now declares 40 initial pages (2.5 MiB) for a bigger lookup table, while the plugin sandbox caps each store at 2 MiB of linear memory; instantiation fails",
+        accept=["other", "timeout_or_oom"]),
+    files={"src/plugin.wat": '''(module
+  (memory (export "memory") 40)
+  (func (export "transform") (param $x i32) (result i32)
+    (i32.mul (local.get $x) (i32.const 3))))
+''', "sandbox/__init__.py": "", "sandbox/runner.py": '''import wasmtime
+
+MAX_MEMORY = 2 * 1024 * 1024  # per plugin, see docs/sandbox.md
+
+
+def run_plugin(path, value):
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    store.set_limits(memory_size=MAX_MEMORY, instances=1)
+    module = wasmtime.Module.from_file(engine, path)
+    inst = wasmtime.Instance(store, module, [])
+    return inst.exports(store)["transform"](store, value)
+''', "tests/test_plugin.py": '''from sandbox.runner import run_plugin
+
+
+def test_transform():
+    assert run_plugin("build/plugin.wasm", 7) == 21
+'''},
+    setup="mkdir -p build", env=r60_env(), project="gothe/plugin-host", **ROUND60,
+)
+
+# 14. wasmtime: inline WAT fixture does not parse
+case(
+    "py-wasmtime-inline-wat-fixture-parse-error", "test:python", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q tests/test_host_calls.py"],
+    lab("test_assertion", [r"wasmtime\._error\.WasmtimeError: expected `\)`"],
+        "pytest + wasmtime 51 (Python)", "a test fixture's inline WAT module lost a closing parenthesis in review; wasmtime's text parser rejects it at collection of every test using the fixture",
+        accept=["compile_error"]),
+    files={"tests/test_host_calls.py": '''import pytest
+import wasmtime
+
+GUEST = """
+(module
+  (import "host" "now" (func $now (result i64)))
+  (func (export "elapsed") (param $since i64) (result i64)
+    (i64.sub (call $now) (local.get $since))
+"""
+
+
+@pytest.fixture
+def guest():
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    module = wasmtime.Module(engine, GUEST)
+    now = wasmtime.Func(store, wasmtime.FuncType([], [wasmtime.ValType.i64()]), lambda: 1_700_000_100)
+    return store, wasmtime.Instance(store, module, [now])
+
+
+def test_elapsed(guest):
+    store, inst = guest
+    assert inst.exports(store)["elapsed"](store, 1_700_000_000) == 100
+
+
+def test_elapsed_zero(guest):
+    store, inst = guest
+    assert inst.exports(store)["elapsed"](store, 1_700_000_100) == 0
+'''},
+    env=r60_env(), project="gothe/clock-guest", **ROUND60,
+)
+
+# 15. emcc: undefined symbol at link
+case(
+    "c-emcc-link-undefined-symbol-crc32-update", "build:emscripten", "emscripten/emsdk:3.1.6",
+    ["emcc --version | head -1", "make wasm"],
+    lab("compile_error", [r"^error: undefined symbol: crc32_update \(referenced by top-level compiled C/C\+\+ code\)"],
+        "emcc (Emscripten 3.1.6, Debian)", "the crc32 implementation moved to src/crc32.c but the Makefile's SRCS list was not updated; wasm-ld reports the symbol undefined",
+        accept=["github_actions_config"]),
+    files={"Makefile": '''SRCS = src/frame.c
+EXPORTS = _frame_checksum,_frame_alloc,_free
+
+wasm: dist/frame.js
+
+dist/frame.js: $(SRCS) src/crc32.h
+\tmkdir -p dist
+\temcc -O1 $(SRCS) --no-entry -sEXPORTED_FUNCTIONS=$(EXPORTS) -sWASM_ASYNC_COMPILATION=0 -o $@
+
+.PHONY: wasm
+''', "src/crc32.h": "#include <stddef.h>\n#include <stdint.h>\nuint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n);\n",
+        "src/crc32.c": '''#include "crc32.h"
+
+uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n) {
+    crc = ~crc;
+    while (n--) {
+        crc ^= *p++;
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & -(crc & 1));
+    }
+    return ~crc;
+}
+''', "src/frame.c": '''#include <stdlib.h>
+#include "crc32.h"
+
+uint32_t frame_checksum(const uint8_t *p, size_t n) { return crc32_update(0, p, n); }
+uint8_t *frame_alloc(size_t n) { return malloc(n); }
+'''},
+    env=r60_env(**R60_EM_ENV), project="gothe/frame-codec", stage="build", **ROUND60,
+)
+
+# 16. emcc: EXPORTED_FUNCTIONS names a function that no longer exists
+case(
+    "c-emcc-exported-functions-stale-name", "build:emscripten", "emscripten/emsdk:3.1.6",
+    ["emcc -O2 src/lz.c --no-entry -sEXPORTED_FUNCTIONS=@exports.txt -sEXPORTED_RUNTIME_METHODS=ccall,cwrap -o dist/lz.js"],
+    lab("compile_error", [r"^emcc: error: undefined exported symbol: \"_lz_decompress_bound\" \[-Wundefined\] \[-Werror\]"],
+        "emcc (Emscripten 3.1.6, Debian)", "lz_decompress_bound was renamed lz_max_output in the C source; exports.txt still lists the old name",
+        accept=["github_actions_config"]),
+    files={"exports.txt": "_lz_compress\n_lz_decompress\n_lz_decompress_bound\n_malloc\n_free\n",
+           "src/lz.c": '''#include <stddef.h>
+#include <string.h>
+
+size_t lz_max_output(size_t n) { return n + n / 255 + 16; }
+
+size_t lz_compress(const unsigned char *in, size_t n, unsigned char *out) {
+    memcpy(out, in, n);
+    return n;
+}
+
+size_t lz_decompress(const unsigned char *in, size_t n, unsigned char *out) {
+    memcpy(out, in, n);
+    return n;
+}
+'''},
+    setup="mkdir -p dist", env=r60_env(**R60_EM_ENV), project="gothe/lz-wasm", stage="build", **ROUND60,
+)
+
+# 17. emcc -sASSERTIONS: memory growth disabled, the import test allocates past 16 MiB
+case(
+    "c-emcc-assertions-cannot-enlarge-memory", "test:emscripten", "emscripten/emsdk:3.1.6",
+    ["emcc -O1 -sASSERTIONS -sWASM_ASYNC_COMPILATION=0 -sINITIAL_MEMORY=16MB src/tiles.c -o build/tiles.js",
+     "node build/tiles.js fixtures/region.txt"],
+    lab("timeout_or_oom", [r"^Aborted\(Cannot enlarge memory arrays to size \d+ bytes \(OOM\)", r"^RuntimeError: Aborted\(Cannot enlarge memory arrays"],
+        "emcc (Emscripten 3.1.6) + node 20", "the tile cache grew to 64 x 1 MiB tiles; the module is built with a fixed 16 MiB heap (no ALLOW_MEMORY_GROWTH), so malloc aborts under -sASSERTIONS",
+        accept=["other", "test_assertion"]),
+    files={"src/tiles.c": '''#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TILE_BYTES (1 << 20)
+#define TILES 64
+
+static unsigned char *cache[TILES];
+
+int main(int argc, char **argv) {
+    unsigned long checksum = 0;
+    printf("loading %d tiles of %d bytes for %s\\n", TILES, TILE_BYTES, argc > 1 ? argv[1] : "-");
+    for (int i = 0; i < TILES; i++) {
+        cache[i] = malloc(TILE_BYTES);
+        memset(cache[i], i, TILE_BYTES);
+        checksum += cache[i][i];
+    }
+    printf("tiles loaded, checksum %lu\\n", checksum);
+    return 0;
+}
+''', "fixtures/region.txt": "eu-west 48.85 2.35 zoom=12\n"},
+    setup="mkdir -p build", env=r60_env(**R60_EM_ENV), project="gothe/tile-cache", **ROUND60,
+)
+
+# 18. Emscripten 3.1.6's runtime on Node 20: global fetch on a file path
+case(
+    "c-emcc-316-runtime-node20-fetch-file-path", "test:emscripten", "node:20-bookworm",
+    ["emcc --version | head -1", "node --version", "emcc -O1 src/hello.c -o build/hello.js", "node build/hello.js"],
+    lab("other", [r"^TypeError: Failed to parse URL from /builds/gothe/geo-hash/build/hello\.wasm"],
+        "emcc (Emscripten 3.1.6, Debian) + node 20", "Emscripten 3.1.6's generated loader uses fetch() whenever it exists; Node 18+ has a global fetch that cannot load a file path, so the module never instantiates (newer Emscripten, or -sWASM_ASYNC_COMPILATION=0 / -sENVIRONMENT=node with a newer release, fixes it)",
+        accept=["dependency_install", "github_actions_config"]),
+    files={"src/hello.c": '''#include <stdio.h>
+
+int main(void) {
+    printf("geohash %s\\n", "u09tvw0f6szye");
+    return 0;
+}
+'''},
+    setup="mkdir -p build", env=r60_env(**R60_EM_ENV), project="gothe/geo-hash", **ROUND60,
+)
+
+# 19. Node's WebAssembly API under node --test: import object gives a value, not a function
+case(
+    "js-node-test-wasm-linkerror-import-not-callable", "test:node", "node:20",
+    ["wat2wasm src/meter.wat -o build/meter.wasm", "node --test --test-reporter=spec tests/"],
+    lab("test_assertion", [r"LinkError\]: WebAssembly\.instantiate\(\): Import #0 module=\"env\" function=\"now_ms\" error: function import requires a callable"],
+        "node --test + WebAssembly.instantiate", "the loader passes Date.now() (a number) instead of Date.now as the env.now_ms import",
+        accept=["other"]),
+    files={"src/meter.wat": '''(module
+  (import "env" "now_ms" (func $now (result f64)))
+  (global $start (mut f64) (f64.const 0))
+  (func (export "start") (global.set $start (call $now)))
+  (func (export "elapsed") (result f64) (f64.sub (call $now) (global.get $start))))
+''', "package.json": '{\n  "name": "@gothe/meter",\n  "version": "0.3.0",\n  "type": "module"\n}\n',
+        "src/meter.js": '''import { readFile } from "node:fs/promises";
+
+export async function loadMeter() {
+  const bytes = await readFile(new URL("../build/meter.wasm", import.meta.url));
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { now_ms: Date.now() } });
+  return instance.exports;
+}
+''', "tests/meter.test.js": '''import test from "node:test";
+import assert from "node:assert/strict";
+import { loadMeter } from "../src/meter.js";
+
+test("elapsed is non-negative", async () => {
+  const m = await loadMeter();
+  m.start();
+  assert.ok(m.elapsed() >= 0);
+});
+
+test("exports start and elapsed", async () => {
+  const m = await loadMeter();
+  assert.deepEqual(Object.keys(m).sort(), ["elapsed", "start"]);
+});
+'''},
+    setup="mkdir -p build", env=r60_env(), project="gothe/meter", **ROUND60,
+)
+
+# 20. jest loading a committed .wasm that the job checked out as a Git LFS pointer
+R60_LFS_POINTER = ("version https://git-lfs.github.com/spec/v1\n"
+                   "oid sha256:4f1c9a3be07d2c5e86a1b0f7d93e62c4a8b15f0e7d2c9a6b3e48f1d07c5a92e6\nsize 183204\n")
+case(
+    "js-jest-wasm-lfs-pointer-expected-magic-word", "test:jest", "node:20",
+    ["echo \"GIT_LFS_SKIP_SMUDGE=${GIT_LFS_SKIP_SMUDGE:-}\"", "head -c 120 vendor/hyphen.wasm; echo",
+     "npx jest --ci"],
+    lab("github_actions_config", [r"CompileError: WebAssembly\.Module\(\): expected magic word 00 61 73 6d, found 76 65 72 73 @\+0"],
+        "jest 30 + WebAssembly.Module", "vendor/hyphen.wasm is tracked by Git LFS; the project's CI variables set GIT_LFS_SKIP_SMUDGE=1 to speed up clones, so the checkout holds the pointer file and WebAssembly.Module rejects it",
+        accept=["test_assertion", "other"]),
+    files={"vendor/hyphen.wasm": R60_LFS_POINTER, ".gitattributes": "*.wasm filter=lfs diff=lfs merge=lfs -text\n",
+           "package.json": '{\n  "name": "@gothe/hyphenate",\n  "version": "1.2.0",\n  "private": true,\n  "scripts": {"test": "jest"}\n}\n',
+           "src/hyphen.js": '''const fs = require("node:fs");
+const path = require("node:path");
+
+const bytes = fs.readFileSync(path.join(__dirname, "..", "vendor", "hyphen.wasm"));
+const mod = new WebAssembly.Module(bytes);
+const inst = new WebAssembly.Instance(mod, {});
+
+module.exports = { breakpoints: (len) => inst.exports.breakpoints(len) };
+''', "tests/hyphen.test.js": '''const { breakpoints } = require("../src/hyphen");
+
+test("short words are not hyphenated", () => {
+  expect(breakpoints(3)).toBe(0);
+});
+'''},
+    setup=R60_NODE_LINK, env=r60_env(GIT_LFS_SKIP_SMUDGE="1"), project="gothe/hyphenate", **ROUND60,
+)
+
+# 21. code-section size budget read from wasm-objdump -h
+case(
+    "wasm-code-section-size-budget-objdump", "size:budget", "debian:bookworm",
+    ["npx asc assembly/index.ts -o build/markdown.wasm --optimizeLevel 3 --shrinkLevel 2 --noAssert",
+     "wasm-objdump -h build/markdown.wasm",
+     "./ci/code-budget.sh build/markdown.wasm 2048"],
+    lab("other", [r"^code section of build/markdown\.wasm is \d+ bytes, over the budget of 2048 bytes by \d+"],
+        "asc + wasm-objdump + shell budget", "a string-heavy markdown escaper pulls AssemblyScript's string runtime in; the code section is over the 2 KiB budget the embedding page allows",
+        accept=["test_assertion", "lint_failure"]),
+    files={"assembly/index.ts": '''export function escapeHtml(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charAt(i);
+    if (c == "<") out += "&lt;";
+    else if (c == ">") out += "&gt;";
+    else if (c == "&") out += "&amp;";
+    else if (c == "\\"") out += "&quot;";
+    else out += c;
+  }
+  return out;
+}
+
+export function heading(level: i32, text: string): string {
+  return "<h" + level.toString() + ">" + escapeHtml(text) + "</h" + level.toString() + ">";
+}
+''', "ci/code-budget.sh": '''#!/bin/bash
+set -euo pipefail
+wasm="$1"; budget="$2"
+size_hex=$(wasm-objdump -h "$wasm" | awk '$1 == "Code" { sub(/.*size=/, ""); sub(/\\).*/, ""); print }')
+size=$((size_hex))
+if [ "$size" -gt "$budget" ]; then
+  echo "code section of $wasm is $size bytes, over the budget of $budget bytes by $((size - budget))"
+  exit 1
+fi
+echo "code section of $wasm is $size bytes (budget $budget)"
+'''},
+    setup=R60_NODE_LINK + " && mkdir -p build && chmod +x ci/code-budget.sh", env=r60_env(), project="gothe/md-escape", stage="test", **ROUND60,
+)
+
+# ---- infrastructure and flaky causes
+
+# 22. npm registry 503 while installing the AssemblyScript toolchain
+case(
+    "js-npm-install-assemblyscript-registry-503", "build:as", "node:20",
+    ["npm config get registry", "npm install --no-audit --prefer-online --fetch-retries=1 --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=2000",
+     "npm run asbuild"],
+    lab("network_or_flaky", [r"npm error code E503", r"npm error 503 Service Unavailable - GET http://127\.0\.0\.1:\d+/assemblyscript"],
+        "npm 10", "the group's npm proxy (Nexus-style, on loopback) answers 503 Service Unavailable for the assemblyscript packument",
+        infra=True, accept=["dependency_install"]),
+    files={"package.json": R60_AS_PKG % ("geo-wasm", "0.4.0"), "asconfig.json": R60_ASCONFIG,
+           "assembly/index.ts": "export function add(a: i32, b: i32): i32 {\n  return a + b;\n}\n"},
+    env=r60_env(npm_config_registry="http://127.0.0.1:{PORT_503}/", npm_config_cache="/builds/gothe/geo-wasm/.npm"),
+    project="gothe/geo-wasm", stage="build", **ROUND60,
+)
+
+# 23. pip: connection reset mid-download of the wasmtime wheel
+case(
+    "py-pip-wasmtime-wheel-connection-reset", "test:python", "python:3.11",
+    ["pip --version", "pip install --no-cache-dir --target .deps \"$WHEELHOUSE/wasmtime-51.0.0-py3-none-manylinux1_x86_64.whl\""],
+    lab("network_or_flaky", [r"ConnectionResetError\(104, 'Connection reset by peer'\)|Connection reset by peer|IncompleteRead"],
+        "pip 23", "the internal wheelhouse's nginx resets the connection part-way through the wasmtime wheel",
+        infra=True, accept=["dependency_install"]),
+    files={"requirements.txt": "wasmtime==51.0.0\n"},
+    env=r60_env(WHEELHOUSE="http://127.0.0.1:{PORT_RESET}/wheels"), project="gothe/wasm-sandbox", **ROUND60,
+)
+
+# 24. curl: DNS failure fetching the wasi-sdk release
+case(
+    "sh-curl-wasi-sdk-tarball-mirror-nxdomain", "build:wasi", "debian:bookworm",
+    ["mkdir -p .toolchain", "curl -fsSL \"$WASI_SDK_URL\" | tar -xz -C .toolchain --strip-components=1",
+     ".toolchain/bin/clang --target=wasm32-wasi -O2 src/main.c -o build/tool.wasm"],
+    lab("network_or_flaky", [r"^curl: \(6\) Could not resolve host: artifacts\.wasm-mirror\.gothe\.invalid"],
+        "curl", "the wasi-sdk tarball mirror's host name does not resolve from the runner; tar then reads an empty stream",
+        infra=True, accept=["dependency_install"]),
+    files={"src/main.c": "#include <stdio.h>\nint main(void) { puts(\"hello from wasi\"); return 0; }\n"},
+    env=r60_env(WASI_SDK_URL="https://artifacts.wasm-mirror.gothe.invalid/wasi-sdk/wasi-sdk-24.0-x86_64-linux.tar.gz"),
+    project="gothe/wasi-tool", stage="build", **ROUND60,
+)
+
+# 25. emcc: the output volume is full
+case(
+    "c-emcc-output-volume-no-space-left", "build:emscripten", "emscripten/emsdk:3.1.6",
+    ["emcc --version | head -1", "emcc -O0 -sASSERTIONS src/glyphs.c --no-entry -sEXPORTED_FUNCTIONS=_glyph_width -o dist/glyphs.js"],
+    lab("infrastructure", [r"^OSError: \[Errno 28\] No space left on device"],
+        "emcc (Emscripten 3.1.6, Debian)", "the runner's dist volume (a 48 KiB tmpfs here) is full; emcc fails moving the 45 KiB JS glue into place after writing the module",
+        infra=True, accept=["other"]),
+    files={"src/glyphs.c": '''#include <stdint.h>
+
+static const uint8_t advance[8] = {3, 4, 4, 5, 6, 6, 7, 9};
+
+int glyph_width(int cp) {
+    return advance[cp & 7] + (cp >= 0x3000 ? 4 : 0);
+}
+'''},
+    tmpfs=("dist", "48k"), env=r60_env(**R60_EM_ENV), project="gothe/font-glyphs", stage="build", **ROUND60,
+)
+
+# 26. S3-compatible artifact store throttles the .wasm upload
+case(
+    "sh-curl-upload-wasm-artifact-s3-slowdown", "publish:wasm", "debian:bookworm",
+    ["wat2wasm src/filter.wat -o dist/filter.wasm", "sha256sum dist/filter.wasm | tee dist/filter.wasm.sha256",
+     "curl --fail-with-body -sS -T dist/filter.wasm \"$ARTIFACT_BUCKET/filter/$CI_COMMIT_SHORT_SHA/filter.wasm\""],
+    lab("network_or_flaky", [r"<Code>SlowDown</Code><Message>Please reduce your request rate\.</Message>", r"^curl: \(22\) The requested URL returned error: 503"],
+        "curl + S3-compatible store", "the artifact bucket answers 503 SlowDown (throttling) to the upload PUT",
+        infra=True),
+    files={"src/filter.wat": "(module\n  (func (export \"keep\") (param $v i32) (result i32)\n    (i32.gt_s (local.get $v) (i32.const 0))))\n"},
+    setup="mkdir -p dist", env=r60_env(ARTIFACT_BUCKET="http://127.0.0.1:{PORT_S3SLOWDOWN}/gothe-wasm-artifacts", CI_COMMIT_SHORT_SHA="8c1f2e4a"),
+    project="gothe/filters", stage="deploy", **ROUND60,
+)
+
+# 27. node fetch of the spec-test fixtures: body trickles, AbortSignal.timeout fires
+case(
+    "js-fetch-spec-fixtures-abort-signal-timeout", "test:conformance", "node:20",
+    ["node ci/fetch-fixtures.mjs", "node --test tests/"],
+    lab("network_or_flaky", [r"TimeoutError\]: The operation was aborted due to timeout"],
+        "node 20 fetch (undici)", "the fixture server answers the headers at once but sends the 64 MiB archive a few bytes at a time; the script's 8 s AbortSignal.timeout aborts the body read",
+        infra=True),
+    files={"ci/fetch-fixtures.mjs": '''import { writeFile, mkdir } from "node:fs/promises";
+
+const url = `${process.env.FIXTURES_URL}/wasm-spec-fixtures-2026.11.tar`;
+console.log(`fetching ${url}`);
+const res = await fetch(url, { signal: AbortSignal.timeout(8000) });
+console.log(`HTTP ${res.status}, ${res.headers.get("content-length")} bytes`);
+const body = Buffer.from(await res.arrayBuffer());
+await mkdir("fixtures", { recursive: true });
+await writeFile("fixtures/spec.tar", body);
+console.log("fixtures ready");
+''', "tests/spec.test.js": "import test from 'node:test';\ntest('fixtures present', () => {});\n",
+        "package.json": '{\n  "name": "@gothe/conformance",\n  "version": "0.1.0",\n  "type": "module"\n}\n'},
+    env=r60_env(FIXTURES_URL="http://127.0.0.1:{PORT_TRICKLE}/fixtures"), project="gothe/conformance", **ROUND60,
+)
+
+# 28. runner clock behind: the binaryen mirror's certificate is not yet valid
+case(
+    "sh-curl-binaryen-release-cert-not-yet-valid", "build:optimize", "debian:bookworm",
+    ["date -u", "curl -fsSL --cacert \"$MIRROR_CA\" -o binaryen.tar.gz \"$BINARYEN_MIRROR/binaryen/version_119/binaryen-version_119-x86_64-linux.tar.gz\"",
+     "tar -xzf binaryen.tar.gz"],
+    lab("network_or_flaky", [r"^curl: \(60\) SSL certificate problem: certificate is not yet valid"],
+        "curl", "the runner's clock is behind: the mirror's fresh certificate (valid from two days ahead of the runner's time) is rejected",
+        infra=True, accept=["infrastructure"]),
+    env=r60_env(MIRROR_CA="{R12_CA_FILE}", BINARYEN_MIRROR="https://127.0.0.1:{PORT_NOTYET}/mirror"),
+    project="gothe/wasm-opt-cache", stage="build", **ROUND60,
+)
+
+# ---- cascades
+
+# 29. the link error downgraded to a warning by a linker setting; the test aborts at run time
+case(
+    "c-emcc-undefined-symbols-not-fatal-runtime-missing-function-cascade", "test:emscripten", "emscripten/emsdk:3.1.6",
+    ["make dist/digest.js", "node tests/digest.test.cjs"],
+    lab("compile_error", [r"^warning: undefined symbol: sha256_update \(referenced by top-level compiled C/C\+\+ code\)"],
+        "emcc (Emscripten 3.1.6, Debian) + node 20", "cascade: -sERROR_ON_UNDEFINED_SYMBOLS=0 (added earlier to silence a JS-library symbol) turns the missing sha256_update (src/sha256.c not in SRCS) into a link warning; the build succeeds and the test aborts at run time with 'missing function: sha256_update'",
+        accept=["test_assertion", "github_actions_config"]),
+    files={"Makefile": '''SRCS = src/digest.c
+LDFLAGS = --no-entry -sEXPORTED_FUNCTIONS=_digest_hex,_malloc,_free -sEXPORTED_RUNTIME_METHODS=ccall \\
+          -sERROR_ON_UNDEFINED_SYMBOLS=0 -sWASM_ASYNC_COMPILATION=0 -sASSERTIONS
+
+dist/digest.js: $(SRCS)
+\tmkdir -p dist
+\temcc -O1 $(SRCS) $(LDFLAGS) -o $@
+''', "src/sha256.h": "#include <stddef.h>\n#include <stdint.h>\nvoid sha256_update(uint32_t state[8], const uint8_t *p, size_t n);\n",
+        "src/sha256.c": "#include \"sha256.h\"\nvoid sha256_update(uint32_t state[8], const uint8_t *p, size_t n) { while (n--) state[n % 8] ^= p[n]; }\n",
+        "src/digest.c": '''#include <stdio.h>
+#include <string.h>
+#include "sha256.h"
+
+static char hex[65];
+
+const char *digest_hex(const char *s) {
+    uint32_t st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    sha256_update(st, (const uint8_t *)s, strlen(s));
+    for (int i = 0; i < 8; i++) sprintf(hex + 8 * i, "%08x", st[i]);
+    return hex;
+}
+''', "tests/digest.test.cjs": '''const assert = require("node:assert/strict");
+const M = require("../dist/digest.js");
+
+const hex = M.ccall("digest_hex", "string", ["string"], ["abc"]);
+assert.equal(hex.length, 64);
+console.log("digest ok", hex);
+'''},
+    env=r60_env(**R60_EM_ENV), project="gothe/digest-wasm", **ROUND60,
+)
+
+# 30. the optimiser step skipped for want of a variable; the size budget fails downstream
+case(
+    "sh-binaryen-root-unset-wasm-opt-skipped-size-budget-cascade", "build:release", "node:20",
+    ["npx asc assembly/index.ts -o build/router.wasm --debug", "mkdir -p dist",
+     '''if [ -n "${BINARYEN_ROOT:-}" ] && [ -x "$BINARYEN_ROOT/bin/wasm-opt" ]; then
+  "$BINARYEN_ROOT/bin/wasm-opt" -Oz --enable-bulk-memory --strip-debug build/router.wasm -o dist/router.wasm
+else
+  echo "warning: wasm-opt not found (BINARYEN_ROOT='${BINARYEN_ROOT:-}'), shipping the module unoptimised"
+  cp build/router.wasm dist/router.wasm
+fi''',
+     "ls -l dist/", "./ci/size-budget.sh dist/router.wasm 6144"],
+    lab("github_actions_config", [r"^warning: wasm-opt not found \(BINARYEN_ROOT=''\), shipping the module unoptimised"],
+        "asc + shell glue + size budget", "cascade: BINARYEN_ROOT moved from the project's CI variables into another job's `variables:`; the optimise step's guard finds no wasm-opt, warns and copies the debug build, and the size budget fails on the unoptimised module",
+        accept=["other"]),
+    files={"assembly/index.ts": '''const routes = new Map<string, i32>();
+
+export function register(path: string, id: i32): void {
+  routes.set(path, id);
+}
+
+export function lookup(path: string): i32 {
+  if (routes.has(path)) return routes.get(path);
+  const slash = path.lastIndexOf("/");
+  return slash > 0 ? lookup(path.substring(0, slash)) : -1;
+}
+''', "ci/size-budget.sh": '''#!/bin/bash
+set -euo pipefail
+f="$1"; budget="$2"
+size=$(stat -c %s "$f")
+gz=$(gzip -9c "$f" | wc -c)
+echo "$f: $size bytes ($gz gzipped), budget $budget bytes"
+if [ "$size" -gt "$budget" ]; then
+  echo "error: $f exceeds the size budget by $((size - budget)) bytes"
+  exit 1
+fi
+'''},
+    setup=R60_NODE_LINK + " && mkdir -p build && chmod +x ci/size-budget.sh", env=r60_env(), project="gothe/edge-router", stage="build", **ROUND60,
+)
+
+# 31. a conftest that skips on a wasm load error; a junit gate then fails on zero passes
+case(
+    "py-conftest-skips-on-wasi-import-error-junit-gate-cascade", "test:python", "python:3.11",
+    ["wat2wasm src/codec.wat -o build/codec.wasm",
+     "python -m pytest -p no:cacheprovider -q -rs --junitxml=report.xml tests/",
+     "python ci/junit_gate.py report.xml --min-passed 3"],
+    lab("test_assertion", [r"unknown import: `wasi_snapshot_preview1::fd_write` has not been defined"],
+        "pytest + wasmtime 51 (Python)", "cascade: the codec now logs through WASI fd_write; the host's Linker never calls define_wasi, instantiation fails, the session fixture turns that into pytest.skip, pytest passes with every test skipped and the junit gate fails on zero passes",
+        accept=["other"]),
+    files={"src/codec.wat": '''(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "rle_len") (param $p i32) (param $n i32) (result i32)
+    (local $i i32) (local $runs i32)
+    (if (i32.eqz (local.get $n)) (then (return (i32.const 0))))
+    (local.set $runs (i32.const 1))
+    (local.set $i (i32.const 1))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (if (i32.ne (i32.load8_u (i32.add (local.get $p) (local.get $i)))
+                    (i32.load8_u (i32.add (local.get $p) (i32.sub (local.get $i) (i32.const 1)))))
+          (then (local.set $runs (i32.add (local.get $runs) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.mul (local.get $runs) (i32.const 2))))
+''', "tests/conftest.py": '''import pathlib
+
+import pytest
+import wasmtime
+
+WASM = pathlib.Path(__file__).resolve().parent.parent / "build" / "codec.wasm"
+
+
+@pytest.fixture(scope="session")
+def codec():
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    linker = wasmtime.Linker(engine)
+    try:
+        inst = linker.instantiate(store, wasmtime.Module.from_file(engine, str(WASM)))
+    except wasmtime.WasmtimeError as exc:
+        pytest.skip(f"codec.wasm could not be instantiated: {exc}")
+    return store, inst.exports(store)
+''', "tests/test_rle.py": '''def run(codec, data):
+    store, ex = codec
+    ex["memory"].write(store, data, 0)
+    return ex["rle_len"](store, 0, len(data))
+
+
+def test_empty(codec):
+    assert run(codec, b"") == 0
+
+
+def test_single_run(codec):
+    assert run(codec, b"aaaa") == 2
+
+
+def test_alternating(codec):
+    assert run(codec, b"abab") == 8
+''', "ci/junit_gate.py": '''import argparse
+import sys
+import xml.etree.ElementTree as ET
+
+ap = argparse.ArgumentParser()
+ap.add_argument("report")
+ap.add_argument("--min-passed", type=int, default=1)
+a = ap.parse_args()
+suite = ET.parse(a.report).getroot().find("testsuite")
+total, skipped = int(suite.get("tests")), int(suite.get("skipped"))
+failed = int(suite.get("failures")) + int(suite.get("errors"))
+passed = total - skipped - failed
+print(f"junit: {total} tests, {passed} passed, {skipped} skipped, {failed} failed")
+if passed < a.min_passed:
+    print(f"junit gate: {passed} passed, fewer than the required {a.min_passed}")
+    sys.exit(1)
+'''},
+    setup="mkdir -p build", env=r60_env(), project="gothe/rle-codec", **ROUND60,
+)
+
+# 32. a loader that falls back to a JS implementation when the wasm fails to link
+case(
+    "js-wasm-loader-linkerror-js-fallback-rounding-cascade", "test:node", "node:20",
+    ["npx asc assembly/money.ts -o build/money.wasm -O3", "wasm-objdump -j Import -x build/money.wasm",
+     "node --test --test-reporter=spec tests/"],
+    lab("test_assertion", [r"\[money\] wasm unavailable \(LinkError: WebAssembly\.instantiate\(\): Import #0 module=\"env\" function=\"abort\" error: function import requires a callable\)"],
+        "asc + node --test", "cascade: the money module now asserts (so asc's output imports env.abort) and the loader's import object has an empty env; instantiation fails with LinkError, the loader logs it and falls back to a JS implementation that rounds half up instead of half to even, and the rounding test fails",
+        accept=["other"]),
+    files={"assembly/money.ts": '''// Rounds a value in tenths of a cent to cents, half to even (banker's rounding).
+export function roundCents(tenths: i64): i64 {
+  assert(tenths >= 0, "negative amount");
+  const q = tenths / 10;
+  const r = tenths % 10;
+  if (r > 5 || (r == 5 && (q & 1) == 1)) return q + 1;
+  return q;
+}
+''', "package.json": '{\n  "name": "@gothe/money",\n  "version": "3.2.0",\n  "type": "module"\n}\n',
+        "src/money.js": '''import { readFile } from "node:fs/promises";
+
+const fallback = {
+  roundCents: (tenths) => BigInt(Math.round(Number(tenths) / 10)),
+};
+
+export async function loadMoney() {
+  try {
+    const bytes = await readFile(new URL("../build/money.wasm", import.meta.url));
+    const { instance } = await WebAssembly.instantiate(bytes, { env: {} });
+    return instance.exports;
+  } catch (err) {
+    console.warn(`[money] wasm unavailable (${err}); using the JS fallback`);
+    return fallback;
+  }
+}
+''', "tests/money.test.js": '''import test from "node:test";
+import assert from "node:assert/strict";
+import { loadMoney } from "../src/money.js";
+
+const money = await loadMoney();
+
+test("rounds down below half", () => {
+  assert.equal(money.roundCents(1234n), 123n);
+});
+
+test("rounds half to even", () => {
+  assert.equal(money.roundCents(1225n), 122n);
+  assert.equal(money.roundCents(1235n), 124n);
+});
+'''},
+    setup=R60_NODE_LINK + " && mkdir -p build", env=r60_env(), project="gothe/money-wasm", **ROUND60,
+)
