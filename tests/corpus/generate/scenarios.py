@@ -36101,3 +36101,1121 @@ test("rounds half to even", () => {
 '''},
     setup=R60_NODE_LINK + " && mkdir -p build", env=r60_env(), project="gothe/money-wasm", **ROUND60,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 61: workflow orchestrators' CI jobs for data platforms (Airflow, Dagster, Prefect, Luigi,
+# cron schedules and their shell glue), by an author who had not read the diagnoser's rules.
+
+ROUND61 = dict(round=61)
+
+R61_BASE = {"HOME": "/tmp/diag61/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+R61_SYS_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def r61_af(proj, **kw):
+    """Airflow 2.10 in /tmp/diag61/venv, its home and SQLite metadata DB inside the project."""
+    d = f"/builds/veal/{proj}"
+    e = dict(R61_BASE)
+    e.update({"AIRFLOW_HOME": f"{d}/.airflow", "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+              "AIRFLOW__CORE__DAGS_FOLDER": f"{d}/dags",
+              "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{d}/.airflow/airflow.db",
+              "AIRFLOW__CORE__UNIT_TEST_MODE": "False"})
+    e.update(kw)
+    return e
+
+
+def r61_dg(**kw):
+    """Dagster in its own venv (/tmp/diag61/venv-dagster)."""
+    e = dict(R61_BASE)
+    e.update({"PATH": "/tmp/diag61/venv-dagster/bin:" + R61_SYS_PATH, "DAGSTER_DISABLE_TELEMETRY": "1"})
+    e.update(kw)
+    return e
+
+
+def r61_pf(**kw):
+    """Prefect 3 in its own venv (/tmp/diag61/venv-prefect): SQLAlchemy 2, which Airflow 2.10 does not take."""
+    e = dict(R61_BASE)
+    e.update({"PATH": "/tmp/diag61/venv-prefect/bin:" + R61_SYS_PATH, "DO_NOT_TRACK": "1",
+              "PREFECT_HOME": "/tmp/diag61/home/.prefect", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    e.update(kw)
+    return e
+
+
+def r61_py(**kw):
+    e = dict(R61_BASE)
+    e.update(kw)
+    return e
+
+
+R61_DAGBAG_TEST = '''from airflow.models import DagBag
+
+
+def test_dags_import_cleanly():
+    bag = DagBag(dag_folder="dags", include_examples=False)
+    assert bag.import_errors == {}, "\\n".join(f"{k}: {v}" for k, v in bag.import_errors.items())
+
+
+def test_every_dag_has_an_owner_and_retries():
+    bag = DagBag(dag_folder="dags", include_examples=False)
+    for dag_id, dag in bag.dags.items():
+        assert dag.default_args.get("owner", "airflow") != "airflow", dag_id
+        assert dag.default_args.get("retries", 0) >= 1, dag_id
+'''
+
+R61_DEFAULTS = 'default_args = {"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)}\n'
+
+# --- Airflow: plain failures -----------------------------------------------------------------
+
+case(
+    "py-airflow-dagbag-dependency-cycle", "test:dag-integrity", "apache/airflow:2.10.3-python3.11",
+    ["airflow version", "python -m pytest -p no:cacheprovider -q tests/test_dag_integrity.py"],
+    lab("test_assertion", [r"Cycle detected in DAG: orders_daily\. Faulty task: "],
+        "Airflow DagBag + pytest", "the merge request adds `validate >> extract` (re-extract when validation fails) "
+        "to a linear DAG; the DagBag refuses the cycle and the integrity test reports the import error",
+        accept=["compile_error", "other"]),
+    files={"dags/orders_daily.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+''' + R61_DEFAULTS + '''
+with DAG("orders_daily", start_date=datetime(2026, 1, 1), schedule="@daily", catchup=False,
+         default_args=default_args) as dag:
+    extract = EmptyOperator(task_id="extract")
+    load = EmptyOperator(task_id="load")
+    validate = EmptyOperator(task_id="validate")
+    publish = EmptyOperator(task_id="publish")
+    extract >> load >> validate >> publish
+    # re-run the extract when validation finds gaps
+    validate >> extract
+''', "tests/test_dag_integrity.py": R61_DAGBAG_TEST},
+    env=r61_af("orders-dags"), project="veal/orders-dags", **ROUND61,
+)
+
+case(
+    "py-airflow-duplicate-task-id-generated-loop", "lint:dags", "apache/airflow:2.10.3-python3.11",
+    ["python scripts/check_dags.py"],
+    lab("other", [r"Task id 'load_customers' has already been added to the DAG"],
+        "Airflow DagBag (a repository script)", "tasks generated from a list of tables; the merge request adds "
+        "`customers` a second time (once for the CRM source), so two tasks get the id load_customers",
+        accept=["compile_error", "test_assertion"]),
+    files={"dags/crm_sync.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+''' + R61_DEFAULTS + '''
+TABLES = ["accounts", "customers", "contacts", "opportunities", "customers"]
+
+with DAG("crm_sync", start_date=datetime(2026, 1, 1), schedule="15 2 * * *", catchup=False,
+         default_args=default_args) as dag:
+    for table in TABLES:
+        BashOperator(task_id=f"load_{table}", bash_command=f"echo loading {table}")
+''', "dags/warehouse_vacuum.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+''' + R61_DEFAULTS + '''
+with DAG("warehouse_vacuum", start_date=datetime(2026, 1, 1), schedule="0 4 * * 0", catchup=False,
+         default_args=default_args) as dag:
+    EmptyOperator(task_id="vacuum")
+''', "scripts/check_dags.py": '''import sys
+
+from airflow.models import DagBag
+
+bag = DagBag(dag_folder="dags", include_examples=False)
+print(f"parsed {len(bag.dags)} DAG(s) from dags/ in {bag.dagbag_stats[0].duration if bag.dagbag_stats else 0}")
+for dag_id in sorted(bag.dags):
+    print(f"  ok   {dag_id}")
+for path, err in sorted(bag.import_errors.items()):
+    print(f"  FAIL {path}")
+    for line in err.strip().splitlines()[-3:]:
+        print(f"       {line}")
+if bag.import_errors:
+    print(f"{len(bag.import_errors)} DAG file(s) failed to import", file=sys.stderr)
+    sys.exit(1)
+'''},
+    env=r61_af("crm-dags"), project="veal/crm-dags", **ROUND61,
+)
+
+case(
+    "py-airflow-bash-command-sh-template-not-found", "test:tasks", "apache/airflow:2.10.3-python3.11",
+    ["airflow db migrate", "airflow tasks test marts_refresh refresh_marts 2026-12-01"],
+    lab("other", [r"jinja2\.exceptions\.TemplateNotFound: 'scripts/refresh_marts\.sh' not found in search path"],
+        "Airflow BashOperator", "bash_command ends in .sh, so Airflow treats it as a Jinja template file and looks it "
+        "up relative to the DAG folder; the script lives in the repository's scripts/, outside the search path",
+        accept=["github_actions_config"]),
+    files={"dags/marts_refresh.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+''' + R61_DEFAULTS + '''
+with DAG("marts_refresh", start_date=datetime(2026, 1, 1), schedule="0 6 * * *", catchup=False,
+         default_args=default_args) as dag:
+    BashOperator(task_id="refresh_marts", bash_command="scripts/refresh_marts.sh")
+''', "scripts/refresh_marts.sh": "#!/bin/sh\necho refreshing marts for \"$1\"\n"},
+    setup="chmod +x scripts/refresh_marts.sh",
+    env=r61_af("marts-dags"), project="veal/marts-dags", **ROUND61,
+)
+
+case(
+    "py-airflow-variable-env-name-mismatch", "test:dag-run", "apache/airflow:2.10.3-python3.11",
+    ["airflow db migrate >/dev/null", "env | grep ^AIRFLOW_VAR_ | cut -d= -f1",
+     "airflow tasks test exports_weekly build_manifest 2026-12-06"],
+    lab("github_actions_config", [r"KeyError: 'Variable exports_bucket does not exist'"],
+        "Airflow Variables from the environment", "the DAG reads Variable.get('exports_bucket'); the CI variable "
+        "is defined as AIRFLOW_VAR_EXPORT_BUCKET (no S), so the lookup fails inside the task",
+        accept=["other", "permission_or_secret"]),
+    files={"dags/exports_weekly.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.models import Variable
+from airflow.operators.python import PythonOperator
+
+''' + R61_DEFAULTS + '''
+
+def build_manifest(ds, **_):
+    bucket = Variable.get("exports_bucket")
+    print(f"writing manifest for {ds} to s3://{bucket}/weekly/{ds}/manifest.json")
+
+
+with DAG("exports_weekly", start_date=datetime(2026, 1, 1), schedule="0 3 * * 1", catchup=False,
+         default_args=default_args) as dag:
+    PythonOperator(task_id="build_manifest", python_callable=build_manifest)
+'''},
+    env=r61_af("exports-dags", AIRFLOW_VAR_EXPORT_BUCKET="veal-exports-staging", AIRFLOW_VAR_EXPORTS_REGION="eu-west-1"),
+    project="veal/exports-dags", **ROUND61,
+)
+
+case(
+    "py-airflow-conn-id-not-defined-hook-test", "test:hooks", "apache/airflow:2.10.3-python3.11",
+    ["airflow db migrate >/dev/null", "python -m pytest -p no:cacheprovider -rf --tb=line tests/"],
+    lab("github_actions_config", [r"The conn_id `warehouse_pg` isn't defined"],
+        "Airflow connections from the environment + pytest", "the hook test resolves conn_id warehouse_pg; the job "
+        "defines AIRFLOW_CONN_WAREHOUSE (the old id), so BaseHook.get_connection raises AirflowNotFoundException",
+        accept=["test_assertion", "permission_or_secret"]),
+    files={"plugins/__init__.py": "", "plugins/warehouse.py": '''from airflow.hooks.base import BaseHook
+
+
+def warehouse_dsn(conn_id: str = "warehouse_pg") -> str:
+    c = BaseHook.get_connection(conn_id)
+    return f"host={c.host} port={c.port} dbname={c.schema} user={c.login}"
+''', "tests/test_warehouse.py": '''from plugins.warehouse import warehouse_dsn
+
+
+def test_dsn_uses_the_ci_database():
+    dsn = warehouse_dsn()
+    assert "dbname=analytics" in dsn
+    assert "host=127.0.0.1" in dsn
+
+
+def test_custom_conn_id_is_honoured(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_REPORTING", "postgres://ci:ci@127.0.0.1:5432/reporting")
+    assert "dbname=reporting" in warehouse_dsn("reporting")
+'''},
+    env=r61_af("warehouse-hooks", AIRFLOW_CONN_WAREHOUSE="postgres://ci:ci@127.0.0.1:5432/analytics"),
+    project="veal/warehouse-hooks", **ROUND61,
+)
+
+case(
+    "py-airflow-cron-hour-out-of-range-import-error", "lint:dags", "apache/airflow:2.10.3-python3.11",
+    ["airflow db migrate >/dev/null 2>&1", "airflow dags reserialize",
+     "airflow dags list-import-errors -o plain | tee import-errors.txt",
+     "test ! -s import-errors.txt || ! grep -q dags/ import-errors.txt"],
+    lab("other", [r"AirflowTimetableInvalid: \[30 24 \* \* 1-5\] is not acceptable, out of range"],
+        "Airflow timetable (cron)", "a DAG moved to 'midnight UTC' is scheduled with hour 24; croniter rejects the "
+        "expression, the DAG file becomes an import error, and the job's grep gate fails on the listing",
+        accept=["github_actions_config", "compile_error"]),
+    files={"dags/ledger_close.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+''' + R61_DEFAULTS + '''
+# close the books at midnight UTC on business days
+with DAG("ledger_close", start_date=datetime(2026, 1, 1), schedule="30 24 * * 1-5", catchup=False,
+         default_args=default_args) as dag:
+    EmptyOperator(task_id="close")
+''', "dags/ledger_snapshot.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+''' + R61_DEFAULTS + '''
+with DAG("ledger_snapshot", start_date=datetime(2026, 1, 1), schedule="0 1 * * *", catchup=False,
+         default_args=default_args) as dag:
+    EmptyOperator(task_id="snapshot")
+'''},
+    env=r61_af("ledger-dags"), project="veal/ledger-dags", **ROUND61,
+)
+
+case(
+    "py-airflow-bash-operator-exit-code", "test:dag-run", "apache/airflow:2.10.3-python3.11",
+    ["airflow db migrate >/dev/null", "airflow tasks test partitions_check check_partitions 2026-12-05"],
+    lab("other", [r"missing partition dt=2026-12-04 in sales_daily", r"Bash command failed\. The command returned a non-zero exit code 3"],
+        "Airflow BashOperator", "the partition check script finds the previous day's partition absent in the "
+        "checked-in fixture listing and exits 3; BashOperator turns it into AirflowException",
+        accept=["test_assertion"]),
+    files={"dags/partitions_check.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+''' + R61_DEFAULTS + '''
+with DAG("partitions_check", start_date=datetime(2026, 1, 1), schedule="45 5 * * *", catchup=False,
+         default_args=default_args) as dag:
+    BashOperator(task_id="check_partitions",
+                 bash_command="bash $CHECK_SCRIPT sales_daily {{ macros.ds_add(ds, -1) }} ",
+                 env={"CHECK_SCRIPT": "{{ var.value.get('check_script', '') }}"}, append_env=True)
+''', "scripts/check_partitions.sh": '''#!/bin/bash
+table=$1 day=$2
+listing=${PARTITION_LISTING:?}
+echo "checking $table for dt=$day in $listing"
+if ! grep -qx "dt=$day" "$listing"; then
+  echo "missing partition dt=$day in $table" >&2
+  exit 3
+fi
+echo "partition dt=$day present"
+''', "fixtures/sales_daily.partitions": "dt=2026-12-01\ndt=2026-12-02\ndt=2026-12-03\ndt=2026-12-05\n"},
+    env=r61_af("partition-dags", AIRFLOW_VAR_CHECK_SCRIPT="/builds/veal/partition-dags/scripts/check_partitions.sh",
+               PARTITION_LISTING="/builds/veal/partition-dags/fixtures/sales_daily.partitions"),
+    project="veal/partition-dags", **ROUND61,
+)
+
+case(
+    "py-airflow-jinja-undefined-params-key", "test:dag-run", "apache/airflow:2.10.3-python3.11",
+    ["airflow db migrate >/dev/null",
+     "airflow tasks test geo_rollup rollup 2026-12-06 -t '{\"regions\": [\"emea\", \"apac\"]}'"],
+    lab("other", [r"jinja2\.exceptions\.UndefinedError: 'dict object' has no attribute 'region'"],
+        "Airflow templated fields", "the templated bash_command uses params.region; the DAG's params were renamed to "
+        "regions (a list) in the same merge request, and Airflow renders templates with StrictUndefined",
+        accept=["compile_error"]),
+    files={"dags/geo_rollup.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.models.param import Param
+from airflow.operators.bash import BashOperator
+
+''' + R61_DEFAULTS + '''
+with DAG("geo_rollup", start_date=datetime(2026, 1, 1), schedule="0 7 * * *", catchup=False,
+         default_args=default_args, params={"regions": Param(["emea"], type="array")}) as dag:
+    BashOperator(task_id="rollup", bash_command="echo rolling up {{ params.region }} for {{ ds }}")
+'''},
+    env=r61_af("geo-dags"), project="veal/geo-dags", **ROUND61,
+)
+
+case(
+    "py-airflow-xcom-pull-wrong-task-id", "test:dag-run", "apache/airflow:2.10.3-python3.11",
+    ["airflow db migrate >/dev/null", "airflow dags test invoices_export 2026-12-04"],
+    lab("other", [r"TypeError: 'NoneType' object is not subscriptable"],
+        "Airflow XCom", "the upstream task was renamed fetch_invoices -> extract_invoices; the downstream "
+        "xcom_pull still names the old task id, gets None, and indexes it",
+        accept=["test_assertion"]),
+    files={"dags/invoices_export.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+
+''' + R61_DEFAULTS + '''
+
+def extract_invoices(ds, **_):
+    rows = [{"id": 9001, "amount": 120.5}, {"id": 9002, "amount": 80.0}]
+    return {"day": ds, "rows": rows}
+
+
+def write_export(ti, **_):
+    payload = ti.xcom_pull(task_ids="fetch_invoices")
+    rows = payload["rows"]
+    print(f"exporting {len(rows)} invoices for {payload['day']}")
+
+
+with DAG("invoices_export", start_date=datetime(2026, 1, 1), schedule="0 2 * * *", catchup=False,
+         default_args={"owner": "finance-data", "retries": 0}) as dag:
+    extract = PythonOperator(task_id="extract_invoices", python_callable=extract_invoices)
+    write = PythonOperator(task_id="write_export", python_callable=write_export)
+    extract >> write
+'''},
+    env=r61_af("invoice-dags"), project="veal/invoice-dags", **ROUND61,
+)
+
+# --- Dagster: plain failures -----------------------------------------------------------------
+
+case(
+    "py-dagster-validate-resource-key-not-provided", "validate:definitions", "python:3.11",
+    ["dagster --version", "dagster definitions validate -m analytics.definitions"],
+    lab("other", [r"resource with key 'warehouse' required by op 'daily_revenue' was not provided"],
+        "dagster definitions validate", "a new asset asks for a `warehouse` resource; Definitions registers it "
+        "under the key `duckdb`", accept=["github_actions_config", "compile_error"]),
+    files={"analytics/__init__.py": "", "analytics/definitions.py": '''import dagster as dg
+
+
+class DuckDBResource(dg.ConfigurableResource):
+    path: str
+
+    def query(self, sql: str) -> list:
+        return []
+
+
+@dg.asset
+def orders() -> list:
+    return [{"id": 1, "total": 30.0}]
+
+
+@dg.asset
+def daily_revenue(warehouse: DuckDBResource, orders: list) -> float:
+    warehouse.query("select 1")
+    return sum(o["total"] for o in orders)
+
+
+defs = dg.Definitions(assets=[orders, daily_revenue],
+                      resources={"duckdb": DuckDBResource(path="/tmp/analytics.duckdb")})
+'''},
+    env=r61_dg(), project="veal/analytics-assets", **ROUND61,
+)
+
+case(
+    "py-dagster-asset-check-row-count-failed", "test:assets", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q tests/"],
+    lab("test_assertion", [r"^E\s+AssertionError: check rows_not_empty on \['stg_payments'\] failed: .*0 rows", r"Asset check 'rows_not_empty' on 'stg_payments' did not pass",
+                            r"^FAILED tests/test_assets\.py::test_payment_checks_pass"],
+        "Dagster asset checks + pytest", "the staging asset now filters on status 'settled' while the fixture "
+        "uses 'SETTLED'; the asset materializes with 0 rows and its rows_not_empty check fails",
+        accept=["other"]),
+    files={"payments/__init__.py": "", "payments/assets.py": '''import dagster as dg
+
+RAW = [
+    {"id": "p1", "amount": 12.0, "status": "SETTLED"},
+    {"id": "p2", "amount": 40.0, "status": "SETTLED"},
+    {"id": "p3", "amount": 5.5, "status": "PENDING"},
+]
+
+
+@dg.asset
+def stg_payments() -> list:
+    return [r for r in RAW if r["status"] == "settled"]
+
+
+@dg.asset_check(asset=stg_payments)
+def rows_not_empty(stg_payments: list) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=len(stg_payments) > 0, metadata={"rows": len(stg_payments)})
+
+
+@dg.asset_check(asset=stg_payments)
+def amounts_positive(stg_payments: list) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=all(r["amount"] > 0 for r in stg_payments))
+''', "tests/test_assets.py": '''import dagster as dg
+
+from payments.assets import amounts_positive, rows_not_empty, stg_payments
+
+
+def test_payment_checks_pass():
+    result = dg.materialize([stg_payments, rows_not_empty, amounts_positive])
+    assert result.success
+    for ev in result.get_asset_check_evaluations():
+        rows = ev.metadata.get("rows")
+        assert ev.passed, (f"check {ev.check_name} on {ev.asset_key.path} failed: "
+                           f"{rows.value if rows else '?'} rows")
+'''},
+    env=r61_dg(), project="veal/payments-assets", **ROUND61,
+)
+
+case(
+    "py-dagster-run-config-unexpected-field", "test:jobs", "python:3.11",
+    ["python -m pytest -p no:cacheprovider -q --tb=short tests/test_backfill.py"],
+    lab("test_assertion", [r"Received unexpected config entry \"batchsize\""],
+        "Dagster config schema", "the op's Config field is batch_size; the test's run_config (copied from an "
+        "old launchpad snippet) says batchsize, which the config schema rejects before the run starts",
+        accept=["other", "github_actions_config"]),
+    files={"backfill/__init__.py": "", "backfill/jobs.py": '''import dagster as dg
+
+
+class BackfillConfig(dg.Config):
+    start: str
+    batch_size: int = 500
+
+
+@dg.op
+def plan_batches(config: BackfillConfig) -> int:
+    return max(1, 10_000 // config.batch_size)
+
+
+@dg.job
+def backfill_events():
+    plan_batches()
+''', "tests/test_backfill.py": '''from backfill.jobs import backfill_events
+
+
+def test_backfill_plans_batches():
+    result = backfill_events.execute_in_process(
+        run_config={"ops": {"plan_batches": {"config": {"start": "2026-11-01", "batchsize": 250}}}})
+    assert result.success
+    assert result.output_for_node("plan_batches") == 40
+'''},
+    env=r61_dg(), project="veal/events-backfill", **ROUND61,
+)
+
+case(
+    "py-dagster-asset-in-key-not-produced", "validate:definitions", "python:3.11",
+    ["dagster definitions validate -f marketing/defs.py"],
+    lab("other", [r'Input asset "\["raw_campaigns"\]" is not produced by any of the provided asset ops'],
+        "dagster definitions validate", "the raw asset was renamed raw_campaign_events; the downstream asset's AssetIn "
+        "still names raw_campaigns", accept=["compile_error", "github_actions_config"]),
+    files={"marketing/defs.py": '''import dagster as dg
+
+
+@dg.asset
+def raw_campaign_events() -> list:
+    return [{"campaign": "winter", "spend": 120.0}]
+
+
+@dg.asset(ins={"events": dg.AssetIn(key="raw_campaigns")})
+def campaign_spend(events: list) -> dict:
+    out = {}
+    for e in events:
+        out[e["campaign"]] = out.get(e["campaign"], 0) + e["spend"]
+    return out
+
+
+defs = dg.Definitions(assets=[raw_campaign_events, campaign_spend])
+'''},
+    env=r61_dg(), project="veal/marketing-assets", **ROUND61,
+)
+
+case(
+    "py-dagster-schedule-six-field-cron", "validate:definitions", "python:3.11",
+    ["dagster definitions validate -m reporting.definitions --verbose"],
+    lab("other", [r"Found invalid cron schedule '0 0 6 \* \* MON'"],
+        "dagster definitions validate (ScheduleDefinition)", "a schedule copied from a Quartz/Spring config has six "
+        "fields (seconds first); Dagster's cron_schedule takes standard five-field cron", accept=["github_actions_config"]),
+    files={"reporting/__init__.py": "", "reporting/definitions.py": '''import dagster as dg
+
+
+@dg.asset
+def weekly_kpis() -> dict:
+    return {"active_users": 1200}
+
+
+kpi_job = dg.define_asset_job("kpi_job", selection=[weekly_kpis])
+kpi_schedule = dg.ScheduleDefinition(job=kpi_job, cron_schedule="0 0 6 * * MON", execution_timezone="Europe/Berlin")
+
+defs = dg.Definitions(assets=[weekly_kpis], jobs=[kpi_job], schedules=[kpi_schedule])
+'''},
+    env=r61_dg(), project="veal/kpi-reporting", **ROUND61,
+)
+
+# --- Prefect: plain failures -----------------------------------------------------------------
+
+case(
+    "py-prefect-flow-parameter-type-error", "run:backfill", "prefecthq/prefect:3-python3.11",
+    ["prefect version", "python flows/backfill.py"],
+    lab("other", [r"prefect\.exceptions\.ParameterTypeError|Flow run received invalid parameters", r"days\s*\n?.*Input should be a valid integer|Input should be a valid integer"],
+        "Prefect flow parameters (pydantic validation)", "the job passes BACKFILL_DAYS=seven from a scheduled-pipeline "
+        "variable; the flow's `days: int` parameter is validated before the run starts and rejected",
+        accept=["github_actions_config"]),
+    files={"flows/backfill.py": '''import os
+from datetime import date, timedelta
+
+from prefect import flow, task
+
+
+@task
+def load_day(day: date) -> int:
+    print(f"loading {day}")
+    return 1
+
+
+@flow(log_prints=True)
+def backfill(start: date, days: int = 7) -> int:
+    return sum(load_day(start + timedelta(days=i)) for i in range(days))
+
+
+if __name__ == "__main__":
+    backfill(start=os.environ["BACKFILL_START"], days=os.environ.get("BACKFILL_DAYS", "7"))
+'''},
+    env=r61_pf(BACKFILL_START="2026-11-20", BACKFILL_DAYS="seven"), project="veal/events-flows", **ROUND61,
+)
+
+case(
+    "py-prefect-task-retries-exhausted-zero-division", "run:flows", "prefecthq/prefect:3-python3.11",
+    ["python -m flows.conversion"],
+    lab("other", [r"ZeroDivisionError: division by zero"],
+        "Prefect task retries", "a campaign with zero sessions divides by zero; the task's retries=2 repeats the "
+        "same deterministic error three times before the flow fails (retries do not help a code bug)",
+        accept=["test_assertion"]),
+    files={"flows/__init__.py": "", "flows/conversion.py": '''from prefect import flow, task
+
+CAMPAIGNS = {"winter": (1200, 84), "spring": (950, 61), "referral": (0, 0)}
+
+
+@task(retries=2, retry_delay_seconds=1)
+def conversion_rate(name: str) -> float:
+    sessions, orders = CAMPAIGNS[name]
+    return round(orders / sessions, 4)
+
+
+@flow(log_prints=True)
+def conversion_report() -> dict:
+    rates = {name: conversion_rate(name) for name in CAMPAIGNS}
+    print(rates)
+    return rates
+
+
+if __name__ == "__main__":
+    conversion_report()
+'''},
+    env=r61_pf(), project="veal/growth-flows", **ROUND61,
+)
+
+# --- Luigi: plain failures -------------------------------------------------------------------
+
+R61_LUIGI_CFG = "[retcode]\nalready_running=10\nmissing_data=20\nnot_run=25\ntask_failed=30\nscheduling_error=35\nunhandled_exception=40\n\n[core]\nno_configure_logging=false\n"
+
+case(
+    "py-luigi-external-input-missing", "run:pipeline", "python:3.11",
+    ["luigi --module pipeline.sales AggregateSales --date 2026-12-06 --local-scheduler"],
+    lab("other", [r"were missing external dependencies", r"- 1 SalesExport\(date=2026-12-06\)"],
+        "Luigi (local scheduler)", "the aggregate task depends on an ExternalTask whose target file path was changed "
+        "to data/exports/sales_<date>.csv, while the fixture is committed as data/exports/sales-2026-12-06.csv; "
+        "luigi exits with the configured missing_data code", accept=["test_assertion", "github_actions_config"]),
+    files={"luigi.cfg": R61_LUIGI_CFG, "pipeline/__init__.py": "", "pipeline/sales.py": '''import csv
+
+import luigi
+
+
+class SalesExport(luigi.ExternalTask):
+    date = luigi.DateParameter()
+
+    def output(self):
+        return luigi.LocalTarget(f"data/exports/sales_{self.date:%Y-%m-%d}.csv")
+
+
+class AggregateSales(luigi.Task):
+    date = luigi.DateParameter()
+
+    def requires(self):
+        return SalesExport(date=self.date)
+
+    def output(self):
+        return luigi.LocalTarget(f"data/agg/sales_{self.date:%Y-%m-%d}.json")
+
+    def run(self):
+        with self.input().open() as f:
+            total = sum(float(r["amount"]) for r in csv.DictReader(f))
+        with self.output().open("w") as out:
+            out.write(f'{{"total": {total}}}\\n')
+''', "data/exports/sales-2026-12-06.csv": "order_id,amount\n1,10.5\n2,22.0\n"},
+    env=r61_py(LUIGI_CONFIG_PATH="/builds/veal/sales-luigi/luigi.cfg", PYTHONPATH="/builds/veal/sales-luigi"), project="veal/sales-luigi", **ROUND61,
+)
+
+case(
+    "py-luigi-task-run-keyerror-csv-header", "run:pipeline", "python:3.11",
+    ["python -m luigi --module pipeline.fx ConvertRevenue --month 2026-11 --local-scheduler --log-level WARNING"],
+    lab("other", [r"KeyError: 'amount_eur'", r"failed\s+ConvertRevenue\(month=2026-11\)"],
+        "Luigi task run()", "the finance export renamed its column amount_eur to amount; the task's run() indexes "
+        "the old header and luigi reports the task failed (exit code from [retcode] task_failed)",
+        accept=["test_assertion"]),
+    files={"luigi.cfg": R61_LUIGI_CFG, "pipeline/__init__.py": "", "pipeline/fx.py": '''import csv
+
+import luigi
+
+RATES = {"EUR": 1.0, "USD": 0.93, "GBP": 1.16}
+
+
+class RevenueExport(luigi.ExternalTask):
+    month = luigi.MonthParameter()
+
+    def output(self):
+        return luigi.LocalTarget(f"data/revenue_{self.month:%Y-%m}.csv")
+
+
+class ConvertRevenue(luigi.Task):
+    month = luigi.MonthParameter()
+
+    def requires(self):
+        return RevenueExport(month=self.month)
+
+    def output(self):
+        return luigi.LocalTarget(f"out/revenue_eur_{self.month:%Y-%m}.csv")
+
+    def run(self):
+        with self.input().open() as f, self.output().open("w") as out:
+            w = csv.writer(out)
+            for row in csv.DictReader(f):
+                w.writerow([row["invoice"], round(float(row["amount_eur"]) * RATES[row["currency"]], 2)])
+''', "data/revenue_2026-11.csv": "invoice,amount,currency\nINV-1,100.00,EUR\nINV-2,250.00,USD\n"},
+    env=r61_py(LUIGI_CONFIG_PATH="/builds/veal/fx-luigi/luigi.cfg", PYTHONPATH="/builds/veal/fx-luigi"), project="veal/fx-luigi", **ROUND61,
+)
+
+# --- cron schedules and shell glue: plain failures ------------------------------------------
+
+case(
+    "py-croniter-schedules-yaml-day-of-week-name", "lint:schedules", "python:3.11",
+    ["python scripts/validate_schedules.py schedules.yaml"],
+    lab("github_actions_config", [r"nightly_compaction: .*is not acceptable"],
+        "croniter (a schedule catalogue check)", "the schedule catalogue's nightly compaction now lists weekdays by "
+        "name and spells Thursday THUR; croniter rejects the day-of-week field and the validation script fails",
+        accept=["lint_failure", "other"]),
+    files={"schedules.yaml": '''jobs:
+  hourly_sessions:
+    cron: "5 * * * *"
+    owner: web-analytics
+  nightly_compaction:
+    cron: "0 2 * * MON,TUE,WED,THUR,FRI"
+    owner: storage
+  weekly_exports:
+    cron: "30 6 * * SUN"
+    owner: finance-data
+''', "scripts/validate_schedules.py": '''import sys
+from datetime import datetime, timezone
+
+import yaml
+from croniter import croniter
+
+doc = yaml.safe_load(open(sys.argv[1]))
+bad = 0
+base = datetime(2026, 12, 7, tzinfo=timezone.utc)
+for name, spec in doc["jobs"].items():
+    try:
+        nxt = croniter(spec["cron"], base).get_next(datetime)
+        print(f"ok      {name:20} {spec['cron']:28} next {nxt:%Y-%m-%d %H:%M}")
+    except Exception as exc:  # croniter raises several error types
+        bad += 1
+        print(f"invalid {name}: {type(exc).__name__}: {exc}")
+if bad:
+    sys.exit(f"{bad} invalid schedule(s) in {sys.argv[1]}")
+'''},
+    env=r61_py(), project="veal/schedules", **ROUND61,
+)
+
+case(
+    "sh-deploy-dags-unbound-composer-bucket", "deploy:dags", "google/cloud-sdk:slim",
+    ["./ci/deploy_dags.sh"],
+    lab("github_actions_config", [r"COMPOSER_BUCKET: unbound variable"],
+        "bash (set -u)", "the DAG sync script was moved from a scheduled pipeline to merge-request pipelines; "
+        "COMPOSER_BUCKET is only defined for the schedule, and `set -u` stops the script",
+        accept=["permission_or_secret", "other"]),
+    files={"ci/deploy_dags.sh": '''#!/usr/bin/env bash
+set -euo pipefail
+src=dags
+count=$(find "$src" -name '*.py' | wc -l)
+echo "syncing $count DAG files from $src/"
+dest="gs://${COMPOSER_BUCKET}/dags"
+echo "target: $dest"
+for f in "$src"/*.py; do
+  echo "would copy $f -> $dest/$(basename "$f")"
+done
+''', "dags/a.py": "# dag a\n", "dags/b.py": "# dag b\n"},
+    setup="chmod +x ci/deploy_dags.sh",
+    env=r61_py(ENVIRONMENT="staging"), project="veal/composer-deploy", **ROUND61,
+)
+
+# --- infrastructure and flaky causes ---------------------------------------------------------
+
+case(
+    "py-airflow-tasks-test-api-read-timeout", "test:tasks", "apache/airflow:2.10.3-python3.11",
+    ["airflow db migrate >/dev/null", "airflow tasks test fx_rates fetch_rates 2026-12-07"],
+    lab("network_or_flaky", [r"Read timed out\. \(read timeout=5\)"],
+        "Airflow PythonOperator + requests", "the rates API (a loopback server that accepts the connection and never "
+        "answers) does not respond within the task's 5 s read timeout", infra=True, accept=["timeout_or_oom"]),
+    files={"dags/fx_rates.py": '''import os
+from datetime import datetime, timedelta
+
+import requests
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+
+''' + R61_DEFAULTS + '''
+
+def fetch_rates(ds, **_):
+    url = f"{os.environ['FX_API_URL']}/v1/rates?date={ds}"
+    print(f"GET {url}")
+    resp = requests.get(url, timeout=(3, 5))
+    resp.raise_for_status()
+    return resp.json()
+
+
+with DAG("fx_rates", start_date=datetime(2026, 1, 1), schedule="0 * * * *", catchup=False,
+         default_args=default_args) as dag:
+    PythonOperator(task_id="fetch_rates", python_callable=fetch_rates)
+'''},
+    env=r61_af("fx-dags", FX_API_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project="veal/fx-dags", **ROUND61,
+)
+
+case(
+    "py-prefect-task-dns-failure-after-retries", "run:flows", "prefecthq/prefect:3-python3.11",
+    ["python flows/sync_catalog.py"],
+    lab("network_or_flaky", [r"ConnectError: \[Errno -2\] Name or service not known"],
+        "Prefect task + httpx", "the catalog API's host name does not resolve from the runner; the task retries "
+        "once and the flow fails with httpx.ConnectError", infra=True),
+    files={"flows/sync_catalog.py": '''import os
+
+import httpx
+from prefect import flow, task
+
+
+@task(retries=1, retry_delay_seconds=2)
+def fetch_products(page: int) -> list:
+    r = httpx.get(f"{os.environ['CATALOG_API']}/products", params={"page": page}, timeout=10)
+    r.raise_for_status()
+    return r.json()["items"]
+
+
+@flow(log_prints=True)
+def sync_catalog(pages: int = 2) -> int:
+    n = 0
+    for p in range(1, pages + 1):
+        n += len(fetch_products(p))
+    print(f"synced {n} products")
+    return n
+
+
+if __name__ == "__main__":
+    sync_catalog()
+'''},
+    env=r61_pf(CATALOG_API="https://catalog-api.internal.veal.invalid/v2"), project="veal/catalog-flows", **ROUND61,
+)
+
+case(
+    "py-dagster-materialize-upstream-api-429", "run:assets", "python:3.11",
+    ["dagster asset materialize -m ads.definitions --select ad_spend"],
+    lab("network_or_flaky", [r"HTTPError: HTTP Error 429: Too Many Requests"],
+        "dagster asset materialize + urllib", "the ads reporting API rate-limits the runner's address (429 with "
+        "Retry-After); the asset's step fails and the run fails", infra=True),
+    files={"ads/__init__.py": "", "ads/definitions.py": '''import json
+import os
+import urllib.request
+
+import dagster as dg
+
+
+@dg.asset
+def ad_spend(context: dg.AssetExecutionContext) -> dict:
+    url = os.environ["ADS_API_URL"] + "/reports/spend?range=yesterday"
+    context.log.info(f"fetching {url}")
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+defs = dg.Definitions(assets=[ad_spend])
+'''},
+    env=r61_dg(ADS_API_URL="http://127.0.0.1:{PORT_429}/api"), project="veal/ads-assets", **ROUND61,
+)
+
+case(
+    "py-pip-airflow-constraints-url-503", "install", "python:3.11",
+    ["pip install --retries 1 \"apache-airflow-providers-slack==9.1.0\" --constraint \"$AIRFLOW_CONSTRAINTS_URL\""],
+    lab("network_or_flaky", [r"Max retries exceeded with url: /constraints-2\.10\.3/constraints-3\.11\.txt \(Caused by ResponseError\('too many 503 error responses'\)\)"],
+        "pip (Airflow constraints file)", "the mirror serving Airflow's constraints file answers 503; pip cannot read "
+        "the constraints and installs nothing", infra=True, accept=["dependency_install"]),
+    env=r61_py(AIRFLOW_CONSTRAINTS_URL="http://127.0.0.1:{PORT_503}/constraints-2.10.3/constraints-3.11.txt",
+               PIP_TARGET="/builds/veal/slack-alerts/.pylib"),
+    project="veal/slack-alerts", **ROUND61,
+)
+
+case(
+    "py-luigi-central-scheduler-unreachable", "run:pipeline", "python:3.11",
+    ["luigi --module pipeline.nightly NightlyRollup --day 2026-12-06"],
+    lab("infrastructure", [r"Failed connecting to remote scheduler", r"Connection refused"],
+        "Luigi (central scheduler, luigid)", "the job talks to the team's central luigid, which is down (connection "
+        "refused at its address); luigi retries the RPC and gives up", infra=True, accept=["network_or_flaky"]),
+    files={"luigi.cfg": R61_LUIGI_CFG.replace("[core]\n", "[core]\ndefault_scheduler_host=127.0.0.1\ndefault_scheduler_port=9\nrpc_retry_attempts=3\nrpc_retry_wait=1\n"),
+           "pipeline/__init__.py": "", "pipeline/nightly.py": '''import luigi
+
+
+class NightlyRollup(luigi.Task):
+    day = luigi.DateParameter()
+
+    def output(self):
+        return luigi.LocalTarget(f"out/rollup_{self.day}.txt")
+
+    def run(self):
+        with self.output().open("w") as f:
+            f.write("ok\\n")
+'''},
+    env=r61_py(LUIGI_CONFIG_PATH="/builds/veal/nightly-luigi/luigi.cfg", PYTHONPATH="/builds/veal/nightly-luigi"), project="veal/nightly-luigi", **ROUND61,
+)
+
+case(
+    "py-airflow-db-migrate-sqlite-disk-full", "test:dag-run", "apache/airflow:2.10.3-python3.11",
+    ["airflow version", "airflow db migrate"],
+    lab("infrastructure", [r"database or disk is full"],
+        "Airflow db migrate (SQLite)", "the runner's small scratch volume mounted for the metadata DB fills up during "
+        "the schema migration; SQLite reports the disk full", infra=True),
+    tmpfs=(".airflow", "384k"),
+    env=r61_af("quality-dags"), project="veal/quality-dags", **ROUND61,
+)
+
+case(
+    "py-prefect-httpx-expired-certificate", "run:flows", "prefecthq/prefect:3-python3.11",
+    ["python flows/pull_invoices.py"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "Prefect task + httpx (TLS)", "the billing API's certificate (signed by the company CA the job trusts) has "
+        "expired; the TLS handshake fails", infra=True, accept=["permission_or_secret", "infrastructure"]),
+    files={"flows/pull_invoices.py": '''import os
+import ssl
+
+import httpx
+from prefect import flow, task
+
+
+@task
+def pull(day: str) -> list:
+    ctx = ssl.create_default_context(cafile=os.environ["BILLING_CA_FILE"])
+    r = httpx.get(f"{os.environ['BILLING_API']}/invoices", params={"day": day}, verify=ctx, timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+@flow(log_prints=True)
+def pull_invoices(day: str = "2026-12-06"):
+    rows = pull(day)
+    print(f"{len(rows)} invoices")
+
+
+if __name__ == "__main__":
+    pull_invoices()
+'''},
+    env=r61_pf(BILLING_API="https://127.0.0.1:{PORT_EXPIRED}/api", BILLING_CA_FILE="{R10_CA_FILE}"),
+    project="veal/billing-flows", **ROUND61,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "py-airflow-all-done-trigger-rule-publish-after-failed-extract", "test:dag-run", "apache/airflow:2.10.3-python3.11",
+    ["airflow db migrate >/dev/null", "airflow dags test partner_feed 2026-12-06"],
+    lab("github_actions_config", [r"json\.decoder\.JSONDecodeError: Expecting property name enclosed in double quotes"],
+        "Airflow (trigger_rule=all_done)", "cascade: config/partners.json got a trailing comma, so the extract task "
+        "fails; the publish task runs anyway (trigger_rule all_done) and fails on the staged file that extract never "
+        "wrote; the FileNotFoundError is the symptom", accept=["other"]),
+    files={"config/partners.json": '{\n  "partners": ["northwind", "contoso", "fabrikam"],\n  "format": "csv",\n}\n',
+           "dags/partner_feed.py": '''import json
+import os
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+from airflow.utils.trigger_rule import TriggerRule
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STAGE = os.path.join(ROOT, "stage")
+
+
+def extract(ds, **_):
+    with open(os.path.join(ROOT, "config", "partners.json")) as f:
+        cfg = json.load(f)
+    os.makedirs(STAGE, exist_ok=True)
+    with open(os.path.join(STAGE, f"feed_{ds}.csv"), "w") as out:
+        for p in cfg["partners"]:
+            out.write(f"{p},{ds}\\n")
+
+
+def publish(ds, **_):
+    with open(os.path.join(STAGE, f"feed_{ds}.csv")) as f:
+        lines = f.readlines()
+    print(f"publishing {len(lines)} partner rows")
+
+
+with DAG("partner_feed", start_date=datetime(2026, 1, 1), schedule="0 5 * * *", catchup=False,
+         default_args={"owner": "data-platform", "retries": 0}) as dag:
+    t1 = PythonOperator(task_id="extract", python_callable=extract)
+    t2 = PythonOperator(task_id="publish", python_callable=publish, trigger_rule=TriggerRule.ALL_DONE)
+    t1 >> t2
+'''},
+    env=r61_af("partner-dags"), project="veal/partner-dags", **ROUND61,
+)
+
+case(
+    "py-luigi-fetch-502-swallowed-empty-target-cascade", "run:pipeline", "python:3.11",
+    ["luigi --module pipeline.rates ReportRevenue --day 2026-12-06 --local-scheduler"],
+    lab("network_or_flaky", [r"HTTP Error 502: Bad Gateway"],
+        "Luigi + urllib", "cascade: the rates API answers 502; FetchRates catches the error, logs a warning and "
+        "writes an empty target, so luigi counts it complete; ReportRevenue then fails on the empty rates file "
+        "(the KeyError is the symptom)", infra=True, accept=["other"]),
+    files={"luigi.cfg": R61_LUIGI_CFG, "pipeline/__init__.py": "", "pipeline/rates.py": '''import json
+import logging
+import os
+import urllib.error
+import urllib.request
+
+import luigi
+
+log = logging.getLogger("luigi-interface")
+
+
+class FetchRates(luigi.Task):
+    day = luigi.DateParameter()
+
+    def output(self):
+        return luigi.LocalTarget(f"data/rates_{self.day}.json")
+
+    def run(self):
+        rates = {}
+        try:
+            with urllib.request.urlopen(f"{os.environ['RATES_API']}/rates/{self.day}", timeout=10) as r:
+                rates = json.load(r)
+        except urllib.error.URLError as exc:
+            log.warning("rates API unavailable (%s); writing an empty rates file", exc)
+        with self.output().open("w") as f:
+            json.dump(rates, f)
+
+
+class ReportRevenue(luigi.Task):
+    day = luigi.DateParameter()
+
+    def requires(self):
+        return FetchRates(day=self.day)
+
+    def output(self):
+        return luigi.LocalTarget(f"out/revenue_{self.day}.txt")
+
+    def run(self):
+        with self.input().open() as f:
+            rates = json.load(f)
+        usd = 1840.0 * rates["USD"]
+        with self.output().open("w") as out:
+            out.write(f"{usd:.2f}\\n")
+'''},
+    env=r61_py(LUIGI_CONFIG_PATH="/builds/veal/revenue-luigi/luigi.cfg", PYTHONPATH="/builds/veal/revenue-luigi", RATES_API="http://127.0.0.1:{PORT_502}/v1"),
+    project="veal/revenue-luigi", **ROUND61,
+)
+
+case(
+    "py-airflow-bootstrap-unchecked-variables-import-cascade", "test:dag-run", "apache/airflow:2.10.3-python3.11",
+    ["python ci/bootstrap.py", "airflow tasks test retention_sweep sweep 2026-12-06"],
+    lab("github_actions_config", [r"^Invalid variables file\.$"],
+        "Airflow CLI (variables import) from a Python bootstrap", "cascade: ci/variables.json has a trailing comma; "
+        "the bootstrap script runs `airflow variables import` with subprocess.run without checking its status, so the "
+        "job goes on and the task then fails because the variable was never imported", accept=["other"]),
+    files={"ci/variables.json": '{\n  "retention_days": "30",\n  "retention_tables": "events,sessions",\n}\n',
+           "ci/bootstrap.py": '''import subprocess
+
+steps = [
+    ["airflow", "db", "migrate"],
+    ["airflow", "variables", "import", "ci/variables.json"],
+]
+for cmd in steps:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, stdout=subprocess.DEVNULL if cmd[1] == "db" else None)
+print("bootstrap complete")
+''', "dags/retention_sweep.py": '''from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.models import Variable
+from airflow.operators.python import PythonOperator
+
+''' + R61_DEFAULTS + '''
+
+def sweep(**_):
+    days = int(Variable.get("retention_days"))
+    for table in Variable.get("retention_tables").split(","):
+        print(f"deleting rows older than {days} days from {table}")
+
+
+with DAG("retention_sweep", start_date=datetime(2026, 1, 1), schedule="0 1 * * *", catchup=False,
+         default_args=default_args) as dag:
+    PythonOperator(task_id="sweep", python_callable=sweep)
+'''},
+    env=r61_af("retention-dags"), project="veal/retention-dags", **ROUND61,
+)
+
+case(
+    "py-dagster-upstream-asset-error-skips-downstream", "run:assets", "python:3.11",
+    ["dagster asset materialize -m inventory.definitions --select '*'"],
+    lab("other", [r"ValueError: could not convert string to float: '12,50'"],
+        "dagster asset materialize", "cascade inside the run: the raw stock asset fails to parse a decimal comma in "
+        "the supplier file; every downstream asset is skipped because its upstream failed, and the run fails",
+        accept=["test_assertion"]),
+    files={"inventory/__init__.py": "", "inventory/definitions.py": '''import csv
+from pathlib import Path
+
+import dagster as dg
+
+
+@dg.asset
+def raw_stock() -> list:
+    rows = list(csv.DictReader(Path("data/stock.csv").open()))
+    return [{"sku": r["sku"], "qty": int(r["qty"]), "unit_cost": float(r["unit_cost"])} for r in rows]
+
+
+@dg.asset
+def stock_value(raw_stock: list) -> float:
+    return sum(r["qty"] * r["unit_cost"] for r in raw_stock)
+
+
+@dg.asset
+def reorder_list(raw_stock: list) -> list:
+    return [r["sku"] for r in raw_stock if r["qty"] < 10]
+
+
+@dg.asset
+def inventory_report(stock_value: float, reorder_list: list) -> str:
+    return f"value={stock_value:.2f} reorder={','.join(reorder_list)}"
+
+
+defs = dg.Definitions(assets=[raw_stock, stock_value, reorder_list, inventory_report])
+''', "data/stock.csv": "sku,qty,unit_cost\nA-100,40,3.20\nB-220,4,12,50\nC-310,18,0.95\n".replace("12,50", "\"12,50\"")},
+    env=r61_dg(), project="veal/inventory-assets", **ROUND61,
+)
+
+case(
+    "sh-make-ignored-render-step-dagbag-missing-dag", "test:dags", "apache/airflow:2.10.3-python3.11",
+    ["make ci"],
+    lab("github_actions_config", [r"mapping values are not allowed here", r"in \"tenants/initech\.yaml\", line \d+, column \d+"],
+        "make (an ignored `-` recipe line) + Airflow DagBag", "cascade: the Makefile's render step is prefixed with `-`, "
+        "so make ignores its failure (a YAML syntax error in a new tenant file); the DAG for that tenant is never "
+        "rendered and the DagBag test then cannot find tenant_initech_daily", accept=["other"]),
+    files={"Makefile": "ci: render test\n\nrender:\n\t-python scripts/render_dags.py tenants dags\n\ntest:\n\tpython -m pytest -p no:cacheprovider -q tests/\n",
+           "tenants/globex.yaml": "tenant: globex\nschedule: \"0 3 * * *\"\nsources:\n  - orders\n  - refunds\n",
+           "tenants/initech.yaml": "tenant: initech\nschedule: \"0 4 * * *\"\nsources:\n  - orders\n  - shipments\nowner: team: fulfilment\n",
+           "scripts/render_dags.py": '''import sys
+from pathlib import Path
+
+import yaml
+
+TEMPLATE = \'\'\'from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+with DAG("tenant_{tenant}_daily", start_date=datetime(2026, 1, 1), schedule="{schedule}", catchup=False,
+         default_args={{"owner": "data-platform", "retries": 2}}) as dag:
+    for s in {sources!r}:
+        EmptyOperator(task_id=f"sync_{{s}}")
+\'\'\'
+
+src, out = Path(sys.argv[1]), Path(sys.argv[2])
+out.mkdir(exist_ok=True)
+for spec in sorted(src.glob("*.yaml")):
+    with spec.open() as f:
+        cfg = yaml.safe_load(f)
+    target = out / f"tenant_{cfg['tenant']}.py"
+    target.write_text(TEMPLATE.format(**cfg))
+    print(f"rendered {target}")
+''', "tests/test_tenants.py": '''from pathlib import Path
+
+import pytest
+import yaml
+from airflow.models import DagBag
+
+TENANTS = sorted(p.stem for p in Path("tenants").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def bag():
+    return DagBag(dag_folder="dags", include_examples=False)
+
+
+def test_no_import_errors(bag):
+    assert not bag.import_errors
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_tenant_dag_exists(bag, tenant):
+    assert f"tenant_{tenant}_daily" in bag.dag_ids, f"no DAG rendered for tenant {tenant}"
+'''},
+    env=r61_af("tenant-dags"), project="veal/tenant-dags", **ROUND61,
+)
