@@ -333,6 +333,9 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
     if let Some(root) = swallowed_failure(log, ex, (start, end)) {
         return Some(root);
     }
+    if let Some(root) = ignored_input_error(ex, (start, end)) {
+        return Some(root);
+    }
     let first_symptom = ex
         .hits
         .iter()
@@ -437,6 +440,46 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
 
 /// How far before a runner's "ignored" line the ignored command's error is looked for.
 const IGNORED_REACH: usize = 60;
+
+/// make's `(ignored)` after a recipe that could not read its input (a YAML or JSON file that
+/// does not parse, a template's configuration): the tests that ran next then miss what it was
+/// to render, whatever words they use for it. The recipe's error, printed just before make
+/// said it went on, is the cause. Only the job's configuration: an ignored lint or test
+/// failure says nothing about the tests after it.
+fn ignored_input_error(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
+    let marker = ex
+        .hits
+        .iter()
+        .find(|h| h.rule == "ignored_failure" && h.line >= start && h.line <= end)?;
+    ex.hits
+        .iter()
+        .any(|h| h.role == Role::Test && h.line > marker.line && h.line <= end)
+        .then_some(())?;
+    let from = ex
+        .hits
+        .partition_point(|h| h.line < start.max(marker.line.saturating_sub(IGNORED_REACH)));
+    let to = ex.hits.partition_point(|h| h.line < marker.line);
+    // (A parser's exception names the input: `yaml.scanner.ScannerError`, `JSONDecodeError`,
+    // `tomllib.TOMLDecodeError`.)
+    const PARSE_ERRORS: [&str; 5] = [
+        "ScannerError",
+        "ParserError",
+        "ComposerError",
+        "JSONDecodeError",
+        "TOMLDecodeError",
+    ];
+    let root = ex.hits[from..to].iter().rev().find(|h| {
+        h.role == Role::Cause
+            && ((h.weight >= 7 && h.category == Some(Category::GithubActionsConfig))
+                || (h.rule == "py_exception"
+                    && !h.text.starts_with([' ', '\t'])
+                    && h.name.as_deref().is_some_and(|n| PARSE_ERRORS.contains(&n))))
+    })?;
+    let mut root = root.clone();
+    root.category = root.category.or(Some(Category::Other));
+    root.weight = root.weight.max(7);
+    Some(root)
+}
 
 /// The failing command asked a server the job itself started in the background (`server &`,
 /// then `curl http://127.0.0.1:...`) and got an HTTP error answer: the job's own service

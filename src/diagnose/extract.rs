@@ -950,6 +950,23 @@ static RULES: &[Rule] = &[
     // `check --deploy`): a lint-like finding.
     r("django_check", Cause, Cat::Is(C::Other), 6, r"^(?:<[^>]+>|\?|[\w.]+): \((?:[a-z_]+\.)?E\d{3}\) \S"),
     r("django_check_warning", Cause, Cat::Is(C::LintFailure), 6, r"^(?:<[^>]+>|\?|[\w.]+): \((?:[a-z_]+\.)?W\d{3}\) \S"),
+    // WebAssembly toolchains: AssemblyScript's coded errors (`ERROR AS200: Conversion from type
+    // 'f64' to 'i32' requires an explicit cast.`, its `FAILURE 1 compile error(s)`), binaryen's
+    // validator (`[wasm-validator error in function 0] ...`), Emscripten's link and export
+    // errors (`error: undefined symbol: crc32_update (referenced by ...)`, `emcc: error:
+    // undefined exported symbol: "_x"`).
+    r("wasm_compile", Cause, Cat::Is(C::CompileError), 7, r#"^ERROR (?:AS|TS)\d{3}: \S|^FAILURE [1-9]\d* (?:compile|parse) error\(s\)|^\[wasm-validator error in function [^\]]+\] \S|^(?:emcc: )?error: undefined (?:exported )?symbol: \S"#),
+    // The WebAssembly API's own errors in a test's report (`[Error [LinkError]:
+    // WebAssembly.instantiate(): Import #0 ...]` under node --test's `✖ name`), wasmtime's
+    // `unknown import: `env::abort` has not been defined`.
+    r("wasm_runtime", Detail, Cat::Is(C::TestAssertion), 5, r"\b(?:LinkError|CompileError|RuntimeError)\]?: WebAssembly\.\w+\(\): \S|unknown import: `[^`]+` has not been defined"),
+    // pytest's `-rs` report of tests skipped because something failed (`SKIPPED [1] t.py:7:
+    // codec.wasm could not be instantiated: ...`): a gate on passed tests then fails for it.
+    r("pytest_skip_error", Cause, Cat::Is(C::TestAssertion), 7, r"^SKIPPED \[\d+\] \S+:\d+: .*\b(?:could not|cannot|can't|failed|unable to|has not been defined|not found)\b"),
+    // A script's warning that a tool it wanted is missing and that it goes on without it
+    // (`warning: wasm-opt not found (BINARYEN_ROOT=''), shipping the module unoptimised`): the
+    // job's image or variables. (A missing file it replaces with defaults is not a tool.)
+    r("tool_missing_went_on", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^(?:warning|WARNING): [\w-]+ not found\b.*\b(?:skipping|shipping|continuing|without)\b"),
     // Ansible: a task that failed (ansible-core 2.19's `[ERROR]: Task failed: 'x' is undefined`,
     // the older `fatal: [host]: FAILED! => {...}`; a network or permission word in its message
     // has its own, stronger rule), and an inventory no plugin could parse (the job's

@@ -337,6 +337,25 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
     {
         confidence = confidence.min(0.55);
     }
+    // A Jinja template that does not render is the job's configuration when the template is a
+    // config file (jinja2-cli, Ansible's j2 files) and the code when it is a DAG's templated
+    // field (Airflow): the engine cannot tell whose template it is, so it is not sure.
+    if category == Category::GithubActionsConfig
+        && anchors.first().is_some_and(|a| {
+            a.rule == "py_exception"
+                && a.name.as_deref().is_some_and(|n| {
+                    matches!(
+                        n,
+                        "UndefinedError"
+                            | "TemplateNotFound"
+                            | "TemplateSyntaxError"
+                            | "TemplateAssertionError"
+                    )
+                })
+        })
+    {
+        confidence = confidence.min(0.55);
+    }
     // The runner stopped collecting output at its limit: whatever the job printed after the cut
     // (often the failure and the test runner's summary) is not in the log, so no answer drawn
     // from the lines before it can be sure.

@@ -3983,3 +3983,49 @@ fn round58_and_59_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+/// Rounds 60-61's families (AssemblyScript's coded errors, binaryen's validator, Emscripten's
+/// undefined symbols, the WebAssembly API's LinkError in a test report, pytest's skips for an error
+/// before a passed-tests gate, a script going on without a missing tool, make's `(ignored)` after
+/// an input that does not parse) on logs of other projects than the corpus's.
+#[test]
+fn round60_and_61_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ npx asc assembly/hash.ts --target release\nERROR AS100: Not implemented: Closures\n   :\n 14 │ return items.map<u32>((x) => x * seed);\n   │                       ~~~~~~~~~~~~~~~~~\n   └─ in assembly/hash.ts(14,25)\n\nFAILURE 1 compile error(s)\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "ERROR AS100: Not implemented: Closures",
+        ),
+        (
+            "$ wasm-opt -O3 build/codec.wasm -o dist/codec.wasm\n[wasm-validator error in function decode] unexpected false: all used features should be allowed, on\n(i32.extend8_s\n (local.get $0)\n)\nFatal: error validating input\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "[wasm-validator error in function decode] unexpected false",
+        ),
+        (
+            "$ emcc -O2 src/png.c src/zstream.c -o dist/png.js -sEXPORTED_FUNCTIONS=_png_decode\nerror: undefined symbol: inflate_fast (referenced by top-level compiled C/C++ code)\nwarning: Link with `-s LLD_REPORT_UNDEFINED` to get more information on undefined symbols\nError: Aborting compilation due to previous errors\nemcc: error: '/usr/bin/node /usr/share/emscripten/src/compiler.js /tmp/tmpa1b2c3.json' failed (returned 1)\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "error: undefined symbol: inflate_fast",
+        ),
+        (
+            "$ node --test tests/\n\u{2716} decodes a frame (4.1ms)\n  [Error [LinkError]: WebAssembly.instantiate(): Import #1 module=\"env\" function=\"log_i32\" error: function import requires a callable]\n\u{2139} tests 1\n\u{2139} pass 0\n\u{2139} fail 1\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "WebAssembly.instantiate(): Import #1 module=\"env\" function=\"log_i32\"",
+        ),
+        (
+            "$ python -m pytest -q -rs --junitxml=report.xml tests/\nss                                                                       [100%]\n=========================== short test summary info ============================\nSKIPPED [1] tests/test_filters.py:9: plugin.wasm could not be loaded: unknown import: `env::host_log` has not been defined\nSKIPPED [1] tests/test_filters.py:14: plugin.wasm could not be loaded: unknown import: `env::host_log` has not been defined\n2 skipped in 0.03s\n$ python ci/require_passed.py report.xml\n0 tests passed; at least 1 required\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "SKIPPED [1] tests/test_filters.py:9: plugin.wasm could not be loaded",
+        ),
+        (
+            "$ ./ci/optimize.sh\nwarning: wasm-strip not found on PATH, shipping the module with its debug sections\n$ ./ci/size-budget.sh dist/app.wasm 40960\nerror: dist/app.wasm is 88310 bytes, over the 40960-byte budget\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "warning: wasm-strip not found on PATH, shipping the module with its debug sections",
+        ),
+        (
+            "$ make ci\npython tools/render.py config/sites.yaml out/\nTraceback (most recent call last):\n  File \"/builds/a/tools/render.py\", line 12, in <module>\n    sites = yaml.safe_load(fh)\nyaml.parser.ParserError: while parsing a block mapping\n  in \"config/sites.yaml\", line 3, column 1\nmake: [Makefile:3: render] Error 1 (ignored)\npython -m pytest -q tests/\nF                                                                        [100%]\n=================================== FAILURES ===================================\nE       AssertionError: expected 4 rendered sites, found 0\n=========================== short test summary info ============================\nFAILED tests/test_render.py::test_all_sites_rendered - AssertionError: expected 4 rendered sites, found 0\n1 failed in 0.20s\nmake: *** [Makefile:6: test] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::Other,
+            "yaml.parser.ParserError: while parsing a block mapping",
+        ),
+    ];
+    assert_families(cases);
+}
