@@ -7,6 +7,7 @@
 //! fail on `ModuleNotFoundError`. The symptom is what the failing command printed; the cause is
 //! the earliest error that explains it.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -441,11 +442,11 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
 /// How far before a runner's "ignored" line the ignored command's error is looked for.
 const IGNORED_REACH: usize = 60;
 
-/// make's `(ignored)` after a recipe that could not read its input (a YAML or JSON file that
-/// does not parse, a template's configuration): the tests that ran next then miss what it was
-/// to render, whatever words they use for it. The recipe's error, printed just before make
-/// said it went on, is the cause. Only the job's configuration: an ignored lint or test
-/// failure says nothing about the tests after it.
+/// make's `(ignored)` (or tox's `-`) after a recipe that could not read its input (a YAML or
+/// JSON file that does not parse, the job's configuration): the tests that ran next then miss
+/// what it was to render, whatever words they use for it. The recipe's error, printed just
+/// before the runner said it went on, is the cause. Only an input or the configuration: an
+/// ignored lint or test failure says nothing about the tests after it.
 fn ignored_input_error(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
     let marker = ex
         .hits
@@ -1266,6 +1267,15 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
     if only_network_reports && !detail {
         return None;
     }
+    // nextest lists each failed test again under its closing `Summary`: a test whose failure
+    // (and output, the network error) came before is no later failure. (A set, so a hostile
+    // log of many FAIL lines costs one pass.)
+    let failed_before: HashSet<String> = ex
+        .hits
+        .iter()
+        .filter(|e| e.rule == "nextest_fail" && e.line < last_net)
+        .map(|e| e.clean().trim().to_string())
+        .collect();
     ex.hits
         .iter()
         .filter(inside)
@@ -1277,14 +1287,7 @@ pub fn network_recovered(ex: &Extraction, (start, end): (usize, usize)) -> Optio
                 && h.weight >= 6
                 && !is_run_summary(h)
                 && !matches!(h.rule, "cmake_error" | "frontend_build_failed")
-                // nextest lists each failed test again under its closing `Summary`: a test
-                // whose failure (and output, the network error) came before.
-                && !(h.rule == "nextest_fail"
-                    && ex.hits.iter().any(|e| {
-                        e.rule == "nextest_fail"
-                            && e.line < last_net
-                            && e.clean().trim() == h.clean().trim()
-                    }))
+                && !(h.rule == "nextest_fail" && failed_before.contains(h.clean().trim()))
         })
         .filter_map(|h| h.category)
         .find(|c| {

@@ -1205,8 +1205,10 @@ fn build_evidence(
                     && h.line <= region.1
                     && !h.text.starts_with([' ', '\t'])
                     && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
-                    && in_captured_output(log, h.line)
             })
+            // (Each look-up reads up to CAPTURED_SCAN lines: a bounded number of them.)
+            .take(CAPTURED_CANDIDATES)
+            .filter(|h| in_captured_output(log, h.line))
             .take(2)
         {
             add(h.line, &h.text, &mut picked);
@@ -1747,6 +1749,9 @@ fn in_captured_output(log: &LogIndex, line: usize) -> bool {
 
 /// How far above an exception pytest's `Captured ...` header is looked for.
 const CAPTURED_SCAN: usize = 60;
+
+/// How many of the failing command's exceptions are checked for being in captured output.
+const CAPTURED_CANDIDATES: usize = 50;
 
 fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {
