@@ -383,19 +383,20 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
         .hits
         .iter()
         .find(|h| h.rule == "ignored_failure" && h.line >= start && h.line < first_symptom.line)
-        // Hits are in line order: the lines just before the marker, by bisection.
-        && let Some(root) = ex.hits[ex
-            .hits
-            .partition_point(|h| h.line < start.max(marker.line.saturating_sub(IGNORED_REACH)))
-            ..ex.hits.partition_point(|h| h.line < marker.line)]
+        && let Some(root) = before_ignored(ex, start, marker.line)
             .iter()
             .rev()
             .find(|h| {
                 h.role == Role::Cause
                     && h.category.is_some()
                     && (h.weight >= 6
-                        || (matches!(h.rule, "py_exception" | "jvm_uncaught" | "dotnet_uncaught" | "beam_ocaml_uncaught")
-                            && !h.text.starts_with([' ', '\t'])))
+                        || (matches!(
+                            h.rule,
+                            "py_exception"
+                                | "jvm_uncaught"
+                                | "dotnet_uncaught"
+                                | "beam_ocaml_uncaught"
+                        ) && !h.text.starts_with([' ', '\t'])))
             })
     {
         let mut root = root.clone();
@@ -442,6 +443,26 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
 /// How far before a runner's "ignored" line the ignored command's error is looked for.
 const IGNORED_REACH: usize = 60;
 
+/// The hits just before a runner's "ignored" line (at most `IGNORED_REACH` lines, not before
+/// `start`), by bisection: hits are in line order.
+fn before_ignored(ex: &Extraction, start: usize, marker: usize) -> &[Hit] {
+    let from = ex
+        .hits
+        .partition_point(|h| h.line < start.max(marker.saturating_sub(IGNORED_REACH)));
+    &ex.hits[from..ex.hits.partition_point(|h| h.line < marker)]
+}
+
+/// A program's uncaught exception as its runtime prints it at column 0 (`KeyError: 'x'`,
+/// `Exception in thread "main" ...`), not a traceback's quoted source and not a warning
+/// (`Warning: prerequisite X not found.`).
+pub fn is_uncaught_exception(h: &Hit) -> bool {
+    matches!(
+        h.rule,
+        "py_exception" | "jvm_uncaught" | "dotnet_uncaught" | "beam_ocaml_uncaught"
+    ) && !h.text.starts_with([' ', '\t'])
+        && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
+}
+
 /// make's `(ignored)` (or tox's `-`) after a recipe that could not read its input (a YAML or
 /// JSON file that does not parse, the job's configuration): the tests that ran next then miss
 /// what it was to render, whatever words they use for it. The recipe's error, printed just
@@ -456,10 +477,6 @@ fn ignored_input_error(ex: &Extraction, (start, end): (usize, usize)) -> Option<
         .iter()
         .any(|h| h.role == Role::Test && h.line > marker.line && h.line <= end)
         .then_some(())?;
-    let from = ex
-        .hits
-        .partition_point(|h| h.line < start.max(marker.line.saturating_sub(IGNORED_REACH)));
-    let to = ex.hits.partition_point(|h| h.line < marker.line);
     // (A parser's exception names the input: `yaml.scanner.ScannerError`, `JSONDecodeError`,
     // `tomllib.TOMLDecodeError`.)
     const PARSE_ERRORS: [&str; 5] = [
@@ -469,13 +486,16 @@ fn ignored_input_error(ex: &Extraction, (start, end): (usize, usize)) -> Option<
         "JSONDecodeError",
         "TOMLDecodeError",
     ];
-    let root = ex.hits[from..to].iter().rev().find(|h| {
-        h.role == Role::Cause
-            && ((h.weight >= 7 && h.category == Some(Category::GithubActionsConfig))
-                || (h.rule == "py_exception"
-                    && !h.text.starts_with([' ', '\t'])
-                    && h.name.as_deref().is_some_and(|n| PARSE_ERRORS.contains(&n))))
-    })?;
+    let root = before_ignored(ex, start, marker.line)
+        .iter()
+        .rev()
+        .find(|h| {
+            h.role == Role::Cause
+                && ((h.weight >= 7 && h.category == Some(Category::GithubActionsConfig))
+                    || (h.rule == "py_exception"
+                        && !h.text.starts_with([' ', '\t'])
+                        && h.name.as_deref().is_some_and(|n| PARSE_ERRORS.contains(&n))))
+        })?;
     let mut root = root.clone();
     root.category = root.category.or(Some(Category::Other));
     root.weight = root.weight.max(7);
@@ -559,9 +579,7 @@ pub fn own_service_crashed(
     }
     let mut root = region()
         .find(|h| {
-            matches!(h.rule, "py_exception" | "jvm_uncaught" | "dotnet_uncaught" | "beam_ocaml_uncaught")
-                && !h.text.starts_with([' ', '\t'])
-                && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
+            is_uncaught_exception(h)
                 // The client's own report of the broken connection is not the server's.
                 && !broken(h)
         })?
@@ -752,14 +770,7 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             // A later step missing a name or a file fails for a program that crashed in this
             // one (a code generator's uncaught exception, which cmake's `execute_process`
             // does not check) as readily.
-            let crashed = || {
-                output().find(|h| {
-                    matches!(h.rule, "py_exception" | "jvm_uncaught" | "dotnet_uncaught" | "beam_ocaml_uncaught")
-                        && !h.text.starts_with([' ', '\t'])
-                        // A warning (`Warning: prerequisite X not found.`) is no crash.
-                        && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
-                })
-            };
+            let crashed = || output().find(|h| is_uncaught_exception(h));
             // A program the job should have built is missing, and this step's compiler
             // rejected the code (`undefined: ledger.Entry` under a function whose errexit an
             // `if` turned off): the build that did not happen is the cause.
@@ -1022,10 +1033,7 @@ pub fn server_log_cause(ex: &Extraction, (start, end): (usize, usize)) -> Option
             h.line > end
                 && h.role == Role::Cause
                 && !h.category.is_some_and(Category::is_infra_or_flaky)
-                && (h.weight >= 7
-                    || (matches!(h.rule, "py_exception" | "jvm_uncaught" | "js_uncaught")
-                        && !h.text.starts_with([' ', '\t'])
-                        && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))))
+                && (h.weight >= 7 || is_uncaught_exception(h))
         })?
         .clone();
     root.category = Some(root.category.unwrap_or(Category::Other));

@@ -330,30 +330,7 @@ fn diagnose_owned(log: &LogIndex, ex: Extraction, ctx: &JobContext) -> Diagnosis
             confidence = confidence.min(0.55);
         }
     }
-    // git's "dubious ownership" is a permission problem to LogDx-CI's labellers and the
-    // runner's setup to round 55's: the category is a reading, not a fact, so not a sure one.
-    if category == Category::PermissionOrSecret
-        && anchors.iter().any(|a| a.rule == "dubious_ownership")
-    {
-        confidence = confidence.min(0.55);
-    }
-    // A Jinja template that does not render is the job's configuration when the template is a
-    // config file (jinja2-cli, Ansible's j2 files) and the code when it is a DAG's templated
-    // field (Airflow): the engine cannot tell whose template it is, so it is not sure.
-    if category == Category::GithubActionsConfig
-        && anchors.first().is_some_and(|a| {
-            a.rule == "py_exception"
-                && a.name.as_deref().is_some_and(|n| {
-                    matches!(
-                        n,
-                        "UndefinedError"
-                            | "TemplateNotFound"
-                            | "TemplateSyntaxError"
-                            | "TemplateAssertionError"
-                    )
-                })
-        })
-    {
+    if contested_reading(category, &anchors) {
         confidence = confidence.min(0.55);
     }
     // The runner stopped collecting output at its limit: whatever the job printed after the cut
@@ -1122,7 +1099,7 @@ fn build_evidence(
         let t = text.trim();
         // Shorter quotes ("FAIL", "}") say nothing on their own, nor do the markers Python
         // and compilers put under a span (`^^^^^^`, `~~~~^~~~`).
-        if t.chars().count() < 8 || t.chars().all(|c| matches!(c, '^' | '~' | ' ')) {
+        if t.chars().count() < 8 || is_span_marker(t) {
             return;
         }
         if is_runner_boilerplate(t) || in_after_section(log, line) {
@@ -1203,8 +1180,7 @@ fn build_evidence(
                 h.rule == "py_exception"
                     && h.line >= region.0
                     && h.line <= region.1
-                    && !h.text.starts_with([' ', '\t'])
-                    && !h.name.as_deref().is_some_and(|n| n.ends_with("Warning"))
+                    && cause::is_uncaught_exception(h)
             })
             // (Each look-up reads up to CAPTURED_SCAN lines: a bounded number of them.)
             .take(CAPTURED_CANDIDATES)
@@ -1449,6 +1425,32 @@ fn compares_files(cmd: &str) -> bool {
         || (programs.contains(&"git") && cmd.contains(" diff ") && cmd.contains("--exit-code"))
 }
 
+/// A category that is a reading of the cause, not a fact the log states, and that careful
+/// readers disagree on:
+/// - git's "dubious ownership": a permission problem to LogDx-CI's labellers, the runner's
+///   setup to round 55's;
+/// - a Jinja template that does not render: the job's configuration when the template is a
+///   config file (jinja2-cli, Ansible's j2 files), the code when it is a DAG's templated field
+///   (Airflow); the engine cannot tell whose template it is.
+fn contested_reading(category: Category, anchors: &[&Hit]) -> bool {
+    match category {
+        Category::PermissionOrSecret => anchors.iter().any(|a| a.rule == "dubious_ownership"),
+        Category::GithubActionsConfig => anchors.first().is_some_and(|a| {
+            a.rule == "py_exception"
+                && a.name.as_deref().is_some_and(|n| {
+                    matches!(
+                        n,
+                        "UndefinedError"
+                            | "TemplateNotFound"
+                            | "TemplateSyntaxError"
+                            | "TemplateAssertionError"
+                    )
+                })
+        }),
+        _ => false,
+    }
+}
+
 /// A command whose pipeline ends in `grep` (`cmd | grep -c x`, `n=$(cmd | grep -q x)`): its
 /// status is grep's, 1 when nothing matched.
 fn pipes_into_grep(cmd: &str) -> bool {
@@ -1648,7 +1650,7 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
                 // (and the line of the test it shows, unless it is only a span marker)
                 if i + 1 < end {
                     let code = body(i + 1);
-                    if !code.trim().chars().all(|c| matches!(c, '^' | '~' | ' ')) {
+                    if !is_span_marker(&code) {
                         out.push((i + 1, code));
                     }
                 }
@@ -1719,15 +1721,20 @@ fn context_lines(log: &LogIndex, ex: &Extraction, a: &Hit) -> Vec<(usize, String
             // (An indented line that names what the detail below is about, pydantic's field
             // name above its `Extra inputs are not permitted [type=...]`, does not end it.)
             let detail_below = indented
-                && ex.hits.iter().any(|h| {
-                    h.role == Role::Detail && h.line > i && h.line <= i + 2 && h.line < end
-                });
+                && (i + 1..(i + 3).min(end))
+                    .any(|j| ex.on_line(j).iter().any(|h| h.role == Role::Detail));
             if !detail_below {
                 break;
             }
         }
     }
     out
+}
+
+/// A line that only marks a span of the line above (`^^^^^^`, `~~~~^~~~`), as Python's
+/// tracebacks and compilers print it.
+fn is_span_marker(t: &str) -> bool {
+    t.chars().all(|c| matches!(c, '^' | '~' | ' ' | '\t'))
 }
 
 /// Whether `line` is inside a section of pytest's captured output (`----- Captured log call
