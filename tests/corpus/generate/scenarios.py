@@ -37219,3 +37219,833 @@ def test_tenant_dag_exists(bag, tenant):
 '''},
     env=r61_af("tenant-dags"), project="veal/tenant-dags", **ROUND61,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 62: high-performance and numerical computing jobs (Open MPI and MPICH, OpenMP, BLAS and
+# LAPACK, HDF5 and NetCDF files, numerical tolerances, Slurm batch scripts run as plain shell, and
+# the Python/C/C++/Fortran glue around them), by an author who had not read the diagnoser's rules.
+
+ROUND62 = dict(round=62)
+
+R62_SYS_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def r62(root_ok=True, **kw):
+    """Debian 12's Open MPI 4.1 / MPICH 4.0, gfortran, HDF5 and NetCDF from apt; Python in
+    /tmp/diag62/venv (numpy, scipy, h5py, netCDF4, pytest, ruff, mypy). A container runs as root,
+    so the images set Open MPI's two allow-run-as-root variables (root_ok=False leaves them out)."""
+    e = {"HOME": "/tmp/diag62/home", "PATH": "/tmp/diag62/venv/bin:" + R62_SYS_PATH,
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    if root_ok:
+        e.update({"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
+    e.update(kw)
+    return e
+
+
+R62_IMG_MPI = "registry.zorg.example/hpc/openmpi-gcc:4.1-bookworm"
+R62_IMG_PY = "python:3.11-bookworm"
+
+R62_JACOBI_C = r'''#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define N 64
+
+int main(int argc, char **argv)
+{
+    int rank, size;
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    double local[N], global = 0.0, mine = 0.0;
+    for (int i = 0; i < N; i++) local[i] = 1.0 / (rank + 1);
+    for (int i = 0; i < N; i++) mine += local[i];
+    MPI_Allreduce(&mine, &global, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0) printf("jacobi: %d ranks, residual %.6e\n", size, 1.0 / global);
+    MPI_Finalize();
+    return 0;
+}
+'''
+
+# P1: mpicc compile error ------------------------------------------------------------------------
+case(
+    "c-mpicc-halo-exchange-mpi-send-too-few-arguments", "build:mpi", R62_IMG_MPI,
+    ["mpicc --showme:version", "make -C src"],
+    lab("compile_error", [r"error: too few arguments to function .MPI_Send."], "mpicc (Open MPI 4.1 wrapper around gcc 12)",
+        "the halo exchange's MPI_Send call lost its tag argument in a refactor; gcc rejects the call"),
+    files={"src/Makefile": "CC = mpicc\nCFLAGS = -O2 -Wall -std=c11\n\nhalo: halo.c\n\t$(CC) $(CFLAGS) -o $@ halo.c\n",
+           "src/halo.c": r'''#include <mpi.h>
+#include <stdio.h>
+
+#define NX 128
+
+static void exchange(double *u, int rank, int size)
+{
+    int left = (rank - 1 + size) % size, right = (rank + 1) % size;
+    MPI_Send(&u[NX], 1, MPI_DOUBLE, right, MPI_COMM_WORLD);
+    MPI_Recv(&u[0], 1, MPI_DOUBLE, left, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+}
+
+int main(int argc, char **argv)
+{
+    int rank, size;
+    double u[NX + 2] = {0};
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    exchange(u, rank, size);
+    printf("rank %d done\n", rank);
+    MPI_Finalize();
+    return 0;
+}
+'''},
+    env=r62(), project="zorg/halo-solver", stage="build", **ROUND62,
+)
+
+# P2: gfortran OpenMP implicit none --------------------------------------------------------------
+case(
+    "fortran-openmp-private-variable-no-implicit-type", "build:fortran", "gcc:12-bookworm",
+    ["gfortran --version | head -1", "make FC=gfortran"],
+    lab("compile_error", [r"Error: Symbol .tmp. at \(1\) has no IMPLICIT type"], "gfortran 12",
+        "the OpenMP loop names `tmp` in its PRIVATE clause but the declaration was dropped; IMPLICIT NONE makes it an error"),
+    files={"Makefile": "FFLAGS = -O2 -fopenmp -Wall\n\nsmooth: smooth.f90\n\t$(FC) $(FFLAGS) -o $@ smooth.f90\n",
+           "smooth.f90": '''program smooth
+  use omp_lib
+  implicit none
+  integer, parameter :: n = 1000
+  real(8) :: a(n), b(n)
+  integer :: i
+
+  call random_number(a)
+  !$omp parallel do private(i, tmp)
+  do i = 2, n - 1
+     tmp = 0.25d0 * a(i - 1) + 0.5d0 * a(i) + 0.25d0 * a(i + 1)
+     b(i) = tmp
+  end do
+  !$omp end parallel do
+  print '(a, i0, a)', 'smoothed with ', omp_get_max_threads(), ' threads'
+end program smooth
+'''},
+    env=r62(), project="zorg/filters", stage="build", **ROUND62,
+)
+
+# P3: mpirun more ranks than slots ---------------------------------------------------------------
+case(
+    "mpirun-np4-not-enough-slots-two-core-runner", "test:mpi", R62_IMG_MPI,
+    ["mpicc -O2 -o jacobi jacobi.c", "nproc", "mpirun -np 4 ./jacobi"],
+    lab("github_actions_config", [r"There are not enough slots available in the system to satisfy the 4"], "mpirun (Open MPI 4.1.4)",
+        "the job asks mpirun for 4 ranks on a 2-core runner without --oversubscribe or a hostfile; Open MPI refuses to launch",
+        accept=["infrastructure"]),
+    files={"jacobi.c": R62_JACOBI_C},
+    env=r62(), project="zorg/jacobi", **ROUND62,
+)
+
+# P4: MPI program's own check aborts -------------------------------------------------------------
+case(
+    "mpi-allreduce-mass-conservation-check-aborts", "test:mpi", R62_IMG_MPI,
+    ["mpicc -O2 -Wall -o check_mass tests/check_mass.c -lm", "mpirun -np 2 ./check_mass"],
+    lab("test_assertion", [r"FAIL: global mass 1\.\d+e\+02 != expected 1\.280000e\+02"], "mpirun (Open MPI 4.1.4) + a C check program",
+        "the conservation check sums each rank's cells with an off-by-one loop bound (one cell per rank missed); the check prints FAIL and calls MPI_Abort"),
+    files={"tests/check_mass.c": r'''#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+
+#define LOCAL 64
+
+int main(int argc, char **argv)
+{
+    int rank, size;
+    double cells[LOCAL], mine = 0.0, total = 0.0;
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    for (int i = 0; i < LOCAL; i++) cells[i] = 1.0;
+    for (int i = 1; i < LOCAL; i++) mine += cells[i];
+    MPI_Allreduce(&mine, &total, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    double expected = (double)LOCAL * size;
+    if (fabs(total - expected) > 1e-9 * expected) {
+        if (rank == 0) {
+            fprintf(stderr, "FAIL: global mass %.6e != expected %.6e\n", total, expected);
+            fflush(stderr);
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+        MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+    if (rank == 0) printf("PASS: global mass %.6e\n", total);
+    MPI_Finalize();
+    return 0;
+}
+'''},
+    env=r62(), project="zorg/advection", **ROUND62,
+)
+
+# P5: numpy assert_allclose tolerance ------------------------------------------------------------
+case(
+    "pytest-heat-equation-assert-allclose-rtol", "test:python", R62_IMG_PY,
+    ["python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"^E\s+Not equal to tolerance rtol=1e-06"], "pytest 9 + numpy.testing",
+        "the merge request raises the explicit heat solver's default time step to 5e-4, past the scheme's stability limit (dt/dx^2 = 0.8 > 0.5); the solution blows up and assert_allclose against the analytic decay fails"),
+    files={"heat/__init__.py": "",
+           "heat/solver.py": '''import numpy as np
+
+
+def step(u: np.ndarray, alpha: float, dt: float, dx: float) -> np.ndarray:
+    out = u.copy()
+    out[1:-1] = u[1:-1] + alpha * dt / dx**2 * (u[2:] - 2 * u[1:-1] + u[:-2])
+    return out
+
+
+def solve(nx: int = 41, t_end: float = 0.05, dt: float = 5e-4, alpha: float = 1.0) -> np.ndarray:
+    x = np.linspace(0.0, 1.0, nx)
+    u = np.sin(np.pi * x)
+    for _ in range(int(round(t_end / dt))):
+        u = step(u, alpha, dt, x[1] - x[0])
+    return u
+''',
+           "tests/test_solver.py": '''import numpy as np
+
+from heat.solver import solve
+
+
+def test_matches_analytic_decay():
+    nx, t_end = 41, 0.05
+    x = np.linspace(0.0, 1.0, nx)
+    exact = np.exp(-np.pi**2 * t_end) * np.sin(np.pi * x)
+    u = solve(nx=nx, t_end=t_end)
+    np.testing.assert_allclose(u[1:-1], exact[1:-1], rtol=1e-6)
+'''},
+    env=r62(), project="zorg/heat1d", **ROUND62,
+)
+
+# P6: cmake BLAS vendor MKL not found ------------------------------------------------------------
+case(
+    "cmake-find-blas-vendor-mkl-not-installed", "configure", "gcc:12-bookworm",
+    ["cmake --version | head -1", "cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBLA_VENDOR=Intel10_64lp"],
+    lab("dependency_install", [r"Could NOT find BLAS \(missing: BLAS_LIBRARIES\)"], "cmake 3.25 FindBLAS",
+        "the job pins BLA_VENDOR to Intel MKL (copied from the cluster's build script); the CI image has only OpenBLAS and reference BLAS, so find_package(BLAS REQUIRED) fails"),
+    files={"CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(gemmbench C)\n\nfind_package(BLAS REQUIRED)\nadd_executable(gemmbench src/gemmbench.c)\ntarget_link_libraries(gemmbench PRIVATE ${BLAS_LIBRARIES})\n",
+           "src/gemmbench.c": "#include <stdio.h>\nvoid dgemm_(const char*, const char*, const int*, const int*, const int*, const double*, const double*, const int*, const double*, const int*, const double*, double*, const int*);\nint main(void) { puts(\"gemmbench\"); return 0; }\n"},
+    env=r62(), project="zorg/gemmbench", stage="build", **ROUND62,
+)
+
+# P7: h5py dataset renamed -----------------------------------------------------------------------
+case(
+    "h5py-postprocess-dataset-renamed-keyerror", "postprocess", R62_IMG_PY,
+    ["python scripts/profile.py output/run_0001.h5"],
+    lab("other", [r"KeyError: .Unable to (synchronously )?open object \(object 'temperature' doesn't exist\)"], "h5py 3.16 (HDF5 1.14)",
+        "the solver's writer renamed /fields/temperature to /fields/temp_K in the merge request; the post-processing script still opens the old dataset"),
+    setup="mkdir -p output && python - <<'EOF'\nimport h5py, numpy as np\nwith h5py.File('output/run_0001.h5', 'w') as f:\n    g = f.create_group('fields')\n    g['temp_K'] = np.linspace(280, 300, 50)\n    g['pressure'] = np.full(50, 101325.0)\n    f.attrs['step'] = 1200\nEOF",
+    files={"scripts/profile.py": '''import sys
+
+import h5py
+import numpy as np
+
+
+def main(path: str) -> None:
+    with h5py.File(path, "r") as f:
+        step = int(f.attrs["step"])
+        t = np.asarray(f["fields/temperature"])
+    print(f"step {step}: mean {t.mean():.2f} K, max {t.max():.2f} K")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
+'''},
+    env=r62(), project="zorg/climate-post", stage="postprocess", **ROUND62,
+)
+
+# P9: ruff lint ----------------------------------------------------------------------------------
+case(
+    "ruff-mesh-tools-ambiguous-name-unused-import", "lint", R62_IMG_PY,
+    ["ruff --version", "ruff check --output-format=concise meshtools/"],
+    lab("lint_failure", [r"E741 Ambiguous variable name: `l`", r"F401 \[\*\] `os` imported but unused"], "ruff 0.17",
+        "the new mesh-refinement helper uses `l` as a loop variable and keeps an unused import; the lint gate fails"),
+    files={"ruff.toml": "line-length = 100\n\n[lint]\nselect = [\"E\", \"F\", \"W\"]\n",
+           "meshtools/__init__.py": "",
+           "meshtools/refine.py": '''import os
+
+import numpy as np
+
+
+def refine(edges: np.ndarray, levels: int) -> np.ndarray:
+    out = edges
+    for l in range(levels):
+        mid = 0.5 * (out[:-1] + out[1:])
+        out = np.sort(np.concatenate([out, mid]))
+    return out
+'''},
+    env=r62(), project="zorg/meshtools", stage="lint", **ROUND62,
+)
+
+# P10: mypy --------------------------------------------------------------------------------------
+case(
+    "mypy-tridiagonal-solver-list-passed-for-ndarray", "typecheck", R62_IMG_PY,
+    ["mypy --version", "mypy --strict numerics/"],
+    lab("type_error", [r"error: Argument 1 to \"thomas\" has incompatible type \"list\[float\]\""], "mypy 2.4",
+        "the boundary-value driver passes a plain list for the sub-diagonal where the Thomas solver is annotated to take an ndarray"),
+    files={"numerics/__init__.py": "", "numerics/py.typed": "",
+           "numerics/tridiag.py": '''import numpy as np
+from numpy.typing import NDArray
+
+Vec = NDArray[np.float64]
+
+
+def thomas(a: Vec, b: Vec, c: Vec, d: Vec) -> Vec:
+    n = len(d)
+    cp = np.zeros(n)
+    dp = np.zeros(n)
+    cp[0] = c[0] / b[0]
+    dp[0] = d[0] / b[0]
+    for i in range(1, n):
+        m = b[i] - a[i] * cp[i - 1]
+        cp[i] = c[i] / m if i < n - 1 else 0.0
+        dp[i] = (d[i] - a[i] * dp[i - 1]) / m
+    x = np.zeros(n)
+    x[-1] = dp[-1]
+    for i in range(n - 2, -1, -1):
+        x[i] = dp[i] - cp[i] * x[i + 1]
+    return x
+''',
+           "numerics/bvp.py": '''import numpy as np
+
+from numerics.tridiag import Vec, thomas
+
+
+def poisson_1d(f: Vec, h: float) -> Vec:
+    n = len(f)
+    sub = [1.0] * n
+    main = np.full(n, -2.0)
+    sup = np.ones(n)
+    return thomas(sub, main, sup, f * h * h)
+'''},
+    env=r62(), project="zorg/bvp-numerics", stage="lint", **ROUND62,
+)
+
+# P11: clang-format ------------------------------------------------------------------------------
+case(
+    "clang-format-dry-run-stencil-kernel-violations", "format", "silkeh/clang:14",
+    ["clang-format --version", "clang-format --dry-run --Werror src/*.c"],
+    lab("formatting_failure", [r"stencil\.c:\d+:\d+: error: code should be clang-formatted"], "clang-format 14",
+        "the new 7-point stencil kernel was written by hand; clang-format's check against the project's .clang-format fails"),
+    files={".clang-format": "BasedOnStyle: LLVM\nIndentWidth: 4\nColumnLimit: 100\n",
+           "src/stencil.c": "#include <stddef.h>\n\nvoid stencil7(const double *u, double *out, size_t nx, size_t ny, size_t nz)\n{\n  for (size_t k=1;k<nz-1;k++)\n    for (size_t j = 1; j < ny - 1; j++)\n        for (size_t i = 1; i < nx - 1; i++) {\n            size_t c = (k * ny + j) * nx + i;\n            out[c] = -6.0*u[c] + u[c-1] + u[c+1] + u[c-nx] + u[c+nx] + u[c-nx*ny] + u[c+nx*ny];\n        }\n}\n",
+           "src/norm.c": "#include <math.h>\n#include <stddef.h>\n\ndouble norm2(const double *u, size_t n) {\n    double s = 0.0;\n    for (size_t i = 0; i < n; i++)\n        s += u[i] * u[i];\n    return sqrt(s);\n}\n"},
+    env=r62(), project="zorg/stencils", stage="lint", **ROUND62,
+)
+
+# P12: Slurm array script run as plain shell -----------------------------------------------------
+case(
+    "slurm-array-script-task-id-unbound-outside-slurm", "smoke:batch", "debian:bookworm",
+    ["bash jobs/sweep.sbatch"],
+    lab("other", [r"SLURM_ARRAY_TASK_ID: unbound variable"], "bash (a Slurm batch script run as plain shell)",
+        "the smoke job runs the parameter-sweep batch script directly; it now reads SLURM_ARRAY_TASK_ID under `set -u`, which only sbatch --array sets",
+        accept=["github_actions_config"]),
+    files={"jobs/sweep.sbatch": '''#!/bin/bash
+#SBATCH --job-name=sweep
+#SBATCH --array=1-4
+#SBATCH --ntasks=2
+#SBATCH --time=00:10:00
+set -euo pipefail
+
+echo "sweep on $(hostname -s) with ${SLURM_NTASKS:-2} tasks"
+PARAMS=jobs/params.txt
+LINE=$(sed -n "${SLURM_ARRAY_TASK_ID}p" "$PARAMS")
+read -r KAPPA DT <<<"$LINE"
+echo "running kappa=$KAPPA dt=$DT"
+''', "jobs/params.txt": "0.1 1e-3\n0.2 1e-3\n0.5 5e-4\n1.0 2.5e-4\n"},
+    env=r62(), project="zorg/param-sweep", **ROUND62,
+)
+
+# P13: link error, -llapack missing --------------------------------------------------------------
+case(
+    "c-make-lapack-dgesv-undefined-reference", "build", "gcc:12-bookworm",
+    ["make"],
+    lab("compile_error", [r"undefined reference to .dgesv_."], "gcc 12 / GNU ld",
+        "the new linear-system solver calls LAPACK's dgesv_ but the Makefile links only -lblas -lm"),
+    files={"Makefile": "CFLAGS = -O2 -Wall\nLDLIBS = -lblas -lm\n\nlinsolve: linsolve.o main.o\n\t$(CC) -o $@ $^ $(LDLIBS)\n",
+           "linsolve.c": '''extern void dgesv_(const int *n, const int *nrhs, double *a, const int *lda, int *ipiv, double *b,
+                   const int *ldb, int *info);
+
+int linsolve(int n, double *a, double *b)
+{
+    int ipiv[64], nrhs = 1, info = 0;
+    dgesv_(&n, &nrhs, a, &n, ipiv, b, &n, &info);
+    return info;
+}
+''',
+           "main.c": '''#include <stdio.h>
+
+int linsolve(int n, double *a, double *b);
+
+int main(void)
+{
+    double a[4] = {4.0, 1.0, 2.0, 3.0}, b[2] = {1.0, 2.0};
+    int info = linsolve(2, a, b);
+    printf("info=%d x=(%g, %g)\\n", info, b[0], b[1]);
+    return info;
+}
+'''},
+    env=r62(), project="zorg/linsolve", stage="build", **ROUND62,
+)
+
+# P14: ctest assertion ---------------------------------------------------------------------------
+case(
+    "ctest-cpp-openmp-reduction-assert-fails", "test:cpp", "gcc:12-bookworm",
+    ["cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null", "cmake --build build -j2", "cd build && ctest --output-on-failure"],
+    lab("test_assertion", [r"Assertion .std::abs\(sum - expected\) < 1e-9 \* expected. failed"], "ctest (cmake 3.25) + g++ 12 with OpenMP",
+        "the OpenMP dot product's reduction clause names the wrong variable; the test's assert on the sum fails"),
+    files={"CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(vecops CXX)\nfind_package(OpenMP REQUIRED)\nenable_testing()\nadd_executable(test_dot tests/test_dot.cpp)\ntarget_link_libraries(test_dot PRIVATE OpenMP::OpenMP_CXX)\ntarget_compile_options(test_dot PRIVATE -UNDEBUG)\nadd_test(NAME dot_product COMMAND test_dot)\n",
+           "tests/test_dot.cpp": '''#include <cassert>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+static double dot(const std::vector<double> &a, const std::vector<double> &b)
+{
+    double sum = 0.0, partial = 0.0;
+#pragma omp parallel for reduction(+ : partial)
+    for (std::size_t i = 0; i < a.size(); ++i)
+        partial += a[i] * b[i];
+    return sum;
+}
+
+int main()
+{
+    const std::size_t n = 1 << 16;
+    std::vector<double> a(n, 0.5), b(n, 2.0);
+    const double expected = static_cast<double>(n);
+    const double sum = dot(a, b);
+    std::printf("dot = %.3f (expected %.3f)\\n", sum, expected);
+    assert(std::abs(sum - expected) < 1e-9 * expected);
+    return 0;
+}
+'''},
+    env=r62(OMP_NUM_THREADS="2"), project="zorg/vecops", **ROUND62,
+)
+
+# P15: Fortran module build order ----------------------------------------------------------------
+case(
+    "gfortran-make-module-file-missing-build-order", "build:fortran", "gcc:12-bookworm",
+    ["make"],
+    lab("compile_error", [r"Fatal Error: Cannot open module file .grid_mod\.mod. for reading"], "gfortran 12 / make",
+        "the Makefile lists solver.o before grid_mod.o and declares no dependency between them; solver.f90 USEs a module not compiled yet"),
+    files={"Makefile": "FC = gfortran\nFFLAGS = -O2\nOBJS = solver.o grid_mod.o\n\nsolver: $(OBJS)\n\t$(FC) -o $@ $(OBJS)\n\n%.o: %.f90\n\t$(FC) $(FFLAGS) -c $<\n",
+           "grid_mod.f90": "module grid_mod\n  implicit none\n  integer, parameter :: nx = 100\n  real(8), parameter :: dx = 1.0d0 / nx\nend module grid_mod\n",
+           "solver.f90": "program solver\n  use grid_mod, only: nx, dx\n  implicit none\n  print '(a, i0, a, es10.3)', 'nx=', nx, ' dx=', dx\nend program solver\n"},
+    env=r62(), project="zorg/ocean-grid", stage="build", **ROUND62,
+)
+
+# P16: pip resolver conflict ---------------------------------------------------------------------
+case(
+    "pip-resolver-numpy2-pin-conflicts-old-scipy", "setup:python", R62_IMG_PY,
+    ["python3 -m venv .venv", ".venv/bin/pip install --progress-bar off -r requirements.txt"],
+    lab("dependency_install", [r"ERROR: Cannot install .*because these package versions have conflicting dependencies",
+                               r"scipy 1\.11\.4 depends on numpy<1\.28"], "pip 23 (Python 3.11)",
+        "the merge request bumps numpy to 2.4.6 but keeps scipy pinned at 1.11.4, which requires numpy<1.28; pip's resolver gives up"),
+    files={"requirements.txt": "numpy==2.4.6\nscipy==1.11.4\nh5py==3.16.0\n"},
+    env=r62(), project="zorg/spectral-tools", stage="setup", **ROUND62,
+)
+
+# P17: h5diff numerical regression ---------------------------------------------------------------
+case(
+    "h5diff-regression-relative-tolerance-exceeded", "test:regression", R62_IMG_MPI,
+    ["python scripts/run_case.py --steps 200 --out out/cavity.h5",
+     "h5diff --relative=1e-8 -r tests/reference/cavity.h5 out/cavity.h5 /velocity"],
+    lab("test_assertion", [r"^\d+ differences found"], "h5diff (HDF5 1.10 tools) + h5py",
+        "the merge request switches the velocity update to float32 accumulation; the regression comparison against the reference file exceeds the relative tolerance 1e-8"),
+    setup="mkdir -p tests/reference && python - <<'EOF'\nimport h5py, numpy as np\nx = np.linspace(0, 1, 12)\nwith h5py.File('tests/reference/cavity.h5', 'w') as f:\n    f['velocity'] = np.sin(np.pi * x) * np.exp(-0.2)\nEOF",
+    files={"scripts/run_case.py": '''import argparse
+import os
+
+import h5py
+import numpy as np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--steps", type=int, default=100)
+ap.add_argument("--out", required=True)
+args = ap.parse_args()
+
+x = np.linspace(0, 1, 12)
+v = np.sin(np.pi * x).astype(np.float32)
+decay = np.float32(np.exp(-0.2 / args.steps))
+for _ in range(args.steps):
+    v = v * decay
+os.makedirs(os.path.dirname(args.out), exist_ok=True)
+with h5py.File(args.out, "w") as f:
+    f["velocity"] = v.astype(np.float64)
+print(f"wrote {args.out} after {args.steps} steps")
+'''},
+    env=r62(), project="zorg/cavity-flow", **ROUND62,
+)
+
+# P18: NCO not in the image ----------------------------------------------------------------------
+case(
+    "ncks-nco-command-not-found-subset-step", "postprocess", "registry.zorg.example/hpc/netcdf:4.9-bookworm",
+    ["ncdump -h data/tas_daily.nc | head -5", "ncks -O -d time,0,6 -v tas data/tas_daily.nc out/tas_week1.nc"],
+    lab("dependency_install", [r"ncks: command not found"], "bash + NetCDF tools (NCO's ncks absent)",
+        "the subsetting step moved from cdo to NCO's ncks, which the job's image does not install", accept=["other"]),
+    setup="mkdir -p data out && ncgen -o data/tas_daily.nc - <<'EOF'\nnetcdf tas_daily {\ndimensions:\n  time = UNLIMITED ;\n  lat = 3 ;\nvariables:\n  double time(time) ;\n    time:units = \"days since 2026-01-01\" ;\n  float tas(time, lat) ;\n    tas:units = \"K\" ;\ndata:\n  time = 0, 1, 2, 3, 4, 5, 6, 7 ;\n  tas = 271, 272, 273, 271, 272, 273, 271, 272, 273, 271, 272, 273, 271, 272, 273, 271, 272, 273, 271, 272, 273, 271, 272, 273 ;\n}\nEOF",
+    files={},
+    env=r62(), project="zorg/climate-post", stage="postprocess", **ROUND62,
+)
+
+# P19: mpirun as root refused --------------------------------------------------------------------
+case(
+    "mpirun-refuses-root-in-container-no-allow-flag", "test:mpi", "debian:bookworm",
+    ["mpicc -O2 -o jacobi jacobi.c", "mpirun -np 2 ./jacobi"],
+    lab("github_actions_config", [r"has detected an attempt to run as root"], "mpirun (Open MPI 4.1.4)",
+        "the job moved to a plain Debian image with Open MPI from apt, which runs as root and does not set OMPI_ALLOW_RUN_AS_ROOT; mpirun refuses to start",
+        accept=["permission_or_secret"]),
+    files={"jacobi.c": R62_JACOBI_C},
+    env=r62(root_ok=False), project="zorg/jacobi", **ROUND62,
+)
+
+# P20: cppcheck ----------------------------------------------------------------------------------
+case(
+    "cppcheck-boundary-loop-array-index-out-of-bounds", "lint:c", "debian:bookworm",
+    ["cppcheck --version", "cppcheck --error-exitcode=1 --enable=warning --inline-suppr -q src/"],
+    lab("lint_failure", [r"error: Array 'ghost\[8\]' accessed at index 8, which is out of bounds"], "cppcheck 2.10",
+        "the ghost-cell fill loop runs to <= NGHOST; cppcheck's static analysis gate reports the out-of-bounds write"),
+    files={"src/ghost.c": '''#define NGHOST 8
+
+void fill_ghosts(const double *interior, double *out)
+{
+    double ghost[NGHOST];
+    for (int i = 0; i <= NGHOST; i++)
+        ghost[i] = interior[0];
+    for (int i = 0; i < NGHOST; i++)
+        out[i] = ghost[i];
+}
+'''},
+    env=r62(), project="zorg/ghost-cells", stage="lint", **ROUND62,
+)
+
+# P21: MPICH rank segfault -----------------------------------------------------------------------
+case(
+    "mpich-mpiexec-rank-segfault-uneven-decomposition", "test:mpich", "registry.zorg.example/hpc/mpich-gcc:4.0-bookworm",
+    ["mpicc.mpich -O1 -g -o scatter scatter.c", "mpiexec.mpich -n 2 ./scatter 101"],
+    lab("other", [r"Caught signal 11 \(Segmentation fault: address not mapped", r"TERMINATED WITH THE EXIT STRING: Segmentation fault \(signal 11\)"], "mpiexec (MPICH 4.0 Hydra)",
+        "the decomposition gives the last rank the remainder rows but allocates only n/size; with n=101 rank 1 writes past its buffer and crashes",
+        accept=["test_assertion"]),
+    files={"scatter.c": r'''#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+    int rank, size;
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    long n = atol(argv[1]);
+    long rows = n / size;
+    long mine = (rank == size - 1) ? n - rows * (size - 1) : rows;
+    double **grid = calloc(rows, sizeof(double *));
+    for (long i = 0; i < rows; i++) grid[i] = calloc(1024, sizeof(double));
+    for (long i = 0; i < mine; i++)
+        for (long j = 0; j < 1024; j++) grid[i][j] = rank + i * 1e-3;
+    printf("rank %d filled %ld rows\n", rank, mine);
+    MPI_Finalize();
+    return 0;
+}
+'''},
+    env=r62(), project="zorg/scatter-rows", **ROUND62,
+)
+
+# I1: pip index 503 ------------------------------------------------------------------------------
+case(
+    "pip-install-mpi4py-mirror-503-service-unavailable", "setup:python", R62_IMG_MPI,
+    ["pip --version", "pip install --retries 2 --timeout 10 \"mpi4py @ $WHEELHOUSE/mpi4py-4.0.1-cp311-cp311-linux_x86_64.whl\""],
+    lab("network_or_flaky", [r"Caused by ResponseError\('too many 503 error responses'\)"],
+        "pip 23.2 (Python 3.11)", "the site wheelhouse that serves the cluster-built mpi4py wheel (a loopback stand-in answering 503 Service Unavailable) is down; "
+        "pip retries twice and gives up", infra=True),
+    env=r62(WHEELHOUSE="http://127.0.0.1:{PORT_503}/wheelhouse/hpc"),
+    project="zorg/mpi-bench", stage="setup", **ROUND62,
+)
+
+# I2: wget blackhole timeout ---------------------------------------------------------------------
+case(
+    "wget-forcing-data-stage-in-connection-timed-out", "stage-in", "debian:bookworm",
+    ["mkdir -p data", "wget -nv -T 6 -t 2 -O data/forcing_2026-12.nc \"$FORCING_URL/forcing_2026-12.nc\""],
+    lab("network_or_flaky", [r"Read error \(Connection timed out\) in headers\."], "GNU Wget 1.21",
+        "the forcing-data server (a loopback stand-in that accepts the connection and never answers) does not send its headers within the job's 6 s read timeout; wget gives up after its two tries",
+        infra=True),
+    env=r62(FORCING_URL="http://127.0.0.1:{PORT_BLACKHOLE}/ocean/forcing"),
+    project="zorg/ocean-forecast", stage="prepare", **ROUND62,
+)
+
+# I3: DNS failure --------------------------------------------------------------------------------
+case(
+    "python-stage-in-thredds-host-name-not-resolved", "stage-in", R62_IMG_PY,
+    ["python scripts/stage_in.py --date 2026-12-06"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -2\] Name or service not known"], "Python 3.11 urllib",
+        "the THREDDS catalogue host does not resolve from the runner (DNS failure); the stage-in script cannot download the boundary conditions",
+        infra=True),
+    files={"scripts/stage_in.py": '''import argparse
+import os
+import urllib.request
+
+BASE = os.environ.get("THREDDS_BASE", "https://thredds.met.zorg-hpc.invalid/thredds/fileServer")
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--date", required=True)
+args = ap.parse_args()
+
+url = f"{BASE}/gfs/{args.date}/boundary_{args.date}.nc"
+print(f"stage-in: {url}", flush=True)
+os.makedirs("data", exist_ok=True)
+with urllib.request.urlopen(url, timeout=30) as r, open(f"data/boundary_{args.date}.nc", "wb") as out:
+    out.write(r.read())
+'''},
+    env=r62(), project="zorg/regional-wrf", stage="prepare", **ROUND62,
+)
+
+# I4: expired certificate ------------------------------------------------------------------------
+case(
+    "curl-mesh-archive-certificate-expired", "stage-in", R62_IMG_MPI,
+    ["curl -fsS --cacert \"$ZORG_CA_FILE\" -o mesh.h5 \"https://127.0.0.1:$MESH_PORT/meshes/wing-3m.h5\""],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"], "curl 7.88",
+        "the mesh archive's TLS certificate (signed by the site CA the job trusts) expired; curl refuses the download",
+        infra=True, accept=["infrastructure"]),
+    env=r62(ZORG_CA_FILE="{R10_CA_FILE}", MESH_PORT="{PORT_EXPIRED}"),
+    project="zorg/wing-cfd", stage="prepare", **ROUND62,
+)
+
+# I5: scratch volume full ------------------------------------------------------------------------
+case(
+    "h5py-checkpoint-scratch-volume-no-space-left", "test:checkpoint", R62_IMG_PY,
+    ["df -h scratch | tail -1", "python scripts/checkpoint.py --out scratch/ckpt_000100.h5"],
+    lab("infrastructure", [r"No space left on device"], "h5py 3.16 (HDF5 1.14)",
+        "the runner's scratch volume (a 256 KiB tmpfs here) fills while the checkpoint test writes a 1 MiB field",
+        infra=True),
+    files={"scripts/checkpoint.py": '''import argparse
+
+import h5py
+import numpy as np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--out", required=True)
+args = ap.parse_args()
+
+rng = np.random.default_rng(7)
+u = rng.standard_normal((128, 1024))
+with h5py.File(args.out, "w") as f:
+    f.attrs["step"] = 100
+    f.create_dataset("u", data=u)
+    f.create_dataset("v", data=u * 0.5)
+print(f"checkpoint written: {args.out}")
+'''},
+    tmpfs=("scratch", "256k"), env=r62(), project="zorg/turbulence-box", **ROUND62,
+)
+
+# I6: OOM ----------------------------------------------------------------------------------------
+case(
+    "numpy-dense-stiffness-matrix-oom-killed", "test:assembly", R62_IMG_PY,
+    ["python scripts/assemble.py --n 9000"],
+    lab("timeout_or_oom", [r"Killed\s+python scripts/assemble\.py"], "Python 3.11 + numpy",
+        "the job's container has a 384 MiB memory limit; assembling the 9000x9000 dense stiffness matrix (~650 MB) gets the process OOM-killed",
+        infra=True),
+    files={"scripts/assemble.py": '''import argparse
+
+import numpy as np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--n", type=int, required=True)
+args = ap.parse_args()
+n = args.n
+print(f"assembling {n}x{n} stiffness matrix", flush=True)
+k = np.zeros((n, n))
+idx = np.arange(n)
+k[idx, idx] = 2.0
+k[idx[:-1], idx[1:]] = -1.0
+k[idx[1:], idx[:-1]] = -1.0
+k += 1e-12
+print("cond estimate", np.linalg.norm(k, 1))
+'''},
+    memory_limit=384 * 1024 * 1024, env=r62(), project="zorg/fem-assembly", **ROUND62,
+)
+
+# I7: job timeout on a stalled restart-file download ---------------------------------------------
+case(
+    "python-restart-file-download-stalls-job-timeout", "test:restart", R62_IMG_PY,
+    ["python scripts/fetch_restart.py restart_0400.h5"],
+    lab("timeout_or_oom", [r"stage-in: restart_0400\.h5 \d+ of 67108864 bytes"], "Python 3.11 urllib (runner job timeout)",
+        "the object store serving restart files trickles the body (512 bytes every 9 s, a loopback stand-in); the download has no overall deadline and the runner's job timeout kills the job",
+        infra=True, accept=["network_or_flaky"]),
+    files={"scripts/fetch_restart.py": '''import os
+import sys
+import urllib.request
+
+name = sys.argv[1]
+url = f"{os.environ['RESTART_STORE']}/{name}"
+with urllib.request.urlopen(url, timeout=60) as r, open(name, "wb") as out:
+    total = int(r.headers["Content-Length"])
+    got = 0
+    while chunk := r.read(512):
+        out.write(chunk)
+        got += len(chunk)
+        print(f"stage-in: {name} {got} of {total} bytes", flush=True)
+'''},
+    job_timeout=32, env=r62(RESTART_STORE="http://127.0.0.1:{PORT_TRICKLE}/restarts"),
+    project="zorg/restart-tests", **ROUND62,
+)
+
+# C1: make `-` mesh generation, solver cannot open mesh ------------------------------------------
+case(
+    "make-ignored-mesh-generation-error-solver-h5-missing-cascade", "test:pipeline", R62_IMG_PY,
+    ["make pipeline"],
+    lab("github_actions_config", [r"ValueError: nx=30 is not divisible by ranks=4"], "make (ignored `-` recipe) + Python/h5py",
+        "cascade: the mesh step is prefixed with `-`, so make ignores its failure (the merge request set nx: 30 in mesh.yaml, not divisible by the 4 ranks); "
+        "the solve step then cannot open mesh.h5", accept=["other"]),
+    files={"Makefile": "pipeline: mesh solve\n\nmesh:\n\t-python scripts/gen_mesh.py config/mesh.yaml mesh.h5\n\nsolve:\n\tpython scripts/solve.py mesh.h5\n",
+           "config/mesh.yaml": "nx: 30\nny: 32\nranks: 4\nlength: 1.0\n",
+           "scripts/gen_mesh.py": '''import sys
+
+import h5py
+import numpy as np
+import yaml
+
+cfg = yaml.safe_load(open(sys.argv[1]))
+nx, ny, ranks = cfg["nx"], cfg["ny"], cfg["ranks"]
+if nx % ranks:
+    raise ValueError(f"nx={nx} is not divisible by ranks={ranks}")
+with h5py.File(sys.argv[2], "w") as f:
+    f["x"] = np.linspace(0, cfg["length"], nx)
+    f["y"] = np.linspace(0, cfg["length"], ny)
+print(f"mesh {nx}x{ny} for {ranks} ranks")
+''',
+           "scripts/solve.py": '''import sys
+
+import h5py
+
+with h5py.File(sys.argv[1], "r") as f:
+    nx, ny = f["x"].shape[0], f["y"].shape[0]
+print(f"solving on {nx}x{ny}")
+'''},
+    env=r62(), project="zorg/poisson-pipeline", **ROUND62,
+)
+
+# C2: batch script without -e, compile error, then mpirun cannot find the binary -----------------
+case(
+    "slurm-script-no-errexit-mpicc-error-then-mpirun-missing-binary-cascade", "smoke:batch", R62_IMG_MPI,
+    ["bash jobs/poisson.sbatch"],
+    lab("compile_error", [r"error: .comm. undeclared \(first use in this function\)"], "bash batch script + mpicc + mpirun (Open MPI 4.1.4)",
+        "cascade: the batch script has no `set -e`; mpicc fails on an undeclared `comm` (a renamed communicator), the script goes on and mpirun cannot find ./poisson"),
+    files={"jobs/poisson.sbatch": '''#!/bin/bash
+#SBATCH --job-name=poisson
+#SBATCH --ntasks=2
+#SBATCH --time=00:05:00
+
+echo "== build"
+mpicc -O2 -Wall -o poisson src/poisson.c -lm
+echo "== run"
+mpirun -np ${SLURM_NTASKS:-2} ./poisson 64
+''',
+           "src/poisson.c": r'''#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+    int rank, size;
+    MPI_Comm grid_comm;
+    MPI_Init(&argc, &argv);
+    MPI_Comm_dup(MPI_COMM_WORLD, &grid_comm);
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(grid_comm, &size);
+    double h = 1.0 / 64, local = rank * h, sum = 0.0;
+    MPI_Reduce(&local, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, grid_comm);
+    if (rank == 0) printf("sum %.4f\n", sqrt(sum));
+    MPI_Comm_free(&grid_comm);
+    MPI_Finalize();
+    return 0;
+}
+'''},
+    env=r62(), project="zorg/poisson-mpi", **ROUND62,
+)
+
+# C3: unchecked ncgen, then netCDF4 cannot open ---------------------------------------------------
+case(
+    "python-driver-unchecked-ncgen-syntax-error-netcdf-open-fails-cascade", "test:io", R62_IMG_PY,
+    ["python scripts/make_grid.py"],
+    lab("github_actions_config", [r"^ncgen: grid\.cdl line \d+: syntax error"], "ncgen (netCDF 4.9) via an unchecked subprocess + netCDF4-python",
+        "cascade: the driver runs ncgen with subprocess.run and no check; the grid CDL lost a `;` in the merge request, ncgen fails, and the "
+        "driver's netCDF4.Dataset then cannot open the grid.nc that was never written", accept=["compile_error", "other"]),
+    files={"grid.cdl": '''netcdf grid {
+dimensions:
+  lat = 4 ;
+  lon = 8 ;
+variables:
+  float lat(lat) ;
+    lat:units = "degrees_north" ;
+  float lon(lon) ;
+    lon:units = "degrees_east"
+  float mask(lat, lon) ;
+data:
+  lat = -45, -15, 15, 45 ;
+  lon = 0, 45, 90, 135, 180, 225, 270, 315 ;
+}
+''',
+           "scripts/make_grid.py": '''import subprocess
+
+import netCDF4
+
+subprocess.run(["ncgen", "-k", "nc4", "-o", "grid.nc", "grid.cdl"])
+with netCDF4.Dataset("grid.nc") as ds:
+    print("grid", {k: len(v) for k, v in ds.dimensions.items()})
+'''},
+    env=r62(), project="zorg/land-grid", **ROUND62,
+)
+
+# C4: cmake --build || true, then ctest cannot find the test executable --------------------------
+case(
+    "cmake-build-or-true-compile-error-ctest-not-run-cascade", "test:cpp", "gcc:12-bookworm",
+    ["cmake -S . -B build > /dev/null", "cmake --build build || true", "cd build && ctest --output-on-failure"],
+    lab("compile_error", [r"error: .nx_. was not declared in this scope"], "g++ 12 via cmake --build (`|| true`) + ctest",
+        "cascade: the build step is `|| true`; the advection test fails to compile (a member renamed nx to nx_ only in the header's use), so ctest finds no executable"),
+    files={"CMakeLists.txt": "cmake_minimum_required(VERSION 3.20)\nproject(advect CXX)\nenable_testing()\nadd_executable(test_advect tests/test_advect.cpp)\nadd_test(NAME upwind_advection COMMAND test_advect)\n",
+           "tests/test_advect.cpp": '''#include <cmath>
+#include <cstdio>
+#include <vector>
+
+struct Grid {
+    int nx;
+    double dx;
+};
+
+static std::vector<double> upwind(const Grid &g, const std::vector<double> &u, double c, double dt)
+{
+    std::vector<double> out(u);
+    for (int i = 1; i < nx_; ++i)
+        out[i] = u[i] - c * dt / g.dx * (u[i] - u[i - 1]);
+    return out;
+}
+
+int main()
+{
+    Grid g{100, 0.01};
+    std::vector<double> u(g.nx, 1.0);
+    auto v = upwind(g, u, 1.0, 0.005);
+    std::printf("mass %.6f\\n", v[50]);
+    return std::fabs(v[50] - 1.0) < 1e-12 ? 0 : 1;
+}
+'''},
+    env=r62(), project="zorg/advect", **ROUND62,
+)
+
+# C5: pip || echo, then pytest missing -----------------------------------------------------------
+case(
+    "pip-install-ignored-h5py-pin-not-found-pytest-missing-cascade", "test:python", R62_IMG_PY,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install --progress-bar off -r requirements.txt || echo 'pip install failed, continuing with the image packages'",
+     ".venv/bin/python -m pytest -q tests/"],
+    lab("dependency_install", [r"ERROR: Could not find a version that satisfies the requirement h5py==3\.99\.0",
+                               r"ERROR: No matching distribution found for h5py==3\.99\.0"], "pip 23 + pytest (Python 3.11)",
+        "cascade: the install step's failure is caught by `|| echo`; requirements.txt pins h5py 3.99.0, which does not exist, so nothing is installed "
+        "and the test step finds no pytest in the venv"),
+    files={"requirements.txt": "numpy==2.4.6\nh5py==3.99.0\npytest==9.2.0\n",
+           "tests/test_io.py": "import h5py\n\n\ndef test_roundtrip(tmp_path):\n    with h5py.File(tmp_path / 'a.h5', 'w') as f:\n        f['x'] = [1, 2, 3]\n",
+           },
+    env=r62(), project="zorg/h5-io", **ROUND62,
+)
