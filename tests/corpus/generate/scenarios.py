@@ -37433,7 +37433,7 @@ case(
 case(
     "h5py-postprocess-dataset-renamed-keyerror", "postprocess", R62_IMG_PY,
     ["python scripts/profile.py output/run_0001.h5"],
-    lab("other", [r"KeyError: .Unable to (synchronously )?open object \(object 'temperature' doesn't exist\)"], "h5py 3.16 (HDF5 1.14)",
+    lab("other", [r"KeyError: .Unable to (synchronously )?open object \(object 'temperature' doesn't exist\)"], "h5py 3.16 (its bundled HDF5 2.0)",
         "the solver's writer renamed /fields/temperature to /fields/temp_K in the merge request; the post-processing script still opens the old dataset"),
     setup="mkdir -p output && python - <<'EOF'\nimport h5py, numpy as np\nwith h5py.File('output/run_0001.h5', 'w') as f:\n    g = f.create_group('fields')\n    g['temp_K'] = np.linspace(280, 300, 50)\n    g['pressure'] = np.full(50, 101325.0)\n    f.attrs['step'] = 1200\nEOF",
     files={"scripts/profile.py": '''import sys
@@ -37816,7 +37816,7 @@ case(
 case(
     "h5py-checkpoint-scratch-volume-no-space-left", "test:checkpoint", R62_IMG_PY,
     ["df -h scratch | tail -1", "python scripts/checkpoint.py --out scratch/ckpt_000100.h5"],
-    lab("infrastructure", [r"No space left on device"], "h5py 3.16 (HDF5 1.14)",
+    lab("infrastructure", [r"No space left on device"], "h5py 3.16 (its bundled HDF5 2.0)",
         "the runner's scratch volume (a 256 KiB tmpfs here) fills while the checkpoint test writes a 1 MiB field",
         infra=True),
     files={"scripts/checkpoint.py": '''import argparse
