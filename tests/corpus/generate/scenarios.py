@@ -38049,3 +38049,560 @@ case(
            },
     env=r62(), project="zorg/h5-io", **ROUND62,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 63: release automation and git plumbing jobs (semantic-release, commitlint, changesets,
+# standard-version, release-it, bump-my-version, python-semantic-release, git tags, submodules,
+# git-lfs, shallow clones, signed commits and tags, changelogs, version consistency), tools in
+# /tmp/diag63 (a venv, an npm prefix); every repository and its `origin` are made by the setup.
+
+ROUND63 = dict(round=63)
+
+R63_PATH = ("/tmp/diag63/venv/bin:/tmp/diag63/node/node_modules/.bin:"
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+
+
+def r63(proj, **kw):
+    """A release job's environment: the tools' PATH, a bot identity for git, GitLab's CI vars."""
+    e = {"PATH": R63_PATH, "HOME": "/tmp/diag63/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+         "PYTHONDONTWRITEBYTECODE": "1", "npm_config_update_notifier": "false", "npm_config_fund": "false",
+         "GIT_AUTHOR_NAME": "Release Bot", "GIT_AUTHOR_EMAIL": "release-bot@rekall.example",
+         "GIT_COMMITTER_NAME": "Release Bot", "GIT_COMMITTER_EMAIL": "release-bot@rekall.example",
+         "CI_PROJECT_PATH": f"rekall/{proj}", "CI_PROJECT_NAME": proj, "CI_COMMIT_REF_NAME": "main",
+         "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main", "CI_SERVER_URL": "https://gitlab.rekall.example",
+         "CI_PIPELINE_ID": "88213", "CI_JOB_ID": "4410927"}
+    e.update(kw)
+    return e
+
+
+def r63_git(proj, after="", msg="chore: initial import", bare=True, node=False):
+    """Setup: the project as a git repo on main (with node_modules linked when it needs npm
+    packages), pushed to a bare `origin` under /tmp/diag63/remotes; `after` runs last."""
+    s = ""
+    if node:
+        s += "ln -s /tmp/diag63/node/node_modules node_modules\n"
+    s += (f"rm -rf /tmp/diag63/remotes/{proj}.git\n"
+          "git init -q -b main\n"
+          "git add -A\n"
+          f"git commit -q -m {msg!r}\n")
+    if bare:
+        s += (f"git init -q --bare -b main /tmp/diag63/remotes/{proj}.git\n"
+              f"git remote add origin /tmp/diag63/remotes/{proj}.git\n"
+              "git push -q origin main\n")
+    return s + after
+
+
+R63_GI = "node_modules\n.venv\n"
+R63_COMMITLINT = "module.exports = { extends: ['@commitlint/config-conventional'] };\n"
+
+
+def r63_pkg(name, version="1.0.0", **extra):
+    import json as _json
+    d = {"name": name, "version": version, "private": True, "license": "UNLICENSED"}
+    d.update(extra)
+    return _json.dumps(d, indent=2) + "\n"
+
+
+# --- plain failures --------------------------------------------------------------------------
+
+case(
+    "js-commitlint-type-enum-feature-instead-of-feat", "lint:commit-message", "node:20-bookworm",
+    ["git log -1 --format=%B | npx commitlint --verbose"],
+    lab("lint_failure", [r"type must be one of \["], "commitlint 20 (config-conventional)",
+        "the last commit's header starts with `feature(export):`; config-conventional's type-enum wants feat"),
+    files={".gitignore": R63_GI, "commitlint.config.js": R63_COMMITLINT,
+           "package.json": r63_pkg("ledger-export", "0.4.0"), "src/export.js": "module.exports = (rows) => rows.map((r) => r.join(',')).join('\\n');\n"},
+    setup=r63_git("ledger-export", node=True, after="echo 'export const x = 1;' > src/csv.js\ngit add -A\n"
+                  "git commit -q -m 'feature(export): add CSV export of ledgers' -m 'Adds a CSV writer for the monthly ledger export.'\n"),
+    env=r63("ledger-export"), project="rekall/ledger-export", **ROUND63,
+)
+
+case(
+    "js-commitlint-extends-shared-config-not-installed", "lint:commit-message", "node:20-bookworm",
+    ["npx commitlint --from origin/main~1 --to HEAD"],
+    lab("dependency_install", [r"Cannot find module \"?'?@rekall/commitlint-config", r"@rekall/commitlint-config"],
+        "commitlint 20", "commitlint.config.js extends the team's shared preset @rekall/commitlint-config, which is "
+        "not in devDependencies and so not installed", accept=["github_actions_config"]),
+    files={".gitignore": R63_GI, "commitlint.config.js": "module.exports = { extends: ['@rekall/commitlint-config'] };\n",
+           "package.json": r63_pkg("notes-api", "1.2.0", devDependencies={"@commitlint/cli": "^20.0.0"}),
+           "index.js": "module.exports = {};\n"},
+    setup=r63_git("notes-api", node=True, after="echo '// v2' >> index.js\ngit commit -qam 'fix: handle empty note body'\ngit push -q origin main\n"),
+    env=r63("notes-api"), project="rekall/notes-api", **ROUND63,
+)
+
+case(
+    "js-changeset-version-invalid-bump-type-mayor", "release:version", "node:20-bookworm",
+    ["npx changeset version"],
+    lab("github_actions_config", [r'invalid version type "mayor"'], "@changesets/cli 2.31",
+        "a changeset file asks for a `mayor` bump (typo of major); changeset version refuses to parse it",
+        accept=["other"]),
+    files={".gitignore": R63_GI, "package.json": r63_pkg("@rekall/ui-tokens", "2.1.0"),
+           ".changeset/config.json": '{\n  "$schema": "https://unpkg.com/@changesets/config@3.0.0/schema.json",\n  "changelog": "@changesets/cli/changelog",\n  "commit": false,\n  "access": "restricted",\n  "baseBranch": "main",\n  "updateInternalDependencies": "patch",\n  "ignore": []\n}\n',
+           ".changeset/brave-owls-sing.md": '---\n"@rekall/ui-tokens": mayor\n---\n\nRename the spacing scale tokens (space-1 .. space-8) to t-shirt sizes.\n',
+           "tokens.json": '{"space-1": "4px"}\n'},
+    setup=r63_git("ui-tokens", node=True),
+    env=r63("ui-tokens"), project="rekall/ui-tokens", **ROUND63,
+)
+
+R63_SR_ENV = dict(GITLAB_CI="true", CI_COMMIT_SHA="", CI_JOB_TOKEN="")
+
+case(
+    "js-semantic-release-npm-plugin-no-npm-token", "release", "node:20-bookworm",
+    ["npx semantic-release"],
+    lab("permission_or_secret", [r"ENONPMTOKEN", r"No npm token specified"], "semantic-release 24 (@semantic-release/npm)",
+        "the release job has no NPM_TOKEN (the CI/CD variable is protected and the branch was not); the npm "
+        "plugin's verifyConditions fails"),
+    files={".gitignore": R63_GI, "package.json": r63_pkg("@rekall/http-retry", "0.0.0-development", private=False),
+           ".releaserc.json": '{\n  "branches": ["main"],\n  "repositoryUrl": "file:///tmp/diag63/remotes/http-retry.git",\n  "plugins": [\n    "@semantic-release/commit-analyzer",\n    "@semantic-release/release-notes-generator",\n    "@semantic-release/npm"\n  ]\n}\n',
+           "index.js": "module.exports = async function retry(fn, n = 3) { for (;;) { try { return await fn(); } catch (e) { if (--n <= 0) throw e; } } };\n"},
+    setup=r63_git("http-retry", node=True, msg="feat: retry with a fixed budget"),
+    env=r63("http-retry", **R63_SR_ENV), project="rekall/http-retry", **ROUND63,
+)
+
+case(
+    "js-semantic-release-branches-config-names-master", "release", "node:20-bookworm",
+    ["npx semantic-release --dry-run"],
+    lab("github_actions_config", [r"ERELEASEBRANCHES", r"release branches are invalid"], "semantic-release 24",
+        "release.config branches lists only `master`, but the repository's default branch is main: no release "
+        "branch exists on the remote"),
+    files={".gitignore": R63_GI, "package.json": r63_pkg("@rekall/feature-flags", "0.0.0-development"),
+           ".releaserc.json": '{\n  "branches": ["master"],\n  "repositoryUrl": "file:///tmp/diag63/remotes/feature-flags.git",\n  "plugins": ["@semantic-release/commit-analyzer", "@semantic-release/release-notes-generator"]\n}\n',
+           "index.js": "module.exports = { isOn: (f) => process.env['FF_' + f] === '1' };\n"},
+    setup=r63_git("feature-flags", node=True, msg="feat: env-based flags"),
+    env=r63("feature-flags", **R63_SR_ENV), project="rekall/feature-flags", **ROUND63,
+)
+
+case(
+    "js-standard-version-bumpfile-updater-not-found", "release:bump", "node:20-bookworm",
+    ["npx standard-version --skip.commit --skip.tag"],
+    lab("github_actions_config", [r"Unsupported file \(deploy/chart/Chart\.yaml\) provided for bumping", r"^Unable to obtain updater for"], "standard-version 9.5",
+        ".versionrc lists the Helm chart's Chart.yaml as a bump file with no updater type; standard-version has no "
+        "built-in updater for YAML, skips it, then crashes reading its version", accept=["other"]),
+    files={".gitignore": R63_GI, "package.json": r63_pkg("billing-portal", "3.4.1"),
+           ".versionrc.json": '{\n  "bumpFiles": [\n    {"filename": "package.json", "type": "json"},\n    {"filename": "deploy/chart/Chart.yaml"}\n  ]\n}\n',
+           "deploy/chart/Chart.yaml": "apiVersion: v2\nname: billing-portal\nversion: 3.4.1\nappVersion: \"3.4.1\"\n",
+           "CHANGELOG.md": "# Changelog\n"},
+    setup=r63_git("billing-portal", node=True, after="git tag v3.4.1\necho '// x' > fix.js\ngit add -A\ngit commit -qm 'fix: round invoice totals half-even'\n"),
+    env=r63("billing-portal"), project="rekall/billing-portal", **ROUND63,
+)
+
+case(
+    "js-release-it-dirty-working-dir-after-build", "release", "node:20-bookworm",
+    ["node scripts/build.js", "npx release-it --ci --no-npm --no-git.push patch"],
+    lab("other", [r"Working dir must be clean"], "release-it 20",
+        "the build step writes dist/manifest.json, which is tracked but regenerated with a new timestamp, so "
+        "release-it's requireCleanWorkingDir check fails", accept=["github_actions_config"]),
+    files={".gitignore": R63_GI, "package.json": r63_pkg("widget-cdn", "1.7.2"),
+           ".release-it.json": '{\n  "git": {"requireCleanWorkingDir": true, "tagName": "v${version}"},\n  "npm": {"publish": false}\n}\n',
+           "scripts/build.js": "const fs = require('fs');\nfs.mkdirSync('dist', { recursive: true });\nfs.writeFileSync('dist/manifest.json', JSON.stringify({ builtAt: new Date().toISOString(), files: ['widget.js'] }) + '\\n');\nconsole.log('built dist/manifest.json');\n",
+           "dist/manifest.json": '{"builtAt":"2026-11-30T10:00:00.000Z","files":["widget.js"]}\n'},
+    setup=r63_git("widget-cdn", node=True, after="git tag v1.7.2\necho '// f' > widget.js\ngit add -A\ngit commit -qm 'fix: lazy-load the widget'\ngit push -q origin main --tags\n"),
+    env=r63("widget-cdn"), project="rekall/widget-cdn", **ROUND63,
+)
+
+case(
+    "py-bump-my-version-search-pattern-quote-style", "release:bump", "python:3.11",
+    ["bump-my-version bump patch --no-commit --no-tag"],
+    lab("github_actions_config", [r"Did not find"], "bump-my-version 1.8",
+        "the search pattern expects double quotes around the version in __init__.py, which a formatter rewrote "
+        "with single quotes", accept=["other"]),
+    files={".bumpversion.toml": '[tool.bumpversion]\ncurrent_version = "2.3.1"\ncommit = false\ntag = false\n\n[[tool.bumpversion.files]]\nfilename = "pyproject.toml"\nsearch = \'version = "{current_version}"\'\nreplace = \'version = "{new_version}"\'\n\n[[tool.bumpversion.files]]\nfilename = "src/geofence/__init__.py"\nsearch = \'__version__ = "{current_version}"\'\nreplace = \'__version__ = "{new_version}"\'\n',
+           "pyproject.toml": '[project]\nname = "geofence"\nversion = "2.3.1"\nrequires-python = ">=3.10"\n',
+           "src/geofence/__init__.py": "__version__ = '2.3.1'\n\n\ndef inside(poly, pt):\n    return False\n"},
+    setup=r63_git("geofence"),
+    env=r63("geofence"), project="rekall/geofence", **ROUND63,
+)
+
+case(
+    "py-semantic-release-unknown-commit-parser", "release:version", "python:3.11",
+    ["semantic-release --noop version --print"],
+    lab("github_actions_config", [r"conventional-commits"], "python-semantic-release 10.7",
+        "[tool.semantic_release] names commit_parser `conventional-commits`, which is not one of the parsers it "
+        "ships (conventional, angular, emoji, scipy) nor an importable class"),
+    files={"pyproject.toml": '[project]\nname = "tilecache"\nversion = "0.9.3"\n\n[tool.semantic_release]\nversion_toml = ["pyproject.toml:project.version"]\ncommit_parser = "conventional-commits"\ntag_format = "v{version}"\n\n[tool.semantic_release.branches.main]\nmatch = "main"\n',
+           "tilecache/__init__.py": ""},
+    setup=r63_git("tilecache", after="git tag v0.9.3\necho x > tilecache/lru.py\ngit add -A\ngit commit -qm 'feat: LRU eviction'\n"),
+    env=r63("tilecache"), project="rekall/tilecache", **ROUND63,
+)
+
+case(
+    "sh-git-describe-exact-match-untagged-release-commit", "release:publish", "alpine/git:2.47",
+    ['VERSION=$(git describe --tags --exact-match --match "v*")', 'echo "publishing $VERSION"'],
+    lab("other", [r"fatal: no tag exactly matches"], "git describe",
+        "the publish job ran on a commit after the release tag (a fixup pushed on main after tagging); "
+        "--exact-match finds no tag on HEAD", accept=["github_actions_config"]),
+    files={"VERSION": "4.2.0\n", "Makefile": "all:\n\t@echo build\n"},
+    setup=r63_git("route-planner", after="git tag -a v4.2.0 -m 'v4.2.0'\necho '# fixup' >> Makefile\ngit commit -qam 'fix: typo in Makefile'\n"),
+    env=r63("route-planner"), project="rekall/route-planner", **ROUND63,
+)
+
+R63_CHECK_VERSIONS = '''import json
+import re
+import sys
+import tomllib
+
+found = {}
+with open("pyproject.toml", "rb") as f:
+    found["pyproject.toml"] = tomllib.load(f)["project"]["version"]
+with open("web/package.json") as f:
+    found["web/package.json"] = json.load(f)["version"]
+with open("deploy/chart/Chart.yaml") as f:
+    found["deploy/chart/Chart.yaml (appVersion)"] = re.search(r'^appVersion:\\s*"?([^"\\n]+)"?', f.read(), re.M).group(1)
+with open("CHANGELOG.md") as f:
+    found["CHANGELOG.md (latest)"] = re.search(r"^## \\[(\\d+\\.\\d+\\.\\d+)\\]", f.read(), re.M).group(1)
+
+for k, v in found.items():
+    print(f"  {k:40} {v}")
+want = found["pyproject.toml"]
+bad = {k: v for k, v in found.items() if v != want}
+if bad:
+    for k, v in bad.items():
+        print(f"version mismatch: {k} has {v}, pyproject.toml has {want}")
+    sys.exit(1)
+print("versions consistent")
+'''
+
+case(
+    "py-version-consistency-chart-appversion-stale", "check:versions", "python:3.11",
+    ["python3 scripts/check_versions.py"],
+    lab("other", [r"^version mismatch: deploy/chart/Chart\.yaml"], "a Python version-consistency script",
+        "the release bump updated pyproject, package.json and the changelog but not the Helm chart's appVersion",
+        accept=["test_assertion"]),
+    files={"scripts/check_versions.py": R63_CHECK_VERSIONS,
+           "pyproject.toml": '[project]\nname = "fleet-console"\nversion = "5.1.0"\n',
+           "web/package.json": r63_pkg("fleet-console-web", "5.1.0"),
+           "deploy/chart/Chart.yaml": 'apiVersion: v2\nname: fleet-console\nversion: 0.12.0\nappVersion: "5.0.3"\n',
+           "CHANGELOG.md": "# Changelog\n\n## [5.1.0] - 2026-12-04\n\n### Added\n- Vehicle grouping.\n\n## [5.0.3] - 2026-11-20\n\n### Fixed\n- Map tiles.\n"},
+    env=r63("fleet-console"), project="rekall/fleet-console", **ROUND63,
+)
+
+case(
+    "sh-git-lfs-fsck-pointers-binary-committed-raw", "check:lfs", "alpine/git:2.47",
+    ["git lfs install --local", "git lfs fsck --pointers"],
+    lab("other", [r"should have been a pointer"], "git-lfs 3.3 (fsck --pointers)",
+        "a merge brought model weights (*.onnx) in as plain git blobs although .gitattributes routes them "
+        "through LFS (committed from a machine without git-lfs)", accept=["lint_failure"]),
+    files={".gitattributes": "*.onnx filter=lfs diff=lfs merge=lfs -text\n", "README.md": "# detector\n",
+           "models/detector-v3.onnx": bytes(range(256)) * 64},
+    setup=r63_git("detector", bare=False),
+    env=r63("detector"), project="rekall/detector", **ROUND63,
+)
+
+case(
+    "sh-git-verify-commit-release-key-not-in-keyring", "verify:signatures", "alpine/git:2.47",
+    ["git log -1 --format='%h %an %s'", "git verify-commit HEAD"],
+    lab("permission_or_secret", [r"Can't check signature: No public key"], "git verify-commit + GnuPG 2.2",
+        "the head commit is signed by the release maintainer's key; the job's keyring ($GNUPGHOME) was never given "
+        "the team's public keys (the import step was dropped from the job)", accept=["github_actions_config"]),
+    files={"README.md": "# vault-agent-config\n", "agent.hcl": "auto_auth { method \"jwt\" {} }\n"},
+    setup=("export GNUPGHOME=/tmp/diag63/gpg-signer; rm -rf $GNUPGHOME /tmp/diag63/gpg-job; mkdir -m 700 -p $GNUPGHOME /tmp/diag63/gpg-job\n"
+           "gpg --batch --passphrase '' --quick-gen-key 'Mara Ilves <mara@rekall.example>' ed25519 sign 1y\n"
+           "git init -q -b main && git add -A && GIT_AUTHOR_NAME='Mara Ilves' GIT_AUTHOR_EMAIL=mara@rekall.example git -c user.signingkey=mara@rekall.example commit -q -S -m 'chore: rotate agent role'\n"),
+    env=r63("vault-agent-config", GNUPGHOME="/tmp/diag63/gpg-job"), project="rekall/vault-agent-config", **ROUND63,
+)
+
+case(
+    "sh-git-fetch-unshallow-complete-repository", "release:changelog", "alpine/git:2.47",
+    ["git fetch --unshallow --tags origin", "git log --oneline $(git describe --tags --abbrev=0)..HEAD > notes.txt"],
+    lab("other", [r"--unshallow on a complete repository does not make sense"], "git fetch",
+        "the young repository has fewer commits than the runner's fetch depth of 20, so the clone is already "
+        "complete (no .git/shallow); the script's unconditional `git fetch --unshallow` is refused by git", accept=["github_actions_config"]),
+    files={"main.go": "package main\n\nfunc main() {}\n"},
+    setup=r63_git("mq-bridge", after="git tag -a v1.3.0 -m v1.3.0\ngit push -q origin v1.3.0\necho '// y' >> main.go\ngit commit -qam 'fix: ack after write'\n"),
+    env=r63("mq-bridge"), project="rekall/mq-bridge", **ROUND63,
+)
+
+case(
+    "js-npm-version-not-changed-tag-equals-package", "release:bump", "node:20-bookworm",
+    ['npm version "${CI_COMMIT_TAG#v}" --no-git-tag-version', "npm pack --dry-run"],
+    lab("other", [r"Version not changed"], "npm 11 (npm version)",
+        "the tag pipeline runs npm version with the tag's version, but package.json was already bumped to it in "
+        "the release commit; npm refuses a no-op version", accept=["github_actions_config"]),
+    files={".gitignore": R63_GI, "package.json": r63_pkg("@rekall/date-range", "3.2.0", private=False),
+           "index.js": "module.exports = (a, b) => ({ a, b });\n"},
+    setup=r63_git("date-range"),
+    env=r63("date-range", CI_COMMIT_TAG="v3.2.0"), project="rekall/date-range", **ROUND63,
+)
+
+case(
+    "js-semantic-release-plugins-missing-comma-undefined-entry", "release", "node:20-bookworm",
+    ["npx semantic-release --dry-run"],
+    lab("github_actions_config", [r"EPLUGINSCONF The `plugins` configuration is invalid"], "semantic-release 24 (release.config.js)",
+        "release.config.js gained a plugin entry without the comma before it; JavaScript reads the string and "
+        "the next array as an index expression (undefined), so the plugins array holds undefined", accept=["compile_error"]),
+    files={".gitignore": R63_GI, "package.json": r63_pkg("@rekall/queue-client", "0.0.0-development"),
+           "release.config.js": "module.exports = {\n  branches: ['main'],\n  repositoryUrl: 'file:///tmp/diag63/remotes/queue-client.git',\n  plugins: [\n    '@semantic-release/commit-analyzer',\n    '@semantic-release/release-notes-generator'\n    ['@semantic-release/changelog', { changelogFile: 'CHANGELOG.md' }],\n  ],\n};\n",
+           "index.js": "module.exports = {};\n"},
+    setup=r63_git("queue-client", node=True, msg="feat: initial client"),
+    env=r63("queue-client", **R63_SR_ENV), project="rekall/queue-client", **ROUND63,
+)
+
+case(
+    "py-pytest-version-matches-git-describe", "test:release", "python:3.11",
+    ["python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"^E\s+AssertionError: __version__", r"^FAILED tests/test_version\.py"], "pytest 9",
+        "a test asserts the package's __version__ equals the latest tag from git describe; the tag v1.9.0 was "
+        "cut without bumping __init__.py (still 1.8.2)"),
+    files={"statsd_lite/__init__.py": '__version__ = "1.8.2"\n',
+           "tests/test_version.py": '''import subprocess
+
+import statsd_lite
+
+
+def latest_tag():
+    out = subprocess.run(["git", "describe", "--tags", "--abbrev=0"], capture_output=True, text=True, check=True)
+    return out.stdout.strip().lstrip("v")
+
+
+def test_version_matches_tag():
+    tag = latest_tag()
+    assert statsd_lite.__version__ == tag, f"__version__ {statsd_lite.__version__} != latest tag {tag}"
+
+
+def test_version_is_semver():
+    assert statsd_lite.__version__.count(".") == 2
+'''},
+    setup=r63_git("statsd-lite", bare=False, after="git tag -a v1.9.0 -m v1.9.0\n"),
+    env=r63("statsd-lite", PYTHONPATH="/builds/rekall/statsd-lite"), project="rekall/statsd-lite", **ROUND63,
+)
+
+case(
+    "sh-shellcheck-release-script-iterates-ls-output", "lint:scripts", "koalaman/shellcheck-alpine:v0.9.0",
+    ["shellcheck --severity=warning scripts/*.sh"],
+    lab("lint_failure", [r"SC2\d{3} \((error|warning)\)"], "ShellCheck 0.9",
+        "the release helper script iterates over `ls` output to checksum the tarballs; shellcheck reports SC2045 "
+        "at error severity and the gate fails"),
+    files={"scripts/tag-release.sh": '#!/bin/bash\nset -e\nprefix=v\nlast=$(git describe --tags --abbrev=0)\nfor f in $(ls dist/*.tar.gz); do\n  sha256sum $f >> dist/SHA256SUMS\ndone\nif [ $last == "" ]; then\n  echo "no previous tag"\nfi\ncd build\ngit tag -a "$prefix$1" -m "release $1"\n',
+           "scripts/notes.sh": '#!/bin/bash\nset -eu\ngit log --format="- %s" "$1"..HEAD\n'},
+    env=r63("sh-tools"), project="rekall/release-scripts", **ROUND63,
+)
+
+case(
+    "sh-git-push-tag-protected-pre-receive-rejected", "release:tag", "alpine/git:2.47",
+    ['git tag -a "v$(cat VERSION)" -m "Release $(cat VERSION)"', 'git push origin "v$(cat VERSION)"'],
+    lab("permission_or_secret", [r"You are not allowed to create this tag as it is protected", r"\[remote rejected\] v2\.8\.0"],
+        "git push (server-side pre-receive hook)", "v* tags are protected on the server and only maintainers may "
+        "create them; the job pushes with a deploy key of the developer role"),
+    files={"VERSION": "2.8.0\n", "README.md": "# ingest-gateway\n"},
+    setup=r63_git("ingest-gateway", after=(
+        "cat > /tmp/diag63/remotes/ingest-gateway.git/hooks/pre-receive <<'EOF'\n#!/bin/sh\n"
+        "while read old new ref; do\n  case \"$ref\" in refs/tags/v*)\n"
+        "    echo \"GitLab: You are not allowed to create this tag as it is protected.\"; exit 1;;\n  esac\ndone\nEOF\n"
+        "chmod +x /tmp/diag63/remotes/ingest-gateway.git/hooks/pre-receive\n")),
+    env=r63("ingest-gateway"), project="rekall/ingest-gateway", **ROUND63,
+)
+
+case(
+    "sh-git-apply-version-patch-does-not-apply", "release:patch", "alpine/git:2.47",
+    ["git apply --check -v patches/*.patch", "git apply patches/*.patch"],
+    lab("other", [r"^error: patch failed: src/build_info\.h:\d+", r"^error: src/build_info\.h: patch does not apply"],
+        "git apply", "the release branch's version patch was made against an older build_info.h; the context "
+        "lines no longer match", accept=["github_actions_config"]),
+    files={"src/build_info.h": '#pragma once\n#define BUILD_PRODUCT "telemetry-agent"\n#define BUILD_VERSION "3.0.0"\n#define BUILD_CHANNEL "stable"\n',
+           "patches/0001-release-3.1.0.patch": "diff --git a/src/build_info.h b/src/build_info.h\n--- a/src/build_info.h\n+++ b/src/build_info.h\n@@ -1,4 +1,4 @@\n #pragma once\n #define BUILD_PRODUCT \"telemetry-agent\"\n-#define BUILD_VERSION \"2.9.4\"\n+#define BUILD_VERSION \"3.1.0\"\n #define BUILD_CHANNEL \"beta\"\n"},
+    setup=r63_git("telemetry-agent", bare=False),
+    env=r63("telemetry-agent"), project="rekall/telemetry-agent", **ROUND63,
+)
+
+case(
+    "js-npm-ci-lock-missing-release-it-devdependency", "release:install", "node:20-bookworm",
+    ["npm ci --no-audit"],
+    lab("dependency_install", [r"can only install packages when your package\.json and package-lock\.json", r"Missing: release-it@17\.\d+\.\d+ from lock file"],
+        "npm 11 (npm ci)", "release-it was added to devDependencies by hand without regenerating package-lock.json"),
+    files={"package.json": r63_pkg("status-page", "1.0.4", devDependencies={"release-it": "^17.0.0"}),
+           "package-lock.json": '{\n  "name": "status-page",\n  "version": "1.0.4",\n  "lockfileVersion": 3,\n  "requires": true,\n  "packages": {\n    "": {\n      "name": "status-page",\n      "version": "1.0.4",\n      "license": "UNLICENSED"\n    }\n  }\n}\n'},
+    env=r63("status-page", npm_config_cache="/tmp/diag63/npmcache-empty"), project="rekall/status-page", **ROUND63,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "js-npm-install-release-tooling-registry-503", "release:setup", "node:20-bookworm",
+    ["npm install --no-save --no-audit semantic-release@24 @semantic-release/gitlab@13"],
+    lab("network_or_flaky", [r"503 Service Unavailable"], "npm 11 (npm install)",
+        "the npm registry mirror answers 503 to every metadata request (loopback stand-in); npm's one retry fails too",
+        infra=True),
+    files={"package.json": r63_pkg("edge-config", "1.5.0"), "index.js": "module.exports = {};\n"},
+    setup="rm -rf /tmp/diag63/npmcache-503",
+    env=r63("edge-config", npm_config_registry="http://127.0.0.1:{PORT_503}/", npm_config_cache="/tmp/diag63/npmcache-503",
+            npm_config_fetch_retries="1", npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="2000"),
+    project="rekall/edge-config", **ROUND63,
+)
+
+case(
+    "py-pip-install-python-semantic-release-index-read-timeout", "release:setup", "python:3.11",
+    ["python3 -m venv .venv", ".venv/bin/pip install --timeout 4 --retries 1 'python-semantic-release==10.7.0'"],
+    lab("network_or_flaky", [r"Read timed out", r"ReadTimeoutError"], "pip 23 (a fresh venv)",
+        "the PyPI proxy accepts the connection and never answers (loopback stand-in); pip's reads time out and it "
+        "finds no version", infra=True),
+    files={"pyproject.toml": '[project]\nname = "ticket-router"\nversion = "0.7.0"\n', "ticket_router/__init__.py": ""},
+    env=r63("ticket-router", PIP_INDEX_URL="http://127.0.0.1:{PORT_BLACKHOLE}/simple/"),
+    project="rekall/ticket-router", **ROUND63,
+)
+
+case(
+    "sh-git-fetch-tags-mirror-rate-limited-429", "release:changelog", "alpine/git:2.47",
+    ["git fetch --tags --force origin", "git log --oneline $(git describe --tags --abbrev=0)..HEAD"],
+    lab("network_or_flaky", [r"The requested URL returned error: 429"], "git fetch (smart HTTP)",
+        "the git mirror rate-limits the runner's address (429 Too Many Requests) during a burst of pipelines",
+        infra=True),
+    files={"README.md": "# proto-registry\n", "events.proto": "syntax = \"proto3\";\n"},
+    setup=r63_git("proto-registry", bare=False, after='git remote add origin "http://127.0.0.1:$PORT_429/rekall/proto-registry.git"\n'),
+    env=r63("proto-registry"), project="rekall/proto-registry", **ROUND63,
+)
+
+case(
+    "sh-git-lfs-pull-endpoint-certificate-expired", "build:assets", "alpine/git:2.47",
+    ["git lfs install --local", "git lfs pull"],
+    lab("network_or_flaky", [r"certificate has expired"], "git-lfs 3.3",
+        "the LFS endpoint's TLS certificate expired (the CA is trusted through GIT_SSL_CAINFO); every object "
+        "download fails", infra=True, accept=["infrastructure"]),
+    files={".gitattributes": "*.glb filter=lfs diff=lfs merge=lfs -text\n", "README.md": "# showroom\n",
+           "assets/chair.glb": bytes(range(256)) * 40, "assets/lamp.glb": bytes(reversed(range(256))) * 24},
+    setup=("git init -q -b main && git lfs install --local >/dev/null && git add -A && git commit -q -m 'feat: 3d assets'\n"
+           "rm -rf .git/lfs/objects assets/*.glb\n"
+           'git config lfs.url "https://127.0.0.1:$PORT_EXPIRED/rekall/showroom.git/info/lfs"\n'),
+    env=r63("showroom", GIT_SSL_CAINFO="{R10_CA_FILE}"), project="rekall/showroom", **ROUND63,
+)
+
+case(
+    "sh-git-archive-source-tarball-dist-volume-full", "release:tarball", "alpine/git:2.47",
+    ["mkdir -p dist", "git archive --format=tar --prefix=ota-firmware-4.1.0/ -o dist/ota-firmware-4.1.0.tar HEAD",
+     "gzip -9 dist/ota-firmware-4.1.0.tar"],
+    lab("infrastructure", [r"No space left on device"], "git archive",
+        "the runner's scratch volume for dist/ (a 256 KiB tmpfs here) is full; git archive cannot write the tar",
+        infra=True),
+    files={"README.md": "# ota-firmware\n", "blobs/radio-fw.bin": bytes((i * 7919 + (i >> 3) * 104729) % 256 for i in range(700000))},
+    setup=r63_git("ota-firmware", bare=False),
+    tmpfs=("dist", "256k"), env=r63("ota-firmware"), project="rekall/ota-firmware", **ROUND63,
+)
+
+case(
+    "js-changelog-script-oom-killed-full-history", "release:changelog", "node:20-bookworm",
+    ["node --max-old-space-size=4096 scripts/changelog.js"],
+    lab("timeout_or_oom", [r"Killed\s+node --max-old-space-size"], "node 20 under a 96 MiB memory cgroup",
+        "the changelog script keeps every commit's full diff in memory; the job's container limit (96 MiB cgroup "
+        "here) is hit and the kernel kills node", infra=True),
+    files={"scripts/changelog.js": '''const { execSync } = require('child_process');
+
+const log = execSync('git log --format=%H%x09%s').toString().trim().split('\\n');
+console.log(`collecting ${log.length} commits`);
+const entries = [];
+for (let round = 0; round < 4000; round++) {
+  for (const line of log) {
+    const [sha, subject] = line.split('\\t');
+    entries.push({ sha, subject, diff: Buffer.alloc(64 * 1024, round % 251) });
+  }
+  if (round % 500 === 0) console.log(`round ${round}: ${entries.length} entries`);
+}
+console.log(entries.length);
+''', "README.md": "# docs-portal\n"},
+    setup=r63_git("docs-portal", bare=False, after="for i in 1 2 3 4 5 6 7 8; do echo $i >> README.md; git commit -qam \"fix: page $i\"; done\n"),
+    memory_limit=96 * 1024 * 1024, env=r63("docs-portal"), project="rekall/docs-portal", **ROUND63,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "sh-git-fetch-tags-refused-ignored-describe-no-names", "release:version", "alpine/git:2.47",
+    ['git fetch --tags origin || echo "warning: could not fetch tags, using local ones"',
+     "VERSION=$(git describe --tags --abbrev=0)", 'echo "last release: $VERSION"'],
+    lab("network_or_flaky", [r"Failed to connect to 127\.0\.0\.1 port 9 after \d+ ms: Couldn't connect to server"], "git fetch + git describe",
+        "cascade: the git mirror refuses connections; the script ignores the failed tag fetch (`|| echo`), and the "
+        "runner's checkout brings no tags (fetched with --no-tags to keep clones small), so git describe finds no names", infra=True),
+    files={"README.md": "# rate-card\n", "rates.csv": "zone,price\nA,10\n"},
+    setup=r63_git("rate-card", bare=False, after='git remote add origin "http://127.0.0.1:$PORT_DEAD/rekall/rate-card.git"\n'),
+    env=r63("rate-card"), project="rekall/rate-card", **ROUND63,
+)
+
+case(
+    "py-bump-my-version-moved-chart-ignored-tag-exists", "release:bump", "python:3.11",
+    ["set +e\nbump-my-version bump minor --no-commit --no-tag\nset -e",
+     "NEW=$(python3 -c 'import tomllib; print(tomllib.load(open(\"pyproject.toml\", \"rb\"))[\"project\"][\"version\"])')",
+     'echo "tagging v$NEW"', 'git tag -a "v$NEW" -m "Release $NEW"'],
+    lab("github_actions_config", [r"FileNotFoundError: File not found: 'deploy/chart/Chart\.yaml'"], "bump-my-version 1.8 + git tag",
+        "cascade: .bumpversion.toml still lists deploy/chart/Chart.yaml, which moved to charts/; bump-my-version "
+        "fails under `set +e` without changing any file, the job reads the old version and `git tag` then fails "
+        "because that tag already exists", accept=["other"]),
+    files={".bumpversion.toml": '[tool.bumpversion]\ncurrent_version = "1.4.0"\n\n[[tool.bumpversion.files]]\nfilename = "pyproject.toml"\n\n[[tool.bumpversion.files]]\nfilename = "deploy/chart/Chart.yaml"\nsearch = "appVersion: \\"{current_version}\\""\nreplace = "appVersion: \\"{new_version}\\""\n',
+           "pyproject.toml": '[project]\nname = "audit-trail"\nversion = "1.4.0"\n',
+           "charts/audit-trail/Chart.yaml": 'apiVersion: v2\nname: audit-trail\nversion: 0.3.0\nappVersion: "1.4.0"\n'},
+    setup=r63_git("audit-trail", bare=False, after="git tag -a v1.4.0 -m 'Release 1.4.0'\necho x > NOTES\ngit add -A\ngit commit -qm 'feat: export audit events as NDJSON'\n"),
+    env=r63("audit-trail"), project="rekall/audit-trail", **ROUND63,
+)
+
+case(
+    "make-ignored-submodule-clone-failure-then-schema-missing", "build:codegen", "python:3.11",
+    ["make ci"],
+    lab("github_actions_config", [r"fatal: repository '/tmp/diag63/remotes/event-schemas\.git' does not exist",
+                                  r"fatal: clone of '/tmp/diag63/remotes/event-schemas\.git' into submodule path"],
+        "make (an ignored `-` recipe line) + git submodule", "cascade: .gitmodules points the schemas submodule at a "
+        "sibling repository (../event-schemas.git) that was renamed; make ignores the failed `git submodule update` "
+        "and the code generator then cannot open the schema file", accept=["other"]),
+    files={"Makefile": "ci: submodules generate\n\nsubmodules:\n\t-git submodule update --init --recursive\n\ngenerate:\n\tpython3 scripts/gen_constants.py vendor/schemas/events.json src/events_gen.py\n",
+           ".gitmodules": '[submodule "vendor/schemas"]\n\tpath = vendor/schemas\n\turl = ../event-schemas.git\n',
+           "scripts/gen_constants.py": "import json\nimport sys\n\nsrc, out = sys.argv[1], sys.argv[2]\nwith open(src) as f:\n    events = json.load(f)\nwith open(out, 'w') as f:\n    for name in sorted(events):\n        f.write(f'{name.upper()} = {name!r}\\n')\nprint(f'wrote {len(events)} event names to {out}')\n",
+           "src/__init__.py": ""},
+    setup=r63_git("event-consumer", after=("git update-index --add --cacheinfo 160000,4b825dc642cb6eb9a060e54bf8d69288fbee4904,vendor/schemas\n"
+                                            "git commit -qm 'chore: add schemas submodule'\ngit push -q origin main\n")),
+    env=r63("event-consumer"), project="rekall/event-consumer", **ROUND63,
+)
+
+case(
+    "py-release-script-unchecked-signed-tag-then-push-refspec", "release:tag", "python:3.11",
+    ["python3 scripts/release.py"],
+    lab("permission_or_secret", [r"No secret key", r"gpg failed to sign the data"], "git tag -s (GnuPG 2.2) from a Python script",
+        "cascade: the job's keyring has no release signing key (the key variable was not exposed to this branch); "
+        "the release script runs `git tag -s` without checking its status and then fails pushing a tag that was "
+        "never created"),
+    files={"VERSION": "5.0.0\n", "scripts/release.py": '''import subprocess
+import sys
+
+version = open("VERSION").read().strip()
+tag = f"v{version}"
+
+
+def git(*args):
+    print("+ git " + " ".join(args), flush=True)
+    return subprocess.run(["git", *args])
+
+
+git("tag", "-s", tag, "-m", f"Release {version}")
+result = git("push", "origin", tag)
+sys.exit(result.returncode)
+''', "README.md": "# search-indexer\n"},
+    setup=r63_git("search-indexer", after="git config user.signingkey release@rekall.example\nrm -rf /tmp/diag63/gpg-empty && mkdir -m 700 /tmp/diag63/gpg-empty\n"),
+    env=r63("search-indexer", GNUPGHOME="/tmp/diag63/gpg-empty"), project="rekall/search-indexer", **ROUND63,
+)
+
+case(
+    "js-release-script-swallows-npm-version-error-then-untagged", "release", "node:20-bookworm",
+    ["node scripts/release.js"],
+    lab("other", [r"npm error Invalid version: minor"], "npm version from a Node release script",
+        "cascade: package.json's version was hand-edited to `2.4` (not semver), so `npm version minor` fails; the "
+        "script logs a warning and goes on, `git tag v2.4` collides with the old tag and the final check finds no "
+        "tag on HEAD", accept=["github_actions_config"]),
+    files={".gitignore": R63_GI, "package.json": r63_pkg("pricing-widget", "2.4"),
+           "scripts/release.js": '''const { execSync } = require('child_process');
+
+function run(cmd) {
+  console.log(`> ${cmd}`);
+  try {
+    execSync(cmd, { stdio: 'inherit' });
+  } catch (e) {
+    console.warn(`warning: "${cmd}" failed (exit ${e.status}), continuing`);
+  }
+}
+
+run('npm version minor --no-git-tag-version');
+const { version } = JSON.parse(require('fs').readFileSync('package.json', 'utf8'));
+run(`git commit -am "chore(release): ${version}"`);
+run(`git tag -a v${version} -m "v${version}"`);
+run(`git push origin v${version}`);
+const onHead = execSync('git describe --tags --exact-match HEAD', { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+console.log(`released ${onHead}`);
+'''},
+    setup=r63_git("pricing-widget", after="git tag -a v2.4 -m v2.4\ngit push -q origin v2.4\necho '// f' > fix.js\ngit add -A\ngit commit -qm 'feat: yearly toggle'\ngit push -q origin main\n"),
+    env=r63("pricing-widget"), project="rekall/pricing-widget", **ROUND63,
+)
