@@ -39238,3 +39238,896 @@ case(
     setup="rm -rf /tmp/diag64/t/captions-venv && mkdir -p /tmp/diag64/t\n",
     env=r64(PIP_INDEX_URL="http://127.0.0.1:{PORT_DEAD}/simple"), **r64_proj("caption-burner"), **ROUND64,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 65: browser end-to-end and UI test jobs (Selenium from Python and Node driving Debian's
+# chromium and chromedriver headless, puppeteer-core against that chromium, jsdom and happy-dom
+# under vitest and jest, visual snapshot diffs with pixelmatch, odiff and Pillow, axe-core,
+# Lighthouse score gates, web servers started by the job), tools in /tmp/diag65 (a venv, a bare
+# venv with pytest only, an npm prefix linked into each project as node_modules).
+
+ROUND65 = dict(round=65)
+
+R65_PATH = ("/tmp/diag65/venv/bin:/tmp/diag65/node/node_modules/.bin:"
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+R65_IMG_PY = "registry.krusty.example/ci/python-chromium:3.11-bookworm"
+R65_IMG_NODE = "registry.krusty.example/ci/node-chromium:20-bookworm"
+
+
+def r65(**kw):
+    """A browser-test job's environment: the tools' PATH, Debian's chromium and chromedriver."""
+    e = {"PATH": R65_PATH, "HOME": "/tmp/diag65/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+         "PYTHONDONTWRITEBYTECODE": "1", "npm_config_update_notifier": "false", "npm_config_fund": "false",
+         "npm_config_audit": "false", "CHROME_BIN": "/usr/bin/chromium", "CHROMEDRIVER": "/usr/bin/chromedriver",
+         "PUPPETEER_SKIP_DOWNLOAD": "1", "NO_COLOR": "1", "FORCE_COLOR": "0"}
+    e.update(kw)
+    return e
+
+
+def r65_stop(*ports):
+    """Teardown: stop what the job left listening on its ports (not part of the trace)."""
+    return "fuser -k " + " ".join(f"{p}/tcp" for p in ports) + " || true\n"
+
+
+R65_LINK = "ln -s /tmp/diag65/node/node_modules node_modules\n"
+
+R65_CONFTEST = '''import os
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+
+@pytest.fixture
+def driver():
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = os.environ.get("CHROME_BIN", "/usr/bin/chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,800"):
+        opts.add_argument(arg)
+    drv = webdriver.Chrome(options=opts, service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")))
+    drv.implicitly_wait(2)
+    yield drv
+    drv.quit()
+
+
+@pytest.fixture
+def base_url():
+    return os.environ.get("BASE_URL", "http://127.0.0.1:8000")
+'''
+
+R65_WDJS = '''const { Builder } = require('selenium-webdriver');
+const chrome = require('selenium-webdriver/chrome');
+
+module.exports.build = function build() {
+  const opts = new chrome.Options()
+    .setChromeBinaryPath(process.env.CHROME_BIN || '/usr/bin/chromium')
+    .addArguments('--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--window-size=1280,800');
+  return new Builder()
+    .forBrowser('chrome')
+    .setChromeOptions(opts)
+    .setChromeService(new chrome.ServiceBuilder(process.env.CHROMEDRIVER || '/usr/bin/chromedriver'))
+    .build();
+};
+'''
+
+R65_CAPTURE = '''import puppeteer from 'puppeteer-core';
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+
+const [src, out, selector = 'header'] = process.argv.slice(2);
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROME_BIN,
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--font-render-hinting=none'],
+});
+try {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 800 });
+  await page.goto(pathToFileURL(path.resolve(src)).href);
+  const el = await page.$(selector);
+  await el.screenshot({ path: out });
+  console.log(`captured ${selector} of ${src} -> ${out}`);
+} finally {
+  await browser.close();
+}
+'''
+
+# --- plain failures --------------------------------------------------------------------------
+
+case(
+    "py-selenium-login-title-assertion-sign-in-renamed", "e2e:login", R65_IMG_PY,
+    ["python3 -m http.server 46501 --bind 127.0.0.1 --directory public > http.log 2>&1 &",
+     "sleep 1",
+     "pytest -q tests/e2e -p no:cacheprovider"],
+    lab("test_assertion", [r"^E\s+AssertionError: assert 'Sign in · Krusty Portal' == 'Log in · Krusty Portal'"],
+        "pytest 9 + selenium 4 (chromium 156 headless)",
+        "the login page's title was renamed to `Sign in`; the Selenium test still expects `Log in`"),
+    files={"tests/e2e/conftest.py": R65_CONFTEST,
+           "tests/e2e/test_login.py": '''from selenium.webdriver.common.by import By
+
+
+def test_login_page_title(driver, base_url):
+    driver.get(f"{base_url}/login.html")
+    assert driver.title == "Log in · Krusty Portal"
+
+
+def test_login_form_fields(driver, base_url):
+    driver.get(f"{base_url}/login.html")
+    assert driver.find_element(By.NAME, "email").get_attribute("type") == "email"
+    assert driver.find_element(By.NAME, "password").get_attribute("type") == "password"
+''',
+           "public/login.html": '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Sign in · Krusty Portal</title></head>\n<body>\n<form action="/session" method="post">\n  <label>Email <input name="email" type="email"></label>\n  <label>Password <input name="password" type="password"></label>\n  <button type="submit">Sign in</button>\n</form>\n</body>\n</html>\n'},
+    env=r65(BASE_URL="http://127.0.0.1:46501"), project="krusty/customer-portal", teardown=r65_stop(46501), **ROUND65,
+)
+
+case(
+    "puppeteer-core-executable-path-google-chrome-not-installed", "e2e:smoke", R65_IMG_NODE,
+    ["node e2e/smoke.mjs"],
+    lab("github_actions_config", [r"Browser was not found at the configured executablePath \(/usr/bin/google-chrome-stable\)"],
+        "puppeteer-core 24", "the smoke script hard-codes executablePath /usr/bin/google-chrome-stable (the old image's "
+        "Chrome); the new CI image ships Debian's chromium at /usr/bin/chromium", accept=["dependency_install"]),
+    files={"package.json": '{\n  "name": "status-page",\n  "private": true,\n  "type": "module"\n}\n',
+           "e2e/smoke.mjs": '''import puppeteer from 'puppeteer-core';
+
+const browser = await puppeteer.launch({
+  executablePath: '/usr/bin/google-chrome-stable',
+  args: ['--no-sandbox'],
+});
+const page = await browser.newPage();
+await page.setContent('<h1>All systems operational</h1>');
+console.log(await page.$eval('h1', (h) => h.textContent));
+await browser.close();
+'''},
+    setup=R65_LINK, env=r65(), project="krusty/status-page", **ROUND65,
+)
+
+case(
+    "puppeteer-chromium-as-root-without-no-sandbox", "e2e:pdf-export", R65_IMG_NODE,
+    ["id -un", "node scripts/render-invoice-pdf.mjs fixtures/invoice-1042.html out/invoice-1042.pdf"],
+    lab("github_actions_config", [r"Running as root without --no-sandbox is not supported"],
+        "puppeteer-core 24 (chromium 156)", "the PDF export job runs as root in the container and launches chromium "
+        "without --no-sandbox; chromium refuses to start", accept=["other", "permission_or_secret"]),
+    files={"package.json": '{\n  "name": "invoice-renderer",\n  "private": true,\n  "type": "module"\n}\n',
+           "scripts/render-invoice-pdf.mjs": '''import puppeteer from 'puppeteer-core';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [src, out] = process.argv.slice(2);
+mkdirSync(dirname(out), { recursive: true });
+const browser = await puppeteer.launch({ executablePath: process.env.CHROME_BIN, headless: true });
+const page = await browser.newPage();
+await page.goto(pathToFileURL(resolve(src)).href, { waitUntil: 'load' });
+await page.pdf({ path: out, format: 'A4', printBackground: true });
+await browser.close();
+console.log(`wrote ${out}`);
+''',
+           "fixtures/invoice-1042.html": "<!doctype html><html><body><h1>Invoice 1042</h1><p>Total: 1,234.50 EUR</p></body></html>\n"},
+    setup=R65_LINK, env=r65(), project="krusty/invoice-renderer", **ROUND65,
+)
+
+case(
+    "vitest-jsdom-cart-total-locale-format-assertion", "test:ui", R65_IMG_NODE,
+    ["npx vitest run --reporter=default"],
+    lab("test_assertion", [r"AssertionError: expected '€1234\.50' to be '1\.234,50 €'"], "vitest 4 (jsdom)",
+        "renderTotal formats with toFixed and a leading euro sign; the test expects the de-DE Intl format"),
+    files={"package.json": '{\n  "name": "cart-widget",\n  "private": true,\n  "type": "module",\n  "scripts": {"test": "vitest run"}\n}\n',
+           "src/cart.js": '''export function renderTotal(root, cents) {
+  const el = root.querySelector('.total');
+  el.textContent = '€' + (cents / 100).toFixed(2);
+  return el;
+}
+''',
+           "test/cart.test.js": '''// @vitest-environment jsdom
+import { describe, it, expect, beforeEach } from 'vitest';
+import { renderTotal } from '../src/cart.js';
+
+describe('cart total', () => {
+  beforeEach(() => {
+    document.body.innerHTML = '<aside class="cart"><span class="total"></span></aside>';
+  });
+
+  it('shows the total in the shop locale (de-DE)', () => {
+    renderTotal(document.body, 123450);
+    expect(document.querySelector('.total').textContent).toBe('1.234,50 €');
+  });
+
+  it('keeps the total element in the cart', () => {
+    expect(renderTotal(document.body, 0).closest('.cart')).not.toBeNull();
+  });
+});
+'''},
+    setup=R65_LINK, env=r65(), project="krusty/cart-widget", **ROUND65,
+)
+
+case(
+    "vitest-happy-dom-sidebar-toggle-selector-typo-null", "test:ui", R65_IMG_NODE,
+    ["npx vitest run"],
+    lab("test_assertion", [r"TypeError: Cannot read properties of null \(reading 'addEventListener'\)"],
+        "vitest 4 (happy-dom)", "initNav looks up `#sidebar-toogle` (typo); querySelector returns null and the "
+        "tests throw a TypeError", accept=["other"]),
+    files={"package.json": '{\n  "name": "admin-shell",\n  "private": true,\n  "type": "module"\n}\n',
+           "src/nav.js": '''export function initNav(doc) {
+  const sidebar = doc.querySelector('#sidebar');
+  doc.querySelector('#sidebar-toogle').addEventListener('click', () => {
+    sidebar.classList.toggle('collapsed');
+  });
+}
+''',
+           "test/nav.test.js": '''// @vitest-environment happy-dom
+import { it, expect, beforeEach } from 'vitest';
+import { initNav } from '../src/nav.js';
+
+beforeEach(() => {
+  document.body.innerHTML = '<button id="sidebar-toggle">☰</button><nav id="sidebar"></nav>';
+});
+
+it('collapses the sidebar on toggle', () => {
+  initNav(document);
+  document.querySelector('#sidebar-toggle').click();
+  expect(document.querySelector('#sidebar').classList.contains('collapsed')).toBe(true);
+});
+'''},
+    setup=R65_LINK, env=r65(), project="krusty/admin-shell", **ROUND65,
+)
+
+R65_HEADER_HTML = '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><link rel="stylesheet" href="styles.css"><title>Krusty Travel</title></head>\n<body>\n<header><span class="logo">Krusty Travel</span><nav><a href="#">Flights</a><a href="#">Hotels</a><a href="#">Cars</a></nav></header>\n<main><h1>Where next?</h1></main>\n</body>\n</html>\n'
+R65_HEADER_CSS = 'body { margin: 0; font-family: "DejaVu Sans", sans-serif; }\nheader { display: flex; justify-content: space-between; align-items: center; padding: 24px 32px; background: #d0342c; color: #fff; }\nheader nav a { color: #fff; margin-left: 24px; text-decoration: none; }\n.logo { font-weight: bold; font-size: 22px; }\n'
+
+case(
+    "pixelmatch-header-screenshot-differs-from-baseline", "test:visual", R65_IMG_NODE,
+    ["node scripts/capture.mjs public/index.html shots/header.png header",
+     "node scripts/compare.mjs baselines/header.png shots/header.png diffs/header.png"],
+    lab("test_assertion", [r"^header\.png: \d+ of \d+ pixels differ \([\d.]+%\), allowed 0\.10%"],
+        "pixelmatch 8 + puppeteer-core 24", "the header's background colour changed in styles.css (#1f4e8c to #d0342c); the "
+        "committed baseline was not updated, so the screenshot diff exceeds the allowed ratio"),
+    files={"package.json": '{\n  "name": "travel-site",\n  "private": true,\n  "type": "module"\n}\n',
+           "public/index.html": R65_HEADER_HTML, "public/styles.css": R65_HEADER_CSS,
+           "scripts/capture.mjs": R65_CAPTURE,
+           "scripts/compare.mjs": '''import fs from 'node:fs';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import pixelmatch from 'pixelmatch';
+
+const [basePath, shotPath, diffPath] = process.argv.slice(2);
+const MAX_RATIO = 0.001;
+const base = PNG.sync.read(fs.readFileSync(basePath));
+const shot = PNG.sync.read(fs.readFileSync(shotPath));
+const { width, height } = base;
+const diff = new PNG({ width, height });
+const n = pixelmatch(base.data, shot.data, diff.data, width, height, { threshold: 0.1 });
+fs.mkdirSync(path.dirname(diffPath), { recursive: true });
+fs.writeFileSync(diffPath, PNG.sync.write(diff));
+const ratio = n / (width * height);
+const name = path.basename(shotPath);
+if (ratio > MAX_RATIO) {
+  console.error(`${name}: ${n} of ${width * height} pixels differ (${(ratio * 100).toFixed(2)}%), allowed ${(MAX_RATIO * 100).toFixed(2)}%; diff written to ${diffPath}`);
+  process.exit(1);
+}
+console.log(`${name}: ${n} pixels differ, within tolerance`);
+'''},
+    setup=R65_LINK + "mkdir -p baselines shots\n"
+    "sed 's/#d0342c/#1f4e8c/' public/styles.css > public/styles-old.css\n"
+    "sed 's/styles.css/styles-old.css/' public/index.html > public/baseline.html\n"
+    "node scripts/capture.mjs public/baseline.html baselines/header.png header\n"
+    "rm public/baseline.html public/styles-old.css\n",
+    env=r65(), project="krusty/travel-site", **ROUND65,
+)
+
+case(
+    "odiff-dashboard-screenshot-layout-size-differs", "test:visual", R65_IMG_NODE,
+    ["mkdir -p shots diffs",
+     "chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,720 --screenshot=shots/dashboard.png \"file://$PWD/public/dashboard.html\" 2>/dev/null",
+     "odiff baselines/dashboard.png shots/dashboard.png diffs/dashboard.png --threshold=0.1"],
+    lab("test_assertion", [r"^Found \d+ different pixels \(10\.00%\)"], "odiff 4 (chromium 156 --screenshot)",
+        "the job's window size changed to 1280x720 while the baselines were captured at 1280x800; odiff reports "
+        "the 80-pixel strip as different pixels (exit 22)", accept=["github_actions_config"]),
+    files={"public/dashboard.html": '<!doctype html>\n<html><head><style>body{margin:0;font-family:sans-serif;background:#f4f5f7}.card{margin:24px;padding:24px;background:#fff;border-radius:8px;height:180px}</style></head>\n<body><div class="card"><h2>Revenue</h2><p>42,130 EUR</p></div><div class="card"><h2>Orders</h2><p>318</p></div></body></html>\n'},
+    setup="mkdir -p baselines\nchromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,800 "
+    "--screenshot=baselines/dashboard.png \"file://$PWD/public/dashboard.html\"\n",
+    env=r65(), project="krusty/ops-dashboard", **ROUND65,
+)
+
+case(
+    "pillow-visual-baseline-is-git-lfs-pointer", "test:visual", R65_IMG_PY,
+    ["chromium --headless=new --no-sandbox --disable-gpu --window-size=1024,768 --screenshot=home.png \"file://$PWD/site/index.html\" 2>/dev/null",
+     "pytest -q tests/visual -p no:cacheprovider"],
+    lab("github_actions_config", [r"UnidentifiedImageError: cannot identify image file 'baselines/home\.png'"],
+        "pytest 9 + Pillow 13", "baselines/*.png are tracked with Git LFS but the job's image has no git-lfs (the "
+        "checkout holds the pointer files); Pillow cannot read the baseline", accept=["other", "dependency_install"]),
+    files={".gitattributes": "baselines/*.png filter=lfs diff=lfs merge=lfs -text\n",
+           "baselines/home.png": "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146a1a3e0c4b8b9f2f5c6e0a4f1e9f3b7d2c8a1e6f0b3d9c7a2e5f1b8c4\nsize 48213\n",
+           "site/index.html": "<!doctype html><html><body style='font-family:sans-serif'><h1>Krusty Docs</h1><p>Guides and API reference.</p></body></html>\n",
+           "tests/visual/test_home.py": '''from PIL import Image, ImageChops
+
+
+def test_home_matches_baseline():
+    base = Image.open("baselines/home.png").convert("RGB")
+    shot = Image.open("home.png").convert("RGB")
+    assert base.size == shot.size
+    assert ImageChops.difference(base, shot).getbbox() is None
+'''},
+    env=r65(), project="krusty/docs-site", **ROUND65,
+)
+
+case(
+    "axe-puppeteer-image-alt-and-form-label-violations", "test:a11y", R65_IMG_NODE,
+    ["npx http-server public -p 46510 -a 127.0.0.1 -s > http.log 2>&1 &",
+     "npx wait-on -t 20000 http://127.0.0.1:46510/",
+     "node scripts/a11y.mjs http://127.0.0.1:46510/signup.html"],
+    lab("test_assertion", [r"^\[critical\] image-alt:", r"^\[critical\] label:"], "axe-core 4 (@axe-core/puppeteer)",
+        "the new signup page has an <img> without alt and an unlabelled input; the axe gate fails on any violation",
+        accept=["lint_failure"]),
+    files={"package.json": '{\n  "name": "signup-flow",\n  "private": true,\n  "type": "module"\n}\n',
+           "public/signup.html": '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign up</title></head>\n<body><main>\n<h1>Create your account</h1>\n<img src="hero.png" width="400" height="120">\n<form><input type="email" name="email"><button type="submit">Continue</button></form>\n</main></body></html>\n',
+           "scripts/a11y.mjs": '''import puppeteer from 'puppeteer-core';
+import { AxePuppeteer } from '@axe-core/puppeteer';
+
+const url = process.argv[2];
+const browser = await puppeteer.launch({ executablePath: process.env.CHROME_BIN, args: ['--no-sandbox'] });
+const page = await browser.newPage();
+await page.goto(url, { waitUntil: 'networkidle0' });
+const results = await new AxePuppeteer(page).withTags(['wcag2a', 'wcag2aa']).analyze();
+await browser.close();
+for (const v of results.violations) {
+  console.log(`[${v.impact}] ${v.id}: ${v.help} (${v.nodes.length} node${v.nodes.length === 1 ? '' : 's'})`);
+  for (const n of v.nodes) console.log(`    ${n.target.join(' ')}`);
+}
+console.log(`${results.passes.length} rules passed, ${results.violations.length} violated on ${url}`);
+if (results.violations.length > 0) process.exit(1);
+'''},
+    setup=R65_LINK, env=r65(), project="krusty/signup-flow", teardown=r65_stop(46510), **ROUND65,
+)
+
+case(
+    "lighthouse-accessibility-score-below-gate", "test:lighthouse", R65_IMG_NODE,
+    ["npx http-server dist -p 46511 -a 127.0.0.1 -s > http.log 2>&1 &",
+     "npx wait-on -t 20000 http://127.0.0.1:46511/",
+     "mkdir -p reports",
+     "lighthouse http://127.0.0.1:46511/ --quiet --chrome-flags=\"--headless=new --no-sandbox --disable-gpu\" --only-categories=accessibility,best-practices,seo --output=json --output-path=reports/lighthouse.json",
+     "node scripts/lh-gate.mjs reports/lighthouse.json lighthouse-gate.json"],
+    lab("test_assertion", [r"^FAIL accessibility: score 0?\.?\d+ is below the gate of 0\.95"], "Lighthouse 12.8",
+        "the landing page lost its lang attribute and alt texts and uses low-contrast grey; Lighthouse's accessibility "
+        "score falls under the team's gate"),
+    files={"package.json": '{\n  "name": "landing",\n  "private": true,\n  "type": "module"\n}\n',
+           "lighthouse-gate.json": '{\n  "accessibility": 0.95,\n  "best-practices": 0.9,\n  "seo": 0.8\n}\n',
+           "dist/index.html": '<!doctype html>\n<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Krusty Cloud</title><meta name="description" content="Hosting for small teams"></head>\n<body style="font-family:sans-serif">\n<h1 style="color:#bbb;background:#fff">Ship faster</h1>\n<p style="color:#ccc">Hosting for small teams.</p>\n<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="300" height="100">\n<a href="/pricing"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="40" height="40"></a>\n<input type="text" placeholder="email">\n</body></html>\n',
+           "scripts/lh-gate.mjs": '''import fs from 'node:fs';
+
+const [reportPath, gatePath] = process.argv.slice(2);
+const report = JSON.parse(fs.readFileSync(reportPath, 'utf8'));
+const gate = JSON.parse(fs.readFileSync(gatePath, 'utf8'));
+let failed = 0;
+for (const [id, min] of Object.entries(gate)) {
+  const score = report.categories[id]?.score;
+  if (score == null || score < min) {
+    console.error(`FAIL ${id}: score ${score} is below the gate of ${min}`);
+    failed++;
+  } else {
+    console.log(`ok   ${id}: score ${score} (gate ${min})`);
+  }
+}
+process.exit(failed ? 1 : 0);
+'''},
+    setup=R65_LINK, env=r65(CHROME_PATH="/usr/bin/chromium"), project="krusty/landing", teardown=r65_stop(46511), **ROUND65,
+)
+
+case(
+    "tsc-e2e-page-object-locator-type-errors", "lint:types", R65_IMG_NODE,
+    ["npx tsc -p tsconfig.e2e.json"],
+    lab("type_error", [r"error TS2345:", r"error TS2322:"], "TypeScript 7 (tsc --noEmit)",
+        "the LoginPage page object passes a role object where the driver wrapper takes a CSS selector and types a "
+        "timeout as a string", accept=["compile_error"]),
+    files={"package.json": '{\n  "name": "portal-e2e",\n  "private": true\n}\n',
+           "tsconfig.e2e.json": '{\n  "compilerOptions": {\n    "target": "ES2022",\n    "module": "commonjs",\n    "strict": true,\n    "noEmit": true\n  },\n  "include": ["e2e/**/*.ts"]\n}\n',
+           "e2e/driver.ts": '''export interface Page {
+  goto(url: string): Promise<void>;
+  fill(selector: string, value: string): Promise<void>;
+  click(selector: string): Promise<void>;
+  waitFor(selector: string, timeoutMs: number): Promise<void>;
+}
+''',
+           "e2e/pages/LoginPage.ts": '''import { Page } from '../driver';
+
+export class LoginPage {
+  readonly timeoutMs: number = '30s';
+
+  constructor(private readonly page: Page) {}
+
+  async open(baseUrl: string): Promise<void> {
+    await this.page.goto(`${baseUrl}/login`);
+    await this.page.waitFor('form#login', this.timeoutMs);
+  }
+
+  async login(email: string, password: string): Promise<void> {
+    await this.page.fill('#email', email);
+    await this.page.fill('#password', password);
+    await this.page.click({ role: 'button', name: 'Sign in' });
+  }
+}
+'''},
+    setup=R65_LINK, env=r65(), project="krusty/portal-e2e", **ROUND65,
+)
+
+case(
+    "eslint-e2e-focused-it-only-committed", "lint", R65_IMG_NODE,
+    ["npx eslint e2e"],
+    lab("lint_failure", [r"'it\.only' is restricted from being used"], "ESLint 9 (no-restricted-properties)",
+        "a focused `it.only` was committed in the checkout spec; the team's lint rule forbids focused tests"),
+    files={"package.json": '{\n  "name": "shop-e2e",\n  "private": true\n}\n',
+           "eslint.config.mjs": '''const focused = 'Focused tests must not be committed (they skip the rest of the suite).';
+
+export default [
+  {
+    files: ['e2e/**/*.js'],
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'commonjs',
+      globals: { describe: 'readonly', it: 'readonly', before: 'readonly', after: 'readonly', require: 'readonly', module: 'writable' },
+    },
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'it', property: 'only', message: focused },
+        { object: 'describe', property: 'only', message: focused }],
+      'no-unused-vars': 'error',
+    },
+  },
+];
+''',
+           "e2e/checkout.spec.js": '''const assert = require('node:assert');
+const { build } = require('./wd');
+
+describe('checkout', () => {
+  let driver;
+  before(async () => { driver = await build(); });
+  after(async () => driver && driver.quit());
+
+  it.only('applies a voucher', async () => {
+    await driver.get('http://127.0.0.1:8080/cart');
+    assert.ok(await driver.getTitle());
+  });
+
+  it('places an order', async () => {
+    await driver.get('http://127.0.0.1:8080/checkout');
+  });
+});
+''',
+           "e2e/wd.js": R65_WDJS},
+    setup=R65_LINK, env=r65(), project="krusty/shop-e2e", **ROUND65,
+)
+
+case(
+    "ruff-selenium-tests-unused-import-bare-except", "lint:python", R65_IMG_PY,
+    ["ruff --version", "ruff check tests/"],
+    lab("lint_failure", [r"F401 .*`time` imported but unused", r"E722 Do not use bare `except`"], "ruff 0.17",
+        "the search e2e test imports time without using it and swallows every exception with a bare except"),
+    files={"pyproject.toml": '[tool.ruff]\nline-length = 120\n\n[tool.ruff.lint]\nselect = ["E", "F", "W"]\n',
+           "tests/e2e/conftest.py": R65_CONFTEST,
+           "tests/e2e/test_search.py": '''import time
+
+from selenium.webdriver.common.by import By
+
+
+def test_search_shows_results(driver, base_url):
+    driver.get(f"{base_url}/search?q=lamp")
+    try:
+        results = driver.find_elements(By.CSS_SELECTOR, "ul.results > li")
+    except:
+        results = []
+    assert len(results) > 0
+'''},
+    env=r65(), project="krusty/search-ui", **ROUND65,
+)
+
+case(
+    "jest-test-environment-happy-dom-package-not-installed", "test:unit", R65_IMG_NODE,
+    ["npx jest --ci"],
+    lab("dependency_install", [r"Test environment @happy-dom/jest-environment cannot be found"], "Jest 30",
+        "jest.config.js switched testEnvironment to @happy-dom/jest-environment, which is not in devDependencies"),
+    files={"package.json": '{\n  "name": "modal-kit",\n  "private": true,\n  "devDependencies": {\n    "jest": "^30.0.0",\n    "jest-environment-jsdom": "^30.0.0"\n  }\n}\n',
+           "jest.config.js": "module.exports = {\n  testEnvironment: '@happy-dom/jest-environment',\n  testMatch: ['**/test/**/*.test.js'],\n};\n",
+           "src/modal.js": "exports.open = (doc, id) => { doc.getElementById(id).setAttribute('open', ''); };\n",
+           "test/modal.test.js": "const { open } = require('../src/modal');\n\ntest('opens the dialog', () => {\n  document.body.innerHTML = '<dialog id=\"d\"></dialog>';\n  open(document, 'd');\n  expect(document.getElementById('d').hasAttribute('open')).toBe(true);\n});\n"},
+    setup=R65_LINK, env=r65(), project="krusty/modal-kit", **ROUND65,
+)
+
+case(
+    "npm-ci-lockfile-missing-pixelmatch-entry", "install", R65_IMG_NODE,
+    ["node --version", "npm ci"],
+    lab("dependency_install", [r"can only install packages when your package\.json and package-lock\.json", r"Missing: pixelmatch@"],
+        "npm 11", "pixelmatch was added to package.json by hand for the visual tests; package-lock.json was not "
+        "regenerated, so npm ci refuses"),
+    files={"package.json": '{\n  "name": "brand-kit",\n  "version": "1.0.0",\n  "private": true,\n  "dependencies": {\n    "pngjs": "7.0.0"\n  }\n}\n'},
+    setup="npm install --package-lock-only --ignore-scripts >/dev/null\n"
+    "node -e \"const f='package.json',p=JSON.parse(require('fs').readFileSync(f));p.devDependencies={pixelmatch:'^7.1.0'};require('fs').writeFileSync(f,JSON.stringify(p,null,2)+'\\n')\"\n",
+    env=r65(), project="krusty/brand-kit", **ROUND65,
+)
+
+case(
+    "mock-api-eaddrinuse-same-port-as-static-server", "e2e", R65_IMG_NODE,
+    ["npx http-server dist -p \"$APP_PORT\" -a 127.0.0.1 -s > http.log 2>&1 &",
+     "npx wait-on -t 20000 \"http://127.0.0.1:$APP_PORT/\"",
+     "node e2e/mock-api.js"],
+    lab("github_actions_config", [r"EADDRINUSE: address already in use 127\.0\.0\.1:46519"], "Node 20 http (http-server 14)",
+        "the job serves the app on APP_PORT=46519, and the mock API listens on MOCK_API_PORT, which the job sets to "
+        "the same port", accept=["other"]),
+    files={"dist/index.html": "<!doctype html><html><body><div id=app>loading</div></body></html>\n",
+           "e2e/mock-api.js": '''const http = require('node:http');
+
+const port = Number(process.env.MOCK_API_PORT || 46520);
+const server = http.createServer((req, res) => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ path: req.url, items: [] }));
+});
+server.listen(port, '127.0.0.1', () => console.log(`mock API on http://127.0.0.1:${port}`));
+'''},
+    setup=R65_LINK, env=r65(APP_PORT="46519", MOCK_API_PORT="46519"), project="krusty/booking-app", teardown=r65_stop(46519), **ROUND65,
+)
+
+case(
+    "e2e-run-script-not-executable-permission-denied", "e2e", R65_IMG_PY,
+    ["ls -l scripts/", "./scripts/run-e2e.sh"],
+    lab("permission_or_secret", [r"run-e2e\.sh: Permission denied"], "bash",
+        "scripts/run-e2e.sh was added without the executable bit (mode 100644 in git)", accept=["other"]),
+    files={"scripts/run-e2e.sh": "#!/usr/bin/env bash\nset -euo pipefail\npython3 -m http.server 46521 --directory public &\npytest -q tests/e2e\n",
+           "public/index.html": "<!doctype html><title>ok</title>\n"},
+    env=r65(), project="krusty/warehouse-ui", **ROUND65,
+)
+
+case(
+    "ajv-viewports-config-width-string-schema-error", "validate:e2e-config", R65_IMG_NODE,
+    ["npx ajv validate -s e2e/viewports.schema.json -d e2e/viewports.json --errors=text"],
+    lab("github_actions_config", [r"e2e/viewports\.json invalid", r"must be integer"], "ajv-cli 5 (Ajv 8)",
+        "the tablet viewport's width was written as the string \"768px\"; the schema wants an integer",
+        accept=["other"]),
+    files={"e2e/viewports.schema.json": '{\n  "$schema": "http://json-schema.org/draft-07/schema#",\n  "type": "object",\n  "required": ["viewports"],\n  "properties": {\n    "viewports": {\n      "type": "array",\n      "items": {\n        "type": "object",\n        "required": ["name", "width", "height"],\n        "properties": {\n          "name": {"type": "string"},\n          "width": {"type": "integer", "minimum": 320},\n          "height": {"type": "integer", "minimum": 320},\n          "deviceScaleFactor": {"type": "number"}\n        },\n        "additionalProperties": false\n      }\n    }\n  }\n}\n',
+           "e2e/viewports.json": '{\n  "viewports": [\n    {"name": "desktop", "width": 1280, "height": 800},\n    {"name": "tablet", "width": "768px", "height": 1024},\n    {"name": "phone", "width": 390, "height": 844, "deviceScaleFactor": 3}\n  ]\n}\n'},
+    setup=R65_LINK, env=r65(), project="krusty/responsive-shop", **ROUND65,
+)
+
+case(
+    "mocha-selenium-wait-toast-success-class-typo", "e2e:profile", R65_IMG_NODE,
+    ["python3 -m http.server 46522 --bind 127.0.0.1 --directory public > http.log 2>&1 &",
+     "sleep 1",
+     "npx mocha --timeout 30000 e2e/profile.spec.js"],
+    lab("test_assertion", [r"TimeoutError: Waiting for element to be located By\(css selector, \.toast-success\)"],
+        "mocha 12 + selenium-webdriver 4.46 (chromium 156)",
+        "the profile page's save handler adds the class `toast-sucess` (typo), so the test's wait for .toast-success "
+        "times out"),
+    files={"public/profile.html": '''<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Profile</title></head>
+<body>
+<form id="profile"><input name="display" value="Krusty"><button id="save" type="button">Save</button></form>
+<div id="toast" hidden></div>
+<script>
+document.getElementById('save').addEventListener('click', () => {
+  const t = document.getElementById('toast');
+  t.textContent = 'Profile saved';
+  t.className = 'toast toast-sucess';
+  t.hidden = false;
+});
+</script>
+</body></html>
+''',
+           "e2e/wd.js": R65_WDJS,
+           "e2e/profile.spec.js": '''const assert = require('node:assert');
+const { By, until } = require('selenium-webdriver');
+const { build } = require('./wd');
+
+describe('profile', function () {
+  let driver;
+  before(async () => { driver = await build(); });
+  after(async () => driver && driver.quit());
+
+  it('shows a success toast after saving', async () => {
+    await driver.get('http://127.0.0.1:46522/profile.html');
+    await driver.findElement(By.id('save')).click();
+    const toast = await driver.wait(until.elementLocated(By.css('.toast-success')), 5000);
+    assert.strictEqual(await toast.getText(), 'Profile saved');
+  });
+});
+'''},
+    setup=R65_LINK, env=r65(), project="krusty/account-settings", teardown=r65_stop(46522), **ROUND65,
+)
+
+case(
+    "xvfb-run-not-in-image-headed-chrome-tests", "e2e:headed", R65_IMG_NODE,
+    ["xvfb-run -a --server-args=\"-screen 0 1280x800x24\" npx mocha e2e/drag-drop.spec.js"],
+    lab("dependency_install", [r"xvfb-run: command not found"], "bash (xvfb-run)",
+        "the headed drag-and-drop tests run under xvfb-run, which the CI image does not install (no xvfb package)",
+        accept=["other"]),
+    files={"e2e/drag-drop.spec.js": "describe('kanban', () => { it('drags a card', () => {}); });\n", "e2e/wd.js": R65_WDJS},
+    setup=R65_LINK, env=r65(), project="krusty/kanban-board", **ROUND65,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "npm-install-puppeteer-core-registry-503", "install", R65_IMG_NODE,
+    ["npm config get registry", "npm install --no-audit puppeteer-core@24 pixelmatch@7"],
+    lab("network_or_flaky", [r"npm error 503 Service Unavailable", r"npm error code E503"], "npm 11",
+        "the npm registry mirror answers 503 Service Unavailable (a loopback stand-in) for the package metadata",
+        infra=True),
+    files={"package.json": '{\n  "name": "screenshot-bot",\n  "version": "0.3.0",\n  "private": true\n}\n'},
+    env=r65(npm_config_registry="http://127.0.0.1:{PORT_503}/", npm_config_fetch_retries="1",
+            npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="2000"),
+    project="krusty/screenshot-bot", **ROUND65,
+)
+
+case(
+    "pip-install-selenium-index-read-timeout", "e2e:setup", R65_IMG_PY,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install --timeout 4 --retries 1 -r requirements-e2e.txt"],
+    lab("network_or_flaky", [r"Read timed out\. \(read timeout=4(\.0)?\)"], "pip 23 (venv)",
+        "the PyPI proxy accepts the connection and never answers (a loopback black hole); pip's reads time out",
+        infra=True),
+    files={"requirements-e2e.txt": "selenium==4.27.1\npytest==8.3.4\nPillow==11.0.0\n"},
+    env=r65(PIP_INDEX_URL="http://127.0.0.1:{PORT_BLACKHOLE}/simple/"), project="krusty/catalog-e2e", **ROUND65,
+)
+
+case(
+    "selenium-remote-grid-service-connection-refused", "e2e:grid", R65_IMG_PY,
+    ["pytest -q tests/e2e -p no:cacheprovider -x"],
+    lab("network_or_flaky", [r"Failed to establish a new connection: \[Errno 111\] Connection refused"],
+        "pytest 9 + selenium 4 (Remote WebDriver)",
+        "the selenium/standalone-chrome service is not accepting connections (refused) when the tests start",
+        infra=True, accept=["infrastructure"]),
+    files={"tests/e2e/conftest.py": '''import os
+
+import pytest
+from selenium import webdriver
+
+
+@pytest.fixture
+def driver():
+    opts = webdriver.ChromeOptions()
+    opts.add_argument("--headless=new")
+    drv = webdriver.Remote(command_executor=os.environ["SELENIUM_REMOTE_URL"], options=opts)
+    yield drv
+    drv.quit()
+''',
+           "tests/e2e/test_home.py": '''def test_home_has_heading(driver):
+    driver.get("http://web:8080/")
+    assert "Krusty" in driver.title
+'''},
+    services=["selenium/standalone-chrome:4.27"],
+    env=r65(SELENIUM_REMOTE_URL="http://127.0.0.1:{PORT_DEAD}/wd/hub"), project="krusty/marketing-site", **ROUND65,
+)
+
+case(
+    "fetch-visual-baselines-tls-certificate-expired", "test:visual", R65_IMG_NODE,
+    ["node scripts/fetch-baselines.mjs"],
+    lab("network_or_flaky", [r"certificate has expired", r"CERT_HAS_EXPIRED"], "Node 20 fetch (undici)",
+        "the internal artifact host serving visual baselines presents a certificate that expired nine days ago",
+        infra=True),
+    files={"package.json": '{\n  "name": "design-system",\n  "private": true,\n  "type": "module"\n}\n',
+           "scripts/fetch-baselines.mjs": '''import fs from 'node:fs';
+
+const url = `${process.env.BASELINE_HOST}/visual-baselines/design-system/main.tar.gz`;
+console.log(`fetching baselines from ${url}`);
+const res = await fetch(url);
+if (!res.ok) throw new Error(`HTTP ${res.status} for ${url}`);
+fs.writeFileSync('baselines.tar.gz', Buffer.from(await res.arrayBuffer()));
+'''},
+    env=r65(BASELINE_HOST="https://127.0.0.1:{PORT_EXPIRED}", NODE_EXTRA_CA_CERTS="{R10_CA_FILE}"),
+    project="krusty/design-system", **ROUND65,
+)
+
+case(
+    "puppeteer-full-page-screenshots-disk-full", "test:visual", R65_IMG_NODE,
+    ["df -h shots", "node scripts/shoot-all.mjs"],
+    lab("infrastructure", [r"ENOSPC: no space left on device"], "puppeteer-core 24 (Node fs)",
+        "the runner's scratch volume for screenshots is almost full (a 384 KiB tmpfs); writing the full-page PNGs fails",
+        infra=True, accept=["other"]),
+    files={"package.json": '{\n  "name": "catalog-pages",\n  "private": true,\n  "type": "module"\n}\n',
+           "pages/list.html": "<!doctype html><html><body style='margin:0'>" + "".join(
+               f"<div style='height:90px;background:linear-gradient(90deg,hsl({i * 7 % 360},70%,50%),hsl({i * 13 % 360},60%,40%))'>item {i}</div>"
+               for i in range(60)) + "</body></html>\n",
+           "scripts/shoot-all.mjs": '''import puppeteer from 'puppeteer-core';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const browser = await puppeteer.launch({ executablePath: process.env.CHROME_BIN, args: ['--no-sandbox'] });
+const page = await browser.newPage();
+try {
+  for (const w of [1440, 1024, 768, 390]) {
+    await page.setViewport({ width: w, height: 900 });
+    await page.goto(pathToFileURL(path.resolve('pages/list.html')).href);
+    const out = `shots/list-${w}.png`;
+    await page.screenshot({ path: out, fullPage: true });
+    console.log(`saved ${out}`);
+  }
+} finally {
+  await browser.close();
+}
+'''},
+    setup=R65_LINK, tmpfs=("shots", "384k"), env=r65(), project="krusty/catalog-pages", **ROUND65,
+)
+
+case(
+    "jsdom-large-table-render-oom-killed", "test:ui", R65_IMG_NODE,
+    ["node --version", "node test/render-report.mjs"],
+    lab("timeout_or_oom", [r"Killed\s+node test/render-report\.mjs"], "Node 20 + jsdom 29 (cgroup memory limit)",
+        "the report-rendering test builds a 200,000-row table in jsdom; the runner's 256 MiB memory limit kills node",
+        infra=True),
+    files={"package.json": '{\n  "name": "report-viewer",\n  "private": true,\n  "type": "module"\n}\n',
+           "test/render-report.mjs": '''import { JSDOM } from 'jsdom';
+
+const dom = new JSDOM('<!doctype html><table id="report"><tbody></tbody></table>');
+const { document } = dom.window;
+const tbody = document.querySelector('#report tbody');
+const rows = 200000;
+for (let i = 0; i < rows; i++) {
+  const tr = document.createElement('tr');
+  for (const v of [i, `SKU-${i}`, (i * 3.7).toFixed(2), 'EUR', i % 2 ? 'open' : 'closed']) {
+    const td = document.createElement('td');
+    td.textContent = String(v);
+    tr.appendChild(td);
+  }
+  tbody.appendChild(tr);
+  if (i % 20000 === 0) console.log(`rendered ${i} rows`);
+}
+console.log(`rendered ${document.querySelectorAll('tr').length} rows`);
+'''},
+    setup=R65_LINK, memory_limit=256 * 1024 * 1024, env=r65(NODE_OPTIONS="--max-old-space-size=4096"),
+    project="krusty/report-viewer", **ROUND65,
+)
+
+case(
+    "wait-on-staging-healthcheck-hangs-job-timeout", "e2e:staging", R65_IMG_NODE,
+    ["echo \"waiting for $STAGING_URL\"",
+     "npx wait-on --verbose \"http-get://${STAGING_URL#http://}/healthz\"",
+     "npx mocha e2e/staging.spec.js"],
+    lab("timeout_or_oom", [r"waiting for 1 resources: http-get://127\.0\.0\.1:\d+/healthz"], "wait-on 9 (runner job timeout)",
+        "the staging host accepts connections and never answers (a loopback black hole); wait-on has no timeout "
+        "and the runner's job timeout ends the job", infra=True, accept=["network_or_flaky"]),
+    files={"e2e/staging.spec.js": "describe('staging', () => { it('loads', () => {}); });\n"},
+    setup=R65_LINK, job_timeout=30, timeout_text="30m0s", duration=1800,
+    env=r65(STAGING_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project="krusty/booking-app", **ROUND65,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "pip-pinned-selenium-missing-then-module-not-found", "e2e", R65_IMG_PY,
+    ["python -m pip install -q -r requirements-e2e.txt || echo \"WARNING: dependency install failed, using the image's packages\"",
+     "python -m http.server 46531 --bind 127.0.0.1 --directory public > http.log 2>&1 &",
+     "python -m pytest -q tests/e2e -p no:cacheprovider"],
+    lab("dependency_install", [r"No matching distribution found for selenium==4\.99\.0",
+                               r"Could not find a version that satisfies the requirement selenium==4\.99\.0"],
+        "pip 23 + pytest 9", "requirements-e2e.txt pins selenium==4.99.0, which does not exist; the install error is "
+        "ignored and pytest then fails importing selenium"),
+    files={"requirements-e2e.txt": "selenium==4.99.0\n",
+           "tests/e2e/conftest.py": R65_CONFTEST,
+           "tests/e2e/test_home.py": "def test_title(driver, base_url):\n    driver.get(base_url + '/')\n    assert driver.title == 'Krusty Garden'\n",
+           "public/index.html": "<!doctype html><title>Krusty Garden</title>\n"},
+    env=r65(PATH="/tmp/diag65/venv-bare/bin:" + R65_PATH, BASE_URL="http://127.0.0.1:46531"),
+    project="krusty/garden-shop", teardown=r65_stop(46531), **ROUND65,
+)
+
+case(
+    "server-syntax-error-in-background-then-connection-refused", "e2e", R65_IMG_NODE,
+    ["node server.js > server.log 2>&1 &",
+     "sleep 2",
+     "cat server.log",
+     "npx mocha --timeout 30000 e2e/*.spec.js"],
+    lab("compile_error", [r"SyntaxError: Unexpected token '\)'"],
+        "Node 20 + mocha 12 + selenium-webdriver 4.46",
+        "server.js has a syntax error, so the app server started in the background dies at once; the Selenium "
+        "tests then get ERR_CONNECTION_REFUSED"),
+    files={"server.js": '''const http = require('node:http');
+const fs = require('node:fs');
+
+const server = http.createServer((req, res) => {
+  const file = req.url === '/' ? 'public/index.html' : 'public' + req.url;
+  fs.readFile(file, (err, body) => {
+    if (err) { res.statusCode = 404; return res.end('not found'); }
+    res.end(body);
+  }));
+});
+server.listen(46532, '127.0.0.1', () => console.log('listening on 46532'));
+''',
+           "public/index.html": "<!doctype html><title>Krusty Recipes</title><h1>Recipes</h1>\n",
+           "e2e/wd.js": R65_WDJS,
+           "e2e/home.spec.js": '''const assert = require('node:assert');
+const { build } = require('./wd');
+
+describe('home', function () {
+  let driver;
+  before(async () => { driver = await build(); });
+  after(async () => driver && driver.quit());
+
+  it('has the site title', async () => {
+    await driver.get('http://127.0.0.1:46532/');
+    assert.strictEqual(await driver.getTitle(), 'Krusty Recipes');
+  });
+});
+'''},
+    setup=R65_LINK, env=r65(), project="krusty/recipes-web", teardown=r65_stop(46532), **ROUND65,
+)
+
+case(
+    "make-ignored-tsc-error-then-e2e-dist-missing", "e2e", R65_IMG_NODE,
+    ["make e2e"],
+    lab("type_error", [r"error TS2551: Property 'totl' does not exist on type 'Order'"], "GNU make + TypeScript 7 + node",
+        "the Makefile's build step is `-tsc` (errors ignored); tsc refuses to emit with noEmitOnError, and the "
+        "e2e step then cannot find dist/", accept=["compile_error"]),
+    files={"Makefile": "e2e: build\n\tnode dist/e2e/run.js\n\nbuild:\n\t-tsc -p tsconfig.json\n\t@echo build done\n",
+           "tsconfig.json": '{\n  "compilerOptions": {\n    "target": "ES2022",\n    "module": "commonjs",\n    "outDir": "dist",\n    "rootDir": "src",\n    "strict": true,\n    "noEmitOnError": true\n  },\n  "include": ["src/**/*.ts"]\n}\n',
+           "src/model.ts": "export interface Order {\n  id: string;\n  total: number;\n}\n",
+           "src/e2e/run.ts": '''import { Order } from '../model';
+
+const orders: Order[] = [{ id: 'A-1', total: 1250 }];
+for (const o of orders) {
+  console.log(`order ${o.id}: ${o.totl}`);
+}
+'''},
+    setup=R65_LINK, env=r65(), project="krusty/orders-console", **ROUND65,
+)
+
+case(
+    "esbuild-unresolved-import-ignored-then-puppeteer-selector-timeout", "e2e", R65_IMG_NODE,
+    ["npx esbuild src/app.js --bundle --outfile=dist/app.js || true",
+     "npx http-server dist -p 46534 -a 127.0.0.1 -s > http.log 2>&1 &",
+     "npx wait-on -t 20000 http://127.0.0.1:46534/",
+     "node e2e/smoke.mjs http://127.0.0.1:46534/"],
+    lab("compile_error", [r"Could not resolve \"\./components/price-table\""], "esbuild 0.28 + puppeteer-core 24",
+        "src/app.js imports ./components/price-table, but the file is price-tabel.js; the bundle step's failure is "
+        "ignored (`|| true`), so dist/app.js is missing and the smoke test's selector wait times out"),
+    files={"package.json": '{\n  "name": "pricing-page",\n  "private": true,\n  "type": "module"\n}\n',
+           "src/app.js": "import { renderPriceTable } from './components/price-table';\n\nrenderPriceTable(document.getElementById('app'));\n",
+           "src/components/price-tabel.js": "export function renderPriceTable(el) {\n  el.innerHTML = '<table class=\"prices\"><tr><td>Basic</td><td>9 EUR</td></tr></table>';\n}\n",
+           "dist/index.html": "<!doctype html><html><body><div id=\"app\"></div><script src=\"app.js\"></script></body></html>\n",
+           "e2e/smoke.mjs": '''import puppeteer from 'puppeteer-core';
+
+const browser = await puppeteer.launch({ executablePath: process.env.CHROME_BIN, args: ['--no-sandbox'] });
+try {
+  const page = await browser.newPage();
+  await page.goto(process.argv[2]);
+  await page.waitForSelector('table.prices', { timeout: 5000 });
+  console.log('price table rendered');
+} finally {
+  await browser.close();
+}
+'''},
+    setup=R65_LINK, env=r65(), project="krusty/pricing-page", teardown=r65_stop(46534), **ROUND65,
+)
+
+case(
+    "fixtures-json-syntax-error-ignored-then-selenium-404-titles", "e2e", R65_IMG_PY,
+    ["set +e",
+     "python3 tools/build_fixture_pages.py fixtures/products.json public/products",
+     "set -e",
+     "python3 -m http.server 46535 --bind 127.0.0.1 --directory public > http.log 2>&1 &",
+     "sleep 1",
+     "pytest -q tests/e2e -p no:cacheprovider"],
+    lab("github_actions_config", [r"json\.decoder\.JSONDecodeError: Expecting ',' delimiter: line 4 column"],
+        "Python 3.11 json + pytest 9 + selenium 4",
+        "fixtures/products.json lost a comma, the fixture-page builder crashes under `set +e`, no product pages are "
+        "written and the Selenium tests then see the server's 404 pages", accept=["other"]),
+    files={"fixtures/products.json": '[\n  {"sku": "LMP-01", "name": "Desk lamp", "price": 39.0},\n  {"sku": "CHR-07", "name": "Office chair", "price": 189.0}\n  {"sku": "MAT-03", "name": "Floor mat", "price": 24.5}\n]\n',
+           "tools/build_fixture_pages.py": '''import json
+import pathlib
+import sys
+
+src, out = sys.argv[1], pathlib.Path(sys.argv[2])
+products = json.loads(pathlib.Path(src).read_text())
+out.mkdir(parents=True, exist_ok=True)
+for p in products:
+    (out / f"{p['sku']}.html").write_text(
+        f"<!doctype html><title>{p['name']} · Krusty Home</title><h1>{p['name']}</h1><p class=price>{p['price']:.2f}</p>\\n")
+print(f"wrote {len(products)} product pages to {out}")
+''',
+           "public/index.html": "<!doctype html><title>Krusty Home</title>\n",
+           "tests/e2e/conftest.py": R65_CONFTEST,
+           "tests/e2e/test_products.py": '''import pytest
+
+
+@pytest.mark.parametrize("sku,name", [("LMP-01", "Desk lamp"), ("CHR-07", "Office chair")])
+def test_product_page_title(driver, base_url, sku, name):
+    driver.get(f"{base_url}/products/{sku}.html")
+    assert driver.title == f"{name} · Krusty Home"
+'''},
+    env=r65(BASE_URL="http://127.0.0.1:46535"), project="krusty/home-goods", teardown=r65_stop(46535), **ROUND65,
+)
