@@ -1779,7 +1779,10 @@ fn scan_lines(
                 continue;
             }
             set.re.which_overlapping_matches_with(cache, &input, found);
-            matched.extend(found.iter().map(|p| set.rules[p.as_usize()]));
+            // `PatternSet::iter` walks every pattern's slot: most lines match none.
+            if !found.is_empty() {
+                matched.extend(found.iter().map(|p| set.rules[p.as_usize()]));
+            }
         }
         if matched.is_empty() {
             continue;

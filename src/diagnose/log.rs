@@ -333,6 +333,34 @@ fn timestamp_prefix(line: &[u8]) -> Option<bool> {
 /// True when the bytes render to themselves: no control bytes but tab, no section marker.
 /// (UTF-8 validity and C1 controls are checked by the caller via `from_utf8` + this scan.)
 fn is_plain_text(b: &[u8]) -> bool {
+    (printable_ascii(b) || no_controls(b)) && SECTION_FINDER.find(b).is_none()
+}
+
+/// Whether every byte is printable ASCII (0x20..=0x7E), eight at a time: nearly every line of
+/// a trace is, and the diagnosis asks twice for each (this crate is built for size, which
+/// leaves a byte loop as it is written).
+fn printable_ascii(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Some byte below `n` (n <= 128): the borrow of its subtraction sets its high bit.
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * n as u64) & !w & HIGH != 0;
+    let word_ok = |w: u64| w & HIGH == 0 && !below(w, 0x20) && !below(w ^ (ONES * 0x7f), 1);
+    let mut chunks = b.chunks_exact(8);
+    let words_ok = chunks.all(|c| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        word_ok(u64::from_ne_bytes(w))
+    });
+    words_ok
+        && chunks
+            .remainder()
+            .iter()
+            .all(|&c| (0x20..0x7f).contains(&c))
+}
+
+/// The full check, for lines with a tab or non-ASCII text: no control character (C0 but the
+/// tab, DEL, C1).
+fn no_controls(b: &[u8]) -> bool {
     let mut prev = 0u8;
     for &c in b {
         if (c < 0x20 && c != b'\t') || c == 0x7f {
@@ -344,7 +372,7 @@ fn is_plain_text(b: &[u8]) -> bool {
         }
         prev = c;
     }
-    SECTION_FINDER.find(b).is_none()
+    true
 }
 
 /// Built once: `memmem::find` builds a searcher per call, which showed in profiles of the
@@ -1076,7 +1104,22 @@ section_start:160:never_closed\r\x1b[0Ktail\n";
                 let styled: String = ix.styled(i).iter().map(|r| r.text.as_str()).collect();
                 proptest::prop_assert_eq!(&plain, &styled);
                 proptest::prop_assert!(!plain.contains('\x1b'));
-                proptest::prop_assert_eq!(render(&ix.content(i), false).plain(), plain);
+                proptest::prop_assert_eq!(render(&ix.content(i), false).plain(), plain.clone());
+                proptest::prop_assert_eq!(ix.plain_cow(i).into_owned(), plain);
+            }
+        }
+
+        #[test]
+        fn the_word_at_a_time_check_is_the_byte_check(bytes in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::prelude::any::<u8>(),
+                proptest::sample::select(vec![0x00u8, b'\t', 0x1f, 0x20, b'a', 0x7e, 0x7f, 0x80, 0xc2, 0xff]),
+                proptest::prelude::Just(b'a'),
+            ], 0..40)) {
+            let bytewise = bytes.iter().all(|c| (0x20..0x7f).contains(c));
+            proptest::prop_assert_eq!(printable_ascii(&bytes), bytewise);
+            if bytewise {
+                proptest::prop_assert!(no_controls(&bytes));
             }
         }
     }
