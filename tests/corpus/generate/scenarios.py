@@ -40545,7 +40545,7 @@ case(
         "npx node-pg-migrate up -m /tmp/r66-main",
         "npx node-pg-migrate up -m migrations"],
     lab("other", [r"Not run migration 1764500000000_add-accounts-region is preceding already run migration"],
-        "node-pg-migrate 8 (PostgreSQL 15)",
+        "node-pg-migrate 9 (PostgreSQL 15)",
         "a branch created before 1765000000000 carries a migration with an older timestamp; node-pg-migrate refuses to run it after a later one already ran",
         accept=["github_actions_config"]),
     project="momcorp/accounts",
@@ -40633,7 +40633,7 @@ case(
 case(
     "squawk-migration-adds-not-null-column-and-blocking-index", "lint:migrations", R66_IMG_NODE,
     ["npx squawk --version", "npx squawk migrations/*.sql"],
-    lab("lint_failure", [r"adding-required-field|require-concurrent-index-creation|adding-not-nullable-field"],
+    lab("lint_failure", [r"^warning\[(adding-required-field|require-concurrent-index-creation)\]", r"^Found \d+ issues in 1 file"],
         "squawk 2.66 (squawk-cli from npm)",
         "the new migration adds a NOT NULL column without a default and builds an index without CONCURRENTLY on a large table; squawk flags both"),
     project="momcorp/ledger-db",
@@ -40847,7 +40847,7 @@ case(
 )
 
 case(
-    "npm-ci-registry-mirror-429-installing-knex", "migrate:test", R66_IMG_NODE,
+    "npm-install-registry-mirror-429-installing-knex", "migrate:test", R66_IMG_NODE,
     ["node --version", "npm --version", "npm install --no-audit --no-fund", "npx knex migrate:latest"],
     lab("network_or_flaky", [r"npm (error|ERR!) 429 Too Many Requests"],
         "npm 10 (registry mirror)",
@@ -40940,4 +40940,131 @@ class Invoice(models.Model):
     issued_on = models.DateField()
 ''', {"0001_initial.py": R66_DJ_0001}),
     memory_limit=24 * 1024 * 1024, env=r66(), **ROUND66,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "make-ignored-alembic-import-typo-then-tests-no-table", "test:db", R66_IMG_PY,
+    ["make ci"],
+    lab("compile_error", [r"^ModuleNotFoundError: No module named 'app\.model'$"],
+        "make (`-` prefix) + alembic 1.20, then pytest 9 (SQLite)",
+        "env.py imports `app.model` (the module is `app.models`); the Makefile's `-alembic upgrade head` ignores the failure and the tests then find no tables",
+        accept=["other"]),
+    project="momcorp/order-service",
+    files=r66_alembic({
+        "1f0c2a7d9b31_create_customers.py": R66_REV_CUSTOMERS,
+        "5b8e41c07a2d_create_orders.py": R66_REV_ORDERS,
+    }, meta="from app.model import Base\ntarget_metadata = Base.metadata\n",
+        extra={"app/__init__.py": "", "app/models.py": R66_MODELS_DRIFT.replace('    currency = Column(String(3), nullable=False, server_default="EUR")\n', ''),
+               "Makefile": "DATABASE_URL ?= sqlite:///ci.db\nexport DATABASE_URL\n\n.PHONY: ci migrate test\n\nci: migrate test\n\nmigrate:\n\t-alembic upgrade head\n\ntest:\n\tpytest -q -p no:cacheprovider tests\n",
+               "tests/test_orders.py": '''import sqlite3
+
+
+def test_order_total_defaults_to_zero():
+    conn = sqlite3.connect("ci.db")
+    conn.execute("INSERT INTO customers (email) VALUES ('fry@momcorp.example')")
+    conn.execute("INSERT INTO orders (customer_id) VALUES (1)")
+    assert conn.execute("SELECT total_cents FROM orders").fetchone() == (0,)
+
+
+def test_customer_email_unique():
+    conn = sqlite3.connect("ci.db")
+    conn.execute("INSERT INTO customers (email) VALUES ('leela@momcorp.example')")
+    try:
+        conn.execute("INSERT INTO customers (email) VALUES ('leela@momcorp.example')")
+    except sqlite3.IntegrityError:
+        return
+    raise AssertionError("duplicate email accepted")
+'''}),
+    env=r66(), **ROUND66,
+)
+
+case(
+    "psql-schema-postgis-missing-ignored-then-seed-fails", "seed:load", R66_IMG_PG,
+    r66_pg_start(55670) + [
+        "export PGHOST=127.0.0.1 PGPORT=55670 PGUSER=app PGDATABASE=ci_test",
+        "psql -v ON_ERROR_STOP=1 -q -f db/schema.sql || echo 'schema step reported errors (already applied?), continuing'",
+        "psql -v ON_ERROR_STOP=1 -q -f db/seed.sql"],
+    lab("dependency_install", [r'ERROR:  extension "postgis" is not available', r'Could not open extension control file ".*postgis\.control"'],
+        "psql 15 (PostgreSQL 15)",
+        "schema.sql starts with CREATE EXTENSION postgis, which the job's PostgreSQL does not have; `|| echo` goes on and the seed load then finds no tables",
+        accept=["github_actions_config"]),
+    project="momcorp/store-locator",
+    files={"db/schema.sql": "CREATE EXTENSION IF NOT EXISTS postgis;\n\nCREATE TABLE stores (\n    id integer PRIMARY KEY,\n    name text NOT NULL,\n    location geography(Point, 4326) NOT NULL\n);\n\nCREATE INDEX stores_location_gix ON stores USING gist (location);\n",
+           "db/seed.sql": "INSERT INTO stores (id, name, location) VALUES\n    (1, 'Planet Express HQ', 'SRID=4326;POINT(-73.99 40.73)'),\n    (2, 'MomCorp Tower', 'SRID=4326;POINT(-74.01 40.71)');\n"},
+    setup=r66_pg_setup(55670), teardown=r66_pg_stop(55670), env=r66(), **ROUND66,
+)
+
+case(
+    "knex-set-plus-e-migration-order-then-seed-and-check-fail", "migrate:test", R66_IMG_NODE,
+    r66_pg_start(55671) + [
+        "set +e",
+        "npx knex migrate:latest --env ci",
+        "npx knex seed:run --env ci",
+        "set -e",
+        "node scripts/check-schema.js"],
+    lab("other", [r'^migration failed with error: alter table "subscriptions" add constraint "subscriptions_plan_code_foreign" foreign key \("plan_code"\) references "plans" \("code"\) - relation "plans" does not exist', r'^error: alter table "subscriptions" add constraint .* - relation "plans" does not exist'],
+        "knex 3.3 CLI (pg 8, PostgreSQL 15), then node",
+        "the subscriptions migration (timestamp 20261201) references plans, created by a later-stamped migration; `set +e` lets the job go on to the seed and a schema check that fail for want of tables",
+        accept=["compile_error"]),
+    project="momcorp/billing-plans",
+    files={"knexfile.js": "module.exports = {\n  ci: {\n    client: 'pg',\n    connection: { host: '127.0.0.1', port: 55671, user: 'app', database: 'ci_test' },\n    migrations: { directory: './db/migrations' },\n    seeds: { directory: './db/seeds' },\n  },\n};\n",
+           "package.json": '{\n  "name": "billing-plans",\n  "private": true,\n  "dependencies": { "knex": "^3.1.0", "pg": "^8.13.0" }\n}\n',
+           "db/migrations/20261120090000_create_accounts.js": "exports.up = (knex) =>\n  knex.schema.createTable('accounts', (t) => {\n    t.increments('id');\n    t.string('email').notNullable().unique();\n  });\n\nexports.down = (knex) => knex.schema.dropTable('accounts');\n",
+           "db/migrations/20261201100000_create_subscriptions.js": "exports.up = (knex) =>\n  knex.schema.createTable('subscriptions', (t) => {\n    t.increments('id');\n    t.integer('account_id').notNullable().references('accounts.id');\n    t.string('plan_code', 32).notNullable().references('plans.code');\n    t.timestamp('started_at').notNullable().defaultTo(knex.fn.now());\n  });\n\nexports.down = (knex) => knex.schema.dropTable('subscriptions');\n",
+           "db/migrations/20261202110000_create_plans.js": "exports.up = (knex) =>\n  knex.schema.createTable('plans', (t) => {\n    t.string('code', 32).primary();\n    t.integer('monthly_cents').notNullable();\n  });\n\nexports.down = (knex) => knex.schema.dropTable('plans');\n",
+           "db/seeds/01_accounts.js": "exports.seed = async (knex) => {\n  await knex('accounts').insert([{ email: 'hermes@momcorp.example' }, { email: 'amy@momcorp.example' }]);\n};\n",
+           "scripts/check-schema.js": "const knex = require('knex')(require('../knexfile').ci);\n\n(async () => {\n  for (const table of ['accounts', 'plans', 'subscriptions']) {\n    const { rows } = await knex.raw(`SELECT count(*)::int AS n FROM ${table}`);\n    console.log(`${table}: ${rows[0].n} rows`);\n  }\n  await knex.destroy();\n})().catch(async (err) => {\n  console.error(`schema check failed: ${err.message}`);\n  await knex.destroy();\n  process.exit(1);\n});\n"},
+    setup=r66_pg_setup(55671) + R66_LINK, teardown=r66_pg_stop(55671), env=r66(), **ROUND66,
+)
+
+case(
+    "python-driver-unchecked-yoyo-apply-then-backfill-no-column", "backfill:orders", R66_IMG_PY,
+    ["python3 scripts/migrate_and_backfill.py"],
+    lab("compile_error", [r'sqlite3\.OperationalError: near "DEFALT": syntax error|near "DEFALT": syntax error'],
+        "yoyo-migrations 9 (SQLite) run from a Python driver, then sqlite3",
+        "migration 0002 misspells DEFAULT; the driver runs yoyo with subprocess.run and no check, so the backfill then fails on the missing column",
+        accept=["other"]),
+    project="momcorp/order-service",
+    files={"migrations/0001.create-orders.sql": "-- depends:\nCREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL);\nCREATE TABLE order_items (order_id INTEGER NOT NULL, qty INTEGER NOT NULL, price_cents INTEGER NOT NULL);\n",
+           "migrations/0002.orders-total-cents.sql": "-- depends: 0001.create-orders\nALTER TABLE orders ADD COLUMN total_cents INTEGER NOT NULL DEFALT 0;\n",
+           "scripts/migrate_and_backfill.py": '''"""CI: bring the schema up to date, load fixtures, backfill orders.total_cents."""
+import sqlite3
+import subprocess
+
+DB = "ci.db"
+
+print("== migrations", flush=True)
+subprocess.run(["yoyo", "apply", "--batch", "--no-config-file", "--database", f"sqlite:///{DB}", "migrations"])
+
+print("== fixtures", flush=True)
+conn = sqlite3.connect(DB)
+conn.executemany("INSERT INTO orders (id, customer_id) VALUES (?, ?)", [(1, 10), (2, 11), (3, 10)])
+conn.executemany("INSERT INTO order_items VALUES (?, ?, ?)", [(1, 2, 450), (1, 1, 1200), (2, 3, 99), (3, 1, 5000)])
+
+print("== backfill", flush=True)
+conn.execute("UPDATE orders SET total_cents = (SELECT COALESCE(SUM(qty * price_cents), 0) FROM order_items WHERE order_id = orders.id)")
+conn.commit()
+for row in conn.execute("SELECT id, total_cents FROM orders ORDER BY id"):
+    print(row)
+'''},
+    env=r66(), **ROUND66,
+)
+
+case(
+    "mariadb-force-schema-syntax-error-then-missing-table", "migrate:test", R66_IMG_MARIA,
+    R66_MARIA_START + [
+        "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -e 'CREATE DATABASE logistics'",
+        "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" --force logistics < db/schema.sql || echo \"schema applied with warnings\"",
+        "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" logistics < db/seed.sql",
+        "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -N logistics -e 'SELECT COUNT(*) FROM depots; SELECT COUNT(*) FROM shipments'"],
+    lab("compile_error", [r"ERROR 1064 \(42000\) at line \d+: You have an error in your SQL syntax"],
+        "mariadb client 10.11 (--force), MariaDB 10.11",
+        "schema.sql leaves a trailing comma in CREATE TABLE shipments; `mariadb --force` goes on past the error, and the seed load then finds no shipments table",
+        accept=["other"]),
+    project="momcorp/logistics-db",
+    files={"db/schema.sql": "CREATE TABLE depots (\n  id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,\n  code VARCHAR(8) NOT NULL UNIQUE\n) ENGINE=InnoDB;\n\nCREATE TABLE shipments (\n  id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,\n  depot_id INT UNSIGNED NOT NULL,\n  weight_g INT NOT NULL,\n  CONSTRAINT fk_shipments_depot FOREIGN KEY (depot_id) REFERENCES depots (id),\n) ENGINE=InnoDB;\n\nCREATE INDEX idx_depots_code ON depots (code);\n",
+           "db/seed.sql": "INSERT INTO depots (code) VALUES ('NNY'), ('MARS'), ('MOON');\nINSERT INTO shipments (depot_id, weight_g) VALUES (1, 1200), (2, 54000), (3, 300);\n"},
+    teardown=R66_MARIA_STOP, env=r66(), **ROUND66,
 )
