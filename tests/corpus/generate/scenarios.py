@@ -40131,3 +40131,940 @@ def test_product_page_title(driver, base_url, sku, name):
 '''},
     env=r65(BASE_URL="http://127.0.0.1:46535"), project="krusty/home-goods", teardown=r65_stop(46535), **ROUND65,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 66: database schema migration jobs (Alembic, Django migrations, knex, sequelize-cli,
+# node-pg-migrate, sqitch, yoyo, dbmate-like shell scripts) against PostgreSQL 15, MariaDB 10.11
+# or SQLite started by the job, migration linters (squawk, sqlfluff), seed loads, backfills and
+# rollback checks; tools in /tmp/diag66 (a venv, an npm prefix linked into each project).
+
+ROUND66 = dict(round=66)
+
+R66_PATH = ("/tmp/diag66/venv/bin:/tmp/diag66/node/node_modules/.bin:"
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+R66_IMG_PY = "registry.momcorp.example/ci/python-migrate:3.11-bookworm"
+R66_IMG_NODE = "registry.momcorp.example/ci/node-migrate:20-bookworm"
+R66_IMG_PG = "registry.momcorp.example/ci/postgres-tools:15-bookworm"
+R66_IMG_MARIA = "registry.momcorp.example/ci/mariadb-tools:10.11-bookworm"
+
+
+def r66(**kw):
+    e = {"PATH": R66_PATH, "HOME": "/tmp/diag66/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+         "PYTHONDONTWRITEBYTECODE": "1", "npm_config_update_notifier": "false", "npm_config_fund": "false",
+         "npm_config_audit": "false", "NO_COLOR": "1", "FORCE_COLOR": "0"}
+    e.update(kw)
+    return e
+
+
+R66_LINK = "ln -s /tmp/diag66/node/node_modules node_modules\n"
+
+
+def r66_pg_start(port):
+    """Job lines that start a throwaway PostgreSQL 15 on loopback (as the postgres user)."""
+    d = f"/var/tmp/r66-pg-{port}"
+    return [f"mkdir -p {d} && chown postgres {d}",
+            f"runuser -u postgres -- initdb -D {d}/data -A trust -U app -E UTF8 > {d}/initdb.log",
+            f"runuser -u postgres -- pg_ctl -D {d}/data -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
+            f"psql -h 127.0.0.1 -p {port} -U app -d postgres -c 'CREATE DATABASE ci_test' -q"]
+
+
+def r66_pg_setup(port):
+    return f"rm -rf /var/tmp/r66-pg-{port}\n"
+
+
+def r66_pg_stop(port):
+    d = f"/var/tmp/r66-pg-{port}"
+    return f"runuser -u postgres -- pg_ctl -D {d}/data -m immediate stop || true\nrm -rf {d}\n"
+
+
+R66_MARIA_START = [
+    "mkdir -p .mysql",
+    "mariadb-install-db --user=root --datadir=\"$PWD/.mysql/data\" --skip-test-db --auth-root-authentication-method=normal > .mysql/install.log 2>&1 && echo 'datadir initialised'",
+    "mariadbd --no-defaults --user=root --datadir=\"$PWD/.mysql/data\" --socket=\"$PWD/.mysql/mysqld.sock\" --skip-networking --pid-file=\"$PWD/.mysql/mysqld.pid\" > .mysql/server.log 2>&1 &",
+    "for i in $(seq 1 15); do mariadb-admin --socket=\"$PWD/.mysql/mysqld.sock\" ping 2>/dev/null && break; sleep 1; done",
+]
+R66_MARIA_STOP = "mariadb-admin --socket=\"$PWD/.mysql/mysqld.sock\" shutdown 2>/dev/null || true\n"
+
+R66_ALEMBIC_INI = """[alembic]
+script_location = migrations
+sqlalchemy.url = sqlite:///ci.db
+
+[loggers]
+keys = root,sqlalchemy,alembic
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+qualname =
+
+[logger_sqlalchemy]
+level = WARNING
+handlers =
+qualname = sqlalchemy.engine
+
+[logger_alembic]
+level = INFO
+handlers =
+qualname = alembic
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)-5.5s [%(name)s] %(message)s
+datefmt = %H:%M:%S
+"""
+
+R66_ALEMBIC_ENV = """import os
+import sys
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+if os.environ.get("DATABASE_URL"):
+    config.set_main_option("sqlalchemy.url", os.environ["DATABASE_URL"])
+{meta}
+
+def run_migrations_offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    connectable = engine_from_config(config.get_section(config.config_ini_section, {{}}),
+                                     prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+"""
+
+R66_MAKO = '''"""${message}
+
+Revision ID: ${up_revision}
+Revises: ${down_revision | comma,n}
+Create Date: ${create_date}
+"""
+from alembic import op
+import sqlalchemy as sa
+${imports if imports else ""}
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+branch_labels = ${repr(branch_labels)}
+depends_on = ${repr(depends_on)}
+
+
+def upgrade():
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade():
+    ${downgrades if downgrades else "pass"}
+'''
+
+
+def r66_alembic(versions, meta="target_metadata = None", extra=None):
+    files = {"alembic.ini": R66_ALEMBIC_INI,
+             "migrations/env.py": R66_ALEMBIC_ENV.format(meta=meta),
+             "migrations/script.py.mako": R66_MAKO}
+    for k, v in versions.items():
+        files["migrations/versions/" + k] = v
+    files.update(extra or {})
+    return files
+
+
+def r66_rev(rev, down, doc, up, downgrade="pass"):
+    return (f'"""{doc}\n\nRevision ID: {rev}\nRevises: {down or ""}\n"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+            f"revision = {rev!r}\ndown_revision = {down!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
+            f"def upgrade():\n{up}\n\n\ndef downgrade():\n{downgrade}\n")
+
+
+R66_REV_CUSTOMERS = r66_rev("1f0c2a7d9b31", None, "create customers",
+                            "    op.create_table(\n        \"customers\",\n        sa.Column(\"id\", sa.Integer, primary_key=True),\n"
+                            "        sa.Column(\"email\", sa.String(255), nullable=False, unique=True),\n"
+                            "        sa.Column(\"created_at\", sa.DateTime, nullable=False, server_default=sa.func.now()),\n    )",
+                            "    op.drop_table(\"customers\")")
+R66_REV_ORDERS = r66_rev("5b8e41c07a2d", "1f0c2a7d9b31", "create orders",
+                         "    op.create_table(\n        \"orders\",\n        sa.Column(\"id\", sa.Integer, primary_key=True),\n"
+                         "        sa.Column(\"customer_id\", sa.Integer, sa.ForeignKey(\"customers.id\"), nullable=False),\n"
+                         "        sa.Column(\"total_cents\", sa.Integer, nullable=False, server_default=\"0\"),\n    )\n"
+                         "    op.create_index(\"ix_orders_customer_id\", \"orders\", [\"customer_id\"])",
+                         "    op.drop_index(\"ix_orders_customer_id\", table_name=\"orders\")\n    op.drop_table(\"orders\")")
+
+# --- plain failures --------------------------------------------------------------------------
+
+case(
+    "alembic-upgrade-multiple-heads-after-branch-merge", "migrate:check", R66_IMG_PY,
+    ["alembic --version", "alembic history", "alembic upgrade head"],
+    lab("other", [r"Multiple head revisions are present for given argument 'head'"],
+        "alembic 1.20 (SQLite)",
+        "two merge requests each added a revision on top of 5b8e41c07a2d; after both merged the tree has two heads and `alembic upgrade head` refuses",
+        accept=["github_actions_config"]),
+    project="momcorp/order-service",
+    files=r66_alembic({
+        "1f0c2a7d9b31_create_customers.py": R66_REV_CUSTOMERS,
+        "5b8e41c07a2d_create_orders.py": R66_REV_ORDERS,
+        "9a3d5e2f1c84_add_orders_status.py": r66_rev("9a3d5e2f1c84", "5b8e41c07a2d", "add orders.status",
+            "    op.add_column(\"orders\", sa.Column(\"status\", sa.String(16), nullable=False, server_default=\"new\"))",
+            "    op.drop_column(\"orders\", \"status\")"),
+        "c47b1e08d6a5_add_customers_phone.py": r66_rev("c47b1e08d6a5", "5b8e41c07a2d", "add customers.phone",
+            "    op.add_column(\"customers\", sa.Column(\"phone\", sa.String(32)))",
+            "    op.drop_column(\"customers\", \"phone\")"),
+    }),
+    env=r66(), **ROUND66,
+)
+
+R66_MODELS_DRIFT = '''from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False, server_default=func.now())
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    total_cents = Column(Integer, nullable=False, server_default="0")
+    currency = Column(String(3), nullable=False, server_default="EUR")
+'''
+
+case(
+    "alembic-check-model-column-without-revision", "migrate:drift", R66_IMG_PY,
+    ["alembic upgrade head", "alembic check"],
+    lab("test_assertion", [r"New upgrade operations detected: \[\('add_column'"],
+        "alembic 1.20 (SQLite)",
+        "the Order model gained a `currency` column but nobody ran `alembic revision --autogenerate`; the drift gate `alembic check` fails",
+        accept=["lint_failure"]),
+    project="momcorp/order-service",
+    files=r66_alembic({
+        "1f0c2a7d9b31_create_customers.py": R66_REV_CUSTOMERS,
+        "5b8e41c07a2d_create_orders.py": R66_REV_ORDERS,
+    }, meta="from app.models import Base\ntarget_metadata = Base.metadata\n",
+        extra={"app/__init__.py": "", "app/models.py": R66_MODELS_DRIFT}),
+    env=r66(), **ROUND66,
+)
+
+R66_DJ_SETTINGS = '''import os
+
+SECRET_KEY = "ci-only-not-secret"
+DEBUG = False
+INSTALLED_APPS = ["django.contrib.contenttypes", "billing"]
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if os.environ.get("DB_ENGINE") == "postgres":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": os.environ["PGDATABASE"],
+                             "USER": os.environ.get("PGUSER", "app"), "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+                             "PORT": os.environ.get("PGPORT", "5432")}}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "ci.sqlite3"}}
+'''
+R66_DJ_MANAGE = '''#!/usr/bin/env python
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerproj.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+'''
+R66_DJ_0001 = '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(
+            name="Invoice",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=32, unique=True)),
+                ("amount_cents", models.IntegerField()),
+                ("issued_on", models.DateField()),
+            ],
+        ),
+    ]
+'''
+
+
+def r66_django(models, migrations_, extra=None):
+    files = {"manage.py": R66_DJ_MANAGE, "ledgerproj/__init__.py": "", "ledgerproj/settings.py": R66_DJ_SETTINGS,
+             "billing/__init__.py": "", "billing/models.py": models, "billing/migrations/__init__.py": ""}
+    for k, v in migrations_.items():
+        files["billing/migrations/" + k] = v
+    files.update(extra or {})
+    return files
+
+
+case(
+    "django-makemigrations-check-missing-due-date", "lint:migrations", R66_IMG_PY,
+    ["python -m django --version", "python manage.py makemigrations --check --dry-run"],
+    lab("lint_failure", [r"^\s+\+ Add field due_date to invoice"],
+        "Django 5.2 makemigrations --check",
+        "the Invoice model gained `due_date` without a migration; `makemigrations --check` lists the missing operation and exits 1",
+        accept=["test_assertion"]),
+    project="momcorp/ledger",
+    files=r66_django('''from django.db import models
+
+
+class Invoice(models.Model):
+    number = models.CharField(max_length=32, unique=True)
+    amount_cents = models.IntegerField()
+    issued_on = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+''', {"0001_initial.py": R66_DJ_0001}),
+    env=r66(), **ROUND66,
+)
+
+case(
+    "django-data-migration-null-currency-postgres", "migrate:test", R66_IMG_PY,
+    r66_pg_start(55661) + [
+        "export DB_ENGINE=postgres PGHOST=127.0.0.1 PGPORT=55661 PGUSER=app PGDATABASE=ci_test",
+        "python manage.py migrate --noinput"],
+    lab("other", [r'django\.db\.utils\.IntegrityError: null value in column "currency" of relation "billing_invoice" violates not-null constraint'],
+        "Django 5.2 migrate (PostgreSQL 15, psycopg2)",
+        "data migration 0003 copies legacy invoices and sets currency from a lookup that returns None for one legacy code; the column is NOT NULL",
+        accept=["test_assertion"]),
+    project="momcorp/ledger",
+    files=r66_django('''from django.db import models
+
+
+class Invoice(models.Model):
+    number = models.CharField(max_length=32, unique=True)
+    amount_cents = models.IntegerField()
+    issued_on = models.DateField()
+    currency = models.CharField(max_length=3, default="EUR")
+''', {"0001_initial.py": R66_DJ_0001,
+      "0002_invoice_currency.py": '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("billing", "0001_initial")]
+
+    operations = [
+        migrations.AddField(model_name="invoice", name="currency",
+                            field=models.CharField(default="EUR", max_length=3)),
+    ]
+''',
+      "0003_import_legacy_invoices.py": '''import datetime
+
+from django.db import migrations
+
+LEGACY = [
+    ("L-1001", 1250, "2026-01-04", "eur"),
+    ("L-1002", 9900, "2026-01-09", "gbp"),
+    ("L-1003", 4400, "2026-02-11", "chf"),
+    ("L-1004", 310, "2026-02-15", "eur"),
+]
+CURRENCIES = {"eur": "EUR", "gbp": "GBP", "usd": "USD"}
+
+
+def forwards(apps, schema_editor):
+    Invoice = apps.get_model("billing", "Invoice")
+    for number, cents, issued, code in LEGACY:
+        Invoice.objects.create(number=number, amount_cents=cents,
+                               issued_on=datetime.date.fromisoformat(issued),
+                               currency=CURRENCIES.get(code))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("billing", "0002_invoice_currency")]
+
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+'''}),
+    setup=r66_pg_setup(55661), teardown=r66_pg_stop(55661), env=r66(), **ROUND66,
+)
+
+case(
+    "knex-migration-raw-sql-syntax-error-postgres", "migrate:test", R66_IMG_NODE,
+    r66_pg_start(55662) + ["npx knex --version", "npx knex migrate:latest --env ci"],
+    lab("compile_error", [r'syntax error at or near "CONCURRENTLY"|syntax error at or near'],
+        "knex 3.3 CLI (pg 8, PostgreSQL 15)",
+        "a raw SQL statement in a knex migration puts CONCURRENTLY after the index name; PostgreSQL rejects the statement",
+        accept=["other"]),
+    project="momcorp/catalog-api",
+    files={"knexfile.js": "module.exports = {\n  ci: {\n    client: 'pg',\n    connection: { host: '127.0.0.1', port: 55662, user: 'app', database: 'ci_test' },\n    migrations: { directory: './db/migrations' },\n  },\n};\n",
+           "package.json": '{\n  "name": "catalog-api",\n  "private": true,\n  "dependencies": { "knex": "^3.1.0", "pg": "^8.13.0" }\n}\n',
+           "db/migrations/20261115093000_create_products.js": "exports.up = (knex) =>\n  knex.schema.createTable('products', (t) => {\n    t.increments('id');\n    t.string('sku', 64).notNullable().unique();\n    t.string('title').notNullable();\n    t.integer('price_cents').notNullable();\n  });\n\nexports.down = (knex) => knex.schema.dropTable('products');\n",
+           "db/migrations/20261203141500_index_products_title.js": "exports.config = { transaction: false };\n\nexports.up = (knex) =>\n  knex.raw('CREATE INDEX products_title_idx CONCURRENTLY ON products (lower(title))');\n\nexports.down = (knex) => knex.raw('DROP INDEX CONCURRENTLY IF EXISTS products_title_idx');\n"},
+    setup=r66_pg_setup(55662) + R66_LINK, teardown=r66_pg_stop(55662), env=r66(), **ROUND66,
+)
+
+case(
+    "sequelize-cli-config-has-no-ci-environment", "migrate:test", R66_IMG_NODE,
+    r66_pg_start(55663) + ["npx sequelize-cli --version", "NODE_ENV=ci npx sequelize-cli db:migrate"],
+    lab("github_actions_config", [r"^ERROR: Dialect needs to be explicitly supplied"],
+        "sequelize-cli 6 (PostgreSQL 15)",
+        "the job sets NODE_ENV=ci but config/config.json only defines development, test and production",
+        accept=[]),
+    project="momcorp/loyalty",
+    files={".sequelizerc": "const path = require('path');\nmodule.exports = {\n  config: path.resolve('config', 'config.json'),\n  'migrations-path': path.resolve('db', 'migrations'),\n};\n",
+           "config/config.json": '{\n  "development": { "username": "app", "database": "loyalty_dev", "host": "127.0.0.1", "port": 5432, "dialect": "postgres" },\n  "test": { "username": "app", "database": "ci_test", "host": "127.0.0.1", "port": 55663, "dialect": "postgres" },\n  "production": { "use_env_variable": "DATABASE_URL", "dialect": "postgres" }\n}\n',
+           "package.json": '{\n  "name": "loyalty",\n  "private": true,\n  "dependencies": { "pg": "^8.13.0", "sequelize": "^6.37.0" },\n  "devDependencies": { "sequelize-cli": "^6.6.2" }\n}\n',
+           "db/migrations/20261120100000-create-members.js": "'use strict';\n\nmodule.exports = {\n  async up(queryInterface, Sequelize) {\n    await queryInterface.createTable('members', {\n      id: { type: Sequelize.INTEGER, autoIncrement: true, primaryKey: true },\n      email: { type: Sequelize.STRING, allowNull: false, unique: true },\n      points: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },\n    });\n  },\n  async down(queryInterface) {\n    await queryInterface.dropTable('members');\n  },\n};\n"},
+    setup=r66_pg_setup(55663) + R66_LINK, teardown=r66_pg_stop(55663), env=r66(), **ROUND66,
+)
+
+case(
+    "node-pg-migrate-out-of-order-migration-after-rebase", "migrate:test", R66_IMG_NODE,
+    r66_pg_start(55664) + [
+        "export DATABASE_URL=postgres://app@127.0.0.1:55664/ci_test",
+        "mkdir -p /tmp/r66-main && cp migrations/1764000000000_create-accounts.js migrations/1765000000000_add-accounts-plan.js /tmp/r66-main/",
+        "npx node-pg-migrate up -m /tmp/r66-main",
+        "npx node-pg-migrate up -m migrations"],
+    lab("other", [r"Not run migration 1764500000000_add-accounts-region is preceding already run migration"],
+        "node-pg-migrate 9 (PostgreSQL 15)",
+        "a branch created before 1765000000000 carries a migration with an older timestamp; node-pg-migrate refuses to run it after a later one already ran",
+        accept=["github_actions_config"]),
+    project="momcorp/accounts",
+    files={"package.json": '{\n  "name": "accounts",\n  "private": true,\n  "scripts": { "migrate": "node-pg-migrate" },\n  "devDependencies": { "node-pg-migrate": "^8.0.0", "pg": "^8.13.0" }\n}\n',
+           "migrations/1764000000000_create-accounts.js": "exports.up = (pgm) => {\n  pgm.createTable('accounts', {\n    id: 'id',\n    email: { type: 'text', notNull: true, unique: true },\n    created_at: { type: 'timestamptz', notNull: true, default: pgm.func('now()') },\n  });\n};\n\nexports.down = (pgm) => pgm.dropTable('accounts');\n",
+           "migrations/1765000000000_add-accounts-plan.js": "exports.up = (pgm) => {\n  pgm.addColumn('accounts', { plan: { type: 'text', notNull: true, default: 'free' } });\n};\n\nexports.down = (pgm) => pgm.dropColumn('accounts', 'plan');\n",
+           "migrations/1764500000000_add-accounts-region.js": "exports.up = (pgm) => {\n  pgm.addColumn('accounts', { region: { type: 'text' } });\n};\n\nexports.down = (pgm) => pgm.dropColumn('accounts', 'region');\n"},
+    setup=r66_pg_setup(55664) + R66_LINK + "rm -rf /tmp/r66-main\n", teardown=r66_pg_stop(55664) + "rm -rf /tmp/r66-main\n", env=r66(), **ROUND66,
+)
+
+R66_SQITCH_ENV = dict(SQITCH_FULLNAME="CI Runner", SQITCH_EMAIL="ci@momcorp.example")
+
+case(
+    "sqitch-deploy-verify-script-column-missing", "migrate:verify", R66_IMG_PG,
+    r66_pg_start(55665) + ["sqitch --version",
+                           "sqitch deploy --verify db:pg://app@127.0.0.1:55665/ci_test"],
+    lab("test_assertion", [r'column "tier" does not exist', r'Verify script "verify/members_tier\.sql" failed'],
+        "sqitch 1.3 (pg engine, psql 15)",
+        "the deploy script adds a column named `level` but the change's verify script selects `tier`; sqitch's verify fails and it reverts the change",
+        accept=["other"]),
+    project="momcorp/members-db",
+    files={"sqitch.conf": "[core]\n\tengine = pg\n\tplan_file = sqitch.plan\n\ttop_dir = .\n",
+           "sqitch.plan": "%syntax-version=1.0.0\n%project=members\n%uri=https://momcorp.example/members/\n\n"
+                          "members 2026-11-20T10:00:00Z Amy Wong <amy@momcorp.example> # Add members table.\n"
+                          "members_tier [members] 2026-12-02T14:12:00Z Amy Wong <amy@momcorp.example> # Add a loyalty tier column.\n",
+           "deploy/members.sql": "-- Deploy members:members to pg\nBEGIN;\nCREATE TABLE members (\n    id bigserial PRIMARY KEY,\n    email text NOT NULL UNIQUE,\n    joined_at timestamptz NOT NULL DEFAULT now()\n);\nCOMMIT;\n",
+           "revert/members.sql": "-- Revert members:members from pg\nBEGIN;\nDROP TABLE members;\nCOMMIT;\n",
+           "verify/members.sql": "-- Verify members:members on pg\nBEGIN;\nSELECT id, email, joined_at FROM members WHERE FALSE;\nROLLBACK;\n",
+           "deploy/members_tier.sql": "-- Deploy members:members_tier to pg\nBEGIN;\nALTER TABLE members ADD COLUMN level text NOT NULL DEFAULT 'bronze';\nCOMMIT;\n",
+           "revert/members_tier.sql": "-- Revert members:members_tier from pg\nBEGIN;\nALTER TABLE members DROP COLUMN level;\nCOMMIT;\n",
+           "verify/members_tier.sql": "-- Verify members:members_tier on pg\nBEGIN;\nSELECT tier FROM members WHERE FALSE;\nROLLBACK;\n"},
+    setup=r66_pg_setup(55665), teardown=r66_pg_stop(55665), env=r66(**R66_SQITCH_ENV), **ROUND66,
+)
+
+case(
+    "sqitch-plan-requires-change-not-in-plan", "migrate:test", R66_IMG_PG,
+    ["sqitch --version", "sqitch status db:sqlite:ci.db || true", "sqitch deploy db:sqlite:ci.db"],
+    lab("other", [r'Unknown change "warehouses" required by change "stock_levels"'],
+        "sqitch 1.3 (sqlite engine)",
+        "a change in sqitch.plan requires `warehouses`, which was renamed to `depots` in the plan during review; sqitch cannot resolve the dependency",
+        accept=["github_actions_config", "compile_error"]),
+    project="momcorp/stock-db",
+    files={"sqitch.conf": "[core]\n\tengine = sqlite\n\tplan_file = sqitch.plan\n\ttop_dir = .\n",
+           "sqitch.plan": "%syntax-version=1.0.0\n%project=stock\n\n"
+                          "depots 2026-11-02T09:00:00Z Hermes Conrad <hermes@momcorp.example> # Add depots.\n"
+                          "stock_levels [warehouses] 2026-12-01T11:30:00Z Hermes Conrad <hermes@momcorp.example> # Add stock levels per depot.\n",
+           "deploy/depots.sql": "CREATE TABLE depots (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);\n",
+           "revert/depots.sql": "DROP TABLE depots;\n",
+           "verify/depots.sql": "SELECT id, code FROM depots WHERE 0;\n",
+           "deploy/stock_levels.sql": "CREATE TABLE stock_levels (depot_id INTEGER NOT NULL REFERENCES depots(id), sku TEXT NOT NULL, qty INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (depot_id, sku));\n",
+           "revert/stock_levels.sql": "DROP TABLE stock_levels;\n",
+           "verify/stock_levels.sql": "SELECT depot_id, sku, qty FROM stock_levels WHERE 0;\n"},
+    env=r66(**R66_SQITCH_ENV), **ROUND66,
+)
+
+case(
+    "yoyo-apply-psycopg3-driver-not-installed", "migrate:test", R66_IMG_PY,
+    r66_pg_start(55666) + ["pip show yoyo-migrations | grep -E '^(Name|Version):'",
+                           "yoyo apply --batch --no-config-file --database \"$DATABASE_URL\" migrations"],
+    lab("dependency_install", [r"^ModuleNotFoundError: No module named 'psycopg'$"],
+        "yoyo-migrations 9 (PostgreSQL 15)",
+        "DATABASE_URL was switched to the `postgresql+psycopg://` scheme (psycopg 3), but the job image only has psycopg2; yoyo cannot import its driver",
+        accept=["github_actions_config"]),
+    project="momcorp/shipping",
+    files={"migrations/0001.create-parcels.sql": "-- depends:\nCREATE TABLE parcels (id serial PRIMARY KEY, tracking_code text NOT NULL UNIQUE, weight_g integer NOT NULL);\n",
+           "migrations/0002.parcels-dispatched-at.sql": "-- depends: 0001.create-parcels\nALTER TABLE parcels ADD COLUMN dispatched_at timestamptz;\n"},
+    setup=r66_pg_setup(55666), teardown=r66_pg_stop(55666),
+    env=r66(DATABASE_URL="postgresql+psycopg://app@127.0.0.1:55666/ci_test"), **ROUND66,
+)
+
+case(
+    "sqlfluff-lint-migrations-postgres-dialect", "lint:sql", R66_IMG_PY,
+    ["sqlfluff version", "sqlfluff lint db/migrations"],
+    lab("lint_failure", [r"^L:\s+\d+ \| P:\s+\d+ \| \w+ \|", r"^== \[db/migrations/V0*\d+__\w+\.sql\] FAIL"],
+        "sqlfluff 4.5 (postgres dialect)",
+        "two new migration files use lower-case keywords, implicit aliases and a trailing space; the repository's .sqlfluff enforces the core rules"),
+    project="momcorp/warehouse-db",
+    files={".sqlfluff": "[sqlfluff]\ndialect = postgres\nrules = core\nmax_line_length = 100\n\n[sqlfluff:rules:capitalisation.keywords]\ncapitalisation_policy = upper\n",
+           "db/migrations/V001__create_bins.sql": "CREATE TABLE bins (\n    id BIGSERIAL PRIMARY KEY,\n    code TEXT NOT NULL UNIQUE\n);\n",
+           "db/migrations/V002__create_moves.sql": "create table moves (\n    id bigserial primary key,\n    bin_id BIGINT NOT NULL REFERENCES bins (id), \n    moved_at TIMESTAMPTZ NOT NULL DEFAULT now()\n);\n",
+           "db/migrations/V003__moves_report_view.sql": "CREATE VIEW moves_per_bin AS\nSELECT b.code, count(*) n\nFROM moves m JOIN bins b ON b.id = m.bin_id\nGROUP BY b.code;\n"},
+    env=r66(), **ROUND66,
+)
+
+case(
+    "squawk-migration-adds-not-null-column-and-blocking-index", "lint:migrations", R66_IMG_NODE,
+    ["npx squawk --version", "npx squawk migrations/*.sql"],
+    lab("lint_failure", [r"^warning\[(adding-required-field|require-concurrent-index-creation)\]", r"^Found \d+ issues in 1 file"],
+        "squawk 2.66 (squawk-cli from npm)",
+        "the new migration adds a NOT NULL column without a default and builds an index without CONCURRENTLY on a large table; squawk flags both"),
+    project="momcorp/ledger-db",
+    files={"migrations/0041_entries_reference.sql": "ALTER TABLE ledger_entries ADD COLUMN external_ref text NOT NULL;\nCREATE INDEX ledger_entries_external_ref_idx ON ledger_entries (external_ref);\n"},
+    setup=R66_LINK, env=r66(), **ROUND66,
+)
+
+case(
+    "mariadb-migrator-user-alter-command-denied", "migrate:test", R66_IMG_MARIA,
+    R66_MARIA_START + [
+        "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" < ci/bootstrap.sql",
+        "for f in db/migrations/*.sql; do echo \"==> $f\"; mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -u migrator -pci-migrator shop < \"$f\"; done"],
+    lab("permission_or_secret", [r"ERROR 1142 \(42000\) at line \d+: ALTER command denied to user 'migrator'@'localhost' for table"],
+        "mariadb client 10.11 (MariaDB 10.11)",
+        "the CI bootstrap grants the migrator account SELECT, INSERT, UPDATE, DELETE, CREATE and INDEX but not ALTER; the third migration alters a table"),
+    project="momcorp/shop-db",
+    files={"ci/bootstrap.sql": "CREATE DATABASE shop;\nCREATE USER 'migrator'@'localhost' IDENTIFIED BY 'ci-migrator';\nGRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX ON shop.* TO 'migrator'@'localhost';\n",
+           "db/migrations/001_products.sql": "CREATE TABLE products (\n  id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,\n  sku VARCHAR(64) NOT NULL UNIQUE,\n  price_cents INT NOT NULL\n) ENGINE=InnoDB;\n",
+           "db/migrations/002_orders.sql": "CREATE TABLE orders (\n  id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,\n  placed_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP\n) ENGINE=InnoDB;\n",
+           "db/migrations/003_orders_status.sql": "ALTER TABLE orders ADD COLUMN status VARCHAR(16) NOT NULL DEFAULT 'new';\n"},
+    teardown=R66_MARIA_STOP, env=r66(), **ROUND66,
+)
+
+case(
+    "psql-copy-seed-csv-extra-column", "seed:load", R66_IMG_PG,
+    r66_pg_start(55667) + [
+        "export PGHOST=127.0.0.1 PGPORT=55667 PGUSER=app PGDATABASE=ci_test",
+        "psql -v ON_ERROR_STOP=1 -q -f db/schema.sql",
+        "psql -v ON_ERROR_STOP=1 -c \"\\copy regions (code, name) FROM 'db/seed/regions.csv' WITH (FORMAT csv, HEADER true)\"",
+        "psql -v ON_ERROR_STOP=1 -c \"\\copy stores (id, region_code, name, opened_on) FROM 'db/seed/stores.csv' WITH (FORMAT csv, HEADER true)\""],
+    lab("other", [r"ERROR:  extra data after last expected column", r"CONTEXT:  COPY stores, line \d+"],
+        "psql 15 \\copy (PostgreSQL 15)",
+        "the stores seed CSV was re-exported with an extra `closed_on` column; COPY with an explicit column list rejects the first data row",
+        accept=["test_assertion"]),
+    project="momcorp/retail-seed",
+    files={"db/schema.sql": "CREATE TABLE regions (code text PRIMARY KEY, name text NOT NULL);\nCREATE TABLE stores (\n    id integer PRIMARY KEY,\n    region_code text NOT NULL REFERENCES regions (code),\n    name text NOT NULL,\n    opened_on date NOT NULL\n);\n",
+           "db/seed/regions.csv": "code,name\nNE,North East\nSW,South West\nMID,Midlands\n",
+           "db/seed/stores.csv": "id,region_code,name,opened_on,closed_on\n1,NE,Newcastle Quayside,2019-04-01,\n2,SW,Bristol Harbourside,2020-09-14,\n3,MID,Leicester Highcross,2021-03-08,2025-01-31\n"},
+    setup=r66_pg_setup(55667), teardown=r66_pg_stop(55667), env=r66(), **ROUND66,
+)
+
+case(
+    "mypy-backfill-script-incompatible-batch-size", "typecheck", R66_IMG_PY,
+    ["mypy --version", "mypy --strict scripts/"],
+    lab("type_error", [r'scripts/backfill_order_totals\.py:\d+: error: Argument 2 to "backfill_batch" has incompatible type "str"; expected "int"'],
+        "mypy (strict)",
+        "the backfill script passes BATCH_SIZE straight from os.environ (a str) where backfill_batch expects an int"),
+    project="momcorp/order-service",
+    files={"scripts/__init__.py": "",
+           "scripts/backfill_order_totals.py": '''"""Backfill orders.total_cents from order_items in batches."""
+import os
+import sqlite3
+
+
+def backfill_batch(conn: sqlite3.Connection, batch_size: int, after_id: int) -> int:
+    rows = conn.execute(
+        "SELECT id FROM orders WHERE id > ? AND total_cents IS NULL ORDER BY id LIMIT ?",
+        (after_id, batch_size),
+    ).fetchall()
+    for (order_id,) in rows:
+        conn.execute(
+            "UPDATE orders SET total_cents = (SELECT COALESCE(SUM(qty * price_cents), 0) "
+            "FROM order_items WHERE order_id = ?) WHERE id = ?",
+            (order_id, order_id),
+        )
+    conn.commit()
+    return int(rows[-1][0]) if rows else -1
+
+
+def main() -> None:
+    conn = sqlite3.connect(os.environ.get("DB_PATH", "orders.db"))
+    batch = os.environ.get("BATCH_SIZE", "500")
+    last = 0
+    while last >= 0:
+        last = backfill_batch(conn, batch, last)
+        print(f"backfilled up to order {last}")
+
+
+if __name__ == "__main__":
+    main()
+'''},
+    env=r66(), **ROUND66,
+)
+
+case(
+    "alembic-rollback-check-drops-misnamed-index", "migrate:rollback-check", R66_IMG_PY,
+    ["alembic upgrade head", "alembic downgrade base", "alembic upgrade head"],
+    lab("other", [r'no such index: ix_orders_customer\b'],
+        "alembic 1.20 (SQLite)",
+        "the rollback check downgrades to base; the orders revision's downgrade drops `ix_orders_customer` but upgrade created `ix_orders_customer_id`",
+        accept=["test_assertion"]),
+    project="momcorp/order-service",
+    files=r66_alembic({
+        "1f0c2a7d9b31_create_customers.py": R66_REV_CUSTOMERS,
+        "5b8e41c07a2d_create_orders.py": R66_REV_ORDERS.replace('op.drop_index("ix_orders_customer_id"', 'op.drop_index("ix_orders_customer"'),
+    }),
+    env=r66(), **ROUND66,
+)
+
+R66_MIGRATE_SH = '''#!/usr/bin/env bash
+# Applies db/migrations/*.sql in order to the database in $DATABASE_URL (dbmate-style bookkeeping).
+set -euo pipefail
+
+db="${DATABASE_URL#sqlite:}"
+echo "migrating ${db}"
+sqlite3 "$db" "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)"
+for f in db/migrations/*.sql; do
+  v="$(basename "$f" .sql)"
+  if [ -n "$(sqlite3 "$db" "SELECT 1 FROM schema_migrations WHERE version = '$v'")" ]; then
+    continue
+  fi
+  echo "applying $v"
+  sqlite3 -bail "$db" < "$f"
+  sqlite3 "$db" "INSERT INTO schema_migrations (version) VALUES ('$v')"
+done
+'''
+
+case(
+    "migrate-sh-unbound-database-url-variable", "migrate:test", R66_IMG_PY,
+    ["sqlite3 --version", "./scripts/migrate.sh"],
+    lab("github_actions_config", [r"DATABASE_URL: unbound variable"],
+        "bash (set -u) + sqlite3",
+        "the migrate job's .gitlab-ci.yml entry lost its DATABASE_URL variable when the job was renamed; the script's set -u stops at the first use"),
+    project="momcorp/feature-flags",
+    files={"scripts/migrate.sh": R66_MIGRATE_SH,
+           "db/migrations/20261101090000_create_flags.sql": "CREATE TABLE flags (key TEXT PRIMARY KEY, enabled INTEGER NOT NULL DEFAULT 0);\n"},
+    setup="chmod +x scripts/migrate.sh\n", env=r66(), **ROUND66,
+)
+
+case(
+    "dbmate-binary-missing-from-job-image", "migrate:test", R66_IMG_PY,
+    ["export DATABASE_URL=\"sqlite:db/ci.sqlite3\"", "dbmate --wait --no-dump-schema up"],
+    lab("dependency_install", [r"dbmate: command not found"],
+        "bash",
+        "the job switched to the python-migrate image, which does not ship dbmate",
+        accept=["github_actions_config"]),
+    project="momcorp/feature-flags",
+    files={"db/migrations/20261101090000_create_flags.sql": "-- migrate:up\nCREATE TABLE flags (key TEXT PRIMARY KEY, enabled INTEGER NOT NULL DEFAULT 0);\n\n-- migrate:down\nDROP TABLE flags;\n"},
+    env=r66(), **ROUND66,
+)
+
+case(
+    "pytest-alembic-schema-test-expects-dropped-column", "test:migrations", R66_IMG_PY,
+    ["pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"^E\s+AssertionError: assert \['id', 'email', 'created_at'\] == ", r"^E\s+-\s+'legacy_code',$"],
+        "pytest 9 + alembic 1.20 (SQLite)",
+        "revision 3 drops customers.legacy_code, but the migration test still lists it among the expected columns"),
+    project="momcorp/order-service",
+    files=r66_alembic({
+        "1f0c2a7d9b31_create_customers.py": R66_REV_CUSTOMERS.replace('nullable=False, unique=True),\n', 'nullable=False, unique=True),\n        sa.Column("legacy_code", sa.String(16)),\n', 1),
+        "5b8e41c07a2d_create_orders.py": R66_REV_ORDERS,
+        "d2e9a6b3f011_drop_customers_legacy_code.py": r66_rev("d2e9a6b3f011", "5b8e41c07a2d", "drop customers.legacy_code",
+            "    with op.batch_alter_table(\"customers\") as b:\n        b.drop_column(\"legacy_code\")",
+            "    op.add_column(\"customers\", sa.Column(\"legacy_code\", sa.String(16)))"),
+    }, extra={"tests/test_migrations.py": '''import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+
+def migrate(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/t.db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    command.upgrade(Config("alembic.ini"), "head")
+    return sa.inspect(sa.create_engine(url))
+
+
+def test_orders_columns(tmp_path, monkeypatch):
+    insp = migrate(tmp_path, monkeypatch)
+    assert [c["name"] for c in insp.get_columns("orders")] == ["id", "customer_id", "total_cents"]
+
+
+def test_customers_columns(tmp_path, monkeypatch):
+    insp = migrate(tmp_path, monkeypatch)
+    assert [c["name"] for c in insp.get_columns("customers")] == ["id", "email", "legacy_code", "created_at"]
+'''}),
+    env=r66(), **ROUND66,
+)
+
+case(
+    "alembic-pg15-migrator-role-no-create-on-public", "migrate:test", R66_IMG_PY,
+    r66_pg_start(55668) + [
+        "psql -h 127.0.0.1 -p 55668 -U app -d ci_test -v ON_ERROR_STOP=1 -q -f ci/roles.sql",
+        "export DATABASE_URL=postgresql+psycopg2://migrator:ci-migrator@127.0.0.1:55668/ci_test",
+        "alembic upgrade head"],
+    lab("permission_or_secret", [r"permission denied for schema public"],
+        "alembic 1.20 (PostgreSQL 15, psycopg2)",
+        "the CI roles script creates a non-owner migrator role and grants it CONNECT only; PostgreSQL 15 no longer lets every role create in schema public"),
+    project="momcorp/order-service",
+    files=r66_alembic({
+        "1f0c2a7d9b31_create_customers.py": R66_REV_CUSTOMERS,
+        "5b8e41c07a2d_create_orders.py": R66_REV_ORDERS,
+    }, extra={"ci/roles.sql": "CREATE ROLE migrator LOGIN PASSWORD 'ci-migrator';\nGRANT CONNECT ON DATABASE ci_test TO migrator;\n"}),
+    setup=r66_pg_setup(55668), teardown=r66_pg_stop(55668), env=r66(), **ROUND66,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "seed-dump-download-artifact-store-502", "seed:staging-snapshot", R66_IMG_PG,
+    ["echo \"fetching ${SEED_URL}\"",
+     "curl -fsS --retry 2 --retry-delay 1 -o /tmp/catalog-seed.sql.gz \"$SEED_URL\"",
+     "gunzip -c /tmp/catalog-seed.sql.gz | psql -v ON_ERROR_STOP=1 -q"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 502"],
+        "curl",
+        "the internal artifact store that serves the nightly anonymised seed dump answers 502 Bad Gateway to every try",
+        infra=True),
+    project="momcorp/catalog-api",
+    env=r66(SEED_URL="http://127.0.0.1:{PORT_502}/artifacts/seed/2026-12-06/catalog-anon.sql.gz",
+            PGHOST="127.0.0.1", PGPORT="55669", PGUSER="app", PGDATABASE="ci_test"),
+    **ROUND66,
+)
+
+case(
+    "npm-install-registry-mirror-429-installing-knex", "migrate:test", R66_IMG_NODE,
+    ["node --version", "npm --version", "npm install --no-audit --no-fund", "npx knex migrate:latest"],
+    lab("network_or_flaky", [r"npm (error|ERR!) 429 Too Many Requests"],
+        "npm 10 (registry mirror)",
+        "the company npm mirror rate-limits the runner's address (429 to every request) while the job installs knex and pg",
+        infra=True),
+    project="momcorp/catalog-api",
+    files={"package.json": '{\n  "name": "catalog-api",\n  "private": true,\n  "dependencies": { "knex": "^3.1.0", "pg": "^8.13.0" }\n}\n',
+           "knexfile.js": "module.exports = { client: 'pg', connection: process.env.DATABASE_URL, migrations: { directory: './db/migrations' } };\n"},
+    env=r66(npm_config_registry="http://127.0.0.1:{PORT_429}/", npm_config_fetch_retries="1",
+            npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="3000",
+            npm_config_cache="/tmp/r66-npm-cache-429"),
+    setup="rm -rf /tmp/r66-npm-cache-429\n", teardown="rm -rf /tmp/r66-npm-cache-429\n", **ROUND66,
+)
+
+case(
+    "alembic-database-service-hostname-not-resolved", "migrate:test", R66_IMG_PY,
+    ["echo \"migrating ${DATABASE_URL%%@*}@***\"", "alembic upgrade head"],
+    lab("network_or_flaky", [r'could not translate host name "pg-ci\.services\.momcorp\.internal" to address'],
+        "alembic 1.20 (psycopg2)",
+        "the shared CI database's name does not resolve from the runner (its DNS resolver fails the lookup); nothing in the job changed",
+        infra=True, accept=["infrastructure"]),
+    project="momcorp/order-service",
+    files=r66_alembic({
+        "1f0c2a7d9b31_create_customers.py": R66_REV_CUSTOMERS,
+        "5b8e41c07a2d_create_orders.py": R66_REV_ORDERS,
+    }),
+    env=r66(DATABASE_URL="postgresql+psycopg2://app:ci@pg-ci.services.momcorp.internal:5432/orders_ci"),
+    **ROUND66,
+)
+
+case(
+    "sqitch-wait-for-database-connect-timeout", "migrate:deploy-review", R66_IMG_PG,
+    ["echo \"waiting for ${PGHOST}:${PGPORT}\"",
+     "psql -d \"host=$PGHOST port=$PGPORT user=app dbname=review connect_timeout=5\" -Atc 'SELECT 1'",
+     "sqitch deploy db:pg://app@$PGHOST:$PGPORT/review"],
+    lab("network_or_flaky", [r"connection to server at \"127\.0\.0\.1\", port \d+ failed: timeout expired"],
+        "psql 15",
+        "the review environment's database accepts the TCP connection but never answers the startup packet (an overloaded proxy); psql gives up after 5 s",
+        infra=True),
+    project="momcorp/members-db",
+    env=r66(PGHOST="127.0.0.1", PGPORT="{PORT_BLACKHOLE}", **R66_SQITCH_ENV),
+    **ROUND66,
+)
+
+case(
+    "pip-install-migration-tools-index-cert-expired", "migrate:test", R66_IMG_PY,
+    ["python -m venv .venv",
+     ".venv/bin/pip install --retries 1 --timeout 5 --index-url \"$PIP_INDEX_URL\" --cert \"$PIP_CERT\" alembic==1.20.1 psycopg2-binary"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "pip (internal index over HTTPS)",
+        "the internal PyPI mirror's TLS certificate expired overnight; pip's verification fails on every try",
+        infra=True, accept=["infrastructure"]),
+    project="momcorp/order-service",
+    env=r66(PIP_INDEX_URL="https://127.0.0.1:{PORT_EXPIRED}/simple/", PIP_CERT="{R10_CA_FILE}"),
+    **ROUND66,
+)
+
+case(
+    "sqlite-seed-load-scratch-volume-full", "seed:load", R66_IMG_PY,
+    ["df -h scratch | tail -1",
+     "sqlite3 scratch/seed.db < db/schema.sql",
+     "mkdir -p build && python3 scripts/gen_events.py 400000 > build/events.csv",
+     "ls -lh build/events.csv",
+     "python3 scripts/load_events.py build/events.csv scratch/seed.db"],
+    lab("infrastructure", [r"sqlite3\.OperationalError: database or disk is full"],
+        "Python sqlite3 (SQLite 3.40)",
+        "the runner's scratch volume (here a 24 MB tmpfs) is shared with other jobs' leftovers; the seed import runs it out of space",
+        infra=True),
+    project="momcorp/analytics-seed",
+    files={"db/schema.sql": "CREATE TABLE events (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, at TEXT NOT NULL);\n",
+           "scripts/load_events.py": "import csv\nimport sqlite3\nimport sys\n\nsrc, db = sys.argv[1:3]\nconn = sqlite3.connect(db)\nbatch, total = [], 0\nwith open(src, newline='') as f:\n    rows = csv.reader(f)\n    next(rows)\n    for row in rows:\n        batch.append(row)\n        if len(batch) == 20000:\n            conn.executemany('INSERT INTO events VALUES (?, ?, ?, ?, ?)', batch)\n            conn.commit()\n            total += len(batch)\n            print(f'loaded {total} events', flush=True)\n            batch = []\nconn.executemany('INSERT INTO events VALUES (?, ?, ?, ?, ?)', batch)\nconn.commit()\nprint(f'loaded {total + len(batch)} events')\n",
+           "scripts/gen_events.py": "import sys\n\nn = int(sys.argv[1])\nprint('id,account_id,kind,payload,at')\nfor i in range(1, n + 1):\n    print(f'{i},{i % 997},page_view,\"{{\"\"path\"\":\"\"/catalog/item/{i % 5000}\"\",\"\"ref\"\":\"\"search\"\"}}\",2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z')\n"},
+    tmpfs=("scratch", "24m"), env=r66(), **ROUND66,
+)
+
+case(
+    "django-migrate-killed-on-shared-runner-memory", "migrate:test", R66_IMG_PY,
+    ["python -m django --version", "python manage.py migrate --noinput -v 1"],
+    lab("timeout_or_oom", [r"Killed\s+python manage\.py migrate"],
+        "Django 5.2 migrate (SQLite)",
+        "an ordinary migrate run on a runner whose container memory is squeezed by other jobs (a small cgroup limit here); the kernel OOM-kills python",
+        infra=True, accept=["infrastructure"]),
+    project="momcorp/ledger",
+    files=r66_django('''from django.db import models
+
+
+class Invoice(models.Model):
+    number = models.CharField(max_length=32, unique=True)
+    amount_cents = models.IntegerField()
+    issued_on = models.DateField()
+''', {"0001_initial.py": R66_DJ_0001}),
+    memory_limit=24 * 1024 * 1024, env=r66(), **ROUND66,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "make-ignored-alembic-import-typo-then-tests-no-table", "test:db", R66_IMG_PY,
+    ["make ci"],
+    lab("compile_error", [r"^ModuleNotFoundError: No module named 'app\.model'$"],
+        "make (`-` prefix) + alembic 1.20, then pytest 9 (SQLite)",
+        "env.py imports `app.model` (the module is `app.models`); the Makefile's `-alembic upgrade head` ignores the failure and the tests then find no tables",
+        accept=["other"]),
+    project="momcorp/order-service",
+    files=r66_alembic({
+        "1f0c2a7d9b31_create_customers.py": R66_REV_CUSTOMERS,
+        "5b8e41c07a2d_create_orders.py": R66_REV_ORDERS,
+    }, meta="from app.model import Base\ntarget_metadata = Base.metadata\n",
+        extra={"app/__init__.py": "", "app/models.py": R66_MODELS_DRIFT.replace('    currency = Column(String(3), nullable=False, server_default="EUR")\n', ''),
+               "Makefile": "DATABASE_URL ?= sqlite:///ci.db\nexport DATABASE_URL\n\n.PHONY: ci migrate test\n\nci: migrate test\n\nmigrate:\n\t-alembic upgrade head\n\ntest:\n\tpytest -q -p no:cacheprovider tests\n",
+               "tests/test_orders.py": '''import sqlite3
+
+
+def test_order_total_defaults_to_zero():
+    conn = sqlite3.connect("ci.db")
+    conn.execute("INSERT INTO customers (email) VALUES ('fry@momcorp.example')")
+    conn.execute("INSERT INTO orders (customer_id) VALUES (1)")
+    assert conn.execute("SELECT total_cents FROM orders").fetchone() == (0,)
+
+
+def test_customer_email_unique():
+    conn = sqlite3.connect("ci.db")
+    conn.execute("INSERT INTO customers (email) VALUES ('leela@momcorp.example')")
+    try:
+        conn.execute("INSERT INTO customers (email) VALUES ('leela@momcorp.example')")
+    except sqlite3.IntegrityError:
+        return
+    raise AssertionError("duplicate email accepted")
+'''}),
+    env=r66(), **ROUND66,
+)
+
+case(
+    "psql-schema-postgis-missing-ignored-then-seed-fails", "seed:load", R66_IMG_PG,
+    r66_pg_start(55670) + [
+        "export PGHOST=127.0.0.1 PGPORT=55670 PGUSER=app PGDATABASE=ci_test",
+        "psql -v ON_ERROR_STOP=1 -q -f db/schema.sql || echo 'schema step reported errors (already applied?), continuing'",
+        "psql -v ON_ERROR_STOP=1 -q -f db/seed.sql"],
+    lab("dependency_install", [r'ERROR:  extension "postgis" is not available', r'Could not open extension control file ".*postgis\.control"'],
+        "psql 15 (PostgreSQL 15)",
+        "schema.sql starts with CREATE EXTENSION postgis, which the job's PostgreSQL does not have; `|| echo` goes on and the seed load then finds no tables",
+        accept=["github_actions_config"]),
+    project="momcorp/store-locator",
+    files={"db/schema.sql": "CREATE EXTENSION IF NOT EXISTS postgis;\n\nCREATE TABLE stores (\n    id integer PRIMARY KEY,\n    name text NOT NULL,\n    location geography(Point, 4326) NOT NULL\n);\n\nCREATE INDEX stores_location_gix ON stores USING gist (location);\n",
+           "db/seed.sql": "INSERT INTO stores (id, name, location) VALUES\n    (1, 'Planet Express HQ', 'SRID=4326;POINT(-73.99 40.73)'),\n    (2, 'MomCorp Tower', 'SRID=4326;POINT(-74.01 40.71)');\n"},
+    setup=r66_pg_setup(55670), teardown=r66_pg_stop(55670), env=r66(), **ROUND66,
+)
+
+case(
+    "knex-set-plus-e-migration-order-then-seed-and-check-fail", "migrate:test", R66_IMG_NODE,
+    r66_pg_start(55671) + [
+        "set +e",
+        "npx knex migrate:latest --env ci",
+        "npx knex seed:run --env ci",
+        "set -e",
+        "node scripts/check-schema.js"],
+    lab("other", [r'^migration failed with error: alter table "subscriptions" add constraint "subscriptions_plan_code_foreign" foreign key \("plan_code"\) references "plans" \("code"\) - relation "plans" does not exist', r'^error: alter table "subscriptions" add constraint .* - relation "plans" does not exist'],
+        "knex 3.3 CLI (pg 8, PostgreSQL 15), then node",
+        "the subscriptions migration (timestamp 20261201) references plans, created by a later-stamped migration; `set +e` lets the job go on to the seed and a schema check that fail for want of tables",
+        accept=["compile_error"]),
+    project="momcorp/billing-plans",
+    files={"knexfile.js": "module.exports = {\n  ci: {\n    client: 'pg',\n    connection: { host: '127.0.0.1', port: 55671, user: 'app', database: 'ci_test' },\n    migrations: { directory: './db/migrations' },\n    seeds: { directory: './db/seeds' },\n  },\n};\n",
+           "package.json": '{\n  "name": "billing-plans",\n  "private": true,\n  "dependencies": { "knex": "^3.1.0", "pg": "^8.13.0" }\n}\n',
+           "db/migrations/20261120090000_create_accounts.js": "exports.up = (knex) =>\n  knex.schema.createTable('accounts', (t) => {\n    t.increments('id');\n    t.string('email').notNullable().unique();\n  });\n\nexports.down = (knex) => knex.schema.dropTable('accounts');\n",
+           "db/migrations/20261201100000_create_subscriptions.js": "exports.up = (knex) =>\n  knex.schema.createTable('subscriptions', (t) => {\n    t.increments('id');\n    t.integer('account_id').notNullable().references('accounts.id');\n    t.string('plan_code', 32).notNullable().references('plans.code');\n    t.timestamp('started_at').notNullable().defaultTo(knex.fn.now());\n  });\n\nexports.down = (knex) => knex.schema.dropTable('subscriptions');\n",
+           "db/migrations/20261202110000_create_plans.js": "exports.up = (knex) =>\n  knex.schema.createTable('plans', (t) => {\n    t.string('code', 32).primary();\n    t.integer('monthly_cents').notNullable();\n  });\n\nexports.down = (knex) => knex.schema.dropTable('plans');\n",
+           "db/seeds/01_accounts.js": "exports.seed = async (knex) => {\n  await knex('accounts').insert([{ email: 'hermes@momcorp.example' }, { email: 'amy@momcorp.example' }]);\n};\n",
+           "scripts/check-schema.js": "const knex = require('knex')(require('../knexfile').ci);\n\n(async () => {\n  for (const table of ['accounts', 'plans', 'subscriptions']) {\n    const { rows } = await knex.raw(`SELECT count(*)::int AS n FROM ${table}`);\n    console.log(`${table}: ${rows[0].n} rows`);\n  }\n  await knex.destroy();\n})().catch(async (err) => {\n  console.error(`schema check failed: ${err.message}`);\n  await knex.destroy();\n  process.exit(1);\n});\n"},
+    setup=r66_pg_setup(55671) + R66_LINK, teardown=r66_pg_stop(55671), env=r66(), **ROUND66,
+)
+
+case(
+    "python-driver-unchecked-yoyo-apply-then-backfill-no-column", "backfill:orders", R66_IMG_PY,
+    ["python3 scripts/migrate_and_backfill.py"],
+    lab("compile_error", [r'sqlite3\.OperationalError: near "DEFALT": syntax error|near "DEFALT": syntax error'],
+        "yoyo-migrations 9 (SQLite) run from a Python driver, then sqlite3",
+        "migration 0002 misspells DEFAULT; the driver runs yoyo with subprocess.run and no check, so the backfill then fails on the missing column",
+        accept=["other"]),
+    project="momcorp/order-service",
+    files={"migrations/0001.create-orders.sql": "-- depends:\nCREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL);\nCREATE TABLE order_items (order_id INTEGER NOT NULL, qty INTEGER NOT NULL, price_cents INTEGER NOT NULL);\n",
+           "migrations/0002.orders-total-cents.sql": "-- depends: 0001.create-orders\nALTER TABLE orders ADD COLUMN total_cents INTEGER NOT NULL DEFALT 0;\n",
+           "scripts/migrate_and_backfill.py": '''"""CI: bring the schema up to date, load fixtures, backfill orders.total_cents."""
+import sqlite3
+import subprocess
+
+DB = "ci.db"
+
+print("== migrations", flush=True)
+subprocess.run(["yoyo", "apply", "--batch", "--no-config-file", "--database", f"sqlite:///{DB}", "migrations"])
+
+print("== fixtures", flush=True)
+conn = sqlite3.connect(DB)
+conn.executemany("INSERT INTO orders (id, customer_id) VALUES (?, ?)", [(1, 10), (2, 11), (3, 10)])
+conn.executemany("INSERT INTO order_items VALUES (?, ?, ?)", [(1, 2, 450), (1, 1, 1200), (2, 3, 99), (3, 1, 5000)])
+
+print("== backfill", flush=True)
+conn.execute("UPDATE orders SET total_cents = (SELECT COALESCE(SUM(qty * price_cents), 0) FROM order_items WHERE order_id = orders.id)")
+conn.commit()
+for row in conn.execute("SELECT id, total_cents FROM orders ORDER BY id"):
+    print(row)
+'''},
+    env=r66(), **ROUND66,
+)
+
+case(
+    "mariadb-force-schema-syntax-error-then-missing-table", "migrate:test", R66_IMG_MARIA,
+    R66_MARIA_START + [
+        "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -e 'CREATE DATABASE logistics'",
+        "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" --force logistics < db/schema.sql || echo \"schema applied with warnings\"",
+        "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" logistics < db/seed.sql",
+        "mariadb --socket=\"$PWD/.mysql/mysqld.sock\" -N logistics -e 'SELECT COUNT(*) FROM depots; SELECT COUNT(*) FROM shipments'"],
+    lab("compile_error", [r"ERROR 1064 \(42000\) at line \d+: You have an error in your SQL syntax"],
+        "mariadb client 10.11 (--force), MariaDB 10.11",
+        "schema.sql leaves a trailing comma in CREATE TABLE shipments; `mariadb --force` goes on past the error, and the seed load then finds no shipments table",
+        accept=["other"]),
+    project="momcorp/logistics-db",
+    files={"db/schema.sql": "CREATE TABLE depots (\n  id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,\n  code VARCHAR(8) NOT NULL UNIQUE\n) ENGINE=InnoDB;\n\nCREATE TABLE shipments (\n  id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,\n  depot_id INT UNSIGNED NOT NULL,\n  weight_g INT NOT NULL,\n  CONSTRAINT fk_shipments_depot FOREIGN KEY (depot_id) REFERENCES depots (id),\n) ENGINE=InnoDB;\n\nCREATE INDEX idx_depots_code ON depots (code);\n",
+           "db/seed.sql": "INSERT INTO depots (code) VALUES ('NNY'), ('MARS'), ('MOON');\nINSERT INTO shipments (depot_id, weight_g) VALUES (1, 1200), (2, 54000), (3, 300);\n"},
+    teardown=R66_MARIA_STOP, env=r66(), **ROUND66,
+)
