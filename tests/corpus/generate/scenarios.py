@@ -40422,7 +40422,7 @@ fi
 
 case(
     "checkbashisms-posix-installer-uses-bash-features", "lint:posix", R67_IMG,
-    ["checkbashisms --version | head -1", "checkbashisms --posix install.sh scripts/postinst.sh"],
+    ["checkbashisms --version | sed -n 1p", "checkbashisms --posix install.sh scripts/postinst.sh"],
     lab("lint_failure", [r"possible bashism in install\.sh line \d+"], "checkbashisms (devscripts 2.23.4)",
         "the `#!/bin/sh` installer uses `[[ ]]`, `function`, `echo -e` and `source`"),
     files={"install.sh": '''#!/bin/sh
@@ -40727,7 +40727,7 @@ complete -F _rotor rotor
 
 case(
     "makefile-recipe-indented-with-spaces", "test", R67_IMG,
-    ["make --version | head -1", "make test"],
+    ["make --version | sed -n 1p", "make test"],
     lab("github_actions_config", [r"^Makefile:\d+: \*\*\* missing separator"], "GNU make 4.3",
         "a new `lint` recipe in the Makefile is indented with spaces instead of a tab", accept=["other"]),
     files={"Makefile": "SHELL := /bin/bash\nSCRIPTS := $(wildcard scripts/*.sh)\n\n.PHONY: test lint\n\ntest: lint\n\tbats test/\n\nlint:\n    shellcheck $(SCRIPTS)\n",
@@ -40877,7 +40877,7 @@ case(
 )
 
 case(
-    "shunit2-suite-oom-killed-on-shared-runner", "test:unit", R67_IMG_PY,
+    "argparse-cli-pytest-oom-killed-on-shared-runner", "test:unit", R67_IMG_PY,
     ["python --version", "python -m pytest -q -p no:cacheprovider tests/"],
     lab("timeout_or_oom", [r"Killed\s+python -m pytest"], "pytest 9 (cgroup memory limit)",
         "a small pytest suite for an argparse CLI; the shared runner's container is limited to 12 MiB and the kernel kills python",
