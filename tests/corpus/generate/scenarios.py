@@ -41068,3 +41068,986 @@ case(
            "db/seed.sql": "INSERT INTO depots (code) VALUES ('NNY'), ('MARS'), ('MOON');\nINSERT INTO shipments (depot_id, weight_g) VALUES (1, 1200), (2, 54000), (3, 300);\n"},
     teardown=R66_MARIA_STOP, env=r66(), **ROUND66,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 67: shell script test suites and CLI tooling jobs (bats-core 1.13 from npm and Debian's
+# bats 1.8.2 with bats-support/bats-assert, shunit2, shellspec, ShellCheck, shfmt, checkbashisms,
+# dash, busybox, expect, mandoc, help2man, zsh and bash completion checks, argparse and commander
+# help-text goldens, and the Makefiles around them), tools in /tmp/diag67 (a venv, an npm prefix,
+# shellspec from a source checkout) and Debian's packages.
+
+ROUND67 = dict(round=67)
+
+R67_PATH = ("/tmp/diag67/venv/bin:/tmp/diag67/node/node_modules/bats/bin:/tmp/diag67/shellspec:"
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+R67_IMG = "registry.burns.example/ci/shell-tools:bookworm"
+R67_IMG_PY = "registry.burns.example/ci/python-cli:3.11-bookworm"
+R67_IMG_NODE = "registry.burns.example/ci/node-cli:20-bookworm"
+
+
+def r67(**kw):
+    """A shell-tooling job's environment: the venv, bats 1.13 and shellspec, then Debian's tools."""
+    e = {"PATH": R67_PATH, "HOME": "/tmp/diag67/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+         "PYTHONDONTWRITEBYTECODE": "1", "npm_config_update_notifier": "false", "npm_config_fund": "false",
+         "npm_config_audit": "false", "NO_COLOR": "1"}
+    e.update(kw)
+    return e
+
+
+def r67p(name):
+    return f"burns/{name}"
+
+
+R67_LINK = "ln -s /tmp/diag67/node/node_modules node_modules\n"
+
+R67_TIDYUP = '''#!/bin/sh
+# tidyup: prune stale build directories.
+VERSION=2.3.1
+
+usage() {
+  echo "usage: tidyup [-n] [-v] [--older-than DAYS] DIR..."
+}
+
+case "$1" in
+  --version|-V) echo "tidyup $VERSION"; exit 0 ;;
+  --help|-h) usage; exit 0 ;;
+esac
+
+dry_run=0
+days=14
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -n) dry_run=1 ;;
+    -v) set -x ;;
+    --older-than) shift; days=$1 ;;
+    -*) echo "tidyup: unknown option: $1" >&2; usage >&2; exit 2 ;;
+    *) break ;;
+  esac
+  shift
+done
+
+for dir in "$@"; do
+  find "$dir" -mindepth 1 -maxdepth 1 -type d -mtime +"$days" | while read -r d; do
+    if [ "$dry_run" = 1 ]; then echo "would remove $d"; else rm -rf "$d"; fi
+  done
+done
+'''
+
+# --- plain failures --------------------------------------------------------------------------
+
+case(
+    "bats-assert-version-output-stale-version", "test:cli", R67_IMG_NODE,
+    ["bats --version", "bats test/"],
+    lab("test_assertion", [r"^not ok 1 prints its version", r"expected : tidyup 2\.4\.0"], "bats-core 1.13 + bats-assert 2.2",
+        "the release bumped the expected version in the test to 2.4.0 but bin/tidyup still says 2.3.1; assert_output fails"),
+    files={"bin/tidyup": R67_TIDYUP,
+           "test/cli.bats": '''setup() {
+  load '../node_modules/bats-support/load'
+  load '../node_modules/bats-assert/load'
+}
+
+@test "prints its version" {
+  run bin/tidyup --version
+  assert_success
+  assert_output "tidyup 2.4.0"
+}
+
+@test "prints usage with --help" {
+  run bin/tidyup --help
+  assert_success
+  assert_output --partial "usage: tidyup"
+}
+
+@test "rejects unknown options" {
+  run bin/tidyup --frobnicate
+  assert_failure 2
+  assert_output --partial "unknown option: --frobnicate"
+}
+'''},
+    setup=R67_LINK + "chmod +x bin/tidyup\n", env=r67(), project=r67p("tidyup"), **ROUND67,
+)
+
+case(
+    "bats-unknown-flag-exit-status-expected-64", "test:args", R67_IMG,
+    ["/usr/bin/bats --version", "/usr/bin/bats --tap test/"],
+    lab("test_assertion", [r"`\[ \"\$status\" -eq 64 \]' failed", r"^not ok 2 unknown option exits with EX_USAGE"],
+        "Debian bats 1.8.2",
+        "the argument parser's catch-all branch exits 1, the test wants EX_USAGE (64) for an unknown option"),
+    files={"bin/pkgsync": '''#!/usr/bin/env bash
+# pkgsync: mirror a package list between two hosts.
+set -euo pipefail
+
+EX_USAGE=64
+src="" dst="" verbose=0
+
+die_usage() { printf 'pkgsync: %s\\n' "$1" >&2; printf 'usage: pkgsync --from HOST --to HOST [-v]\\n' >&2; exit "$EX_USAGE"; }
+
+while (($#)); do
+  case "$1" in
+    --from) src=${2:?}; shift 2 ;;
+    --to) dst=${2:?}; shift 2 ;;
+    -v|--verbose) verbose=1; shift ;;
+    -h|--help) echo "usage: pkgsync --from HOST --to HOST [-v]"; exit 0 ;;
+    *) printf 'pkgsync: unknown option: %s\\n' "$1" >&2; exit 1 ;;
+  esac
+done
+
+[[ -n $src && -n $dst ]] || die_usage "both --from and --to are required"
+((verbose)) && echo "syncing $src -> $dst"
+echo "dpkg --get-selections | ssh $dst dpkg --set-selections"
+''',
+           "test/args.bats": '''#!/usr/bin/env bats
+
+@test "missing --to exits with EX_USAGE" {
+  run ./bin/pkgsync --from build-01
+  [ "$status" -eq 64 ]
+  [[ "$output" == *"both --from and --to are required"* ]]
+}
+
+@test "unknown option exits with EX_USAGE" {
+  run ./bin/pkgsync --frobnicate
+  echo "status=$status output=$output"
+  [ "$status" -eq 64 ]
+  [[ "$output" == *"unknown option: --frobnicate"* ]]
+}
+
+@test "--help exits 0" {
+  run ./bin/pkgsync --help
+  [ "$status" -eq 0 ]
+}
+'''},
+    setup="chmod +x bin/pkgsync\n", env=r67(), project=r67p("pkgsync"), **ROUND67,
+)
+
+case(
+    "shunit2-ini-reader-spaces-around-equals", "test:unit", R67_IMG,
+    ["sh test/test_ini.sh"],
+    lab("test_assertion", [r"ASSERT:key with spaces around = expected:</var/lib/ledgerd> but was:<>"], "shunit2 2.1.8 under dash",
+        "lib/ini.sh splits on '=' without trimming, so a key written `data_dir = ...` is never found"),
+    files={"lib/ini.sh": '''# ini_get FILE SECTION KEY: print the value of KEY in [SECTION].
+ini_get() {
+  awk -F= -v s="[$2]" -v k="$3" '
+    $0 == s { f = 1; next }
+    /^\\[/ { f = 0 }
+    f && $1 == k { print $2; exit }
+  ' "$1"
+}
+''',
+           "test/fixtures/app.ini": "[server]\nport=8080\nbind=127.0.0.1\n\n[storage]\ndata_dir = /var/lib/ledgerd\nretention_days = 30\n",
+           "test/test_ini.sh": '''#!/bin/sh
+. ./lib/ini.sh
+
+testSimpleKey() {
+  assertEquals "simple key" "8080" "$(ini_get test/fixtures/app.ini server port)"
+}
+
+testSecondSection() {
+  assertEquals "key with spaces around =" "/var/lib/ledgerd" "$(ini_get test/fixtures/app.ini storage data_dir)"
+}
+
+testMissingKey() {
+  assertNull "missing key" "$(ini_get test/fixtures/app.ini server nope)"
+}
+
+. shunit2
+'''},
+    env=r67(), project=r67p("ledgerd"), **ROUND67,
+)
+
+case(
+    "shellspec-missing-config-stderr-wording", "test:spec", R67_IMG,
+    ["shellspec --version", "shellspec --shell dash --no-color"],
+    lab("test_assertion", [r"expected: \"envcheck: config file not found: /nonexistent\.conf\"",
+                           r"^\s*1\) envcheck complains when the config file is missing"], "shellspec 0.29.0-dev under dash",
+        "bin/envcheck's error message was reworded ('cannot read'); the spec still expects 'config file not found'"),
+    files={".shellspec": "--require spec_helper\n",
+           "spec/spec_helper.sh": "# shellcheck shell=sh\nspec_helper_configure() { :; }\n",
+           "bin/envcheck": '''#!/bin/sh
+# envcheck: validate the deployment environment file.
+config=/etc/envcheck.conf
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --config) config=$2; shift 2 ;;
+    *) echo "envcheck: unknown argument: $1" >&2; exit 64 ;;
+  esac
+done
+if [ ! -r "$config" ]; then
+  echo "envcheck: cannot read $config" >&2
+  exit 2
+fi
+grep -q '^REGION=' "$config" || { echo "envcheck: REGION not set" >&2; exit 1; }
+echo "ok"
+''',
+           "spec/envcheck_spec.sh": '''Describe 'envcheck'
+  setup() { printf 'REGION=eu-west-1\\n' > "$SHELLSPEC_TMPBASE/ok.conf"; }
+  BeforeEach 'setup'
+
+  It 'complains when the config file is missing'
+    When run script bin/envcheck --config /nonexistent.conf
+    The status should equal 2
+    The stderr should equal "envcheck: config file not found: /nonexistent.conf"
+  End
+
+  It 'rejects unknown arguments'
+    When run script bin/envcheck --frob
+    The status should equal 64
+    The stderr should include "unknown argument"
+  End
+
+  It 'accepts a complete file'
+    When run script bin/envcheck --config "$SHELLSPEC_TMPBASE/ok.conf"
+    The output should equal "ok"
+  End
+End
+'''},
+    setup="chmod +x bin/envcheck\n", env=r67(), project=r67p("envcheck"), **ROUND67,
+)
+
+case(
+    "shellcheck-deploy-scripts-cd-and-quoting-warnings", "lint:shell", R67_IMG,
+    ["shellcheck --version", "shellcheck -S warning scripts/*.sh"],
+    lab("lint_failure", [r"SC2164 \(warning\)", r"SC2155 \(warning\)", r"SC2045 \(error\)"], "ShellCheck 0.9.0",
+        "the deploy scripts `cd` without a fallback, mask a return value with `local x=$(...)` and loop over `ls`"),
+    files={"scripts/deploy-docs.sh": '''#!/bin/bash
+site_dir=$1
+cd "$site_dir"
+for f in $(ls *.html); do
+  gzip -k9 "$f"
+done
+rsync -a --delete . "docs@static-01:/srv/docs/"
+''',
+           "scripts/rotate-logs.sh": '''#!/bin/bash
+rotate() {
+  local stamp=$(date +%Y%m%d)
+  local dir="$1"
+  for log in "$dir"/*.log; do
+    mv "$log" "$log.$stamp"
+  done
+}
+rotate /var/log/burns
+'''},
+    env=r67(), project=r67p("docs-deploy"), **ROUND67,
+)
+
+case(
+    "shfmt-case-indent-and-binary-ops-diff", "lint:format", R67_IMG,
+    ["shfmt --version", "shfmt -l -d -i 2 -ci -bn scripts/"],
+    lab("formatting_failure", [r"^--- scripts/release\.sh\.orig$"], "shfmt 3.6.0",
+        "scripts/release.sh was edited with tab indentation and trailing `&&`; the `shfmt -d -i 2 -ci -bn` gate prints the diff"),
+    files={"scripts/release.sh": '''#!/usr/bin/env bash
+set -euo pipefail
+
+channel=${1:-stable}
+case "$channel" in
+stable)
+	tag=$(git describe --tags --abbrev=0) ;;
+beta)
+	tag="$(git describe --tags --abbrev=0)-beta" ;;
+*)
+	echo "unknown channel $channel" >&2; exit 2 ;;
+esac
+
+if [ -n "$tag" ] &&
+	[ "$channel" = stable ]; then
+	echo "releasing $tag"
+fi
+''',
+           "scripts/env.sh": "#!/bin/sh\nexport BURNS_HOME=\"${BURNS_HOME:-/opt/burns}\"\n"},
+    env=r67(), project=r67p("release-tools"), **ROUND67,
+)
+
+case(
+    "checkbashisms-posix-installer-uses-bash-features", "lint:posix", R67_IMG,
+    ["checkbashisms --version | sed -n 1p", "checkbashisms --posix install.sh scripts/postinst.sh"],
+    lab("lint_failure", [r"possible bashism in install\.sh line \d+"], "checkbashisms (devscripts 2.23.4)",
+        "the `#!/bin/sh` installer uses `[[ ]]`, `function`, `echo -e` and `source`"),
+    files={"install.sh": '''#!/bin/sh
+# Installs the burns CLI into $PREFIX (default /usr/local).
+set -e
+PREFIX=${PREFIX:-/usr/local}
+
+function need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "missing: $1" >&2; exit 1; }
+}
+
+need install
+if [[ ! -d "$PREFIX/bin" ]]; then
+  mkdir -p "$PREFIX/bin"
+fi
+source ./scripts/version.sh
+install -m 0755 bin/burns "$PREFIX/bin/burns"
+echo -e "installed burns $VERSION\\n  into $PREFIX/bin"
+''',
+           "scripts/postinst.sh": "#!/bin/sh\nset -e\n[ -x /usr/local/bin/burns ] && /usr/local/bin/burns --version\n",
+           "scripts/version.sh": "VERSION=1.8.0\n"},
+    env=r67(), project=r67p("burns-cli"), **ROUND67,
+)
+
+case(
+    "dash-compat-run-pattern-substitution", "test:posix-shells", R67_IMG,
+    ["for sh in bash dash; do echo \"== $sh\"; $sh ./scripts/mkrelease.sh --dry-run 3.1.4; done"],
+    lab("compile_error", [r"mkrelease\.sh: \d+: Bad substitution"], "dash 0.5.12",
+        "scripts/mkrelease.sh (#!/bin/sh) uses bash's `${VERSION//./-}`; it passes under bash and dash rejects it",
+        accept=["other"]),
+    files={"scripts/mkrelease.sh": '''#!/bin/sh
+# mkrelease.sh [--dry-run] VERSION: tag and name a release branch.
+set -e
+dry=
+[ "$1" = --dry-run ] && { dry=echo; shift; }
+VERSION=$1
+branch="release-${VERSION//./-}"
+$dry git checkout -b "$branch"
+$dry git tag -a "v$VERSION" -m "release $VERSION"
+echo "prepared $branch"
+'''},
+    env=r67(), project=r67p("relman"), **ROUND67,
+)
+
+case(
+    "busybox-ash-link-check-grep-perl-regex", "test:busybox", R67_IMG,
+    ["mkdir -p .bb && busybox --install -s .bb",
+     "PATH=$PWD/.bb /bin/busybox sh scripts/check-links.sh docs/"],
+    lab("other", [r"grep: invalid option -- 'P'"], "BusyBox 1.35 ash and applets",
+        "the link checker uses GNU grep's -P (`\\K`), which BusyBox grep does not have; the BusyBox (Alpine-like) run fails",
+        accept=["compile_error"]),
+    files={"scripts/check-links.sh": '''#!/bin/sh
+# check-links.sh DIR: every relative href in DIR/*.html must point at an existing file.
+set -e
+dir=$1
+bad=0
+for page in "$dir"/*.html; do
+  hrefs=$(grep -oP 'href="\\K[^"#]+' "$page")
+  for href in $hrefs; do
+    case "$href" in http*|mailto:*) continue ;; esac
+    if [ ! -e "$dir/$href" ]; then
+      echo "$page: broken link: $href"
+      bad=1
+    fi
+  done
+done
+exit $bad
+''',
+           "docs/index.html": '<html><body><a href="install.html">Install</a> <a href="https://example.org/">x</a></body></html>\n',
+           "docs/install.html": '<html><body><a href="index.html#top">Back</a></body></html>\n'},
+    env=r67(), project=r67p("handbook"), **ROUND67,
+)
+
+case(
+    "expect-unlock-prompt-reworded-timeout", "test:interactive", R67_IMG,
+    ["expect -v", "expect -f test/unlock.exp"],
+    lab("test_assertion", [r"FAIL: no 'Password:' prompt within 3s"], "expect 5.45.4",
+        "the CLI now asks `Passphrase for vault 'default':`; the expect test still waits for `Password:` and gives up"),
+    files={"bin/vaultctl": '''#!/bin/bash
+# vaultctl unlock: unlock the local secrets vault.
+case "$1" in
+  unlock)
+    printf "Passphrase for vault 'default': "
+    IFS= read -rs pass
+    echo
+    if [ "$pass" = hunter2 ]; then echo "vault 'default' unlocked"; else echo "wrong passphrase" >&2; exit 1; fi ;;
+  *) echo "usage: vaultctl unlock" >&2; exit 64 ;;
+esac
+''',
+           "test/unlock.exp": '''set timeout 3
+log_user 1
+spawn ./bin/vaultctl unlock
+expect {
+  "Password: " { send "hunter2\\r" }
+  timeout { puts stderr "\\nFAIL: no 'Password:' prompt within ${timeout}s"; exit 1 }
+  eof { puts stderr "\\nFAIL: vaultctl exited early"; exit 1 }
+}
+expect {
+  "unlocked" { puts "\\nPASS: unlock"; exit 0 }
+  timeout { puts stderr "\\nFAIL: no 'unlocked' message"; exit 1 }
+}
+'''},
+    setup="chmod +x bin/vaultctl\n", env=r67(), project=r67p("vaultctl"), **ROUND67,
+)
+
+case(
+    "mandoc-lint-unknown-macro-in-manpage", "lint:man", R67_IMG,
+    ["mandoc -T lint -W warning man/*.1"],
+    lab("lint_failure", [r"ERROR: skipping unknown macro: \.Fl"], "mandoc 1.14.6",
+        "the man(7) page uses mdoc's `.Fl` macro; mandoc's lint gate at -W warning fails on it"),
+    files={"man/rotor.1": '''.TH ROTOR 1 2026-11-30 "rotor 0.9" "User Commands"
+.SH NAME
+rotor \\- rotate and compress log files
+.SH SYNOPSIS
+.B rotor
+[\\fB\\-n\\fR]
+[\\fB\\-k\\fR \\fIcount\\fR]
+.I dir
+.SH DESCRIPTION
+.B rotor
+renames every
+.I *.log
+file in
+.I dir
+and compresses the previous generation.
+.SH OPTIONS
+.TP
+.Fl n
+Print what would be done.
+.TP
+.BR \\-k " " \\fIcount\\fR
+Keep
+.I count
+generations (default 7).
+.SH EXIT STATUS
+0 on success, 64 on a usage error.
+'''},
+    env=r67(), project=r67p("rotor"), **ROUND67,
+)
+
+case(
+    "argparse-help-golden-optional-arguments-heading", "test:cli", R67_IMG_PY,
+    ["python --version", "python -m pytest -q -p no:cacheprovider tests"],
+    lab("test_assertion", [r"^FAILED tests/test_help\.py::test_help_matches_golden", r"^E\s+- optional arguments:"], "pytest 9 + Python 3.11 argparse",
+        "the --help golden was recorded under Python 3.9 ('optional arguments:'); 3.11's argparse prints 'options:'"),
+    files={"pkgtool/__init__.py": "",
+           "pkgtool/__main__.py": '''import argparse
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="pkgtool", description="Inspect and repack .deb archives.")
+    p.add_argument("archive", help="the .deb file")
+    p.add_argument("-l", "--list", action="store_true", help="list the members")
+    p.add_argument("-x", "--extract", metavar="DIR", help="extract into DIR")
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    print(args)
+
+
+if __name__ == "__main__":
+    main()
+''',
+           "tests/golden/help.txt": '''usage: pkgtool [-h] [-l] [-x DIR] archive
+
+Inspect and repack .deb archives.
+
+positional arguments:
+  archive               the .deb file
+
+optional arguments:
+  -h, --help            show this help message and exit
+  -l, --list            list the members
+  -x DIR, --extract DIR
+                        extract into DIR
+''',
+           "tests/test_help.py": '''import pathlib
+import subprocess
+import sys
+
+GOLDEN = pathlib.Path(__file__).parent / "golden" / "help.txt"
+
+
+def test_help_matches_golden():
+    out = subprocess.run([sys.executable, "-m", "pkgtool", "--help"], capture_output=True, text=True,
+                         env={"COLUMNS": "80"}, check=True).stdout
+    assert out == GOLDEN.read_text()
+
+
+def test_help_exit_code():
+    assert subprocess.run([sys.executable, "-m", "pkgtool", "--help"], capture_output=True).returncode == 0
+'''},
+    env=r67(), project=r67p("pkgtool"), **ROUND67,
+)
+
+case(
+    "commander-help-golden-missing-dry-run-option", "test:help", R67_IMG_NODE,
+    ["make check-help"],
+    lab("test_assertion", [r"^\+  -n, --dry-run\s+show what would be uploaded"], "GNU make + commander 12 + diff",
+        "a --dry-run option was added to the CLI without regenerating docs/cli-help.txt; the help golden diff fails"),
+    files={"Makefile": "check-help:\n\t@mkdir -p build\n\tnode bin/shipit.js --help > build/help.txt\n\tdiff -u docs/cli-help.txt build/help.txt\n",
+           "package.json": '{\n  "name": "shipit",\n  "version": "0.7.0",\n  "private": true,\n  "bin": {"shipit": "bin/shipit.js"}\n}\n',
+           "bin/shipit.js": '''#!/usr/bin/env node
+const { Command } = require('commander');
+
+const program = new Command();
+program
+  .name('shipit')
+  .description('Upload build artifacts to the release bucket')
+  .version('0.7.0')
+  .argument('<dir>', 'directory with the artifacts')
+  .option('-b, --bucket <name>', 'target bucket', 'releases')
+  .option('-n, --dry-run', 'show what would be uploaded')
+  .option('--prefix <path>', 'key prefix inside the bucket')
+  .action((dir, opts) => console.log(dir, opts));
+
+program.parse();
+''',
+           "docs/cli-help.txt": '''Usage: shipit [options] <dir>
+
+Upload build artifacts to the release bucket
+
+Arguments:
+  dir                  directory with the artifacts
+
+Options:
+  -V, --version        output the version number
+  -b, --bucket <name>  target bucket (default: "releases")
+  --prefix <path>      key prefix inside the bucket
+  -h, --help           display help for command
+'''},
+    setup=R67_LINK, env=r67(), project=r67p("shipit"), **ROUND67,
+)
+
+case(
+    "zsh-completion-function-parse-error", "lint:completions", R67_IMG,
+    ["zsh --version", "for f in completions/_*; do echo \"zsh -n $f\"; zsh -n \"$f\"; done"],
+    lab("compile_error", [r"completions/_rotor:\d+: parse error near"], "zsh 5.9",
+        "the zsh completion function for rotor lost a `;;` in its case statement; `zsh -n` rejects it"),
+    files={"completions/_rotor": '''#compdef rotor
+
+_rotor() {
+  local state
+  _arguments -s \\
+    '-n[print what would be done]' \\
+    '-k[generations to keep]:count:' \\
+    '1:directory:_files -/' \\
+    '*::subcommand:->sub'
+  case $state in
+    (sub)
+      case $words[1] in
+        (status) _message 'no arguments'
+        (prune) _arguments '--all[prune every generation]' ;;
+      esac
+      ;;
+  esac
+}
+
+_rotor "$@"
+''',
+           "completions/_tidyup": "#compdef tidyup\n_arguments '-n[dry run]' '-v[verbose]' '*:dir:_files -/'\n"},
+    env=r67(), project=r67p("rotor"), **ROUND67,
+)
+
+case(
+    "bash-completion-prune-subcommand-not-offered", "test:completions", R67_IMG,
+    ["bats --version", "bats test/completion.bats"],
+    lab("test_assertion", [r"`\[\[ \" \$\{COMPREPLY\[\*\]\} \" == \*\" prune \"\* \]\]' failed"], "bats-core 1.13 + bash 5.2",
+        "the new `prune` subcommand was not added to completions/rotor.bash; the completion test fails"),
+    files={"completions/rotor.bash": '''# bash completion for rotor
+_rotor() {
+  local cur=${COMP_WORDS[COMP_CWORD]}
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=($(compgen -W "rotate status help" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -d -- "$cur"))
+  fi
+}
+complete -F _rotor rotor
+''',
+           "test/completion.bats": '''setup() {
+  source completions/rotor.bash
+}
+
+@test "completion is registered" {
+  complete -p rotor
+}
+
+@test "first word offers the subcommands" {
+  COMP_WORDS=(rotor "")
+  COMP_CWORD=1
+  _rotor
+  echo "COMPREPLY=${COMPREPLY[*]}"
+  [[ " ${COMPREPLY[*]} " == *" rotate "* ]]
+  [[ " ${COMPREPLY[*]} " == *" prune "* ]]
+}
+'''},
+    env=r67(), project=r67p("rotor"), **ROUND67,
+)
+
+case(
+    "makefile-recipe-indented-with-spaces", "test", R67_IMG,
+    ["make --version | sed -n 1p", "make test"],
+    lab("github_actions_config", [r"^Makefile:\d+: \*\*\* missing separator"], "GNU make 4.3",
+        "a new `lint` recipe in the Makefile is indented with spaces instead of a tab", accept=["other"]),
+    files={"Makefile": "SHELL := /bin/bash\nSCRIPTS := $(wildcard scripts/*.sh)\n\n.PHONY: test lint\n\ntest: lint\n\tbats test/\n\nlint:\n    shellcheck $(SCRIPTS)\n",
+           "scripts/hello.sh": "#!/bin/sh\necho hello\n",
+           "test/hello.bats": "@test 'hello' { run sh scripts/hello.sh; [ \"$output\" = hello ]; }\n"},
+    env=r67(), project=r67p("greeter"), **ROUND67,
+)
+
+case(
+    "bats-helper-submodule-not-checked-out", "test:bats", R67_IMG,
+    ["git submodule status || true", "bats test/"],
+    lab("dependency_install", [r"Could not find '/builds/burns/snapshotter/test/test_helper/bats-support/load'"],
+        "bats-core 1.13", "test_helper/bats-support is a git submodule and the job does not fetch submodules; `load` fails",
+        accept=["github_actions_config"]),
+    files={".gitmodules": '[submodule "test/test_helper/bats-support"]\n\tpath = test/test_helper/bats-support\n\turl = https://gitlab.burns.example/mirrors/bats-support.git\n[submodule "test/test_helper/bats-assert"]\n\tpath = test/test_helper/bats-assert\n\turl = https://gitlab.burns.example/mirrors/bats-assert.git\n',
+           "bin/snap": "#!/bin/sh\necho \"snapshot $1 created\"\n",
+           "test/snap.bats": '''setup() {
+  load 'test_helper/bats-support/load'
+  load 'test_helper/bats-assert/load'
+}
+
+@test "creates a snapshot" {
+  run sh bin/snap nightly
+  assert_success
+  assert_output "snapshot nightly created"
+}
+'''},
+    setup=("mkdir -p test/test_helper/bats-support test/test_helper/bats-assert\ngit init -q . && git add -A\n"
+           "git update-index --add --cacheinfo 160000,78fa631d1370562d2cd4a1390989e706158e7bf0,test/test_helper/bats-support\n"
+           "git update-index --add --cacheinfo 160000,e2d855bc78619ee15b0c702b5c30fb074101159f,test/test_helper/bats-assert\n"
+           "git -c user.email=ci@burns.example -c user.name=ci commit -qm init\n"),
+    env=r67(), project=r67p("snapshotter"), **ROUND67,
+)
+
+case(
+    "make-test-runner-script-not-executable", "test", R67_IMG,
+    ["make test"],
+    lab("permission_or_secret", [r"make: \./t/run-all: Permission denied"], "GNU make 4.3",
+        "t/run-all was committed without its executable bit (mode 100644); make cannot exec it"),
+    files={"Makefile": ".PHONY: test\ntest:\n\t./t/run-all\n",
+           "t/run-all": "#!/bin/sh\nset -e\nfor t in t/*.t; do sh \"$t\"; done\necho all passed\n",
+           "t/01-basic.t": "echo 'ok 1 - basic'\n"},
+    setup="chmod 0644 t/run-all\n", env=r67(), project=r67p("mailsort"), **ROUND67,
+)
+
+case(
+    "manpage-build-source-date-epoch-unset", "build:man", R67_IMG,
+    ["./scripts/build-man.sh"],
+    lab("github_actions_config", [r"SOURCE_DATE_EPOCH: set SOURCE_DATE_EPOCH for reproducible man pages"], "bash 5.2",
+        "the man-page build requires SOURCE_DATE_EPOCH (`${VAR:?}` under set -u); the CI job does not define it"),
+    files={"scripts/build-man.sh": '''#!/usr/bin/env bash
+set -euo pipefail
+# Renders man/*.md into troff with a reproducible date.
+date=$(date -u -d "@${SOURCE_DATE_EPOCH:?set SOURCE_DATE_EPOCH for reproducible man pages}" +%Y-%m-%d)
+mkdir -p build/man
+for src in man/*.md; do
+  out=build/man/$(basename "$src" .md)
+  sed "s/@DATE@/$date/" "$src" > "$out"
+  echo "built $out"
+done
+''',
+           "man/mailsort.1.md": ".TH MAILSORT 1 @DATE@\n.SH NAME\nmailsort \\- sort mail into folders\n"},
+    setup="chmod +x scripts/build-man.sh\n", env=r67(), project=r67p("mailsort"), **ROUND67,
+)
+
+case(
+    "npm-bats-assert-version-does-not-exist", "install", R67_IMG_NODE,
+    ["npm --version", "npm install --no-audit --no-fund --cache .npm-cache"],
+    lab("dependency_install", [r"No matching version found for bats-assert@\^9\.0\.0", r"npm error code ETARGET"],
+        "npm 11", "package.json asks for bats-assert ^9.0.0; the newest release on the registry is 2.x"),
+    files={"package.json": '{\n  "name": "dotfiles-ci",\n  "private": true,\n  "scripts": {"test": "bats test/"},\n  "devDependencies": {\n    "bats": "^1.13.0",\n    "bats-assert": "^9.0.0",\n    "bats-support": "^0.3.0"\n  }\n}\n'},
+    env=r67(), project=r67p("dotfiles"), **ROUND67,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "npm-install-bats-registry-503", "install", R67_IMG_NODE,
+    ["npm config get registry", "npm install --no-audit --no-fund --cache .npm-cache"],
+    lab("network_or_flaky", [r"npm error 503 Service Unavailable"], "npm 11",
+        "the registry mirror answers 503 Service Unavailable to every request (a loopback stand-in)", infra=True),
+    files={"package.json": '{\n  "name": "shell-suite",\n  "private": true,\n  "devDependencies": {\n    "bats": "^1.13.0",\n    "bats-assert": "^2.2.0"\n  }\n}\n'},
+    env=r67(npm_config_registry="http://127.0.0.1:{PORT_503}/", npm_config_fetch_retries="1",
+            npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="2000"),
+    project=r67p("shell-suite"), **ROUND67,
+)
+
+case(
+    "shellcheck-release-lookup-api-rate-limited", "lint:shell", R67_IMG,
+    ["./ci/install-shellcheck.sh"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 429"], "curl 7.88",
+        "the install script asks the release API for the latest ShellCheck tag and the API answers 429 Too Many Requests",
+        infra=True),
+    files={"ci/install-shellcheck.sh": '''#!/bin/bash
+set -euo pipefail
+api=${RELEASES_API:-https://api.github.com}
+echo "looking up the latest shellcheck release at $api"
+release=$(curl -fsS "$api/repos/koalaman/shellcheck/releases/latest")
+tag=$(printf '%s' "$release" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tag_name"])')
+echo "installing shellcheck $tag"
+curl -fsSL "https://github.com/koalaman/shellcheck/releases/download/$tag/shellcheck-$tag.linux.x86_64.tar.xz" | tar -xJ
+'''},
+    setup="chmod +x ci/install-shellcheck.sh\n", env=r67(RELEASES_API="http://127.0.0.1:{PORT_429}"),
+    project=r67p("infra-scripts"), **ROUND67,
+)
+
+case(
+    "pip-install-bashate-mirror-dns-failure", "lint:bashate", R67_IMG_PY,
+    ["python -m pip install --retries 1 --timeout 5 bashate==2.1.1", "bashate -i E006 scripts/*.sh"],
+    lab("network_or_flaky", [r"Failed to resolve 'pypi\.mirror\.burns\.internal'|Name or service not known|Temporary failure in name resolution"],
+        "pip 23", "the job's PyPI mirror host name does not resolve from the runner (DNS failure)", infra=True),
+    files={"scripts/backup.sh": "#!/bin/bash\ntar -czf /tmp/backup.tgz /etc\n"},
+    env=r67(PIP_INDEX_URL="https://pypi.mirror.burns.internal/simple"), project=r67p("backup-scripts"), **ROUND67,
+)
+
+case(
+    "curl-shfmt-download-tls-certificate-expired", "lint:format", R67_IMG,
+    ["echo \"fetching shfmt $SHFMT_VERSION from $TOOLS_MIRROR\"",
+     "curl -fsSL --cacert \"$TOOLS_CA\" -o /tmp/shfmt \"$TOOLS_MIRROR/shfmt/v$SHFMT_VERSION/shfmt_v${SHFMT_VERSION}_linux_amd64\"",
+     "chmod +x /tmp/shfmt && /tmp/shfmt -d -i 2 scripts/"],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"], "curl 7.88",
+        "the internal tools mirror serves a certificate that has expired (loopback host, CA given to the job)", infra=True),
+    files={"scripts/run.sh": "#!/bin/sh\necho run\n"},
+    env=r67(TOOLS_MIRROR="https://127.0.0.1:{PORT_EXPIRED}", TOOLS_CA="{R10_CA_FILE}", SHFMT_VERSION="3.10.0"),
+    project=r67p("ops-scripts"), **ROUND67,
+)
+
+case(
+    "bats-fixture-scratch-volume-disk-full", "test:bats", R67_IMG,
+    ["df -h scratch", "bats test/"],
+    lab("infrastructure", [r"No space left on device"], "bats-core 1.13 + coreutils",
+        "the runner's scratch volume for fixtures (FIXTURE_DIR, a 512 KiB tmpfs) fills while a test's setup writes a 19 MB log fixture",
+        infra=True, accept=["other"]),
+    files={"bin/logtail": "#!/bin/sh\n# logtail FILE N: last N lines\ntail -n \"$2\" \"$1\"\n",
+           "test/logtail.bats": '''setup() {
+  fixture="$FIXTURE_DIR/app-$BATS_TEST_NUMBER.log"
+  seq 1 300000 | sed 's/^/2026-12-07T10:00:00Z INFO request served id=/' > "$fixture"
+}
+
+@test "prints the last 3 lines" {
+  run sh bin/logtail "$fixture" 3
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 3 ]
+}
+'''},
+    tmpfs=("scratch", "512k"), env=r67(FIXTURE_DIR="/builds/burns/logtail/scratch"), project=r67p("logtail"), **ROUND67,
+)
+
+case(
+    "argparse-cli-pytest-oom-killed-on-shared-runner", "test:unit", R67_IMG_PY,
+    ["python --version", "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("timeout_or_oom", [r"Killed\s+python -m pytest"], "pytest 9 (cgroup memory limit)",
+        "a small pytest suite for an argparse CLI; the shared runner's container is limited to 12 MiB and the kernel kills python",
+        infra=True),
+    files={"slugify_cli/__init__.py": "",
+           "slugify_cli/cli.py": '''import argparse
+import re
+
+
+def slug(s):
+    return re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="slugify")
+    p.add_argument("text", nargs="+")
+    args = p.parse_args(argv)
+    print(slug(" ".join(args.text)))
+''',
+           "tests/test_cli.py": '''from slugify_cli.cli import main, slug
+
+
+def test_slug():
+    assert slug("Hello, World!") == "hello-world"
+
+
+def test_main(capsys):
+    main(["Release", "Notes", "2026"])
+    assert capsys.readouterr().out == "release-notes-2026\\n"
+'''},
+    memory_limit=12 * 1024 * 1024, env=r67(), project=r67p("slugify"), **ROUND67,
+)
+
+case(
+    "expect-license-server-smoke-hangs-job-timeout", "test:smoke", R67_IMG,
+    ["echo \"license server: $LICENSE_URL\"", "expect -f test/license.exp"],
+    lab("timeout_or_oom", [r"spawn curl -sS http://127\.0\.0\.1:\d+/v1/health"], "expect 5.45.4 + curl (runner job timeout)",
+        "the license server accepts the connection and never answers (loopback black hole); the expect script waits "
+        "forever (`set timeout -1`) and the runner's job timeout ends the job", infra=True, accept=["network_or_flaky"]),
+    files={"test/license.exp": '''set timeout -1
+spawn curl -sS $env(LICENSE_URL)/v1/health
+expect {
+  "\\"status\\":\\"ok\\"" { puts "\\nlicense server healthy" }
+  eof { puts stderr "\\nFAIL: license server unhealthy"; exit 1 }
+}
+'''},
+    job_timeout=25, timeout_text="20m0s", duration=1200,
+    env=r67(LICENSE_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project=r67p("licensed-cli"), **ROUND67,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "npm-ci-lockfile-out-of-sync-then-bats-not-found", "test:bats", R67_IMG_NODE,
+    ["npm ci --no-audit --no-fund --cache .npm-cache || echo \"npm ci failed; trying the tests anyway\"",
+     "./node_modules/.bin/bats test/"],
+    lab("dependency_install", [r"can only install packages when your package\.json and package-lock\.json",
+                               r"Missing: bats-assert@2\.2\.4 from lock file"], "npm 11 + bats",
+        "bats-assert was added to package.json without updating package-lock.json; `npm ci` refuses, the failure is "
+        "swallowed and the bats binary is then missing"),
+    files={"package.json": '{\n  "name": "git-hooks",\n  "version": "1.0.0",\n  "private": true,\n  "devDependencies": {\n    "bats": "^1.11.0",\n    "bats-assert": "^2.2.0"\n  }\n}\n',
+           "package-lock.json": '''{
+  "name": "git-hooks",
+  "version": "1.0.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "git-hooks",
+      "version": "1.0.0",
+      "devDependencies": {
+        "bats": "^1.11.0"
+      }
+    },
+    "node_modules/bats": {
+      "version": "1.11.0",
+      "resolved": "https://registry.npmjs.org/bats/-/bats-1.11.0.tgz",
+      "integrity": "sha512-qiKdnS4ID3bJ1MaEOKuZe12R4w+t+psJF0ICj+UdkiHBBoObPMHv8xmD3w6F4a5qwUyZUHS+413lxWBIHKUIHg==",
+      "dev": true,
+      "bin": {
+        "bats": "bin/bats"
+      }
+    }
+  }
+}
+''',
+           "test/hooks.bats": "@test 'pre-commit hook exists' { [ -f hooks/pre-commit ]; }\n",
+           "hooks/pre-commit": "#!/bin/sh\nexec shellcheck $(git diff --cached --name-only -- '*.sh')\n"},
+    env=r67(), project=r67p("git-hooks"), **ROUND67,
+)
+
+case(
+    "make-ignored-completion-generator-permission-then-bats-fails", "test", R67_IMG,
+    ["make test"],
+    lab("permission_or_secret", [r"gen-completions\.sh: Permission denied"], "GNU make 4.3 + bats-core 1.13",
+        "scripts/gen-completions.sh lost its executable bit; make's `-` prefix ignores the failure, an empty completion "
+        "file is written and the completion tests then fail"),
+    files={"Makefile": ".PHONY: test completions\n\ntest: completions\n\tbats test/\n\ncompletions:\n\t@mkdir -p completions\n\t-./scripts/gen-completions.sh > completions/tidyup.bash\n",
+           "scripts/gen-completions.sh": '''#!/bin/sh
+cat <<'EOF'
+_tidyup() {
+  COMPREPLY=($(compgen -W "-n -v --older-than --help --version" -- "${COMP_WORDS[COMP_CWORD]}"))
+}
+complete -F _tidyup tidyup
+EOF
+''',
+           "test/completion.bats": '''setup() {
+  source completions/tidyup.bash
+}
+
+@test "tidyup completion is registered" {
+  complete -p tidyup
+}
+
+@test "offers --older-than" {
+  COMP_WORDS=(tidyup --ol)
+  COMP_CWORD=1
+  _tidyup
+  [ "${COMPREPLY[*]}" = "--older-than" ]
+}
+'''},
+    setup="chmod 0644 scripts/gen-completions.sh\n", env=r67(), project=r67p("tidyup"), **ROUND67,
+)
+
+case(
+    "help2man-cli-syntax-error-then-mandoc-missing-page", "docs:man", R67_IMG_PY,
+    ["set +e",
+     "./bin/csvq --help > build/csvq-help.txt",
+     "help2man -N -o man/csvq.1 ./bin/csvq",
+     "set -e",
+     "mandoc -T lint -W warning man/csvq.1"],
+    lab("compile_error", [r"SyntaxError: "], "Python 3.11 + help2man 1.49.3 + mandoc 1.14.6",
+        "bin/csvq has a Python syntax error, so neither the help dump nor help2man gets its --help (errors ignored under set +e); "
+        "mandoc then finds no man page"),
+    files={"bin/csvq": '''#!/usr/bin/env python3
+"""csvq: query CSV files with a tiny expression language."""
+import argparse
+import csv
+import sys
+
+
+def main():
+    p = argparse.ArgumentParser(prog="csvq", description="Query CSV files.")
+    p.add_argument("--version", action="version", version="csvq 0.4.2")
+    p.add_argument("file")
+    p.add_argument("-w", "--where", help="filter expression, e.g. 'qty > 3'")
+    args = p.parse_args()
+    with open(args.file, newline="") as f:
+        for row in csv.DictReader(f):
+            if args.where and not eval(args.where, {}, row)
+                continue
+            print(row)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+''',
+           "man/.keep": "", "build/.keep": ""},
+    setup="chmod +x bin/csvq\n", env=r67(), project=r67p("csvq"), **ROUND67,
+)
+
+case(
+    "configure-scdoc-missing-ignored-then-config-mk-absent", "build", R67_IMG,
+    ["sh ./configure --prefix=/usr || true", "make"],
+    lab("dependency_install", [r"configure: error: required program 'scdoc' not found"], "POSIX sh configure + GNU make",
+        "the image lacks scdoc, which ./configure requires to build the man pages; `|| true` hides it and make then "
+        "cannot include the config.mk that configure never wrote", accept=["github_actions_config"]),
+    files={"configure": '''#!/bin/sh
+# Minimal hand-written configure.
+prefix=/usr/local
+for arg; do
+  case "$arg" in
+    --prefix=*) prefix=${arg#--prefix=} ;;
+  esac
+done
+need() {
+  printf 'checking for %s... ' "$1"
+  if command -v "$1" >/dev/null 2>&1; then command -v "$1"; else echo no; echo "configure: error: required program '$1' not found" >&2; exit 1; fi
+}
+need cc
+need scdoc
+need install
+{
+  echo "PREFIX = $prefix"
+  echo "SCDOC = $(command -v scdoc)"
+} > config.mk
+echo "wrote config.mk"
+''',
+           "Makefile": "include config.mk\n\nall: bin/rotor doc/rotor.1\n\nbin/rotor: src/rotor.sh\n\tinstall -D -m 0755 $< $@\n\ndoc/rotor.1: doc/rotor.1.scd\n\t$(SCDOC) < $< > $@\n",
+           "src/rotor.sh": "#!/bin/sh\necho rotor\n",
+           "doc/rotor.1.scd": "rotor(1)\n\n# NAME\n\nrotor - rotate logs\n"},
+    env=r67(), project=r67p("rotor"), **ROUND67,
+)
+
+case(
+    "getopt-cli-compile-error-ignored-then-expect-spawn-fails", "test:interactive", R67_IMG,
+    ["make build || echo \"build failed, running the interactive tests on what exists\"",
+     "expect -f test/prompt.exp"],
+    lab("compile_error", [r"error: .optind. undeclared", r"error: implicit declaration of function .getopt.", r"error: .optarg. undeclared"],
+        "gcc 12 + expect 5.45.4",
+        "src/askpass.c uses getopt without including <unistd.h>; the build failure is swallowed and the expect test "
+        "then cannot spawn the missing binary"),
+    files={"Makefile": "CFLAGS ?= -O2 -Wall -Werror=implicit-function-declaration\n\nbuild: build/askpass\n\nbuild/askpass: src/askpass.c\n\t@mkdir -p build\n\t$(CC) $(CFLAGS) -o $@ $<\n",
+           "src/askpass.c": '''#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv) {
+    const char *prompt = "Password: ";
+    int c;
+    while ((c = getopt(argc, argv, "p:")) != -1) {
+        switch (c) {
+        case 'p': prompt = optarg; break;
+        default: fprintf(stderr, "usage: askpass [-p PROMPT]\\n"); return 64;
+        }
+    }
+    if (optind != argc) { fprintf(stderr, "usage: askpass [-p PROMPT]\\n"); return 64; }
+    char buf[256];
+    fputs(prompt, stderr);
+    if (!fgets(buf, sizeof buf, stdin)) return 1;
+    buf[strcspn(buf, "\\n")] = 0;
+    puts(buf);
+    return 0;
+}
+''',
+           "test/prompt.exp": '''set timeout 5
+spawn ./build/askpass -p "Token: "
+expect {
+  "Token: " { send "s3cret\\r" }
+  timeout { puts stderr "\\nFAIL: no prompt"; exit 1 }
+  eof { puts stderr "\\nFAIL: askpass exited before prompting"; exit 1 }
+}
+expect "s3cret"
+'''},
+    env=r67(), project=r67p("askpass"), **ROUND67,
+)
