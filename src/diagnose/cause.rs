@@ -153,6 +153,9 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
     let t = h.clean();
     match h.rule {
         "module_not_found" | "node_pkg_missing" | "js_file_missing" => true,
+        // A signature checked without the signer's key: the key an earlier import failed to
+        // bring (or never brought).
+        "gpg_no_public_key" => true,
         // javac's classpath without a library: its packages and their names are missing.
         "javac_error" => t.contains("error: package ") && t.contains(" does not exist"),
         // PHP's autoloader found no file for a class.
@@ -662,8 +665,13 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         }
         let background = starts_background(cmd);
         let masked = masks_substitution(cmd) || cmd.contains("<(");
-        // `set +e; cmd; set -e` on one line: errexit is off for that command.
-        let inline_errexit_off = cmd.split(';').next().map(str::trim) == Some("set +e");
+        // `set +e; cmd; set -e` on one line: errexit is off for that command. So it is for a
+        // multi-line command that starts with `set +e` (GitLab echoes its first line only).
+        let first_line = cmd
+            .strip_suffix("# collapsed multi-line command")
+            .map(str::trim);
+        let inline_errexit_off = cmd.split(';').next().map(str::trim) == Some("set +e")
+            || first_line.is_some_and(|l| l.split(';').next().map(str::trim) == Some("set +e"));
         let ignored =
             errexit_off || inline_errexit_off || background || masked || ignores_failure(cmd);
         // Otherwise the job went on past this step under `set -e`, so whatever it printed did
@@ -721,10 +729,16 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         });
         // A failing step that says nothing of its own (a check's `exit 1`: `[ -s out ] ||
         // exit 1`) fails for what an earlier step did not make.
+        // The failing command failed in its own words, but this step, whose failure the script
+        // went past, died of a strong error of its own (an uncaught exception, code that does
+        // not compile, a server it could not reach): what it was to make (the pages, the
+        // bundle, the tags), the later command did without. Only a strong error, checked below.
+        let strong_fallback = symptom.is_none() && ignored && !background && failed.is_some();
         let symptom_line = match symptom {
             Some(h) => h.line,
             None if failed.is_none() => start,
             None if same_outside.is_some() => start,
+            None if strong_fallback => start,
             None => continue,
         };
         // A background process writes while the next steps run: its error may come after them,
@@ -794,6 +808,12 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         {
             continue;
         }
+        if strong_fallback
+            && same_outside.is_none()
+            && !failed.is_some_and(|f| strong_ignored_error(err, f))
+        {
+            continue;
+        }
         let mut root = err.clone();
         if root.category == Some(Category::Other) {
             let t = root.clean();
@@ -808,6 +828,31 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         return Some(root);
     }
     None
+}
+
+/// An ignored step's error strong enough to be the cause of the failing command's `failed`:
+/// an uncaught exception or a compile error (whatever the later command reported), or a
+/// server it could not reach or a package it could not find when the later command did not
+/// fail a test or a build of its own (a tag fetch that could not connect, then `git describe` finding no tags; not an
+/// `apt-get update || true` that met a dead mirror before an unrelated test failure).
+fn strong_ignored_error(err: &Hit, failed: &Hit) -> bool {
+    let own_failure = matches!(
+        failed.category,
+        Some(
+            Category::TestAssertion
+                | Category::CompileError
+                | Category::TypeError
+                | Category::LintFailure
+                | Category::FormattingFailure
+        )
+    );
+    is_uncaught_exception(err)
+        || (err.category == Some(Category::CompileError) && err.weight >= 7)
+        || (matches!(
+            err.category,
+            Some(Category::NetworkOrFlaky | Category::DependencyInstall)
+        ) && err.weight >= 7
+            && !own_failure)
 }
 
 /// How many lines of the failing command are read for a stale file's name.
@@ -942,6 +987,8 @@ fn is_refused_connection(h: &Hit) -> bool {
                 || t.contains("connection refused")
                 || t.contains("actively refused")
                 || t.contains("Couldn't connect to server")
+                // (Chrome's, in a WebDriver or puppeteer error.)
+                || t.contains("ERR_CONNECTION_REFUSED")
         }
 }
 

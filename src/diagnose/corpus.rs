@@ -64,13 +64,13 @@ fn first_round() -> u32 {
 pub const TUNED_ROUNDS: &[u32] = &[
     3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
     29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,
-    53, 54, 55, 56, 57, 58, 59, 60, 61,
+    53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65,
 ];
 
 /// Tuned rounds whose misses were read and fixed only in part: the ones left are listed by
 /// `gitaiops eval corpus --round N` and in BENCHMARKS.md. The floors test holds them to the
 /// figures they reached, not to the 0.97 of the others.
-pub const PARTLY_FIXED_ROUNDS: &[u32] = &[38, 39, 52, 53, 55, 57, 60, 61];
+pub const PARTLY_FIXED_ROUNDS: &[u32] = &[38, 39, 52, 53, 55, 57, 60, 61, 62, 63, 64, 65];
 
 /// Rounds 1 and 2 are split into dev and held-out instead (both read by now).
 pub const FIRST_OWN_ROUND: u32 = 3;
@@ -433,8 +433,10 @@ mod tests {
             // three infra causes unfixed, rounds 52-53 four cascades' decisive lines and a
             // stalled clone, round 55 git's dubious ownership, whose category the references
             // disagree on, round 57 a make recipe's `a; b` hiding a seed program's error,
-            // rounds 60-61 an Emscripten cascade and an Airflow template's category
-            // (BENCHMARKS.md): the safety floors hold for them as for every round.
+            // rounds 60-61 an Emscripten cascade and an Airflow template's category, rounds
+            // 62-65 OOM kills labelled infra, two job timeouts, a missing program's category
+            // and six cascades' decisive lines (BENCHMARKS.md): the safety floors hold for
+            // them as for every round.
             let (category_floor, line_floor, infra_missed) = if PARTLY_FIXED_ROUNDS.contains(&round)
             {
                 (0.96, 0.90, 2)

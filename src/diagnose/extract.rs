@@ -367,7 +367,7 @@ static RULES: &[Rule] = &[
     // urllib's wrapped one, requests' Read/ConnectTimeout, undici's): the remote side did not
     // answer, unlike a test runner's or the job's own time limit (the code did not finish).
     r("socket_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^\s*(?:[\w.]+\.)?(?:TimeoutError|timeout): timed out\s*$|<urlopen error timed out>|\bRead timed out\b|\b(?:ReadTimeout|ConnectTimeout)\b|\bUND_ERR_(?:CONNECT|HEADERS|BODY)_TIMEOUT\b"),
-    r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|The handshake operation timed out|SSL handshake timed out|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '|The operation was aborted due to timeout|\bUND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT\b"),
+    r("network", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"(?i)Could not resolve host|Temporary failure in name resolution|Name or service not known|getaddrinfo (ENOTFOUND|EAI_AGAIN)|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEAI_AGAIN\b|Connection (reset by peer|refused|timed out)|TLS handshake timeout|The handshake operation timed out|SSL handshake timed out|Network is unreachable|SSL_ERROR_SYSCALL|\bi/o timeout\b|Max retries exceeded with url|too many 50\d error responses|RemoteDisconnected|ReadTimeoutError|ConnectTimeoutError|Could not (GET|HEAD) '|The operation was aborted due to timeout|\bUND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT\b|\bnet::ERR_(CONNECTION_(REFUSED|RESET|TIMED_OUT|CLOSED)|NAME_NOT_RESOLVED|ADDRESS_UNREACHABLE|TIMED_OUT)\b"),
     // More tools' words for a request that got no answer: the JVM's exceptions (maven, gradle),
     // Apache HttpClient's, kubectl's, helm's, the AWS CLI's, apt's, ssh's, git's, reqwest's,
     // docker's, musl's resolver, and the errno names.
@@ -451,6 +451,10 @@ static RULES: &[Rule] = &[
     // skipped). Relative paths stay with the weaker rule: those are the project's own files.
     r("node_pkg_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"\bCannot find package '[^.'/][^']*' imported from "),
     r("module_not_found", Cause, Cat::Is(C::DependencyInstall), 4, r"ModuleNotFoundError: No module named|^\S*python[\d.]*: No module named [\w.]+\s*$|Cannot find module '[^./']|Error: Cannot find package"),
+    // A package the tool's configuration names and the job did not install: commitlint's
+    // `extends` (`Cannot find module "@org/commitlint-config" from "/builds/..."`, the
+    // resolve-from wording), jest's `testEnvironment` and `preset`.
+    r("config_package_missing", Cause, Cat::Is(C::DependencyInstall), 8, r#"^(?:\w*Error: )?Cannot find module "(?P<n>[^"./][^"]*)" from "|^\s*Test environment (?P<n2>\S+) cannot be found\.|^\s*Preset (?P<n3>\S+) not found\.|^\s*Module (?P<n4>\S+) in the (?:transform|setupFiles\w*|testEnvironment|reporters) option was not found\."#),
     // Node could not find one of the project's own files (a path, not a package): a renamed
     // or deleted source file, as a compiler's missing header (`finish` gives a path
     // inside node_modules back to the install).
@@ -526,6 +530,50 @@ static RULES: &[Rule] = &[
     // debhelper's test step (the package's `make check` under dh_auto_test).
     r("dh_auto_test", Cause, Cat::Is(C::TestAssertion), 7, r"^dh_auto_test: error: "),
     // A signing key whose secret part the job does not have (gpg, dpkg-buildpackage's signing).
+    // A browser the job's image does not have where the test's configuration says, or cannot
+    // start as configured (puppeteer's and chromedriver's words; Chromium refusing root
+    // without `--no-sandbox`): the job's setup.
+    r("browser_launch", Cause, Cat::Is(C::GithubActionsConfig), 8, r"Browser was not found at the configured executablePath|Could not find (?:Chrome|Chromium|Firefox|chrome-headless-shell) \(ver\.|Running as root without --no-sandbox is not supported|session not created: This version of ChromeDriver only supports|unknown error: (?:cannot find Chrome binary|no chrome binary at)|unknown error: DevToolsActivePort file doesn't exist"),
+    // Screenshot comparisons: the image diff tools' reports of pixels that differ from the
+    // baseline (odiff, pixelmatch scripts, jest-image-snapshot, Playwright).
+    r("image_diff", Cause, Cat::Is(C::TestAssertion), 7, r"^Found \d+ different pixels\b|\b\d+ (?:of \d+ )?pixels (?:differ|are different|mismatch(?:ed)?)\b|Expected image to (?:match or be a close match to snapshot|be the same size as the snapshot)|Screenshot comparison failed:|\d+ pixels \(ratio [\d.]+ of all image pixels\) are different"),
+    // axe-core's accessibility violations, as its CLI and the usual report scripts print them.
+    r("a11y_violation", Cause, Cat::Is(C::TestAssertion), 7, r#"^\[(?:critical|serious|moderate|minor)\] [a-z0-9-]+: .+\(\d+ nodes?\)\s*$|^\s*Violation of "[a-z0-9-]+" with \d+ occurrences!|^\d+ [Aa]ccessibility (?:issues?|violations?) (?:detected|found)"#),
+    // Media tools refusing what the job asks of them: ImageMagick's security policy (Debian's
+    // forbids PDF), ffmpeg without the codec, svgo's misspelt plugin: the job's configuration.
+    r("media_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r#"not allowed by the security policy `|^Unknown (?:encoder|decoder) '[^']+'|^Encoder \S+ not found|^Error: Unknown builtin plugin ""#),
+    // ffmpeg's and ffprobe's reading of an HTTP server error.
+    r("ffmpeg_http_5xx", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"Server returned 5XX Server Error reply|Server returned 50[234] "),
+    // Open MPI refusing the launch the job asked for: more ranks than the runner's slots
+    // (without `--oversubscribe` or a hostfile), or root without `--allow-run-as-root`.
+    r("mpi_launch_refused", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^There are not enough slots available in the system to satisfy the \d+|^mpirun has detected an attempt to run as root\.|^(?:prterun|mpirun|mpiexec) was unable to launch the specified application as it could not (?:access|find) an executable"),
+    // h5diff's (and nccmp's) count of values that differ from the reference file: a
+    // regression comparison that failed.
+    r("data_diff_count", Cause, Cat::Is(C::TestAssertion), 6, r"^\d+ differences? found\s*$"),
+    // A file the job reads that is not what its name says: an image Pillow cannot identify,
+    // an archive that is not one, a pickle that does not load. Often a Git LFS pointer checked
+    // out without git-lfs, or a truncated download: the input, not the code that reads it.
+    r("input_undecodable", Cause, Cat::Is(C::Other), 8, r"\bUnidentifiedImageError: cannot identify image file\b|\bBadZipFile: File is not a zip file\b|\bUnpicklingError: invalid load key\b"),
+    // Changesets' errors, every line prefixed with its butterfly: a changeset file that does
+    // not parse (`invalid version type "mayor"`) is the release's configuration.
+    r("changeset_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\u{1F98B}\s+error Error: (?:could not parse changeset\b|.*\binvalid version type\b)|^\u{1F98B}\s+error Some packages have been changed but no changesets were found"),
+    r("changeset_error", Cause, Cat::None, 6, r"^\u{1F98B}\s+error (?:\w*Error: .+)"),
+    // git cloning a repository that is not there (a submodule's URL after a rename, a local
+    // path that moved): the repository's configuration names it.
+    r("git_repo_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^fatal: repository '[^']+' does not exist\s*$|^fatal: clone of '[^']+' into submodule path '[^']+' failed\s*$"),
+    // A signature the job's keyring cannot check (`git verify-commit`, `git verify-tag`): the
+    // signer's public key was never given to the job.
+    r("gpg_no_public_key", Cause, Cat::Is(C::PermissionOrSecret), 7, r"^gpg: Can't check signature: No public key\s*$"),
+    // A key file that gpg could not import (truncated armor, not a key at all): the
+    // verification after it misses that key for this reason.
+    r("gpg_import_failed", Cause, Cat::Is(C::Other), 8, r"^gpg: import from '[^']+' failed: |^gpg: no valid OpenPGP data found\.\s*$"),
+    // semantic-release's coded errors (`[semantic-release] › ✘  ERELEASEBRANCHES The release
+    // branches are invalid ...`): the tokens it was not given, or its configuration.
+    r("semrel_token", Cause, Cat::Is(C::PermissionOrSecret), 8, r"\[semantic-release\].*\s(?P<n>E(?:NO|INVALID)(?:GH|GL|NPM|GITEA|BB)?TOKEN|EGITNOPERMISSION|EINVALIDNPMAUTH)\s"),
+    r("semrel_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"\[semantic-release\].*\s(?P<n>E(?:RELEASEBRANCHES|INVALIDBRANCH|DUPLICATEBRANCHES|MAINTENANCEBRANCH\w*|PRERELEASEBRANCH\w*|INVALIDNEXTVERSION|INVALIDMAINTENANCEMERGE|PLUGINSCONF|PLUGINCONF|ANALYZECOMMITSOUTPUT|NOREPOURL|INVALIDTAGFORMAT|TAGNOVERSION|\w+CONFIG\w*))\s"),
+    // pydantic's validation of a model that is a tool's configuration (`1 validation error for
+    // RawConfig`, `... for Settings`): the configuration file's value is wrong.
+    r("config_model_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\d+ validation errors? for (?P<n>\w*(?:Config|Settings|Configuration|Options))\s*$"),
     r("gpg_no_secret_key", Cause, Cat::Is(C::PermissionOrSecret), 8, r"^gpg: .*: No secret key\s*$|^gpg: signing failed: No secret key|clear-sign failed: No secret key"),
     // A cargo build script that failed (PyO3 refusing the interpreter, a C library's build).
     // PyO3's build script refusing the interpreter it was given.

@@ -38,10 +38,12 @@ fn only_waited(ex: &Extraction, (start, end): (usize, usize)) -> bool {
                 && h.category == Some(Category::TimeoutOrOom)
         })
         .collect();
+    // (A program's own `TimeoutError: Waiting for selector ... failed` is a wait too.)
     !timeouts.is_empty()
-        && timeouts
-            .iter()
-            .all(|h| matches!(h.rule, "timed_out" | "tests_timeout"))
+        && timeouts.iter().all(|h| {
+            matches!(h.rule, "timed_out" | "tests_timeout")
+                || (h.rule == "py_exception" && h.name.as_deref() == Some("TimeoutError"))
+        })
 }
 
 /// Diagnoses a log with the rules engine.
@@ -542,6 +544,22 @@ fn adjust_for_step(
         for h in &mut ex.hits {
             if h.line >= start && h.line <= end && h.rule == "cmd_not_found" {
                 h.category = Some(Category::DependencyInstall);
+            }
+        }
+    }
+    // An address already in use after the job itself started a server in the background
+    // (`http-server -p "$APP_PORT" &`, then a mock API on the same port): the job's own
+    // process holds it, its ports are its configuration, and a retry meets the same clash.
+    // (Without such a step, a port held on a shared runner stays a flaky cause.)
+    let own_server = ex.hits.iter().any(|h| {
+        h.role == Role::Step
+            && h.line < start
+            && h.name.as_deref().is_some_and(cause::starts_background)
+    });
+    if own_server {
+        for h in &mut ex.hits {
+            if h.line >= start && h.line <= end && h.rule == "port_in_use" {
+                h.category = Some(Category::GithubActionsConfig);
             }
         }
     }
@@ -1429,6 +1447,7 @@ fn compares_files(cmd: &str) -> bool {
 /// readers disagree on:
 /// - git's "dubious ownership": a permission problem to LogDx-CI's labellers, the runner's
 ///   setup to round 55's;
+/// - a program not found on the PATH: the job's image, or a dependency it did not install;
 /// - a Jinja template that does not render: the job's configuration when the template is a
 ///   config file (jinja2-cli, Ansible's j2 files), the code when it is a DAG's templated field
 ///   (Airflow); the engine cannot tell whose template it is.
@@ -1436,16 +1455,19 @@ fn contested_reading(category: Category, anchors: &[&Hit]) -> bool {
     match category {
         Category::PermissionOrSecret => anchors.iter().any(|a| a.rule == "dubious_ownership"),
         Category::GithubActionsConfig => anchors.first().is_some_and(|a| {
-            a.rule == "py_exception"
-                && a.name.as_deref().is_some_and(|n| {
-                    matches!(
-                        n,
-                        "UndefinedError"
-                            | "TemplateNotFound"
-                            | "TemplateSyntaxError"
-                            | "TemplateAssertionError"
-                    )
-                })
+            // A program the job's image lacks (`xvfb-run: command not found`): its image to
+            // some labellers, a dependency the job never installed to others (rounds 62, 65).
+            a.rule == "cmd_not_found"
+                || a.rule == "py_exception"
+                    && a.name.as_deref().is_some_and(|n| {
+                        matches!(
+                            n,
+                            "UndefinedError"
+                                | "TemplateNotFound"
+                                | "TemplateSyntaxError"
+                                | "TemplateAssertionError"
+                        )
+                    })
         }),
         _ => false,
     }

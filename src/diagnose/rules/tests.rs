@@ -4029,3 +4029,120 @@ fn round60_and_61_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+#[test]
+fn round62_to_65_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ python tools/gen_fixtures.py catalog.csv public/items || true\nTraceback (most recent call last):\n  File \"/builds/shop/tools/gen_fixtures.py\", line 14, in <module>\n    price = row[\"unit_price\"]\nKeyError: 'unit_price'\n$ python -m http.server 8080 --directory public > http.log 2>&1 &\n$ pytest -q tests/e2e\nF                                                                        [100%]\n=================================== FAILURES ===================================\n___________________________ test_item_page_renders ____________________________\nE       AssertionError: assert '404 Not Found' == 'Widget'\n=========================== short test summary info ============================\nFAILED tests/e2e/test_items.py::test_item_page_renders - AssertionError: assert '404 Not Found' == 'Widget'\n1 failed in 2.31s\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "KeyError: 'unit_price'",
+        ),
+        (
+            "$ npx esbuild web/main.ts --bundle --outdir=build || true\n✘ [ERROR] Could not resolve \"lodash-es/debounce\"\n\n    web/main.ts:3:22:\n      3 │ import debounce from 'lodash-es/debounce';\n        ╵                      ~~~~~~~~~~~~~~~~~~~~\n\n1 error\n$ node e2e/check.mjs\nTimeoutError: Waiting for selector `#app .ready` failed\n    at async file:///builds/web/e2e/check.mjs:9:3\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Could not resolve \"lodash-es/debounce\"",
+        ),
+        (
+            "$ git fetch --tags origin || true\nfatal: unable to access 'https://git.example.com/ops/agent.git/': Could not resolve host: git.example.com\n$ export VERSION=$(git describe --tags)\nfatal: No names found, cannot describe anything.\nERROR: Job failed: exit code 128\n",
+            Category::NetworkOrFlaky,
+            "Could not resolve host: git.example.com",
+        ),
+        (
+            "$ python -m http.server 8000 --bind 127.0.0.1 &\n$ python tests/mock_backend.py --port 8000\nTraceback (most recent call last):\n  File \"/builds/app/tests/mock_backend.py\", line 30, in <module>\n    server = HTTPServer((\"127.0.0.1\", args.port), Handler)\nOSError: [Errno 98] Address already in use\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Address already in use",
+        ),
+        (
+            "$ npx semantic-release\n[10:02:11 AM] [semantic-release] › ℹ  Running semantic-release version 23.0.2\n[10:02:12 AM] [semantic-release] › ✘  ENOGLTOKEN No GitLab token specified.\nA GitLab personal access token must be created and set in the GL_TOKEN or GITLAB_TOKEN environment variable on your CI environment.\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "ENOGLTOKEN No GitLab token specified.",
+        ),
+        (
+            "$ npx semantic-release --dry-run\n[9:14:40 AM] [semantic-release] › ✘  EINVALIDBRANCH A branch is invalid in the `branches` configuration.\nEach branch in the branches configuration must be either a string, a regexp or an object with a name property.\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "EINVALIDBRANCH A branch is invalid",
+        ),
+        (
+            "$ python -m app.check_settings\n2 validation errors for Settings\ndatabase_url\n  Field required [type=missing, input_value={'debug': 'true'}, input_type=dict]\nworkers\n  Input should be a valid integer [type=int_parsing, input_value='four', input_type=str]\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "2 validation errors for Settings",
+        ),
+        (
+            "$ npx jest --ci\n● Validation Error:\n\n  Preset ts-jest not found.\n\n  Configuration Documentation:\n  https://jestjs.io/docs/configuration\n\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Preset ts-jest not found.",
+        ),
+        (
+            "$ git verify-tag v4.2.0\ngpg: Signature made Tue Nov 10 09:12:44 2026 UTC\ngpg:                using RSA key 4AEE18F83AFDEB23\ngpg: Can't check signature: No public key\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "Can't check signature: No public key",
+        ),
+        (
+            "$ pytest -q tests/ui\nE       selenium.common.exceptions.SessionNotCreatedException: Message: session not created: This version of ChromeDriver only supports Chrome version 114\nFAILED tests/ui/test_login.py::test_login - selenium.common.exceptions.SessionNotCreatedException: Message: session not created: This version of ChromeDriver only supports Chrome version 114\n1 failed in 1.02s\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "This version of ChromeDriver only supports Chrome version 114",
+        ),
+        (
+            "$ npx jest tests/visual\n  ● checkout page › matches the snapshot\n\n    Expected image to match or be a close match to snapshot but was 3.21% different from snapshot (1543 differing pixels).\n    See diff for details: /builds/web/tests/visual/__image_snapshots__/__diff_output__/checkout-diff.png\n\nTests:       1 failed, 4 passed, 5 total\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Expected image to match or be a close match to snapshot",
+        ),
+        (
+            "$ npx axe http://127.0.0.1:8080/ --exit\nRunning axe-core 4.9.1 in chrome-headless\nTesting http://127.0.0.1:8080/ ... please wait, this may take a minute.\n  Violation of \"color-contrast\" with 3 occurrences!\n    Ensures the contrast between foreground and background colors meets WCAG 2 AA minimum contrast ratio thresholds. Correct invalid elements at:\n     - .btn-secondary\n3 Accessibility issues detected.\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "Violation of \"color-contrast\" with 3 occurrences!",
+        ),
+        (
+            "$ magick -density 150 docs/manual.pdf[0] -resize 400x build/manual.png\nmagick: attempt to perform an operation not allowed by the security policy `PDF' @ error/constitute.c/IsCoderAuthorized/422.\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "not allowed by the security policy",
+        ),
+        (
+            "$ ffmpeg -hide_banner -i raw/intro.mov -c:v libx265 -crf 28 out/intro.mp4\nInput #0, mov,mp4,m4a,3gp,3g2,mj2, from 'raw/intro.mov':\n  Duration: 00:00:04.00, start: 0.000000, bitrate: 2210 kb/s\nUnknown encoder 'libx265'\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Unknown encoder 'libx265'",
+        ),
+        (
+            "$ ffmpeg -hide_banner -i https://media.example.net/raw/intro.mov -t 5 out/clip.mp4\n[https @ 0x55d0c1a3c0] HTTP error 503 Service Unavailable\nhttps://media.example.net/raw/intro.mov: Server returned 5XX Server Error reply\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Server returned 5XX Server Error reply",
+        ),
+        (
+            "$ mpirun -np 8 ./bin/lbm --steps 100\n--------------------------------------------------------------------------\nThere are not enough slots available in the system to satisfy the 8\nslots that were requested by the application:\n\n  ./bin/lbm\n\nEither request fewer slots for your application, or make more slots\navailable for use.\n--------------------------------------------------------------------------\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "There are not enough slots available in the system to satisfy the 8",
+        ),
+        (
+            "$ h5diff -p 1e-6 ref/ocean.h5 out/ocean.h5 /salinity\ndataset: </salinity> and </salinity>\nsize:           [4x4]           [4x4]\nposition        salinity        salinity        difference      relative\n------------------------------------------------------------------------\n[ 0 2 ]          35.1            35.3            0.2             0.0057\n3 differences found\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "3 differences found",
+        ),
+        (
+            "$ node scripts/pdf.mjs\nError: Could not find Chrome (ver. 121.0.6167.85). This can occur if either\n 1. you did not perform an installation before running the script (e.g. `npx puppeteer browsers install chrome`) or\n 2. your cache path is incorrectly configured (which is: /root/.cache/puppeteer).\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Could not find Chrome (ver. 121.0.6167.85)",
+        ),
+        (
+            "$ pytest -q tests/test_export.py\nF                                                                        [100%]\n=================================== FAILURES ===================================\n____________________________ test_reads_bundle _____________________________\nE       zipfile.BadZipFile: File is not a zip file\n=========================== short test summary info ============================\nFAILED tests/test_export.py::test_reads_bundle - zipfile.BadZipFile: File is not a zip file\n1 failed in 0.12s\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "BadZipFile: File is not a zip file",
+        ),
+        (
+            "$ pnpm changeset status --since=origin/main\n🦋  error Some packages have been changed but no changesets were found. Run `changeset add` to resolve this error.\n🦋  error If this change doesn't need a release, run `changeset add --empty`.\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Some packages have been changed but no changesets were found",
+        ),
+        (
+            "$ set +e # collapsed multi-line command\nTraceback (most recent call last):\n  File \"/builds/ops/tools/bump.py\", line 22, in <module>\n    text = open(path).read()\nFileNotFoundError: [Errno 2] No such file or directory: 'helm/app/Chart.yaml'\n$ git push origin \"v$VERSION\"\nerror: src refspec v does not match any\nerror: failed to push some refs to 'https://gitlab.example.com/ops/app.git'\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "FileNotFoundError: [Errno 2] No such file or directory: 'helm/app/Chart.yaml'",
+        ),
+        (
+            "$ git submodule update --init\nSubmodule 'third_party/proto' (/srv/git/proto-defs.git) registered for path 'third_party/proto'\nfatal: repository '/srv/git/proto-defs.git' does not exist\nfatal: clone of '/srv/git/proto-defs.git' into submodule path '/builds/api/gateway/third_party/proto' failed\nFailed to clone 'third_party/proto'. Retry scheduled\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "fatal: repository '/srv/git/proto-defs.git' does not exist",
+        ),
+    ];
+    assert_families(cases);
+}
