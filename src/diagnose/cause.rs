@@ -538,12 +538,15 @@ fn asks_own_server(ex: &Extraction, start: usize, step: Option<&Hit>) -> bool {
     let loopback = ["127.0.0.1", "localhost", "[::1]"]
         .iter()
         .any(|h| cmd.contains(&format!("://{h}")));
-    loopback
-        && ex.hits.iter().any(|h| {
-            h.role == Role::Step
-                && h.line < start
-                && h.name.as_deref().is_some_and(starts_background)
-        })
+    loopback && started_in_background(ex, start)
+}
+
+/// Whether a step before line `before` started a program in the background (`server &`): a
+/// server the job itself runs.
+pub fn started_in_background(ex: &Extraction, before: usize) -> bool {
+    ex.hits[..ex.hits.partition_point(|h| h.line < before)]
+        .iter()
+        .any(|h| h.role == Role::Step && h.name.as_deref().is_some_and(starts_background))
 }
 
 /// The failing command talked to a server the job itself started in the background, the
@@ -727,13 +730,13 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             f.category
                 .is_some_and(|c| matches!(c, Category::NetworkOrFlaky | Category::Infrastructure))
         });
-        // A failing step that says nothing of its own (a check's `exit 1`: `[ -s out ] ||
-        // exit 1`) fails for what an earlier step did not make.
         // The failing command failed in its own words, but this step, whose failure the script
         // went past, died of a strong error of its own (an uncaught exception, code that does
         // not compile, a server it could not reach): what it was to make (the pages, the
         // bundle, the tags), the later command did without. Only a strong error, checked below.
         let strong_fallback = symptom.is_none() && ignored && !background && failed.is_some();
+        // A failing step that says nothing of its own (a check's `exit 1`: `[ -s out ] ||
+        // exit 1`) fails for what an earlier step did not make.
         let symptom_line = match symptom {
             Some(h) => h.line,
             None if failed.is_none() => start,
@@ -833,8 +836,9 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
 /// An ignored step's error strong enough to be the cause of the failing command's `failed`:
 /// an uncaught exception or a compile error (whatever the later command reported), or a
 /// server it could not reach or a package it could not find when the later command did not
-/// fail a test or a build of its own (a tag fetch that could not connect, then `git describe` finding no tags; not an
-/// `apt-get update || true` that met a dead mirror before an unrelated test failure).
+/// fail a test or a build of its own (a tag fetch that could not connect, then `git describe`
+/// finding no tags; not an `apt-get update || true` that met a dead mirror before an
+/// unrelated test failure).
 fn strong_ignored_error(err: &Hit, failed: &Hit) -> bool {
     let own_failure = matches!(
         failed.category,
@@ -1067,10 +1071,7 @@ pub fn server_log_cause(ex: &Extraction, (start, end): (usize, usize)) -> Option
     // A server the job started in the background (`python -m web.server > server.log 2>&1 &`)
     // that never answered, and whose log, shown afterwards, ends in an error: the first such
     // error (an uncaught exception is the code's, `Other`, unless a rule knows better).
-    let started = ex.hits.iter().any(|h| {
-        h.role == Role::Step && h.line < start && h.name.as_deref().is_some_and(starts_background)
-    });
-    if !started {
+    if !started_in_background(ex, start) {
         return None;
     }
     let mut root = ex

@@ -551,12 +551,7 @@ fn adjust_for_step(
     // (`http-server -p "$APP_PORT" &`, then a mock API on the same port): the job's own
     // process holds it, its ports are its configuration, and a retry meets the same clash.
     // (Without such a step, a port held on a shared runner stays a flaky cause.)
-    let own_server = ex.hits.iter().any(|h| {
-        h.role == Role::Step
-            && h.line < start
-            && h.name.as_deref().is_some_and(cause::starts_background)
-    });
-    if own_server {
+    if cause::started_in_background(&ex, start) {
         for h in &mut ex.hits {
             if h.line >= start && h.line <= end && h.rule == "port_in_use" {
                 h.category = Some(Category::GithubActionsConfig);
