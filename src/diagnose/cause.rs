@@ -392,14 +392,7 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
             .find(|h| {
                 h.role == Role::Cause
                     && h.category.is_some()
-                    && (h.weight >= 6
-                        || (matches!(
-                            h.rule,
-                            "py_exception"
-                                | "jvm_uncaught"
-                                | "dotnet_uncaught"
-                                | "beam_ocaml_uncaught"
-                        ) && !h.text.starts_with([' ', '\t'])))
+                    && (h.weight >= 6 || is_uncaught_exception(h))
             })
     {
         let mut root = root.clone();
@@ -416,9 +409,7 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
             .find(|h| {
                 h.role == Role::Cause
                     && !in_loop(ex, h.line)
-                    && (h.weight >= 7 && h.category.is_some()
-                        || (matches!(h.rule, "py_exception" | "jvm_uncaught" | "dotnet_uncaught")
-                            && !h.text.starts_with([' ', '\t'])))
+                    && (h.weight >= 7 && h.category.is_some() || is_uncaught_exception(h))
             })
     {
         let mut root = root.clone();
@@ -672,9 +663,8 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         // multi-line command that starts with `set +e` (GitLab echoes its first line only).
         let first_line = cmd
             .strip_suffix("# collapsed multi-line command")
-            .map(str::trim);
-        let inline_errexit_off = cmd.split(';').next().map(str::trim) == Some("set +e")
-            || first_line.is_some_and(|l| l.split(';').next().map(str::trim) == Some("set +e"));
+            .unwrap_or(cmd);
+        let inline_errexit_off = first_line.split(';').next().map(str::trim) == Some("set +e");
         let ignored =
             errexit_off || inline_errexit_off || background || masked || ignores_failure(cmd);
         // Otherwise the job went on past this step under `set -e`, so whatever it printed did

@@ -529,7 +529,6 @@ static RULES: &[Rule] = &[
     r("stubtest", Cause, Cat::Is(C::TypeError), 7, r"^(?:error: )?[\w.]+ is inconsistent, |^error: [\w.]+ is not present at runtime"),
     // debhelper's test step (the package's `make check` under dh_auto_test).
     r("dh_auto_test", Cause, Cat::Is(C::TestAssertion), 7, r"^dh_auto_test: error: "),
-    // A signing key whose secret part the job does not have (gpg, dpkg-buildpackage's signing).
     // A browser the job's image does not have where the test's configuration says, or cannot
     // start as configured (puppeteer's and chromedriver's words; Chromium refusing root
     // without `--no-sandbox`): the job's setup.
@@ -557,7 +556,6 @@ static RULES: &[Rule] = &[
     // Changesets' errors, every line prefixed with its butterfly: a changeset file that does
     // not parse (`invalid version type "mayor"`) is the release's configuration.
     r("changeset_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\u{1F98B}\s+error Error: (?:could not parse changeset\b|.*\binvalid version type\b)|^\u{1F98B}\s+error Some packages have been changed but no changesets were found"),
-    r("changeset_error", Cause, Cat::None, 6, r"^\u{1F98B}\s+error (?:\w*Error: .+)"),
     // git cloning a repository that is not there (a submodule's URL after a rename, a local
     // path that moved): the repository's configuration names it.
     r("git_repo_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^fatal: repository '[^']+' does not exist\s*$|^fatal: clone of '[^']+' into submodule path '[^']+' failed\s*$"),
@@ -574,6 +572,7 @@ static RULES: &[Rule] = &[
     // pydantic's validation of a model that is a tool's configuration (`1 validation error for
     // RawConfig`, `... for Settings`): the configuration file's value is wrong.
     r("config_model_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\d+ validation errors? for (?P<n>\w*(?:Config|Settings|Configuration|Options))\s*$"),
+    // A signing key whose secret part the job does not have (gpg, dpkg-buildpackage's signing).
     r("gpg_no_secret_key", Cause, Cat::Is(C::PermissionOrSecret), 8, r"^gpg: .*: No secret key\s*$|^gpg: signing failed: No secret key|clear-sign failed: No secret key"),
     // A cargo build script that failed (PyO3 refusing the interpreter, a C library's build).
     // PyO3's build script refusing the interpreter it was given.
