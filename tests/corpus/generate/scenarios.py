@@ -42051,3 +42051,1374 @@ expect "s3cret"
 '''},
     env=r67(), project=r67p("askpass"), **ROUND67,
 )
+
+# ---------------------------------------------------------------------------------------------
+# Round 68: hardware design and FPGA CI jobs (Icarus Verilog 11, Verilator 5.006, GHDL 2.0, Yosys
+# 0.23, nextpnr-ice40 and icestorm from Debian; cocotb 2.1, vcdvcd, vsg, PyYAML and jsonschema in
+# a venv in /tmp/diag68), with the Makefiles and Python glue around them.
+
+ROUND68 = dict(round=68)
+
+R68_PATH = "/tmp/diag68/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+R68_IMG = "registry.vought.example/ci/hdl-tools:bookworm"
+R68_IMG_PY = "registry.vought.example/ci/cocotb:py3.11-bookworm"
+R68_IMG_FPGA = "registry.vought.example/ci/fpga-ice40:bookworm"
+
+
+def r68(**kw):
+    """An HDL job's environment: the venv (cocotb, vsg, vcdvcd), then Debian's tools."""
+    e = {"PATH": R68_PATH, "HOME": "/tmp/diag68/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+         "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
+    e.update(kw)
+    return e
+
+
+def r68p(name):
+    return f"vought/{name}"
+
+
+R68_COCOTB_MK = '''SIM ?= icarus
+TOPLEVEL_LANG ?= verilog
+VERILOG_SOURCES += {sources}
+COCOTB_TOPLEVEL = {top}
+COCOTB_TEST_MODULES = {module}
+export PYTHONPATH := $(CURDIR)/tests:$(PYTHONPATH)
+
+include $(shell cocotb-config --makefiles)/Makefile.sim
+'''
+
+# --- plain failures --------------------------------------------------------------------------
+
+case(
+    "iverilog-alu-case-without-endcase-syntax-error", "build:sim", R68_IMG,
+    ["iverilog -V 2>&1 | sed -n 1p", "mkdir -p build",
+     "iverilog -g2012 -Wall -o build/tb_alu.vvp rtl/alu.v tb/tb_alu.v", "vvp -n build/tb_alu.vvp"],
+    lab("compile_error", [r"^rtl/alu\.v:\d+: syntax error"], "Icarus Verilog 11",
+        "the case statement in the ALU's always block lost its endcase in a merge; iverilog stops at the parser"),
+    files={"rtl/alu.v": '''// 8-bit ALU for the vought microcontroller datapath
+module alu (
+  input  wire [7:0] a,
+  input  wire [7:0] b,
+  input  wire [2:0] op,
+  output reg  [7:0] y,
+  output wire       zero
+);
+  always @* begin
+    case (op)
+      3'd0: y = a + b;
+      3'd1: y = a - b;
+      3'd2: y = a & b;
+      3'd3: y = a | b;
+      3'd4: y = a ^ b;
+      3'd5: y = {a[6:0], 1'b0};
+      default: y = 8'h00;
+  end
+
+  assign zero = (y == 8'h00);
+endmodule
+''',
+           "tb/tb_alu.v": '''`timescale 1ns/1ps
+module tb_alu;
+  reg  [7:0] a, b;
+  reg  [2:0] op;
+  wire [7:0] y;
+  wire zero;
+  alu dut (.a(a), .b(b), .op(op), .y(y), .zero(zero));
+  initial begin
+    a = 8'd5; b = 8'd3; op = 3'd0; #1;
+    if (y !== 8'd8) $fatal(1, "add: got %0d", y);
+    op = 3'd1; #1;
+    if (y !== 8'd2) $fatal(1, "sub: got %0d", y);
+    $display("tb_alu: PASS");
+    $finish;
+  end
+endmodule
+'''},
+    env=r68(), project=r68p("alu-core"), **ROUND68,
+)
+
+case(
+    "iverilog-fifo-renamed-pointer-unable-to-bind", "build:sim", R68_IMG,
+    ["mkdir -p build", "iverilog -g2012 -o build/fifo.vvp -s tb_fifo rtl/sync_fifo.v tb/tb_fifo.v",
+     "vvp -n build/fifo.vvp"],
+    lab("compile_error", [r"Unable to bind wire/reg/memory `rd_ptr_q'"], "Icarus Verilog 11",
+        "the read pointer register was renamed rd_ptr_r but the empty/full logic still uses rd_ptr_q"),
+    files={"rtl/sync_fifo.v": '''module sync_fifo #(parameter W = 8, parameter AW = 4) (
+  input  wire         clk,
+  input  wire         rst_n,
+  input  wire         wr_en,
+  input  wire [W-1:0] wr_data,
+  input  wire         rd_en,
+  output wire [W-1:0] rd_data,
+  output wire         empty,
+  output wire         full
+);
+  reg [W-1:0]  mem [0:(1<<AW)-1];
+  reg [AW:0]   wr_ptr_q;
+  reg [AW:0]   rd_ptr_r;
+
+  always @(posedge clk or negedge rst_n) begin
+    if (!rst_n) begin
+      wr_ptr_q <= 0;
+      rd_ptr_r <= 0;
+    end else begin
+      if (wr_en && !full) begin
+        mem[wr_ptr_q[AW-1:0]] <= wr_data;
+        wr_ptr_q <= wr_ptr_q + 1'b1;
+      end
+      if (rd_en && !empty)
+        rd_ptr_r <= rd_ptr_r + 1'b1;
+    end
+  end
+
+  assign rd_data = mem[rd_ptr_r[AW-1:0]];
+  assign empty   = (wr_ptr_q == rd_ptr_q);
+  assign full    = (wr_ptr_q[AW] != rd_ptr_q[AW]) && (wr_ptr_q[AW-1:0] == rd_ptr_q[AW-1:0]);
+endmodule
+''',
+           "tb/tb_fifo.v": '''`timescale 1ns/1ps
+module tb_fifo;
+  reg clk = 0, rst_n = 0, wr_en = 0, rd_en = 0;
+  reg [7:0] wr_data = 0;
+  wire [7:0] rd_data;
+  wire empty, full;
+  sync_fifo dut (.*);
+  always #5 clk = ~clk;
+  initial begin
+    #12 rst_n = 1;
+    @(negedge clk) begin wr_en = 1; wr_data = 8'hA5; end
+    @(negedge clk) wr_en = 0;
+    if (empty) $fatal(1, "fifo empty after a write");
+    $display("tb_fifo: PASS");
+    $finish;
+  end
+endmodule
+'''},
+    env=r68(), project=r68p("fifo-sync"), **ROUND68,
+)
+
+case(
+    "verilator-lint-wall-width-warnings-uart-tx", "lint:rtl", R68_IMG,
+    ["verilator --version", "verilator --lint-only -Wall -Irtl --top-module uart_tx rtl/uart_tx.sv"],
+    lab("lint_failure", [r"^%Warning-WIDTH\w*: rtl/uart_tx\.sv:\d+:\d+: "], "Verilator 5.006 --lint-only -Wall",
+        "the baud counter compares a 16-bit register with a 32-bit expression and truncates into a 3-bit bit counter; "
+        "-Wall turns the width warnings into a failed lint"),
+    files={"rtl/uart_tx.sv": '''// 8N1 UART transmitter
+module uart_tx #(
+  parameter int CLK_HZ = 50_000_000,
+  parameter int BAUD   = 115_200
+) (
+  input  logic       clk,
+  input  logic       rst_n,
+  input  logic       start,
+  input  logic [7:0] data,
+  output logic       tx,
+  output logic       busy
+);
+  localparam int DIV = CLK_HZ / BAUD;
+
+  logic [15:0] baud_cnt;
+  logic [2:0]  bit_idx;
+  logic [9:0]  shreg;
+
+  always_ff @(posedge clk or negedge rst_n) begin
+    if (!rst_n) begin
+      baud_cnt <= '0;
+      bit_idx  <= '0;
+      shreg    <= '1;
+      busy     <= 1'b0;
+    end else if (start && !busy) begin
+      shreg    <= {1'b1, data, 1'b0};
+      busy     <= 1'b1;
+      baud_cnt <= '0;
+      bit_idx  <= '0;
+    end else if (busy) begin
+      if (baud_cnt == DIV - 1) begin
+        baud_cnt <= '0;
+        shreg    <= {1'b1, shreg[9:1]};
+        bit_idx  <= bit_idx + 4'd1;
+        if (bit_idx == 9) busy <= 1'b0;
+      end else begin
+        baud_cnt <= baud_cnt + 1;
+      end
+    end
+  end
+
+  assign tx = shreg[0];
+endmodule
+'''},
+    env=r68(), project=r68p("uart-ip"), **ROUND68,
+)
+
+case(
+    "verilator-cpp-harness-port-renamed-no-member", "build:verilator", R68_IMG,
+    ["verilator --version",
+     "verilator --cc --exe --build -j 2 -Wno-fatal --top-module pwm rtl/pwm.sv tb/main.cpp -o Vpwm_sim"],
+    lab("compile_error", [r"main\.cpp:\d+:\d+: error: .class Vpwm. has no member named .duty_i."],
+        "Verilator 5.006 + g++ 12",
+        "the PWM's duty input was renamed duty_cycle in the RTL; the hand-written C++ harness still drives top->duty_i"),
+    files={"rtl/pwm.sv": '''module pwm #(parameter int W = 8) (
+  input  logic         clk,
+  input  logic         rst_n,
+  input  logic [W-1:0] duty_cycle,
+  output logic         out
+);
+  logic [W-1:0] cnt;
+  always_ff @(posedge clk or negedge rst_n)
+    if (!rst_n) cnt <= '0;
+    else        cnt <= cnt + 1'b1;
+  assign out = (cnt < duty_cycle);
+endmodule
+''',
+           "tb/main.cpp": '''#include <cstdio>
+#include <memory>
+#include "Vpwm.h"
+#include "verilated.h"
+
+int main(int argc, char** argv) {
+    auto ctx = std::make_unique<VerilatedContext>();
+    ctx->commandArgs(argc, argv);
+    auto top = std::make_unique<Vpwm>(ctx.get());
+    top->rst_n = 0;
+    top->duty_i = 64;
+    int high = 0;
+    for (int cyc = 0; cyc < 512; ++cyc) {
+        if (cyc == 4) top->rst_n = 1;
+        top->clk = 0; top->eval();
+        top->clk = 1; top->eval();
+        if (cyc >= 256) high += top->out;
+    }
+    std::printf("high cycles: %d of 256\\n", high);
+    top->final();
+    return high == 64 ? 0 : 1;
+}
+'''},
+    env=r68(), project=r68p("pwm-gen"), **ROUND68,
+)
+
+case(
+    "verilator-binary-arbiter-assertion-failed", "test:sim", R68_IMG,
+    ["verilator --binary --assert --timing -Wno-fatal -j 2 --top-module tb_arbiter rtl/rr_arbiter.sv tb/tb_arbiter.sv",
+     "./obj_dir/Vtb_arbiter"],
+    lab("test_assertion", [r"%Error: tb_arbiter\.sv:\d+: Assertion failed in TOP\.tb_arbiter: grant 0b\d+ after 0b\d+"],
+        "Verilator 5.006 --binary",
+        "the round-robin arbiter's pointer update skips the requester after the current grant, so requester 2 is "
+        "granted twice in a row; the testbench's immediate assertion fails"),
+    files={"rtl/rr_arbiter.sv": '''module rr_arbiter (
+  input  logic       clk,
+  input  logic       rst_n,
+  input  logic [3:0] req,
+  output logic [3:0] grant
+);
+  logic [1:0] ptr;
+  always_comb begin
+    grant = '0;
+    for (int i = 0; i < 4; i++) begin
+      automatic int idx = (ptr + i) % 4;
+      if (req[idx] && grant == '0) grant[idx] = 1'b1;
+    end
+  end
+  always_ff @(posedge clk or negedge rst_n) begin
+    if (!rst_n) ptr <= '0;
+    else if (grant[3]) ptr <= 2'd0;
+    else if (grant[2]) ptr <= 2'd2;
+    else if (grant[1]) ptr <= 2'd2;
+    else if (grant[0]) ptr <= 2'd1;
+  end
+endmodule
+''',
+           "tb/tb_arbiter.sv": '''`timescale 1ns/1ps
+module tb_arbiter;
+  logic clk = 0, rst_n = 0;
+  logic [3:0] req, grant, last;
+  rr_arbiter dut (.*);
+  always #5 clk = ~clk;
+  initial begin
+    req = 4'b1111;
+    last = '0;
+    #12 rst_n = 1;
+    repeat (8) begin
+      @(posedge clk);
+      #1;
+      assert (grant != last) else $error("grant 0b%b after 0b%b: round robin did not advance", grant, last);
+      last = grant;
+    end
+    $display("tb_arbiter: PASS");
+    $finish;
+  end
+endmodule
+'''},
+    env=r68(), project=r68p("bus-arbiter"), **ROUND68,
+)
+
+case(
+    "iverilog-crc-testbench-mismatch-log-gate", "test:sim", R68_IMG,
+    ["make sim"],
+    lab("test_assertion", [r"^MISMATCH: byte \d+ crc=0x[0-9a-f]+ expected 0x[0-9a-f]+", r"^TEST FAILED: \d+ mismatch"],
+        "Icarus Verilog 11 + make + grep",
+        "the CRC-8 engine uses polynomial 0x31 where the reference vectors are CRC-8/SMBUS (0x07); the testbench "
+        "prints mismatches and finishes normally, and the Makefile's grep for the PASS line fails the job"),
+    files={"Makefile": '''SRC := rtl/crc8.v
+TB  := tb/tb_crc8.v
+LOG := build/sim.log
+
+.PHONY: sim clean
+sim: build/tb_crc8.vvp
+\tvvp -n $< | tee $(LOG)
+\tgrep -q '^TEST PASSED' $(LOG)
+
+build/tb_crc8.vvp: $(SRC) $(TB)
+\t@mkdir -p build
+\tiverilog -g2012 -o $@ $^
+
+clean:
+\trm -rf build
+''',
+           "rtl/crc8.v": '''module crc8 (
+  input  wire       clk,
+  input  wire       rst,
+  input  wire       en,
+  input  wire [7:0] din,
+  output reg  [7:0] crc
+);
+  localparam [7:0] POLY = 8'h31;
+  integer i;
+  reg [7:0] c;
+  always @(posedge clk) begin
+    if (rst) crc <= 8'h00;
+    else if (en) begin
+      c = crc ^ din;
+      for (i = 0; i < 8; i = i + 1)
+        c = c[7] ? ((c << 1) ^ POLY) : (c << 1);
+      crc <= c;
+    end
+  end
+endmodule
+''',
+           "tb/tb_crc8.v": '''`timescale 1ns/1ps
+module tb_crc8;
+  reg clk = 0, rst = 1, en = 0;
+  reg [7:0] din = 0;
+  wire [7:0] crc;
+  reg [7:0] msg [0:3];
+  reg [7:0] expect_crc [0:3];
+  integer k, errors = 0;
+  crc8 dut (.clk(clk), .rst(rst), .en(en), .din(din), .crc(crc));
+  always #5 clk = ~clk;
+  initial begin
+    msg[0] = 8'h31; expect_crc[0] = 8'h97;
+    msg[1] = 8'h32; expect_crc[1] = 8'h1f;
+    msg[2] = 8'h33; expect_crc[2] = 8'h33;
+    msg[3] = 8'h34; expect_crc[3] = 8'h2c;
+    #12 rst = 0;
+    for (k = 0; k < 4; k = k + 1) begin
+      @(negedge clk) begin en = 1; din = msg[k]; end
+      @(negedge clk) en = 0;
+      if (crc !== expect_crc[k]) begin
+        $display("MISMATCH: byte %0d crc=0x%02h expected 0x%02h", k, crc, expect_crc[k]);
+        errors = errors + 1;
+      end
+    end
+    if (errors == 0) $display("TEST PASSED");
+    else $display("TEST FAILED: %0d mismatch(es)", errors);
+    $finish;
+  end
+endmodule
+'''},
+    env=r68(), project=r68p("crc-engine"), **ROUND68,
+)
+
+case(
+    "ghdl-spi-unsigned-assigned-to-slv-type-error", "build:vhdl", R68_IMG,
+    ["ghdl --version | head -1", "mkdir -p build",
+     "ghdl -a --std=08 --workdir=build rtl/spi_master.vhd tb/tb_spi_master.vhd",
+     "ghdl -e --std=08 --workdir=build tb_spi_master"],
+    lab("compile_error", [r"^rtl/spi_master\.vhd:\d+:\d+: can't match 'shreg' with type array type"], "GHDL 2.0 (analysis)",
+        "the SPI master's shift register became numeric_std unsigned but is still assigned straight to the "
+        "std_logic_vector rx_data port"),
+    files={"rtl/spi_master.vhd": '''library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+
+entity spi_master is
+  port (
+    clk     : in  std_logic;
+    rst     : in  std_logic;
+    start   : in  std_logic;
+    miso    : in  std_logic;
+    sclk    : out std_logic;
+    done    : out std_logic;
+    rx_data : out std_logic_vector(7 downto 0)
+  );
+end entity;
+
+architecture rtl of spi_master is
+  signal shreg : unsigned(7 downto 0) := (others => '0');
+  signal count : unsigned(3 downto 0) := (others => '0');
+  signal busy  : std_logic := '0';
+begin
+  process (clk)
+  begin
+    if rising_edge(clk) then
+      if rst = '1' then
+        busy  <= '0';
+        count <= (others => '0');
+      elsif start = '1' and busy = '0' then
+        busy  <= '1';
+        count <= (others => '0');
+      elsif busy = '1' then
+        shreg <= shreg(6 downto 0) & miso;
+        count <= count + 1;
+        if count = 7 then
+          busy <= '0';
+        end if;
+      end if;
+    end if;
+  end process;
+
+  sclk    <= clk when busy = '1' else '0';
+  done    <= not busy;
+  rx_data <= shreg;
+end architecture;
+''',
+           "tb/tb_spi_master.vhd": '''library ieee;
+use ieee.std_logic_1164.all;
+
+entity tb_spi_master is
+end entity;
+
+architecture sim of tb_spi_master is
+  signal clk, rst, start, miso, sclk, done : std_logic := '0';
+  signal rx_data : std_logic_vector(7 downto 0);
+begin
+  dut : entity work.spi_master port map (clk, rst, start, miso, sclk, done, rx_data);
+  clk <= not clk after 5 ns;
+end architecture;
+'''},
+    env=r68(), project=r68p("spi-master"), **ROUND68,
+)
+
+case(
+    "ghdl-debounce-testbench-assertion-failure", "test:vhdl", R68_IMG,
+    ["mkdir -p build", "ghdl -a --std=08 --workdir=build rtl/debounce.vhd tb/tb_debounce.vhd",
+     "ghdl -e --std=08 --workdir=build tb_debounce",
+     "ghdl -r --std=08 --workdir=build tb_debounce --stop-time=20us"],
+    lab("test_assertion", [r"\(assertion failure\): debounced output followed a \d+-cycle glitch"], "GHDL 2.0 (simulation)",
+        "the debouncer's stability counter is compared against 2 instead of STABLE_CYCLES-1, so a 3-cycle glitch "
+        "passes through; the testbench's severity failure assertion stops the run"),
+    files={"rtl/debounce.vhd": '''library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+
+entity debounce is
+  generic (STABLE_CYCLES : natural := 8);
+  port (clk : in std_logic; din : in std_logic; dout : out std_logic);
+end entity;
+
+architecture rtl of debounce is
+  signal cnt   : unsigned(7 downto 0) := (others => '0');
+  signal state : std_logic := '0';
+begin
+  process (clk)
+  begin
+    if rising_edge(clk) then
+      if din = state then
+        cnt <= (others => '0');
+      elsif cnt = 2 then
+        state <= din;
+        cnt   <= (others => '0');
+      else
+        cnt <= cnt + 1;
+      end if;
+    end if;
+  end process;
+  dout <= state;
+end architecture;
+''',
+           "tb/tb_debounce.vhd": '''library ieee;
+use ieee.std_logic_1164.all;
+
+entity tb_debounce is
+end entity;
+
+architecture sim of tb_debounce is
+  signal clk  : std_logic := '0';
+  signal din  : std_logic := '0';
+  signal dout : std_logic;
+  constant T  : time := 10 ns;
+begin
+  dut : entity work.debounce generic map (STABLE_CYCLES => 8) port map (clk, din, dout);
+  clk <= not clk after T / 2;
+
+  stim : process
+  begin
+    wait for 5 * T;
+    din <= '1';
+    wait for 3 * T;
+    din <= '0';
+    wait for 1 ns;
+    assert dout = '0'
+      report "debounced output followed a 3-cycle glitch" severity failure;
+    din <= '1';
+    wait for 20 * T;
+    assert dout = '1' report "debounced output never rose" severity failure;
+    report "tb_debounce: PASS";
+    std.env.finish;
+  end process;
+end architecture;
+'''},
+    env=r68(), project=r68p("debounce"), **ROUND68,
+)
+
+case(
+    "yosys-irq-decoder-inferred-latch-select-assert", "synth:check", R68_IMG,
+    ["yosys -V", "mkdir -p build",
+     "yosys -l build/synth.log -p 'read_verilog -sv rtl/irq_decoder.v; synth -top irq_decoder; select -assert-none t:$_DLATCH_*'"],
+    lab("lint_failure", [r"Latch inferred for signal `\\irq_decoder\.\\vector'", r"^ERROR: Assertion failed: selection is not empty"],
+        "Yosys 0.23",
+        "the decoder's always @* block assigns vector only for the four enabled priorities; yosys infers a latch and "
+        "the project's no-latches gate (select -assert-none on latch cells) fails"),
+    files={"rtl/irq_decoder.v": '''// Priority interrupt decoder: the highest pending, enabled line wins.
+module irq_decoder (
+  input  wire [3:0] pending,
+  input  wire [3:0] enable,
+  output reg  [1:0] vector,
+  output wire       valid
+);
+  wire [3:0] active = pending & enable;
+
+  always @* begin
+    if (active[3])      vector = 2'd3;
+    else if (active[2]) vector = 2'd2;
+    else if (active[1]) vector = 2'd1;
+    else if (active[0]) vector = 2'd0;
+  end
+
+  assign valid = |active;
+endmodule
+'''},
+    env=r68(), project=r68p("irq-ctrl"), **ROUND68,
+)
+
+case(
+    "nextpnr-ice40-mac-timing-fail-at-100mhz", "pnr:ice40", R68_IMG_FPGA,
+    ["mkdir -p build", "yosys -q -l build/synth.log -p 'synth_ice40 -top mac_top -json build/mac.json' rtl/mac_top.v",
+     "nextpnr-ice40 --hx8k --package ct256 --pcf constraints/hx8k.pcf --json build/mac.json --asc build/mac.asc --freq 100 --seed 7 --pcf-allow-unconstrained"],
+    lab("test_assertion", [r"^ERROR: Max frequency for clock '.*': [\d.]+ MHz \(FAIL at 100\.00 MHz\)"],
+        "Yosys 0.23 + nextpnr-ice40", "a 16x16 multiply-accumulate was added to the datapath without a pipeline "
+        "register; on the HX8K (no DSP blocks) the critical path misses the 100 MHz constraint and nextpnr fails",
+        accept=["other"]),
+    files={"rtl/mac_top.v": '''module mac_top (
+  input  wire        clk,
+  input  wire        clr,
+  input  wire [15:0] a,
+  input  wire [15:0] b,
+  output reg  [31:0] acc,
+  output reg         ovf
+);
+  always @(posedge clk) begin
+    if (clr) begin
+      acc <= 32'd0;
+      ovf <= 1'b0;
+    end else begin
+      {ovf, acc} <= {1'b0, acc} + a * b;
+    end
+  end
+endmodule
+''',
+           "constraints/hx8k.pcf": "set_io clk J3\n"},
+    env=r68(), project=r68p("dsp-mac"), **ROUND68,
+)
+
+case(
+    "vcd-waveform-check-reset-released-late", "test:waves", R68_IMG_PY,
+    ["mkdir -p build", "iverilog -g2012 -o build/tb.vvp rtl/reset_sync.v tb/tb_reset_sync.v",
+     "vvp -n build/tb.vvp", "python tools/check_reset.py build/tb_reset_sync.vcd --max-cycles 3"],
+    lab("test_assertion", [r"^FAIL: rst_n_sync released \d+ clock cycles after rst_n"], "Icarus Verilog 11 + vcdvcd (Python)",
+        "the reset synchronizer gained a fourth flop stage; the waveform check wants the synchronized reset released "
+        "within 3 clock edges of the asynchronous one"),
+    files={"rtl/reset_sync.v": '''module reset_sync (
+  input  wire clk,
+  input  wire rst_n,
+  output wire rst_n_sync
+);
+  reg [3:0] sync;
+  always @(posedge clk or negedge rst_n)
+    if (!rst_n) sync <= 4'b0000;
+    else        sync <= {sync[2:0], 1'b1};
+  assign rst_n_sync = sync[3];
+endmodule
+''',
+           "tb/tb_reset_sync.v": '''`timescale 1ns/1ps
+module tb_reset_sync;
+  reg clk = 0, rst_n = 0;
+  wire rst_n_sync;
+  reset_sync dut (.clk(clk), .rst_n(rst_n), .rst_n_sync(rst_n_sync));
+  always #5 clk = ~clk;
+  initial begin
+    $dumpfile("build/tb_reset_sync.vcd");
+    $dumpvars(0, tb_reset_sync);
+    #23 rst_n = 1;
+    #100 $finish;
+  end
+endmodule
+''',
+           "tools/check_reset.py": '''"""Checks a reset synchronizer's waveform: rst_n_sync must rise within N clock edges of rst_n."""
+import argparse
+import sys
+
+from vcdvcd import VCDVCD
+
+
+def rise_time(tv):
+    prev = None
+    for t, v in tv:
+        if prev == "0" and v == "1":
+            return t
+        prev = v
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("vcd")
+    ap.add_argument("--max-cycles", type=int, default=2)
+    args = ap.parse_args()
+    vcd = VCDVCD(args.vcd)
+    clk = vcd["tb_reset_sync.clk"].tv
+    t_rst = rise_time(vcd["tb_reset_sync.rst_n"].tv)
+    t_sync = rise_time(vcd["tb_reset_sync.rst_n_sync"].tv)
+    print(f"rst_n rises at {t_rst} ps, rst_n_sync at {t_sync} ps")
+    edges = [t for t, v in clk if v == "1" and t_rst < t <= t_sync]
+    if len(edges) > args.max_cycles:
+        print(f"FAIL: rst_n_sync released {len(edges)} clock cycles after rst_n (limit {args.max_cycles})")
+        return 1
+    print("reset release OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''},
+    env=r68(), project=r68p("clk-reset-gen"), **ROUND68,
+)
+
+case(
+    "cocotb-alu8-subtract-borrow-assertion", "test:cocotb", R68_IMG_PY,
+    ["python -c 'import cocotb; print(\"cocotb\", cocotb.__version__)'", "make -s SIM=icarus"],
+    lab("test_assertion", [r"AssertionError: 0x\w+ - 0x\w+: got 0x\w+, expected 0x\w+",
+                           r"\*\* test_alu8\.test_subtract\s+FAIL"], "cocotb 2.1 + Icarus Verilog 11",
+        "the ALU's subtract computes b - a (operands swapped); the cocotb test's assertion on a - b fails"),
+    files={"Makefile": R68_COCOTB_MK.format(sources="$(CURDIR)/rtl/alu8.v", top="alu8", module="test_alu8"),
+           "rtl/alu8.v": '''module alu8 (
+  input  wire [7:0] a,
+  input  wire [7:0] b,
+  input  wire [1:0] op,
+  output reg  [7:0] y
+);
+  always @* begin
+    case (op)
+      2'd0: y = a + b;
+      2'd1: y = b - a;
+      2'd2: y = a & b;
+      default: y = a | b;
+    endcase
+  end
+endmodule
+''',
+           "tests/test_alu8.py": '''import random
+
+import cocotb
+from cocotb.triggers import Timer
+
+
+@cocotb.test()
+async def test_add(dut):
+    for _ in range(20):
+        a, b = random.randrange(256), random.randrange(256)
+        dut.a.value, dut.b.value, dut.op.value = a, b, 0
+        await Timer(1, unit="ns")
+        assert int(dut.y.value) == (a + b) & 0xFF, f"{a:#x} + {b:#x}: got {int(dut.y.value):#x}"
+
+
+@cocotb.test()
+async def test_subtract(dut):
+    for a, b in [(0x50, 0x20), (0x05, 0x09), (0xff, 0x01)]:
+        dut.a.value, dut.b.value, dut.op.value = a, b, 1
+        await Timer(1, unit="ns")
+        got = int(dut.y.value)
+        assert got == (a - b) & 0xFF, f"{a:#04x} - {b:#04x}: got {got:#04x}, expected {(a - b) & 0xFF:#04x}"
+'''},
+    env=r68(COCOTB_RANDOM_SEED="1765100000"), project=r68p("alu8"), **ROUND68,
+)
+
+case(
+    "cocotb-toplevel-name-not-in-sources", "test:cocotb", R68_IMG_PY,
+    ["make -s"],
+    lab("github_actions_config", [r"Unable to find the root module \"spi_slave_top\""], "cocotb 2.1 Makefile.sim + Icarus Verilog 11",
+        "the Makefile's COCOTB_TOPLEVEL names spi_slave_top, a wrapper that was deleted; the module in the sources is "
+        "spi_slave, so iverilog cannot find the root module", accept=["compile_error"]),
+    files={"Makefile": R68_COCOTB_MK.format(sources="$(CURDIR)/rtl/spi_slave.v", top="spi_slave_top", module="test_spi_slave"),
+           "rtl/spi_slave.v": '''module spi_slave (
+  input  wire       sclk,
+  input  wire       cs_n,
+  input  wire       mosi,
+  output wire       miso,
+  output reg  [7:0] rx
+);
+  always @(posedge sclk) if (!cs_n) rx <= {rx[6:0], mosi};
+  assign miso = rx[7];
+endmodule
+''',
+           "tests/test_spi_slave.py": '''import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles
+
+
+@cocotb.test()
+async def test_shift_in(dut):
+    cocotb.start_soon(Clock(dut.sclk, 10, unit="ns").start())
+    dut.cs_n.value = 0
+    for bit in [1, 0, 1, 0, 0, 1, 0, 1]:
+        dut.mosi.value = bit
+        await ClockCycles(dut.sclk, 1)
+    await ClockCycles(dut.sclk, 1)
+    assert int(dut.rx.value) == 0xA5
+'''},
+    env=r68(), project=r68p("spi-slave"), **ROUND68,
+)
+
+case(
+    "vsg-vhdl-style-gate-pwm-entity", "lint:vhdl-style", R68_IMG_PY,
+    ["vsg --version", "vsg -f rtl/pwm_ctrl.vhd -of syntastic"],
+    lab("formatting_failure", [r"^ERROR: rtl/pwm_ctrl\.vhd\(\d+\)"], "VHDL Style Guide (vsg) 3.35",
+        "a new PWM controller was written in upper-case keywords with misaligned ports; the style gate (vsg's default "
+        "rule set) reports violations"),
+    files={"rtl/pwm_ctrl.vhd": '''LIBRARY ieee;
+USE ieee.std_logic_1164.ALL;
+USE ieee.numeric_std.ALL;
+
+ENTITY pwm_ctrl IS
+  PORT(
+      clk : IN std_logic;
+    duty: IN unsigned(7 DOWNTO 0);
+      pwm_o   : OUT std_logic
+  );
+END pwm_ctrl;
+
+ARCHITECTURE rtl OF pwm_ctrl IS
+  SIGNAL cnt : unsigned(7 DOWNTO 0) := (OTHERS => '0');
+BEGIN
+  PROCESS(clk)
+  BEGIN
+    IF rising_edge(clk) THEN
+      cnt <= cnt + 1;
+    END IF;
+  END PROCESS;
+  pwm_o <= '1' WHEN cnt < duty ELSE '0';
+END rtl;
+'''},
+    env=r68(), project=r68p("pwm-vhdl"), **ROUND68,
+)
+
+case(
+    "regmap-yaml-schema-invalid-access-type", "generate:regs", R68_IMG_PY,
+    ["python tools/gen_regs.py regs/timer.yaml -o build/timer_regs.sv"],
+    lab("github_actions_config", [r"ValidationError: 'rwc' is not one of \['rw', 'ro', 'wo', 'w1c'\]",
+                                  r"^regs/timer\.yaml: .*registers\[2\]\.access"],
+        "Python 3.11 + PyYAML + jsonschema",
+        "the register map gives the IRQ status register access 'rwc', which the generator's schema does not allow "
+        "(w1c is the write-one-to-clear type)", accept=["other"]),
+    files={"regs/timer.yaml": '''block: timer
+base: 0x4000_1000
+width: 32
+registers:
+  - name: CTRL
+    offset: 0x00
+    access: rw
+    fields:
+      - {name: EN, bits: "0"}
+      - {name: ONESHOT, bits: "1"}
+  - name: LOAD
+    offset: 0x04
+    access: rw
+  - name: IRQ_STATUS
+    offset: 0x08
+    access: rwc
+  - name: VALUE
+    offset: 0x0c
+    access: ro
+''',
+           "tools/gen_regs.py": '''"""Generates a SystemVerilog register package from a YAML register map."""
+import argparse
+import os
+import sys
+
+import jsonschema
+import yaml
+
+SCHEMA = {
+    "type": "object",
+    "required": ["block", "base", "registers"],
+    "properties": {
+        "block": {"type": "string"},
+        "base": {"type": "integer"},
+        "width": {"enum": [8, 16, 32]},
+        "registers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "offset", "access"],
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"},
+                    "offset": {"type": "integer"},
+                    "access": {"enum": ["rw", "ro", "wo", "w1c"]},
+                    "fields": {"type": "array"},
+                },
+            },
+        },
+    },
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("regmap")
+    ap.add_argument("-o", "--output", required=True)
+    args = ap.parse_args()
+    with open(args.regmap) as f:
+        regmap = yaml.safe_load(f)
+    try:
+        jsonschema.validate(regmap, SCHEMA)
+    except jsonschema.ValidationError as e:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path).lstrip(".")
+        print(f"{args.regmap}: invalid register map at {where}", file=sys.stderr)
+        raise
+    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    with open(args.output, "w") as out:
+        out.write(f"package {regmap['block']}_regs_pkg;\\n")
+        for r in regmap["registers"]:
+            out.write(f"  localparam int {r['name']}_OFFSET = 'h{r['offset']:x};\\n")
+        out.write("endpackage\\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
+'''},
+    env=r68(), project=r68p("timer-regs"), **ROUND68,
+)
+
+case(
+    "make-regress-script-not-executable", "test:regress", R68_IMG,
+    ["make regress"],
+    lab("permission_or_secret", [r"scripts/run_regress\.sh: Permission denied"], "GNU make 4.3 + bash",
+        "the regression runner was added with mode 644 (no executable bit in git); make runs it directly and the "
+        "shell refuses", accept=["other"]),
+    files={"Makefile": '''TESTS := tb_gpio tb_gpio_irq
+
+.PHONY: regress
+regress:
+\t./scripts/run_regress.sh $(TESTS)
+''',
+           "scripts/run_regress.sh": '''#!/usr/bin/env bash
+set -euo pipefail
+mkdir -p build
+for t in "$@"; do
+  iverilog -g2012 -o "build/$t.vvp" rtl/*.v "tb/$t.v"
+  vvp -n "build/$t.vvp"
+done
+'''},
+    env=r68(), project=r68p("gpio-bank"), **ROUND68,
+)
+
+case(
+    "make-lint-svlint-not-in-image", "lint:sv", R68_IMG,
+    ["make lint"],
+    lab("dependency_install", [r"^make: svlint: No such file or directory"], "GNU make 4.3",
+        "the lint target was switched from verilator to svlint, but the CI image was never rebuilt with svlint in it"),
+    files={"Makefile": '''RTL := $(wildcard rtl/*.sv)
+
+.PHONY: lint
+lint:
+\tsvlint --config .svlint.toml $(RTL)
+''',
+           ".svlint.toml": "[option]\nexclude_paths = []\n\n[rules]\nstyle_keyword_1space = true\nre_required_port_input = true\n",
+           "rtl/dma_ch.sv": "module dma_ch (input logic clk, input logic start, output logic busy);\n  always_ff @(posedge clk) busy <= start;\nendmodule\n"},
+    env=r68(), project=r68p("dma-engine"), **ROUND68,
+)
+
+case(
+    "pip-cocotb-bus-pin-conflicts-with-cocotb-2", "test:cocotb", R68_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install -r requirements.txt"],
+    lab("dependency_install", [r"^ERROR: Cannot install .*cocotb==2\.1\.0.* because these package versions have conflicting dependencies",
+                               r"cocotb-bus 0\.2\.1 depends on cocotb"], "pip 23 (PyPI)",
+        "requirements.txt moves cocotb to 2.1.0 but keeps cocotb-bus 0.2.1, which requires cocotb < 2; pip's resolver "
+        "cannot satisfy both"),
+    files={"requirements.txt": "cocotb==2.1.0\ncocotb-bus==0.2.1\npytest==8.3.4\n"},
+    env=r68(), project=r68p("axi-lite-regs"), **ROUND68,
+)
+
+R68_BOOT = bytes(range(256)) * 4 + b"\x13\x00\x00\x00\xef\xbe"
+
+case(
+    "bin2hex-struct-error-under-pipefail", "build:rom", R68_IMG_PY,
+    ["mkdir -p build", "python tools/bin2hex.py firmware/boot.bin | tee build/boot.hex | tail -n 3",
+     "iverilog -g2012 -o build/tb_rom.vvp rtl/rom.v tb/tb_rom.v", "vvp -n build/tb_rom.vvp"],
+    lab("other", [r"^struct\.error: unpack requires a buffer of 4 bytes"], "Python 3.11 (tools/bin2hex.py) + bash pipefail",
+        "the boot firmware grew to 1030 bytes, not a multiple of the 32-bit ROM word; the converter unpacks the tail "
+        "with struct and crashes, and pipefail fails the step even though tee and tail succeeded"),
+    files={"firmware/boot.bin": R68_BOOT,
+           "tools/bin2hex.py": '''"""Converts a little-endian firmware image to a $readmemh file, one 32-bit word a line."""
+import struct
+import sys
+
+
+def main(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    for off in range(0, len(data), 4):
+        (word,) = struct.unpack("<I", data[off:off + 4])
+        print(f"{word:08x}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
+''',
+           "rtl/rom.v": '''module rom #(parameter DEPTH = 1024) (input wire clk, input wire [9:0] addr, output reg [31:0] q);
+  reg [31:0] mem [0:DEPTH-1];
+  initial $readmemh("build/boot.hex", mem);
+  always @(posedge clk) q <= mem[addr];
+endmodule
+''',
+           "tb/tb_rom.v": '''module tb_rom;
+  reg clk = 0; reg [9:0] addr = 0; wire [31:0] q;
+  rom dut (.clk(clk), .addr(addr), .q(q));
+  always #5 clk = ~clk;
+  initial begin
+    @(posedge clk); #1;
+    if (q !== 32'h03020100) $fatal(1, "word 0 = %h", q);
+    $display("tb_rom: PASS");
+    $finish;
+  end
+endmodule
+'''},
+    env=r68(), project=r68p("soc-rom"), **ROUND68,
+)
+
+case(
+    "verilator-5-delays-need-timing-option", "test:verilator", R68_IMG,
+    ["verilator --version", "verilator --cc --exe --build --main -j 2 --top-module tb_gpio rtl/gpio.sv tb/tb_gpio.sv"],
+    lab("github_actions_config", [r"^%Error-NEEDTIMINGOPT: tb/tb_gpio\.sv:\d+:\d+: Use --timing or --no-timing"],
+        "Verilator 5.006",
+        "the CI image moved from Verilator 4 to 5; the testbench's # delays now need --timing (or --no-timing) and the "
+        "build command has neither", accept=["compile_error"]),
+    files={"rtl/gpio.sv": '''module gpio #(parameter int N = 8) (
+  input  logic         clk,
+  input  logic         we,
+  input  logic [N-1:0] wdata,
+  output logic [N-1:0] pins
+);
+  always_ff @(posedge clk) if (we) pins <= wdata;
+endmodule
+''',
+           "tb/tb_gpio.sv": '''module tb_gpio;
+  logic clk = 0, we = 0;
+  logic [7:0] wdata = '0, pins;
+  gpio dut (.*);
+  always #5 clk = ~clk;
+  initial begin
+    #12 we = 1; wdata = 8'h5a;
+    #10 we = 0;
+    if (pins !== 8'h5a) $fatal(1, "pins = %h", pins);
+    $display("tb_gpio: PASS");
+    $finish;
+  end
+endmodule
+'''},
+    env=r68(), project=r68p("gpio-bank"), **ROUND68,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "pip-cocotb-index-mirror-503", "test:cocotb", R68_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install --retries 2 --timeout 10 -r requirements.txt"],
+    lab("network_or_flaky", [r"Max retries exceeded with url: /wheels/vought_sim_utils-.*too many 503 error responses"],
+        "pip 23 (loopback wheelhouse answering 503)",
+        "the team's internal wheelhouse (behind a proxy) answers 503 Service Unavailable; pip retries the wheel "
+        "download and gives up", infra=True),
+    files={"requirements.txt": "vought-sim-utils @ ${WHEELHOUSE_URL}/vought_sim_utils-0.4.2-py3-none-any.whl\ncocotb==2.1.0\npytest==8.3.4\n"},
+    env=r68(WHEELHOUSE_URL="http://127.0.0.1:{PORT_503}/wheels"),
+    project=r68p("eth-mac"), **ROUND68,
+)
+
+case(
+    "curl-ip-bundle-host-does-not-resolve", "fetch:ip", R68_IMG,
+    ["./scripts/fetch_ip.sh"],
+    lab("network_or_flaky", [r"^curl: \(6\) Could not resolve host: ip-cache\.vought-fab\.internal"],
+        "curl 7.88 (DNS)", "the IP-core cache host's name does not resolve from the runner (its resolver failed); "
+        "the hard macro bundle cannot be fetched", infra=True),
+    files={"scripts/fetch_ip.sh": '''#!/usr/bin/env bash
+set -euo pipefail
+IP_CACHE=${IP_CACHE:-https://ip-cache.vought-fab.internal}
+mkdir -p ip
+for core in sram_1rw_512x32 pll_sky_48m; do
+  echo "fetching $core from $IP_CACHE"
+  curl -fsSL --retry 2 --retry-delay 1 -o "ip/$core.tar.gz" "$IP_CACHE/cores/$core/1.4.0/$core.tar.gz"
+done
+'''},
+    setup="chmod +x scripts/fetch_ip.sh\n", env=r68(), project=r68p("sky-macro"), **ROUND68,
+)
+
+case(
+    "python-vendor-ip-download-certificate-expired", "fetch:ip", R68_IMG_PY,
+    ["python tools/fetch_vendor_ip.py ddr3_phy 2.2.1"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "Python 3.11 urllib (loopback HTTPS host with an expired certificate)",
+        "the vendor IP portal's TLS certificate expired nine days ago; the download is refused before any request",
+        infra=True),
+    files={"tools/fetch_vendor_ip.py": '''"""Downloads an encrypted vendor IP core into ip/."""
+import os
+import ssl
+import sys
+import urllib.request
+
+BASE = os.environ["VENDOR_IP_URL"]
+
+
+def main(core, version):
+    ctx = ssl.create_default_context(cafile=os.environ.get("VENDOR_CA"))
+    url = f"{BASE}/ip/{core}/{version}/{core}-{version}.zip"
+    print(f"downloading {url}")
+    os.makedirs("ip", exist_ok=True)
+    with urllib.request.urlopen(url, context=ctx, timeout=30) as r, open(f"ip/{core}.zip", "wb") as out:
+        out.write(r.read())
+    print("ok")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
+'''},
+    env=r68(VENDOR_IP_URL="https://127.0.0.1:{PORT_EXPIRED}", VENDOR_CA="{R10_CA_FILE}"),
+    project=r68p("ddr-phy"), **ROUND68,
+)
+
+case(
+    "regression-dashboard-upload-429", "report:regress", R68_IMG,
+    ["mkdir -p build", "iverilog -g2012 -o build/tb_router.vvp rtl/router.v tb/tb_router.v",
+     "vvp -n build/tb_router.vvp | tee build/sim.log",
+     "printf '{\"suite\":\"noc\",\"passed\":%d,\"failed\":0}\\n' \"$(grep -c '^PASS' build/sim.log)\" > build/results.json",
+     "curl -sS --fail -X POST -H 'Content-Type: application/json' --data @build/results.json \"$DASHBOARD_URL/api/v1/runs\""],
+    lab("network_or_flaky", [r"^curl: \(22\) The requested URL returned error: 429"], "curl 7.88 (loopback API answering 429)",
+        "all simulations passed; the regression dashboard rate-limits the results upload with 429 Too Many Requests",
+        infra=True),
+    files={"rtl/router.v": '''module router (input wire [1:0] dest, input wire [7:0] flit, output reg [31:0] ports);
+  always @* begin
+    ports = 32'd0;
+    ports[dest*8 +: 8] = flit;
+  end
+endmodule
+''',
+           "tb/tb_router.v": '''module tb_router;
+  reg [1:0] dest; reg [7:0] flit; wire [31:0] ports; integer d;
+  router dut (.dest(dest), .flit(flit), .ports(ports));
+  initial begin
+    for (d = 0; d < 4; d = d + 1) begin
+      dest = d; flit = 8'hc0 + d; #1;
+      if (ports[d*8 +: 8] !== 8'hc0 + d) $fatal(1, "port %0d", d);
+      $display("PASS port %0d", d);
+    end
+    $finish;
+  end
+endmodule
+'''},
+    env=r68(DASHBOARD_URL="http://127.0.0.1:{PORT_429}"), project=r68p("noc-router"), **ROUND68,
+)
+
+case(
+    "waveform-archive-artifacts-volume-full", "test:sim", R68_IMG,
+    ["mkdir -p build artifacts/waves", "iverilog -g2012 -o build/tb_scaler.vvp rtl/scaler.v tb/tb_scaler.v",
+     "vvp -n build/tb_scaler.vvp", "ls -la build/*.vcd",
+     "tar -czf artifacts/waves/tb_scaler.vcd.tar.gz build/tb_scaler.vcd"],
+    lab("infrastructure", [r"No space left on device"], "Icarus Verilog 11 + GNU tar/gzip (tmpfs artifacts volume)",
+        "the simulation passes; archiving its waveform fails because the runner's artifacts volume (a 64 KiB tmpfs "
+        "stand-in) is full", infra=True, accept=["other"]),
+    files={"rtl/scaler.v": '''module scaler (input wire clk, input wire [15:0] pix, output reg [15:0] out);
+  reg [15:0] acc;
+  always @(posedge clk) begin
+    acc <= acc + pix;
+    out <= (acc >> 1) ^ pix;
+  end
+endmodule
+''',
+           "tb/tb_scaler.v": '''`timescale 1ns/1ps
+module tb_scaler;
+  reg clk = 0; reg [15:0] pix = 0; wire [15:0] out;
+  scaler dut (.clk(clk), .pix(pix), .out(out));
+  always #1 clk = ~clk;
+  always @(posedge clk) pix <= pix * 16'd25173 + 16'd13849;
+  initial begin
+    $dumpfile("build/tb_scaler.vcd");
+    $dumpvars(0, tb_scaler);
+    #40000 $display("tb_scaler: PASS (20000 cycles)");
+    $finish;
+  end
+endmodule
+'''},
+    tmpfs=("artifacts", "64k"), env=r68(), project=r68p("video-scaler"), **ROUND68,
+)
+
+case(
+    "verilator-build-cc1plus-oom-killed-shared-runner", "build:verilator", R68_IMG,
+    ["verilator --binary -j 2 --top-module tb_core rtl/core.sv tb/tb_core.sv -o Vtb_core_sim", "./obj_dir/Vtb_core_sim"],
+    lab("timeout_or_oom", [r"Killed signal terminated program cc1plus"],
+        "Verilator 5.006 + g++ 12 (cgroup memory limit)",
+        "a small core's Verilator build; the shared runner's container is limited to 40 MiB and the kernel kills g++'s "
+        "compiler proper", infra=True),
+    files={"rtl/core.sv": '''module core (input logic clk, input logic rst, output logic [31:0] pc);
+  always_ff @(posedge clk) pc <= rst ? 32'h0 : pc + 32'd4;
+endmodule
+''',
+           "tb/tb_core.sv": '''module tb_core;
+  logic clk = 0, rst = 1; logic [31:0] pc;
+  core dut (.*);
+  always #5 clk = ~clk;
+  initial begin
+    #12 rst = 0;
+    #100 if (pc !== 32'd40) $fatal(1, "pc = %0d", pc);
+    $display("tb_core: PASS");
+    $finish;
+  end
+endmodule
+'''},
+    memory_limit=40 * 1024 * 1024, env=r68(), project=r68p("riscv-core"), **ROUND68,
+)
+
+case(
+    "sim-model-download-stalls-job-timeout", "fetch:models", R68_IMG,
+    ["echo \"fetching vendor simulation models from $MODELS_URL\"",
+     "curl -fS -o models/pcie_bfm.tar.gz \"$MODELS_URL/models/pcie_bfm-5.1.tar.gz\" --create-dirs -s",
+     "tar -xzf models/pcie_bfm.tar.gz -C models"],
+    lab("timeout_or_oom", [r"^fetching vendor simulation models from http://127\.0\.0\.1:\d+"],
+        "curl 7.88 (loopback server trickling the body; runner job timeout)",
+        "the model server answers the headers and then trickles the 64 MiB body at 512 bytes every 9 s; curl has no "
+        "timeout and the runner's job timeout ends the job", infra=True, accept=["network_or_flaky"]),
+    files={},
+    job_timeout=25, timeout_text="1h0m0s", duration=3600,
+    env=r68(MODELS_URL="http://127.0.0.1:{PORT_TRICKLE}"), project=r68p("pcie-ep"), **ROUND68,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "make-ignored-iverilog-unknown-module-then-vvp-no-input", "test:sim", R68_IMG,
+    ["make sim"],
+    lab("compile_error", [r"error: Unknown module type: i2s_clkgen"], "GNU make 4.3 (`-` prefix) + Icarus Verilog 11",
+        "cascade: the Makefile's compile line is prefixed with `-`; the new clock generator's file is not in SRC, so "
+        "iverilog fails on an unknown module, make ignores it and vvp then has no input file"),
+    files={"Makefile": '''SRC := rtl/i2s_tx.v
+TB  := tb/tb_i2s_tx.v
+
+.PHONY: sim
+sim:
+\t@mkdir -p build
+\t-iverilog -g2012 -o build/tb_i2s_tx.vvp $(SRC) $(TB)
+\tvvp -n build/tb_i2s_tx.vvp
+''',
+           "rtl/i2s_clkgen.v": '''module i2s_clkgen (input wire clk, output reg bclk, output reg lrclk);
+  reg [5:0] div = 0;
+  always @(posedge clk) begin
+    div <= div + 1'b1;
+    bclk <= div[1];
+    lrclk <= div[5];
+  end
+endmodule
+''',
+           "rtl/i2s_tx.v": '''module i2s_tx (
+  input  wire        clk,
+  input  wire [15:0] left,
+  input  wire [15:0] right,
+  output wire        bclk,
+  output wire        lrclk,
+  output reg         sdata
+);
+  reg [15:0] sh;
+  i2s_clkgen u_clk (.clk(clk), .bclk(bclk), .lrclk(lrclk));
+  always @(negedge bclk) begin
+    sdata <= sh[15];
+    sh <= {sh[14:0], 1'b0};
+  end
+endmodule
+''',
+           "tb/tb_i2s_tx.v": '''module tb_i2s_tx;
+  reg clk = 0; wire bclk, lrclk, sdata;
+  i2s_tx dut (.clk(clk), .left(16'h1234), .right(16'habcd), .bclk(bclk), .lrclk(lrclk), .sdata(sdata));
+  always #5 clk = ~clk;
+  initial begin #2000 $display("tb_i2s_tx: done"); $finish; end
+endmodule
+'''},
+    env=r68(), project=r68p("i2s-tx"), **ROUND68,
+)
+
+case(
+    "ghdl-analysis-error-ignored-then-elaboration-unit-missing", "test:vhdl", R68_IMG,
+    ["mkdir -p build",
+     "ghdl -a --std=08 --workdir=build rtl/fir4.vhd || echo \"WARNING: analysis of rtl/fir4.vhd reported errors, continuing\"",
+     "ghdl -a --std=08 --workdir=build tb/tb_fir4.vhd",
+     "ghdl -e --std=08 --workdir=build tb_fir4", "ghdl -r --std=08 --workdir=build tb_fir4"],
+    lab("compile_error", [r"^rtl/fir4\.vhd:\d+:\d+: "], "GHDL 2.0",
+        "cascade: the FIR filter's process lost an `end if;`; its analysis error is swallowed by `|| echo`, and the "
+        "testbench then cannot find entity fir4 in library work"),
+    files={"rtl/fir4.vhd": '''library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+
+entity fir4 is
+  port (clk : in std_logic; x : in signed(7 downto 0); y : out signed(9 downto 0));
+end entity;
+
+architecture rtl of fir4 is
+  type taps_t is array (0 to 3) of signed(7 downto 0);
+  signal taps : taps_t := (others => (others => '0'));
+begin
+  process (clk)
+  begin
+    if rising_edge(clk) then
+      taps <= x & taps(0 to 2);
+      y <= resize(taps(0), 10) + resize(taps(1), 10) + resize(taps(2), 10) + resize(taps(3), 10);
+  end process;
+end architecture;
+''',
+           "tb/tb_fir4.vhd": '''library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+
+entity tb_fir4 is
+end entity;
+
+architecture sim of tb_fir4 is
+  signal clk : std_logic := '0';
+  signal x : signed(7 downto 0) := to_signed(10, 8);
+  signal y : signed(9 downto 0);
+begin
+  dut : entity work.fir4 port map (clk, x, y);
+  clk <= not clk after 5 ns;
+  process
+  begin
+    wait for 100 ns;
+    assert y = 40 report "y = " & integer'image(to_integer(y)) severity failure;
+    std.env.finish;
+  end process;
+end architecture;
+'''},
+    env=r68(), project=r68p("fir-filter"), **ROUND68,
+)
+
+case(
+    "yosys-missing-include-set-plus-e-then-stat-json-missing", "synth:util", R68_IMG_PY,
+    ["mkdir -p build",
+     "set +e\nyosys -q -p 'read_verilog -Irtl rtl/tmds_enc.v; synth -top tmds_enc; tee -q -o build/stat.json stat -json'\n"
+     "echo \"yosys exited with $?\"\nset -e",
+     "python tools/check_util.py build/stat.json --max-cells 400"],
+    lab("compile_error", [r"^ERROR: Can't open include file `tmds_tables\.vh'"], "Yosys 0.23 + Python",
+        "cascade: the TMDS encoder includes tmds_tables.vh, which was never committed; set +e lets the job go on and "
+        "the utilisation check then cannot open the stat JSON yosys never wrote", accept=["dependency_install"]),
+    files={"rtl/tmds_enc.v": '''`include "tmds_tables.vh"
+
+module tmds_enc (input wire clk, input wire [7:0] d, input wire de, output reg [9:0] q);
+  always @(posedge clk) q <= de ? {2'b01, d} ^ `TMDS_MASK : `TMDS_CTRL0;
+endmodule
+''',
+           "tools/check_util.py": '''"""Fails when the synthesised design uses more cells than the budget."""
+import argparse
+import json
+import sys
+
+ap = argparse.ArgumentParser()
+ap.add_argument("stat")
+ap.add_argument("--max-cells", type=int, required=True)
+args = ap.parse_args()
+with open(args.stat) as f:
+    stat = json.load(f)
+cells = stat["design"]["num_cells"]
+print(f"cells: {cells} (budget {args.max_cells})")
+sys.exit(1 if cells > args.max_cells else 0)
+'''},
+    env=r68(), project=r68p("hdmi-tx"), **ROUND68,
+)
+
+case(
+    "pip-nonexistent-pin-or-true-then-cocotb-config-missing", "test:cocotb", R68_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install -q -r requirements.txt || true",
+     "export PATH=\"$CI_PROJECT_DIR/.venv/bin:$PATH\"", "make -s"],
+    lab("dependency_install", [r"No matching distribution found for pyuvm==3\.9\.0",
+                               r"Could not find a version that satisfies the requirement pyuvm==3\.9\.0"], "pip 23 (PyPI) + make",
+        "cascade: requirements.txt pins pyuvm 3.9.0, which does not exist; `|| true` swallows the failed install, so "
+        "cocotb is missing from the venv and the Makefile's include of cocotb's makefiles fails"),
+    files={"requirements.txt": "cocotb==2.1.0\npyuvm==3.9.0\n",
+           "Makefile": R68_COCOTB_MK.format(sources="$(CURDIR)/rtl/can_bit.v", top="can_bit", module="test_can_bit"),
+           "rtl/can_bit.v": "module can_bit (input wire clk, input wire rx, output reg sample);\n  always @(posedge clk) sample <= rx;\nendmodule\n",
+           "tests/test_can_bit.py": "import cocotb\nfrom cocotb.triggers import Timer\n\n\n@cocotb.test()\nasync def test_sample(dut):\n    await Timer(1, unit=\"ns\")\n"},
+    env=r68(PATH="/root/.pyenv/versions/3.11.7/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    project=r68p("can-ctrl"), **ROUND68,
+)
+
+case(
+    "regmap-yaml-syntax-unchecked-generator-then-include-missing", "build:sim", R68_IMG_PY,
+    ["python tools/build_sim.py"],
+    lab("github_actions_config", [r"^yaml\.scanner\.ScannerError: mapping values are not allowed here",
+                                  r"in \"regs/wdt\.yaml\", line \d+, column \d+"], "Python 3.11 (PyYAML) + Icarus Verilog 11",
+        "cascade: the watchdog's register map has a description with an unquoted colon, so the generator dies on the "
+        "YAML; the build wrapper does not check its exit status, and iverilog then cannot find the generated include",
+        accept=["other"]),
+    files={"regs/wdt.yaml": '''block: wdt
+registers:
+  - name: CTRL
+    offset: 0x0
+    reset: 0x0
+    desc: Enable bit; write KEY first
+  - name: KEY
+    offset: 0x4
+    reset: 0x0
+    desc: Unlock key: write 0x5A5A to unlock CTRL
+''',
+           "tools/gen_regs_vh.py": '''import sys
+
+import yaml
+
+regmap = yaml.safe_load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as out:
+    for r in regmap["registers"]:
+        out.write(f"`define {regmap['block'].upper()}_{r['name']}_OFFSET {r['offset']}\\n")
+''',
+           "tools/build_sim.py": '''"""Generates the register header and compiles and runs the watchdog simulation."""
+import os
+import subprocess
+import sys
+
+os.makedirs("build", exist_ok=True)
+print("[1/3] generating build/wdt_regs.vh")
+subprocess.run([sys.executable, "tools/gen_regs_vh.py", "regs/wdt.yaml", "build/wdt_regs.vh.tmp"])
+if os.path.exists("build/wdt_regs.vh.tmp") and os.path.getsize("build/wdt_regs.vh.tmp"):
+    os.replace("build/wdt_regs.vh.tmp", "build/wdt_regs.vh")
+print("[2/3] compiling")
+r = subprocess.run(["iverilog", "-g2012", "-Ibuild", "-o", "build/tb_wdt.vvp", "rtl/wdt.v", "tb/tb_wdt.v"])
+if r.returncode:
+    sys.exit(f"iverilog failed with exit code {r.returncode}")
+print("[3/3] simulating")
+sys.exit(subprocess.run(["vvp", "-n", "build/tb_wdt.vvp"]).returncode)
+''',
+           "rtl/wdt.v": '''`include "wdt_regs.vh"
+
+module wdt (input wire clk, input wire [3:0] addr, input wire we, input wire [15:0] wdata, output reg bark);
+  reg en;
+  always @(posedge clk) begin
+    if (we && addr == `WDT_CTRL_OFFSET) en <= wdata[0];
+    bark <= en;
+  end
+endmodule
+''',
+           "tb/tb_wdt.v": "module tb_wdt;\n  initial begin $display(\"tb_wdt: PASS\"); $finish; end\nendmodule\n"},
+    env=r68(), project=r68p("watchdog"), **ROUND68,
+)
