@@ -43420,5 +43420,5 @@ module wdt (input wire clk, input wire [3:0] addr, input wire we, input wire [15
 endmodule
 ''',
            "tb/tb_wdt.v": "module tb_wdt;\n  initial begin $display(\"tb_wdt: PASS\"); $finish; end\nendmodule\n"},
-    env=r68(), project=r68p("watchdog"), **ROUND68,
+    env=r68(PYTHONUNBUFFERED="1"), project=r68p("watchdog"), **ROUND68,
 )
