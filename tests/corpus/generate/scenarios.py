@@ -42219,7 +42219,7 @@ case(
 
 case(
     "scons-version-stamp-script-not-executable", "build", R71_IMG,
-    ["scons --version | head -2", "scons -Q"],
+    ["scons --version | sed -n 2p", "scons -Q"],
     lab("permission_or_secret", [r"tools/stamp-version\.sh: Permission denied"], "SCons 4.4.0",
         "the version-stamp builder runs tools/stamp-version.sh directly; the script was committed without its executable bit"),
     files={"SConstruct": '''env = Environment(CCFLAGS=["-O2", "-Wall"], CPPPATH=["build"])
