@@ -43422,3 +43422,1001 @@ endmodule
            "tb/tb_wdt.v": "module tb_wdt;\n  initial begin $display(\"tb_wdt: PASS\"); $finish; end\nendmodule\n"},
     env=r68(PYTHONUNBUFFERED="1"), project=r68p("watchdog"), **ROUND68,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 71: build systems beyond plain make (Debian's bazel-bootstrap 4.2.3 with local targets
+# only, SCons 4.4, waf 2.0.22 from PyPI, qmake and moc of Qt 5.15, premake4 4.3, Ninja 1.11 files
+# written by hand or by a configure.py, tup 0.7.11, GNU make 4.3's pattern rules, order-only
+# prerequisites, jobserver and recursive make) and the C, C++ and Python code they build. Tools
+# in /tmp/diag71 (a venv with waf, pytest, mypy and ruff; local stand-ins for rules_cc and
+# rules_java, which bazel-bootstrap would otherwise download) and Debian's packages.
+
+ROUND71 = dict(round=71)
+
+R71_PATH = "/tmp/diag71/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+R71_IMG = "registry.sterling.example/ci/native-build:bookworm"
+R71_IMG_BAZEL = "registry.sterling.example/ci/bazel:4.2-bookworm"
+R71_IMG_QT = "registry.sterling.example/ci/qt5-build:5.15-bookworm"
+R71_IMG_PY = "registry.sterling.example/ci/python-build:3.11-bookworm"
+
+
+def r71(**kw):
+    """A build job's environment: the venv (waf, pytest, mypy, ruff), then Debian's tools."""
+    e = {"PATH": R71_PATH, "HOME": "/tmp/diag71/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+         "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
+    e.update(kw)
+    return e
+
+
+def r71p(name):
+    return f"sterling/{name}"
+
+
+# The image vendors rules_cc and rules_java (bazel-bootstrap cannot download them) and the
+# coverage tools; every workspace points at them.
+R71_WS = '''workspace(name = "{name}")
+
+local_repository(name = "rules_cc", path = "/tmp/diag71/bazel/rules_cc")
+local_repository(name = "rules_java", path = "/tmp/diag71/bazel/rules_java")
+local_repository(name = "remote_coverage_tools", path = "/tmp/diag71/bazel/remote_coverage_tools")
+local_repository(name = "platforms", path = "/usr/share/bazel/platforms")
+'''
+R71_BAZELRC = '''startup --batch
+build --spawn_strategy=standalone --color=no --curses=no --show_timestamps=false
+test --test_output=errors
+'''
+
+
+def r71_bazel(name, **files):
+    d = {"WORKSPACE": R71_WS.format(name=name), ".bazelrc": R71_BAZELRC}
+    d.update(files)
+    return d
+
+
+# --- plain failures --------------------------------------------------------------------------
+
+case(
+    "bazel-cc-library-undeclared-inclusion-missing-dep", "build", R71_IMG_BAZEL,
+    ["bazel --version", "bazel build //..."],
+    lab("compile_error", [r"undeclared inclusion\(s\) in rule '//lib:parser'"], "bazel-bootstrap 4.2.3 (gcc 12)",
+        "lib/parser.c includes lib/util.h but the parser cc_library does not list :util in deps; bazel's include check rejects it",
+        accept=["github_actions_config"]),
+    files=r71_bazel("tokenizer", **{
+        "lib/BUILD": '''cc_library(
+    name = "util",
+    srcs = ["util.c"],
+    hdrs = ["util.h"],
+)
+
+cc_library(
+    name = "parser",
+    srcs = ["parser.c"],
+    hdrs = ["parser.h"],
+    visibility = ["//visibility:public"],
+)
+''',
+        "lib/util.h": "#pragma once\nint is_word_char(int c);\n",
+        "lib/util.c": "#include \"lib/util.h\"\n#include <ctype.h>\nint is_word_char(int c) { return isalnum(c) || c == '_'; }\n",
+        "lib/parser.h": "#pragma once\nint count_words(const char *s);\n",
+        "lib/parser.c": '''#include "lib/parser.h"
+#include "lib/util.h"
+
+int count_words(const char *s) {
+    int n = 0, in = 0;
+    for (; *s; s++) {
+        if (is_word_char(*s)) { if (!in) n++; in = 1; } else in = 0;
+    }
+    return n;
+}
+''',
+        "app/BUILD": 'cc_binary(\n    name = "wc",\n    srcs = ["main.c"],\n    deps = ["//lib:parser"],\n)\n',
+        "app/main.c": "#include <stdio.h>\n#include \"lib/parser.h\"\nint main(int argc, char **argv) {\n    for (int i = 1; i < argc; i++) printf(\"%d\\n\", count_words(argv[i]));\n    return 0;\n}\n",
+    }),
+    env=r71(), project=r71p("tokenizer"), **ROUND71,
+)
+
+case(
+    "bazel-cc-test-ring-buffer-wraparound-assertion", "test", R71_IMG_BAZEL,
+    ["bazel test //ring:all"],
+    lab("test_assertion", [r"Assertion `ring_pop\(&r\) == 4' failed"], "bazel-bootstrap 4.2.3 cc_test",
+        "the ring buffer's pop does not wrap its read index; the cc_test's assert fails after the fifth push"),
+    files=r71_bazel("telemetry", **{
+        "ring/BUILD": '''cc_library(
+    name = "ring",
+    srcs = ["ring.c"],
+    hdrs = ["ring.h"],
+)
+
+cc_test(
+    name = "ring_test",
+    srcs = ["ring_test.c"],
+    deps = [":ring"],
+)
+''',
+        "ring/ring.h": "#pragma once\n#define RING_CAP 4\nstruct ring { int buf[RING_CAP]; unsigned head, tail, len; };\nvoid ring_push(struct ring *r, int v);\nint ring_pop(struct ring *r);\n",
+        "ring/ring.c": '''#include "ring/ring.h"
+
+void ring_push(struct ring *r, int v) {
+    r->buf[r->head] = v;
+    r->head = (r->head + 1) % RING_CAP;
+    if (r->len == RING_CAP) r->tail = (r->tail + 1) % RING_CAP; else r->len++;
+}
+
+int ring_pop(struct ring *r) {
+    int v = r->buf[r->tail];
+    r->tail = r->tail + 1;
+    r->len--;
+    return v;
+}
+''',
+        "ring/ring_test.c": '''#include <assert.h>
+#include <stdio.h>
+#include "ring/ring.h"
+
+int main(void) {
+    struct ring r = {0};
+    for (int i = 0; i < 3; i++) ring_push(&r, i);
+    assert(ring_pop(&r) == 0);
+    assert(ring_pop(&r) == 1);
+    ring_push(&r, 3);
+    ring_push(&r, 4);
+    assert(ring_pop(&r) == 2);
+    assert(ring_pop(&r) == 3);
+    assert(ring_pop(&r) == 4);
+    puts("ring ok");
+    return 0;
+}
+''',
+    }),
+    env=r71(), project=r71p("telemetry"), **ROUND71,
+)
+
+case(
+    "bazel-cc-binary-depends-on-private-target", "build", R71_IMG_BAZEL,
+    ["bazel build //app:server"],
+    lab("github_actions_config", [r"target '//core:store' is not visible from target '//app:server'"], "bazel-bootstrap 4.2.3",
+        "app/BUILD adds a dependency on //core:store, which has the default private visibility", accept=["compile_error"]),
+    files=r71_bazel("kvstore", **{
+        "core/BUILD": 'cc_library(\n    name = "store",\n    srcs = ["store.c"],\n    hdrs = ["store.h"],\n)\n\ncc_library(\n    name = "api",\n    hdrs = ["api.h"],\n    visibility = ["//app:__pkg__"],\n)\n',
+        "core/store.h": "#pragma once\nint store_put(const char *k, const char *v);\n",
+        "core/store.c": "#include \"core/store.h\"\nint store_put(const char *k, const char *v) { (void)k; (void)v; return 0; }\n",
+        "core/api.h": "#pragma once\n#define API_VERSION 3\n",
+        "app/BUILD": 'cc_binary(\n    name = "server",\n    srcs = ["server.c"],\n    deps = [\n        "//core:api",\n        "//core:store",\n    ],\n)\n',
+        "app/server.c": "#include \"core/api.h\"\n#include \"core/store.h\"\nint main(void) { return store_put(\"v\", \"3\"); }\n",
+    }),
+    env=r71(), project=r71p("kvstore"), **ROUND71,
+)
+
+case(
+    "scons-version-stamp-script-not-executable", "build", R71_IMG,
+    ["scons --version | sed -n 2p", "scons -Q"],
+    lab("permission_or_secret", [r"tools/stamp-version\.sh: Permission denied"], "SCons 4.4.0",
+        "the version-stamp builder runs tools/stamp-version.sh directly; the script was committed without its executable bit"),
+    files={"SConstruct": '''env = Environment(CCFLAGS=["-O2", "-Wall"], CPPPATH=["build"])
+version = env.Command("build/version.h", ["VERSION", "tools/stamp-version.sh"],
+                      "tools/stamp-version.sh $SOURCE > $TARGET")
+prog = env.Program("build/relayd", ["src/main.c"])
+env.Depends(prog, version)
+''',
+           "VERSION": "2.8.1\n",
+           "tools/stamp-version.sh": "#!/bin/sh\nprintf '#define RELAYD_VERSION \"%s\"\\n' \"$(cat \"$1\")\"\n",
+           "src/main.c": "#include <stdio.h>\n#include \"version.h\"\nint main(void) { puts(\"relayd \" RELAYD_VERSION); return 0; }\n"},
+    setup="chmod 0644 tools/stamp-version.sh\n", env=r71(), project=r71p("relayd"), **ROUND71,
+)
+
+case(
+    "scons-check-alias-csv-split-test-fails", "test", R71_IMG,
+    ["scons -Q check"],
+    lab("test_assertion", [r"FAIL: split_fields\(\"a,,b\"\) returned 2 fields, expected 3"], "SCons 4.4.0 + a C test binary",
+        "split_fields() skips empty fields; the unit test run by the `check` alias fails"),
+    files={"SConstruct": '''env = Environment(CCFLAGS=["-O1", "-g", "-Wall"], CPPPATH=["src"])
+lib = env.StaticLibrary("build/csvx", ["src/csvx.c"])
+t = env.Program("build/test_csvx", ["tests/test_csvx.c"], LIBS=[lib])
+env.Alias("check", t, "./build/test_csvx")
+env.AlwaysBuild("check")
+''',
+           "src/csvx.h": "#pragma once\nint split_fields(const char *line, char out[][32], int max);\n",
+           "src/csvx.c": r'''#include <string.h>
+#include "csvx.h"
+
+int split_fields(const char *line, char out[][32], int max) {
+    char buf[256];
+    int n = 0;
+    strncpy(buf, line, sizeof buf - 1);
+    buf[sizeof buf - 1] = 0;
+    for (char *tok = strtok(buf, ","); tok && n < max; tok = strtok(NULL, ",")) {
+        strncpy(out[n], tok, 31);
+        out[n++][31] = 0;
+    }
+    return n;
+}
+''',
+           "tests/test_csvx.c": r'''#include <stdio.h>
+#include <string.h>
+#include "csvx.h"
+
+static int check(const char *line, int want) {
+    char f[8][32];
+    int n = split_fields(line, f, 8);
+    if (n != want) {
+        printf("FAIL: split_fields(\"%s\") returned %d fields, expected %d\n", line, n, want);
+        return 1;
+    }
+    printf("ok: split_fields(\"%s\")\n", line);
+    return 0;
+}
+
+int main(void) {
+    int bad = 0;
+    bad |= check("a,b,c", 3);
+    bad |= check("a,,b", 3);
+    bad |= check("x", 1);
+    return bad;
+}
+'''},
+    env=r71(), project=r71p("csvx"), **ROUND71,
+)
+
+case(
+    "waf-configure-libsodium-header-not-found", "build", R71_IMG,
+    ["waf --version", "waf configure build"],
+    lab("dependency_install", [r"Checking for header sodium\.h\s*: not found"], "waf 2.0.22",
+        "the merge request adds libsodium for token signing; the build image has no libsodium-dev"),
+    files={"wscript": '''APPNAME = "tokensign"
+VERSION = "0.3.0"
+
+
+def options(opt):
+    opt.load("compiler_c")
+
+
+def configure(conf):
+    conf.load("compiler_c")
+    conf.env.append_value("CFLAGS", ["-O2", "-Wall"])
+    conf.check(header_name="stdint.h")
+    conf.check(header_name="sodium.h", lib="sodium", uselib_store="SODIUM")
+
+
+def build(bld):
+    bld.program(source="src/main.c", target="tokensign", use="SODIUM")
+''',
+           "src/main.c": "#include <sodium.h>\nint main(void) { return sodium_init() < 0; }\n"},
+    env=r71(), project=r71p("tokensign"), **ROUND71,
+)
+
+case(
+    "waf-cxx-program-undefined-reference-unlisted-source", "build", R71_IMG,
+    ["waf configure", "waf build"],
+    lab("compile_error", [r"undefined reference to `metrics::(flush\(\)|count\(char const\*\))'"], "waf 2.0.22 (g++ 12)",
+        "src/metrics.cpp was added but not listed in the program's sources in wscript; the link fails"),
+    files={"wscript": '''def options(opt):
+    opt.load("compiler_cxx")
+
+
+def configure(conf):
+    conf.load("compiler_cxx")
+    conf.env.append_value("CXXFLAGS", ["-std=c++17", "-O2", "-Wall"])
+
+
+def build(bld):
+    bld.program(source=["src/main.cpp", "src/ingest.cpp"], target="ingestd", includes="src")
+''',
+           "src/metrics.h": "#pragma once\nnamespace metrics {\nvoid count(const char *name);\nvoid flush();\n}\n",
+           "src/metrics.cpp": "#include \"metrics.h\"\n#include <cstdio>\nnamespace metrics {\nstatic int n;\nvoid count(const char *) { ++n; }\nvoid flush() { std::printf(\"%d\\n\", n); }\n}\n",
+           "src/ingest.h": "#pragma once\nint ingest(const char *path);\n",
+           "src/ingest.cpp": "#include \"ingest.h\"\n#include \"metrics.h\"\nint ingest(const char *path) { metrics::count(path); return 0; }\n",
+           "src/main.cpp": "#include \"ingest.h\"\n#include \"metrics.h\"\nint main(int argc, char **argv) {\n    for (int i = 1; i < argc; ++i) ingest(argv[i]);\n    metrics::flush();\n    return 0;\n}\n"},
+    env=r71(), project=r71p("ingestd"), **ROUND71,
+)
+
+case(
+    "qmake-q-object-header-missing-from-headers-vtable", "build", R71_IMG_QT,
+    ["qmake --version", "qmake syncd.pro", "make -j2"],
+    lab("compile_error", [r"undefined reference to `(vtable for Worker|Worker::finished\(int\)|Worker::staticMetaObject)'"], "qmake 3.1 / Qt 5.15.8 + g++ 12",
+        "worker.h declares a Q_OBJECT class but is not listed in HEADERS, so moc never runs on it and the link fails"),
+    files={"syncd.pro": "QT = core\nCONFIG += console c++17\nTARGET = syncd\nSOURCES += main.cpp worker.cpp\nHEADERS += config.h\n",
+           "config.h": "#pragma once\n#define SYNC_INTERVAL_MS 5000\n",
+           "worker.h": '''#pragma once
+#include <QObject>
+
+class Worker : public QObject {
+    Q_OBJECT
+public:
+    explicit Worker(QObject *parent = nullptr) : QObject(parent) {}
+    void run();
+signals:
+    void finished(int synced);
+};
+''',
+           "worker.cpp": "#include \"worker.h\"\n\nvoid Worker::run() { emit finished(0); }\n",
+           "main.cpp": '''#include <QCoreApplication>
+#include "worker.h"
+
+int main(int argc, char **argv) {
+    QCoreApplication app(argc, argv);
+    Worker w;
+    QObject::connect(&w, &Worker::finished, &app, &QCoreApplication::exit);
+    w.run();
+    return 0;
+}
+'''},
+    env=r71(), project=r71p("syncd"), **ROUND71,
+)
+
+case(
+    "qmake-unknown-qt-module-serialbus", "build", R71_IMG_QT,
+    ["qmake fieldbus.pro", "make"],
+    lab("dependency_install", [r"Project ERROR: Unknown module\(s\) in QT: serialbus"], "qmake 3.1 / Qt 5.15.8",
+        "the project adds QT += serialbus for a Modbus reader; the build image has no libqt5serialbus5-dev",
+        accept=["github_actions_config"]),
+    files={"fieldbus.pro": "QT = core serialbus\nCONFIG += console c++17\nTARGET = fieldbus\nSOURCES += main.cpp\n",
+           "main.cpp": "#include <QModbusRtuSerialMaster>\nint main() { QModbusRtuSerialMaster m; return 0; }\n"},
+    env=r71(), project=r71p("fieldbus"), **ROUND71,
+)
+
+case(
+    "qtest-qcompare-duration-parser-minutes", "test", R71_IMG_QT,
+    ["qmake tests/tests.pro -o build/Makefile", "make -C build", "./build/tst_duration"],
+    lab("test_assertion", [r"FAIL!\s+: TestDuration::parsesMinutes\(\) Compared values are not the same"],
+        "Qt 5.15.8 QTest (qmake, moc)", "parseDuration treats the `m` suffix as seconds; QCOMPARE fails"),
+    files={"src/duration.h": "#pragma once\n#include <QString>\nqint64 parseDuration(const QString &s);\n",
+           "src/duration.cpp": '''#include "duration.h"
+
+qint64 parseDuration(const QString &s) {
+    const QString num = s.left(s.size() - 1);
+    const QChar unit = s.at(s.size() - 1);
+    const qint64 n = num.toLongLong();
+    if (unit == QLatin1Char('h')) return n * 3600;
+    return n;
+}
+''',
+           "tests/tests.pro": "QT = core testlib\nCONFIG += testcase console c++17\nTARGET = tst_duration\nINCLUDEPATH += ../src\nSOURCES += tst_duration.cpp ../src/duration.cpp\nHEADERS += ../src/duration.h\n",
+           "tests/tst_duration.cpp": '''#include <QtTest>
+#include "duration.h"
+
+class TestDuration : public QObject {
+    Q_OBJECT
+private slots:
+    void parsesSeconds() { QCOMPARE(parseDuration("45s"), qint64(45)); }
+    void parsesHours() { QCOMPARE(parseDuration("2h"), qint64(7200)); }
+    void parsesMinutes() { QCOMPARE(parseDuration("90m"), qint64(5400)); }
+};
+
+QTEST_APPLESS_MAIN(TestDuration)
+#include "tst_duration.moc"
+'''},
+    env=r71(), project=r71p("cronparse"), **ROUND71,
+)
+
+case(
+    "premake4-lua-typo-attempt-to-call-nil", "build", R71_IMG,
+    ["premake4 gmake", "make -C build config=release"],
+    lab("github_actions_config", [r"premake4\.lua:\d+: attempt to call global 'kindd' \(a nil value\)"], "premake4 4.3",
+        "a typo (`kindd`) in the project block of premake4.lua; premake's Lua run stops"),
+    files={"premake4.lua": '''solution "imgtool"
+   configurations { "debug", "release" }
+   location "build"
+
+project "imgtool"
+   kindd "ConsoleApp"
+   language "C"
+   files { "src/**.c", "src/**.h" }
+   configuration "release"
+      flags { "OptimizeSpeed" }
+''',
+           "src/main.c": "#include <stdio.h>\nint main(void) { puts(\"imgtool\"); return 0; }\n"},
+    env=r71(), project=r71p("imgtool"), **ROUND71,
+)
+
+case(
+    "ninja-handwritten-two-rules-same-output", "build", R71_IMG,
+    ["ninja --version", "ninja -v"],
+    lab("github_actions_config", [r"multiple rules generate obj/util\.o"], "ninja 1.11.1",
+        "build.ninja (hand-written) gains a second `build obj/util.o` edge when util was split into a static library"),
+    files={"build.ninja": '''cflags = -O2 -Wall -Isrc
+
+rule cc
+  command = gcc $cflags -MMD -MF $out.d -c $in -o $out
+  depfile = $out.d
+  deps = gcc
+  description = CC $out
+
+rule ar
+  command = rm -f $out && ar crs $out $in
+  description = AR $out
+
+rule link
+  command = gcc $in -o $out
+  description = LINK $out
+
+build obj/main.o: cc src/main.c
+build obj/util.o: cc src/util.c
+build obj/util.o: cc src/util.c
+build obj/libutil.a: ar obj/util.o
+build bin/pingd: link obj/main.o obj/libutil.a
+
+default bin/pingd
+''',
+           "src/util.h": "#pragma once\nint clamp(int v, int lo, int hi);\n",
+           "src/util.c": "#include \"util.h\"\nint clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }\n",
+           "src/main.c": "#include \"util.h\"\nint main(void) { return clamp(5, 0, 3) - 3; }\n"},
+    env=r71(), project=r71p("pingd"), **ROUND71,
+)
+
+R71_CONFIGURE_PY = '''#!/usr/bin/env python3
+"""Writes build.ninja for the wire codec."""
+SOURCES = ["src/main.c", "src/wire.c", "src/frame.c"]
+
+with open("build.ninja", "w") as f:
+    f.write("cflags = -O2 -Wall -Isrc\\n\\n")
+    f.write("rule cc\\n  command = gcc $cflags -c $in -o $out\\n  description = CC $out\\n\\n")
+    f.write("rule link\\n  command = gcc $in -o $out\\n  description = LINK $out\\n\\n")
+    objs = []
+    for src in SOURCES:
+        obj = "obj/" + src.split("/")[-1].replace(".c", ".o")
+        objs.append(obj)
+        f.write(f"build {obj}: cc {src}\\n")
+    f.write(f"build bin/wirecat: link {' '.join(objs)}\\n")
+print("wrote build.ninja")
+'''
+
+case(
+    "ninja-configure-py-lists-renamed-source", "build", R71_IMG,
+    ["python3 configure.py", "ninja"],
+    lab("github_actions_config", [r"ninja: error: 'src/wire\.c', needed by 'obj/wire\.o', missing and no known rule to make it"],
+        "ninja 1.11.1 + a configure.py generator",
+        "src/wire.c was renamed to src/wire_format.c; configure.py still lists the old name", accept=["compile_error"]),
+    files={"configure.py": R71_CONFIGURE_PY,
+           "src/wire_format.c": "int wire_encode(const char *s) { return s[0]; }\n",
+           "src/frame.c": "int frame_len(int n) { return n + 4; }\n",
+           "src/main.c": "int wire_encode(const char *s);\nint frame_len(int n);\nint main(void) { return frame_len(wire_encode(\"\")); }\n"},
+    env=r71(), project=r71p("wirecat"), **ROUND71,
+)
+
+case(
+    "tup-rule-writes-undeclared-output", "build", R71_IMG,
+    ["tup --version", "tup init", "tup"],
+    lab("github_actions_config", [r"File '\S*/build-info\.txt' was written to, but is not in \.tup/db"], "tup 0.7.11",
+        "the version rule's script also writes build-info.txt, which the Tupfile does not declare as an output"),
+    files={"Tupfile": ''': |> sh gen-version.sh > %o |> version.h
+: foreach src/*.c | version.h |> gcc -O2 -Wall -I. -c %f -o %o |> obj/%B.o
+: obj/*.o |> gcc %f -o %o |> bin/beacon
+''',
+           "gen-version.sh": "#!/bin/sh\ndate -u +%Y-%m-%dT%H:%M:%SZ > build-info.txt\necho '#define BEACON_VERSION \"1.4.0\"'\n",
+           "src/main.c": "#include <stdio.h>\n#include \"version.h\"\nint main(void) { puts(BEACON_VERSION); return 0; }\n"},
+    env=r71(), project=r71p("beacon"), **ROUND71,
+)
+
+case(
+    "make-pattern-rule-moved-source-no-rule", "build", R71_IMG,
+    ["make --version | sed -n 1p", "make -j2"],
+    lab("github_actions_config", [r"No rule to make target 'build/ratelimit\.o', needed by 'build/gatewayd'"], "GNU make 4.3",
+        "ratelimit.c moved from src/ to lib/; the only pattern rule builds build/%.o from src/%.c", accept=["compile_error"]),
+    files={"Makefile": '''CC := gcc
+CFLAGS := -O2 -Wall -Iinclude
+OBJS := build/main.o build/router.o build/ratelimit.o
+
+build/gatewayd: $(OBJS)
+	$(CC) $^ -o $@
+
+build/%.o: src/%.c | build
+	$(CC) $(CFLAGS) -c $< -o $@
+
+build:
+	mkdir -p $@
+''',
+           "include/gw.h": "#pragma once\nint route(const char *p);\nint allow(int client);\n",
+           "src/main.c": "#include \"gw.h\"\nint main(void) { return route(\"/\") + allow(1); }\n",
+           "src/router.c": "#include \"gw.h\"\nint route(const char *p) { return p[0] != '/'; }\n",
+           "lib/ratelimit.c": "#include \"gw.h\"\nint allow(int client) { return client < 0; }\n"},
+    env=r71(), project=r71p("gateway"), **ROUND71,
+)
+
+case(
+    "make-recursive-check-header-parser-test-fails", "test", R71_IMG,
+    ["make check"],
+    lab("test_assertion", [r"FAIL test_parse_header: expected 3 fields, got \d+"], "GNU make 4.3 (recursive) + a C test",
+        "parse_header() stops at the first empty field; the unit test run by the recursive `check` target fails"),
+    files={"Makefile": ".PHONY: all check\n\nall:\n\t$(MAKE) -C src\n\ncheck: all\n\t$(MAKE) -C tests check\n",
+           "src/Makefile": "CFLAGS = -O2 -Wall\n\nall: libhdr.a\n\nlibhdr.a: hdr.o\n\tar crs $@ $^\n",
+           "src/hdr.h": "#pragma once\nint parse_header(const char *s, char out[][16], int max);\n",
+           "src/hdr.c": r'''#include <string.h>
+#include "hdr.h"
+
+int parse_header(const char *s, char out[][16], int max) {
+    int n = 0;
+    while (*s && n < max) {
+        const char *e = strchr(s, ';');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len == 0) break;
+        memcpy(out[n], s, len < 15 ? len : 15);
+        out[n++][len < 15 ? len : 15] = 0;
+        if (!e) break;
+        s = e + 1;
+    }
+    return n;
+}
+''',
+           "tests/Makefile": "CFLAGS = -O2 -Wall -I../src\n\n.PHONY: check\ncheck: test_hdr\n\t./test_hdr\n\ntest_hdr: test_hdr.c ../src/libhdr.a\n\t$(CC) $(CFLAGS) $^ -o $@\n",
+           "tests/test_hdr.c": r'''#include <stdio.h>
+#include "hdr.h"
+
+int main(void) {
+    char f[8][16];
+    int n = parse_header("k=v;;x", f, 8);
+    if (n != 3) {
+        printf("FAIL test_parse_header: expected 3 fields, got %d (input \"k=v;;x\")\n", n);
+        return 1;
+    }
+    puts("PASS test_parse_header");
+    return 0;
+}
+'''},
+    env=r71(), project=r71p("hdrparse"), **ROUND71,
+)
+
+case(
+    "make-order-only-prereq-wrong-object-dir", "build", R71_IMG,
+    ["make"],
+    lab("github_actions_config", [r"can't create build/obj/\w+\.o: No such file or directory|opening output file build/obj/\w+\.o: No such file or directory"],
+        "GNU make 4.3 + gcc 12",
+        "objects moved to build/obj/, but the order-only prerequisite still creates only build/; gcc cannot write its output",
+        accept=["compile_error"]),
+    files={"Makefile": '''OBJDIR := build/obj
+SRCS := $(wildcard src/*.c)
+OBJS := $(patsubst src/%.c,$(OBJDIR)/%.o,$(SRCS))
+
+build/fsckd: $(OBJS)
+	$(CC) $^ -o $@
+
+$(OBJDIR)/%.o: src/%.c | build
+	$(CC) -O2 -Wall -c $< -o $@
+
+build:
+	mkdir -p build
+''',
+           "src/main.c": "int check(void);\nint main(void) { return check(); }\n",
+           "src/check.c": "int check(void) { return 0; }\n"},
+    env=r71(), project=r71p("fsckd"), **ROUND71,
+)
+
+case(
+    "ninja-format-check-clang-format-violations", "lint:format", R71_IMG,
+    ["clang-format --version", "ninja format-check"],
+    lab("formatting_failure", [r"error: code should be clang-formatted \[-Wclang-format-violations\]"], "clang-format 14 via ninja 1.11.1",
+        "the merge request's src/queue.c is not formatted to the project's .clang-format; the format-check edge fails",
+        accept=["lint_failure"]),
+    files={".clang-format": "BasedOnStyle: LLVM\nIndentWidth: 4\nColumnLimit: 100\n",
+           "build.ninja": '''rule clang_format_check
+  command = clang-format --dry-run --Werror $in && touch $out
+  description = FORMAT $in
+
+build obj/fmt/main.c.stamp: clang_format_check src/main.c
+build obj/fmt/queue.c.stamp: clang_format_check src/queue.c
+build format-check: phony obj/fmt/main.c.stamp obj/fmt/queue.c.stamp
+''',
+           "src/main.c": "int queue_len(void);\n\nint main(void) { return queue_len(); }\n",
+           "src/queue.c": "static int items[16];\nstatic int n;\n\nint queue_len(void){\n  if(n<0) return 0;\n  return n;\n}\n\nvoid queue_push(int v) { if (n < 16) items[n++] = v; }\n"},
+    env=r71(), project=r71p("jobqueue"), **ROUND71,
+)
+
+case(
+    "mypy-strict-ninja-generator-type-error", "lint:types", R71_IMG_PY,
+    ["mypy --version", "mypy --strict tools/gen_ninja.py"],
+    lab("type_error", [r"tools/gen_ninja\.py:\d+: error: Argument 2 to \"edge\" has incompatible type \"int\"; expected \"str\""],
+        "mypy (PyPI)", "the ninja generator passes a job-pool depth (int) where edge() wants the output path string"),
+    files={"tools/gen_ninja.py": '''"""Generates build.ninja for the codec library."""
+from pathlib import Path
+
+POOL_DEPTH = 2
+
+
+def edge(rule: str, out: str, inputs: list[str]) -> str:
+    return f"build {out}: {rule} {' '.join(inputs)}\\n"
+
+
+def main() -> None:
+    lines = ["rule cc\\n  command = gcc -c $in -o $out\\n"]
+    for src in sorted(Path("src").glob("*.c")):
+        lines.append(edge("cc", "obj/" + src.stem + ".o", [str(src)]))
+    lines.append(edge("phony", POOL_DEPTH, ["obj"]))
+    Path("build.ninja").write_text("".join(lines))
+
+
+if __name__ == "__main__":
+    main()
+''',
+           "src/codec.c": "int codec(void) { return 0; }\n"},
+    env=r71(), project=r71p("codec"), **ROUND71,
+)
+
+case(
+    "ruff-site-scons-helpers-lint", "lint:python", R71_IMG_PY,
+    ["ruff --version", "ruff check --output-format concise --select E,F SConstruct site_scons/"],
+    lab("lint_failure", [r"^(SConstruct|site_scons/\S+\.py):\d+:\d+: [EF]\d+ "],
+        "ruff (PyPI)", "the new SCons tool module has an unused import, a comparison to None, an unused variable and a long "
+        "line, and ruff does not know SConstruct's injected Environment (F821)"),
+    files={"SConstruct": "env = Environment(tools=['default', 'protoc_gen'])\nenv.Program('build/app', ['src/main.c'])\n",
+           "site_scons/site_tools/protoc_gen.py": '''import os
+import subprocess
+
+
+def generate(env):
+    protoc = env.WhereIs("protoc")
+    if protoc == None:
+        return
+    version = subprocess.run([protoc, "--version"], capture_output=True, text=True).stdout
+    env["PROTOC"] = protoc
+
+
+def exists(env):
+    return env.WhereIs("protoc") is not None
+''',
+           "src/main.c": "int main(void) { return 0; }\n"},
+    env=r71(), project=r71p("protobridge"), **ROUND71,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "bazel-http-archive-artifact-mirror-dns-failure", "build", R71_IMG_BAZEL,
+    ["bazel build //:bench"],
+    lab("network_or_flaky", [r"Unknown host: artifacts\.sterling-mirror\.invalid"], "bazel-bootstrap 4.2.3",
+        "the WORKSPACE's http_archive for the benchmark library is fetched from the internal artifact mirror, whose name "
+        "does not resolve from the runner", infra=True),
+    files=r71_bazel("hashbench", **{
+        "WORKSPACE": R71_WS.format(name="hashbench") + '''
+load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
+
+http_archive(
+    name = "xxhash",
+    urls = ["https://artifacts.sterling-mirror.invalid/third_party/xxHash-0.8.2.tar.gz"],
+    strip_prefix = "xxHash-0.8.2",
+    build_file_content = 'cc_library(name = "xxhash", hdrs = ["xxhash.h"], visibility = ["//visibility:public"])',
+)
+''',
+        "BUILD": 'cc_binary(\n    name = "bench",\n    srcs = ["bench.c"],\n    deps = ["@xxhash"],\n)\n',
+        "bench.c": "#include \"xxhash.h\"\nint main(void) { return (int)(XXH64(\"a\", 1, 0) & 0); }\n",
+    }),
+    env=r71(), project=r71p("hashbench"), **ROUND71,
+)
+
+case(
+    "pip-install-scons-wheelhouse-503", "build", R71_IMG_PY,
+    ["python3 -m venv .venv", ".venv/bin/pip install --retries 1 --timeout 10 \"$WHEELHOUSE/scons/SCons-4.8.1-py3-none-any.whl\"",
+     ".venv/bin/scons -Q"],
+    lab("network_or_flaky", [r"Caused by ResponseError\('too many 503 error responses'\)"], "pip 23 (Debian's python3.11 venv)",
+        "the job installs a pinned SCons wheel from the internal wheelhouse, which answers 503 (loopback stand-in)", infra=True),
+    files={"SConstruct": "Program('hello', ['hello.c'])\n", "hello.c": "int main(void) { return 0; }\n"},
+    env=r71(PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            WHEELHOUSE="http://127.0.0.1:{PORT_503}/wheelhouse"),
+    project=r71p("scons-pin"), **ROUND71,
+)
+
+case(
+    "waf-configure-sdk-download-rate-limited-429", "build", R71_IMG,
+    ["waf configure --sdk-url=\"$SDK_URL\""],
+    lab("network_or_flaky", [r"HTTP Error 429: Too Many Requests"], "waf 2.0.22 (urllib)",
+        "the wscript's configure step downloads the sensor SDK headers from an artifact API that rate-limits the runner (429)",
+        infra=True),
+    files={"wscript": '''import os
+import urllib.request
+
+
+def options(opt):
+    opt.load("compiler_c")
+    opt.add_option("--sdk-url", dest="sdk_url", default="")
+
+
+def configure(conf):
+    conf.load("compiler_c")
+    url = conf.options.sdk_url + "/sdk/sensorhub-sdk-1.9.tar.gz"
+    conf.start_msg("Downloading the sensor SDK")
+    dest = os.path.join(conf.bldnode.abspath(), "sdk.tar.gz")
+    with urllib.request.urlopen(url, timeout=20) as r, open(dest, "wb") as f:
+        f.write(r.read())
+    conf.end_msg(dest)
+
+
+def build(bld):
+    bld.program(source="main.c", target="sensord")
+''',
+           "main.c": "int main(void) { return 0; }\n"},
+    env=r71(SDK_URL="http://127.0.0.1:{PORT_429}"), project=r71p("sensord"), **ROUND71,
+)
+
+case(
+    "ninja-codegen-schema-fetch-tls-certificate-expired", "build", R71_IMG,
+    ["ninja"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"], "ninja 1.11.1 + Python 3.11 urllib",
+        "a ninja codegen edge fetches the message schema from the internal schema registry, whose TLS certificate has expired",
+        infra=True),
+    files={"build.ninja": '''rule fetch
+  command = python3 tools/fetch_schema.py $out
+  description = FETCH $out
+
+rule gen
+  command = python3 tools/gen_msgs.py $in $out
+  description = GEN $out
+
+rule cc
+  command = gcc -O2 -Wall -Igen -c $in -o $out
+
+build gen/schema.json: fetch
+build gen/msgs.h: gen gen/schema.json
+build obj/main.o: cc src/main.c || gen/msgs.h
+build msgd: phony obj/main.o
+''',
+           "tools/fetch_schema.py": '''import os
+import ssl
+import sys
+import urllib.request
+
+url = os.environ["SCHEMA_REGISTRY"] + "/schemas/telemetry/v4.json"
+ctx = ssl.create_default_context(cafile=os.environ.get("SCHEMA_CA"))
+with urllib.request.urlopen(url, context=ctx, timeout=20) as r:
+    data = r.read()
+os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
+with open(sys.argv[1], "wb") as f:
+    f.write(data)
+''',
+           "tools/gen_msgs.py": "import json, sys\nopen(sys.argv[2], 'w').write('#define MSGS %d\\n' % len(json.load(open(sys.argv[1]))))\n",
+           "src/main.c": "#include \"msgs.h\"\nint main(void) { return MSGS; }\n"},
+    env=r71(SCHEMA_REGISTRY="https://127.0.0.1:{PORT_EXPIRED}", SCHEMA_CA="{R10_CA_FILE}"),
+    project=r71p("msgd"), **ROUND71,
+)
+
+case(
+    "scons-generated-table-build-volume-disk-full", "build", R71_IMG,
+    ["df -h build", "scons -Q"],
+    lab("infrastructure", [r"No space left on device"], "SCons 4.4.0 (Python builder)",
+        "the runner's build volume (a 256 KiB tmpfs here) fills while SCons writes a 3 MB generated lookup table",
+        infra=True, accept=["other"]),
+    files={"SConstruct": '''def gen_table(target, source, env):
+    with open(str(target[0]), "w") as f:
+        f.write("const unsigned int crc_table[] = {\\n")
+        for i in range(262144):
+            f.write("  0x%08x,\\n" % ((i * 2654435761) & 0xffffffff))
+        f.write("};\\n")
+
+
+env = Environment(CCFLAGS=["-O2"])
+table = env.Command("build/crc_table.c", [], gen_table)
+env.Program("build/crcsum", ["src/main.c", table])
+''',
+           "src/main.c": "extern const unsigned int crc_table[];\nint main(void) { return (int)(crc_table[1] & 0); }\n"},
+    tmpfs=("build", "256k"), env=r71(), project=r71p("crcsum"), **ROUND71,
+)
+
+case(
+    "make-j2-cc1plus-oom-killed-on-shared-runner", "build", R71_IMG,
+    ["make -j2"],
+    lab("timeout_or_oom", [r"fatal error: Killed signal terminated program cc1plus"], "GNU make 4.3 + g++ 12 (cgroup memory limit)",
+        "an ordinary C++17 translation unit (<regex>, <map>); the shared runner's container is limited to 48 MiB and the "
+        "kernel kills cc1plus", infra=True),
+    files={"Makefile": "CXXFLAGS = -std=c++17 -O2 -Wall\n\nbin/logscan: obj/main.o obj/rules.o\n\t$(CXX) $^ -o $@\n\nobj/%.o: src/%.cpp | obj\n\t$(CXX) $(CXXFLAGS) -c $< -o $@\n\nobj bin:\n\tmkdir -p $@\n\nbin/logscan: | bin\n",
+           "src/rules.h": "#pragma once\n#include <string>\n#include <vector>\nstd::vector<std::string> match_rules(const std::string &line);\n",
+           "src/rules.cpp": '''#include "rules.h"
+#include <map>
+#include <regex>
+
+static const std::map<std::string, std::regex> &rules() {
+    static const std::map<std::string, std::regex> r = {
+        {"oom", std::regex(R"(Out of memory: Killed process (\\d+))")},
+        {"segv", std::regex(R"(segfault at ([0-9a-f]+) ip)")},
+        {"disk", std::regex(R"(No space left on device)")},
+    };
+    return r;
+}
+
+std::vector<std::string> match_rules(const std::string &line) {
+    std::vector<std::string> out;
+    for (const auto &[name, rx] : rules())
+        if (std::regex_search(line, rx)) out.push_back(name);
+    return out;
+}
+''',
+           "src/main.cpp": '''#include <iostream>
+#include <string>
+#include "rules.h"
+
+int main() {
+    std::string line;
+    while (std::getline(std::cin, line))
+        for (const auto &r : match_rules(line)) std::cout << r << ": " << line << "\\n";
+}
+'''},
+    memory_limit=48 * 1024 * 1024, env=r71(), project=r71p("logscan"), **ROUND71,
+)
+
+case(
+    "premake-smoke-test-license-server-hangs-job-timeout", "test:smoke", R71_IMG,
+    ["premake4 gmake", "make -C build", "python3 tests/smoke.py"],
+    lab("timeout_or_oom", [r"smoke: requesting a license lease from http://127\.0\.0\.1:\d+/v1/lease"],
+        "premake4 4.3 + Python 3.11 urllib (runner job timeout)",
+        "the license server accepts the connection and never answers (loopback black hole); the smoke test's urlopen has "
+        "no timeout and the runner's job timeout ends the job", infra=True, accept=["network_or_flaky"]),
+    files={"premake4.lua": 'solution "renderd"\n   configurations { "release" }\n   location "build"\n\nproject "renderd"\n   kind "ConsoleApp"\n   language "C"\n   targetdir "bin"\n   files { "src/*.c" }\n',
+           "src/main.c": "#include <stdio.h>\nint main(void) { puts(\"renderd ready\"); return 0; }\n",
+           "tests/smoke.py": '''import os
+import subprocess
+import urllib.request
+
+url = os.environ["LICENSE_URL"] + "/v1/lease"
+print(f"smoke: requesting a license lease from {url}", flush=True)
+lease = urllib.request.urlopen(url, data=b'{"product":"renderd"}').read()
+print("smoke: lease", lease.decode(), flush=True)
+subprocess.run(["./bin/renderd"], check=True)
+'''},
+    job_timeout=25, timeout_text="30m0s", duration=1800,
+    env=r71(LICENSE_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project=r71p("renderd"), **ROUND71,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "make-ignored-opcode-codegen-missing-pyyaml-then-undeclared", "build", R71_IMG_PY,
+    ["make -j2"],
+    lab("dependency_install", [r"ModuleNotFoundError: No module named 'yaml'"], "GNU make 4.3 + Python 3.11 + gcc 12",
+        "tools/gen_opcodes.py needs PyYAML, which the image lacks; the Makefile's `-` prefix ignores the failure, an empty "
+        "opcodes.h is left behind and the VM then fails to compile on the missing OP_ names"),
+    files={"Makefile": '''CFLAGS = -O2 -Wall -Ibuild
+
+bin/vm: src/vm.c build/opcodes.h | bin
+	$(CC) $(CFLAGS) src/vm.c -o $@
+
+build/opcodes.h: spec/opcodes.yaml tools/gen_opcodes.py | build
+	-python3 tools/gen_opcodes.py $< > $@
+
+build bin:
+	mkdir -p $@
+''',
+           "spec/opcodes.yaml": "- LOAD\n- STORE\n- ADD\n- HALT\n",
+           "tools/gen_opcodes.py": '''import sys
+
+import yaml
+
+ops = yaml.safe_load(open(sys.argv[1]))
+print("#pragma once")
+for i, op in enumerate(ops):
+    print(f"#define OP_{op} {i}")
+''',
+           "src/vm.c": '''#include <stdio.h>
+#include "opcodes.h"
+
+int run(const int *code) {
+    int acc = 0;
+    for (;;) {
+        switch (*code++) {
+        case OP_LOAD: acc = *code++; break;
+        case OP_ADD: acc += *code++; break;
+        case OP_HALT: return acc;
+        default: return -1;
+        }
+    }
+}
+
+int main(void) {
+    int prog[] = {OP_LOAD, 2, OP_ADD, 3, OP_HALT};
+    printf("%d\\n", run(prog));
+    return 0;
+}
+'''},
+    env=r71(), project=r71p("tinyvm"), **ROUND71,
+)
+
+case(
+    "qmake-pro-parse-error-set-plus-e-then-no-makefile", "build", R71_IMG_QT,
+    ["set +e", "qmake viewer.pro", "make -j2", "set -e", "./viewer --version"],
+    lab("github_actions_config", [r"viewer\.pro:\d+: .*(Missing|Unexpected|[Pp]arse)"], "qmake 3.1 / Qt 5.15.8 + GNU make",
+        "a scope added to viewer.pro for the debug build lacks its closing brace; qmake fails (ignored under set +e), make "
+        "then finds no Makefile and the binary check fails"),
+    files={"viewer.pro": '''QT = core
+CONFIG += console c++17
+TARGET = viewer
+SOURCES += main.cpp
+
+CONFIG(debug, debug|release) {
+    DEFINES += VIEWER_TRACE
+    QMAKE_CXXFLAGS += -fsanitize=address
+
+unix: LIBS += -ldl
+''',
+           "main.cpp": "#include <cstdio>\nint main() { std::puts(\"viewer 1.0\"); return 0; }\n"},
+    env=r71(), project=r71p("viewer"), **ROUND71,
+)
+
+case(
+    "waf-configure-or-true-missing-protoc-c-then-not-configured", "build", R71_IMG,
+    ["waf configure || true", "waf build"],
+    lab("dependency_install", [r"Could not find the program \['protoc-c'\]|Checking for program 'protoc-c'\s*: not found"],
+        "waf 2.0.22", "the build image lacks protoc-c (protobuf-c-compiler); `|| true` hides the failed configure and "
+        "`waf build` then says the project was not configured"),
+    files={"wscript": '''def options(opt):
+    opt.load("compiler_c")
+
+
+def configure(conf):
+    conf.load("compiler_c")
+    conf.find_program("protoc-c", var="PROTOC_C")
+
+
+def build(bld):
+    bld(rule="${PROTOC_C} --c_out=. ${SRC}", source="proto/event.proto", target=["event.pb-c.c", "event.pb-c.h"])
+    bld.program(source="src/main.c event.pb-c.c", target="eventd", includes=". src")
+''',
+           "proto/event.proto": "syntax = \"proto3\";\nmessage Event { string name = 1; }\n",
+           "src/main.c": "int main(void) { return 0; }\n"},
+    env=r71(), project=r71p("eventd"), **ROUND71,
+)
+
+case(
+    "bazel-keep-going-compile-error-then-binary-missing", "build", R71_IMG_BAZEL,
+    ["bazel build --keep_going //... || echo \"bazel build had failures, running what was built\"",
+     "./bazel-bin/app/quota --selftest"],
+    lab("compile_error", [r"app/quota\.c:\d+:\d+: error: ", r"Compiling app/quota\.c failed: \(Exit 1\)"], "bazel-bootstrap 4.2.3 (gcc 12)",
+        "app/quota.c calls a function with the wrong number of arguments; the failure is echoed past and the self-test "
+        "then cannot find the binary"),
+    files=r71_bazel("quota", **{
+        "lib/BUILD": 'cc_library(\n    name = "limits",\n    srcs = ["limits.c"],\n    hdrs = ["limits.h"],\n    visibility = ["//visibility:public"],\n)\n',
+        "lib/limits.h": "#pragma once\nint quota_for(const char *tenant, int tier);\n",
+        "lib/limits.c": "#include \"lib/limits.h\"\nint quota_for(const char *tenant, int tier) { (void)tenant; return tier * 100; }\n",
+        "app/BUILD": 'cc_binary(\n    name = "quota",\n    srcs = ["quota.c"],\n    deps = ["//lib:limits"],\n)\n',
+        "app/quota.c": '''#include <stdio.h>
+#include <string.h>
+#include "lib/limits.h"
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--selftest") == 0)
+        return quota_for("acme") == 100 ? 0 : 1;
+    printf("%d\\n", quota_for(argc > 1 ? argv[1] : "default", 1));
+    return 0;
+}
+''',
+    }),
+    env=r71(), project=r71p("quota"), **ROUND71,
+)
+
+case(
+    "build-py-unchecked-ninja-then-ctypes-library-missing", "test", R71_IMG_PY,
+    ["python3 build.py", "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("compile_error", [r"src/fastcsv\.c:\d+:\d+: error: "], "ninja 1.11.1 + gcc 12 + pytest (PyPI)",
+        "build.py runs ninja without checking its exit status; the C library does not compile, so the ctypes tests "
+        "cannot load libfastcsv.so"),
+    files={"build.py": '''"""Builds the native helper for the fastcsv package."""
+import subprocess
+
+subprocess.run(["ninja", "-C", "native"])
+print("native build finished")
+''',
+           "native/build.ninja": '''rule cc_shared
+  command = gcc -O2 -Wall -fPIC -shared $in -o $out
+  description = CC $out
+
+build ../fastcsv/libfastcsv.so: cc_shared ../src/fastcsv.c
+''',
+           "src/fastcsv.c": '''#include <stddef.h>
+
+size_t count_fields(const char *line) {
+    size_t n = 1;
+    for (const char *p = line; *p; p++)
+        if (*p == ',') n++
+    return n;
+}
+''',
+           "fastcsv/__init__.py": '''import ctypes
+import os
+
+_lib = ctypes.CDLL(os.path.join(os.path.dirname(__file__), "libfastcsv.so"))
+_lib.count_fields.argtypes = [ctypes.c_char_p]
+_lib.count_fields.restype = ctypes.c_size_t
+
+
+def count_fields(line: str) -> int:
+    return _lib.count_fields(line.encode())
+''',
+           "tests/test_fastcsv.py": "from fastcsv import count_fields\n\n\ndef test_count():\n    assert count_fields('a,b,c') == 3\n",
+           "pytest.ini": "[pytest]\npythonpath = .\n"},
+    env=r71(), project=r71p("fastcsv"), **ROUND71,
+)
