@@ -388,6 +388,19 @@ mod tests {
                 .find(|t| !t.trim().is_empty())
                 .unwrap_or_default();
             assert!(last.starts_with("ERROR: Job failed"), "{}: {last}", c.name);
+            // GitLab gives a job its runner stopped at the time limit the reason
+            // job_execution_timeout, never script_failure (some cases give none: offline logs).
+            if last.starts_with("ERROR: Job failed: execution took longer than") {
+                assert!(
+                    matches!(
+                        c.label.failure_reason.as_deref(),
+                        None | Some("job_execution_timeout")
+                    ),
+                    "{}: a job timeout with failure_reason {:?}",
+                    c.name,
+                    c.label.failure_reason
+                );
+            }
         }
     }
 

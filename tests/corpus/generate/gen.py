@@ -893,7 +893,7 @@ def frame_case(sc, out, code, timed_out, after, d):
     return t.render(), code, job
 
 
-def label_case(sc, data, code):
+def label_case(sc, data, code, timed_out=False):
     lines = frame.logical_lines(data)
     lab = sc["label"]
     decisive = []
@@ -919,7 +919,10 @@ def label_case(sc, data, code):
         "accept": lab.get("accept", []),
         "infra_or_flaky": lab.get("infra", False),
         "decisive": decisive,
-        "failure_reason": lab.get("failure_reason", "script_failure"),
+        # GitLab's own reason for a job its runner stopped at the time limit ("execution took
+        # longer than ..."): job_execution_timeout, never script_failure.
+        "failure_reason": lab.get(
+            "failure_reason", "job_execution_timeout" if timed_out else "script_failure"),
         "job_name": sc["job"],
         "stage": sc.get("stage", "test"),
         "project": project_of(sc),
@@ -953,7 +956,7 @@ def main():
         started = time.time()
         out, code, timed_out, after, d = run_case(sc, servers)
         data, code, _job = frame_case(sc, out, code, timed_out, after, d)
-        label, missing = label_case(sc, data, code)
+        label, missing = label_case(sc, data, code, timed_out)
         shutil.rmtree(d, ignore_errors=True)
         case_dir = os.path.join(OUT, sc["name"])
         os.makedirs(case_dir, exist_ok=True)
