@@ -44420,3 +44420,1282 @@ def count_fields(line: str) -> int:
            "pytest.ini": "[pytest]\npythonpath = .\n"},
     env=r71(), project=r71p("fastcsv"), **ROUND71,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 69: integration test jobs against message brokers and caches that the job starts itself
+# on loopback (Debian's RabbitMQ 3.10, Mosquitto 2.0, Redis 7.0, memcached 1.6, nats-server 2.9;
+# ZeroMQ through pyzmq's bundled libzmq), with client libraries from PyPI (pika, paho-mqtt,
+# redis-py, pymemcache, nats-py, pyzmq, jsonschema, pytest, ruff, mypy) and npm (amqplib, mqtt.js,
+# TypeScript), in /tmp/diag69 (a venv and an npm prefix).
+
+ROUND69 = dict(round=69)
+
+R69_PATH = ("/tmp/diag69/venv/bin:/tmp/diag69/node/node_modules/.bin:/usr/lib/rabbitmq/bin:"
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+R69_IMG_PY = "registry.spacely.example/ci/python-messaging:3.11-bookworm"
+R69_IMG_NODE = "registry.spacely.example/ci/node-messaging:20-bookworm"
+R69_IMG_RMQ = "registry.spacely.example/ci/rabbitmq-python:3.10-bookworm"
+
+
+def r69(**kw):
+    """A messaging job's environment: the venv and the npm prefix, then Debian's brokers."""
+    e = {"PATH": R69_PATH, "HOME": "/tmp/diag69/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+         "PYTHONDONTWRITEBYTECODE": "1", "npm_config_update_notifier": "false", "npm_config_fund": "false",
+         "npm_config_audit": "false", "NO_COLOR": "1"}
+    e.update(kw)
+    return e
+
+
+def r69p(name):
+    return f"spacely/{name}"
+
+
+def r69_rabbit(port, **kw):
+    """A RabbitMQ node of the job's own on 127.0.0.1:port (its data under /tmp/diag69/rabbit)."""
+    base = f"/tmp/diag69/rabbit/{port}"
+    return r69(RABBITMQ_NODENAME=f"ci{port}@localhost", RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+               RABBITMQ_NODE_PORT=str(port), RABBITMQ_DIST_PORT=str(port + 1000),
+               RABBITMQ_MNESIA_BASE=base + "/mnesia", RABBITMQ_LOG_BASE=base + "/log",
+               RABBITMQ_ENABLED_PLUGINS_FILE=base + "/enabled_plugins", RABBITMQ_PID_FILE=base + "/rabbit.pid",
+               AMQP_URL=f"amqp://guest:guest@127.0.0.1:{port}/%2F", **kw)
+
+
+def r69_rabbit_setup(port):
+    b = f"/tmp/diag69/rabbit/{port}"
+    return f"mkdir -p /tmp/diag69/home\nrm -rf {b}\nmkdir -p {b}\necho '[].' > {b}/enabled_plugins\n"
+
+
+R69_RABBIT_START = ["rabbitmq-server -detached", 'rabbitmqctl wait "$RABBITMQ_PID_FILE" --timeout 60']
+R69_RABBIT_STOP = "rabbitmqctl stop >/dev/null 2>&1 || true\n"
+# Servers the job puts in the background write their pid under .pids/; the generator stops them.
+R69_KILL = 'for f in .pids/*; do kill "$(cat "$f")" 2>/dev/null || true; done\n'
+R69_LINK = "ln -s /tmp/diag69/node/node_modules node_modules\n"
+
+
+def r69_wait(port):
+    return f"timeout 15 bash -c 'until (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null; do sleep 0.1; done'"
+
+
+def r69_redis(port):
+    return (f"mkdir -p .pids && redis-server --port {port} --bind 127.0.0.1 --save '' --daemonize yes "
+            f"--pidfile $PWD/.pids/redis.pid --logfile $PWD/redis.log && {r69_wait(port)}")
+
+
+def r69_mosquitto(conf, port):
+    return (f"mkdir -p .pids && (mosquitto -c {conf} > mosquitto.log 2>&1 & echo $! > .pids/mosquitto.pid) "
+            f"&& {r69_wait(port)}")
+
+
+# --- plain failures --------------------------------------------------------------------------
+
+case(
+    "pika-rejected-order-dead-letter-routing-key-mismatch", "test:integration", R69_IMG_RMQ,
+    R69_RABBIT_START + ["python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"AssertionError: no message was dead-lettered to orders\.dead within 3s",
+                           r"^FAILED tests/test_dead_letter\.py::test_zero_total_is_dead_lettered"], "pika 1.4 + RabbitMQ 3.10 + pytest 9",
+        "the validation queue dead-letters rejected orders with routing key orders.invalid, but the dead-letter queue is "
+        "bound to orders.dead; the test waits for the rejected order there and finds none"),
+    files={"orders/__init__.py": "",
+           "orders/consumer.py": '''"""Validates incoming orders; invalid ones are rejected and dead-lettered."""
+import json
+
+EXCHANGE = "orders"
+DLX = "orders.dlx"
+QUEUE = "orders.validate"
+DEAD = "orders.dead"
+
+
+def declare(ch):
+    ch.exchange_declare(EXCHANGE, "topic", durable=True)
+    ch.exchange_declare(DLX, "direct", durable=True)
+    ch.queue_declare(QUEUE, durable=True, arguments={
+        "x-dead-letter-exchange": DLX,
+        "x-dead-letter-routing-key": "orders.invalid",
+    })
+    ch.queue_bind(QUEUE, EXCHANGE, "order.created")
+    ch.queue_declare(DEAD, durable=True)
+    ch.queue_bind(DEAD, DLX, "orders.dead")
+
+
+def handle(ch, method, props, body):
+    order = json.loads(body)
+    if order.get("total_cents", 0) <= 0 or not order.get("lines"):
+        ch.basic_reject(method.delivery_tag, requeue=False)
+    else:
+        ch.basic_ack(method.delivery_tag)
+''',
+           "tests/test_dead_letter.py": '''import json
+import os
+import time
+
+import pika
+import pytest
+
+from orders import consumer
+
+
+@pytest.fixture
+def channel():
+    conn = pika.BlockingConnection(pika.URLParameters(os.environ["AMQP_URL"]))
+    ch = conn.channel()
+    consumer.declare(ch)
+    ch.queue_purge(consumer.QUEUE)
+    ch.queue_purge(consumer.DEAD)
+    yield ch
+    conn.close()
+
+
+def publish(ch, order):
+    ch.basic_publish(consumer.EXCHANGE, "order.created", json.dumps(order).encode(),
+                     pika.BasicProperties(content_type="application/json", delivery_mode=2))
+
+
+def drain(ch):
+    for method, props, body in ch.consume(consumer.QUEUE, inactivity_timeout=1):
+        if method is None:
+            break
+        consumer.handle(ch, method, props, body)
+    ch.cancel()
+
+
+def wait_dead(ch, seconds=3):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        method, props, body = ch.basic_get(consumer.DEAD, auto_ack=True)
+        if method is not None:
+            return props, body
+        time.sleep(0.2)
+    return None, None
+
+
+def test_valid_order_is_acked(channel):
+    publish(channel, {"id": "o-1001", "total_cents": 1299, "lines": [{"sku": "SP-1", "qty": 1}]})
+    drain(channel)
+    assert channel.basic_get(consumer.DEAD, auto_ack=True)[0] is None
+
+
+def test_zero_total_is_dead_lettered(channel):
+    publish(channel, {"id": "o-1002", "total_cents": 0, "lines": [{"sku": "SP-2", "qty": 1}]})
+    drain(channel)
+    props, body = wait_dead(channel)
+    assert props is not None, "no message was dead-lettered to orders.dead within 3s"
+    assert props.headers["x-death"][0]["reason"] == "rejected"
+    assert json.loads(body)["id"] == "o-1002"
+'''},
+    setup=r69_rabbit_setup(26910), teardown=R69_RABBIT_STOP, env=r69_rabbit(26910), project=r69p("order-intake"), **ROUND69,
+)
+
+case(
+    "pika-worker-queue-ttl-inequivalent-to-topology", "test:topology", R69_IMG_RMQ,
+    R69_RABBIT_START + ["python ci/apply_topology.py ci/topology.json", "python -m billing.worker --declare-only"],
+    lab("github_actions_config", [r"PRECONDITION_FAILED - inequivalent arg 'x-message-ttl' for queue 'billing\.invoices'"],
+        "pika 1.4 + RabbitMQ 3.10",
+        "ci/topology.json (the broker's definitions) gives billing.invoices a 60 s message TTL; the worker was changed "
+        "to declare it with 30 s and RabbitMQ refuses the redeclaration (406)", accept=["other"]),
+    files={"ci/topology.json": '''{
+  "exchanges": [{"name": "billing", "type": "topic"}],
+  "queues": [
+    {"name": "billing.invoices", "arguments": {"x-message-ttl": 60000, "x-max-length": 50000}},
+    {"name": "billing.refunds", "arguments": {"x-message-ttl": 60000}}
+  ],
+  "bindings": [
+    {"exchange": "billing", "queue": "billing.invoices", "key": "invoice.*"},
+    {"exchange": "billing", "queue": "billing.refunds", "key": "refund.*"}
+  ]
+}
+''',
+           "ci/apply_topology.py": '''"""Declares the exchanges, queues and bindings of a topology file on the broker."""
+import json
+import os
+import sys
+
+import pika
+
+topo = json.load(open(sys.argv[1]))
+conn = pika.BlockingConnection(pika.URLParameters(os.environ["AMQP_URL"]))
+ch = conn.channel()
+for x in topo["exchanges"]:
+    ch.exchange_declare(x["name"], x["type"], durable=True)
+    print(f"exchange {x['name']} ({x['type']})")
+for q in topo["queues"]:
+    ch.queue_declare(q["name"], durable=True, arguments=q.get("arguments"))
+    print(f"queue {q['name']} {q.get('arguments', {})}")
+for b in topo["bindings"]:
+    ch.queue_bind(b["queue"], b["exchange"], b["key"])
+    print(f"binding {b['exchange']} -> {b['queue']} ({b['key']})")
+conn.close()
+''',
+           "billing/__init__.py": "",
+           "billing/worker.py": '''"""Consumes invoice events and renders PDFs."""
+import argparse
+import os
+
+import pika
+
+INVOICE_TTL_MS = 30_000  # invoices older than 30 s are re-requested by the API
+
+
+def declare(ch):
+    ch.exchange_declare("billing", "topic", durable=True)
+    ch.queue_declare("billing.invoices", durable=True,
+                     arguments={"x-message-ttl": INVOICE_TTL_MS, "x-max-length": 50000})
+    ch.queue_bind("billing.invoices", "billing", "invoice.*")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--declare-only", action="store_true")
+    args = ap.parse_args()
+    conn = pika.BlockingConnection(pika.URLParameters(os.environ["AMQP_URL"]))
+    ch = conn.channel()
+    declare(ch)
+    print("billing.invoices declared")
+    if args.declare_only:
+        conn.close()
+        return
+    ch.start_consuming()
+
+
+if __name__ == "__main__":
+    main()
+'''},
+    setup=r69_rabbit_setup(26920), teardown=R69_RABBIT_STOP, env=r69_rabbit(26920), project=r69p("billing-worker"), **ROUND69,
+)
+
+case(
+    "redis-price-cache-ttl-set-in-milliseconds", "test:integration", R69_IMG_PY,
+    [r69_redis(26930), "redis-cli -p 26930 ping", "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"AssertionError: price:SP-100 should live about 300 s, TTL is 0",
+                           r"^FAILED tests/test_price_cache\.py::test_put_sets_ttl"], "redis-py 8.2 + Redis 7.0 + pytest 9",
+        "PriceCache.put passes its TTL in seconds as `px=` (milliseconds), so the key lives 0.3 s; the TTL test sees 0"),
+    files={"pricing/__init__.py": "",
+           "pricing/cache.py": '''import json
+
+import redis
+
+DEFAULT_TTL = 300  # seconds
+
+
+class PriceCache:
+    def __init__(self, client: redis.Redis, ttl: int = DEFAULT_TTL):
+        self.r = client
+        self.ttl = ttl
+
+    def put(self, sku: str, price: dict) -> None:
+        self.r.set(f"price:{sku}", json.dumps(price), px=self.ttl)
+
+    def get(self, sku: str):
+        raw = self.r.get(f"price:{sku}")
+        return None if raw is None else json.loads(raw)
+''',
+           "tests/test_price_cache.py": '''import os
+
+import pytest
+import redis
+
+from pricing.cache import PriceCache
+
+
+@pytest.fixture
+def client():
+    r = redis.Redis.from_url(os.environ["REDIS_URL"])
+    r.flushdb()
+    yield r
+    r.close()
+
+
+def test_roundtrip(client):
+    cache = PriceCache(client)
+    cache.put("SP-100", {"amount": 1999, "currency": "EUR"})
+    assert cache.get("SP-100") == {"amount": 1999, "currency": "EUR"}
+
+
+def test_put_sets_ttl(client):
+    PriceCache(client).put("SP-100", {"amount": 1999, "currency": "EUR"})
+    ttl = client.ttl("price:SP-100")
+    assert 290 <= ttl <= 300, f"price:SP-100 should live about 300 s, TTL is {ttl}"
+
+
+def test_missing(client):
+    assert PriceCache(client).get("nope") is None
+'''},
+    teardown=R69_KILL, env=r69(REDIS_URL="redis://127.0.0.1:26930/0"), project=r69p("price-cache"), **ROUND69,
+)
+
+case(
+    "redis-server-config-unknown-maxmemory-policy", "test:integration", R69_IMG_PY,
+    ["redis-server --version", "mkdir -p .pids",
+     "redis-server ci/redis-test.conf --port 26940 --pidfile $PWD/.pids/redis.pid --logfile ''",
+     r69_wait(26940), "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("github_actions_config", [r">>> 'maxmemory-policy allkeys-lfru'", r"argument\(s\) must be one of the following: volatile-lru"], "Redis 7.0.15",
+        "the test broker's redis config sets maxmemory-policy allkeys-lfru (a typo for allkeys-lfu); redis-server refuses to start"),
+    files={"ci/redis-test.conf": "# Redis for the session-store integration tests\nbind 127.0.0.1\nprotected-mode yes\nmaxmemory 64mb\nmaxmemory-policy allkeys-lfru\nsave \"\"\nappendonly no\ndaemonize yes\n",
+           "tests/test_sessions.py": "def test_placeholder():\n    assert True\n"},
+    teardown=R69_KILL, env=r69(REDIS_URL="redis://127.0.0.1:26940/0"), project=r69p("session-store"), **ROUND69,
+)
+
+case(
+    "paho-mqtt-broker-rejects-empty-ci-password", "test:mqtt", R69_IMG_PY,
+    [r69_mosquitto("ci/mosquitto.conf", 26950), "echo \"connecting as $MQTT_USERNAME to $MQTT_HOST:$MQTT_PORT\"",
+     "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("permission_or_secret", [r"ConnectionError: MQTT connect refused: Not authorized"], "paho-mqtt 2.2 + Mosquitto 2.0.11",
+        "the broker requires a password; MQTT_PASSWORD is a protected CI variable and is empty on this branch, so "
+        "Mosquitto answers CONNACK 'Not authorized'"),
+    files={"ci/mosquitto.conf": "listener 26950 127.0.0.1\nallow_anonymous false\npassword_file /builds/spacely/telemetry-gateway/ci/passwd\n",
+           "gateway/__init__.py": "",
+           "gateway/mqtt.py": '''import os
+import threading
+
+import paho.mqtt.client as mqtt
+
+
+def connect(client_id: str) -> mqtt.Client:
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    c.username_pw_set(os.environ["MQTT_USERNAME"], os.environ.get("MQTT_PASSWORD", ""))
+    done = threading.Event()
+    result = {}
+
+    def on_connect(client, userdata, flags, reason_code, properties):
+        result["rc"] = reason_code
+        done.set()
+
+    c.on_connect = on_connect
+    c.connect(os.environ["MQTT_HOST"], int(os.environ["MQTT_PORT"]), keepalive=10)
+    c.loop_start()
+    if not done.wait(5):
+        raise TimeoutError("no CONNACK within 5 s")
+    if result["rc"].is_failure:
+        c.loop_stop()
+        raise ConnectionError(f"MQTT connect refused: {result['rc']}")
+    return c
+''',
+           "tests/test_gateway.py": '''import threading
+
+from gateway.mqtt import connect
+
+
+def test_status_roundtrip():
+    got = threading.Event()
+    sub = connect("gw-test-sub")
+    sub.on_message = lambda c, u, m: got.set()
+    sub.subscribe("gateway/+/status", qos=1)
+    pub = connect("gw-test-pub")
+    pub.publish("gateway/gw-01/status", b"online", qos=1).wait_for_publish(5)
+    assert got.wait(5)
+'''},
+    setup="mosquitto_passwd -b -c ci/passwd gateway-ci 'Nq4-w8rT'\nchmod 0644 ci/passwd\n", teardown=R69_KILL,
+    env=r69(MQTT_HOST="127.0.0.1", MQTT_PORT="26950", MQTT_USERNAME="gateway-ci", MQTT_PASSWORD=""),
+    project=r69p("telemetry-gateway"), **ROUND69,
+)
+
+case(
+    "paho-retained-device-config-schema-v1-payload", "test:mqtt", R69_IMG_PY,
+    [r69_mosquitto("ci/mosquitto.conf", 26960), "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"^FAILED tests/test_device_config\.py::test_retained_config_uses_schema_v2",
+                           r"AssertionError: assert \{'schema': 1,.*== \{'schema': 2,"],
+        "paho-mqtt 2.2 + Mosquitto 2.0.11 + pytest 9",
+        "the device-config publisher still emits the schema-1 payload (interval_s); the test reads the retained message "
+        "and expects schema 2 with interval_ms"),
+    files={"ci/mosquitto.conf": "listener 26960 127.0.0.1\nallow_anonymous true\npersistence false\n",
+           "devices/__init__.py": "",
+           "devices/config.py": '''import json
+
+import paho.mqtt.client as mqtt
+
+
+def publish_config(client: mqtt.Client, device_id: str, interval_s: int) -> None:
+    payload = {"schema": 1, "interval_s": interval_s}
+    client.publish(f"devices/{device_id}/config", json.dumps(payload), qos=1, retain=True).wait_for_publish(5)
+''',
+           "tests/test_device_config.py": '''import json
+import queue
+
+import paho.mqtt.client as mqtt
+
+from devices.config import publish_config
+
+HOST, PORT = "127.0.0.1", 26960
+
+
+def client(cid):
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid)
+    c.connect(HOST, PORT)
+    c.loop_start()
+    return c
+
+
+def test_retained_config_uses_schema_v2():
+    pub = client("cfg-pub")
+    publish_config(pub, "thermo-7", 30)
+    pub.loop_stop()
+    got = queue.Queue()
+    sub = client("cfg-sub")
+    sub.on_message = lambda c, u, m: got.put((m.retain, json.loads(m.payload)))
+    sub.subscribe("devices/thermo-7/config", qos=1)
+    retained, cfg = got.get(timeout=5)
+    sub.loop_stop()
+    assert retained
+    assert cfg == {"schema": 2, "interval_ms": 30000}
+'''},
+    teardown=R69_KILL, env=r69(), project=r69p("device-config"), **ROUND69,
+)
+
+case(
+    "mqttjs-reading-published-below-sensors-level", "test:node", R69_IMG_NODE,
+    ["node --version", r69_mosquitto("ci/mosquitto.conf", 26970), "node --test test/"],
+    lab("test_assertion", [r"no message on plant/\+/temperature within 1500 ms"], "mqtt.js 5.16 + Mosquitto 2.0.11 + node:test",
+        "publishReading now publishes to plant/<line>/sensors/<metric>; the single-level wildcard plant/+/temperature "
+        "that the dashboards subscribe to no longer matches and the test gets no message"),
+    files={"ci/mosquitto.conf": "listener 26970 127.0.0.1\nallow_anonymous true\n",
+           "package.json": '{\n  "name": "plant-telemetry",\n  "version": "1.4.0",\n  "private": true,\n  "dependencies": {\n    "mqtt": "^5.16.0"\n  }\n}\n',
+           "src/publisher.js": ''''use strict';
+
+function topicFor(line, metric) {
+  return `plant/${line}/sensors/${metric}`;
+}
+
+async function publishReading(client, line, metric, value) {
+  const payload = JSON.stringify({ value, ts: Date.now() });
+  await client.publishAsync(topicFor(line, metric), payload, { qos: 1 });
+}
+
+module.exports = { topicFor, publishReading };
+''',
+           "test/publisher.test.js": ''''use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const mqtt = require('mqtt');
+const { publishReading } = require('../src/publisher');
+
+const URL = process.env.MQTT_URL;
+
+function nextMessage(client, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), ms);
+    client.once('message', (topic, payload) => {
+      clearTimeout(timer);
+      resolve({ topic, payload: payload.toString() });
+    });
+  });
+}
+
+test('temperature readings reach plant/+/temperature subscribers', async () => {
+  const sub = await mqtt.connectAsync(URL, { clientId: 'test-sub' });
+  await sub.subscribeAsync('plant/+/temperature', { qos: 1 });
+  const pub = await mqtt.connectAsync(URL, { clientId: 'test-pub' });
+  await publishReading(pub, 'line-1', 'temperature', 21.5);
+  const msg = await nextMessage(sub, 1500);
+  await pub.endAsync();
+  await sub.endAsync();
+  assert.ok(msg, 'no message on plant/+/temperature within 1500 ms');
+  assert.equal(JSON.parse(msg.payload).value, 21.5);
+});
+'''},
+    setup=R69_LINK, teardown=R69_KILL, env=r69(MQTT_URL="mqtt://127.0.0.1:26970"), project=r69p("plant-telemetry"), **ROUND69,
+)
+
+case(
+    "tsc-amqplib-assertqueue-durable-string", "build:types", R69_IMG_NODE,
+    ["tsc --version", "tsc -p tsconfig.json --noEmit"],
+    lab("type_error", [r"src/shipments\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'boolean"],
+        "TypeScript 7.0.2 + @types/amqplib 0.10.8",
+        "the shipments publisher passes durable: \"true\" (a string read from an env template) to assertQueue",
+        accept=["compile_error"]),
+    files={"tsconfig.json": '{\n  "compilerOptions": {\n    "target": "es2022",\n    "module": "nodenext",\n    "moduleResolution": "nodenext",\n    "strict": true,\n    "types": ["node"],\n    "outDir": "dist"\n  },\n  "include": ["src"]\n}\n',
+           "package.json": '{\n  "name": "shipments",\n  "version": "0.9.0",\n  "private": true,\n  "type": "commonjs",\n  "dependencies": {\n    "amqplib": "^2.3.1"\n  },\n  "devDependencies": {\n    "@types/amqplib": "^0.10.8",\n    "typescript": "^7.0.2"\n  }\n}\n',
+           "src/shipments.ts": '''import * as amqp from "amqplib";
+
+export interface ShipmentCreated {
+  id: string;
+  carrier: "dhl" | "ups" | "postnl";
+  parcels: number;
+}
+
+const QUEUE = "shipments.created";
+
+export async function openChannel(url: string): Promise<amqp.Channel> {
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  await ch.assertQueue(QUEUE, { durable: "true", messageTtl: 60_000 });
+  return ch;
+}
+
+export function publishShipment(ch: amqp.Channel, s: ShipmentCreated): boolean {
+  return ch.sendToQueue(QUEUE, Buffer.from(JSON.stringify(s)), {
+    contentType: "application/json",
+    persistent: true,
+  });
+}
+'''},
+    setup=R69_LINK, env=r69(), project=r69p("shipments"), **ROUND69,
+)
+
+case(
+    "mypy-nats-publish-str-payload", "lint:types", R69_IMG_PY,
+    ["mypy --version", "mypy inventory/"],
+    lab("type_error", [r'inventory/events\.py:\d+: error: Argument 2 to "publish" of "Client" has incompatible type "str"; expected "bytes"'],
+        "mypy 2.4 + nats-py 2.16 (typed)",
+        "the inventory publisher passes json.dumps(...) (a str) to nats' Client.publish, which takes bytes"),
+    files={"mypy.ini": "[mypy]\npython_version = 3.11\nwarn_unused_ignores = True\ndisallow_untyped_defs = True\n",
+           "inventory/__init__.py": "",
+           "inventory/events.py": '''"""Publishes stock changes on NATS."""
+import json
+from dataclasses import asdict, dataclass
+
+from nats.aio.client import Client
+
+
+@dataclass
+class StockChanged:
+    sku: str
+    warehouse: str
+    delta: int
+
+
+async def publish_stock_changed(nc: Client, evt: StockChanged) -> None:
+    subject = f"inventory.stock.{evt.warehouse}"
+    await nc.publish(subject, json.dumps(asdict(evt)))
+
+
+async def publish_many(nc: Client, events: list[StockChanged]) -> int:
+    for evt in events:
+        await publish_stock_changed(nc, evt)
+    await nc.flush()
+    return len(events)
+'''},
+    env=r69(), project=r69p("inventory-events"), **ROUND69,
+)
+
+case(
+    "ruff-zmq-worker-unused-import-and-bare-except", "lint:python", R69_IMG_PY,
+    ["ruff --version", "ruff check --no-cache --output-format full src/"],
+    lab("lint_failure", [r"^F401 \[\*\] `zmq\.asyncio\.Context` imported but unused", r"^E722 Do not use bare `except`"], "ruff 0.17.6",
+        "the ZeroMQ render worker keeps an unused zmq.asyncio Context import and swallows errors with a bare except"),
+    files={"pyproject.toml": "[project]\nname = \"render-worker\"\nversion = \"0.3.0\"\n\n[tool.ruff]\nline-length = 100\n",
+           "src/render_worker/__init__.py": "",
+           "src/render_worker/worker.py": '''"""A PULL worker: renders thumbnails and PUSHes the results to the sink."""
+import json
+
+import zmq
+from zmq.asyncio import Context as AsyncContext
+
+
+def render(job: dict) -> dict:
+    return {"id": job["id"], "size": [job["w"] // 4, job["h"] // 4]}
+
+
+def main(src: str = "tcp://127.0.0.1:5557", sink: str = "tcp://127.0.0.1:5558") -> None:
+    ctx = zmq.Context()
+    pull = ctx.socket(zmq.PULL)
+    pull.connect(src)
+    push = ctx.socket(zmq.PUSH)
+    push.connect(sink)
+    while True:
+        raw = pull.recv()
+        try:
+            push.send_json(render(json.loads(raw)))
+        except:
+            push.send_json({"error": "render failed"})
+'''},
+    env=r69(), project=r69p("render-worker"), **ROUND69,
+)
+
+case(
+    "ruff-format-check-memcached-session-module", "lint:format", R69_IMG_PY,
+    ["ruff --version", "ruff format --check --diff --no-cache ."],
+    lab("formatting_failure", [r"^--- sessions/store\.py$", r"^1 file would be reformatted"], "ruff 0.17.6 (formatter)",
+        "sessions/store.py was committed unformatted (single quotes, a long call); the `ruff format --check` gate fails",
+        accept=["lint_failure"]),
+    files={"pyproject.toml": "[project]\nname = \"sessions\"\nversion = \"1.2.0\"\n\n[tool.ruff]\nline-length = 100\n",
+           "sessions/__init__.py": "",
+           "sessions/store.py": '''import json
+from pymemcache.client.base import Client
+
+
+class SessionStore:
+    def __init__(self, host='127.0.0.1', port=11211, ttl=1800):
+        self.client = Client((host, port), connect_timeout=2, timeout=2, no_delay=True, default_noreply=False)
+        self.ttl=ttl
+
+    def save(self, sid, data):
+        self.client.set(f'session:{sid}', json.dumps(data), expire=self.ttl)
+
+    def load(self, sid):
+        raw = self.client.get(f'session:{sid}')
+        return None if raw is None else json.loads(raw)
+''',
+           "sessions/ids.py": '"""Session ids."""\n\nimport secrets\n\n\ndef new_id() -> str:\n    return secrets.token_urlsafe(24)\n'},
+    env=r69(), project=r69p("sessions"), **ROUND69,
+)
+
+case(
+    "jsonschema-order-event-example-missing-currency", "test:schemas", R69_IMG_PY,
+    ["python ci/check_examples.py schemas/"],
+    lab("test_assertion", [r"FAIL schemas/examples/order\.paid/eur-card\.json: 'currency' is a required property"],
+        "jsonschema 4.26 (Draft 2020-12)",
+        "the order.paid schema now requires currency; the producer's example message (the contract fixture) was not updated",
+        accept=["other"]),
+    files={"schemas/order.paid.schema.json": '''{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://schemas.spacely.example/events/order.paid.json",
+  "title": "order.paid",
+  "type": "object",
+  "required": ["event_id", "order_id", "amount_cents", "currency", "paid_at"],
+  "properties": {
+    "event_id": {"type": "string", "format": "uuid"},
+    "order_id": {"type": "string", "pattern": "^o-[0-9]+$"},
+    "amount_cents": {"type": "integer", "minimum": 1},
+    "currency": {"type": "string", "enum": ["EUR", "GBP", "USD"]},
+    "paid_at": {"type": "string", "format": "date-time"}
+  },
+  "additionalProperties": false
+}
+''',
+           "schemas/order.created.schema.json": '''{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "order.created",
+  "type": "object",
+  "required": ["event_id", "order_id"],
+  "properties": {"event_id": {"type": "string"}, "order_id": {"type": "string"}}
+}
+''',
+           "schemas/examples/order.created/basic.json": '{"event_id": "7c1d2e4a-9f0b-4c3d-8e21-5a6b7c8d9e0f", "order_id": "o-4411"}\n',
+           "schemas/examples/order.paid/eur-card.json": '{"event_id": "0d5b7c4e-8a21-4f6e-b9d0-7c1a4f58e2b6", "order_id": "o-4411", "amount_cents": 4599, "paid_at": "2026-12-06T14:03:11Z"}\n',
+           "ci/check_examples.py": '''"""Validates every example message against its event schema."""
+import json
+import pathlib
+import sys
+
+from jsonschema import Draft202012Validator
+
+root = pathlib.Path(sys.argv[1])
+failures = 0
+for schema_path in sorted(root.glob("*.schema.json")):
+    schema = json.loads(schema_path.read_text())
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    event = schema_path.name.removesuffix(".schema.json")
+    for example in sorted((root / "examples" / event).glob("*.json")):
+        errors = sorted(validator.iter_errors(json.loads(example.read_text())), key=str)
+        for err in errors:
+            print(f"FAIL {example}: {err.message}")
+        if not errors:
+            print(f"ok   {example}")
+        failures += len(errors)
+print(f"{failures} schema violation(s)")
+sys.exit(1 if failures else 0)
+'''},
+    env=r69(), project=r69p("event-contracts"), **ROUND69,
+)
+
+case(
+    "nats-reserve-request-on-wrong-subject-no-responders", "test:integration", R69_IMG_PY,
+    ["mkdir -p .pids", "(nats-server -a 127.0.0.1 -p 26945 -P $PWD/.pids/nats.pid > nats.log 2>&1 &)", r69_wait(26945),
+     "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"nats\.errors\.NoRespondersError: nats: no responders available for request"],
+        "nats-py 2.16 + nats-server 2.9.10 + pytest-asyncio",
+        "the reservation service listens on inventory.reserve; the client was changed to request inventory.reservations, "
+        "which nobody serves"),
+    files={"pytest.ini": "[pytest]\nasyncio_mode = auto\n",
+           "reserve/__init__.py": "",
+           "reserve/service.py": '''import json
+
+SUBJECT = "inventory.reserve"
+
+
+async def serve(nc, stock):
+    async def handler(msg):
+        req = json.loads(msg.data)
+        ok = stock.get(req["sku"], 0) >= req["qty"]
+        if ok:
+            stock[req["sku"]] -= req["qty"]
+        await msg.respond(json.dumps({"ok": ok}).encode())
+
+    return await nc.subscribe(SUBJECT, cb=handler)
+''',
+           "reserve/client.py": '''import json
+
+
+async def reserve(nc, sku: str, qty: int) -> bool:
+    msg = await nc.request("inventory.reservations", json.dumps({"sku": sku, "qty": qty}).encode(), timeout=2)
+    return json.loads(msg.data)["ok"]
+''',
+           "tests/test_reserve.py": '''import os
+
+import nats
+
+from reserve.client import reserve
+from reserve.service import serve
+
+
+async def test_reserve_in_stock():
+    nc = await nats.connect(os.environ["NATS_URL"])
+    stock = {"SP-77": 3}
+    await serve(nc, stock)
+    assert await reserve(nc, "SP-77", 2) is True
+    assert stock["SP-77"] == 1
+    await nc.close()
+'''},
+    teardown=R69_KILL, env=r69(NATS_URL="nats://127.0.0.1:26945"), project=r69p("stock-reservations"), **ROUND69,
+)
+
+case(
+    "pyzmq-push-pull-result-frames-missing-header", "test:integration", R69_IMG_PY,
+    ["python -c 'import zmq; print(\"pyzmq\", zmq.__version__, \"libzmq\", zmq.zmq_version())'",
+     "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"AssertionError: expected \[header, job id, payload\], got 2 frames"],
+        "pyzmq 27.3 (bundled libzmq) + pytest 9",
+        "the ventilator's worker sends [job id, payload] without the protocol header frame the sink expects"),
+    files={"pipeline/__init__.py": "",
+           "pipeline/worker.py": '''import json
+
+import zmq
+
+HEADER = b"SPCLY1"
+
+
+def work_once(pull: zmq.Socket, push: zmq.Socket) -> None:
+    job = pull.recv_json()
+    result = {"id": job["id"], "words": len(job["text"].split())}
+    push.send_multipart([job["id"].encode(), json.dumps(result).encode()])
+''',
+           "tests/test_pipeline.py": '''import json
+
+import zmq
+
+from pipeline.worker import HEADER, work_once
+
+
+def test_worker_result_frames():
+    ctx = zmq.Context.instance()
+    vent = ctx.socket(zmq.PUSH)
+    vent.bind("tcp://127.0.0.1:26981")
+    pull = ctx.socket(zmq.PULL)
+    pull.connect("tcp://127.0.0.1:26981")
+    sink = ctx.socket(zmq.PULL)
+    sink.bind("tcp://127.0.0.1:26982")
+    push = ctx.socket(zmq.PUSH)
+    push.connect("tcp://127.0.0.1:26982")
+    vent.send_json({"id": "job-1", "text": "the quick brown fox"})
+    work_once(pull, push)
+    assert sink.poll(2000), "no result within 2 s"
+    frames = sink.recv_multipart()
+    for s in (vent, pull, sink, push):
+        s.close(linger=0)
+    assert len(frames) == 3, f"expected [header, job id, payload], got {len(frames)} frames"
+    assert frames[0] == HEADER
+    assert json.loads(frames[2]) == {"id": "job-1", "words": 4}
+'''},
+    env=r69(), project=r69p("text-pipeline"), **ROUND69,
+)
+
+case(
+    "pymemcache-session-key-with-space-in-username", "test:integration", R69_IMG_PY,
+    ["mkdir -p .pids", "(memcached -u root -l 127.0.0.1 -p 26990 -U 0 -m 32 -P $PWD/.pids/memcached.pid > memcached.log 2>&1 &)",
+     r69_wait(26990), "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"MemcacheIllegalInputError: Key contains whitespace: b'profile:ada lovelace'"],
+        "pymemcache 4.0 + memcached 1.6.18 + pytest 9",
+        "the profile cache builds its key from the display name; a name with a space makes an illegal memcached key"),
+    files={"profiles/__init__.py": "",
+           "profiles/cache.py": '''import json
+
+from pymemcache.client.base import Client
+
+
+class ProfileCache:
+    def __init__(self, client: Client, ttl: int = 600):
+        self.client = client
+        self.ttl = ttl
+
+    def key(self, profile: dict) -> str:
+        return f"profile:{profile['display_name'].lower()}"
+
+    def put(self, profile: dict) -> None:
+        self.client.set(self.key(profile), json.dumps(profile), expire=self.ttl)
+
+    def get(self, display_name: str):
+        raw = self.client.get(f"profile:{display_name.lower()}")
+        return None if raw is None else json.loads(raw)
+''',
+           "tests/test_profile_cache.py": '''import os
+
+import pytest
+from pymemcache.client.base import Client
+
+from profiles.cache import ProfileCache
+
+
+@pytest.fixture
+def cache():
+    host, port = os.environ["MEMCACHED_ADDR"].split(":")
+    client = Client((host, int(port)), connect_timeout=2, timeout=2)
+    client.flush_all()
+    yield ProfileCache(client)
+    client.close()
+
+
+def test_single_word_name(cache):
+    cache.put({"id": 1, "display_name": "Grace"})
+    assert cache.get("Grace")["id"] == 1
+
+
+def test_full_name(cache):
+    cache.put({"id": 2, "display_name": "Ada Lovelace"})
+    assert cache.get("Ada Lovelace")["id"] == 2
+'''},
+    teardown=R69_KILL, env=r69(MEMCACHED_ADDR="127.0.0.1:26990"), project=r69p("profile-service"), **ROUND69,
+)
+
+case(
+    "pip-paho-mqtt-2-pin-against-constraint-below-2", "install", R69_IMG_PY,
+    ["python -m pip --version", "python -m pip install --dry-run --ignore-installed -r requirements.txt -c constraints.txt"],
+    lab("dependency_install", [r"Cannot install paho-mqtt==2\.1\.0 because these package versions have conflicting dependencies",
+                               r"The user requested \(constraint\) paho-mqtt<2\.0"], "pip 23.2 (PyPI)",
+        "requirements.txt moves to paho-mqtt 2.1.0 for the v2 callback API, but the shared constraints file still caps it below 2.0"),
+    files={"requirements.txt": "paho-mqtt==2.1.0\njsonschema==4.23.0\n",
+           "constraints.txt": "# platform-wide constraints, synced from spacely/python-constraints\npaho-mqtt<2.0\njsonschema<5\nurllib3<3\n"},
+    env=r69(), project=r69p("meter-ingest"), **ROUND69,
+)
+
+case(
+    "npm-install-mqtt-major-version-does-not-exist", "install", R69_IMG_NODE,
+    ["npm --version", "npm install --no-audit --no-fund --cache .npm-cache"],
+    lab("dependency_install", [r"No matching version found for mqtt@\^15\.0\.0", r"npm error code ETARGET"], "npm 11.19 (npm registry)",
+        "package.json asks for mqtt ^15.0.0, a major version that was never published (the latest is 5.x)"),
+    files={"package.json": '{\n  "name": "fleet-tracker",\n  "version": "2.0.0",\n  "private": true,\n  "dependencies": {\n    "ajv": "^8.17.1",\n    "mqtt": "^15.0.0"\n  }\n}\n'},
+    env=r69(), project=r69p("fleet-tracker"), **ROUND69,
+)
+
+case(
+    "nats-server-config-unknown-field-max-payloads", "test:integration", R69_IMG_PY,
+    ["nats-server --version", "nats-server -c ci/nats-test.conf -t",
+     "mkdir -p .pids", "(nats-server -c ci/nats-test.conf -P $PWD/.pids/nats.pid > nats.log 2>&1 &)",
+     r69_wait(26946), "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("github_actions_config", [r'ci/nats-test\.conf:\d+:\d+: unknown field "max_payloads"'], "nats-server 2.9.10",
+        "the test server's config raises the payload limit with `max_payloads` (the option is max_payload); the config check rejects it"),
+    files={"ci/nats-test.conf": "# NATS for the integration tests\nhost: 127.0.0.1\nport: 26946\nmax_payloads: 4MB\nmax_connections: 64\nwrite_deadline: \"5s\"\n",
+           "tests/test_big.py": "def test_placeholder():\n    assert True\n"},
+    teardown=R69_KILL, env=r69(NATS_URL="nats://127.0.0.1:26946"), project=r69p("media-events"), **ROUND69,
+)
+
+case(
+    "broker-bootstrap-script-unbound-websocket-port", "test:integration", R69_IMG_NODE,
+    ["./ci/start-brokers.sh", "node --test test/"],
+    lab("github_actions_config", [r"ci/start-brokers\.sh: line \d+: MQTT_WS_PORT: unbound variable"], "bash 5.2 (set -u)",
+        "the bootstrap script (set -u) renders the Mosquitto config with $MQTT_WS_PORT, a variable the merge request "
+        "added to the script but not to the job's variables"),
+    files={"ci/start-brokers.sh": '''#!/usr/bin/env bash
+# Renders the test broker's config and starts Mosquitto in the background.
+set -euo pipefail
+
+echo "rendering ci/mosquitto.conf (tcp ${MQTT_PORT})"
+cat > ci/mosquitto.conf <<EOF
+listener ${MQTT_PORT} 127.0.0.1
+listener ${MQTT_WS_PORT} 127.0.0.1
+protocol websockets
+allow_anonymous true
+EOF
+mkdir -p .pids
+mosquitto -c ci/mosquitto.conf > mosquitto.log 2>&1 &
+echo $! > .pids/mosquitto.pid
+echo "mosquitto started"
+''',
+           "test/smoke.test.js": "'use strict';\nconst { test } = require('node:test');\ntest('placeholder', () => {});\n"},
+    setup="chmod +x ci/start-brokers.sh\n" + R69_LINK, teardown=R69_KILL, env=r69(MQTT_PORT="26975"),
+    project=r69p("dashboard-feed"), **ROUND69,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "schema-registry-fetch-502-bad-gateway", "test:schemas", R69_IMG_PY,
+    ["echo \"fetching event schemas from $SCHEMA_REGISTRY_URL\"", "python ci/fetch_schemas.py order.created order.paid"],
+    lab("network_or_flaky", [r"urllib\.error\.HTTPError: HTTP Error 502: Bad Gateway"], "Python 3.11 urllib",
+        "the shared schema registry's gateway answers 502 Bad Gateway while the job downloads the event schemas "
+        "it checks its messages against (a loopback stand-in)", infra=True),
+    files={"ci/fetch_schemas.py": '''"""Downloads the latest version of each event schema from the schema registry."""
+import json
+import os
+import pathlib
+import sys
+import urllib.request
+
+base = os.environ["SCHEMA_REGISTRY_URL"].rstrip("/")
+out = pathlib.Path("schemas")
+out.mkdir(exist_ok=True)
+for subject in sys.argv[1:]:
+    url = f"{base}/subjects/{subject}-value/versions/latest"
+    print(f"GET {url}", flush=True)
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        doc = json.load(resp)
+    (out / f"{subject}.schema.json").write_text(doc["schema"])
+    print(f"{subject}: version {doc['version']}")
+'''},
+    env=r69(SCHEMA_REGISTRY_URL="http://127.0.0.1:{PORT_502}"), project=r69p("event-contracts"), **ROUND69,
+)
+
+case(
+    "npm-install-amqplib-registry-rate-limited", "install", R69_IMG_NODE,
+    ["npm config get registry", "npm install --no-audit --no-fund --cache .npm-cache"],
+    lab("network_or_flaky", [r"npm error 429 Too Many Requests - GET http://127\.0\.0\.1:\d+/amqplib"], "npm 11.19",
+        "the registry mirror answers 429 Too Many Requests (with Retry-After) to every request (a loopback stand-in)",
+        infra=True),
+    files={"package.json": '{\n  "name": "notification-relay",\n  "version": "3.1.0",\n  "private": true,\n  "dependencies": {\n    "amqplib": "^2.3.1"\n  }\n}\n'},
+    env=r69(npm_config_registry="http://127.0.0.1:{PORT_429}/", npm_config_fetch_retries="1",
+            npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="2000"),
+    project=r69p("notification-relay"), **ROUND69,
+)
+
+case(
+    "redis-service-alias-does-not-resolve", "test:integration", R69_IMG_PY,
+    ["echo \"cache integration tests against $REDIS_URL\"", "python -m pytest -q -p no:cacheprovider -x tests/"],
+    lab("network_or_flaky", [r"Error -?\d+ connecting to redis\.ci-services\.invalid:6379\. (Name or service not known|Temporary failure in name resolution)"],
+        "redis-py 8.2 + pytest 9",
+        "the tests use the job's Redis service by its alias, which does not resolve on this runner (the service container "
+        "never got its DNS entry; a host under .invalid here)", infra=True),
+    files={"tests/conftest.py": '''import os
+
+import pytest
+import redis
+
+
+@pytest.fixture(scope="session")
+def r():
+    client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=5)
+    client.ping()
+    yield client
+    client.close()
+''',
+           "tests/test_rate_limit.py": '''def test_incr_window(r):
+    r.delete("rl:user:42")
+    assert r.incr("rl:user:42") == 1
+    r.expire("rl:user:42", 60)
+    assert 0 < r.ttl("rl:user:42") <= 60
+'''},
+    env=r69(REDIS_URL="redis://redis.ci-services.invalid:6379/0"), project=r69p("rate-limiter"), **ROUND69,
+)
+
+case(
+    "paho-mqtts-broker-certificate-expired", "test:smoke", R69_IMG_PY,
+    ["echo \"MQTT over TLS smoke test: $MQTTS_HOST:$MQTTS_PORT\"", "python ci/mqtts_smoke.py"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"], "paho-mqtt 2.2 (Python ssl)",
+        "the shared MQTT-over-TLS endpoint the smoke test uses serves a certificate that expired nine days ago "
+        "(loopback host, its CA given to the job)", infra=True),
+    files={"ci/mqtts_smoke.py": '''"""Connects to the TLS listener of the shared broker and publishes one heartbeat."""
+import os
+import ssl
+
+import paho.mqtt.client as mqtt
+
+c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ci-smoke")
+c.tls_set(ca_certs=os.environ["MQTTS_CA"], cert_reqs=ssl.CERT_REQUIRED)
+c.connect(os.environ["MQTTS_HOST"], int(os.environ["MQTTS_PORT"]), keepalive=10)
+c.loop_start()
+c.publish("ci/heartbeat", b"ok", qos=1).wait_for_publish(5)
+c.loop_stop()
+print("heartbeat published")
+'''},
+    env=r69(MQTTS_HOST="127.0.0.1", MQTTS_PORT="{PORT_EXPIRED}", MQTTS_CA="{R10_CA_FILE}"),
+    project=r69p("fleet-heartbeat"), **ROUND69,
+)
+
+case(
+    "redis-snapshot-volume-full-during-save", "test:persistence", R69_IMG_PY,
+    ["df -h redis-data",
+     "mkdir -p .pids && redis-server --port 26936 --bind 127.0.0.1 --dir $PWD/redis-data --dbfilename dump.rdb --daemonize yes --pidfile $PWD/.pids/redis.pid --logfile $PWD/redis.log",
+     r69_wait(26936),
+     "python -m pytest -q -p no:cacheprovider tests/ || { echo '--- redis.log (last lines)'; tail -n 4 redis.log; exit 1; }"],
+    lab("infrastructure", [r"Write error saving DB on disk\(rdbSaveRio\): No space left on device"],
+        "Redis 7.0.15 + redis-py 8.2",
+        "the runner's volume for the test server's data (a 256 KiB tmpfs here) fills while Redis writes the snapshot of "
+        "about 2 MB of test keys; SAVE fails and the persistence test errors", infra=True, accept=["other"]),
+    files={"tests/test_snapshot.py": '''import os
+
+import redis
+
+
+def test_snapshot_survives_restart():
+    r = redis.Redis(port=26936)
+    pipe = r.pipeline()
+    for i in range(2000):
+        pipe.set(f"job:{i}", os.urandom(512).hex())
+    pipe.execute()
+    assert r.save()
+    assert os.path.getsize("redis-data/dump.rdb") > 0
+'''},
+    tmpfs=("redis-data", "256k"), teardown=R69_KILL.replace("kill ", "kill -9 "), env=r69(), project=r69p("job-queue"), **ROUND69,
+)
+
+case(
+    "pymemcache-suite-oom-killed-on-shared-runner", "test:integration", R69_IMG_PY,
+    ["mkdir -p .pids", "(memcached -u root -l 127.0.0.1 -p 26991 -U 0 -m 8 -P $PWD/.pids/memcached.pid > memcached.log 2>&1 &)",
+     r69_wait(26991), "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("timeout_or_oom", [r"Killed\s+python -m pytest"], "pytest 9 + pymemcache 4.0 (cgroup memory limit)",
+        "a small pymemcache suite (three round-trips); the shared runner's container is limited to 24 MiB and the kernel "
+        "kills python while pytest starts", infra=True),
+    files={"tests/test_counters.py": '''from pymemcache.client.base import Client
+
+c = Client(("127.0.0.1", 26991), connect_timeout=2, timeout=2)
+
+
+def test_incr():
+    c.set("hits", "0")
+    assert c.incr("hits", 5) == 5
+
+
+def test_add_is_idempotent():
+    c.delete("lock")
+    assert c.add("lock", "a", noreply=False)
+    assert not c.add("lock", "b", noreply=False)
+
+
+def test_get_many():
+    c.set_many({"a": "1", "b": "2"})
+    assert c.get_many(["a", "b"]) == {"a": b"1", "b": b"2"}
+'''},
+    memory_limit=24 * 1024 * 1024, teardown=R69_KILL, env=r69(), project=r69p("edge-counters"), **ROUND69,
+)
+
+case(
+    "redis-staging-cache-blackhole-job-timeout", "test:staging", R69_IMG_PY,
+    ["echo \"warming the staging cache at $REDIS_URL\"", "python -m pytest -v -s -p no:cacheprovider tests/"],
+    lab("timeout_or_oom", [r"connecting to the staging cache at 127\.0\.0\.1:\d+ \(no socket timeout\)"],
+        "redis-py 8.2 + pytest 9 (runner job timeout)",
+        "the shared staging Redis accepts the TCP connection and never answers (loopback black hole); the client has "
+        "no socket timeout and the runner's job timeout ends the job", infra=True, accept=["network_or_flaky"]),
+    files={"tests/conftest.py": '''import os
+from urllib.parse import urlparse
+
+import pytest
+import redis
+
+
+@pytest.fixture(scope="session")
+def staging():
+    u = urlparse(os.environ["REDIS_URL"])
+    print(f"\\nconnecting to the staging cache at {u.hostname}:{u.port} (no socket timeout)", flush=True)
+    client = redis.Redis(host=u.hostname, port=u.port, socket_timeout=None)
+    client.ping()
+    return client
+''',
+           "tests/test_warm.py": '''def test_warm_catalog(staging):
+    staging.set("catalog:version", "2026.12.07")
+    assert staging.get("catalog:version") == b"2026.12.07"
+'''},
+    job_timeout=25, timeout_text="30m0s", duration=1800,
+    env=r69(REDIS_URL="redis://127.0.0.1:{PORT_BLACKHOLE}/0"), project=r69p("catalog-cache"), **ROUND69,
+)
+
+case(
+    "amqplib-shared-broker-connection-refused", "test:contract", R69_IMG_NODE,
+    ["node --version", "echo \"publishing contract samples to $AMQP_URL\"", "node scripts/publish-samples.js"],
+    lab("network_or_flaky", [r"connect ECONNREFUSED 127\.0\.0\.1:9"], "amqplib 2.3 on node 20",
+        "the shared contract-test broker refuses connections (it is down; nothing listens on the port here)", infra=True),
+    files={"package.json": '{\n  "name": "contract-samples",\n  "version": "1.0.0",\n  "private": true,\n  "dependencies": {\n    "amqplib": "^2.3.1"\n  }\n}\n',
+           "samples/invoice.created.json": '{"invoice_id": "inv-2026-0042", "amount_cents": 12900, "currency": "EUR"}\n',
+           "scripts/publish-samples.js": ''''use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const amqp = require('amqplib');
+
+async function main() {
+  const conn = await amqp.connect(process.env.AMQP_URL);
+  const ch = await conn.createConfirmChannel();
+  await ch.assertExchange('contracts', 'topic', { durable: true });
+  for (const file of fs.readdirSync('samples')) {
+    const key = path.basename(file, '.json');
+    ch.publish('contracts', key, fs.readFileSync(path.join('samples', file)), { contentType: 'application/json' });
+    console.log(`published ${key}`);
+  }
+  await ch.waitForConfirms();
+  await conn.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
+'''},
+    setup=R69_LINK, env=r69(AMQP_URL="amqp://contracts:contracts@127.0.0.1:{PORT_DEAD}/contracts"),
+    project=r69p("contract-samples"), **ROUND69,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "mosquitto-invalid-protocol-ignored-then-paho-connection-refused", "test:mqtt", R69_IMG_PY,
+    ["mosquitto -c ci/mosquitto.conf -d || echo \"broker did not start; the tests will tell\"",
+     "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("github_actions_config", [r"Error: Invalid protocol value \(mqttv5\)", r"Error found at ci/mosquitto\.conf:\d+"],
+        "Mosquitto 2.0.11 + paho-mqtt 2.2 + pytest 9",
+        "cascade: the test broker's config says `protocol mqttv5` (a listener's protocol is mqtt or websockets); "
+        "Mosquitto refuses to start, `|| echo` goes on, and every test then fails with connection refused"),
+    files={"ci/mosquitto.conf": "per_listener_settings false\nallow_anonymous true\n\nlistener 26961 127.0.0.1\nprotocol mqttv5\n",
+           "alarms/__init__.py": "",
+           "alarms/publish.py": '''import json
+
+import paho.mqtt.client as mqtt
+
+
+def raise_alarm(host: str, port: int, site: str, code: str) -> None:
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    c.connect(host, port)
+    c.loop_start()
+    c.publish(f"alarms/{site}", json.dumps({"code": code}), qos=1).wait_for_publish(5)
+    c.loop_stop()
+    c.disconnect()
+''',
+           "tests/test_alarms.py": '''from alarms.publish import raise_alarm
+
+
+def test_raise_alarm():
+    raise_alarm("127.0.0.1", 26961, "plant-3", "E42")
+
+
+def test_raise_second_alarm():
+    raise_alarm("127.0.0.1", 26961, "plant-4", "W07")
+'''},
+    env=r69(), project=r69p("alarm-bridge"), **ROUND69,
+)
+
+case(
+    "pip-nats-py-version-missing-ignored-then-no-pytest", "test", R69_IMG_PY,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install -q -r requirements.txt || echo \"pip install failed; continuing with what is installed\"",
+     ".venv/bin/python -m pytest -q tests/"],
+    lab("dependency_install", [r"No matching distribution found for nats-py==3\.0\.0",
+                               r"Could not find a version that satisfies the requirement nats-py==3\.0\.0"], "pip 23.2 (PyPI) + venv",
+        "cascade: requirements.txt pins nats-py 3.0.0, which was never released; the failed install is swallowed by "
+        "`|| echo` and the fresh venv then has no pytest"),
+    files={"requirements.txt": "nats-py==3.0.0\npytest==8.3.4\npytest-asyncio==0.24.0\n",
+           "tests/test_echo.py": "import nats\n\n\ndef test_import():\n    assert nats\n"},
+    env=r69(), project=r69p("echo-service"), **ROUND69,
+)
+
+case(
+    "make-ignored-rabbitmq-definitions-parse-error-then-queue-not-found", "test:integration", R69_IMG_RMQ,
+    ["make test"],
+    lab("github_actions_config", [r"Failed to deserialise input \(format: JSON\)"], "GNU make 4.3 + rabbitmqctl 3.10 + pika 1.4",
+        "cascade: ci/definitions.json was cut short when it was regenerated (its closing brackets are missing); make's `-` prefix ignores the failed import, so the queues "
+        "are never declared and the consumer test's passive declare then gets 404 NOT_FOUND"),
+    files={"Makefile": '''.PHONY: test broker definitions
+
+test: broker definitions
+\tpython -m pytest -q -p no:cacheprovider tests/
+
+broker:
+\trabbitmq-server -detached
+\trabbitmqctl wait "$$RABBITMQ_PID_FILE" --timeout 60
+
+definitions:
+\t-rabbitmqctl import_definitions ci/definitions.json
+''',
+           "ci/definitions.json": '''{
+  "exchanges": [
+    {"name": "shipping", "vhost": "/", "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}}
+  ],
+  "queues": [
+    {"name": "shipments.created", "vhost": "/", "durable": true, "auto_delete": false, "arguments": {"x-queue-type": "classic"}},
+    {"name": "shipments.cancelled", "vhost": "/", "durable": true, "auto_delete": false, "arguments": {"x-queue-type": "classic"}}
+  ],
+  "bindings": [
+    {"source": "shipping", "vhost": "/", "destination": "shipments.created", "destination_type": "queue", "routing_key": "shipment.created", "arguments": {}},
+    {"source": "shipping", "vhost": "/", "destination": "shipments.cancelled", "destination_type": "queue", "routing_key": "shipment.cancelled", "arguments": {}}
+''',
+           "tests/test_consumer.py": '''import json
+import os
+
+import pika
+
+
+def test_created_shipment_is_routed():
+    conn = pika.BlockingConnection(pika.URLParameters(os.environ["AMQP_URL"]))
+    ch = conn.channel()
+    ch.queue_declare("shipments.created", passive=True)
+    ch.basic_publish("shipping", "shipment.created", json.dumps({"id": "sh-1"}).encode())
+    method, _, body = ch.basic_get("shipments.created", auto_ack=True)
+    conn.close()
+    assert json.loads(body) == {"id": "sh-1"}
+'''},
+    setup=r69_rabbit_setup(26925), teardown=R69_RABBIT_STOP, env=r69_rabbit(26925), project=r69p("shipping-consumer"), **ROUND69,
+)
+
+case(
+    "set-e-off-event-codegen-keyerror-then-tsc-not-a-module", "build", R69_IMG_NODE,
+    ["set +e",
+     "python3 scripts/gen_event_types.py schemas/ > src/generated/events.ts",
+     "set -e",
+     "tsc -p tsconfig.json --noEmit"],
+    lab("other", [r"KeyError: 'title'"], "Python 3.11 + TypeScript 7.0.2",
+        "cascade: the event-type generator reads every schema's title and the new refund.issued schema has none; its "
+        "KeyError is ignored under `set +e`, events.ts stays empty and tsc then fails on the imports from it",
+        accept=["github_actions_config"]),
+    files={"tsconfig.json": '{\n  "compilerOptions": {\n    "target": "es2022",\n    "module": "nodenext",\n    "moduleResolution": "nodenext",\n    "strict": true,\n    "types": ["node"],\n    "noEmit": true\n  },\n  "include": ["src"]\n}\n',
+           "package.json": '{\n  "name": "payments-events",\n  "version": "0.4.0",\n  "private": true,\n  "type": "commonjs"\n}\n',
+           "schemas/payment.captured.json": '{"title": "PaymentCaptured", "type": "object", "required": ["payment_id", "amount_cents"], "properties": {"payment_id": {"type": "string"}, "amount_cents": {"type": "integer"}}}\n',
+           "schemas/refund.issued.json": '{"type": "object", "required": ["refund_id", "payment_id"], "properties": {"refund_id": {"type": "string"}, "payment_id": {"type": "string"}}}\n',
+           "scripts/gen_event_types.py": '''"""Writes a TypeScript interface per JSON Schema in a directory."""
+import json
+import pathlib
+import sys
+
+TS = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean"}
+
+out = ["// generated by scripts/gen_event_types.py; do not edit"]
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
+    schema = json.loads(path.read_text())
+    name = schema["title"]
+    req = set(schema.get("required", []))
+    out.append(f"export interface {name} {{")
+    for prop, spec in schema["properties"].items():
+        out.append(f"  {prop}{'' if prop in req else '?'}: {TS[spec['type']]};")
+    out.append("}")
+print("\\n".join(out))
+''',
+           "src/generated/.gitkeep": "",
+           "src/handlers.ts": '''import type { PaymentCaptured, RefundIssued } from "./generated/events";
+
+export function describe(e: PaymentCaptured | RefundIssued): string {
+  return "amount_cents" in e ? `captured ${e.amount_cents}` : `refund ${e.refund_id}`;
+}
+'''},
+    setup=R69_LINK, env=r69(), project=r69p("payments-events"), **ROUND69,
+)
+
+case(
+    "redis-cli-seed-error-ignored-then-catalog-test-fails", "test:integration", R69_IMG_PY,
+    [r69_redis(26935), "redis-cli -p 26935 < fixtures/catalog.redis", "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("other", [r"^ERR wrong number of arguments for 'hset' command"], "redis-cli 7.0.15 + redis-py 8.2 + pytest 9",
+        "cascade: a line of the seed file lost the value of its last field (HSET ... price); redis-cli prints the error, "
+        "goes on and exits 0, and the catalogue test then finds the product missing", accept=["test_assertion"]),
+    files={"fixtures/catalog.redis": '''FLUSHDB
+HSET product:SP-100 name "Cosmic Sprocket" price 1999 stock 12
+HSET product:SP-200 name "Orbital Cog" stock 4 price
+SADD category:gears SP-100 SP-200
+SET catalog:version 2026.12.07
+''',
+           "catalog/__init__.py": "",
+           "catalog/repo.py": '''import redis
+
+
+def products_in(r: redis.Redis, category: str) -> list[dict]:
+    out = []
+    for sku in sorted(r.smembers(f"category:{category}")):
+        fields = r.hgetall(f"product:{sku.decode()}")
+        out.append({"sku": sku.decode(), "name": fields[b"name"].decode(), "price": int(fields[b"price"])})
+    return out
+''',
+           "tests/test_repo.py": '''import redis
+
+from catalog.repo import products_in
+
+
+def test_gears():
+    r = redis.Redis(port=26935)
+    got = products_in(r, "gears")
+    assert [p["sku"] for p in got] == ["SP-100", "SP-200"]
+    assert got[1]["price"] == 2450
+'''},
+    teardown=R69_KILL, env=r69(), project=r69p("catalog-api"), **ROUND69,
+)
