@@ -382,10 +382,16 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
     // A runner that said it went on past a failed command (tox's `-` prefix: "command failed
     // but is marked ignore outcome"; make's `(ignored)`), then a module or file missing: the
     // ignored command's own error, printed just before the runner said so, is the cause.
+    // (The ignored command's own error may be a missing module itself: the symptom is the
+    // first one after the runner's word.)
     if let Some(marker) = ex
         .hits
         .iter()
-        .find(|h| h.rule == "ignored_failure" && h.line >= start && h.line < first_symptom.line)
+        .find(|h| h.rule == "ignored_failure" && h.line >= start && h.line <= end)
+        && ex
+            .hits
+            .iter()
+            .any(|s| s.line > marker.line && s.line <= end && is_missing_symptom(s))
         && let Some(root) = before_ignored(ex, start, marker.line)
             .iter()
             .rev()
@@ -458,9 +464,10 @@ pub fn is_uncaught_exception(h: &Hit) -> bool {
 }
 
 /// make's `(ignored)` (or tox's `-`) after a recipe that could not read its input (a YAML or
-/// JSON file that does not parse, the job's configuration): the tests that ran next then miss
-/// what it was to render, whatever words they use for it. The recipe's error, printed just
-/// before the runner said it went on, is the cause. Only an input or the configuration: an
+/// JSON file that does not parse, the job's configuration) or could not run its program (a
+/// generator without its executable bit): the tests that ran next then miss what it was to
+/// render, whatever words they use for it. The recipe's error, printed just before the runner
+/// said it went on, is the cause. Only an input, the configuration or a permission: an
 /// ignored lint or test failure says nothing about the tests after it.
 fn ignored_input_error(ex: &Extraction, (start, end): (usize, usize)) -> Option<Hit> {
     let marker = ex
@@ -486,6 +493,9 @@ fn ignored_input_error(ex: &Extraction, (start, end): (usize, usize)) -> Option<
         .find(|h| {
             h.role == Role::Cause
                 && ((h.weight >= 7 && h.category == Some(Category::GithubActionsConfig))
+                    // A generator it could not run (its executable bit lost): nothing was
+                    // rendered either.
+                    || (h.weight >= 6 && h.category == Some(Category::PermissionOrSecret))
                     || (h.rule == "py_exception"
                         && !h.text.starts_with([' ', '\t'])
                         && h.name.as_deref().is_some_and(|n| PARSE_ERRORS.contains(&n))))
@@ -1162,11 +1172,17 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
         .any(|u| words.contains(u))
         && [
             "load", "download", "fetch", "get ", "request", "connect", "pull", "retriev", "read",
-            "open", "query", "call",
+            "open", "query", "call", "curl ", "wget ",
         ]
         .iter()
         .any(|v| words.contains(v));
-    if announces && quiet_after(last) {
+    // Or its last words were a transfer's progress short of the whole (`stage-in: x.h5 2048
+    // of 67108864 bytes`): the transfer stopped there.
+    let progress_short = PROGRESS
+        .captures(&words)
+        .and_then(|c| Some((c[1].parse::<u64>().ok()?, c[2].parse::<u64>().ok()?)))
+        .is_some_and(|(done, whole)| done < whole);
+    if (announces || progress_short) && quiet_after(last) {
         return Some(last);
     }
     // Or the program connected to a peer (`connected to 127.0.0.1:37213`, `connecting to HIL
@@ -1203,6 +1219,12 @@ pub fn test_waited_on_peer(
 const PEER_SCAN: usize = 5_000;
 
 /// A peer a program talks to, as it names it: connected or connecting to host:port.
+/// A transfer's progress in bytes: `2048 of 67108864 bytes`, `512/4096 bytes`.
+static PROGRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(\d{1,18}) ?(?:of|/) ?(\d{1,18}) bytes\b")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
 static PEER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\bconnect(?:ed|ing)? to\b.*?(?:\b\d{1,3}(?:\.\d{1,3}){3}|\blocalhost|\b[a-z][\w-]*(?:\.[\w-]+)+|\[[0-9a-f:]+\]):\d{2,5}\b")
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))

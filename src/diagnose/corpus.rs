@@ -64,13 +64,13 @@ fn first_round() -> u32 {
 pub const TUNED_ROUNDS: &[u32] = &[
     3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
     29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,
-    53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65,
+    53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67,
 ];
 
 /// Tuned rounds whose misses were read and fixed only in part: the ones left are listed by
 /// `gitaiops eval corpus --round N` and in BENCHMARKS.md. The floors test holds them to the
 /// figures they reached, not to the 0.97 of the others.
-pub const PARTLY_FIXED_ROUNDS: &[u32] = &[38, 39, 52, 53, 55, 57, 60, 61, 62, 63, 64, 65];
+pub const PARTLY_FIXED_ROUNDS: &[u32] = &[38, 39, 52, 53, 55, 57, 60, 61, 62, 63, 64, 65, 66, 67];
 
 /// Rounds 1 and 2 are split into dev and held-out instead (both read by now).
 pub const FIRST_OWN_ROUND: u32 = 3;

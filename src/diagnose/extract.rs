@@ -569,6 +569,37 @@ static RULES: &[Rule] = &[
     // branches are invalid ...`): the tokens it was not given, or its configuration.
     r("semrel_token", Cause, Cat::Is(C::PermissionOrSecret), 8, r"\[semantic-release\].*\s(?P<n>E(?:NO|INVALID)(?:GH|GL|NPM|GITEA|BB)?TOKEN|EGITNOPERMISSION|EINVALIDNPMAUTH)\s"),
     r("semrel_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"\[semantic-release\].*\s(?P<n>E(?:RELEASEBRANCHES|INVALIDBRANCH|DUPLICATEBRANCHES|MAINTENANCEBRANCH\w*|PRERELEASEBRANCH\w*|INVALIDNEXTVERSION|INVALIDMAINTENANCEMERGE|PLUGINSCONF|PLUGINCONF|ANALYZECOMMITSOUTPUT|NOREPOURL|INVALIDTAGFORMAT|TAGNOVERSION|\w+CONFIG\w*))\s"),
+    // A database that refused the statement for want of a privilege (MySQL/MariaDB's coded
+    // "command denied to user", "Access denied for user"; PostgreSQL's "permission denied for
+    // table", "must be owner of"): the account the job migrates with, not the SQL.
+    r("sql_permission", Cause, Cat::Is(C::PermissionOrSecret), 8, r"^ERROR 1(?:044|045|142|143|227|370) \([0-9A-Z]{5}\)(?: at line \d+)?: |\b(?:ERROR|error):\s+(?:permission denied for (?:table|schema|relation|database|sequence|function|view) |must be owner of )"),
+    // A PostgreSQL extension the server does not have installed (`CREATE EXTENSION postgis`
+    // on a server image without it): a package missing from the database's image.
+    r("pg_extension_missing", Cause, Cat::Is(C::DependencyInstall), 8, r#"\bERROR:\s+extension "[^"]+" is not available\b|\bCould not open extension control file "[^"]+": No such file"#),
+    // A migration drift gate: the models changed and no migration was written (`alembic
+    // check`, Django's `makemigrations --check` listing the operations it would write).
+    r("migration_drift", Cause, Cat::Is(C::LintFailure), 7, r"New upgrade operations detected: |^\s+[-+~] (?:Add|Remove|Alter|Rename|Create|Delete) (?:field|model|index|constraint|unique_together|index_together) \S"),
+    // A linter's findings in the `warning[rule-name]: ...` form with a kebab-case rule
+    // (squawk's migration rules, and its verdict line).
+    r("kebab_rule_finding", Cause, Cat::Is(C::LintFailure), 6, r"^(?:warning|error)\[[a-z]+(?:-[a-z]+)+\]: \S|^Found \d+ issues? in \d+ files? \(checked \d+ source files?\)"),
+    // An ORM's configuration that does not name what it needs (sequelize-cli given an
+    // environment its config file does not define).
+    r("orm_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR: Dialect needs to be explicitly supplied as of v\d"),
+    // checkbashisms' findings in a `#!/bin/sh` script.
+    r("checkbashisms", Cause, Cat::Is(C::LintFailure), 7, r"^possible bashism in \S+ line \d+ \("),
+    // zsh's (and `zsh -n`'s) syntax error in a script: the script does not parse.
+    r("zsh_parse", Cause, Cat::Is(C::CompileError), 7, r"^\S+:\d+: parse error near `"),
+    // GNU make's syntax errors in a Makefile (a recipe indented with spaces): the build's
+    // own configuration does not parse.
+    r("make_syntax", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\S+:\d+: \*\*\* (?:missing separator|recipe commences before first target|unterminated variable reference|missing 'endif'|invalid syntax in conditional|extraneous text after '\w+' directive)\b"),
+    // A bats helper library that `load` could not find (a submodule not checked out): the
+    // test's dependency, not its assertion.
+    r("bats_helper_missing", Cause, Cat::Is(C::DependencyInstall), 8, r"\bbats_load_(?:safe|library): Could not find '"),
+    // A program refusing an option it does not have (BusyBox's grep given GNU's `-P`, a BSD
+    // tool given a GNU flag): the script assumed another implementation.
+    r("option_unsupported", Cause, Cat::Is(C::Other), 6, r"^[\w.+-]+: (?:invalid|unrecognized) option (?:-- )?'[^']+'\s*$|^[\w.+-]+: unrecognized option '--?[\w-]+'\s*$"),
+    // bats' quoted command that failed inside a test, and shunit2's assertion message.
+    r("shell_test_assert", Detail, Cat::Is(C::TestAssertion), 5, r"^#\s+`.*' failed(?: with status \d+)?\s*$|^ASSERT:\S"),
     // pydantic's validation of a model that is a tool's configuration (`1 validation error for
     // RawConfig`, `... for Settings`): the configuration file's value is wrong.
     r("config_model_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\d+ validation errors? for (?P<n>\w*(?:Config|Settings|Configuration|Options))\s*$"),
@@ -746,7 +777,7 @@ static RULES: &[Rule] = &[
     // its own `Error: [vitest] ...` (a mock without an export the code imports).
     r("vitest_reason", Detail, Cat::Is(C::TestAssertion), 5, r"^\s+→ \S|^\w*Error: \[vitest\] "),
     r("vitest", Test, Cat::Is(C::TestAssertion), 6, r"^\s*(×|✗|❯|FAIL)\s+(?P<t>\S+ > .+?)(\s+\d+ms)?\s*$|^\s*Test Files\s+\d+ failed|^\s*Tests\s+\d+ failed"),
-    r("expect_detail", Detail, Cat::Is(C::TestAssertion), 4, r"expect\(received\)|^\s*(Expected|Received)( value)?:\s|^\s*[-+] (Expected|Received|Snapshot)\b|AssertionError|AssertionFailedError|assert(ion)? failed|\bassert_eq!|Not equal:|expected: <.*> but was: <|Expected .* (to|but)|did not complete in time|^\s*Failure/Error: |^\s+got: \S"),
+    r("expect_detail", Detail, Cat::Is(C::TestAssertion), 4, r#"expect\(received\)|^\s*(Expected|Received)( value)?:\s|^\s*[-+] (Expected|Received|Snapshot)\b|AssertionError|AssertionFailedError|assert(ion)? failed|\bassert_eq!|Not equal:|expected: <.*> but was: <|Expected .* (to|but)|did not complete in time|^\s*Failure/Error: |^\s+got: \S|^\s+expected: ""#),
     r("mocha_failing", Summary, Cat::Is(C::TestAssertion), 6, r"^\s*\d+ failing\s*$"),
     // TAP (node --test, prove, tap): `not ok 2 - name`.
     r("tap_not_ok", Test, Cat::Is(C::TestAssertion), 6, r"^\s*not ok \d+ - (?P<t>\S.*?)\s*(#.*)?$"),
@@ -850,10 +881,10 @@ static RULES: &[Rule] = &[
     // `set -u` met an environment variable (upper case, by convention) the job does not
     // have: a CI/CD variable missing (a protected variable on an unprotected branch, a typo in
     // its name). A script's own lower-case variable left unset is the script's doing.
-    r("unbound_variable", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^(?:\S+: )?(?:line \d+: )?[A-Z_][A-Z0-9_]*: unbound variable\s*$"),
+    r("unbound_variable", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^(?:\S+: )?(?:line \d+: )?[A-Z_][A-Z0-9_]*: (?:unbound variable|parameter (?:null or )?not set)\s*$|^\S+: line \d+: [A-Z][A-Z0-9_]{2,}: .*\b(?:set|required|must|define|export|missing)\b"),
     // configure and its macros: a build tool the image lacks; an Autoconf Archive macro left
     // unexpanded (autoconf-archive not installed: configure then fails as a shell script).
-    r("configure_tool_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^configure: error: (?:\S+ is required\b|(?:cannot find|could not find|no acceptable) \S+|\S+ (?:not found|is not installed)\b)|possibly undefined macro: A[XC]_\w+|^\./configure: line \d+: syntax error near unexpected token\b"),
+    r("configure_tool_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^configure: error: (?:\S+ is required\b|(?:cannot find|could not find|no acceptable) \S+|\S+ (?:not found|is not installed)\b|(?:required |missing )?(?:program|tool|command|library|package|dependency) '?[\w.+-]+'? (?:not found|is missing|is required)\b)|possibly undefined macro: A[XC]_\w+|^\./configure: line \d+: syntax error near unexpected token\b"),
     r("compiler_cannot_link", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^configure: error: C\+* compiler cannot create executables"),
     // automake's distcheck: the package's distribution is incomplete or leaves files behind.
     r("distcheck_failed", Cause, Cat::Is(C::Other), 7, r"^ERROR: files left (?:in build directory )?after (?:distclean|uninstall):|^ERROR: distcleancheck\b"),

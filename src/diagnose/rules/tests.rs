@@ -726,9 +726,16 @@ fn sets_apart_find_what_one_pass_finds() {
         .map(|e| e.unwrap().path().join("trace.log"))
         .collect();
     paths.sort();
+    // As many whole logs as stay under the line count at which extraction goes parallel
+    // (the corpus has outgrown it).
     let mut bytes = Vec::new();
     for p in paths {
-        bytes.extend(std::fs::read(p).unwrap());
+        let log = std::fs::read(p).unwrap();
+        let lines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count();
+        if lines(&bytes) + lines(&log) + 1000 >= extract::PARALLEL_LINES {
+            break;
+        }
+        bytes.extend(log);
     }
     let ix = LogIndex::parse(Arc::new(bytes));
     let n = ix.line_count();
@@ -4142,6 +4149,98 @@ fn round62_to_65_families_on_other_variants() {
             "$ git submodule update --init\nSubmodule 'third_party/proto' (/srv/git/proto-defs.git) registered for path 'third_party/proto'\nfatal: repository '/srv/git/proto-defs.git' does not exist\nfatal: clone of '/srv/git/proto-defs.git' into submodule path '/builds/api/gateway/third_party/proto' failed\nFailed to clone 'third_party/proto'. Retry scheduled\nERROR: Job failed: exit code 1\n",
             Category::GithubActionsConfig,
             "fatal: repository '/srv/git/proto-defs.git' does not exist",
+        ),
+    ];
+    assert_families(cases);
+}
+
+#[test]
+fn round66_67_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ psql -v ON_ERROR_STOP=1 -f migrations/0042_add_index.sql\npsql:migrations/0042_add_index.sql:1: ERROR:  permission denied for table invoices\nERROR: Job failed: exit code 3\n",
+            Category::PermissionOrSecret,
+            "permission denied for table invoices",
+        ),
+        (
+            "$ mysql -h 127.0.0.1 -u deployer app < db/migrate/007_views.sql\nERROR 1227 (42000) at line 3: Access denied; you need (at least one of) the SUPER or SET USER privilege(s) for this operation\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "ERROR 1227 (42000) at line 3",
+        ),
+        (
+            "$ npx knex migrate:latest\nmigration file \"20261102_rename_col.js\" failed\nmigration failed with error: alter table \"orders\" rename column \"total\" to \"amount\" - must be owner of table orders\nerror: must be owner of table orders\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "must be owner of table orders",
+        ),
+        (
+            "$ alembic upgrade head\nINFO  [alembic.runtime.migration] Running upgrade 3a1 -> 4b2, enable trigram search\nsqlalchemy.exc.NotSupportedError: (psycopg2.errors.FeatureNotSupported) extension \"pg_trgm\" is not available\nDETAIL:  Could not open extension control file \"/usr/share/postgresql/16/extension/pg_trgm.control\": No such file or directory.\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "extension \"pg_trgm\" is not available",
+        ),
+        (
+            "$ python manage.py makemigrations --check --dry-run\nMigrations for 'accounts':\n  accounts/migrations/0007_profile_timezone.py\n    - Add field timezone to profile\n    - Alter field email on user\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "Add field timezone to profile",
+        ),
+        (
+            "$ alembic check\nINFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\nINFO  [alembic.autogenerate.compare] Detected removed index 'ix_users_email' on 'users'\nFAILED: New upgrade operations detected: [('remove_index', Index('ix_users_email', Column('email', String(), table=<users>)))]\nERROR: Job failed: exit code 255\n",
+            Category::LintFailure,
+            "New upgrade operations detected",
+        ),
+        (
+            "$ squawk migrations/0102_orders.sql\nwarning[ban-drop-column]: Dropping a column may break existing clients.\n --> migrations/0102_orders.sql:1:1\nFound 1 issue in 1 file (checked 1 source file)\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "warning[ban-drop-column]",
+        ),
+        (
+            "$ checkbashisms debian/postinst\npossible bashism in debian/postinst line 22 (local -opt):\n\tlocal -r conf=/etc/agent.conf\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "possible bashism in debian/postinst line 22",
+        ),
+        (
+            "$ zsh -n functions/_deployctl\nfunctions/_deployctl:31: parse error near `}'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "parse error near `}'",
+        ),
+        (
+            "$ make -C firmware all\nmake: Entering directory '/builds/iot/sensor/firmware'\nMakefile:27: *** recipe commences before first target.  Stop.\nmake: Leaving directory '/builds/iot/sensor/firmware'\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "recipe commences before first target",
+        ),
+        (
+            "$ bats tests/\n1..3\nnot ok 1 rotates logs\n# (from function `load' in test file tests/rotate.bats, line 2)\n#   `load 'libs/bats-assert/load'' failed\n# bats_load_safe: Could not find '/builds/ops/logrot/tests/libs/bats-assert/load'[.bash]\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "bats_load_safe: Could not find",
+        ),
+        (
+            "$ ./ci/publish.sh\n./ci/publish.sh: line 9: REGISTRY_URL: parameter null or not set\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "REGISTRY_URL: parameter null or not set",
+        ),
+        (
+            "$ ./scripts/release.sh\n./scripts/release.sh: line 3: RELEASE_TAG: must be set to the version being released\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "RELEASE_TAG: must be set",
+        ),
+        (
+            "$ ./configure --with-docs || true\nchecking for gcc... gcc\nchecking for asciidoctor... no\nconfigure: error: required program 'asciidoctor' not found\n$ make\nmake: *** No targets specified and no makefile found.  Stop.\nERROR: Job failed: exit code 2\n",
+            Category::DependencyInstall,
+            "required program 'asciidoctor' not found",
+        ),
+        (
+            "$ sh scripts/checksum.sh\nsed: unrecognized option '--null-data'\nUsage: sed [-efinrsE] SED_CMD [FILE]...\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "sed: unrecognized option '--null-data'",
+        ),
+        (
+            "$ make check\n./tools/render-config.sh > build/app.conf\nmake: ./tools/render-config.sh: Permission denied\nmake: [Makefile:12: build/app.conf] Error 127 (ignored)\npytest -q tests\nF\n=================================== FAILURES ===================================\n__________________________ test_config_loads __________________________\nE       AssertionError: assert {} == {'workers': 4}\n=========================== short test summary info ============================\nFAILED tests/test_config.py::test_config_loads - AssertionError: assert {} == {'workers': 4}\n1 failed in 0.05s\nmake: *** [Makefile:20: check] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::PermissionOrSecret,
+            "Permission denied",
+        ),
+        (
+            "$ ./tools/fetch-dataset.sh\nfetch: corpus.tar.zst 1048576/536870912 bytes\nfetch: corpus.tar.zst 2097152/536870912 bytes\nERROR: Job failed: execution took longer than 1h0m0s seconds\n",
+            Category::NetworkOrFlaky,
+            "2097152/536870912 bytes",
         ),
     ];
     assert_families(cases);
