@@ -45699,3 +45699,911 @@ def test_gears():
 '''},
     teardown=R69_KILL, env=r69(), project=r69p("catalog-api"), **ROUND69,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 70: Python environment and lock-file jobs (uv, pdm, poetry, pip-tools, pipenv, hatch
+# environments, pip's resolver and hash-checking mode, constraints files, PEP 621 and PEP 735
+# metadata, wheel building and installing, virtualenv creation), tools in /tmp/diag70 (a venv),
+# against a local package index (PEP 503, pure-Python wheels and an sdist of fictional internal
+# packages, built by R70_MKINDEX) that the setup serves on 127.0.0.1:47070.
+
+ROUND70 = dict(round=70)
+
+R70_PATH = "/tmp/diag70/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+R70_IDX = "http://127.0.0.1:47070/simple/"
+R70_IMG = "registry.cheers.example/ci/python-build:3.11-bookworm"
+R70_IMG_UV = "registry.cheers.example/ci/python-uv:3.11-bookworm"
+R70_IMG_POETRY = "registry.cheers.example/ci/python-poetry:3.11-bookworm"
+R70_IMG_DEB = "debian:bookworm"
+
+R70_MKINDEX = r'''import base64, hashlib, io, os, sys, tarfile, zipfile
+
+ROOT = sys.argv[1]
+PKGS = [
+    # name, version, requires, requires_python, module source, kind
+    ("cheers-core", "2.4.0", [], ">=3.9", "VERSION = '2.4.0'\n\ndef slug(s):\n    return s.lower().replace(' ', '-')\n", "wheel"),
+    ("cheers-core", "3.0.0", [], ">=3.9", "VERSION = '3.0.0'\n\ndef slug(s, sep='-'):\n    return s.lower().replace(' ', sep)\n", "wheel"),
+    ("cheers-auth", "1.1.0", ["cheers-core>=2.4,<3"], ">=3.9", "def token(user):\n    return 'tok-' + user\n", "wheel"),
+    ("cheers-auth", "2.0.0", ["cheers-core>=3.0"], ">=3.9", "def token(user, scope='read'):\n    return f'tok-{user}-{scope}'\n", "wheel"),
+    ("cheers-tz", "0.3.0", [], ">=3.9", "DEFAULT = 'Europe/Dublin'\n", "sdist"),
+    ("cheers-metrics", "1.2.0", [], ">=3.12", "def counter(name):\n    return {name: 0}\n", "wheel"),
+    ("cheers-retry", "0.5.1", [], ">=3.9", "def retry(fn, n=3):\n    for _ in range(n - 1):\n        try:\n            return fn()\n        except Exception:\n            pass\n    return fn()\n", "wheel"),
+]
+
+
+def norm(n):
+    return n.replace("-", "_")
+
+
+def wheel(name, version, requires, rp, src):
+    mod = norm(name)
+    dist = f"{mod}-{version}.dist-info"
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Python: {rp}\n"
+    meta += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    files = {f"{mod}/__init__.py": src, f"{dist}/METADATA": meta,
+             f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: cheers-mkwheel 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{dist}/top_level.txt": mod + "\n"}
+    rec = []
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for p, c in files.items():
+            data = c.encode()
+            zi = zipfile.ZipInfo(p, date_time=(2026, 11, 2, 9, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, data)
+            h = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            rec.append(f"{p},sha256={h},{len(data)}")
+        rec.append(f"{dist}/RECORD,,")
+        zi = zipfile.ZipInfo(f"{dist}/RECORD", date_time=(2026, 11, 2, 9, 0, 0))
+        z.writestr(zi, "\n".join(rec) + "\n")
+    return f"{mod}-{version}-py3-none-any.whl", buf.getvalue()
+
+
+def sdist(name, version, requires, rp, src):
+    mod = norm(name)
+    base = f"{mod}-{version}"
+    files = {f"{base}/pyproject.toml": f"[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"{name}\"\nversion = \"{version}\"\nrequires-python = \"{rp}\"\n",
+             f"{base}/{mod}/__init__.py": src,
+             f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for p, c in files.items():
+            data = c.encode()
+            ti = tarfile.TarInfo(p)
+            ti.size = len(data)
+            ti.mtime = 1793610000
+            t.addfile(ti, io.BytesIO(data))
+    return f"{base}.tar.gz", buf.getvalue()
+
+
+os.makedirs(os.path.join(ROOT, "simple"), exist_ok=True)
+os.makedirs(os.path.join(ROOT, "files"), exist_ok=True)
+links = {}
+for name, version, requires, rp, src, kind in PKGS:
+    fn, data = (wheel if kind == "wheel" else sdist)(name, version, requires, rp, src)
+    with open(os.path.join(ROOT, "files", fn), "wb") as f:
+        f.write(data)
+    h = hashlib.sha256(data).hexdigest()
+    rp_attr = rp.replace(">", "&gt;").replace("<", "&lt;")
+    links.setdefault(name, []).append(f'<a href="../../files/{fn}#sha256={h}" data-requires-python="{rp_attr}">{fn}</a><br/>')
+for name, ls in links.items():
+    d = os.path.join(ROOT, "simple", name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "index.html"), "w") as f:
+        f.write(f"<!DOCTYPE html>\n<html><head><title>Links for {name}</title></head><body><h1>Links for {name}</h1>\n" + "\n".join(ls) + "\n</body></html>\n")
+with open(os.path.join(ROOT, "simple", "index.html"), "w") as f:
+    f.write("<!DOCTYPE html>\n<html><body>\n" + "\n".join(f'<a href="{n}/">{n}</a><br/>' for n in links) + "\n</body></html>\n")
+'''
+
+# The setup writes the index builder, builds the index once and serves it (like the team's
+# internal mirror) on loopback; the teardown stops the server.
+R70_INDEX_UP = ("mkdir -p /tmp/diag70/home && cat > /tmp/diag70/mkindex.py <<'R70EOF'\n" + R70_MKINDEX + "R70EOF\n"
+                "test -d /tmp/diag70/index/simple || /tmp/diag70/venv/bin/python /tmp/diag70/mkindex.py /tmp/diag70/index\n"
+                "if ! curl -fsS -o /dev/null http://127.0.0.1:47070/simple/; then\n"
+                "  setsid nohup /tmp/diag70/venv/bin/python -m http.server 47070 --bind 127.0.0.1 --directory /tmp/diag70/index"
+                " >/dev/null 2>&1 < /dev/null & echo $! > /tmp/diag70/index.pid\n"
+                "  for i in $(seq 1 50); do curl -fsS -o /dev/null http://127.0.0.1:47070/simple/ && break; sleep 0.1; done\n"
+                "fi\n")
+R70_INDEX_DOWN = "test -f /tmp/diag70/index.pid && kill $(cat /tmp/diag70/index.pid); rm -f /tmp/diag70/index.pid"
+
+
+def r70(**kw):
+    """A Python packaging job's environment: the tools' venv first, then Debian's python3."""
+    e = {"PATH": R70_PATH, "HOME": "/tmp/diag70/home", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+         "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1", "UV_PYTHON_DOWNLOADS": "never",
+         "UV_CACHE_DIR": "/tmp/diag70/cache/uv", "PDM_CHECK_UPDATE": "false",
+         "POETRY_VIRTUALENVS_IN_PROJECT": "true", "POETRY_NO_INTERACTION": "1",
+         "POETRY_CACHE_DIR": "/tmp/diag70/cache/poetry", "PIPENV_VENV_IN_PROJECT": "1",
+         "PIPENV_NOSPIN": "1", "PIPENV_YES": "1",
+         "VIRTUALENV_OVERRIDE_APP_DATA": "/tmp/diag70/cache/virtualenv"}
+    e.update(kw)
+    return e
+
+
+def r70p(name):
+    return f"cheers/{name}"
+
+
+def r70_setup(extra=""):
+    return R70_INDEX_UP + extra
+
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "make-ignored-uv-pip-compile-metrics-needs-py312-then-import-error", "test", R70_IMG_UV,
+    ["make ci"],
+    lab("dependency_install", [r"cheers-metrics==1\.2\.0 depends on Python>=3\.12",
+                               r"^error: No solution found when resolving dependencies"], "GNU make + uv 0.13 pip compile/sync + unittest",
+        "cascade: cheers-metrics 1.2.0 (added to pyproject.toml) needs Python >=3.12 and the pinned target is 3.11, so "
+        "`uv pip compile` fails; the Makefile's `-` prefix ignores it, `uv pip sync` installs the old requirements.txt "
+        "and the tests fail importing cheers_metrics"),
+    files={"Makefile": '''INDEX ?= http://127.0.0.1:47070/simple/
+
+.PHONY: ci sync test
+
+ci: requirements.txt sync test
+
+requirements.txt: pyproject.toml
+\t-uv pip compile --quiet --index-url $(INDEX) --python-version 3.11 pyproject.toml -o requirements.txt
+
+sync:
+\tuv venv --quiet --allow-existing .venv
+\tuv pip sync --quiet --index-url $(INDEX) requirements.txt
+
+test:
+\t.venv/bin/python -m unittest discover -s tests -v
+''', "pyproject.toml": '''[project]
+name = "leaderboard"
+version = "2.3.0"
+requires-python = ">=3.11"
+dependencies = [
+    "cheers-core>=2.4,<3",
+    "cheers-retry>=0.5",
+    "cheers-metrics>=1.2",
+]
+''', "requirements.txt": '''# This file was autogenerated by uv via the following command:
+#    uv pip compile --index-url http://127.0.0.1:47070/simple/ --python-version 3.11 pyproject.toml -o requirements.txt
+cheers-core==2.4.0
+    # via leaderboard (pyproject.toml)
+cheers-retry==0.5.1
+    # via leaderboard (pyproject.toml)
+''', "leaderboard/__init__.py": "", "leaderboard/scores.py": '''from cheers_core import slug
+from cheers_metrics import counter
+
+
+def board(names):
+    c = counter("boards")
+    return [slug(n) for n in names], c
+''', "tests/test_scores.py": '''import unittest
+
+from leaderboard.scores import board
+
+
+class BoardTest(unittest.TestCase):
+    def test_slugs(self):
+        self.assertEqual(board(["Team A"])[0], ["team-a"])
+'''},
+    setup=r70_setup("touch -d '2026-11-20 10:00' requirements.txt\n"), teardown=R70_INDEX_DOWN,
+    env=r70(), project=r70p("leaderboard"), **ROUND70,
+)
+
+case(
+    "set-e-off-pip-hash-mismatch-then-smoke-import-error", "smoke", R70_IMG,
+    ["python3 -m venv .venv",
+     "set +e",
+     ".venv/bin/pip install --index-url \"$PIP_INDEX_URL\" --require-hashes -r requirements.lock",
+     "set -e",
+     ".venv/bin/python -m checkin.smoke"],
+    lab("dependency_install", [r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE",
+                               r"^\s+Expected sha256 0f3c", r"^\s+Got\s+[0-9a-f]{64}"], "pip 23.2 (hash-checking mode) + python",
+        "cascade: the hashed lock was generated against an earlier upload of cheers-core 2.4.0 whose wheel was since "
+        "rebuilt on the index; pip's hash check fails and installs nothing, `set +e` lets the job go on, and the smoke "
+        "check dies importing cheers_core"),
+    files={"requirements.lock": "# Generated by pip-compile --generate-hashes (Python 3.11)\n"
+                                "cheers-core==2.4.0 \\\n    --hash=sha256:0f3c9b1e7d22a4c8e5f06b19d7a3c2e8f14b6d09a5e7c3b2f18d4a6e9c0b7d21\n"
+                                "cheers-retry==0.5.1 \\\n    --hash=sha256:@RETRY@\n",
+           "checkin/__init__.py": "", "checkin/smoke.py": '''from cheers_core import slug
+from cheers_retry import retry
+
+print("smoke:", retry(lambda: slug("Front Desk")))
+'''},
+    setup=r70_setup("sed -i \"s/@RETRY@/$(sha256sum /tmp/diag70/index/files/cheers_retry-0.5.1-py3-none-any.whl | cut -c1-64)/\" requirements.lock\n"),
+    teardown=R70_INDEX_DOWN, env=r70(PIP_INDEX_URL=R70_IDX), project=r70p("checkin"), stage="test", **ROUND70,
+)
+
+case(
+    "bootstrap-unchecked-uv-only-binary-tz-sdist-then-no-pytest", "test", R70_IMG_UV,
+    ["python3 ci/bootstrap.py", ".venv/bin/python -m pytest -q"],
+    lab("dependency_install", [r"cheers-tz==0\.3\.0 has no usable wheels",
+                               r"Wheels are required for `cheers-tz` because building from source is disabled"],
+        "uv 0.13 pip install (from a Python bootstrap script) + pytest",
+        "cascade: the bootstrap script installs with --only-binary :all: and cheers-tz 0.3.0 exists only as an sdist on "
+        "the internal index; the script ignores uv's exit status, prints success, and the next step finds no pytest"),
+    files={"ci/bootstrap.py": '''"""Create the CI environment (.venv) with uv."""
+import subprocess
+
+INDEX = "http://127.0.0.1:47070/simple/"
+
+subprocess.run(["uv", "venv", "--quiet", ".venv"])
+subprocess.run(["uv", "pip", "install", "--python", ".venv", "--index", INDEX,
+                "--only-binary", ":all:", "-r", "requirements-ci.txt"])
+print("bootstrap: .venv ready")
+''', "requirements-ci.txt": "pytest>=8\ncheers-tz==0.3.0\ncheers-core==2.4.0\n",
+        "tests/test_zone.py": "import cheers_tz\n\n\ndef test_default():\n    assert cheers_tz.DEFAULT == 'Europe/Dublin'\n"},
+    setup=r70_setup(), teardown=R70_INDEX_DOWN, env=r70(UV_SYSTEM_CERTS="1"), project=r70p("timezones"), **ROUND70,
+)
+
+case(
+    "pip-ignores-py312-marker-from-lock-then-pytest-import-error", "test", R70_IMG,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install -q --index-url https://pypi.org/simple pytest",
+     ".venv/bin/pip install --index-url \"$PIP_INDEX_URL\" -r requirements.txt",
+     ".venv/bin/python -m pytest -q -p no:cacheprovider"],
+    lab("dependency_install", [r"Ignoring cheers-metrics: markers 'python_version >= \"3\.12\"' don't match your environment"],
+        "pip 23.2 + pytest",
+        "cascade: requirements.txt was compiled on a developer's Python 3.12 with a marker on cheers-metrics; pip on "
+        "the 3.11 image logs that it ignores the line and carries on, and the tests fail importing cheers_metrics",
+        accept=["github_actions_config"]),
+    files={"requirements.txt": '''# universal lock, compiled on a developer machine
+cheers-core==2.4.0
+cheers-metrics==1.2.0 ; python_version >= "3.12"
+cheers-retry==0.5.1
+''', "stats/__init__.py": "", "stats/live.py": '''from cheers_metrics import counter
+
+
+def start():
+    return counter("attendees")
+''', "tests/test_live.py": '''from stats.live import start
+
+
+def test_start():
+    assert start() == {"attendees": 0}
+'''},
+    setup=r70_setup(), teardown=R70_INDEX_DOWN, env=r70(PIP_INDEX_URL=R70_IDX), project=r70p("attendance"), **ROUND70,
+)
+
+case(
+    "sh-build-wheel-pipe-tee-hides-c-extension-error-then-install-glob", "build:wheel", R70_IMG,
+    ["sh ci/build-wheel.sh", ".venv/bin/pip install dist/*.whl"],
+    lab("compile_error", [r"src/seatcalc/_fast\.c:\d+:\d+: error:"], "pip wheel (setuptools, gcc) via a POSIX sh script + pip",
+        "cascade: the C accelerator passes a third argument to its two-argument ceil_div helper; gcc fails, but ci/build-wheel.sh pipes pip wheel "
+        "into tee without pipefail, so it exits 0 and the next step finds no wheel in dist/"),
+    files={"ci/build-wheel.sh": '''#!/bin/sh
+# Build the wheel and keep the log as an artifact.
+set -e
+python3 -m venv .venv
+.venv/bin/pip wheel --no-deps -w dist . 2>&1 | tee wheel.log
+echo "wheel build finished"
+''', "pyproject.toml": '''[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "seatcalc"
+version = "0.4.1"
+requires-python = ">=3.11"
+
+[tool.setuptools]
+ext-modules = [{ name = "seatcalc._fast", sources = ["src/seatcalc/_fast.c"] }]
+
+[tool.setuptools.packages.find]
+where = ["src"]
+''', "src/seatcalc/__init__.py": "from ._fast import rows_needed\n",
+        "src/seatcalc/_fast.c": '''#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static long ceil_div(long a, long b) { return (a + b - 1) / b; }
+
+static PyObject *rows_needed(PyObject *self, PyObject *args) {
+    long guests, per_row;
+    if (!PyArg_ParseTuple(args, "ll", &guests, &per_row))
+        return NULL;
+    return PyLong_FromLong(ceil_div(guests, per_row, 1));
+}
+
+static PyMethodDef methods[] = {
+    {"rows_needed", rows_needed, METH_VARARGS, "Rows needed for a number of guests."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fast", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__fast(void) { return PyModule_Create(&module); }
+'''},
+    env=r70(PIP_INDEX_URL="https://pypi.org/simple"), project=r70p("seatcalc"), stage="build", **ROUND70,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "poetry-install-private-source-503-service-unavailable", "install", R70_IMG_POETRY,
+    ["poetry --version", "poetry install --no-root"],
+    lab("network_or_flaky", [r"503 Server Error: Service Unavailable for url: http://127\.0\.0\.1:\d+/simple/"],
+        "poetry 2.5",
+        "the internal package index (the project's primary poetry source, a loopback stand-in) answers 503 Service "
+        "Unavailable while poetry resolves", infra=True),
+    files={"pyproject.toml": '''[project]
+name = "lostfound"
+version = "0.5.0"
+requires-python = ">=3.11"
+dependencies = ["cheers-retry (>=0.5)", "cheers-core (>=2.4,<3)"]
+
+[tool.poetry]
+package-mode = false
+
+[[tool.poetry.source]]
+name = "cheers"
+url = "http://127.0.0.1:@PORT@/simple/"
+priority = "primary"
+'''},
+    setup="sed -i \"s/@PORT@/$PORT_503/\" pyproject.toml\n", env=r70(), project=r70p("lostfound"), **ROUND70,
+)
+
+case(
+    "pdm-lock-internal-source-429-too-many-requests", "lock", "registry.cheers.example/ci/python-pdm:3.11-bookworm",
+    ["pdm --version", "pdm lock -v"],
+    lab("network_or_flaky", [r"Failed to collect links from http://127\.0\.0\.1:\d+/simple/cheers-retry/: Client Error\(429\): Too Many Requests"], "pdm 2.29",
+        "the internal index (a loopback stand-in) rate-limits the runner's address and answers 429 Too Many Requests "
+        "while pdm looks up cheers-retry", infra=True),
+    files={"pyproject.toml": '''[project]
+name = "raffle"
+version = "1.1.0"
+requires-python = ">=3.11"
+dependencies = ["cheers-retry>=0.5"]
+
+[[tool.pdm.source]]
+name = "pypi"
+url = "http://127.0.0.1:@PORT@/simple/"
+
+[tool.pdm]
+distribution = false
+'''},
+    setup="sed -i \"s/@PORT@/$PORT_429/\" pyproject.toml\n", env=r70(),
+    project=r70p("raffle"), stage="lock", **ROUND70,
+)
+
+case(
+    "hatch-env-create-pypi-mirror-dns-unresolvable", "test", R70_IMG,
+    ["hatch env create test"],
+    lab("network_or_flaky", [r"pypi\.mirror\.cheers\.invalid.*(resolve|dns|Name or service not known|failed to lookup)|(resolve|dns|lookup).*pypi\.mirror\.cheers\.invalid"],
+        "hatch 1.18",
+        "the runner's PyPI mirror host name (pypi.mirror.cheers.invalid here) does not resolve; hatch cannot install the "
+        "test environment's dependencies", infra=True),
+    files={"pyproject.toml": '''[project]
+name = "cloakroom-api"
+version = "0.8.0"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.hatch.envs.test]
+dependencies = ["pytest>=8"]
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+''', "src/cloakroom_api/__init__.py": ""},
+    env=r70(PIP_INDEX_URL="https://pypi.mirror.cheers.invalid/simple/", UV_DEFAULT_INDEX="https://pypi.mirror.cheers.invalid/simple/",
+            UV_HTTP_TIMEOUT="10", HATCH_DATA_DIR="/builds/cheers/cloakroom-api/.hatch-data"),
+    project=r70p("cloakroom-api"), **ROUND70,
+)
+
+case(
+    "uv-pip-install-mirror-certificate-expired", "install", R70_IMG_UV,
+    ["uv venv", "uv pip install -r requirements.txt"],
+    lab("network_or_flaky", [r"[Cc]ertificate.*[Ee]xpired|[Ee]xpired.*certificate|CertExpired"], "uv 0.13",
+        "the internal PyPI mirror's TLS certificate expired nine days ago (loopback stand-in signed by the CA in "
+        "SSL_CERT_FILE); uv rejects the handshake", infra=True),
+    files={"requirements.txt": "cheers-retry==0.5.1\ncheers-core==2.4.0\n"},
+    env=r70(UV_INDEX_URL="https://127.0.0.1:{PORT_EXPIRED}/simple/", SSL_CERT_FILE="{R10_CA_FILE}"),
+    project=r70p("badges"), **ROUND70,
+)
+
+case(
+    "uv-sync-project-environment-volume-no-space", "test", R70_IMG_UV,
+    ["df -h venvs | tail -1", "uv sync --frozen"],
+    lab("infrastructure", [r"No space left on device"], "uv 0.13",
+        "the runner mounts a small scratch volume for the project environment (UV_PROJECT_ENVIRONMENT, an 8 MiB tmpfs "
+        "here); numpy's files do not fit", infra=True, accept=["network_or_flaky"]),
+    files={"pyproject.toml": '''[project]
+name = "seatmap"
+version = "0.6.0"
+requires-python = ">=3.11"
+dependencies = ["numpy>=2.1,<2.3"]
+
+[tool.uv]
+package = false
+'''},
+    setup="uv lock -q\n", tmpfs=("venvs", "8m"),
+    env=r70(UV_PROJECT_ENVIRONMENT="/builds/cheers/seatmap/venvs/ci", UV_LINK_MODE="copy", UV_SYSTEM_CERTS="1"),
+    project=r70p("seatmap"), **ROUND70,
+)
+
+case(
+    "pip-install-oom-killed-on-shared-runner", "install", R70_IMG,
+    [".venv/bin/python --version", ".venv/bin/pip install --index-url \"$PIP_INDEX_URL\" -r requirements.txt"],
+    lab("timeout_or_oom", [r"Killed\s+\.venv/bin/pip install"], "pip 23.2 (kernel OOM killer, cgroup memory limit)",
+        "a plain install of three small wheels; the runner shares its memory with other jobs and the cgroup limit "
+        "(20 MiB here) is hit, so the kernel kills pip", infra=True),
+    files={"requirements.txt": "cheers-auth==1.1.0\ncheers-core==2.4.0\ncheers-retry==0.5.1\n"},
+    setup=r70_setup("python3 -m venv .venv\n"), teardown=R70_INDEX_DOWN, memory_limit=20 * 1024 * 1024,
+    env=r70(PIP_INDEX_URL=R70_IDX), project=r70p("queue-display"), **ROUND70,
+)
+
+case(
+    "pip-install-artifact-wheel-download-stalls-job-timeout", "install", R70_IMG,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install \"cheers-assets @ http://127.0.0.1:${PORT_TRICKLE}/api/v4/projects/311/packages/generic/assets/5.2.0/cheers_assets-5.2.0-py3-none-any.whl\""],
+    lab("timeout_or_oom", [r"Downloading http://127\.0\.0\.1:\d+/api/v4/projects/311/packages/generic/assets/.*\(67\.1 MB\)"],
+        "pip 23.2 (runner job timeout)",
+        "the artifact server sends the 64 MiB asset wheel a few hundred bytes at a time (never slow enough for pip's "
+        "read timeout); the job hits the runner's timeout", infra=True, accept=["network_or_flaky"]),
+    files={}, job_timeout=40, timeout_text="30m0s", duration=1800,
+    env=r70(), project=r70p("signage"), **ROUND70,
+)
+# --- plain failures --------------------------------------------------------------------------
+
+case(
+    "uv-lock-auth-2-needs-core-3-project-pins-core-below-3", "lock:check", R70_IMG_UV,
+    ["uv --version", "uv lock"],
+    lab("dependency_install", [r"^error: No solution found when resolving dependencies",
+                               r"Because cheers-auth>=2\.0\.0 depends on cheers-core>=3\.0"], "uv 0.13",
+        "the merge request raises cheers-auth to >=2.0 (which needs cheers-core>=3.0) while the project still pins "
+        "cheers-core>=2.4,<3; uv lock against the internal index finds no solution"),
+    files={"pyproject.toml": '''[project]
+name = "guestbook"
+version = "0.4.0"
+requires-python = ">=3.11"
+dependencies = [
+    "cheers-auth>=2.0",
+    "cheers-core>=2.4,<3",
+]
+
+[[tool.uv.index]]
+name = "cheers"
+url = "http://127.0.0.1:47070/simple/"
+default = true
+''', "guestbook/__init__.py": ""},
+    setup=r70_setup(), teardown=R70_INDEX_DOWN, env=r70(), project=r70p("guestbook"), stage="lock", **ROUND70,
+)
+
+case(
+    "uv-sync-dependency-groups-include-group-cycle", "test", R70_IMG_UV,
+    ["uv sync --group test", "uv run pytest -q"],
+    lab("github_actions_config", [r"Detected a cycle in `dependency-groups`: `\w+` -> `\w+` -> `\w+`",
+                                  r"has malformed dependency groups"], "uv 0.13 (PEP 735 dependency groups)",
+        "the new lint group includes the test group, which already includes lint; the PEP 735 include-group cycle "
+        "stops uv before anything is installed", accept=["dependency_install"]),
+    files={"pyproject.toml": '''[project]
+name = "rsvp"
+version = "1.3.0"
+requires-python = ">=3.11"
+dependencies = ["cheers-retry>=0.5"]
+
+[dependency-groups]
+test = ["pytest>=8", {include-group = "lint"}]
+lint = ["ruff>=0.6", {include-group = "test"}]
+
+[[tool.uv.index]]
+name = "cheers"
+url = "http://127.0.0.1:47070/simple/"
+
+[tool.uv.sources]
+cheers-retry = { index = "cheers" }
+''', "rsvp/__init__.py": ""},
+    setup=r70_setup(), teardown=R70_INDEX_DOWN, env=r70(), project=r70p("rsvp"), **ROUND70,
+)
+
+case(
+    "pdm-install-check-lock-stale-after-core-dependency-added", "install", "registry.cheers.example/ci/python-pdm:3.11-bookworm",
+    ["pdm --version", "pdm install --check --prod"],
+    lab("dependency_install", [r"Lockfile doesn't satisfy the project requirements",
+                               r"Please run `pdm lock` to update the lock file"], "pdm 2.29",
+        "cheers-core was added to [project].dependencies without re-running pdm lock; `pdm install --check` refuses "
+        "the stale pdm.lock"),
+    files={"pyproject.toml": '''[project]
+name = "venues"
+version = "0.7.2"
+requires-python = ">=3.11"
+dependencies = ["cheers-retry>=0.5"]
+
+[[tool.pdm.source]]
+name = "cheers"
+url = "http://127.0.0.1:47070/simple/"
+
+[tool.pdm]
+distribution = false
+'''},
+    setup=r70_setup("pdm lock -q\nsed -i 's/\"cheers-retry>=0.5\"]/\"cheers-retry>=0.5\", \"cheers-core>=2.4,<3\"]/' pyproject.toml\n"),
+    teardown=R70_INDEX_DOWN, env=r70(), project=r70p("venues"), **ROUND70,
+)
+
+case(
+    "pdm-run-test-table-plan-overflow-assertion", "test", "registry.cheers.example/ci/python-pdm:3.11-bookworm",
+    ["pdm install -G test", "pdm run test"],
+    lab("test_assertion", [r"^FAILED tests/test_tables\.py::test_overflow_table",
+                           r"^E\s+AssertionError: assert \[\['ana', 'bo', 'cy'\], \['ed'\]\] == "], "pdm 2.29 + pytest 9",
+        "seat_guests slices one seat short for every full table, so a guest is lost; the test of the overflow "
+        "table fails when run through the project's `pdm run test` script"),
+    files={"pyproject.toml": '''[project]
+name = "seating"
+version = "0.9.0"
+requires-python = ">=3.11"
+dependencies = []
+
+[dependency-groups]
+test = ["pytest>=8"]
+
+[tool.pdm]
+distribution = false
+
+[tool.pdm.scripts]
+test = "pytest -q -p no:cacheprovider tests"
+''',
+           "seating.py": '''def seat_guests(guests, per_table):
+    """Split guests into tables of at most per_table seats, in order."""
+    tables = []
+    for start in range(0, len(guests), per_table):
+        tables.append(guests[start:start + per_table - 1] if len(guests) - start > per_table else guests[start:start + per_table])
+    return tables
+''',
+           "tests/test_tables.py": '''from seating import seat_guests
+
+
+def test_single_table():
+    assert seat_guests(["ana", "bo"], 4) == [["ana", "bo"]]
+
+
+def test_overflow_table():
+    guests = ["ana", "bo", "cy", "di", "ed"]
+    assert seat_guests(guests, 4) == [["ana", "bo", "cy", "di"], ["ed"]]
+''', "tests/conftest.py": "import sys, os\nsys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))\n"},
+    env=r70(), project=r70p("seating"), **ROUND70,
+)
+
+case(
+    "poetry-check-strict-readme-rst-missing", "lint:metadata", R70_IMG_POETRY,
+    ["poetry --version", "poetry check --strict"],
+    lab("github_actions_config", [r"Declared README file does not exist: README\.rst"], "poetry 2.5",
+        "the README was converted to Markdown (README.md) but [project].readme still names README.rst; the metadata "
+        "gate fails", accept=["lint_failure"]),
+    files={"pyproject.toml": '''[project]
+name = "invites"
+version = "2.1.0"
+description = "Invitation rendering"
+readme = "README.rst"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.poetry]
+packages = [{ include = "invites", from = "src" }]
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+''', "README.md": "# invites\n\nRenders invitation cards.\n", "src/invites/__init__.py": "__version__ = \"2.1.0\"\n"},
+    env=r70(), project=r70p("invites"), stage="lint", **ROUND70,
+)
+
+case(
+    "poetry-build-packages-include-old-module-name", "build:wheel", R70_IMG_POETRY,
+    ["poetry build --format wheel"],
+    lab("github_actions_config", [r"src/toasts does not contain any element"], "poetry 2.5 (poetry-core)",
+        "the package directory was renamed to src/cheers_toasts but [tool.poetry].packages still includes `toasts`; "
+        "poetry-core finds nothing to put in the wheel"),
+    files={"pyproject.toml": '''[project]
+name = "toasts"
+version = "1.4.0"
+description = "Toast scheduling for events"
+readme = "README.md"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.poetry]
+packages = [{ include = "toasts", from = "src" }]
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+''', "README.md": "# toasts\n", "src/cheers_toasts/__init__.py": "", "src/cheers_toasts/schedule.py": "def order(names):\n    return sorted(names)\n"},
+    env=r70(), project=r70p("toasts"), stage="build", **ROUND70,
+)
+
+case(
+    "pip-compile-constraints-pin-core-below-auth-requirement", "lock:compile", R70_IMG,
+    ["pip-compile --version",
+     "pip-compile --quiet --index-url \"$PIP_INDEX_URL\" -c constraints.txt requirements.in -o requirements.txt"],
+    lab("dependency_install", [r"^\s*ERROR: Cannot install -r requirements\.in \(line 1\) because these package versions have conflicting dependencies",
+                               r"DistributionNotFound: ResolutionImpossible"], "pip-tools 7.7 (pip 26.3)",
+        "requirements.in asks for cheers-auth>=2.0 (needs cheers-core>=3.0); the platform team's shared constraints.txt "
+        "still pins cheers-core==2.4.0; pip-compile's resolver gives up with a traceback"),
+    files={"requirements.in": "cheers-auth>=2.0\ncheers-retry\n",
+           "constraints.txt": "# Shared platform constraints (synced from platform/constraints, 2026-11)\ncheers-core==2.4.0\n"},
+    setup=r70_setup(), teardown=R70_INDEX_DOWN, env=r70(PIP_INDEX_URL=R70_IDX), project=r70p("playlists"), stage="lock", **ROUND70,
+)
+
+case(
+    "pip-sync-merged-requirements-pin-core-twice", "deploy:env", R70_IMG,
+    ["python3 -m venv /tmp/diag70/envs/photobooth",
+     "/tmp/diag70/envs/photobooth/bin/pip install -q --index-url https://pypi.org/simple --upgrade pip",
+     "pip-sync --python-executable /tmp/diag70/envs/photobooth/bin/python --index-url \"$PIP_INDEX_URL\" requirements.txt"],
+    lab("dependency_install", [r"Incompatible requirements found: cheers-core==\d"], "pip-tools 7.7 pip-sync",
+        "a merge of two branches kept both sides' cheers-core pin in the compiled requirements.txt; pip-sync refuses the "
+        "two incompatible pins"),
+    files={"requirements.txt": '''#
+# This file is autogenerated by pip-compile with Python 3.11
+# by the following command:
+#
+#    pip-compile --output-file=requirements.txt requirements.in
+#
+cheers-auth==1.1.0
+    # via -r requirements.in
+cheers-core==2.4.0
+    # via cheers-auth
+cheers-core==3.0.0
+    # via -r requirements.in
+cheers-retry==0.5.1
+    # via -r requirements.in
+'''},
+    setup=r70_setup("rm -rf /tmp/diag70/envs/photobooth\n"), teardown=R70_INDEX_DOWN, env=r70(PIP_INDEX_URL=R70_IDX),
+    project=r70p("photobooth"), stage="deploy", **ROUND70,
+)
+
+case(
+    "pipenv-pipfile-requires-python-312-image-has-311", "install", "registry.cheers.example/ci/python-pipenv:3.11-bookworm",
+    ["python3 --version", "pipenv --version", "pipenv install --deploy"],
+    lab("github_actions_config", [r"Python 3\.12 was not found on your system"], "pipenv 2026.11",
+        "the Pipfile was moved to python_version 3.12 but the job image still has only Python 3.11; pipenv cannot "
+        "create the environment", accept=["dependency_install"]),
+    files={"Pipfile": '''[[source]]
+url = "http://127.0.0.1:47070/simple/"
+verify_ssl = false
+name = "cheers"
+
+[packages]
+cheers-retry = "==0.5.1"
+cheers-core = "==2.4.0"
+
+[dev-packages]
+
+[requires]
+python_version = "3.12"
+''', "app.py": "import cheers_retry\n"},
+    setup=r70_setup(), teardown=R70_INDEX_DOWN, env=r70(), project=r70p("coatcheck"), **ROUND70,
+)
+
+case(
+    "hatch-run-types-mypy-optional-capacity", "lint:types", R70_IMG,
+    ["hatch --version", "hatch run types:check"],
+    lab("type_error", [r"^src/venue_rooms/capacity\.py:\d+: error:"], "hatch 1.18 environment + mypy",
+        "Room.capacity became Optional[int] but total_capacity still sums it as int; mypy (in hatch's `types` "
+        "environment) reports the errors"),
+    files={"pyproject.toml": '''[project]
+name = "venue-rooms"
+version = "0.3.0"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.hatch.envs.types]
+dependencies = ["mypy>=1.10"]
+
+[tool.hatch.envs.types.scripts]
+check = "mypy --strict src"
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+''', "src/venue_rooms/__init__.py": "", "src/venue_rooms/py.typed": "",
+        "src/venue_rooms/capacity.py": '''from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass
+class Room:
+    name: str
+    capacity: Optional[int] = None
+
+
+def total_capacity(rooms: list[Room]) -> int:
+    total = 0
+    for room in rooms:
+        total += room.capacity
+    return total
+
+
+def largest(rooms: list[Room]) -> Room:
+    return max(rooms, key=lambda r: r.capacity)
+'''},
+    env=r70(HATCH_DATA_DIR="/builds/cheers/venue-rooms/.hatch-data"), project=r70p("venue-rooms"), stage="lint", **ROUND70,
+)
+
+case(
+    "hatch-env-dependencies-string-not-array", "test", R70_IMG,
+    ["hatch env create test"],
+    lab("github_actions_config", [r"Field `tool\.hatch\.envs\.test\.dependencies` must be an array"], "hatch 1.18",
+        "the test environment's dependencies were written as one string instead of an array; hatch stops while "
+        "reading the environment config"),
+    files={"pyproject.toml": '''[project]
+name = "placecards"
+version = "1.0.3"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.hatch.envs.test]
+dependencies = "pytest>=8, pytest-cov>=5"
+
+[tool.hatch.envs.test.scripts]
+run = "pytest -q"
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+''', "src/placecards/__init__.py": ""},
+    env=r70(HATCH_DATA_DIR="/builds/cheers/placecards/.hatch-data"), project=r70p("placecards"), **ROUND70,
+)
+
+case(
+    "pip-require-hashes-lock-has-core-range-not-pin", "install", R70_IMG,
+    ["python3 -m venv .venv", ".venv/bin/pip --version",
+     ".venv/bin/pip install --index-url \"$PIP_INDEX_URL\" --require-hashes -r requirements.lock"],
+    lab("dependency_install", [r"ERROR: In --require-hashes mode, all requirements must have their versions pinned with ==",
+                               r"^\s+cheers-core>=2\.4 from http://"], "pip 23.2 (hash-checking mode)",
+        "someone hand-edited the hashed lock and relaxed cheers-core to a range (keeping its hash); hash-checking mode "
+        "needs every requirement pinned with =="),
+    files={"requirements.lock": "# Hashed lock for the rota service; regenerate with `pip-compile --generate-hashes`.\n"
+                                "cheers-retry==0.5.1 \\\n    --hash=sha256:@RETRY@\n"
+                                "cheers-core>=2.4 \\\n    --hash=sha256:@CORE@\n"},
+    setup=r70_setup("sed -i \"s/@RETRY@/$(sha256sum /tmp/diag70/index/files/cheers_retry-0.5.1-py3-none-any.whl | cut -c1-64)/;"
+                    "s/@CORE@/$(sha256sum /tmp/diag70/index/files/cheers_core-2.4.0-py3-none-any.whl | cut -c1-64)/\" requirements.lock\n"),
+    teardown=R70_INDEX_DOWN, env=r70(PIP_INDEX_URL=R70_IDX), project=r70p("rota"), **ROUND70,
+)
+
+case(
+    "pip-constraints-file-entry-with-extras", "install", R70_IMG,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install --index-url \"$PIP_INDEX_URL\" -c constraints/prod.txt -r requirements.txt"],
+    lab("dependency_install", [r"ERROR: Constraints cannot have extras"], "pip 23.2 (constraints file)",
+        "the shared constraints file now lists `cheers-core[speedups]==2.4.0`; pip's resolver rejects extras in a "
+        "constraint", accept=["github_actions_config"]),
+    files={"requirements.txt": "cheers-auth>=1.1,<2\ncheers-retry>=0.5\n",
+           "constraints/prod.txt": "# Production pins shared by all cheers services.\ncheers-core[speedups]==2.4.0\ncheers-retry==0.5.1\n"},
+    setup=r70_setup(), teardown=R70_INDEX_DOWN, env=r70(PIP_INDEX_URL=R70_IDX), project=r70p("cloakroom"), **ROUND70,
+)
+
+case(
+    "build-wheel-setuptools-license-classifier-with-spdx-expression", "build:wheel", R70_IMG,
+    ["python -m build --version", "python -m build --wheel"],
+    lab("github_actions_config", [r"InvalidConfigError: License classifiers have been superseded by license expressions"],
+        "python -m build 1.6 + setuptools 84",
+        "the merge request adopts a PEP 639 `license = \"MIT\"` expression but keeps the MIT License trove classifier; "
+        "setuptools refuses to build", accept=["compile_error"]),
+    files={"pyproject.toml": '''[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "banners"
+version = "1.0.0"
+description = "Banner text layout for event signage"
+license = "MIT"
+requires-python = ">=3.11"
+classifiers = [
+    "Programming Language :: Python :: 3",
+    "License :: OSI Approved :: MIT License",
+    "Operating System :: OS Independent",
+]
+''', "src/banners/__init__.py": "def center(text, width):\n    return text.center(width)\n"},
+    env=r70(), project=r70p("banners"), stage="build", **ROUND70,
+)
+
+case(
+    "virtualenv-python39-interpreter-not-in-image", "test:py39", R70_IMG,
+    ["virtualenv --version", "virtualenv -p python3.9 .venv-py39", ".venv-py39/bin/pip install -e .[test]",
+     ".venv-py39/bin/pytest -q"],
+    lab("github_actions_config", [r"RuntimeError: failed to find interpreter for Builtin discover of python_spec='python3\.9'"],
+        "virtualenv 21",
+        "the py39 compatibility job asks virtualenv for python3.9, which the 3.11 image does not have",
+        accept=["dependency_install"]),
+    files={"pyproject.toml": "[project]\nname = \"lanyards\"\nversion = \"0.2.0\"\nrequires-python = \">=3.9\"\n\n[project.optional-dependencies]\ntest = [\"pytest\"]\n",
+           "lanyards.py": "def badge(name):\n    return name.upper()\n"},
+    env=r70(), project=r70p("lanyards"), **ROUND70,
+)
+
+case(
+    "pip-install-debian-system-python-externally-managed", "docs", R70_IMG_DEB,
+    ["/usr/bin/python3 --version", "/usr/bin/python3 -m pip install --index-url \"$PIP_INDEX_URL\" -r docs/requirements.txt"],
+    lab("github_actions_config", [r"^error: externally-managed-environment"], "pip 23.0 (Debian python3-pip, PEP 668)",
+        "the docs job moved to the plain debian:bookworm image and installs into Debian's system Python, which is "
+        "marked EXTERNALLY-MANAGED; pip refuses", accept=["dependency_install"]),
+    files={"docs/requirements.txt": "cheers-retry==0.5.1\n", "docs/index.md": "# Menus\n"},
+    setup=r70_setup(), teardown=R70_INDEX_DOWN, env=r70(PIP_INDEX_URL=R70_IDX), project=r70p("menus"), **ROUND70,
+)
+
+case(
+    "pip-check-vendored-auth-2-with-core-2", "verify:env", R70_IMG,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install --no-index --no-deps --find-links wheelhouse wheelhouse/*.whl",
+     ".venv/bin/pip check"],
+    lab("dependency_install", [r"cheers-auth 2\.0\.0 has requirement cheers-core>=3\.0, but you have cheers-core 2\.4\.0"],
+        "pip 23.2 (pip check)",
+        "the vendored wheelhouse was refreshed with cheers-auth 2.0.0 but kept cheers-core 2.4.0; installing with "
+        "--no-deps succeeds and the `pip check` gate finds the broken requirement"),
+    files={},
+    setup=r70_setup("mkdir -p wheelhouse && cp /tmp/diag70/index/files/cheers_auth-2.0.0-py3-none-any.whl "
+                    "/tmp/diag70/index/files/cheers_core-2.4.0-py3-none-any.whl /tmp/diag70/index/files/cheers_retry-0.5.1-py3-none-any.whl wheelhouse/\n"),
+    teardown=R70_INDEX_DOWN, env=r70(), project=r70p("doorlist"), stage="verify", **ROUND70,
+)
+
+case(
+    "wheel-omits-templates-installed-package-test-file-not-found", "test:wheel", R70_IMG,
+    ["python -m build --wheel --outdir dist .", "python3 -m venv /tmp/diag70/envs/invitations",
+     "/tmp/diag70/envs/invitations/bin/pip install -q dist/*.whl pytest",
+     "/tmp/diag70/envs/invitations/bin/pytest -q -p no:cacheprovider --import-mode=importlib tests"],
+    lab("test_assertion", [r"^FAILED tests/test_render\.py::test_render_invite",
+                           r"FileNotFoundError: \[Errno 2\] No such file or directory: '.*/site-packages/invitations/templates/invite\.txt'"],
+        "python -m build (setuptools) + pytest against the installed wheel",
+        "the template moved into the package but the project has no package-data entry (and no MANIFEST.in or VCS "
+        "plugin), so the wheel ships without it; the test of the installed wheel cannot open it",
+        accept=["github_actions_config"]),
+    files={"pyproject.toml": '''[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "invitations"
+version = "3.2.0"
+requires-python = ">=3.11"
+
+[tool.setuptools.packages.find]
+where = ["src"]
+''', "src/invitations/__init__.py": '''from importlib.resources import files
+
+
+def render(guest, event):
+    template = (files("invitations") / "templates" / "invite.txt").read_text()
+    return template.format(guest=guest, event=event)
+''', "src/invitations/templates/invite.txt": "Dear {guest},\nyou are invited to {event}.\n",
+        "tests/test_render.py": '''from invitations import render
+
+
+def test_render_invite():
+    assert render("Ana", "the launch") == "Dear Ana,\\nyou are invited to the launch.\\n"
+'''},
+    setup="rm -rf /tmp/diag70/envs/invitations\n", env=r70(), project=r70p("invitations"), **ROUND70,
+)
+
+case(
+    "validate-pyproject-optional-dependencies-key-with-space", "lint:metadata", R70_IMG,
+    ["validate-pyproject --version", "validate-pyproject pyproject.toml"],
+    lab("lint_failure", [r"`project\.optional-dependencies` keys must be named by", r"Invalid file: pyproject\.toml|\[ERROR\]"],
+        "validate-pyproject 0.27",
+        "a new optional-dependencies group was named \"load tests\" (with a space); the metadata gate rejects the key",
+        accept=["github_actions_config"]),
+    files={"pyproject.toml": '''[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "ticketing"
+version = "4.0.1"
+requires-python = ">=3.11"
+dependencies = ["cheers-core>=2.4"]
+
+[project.optional-dependencies]
+test = ["pytest>=8"]
+"load tests" = ["locust>=2.20"]
+'''},
+    env=r70(), project=r70p("ticketing"), stage="lint", **ROUND70,
+)
+
+case(
+    "venv-bootstrap-script-lost-exec-bit", "setup:env", R70_IMG,
+    ["./ci/make-venv.sh .venv", ".venv/bin/python -m pytest -q"],
+    lab("permission_or_secret", [r"\./ci/make-venv\.sh: Permission denied"], "bash",
+        "the bootstrap script was re-added from a Windows checkout without its executable bit (mode 100644); the job "
+        "cannot run it (exit 126)", accept=["github_actions_config"]),
+    files={"ci/make-venv.sh": "#!/usr/bin/env bash\nset -euo pipefail\npython3 -m venv \"$1\"\n\"$1/bin/pip\" install -q -r requirements-dev.txt\n",
+           "requirements-dev.txt": "pytest>=8\n"},
+    setup="chmod 644 ci/make-venv.sh\n", env=r70(), project=r70p("wristbands"), stage="setup", **ROUND70,
+)
