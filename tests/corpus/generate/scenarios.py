@@ -46607,3 +46607,896 @@ case(
            "requirements-dev.txt": "pytest>=8\n"},
     setup="chmod 644 ci/make-venv.sh\n", env=r70(), project=r70p("wristbands"), stage="setup", **ROUND70,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 72: graphics and game asset pipeline jobs (GLSL shader compilation and validation with
+# glslangValidator, spirv-as/spirv-val/spirv-opt and spirv-cross; Godot 3.2 headless exports,
+# GDScript checks and SceneTree test runners under xvfb-run; glTF validation and packing with
+# gltf-validator and gltf-pipeline; texture atlas packing with PyTexturePacker and Pillow; Tiled
+# map and level data checks with pytmx and jsonschema; the Python, npm and Makefile glue around
+# them). Tools in /tmp/diag72 (a venv and an npm prefix) and Debian's packages.
+
+ROUND72 = dict(round=72)
+
+R72_PATH = "/tmp/diag72/venv/bin:/tmp/diag72/node/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+R72_IMG_SHADER = "registry.krustyburger.example/ci/shader-toolchain:bookworm"
+R72_IMG_GODOT = "registry.krustyburger.example/ci/godot-headless:3.2.3"
+R72_IMG_NODE = "node:20-bookworm"
+R72_IMG_PY = "registry.krustyburger.example/ci/asset-tools:3.11-bookworm"
+
+
+def r72(**kw):
+    """An asset job's environment: the venv (Pillow, PyTexturePacker, pytmx, jsonschema, yamllint,
+    pytest), the npm prefix (gltf-validator, gltf-pipeline), then Debian's tools."""
+    e = {"PATH": R72_PATH, "HOME": "/tmp/diag72/home", "NODE_PATH": "/tmp/diag72/node/node_modules",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1",
+         "npm_config_cache": "/tmp/diag72/home/.npm", "npm_config_update_notifier": "false"}
+    e.update(kw)
+    return e
+
+
+def r72p(name):
+    return f"krustyburger/{name}"
+
+
+R72_GODOT = "xvfb-run -a godot3 --no-window --audio-driver Dummy --path ."
+R72_PROJECT_GODOT = '''; Engine configuration file.
+config_version=4
+
+[application]
+
+config/name="{name}"
+run/main_scene="res://scenes/Main.tscn"
+
+[rendering]
+
+quality/driver/driver_name="GLES2"
+'''
+R72_MAIN_TSCN = '[gd_scene format=2]\n\n[node name="Main" type="Node2D"]\n'
+
+R72_GOOD_VERT = '''#version 450
+layout(location = 0) in vec3 inPos;
+layout(location = 1) in vec2 inUv;
+layout(location = 0) out vec2 vUv;
+layout(set = 0, binding = 0) uniform Camera { mat4 viewProj; } cam;
+void main() {
+    vUv = inUv;
+    gl_Position = cam.viewProj * vec4(inPos, 1.0);
+}
+'''
+
+
+def r72_sprites(folder, n, size, noise=False, prefix="frame"):
+    """Setup lines that draw n sprites of size x size with Pillow (noise: incompressible)."""
+    return ("python3 - <<'EOF'\nimport os\nfrom PIL import Image\nos.makedirs(%r, exist_ok=True)\n"
+            "for i in range(%d):\n"
+            "    if %r:\n        im = Image.frombytes('RGBA', (%d, %d), os.urandom(%d * %d * 4))\n"
+            "    else:\n        im = Image.new('RGBA', (%d, %d), (40 + i * 9 %% 200, 90, 160, 255))\n"
+            "    im.save(os.path.join(%r, '%s_%%02d.png' %% i))\nEOF\n") % (
+        folder, n, noise, size, size, size, size, size, size, folder, prefix)
+
+
+# --- plain failures --------------------------------------------------------------------------
+
+case(
+    "glslang-water-frag-undeclared-tint-identifier", "shaders:compile", R72_IMG_SHADER,
+    ["glslangValidator --version", "make shaders"],
+    lab("compile_error", [r"ERROR: shaders/water\.frag:\d+: 'tint' : undeclared identifier"], "glslangValidator 12.0 (make)",
+        "the water shader multiplies by a `tint` that a refactor moved into the Material block; the compile rule fails"),
+    files={"Makefile": '''SHADERS := $(wildcard shaders/*.vert shaders/*.frag)
+SPV := $(patsubst shaders/%,build/spv/%.spv,$(SHADERS))
+
+.PHONY: shaders
+shaders: $(SPV)
+
+build/spv/%.spv: shaders/%
+\t@mkdir -p $(dir $@)
+\tglslangValidator -V --target-env vulkan1.1 -o $@ $<
+''', "shaders/sky.vert": R72_GOOD_VERT,
+        "shaders/water.frag": '''#version 450
+layout(location = 0) in vec2 vUv;
+layout(location = 0) out vec4 outColor;
+layout(set = 1, binding = 0) uniform sampler2D albedo;
+layout(set = 1, binding = 1) uniform Material { vec4 tint; float waveSpeed; } material;
+void main() {
+    vec3 c = texture(albedo, vUv).rgb * tint.rgb;
+    outColor = vec4(c, 0.8);
+}
+'''},
+    env=r72(), project=r72p("harbor-scenes"), stage="build", **ROUND72,
+)
+
+case(
+    "glslang-vulkan-loose-mvp-uniform-outside-block", "shaders:vulkan", R72_IMG_SHADER,
+    ["mkdir -p build/spv",
+     "for s in shaders/*.vert shaders/*.frag; do glslangValidator -V -o \"build/spv/${s##*/}.spv\" \"$s\"; done"],
+    lab("compile_error", [r"'non-opaque uniforms outside a block' : not allowed when using GLSL for Vulkan"],
+        "glslangValidator 12.0",
+        "the mesh shader was ported from the OpenGL renderer and still declares `uniform mat4 mvp;` outside a block, "
+        "which Vulkan GLSL forbids"),
+    files={"shaders/mesh.vert": '''#version 450
+uniform mat4 mvp;
+layout(location = 0) in vec3 inPos;
+layout(location = 1) in vec3 inNormal;
+layout(location = 0) out vec3 vNormal;
+void main() {
+    vNormal = inNormal;
+    gl_Position = mvp * vec4(inPos, 1.0);
+}
+''', "shaders/mesh.frag": '''#version 450
+layout(location = 0) in vec3 vNormal;
+layout(location = 0) out vec4 outColor;
+void main() { outColor = vec4(normalize(vNormal) * 0.5 + 0.5, 1.0); }
+'''},
+    env=r72(), project=r72p("voxel-renderer"), stage="build", **ROUND72,
+)
+
+case(
+    "glslang-include-lighting-header-renamed", "shaders:compile", R72_IMG_SHADER,
+    ["mkdir -p build/spv", "ls shaders/include/lighting",
+     "glslangValidator -V -Ishaders/include -o build/spv/pbr.frag.spv shaders/pbr.frag"],
+    lab("compile_error", [r"Could not process include directive for header name: lighting/common\.glsl"],
+        "glslangValidator 12.0 (GL_GOOGLE_include_directive)",
+        "lighting/common.glsl was renamed to lighting/brdf.glsl; the PBR shader still includes the old name",
+        accept=["other"]),
+    files={"shaders/include/lighting/brdf.glsl": "float D_GGX(float NoH, float a) {\n    float a2 = a * a;\n    float f = (NoH * a2 - NoH) * NoH + 1.0;\n    return a2 / (3.14159265 * f * f);\n}\n",
+           "shaders/pbr.frag": '''#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "lighting/common.glsl"
+layout(location = 0) in vec3 vNormal;
+layout(location = 0) out vec4 outColor;
+void main() {
+    float d = D_GGX(max(normalize(vNormal).z, 0.0), 0.5);
+    outColor = vec4(vec3(d), 1.0);
+}
+'''},
+    env=r72(), project=r72p("pbr-viewer"), stage="build", **ROUND72,
+)
+
+case(
+    "spirv-val-hand-assembled-blit-iadd-float-operands", "shaders:validate", R72_IMG_SHADER,
+    ["mkdir -p build/spv",
+     "for f in spvasm/*.spvasm; do spirv-as --target-env vulkan1.0 \"$f\" -o \"build/spv/$(basename \"$f\" .spvasm).spv\"; done",
+     "for f in build/spv/*.spv; do echo \"validating $f\"; spirv-val --target-env vulkan1.0 \"$f\"; done"],
+    lab("compile_error", [r"error: line \d+: Expected int scalar or vector type as operand: IAdd operand index 2"],
+        "SPIRV-Tools v2023.1 (spirv-as, spirv-val)",
+        "a hand-written SPIR-V blit kernel adds two float constants with OpIAdd; it assembles but spirv-val rejects it",
+        accept=["lint_failure"]),
+    files={"spvasm/blit.spvasm": '''; hand-tuned blit, see docs/spirv.md
+               OpCapability Shader
+               OpMemoryModel Logical GLSL450
+               OpEntryPoint Fragment %main "main"
+               OpExecutionMode %main OriginUpperLeft
+       %void = OpTypeVoid
+          %3 = OpTypeFunction %void
+      %float = OpTypeFloat 32
+        %int = OpTypeInt 32 1
+  %float_0_5 = OpConstant %float 0.5
+       %main = OpFunction %void None %3
+          %5 = OpLabel
+     %offset = OpIAdd %int %float_0_5 %float_0_5
+               OpReturn
+               OpFunctionEnd
+''', "spvasm/clear.spvasm": '''               OpCapability Shader
+               OpMemoryModel Logical GLSL450
+               OpEntryPoint Fragment %main "main"
+               OpExecutionMode %main OriginUpperLeft
+       %void = OpTypeVoid
+          %3 = OpTypeFunction %void
+       %main = OpFunction %void None %3
+          %5 = OpLabel
+               OpReturn
+               OpFunctionEnd
+'''},
+    env=r72(), project=r72p("blitter"), stage="test", **ROUND72,
+)
+
+case(
+    "spirv-cross-particles-compute-to-essl300-webgl", "shaders:web", R72_IMG_SHADER,
+    ["mkdir -p build/spv build/web",
+     "for s in shaders/*; do glslangValidator -V -o \"build/spv/${s##*/}.spv\" \"$s\"; done",
+     "for spv in build/spv/*.spv; do n=$(basename \"$spv\" .spv); echo \"cross-compiling $n for WebGL2 (ESSL 300)\"; spirv-cross \"$spv\" --es --version 300 --output \"build/web/$n.glsl\"; done"],
+    lab("compile_error", [r"SPIRV-Cross threw an exception: At least ESSL 3\.10 required for compute shaders"],
+        "spirv-cross 2021.01.15 (Debian), glslangValidator 12.0",
+        "a GPU particle compute shader was added to shaders/, and the WebGL2 job cross-compiles everything in it to "
+        "ESSL 300, which has no compute shaders", accept=["github_actions_config"]),
+    files={"shaders/sprite.vert": R72_GOOD_VERT,
+           "shaders/particles.comp": '''#version 450
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) buffer Particles { vec4 pos[]; } particles;
+void main() {
+    particles.pos[gl_GlobalInvocationID.x] += vec4(0.0, -0.01, 0.0, 0.0);
+}
+'''},
+    env=r72(), project=r72p("confetti-web"), stage="build", **ROUND72,
+)
+
+case(
+    "shader-reflection-pytest-albedo-binding-moved", "test:reflection", R72_IMG_SHADER,
+    ["mkdir -p build/spv build/reflect",
+     "glslangValidator -V -o build/spv/lit.frag.spv shaders/lit.frag",
+     "spirv-cross build/spv/lit.frag.spv --reflect --output build/reflect/lit.frag.json",
+     "python3 -m pytest -q -p no:cacheprovider tests"],
+    lab("test_assertion", [r"^FAILED tests/test_layout\.py::test_albedo_binding",
+                           r"AssertionError: albedo sampler at set 0 binding 1, renderer expects set 0 binding 0"],
+        "pytest 9 over spirv-cross --reflect JSON",
+        "the lit shader's albedo sampler moved to binding 1; the descriptor-layout test checks the reflection "
+        "against the renderer's fixed layout"),
+    files={"shaders/lit.frag": '''#version 450
+layout(location = 0) in vec2 vUv;
+layout(location = 0) out vec4 outColor;
+layout(set = 0, binding = 0) uniform Light { vec4 dir; vec4 color; } light;
+layout(set = 0, binding = 1) uniform sampler2D albedo;
+void main() { outColor = texture(albedo, vUv) * light.color; }
+''', "tests/test_layout.py": '''import json
+from pathlib import Path
+
+REFLECT = json.loads(Path("build/reflect/lit.frag.json").read_text())
+
+
+def _by_name(kind, name):
+    return next(r for r in REFLECT.get(kind, []) if r["name"] == name)
+
+
+def test_light_ubo_binding():
+    ubo = _by_name("ubos", "Light")
+    assert (ubo["set"], ubo["binding"]) == (0, 0)
+
+
+def test_albedo_binding():
+    tex = _by_name("textures", "albedo")
+    assert (tex["set"], tex["binding"]) == (0, 0), (
+        f"albedo sampler at set {tex['set']} binding {tex['binding']}, renderer expects set 0 binding 0")
+'''},
+    env=r72(), project=r72p("forward-renderer"), **ROUND72,
+)
+
+case(
+    "gdscript-check-only-player-velocity-typo", "lint:gdscript", R72_IMG_GODOT,
+    ["for f in $(find scripts -name '*.gd' | sort); do echo \"checking $f\"; " + R72_GODOT + " --check-only -s \"$f\"; done"],
+    lab("compile_error", [r'SCRIPT ERROR: .*Parse Error: The identifier "velocty" isn\'t declared'],
+        "Godot 3.2.3 (Debian godot3, --check-only under xvfb-run)",
+        "player.gd assigns to a misspelt `velocty`; the GDScript parse check fails"),
+    files={"project.godot": R72_PROJECT_GODOT.format(name="Krusty Runner"), "scenes/Main.tscn": R72_MAIN_TSCN,
+           "scripts/enemy.gd": "extends KinematicBody2D\n\nvar speed = 80.0\n\nfunc _physics_process(delta):\n\tposition.x -= speed * delta\n",
+           "scripts/player.gd": '''extends KinematicBody2D
+
+const GRAVITY = 900.0
+const JUMP = -360.0
+var velocity = Vector2.ZERO
+
+func _physics_process(delta):
+\tvelocity.y += GRAVITY * delta
+\tif Input.is_action_just_pressed("jump") and is_on_floor():
+\t\tvelocty.y = JUMP
+\tvelocity = move_and_slide(velocity, Vector2.UP)
+'''},
+    env=r72(), project=r72p("runner-game"), stage="lint", **ROUND72,
+)
+
+case(
+    "godot-export-linux-preset-cfg-not-committed", "export:linux", R72_IMG_GODOT,
+    ["mkdir -p build/linux", "cat .gitignore",
+     "xvfb-run -a godot3 --no-window --path . --export \"Linux/X11\" build/linux/krusty-kart.x86_64"],
+    lab("github_actions_config", [r"Invalid export preset name: Linux/X11\. Make sure `export_presets\.cfg` is present"],
+        "Godot 3.2.3 (Debian godot3, --export under xvfb-run)",
+        "export_presets.cfg is listed in .gitignore, so the clone has no presets and the export has nothing to run",
+        accept=["other"]),
+    files={"project.godot": R72_PROJECT_GODOT.format(name="Krusty Kart"), "scenes/Main.tscn": R72_MAIN_TSCN,
+           ".gitignore": ".import/\nexport_presets.cfg\nbuild/\n"},
+    env=r72(), project=r72p("kart-racer"), stage="export", **ROUND72,
+)
+
+case(
+    "godot-scenetree-tests-inventory-stack-limit", "test:gdscript", R72_IMG_GODOT,
+    [R72_GODOT + " -s res://tests/run_tests.gd"],
+    lab("test_assertion", [r"^FAIL test_stack_limit: expected 99, got 100"],
+        "Godot 3.2.3 (a SceneTree test runner script)",
+        "the inventory clamps a stack to MAX_STACK + 1; the project's own test runner reports it and quits with 1"),
+    files={"project.godot": R72_PROJECT_GODOT.format(name="Krusty Quest"), "scenes/Main.tscn": R72_MAIN_TSCN,
+           "scripts/inventory.gd": '''extends Reference
+
+const MAX_STACK = 99
+var slots = {}
+
+func add(item, n):
+\tvar cur = slots.get(item, 0)
+\tslots[item] = int(min(cur + n, MAX_STACK + 1))
+\treturn slots[item]
+''', "tests/run_tests.gd": '''extends SceneTree
+
+var failures = 0
+
+func check(name, got, want):
+\tif got == want:
+\t\tprint("ok   ", name)
+\telse:
+\t\tfailures += 1
+\t\tprint("FAIL ", name, ": expected ", want, ", got ", got)
+
+func _init():
+\tvar Inventory = load("res://scripts/inventory.gd")
+\tcheck("test_add_single", Inventory.new().add("coin", 1), 1)
+\tcheck("test_add_twice", Inventory.new().add("arrow", 20), 20)
+\tcheck("test_stack_limit", Inventory.new().add("potion", 150), 99)
+\tprint(str(failures) + " failed")
+\tquit(1 if failures > 0 else 0)
+'''},
+    env=r72(), project=r72p("dungeon-quest"), **ROUND72,
+)
+
+R72_VALIDATE_JS = '''// Validates every model with the Khronos glTF validator; errors fail the job.
+const fs = require("fs");
+const path = require("path");
+const validator = require("gltf-validator");
+
+async function main() {
+  let errors = 0;
+  for (const f of process.argv.slice(2)) {
+    const report = await validator.validateBytes(new Uint8Array(fs.readFileSync(f)), {
+      uri: f,
+      externalResourceFunction: (uri) => new Promise((resolve, reject) =>
+        fs.readFile(path.join(path.dirname(f), decodeURIComponent(uri)), (err, data) =>
+          err ? reject(err.toString()) : resolve(new Uint8Array(data)))),
+    });
+    const s = report.issues;
+    console.log(`${f}: ${s.numErrors} errors, ${s.numWarnings} warnings, ${s.numInfos} infos, ${s.numHints} hints`);
+    for (const m of s.messages) {
+      const sev = ["ERROR", "WARNING", "INFO", "HINT"][m.severity];
+      console.log(`  ${sev} ${m.code} ${m.pointer || ""}: ${m.message}`);
+    }
+    errors += s.numErrors;
+  }
+  if (errors) {
+    console.error(`glTF validation failed: ${errors} error(s)`);
+    process.exit(1);
+  }
+}
+
+main();
+'''
+
+
+def r72_bin(floats):
+    import struct
+    return struct.pack("<%df" % len(floats), *floats)
+
+
+R72_TRI = [0, 0, 0, 1, 0, 0, 0, 1, 0]
+R72_GLTF_TRI = '''{
+  "asset": {"version": "2.0", "generator": "Blender I/O 3.4"},
+  "scene": 0,
+  "scenes": [{"nodes": [0]}],
+  "nodes": [{"mesh": 0, "name": "%(name)s"}],
+  "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+  "buffers": [{"uri": "%(name)s.bin", "byteLength": 36}],
+  "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": 36, "target": 34962}],
+  "accessors": [{"bufferView": 0, "componentType": 5126, "count": %(count)d, "type": "VEC3",
+                 "min": [0, 0, 0], "max": [1, 1, 0]}]
+}
+'''
+
+case(
+    "gltf-validator-crate-accessor-overruns-buffer-view", "assets:validate-gltf", R72_IMG_NODE,
+    ["node --version", "node tools/validate-gltf.js models/*.gltf"],
+    lab("lint_failure", [r"ERROR ACCESSOR_TOO_LONG /accessors/0"], "gltf-validator 2.0.0-dev.3.10 (npm)",
+        "the crate model's accessor says 4 vertices where its bufferView holds 3; the validator gate rejects it",
+        accept=["test_assertion"]),
+    files={"tools/validate-gltf.js": R72_VALIDATE_JS,
+           "models/barrel.gltf": R72_GLTF_TRI % {"name": "barrel", "count": 3}, "models/barrel.bin": r72_bin(R72_TRI),
+           "models/crate.gltf": R72_GLTF_TRI % {"name": "crate", "count": 4}, "models/crate.bin": r72_bin(R72_TRI)},
+    env=r72(), project=r72p("prop-library"), **ROUND72,
+)
+
+case(
+    "gltf-pipeline-lantern-bin-not-committed", "assets:pack-glb", R72_IMG_NODE,
+    ["mkdir -p dist", "git ls-files models 2>/dev/null || ls models",
+     "for m in models/*.gltf; do echo \"packing $m\"; gltf-pipeline -i \"$m\" -o \"dist/$(basename \"$m\" .gltf).glb\"; done"],
+    lab("other", [r"ENOENT: no such file or directory, open '/builds/krustyburger/[\w-]+/models/lantern\.bin'"],
+        "gltf-pipeline 4.3 (npm)",
+        "lantern.gltf was committed without its lantern.bin buffer (a *.bin ignore rule); packing it to .glb cannot "
+        "open the buffer", accept=["github_actions_config"]),
+    files={"models/barrel.gltf": R72_GLTF_TRI % {"name": "barrel", "count": 3}, "models/barrel.bin": r72_bin(R72_TRI),
+           "models/lantern.gltf": R72_GLTF_TRI % {"name": "lantern", "count": 3}},
+    env=r72(), project=r72p("tavern-props"), stage="build", **ROUND72,
+)
+
+case(
+    "yamllint-sprite-animations-duplicate-idle-key", "lint:assets", R72_IMG_PY,
+    ["yamllint --version", "yamllint -s assets/"],
+    lab("lint_failure", [r'duplication of key "idle" in mapping\s+\(key-duplicates\)'], "yamllint 1.38",
+        "two people added an `idle` animation to the slime's sprite manifest; the YAML lint gate rejects the duplicate key"),
+    files={".yamllint": "extends: default\nrules:\n  line-length: {max: 120}\n  document-start: disable\n",
+           "assets/hero.anim.yaml": "sheet: hero_atlas.png\nfps: 12\nanimations:\n  idle: [hero_00, hero_01, hero_02]\n  run: [hero_03, hero_04, hero_05, hero_06]\n",
+           "assets/slime.anim.yaml": "sheet: slime_atlas.png\nfps: 8\nanimations:\n  idle: [slime_00, slime_01]\n  hop: [slime_02, slime_03, slime_04]\n  idle: [slime_00, slime_05]\n"},
+    env=r72(), project=r72p("pixel-platformer"), stage="lint", **ROUND72,
+)
+
+case(
+    "pytexturepacker-hero-atlas-spills-second-page", "test:atlas", R72_IMG_PY,
+    ["python3 -m pytest -q -p no:cacheprovider tests/test_atlas.py"],
+    lab("test_assertion", [r"^FAILED tests/test_atlas\.py::test_hero_atlas_single_page",
+                           r"AssertionError: hero atlas spilled over \d+ pages"],
+        "pytest 9 + PyTexturePacker 1.2",
+        "four new 96px hero frames no longer fit the 256x256 atlas; the packer opens more pages and the test wants one"),
+    files={"tests/test_atlas.py": '''from PyTexturePacker import Packer
+
+
+def test_hero_atlas_single_page(tmp_path):
+    packer = Packer.create(max_width=256, max_height=256, bg_color=0x00000000, enable_rotated=False,
+                           atlas_format="json", border_padding=1, shape_padding=1)
+    packer.pack("sprites/hero", str(tmp_path / "hero%d"))
+    pages = sorted(p.name for p in tmp_path.glob("hero*.png"))
+    assert pages == ["hero0.png"], f"hero atlas spilled over {len(pages)} pages: {pages}"
+'''},
+    setup=r72_sprites("sprites/hero", 10, 96, prefix="hero"), env=r72(), project=r72p("pixel-platformer"), **ROUND72,
+)
+
+case(
+    "texture-pot-gate-ui-panel-300x200", "lint:textures", R72_IMG_PY,
+    ["python3 tools/check_textures.py textures"],
+    lab("lint_failure", [r"textures/ui/panel\.png: 300x200 is not a power of two"], "a Pillow-based texture gate",
+        "a new UI panel texture is 300x200; the gate wants power-of-two sizes for mipmapped, compressed textures"),
+    files={"tools/check_textures.py": '''"""Texture gate: every texture must be power-of-two sized (mipmaps, ETC2/ASTC compression)."""
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+
+def pot(n):
+    return n > 0 and n & (n - 1) == 0
+
+
+bad = 0
+files = sorted(Path(sys.argv[1]).rglob("*.png"))
+for f in files:
+    with Image.open(f) as im:
+        w, h = im.size
+    if not (pot(w) and pot(h)):
+        print(f"{f}: {w}x{h} is not a power of two")
+        bad += 1
+print(f"checked {len(files)} textures, {bad} failed")
+sys.exit(1 if bad else 0)
+'''},
+    setup="python3 - <<'EOF'\nfrom pathlib import Path\nfrom PIL import Image\nfor name, size in [('env/grass.png', (256, 256)), ('env/rock.png', (512, 512)), ('ui/button.png', (128, 64)), ('ui/panel.png', (300, 200))]:\n    p = Path('textures') / name\n    p.parent.mkdir(parents=True, exist_ok=True)\n    Image.new('RGBA', size, (90, 120, 60, 255)).save(p)\nEOF\n",
+    env=r72(), project=r72p("tower-defense"), stage="lint", **ROUND72,
+)
+
+R72_TMX = '''<?xml version="1.0" encoding="UTF-8"?>
+<map version="1.10" tiledversion="1.10.2" orientation="orthogonal" renderorder="right-down" width="4" height="2" tilewidth="16" tileheight="16" infinite="0" nextlayerid="2" nextobjectid="1">
+ <tileset firstgid="1" source="../tilesets/%s.tsx"/>
+ <layer id="1" name="ground" width="4" height="2">
+  <data encoding="csv">
+1,2,2,1,
+1,1,1,1
+</data>
+ </layer>
+</map>
+'''
+R72_TSX = '''<?xml version="1.0" encoding="UTF-8"?>
+<tileset version="1.10" tiledversion="1.10.2" name="%s" tilewidth="16" tileheight="16" tilecount="4" columns="2">
+ <image source="%s.png" width="32" height="32"/>
+</tileset>
+'''
+
+case(
+    "pytmx-crypt-map-tileset-tsx-missing", "validate:maps", R72_IMG_PY,
+    ["python3 tools/check_maps.py maps/*.tmx"],
+    lab("other", [r"Exception: Cannot find tileset file \.\./tilesets/crypt\.tsx"], "pytmx 3.32",
+        "the crypt level references tilesets/crypt.tsx, which was never added; loading the map fails",
+        accept=["github_actions_config", "lint_failure"]),
+    files={"tools/check_maps.py": '''import sys
+
+import pytmx
+
+for path in sys.argv[1:]:
+    m = pytmx.TiledMap(path)
+    print(f"{path}: {m.width}x{m.height} tiles, {len(m.layers)} layers, {len(m.tilesets)} tilesets")
+''', "maps/cave.tmx": R72_TMX % "cave", "maps/crypt.tmx": R72_TMX % "crypt",
+        "tilesets/cave.tsx": R72_TSX % ("cave", "cave")},
+    env=r72(), project=r72p("crypt-crawler"), stage="test", **ROUND72,
+)
+
+case(
+    "tiled-json-level-schema-spawn-object-missing", "validate:levels", R72_IMG_PY,
+    ["python3 tools/validate_levels.py levels/*.json"],
+    lab("lint_failure", [r"ValidationError: 'spawn' is a required property"], "jsonschema 4.26",
+        "level 3's Tiled JSON export lost the player spawn object; the level schema requires one",
+        accept=["test_assertion"]),
+    files={"tools/validate_levels.py": '''import json
+import sys
+
+import jsonschema
+
+schema = json.load(open("schemas/level.schema.json"))
+for path in sys.argv[1:]:
+    level = json.load(open(path))
+    objects = {o["name"]: o for layer in level["layers"] if layer["type"] == "objectgroup" for o in layer["objects"]}
+    jsonschema.validate({"width": level["width"], "height": level["height"], "objects": objects}, schema)
+    print(f"{path}: ok ({len(objects)} objects)")
+''', "schemas/level.schema.json": '''{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "required": ["width", "height", "objects"],
+  "properties": {
+    "width": {"type": "integer", "minimum": 8},
+    "height": {"type": "integer", "minimum": 8},
+    "objects": {"type": "object", "required": ["spawn", "exit"]}
+  }
+}
+''', "levels/level1.json": '{"width": 32, "height": 18, "layers": [{"type": "tilelayer", "name": "ground", "data": []}, {"type": "objectgroup", "name": "meta", "objects": [{"name": "spawn", "x": 16, "y": 64}, {"name": "exit", "x": 480, "y": 64}]}]}\n',
+        "levels/level2.json": '{"width": 40, "height": 18, "layers": [{"type": "objectgroup", "name": "meta", "objects": [{"name": "spawn", "x": 16, "y": 32}, {"name": "exit", "x": 600, "y": 96}]}]}\n',
+        "levels/level3.json": '{"width": 48, "height": 20, "layers": [{"type": "objectgroup", "name": "meta", "objects": [{"name": "exit", "x": 700, "y": 96}, {"name": "chest", "x": 300, "y": 128}]}]}\n'},
+    env=r72(), project=r72p("cliff-jumper"), stage="test", **ROUND72,
+)
+
+case(
+    "make-shaders-glslc-not-in-image", "shaders:compile", R72_IMG_SHADER,
+    ["make --version | head -1", "make shaders"],
+    lab("dependency_install", [r"glslc: (No such file or directory|not found|command not found)"], "GNU make 4.3",
+        "the Makefile was switched from glslangValidator to shaderc's glslc, which the shader image does not have "
+        "(make exits 127 on the first rule)", accept=["github_actions_config"]),
+    files={"Makefile": '''GLSLC ?= glslc
+SHADERS := $(wildcard shaders/*.vert shaders/*.frag)
+SPV := $(patsubst shaders/%,build/spv/%.spv,$(SHADERS))
+
+.PHONY: shaders
+shaders: $(SPV)
+
+build/spv/%.spv: shaders/% | build/spv
+\t$(GLSLC) --target-env=vulkan1.2 -O -o $@ $<
+
+build/spv:
+\tmkdir -p $@
+''', "shaders/ui.vert": R72_GOOD_VERT,
+        "shaders/ui.frag": "#version 450\nlayout(location = 0) in vec2 vUv;\nlayout(location = 0) out vec4 o;\nvoid main() { o = vec4(vUv, 0.0, 1.0); }\n"},
+    env=r72(), project=r72p("hud-overlay"), stage="build", **ROUND72,
+)
+
+case(
+    "itch-butler-push-api-key-unset-on-feature-branch", "deploy:itch", R72_IMG_GODOT,
+    ["ls build/web", "bash tools/push_itch.sh html5"],
+    lab("permission_or_secret", [r"BUTLER_API_KEY: must be set to push to itch\.io"], "bash (a butler push wrapper)",
+        "the itch.io push ran on a feature branch, where the protected BUTLER_API_KEY variable is not exposed; the "
+        "wrapper's ${VAR:?} guard stops it", accept=["github_actions_config"]),
+    files={"tools/push_itch.sh": '''#!/usr/bin/env bash
+set -euo pipefail
+channel="${1:?usage: push_itch.sh CHANNEL}"
+: "${BUTLER_API_KEY:?must be set to push to itch.io (masked CI/CD variable, protected refs only)}"
+butler push build/web "krustyburger/moonlit-golf:${channel}" --userversion "${CI_COMMIT_SHORT_SHA}"
+''', "build/web/index.html": "<!doctype html><title>Moonlit Golf</title>\n", "build/web/index.pck": "GDPC\n"},
+    env=r72(CI_COMMIT_SHORT_SHA="4be19c2a", CI_COMMIT_REF_NAME="feature/night-course"), ref="feature/night-course",
+    project=r72p("moonlit-golf"), stage="deploy", **ROUND72,
+)
+
+case(
+    "pip-pytexturepacker-pin-version-never-released", "setup:tools", R72_IMG_PY,
+    ["python3 -m venv .venv", ".venv/bin/pip install -r requirements-tools.txt"],
+    lab("dependency_install", [r"No matching distribution found for PyTexturePacker==1\.3\.0",
+                               r"Could not find a version that satisfies the requirement PyTexturePacker==1\.3\.0"],
+        "pip (PyPI)",
+        "the tools requirements pin PyTexturePacker 1.3.0, a version that was never published (the latest is 1.2.1)"),
+    files={"requirements-tools.txt": "pytmx==3.32\nPyTexturePacker==1.3.0\n"},
+    env=r72(), project=r72p("sprite-forge"), stage="setup", **ROUND72,
+)
+
+case(
+    "npm-ci-gltf-validator-added-without-lock-update", "setup:node", R72_IMG_NODE,
+    ["npm --version", "npm ci --no-audit --no-fund"],
+    lab("dependency_install", [r"`npm ci` can only install packages when your package\.json and package-lock\.json",
+                               r"Missing: gltf-validator@.* from lock file"],
+        "npm 11.19 (npm ci)",
+        "gltf-validator was added to package.json by hand without running npm install; npm ci refuses the stale lock"),
+    files={"package.json": '{\n  "name": "asset-checks",\n  "version": "1.0.0",\n  "private": true,\n  "dependencies": {\n    "gltf-pipeline": "4.3.1"\n  }\n}\n'},
+    setup=("npm install --package-lock-only --ignore-scripts --no-audit --no-fund >/dev/null\n"
+           "cat > package.json <<'EOF'\n{\n  \"name\": \"asset-checks\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n"
+           "  \"dependencies\": {\n    \"gltf-pipeline\": \"4.3.1\",\n    \"gltf-validator\": \"2.0.0-dev.3.10\"\n  }\n}\nEOF\n"),
+    env=r72(), project=r72p("asset-checks"), stage="setup", **ROUND72,
+)
+
+# --- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "texture-pack-fetch-cdn-connection-refused", "assets:fetch", R72_IMG_PY,
+    ["python3 tools/fetch_packs.py packs.txt"],
+    lab("network_or_flaky", [r"urlopen error \[Errno 111\] Connection refused", r"ConnectionRefusedError: \[Errno 111\] Connection refused"], "Python urllib",
+        "the texture CDN mirror the job fetches source packs from refused the connection (nothing listening)",
+        infra=True, accept=["infrastructure"]),
+    files={"tools/fetch_packs.py": '''import os
+import sys
+import urllib.request
+from pathlib import Path
+
+cdn = os.environ["TEXTURE_CDN"]
+out = Path("vendor/packs")
+out.mkdir(parents=True, exist_ok=True)
+for name in Path(sys.argv[1]).read_text().split():
+    url = f"{cdn}/packs/{name}.zip"
+    print(f"fetching {url}", flush=True)
+    with urllib.request.urlopen(url, timeout=30) as r:
+        (out / f"{name}.zip").write_bytes(r.read())
+''', "packs.txt": "stone-walls-2k\nmossy-floor-2k\n"},
+    env=r72(TEXTURE_CDN="http://127.0.0.1:{PORT_DEAD}"), project=r72p("castle-siege"), stage="build", **ROUND72,
+)
+
+case(
+    "pip-asset-tools-private-index-dns-failure", "setup:tools", R72_IMG_PY,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install --retries 1 --timeout 10 --index-url https://pypi.art.krustyburger.internal/simple -r requirements-tools.txt"],
+    lab("network_or_flaky", [r"Failed to establish a new connection: \[Errno -2\] Name or service not known"],
+        "pip (a private index whose name does not resolve)",
+        "the runner's resolver cannot resolve the internal package index's name", infra=True, accept=["infrastructure"]),
+    files={"requirements-tools.txt": "pytmx==3.32\nPyTexturePacker==1.2.1\n"},
+    env=r72(), project=r72p("sprite-forge"), stage="setup", **ROUND72,
+)
+
+case(
+    "npm-install-gltf-tools-registry-mirror-503", "setup:node", R72_IMG_NODE,
+    ["cat .npmrc", "npm install --no-audit --no-fund"],
+    lab("network_or_flaky", [r"npm (ERR!|error) 503 Service Unavailable", r"npm (ERR!|error) code E503"],
+        "npm 11.19 (a registry mirror answering 503)",
+        "the team's npm registry mirror answers 503 Service Unavailable for every package", infra=True,
+        accept=["infrastructure"]),
+    files={"package.json": '{\n  "name": "model-packer",\n  "version": "0.4.0",\n  "private": true,\n  "dependencies": {\n    "gltf-pipeline": "^4.3.1"\n  }\n}\n'},
+    setup="printf 'registry=http://127.0.0.1:%s/\\nfetch-retries=1\\nfetch-retry-mintimeout=1000\\nfetch-retry-maxtimeout=2000\\n' \"$PORT_503\" > .npmrc\n",
+    env=r72(npm_config_cache="/tmp/diag72/npm-cache-empty"), project=r72p("model-packer"), stage="setup", **ROUND72,
+)
+
+case(
+    "curl-ui-icon-export-api-429", "assets:fetch-icons", R72_IMG_PY,
+    ["echo \"exporting icon pack from $ICON_API\"",
+     "curl -fsS --retry 0 -H \"Authorization: Bearer $ICON_TOKEN\" \"$ICON_API/api/v1/packs/ui-icons/export?format=png&scale=2\" -o ui-icons.zip"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 429"], "curl",
+        "the icon design tool's export API rate-limits the job (429 Too Many Requests)", infra=True),
+    files={}, env=r72(ICON_API="http://127.0.0.1:{PORT_429}", ICON_TOKEN="glpat-redacted"),
+    project=r72p("hud-overlay"), stage="build", **ROUND72,
+)
+
+case(
+    "godot-export-templates-mirror-cert-expired", "setup:godot", R72_IMG_GODOT,
+    ["python3 tools/fetch_templates.py 3.2.3.stable"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"], "Python urllib (ssl)",
+        "the internal mirror that serves Godot export templates presents an expired certificate", infra=True,
+        accept=["infrastructure"]),
+    files={"tools/fetch_templates.py": '''import os
+import ssl
+import sys
+import urllib.request
+
+version = sys.argv[1]
+url = f"{os.environ['TEMPLATES_MIRROR']}/godot/{version}/Godot_v3.2.3-stable_export_templates.tpz"
+dest = os.path.expanduser(f"~/.local/share/godot/templates/{version}")
+print(f"downloading export templates {version} from {url}", flush=True)
+ctx = ssl.create_default_context(cafile=os.environ["MIRROR_CA"])
+with urllib.request.urlopen(url, context=ctx, timeout=60) as r:
+    data = r.read()
+os.makedirs(dest, exist_ok=True)
+open(os.path.join(dest, "templates.tpz"), "wb").write(data)
+'''},
+    env=r72(TEMPLATES_MIRROR="https://127.0.0.1:{PORT_EXPIRED}", MIRROR_CA="{R10_CA_FILE}"),
+    project=r72p("kart-racer"), stage="setup", **ROUND72,
+)
+
+case(
+    "atlas-bake-build-volume-no-space-left", "assets:atlas", R72_IMG_PY,
+    ["df -h build | tail -1", "python3 tools/bake_atlas.py sprites/props build/atlas/props"],
+    lab("infrastructure", [r"OSError: \[Errno 28\] No space left on device"], "PyTexturePacker 1.2 + Pillow",
+        "the runner's build volume is nearly full (a 512 KiB tmpfs here); saving the baked atlas page fails",
+        infra=True),
+    files={"tools/bake_atlas.py": '''import os
+import sys
+
+from PyTexturePacker import Packer
+
+src, dest = sys.argv[1], sys.argv[2]
+os.makedirs(os.path.dirname(dest), exist_ok=True)
+print(f"packing {len(os.listdir(src))} sprites from {src}", flush=True)
+Packer.create(max_width=2048, max_height=2048, bg_color=0x00000000, atlas_format="json").pack(src, dest + "%d")
+print("done")
+'''},
+    setup=r72_sprites("sprites/props", 12, 128, noise=True, prefix="prop"), tmpfs=("build", "512k"),
+    env=r72(), project=r72p("castle-siege"), stage="build", **ROUND72,
+)
+
+case(
+    "shader-cache-warmup-server-hangs-job-timeout", "shaders:warm-cache", R72_IMG_SHADER,
+    ["python3 tools/warm_cache.py build/spv"],
+    lab("timeout_or_oom", [r"waiting for shader cache at 127\.0\.0\.1:\d+ to acknowledge"],
+        "a Python socket client (job timeout)",
+        "the shared pipeline-cache server accepts the connection and never answers; the client has no timeout and the "
+        "job hits its time limit", infra=True, accept=["network_or_flaky"]),
+    files={"tools/warm_cache.py": '''import os
+import socket
+import sys
+
+host, port = os.environ["SHADER_CACHE"].rsplit(":", 1)
+print(f"connecting to shader cache {host}:{port}", flush=True)
+s = socket.create_connection((host, int(port)))
+s.sendall(b"HELLO krustyburger/forward-renderer vulkan1.2\\n")
+print(f"waiting for shader cache at {host}:{port} to acknowledge", flush=True)
+ack = s.recv(64)
+print("ack", ack)
+'''},
+    env=r72(SHADER_CACHE="127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=25, timeout_text="1h0m0s", duration=3600,
+    project=r72p("forward-renderer"), stage="build", **ROUND72,
+)
+
+# --- cascades --------------------------------------------------------------------------------
+
+case(
+    "glslang-or-true-then-spirv-opt-missing-input", "shaders:optimize", R72_IMG_SHADER,
+    ["mkdir -p build/spv",
+     "glslangValidator -V -o build/spv/terrain.frag.spv shaders/terrain.frag || true",
+     "spirv-opt -O build/spv/terrain.frag.spv -o build/spv/terrain.frag.opt.spv",
+     "spirv-val build/spv/terrain.frag.opt.spv"],
+    lab("compile_error", [r"ERROR: shaders/terrain\.frag:\d+: '=' :\s+cannot convert from"],
+        "glslangValidator 12.0, spirv-opt (SPIRV-Tools v2023.1)",
+        "the terrain shader assigns a vec3 to a vec4; the compile step is `|| true` (a leftover from bring-up), so the "
+        "job goes on and spirv-opt fails on the SPIR-V that was never written"),
+    files={"shaders/terrain.frag": '''#version 450
+layout(location = 0) in vec2 vUv;
+layout(location = 0) out vec4 outColor;
+layout(set = 0, binding = 0) uniform sampler2D splat;
+void main() {
+    vec4 base = texture(splat, vUv).rgb;
+    outColor = base;
+}
+'''},
+    env=r72(), project=r72p("terrain-lab"), stage="build", **ROUND72,
+)
+
+case(
+    "bake-shaders-unchecked-glslang-then-spirv-cross-cannot-open", "shaders:web", R72_IMG_SHADER,
+    ["python3 tools/bake_shaders.py"],
+    lab("compile_error", [r"ERROR: shaders/outline\.vert:\d+: 'normalize' : no matching overloaded function found"],
+        "glslangValidator 12.0 and spirv-cross driven by a Python script",
+        "the bake script runs glslangValidator without checking its exit status; the outline shader fails to compile, "
+        "and the later spirv-cross step cannot open its SPIR-V"),
+    files={"tools/bake_shaders.py": '''import subprocess
+from pathlib import Path
+
+src = sorted(Path("shaders").glob("*.*"))
+Path("build/spv").mkdir(parents=True, exist_ok=True)
+Path("build/web").mkdir(parents=True, exist_ok=True)
+for s in src:
+    subprocess.run(["glslangValidator", "-V", "-o", f"build/spv/{s.name}.spv", str(s)])
+for s in src:
+    print(f"cross-compiling {s.name} for WebGL2", flush=True)
+    subprocess.run(["spirv-cross", f"build/spv/{s.name}.spv", "--es", "--version", "300",
+                    "--output", f"build/web/{s.name}"], check=True)
+''', "shaders/outline.vert": '''#version 450
+layout(location = 0) in vec3 inPos;
+layout(location = 1) in vec3 inNormal;
+layout(set = 0, binding = 0) uniform Camera { mat4 viewProj; float width; } cam;
+void main() {
+    vec3 p = inPos + normalize(inNormal, 1.0) * cam.width;
+    gl_Position = cam.viewProj * vec4(p, 1.0);
+}
+''', "shaders/sprite.vert": R72_GOOD_VERT},
+    env=r72(), project=r72p("toon-outlines"), stage="build", **ROUND72,
+)
+
+case(
+    "make-ignored-atlas-pack-no-module-then-levels-no-atlas", "assets:build", R72_IMG_PY,
+    ["make all"],
+    lab("dependency_install", [r"ModuleNotFoundError: No module named 'PyTexturePacker'"],
+        "GNU make 4.3 (`-` prefixed recipe), Debian's python3",
+        "the Makefile calls /usr/bin/python3, which lacks PyTexturePacker (the tools venv is not used); the atlas rule "
+        "is `-`-prefixed so make ignores the error, and the level export then cannot find the atlas index"),
+    files={"Makefile": '''PYTHON := /usr/bin/python3
+
+.PHONY: all atlas levels
+all: atlas levels
+
+atlas:
+\t@mkdir -p build/atlas
+\t-$(PYTHON) tools/pack_atlas.py sprites/tiles build/atlas/tiles
+
+levels:
+\t$(PYTHON) tools/export_levels.py levels build/levels
+''', "tools/pack_atlas.py": '''import sys
+
+from PyTexturePacker import Packer
+
+Packer.create(max_width=1024, max_height=1024, atlas_format="json").pack(sys.argv[1], sys.argv[2] + "%d")
+''', "tools/export_levels.py": '''import json
+import sys
+from pathlib import Path
+
+atlas = json.loads(Path("build/atlas/tiles0.json").read_text())
+out = Path(sys.argv[2])
+out.mkdir(parents=True, exist_ok=True)
+for lvl in sorted(Path(sys.argv[1]).glob("*.json")):
+    data = json.loads(lvl.read_text())
+    data["atlas"] = sorted(atlas["frames"])
+    (out / lvl.name).write_text(json.dumps(data))
+''', "levels/forest.json": '{"width": 30, "height": 16, "layers": []}\n', "sprites/tiles/.keep": ""},
+    env=r72(), project=r72p("forest-trail"), stage="build", **ROUND72,
+)
+
+case(
+    "godot-html5-export-set-plus-e-then-zip-nothing-to-do", "export:web", R72_IMG_GODOT,
+    ["mkdir -p build/web",
+     "set +e\n" + R72_GODOT + " --export \"HTML5\" build/web/index.html\necho \"godot export exited with $?\"\nset -e",
+     "cd build/web && zip -r ../moonlit-golf-web.zip ."],
+    lab("dependency_install", [r"Project export failed for preset 'HTML5', the export template appears to be missing",
+                               r"Cannot export project with preset 'HTML5' due to configuration errors",
+                               r"No export template found at the expected path"],
+        "Godot 3.2.3 (Debian godot3) --export, zip",
+        "the image has no Godot 3.2.3 export templates; the export step runs under `set +e` and only echoes the exit "
+        "status, so the job goes on to zip an empty build/web", accept=["github_actions_config"]),
+    files={"project.godot": R72_PROJECT_GODOT.format(name="Moonlit Golf"), "scenes/Main.tscn": R72_MAIN_TSCN,
+           "export_presets.cfg": '''[preset.0]
+
+name="HTML5"
+platform="HTML5"
+runnable=true
+custom_features=""
+export_filter="all_resources"
+include_filter=""
+exclude_filter=""
+export_path="build/web/index.html"
+patch_list=PoolStringArray(  )
+script_export_mode=1
+script_encryption_key=""
+
+[preset.0.options]
+
+custom_template/debug=""
+custom_template/release=""
+variant/export_type=0
+vram_texture_compression/for_desktop=true
+vram_texture_compression/for_mobile=false
+html/custom_html_shell=""
+html/head_include=""
+'''},
+    env=r72(), project=r72p("moonlit-golf"), stage="export", **ROUND72,
+)
+
+case(
+    "gltf-pipeline-merge-markers-warn-then-dist-check-missing-glb", "assets:pack-glb", R72_IMG_NODE,
+    ["mkdir -p dist",
+     "for m in models/*.gltf; do gltf-pipeline -i \"$m\" -o \"dist/$(basename \"$m\" .gltf).glb\" || echo \"WARN: could not pack $m, skipping\"; done",
+     "node tools/check-dist.js"],
+    lab("other", [r"SyntaxError: .*(Unexpected token|is not valid JSON|Expected)"],
+        "gltf-pipeline 4.3 (npm) and a node dist check",
+        "a merge left conflict markers in models/well.gltf, so it is not JSON; the pack loop only warns and the dist "
+        "check then finds well.glb missing", accept=["compile_error", "lint_failure"]),
+    files={"models/barrel.gltf": R72_GLTF_TRI % {"name": "barrel", "count": 3}, "models/barrel.bin": r72_bin(R72_TRI),
+           "models/well.bin": r72_bin(R72_TRI),
+           "models/well.gltf": '''{
+  "asset": {"version": "2.0", "generator": "Blender I/O 3.4"},
+  "scene": 0,
+  "scenes": [{"nodes": [0]}],
+<<<<<<< HEAD
+  "nodes": [{"mesh": 0, "name": "well", "scale": [1.2, 1.2, 1.2]}],
+=======
+  "nodes": [{"mesh": 0, "name": "well_stone"}],
+>>>>>>> art/well-rework
+  "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+  "buffers": [{"uri": "well.bin", "byteLength": 36}],
+  "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": 36, "target": 34962}],
+  "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0, 0, 0], "max": [1, 1, 0]}]
+}
+''', "models/manifest.json": '{"models": ["barrel", "well"]}\n',
+        "tools/check-dist.js": '''const fs = require("fs");
+const { models } = JSON.parse(fs.readFileSync("models/manifest.json", "utf8"));
+let missing = 0;
+for (const m of models) {
+  const f = `dist/${m}.glb`;
+  if (!fs.existsSync(f)) {
+    console.error(`dist check: ${f} is missing`);
+    missing++;
+  } else {
+    console.log(`dist check: ${f} ok (${fs.statSync(f).size} bytes)`);
+  }
+}
+if (missing) {
+  console.error(`dist check failed: ${missing} of ${models.length} models missing`);
+  process.exit(1);
+}
+'''},
+    env=r72(), project=r72p("village-props"), stage="build", **ROUND72,
+)
