@@ -47500,3 +47500,451 @@ if (missing) {
 '''},
     env=r72(), project=r72p("village-props"), stage="build", **ROUND72,
 )
+
+# ---------------------------------------------------------------------------------------------
+# Round 73: network service configuration jobs (BIND, Unbound, nftables, keepalived, dnsmasq,
+# Kea, FRR, Postfix, chrony, systemd units, netplan, ifupdown, zone-file generators), written
+# by an author who had not read the diagnoser's rules; labelled before the engine ran on them.
+
+ROUND73 = dict(round=73)
+R73_IMG = "registry.frobozz.test/netops/ci-netcheck:bookworm"
+R73_IMG_PY = "python:3.11-bookworm"
+
+
+def r73(**kw):
+    e = {"PATH": "/tmp/diag73/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+    e.update(kw)
+    return e
+
+
+def r73p(name):
+    return "frobozz/" + name
+
+
+R73_SOA = ("$TTL 3600\n@ IN SOA ns1.{z}. hostmaster.{z}. 2026120701 3600 600 1209600 300\n"
+           "@ IN NS ns1.{z}.\n@ IN NS ns2.{z}.\nns1 IN A 192.0.2.1\nns2 IN A 192.0.2.2\n")
+
+R73_ZONEGEN = r'''#!/usr/bin/env python3
+"""Renders a forward zone from hosts.yaml."""
+import datetime
+import sys
+
+import yaml
+
+
+def serial(today, previous=None):
+    base = int(today.strftime("%Y%d%m")) * 100
+    if previous is not None and previous >= base:
+        return previous + 1
+    return base
+
+
+def render(zone, hosts, today):
+    out = ["$TTL 3600",
+           f"@ IN SOA ns1.{zone}. hostmaster.{zone}. {serial(today)} 3600 600 1209600 300",
+           f"@ IN NS ns1.{zone}.", f"@ IN NS ns2.{zone}."]
+    for h in hosts:
+        out.append(f"{h['name']} IN A {h['ipv4']}")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    data = yaml.safe_load(open(sys.argv[1]))
+    sys.stdout.write(render(data["zone"], data["hosts"], datetime.date.today()))
+'''
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "named-checkconf-z-zone-file-path-mismatch", "validate:bind", R73_IMG,
+    ["named-checkconf -v", "named-checkconf -z etc/bind/named.conf"],
+    lab("github_actions_config",
+        [r"loading from master file zones/db\.corp\.frobozz\.test failed: file not found"],
+        "named-checkconf 9.18 (-z)",
+        "the zone file was renamed to zones/corp.frobozz.test.zone in the same MR but named.conf still names "
+        "zones/db.corp.frobozz.test; loading the zones fails", accept=["other"]),
+    files={"etc/bind/named.conf": 'options {\n    directory "/builds/frobozz/dns-primary";\n    recursion no;\n    allow-transfer { none; };\n};\n\nzone "corp.frobozz.test" {\n    type primary;\n    file "zones/db.corp.frobozz.test";\n};\n',
+           "zones/corp.frobozz.test.zone": R73_SOA.format(z="corp.frobozz.test") + "intranet IN A 192.0.2.10\n"},
+    env=r73(), project=r73p("dns-primary"), stage="validate", **ROUND73,
+)
+
+case(
+    "named-checkzone-delegated-ns-without-glue", "validate:zones", R73_IMG,
+    ["named-checkzone dmz.frobozz.test zones/dmz.frobozz.test.zone"],
+    lab("github_actions_config",
+        [r"NS 'ns3\.dmz\.frobozz\.test' has no address records \(A or AAAA\)"],
+        "named-checkzone 9.18",
+        "a third name server was added to the apex NS set but its A record was not; the zone's integrity check fails",
+        accept=["other"]),
+    files={"zones/dmz.frobozz.test.zone": R73_SOA.format(z="dmz.frobozz.test") + "@ IN NS ns3.dmz.frobozz.test.\nbastion IN A 192.0.2.40\n"},
+    env=r73(), project=r73p("zones"), stage="validate", **ROUND73,
+)
+
+case(
+    "unbound-checkconf-do-ip6-not-boolean", "validate:resolver", R73_IMG,
+    ["unbound-checkconf unbound/unbound.conf"],
+    lab("github_actions_config", [r"unbound\.conf:6: error: expected yes or no"],
+        "unbound-checkconf 1.17",
+        "do-ip6 was set to `auto`, which Unbound does not accept (yes or no only)", accept=["other"]),
+    files={"unbound/unbound.conf": "server:\n    interface: 0.0.0.0\n    port: 53\n    access-control: 10.0.0.0/8 allow\n    do-ip4: yes\n    do-ip6: auto\n    hide-identity: yes\n"},
+    env=r73(), project=r73p("resolver"), stage="validate", **ROUND73,
+)
+
+case(
+    "nft-check-accept-verdict-misspelled", "validate:firewall", R73_IMG,
+    ["nft --version", "nft -c -f nftables/edge.nft"],
+    lab("github_actions_config", [r"edge\.nft:\d+:\d+-\d+: Error: syntax error, unexpected newline"],
+        "nft 1.0.6 (-c)",
+        "the new rule for DNS ends in `acept`; nft's parser reads it as an identifier and fails at the end of the line",
+        accept=["compile_error", "other"]),
+    files={"nftables/edge.nft": "flush ruleset\n\ntable inet filter {\n    chain input {\n        type filter hook input priority 0; policy drop;\n        ct state established,related accept\n        iif lo accept\n        tcp dport { 22, 443 } accept\n        udp dport 53 acept\n    }\n}\n"},
+    env=r73(), project=r73p("edge-firewall"), stage="validate", **ROUND73,
+)
+
+case(
+    "reverse-zone-generator-not-executable", "build:zones", R73_IMG,
+    ["./ci/gen-reverse-zones.py hosts.csv zones/", "named-checkzone 2.0.192.in-addr.arpa zones/2.0.192.in-addr.arpa.zone"],
+    lab("permission_or_secret", [r"\./ci/gen-reverse-zones\.py: Permission denied"], "bash",
+        "the generator was committed with mode 100644 (no executable bit); the job cannot run it (exit 126)",
+        accept=["github_actions_config"]),
+    files={"ci/gen-reverse-zones.py": "#!/usr/bin/env python3\nimport csv, sys\nfor row in csv.reader(open(sys.argv[1])):\n    print(row)\n",
+           "hosts.csv": "bastion,192.0.2.40\nmail,192.0.2.25\n"},
+    setup="chmod 644 ci/gen-reverse-zones.py\n", env=r73(), project=r73p("zones"), stage="build", **ROUND73,
+)
+
+case(
+    "keepalived-config-test-track-script-name-typo", "validate:keepalived", R73_IMG,
+    ["keepalived --version", "keepalived --config-test -f keepalived/lb1.conf"],
+    lab("github_actions_config", [r"track script chk_haproxyy not found"],
+        "keepalived 2.2.7 (--config-test)",
+        "the VRRP instance tracks `chk_haproxyy` while the script block is named chk_haproxy; the config test fails",
+        accept=["other"]),
+    files={"keepalived/lb1.conf": "global_defs {\n    enable_script_security\n    script_user root\n}\n\nvrrp_script chk_haproxy {\n    script \"/usr/bin/pgrep haproxy\"\n    interval 2\n}\n\nvrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    advert_int 1\n    virtual_ipaddress {\n        10.20.0.10/24\n    }\n    track_script {\n        chk_haproxyy\n    }\n}\n"},
+    env=r73(), project=r73p("lb-pair"), stage="validate", **ROUND73,
+)
+
+case(
+    "dnsmasq-test-dhcp-range-lease-time-suffix", "validate:dnsmasq", R73_IMG,
+    ["dnsmasq --version | head -1", "dnsmasq --test --conf-file=dnsmasq/lab.conf"],
+    lab("github_actions_config", [r"dnsmasq: bad dhcp-range at line 3 of dnsmasq/lab\.conf"],
+        "dnsmasq 2.90 (--test)",
+        "the lease time was written `12hr`; dnsmasq takes only s, m, h, d or w", accept=["other"]),
+    files={"dnsmasq/lab.conf": "interface=eth1\nbind-interfaces\ndhcp-range=10.44.0.50,10.44.0.150,12hr\ndhcp-option=option:router,10.44.0.1\n"},
+    env=r73(), project=r73p("lab-dhcp"), stage="validate", **ROUND73,
+)
+
+case(
+    "kea-dhcp4-test-pool-outside-subnet", "validate:kea", R73_IMG,
+    ["kea-dhcp4 -V | head -1", "kea-dhcp4 -t kea/kea-dhcp4.conf"],
+    lab("github_actions_config",
+        [r"DHCP4_PARSER_FAIL .*10\.30\.1\.10-10\.30\.1\.200 does not match the prefix of a subnet: 10\.30\.0\.0/24",
+         r"^Error encountered: subnet configuration failed"],
+        "kea-dhcp4 2.2 (-t)",
+        "the pool was moved to 10.30.1.x while the subnet stayed 10.30.0.0/24; Kea's config test rejects it",
+        accept=["other"]),
+    files={"kea/kea-dhcp4.conf": '{\n  "Dhcp4": {\n    "interfaces-config": { "interfaces": [ "lo" ] },\n    "lease-database": { "type": "memfile", "persist": false },\n    "valid-lifetime": 4000,\n    "subnet4": [\n      {\n        "id": 1,\n        "subnet": "10.30.0.0/24",\n        "pools": [ { "pool": "10.30.1.10 - 10.30.1.200" } ],\n        "option-data": [ { "name": "routers", "data": "10.30.0.1" } ]\n      }\n    ]\n  }\n}\n'},
+    env=r73(), project=r73p("dhcp"), stage="validate", **ROUND73,
+)
+
+case(
+    "vtysh-dry-run-route-map-direction-abbreviated", "validate:frr", R73_IMG,
+    ["vtysh --dryrun --inputfile frr/edge1.conf"],
+    lab("github_actions_config", [r"% Unknown command.*neighbor 10\.0\.0\.2 route-map IMPORT-TRANSIT int"],
+        "FRR 8.4 vtysh (--dryrun)",
+        "the route-map direction was abbreviated to `int` (in/out expected); FRR's dry run rejects the line",
+        accept=["other"]),
+    files={"frr/edge1.conf": "frr defaults traditional\nhostname edge1\n!\nrouter bgp 65001\n neighbor 10.0.0.2 remote-as 65002\n address-family ipv4 unicast\n  neighbor 10.0.0.2 route-map IMPORT-TRANSIT int\n exit-address-family\n!\nroute-map IMPORT-TRANSIT permit 10\n!\n"},
+    env=r73(), project=r73p("edge-routing"), stage="validate", **ROUND73,
+)
+
+case(
+    "postconf-main-cf-transport-maps-missing-equals", "validate:postfix", R73_IMG,
+    ["postconf -d mail_version", "postconf -c postfix -n"],
+    lab("github_actions_config", [r"postconf: fatal: postfix/main\.cf, line 4: missing '=' after attribute name"],
+        "postconf 3.7",
+        "a new transport_maps line lost its `=`; postconf refuses the file", accept=["other"]),
+    files={"postfix/main.cf": "myhostname = mx1.frobozz.test\nmydestination =\nrelay_domains = frobozz.test\ntransport_maps hash:/etc/postfix/transport\nsmtpd_tls_security_level = may\n",
+           "postfix/master.cf": "smtp      inet  n       -       y       -       -       smtpd\n"},
+    env=r73(), project=r73p("mail-relay"), stage="validate", **ROUND73,
+)
+
+case(
+    "systemd-analyze-verify-execstart-relative-path", "validate:units", R73_IMG,
+    ["systemd-analyze --version | head -1", "systemd-analyze verify units/dns-exporter.service"],
+    lab("github_actions_config",
+        [r"dns-exporter\.service:\d+: Neither a valid executable name nor an absolute path: bin/dns-exporter"],
+        "systemd-analyze 252 (verify)",
+        "ExecStart was changed to a path relative to the checkout (bin/dns-exporter); systemd rejects the unit",
+        accept=["other", "lint_failure"]),
+    files={"units/dns-exporter.service": "[Unit]\nDescription=DNS metrics exporter\nAfter=network-online.target\n\n[Service]\nExecStart=bin/dns-exporter --listen :9119\nRestart=on-failure\nDynamicUser=yes\n\n[Install]\nWantedBy=multi-user.target\n"},
+    env=r73(), project=r73p("exporters"), stage="validate", **ROUND73,
+)
+
+case(
+    "netplan-generate-gateway-key-unknown", "validate:netplan", R73_IMG,
+    ["mkdir -p /tmp/np-root/etc/netplan", "install -m 600 netplan/*.yaml /tmp/np-root/etc/netplan/",
+     "netplan generate --root-dir /tmp/np-root"],
+    lab("github_actions_config", [r"01-uplink\.yaml:\d+:\d+: Error in network definition: unknown key 'gateway'"],
+        "netplan 0.106 (generate --root-dir)",
+        "the uplink definition uses `gateway:`, which this netplan does not know (gateway4 or routes)", accept=["other"]),
+    files={"netplan/01-uplink.yaml": "network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: [10.0.0.5/24]\n      gateway: 10.0.0.1\n      nameservers:\n        addresses: [10.0.0.53]\n"},
+    setup="rm -rf /tmp/np-root\n", env=r73(), project=r73p("host-network"), stage="validate", **ROUND73,
+)
+
+case(
+    "ifup-no-act-inet-method-typo", "validate:interfaces", R73_IMG,
+    ["ifup --no-act --interfaces=network/interfaces -a"],
+    lab("github_actions_config",
+        [r"ifup: network/interfaces:7: unknown or no method and no inherits keyword specified",
+         r"couldn't read interfaces file \"network/interfaces\""],
+        "ifupdown 0.8 (ifup --no-act)",
+        "the storage VLAN's stanza says `inet statik`; ifupdown cannot parse the file", accept=["other"]),
+    files={"network/interfaces": "auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n\niface eth0.40 inet statik\n    address 10.40.0.7/24\n"},
+    env=r73(), project=r73p("host-network"), stage="validate", **ROUND73,
+)
+
+case(
+    "pytest-zonegen-serial-day-month-swapped", "test:zonegen", R73_IMG_PY,
+    ["pytest -q -p no:cacheprovider tests"],
+    lab("test_assertion", [r"^FAILED tests/test_serial\.py::test_serial_starts_from_date", r"assert 2026071200 == 2026120700"],
+        "pytest 9 + dnspython 2.9",
+        "the serial helper formats the date as %Y%d%m; the test of the first serial of a day fails"),
+    files={"ci/gen_zone.py": R73_ZONEGEN, "ci/__init__.py": "",
+           "tests/test_serial.py": "import datetime\n\nfrom ci.gen_zone import serial\n\n\ndef test_serial_starts_from_date():\n    assert serial(datetime.date(2026, 12, 7)) == 2026120700\n\n\ndef test_serial_increments_same_day():\n    assert serial(datetime.date(2026, 12, 7), 2026120705) > 2026120705\n",
+           "tests/test_render.py": "import datetime\n\nimport dns.zone\n\nfrom ci.gen_zone import render\n\n\ndef test_render_parses():\n    text = render('lab.frobozz.test', [{'name': 'ns1', 'ipv4': '192.0.2.1'}, {'name': 'ns2', 'ipv4': '192.0.2.2'}], datetime.date(2026, 12, 7))\n    z = dns.zone.from_text(text, origin='lab.frobozz.test', relativize=False)\n    assert z.get_rdataset('ns1.lab.frobozz.test.', 'A') is not None\n",
+           "pytest.ini": "[pytest]\npythonpath = .\n"},
+    env=r73(), project=r73p("zonegen"), **ROUND73,
+)
+
+case(
+    "yamllint-netplan-indentation-mixed", "lint:yaml", R73_IMG,
+    ["yamllint --version", "yamllint -f parsable netplan/"],
+    lab("lint_failure", [r"netplan/10-storage\.yaml:\d+:\d+: \[error\] wrong indentation"],
+        "yamllint 1.38",
+        "the storage VLAN block was pasted with three-space indentation; the YAML lint gate fails"),
+    files={"netplan/10-storage.yaml": "network:\n  version: 2\n  vlans:\n    vlan40:\n       id: 40\n       link: eth0\n       addresses: [10.40.0.7/24]\n",
+           ".yamllint": "extends: default\nrules:\n  document-start: disable\n"},
+    env=r73(), project=r73p("host-network"), stage="lint", **ROUND73,
+)
+
+case(
+    "kea-dhcp6-server-not-in-image", "validate:kea6", R73_IMG,
+    ["kea-dhcp4 -V | head -1", "kea-dhcp4 -t kea/kea-dhcp4.conf > /dev/null", "kea-dhcp6 -t kea/kea-dhcp6.conf"],
+    lab("dependency_install", [r"kea-dhcp6: command not found"], "bash",
+        "the new DHCPv6 validation runs kea-dhcp6, but the image ships only kea-dhcp4-server",
+        accept=["github_actions_config"]),
+    files={"kea/kea-dhcp4.conf": '{ "Dhcp4": { "interfaces-config": { "interfaces": [ "lo" ] }, "lease-database": { "type": "memfile", "persist": false }, "subnet4": [ { "id": 1, "subnet": "10.30.0.0/24", "pools": [ { "pool": "10.30.0.10 - 10.30.0.200" } ] } ] } }\n',
+           "kea/kea-dhcp6.conf": '{ "Dhcp6": { "interfaces-config": { "interfaces": [ "lo" ] }, "lease-database": { "type": "memfile", "persist": false }, "subnet6": [ { "id": 1, "subnet": "2001:db8:1::/64", "pools": [ { "pool": "2001:db8:1::100 - 2001:db8:1::1ff" } ] } ] } }\n'},
+    env=r73(), project=r73p("dhcp"), stage="validate", **ROUND73,
+)
+
+case(
+    "pip-install-dnspython-pinned-version-not-released", "build:zonegen", R73_IMG_PY,
+    ["pip --version", "pip install --disable-pip-version-check --target .deps -r requirements.txt"],
+    lab("dependency_install",
+        [r"ERROR: Could not find a version that satisfies the requirement dnspython==3\.9\.1",
+         r"ERROR: No matching distribution found for dnspython==3\.9\.1"],
+        "pip 23.2 (against PyPI)",
+        "requirements.txt pins dnspython==3.9.1, a version that was never released"),
+    files={"requirements.txt": "dnspython==3.9.1\nPyYAML>=6\n"},
+    env=r73(), project=r73p("zonegen"), stage="build", **ROUND73,
+)
+
+case(
+    "named-compilezone-canonical-form-gate", "lint:zones", R73_IMG,
+    ["named-compilezone -q -o /tmp/corp.canon corp.frobozz.test zones/corp.frobozz.test.zone",
+     "diff -u zones/corp.frobozz.test.zone /tmp/corp.canon || { echo \"zones/corp.frobozz.test.zone is not in canonical form (run make canon)\"; exit 1; }"],
+    lab("formatting_failure", [r"^zones/corp\.frobozz\.test\.zone is not in canonical form", r"^--- zones/corp\.frobozz\.test\.zone"],
+        "named-compilezone 9.18 + diff",
+        "the zone was hand-edited with relative names and short TTL forms; the canonical-form gate (compile and diff) "
+        "fails", accept=["lint_failure"]),
+    files={"zones/corp.frobozz.test.zone": R73_SOA.format(z="corp.frobozz.test") + "intranet 300 IN A 192.0.2.10\nwiki IN CNAME intranet\n"},
+    env=r73(), project=r73p("dns-primary"), stage="lint", **ROUND73,
+)
+
+case(
+    "mypy-zonegen-ttl-lookup-optional-int", "lint:types", R73_IMG_PY,
+    ["mypy --version", "mypy --strict ci/"],
+    lab("type_error",
+        [r"ci/zonegen\.py:\d+: error: Incompatible return value type \(got \"int \| None\", expected \"int\"\)"],
+        "mypy 2.4 (--strict)",
+        "the TTL helper returns dict.get()'s Optional[int] from a function annotated -> int; the strict type check fails"),
+    files={"ci/__init__.py": "",
+           "ci/zonegen.py": "from typing import TypedDict\n\n\nclass Host(TypedDict):\n    name: str\n    ipv4: str\n\n\nDEFAULT_TTLS: dict[str, int] = {\"A\": 3600, \"CNAME\": 3600, \"MX\": 86400}\n\n\ndef ttl_for(rtype: str) -> int:\n    return DEFAULT_TTLS.get(rtype)\n\n\ndef a_record(host: Host) -> str:\n    return f\"{host['name']} {ttl_for('A')} IN A {host['ipv4']}\"\n"},
+    env=r73(), project=r73p("zonegen"), stage="lint", **ROUND73,
+)
+
+case(
+    "sh-pipefail-grep-count-zero-unsigned-zones-gate", "verify:dnssec", R73_IMG,
+    ["named-checkconf etc/bind/named.conf",
+     "unsigned=$(grep -c 'dnssec-policy none' etc/bind/named.conf)",
+     "echo \"zones with DNSSEC disabled: $unsigned\"", "test \"$unsigned\" -eq 0"],
+    lab("other", [r"^\$ unsigned=\$\(grep -c 'dnssec-policy none' etc/bind/named\.conf\)"],
+        "bash (set -e) + grep -c",
+        "the gate wants no zone with dnssec-policy none; when there is none, grep -c prints 0 and exits 1, and set -e "
+        "ends the job at the assignment with no message (it fails exactly when the check should pass)",
+        accept=["github_actions_config", "unknown"], echo_decisive=True),
+    files={"etc/bind/named.conf": 'options {\n    directory "/var/cache/bind";\n    recursion no;\n};\n\nzone "corp.frobozz.test" {\n    type primary;\n    file "/etc/bind/zones/corp.frobozz.test.zone";\n    dnssec-policy default;\n    inline-signing yes;\n};\n'},
+    env=r73(), project=r73p("dns-primary"), stage="verify", **ROUND73,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "zone-push-dns-api-503-service-unavailable", "deploy:zones", R73_IMG_PY,
+    ["named-checkzone corp.frobozz.test zones/corp.frobozz.test.zone", "python3 ci/push_zone.py corp.frobozz.test zones/corp.frobozz.test.zone"],
+    lab("network_or_flaky", [r"urllib\.error\.HTTPError: HTTP Error 503: Service Unavailable"],
+        "python3 urllib against a loopback API answering 503",
+        "the DNS provider's API answers 503 Service Unavailable to the zone upload; the push script has no retry",
+        accept=["infrastructure"], infra=True),
+    files={"zones/corp.frobozz.test.zone": R73_SOA.format(z="corp.frobozz.test") + "intranet IN A 192.0.2.10\n",
+           "ci/push_zone.py": "import os\nimport sys\nimport urllib.request\n\nzone, path = sys.argv[1], sys.argv[2]\nurl = f\"{os.environ['DNS_API_URL']}/api/v1/zones/{zone}/records\"\nprint(f'uploading {path} to {url}')\nreq = urllib.request.Request(url, data=open(path, 'rb').read(), method='PUT', headers={'Content-Type': 'text/dns'})\nwith urllib.request.urlopen(req, timeout=30) as r:\n    print(r.status, r.read().decode())\n"},
+    env=r73(DNS_API_URL="http://127.0.0.1:{PORT_503}"), project=r73p("dns-primary"), stage="deploy", **ROUND73,
+)
+
+case(
+    "curl-root-hints-mirror-dns-failure", "build:resolver", R73_IMG,
+    ["curl -fsSL --retry 2 -o unbound/root.hints https://mirror.netops.frobozz.invalid/domain/named.root",
+     "unbound-checkconf unbound/unbound.conf"],
+    lab("network_or_flaky", [r"curl: \(6\) Could not resolve host: mirror\.netops\.frobozz\.invalid"],
+        "curl 7.88",
+        "the internal mirror's name does not resolve from the runner; the root hints download fails",
+        accept=["infrastructure"], infra=True),
+    files={"unbound/unbound.conf": "server:\n    root-hints: \"root.hints\"\n"},
+    env=r73(), project=r73p("resolver"), stage="build", **ROUND73,
+)
+
+case(
+    "dig-axfr-hidden-primary-connection-refused", "verify:transfer", R73_IMG,
+    ["dig +tcp +tries=1 -p \"$PRIMARY_PORT\" @127.0.0.1 corp.frobozz.test AXFR | tee /tmp/axfr.txt",
+     "named-checkzone corp.frobozz.test /tmp/axfr.txt"],
+    lab("network_or_flaky", [r";; Connection to 127\.0\.0\.1#9\(127\.0\.0\.1\) for corp\.frobozz\.test failed: connection refused"],
+        "dig 9.18",
+        "the hidden primary is not listening (restarting during the job); the zone transfer check is refused",
+        accept=["infrastructure"], infra=True),
+    files={},
+    env=r73(PRIMARY_PORT="{PORT_DEAD}"), project=r73p("dns-primary"), stage="verify", **ROUND73,
+)
+
+case(
+    "curl-rpz-feed-rate-limited-429", "build:resolver", R73_IMG,
+    ["curl -fsS -o unbound/rpz/malware.rpz \"$RPZ_FEED_URL/feeds/malware.rpz\"", "unbound-checkconf unbound/unbound.conf"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 429"],
+        "curl 7.88 against a loopback feed answering 429",
+        "the threat feed rate-limits the runner's address (429 Too Many Requests, Retry-After 60)",
+        accept=["infrastructure"], infra=True),
+    files={"unbound/unbound.conf": "server:\n    module-config: \"respip validator iterator\"\n", "unbound/rpz/.keep": ""},
+    env=r73(RPZ_FEED_URL="http://127.0.0.1:{PORT_429}"), project=r73p("resolver"), stage="build", **ROUND73,
+)
+
+case(
+    "curl-ipam-prefixes-certificate-expired", "build:dhcp", R73_IMG,
+    ["curl -fsS --cacert \"$IPAM_CA_FILE\" -o build/prefixes.json \"$IPAM_URL/api/ipam/prefixes/?tag=dhcp\"",
+     "python3 ci/render_kea.py build/prefixes.json > kea/kea-dhcp4.conf"],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "curl 7.88 against a loopback host whose certificate expired",
+        "the IPAM API's certificate expired (not renewed on the server); curl refuses the TLS handshake",
+        accept=["infrastructure", "permission_or_secret"], infra=True),
+    files={"build/.keep": "", "ci/render_kea.py": "import json, sys\nprint(json.dumps(json.load(open(sys.argv[1]))))\n"},
+    env=r73(IPAM_CA_FILE="{R10_CA_FILE}", IPAM_URL="https://127.0.0.1:{PORT_EXPIRED}"), project=r73p("dhcp"), stage="build", **ROUND73,
+)
+
+case(
+    "named-compilezone-raw-output-disk-full", "build:zones", R73_IMG,
+    ["ls -l zones/", "named-compilezone -F raw -o build/big.frobozz.test.raw big.frobozz.test zones/big.frobozz.test.zone"],
+    lab("infrastructure", [r"raw master file write failed: disc full"],
+        "named-compilezone 9.18 writing to a small tmpfs",
+        "the runner's build volume is nearly full (a 64 KiB tmpfs over build/); writing the compiled zone fails",
+        accept=["network_or_flaky", "timeout_or_oom"], infra=True),
+    files={"build/.keep": ""},
+    setup="mkdir -p zones\npython3 - <<'EOF'\nz = 'big.frobozz.test'\nlines = ['$TTL 3600', f'@ IN SOA ns1.{z}. hostmaster.{z}. 2026120701 3600 600 1209600 300', f'@ IN NS ns1.{z}.', 'ns1 IN A 192.0.2.1']\nfor i in range(6000):\n    lines.append(f'host{i:05d} IN A 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}')\nopen(f'zones/{z}.zone', 'w').write('\\n'.join(lines) + '\\n')\nEOF\n",
+    tmpfs=("build", "64k"), env=r73(), project=r73p("zones"), stage="build", **ROUND73,
+)
+
+case(
+    "curl-blocklist-feed-stalls-job-timeout", "build:resolver", R73_IMG,
+    ["echo \"fetching blocklist from $BLOCKLIST_URL\"", "curl -sS -o unbound/blocklist.conf \"$BLOCKLIST_URL/unbound/blocklist.conf\"",
+     "unbound-checkconf unbound/unbound.conf"],
+    lab("timeout_or_oom", [r"^\$ curl -sS -o unbound/blocklist\.conf", r"^fetching blocklist from http://127\.0\.0\.1:\d+$"],
+        "curl 7.88 against a loopback server that accepts and never answers; the runner's job timeout",
+        "the blocklist host accepts the connection and never answers; curl has no --max-time and the job hits its 1h timeout",
+        accept=["network_or_flaky", "infrastructure"], infra=True, echo_decisive=True),
+    files={"unbound/unbound.conf": "server:\n    include: \"blocklist.conf\"\n"},
+    env=r73(BLOCKLIST_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=8, duration=3600, timeout_text="1h0m0s",
+    project=r73p("resolver"), stage="build", **ROUND73,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "pip-install-or-true-conflicting-dnspython-pins-pytest-cascade", "test:zonegen", R73_IMG_PY,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install --disable-pip-version-check -q -r requirements.txt -r requirements-test.txt || true",
+     ".venv/bin/python -m pytest -q tests"],
+    lab("dependency_install",
+        [r"ERROR: Cannot install .*because these package versions have conflicting dependencies",
+         r"^ERROR: ResolutionImpossible"],
+        "pip 23.2 (against PyPI), then the venv's python -m pytest",
+        "requirements.txt pins dnspython==2.6.1 while requirements-test.txt asks for dnspython>=2.7; pip's resolver "
+        "gives up, `|| true` hides it, and the test step finds nothing installed (no pytest in the venv)",
+        accept=["github_actions_config"]),
+    files={"requirements.txt": "dnspython==2.6.1\nPyYAML>=6\n", "requirements-test.txt": "pytest>=8\ndnspython>=2.7\n",
+           "tests/test_zone.py": "import dns.name\n\n\ndef test_origin():\n    assert dns.name.from_text('lab.frobozz.test').labels[0] == b'lab'\n"},
+    env=r73(), project=r73p("zonegen"), **ROUND73,
+)
+case(
+    "chronyd-parse-or-true-then-effective-config-grep-cascade", "validate:chrony", R73_IMG,
+    ["chronyd -p -f chrony/chrony.conf > effective.conf || true",
+     "for d in makestep rtcsync ntsdumpdir; do grep -q \"^$d\" effective.conf || { echo \"missing directive in effective config: $d\"; missing=1; }; done",
+     "test -z \"$missing\""],
+    lab("github_actions_config", [r"Fatal error : Invalid directive at line 3 in file chrony/chrony\.conf"],
+        "chronyd 4.3 (-p), grep",
+        "a directive was misspelled (`makestepp`); chronyd's parse stops there, `|| true` hides it, and the later "
+        "check of the effective config reports the directives after it as missing", accept=["other"]),
+    files={"chrony/chrony.conf": "server ntp1.frobozz.test iburst nts\nserver ntp2.frobozz.test iburst nts\nmakestepp 1.0 3\nrtcsync\nntsdumpdir /var/lib/chrony\n"},
+    env=r73(), project=r73p("timesync"), stage="validate", **ROUND73,
+)
+
+case(
+    "jinja-keepalived-render-or-true-config-test-passes-empty-cascade", "validate:keepalived", R73_IMG,
+    ["mkdir -p build",
+     "python3 ci/render.py templates/keepalived.conf.j2 vars/lb2.yaml > build/keepalived.conf || true",
+     "keepalived --config-test -f build/keepalived.conf",
+     "grep -q 'virtual_router_id 52' build/keepalived.conf || { echo \"ERROR: rendered keepalived.conf has no VRRP instance for lb2\"; exit 1; }"],
+    lab("github_actions_config", [r"jinja2\.exceptions\.UndefinedError: 'dict object' has no attribute 'vip'"],
+        "Jinja2 3.1 render script, keepalived 2.2.7 --config-test, grep",
+        "vars/lb2.yaml names the address `virtual_ip` while the template reads vrrp.vip; the render fails and is "
+        "ignored, keepalived's config test of the empty file says nothing wrong, and the final check finds no instance",
+        accept=["other"]),
+    files={"ci/render.py": "import sys\n\nimport jinja2\nimport yaml\n\nenv = jinja2.Environment(undefined=jinja2.StrictUndefined, loader=jinja2.FileSystemLoader('.'))\nprint(env.get_template(sys.argv[1]).render(**yaml.safe_load(open(sys.argv[2]))))\n",
+           "templates/keepalived.conf.j2": "vrrp_instance {{ vrrp.name }} {\n    state {{ vrrp.state }}\n    interface {{ vrrp.interface }}\n    virtual_router_id {{ vrrp.vrid }}\n    priority {{ vrrp.priority }}\n    virtual_ipaddress {\n        {{ vrrp.vip }}\n    }\n}\n",
+           "vars/lb2.yaml": "vrrp:\n  name: VI_2\n  state: BACKUP\n  interface: eth0\n  vrid: 52\n  priority: 100\n  virtual_ip: 10.20.0.11/24\n"},
+    env=r73(), project=r73p("lb-pair"), stage="validate", **ROUND73,
+)
+
+case(
+    "make-ignored-nft-set-generator-bad-prefix-cascade", "validate:firewall", R73_IMG,
+    ["make check"],
+    lab("github_actions_config", [r"ValueError: '10\.66\.0\.0/33' does not appear to be an IPv4 or IPv6 network"],
+        "GNU make (- prefix), python3 ipaddress, nft 1.0.6 (-c)",
+        "a blocklist entry has prefix length /33; the set generator (run with make's `-`, errors ignored) dies before "
+        "writing the define, and nft then fails on the undefined $blocked_v4", accept=["other"]),
+    files={"Makefile": "check: build/sets.nft\n\tnft -c -f ruleset.nft\n\nbuild/sets.nft: blocklist.txt gen-sets.py\n\tmkdir -p build\n\t-python3 gen-sets.py blocklist.txt > build/sets.nft\n",
+           "gen-sets.py": "import ipaddress\nimport sys\n\nnets = [ipaddress.ip_network(l.split('#')[0].strip()) for l in open(sys.argv[1]) if l.split('#')[0].strip()]\nprint('define blocked_v4 = { ' + ', '.join(str(n) for n in nets) + ' }')\n",
+           "blocklist.txt": "203.0.113.0/24   # scanner\n198.51.100.7/32  # abuse ticket 4471\n10.66.0.0/33     # lab leak\n",
+           "ruleset.nft": "include \"./build/sets.nft\"\n\ntable inet filter {\n    chain input {\n        type filter hook input priority 0; policy accept;\n        ip saddr $blocked_v4 drop\n    }\n}\n"},
+    env=r73(), project=r73p("edge-firewall"), stage="validate", **ROUND73,
+)
+
+case(
+    "set-plus-e-named-checkconf-flatten-then-pytest-cascade", "test:bind", R73_IMG,
+    ["mkdir -p build", "set +e", "named-checkconf -p etc/bind/named.conf | tee build/named.flat", "set -e",
+     "pytest -q -p no:cacheprovider tests/test_named_flat.py"],
+    lab("github_actions_config", [r"^etc/bind/named\.conf:4: unknown option 'allow-transfers'$"],
+        "named-checkconf 9.18 (-p), pytest 9",
+        "an option was misspelled (`allow-transfers`); with set +e the flattening step's failure is ignored and the "
+        "tests that read its (empty) output fail", accept=["other"]),
+    files={"etc/bind/named.conf": 'options {\n    directory "/var/cache/bind";\n    recursion no;\n    allow-transfers { 192.0.2.2; };\n};\n\nzone "corp.frobozz.test" {\n    type primary;\n    file "/etc/bind/zones/corp.frobozz.test.zone";\n};\n',
+           "tests/test_named_flat.py": "import pathlib\n\nFLAT = pathlib.Path('build/named.flat').read_text()\n\n\ndef test_zone_present():\n    assert 'zone \"corp.frobozz.test\"' in FLAT\n\n\ndef test_recursion_off():\n    assert 'recursion no;' in FLAT\n"},
+    env=r73(), project=r73p("dns-primary"), **ROUND73,
+)
