@@ -233,6 +233,17 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         // A database, table or role an earlier step should have created (PostgreSQL's
         // wording, through any client).
         _ if is_missing_db_object(t) => true,
+        // A design unit or module an analysis that failed should have put in the library
+        // (GHDL's `unit "fir4" not found in library "work"`, Icarus' unknown module type).
+        "hdl_compile_error" => {
+            t.contains("not found in library") || t.contains("Unknown module type")
+        }
+        // waf refusing to build after a configure that did not succeed.
+        "waf_not_configured" => true,
+        // A shared library the job should have built (`/builds/g/p/pkg/libx.so`, `./libx.so`).
+        "shared_lib_missing" => ["/builds/", "/home/runner/work/", " ./", " ../"]
+            .iter()
+            .any(|p| t.contains(p)),
         // A program the job should have built (`./bin/app`, `dist/tool`): a relative path, or
         // one inside the job's checkout or a build tree (`/builds/g/p/dist-newstyle/...`).
         "exec_missing" => h.name.as_deref().is_some_and(|n| {
@@ -274,6 +285,17 @@ fn is_missing_db_object(t: &str) -> bool {
             rest.split_once('"')
                 .is_some_and(|(_, after)| after.starts_with(" does not exist"))
         })
+    })
+}
+
+/// Whether a command starts a server that detaches (`mosquitto -d`, `redis-server
+/// --daemonize yes`, `pg_ctl start`, `service nginx start`).
+fn starts_daemon(cmd: &str) -> bool {
+    cmd.split_whitespace().any(|w| {
+        matches!(
+            w,
+            "-d" | "--daemon" | "--daemonize" | "--detach" | "--fork" | "start" | "restart"
+        )
     })
 }
 
@@ -792,9 +814,9 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             // rejected the code (`undefined: ledger.Entry` under a function whose errexit an
             // `if` turned off): the build that did not happen is the cause.
             // (Or the link lacks a function whose object did not compile.)
-            let built_missing = symptom
-                .is_some_and(|s| matches!(s.rule, "exec_missing" | "linker"))
-                && err.category == Some(Category::CompileError)
+            let built_missing = symptom.is_some_and(|s| {
+                matches!(s.rule, "exec_missing" | "linker" | "shared_lib_missing")
+            }) && err.category == Some(Category::CompileError)
                 && err.weight >= 6;
             match output().find(|h| h.rule == "input_missing") {
                 _ if built_missing => {}
@@ -805,7 +827,14 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
                 },
             }
         }
+        // A server this step was to start refused its configuration, and the failing command's
+        // connections were refused: the server never started.
+        let server_refused_config = refused.is_some()
+            && err.category == Some(Category::GithubActionsConfig)
+            && err.weight >= 7
+            && (err.rule == "service_config_error" || starts_daemon(cmd));
         if symptom.is_none()
+            && !server_refused_config
             && let Some(f) = same_outside
             && (f.category != err.category || err.weight < 7)
         {
@@ -813,6 +842,7 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         }
         if strong_fallback
             && same_outside.is_none()
+            && !server_refused_config
             && !failed.is_some_and(|f| strong_ignored_error(err, f))
         {
             continue;
@@ -1194,7 +1224,10 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
     });
     let waits = words.contains("waiting for") || words.contains("awaiting ");
     let peer = |i: usize| PEER.is_match(&log.plain_cow(i));
-    (waits && (peer(last) || before.is_some_and(peer)) && quiet_after(last)).then_some(last)
+    // (Or its last words were the connection itself: `connecting to the cache at
+    // 127.0.0.1:39937`, and nothing came back.)
+    let stalled = (waits && before.is_some_and(peer)) || peer(last);
+    (stalled && quiet_after(last)).then_some(last)
 }
 
 /// A test run that hit its own time limit (ctest's `***Timeout`) while the test said it had

@@ -231,7 +231,7 @@ static RULES: &[Rule] = &[
     // a wrapper's report (a Docker build step running make stays a Docker build).
     r("make_target_missing", Cause, Cat::Is(C::GithubActionsConfig), 6, r"No rule to make target '[^']+'\.\s+Stop\."),
     // A file a rule needs is missing from the tree: the code (or its build description).
-    r("make_missing_source", Cause, Cat::Is(C::CompileError), 6, r"No rule to make target '[^']+', needed by '"),
+    r("make_missing_source", Cause, Cat::Is(C::CompileError), 6, r"No rule to make target '[^']+', needed by '|^ninja: error: '[^']+', needed by '[^']+', missing and no known rule to make it"),
     r("git_push_refused", Cause, Cat::Is(C::PermissionOrSecret), 7, r"! \[remote rejected\] .*\((pre-receive hook declined|protected branch hook declined|permission denied)\)|You are not allowed to push code to protected branches|GH006: Protected branch update failed"),
     r("git_push_rejected", Cause, Cat::Is(C::Other), 5, r"! \[rejected\] .*\((non-fast-forward|fetch first)\)|^CONFLICT \(\w+\): |^Automatic merge failed; fix conflicts"),
     // A build tool missing from the image, as build scripts report it (cargo build.rs, cmake,
@@ -466,6 +466,8 @@ static RULES: &[Rule] = &[
     r("pip_build_failed", Cause, Cat::Is(C::DependencyInstall), 5, r"^\s*error: (metadata-generation-failed|subprocess-exited-with-error|legacy-install-failure|failed-wheel-build-for-install)\s*$|^\s*ERROR: (Failed building wheel for \S+|Could not build wheels for \S+)"),
     // The frame of that subprocess's output (`╰─> [18 lines of output]` ... `[end of output]`):
     // the last exception inside it is the reason (see `finish`).
+    // pip building the job's own checkout (the name of its directory is the package's).
+    r("pip_local_project", Detail, Cat::None, 0, r"^Processing (?P<n>(?:/builds/|/home/runner/work/)\S+)\s*$"),
     r("pip_output_frame", Detail, Cat::None, 0, r"^\s*(?:\S+ )?\[\d+ lines? of output\]\s*$|^\s*\[end of output\]\s*$"),
     r("provider_install", Cause, Cat::Is(C::DependencyInstall), 7, r"Failed to query available provider packages|Failed to install provider|Incompatible provider version"),
     // --- compilers
@@ -600,6 +602,61 @@ static RULES: &[Rule] = &[
     r("option_unsupported", Cause, Cat::Is(C::Other), 6, r"^[\w.+-]+: (?:invalid|unrecognized) option (?:-- )?'[^']+'\s*$|^[\w.+-]+: unrecognized option '--?[\w-]+'\s*$"),
     // bats' quoted command that failed inside a test, and shunit2's assertion message.
     r("shell_test_assert", Detail, Cat::Is(C::TestAssertion), 5, r"^#\s+`.*' failed(?: with status \d+)?\s*$|^ASSERT:\S"),
+    // --- Hardware description languages
+    // GHDL's analysis and elaboration errors (`file.vhd:18:7: message`, warnings are written
+    // `:warning:` without the space), Verilator's `%Error` and `%Error-CODE` at a source
+    // location, Yosys' front-end errors, Icarus' missing root module: code that does not compile.
+    r("hdl_compile_error", Cause, Cat::Is(C::CompileError), 7, r"^[\w./-]+\.vhdl?:\d+:\d+: \S|^%Error(?:-[A-Z0-9_]+)?: [\w./-]+:\d+:\d+: |^ERROR: (?:Can't open include file `|Module `[^']+' referenced in module `|Parser error in line |syntax error, unexpected |Identifier `[^']+' is implicitly declared|Re-definition of module `)"),
+    r("hdl_root_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r#"^error: Unable to find the root module "[^"]+" in the Verilog source"#),
+    // Verilator's lint warnings (`%Warning-WIDTH: file:line:col: ...`), fatal under -Wall, and
+    // Yosys' `select -assert-none` gate (no latches, no blackboxes) that found some.
+    r("hdl_lint", Cause, Cat::Is(C::LintFailure), 6, r"^%Warning-[A-Z0-9_]+: [\w./-]+:\d+:\d+: |^%Error: Exiting due to \d+ warning\(s\)|^ERROR: Assertion failed: selection is not empty: "),
+    // A simulation's assertion (Verilator's `%Error: tb.sv:14: Assertion failed in TOP...`).
+    r("hdl_assertion", Cause, Cat::Is(C::TestAssertion), 7, r"%Error: [\w./-]+:\d+: Assertion failed in "),
+    // Timing closure that failed (nextpnr's maximum frequency under the constraint).
+    r("timing_not_met", Cause, Cat::Is(C::TestAssertion), 7, r"Max frequency for clock '[^']+': [\d.]+ MHz \(FAIL at [\d.]+ MHz\)"),
+    // VHDL Style Guide's violations (`ERROR: rtl/x.vhd(11)entity_015 -- Add *entity* keyword`).
+    r("vsg_violation", Cause, Cat::Is(C::FormattingFailure), 7, r"^ERROR: \S+\.vhdl?\(\d+\)[a-z_]+_\d{3} -- "),
+    // --- Services the job starts refusing their configuration (Mosquitto, NATS, Redis).
+    r("service_config_error", Cause, Cat::Is(C::GithubActionsConfig), 8, r"\bError found at \S+:\d+\.\s*$|^\*\*\* FATAL CONFIG FILE ERROR \(Redis|^nats-server: \S+:\d+:\d+: |^Failed to deserialise input \(format: \w+\)"),
+    // A broker or cache that refused the job's credentials (MQTT's CONNACK, AMQP's
+    // ACCESS_REFUSED, Redis' WRONGPASS and NOAUTH, NATS' authorization violation).
+    r("broker_auth", Cause, Cat::Is(C::PermissionOrSecret), 8, r"(?i:connect(?:ion)? refused:? (?:not authori[sz]ed|bad user ?name or password))|ACCESS_REFUSED - Login was refused|\bWRONGPASS invalid username-password pair|\bNOAUTH Authentication required|[Aa]uthorization [Vv]iolation"),
+    // --- Python packaging
+    // Packaging metadata a build backend or a tool refuses (setuptools' InvalidConfigError,
+    // hatch's `Field ... must be`, poetry's missing readme or empty package include).
+    r("py_packaging_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"\bInvalidConfigError: |^\w+Error: Field `[^`]+` must be |^Error: Declared README file does not exist: |^\S+ does not contain any element\s*$|^error: externally-managed-environment\s*$"),
+    // validate-pyproject's verdict on pyproject.toml.
+    r("pyproject_invalid", Cause, Cat::Is(C::LintFailure), 7, r"^\[ERROR\] `(?:project|tool|build-system)\.|\bvalidate_pyproject\.error_reporting\.ValidationError: |^Invalid file: \S*pyproject\.toml\s*$"),
+    // Installed packages whose requirements conflict (`pip check`), pins that cannot both hold
+    // (pip-sync), a download that does not match the lock's hash.
+    r("py_requirements_conflict", Cause, Cat::Is(C::DependencyInstall), 8, r"^\S+ \S+ has requirement .+, but you have .+\.$|^\S+ \S+ requires \S+, which is not installed\.$|^Incompatible requirements found: |THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"),
+    // An interpreter the job asks for that the image does not have (pipenv, virtualenv, uv).
+    r("py_interpreter_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^Warning: Python [\d.]+ was not found on your system|failed to find interpreter for .*python_spec=|\bNo interpreter found for Python [\d.]+"),
+    // --- Build systems beyond make
+    // Bazel: a dependency not visible to the target (its BUILD file), an inclusion the rule
+    // does not declare (the code's), a download that could not reach its host.
+    r("bazel_visibility", Cause, Cat::Is(C::GithubActionsConfig), 8, r"target '[^']+' is not visible from target '[^']+'"),
+    r("bazel_undeclared_inclusion", Cause, Cat::Is(C::CompileError), 7, r"undeclared inclusion\(s\) in rule '"),
+    r("java_unknown_host", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bUnrecoverableHttpException Unknown host: |\bjava\.net\.UnknownHostException\b"),
+    // Ninja's own errors in its build file (two edges for one output, a bad escape). Not
+    // `loading 'build.ninja': No such file`: that is a configure step that did not write it.
+    r("ninja_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ninja: error: [^:\s]+\.ninja:\d+: "),
+    // qmake's project file errors, and a Qt module the image does not have.
+    r("qmake_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\S+\.pr[io]:\d+: |^Error processing project file: "),
+    r("qt_module_missing", Cause, Cat::Is(C::DependencyInstall), 8, r"^Project ERROR: Unknown module\(s\) in QT: "),
+    // premake's and xmake's Lua build description that does not run.
+    r("lua_build_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"(?:premake\d?|xmake)\.lua:\d+: "),
+    // tup's refusal of an undeclared output.
+    r("tup_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^tup error: File '[^']+' was written to, but is not in \.tup/db"),
+    // waf's configure checks that found nothing (a header, a program, a library), and its
+    // refusal to build without a configure that succeeded.
+    r("waf_check_missing", Cause, Cat::Is(C::DependencyInstall), 7, r"^Checking for (?:header|program|library|'[^']+') +\S* *: not found\s*$|^Could not find the program \['"),
+    r("waf_not_configured", Cause, Cat::Is(C::GithubActionsConfig), 5, r#"^The project was not configured: run "waf configure" first"#),
+    // QtTest's failed check (`FAIL!  : TestDuration::parsesMinutes() Compared values ...`).
+    r("qtest_fail", Test, Cat::Is(C::TestAssertion), 7, r"^FAIL!\s+: (?P<t>\S+?\(\)) "),
+    // node's test runner's YAML block: the assertion's message.
+    r("tap_yaml_error", Detail, Cat::Is(C::TestAssertion), 4, r"^\s+error: '.+'\s*$"),
     // pydantic's validation of a model that is a tool's configuration (`1 validation error for
     // RawConfig`, `... for Settings`): the configuration file's value is wrong.
     r("config_model_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\d+ validation errors? for (?P<n>\w*(?:Config|Settings|Configuration|Options))\s*$"),
@@ -2546,14 +2603,56 @@ fn pip_subprocess_reason(hits: &mut [Hit]) {
                 .max()
                 .unwrap_or(0);
             if strongest_other < 8 {
+                // The project's own package (pip was processing the job's checkout) whose C
+                // code the compiler rejected: the code does not compile, nothing is missing.
+                let own_code = builds_own_project(hits, i)
+                    .then(|| {
+                        (0..i)
+                            .rev()
+                            .take_while(|&k| hits[k].line > start)
+                            .find(|&k| {
+                                hits[k].rule == "cc_error"
+                                    && !hits[k].text.contains("No such file or directory")
+                            })
+                    })
+                    .flatten();
+                if let Some(k) = own_code {
+                    hits[k].weight = 8;
+                }
                 let h = &mut hits[j];
                 h.rule = "pip_subprocess_reason";
                 h.role = Role::Cause;
-                h.category = Some(Category::DependencyInstall);
+                h.category = Some(if own_code.is_some() {
+                    Category::CompileError
+                } else {
+                    Category::DependencyInstall
+                });
                 h.weight = 8;
             }
         }
     }
+}
+
+/// Whether the wheel whose build output ends at `hits[end]` is the job's own project: pip
+/// said it was processing the checkout (`Processing /builds/g/seatcalc`) and the wheel that
+/// failed has that directory's name (`Failed building wheel for seatcalc`).
+fn builds_own_project(hits: &[Hit], end: usize) -> bool {
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '.'], "_");
+    let Some(failed) = hits[end..]
+        .iter()
+        .take(8)
+        .find_map(|h| h.text.as_str().split("Failed building wheel for ").nth(1))
+        .map(|n| norm(n.trim()))
+    else {
+        return false;
+    };
+    hits[..end].iter().any(|h| {
+        h.rule == "pip_local_project"
+            && h.name
+                .as_deref()
+                .and_then(|p| p.trim_end_matches('/').rsplit('/').next())
+                .is_some_and(|dir| norm(dir) == failed)
+    })
 }
 
 /// Ruby's `ENV.fetch` of an upper-case key, and `KeyError: 'NAME'` raised by `os.environ[...]` (the frame before it is `os`'s

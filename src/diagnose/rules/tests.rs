@@ -4245,3 +4245,135 @@ fn round66_67_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+#[test]
+fn round68_to_71_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ ghdl -a --std=08 rtl/uart.vhd\nrtl/uart.vhd:42:12: no declaration for \"tx_bsy\"\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "no declaration for \"tx_bsy\"",
+        ),
+        (
+            "$ verilator --lint-only -Wall rtl/fifo.sv\n%Error: rtl/fifo.sv:27:5: syntax error, unexpected endmodule\n   27 | endmodule\n      | ^~~~~~~~~\n%Error: Exiting due to 1 error(s)\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "syntax error, unexpected endmodule",
+        ),
+        (
+            "$ yosys -p 'read_verilog rtl/top.v; synth -top top'\n1. Executing Verilog-2005 frontend: rtl/top.v\nERROR: Module `\\fifo_sync' referenced in module `\\top' in cell `\\u_fifo' is not part of the design.\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "is not part of the design",
+        ),
+        (
+            "$ ghdl -a rtl/alu.vhd || true\nrtl/alu.vhd:9:3: ';' is expected instead of 'end'\n$ ghdl -e tb_alu\ntb/tb_alu.vhd:8:17: unit \"alu\" not found in library \"work\"\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "';' is expected instead of 'end'",
+        ),
+        (
+            "$ verilator --lint-only -Wall rtl/pwm.sv\n%Warning-UNUSEDSIGNAL: rtl/pwm.sv:12:15: Signal is not used: 'dbg'\n%Error: Exiting due to 1 warning(s)\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "Signal is not used: 'dbg'",
+        ),
+        (
+            "$ ./obj_dir/Vtb_fifo\n[1200] %Error: tb_fifo.sv:31: Assertion failed in TOP.tb_fifo: fifo overflowed\n%Error: tb/tb_fifo.sv:31: Verilog $stop\nERROR: Job failed: exit code 134\n",
+            Category::TestAssertion,
+            "Assertion failed in TOP.tb_fifo",
+        ),
+        (
+            "$ nextpnr-ecp5 --25k --json build/top.json --freq 50\nInfo: Max frequency for clock 'clk': 41.20 MHz (FAIL at 50.00 MHz)\nERROR: Max frequency for clock 'clk': 41.20 MHz (FAIL at 50.00 MHz)\nERROR: Job failed: exit code 255\n",
+            Category::TestAssertion,
+            "FAIL at 50.00 MHz",
+        ),
+        (
+            "$ redis-server ci/redis.conf\n\n*** FATAL CONFIG FILE ERROR (Redis 7.2.4) ***\nReading the configuration file, at line 3\n>>> 'appendfsync sometimes'\nargument must be 'no', 'always' or 'everysec'\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "FATAL CONFIG FILE ERROR",
+        ),
+        (
+            "$ mosquitto -c ci/broker.conf -d || echo 'broker failed'\n1700000000: Error: Unknown configuration variable \"listner\".\n1700000000: Error found at ci/broker.conf:2.\nbroker failed\n$ npm test\n  1) publishes a reading\n  Error: connect ECONNREFUSED 127.0.0.1:1883\n1 failing\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Error found at ci/broker.conf:2.",
+        ),
+        (
+            "$ pytest -q tests/test_cache.py\nE   redis.exceptions.AuthenticationError: WRONGPASS invalid username-password pair or user is disabled.\nFAILED tests/test_cache.py::test_roundtrip - redis.exceptions.AuthenticationError: WRONGPASS invalid username-password pair or user is disabled.\n1 failed in 0.31s\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "WRONGPASS invalid username-password pair",
+        ),
+        (
+            "$ uv venv -p 3.13 .venv\nerror: No interpreter found for Python 3.13 in managed installations or search path\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "No interpreter found for Python 3.13",
+        ),
+        (
+            "$ pip check\nweb-api 1.4.0 requires starlette, which is not installed.\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "requires starlette, which is not installed.",
+        ),
+        (
+            "$ pip install -r requirements.txt\nerror: externally-managed-environment\n\n× This environment is externally managed\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "error: externally-managed-environment",
+        ),
+        (
+            "$ set +e\n$ pip install --require-hashes -r requirements.lock\nERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes.\n    requests==2.31.0 from https://files.example/requests-2.31.0-py3-none-any.whl:\n        Expected sha256 aaaa\n             Got        bbbb\n$ set -e\n$ python -c 'import requests'\nModuleNotFoundError: No module named 'requests'\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "DO NOT MATCH THE HASHES",
+        ),
+        (
+            "$ bazel build //cmd:cli\nERROR: /builds/tools/cli/cmd/BUILD.bazel:3:10: in go_binary rule //cmd:cli: target '//internal/auth:auth' is not visible from target '//cmd:cli'. Check the visibility declaration of the former target if you think the dependency is legitimate\nERROR: Analysis of target '//cmd:cli' failed; build aborted\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "is not visible from target",
+        ),
+        (
+            "$ bazel build //...\nWARNING: Download from https://mirror.corp.example/zlib-1.3.tar.gz failed: class com.google.devtools.build.lib.bazel.repository.downloader.UnrecoverableHttpException Unknown host: mirror.corp.example\nERROR: An error occurred during the fetch of repository 'zlib':\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Unknown host: mirror.corp.example",
+        ),
+        (
+            "$ ninja -C build\nninja: error: build.ninja:41: bad $-escape (literal $ must be written as $$)\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "bad $-escape",
+        ),
+        (
+            "$ qmake app.pro\n/builds/desk/app/app.pro:7: Parse Error ('else')\nError processing project file: app.pro\nERROR: Job failed: exit code 3\n",
+            Category::GithubActionsConfig,
+            "Parse Error ('else')",
+        ),
+        (
+            "$ qmake scanner.pro\nProject ERROR: Unknown module(s) in QT: charts\nERROR: Job failed: exit code 3\n",
+            Category::DependencyInstall,
+            "Unknown module(s) in QT: charts",
+        ),
+        (
+            "$ ./waf configure\nChecking for program 'pkg-config'        : /usr/bin/pkg-config \nChecking for 'libzmq'                    : not found \nThe configuration failed\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Checking for 'libzmq'",
+        ),
+        (
+            "$ ./build/tst_parser\n********* Start testing of TestParser *********\nPASS   : TestParser::initTestCase()\nFAIL!  : TestParser::rejectsEmpty() 'result.isEmpty()' returned FALSE. ()\n   Loc: [tst_parser.cpp(31)]\nTotals: 1 passed, 1 failed, 0 skipped, 0 blacklisted, 2ms\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "FAIL!  : TestParser::rejectsEmpty()",
+        ),
+        (
+            "$ python3 build.py\ngcc -shared -fPIC src/codec.c -o pkg/libcodec.so\nsrc/codec.c:14:5: error: 'len' undeclared (first use in this function)\n$ pytest -q\nE   OSError: /builds/media/codec/pkg/libcodec.so: cannot open shared object file: No such file or directory\n1 error in 0.05s\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "'len' undeclared",
+        ),
+        (
+            "$ python tools/warm_cache.py\nconnecting to memcached at 10.4.0.12:11211\nERROR: Job failed: execution took longer than 1h0m0s seconds\n",
+            Category::NetworkOrFlaky,
+            "connecting to memcached at 10.4.0.12:11211",
+        ),
+        (
+            "$ pip wheel --no-deps -w dist .\nProcessing /builds/geo/fastgeo\n  Preparing metadata (pyproject.toml): finished with status 'done'\nBuilding wheels for collected packages: fastgeo\n  Building wheel for fastgeo (pyproject.toml): finished with status 'error'\n  error: subprocess-exited-with-error\n  × Building wheel for fastgeo (pyproject.toml) did not run successfully.\n  │ exit code: 1\n  ╰─> [6 lines of output]\n      running build_ext\n      building 'fastgeo._haversine' extension\n      src/fastgeo/_haversine.c:22:12: error: incompatible types when returning type 'double *' but 'double' was expected\n      error: command '/usr/bin/gcc' failed with exit code 1\n      [end of output]\n  note: This error originates from a subprocess, and is likely not a problem with pip.\n  ERROR: Failed building wheel for fastgeo\nERROR: Failed to build one or more wheels\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "incompatible types when returning type",
+        ),
+        (
+            "$ pip install -r requirements.txt\nProcessing /builds/geo/fastgeo\nCollecting pyproj==2.6.1\n  Downloading pyproj-2.6.1.tar.gz (528 kB)\nBuilding wheels for collected packages: fastgeo, pyproj\n  Building wheel for pyproj (pyproject.toml): finished with status 'error'\n  error: subprocess-exited-with-error\n  ╰─> [4 lines of output]\n      building 'pyproj._crs' extension\n      pyproj/_crs.c:1234:5: error: too few arguments to function '_PyLong_AsByteArray'\n      error: command '/usr/bin/gcc' failed with exit code 1\n      [end of output]\n  ERROR: Failed building wheel for pyproj\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "error: command '/usr/bin/gcc' failed with exit code 1",
+        ),
+    ];
+    assert_families(cases);
+}
