@@ -47948,3 +47948,285 @@ case(
            "tests/test_named_flat.py": "import pathlib\n\nFLAT = pathlib.Path('build/named.flat').read_text()\n\n\ndef test_zone_present():\n    assert 'zone \"corp.frobozz.test\"' in FLAT\n\n\ndef test_recursion_off():\n    assert 'recursion no;' in FLAT\n"},
     env=r73(), project=r73p("dns-primary"), **ROUND73,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 74: LaTeX and typesetting jobs (pdflatex, xelatex, lualatex, latexmk, bibtex, biber,
+# makeindex, chktex and lacheck gates, pandoc to PDF, groff and mandoc, pdfinfo, pdffonts, qpdf,
+# and the Makefile and Python glue around them), written by an author who had not read the
+# diagnoser's rules; labelled before the engine ran on them.
+
+ROUND74 = dict(round=74)
+R74_IMG = "registry.planetexpress.test/docs/texlive:2022-bookworm"
+R74_IMG_PD = "registry.planetexpress.test/docs/pandoc-latex:2.17"
+R74_IMG_PY = "python:3.11-bookworm"
+
+
+def r74(**kw):
+    e = {"PATH": "/tmp/diag74/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+    e.update(kw)
+    return e
+
+
+def r74p(name):
+    return "planetexpress/" + name
+
+
+R74_PDFLATEX = "pdflatex -interaction=nonstopmode -halt-on-error -file-line-error"
+
+R74_MAN = (".TH DISPATCH 1 2026-12-07 \"dispatch 2.4.0\" \"User Commands\"\n.SH NAME\ndispatch \\- route parcels to "
+           "delivery crews\n.SH SYNOPSIS\n.B dispatch\n.RI [ options ] \" manifest\"\n.SH DESCRIPTION\n.B dispatch\n"
+           "reads a manifest and assigns each parcel to a crew.\n.SH OPTIONS\n.TP\n.B \\-n\nDry run.\n")
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "pdflatex-undefined-control-sequence-tableofcontents-typo", "build:pdf", R74_IMG,
+    ["pdflatex --version | head -1", R74_PDFLATEX + " handbook.tex"],
+    lab("compile_error", [r"^\./handbook\.tex:\d+: Undefined control sequence\.$"],
+        "pdfTeX 3.141592653-2.6-1.40.24 (TeX Live 2022/Debian)",
+        "\\tableofcontents was typed \\tableofcontens; with -halt-on-error pdflatex stops at the first error"),
+    files={"handbook.tex": "\\documentclass{article}\n\\title{Crew Handbook}\n\\author{Operations}\n\\begin{document}\n\\maketitle\n"
+                           "\\tableofcontens\n\\section{Safety}\nWear the helmet at all times.\n\\section{Deliveries}\nSign every manifest.\n\\end{document}\n"},
+    env=r74(), project=r74p("crew-handbook"), stage="build", **ROUND74,
+)
+
+case(
+    "latexmk-fontawesome5-sty-not-in-image", "build:cv", R74_IMG,
+    ["latexmk -v | head -2", "latexmk -pdf -interaction=nonstopmode -halt-on-error cv.tex"],
+    lab("dependency_install", [r"LaTeX Error: File `fontawesome5\.sty' not found\."],
+        "latexmk 4.79, pdfTeX (TeX Live 2022/Debian)",
+        "the CV now uses fontawesome5 for its contact icons; the package (texlive-fonts-extra) is not in the image",
+        accept=["github_actions_config"]),
+    files={"cv.tex": "\\documentclass[11pt]{article}\n\\usepackage[margin=2cm]{geometry}\n\\usepackage{fontawesome5}\n\\begin{document}\n"
+                     "\\section*{Hermes Conrad}\n\\faEnvelope\\ hermes@planetexpress.test \\quad \\faPhone\\ 555-0100\n\\end{document}\n"},
+    env=r74(), project=r74p("staff-cv"), stage="build", **ROUND74,
+)
+
+case(
+    "xelatex-fontspec-source-sans-not-installed", "build:brochure", R74_IMG,
+    ["xelatex --version | head -1", "xelatex -interaction=nonstopmode -halt-on-error brochure.tex"],
+    lab("dependency_install", [r'Package fontspec Error: The font "Source Sans Pro" cannot be\s*$|Package fontspec Error: The font "Source Sans Pro" cannot be found'],
+        "XeTeX 3.141592653-2.6-0.999994 (TeX Live 2022/Debian), fontspec",
+        "the brochure's main font was switched to Source Sans Pro, which is not installed in the image (fc-list has no such family)",
+        accept=["github_actions_config"]),
+    files={"brochure.tex": "\\documentclass{article}\n\\usepackage{fontspec}\n\\setmainfont{Source Sans Pro}\n\\begin{document}\n"
+                           "Our crew delivers anywhere in the known universe.\n\\end{document}\n"},
+    env=r74(), project=r74p("brochure"), stage="build", **ROUND74,
+)
+
+case(
+    "lualatex-lua-helper-format-float-as-integer", "build:report", R74_IMG,
+    ["lualatex --version | head -1", "lualatex -interaction=nonstopmode -halt-on-error -file-line-error report.tex"],
+    lab("compile_error", [r"^\(/usr/share/texlive/texmf-dist/tex/latex/base/ts1cmr\.fd\)lua/stats\.lua:6: bad ar$",
+                         r"^gument #2 to 'format' \(number has no integer representation\)"],
+        "LuaHBTeX 1.15 (TeX Live 2022/Debian)",
+        "the Lua helper formats the average delivery count with %d, but the average is now a float (41.5); Lua 5.3's "
+        "string.format refuses it and LuaTeX stops", accept=["type_error", "other"]),
+    files={"report.tex": "\\documentclass{article}\n\\directlua{dofile('lua/stats.lua')}\n\\begin{document}\n\\section{Quarter}\n"
+                         "Average deliveries per day: \\directlua{tex.print(stats.average({40, 43}))}.\n\\end{document}\n",
+           "lua/stats.lua": "stats = {}\n\nfunction stats.average(xs)\n  local sum = 0\n  for _, x in ipairs(xs) do sum = sum + x end\n"
+                            "  return string.format('%d', sum / #xs)\nend\n"},
+    env=r74(), project=r74p("quarterly-report"), stage="build", **ROUND74,
+)
+
+case(
+    "bibtex-bib-entry-missing-comma-after-author", "build:paper", R74_IMG,
+    [R74_PDFLATEX + " paper.tex > /dev/null", "bibtex paper"],
+    lab("compile_error", [r"^I was expecting a `,' or a `\}'---line 3 of file refs\.bib"],
+        "BibTeX 0.99d (TeX Live 2022/Debian)",
+        "a field separator is missing after the author field of one entry; bibtex reports the syntax error and exits 2",
+        accept=["other"]),
+    files={"paper.tex": "\\documentclass{article}\n\\begin{document}\nDelivery theory~\\cite{farnsworth3000,wong2999}.\n"
+                        "\\bibliographystyle{plain}\n\\bibliography{refs}\n\\end{document}\n",
+           "refs.bib": "@article{farnsworth3000,\n  author = {Hubert J. Farnsworth}\n  title = {On the Smelloscope},\n"
+                       "  journal = {Annals of Improbable Science},\n  year = {3000}\n}\n\n@book{wong2999,\n  author = {Amy Wong},\n"
+                       "  title = {Mars University Notes},\n  publisher = {Wong Ranch Press},\n  year = {2999}\n}\n"},
+    env=r74(), project=r74p("smelloscope-paper"), stage="build", **ROUND74,
+)
+
+case(
+    "biber-addbibresource-path-after-move-to-bib-dir", "build:thesis", R74_IMG,
+    [R74_PDFLATEX + " thesis.tex > /dev/null", "biber thesis"],
+    lab("other", [r"ERROR - Cannot find 'references\.bib'!"],
+        "biber 2.18, biblatex 3.18",
+        "the bibliography was moved to bib/references.bib but \\addbibresource still names references.bib; biber exits 2",
+        accept=["github_actions_config"]),
+    files={"thesis.tex": "\\documentclass{report}\n\\usepackage[backend=biber]{biblatex}\n\\addbibresource{references.bib}\n"
+                         "\\begin{document}\nAs shown in~\\cite{fry3000}.\n\\printbibliography\n\\end{document}\n",
+           "bib/references.bib": "@book{fry3000,\n  author = {Philip J. Fry},\n  title = {Frozen},\n  year = {3000},\n  publisher = {Applied Cryogenics}\n}\n"},
+    env=r74(), project=r74p("thesis"), stage="build", **ROUND74,
+)
+
+case(
+    "chktex-gate-space-before-punctuation-and-display-math", "lint:tex", R74_IMG,
+    ["chktex --version | head -1", "chktex -q -n1 -n8 chapters/*.tex"],
+    lab("lint_failure", [r"^Warning \d+ in chapters/[a-z]+\.tex line \d+:"],
+        "ChkTeX 1.7.8",
+        "the new chapter has a space before a comma and a $$ display; ChkTeX warns and exits 2, failing the lint gate"),
+    files={"chapters/intro.tex": "\\chapter{Introduction}\nThe ship flies fast (very fast) , as the crew knows.\n",
+           "chapters/method.tex": "\\chapter{Method}\nThe fuel equation is\n$$E = m c^2$$\nwhich we use throughout.\n"},
+    env=r74(), project=r74p("flight-manual"), stage="lint", **ROUND74,
+)
+
+case(
+    "lacheck-gate-unmatched-itemize-environment", "lint:tex", R74_IMG,
+    ["mkdir -p build", "lacheck minutes.tex | tee build/lacheck.txt",
+     "if [ -s build/lacheck.txt ]; then echo \"lacheck: $(wc -l < build/lacheck.txt) finding(s), see above\"; exit 1; fi"],
+    lab("lint_failure", [r'^"minutes\.tex", line \d+: <- unmatched "\\end\{enumerate\}"', r'^"minutes\.tex", line \d+: -> unmatched "\\begin\{itemize\}"'],
+        "lacheck 1.26 with a wrapper that fails on any finding",
+        "a list opened as itemize is closed as enumerate; lacheck reports the mismatch and the wrapper fails the job",
+        accept=["compile_error"]),
+    files={"minutes.tex": "\\documentclass{article}\n\\begin{document}\n\\section{Board meeting}\n\\begin{itemize}\n"
+                          "\\item Approve the new ship.\n\\item Ban the delivery boy from the bridge.\n\\end{enumerate}\n\\end{document}\n"},
+    env=r74(), project=r74p("board-minutes"), stage="lint", **ROUND74,
+)
+
+case(
+    "mandoc-lint-warnings-in-man-page", "lint:man", R74_IMG,
+    ["mandoc -T lint -W warning man/crewctl.8"],
+    lab("lint_failure", [r"^mandoc: man/crewctl\.8:\d+:\d+: WARNING: "],
+        "mandoc 1.14.6 (-T lint -W warning)",
+        "the new page has no date in .TH, a paragraph macro right after .SH and a .B broken by .sp; mandoc exits 2"),
+    files={"man/crewctl.8": ".TH CREWCTL 8\n.SH NAME\n.PP\ncrewctl \\- manage crew rosters\n.SH DESCRIPTION\n.B\n.sp\nbold text\n"},
+    env=r74(), project=r74p("crewctl"), stage="lint", **ROUND74,
+)
+
+case(
+    "pandoc-pdflatex-unicode-check-mark-not-set-up", "build:changelog", R74_IMG_PD,
+    ["pandoc --version | head -1", "mkdir -p build", "pandoc CHANGELOG.md -o build/changelog.pdf"],
+    lab("compile_error", [r"LaTeX Error: Unicode character ✓ \(U\+2713\)"],
+        "pandoc 2.17.1.1 with pdflatex (TeX Live 2022)",
+        "the changelog now marks done items with ✓; pdflatex (pandoc's default engine) has no glyph set up for U+2713",
+        accept=["other"]),
+    files={"CHANGELOG.md": "# Changelog\n\n## 2.4.0\n\n- ✓ route planner handles wormholes\n- ✓ manifests are signed\n"},
+    env=r74(), project=r74p("route-planner"), stage="build", **ROUND74,
+)
+
+case(
+    "pandoc-yaml-front-matter-unquoted-colon-in-title", "build:notes", R74_IMG_PD,
+    ["mkdir -p build", "pandoc release-notes.md -s -o build/release-notes.tex"],
+    lab("github_actions_config", [r"^mapping values are not allowed in this context", r"^YAML parse exception at line 1, column 20"],
+        "pandoc 2.17.1.1",
+        "the title `Release notes: winter 3000` is not quoted in the YAML front matter; pandoc cannot parse the metadata",
+        accept=["compile_error", "other"]),
+    files={"release-notes.md": "---\ntitle: Release notes: winter 3000\nauthor: Hermes Conrad\n---\n\n# Highlights\n\nFaster delivery.\n"},
+    env=r74(), project=r74p("release-notes"), stage="build", **ROUND74,
+)
+
+case(
+    "pandoc-latex-template-renamed", "build:memo", R74_IMG_PD,
+    ["ls templates/", "mkdir -p build", "pandoc memo.md --template=templates/memo.latex -o build/memo.pdf"],
+    lab("other", [r"templates/memo\.latex"],
+        "pandoc 2.17.1.1",
+        "the template was renamed to templates/memo.tex in the same MR; the job still passes templates/memo.latex",
+        accept=["github_actions_config"]),
+    files={"memo.md": "---\ntitle: Memo\n---\n\nNo more deliveries to the Omicron system.\n",
+           "templates/memo.tex": "\\documentclass{article}\n\\begin{document}\n$if(title)$\\section*{$title$}$endif$\n$body$\n\\end{document}\n"},
+    env=r74(), project=r74p("office-memos"), stage="build", **ROUND74,
+)
+
+case(
+    "pytest-man-page-generator-th-version-not-quoted", "test:docs", R74_IMG_PY,
+    ["python3 --version", "python3 -m pytest -q -p no:cacheprovider tests"],
+    lab("test_assertion", [r"^FAILED tests/test_mkman\.py::test_th_header", r"^E\s+\+ \.TH DISPATCH 1 2026-12-07 dispatch 2\.4\.0"],
+        "pytest 9 on a Python man-page generator",
+        "the generator writes the .TH version field unquoted, so `dispatch 2.4.0` would split; the header test fails"),
+    files={"tools/mkman.py": "import datetime\n\n\ndef th(name, section, version, date=None):\n    date = date or datetime.date.today().isoformat()\n"
+                             "    return f'.TH {name.upper()} {section} {date} {name} {version} \"User Commands\"'\n",
+           "tools/__init__.py": "",
+           "tests/test_mkman.py": "from tools.mkman import th\n\n\ndef test_th_header():\n"
+                                  "    assert th('dispatch', 1, '2.4.0', '2026-12-07') == '.TH DISPATCH 1 2026-12-07 \"dispatch 2.4.0\" \"User Commands\"'\n\n\n"
+                                  "def test_th_default_date():\n    assert th('dispatch', 1, '2.4.0').startswith('.TH DISPATCH 1 ')\n"},
+    env=r74(), project=r74p("dispatch"), **ROUND74,
+)
+
+case(
+    "pdfinfo-page-budget-gate-flyer-three-pages", "check:pdf", R74_IMG,
+    ["mkdir -p build", R74_PDFLATEX + " -output-directory=build flyer.tex > build/flyer.stdout",
+     "pdfinfo build/flyer.pdf",
+     "pages=$(pdfinfo build/flyer.pdf | awk '/^Pages:/ {print $2}')",
+     "if [ \"$pages\" -gt 2 ]; then echo \"ERROR: flyer.pdf has $pages pages; the print order is for 2 (one sheet, duplex)\"; exit 1; fi"],
+    lab("test_assertion", [r"^ERROR: flyer\.pdf has 3 pages; the print order is for 2"],
+        "pdfinfo (poppler 22.12) with a page-budget check",
+        "a third section pushed the flyer to three pages; the print gate allows two", accept=["other"]),
+    files={"flyer.tex": "\\documentclass{article}\n\\begin{document}\n\\section*{Planet Express}\nOur crew gives you their best.\n"
+                        "\\newpage\n\\section*{Prices}\nOne delivery: 10 dollars.\n\\newpage\n\\section*{New: Moon routes}\nNow weekly.\n\\end{document}\n"},
+    env=r74(), project=r74p("print-flyer"), stage="check", **ROUND74,
+)
+
+case(
+    "pdffonts-gate-groff-pdf-fonts-not-embedded", "check:print", R74_IMG,
+    ["mkdir -p build", "groff -man -Tpdf man/dispatch.1 > build/dispatch.pdf", "pdffonts build/dispatch.pdf",
+     "pdffonts build/dispatch.pdf | awk 'NR > 2 && $(NF-4) == \"no\" { print \"ERROR: font not embedded: \" $1; bad = 1 } END { exit bad }'"],
+    lab("test_assertion", [r"^ERROR: font not embedded: Times-"],
+        "groff 1.22.4 (gropdf), pdffonts (poppler 22.12)",
+        "the print shop requires embedded fonts; gropdf does not embed the base-14 Times fonts unless asked (-P-e), so the gate fails",
+        accept=["lint_failure", "github_actions_config"]),
+    files={"man/dispatch.1": R74_MAN},
+    env=r74(), project=r74p("dispatch"), stage="check", **ROUND74,
+)
+
+case(
+    "qpdf-check-pdf-damaged-by-sed-date-stamp", "check:pdf", R74_IMG,
+    ["mkdir -p build", R74_PDFLATEX + " -output-directory=build spec.tex > build/spec.stdout",
+     "sed -i \"s/(DRAFT)/(FINAL $(date -u +%Y-%m-%d))/\" build/spec.pdf",
+     "qpdf --check build/spec.pdf"],
+    lab("other", [r"WARNING: build/spec\.pdf.*(damaged|xref|offset|expected)"],
+        "qpdf 11.3.0 (--check) on a pdfTeX PDF edited with sed",
+        "a stamping step rewrites the subject string in place with sed, which changes object lengths; qpdf's check finds the "
+        "xref offsets wrong and exits 3", accept=["test_assertion"]),
+    files={"spec.tex": "\\pdfobjcompresslevel=0\n\\pdfinfo{/Subject (DRAFT)}\n\\documentclass{article}\n\\begin{document}\n"
+                       "\\section{Hull specification}\nThe hull is made of dark matter.\n\\end{document}\n"},
+    env=r74(), project=r74p("ship-spec"), stage="check", **ROUND74,
+)
+
+case(
+    "pdflatex-openout-paranoid-write-to-parent-dir", "build:pdf", R74_IMG,
+    [R74_PDFLATEX + " manual.tex"],
+    lab("permission_or_secret", [r"I can't write on file `\.\./shared/pagecount\.tex'\.",
+                                r"^pdflatex: Not writing to \.\./shared/pagecount\.tex \(openout_any = p\)"],
+        "pdfTeX (TeX Live 2022/Debian), openout_any = p",
+        "the manual writes its page count to ../shared for another document; TeX Live's paranoid default forbids writing "
+        "outside the working directory", accept=["github_actions_config"]),
+    files={"manual.tex": "\\documentclass{article}\n\\newwrite\\pcount\n\\begin{document}\nOperating manual.\n"
+                         "\\immediate\\openout\\pcount=../shared/pagecount.tex\n\\immediate\\write\\pcount{\\thepage}\n"
+                         "\\immediate\\closeout\\pcount\n\\end{document}\n"},
+    env=r74(), project=r74p("operating-manual"), stage="build", **ROUND74,
+)
+
+case(
+    "make-figures-inkscape-not-in-image", "build:figures", R74_IMG,
+    ["make figures"],
+    lab("dependency_install", [r"inkscape: No such file or directory|inkscape: (command )?not found"],
+        "GNU make 4.3",
+        "the figure rule converts SVG with inkscape, which the TeX Live image does not have (make exits 2, inkscape 127)",
+        accept=["github_actions_config"]),
+    files={"Makefile": "SVG := $(wildcard figures/*.svg)\nPDF := $(SVG:.svg=.pdf)\n\nfigures: $(PDF)\n\nfigures/%.pdf: figures/%.svg\n"
+                       "\tinkscape --export-type=pdf --export-filename=$@ $<\n",
+           "figures/route-map.svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\"/></svg>\n"},
+    env=r74(), project=r74p("route-atlas"), stage="build", **ROUND74,
+)
+
+case(
+    "pip-panflute-pin-version-does-not-exist", "build:filters", R74_IMG_PY,
+    ["python3 -m venv .venv", ".venv/bin/pip install --disable-pip-version-check -r requirements.txt"],
+    lab("dependency_install", [r"ERROR: Could not find a version that satisfies the requirement panflute==2\.9\.1",
+                               r"ERROR: No matching distribution found for panflute==2\.9\.1"],
+        "pip 24 (against PyPI)",
+        "requirements.txt pins panflute==2.9.1, a version that was never released (a typo for 2.3.1)"),
+    files={"requirements.txt": "panflute==2.9.1\npandocfilters==1.5.1\n"},
+    env=r74(), project=r74p("pandoc-filters"), stage="build", **ROUND74,
+)
+
+case(
+    "latexmk-werror-undefined-figure-reference", "build:pdf", R74_IMG,
+    ["latexmk -pdf -Werror -interaction=nonstopmode design.tex"],
+    lab("lint_failure", [r"Reference `fig:archtecture' on page 1 undefined", r"Warning\(s\) from latex \(or c\.\) for 'design\.tex'; treated as error"],
+        "latexmk 4.79 (-Werror)",
+        "the text refers to fig:archtecture (typo) while the label is fig:architecture; latexmk -Werror turns the undefined "
+        "reference into a failure", accept=["compile_error"]),
+    files={"design.tex": "\\documentclass{article}\n\\begin{document}\n\\section{Design}\nSee Figure~\\ref{fig:archtecture}.\n"
+                         "\\begin{figure}[h]\n\\centering\\fbox{ship}\n\\caption{Architecture}\\label{fig:architecture}\n\\end{figure}\n\\end{document}\n"},
+    env=r74(), project=r74p("design-doc"), stage="build", **ROUND74,
+)
