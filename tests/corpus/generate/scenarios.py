@@ -48213,7 +48213,7 @@ case(
     ["python3 -m venv .venv", ".venv/bin/pip install --disable-pip-version-check -r requirements.txt"],
     lab("dependency_install", [r"ERROR: Could not find a version that satisfies the requirement panflute==2\.9\.1",
                                r"ERROR: No matching distribution found for panflute==2\.9\.1"],
-        "pip 24 (against PyPI)",
+        "pip 23.2 (against PyPI)",
         "requirements.txt pins panflute==2.9.1, a version that was never released (a typo for 2.3.1)"),
     files={"requirements.txt": "panflute==2.9.1\npandocfilters==1.5.1\n"},
     env=r74(), project=r74p("pandoc-filters"), stage="build", **ROUND74,
@@ -48229,4 +48229,183 @@ case(
     files={"design.tex": "\\documentclass{article}\n\\begin{document}\n\\section{Design}\nSee Figure~\\ref{fig:archtecture}.\n"
                          "\\begin{figure}[h]\n\\centering\\fbox{ship}\n\\caption{Architecture}\\label{fig:architecture}\n\\end{figure}\n\\end{document}\n"},
     env=r74(), project=r74p("design-doc"), stage="build", **ROUND74,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "wget-ctan-mirror-package-archive-503", "build:poster", R74_IMG,
+    ["mkdir -p .texmf",
+     "wget -nv -O .texmf/tcolorbox.tds.zip \"$CTAN_MIRROR/install/macros/latex/contrib/tcolorbox.tds.zip\"",
+     "unzip -q -o .texmf/tcolorbox.tds.zip -d .texmf", "latexmk -pdf poster.tex"],
+    lab("network_or_flaky", [r"ERROR 503: Service Unavailable"],
+        "GNU Wget 1.21 against a loopback mirror answering 503",
+        "the internal CTAN mirror answers 503 Service Unavailable while it resyncs; the package archive download fails",
+        accept=["infrastructure", "dependency_install"], infra=True),
+    files={"poster.tex": "\\documentclass{article}\n\\usepackage{tcolorbox}\n\\begin{document}\n\\begin{tcolorbox}Open day\\end{tcolorbox}\n\\end{document}\n"},
+    env=r74(CTAN_MIRROR="http://127.0.0.1:{PORT_503}/ctan", TEXMFHOME="/builds/planetexpress/open-day-poster/.texmf"), project=r74p("open-day-poster"), stage="build", **ROUND74,
+)
+
+case(
+    "pandoc-pdf-remote-logo-dns-failure", "build:menu", R74_IMG_PD,
+    ["mkdir -p build", "pandoc --fail-if-warnings menu.md -o build/menu.pdf"],
+    lab("network_or_flaky", [r"^\[WARNING\] Could not fetch resource https://assets\.planetexpress\.invalid/brand/logo\.png",
+                             r"host name: Just \"assets\.planetexpress\.invalid\".*does not exist \(Name or service not known\)"],
+        "pandoc 2.17.1.1 (--fail-if-warnings) with pdflatex",
+        "the brand-asset host does not resolve from the runner; pandoc cannot fetch the logo and --fail-if-warnings fails the build",
+        accept=["infrastructure"], infra=True),
+    files={"menu.md": "---\ntitle: Canteen menu\n---\n\n![Logo](https://assets.planetexpress.invalid/brand/logo.png)\n\n- Slurm\n- Bachelor chow\n"},
+    env=r74(), project=r74p("canteen-menu"), stage="build", **ROUND74,
+)
+
+case(
+    "upload-manual-pdf-docs-server-connection-refused", "deploy:docs", R74_IMG,
+    ["mkdir -p build", R74_PDFLATEX + " -output-directory=build manual.tex > build/manual.stdout", "pdfinfo build/manual.pdf | head -3",
+     "python3 ci/publish.py build/manual.pdf"],
+    lab("network_or_flaky", [r"urllib\.error\.URLError: <urlopen error \[Errno 111\] Connection refused>",
+                             r"^ConnectionRefusedError: \[Errno 111\] Connection refused$"],
+        "python3 urllib against a loopback port where nothing listens",
+        "the documentation server is down (nothing listening); the upload of the built manual is refused",
+        accept=["infrastructure"], infra=True),
+    files={"manual.tex": "\\documentclass{article}\n\\begin{document}\n\\section{Operating the ship}\nPress the big red button.\n\\end{document}\n",
+           "ci/publish.py": "import os\nimport sys\nimport urllib.request\n\npath = sys.argv[1]\nurl = os.environ['DOCS_URL'] + '/upload/' + os.path.basename(path)\n"
+                            "print(f'publishing {path} to {url}', flush=True)\nreq = urllib.request.Request(url, data=open(path, 'rb').read(), method='PUT',\n"
+                            "                             headers={'Content-Type': 'application/pdf'})\nwith urllib.request.urlopen(req, timeout=30) as r:\n    print(r.status)\n"},
+    env=r74(DOCS_URL="http://127.0.0.1:{PORT_DEAD}"), project=r74p("operating-manual"), stage="deploy", **ROUND74,
+)
+
+case(
+    "bibliography-export-api-429-too-many-requests", "build:paper", R74_IMG,
+    ["python3 ci/fetch_bib.py > refs.bib", R74_PDFLATEX + " paper.tex"],
+    lab("network_or_flaky", [r"urllib\.error\.HTTPError: HTTP Error 429: Too Many Requests"],
+        "python3 urllib against a loopback API answering 429",
+        "the reference manager's export API rate-limits the shared runner address (429); the fetch script has no retry",
+        accept=["infrastructure"], infra=True),
+    files={"ci/fetch_bib.py": "import os\nimport sys\nimport urllib.request\n\nurl = os.environ['BIB_API'] + '/groups/3000/items?format=bibtex'\n"
+                              "print(f'fetching {url}', file=sys.stderr)\nwith urllib.request.urlopen(url, timeout=30) as r:\n    sys.stdout.write(r.read().decode())\n",
+           "paper.tex": "\\documentclass{article}\n\\begin{document}\nText~\\cite{fry3000}.\n\\bibliographystyle{plain}\n\\bibliography{refs}\n\\end{document}\n"},
+    env=r74(BIB_API="http://127.0.0.1:{PORT_429}"), project=r74p("smelloscope-paper"), stage="build", **ROUND74,
+)
+
+case(
+    "csl-style-download-certificate-expired", "build:thesis", R74_IMG,
+    ["python3 ci/fetch_csl.py chicago-author-date", "pandoc --citeproc --csl styles/chicago-author-date.csl thesis.md -o build/thesis.pdf"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "python3 urllib/ssl against a loopback host whose certificate expired",
+        "the style server's TLS certificate expired (not renewed on the server); the download is refused before pandoc runs",
+        accept=["infrastructure", "permission_or_secret"], infra=True),
+    files={"ci/fetch_csl.py": "import os\nimport ssl\nimport sys\nimport urllib.request\n\nname = sys.argv[1]\nurl = f\"{os.environ['CSL_MIRROR']}/styles/{name}.csl\"\n"
+                              "ctx = ssl.create_default_context(cafile=os.environ['CSL_CA_FILE'])\nprint(f'downloading {url}', flush=True)\n"
+                              "os.makedirs('styles', exist_ok=True)\nwith urllib.request.urlopen(url, context=ctx, timeout=30) as r:\n"
+                              "    open(f'styles/{name}.csl', 'wb').write(r.read())\n",
+           "thesis.md": "---\ntitle: Thesis\nbibliography: refs.bib\n---\n\nAs shown [@fry3000].\n",
+           "refs.bib": "@book{fry3000, author = {Philip J. Fry}, title = {Frozen}, year = {3000}}\n"},
+    env=r74(CSL_MIRROR="https://127.0.0.1:{PORT_EXPIRED}", CSL_CA_FILE="{R10_CA_FILE}"), project=r74p("thesis"), stage="build", **ROUND74,
+)
+
+case(
+    "pdflatex-build-volume-no-space-left", "build:catalogue", R74_IMG,
+    ["df -h build | tail -1", R74_PDFLATEX + " -output-directory=build catalogue.tex | tail -5"],
+    lab("infrastructure", [r"^!pdfTeX error: pdflatex( \(file [^)]*\))?: fflush\(\) failed \(No space left on device\)"],
+        "pdfTeX writing to a small tmpfs",
+        "the runner's build volume is almost full (a 64 KiB tmpfs over build/); pdfTeX cannot flush the PDF it writes",
+        accept=["network_or_flaky", "timeout_or_oom"], infra=True),
+    files={"build/.keep": "",
+           "catalogue.tex": "\\documentclass{article}\n\\usepackage{lipsum}\n\\begin{document}\n\\section{Parts catalogue}\n"
+                            + "\\lipsum[1-20]\n" * 40 + "\\end{document}\n"},
+    tmpfs=("build", "64k"), env=r74(), project=r74p("parts-catalogue"), stage="build", **ROUND74,
+)
+
+case(
+    "font-archive-download-stalls-job-timeout", "build:brochure", R74_IMG,
+    ["python3 ci/fetch_fonts.py", "fc-cache -f fonts/", "xelatex -interaction=nonstopmode brochure.tex"],
+    lab("timeout_or_oom", [r"^downloading http://127\.0\.0\.1:\d+/fonts/fira-sans-4\.301\.zip$"],
+        "python3 urllib (no timeout) against a loopback server that accepts and never answers; the runner's job timeout",
+        "the font mirror accepts the connection and never answers; the fetch script sets no timeout and the job hits its 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={"ci/fetch_fonts.py": "import os\nimport urllib.request\n\nurl = os.environ['FONT_MIRROR'] + '/fonts/fira-sans-4.301.zip'\n"
+                                "print(f'downloading {url}', flush=True)\nos.makedirs('fonts', exist_ok=True)\n"
+                                "with urllib.request.urlopen(url) as r:\n    open('fonts/fira-sans.zip', 'wb').write(r.read())\n",
+           "brochure.tex": "\\documentclass{article}\n\\begin{document}\nHi\n\\end{document}\n"},
+    env=r74(FONT_MIRROR="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=8, duration=3600, timeout_text="1h0m0s",
+    project=r74p("brochure"), stage="build", **ROUND74,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "pdflatex-or-true-missing-dollar-then-pdfinfo-no-file-cascade", "build:pdf", R74_IMG,
+    ["mkdir -p build", R74_PDFLATEX + " -output-directory=build report.tex || true",
+     "pdfinfo build/report.pdf", "qpdf --check build/report.pdf"],
+    lab("compile_error", [r"^\./report\.tex:\d+: Missing \$ inserted\.$"],
+        "pdfTeX (TeX Live 2022/Debian), then pdfinfo (poppler 22.12)",
+        "an unescaped underscore in `config_file` puts TeX in math mode; the error is ignored with `|| true`, no PDF is "
+        "written, and pdfinfo then cannot open it"),
+    files={"report.tex": "\\documentclass{article}\n\\begin{document}\n\\section{Setup}\nEdit the config_file before the first run.\n\\end{document}\n"},
+    env=r74(), project=r74p("setup-report"), stage="build", **ROUND74,
+)
+
+case(
+    "make-ignored-bibtex-bst-typo-then-undefined-citations-cascade", "build:paper", R74_IMG,
+    ["make paper.pdf",
+     "if grep -q '^LaTeX Warning: Citation' paper.log; then grep '^LaTeX Warning: Citation' paper.log; echo 'ERROR: paper.pdf has undefined citations'; exit 1; fi"],
+    lab("github_actions_config", [r"^I couldn't open style file ieeetrx\.bst"],
+        "GNU make 4.3 (- prefix), BibTeX 0.99d, pdfTeX",
+        "\\bibliographystyle names ieeetrx (typo for ieeetr); bibtex fails on the missing style, make ignores it (`-`), "
+        "and the citation gate then finds every citation undefined", accept=["compile_error", "other"]),
+    files={"Makefile": "LATEX := pdflatex -interaction=nonstopmode\n\npaper.pdf: paper.tex refs.bib\n\t$(LATEX) paper.tex > /dev/null\n"
+                       "\t-bibtex paper\n\t$(LATEX) paper.tex > /dev/null\n\t$(LATEX) paper.tex > /dev/null\n",
+           "paper.tex": "\\documentclass{article}\n\\begin{document}\nDark matter engines~\\cite{farnsworth3000} and cryogenics~\\cite{fry3000}.\n"
+                        "\\bibliographystyle{ieeetrx}\n\\bibliography{refs}\n\\end{document}\n",
+           "refs.bib": "@article{farnsworth3000,\n  author = {Hubert J. Farnsworth},\n  title = {Dark Matter Engines},\n  journal = {Annals of Improbable Science},\n  year = {3000}\n}\n\n"
+                       "@book{fry3000,\n  author = {Philip J. Fry},\n  title = {Frozen},\n  publisher = {Applied Cryogenics},\n  year = {3000}\n}\n"},
+    env=r74(), project=r74p("engine-paper"), stage="build", **ROUND74,
+)
+
+case(
+    "set-plus-e-pandoc-lua-filter-nil-title-then-latexmk-missing-body-cascade", "build:book", R74_IMG_PD,
+    ["mkdir -p build", "set +e", "pandoc -L filters/callouts.lua chapters/01-intro.md chapters/02-routes.md -o build/body.tex", "set -e",
+     "latexmk -pdf -interaction=nonstopmode -halt-on-error book.tex"],
+    lab("compile_error", [r"^Error running filter filters/callouts\.lua:", r"^filters/callouts\.lua:\d+: attempt to index a nil value \(field 'title'\)"],
+        "pandoc 2.17.1.1 Lua filter, then latexmk 4.79",
+        "the callout filter reads a title attribute that a new note block does not set; pandoc fails, set +e lets the job "
+        "go on, and LaTeX cannot find build/body.tex", accept=["other"]),
+    files={"filters/callouts.lua": "function Div(el)\n  if el.classes[1] == 'note' then\n    local title = el.attributes.title:upper()\n"
+                                   "    return {pandoc.RawBlock('latex', '\\\\begin{quote}\\\\textbf{' .. title .. '}'), el, pandoc.RawBlock('latex', '\\\\end{quote}')}\n  end\nend\n",
+           "chapters/01-intro.md": "# Introduction\n\n::: {.note title=\"Warning\"}\nDo not feed Nibbler.\n:::\n",
+           "chapters/02-routes.md": "# Routes\n\n::: {.note}\nThe Omicron route is closed.\n:::\n",
+           "book.tex": "\\documentclass{book}\n\\providecommand{\\tightlist}{}\n\\begin{document}\n\\input{build/body.tex}\n\\end{document}\n"},
+    env=r74(), project=r74p("delivery-guide"), stage="build", **ROUND74,
+)
+
+case(
+    "python-build-unchecked-makeindex-style-missing-then-index-check-cascade", "build:manual", R74_IMG,
+    ["python3 ci/build.py", "python3 ci/check_index.py manual.ind"],
+    lab("github_actions_config", [r"^Index style file styles/manual\.ist not found\.$"],
+        "python3 build script (subprocess.run without check), makeindex 2.16, pdfTeX",
+        "the index style was renamed to styles/index.ist; the build script ignores makeindex's failure, no .ind is written "
+        "and the index check then fails on the missing file", accept=["other"]),
+    files={"ci/build.py": "import subprocess\n\n\ndef run(*cmd):\n    print('+', ' '.join(cmd), flush=True)\n    subprocess.run(cmd)\n\n\n"
+                          "run('pdflatex', '-interaction=batchmode', 'manual.tex')\nrun('makeindex', '-s', 'styles/manual.ist', 'manual.idx')\n"
+                          "run('pdflatex', '-interaction=batchmode', 'manual.tex')\nprint('build finished', flush=True)\n",
+           "ci/check_index.py": "import sys\n\nentries = [l for l in open(sys.argv[1]) if l.lstrip().startswith('\\\\item')]\n"
+                                "if len(entries) < 2:\n    sys.exit(f'index has only {len(entries)} entries')\nprint(f'index ok: {len(entries)} entries')\n",
+           "styles/index.ist": "headings_flag 1\nheading_prefix \"\\\\textbf{\"\nheading_suffix \"}\\\\nopagebreak\\n\"\n",
+           "manual.tex": "\\documentclass{article}\n\\usepackage{makeidx}\n\\makeindex\n\\begin{document}\nThe hover\\index{hover} and the "
+                         "warp\\index{warp} drives.\n\\printindex\n\\end{document}\n"},
+    env=r74(), project=r74p("ship-manual"), stage="build", **ROUND74,
+)
+
+case(
+    "make-ignored-version-tex-keyerror-then-undefined-macro-cascade", "build:release-notes", R74_IMG,
+    ["make pdf"],
+    lab("github_actions_config", [r"^KeyError: 'CI_COMMIT_TAG'$"],
+        "GNU make 4.3 (- prefix), python3, pdfTeX",
+        "the version generator reads CI_COMMIT_TAG, which is unset outside tag pipelines; make ignores its failure (`-`), "
+        "build/version.tex is empty and pdflatex stops on the undefined \\releaseversion", accept=["other"]),
+    files={"Makefile": "pdf: build/version.tex\n\tpdflatex -interaction=nonstopmode -halt-on-error -file-line-error release.tex\n\n"
+                       "build/version.tex: tools/version_tex.py\n\tmkdir -p build\n\t-python3 tools/version_tex.py > build/version.tex\n",
+           "tools/version_tex.py": "import os\n\ntag = os.environ['CI_COMMIT_TAG']\nprint('\\\\newcommand{\\\\releaseversion}{' + tag.lstrip('v') + '}')\n",
+           "release.tex": "\\documentclass{article}\n\\input{build/version.tex}\n\\begin{document}\n\\section*{Release \\releaseversion}\nNew routes.\n\\end{document}\n"},
+    env=r74(), project=r74p("release-notes"), stage="build", **ROUND74,
 )
