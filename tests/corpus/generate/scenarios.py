@@ -48409,3 +48409,502 @@ case(
            "release.tex": "\\documentclass{article}\n\\input{build/version.tex}\n\\begin{document}\n\\section*{Release \\releaseversion}\nNew routes.\n\\end{document}\n"},
     env=r74(), project=r74p("release-notes"), stage="build", **ROUND74,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 75: bioinformatics pipeline jobs (Snakemake, cwltool, samtools/bcftools/bwa/minimap2/
+# seqkit/bedtools/fastp from Debian, Biopython and pysam scripts, checksum manifests, reference
+# downloads and the Makefile/Python glue around them). Every project is gringotts2/<name>.
+
+ROUND75 = dict(round=75)
+R75_IMG = "registry.gringotts.test/bioinfo/pipeline-ci:bookworm"
+R75_IMG_PY = "python:3.11-bookworm"
+
+
+def r75(**kw):
+    e = {"PATH": "/tmp/diag75/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+    e.update(kw)
+    return e
+
+
+def r75p(name):
+    return "gringotts2/" + name
+
+
+def _r75_seq(n, seed):
+    import random as _random
+    rng = _random.Random(seed)
+    return "".join(rng.choice("ACGT") for _ in range(n))
+
+
+R75_CHR1 = _r75_seq(1200, 75)
+R75_CHR2 = _r75_seq(800, 7575)
+
+
+def _r75_fa(*recs):
+    out = []
+    for name, seq in recs:
+        out.append(">" + name)
+        out.extend(seq[i:i + 60] for i in range(0, len(seq), 60))
+    return "\n".join(out) + "\n"
+
+
+R75_REF_FA = _r75_fa(("chr1", R75_CHR1), ("chr2", R75_CHR2))
+_R75_COMP = {"A": "C", "C": "G", "G": "T", "T": "A"}
+
+R75_VCF_HEAD = ("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1200>\n##contig=<ID=chr2,length=800>\n"
+                "##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Total depth\">\n"
+                "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+                "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tNA12878\n")
+
+
+def _r75_var(chrom, pos, seq, alt=None, ref=None, dp=30):
+    r = ref or seq[pos - 1]
+    a = alt or _R75_COMP[r]
+    return f"{chrom}\t{pos}\t.\t{r}\t{a}\t50\tPASS\tDP={dp}\tGT\t0/1\n"
+
+
+def r75_vcf(*recs):
+    return R75_VCF_HEAD + "".join(recs)
+
+
+def r75_fastq(n, seed, prefix="read", length=50, src=R75_CHR1):
+    import random as _random
+    rng = _random.Random(seed)
+    out = []
+    for i in range(n):
+        p = rng.randrange(0, len(src) - length)
+        out.append(f"@{prefix}{i + 1}\n{src[p:p + length]}\n+\n{'I' * length}\n")
+    return "".join(out)
+
+
+def r75_sam(n, seed, sort=False, length=50):
+    """A SAM of n reads on chr1 (unsorted unless sort)."""
+    import random as _random
+    rng = _random.Random(seed)
+    reads = []
+    for i in range(n):
+        p = rng.randrange(1, len(R75_CHR1) - length)
+        reads.append((p, f"r{i + 1}\t0\tchr1\t{p}\t60\t{length}M\t*\t0\t0\t{R75_CHR1[p - 1:p - 1 + length]}\t{'I' * length}\n"))
+    if sort:
+        reads.sort()
+    return ("@HD\tVN:1.6\tSO:" + ("coordinate" if sort else "unsorted") + "\n@SQ\tSN:chr1\tLN:1200\n@SQ\tSN:chr2\tLN:800\n"
+            "@RG\tID:S1\tSM:NA12878\n" + "".join(r for _, r in reads))
+
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "bcftools-norm-check-ref-allele-mismatch", "validate:calls", R75_IMG,
+    ["samtools faidx ref/chr.fa", "bcftools norm -f ref/chr.fa -c e -Oz -o build/calls.norm.vcf.gz calls/NA12878.vcf"],
+    lab("other", [r"Reference allele mismatch at chr1:214 \.\. REF_SEQ:'\w+' vs VCF:'\w+'"],
+        "bcftools 1.16 norm -c e, samtools 1.16 faidx",
+        "a committed call set has the wrong REF base at chr1:214 (hand-edited fixture); bcftools norm with -c e stops",
+        accept=["test_assertion"]),
+    files={"ref/chr.fa": R75_REF_FA, "build/.keep": "",
+           "calls/NA12878.vcf": r75_vcf(_r75_var("chr1", 88, R75_CHR1), _r75_var("chr1", 214, R75_CHR1, ref=_R75_COMP[R75_CHR1[213]], alt=R75_CHR1[213]),
+                                        _r75_var("chr2", 40, R75_CHR2))},
+    env=r75(), project=r75p("germline-calls"), stage="validate", **ROUND75,
+)
+
+case(
+    "samtools-flagstat-truncated-test-bam", "test:alignments", R75_IMG,
+    ["ls -l tests/data/", "samtools flagstat tests/data/NA12878.chr1.bam"],
+    lab("other", [r"\[W::bam_hdr_read\] EOF marker is absent", r"\[E::bgzf_read_block\]|\[E::bgzf_read\]", r"samtools flagstat: .*(truncated|error reading|Failed to)"],
+        "samtools 1.16 flagstat",
+        "the test BAM committed to tests/data was truncated (cut off mid-block, no EOF marker); samtools cannot read it",
+        accept=["test_assertion"]),
+    files={"tests/data/full.sam": r75_sam(400, 1, sort=True)},
+    setup="samtools view -b -o tests/data/full.bam tests/data/full.sam && rm tests/data/full.sam\nhead -c $(( $(stat -c %s tests/data/full.bam) - 120 )) tests/data/full.bam > tests/data/NA12878.chr1.bam\nrm tests/data/full.bam\n",
+    env=r75(), project=r75p("align-qc"), **ROUND75,
+)
+
+R75_SNAKE_ALIGN = '''SAMPLES = ["NA12878", "NA12891"]
+
+rule all:
+    input:
+        expand("results/{s}.flagstat.txt", s=SAMPLES)
+
+rule flagstat:
+    input:
+        "results/{s}.sorted.bam"
+    output:
+        "results/{s}.flagstat.txt"
+    shell:
+        "samtools flagstat {input} > {output}"
+
+rule sort:
+    input:
+        "aligned/{s}.bam"
+    output:
+        "results/{s}.sorted.bam"
+    shell:
+        "samtools sort -o {output} {input}"
+'''
+
+case(
+    "snakemake-missing-input-no-rule-produces-bam", "test:workflow", R75_IMG,
+    ["snakemake --version", "snakemake --cores 2 -p --dry-run"],
+    lab("github_actions_config", [r"MissingInputException in rule sort", r"Missing input files for rule sort"],
+        "Snakemake 9.27 (dry run)",
+        "the align rule was removed from the Snakefile; nothing produces aligned/{s}.bam and the DAG cannot be built",
+        accept=["other"]),
+    files={"Snakefile": R75_SNAKE_ALIGN},
+    env=r75(), project=r75p("wgs-align"), **ROUND75,
+)
+
+case(
+    "snakemake-snakefile-rule-missing-colon", "test:workflow", R75_IMG,
+    ["snakemake --cores 1 -p --dry-run"],
+    lab("compile_error", [r"SyntaxError in file \".*/Snakefile\", line \d+:", r"Expected name or colon after rule or checkpoint keyword"],
+        "Snakemake 9.27",
+        "a rule header lost its colon (`rule trim` with no `:`); Snakemake cannot parse the Snakefile",
+        accept=["github_actions_config"]),
+    files={"Snakefile": 'rule all:\n    input: "trimmed/S1_R1.fastq.gz"\n\nrule trim\n    input: "raw/{s}_R1.fastq.gz"\n    output: "trimmed/{s}_R1.fastq.gz"\n    shell: "fastp -i {input} -o {output}"\n'},
+    env=r75(), project=r75p("rnaseq-trim"), **ROUND75,
+)
+
+case(
+    "snakemake-config-schema-threads-not-integer", "test:workflow", R75_IMG,
+    ["snakemake --cores 1 -p --dry-run --configfile config/config.yaml"],
+    lab("github_actions_config", [r"'four' is not of type 'integer'", r"Error validating config file"],
+        "Snakemake 9.27 (snakemake.utils.validate, jsonschema)",
+        "config.yaml sets bwa threads to the string \"four\"; the workflow's JSON schema wants an integer",
+        accept=["other"]),
+    files={"Snakefile": 'from snakemake.utils import validate\n\nconfigfile: "config/config.yaml"\nvalidate(config, "config/schema.yaml")\n\nrule all:\n    input: expand("aligned/{s}.bam", s=config["samples"])\n\nrule align:\n    input: "reads/{s}.fastq"\n    output: "aligned/{s}.bam"\n    threads: config["bwa"]["threads"]\n    shell: "bwa mem -t {threads} ref/chr.fa {input} | samtools view -b -o {output}"\n',
+           "config/config.yaml": "samples:\n  - NA12878\nbwa:\n  threads: four\n",
+           "config/schema.yaml": "$schema: \"http://json-schema.org/draft-07/schema#\"\ntype: object\nproperties:\n  samples:\n    type: array\n    items: {type: string}\n  bwa:\n    type: object\n    properties:\n      threads: {type: integer, minimum: 1}\n    required: [threads]\nrequired: [samples, bwa]\n"},
+    env=r75(), project=r75p("wgs-align"), **ROUND75,
+)
+
+case(
+    "cwltool-validate-misspelled-basecommand", "lint:cwl", R75_IMG,
+    ["cwltool --version", "cwltool --validate tools/seqkit-stats.cwl"],
+    lab("github_actions_config", [r"invalid field 'baseComand', expected one of", r"ERROR Tool definition failed validation"],
+        "cwltool 3.3 (--validate)",
+        "the tool description spells baseCommand as `baseComand`; cwltool's schema validation rejects the document",
+        accept=["lint_failure"]),
+    files={"tools/seqkit-stats.cwl": "cwlVersion: v1.2\nclass: CommandLineTool\nbaseComand: [seqkit, stats, --tabular]\ninputs:\n  reads:\n    type: File\n    inputBinding:\n      position: 1\noutputs:\n  stats:\n    type: stdout\nstdout: stats.tsv\n"},
+    env=r75(), project=r75p("cwl-tools"), stage="lint", **ROUND75,
+)
+
+R75_GC = '''def gc_percent(seq):
+    """GC content of a sequence in percent, ignoring N."""
+    seq = seq.upper()
+    gc = seq.count("G") + seq.count("C")
+    return round(100 * gc / len(seq), 1) if seq else 0.0
+'''
+
+case(
+    "pytest-gc-percent-counts-n-bases", "test:unit", R75_IMG,
+    ["python -m pytest -q -p no:cacheprovider tests"],
+    lab("test_assertion", [r"assert 40\.0 == 50\.0", r"FAILED tests/test_gc\.py::test_gc_ignores_n"],
+        "pytest 9.2",
+        "gc_percent() claims to ignore N but divides by the full length (N included); the unit test for N-containing reads fails"),
+    files={"seqqc/__init__.py": "", "seqqc/gc.py": R75_GC,
+           "tests/test_gc.py": "from seqqc.gc import gc_percent\n\n\ndef test_gc_plain():\n    assert gc_percent('GGCCAATT') == 50.0\n\n\ndef test_gc_ignores_n():\n    assert gc_percent('GGCCAATTNN') == 50.0\n",
+           "pytest.ini": "[pytest]\npythonpath = .\n"},
+    env=r75(), project=r75p("seq-qc"), **ROUND75,
+)
+
+case(
+    "ruff-unused-import-in-vcf-filter-script", "lint:python", R75_IMG,
+    ["ruff --version", "ruff check scripts/"],
+    lab("lint_failure", [r"F401 \[\*\] `pysam` imported but unused", r"^\s*--> scripts/filter_calls\.py:3:8$"],
+        "ruff 0.17",
+        "a leftover `import pysam` in the filter script (it now parses text) fails the lint gate"),
+    files={"scripts/filter_calls.py": "import sys\n\nimport pysam\n\n\ndef main(path, min_qual):\n    with open(path) as fh:\n        for line in fh:\n            if line.startswith('#'):\n                sys.stdout.write(line)\n                continue\n            if float(line.split('\\t')[5]) >= min_qual:\n                sys.stdout.write(line)\n\n\nif __name__ == '__main__':\n    main(sys.argv[1], float(sys.argv[2]))\n",
+           "ruff.toml": "line-length = 100\n"},
+    env=r75(), project=r75p("germline-calls"), stage="lint", **ROUND75,
+)
+
+case(
+    "ruff-format-check-fastq-stats-helper", "lint:python", R75_IMG,
+    ["ruff format --check --diff workflow/scripts/"],
+    lab("formatting_failure", [r"^1 file would be reformatted", r"^--- workflow/scripts/fastq_stats\.py$"],
+        "ruff 0.17 format --check",
+        "a helper script was committed unformatted (quote style, spacing); the format gate fails"),
+    files={"workflow/scripts/fastq_stats.py": "import gzip,sys\n\ndef mean_len(path):\n    n=0;total=0\n    with gzip.open(path,'rt') as fh:\n        for i,line in enumerate(fh):\n            if i%4==1:\n                n+=1;total+=len(line.strip())\n    return total/n if n else 0.0\n",
+           "workflow/scripts/__init__.py": ""},
+    env=r75(), project=r75p("rnaseq-trim"), stage="lint", **ROUND75,
+)
+
+case(
+    "mypy-coverage-helper-returns-optional", "lint:types", R75_IMG,
+    ["mypy --version", "mypy --strict covtools/"],
+    lab("type_error", [r"covtools/depth\.py:\d+: error: Incompatible return value type"],
+        "mypy 2.4 --strict",
+        "mean_depth() returns None for an empty region while annotated -> float; mypy --strict rejects it"),
+    files={"covtools/__init__.py": "",
+           "covtools/depth.py": "def mean_depth(depths: list[int]) -> float:\n    if not depths:\n        return None\n    return sum(depths) / len(depths)\n\n\ndef region_label(chrom: str, start: int, end: int) -> str:\n    return f\"{chrom}:{start}-{end}\"\n"},
+    env=r75(), project=r75p("coverage-report"), stage="lint", **ROUND75,
+)
+
+case(
+    "md5sum-manifest-stale-after-fixture-edit", "test:fixtures", R75_IMG,
+    ["cd tests/data && md5sum -c MD5SUMS"],
+    lab("test_assertion", [r"^panel\.bed: FAILED$", r"md5sum: WARNING: 1 computed checksum did NOT match"],
+        "GNU md5sum (coreutils 9.1)",
+        "panel.bed was edited (a target added) without regenerating MD5SUMS; the fixture checksum gate fails",
+        accept=["other"]),
+    files={"tests/data/panel.bed": "chr1\t100\t400\tBRCA_ex1\nchr1\t600\t900\tBRCA_ex2\nchr2\t50\t300\tTP53_ex4\n",
+           "tests/data/reads.fq": r75_fastq(4, 3)},
+    setup="cd tests/data && printf 'chr1\\t100\\t400\\tBRCA_ex1\\nchr1\\t600\\t900\\tBRCA_ex2\\n' > /tmp/r75-old.bed && printf '%s  panel.bed\\n' $(md5sum < /tmp/r75-old.bed | cut -d' ' -f1) > MD5SUMS && md5sum reads.fq >> MD5SUMS && rm /tmp/r75-old.bed\n",
+    env=r75(), project=r75p("target-panel"), **ROUND75,
+)
+
+case(
+    "biopython-fastq-sequence-quality-length-differ", "validate:reads", R75_IMG,
+    ["python scripts/validate_fastq.py reads/S1_R1.fastq"],
+    lab("other", [r"ValueError: Lengths of sequence and quality values differs for read3"],
+        "Biopython 1.88 (SeqIO fastq parser)",
+        "a FASTQ fixture has a record whose quality string is one character short; Biopython's parser reads on into the next records and raises on the length mismatch",
+        accept=["test_assertion"]),
+    files={"scripts/validate_fastq.py": "import sys\n\nfrom Bio import SeqIO\n\nn = 0\nfor rec in SeqIO.parse(sys.argv[1], 'fastq'):\n    n += 1\nprint(f'{sys.argv[1]}: {n} records OK')\n",
+           "reads/S1_R1.fastq": r75_fastq(2, 5) + "@read3\n" + R75_CHR1[300:350] + "\n+\n" + "I" * 49 + "\n" + r75_fastq(2, 6, prefix="x")},
+    env=r75(), project=r75p("read-intake"), stage="validate", **ROUND75,
+)
+
+case(
+    "seqkit-seq-validate-protein-letters-in-dna-panel", "validate:reference", R75_IMG,
+    ["seqkit version", "seqkit seq --validate-seq -t dna ref/amplicons.fa -o /dev/null"],
+    lab("other", [r"\[ERRO\] .*invalid DNAredundant letter"],
+        "seqkit (Debian) seq --validate-seq",
+        "an amplicon sequence pasted from a protein record contains letters that are not DNA (E, F, L, P); seqkit's validation stops",
+        accept=["test_assertion"]),
+    files={"ref/amplicons.fa": _r75_fa(("amp1", R75_CHR1[0:120]), ("amp2", R75_CHR1[200:260] + "MEEPQSDPSVEPPLSQETFSDLWKLL"), ("amp3", R75_CHR2[0:90]))},
+    env=r75(), project=r75p("amplicon-panel"), stage="validate", **ROUND75,
+)
+
+case(
+    "bwa-mem-reference-not-indexed", "test:align", R75_IMG,
+    ["bwa mem -t 2 ref/chr.fa reads/S1.fastq > build/S1.sam", "samtools view -c build/S1.sam"],
+    lab("other", [r"\[E::bwa_idx_load_from_disk\] fail to locate the index files"],
+        "bwa 0.7.17 mem",
+        "the `bwa index` step was dropped from the job; bwa mem finds no .bwt/.pac/.sa next to the reference",
+        accept=["github_actions_config"]),
+    files={"ref/chr.fa": R75_REF_FA, "reads/S1.fastq": r75_fastq(20, 9), "build/.keep": ""},
+    env=r75(), project=r75p("wgs-align"), **ROUND75,
+)
+
+case(
+    "pip-biopython-pin-no-matching-version", "build:env", R75_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install --disable-pip-version-check -q -r requirements.txt"],
+    lab("dependency_install", [r"ERROR: No matching distribution found for biopython==1\.99\.2",
+                               r"ERROR: Could not find a version that satisfies the requirement biopython==1\.99\.2"],
+        "pip 23 (against PyPI)",
+        "requirements.txt pins biopython==1.99.2, a version that was never released (a typo for 1.79 or 1.84)"),
+    files={"requirements.txt": "biopython==1.99.2\npyyaml>=6\n"},
+    env=r75(), project=r75p("read-intake"), stage="build", **ROUND75,
+)
+
+case(
+    "python-coverage-script-pysam-not-in-requirements", "test:coverage", R75_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install --disable-pip-version-check -q -r requirements.txt",
+     ".venv/bin/python scripts/coverage.py tests/data/empty.bam"],
+    lab("dependency_install", [r"ModuleNotFoundError: No module named 'pysam'"],
+        "pip (against PyPI), Python 3.11",
+        "the coverage script imports pysam, which is missing from requirements.txt; the fresh venv does not have it"),
+    files={"requirements.txt": "biopython>=1.80\n",
+           "scripts/coverage.py": "import sys\n\nimport pysam\nfrom Bio import SeqIO  # noqa: F401\n\nbam = pysam.AlignmentFile(sys.argv[1])\nprint(sum(1 for _ in bam))\n",
+           "tests/data/empty.bam": ""},
+    env=r75(), project=r75p("coverage-report"), **ROUND75,
+)
+
+case(
+    "qc-wrapper-script-not-executable", "test:qc", R75_IMG,
+    ["./scripts/run_qc.sh reads/S1.fastq"],
+    lab("permission_or_secret", [r"\./scripts/run_qc\.sh: Permission denied"],
+        "bash",
+        "run_qc.sh was committed without the executable bit (mode 100644); the job cannot execute it",
+        accept=["other"]),
+    files={"scripts/run_qc.sh": "#!/bin/bash\nset -euo pipefail\nseqkit stats \"$1\"\n", "reads/S1.fastq": r75_fastq(5, 11)},
+    env=r75(), project=r75p("read-intake"), **ROUND75,
+)
+
+case(
+    "bedtools-intersect-sorted-flag-unsorted-targets", "test:coverage", R75_IMG,
+    ["bedtools --version", "bedtools intersect -sorted -a calls/targets.bed -b calls/exons.bed -wa -u > build/on_target.bed"],
+    lab("other", [r"ERROR: chromomsome sort ordering for file calls/targets\.bed is inconsistent with other files"],
+        "bedtools 2.30 intersect -sorted",
+        "the targets BED is not sorted (chr2 before chr1, unlike the exons file) while intersect runs with -sorted",
+        accept=["test_assertion"]),
+    files={"calls/targets.bed": "chr2\t10\t200\nchr1\t100\t300\nchr1\t500\t700\n",
+           "calls/exons.bed": "chr1\t150\t250\nchr1\t600\t650\nchr2\t20\t80\n", "build/.keep": ""},
+    env=r75(), project=r75p("target-panel"), **ROUND75,
+)
+
+case(
+    "minimap2-unknown-preset-map-hifi-typo", "test:longread", R75_IMG,
+    ["minimap2 --version", "minimap2 -a -x map-hifii ref/chr.fa reads/hifi.fastq > build/hifi.sam"],
+    lab("github_actions_config", [r"\[ERROR\] unknown preset 'map-hifii'"],
+        "minimap2 2.24",
+        "the job's preset is misspelled (`map-hifii`); minimap2 rejects it before mapping",
+        accept=["other"]),
+    files={"ref/chr.fa": R75_REF_FA, "reads/hifi.fastq": r75_fastq(5, 13, length=200), "build/.keep": ""},
+    env=r75(), project=r75p("longread-map"), **ROUND75,
+)
+
+case(
+    "fastp-paired-reads-r2-file-missing", "test:trim", R75_IMG,
+    ["fastp --version", "fastp -i reads/S1_R1.fastq -I reads/S1_R2.fastq -o build/S1_R1.trim.fq -O build/S1_R2.trim.fq -j build/S1.fastp.json -h build/S1.fastp.html"],
+    lab("other", [r"ERROR: Failed to open file: reads/S1_R2\.fastq|reads/S1_R2\.fastq.*(not exist|No such file)"],
+        "fastp (Debian)",
+        "the R2 file was renamed to S1_2.fastq in the repository while the job still names S1_R2.fastq",
+        accept=["github_actions_config"]),
+    files={"reads/S1_R1.fastq": r75_fastq(10, 31), "reads/S1_2.fastq": r75_fastq(10, 32), "build/.keep": ""},
+    env=r75(), project=r75p("rnaseq-trim"), **ROUND75,
+)
+
+# ---- infra / flaky ----------------------------------------------------------------------------
+
+case(
+    "curl-reference-fasta-mirror-503", "fetch:reference", R75_IMG,
+    ["mkdir -p ref", "curl -fsS --retry 2 --retry-delay 1 -o ref/GRCh38.chr21.fa.gz \"$REF_MIRROR/genomes/GRCh38/chr21.fa.gz\"",
+     "gzip -t ref/GRCh38.chr21.fa.gz"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 503"],
+        "curl 7.88 against a loopback mirror answering 503",
+        "the institute's reference mirror answers 503 Service Unavailable (maintenance); the download fails after retries",
+        accept=["infrastructure"], infra=True),
+    env=r75(REF_MIRROR="http://127.0.0.1:{PORT_503}"), project=r75p("reference-bundle"), stage="fetch", **ROUND75,
+)
+
+case(
+    "wget-annotation-gtf-mirror-dns-failure", "fetch:annotation", R75_IMG,
+    ["mkdir -p annotation", "wget -nv -t 2 -O annotation/genes.gtf.gz https://ftp.genomes.gringotts.invalid/annotation/gencode.v44.gtf.gz"],
+    lab("network_or_flaky", [r"unable to resolve host address .ftp\.genomes\.gringotts\.invalid."],
+        "GNU Wget 1.21",
+        "the annotation mirror's host name does not resolve from the runner (DNS); wget gives up",
+        accept=["infrastructure"], infra=True),
+    env=r75(), project=r75p("rnaseq-quant"), stage="fetch", **ROUND75,
+)
+
+case(
+    "bcftools-remote-vcf-header-connection-refused", "fetch:cohort", R75_IMG,
+    ["echo \"cohort VCF: $COHORT_URL/cohorts/2026-11/joint.chr21.vcf.gz\"",
+     "bcftools view -h \"$COHORT_URL/cohorts/2026-11/joint.chr21.vcf.gz\" > build/cohort.header.vcf",
+     "grep -c '^##contig' build/cohort.header.vcf"],
+    lab("network_or_flaky", [r"Failed to open file \"http://127\.0\.0\.1:9/cohorts/2026-11/joint\.chr21\.vcf\.gz\" : Connection refused",
+                             r"Failed to read from http://127\.0\.0\.1:9/cohorts/2026-11/joint\.chr21\.vcf\.gz: Connection refused"],
+        "bcftools 1.16 (htslib over HTTP) against a loopback port nothing listens on",
+        "the cohort data server is down (restarting); htslib's HTTP open of the remote VCF is refused",
+        accept=["infrastructure"], infra=True),
+    files={"build/.keep": ""},
+    env=r75(COHORT_URL="http://127.0.0.1:{PORT_DEAD}"), project=r75p("cohort-merge"), stage="fetch", **ROUND75,
+)
+
+case(
+    "snakemake-download-rule-annotation-api-429", "fetch:workflow", R75_IMG,
+    ["snakemake --cores 1 -p --config api=$VARIANT_API"],
+    lab("network_or_flaky", [r"^HTTP Error 429: Too Many Requests$", r"^HTTPError in file \".*/Snakefile\", line 10:"],
+        "Snakemake 9.27 (a run: rule using urllib) against a loopback API answering 429",
+        "the variant-annotation API rate-limits the runner (429 Too Many Requests); the download rule fails",
+        accept=["infrastructure"], infra=True),
+    files={"Snakefile": 'import urllib.request\n\nrule all:\n    input: "annotation/clinvar_subset.json"\n\nrule fetch_clinvar:\n    output: "annotation/clinvar_subset.json"\n    run:\n        url = config["api"] + "/v1/variants?gene=BRCA1&format=json"\n        with urllib.request.urlopen(url, timeout=20) as r, open(output[0], "wb") as fh:\n            fh.write(r.read())\n'},
+    env=r75(VARIANT_API="http://127.0.0.1:{PORT_429}"), project=r75p("variant-annotate"), stage="fetch", **ROUND75,
+)
+
+case(
+    "python-panel-download-certificate-expired", "fetch:panel", R75_IMG,
+    ["python scripts/fetch_panel.py \"$PANEL_URL/panels/cardio-v3.bed\" panels/cardio-v3.bed"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "Python 3.11 urllib against a loopback host whose certificate expired",
+        "the panel server's TLS certificate expired (not renewed server-side); the download fails verification",
+        accept=["infrastructure", "permission_or_secret"], infra=True),
+    files={"scripts/fetch_panel.py": "import os\nimport ssl\nimport sys\nimport urllib.request\n\nctx = ssl.create_default_context(cafile=os.environ['PANEL_CA_FILE'])\nurl, dest = sys.argv[1], sys.argv[2]\nprint(f'fetching {url}')\nos.makedirs(os.path.dirname(dest), exist_ok=True)\nwith urllib.request.urlopen(url, context=ctx, timeout=20) as r, open(dest, 'wb') as fh:\n    fh.write(r.read())\nprint(f'wrote {dest}')\n"},
+    env=r75(PANEL_URL="https://127.0.0.1:{PORT_EXPIRED}", PANEL_CA_FILE="{R10_CA_FILE}"), project=r75p("target-panel"), stage="fetch", **ROUND75,
+)
+
+case(
+    "samtools-sort-scratch-volume-full", "build:alignments", R75_IMG,
+    ["ls -l aligned/", "df -h scratch | tail -1", "samtools sort -m 100M -T scratch/tmp -o scratch/NA12878.sorted.bam aligned/NA12878.bam"],
+    lab("infrastructure", [r"samtools sort: failed to create \"scratch/NA12878\.sorted\.bam\": No space left on device", r"\[E::bgzf_flush\] File write failed"],
+        "samtools 1.16 sort writing to a small tmpfs",
+        "the runner's scratch volume is nearly full (a 64 KiB tmpfs); writing the sorted BAM fails",
+        accept=["network_or_flaky", "timeout_or_oom"], infra=True),
+    files={"aligned/NA12878.sam": r75_sam(24000, 41, length=100)},
+    setup="samtools view -b -o aligned/NA12878.bam aligned/NA12878.sam && rm aligned/NA12878.sam\n",
+    tmpfs=("scratch", "64k"), env=r75(), project=r75p("wgs-align"), stage="build", **ROUND75,
+)
+
+case(
+    "wget-dbsnp-vcf-stalls-job-timeout", "fetch:known-sites", R75_IMG,
+    ["echo \"downloading known sites from $KNOWN_SITES_URL\"", "wget -nv -O known/dbsnp.chr21.vcf.gz \"$KNOWN_SITES_URL/dbsnp/156/chr21.vcf.gz\""],
+    lab("timeout_or_oom", [r"^downloading known sites from http://127\.0\.0\.1:\d+$", r"^\$ wget -nv -O known/dbsnp\.chr21\.vcf\.gz"],
+        "GNU Wget 1.21 against a loopback server that accepts and never answers; the runner's job timeout",
+        "the known-sites host accepts the connection and never answers; wget's 900 s read timeout and retries outlast the 1h job timeout",
+        accept=["network_or_flaky", "infrastructure"], infra=True, echo_decisive=True),
+    files={"known/.keep": ""},
+    env=r75(KNOWN_SITES_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=8, duration=3600, timeout_text="1h0m0s",
+    project=r75p("germline-calls"), stage="fetch", **ROUND75,
+)
+
+# ---- cascades ----------------------------------------------------------------------------------
+
+case(
+    "gzip-not-bgzip-reference-faidx-or-true-cascade", "validate:calls", R75_IMG,
+    ["samtools faidx ref/chr.fa.gz || true", "bcftools norm -f ref/chr.fa.gz -Ou calls/NA12878.vcf | bcftools view -H | wc -l"],
+    lab("other", [r"Cannot index files compressed with gzip, please use bgzip", r"^\[faidx\] Could not build fai index ref/chr\.fa\.gz\.fai$"],
+        "samtools 1.16 faidx, bcftools 1.16 norm",
+        "the reference was compressed with plain gzip instead of bgzip; faidx fails (hidden by `|| true`) and bcftools norm then cannot load the reference index",
+        accept=["github_actions_config"]),
+    files={"calls/NA12878.vcf": r75_vcf(_r75_var("chr1", 88, R75_CHR1), _r75_var("chr2", 40, R75_CHR2))},
+    setup="mkdir -p ref\nprintf '%s' \"$R75_FA\" | gzip -c > ref/chr.fa.gz\n",
+    env=r75(R75_FA=R75_REF_FA), project=r75p("germline-calls"), stage="validate", **ROUND75,
+)
+
+case(
+    "tabix-unsorted-vcf-echo-continue-region-query-cascade", "test:calls", R75_IMG,
+    ["bgzip -c calls/merged.vcf > build/merged.vcf.gz",
+     "tabix -p vcf build/merged.vcf.gz || echo \"WARN: indexing failed, continuing\"",
+     "bcftools view -H -r chr1:1-1000 build/merged.vcf.gz | wc -l"],
+    lab("other", [r"\[E::hts_idx_push\] Unsorted positions on sequence #1: 640 followed by 212", r"tbx_index_build failed: build/merged\.vcf\.gz"],
+        "tabix/bgzip 1.16 (htslib), bcftools 1.16",
+        "the merge step concatenated call sets without sorting; tabix refuses the unsorted VCF, the echo hides it, and the region query finds no index",
+        accept=["test_assertion"]),
+    files={"calls/merged.vcf": r75_vcf(_r75_var("chr1", 88, R75_CHR1), _r75_var("chr1", 640, R75_CHR1), _r75_var("chr1", 212, R75_CHR1), _r75_var("chr2", 40, R75_CHR2)),
+           "build/.keep": ""},
+    env=r75(), project=r75p("germline-calls"), **ROUND75,
+)
+
+case(
+    "make-ignored-manifest-generator-typeerror-sha256-cascade", "package:reference", R75_IMG,
+    ["make verify"],
+    lab("other", [r"TypeError: Strings must be encoded before hashing"],
+        "GNU make (- prefix), Python 3.11 hashlib, sha256sum",
+        "the manifest generator passes a str to hashlib (a refactor dropped .read_bytes()); make's `-` ignores the crash and sha256sum then finds an empty manifest",
+        accept=["type_error"]),
+    files={"Makefile": "FILES := $(wildcard bundle/*)\n\nverify: MANIFEST.sha256\n\tsha256sum -c MANIFEST.sha256\n\nMANIFEST.sha256: $(FILES) scripts/manifest.py\n\t-python3 scripts/manifest.py bundle > MANIFEST.sha256\n",
+           "scripts/manifest.py": "import hashlib\nimport pathlib\nimport sys\n\nfor p in sorted(pathlib.Path(sys.argv[1]).iterdir()):\n    digest = hashlib.sha256(p.read_text()).hexdigest()\n    print(f'{digest}  {p}')\n",
+           "bundle/chr21.fa": _r75_fa(("chr21", R75_CHR2)), "bundle/targets.bed": "chr21\t10\t300\n"},
+    env=r75(), project=r75p("reference-bundle"), stage="package", **ROUND75,
+)
+
+case(
+    "python-driver-unchecked-samtools-index-pysam-fetch-cascade", "test:coverage", R75_IMG,
+    ["python scripts/region_depth.py aligned/NA12878.bam chr1 100 400"],
+    lab("other", [r"\[E::hts_idx_push\] Unsorted positions on sequence #1", r"samtools index: failed to create index for \"aligned/NA12878\.bam\""],
+        "Python 3.11 subprocess (unchecked), samtools 1.16 index, pysam 0.24",
+        "the driver indexes an unsorted BAM with an unchecked subprocess.run; samtools index fails, the script carries on, and pysam's fetch then finds no index",
+        accept=["test_assertion"]),
+    files={"scripts/region_depth.py": "import subprocess\nimport sys\n\nimport pysam\n\nbam, chrom, start, end = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])\nsubprocess.run(['samtools', 'index', bam])\nwith pysam.AlignmentFile(bam) as fh:\n    n = sum(1 for _ in fh.fetch(chrom, start, end))\nprint(f'{chrom}:{start}-{end}\\t{n}')\n",
+           "aligned/NA12878.sam": r75_sam(150, 51)},
+    setup="samtools view -b -o aligned/NA12878.bam aligned/NA12878.sam && rm aligned/NA12878.sam\n",
+    env=r75(), project=r75p("coverage-report"), **ROUND75,
+)
+
+case(
+    "set-plus-e-cwltool-job-input-missing-summary-cascade", "test:cwl", R75_IMG,
+    ["set +e", "cwltool --quiet --no-container --outdir results tools/seqkit-stats.cwl jobs/S1.yml", "set -e",
+     "python scripts/summarize.py results/stats.tsv"],
+    lab("github_actions_config", [r"^ERROR Input object failed validation:$", r"jobs/S1\.yml:2:3: \[Errno 2\] No such file or directory:$",
+                                   r"^\s+'/builds/gringotts2/cwl-tools/reads/S1_R1\.fastq'$"],
+        "cwltool 3.3 (--no-container), seqkit, Python 3.11",
+        "the job file names reads/S1_R1.fastq but the reads are committed as S1_1.fastq; cwltool fails (ignored under set +e) and the summary then finds no stats file",
+        accept=["other"]),
+    files={"tools/seqkit-stats.cwl": "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [seqkit, stats, --tabular]\ninputs:\n  reads:\n    type: File\n    inputBinding:\n      position: 1\noutputs:\n  stats:\n    type: stdout\nstdout: stats.tsv\n",
+           "jobs/S1.yml": "reads:\n  class: File\n  path: ../reads/S1_R1.fastq\n",
+           "reads/S1_1.fastq": r75_fastq(8, 61),
+           "scripts/summarize.py": "import csv\nimport sys\n\nwith open(sys.argv[1]) as fh:\n    for row in csv.DictReader(fh, delimiter='\\t'):\n        print(row['file'], row['num_seqs'], row['avg_len'])\n"},
+    env=r75(), project=r75p("cwl-tools"), **ROUND75,
+)
