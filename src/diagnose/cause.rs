@@ -240,6 +240,8 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         }
         // waf refusing to build after a configure that did not succeed.
         "waf_not_configured" => true,
+        // An nftables variable a generator should have defined.
+        "conf_file_error" => t.contains("unknown identifier"),
         // A shared library the job should have built (`/builds/g/p/pkg/libx.so`, `./libx.so`).
         "shared_lib_missing" => ["/builds/", "/home/runner/work/", " ./", " ../"]
             .iter()
@@ -843,6 +845,7 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
         if strong_fallback
             && same_outside.is_none()
             && !server_refused_config
+            && !quoted_later(ex, err, (start, end))
             && !failed.is_some_and(|f| strong_ignored_error(err, f))
         {
             continue;
@@ -862,6 +865,24 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
     }
     None
 }
+
+/// Whether the failing command's output quotes the ignored step's error verbatim (a test
+/// whose assertion shows that the file it read holds `named.conf:4: unknown option ...`, what
+/// `cmd | tee out` wrote when cmd failed): the failure read the error as its input.
+fn quoted_later(ex: &Extraction, err: &Hit, (start, end): (usize, usize)) -> bool {
+    let quote = err.clean();
+    let quote = quote.trim();
+    quote.len() >= 20
+        && ex.hits[ex.hits.partition_point(|h| h.line < start)..]
+            .iter()
+            .take_while(|h| h.line <= end)
+            // (Bounded: a hostile log's thousands of ignored steps each read this many.)
+            .take(QUOTED_SCAN)
+            .any(|h| h.clean().contains(quote))
+}
+
+/// How many of the failing command's hits are read for an ignored step's quoted error.
+const QUOTED_SCAN: usize = 200;
 
 /// An ignored step's error strong enough to be the cause of the failing command's `failed`:
 /// an uncaught exception or a compile error (whatever the later command reported), or a

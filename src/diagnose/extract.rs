@@ -81,7 +81,7 @@ static RULES: &[Rule] = &[
     r("gitlab_system_failure", Cause, Cat::Is(C::Infrastructure), 9, r"ERROR: (Job failed \(system failure\)|Preparation failed|Job failed: failed to pull image)"),
     r("runner_lost", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)runner has received a shutdown signal|lost communication with the server|The runner .* (?:did not|failed to) (?:respond|start)|runner system failure"),
     // A full disk outranks whatever wrapper reports it (a docker build, a compile step).
-    r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|disk quota exceeded|\bENOSPC\b|\bEDQUOT\b|database or disk is full|\bSQLITE_FULL\b|not enough space on the disk|\berrno:? 28\b|\bErrcode: 28\b|\bI/O error: Disk Full\b"),
+    r("no_space", Cause, Cat::Is(C::Infrastructure), 9, r"(?i)no space left on device|\bwrite failed: disc full\b|disk quota exceeded|\bENOSPC\b|\bEDQUOT\b|database or disk is full|\bSQLITE_FULL\b|not enough space on the disk|\berrno:? 28\b|\bErrcode: 28\b|\bI/O error: Disk Full\b"),
     // GNU tar's report of a short write: what a full disk looks like to it.
     r("short_write", Cause, Cat::Is(C::Infrastructure), 7, r"^tar: .*: Wrote only \d+ of \d+ bytes"),
     // The runner host's limits, whatever tool meets them: a cloud or storage quota, a volume
@@ -421,7 +421,7 @@ static RULES: &[Rule] = &[
     // resolvable (each is also what a skipped or failed install leaves behind).
     // An input file that is not there (what a skipped step leaves behind), as R and Node
     // report it.
-    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^[\w.-]+: open \S+: no such file or directory\s*$|^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|md5sum|stat|ls|tail|head|wc|sort|diff|cmp): .*(cannot stat|Cannot stat|cannot access|No such file or directory|Not found in archive)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '|\[Errno 2\] No such file or directory: '"),
+    r("input_missing", Cause, Cat::Is(C::Other), 3, r"^error: file does not exist '[^']+'\s*$|^[\w.-]+: open \S+: no such file or directory\s*$|^(cp|mv|tar|cat|ln|install|rsync|zip|gzip|sha256sum|md5sum|stat|ls|tail|head|wc|sort|diff|cmp): .*(cannot stat|Cannot stat|cannot access|No such file or directory|Not found in archive)|no such table: \S+|cannot open file '[^']+': No such file or directory|^Error: ENOENT: no such file or directory, (open|stat|lstat|scandir|access) '|\[Errno 2\] No such file or directory: '"),
     // R: `R CMD check`'s unmet dependencies.
     r("r_pkg_unavailable", Cause, Cat::Is(C::DependencyInstall), 8, r"^Packages? required but not available: |^Packages? suggested but not available: "),
     r("pkg_missing_ecosystems", Cause, Cat::Is(C::DependencyInstall), 7, r"Could not find gem '[^']+' in |Could not find a valid gem '[^']+'|Bundler could not find compatible versions for gem|Could not find [\w.-]+-\d[\w.]* in any of the (gem )?sources|cannot load such file -- \S+|Your requirements could not be resolved to an installable set of packages|Could not find Hex, which is needed to build dependency|Unchecked dependencies for environment|Could not find an SCM for dependency|there is no package called (‘.+’|'[^']+')|dependenc(y|ies) .* (is|are) not available for package|dpkg-checkbuilddeps: error: Unmet build dependencies: |^The following packages have unmet dependencies:|dpkg: dependency problems prevent |meson\.build:\d+:\d+: ERROR: Dependency \x22[^\x22]+\x22 not found|^cabal: Could not resolve dependencies:|^! Couldn't find module or a distribution |^! Installing the dependencies failed: |Can't locate \S+\.pm in @INC"),
@@ -657,6 +657,23 @@ static RULES: &[Rule] = &[
     r("qtest_fail", Test, Cat::Is(C::TestAssertion), 7, r"^FAIL!\s+: (?P<t>\S+?\(\)) "),
     // node's test runner's YAML block: the assertion's message.
     r("tap_yaml_error", Detail, Cat::Is(C::TestAssertion), 4, r"^\s+error: '.+'\s*$"),
+    // --- Shaders and game engines
+    // glslangValidator's located errors (`ERROR: shaders/x.frag:7: 'tint' : undeclared
+    // identifier`), its link errors, SPIRV-Cross' exceptions, spirv-val's and spirv-as'
+    // `error: line N:`, Godot's GDScript parse errors: code that does not compile.
+    r("shader_compile_error", Cause, Cat::Is(C::CompileError), 7, r"^ERROR: \S+\.(?:vert|frag|comp|geom|tesc|tese|glsl|rgen|rint|rahit|rchit|rmiss|rcall|mesh|task|hlsl):\d+: |^ERROR: Linking \w+ stage: |^SPIRV-Cross threw an exception: |^error: line \d+: \S|^SCRIPT ERROR: .*\bParse Error: "),
+    // Godot exporting without the export templates the image should carry.
+    r("godot_templates_missing", Cause, Cat::Is(C::DependencyInstall), 8, r"^No export template found at the expected path:|the export template appears to be missing"),
+    // The Khronos glTF validator's issues (`ERROR ACCESSOR_TOO_LONG /accessors/0: ...`).
+    r("gltf_validator", Cause, Cat::Is(C::LintFailure), 7, r"^\s*ERROR [A-Z][A-Z0-9_]+ /\S*: \S"),
+    // --- Network services' configuration
+    // A message located in a `.conf` file (`etc/bind/named.conf:4: unknown option ...`), or
+    // naming the line of one (chrony's `Invalid directive at line 3 in file ...`), an nftables
+    // ruleset's located error, a zone file named.conf points at that does not load: the
+    // service's configuration.
+    r("conf_file_error", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\S+\.(?:conf|cnf):\d+: \S|\b(?:Invalid|Unknown|unknown|invalid) (?:directive|option|command|keyword) at line \d+ in file \S+|^\S+\.nft:\d+:\d+(?:-\d+)?: Error: |: loading from master file \S+ failed: "),
+    // A zone (or any file) a canonical-form gate found not canonical.
+    r("not_canonical", Cause, Cat::Is(C::FormattingFailure), 7, r"\bis not in canonical form\b"),
     // pydantic's validation of a model that is a tool's configuration (`1 validation error for
     // RawConfig`, `... for Settings`): the configuration file's value is wrong.
     r("config_model_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\d+ validation errors? for (?P<n>\w*(?:Config|Settings|Configuration|Options))\s*$"),

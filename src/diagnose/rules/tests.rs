@@ -4377,3 +4377,75 @@ fn round68_to_71_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+#[test]
+fn round72_73_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ glslangValidator -V shaders/sky.frag -o build/sky.spv\nshaders/sky.frag\nERROR: shaders/sky.frag:12: 'texture2D' : no matching overloaded function found\nERROR: shaders/sky.frag:12: '' : compilation terminated\nERROR: 2 compilation errors.  No code generated.\nERROR: Job failed: exit code 2\n",
+            Category::CompileError,
+            "'texture2D' : no matching overloaded function found",
+        ),
+        (
+            "$ glslangValidator -V shaders/blur.comp -o build/blur.spv || true\nERROR: shaders/blur.comp:4: 'local_size_x' : there is no such layout identifier for this stage taking an assigned value\nERROR: 1 compilation errors.  No code generated.\n$ spirv-opt -O build/blur.spv -o build/blur.opt.spv\nerror: file does not exist 'build/blur.spv'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "there is no such layout identifier",
+        ),
+        (
+            "$ godot3 --no-window --check-only -s scripts/hud.gd\nSCRIPT ERROR: GDScript::reload: Parse Error: Expected end of statement after expression, got Identifier instead.\n   At: res://scripts/hud.gd:14.\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "Parse Error: Expected end of statement",
+        ),
+        (
+            "$ godot3 --no-window --export \"Linux/X11\" build/game.x86_64\nERROR: _fs_changed: Cannot export project with preset 'Linux/X11' due to configuration errors:\nNo export template found at the expected path:\n/root/.local/share/godot/templates/3.5.stable/linux_x11_64_release\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "No export template found at the expected path:",
+        ),
+        (
+            "$ npx gltf-validator assets/ship.glb\nassets/ship.glb: 2 errors\n  ERROR MESH_PRIMITIVE_ACCESSOR_WITHOUT_BYTESTRIDE /meshes/0/primitives/0/attributes/NORMAL: bufferView.byteStride must be defined when two or more accessors use the same bufferView.\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "MESH_PRIMITIVE_ACCESSOR_WITHOUT_BYTESTRIDE",
+        ),
+        (
+            "$ spirv-val build/shade.spv\nerror: line 40: ID '23[%23]' has not been defined\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "error: line 40: ID '23[%23]' has not been defined",
+        ),
+        (
+            "$ unbound-checkconf etc/unbound/unbound.conf\n/builds/net/dns/etc/unbound/unbound.conf:14: error: syntax error\nread etc/unbound/unbound.conf failed: 1 errors in configuration file\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "unbound.conf:14: error: syntax error",
+        ),
+        (
+            "$ chronyd -p -f ntp/chrony.conf\n2026-12-01T10:00:00Z Fatal error : Invalid command at line 7 in file ntp/chrony.conf\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Invalid command at line 7 in file ntp/chrony.conf",
+        ),
+        (
+            "$ nft -c -f firewall/rules.nft\nfirewall/rules.nft:12:9-14: Error: syntax error, unexpected accept\n        tcp dport 22 accept\n        ^^^^^^\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "rules.nft:12:9-14: Error: syntax error",
+        ),
+        (
+            "$ named-checkconf -z etc/named.conf\nzone example.test/IN: loading from master file zones/example.test.db failed: file not found\nzone example.test/IN: not loaded due to errors.\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "loading from master file zones/example.test.db failed",
+        ),
+        (
+            "$ ./tools/canon.sh zones/lab.zone\nzones/lab.zone is not in canonical form; run tools/canon.sh --write\nERROR: Job failed: exit code 1\n",
+            Category::FormattingFailure,
+            "is not in canonical form",
+        ),
+        (
+            "$ named-compilezone -F raw -o out/big.raw big.test zones/big.zone\ndump zone to out/big.raw...masterdump.c:1302:dump_rdataset_raw(): raw master file write failed: disc full\nERROR: Job failed: exit code 1\n",
+            Category::Infrastructure,
+            "disc full",
+        ),
+        (
+            "$ set +e\n$ haproxy-render etc/haproxy.conf | tee build/haproxy.flat\netc/haproxy.conf:22: unknown keyword 'balanse' in 'backend' section\n$ set -e\n$ pytest -q tests/test_flat.py\nF\nE       assert 'backend api' in \"etc/haproxy.conf:22: unknown keyword 'balanse' in 'backend' section\\n\"\nFAILED tests/test_flat.py::test_backend - assert 'backend api' in \"etc/haproxy.conf:22: unknown keyword 'balanse' in 'backend' section\\n\"\n1 failed in 0.02s\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "unknown keyword 'balanse'",
+        ),
+    ];
+    assert_families(cases);
+}
