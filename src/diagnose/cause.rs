@@ -1272,13 +1272,13 @@ pub fn test_waited_on_peer(
 /// How many lines of a timed-out test run are read for a peer it waited on.
 const PEER_SCAN: usize = 5_000;
 
-/// A peer a program talks to, as it names it: connected or connecting to host:port.
 /// A transfer's progress in bytes: `2048 of 67108864 bytes`, `512/4096 bytes`.
 static PROGRESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(\d{1,18}) ?(?:of|/) ?(\d{1,18}) bytes\b")
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
 });
 
+/// A peer a program talks to, as it names it: connected or connecting to host:port.
 static PEER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\bconnect(?:ed|ing)? to\b.*?(?:\b\d{1,3}(?:\.\d{1,3}){3}|\blocalhost|\b[a-z][\w-]*(?:\.[\w-]+)+|\[[0-9a-f:]+\]):\d{2,5}\b")
         .unwrap_or_else(|e| unreachable!("constant regex: {e}"))

@@ -2595,6 +2595,21 @@ fn rustc_uncoded_errors(hits: &mut [Hit]) {
 /// a dependency-install cause stronger than pip's verdict. Exceptions keep their own rules
 /// when those are stronger (a full disk stays infrastructure).
 fn pip_subprocess_reason(hits: &mut [Hit]) {
+    // The checkouts pip processed (`Processing /builds/g/seatcalc`), read once: a hostile log's
+    // thousands of frames each compare against these few.
+    let mut local: Vec<String> = Vec::new();
+    for h in hits.iter().filter(|h| h.rule == "pip_local_project") {
+        if let Some(dir) = h
+            .name
+            .as_deref()
+            .and_then(|p| p.trim_end_matches('/').rsplit('/').next())
+            .map(package_name)
+            && !local.contains(&dir)
+            && local.len() < LOCAL_PROJECTS
+        {
+            local.push(dir);
+        }
+    }
     let mut open: Option<usize> = None;
     for i in 0..hits.len() {
         if hits[i].rule != "pip_output_frame" {
@@ -2622,7 +2637,7 @@ fn pip_subprocess_reason(hits: &mut [Hit]) {
             if strongest_other < 8 {
                 // The project's own package (pip was processing the job's checkout) whose C
                 // code the compiler rejected: the code does not compile, nothing is missing.
-                let own_code = builds_own_project(hits, i)
+                let own_code = builds_own_project(hits, i, &local)
                     .then(|| {
                         (0..i)
                             .rev()
@@ -2650,26 +2665,24 @@ fn pip_subprocess_reason(hits: &mut [Hit]) {
     }
 }
 
+/// How many distinct checkouts pip processed are remembered.
+const LOCAL_PROJECTS: usize = 16;
+
+/// A distribution's or directory's name as pip compares them (`Fast-Geo` and `fast_geo`).
+fn package_name(s: &str) -> String {
+    s.trim().to_ascii_lowercase().replace(['-', '.'], "_")
+}
+
 /// Whether the wheel whose build output ends at `hits[end]` is the job's own project: pip
-/// said it was processing the checkout (`Processing /builds/g/seatcalc`) and the wheel that
-/// failed has that directory's name (`Failed building wheel for seatcalc`).
-fn builds_own_project(hits: &[Hit], end: usize) -> bool {
-    let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '.'], "_");
-    let Some(failed) = hits[end..]
-        .iter()
-        .take(8)
-        .find_map(|h| h.text.as_str().split("Failed building wheel for ").nth(1))
-        .map(|n| norm(n.trim()))
-    else {
-        return false;
-    };
-    hits[..end].iter().any(|h| {
-        h.rule == "pip_local_project"
-            && h.name
-                .as_deref()
-                .and_then(|p| p.trim_end_matches('/').rsplit('/').next())
-                .is_some_and(|dir| norm(dir) == failed)
-    })
+/// said it was processing the checkout (`Processing /builds/g/seatcalc`, in `local`) and the
+/// wheel that failed has that directory's name (`Failed building wheel for seatcalc`).
+fn builds_own_project(hits: &[Hit], end: usize, local: &[String]) -> bool {
+    !local.is_empty()
+        && hits[end..]
+            .iter()
+            .take(8)
+            .find_map(|h| h.text.as_str().split("Failed building wheel for ").nth(1))
+            .is_some_and(|n| local.contains(&package_name(n)))
 }
 
 /// Ruby's `ENV.fetch` of an upper-case key, and `KeyError: 'NAME'` raised by `os.environ[...]` (the frame before it is `os`'s
