@@ -521,7 +521,7 @@ fn ignored_input_error(ex: &Extraction, (start, end): (usize, usize)) -> Option<
                     // rendered either.
                     || (h.weight >= 6 && h.category == Some(Category::PermissionOrSecret))
                     || (h.rule == "py_exception"
-                        && !h.text.starts_with([' ', '\t'])
+                        && is_uncaught_exception(h)
                         && h.name.as_deref().is_some_and(|n| PARSE_ERRORS.contains(&n))))
         })?;
     let mut root = root.clone();
@@ -1244,10 +1244,10 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
         !t.trim().is_empty() && !is_runner_boilerplate(extract::strip_ci_timestamp(&t))
     });
     let waits = words.contains("waiting for") || words.contains("awaiting ");
-    let peer = |i: usize| PEER.is_match(&log.plain_cow(i));
     // (Or its last words were the connection itself: `connecting to the cache at
-    // 127.0.0.1:39937`, and nothing came back.)
-    let stalled = (waits && before.is_some_and(peer)) || peer(last);
+    // 127.0.0.1:39937`, and nothing came back; `words` is that line, lower-cased.)
+    let stalled = PEER.is_match(&words)
+        || (waits && before.is_some_and(|i| PEER.is_match(&log.plain_cow(i))));
     (stalled && quiet_after(last)).then_some(last)
 }
 
