@@ -48908,3 +48908,459 @@ case(
            "scripts/summarize.py": "import csv\nimport sys\n\nwith open(sys.argv[1]) as fh:\n    for row in csv.DictReader(fh, delimiter='\\t'):\n        print(row['file'], row['num_seqs'], row['avg_len'])\n"},
     env=r75(), project=r75p("cwl-tools"), **ROUND75,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 76: geospatial data pipeline jobs (GDAL/OGR command-line tools and PROJ from Debian,
+# PostGIS on a PostgreSQL the job starts itself, shapely 2, pyproj, pyogrio, fiona, geopandas and
+# rasterio from PyPI, GeoJSON/GeoPackage validation, tile generation, and the Makefile and shell
+# glue around them). Every project is abstergo/<name>.
+
+ROUND76 = dict(round=76)
+R76_IMG = "registry.abstergo.test/geo/gdal-ci:3.6-bookworm"
+R76_IMG_PY = "python:3.11-bookworm"
+R76_IMG_PG = "registry.abstergo.test/geo/postgis-ci:15-3.3"
+
+
+def r76(**kw):
+    e = {"PATH": "/tmp/diag76/venv/bin:/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    e.update(kw)
+    return e
+
+
+def r76p(name):
+    return "abstergo/" + name
+
+
+def r76_fc(*feats):
+    import json as _json
+    return _json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": p, "geometry": g} for p, g in feats]}, indent=1) + "\n"
+
+
+def r76_pg(d, port):
+    """The job starts its own PostgreSQL 15 with PostGIS installed (as the CI image does)."""
+    return [f"mkdir -p {d} && chown postgres {d}",
+            f"runuser -u postgres -- initdb -D {d}/data -A trust -U gis > /dev/null",
+            f"runuser -u postgres -- pg_ctl -D {d}/data -o '-p {port} -k {d}' -l {d}/server.log -w start",
+            f"export PGHOST={d} PGPORT={port} PGUSER=gis PGDATABASE=postgres"]
+
+
+R76_SQ = lambda x0, y0, s=0.01: {"type": "Polygon", "coordinates": [[[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s], [x0, y0]]]}
+R76_PARCELS = r76_fc(({"parcel_id": "P-001", "zone": "R1", "area_m2": 812.4}, R76_SQ(13.40, 52.50)),
+                     ({"parcel_id": "P-002", "zone": "C2", "area_m2": 1204.0}, R76_SQ(13.42, 52.51)),
+                     ({"parcel_id": "P-003", "zone": "R2", "area_m2": 655.9}, R76_SQ(13.44, 52.52)))
+R76_ROADS = r76_fc(({"road_id": 1, "name": "Hauptstrasse", "class": "primary"}, {"type": "LineString", "coordinates": [[13.40, 52.50], [13.41, 52.505], [13.43, 52.51]]}),
+                   ({"road_id": 2, "name": "Ringweg", "class": "residential"}, {"type": "LineString", "coordinates": [[13.42, 52.50], [13.42, 52.52]]}))
+R76_DEM_SETUP = ("mkdir -p data && gdal_create -q -of GTiff -outsize 64 64 -bands 1 -ot Float32 -a_srs EPSG:32633 "
+                 "-a_ullr 390000 5820640 390640 5820000 -burn 41.5 data/dem.tif\n")
+
+# ---- plain failures ----------------------------------------------------------------------------
+
+case(
+    "ogrinfo-geojson-trailing-comma-unreadable", "validate:vector", R76_IMG,
+    ["for f in data/*.geojson; do echo \"checking $f\"; ogrinfo -q -ro -al -so \"$f\" > /dev/null; done"],
+    lab("other", [r"ERROR 1: At line \d+, character \d+: Missing value", r"ERROR 4: Failed to read GeoJSON data"],
+        "ogrinfo (GDAL 3.6.2)",
+        "a hand edit left a trailing comma after the last feature of districts.geojson; GDAL's GeoJSON reader cannot parse it and ogrinfo fails",
+        accept=["lint_failure"]),
+    files={"data/districts.geojson": r76_fc(({"name": "Mitte", "code": "01"}, R76_SQ(13.38, 52.51)),
+                                            ({"name": "Pankow", "code": "03"}, R76_SQ(13.40, 52.56))).replace("\n ]\n}", ",\n ]\n}"),
+           "data/a_boundary.geojson": r76_fc(({"name": "Berlin"}, R76_SQ(13.0, 52.3, 1.0)))},
+    env=r76(), project=r76p("city-boundaries"), stage="validate", **ROUND76,
+)
+
+case(
+    "gdalwarp-target-srs-epsg-not-in-proj-db", "build:raster", R76_IMG,
+    ["gdalinfo --version", "make reproject"],
+    lab("github_actions_config", [r"ERROR 1: PROJ: proj_create_from_database: crs not found", r"ERROR 1: Translating source or target SRS failed:"],
+        "gdalwarp (GDAL 3.6.2, PROJ 9.1.1), GNU make",
+        "the Makefile's TARGET_SRS is EPSG:258333 (a digit too many for EPSG:25833); PROJ's database has no such CRS and gdalwarp stops"),
+    files={"Makefile": "TARGET_SRS ?= EPSG:258333\n\nreproject: out/dem_utm.tif\n\nout/dem_utm.tif: data/dem.tif\n\tmkdir -p out\n\tgdalwarp -q -overwrite -t_srs $(TARGET_SRS) -r bilinear -tr 10 10 $< $@\n"},
+    setup=R76_DEM_SETUP, env=r76(), project=r76p("terrain-tiles"), stage="build", **ROUND76,
+)
+
+case(
+    "pytest-shapely-buffer-in-degrees-not-metres", "test:unit", R76_IMG_PY,
+    ["python -m pytest -q -p no:cacheprovider tests"],
+    lab("test_assertion", [r"FAILED tests/test_zones\.py::test_buffer_area_is_about_pi_r_squared", r"^E\s+assert \d+\.\d+ < 1\.0$"],
+        "pytest 9.2, shapely 2.2",
+        "buffer_zone() buffers a lon/lat point by 100 (meant as metres, applied in degrees); the area test is off by orders of magnitude"),
+    files={"zones/__init__.py": "",
+           "zones/buffer.py": "from shapely.geometry import Point\n\n\ndef buffer_zone(lon, lat, radius_m):\n    \"\"\"A circular protection zone around a well, radius in metres.\"\"\"\n    return Point(lon, lat).buffer(radius_m, quad_segs=32)\n",
+           "tests/test_zones.py": "import math\n\nfrom zones.buffer import buffer_zone\n\n\ndef test_buffer_is_polygon():\n    assert buffer_zone(13.4, 52.5, 100).geom_type == 'Polygon'\n\n\ndef test_buffer_area_is_about_pi_r_squared():\n    z = buffer_zone(13.4, 52.5, 100)\n    # in degrees at 52.5N, 100 m is about 0.0009 deg of latitude\n    rel = abs(z.area - math.pi * 0.0009 ** 2) / (math.pi * 0.0009 ** 2)\n    assert rel < 1.0\n",
+           "pytest.ini": "[pytest]\npythonpath = .\n"},
+    env=r76(), project=r76p("wellhead-zones"), **ROUND76,
+)
+
+case(
+    "pytest-pyproj-transformer-lat-lon-axis-order", "test:unit", R76_IMG_PY,
+    ["python -m pytest -q -p no:cacheprovider tests/test_project.py"],
+    lab("test_assertion", [r"FAILED tests/test_project\.py::test_berlin_to_utm33", r"^E\s+assert \d+\.\d+ == 391776 ± "],
+        "pytest 9.2, pyproj 3.7",
+        "to_utm() builds the Transformer without always_xy=True, so EPSG:4326's lat/lon axis order swaps the inputs; the expected easting is missed"),
+    files={"geo/__init__.py": "",
+           "geo/project.py": "from pyproj import Transformer\n\n_T = Transformer.from_crs('EPSG:4326', 'EPSG:25833')\n\n\ndef to_utm(lon, lat):\n    x, y = _T.transform(lon, lat)\n    return round(x, 1), round(y, 1)\n",
+           "tests/test_project.py": "import pytest\n\nfrom geo.project import to_utm\n\n\ndef test_berlin_to_utm33():\n    x, y = to_utm(13.4050, 52.5200)\n    assert x == pytest.approx(391776, abs=5)\n    assert y == pytest.approx(5820070, abs=5)\n",
+           "pytest.ini": "[pytest]\npythonpath = .\n"},
+    env=r76(), project=r76p("survey-points"), **ROUND76,
+)
+
+case(
+    "ruff-unused-variable-in-tile-index-script", "lint:python", R76_IMG_PY,
+    ["ruff --version", "ruff check scripts/"],
+    lab("lint_failure", [r"F841 Local variable `bounds` is assigned to but never used", r"^\s*--> scripts/tile_index\.py:\d+:\d+$"],
+        "ruff 0.17",
+        "a refactor left `bounds = gdf.total_bounds` unused in the tile-index script; the lint gate fails"),
+    files={"scripts/tile_index.py": "import sys\n\nimport geopandas as gpd\n\n\ndef main(src, dst):\n    gdf = gpd.read_file(src)\n    bounds = gdf.total_bounds\n    gdf['tile'] = [f'{i:05d}' for i in range(len(gdf))]\n    gdf.to_file(dst, driver='GPKG')\n\n\nif __name__ == '__main__':\n    main(sys.argv[1], sys.argv[2])\n",
+           "ruff.toml": "line-length = 100\n"},
+    env=r76(), project=r76p("tile-index"), stage="lint", **ROUND76,
+)
+
+case(
+    "mypy-zoom-level-helper-returns-float", "lint:types", R76_IMG_PY,
+    ["mypy --version", "mypy --strict tiling/"],
+    lab("type_error", [r"tiling/zoom\.py:\d+: error: Incompatible return value type \(got \"float\", expected \"int\"\)"],
+        "mypy 2.4 --strict",
+        "zoom_for_resolution() is annotated -> int but returns math.log2(...) unrounded; mypy --strict rejects it"),
+    files={"tiling/__init__.py": "",
+           "tiling/zoom.py": "import math\n\nEARTH_CIRC_M = 40075016.686\n\n\ndef zoom_for_resolution(res_m: float, tile_size: int = 256) -> int:\n    \"\"\"The web-mercator zoom level whose pixel size at the equator is closest to res_m.\"\"\"\n    return math.log2(EARTH_CIRC_M / (tile_size * res_m))\n\n\ndef tile_count(zoom: int) -> int:\n    return 4 ** zoom\n"},
+    env=r76(), project=r76p("terrain-tiles"), stage="lint", **ROUND76,
+)
+
+case(
+    "python-shapely2-cascaded-union-import-removed", "build:dissolve", R76_IMG_PY,
+    ["pip list 2>/dev/null | grep -i -E '^(shapely|geopandas) '", "python scripts/dissolve_zones.py data/parcels.geojson out/zones.geojson"],
+    lab("compile_error", [r"ImportError: cannot import name 'cascaded_union' from 'shapely\.ops'"],
+        "Python 3.11, shapely 2.2",
+        "the dissolve script still imports shapely.ops.cascaded_union, removed in shapely 2.0 (unary_union replaces it); the job's image now has shapely 2.2",
+        accept=["dependency_install"]),
+    files={"scripts/dissolve_zones.py": "import json\nimport sys\n\nfrom shapely.geometry import mapping, shape\nfrom shapely.ops import cascaded_union\n\nsrc, dst = sys.argv[1], sys.argv[2]\nwith open(src) as fh:\n    fc = json.load(fh)\nby_zone = {}\nfor f in fc['features']:\n    by_zone.setdefault(f['properties']['zone'][0], []).append(shape(f['geometry']))\nout = {'type': 'FeatureCollection', 'features': [\n    {'type': 'Feature', 'properties': {'zone': z}, 'geometry': mapping(cascaded_union(gs))} for z, gs in by_zone.items()]}\nwith open(dst, 'w') as fh:\n    json.dump(out, fh)\n",
+           "data/parcels.geojson": R76_PARCELS, "out/.keep": ""},
+    env=r76(), project=r76p("zoning-plan"), stage="build", **ROUND76,
+)
+
+case(
+    "pip-geopandas-1-needs-shapely-2-pin-conflict", "setup:deps", R76_IMG_PY,
+    ["python3 -m venv /tmp/r76-venv-pin", "/tmp/r76-venv-pin/bin/pip install -r requirements.txt"],
+    lab("dependency_install", [r"ERROR: Cannot install -r requirements\.txt \(line \d\) and shapely==1\.8\.5", r"ERROR: ResolutionImpossible",
+                               r"geopandas 1\.0\.1 depends on shapely>=2\.0\.0"],
+        "pip 23 (against PyPI)",
+        "requirements.txt bumps geopandas to 1.0.1 but keeps the old shapely==1.8.5 pin; geopandas 1.0 needs shapely>=2.0 and pip cannot resolve"),
+    files={"requirements.txt": "geopandas==1.0.1\nshapely==1.8.5\npyproj==3.7.1\n"},
+    setup="rm -rf /tmp/r76-venv-pin", teardown="rm -rf /tmp/r76-venv-pin",
+    env=r76(), project=r76p("address-geocoder"), stage="setup", **ROUND76,
+)
+
+case(
+    "ogr2ogr-geopackage-layer-name-typo", "export:geojson", R76_IMG,
+    ["ogrinfo -q data/cadastre.gpkg", "mkdir -p public", "ogr2ogr -f GeoJSON -t_srs EPSG:4326 public/parcels.geojson data/cadastre.gpkg parcel"],
+    lab("other", [r"ERROR 1: Couldn't fetch requested layer 'parcel'!"],
+        "ogr2ogr (GDAL 3.6.2)",
+        "the export asks for layer `parcel`; the GeoPackage's layer is `parcels` (ogrinfo above lists it)",
+        accept=["github_actions_config"]),
+    files={"data/parcels.geojson": R76_PARCELS},
+    setup="ogr2ogr -f GPKG data/cadastre.gpkg data/parcels.geojson -nln parcels && ogr2ogr -update -f GPKG data/cadastre.gpkg data/parcels.geojson -nln parcels_history && rm data/parcels.geojson\n",
+    env=r76(), project=r76p("cadastre-export"), stage="export", **ROUND76,
+)
+
+case(
+    "make-vector-tiles-tippecanoe-not-in-image", "build:tiles", R76_IMG,
+    ["make tiles"],
+    lab("dependency_install", [r"tippecanoe: No such file or directory", r"make: \*\*\* \[Makefile:\d+: tiles/roads\.mbtiles\] Error 127"],
+        "GNU make, tippecanoe (absent)",
+        "the tiles target runs tippecanoe, which the GDAL CI image does not ship; make cannot exec it (Error 127)",
+        accept=["github_actions_config"]),
+    files={"Makefile": "tiles: tiles/roads.mbtiles\n\nbuild/roads.geojsonseq: data/roads.geojson\n\tmkdir -p build\n\togr2ogr -f GeoJSONSeq $@ $<\n\ntiles/roads.mbtiles: build/roads.geojsonseq\n\tmkdir -p tiles\n\ttippecanoe -o $@ -zg --drop-densest-as-needed -l roads $<\n",
+           "data/roads.geojson": R76_ROADS},
+    env=r76(), project=r76p("basemap-tiles"), stage="build", **ROUND76,
+)
+
+R76_PG1 = "/var/tmp/r76-pg1"
+
+case(
+    "postgis-create-extension-as-non-superuser", "db:migrate", R76_IMG_PG,
+    r76_pg(R76_PG1, 55761) + [
+        "psql -q -c \"CREATE ROLE loader LOGIN\" -c \"CREATE DATABASE gis OWNER loader\"",
+        "psql -v ON_ERROR_STOP=1 -U loader -d gis -f db/001_init.sql"],
+    lab("permission_or_secret", [r"ERROR:  permission denied to create extension \"postgis\"", r"HINT:  Must be superuser to create this extension\."],
+        "psql (PostgreSQL 15, PostGIS 3.3)",
+        "the first migration runs CREATE EXTENSION postgis as the application role `loader`, which is not a superuser; PostgreSQL refuses"),
+    files={"db/001_init.sql": "CREATE EXTENSION IF NOT EXISTS postgis;\n\nCREATE TABLE parcels (\n    parcel_id text PRIMARY KEY,\n    zone text NOT NULL,\n    geom geometry(Polygon, 4326) NOT NULL\n);\nCREATE INDEX parcels_geom_idx ON parcels USING gist (geom);\n"},
+    setup=f"rm -rf {R76_PG1}", after_script=[f"runuser -u postgres -- pg_ctl -D {R76_PG1}/data -m fast stop"],
+    teardown=f"runuser -u postgres -- pg_ctl -D {R76_PG1}/data -m immediate stop; rm -rf {R76_PG1}",
+    env=r76(), project=r76p("land-registry"), stage="migrate", **ROUND76,
+)
+
+R76_PG2 = "/var/tmp/r76-pg2"
+
+case(
+    "postgis-multipolygon-into-polygon-column", "db:load", R76_IMG_PG,
+    r76_pg(R76_PG2, 55762) + [
+        "psql -q -c \"CREATE DATABASE gis\"",
+        "for f in db/*.sql; do echo \"applying $f\"; psql -v ON_ERROR_STOP=1 -q -d gis -f \"$f\"; done"],
+    lab("other", [r"ERROR:  Geometry type \(MultiPolygon\) does not match column type \(Polygon\)"],
+        "psql (PostgreSQL 15, PostGIS 3.3)",
+        "the seed data adds a district made of two islands as a MULTIPOLYGON while the column is geometry(Polygon, 4326)"),
+    files={"db/001_schema.sql": "CREATE EXTENSION IF NOT EXISTS postgis;\nCREATE TABLE districts (\n    id serial PRIMARY KEY,\n    name text NOT NULL,\n    geom geometry(Polygon, 4326) NOT NULL\n);\n",
+           "db/002_seed.sql": "INSERT INTO districts (name, geom) VALUES\n  ('Mitte', ST_GeomFromText('POLYGON((13.38 52.51, 13.42 52.51, 13.42 52.53, 13.38 52.53, 13.38 52.51))', 4326));\nINSERT INTO districts (name, geom) VALUES\n  ('Inseln', ST_GeomFromText('MULTIPOLYGON(((13.20 52.40, 13.21 52.40, 13.21 52.41, 13.20 52.40)), ((13.25 52.42, 13.26 52.42, 13.26 52.43, 13.25 52.42)))', 4326));\n",
+           "db/003_index.sql": "CREATE INDEX districts_geom_idx ON districts USING gist (geom);\n"},
+    setup=f"rm -rf {R76_PG2}", after_script=[f"runuser -u postgres -- pg_ctl -D {R76_PG2}/data -m fast stop"],
+    teardown=f"runuser -u postgres -- pg_ctl -D {R76_PG2}/data -m immediate stop; rm -rf {R76_PG2}",
+    env=r76(), project=r76p("district-atlas"), stage="load", **ROUND76,
+)
+
+case(
+    "geojson-schema-validation-missing-required-property", "validate:schema", R76_IMG_PY,
+    ["python scripts/validate_features.py schema/stop.schema.json data/stops.geojson"],
+    lab("other", [r"data/stops\.geojson: feature 2 \(stop_id=S-1042\): 'wheelchair' is a required property",
+                  r"^1 of 3 features failed validation$"],
+        "Python 3.11, jsonschema 4.26",
+        "a newly added bus stop lacks the `wheelchair` property the feature schema requires; the validation gate fails",
+        accept=["test_assertion", "lint_failure"]),
+    files={"scripts/validate_features.py": "import json\nimport sys\n\nfrom jsonschema import Draft202012Validator\n\nschema_path, data_path = sys.argv[1], sys.argv[2]\nwith open(schema_path) as fh:\n    validator = Draft202012Validator(json.load(fh))\nwith open(data_path) as fh:\n    features = json.load(fh)['features']\nbad = 0\nfor i, feat in enumerate(features):\n    errors = sorted(validator.iter_errors(feat['properties']), key=str)\n    for e in errors:\n        print(f\"{data_path}: feature {i} (stop_id={feat['properties'].get('stop_id')}): {e.message}\")\n    bad += bool(errors)\nprint(f'{bad} of {len(features)} features failed validation')\nsys.exit(1 if bad else 0)\n",
+           "schema/stop.schema.json": "{\n  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\",\n  \"type\": \"object\",\n  \"required\": [\"stop_id\", \"name\", \"wheelchair\"],\n  \"properties\": {\n    \"stop_id\": {\"type\": \"string\", \"pattern\": \"^S-[0-9]{4}$\"},\n    \"name\": {\"type\": \"string\"},\n    \"wheelchair\": {\"enum\": [\"yes\", \"no\", \"limited\"]}\n  }\n}\n",
+           "data/stops.geojson": r76_fc(({"stop_id": "S-1001", "name": "Rathaus", "wheelchair": "yes"}, {"type": "Point", "coordinates": [13.401, 52.518]}),
+                                       ({"stop_id": "S-1017", "name": "Markt", "wheelchair": "limited"}, {"type": "Point", "coordinates": [13.409, 52.521]}),
+                                       ({"stop_id": "S-1042", "name": "Am Wasserturm"}, {"type": "Point", "coordinates": [13.417, 52.528]}))},
+    env=r76(), project=r76p("transit-stops"), stage="validate", **ROUND76,
+)
+
+case(
+    "ogr2ogr-sql-column-renamed-upstream", "build:extract", R76_IMG,
+    ["mkdir -p out", "ogr2ogr -f GPKG out/dense_districts.gpkg data/districts.gpkg -nln dense_districts -sql \"SELECT name, pop_2020, geom FROM districts WHERE pop_2020 > 300000\""],
+    lab("other", [r"ERROR 1: In ExecuteSQL\(\): sqlite3_prepare_v2\(SELECT name, pop_2020", r"^\s*no such column: pop_2020$"],
+        "ogr2ogr (GDAL 3.6.2, GPKG/SQLite dialect)",
+        "the upstream GeoPackage renamed pop_2020 to population; the extract's SQL still selects the old column",
+        accept=["github_actions_config"]),
+    files={"data/districts.geojson": r76_fc(({"name": "Mitte", "population": 397134}, R76_SQ(13.38, 52.51)),
+                                            ({"name": "Spandau", "population": 257091}, R76_SQ(13.18, 52.53)))},
+    setup="ogr2ogr -f GPKG data/districts.gpkg data/districts.geojson -nln districts && rm data/districts.geojson\n",
+    env=r76(), project=r76p("district-atlas"), stage="build", **ROUND76,
+)
+
+case(
+    "gdalinfo-dem-nodata-check-script", "validate:raster", R76_IMG,
+    ["./ci/check_rasters.sh data/*.tif"],
+    lab("test_assertion", [r"^FAIL: data/dem_tile_b\.tif has no NoData value set \(expected -9999\)$"],
+        "bash, gdalinfo -json (GDAL 3.6.2), jq",
+        "a re-exported DEM tile lost its NoData value; the raster check script fails on it"),
+    files={"ci/check_rasters.sh": "#!/bin/bash\nset -euo pipefail\nstatus=0\nfor f in \"$@\"; do\n  nd=$(gdalinfo -json \"$f\" | jq -r '.bands[0].noDataValue // \"none\"')\n  crs=$(gdalinfo -json \"$f\" | jq -r '.stac[\"proj:epsg\"] // \"none\"')\n  if [ \"$nd\" = none ]; then\n    echo \"FAIL: $f has no NoData value set (expected -9999)\"\n    status=1\n  else\n    echo \"ok: $f nodata=$nd epsg=$crs\"\n  fi\ndone\nexit $status\n"},
+    setup=("mkdir -p data && gdal_create -q -of GTiff -outsize 32 32 -bands 1 -ot Float32 -a_srs EPSG:32633 -a_ullr 390000 5820320 390320 5820000 -a_nodata -9999 -burn 40 data/dem_tile_a.tif"
+           " && gdal_create -q -of GTiff -outsize 32 32 -bands 1 -ot Float32 -a_srs EPSG:32633 -a_ullr 390320 5820320 390640 5820000 -burn 42 data/dem_tile_b.tif && chmod +x ci/check_rasters.sh\n"),
+    env=r76(), project=r76p("terrain-tiles"), stage="validate", **ROUND76,
+)
+
+case(
+    "cs2cs-control-points-diff-wrong-mercator", "test:projection", R76_IMG,
+    ["cs2cs -f '%.2f' EPSG:4326 EPSG:3395 < fixtures/control_lonlat.txt | awk '{print $1, $2}' > out.txt",
+     "diff -u fixtures/control_mercator.expected out.txt"],
+    lab("test_assertion", [r"^--- fixtures/control_mercator\.expected", r"^-1492237\.\d+ 6894699\.\d+$", r"^\+1492237\.\d+ 6860768\.\d+$"],
+        "cs2cs (PROJ 9.1.1), diff",
+        "the control-point check projects to EPSG:3395 (world Mercator, ellipsoidal) instead of EPSG:3857 (web Mercator); the northings differ from the expected file"),
+    files={"fixtures/control_lonlat.txt": "52.52 13.405\n48.137 11.575\n53.551 9.993\n"},
+    setup="cs2cs -f '%.2f' EPSG:4326 EPSG:3857 < fixtures/control_lonlat.txt | awk '{print $1, $2}' > fixtures/control_mercator.expected\n",
+    env=r76(), project=r76p("survey-points"), **ROUND76,
+)
+
+case(
+    "geopandas-read-git-lfs-pointer-geopackage", "test:integration", R76_IMG_PY,
+    ["ls -l data/", "python scripts/summarize_landuse.py data/landuse.gpkg"],
+    lab("github_actions_config", [r"pyogrio\.errors\.DataSourceError: 'data/landuse\.gpkg' not recognized as being in a supported file format"],
+        "Python 3.11, geopandas 1.2 (pyogrio 0.13, GDAL 3.10 in the wheel)",
+        "data/landuse.gpkg is tracked with Git LFS and the job does not fetch LFS objects (GIT_LFS_SKIP_SMUDGE); geopandas is handed the 130-byte pointer file",
+        accept=["other"]),
+    files={"data/landuse.gpkg": "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146f0e8b2c6a9d1f3e5b7c9a0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4\nsize 18874368\n",
+           ".gitattributes": "*.gpkg filter=lfs diff=lfs merge=lfs -text\n*.tif filter=lfs diff=lfs merge=lfs -text\n",
+           "scripts/summarize_landuse.py": "import sys\n\nimport geopandas as gpd\n\ngdf = gpd.read_file(sys.argv[1], layer='landuse').to_crs('EPSG:25833')\ngdf['area_ha'] = gdf.area / 10000\nprint(gdf.groupby('class')['area_ha'].sum().round(1).to_string())\n"},
+    env=r76(GIT_LFS_SKIP_SMUDGE="1"), project=r76p("landuse-stats"), **ROUND76,
+)
+
+case(
+    "fiona-write-record-property-not-in-schema", "build:export", R76_IMG_PY,
+    ["python scripts/export_stops.py data/stops.geojson out/stops.gpkg"],
+    lab("other", [r"ValueError: Record does not match collection schema: \['stop_id', 'name', 'zone'\] != \['stop_id', 'name'\]"],
+        "Python 3.11, fiona 1.10",
+        "the exporter adds a `zone` property to each record but the output schema it declares lists only stop_id and name; fiona refuses the record",
+        accept=["compile_error"]),
+    files={"scripts/export_stops.py": "import json\nimport sys\n\nimport fiona\n\nSCHEMA = {'geometry': 'Point', 'properties': {'stop_id': 'str', 'name': 'str'}}\n\n\ndef zone_of(lon):\n    return 'A' if lon < 13.41 else 'B'\n\n\nsrc, dst = sys.argv[1], sys.argv[2]\nwith open(src) as fh:\n    feats = json.load(fh)['features']\nwith fiona.open(dst, 'w', driver='GPKG', crs='EPSG:4326', layer='stops', schema=SCHEMA) as out:\n    for f in feats:\n        props = {'stop_id': f['properties']['stop_id'], 'name': f['properties']['name'],\n                 'zone': zone_of(f['geometry']['coordinates'][0])}\n        out.write({'type': 'Feature', 'geometry': f['geometry'], 'properties': props})\nprint(f'wrote {len(feats)} stops to {dst}')\n",
+           "data/stops.geojson": r76_fc(({"stop_id": "S-1001", "name": "Rathaus"}, {"type": "Point", "coordinates": [13.401, 52.518]}),
+                                       ({"stop_id": "S-1017", "name": "Markt"}, {"type": "Point", "coordinates": [13.419, 52.521]})),
+           "out/.keep": ""},
+    env=r76(), project=r76p("transit-stops"), stage="build", **ROUND76,
+)
+
+case(
+    "tile-seed-script-unbound-max-zoom-variable", "build:tiles", R76_IMG,
+    ["./ci/seed_tiles.sh"],
+    lab("github_actions_config", [r"ci/seed_tiles\.sh: line \d+: TILE_MAX_ZOOM: unbound variable"],
+        "bash (set -u), gdal2tiles",
+        "the seeding script reads $TILE_MAX_ZOOM, a CI/CD variable that this project does not define; bash's set -u stops it"),
+    files={"ci/seed_tiles.sh": "#!/usr/bin/env bash\nset -euo pipefail\n\nSRC=${1:-data/dem.tif}\nOUT=public/tiles\necho \"seeding $SRC into $OUT\"\nZOOMS=\"${TILE_MIN_ZOOM:-10}-${TILE_MAX_ZOOM}\"\ngdal2tiles.py -q -z \"$ZOOMS\" -w none -r average \"$SRC\" \"$OUT\"\n"},
+    setup=R76_DEM_SETUP + "chmod +x ci/seed_tiles.sh\n",
+    env=r76(TILE_MIN_ZOOM="11"), project=r76p("terrain-tiles"), stage="build", **ROUND76,
+)
+
+case(
+    "python311-fstring-nested-quotes-syntax-error", "build:labels", R76_IMG_PY,
+    ["python --version", "python scripts/make_labels.py data/districts.geojson > out/labels.csv"],
+    lab("compile_error", [r"SyntaxError: f-string: unmatched '\['", r"^\s+File \"/builds/abstergo/district-atlas/scripts/make_labels\.py\", line \d+$"],
+        "Python 3.11",
+        "the label script uses the same quote inside an f-string replacement field (valid only from Python 3.12); the job's Python 3.11 cannot parse it"),
+    files={"scripts/make_labels.py": "import json\nimport sys\n\nfrom shapely.geometry import shape\n\nwith open(sys.argv[1]) as fh:\n    fc = json.load(fh)\nprint('name,lon,lat')\nfor f in fc['features']:\n    p = shape(f['geometry']).representative_point()\n    print(f\"{f['properties'][\"name\"]},{p.x:.5f},{p.y:.5f}\")\n",
+           "data/districts.geojson": r76_fc(({"name": "Mitte"}, R76_SQ(13.38, 52.51))), "out/.keep": ""},
+    env=r76(), project=r76p("district-atlas"), stage="build", **ROUND76,
+)
+
+# ---- infra / flaky -----------------------------------------------------------------------------
+
+case(
+    "ogr2ogr-features-api-download-503", "fetch:buildings", R76_IMG,
+    ["mkdir -p data", "ogr2ogr -f GPKG -nln buildings data/buildings.gpkg \"$FEATURES_API/collections/buildings/items.json?limit=1000&bbox=13.30,52.45,13.50,52.57\""],
+    lab("network_or_flaky", [r"^ERROR 1: HTTP error code : 503$"],
+        "ogr2ogr (GDAL 3.6.2, GeoJSON over HTTP) against a loopback server answering 503",
+        "the open-data features API answers 503 Service Unavailable; GDAL cannot read the GeoJSON and ogr2ogr lists the drivers it tried",
+        infra=True),
+    env=r76(FEATURES_API="http://127.0.0.1:{PORT_503}/ogc"), project=r76p("building-footprints"), stage="fetch", **ROUND76,
+)
+
+case(
+    "curl-osm-extract-download-read-timeout", "fetch:osm", R76_IMG,
+    ["mkdir -p data", "curl -fsSL --connect-timeout 10 --max-time 6 -o data/berlin-latest.osm.pbf \"$OSM_MIRROR/europe/germany/berlin-latest.osm.pbf\"",
+     "ogr2ogr -f GPKG data/berlin.gpkg data/berlin-latest.osm.pbf lines"],
+    lab("network_or_flaky", [r"curl: \(28\) Operation timed out after \d+ milliseconds with 0 bytes received"],
+        "curl 7.88 against a loopback server that accepts and never answers",
+        "the OSM extract mirror accepts the connection and never sends a byte; curl's --max-time ends the download",
+        infra=True),
+    env=r76(OSM_MIRROR="http://127.0.0.1:{PORT_BLACKHOLE}"), project=r76p("basemap-tiles"), stage="fetch", **ROUND76,
+)
+
+case(
+    "gdalinfo-vsicurl-cog-host-does-not-resolve", "validate:remote-cog", R76_IMG,
+    ["gdalinfo -nomd -norat /vsicurl/$COG_BASE/elevation/dgm1_33390_5820.tif"],
+    lab("network_or_flaky", [r"ERROR 11: CURL error: Could not resolve host: cog\.geodata\.abstergo\.invalid"],
+        "gdalinfo (GDAL 3.6.2, /vsicurl/ with libcurl)",
+        "the object store's host name does not resolve from the runner (a DNS failure); GDAL's /vsicurl/ cannot open the remote COG",
+        infra=True),
+    env=r76(COG_BASE="https://cog.geodata.abstergo.invalid"), project=r76p("terrain-tiles"), stage="validate", **ROUND76,
+)
+
+case(
+    "gdalinfo-vsicurl-tile-server-certificate-expired", "validate:remote-cog", R76_IMG,
+    ["gdalinfo -nomd /vsicurl/https://127.0.0.1:$COG_PORT/orthophotos/dop20_2026.tif || { echo \"gdalinfo failed; probing the host with curl\"; curl -sSI https://127.0.0.1:$COG_PORT/orthophotos/dop20_2026.tif; }"],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired", r"ERROR 11: CURL error: server certificate verification failed\."],
+        "gdalinfo (GDAL 3.6.2, /vsicurl/ with GnuTLS libcurl), curl 7.88 (OpenSSL), loopback HTTPS host whose certificate expired 9 days ago",
+        "the internal raster host's TLS certificate has expired (its CA is trusted through CURL_CA_BUNDLE); libcurl refuses the handshake",
+        accept=["permission_or_secret"], infra=True),
+    env=r76(COG_PORT="{PORT_EXPIRED}", CURL_CA_BUNDLE="{R10_CA_FILE}"), project=r76p("orthophoto-mosaic"), stage="validate", **ROUND76,
+)
+
+case(
+    "gdal-translate-mosaic-volume-out-of-space", "build:mosaic", R76_IMG,
+    ["df -h build | tail -1", "gdal_translate -of GTiff -co TILED=YES data/ortho.vrt build/ortho_mosaic.tif"],
+    lab("infrastructure", [r"ERROR 1: _tiffWriteProc:No space left on device"],
+        "gdal_translate (GDAL 3.6.2) writing to a small tmpfs",
+        "the runner's build volume is nearly full (a 256 KiB tmpfs); libtiff's writes of the 4 MiB mosaic fail with ENOSPC",
+        accept=["timeout_or_oom"], infra=True),
+    files={"data/.keep": ""},
+    setup=("gdal_create -q -of GTiff -outsize 1024 1024 -bands 1 -ot Float32 -a_srs EPSG:25833 -a_ullr 390000 5821024 391024 5820000 -burn 7 data/ortho_a.tif"
+           " && gdalbuildvrt -q data/ortho.vrt data/ortho_a.tif\n"),
+    tmpfs=("build", "256k"), env=r76(), project=r76p("orthophoto-mosaic"), stage="build", **ROUND76,
+)
+
+case(
+    "ogrinfo-wfs-endpoint-hangs-job-timeout", "fetch:wfs", R76_IMG,
+    ["echo \"harvesting WFS $WFS_URL\"", "ogrinfo -ro -so \"WFS:$WFS_URL?SERVICE=WFS&VERSION=2.0.0\" bauleitplan:bplan_geltungsbereich"],
+    lab("timeout_or_oom", [r"^harvesting WFS http://127\.0\.0\.1:\d+/geoserver/wfs$", r"^\$ ogrinfo -ro -so \"WFS:"],
+        "ogrinfo (GDAL 3.6.2, WFS driver) against a loopback server that accepts and never answers; the runner's job timeout",
+        "the planning authority's WFS accepts the connection and never answers GetCapabilities; GDAL has no HTTP timeout set and the job hits its 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True, echo_decisive=True),
+    env=r76(WFS_URL="http://127.0.0.1:{PORT_BLACKHOLE}/geoserver/wfs"), job_timeout=8, duration=3600, timeout_text="1h0m0s",
+    project=r76p("zoning-plan"), stage="fetch", **ROUND76,
+)
+
+case(
+    "ogr2ogr-postgis-service-connection-refused", "db:load", R76_IMG,
+    ["echo \"loading into postgis at $PGHOST:$PGPORT\"",
+     "ogr2ogr -f PostgreSQL PG:\"dbname=$PGDATABASE user=$PGUSER\" data/roads.geojson -nln roads -lco GEOMETRY_NAME=geom -overwrite"],
+    lab("network_or_flaky", [r"connection to server at \"127\.0\.0\.1\", port 9 failed: Connection refused"],
+        "ogr2ogr (GDAL 3.6.2, PostgreSQL driver, libpq 15)",
+        "the postgis service container is not accepting connections when the job starts (nothing listens on the port); libpq's connection is refused",
+        accept=["infrastructure"], infra=True),
+    files={"data/roads.geojson": R76_ROADS},
+    services=["postgis/postgis:15-3.4"],
+    env=r76(PGHOST="127.0.0.1", PGPORT="{PORT_DEAD}", PGDATABASE="gis", PGUSER="gis", PGPASSWORD="gis"),
+    project=r76p("street-network"), stage="load", **ROUND76,
+)
+
+# ---- cascades ----------------------------------------------------------------------------------
+
+case(
+    "shapefile-missing-shx-or-true-validator-cascade", "validate:roads", R76_IMG,
+    ["mkdir -p build", "ogr2ogr -f GeoJSON -t_srs EPSG:4326 build/roads.geojson data/roads.shp || true",
+     "python scripts/check_roads.py build/roads.geojson"],
+    lab("other", [r"ERROR 4: Unable to open data/roads\.shx or data/roads\.SHX\. Set SHAPE_RESTORE_SHX config option to YES"],
+        "ogr2ogr (GDAL 3.6.2, ESRI Shapefile), Python 3.11",
+        "the commit that replaced the road shapefile added roads.shp/.dbf/.prj but not roads.shx; ogr2ogr cannot open it (ignored by `|| true`) and the validator then finds no GeoJSON",
+        accept=["github_actions_config"]),
+    files={"data/roads.geojson": R76_ROADS,
+           "scripts/check_roads.py": "import json\nimport sys\n\nwith open(sys.argv[1]) as fh:\n    fc = json.load(fh)\nbad = [f['properties']['road_id'] for f in fc['features'] if f['geometry'] is None]\nprint(f\"{len(fc['features'])} roads, {len(bad)} without geometry\")\nsys.exit(1 if bad else 0)\n"},
+    setup="ogr2ogr -f 'ESRI Shapefile' data/roads.shp data/roads.geojson && rm data/roads.geojson data/roads.shx\n",
+    env=r76(), project=r76p("street-network"), stage="validate", **ROUND76,
+)
+
+case(
+    "make-ignored-projwin-outside-raster-gdaladdo-cascade", "build:clip", R76_IMG,
+    ["make clip"],
+    lab("other", [r"ERROR 1: Error: Computed -srcwin -?\d+ -?\d+ -?\d+ -?\d+ has negative width and/or height\."],
+        "GNU make (- prefix), gdal_translate and gdaladdo (GDAL 3.6.2)",
+        "the clip window is given in lon/lat degrees (13.35 52.53 ...) to a raster in UTM 33N without -projwin_srs; gdal_translate fails (make's `-` ignores it) and gdaladdo then finds no clipped file",
+        accept=["github_actions_config"]),
+    files={"Makefile": "BBOX := 13.35 52.53 13.45 52.49\n\nclip: out/dem_clip.tif\n\nout/dem_clip.tif: data/dem.tif\n\tmkdir -p out\n\t-gdal_translate -q -projwin $(BBOX) $< $@\n\tgdaladdo -q -r average $@ 2 4 8\n"},
+    setup=R76_DEM_SETUP, env=r76(), project=r76p("terrain-tiles"), stage="build", **ROUND76,
+)
+
+R76_PG3 = "/var/tmp/r76-pg3"
+
+case(
+    "psql-no-on-error-stop-postgis-extension-missing-cascade", "db:migrate", R76_IMG_PG,
+    r76_pg(R76_PG3, 55763) + [
+        "psql -q -c \"CREATE DATABASE gis\"",
+        "for f in db/migrations/*.sql; do echo \"applying $f\"; psql -q -d gis -f \"$f\"; done",
+        "psql -d gis -v ON_ERROR_STOP=1 -At -c \"SELECT count(*), ST_AsText(ST_Extent(geom)) FROM parcels\""],
+    lab("other", [r"psql:db/migrations/001_parcels\.sql:\d+: ERROR:  type \"geometry\" does not exist"],
+        "psql (PostgreSQL 15; PostGIS installed but not enabled in the database)",
+        "the first migration creates a geometry column without CREATE EXTENSION postgis; psql without ON_ERROR_STOP goes on, later migrations fail on the missing table and the final check fails",
+        accept=["github_actions_config"]),
+    files={"db/migrations/001_parcels.sql": "CREATE TABLE parcels (\n    parcel_id text PRIMARY KEY,\n    zone text NOT NULL,\n    geom geometry(Polygon, 4326) NOT NULL\n);\n",
+           "db/migrations/002_seed.sql": "INSERT INTO parcels VALUES ('P-001', 'R1', ST_GeomFromText('POLYGON((13.40 52.50, 13.41 52.50, 13.41 52.51, 13.40 52.51, 13.40 52.50))', 4326));\n",
+           "db/migrations/003_index.sql": "CREATE INDEX parcels_geom_idx ON parcels USING gist (geom);\n"},
+    setup=f"rm -rf {R76_PG3}", after_script=[f"runuser -u postgres -- pg_ctl -D {R76_PG3}/data -m fast stop"],
+    teardown=f"runuser -u postgres -- pg_ctl -D {R76_PG3}/data -m immediate stop; rm -rf {R76_PG3}",
+    env=r76(), project=r76p("land-registry"), stage="migrate", **ROUND76,
+)
+
+case(
+    "python-unchecked-ogr2ogr-wrong-driver-name-cascade", "build:extract", R76_IMG_PY,
+    ["python scripts/extract_zone.py data/parcels.geojson R1"],
+    lab("other", [r"ERROR 1: Unable to find driver `GeoPackage'\."],
+        "Python 3.11 subprocess (unchecked), ogr2ogr (GDAL 3.6.2), geopandas 1.2 (pyogrio)",
+        "the extract script calls ogr2ogr with the driver name `GeoPackage` (GDAL's short name is GPKG) through an unchecked subprocess.run; ogr2ogr fails, the script carries on and geopandas then finds no output file",
+        accept=["github_actions_config"]),
+    files={"scripts/extract_zone.py": "import subprocess\nimport sys\n\nimport geopandas as gpd\n\nsrc, zone = sys.argv[1], sys.argv[2]\ndst = f'out/zone_{zone}.gpkg'\nsubprocess.run(['mkdir', '-p', 'out'])\nsubprocess.run(['ogr2ogr', '-f', 'GeoPackage', '-where', f\"zone = '{zone}'\", dst, src])\ngdf = gpd.read_file(dst)\nprint(f'{len(gdf)} parcels in zone {zone}, {gdf.to_crs(25833).area.sum():.0f} m2')\n",
+           "data/parcels.geojson": R76_PARCELS},
+    env=r76(), project=r76p("zoning-plan"), stage="build", **ROUND76,
+)
+
+case(
+    "ogr2ogr-skipfailures-lines-into-polygon-layer-count-cascade", "build:shapefile", R76_IMG,
+    ["mkdir -p dist", "ogr2ogr -f 'ESRI Shapefile' -nlt POLYGON -skipfailures dist/roads.shp data/roads.geojson",
+     "test \"$(ogrinfo -ro -so -al dist/roads.shp | sed -n 's/^Feature Count: //p')\" -eq 2 || { echo \"expected 2 features in dist/roads.shp\"; ogrinfo -ro -so -al dist/roads.shp | grep -E '^(Geometry|Feature Count):'; exit 1; }"],
+    lab("other", [r"ERROR 1: Attempt to write non-polygon \(LINESTRING\) geometry to POLYGON type shapefile\."],
+        "ogr2ogr (GDAL 3.6.2, ESRI Shapefile, -skipfailures), ogrinfo",
+        "the export forces -nlt POLYGON onto a line layer (copied from the parcels job); -skipfailures logs each rejected feature and carries on, and the feature-count check then finds an empty shapefile",
+        accept=["test_assertion", "github_actions_config"]),
+    files={"data/roads.geojson": R76_ROADS},
+    env=r76(), project=r76p("street-network"), stage="build", **ROUND76,
+)
