@@ -11608,7 +11608,7 @@ case(
     ["df -h dist", "python -m build --wheel --outdir dist/"],
     lab("infrastructure", [r"No space left on device"],
         "python -m build", "the dist/ volume on the runner is full; writing the wheel fails with ENOSPC",
-        accept=["network_or_flaky"], infra=True),
+        infra=True),
     files={
         "pyproject.toml": "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"invoicing\"\nversion = \"2.1.0\"\n\n[tool.setuptools]\npackages = [\"invoicing\"]\n\n[tool.setuptools.package-data]\ninvoicing = [\"data/*.bin\"]\n",
         "invoicing/__init__.py": R23_PKG_INIT,
@@ -16600,7 +16600,7 @@ case(
      R33_RPM + " -bb --define '_binary_payload w1.gzdio' packaging/wayne-maps.spec"],
     lab("infrastructure", [r"No space left on device"], "rpmbuild",
         "the runner's volume for rpmbuild/RPMS is full; writing the binary package fails with ENOSPC",
-        accept=["network_or_flaky"], infra=True),
+        infra=True),
     files={"maps.sh": "#!/bin/sh\nexec tileserver /usr/share/wayne/maps\n",
            "packaging/wayne-maps.spec": r33_spec("wayne-maps", "3.3.0", body_install="install -D -m 0755 maps.sh %{buildroot}%{_bindir}/wayne-maps\nmkdir -p %{buildroot}%{_datadir}/wayne/maps\ncp -r data/* %{buildroot}%{_datadir}/wayne/maps/",
                                                  files="%{_bindir}/wayne-maps\n%{_datadir}/wayne/maps", extra="BuildArch:      noarch\n")},
@@ -22633,7 +22633,7 @@ case(
     ["df -h cdk.out", "npx cdk synth --no-notices --quiet"],
     lab("infrastructure", [r"ENOSPC: no space left on device"],
         "cdk synth (cdk.out on a full volume)", "the runner's build volume is nearly full (a 64 KiB tmpfs stand-in); writing the synthesized template into cdk.out fails with ENOSPC",
-        accept=["network_or_flaky"], infra=True),
+        infra=True),
     files=r42_cdk("params-infra", {
         "bin/app.ts": "#!/usr/bin/env node\nimport * as cdk from 'aws-cdk-lib';\nimport * as ssm from 'aws-cdk-lib/aws-ssm';\n\nconst app = new cdk.App();\nconst stack = new cdk.Stack(app, 'Params-dev', { env: { account: '678901234567', region: 'eu-west-1' } });\nfor (let i = 0; i < 400; i++) {\n  new ssm.StringParameter(stack, `Flag${i}`, {\n    parameterName: `/massive/flags/feature-${i}`,\n    stringValue: i % 2 === 0 ? 'enabled' : 'disabled',\n    description: `feature flag ${i} for the storefront rollout plan`,\n  });\n}\n",
     }),
@@ -33987,7 +33987,7 @@ case(
     ["df -h out/ | tail -1", "ansible-playbook dns.yml"],
     lab("infrastructure", [r"(?i)no space left on device"],
         "ansible-playbook (template)", "the runner's build volume is full (a 64k tmpfs stand-in over out/); writing the rendered blocklist fails with ENOSPC",
-        accept=["network_or_flaky"], infra=True),
+        infra=True),
     files=r58_files({
         "dns.yml": "---\n- name: Resolver blocklist\n  hosts: local\n  gather_facts: false\n  tasks:\n    - name: Render the unbound blocklist\n      ansible.builtin.template:\n        src: blocklist.conf.j2\n        dest: out/blocklist.conf\n        mode: \"0644\"\n",
         "blocklist.conf.j2": "server:\n{% for n in range(6000) %}\n    local-zone: \"tracker{{ n }}.ads.example\" always_nxdomain\n{% endfor %}\n",
@@ -49711,4 +49711,370 @@ case(
     files=r79_node({"contracts/HansoToken.sol": R79_TOKEN,
                     "contracts/Timelock.sol": "// SPDX-License-Identifier: MIT\npragma solidity ^0.7.6;\n\ncontract Timelock {\n    uint256 public delay;\n\n    constructor(uint256 _delay) {\n        delay = _delay;\n    }\n}\n"}, name="gov"),
     setup=R79_LINK, env=r79(), project=r79p("timelock"), stage="build", **ROUND79,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+R79_SMOKE_JS = r'''// Post-deploy smoke test: reads the deployed token's supply over the testnet RPC.
+const { ethers } = require("ethers");
+const art = require("../abi/HansoToken.json");
+
+async function main() {
+  const req = new ethers.FetchRequest(process.env.TESTNET_RPC_URL);
+  req.timeout = 5000;
+  const provider = new ethers.JsonRpcProvider(req);
+  const block = await provider.getBlockNumber();
+  console.log(`connected, head block ${block}`);
+  const token = new ethers.Contract(process.env.TOKEN_ADDRESS, art, provider);
+  console.log(`balanceOf(treasury) = ${await token.balanceOf(process.env.TREASURY)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
+'''
+
+case(
+    "ethers-testnet-rpc-unresponsive-request-timeout", "smoke:testnet", R79_IMG,
+    ["echo \"RPC: $TESTNET_RPC_URL\"", "node scripts/smoke.js"],
+    lab("network_or_flaky", [r"JsonRpcProvider failed to detect network and cannot start up", r"^Error: request timeout \(code=TIMEOUT"],
+        "ethers 6 JsonRpcProvider (FetchRequest timeout 5 s)",
+        "the testnet RPC endpoint accepts connections but never answers (loopback server that holds them); network detection logs its retry notice and getBlockNumber fails on the 5 s request timeout",
+        accept=["timeout_or_oom"], infra=True),
+    files={"package.json": r79_pkg("smoke"), "scripts/smoke.js": R79_SMOKE_JS, "abi/HansoToken.json": _r79_token_abi()},
+    setup=R79_LINK, env=r79(TESTNET_RPC_URL="http://127.0.0.1:{PORT_BLACKHOLE}/v3/hanso-ci",
+                            TOKEN_ADDRESS="0x5FbDB2315678afecb367f032d93F642f64180aa3",
+                            TREASURY="0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1"),
+    project=r79p("smoke"), stage="verify", **ROUND79,
+)
+
+R79_PY_HEAD = '''"""Checks the node the indexer will follow is synced (web3.py)."""
+import os
+import sys
+
+from web3 import Web3
+
+url = os.environ["ETH_RPC_URL"]
+w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 10}))
+print(f"checking {url}")
+head = w3.eth.block_number
+print(f"head block {head}")
+if w3.eth.syncing:
+    sys.exit("node still syncing")
+'''
+
+case(
+    "web3py-rpc-node-connection-refused", "check:node", R79_IMG_PY,
+    ["python scripts/check_node.py"],
+    lab("network_or_flaky", [r"Max retries exceeded with url: .*Connection refused|Failed to establish a new connection: \[Errno 111\] Connection refused"],
+        "web3.py 8 HTTPProvider (requests)",
+        "the archive node at ETH_RPC_URL is down (nothing listens on the port); requests gets connection refused",
+        infra=True),
+    files={"scripts/check_node.py": R79_PY_HEAD},
+    env=r79(ETH_RPC_URL="http://127.0.0.1:{PORT_DEAD}"), project=r79p("indexer"), stage="check", **ROUND79,
+)
+
+case(
+    "web3py-rpc-gateway-503-unavailable", "check:node", R79_IMG_PY,
+    ["python scripts/check_node.py"],
+    lab("network_or_flaky", [r"503 Server Error: Service Unavailable for url: http://127\.0\.0\.1:\d+"],
+        "web3.py 8 HTTPProvider (requests)",
+        "the RPC gateway in front of the node answers 503 Service Unavailable",
+        infra=True),
+    files={"scripts/check_node.py": R79_PY_HEAD},
+    env=r79(ETH_RPC_URL="http://127.0.0.1:{PORT_503}/rpc"), project=r79p("indexer-eu"), stage="check", **ROUND79,
+)
+
+case(
+    "npm-install-registry-429-on-solhint", "install", R79_IMG,
+    ["npm config get registry", "npm install --no-audit --no-save solhint@6.2.4"],
+    lab("network_or_flaky", [r"npm error 429 Too Many Requests - GET http://127\.0\.0\.1:\d+/solhint"],
+        "npm 11 against a registry mirror answering 429",
+        "the npm registry mirror rate-limits the runner (429 Too Many Requests with Retry-After)",
+        infra=True),
+    files={"package.json": '{\n  "name": "lint-tools",\n  "version": "1.0.0",\n  "private": true\n}\n'},
+    env=r79(npm_config_registry="http://127.0.0.1:{PORT_429}/", npm_config_cache="/tmp/diag79/npm-cache-429",
+            npm_config_fetch_retries="1", npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="2000"),
+    setup="rm -rf /tmp/diag79/npm-cache-429", project=r79p("lint-tools"), stage="install", **ROUND79,
+)
+
+R79_VERIFY_JS = r'''// Submits the flattened source to the block explorer's verification API.
+const fs = require("fs");
+
+async function main() {
+  const api = process.env.EXPLORER_API_URL;
+  const body = new URLSearchParams({
+    module: "contract", action: "verifysourcecode", contractaddress: process.env.TOKEN_ADDRESS,
+    sourceCode: fs.readFileSync("contracts/HansoToken.sol", "utf8"), contractname: "HansoToken",
+    compilerversion: "v0.8.28+commit.7893614a", optimizationUsed: "1", runs: "200",
+  });
+  console.log(`POST ${api} (verify HansoToken at ${process.env.TOKEN_ADDRESS})`);
+  const res = await fetch(api, { method: "POST", body });
+  console.log(res.status, await res.text());
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
+'''
+
+case(
+    "explorer-verify-api-dns-enotfound", "verify:explorer", R79_IMG,
+    ["node scripts/verify.js"],
+    lab("network_or_flaky", [r"getaddrinfo (ENOTFOUND|EAI_AGAIN) api-sepolia\.explorer\.hanso\.invalid"],
+        "node 20 fetch (undici)",
+        "the block explorer API's host name does not resolve from the runner (DNS failure)",
+        infra=True),
+    files={"package.json": r79_pkg("token"), "contracts/HansoToken.sol": R79_TOKEN, "scripts/verify.js": R79_VERIFY_JS},
+    env=r79(EXPLORER_API_URL="https://api-sepolia.explorer.hanso.invalid/api",
+            TOKEN_ADDRESS="0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+    project=r79p("token-release"), stage="verify", **ROUND79,
+)
+
+R79_FETCH_ABI_PY = '''"""Downloads the partner contracts' ABIs from the internal ABI registry."""
+import json
+import os
+import pathlib
+
+import requests
+
+base = os.environ["ABI_REGISTRY_URL"]
+out = pathlib.Path("abi/external")
+out.mkdir(parents=True, exist_ok=True)
+for name in ["UniswapV3Pool", "Multicall3"]:
+    r = requests.get(f"{base}/abi/{name}.json", timeout=20, verify=os.environ.get("ABI_REGISTRY_CA", True))
+    r.raise_for_status()
+    (out / f"{name}.json").write_text(json.dumps(r.json(), indent=2))
+    print(f"fetched {name}")
+'''
+
+case(
+    "abi-registry-tls-certificate-expired", "build:abi", R79_IMG_PY,
+    ["python scripts/fetch_abis.py"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "Python requests 2 (urllib3, OpenSSL 3)",
+        "the internal ABI registry's TLS certificate expired nine days ago; the CA is trusted, the validity check fails",
+        infra=True),
+    files={"scripts/fetch_abis.py": R79_FETCH_ABI_PY},
+    env=r79(ABI_REGISTRY_URL="https://127.0.0.1:{PORT_EXPIRED}", ABI_REGISTRY_CA="{R10_CA_FILE}"),
+    project=r79p("partner-abis"), stage="build", **ROUND79,
+)
+
+
+def _r79_many(n):
+    return {f"contracts/Pool{i:02d}.sol": R79_VAULT.replace("contract Vault", f"contract Pool{i:02d}") for i in range(n)}
+
+
+case(
+    "solcjs-artifacts-build-volume-full", "build:contracts", R79_IMG,
+    ["df -h build | tail -1", "npm run compile"],
+    lab("infrastructure", [r"ENOSPC: no space left on device"],
+        "solc-js 0.8.28 (standard JSON via scripts/compile.js), node fs",
+        "the runner's build volume (a 64 KiB tmpfs here) fills while the artifacts are written; node's writeFileSync fails with ENOSPC",
+        infra=True),
+    files=r79_node(_r79_many(16), name="pools"),
+    setup=R79_LINK, tmpfs=("build", "64k"), env=r79(), project=r79p("pools"), stage="build", **ROUND79,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+R79_ESCROW_TEST = r'''const fs = require("fs");
+const { expect } = require("chai");
+const { chain } = require("./helpers");
+const { ethers } = require("ethers");
+
+describe("Escrow", function () {
+  let escrow, buyer, seller;
+
+  before(async function () {
+    ({ signers: [buyer, seller] } = await chain());
+    const abi = JSON.parse(fs.readFileSync("build/contracts_Escrow_sol_Escrow.abi", "utf8"));
+    const bin = fs.readFileSync("build/contracts_Escrow_sol_Escrow.bin", "utf8");
+    const f = new ethers.ContractFactory(abi, "0x" + bin, buyer);
+    escrow = await f.deploy(seller.address, 3600, { value: 1000n });
+    await escrow.waitForDeployment();
+  });
+
+  it("refuses an early release", async function () {
+    let reason = null;
+    try { await escrow.release.staticCall(); } catch (e) { reason = e.reason; }
+    expect(reason).to.equal("too early");
+  });
+});
+'''
+
+case(
+    "solcjs-parse-error-ignored-then-mocha-abi-enoent", "test:contracts", R79_IMG,
+    ["mkdir -p build",
+     "npx solcjs --bin --abi --base-path . -o build contracts/Escrow.sol || echo \"solcjs exited $?, continuing with existing artifacts\"",
+     "npx mocha"],
+    lab("compile_error", [r"ParserError: Expected ';' but got '\}'"], "solcjs 0.8.28 CLI, then mocha 12",
+        "the compile step is allowed to fail (`|| echo`); Escrow.sol has a missing semicolon, so no ABI is written and the mocha hook then fails with ENOENT on build/*.abi"),
+    files=r79_node({"contracts/Escrow.sol": R79_ESCROW_BAD, "test/escrow.test.js": R79_ESCROW_TEST}, name="escrow"),
+    setup=R79_LINK, env=r79(), project=r79p("escrow-tests"), **ROUND79,
+)
+
+R79_DECODE_PY = '''"""Decodes Transfer events from the exported logs (eth-abi)."""
+import json
+
+from eth_abi import decode
+
+logs = json.load(open("fixtures/transfer_logs.json"))
+total = 0
+for log in logs:
+    value, = decode(["uint256"], bytes.fromhex(log["data"][2:]))
+    total += value
+print(f"decoded {len(logs)} Transfer events, total {total}")
+'''
+
+case(
+    "pip-eth-abi-index-refused-then-module-not-found", "test:decode", R79_IMG_PY,
+    ["python3 -m venv .venv",
+     ".venv/bin/pip install --index-url \"$PIP_INDEX_URL\" --timeout 5 --retries 1 'eth-abi>=5,<7' || echo 'WARNING: pip install failed; relying on the image'",
+     ".venv/bin/python scripts/decode_transfers.py"],
+    lab("network_or_flaky", [r"Failed to establish a new connection: \[Errno 111\] Connection refused", r"ERROR: No matching distribution found for eth-abi"],
+        "pip 23 against a dead package index, then Python 3.11",
+        "the package index mirror refuses connections; the install is allowed to fail and the decode script then dies on ModuleNotFoundError: eth_abi",
+        accept=["dependency_install"], infra=True),
+    files={"scripts/decode_transfers.py": R79_DECODE_PY,
+           "fixtures/transfer_logs.json": '[{"data": "0x' + "0" * 62 + '64"}]\n'},
+    env=r79(PIP_INDEX_URL="http://127.0.0.1:{PORT_DEAD}/simple", PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    project=r79p("transfer-decoder"), **ROUND79,
+)
+
+R79_MAKEFILE = '''# Contracts pipeline: compile, then gate the bytecode sizes.
+.PHONY: all compile size
+
+all: compile size
+
+compile:
+\t-node scripts/compile.js
+
+size:
+\tnode scripts/size-gate.js
+'''
+
+R79_SWAP = '''// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+contract Swap {
+    uint256 public reserveA;
+    uint256 public reserveB;
+
+    function quote(uint256 amountIn, uint256 rIn, uint256 rOut) public pure returns (uint256) {
+        return (amountIn * rOut) / (rIn + amountIn);
+    }
+
+    function swapAForB(uint256 amountIn) external returns (uint256 out) {
+        out = quote(amountIn, reserveA);
+        reserveA += amountIn;
+        reserveB -= out;
+    }
+}
+'''
+
+case(
+    "make-ignored-compile-error-then-size-gate-missing-build", "check:size", R79_IMG,
+    ["make"],
+    lab("compile_error", [r"TypeError: Wrong argument count for function call: 2 arguments given but expected 3\."],
+        "GNU make 4.3 (`-` prefix), solc-js 0.8.28, node size gate",
+        "the Makefile's compile recipe carries make's `-` prefix; the Swap contract calls quote() with two of its three arguments, make ignores the error and the size gate then fails on the missing build/ directory"),
+    files=r79_node({"Makefile": R79_MAKEFILE, "contracts/Swap.sol": R79_SWAP, "scripts/size-gate.js": R79_SIZE_GATE,
+                    "size-budget.json": '{\n  "default": 24576\n}\n'}, name="swap"),
+    setup=R79_LINK, env=r79(), project=r79p("swap"), stage="check", **ROUND79,
+)
+
+R79_INTEG_JS = r'''// Integration: deploys the token on the local chain and checks a transfer.
+const fs = require("fs");
+const { ethers } = require("ethers");
+
+async function main() {
+  const provider = new ethers.JsonRpcProvider(process.env.RPC_URL, undefined, { staticNetwork: true });
+  const signer = await provider.getSigner(0);
+  const art = JSON.parse(fs.readFileSync("build/HansoToken.json", "utf8"));
+  const token = await new ethers.ContractFactory(art.abi, art.bytecode, signer).deploy(1000n);
+  await token.waitForDeployment();
+  console.log(`HansoToken at ${await token.getAddress()}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
+'''
+
+case(
+    "ganache-bad-flag-in-background-then-deploy-econnrefused", "test:integration", R79_IMG,
+    ["npm run compile --silent",
+     "npx ganache --port 8545 --chain.hardfork cancun --wallet.deterministic > ganache.log 2>&1 &",
+     "sleep 4",
+     "cat ganache.log",
+     "node scripts/integration.js"],
+    lab("github_actions_config", [r"Argument: chain\.hardfork, Given: \"cancun\", Choices:"],
+        "ganache 7 CLI (backgrounded), then ethers 6",
+        "the job starts ganache in the background with --chain.hardfork cancun, which ganache 7 does not support; it exits at once on the invalid value, and the deploy then gets ECONNREFUSED on port 8545"),
+    files=r79_node({"contracts/HansoToken.sol": R79_TOKEN, "scripts/integration.js": R79_INTEG_JS}, name="token"),
+    setup=R79_LINK, env=r79(RPC_URL="http://127.0.0.1:8545"), project=r79p("token-integration"), **ROUND79,
+)
+
+R79_EXPORT_EVENTS_PY = '''"""Exports Payout events to reports/payouts.csv; a bad log is reported and skipped."""
+import csv
+import json
+import logging
+
+from eth_abi import decode
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("export_events")
+
+# Payout(address indexed to, uint256 amount, uint64 epoch, bytes32 ref)
+TYPES = ["uint256", "uint64", "bytes32", "uint256"]
+
+rows = []
+for i, ev in enumerate(json.load(open("fixtures/payout_logs.json"))):
+    try:
+        amount, epoch, ref, fee = decode(TYPES, bytes.fromhex(ev["data"][2:]))
+        rows.append({"tx": ev["tx"], "amount": amount, "epoch": epoch, "ref": ref.hex(), "fee": fee})
+    except Exception as e:  # keep going, one bad log must not stop the export
+        log.error("log %d (tx %s): cannot decode: %s: %s", i, ev["tx"][:10], type(e).__name__, e)
+
+with open("reports/payouts.csv", "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=["tx", "amount", "epoch", "ref", "fee"])
+    w.writeheader()
+    w.writerows(rows)
+log.info("wrote %d rows to reports/payouts.csv", len(rows))
+'''
+
+R79_CHECK_REPORT_PY = '''import csv
+import json
+
+rows = list(csv.DictReader(open("reports/payouts.csv")))
+expected = len(json.load(open("fixtures/payout_logs.json")))
+print(f"payouts.csv: {len(rows)} rows, {expected} logs exported")
+assert len(rows) == expected, f"report has {len(rows)} rows, expected {expected}"
+'''
+
+
+def _r79_payout_logs():
+    import json as _json
+    out = []
+    for i in range(3):
+        amount = (i + 1) * 10 ** 17
+        data = amount.to_bytes(32, "big") + (40 + i).to_bytes(32, "big") + bytes([0xab] * 31 + [i])
+        out.append({"tx": "0x" + f"{i + 7:02x}" * 32, "data": "0x" + data.hex()})
+    return _json.dumps(out, indent=2) + "\n"
+
+
+case(
+    "eth-abi-decode-errors-logged-then-empty-report-assert", "report:payouts", R79_IMG_PY,
+    ["mkdir -p reports", "python scripts/export_events.py", "python scripts/check_report.py"],
+    lab("other", [r"ERROR export_events: log \d+ .*cannot decode: InsufficientDataBytes"],
+        "Python 3.11, eth-abi 6",
+        "the exporter's ABI type list has a fourth uint256 that the Payout event does not carry; every log fails to decode, the exporter logs and continues, and the report check then fails on an empty CSV",
+        accept=["test_assertion"]),
+    files={"scripts/export_events.py": R79_EXPORT_EVENTS_PY, "scripts/check_report.py": R79_CHECK_REPORT_PY,
+           "fixtures/payout_logs.json": _r79_payout_logs()},
+    env=r79(), project=r79p("payout-reports"), stage="report", **ROUND79,
 )
