@@ -99,6 +99,22 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
         }
         ("docker" | "podman" | "buildah", "build" | "buildx") => C::DockerBuild,
         ("node", "--test") => C::TestAssertion,
+        // A render or a computation compared with the copy a test keeps of it (`diff -u
+        // golden/prod.json rendered/prod.json`, `diff fixtures/x.expected out.txt`): a test.
+        // (Not any baseline: an ABI's symbol list against `abi/expected.txt` is a change of the
+        // library's interface.)
+        ("diff", _)
+            if words[i + 1..].iter().any(|a| {
+                let a = a.to_ascii_lowercase();
+                a.contains("golden")
+                    || a.contains("snapshot")
+                    || a.ends_with(".expected")
+                    || a.contains("expected_output")
+                    || a.contains("expected-output")
+            }) =>
+        {
+            C::TestAssertion
+        }
         ("mix", "test") | ("rebar3", "eunit" | "ct" | "proper") | ("rake", "test" | "spec") => {
             C::TestAssertion
         }
@@ -197,6 +213,9 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         }
         // A downloaded archive that is an error page or cut short.
         "corrupt_archive" => true,
+        // A macro TeX does not know: the file that should define it (a generated
+        // `version.tex`) is empty or absent.
+        "tex_error" => t.contains("Undefined control sequence"),
         // pytest's report of a module that failed to import (a collection error).
         "pytest_e_line" => t.contains("ImportError: ") || t.contains("ModuleNotFoundError: "),
         // apt's index did not download (a mirror unreachable), so the package is unknown.
@@ -1180,6 +1199,23 @@ pub fn printed_later_cause(ex: &Extraction, (start, end): (usize, usize)) -> Opt
 /// pull, rsync), or the program's last words announced a request to a URL, and no error came
 /// after it. A stalled transfer, retried, usually passes. Returns the line that shows the
 /// fetch: the command's echo, or the program's announcement.
+/// Whether a command names a remote endpoint: a URL, or a variable that holds one
+/// (`$WFS_URL`, `${FEATURES_API}`, `$REGISTRY_ENDPOINT`).
+fn names_a_remote(cmd: &str) -> bool {
+    cmd.contains("http://")
+        || cmd.contains("https://")
+        || cmd.split('$').skip(1).any(|v| {
+            let name: String = v
+                .trim_start_matches('{')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            ["_URL", "_URI", "_API", "_ENDPOINT", "_HOST"]
+                .iter()
+                .any(|s| name.ends_with(s))
+        })
+}
+
 pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
     let limit = ex.hits.iter().find(|h| h.rule == "job_timeout")?;
     let step = ex
@@ -1211,6 +1247,15 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
     if fetches {
         return quiet_after(step.line).then_some(step.line);
     }
+    // Or the command names a remote (`ogrinfo "WFS:$WFS_URL?..."`, `curl`-less clients of an
+    // API) and printed nothing at all before the limit: it waited on that remote throughout.
+    let silent = (step.line + 1..limit.line).all(|i| {
+        let t = log.plain_cow(i);
+        t.trim().is_empty() || is_runner_boilerplate(extract::strip_ci_timestamp(&t))
+    });
+    if silent && step.name.as_deref().is_some_and(names_a_remote) {
+        return Some(step.line);
+    }
     // A program's own last words before the limit announced a request (`loading
     // http://host/export.csv`, `Downloading https://...`) and nothing came after it.
     let last = (step.line + 1..limit.line).rev().find(|&i| {
@@ -1223,7 +1268,7 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
         .any(|u| words.contains(u))
         && [
             "load", "download", "fetch", "get ", "request", "connect", "pull", "retriev", "read",
-            "open", "query", "call", "curl ", "wget ",
+            "open", "query", "call", "curl ", "wget ", "resolv", "import", "harvest", "sync",
         ]
         .iter()
         .any(|v| words.contains(v));

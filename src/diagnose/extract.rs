@@ -167,7 +167,7 @@ static RULES: &[Rule] = &[
     r("ci_config_schema", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^\s*(\S+/)?(\.gitlab-ci\.ya?ml|\.github/workflows/[\w.-]+\.ya?ml)::\$\S*: .*\b(is not (of type|one of|valid under)|is a required property|Additional properties are not allowed|does not match|should be|must be)"),
     // The same validator's finding in one of the project's own configuration files (YAML or
     // TOML: a policy, a deploy setting), weaker than a finding in the CI file itself.
-    r("config_schema", Cause, Cat::Is(C::GithubActionsConfig), 6, r"^\s*\S+\.(ya?ml|toml)::\$\S*: .*\b(is not (of type|one of|valid under)|is a required property|Additional properties are not allowed|does not match|should be|must be|is (less|greater) than the (minimum|maximum)|is too (long|short))"),
+    r("config_schema", Cause, Cat::Is(C::GithubActionsConfig), 6, r"^\s*\S+\.(ya?ml|toml|json)::\$\S*: .*\b(is not (of type|one of|valid under)|is a required property|Additional properties are not allowed|does not match|should be|must be|is (less|greater) than the (minimum|maximum)|is too (long|short))"),
     // Go older than the module needs: `go.mod` directives it does not know, a `go` line above
     // its own version (the job's image, not the code).
     r("go_mod_too_new", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^go: errors parsing go\.mod:|go\.mod:\d+: unknown directive: \w+|go\.mod requires go >= [\d.]+ \(running go [\d.]+"),
@@ -673,6 +673,75 @@ static RULES: &[Rule] = &[
     r("conf_file_error", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\S+\.(?:conf|cnf):\d+: \S|\b(?:Invalid|Unknown|unknown|invalid) (?:directive|option|command|keyword) at line \d+ in file \S+|^\S+\.nft:\d+:\d+(?:-\d+)?: Error: |: loading from master file \S+ failed: "),
     // A zone (or any file) a canonical-form gate found not canonical.
     r("not_canonical", Cause, Cat::Is(C::FormattingFailure), 7, r"\bis not in canonical form\b"),
+    // --- rounds 74-76 and 78: typesetting, bioinformatics, geospatial and configuration-language
+    // jobs.
+    // TeX: a write outside the working directory that TeX Live's `openout_any = p` refuses; a
+    // font fontspec cannot find on the system (a package the image lacks); a makeindex style
+    // file that is not there; latexmk's `-Werror` turning LaTeX's warnings into the failure (a
+    // build error, as a multiply-defined label is: the document does not build clean);
+    // lacheck's `"file.tex", line N: ...` findings.
+    r("tex_openout_refused", Cause, Cat::Is(C::PermissionOrSecret), 8, r": Not writing to \S+ \(openout_any = [pr]\)\."),
+    r("fontspec_font_missing", Cause, Cat::Is(C::DependencyInstall), 8, r"Package fontspec Error: The font \x22[^\x22]+\x22 cannot be found"),
+    r("makeindex_style_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^Index style file \S+ not found\.\s*$"),
+    r("latexmk_werror", Cause, Cat::Is(C::CompileError), 7, r"Warning\(s\) from latex \(or c\.\) for '[^']+'; treated as error"),
+    r("latex_undefined_ref", Detail, Cat::None, 4, r"^\s*(?:LaTeX Warning: )?(?:Reference|Citation) \x60[^']+' on page \d+ undefined"),
+    r("lacheck_finding", Cause, Cat::Is(C::LintFailure), 6, r"^\x22[^\x22]+\.(?:tex|ltx|sty)\x22, line \d+: \S"),
+    // biber's data source that is not where the document says (`ERROR - Cannot find
+    // 'references.bib'!`): the document's configuration, not its syntax.
+    r("biber_missing_source", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^ERROR - Cannot find '[^']+'!\s*$"),
+    // qpdf's structural check of a damaged PDF (`file is damaged`, `xref not found`).
+    r("qpdf_damaged", Cause, Cat::Is(C::Other), 5, r"^WARNING: \S+: file is damaged\s*$|^WARNING: \S+ \(offset \d+\): xref not found\s*$"),
+    // Lua runtime errors (a pandoc filter, a LuaTeX helper: `stats.lua:6: bad argument #2 to
+    // 'format'`, `callouts.lua:3: attempt to index a nil value`); TeX wraps its lines at 79
+    // columns, so only the start of the message is required. Weak, below a failing step's tool:
+    // inside a test runner's report (busted) the same words are a failed test's.
+    r("lua_runtime", Cause, Cat::Is(C::CompileError), 3, r"\S+\.lua:\d+: (?:attempt to (?:index|call|perform arithmetic on|compare|concatenate) |bad ar)"),
+    // A pandoc filter that fails: the corpus's readers call it neither the document's syntax nor
+    // a build error of the project's code.
+    r("pandoc_filter_error", Cause, Cat::Is(C::Other), 7, r"^Error running filter \S+:\s*$"),
+    // wget's answer from a server that is down or busy: `2026-12-07 18:36:13 ERROR 503:
+    // Service Unavailable.`
+    r("wget_server_error", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d )?ERROR (?:429|50[0234]): \w"),
+    // htslib's own errors (samtools, bcftools, tabix: `[E::fai_build3_core] Cannot index files
+    // compressed with gzip`) and its tools' verdicts: the data is not what the tool needs.
+    r("htslib_error", Cause, Cat::Is(C::Other), 7, r"^\[E::\w+\] \S|^\[faidx\] Could not build fai index |^tbx_index_build failed: |^samtools \w+: failed to "),
+    // cwltool's schema validation of a tool, workflow or job document.
+    r("cwltool_validation", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^ERROR (?:Tool definition|Workflow|Input object|Workflow or tool) (?:failed|uses) validation:?|^\S+\.(?:cwl|ya?ml):\d+:\d+:\s+invalid field '[^']+', expected one of"),
+    // Snakemake: its config file against the workflow's schema, a DAG with an input nothing
+    // produces, a Snakefile that does not parse.
+    r("snakemake_config", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^Error validating config file\.\s*$|^MissingInputException in rule \S+ in file |^Missing input files for rule \S+:"),
+    r("snakemake_syntax", Cause, Cat::Is(C::CompileError), 8, r"^SyntaxError in file \x22[^\x22]*Snakefile\x22, line \d+:|^SyntaxError in file \x22[^\x22]+\.smk\x22, line \d+:"),
+    // GDAL's and OGR's errors (`ERROR 1: ...`, `ERROR 4: ...`): an HTTP source that is down, a
+    // CRS PROJ does not know, a driver name GDAL lacks, a file it cannot open.
+    r("gdal_http_error", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^ERROR \d+: HTTP error code ?: ?(?:429|50[0234])\b"),
+    r("gdal_crs_unknown", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ERROR \d+: PROJ: proj_create\w*: crs not found|^ERROR \d+: Translating source or target SRS failed"),
+    r("gdal_error", Cause, Cat::Is(C::Other), 5, r"^ERROR [1-9]\d?: \S"),
+    // Parsers built with Lark (python-hcl2): `Unexpected token Token('$END', '') at line 9`.
+    r("lark_unexpected", Cause, Cat::Is(C::CompileError), 7, r"\bUnexpected (?:token Token\('[^']*', |character '.*' at line \d+|end-of-input)"),
+    // A render checked against a golden copy that no longer matches.
+    r("golden_mismatch", Cause, Cat::Is(C::TestAssertion), 6, r"(?i)\bdiffers? from (?:the )?(?:\S+/)?(?:golden|expected|snapshot|baseline)\b|\bdoes not match (?:the )?(?:golden|snapshot|baseline)\b"),
+    // jsonnet through its Python binding (`RuntimeError: envs/x.jsonnet:6:14-22 Unknown
+    // variable: defualts`): a static error in the source.
+    r("jsonnet_static_located", Cause, Cat::Is(C::CompileError), 7, r"\S+\.(?:jsonnet|libsonnet):\d+:\d+(?:-\d+)?:? (?:Unknown variable|Expected token|Unexpected|Unterminated)"),
+    // KCL: a value of the wrong type for its schema (`error[E2G22]: TypeError`, `expected int,
+    // got str(3)`) and a schema's `check:` block that fails.
+    r("kcl_type_error", Cause, Cat::Is(C::TypeError), 7, r"^error\[E\w+\]: TypeError\s*$|\^+ expected (?:int|str|bool|float|list|dict)\b[^,]*, got \w"),
+    r("kcl_check_failed", Cause, Cat::Is(C::GithubActionsConfig), 7, r"Check failed on the condition: \S"),
+    // Pkl: a module it cannot load from a host, an environment variable it reads that is not
+    // set (a CI/CD variable the job was not given), a type constraint a value breaks, a syntax
+    // error, and `pkl test`'s failing facts.
+    r("pkl_module_io", Cause, Cat::Is(C::NetworkOrFlaky), 7, r"^I/O error loading module \x60https?://"),
+    r("java_connect_refused", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"\bConnectException: (?:Error connecting to host|Connection refused)"),
+    r("pkl_env_unset", Cause, Cat::Is(C::PermissionOrSecret), 7, r"^Cannot find resource \x60env:\w+\x60\."),
+    r("pkl_constraint", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^Type constraint \x60[^\x60]+\x60 violated\."),
+    r("pkl_syntax", Cause, Cat::Is(C::CompileError), 7, r"^Missing \x60.\x60 delimiter\.|^Unexpected token \x60[^\x60]+\x60\. Expected "),
+    r("pkl_test_failed", Test, Cat::Is(C::TestAssertion), 5, r"^\s+✘ (?P<t>\S.*)$"),
+    r("pkl_test_summary", Summary, Cat::Is(C::TestAssertion), 5, r"^\d+(?:\.\d+)?% tests pass \[\d+/\d+ failed\]"),
+    // taplo: a TOML value its schema rejects, and a schema it cannot fetch.
+    r("taplo_schema", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^error: .+ is not (?:of type|one of) \x22?\w|schema validation failed path=\x22[^\x22]+\.toml\x22"),
+    r("schema_fetch_failed", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"failed to fetch schema error=error sending request|failed to load schema https?://|^TypeError: fetch failed\s*$"),
+    // ajv's verdict on a YAML or TOML data file (a configuration), not its JSON examples.
+    r("ajv_config_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\S+\.(?:ya?ml|toml) invalid\s*$"),
     // pydantic's validation of a model that is a tool's configuration (`1 validation error for
     // RawConfig`, `... for Settings`): the configuration file's value is wrong.
     r("config_model_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\d+ validation errors? for (?P<n>\w*(?:Config|Settings|Configuration|Options))\s*$"),
@@ -1053,7 +1122,7 @@ static RULES: &[Rule] = &[
     // A LaTeX package or class the TeX installation lacks.
     r("tex_package_missing", Cause, Cat::Is(C::DependencyInstall), 8, r"^! LaTeX Error: File \x60[^']+\.(?:sty|cls|def|fd|cfg)' not found"),
     r("tex_line", Detail, Cat::Is(C::CompileError), 4, r"^l\.\d+ \S"),
-    r("bibtex_error", Cause, Cat::Is(C::CompileError), 7, r"^Repeated entry---line \d+ of file \S+|^I was expecting a \x60,' or a \x60\}'|^I couldn't open (?:database|style) file \S+|^ERROR - (?:BibTeX subsystem|Cannot find|.*\bsyntax error\b)"),
+    r("bibtex_error", Cause, Cat::Is(C::CompileError), 7, r"^Repeated entry---line \d+ of file \S+|^I was expecting a \x60,' or a \x60\}'|^I couldn't open (?:database|style) file \S+|^ERROR - (?:BibTeX subsystem|.*\bsyntax error\b)"),
     // Documentation linters: chktex's warnings, mandoc's lint, groff's warnings (`-ww`).
     r("doc_lint", Cause, Cat::Is(C::LintFailure), 7, r"^Warning \d+ in \S+ line \d+: \S|^mandoc: \S+:\d+:\d+: (?:WARNING|ERROR|STYLE|UNSUPP): |^(?:troff|groff|grotty): (?:<standard input>|\S+):\d+: warning: "),
     // TeX Live's manager could not read the repository it was given.
@@ -2247,6 +2316,23 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     make_keep_going_last_words(log, hits);
     pkgconfig_then_header(hits);
     go_run_last_words(log, hits);
+    jsonnet_object_asserts(log, hits);
+}
+
+/// How far below jsonnet's `RUNTIME ERROR:` its stack trace is read for an object's assert.
+const JSONNET_TRACE_SCAN: usize = 4;
+
+/// A jsonnet runtime error raised by an object's `assert` (its trace's first frames read
+/// `thunk <object_assert>`): the library's author checks the values a configuration gives
+/// (`replicas must be odd for quorum, got 4`), so the configuration broke the rule, not the code.
+fn jsonnet_object_asserts(log: &LogIndex, hits: &mut [Hit]) {
+    for h in hits.iter_mut().filter(|h| h.rule == "jsonnet_runtime") {
+        let last = (h.line + JSONNET_TRACE_SCAN).min(log.line_count().saturating_sub(1));
+        if (h.line + 1..=last).any(|i| log.plain_cow(i).contains("thunk <object_assert>")) {
+            h.category = Some(Category::GithubActionsConfig);
+            h.weight = 7;
+        }
+    }
 }
 
 /// What a `CMake Error` is about, by the command it names: a target the build defines (the
@@ -2867,6 +2953,8 @@ fn python_exception_category(name: &str) -> Option<Category> {
         | "UndefinedError"
         | "TemplateNotFound"
         | "TemplateAssertionError" => Some(Category::GithubActionsConfig),
+        // A TOML configuration file that does not parse (`Cannot declare ('database',) twice`).
+        "TOMLDecodeError" => Some(Category::GithubActionsConfig),
         "SyntaxError" | "IndentationError" | "TabError" | "CompileError" => {
             Some(Category::CompileError)
         }

@@ -4451,3 +4451,169 @@ fn round72_73_families_on_other_variants() {
     ];
     assert_families(cases);
 }
+
+#[test]
+fn round74_to_78_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ lualatex -interaction=nonstopmode report.tex\n(./report.aux)\n! TeX capacity exceeded? no:\nlib/helpers.lua:21: attempt to perform arithmetic on a nil value (local 'total')\nstack traceback:\n./report.tex:9:  ==> Fatal error occurred, no output PDF file produced!\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "attempt to perform arithmetic on a nil value",
+        ),
+        (
+            "$ pdflatex -interaction=nonstopmode book.tex\n(./book.aux)\npdflatex: Not writing to /etc/book.idx (openout_any = p).\n! I can't write on file `/etc/book.idx'.\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "Not writing to /etc/book.idx (openout_any = p).",
+        ),
+        (
+            "$ xelatex -halt-on-error poster.tex\n! Package fontspec Error: The font \"Inter Display\" cannot be found.\nFor immediate help type H <return>.\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "The font \"Inter Display\" cannot be found.",
+        ),
+        (
+            "$ latexmk -pdf -Werror notes.tex\nLatexmk: ====List of undefined refs and citations:\n  Citation `knuth84' on page 2 undefined on input line 40\nLatexmk: Failure in processing file 'notes.tex':\n   Warning(s) from latex (or c.) for 'notes.tex'; treated as error\nERROR: Job failed: exit code 12\n",
+            Category::CompileError,
+            "treated as error",
+        ),
+        (
+            "$ lacheck paper.tex\n\"paper.tex\", line 31: missing `\\ ' after \"e.g.\"\nERROR: Job failed: exit code 1\n",
+            Category::LintFailure,
+            "\"paper.tex\", line 31: missing",
+        ),
+        (
+            "$ make index\nmakeindex -s ist/book.ist book.idx\nIndex style file ist/book.ist not found.\nmake: *** [Makefile:9: index] Error 1\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "Index style file ist/book.ist not found.",
+        ),
+        (
+            "$ biber --quiet handbook\nINFO - Looking for bibtex file 'refs/all.bib' for section 0\nERROR - Cannot find 'refs/all.bib'!\nERROR: Job failed: exit code 2\n",
+            Category::GithubActionsConfig,
+            "Cannot find 'refs/all.bib'!",
+        ),
+        (
+            "$ wget -nv -O deps/fonts.zip \"$MIRROR/fonts.zip\"\n2026-12-08 09:12:44 ERROR 502: Bad Gateway.\nERROR: Job failed: exit code 8\n",
+            Category::NetworkOrFlaky,
+            "ERROR 502: Bad Gateway.",
+        ),
+        (
+            "$ samtools sort -o out/s.bam in/s.bam && samtools index out/s.bam\n[E::bgzf_read_block] Invalid BGZF header at offset 0\nsamtools index: failed to create index for \"out/s.bam\"\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "[E::bgzf_read_block] Invalid BGZF header",
+        ),
+        (
+            "$ cwltool --validate workflows/qc.cwl\nERROR Workflow failed validation:\nworkflows/qc.cwl:7:3:   invalid field 'stepz', expected one of: 'inputs', 'outputs', 'steps'\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "ERROR Workflow failed validation:",
+        ),
+        (
+            "$ snakemake -n --cores 1\nBuilding DAG of jobs...\nMissingInputException in rule call in file \"/builds/x/y/workflow/Snakefile\", line 22:\nMissing input files for rule call:\n    affected files:\n        ref/genome.fa.fai\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "MissingInputException in rule call",
+        ),
+        (
+            "$ snakemake -n --cores 1\nSyntaxError in file \"/builds/x/y/rules/align.smk\", line 9:\nUnexpected keyword input in rule definition (align.smk, line 9)\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "SyntaxError in file \"/builds/x/y/rules/align.smk\", line 9:",
+        ),
+        (
+            "$ gdal_translate -of COG \"$TILE_API/z10/tile.tif\" out/tile.tif\nERROR 1: HTTP error code : 429\nERROR 4: `/vsicurl/http://tiles.example/z10/tile.tif' not recognized as a supported file format.\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "ERROR 1: HTTP error code : 429",
+        ),
+        (
+            "$ ogr2ogr -t_srs EPSG:99999 out/a.gpkg in/a.geojson\nERROR 1: PROJ: proj_create_from_database: crs not found\nERROR 1: Failed to process SRS definition: EPSG:99999\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "proj_create_from_database: crs not found",
+        ),
+        (
+            "$ python -m hcl2 < infra/vars.tf\ninfra/vars.tf: Unexpected token Token('RBRACE', '}') at line 14, column 1.\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "Unexpected token Token('RBRACE', '}') at line 14",
+        ),
+        (
+            "$ diff -u tests/snapshots/nginx.conf build/nginx.conf\n--- tests/snapshots/nginx.conf\n+++ build/nginx.conf\n@@ -3 +3 @@\n-    worker_connections 1024;\n+    worker_connections 512;\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "+    worker_connections 512;",
+        ),
+        (
+            "$ jsonnet -J vendor envs/dev.jsonnet\nRUNTIME ERROR: service api: port 70000 is outside 1-65535\n\tvendor/svc.libsonnet:12:5-80\tthunk <object_assert>\n\tenvs/dev.jsonnet:3:1-40\tobject <anonymous>\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "port 70000 is outside 1-65535",
+        ),
+        (
+            "$ python render.py\nTraceback (most recent call last):\n  File \"render.py\", line 4, in <module>\n    out = _jsonnet.evaluate_file(\"main.jsonnet\")\nRuntimeError: lib/base.libsonnet:12:3-9 Unknown variable: reigon\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "Unknown variable: reigon",
+        ),
+        (
+            "$ kcl run apps/web.k\nerror[E2G22]: TypeError\n --> apps/web.k:4:5\n  |\n4 |     port = \"80\"\n  |     ^ expected int, got str(80)\nERROR: Job failed: exit code 1\n",
+            Category::TypeError,
+            "error[E2G22]: TypeError",
+        ),
+        (
+            "$ kcl run apps/db.k\nerror[E3M38]: EvaluationError\n  |  Check failed on the condition: backups must be enabled outside dev\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Check failed on the condition: backups must be enabled",
+        ),
+        (
+            "$ pkl eval config/app.pkl\n–– Pkl Error ––\nType constraint `length.isBetween(3, 20)` violated.\nValue: \"x\"\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Type constraint `length.isBetween(3, 20)` violated.",
+        ),
+        (
+            "$ pkl eval config/secrets.pkl\n–– Pkl Error ––\nCannot find resource `env:VAULT_TOKEN`.\nERROR: Job failed: exit code 1\n",
+            Category::PermissionOrSecret,
+            "Cannot find resource `env:VAULT_TOKEN`.",
+        ),
+        (
+            "$ pkl eval config/base.pkl\n–– Pkl Error ––\nI/O error loading module `https://pkg.internal.example/base@2.0/Base.pkl`.\nConnectException: Connection refused\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "I/O error loading module `https://pkg.internal.example",
+        ),
+        (
+            "$ pkl test tests/limits_test.pkl\nmodule limits_test\n  facts\n    ✘ burst stays under the quota\n       limits.burst < limits.quota (file:///b/tests/limits_test.pkl, line 4)\n0.0% tests pass [1/1 failed], 0.0% asserts pass [1/1 failed]\nERROR: Job failed: exit code 1\n",
+            Category::TestAssertion,
+            "✘ burst stays under the quota",
+        ),
+        (
+            "$ taplo lint --schema file:///b/schemas/app.json config/app.toml\nerror: \"yes\" is not of type \"boolean\"\n  ┌─ /b/config/app.toml:5:11\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "error: \"yes\" is not of type \"boolean\"",
+        ),
+        (
+            "$ python tools/check.py pyproject.toml\nTraceback (most recent call last):\n  File \"tools/check.py\", line 5, in <module>\n    tomllib.load(f)\ntomllib.TOMLDecodeError: Invalid value (at line 3, column 9)\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "TOMLDecodeError: Invalid value",
+        ),
+        (
+            "$ check-jsonschema --schemafile schemas/job.json out/jobs/*.json\nSchema validation errors were encountered.\n  out/jobs/nightly.json::$.schedule: 5 is not of type 'string'\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "5 is not of type 'string'",
+        ),
+        (
+            "$ ajv validate -s schemas/app.json -d config/app.yaml\nconfig/app.yaml invalid\n[{\"instancePath\":\"/replicas\",\"message\":\"must be integer\"}]\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "config/app.yaml invalid",
+        ),
+    ];
+    assert_families(cases);
+}
+
+#[test]
+fn a_silent_client_of_a_remote_at_the_time_limit_is_a_stall() {
+    // The command names its remote through a variable and printed nothing before GitLab's
+    // limit: it waited on that remote throughout.
+    let log = "$ ogr2ogr -f GPKG out.gpkg \"WFS:$PARCELS_URL\"\nCleaning up project directory and file based variables\nERROR: Job failed: execution took longer than 1h0m0s seconds\n";
+    let d = run(log);
+    assert!(
+        matches!(
+            d.category,
+            Category::TimeoutOrOom | Category::NetworkOrFlaky
+        ),
+        "{d:?}"
+    );
+    assert!(d.infra_or_flaky, "{d:?}");
+    // A program that ran and printed its progress before the limit is not a silent client.
+    let busy = "$ python simulate.py --api $SIM_API\nstep 1 of 900000\nstep 2 of 900000\nCleaning up project directory and file based variables\nERROR: Job failed: execution took longer than 1h0m0s seconds\n";
+    assert!(!run(busy).infra_or_flaky);
+}
