@@ -51887,7 +51887,7 @@ case(
     "fastavro-writer-record-missing-required-field", "test:encode", R80_IMG,
     ["python -m pytest -q tests/"],
     lab("test_assertion", [r"ValueError: no value and no default for sku", r"FAILED tests/test_encode\.py::test_encode_fixture"],
-        "pytest 8, fastavro 1.13 writer",
+        "pytest 9, fastavro 1.13 writer",
         "the fixture line item lost its sku key in a refactor; fastavro's writer refuses a record without a value or default for sku",
         accept=["other"]),
     files={"tests/test_encode.py": '''import io
@@ -51918,7 +51918,7 @@ case(
      "python scripts/make_sample.py",
      "python -m pytest -q tests/test_schema.py"],
     lab("test_assertion", [r"AssertionError: schema drift in out/events\.parquet"],
-        "pytest 8, pyarrow 26",
+        "pytest 9, pyarrow 26",
         "the export now writes user_id as string while the contract in contract/events.json still says int64; the schema-drift test fails",
         accept=[]),
     files={"scripts/make_sample.py": '''import os
@@ -52096,7 +52096,7 @@ case(
     ["flatc --python -o gen schema/unit.fbs",
      "python -m pytest -q tests"],
     lab("test_assertion", [r"AssertionError: .*default hp|assert 100 == 150"],
-        "flatc 2.0.8 --python, flatbuffers 25 runtime, pytest 8",
+        "flatc 2.0.8 --python, flatbuffers 25 runtime, pytest 9",
         "the test expects a default hp of 150 (the balance change was agreed) but the schema still declares 100"),
     files={"schema/unit.fbs": R80_FBS_MONSTER.replace("  velocity: Vec4;\n", ""),
            "tests/conftest.py": 'import sys\nsys.path.insert(0, "gen")\n',
@@ -52122,7 +52122,7 @@ case(
     "msgpack-roundtrip-tuple-becomes-list", "test:roundtrip", R80_IMG,
     ["python -m pytest -q tests/test_roundtrip.py"],
     lab("test_assertion", [r"FAILED tests/test_roundtrip\.py::test_roundtrip\[route\]"],
-        "pytest 8, msgpack 1.2",
+        "pytest 9, msgpack 1.2",
         "the route fixture holds a tuple of coordinates; msgpack unpacks arrays as lists by default, so the round-trip equality fails"),
     files={"tests/test_roundtrip.py": '''import msgpack
 import pytest
@@ -52389,7 +52389,7 @@ case(
      "thrift --gen py -out gen idl/ledger.thrift || echo 'thrift codegen failed, using checked-in stubs'",
      "PYTHONPATH=gen python -m pytest -q tests"],
     lab("compile_error", [r"^Type \"Sting\" not defined"],
-        "Apache Thrift compiler 0.17, then pytest 8",
+        "Apache Thrift compiler 0.17, then pytest 9",
         "ledger.thrift declares a field of type Sting; the codegen step's failure is swallowed with || echo and the tests then fail to import the ledger package that was never generated"),
     files={"idl/ledger.thrift": '''namespace py ledger
 
