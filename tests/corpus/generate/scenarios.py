@@ -51754,3 +51754,470 @@ case(
            "fixtures/payout_logs.json": _r79_payout_logs()},
     env=r79(), project=r79p("payout-reports"), stage="report", **ROUND79,
 )
+
+
+# Round 81: office document and report generation jobs (LibreOffice headless, openpyxl, XlsxWriter,
+# python-docx, docxtpl, WeasyPrint, ReportLab, pandas to Excel, pdftotext checks).
+ROUND81 = dict(round=81)
+R81_IMG = "python:3.11-bookworm"
+R81_IMG_LO = "registry.bluesun.dev/ci/office-tools:bookworm"
+
+
+def r81(**kw):
+    e = {"PATH": "/tmp/diag81/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    e.update(kw)
+    return e
+
+
+def r81p(name):
+    return "bluesun/" + name
+
+
+R81_MKXLSX = '''python - <<'PY'
+from openpyxl import Workbook
+wb = Workbook()
+ws = wb.active
+ws.title = "Summary Q3"
+ws.append(["region", "revenue"])
+ws.append(["north", 1200])
+wb.create_sheet("Data")
+wb.save("templates/quarterly.xlsx")
+PY
+'''
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "openpyxl-template-summary-sheet-renamed-keyerror", "report:quarterly", R81_IMG,
+    ["python scripts/build_quarterly.py"],
+    lab("other", [r"KeyError: 'Worksheet Summary does not exist\.'"],
+        "Python 3.11, openpyxl 3.1.5",
+        "the quarterly template's sheet was renamed to 'Summary Q3'; the builder still opens wb['Summary'] and openpyxl raises KeyError"),
+    files={"scripts/build_quarterly.py": '''from openpyxl import load_workbook
+
+wb = load_workbook("templates/quarterly.xlsx")
+print("sheets:", ", ".join(wb.sheetnames))
+ws = wb["Summary"]
+ws["B2"] = 1350
+wb.save("quarterly-filled.xlsx")
+''', "templates/.keep": ""},
+    setup=R81_MKXLSX, env=r81(), project=r81p("finance-reports"), stage="report", **ROUND81,
+)
+
+case(
+    "xlsxwriter-worksheet-name-longer-than-31-chars", "report:revenue", R81_IMG,
+    ["mkdir -p out", "python scripts/revenue_workbook.py"],
+    lab("other", [r"InvalidWorksheetName: Excel worksheet name '.*' must be <= 31 chars"],
+        "Python 3.11, XlsxWriter 3.3.4",
+        "the script names a worksheet 'Quarterly revenue by region and product', longer than Excel's 31-character limit; XlsxWriter refuses it"),
+    files={"scripts/revenue_workbook.py": '''import xlsxwriter
+
+wb = xlsxwriter.Workbook("out/revenue.xlsx")
+for title in ("Overview", "Quarterly revenue by region and product"):
+    ws = wb.add_worksheet(title)
+    ws.write(0, 0, title)
+    print("added sheet", title)
+wb.close()
+'''},
+    env=r81(), project=r81p("revenue-dashboard"), stage="report", **ROUND81,
+)
+
+case(
+    "python-docx-offer-letter-template-path-not-found", "docs:letters", R81_IMG,
+    ["mkdir -p out", "python scripts/offer_letters.py"],
+    lab("other", [r"PackageNotFoundError: Package not found at 'templates/offer-letter\.docx'"],
+        "Python 3.11, python-docx 1.2.0",
+        "the template is committed as templates/offer_letter.docx but the script opens templates/offer-letter.docx; python-docx raises PackageNotFoundError"),
+    files={"scripts/offer_letters.py": '''import csv
+from docx import Document
+
+for row in csv.DictReader(open("data/candidates.csv")):
+    doc = Document("templates/offer-letter.docx")
+    doc.add_paragraph(f"Dear {row['name']},")
+    doc.save(f"out/offer-{row['id']}.docx")
+    print("wrote", row["id"])
+''', "data/candidates.csv": "id,name\n101,Inara Serra\n102,Kaylee Frye\n", "templates/.keep": ""},
+    setup='python -c "from docx import Document; d=Document(); d.add_heading(\'Offer\', 1); d.save(\'templates/offer_letter.docx\')"\n',
+    env=r81(), project=r81p("hr-letters"), stage="docs", **ROUND81,
+)
+
+case(
+    "docxtpl-contract-template-unbalanced-braces", "docs:contracts", R81_IMG,
+    ["mkdir -p out", "python scripts/render_contract.py"],
+    lab("compile_error", [r"jinja2\.exceptions\.TemplateSyntaxError: "],
+        "Python 3.11, docxtpl 0.20.2, Jinja2 3",
+        "the contract template's paragraph has `{{ customer.name }` with one closing brace; docxtpl's Jinja2 parse fails with TemplateSyntaxError",
+        accept=["other"]),
+    files={"scripts/render_contract.py": '''from docxtpl import DocxTemplate
+
+tpl = DocxTemplate("templates/contract.docx")
+ctx = {"customer": {"name": "Blue Sun Corp", "id": "C-2291"}, "term_months": 24}
+tpl.render(ctx)
+tpl.save("out/contract-C-2291.docx")
+print("rendered contract for", ctx["customer"]["id"])
+''', "templates/.keep": ""},
+    setup='''python - <<'PY'
+from docx import Document
+d = Document()
+d.add_heading("Service Agreement", 1)
+d.add_paragraph("This agreement is made with {{ customer.name } (customer {{ customer.id }}).")
+d.add_paragraph("Term: {{ term_months }} months.")
+d.save("templates/contract.docx")
+PY
+''',
+    env=r81(), project=r81p("contracts"), stage="docs", **ROUND81,
+)
+
+R81_INVOICE_HTML = '''<!doctype html>
+<html><head><meta charset="utf-8"><title>Invoice 2026-1187</title>
+<style>@page { size: A4; margin: 2cm } body { font-family: sans-serif } td { padding: 4px }</style></head>
+<body>
+<h1>Invoice 2026-1187</h1>
+<table>
+<tr><td>Consulting, November</td><td>4,800.00 EUR</td></tr>
+<tr><td>VAT 19%</td><td>912.00 EUR</td></tr>
+<tr><td><b>Amount payable</b></td><td><b>5,712.00 EUR</b></td></tr>
+</table>
+</body></html>
+'''
+
+R81_CHECK_PDF_SH = '''#!/usr/bin/env bash
+# Checks that a rendered PDF carries the required phrases.
+set -eo pipefail
+pdf="$1"; shift
+text="$(pdftotext -layout "$pdf" -)"
+for phrase in "$@"; do
+  if ! grep -qF "$phrase" <<<"$text"; then
+    echo "check-pdf: FAIL: $pdf does not contain \\"$phrase\\""
+    exit 1
+  fi
+  echo "check-pdf: ok: \\"$phrase\\""
+done
+'''
+
+case(
+    "weasyprint-invoice-pdftotext-check-missing-total-due", "test:invoice-pdf", R81_IMG,
+    ["mkdir -p out",
+     "python -c \"from weasyprint import HTML; HTML('templates/invoice.html').write_pdf('out/invoice.pdf')\"",
+     "bash scripts/check-pdf.sh out/invoice.pdf 'Invoice 2026-1187' 'VAT 19%' 'Total due'"],
+    lab("test_assertion", [r"check-pdf: FAIL: out/invoice\.pdf does not contain \"Total due\""],
+        "Python 3.11, WeasyPrint 70.0, pdftotext (poppler-utils 22.12)",
+        "the invoice template's last row now says 'Amount payable'; the PDF text check requires 'Total due' and fails"),
+    files={"templates/invoice.html": R81_INVOICE_HTML, "scripts/check-pdf.sh": R81_CHECK_PDF_SH},
+    env=r81(), project=r81p("invoicing"), **ROUND81,
+)
+
+case(
+    "reportlab-single-row-table-too-large-for-frame", "report:audit", R81_IMG,
+    ["mkdir -p out", "python scripts/audit_report.py"],
+    lab("other", [r"LayoutError: Flowable <Table@\w+ 1 rows x 2 cols\(tallest row \d+\)>", r"tallest cell [\d.]+ points,\s+too large on page \d+"],
+        "Python 3.11, ReportLab 5.1.0",
+        "the audit report puts the whole findings text into one table row; a table row cannot split across pages, so ReportLab raises LayoutError"),
+    files={"scripts/audit_report.py": '''from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
+
+styles = getSampleStyleSheet()
+findings = " ".join(f"Finding {i}: access review for system {i} was not signed off in time." for i in range(1, 160))
+doc = SimpleDocTemplate("out/audit.pdf", pagesize=A4)
+story = [Paragraph("Access review audit 2026", styles["Title"]),
+         Table([["Findings", Paragraph(findings, styles["BodyText"])]], colWidths=[80, 380])]
+doc.build(story)
+print("wrote out/audit.pdf")
+'''},
+    env=r81(), project=r81p("compliance-reports"), stage="report", **ROUND81,
+)
+
+case(
+    "pandas-to-excel-ods-without-odfpy-installed", "export:ods", R81_IMG,
+    ["mkdir -p out", "python scripts/export_ods.py"],
+    lab("dependency_install", [r"ModuleNotFoundError: No module named 'odf'"],
+        "Python 3.11, pandas 3.1.2",
+        "the export writes an OpenDocument spreadsheet with DataFrame.to_excel('out/stock.ods'); pandas' ODS writer imports odfpy's `odf` module, which the image does not have"),
+    files={"scripts/export_ods.py": '''import pandas as pd
+
+df = pd.read_csv("data/stock.csv")
+print(f"{len(df)} rows")
+df.to_excel("out/stock.ods", index=False)
+''', "data/stock.csv": "sku,qty\nA-100,12\nA-101,0\nB-200,7\n"},
+    env=r81(), project=r81p("stock-exports"), stage="export", **ROUND81,
+)
+
+case(
+    "pip-dateutil-pin-conflicts-with-pandas", "setup:deps", R81_IMG,
+    ["python -m venv .venv", ".venv/bin/pip install -r requirements.txt"],
+    lab("dependency_install", [r"Cannot install .*because these package versions have conflicting dependencies",
+                               r"pandas 2\.2\.3 depends on python-dateutil>=2\.8\.2"],
+        "pip 23 (Python 3.11 venv), PyPI",
+        "requirements.txt pins python-dateutil==2.8.1 next to pandas==2.2.3, which needs python-dateutil>=2.8.2; pip's resolver gives up with ResolutionImpossible"),
+    files={"requirements.txt": "pandas==2.2.3\nopenpyxl==3.1.5\npython-dateutil==2.8.1\n"},
+    env=r81(), project=r81p("ledger-exports"), stage="setup", **ROUND81,
+)
+
+case(
+    "flake8-xlsx-styles-unused-import", "lint", R81_IMG,
+    ["flake8 --max-line-length 110 reports/"],
+    lab("lint_failure", [r"F401 'openpyxl\.styles\.Alignment' imported but unused"],
+        "flake8 7 (pyflakes)",
+        "the workbook styling module imports openpyxl.styles.Alignment and never uses it; flake8 reports F401"),
+    files={"reports/__init__.py": "", "reports/styling.py": '''from openpyxl.styles import Alignment, Font, PatternFill
+
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+
+
+def style_header(ws):
+    for cell in ws[1]:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+'''},
+    env=r81(), project=r81p("sales-workbooks"), stage="lint", **ROUND81,
+)
+
+case(
+    "black-check-docx-builder-would-reformat", "format", R81_IMG,
+    ["black --check --diff reports/"],
+    lab("formatting_failure", [r"would reformat .*reports/docx_builder\.py"],
+        "black 25",
+        "the docx builder has a call split by hand and single quotes; black --check would reformat it"),
+    files={"reports/__init__.py": "", "reports/docx_builder.py": '''from docx import Document
+
+
+def build(title, rows):
+    doc = Document()
+    doc.add_heading(title,
+                    level = 1)
+    table = doc.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = 'Item'
+    table.rows[0].cells[1].text = 'Amount'
+    for item, amount in rows:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = item, f"{amount:.2f}"
+    return doc
+'''},
+    env=r81(), project=r81p("statement-docs"), stage="lint", **ROUND81,
+)
+
+case(
+    "mypy-report-column-width-int-passed-str", "typecheck", R81_IMG,
+    ["mypy --ignore-missing-imports reports/"],
+    lab("type_error", [r"error: Argument 2 to \"set_width\" has incompatible type \"str\"; expected \"float\""],
+        "mypy 1",
+        "set_width() takes a float width; the caller passes the width string read from the layout config"),
+    files={"reports/__init__.py": "", "reports/layout.py": '''from typing import Any
+
+LAYOUT: dict[str, str] = {"A": "14", "B": "32"}
+
+
+def set_width(ws: Any, width: float, col: str) -> None:
+    ws.column_dimensions[col].width = width
+
+
+def apply(ws: Any) -> None:
+    for col, width in LAYOUT.items():
+        set_width(ws, width, col)
+'''},
+    env=r81(), project=r81p("workbook-layouts"), stage="test", **ROUND81,
+)
+
+case(
+    "report-config-schema-frequency-not-in-enum", "validate:config", R81_IMG,
+    ["python scripts/validate_config.py config/reports.yml"],
+    lab("github_actions_config", [r"ValidationError: 'quarterly' is not one of \['daily', 'weekly', 'monthly'\]"],
+        "Python 3.11, jsonschema 4, PyYAML 6",
+        "config/reports.yml gives a report the frequency 'quarterly', which the schema's enum does not allow; the validator raises ValidationError"),
+    files={"scripts/validate_config.py": '''import json
+import sys
+
+import jsonschema
+import yaml
+
+schema = json.load(open("config/reports.schema.json"))
+cfg = yaml.safe_load(open(sys.argv[1]))
+print(f"validating {len(cfg['reports'])} reports in {sys.argv[1]}")
+jsonschema.validate(cfg, schema)
+print("config ok")
+''', "config/reports.schema.json": '''{
+  "type": "object",
+  "required": ["reports"],
+  "properties": {"reports": {"type": "array", "items": {
+    "type": "object", "required": ["name", "frequency", "format"],
+    "properties": {"name": {"type": "string"},
+                   "frequency": {"enum": ["daily", "weekly", "monthly"]},
+                   "format": {"enum": ["xlsx", "pdf", "docx"]}}}}}
+}
+''', "config/reports.yml": '''reports:
+  - name: cash-position
+    frequency: daily
+    format: xlsx
+  - name: board-pack
+    frequency: quarterly
+    format: pdf
+'''},
+    env=r81(), project=r81p("report-scheduler"), stage="validate", **ROUND81,
+)
+
+case(
+    "pdftk-not-in-image-merge-step", "report:pack", R81_IMG,
+    ["mkdir -p out",
+     "python -c \"from reportlab.pdfgen import canvas; [canvas.Canvas(f'out/part{i}.pdf').save() for i in (1, 2)]\"",
+     "pdftk out/part1.pdf out/part2.pdf cat output out/board-pack.pdf"],
+    lab("dependency_install", [r"pdftk: command not found"],
+        "bash, ReportLab 5.1.0",
+        "the merge step calls pdftk, which the job image does not have; bash exits 127",
+        accept=["github_actions_config"]),
+    files={}, env=r81(), project=r81p("board-packs"), stage="report", **ROUND81,
+)
+
+case(
+    "openpyxl-vertical-tab-from-csv-illegal-character", "export:crm", R81_IMG,
+    ["mkdir -p out", "python scripts/csv_to_xlsx.py data/contacts.csv out/contacts.xlsx"],
+    lab("other", [r"IllegalCharacterError: .*cannot be used in worksheets"],
+        "Python 3.11, openpyxl 3.1.5",
+        "a CRM export row carries a vertical-tab control character in a note; openpyxl refuses to write it into a cell"),
+    files={"scripts/csv_to_xlsx.py": '''import csv
+import sys
+
+from openpyxl import Workbook
+
+wb = Workbook()
+ws = wb.active
+n = 0
+for row in csv.reader(open(sys.argv[1], newline="")):
+    ws.append(row)
+    n += 1
+wb.save(sys.argv[2])
+print(f"wrote {n} rows to {sys.argv[2]}")
+''', "data/contacts.csv": "id,name,note\n1,Mal Reynolds,captain\n2,Zoe Washburne,first mate\x0bcall after 6\n3,Hoban Washburne,pilot\n"},
+    env=r81(), project=r81p("crm-exports"), stage="export", **ROUND81,
+)
+
+case(
+    "pandas-csv-to-xlsx-region-column-renamed", "export:sales", R81_IMG,
+    ["mkdir -p out", "python scripts/sales_pivot.py"],
+    lab("other", [r"KeyError: \"\['region'\] not in index\""],
+        "Python 3.11, pandas 3.1.2, openpyxl 3.1.5",
+        "the sales CSV export renamed its column 'region' to 'sales_region'; the pivot script selects ['region', 'amount'] and pandas raises KeyError"),
+    files={"scripts/sales_pivot.py": '''import pandas as pd
+
+df = pd.read_csv("data/sales.csv")
+print("columns:", list(df.columns))
+out = df[["region", "amount"]].groupby("region").sum()
+out.to_excel("out/sales-by-region.xlsx")
+'''
+, "data/sales.csv": "date,sales_region,amount\n2026-11-01,north,120.5\n2026-11-01,south,99.0\n2026-11-02,north,80.0\n"},
+    env=r81(), project=r81p("sales-reports"), stage="export", **ROUND81,
+)
+
+case(
+    "weasyprint-cli-removed-format-option", "docs:handbook", R81_IMG,
+    ["mkdir -p out", "weasyprint --format pdf docs/handbook.html out/handbook.pdf"],
+    lab("github_actions_config", [r"weasyprint: error: unrecognized arguments: .*--format"],
+        "WeasyPrint 70.0 CLI",
+        "the job still passes --format pdf, an option WeasyPrint's CLI dropped (PDF is its only output); argparse rejects the argument",
+        accept=["dependency_install"]),
+    files={"docs/handbook.html": "<html><body><h1>Staff handbook</h1><p>Welcome aboard.</p></body></html>\n"},
+    env=r81(), project=r81p("handbook"), stage="docs", **ROUND81,
+)
+
+case(
+    "reportlab-ttf-font-file-not-committed", "report:payslips", R81_IMG,
+    ["mkdir -p out", "python scripts/payslips.py"],
+    lab("other", [r"TTFError: Can't open file \"fonts/Inter-Regular\.ttf\""],
+        "Python 3.11, ReportLab 5.1.0",
+        "the payslip generator registers fonts/Inter-Regular.ttf, which is not in the repository (fonts/ holds only a README); ReportLab raises TTFError"),
+    files={"scripts/payslips.py": '''from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+pdfmetrics.registerFont(TTFont("Inter", "fonts/Inter-Regular.ttf"))
+c = canvas.Canvas("out/payslip-1001.pdf")
+c.setFont("Inter", 11)
+c.drawString(72, 770, "Payslip November 2026")
+c.save()
+''', "fonts/README.md": "Fonts are licensed separately; see the design team's drive.\n"},
+    env=r81(), project=r81p("payroll-docs"), stage="report", **ROUND81,
+)
+
+case(
+    "report-builder-fstring-syntax-error", "report:weekly", R81_IMG,
+    ["mkdir -p out", "python scripts/weekly_report.py"],
+    lab("compile_error", [r"SyntaxError: "],
+        "Python 3.11",
+        "a line of the weekly report script has an f-string whose brace is never closed; Python stops with SyntaxError before running"),
+    files={"scripts/weekly_report.py": '''import xlsxwriter
+
+wb = xlsxwriter.Workbook("out/weekly.xlsx")
+ws = wb.add_worksheet("Week")
+week = 49
+ws.write(0, 0, f"Week {week:02d")
+wb.close()
+'''},
+    env=r81(), project=r81p("weekly-kpis"), stage="report", **ROUND81,
+)
+
+case(
+    "pytest-docx-statement-heading-case-mismatch", "test:docx", R81_IMG,
+    ["python -m pytest -q tests/"],
+    lab("test_assertion", [r"AssertionError: assert 'Quarterly statement' == 'Quarterly Statement'"],
+        "pytest 8/9, python-docx 1.2.0",
+        "the statement builder writes the heading 'Quarterly statement'; the test expects 'Quarterly Statement'"),
+    files={"statements/__init__.py": "", "statements/build.py": '''from docx import Document
+
+
+def build(customer):
+    doc = Document()
+    doc.add_heading("Quarterly statement", level=1)
+    doc.add_paragraph(f"Customer: {customer}")
+    return doc
+''', "tests/test_build.py": '''from statements.build import build
+
+
+def test_heading():
+    doc = build("Blue Sun Corp")
+    assert doc.paragraphs[0].text == "Quarterly Statement"
+
+
+def test_customer_line():
+    doc = build("Blue Sun Corp")
+    assert doc.paragraphs[1].text == "Customer: Blue Sun Corp"
+''', "pytest.ini": "[pytest]\npythonpath = .\n"},
+    env=r81(), project=r81p("statements"), **ROUND81,
+)
+
+case(
+    "openpyxl-load-legacy-xls-format-unsupported", "import:budget", R81_IMG,
+    ["python scripts/import_budget.py data/budget-2027.xls"],
+    lab("other", [r"InvalidFileException: openpyxl does not support the old \.xls file format"],
+        "Python 3.11, openpyxl 3.1.5",
+        "the finance team committed the budget as a legacy .xls file; openpyxl reads only .xlsx/.xlsm and raises InvalidFileException"),
+    files={"scripts/import_budget.py": '''import sys
+
+from openpyxl import load_workbook
+
+wb = load_workbook(sys.argv[1], read_only=True)
+for ws in wb:
+    print(ws.title, ws.max_row)
+''', "data/budget-2027.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504},
+    env=r81(), project=r81p("budget-import"), stage="import", **ROUND81,
+)
+
+case(
+    "soffice-convert-xlsx-to-csv-wrong-filter-name", "export:csv", R81_IMG_LO,
+    ["mkdir -p out",
+     "soffice --headless --convert-to 'csv:Text - txt - csv (StarCalcX):44,34,76' --outdir out data/forecast.xlsx",
+     "test -s out/forecast.csv || { echo 'export: out/forecast.csv missing'; exit 1; }"],
+    lab("github_actions_config", [r"Error: Please verify input parameters\.\.\. \(SfxBaseModel::impl_store <file:///builds/bluesun/forecasts/out/forecast\.csv> failed"],
+        "LibreOffice 7.4 (Debian bookworm, headless)",
+        "the conversion names a CSV export filter 'Text - txt - csv (StarCalcX)' that LibreOffice does not have (it is 'Text - txt - csv (StarCalc)'); soffice prints an impl_store error for the export but exits 0, and the job's next check then fails on the missing CSV",
+        accept=["other"]),
+    files={"data/.keep": ""},
+    setup='''python - <<'PY'
+from openpyxl import Workbook
+wb = Workbook(); ws = wb.active; ws.append(["month", "forecast"]); ws.append(["2027-01", 1200])
+wb.save("data/forecast.xlsx")
+PY
+''',
+    env=r81(HOME="/tmp/diag81/lohome"), project=r81p("forecasts"), stage="export", **ROUND81,
+)
