@@ -51959,7 +51959,7 @@ case(
     "flake8-xlsx-styles-unused-import", "lint", R81_IMG,
     ["flake8 --max-line-length 110 reports/"],
     lab("lint_failure", [r"F401 'openpyxl\.styles\.Alignment' imported but unused"],
-        "flake8 7 (pyflakes)",
+        "flake8 7.5 (pyflakes)",
         "the workbook styling module imports openpyxl.styles.Alignment and never uses it; flake8 reports F401"),
     files={"reports/__init__.py": "", "reports/styling.py": '''from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -51979,7 +51979,7 @@ case(
     "black-check-docx-builder-would-reformat", "format", R81_IMG,
     ["black --check --diff reports/"],
     lab("formatting_failure", [r"would reformat .*reports/docx_builder\.py"],
-        "black 25",
+        "black 26.10",
         "the docx builder has a call split by hand and single quotes; black --check would reformat it"),
     files={"reports/__init__.py": "", "reports/docx_builder.py": '''from docx import Document
 
@@ -52003,7 +52003,7 @@ case(
     "mypy-report-column-width-int-passed-str", "typecheck", R81_IMG,
     ["mypy --ignore-missing-imports reports/"],
     lab("type_error", [r"error: Argument 2 to \"set_width\" has incompatible type \"str\"; expected \"float\""],
-        "mypy 1",
+        "mypy 2.4",
         "set_width() takes a float width; the caller passes the width string read from the layout config"),
     files={"reports/__init__.py": "", "reports/layout.py": '''from typing import Any
 
@@ -52025,7 +52025,7 @@ case(
     "report-config-schema-frequency-not-in-enum", "validate:config", R81_IMG,
     ["python scripts/validate_config.py config/reports.yml"],
     lab("github_actions_config", [r"ValidationError: 'quarterly' is not one of \['daily', 'weekly', 'monthly'\]"],
-        "Python 3.11, jsonschema 4, PyYAML 6",
+        "Python 3.11, jsonschema 4.26, PyYAML 6.0",
         "config/reports.yml gives a report the frequency 'quarterly', which the schema's enum does not allow; the validator raises ValidationError"),
     files={"scripts/validate_config.py": '''import json
 import sys
@@ -52161,7 +52161,7 @@ case(
     "pytest-docx-statement-heading-case-mismatch", "test:docx", R81_IMG,
     ["python -m pytest -q tests/"],
     lab("test_assertion", [r"AssertionError: assert 'Quarterly statement' == 'Quarterly Statement'"],
-        "pytest 8/9, python-docx 1.2.0",
+        "pytest 9.2, python-docx 1.2.0",
         "the statement builder writes the heading 'Quarterly statement'; the test expects 'Quarterly Statement'"),
     files={"statements/__init__.py": "", "statements/build.py": '''from docx import Document
 
@@ -52220,4 +52220,247 @@ wb.save("data/forecast.xlsx")
 PY
 ''',
     env=r81(HOME="/tmp/diag81/lohome"), project=r81p("forecasts"), stage="export", **ROUND81,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "pandas-read-csv-warehouse-export-502-bad-gateway", "export:sales-xlsx", R81_IMG,
+    ["mkdir -p out", "python scripts/warehouse_to_xlsx.py"],
+    lab("network_or_flaky", [r"urllib\.error\.HTTPError: HTTP Error 502: Bad Gateway"],
+        "Python 3.11, pandas 3.1.2 (read_csv over HTTP), a loopback gateway answering 502",
+        "the data warehouse's export gateway answers 502 Bad Gateway when pandas fetches the monthly sales CSV; nothing in the job changed",
+        accept=["infrastructure"], infra=True),
+    files={"scripts/warehouse_to_xlsx.py": '''import os
+
+import pandas as pd
+
+url = os.environ["WAREHOUSE_URL"] + "/exports/sales/2026-11.csv"
+print("reading", url, flush=True)
+df = pd.read_csv(url)
+df.to_excel("out/sales-2026-11.xlsx", index=False)
+print(f"wrote {len(df)} rows")
+'''},
+    env=r81(WAREHOUSE_URL="http://127.0.0.1:{PORT_502}"), project=r81p("sales-exports"), stage="export", **ROUND81,
+)
+
+case(
+    "report-upload-document-store-429-rate-limited", "publish:report", R81_IMG,
+    ["mkdir -p out",
+     "python -c \"from reportlab.pdfgen import canvas; c=canvas.Canvas('out/monthly.pdf'); c.drawString(72, 770, 'Monthly report'); c.save()\"",
+     "echo \"uploading out/monthly.pdf to $DOCSTORE_URL\"",
+     "curl -fsS -X POST -H \"Authorization: Bearer $DOCSTORE_TOKEN\" -F file=@out/monthly.pdf \"$DOCSTORE_URL/api/v2/documents\""],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 429"],
+        "curl 7.88, a loopback document store answering 429 with Retry-After",
+        "the document store rate-limits the upload with 429 Too Many Requests (Retry-After: 60); nothing in the report changed",
+        infra=True),
+    files={}, env=r81(DOCSTORE_URL="http://127.0.0.1:{PORT_429}", DOCSTORE_TOKEN="dst_9f2c11aa"),
+    project=r81p("monthly-reports"), stage="publish", **ROUND81,
+)
+
+R81_FONTS_PY = '''"""Downloads the brand fonts that the PDF templates embed."""
+import os
+import urllib.request
+
+base = os.environ["FONTS_URL"]
+os.makedirs("fonts", exist_ok=True)
+for name in ("SourceSans3-Regular.ttf", "SourceSans3-Bold.ttf"):
+    url = f"{base}/brand/{name}"
+    print("fetching", url, flush=True)
+    with urllib.request.urlopen(url, timeout=15) as r, open(f"fonts/{name}", "wb") as f:
+        f.write(r.read())
+'''
+
+case(
+    "brand-fonts-download-read-timeout", "report:fonts", R81_IMG,
+    ["python scripts/fetch_fonts.py", "python scripts/render.py"],
+    lab("network_or_flaky", [r"^TimeoutError: timed out$"],
+        "Python 3.11 urllib against a loopback host that accepts and never answers",
+        "the internal assets host accepts the connection and never sends a response; urllib's 15 s timeout expires while fetching the brand fonts",
+        infra=True),
+    files={"scripts/fetch_fonts.py": R81_FONTS_PY, "scripts/render.py": "print('render')\n"},
+    env=r81(FONTS_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project=r81p("brand-reports"), stage="report", **ROUND81,
+)
+
+case(
+    "fx-rates-host-dns-resolution-failure", "report:fx", R81_IMG,
+    ["mkdir -p out", "python scripts/fx_workbook.py"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -\d+\] (Name or service not known|Temporary failure in name resolution)"],
+        "Python 3.11 urllib, XlsxWriter 3.3.4",
+        "the FX rates service's host name does not resolve from the runner; the workbook job fails before writing anything",
+        accept=["infrastructure"], infra=True),
+    files={"scripts/fx_workbook.py": '''import json
+import os
+import urllib.request
+
+import xlsxwriter
+
+url = os.environ["FX_RATES_URL"] + "/v1/rates?base=EUR&date=2026-11-30"
+print("GET", url)
+rates = json.load(urllib.request.urlopen(url, timeout=20))["rates"]
+wb = xlsxwriter.Workbook("out/fx.xlsx")
+ws = wb.add_worksheet("Rates")
+for i, (ccy, rate) in enumerate(sorted(rates.items())):
+    ws.write_row(i, 0, [ccy, rate])
+wb.close()
+'''},
+    env=r81(FX_RATES_URL="https://fx-rates.corp.bluesun.internal"), project=r81p("treasury-reports"), stage="report", **ROUND81,
+)
+
+case(
+    "template-store-certificate-expired", "docs:fetch-templates", R81_IMG,
+    ["mkdir -p templates",
+     "echo \"fetching letterhead templates from $TEMPLATES_URL\"",
+     "curl -fsS --cacert \"$TEMPLATES_CA\" -o templates/letterhead.docx \"$TEMPLATES_URL/letterhead/v7/letterhead.docx\""],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "curl 7.88 against a loopback HTTPS host whose certificate expired nine days ago",
+        "the template store's TLS certificate has expired; curl refuses the connection",
+        accept=["infrastructure"], infra=True),
+    files={}, env=r81(TEMPLATES_URL="https://127.0.0.1:{PORT_EXPIRED}", TEMPLATES_CA="{R10_CA_FILE}"),
+    project=r81p("letterheads"), stage="docs", **ROUND81,
+)
+
+case(
+    "xlsxwriter-ledger-export-disk-full", "export:ledger", R81_IMG,
+    ["python scripts/ledger_export.py"],
+    lab("infrastructure", [r"No space left on device"],
+        "Python 3.11, XlsxWriter 3.3.4; the runner's output volume (a 1 MiB tmpfs here) is full",
+        "the output volume has no room left for the ledger workbook; writing the .xlsx fails with ENOSPC",
+        accept=["other"], infra=True),
+    files={"scripts/ledger_export.py": '''import hashlib
+
+import xlsxwriter
+
+wb = xlsxwriter.Workbook("out/ledger-2026.xlsx")
+ws = wb.add_worksheet("Ledger")
+for r in range(40000):
+    ws.write_row(r, 0, [r, hashlib.sha256(str(r).encode()).hexdigest(), hashlib.md5(str(r).encode()).hexdigest(), r * 1.07])
+print("rows written, saving")
+wb.close()
+print("saved out/ledger-2026.xlsx")
+'''},
+    tmpfs=("out", "1m"), env=r81(), project=r81p("general-ledger"), stage="export", **ROUND81,
+)
+
+case(
+    "docx-to-pdf-render-service-hangs-job-timeout", "docs:render", R81_IMG,
+    ["echo \"converting 3 documents via $RENDER_URL\"",
+     "for f in docs/*.docx; do echo \"render: $f\"; curl -sS -o \"${f%.docx}.pdf\" -F \"files=@$f\" \"$RENDER_URL/forms/libreoffice/convert\"; done"],
+    lab("timeout_or_oom", [r"^converting 3 documents via http://127\.0\.0\.1:\d+$", r"^render: docs/annual-report\.docx$"],
+        "curl 7.88 against a loopback render service that accepts and never answers; the runner's job timeout",
+        "the document render service accepts the upload and never answers; curl has no timeout and the job runs into the 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={"docs/annual-report.docx": b"PK\x03\x04" + b"\x00" * 200, "docs/board-minutes.docx": b"PK\x03\x04" + b"\x00" * 200,
+           "docs/budget-memo.docx": b"PK\x03\x04" + b"\x00" * 200},
+    env=r81(RENDER_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=10, duration=3600, timeout_text="1h0m0s",
+    project=r81p("board-documents"), stage="docs", **ROUND81,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "pip-install-or-true-unknown-docxtpl-version-then-import-error", "docs:render", R81_IMG,
+    ["python -m venv .venv",
+     ".venv/bin/pip install -r requirements.txt || true",
+     "mkdir -p out",
+     ".venv/bin/python scripts/render_notices.py"],
+    lab("dependency_install", [r"No matching distribution found for docxtpl==0\.21\.9",
+                               r"Could not find a version that satisfies the requirement docxtpl==0\.21\.9"],
+        "pip 23 (Python 3.11 venv), PyPI, then Python",
+        "requirements.txt pins docxtpl==0.21.9, a version that does not exist; the install's failure is ignored (`|| true`) and the render step then fails on ModuleNotFoundError"),
+    files={"requirements.txt": "docxtpl==0.21.9\n",
+           "scripts/render_notices.py": "from docxtpl import DocxTemplate\n\nprint(DocxTemplate)\n"},
+    env=r81(), project=r81p("tenant-notices"), stage="docs", **ROUND81,
+)
+
+R81_BROCHURE_HTML = '''<!doctype html>
+<html><head><meta charset="utf-8"><title>Fleet brochure</title>
+<link rel="stylesheet" href="css/print-landscape.css"></head>
+<body><h1>Fleet brochure 2027</h1><p>Firefly-class transports, refitted.</p></body></html>
+'''
+
+case(
+    "weasyprint-stylesheet-missing-then-page-orientation-check", "test:brochure", R81_IMG,
+    ["mkdir -p out",
+     "weasyprint docs/brochure.html out/brochure.pdf",
+     "python scripts/check_pages.py out/brochure.pdf"],
+    lab("other", [r"Failed to load stylesheet at .*css/print-landscape\.css"],
+        "WeasyPrint 70.0 CLI, pypdf 7.1",
+        "the brochure links css/print-landscape.css, which was renamed to css/print.css; WeasyPrint warns and renders in portrait A4, and the page check then fails"),
+    files={"docs/brochure.html": R81_BROCHURE_HTML, "docs/css/print.css": "@page { size: A4 landscape; margin: 1cm }\n",
+           "scripts/check_pages.py": '''import sys
+
+from pypdf import PdfReader
+
+page = PdfReader(sys.argv[1]).pages[0]
+w, h = float(page.mediabox.width), float(page.mediabox.height)
+print(f"page 1: {w:.0f} x {h:.0f} pt")
+assert w > h, f"expected landscape pages, got {w:.0f} x {h:.0f}"
+'''},
+    env=r81(), project=r81p("brochures"), **ROUND81,
+)
+
+R81_MAKEFILE = '''.PHONY: all build check
+
+all: build check
+
+build:
+\t-python scripts/build_ledger.py
+
+check:
+\tpython scripts/check_ledger.py out/ledger.xlsx
+'''
+
+case(
+    "make-ignored-read-excel-sheet-missing-then-check-no-file", "report:ledger", R81_IMG,
+    ["mkdir -p out", "make"],
+    lab("other", [r"ValueError: Worksheet named 'Ledger' not found"],
+        "GNU make 4.3 (`-` prefix), pandas 3.1.2, openpyxl 3.1.5",
+        "the source workbook's sheet is 'Ledger 2026', the build reads sheet_name='Ledger'; make ignores the failed recipe and the check then fails on the missing out/ledger.xlsx"),
+    files={"Makefile": R81_MAKEFILE, "data/.keep": "", "scripts/build_ledger.py": '''import pandas as pd
+
+df = pd.read_excel("data/source.xlsx", sheet_name="Ledger")
+df["balance"] = df["debit"].cumsum() - df["credit"].cumsum()
+df.to_excel("out/ledger.xlsx", index=False)
+''', "scripts/check_ledger.py": '''import sys
+
+from openpyxl import load_workbook
+
+ws = load_workbook(sys.argv[1]).active
+print(f"{ws.max_row - 1} ledger rows")
+'''},
+    setup='''python - <<'PY'
+from openpyxl import Workbook
+wb = Workbook(); ws = wb.active; ws.title = "Ledger 2026"
+ws.append(["date", "debit", "credit"]); ws.append(["2026-01-02", 100, 0]); ws.append(["2026-01-03", 0, 40])
+wb.save("data/source.xlsx")
+PY
+''',
+    env=r81(), project=r81p("ledger"), stage="report", **ROUND81,
+)
+
+case(
+    "jinja-strict-undefined-ignored-then-weasyprint-no-html", "report:statement", R81_IMG,
+    ["mkdir -p out",
+     "set +e\npython scripts/render_html.py\nweasyprint out/statement.html out/statement.pdf\npdftotext out/statement.pdf - | head -5\nrc=$?\nset -e\nexit $rc",
+     ],
+    lab("other", [r"jinja2\.exceptions\.UndefinedError: 'dict object' has no attribute 'total_net'"],
+        "Python 3.11, Jinja2 3 (StrictUndefined), WeasyPrint 70.0, pdftotext",
+        "the statement template uses totals.total_net, which the data does not have; the render's failure is not checked (`set +e`), so WeasyPrint and pdftotext then fail on the missing HTML and PDF"),
+    files={"scripts/render_html.py": '''import json
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+env = Environment(loader=FileSystemLoader("templates"), undefined=StrictUndefined)
+data = json.load(open("data/statement.json"))
+html = env.get_template("statement.html.j2").render(**data)
+open("out/statement.html", "w").write(html)
+print("rendered out/statement.html")
+''', "templates/statement.html.j2": '''<html><body>
+<h1>Statement for {{ customer }}</h1>
+<p>Net: {{ totals.total_net }} EUR</p>
+<p>Gross: {{ totals.gross }} EUR</p>
+</body></html>
+''', "data/statement.json": '{"customer": "Blue Sun Corp", "totals": {"net": 4800.0, "gross": 5712.0}}\n'},
+    env=r81(), project=r81p("customer-statements"), stage="report", **ROUND81,
 )
