@@ -51756,6 +51756,774 @@ case(
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# Round 80: serialization schema jobs (Avro with fastavro and avro, Parquet with pyarrow, Thrift,
+# Cap'n Proto, FlatBuffers, MessagePack and CBOR round trips, codegen-then-build glue)
+
+ROUND80 = dict(round=80)
+R80_IMG = "python:3.11-bookworm"
+R80_IMG_CXX = "gcc:12-bookworm"
+
+
+def r80(**kw):
+    e = {"PATH": "/tmp/diag80/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    e.update(kw)
+    return e
+
+
+def r80p(name):
+    return "vehement/" + name
+
+
+R80_USER_V1 = '''{
+  "type": "record",
+  "name": "User",
+  "namespace": "io.vehement.accounts",
+  "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "email", "type": "string"},
+    {"name": "created_at", "type": {"type": "long", "logicalType": "timestamp-millis"}}
+  ]
+}
+'''
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "fastavro-parse-schema-unknown-named-type", "validate:schemas", R80_IMG,
+    ["python -c 'import fastavro; print(\"fastavro\", fastavro.__version__)'",
+     "python scripts/validate_schemas.py schemas/*.avsc"],
+    lab("compile_error", [r"fastavro\._schema_common\.UnknownType: io\.vehement\.billing\.Currency|UnknownType: io\.vehement\.billing\.Currency"],
+        "fastavro 1.13 parse_schema",
+        "invoice.avsc references the named type io.vehement.billing.Currency, which no schema in the directory defines (the enum was renamed to CurrencyCode)",
+        accept=["other"]),
+    files={"scripts/validate_schemas.py": '''import json
+import sys
+
+import fastavro
+
+for path in sys.argv[1:]:
+    with open(path) as f:
+        schema = json.load(f)
+    fastavro.parse_schema(schema)
+    print(f"ok {path}")
+''',
+           "schemas/invoice.avsc": '''{
+  "type": "record",
+  "name": "Invoice",
+  "namespace": "io.vehement.billing",
+  "fields": [
+    {"name": "number", "type": "string"},
+    {"name": "amount_cents", "type": "long"},
+    {"name": "currency", "type": "Currency"}
+  ]
+}
+''',
+           "schemas/customer.avsc": R80_USER_V1},
+    env=r80(), project=r80p("billing-schemas"), stage="validate", **ROUND80,
+)
+
+case(
+    "fastavro-reader-schema-new-field-without-default", "check:compat", R80_IMG,
+    ["python scripts/compat.py schemas/v1/user.avsc schemas/v2/user.avsc"],
+    lab("other", [r"SchemaResolutionError: No default value for field locale"],
+        "fastavro 1.13 (schemaless_writer with v1, schemaless_reader with v2)",
+        "v2 of the User schema adds a required field `locale` without a default; reading v1 data with the v2 schema cannot resolve it",
+        accept=["test_assertion"]),
+    files={"scripts/compat.py": '''"""Backward compatibility: data written with the old schema must be readable with the new one."""
+import io
+import json
+import sys
+
+import fastavro
+
+old = fastavro.parse_schema(json.load(open(sys.argv[1])))
+new = fastavro.parse_schema(json.load(open(sys.argv[2])))
+buf = io.BytesIO()
+fastavro.schemaless_writer(buf, old, {"id": 7, "email": "a@vehement.io", "created_at": 1700000000000})
+buf.seek(0)
+print(f"checking {sys.argv[2]} can read {sys.argv[1]}")
+rec = fastavro.schemaless_reader(buf, old, new)
+print("compatible:", rec)
+''',
+           "schemas/v1/user.avsc": R80_USER_V1,
+           "schemas/v2/user.avsc": R80_USER_V1.replace(
+               '{"name": "email", "type": "string"},',
+               '{"name": "email", "type": "string"},\n    {"name": "locale", "type": "string"},')},
+    env=r80(), project=r80p("accounts-events"), stage="check", **ROUND80,
+)
+
+case(
+    "avro-parse-enum-default-not-a-symbol", "validate:avro", R80_IMG,
+    ["python -c 'import avro; print(\"avro\", avro.__version__)'",
+     "python -m scripts.load_schemas"],
+    lab("compile_error", [r"avro\.errors\.\w+: .*PENDING_REVIEW"],
+        "avro (Apache) 1.12 avro.schema.parse",
+        "the OrderStatus enum's default is PENDING_REVIEW, which is not among its symbols; avro.schema.parse rejects the schema",
+        accept=["other"]),
+    files={"scripts/__init__.py": "",
+           "scripts/load_schemas.py": '''import glob
+
+import avro.schema
+
+for path in sorted(glob.glob("schemas/*.avsc")):
+    with open(path) as f:
+        avro.schema.parse(f.read())
+    print("parsed", path)
+''',
+           "schemas/order_status.avsc": '''{
+  "type": "enum",
+  "name": "OrderStatus",
+  "namespace": "io.vehement.orders",
+  "symbols": ["PENDING", "PAID", "SHIPPED", "CANCELLED"],
+  "default": "PENDING_REVIEW"
+}
+'''},
+    env=r80(), project=r80p("order-contracts"), stage="validate", **ROUND80,
+)
+
+case(
+    "fastavro-writer-record-missing-required-field", "test:encode", R80_IMG,
+    ["python -m pytest -q tests/"],
+    lab("test_assertion", [r"ValueError: no value and no default for sku", r"FAILED tests/test_encode\.py::test_encode_fixture"],
+        "pytest 9, fastavro 1.13 writer",
+        "the fixture line item lost its sku key in a refactor; fastavro's writer refuses a record without a value or default for sku",
+        accept=["other"]),
+    files={"tests/test_encode.py": '''import io
+import json
+
+import fastavro
+
+SCHEMA = fastavro.parse_schema(json.load(open("schemas/line_item.avsc")))
+
+
+def test_encode_fixture():
+    records = json.load(open("tests/fixtures/line_items.json"))
+    buf = io.BytesIO()
+    fastavro.writer(buf, SCHEMA, records)
+    buf.seek(0)
+    assert list(fastavro.reader(buf)) == records
+''',
+           "schemas/line_item.avsc": '''{"type": "record", "name": "LineItem", "namespace": "io.vehement.cart",
+ "fields": [{"name": "sku", "type": "string"}, {"name": "qty", "type": "int"}, {"name": "price_cents", "type": "long"}]}
+''',
+           "tests/fixtures/line_items.json": '[{"sku": "VH-100", "qty": 2, "price_cents": 1299}, {"qty": 1, "price_cents": 499}]\n'},
+    env=r80(), project=r80p("cart-encoding"), stage="test", **ROUND80,
+)
+
+case(
+    "pyarrow-parquet-schema-drift-test", "test:parquet", R80_IMG,
+    ["python -c 'import pyarrow; print(\"pyarrow\", pyarrow.__version__)'",
+     "python scripts/make_sample.py",
+     "python -m pytest -q tests/test_schema.py"],
+    lab("test_assertion", [r"AssertionError: schema drift in out/events\.parquet"],
+        "pytest 9, pyarrow 26",
+        "the export now writes user_id as string while the contract in contract/events.json still says int64; the schema-drift test fails",
+        accept=[]),
+    files={"scripts/make_sample.py": '''import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+os.makedirs("out", exist_ok=True)
+table = pa.table({"event_id": pa.array([1, 2], pa.int64()),
+                  "user_id": pa.array(["u-17", "u-18"], pa.string()),
+                  "kind": pa.array(["click", "view"], pa.string())})
+pq.write_table(table, "out/events.parquet")
+print("wrote out/events.parquet", table.num_rows, "rows")
+''',
+           "tests/test_schema.py": '''import json
+
+import pyarrow.parquet as pq
+
+
+def test_events_schema_matches_contract():
+    contract = json.load(open("contract/events.json"))
+    schema = pq.read_schema("out/events.parquet")
+    actual = {f.name: str(f.type) for f in schema}
+    drift = {k: (v, actual.get(k)) for k, v in contract.items() if actual.get(k) != v}
+    assert not drift, f"schema drift in out/events.parquet: {drift}"
+''',
+           "contract/events.json": '{"event_id": "int64", "user_id": "int64", "kind": "string"}\n'},
+    env=r80(), project=r80p("events-lake"), stage="test", **ROUND80,
+)
+
+case(
+    "pyarrow-cast-int64-to-int32-overflow", "build:dataset", R80_IMG,
+    ["python scripts/build_dataset.py"],
+    lab("type_error", [r"pyarrow\.lib\.ArrowInvalid: Integer value \d+ not in range"],
+        "pyarrow 26 Table.cast",
+        "the dataset build casts the bytes_sent column to the int32 of the published schema; one row holds 3.2 GB and does not fit",
+        accept=["other"]),
+    files={"scripts/build_dataset.py": '''import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TARGET = pa.schema([("host", pa.string()), ("bytes_sent", pa.int32())])
+raw = pa.table({"host": ["edge-1", "edge-2", "edge-3"], "bytes_sent": [1024, 3221225472, 77]})
+print("raw schema:", raw.schema.to_string().replace("\\n", "; "))
+table = raw.cast(TARGET)
+os.makedirs("dist", exist_ok=True)
+pq.write_table(table, "dist/traffic.parquet")
+'''},
+    env=r80(), project=r80p("traffic-dataset"), stage="build", **ROUND80,
+)
+
+case(
+    "thrift-compile-syntax-error-missing-semicolon-brace", "codegen:thrift", R80_IMG,
+    ["thrift --version", "mkdir -p gen", "thrift -r --gen py -out gen idl/inventory.thrift"],
+    lab("compile_error", [r"\[ERROR:.*inventory\.thrift:\d+\] \(last token was", r"^syntax error$"],
+        "Apache Thrift compiler 0.17 (Debian thrift-compiler)",
+        "the Item struct in inventory.thrift has an unbalanced brace after a merge; thrift stops with a syntax error"),
+    files={"idl/inventory.thrift": '''namespace py vehement.inventory
+
+struct Item {
+  1: required string sku,
+  2: optional i32 quantity
+  3: optional list<string> tags
+{
+
+service Inventory {
+  Item lookup(1: string sku)
+}
+'''},
+    env=r80(), project=r80p("inventory-idl"), stage="codegen", **ROUND80,
+)
+
+case(
+    "thrift-include-file-not-found", "codegen:thrift", R80_IMG,
+    ["thrift -r --gen py -out gen -I idl idl/payments.thrift"],
+    lab("other", [r"Could not find include file common/money\.thrift"],
+        "Apache Thrift compiler 0.17",
+        "payments.thrift includes common/money.thrift, but the shared IDL was moved to a different directory and the -I path was not updated",
+        accept=["github_actions_config"]),
+    files={"idl/payments.thrift": '''include "common/money.thrift"
+
+namespace py vehement.payments
+
+struct Charge {
+  1: required string id,
+  2: required money.Amount amount,
+}
+''', "shared/common/money.thrift": 'namespace py vehement.common\n\nstruct Amount {\n  1: i64 cents,\n  2: string currency,\n}\n',
+           "gen/.gitkeep": ""},
+    env=r80(), project=r80p("payments-idl"), stage="codegen", **ROUND80,
+)
+
+R80_CAPNP_SENSOR = '''@0xd4c1a3f2b7e90a11;
+
+struct Reading {
+  sensorId @0 :Text;
+  celsius @1 :Float32;
+  takenAt @2 :UInt64;
+  labels @3 :List(Txt);
+}
+'''
+
+case(
+    "capnp-generated-cxx-wrong-accessor", "build:cxx", R80_IMG_CXX,
+    ["capnp compile -oc++ schema/sensor.capnp",
+     "g++ -std=c++17 -o sensor_dump src/main.cpp schema/sensor.capnp.c++ -lcapnp -lkj"],
+    lab("compile_error", [r"src/main\.cpp:\d+:\d+: error: .*has no member named .getCelcius."],
+        "Cap'n Proto 0.9.2 C++ codegen, g++ 12",
+        "main.cpp calls getCelcius() on the generated Reading::Reader; the field is celsius, so the generated accessor is getCelsius()"),
+    files={"schema/sensor.capnp": R80_CAPNP_SENSOR.replace("List(Txt)", "List(Text)"),
+           "src/main.cpp": '''#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <iostream>
+#include "../schema/sensor.capnp.h"
+
+int main() {
+  capnp::MallocMessageBuilder message;
+  Reading::Builder r = message.initRoot<Reading>();
+  r.setSensorId("greenhouse-3");
+  r.setCelsius(21.5f);
+  Reading::Reader reader = r.asReader();
+  std::cout << reader.getSensorId().cStr() << " " << reader.getCelcius() << std::endl;
+  return 0;
+}
+'''},
+    env=r80(), project=r80p("sensor-wire"), stage="build", **ROUND80,
+)
+
+R80_FBS_MONSTER = '''namespace Vehement.Game;
+
+struct Vec3 {
+  x: float;
+  y: float;
+  z: float;
+}
+
+table Unit {
+  name: string;
+  pos: Vec3;
+  hp: short = 100;
+  velocity: Vec4;
+}
+
+root_type Unit;
+'''
+
+case(
+    "flatc-type-referenced-but-not-defined", "codegen:flatbuffers", R80_IMG_CXX,
+    ["flatc --version", "flatc --cpp -o gen schema/unit.fbs"],
+    lab("compile_error", [r"error: .*unit\.fbs:\d+: \d+: error: type referenced but not defined.*Vec4|unit\.fbs:\d+: \d+: error: type referenced but not defined"],
+        "flatc 2.0.8 (Debian flatbuffers-compiler)",
+        "the Unit table's velocity field uses Vec4, which the schema never declares (only Vec3)"),
+    files={"schema/unit.fbs": R80_FBS_MONSTER},
+    env=r80(), project=r80p("unit-protocol"), stage="codegen", **ROUND80,
+)
+
+case(
+    "flatc-conform-field-type-changed", "check:schema-evolution", R80_IMG_CXX,
+    ["git show HEAD:schema/unit.fbs > /tmp/unit.base.fbs",
+     "flatc --conform /tmp/unit.base.fbs schema/unit.fbs"],
+    lab("other", [r"schemas don't conform: types differ for field: hp"],
+        "flatc 2.0.8 --conform",
+        "hp was widened from short to int in the working tree; flatc's conform check against the committed schema rejects the type change as wire-incompatible",
+        accept=["lint_failure"]),
+    files={"schema/unit.fbs": R80_FBS_MONSTER.replace("  velocity: Vec4;\n", "")},
+    setup=("git init -q -b main . && git -c user.email=ci@vehement.io -c user.name=ci add -A && "
+           "git -c user.email=ci@vehement.io -c user.name=ci commit -q -m base && "
+           "sed -i 's/hp: short = 100;/hp: int = 100;/' schema/unit.fbs\n"),
+    env=r80(), project=r80p("unit-protocol"), stage="check", **ROUND80,
+)
+
+case(
+    "flatc-python-generated-default-test-fails", "test:flatbuffers", R80_IMG,
+    ["flatc --python -o gen schema/unit.fbs",
+     "python -m pytest -q tests"],
+    lab("test_assertion", [r"AssertionError: .*default hp|assert 100 == 150"],
+        "flatc 2.0.8 --python, flatbuffers 25 runtime, pytest 9",
+        "the test expects a default hp of 150 (the balance change was agreed) but the schema still declares 100"),
+    files={"schema/unit.fbs": R80_FBS_MONSTER.replace("  velocity: Vec4;\n", ""),
+           "tests/conftest.py": 'import sys\nsys.path.insert(0, "gen")\n',
+           "tests/test_unit.py": '''import flatbuffers
+
+from Vehement.Game import Unit
+
+
+def test_default_hp():
+    b = flatbuffers.Builder(64)
+    name = b.CreateString("scout")
+    Unit.Start(b)
+    Unit.AddName(b, name)
+    b.Finish(Unit.End(b))
+    u = Unit.Unit.GetRootAs(b.Output(), 0)
+    assert u.Name() == b"scout"
+    assert u.Hp() == 150, "default hp"
+'''},
+    env=r80(), project=r80p("unit-protocol"), stage="test", **ROUND80,
+)
+
+case(
+    "msgpack-roundtrip-tuple-becomes-list", "test:roundtrip", R80_IMG,
+    ["python -m pytest -q tests/test_roundtrip.py"],
+    lab("test_assertion", [r"FAILED tests/test_roundtrip\.py::test_roundtrip\[route\]"],
+        "pytest 9, msgpack 1.2",
+        "the route fixture holds a tuple of coordinates; msgpack unpacks arrays as lists by default, so the round-trip equality fails"),
+    files={"tests/test_roundtrip.py": '''import msgpack
+import pytest
+
+CASES = {
+    "ping": {"op": "ping", "seq": 1},
+    "route": {"op": "route", "points": (52.52, 13.40)},
+    "blob": {"op": "blob", "data": b"\\x00\\x01"},
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_roundtrip(name):
+    msg = CASES[name]
+    assert msgpack.unpackb(msgpack.packb(msg)) == msg
+'''},
+    env=r80(), project=r80p("courier-protocol"), stage="test", **ROUND80,
+)
+
+case(
+    "cbor2-naive-datetime-encode-error", "test:cbor", R80_IMG,
+    ["python -m unittest -v tests.test_cbor"],
+    lab("test_assertion", [r"cbor2\.CBOREncodeError: naive datetime encountered"],
+        "unittest, cbor2 6.3",
+        "the audit record's timestamp is a naive datetime and the encoder has no default timezone; cbor2 refuses to encode it",
+        accept=["type_error", "other"]),
+    files={"tests/__init__.py": "",
+           "tests/test_cbor.py": '''import datetime
+import unittest
+
+import cbor2
+
+
+class AuditRecordTest(unittest.TestCase):
+    def test_roundtrip(self):
+        rec = {"actor": "deploy-bot", "at": datetime.datetime(2026, 12, 1, 9, 30), "action": "rotate"}
+        self.assertEqual(cbor2.loads(cbor2.dumps(rec))["action"], "rotate")
+
+    def test_bytes(self):
+        self.assertEqual(cbor2.loads(cbor2.dumps(b"\\x01")), b"\\x01")
+'''},
+    env=r80(), project=r80p("audit-trail"), stage="test", **ROUND80,
+)
+
+case(
+    "ruff-unused-import-in-serializer-module", "lint:python", R80_IMG,
+    ["ruff --version", "ruff check --exclude gen serializers/"],
+    lab("lint_failure", [r"F401 \[\*\] `json` imported but unused"],
+        "ruff",
+        "avro_codec.py still imports json after the switch to fastavro's json_writer"),
+    files={"serializers/__init__.py": "",
+           "serializers/avro_codec.py": '''import io
+import json
+
+import fastavro
+
+
+def encode(schema, record):
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, schema, record)
+    return buf.getvalue()
+''', "gen/generated_pb.py": "import os, sys\n"},
+    env=r80(), project=r80p("codec-lib"), stage="lint", **ROUND80,
+)
+
+case(
+    "flatc-generated-code-out-of-date", "check:codegen", R80_IMG_CXX,
+    ["flatc --cpp -o include/gen schema/unit.fbs",
+     "git diff --stat --exit-code include/gen || { echo 'ERROR: generated code in include/gen is out of date; run make codegen and commit it'; exit 1; }"],
+    lab("lint_failure", [r"ERROR: generated code in include/gen is out of date"],
+        "flatc 2.0.8, git diff gate",
+        "unit.fbs gained an armor field but the committed generated header was not regenerated; the freshness gate finds a diff",
+        accept=["other"]),
+    files={"schema/unit.fbs": R80_FBS_MONSTER.replace("  velocity: Vec4;\n", "")},
+    setup=("flatc --cpp -o include/gen schema/unit.fbs && git init -q -b main . && "
+           "git -c user.email=ci@vehement.io -c user.name=ci add -A && "
+           "git -c user.email=ci@vehement.io -c user.name=ci commit -q -m base && "
+           "sed -i 's/  hp: short = 100;/  hp: short = 100;\\n  armor: short = 0;/' schema/unit.fbs && "
+           "git -c user.email=ci@vehement.io -c user.name=ci commit -q -am 'add armor'\n"),
+    env=r80(), project=r80p("unit-protocol"), stage="check", **ROUND80,
+)
+
+case(
+    "codegen-script-not-executable", "codegen:all", R80_IMG,
+    ["./scripts/codegen.sh"],
+    lab("permission_or_secret", [r"\./scripts/codegen\.sh: Permission denied"],
+        "bash",
+        "scripts/codegen.sh was committed without its executable bit; the job runs it directly",
+        accept=["other"]),
+    files={"scripts/codegen.sh": "#!/bin/sh\nset -e\nthrift --gen py -out gen idl/*.thrift\n",
+           "idl/ping.thrift": "service Ping { void ping() }\n"},
+    setup="chmod 644 scripts/codegen.sh\n",
+    env=r80(), project=r80p("ping-idl"), stage="codegen", **ROUND80,
+)
+
+case(
+    "pip-offline-wheelhouse-missing-fastavro-pin", "deps:install", R80_IMG,
+    ["python -m venv /tmp/venv-r80",
+     "/tmp/venv-r80/bin/pip install --no-index --find-links wheelhouse/ -r requirements.txt"],
+    lab("dependency_install", [r"ERROR: Could not find a version that satisfies the requirement fastavro==1\.9\.7", r"ERROR: No matching distribution found for fastavro==1\.9\.7"],
+        "pip (offline wheelhouse)",
+        "requirements.txt pins fastavro 1.9.7 but the vendored wheelhouse holds no fastavro wheel at all"),
+    files={"requirements.txt": "fastavro==1.9.7\nmsgpack==1.0.8\n", "wheelhouse/README": "wheels are vendored here by make wheels\n"},
+    env=r80(), project=r80p("ingest-worker"), stage="deps", **ROUND80,
+)
+
+case(
+    "codegen-config-missing-output-key", "codegen:all", R80_IMG,
+    ["python scripts/run_codegen.py codegen.json"],
+    lab("github_actions_config", [r"KeyError: 'out_dir'"],
+        "Python 3.11 codegen driver",
+        "codegen.json's flatbuffers target was written with `output` instead of the `out_dir` key the driver reads",
+        accept=["other"]),
+    files={"scripts/run_codegen.py": '''import json
+import subprocess
+import sys
+
+cfg = json.load(open(sys.argv[1]))
+for target in cfg["targets"]:
+    cmd = [target["compiler"], *target["flags"], "-o", target["out_dir"], target["schema"]]
+    print("+", " ".join(cmd))
+    subprocess.run(cmd, check=True)
+''',
+           "codegen.json": '{"targets": [\n  {"compiler": "flatc", "flags": ["--python"], "out_dir": "gen/py", "schema": "schema/unit.fbs"},\n  {"compiler": "flatc", "flags": ["--cpp"], "output": "gen/cpp", "schema": "schema/unit.fbs"}\n]}\n',
+           "schema/unit.fbs": R80_FBS_MONSTER.replace("  velocity: Vec4;\n", "")},
+    env=r80(), project=r80p("unit-protocol"), stage="codegen", **ROUND80,
+)
+
+case(
+    "package-step-copies-into-missing-versioned-dir", "package:codegen", R80_IMG,
+    ["flatc --python -o gen/py schema/unit.fbs",
+     "VERSION=$(python -c 'import json; print(json.load(open(\"package.json\"))[\"version\"])')",
+     "echo \"packaging unit-protocol $VERSION\"",
+     "mkdir -p dist",
+     "cp gen/py/Vehement/Game/*.py \"dist/unit-protocol-$VERSION/\""],
+    lab("other", [r"cp: target 'dist/unit-protocol-2\.3\.0/'(: No such file or directory| is not a directory)"],
+        "bash, coreutils cp",
+        "the packaging script creates dist/ but not the versioned directory under it; cp of the generated modules into dist/unit-protocol-2.3.0/ fails"),
+    files={"schema/unit.fbs": R80_FBS_MONSTER.replace("  velocity: Vec4;\n", ""),
+           "package.json": '{"name": "unit-protocol", "version": "2.3.0"}\n'},
+    env=r80(), project=r80p("unit-protocol"), stage="package", **ROUND80,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+R80_FETCH_SCHEMA_PY = '''"""Fetches the latest registered schema for a subject and checks the local one against it."""
+import json
+import os
+import ssl
+import sys
+import urllib.request
+
+import fastavro
+
+url = f"{os.environ['SCHEMA_REGISTRY_URL']}/subjects/{sys.argv[1]}/versions/latest"
+ctx = ssl.create_default_context(cafile=os.environ.get("REGISTRY_CA_FILE")) if url.startswith("https") else None
+print(f"GET {url}")
+with urllib.request.urlopen(url, timeout=10, context=ctx) as r:
+    latest = json.loads(json.load(r)["schema"])
+local = json.load(open(sys.argv[2]))
+fastavro.parse_schema(latest)
+fastavro.parse_schema(local)
+print("registry and local schemas parsed")
+'''
+
+case(
+    "pip-install-fastavro-index-read-timeout", "deps:install", R80_IMG,
+    ["python -m venv /tmp/venv-r80b",
+     "/tmp/venv-r80b/bin/pip install --index-url \"$PIP_INDEX_URL\" --timeout 3 --retries 1 fastavro==1.13.1"],
+    lab("network_or_flaky", [r"Read timed out\. \(read timeout=3(\.0)?\)", r"No matching distribution found for fastavro==1\.13\.1"],
+        "pip against the internal package mirror",
+        "the package mirror accepts the connection and never answers; pip's reads time out and it finds no distribution",
+        accept=["dependency_install"], infra=True),
+    files={"requirements.txt": "fastavro==1.13.1\n"},
+    env=r80(PIP_INDEX_URL="http://127.0.0.1:{PORT_BLACKHOLE}/simple"), project=r80p("ingest-worker"), stage="deps", **ROUND80,
+)
+
+case(
+    "schema-registry-503-on-curl-fetch", "check:registry", R80_IMG,
+    ["mkdir -p registry",
+     "curl -fsS --retry 1 --retry-delay 1 \"$SCHEMA_REGISTRY_URL/subjects/orders-value/versions/latest\" -o registry/orders-value.json",
+     "python -c 'import json; print(json.load(open(\"registry/orders-value.json\"))[\"version\"])'"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 503"],
+        "curl",
+        "the schema registry answers 503 Service Unavailable to the fetch of the latest orders-value schema",
+        infra=True),
+    env=r80(SCHEMA_REGISTRY_URL="http://127.0.0.1:{PORT_503}"), project=r80p("order-contracts"), stage="check", **ROUND80,
+)
+
+case(
+    "schema-registry-429-rate-limited-compat-fetch", "check:registry", R80_IMG,
+    ["python scripts/fetch_schema.py payments-value schemas/payment.avsc"],
+    lab("network_or_flaky", [r"urllib\.error\.HTTPError: HTTP Error 429: Too Many Requests"],
+        "Python urllib, fastavro",
+        "the schema registry rate-limits the job (HTTP 429) when it fetches the latest payments-value schema",
+        infra=True),
+    files={"scripts/fetch_schema.py": R80_FETCH_SCHEMA_PY, "schemas/payment.avsc": R80_USER_V1.replace('"User"', '"Payment"')},
+    env=r80(SCHEMA_REGISTRY_URL="http://127.0.0.1:{PORT_429}"), project=r80p("payments-idl"), stage="check", **ROUND80,
+)
+
+case(
+    "schema-registry-dns-name-not-resolved", "check:registry", R80_IMG,
+    ["python scripts/fetch_schema.py accounts-value schemas/user.avsc"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -[23]\] (Name or service not known|Temporary failure in name resolution)"],
+        "Python urllib",
+        "the registry host schema-registry.vehement.invalid does not resolve from the runner",
+        infra=True),
+    files={"scripts/fetch_schema.py": R80_FETCH_SCHEMA_PY, "schemas/user.avsc": R80_USER_V1},
+    env=r80(SCHEMA_REGISTRY_URL="http://schema-registry.vehement.invalid:8081"), project=r80p("accounts-events"), stage="check", **ROUND80,
+)
+
+case(
+    "schema-registry-tls-certificate-expired", "check:registry", R80_IMG,
+    ["python scripts/fetch_schema.py inventory-value schemas/item.avsc"],
+    lab("network_or_flaky", [r"CERTIFICATE_VERIFY_FAILED\] certificate verify failed: certificate has expired"],
+        "Python urllib with the internal CA bundle",
+        "the schema registry's TLS certificate expired nine days ago; the fetch fails verification",
+        infra=True),
+    files={"scripts/fetch_schema.py": R80_FETCH_SCHEMA_PY, "schemas/item.avsc": R80_USER_V1.replace('"User"', '"Item"')},
+    env=r80(SCHEMA_REGISTRY_URL="https://127.0.0.1:{PORT_EXPIRED}", REGISTRY_CA_FILE="{R10_CA_FILE}"),
+    project=r80p("inventory-idl"), stage="check", **ROUND80,
+)
+
+case(
+    "pyarrow-parquet-write-disk-full", "build:snapshot", R80_IMG,
+    ["df -h out | tail -1", "python scripts/snapshot.py"],
+    lab("infrastructure", [r"No space left on device"],
+        "pyarrow 26 parquet writer",
+        "the runner's scratch volume (out/) fills while the snapshot is written",
+        accept=["timeout_or_oom"], infra=True),
+    files={"scripts/snapshot.py": '''import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+n = 400_000
+table = pa.table({"id": pa.array(range(n), pa.int64()),
+                  "payload": pa.array([os.urandom(16).hex() for _ in range(n)])})
+print(f"writing {n} rows to out/snapshot.parquet")
+pq.write_table(table, "out/snapshot.parquet", compression="none")
+print("done")
+'''},
+    tmpfs=("out", "1m"), env=r80(), project=r80p("events-lake"), stage="build", **ROUND80,
+)
+
+case(
+    "schema-download-hangs-job-timeout", "fetch:schemas", R80_IMG,
+    ["echo \"fetching schema bundle from $SCHEMA_BUNDLE_URL\"",
+     "curl -sS -o schemas.tar.gz \"$SCHEMA_BUNDLE_URL\"",
+     "tar xzf schemas.tar.gz"],
+    lab("timeout_or_oom", [r"^fetching schema bundle from http://127\.0\.0\.1:\d+/bundles/"],
+        "curl without a timeout",
+        "the schema bundle server accepts the connection and never answers; curl has no --max-time and the job hits its one-hour timeout",
+        accept=["network_or_flaky"], infra=True),
+    env=r80(SCHEMA_BUNDLE_URL="http://127.0.0.1:{PORT_BLACKHOLE}/bundles/schemas-2026.12.tar.gz"),
+    job_timeout=8, duration=3600, timeout_text="1h0m0s", project=r80p("schema-bundle"), stage="fetch", **ROUND80,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "thrift-undefined-type-ignored-then-import-error", "test:thrift", R80_IMG,
+    ["mkdir -p gen",
+     "thrift --gen py -out gen idl/ledger.thrift || echo 'thrift codegen failed, using checked-in stubs'",
+     "PYTHONPATH=gen python -m pytest -q tests"],
+    lab("compile_error", [r"^Type \"Sting\" not defined"],
+        "Apache Thrift compiler 0.17, then pytest 9",
+        "ledger.thrift declares a field of type Sting; the codegen step's failure is swallowed with || echo and the tests then fail to import the ledger package that was never generated"),
+    files={"idl/ledger.thrift": '''namespace py ledger
+
+struct Entry {
+  1: required i64 id,
+  2: required Sting account,
+  3: required i64 amount_cents,
+}
+''',
+           "tests/test_ledger.py": '''from thrift.protocol import TBinaryProtocol
+from thrift.transport import TTransport
+
+from ledger.ttypes import Entry
+
+
+def test_roundtrip():
+    e = Entry(id=1, account="cash", amount_cents=500)
+    buf = TTransport.TMemoryBuffer()
+    e.write(TBinaryProtocol.TBinaryProtocol(buf))
+    out = Entry()
+    out.read(TBinaryProtocol.TBinaryProtocol(TTransport.TMemoryBuffer(buf.getvalue())))
+    assert out == e
+'''},
+    env=r80(), project=r80p("ledger-idl"), stage="test", **ROUND80,
+)
+
+case(
+    "make-ignored-flatc-error-then-missing-generated-header", "build:cxx", R80_IMG_CXX,
+    ["make"],
+    lab("compile_error", [r"error: .*order\.fbs:\d+: \d+: error: .*(expecting|unexpected|undefined|not defined)|order\.fbs:\d+: \d+: error:"],
+        "GNU make (`-` prefix), flatc 2.0.8, g++ 12",
+        "order.fbs has a field declared without its type; make's `-` prefix ignores flatc's failure and g++ then stops on the missing order_generated.h"),
+    files={"Makefile": "all: gen app\n\ngen:\n\t-flatc --cpp -o gen schema/order.fbs\n\napp:\n\tg++ -std=c++17 -Igen -o order_tool src/main.cpp\n",
+           "schema/order.fbs": "namespace Vehement.Orders;\n\ntable Order {\n  id: ulong;\n  customer: string;\n  total_cents;\n}\n\nroot_type Order;\n",
+           "src/main.cpp": '#include "order_generated.h"\n#include <cstdio>\n\nint main() {\n  flatbuffers::FlatBufferBuilder b;\n  auto o = Vehement::Orders::CreateOrder(b, 42);\n  b.Finish(o);\n  std::printf("%u bytes\\n", b.GetSize());\n}\n'},
+    env=r80(), project=r80p("order-tool"), stage="build", **ROUND80,
+)
+
+case(
+    "fastavro-encode-errors-logged-then-empty-file-check", "export:avro", R80_IMG,
+    ["mkdir -p out",
+     "python scripts/export_clicks.py",
+     "python scripts/check_export.py"],
+    lab("type_error", [r"ERROR export_clicks: record 0: .*Click\.position is <3> of type <class 'str'> expected int"],
+        "Python 3.11, fastavro 1.13",
+        "the click fixtures carry position as a string (\"3\") while the schema says int; each record fails to encode, the exporter logs and continues, and the row-count check fails on an empty export",
+        accept=["other"]),
+    files={"scripts/export_clicks.py": '''import json
+import logging
+
+import fastavro
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("export_clicks")
+schema = fastavro.parse_schema(json.load(open("schemas/click.avsc")))
+ok = []
+for i, rec in enumerate(json.load(open("fixtures/clicks.json"))):
+    try:
+        fastavro.validation.validate(rec, schema, raise_errors=True)
+        ok.append(rec)
+    except Exception as e:  # a bad record must not stop the export
+        log.error("record %d: %s", i, " ".join(str(e).split()))
+with open("out/clicks.avro", "wb") as f:
+    fastavro.writer(f, schema, ok)
+log.info("exported %d records", len(ok))
+''',
+           "scripts/check_export.py": '''import json
+
+import fastavro
+
+n = sum(1 for _ in fastavro.reader(open("out/clicks.avro", "rb")))
+expected = len(json.load(open("fixtures/clicks.json")))
+print(f"out/clicks.avro: {n} records, fixtures: {expected}")
+if n != expected:
+    raise SystemExit(f"export incomplete: {n} of {expected} records")
+''',
+           "schemas/click.avsc": '{"type": "record", "name": "Click", "namespace": "io.vehement.web", "fields": [{"name": "page", "type": "string"}, {"name": "position", "type": "int"}]}\n',
+           "fixtures/clicks.json": '[{"page": "/", "position": "3"}, {"page": "/pricing", "position": "1"}]\n'},
+    env=r80(), project=r80p("click-export"), stage="export", **ROUND80,
+)
+
+case(
+    "capnp-encode-text-error-under-set-e-off-then-decode-fails", "test:fixtures", R80_IMG_CXX,
+    ["set +e",
+     "capnp encode schema/config.capnp Config < fixtures/config.txt > fixtures/config.bin",
+     "echo \"encoded $(stat -c %s fixtures/config.bin) bytes\"",
+     "set -e",
+     "capnp decode schema/config.capnp Config < fixtures/config.bin | tee decoded.txt",
+     "grep -q 'replicas = 3' decoded.txt || { echo 'fixture round trip: replicas is not 3 in the decoded config'; exit 1; }"],
+    lab("other", [r"Exception description: \d+-\d+: Type mismatch; expected UInt16\."],
+        "Cap'n Proto 0.9.2 encode/decode",
+        "the text fixture sets replicas to \"three\" (a string) in a UInt16 field; capnp encode fails but the job had set +e, capnp writes a message with replicas left at 0, and the round-trip check on the decoded config then fails",
+        accept=["compile_error", "test_assertion"]),
+    files={"schema/config.capnp": "@0xb4e1d0c2a3f59e77;\n\nstruct Config {\n  service @0 :Text;\n  replicas @1 :UInt16;\n  regions @2 :List(Text);\n}\n",
+           "fixtures/config.txt": '(service = "ingest", replicas = "three", regions = ["eu-1", "us-2"])\n'},
+    env=r80(), project=r80p("config-wire"), stage="test", **ROUND80,
+)
+
+case(
+    "pyarrow-unchecked-export-cast-fails-then-validate-missing-file", "build:export", R80_IMG,
+    ["python scripts/pipeline.py"],
+    lab("type_error", [r"pyarrow\.lib\.ArrowInvalid: Failed to parse string: 'n/a' as a scalar of type double"],
+        "Python 3.11 driver (subprocess.run without check), pyarrow 26",
+        "the export step casts the price column to double and dies on an 'n/a' value; the driver does not check its exit code and the validation step fails on the missing parquet file",
+        accept=["other"]),
+    files={"scripts/pipeline.py": '''import subprocess
+import sys
+
+for step in ("scripts/export.py", "scripts/validate.py"):
+    print(f"== {step}", flush=True)
+    rc = subprocess.run([sys.executable, step]).returncode
+    if step.endswith("validate.py") and rc:
+        sys.exit(rc)
+''',
+           "scripts/export.py": '''import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+raw = pa.table({"sku": ["a-1", "a-2", "a-3"], "price": ["9.99", "n/a", "4.50"]})
+table = raw.cast(pa.schema([("sku", pa.string()), ("price", pa.float64())]))
+os.makedirs("dist", exist_ok=True)
+pq.write_table(table, "dist/prices.parquet")
+''',
+           "scripts/validate.py": '''import pyarrow.parquet as pq
+
+t = pq.read_table("dist/prices.parquet")
+assert t.num_rows == 3, t.num_rows
+print("ok")
+'''},
+    env=r80(), project=r80p("price-feed"), stage="build", **ROUND80,
+)
+
+
 # Round 81: office document and report generation jobs (LibreOffice headless, openpyxl, XlsxWriter,
 # python-docx, docxtpl, WeasyPrint, ReportLab, pandas to Excel, pdftotext checks).
 ROUND81 = dict(round=81)
