@@ -189,6 +189,11 @@ def plain(line):
                 continue
             i += 1
             continue
+        # Other control characters (a vertical tab a CSV carried into an error message) move
+        # a terminal's cursor or do nothing: LogIndex shows none of them.
+        if (c < " " and c != "\t") or "\x7f" <= c <= "\x9f":
+            i += 1
+            continue
         if cur < len(buf):
             buf[cur] = c
         else:
