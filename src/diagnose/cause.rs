@@ -1235,7 +1235,10 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
                 ("git", "clone" | "fetch" | "pull" | "submodule" | "lfs")
                     | ("docker" | "podman", "pull")
                     | ("pip" | "pip3", "download" | "install")
-                    | ("npm", "ci" | "install")
+                    | ("npm" | "pnpm" | "yarn", "ci" | "install" | "publish")
+                    | ("twine", "upload")
+                    | ("gem", "push")
+                    | ("cargo" | "uv", "publish")
                     | ("apt-get" | "apt", "update" | "install")
             )
     });

@@ -742,6 +742,26 @@ static RULES: &[Rule] = &[
     r("schema_fetch_failed", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"failed to fetch schema error=error sending request|failed to load schema https?://|^TypeError: fetch failed\s*$"),
     // ajv's verdict on a YAML or TOML data file (a configuration), not its JSON examples.
     r("ajv_config_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\S+\.(?:ya?ml|toml) invalid\s*$"),
+    // --- rounds 77 and 79: publishing to registries, smart-contract tooling.
+    // gpg asked for a passphrase in batch mode with no way to prompt (`signing failed:
+    // Inappropriate ioctl for device`): the key's passphrase was not given to the job.
+    r("gpg_no_passphrase", Cause, Cat::Is(C::PermissionOrSecret), 8, r"^gpg: signing failed: (?:Inappropriate ioctl for device|No pinentry|Operation cancelled|Bad passphrase)\s*$"),
+    // A package whose manifest names what is not there or forbids publishing: cargo's readme,
+    // a gemspec's version, npm's `"private": true`, a dist-tag for a version never published.
+    r("cargo_manifest_file_missing", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^error: (?:readme|license file) \x60[^\x60]+\x60 does not appear to exist\b"),
+    r("gemspec_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^Invalid gemspec in \[[^\]]+\]: "),
+    r("npm_publish_refused", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^npm (?:error|ERR!) code EPRIVATE\b|^npm (?:error|ERR!) 404 Not Found - (?:PUT|DELETE) \S+/dist-tags/\S+ - this version doesn.t exist"),
+    // ethers' request that got no answer in time, and a configuration solhint cannot load.
+    r("ethers_timeout", Cause, Cat::Is(C::NetworkOrFlaky), 8, r"^Error: request timeout \(code=TIMEOUT\b"),
+    r("linter_config_missing", Cause, Cat::Is(C::GithubActionsConfig), 8, r"^ConfigMissingError: Failed to load config \x22[^\x22]+\x22 to extend from"),
+    // yargs' refusal of a flag's value (`Invalid values:` then `Argument: chain.hardfork,
+    // Given: "cancun", Choices: ...`): the command line's configuration.
+    r("cli_invalid_value", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\s+Argument: [\w.-]+, Given: .+, Choices: "),
+    // A contract's `require` that rejected a transaction (a deployment's parameter).
+    r("evm_revert", Cause, Cat::Is(C::Other), 5, r"VM Exception while processing transaction: revert\b"),
+    // solc's location line under its error (`  --> contracts/Escrow.sol:13:5:`): the line above
+    // is the compiler's error, whatever its name (`TypeError`, `ParserError`).
+    r("solc_location", Location, Cat::None, 0, r"^\s*--> \S+\.sol:\d+:\d+:\s*$"),
     // pydantic's validation of a model that is a tool's configuration (`1 validation error for
     // RawConfig`, `... for Settings`): the configuration file's value is wrong.
     r("config_model_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\d+ validation errors? for (?P<n>\w*(?:Config|Settings|Configuration|Options))\s*$"),
@@ -2317,7 +2337,56 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     pkgconfig_then_header(hits);
     go_run_last_words(log, hits);
     jsonnet_object_asserts(log, hits);
+    solidity_errors(log, hits);
 }
+
+/// solc's errors (`ParserError: Expected ';' but got '}'`, `TypeError: Wrong argument count
+/// ...`) are known by the location line under them (`--> contracts/Escrow.sol:13:5:`), not by
+/// their names, which JavaScript's own errors share: the line above each location is a compile
+/// error, or a missing dependency when it is an import solc cannot find.
+fn solidity_errors(log: &LogIndex, hits: &mut Vec<Hit>) {
+    let lines: Vec<usize> = hits
+        .iter()
+        .filter(|h| h.rule == "solc_location" && h.line > 0)
+        .map(|h| h.line - 1)
+        .take(SOLC_ERRORS_MAX)
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    for line in lines {
+        let plain = log.plain_cow(line);
+        let body = strip_ci_timestamp(&plain).trim_end();
+        let Some((name, message)) = body.split_once(": ") else {
+            continue;
+        };
+        if !name.ends_with("Error") || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let category = if name == "ParserError"
+            && message.starts_with("Source \"")
+            && message.contains("not found")
+        {
+            Category::DependencyInstall
+        } else {
+            Category::CompileError
+        };
+        hits.retain(|h| !(h.line == line && h.role == Role::Cause));
+        hits.push(pass_hit(
+            log,
+            line,
+            body,
+            "solc_error",
+            Role::Cause,
+            category,
+            8,
+        ));
+    }
+    hits.sort_by_key(|h| h.line);
+}
+
+/// At most this many solc errors are read (a hostile log's thousands of locations stay cheap).
+const SOLC_ERRORS_MAX: usize = 200;
 
 /// How far below jsonnet's `RUNTIME ERROR:` its stack trace is read for an object's assert.
 const JSONNET_TRACE_SCAN: usize = 4;

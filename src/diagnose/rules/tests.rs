@@ -4617,3 +4617,59 @@ fn a_silent_client_of_a_remote_at_the_time_limit_is_a_stall() {
     let busy = "$ python simulate.py --api $SIM_API\nstep 1 of 900000\nstep 2 of 900000\nCleaning up project directory and file based variables\nERROR: Job failed: execution took longer than 1h0m0s seconds\n";
     assert!(!run(busy).infra_or_flaky);
 }
+
+#[test]
+fn round77_79_families_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        (
+            "$ gpg --batch --clearsign CHECKSUMS\ngpg: signing failed: No pinentry\ngpg: CHECKSUMS: clear-sign failed: No pinentry\nERROR: Job failed: exit code 2\n",
+            Category::PermissionOrSecret,
+            "gpg: signing failed: No pinentry",
+        ),
+        (
+            "$ cargo package --locked\nerror: license file `LICENSE-APACHE` does not appear to exist (relative to `/builds/x/y`).\nERROR: Job failed: exit code 101\n",
+            Category::GithubActionsConfig,
+            "license file `LICENSE-APACHE` does not appear to exist",
+        ),
+        (
+            "$ gem build widgets.gemspec\nInvalid gemspec in [widgets.gemspec]: No such file or directory - git\nERROR:  Error loading gemspec. Aborting.\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Invalid gemspec in [widgets.gemspec]",
+        ),
+        (
+            "$ npm publish --access public\nnpm notice Publishing to https://npm.example.test/ with tag latest\nnpm ERR! code EPRIVATE\nnpm ERR! This package has been marked as private\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "npm ERR! code EPRIVATE",
+        ),
+        (
+            "$ node scripts/balance.js\nError: request timeout (code=TIMEOUT, version=6.13.1)\n    at makeError (node_modules/ethers/lib.commonjs/utils/errors.js:129:21)\nERROR: Job failed: exit code 1\n",
+            Category::NetworkOrFlaky,
+            "Error: request timeout (code=TIMEOUT",
+        ),
+        (
+            "$ npx solhint 'src/**/*.sol'\nConfigMissingError: Failed to load config \"solhint:default\" to extend from.\n    at loadConfig (node_modules/solhint/lib/config/config-file.js:161:13)\nERROR: Job failed: exit code 1\n",
+            Category::GithubActionsConfig,
+            "Failed to load config \"solhint:default\" to extend from.",
+        ),
+        (
+            "$ npx solcjs --bin -o build contracts/Vault.sol\nDeclarationError: Undeclared identifier. Did you mean \"balances\"?\n  --> contracts/Vault.sol:21:9:\n   |\n21 |         balance[msg.sender] += msg.value;\n   |         ^^^^^^^\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "DeclarationError: Undeclared identifier.",
+        ),
+        (
+            "$ node scripts/compile.js\nParserError: Source \"solmate/tokens/ERC20.sol\" not found: File not found. Searched the following locations: \"\".\n --> contracts/Token.sol:3:1:\n  |\n3 | import \"solmate/tokens/ERC20.sol\";\nERROR: Job failed: exit code 1\n",
+            Category::DependencyInstall,
+            "Source \"solmate/tokens/ERC20.sol\" not found",
+        ),
+        (
+            "$ node scripts/render.js\nTypeError: Cannot read properties of undefined (reading 'abi')\n    at Object.<anonymous> (/b/scripts/render.js:4:22)\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "TypeError: Cannot read properties of undefined",
+        ),
+    ];
+    assert_families(cases);
+    // A publish that printed its tarball's contents and then nothing until GitLab's limit
+    // stalled on the registry.
+    let log = "$ twine upload --repository-url \"$PYPI_URL\" dist/*\nUploading distributions to http://127.0.0.1:8080/\nUploading app-1.0.tar.gz\nCleaning up project directory and file based variables\nERROR: Job failed: execution took longer than 1h0m0s seconds\n";
+    assert!(run(log).infra_or_flaky);
+}
