@@ -1194,11 +1194,6 @@ pub fn printed_later_cause(ex: &Extraction, (start, end): (usize, usize)) -> Opt
         .cloned()
 }
 
-/// The job ran into the runner's time limit while a download printed nothing: the last
-/// command before the limit fetches something (curl, wget, git, a package manager, docker
-/// pull, rsync), or the program's last words announced a request to a URL, and no error came
-/// after it. A stalled transfer, retried, usually passes. Returns the line that shows the
-/// fetch: the command's echo, or the program's announcement.
 /// Whether a command names a remote endpoint: a URL, or a variable that holds one
 /// (`$WFS_URL`, `${FEATURES_API}`, `$REGISTRY_ENDPOINT`).
 fn names_a_remote(cmd: &str) -> bool {
@@ -1216,6 +1211,11 @@ fn names_a_remote(cmd: &str) -> bool {
         })
 }
 
+/// The job ran into the runner's time limit while a download printed nothing: the last
+/// command before the limit fetches something (curl, wget, git, a package manager, docker
+/// pull, rsync), or the program's last words announced a request to a URL, and no error came
+/// after it. A stalled transfer, retried, usually passes. Returns the line that shows the
+/// fetch: the command's echo, or the program's announcement.
 pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
     let limit = ex.hits.iter().find(|h| h.rule == "job_timeout")?;
     let step = ex

@@ -2354,6 +2354,7 @@ fn solidity_errors(log: &LogIndex, hits: &mut Vec<Hit>) {
     if lines.is_empty() {
         return;
     }
+    let mut found = Vec::new();
     for line in lines {
         let plain = log.plain_cow(line);
         let body = strip_ci_timestamp(&plain).trim_end();
@@ -2371,8 +2372,7 @@ fn solidity_errors(log: &LogIndex, hits: &mut Vec<Hit>) {
         } else {
             Category::CompileError
         };
-        hits.retain(|h| !(h.line == line && h.role == Role::Cause));
-        hits.push(pass_hit(
+        found.push(pass_hit(
             log,
             line,
             body,
@@ -2382,6 +2382,10 @@ fn solidity_errors(log: &LogIndex, hits: &mut Vec<Hit>) {
             8,
         ));
     }
+    // The lines' other readings as a cause (a JavaScript `TypeError`) give way; one pass.
+    let replaced: std::collections::HashSet<usize> = found.iter().map(|h| h.line).collect();
+    hits.retain(|h| !(h.role == Role::Cause && replaced.contains(&h.line)));
+    hits.extend(found);
     hits.sort_by_key(|h| h.line);
 }
 
