@@ -1250,21 +1250,23 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
     if fetches {
         return quiet_after(step.line).then_some(step.line);
     }
-    // Or the command names a remote (`ogrinfo "WFS:$WFS_URL?..."`, `curl`-less clients of an
-    // API) and printed nothing at all before the limit: it waited on that remote throughout.
-    let silent = (step.line + 1..limit.line).all(|i| {
-        let t = log.plain_cow(i);
-        t.trim().is_empty() || is_runner_boilerplate(extract::strip_ci_timestamp(&t))
-    });
-    if silent && step.name.as_deref().is_some_and(names_a_remote) {
-        return Some(step.line);
-    }
-    // A program's own last words before the limit announced a request (`loading
-    // http://host/export.csv`, `Downloading https://...`) and nothing came after it.
-    let last = (step.line + 1..limit.line).rev().find(|&i| {
+    // A line the program printed (not blank, not the runner's).
+    let speaks = |i: usize| {
         let t = log.plain_cow(i);
         !t.trim().is_empty() && !is_runner_boilerplate(extract::strip_ci_timestamp(&t))
-    })?;
+    };
+    // A program's own last words before the limit announced a request (`loading
+    // http://host/export.csv`, `Downloading https://...`) and nothing came after it.
+    let Some(last) = (step.line + 1..limit.line).rev().find(|&i| speaks(i)) else {
+        // Or it printed nothing at all, and the command names a remote (`ogrinfo
+        // "WFS:$WFS_URL?..."`, `curl`-less clients of an API): it waited on that remote
+        // throughout.
+        return step
+            .name
+            .as_deref()
+            .is_some_and(names_a_remote)
+            .then_some(step.line);
+    };
     let words = log.plain_cow(last).to_ascii_lowercase();
     let announces = ["http://", "https://", "ftp://", "s3://", "gs://"]
         .iter()
@@ -1287,10 +1289,7 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
     // Or the program connected to a peer (`connected to 127.0.0.1:37213`, `connecting to HIL
     // simulator 10.0.0.7:4000`) and its last words wait for the peer's answer (`waiting for
     // handshake`, `waiting for simulator reply to PING`): the peer never answered.
-    let before = (step.line + 1..last).rev().find(|&i| {
-        let t = log.plain_cow(i);
-        !t.trim().is_empty() && !is_runner_boilerplate(extract::strip_ci_timestamp(&t))
-    });
+    let before = (step.line + 1..last).rev().find(|&i| speaks(i));
     let waits = words.contains("waiting for") || words.contains("awaiting ");
     // (Or its last words were the connection itself: `connecting to the cache at
     // 127.0.0.1:39937`, and nothing came back; `words` is that line, lower-cased.)

@@ -759,9 +759,8 @@ static RULES: &[Rule] = &[
     r("cli_invalid_value", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\s+Argument: [\w.-]+, Given: .+, Choices: "),
     // A contract's `require` that rejected a transaction (a deployment's parameter).
     r("evm_revert", Cause, Cat::Is(C::Other), 5, r"VM Exception while processing transaction: revert\b"),
-    // solc's location line under its error (`  --> contracts/Escrow.sol:13:5:`): the line above
-    // is the compiler's error, whatever its name (`TypeError`, `ParserError`).
-    r("solc_location", Location, Cat::None, 0, r"^\s*--> \S+\.sol:\d+:\d+:\s*$"),
+    // (solc's location line under its error, `  --> contracts/Escrow.sol:13:5:`, is
+    // `rust_loc`'s: see `solidity_errors`.)
     // pydantic's validation of a model that is a tool's configuration (`1 validation error for
     // RawConfig`, `... for Settings`): the configuration file's value is wrong.
     r("config_model_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\d+ validation errors? for (?P<n>\w*(?:Config|Settings|Configuration|Options))\s*$"),
@@ -2347,7 +2346,11 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
 fn solidity_errors(log: &LogIndex, hits: &mut Vec<Hit>) {
     let lines: Vec<usize> = hits
         .iter()
-        .filter(|h| h.rule == "solc_location" && h.line > 0)
+        .filter(|h| {
+            h.rule == "rust_loc"
+                && h.line > 0
+                && h.file.as_deref().is_some_and(|f| f.ends_with(".sol"))
+        })
         .map(|h| h.line - 1)
         .take(SOLC_ERRORS_MAX)
         .collect();
@@ -2381,6 +2384,9 @@ fn solidity_errors(log: &LogIndex, hits: &mut Vec<Hit>) {
             category,
             8,
         ));
+    }
+    if found.is_empty() {
+        return;
     }
     // The lines' other readings as a cause (a JavaScript `TypeError`) give way; one pass.
     let replaced: std::collections::HashSet<usize> = found.iter().map(|h| h.line).collect();
