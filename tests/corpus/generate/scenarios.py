@@ -53309,8 +53309,7 @@ case(
     ["coq_makefile -f _CoqProject -o CoqMakefile", "make -f CoqMakefile -j2"],
     lab("other", [r"No rule to make target 'theories/Invariants\.v'"],
         "coq_makefile, coqdep (Coq 8.16), GNU make 4.3",
-        "_CoqProject still lists theories/Invariants.v, which a refactor merged into Core.v and deleted",
-        accept=["github_actions_config"]),
+        "_CoqProject still lists theories/Invariants.v, which a refactor merged into Core.v and deleted"),
     files={"_CoqProject": R82_COQPROJECT.format(files="theories/Core.v\ntheories/Invariants.v"),
            "theories/Core.v": "Definition slot := nat.\nLemma slot_refl : forall s : slot, s = s.\nProof. reflexivity. Qed.\n"},
     env=r82(), project=r82p("consensus-model"), stage="verify", **ROUND82,
@@ -53469,7 +53468,7 @@ case(
     "z3py-pytest-rate-limiter-invariant-model-found", "test:smt", R82_IMG_PY,
     ["python -m pytest -q tests/"],
     lab("test_assertion", [r"AssertionError: counterexample: ", r"^FAILED tests/test_limiter\.py::test_tokens_never_negative"],
-        "Python 3.11, pytest 8, z3-solver (PyPI)",
+        "Python 3.11, pytest 9.2, z3-solver 5.4.1 (PyPI)",
         "the rate limiter's refill invariant has a counterexample (refill may exceed capacity); the test asserts unsat and z3 returns a model"),
     files={"tests/test_limiter.py": '''from z3 import Int, Solver, And, Not, Implies, unsat
 
@@ -53569,8 +53568,7 @@ case(
     ["why3 config detect > /dev/null", "why3 --version", "why3 prove -P z3 -t 10 theories/account.mlw"],
     lab("test_assertion", [r"Prover result is: Unknown \(sat\)", r"^Goal withdraw'vc\.$"],
         "Why3 1.5.1 with Z3 4.8.12 as its prover (Debian bookworm)",
-        "withdraw's postcondition promises a non-negative balance, but the precondition only bounds the amount by balance + overdraft; Z3 answers sat (a counterexample) and why3 exits 2",
-        accept=["compile_error"]),
+        "withdraw's postcondition promises a non-negative balance, but the precondition only bounds the amount by balance + overdraft; Z3 answers sat (a counterexample) and why3 exits 2"),
     files={"theories/account.mlw": '''module Account
   use int.Int
 
@@ -53696,4 +53694,291 @@ case(
     files={"scripts/check_all.sh": "#!/usr/bin/env bash\nset -e\ncoqc -Q theories Net theories/Routes.v\n",
            "theories/Routes.v": "Definition hop := nat.\n"},
     env=r82(), project=r82p("routing-proofs"), stage="verify", **ROUND82,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "pip-z3-solver-mirror-read-timeout", "setup:smt", R82_IMG_PY,
+    ["python -m venv .venv",
+     ".venv/bin/pip install --timeout 3 --retries 1 z3-solver==4.15.4.0 pytest"],
+    lab("network_or_flaky", [r"Read timed out\. \(read timeout=3(\.0)?\)"],
+        "pip (Python 3.11 venv) against the company's PyPI mirror (a loopback server that accepts and never answers)",
+        "the package mirror accepts connections and never answers; pip's reads time out, it retries once and gives up",
+        infra=True),
+    files={}, env=r82py(PIP_INDEX_URL="http://127.0.0.1:{PORT_BLACKHOLE}/simple/"),
+    project=r82p("policy-checker"), stage="setup", **ROUND82,
+)
+
+case(
+    "agda-stdlib-tarball-download-503", "setup:agda", R82_IMG,
+    ["mkdir -p vendor",
+     "curl -fsSL --retry 2 --retry-delay 1 -o vendor/agda-stdlib-1.7.1.tar.gz \"$DEPS_MIRROR/agda/agda-stdlib-1.7.1.tar.gz\"",
+     "tar -xzf vendor/agda-stdlib-1.7.1.tar.gz -C vendor"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 503"],
+        "curl 7.88 against the dependency mirror (a loopback server answering 503)",
+        "the dependency mirror answers 503 Service Unavailable for the Agda standard library tarball, also on curl's retries",
+        infra=True),
+    files={"src/Main.agda": "module Main where\n\nopen import Data.Nat\n"},
+    env=r82(DEPS_MIRROR="http://127.0.0.1:{PORT_503}"), project=r82p("type-theory-notes"), stage="setup", **ROUND82,
+)
+
+case(
+    "smtlib-benchmark-fetch-dns-name-not-resolved", "bench:smt", R82_IMG,
+    ["python3 scripts/fetch_benchmarks.py QF_LIA/cav2009 QF_BV/sage"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -?\d+\] (Name or service not known|Temporary failure in name resolution|No address associated with hostname)",
+                            r"socket\.gaierror: \[Errno -2\] Name or service not known"],
+        "Python 3.11 urllib (Debian), a benchmark mirror whose name does not resolve",
+        "the SMT-LIB benchmark mirror's host name does not resolve from the runner; the fetch script's urlopen fails",
+        infra=True),
+    files={"scripts/fetch_benchmarks.py": '''import os
+import sys
+import urllib.request
+
+MIRROR = os.environ.get("SMTLIB_MIRROR", "https://smtlib-mirror.contoso.invalid")
+
+for family in sys.argv[1:]:
+    url = f"{MIRROR}/{family}.tar.zst"
+    print(f"fetching {url}", flush=True)
+    with urllib.request.urlopen(url, timeout=20) as r:
+        data = r.read()
+    os.makedirs("benchmarks", exist_ok=True)
+    open(os.path.join("benchmarks", family.replace("/", "_") + ".tar.zst"), "wb").write(data)
+'''},
+    env=r82(), project=r82p("solver-bench"), stage="bench", **ROUND82,
+)
+
+case(
+    "proof-cache-download-wget-429", "proofs:coq", R82_IMG,
+    ["echo \"restoring compiled .vo cache for $CI_COMMIT_REF_SLUG\"",
+     "wget -nv -O vo-cache.tar.gz \"$PROOF_CACHE_URL/coq-8.16/main.tar.gz\"",
+     "tar -xzf vo-cache.tar.gz"],
+    lab("network_or_flaky", [r"ERROR 429: Too Many Requests"],
+        "GNU Wget 1.21 against the proof cache (a loopback server answering 429 with Retry-After)",
+        "the shared proof-artifact cache rate-limits the runner (429 Too Many Requests); the restore step fails",
+        infra=True),
+    files={"theories/Main.v": "Definition x := 1.\n"},
+    env=r82(PROOF_CACHE_URL="http://127.0.0.1:{PORT_429}", CI_COMMIT_REF_SLUG="main"),
+    project=r82p("compiler-correctness"), stage="verify", **ROUND82,
+)
+
+case(
+    "pip-install-verify-deps-internal-index-certificate-expired", "setup:smt", R82_IMG_PY,
+    ["python -m venv .venv",
+     ".venv/bin/pip install -r requirements-verify.txt"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "pip (Python 3.11 venv) against the internal package index over HTTPS (a loopback server whose certificate expired)",
+        "the internal package index's TLS certificate has expired; pip cannot verify it on any attempt and finds no z3-solver",
+        accept=["infrastructure"], infra=True),
+    files={"requirements-verify.txt": "z3-solver==4.15.4.0\n"},
+    env=r82py(PIP_INDEX_URL="https://127.0.0.1:{PORT_EXPIRED}/simple/", PIP_CERT="{R10_CA_FILE}", PIP_RETRIES="1"),
+    project=r82p("firewall-rules-verifier"), stage="setup", **ROUND82,
+)
+
+case(
+    "smt-obligation-generator-disk-full", "smt:generate", R82_IMG,
+    ["python3 scripts/gen_obligations.py --unroll 4000 --out out/unrolled.smt2"],
+    lab("infrastructure", [r"No space left on device"],
+        "Python 3.11 (Debian); the runner's scratch volume (a 1 MiB tmpfs here) is full",
+        "writing the unrolled SMT-LIB obligations fills the scratch volume; the write fails with ENOSPC",
+        accept=["other"], infra=True),
+    files={"scripts/gen_obligations.py": '''import argparse
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--unroll", type=int, default=100)
+ap.add_argument("--out")
+a = ap.parse_args()
+with open(a.out, "w") as f:
+    f.write("(set-logic QF_BV)\\n")
+    for i in range(a.unroll):
+        f.write(f"(declare-const x{i} (_ BitVec 64))\\n")
+        f.write(f"(assert (= x{i} (bvadd x{max(i - 1, 0)} #x{i:016x})))\\n")
+        f.write(f"(assert (bvult x{i} #x{(i * 7919) % (1 << 63):016x})) ; step {i} of the unrolled loop body\\n")
+    f.write("(check-sat)\\n")
+print(f"wrote {a.out}")
+'''},
+    tmpfs=("out", "256k"), env=r82(), project=r82p("loop-unroller"), stage="generate", **ROUND82,
+)
+
+case(
+    "remote-prover-farm-never-answers-job-timeout", "proofs:why3", R82_IMG,
+    ["echo \"submitting proof obligations to $PROVER_FARM_URL\"",
+     "python3 scripts/submit_goals.py theories/scheduler.mlw"],
+    lab("timeout_or_oom", [r"^submitting proof obligations to http://127\.0\.0\.1:\d+$",
+                           r"^POST http://127\.0\.0\.1:\d+/v1/batches \(12 goals\)$"],
+        "Python 3.11 urllib (no timeout set) against the remote prover farm (a loopback server that accepts and never answers); the runner's job timeout",
+        "the remote prover farm accepts the batch upload and never answers; the script has no timeout and the job runs into the 1h limit",
+        accept=["network_or_flaky"], infra=True),
+    files={"scripts/submit_goals.py": '''import json
+import os
+import sys
+import urllib.request
+
+url = os.environ["PROVER_FARM_URL"] + "/v1/batches"
+goals = [{"file": sys.argv[1], "goal": f"vc_{i}", "provers": ["z3", "cvc5"]} for i in range(12)]
+print(f"POST {url} ({len(goals)} goals)", flush=True)
+req = urllib.request.Request(url, data=json.dumps(goals).encode(), headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req) as r:
+    print(json.load(r))
+''', "theories/scheduler.mlw": "module Scheduler\n  use int.Int\n  goal g: 1 + 1 = 2\nend\n"},
+    env=r82(PROVER_FARM_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=10, duration=3600,
+    timeout_text="1h0m0s", project=r82p("task-scheduler"), stage="verify", **ROUND82,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "coqc-or-true-missing-period-then-cart-cannot-load-types", "proofs:coq", R82_IMG,
+    ["coqc -Q theories Shop theories/Types.v || echo \"Types.v failed, continuing with the remaining theories\"",
+     "coqc -Q theories Shop theories/Cart.v"],
+    lab("compile_error", [r"^Error: Syntax error: '\.' expected after \[gallina\]"],
+        "coqc (Coq 8.16)",
+        "a Inductive declaration in Types.v lost its closing period; the failure is swallowed (`|| echo`) and Cart.v then cannot load the never-built Shop.Types"),
+    files={"theories/Types.v": '''Inductive sku := Sku : nat -> sku
+
+Definition sku_id (s : sku) : nat := match s with Sku n => n end.
+''', "theories/Cart.v": '''From Shop Require Import Types.
+Require Import List.
+
+Definition cart := list sku.
+Definition ids (c : cart) : list nat := map sku_id c.
+'''},
+    env=r82(), project=r82p("shop-model"), stage="verify", **ROUND82,
+)
+
+R82_POLICY_MAKEFILE = '''.PHONY: all gen check
+
+all: gen check
+
+gen:
+\t-python3 scripts/gen_policy_smt.py rules/policy.json out/policy.smt2
+
+check:
+\tz3 -smt2 out/policy.smt2
+'''
+
+case(
+    "make-ignored-policy-generator-keyerror-then-z3-no-input", "smt:policy", R82_IMG,
+    ["mkdir -p out", "make"],
+    lab("other", [r"^KeyError: 'max_amount'"],
+        "GNU make 4.3 (`-` prefix), Python 3.11, z3 4.8.12",
+        "rules/policy.json was migrated to camelCase (maxAmount) but the SMT generator still reads max_amount; make ignores the failed recipe and z3 then has no input file"),
+    files={"Makefile": R82_POLICY_MAKEFILE,
+           "rules/policy.json": '{"currency": "EUR", "maxAmount": 5000, "dailyLimit": 20000}\n',
+           "scripts/gen_policy_smt.py": '''import json
+import sys
+
+rules = json.load(open(sys.argv[1]))
+smt = f"""(declare-const amount Int)
+(declare-const daily Int)
+(assert (> amount {rules['max_amount']}))
+(assert (<= (+ daily amount) {rules['daily_limit']}))
+(check-sat)
+"""
+open(sys.argv[2], "w").write(smt)
+print(f"wrote {sys.argv[2]}")
+'''},
+    env=r82(), project=r82p("payment-limits"), stage="verify", **ROUND82,
+)
+
+case(
+    "why3-set-plus-e-syntax-error-then-summary-no-goals", "proofs:why3", R82_IMG,
+    ["mkdir -p out", "why3 config detect > /dev/null",
+     "set +e\nwhy3 prove -P z3 theories/queue.mlw > out/why3.log 2>&1\ncat out/why3.log\npython3 scripts/summarize.py out/why3.log\nrc=$?\nset -e\nexit $rc"],
+    lab("compile_error", [r'^File "theories/queue\.mlw", line \d+, characters \d+-\d+:$', r"^syntax error$"],
+        "Why3 1.5.1 with Z3 4.8.12, Python 3.11",
+        "queue.mlw's pop contract has an empty ensures clause (a syntax error); the script runs under `set +e`, so the summary step then fails on finding no proved goals"),
+    files={"theories/queue.mlw": '''module Queue
+  use int.Int
+  use list.List
+  use list.Length
+
+  type queue = { mutable items : list int }
+
+  let push (q : queue) (v : int) : unit
+    ensures { length q.items = length (old q.items) + 1 }
+  = q.items <- Cons v q.items
+
+  let pop (q : queue) : int
+    requires { q.items <> Nil }
+    ensures  { }
+  = match q.items with
+    | Nil -> absurd
+    | Cons x r -> q.items <- r; x
+    end
+end
+''', "scripts/summarize.py": '''import re
+import sys
+
+log = open(sys.argv[1]).read()
+valid = len(re.findall(r"Prover result is: Valid", log))
+failed = len(re.findall(r"Prover result is: (?!Valid)", log))
+print(f"why3 summary: {valid} valid, {failed} not proved")
+assert valid >= 2, f"expected at least 2 proved goals (push, pop), found {valid}"
+'''},
+    env=r82(), project=r82p("queue-spec"), stage="verify", **ROUND82,
+)
+
+case(
+    "z3py-runner-logs-parse-error-continues-then-report-keyerror", "smt:check", R82_IMG_PY,
+    ["mkdir -p out", "python scripts/prove_all.py", "python scripts/report.py out/results.json"],
+    lab("compile_error", [r"^ERROR obligations/limits\.smt2: b'\(error \"line 5 column"],
+        "Python 3.11, z3-solver 5.4.1 (PyPI)",
+        "limits.smt2 applies the bit-vector bvult to Int constants (a sort error, left from the old bit-vector encoding); the runner logs the parse error and goes on, and the report then fails on the missing result",
+        accept=["other"]),
+    files={"obligations/deposit.smt2": "(declare-const b Int)\n(declare-const a Int)\n(assert (>= b 0))\n(assert (> a 0))\n(assert (< (+ b a) 0))\n",
+           "obligations/limits.smt2": "(declare-const used Int)\n(declare-const cap Int)\n(assert (>= used 0))\n(assert (<= used cap))\n(assert (bvult cap used))\n",
+           "scripts/prove_all.py": '''import glob
+import json
+
+import z3
+
+results = {}
+for f in sorted(glob.glob("obligations/*.smt2")):
+    try:
+        s = z3.Solver()
+        s.from_file(f)
+        r = s.check()
+        results[f] = str(r)
+        print(f"{f}: {r}")
+    except z3.Z3Exception as e:
+        # logged, the run goes on with the other obligations
+        print(f"ERROR {f}: {e}")
+json.dump(results, open("out/results.json", "w"), indent=1)
+print(f"{len(results)} results written to out/results.json")
+''', "scripts/report.py": '''import glob
+import json
+import sys
+
+results = json.load(open(sys.argv[1]))
+print("| obligation | result |")
+for f in sorted(glob.glob("obligations/*.smt2")):
+    print(f"| {f} | {results[f]} |")
+'''},
+    env=r82py(), project=r82p("quota-rules"), stage="verify", **ROUND82,
+)
+
+case(
+    "z3-unknown-sort-no-pipefail-tee-then-expect-unsat-fails", "smt:check", R82_IMG,
+    ["mkdir -p out",
+     "set +o pipefail\nz3 -smt2 obligations/escrow.smt2 | tee out/escrow.result\nset -o pipefail",
+     "python3 scripts/expect_unsat.py out/escrow.result"],
+    lab("compile_error", [r"""^\(error "line 3 column \d+: Invalid constant declaration: unknown sort 'Integer'"\)$"""],
+        "z3 4.8.12 (Debian), bash without pipefail around a tee, Python 3.11",
+        "escrow.smt2 declares `held` with the sort Integer (not Int); z3 reports the error and goes on, the tee hides its exit status, every later assertion on `held` is an unknown constant, check-sat answers sat and the expectation check fails"),
+    files={"obligations/escrow.smt2": '''(set-logic QF_LIA)
+(declare-const total Int)
+(declare-const held Integer)
+(assert (>= total 0))
+(assert (<= held total))
+(assert (< (- total held) 0))
+(check-sat)
+''', "scripts/expect_unsat.py": '''import sys
+
+res = open(sys.argv[1]).read().split()[-1]
+if res != "unsat":
+    sys.exit(f"{sys.argv[1]}: expected unsat, got {res}")
+print("escrow obligation holds")
+'''},
+    env=r82(), project=r82p("escrow-service"), stage="verify", **ROUND82,
 )
