@@ -53232,3 +53232,753 @@ print("rendered out/statement.html")
 ''', "data/statement.json": '{"customer": "Blue Sun Corp", "totals": {"net": 4800.0, "gross": 5712.0}}\n'},
     env=r81(), project=r81p("customer-statements"), stage="report", **ROUND81,
 )
+
+
+# Round 82: formal verification and proof jobs (Coq's coqc and coq_makefile, Agda, Z3 on SMT-LIB
+# scripts and through z3-solver's Python API, Why3 with Z3 as its prover, Frama-C, and the make
+# and shell glue that runs them).
+ROUND82 = dict(round=82)
+R82_IMG = "registry.contoso.dev/ci/proof-tools:bookworm"
+R82_IMG_PY = "python:3.11-bookworm"
+
+
+def r82(**kw):
+    """The proof-tools image: Debian's coqc, agda, z3, why3 and frama-c on the PATH."""
+    e = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
+    e.update(kw)
+    return e
+
+
+def r82py(**kw):
+    """The python image: a venv with z3-solver (and its own z3 binary) first on the PATH."""
+    e = {"PATH": "/tmp/diag82/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    e.update(kw)
+    return e
+
+
+def r82p(name):
+    return "contoso/" + name
+
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "coqc-induction-step-left-open-incomplete-proof", "proofs:coq", R82_IMG,
+    ["coqc --version", "coqc -Q theories Ledger theories/Sums.v"],
+    lab("compile_error", [r"Attempt to save an incomplete proof"],
+        "coqc (Coq 8.16, Debian bookworm)",
+        "the induction's successor case was deleted from the proof script; Qed on remaining open goals",
+        accept=["test_assertion"]),
+    files={"theories/Sums.v": '''Require Import Arith.
+
+(* Addition commutes; used by the balance lemmas in Balance.v. *)
+Lemma add_comm_nat : forall n m : nat, n + m = m + n.
+Proof.
+  intros n m. induction n as [| n IH].
+  - simpl. rewrite <- plus_n_O. reflexivity.
+Qed.
+'''},
+    env=r82(), project=r82p("ledger-proofs"), stage="verify", **ROUND82,
+)
+
+R82_COQPROJECT = "-Q theories Escrow\n{files}\n"
+
+case(
+    "coq-makefile-build-fold-left-typo-reference-not-found", "proofs:coq", R82_IMG,
+    ["coq_makefile -f _CoqProject -o CoqMakefile", "make -f CoqMakefile"],
+    lab("compile_error", [r"The reference fold_lft was not found in the current environment"],
+        "coq_makefile and coqc (Coq 8.16), GNU make 4.3",
+        "Payouts.v calls fold_lft (a typo for fold_left); coqc stops on the unknown reference"),
+    files={"_CoqProject": R82_COQPROJECT.format(files="theories/Core.v\ntheories/Payouts.v"),
+           "theories/Core.v": "Definition amount := nat.\nDefinition fee (a : amount) : amount := Nat.div a 100.\n",
+           "theories/Payouts.v": '''From Escrow Require Import Core.
+Require Import List.
+Import ListNotations.
+
+Definition total (xs : list amount) : amount := fold_lft Nat.add xs 0.
+
+Lemma total_nil : total [] = 0.
+Proof. reflexivity. Qed.
+'''},
+    env=r82(), project=r82p("escrow-spec"), stage="verify", **ROUND82,
+)
+
+case(
+    "coqdep-coqproject-lists-deleted-theory-file", "proofs:coq", R82_IMG,
+    ["coq_makefile -f _CoqProject -o CoqMakefile", "make -f CoqMakefile -j2"],
+    lab("other", [r"No rule to make target 'theories/Invariants\.v'"],
+        "coq_makefile, coqdep (Coq 8.16), GNU make 4.3",
+        "_CoqProject still lists theories/Invariants.v, which a refactor merged into Core.v and deleted"),
+    files={"_CoqProject": R82_COQPROJECT.format(files="theories/Core.v\ntheories/Invariants.v"),
+           "theories/Core.v": "Definition slot := nat.\nLemma slot_refl : forall s : slot, s = s.\nProof. reflexivity. Qed.\n"},
+    env=r82(), project=r82p("consensus-model"), stage="verify", **ROUND82,
+)
+
+case(
+    "coqc-nat-where-bool-expected-type-mismatch", "proofs:coq", R82_IMG,
+    ["coqc -Q theories Quota theories/Limits.v"],
+    lab("type_error", [r'has type\s*"nat"\s*while it is expected to have type\s*"bool"', r'The term "limit" has type'],
+        "coqc (Coq 8.16)",
+        "within_quota returns the limit (a nat) in one branch of a bool-valued match",
+        accept=["compile_error"]),
+    files={"theories/Limits.v": '''Definition limit : nat := 64.
+
+Definition within_quota (used : nat) : bool :=
+  match Nat.leb used limit with
+  | true => true
+  | false => limit
+  end.
+'''},
+    env=r82(), project=r82p("quota-service"), stage="verify", **ROUND82,
+)
+
+case(
+    "coqc-from-require-logical-path-not-bound", "proofs:coq", R82_IMG,
+    ["coqc -R theories/base Registry theories/base/Names.v",
+     "coqc theories/Lookup.v"],
+    lab("compile_error", [r"Cannot find a physical path bound to logical path"],
+        "coqc (Coq 8.16)",
+        "the second coqc call lacks the -R theories/base Registry flag, so `From Registry Require Import Names` finds nothing",
+        accept=["other"]),
+    files={"theories/base/Names.v": "Definition name := list nat.\n",
+           "theories/Lookup.v": "From Registry Require Import Names.\n\nDefinition empty : name := nil.\n"},
+    env=r82(), project=r82p("name-registry"), stage="verify", **ROUND82,
+)
+
+R82_AGDA_PRELUDE = '''data Bool : Set where
+  true false : Bool
+
+data Nat : Set where
+  zero : Nat
+  suc  : Nat -> Nat
+'''
+
+case(
+    "agda-even-returns-nat-instead-of-bool", "proofs:agda", R82_IMG,
+    ["agda --version", "agda -i src src/Parity.agda"],
+    lab("type_error", [r"Nat !=< Bool"],
+        "Agda 2.6 (Debian agda-bin)",
+        "the recursive case of `even` returns the predecessor (a Nat) where a Bool is declared",
+        accept=["compile_error"]),
+    files={"src/Parity.agda": "module Parity where\n\n" + R82_AGDA_PRELUDE + '''
+not : Bool -> Bool
+not true = false
+not false = true
+
+even : Nat -> Bool
+even zero = true
+even (suc n) = n
+'''},
+    env=r82(), project=r82p("parity-lemmas"), stage="verify", **ROUND82,
+)
+
+case(
+    "agda-pred-missing-zero-case-coverage", "proofs:agda", R82_IMG,
+    ["agda -i src src/Arith.agda"],
+    lab("compile_error", [r"Incomplete pattern matching for pred", r"^\s*pred zero\s*$"],
+        "Agda 2.6 (Debian agda-bin)",
+        "pred has no clause for zero; Agda's coverage check rejects the definition"),
+    files={"src/Arith.agda": "module Arith where\n\n" + R82_AGDA_PRELUDE + '''
+pred : Nat -> Nat
+pred (suc n) = n
+'''},
+    env=r82(), project=r82p("arith-kernel"), stage="verify", **ROUND82,
+)
+
+case(
+    "agda-safe-mode-rejects-postulated-lemma", "proofs:agda", R82_IMG,
+    ["agda -i src src/Vault.agda"],
+    lab("compile_error", [r"Cannot postulate \+-comm with safe flag"],
+        "Agda 2.6 (Debian agda-bin)",
+        "a lemma was left as a postulate in a module checked with --safe, which forbids postulates",
+        accept=["lint_failure"]),
+    files={"src/Vault.agda": "{-# OPTIONS --safe #-}\nmodule Vault where\n\n" + R82_AGDA_PRELUDE + '''
+_+_ : Nat -> Nat -> Nat
+zero + m = m
+suc n + m = suc (n + m)
+
+data _==_ {A : Set} (x : A) : A -> Set where
+  refl : x == x
+
+postulate
+  +-comm : (n m : Nat) -> (n + m) == (m + n)
+'''},
+    env=r82(), project=r82p("vault-model"), stage="verify", **ROUND82,
+)
+
+case(
+    "z3-smtlib-undeclared-constant-balance", "smt:check", R82_IMG,
+    ["z3 --version", "z3 -smt2 obligations/withdraw.smt2"],
+    lab("compile_error", [r'error "line \d+ column \d+: unknown constant balance'],
+        "z3 4.8 (Debian bookworm)",
+        "the obligation uses `balance` after the declare-const was renamed to `bal`",
+        accept=["other"]),
+    files={"obligations/withdraw.smt2": '''(set-logic QF_LIA)
+(declare-const bal Int)
+(declare-const amount Int)
+(assert (>= bal 0))
+(assert (> amount 0))
+(assert (<= amount balance))
+(assert (< (- bal amount) 0))
+(check-sat)
+'''},
+    env=r82(), project=r82p("wallet-rules"), stage="verify", **ROUND82,
+)
+
+R82_RUN_SMT = '''#!/usr/bin/env bash
+# Every obligation must be unsat (no counterexample to the property).
+set -eo pipefail
+fail=0
+for f in obligations/*.smt2; do
+  res=$(z3 -smt2 -T:20 "$f")
+  if [ "$res" = "unsat" ]; then
+    echo "ok   $f"
+  else
+    echo "FAIL $f: expected unsat, got $res"
+    fail=1
+  fi
+done
+exit $fail
+'''
+
+case(
+    "z3-obligation-sat-counterexample-transfer-overdraft", "smt:check", R82_IMG,
+    ["bash scripts/run_smt.sh"],
+    lab("test_assertion", [r"^FAIL obligations/transfer\.smt2: expected unsat, got sat"],
+        "z3 4.8 (Debian bookworm), a bash runner",
+        "the transfer obligation is satisfiable: the guard checks amount <= bal but the new 2-unit fee is also debited, so z3 finds an overdraft"),
+    files={"scripts/run_smt.sh": R82_RUN_SMT,
+           "obligations/deposit.smt2": "(declare-const b Int)\n(declare-const a Int)\n(assert (>= b 0))\n(assert (> a 0))\n(assert (< (+ b a) 0))\n(check-sat)\n",
+           "obligations/transfer.smt2": '''; property: after a transfer with fee, the source balance stays >= 0
+(declare-const bal Int)
+(declare-const amount Int)
+(declare-const fee Int)
+(assert (>= bal 0))
+(assert (> amount 0))
+(assert (= fee 2))
+(assert (<= amount bal))
+(assert (< (- bal amount fee) 0))
+(check-sat)
+'''},
+    env=r82(), project=r82p("wallet-rules"), stage="verify", **ROUND82,
+)
+
+case(
+    "z3py-pytest-rate-limiter-invariant-model-found", "test:smt", R82_IMG_PY,
+    ["python -m pytest -q tests/"],
+    lab("test_assertion", [r"AssertionError: counterexample: ", r"^FAILED tests/test_limiter\.py::test_tokens_never_negative"],
+        "Python 3.11, pytest 9.2, z3-solver 5.4.1 (PyPI)",
+        "the rate limiter's refill invariant has a counterexample (refill may exceed capacity); the test asserts unsat and z3 returns a model"),
+    files={"tests/test_limiter.py": '''from z3 import Int, Solver, And, Not, Implies, unsat
+
+
+def step(tokens, refill, cost, cap):
+    return tokens + refill - cost
+
+
+def test_tokens_never_negative():
+    tokens, refill, cost, cap = Int("tokens"), Int("refill"), Int("cost"), Int("cap")
+    s = Solver()
+    pre = And(tokens >= 0, tokens <= cap, refill >= 0, cost >= 0, cost <= tokens)
+    post = And(step(tokens, refill, cost, cap) >= 0, step(tokens, refill, cost, cap) <= cap)
+    s.add(Not(Implies(pre, post)))
+    r = s.check()
+    assert r == unsat, f"counterexample: {s.model()}"
+'''},
+    env=r82py(), project=r82p("rate-limiter"), **ROUND82,
+)
+
+case(
+    "z3py-check-script-system-python-no-z3-module", "smt:check", R82_IMG_PY,
+    ["python3 --version", "/usr/bin/python3 scripts/check_schedules.py"],
+    lab("dependency_install", [r"ModuleNotFoundError: No module named 'z3'"],
+        "Debian's Python 3.11 (no z3-solver installed), z3-solver only in the project's venv",
+        "the job calls /usr/bin/python3 directly instead of the venv where z3-solver is installed"),
+    files={"scripts/check_schedules.py": '''from z3 import Bool, Solver, Or, Not, sat
+
+shifts = [Bool(f"shift_{i}") for i in range(4)]
+s = Solver()
+s.add(Or(shifts))
+print("schedule feasible" if s.check() == sat else "infeasible")
+'''},
+    env=r82py(), project=r82p("rota-planner"), **ROUND82,
+)
+
+case(
+    "pip-z3-solver-pin-version-does-not-exist", "setup:smt", R82_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install -q -r requirements-verify.txt"],
+    lab("dependency_install", [r"No matching distribution found for z3-solver==4\.99\.2",
+                               r"Could not find a version that satisfies the requirement z3-solver==4\.99\.2"],
+        "pip (Python 3.11 venv) against PyPI",
+        "requirements-verify.txt pins z3-solver==4.99.2, a release that does not exist"),
+    files={"requirements-verify.txt": "z3-solver==4.99.2\npytest>=8\n"},
+    env=r82py(), project=r82p("policy-checker"), stage="setup", **ROUND82,
+)
+
+case(
+    "z3-nonlinear-factoring-query-hits-solver-timeout", "smt:check", R82_IMG,
+    ["echo 'checking key-derivation obligations (per-query limit 8s)'",
+     "res=$(z3 -smt2 -T:8 obligations/derive.smt2); echo \"derive.smt2: $res\"; test \"$res\" = unsat"],
+    lab("timeout_or_oom", [r"^derive\.smt2: timeout$"],
+        "z3 4.8 (Debian bookworm), its -T hard time limit",
+        "a nonlinear integer query (factoring a 64-bit semiprime) is beyond z3 within the 8s per-query limit; z3 prints timeout and the check fails",
+        accept=["test_assertion"]),
+    files={"obligations/derive.smt2": '''(set-logic QF_NIA)
+(declare-const p Int)
+(declare-const q Int)
+(assert (> p 1))
+(assert (> q 1))
+(assert (= (* p q) 18446743979220271189))
+(check-sat)
+'''},
+    env=r82(), project=r82p("key-derivation"), stage="verify", duration=12, **ROUND82,
+)
+
+case(
+    "why3-buffer-spec-unbound-symbol-lenght", "proofs:why3", R82_IMG,
+    ["why3 config detect > /dev/null", "why3 prove -P z3 -L theories theories/ring_buffer.mlw"],
+    lab("compile_error", [r"unbound function or predicate symbol 'lenght'"],
+        "Why3 1.5.1 with Z3 4.8.12 as its prover (Debian bookworm)",
+        "the ring buffer's invariant misspells length as lenght; Why3's typing stops before any goal is sent to a prover"),
+    files={"theories/ring_buffer.mlw": '''module RingBuffer
+  use int.Int
+  use list.List
+  use list.Length
+
+  constant capacity : int = 16
+
+  type buffer = { mutable data : list int; mutable size : int }
+    invariant { 0 <= size <= capacity }
+    invariant { lenght data = size }
+    by { data = Nil; size = 0 }
+
+  let push (b : buffer) (v : int) : unit
+    requires { b.size < capacity }
+    ensures  { b.size = old b.size + 1 }
+  = b.data <- Cons v b.data;
+    b.size <- b.size + 1
+end
+'''},
+    env=r82(), project=r82p("ring-buffer"), stage="verify", **ROUND82,
+)
+
+case(
+    "why3-prove-withdraw-postcondition-unknown-sat", "proofs:why3", R82_IMG,
+    ["why3 config detect > /dev/null", "why3 --version", "why3 prove -P z3 -t 10 theories/account.mlw"],
+    lab("test_assertion", [r"Prover result is: Unknown \(sat\)", r"^Goal withdraw'vc\.$"],
+        "Why3 1.5.1 with Z3 4.8.12 as its prover (Debian bookworm)",
+        "withdraw's postcondition promises a non-negative balance, but the precondition only bounds the amount by balance + overdraft; Z3 answers sat (a counterexample) and why3 exits 2"),
+    files={"theories/account.mlw": '''module Account
+  use int.Int
+
+  val constant overdraft : int
+  axiom overdraft_pos : overdraft >= 0
+
+  let withdraw (balance amount : int) : int
+    requires { amount > 0 }
+    requires { amount <= balance + overdraft }
+    ensures  { result >= 0 }
+  = balance - amount
+end
+'''},
+    env=r82(), project=r82p("accounts-spec"), stage="verify", **ROUND82,
+)
+
+case(
+    "frama-c-eva-ring-buffer-out-of-bounds-alarm", "analyze:eva", R82_IMG,
+    ["frama-c -eva -eva-warn-key alarm=error -cpp-extra-args=-Iinclude src/ring.c"],
+    lab("test_assertion", [r"^\[eva:alarm\] src/ring\.c:7: Warning:", r"accessing out of bounds index\. assert head < 8;"],
+        "Frama-C 25.0 (Manganese) EVA, Debian frama-c-base",
+        "the fill loop runs i <= N and pushes one element past the end of buf; EVA raises an out-of-bounds alarm, which the job treats as an error",
+        accept=["lint_failure"]),
+    files={"include/ring.h": "#define N 8\n", "src/ring.c": '''#include "ring.h"
+
+int buf[N];
+int head;
+
+void push(int v) {
+  buf[head] = v;
+  head = head + 1;
+}
+
+int main(void) {
+  for (int i = 0; i <= N; i++)
+    push(i);
+  return buf[0];
+}
+'''},
+    env=r82(), project=r82p("sensor-firmware"), stage="analyze", **ROUND82,
+)
+
+R82_WP_GATE = '''#!/usr/bin/env bash
+set -eo pipefail
+mkdir -p out
+frama-c -wp -wp-prover z3 -wp-rte -wp-timeout 10 src/abs.c | tee out/wp.log
+proved=$(sed -n 's/^\\[wp\\] Proved goals: *\\([0-9]*\\) \\/ \\([0-9]*\\)$/\\1/p' out/wp.log)
+total=$(sed -n 's/^\\[wp\\] Proved goals: *\\([0-9]*\\) \\/ \\([0-9]*\\)$/\\2/p' out/wp.log)
+if [ "$proved" != "$total" ]; then
+  echo "wp-gate: $proved of $total goals proved; every goal must be proved"
+  exit 1
+fi
+'''
+
+case(
+    "frama-c-wp-abs-signed-overflow-goal-unproved", "analyze:wp", R82_IMG,
+    ["bash scripts/wp_gate.sh"],
+    lab("test_assertion", [r"Goal typed_abs_val_assert_rte_signed_overflow : (Timeout|Unknown|Failed)",
+                           r"^wp-gate: \d+ of \d+ goals proved"],
+        "Frama-C 25.0 WP with Z3 4.8.12 through Why3 1.5.1 (Debian bookworm)",
+        "abs_val negates INT_MIN with no precondition against it; the RTE overflow goal cannot be proved and the gate script fails",
+        accept=["other"]),
+    files={"scripts/wp_gate.sh": R82_WP_GATE, "src/abs.c": '''/*@ ensures \\result >= 0;
+    assigns \\nothing;
+*/
+int abs_val(int x) {
+  return x < 0 ? -x : x;
+}
+
+/*@ requires lo <= hi;
+    ensures lo <= \\result <= hi;
+    assigns \\nothing;
+*/
+int clamp(int x, int lo, int hi) {
+  if (x < lo) return lo;
+  if (x > hi) return hi;
+  return x;
+}
+'''},
+    setup="why3 config detect > /dev/null 2>&1 || true",
+    env=r82(), project=r82p("libmath-verified"), stage="analyze", duration=25, **ROUND82,
+)
+
+R82_NO_ADMITS = '''#!/usr/bin/env bash
+# Proofs on main may not end in Admitted or use admit.
+set -eo pipefail
+status=0
+while IFS=: read -r file line text; do
+  echo "error: $file:$line: unfinished proof (${text// /}) is not allowed on protected branches"
+  status=1
+done < <(grep -rnE --include='*.v' '\\b(Admitted|admit)\\b' theories/ || true)
+[ "$status" -eq 0 ] && echo "no admitted proofs"
+exit $status
+'''
+
+case(
+    "coq-no-admits-gate-refund-lemma-admitted", "lint:proofs", R82_IMG,
+    ["bash scripts/no_admits.sh"],
+    lab("lint_failure", [r"^error: theories/Refund\.v:\d+: unfinished proof"],
+        "bash and grep (a repository gate over Coq sources)",
+        "refund_bounded was committed with Admitted; the no-admits gate rejects it"),
+    files={"scripts/no_admits.sh": R82_NO_ADMITS,
+           "theories/Refund.v": '''Require Import Arith.
+
+Definition refund (paid fee : nat) : nat := paid - fee.
+
+Lemma refund_bounded : forall p f, refund p f <= p.
+Proof.
+  intros p f. unfold refund.
+Admitted.
+''',
+           "theories/Fees.v": "Definition fee (p : nat) : nat := p / 50.\n"},
+    env=r82(), project=r82p("refund-proofs"), stage="lint", **ROUND82,
+)
+
+case(
+    "proof-runner-script-not-executable-permission-denied", "proofs:all", R82_IMG,
+    ["./scripts/check_all.sh"],
+    lab("permission_or_secret", [r"\./scripts/check_all\.sh: Permission denied"],
+        "bash",
+        "scripts/check_all.sh was committed without its executable bit (mode 100644); the job runs it directly",
+        accept=["other"]),
+    files={"scripts/check_all.sh": "#!/usr/bin/env bash\nset -e\ncoqc -Q theories Net theories/Routes.v\n",
+           "theories/Routes.v": "Definition hop := nat.\n"},
+    env=r82(), project=r82p("routing-proofs"), stage="verify", **ROUND82,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "pip-z3-solver-mirror-read-timeout", "setup:smt", R82_IMG_PY,
+    ["python -m venv .venv",
+     ".venv/bin/pip install --timeout 3 --retries 1 z3-solver==4.15.4.0 pytest"],
+    lab("network_or_flaky", [r"Read timed out\. \(read timeout=3(\.0)?\)"],
+        "pip (Python 3.11 venv) against the company's PyPI mirror (a loopback server that accepts and never answers)",
+        "the package mirror accepts connections and never answers; pip's reads time out, it retries once and gives up",
+        infra=True),
+    files={}, env=r82py(PIP_INDEX_URL="http://127.0.0.1:{PORT_BLACKHOLE}/simple/"),
+    project=r82p("policy-checker"), stage="setup", **ROUND82,
+)
+
+case(
+    "agda-stdlib-tarball-download-503", "setup:agda", R82_IMG,
+    ["mkdir -p vendor",
+     "curl -fsSL --retry 2 --retry-delay 1 -o vendor/agda-stdlib-1.7.1.tar.gz \"$DEPS_MIRROR/agda/agda-stdlib-1.7.1.tar.gz\"",
+     "tar -xzf vendor/agda-stdlib-1.7.1.tar.gz -C vendor"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 503"],
+        "curl 7.88 against the dependency mirror (a loopback server answering 503)",
+        "the dependency mirror answers 503 Service Unavailable for the Agda standard library tarball, also on curl's retries",
+        infra=True),
+    files={"src/Main.agda": "module Main where\n\nopen import Data.Nat\n"},
+    env=r82(DEPS_MIRROR="http://127.0.0.1:{PORT_503}"), project=r82p("type-theory-notes"), stage="setup", **ROUND82,
+)
+
+case(
+    "smtlib-benchmark-fetch-dns-name-not-resolved", "bench:smt", R82_IMG,
+    ["python3 scripts/fetch_benchmarks.py QF_LIA/cav2009 QF_BV/sage"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -?\d+\] (Name or service not known|Temporary failure in name resolution|No address associated with hostname)",
+                            r"socket\.gaierror: \[Errno -2\] Name or service not known"],
+        "Python 3.11 urllib (Debian), a benchmark mirror whose name does not resolve",
+        "the SMT-LIB benchmark mirror's host name does not resolve from the runner; the fetch script's urlopen fails",
+        infra=True),
+    files={"scripts/fetch_benchmarks.py": '''import os
+import sys
+import urllib.request
+
+MIRROR = os.environ.get("SMTLIB_MIRROR", "https://smtlib-mirror.contoso.invalid")
+
+for family in sys.argv[1:]:
+    url = f"{MIRROR}/{family}.tar.zst"
+    print(f"fetching {url}", flush=True)
+    with urllib.request.urlopen(url, timeout=20) as r:
+        data = r.read()
+    os.makedirs("benchmarks", exist_ok=True)
+    open(os.path.join("benchmarks", family.replace("/", "_") + ".tar.zst"), "wb").write(data)
+'''},
+    env=r82(), project=r82p("solver-bench"), stage="bench", **ROUND82,
+)
+
+case(
+    "proof-cache-download-wget-429", "proofs:coq", R82_IMG,
+    ["echo \"restoring compiled .vo cache for $CI_COMMIT_REF_SLUG\"",
+     "wget -nv -O vo-cache.tar.gz \"$PROOF_CACHE_URL/coq-8.16/main.tar.gz\"",
+     "tar -xzf vo-cache.tar.gz"],
+    lab("network_or_flaky", [r"ERROR 429: Too Many Requests"],
+        "GNU Wget 1.21 against the proof cache (a loopback server answering 429 with Retry-After)",
+        "the shared proof-artifact cache rate-limits the runner (429 Too Many Requests); the restore step fails",
+        infra=True),
+    files={"theories/Main.v": "Definition x := 1.\n"},
+    env=r82(PROOF_CACHE_URL="http://127.0.0.1:{PORT_429}", CI_COMMIT_REF_SLUG="main"),
+    project=r82p("compiler-correctness"), stage="verify", **ROUND82,
+)
+
+case(
+    "pip-install-verify-deps-internal-index-certificate-expired", "setup:smt", R82_IMG_PY,
+    ["python -m venv .venv",
+     ".venv/bin/pip install -r requirements-verify.txt"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "pip (Python 3.11 venv) against the internal package index over HTTPS (a loopback server whose certificate expired)",
+        "the internal package index's TLS certificate has expired; pip cannot verify it on any attempt and finds no z3-solver",
+        accept=["infrastructure"], infra=True),
+    files={"requirements-verify.txt": "z3-solver==4.15.4.0\n"},
+    env=r82py(PIP_INDEX_URL="https://127.0.0.1:{PORT_EXPIRED}/simple/", PIP_CERT="{R10_CA_FILE}", PIP_RETRIES="1"),
+    project=r82p("firewall-rules-verifier"), stage="setup", **ROUND82,
+)
+
+case(
+    "smt-obligation-generator-disk-full", "smt:generate", R82_IMG,
+    ["python3 scripts/gen_obligations.py --unroll 4000 --out out/unrolled.smt2"],
+    lab("infrastructure", [r"No space left on device"],
+        "Python 3.11 (Debian); the runner's scratch volume (a 1 MiB tmpfs here) is full",
+        "writing the unrolled SMT-LIB obligations fills the scratch volume; the write fails with ENOSPC",
+        accept=["other"], infra=True),
+    files={"scripts/gen_obligations.py": '''import argparse
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--unroll", type=int, default=100)
+ap.add_argument("--out")
+a = ap.parse_args()
+with open(a.out, "w") as f:
+    f.write("(set-logic QF_BV)\\n")
+    for i in range(a.unroll):
+        f.write(f"(declare-const x{i} (_ BitVec 64))\\n")
+        f.write(f"(assert (= x{i} (bvadd x{max(i - 1, 0)} #x{i:016x})))\\n")
+        f.write(f"(assert (bvult x{i} #x{(i * 7919) % (1 << 63):016x})) ; step {i} of the unrolled loop body\\n")
+    f.write("(check-sat)\\n")
+print(f"wrote {a.out}")
+'''},
+    tmpfs=("out", "256k"), env=r82(), project=r82p("loop-unroller"), stage="generate", **ROUND82,
+)
+
+case(
+    "remote-prover-farm-never-answers-job-timeout", "proofs:why3", R82_IMG,
+    ["echo \"submitting proof obligations to $PROVER_FARM_URL\"",
+     "python3 scripts/submit_goals.py theories/scheduler.mlw"],
+    lab("timeout_or_oom", [r"^submitting proof obligations to http://127\.0\.0\.1:\d+$",
+                           r"^POST http://127\.0\.0\.1:\d+/v1/batches \(12 goals\)$"],
+        "Python 3.11 urllib (no timeout set) against the remote prover farm (a loopback server that accepts and never answers); the runner's job timeout",
+        "the remote prover farm accepts the batch upload and never answers; the script has no timeout and the job runs into the 1h limit",
+        accept=["network_or_flaky"], infra=True),
+    files={"scripts/submit_goals.py": '''import json
+import os
+import sys
+import urllib.request
+
+url = os.environ["PROVER_FARM_URL"] + "/v1/batches"
+goals = [{"file": sys.argv[1], "goal": f"vc_{i}", "provers": ["z3", "cvc5"]} for i in range(12)]
+print(f"POST {url} ({len(goals)} goals)", flush=True)
+req = urllib.request.Request(url, data=json.dumps(goals).encode(), headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req) as r:
+    print(json.load(r))
+''', "theories/scheduler.mlw": "module Scheduler\n  use int.Int\n  goal g: 1 + 1 = 2\nend\n"},
+    env=r82(PROVER_FARM_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=10, duration=3600,
+    timeout_text="1h0m0s", project=r82p("task-scheduler"), stage="verify", **ROUND82,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "coqc-or-true-missing-period-then-cart-cannot-load-types", "proofs:coq", R82_IMG,
+    ["coqc -Q theories Shop theories/Types.v || echo \"Types.v failed, continuing with the remaining theories\"",
+     "coqc -Q theories Shop theories/Cart.v"],
+    lab("compile_error", [r"^Error: Syntax error: '\.' expected after \[gallina\]"],
+        "coqc (Coq 8.16)",
+        "a Inductive declaration in Types.v lost its closing period; the failure is swallowed (`|| echo`) and Cart.v then cannot load the never-built Shop.Types"),
+    files={"theories/Types.v": '''Inductive sku := Sku : nat -> sku
+
+Definition sku_id (s : sku) : nat := match s with Sku n => n end.
+''', "theories/Cart.v": '''From Shop Require Import Types.
+Require Import List.
+
+Definition cart := list sku.
+Definition ids (c : cart) : list nat := map sku_id c.
+'''},
+    env=r82(), project=r82p("shop-model"), stage="verify", **ROUND82,
+)
+
+R82_POLICY_MAKEFILE = '''.PHONY: all gen check
+
+all: gen check
+
+gen:
+\t-python3 scripts/gen_policy_smt.py rules/policy.json out/policy.smt2
+
+check:
+\tz3 -smt2 out/policy.smt2
+'''
+
+case(
+    "make-ignored-policy-generator-keyerror-then-z3-no-input", "smt:policy", R82_IMG,
+    ["mkdir -p out", "make"],
+    lab("other", [r"^KeyError: 'max_amount'"],
+        "GNU make 4.3 (`-` prefix), Python 3.11, z3 4.8.12",
+        "rules/policy.json was migrated to camelCase (maxAmount) but the SMT generator still reads max_amount; make ignores the failed recipe and z3 then has no input file"),
+    files={"Makefile": R82_POLICY_MAKEFILE,
+           "rules/policy.json": '{"currency": "EUR", "maxAmount": 5000, "dailyLimit": 20000}\n',
+           "scripts/gen_policy_smt.py": '''import json
+import sys
+
+rules = json.load(open(sys.argv[1]))
+smt = f"""(declare-const amount Int)
+(declare-const daily Int)
+(assert (> amount {rules['max_amount']}))
+(assert (<= (+ daily amount) {rules['daily_limit']}))
+(check-sat)
+"""
+open(sys.argv[2], "w").write(smt)
+print(f"wrote {sys.argv[2]}")
+'''},
+    env=r82(), project=r82p("payment-limits"), stage="verify", **ROUND82,
+)
+
+case(
+    "why3-set-plus-e-syntax-error-then-summary-no-goals", "proofs:why3", R82_IMG,
+    ["mkdir -p out", "why3 config detect > /dev/null",
+     "set +e\nwhy3 prove -P z3 theories/queue.mlw > out/why3.log 2>&1\ncat out/why3.log\npython3 scripts/summarize.py out/why3.log\nrc=$?\nset -e\nexit $rc"],
+    lab("compile_error", [r'^File "theories/queue\.mlw", line \d+, characters \d+-\d+:$', r"^syntax error$"],
+        "Why3 1.5.1 with Z3 4.8.12, Python 3.11",
+        "queue.mlw's pop contract has an empty ensures clause (a syntax error); the script runs under `set +e`, so the summary step then fails on finding no proved goals"),
+    files={"theories/queue.mlw": '''module Queue
+  use int.Int
+  use list.List
+  use list.Length
+
+  type queue = { mutable items : list int }
+
+  let push (q : queue) (v : int) : unit
+    ensures { length q.items = length (old q.items) + 1 }
+  = q.items <- Cons v q.items
+
+  let pop (q : queue) : int
+    requires { q.items <> Nil }
+    ensures  { }
+  = match q.items with
+    | Nil -> absurd
+    | Cons x r -> q.items <- r; x
+    end
+end
+''', "scripts/summarize.py": '''import re
+import sys
+
+log = open(sys.argv[1]).read()
+valid = len(re.findall(r"Prover result is: Valid", log))
+failed = len(re.findall(r"Prover result is: (?!Valid)", log))
+print(f"why3 summary: {valid} valid, {failed} not proved")
+assert valid >= 2, f"expected at least 2 proved goals (push, pop), found {valid}"
+'''},
+    env=r82(), project=r82p("queue-spec"), stage="verify", **ROUND82,
+)
+
+case(
+    "z3py-runner-logs-parse-error-continues-then-report-keyerror", "smt:check", R82_IMG_PY,
+    ["mkdir -p out", "python scripts/prove_all.py", "python scripts/report.py out/results.json"],
+    lab("compile_error", [r"^ERROR obligations/limits\.smt2: b'\(error \"line 5 column"],
+        "Python 3.11, z3-solver 5.4.1 (PyPI)",
+        "limits.smt2 applies the bit-vector bvult to Int constants (a sort error, left from the old bit-vector encoding); the runner logs the parse error and goes on, and the report then fails on the missing result",
+        accept=["other"]),
+    files={"obligations/deposit.smt2": "(declare-const b Int)\n(declare-const a Int)\n(assert (>= b 0))\n(assert (> a 0))\n(assert (< (+ b a) 0))\n",
+           "obligations/limits.smt2": "(declare-const used Int)\n(declare-const cap Int)\n(assert (>= used 0))\n(assert (<= used cap))\n(assert (bvult cap used))\n",
+           "scripts/prove_all.py": '''import glob
+import json
+
+import z3
+
+results = {}
+for f in sorted(glob.glob("obligations/*.smt2")):
+    try:
+        s = z3.Solver()
+        s.from_file(f)
+        r = s.check()
+        results[f] = str(r)
+        print(f"{f}: {r}")
+    except z3.Z3Exception as e:
+        # logged, the run goes on with the other obligations
+        print(f"ERROR {f}: {e}")
+json.dump(results, open("out/results.json", "w"), indent=1)
+print(f"{len(results)} results written to out/results.json")
+''', "scripts/report.py": '''import glob
+import json
+import sys
+
+results = json.load(open(sys.argv[1]))
+print("| obligation | result |")
+for f in sorted(glob.glob("obligations/*.smt2")):
+    print(f"| {f} | {results[f]} |")
+'''},
+    env=r82py(), project=r82p("quota-rules"), stage="verify", **ROUND82,
+)
+
+case(
+    "z3-unknown-sort-no-pipefail-tee-then-expect-unsat-fails", "smt:check", R82_IMG,
+    ["mkdir -p out",
+     "set +o pipefail\nz3 -smt2 obligations/escrow.smt2 | tee out/escrow.result\nset -o pipefail",
+     "python3 scripts/expect_unsat.py out/escrow.result"],
+    lab("compile_error", [r"""^\(error "line 3 column \d+: Invalid constant declaration: unknown sort 'Integer'"\)$"""],
+        "z3 4.8.12 (Debian), bash without pipefail around a tee, Python 3.11",
+        "escrow.smt2 declares `held` with the sort Integer (not Int); z3 reports the error and goes on, the tee hides its exit status, every later assertion on `held` is an unknown constant, check-sat answers sat and the expectation check fails"),
+    files={"obligations/escrow.smt2": '''(set-logic QF_LIA)
+(declare-const total Int)
+(declare-const held Integer)
+(assert (>= total 0))
+(assert (<= held total))
+(assert (< (- total held) 0))
+(check-sat)
+''', "scripts/expect_unsat.py": '''import sys
+
+res = open(sys.argv[1]).read().split()[-1]
+if res != "unsat":
+    sys.exit(f"{sys.argv[1]}: expected unsat, got {res}")
+print("escrow obligation holds")
+'''},
+    env=r82(), project=r82p("escrow-service"), stage="verify", **ROUND82,
+)
