@@ -53568,7 +53568,7 @@ def parse_row(row: dict) -> dict:
 case(
     "hledger-csv-rules-date-format-mismatch", "import:bank", R83_IMG_HL,
     ["hledger -f statements/giro-2026-01.csv --rules-file rules/giro.csv.rules print"],
-    lab("other", [r"error: could not parse \"?05\.01\.2026|could not parse .*05\.01\.2026.* as a date", r"date-format"],
+    lab("other", [r'^hledger: error: could not parse "05\.01\.2026" as a date using date format "%Y-%m-%d"', r"^the date-format is: %Y-%m-%d$"],
         "hledger 1.25 CSV reader",
         "the bank switched its export to dd.mm.yyyy dates; the rules file still says date-format %Y-%m-%d, so the first record's date cannot be parsed",
         accept=[]),
