@@ -53982,3 +53982,737 @@ print("escrow obligation holds")
 '''},
     env=r82(), project=r82p("escrow-service"), stage="verify", **ROUND82,
 )
+
+# ---------------------------------------------------------------------------------------------
+# Round 83: plain-text accounting and financial reporting jobs (hledger, ledger-cli, beancount's
+# bean-check / bean-query / bean-format and plugins, price and currency conversion scripts, CSV
+# bank-import rules, pandas report glue). Projects are fabrikam/<name>.
+
+ROUND83 = dict(round=83)
+R83_IMG = "python:3.11-bookworm"
+R83_IMG_HL = "registry.fabrikam.dev/ci/ledger-tools:bookworm"
+
+
+def r83(**kw):
+    e = {"PATH": "/tmp/diag83/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    e.update(kw)
+    return e
+
+
+def r83p(name):
+    return "fabrikam/" + name
+
+
+R83_ACCOUNTS = '''account assets:bank:checking
+account assets:bank:savings
+account liabilities:creditcard
+account income:consulting
+account expenses:rent
+account expenses:software
+account expenses:travel
+account equity:opening
+commodity 1,000.00 EUR
+'''
+
+R83_JOURNAL = R83_ACCOUNTS + '''
+2026-01-01 opening balances
+    assets:bank:checking      12,400.00 EUR
+    assets:bank:savings       30,000.00 EUR
+    equity:opening
+
+2026-01-05 Initech GmbH | invoice 2026-001
+    assets:bank:checking       4,800.00 EUR
+    income:consulting
+
+2026-01-06 Landlord | January rent
+    expenses:rent              1,650.00 EUR
+    assets:bank:checking
+
+2026-01-14 JetBrains | licences
+    expenses:software            289.00 EUR
+    liabilities:creditcard
+'''
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "hledger-balance-assertion-checking-off-after-january", "check:books", R83_IMG_HL,
+    ["hledger --version", "hledger -f books/2026.journal check"],
+    lab("test_assertion", [r"balance assertion: .*books/2026\.journal", r"assertion failed|balance assertion"],
+        "hledger 1.25 (Debian)",
+        "the January statement balance asserted for assets:bank:checking is 15,650.00 EUR; a 100.00 EUR customer payment on the statement was never booked, so the books hold 15,550.00 and hledger's balance assertion fails",
+        accept=["other"]),
+    files={"books/2026.journal": R83_JOURNAL + '''
+2026-01-31 statement balance
+    assets:bank:checking          0.00 EUR = 15,650.00 EUR
+'''},
+    env=r83(), project=r83p("bookkeeping"), stage="check", **ROUND83,
+)
+
+case(
+    "hledger-parse-error-invalid-month-in-date", "check:books", R83_IMG_HL,
+    ["hledger -f books/main.journal check"],
+    lab("compile_error", [r"books/2026-02\.journal:5:1:$", r"well-formed but invalid date: 2026-13-2"],
+        "hledger 1.25",
+        "an included February journal has a transaction dated 2026-13-02 (month and day swapped); hledger's parser rejects the date",
+        accept=["other"]),
+    files={"books/main.journal": R83_ACCOUNTS + "\ninclude 2026-02.journal\n",
+           "books/2026-02.journal": '''2026-02-03 Initech GmbH | invoice 2026-004
+    assets:bank:checking       2,400.00 EUR
+    income:consulting
+
+2026-13-02 Deutsche Bahn | Berlin trip
+    expenses:travel              184.60 EUR
+    liabilities:creditcard
+'''},
+    env=r83(), project=r83p("general-journal"), stage="check", **ROUND83,
+)
+
+case(
+    "hledger-strict-undeclared-account-typo", "lint:books", R83_IMG_HL,
+    ["hledger -f books/2026.journal check --strict"],
+    lab("lint_failure", [r"undeclared account|account .*expenses:sofware.* has not been declared|undeclared"],
+        "hledger 1.25 (`check --strict`)",
+        "a posting books to expenses:sofware (typo); strict mode requires every account to be declared",
+        accept=["other"]),
+    files={"books/2026.journal": R83_JOURNAL + '''
+2026-01-20 GitLab | premium seats
+    expenses:sofware             348.00 EUR
+    liabilities:creditcard
+'''},
+    env=r83(), project=r83p("studio-books"), stage="lint", **ROUND83,
+)
+
+case(
+    "hledger-check-ordereddates-backdated-entry", "lint:books", R83_IMG_HL,
+    ["hledger -f books/2026.journal check ordereddates"],
+    lab("lint_failure", [r"transaction date is out of order|out of order"],
+        "hledger 1.25 (`check ordereddates`)",
+        "a transaction dated 2026-01-03 was appended after the 2026-01-14 one; the ordered-dates gate fails",
+        accept=["other"]),
+    files={"books/2026.journal": R83_JOURNAL + '''
+2026-01-03 Hetzner | server
+    expenses:software             41.65 EUR
+    liabilities:creditcard
+'''},
+    env=r83(), project=r83p("hosting-books"), stage="lint", **ROUND83,
+)
+
+case(
+    "ledger-unbalanced-transaction-missing-posting-amount", "report:ledger", R83_IMG_HL,
+    ["ledger --version | head -1", "ledger -f ledger/2026.ledger balance"],
+    lab("compile_error", [r"Transaction does not balance", r"Unbalanced remainder is"],
+        "Ledger 3.3.0 (Debian)",
+        "a split transaction's postings add up to 20.00 EUR, not zero (one amount mistyped); ledger refuses the file",
+        accept=["other", "test_assertion"]),
+    files={"ledger/2026.ledger": '''2026/01/01 Opening
+    Assets:Bank:Checking        12400.00 EUR
+    Equity:Opening
+
+2026/01/09 Office supplies and postage
+    Expenses:Office               120.00 EUR
+    Expenses:Postage               35.00 EUR
+    Assets:Bank:Checking         -135.00 EUR
+'''},
+    env=r83(), project=r83p("office-ledger"), stage="report", **ROUND83,
+)
+
+case(
+    "ledger-balance-assertion-savings-off", "check:ledger", R83_IMG_HL,
+    ["ledger -f ledger/main.ledger --strict balance Assets"],
+    lab("test_assertion", [r"Balance assertion off by"],
+        "Ledger 3.3.0",
+        "the savings account's asserted balance after interest is 30,061.50 EUR but the interest was booked as 61.05 (digits swapped); ledger's balance assertion fails",
+        accept=["other"]),
+    files={"ledger/main.ledger": '''account Assets:Bank:Savings
+account Assets:Bank:Checking
+account Equity:Opening
+account Income:Interest
+commodity EUR
+
+2026/01/01 Opening
+    Assets:Bank:Savings         30000.00 EUR
+    Equity:Opening
+
+2026/03/31 Quarterly interest
+    Assets:Bank:Savings            61.05 EUR = 30061.50 EUR
+    Income:Interest
+'''},
+    env=r83(), project=r83p("savings-ledger"), stage="check", **ROUND83,
+)
+
+R83_BEAN_HEAD = '''option "title" "Fabrikam Books"
+option "operating_currency" "EUR"
+
+2026-01-01 open Assets:Bank:Checking     EUR
+2026-01-01 open Assets:Bank:Savings      EUR
+2026-01-01 open Liabilities:CreditCard   EUR
+2026-01-01 open Income:Consulting        EUR
+2026-01-01 open Expenses:Rent            EUR
+2026-01-01 open Expenses:Software        EUR
+2026-01-01 open Equity:Opening-Balances  EUR
+
+2026-01-01 * "Opening balances"
+  Assets:Bank:Checking      12400.00 EUR
+  Equity:Opening-Balances
+
+2026-01-05 * "Initech GmbH" "Invoice 2026-001"
+  Assets:Bank:Checking       4800.00 EUR
+  Income:Consulting
+
+2026-01-06 * "Landlord" "January rent"
+  Expenses:Rent              1650.00 EUR
+  Assets:Bank:Checking
+'''
+
+case(
+    "bean-check-balance-failed-checking-statement", "check:beancount", R83_IMG,
+    ["bean-check main.beancount"],
+    lab("test_assertion", [r"Balance failed for 'Assets:Bank:Checking'"],
+        "beancount 3.2.3 (bean-check)",
+        "the February 1st balance directive expects 15,450.00 EUR (the bank statement); the books hold 15,550.00 because a 100.00 EUR card fee was never entered",
+        accept=["other"]),
+    files={"main.beancount": R83_BEAN_HEAD + '''
+2026-02-01 balance Assets:Bank:Checking   15450.00 EUR
+'''},
+    env=r83(), project=r83p("consulting-books"), stage="check", **ROUND83,
+)
+
+case(
+    "bean-check-syntax-error-missing-flag", "check:beancount", R83_IMG,
+    ["bean-check ledger/main.beancount"],
+    lab("compile_error", [r"ledger/main\.beancount:24: syntax error, unexpected STRING", r"ledger/main\.beancount:24: Invalid token"],
+        "beancount 3.2.3 (bean-check)",
+        "a transaction line lacks its flag and quotes its narration with a typographic quote; the beancount grammar rejects it",
+        accept=["other"]),
+    files={"ledger/main.beancount": R83_BEAN_HEAD + '''
+2026-01-14 "JetBrains" “licences”
+  Expenses:Software           289.00 EUR
+  Liabilities:CreditCard
+'''},
+    env=r83(), project=r83p("freelance-books"), stage="check", **ROUND83,
+)
+
+case(
+    "bean-check-plugin-module-not-installed", "check:beancount", R83_IMG,
+    ["bean-check books.beancount"],
+    lab("dependency_install", [r"beancount_reds_plugins", r"No module named"],
+        "beancount 3.2.3; the plugin package is not in the image",
+        "books.beancount loads the beancount_reds_plugins.zerosum plugin; the package is not installed in the job's environment",
+        accept=["other"]),
+    files={"books.beancount": 'plugin "beancount_reds_plugins.zerosum.zerosum" "{\'zerosum_accounts\': {\'Assets:Transfers\': (\'\', 30)}}"\n' + R83_BEAN_HEAD},
+    env=r83(), project=r83p("household-books"), stage="check", **ROUND83,
+)
+
+case(
+    "bean-report-command-gone-in-beancount-v3", "report:beancount", R83_IMG,
+    ["pip list 2>/dev/null | grep -i '^beancount'",
+     "mkdir -p public",
+     "bean-report main.beancount balsheet > public/balsheet.txt"],
+    lab("dependency_install", [r"bean-report: command not found"],
+        "beancount 3.2.3 (bean-report was removed in v3)",
+        "the job still calls bean-report, which beancount 3 no longer ships; the image was rebuilt with beancount 3",
+        accept=["other"]),
+    files={"main.beancount": R83_BEAN_HEAD},
+    env=r83(), project=r83p("board-reports"), stage="report", **ROUND83,
+)
+
+case(
+    "bean-query-unknown-column-in-monthly-query", "report:beancount", R83_IMG,
+    ["bean-query -f csv main.beancount \"SELECT year, month, root(account, 2) AS acct, sum(positon) AS total WHERE account ~ '^Expenses' GROUP BY year, month, acct ORDER BY year, month\""],
+    lab("other", [r'CompilationError: column "positon" not found'],
+        "beanquery 0.2.0 (bean-query)",
+        "the monthly expenses query misspells the `position` column as `positon`; bean-query rejects the query",
+        accept=["compile_error"]),
+    files={"main.beancount": R83_BEAN_HEAD},
+    env=r83(), project=r83p("expense-reports"), stage="report", **ROUND83,
+)
+
+case(
+    "bean-format-check-diff-unaligned-amounts", "lint:format", R83_IMG,
+    ["bean-format -o /tmp/formatted.beancount main.beancount",
+     "diff -u main.beancount /tmp/formatted.beancount"],
+    lab("formatting_failure", [r"^\+\+\+ /tmp/formatted\.beancount", r"^--- main\.beancount"],
+        "beancount 3.2.3 (bean-format), diffutils",
+        "postings added by hand are not aligned to bean-format's amount column; the format gate diffs and fails",
+        accept=["lint_failure"]),
+    files={"main.beancount": R83_BEAN_HEAD + '''
+2026-01-14 * "JetBrains" "licences"
+  Expenses:Software  289.00 EUR
+  Liabilities:CreditCard
+'''},
+    env=r83(), project=r83p("tax-books"), stage="lint", **ROUND83,
+)
+
+R83_SUMMARY_PY = '''import pandas as pd
+
+
+def monthly_totals(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["month"] = pd.to_datetime(df["date"]).dt.to_period("M").astype(str)
+    out = df.groupby(["month", "account"], as_index=False)["amount"].sum()
+    return out.round(2)
+
+
+def net_income(df: pd.DataFrame) -> float:
+    income = df[df["account"].str.startswith("income")]["amount"].sum()
+    expenses = df[df["account"].str.startswith("expenses")]["amount"].sum()
+    return round(income - expenses, 2)
+'''
+
+case(
+    "pytest-net-income-sign-convention-wrong", "test:reports", R83_IMG,
+    ["python -m pytest -q tests/"],
+    lab("test_assertion", [r"^FAILED tests/test_summary\.py::test_net_income_january", r"^E\s+assert np\.float64\(-6450\.0\) == 3150\.0"],
+        "pytest 9 with pandas 3.1.2 (report glue)",
+        "hledger exports income as negative amounts; net_income() subtracts expenses from the (negative) income sum as if income were positive, so the January net is -6450.0 instead of 3150.0",
+        accept=["other"]),
+    files={"reports/__init__.py": "", "reports/summary.py": R83_SUMMARY_PY,
+           "tests/test_summary.py": '''import pandas as pd
+
+from reports.summary import monthly_totals, net_income
+
+ROWS = pd.DataFrame({
+    "date": ["2026-01-05", "2026-01-06", "2026-01-14"],
+    "account": ["income:consulting", "expenses:rent", "expenses:software"],
+    "amount": [-4800.00, 1650.00, 0.00],
+})
+
+
+def test_monthly_totals_group_by_month():
+    out = monthly_totals(ROWS)
+    assert list(out["month"].unique()) == ["2026-01"]
+
+
+def test_net_income_january():
+    assert net_income(ROWS) == 3150.0
+'''},
+    setup="/tmp/diag83/venv/bin/pip install -q pytest >/dev/null 2>&1 || true",
+    env=r83(), project=r83p("finance-reports"), stage="test", **ROUND83,
+)
+
+case(
+    "ruff-bank-import-script-unused-and-bare-except", "lint:python", R83_IMG,
+    ["ruff --version", "ruff check importers/"],
+    lab("lint_failure", [r"^F401 \[\*\] `(csv|os)` imported but unused", r"^E722 Do not use bare `except`", r"^Found 3 errors\."],
+        "ruff 0.17.6",
+        "the Sparkasse CSV importer imports csv and os without using them and swallows errors with a bare except",
+        accept=[]),
+    files={"importers/__init__.py": "", "importers/sparkasse.py": '''import csv
+import os
+from datetime import datetime
+from decimal import Decimal
+
+
+def parse_row(row: dict) -> dict:
+    try:
+        amount = Decimal(row["Betrag"].replace(".", "").replace(",", "."))
+    except:
+        amount = Decimal(0)
+    return {"date": datetime.strptime(row["Buchungstag"], "%d.%m.%y").date(), "amount": amount}
+'''},
+    env=r83(), project=r83p("bank-importers"), stage="lint", **ROUND83,
+)
+
+case(
+    "hledger-csv-rules-date-format-mismatch", "import:bank", R83_IMG_HL,
+    ["hledger -f statements/giro-2026-01.csv --rules-file rules/giro.csv.rules print"],
+    lab("other", [r'^hledger: error: could not parse "05\.01\.2026" as a date using date format "%Y-%m-%d"', r"^the date-format is: %Y-%m-%d$"],
+        "hledger 1.25 CSV reader",
+        "the bank switched its export to dd.mm.yyyy dates; the rules file still says date-format %Y-%m-%d, so the first record's date cannot be parsed",
+        accept=[]),
+    files={"statements/giro-2026-01.csv": '''Buchungstag;Empfaenger;Verwendungszweck;Betrag
+05.01.2026;Initech GmbH;Rechnung 2026-001;4800,00
+06.01.2026;Hausverwaltung Nord;Miete Januar;-1650,00
+''', "rules/giro.csv.rules": '''separator ;
+skip 1
+fields date, payee, description, amount
+date-format %Y-%m-%d
+decimal-mark ,
+currency EUR
+account1 assets:bank:checking
+account2 expenses:unknown
+'''},
+    env=r83(), project=r83p("bank-import"), stage="import", **ROUND83,
+)
+
+case(
+    "pip-resolution-pandas3-vs-pinned-numpy", "setup:python", R83_IMG,
+    ["python -m venv /tmp/r83-venv-reports",
+     "/tmp/r83-venv-reports/bin/pip install -r requirements.txt"],
+    lab("dependency_install", [r"ResolutionImpossible", r"[Cc]annot install .*numpy==1\.24\.4|conflict is caused by"],
+        "pip (Python 3.11 venv), PyPI",
+        "requirements.txt upgraded pandas to 3.1.2 but still pins numpy==1.24.4, below pandas 3's numpy floor; pip cannot resolve the set",
+        accept=[]),
+    files={"requirements.txt": "pandas==3.1.2\nnumpy==1.24.4\nbeancount==3.2.3\n"},
+    setup="rm -rf /tmp/r83-venv-reports",
+    env=r83(), project=r83p("treasury-reports"), stage="setup", **ROUND83,
+)
+
+case(
+    "fx-rates-script-api-key-variable-unset", "prices:fetch", R83_IMG,
+    ["bash scripts/fetch_rates.sh"],
+    lab("permission_or_secret", [r"OXR_APP_ID: the Open Exchange Rates app id is not set"],
+        "bash 5.2 (`${VAR:?}`)",
+        "the fx-rates job runs on a protected variable OXR_APP_ID that is not exposed to this (unprotected) branch; the script stops on the unset variable",
+        accept=[]),
+    files={"scripts/fetch_rates.sh": '''#!/usr/bin/env bash
+set -euo pipefail
+: "${OXR_APP_ID:?the Open Exchange Rates app id is not set}"
+curl -fsS "https://openexchangerates.org/api/latest.json?app_id=${OXR_APP_ID}&base=EUR" -o prices/latest.json
+'''},
+    env=r83(), project=r83p("fx-prices"), stage="prices", **ROUND83,
+)
+
+case(
+    "price-feed-401-expired-api-token", "prices:fetch", R83_IMG,
+    ["python scripts/update_prices.py"],
+    lab("permission_or_secret", [r"HTTP Error 401", r"price feed rejected the token"],
+        "Python 3.11 urllib against a loopback price API answering 401",
+        "the price feed's API token in PRICE_API_TOKEN was revoked; the feed answers 401 Unauthorized",
+        accept=[]),
+    files={"scripts/update_prices.py": '''import os
+import sys
+import urllib.error
+import urllib.request
+
+url = os.environ["PRICE_API_URL"] + "/v1/prices?symbols=VWCE,EUNL&currency=EUR"
+req = urllib.request.Request(url, headers={"Authorization": "Bearer " + os.environ["PRICE_API_TOKEN"]})
+print(f"fetching {url}")
+try:
+    with urllib.request.urlopen(req, timeout=20) as r:
+        body = r.read()
+except urllib.error.HTTPError as e:
+    print(f"error: price feed rejected the token: {e}", file=sys.stderr)
+    sys.exit(2)
+open("prices/etf.beancount", "wb").write(body)
+'''},
+    env=r83(PRICE_API_URL="http://127.0.0.1:{PORT_401}", PRICE_API_TOKEN="pf_live_9c1e0b2a77d04e"),
+    project=r83p("portfolio-books"), stage="prices", **ROUND83,
+)
+
+case(
+    "pandas-bank-csv-column-renamed-keyerror", "import:bank", R83_IMG,
+    ["python scripts/csv_to_journal.py statements/ing-2026-01.csv > books/imported.journal"],
+    lab("other", [r"KeyError: 'Amount'"],
+        "Python 3.11, pandas 3.1.2",
+        "ING's CSV export renamed the Amount column to 'Amount (EUR)'; the import script indexes df['Amount']",
+        accept=[]),
+    files={"statements/ing-2026-01.csv": '''Date,Name / Description,Account,Counterparty,Debit/credit,Amount (EUR),Notifications
+20260105,Initech GmbH,NL91INGB0001234567,DE89370400440532013000,Credit,"4800,00",Invoice 2026-001
+20260106,Woningstichting,NL91INGB0001234567,NL20INGB0007654321,Debit,"1650,00",Rent January
+''', "books/.keep": "", "scripts/csv_to_journal.py": '''import sys
+
+import pandas as pd
+
+df = pd.read_csv(sys.argv[1], dtype=str)
+for _, row in df.iterrows():
+    amount = row["Amount"].replace(",", ".")
+    sign = "" if row["Debit/credit"] == "Credit" else "-"
+    d = row["Date"]
+    print(f"{d[:4]}-{d[4:6]}-{d[6:]} {row['Name / Description']}")
+    print(f"    assets:bank:ing    {sign}{amount} EUR")
+    print("    expenses:unknown\\n")
+'''},
+    env=r83(), project=r83p("ing-import"), stage="import", **ROUND83,
+)
+
+case(
+    "hledger-include-glob-matches-no-file", "report:hledger", R83_IMG_HL,
+    ["hledger -f books/main.journal balance --tree -M"],
+    lab("other", [r"No existing files match pattern: 2025/\*\.journal"],
+        "hledger 1.25",
+        "main.journal includes books/2025/*.journal, but the 2025 books were moved to archive/ last week; the include matches nothing",
+        accept=[]),
+    files={"books/main.journal": R83_ACCOUNTS + "\ninclude 2025/*.journal\ninclude 2026.journal\n",
+           "books/2026.journal": R83_JOURNAL.replace(R83_ACCOUNTS, ""),
+           "archive/2025/q4.journal": "2025-12-01 old\n    expenses:rent  1600.00 EUR\n    assets:bank:checking\n"},
+    env=r83(), project=r83p("yearly-books"), stage="report", **ROUND83,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "importers-wheel-download-502-bad-gateway", "setup:python", R83_IMG,
+    ["mkdir -p wheels",
+     "curl -fsS --retry 2 --retry-delay 1 -o wheels/fabrikam_importers-1.8.0-py3-none-any.whl \"$PACKAGES_URL/fabrikam_importers/1.8.0/fabrikam_importers-1.8.0-py3-none-any.whl\"",
+     "pip install --no-deps wheels/fabrikam_importers-1.8.0-py3-none-any.whl"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 502"],
+        "curl 7.88 against a loopback package registry answering 502 Bad Gateway",
+        "the GitLab generic package registry behind the company proxy answers 502 Bad Gateway for the importers wheel, also on curl's two retries",
+        accept=["infrastructure"], infra=True),
+    env=r83(PACKAGES_URL="http://127.0.0.1:{PORT_502}/api/v4/projects/4312/packages/generic"),
+    project=r83p("household-books"), stage="setup", **ROUND83,
+)
+
+case(
+    "ecb-rates-download-curl-operation-timed-out", "prices:fetch", R83_IMG,
+    ["mkdir -p prices",
+     "curl -fsS --max-time 8 -o prices/eurofxref-hist.zip \"$ECB_MIRROR/stats/eurofxref/eurofxref-hist.zip\"",
+     "python scripts/ecb_to_prices.py prices/eurofxref-hist.zip > prices/fx.journal"],
+    lab("network_or_flaky", [r"curl: \(28\) Operation timed out after \d+ milliseconds"],
+        "curl 7.88 against a loopback host that accepts and never answers",
+        "the ECB rates mirror accepts the connection and sends nothing; curl's 8 s limit ends the download",
+        accept=["infrastructure"], infra=True),
+    files={"scripts/ecb_to_prices.py": "import sys\nprint(sys.argv[1])\n"},
+    env=r83(ECB_MIRROR="http://127.0.0.1:{PORT_BLACKHOLE}"), project=r83p("fx-prices"), stage="prices", **ROUND83,
+)
+
+case(
+    "bank-statement-fetch-dns-name-not-resolved", "import:bank", R83_IMG,
+    ["mkdir -p statements",
+     "curl -fsS --retry 2 -o statements/camt053-2026-01.xml \"https://ebics-gw.fabrikam.invalid/statements/camt053?month=2026-01\""],
+    lab("network_or_flaky", [r"curl: \(6\) Could not resolve host: ebics-gw\.fabrikam\.invalid"],
+        "curl 7.88; the runner's resolver does not know the bank gateway's name",
+        "the EBICS gateway's hostname does not resolve from the runner (internal DNS not reachable); curl fails before connecting",
+        accept=["infrastructure"], infra=True),
+    env=r83(), project=r83p("bank-import"), stage="import", **ROUND83,
+)
+
+case(
+    "crypto-price-api-429-rate-limited", "prices:fetch", R83_IMG,
+    ["python scripts/crypto_prices.py BTC ETH > prices/crypto.beancount"],
+    lab("network_or_flaky", [r"HTTP Error 429: Too Many Requests"],
+        "Python 3.11 urllib against a loopback API answering 429 with Retry-After",
+        "the public price API rate-limits the shared runner's address (429, Retry-After: 60); the script does not back off",
+        accept=["infrastructure"], infra=True),
+    files={"prices/.keep": "", "scripts/crypto_prices.py": '''import datetime
+import json
+import os
+import sys
+import urllib.request
+
+base = os.environ["COINS_API"]
+today = datetime.date.today().isoformat()
+for sym in sys.argv[1:]:
+    with urllib.request.urlopen(f"{base}/api/v3/simple/price?ids={sym}&vs_currencies=eur", timeout=15) as r:
+        price = json.load(r)[sym]["eur"]
+    print(f"{today} price {sym} {price} EUR")
+'''},
+    env=r83(COINS_API="http://127.0.0.1:{PORT_429}"), project=r83p("portfolio-books"), stage="prices", **ROUND83,
+)
+
+case(
+    "bank-api-tls-certificate-expired", "import:bank", R83_IMG,
+    ["curl -sS --cacert \"$BANK_CA\" -o statements/transactions.json \"$BANK_API/v2/accounts/DE89370400440532013000/transactions?from=2026-01-01\""],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "curl 7.88 against a loopback HTTPS host whose certificate has expired",
+        "the bank API gateway's TLS certificate has expired; curl refuses the connection",
+        accept=["infrastructure"], infra=True),
+    files={"statements/.keep": ""},
+    env=r83(BANK_API="https://127.0.0.1:{PORT_EXPIRED}", BANK_CA="{R10_CA_FILE}"), project=r83p("bank-import"), stage="import", **ROUND83,
+)
+
+case(
+    "hledger-register-export-disk-full", "report:hledger", R83_IMG_HL,
+    ["python scripts/make_journal.py > /tmp/r83-big.journal",
+     "hledger -f /tmp/r83-big.journal register -O csv -o out/register-2026.csv",
+     "ls -l out/"],
+    lab("infrastructure", [r"No space left on device|resource exhausted"],
+        "hledger 1.25; the runner's output volume (a 256 KiB tmpfs here) is full",
+        "the register export of a year of card transactions does not fit on the full output volume; writing the CSV fails with ENOSPC",
+        accept=["other"], infra=True),
+    files={"scripts/make_journal.py": '''import datetime
+
+d = datetime.date(2026, 1, 1)
+for i in range(6000):
+    day = d + datetime.timedelta(days=i % 365)
+    print(f"{day} Card purchase {i:05d} | merchant {i % 97}")
+    print(f"    expenses:travel    {10 + i % 90}.{i % 100:02d} EUR")
+    print("    liabilities:creditcard\\n")
+'''},
+    tmpfs=("out", "256k"), env=r83(), project=r83p("card-books"), stage="report", **ROUND83,
+)
+
+case(
+    "etf-quote-fetch-hangs-job-timeout", "prices:fetch", R83_IMG,
+    ["echo \"fetching prices for 3 commodities from $QUOTES_URL\"",
+     "python scripts/fetch_quotes.py VWCE EUNL IS3N >> prices/etf.beancount"],
+    lab("timeout_or_oom", [r"^fetching prices for 3 commodities from http://127\.0\.0\.1:\d+$", r"^quote: VWCE$"],
+        "Python 3.11 urllib (no timeout) against a loopback quote server that never answers; the runner's job timeout",
+        "the quote server accepts the connection and never answers; urlopen has no timeout and the job runs into the 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={"prices/etf.beancount": "", "scripts/fetch_quotes.py": '''import os
+import sys
+import urllib.request
+
+for sym in sys.argv[1:]:
+    print(f"quote: {sym}", file=sys.stderr, flush=True)
+    with urllib.request.urlopen(f"{os.environ['QUOTES_URL']}/quote/{sym}.DE") as r:
+        print(r.read().decode())
+'''},
+    env=r83(QUOTES_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=10, duration=3600, timeout_text="1h0m0s",
+    project=r83p("etf-portfolio"), stage="prices", **ROUND83,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "hledger-csv-import-or-true-bad-skip-then-balance-assertion", "import:bank", R83_IMG_HL,
+    ["hledger import -I --rules-file rules/dkb.csv.rules -f books/2026.journal statements/dkb-2026-02.csv || true",
+     "hledger -f books/2026.journal check"],
+    lab("other", [r'hledger: error: could not parse "Buchungsdatum" as a date|could not parse "Betrag \(EUR\)"'],
+        "hledger 1.25 (import, then check)",
+        "the DKB statement gained a second header line, the rules still say `skip 1`, so the import fails on the column-title line; the failure is ignored (`|| true`) and the February balance assertion then fails because nothing was imported",
+        accept=[]),
+    files={"statements/dkb-2026-02.csv": '''Kontonummer;DE12120300000012345678
+Buchungsdatum;Empfaenger;Verwendungszweck;Betrag (EUR)
+2026-02-02;Initech GmbH;Rechnung 2026-004;2400,00
+2026-02-05;Hausverwaltung Nord;Miete Februar;-1650,00
+''', "rules/dkb.csv.rules": '''separator ;
+skip 1
+fields date, payee, description, amount
+decimal-mark ,
+currency EUR
+account1 assets:bank:checking
+if Miete
+  account2 expenses:rent
+if Rechnung
+  account2 income:consulting
+''', "books/2026.journal": R83_JOURNAL + '''
+2026-02-28 statement balance
+    assets:bank:checking          0 EUR = 16,300.00 EUR
+'''},
+    env=r83(), project=r83p("bank-import"), stage="import", **ROUND83,
+)
+
+case(
+    "fx-rates-fetch-keyerror-ignored-then-conversion-file-missing", "report:fx", R83_IMG,
+    ["python scripts/fetch_rates.py || echo 'warning: rates not refreshed, using cached prices'",
+     "python scripts/convert_report.py"],
+    lab("other", [r"KeyError: 'rates'"],
+        "Python 3.11 (the API's answer saved as fixtures/latest.json by an earlier step), pandas 3.1.2",
+        "the rates API moved its payload under data.rates; fetch_rates.py reads body['rates'] and dies with KeyError, the `|| echo` hides it, and the conversion step then fails on the missing prices/rates.csv (there is no cached copy)",
+        accept=[]),
+    files={"scripts/fetch_rates.py": '''import csv
+import json
+
+# The API's answer, as saved by the previous step of the pipeline (captured in the repo for tests).
+body = json.load(open("fixtures/latest.json"))
+rates = body["rates"]
+with open("prices/rates.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["currency", "rate"])
+    for cur, rate in sorted(rates.items()):
+        w.writerow([cur, rate])
+print(f"wrote {len(rates)} rates")
+''', "fixtures/latest.json": '{"base": "EUR", "date": "2026-12-04", "data": {"rates": {"USD": 1.0841, "GBP": 0.8412, "CHF": 0.9377}}}\n',
+        "prices/.keep": "",
+        "data/invoices.csv": "invoice,currency,amount\n2026-101,USD,1200.00\n2026-102,GBP,800.00\n",
+        "scripts/convert_report.py": '''import pandas as pd
+
+inv = pd.read_csv("data/invoices.csv")
+rates = pd.read_csv("prices/rates.csv").set_index("currency")["rate"]
+inv["eur"] = (inv["amount"] / inv["currency"].map(rates)).round(2)
+print(inv.to_string(index=False))
+'''},
+    env=r83(), project=r83p("fx-reporting"), stage="report", **ROUND83,
+)
+
+R83_MAKEFILE = '''.PHONY: all export summary
+
+all: export summary
+
+export:
+\t-hledger -f books/2026.journal register -O csv -o out/register.csv
+
+summary:
+\tpython scripts/summary.py out/register.csv
+'''
+
+case(
+    "make-ignored-hledger-unbalanced-then-summary-no-csv", "report:summary", R83_IMG_HL,
+    ["mkdir -p out", "make"],
+    lab("compile_error", [r"could not balance this transaction", r"real postings' sum should be 0 but is: 10\.00 EUR|sum should be 0"],
+        "GNU make 4.3 (`-` prefix), hledger 1.25, pandas 3.1.2",
+        "a travel expense split adds up to 10.00 EUR, not zero; hledger rejects the journal, make ignores the failed recipe (`-`) and the summary then fails on the missing out/register.csv",
+        accept=["other", "test_assertion"]),
+    files={"Makefile": R83_MAKEFILE, "books/2026.journal": R83_JOURNAL + '''
+2026-01-22 Lufthansa | Hamburg workshop
+    expenses:travel              412.30 EUR
+    expenses:software             10.00 EUR
+    liabilities:creditcard      -412.30 EUR
+''', "scripts/summary.py": '''import sys
+
+import pandas as pd
+
+df = pd.read_csv(sys.argv[1])
+print(df.groupby("account")["amount"].count())
+'''},
+    env=r83(), project=r83p("travel-books"), stage="report", **ROUND83,
+)
+
+case(
+    "unchecked-ledger-subprocess-missing-file-then-empty-csv", "report:monthly", R83_IMG_HL,
+    ["python scripts/monthly_report.py"],
+    lab("other", [r"Cannot read journal file .*ledger/2026\.dat"],
+        "Python 3.11 subprocess (unchecked) over Ledger 3.3.0, pandas 3.1.2",
+        "the report script runs ledger on ledger/2026.dat, but the journal was renamed to ledger/2026.ledger; the subprocess's failure is not checked and pandas then fails on the empty CSV (EmptyDataError)",
+        accept=[]),
+    files={"ledger/2026.ledger": '''2026/01/01 Opening
+    Assets:Bank:Checking        12400.00 EUR
+    Equity:Opening
+
+2026/01/06 Rent
+    Expenses:Rent               1650.00 EUR
+    Assets:Bank:Checking
+''', "scripts/monthly_report.py": '''import io
+import subprocess
+
+import pandas as pd
+
+res = subprocess.run(["ledger", "-f", "ledger/2026.dat", "csv", "--monthly", "Expenses"],
+                     capture_output=True, text=True)
+if res.stderr:
+    print(res.stderr, end="")
+df = pd.read_csv(io.StringIO(res.stdout), header=None)
+df.columns = ["date", "code", "payee", "account", "commodity", "amount", "state", "note"]
+print(df.groupby("account")["amount"].sum())
+'''},
+    env=r83(), project=r83p("monthly-reports"), stage="report", **ROUND83,
+)
+
+case(
+    "price-parser-logs-bad-decimal-continues-then-missing-rate", "prices:convert", R83_IMG,
+    ["python scripts/build_prices.py data/rates-2026-12.csv prices/fx.beancount",
+     "bean-check main.beancount",
+     "python scripts/check_coverage.py prices/fx.beancount USD GBP JPY"],
+    lab("other", [r"ERROR build_prices: cannot parse rate for JPY on 2026-12-04: '162,35'"],
+        "Python 3.11 logging, beancount 3.2.3",
+        "the rates CSV from the treasury spreadsheet writes the JPY rate with a decimal comma; the price builder logs an error and skips it, and the coverage check then fails on the missing JPY price",
+        accept=["test_assertion"]),
+    files={"data/rates-2026-12.csv": "date,currency,rate\n2026-12-04,USD,1.0841\n2026-12-04,GBP,0.8412\n2026-12-04,JPY,\"162,35\"\n",
+           "prices/.keep": "",
+           "main.beancount": 'option "operating_currency" "EUR"\ninclude "prices/fx.beancount"\n2026-01-01 commodity USD\n2026-01-01 commodity GBP\n2026-01-01 commodity JPY\n',
+           "scripts/build_prices.py": '''import csv
+import logging
+import sys
+from decimal import Decimal, InvalidOperation
+
+logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
+log = logging.getLogger("build_prices")
+
+src, dst = sys.argv[1], sys.argv[2]
+n = 0
+with open(src) as f, open(dst, "w") as out:
+    for row in csv.DictReader(f):
+        try:
+            rate = Decimal(row["rate"])
+        except InvalidOperation:
+            log.error("cannot parse rate for %s on %s: %r", row["currency"], row["date"], row["rate"])
+            continue
+        out.write(f"{row['date']} price {row['currency']} {(1 / rate):.6f} EUR\\n")
+        n += 1
+log.info("wrote %d prices to %s", n, dst)
+''', "scripts/check_coverage.py": '''import sys
+
+have = {line.split()[2] for line in open(sys.argv[1]) if " price " in line}
+missing = [c for c in sys.argv[2:] if c not in have]
+if missing:
+    print(f"price coverage check failed: no EUR price for {', '.join(missing)}")
+    sys.exit(1)
+print("all currencies priced")
+'''},
+    env=r83(), project=r83p("treasury-prices"), stage="prices", **ROUND83,
+)
