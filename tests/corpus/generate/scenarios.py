@@ -53232,3 +53232,526 @@ print("rendered out/statement.html")
 ''', "data/statement.json": '{"customer": "Blue Sun Corp", "totals": {"net": 4800.0, "gross": 5712.0}}\n'},
     env=r81(), project=r81p("customer-statements"), stage="report", **ROUND81,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 84: parser and grammar tooling jobs (GNU bison and flex, re2c, ragel, byacc, lemon,
+# peggy/pegjs, nearley, ohm-js, chevrotain, jison, ANTLR 4, lark; conflict gates, generated-parser
+# drift checks and the C/JS builds that compile the generated code).
+ROUND84 = dict(round=84)
+R84_IMG_C = "registry.tailspin.dev/ci/parser-tools:bookworm"
+R84_IMG_NODE = "node:20-bookworm"
+R84_IMG_PY = "python:3.11-bookworm"
+
+
+def r84(**kw):
+    e = {"PATH": "/tmp/diag84/venv/bin:/tmp/diag84/node/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1", "NODE_PATH": "/tmp/diag84/node/node_modules"}
+    e.update(kw)
+    return e
+
+
+def r84p(name):
+    return "tailspin/" + name
+
+
+R84_CALC_Y = r'''%{
+#include <stdio.h>
+#include <stdlib.h>
+int yylex(void);
+void yyerror(const char *s);
+%}
+%define parse.error verbose
+%token NUM
+%left '+' '-'
+%%
+input: %empty | input line ;
+line: '\n' | expr '\n' { printf("%d\n", $1); } ;
+expr: NUM
+    | expr '+' expr { $$ = $1 + $3; }
+    | expr '-' expr { $$ = $1 - $3; }
+    | expr '*' expr { $$ = $1 * $3; }
+    | expr '/' expr { $$ = $1 / $3; }
+    | '(' expr ')' { $$ = $2; }
+    ;
+%%
+void yyerror(const char *s) { fprintf(stderr, "calc: %s\n", s); }
+'''
+
+R84_CALC_L = r'''%option noyywrap nounput noinput
+%{
+#include "parser.tab.h"
+%}
+%%
+[0-9]+      { yylval = atoi(yytext); return NUM; }
+[-+*/()\n]  { return yytext[0]; }
+[ \t]+      ;
+.           { fprintf(stderr, "calc: bad char '%s'\n", yytext); }
+%%
+int main(void) { return yyparse(); }
+'''
+
+R84_CALC_MK = '''BISON ?= bison
+FLEX ?= flex
+CFLAGS ?= -O2 -Wall
+
+calc: parser.tab.o lexer.o
+\t$(CC) $(CFLAGS) -o $@ $^
+
+parser.tab.c parser.tab.h: grammar/calc.y
+\t$(BISON) -Wall -Werror=conflicts-sr -Werror=conflicts-rr -d -o parser.tab.c grammar/calc.y
+
+lexer.c: grammar/calc.l parser.tab.h
+\t$(FLEX) -o $@ grammar/calc.l
+
+check: calc
+\t./tests/run.sh
+
+.PHONY: check
+'''
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "bison-conflict-gate-mul-div-without-precedence", "build:calc", R84_IMG_C,
+    ["bison --version | head -1", "make calc"],
+    lab("compile_error", [r"calc\.y: error: \d+ shift/reduce conflicts \[-Werror=conflicts-sr\]"],
+        "GNU bison 3.8.2 (-Werror=conflicts-sr), GNU make 4.3",
+        "the calculator grammar gained '*' and '/' rules without a %left declaration for them; the build's conflict gate turns bison's shift/reduce conflicts into errors",
+        accept=["lint_failure"]),
+    files={"grammar/calc.y": R84_CALC_Y, "grammar/calc.l": R84_CALC_L, "Makefile": R84_CALC_MK},
+    env=r84(), project=r84p("pocket-calc"), stage="build", **ROUND84,
+)
+
+R84_SQL_Y = r'''%{
+#include <stdio.h>
+int yylex(void);
+void yyerror(const char *s);
+%}
+/* The dangling ELSE of the procedural extension is the one conflict we accept. */
+%expect 1
+%token IF THEN ELSE END IDENT NUMBER SEMI ASSIGN
+%%
+block: stmts ;
+stmts: stmt | stmts SEMI stmt ;
+stmt: IDENT ASSIGN expr
+    | IF expr THEN stmt
+    | IF expr THEN stmt ELSE stmt
+    | IF expr THEN stmts END
+    ;
+expr: IDENT | NUMBER | expr '+' expr | expr '=' expr ;
+%%
+'''
+
+case(
+    "bison-expect-one-conflict-now-finds-more", "build:grammar", R84_IMG_C,
+    ["mkdir -p gen", "bison -Wall -d -o gen/plsql.tab.c src/plsql.y", "cc -c -o gen/plsql.tab.o gen/plsql.tab.c"],
+    lab("compile_error", [r"plsql\.y: error: shift/reduce conflicts: \d+ found, 1 expected"],
+        "GNU bison 3.8.2 (%expect)",
+        "the procedural SQL grammar declares %expect 1 for the dangling ELSE; a new `IF ... THEN stmts END` form and unprioritised '+' and '=' add conflicts, and bison fails on the mismatch",
+        accept=["lint_failure"]),
+    files={"src/plsql.y": R84_SQL_Y},
+    env=r84(), project=r84p("query-engine"), stage="build", **ROUND84,
+)
+
+case(
+    "flex-undefined-definition-typo-in-rule", "build:lexer", R84_IMG_C,
+    ["flex --version", "mkdir -p gen", "flex -o gen/config_lexer.c src/config.l", "cc -c -o gen/config_lexer.o gen/config_lexer.c"],
+    lab("compile_error", [r"config\.l:\d+: undefined definition \{IDENTIFER\}"],
+        "flex 2.6.4",
+        "a rule refers to {IDENTIFER} while the definition is named IDENTIFIER; flex rejects the rule"),
+    files={"src/config.l": r'''%option noyywrap nounput noinput yylineno
+%{
+#include <stdio.h>
+enum { T_KEY = 258, T_VALUE, T_SECTION };
+%}
+IDENTIFIER  [A-Za-z_][A-Za-z0-9_.-]*
+WS          [ \t]+
+%%
+^"["{IDENTIFIER}"]"   { return T_SECTION; }
+{IDENTIFER}/{WS}*=    { return T_KEY; }
+=[^\n]*               { return T_VALUE; }
+#[^\n]*               ;
+{WS}|\n               ;
+%%
+'''},
+    env=r84(), project=r84p("ini-reader"), stage="build", **ROUND84,
+)
+
+case(
+    "gcc-bison-action-uses-undeclared-union-member", "build:parser", R84_IMG_C,
+    ["mkdir -p build", "bison -d -o build/expr.tab.c src/expr.y", "gcc -std=c11 -Wall -Ibuild -c -o build/expr.tab.o build/expr.tab.c"],
+    lab("compile_error", [r"error: .YYSTYPE. has no member named .dval."],
+        "GNU bison 3.8.2, gcc 12",
+        "the %union's double member was renamed from dval to num; a semantic action still writes yylval/`$<dval>$`, so the generated parser.c does not compile"),
+    files={"src/expr.y": r'''%{
+#include <stdio.h>
+#include <math.h>
+int yylex(void);
+void yyerror(const char *s);
+%}
+%union { double num; char *name; }
+%token <num> NUMBER
+%token <name> FUNC
+%type <num> expr
+%left '+' '-'
+%left '*' '/'
+%%
+top: expr { printf("%g\n", $1); } ;
+expr: NUMBER
+    | expr '+' expr { $$ = $1 + $3; }
+    | expr '-' expr { $$ = $1 - $3; }
+    | expr '*' expr { $$ = $1 * $3; }
+    | expr '/' expr { $$ = $1 / $3; }
+    | FUNC '(' expr ')' { $<dval>$ = sqrt($3); }
+    ;
+%%
+void yyerror(const char *s) { fprintf(stderr, "%s\n", s); }
+'''},
+    env=r84(), project=r84p("formula-eval"), stage="build", **ROUND84,
+)
+
+case(
+    "re2c-werror-undefined-control-flow-no-default-rule", "build:tokenizer", R84_IMG_C,
+    ["re2c --version", "mkdir -p gen", "re2c -W -Werror --no-generation-date -o gen/tokenizer.c src/tokenizer.re", "cc -O2 -c -o gen/tokenizer.o gen/tokenizer.c"],
+    lab("compile_error", [r"tokenizer\.re:\d+:\d+: error: control flow is undefined for strings that match .*\[-Werror-undefined-control-flow\]"],
+        "re2c 3.0 (-W -Werror)",
+        "the tokenizer has no default rule `*`; re2c's undefined-control-flow warning is an error under -Werror",
+        accept=["lint_failure"]),
+    files={"src/tokenizer.re": r'''#include <stddef.h>
+
+enum token { TOK_END, TOK_INT, TOK_IDENT, TOK_OP, TOK_WS };
+
+enum token next_token(const char **cursor)
+{
+    const char *YYCURSOR = *cursor, *YYMARKER;
+    /*!re2c
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:yyfill:enable = 0;
+
+        [0-9]+               { *cursor = YYCURSOR; return TOK_INT; }
+        [a-zA-Z_][a-zA-Z_0-9]* { *cursor = YYCURSOR; return TOK_IDENT; }
+        [-+*/=<>]            { *cursor = YYCURSOR; return TOK_OP; }
+        [ \t\n]+             { *cursor = YYCURSOR; return TOK_WS; }
+        "\x00"               { return TOK_END; }
+    */
+}
+'''},
+    env=r84(), project=r84p("rule-engine"), stage="build", **ROUND84,
+)
+
+case(
+    "ragel-graph-lookup-of-misspelled-machine-failed", "build:http-parser", R84_IMG_C,
+    ["ragel --version | head -1", "mkdir -p gen", "ragel -G2 -o gen/request_line.c src/request_line.rl"],
+    lab("compile_error", [r'request_line\.rl:\d+:\d+: graph lookup of "http_methd" failed'],
+        "Ragel 6.10",
+        "the main machine refers to http_methd, a misspelling of the http_method machine; ragel's graph lookup fails"),
+    files={"src/request_line.rl": r'''#include <string.h>
+
+%%{
+  machine request_line;
+
+  http_method = "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS";
+  request_target = ( any - space )+;
+  http_version = "HTTP/" digit "." digit;
+
+  main := http_method " " request_target " " http_methd "\r\n";
+}%%
+
+%% write data;
+
+int parse_request_line(const char *p, size_t len)
+{
+    int cs;
+    const char *pe = p + len;
+    %% write init;
+    %% write exec;
+    return cs >= request_line_first_final;
+}
+'''},
+    env=r84(), project=r84p("edge-proxy"), stage="build", **ROUND84,
+)
+
+case(
+    "byacc-untyped-nonterminal-in-action", "build:units", R84_IMG_C,
+    ["byacc -V", "mkdir -p gen", "byacc -d -b gen/units src/units.y"],
+    lab("compile_error", [r'byacc: e - line \d+ of "src/units\.y", \$3 \(factor\) is untyped'],
+        "byacc 2.0.20221106",
+        "the grammar uses %union and types expr and term but not the new factor nonterminal; `$3` in an action has no type and byacc stops"),
+    files={"src/units.y": r'''%{
+#include <stdio.h>
+int yylex(void);
+void yyerror(const char *s);
+%}
+%union { double v; int unit; }
+%token <v> NUM
+%token <unit> UNIT
+%type <v> expr term
+%%
+quantity: expr UNIT { printf("%g\n", $1); } ;
+expr: expr '+' term { $$ = $1 + $3; }
+    | term
+    ;
+term: term '*' factor { $$ = $1 * $3; }
+    | factor { $$ = 1; }
+    ;
+factor: NUM | '(' expr ')' ;
+%%
+'''},
+    env=r84(), project=r84p("unit-convert"), stage="build", **ROUND84,
+)
+
+case(
+    "lemon-custom-parser-template-not-in-repo", "build:filter-parser", R84_IMG_C,
+    ["mkdir -p gen", "cp src/filter.y gen/", "cd gen && lemon -T../tools/lempar.c -s filter.y"],
+    lab("other", [r'Can\'t find the parser driver template file "\.\./tools/lempar\.c"'],
+        "lemon (SQLite 3.40.1)",
+        "the build passes -T../tools/lempar.c, a patched parser template that was never committed (tools/ only has the README); lemon cannot find its driver template",
+        accept=["dependency_install"]),
+    files={"src/filter.y": r'''%token_type { int }
+%token_prefix TK_
+%left OR.
+%left AND.
+%right NOT.
+
+filter ::= expr.
+expr ::= expr AND expr.
+expr ::= expr OR expr.
+expr ::= NOT expr.
+expr ::= LP expr RP.
+expr ::= FIELD EQ VALUE.
+''', "tools/README.md": "Parser templates for lemon. `lempar.c` is patched to use our arena allocator.\n"},
+    env=r84(), project=r84p("log-filter"), stage="build", **ROUND84,
+)
+
+case(
+    "peggy-rule-reference-typo-not-defined", "build:query-parser", R84_IMG_NODE,
+    ["peggy --version", "mkdir -p lib", "peggy --format commonjs -o lib/query-parser.js grammar/query.peggy"],
+    lab("compile_error", [r'^error: Rule "Comparisn" is not defined'],
+        "peggy 5.1 (node 20)",
+        "the search-query grammar refers to Comparisn, a misspelling of the Comparison rule; peggy refuses to generate the parser"),
+    files={"grammar/query.peggy": r'''{{
+  function node(type, props) { return Object.assign({ type }, props); }
+}}
+
+Query
+  = _ head:Clause tail:(_ "AND"i _ @Clause)* _ { return node("and", { clauses: [head, ...tail] }); }
+
+Clause
+  = "NOT"i _ c:Clause { return node("not", { clause: c }); }
+  / "(" _ q:Query _ ")" { return q; }
+  / Comparisn
+
+Comparison
+  = field:Field _ op:("=" / "!=" / ">=" / "<=" / ">" / "<") _ value:Value { return node("cmp", { field, op, value }); }
+
+Field = $[a-z_][a-z0-9_.]*
+Value = '"' chars:$[^"]* '"' { return chars; } / n:$[0-9]+ { return Number(n); }
+_ = [ \t]*
+'''},
+    env=r84(), project=r84p("search-console"), stage="build", **ROUND84,
+)
+
+case(
+    "pegjs-ordered-choice-shadows-longer-operator-test", "test:unit", R84_IMG_NODE,
+    ["mkdir -p lib", "pegjs -o lib/filter.js grammar/filter.pegjs", "node --test test/"],
+    lab("test_assertion", [r"error: 'Expected \[ \] or \[0-9\] but \"=\" found\.'", r"^not ok 2 - parses less-or-equal"],
+        "pegjs 0.10.0, node 20 test runner",
+        "the filter grammar lists \"<\" before \"<=\" in an ordered choice, so `<=` is read as `<` and the parse fails at `=`; the unit test of `age <= 30` fails with the parser's SyntaxError"),
+    files={"grammar/filter.pegjs": r'''Filter
+  = field:Ident _ op:Op _ value:Int { return { field: field, op: op, value: value }; }
+
+Op = "=" / "<" / "<=" / ">" / ">="
+
+Ident = $[a-z]+
+Int = digits:$[0-9]+ _ { return parseInt(digits, 10); }
+_ = [ ]*
+''', "test/filter.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const parser = require("../lib/filter.js");
+
+test("parses equality", () => {
+  assert.deepStrictEqual(parser.parse("age = 30"), { field: "age", op: "=", value: 30 });
+});
+
+test("parses less-or-equal", () => {
+  assert.deepStrictEqual(parser.parse("age <= 30"), { field: "age", op: "<=", value: 30 });
+});
+'''},
+    env=r84(), project=r84p("audience-rules"), **ROUND84,
+)
+
+R84_NEARLEY_NE = r'''@{%
+const moo = require("moo");
+const lexer = moo.compile({
+  ws: /[ \t]+/,
+  number: /[0-9]+/,
+  word: /[a-z]+/,
+});
+%}
+@lexer lexer
+
+# A duration like "1 h 30 min" or "90 min".
+duration -> part | duration _ duration {% d => [].concat(d[0], d[2]) %}
+part -> %number _ unit {% d => ({ n: Number(d[0].value), unit: d[2] }) %}
+unit -> %word {% d => d[0].value %}
+_ -> %ws:? {% () => null %}
+'''
+
+case(
+    "nearley-ambiguous-duration-grammar-test-expects-one-parse", "test:grammar", R84_IMG_NODE,
+    ["nearleyc grammar/duration.ne -o lib/duration.js", "node test/ambiguity.js"],
+    lab("test_assertion", [r"AssertionError \[ERR_ASSERTION\]: expected exactly one parse of \"1 h 30 min 15 s\", got \d+"],
+        "nearley 2.20.1 (nearleyc, moo lexer), node 20",
+        "the duration rule was rewritten as `duration _ duration`, which groups three parts two ways; nearley returns two parses of `1 h 30 min 15 s` and the ambiguity test asserts exactly one"),
+    files={"grammar/duration.ne": R84_NEARLEY_NE, "lib/.keep": "", "test/ambiguity.js": r'''const assert = require("node:assert");
+const nearley = require("nearley");
+const grammar = require("../lib/duration.js");
+
+for (const input of ["90 min", "1 h 30 min", "1 h 30 min 15 s"]) {
+  const p = new nearley.Parser(nearley.Grammar.fromCompiled(grammar));
+  p.feed(input);
+  console.log(`${JSON.stringify(input)}: ${p.results.length} parse(s)`);
+  assert.strictEqual(p.results.length, 1, `expected exactly one parse of ${JSON.stringify(input)}, got ${p.results.length}`);
+}
+console.log("grammar is unambiguous");
+'''},
+    setup="cd /tmp/diag84/node && ls node_modules/moo >/dev/null",
+    env=r84(), project=r84p("timesheets"), **ROUND84,
+)
+
+case(
+    "chevrotain-self-analysis-ambiguous-alternatives", "test:parser", R84_IMG_NODE,
+    ["node -p 'require(\"chevrotain\").VERSION'", "node --test test/"],
+    lab("compile_error", [r"Ambiguous alternatives: <1 ,2> due to common lookahead prefix"],
+        "chevrotain 11.2 (node 20 test runner)",
+        "the value rule's two alternatives both start with an Identifier token (a reference and a function call); chevrotain's performSelfAnalysis() rejects the parser at construction",
+        accept=["other", "test_assertion"]),
+    files={"src/parser.js": r'''const { createToken, Lexer, CstParser } = require("chevrotain");
+
+const Identifier = createToken({ name: "Identifier", pattern: /[a-zA-Z_]\w*/ });
+const Number_ = createToken({ name: "Number", pattern: /\d+/ });
+const LParen = createToken({ name: "LParen", pattern: /\(/ });
+const RParen = createToken({ name: "RParen", pattern: /\)/ });
+const Comma = createToken({ name: "Comma", pattern: /,/ });
+const WS = createToken({ name: "WS", pattern: /\s+/, group: Lexer.SKIPPED });
+const allTokens = [WS, Number_, Identifier, LParen, RParen, Comma];
+
+class FormulaParser extends CstParser {
+  constructor() {
+    super(allTokens);
+    const $ = this;
+    $.RULE("value", () => {
+      $.OR([
+        { ALT: () => $.CONSUME(Identifier) },
+        { ALT: () => $.SUBRULE($.call) },
+        { ALT: () => $.CONSUME(Number_) },
+      ]);
+    });
+    $.RULE("call", () => {
+      $.CONSUME2(Identifier);
+      $.CONSUME(LParen);
+      $.MANY_SEP({ SEP: Comma, DEF: () => $.SUBRULE($.value) });
+      $.CONSUME(RParen);
+    });
+    this.performSelfAnalysis();
+  }
+}
+
+module.exports = { FormulaParser, lexer: new Lexer(allTokens) };
+''', "test/parser.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const { FormulaParser, lexer } = require("../src/parser.js");
+
+test("parses a call", () => {
+  const parser = new FormulaParser();
+  parser.input = lexer.tokenize("sum(a, 2)").tokens;
+  parser.value();
+  assert.deepStrictEqual(parser.errors, []);
+});
+'''},
+    env=r84(), project=r84p("sheet-formulas"), **ROUND84,
+)
+
+case(
+    "npm-ci-lockfile-missing-ohm-js-dependency", "install", R84_IMG_NODE,
+    ["node --version", "npm ci --no-audit --no-fund"],
+    lab("dependency_install", [r"npm (ERR!|error) `npm ci` can only install packages when your package\.json and package-lock\.json .* are in sync",
+                               r"npm (ERR!|error) Missing: ohm-js@"],
+        "npm 10 (node 20)",
+        "ohm-js was added to package.json by hand and package-lock.json was not regenerated; npm ci refuses the out-of-sync lock file"),
+    files={"package.json": '{\n  "name": "units-dsl",\n  "version": "1.3.0",\n  "private": true,\n  "dependencies": {\n    "moo": "^0.5.2",\n    "ohm-js": "^17.1.0"\n  }\n}\n',
+           "package-lock.json": '''{
+  "name": "units-dsl",
+  "version": "1.3.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "units-dsl",
+      "version": "1.3.0",
+      "dependencies": {
+        "moo": "^0.5.2"
+      }
+    },
+    "node_modules/moo": {
+      "version": "0.5.2",
+      "resolved": "https://registry.npmjs.org/moo/-/moo-0.5.2.tgz",
+      "integrity": "sha512-iSAJLHYKnX41mKcJKjqvnAN9sf0LMDTXDEvFv+ffuRR9a1MIuXLjMNL6EsnDHSkKLTWNqQQ5uo61P4EbU4NU+Q=="
+    }
+  }
+}
+'''},
+    env=r84(npm_config_cache="/tmp/diag84/npm-cache"), project=r84p("units-dsl"), stage="install", **ROUND84,
+)
+
+case(
+    "ohm-semantics-missing-action-for-new-rule-case", "test:unit", R84_IMG_NODE,
+    ["node --test test/"],
+    lab("other", [r"Missing semantic action for 'Exp_pow' in operation 'eval'"],
+        "ohm-js 17.5 (node 20 test runner)",
+        "the grammar gained an Exp_pow case (`^`); the eval operation has no action for it and ohm throws when a test evaluates `2 ^ 3`",
+        accept=["test_assertion"]),
+    files={"src/arith.ohm": r'''Arith {
+  Exp
+    = Exp "+" Term  -- plus
+    | Exp "-" Term  -- minus
+    | Term "^" Exp  -- pow
+    | Term
+  Term
+    = Term "*" Factor  -- times
+    | Factor
+  Factor
+    = "(" Exp ")"  -- paren
+    | number
+  number = digit+
+}
+''', "src/arith.js": r'''const fs = require("node:fs");
+const path = require("node:path");
+const ohm = require("ohm-js");
+
+const grammar = ohm.grammar(fs.readFileSync(path.join(__dirname, "arith.ohm"), "utf8"));
+const semantics = grammar.createSemantics().addOperation("eval", {
+  Exp_plus(a, _, b) { return a.eval() + b.eval(); },
+  Exp_minus(a, _, b) { return a.eval() - b.eval(); },
+  Term_times(a, _, b) { return a.eval() * b.eval(); },
+  Factor_paren(_l, e, _r) { return e.eval(); },
+  number(_) { return Number(this.sourceString); },
+});
+
+function evaluate(src) {
+  const m = grammar.match(src);
+  if (m.failed()) throw new Error(m.message);
+  return semantics(m).eval();
+}
+
+module.exports = { evaluate };
+''', "test/arith.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const { evaluate } = require("../src/arith.js");
+
+test("adds", () => assert.strictEqual(evaluate("1 + 2 * 3"), 7));
+test("powers", () => assert.strictEqual(evaluate("2 ^ 3"), 8));
+'''},
+    env=r84(), project=r84p("quota-rules"), **ROUND84,
+)
