@@ -53755,3 +53755,120 @@ test("powers", () => assert.strictEqual(evaluate("2 ^ 3"), 8));
 '''},
     env=r84(), project=r84p("quota-rules"), **ROUND84,
 )
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "npm-install-peggy-registry-429-too-many-requests", "install", R84_IMG_NODE,
+    ["npm config get registry", "npm install --no-audit --no-fund --fetch-retries=0 peggy@5"],
+    lab("network_or_flaky", [r"npm error 429 Too Many Requests - GET http://127\.0\.0\.1:\d+/peggy"],
+        "npm 10 (node 20) against a loopback registry mirror answering 429 with Retry-After",
+        "the company's npm mirror rate-limits the job with 429 Too Many Requests while it installs peggy; nothing in the project changed",
+        accept=["dependency_install"], infra=True),
+    files={"package.json": '{\n  "name": "expr-grammar",\n  "version": "0.4.0",\n  "private": true\n}\n'},
+    env=r84(npm_config_registry="http://127.0.0.1:{PORT_429}/", npm_config_cache="/tmp/diag84/npm-cache-429"),
+    project=r84p("expr-grammar"), stage="install", **ROUND84,
+)
+
+case(
+    "antlr-jar-download-artifact-mirror-503", "build:antlr-parser", R84_IMG_C,
+    ["mkdir -p tools gen",
+     "echo \"downloading antlr-$ANTLR_VERSION-complete.jar from $ARTIFACTS_URL\"",
+     "curl -fsSL -o tools/antlr-complete.jar \"$ARTIFACTS_URL/org/antlr/antlr4/$ANTLR_VERSION/antlr4-$ANTLR_VERSION-complete.jar\"",
+     "java -jar tools/antlr-complete.jar -Dlanguage=Python3 -o gen grammar/Expr.g4"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 503"],
+        "curl 7.88 against a loopback artifact mirror answering 503",
+        "the company's artifact mirror answers 503 Service Unavailable when the job downloads the ANTLR tool jar; nothing in the grammar changed",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={"grammar/Expr.g4": "grammar Expr;\nprog: expr EOF;\nexpr: expr ('*'|'/') expr | expr ('+'|'-') expr | INT | '(' expr ')';\nINT: [0-9]+;\nWS: [ \\t\\r\\n]+ -> skip;\n"},
+    env=r84(ARTIFACTS_URL="http://127.0.0.1:{PORT_503}/maven-remote", ANTLR_VERSION="4.13.2"),
+    project=r84p("expr-service"), stage="build", **ROUND84,
+)
+
+case(
+    "cargo-build-tree-sitter-binding-mirror-connection-refused", "build:bindings", "rust:1.88-bookworm",
+    ["cargo --version", "cargo build --release"],
+    lab("network_or_flaky", [r"Could not connect to server \(Failed to connect to 127\.0\.0\.1 port 9"],
+        "cargo 1.95 with crates.io replaced by a sparse mirror on loopback where nothing listens",
+        "the Rust bindings of the tree-sitter grammar fetch the tree-sitter crate through the company's crates mirror, which refuses the connection",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={"Cargo.toml": '[package]\nname = "tree-sitter-ledgerql"\nversion = "0.3.1"\nedition = "2021"\n\n[dependencies]\ntree-sitter-language = "0.1"\n\n[dev-dependencies]\ntree-sitter = "0.25"\n\n[build-dependencies]\ncc = "1.2"\n',
+           "src/lib.rs": "//! LedgerQL grammar for tree-sitter.\n",
+           ".cargo/config.toml": '[source.crates-io]\nreplace-with = "tailspin-mirror"\n\n[source.tailspin-mirror]\nregistry = "sparse+http://127.0.0.1:9/crates/index/"\n'},
+    env=r84(CARGO_HOME="/tmp/diag84/cargo-home-dead", PATH="/root/.cargo/bin:/usr/local/bin:/usr/bin:/bin"),
+    project=r84p("tree-sitter-ledgerql"), stage="build", **ROUND84,
+)
+
+case(
+    "grammar-tarball-download-certificate-expired", "build:vendor-grammars", R84_IMG_C,
+    ["mkdir -p vendor",
+     "echo \"fetching grammar bundle $GRAMMAR_BUNDLE from $GRAMMARS_URL\"",
+     "curl -fsS --cacert \"$GRAMMARS_CA\" -o vendor/grammars.tar.gz \"$GRAMMARS_URL/bundles/$GRAMMAR_BUNDLE.tar.gz\"",
+     "tar -xzf vendor/grammars.tar.gz -C vendor"],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "curl 7.88 against a loopback HTTPS host whose certificate has expired",
+        "the internal grammar artifact host's TLS certificate has expired; curl refuses to download the vendored grammar bundle",
+        accept=["infrastructure"], infra=True),
+    files={}, env=r84(GRAMMARS_URL="https://127.0.0.1:{PORT_EXPIRED}", GRAMMARS_CA="{R10_CA_FILE}", GRAMMAR_BUNDLE="sql-dialects-2026.11"),
+    project=r84p("sql-formatter"), stage="build", **ROUND84,
+)
+
+case(
+    "grammar-corpus-fetch-dns-name-not-resolved", "test:corpus", R84_IMG_PY,
+    ["python3 scripts/fetch_corpus.py", "python3 scripts/run_corpus.py"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -\d+\] (Name or service not known|Temporary failure in name resolution)"],
+        "Python 3.11 urllib",
+        "the shared grammar test-corpus service's host name does not resolve from the runner; the corpus fetch fails before any parsing",
+        accept=["infrastructure"], infra=True),
+    files={"scripts/fetch_corpus.py": r'''import json
+import os
+import urllib.request
+
+base = os.environ.get("CORPUS_URL", "https://grammar-corpus.svc.tailspin.internal")
+url = f"{base}/api/v1/corpora/sql/latest"
+print("GET", url, flush=True)
+with urllib.request.urlopen(url, timeout=20) as r:
+    meta = json.load(r)
+os.makedirs("corpus", exist_ok=True)
+for item in meta["files"]:
+    urllib.request.urlretrieve(item["url"], os.path.join("corpus", item["name"]))
+print("fetched", len(meta["files"]), "corpus files")
+''', "scripts/run_corpus.py": "print('run')\n"},
+    env=r84(), project=r84p("sql-formatter"), **ROUND84,
+)
+
+R84_BIG_GRAMMAR = r'''python3 - <<'PY'
+lines = ["%{\nint yylex(void);\nvoid yyerror(const char *s);\n%}", "%token " + " ".join(f"KW{i}" for i in range(400)), "%token IDENT NUM", "%%", "program: stmts ;",
+         "stmts: stmt | stmts ';' stmt ;"]
+lines.append("stmt: " + " | ".join(f"s{i}" for i in range(400)) + " ;")
+for i in range(400):
+    lines.append(f"s{i}: KW{i} IDENT '=' expr | KW{i} '(' args ')' ;")
+lines += ["args: %empty | expr | args ',' expr ;", "expr: IDENT | NUM | '(' expr ')' ;", "%%"]
+open("grammar/cobol.y", "w").write("\n".join(lines) + "\n")
+PY
+'''
+
+case(
+    "cc-generated-cobol-parser-object-disk-full", "build:cobol-parser", R84_IMG_C,
+    ["mkdir -p gen", "bison -d -o gen/cobol.tab.c grammar/cobol.y", "ls -l gen/", "cc -O0 -c -o build/cobol.tab.o gen/cobol.tab.c"],
+    lab("infrastructure", [r"No space left on device"],
+        "GNU bison 3.8.2, gcc 12 (GNU as); the runner's build volume (a 16 KiB tmpfs here) is full",
+        "bison generates the 240 KB parser fine; the build volume fills while the assembler writes the object file, and the write fails with ENOSPC",
+        accept=["other"], infra=True),
+    files={"grammar/.keep": ""}, setup=R84_BIG_GRAMMAR, tmpfs=("build", "16k"),
+    env=r84(), project=r84p("legacy-cobol"), stage="build", **ROUND84,
+)
+
+case(
+    "grammar-submodule-clone-stalls-job-timeout", "build:grammars", R84_IMG_C,
+    ["echo \"cloning shared grammars from $GRAMMARS_GIT\"",
+     "git clone --depth 1 \"$GRAMMARS_GIT\" vendor/grammars",
+     "make -C vendor/grammars"],
+    lab("timeout_or_oom", [r"^cloning shared grammars from http://127\.0\.0\.1:\d+/platform\.git$", r"^Cloning into 'vendor/grammars'\.\.\.$"],
+        "git 2.39 against a loopback smart-HTTP server that stalls mid-pack; the runner's job timeout",
+        "the shared grammars repository's server starts sending the pack and then stalls; git waits with no timeout and the job runs into its 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={}, env=r84(GRAMMARS_GIT="http://127.0.0.1:{PORT_GITSTALL}/platform.git", GIT_TERMINAL_PROMPT="0"),
+    job_timeout=12, duration=3600, timeout_text="1h0m0s",
+    project=r84p("query-engine"), stage="build", **ROUND84,
+)
