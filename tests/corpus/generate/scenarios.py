@@ -53872,3 +53872,253 @@ case(
     job_timeout=12, duration=3600, timeout_text="1h0m0s",
     project=r84p("query-engine"), stage="build", **ROUND84,
 )
+
+# ---- plain failures (continued) --------------------------------------------------------------
+
+R84_CALC2_Y = R84_CALC_Y.replace("%left '+' '-'", "%right '+' '-'\n%left '*' '/'")
+
+case(
+    "bison-calc-check-subtraction-right-associative", "test:calc", R84_IMG_C,
+    ["make check"],
+    lab("test_assertion", [r"^FAIL: 10 - 3 - 2: expected 5, got 9$", r"^1 of \d+ calculator tests failed$"],
+        "GNU bison 3.8.2, flex 2.6.4, gcc 12, a shell test script",
+        "a precedence cleanup declared '+' and '-' %right; the generated parser evaluates 10 - 3 - 2 as 10 - (3 - 2) and the calculator's golden test fails"),
+    files={"grammar/calc.y": R84_CALC2_Y, "grammar/calc.l": R84_CALC_L, "Makefile": R84_CALC_MK,
+           "tests/cases.txt": "1 + 2|3\n2 * 3 + 4|10\n10 - 3 - 2|5\n(1 + 2) * 3|9\n",
+           "tests/run.sh": '''#!/bin/sh
+fails=0; total=0
+while IFS='|' read -r expr want; do
+  total=$((total + 1))
+  got=$(printf '%s\\n' "$expr" | ./calc)
+  if [ "$got" = "$want" ]; then echo "PASS: $expr = $got"; else echo "FAIL: $expr: expected $want, got $got"; fails=$((fails + 1)); fi
+done < tests/cases.txt
+if [ "$fails" -ne 0 ]; then echo "$fails of $total calculator tests failed"; exit 1; fi
+echo "all $total calculator tests passed"
+'''},
+    setup="chmod +x tests/run.sh",
+    env=r84(), project=r84p("pocket-calc"), **ROUND84,
+)
+
+R84_DRIFT_SETUP = r'''git init -q -b main .
+git config user.email ci@tailspin.dev; git config user.name ci
+sed 's/ | expr .%. expr { $$ = $1 % $3; }//' grammar/arith.y > /tmp/diag84-arith-old.y
+mkdir -p gen
+bison -d -o gen/arith.tab.c /tmp/diag84-arith-old.y
+sed -i 's#/tmp/diag84-arith-old.y#grammar/arith.y#g' gen/arith.tab.c gen/arith.tab.h
+git add -A; git commit -qm "arith parser"
+rm /tmp/diag84-arith-old.y
+'''
+
+case(
+    "generated-parser-drift-check-modulo-rule-not-regenerated", "lint:generated", R84_IMG_C,
+    ["make regen", "git status --short", "git diff --stat --exit-code -- gen/ || { echo \"ERROR: gen/ is out of date with grammar/; run 'make regen' and commit the result\"; exit 1; }"],
+    lab("lint_failure", [r"^ERROR: gen/ is out of date with grammar/; run 'make regen' and commit the result$", r"^ gen/arith\.tab\.c \| +\d+"],
+        "GNU bison 3.8.2, git 2.39",
+        "a '%' rule was added to grammar/arith.y but the committed gen/arith.tab.c was not regenerated; the drift check regenerates it and git diff finds a difference",
+        accept=["other"]),
+    files={"grammar/arith.y": "%{\nint yylex(void);\nvoid yyerror(const char *s);\n%}\n%token NUM\n%left '+' '-'\n%left '*' '/' '%'\n%%\nexpr: NUM | expr '+' expr { $$ = $1 + $3; } | expr '-' expr { $$ = $1 - $3; } | expr '*' expr { $$ = $1 * $3; } | expr '%' expr { $$ = $1 % $3; } ;\n%%\n",
+           "Makefile": "regen:\n\tbison -d -o gen/arith.tab.c grammar/arith.y\n.PHONY: regen\n"},
+    setup=R84_DRIFT_SETUP,
+    env=r84(), project=r84p("arith-core"), stage="lint", **ROUND84,
+)
+
+case(
+    "antlr-4-7-generated-parser-with-4-13-python-runtime", "test:unit", R84_IMG_PY,
+    ["antlr4 2>&1 | head -1", "mkdir -p expr/gen", "antlr4 -Dlanguage=Python3 -visitor -o expr/gen -Xexact-output-dir grammar/Expr.g4",
+     "python -c 'import antlr4, importlib.metadata as m; print(\"antlr4-python3-runtime\", m.version(\"antlr4-python3-runtime\"))'",
+     "python -m unittest -v tests.test_expr"],
+    lab("dependency_install", [r"Exception: Could not deserialize ATN with version 3 \(expected 4\)\."],
+        "ANTLR 4.7.2 tool (Debian), antlr4-python3-runtime 4.13.2, Python 3.11 unittest",
+        "the image's ANTLR tool is 4.7.2 but requirements pin the 4.13.2 Python runtime; the generated lexer's serialized ATN is version 3 and the runtime refuses it",
+        accept=["other"]),
+    files={"grammar/Expr.g4": "grammar Expr;\nprog: expr EOF;\nexpr: expr op=('*'|'/') expr | expr op=('+'|'-') expr | INT | '(' expr ')';\nINT: [0-9]+;\nWS: [ \\t\\r\\n]+ -> skip;\n",
+           "expr/__init__.py": "", "tests/__init__.py": "",
+           "tests/test_expr.py": '''import unittest
+
+from antlr4 import CommonTokenStream, InputStream
+
+from expr.gen.ExprLexer import ExprLexer
+from expr.gen.ExprParser import ExprParser
+
+
+class ExprTest(unittest.TestCase):
+    def test_parses_sum(self):
+        parser = ExprParser(CommonTokenStream(ExprLexer(InputStream("1 + 2 * 3"))))
+        tree = parser.prog()
+        self.assertEqual(parser.getNumberOfSyntaxErrors(), 0)
+        self.assertEqual(tree.getText(), "1+2*3<EOF>")
+
+
+if __name__ == "__main__":
+    unittest.main()
+'''},
+    env=r84(), project=r84p("expr-service"), **ROUND84,
+)
+
+case(
+    "lark-lalr-reduce-reduce-collision-in-config-grammar", "test:unit", R84_IMG_PY,
+    ["python -c 'import lark; print(\"lark\", lark.__version__)'", "python -m pytest -q -p no:cacheprovider tests/ 2>&1 || exit $?"],
+    lab("compile_error", [r"lark\.exceptions\.GrammarError: Reduce/Reduce collision in Terminal\("],
+        "lark 1.3.1 (LALR), Python 3.11",
+        "the config grammar's new `section` rule (a bare NAME on its own line) collides with the `flag` rule (also a bare NAME) at end of line; lark's LALR analysis raises GrammarError when the test module imports the parser",
+        accept=["other"]),
+    files={"confparse/__init__.py": '''from lark import Lark
+
+GRAMMAR = r"""
+start: (line _NL)*
+?line: assignment | flag | section
+assignment: NAME "=" value
+flag: NAME
+?value: ref | NUMBER | ESCAPED_STRING
+ref: NAME
+section: NAME
+_NL: NEWLINE
+
+%import common.CNAME -> NAME
+%import common.NUMBER
+%import common.ESCAPED_STRING
+%import common.NEWLINE
+%import common.WS_INLINE
+%ignore WS_INLINE
+"""
+
+parser = Lark(GRAMMAR, parser="lalr")
+
+
+def parse(text):
+    return parser.parse(text)
+''', "tests/test_confparse.py": '''from confparse import parse
+
+
+def test_assignment():
+    tree = parse("workers = 4\\n")
+    assert tree.children[0].data == "assignment"
+'''},
+    setup="/tmp/diag84/venv/bin/pip install -q pytest >/dev/null 2>&1 || true",
+    env=r84(), project=r84p("conf-tools"), **ROUND84,
+)
+
+case(
+    "make-keyword-table-generator-script-not-executable", "build:lexer", R84_IMG_C,
+    ["make all"],
+    lab("permission_or_secret", [r"/bin/sh: \d+: \./tools/gen-keywords\.sh: Permission denied"],
+        "GNU make 4.3, flex 2.6.4",
+        "tools/gen-keywords.sh was committed without its executable bit (mode 100644); make cannot run it to produce the keyword rules for the flex lexer",
+        accept=["other"]),
+    files={"Makefile": "all: gen/lexer.c\n\ngen/keywords.l: tools/gen-keywords.sh keywords.txt\n\tmkdir -p gen\n\t./tools/gen-keywords.sh keywords.txt > $@\n\ngen/lexer.c: src/lexer.l gen/keywords.l\n\tcat gen/keywords.l src/lexer.l > gen/full.l\n\tflex -o $@ gen/full.l\n",
+           "tools/gen-keywords.sh": "#!/bin/sh\n# Emits one flex rule per keyword.\nwhile read -r kw; do printf '\"%s\"  { return KW_%s; }\\n' \"$kw\" \"$(echo \"$kw\" | tr a-z A-Z)\"; done < \"$1\"\n",
+           "keywords.txt": "select\nfrom\nwhere\norder\nlimit\n",
+           "src/lexer.l": "%%\n[a-z]+ { return 1; }\n%%\n"},
+    env=r84(), project=r84p("mini-sql"), stage="build", **ROUND84,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "bison-invalid-directive-ignored-then-missing-header", "build:parser", R84_IMG_C,
+    ["mkdir -p build",
+     "bison -d -o build/route.tab.c src/route.y || echo 'bison reported problems, continuing with the build'",
+     "flex -o build/route.lex.c src/route.l",
+     "gcc -Ibuild -c -o build/route.lex.o build/route.lex.c",
+     "gcc -Ibuild -c -o build/route.tab.o build/route.tab.c"],
+    lab("compile_error", [r"route\.y:\d+\.\d+-\d+: error: invalid directive: .%tokn."],
+        "GNU bison 3.8.2, flex 2.6.4, gcc 12",
+        "a typo `%tokn` in the routing grammar makes bison fail, the `|| echo` hides it, and the C build then fails because route.tab.h was never generated"),
+    files={"src/route.y": "%{\nint yylex(void);\nvoid yyerror(const char *s);\n%}\n%token SLASH PARAM\n%tokn SEGMENT\n%%\nroute: SLASH | route SLASH part ;\npart: SEGMENT | PARAM ;\n%%\n",
+           "src/route.l": "%option noyywrap nounput noinput\n%{\n#include \"route.tab.h\"\n%}\n%%\n\"/\"          { return SLASH; }\n:[a-z]+      { return PARAM; }\n[a-z0-9-]+   { return SEGMENT; }\n%%\n"},
+    env=r84(), project=r84p("edge-router"), stage="build", **ROUND84,
+)
+
+case(
+    "make-dash-flex-bad-option-then-lexer-source-missing", "build:lexer", R84_IMG_C,
+    ["make"],
+    lab("compile_error", [r"lexer\.l:\d+: unrecognized %option: reentrnt"],
+        "GNU make 4.3 (`-` prefix), flex 2.6.4, gcc 12",
+        "the lexer's %option line misspells `reentrant`; the Makefile's `-` prefix ignores flex's failure and the compile then fails on the missing gen/lexer.c"),
+    files={"Makefile": "CFLAGS = -O2 -Wall\n\nall: gen/lexer.o\n\ngen/lexer.o: src/lexer.l\n\tmkdir -p gen\n\t-flex -o gen/lexer.c src/lexer.l\n\t$(CC) $(CFLAGS) -c -o $@ gen/lexer.c\n",
+           "src/lexer.l": "%option noyywrap reentrnt\n%%\n[0-9]+ { return 1; }\n[ \\t\\n]+ ;\n%%\n"},
+    env=r84(), project=r84p("metrics-agent"), stage="build", **ROUND84,
+)
+
+case(
+    "jison-conflict-reported-generates-anyway-then-test-fails", "test:unit", R84_IMG_NODE,
+    ["mkdir -p lib", "jison grammar/budget.jison -o lib/budget.js", "node --test test/"],
+    lab("compile_error", [r"^Conflict in grammar: multiple actions possible when lookahead token is - in state \d+"],
+        "jison 0.4.18 (node 20 test runner)",
+        "the budget expression grammar has no precedence for '-'; jison reports the shift/reduce conflict, still writes the parser (exit 0), and the test of `100 - 30 - 20` then gets 90 instead of 50",
+        accept=["test_assertion"]),
+    files={"grammar/budget.jison": r'''%lex
+%%
+\s+                   /* skip */
+[0-9]+("."[0-9]+)?    return 'NUM'
+"-"                   return '-'
+"+"                   return '+'
+<<EOF>>               return 'EOF'
+/lex
+
+%left '+'
+%start top
+%%
+top : e EOF { return $1; } ;
+e : e '+' e { $$ = $1 + $3; }
+  | e '-' e { $$ = $1 - $3; }
+  | NUM { $$ = Number(yytext); }
+  ;
+''', "test/budget.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const { parse } = require("../lib/budget.js");
+
+test("adds", () => assert.strictEqual(parse("100 + 30"), 130));
+test("subtracts left to right", () => assert.strictEqual(parse("100 - 30 - 20"), 50));
+'''},
+    env=r84(), project=r84p("budget-rules"), **ROUND84,
+)
+
+case(
+    "peggy-build-script-logs-grammar-error-then-test-cannot-find-module", "test:unit", R84_IMG_NODE,
+    ["node scripts/build-parsers.js", "node --test test/"],
+    lab("compile_error", [r"^build-parsers: grammar/template\.peggy: Expected .* but .* found\.", r"^ --> grammar/template\.peggy:\d+:\d+"],
+        "peggy 5.1 API (node 20), node test runner",
+        "the template grammar has an unterminated group; the build script catches peggy's error, logs it and exits 0, and the tests then fail because lib/template.js was never written"),
+    files={"scripts/build-parsers.js": r'''const fs = require("node:fs");
+const path = require("node:path");
+const peggy = require("peggy");
+
+fs.mkdirSync("lib", { recursive: true });
+for (const file of fs.readdirSync("grammar").filter((f) => f.endsWith(".peggy"))) {
+  const src = path.join("grammar", file);
+  try {
+    const code = peggy.generate(fs.readFileSync(src, "utf8"), { output: "source", format: "commonjs", grammarSource: src });
+    fs.writeFileSync(path.join("lib", file.replace(/\.peggy$/, ".js")), code);
+    console.log(`build-parsers: ${src} -> lib/`);
+  } catch (e) {
+    console.error(`build-parsers: ${src}: ${e.message}`);
+    if (e.format) console.error(e.format([{ source: src, text: fs.readFileSync(src, "utf8") }]));
+  }
+}
+''', "grammar/template.peggy": r'''Template = parts:Part* { return parts; }
+Part = Placeholder / Text
+Placeholder = "{{" _ name:$[a-z_.]+ _ filters:("|" _ @$[a-z]+ _* "}}" { return { name, filters }; }
+Text = $(!"{{" .)+
+_ = [ ]*
+''', "test/template.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const { parse } = require("../lib/template.js");
+
+test("splits text and placeholders", () => {
+  assert.deepStrictEqual(parse("Hi {{ name }}!").length, 3);
+});
+'''},
+    env=r84(), project=r84p("mail-templates"), **ROUND84,
+)
+
+case(
+    "lemon-set-e-off-rule-missing-period-then-cc-missing-source", "build:parser", R84_IMG_C,
+    ["lemon -x", "mkdir -p gen && cp src/sieve.y gen/",
+     "set +e\n(cd gen && lemon -q sieve.y)\ngcc -c -o gen/sieve.o gen/sieve.c\nrc=$?\nset -e\nexit $rc"],
+    lab("compile_error", [r'sieve\.y:\d+: Illegal character on RHS of rule: "::="\.'],
+        "lemon (SQLite 3.40.1), gcc 12",
+        "the `command ::= IF test block` rule lost its terminating period, so lemon reads the next rule's `::=` as part of it and fails; `set +e` lets the script go on, and gcc then fails on the missing gen/sieve.c"),
+    files={"src/sieve.y": "%token_prefix TK_\n%token_type { const char * }\n\nscript ::= commands.\ncommands ::= commands command.\ncommands ::= command.\ncommand ::= IF test block\ncommand ::= ACTION SEMI.\nblock ::= LBRACE commands RBRACE.\ntest ::= ANYOF LPAREN test_list RPAREN.\ntest ::= HEADER STRING STRING.\ntests ::= tests COMMA test.\ntests ::= test.\n"},
+    env=r84(), project=r84p("mail-filter"), stage="build", **ROUND84,
+)
