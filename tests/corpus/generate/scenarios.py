@@ -54077,7 +54077,7 @@ test("subtracts left to right", () => assert.strictEqual(parse("100 - 30 - 20"),
 case(
     "peggy-build-script-logs-grammar-error-then-test-cannot-find-module", "test:unit", R84_IMG_NODE,
     ["node scripts/build-parsers.js", "node --test test/"],
-    lab("compile_error", [r"^build-parsers: grammar/template\.peggy: Expected .* but .* found\.", r"^ --> grammar/template\.peggy:\d+:\d+"],
+    lab("compile_error", [r"^build-parsers: grammar/template\.peggy: Expected .* but .* found\.", r"^Error: Expected \"\)\", .* but \"T\" found\.", r"^ --> grammar/template\.peggy:\d+:\d+"],
         "peggy 5.1 API (node 20), node test runner",
         "the template grammar has an unterminated group; the build script catches peggy's error, logs it and exits 0, and the tests then fail because lib/template.js was never written"),
     files={"scripts/build-parsers.js": r'''const fs = require("node:fs");
@@ -54121,4 +54121,44 @@ case(
         "the `command ::= IF test block` rule lost its terminating period, so lemon reads the next rule's `::=` as part of it and fails; `set +e` lets the script go on, and gcc then fails on the missing gen/sieve.c"),
     files={"src/sieve.y": "%token_prefix TK_\n%token_type { const char * }\n\nscript ::= commands.\ncommands ::= commands command.\ncommands ::= command.\ncommand ::= IF test block\ncommand ::= ACTION SEMI.\nblock ::= LBRACE commands RBRACE.\ntest ::= ANYOF LPAREN test_list RPAREN.\ntest ::= HEADER STRING STRING.\ntests ::= tests COMMA test.\ntests ::= test.\n"},
     env=r84(), project=r84p("mail-filter"), stage="build", **ROUND84,
+)
+
+case(
+    "tree-sitter-generate-unresolved-conflict-binary-expression", "build:grammar", R84_IMG_NODE,
+    ["tree-sitter --version", "tree-sitter generate", "tree-sitter test"],
+    lab("compile_error", [r"Unresolved conflict for symbol sequence:", r"Error when generating parser"],
+        "tree-sitter CLI 0.27.1 (built from crates.io), node 20",
+        "the new `*` alternative of binary_expression has no prec.left/prec.right, so `a + b + c` has two parses; tree-sitter generate stops on the unresolved conflict",
+        accept=["lint_failure"]),
+    files={"grammar.js": r'''/**
+ * @file LedgerQL grammar for tree-sitter
+ */
+module.exports = grammar({
+  name: 'ledgerql',
+
+  extras: $ => [/\s/, $.comment],
+
+  rules: {
+    source_file: $ => repeat($.statement),
+
+    statement: $ => seq('select', field('value', $._expression), ';'),
+
+    _expression: $ => choice($.identifier, $.number, $.binary_expression, $.parenthesized),
+
+    binary_expression: $ => choice(
+      seq($._expression, '+', $._expression),
+      seq($._expression, '*', $._expression),
+    ),
+
+    parenthesized: $ => seq('(', $._expression, ')'),
+
+    identifier: $ => /[a-z_][a-z0-9_]*/,
+    number: $ => /\d+(\.\d+)?/,
+    comment: $ => token(seq('--', /.*/)),
+  },
+});
+''', "tree-sitter.json": '{\n  "grammars": [\n    {\n      "name": "ledgerql",\n      "scope": "source.ledgerql",\n      "path": ".",\n      "file-types": ["lql"]\n    }\n  ],\n  "metadata": {\n    "version": "0.3.1",\n    "license": "MIT",\n    "description": "LedgerQL grammar for tree-sitter"\n  }\n}\n',
+           "test/corpus/select.txt": "==================\nsum\n==================\n\nselect a + 1;\n\n---\n\n(source_file (statement value: (binary_expression (identifier) (number))))\n"},
+    env=r84(PATH="/tmp/diag84/ts/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    project=r84p("tree-sitter-ledgerql"), stage="build", **ROUND84,
 )
