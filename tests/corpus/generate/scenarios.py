@@ -54716,3 +54716,933 @@ print("all currencies priced")
 '''},
     env=r83(), project=r83p("treasury-prices"), stage="prices", **ROUND83,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 84: parser and grammar tooling jobs (GNU bison and flex, re2c, ragel, byacc, lemon,
+# peggy/pegjs, nearley, ohm-js, chevrotain, jison, ANTLR 4, lark; conflict gates, generated-parser
+# drift checks and the C/JS builds that compile the generated code).
+ROUND84 = dict(round=84)
+R84_IMG_C = "registry.tailspin.dev/ci/parser-tools:bookworm"
+R84_IMG_NODE = "node:20-bookworm"
+R84_IMG_PY = "python:3.11-bookworm"
+
+
+def r84(**kw):
+    e = {"PATH": "/tmp/diag84/venv/bin:/tmp/diag84/node/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1", "NODE_PATH": "/tmp/diag84/node/node_modules"}
+    e.update(kw)
+    return e
+
+
+def r84p(name):
+    return "tailspin/" + name
+
+
+R84_CALC_Y = r'''%{
+#include <stdio.h>
+#include <stdlib.h>
+int yylex(void);
+void yyerror(const char *s);
+%}
+%define parse.error verbose
+%token NUM
+%left '+' '-'
+%%
+input: %empty | input line ;
+line: '\n' | expr '\n' { printf("%d\n", $1); } ;
+expr: NUM
+    | expr '+' expr { $$ = $1 + $3; }
+    | expr '-' expr { $$ = $1 - $3; }
+    | expr '*' expr { $$ = $1 * $3; }
+    | expr '/' expr { $$ = $1 / $3; }
+    | '(' expr ')' { $$ = $2; }
+    ;
+%%
+void yyerror(const char *s) { fprintf(stderr, "calc: %s\n", s); }
+'''
+
+R84_CALC_L = r'''%option noyywrap nounput noinput
+%{
+#include "parser.tab.h"
+%}
+%%
+[0-9]+      { yylval = atoi(yytext); return NUM; }
+[-+*/()\n]  { return yytext[0]; }
+[ \t]+      ;
+.           { fprintf(stderr, "calc: bad char '%s'\n", yytext); }
+%%
+int main(void) { return yyparse(); }
+'''
+
+R84_CALC_MK = '''BISON ?= bison
+FLEX ?= flex
+CFLAGS ?= -O2 -Wall
+
+calc: parser.tab.o lexer.o
+\t$(CC) $(CFLAGS) -o $@ $^
+
+parser.tab.c parser.tab.h: grammar/calc.y
+\t$(BISON) -Wall -Werror=conflicts-sr -Werror=conflicts-rr -d -o parser.tab.c grammar/calc.y
+
+lexer.c: grammar/calc.l parser.tab.h
+\t$(FLEX) -o $@ grammar/calc.l
+
+check: calc
+\t./tests/run.sh
+
+.PHONY: check
+'''
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "bison-conflict-gate-mul-div-without-precedence", "build:calc", R84_IMG_C,
+    ["bison --version | head -1", "make calc"],
+    lab("compile_error", [r"calc\.y: error: \d+ shift/reduce conflicts \[-Werror=conflicts-sr\]"],
+        "GNU bison 3.8.2 (-Werror=conflicts-sr), GNU make 4.3",
+        "the calculator grammar gained '*' and '/' rules without a %left declaration for them; the build's conflict gate turns bison's shift/reduce conflicts into errors",
+        accept=["lint_failure"]),
+    files={"grammar/calc.y": R84_CALC_Y, "grammar/calc.l": R84_CALC_L, "Makefile": R84_CALC_MK},
+    env=r84(), project=r84p("pocket-calc"), stage="build", **ROUND84,
+)
+
+R84_SQL_Y = r'''%{
+#include <stdio.h>
+int yylex(void);
+void yyerror(const char *s);
+%}
+/* The dangling ELSE of the procedural extension is the one conflict we accept. */
+%expect 1
+%token IF THEN ELSE END IDENT NUMBER SEMI ASSIGN
+%%
+block: stmts ;
+stmts: stmt | stmts SEMI stmt ;
+stmt: IDENT ASSIGN expr
+    | IF expr THEN stmt
+    | IF expr THEN stmt ELSE stmt
+    | IF expr THEN stmts END
+    ;
+expr: IDENT | NUMBER | expr '+' expr | expr '=' expr ;
+%%
+'''
+
+case(
+    "bison-expect-one-conflict-now-finds-more", "build:grammar", R84_IMG_C,
+    ["mkdir -p gen", "bison -Wall -d -o gen/plsql.tab.c src/plsql.y", "cc -c -o gen/plsql.tab.o gen/plsql.tab.c"],
+    lab("compile_error", [r"plsql\.y: error: shift/reduce conflicts: \d+ found, 1 expected"],
+        "GNU bison 3.8.2 (%expect)",
+        "the procedural SQL grammar declares %expect 1 for the dangling ELSE; a new `IF ... THEN stmts END` form and unprioritised '+' and '=' add conflicts, and bison fails on the mismatch",
+        accept=["lint_failure"]),
+    files={"src/plsql.y": R84_SQL_Y},
+    env=r84(), project=r84p("query-engine"), stage="build", **ROUND84,
+)
+
+case(
+    "flex-undefined-definition-typo-in-rule", "build:lexer", R84_IMG_C,
+    ["flex --version", "mkdir -p gen", "flex -o gen/config_lexer.c src/config.l", "cc -c -o gen/config_lexer.o gen/config_lexer.c"],
+    lab("compile_error", [r"config\.l:\d+: undefined definition \{IDENTIFER\}"],
+        "flex 2.6.4",
+        "a rule refers to {IDENTIFER} while the definition is named IDENTIFIER; flex rejects the rule"),
+    files={"src/config.l": r'''%option noyywrap nounput noinput yylineno
+%{
+#include <stdio.h>
+enum { T_KEY = 258, T_VALUE, T_SECTION };
+%}
+IDENTIFIER  [A-Za-z_][A-Za-z0-9_.-]*
+WS          [ \t]+
+%%
+^"["{IDENTIFIER}"]"   { return T_SECTION; }
+{IDENTIFER}/{WS}*=    { return T_KEY; }
+=[^\n]*               { return T_VALUE; }
+#[^\n]*               ;
+{WS}|\n               ;
+%%
+'''},
+    env=r84(), project=r84p("ini-reader"), stage="build", **ROUND84,
+)
+
+case(
+    "gcc-bison-action-uses-undeclared-union-member", "build:parser", R84_IMG_C,
+    ["mkdir -p build", "bison -d -o build/expr.tab.c src/expr.y", "gcc -std=c11 -Wall -Ibuild -c -o build/expr.tab.o build/expr.tab.c"],
+    lab("compile_error", [r"error: .YYSTYPE. has no member named .dval."],
+        "GNU bison 3.8.2, gcc 12",
+        "the %union's double member was renamed from dval to num; a semantic action still writes yylval/`$<dval>$`, so the generated parser.c does not compile"),
+    files={"src/expr.y": r'''%{
+#include <stdio.h>
+#include <math.h>
+int yylex(void);
+void yyerror(const char *s);
+%}
+%union { double num; char *name; }
+%token <num> NUMBER
+%token <name> FUNC
+%type <num> expr
+%left '+' '-'
+%left '*' '/'
+%%
+top: expr { printf("%g\n", $1); } ;
+expr: NUMBER
+    | expr '+' expr { $$ = $1 + $3; }
+    | expr '-' expr { $$ = $1 - $3; }
+    | expr '*' expr { $$ = $1 * $3; }
+    | expr '/' expr { $$ = $1 / $3; }
+    | FUNC '(' expr ')' { $<dval>$ = sqrt($3); }
+    ;
+%%
+void yyerror(const char *s) { fprintf(stderr, "%s\n", s); }
+'''},
+    env=r84(), project=r84p("formula-eval"), stage="build", **ROUND84,
+)
+
+case(
+    "re2c-werror-undefined-control-flow-no-default-rule", "build:tokenizer", R84_IMG_C,
+    ["re2c --version", "mkdir -p gen", "re2c -W -Werror --no-generation-date -o gen/tokenizer.c src/tokenizer.re", "cc -O2 -c -o gen/tokenizer.o gen/tokenizer.c"],
+    lab("compile_error", [r"tokenizer\.re:\d+:\d+: error: control flow is undefined for strings that match .*\[-Werror-undefined-control-flow\]"],
+        "re2c 3.0 (-W -Werror)",
+        "the tokenizer has no default rule `*`; re2c's undefined-control-flow warning is an error under -Werror",
+        accept=["lint_failure"]),
+    files={"src/tokenizer.re": r'''#include <stddef.h>
+
+enum token { TOK_END, TOK_INT, TOK_IDENT, TOK_OP, TOK_WS };
+
+enum token next_token(const char **cursor)
+{
+    const char *YYCURSOR = *cursor, *YYMARKER;
+    /*!re2c
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:yyfill:enable = 0;
+
+        [0-9]+               { *cursor = YYCURSOR; return TOK_INT; }
+        [a-zA-Z_][a-zA-Z_0-9]* { *cursor = YYCURSOR; return TOK_IDENT; }
+        [-+*/=<>]            { *cursor = YYCURSOR; return TOK_OP; }
+        [ \t\n]+             { *cursor = YYCURSOR; return TOK_WS; }
+        "\x00"               { return TOK_END; }
+    */
+}
+'''},
+    env=r84(), project=r84p("rule-engine"), stage="build", **ROUND84,
+)
+
+case(
+    "ragel-graph-lookup-of-misspelled-machine-failed", "build:http-parser", R84_IMG_C,
+    ["ragel --version | head -1", "mkdir -p gen", "ragel -G2 -o gen/request_line.c src/request_line.rl"],
+    lab("compile_error", [r'request_line\.rl:\d+:\d+: graph lookup of "http_methd" failed'],
+        "Ragel 6.10",
+        "the main machine refers to http_methd, a misspelling of the http_method machine; ragel's graph lookup fails"),
+    files={"src/request_line.rl": r'''#include <string.h>
+
+%%{
+  machine request_line;
+
+  http_method = "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS";
+  request_target = ( any - space )+;
+  http_version = "HTTP/" digit "." digit;
+
+  main := http_method " " request_target " " http_methd "\r\n";
+}%%
+
+%% write data;
+
+int parse_request_line(const char *p, size_t len)
+{
+    int cs;
+    const char *pe = p + len;
+    %% write init;
+    %% write exec;
+    return cs >= request_line_first_final;
+}
+'''},
+    env=r84(), project=r84p("edge-proxy"), stage="build", **ROUND84,
+)
+
+case(
+    "byacc-untyped-nonterminal-in-action", "build:units", R84_IMG_C,
+    ["byacc -V", "mkdir -p gen", "byacc -d -b gen/units src/units.y"],
+    lab("compile_error", [r'byacc: e - line \d+ of "src/units\.y", \$3 \(factor\) is untyped'],
+        "byacc 2.0.20221106",
+        "the grammar uses %union and types expr and term but not the new factor nonterminal; `$3` in an action has no type and byacc stops"),
+    files={"src/units.y": r'''%{
+#include <stdio.h>
+int yylex(void);
+void yyerror(const char *s);
+%}
+%union { double v; int unit; }
+%token <v> NUM
+%token <unit> UNIT
+%type <v> expr term
+%%
+quantity: expr UNIT { printf("%g\n", $1); } ;
+expr: expr '+' term { $$ = $1 + $3; }
+    | term
+    ;
+term: term '*' factor { $$ = $1 * $3; }
+    | factor { $$ = 1; }
+    ;
+factor: NUM | '(' expr ')' ;
+%%
+'''},
+    env=r84(), project=r84p("unit-convert"), stage="build", **ROUND84,
+)
+
+case(
+    "lemon-custom-parser-template-not-in-repo", "build:filter-parser", R84_IMG_C,
+    ["mkdir -p gen", "cp src/filter.y gen/", "cd gen && lemon -T../tools/lempar.c -s filter.y"],
+    lab("other", [r'Can\'t find the parser driver template file "\.\./tools/lempar\.c"'],
+        "lemon (SQLite 3.40.1)",
+        "the build passes -T../tools/lempar.c, a patched parser template that was never committed (tools/ only has the README); lemon cannot find its driver template",
+        accept=["dependency_install"]),
+    files={"src/filter.y": r'''%token_type { int }
+%token_prefix TK_
+%left OR.
+%left AND.
+%right NOT.
+
+filter ::= expr.
+expr ::= expr AND expr.
+expr ::= expr OR expr.
+expr ::= NOT expr.
+expr ::= LP expr RP.
+expr ::= FIELD EQ VALUE.
+''', "tools/README.md": "Parser templates for lemon. `lempar.c` is patched to use our arena allocator.\n"},
+    env=r84(), project=r84p("log-filter"), stage="build", **ROUND84,
+)
+
+case(
+    "peggy-rule-reference-typo-not-defined", "build:query-parser", R84_IMG_NODE,
+    ["peggy --version", "mkdir -p lib", "peggy --format commonjs -o lib/query-parser.js grammar/query.peggy"],
+    lab("compile_error", [r'^error: Rule "Comparisn" is not defined'],
+        "peggy 5.1 (node 20)",
+        "the search-query grammar refers to Comparisn, a misspelling of the Comparison rule; peggy refuses to generate the parser"),
+    files={"grammar/query.peggy": r'''{{
+  function node(type, props) { return Object.assign({ type }, props); }
+}}
+
+Query
+  = _ head:Clause tail:(_ "AND"i _ @Clause)* _ { return node("and", { clauses: [head, ...tail] }); }
+
+Clause
+  = "NOT"i _ c:Clause { return node("not", { clause: c }); }
+  / "(" _ q:Query _ ")" { return q; }
+  / Comparisn
+
+Comparison
+  = field:Field _ op:("=" / "!=" / ">=" / "<=" / ">" / "<") _ value:Value { return node("cmp", { field, op, value }); }
+
+Field = $[a-z_][a-z0-9_.]*
+Value = '"' chars:$[^"]* '"' { return chars; } / n:$[0-9]+ { return Number(n); }
+_ = [ \t]*
+'''},
+    env=r84(), project=r84p("search-console"), stage="build", **ROUND84,
+)
+
+case(
+    "pegjs-ordered-choice-shadows-longer-operator-test", "test:unit", R84_IMG_NODE,
+    ["mkdir -p lib", "pegjs -o lib/filter.js grammar/filter.pegjs", "node --test test/"],
+    lab("test_assertion", [r"error: 'Expected \[ \] or \[0-9\] but \"=\" found\.'", r"^not ok 2 - parses less-or-equal"],
+        "pegjs 0.10.0, node 20 test runner",
+        "the filter grammar lists \"<\" before \"<=\" in an ordered choice, so `<=` is read as `<` and the parse fails at `=`; the unit test of `age <= 30` fails with the parser's SyntaxError"),
+    files={"grammar/filter.pegjs": r'''Filter
+  = field:Ident _ op:Op _ value:Int { return { field: field, op: op, value: value }; }
+
+Op = "=" / "<" / "<=" / ">" / ">="
+
+Ident = $[a-z]+
+Int = digits:$[0-9]+ _ { return parseInt(digits, 10); }
+_ = [ ]*
+''', "test/filter.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const parser = require("../lib/filter.js");
+
+test("parses equality", () => {
+  assert.deepStrictEqual(parser.parse("age = 30"), { field: "age", op: "=", value: 30 });
+});
+
+test("parses less-or-equal", () => {
+  assert.deepStrictEqual(parser.parse("age <= 30"), { field: "age", op: "<=", value: 30 });
+});
+'''},
+    env=r84(), project=r84p("audience-rules"), **ROUND84,
+)
+
+R84_NEARLEY_NE = r'''@{%
+const moo = require("moo");
+const lexer = moo.compile({
+  ws: /[ \t]+/,
+  number: /[0-9]+/,
+  word: /[a-z]+/,
+});
+%}
+@lexer lexer
+
+# A duration like "1 h 30 min" or "90 min".
+duration -> part | duration _ duration {% d => [].concat(d[0], d[2]) %}
+part -> %number _ unit {% d => ({ n: Number(d[0].value), unit: d[2] }) %}
+unit -> %word {% d => d[0].value %}
+_ -> %ws:? {% () => null %}
+'''
+
+case(
+    "nearley-ambiguous-duration-grammar-test-expects-one-parse", "test:grammar", R84_IMG_NODE,
+    ["nearleyc grammar/duration.ne -o lib/duration.js", "node test/ambiguity.js"],
+    lab("test_assertion", [r"AssertionError \[ERR_ASSERTION\]: expected exactly one parse of \"1 h 30 min 15 s\", got \d+"],
+        "nearley 2.20.1 (nearleyc, moo lexer), node 20",
+        "the duration rule was rewritten as `duration _ duration`, which groups three parts two ways; nearley returns two parses of `1 h 30 min 15 s` and the ambiguity test asserts exactly one"),
+    files={"grammar/duration.ne": R84_NEARLEY_NE, "lib/.keep": "", "test/ambiguity.js": r'''const assert = require("node:assert");
+const nearley = require("nearley");
+const grammar = require("../lib/duration.js");
+
+for (const input of ["90 min", "1 h 30 min", "1 h 30 min 15 s"]) {
+  const p = new nearley.Parser(nearley.Grammar.fromCompiled(grammar));
+  p.feed(input);
+  console.log(`${JSON.stringify(input)}: ${p.results.length} parse(s)`);
+  assert.strictEqual(p.results.length, 1, `expected exactly one parse of ${JSON.stringify(input)}, got ${p.results.length}`);
+}
+console.log("grammar is unambiguous");
+'''},
+    setup="cd /tmp/diag84/node && ls node_modules/moo >/dev/null",
+    env=r84(), project=r84p("timesheets"), **ROUND84,
+)
+
+case(
+    "chevrotain-self-analysis-ambiguous-alternatives", "test:parser", R84_IMG_NODE,
+    ["node -p 'require(\"chevrotain\").VERSION'", "node --test test/"],
+    lab("compile_error", [r"Ambiguous alternatives: <1 ,2> due to common lookahead prefix"],
+        "chevrotain 11.2 (node 20 test runner)",
+        "the value rule's two alternatives both start with an Identifier token (a reference and a function call); chevrotain's performSelfAnalysis() rejects the parser at construction",
+        accept=["other", "test_assertion"]),
+    files={"src/parser.js": r'''const { createToken, Lexer, CstParser } = require("chevrotain");
+
+const Identifier = createToken({ name: "Identifier", pattern: /[a-zA-Z_]\w*/ });
+const Number_ = createToken({ name: "Number", pattern: /\d+/ });
+const LParen = createToken({ name: "LParen", pattern: /\(/ });
+const RParen = createToken({ name: "RParen", pattern: /\)/ });
+const Comma = createToken({ name: "Comma", pattern: /,/ });
+const WS = createToken({ name: "WS", pattern: /\s+/, group: Lexer.SKIPPED });
+const allTokens = [WS, Number_, Identifier, LParen, RParen, Comma];
+
+class FormulaParser extends CstParser {
+  constructor() {
+    super(allTokens);
+    const $ = this;
+    $.RULE("value", () => {
+      $.OR([
+        { ALT: () => $.CONSUME(Identifier) },
+        { ALT: () => $.SUBRULE($.call) },
+        { ALT: () => $.CONSUME(Number_) },
+      ]);
+    });
+    $.RULE("call", () => {
+      $.CONSUME2(Identifier);
+      $.CONSUME(LParen);
+      $.MANY_SEP({ SEP: Comma, DEF: () => $.SUBRULE($.value) });
+      $.CONSUME(RParen);
+    });
+    this.performSelfAnalysis();
+  }
+}
+
+module.exports = { FormulaParser, lexer: new Lexer(allTokens) };
+''', "test/parser.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const { FormulaParser, lexer } = require("../src/parser.js");
+
+test("parses a call", () => {
+  const parser = new FormulaParser();
+  parser.input = lexer.tokenize("sum(a, 2)").tokens;
+  parser.value();
+  assert.deepStrictEqual(parser.errors, []);
+});
+'''},
+    env=r84(), project=r84p("sheet-formulas"), **ROUND84,
+)
+
+case(
+    "npm-ci-lockfile-missing-ohm-js-dependency", "install", R84_IMG_NODE,
+    ["node --version", "npm ci --no-audit --no-fund"],
+    lab("dependency_install", [r"npm (ERR!|error) `npm ci` can only install packages when your package\.json and package-lock\.json .* are in sync",
+                               r"npm (ERR!|error) Missing: ohm-js@"],
+        "npm 10 (node 20)",
+        "ohm-js was added to package.json by hand and package-lock.json was not regenerated; npm ci refuses the out-of-sync lock file"),
+    files={"package.json": '{\n  "name": "units-dsl",\n  "version": "1.3.0",\n  "private": true,\n  "dependencies": {\n    "moo": "^0.5.2",\n    "ohm-js": "^17.1.0"\n  }\n}\n',
+           "package-lock.json": '''{
+  "name": "units-dsl",
+  "version": "1.3.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "units-dsl",
+      "version": "1.3.0",
+      "dependencies": {
+        "moo": "^0.5.2"
+      }
+    },
+    "node_modules/moo": {
+      "version": "0.5.2",
+      "resolved": "https://registry.npmjs.org/moo/-/moo-0.5.2.tgz",
+      "integrity": "sha512-iSAJLHYKnX41mKcJKjqvnAN9sf0LMDTXDEvFv+ffuRR9a1MIuXLjMNL6EsnDHSkKLTWNqQQ5uo61P4EbU4NU+Q=="
+    }
+  }
+}
+'''},
+    env=r84(npm_config_cache="/tmp/diag84/npm-cache"), project=r84p("units-dsl"), stage="install", **ROUND84,
+)
+
+case(
+    "ohm-semantics-missing-action-for-new-rule-case", "test:unit", R84_IMG_NODE,
+    ["node --test test/"],
+    lab("other", [r"Missing semantic action for 'Exp_pow' in operation 'eval'"],
+        "ohm-js 17.5 (node 20 test runner)",
+        "the grammar gained an Exp_pow case (`^`); the eval operation has no action for it and ohm throws when a test evaluates `2 ^ 3`",
+        accept=["test_assertion"]),
+    files={"src/arith.ohm": r'''Arith {
+  Exp
+    = Exp "+" Term  -- plus
+    | Exp "-" Term  -- minus
+    | Term "^" Exp  -- pow
+    | Term
+  Term
+    = Term "*" Factor  -- times
+    | Factor
+  Factor
+    = "(" Exp ")"  -- paren
+    | number
+  number = digit+
+}
+''', "src/arith.js": r'''const fs = require("node:fs");
+const path = require("node:path");
+const ohm = require("ohm-js");
+
+const grammar = ohm.grammar(fs.readFileSync(path.join(__dirname, "arith.ohm"), "utf8"));
+const semantics = grammar.createSemantics().addOperation("eval", {
+  Exp_plus(a, _, b) { return a.eval() + b.eval(); },
+  Exp_minus(a, _, b) { return a.eval() - b.eval(); },
+  Term_times(a, _, b) { return a.eval() * b.eval(); },
+  Factor_paren(_l, e, _r) { return e.eval(); },
+  number(_) { return Number(this.sourceString); },
+});
+
+function evaluate(src) {
+  const m = grammar.match(src);
+  if (m.failed()) throw new Error(m.message);
+  return semantics(m).eval();
+}
+
+module.exports = { evaluate };
+''', "test/arith.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const { evaluate } = require("../src/arith.js");
+
+test("adds", () => assert.strictEqual(evaluate("1 + 2 * 3"), 7));
+test("powers", () => assert.strictEqual(evaluate("2 ^ 3"), 8));
+'''},
+    env=r84(), project=r84p("quota-rules"), **ROUND84,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "npm-install-peggy-registry-429-too-many-requests", "install", R84_IMG_NODE,
+    ["npm config get registry", "npm install --no-audit --no-fund --fetch-retries=0 peggy@5"],
+    lab("network_or_flaky", [r"npm error 429 Too Many Requests - GET http://127\.0\.0\.1:\d+/peggy"],
+        "npm 10 (node 20) against a loopback registry mirror answering 429 with Retry-After",
+        "the company's npm mirror rate-limits the job with 429 Too Many Requests while it installs peggy; nothing in the project changed",
+        accept=["dependency_install"], infra=True),
+    files={"package.json": '{\n  "name": "expr-grammar",\n  "version": "0.4.0",\n  "private": true\n}\n'},
+    env=r84(npm_config_registry="http://127.0.0.1:{PORT_429}/", npm_config_cache="/tmp/diag84/npm-cache-429"),
+    project=r84p("expr-grammar"), stage="install", **ROUND84,
+)
+
+case(
+    "antlr-jar-download-artifact-mirror-503", "build:antlr-parser", R84_IMG_C,
+    ["mkdir -p tools gen",
+     "echo \"downloading antlr-$ANTLR_VERSION-complete.jar from $ARTIFACTS_URL\"",
+     "curl -fsSL -o tools/antlr-complete.jar \"$ARTIFACTS_URL/org/antlr/antlr4/$ANTLR_VERSION/antlr4-$ANTLR_VERSION-complete.jar\"",
+     "java -jar tools/antlr-complete.jar -Dlanguage=Python3 -o gen grammar/Expr.g4"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 503"],
+        "curl 7.88 against a loopback artifact mirror answering 503",
+        "the company's artifact mirror answers 503 Service Unavailable when the job downloads the ANTLR tool jar; nothing in the grammar changed",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={"grammar/Expr.g4": "grammar Expr;\nprog: expr EOF;\nexpr: expr ('*'|'/') expr | expr ('+'|'-') expr | INT | '(' expr ')';\nINT: [0-9]+;\nWS: [ \\t\\r\\n]+ -> skip;\n"},
+    env=r84(ARTIFACTS_URL="http://127.0.0.1:{PORT_503}/maven-remote", ANTLR_VERSION="4.13.2"),
+    project=r84p("expr-service"), stage="build", **ROUND84,
+)
+
+case(
+    "cargo-build-tree-sitter-binding-mirror-connection-refused", "build:bindings", "rust:1.88-bookworm",
+    ["cargo --version", "cargo build --release"],
+    lab("network_or_flaky", [r"Could not connect to server \(Failed to connect to 127\.0\.0\.1 port 9"],
+        "cargo 1.95 with crates.io replaced by a sparse mirror on loopback where nothing listens",
+        "the Rust bindings of the tree-sitter grammar fetch the tree-sitter crate through the company's crates mirror, which refuses the connection",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={"Cargo.toml": '[package]\nname = "tree-sitter-ledgerql"\nversion = "0.3.1"\nedition = "2021"\n\n[dependencies]\ntree-sitter-language = "0.1"\n\n[dev-dependencies]\ntree-sitter = "0.25"\n\n[build-dependencies]\ncc = "1.2"\n',
+           "src/lib.rs": "//! LedgerQL grammar for tree-sitter.\n",
+           ".cargo/config.toml": '[source.crates-io]\nreplace-with = "tailspin-mirror"\n\n[source.tailspin-mirror]\nregistry = "sparse+http://127.0.0.1:9/crates/index/"\n'},
+    env=r84(CARGO_HOME="/tmp/diag84/cargo-home-dead", PATH="/root/.cargo/bin:/usr/local/bin:/usr/bin:/bin"),
+    project=r84p("tree-sitter-ledgerql"), stage="build", **ROUND84,
+)
+
+case(
+    "grammar-tarball-download-certificate-expired", "build:vendor-grammars", R84_IMG_C,
+    ["mkdir -p vendor",
+     "echo \"fetching grammar bundle $GRAMMAR_BUNDLE from $GRAMMARS_URL\"",
+     "curl -fsS --cacert \"$GRAMMARS_CA\" -o vendor/grammars.tar.gz \"$GRAMMARS_URL/bundles/$GRAMMAR_BUNDLE.tar.gz\"",
+     "tar -xzf vendor/grammars.tar.gz -C vendor"],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "curl 7.88 against a loopback HTTPS host whose certificate has expired",
+        "the internal grammar artifact host's TLS certificate has expired; curl refuses to download the vendored grammar bundle",
+        accept=["infrastructure"], infra=True),
+    files={}, env=r84(GRAMMARS_URL="https://127.0.0.1:{PORT_EXPIRED}", GRAMMARS_CA="{R10_CA_FILE}", GRAMMAR_BUNDLE="sql-dialects-2026.11"),
+    project=r84p("sql-formatter"), stage="build", **ROUND84,
+)
+
+case(
+    "grammar-corpus-fetch-dns-name-not-resolved", "test:corpus", R84_IMG_PY,
+    ["python3 scripts/fetch_corpus.py", "python3 scripts/run_corpus.py"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -\d+\] (Name or service not known|Temporary failure in name resolution)"],
+        "Python 3.11 urllib",
+        "the shared grammar test-corpus service's host name does not resolve from the runner; the corpus fetch fails before any parsing",
+        accept=["infrastructure"], infra=True),
+    files={"scripts/fetch_corpus.py": r'''import json
+import os
+import urllib.request
+
+base = os.environ.get("CORPUS_URL", "https://grammar-corpus.svc.tailspin.internal")
+url = f"{base}/api/v1/corpora/sql/latest"
+print("GET", url, flush=True)
+with urllib.request.urlopen(url, timeout=20) as r:
+    meta = json.load(r)
+os.makedirs("corpus", exist_ok=True)
+for item in meta["files"]:
+    urllib.request.urlretrieve(item["url"], os.path.join("corpus", item["name"]))
+print("fetched", len(meta["files"]), "corpus files")
+''', "scripts/run_corpus.py": "print('run')\n"},
+    env=r84(), project=r84p("sql-formatter"), **ROUND84,
+)
+
+R84_BIG_GRAMMAR = r'''python3 - <<'PY'
+lines = ["%{\nint yylex(void);\nvoid yyerror(const char *s);\n%}", "%token " + " ".join(f"KW{i}" for i in range(400)), "%token IDENT NUM", "%%", "program: stmts ;",
+         "stmts: stmt | stmts ';' stmt ;"]
+lines.append("stmt: " + " | ".join(f"s{i}" for i in range(400)) + " ;")
+for i in range(400):
+    lines.append(f"s{i}: KW{i} IDENT '=' expr | KW{i} '(' args ')' ;")
+lines += ["args: %empty | expr | args ',' expr ;", "expr: IDENT | NUM | '(' expr ')' ;", "%%"]
+open("grammar/cobol.y", "w").write("\n".join(lines) + "\n")
+PY
+'''
+
+case(
+    "cc-generated-cobol-parser-object-disk-full", "build:cobol-parser", R84_IMG_C,
+    ["mkdir -p gen", "bison -d -o gen/cobol.tab.c grammar/cobol.y", "ls -l gen/", "cc -O0 -c -o build/cobol.tab.o gen/cobol.tab.c"],
+    lab("infrastructure", [r"No space left on device"],
+        "GNU bison 3.8.2, gcc 12 (GNU as); the runner's build volume (a 16 KiB tmpfs here) is full",
+        "bison generates the 240 KB parser fine; the build volume fills while the assembler writes the object file, and the write fails with ENOSPC",
+        accept=["other"], infra=True),
+    files={"grammar/.keep": ""}, setup=R84_BIG_GRAMMAR, tmpfs=("build", "16k"),
+    env=r84(), project=r84p("legacy-cobol"), stage="build", **ROUND84,
+)
+
+case(
+    "grammar-submodule-clone-stalls-job-timeout", "build:grammars", R84_IMG_C,
+    ["echo \"cloning shared grammars from $GRAMMARS_GIT\"",
+     "git clone --depth 1 \"$GRAMMARS_GIT\" vendor/grammars",
+     "make -C vendor/grammars"],
+    lab("timeout_or_oom", [r"^cloning shared grammars from http://127\.0\.0\.1:\d+/platform\.git$", r"^Cloning into 'vendor/grammars'\.\.\.$"],
+        "git 2.39 against a loopback smart-HTTP server that stalls mid-pack; the runner's job timeout",
+        "the shared grammars repository's server starts sending the pack and then stalls; git waits with no timeout and the job runs into its 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={}, env=r84(GRAMMARS_GIT="http://127.0.0.1:{PORT_GITSTALL}/platform.git", GIT_TERMINAL_PROMPT="0"),
+    job_timeout=12, duration=3600, timeout_text="1h0m0s",
+    project=r84p("query-engine"), stage="build", **ROUND84,
+)
+
+# ---- plain failures (continued) --------------------------------------------------------------
+
+R84_CALC2_Y = R84_CALC_Y.replace("%left '+' '-'", "%right '+' '-'\n%left '*' '/'")
+
+case(
+    "bison-calc-check-subtraction-right-associative", "test:calc", R84_IMG_C,
+    ["make check"],
+    lab("test_assertion", [r"^FAIL: 10 - 3 - 2: expected 5, got 9$", r"^1 of \d+ calculator tests failed$"],
+        "GNU bison 3.8.2, flex 2.6.4, gcc 12, a shell test script",
+        "a precedence cleanup declared '+' and '-' %right; the generated parser evaluates 10 - 3 - 2 as 10 - (3 - 2) and the calculator's golden test fails"),
+    files={"grammar/calc.y": R84_CALC2_Y, "grammar/calc.l": R84_CALC_L, "Makefile": R84_CALC_MK,
+           "tests/cases.txt": "1 + 2|3\n2 * 3 + 4|10\n10 - 3 - 2|5\n(1 + 2) * 3|9\n",
+           "tests/run.sh": '''#!/bin/sh
+fails=0; total=0
+while IFS='|' read -r expr want; do
+  total=$((total + 1))
+  got=$(printf '%s\\n' "$expr" | ./calc)
+  if [ "$got" = "$want" ]; then echo "PASS: $expr = $got"; else echo "FAIL: $expr: expected $want, got $got"; fails=$((fails + 1)); fi
+done < tests/cases.txt
+if [ "$fails" -ne 0 ]; then echo "$fails of $total calculator tests failed"; exit 1; fi
+echo "all $total calculator tests passed"
+'''},
+    setup="chmod +x tests/run.sh",
+    env=r84(), project=r84p("pocket-calc"), **ROUND84,
+)
+
+R84_DRIFT_SETUP = r'''git init -q -b main .
+git config user.email ci@tailspin.dev; git config user.name ci
+sed 's/ | expr .%. expr { $$ = $1 % $3; }//' grammar/arith.y > /tmp/diag84-arith-old.y
+mkdir -p gen
+bison -d -o gen/arith.tab.c /tmp/diag84-arith-old.y
+sed -i 's#/tmp/diag84-arith-old.y#grammar/arith.y#g' gen/arith.tab.c gen/arith.tab.h
+git add -A; git commit -qm "arith parser"
+rm /tmp/diag84-arith-old.y
+'''
+
+case(
+    "generated-parser-drift-check-modulo-rule-not-regenerated", "lint:generated", R84_IMG_C,
+    ["make regen", "git status --short", "git diff --stat --exit-code -- gen/ || { echo \"ERROR: gen/ is out of date with grammar/; run 'make regen' and commit the result\"; exit 1; }"],
+    lab("lint_failure", [r"^ERROR: gen/ is out of date with grammar/; run 'make regen' and commit the result$", r"^ gen/arith\.tab\.c \| +\d+"],
+        "GNU bison 3.8.2, git 2.39",
+        "a '%' rule was added to grammar/arith.y but the committed gen/arith.tab.c was not regenerated; the drift check regenerates it and git diff finds a difference",
+        accept=["other"]),
+    files={"grammar/arith.y": "%{\nint yylex(void);\nvoid yyerror(const char *s);\n%}\n%token NUM\n%left '+' '-'\n%left '*' '/' '%'\n%%\nexpr: NUM | expr '+' expr { $$ = $1 + $3; } | expr '-' expr { $$ = $1 - $3; } | expr '*' expr { $$ = $1 * $3; } | expr '%' expr { $$ = $1 % $3; } ;\n%%\n",
+           "Makefile": "regen:\n\tbison -d -o gen/arith.tab.c grammar/arith.y\n.PHONY: regen\n"},
+    setup=R84_DRIFT_SETUP,
+    env=r84(), project=r84p("arith-core"), stage="lint", **ROUND84,
+)
+
+case(
+    "antlr-4-7-generated-parser-with-4-13-python-runtime", "test:unit", R84_IMG_PY,
+    ["antlr4 2>&1 | head -1", "mkdir -p expr/gen", "antlr4 -Dlanguage=Python3 -visitor -o expr/gen -Xexact-output-dir grammar/Expr.g4",
+     "python -c 'import antlr4, importlib.metadata as m; print(\"antlr4-python3-runtime\", m.version(\"antlr4-python3-runtime\"))'",
+     "python -m unittest -v tests.test_expr"],
+    lab("dependency_install", [r"Exception: Could not deserialize ATN with version 3 \(expected 4\)\."],
+        "ANTLR 4.7.2 tool (Debian), antlr4-python3-runtime 4.13.2, Python 3.11 unittest",
+        "the image's ANTLR tool is 4.7.2 but requirements pin the 4.13.2 Python runtime; the generated lexer's serialized ATN is version 3 and the runtime refuses it",
+        accept=["other"]),
+    files={"grammar/Expr.g4": "grammar Expr;\nprog: expr EOF;\nexpr: expr op=('*'|'/') expr | expr op=('+'|'-') expr | INT | '(' expr ')';\nINT: [0-9]+;\nWS: [ \\t\\r\\n]+ -> skip;\n",
+           "expr/__init__.py": "", "tests/__init__.py": "",
+           "tests/test_expr.py": '''import unittest
+
+from antlr4 import CommonTokenStream, InputStream
+
+from expr.gen.ExprLexer import ExprLexer
+from expr.gen.ExprParser import ExprParser
+
+
+class ExprTest(unittest.TestCase):
+    def test_parses_sum(self):
+        parser = ExprParser(CommonTokenStream(ExprLexer(InputStream("1 + 2 * 3"))))
+        tree = parser.prog()
+        self.assertEqual(parser.getNumberOfSyntaxErrors(), 0)
+        self.assertEqual(tree.getText(), "1+2*3<EOF>")
+
+
+if __name__ == "__main__":
+    unittest.main()
+'''},
+    env=r84(), project=r84p("expr-service"), **ROUND84,
+)
+
+case(
+    "lark-lalr-reduce-reduce-collision-in-config-grammar", "test:unit", R84_IMG_PY,
+    ["python -c 'import lark; print(\"lark\", lark.__version__)'", "python -m pytest -q -p no:cacheprovider tests/ 2>&1 || exit $?"],
+    lab("compile_error", [r"lark\.exceptions\.GrammarError: Reduce/Reduce collision in Terminal\("],
+        "lark 1.3.1 (LALR), Python 3.11",
+        "the config grammar's new `section` rule (a bare NAME on its own line) collides with the `flag` rule (also a bare NAME) at end of line; lark's LALR analysis raises GrammarError when the test module imports the parser",
+        accept=["other"]),
+    files={"confparse/__init__.py": '''from lark import Lark
+
+GRAMMAR = r"""
+start: (line _NL)*
+?line: assignment | flag | section
+assignment: NAME "=" value
+flag: NAME
+?value: ref | NUMBER | ESCAPED_STRING
+ref: NAME
+section: NAME
+_NL: NEWLINE
+
+%import common.CNAME -> NAME
+%import common.NUMBER
+%import common.ESCAPED_STRING
+%import common.NEWLINE
+%import common.WS_INLINE
+%ignore WS_INLINE
+"""
+
+parser = Lark(GRAMMAR, parser="lalr")
+
+
+def parse(text):
+    return parser.parse(text)
+''', "tests/test_confparse.py": '''from confparse import parse
+
+
+def test_assignment():
+    tree = parse("workers = 4\\n")
+    assert tree.children[0].data == "assignment"
+'''},
+    setup="/tmp/diag84/venv/bin/pip install -q pytest >/dev/null 2>&1 || true",
+    env=r84(), project=r84p("conf-tools"), **ROUND84,
+)
+
+case(
+    "make-keyword-table-generator-script-not-executable", "build:lexer", R84_IMG_C,
+    ["make all"],
+    lab("permission_or_secret", [r"/bin/sh: \d+: \./tools/gen-keywords\.sh: Permission denied"],
+        "GNU make 4.3, flex 2.6.4",
+        "tools/gen-keywords.sh was committed without its executable bit (mode 100644); make cannot run it to produce the keyword rules for the flex lexer",
+        accept=["other"]),
+    files={"Makefile": "all: gen/lexer.c\n\ngen/keywords.l: tools/gen-keywords.sh keywords.txt\n\tmkdir -p gen\n\t./tools/gen-keywords.sh keywords.txt > $@\n\ngen/lexer.c: src/lexer.l gen/keywords.l\n\tcat gen/keywords.l src/lexer.l > gen/full.l\n\tflex -o $@ gen/full.l\n",
+           "tools/gen-keywords.sh": "#!/bin/sh\n# Emits one flex rule per keyword.\nwhile read -r kw; do printf '\"%s\"  { return KW_%s; }\\n' \"$kw\" \"$(echo \"$kw\" | tr a-z A-Z)\"; done < \"$1\"\n",
+           "keywords.txt": "select\nfrom\nwhere\norder\nlimit\n",
+           "src/lexer.l": "%%\n[a-z]+ { return 1; }\n%%\n"},
+    env=r84(), project=r84p("mini-sql"), stage="build", **ROUND84,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "bison-invalid-directive-ignored-then-missing-header", "build:parser", R84_IMG_C,
+    ["mkdir -p build",
+     "bison -d -o build/route.tab.c src/route.y || echo 'bison reported problems, continuing with the build'",
+     "flex -o build/route.lex.c src/route.l",
+     "gcc -Ibuild -c -o build/route.lex.o build/route.lex.c",
+     "gcc -Ibuild -c -o build/route.tab.o build/route.tab.c"],
+    lab("compile_error", [r"route\.y:\d+\.\d+-\d+: error: invalid directive: .%tokn."],
+        "GNU bison 3.8.2, flex 2.6.4, gcc 12",
+        "a typo `%tokn` in the routing grammar makes bison fail, the `|| echo` hides it, and the C build then fails because route.tab.h was never generated"),
+    files={"src/route.y": "%{\nint yylex(void);\nvoid yyerror(const char *s);\n%}\n%token SLASH PARAM\n%tokn SEGMENT\n%%\nroute: SLASH | route SLASH part ;\npart: SEGMENT | PARAM ;\n%%\n",
+           "src/route.l": "%option noyywrap nounput noinput\n%{\n#include \"route.tab.h\"\n%}\n%%\n\"/\"          { return SLASH; }\n:[a-z]+      { return PARAM; }\n[a-z0-9-]+   { return SEGMENT; }\n%%\n"},
+    env=r84(), project=r84p("edge-router"), stage="build", **ROUND84,
+)
+
+case(
+    "make-dash-flex-bad-option-then-lexer-source-missing", "build:lexer", R84_IMG_C,
+    ["make"],
+    lab("compile_error", [r"lexer\.l:\d+: unrecognized %option: reentrnt"],
+        "GNU make 4.3 (`-` prefix), flex 2.6.4, gcc 12",
+        "the lexer's %option line misspells `reentrant`; the Makefile's `-` prefix ignores flex's failure and the compile then fails on the missing gen/lexer.c"),
+    files={"Makefile": "CFLAGS = -O2 -Wall\n\nall: gen/lexer.o\n\ngen/lexer.o: src/lexer.l\n\tmkdir -p gen\n\t-flex -o gen/lexer.c src/lexer.l\n\t$(CC) $(CFLAGS) -c -o $@ gen/lexer.c\n",
+           "src/lexer.l": "%option noyywrap reentrnt\n%%\n[0-9]+ { return 1; }\n[ \\t\\n]+ ;\n%%\n"},
+    env=r84(), project=r84p("metrics-agent"), stage="build", **ROUND84,
+)
+
+case(
+    "jison-conflict-reported-generates-anyway-then-test-fails", "test:unit", R84_IMG_NODE,
+    ["mkdir -p lib", "jison grammar/budget.jison -o lib/budget.js", "node --test test/"],
+    lab("compile_error", [r"^Conflict in grammar: multiple actions possible when lookahead token is - in state \d+"],
+        "jison 0.4.18 (node 20 test runner)",
+        "the budget expression grammar has no precedence for '-'; jison reports the shift/reduce conflict, still writes the parser (exit 0), and the test of `100 - 30 - 20` then gets 90 instead of 50",
+        accept=["test_assertion"]),
+    files={"grammar/budget.jison": r'''%lex
+%%
+\s+                   /* skip */
+[0-9]+("."[0-9]+)?    return 'NUM'
+"-"                   return '-'
+"+"                   return '+'
+<<EOF>>               return 'EOF'
+/lex
+
+%left '+'
+%start top
+%%
+top : e EOF { return $1; } ;
+e : e '+' e { $$ = $1 + $3; }
+  | e '-' e { $$ = $1 - $3; }
+  | NUM { $$ = Number(yytext); }
+  ;
+''', "test/budget.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const { parse } = require("../lib/budget.js");
+
+test("adds", () => assert.strictEqual(parse("100 + 30"), 130));
+test("subtracts left to right", () => assert.strictEqual(parse("100 - 30 - 20"), 50));
+'''},
+    env=r84(), project=r84p("budget-rules"), **ROUND84,
+)
+
+case(
+    "peggy-build-script-logs-grammar-error-then-test-cannot-find-module", "test:unit", R84_IMG_NODE,
+    ["node scripts/build-parsers.js", "node --test test/"],
+    lab("compile_error", [r"^build-parsers: grammar/template\.peggy: Expected .* but .* found\.", r"^Error: Expected \"\)\", .* but \"T\" found\.", r"^ --> grammar/template\.peggy:\d+:\d+"],
+        "peggy 5.1 API (node 20), node test runner",
+        "the template grammar has an unterminated group; the build script catches peggy's error, logs it and exits 0, and the tests then fail because lib/template.js was never written"),
+    files={"scripts/build-parsers.js": r'''const fs = require("node:fs");
+const path = require("node:path");
+const peggy = require("peggy");
+
+fs.mkdirSync("lib", { recursive: true });
+for (const file of fs.readdirSync("grammar").filter((f) => f.endsWith(".peggy"))) {
+  const src = path.join("grammar", file);
+  try {
+    const code = peggy.generate(fs.readFileSync(src, "utf8"), { output: "source", format: "commonjs", grammarSource: src });
+    fs.writeFileSync(path.join("lib", file.replace(/\.peggy$/, ".js")), code);
+    console.log(`build-parsers: ${src} -> lib/`);
+  } catch (e) {
+    console.error(`build-parsers: ${src}: ${e.message}`);
+    if (e.format) console.error(e.format([{ source: src, text: fs.readFileSync(src, "utf8") }]));
+  }
+}
+''', "grammar/template.peggy": r'''Template = parts:Part* { return parts; }
+Part = Placeholder / Text
+Placeholder = "{{" _ name:$[a-z_.]+ _ filters:("|" _ @$[a-z]+ _* "}}" { return { name, filters }; }
+Text = $(!"{{" .)+
+_ = [ ]*
+''', "test/template.test.js": r'''const test = require("node:test");
+const assert = require("node:assert");
+const { parse } = require("../lib/template.js");
+
+test("splits text and placeholders", () => {
+  assert.deepStrictEqual(parse("Hi {{ name }}!").length, 3);
+});
+'''},
+    env=r84(), project=r84p("mail-templates"), **ROUND84,
+)
+
+case(
+    "lemon-set-e-off-rule-missing-period-then-cc-missing-source", "build:parser", R84_IMG_C,
+    ["lemon -x", "mkdir -p gen && cp src/sieve.y gen/",
+     "set +e\n(cd gen && lemon -q sieve.y)\ngcc -c -o gen/sieve.o gen/sieve.c\nrc=$?\nset -e\nexit $rc"],
+    lab("compile_error", [r'sieve\.y:\d+: Illegal character on RHS of rule: "::="\.'],
+        "lemon (SQLite 3.40.1), gcc 12",
+        "the `command ::= IF test block` rule lost its terminating period, so lemon reads the next rule's `::=` as part of it and fails; `set +e` lets the script go on, and gcc then fails on the missing gen/sieve.c"),
+    files={"src/sieve.y": "%token_prefix TK_\n%token_type { const char * }\n\nscript ::= commands.\ncommands ::= commands command.\ncommands ::= command.\ncommand ::= IF test block\ncommand ::= ACTION SEMI.\nblock ::= LBRACE commands RBRACE.\ntest ::= ANYOF LPAREN test_list RPAREN.\ntest ::= HEADER STRING STRING.\ntests ::= tests COMMA test.\ntests ::= test.\n"},
+    env=r84(), project=r84p("mail-filter"), stage="build", **ROUND84,
+)
+
+case(
+    "tree-sitter-generate-unresolved-conflict-binary-expression", "build:grammar", R84_IMG_NODE,
+    ["tree-sitter --version", "tree-sitter generate", "tree-sitter test"],
+    lab("compile_error", [r"Unresolved conflict for symbol sequence:", r"Error when generating parser"],
+        "tree-sitter CLI 0.27.1 (built from crates.io), node 20",
+        "the new `*` alternative of binary_expression has no prec.left/prec.right, so `a + b + c` has two parses; tree-sitter generate stops on the unresolved conflict",
+        accept=["lint_failure"]),
+    files={"grammar.js": r'''/**
+ * @file LedgerQL grammar for tree-sitter
+ */
+module.exports = grammar({
+  name: 'ledgerql',
+
+  extras: $ => [/\s/, $.comment],
+
+  rules: {
+    source_file: $ => repeat($.statement),
+
+    statement: $ => seq('select', field('value', $._expression), ';'),
+
+    _expression: $ => choice($.identifier, $.number, $.binary_expression, $.parenthesized),
+
+    binary_expression: $ => choice(
+      seq($._expression, '+', $._expression),
+      seq($._expression, '*', $._expression),
+    ),
+
+    parenthesized: $ => seq('(', $._expression, ')'),
+
+    identifier: $ => /[a-z_][a-z0-9_]*/,
+    number: $ => /\d+(\.\d+)?/,
+    comment: $ => token(seq('--', /.*/)),
+  },
+});
+''', "tree-sitter.json": '{\n  "grammars": [\n    {\n      "name": "ledgerql",\n      "scope": "source.ledgerql",\n      "path": ".",\n      "file-types": ["lql"]\n    }\n  ],\n  "metadata": {\n    "version": "0.3.1",\n    "license": "MIT",\n    "description": "LedgerQL grammar for tree-sitter"\n  }\n}\n',
+           "test/corpus/select.txt": "==================\nsum\n==================\n\nselect a + 1;\n\n---\n\n(source_file (statement value: (binary_expression (identifier) (number))))\n"},
+    env=r84(PATH="/tmp/diag84/ts/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    project=r84p("tree-sitter-ledgerql"), stage="build", **ROUND84,
+)
