@@ -53609,8 +53609,7 @@ case(
      "timidity -c config/timidity-gm.cfg -Ow -o out/preview.wav preview.mid"],
     lab("other", [r"config/timidity-gm\.cfg: No such file or directory"],
         "TiMidity++ 2.14.0, mido 1.3.3",
-        "the job passes -c config/timidity-gm.cfg, which is committed as config/timidity.cfg; timidity cannot read its configuration and renders nothing",
-        accept=["configuration"]),
+        "the job passes -c config/timidity-gm.cfg, which is committed as config/timidity.cfg; timidity cannot read its configuration and renders nothing"),
     files={"config/timidity.cfg": "soundfont /usr/share/sounds/sf2/FluidR3_GM.sf2\n"},
     env=r85(), project=r85p("midi-previews"), stage="build", **ROUND85,
 )
@@ -53645,7 +53644,7 @@ case(
     ["mypy --version", "mypy --strict scoretools/"],
     lab("type_error", [r"scoretools/render\.py:\d+: error: Incompatible return value type \(got \"Path \| None\", expected \"Path\"\)",
                        r"scoretools/render\.py:\d+: error: Argument 1 to \"midi_to_wav\" has incompatible type"],
-        "mypy 1.x (PyPI), Python 3.11",
+        "mypy 2.4.1 (PyPI), Python 3.11",
         "find_midi() returns Path | None but is annotated to return Path, and the None case flows into midi_to_wav; mypy --strict fails"),
     files={"scoretools/__init__.py": "",
            "scoretools/render.py": '''from pathlib import Path
@@ -53713,8 +53712,7 @@ case(
      "bash ci/render.sh"],
     lab("other", [r"ci/render\.sh: line \d+: SOUNDFONT: unbound variable"],
         "bash 5.2 (set -u), fluidsynth 2.3.1 never reached",
-        "the render script reads $SOUNDFONT, which the CI variables renamed to SF2_PATH; `set -u` stops it at the first use",
-        accept=["configuration"]),
+        "the render script reads $SOUNDFONT, which the CI variables renamed to SF2_PATH; `set -u` stops it at the first use"),
     files={"ci/render.sh": R85_RENDER_SH},
     env=r85(SF2_PATH="/usr/share/sounds/sf2/FluidR3_GM.sf2"), project=r85p("game-cues"), stage="build", **ROUND85,
 )
@@ -53756,7 +53754,219 @@ case(
     lab("other", [r"mscore3: command not found"],
         "bash; MuseScore's CLI is absent from the engraving image",
         "the job calls mscore3 to export parts, but the engraving image ships only LilyPond; the command is not found",
-        accept=["dependency_install", "configuration"]),
+        accept=["dependency_install"]),
     files={"scores/overture.mscz": b"PK\x03\x04" + b"\x00" * 64},
     env=r85(), project=r85p("overture-parts"), stage="build", **ROUND85,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "pip-mirror-connection-refused-installing-music21", "setup:deps", R85_IMG_PY,
+    ["python -m venv .venv", "echo \"index: $PIP_INDEX_URL\"",
+     ".venv/bin/pip install --retries 2 --timeout 10 -r requirements.txt"],
+    lab("network_or_flaky", [r"WARNING: Retrying \(Retry\(total=\d+, .*\)\) after connection broken by 'NewConnectionError\(.*Failed to establish a new connection: \[Errno 111\] Connection refused"],
+        "pip 23 (Python 3.11 venv) against a loopback package-mirror address where nothing listens",
+        "the team's PyPI mirror is down (connection refused); pip retries twice, gives up and reports no matching distribution",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={"requirements.txt": "music21==10.5.1\nmido==1.3.3\n"},
+    env=r85(PIP_INDEX_URL="http://127.0.0.1:{PORT_DEAD}/simple/", PIP_TRUSTED_HOST="127.0.0.1"),
+    project=r85p("harmony-analysis"), stage="setup", **ROUND85,
+)
+
+case(
+    "soundfont-download-assets-host-timeout", "render:setup-soundfont", R85_IMG_AUDIO,
+    ["mkdir -p sf2", "echo \"fetching soundfont from $ASSETS_URL\"",
+     "curl -fsS --connect-timeout 10 --max-time 8 -o sf2/WingtipOrchestra-v3.sf2 \"$ASSETS_URL/soundfonts/WingtipOrchestra-v3.sf2\"",
+     "fluidsynth -ni -F out/cue.wav sf2/WingtipOrchestra-v3.sf2 build/cue.mid"],
+    lab("network_or_flaky", [r"curl: \(28\) Operation timed out after \d+ milliseconds with 0 bytes received"],
+        "curl 7.88 against a loopback assets host that accepts and never answers",
+        "the internal assets host accepts the connection but never answers; curl's 8 s limit expires before the orchestral soundfont arrives",
+        infra=True),
+    files={}, env=r85(ASSETS_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project=r85p("game-cues"), stage="build", **ROUND85,
+)
+
+case(
+    "musicxml-corpus-host-dns-resolution-failure", "test:corpus", R85_IMG_PY,
+    ["mkdir -p corpus", "python scripts/fetch_corpus.py"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -\d+\] (Name or service not known|Temporary failure in name resolution)"],
+        "Python 3.11 urllib",
+        "the shared MusicXML test-corpus host does not resolve from the runner; the fetch fails before any test runs",
+        accept=["infrastructure"], infra=True),
+    files={"scripts/fetch_corpus.py": '''import os
+import urllib.request
+
+base = os.environ["CORPUS_URL"]
+for name in ("bach-bwv269.musicxml", "schubert-d911-5.musicxml"):
+    url = f"{base}/corpus/v2/{name}"
+    print("GET", url, flush=True)
+    with urllib.request.urlopen(url, timeout=20) as r, open(f"corpus/{name}", "wb") as f:
+        f.write(r.read())
+'''},
+    env=r85(CORPUS_URL="https://scores-mirror.wingtip.invalid"), project=r85p("harmony-analysis"), stage="test", **ROUND85,
+)
+
+case(
+    "rendered-audio-upload-certificate-expired", "publish:previews", R85_IMG_AUDIO,
+    ["mkdir -p out", "sox -n -r 22050 -c 1 out/preview.ogg synth 1 sine 440 gain -12",
+     "echo \"publishing out/preview.ogg to $PREVIEW_CDN\"",
+     "curl -fsS --cacert \"$PREVIEW_CA\" -T out/preview.ogg \"$PREVIEW_CDN/previews/nocturne-op9.ogg\""],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "SoX 14.4.2, curl 7.88 against a loopback HTTPS host whose certificate expired nine days ago",
+        "the preview CDN's upload endpoint serves an expired TLS certificate; curl refuses to upload",
+        accept=["infrastructure"], infra=True),
+    files={}, env=r85(PREVIEW_CDN="https://127.0.0.1:{PORT_EXPIRED}", PREVIEW_CA="{R10_CA_FILE}"),
+    project=r85p("nocturnes"), stage="publish", **ROUND85,
+)
+
+case(
+    "sox-render-stems-scratch-volume-full", "render:stems", R85_IMG_AUDIO,
+    ["df -h render | tail -1",
+     "for stem in strings brass winds percussion; do echo \"rendering $stem\"; sox -n -r 48000 -b 24 -c 2 \"render/$stem.wav\" synth 20 pinknoise gain -18; done",
+     "for stem in strings brass winds percussion; do printf '%s: ' \"$stem\"; soxi -D \"render/$stem.wav\"; done"],
+    lab("infrastructure", [r"sox FAIL sox: `render/\w+\.wav' error writing output file: No space left on device"],
+        "SoX 14.4.2; the runner's scratch volume (a 2 MiB tmpfs here) is full",
+        "the runner's scratch volume has no room for the 24-bit stems; sox reports ENOSPC on each write but exits 0, and the soxi check then fails on the truncated files",
+        accept=["other"], infra=True),
+    files={}, tmpfs=("render", "2m"), env=r85(), project=r85p("film-cues"), stage="build", **ROUND85,
+)
+
+case(
+    "render-farm-job-poll-hangs-job-timeout", "render:orchestral", R85_IMG_AUDIO,
+    ["echo \"submitting 2 cues to render farm $RENDER_FARM_URL\"",
+     "for cue in cues/*.mid; do echo \"submit: $cue\"; curl -sS -F \"midi=@$cue\" -F preset=orchestral-hall \"$RENDER_FARM_URL/api/v1/render\"; done"],
+    lab("timeout_or_oom", [r"^submitting 2 cues to render farm http://127\.0\.0\.1:\d+$", r"^submit: cues/cue-01\.mid$"],
+        "curl 7.88 against a loopback render farm that accepts and never answers; the runner's job timeout",
+        "the render farm's API accepts the upload and never answers; curl has no timeout and the job runs into the 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={"cues/cue-01.mid": b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00\x04\x00\xff\x2f\x00",
+           "cues/cue-02.mid": b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00\x04\x00\xff\x2f\x00"},
+    env=r85(RENDER_FARM_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=10, duration=3600, timeout_text="1h0m0s",
+    project=r85p("game-cues"), stage="build", **ROUND85,
+)
+
+case(
+    "lyrics-metadata-api-429-rate-limited", "build:songbook", R85_IMG_PY,
+    ["mkdir -p out", "python scripts/songbook_metadata.py"],
+    lab("network_or_flaky", [r"urllib\.error\.HTTPError: HTTP Error 429: Too Many Requests"],
+        "Python 3.11 urllib against a loopback metadata API answering 429 with Retry-After",
+        "the song metadata API rate-limits the runner with 429 Too Many Requests (Retry-After: 60); nothing in the songbook changed",
+        infra=True),
+    files={"scripts/songbook_metadata.py": '''import json
+import os
+import urllib.request
+
+api = os.environ["METADATA_API"]
+for work in ("danny-boy", "skye-boat-song", "scarborough-fair"):
+    url = f"{api}/v1/works/{work}?inc=composer+lyricist+license"
+    print("GET", url, flush=True)
+    meta = json.load(urllib.request.urlopen(url, timeout=15))
+    json.dump(meta, open(f"out/{work}.json", "w"))
+'''},
+    env=r85(METADATA_API="http://127.0.0.1:{PORT_429}"), project=r85p("songbook"), stage="build", **ROUND85,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+R85_SILENCE_PY = '''import re
+import subprocess
+import sys
+
+for wav in sys.argv[1:]:
+    stat = subprocess.run(["sox", wav, "-n", "stat"], capture_output=True, text=True).stderr
+    rms = float(re.search(r"RMS\\s+amplitude:\\s+(\\S+)", stat).group(1))
+    print(f"{wav}: RMS {rms:.6f}")
+    assert rms > 0.001, f"{wav} is silent (RMS {rms})"
+'''
+
+case(
+    "fluidsynth-soundfont-path-missing-falls-back-then-package-cp", "render:cues", R85_IMG_AUDIO,
+    ["mkdir -p build out",
+     "python -c \"import mido; m=mido.MidiFile(); t=mido.MidiTrack(); m.tracks.append(t); t.append(mido.Message('program_change', program=48)); t.append(mido.Message('note_on', note=60, velocity=100)); t.append(mido.Message('note_off', note=60, time=1920)); m.save('build/cue-07.mid')\"",
+     "fluidsynth -ni -g 0.5 -r 44100 -F out/cue-07.wav \"$SF2\" build/cue-07.mid",
+     "python ci/check_not_silent.py out/cue-07.wav",
+     "mkdir -p dist && cp \"$SF2\" out/cue-07.wav dist/"],
+    lab("other", [r"fluid_is_soundfont\(\): fopen\(\) failed: 'File does not exist\.'",
+                  r"Parameter '/usr/share/sounds/sf2/FluidR3_GM2\.sf2' not a SoundFont or MIDI file"],
+        "fluidsynth 2.3.1, SoX 14.4.2, Python",
+        "$SF2 names FluidR3_GM2.sf2, which the image does not have; fluidsynth logs the error, falls back to the image's default GM soundfont and exits 0, the render passes its silence check, and the packaging step then fails copying the missing soundfont"),
+    files={"ci/check_not_silent.py": R85_SILENCE_PY},
+    env=r85(SF2="/usr/share/sounds/sf2/FluidR3_GM2.sf2"), project=r85p("game-cues"), stage="build", **ROUND85,
+)
+
+case(
+    "abc2midi-missing-x-field-then-timidity-no-midi", "render:tune-previews", R85_IMG_AUDIO,
+    ["mkdir -p midi out",
+     "for t in tunes/*.abc; do abc2midi \"$t\" -o \"midi/$(basename \"$t\" .abc).mid\"; done",
+     "for m in tunes/*.abc; do n=$(basename \"$m\" .abc); timidity -c config/timidity.cfg -Ow -o \"out/$n.wav\" \"midi/$n.mid\"; done",
+     "for w in fishers harvest; do d=$(soxi -D \"out/$w.wav\"); echo \"out/$w.wav: $d s\"; awk -v d=\"$d\" 'BEGIN { exit !(d > 1) }' || { echo \"preview-check: out/$w.wav is empty ($d s)\"; exit 1; }; done"],
+    lab("compile_error", [r"Error in line-char \d+-\d+ : No tune processed\. Possible missing X: field"],
+        "abc2midi 4.84, TiMidity++ 2.14.0",
+        "the hornpipe's ABC file lost its X: line; abc2midi reports 'No tune processed' but exits 0, so no MIDI is written, timidity cannot open it yet writes an empty WAV and exits 0, and the duration check then fails on the empty preview",
+        accept=["other"]),
+    files={"tunes/fishers.abc": "X:1\nT:Fisher's Hornpipe\nM:4/4\nL:1/8\nK:F\nFA|cAFA cAFA|dBGB dBGB|\n",
+           "tunes/harvest.abc": "T:Harvest Home\nR:hornpipe\nM:4/4\nL:1/8\nK:D\nAF|DAFA DAFA|dAFA dAFA|\n",
+           "config/timidity.cfg": "soundfont /usr/share/sounds/sf2/FluidR3_GM.sf2\n"},
+    env=r85(), project=r85p("session-tunebook"), stage="build", **ROUND85,
+)
+
+R85_MAKEFILE = '''SCORES := $(wildcard scores/*.ly)
+PDFS := $(patsubst scores/%.ly,out/%.pdf,$(SCORES))
+
+.PHONY: all check
+all: $(PDFS) check
+
+out/%.pdf: scores/%.ly
+\t@mkdir -p out
+\t-lilypond -o out/$* $<
+
+check:
+\t@for p in $(PDFS); do pdfinfo $$p | grep -E '^Pages:' || exit 1; done
+'''
+
+case(
+    "make-ignored-lilypond-unknown-command-then-pdfinfo", "engrave:book", R85_IMG_LY,
+    ["make"],
+    lab("compile_error", [r"scores/hymn\.ly:\d+:\d+: error: unknown escaped string: `\\tempoo'"],
+        "GNU make 4.3 (`-` prefix), GNU LilyPond 2.24.1, pdfinfo (poppler-utils 22.12)",
+        "the hymn misspells \\tempo as \\tempoo; make ignores lilypond's failure (`-`), so no PDF is written and the pdfinfo check then fails"),
+    files={"Makefile": R85_MAKEFILE,
+           "scores/anthem.ly": '\\version "2.24.0"\n\\relative c\'\' { \\time 4/4 c4 d e f | g1 | }\n',
+           "scores/hymn.ly": '\\version "2.24.0"\n\\relative c\'\' { \\tempoo 4 = 72 \\time 4/4 g4 a b c | d1 | }\n'},
+    env=r85(), project=r85p("hymnal"), stage="build", **ROUND85,
+)
+
+case(
+    "pip-install-or-echo-music21-unreleased-pin-then-no-module", "test:analysis", R85_IMG_PY,
+    ["python --version",
+     "python -m venv .venv",
+     ".venv/bin/pip install -q -r requirements.txt || echo 'warning: dependency install failed, using image packages'",
+     ".venv/bin/python -m pytest -q tests/ || .venv/bin/python tests/test_smoke.py"],
+    lab("dependency_install", [r"ERROR: Could not find a version that satisfies the requirement music21==11\.9\.0",
+                               r"ERROR: No matching distribution found for music21==11\.9\.0"],
+        "pip 23 (Python 3.11 venv), PyPI, then Python",
+        "requirements.txt pins music21==11.9.0, a release that does not exist; the install fails and the job's `|| echo` swallows it, so the test step fails on a missing module"),
+    files={"requirements.txt": "pytest==9.0.1\nmusic21==11.9.0\n",
+           "tests/test_smoke.py": "import music21\n\n\ndef test_version():\n    assert music21.__version__.startswith('11.')\n\n\nif __name__ == '__main__':\n    test_version()\n"},
+    env=r85(), project=r85p("harmony-analysis"), stage="test", **ROUND85,
+)
+
+case(
+    "music21-export-set-plus-e-then-xmllint-no-file", "export:musicxml", R85_IMG_PY,
+    ["mkdir -p out",
+     "set +e\npython scripts/export_chorale.py\nxmllint --noout out/chorale.musicxml\nrc=$?\nset -e\nexit $rc"],
+    lab("other", [r"music21\.pitch\.PitchException: Cannot make a step out of 'H'"],
+        "music21 10.5 (PyPI), xmllint (libxml2 2.9.14)",
+        "the chorale's source uses German note name Hb; music21 raises while building the score, the export's failure is not checked (`set +e`) and xmllint then fails on the missing file"),
+    files={"scripts/export_chorale.py": '''from music21 import note, stream
+
+soprano = ["G4", "A4", "Hb4", "C5", "D5", "C5", "Hb4", "A4"]
+part = stream.Part()
+for name in soprano:
+    part.append(note.Note(name, quarterLength=1))
+score = stream.Score([part])
+score.write("musicxml", fp="out/chorale.musicxml")
+print("wrote out/chorale.musicxml")
+'''},
+    env=r85(), project=r85p("chorales"), stage="build", **ROUND85,
 )
