@@ -55646,3 +55646,741 @@ module.exports = grammar({
     env=r84(PATH="/tmp/diag84/ts/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
     project=r84p("tree-sitter-ledgerql"), stage="build", **ROUND84,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 85: music notation and audio rendering jobs (LilyPond 2.24 and convert-ly, abcm2ps and
+# abc2midi, music21 and mido from PyPI, fluidsynth and timidity rendering MIDI to audio, MusicXML
+# checks with xmllint, sox checks on rendered audio, and the score-build glue around them).
+ROUND85 = dict(round=85)
+R85_IMG_LY = "registry.wingtip.dev/ci/engraving:2.24-bookworm"
+R85_IMG_PY = "python:3.11-bookworm"
+R85_IMG_AUDIO = "registry.wingtip.dev/ci/audio-render:bookworm"
+
+
+def r85(**kw):
+    e = {"PATH": "/tmp/diag85/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    e.update(kw)
+    return e
+
+
+def r85p(name):
+    return "wingtip/" + name
+
+
+R85_CELLO_LY = r'''\version "2.24.0"
+\header { title = "Suite No. 3" composer = "arr. wingtip ensemble" }
+
+cello = \relative c {
+  \clef bass \key c \major \time 3/4
+  c4 e g | c2 b4 | a4 g f |
+  e4 d c | g'2. |
+  \repeat volta 2 {
+    c,8 d e f g a | b4 c d |
+    e2 d4 | c2. |
+'''
+
+R85_SCORE_LY = r'''\version "2.24.0"
+\include "parts/cello.ily"
+\score { \new Staff \cello \layout { } }
+'''
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "lilypond-cello-part-unclosed-repeat-brace", "engrave:parts", R85_IMG_LY,
+    ["lilypond --version | head -1", "mkdir -p out", "lilypond -o out/suite scores/suite.ly"],
+    lab("compile_error", [r"scores/suite\.ly:3:1: error: syntax error, unexpected \\score", r"scores/suite\.ly:3:41: error: syntax error, unexpected end of input"],
+        "GNU LilyPond 2.24.1",
+        "the cello part's \\repeat volta block and its music block are never closed; LilyPond's parser runs on into the including score and reports the errors there"),
+    files={"scores/suite.ly": R85_SCORE_LY.replace("parts/", "../parts/"), "parts/cello.ily": R85_CELLO_LY},
+    env=r85(), project=r85p("suite-engraving"), stage="build", **ROUND85,
+)
+
+case(
+    "lilypond-score-requires-newer-version-than-image", "engrave:score", R85_IMG_LY,
+    ["lilypond --version | head -1", "mkdir -p out", "lilypond -o out/nocturne scores/nocturne.ly"],
+    lab("compile_error", [r"error: program too old: 2\.24\.1 \(file requires: 2\.25\.21\)"],
+        "GNU LilyPond 2.24.1",
+        "the score was bumped to \\version \"2.25.21\" on a composer's machine; the CI image has LilyPond 2.24.1, which refuses the file",
+        accept=["dependency_install", "other"]),
+    files={"scores/nocturne.ly": '\\version "2.25.21"\n\\header { title = "Nocturne" }\n\\relative c\'\' { \\key ees \\major \\time 12/8 bes4. g8 f ees f4. ees | }\n'},
+    env=r85(), project=r85p("nocturnes"), stage="build", **ROUND85,
+)
+
+case(
+    "lilypond-viola-include-renamed-cannot-find-file", "engrave:quartet", R85_IMG_LY,
+    ["mkdir -p out", "ls parts/", "lilypond -o out/quartet scores/quartet.ly"],
+    lab("compile_error", [r"error: cannot find file: .parts/viola\.ily'"],
+        "GNU LilyPond 2.24.1",
+        "the viola part was renamed to parts/viola-part.ily; the quartet score still includes parts/viola.ily",
+        accept=["other"]),
+    files={"scores/quartet.ly": '\\version "2.24.0"\n\\include "parts/violin.ily"\n\\include "parts/viola.ily"\n\\score { << \\new Staff \\violin \\new Staff \\viola >> }\n',
+           "parts/violin.ily": "violin = \\relative c'' { g4 a b c | d1 | }\n",
+           "parts/viola-part.ily": "viola = \\relative c' { \\clef alto e4 f g a | b1 | }\n"},
+    env=r85(), project=r85p("string-quartet"), stage="build", **ROUND85,
+)
+
+R85_BARCHECK_SH = '''#!/usr/bin/env bash
+# Engraves every score and fails on LilyPond warnings (bar checks, clashing notes).
+set -eo pipefail
+mkdir -p out logs
+status=0
+for ly in scores/*.ly; do
+  name="$(basename "$ly" .ly)"
+  lilypond -o "out/$name" "$ly" 2>&1 | tee "logs/$name.log"
+  if grep -q "warning:" "logs/$name.log"; then
+    echo "engrave-gate: $ly has $(grep -c 'warning:' "logs/$name.log") LilyPond warning(s); warnings are errors in this repo"
+    status=1
+  fi
+done
+exit $status
+'''
+
+case(
+    "lilypond-barcheck-warning-fails-engrave-gate", "engrave:check", R85_IMG_LY,
+    ["bash ci/engrave-strict.sh"],
+    lab("lint_failure", [r"minuet\.ly:2:48: warning: barcheck failed at: 1/2", r"engrave-gate: scores/minuet\.ly has 1 LilyPond warning"],
+        "GNU LilyPond 2.24.1, a bash gate over its log",
+        "a bar of the minuet has two quarter notes in 3/4; LilyPond warns 'barcheck failed' and the repository's gate treats warnings as errors",
+        accept=["compile_error"]),
+    files={"ci/engrave-strict.sh": R85_BARCHECK_SH,
+           "scores/gavotte.ly": '\\version "2.24.0"\n\\relative c\'\' { \\time 4/4 d4 g, a b | c1 | }\n',
+           "scores/minuet.ly": '\\version "2.24.0"\n\\relative c\'\' { \\time 3/4 d4 g,8 a b c | d4 g, | g2. | }\n'},
+    env=r85(), project=r85p("dance-suite"), stage="test", **ROUND85,
+)
+
+R85_CONVERT_SH = '''#!/usr/bin/env bash
+# Fails when a score's syntax is older than the LilyPond in the image (convert-ly would change it).
+set -eo pipefail
+stale=0
+for ly in scores/*.ly; do
+  convert-ly --no-version "$ly" > "/tmp/$(basename "$ly").new" 2>/dev/null
+  if ! diff -u "$ly" "/tmp/$(basename "$ly").new"; then
+    echo "$ly: syntax not up to date with LilyPond $(lilypond --version | head -1 | awk '{print $3}'); run convert-ly -e $ly"
+    stale=1
+  fi
+done
+exit $stale
+'''
+
+case(
+    "convert-ly-syntax-gate-old-times-tuplets", "lint:ly-syntax", R85_IMG_LY,
+    ["bash ci/check-syntax-current.sh"],
+    lab("formatting_failure", [r"^scores/etude\.ly: syntax not up to date with LilyPond 2\.24\.1"],
+        "convert-ly (GNU LilyPond) 2.24.1, diff",
+        "the etude still uses the pre-2.17 \\times 2/3 tuplet syntax; convert-ly would rewrite it to \\tuplet 3/2 and the syntax gate fails",
+        accept=["lint_failure"]),
+    files={"ci/check-syntax-current.sh": R85_CONVERT_SH,
+           "scores/etude.ly": '\\version "2.16.0"\n\\relative c\'\' { \\times 2/3 { c8 d e } f4 g2 | }\n',
+           "scores/prelude.ly": '\\version "2.24.0"\n\\relative c\'\' { \\tuplet 3/2 { c8 d e } f4 g2 | }\n'},
+    env=r85(), project=r85p("etudes"), stage="lint", **ROUND85,
+)
+
+R85_TUNEBOOK = '''X:1
+T:The Kesh
+R:jig
+M:6/8
+L:1/8
+K:G
+|:GAG GAB|ABA ABd|edd gdd|edB dBA:|
+
+X:2
+T:Pipe March
+R:march
+M:2/4
+L:1/8
+K:Hm
+e>f gf|e2- B2|
+'''
+
+case(
+    "abcm2ps-tunebook-unknown-key-and-bad-tie", "engrave:tunebook", R85_IMG_LY,
+    ["abcm2ps -V | head -1", "mkdir -p out", "abcm2ps -O out/tunebook.ps tunes/session.abc"],
+    lab("compile_error", [r"error: Unknown bagpipe-like key", r"error: Bad tie"],
+        "abcm2ps 8.14.14",
+        "tune 2 has K:Hm, which abcm2ps reads as a bagpipe key, and a tie into a bar line; abcm2ps reports the errors and exits 1"),
+    files={"tunes/session.abc": R85_TUNEBOOK},
+    env=r85(), project=r85p("session-tunebook"), stage="build", **ROUND85,
+)
+
+R85_KEY_TEST = '''from music21 import converter
+
+
+def load(name):
+    return converter.parse(f"tinyNotation: {open(f'melodies/{name}.tn').read().strip()}")
+
+
+def test_hymn_is_in_g_major():
+    k = load("hymn").analyze("key")
+    assert (k.tonic.name, k.mode) == ("G", "major")
+
+
+def test_lament_is_in_d_minor():
+    k = load("lament").analyze("key")
+    assert (k.tonic.name, k.mode) == ("D", "minor")
+'''
+
+case(
+    "music21-key-analysis-test-expects-d-minor", "test:analysis", R85_IMG_PY,
+    ["python -c 'import music21; print(\"music21\", music21.__version__)'", "pytest -q tests/"],
+    lab("test_assertion", [r"AssertionError: assert \('[A-G][#-]?', '\w+'\) == \('D', 'minor'\)", r"^FAILED tests/test_keys\.py::test_lament_is_in_d_minor"],
+        "music21 10.5 (PyPI), pytest 9",
+        "the lament melody was rewritten with B naturals and F sharps; music21's key analysis no longer finds D minor and the test's expectation fails"),
+    files={"tests/test_keys.py": R85_KEY_TEST,
+           "melodies/hymn.tn": "3/4 g4 b d' g'2 f#'4 e'4 d' c' b2. a4 b c' d'2 g4 g2.",
+           "melodies/lament.tn": "4/4 d4 f#4 a4 b4 e'2 d'4 c#'4 b4 a4 f#4 e4 d1"},
+    env=r85(), project=r85p("harmony-analysis"), stage="test", **ROUND85,
+)
+
+case(
+    "music21-musicxml-import-mismatched-tag", "import:musicxml", R85_IMG_PY,
+    ["mkdir -p out", "python scripts/import_scores.py scores/*.musicxml"],
+    lab("other", [r"mismatched tag: line 2\d, column \d+"],
+        "music21 10.5 (PyPI), Python 3.11 xml.etree",
+        "a hand-edited MusicXML export has a <note> closed by </pitch>; music21's MusicXML import fails on the malformed XML",
+        accept=["compile_error"]),
+    files={"scripts/import_scores.py": '''import sys
+
+from music21 import converter
+
+for path in sys.argv[1:]:
+    print("importing", path, flush=True)
+    s = converter.parse(path)
+    print(f"  {len(s.parts)} part(s), {len(s.flatten().notes)} notes")
+    s.write("midi", fp=f"out/{path.split('/')[-1].rsplit('.', 1)[0]}.mid")
+''',
+           "scores/canon.musicxml": '''<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="3.1">
+  <part-list>
+    <score-part id="P1"><part-name>Flute</part-name></score-part>
+  </part-list>
+  <part id="P1">
+    <measure number="1">
+      <attributes>
+        <divisions>1</divisions>
+        <key><fifths>0</fifths></key>
+        <time><beats>4</beats><beat-type>4</beat-type></time>
+        <clef><sign>G</sign><line>2</line></clef>
+      </attributes>
+      <note>
+        <pitch><step>C</step><octave>5</octave></pitch>
+        <duration>2</duration>
+        <type>half</type>
+      </note>
+      <note>
+        <pitch><step>E</step><octave>5</octave></pitch>
+        <duration>2</duration>
+        <type>half</type>
+      </note>
+      <note>
+        <pitch><step>G</step><octave>5</octave>
+        <duration>4</duration>
+        <type>whole</type>
+      </pitch>
+    </measure>
+  </part>
+</score-partwise>
+'''},
+    env=r85(), project=r85p("score-import"), stage="build", **ROUND85,
+)
+
+case(
+    "mido-click-track-velocity-out-of-range", "build:click-tracks", R85_IMG_PY,
+    ["python -c 'import importlib.metadata as m; print(\"mido\", m.version(\"mido\"))'", "mkdir -p out", "python scripts/click_track.py 132 out/click-132.mid"],
+    lab("other", [r"ValueError: data byte must be in range 0\.\.127"],
+        "mido 1.3.3 (PyPI), Python 3.11",
+        "the click track's accent velocity is computed as base velocity 100 * 1.3 = 130; mido rejects a data byte above 127"),
+    files={"scripts/click_track.py": '''import sys
+
+import mido
+
+bpm, out = int(sys.argv[1]), sys.argv[2]
+BASE_VELOCITY = 100
+ACCENT = 1.3
+mid = mido.MidiFile(ticks_per_beat=480)
+track = mido.MidiTrack()
+mid.tracks.append(track)
+track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
+for bar in range(8):
+    for beat in range(4):
+        vel = int(BASE_VELOCITY * (ACCENT if beat == 0 else 1.0))
+        note = 76 if beat == 0 else 77
+        track.append(mido.Message("note_on", channel=9, note=note, velocity=vel, time=0))
+        track.append(mido.Message("note_off", channel=9, note=note, velocity=0, time=480))
+mid.save(out)
+print("wrote", out)
+'''},
+    env=r85(), project=r85p("rehearsal-tools"), stage="build", **ROUND85,
+)
+
+R85_XSD = '''<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="score-partwise">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="work" minOccurs="0"><xs:complexType><xs:sequence>
+          <xs:element name="work-title" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
+        <xs:element name="part-list"><xs:complexType><xs:sequence>
+          <xs:element name="score-part" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+            <xs:element name="part-name" type="xs:string"/></xs:sequence>
+            <xs:attribute name="id" type="xs:ID" use="required"/></xs:complexType></xs:element>
+        </xs:sequence></xs:complexType></xs:element>
+        <xs:element name="part" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+          <xs:element name="measure" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+            <xs:element name="note" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+              <xs:element name="pitch"><xs:complexType><xs:sequence>
+                <xs:element name="step"><xs:simpleType><xs:restriction base="xs:string">
+                  <xs:pattern value="[A-G]"/></xs:restriction></xs:simpleType></xs:element>
+                <xs:element name="alter" type="xs:decimal" minOccurs="0"/>
+                <xs:element name="octave" type="xs:nonNegativeInteger"/>
+              </xs:sequence></xs:complexType></xs:element>
+              <xs:element name="duration" type="xs:positiveInteger"/>
+              <xs:element name="type" type="xs:string" minOccurs="0"/>
+            </xs:sequence></xs:complexType></xs:element>
+          </xs:sequence><xs:attribute name="number" type="xs:string" use="required"/></xs:complexType></xs:element>
+        </xs:sequence><xs:attribute name="id" type="xs:IDREF" use="required"/></xs:complexType></xs:element>
+      </xs:sequence>
+      <xs:attribute name="version" type="xs:string"/>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>
+'''
+
+
+def r85_xml(notes):
+    body = "".join(f"      <note><pitch><step>{s}</step><octave>{o}</octave></pitch><duration>{d}</duration></note>\n"
+                   for s, o, d in notes)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<score-partwise version="4.0">\n'
+            '  <part-list><score-part id="P1"><part-name>Oboe</part-name></score-part></part-list>\n'
+            '  <part id="P1">\n    <measure number="1">\n' + body + '    </measure>\n  </part>\n</score-partwise>\n')
+
+
+case(
+    "xmllint-musicxml-schema-step-h-and-zero-duration", "validate:musicxml", R85_IMG_LY,
+    ["xmllint --version 2>&1 | head -1", "xmllint --noout --schema schema/score-subset.xsd exports/*.musicxml"],
+    lab("lint_failure", [r"exports/aria\.musicxml:\d+: element step: Schemas validity error : Element 'step': \[facet 'pattern'\] The value 'H'",
+                         r"exports/aria\.musicxml:\d+: element duration: Schemas validity error : Element 'duration': '0' is not a valid value"],
+        "xmllint (libxml2 2.9.14), a MusicXML subset schema",
+        "an export from a German-locale editor wrote step H for B and a grace note with duration 0; the MusicXML schema check rejects both",
+        accept=["other", "test_assertion"]),
+    files={"schema/score-subset.xsd": R85_XSD,
+           "exports/aria.musicxml": r85_xml([("C", 5, 1), ("H", 4, 1), ("A", 4, 0), ("G", 4, 2)]),
+           "exports/chorale.musicxml": r85_xml([("G", 4, 2), ("A", 4, 2)])},
+    env=r85(), project=r85p("aria-exports"), stage="test", **ROUND85,
+)
+
+R85_LOUDNESS_PY = '''"""Checks rendered audio: no clipping, peak below -1 dBFS."""
+import math
+import re
+import subprocess
+import sys
+
+failed = False
+for wav in sys.argv[1:]:
+    stat = subprocess.run(["sox", wav, "-n", "stat"], capture_output=True, text=True).stderr
+    peak = max(abs(float(re.search(r"Maximum amplitude:\\s+(\\S+)", stat).group(1))),
+               abs(float(re.search(r"Minimum amplitude:\\s+(\\S+)", stat).group(1))))
+    dbfs = 20 * math.log10(peak) if peak else -120.0
+    print(f"{wav}: peak {peak:.6f} ({dbfs:.2f} dBFS)")
+    if dbfs > -1.0:
+        print(f"audio-check: FAIL {wav}: peak {dbfs:.2f} dBFS exceeds the -1.0 dBFS ceiling")
+        failed = True
+sys.exit(1 if failed else 0)
+'''
+
+case(
+    "sox-rendered-stems-peak-above-ceiling-check", "test:audio", R85_IMG_AUDIO,
+    ["mkdir -p render",
+     "sox -n -r 44100 -c 2 render/strings.wav synth 2 sine 220 gain -6",
+     "sox -n -r 44100 -c 2 render/brass.wav synth 2 sine 330 gain -6 gain +5.8",
+     "python ci/check_audio.py render/*.wav"],
+    lab("test_assertion", [r"audio-check: FAIL render/brass\.wav: peak -?\d+\.\d+ dBFS exceeds the -1\.0 dBFS ceiling"],
+        "SoX 14.4.2, a Python check over `sox stat`",
+        "the brass stem's make-up gain (+5.8 dB) was raised for the mix; its peak is above the -1 dBFS ceiling that the audio check enforces"),
+    files={"ci/check_audio.py": R85_LOUDNESS_PY},
+    env=r85(), project=r85p("film-cues"), stage="test", **ROUND85,
+)
+
+case(
+    "sox-concat-intro-wav-path-typo", "render:podcast-theme", R85_IMG_AUDIO,
+    ["mkdir -p render out",
+     "sox -n -r 44100 -c 2 render/intro.wav synth 1 sine 440 fade 0 1 0.2",
+     "sox -n -r 44100 -c 2 render/theme.wav synth 3 sine 330 fade 0 3 0.5",
+     "sox render/intro-sting.wav render/theme.wav out/theme-full.wav",
+     "soxi out/theme-full.wav"],
+    lab("other", [r"sox FAIL formats: can't open input file `render/intro-sting\.wav': No such file or directory"],
+        "SoX 14.4.2",
+        "the intro is rendered to render/intro.wav; the concat step names render/intro-sting.wav, which does not exist"),
+    files={}, env=r85(), project=r85p("podcast-theme"), stage="build", **ROUND85,
+)
+
+case(
+    "timidity-config-file-path-wrong-no-instruments", "render:midi-preview", R85_IMG_AUDIO,
+    ["timidity --version | head -1", "mkdir -p out",
+     "python -c \"import mido; m=mido.MidiFile(); t=mido.MidiTrack(); m.tracks.append(t); t.append(mido.Message('note_on', note=60, velocity=90)); t.append(mido.Message('note_off', note=60, time=960)); m.save('preview.mid')\"",
+     "timidity -c config/timidity-gm.cfg -Ow -o out/preview.wav preview.mid"],
+    lab("other", [r"config/timidity-gm\.cfg: No such file or directory"],
+        "TiMidity++ 2.14.0, mido 1.3.3",
+        "the job passes -c config/timidity-gm.cfg, which is committed as config/timidity.cfg; timidity cannot read its configuration and renders nothing"),
+    files={"config/timidity.cfg": "soundfont /usr/share/sounds/sf2/FluidR3_GM.sf2\n"},
+    env=r85(), project=r85p("midi-previews"), stage="build", **ROUND85,
+)
+
+case(
+    "ruff-score-build-glue-unused-import-undefined-name", "lint:python", R85_IMG_PY,
+    ["ruff --version", "ruff check scripts/"],
+    lab("lint_failure", [r"F401 \[\*\] `os` imported but unused", r"F821 Undefined name `tempo_map`"],
+        "ruff 0.17 (PyPI)",
+        "the part-extraction glue keeps an unused import and uses tempo_map, a name removed in a refactor; ruff fails the lint stage"),
+    files={"scripts/extract_parts.py": '''import os
+import sys
+
+from music21 import converter
+
+
+def extract(path):
+    score = converter.parse(path)
+    for part in score.parts:
+        part.insert(0, tempo_map[part.partName])
+        part.write("musicxml", fp=f"out/{part.partName}.musicxml")
+
+
+if __name__ == "__main__":
+    extract(sys.argv[1])
+''', "ruff.toml": "line-length = 110\n"},
+    env=r85(), project=r85p("part-extraction"), stage="lint", **ROUND85,
+)
+
+case(
+    "mypy-midi-export-returns-optional-path", "lint:types", R85_IMG_PY,
+    ["mypy --version", "mypy --strict scoretools/"],
+    lab("type_error", [r"scoretools/render\.py:\d+: error: Incompatible return value type \(got \"Path \| None\", expected \"Path\"\)",
+                       r"scoretools/render\.py:\d+: error: Argument 1 to \"midi_to_wav\" has incompatible type"],
+        "mypy 2.4.1 (PyPI), Python 3.11",
+        "find_midi() returns Path | None but is annotated to return Path, and the None case flows into midi_to_wav; mypy --strict fails"),
+    files={"scoretools/__init__.py": "",
+           "scoretools/render.py": '''from pathlib import Path
+import subprocess
+
+
+def find_midi(build: Path, name: str) -> Path:
+    candidate = build / f"{name}.mid"
+    return candidate if candidate.exists() else None
+
+
+def maybe_midi(build: Path, name: str) -> Path | None:
+    p = build / f"{name}.midi"
+    return p if p.exists() else None
+
+
+def midi_to_wav(midi: Path, sf2: Path) -> Path:
+    wav = midi.with_suffix(".wav")
+    subprocess.run(["fluidsynth", "-ni", "-F", str(wav), str(sf2), str(midi)], check=True)
+    return wav
+
+
+def render(build: Path, name: str, sf2: Path) -> Path:
+    return midi_to_wav(maybe_midi(build, name), sf2)
+'''},
+    env=r85(), project=r85p("scoretools"), stage="lint", **ROUND85,
+)
+
+case(
+    "pip-require-hashes-mido-wheel-hash-mismatch", "setup:deps", R85_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install --no-cache-dir --require-hashes -r requirements.lock"],
+    lab("dependency_install", [r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE",
+                               r"mido==1\.3\.3 from https://\S+/mido-1\.3\.3-py3-none-any\.whl"],
+        "pip 23 (Python 3.11 venv), PyPI",
+        "requirements.lock pins mido==1.3.3 with a sha256 copied from another release; pip's hash check rejects the downloaded file"),
+    files={"requirements.lock": "mido==1.3.3 \\\n    --hash=sha256:1aecb30b7f282404c17e43768cbf74a26a42bf7e5fd72ee4ec6a2e3b8b3b6d3f\npackaging==24.2 \\\n    --hash=sha256:09abb1bccd265c01f4a3aa3f7a7db064b36514d2cba19a2f694fe6150451a759\n"},
+    env=r85(), project=r85p("midi-utils"), stage="setup", **ROUND85,
+)
+
+case(
+    "rendered-mixes-upload-bucket-access-denied", "publish:mixes", R85_IMG_AUDIO,
+    ["mkdir -p out", "sox -n -r 44100 -c 2 out/mix-v12.flac synth 2 pinknoise gain -20",
+     "echo \"uploading out/mix-v12.flac to $MIX_BUCKET_URL\"",
+     "curl -fsS -T out/mix-v12.flac -H \"x-amz-acl: private\" \"$MIX_BUCKET_URL/wingtip-mixes/film-cues/mix-v12.flac\""],
+    lab("permission_or_secret", [r"curl: \(22\) The requested URL returned error: 403"],
+        "SoX 14.4.2, curl 7.88, a loopback S3-compatible endpoint answering AccessDenied",
+        "the job's bucket credentials lack write access to wingtip-mixes; the object store answers 403 AccessDenied to the upload"),
+    files={}, env=r85(MIX_BUCKET_URL="http://127.0.0.1:{PORT_S3DENIED}"), project=r85p("film-cues"), stage="publish", **ROUND85,
+)
+
+R85_RENDER_SH = '''#!/usr/bin/env bash
+set -euo pipefail
+mkdir -p out
+for mid in build/*.mid; do
+  wav="out/$(basename "$mid" .mid).wav"
+  echo "rendering $mid with $SOUNDFONT"
+  fluidsynth -ni -g 0.6 -F "$wav" "$SOUNDFONT" "$mid"
+done
+'''
+
+case(
+    "render-script-soundfont-variable-unbound", "render:audio", R85_IMG_AUDIO,
+    ["mkdir -p build",
+     "python -c \"import mido; m=mido.MidiFile(); t=mido.MidiTrack(); m.tracks.append(t); t.append(mido.Message('note_on', note=64, velocity=80)); t.append(mido.Message('note_off', note=64, time=480)); m.save('build/cue-01.mid')\"",
+     "bash ci/render.sh"],
+    lab("other", [r"ci/render\.sh: line \d+: SOUNDFONT: unbound variable"],
+        "bash 5.2 (set -u), fluidsynth 2.3.1 never reached",
+        "the render script reads $SOUNDFONT, which the CI variables renamed to SF2_PATH; `set -u` stops it at the first use"),
+    files={"ci/render.sh": R85_RENDER_SH},
+    env=r85(SF2_PATH="/usr/share/sounds/sf2/FluidR3_GM.sf2"), project=r85p("game-cues"), stage="build", **ROUND85,
+)
+
+R85_TEMPO_TEST = '''import mido
+
+
+def tempos(path):
+    return [round(mido.tempo2bpm(m.tempo), 2) for t in mido.MidiFile(path).tracks for m in t if m.type == "set_tempo"]
+
+
+def test_march_is_120_bpm():
+    assert tempos("build/march.midi") == [120.0]
+
+
+def test_waltz_tempo_and_meter():
+    mid = mido.MidiFile("build/waltz.midi")
+    sigs = [(m.numerator, m.denominator) for t in mid.tracks for m in t if m.type == "time_signature"]
+    assert sigs == [(3, 4)]
+    assert tempos("build/waltz.midi") == [168.0]
+'''
+
+case(
+    "lilypond-midi-output-tempo-test-mismatch", "test:midi", R85_IMG_LY,
+    ["mkdir -p build", "lilypond -s -o build/march scores/march.ly", "lilypond -s -o build/waltz scores/waltz.ly",
+     "pytest -q tests/test_midi.py"],
+    lab("test_assertion", [r"assert \[144\.0\] == \[168\.0\]", r"^FAILED tests/test_midi\.py::test_waltz_tempo_and_meter"],
+        "GNU LilyPond 2.24.1 (MIDI output), mido 1.3.3, pytest 9",
+        "the waltz's \\tempo was changed to 4 = 144 in the score; the MIDI test still expects 168 bpm"),
+    files={"tests/test_midi.py": R85_TEMPO_TEST,
+           "scores/march.ly": '\\version "2.24.0"\n\\score { \\relative c\'\' { \\tempo 4 = 120 \\time 4/4 c4 c g g | c1 | } \\midi { } }\n',
+           "scores/waltz.ly": '\\version "2.24.0"\n\\score { \\relative c\'\' { \\tempo 4 = 144 \\time 3/4 e4 g g | f2. | } \\midi { } }\n'},
+    env=r85(), project=r85p("band-book"), stage="test", **ROUND85,
+)
+
+case(
+    "musescore-cli-not-in-engraving-image", "export:parts-pdf", R85_IMG_LY,
+    ["mkdir -p out", "for f in scores/*.mscz; do echo \"exporting $f\"; mscore3 -o \"out/$(basename \"$f\" .mscz).pdf\" \"$f\"; done"],
+    lab("other", [r"mscore3: command not found"],
+        "bash; MuseScore's CLI is absent from the engraving image",
+        "the job calls mscore3 to export parts, but the engraving image ships only LilyPond; the command is not found",
+        accept=["dependency_install"]),
+    files={"scores/overture.mscz": b"PK\x03\x04" + b"\x00" * 64},
+    env=r85(), project=r85p("overture-parts"), stage="build", **ROUND85,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "pip-mirror-connection-refused-installing-music21", "setup:deps", R85_IMG_PY,
+    ["python -m venv .venv", "echo \"index: $PIP_INDEX_URL\"",
+     ".venv/bin/pip install --retries 2 --timeout 10 -r requirements.txt"],
+    lab("network_or_flaky", [r"WARNING: Retrying \(Retry\(total=\d+, .*\)\) after connection broken by 'NewConnectionError\(.*Failed to establish a new connection: \[Errno 111\] Connection refused"],
+        "pip 23 (Python 3.11 venv) against a loopback package-mirror address where nothing listens",
+        "the team's PyPI mirror is down (connection refused); pip retries twice, gives up and reports no matching distribution",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={"requirements.txt": "music21==10.5.1\nmido==1.3.3\n"},
+    env=r85(PIP_INDEX_URL="http://127.0.0.1:{PORT_DEAD}/simple/", PIP_TRUSTED_HOST="127.0.0.1"),
+    project=r85p("harmony-analysis"), stage="setup", **ROUND85,
+)
+
+case(
+    "soundfont-download-assets-host-timeout", "render:setup-soundfont", R85_IMG_AUDIO,
+    ["mkdir -p sf2", "echo \"fetching soundfont from $ASSETS_URL\"",
+     "curl -fsS --connect-timeout 10 --max-time 8 -o sf2/WingtipOrchestra-v3.sf2 \"$ASSETS_URL/soundfonts/WingtipOrchestra-v3.sf2\"",
+     "fluidsynth -ni -F out/cue.wav sf2/WingtipOrchestra-v3.sf2 build/cue.mid"],
+    lab("network_or_flaky", [r"curl: \(28\) Operation timed out after \d+ milliseconds with 0 bytes received"],
+        "curl 7.88 against a loopback assets host that accepts and never answers",
+        "the internal assets host accepts the connection but never answers; curl's 8 s limit expires before the orchestral soundfont arrives",
+        infra=True),
+    files={}, env=r85(ASSETS_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project=r85p("game-cues"), stage="build", **ROUND85,
+)
+
+case(
+    "musicxml-corpus-host-dns-resolution-failure", "test:corpus", R85_IMG_PY,
+    ["mkdir -p corpus", "python scripts/fetch_corpus.py"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -\d+\] (Name or service not known|Temporary failure in name resolution)"],
+        "Python 3.11 urllib",
+        "the shared MusicXML test-corpus host does not resolve from the runner; the fetch fails before any test runs",
+        accept=["infrastructure"], infra=True),
+    files={"scripts/fetch_corpus.py": '''import os
+import urllib.request
+
+base = os.environ["CORPUS_URL"]
+for name in ("bach-bwv269.musicxml", "schubert-d911-5.musicxml"):
+    url = f"{base}/corpus/v2/{name}"
+    print("GET", url, flush=True)
+    with urllib.request.urlopen(url, timeout=20) as r, open(f"corpus/{name}", "wb") as f:
+        f.write(r.read())
+'''},
+    env=r85(CORPUS_URL="https://scores-mirror.wingtip.invalid"), project=r85p("harmony-analysis"), stage="test", **ROUND85,
+)
+
+case(
+    "rendered-audio-upload-certificate-expired", "publish:previews", R85_IMG_AUDIO,
+    ["mkdir -p out", "sox -n -r 22050 -c 1 out/preview.ogg synth 1 sine 440 gain -12",
+     "echo \"publishing out/preview.ogg to $PREVIEW_CDN\"",
+     "curl -fsS --cacert \"$PREVIEW_CA\" -T out/preview.ogg \"$PREVIEW_CDN/previews/nocturne-op9.ogg\""],
+    lab("network_or_flaky", [r"curl: \(60\) SSL certificate problem: certificate has expired"],
+        "SoX 14.4.2, curl 7.88 against a loopback HTTPS host whose certificate expired nine days ago",
+        "the preview CDN's upload endpoint serves an expired TLS certificate; curl refuses to upload",
+        accept=["infrastructure"], infra=True),
+    files={}, env=r85(PREVIEW_CDN="https://127.0.0.1:{PORT_EXPIRED}", PREVIEW_CA="{R10_CA_FILE}"),
+    project=r85p("nocturnes"), stage="publish", **ROUND85,
+)
+
+case(
+    "sox-render-stems-scratch-volume-full", "render:stems", R85_IMG_AUDIO,
+    ["df -h render | tail -1",
+     "for stem in strings brass winds percussion; do echo \"rendering $stem\"; sox -n -r 48000 -b 24 -c 2 \"render/$stem.wav\" synth 20 pinknoise gain -18; done",
+     "for stem in strings brass winds percussion; do printf '%s: ' \"$stem\"; soxi -D \"render/$stem.wav\"; done"],
+    lab("infrastructure", [r"sox FAIL sox: `render/\w+\.wav' error writing output file: No space left on device"],
+        "SoX 14.4.2; the runner's scratch volume (a 2 MiB tmpfs here) is full",
+        "the runner's scratch volume has no room for the 24-bit stems; sox reports ENOSPC on each write but exits 0, and the soxi check then fails on the truncated files",
+        accept=["other"], infra=True),
+    files={}, tmpfs=("render", "2m"), env=r85(), project=r85p("film-cues"), stage="build", **ROUND85,
+)
+
+case(
+    "render-farm-job-poll-hangs-job-timeout", "render:orchestral", R85_IMG_AUDIO,
+    ["echo \"submitting 2 cues to render farm $RENDER_FARM_URL\"",
+     "for cue in cues/*.mid; do echo \"submit: $cue\"; curl -sS -F \"midi=@$cue\" -F preset=orchestral-hall \"$RENDER_FARM_URL/api/v1/render\"; done"],
+    lab("timeout_or_oom", [r"^submitting 2 cues to render farm http://127\.0\.0\.1:\d+$", r"^submit: cues/cue-01\.mid$"],
+        "curl 7.88 against a loopback render farm that accepts and never answers; the runner's job timeout",
+        "the render farm's API accepts the upload and never answers; curl has no timeout and the job runs into the 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={"cues/cue-01.mid": b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00\x04\x00\xff\x2f\x00",
+           "cues/cue-02.mid": b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00\x04\x00\xff\x2f\x00"},
+    env=r85(RENDER_FARM_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=10, duration=3600, timeout_text="1h0m0s",
+    project=r85p("game-cues"), stage="build", **ROUND85,
+)
+
+case(
+    "lyrics-metadata-api-429-rate-limited", "build:songbook", R85_IMG_PY,
+    ["mkdir -p out", "python scripts/songbook_metadata.py"],
+    lab("network_or_flaky", [r"urllib\.error\.HTTPError: HTTP Error 429: Too Many Requests"],
+        "Python 3.11 urllib against a loopback metadata API answering 429 with Retry-After",
+        "the song metadata API rate-limits the runner with 429 Too Many Requests (Retry-After: 60); nothing in the songbook changed",
+        infra=True),
+    files={"scripts/songbook_metadata.py": '''import json
+import os
+import urllib.request
+
+api = os.environ["METADATA_API"]
+for work in ("danny-boy", "skye-boat-song", "scarborough-fair"):
+    url = f"{api}/v1/works/{work}?inc=composer+lyricist+license"
+    print("GET", url, flush=True)
+    meta = json.load(urllib.request.urlopen(url, timeout=15))
+    json.dump(meta, open(f"out/{work}.json", "w"))
+'''},
+    env=r85(METADATA_API="http://127.0.0.1:{PORT_429}"), project=r85p("songbook"), stage="build", **ROUND85,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+R85_SILENCE_PY = '''import re
+import subprocess
+import sys
+
+for wav in sys.argv[1:]:
+    stat = subprocess.run(["sox", wav, "-n", "stat"], capture_output=True, text=True).stderr
+    rms = float(re.search(r"RMS\\s+amplitude:\\s+(\\S+)", stat).group(1))
+    print(f"{wav}: RMS {rms:.6f}")
+    assert rms > 0.001, f"{wav} is silent (RMS {rms})"
+'''
+
+case(
+    "fluidsynth-soundfont-path-missing-falls-back-then-package-cp", "render:cues", R85_IMG_AUDIO,
+    ["mkdir -p build out",
+     "python -c \"import mido; m=mido.MidiFile(); t=mido.MidiTrack(); m.tracks.append(t); t.append(mido.Message('program_change', program=48)); t.append(mido.Message('note_on', note=60, velocity=100)); t.append(mido.Message('note_off', note=60, time=1920)); m.save('build/cue-07.mid')\"",
+     "fluidsynth -ni -g 0.5 -r 44100 -F out/cue-07.wav \"$SF2\" build/cue-07.mid",
+     "python ci/check_not_silent.py out/cue-07.wav",
+     "mkdir -p dist && cp \"$SF2\" out/cue-07.wav dist/"],
+    lab("other", [r"fluid_is_soundfont\(\): fopen\(\) failed: 'File does not exist\.'",
+                  r"Parameter '/usr/share/sounds/sf2/FluidR3_GM2\.sf2' not a SoundFont or MIDI file"],
+        "fluidsynth 2.3.1, SoX 14.4.2, Python",
+        "$SF2 names FluidR3_GM2.sf2, which the image does not have; fluidsynth logs the error, falls back to the image's default GM soundfont and exits 0, the render passes its silence check, and the packaging step then fails copying the missing soundfont"),
+    files={"ci/check_not_silent.py": R85_SILENCE_PY},
+    env=r85(SF2="/usr/share/sounds/sf2/FluidR3_GM2.sf2"), project=r85p("game-cues"), stage="build", **ROUND85,
+)
+
+case(
+    "abc2midi-missing-x-field-then-timidity-no-midi", "render:tune-previews", R85_IMG_AUDIO,
+    ["mkdir -p midi out",
+     "for t in tunes/*.abc; do abc2midi \"$t\" -o \"midi/$(basename \"$t\" .abc).mid\"; done",
+     "for m in tunes/*.abc; do n=$(basename \"$m\" .abc); timidity -c config/timidity.cfg -Ow -o \"out/$n.wav\" \"midi/$n.mid\"; done",
+     "for w in fishers harvest; do d=$(soxi -D \"out/$w.wav\"); echo \"out/$w.wav: $d s\"; awk -v d=\"$d\" 'BEGIN { exit !(d > 1) }' || { echo \"preview-check: out/$w.wav is empty ($d s)\"; exit 1; }; done"],
+    lab("compile_error", [r"Error in line-char \d+-\d+ : No tune processed\. Possible missing X: field"],
+        "abc2midi 4.84, TiMidity++ 2.14.0",
+        "the hornpipe's ABC file lost its X: line; abc2midi reports 'No tune processed' but exits 0, so no MIDI is written, timidity cannot open it yet writes an empty WAV and exits 0, and the duration check then fails on the empty preview",
+        accept=["other"]),
+    files={"tunes/fishers.abc": "X:1\nT:Fisher's Hornpipe\nM:4/4\nL:1/8\nK:F\nFA|cAFA cAFA|dBGB dBGB|\n",
+           "tunes/harvest.abc": "T:Harvest Home\nR:hornpipe\nM:4/4\nL:1/8\nK:D\nAF|DAFA DAFA|dAFA dAFA|\n",
+           "config/timidity.cfg": "soundfont /usr/share/sounds/sf2/FluidR3_GM.sf2\n"},
+    env=r85(), project=r85p("session-tunebook"), stage="build", **ROUND85,
+)
+
+R85_MAKEFILE = '''SCORES := $(wildcard scores/*.ly)
+PDFS := $(patsubst scores/%.ly,out/%.pdf,$(SCORES))
+
+.PHONY: all check
+all: $(PDFS) check
+
+out/%.pdf: scores/%.ly
+\t@mkdir -p out
+\t-lilypond -o out/$* $<
+
+check:
+\t@for p in $(PDFS); do pdfinfo $$p | grep -E '^Pages:' || exit 1; done
+'''
+
+case(
+    "make-ignored-lilypond-unknown-command-then-pdfinfo", "engrave:book", R85_IMG_LY,
+    ["make"],
+    lab("compile_error", [r"scores/hymn\.ly:\d+:\d+: error: unknown escaped string: `\\tempoo'"],
+        "GNU make 4.3 (`-` prefix), GNU LilyPond 2.24.1, pdfinfo (poppler-utils 22.12)",
+        "the hymn misspells \\tempo as \\tempoo; make ignores lilypond's failure (`-`), so no PDF is written and the pdfinfo check then fails"),
+    files={"Makefile": R85_MAKEFILE,
+           "scores/anthem.ly": '\\version "2.24.0"\n\\relative c\'\' { \\time 4/4 c4 d e f | g1 | }\n',
+           "scores/hymn.ly": '\\version "2.24.0"\n\\relative c\'\' { \\tempoo 4 = 72 \\time 4/4 g4 a b c | d1 | }\n'},
+    env=r85(), project=r85p("hymnal"), stage="build", **ROUND85,
+)
+
+case(
+    "pip-install-or-echo-music21-unreleased-pin-then-no-module", "test:analysis", R85_IMG_PY,
+    ["python --version",
+     "python -m venv .venv",
+     ".venv/bin/pip install -q -r requirements.txt || echo 'warning: dependency install failed, using image packages'",
+     ".venv/bin/python -m pytest -q tests/ || .venv/bin/python tests/test_smoke.py"],
+    lab("dependency_install", [r"ERROR: Could not find a version that satisfies the requirement music21==11\.9\.0",
+                               r"ERROR: No matching distribution found for music21==11\.9\.0"],
+        "pip 23 (Python 3.11 venv), PyPI, then Python",
+        "requirements.txt pins music21==11.9.0, a release that does not exist; the install fails and the job's `|| echo` swallows it, so the test step fails on a missing module"),
+    files={"requirements.txt": "pytest==9.0.1\nmusic21==11.9.0\n",
+           "tests/test_smoke.py": "import music21\n\n\ndef test_version():\n    assert music21.__version__.startswith('11.')\n\n\nif __name__ == '__main__':\n    test_version()\n"},
+    env=r85(), project=r85p("harmony-analysis"), stage="test", **ROUND85,
+)
+
+case(
+    "music21-export-set-plus-e-then-xmllint-no-file", "export:musicxml", R85_IMG_PY,
+    ["mkdir -p out",
+     "set +e\npython scripts/export_chorale.py\nxmllint --noout out/chorale.musicxml\nrc=$?\nset -e\nexit $rc"],
+    lab("other", [r"music21\.pitch\.PitchException: Cannot make a step out of 'H'"],
+        "music21 10.5 (PyPI), xmllint (libxml2 2.9.14)",
+        "the chorale's source uses German note name Hb; music21 raises while building the score, the export's failure is not checked (`set +e`) and xmllint then fails on the missing file"),
+    files={"scripts/export_chorale.py": '''from music21 import note, stream
+
+soprano = ["G4", "A4", "Hb4", "C5", "D5", "C5", "Hb4", "A4"]
+part = stream.Part()
+for name in soprano:
+    part.append(note.Note(name, quarterLength=1))
+score = stream.Score([part])
+score.write("musicxml", fp="out/chorale.musicxml")
+print("wrote out/chorale.musicxml")
+'''},
+    env=r85(), project=r85p("chorales"), stage="build", **ROUND85,
+)
