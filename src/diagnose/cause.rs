@@ -176,9 +176,10 @@ pub fn is_missing_symptom(h: &Hit) -> bool {
         "javac_error" => t.contains("error: package ") && t.contains(" does not exist"),
         // PHP's autoloader found no file for a class.
         "py_exception" if t.starts_with("Error: Class \"") && t.ends_with("\" not found") => true,
+        // (Or a record an ORM did not find: what a load that failed should have put there.)
         "py_exception" => matches!(
             h.name.as_deref(),
-            Some("ModuleNotFoundError" | "ImportError")
+            Some("ModuleNotFoundError" | "ImportError" | "DoesNotExist" | "ObjectDoesNotExist")
         ),
         "tsc" => t.contains("error TS2307:") || t.contains("error TS2792:"),
         // An input that does not parse because it is empty or cut short.
@@ -441,7 +442,8 @@ pub fn cascade_root(log: &LogIndex, ex: &Extraction, (start, end): (usize, usize
             .find(|h| {
                 h.role == Role::Cause
                     && h.category.is_some()
-                    && (h.weight >= 6 || is_uncaught_exception(h))
+                    // (An error any tool located in a source file is one too.)
+                    && (h.weight >= 6 || is_uncaught_exception(h) || h.rule == "located_error")
             })
     {
         let mut root = root.clone();
@@ -822,6 +824,18 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
                 }
                 return Some(h);
             }
+            // A code generator whose failure the script went past (`thrift --gen py ... ||
+            // echo 'using checked-in stubs'`), and a later command misses what it was to
+            // make: the generator's first words are the cause, whatever their wording.
+            if ignores_failure(cmd)
+                && missing.is_some()
+                && generates_code(cmd)
+                && let Some(mut h) = first_output(log, step.line, until.min(symptom_line))
+                    .filter(|h| !cmd.contains(h.text.trim()))
+            {
+                h.category = Some(Category::CompileError);
+                return Some(h);
+            }
             continue;
         };
         if hidden && err.weight < 7 {
@@ -830,7 +844,19 @@ fn swallowed_failure(log: &LogIndex, ex: &Extraction, (start, end): (usize, usiz
             // A later step missing a name or a file fails for a program that crashed in this
             // one (a code generator's uncaught exception, which cmake's `execute_process`
             // does not check) as readily.
-            let crashed = || output().find(|h| is_uncaught_exception(h));
+            // (Of a chain, `During handling of the above exception, ...`, the last: the
+            // exception the program died of.)
+            let crashed = || {
+                let mut crashes = output().filter(|h| is_uncaught_exception(h));
+                let mut last = crashes.next()?;
+                for next in crashes {
+                    if !chained_after(log, last.line, next.line) {
+                        break;
+                    }
+                    last = next;
+                }
+                Some(last)
+            };
             // A program the job should have built is missing, and this step's compiler
             // rejected the code (`undefined: ledger.Entry` under a function whose errexit an
             // `if` turned off): the build that did not happen is the cause.
@@ -995,6 +1021,28 @@ fn assigns_substitution(cmd: &str) -> bool {
                     .iter()
                     .any(|p| value.starts_with(p))
         })
+    })
+}
+
+/// Whether the exception on line `later` was raised while handling (or from) the one on
+/// `earlier`: Python prints the chain's link right under the earlier one.
+fn chained_after(log: &LogIndex, earlier: usize, later: usize) -> bool {
+    (earlier + 1..later.min(earlier + 4)).any(|i| {
+        let t = log.plain_cow(i);
+        let t = extract::strip_ci_timestamp(&t).trim();
+        t.starts_with("During handling of the above exception")
+            || t.starts_with("The above exception was the direct cause")
+    })
+}
+
+/// Whether a command generates code: a code generator's own flags and words (`thrift --gen
+/// py`, `flatc --cpp -o gen`, `protoc --python_out=gen`, `openapi-generator generate`, `sqlc
+/// generate`), whatever the tool.
+fn generates_code(cmd: &str) -> bool {
+    cmd.split_whitespace().any(|w| {
+        let w = w.trim_matches(|c| c == '"' || c == '\'');
+        matches!(w, "--gen" | "generate" | "codegen" | "gen" | "gen/")
+            || (w.starts_with("--") && w.split('=').next().is_some_and(|f| f.ends_with("_out")))
     })
 }
 
@@ -1211,6 +1259,27 @@ fn names_a_remote(cmd: &str) -> bool {
         })
 }
 
+/// Whether a command fetches from a remote (curl, wget, git's fetches, a registry's client).
+fn fetches_remote(cmd: &str) -> bool {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let tool = words
+        .first()
+        .map_or("", |w| w.rsplit('/').next().unwrap_or(w));
+    let sub = words.get(1).copied().unwrap_or("");
+    matches!(tool, "curl" | "wget" | "rsync" | "scp")
+        || matches!(
+            (tool, sub),
+            ("git", "clone" | "fetch" | "pull" | "submodule" | "lfs")
+                | ("docker" | "podman", "pull")
+                | ("pip" | "pip3", "download" | "install")
+                | ("npm" | "pnpm" | "yarn", "ci" | "install" | "publish")
+                | ("twine", "upload")
+                | ("gem", "push")
+                | ("cargo" | "uv", "publish")
+                | ("apt-get" | "apt", "update" | "install")
+        )
+}
+
 /// The job ran into the runner's time limit while a download printed nothing: the last
 /// command before the limit fetches something (curl, wget, git, a package manager, docker
 /// pull, rsync), or the program's last words announced a request to a URL, and no error came
@@ -1223,24 +1292,22 @@ pub fn stalled_fetch(log: &LogIndex, ex: &Extraction) -> Option<usize> {
         .iter()
         .rev()
         .find(|h| h.role == Role::Step && h.line < limit.line)?;
-    let fetches = step.name.as_deref().is_some_and(|cmd| {
-        let words: Vec<&str> = cmd.split_whitespace().collect();
-        let tool = words
-            .first()
-            .map_or("", |w| w.rsplit('/').next().unwrap_or(w));
-        let sub = words.get(1).copied().unwrap_or("");
-        matches!(tool, "curl" | "wget" | "rsync" | "scp")
-            || matches!(
-                (tool, sub),
-                ("git", "clone" | "fetch" | "pull" | "submodule" | "lfs")
-                    | ("docker" | "podman", "pull")
-                    | ("pip" | "pip3", "download" | "install")
-                    | ("npm" | "pnpm" | "yarn", "ci" | "install" | "publish")
-                    | ("twine", "upload")
-                    | ("gem", "push")
-                    | ("cargo" | "uv", "publish")
-                    | ("apt-get" | "apt", "update" | "install")
-            )
+    // The command, or a loop whose body only fetches and says so (`for f in docs/*.docx; do
+    // echo "render: $f"; curl ...; done`): nothing else in it could have hung.
+    let fetches = step.name.as_deref().is_some_and(|line| {
+        if !line.starts_with("for ") {
+            return fetches_remote(line);
+        }
+        let body: Vec<&str> = line
+            .split(';')
+            .skip(1)
+            .map(|c| c.trim().trim_start_matches("do ").trim())
+            .filter(|c| !matches!(*c, "" | "do" | "done"))
+            .collect();
+        body.iter().any(|c| fetches_remote(c))
+            && body
+                .iter()
+                .all(|c| fetches_remote(c) || c.starts_with("echo ") || c.starts_with("printf "))
     });
     let quiet_after = |line: usize| {
         !ex.hits

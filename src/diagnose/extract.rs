@@ -761,6 +761,17 @@ static RULES: &[Rule] = &[
     r("evm_revert", Cause, Cat::Is(C::Other), 5, r"VM Exception while processing transaction: revert\b"),
     // (solc's location line under its error, `  --> contracts/Escrow.sol:13:5:`, is
     // `rust_loc`'s: see `solidity_errors`.)
+    // Any tool's error that names the file and line it is about (`schema/unit.fbs:17: 0:
+    // error: type referenced but not defined`, capnp's `x.capnp:14:3-9: error:`, thrift's
+    // `[ERROR:idl/x.thrift:7]`): whatever the
+    // tool, an error located in a source file is that code not compiling. A data or
+    // configuration file's loses the category (`located_errors`); a known tool's own rule,
+    // stronger, decides over it.
+    r("located_error", Cause, Cat::Is(C::CompileError), 3, r"^\s*(?P<f>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\s?\d+(?::\s?\d+(?:-\d+)?)?:\s*(?:fatal\s+)?error\b|^\s*\[(?:ERROR|FAILURE):(?P<f2>[^\]\s]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\d+\]"),
+    // A check script's own verdict that the output lacks what it expected (`check-pdf: FAIL:
+    // out/invoice.pdf does not contain "Total due"`): a test of that output. (Not a budget's
+    // verdict, `sram-budget: FAIL: uses 84% ...`: a limit, not an expectation.)
+    r("check_script_fail", Test, Cat::Is(C::TestAssertion), 5, r"^[\w.-]+: (?:FAIL|FAILED): .*\b(?:does not contain|did not contain|not found in|expected)\b"),
     // pydantic's validation of a model that is a tool's configuration (`1 validation error for
     // RawConfig`, `... for Settings`): the configuration file's value is wrong.
     r("config_model_invalid", Cause, Cat::Is(C::GithubActionsConfig), 7, r"^\d+ validation errors? for (?P<n>\w*(?:Config|Settings|Configuration|Options))\s*$"),
@@ -2264,6 +2275,7 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     starved_runner(hits);
     specific_pg_readings(hits);
     other_fail_lines(hits);
+    located_errors(hits);
     pip_subprocess_reason(hits);
     rustc_uncoded_errors(hits);
     workflow_diagnostics(hits);
@@ -2271,6 +2283,7 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     environ_key_errors(hits);
     main_thread_panics(hits);
     go_panics(hits);
+    traceback_endings(log, hits);
     // A Python exception's category depends on its type (a JVM program's uncaught one too).
     for h in hits.iter_mut() {
         if matches!(
@@ -2323,6 +2336,7 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
             _ => {}
         }
     }
+    document_templates(log, hits);
     // A template variable named like a secret that the template engine found undefined
     // (`jinja2.exceptions.UndefinedError: 'stats_password' is undefined`) is the template's
     // input, as any other undefined variable: not a credential a tool was refused for.
@@ -2337,6 +2351,168 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     go_run_last_words(log, hits);
     jsonnet_object_asserts(log, hits);
     solidity_errors(log, hits);
+}
+
+/// How far above a template's exception its traceback is read for the template.
+const TEMPLATE_FRAMES: usize = 40;
+
+/// A jinja2 template that does not render is the job's configuration (`haproxy.cfg.j2`, a
+/// rules file, a playbook's), unless it renders a document: a page, a report, a letter
+/// (`File "templates/statement.html.j2"`, docxtpl's Word templates). That is the program's
+/// own input, not how the job is set up.
+fn document_templates(log: &LogIndex, hits: &mut [Hit]) {
+    const DOCUMENTS: &[&str] = &[
+        ".html", ".htm", ".md", ".tex", ".rst", ".txt", ".xml", ".docx", ".odt", ".svg",
+    ];
+    for h in hits.iter_mut().filter(|h| {
+        h.rule == "py_exception"
+            && h.category == Some(Category::GithubActionsConfig)
+            && h.clean().starts_with("jinja2.exceptions.")
+    }) {
+        let renders_document = (h.line.saturating_sub(TEMPLATE_FRAMES)..h.line).any(|i| {
+            let t = log.plain_cow(i);
+            let t = t.trim_start();
+            t.contains("/docxtpl/")
+                || t.strip_prefix("File \"").is_some_and(|rest| {
+                    let file = rest.split('"').next().unwrap_or("");
+                    let file = [".j2", ".jinja2", ".jinja"]
+                        .iter()
+                        .find_map(|e| file.strip_suffix(e))
+                        .unwrap_or(file);
+                    DOCUMENTS.iter().any(|d| file.ends_with(d))
+                })
+        });
+        if renders_document {
+            h.category = Some(Category::Other);
+        }
+    }
+}
+
+/// How many lines a traceback is read for the line that ends it (a recursion's thousands of
+/// frames end in `RecursionError`, which the rule knows).
+const TRACEBACK_LINES: usize = 2_000;
+
+/// The line that ends a Python traceback names the exception whatever its name: a library's
+/// own (`pyarrow.lib.ArrowInvalid: Failed to parse string`, `Http404`, `DoesNotExist`) as
+/// surely as one that ends in `Error`. It is read from the traceback's shape (the first line
+/// after its frames indented as its `Traceback` line is) when no rule knew its wording.
+fn traceback_endings(log: &LogIndex, hits: &mut Vec<Hit>) {
+    let frames: Vec<usize> = hits
+        .iter()
+        .filter(|h| h.rule == "py_traceback_loc")
+        .map(|h| h.line)
+        .collect();
+    let mut found = Vec::new();
+    // Each traceback is read once, from its first frame.
+    let mut read_to = 0;
+    for frame in frames {
+        if frame < read_to {
+            continue;
+        }
+        let frame_text = log.plain_cow(frame);
+        let frame_body = strip_ci_timestamp(&frame_text);
+        let indent = frame_body.len() - frame_body.trim_start().len();
+        let Some(outer) = indent.checked_sub(2) else {
+            continue;
+        };
+        let end = (frame + 1 + TRACEBACK_LINES).min(log.line_count());
+        read_to = end;
+        for line in frame + 1..end {
+            let text = log.plain_cow(line);
+            let body = strip_ci_timestamp(&text);
+            let own = body.len() - body.trim_start().len();
+            if own > outer || body.trim().is_empty() {
+                continue;
+            }
+            read_to = line;
+            // A message that goes on over indented lines (`Trap: error while executing` then
+            // `Caused by:` and its reasons) is quoted better by the lines that end the output.
+            let goes_on = || {
+                (line + 1..end.min(line + 3)).any(|i| {
+                    let t = log.plain_cow(i);
+                    let b = strip_ci_timestamp(&t);
+                    !b.trim().is_empty() && b.len() - b.trim_start().len() > own
+                })
+            };
+            if own == outer
+                && let Some(name) = exception_name(body.trim())
+                && !goes_on()
+                && !hits_on(hits, line)
+                    .iter()
+                    .any(|h| h.role == Role::Cause && h.weight >= 3)
+            {
+                let mut h = pass_hit(
+                    log,
+                    line,
+                    body,
+                    "py_exception",
+                    Role::Cause,
+                    Category::Other,
+                    3,
+                );
+                h.category = None;
+                h.name = Some(name.to_string());
+                found.push(h);
+            }
+            break;
+        }
+    }
+    if !found.is_empty() {
+        hits.extend(found);
+        hits.sort_by_key(|h| h.line);
+    }
+}
+
+/// `pkg.mod.Name: message` or a bare `Name`: the exception's class name, capitalised as
+/// Python's classes are.
+fn exception_name(t: &str) -> Option<&str> {
+    let head = t.split_once(": ").map_or(t, |(head, _)| head);
+    let name = head.rsplit('.').next()?;
+    let valid = |w: &str| {
+        w.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    (head.split('.').all(valid) && name.starts_with(|c: char| c.is_ascii_uppercase()))
+        .then_some(name)
+}
+
+/// A located error (`located_error`) in a data, document or configuration file is not code
+/// that does not compile: a validator's, a linter's or a loader's finding, whose category the
+/// tool decides. It stays a cause, without one.
+fn located_errors(hits: &mut [Hit]) {
+    const NOT_CODE: &[&str] = &[
+        "yml",
+        "yaml",
+        "json",
+        "toml",
+        "ini",
+        "cfg",
+        "conf",
+        "txt",
+        "md",
+        "rst",
+        "csv",
+        "tsv",
+        "xml",
+        "html",
+        "htm",
+        "log",
+        "properties",
+        "env",
+        "lock",
+    ];
+    for h in hits.iter_mut().filter(|h| h.rule == "located_error") {
+        let ext = h
+            .file
+            .as_deref()
+            .and_then(|f| f.rsplit_once('.'))
+            .map(|(_, e)| e);
+        if ext.is_some_and(|e| NOT_CODE.iter().any(|n| e.eq_ignore_ascii_case(n))) {
+            h.category = None;
+        }
+    }
 }
 
 /// solc's errors (`ParserError: Expected ';' but got '}'`, `TypeError: Wrong argument count

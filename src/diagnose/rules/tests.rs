@@ -4673,3 +4673,49 @@ fn round77_79_families_on_other_variants() {
     let log = "$ twine upload --repository-url \"$PYPI_URL\" dist/*\nUploading distributions to http://127.0.0.1:8080/\nUploading app-1.0.tar.gz\nCleaning up project directory and file based variables\nERROR: Job failed: execution took longer than 1h0m0s seconds\n";
     assert!(run(log).infra_or_flaky);
 }
+
+#[test]
+fn shapes_any_tool_shares_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // A located error from a tool no rule knows (here Cap'n Proto's compiler).
+        (
+            "$ capnp compile -oc++ schema/order.capnp\nschema/order.capnp:14:3-9: error: Parse error.\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "schema/order.capnp:14:3-9: error: Parse error.",
+        ),
+        // The exception that ends a traceback, whatever its name (here the first of two a
+        // driver script printed: the second is its follow-on).
+        (
+            "$ python ci/run_all.py\n== step: convert\nTraceback (most recent call last):\n  File \"/b/ci/convert.py\", line 4, in <module>\n    t = table.cast(schema)\nvendorlib.io.SchemaMismatch: column qty is int64, expected int32\n== step: publish\nTraceback (most recent call last):\n  File \"/b/ci/publish.py\", line 2, in <module>\n    open(\"out/table.parquet\", \"rb\")\nFileNotFoundError: [Errno 2] No such file or directory: out/table.parquet\nERROR: Job failed: exit code 1\n",
+            Category::Other,
+            "vendorlib.io.SchemaMismatch: column qty is int64",
+        ),
+        // A generator whose failure the script went past, then the module it was to write is
+        // missing.
+        (
+            "$ ./tools/mkbindings --gen python -o gen api.idl || echo 'bindings failed, using old stubs'\napi.idl, line 7: unknown type 'Decimal'\nbindings failed, using old stubs\n$ PYTHONPATH=gen python -m app.main\nTraceback (most recent call last):\n  File \"/b/app/main.py\", line 1, in <module>\n    from ledger_pb2 import Entry\nModuleNotFoundError: No module named 'ledger_pb2'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "api.idl, line 7: unknown type 'Decimal'",
+        ),
+    ];
+    assert_families(cases);
+    // A located error in a data file is not code that does not compile.
+    let d = run(
+        "$ loadcheck data/rates.yaml\n[ERROR:data/rates.yaml:3] duplicate key 'eur'\nERROR: Job failed: exit code 1\n",
+    );
+    assert_ne!(d.category, Category::CompileError, "{}", quotes(&d));
+    // A chain of exceptions is quoted by the one the program died of.
+    let log = "$ python manage.py loaddata seed.json && echo loaded\nTraceback (most recent call last):\n  File \"/b/x.py\", line 3, in get\n    return d[k]\nKeyError: 'cents'\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  File \"/b/y.py\", line 8, in load\n    raise DeserializationError(e)\ndjango.core.serializers.base.DeserializationError: Problem installing fixture 'seed.json'\n$ python manage.py shell -c 'print(Plan.objects.get(code=1))'\nTraceback (most recent call last):\n  File \"/b/z.py\", line 2, in <module>\n    raise self.model.DoesNotExist(\nshop.models.Plan.DoesNotExist: Plan matching query does not exist.\nERROR: Job failed: exit code 1\n";
+    assert!(
+        quotes(&run(log)).contains("Problem installing fixture"),
+        "{}",
+        quotes(&run(log))
+    );
+    // A loop that only announces and fetches, silent until GitLab's limit, stalled on the
+    // remote.
+    let log = "$ for f in in/*.md; do echo \"upload: $f\"; curl -sS -F \"f=@$f\" \"$CONVERT_URL/convert\"; done\nupload: in/a.md\nCleaning up project directory and file based variables\nERROR: Job failed: execution took longer than 1h0m0s seconds\n";
+    assert!(run(log).infra_or_flaky);
+    // A loop that also runs the tests hung in them as readily.
+    let log = "$ for s in a b; do echo \"suite: $s\"; pytest tests/$s; curl -sS \"$REPORT_URL\"; done\nsuite: a\nCleaning up project directory and file based variables\nERROR: Job failed: execution took longer than 1h0m0s seconds\n";
+    assert!(!run(log).infra_or_flaky);
+}
