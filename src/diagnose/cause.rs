@@ -99,6 +99,15 @@ pub fn tool_category(cmd: &str) -> Option<Category> {
         }
         ("docker" | "podman" | "buildah", "build" | "buildx") => C::DockerBuild,
         ("node", "--test") => C::TestAssertion,
+        // A file compared with the copy a formatter wrote of it (`diff -u main.beancount
+        // /tmp/formatted.beancount`): the file is not formatted.
+        ("diff", _)
+            if words[i + 1..]
+                .iter()
+                .any(|a| a.to_ascii_lowercase().contains("formatted")) =>
+        {
+            C::FormattingFailure
+        }
         // A render or a computation compared with the copy a test keeps of it (`diff -u
         // golden/prod.json rendered/prod.json`, `diff fixtures/x.expected out.txt`): a test.
         // (Not any baseline: an ABI's symbol list against `abi/expected.txt` is a change of the

@@ -763,11 +763,18 @@ static RULES: &[Rule] = &[
     // `rust_loc`'s: see `solidity_errors`.)
     // Any tool's error that names the file and line it is about (`schema/unit.fbs:17: 0:
     // error: type referenced but not defined`, capnp's `x.capnp:14:3-9: error:`, thrift's
-    // `[ERROR:idl/x.thrift:7]`): whatever the
+    // `[ERROR:idl/x.thrift:7]`, flex's `x.l:10: undefined definition {ID}`, bison's `x.y: error:
+    // 12 shift/reduce conflicts`; not any located finding, which a linter's or a loader's may
+    // be, `x.css:3:15: Unknown value`, `x.gpr:1:06: imported project file "u" not found`):
+    // whatever the
     // tool, an error located in a source file is that code not compiling. A data or
     // configuration file's loses the category (`located_errors`); a known tool's own rule,
     // stronger, decides over it.
-    r("located_error", Cause, Cat::Is(C::CompileError), 3, r"^\s*(?P<f>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\s?\d+(?::\s?\d+(?:-\d+)?)?:\s*(?:fatal\s+)?error\b|^\s*\[(?:ERROR|FAILURE):(?P<f2>[^\]\s]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\d+\]"),
+    r("located_error", Cause, Cat::Is(C::CompileError), 3, r"^\s*(?P<f>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\s?\d+(?::\s?\d+(?:-\d+)?)?:\s*(?:fatal\s+)?error\b|^\s*\[(?:ERROR|FAILURE):(?P<f2>[^\]\s]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\d+\]|^(?P<f3>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):(?:\d+(?::\d+)?: (?i:.*\b(?:undefined|unbound|undeclared|untyped|not (?:defined|declared)|syntax error)\b)| error: .*\bconflicts?\b)"),
+    // A line that is only a location (OCaml's family: Coq, Why3, `File "x.v", line 5,
+    // characters 48-56:`; Agda's `x.agda:16,16-17`): the message is on the lines under it
+    // (`located_messages`).
+    r("location_only", Location, Cat::None, 0, r#"^File "(?P<f>[^"]*\.[A-Za-z][A-Za-z0-9]{0,7})", line \d+, characters \d+-\d+:\s*$|^(?P<f2>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\d+,\d+-\d+(?:,\d+)?\s*$"#),
     // A check script's own verdict that the output lacks what it expected (`check-pdf: FAIL:
     // out/invoice.pdf does not contain "Total due"`): a test of that output. (Not a budget's
     // verdict, `sram-budget: FAIL: uses 84% ...`: a limit, not an expectation.)
@@ -2275,6 +2282,7 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     starved_runner(hits);
     specific_pg_readings(hits);
     other_fail_lines(hits);
+    located_messages(log, hits);
     located_errors(hits);
     pip_subprocess_reason(hits);
     rustc_uncoded_errors(hits);
@@ -2340,7 +2348,12 @@ fn finish(log: &LogIndex, hits: &mut Vec<Hit>) {
     // A template variable named like a secret that the template engine found undefined
     // (`jinja2.exceptions.UndefinedError: 'stats_password' is undefined`) is the template's
     // input, as any other undefined variable: not a credential a tool was refused for.
-    hits.retain(|h| !(h.rule == "secret_missing" && h.clean().contains("UndefinedError: ")));
+    // Nor is a token a parser found at a place in a file (`books/main.beancount:24: Invalid
+    // token: '“x”'`): a word of the file, not a credential.
+    hits.retain(|h| {
+        !(h.rule == "secret_missing"
+            && (h.clean().contains("UndefinedError: ") || starts_with_location(h.clean())))
+    });
     implicit_declarations_then_undefined(hits);
     data_errors_quote_their_data(hits);
     pytest_source_context(hits);
@@ -2478,10 +2491,74 @@ fn exception_name(t: &str) -> Option<&str> {
         .then_some(name)
 }
 
+/// Whether a line starts with a place in a file: `path.ext:LINE:`.
+fn starts_with_location(t: &str) -> bool {
+    let mut parts = t.trim_start().splitn(3, ':');
+    let (Some(path), Some(line), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !path.contains(' ')
+        && path.rsplit_once('.').is_some_and(|(_, ext)| {
+            !ext.is_empty() && ext.len() <= 12 && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+        && !line.is_empty()
+        && line.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// How far under a location-only line its message may start.
+const MESSAGE_UNDER: usize = 2;
+
+/// The message under a location-only line (`location_only`) is an error located in that file,
+/// when no rule read it: the first line under it that says anything.
+fn located_messages(log: &LogIndex, hits: &mut Vec<Hit>) {
+    let mut found = Vec::new();
+    for h in hits
+        .iter()
+        .filter(|h| h.rule == "location_only" && h.file.as_deref().is_some_and(is_code_file))
+    {
+        let end = (h.line + 1 + MESSAGE_UNDER).min(log.line_count());
+        let Some(line) = (h.line + 1..end).find(|&i| !log.plain_cow(i).trim().is_empty()) else {
+            continue;
+        };
+        if hits_on(hits, line)
+            .iter()
+            .any(|o| o.role == Role::Cause && o.weight >= 3 && o.category.is_some())
+        {
+            continue;
+        }
+        let text = log.plain_cow(line);
+        let mut m = pass_hit(
+            log,
+            line,
+            strip_ci_timestamp(&text),
+            "located_error",
+            Role::Cause,
+            Category::CompileError,
+            3,
+        );
+        m.file = h.file.clone();
+        found.push(m);
+    }
+    if !found.is_empty() {
+        hits.extend(found);
+        hits.sort_by_key(|h| h.line);
+    }
+}
+
 /// A located error (`located_error`) in a data, document or configuration file is not code
 /// that does not compile: a validator's, a linter's or a loader's finding, whose category the
 /// tool decides. It stays a cause, without one.
 fn located_errors(hits: &mut [Hit]) {
+    for h in hits.iter_mut().filter(|h| h.rule == "located_error") {
+        if !h.file.as_deref().is_some_and(is_code_file) {
+            h.category = None;
+        }
+    }
+}
+
+/// Whether a file is code (or a schema, a grammar, a proof) by its extension, rather than
+/// data, a document, configuration or a test's expected output.
+fn is_code_file(file: &str) -> bool {
     const NOT_CODE: &[&str] = &[
         "yml",
         "yaml",
@@ -2502,17 +2579,16 @@ fn located_errors(hits: &mut [Hit]) {
         "properties",
         "env",
         "lock",
+        "expected",
+        "out",
+        "output",
+        "snap",
+        "golden",
+        "diff",
+        "patch",
     ];
-    for h in hits.iter_mut().filter(|h| h.rule == "located_error") {
-        let ext = h
-            .file
-            .as_deref()
-            .and_then(|f| f.rsplit_once('.'))
-            .map(|(_, e)| e);
-        if ext.is_some_and(|e| NOT_CODE.iter().any(|n| e.eq_ignore_ascii_case(n))) {
-            h.category = None;
-        }
-    }
+    file.rsplit_once('.')
+        .is_some_and(|(_, e)| !NOT_CODE.iter().any(|n| e.eq_ignore_ascii_case(n)))
 }
 
 /// solc's errors (`ParserError: Expected ';' but got '}'`, `TypeError: Wrong argument count

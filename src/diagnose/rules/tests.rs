@@ -4719,3 +4719,80 @@ fn shapes_any_tool_shares_on_other_variants() {
     let log = "$ for s in a b; do echo \"suite: $s\"; pytest tests/$s; curl -sS \"$REPORT_URL\"; done\nsuite: a\nCleaning up project directory and file based variables\nERROR: Job failed: execution took longer than 1h0m0s seconds\n";
     assert!(!run(log).infra_or_flaky);
 }
+
+#[test]
+fn locations_any_tool_prints_on_other_variants() {
+    let cases: &[(&str, Category, &str)] = &[
+        // A location then a message that says what is wrong, from tools no rule knows.
+        (
+            "$ re2c -o gen/lexer.c src/lexer.re\nsrc/lexer.re:21:5: undefined symbol 'digt'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "src/lexer.re:21:5: undefined symbol 'digt'",
+        ),
+        (
+            "$ yacc -d src/expr.y\nsrc/expr.y: error: 3 reduce/reduce conflicts [-Werror=conflicts-rr]\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "src/expr.y: error: 3 reduce/reduce conflicts",
+        ),
+        // A location alone on its line (OCaml's family, Agda's), the message under it.
+        (
+            "$ why3 prove -P z3 spec/queue.mlw\nFile \"spec/queue.mlw\", line 4, characters 9-14:\nunbound type symbol 'elt'\nERROR: Job failed: exit code 1\n",
+            Category::CompileError,
+            "unbound type symbol 'elt'",
+        ),
+        (
+            "$ agda src/Sorted.agda\nChecking Sorted (/b/src/Sorted.agda).\n/b/src/Sorted.agda:31,9-14\nList Nat !=< Vec Nat n\nwhen checking that the expression xs has type Vec Nat n\nERROR: Job failed: exit code 42\n",
+            Category::CompileError,
+            "List Nat !=< Vec Nat n",
+        ),
+        // A file compared with a formatter's copy of it.
+        (
+            "$ ./tools/fmt-journal books.journal > /tmp/books.formatted.journal\n$ diff -u books.journal /tmp/books.formatted.journal\n--- books.journal\n+++ /tmp/books.formatted.journal\n@@ -1,3 +1,3 @@\n-  Assets:Bank     12.00 EUR\n+  Assets:Bank  12.00 EUR\nERROR: Job failed: exit code 1\n",
+            Category::FormattingFailure,
+            "$ diff -u books.journal /tmp/books.formatted.journal",
+        ),
+    ];
+    assert_families(cases);
+    // A token a parser found at a place in a file is the file's word, not a credential.
+    let d = run(
+        "$ hledger check -f books/2026.journal\nbooks/2026.journal:14: Invalid token: 'x12'\nERROR: Job failed: exit code 1\n",
+    );
+    assert_ne!(d.category, Category::PermissionOrSecret, "{}", quotes(&d));
+}
+
+#[test]
+fn zz_probe() {
+    let Some(p) = std::env::var_os("ZZ_LOG") else {
+        return;
+    };
+    let bytes = std::fs::read(p).unwrap_or_default();
+    let ix = LogIndex::parse(Arc::new(bytes));
+    let ex = crate::diagnose::extract::extract(&ix);
+    for h in &ex.hits {
+        let t: String = h.text.as_str().chars().take(110).collect();
+        eprintln!(
+            "{:5} {:26} {:?} {:?} w{} {}",
+            h.line + 1,
+            h.rule,
+            h.role,
+            h.category,
+            h.weight,
+            t
+        );
+    }
+    let region = super::failure_region(&ix, &ex);
+    eprintln!(
+        "REGION {:?} CASCADE {:?}",
+        (region.0 + 1, region.1 + 1),
+        crate::diagnose::cause::cascade_root(&ix, &ex, region).map(|h| (
+            h.line + 1,
+            h.rule,
+            h.category
+        ))
+    );
+    let d = diagnose(&ix, &JobContext::default());
+    eprintln!(
+        "DIAG {:?} {} infra={}",
+        d.category, d.confidence, d.infra_or_flaky
+    );
+}
