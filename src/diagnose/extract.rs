@@ -764,11 +764,10 @@ static RULES: &[Rule] = &[
     // Any tool's error that names the file and line it is about (`schema/unit.fbs:17: 0:
     // error: type referenced but not defined`, capnp's `x.capnp:14:3-9: error:`, thrift's
     // `[ERROR:idl/x.thrift:7]`, flex's `x.l:10: undefined definition {ID}`, bison's `x.y: error:
-    // 12 shift/reduce conflicts`; not any located finding, which a linter's or a loader's may
-    // be, `x.css:3:15: Unknown value`, `x.gpr:1:06: imported project file "u" not found`):
-    // whatever the
-    // tool, an error located in a source file is that code not compiling. A data or
-    // configuration file's loses the category (`located_errors`); a known tool's own rule,
+    // 12 shift/reduce conflicts`): whatever the tool, an error located in a source file is that
+    // code not compiling. Not any located finding: a linter's or a loader's may be one too
+    // (`x.css:3:15: Unknown value`, `x.gpr:1:06: imported project file "u" not found`). A data
+    // or configuration file's loses the category (`located_errors`); a known tool's own rule,
     // stronger, decides over it.
     r("located_error", Cause, Cat::Is(C::CompileError), 3, r"^\s*(?P<f>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\s?\d+(?::\s?\d+(?:-\d+)?)?:\s*(?:fatal\s+)?error\b|^\s*\[(?:ERROR|FAILURE):(?P<f2>[^\]\s]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\d+\]|^(?P<f3>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):(?:\d+(?::\d+)?: (?i:.*\b(?:undefined|unbound|undeclared|untyped|not (?:defined|declared)|syntax error)\b)| error: .*\bconflicts?\b)"),
     // A line that is only a location (OCaml's family: Coq, Why3, `File "x.v", line 5,
@@ -2559,33 +2558,11 @@ fn located_errors(hits: &mut [Hit]) {
 /// Whether a file is code (or a schema, a grammar, a proof) by its extension, rather than
 /// data, a document, configuration or a test's expected output.
 fn is_code_file(file: &str) -> bool {
+    #[rustfmt::skip]
     const NOT_CODE: &[&str] = &[
-        "yml",
-        "yaml",
-        "json",
-        "toml",
-        "ini",
-        "cfg",
-        "conf",
-        "txt",
-        "md",
-        "rst",
-        "csv",
-        "tsv",
-        "xml",
-        "html",
-        "htm",
-        "log",
-        "properties",
-        "env",
-        "lock",
-        "expected",
-        "out",
-        "output",
-        "snap",
-        "golden",
-        "diff",
-        "patch",
+        "yml", "yaml", "json", "toml", "ini", "cfg", "conf", "txt", "md", "rst", "csv", "tsv",
+        "xml", "html", "htm", "log", "properties", "env", "lock", "expected", "out", "output",
+        "snap", "golden", "diff", "patch",
     ];
     file.rsplit_once('.')
         .is_some_and(|(_, e)| !NOT_CODE.iter().any(|n| e.eq_ignore_ascii_case(n)))
