@@ -75,6 +75,18 @@ macro_rules! path {
     };
 }
 
+/// A path whose extension may be longer (`.thrift`, `.beancount`'s first eight letters), as the
+/// named group: the located errors of tools whose sources are not the common languages'.
+macro_rules! code_path {
+    ($group:literal) => {
+        concat!(
+            "(?P<",
+            $group,
+            r">[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7})"
+        )
+    };
+}
+
 #[rustfmt::skip]
 static RULES: &[Rule] = &[
     // --- CI runner, system and resource failures
@@ -769,11 +781,11 @@ static RULES: &[Rule] = &[
     // (`x.css:3:15: Unknown value`, `x.gpr:1:06: imported project file "u" not found`). A data
     // or configuration file's loses the category (`located_errors`); a known tool's own rule,
     // stronger, decides over it.
-    r("located_error", Cause, Cat::Is(C::CompileError), 3, r"^\s*(?P<f>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\s?\d+(?::\s?\d+(?:-\d+)?)?:\s*(?:fatal\s+)?error\b|^\s*\[(?:ERROR|FAILURE):(?P<f2>[^\]\s]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\d+\]|^(?P<f3>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):(?:\d+(?::\d+)?: (?i:.*\b(?:undefined|unbound|undeclared|untyped|not (?:defined|declared)|syntax error)\b)| error: .*\bconflicts?\b)"),
+    r("located_error", Cause, Cat::Is(C::CompileError), 3, concat!(r"^\s*", code_path!("f"), r":\s?\d+(?::\s?\d+(?:-\d+)?)?:\s*(?:fatal\s+)?error\b|^\s*\[(?:ERROR|FAILURE):(?P<f2>[^\]\s]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\d+\]|^", code_path!("f3"), r":(?:\d+(?::\d+)?: (?i:.*\b(?:undefined|unbound|undeclared|untyped|not (?:defined|declared)|syntax error)\b)| error: .*\bconflicts?\b)")),
     // A line that is only a location (OCaml's family: Coq, Why3, `File "x.v", line 5,
     // characters 48-56:`; Agda's `x.agda:16,16-17`): the message is on the lines under it
     // (`located_messages`).
-    r("location_only", Location, Cat::None, 0, r#"^File "(?P<f>[^"]*\.[A-Za-z][A-Za-z0-9]{0,7})", line \d+, characters \d+-\d+:\s*$|^(?P<f2>[\w@.+/\\-]*[\w@+-]\.[A-Za-z][A-Za-z0-9]{0,7}):\d+,\d+-\d+(?:,\d+)?\s*$"#),
+    r("location_only", Location, Cat::None, 0, concat!(r#"^File "(?P<f>[^"]*\.[A-Za-z][A-Za-z0-9]{0,7})", line \d+, characters \d+-\d+:\s*$|^"#, code_path!("f2"), r":\d+,\d+-\d+(?:,\d+)?\s*$")),
     // A check script's own verdict that the output lacks what it expected (`check-pdf: FAIL:
     // out/invoice.pdf does not contain "Total due"`): a test of that output. (Not a budget's
     // verdict, `sram-budget: FAIL: uses 84% ...`: a limit, not an expectation.)

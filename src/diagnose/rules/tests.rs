@@ -4706,11 +4706,8 @@ fn shapes_any_tool_shares_on_other_variants() {
     assert_ne!(d.category, Category::CompileError, "{}", quotes(&d));
     // A chain of exceptions is quoted by the one the program died of.
     let log = "$ python manage.py loaddata seed.json && echo loaded\nTraceback (most recent call last):\n  File \"/b/x.py\", line 3, in get\n    return d[k]\nKeyError: 'cents'\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  File \"/b/y.py\", line 8, in load\n    raise DeserializationError(e)\ndjango.core.serializers.base.DeserializationError: Problem installing fixture 'seed.json'\n$ python manage.py shell -c 'print(Plan.objects.get(code=1))'\nTraceback (most recent call last):\n  File \"/b/z.py\", line 2, in <module>\n    raise self.model.DoesNotExist(\nshop.models.Plan.DoesNotExist: Plan matching query does not exist.\nERROR: Job failed: exit code 1\n";
-    assert!(
-        quotes(&run(log)).contains("Problem installing fixture"),
-        "{}",
-        quotes(&run(log))
-    );
+    let quoted = quotes(&run(log));
+    assert!(quoted.contains("Problem installing fixture"), "{quoted}");
     // A loop that only announces and fetches, silent until GitLab's limit, stalled on the
     // remote.
     let log = "$ for f in in/*.md; do echo \"upload: $f\"; curl -sS -F \"f=@$f\" \"$CONVERT_URL/convert\"; done\nupload: in/a.md\nCleaning up project directory and file based variables\nERROR: Job failed: execution took longer than 1h0m0s seconds\n";
@@ -4758,41 +4755,4 @@ fn locations_any_tool_prints_on_other_variants() {
         "$ hledger check -f books/2026.journal\nbooks/2026.journal:14: Invalid token: 'x12'\nERROR: Job failed: exit code 1\n",
     );
     assert_ne!(d.category, Category::PermissionOrSecret, "{}", quotes(&d));
-}
-
-#[test]
-fn zz_probe() {
-    let Some(p) = std::env::var_os("ZZ_LOG") else {
-        return;
-    };
-    let bytes = std::fs::read(p).unwrap_or_default();
-    let ix = LogIndex::parse(Arc::new(bytes));
-    let ex = crate::diagnose::extract::extract(&ix);
-    for h in &ex.hits {
-        let t: String = h.text.as_str().chars().take(110).collect();
-        eprintln!(
-            "{:5} {:26} {:?} {:?} w{} {}",
-            h.line + 1,
-            h.rule,
-            h.role,
-            h.category,
-            h.weight,
-            t
-        );
-    }
-    let region = super::failure_region(&ix, &ex);
-    eprintln!(
-        "REGION {:?} CASCADE {:?}",
-        (region.0 + 1, region.1 + 1),
-        crate::diagnose::cause::cascade_root(&ix, &ex, region).map(|h| (
-            h.line + 1,
-            h.rule,
-            h.category
-        ))
-    );
-    let d = diagnose(&ix, &JobContext::default());
-    eprintln!(
-        "DIAG {:?} {} infra={}",
-        d.category, d.confidence, d.infra_or_flaky
-    );
 }
