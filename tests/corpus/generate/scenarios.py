@@ -56438,15 +56438,6 @@ M  END
 """
 
 
-def r86_sdf(*pairs):
-    """An SDF from (name, smiles) pairs, written by RDKit at generation time is not allowed
-    (the job must do the work), so the records are 2D blocks from a fixed template."""
-    out = []
-    for name, block in pairs:
-        out.append(block.replace("aspirin", name, 1) + "$$$$\n")
-    return "".join(out)
-
-
 # ---- plain failures --------------------------------------------------------------------------
 
 case(
@@ -56616,7 +56607,7 @@ case(
     "mypy-descriptor-return-type-float-declared-int", "typecheck", R86_IMG_PY,
     ["mypy --version", "mypy --ignore-missing-imports --strict-optional scoring/"],
     lab("type_error", [r"scoring/qed\.py:\d+: error: Incompatible return value type \(got \"float\", expected \"int\"\)"],
-        "mypy (PyPI)",
+        "mypy 2.4.1 (PyPI)",
         "the QED scoring helper declares -> int but returns a float ratio"),
     files={"scoring/__init__.py": "",
            "scoring/qed.py": '''from rdkit import Chem
@@ -56757,7 +56748,7 @@ case(
     ["python scripts/run_pipeline.py config/pipeline.yml"],
     lab("other", [r"yaml\.scanner\.ScannerError: while scanning for the next token",
                   r"found character '\\t' that cannot start any token"],
-        "PyYAML 6 (PyPI), Python 3.11",
+        "PyYAML 6.0.4 (PyPI), Python 3.11",
         "the descriptor pipeline's YAML config got a tab-indented line in an edit; PyYAML refuses to load it",
         accept=["compile_error"]),
     files={"scripts/run_pipeline.py": '''import sys
@@ -56905,7 +56896,7 @@ case(
     "pubchem-properties-api-429-too-many-requests", "fetch:properties", R86_IMG_CHEM,
     ["mkdir -p ref", "python scripts/fetch_properties.py data/cids.txt ref/properties.json"],
     lab("network_or_flaky", [r"requests\.exceptions\.HTTPError: 429 Client Error: Too Many Requests for url: http://127\.0\.0\.1:\d+/rest/pug/compound/cid/"],
-        "Python requests (PyPI) against a loopback compound API answering 429",
+        "Python requests 2.34 (PyPI) against a loopback compound API answering 429",
         "the public compound-properties API rate-limits the runner's address with 429; a later retry gets through",
         infra=True),
     files={"scripts/fetch_properties.py": '''import json
@@ -56931,7 +56922,7 @@ case(
      "wget -nv -t 2 -O structures/rutile_TiO2.cif https://crystal-ref.lexcorp.internal/cif/9015662.cif",
      "python -c \"from ase.io import read; print(read('structures/rutile_TiO2.cif'))\""],
     lab("network_or_flaky", [r"unable to resolve host address .crystal-ref\.lexcorp\.internal."],
-        "GNU Wget 1.21 (the runner's resolver cannot resolve the host)",
+        "GNU Wget 1.21.3 (the runner's resolver cannot resolve the host)",
         "the runner cannot resolve the internal crystal-structure mirror's name (DNS); the CIF download fails before any structure is read",
         infra=True),
     files={}, env=r86(), project=r86p("oxide-surfaces"), stage="prepare", **ROUND86,
