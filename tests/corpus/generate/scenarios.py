@@ -56384,3 +56384,754 @@ print("wrote out/chorale.musicxml")
 '''},
     env=r85(), project=r85p("chorales"), stage="build", **ROUND85,
 )
+
+# Round 86: cheminformatics and computational chemistry jobs (RDKit and ASE from PyPI, Open Babel
+# from Debian, SMILES/SDF/MOL parsing and sanitization, descriptors, substructure checks, molecule
+# dataset validation scripts, pytest suites around them, and the glue that fetches reference data).
+ROUND86 = dict(round=86)
+R86_IMG_PY = "python:3.11-bookworm"
+R86_IMG_CHEM = "registry.lexcorp.dev/ci/chem-toolkit:2026.09-bookworm"
+
+
+def r86(**kw):
+    e = {"PATH": "/tmp/diag86/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    e.update(kw)
+    return e
+
+
+def r86p(name):
+    return "lexcorp/" + name
+
+
+R86_ASPIRIN_MOL = """aspirin
+     RDKit          2D
+
+ 13 13  0  0  0  0  0  0  0  0999 V2000
+    3.7321   -0.0600    0.0000 C   0  0
+    2.8660    0.4400    0.0000 C   0  0
+    2.0000   -0.0600    0.0000 O   0  0
+    2.8660    1.4400    0.0000 O   0  0
+    1.1340    0.4400    0.0000 C   0  0
+    1.1340    1.4400    0.0000 C   0  0
+    0.2679    1.9400    0.0000 C   0  0
+   -0.5981    1.4400    0.0000 C   0  0
+   -0.5981    0.4400    0.0000 C   0  0
+    0.2679   -0.0600    0.0000 C   0  0
+    0.2679   -1.0600    0.0000 C   0  0
+    1.1340   -1.5600    0.0000 O   0  0
+   -0.5981   -1.5600    0.0000 O   0  0
+  1  2  1  0
+  2  3  1  0
+  2  4  2  0
+  3  5  1  0
+  5  6  2  0
+  6  7  1  0
+  7  8  2  0
+  8  9  1  0
+  9 10  2  0
+ 10  5  1  0
+ 10 11  1  0
+ 11 12  2  0
+ 11 13  1  0
+M  END
+"""
+
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "rdkit-smiles-parse-error-unclosed-ring-in-library-csv", "validate:library", R86_IMG_CHEM,
+    ["python -c 'import rdkit; print(\"rdkit\", rdkit.__version__)'",
+     "python scripts/load_library.py data/fragments.csv"],
+    lab("other", [r"SMILES Parse Error: unclosed ring for input: 'C1CCN\(CC\)C'"],
+        "RDKit 2026.09.1 (PyPI), Python 3.11",
+        "a fragment in the library CSV lost its ring-closure digit; RDKit cannot parse it and the loader raises on the None molecule",
+        accept=["test_assertion"]),
+    files={"scripts/load_library.py": '''import csv
+import sys
+
+from rdkit import Chem
+
+path = sys.argv[1]
+n = 0
+with open(path, newline="") as fh:
+    for row in csv.DictReader(fh):
+        mol = Chem.MolFromSmiles(row["smiles"])
+        if mol is None:
+            raise ValueError(f"{path}: row {row['id']}: could not parse SMILES {row['smiles']!r}")
+        n += 1
+print(f"{path}: {n} fragments loaded")
+''',
+           "data/fragments.csv": "id,smiles\nFRG-0001,c1ccccc1O\nFRG-0002,CC(=O)Nc1ccc(O)cc1\nFRG-0003,C1CCN(CC)C\nFRG-0004,OC(=O)c1ccncc1\n"},
+    env=r86(), project=r86p("fragment-library"), stage="test", **ROUND86,
+)
+
+case(
+    "pytest-sanitize-pentavalent-carbon-in-reference-set", "test:chem", R86_IMG_CHEM,
+    ["python -m pytest -q tests/test_reference_set.py"],
+    lab("test_assertion", [r"Explicit valence for atom # 1 C, 5, is greater than permitted",
+                           r"AssertionError: unsanitizable: \['REF-117'\]"],
+        "pytest 9.2, RDKit 2026.09.1",
+        "a hand-edited reference molecule has a carbon with five bonds; the sanitization test collects the unsanitizable ids and fails"),
+    files={"tests/test_reference_set.py": '''from rdkit import Chem
+
+REFERENCE = {
+    "REF-115": "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+    "REF-116": "CN1C=NC2=C1C(=O)N(C(=O)N2C)C",
+    "REF-117": "CC(C)(C)(C)C(=O)O",
+    "REF-118": "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O",
+}
+
+
+def test_reference_set_sanitizes():
+    bad = [rid for rid, smi in REFERENCE.items() if Chem.MolFromSmiles(smi) is None]
+    assert not bad, f"unsanitizable: {bad}"
+'''},
+    env=r86(), project=r86p("reference-compounds"), stage="test", **ROUND86,
+)
+
+case(
+    "pytest-crippen-logp-expected-value-stale", "test:descriptors", R86_IMG_CHEM,
+    ["python -m pytest -q tests/"],
+    lab("test_assertion", [r"AssertionError: caffeine logP: got -1\.0\d+, expected -0\.07 \+/- 0\.01"],
+        "pytest 9.2, RDKit 2026.09.1 (Crippen)",
+        "the descriptor test pins caffeine's Crippen logP to -0.07 (an old value from another toolkit); RDKit computes about -1.03"),
+    files={"tests/test_descriptors.py": '''import pytest
+from rdkit import Chem
+from rdkit.Chem import Crippen, Descriptors
+
+CASES = [
+    ("aspirin", "CC(=O)Oc1ccccc1C(=O)O", 180.159, 1.31),
+    ("caffeine", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C", 194.194, -0.07),
+]
+
+
+@pytest.mark.parametrize("name,smiles,mw,logp", CASES)
+def test_descriptors(name, smiles, mw, logp):
+    mol = Chem.MolFromSmiles(smiles)
+    assert Descriptors.MolWt(mol) == pytest.approx(mw, abs=0.01)
+    got = Crippen.MolLogP(mol)
+    assert abs(got - logp) <= 0.01, f"{name} logP: got {got:.3f}, expected {logp} +/- 0.01"
+'''},
+    env=r86(), project=r86p("descriptor-service"), stage="test", **ROUND86,
+)
+
+case(
+    "rdkit-smarts-alert-typo-none-pattern-argument-error", "check:alerts", R86_IMG_CHEM,
+    ["python scripts/structural_alerts.py data/candidates.smi"],
+    lab("other", [r"SMARTS Parse Error: syntax error while parsing: \[N\+\]\(=O\)\[O-"],
+        "RDKit 2026.09.1",
+        "the nitro alert's SMARTS lost its closing bracket; RDKit returns None for the pattern and HasSubstructMatch then rejects the None argument",
+        accept=["compile_error"]),
+    files={"scripts/structural_alerts.py": '''import sys
+
+from rdkit import Chem
+
+ALERTS = {
+    "acyl_halide": "C(=O)[Cl,Br,I]",
+    "nitro": "[N+](=O)[O-",
+    "michael_acceptor": "C=CC(=O)",
+}
+patterns = {name: Chem.MolFromSmarts(s) for name, s in ALERTS.items()}
+
+flagged = 0
+for line in open(sys.argv[1]):
+    smi, cid = line.split()
+    mol = Chem.MolFromSmiles(smi)
+    for name, patt in patterns.items():
+        if mol.HasSubstructMatch(patt):
+            print(f"{cid}: {name}")
+            flagged += 1
+print(f"{flagged} alerts")
+''',
+           "data/candidates.smi": "CC(=O)Cl CND-001\nc1ccccc1[N+](=O)[O-] CND-002\nCCO CND-003\n"},
+    env=r86(), project=r86p("alert-screen"), stage="test", **ROUND86,
+)
+
+case(
+    "obabel-sdf-input-missing-after-rename", "convert:library", R86_IMG_CHEM,
+    ["obabel -V", "mkdir -p out", "ls data/",
+     "obabel -isdf data/screening_library.sdf -osmi -O out/library.smi",
+     "test -s out/library.smi"],
+    lab("other", [r"Cannot open data/screening_library\.sdf"],
+        "Open Babel 3.1.1 (Debian)",
+        "the library SDF was renamed to data/screening-library-v2.sdf; the conversion step still names the old file",
+        accept=["missing_file"]),
+    files={"data/screening-library-v2.sdf": R86_ASPIRIN_MOL + "$$$$\n"},
+    env=r86(), project=r86p("screening-deck"), stage="build", **ROUND86,
+)
+
+case(
+    "flake8-unused-import-and-undefined-name-chem-utils", "lint", R86_IMG_PY,
+    ["flake8 --version", "flake8 chemutils/"],
+    lab("lint_failure", [r"chemutils/fingerprints\.py:3:1: F401 'rdkit\.Chem\.Descriptors' imported but unused",
+                         r"chemutils/fingerprints\.py:\d+:\d+: F821 undefined name 'DataStructs'"],
+        "flake8 7.5.0",
+        "the fingerprint module imports Descriptors without using it and calls DataStructs without importing it"),
+    files={"chemutils/__init__.py": "",
+           "chemutils/fingerprints.py": '''from rdkit import Chem
+from rdkit.Chem import AllChem
+from rdkit.Chem import Descriptors
+
+
+def morgan(smiles, radius=2, nbits=2048):
+    mol = Chem.MolFromSmiles(smiles)
+    return AllChem.GetMorganFingerprintAsBitVect(mol, radius, nBits=nbits)
+
+
+def tanimoto(a, b):
+    return DataStructs.TanimotoSimilarity(morgan(a), morgan(b))
+'''},
+    env=r86(), project=r86p("chem-utils"), stage="test", **ROUND86,
+)
+
+case(
+    "black-check-would-reformat-descriptor-module", "format", R86_IMG_PY,
+    ["black --version", "black --check --diff molprops/"],
+    lab("formatting_failure", [r"would reformat /builds/lexcorp/molprops/molprops/lipinski\.py|would reformat molprops/lipinski\.py"],
+        "black 24.10.0",
+        "the Lipinski module was committed unformatted (long dict literal, single quotes); black's check gate fails",
+        accept=["lint_failure"]),
+    files={"molprops/__init__.py": "",
+           "molprops/lipinski.py": '''from rdkit.Chem import Descriptors, Lipinski
+LIMITS = {'mw': 500, 'logp': 5, 'hbd': 5, 'hba': 10}
+def violations(mol):
+    vals = {'mw': Descriptors.MolWt(mol), 'logp': Descriptors.MolLogP(mol), 'hbd': Lipinski.NumHDonors(mol), 'hba': Lipinski.NumHAcceptors(mol)}
+    return [k for k,v in vals.items() if v > LIMITS[k]]
+'''},
+    env=r86(), project=r86p("molprops"), stage="test", **ROUND86,
+)
+
+case(
+    "mypy-descriptor-return-type-float-declared-int", "typecheck", R86_IMG_PY,
+    ["mypy --version", "mypy --ignore-missing-imports --strict-optional scoring/"],
+    lab("type_error", [r"scoring/qed\.py:\d+: error: Incompatible return value type \(got \"float\", expected \"int\"\)"],
+        "mypy 2.4.1 (PyPI)",
+        "the QED scoring helper declares -> int but returns a float ratio"),
+    files={"scoring/__init__.py": "",
+           "scoring/qed.py": '''from rdkit import Chem
+from rdkit.Chem import QED
+
+
+def drug_likeness(smiles: str) -> int:
+    mol = Chem.MolFromSmiles(smiles)
+    score: float = QED.qed(mol)
+    return score / 1.0
+'''},
+    env=r86(), project=r86p("lead-scoring"), stage="test", **ROUND86,
+)
+
+case(
+    "python-syntax-error-in-fingerprint-script", "build:fingerprints", R86_IMG_CHEM,
+    ["mkdir -p out", "python scripts/build_fps.py data/actives.smi out/actives.fps"],
+    lab("compile_error", [r"SyntaxError: '\(' was never closed"],
+        "Python 3.11, RDKit",
+        "an edit left a call in the fingerprint script without its closing parenthesis; Python cannot compile the script"),
+    files={"scripts/build_fps.py": '''import sys
+
+from rdkit import Chem
+from rdkit.Chem import rdFingerprintGenerator
+
+gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048
+with open(sys.argv[2], "w") as out:
+    for line in open(sys.argv[1]):
+        smi, name = line.split()
+        fp = gen.GetFingerprint(Chem.MolFromSmiles(smi))
+        out.write(f"{fp.ToBitString()}\\t{name}\\n")
+''',
+           "data/actives.smi": "CCO ethanol\n"},
+    env=r86(), project=r86p("similarity-search"), stage="build", **ROUND86,
+)
+
+case(
+    "pip-require-hashes-ase-wheel-hash-mismatch", "setup:env", R86_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install -q --no-deps --require-hashes -r requirements.lock"],
+    lab("dependency_install", [r"THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE",
+                               r"ase==3\.23\.0 .*from https://files\.pythonhosted\.org/.*ase-3\.23\.0"],
+        "pip 23.2 (Python 3.11 venv), PyPI",
+        "the lock file carries a stale sha256 for ase 3.23.0 (copied from another artifact); pip downloads the real wheel and refuses it"),
+    files={"requirements.lock": "ase==3.23.0 \\\n    --hash=sha256:9c5f6e1a0b3d7c4e8f21a6b9d0c3e5f7a1b2c4d6e8f0a3b5c7d9e1f2a4b6c8d0\n"},
+    env=r86(), project=r86p("surface-sims"), stage="build", **ROUND86,
+)
+
+case(
+    "index-writer-permission-denied-as-unprivileged-user", "build:index", R86_IMG_CHEM,
+    ["mkdir -p out && chmod 755 out", "id",
+     "obabel data/compounds.smi -oinchikey -O inchikeys.txt",
+     "setpriv --reuid=65534 --regid=65534 --clear-groups python3 scripts/write_index.py data/compounds.smi inchikeys.txt"],
+    lab("permission_or_secret", [r"PermissionError: \[Errno 13\] Permission denied: 'out/index\.tsv'"],
+        "Open Babel 3.1.1, Python 3.11 (stdlib), setpriv (util-linux)",
+        "the index step runs as nobody (the image's unprivileged user) but out/ was created by root in the step before; writing the index is refused"),
+    files={"scripts/write_index.py": '''import sys
+
+ids = [line.split()[1] for line in open(sys.argv[1])]
+keys = [line.strip() for line in open(sys.argv[2])]
+with open("out/index.tsv", "w") as fh:
+    for cid, key in zip(ids, keys):
+        fh.write(f"{cid}\\t{key}\\n")
+print(f"indexed {len(ids)} compounds")
+''',
+           "data/compounds.smi": "CCO CMP-1\nc1ccccc1 CMP-2\nCC(=O)Oc1ccccc1C(=O)O CMP-3\n"},
+    env=r86(), project=r86p("compound-index"), stage="build", **ROUND86,
+)
+
+case(
+    "ase-extxyz-atom-count-line-wrong", "validate:structures", R86_IMG_CHEM,
+    ["python -c 'import ase; print(\"ase\", ase.__version__)'",
+     "python scripts/check_structures.py structures/*.xyz"],
+    lab("other", [r"ase\.io\.extxyz\.XYZError: ase\.io\.extxyz: Frame has 6 atoms, expected 7"],
+        "ASE 3.29.0 (PyPI)",
+        "the water cluster's XYZ header says 7 atoms but holds 6 coordinate lines; ASE's extxyz reader fails on the frame"),
+    files={"scripts/check_structures.py": '''import sys
+
+from ase.io import read
+
+for path in sys.argv[1:]:
+    atoms = read(path)
+    print(f"{path}: {len(atoms)} atoms, formula {atoms.get_chemical_formula()}")
+''',
+           "structures/methane.xyz": "5\nmethane\nC 0.000 0.000 0.000\nH 0.629 0.629 0.629\nH -0.629 -0.629 0.629\nH -0.629 0.629 -0.629\nH 0.629 -0.629 -0.629\n",
+           "structures/water_dimer.xyz": "7\nwater dimer\nO -1.551 -0.114 0.000\nH -1.934 0.762 0.000\nH -0.600 0.041 0.000\nO 1.351 0.111 0.000\nH 1.680 -0.374 -0.759\nH 1.680 -0.374 0.759\n"},
+    env=r86(), project=r86p("cluster-structures"), stage="test", **ROUND86,
+)
+
+case(
+    "pytest-ase-slab-vacuum-below-threshold", "test:slabs", R86_IMG_CHEM,
+    ["python -m pytest -q tests/test_slabs.py"],
+    lab("test_assertion", [r"AssertionError: Pt\(111\) slab vacuum 6\.00 A < 10\.0 A"],
+        "pytest 9.2, ASE 3.29.0 (ase.build.fcc111)",
+        "the slab builder was changed to vacuum=3.0 (per side); the test that the periodic images are at least 10 A apart fails"),
+    files={"slabs/__init__.py": '''from ase.build import fcc111
+
+
+def pt111(layers=4):
+    return fcc111("Pt", size=(2, 2, layers), vacuum=3.0, a=3.92)
+''',
+           "tests/test_slabs.py": '''from slabs import pt111
+
+
+def test_vacuum_gap():
+    slab = pt111()
+    z = slab.positions[:, 2]
+    gap = slab.cell[2, 2] - (z.max() - z.min())
+    assert gap >= 10.0, f"Pt(111) slab vacuum {gap:.2f} A < 10.0 A"
+''',
+           "conftest.py": ""},
+    env=r86(), project=r86p("catalysis-slabs"), stage="test", **ROUND86,
+)
+
+case(
+    "jsonschema-dataset-manifest-missing-units", "validate:manifest", R86_IMG_PY,
+    ["python scripts/validate_manifest.py datasets/solubility/manifest.json"],
+    lab("other", [r"jsonschema\.exceptions\.ValidationError: 'units' is a required property"],
+        "jsonschema 4.26 (PyPI)",
+        "the solubility dataset's manifest declares its logS column without the units the schema requires",
+        accept=["test_assertion"]),
+    files={"scripts/validate_manifest.py": '''import json
+import sys
+
+import jsonschema
+
+schema = json.load(open("schema/manifest.schema.json"))
+manifest = json.load(open(sys.argv[1]))
+jsonschema.validate(manifest, schema)
+print(sys.argv[1], "ok")
+''',
+           "schema/manifest.schema.json": '{"type":"object","required":["name","columns"],"properties":{"name":{"type":"string"},"columns":{"type":"array","items":{"type":"object","required":["name","dtype","units"],"properties":{"name":{"type":"string"},"dtype":{"enum":["smiles","float","int","str"]},"units":{"type":"string"}}}}}}\n',
+           "datasets/solubility/manifest.json": '{"name":"aqsol-subset","columns":[{"name":"smiles","dtype":"smiles","units":""},{"name":"logS","dtype":"float"}]}\n'},
+    env=r86(), project=r86p("solubility-data"), stage="test", **ROUND86,
+)
+
+case(
+    "pipeline-yaml-tab-indent-scanner-error", "build:descriptors", R86_IMG_CHEM,
+    ["python scripts/run_pipeline.py config/pipeline.yml"],
+    lab("other", [r"yaml\.scanner\.ScannerError: while scanning for the next token",
+                  r"found character '\\t' that cannot start any token"],
+        "PyYAML 6.0.4 (PyPI), Python 3.11",
+        "the descriptor pipeline's YAML config got a tab-indented line in an edit; PyYAML refuses to load it",
+        accept=["compile_error"]),
+    files={"scripts/run_pipeline.py": '''import sys
+
+import yaml
+
+cfg = yaml.safe_load(open(sys.argv[1]))
+for step in cfg["steps"]:
+    print("step:", step["name"])
+''',
+           "config/pipeline.yml": "input: data/library.sdf\nsteps:\n  - name: standardize\n    strip_salts: true\n  - name: descriptors\n\tset: [MolWt, TPSA, MolLogP]\n"},
+    env=r86(), project=r86p("descriptor-pipeline"), stage="build", **ROUND86,
+)
+
+case(
+    "xtb-binary-not-in-image-command-not-found", "compute:gfn2", R86_IMG_CHEM,
+    ["mkdir -p calc", "obabel data/aspirin.mol -O calc/aspirin.xyz --gen3d",
+     "cd calc && xtb aspirin.xyz --opt tight --gfn 2 > opt.log"],
+    lab("other", [r"xtb: command not found"],
+        "Open Babel 3.1.1, bash (xtb absent)",
+        "the job calls the xtb semiempirical code, which the chem-toolkit image does not ship; bash exits 127",
+        accept=["missing_file"]),
+    files={"data/aspirin.mol": R86_ASPIRIN_MOL},
+    env=r86(), project=r86p("conformer-energies"), stage="build", **ROUND86,
+)
+
+case(
+    "dataset-check-duplicate-inchikey-pasted-twice", "validate:dataset", R86_IMG_CHEM,
+    ["python scripts/check_dataset.py data/binding.csv"],
+    lab("test_assertion", [r"duplicate InChIKey RZVAJINKPMORJF-UHFFFAOYSA-N: BND-0412, BND-0977"],
+        "RDKit 2026.09.1 (InChI)",
+        "two rows of the binding dataset are the same compound (one was pasted twice under a new id); the dataset check refuses duplicates",
+        accept=["other"]),
+    files={"scripts/check_dataset.py": '''import csv
+import sys
+from collections import defaultdict
+
+from rdkit import Chem
+
+by_key = defaultdict(list)
+rows = list(csv.DictReader(open(sys.argv[1])))
+for row in rows:
+    key = Chem.MolToInchiKey(Chem.MolFromSmiles(row["smiles"]))
+    by_key[key].append(row["id"])
+print(f"checked {len(rows)} rows")
+dups = {k: v for k, v in by_key.items() if len(v) > 1}
+for k, ids in dups.items():
+    print(f"duplicate InChIKey {k}: {', '.join(ids)}")
+sys.exit(1 if dups else 0)
+''',
+           "data/binding.csv": "id,smiles,pKi\nBND-0411,CC(=O)Oc1ccccc1C(=O)O,5.1\nBND-0412,CC(=O)Nc1ccc(O)cc1,4.2\nBND-0413,CN1C=NC2=C1C(=O)N(C(=O)N2C)C,6.0\nBND-0977,CC(=O)Nc1ccc(O)cc1,4.4\n"},
+    env=r86(), project=r86p("binding-data"), stage="test", **ROUND86,
+)
+
+case(
+    "descriptor-table-keyerror-wrong-descriptor-name", "build:features", R86_IMG_CHEM,
+    ["mkdir -p out", "python scripts/featurize.py data/train.smi out/features.csv"],
+    lab("other", [r"KeyError: 'MolWeight'"],
+        "RDKit 2026.09.1 (Descriptors.descList), Python 3.11",
+        "the featurizer looks descriptors up by name in RDKit's descList and asks for 'MolWeight'; RDKit calls it MolWt"),
+    files={"scripts/featurize.py": '''import csv
+import sys
+
+from rdkit import Chem
+from rdkit.Chem import Descriptors
+
+WANTED = ["MolWeight", "TPSA", "NumRotatableBonds"]
+funcs = dict(Descriptors.descList)
+
+with open(sys.argv[2], "w", newline="") as fh:
+    w = csv.writer(fh)
+    w.writerow(["id"] + WANTED)
+    for line in open(sys.argv[1]):
+        smi, cid = line.split()
+        mol = Chem.MolFromSmiles(smi)
+        w.writerow([cid] + [funcs[name](mol) for name in WANTED])
+print("wrote", sys.argv[2])
+''',
+           "data/train.smi": "CCO T-1\nc1ccccc1 T-2\n"},
+    env=r86(), project=r86p("qsar-features"), stage="build", **ROUND86,
+)
+
+case(
+    "pytest-collects-no-tests-check-prefix-exit-5", "test:unit", R86_IMG_CHEM,
+    ["python -m pytest tests/"],
+    lab("other", [r"no tests ran in \d"],
+        "pytest 9.2",
+        "the test files were renamed to check_*.py for a new style guide without changing pytest's python_files; pytest collects nothing and exits 5",
+        accept=["test_assertion"]),
+    files={"tests/check_standardize.py": '''from rdkit import Chem
+from rdkit.Chem.MolStandardize import rdMolStandardize
+
+
+def test_strip_salt():
+    mol = rdMolStandardize.FragmentParent(Chem.MolFromSmiles("CC(=O)O.[Na+].[Cl-]"))
+    assert Chem.MolToSmiles(mol) == "CC(=O)O"
+'''},
+    env=r86(), project=r86p("standardizer"), stage="test", **ROUND86,
+)
+
+case(
+    "rdkit-molfile-counts-line-truncated-none-mol", "validate:molfiles", R86_IMG_CHEM,
+    ["python scripts/check_molfiles.py mols/"],
+    lab("other", [r"Counts line too short"],
+        "RDKit 2026.09.1",
+        "an exported molfile has a truncated counts line; RDKit refuses the block and the check script fails on the unreadable file",
+        accept=["test_assertion"]),
+    files={"scripts/check_molfiles.py": '''import pathlib
+import sys
+
+from rdkit import Chem
+
+bad = []
+for p in sorted(pathlib.Path(sys.argv[1]).glob("*.mol")):
+    mol = Chem.MolFromMolFile(str(p))
+    print(f"{p}: {'ok' if mol else 'UNREADABLE'}")
+    if mol is None:
+        bad.append(p.name)
+if bad:
+    sys.exit(f"{len(bad)} unreadable molfile(s): {', '.join(bad)}")
+''',
+           "mols/aspirin.mol": R86_ASPIRIN_MOL,
+           "mols/salicylic.mol": R86_ASPIRIN_MOL.replace("aspirin", "salicylic").replace(" 13 13  0  0  0  0  0  0  0  0999 V2000", " 13 1"),
+           },
+    env=r86(), project=r86p("molfile-archive"), stage="test", **ROUND86,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "chembl-extract-download-503-from-mirror", "fetch:reference", R86_IMG_CHEM,
+    ["mkdir -p ref",
+     "echo \"fetching ChEMBL extract from $CHEMBL_MIRROR\"",
+     "curl -fsS --retry 2 --retry-delay 1 -o ref/chembl_36_kinases.sdf.gz \"$CHEMBL_MIRROR/releases/chembl_36/subsets/kinases.sdf.gz\"",
+     "gunzip ref/chembl_36_kinases.sdf.gz"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 503"],
+        "curl 7.88 against a loopback mirror answering 503",
+        "the reference-data mirror answers 503 Service Unavailable to every try; nothing in the project changed",
+        infra=True),
+    files={}, env=r86(CHEMBL_MIRROR="http://127.0.0.1:{PORT_503}"), project=r86p("kinase-benchmark"),
+    stage="prepare", **ROUND86,
+)
+
+case(
+    "pubchem-properties-api-429-too-many-requests", "fetch:properties", R86_IMG_CHEM,
+    ["mkdir -p ref", "python scripts/fetch_properties.py data/cids.txt ref/properties.json"],
+    lab("network_or_flaky", [r"requests\.exceptions\.HTTPError: 429 Client Error: Too Many Requests for url: http://127\.0\.0\.1:\d+/rest/pug/compound/cid/"],
+        "Python requests 2.34 (PyPI) against a loopback compound API answering 429",
+        "the public compound-properties API rate-limits the runner's address with 429; a later retry gets through",
+        infra=True),
+    files={"scripts/fetch_properties.py": '''import json
+import sys
+
+import requests
+
+api = __import__("os").environ["COMPOUND_API"]
+cids = [c.strip() for c in open(sys.argv[1]) if c.strip()]
+url = f"{api}/rest/pug/compound/cid/{','.join(cids)}/property/MolecularFormula,XLogP,TPSA/JSON"
+print("GET", url, flush=True)
+resp = requests.get(url, timeout=20)
+resp.raise_for_status()
+json.dump(resp.json(), open(sys.argv[2], "w"), indent=1)
+''',
+           "data/cids.txt": "2244\n2519\n3672\n"},
+    env=r86(COMPOUND_API="http://127.0.0.1:{PORT_429}"), project=r86p("property-cache"), stage="prepare", **ROUND86,
+)
+
+case(
+    "wget-reference-cif-dns-resolution-failure", "fetch:structures", R86_IMG_CHEM,
+    ["mkdir -p structures",
+     "wget -nv -t 2 -O structures/rutile_TiO2.cif https://crystal-ref.lexcorp.internal/cif/9015662.cif",
+     "python -c \"from ase.io import read; print(read('structures/rutile_TiO2.cif'))\""],
+    lab("network_or_flaky", [r"unable to resolve host address .crystal-ref\.lexcorp\.internal."],
+        "GNU Wget 1.21.3 (the runner's resolver cannot resolve the host)",
+        "the runner cannot resolve the internal crystal-structure mirror's name (DNS); the CIF download fails before any structure is read",
+        infra=True),
+    files={}, env=r86(), project=r86p("oxide-surfaces"), stage="prepare", **ROUND86,
+)
+
+case(
+    "pip-chem-index-connection-refused", "setup:deps", R86_IMG_PY,
+    ["python -m venv .venv",
+     ".venv/bin/pip install --retries 2 --timeout 5 --index-url \"$PIP_INDEX_URL\" -r requirements.txt"],
+    lab("network_or_flaky", [r"NewConnectionError\(.*Connection refused"],
+        "pip 23.2 against a package index that refuses connections (nothing listens on the port)",
+        "the company's package index proxy is down (connection refused); pip retries and gives up, nothing in requirements.txt is wrong",
+        accept=["dependency_install"], infra=True),
+    files={"requirements.txt": "rdkit==2026.9.1\nase==3.29.0\n"},
+    env=r86(PIP_INDEX_URL="http://127.0.0.1:{PORT_DEAD}/simple"), project=r86p("reaction-enumeration"),
+    stage="prepare", **ROUND86,
+)
+
+case(
+    "cif-mirror-tls-certificate-expired", "fetch:cifs", R86_IMG_CHEM,
+    ["mkdir -p structures", "python scripts/fetch_cifs.py 1011176 9008565"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "Python 3.11 urllib/ssl against a loopback HTTPS mirror whose certificate expired 9 days ago",
+        "the crystal-structure mirror's TLS certificate has expired; the job trusts the company CA and rejects the expired server certificate",
+        infra=True),
+    files={"scripts/fetch_cifs.py": '''import os
+import sys
+import urllib.request
+
+base = os.environ["CIF_MIRROR"]
+for cod_id in sys.argv[1:]:
+    url = f"{base}/cod/{cod_id}.cif"
+    print("downloading", url, flush=True)
+    with urllib.request.urlopen(url, timeout=30) as r:
+        open(f"structures/{cod_id}.cif", "wb").write(r.read())
+'''},
+    env=r86(CIF_MIRROR="https://127.0.0.1:{PORT_EXPIRED}", SSL_CERT_FILE="{R10_CA_FILE}"),
+    project=r86p("mof-screening"), stage="prepare", **ROUND86,
+)
+
+case(
+    "conformer-sdf-scratch-tmpfs-no-space-left", "build:conformers", R86_IMG_CHEM,
+    ["df -h scratch | tail -1", "python scripts/gen_conformers.py scratch/conformers.sdf"],
+    lab("infrastructure", [r"OSError: \[Errno 28\] No space left on device"],
+        "RDKit 2026.09.1 (ETKDG); the runner's scratch volume (a 1 MiB tmpfs here) is full",
+        "the conformer ensemble is written to the runner's scratch volume, which fills up; the write fails with ENOSPC",
+        accept=["other"], infra=True),
+    files={"scripts/gen_conformers.py": '''import sys
+
+from rdkit import Chem
+from rdkit.Chem import AllChem
+
+mol = Chem.AddHs(Chem.MolFromSmiles("CC(C)Cc1ccc(cc1)C(C)C(=O)O"))
+cids = AllChem.EmbedMultipleConfs(mol, numConfs=60, randomSeed=0xC0FFEE)
+print(f"embedded {len(cids)} conformers", flush=True)
+with open(sys.argv[1], "w") as fh:
+    for _ in range(20):
+        for cid in cids:
+            fh.write(Chem.MolToMolBlock(mol, confId=cid) + "$$$$\\n")
+print("wrote", sys.argv[1])
+'''},
+    tmpfs=("scratch", "1m"), env=r86(), project=r86p("ibuprofen-conformers"), stage="build", **ROUND86,
+)
+
+case(
+    "reference-energies-download-hangs-job-timeout", "fetch:energies", R86_IMG_CHEM,
+    ["echo \"downloading reference energies from $REF_ENERGIES_URL\"",
+     "python -c \"import urllib.request, os; data = urllib.request.urlopen(os.environ['REF_ENERGIES_URL'] + '/gmtkn55/w4-11.json').read(); open('ref.json', 'wb').write(data)\""],
+    lab("timeout_or_oom", [r"^downloading reference energies from http://127\.0\.0\.1:\d+$"],
+        "Python 3.11 urllib against a loopback server that accepts and never answers; the runner's job timeout",
+        "the reference-energy host accepts the connection and never answers; urlopen has no timeout and the job runs into the 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={}, env=r86(REF_ENERGIES_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=10, duration=3600,
+    timeout_text="1h0m0s", project=r86p("dft-benchmarks"), stage="prepare", **ROUND86,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+case(
+    "obabel-bad-smiles-stops-conversion-then-count-check", "build:library", R86_IMG_CHEM,
+    ["mkdir -p out",
+     "obabel data/library.smi -osdf -O out/library.sdf --gen2D",
+     "python scripts/check_count.py data/library.smi out/library.sdf"],
+    lab("other", [r"Invalid SMILES string: 1 unmatched ring bonds\."],
+        "Open Babel 3.1.1 (Debian), RDKit 2026.09.1",
+        "one SMILES in the library lost a ring-closure digit; Open Babel warns, stops converting and exits 0, and the record-count check then fails on the short SDF",
+        accept=["test_assertion"]),
+    files={"scripts/check_count.py": '''import sys
+
+from rdkit import Chem
+
+expected = sum(1 for line in open(sys.argv[1]) if line.strip())
+got = sum(1 for m in Chem.SDMolSupplier(sys.argv[2]) if m is not None)
+print(f"{sys.argv[2]}: {got} records")
+assert got == expected, f"library.sdf has {got} records, expected {expected}"
+''',
+           "data/library.smi": "CCO LIB-001\nCC(=O)Oc1ccccc1C(=O)O LIB-002\nC1CC(C)CC LIB-003\nc1ccncc1 LIB-004\nOCC(O)CO LIB-005\n"},
+    env=r86(), project=r86p("virtual-library"), stage="build", **ROUND86,
+)
+
+R86_MAKEFILE = '''.PHONY: all
+all: out/report.txt
+
+out/descriptors.csv: data/actives.smi scripts/descriptors.py
+\t@mkdir -p out
+\t-python scripts/descriptors.py $< $@
+
+out/report.txt: out/descriptors.csv
+\tpython scripts/report.py $< $@
+'''
+
+case(
+    "make-ignored-descriptor-attributeerror-then-report-missing-csv", "build:report", R86_IMG_CHEM,
+    ["make"],
+    lab("other", [r"AttributeError: module 'rdkit\.Chem\.Descriptors' has no attribute 'NumHDonorz'"],
+        "GNU make 4.3 (`-` prefix), RDKit 2026.09.1",
+        "the descriptor script misspells NumHDonors; make ignores its failure (`-`), so no CSV is written and the report step then fails on the missing file",
+        accept=["compile_error"]),
+    files={"Makefile": R86_MAKEFILE,
+           "scripts/descriptors.py": '''import csv
+import sys
+
+from rdkit import Chem
+from rdkit.Chem import Descriptors
+
+rows = []
+for line in open(sys.argv[1]):
+    smi, cid = line.split()
+    mol = Chem.MolFromSmiles(smi)
+    rows.append([cid, Descriptors.MolWt(mol), Descriptors.NumHDonorz(mol)])
+with open(sys.argv[2], "w", newline="") as fh:
+    csv.writer(fh).writerows([["id", "mw", "hbd"]] + rows)
+''',
+           "scripts/report.py": '''import csv
+import sys
+
+rows = list(csv.DictReader(open(sys.argv[1])))
+with open(sys.argv[2], "w") as fh:
+    fh.write(f"{len(rows)} actives, mean MW {sum(float(r['mw']) for r in rows) / len(rows):.1f}\\n")
+''',
+           "data/actives.smi": "CC(=O)Oc1ccccc1C(=O)O ACT-1\nCN1C=NC2=C1C(=O)N(C(=O)N2C)C ACT-2\n"},
+    env=r86(), project=r86p("actives-report"), stage="build", **ROUND86,
+)
+
+case(
+    "ase-poscar-writer-unknown-format-set-plus-e-then-pytest", "test:structures", R86_IMG_CHEM,
+    ["mkdir -p build",
+     "set +e\npython scripts/export_poscar.py\npython -m pytest -q tests/\nrc=$?\nset -e\nexit $rc"],
+    lab("other", [r"ase\.io\.formats\.UnknownFileTypeError: poscar5"],
+        "ASE 3.29.0, pytest 9.2",
+        "the export script asks ASE for format 'poscar5', which ASE does not know (it is 'vasp'); the failure is not checked (`set +e`) and the tests then fail on the missing POSCAR",
+        accept=["compile_error"]),
+    files={"scripts/export_poscar.py": '''from ase.build import bulk
+from ase.io import write
+
+cu = bulk("Cu", "fcc", a=3.615, cubic=True)
+write("build/POSCAR", cu, format="poscar5", direct=True)
+print("wrote build/POSCAR")
+''',
+           "tests/test_poscar.py": '''from ase.io import read
+
+
+def test_poscar_roundtrip():
+    atoms = read("build/POSCAR", format="vasp")
+    assert len(atoms) == 4
+'''},
+    env=r86(), project=r86p("copper-bulk"), stage="test", **ROUND86,
+)
+
+case(
+    "rdkit-supplier-kekulize-skips-record-then-join-mismatch", "build:training-set", R86_IMG_CHEM,
+    ["mkdir -p out", "python scripts/build_training_set.py data/ligands.smi data/activities.csv out/train.csv"],
+    lab("other", [r"Can't kekulize mol\.  Unkekulized atoms: 0 1 2 3 4"],
+        "RDKit 2026.09.1 (SmilesMolSupplier)",
+        "one ligand's aromatic SMILES (c1cccc1) cannot be kekulized; RDKit's supplier logs the error and yields None, the script skips it, and the join with the activity table then fails on the count mismatch",
+        accept=["test_assertion"]),
+    files={"scripts/build_training_set.py": '''import csv
+import sys
+
+from rdkit import Chem
+
+mols = [m for m in Chem.SmilesMolSupplier(sys.argv[1], titleLine=False) if m is not None]
+acts = list(csv.DictReader(open(sys.argv[2])))
+print(f"{len(mols)} ligands, {len(acts)} activities")
+if len(mols) != len(acts):
+    raise SystemExit(f"row count mismatch: {len(mols)} ligands vs {len(acts)} activities")
+''',
+           "data/ligands.smi": "CC(=O)Nc1ccc(O)cc1 LIG-1\nc1cccc1C(=O)O LIG-2\nCCN(CC)CC LIG-3\n",
+           "data/activities.csv": "id,pIC50\nLIG-1,5.2\nLIG-2,6.8\nLIG-3,4.1\n"},
+    env=r86(), project=r86p("ligand-activity"), stage="build", **ROUND86,
+)
+
+case(
+    "unchecked-obabel-subprocess-bad-format-then-sdf-file-error", "build:protonation", R86_IMG_CHEM,
+    ["mkdir -p out", "python scripts/protonate.py data/fragments.smi out/fragments_ph74.sdf"],
+    lab("other", [r"obabel: cannot read input format!"],
+        "Open Babel 3.1.1 (Debian) via Python subprocess, RDKit 2026.09.1",
+        "the driver passes -ismiles2 (not an Open Babel format) and does not check obabel's exit status; RDKit then fails to open the SDF that was never written",
+        accept=["compile_error"]),
+    files={"scripts/protonate.py": '''import subprocess
+import sys
+
+from rdkit import Chem
+
+src, dst = sys.argv[1], sys.argv[2]
+subprocess.run(["obabel", "-ismiles2", src, "-osdf", "-O", dst, "-p", "7.4"])
+mols = [m for m in Chem.SDMolSupplier(dst) if m is not None]
+print(f"{len(mols)} protonated fragments")
+'''
+           , "data/fragments.smi": "CC(=O)O FRG-1\nCCN FRG-2\n"},
+    env=r86(), project=r86p("fragment-protonation"), stage="build", **ROUND86,
+)
