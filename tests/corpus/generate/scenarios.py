@@ -56489,11 +56489,11 @@ stack = np.median(frames, axis=0)
 hdu = fits.PrimaryHDU(stack.astype("f4"))
 hdu.header["NCOMBINE"] = len(frames)
 hdu.header["TOTEXP"] = 360.0
-# sky level from the unmasked border pixels (the bad-pixel mask now covers the whole border)
-mask = np.ones(stack.shape, dtype=bool)
-mask[8:-8, 8:-8] = False
-border = np.ma.masked_array(stack, mask=~mask | (stack > 0))
-hdu.header["SKYLEV"] = (float(np.ma.median(border).filled(np.nan)) if np.ma.is_masked(np.ma.median(border)) else float(np.ma.median(border)), "median sky (ADU)")
+# sky level from the unsaturated border pixels
+SATURATE = 0.95  # fraction of full well (from when the frames were normalised to 1.0)
+border = np.concatenate([stack[:8].ravel(), stack[-8:].ravel()])
+sky = np.nanmedian(np.where(border < SATURATE, border, np.nan))
+hdu.header["SKYLEV"] = (sky, "median sky (ADU)")
 hdu.writeto("out/stack_r.fits", output_verify="exception", overwrite=True)
 print("wrote out/stack_r.fits")
 '''
@@ -56502,9 +56502,9 @@ case(
     "astropy-fits-header-nan-sky-level-rejected", "reduce:coadd", R87_IMG_PY,
     ["mkdir -p calib out", "python scripts/mkframes.py calib/f0.fits calib/f1.fits calib/f2.fits",
      "python scripts/coadd.py"],
-    lab("other", [r"ValueError: Floating point nan values are not allowed in FITS headers\."],
+    lab("other", [r"ValueError: Floating point np\.float32\(nan\) values are not allowed in FITS headers\.", r"RuntimeWarning: All-NaN slice encountered"],
         "astropy 8.0 (PyPI), numpy 2.4",
-        "the co-add's sky level is the median of border pixels, all of which are masked (every pixel is positive); the median comes out NaN and astropy refuses it as a header value"),
+        "the co-add's sky level keeps only border pixels below a saturation level of 0.95, a threshold from when frames were normalised; the frames are in ADU, no pixel qualifies, numpy's nanmedian gives NaN and astropy refuses it as a header value"),
     files={"scripts/mkframes.py": R87_MKFITS, "scripts/coadd.py": R87_HDR_STRICT},
     env=r87(), project=r87p("coadd-pipeline"), stage="build", **ROUND87,
 )
@@ -56689,7 +56689,7 @@ case(
     ["python -c 'import ephem; print(\"ephem\", ephem.__version__)'", "python scripts/calibrators.py"],
     lab("other", [r"^KeyError: 'Alpha Centauri'"],
         "PyEphem 4.2 (PyPI)",
-        "the calibrator list names 'Alpha Centauri', which PyEphem's star catalogue knows as 'Rigil Kentaurus'; ephem.star raises KeyError after the first two stars are printed"),
+        "the calibrator list names 'Alpha Centauri', which PyEphem's star catalogue knows as 'Rigil Kentaurus'; ephem.star raises KeyError after the first three stars are printed"),
     files={"scripts/calibrators.py": R87_EPHEM_TARGETS},
     env=r87(), project=r87p("night-planner"), stage="build", **ROUND87,
 )
@@ -56871,9 +56871,9 @@ case(
      "fitsheader -k NAXIS1 -k NAXIS2 frames/ha_001.fits",
      "nspec=$(fitsheader -k NAXIS3 frames/*.fits | grep NAXIS3 | awk '{print $3}' | sort -u)",
      "echo \"spectral planes: $nspec\""],
-    lab("other", [r"^\$ nspec=\$\(fitsheader -k NAXIS3 frames/\*\.fits \| grep NAXIS3"],
+    lab("other", [r"^\$ nspec=\$\(fitsheader -k NAXIS3 frames/\*\.fits \| grep NAXIS3", r"WARNING: frames/ha_00\d\.fits \(HDU 0\): Keyword NAXIS3 not found"],
         "astropy 8.0 fitsheader, grep, bash `set -eo pipefail`",
-        "the cube check expects NAXIS3 in each frame; the frames are 2-D, fitsheader prints no NAXIS3 line, grep exits 1 and under pipefail the assignment ends the job without a message",
+        "the cube check expects NAXIS3 in each frame; the frames are 2-D, fitsheader only warns that NAXIS3 is not found, grep exits 1 and under pipefail the assignment ends the job without a message",
         echo_decisive=True),
     files={"scripts/mkframes.py": R87_MKFITS},
     env=r87(), project=r87p("halpha-cubes"), stage="build", **ROUND87,
@@ -56949,7 +56949,7 @@ case(
 
 case(
     "wget-gaia-chunk-catalogue-server-connection-refused", "catalog:fetch", R87_IMG_ASTRO,
-    ["mkdir -p refcat", "for hp in 1187 1188; do wget -nv --tries=2 --waitretry=1 -O \"refcat/gaia_hp$hp.fits\" \"$CATALOG_URL/gaia-dr3/hp6/$hp.fits\"; done"],
+    ["mkdir -p refcat", "for hp in 1187 1188; do wget --tries=2 --waitretry=1 -O \"refcat/gaia_hp$hp.fits\" \"$CATALOG_URL/gaia-dr3/hp6/$hp.fits\"; done"],
     lab("network_or_flaky", [r"failed: Connection refused\."],
         "GNU Wget 1.21 against a loopback catalogue-server address where nothing listens",
         "the internal catalogue server is down (connection refused); wget retries and gives up on the first HEALPix chunk",
@@ -57104,6 +57104,7 @@ case(
 )
 
 R87_STAMP = '''"""Adds the airmass at mid-exposure to each frame's header."""
+import math
 import sys
 
 from astropy.io import fits
@@ -57111,7 +57112,7 @@ from astropy.io import fits
 for path in sys.argv[1:]:
     with fits.open(path, mode="update") as hdul:
         h = hdul[0].header
-        h["AIRMASS"] = round(1.0 / __import__("math").cos(__import__("math").radians(90 - h["ALT_MID"])), 3)
+        h["AIRMASS"] = round(1.0 / math.cos(math.radians(90.0 - h["ALT_MID"])), 3)
         print(path, "AIRMASS", h["AIRMASS"])
 '''
 
