@@ -57135,3 +57135,825 @@ print(f"{len(mols)} protonated fragments")
            , "data/fragments.smi": "CC(=O)O FRG-1\nCCN FRG-2\n"},
     env=r86(), project=r86p("fragment-protonation"), stage="build", **ROUND86,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 87: astronomy and astrophysics data jobs (astropy FITS headers and tables, units,
+# coordinates and WCS; skyfield and PyEphem ephemerides; fitsverify and cfitsio's tools from
+# Debian; photutils and numpy reduction scripts; catalogue cross-match checks; and the pipeline
+# glue that fetches ephemeris and catalogue files).
+ROUND87 = dict(round=87)
+R87_IMG_PY = "python:3.11-bookworm"
+R87_IMG_ASTRO = "registry.ingen.dev/ci/astro-reduce:bookworm"
+
+
+def r87(**kw):
+    e = {"PATH": "/tmp/diag87/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    e.update(kw)
+    return e
+
+
+def r87p(name):
+    return "ingen/" + name
+
+
+R87_MKFITS = '''"""Writes small synthetic frames for the CI jobs (the real ones live on the archive)."""
+import sys
+
+import numpy as np
+from astropy.io import fits
+
+rng = np.random.default_rng(7)
+for path in sys.argv[1:]:
+    data = rng.normal(1000.0, 12.0, (64, 64)).astype("f4")
+    data[30:33, 40:43] += 5000.0
+    hdu = fits.PrimaryHDU(data)
+    hdu.header["OBJECT"] = "NGC 7331"
+    hdu.header["EXPTIME"] = 120.0
+    hdu.header["FILTER"] = "r"
+    hdu.header["DATE-OBS"] = "2026-11-28T21:14:03"
+    hdu.writeto(path, overwrite=True)
+    print("wrote", path)
+'''
+
+# ---- plain failures --------------------------------------------------------------------------
+
+R87_LOWERCASE_KW = '''"""Stamps the reduction provenance into the calibrated frames' headers."""
+import sys
+
+from astropy.io import fits
+
+for path in sys.argv[1:]:
+    with open(path, "r+b") as f:
+        raw = bytearray(f.read())
+        # fast path: patch the 80-char card in place instead of rewriting the file
+        i = raw.find(b"FILTER  ")
+        raw[i:i + 80] = b"pipever = '2.4.1   '           / reduction pipeline version".ljust(80)
+        f.seek(0)
+        f.write(raw)
+    print("stamped", path)
+'''
+
+case(
+    "fitsverify-lowercase-keyword-from-in-place-header-patch", "verify:fits", R87_IMG_ASTRO,
+    ["mkdir -p calib", "python scripts/mkframes.py calib/ngc7331_r_001.fits calib/ngc7331_r_002.fits",
+     "python scripts/stamp_provenance.py calib/*.fits",
+     "for f in calib/*.fits; do fitsverify -e \"$f\"; done"],
+    lab("lint_failure", [r'\*\*\* Error:\s+Keyword #\d+: Name "pipever" contains char "p"', r"\*\*\*\* Verification found 0 warning\(s\) and 1 error\(s\)\. \*\*\*\*"],
+        "fitsverify 4.20 (CFITSIO 4.2), astropy 8.0",
+        "a provenance script patches the header card in place with a lower-case keyword `pipever`; fitsverify rejects the frame",
+        accept=["other", "test_assertion"]),
+    files={"scripts/mkframes.py": R87_MKFITS, "scripts/stamp_provenance.py": R87_LOWERCASE_KW},
+    env=r87(), project=r87p("frame-calibration"), stage="test", **ROUND87,
+)
+
+R87_PHOT = '''"""Aperture photometry of the standard star; writes magnitudes for the zero-point fit."""
+import astropy.units as u
+import numpy as np
+from astropy.io import fits
+
+data = fits.getdata("frames/std_r.fits")
+flux = data[28:35, 38:45].sum() - data[:10, :10].mean() * 49
+flux_jy = flux * 3.631e-6 * u.Jy
+mag = flux_jy.to(u.mag)
+print(f"standard star: {mag:.3f}")
+'''
+
+case(
+    "astropy-units-jansky-to-mag-not-convertible", "reduce:zeropoint", R87_IMG_PY,
+    ["mkdir -p frames", "python scripts/mkframes.py frames/std_r.fits", "python scripts/photometry.py"],
+    lab("other", [r"astropy\.units\.errors\.UnitConversionError: 'Jy' \(spectral flux density\) and 'mag' are not convertible"],
+        "astropy 8.0 (PyPI), numpy 2.4",
+        "the zero-point script converts a flux in Jy to magnitudes with .to(u.mag), which needs u.ABmag and a spectral equivalency; astropy raises UnitConversionError",
+        accept=["type_error"]),
+    files={"scripts/mkframes.py": R87_MKFITS, "scripts/photometry.py": R87_PHOT},
+    env=r87(), project=r87p("zeropoints"), stage="build", **ROUND87,
+)
+
+R87_HDR_STRICT = '''"""Writes the co-added frame with the exposure keywords the archive ingest expects."""
+import numpy as np
+from astropy.io import fits
+
+frames = [fits.getdata(f"calib/f{i}.fits") for i in range(3)]
+stack = np.median(frames, axis=0)
+hdu = fits.PrimaryHDU(stack.astype("f4"))
+hdu.header["NCOMBINE"] = len(frames)
+hdu.header["TOTEXP"] = 360.0
+# sky level from the unsaturated border pixels
+SATURATE = 0.95  # fraction of full well (from when the frames were normalised to 1.0)
+border = np.concatenate([stack[:8].ravel(), stack[-8:].ravel()])
+sky = np.nanmedian(np.where(border < SATURATE, border, np.nan))
+hdu.header["SKYLEV"] = (sky, "median sky (ADU)")
+hdu.writeto("out/stack_r.fits", output_verify="exception", overwrite=True)
+print("wrote out/stack_r.fits")
+'''
+
+case(
+    "astropy-fits-header-nan-sky-level-rejected", "reduce:coadd", R87_IMG_PY,
+    ["mkdir -p calib out", "python scripts/mkframes.py calib/f0.fits calib/f1.fits calib/f2.fits",
+     "python scripts/coadd.py"],
+    lab("other", [r"ValueError: Floating point np\.float32\(nan\) values are not allowed in FITS headers\.", r"RuntimeWarning: All-NaN slice encountered"],
+        "astropy 8.0 (PyPI), numpy 2.4",
+        "the co-add's sky level keeps only border pixels below a saturation level of 0.95, a threshold from when frames were normalised; the frames are in ADU, no pixel qualifies, numpy's nanmedian gives NaN and astropy refuses it as a header value"),
+    files={"scripts/mkframes.py": R87_MKFITS, "scripts/coadd.py": R87_HDR_STRICT},
+    env=r87(), project=r87p("coadd-pipeline"), stage="build", **ROUND87,
+)
+
+R87_XMATCH_COLS = '''"""Cross-matches the night's detections with the reference catalogue."""
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+
+det = Table.read("data/detections.ecsv")
+ref = Table.read("data/refcat.ecsv")
+c_det = SkyCoord(det["ra"], det["dec"], unit="deg")
+c_ref = SkyCoord(ref["RA_ICRS"], ref["DE_ICRS"], unit="deg")
+idx, sep, _ = c_det.match_to_catalog_sky(c_ref)
+print(f"matched {(sep < 1 * u.arcsec).sum()} of {len(det)}")
+'''
+
+R87_DET_ECSV = '''# %ECSV 1.0
+# ---
+# datatype:
+# - {name: id, datatype: int64}
+# - {name: ra, datatype: float64, unit: deg}
+# - {name: dec, datatype: float64, unit: deg}
+# - {name: mag, datatype: float64}
+# schema: astropy-2.0
+id ra dec mag
+1 339.26712 34.41592 14.21
+2 339.27105 34.42017 15.87
+3 339.25890 34.40811 16.02
+4 339.28133 34.41203 17.44
+'''
+
+R87_REF_ECSV = '''# %ECSV 1.0
+# ---
+# datatype:
+# - {name: source_id, datatype: int64}
+# - {name: ra, datatype: float64, unit: deg}
+# - {name: dec, datatype: float64, unit: deg}
+# - {name: phot_g_mean_mag, datatype: float64}
+# schema: astropy-2.0
+source_id ra dec phot_g_mean_mag
+1909811762871042432 339.26713 34.41593 14.30
+1909811762871042560 339.27104 34.42016 15.91
+1909811767166009600 339.25892 34.40809 16.10
+'''
+
+case(
+    "crossmatch-refcat-columns-renamed-keyerror", "check:crossmatch", R87_IMG_PY,
+    ["python scripts/crossmatch.py"],
+    lab("other", [r"KeyError: 'RA_ICRS'"],
+        "astropy 8.0 Table (PyPI)",
+        "the reference catalogue extract was regenerated with Gaia-style column names ra/dec; the cross-match script still reads RA_ICRS and fails with KeyError"),
+    files={"scripts/crossmatch.py": R87_XMATCH_COLS, "data/detections.ecsv": R87_DET_ECSV, "data/refcat.ecsv": R87_REF_ECSV},
+    env=r87(), project=r87p("transient-survey"), stage="test", **ROUND87,
+)
+
+R87_TEST_COORDS = '''import astropy.units as u
+from astropy.coordinates import SkyCoord
+
+from skyframes import to_galactic
+
+
+def test_galactic_centre_round_trip():
+    gc = to_galactic(266.40498829, -28.93617776)
+    assert abs(gc.l.wrap_at(180 * u.deg).deg) < 1e-3
+    assert abs(gc.b.deg) < 1e-3
+
+
+def test_north_galactic_pole():
+    ngp = to_galactic(192.85948, 27.12825)
+    assert ngp.b.deg > 89.99
+'''
+
+R87_SKYFRAMES = '''import astropy.units as u
+from astropy.coordinates import SkyCoord
+
+
+def to_galactic(ra, dec):
+    """ICRS degrees to Galactic coordinates."""
+    return SkyCoord(ra * u.deg, dec * u.deg, frame="fk4").galactic
+'''
+
+case(
+    "pytest-galactic-transform-fk4-frame-off-by-arcmin", "test:unit", R87_IMG_PY,
+    ["python -c 'import astropy; print(\"astropy\", astropy.__version__)'", "python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"^E\s+assert np\.float64\(0\.\d+\) < 0\.001", r"^FAILED tests/test_frames\.py::test_galactic_centre_round_trip",
+                           r"^E\s+assert np\.float64\(89\.\d+\) > 89\.99", r"^FAILED tests/test_frames\.py::test_north_galactic_pole"],
+        "pytest 9.2, astropy 8.0 (PyPI)",
+        "to_galactic builds its SkyCoord in the FK4 (B1950) frame while the inputs are ICRS; the Galactic centre and pole tests fail by a fraction of a degree"),
+    files={"src/skyframes.py": R87_SKYFRAMES, "tests/test_frames.py": R87_TEST_COORDS,
+           "pytest.ini": "[pytest]\npythonpath = src\n"},
+    env=r87(), project=r87p("sky-frames"), stage="test", **ROUND87,
+)
+
+case(
+    "ruff-reduction-package-unused-import-and-undefined-name", "lint:ruff", R87_IMG_PY,
+    ["ruff --version", "ruff check --output-format=full reduce/"],
+    lab("lint_failure", [r"^F401 \[\*\] `scipy\.ndimage` imported but unused", r"^F821 Undefined name `sigma_clip`"],
+        "ruff 0.17 (PyPI)",
+        "the background module imports scipy.ndimage without using it and calls sigma_clip without importing it; ruff check fails"),
+    files={"reduce/__init__.py": "",
+           "reduce/background.py": "import numpy as np\nimport scipy.ndimage\n\n\ndef sky_level(data: np.ndarray) -> float:\n    clipped = sigma_clip(data, sigma=3.0, maxiters=5)\n    return float(np.ma.median(clipped))\n"},
+    env=r87(), project=r87p("ccd-reduce"), stage="lint", **ROUND87,
+)
+
+case(
+    "ruff-format-check-photometry-module", "lint:format", R87_IMG_PY,
+    ["ruff format --check --diff reduce/"],
+    lab("formatting_failure", [r"^--- reduce/aperture\.py", r"^1 file would be reformatted"],
+        "ruff 0.17 format (PyPI)",
+        "the aperture module was edited without running the formatter; ruff format --check fails",
+        accept=["lint_failure"]),
+    files={"reduce/__init__.py": "",
+           "reduce/aperture.py": "import numpy as np\n\ndef aperture_sum(data,x0,y0, r):\n    yy, xx = np.mgrid[:data.shape[0], :data.shape[1]]\n    mask = (xx-x0)**2+(yy-y0)**2 <= r*r\n    return float(data[mask].sum())\n",
+           "reduce/sky.py": "import numpy as np\n\n\ndef median_sky(data):\n    return float(np.median(data))\n"},
+    env=r87(), project=r87p("ccd-reduce"), stage="lint", **ROUND87,
+)
+
+case(
+    "mypy-airmass-returns-quantity-declared-float", "lint:types", R87_IMG_PY,
+    ["mypy --version", "mypy --strict --ignore-missing-imports obsplan/"],
+    lab("type_error", [r"obsplan/airmass\.py:\d+: error: Incompatible return value type \(got \"str\", expected \"float\"\)",
+                       r"obsplan/schedule\.py:\d+: error: Argument 1 to \"airmass\" has incompatible type \"str\"; expected \"float\""],
+        "mypy 2.4 (PyPI)",
+        "airmass() formats its result as a string while declaring float, and the scheduler passes the altitude as a string; mypy --strict fails"),
+    files={"obsplan/__init__.py": "",
+           "obsplan/airmass.py": "import math\n\n\ndef airmass(alt_deg: float) -> float:\n    \"\"\"Plane-parallel airmass sec(z).\"\"\"\n    z = math.radians(90.0 - alt_deg)\n    return f\"{1.0 / math.cos(z):.3f}\"\n",
+           "obsplan/schedule.py": "from obsplan.airmass import airmass\n\n\ndef worst(alts: list[str]) -> float:\n    return max(airmass(a) for a in alts)\n"},
+    env=r87(), project=r87p("obs-planner"), stage="lint", **ROUND87,
+)
+
+R87_WCS_SCRIPT = '''"""Projects the detections onto the sky with the frame's WCS."""
+from astropy.io import fits
+from astropy.wcs import WCS
+
+hdr = fits.getheader("frames/m51_v.fits")
+w = WCS(hdr)
+print(w)
+for x, y in [(12.0, 40.5), (33.2, 18.9)]:
+    c = w.pixel_to_world(x, y)
+    print(f"{x:6.1f} {y:6.1f} -> {c.to_string('hmsdms')}")
+'''
+
+R87_WCS_MK = '''import numpy as np
+from astropy.io import fits
+
+hdu = fits.PrimaryHDU(np.zeros((64, 64), dtype="f4"))
+h = hdu.header
+h["CTYPE1"], h["CTYPE2"] = "RA---TAN", "DEC--TAN"
+h["CRVAL1"], h["CRVAL2"] = 202.4696, 47.1952
+h["CRPIX1"], h["CRPIX2"] = 32.5, 32.5
+# plate solution from the solver's .wcs sidecar (the solver timed out before the second row)
+h["CD1_1"], h["CD1_2"] = -7.4e-5, 1.2e-6
+h["CD2_1"], h["CD2_2"] = 0.0, 0.0
+hdu.writeto("frames/m51_v.fits", overwrite=True)
+'''
+
+case(
+    "astropy-wcs-singular-cd-matrix-from-failed-plate-solve", "astrometry:project", R87_IMG_PY,
+    ["mkdir -p frames", "python scripts/apply_solution.py", "python scripts/project.py"],
+    lab("other", [r"SingularMatrixError: ERROR 3 in wcsset\(\)", r"^Linear transformation matrix is singular\.", r"PCi_ja matrix is singular"],
+        "astropy 8.0 WCS (wcslib), PyPI",
+        "the plate solver timed out on the frame and its sidecar left the CD matrix's second row at zero; the matrix is singular and astropy's WCS (wcslib) raises SingularMatrixError"),
+    files={"scripts/apply_solution.py": R87_WCS_MK, "scripts/project.py": R87_WCS_SCRIPT},
+    env=r87(), project=r87p("astrometry"), stage="build", **ROUND87,
+)
+
+R87_EPHEM_TARGETS = '''"""Prints tonight's rise/transit/set for the bright-star calibrators."""
+import ephem
+
+obs = ephem.Observer()
+obs.lat, obs.lon, obs.elevation = "-29.2563", "-70.7380", 2200
+obs.date = "2026/12/08 00:00"
+for name in ["Sirius", "Canopus", "Achernar", "Alpha Centauri", "Fomalhaut"]:
+    star = ephem.star(name)
+    star.compute(obs)
+    print(f"{name:15} transit {obs.next_transit(star)}")
+'''
+
+case(
+    "pyephem-calibrator-list-unknown-star-name", "plan:calibrators", R87_IMG_PY,
+    ["python -c 'import ephem; print(\"ephem\", ephem.__version__)'", "python scripts/calibrators.py"],
+    lab("other", [r"^KeyError: 'Alpha Centauri'"],
+        "PyEphem 4.2 (PyPI)",
+        "the calibrator list names 'Alpha Centauri', which PyEphem's star catalogue knows as 'Rigil Kentaurus'; ephem.star raises KeyError after the first three stars are printed"),
+    files={"scripts/calibrators.py": R87_EPHEM_TARGETS},
+    env=r87(), project=r87p("night-planner"), stage="build", **ROUND87,
+)
+
+R87_TARGETS_CSV = "name,ra,dec\nNGC 253,00h47m33s,-25d17m18s\nM 83,13h37m01s,-29d51m57s\nPolaris-cal,02h31m49s,+89d15m51s\nHD 12345 typo,05h12m00s,+95d20m00s\n"
+
+R87_TARGETS_PY = '''"""Validates the observing queue before it is uploaded to the telescope."""
+import csv
+
+from astropy.coordinates import SkyCoord
+
+with open("queue/targets.csv") as f:
+    for row in csv.DictReader(f):
+        c = SkyCoord(row["ra"], row["dec"])
+        print(f"{row['name']:15} {c.ra.deg:10.5f} {c.dec.deg:+10.5f}")
+'''
+
+case(
+    "astropy-skycoord-target-queue-declination-over-90", "check:queue", R87_IMG_PY,
+    ["python scripts/check_queue.py"],
+    lab("other", [r"ValueError: Latitude angle\(s\) must be within -90 deg <= angle <= 90 deg, got 95\.33\d* deg"],
+        "astropy 8.0 coordinates (PyPI)",
+        "a target was added to the observing queue with declination +95d20m; astropy's Latitude rejects it and the queue check fails",
+        accept=["test_assertion"]),
+    files={"queue/targets.csv": R87_TARGETS_CSV, "scripts/check_queue.py": R87_TARGETS_PY},
+    env=r87(), project=r87p("observing-queue"), stage="test", **ROUND87,
+)
+
+case(
+    "pip-resolver-photutils-3-needs-newer-astropy", "setup:deps", R87_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install -q --dry-run -r requirements.txt"],
+    lab("dependency_install", [r"ERROR: Cannot install -r requirements\.txt \(line \d\) and astropy<6\.0", r"ERROR: ResolutionImpossible"],
+        "pip 23 (Python 3.11 venv) against PyPI",
+        "requirements.txt pins astropy<6.0 for an old reduction script and asks for photutils 3.0, which needs a newer astropy; pip's resolver gives up",
+        accept=["other"]),
+    files={"requirements.txt": "numpy>=1.26\nastropy<6.0\nphotutils==3.0.0\n"},
+    env=r87(), project=r87p("ccd-reduce"), stage="setup", **ROUND87,
+)
+
+R87_FIND = '''"""Finds stars on the reduced frame and writes a source list."""
+import numpy as np
+from astropy.io import fits
+from astropy.stats import sigma_clipped_stats
+from photutils import DAOStarFinder
+
+data = fits.getdata("frames/field.fits")
+mean, median, std = sigma_clipped_stats(data, sigma=3.0)
+finder = DAOStarFinder(fwhm=3.0, threshold=5.0 * std)
+sources = finder(data - median)
+sources.write("out/sources.ecsv", overwrite=True)
+print(len(sources), "sources")
+'''
+
+case(
+    "photutils-3-top-level-daostarfinder-import-removed", "reduce:detect", R87_IMG_PY,
+    ["python -c 'import photutils; print(\"photutils\", photutils.__version__)'", "mkdir -p frames out",
+     "python scripts/mkframes.py frames/field.fits", "python scripts/find_stars.py"],
+    lab("compile_error", [r"ImportError: cannot import name 'DAOStarFinder' from 'photutils'"],
+        "photutils 3.0, astropy 8.0 (PyPI)",
+        "the detection script imports DAOStarFinder from the photutils top level, which photutils no longer exports (it lives in photutils.detection); the unpinned install picked up photutils 3.0",
+        accept=["dependency_install", "other"]),
+    files={"scripts/mkframes.py": R87_MKFITS, "scripts/find_stars.py": R87_FIND},
+    env=r87(), project=r87p("field-photometry"), stage="build", **ROUND87,
+)
+
+R87_EVENTS_MK = '''import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+
+t = Table({"TIME": np.arange(5.0), "PI": np.array([40, 120, 300, 77, 512], dtype="i4"),
+           "X": np.arange(5, dtype="f4"), "Y": np.arange(5, dtype="f4")})
+fits.BinTableHDU(t, name="EVENTS").writeto("data/obs_0451_evt.fits", overwrite=True)
+print("wrote data/obs_0451_evt.fits")
+'''
+
+case(
+    "fitscopy-event-filter-names-missing-energy-column", "reduce:events", R87_IMG_ASTRO,
+    ["mkdir -p data out", "python scripts/mkevents.py",
+     "fitscopy 'data/obs_0451_evt.fits[EVENTS][ENERGY > 500 && ENERGY < 7000]' out/obs_0451_band.fits"],
+    lab("other", [r"ffgcnn could not find column: ENERGY", r"on-the-fly selection of rows in input table failed"],
+        "fitscopy (CFITSIO 4.2, Debian libcfitsio-bin), astropy 8.0",
+        "the event-filter expression uses an ENERGY column; the event list only carries PI channels, so cfitsio's row filter cannot parse it and fitscopy fails"),
+    files={"scripts/mkevents.py": R87_EVENTS_MK},
+    env=r87(), project=r87p("xray-events"), stage="build", **ROUND87,
+)
+
+R87_SUNSET_TEST = '''import ephem
+
+from twilight import astronomical_dusk
+
+
+def test_dusk_at_la_silla_in_december():
+    # 2026-12-08: astronomical twilight ends 01:31 UT at La Silla
+    dusk = astronomical_dusk("2026/12/08 12:00", lat="-29.2563", lon="-70.7380")
+    assert abs((dusk - ephem.Date("2026/12/09 01:31")) * 24 * 60) < 5
+'''
+
+R87_TWILIGHT = '''import ephem
+
+
+def astronomical_dusk(date, lat, lon):
+    obs = ephem.Observer()
+    obs.lat, obs.lon = lat, lon.lstrip("-")  # longitudes are stored east-positive
+    obs.date = date
+    obs.horizon = "-18"
+    return obs.next_setting(ephem.Sun(), use_center=True)
+'''
+
+case(
+    "pytest-pyephem-dusk-longitude-sign-dropped", "test:unit", R87_IMG_PY,
+    ["python -m pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"^E\s+AssertionError: assert \d+\.\d+ < 5$", r"^FAILED tests/test_twilight\.py::test_dusk_at_la_silla_in_december"],
+        "pytest 9.2, PyEphem 4.2 (PyPI)",
+        "the twilight helper strips the minus sign from the western longitude, putting La Silla in Asia; astronomical dusk comes out hours early and the test fails"),
+    files={"src/twilight.py": R87_TWILIGHT, "tests/test_twilight.py": R87_SUNSET_TEST, "pytest.ini": "[pytest]\npythonpath = src\n"},
+    env=r87(), project=r87p("night-planner"), stage="test", **ROUND87,
+)
+
+R87_MATCHRATE = '''"""Gate: the astrometric solution must match >= 95% of bright detections to the reference catalogue."""
+import sys
+
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+
+det = Table.read("data/detections.ecsv")
+ref = Table.read("data/refcat.csv", format="ascii.csv")
+c_det = SkyCoord(det["ra"], det["dec"], unit="deg")
+c_ref = SkyCoord(ref["ra"], ref["dec"], unit=(u.hourangle, u.deg))
+idx, sep, _ = c_det.match_to_catalog_sky(c_ref)
+ok = sep < 1.0 * u.arcsec
+rate = 100.0 * ok.sum() / len(det)
+print(f"median separation {sep.arcsec.mean():.2f} arcsec")
+if rate < 95.0:
+    print(f"crossmatch-gate: {rate:.1f}% of {len(det)} detections matched within 1.0 arcsec (threshold 95%)")
+    sys.exit(1)
+print(f"crossmatch-gate: {rate:.1f}% matched")
+'''
+
+case(
+    "crossmatch-gate-refcat-ra-degrees-read-as-hours", "check:astrometry", R87_IMG_PY,
+    ["python scripts/match_gate.py"],
+    lab("test_assertion", [r"crossmatch-gate: 0\.0% of 4 detections matched within 1\.0 arcsec \(threshold 95%\)"],
+        "astropy 8.0 (PyPI), a Python gate script",
+        "the reference extract stores RA in degrees but the gate reads it with unit hourangle; no detection matches and the gate exits 1",
+        accept=["other"]),
+    files={"scripts/match_gate.py": R87_MATCHRATE, "data/detections.ecsv": R87_DET_ECSV,
+           "data/refcat.csv": "source_id,ra,dec\n1909811762871042432,339.26713,34.41593\n1909811762871042560,339.27104,34.42016\n1909811767166009600,339.25892,34.40809\n1909811767166009728,339.28131,34.41205\n"},
+    env=r87(), project=r87p("transient-survey"), stage="test", **ROUND87,
+)
+
+case(
+    "heasoft-ftverify-not-in-image-command-not-found", "verify:fits", R87_IMG_PY,
+    ["mkdir -p out", "python scripts/mkframes.py out/flat_g.fits", "ftverify infile=out/flat_g.fits prhead=no testdata=yes"],
+    lab("other", [r"ftverify: command not found"],
+        "bash, astropy 8.0",
+        "the verify job calls HEASoft's ftverify, which the python image does not have (HEASoft is not installed, only astropy); the command is not found",
+        accept=["dependency_install"]),
+    files={"scripts/mkframes.py": R87_MKFITS},
+    env=r87(), project=r87p("flatfields"), stage="test", **ROUND87,
+)
+
+case(
+    "archive-download-credentials-rejected-401", "fetch:raw-frames", R87_IMG_ASTRO,
+    ["mkdir -p raw", "echo \"fetching night 2026-12-07 from $ARCHIVE_URL as $ARCHIVE_USER\"",
+     "curl -fsS -u \"$ARCHIVE_USER:$ARCHIVE_TOKEN\" -o raw/manifest.json \"$ARCHIVE_URL/api/v2/nights/2026-12-07/manifest\"",
+     "python -c \"import json; print(len(json.load(open('raw/manifest.json'))['frames']), 'frames')\""],
+    lab("permission_or_secret", [r"curl: \(22\) The requested URL returned error: 401"],
+        "curl 7.88 against a loopback archive answering 401 (HTTP Basic)",
+        "the observatory archive's token in the CI variables was rotated; the archive answers 401 to the raw-frame manifest request",
+        accept=["network_or_flaky"]),
+    files={}, env=r87(ARCHIVE_URL="http://127.0.0.1:{PORT_401}", ARCHIVE_USER="ci-reduce", ARCHIVE_TOKEN="glpat-expired-0000"),
+    project=r87p("frame-calibration"), stage="fetch", **ROUND87,
+)
+
+case(
+    "pipefail-grep-naxis3-on-2d-frames-exits-silently", "reduce:cube-check", R87_IMG_PY,
+    ["mkdir -p frames", "python scripts/mkframes.py frames/ha_001.fits frames/ha_002.fits",
+     "fitsheader -k NAXIS1 -k NAXIS2 frames/ha_001.fits",
+     "nspec=$(fitsheader -k NAXIS3 frames/*.fits | grep NAXIS3 | awk '{print $3}' | sort -u)",
+     "echo \"spectral planes: $nspec\""],
+    lab("other", [r"^\$ nspec=\$\(fitsheader -k NAXIS3 frames/\*\.fits \| grep NAXIS3", r"WARNING: frames/ha_00\d\.fits \(HDU 0\): Keyword NAXIS3 not found"],
+        "astropy 8.0 fitsheader, grep, bash `set -eo pipefail`",
+        "the cube check expects NAXIS3 in each frame; the frames are 2-D, fitsheader only warns that NAXIS3 is not found, grep exits 1 and under pipefail the assignment ends the job without a message",
+        echo_decisive=True),
+    files={"scripts/mkframes.py": R87_MKFITS},
+    env=r87(), project=r87p("halpha-cubes"), stage="build", **ROUND87,
+)
+
+R87_CATWRITE = '''"""Writes the merged source catalogue."""
+import numpy as np
+from astropy.table import Table
+
+t = Table({"id": np.arange(3), "ra": [10.1, 10.2, 10.3], "dec": [-5.0, -5.1, -5.2]})
+t.write("out/catalog.fits")
+print("wrote out/catalog.fits")
+'''
+
+case(
+    "astropy-table-write-catalog-exists-without-overwrite", "catalog:merge", R87_IMG_PY,
+    ["mkdir -p out", "cp -r cache/out/. out/ && ls -l out/", "python scripts/write_catalog.py"],
+    lab("other", [r"OSError: File out/catalog\.fits already exists\. If you mean to replace it then use the argument \"overwrite=True\""],
+        "astropy 8.0 Table (PyPI)",
+        "the job restores out/ from the previous pipeline's cache, and the catalogue writer calls Table.write without overwrite=True; astropy refuses to replace the file"),
+    files={"scripts/write_catalog.py": R87_CATWRITE, "cache/out/catalog.fits": "SIMPLE  =                    T" + " " * 50 + "END" + " " * 2797},
+    env=r87(), project=r87p("source-catalog"), stage="build", **ROUND87,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+R87_SKYFIELD_EPH = '''"""Fetches the planetary ephemeris from the team mirror and computes tonight's Moon position."""
+import os
+
+from skyfield.api import Loader
+
+load = Loader("ephem-cache")
+url = os.environ["EPHEM_MIRROR"] + "/jpl/de421.bsp"
+print("downloading", url, flush=True)
+eph = load(url)
+ts = load.timescale(builtin=True)
+earth, moon = eph["earth"], eph["moon"]
+print(earth.at(ts.utc(2026, 12, 8)).observe(moon).radec())
+'''
+
+case(
+    "skyfield-de421-mirror-503-service-unavailable", "ephemeris:fetch", R87_IMG_PY,
+    ["python -c 'import skyfield; print(\"skyfield\", skyfield.__version__)'", "mkdir -p ephem-cache", "python scripts/moon.py"],
+    lab("network_or_flaky", [r"HTTP Error 503: Service Unavailable"],
+        "skyfield 1.55 (PyPI) against a loopback mirror answering 503",
+        "the team's ephemeris mirror answers 503 Service Unavailable; skyfield cannot download de421.bsp",
+        accept=["infrastructure"], infra=True),
+    files={"scripts/moon.py": R87_SKYFIELD_EPH}, env=r87(EPHEM_MIRROR="http://127.0.0.1:{PORT_503}"),
+    project=r87p("lunar-occultations"), stage="fetch", **ROUND87,
+)
+
+R87_IERS = '''"""Refreshes the IERS-A Earth orientation table used for the pointing model."""
+import os
+
+from astropy.utils.data import download_file
+
+url = os.environ["IERS_A_URL"]
+print("fetching", url, flush=True)
+path = download_file(url, cache=False, show_progress=False, timeout=20)
+print("saved", path)
+'''
+
+case(
+    "astropy-iers-a-refresh-dns-name-not-resolved", "pointing:iers", R87_IMG_PY,
+    ["python scripts/refresh_iers.py"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -\d+\] (Name or service not known|Temporary failure in name resolution)"],
+        "astropy 8.0 download_file (PyPI)",
+        "the IERS data centre mirror's host name does not resolve from the runner; astropy's download_file fails",
+        accept=["infrastructure"], infra=True),
+    files={"scripts/refresh_iers.py": R87_IERS}, env=r87(IERS_A_URL="https://iers-mirror.ingen.invalid/products/finals2000A.all"),
+    project=r87p("pointing-model"), stage="build", **ROUND87,
+)
+
+case(
+    "wget-gaia-chunk-catalogue-server-connection-refused", "catalog:fetch", R87_IMG_ASTRO,
+    ["mkdir -p refcat", "for hp in 1187 1188; do wget --tries=2 --waitretry=1 -O \"refcat/gaia_hp$hp.fits\" \"$CATALOG_URL/gaia-dr3/hp6/$hp.fits\"; done"],
+    lab("network_or_flaky", [r"failed: Connection refused\."],
+        "GNU Wget 1.21 against a loopback catalogue-server address where nothing listens",
+        "the internal catalogue server is down (connection refused); wget retries and gives up on the first HEALPix chunk",
+        accept=["infrastructure"], infra=True),
+    files={}, env=r87(CATALOG_URL="http://127.0.0.1:{PORT_DEAD}"), project=r87p("astrometry"), stage="fetch", **ROUND87,
+)
+
+case(
+    "wget-ephemeris-kernel-host-certificate-expired", "ephemeris:fetch", R87_IMG_ASTRO,
+    ["mkdir -p kernels", "wget -nv --ca-certificate=\"$KERNEL_CA\" -O kernels/de440s.bsp \"$KERNEL_HOST/kernels/spk/de440s.bsp\""],
+    lab("network_or_flaky", [r"ERROR: The certificate of .127\.0\.0\.1. has expired\.", r"^The certificate has expired$"],
+        "GNU Wget 1.21 against a loopback HTTPS host whose certificate has expired",
+        "the kernel mirror's TLS certificate expired; wget refuses to download the ephemeris kernel",
+        accept=["infrastructure"], infra=True),
+    files={}, env=r87(KERNEL_HOST="https://127.0.0.1:{PORT_EXPIRED}", KERNEL_CA="{R10_CA_FILE}"),
+    project=r87p("lunar-occultations"), stage="fetch", **ROUND87,
+)
+
+R87_TLE = '''"""Refreshes the satellite TLEs used to flag trails in tonight's frames."""
+import os
+
+from skyfield.api import Loader
+
+load = Loader("tle-cache")
+url = os.environ["TLE_API"] + "/NORAD/elements/gp.php?GROUP=starlink&FORMAT=tle"
+print("GET", url, flush=True)
+sats = load.tle_file(url, filename="starlink.tle", reload=True)
+print(len(sats), "satellites")
+'''
+
+case(
+    "skyfield-tle-refresh-429-too-many-requests", "trails:tle", R87_IMG_PY,
+    ["mkdir -p tle-cache", "python scripts/refresh_tle.py"],
+    lab("network_or_flaky", [r"HTTP Error 429: Too Many Requests"],
+        "skyfield 1.55 (PyPI) against a loopback TLE API answering 429 with Retry-After",
+        "the TLE provider rate-limits the runner's address (429, Retry-After: 60); nothing in the repository changed",
+        infra=True),
+    files={"scripts/refresh_tle.py": R87_TLE}, env=r87(TLE_API="http://127.0.0.1:{PORT_429}"),
+    project=r87p("satellite-trails"), stage="fetch", **ROUND87,
+)
+
+R87_STACK = '''"""Median-stacks the dithered frames into the deep mosaic."""
+import numpy as np
+from astropy.io import fits
+
+rng = np.random.default_rng(3)
+for band in ("g", "r", "i"):
+    mosaic = rng.normal(0.0, 1.0, (1024, 1024)).astype("f4")
+    out = f"scratch/mosaic_{band}.fits"
+    print("writing", out, f"({mosaic.nbytes // 1024} KiB)", flush=True)
+    fits.PrimaryHDU(mosaic).writeto(out, overwrite=True)
+'''
+
+case(
+    "astropy-mosaic-write-scratch-volume-no-space", "reduce:mosaic", R87_IMG_PY,
+    ["df -h scratch | tail -1", "python scripts/stack.py"],
+    lab("infrastructure", [r"OSError: Not enough space on disk: requested 4194304, available 0"],
+        "astropy 8.0, numpy 2.4; the runner's scratch volume (a 6 MiB tmpfs here) is full",
+        "the runner's scratch volume fills while the second band's mosaic is written; astropy's writeto reports not enough space on disk",
+        accept=["other"], infra=True),
+    files={"scripts/stack.py": R87_STACK}, tmpfs=("scratch", "6m"), env=r87(),
+    project=r87p("deep-mosaic"), stage="build", **ROUND87,
+)
+
+R87_HANG = '''"""Pulls the nightly JPL Horizons-style ephemeris for the comet targets."""
+import os
+import urllib.request
+
+api = os.environ["HORIZONS_URL"]
+for target in ("C/2026 A1", "12P"):
+    q = urllib.request.quote(target)
+    url = f"{api}/api/horizons.api?format=text&COMMAND='{q}'&EPHEM_TYPE=OBSERVER&START_TIME=2026-12-08&STOP_TIME=2026-12-09&STEP_SIZE=10m"
+    print("query", target, flush=True)
+    with urllib.request.urlopen(url) as r:
+        open(f"ephem/{q}.txt", "wb").write(r.read())
+'''
+
+case(
+    "comet-ephemeris-api-hangs-job-timeout", "ephemeris:comets", R87_IMG_PY,
+    ["mkdir -p ephem", "python scripts/comet_ephem.py"],
+    lab("timeout_or_oom", [r"^query C/2026 A1$"],
+        "Python 3.11 urllib (no timeout) against a loopback ephemeris API that accepts and never answers; the runner's job timeout",
+        "the ephemeris service accepts the connection and never answers; urlopen has no timeout and the job runs into the 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={"scripts/comet_ephem.py": R87_HANG}, env=r87(HORIZONS_URL="http://127.0.0.1:{PORT_BLACKHOLE}"),
+    job_timeout=10, duration=3600, timeout_text="1h0m0s", project=r87p("comet-watch"), stage="fetch", **ROUND87,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+R87_MAKE = '''FRAMES := $(wildcard raw/*.fits)
+
+.PHONY: all verify
+all: out/master_flat.fits verify
+
+out/master_flat.fits: $(FRAMES)
+\t@mkdir -p out
+\t-python scripts/master_flat.py $^
+
+verify:
+\tfitsverify -q out/master_flat.fits
+'''
+
+R87_FLAT = '''"""Normalised master flat from the twilight flats."""
+import sys
+
+import numpy as np
+from astropy.io import fits
+
+frames = []
+for path in sys.argv[1:]:
+    with fits.open(path) as hdul:
+        data = hdul[0].data / hdul[0].header["EXPOSURE"]
+        frames.append(data)
+flat = np.median(frames, axis=0)
+fits.PrimaryHDU((flat / np.median(flat)).astype("f4")).writeto("out/master_flat.fits", overwrite=True)
+'''
+
+case(
+    "make-ignored-master-flat-keyerror-then-fitsverify-no-file", "calib:flats", R87_IMG_ASTRO,
+    ["mkdir -p raw", "python scripts/mkframes.py raw/flat_r_01.fits raw/flat_r_02.fits", "make"],
+    lab("other", [r"KeyError: \"Keyword 'EXPOSURE' not found\.\""],
+        "GNU make 4.3 (`-` prefix), astropy 8.0, fitsverify 4.20",
+        "the master-flat script reads an EXPOSURE keyword the frames carry as EXPTIME; make ignores its failure (`-`), no flat is written and fitsverify then fails on the missing file"),
+    files={"Makefile": R87_MAKE, "scripts/master_flat.py": R87_FLAT, "scripts/mkframes.py": R87_MKFITS},
+    env=r87(), project=r87p("flatfields"), stage="build", **ROUND87,
+)
+
+R87_COMPRESS = '''"""Tile-compresses the night's products for the archive and checks the result opens."""
+import glob
+import subprocess
+
+from astropy.io import fits
+
+for path in sorted(glob.glob("products/*.fits")):
+    subprocess.run(["fpack", "-D", "-Y", path])
+for path in sorted(glob.glob("products/*.fits")):
+    with fits.open(path + ".fz") as hdul:
+        print(path + ".fz", hdul[1].header["ZCMPTYPE"])
+'''
+
+case(
+    "fpack-unchecked-on-html-error-page-then-fz-missing", "archive:compress", R87_IMG_ASTRO,
+    ["mkdir -p products", "python scripts/mkframes.py products/ngc7331_r.fits",
+     "cp fixtures/download-error.html products/ngc7331_g.fits", "ls -l products", "python scripts/compress.py"],
+    lab("other", [r"ffopen could not interpret primary array header of file", r"FITSIO status = 108: error reading from FITS file"],
+        "fpack (CFITSIO 4.2, Debian libcfitsio-bin), astropy 8.0",
+        "the g-band product is an HTML error page saved under a .fits name by an earlier download; fpack fails on it, the script does not check fpack's exit status (subprocess.run without check) and the later astropy open of the .fz fails"),
+    files={"scripts/mkframes.py": R87_MKFITS, "scripts/compress.py": R87_COMPRESS,
+           "fixtures/download-error.html": "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n"},
+    env=r87(), project=r87p("night-products"), stage="deploy", **ROUND87,
+)
+
+R87_STAMP = '''"""Adds the airmass at mid-exposure to each frame's header."""
+import math
+import sys
+
+from astropy.io import fits
+
+for path in sys.argv[1:]:
+    with fits.open(path, mode="update") as hdul:
+        h = hdul[0].header
+        h["AIRMASS"] = round(1.0 / math.cos(math.radians(90.0 - h["ALT_MID"])), 3)
+        print(path, "AIRMASS", h["AIRMASS"])
+'''
+
+R87_EXTINCT = '''"""Gate: every science frame must carry AIRMASS for the extinction correction."""
+import sys
+
+from astropy.io import fits
+
+missing = [p for p in sys.argv[1:] if "AIRMASS" not in fits.getheader(p)]
+for p in missing:
+    print(f"extinction-check: {p} has no AIRMASS keyword")
+sys.exit(1 if missing else 0)
+'''
+
+case(
+    "airmass-stamp-or-true-keyerror-then-extinction-gate", "reduce:extinction", R87_IMG_PY,
+    ["mkdir -p sci", "python scripts/mkframes.py sci/ngc7331_r_001.fits sci/ngc7331_r_002.fits",
+     "python scripts/stamp_airmass.py sci/*.fits || true",
+     "python scripts/check_extinction.py sci/*.fits"],
+    lab("other", [r"KeyError: \"Keyword 'ALT_MID' not found\.\""],
+        "astropy 8.0 (PyPI), Python",
+        "the airmass stamper reads ALT_MID, which the acquisition software no longer writes; its KeyError is swallowed by `|| true` and the extinction gate then fails on frames without AIRMASS"),
+    files={"scripts/mkframes.py": R87_MKFITS, "scripts/stamp_airmass.py": R87_STAMP, "scripts/check_extinction.py": R87_EXTINCT},
+    env=r87(), project=r87p("zeropoints"), stage="build", **ROUND87,
+)
+
+R87_XM_LOG = '''"""Loads the reference catalogue chunks, cross-matches and checks the match count."""
+import glob
+import logging
+import sys
+
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Table, vstack
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("xmatch")
+
+chunks = []
+for path in sorted(glob.glob("refcat/*.csv")):
+    try:
+        chunks.append(Table.read(path, format="ascii.csv", fast_reader="force"))
+        log.info("loaded %s (%d rows)", path, len(chunks[-1]))
+    except Exception as exc:
+        log.warning("skipping %s: %s", path, exc)
+ref = vstack(chunks) if chunks else Table(names=["ra", "dec"])
+det = Table.read("data/detections.ecsv")
+log.info("%d reference stars, %d detections", len(ref), len(det))
+c_ref = SkyCoord(ref["ra"], ref["dec"], unit="deg")
+idx, sep, _ = SkyCoord(det["ra"], det["dec"], unit="deg").match_to_catalog_sky(c_ref)
+n = int((sep < 1 * u.arcsec).sum())
+assert n >= 3, f"only {n} of {len(det)} detections matched the reference catalogue"
+'''
+
+case(
+    "crossmatch-refcat-chunk-parse-warning-then-empty-match", "check:crossmatch", R87_IMG_PY,
+    ["python scripts/xmatch.py"],
+    lab("other", [r"WARNING xmatch: skipping refcat/gaia_hp1187\.csv: "],
+        "astropy 8.0 Table (PyPI), Python logging",
+        "the only reference chunk has a row with an extra field (a quoted name lost its quotes); the loader logs a warning and skips it, and the cross-match then fails on an empty catalogue",
+        accept=["test_assertion"]),
+    files={"scripts/xmatch.py": R87_XM_LOG, "data/detections.ecsv": R87_DET_ECSV,
+           "refcat/gaia_hp1187.csv": "source_id,ra,dec,name\n1909811762871042432,339.26713,34.41593,HD 213558\n1909811762871042560,339.27104,34.42016,TYC 2738-1021-1, var\n1909811767166009600,339.25892,34.40809,\n"},
+    env=r87(), project=r87p("transient-survey"), stage="test", **ROUND87,
+)
+
+R87_PLAN = '''"""Writes tonight's observing plan as JSON for the telescope control system."""
+import json
+
+import ephem
+
+site = ephem.Observer()
+site.lat, site.lon, site.elevation = "28.7606", "-17.8816", 2396
+site.date = "2026/12/08 18:00"
+plan = []
+for line in open("targets.edb"):
+    body = ephem.readdb(line.strip())
+    body.compute(site)
+    plan.append({"name": body.name, "transit": str(site.next_transit(body))})
+json.dump(plan, open("out/plan.json", "w"), indent=1)
+'''
+
+case(
+    "pyephem-readdb-bad-line-set-plus-e-then-plan-missing", "plan:tonight", R87_IMG_PY,
+    ["mkdir -p out",
+     "set +e\npython scripts/plan.py\npython -c \"import json; p=json.load(open('out/plan.json')); print(len(p), 'targets planned')\"\nrc=$?\nset -e\nexit $rc"],
+    lab("other", [r"ValueError: .*Unknown type 7 for Comet 12P;e"],
+        "PyEphem 4.2 (PyPI), Python",
+        "the comet's line in the XEphem database has a `;` where the `,` after its name belongs, so its type field reads 7; ephem.readdb raises, the job runs with `set +e`, no plan is written and the plan check then fails on the missing file"),
+    files={"scripts/plan.py": R87_PLAN,
+           "targets.edb": "M31,f|G,0:42:44.3,41:16:09,4.4,2000\nNGC 891,f|G,2:22:33.4,42:20:57,10.8,2000\nComet 12P;e,74.19,255.86,199.03,17.15,0.0,0.9546\n"},
+    env=r87(), project=r87p("night-planner"), stage="build", **ROUND87,
+)
