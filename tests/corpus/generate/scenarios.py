@@ -56908,7 +56908,7 @@ case(
     "fab-drc-service-poll-hangs-job-timeout", "fab:remote-drc", R88_IMG_FAB,
     ["echo \"submitting gerbers to $DRC_SERVICE\"",
      "for f in gerbers/*.gbr; do echo \"upload: $f\"; curl -sS -F \"layer=@$f\" \"$DRC_SERVICE/api/v1/drc\"; done"],
-    lab("timeout_or_oom", [r"^submitting gerbers to http://127\.0\.0\.1:\d+$"],
+    lab("timeout_or_oom", [r"^submitting gerbers to http://127\.0\.0\.1:\d+$", r"^upload: gerbers/env-sensor-B_Cu\.gbr$"],
         "curl 7.88 against a loopback DRC service that accepts and never answers; the runner's job timeout",
         "the board house's remote DRC service accepts the upload and never answers; curl has no timeout and the job runs into the 1h limit",
         accept=["network_or_flaky", "infrastructure"], infra=True),
