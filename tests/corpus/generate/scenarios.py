@@ -57957,3 +57957,670 @@ case(
            "targets.edb": "M31,f|G,0:42:44.3,41:16:09,4.4,2000\nNGC 891,f|G,2:22:33.4,42:20:57,10.8,2000\nComet 12P;e,74.19,255.86,199.03,17.15,0.0,0.9546\n"},
     env=r87(), project=r87p("night-planner"), stage="build", **ROUND87,
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 88: electronics and circuit design jobs (ngspice batch simulations and their netlists,
+# PySpice and skidl from PyPI, KiCad netlist and BOM checks with kinparse (Debian's KiCad is 6.0,
+# which has no kicad-cli), Gerber checks with gerbv and gerbonara, and the scripts that check
+# simulation results against limits).
+ROUND88 = dict(round=88)
+R88_IMG_SPICE = "registry.octan.dev/ci/spice-sim:39-bookworm"
+R88_IMG_PY = "python:3.11-bookworm"
+R88_IMG_FAB = "registry.octan.dev/ci/pcb-fab-tools:bookworm"
+
+
+def r88(**kw):
+    e = {"PATH": "/tmp/diag88/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+         "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONDONTWRITEBYTECODE": "1",
+         "NGSPICE_LIBRARY_PATH": "/usr/lib/x86_64-linux-gnu/libngspice.so.0"}
+    e.update(kw)
+    return e
+
+
+def r88p(name):
+    return "octan/" + name
+
+
+R88_RC_LPF = """* anti-alias filter, 1k / 100n
+V1 in 0 DC 0 AC 1
+R1 in out 1k
+C1 out 0 100n
+.save v(out)
+.ac dec 20 10 1meg
+.meas ac f3db WHEN vm(out)=0.70711
+.end
+"""
+
+R88_CHECK_LIMITS = '''import json
+import re
+import sys
+
+limits = json.load(open("limits.json"))
+measured = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"^\\s*(\\w+)\\s+=\\s+([-+0-9.eE]+)", line)
+    if m:
+        measured[m.group(1).lower()] = float(m.group(2))
+bad = 0
+for name, lim in limits.items():
+    value = measured[name]
+    ok = lim["min"] <= value <= lim["max"]
+    print(f"{'PASS' if ok else 'FAIL'} {name} = {value:.4g} (limits {lim['min']:.4g} .. {lim['max']:.4g})")
+    bad += not ok
+if bad:
+    print(f"check_limits: {bad} measurement(s) outside limits")
+    sys.exit(1)
+print("check_limits: all measurements within limits")
+'''
+
+# ---- plain failures --------------------------------------------------------------------------
+
+case(
+    "ngspice-clamp-diode-model-name-not-defined", "sim:input-protection", R88_IMG_SPICE,
+    ["ngspice --version | head -2", "mkdir -p out", "ngspice -b -o out/clamp.log sims/clamp.cir || { cat out/clamp.log; exit 1; }"],
+    lab("compile_error", [r"warning, can't find model 'd1n4148x'", r"could not find a valid modelname"],
+        "ngspice 39 (batch mode)",
+        "the input clamp's netlist names the diode model D1N4148X, but the model card defines D1N4148; ngspice cannot bind the device and stops"),
+    files={"sims/clamp.cir": """* ADC input clamp
+V1 in 0 PULSE(-2 7 0 10n 10n 5u 10u)
+R1 in out 1k
+D1 out vref D1N4148X
+D2 0 out D1N4148
+V2 vref 0 3.3
+.model D1N4148 D(IS=2.52n RS=0.568 N=1.752 CJO=4p M=0.4 TT=20n BV=100 IBV=100u)
+.tran 10n 20u
+.end
+"""},
+    env=r88(), project=r88p("adc-frontend"), stage="test", **ROUND88,
+)
+
+case(
+    "ngspice-opamp-vendor-model-include-missing", "sim:preamp", R88_IMG_SPICE,
+    ["ls models/", "ngspice -b sims/preamp.cir"],
+    lab("other", [r"Error: Could not find include file models/opa1612\.lib"],
+        "ngspice 39 (batch mode)",
+        "the preamp netlist includes models/opa1612.lib, which was never committed (only the TL072 model is in models/); ngspice cannot read the include and exits 1",
+        accept=["compile_error"]),
+    files={"models/tl072.lib": "* TL072 placeholder macro model\n.subckt TL072 1 2 3 4 5\nE1 5 0 1 2 100k\n.ends\n",
+           "sims/preamp.cir": """* mic preamp, gain 40 dB
+.include models/opa1612.lib
+V1 vcc 0 15
+V2 vee 0 -15
+V3 in 0 DC 0 AC 10m
+R1 in inp 100
+X1 inp fb vcc vee out OPA1612
+R2 out fb 10k
+R3 fb 0 100
+.ac dec 10 10 100k
+.end
+"""},
+    env=r88(), project=r88p("mic-preamp"), stage="test", **ROUND88,
+)
+
+case(
+    "ngspice-gate-driver-subcircuit-too-many-nodes", "sim:gate-drive", R88_IMG_SPICE,
+    ["ngspice -b sims/halfbridge.cir > out.log 2>&1 || status=$?; cat out.log; exit ${status:-0}"],
+    lab("compile_error", [r"Too many parameters for subcircuit type \"gatedrv\" \(instance: xx1\)"],
+        "ngspice 39 (batch mode)",
+        "the half-bridge instantiates the gatedrv subcircuit with five nodes, but the .subckt declares three; ngspice refuses the instance",
+        accept=["other"]),
+    files={"sims/halfbridge.cir": """* half-bridge gate drive
+.subckt gatedrv in out vcc
+R1 in out 10
+C1 out 0 1n
+.ends
+V1 vcc 0 12
+V2 pwm 0 PULSE(0 5 0 5n 5n 2u 5u)
+X1 pwm gate vcc 0 sw gatedrv
+R2 gate 0 10k
+.tran 5n 20u
+.end
+"""},
+    env=r88(), project=r88p("motor-inverter"), stage="test", **ROUND88,
+)
+
+case(
+    "ngspice-resistor-unknown-wattage-parameter", "sim:lpf-ac", R88_IMG_SPICE,
+    ["ngspice -b sims/lpf.cir"],
+    lab("compile_error", [r"^\s*unknown parameter \(wattage\)"],
+        "ngspice 39 (batch mode)",
+        "a BOM-driven edit added wattage=0.25 to R1's line; ngspice's resistor has no such parameter and the netlist is rejected"),
+    files={"sims/lpf.cir": """* output low-pass
+V1 in 0 DC 0 AC 1
+R1 in out 1k tc=0.001 wattage=0.25
+C1 out 0 10n
+.ac dec 10 10 1meg
+.end
+"""},
+    env=r88(), project=r88p("dac-output-stage"), stage="test", **ROUND88,
+)
+
+case(
+    "sim-limits-check-filter-corner-out-of-range", "verify:filter-limits", R88_IMG_SPICE,
+    ["mkdir -p out", "ngspice -b sims/lpf.cir | tee out/lpf.out", "python3 ci/check_limits.py out/lpf.out"],
+    lab("test_assertion", [r"^FAIL f3db = 1592 \(limits 1800 \.\. 2200\)", r"^check_limits: 1 measurement\(s\) outside limits"],
+        "ngspice 39 (batch, .meas), Python 3.11 limits checker",
+        "the capacitor was changed from 82n to 100n; the filter's -3 dB corner is now 1.59 kHz and falls below the 1.8 kHz lower limit"),
+    files={"sims/lpf.cir": R88_RC_LPF, "ci/check_limits.py": R88_CHECK_LIMITS,
+           "limits.json": '{"f3db": {"min": 1800, "max": 2200}}\n'},
+    env=r88(), project=r88p("adc-frontend"), stage="test", **ROUND88,
+)
+
+R88_PYSPICE_TEST = '''from PySpice.Spice.Netlist import Circuit
+from PySpice.Unit import u_V, u_kOhm
+
+
+def divider(r_top, r_bottom):
+    c = Circuit("feedback divider")
+    c.V("supply", "vout", c.gnd, 5 @ u_V)
+    c.R("top", "vout", "fb", r_top @ u_kOhm)
+    c.R("bottom", "fb", c.gnd, r_bottom @ u_kOhm)
+    return c
+
+
+def test_feedback_node_is_0v8_at_5v():
+    op = divider(51, 10).simulator().operating_point()
+    v_fb = float(op["fb"][0])
+    assert abs(v_fb - 0.8) < 0.01, f"feedback node at {v_fb:.4f} V"
+'''
+
+case(
+    "pyspice-buck-feedback-divider-assertion", "test:pyspice", R88_IMG_PY,
+    ["python -c 'import PySpice; print(\"PySpice\", PySpice.__version__)'", "pytest -q -p no:cacheprovider tests/"],
+    lab("test_assertion", [r"AssertionError: feedback node at 0\.8197 V", r"^FAILED tests/test_divider\.py::test_feedback_node_is_0v8_at_5v"],
+        "PySpice 1.5 with libngspice 39 (shared), pytest 9",
+        "the top feedback resistor was changed to 51k; the buck's feedback node now sits at 0.82 V at 5 V out and the test's 10 mV tolerance fails"),
+    files={"tests/test_divider.py": R88_PYSPICE_TEST},
+    env=r88(), project=r88p("buck-5v"), stage="test", **ROUND88,
+)
+
+case(
+    "pyspice-libngspice-shared-library-not-found", "test:pyspice", R88_IMG_PY,
+    ["pytest -q -p no:cacheprovider tests/"],
+    lab("other", [r"OSError: cannot load library 'libngspice\.so': libngspice\.so: cannot open shared object file: No such file or directory"],
+        "PySpice 1.5, pytest 9; the image has only libngspice.so.0 (Debian's libngspice0), no libngspice.so",
+        "PySpice loads libngspice.so by default; the image ships only the versioned libngspice.so.0 and the job does not set NGSPICE_LIBRARY_PATH, so the simulator cannot be loaded",
+        accept=["dependency_install"]),
+    files={"tests/test_divider.py": R88_PYSPICE_TEST.replace("51 @", "51 @").replace("divider(51, 10)", "divider(52.5, 10)")},
+    env={k: v for k, v in r88().items() if k != "NGSPICE_LIBRARY_PATH"}, project=r88p("buck-5v"), stage="test", **ROUND88,
+)
+
+case(
+    "skidl-kicad-device-symbol-library-not-found", "netlist:generate", R88_IMG_PY,
+    ["mkdir -p build", "python hw/sensor_board.py"],
+    lab("other", [r"FileNotFoundError: Can't open file: Device\."],
+        "skidl 3.0.0 (PyPI); no KiCad symbol libraries in the image",
+        "the skidl script pulls R and C from KiCad's Device library, but the image has no KiCad symbol libraries and KICAD_SYMBOL_DIR is not set; skidl cannot open the library",
+        accept=["dependency_install"]),
+    files={"hw/sensor_board.py": '''from skidl import Net, Part, generate_netlist
+
+vcc, gnd, sda = Net("VCC"), Net("GND"), Net("SDA")
+pullup = Part("Device", "R", value="4k7", footprint="Resistor_SMD:R_0603_1608Metric")
+decoupling = Part("Device", "C", value="100n", footprint="Capacitor_SMD:C_0402_1005Metric")
+vcc & pullup & sda
+vcc & decoupling & gnd
+generate_netlist(file_="build/sensor_board.net")
+'''},
+    env=r88(), project=r88p("env-sensor"), stage="build", **ROUND88,
+)
+
+case(
+    "skidl-erc-two-regulator-outputs-shorted", "netlist:erc", R88_IMG_PY,
+    ["mkdir -p build", "python hw/power_tree.py 2>&1 | tee build/erc.log",
+     "if grep -q '^ERC ERROR' build/erc.log; then echo \"erc gate: $(grep -c '^ERC ERROR' build/erc.log) ERC error(s), failing\"; exit 1; fi"],
+    lab("lint_failure", [r"^ERC ERROR: .*POWER-OUT.*POWER-OUT", r"^erc gate: \d+ ERC error"],
+        "skidl 3.0.0 (PyPI, SKiDL-native parts)",
+        "the power tree ties the 3V3 and 1V8 regulators' outputs to the same net; skidl's ERC reports a power-out conflict and the script's gate fails the job",
+        accept=["test_assertion"]),
+    files={"hw/power_tree.py": '''from skidl import ERC, SKIDL, TEMPLATE, Net, Part, Pin
+
+ldo = Part(name="LDO", tool=SKIDL, dest=TEMPLATE, ref_prefix="U", pins=[
+    Pin(num=1, name="IN", func=Pin.types.PWRIN),
+    Pin(num=2, name="GND", func=Pin.types.PWRIN),
+    Pin(num=3, name="OUT", func=Pin.types.PWROUT)])
+vin, gnd, v3v3 = Net("VIN"), Net("GND"), Net("V3V3")
+u3v3, u1v8 = ldo(), ldo()
+for u in (u3v3, u1v8):
+    u["IN"] += vin
+    u["GND"] += gnd
+u3v3["OUT"] += v3v3
+u1v8["OUT"] += v3v3
+ERC()
+'''},
+    env=r88(), project=r88p("fpga-carrier"), stage="test", **ROUND88,
+)
+
+R88_NETLIST = '''(export (version "E")
+  (design (source "/builds/octan/{p}/hw/{p}.kicad_sch") (date "2026-12-01") (tool "Eeschema 8.0.6"))
+  (components
+    (comp (ref "C1") (value "100n") (footprint "Capacitor_SMD:C_0402_1005Metric")
+      (fields (field (name "MPN") "GRM155R71C104KA88D")))
+    (comp (ref "R1") (value "10k") (footprint "Resistor_SMD:R_0402_1005Metric")
+      (fields (field (name "MPN") "RC0402FR-0710KL")))
+    (comp (ref "R3") (value "330R") (footprint "Resistor_SMD:R_0402_1005Metric")
+      (fields (field (name "Footprint") "")))
+    (comp (ref "U1") (value "TPS7A2033") (footprint "Package_SON:X2SON-4")
+      (fields (field (name "MPN") "TPS7A2033PDQNR"))))
+  (nets
+    (net (code "1") (name "GND") (node (ref "C1") (pin "2")) (node (ref "U1") (pin "2")))
+    (net (code "2") (name "VCC") (node (ref "C1") (pin "1")) (node (ref "R1") (pin "1")) (node (ref "U1") (pin "1")))))
+'''
+
+R88_BOM_CHECK = '''import sys
+
+import kinparse
+
+nl = kinparse.parse_netlist(sys.argv[1])
+missing = []
+for comp in nl.parts:
+    fields = {f.name: f.value for f in comp.fields}
+    if not fields.get("MPN"):
+        missing.append(comp.ref)
+        print(f"bom-check: {comp.ref} ({comp.value}, {comp.footprint}) has no MPN field")
+print(f"bom-check: {len(nl.parts)} components, {len(missing)} without MPN")
+sys.exit(1 if missing else 0)
+'''
+
+case(
+    "kicad-netlist-bom-component-missing-mpn", "bom:check", R88_IMG_PY,
+    ["python ci/bom_check.py hw/led-driver.net"],
+    lab("lint_failure", [r"^bom-check: R3 \(330R, Resistor_SMD:R_0402_1005Metric\) has no MPN field"],
+        "kinparse 1.2.4 (PyPI) reading a KiCad 8 netlist export, Python BOM gate",
+        "the new current-sense resistor R3 has no MPN field in the schematic; the BOM gate refuses a board with an unorderable part",
+        accept=["test_assertion"]),
+    files={"hw/led-driver.net": R88_NETLIST.format(p="led-driver"), "ci/bom_check.py": R88_BOM_CHECK},
+    env=r88(), project=r88p("led-driver"), stage="test", **ROUND88,
+)
+
+case(
+    "kinparse-netlist-truncated-parse-exception", "bom:check", R88_IMG_PY,
+    ["wc -c hw/led-driver.net", "python ci/bom_check.py hw/led-driver.net"],
+    lab("other", [r"^pyparsing\.exceptions\.ParseException: "],
+        "kinparse 1.2.4 (PyPI), pyparsing",
+        "the committed netlist export was cut off after the components list (a failed LFS-less copy); kinparse's grammar cannot parse it",
+        accept=["compile_error"]),
+    files={"hw/led-driver.net": R88_NETLIST.format(p="led-driver").split("  (nets")[0], "ci/bom_check.py": R88_BOM_CHECK},
+    env=r88(), project=r88p("led-driver"), stage="test", **ROUND88,
+)
+
+case(
+    "kicad-cli-not-installed-erc-job", "kicad:erc", R88_IMG_FAB,
+    ["echo \"running ERC on hw/motor-ctrl.kicad_sch\"", "kicad-cli sch erc --severity-error --exit-code-violations -o build/erc.rpt hw/motor-ctrl.kicad_sch"],
+    lab("other", [r"kicad-cli: command not found"],
+        "bash; the fab-tools image has gerbv and ngspice but no KiCad 7+ (Debian bookworm's KiCad 6.0 has no kicad-cli)",
+        "the ERC job calls kicad-cli, which the image does not contain; the command is not found",
+        accept=["dependency_install"]),
+    files={"hw/motor-ctrl.kicad_sch": "(kicad_sch (version 20231120) (generator \"eeschema\"))\n"},
+    env=r88(), project=r88p("motor-ctrl"), stage="test", **ROUND88,
+)
+
+case(
+    "gerbonara-copper-layer-undefined-aperture", "fab:gerber-validate", R88_IMG_FAB,
+    ["ls gerbers/", "python ci/validate_gerbers.py gerbers/*.gbr"],
+    lab("other", [r"SyntaxError: gerbers/sensor-F_Cu\.gbr:\d+ \"D11\": Tried to access undefined aperture 11"],
+        "gerbonara 1.5.0 (PyPI)",
+        "the hand-patched front copper layer selects aperture D11, which no %ADD11 defines; gerbonara's parser rejects the file",
+        accept=["compile_error"]),
+    files={"ci/validate_gerbers.py": '''import sys
+
+from gerbonara import GerberFile
+
+for path in sys.argv[1:]:
+    g = GerberFile.open(path)
+    print(f"{path}: {len(g.objects)} objects, bbox {g.bounding_box()}")
+''',
+           "gerbers/sensor-Edge_Cuts.gbr": "G04 outline*\n%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.100000*%\nD10*\nX0Y0D02*\nX20000000Y0D01*\nX20000000Y15000000D01*\nX0Y15000000D01*\nX0Y0D01*\nM02*\n",
+           "gerbers/sensor-F_Cu.gbr": "G04 front copper*\n%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.250000*%\nD10*\nX1000000Y1000000D02*\nX5000000Y1000000D01*\nD11*\nX5000000Y4000000D03*\nM02*\n"},
+    env=r88(), project=r88p("env-sensor"), stage="test", **ROUND88,
+)
+
+case(
+    "ruff-undefined-name-in-montecarlo-script", "lint:python", R88_IMG_PY,
+    ["ruff --version", "ruff check --output-format concise sims/"],
+    lab("lint_failure", [r"sims/montecarlo\.py:\d+:\d+: F821 Undefined name `tolerance`"],
+        "ruff 0.17.6 (PyPI)",
+        "the Monte Carlo driver uses `tolerance` after the parameter was renamed to `tol`; ruff's F821 fails the lint job"),
+    files={"sims/montecarlo.py": '''import random
+
+
+def perturb(values, tol=0.01, runs=200):
+    out = []
+    for _ in range(runs):
+        out.append({k: v * random.uniform(1 - tolerance, 1 + tol) for k, v in values.items()})
+    return out
+''', "pyproject.toml": "[tool.ruff]\nline-length = 100\n"},
+    env=r88(), project=r88p("adc-frontend"), stage="lint", **ROUND88,
+)
+
+case(
+    "limits-checker-python-syntax-error", "verify:limits", R88_IMG_SPICE,
+    ["mkdir -p out", "ngspice -b sims/lpf.cir > out/lpf.out", "python3 ci/check_limits.py out/lpf.out"],
+    lab("compile_error", [r"^SyntaxError: ", r"ci/check_limits\.py\", line 1[0-9]"],
+        "ngspice 39, Python 3.11",
+        "a merge left an unbalanced parenthesis in the limits checker; Python cannot compile it"),
+    files={"sims/lpf.cir": R88_RC_LPF.replace("100n", "82n"),
+           "ci/check_limits.py": R88_CHECK_LIMITS.replace("ok = lim[\"min\"] <= value <= lim[\"max\"]", "ok = (lim[\"min\"] <= value <= lim[\"max\"]"),
+           "limits.json": '{"f3db": {"min": 1800, "max": 2200}}\n'},
+    env=r88(), project=r88p("adc-frontend"), stage="test", **ROUND88,
+)
+
+case(
+    "limits-json-schema-missing-max-bound", "verify:limits-schema", R88_IMG_PY,
+    ["python ci/validate_limits.py limits.json"],
+    lab("other", [r"jsonschema\.exceptions\.ValidationError: 'max' is a required property"],
+        "jsonschema 4.26 (PyPI)",
+        "the new ripple limit in limits.json has only a min bound; the limits schema requires both and the validation step fails",
+        accept=["test_assertion"]),
+    files={"ci/validate_limits.py": '''import json
+import sys
+
+import jsonschema
+
+schema = {
+    "type": "object",
+    "additionalProperties": {
+        "type": "object",
+        "required": ["min", "max", "unit"],
+        "properties": {"min": {"type": "number"}, "max": {"type": "number"}, "unit": {"type": "string"}},
+    },
+}
+limits = json.load(open(sys.argv[1]))
+jsonschema.validate(limits, schema)
+print(f"{sys.argv[1]}: {len(limits)} limits ok")
+''', "limits.json": '{\n  "f3db": {"min": 1800, "max": 2200, "unit": "Hz"},\n  "ripple_pp": {"min": 0, "unit": "mV"}\n}\n'},
+    env=r88(), project=r88p("buck-5v"), stage="test", **ROUND88,
+)
+
+case(
+    "pip-pyspice-unreleased-version-pin", "setup:sim-deps", R88_IMG_PY,
+    ["python -m venv .venv", ".venv/bin/pip install -q -r requirements-sim.txt"],
+    lab("dependency_install", [r"ERROR: Could not find a version that satisfies the requirement PySpice==1\.6\.2", r"ERROR: No matching distribution found for PySpice==1\.6\.2"],
+        "pip 23.2 (Python 3.11 venv), PyPI",
+        "requirements-sim.txt pins PySpice==1.6.2, a version that was never released (the latest is 1.5)"),
+    files={"requirements-sim.txt": "numpy>=1.26\nPySpice==1.6.2\n"},
+    env=r88(), project=r88p("buck-5v"), stage="setup", **ROUND88,
+)
+
+case(
+    "run-sims-wrapper-script-not-executable", "sim:all", R88_IMG_SPICE,
+    ["ls -l scripts/", "./scripts/run_sims.sh sims/*.cir"],
+    lab("permission_or_secret", [r"scripts/run_sims\.sh: Permission denied"],
+        "bash 5.2",
+        "the new wrapper script was committed without the executable bit (mode 100644); bash cannot execute it (exit 126)",
+        accept=["other"]),
+    files={"scripts/run_sims.sh": "#!/bin/sh\nfor f in \"$@\"; do ngspice -b \"$f\"; done\n", "sims/lpf.cir": R88_RC_LPF},
+    env=r88(), project=r88p("adc-frontend"), stage="test", **ROUND88,
+)
+
+case(
+    "sim-sweep-config-yaml-bad-indentation", "sim:corner-sweep", R88_IMG_PY,
+    ["python ci/sweep.py sweep.yaml"],
+    lab("other", [r"yaml\.(scanner\.ScannerError|parser\.ParserError): ", r"in \"sweep\.yaml\", line \d+, column \d+"],
+        "PyYAML 6 (PyPI)",
+        "the corner-sweep configuration has a temperature list indented one space off; PyYAML cannot parse it and the sweep never starts"),
+    files={"ci/sweep.py": '''import sys
+
+import yaml
+
+cfg = yaml.safe_load(open(sys.argv[1]))
+for corner in cfg["corners"]:
+    print(corner)
+''', "sweep.yaml": "netlist: sims/lpf.cir\ncorners:\n  - name: cold\n    temp: -40\n  - name: hot\n     temp: 85\n    vdd: 3.0\n"},
+    env=r88(), project=r88p("adc-frontend"), stage="test", **ROUND88,
+)
+
+case(
+    "limits-checker-keyerror-renamed-measurement", "verify:ripple", R88_IMG_SPICE,
+    ["mkdir -p out", "ngspice -b sims/lpf.cir > out/lpf.out", "python3 ci/check_limits.py out/lpf.out"],
+    lab("other", [r"^KeyError: 'f_corner'"],
+        "ngspice 39 (batch, .meas), Python 3.11 limits checker",
+        "limits.json was updated to name the measurement f_corner while the netlist's .meas still calls it f3db; the checker's lookup raises KeyError",
+        accept=["test_assertion"]),
+    files={"sims/lpf.cir": R88_RC_LPF.replace("100n", "82n"), "ci/check_limits.py": R88_CHECK_LIMITS,
+           "limits.json": '{"f_corner": {"min": 1800, "max": 2200}}\n'},
+    env=r88(), project=r88p("adc-frontend"), stage="test", **ROUND88,
+)
+
+# ---- infra / flaky ---------------------------------------------------------------------------
+
+case(
+    "pip-sim-deps-mirror-503-service-unavailable", "setup:sim-deps", R88_IMG_PY,
+    ["python -m venv .venv", "cat requirements-sim.txt",
+     ".venv/bin/pip install --retries 1 --timeout 10 -r requirements-sim.txt"],
+    lab("network_or_flaky", [r"Max retries exceeded with url: /pypi/packages/PySpice-1\.5\.post3-py2\.py3-none-any\.whl \(Caused by ResponseError\('too many 503 error responses'\)\)"],
+        "pip 23.2 (Python 3.11 venv) against a loopback artifact store answering 503",
+        "the internal artifact store that serves the team's patched PySpice wheel answers 503 Service Unavailable; pip retries once and gives up",
+        accept=["dependency_install", "infrastructure"], infra=True),
+    files={"requirements-sim.txt": "PySpice @ http://127.0.0.1:{PORT_503}/pypi/packages/PySpice-1.5.post3-py2.py3-none-any.whl\n"},
+    setup="sed -i \"s/{PORT_503}/$PORT_503/\" requirements-sim.txt", env=r88(),
+    project=r88p("buck-5v"), stage="setup", **ROUND88,
+)
+
+case(
+    "vendor-spice-model-download-connect-timeout", "sim:setup-models", R88_IMG_SPICE,
+    ["mkdir -p models", "echo \"fetching vendor models from $MODELS_URL\"",
+     "curl -fsS --max-time 8 -o models/lmr51430.lib \"$MODELS_URL/spice/lmr51430/LMR51430_TRANS.lib\"",
+     "ngspice -b sims/buck.cir"],
+    lab("network_or_flaky", [r"curl: \(28\) Operation timed out after \d+ milliseconds with 0 bytes received"],
+        "curl 7.88 against a loopback model host that accepts and never answers",
+        "the vendor-model cache host accepts the connection but sends nothing; curl's 8 s limit expires before the regulator model arrives",
+        infra=True),
+    files={"sims/buck.cir": "* buck\n.include models/lmr51430.lib\n.end\n"},
+    env=r88(MODELS_URL="http://127.0.0.1:{PORT_BLACKHOLE}"), project=r88p("buck-5v"), stage="test", **ROUND88,
+)
+
+case(
+    "parts-stock-api-dns-resolution-failure", "bom:availability", R88_IMG_PY,
+    ["python ci/stock_check.py"],
+    lab("network_or_flaky", [r"urlopen error \[Errno -\d+\] (Name or service not known|Temporary failure in name resolution)"],
+        "Python 3.11 urllib",
+        "the distributor stock API's host name does not resolve from the runner; the availability check fails before any part is looked up",
+        accept=["infrastructure"], infra=True),
+    files={"ci/stock_check.py": '''import json
+import os
+import urllib.request
+
+api = os.environ["STOCK_API"]
+for mpn in ("TPS7A2033PDQNR", "GRM155R71C104KA88D", "RC0402FR-0710KL"):
+    url = f"{api}/v1/stock?mpn={mpn}"
+    print("GET", url, flush=True)
+    stock = json.load(urllib.request.urlopen(url, timeout=20))
+    print(mpn, stock["quantity"])
+'''},
+    env=r88(STOCK_API="https://parts-api.octan-supply.invalid"), project=r88p("led-driver"), stage="test", **ROUND88,
+)
+
+case(
+    "bom-pricing-api-429-too-many-requests", "bom:pricing", R88_IMG_FAB,
+    ["mkdir -p out", "for mpn in $(cut -d, -f2 bom.csv | tail -n +2); do echo \"price: $mpn\"; curl -fsS \"$PRICING_API/v2/parts?mpn=$mpn\" >> out/prices.jsonl; done"],
+    lab("network_or_flaky", [r"curl: \(22\) The requested URL returned error: 429"],
+        "curl 7.88 against a loopback pricing API answering 429",
+        "the distributor pricing API rate-limits the runner (429 Too Many Requests) on the first lookup; the BOM did not change",
+        infra=True),
+    files={"bom.csv": "ref,mpn,qty\nU1,TPS7A2033PDQNR,1\nC1,GRM155R71C104KA88D,4\n"},
+    env=r88(PRICING_API="http://127.0.0.1:{PORT_429}"), project=r88p("led-driver"), stage="test", **ROUND88,
+)
+
+case(
+    "fab-quote-upload-tls-certificate-expired", "fab:quote", R88_IMG_FAB,
+    ["mkdir -p dist", "tar czf dist/gerbers.tgz gerbers", "python ci/request_quote.py dist/gerbers.tgz"],
+    lab("network_or_flaky", [r"certificate verify failed: certificate has expired"],
+        "Python 3.11 urllib against a loopback HTTPS host whose certificate has expired",
+        "the board house's quote API serves an expired TLS certificate; the upload is refused at the handshake",
+        accept=["infrastructure"], infra=True),
+    files={"gerbers/env-sensor-F_Cu.gbr": "G04 front copper*\n%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.250000*%\nD10*\nX1000000Y1000000D02*\nX5000000Y1000000D01*\nM02*\n",
+           "ci/request_quote.py": '''import os
+import ssl
+import sys
+import urllib.request
+
+ctx = ssl.create_default_context(cafile=os.environ["FAB_CA"])
+data = open(sys.argv[1], "rb").read()
+req = urllib.request.Request(os.environ["FAB_API"] + "/api/quote?layers=2&qty=10", data=data,
+                             headers={"Content-Type": "application/gzip"}, method="POST")
+print(f"uploading {sys.argv[1]} ({len(data)} bytes)", flush=True)
+print(urllib.request.urlopen(req, context=ctx, timeout=20).read().decode())
+'''},
+    env=r88(FAB_API="https://127.0.0.1:{PORT_EXPIRED}", FAB_CA="{R10_CA_FILE}"),
+    project=r88p("env-sensor"), stage="deploy", **ROUND88,
+)
+
+case(
+    "ngspice-transient-rawfile-scratch-volume-full", "sim:load-step", R88_IMG_SPICE,
+    ["df -h out | tail -1", "ngspice -b -r out/loadstep.raw sims/loadstep.cir", "gzip -k out/loadstep.raw", "ls -l out/"],
+    lab("infrastructure", [r"Warning: rawfile write error !!", r"gzip: out/loadstep\.raw\.gz: No space left on device"],
+        "ngspice 39 (batch, -r rawfile), gzip; the runner's scratch volume (a 256 KiB tmpfs here) is full",
+        "the runner's scratch volume fills while ngspice writes the transient rawfile; ngspice warns and exits 0, and gzip then fails with ENOSPC",
+        accept=["other"], infra=True),
+    files={"sims/loadstep.cir": "* LDO load step\nV1 in 0 5\nR1 in out 1\nC1 out 0 10u\nI1 out 0 PWL(0 0 10m 0 10.001m 0.5)\n.tran 100n 20m\n.end\n"},
+    tmpfs=("out", "256k"), env=r88(), project=r88p("ldo-3v3"), stage="test", **ROUND88,
+)
+
+case(
+    "fab-drc-service-poll-hangs-job-timeout", "fab:remote-drc", R88_IMG_FAB,
+    ["echo \"submitting gerbers to $DRC_SERVICE\"",
+     "for f in gerbers/*.gbr; do echo \"upload: $f\"; curl -sS -F \"layer=@$f\" \"$DRC_SERVICE/api/v1/drc\"; done"],
+    lab("timeout_or_oom", [r"^submitting gerbers to http://127\.0\.0\.1:\d+$", r"^upload: gerbers/env-sensor-B_Cu\.gbr$"],
+        "curl 7.88 against a loopback DRC service that accepts and never answers; the runner's job timeout",
+        "the board house's remote DRC service accepts the upload and never answers; curl has no timeout and the job runs into the 1h limit",
+        accept=["network_or_flaky", "infrastructure"], infra=True),
+    files={"gerbers/env-sensor-F_Cu.gbr": "G04 front copper*\n%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.250000*%\nD10*\nX1000000Y1000000D02*\nX5000000Y1000000D01*\nM02*\n",
+           "gerbers/env-sensor-B_Cu.gbr": "G04 back copper*\n%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.250000*%\nD10*\nX1000000Y2000000D02*\nX5000000Y2000000D01*\nM02*\n"},
+    env=r88(DRC_SERVICE="http://127.0.0.1:{PORT_BLACKHOLE}"), job_timeout=10, duration=3600, timeout_text="1h0m0s",
+    project=r88p("env-sensor"), stage="test", **ROUND88,
+)
+
+# ---- cascades --------------------------------------------------------------------------------
+
+R88_LDO_CIR = """* LDO dropout check
+.include models/tps7a20.lib
+V1 in 0 DC 3.5
+XU1 in 0 out TPS7A20
+R1 out 0 11
+.save v(out)
+.op
+.end
+"""
+
+case(
+    "ngspice-missing-include-or-true-then-limits-keyerror", "verify:ldo-dropout", R88_IMG_SPICE,
+    ["mkdir -p out", "ngspice -b sims/ldo.cir > out/ldo.out || true", "python3 ci/check_limits.py out/ldo.out"],
+    lab("other", [r"Error: Could not find include file models/tps7a20\.lib"],
+        "ngspice 39 (batch), Python 3.11 limits checker",
+        "the LDO netlist includes models/tps7a20.lib, which is not in the repository; ngspice fails but `|| true` lets the job go on, and the limits checker then raises KeyError on the measurement that was never made",
+        accept=["compile_error"]),
+    files={"sims/ldo.cir": R88_LDO_CIR, "ci/check_limits.py": R88_CHECK_LIMITS,
+           "limits.json": '{"vout": {"min": 3.25, "max": 3.35}}\n'},
+    env=r88(), project=r88p("ldo-3v3"), stage="test", **ROUND88,
+)
+
+R88_MAKEFILE = '''NETLISTS := $(wildcard sims/*.cir)
+OUTS := $(patsubst sims/%.cir,out/%.out,$(NETLISTS))
+
+.PHONY: all check
+all: $(OUTS) check
+
+out/%.out: sims/%.cir
+\t@mkdir -p out
+\t-ngspice -b $< > $@
+
+check: $(OUTS)
+\tcat $(OUTS) > out/all.out
+\tpython3 ci/check_limits.py out/all.out
+'''
+
+case(
+    "make-ignored-ngspice-unknown-subckt-then-limits-keyerror", "sim:regression", R88_IMG_SPICE,
+    ["make"],
+    lab("compile_error", [r"Error: unknown subckt: x2 "],
+        "GNU make 4.3 (`-` prefix), ngspice 39, Python 3.11 limits checker",
+        "the boost netlist instantiates LM5113, whose subcircuit is not defined or included; make ignores ngspice's failure (`-`) and the limits check then fails on the missing boost measurement",
+        accept=["other"]),
+    files={"Makefile": R88_MAKEFILE,
+           "sims/lpf.cir": R88_RC_LPF.replace("100n", "82n"),
+           "sims/boost.cir": "* boost gate drive\nV1 in 0 5\nV2 pwm 0 PULSE(0 5 0 5n 5n 2u 5u)\nX2 pwm sw LM5113\nR2 sw 0 1k\n.save v(sw)\n.tran 10n 50u\n.meas tran vsw_max MAX v(sw)\n.end\n",
+           "ci/check_limits.py": R88_CHECK_LIMITS,
+           "limits.json": '{"f3db": {"min": 1800, "max": 2200}, "vsw_max": {"min": 4.5, "max": 5.5}}\n'},
+    env=r88(), project=r88p("motor-inverter"), stage="test", **ROUND88,
+)
+
+case(
+    "gerbv-layer-file-not-found-continues-then-blank-render-check", "fab:render-check", R88_IMG_FAB,
+    ["mkdir -p render",
+     "for layer in F.Cu B.Cu Edge.Cuts; do gerbv -x png -D 300 -o \"render/$layer.png\" \"gerbers/env-sensor-$layer.gbr\"; done",
+     "python3 ci/check_renders.py render/*.png"],
+    lab("other", [r"Trying to open \"/builds/octan/env-sensor/gerbers/env-sensor-F\.Cu\.gbr\": No such file or directory"],
+        "gerbv 2.9.6, Python render check",
+        "the job names the layers F.Cu/B.Cu (KiCad's layer names), but the plotted files use F_Cu/B_Cu; gerbv logs that it cannot open them, still writes blank PNGs and exits 0, and the render check then fails on the empty images"),
+    files={"gerbers/env-sensor-F_Cu.gbr": "G04 front copper*\n%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.250000*%\nD10*\nX1000000Y1000000D02*\nX5000000Y1000000D01*\nM02*\n",
+           "gerbers/env-sensor-B_Cu.gbr": "G04 back copper*\n%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.250000*%\nD10*\nX1000000Y2000000D02*\nX5000000Y2000000D01*\nM02*\n",
+           "gerbers/env-sensor-Edge.Cuts.gbr": "G04 outline*\n%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.100000*%\nD10*\nX0Y0D02*\nX20000000Y0D01*\nX20000000Y15000000D01*\nX0Y15000000D01*\nX0Y0D01*\nM02*\n",
+           "ci/check_renders.py": '''import os
+import sys
+
+bad = [p for p in sys.argv[1:] if os.path.getsize(p) < 200]
+for p in sys.argv[1:]:
+    print(f"{p}: {os.path.getsize(p)} bytes")
+if bad:
+    print("render check: blank renders: " + ", ".join(bad))
+    sys.exit(1)
+'''},
+    env=r88(), project=r88p("env-sensor"), stage="test", **ROUND88,
+)
+
+case(
+    "skidl-script-nameerror-set-plus-e-then-bom-no-netlist", "netlist:bom", R88_IMG_PY,
+    ["mkdir -p build",
+     "set +e\npython hw/power_tree.py\npython ci/bom_check.py build/power_tree.net\nrc=$?\nset -e\nexit $rc"],
+    lab("other", [r"NameError: name 'Nett' is not defined"],
+        "skidl 3.0.0, kinparse 1.2.4 (PyPI)",
+        "the skidl script misspells Net as Nett; it stops before writing the netlist, the job's `set +e` goes on, and the BOM check then fails on the missing netlist file",
+        accept=["compile_error"]),
+    files={"hw/power_tree.py": '''from skidl import SKIDL, TEMPLATE, Net, Part, Pin, generate_netlist
+
+ldo = Part(name="LDO", tool=SKIDL, dest=TEMPLATE, ref_prefix="U", pins=[
+    Pin(num=1, name="IN", func=Pin.types.PWRIN),
+    Pin(num=2, name="GND", func=Pin.types.PWRIN),
+    Pin(num=3, name="OUT", func=Pin.types.PWROUT)])
+vin, gnd, v3v3 = Net("VIN"), Nett("GND"), Net("V3V3")
+u1 = ldo()
+u1["IN"] += vin
+u1["GND"] += gnd
+u1["OUT"] += v3v3
+generate_netlist(file_="build/power_tree.net")
+''', "ci/bom_check.py": R88_BOM_CHECK},
+    env=r88(), project=r88p("fpga-carrier"), stage="build", **ROUND88,
+)
+
+case(
+    "unchecked-ngspice-subprocess-undefined-model-then-parse-typeerror", "sim:mosfet-switch", R88_IMG_PY,
+    ["python ci/run_sims.py sims/loadswitch.cir"],
+    lab("compile_error", [r"warning, can't find model 'si2301x'", r"could not find a valid modelname"],
+        "Python 3.11 driver (subprocess.run without check), ngspice 39",
+        "the load switch netlist names the MOSFET model si2301x, which the .model card calls si2301; ngspice fails, the driver does not check its exit status, and its result parser then crashes on the missing measurement",
+        accept=["other"]),
+    files={"ci/run_sims.py": '''import re
+import subprocess
+import sys
+
+for netlist in sys.argv[1:]:
+    proc = subprocess.run(["ngspice", "-b", netlist], capture_output=True, text=True)
+    sys.stdout.write(proc.stdout)
+    sys.stdout.write(proc.stderr)
+    m = re.search(r"^ton\\s+=\\s+(\\S+)", proc.stdout, re.M)
+    ton = float(m.group(1)) if m else None
+    print(f"{netlist}: turn-on time {ton * 1e6:.2f} us")
+''', "sims/loadswitch.cir": """* P-MOSFET load switch
+V1 vin 0 3.3
+V2 en 0 PULSE(3.3 0 10u 1u 1u 100u 200u)
+M1 out en vin vin si2301x
+R1 out 0 33
+C1 out 0 10u
+.model si2301 PMOS(VTO=-0.7 KP=4 LAMBDA=0.01)
+.tran 100n 100u
+.meas tran ton TRIG v(en) VAL=1.65 FALL=1 TARG v(out) VAL=2.97 RISE=1
+.end
+"""},
+    env=r88(), project=r88p("power-switch"), stage="test", **ROUND88,
+)
