@@ -56759,7 +56759,7 @@ case(
      "setpriv --reuid=65534 --regid=65534 --clear-groups python scripts/histograms.py"],
     lab("permission_or_secret", [r"PermissionError: \[Errno 13\] Permission denied: 'public/histograms/bell\.json'"],
         "Python 3.11; the job runs as an unprivileged user (setpriv) on a read-only output directory",
-        "the report step writes histograms into public/histograms, which an earlier step made read-only; the unprivileged job user cannot create files there",
+        "the report step writes histograms into public/histograms, which the job's previous command made read-only (0555); the unprivileged job user cannot create files there",
         accept=["other"]),
     files={"scripts/histograms.py": '''import json
 
