@@ -5,14 +5,16 @@
 //! how strongly. Patterns are matched with one multi-pattern pass per line; captures run only on
 //! the lines that matched.
 
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use std::borrow::Cow;
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AcMatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet, meta};
+use regex_syntax::hir::{Hir, HirKind};
 
 use super::boilerplate::is_runner_boilerplate;
 use super::gate::{self, Gate};
@@ -1318,19 +1320,20 @@ pub(crate) struct RuleSet {
     gated: bool,
 }
 
+/// A rule's pattern parsed as the sets read it (ASCII classes, bytes).
+fn parsed(ri: usize) -> Hir {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(RULES[ri].pattern)
+        .unwrap_or_else(|e| unreachable!("constant rule {}: {e}", RULES[ri].id))
+}
+
 /// Each rule's literals (`None`: the rule is searched on every line), from its pattern.
 static LITERALS: LazyLock<Vec<Option<Vec<Vec<u8>>>>> = LazyLock::new(|| {
-    RULES
-        .iter()
-        .map(|r| {
-            let hir = regex_syntax::ParserBuilder::new()
-                .unicode(false)
-                .utf8(false)
-                .build()
-                .parse(r.pattern)
-                .unwrap_or_else(|e| unreachable!("constant rule {}: {e}", r.id));
-            gate::required_literals(&hir)
-        })
+    (0..RULES.len())
+        .map(|ri| gate::required_literals(&parsed(ri)))
         .collect()
 });
 
@@ -1377,11 +1380,11 @@ fn rule_sets(ways: usize) -> Vec<RuleSet> {
 /// (`^test .* \.\.\. FAILED$`, a path then `: error`) combine: on a real 3 MB CI log one
 /// set built 10 MiB of states in ~350 ms before it had matched much, four sets (round-robin, so
 /// no set holds all of one tool's rules) built 5 MiB in ~140 ms, and more sets gained little.
-/// Once built, though, one set scans a line once and four scan it four times (7 against 26 ms
-/// per pass over those 3 MB): a log big enough to be split across threads
-/// ([`PARALLEL_LINES`]) pays the states once and the scans many times, so it gets one set.
+/// A small log gets the split sets; a big one is read literal first ([`LiteralFirst`]). One
+/// set of every rule, ungated, is what both are checked against in the tests.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Sets {
+    #[cfg(test)]
     One,
     Split,
 }
@@ -1392,8 +1395,8 @@ pub(crate) enum Sets {
 /// fewer lines: 0.13-0.14 s with 220 rules, against 0.15-0.16 ungated in the same runs.
 const SPLIT_INTO: usize = 6;
 
-/// A big log's one set searches every line: once its lazy DFA has its states, it reads a line
-/// about as fast as the gate would (a 200 MB log took 3.5 s gated against 3.3 ungated).
+/// Every rule in one ungated set: the reference the faster ways are compared with in tests.
+#[cfg(test)]
 static ONE: LazyLock<Vec<RuleSet>> = LazyLock::new(|| {
     let rules: Vec<usize> = (0..RULES.len()).collect();
     vec![RuleSet {
@@ -1406,19 +1409,230 @@ static ONE: LazyLock<Vec<RuleSet>> = LazyLock::new(|| {
 static SPLIT: LazyLock<Vec<RuleSet>> = LazyLock::new(|| rule_sets(SPLIT_INTO));
 
 impl Sets {
-    fn for_lines(n: usize) -> Sets {
-        if n < PARALLEL_LINES {
-            Sets::Split
-        } else {
-            Sets::One
-        }
-    }
-
     fn get(self) -> &'static [RuleSet] {
         match self {
+            #[cfg(test)]
             Sets::One => &ONE,
             Sets::Split => &SPLIT,
         }
+    }
+}
+
+/// A big log's rules, literal first. One set of all ~500 rules is fast on a line once its lazy
+/// DFA has the states that line needs, but a real 200 MB trace made it build 26 MiB of them,
+/// which took longer than scanning all the rest of the log (1.2 s of the 2.9 s of its
+/// diagnosis, on one thread before the other could start from them). Here nothing is built per
+/// log: one Aho-Corasick pass finds which literals a line holds, only the rules' alternatives
+/// that need one of those are tried, each as its own regex (compiled the first time), and the
+/// few rules with no literal run as one small set on every line. The work grows with what a
+/// line could match, not with the number of rules.
+struct LiteralFirst {
+    /// Every distinct literal of the gated rules' alternatives, ASCII case ignored.
+    literals: AhoCorasick,
+    /// For each literal, the alternatives (indices in `branches`) that cannot match without
+    /// one of theirs: this one among them.
+    needed_by: Vec<Vec<usize>>,
+    branches: Vec<Branch>,
+    /// The rules with no literal every match holds.
+    open: RuleSet,
+}
+
+/// One top-level alternative of a gated rule (the whole pattern when it has none). A rule
+/// matches when one of its alternatives does, and each has literals of its own: tried apart,
+/// an alternative anchored at the line's start gives up at once on a long line another
+/// alternative's literal let through (a compiler command holding `error`, for a lint rule's
+/// `^\s*\d+:\d+\s+error` and its `✖ N problems`), and one with a literal prefix finds it
+/// with a substring search.
+struct Branch {
+    rule: usize,
+    hir: Hir,
+    re: OnceLock<meta::Regex>,
+}
+
+impl Branch {
+    fn is_match(&self, hay: &[u8]) -> bool {
+        self.re
+            .get_or_init(|| {
+                meta::Builder::new()
+                    .configure(meta::Config::new().utf8_empty(false))
+                    .build_from_hir(&self.hir)
+                    .unwrap_or_else(|e| unreachable!("constant rule {}: {e}", RULES[self.rule].id))
+            })
+            .is_match(Input::new(hay))
+    }
+}
+
+/// The literal-first matcher, built by the first big log and dropped with the warm caches
+/// ([`release_cache`]): its automaton is 19 MiB that a TUI, which reads a big log now and
+/// then (the log viewer's first-error scan), should not hold between two.
+static LITERAL_FIRST: Mutex<Option<Arc<LiteralFirst>>> = Mutex::new(None);
+
+fn literal_first() -> Arc<LiteralFirst> {
+    let mut kept = LITERAL_FIRST.lock().unwrap_or_else(|e| e.into_inner());
+    kept.get_or_insert_with(|| Arc::new(LiteralFirst::new()))
+        .clone()
+}
+
+impl LiteralFirst {
+    fn new() -> LiteralFirst {
+        let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut needed_by: Vec<Vec<usize>> = Vec::new();
+        let mut branches = Vec::new();
+        let mut open = Vec::new();
+        for (ri, rule_literals) in LITERALS.iter().enumerate() {
+            let Some(rule_literals) = rule_literals else {
+                open.push(ri);
+                continue;
+            };
+            let hir = parsed(ri);
+            let alternatives = match hir.kind() {
+                HirKind::Alternation(alts) => alts.clone(),
+                _ => vec![hir],
+            };
+            for alt in alternatives {
+                // The rule's own literals hold for each of its alternatives: the fallback when an
+                // alternative alone has none worth gating on.
+                let lits = gate::required_literals(&alt).unwrap_or_else(|| rule_literals.clone());
+                let b = branches.len();
+                branches.push(Branch {
+                    rule: ri,
+                    hir: alt,
+                    re: OnceLock::new(),
+                });
+                for lit in lits {
+                    let id = *index.entry(lit.to_ascii_lowercase()).or_insert_with(|| {
+                        literals.push(lit);
+                        needed_by.push(Vec::new());
+                        literals.len() - 1
+                    });
+                    if needed_by[id].last() != Some(&b) {
+                        needed_by[id].push(b);
+                    }
+                }
+            }
+        }
+        let literals = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(AcMatchKind::Standard)
+            // The DFA is the fastest to search: 19 MiB for ~2,800 literals, built once (with
+            // the rules' analysis, ~0.2 s of one core) by a log big enough to come here.
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&literals)
+            .unwrap_or_else(|e| unreachable!("literals from constant rule patterns: {e}"));
+        LiteralFirst {
+            literals,
+            needed_by,
+            branches,
+            open: RuleSet {
+                re: build_set(&open),
+                rules: open,
+                gated: false,
+            },
+        }
+    }
+}
+
+/// Which rules match a line.
+trait Matcher {
+    /// Pushes the index in `RULES` of every rule that matches `hay` (in any order).
+    fn matching(&mut self, hay: &[u8], matched: &mut Vec<usize>);
+}
+
+/// Some of the rule sets with their caches (a small log's way).
+struct SetMatcher<'a> {
+    sets: &'a [RuleSet],
+    caches: &'a mut [meta::Cache],
+    found: Vec<PatternSet>,
+}
+
+impl<'a> SetMatcher<'a> {
+    fn new(sets: &'a [RuleSet], caches: &'a mut [meta::Cache]) -> SetMatcher<'a> {
+        let found = sets
+            .iter()
+            .map(|s| PatternSet::new(s.re.pattern_len()))
+            .collect();
+        SetMatcher {
+            sets,
+            caches,
+            found,
+        }
+    }
+}
+
+impl Matcher for SetMatcher<'_> {
+    fn matching(&mut self, hay: &[u8], matched: &mut Vec<usize>) {
+        let input = Input::new(hay);
+        let mut admitted = None;
+        let sets = self.sets.iter().zip(self.caches.iter_mut());
+        for ((set, cache), found) in sets.zip(self.found.iter_mut()) {
+            found.clear();
+            if set.gated && !*admitted.get_or_insert_with(|| GATE.admits(hay)) {
+                continue;
+            }
+            set.re.which_overlapping_matches_with(cache, &input, found);
+            // `PatternSet::iter` walks every pattern's slot: most lines match none.
+            if !found.is_empty() {
+                matched.extend(found.iter().map(|p| set.rules[p.as_usize()]));
+            }
+        }
+    }
+}
+
+/// [`LiteralFirst`] on one thread: the open set's cache, and what this line has tried.
+struct LiteralMatcher {
+    lf: Arc<LiteralFirst>,
+    open_cache: meta::Cache,
+    found: PatternSet,
+    /// The line (counted from 1) on which each alternative was last tried.
+    tried_on: Vec<u32>,
+    /// The line on which each rule last matched: its other alternatives need no try.
+    matched_on: Vec<u32>,
+    line: u32,
+}
+
+impl LiteralMatcher {
+    fn new() -> LiteralMatcher {
+        let lf = literal_first();
+        LiteralMatcher {
+            open_cache: lf.open.re.create_cache(),
+            found: PatternSet::new(lf.open.re.pattern_len()),
+            tried_on: vec![0; lf.branches.len()],
+            matched_on: vec![0; RULES.len()],
+            line: 0,
+            lf,
+        }
+    }
+}
+
+impl Matcher for LiteralMatcher {
+    fn matching(&mut self, hay: &[u8], matched: &mut Vec<usize>) {
+        let lf = &*self.lf;
+        self.line = self.line.checked_add(1).unwrap_or_else(|| {
+            self.tried_on.fill(0);
+            self.matched_on.fill(0);
+            1
+        });
+        let line = self.line;
+        for m in lf.literals.find_overlapping_iter(hay) {
+            for &b in &lf.needed_by[m.pattern().as_usize()] {
+                let branch = &lf.branches[b];
+                if self.tried_on[b] == line || self.matched_on[branch.rule] == line {
+                    continue;
+                }
+                self.tried_on[b] = line;
+                if branch.is_match(hay) {
+                    self.matched_on[branch.rule] = line;
+                    matched.push(branch.rule);
+                }
+            }
+        }
+        self.found.clear();
+        let input = Input::new(hay);
+        lf.open
+            .re
+            .which_overlapping_matches_with(&mut self.open_cache, &input, &mut self.found);
+        matched.extend(self.found.iter().map(|p| lf.open.rules[p.as_usize()]));
     }
 }
 
@@ -1466,9 +1680,11 @@ mod spare_cache {
     }
 }
 
-/// Drops the rule sets' warm caches (see `spare_cache`); the next log builds new ones.
+/// Drops the rule sets' warm caches (see `spare_cache`) and the literal-first matcher; the next
+/// log builds new ones.
 pub fn release_cache() {
     spare_cache::release();
+    *LITERAL_FIRST.lock().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
 /// Each rule's own regex (for captures), compiled the first time one of its lines matches:
@@ -1748,39 +1964,23 @@ pub(crate) const SETS_APART_LINES: usize = 4_000;
 /// Runs every rule over every line of the log.
 pub fn extract(log: &LogIndex) -> Extraction {
     let n = log.line_count();
-    let sets = Sets::for_lines(n);
     let mut hits = if n < SETS_APART_LINES {
-        extract_lines(log, 0..n, Some(false), sets).hits
+        extract_lines(log, 0..n, Some(false), Sets::Split).hits
     } else if n < PARALLEL_LINES {
         extract_sets_apart(log)
     } else {
+        // Literal first, in two halves on two threads: nothing is built per log that one half
+        // could have shared with the other.
         let mid = n / 2;
-        // The one set's lazy DFA spends most of a cold run building states, which two threads
-        // with a cache each would build twice: the first lines are scanned alone, and the
-        // second half starts from a copy of the cache they warmed.
-        let warm = (n / WARM_SHARE).min(mid);
-        let kinds = sets.get();
-        let mut caches = spare_cache::take(sets, kinds);
-        let warmed = scan_lines(log, 0..warm, Some(false), kinds, &mut caches);
-        let copy = caches.clone();
-        let (rest, second) = std::thread::scope(|s| {
-            let second = s.spawn(move || {
-                let mut copy = copy;
-                scan_lines(log, mid..n, None, kinds, &mut copy)
-            });
-            let rest = scan_lines(
-                log,
-                warm..mid,
-                Some(warmed.ends_in_echo),
-                kinds,
-                &mut caches,
-            );
-            (rest, second.join())
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| scan_lines(log, mid..n, None, &mut LiteralMatcher::new()));
+            let first = scan_lines(log, 0..mid, Some(false), &mut LiteralMatcher::new());
+            (first, second.join())
         });
-        spare_cache::give_back(sets, caches);
         // A half that panicked is run again here rather than lost.
-        let second = second.unwrap_or_else(|_| extract_lines(log, mid..n, None, sets));
-        join_halves(warmed.then(rest), second)
+        let second =
+            second.unwrap_or_else(|_| scan_lines(log, mid..n, None, &mut LiteralMatcher::new()));
+        join_halves(first, second)
     };
     finish(log, &mut hits);
     Extraction {
@@ -1892,6 +2092,18 @@ pub(crate) fn extract_one_pass(log: &LogIndex, sets: Sets) -> Extraction {
     }
 }
 
+/// [`extract`]'s big-log way (literal first) in one pass on one thread, whatever the size.
+#[cfg(test)]
+pub(crate) fn extract_literal_first(log: &LogIndex) -> Extraction {
+    let n = log.line_count();
+    let mut hits = scan_lines(log, 0..n, Some(false), &mut LiteralMatcher::new()).hits;
+    finish(log, &mut hits);
+    Extraction {
+        hits,
+        line_count: n,
+    }
+}
+
 /// Every line through half of the small log's rule sets on this thread and the other half on
 /// a second one, the hits merged as one pass over all the sets reports them: by line, then by
 /// rule.
@@ -1903,8 +2115,16 @@ fn extract_sets_apart(log: &LogIndex) -> Vec<Hit> {
     let (caches_a, caches_b) = caches.split_at_mut(mid);
     let lines = 0..log.line_count();
     let (a, b) = std::thread::scope(|s| {
-        let b = s.spawn(|| scan_lines(log, lines.clone(), Some(false), sets_b, caches_b));
-        let a = scan_lines(log, lines.clone(), Some(false), sets_a, caches_a);
+        let b = s.spawn(|| {
+            let mut m = SetMatcher::new(sets_b, caches_b);
+            scan_lines(log, lines.clone(), Some(false), &mut m)
+        });
+        let a = scan_lines(
+            log,
+            lines.clone(),
+            Some(false),
+            &mut SetMatcher::new(sets_a, caches_a),
+        );
         (a, b.join())
     });
     // A thread that panicked is run again here, with fresh caches, rather than lost.
@@ -1913,7 +2133,12 @@ fn extract_sets_apart(log: &LogIndex) -> Vec<Hit> {
             .iter_mut()
             .zip(sets_b)
             .for_each(|(c, s)| *c = s.re.create_cache());
-        scan_lines(log, lines, Some(false), sets_b, caches_b)
+        scan_lines(
+            log,
+            lines,
+            Some(false),
+            &mut SetMatcher::new(sets_b, caches_b),
+        )
     });
     spare_cache::give_back(Sets::Split, caches);
     merge_by_line_and_rule(a, b)
@@ -1949,21 +2174,6 @@ struct Part {
     undecided: usize,
 }
 
-/// The share of a big log's lines (one in this many) scanned alone first, to warm the cache
-/// the second half's thread starts from.
-pub(crate) const WARM_SHARE: usize = 16;
-
-impl Part {
-    /// This run followed by `next`, which started in the echo state this one ended in (so
-    /// none of its hits is undecided).
-    fn then(mut self, next: Part) -> Part {
-        self.hits.extend(next.hits);
-        self.rules.extend(next.rules);
-        self.ends_in_echo = next.ends_in_echo;
-        self
-    }
-}
-
 /// The second half's undecided hits, filtered with the first half's final echo state: exactly
 /// what one pass over both would have kept.
 fn join_halves(first: Part, second: Part) -> Vec<Hit> {
@@ -1989,23 +2199,23 @@ fn extract_lines(
 ) -> Part {
     let sets = kind.get();
     let mut caches = spare_cache::take(kind, sets);
-    let part = scan_lines(log, lines, echo_at_start, sets, &mut caches);
+    let part = scan_lines(
+        log,
+        lines,
+        echo_at_start,
+        &mut SetMatcher::new(sets, &mut caches),
+    );
     spare_cache::give_back(kind, caches);
     part
 }
 
-/// [`extract_lines`] with some of the sets and their caches.
+/// [`extract_lines`] with the rules `matcher` tries.
 fn scan_lines(
     log: &LogIndex,
     lines: std::ops::Range<usize>,
     echo_at_start: Option<bool>,
-    sets: &[RuleSet],
-    caches: &mut [meta::Cache],
+    matcher: &mut impl Matcher,
 ) -> Part {
-    let mut found: Vec<PatternSet> = sets
-        .iter()
-        .map(|s| PatternSet::new(s.re.pattern_len()))
-        .collect();
     // The rules that matched a line, in rule order (as one set reports them).
     let mut matched: Vec<usize> = Vec::new();
     let mut hits = Vec::new();
@@ -2039,19 +2249,7 @@ fn scan_lines(
         let hay = prefix_at_char_boundary(&clean, MATCH_PREFIX).as_bytes();
         // Most lines match nothing: the allocation-free tests first.
         matched.clear();
-        let input = Input::new(hay);
-        let mut admitted = None;
-        for ((set, cache), found) in sets.iter().zip(caches.iter_mut()).zip(found.iter_mut()) {
-            found.clear();
-            if set.gated && !*admitted.get_or_insert_with(|| GATE.admits(hay)) {
-                continue;
-            }
-            set.re.which_overlapping_matches_with(cache, &input, found);
-            // `PatternSet::iter` walks every pattern's slot: most lines match none.
-            if !found.is_empty() {
-                matched.extend(found.iter().map(|p| set.rules[p.as_usize()]));
-            }
-        }
+        matcher.matching(hay, &mut matched);
         if matched.is_empty() {
             continue;
         }
@@ -3317,6 +3515,18 @@ mod tests {
                 assert_eq!(s.re.pattern_len(), s.rules.len());
             }
         }
+        // Literal first: every rule is either open or has alternatives, each needed by one of
+        // its literals, and each compiles on its own.
+        let lf = literal_first();
+        let mut rules: Vec<usize> = lf.open.rules.clone();
+        rules.extend(lf.needed_by.iter().flatten().map(|&b| lf.branches[b].rule));
+        for b in &lf.branches {
+            b.is_match(b"");
+        }
+        rules.sort_unstable();
+        rules.dedup();
+        assert_eq!(rules, (0..RULES.len()).collect::<Vec<_>>());
+        assert_eq!(lf.open.re.pattern_len(), lf.open.rules.len());
         let mut seen = std::collections::HashSet::new();
         assert!(RULES.iter().all(|r| seen.insert(r.id)), "duplicate rule id");
     }
