@@ -511,6 +511,8 @@ fn widen(hir: Hir) -> Hir {
 /// that lives as long as the screen.
 pub struct Screen {
     cache: Option<meta::Cache>,
+    /// The rules that matched the last text (kept to spare an allocation per text).
+    found: Option<PatternSet>,
 }
 
 impl Default for Screen {
@@ -523,6 +525,9 @@ impl Screen {
     pub fn new() -> Self {
         Self {
             cache: ANY_RULE.as_ref().map(|re| re.create_cache()),
+            found: ANY_RULE
+                .as_ref()
+                .map(|re| PatternSet::new(re.pattern_len())),
         }
     }
 
@@ -544,29 +549,37 @@ impl Screen {
     }
 
     /// The rules that match `text` somewhere; `None` when there is no set (every rule may).
-    fn matching_rules(&mut self, text: &str) -> Option<PatternSet> {
-        let (re, cache) = (ANY_RULE.as_ref()?, self.cache.as_mut()?);
-        let mut set = PatternSet::new(re.pattern_len());
-        re.which_overlapping_matches_with(cache, &Input::new(text), &mut set);
+    fn matching_rules(&mut self, text: &str) -> Option<&PatternSet> {
+        let (re, cache, set) = (
+            ANY_RULE.as_ref()?,
+            self.cache.as_mut()?,
+            self.found.as_mut()?,
+        );
+        set.clear();
+        re.which_overlapping_matches_with(cache, &Input::new(text), set);
         Some(set)
     }
 
     /// [`redact`] with this screen's cache.
     pub fn redact<'t>(&mut self, text: &'t str) -> Cow<'t, str> {
-        // Nearly every text holds no secret: one pass instead of a search per rule. It also
-        // keeps the rules' own lazy DFA caches (one per rule per thread, kept for the life of
-        // the program by `regex`) to the threads that did see a candidate.
-        if !self.may_redact(text) {
-            return Cow::Borrowed(text);
-        }
-        let mut out: Cow<'_, str> = redact_configured(text);
         // Which rules match at all: a rule that does not match the text leaves it as it is, so
-        // until some rule changes the text, only these need their own search. Most texts that
-        // match anything match one rule that keeps what it found (`image:
-        // repo/name:some-long-tag-name`, a compiler flag `-Wno-error=unused-but-set-variable`):
-        // one search instead of one per rule (a big trace's secrets scan spent most of its
-        // time there).
-        let first = self.matching_rules(&out);
+        // until some rule changes the text, only these need their own search. Nearly every text
+        // holds no secret: this one pass is all it costs (and the rules' own lazy DFA caches,
+        // one per rule per thread, kept for the life of the program by `regex`, stay with the
+        // threads that did see a candidate). Most texts that match anything match one rule
+        // that keeps what it found (`image: repo/name:some-long-tag-name`, a compiler flag
+        // `-Wno-error=unused-but-set-variable`): one search instead of one per rule (a big
+        // trace's secrets scan spent most of its time there).
+        let configured = holds_configured(text);
+        let mut out: Cow<'_, str> = if configured {
+            redact_configured(text)
+        } else {
+            Cow::Borrowed(text)
+        };
+        let first = match self.matching_rules(&out) {
+            Some(m) if m.is_empty() && !configured => return Cow::Borrowed(text),
+            m => m.cloned(),
+        };
         let mut pristine = true;
         // A replacement can expose a match to a rule that already ran (a marker ends a word
         // that hid a token's start): run again until nothing changes, which makes redaction
