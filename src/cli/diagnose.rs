@@ -23,7 +23,14 @@ pub async fn run_diagnose(global: GlobalArgs, args: DiagnoseArgs) -> anyhow::Res
     let settings = Settings::load(&global)?;
     let planner = planner_for(&settings, args.model.as_deref())?;
     let (bytes, ctx) = match (&args.log, args.job) {
-        (Some(path), _) => (read_log(path)?, JobContext::default()),
+        (Some(path), _) => {
+            // A big log's matcher is built on the other core while the file is read.
+            if let Ok(meta) = std::fs::metadata(path) {
+                let size = meta.len();
+                std::thread::spawn(move || crate::diagnose::extract::prepare_for(size));
+            }
+            (read_log(path)?, JobContext::default())
+        }
         (None, Some(job_id)) => fetch_job_with(&settings, job_id).await?,
         (None, None) => bail!("give a log file (--log FILE) or a job (--project P --job ID)"),
     };
