@@ -1380,7 +1380,8 @@ fn rule_sets(ways: usize) -> Vec<RuleSet> {
 /// (`^test .* \.\.\. FAILED$`, a path then `: error`) combine: on a real 3 MB CI log one
 /// set built 10 MiB of states in ~350 ms before it had matched much, four sets (round-robin, so
 /// no set holds all of one tool's rules) built 5 MiB in ~140 ms, and more sets gained little.
-/// A small log gets the split sets; a big one is read literal first ([`LiteralFirst`]). One
+/// A small log gets the split sets; one of [`SETS_APART_LINES`] or more is read literal first
+/// ([`LiteralFirst`]). One
 /// set of every rule, ungated, is what both are checked against in the tests.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Sets {
@@ -1418,7 +1419,8 @@ impl Sets {
     }
 }
 
-/// A big log's rules, literal first. One set of all ~500 rules is fast on a line once its lazy
+/// The rules, literal first, for a log of a few thousand lines or more. One set of all ~500
+/// rules is fast on a line once its lazy
 /// DFA has the states that line needs, but a real 200 MB trace made it build 26 MiB of them,
 /// which took longer than scanning all the rest of the log (1.2 s of the 2.9 s of its
 /// diagnosis, on one thread before the other could start from them). Here nothing is built per
@@ -1462,10 +1464,31 @@ impl Branch {
     }
 }
 
-/// The literal-first matcher, built by the first big log and dropped with the warm caches
-/// ([`release_cache`]): its automaton is 19 MiB that a TUI, which reads a big log now and
-/// then (the log viewer's first-error scan), should not hold between two.
-static LITERAL_FIRST: Mutex<Option<Arc<LiteralFirst>>> = Mutex::new(None);
+/// How a log's literals are searched: a big log's with a DFA (19 MiB for ~2,800 literals and
+/// ~60 ms to build, the fastest to search: a 200 MB trace's search took 0.56 s of one core
+/// against 0.86 s with the contiguous NFA), a smaller one's with a contiguous NFA (under 1 MiB,
+/// quick to build: a cold `diagnose` of a 3 MB log took 0.16-0.18 s with it, 0.20-0.27 s with
+/// the DFA).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Automaton {
+    Nfa,
+    Dfa,
+}
+
+impl Automaton {
+    fn for_lines(n: usize) -> Automaton {
+        if n < PARALLEL_LINES {
+            Automaton::Nfa
+        } else {
+            Automaton::Dfa
+        }
+    }
+}
+
+/// The literal-first matchers, each built by the first log that needs it and dropped with the
+/// warm caches ([`release_cache`]): a TUI, which reads a big log now and then (the log viewer's
+/// first-error scan), should not hold a big log's 19 MiB automaton between two.
+static LITERAL_FIRST: Mutex<[Option<Arc<LiteralFirst>>; 2]> = Mutex::new([None, None]);
 
 /// Logs from this many bytes are most likely read literal first (a typical trace has 100-250
 /// bytes a line; [`PARALLEL_LINES`] decides).
@@ -1476,18 +1499,19 @@ const LIKELY_BIG_BYTES: u64 = 16 << 20;
 /// build). Smaller logs need nothing built.
 pub fn prepare_for(bytes: u64) {
     if bytes >= LIKELY_BIG_BYTES {
-        literal_first();
+        literal_first(Automaton::Dfa);
     }
 }
 
-fn literal_first() -> Arc<LiteralFirst> {
+fn literal_first(kind: Automaton) -> Arc<LiteralFirst> {
     let mut kept = LITERAL_FIRST.lock().unwrap_or_else(|e| e.into_inner());
-    kept.get_or_insert_with(|| Arc::new(LiteralFirst::new()))
+    kept[kind as usize]
+        .get_or_insert_with(|| Arc::new(LiteralFirst::new(kind)))
         .clone()
 }
 
 impl LiteralFirst {
-    fn new() -> LiteralFirst {
+    fn new(kind: Automaton) -> LiteralFirst {
         let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut needed_by: Vec<Vec<usize>> = Vec::new();
@@ -1528,9 +1552,10 @@ impl LiteralFirst {
         let literals = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(AcMatchKind::Standard)
-            // The DFA is the fastest to search: 19 MiB for ~2,800 literals, built once (with
-            // the rules' analysis, ~0.2 s of one core) by a log big enough to come here.
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(match kind {
+                Automaton::Nfa => AhoCorasickKind::ContiguousNFA,
+                Automaton::Dfa => AhoCorasickKind::DFA,
+            }))
             .build(&literals)
             .unwrap_or_else(|e| unreachable!("literals from constant rule patterns: {e}"));
         LiteralFirst {
@@ -1605,8 +1630,8 @@ struct LiteralMatcher {
 }
 
 impl LiteralMatcher {
-    fn new() -> LiteralMatcher {
-        let lf = literal_first();
+    fn new(kind: Automaton) -> LiteralMatcher {
+        let lf = literal_first(kind);
         LiteralMatcher {
             open_cache: lf.open.re.create_cache(),
             found: PatternSet::new(lf.open.re.pattern_len()),
@@ -1651,7 +1676,7 @@ impl Matcher for LiteralMatcher {
 
 /// The rule sets' lazy DFA caches between two logs. A batch (`eval`, the planner's logs, the
 /// benches) keeps them warm: most logs visit the same few states, and rebuilding them costs a
-/// few ms per log. Caches that a big log grew past [`spare_cache::KEEP_AT_MOST`] go with that
+/// few ms per log. Caches that a log grew past [`spare_cache::KEEP_AT_MOST`] go with that
 /// log, a concurrent diagnosis's second set goes when it is done, and a long-running caller
 /// drops the spare after its diagnosis ([`release_cache`]): a TUI diagnoses a log every few
 /// seconds at most and would otherwise hold megabytes for nothing.
@@ -1697,7 +1722,7 @@ mod spare_cache {
 /// log builds new ones.
 pub fn release_cache() {
     spare_cache::release();
-    *LITERAL_FIRST.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    *LITERAL_FIRST.lock().unwrap_or_else(|e| e.into_inner()) = [None, None];
 }
 
 /// Each rule's own regex (for captures), compiled the first time one of its lines matches:
@@ -1965,13 +1990,13 @@ fn prefix_at_char_boundary(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Lines from which the extraction runs in two halves on two threads (about 10 MB of typical
-/// trace); below it a thread costs more than it saves.
+/// Lines from which a log is big (about 10 MB of typical trace): its literals are searched with
+/// a DFA, slower to build but faster to search than the smaller logs' automaton.
 pub(crate) const PARALLEL_LINES: usize = 100_000;
 
-/// Lines from which a smaller log's rule sets are run on two threads, half the sets each, over
-/// every line (below [`PARALLEL_LINES`]). A cold run's cost is the sets' lazy DFAs building
-/// their states, which two threads share; below this a thread costs more than it saves.
+/// Lines from which a log is read literal first, in two halves on two threads (below it, by the
+/// split sets on this thread, whose states a batch of small logs keeps warm). On the 3 MB LogDx
+/// log (31,110 lines) literal first took a cold `diagnose` from 0.27-0.32 s to 0.16-0.18 s.
 pub(crate) const SETS_APART_LINES: usize = 4_000;
 
 /// Runs every rule over every line of the log.
@@ -1979,20 +2004,19 @@ pub fn extract(log: &LogIndex) -> Extraction {
     let n = log.line_count();
     let mut hits = if n < SETS_APART_LINES {
         extract_lines(log, 0..n, Some(false), Sets::Split).hits
-    } else if n < PARALLEL_LINES {
-        extract_sets_apart(log)
     } else {
         // Literal first, in two halves on two threads: nothing is built per log that one half
         // could have shared with the other.
+        let size = Automaton::for_lines(n);
         let mid = n / 2;
         let (first, second) = std::thread::scope(|s| {
-            let second = s.spawn(|| scan_lines(log, mid..n, None, &mut LiteralMatcher::new()));
-            let first = scan_lines(log, 0..mid, Some(false), &mut LiteralMatcher::new());
+            let second = s.spawn(|| scan_lines(log, mid..n, None, &mut LiteralMatcher::new(size)));
+            let first = scan_lines(log, 0..mid, Some(false), &mut LiteralMatcher::new(size));
             (first, second.join())
         });
         // A half that panicked is run again here rather than lost.
-        let second =
-            second.unwrap_or_else(|_| scan_lines(log, mid..n, None, &mut LiteralMatcher::new()));
+        let second = second
+            .unwrap_or_else(|_| scan_lines(log, mid..n, None, &mut LiteralMatcher::new(size)));
         join_halves(first, second)
     };
     finish(log, &mut hits);
@@ -2105,11 +2129,13 @@ pub(crate) fn extract_one_pass(log: &LogIndex, sets: Sets) -> Extraction {
     }
 }
 
-/// [`extract`]'s big-log way (literal first) in one pass on one thread, whatever the size.
+/// [`extract`]'s way from a few thousand lines (literal first) in one pass on one thread,
+/// whatever the size, with the smaller logs' automaton (a big log's `extract` uses the other).
 #[cfg(test)]
 pub(crate) fn extract_literal_first(log: &LogIndex) -> Extraction {
     let n = log.line_count();
-    let mut hits = scan_lines(log, 0..n, Some(false), &mut LiteralMatcher::new()).hits;
+    let matcher = &mut LiteralMatcher::new(Automaton::Nfa);
+    let mut hits = scan_lines(log, 0..n, Some(false), matcher).hits;
     finish(log, &mut hits);
     Extraction {
         hits,
@@ -2117,69 +2143,9 @@ pub(crate) fn extract_literal_first(log: &LogIndex) -> Extraction {
     }
 }
 
-/// Every line through half of the small log's rule sets on this thread and the other half on
-/// a second one, the hits merged as one pass over all the sets reports them: by line, then by
-/// rule.
-fn extract_sets_apart(log: &LogIndex) -> Vec<Hit> {
-    let all = Sets::Split.get();
-    let mut caches = spare_cache::take(Sets::Split, all);
-    let mid = all.len() / 2;
-    let (sets_a, sets_b) = all.split_at(mid);
-    let (caches_a, caches_b) = caches.split_at_mut(mid);
-    let lines = 0..log.line_count();
-    let (a, b) = std::thread::scope(|s| {
-        let b = s.spawn(|| {
-            let mut m = SetMatcher::new(sets_b, caches_b);
-            scan_lines(log, lines.clone(), Some(false), &mut m)
-        });
-        let a = scan_lines(
-            log,
-            lines.clone(),
-            Some(false),
-            &mut SetMatcher::new(sets_a, caches_a),
-        );
-        (a, b.join())
-    });
-    // A thread that panicked is run again here, with fresh caches, rather than lost.
-    let b = b.unwrap_or_else(|_| {
-        caches_b
-            .iter_mut()
-            .zip(sets_b)
-            .for_each(|(c, s)| *c = s.re.create_cache());
-        scan_lines(
-            log,
-            lines,
-            Some(false),
-            &mut SetMatcher::new(sets_b, caches_b),
-        )
-    });
-    spare_cache::give_back(Sets::Split, caches);
-    merge_by_line_and_rule(a, b)
-}
-
-/// Two runs' hits over the same lines (each in line then rule order) in one such order.
-fn merge_by_line_and_rule(a: Part, b: Part) -> Vec<Hit> {
-    let mut hits = Vec::with_capacity(a.hits.len() + b.hits.len());
-    let mut a = a.hits.into_iter().zip(a.rules).peekable();
-    let mut b = b.hits.into_iter().zip(b.rules).peekable();
-    loop {
-        let take_a = match (a.peek(), b.peek()) {
-            (Some((ha, ra)), Some((hb, rb))) => (ha.line, *ra) <= (hb.line, *rb),
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        let next = if take_a { a.next() } else { b.next() };
-        hits.extend(next.map(|(h, _)| h));
-    }
-    hits
-}
-
 /// The hits of a run of lines, and the echo state it ends in.
 struct Part {
     hits: Vec<Hit>,
-    /// Each hit's rule (its index in `RULES`), to merge runs of different sets.
-    rules: Vec<usize>,
     /// Whether the run ends inside a `##[group]Run` echo.
     ends_in_echo: bool,
     /// Hits (a prefix of `hits`) on lines before the run's first group marker, kept whatever
@@ -2232,7 +2198,6 @@ fn scan_lines(
     // The rules that matched a line, in rule order (as one set reports them).
     let mut matched: Vec<usize> = Vec::new();
     let mut hits = Vec::new();
-    let mut rules = Vec::new();
     // Inside `##[group]Run ...` .. `##[endgroup]` GitHub echoes the step's script and env: what
     // will run, not what happened. Like `$ cmd` and `[command]` echoes, only step rules apply.
     let mut in_echo = echo_at_start;
@@ -2322,7 +2287,6 @@ fn scan_lines(
                 exit_code,
                 name,
             });
-            rules.push(ri);
             if in_echo.is_none() {
                 undecided = hits.len();
             }
@@ -2330,7 +2294,6 @@ fn scan_lines(
     }
     Part {
         hits,
-        rules,
         ends_in_echo: in_echo == Some(true),
         undecided,
     }
@@ -3530,7 +3493,7 @@ mod tests {
         }
         // Literal first: every rule is either open or has alternatives, each needed by one of
         // its literals, and each compiles on its own.
-        let lf = literal_first();
+        let lf = literal_first(Automaton::Nfa);
         let mut rules: Vec<usize> = lf.open.rules.clone();
         rules.extend(lf.needed_by.iter().flatten().map(|&b| lf.branches[b].rule));
         for b in &lf.branches {

@@ -688,10 +688,10 @@ fn split_extraction_matches_one_pass() {
     assert_eq!(extract::extract_literal_first(&ix).hits, one.hits);
 }
 
-/// A small log's rules run as several sets, a big log's literal first: both find the hits one
-/// set of every rule finds, in the same order, on every log of the corpus (the small log's sets
-/// are gated and the big log's rules tried only on lines with one of their literals: neither
-/// holds back a line a rule matches).
+/// A small log's rules run as several sets, a longer log's literal first: both find the hits
+/// one set of every rule finds, in the same order, on every log of the corpus (the small log's
+/// sets are gated and the longer log's rules tried only on lines with one of their literals:
+/// neither holds back a line a rule matches).
 #[test]
 fn split_rule_sets_find_what_one_set_finds() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ci-logs/cases");
@@ -716,9 +716,9 @@ fn split_rule_sets_find_what_one_set_finds() {
     assert!(n >= 250, "{n} logs");
 }
 
-/// A log of a few thousand lines runs half its rule sets on a second thread: the merged hits
-/// are one pass's, in the same order (every corpus log end to end, so most rules hit, several
-/// on one line, in both halves of the sets).
+/// A log of a few thousand lines is read literal first in two halves on two threads: the hits
+/// are one set's, in the same order (every corpus log end to end, so most rules hit, several on
+/// one line).
 #[test]
 fn sets_apart_find_what_one_pass_finds() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ci-logs/cases");
