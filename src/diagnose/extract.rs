@@ -1487,8 +1487,9 @@ impl Automaton {
 
 /// The literal-first matchers, each built by the first log that needs it and dropped with the
 /// warm caches ([`release_cache`]): a TUI, which reads a big log now and then (the log viewer's
-/// first-error scan), should not hold a big log's 19 MiB automaton between two.
-static LITERAL_FIRST: Mutex<[Option<Arc<LiteralFirst>>; 2]> = Mutex::new([None, None]);
+/// first-error scan), should not hold a big log's 19 MiB automaton between two. A lock each:
+/// a smaller log does not wait for a big one's automaton being built ahead ([`prepare_for`]).
+static LITERAL_FIRST: [Mutex<Option<Arc<LiteralFirst>>>; 2] = [Mutex::new(None), Mutex::new(None)];
 
 /// Logs from this many bytes are most likely read literal first (a typical trace has 100-250
 /// bytes a line; [`PARALLEL_LINES`] decides).
@@ -1504,9 +1505,11 @@ pub fn prepare_for(bytes: u64) {
 }
 
 fn literal_first(kind: Automaton) -> Arc<LiteralFirst> {
-    let mut kept = LITERAL_FIRST.lock().unwrap_or_else(|e| e.into_inner());
-    kept[kind as usize]
-        .get_or_insert_with(|| Arc::new(LiteralFirst::new(kind)))
+    // Held while it is built: the halves' two threads wait for one build, not make two.
+    let mut kept = LITERAL_FIRST[kind as usize]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    kept.get_or_insert_with(|| Arc::new(LiteralFirst::new(kind)))
         .clone()
 }
 
@@ -1722,7 +1725,9 @@ mod spare_cache {
 /// log builds new ones.
 pub fn release_cache() {
     spare_cache::release();
-    *LITERAL_FIRST.lock().unwrap_or_else(|e| e.into_inner()) = [None, None];
+    for kept in &LITERAL_FIRST {
+        *kept.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 /// Each rule's own regex (for captures), compiled the first time one of its lines matches:
@@ -1996,7 +2001,7 @@ pub(crate) const PARALLEL_LINES: usize = 100_000;
 
 /// Lines from which a log is read literal first, in two halves on two threads (below it, by the
 /// split sets on this thread, whose states a batch of small logs keeps warm). On the 3 MB LogDx
-/// log (31,110 lines) literal first took a cold `diagnose` from 0.27-0.32 s to 0.16-0.18 s.
+/// log (31,110 lines) literal first took a cold `diagnose` from 0.28-0.37 s to 0.16-0.21 s.
 pub(crate) const SETS_APART_LINES: usize = 4_000;
 
 /// Runs every rule over every line of the log.

@@ -720,7 +720,7 @@ fn split_rule_sets_find_what_one_set_finds() {
 /// are one set's, in the same order (every corpus log end to end, so most rules hit, several on
 /// one line).
 #[test]
-fn sets_apart_find_what_one_pass_finds() {
+fn literal_first_halves_find_what_one_pass_finds() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ci-logs/cases");
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -746,10 +746,10 @@ fn sets_apart_find_what_one_pass_finds() {
         (extract::SETS_APART_LINES..extract::PARALLEL_LINES).contains(&n),
         "{n} lines"
     );
-    let apart = extract::extract(&ix);
+    let halves = extract::extract(&ix);
     let one = extract::extract_one_pass(&ix, extract::Sets::One);
-    assert!(apart.hits.len() > 1000, "{}", apart.hits.len());
-    assert_eq!(apart.hits, one.hits);
+    assert!(halves.hits.len() > 1000, "{}", halves.hits.len());
+    assert_eq!(halves.hits, one.hits);
 }
 
 /// The last two round-4 misses as families: a socket read that timed out is the network, not
